@@ -1,15 +1,11 @@
 //! A descriptor a follower can hand to poll, select or epoll: readable when
-//! the segment or log it follows may have new records, so that an event
-//! loop waits for records without a thread blocked in `next_wait`.
+//! the segment or log it follows may have new records.
 //!
-//! It is an epoll set of two descriptors: an inotify watch of what
-//! `next_wait` watches (the segment file, or the log's directory), and a
-//! one-shot timer for what inotify does not report. The timer makes it
-//! readable `SETTLE` after a change was reported (a log reader lists a
-//! changed directory again only once its modification time has settled:
-//! `log::listing`), and otherwise every `RECHECK` as `next_wait` does; on
-//! a network filesystem, where inotify misses other hosts' writes, every
-//! `NETWORK_POLL`. It may so be readable with nothing new to read.
+//! It is an epoll set of an inotify watch of what `next_wait` watches and a
+//! one-shot timer for what inotify does not report: readable `SETTLE` after
+//! a change (a log reader lists a changed directory again only once
+//! settled), and otherwise every `RECHECK`, or every `NETWORK_POLL` on a
+//! network filesystem. It may be readable with nothing new to read.
 
 use crate::error::{Error, Result};
 use crate::sys::inotify::{self, Inotify, Watched};

@@ -39,8 +39,8 @@ pub enum ErrorKind {
     /// A record is larger than the writer's maximum record size.
     RecordTooLarge = 12,
     /// Another writer (in this or another process) holds the segment (or
-    /// the log). An open waits up to 100 ms for the lock first: a child
-    /// process between fork and exec holds its parent's locks that long.
+    /// the log). An open waits up to 100 ms for the lock first (a child
+    /// between fork and exec holds its parent's locks that long).
     Locked = 13,
     /// The handle was closed.
     Closed = 14,
@@ -59,10 +59,8 @@ pub enum ErrorKind {
     /// A file named as a segment of a log belongs to another log: its
     /// header names another log (a segment copied or renamed in).
     WrongLog = 22,
-    /// A segment of a rolling log that is sealed (or ending: its records
-    /// closed, its seal being written) was opened to append: a sealed
-    /// segment of a log never changes again; open the log instead, which
-    /// starts the next segment.
+    /// A segment of a rolling log that is sealed (or ending) was opened to
+    /// append: it never changes again; open the log instead.
     Sealed = 23,
     /// A compressed segment (`.binlog.zst`) ends before its seek table, or
     /// a frame its seek table lists runs past the end of the file.
@@ -71,19 +69,15 @@ pub enum ErrorKind {
     /// checksum (a flipped bit in the compressed bytes).
     CorruptFrame = 25,
     /// The seek table of a compressed segment is malformed or disagrees
-    /// with the frames it lists (their compressed sizes or the file's
-    /// length).
+    /// with the frames it lists.
     CorruptSeekTable = 26,
     /// A frame of a compressed segment decompresses to another size than
     /// its seek table entry says.
     FrameSizeMismatch = 27,
     /// An object in the bucket differs from the local segment it would be
-    /// the copy of (another size or hash, or no binlog metadata): the
-    /// shipper stops and never overwrites it.
+    /// the copy of: the shipper stops and never overwrites it.
     RemoteConflict = 28,
-    /// A request to an object store failed after its retries: the
-    /// connection refused or reset, a timeout, a 5xx answer, a malformed
-    /// reply.
+    /// A request to an object store failed after its retries.
     Remote = 29,
 }
 
@@ -98,8 +92,8 @@ impl ErrorKind {
 }
 
 /// A core error: its kind, the file and offset it is about, what went
-/// wrong, and the I/O error that caused it. Boxed: a `Result` of the core
-/// is one word larger than its value, whatever the error holds.
+/// wrong, and the I/O error that caused it. Boxed, so that a `Result` is
+/// one word larger than its value.
 #[derive(Clone)]
 pub struct Error {
     inner: Box<Inner>,
@@ -150,8 +144,7 @@ impl Error {
     }
 
     /// What a batch call says of entry `i` of its `n` that it refused
-    /// before writing anything (every writer and the C boundary say the
-    /// same); a single entry is the whole call, and `what` stays as it is.
+    /// before writing anything; a single entry's `what` stays as it is.
     pub fn refused_entry(i: usize, n: usize, what: impl fmt::Display) -> String {
         if n > 1 {
             format!("entry {i} of {n}: {what}; no record of this call was written")
@@ -234,8 +227,7 @@ impl Error {
     }
 
     /// The error naming `path` as its file, if it names none yet (an
-    /// argument refused before the call reached a file); one that names a
-    /// file already is returned as it is.
+    /// argument refused before the call reached a file).
     pub fn in_file(mut self, path: &Path) -> Error {
         if self.inner.path.is_none() {
             self.inner.path = Some(path.to_path_buf());
@@ -266,7 +258,7 @@ impl Inner {
 
 /// An I/O error as the library's messages say it: the OS's description
 /// without the " (os error N)" that `io::Error` appends (the number is
-/// [`Error::os_code`]). The CLI describes its own I/O errors with it too.
+/// [`Error::os_code`]).
 pub fn io_text(err: &io::Error) -> String {
     let text = err.to_string();
     match (err.raw_os_error(), text.rfind(" (os error ")) {

@@ -41,9 +41,7 @@ impl OwnedRecord {
             meta: &self.meta,
         }
     }
-}
 
-impl OwnedRecord {
     /// The same record with its payload read from `map` at address `addr`
     /// (where the record it was copied from had it), if `map` holds it
     /// there; the copy is dropped.

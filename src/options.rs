@@ -51,30 +51,24 @@ pub struct Options {
     /// Largest encoded record (frame header, type, metadata and payload) the
     /// writer accepts; larger writes fail with `RecordTooLarge`. Default
     /// 64 MiB; at most 4 GiB + 7 bytes (the u32 body length). A rolling log
-    /// measures a record as the first of its type in a segment encodes it
-    /// (`frame::max_frame_len`: with the type's name and a 5-byte type id),
-    /// whichever segment it lands in.
+    /// measures a record as the first of its type in a segment encodes it.
     pub max_record_size: u64,
     /// Bytes buffered in memory before they are handed to the OS. Records
     /// larger than this are written directly, gathered from the caller's
-    /// buffers. Default 1 MiB (see `DEFAULT_BUFFER_SIZE`). A buffer of 1 MiB
-    /// up to 2 MiB that begins a 2 MiB-aligned piece of the file may wait
-    /// for the next one, up to the flush delay (`flush_delay`; a second
-    /// without one), so that both reach the page cache
-    /// in one 2 MiB folio (`writer::write_behind`); flush, sync and close never
+    /// buffers. Default 1 MiB (`DEFAULT_BUFFER_SIZE`). A buffer of 1 to
+    /// 2 MiB that begins a 2 MiB-aligned piece of the file may wait for the
+    /// next one, up to the flush delay (a second without one), so that both
+    /// reach the page cache in one 2 MiB folio; flush, sync and close never
     /// wait for that.
     pub buffer_size: usize,
     /// How long a record may wait in the buffer, after the write call that
     /// buffered it, before it is handed to the OS (where readers in other
     /// processes see it, and a crash of this process cannot lose it).
-    /// Default 10 ms (`DEFAULT_FLUSH_DELAY`): a background thread of the
-    /// writer, asleep while nothing waits, hands the buffer over once its
-    /// oldest record is this old; a busy writer fills its buffers sooner
-    /// and never waits for it. `Some(Duration::ZERO)`: every write call
-    /// hands its records over before it returns (a system call each).
-    /// `None`: only when the buffer fills, and on flush, sync and close.
-    /// A buffer handed over in one piece with the next (see `buffer_size`)
-    /// waits for it no longer than this either.
+    /// Default 10 ms (`DEFAULT_FLUSH_DELAY`): a background thread hands the
+    /// buffer over once its oldest record is this old. `Some(Duration::ZERO)`:
+    /// every write call hands its records over before it returns (a system
+    /// call each). `None`: only when the buffer fills, and on flush, sync
+    /// and close.
     pub flush_delay: Option<Duration>,
     /// When written records are forced to stable storage (default
     /// `Durability::None`).
@@ -99,11 +93,10 @@ pub struct Options {
     pub expected_size: Option<u64>,
     /// With `EveryRecord`: how long a write waiting for another thread's
     /// fdatasync (group commit) stays runnable, yielding its CPU, before it
-    /// sleeps. Zero (the default): sleep at once, using no CPU while
-    /// waiting. A few hundred microseconds, about one fdatasync, saves the
-    /// wakeup of every waiter after each sync: many threads write more
-    /// records a second, at a multiple of the CPU time per record
-    /// (docs/PERFORMANCE.md, d). At most `MAX_SYNC_WAIT_SPIN`.
+    /// sleeps. Zero (the default): sleep at once. About one fdatasync saves
+    /// each waiter's wakeup: many threads write more records a second, at a
+    /// multiple of the CPU time per record (docs/PERFORMANCE.md, d). At most
+    /// `MAX_SYNC_WAIT_SPIN`.
     pub sync_wait_spin: Duration,
 }
 
@@ -120,10 +113,8 @@ pub const DEFAULT_FLUSH_DELAY: Duration = Duration::from_millis(10);
 
 /// The writer's default buffer. Up to 4 more are in flight to the OS, so a
 /// busy writer holds about 5 MiB. Smaller buffers write large records
-/// markedly slower; 2 MiB buffers write no faster and small records
-/// slower. The page cache's 2 MiB folios, which make reads through the
-/// per-type index fast, come from the write-behind thread's pairs of
-/// 1 MiB buffers instead (docs/PERFORMANCE.md).
+/// markedly slower; 2 MiB buffers write small records slower
+/// (docs/PERFORMANCE.md).
 pub const DEFAULT_BUFFER_SIZE: usize = 1 << 20;
 
 /// The largest `max_record_size` a writer accepts: the largest record frame
@@ -189,10 +180,16 @@ impl Options {
         }
         // The header fields must fit the format (u16 lengths, 1 MiB in all):
         // encoding a header checks exactly that.
+        self.header(0).encode().map(drop)
+    }
+
+    /// The header of a new segment written with these options, created at
+    /// `created_ns`.
+    pub(crate) fn header(&self, created_ns: i64) -> crate::format::header::SegmentHeader {
         crate::format::header::SegmentHeader {
             major: crate::format::FORMAT_MAJOR,
             minor: crate::format::FORMAT_MINOR,
-            created_ns: 0,
+            created_ns,
             segment_no: self.segment_no,
             first_seq: self.first_seq,
             log_name: self.log_name.clone(),
@@ -200,7 +197,5 @@ impl Options {
             writer: self.writer_version.clone(),
             params: self.params.clone(),
         }
-        .encode()?;
-        Ok(())
     }
 }

@@ -1,19 +1,13 @@
 //! Hints to the CPU to start loading cache lines a reader or a writer will
 //! need soon.
 //!
-//! A read through the per-type index jumps from one record to another tens
-//! of KB away: every record is a run of cache misses, and checking its CRC
-//! waited on them (a CRC that is cheap over bytes in cache became a large
-//! part of each such read: docs/PERFORMANCE.md). The index says where the
-//! next records are, so the reader asks for one of them while it checks the
-//! current one.
-//!
-//! A writer copies each record into its buffer, whose lines were last read
-//! on the other core (the write-behind thread's CRC and the kernel's copy):
-//! every store first has to take its line back. A call that appends one
-//! record ends by releasing the writer's lock, a full barrier that waits
-//! for all those stores; asking for the lines of the next record before it
-//! lets that wait overlap the return to the caller and its next call.
+//! A read through the per-type index jumps tens of KB from record to
+//! record, each a run of cache misses its CRC check waits on
+//! (docs/PERFORMANCE.md): the reader asks for the next record's lines while
+//! it checks the current one. A writer's buffer lines were last touched on
+//! another core (the write-behind thread, the kernel's copy); asking for the
+//! next record's lines before the lock's release (a full barrier) lets that
+//! wait overlap the return to the caller.
 
 /// Bytes of a record worth prefetching: its first cache lines; the
 /// hardware prefetcher follows a longer record on its own.

@@ -78,34 +78,45 @@ pub trait RecordReader: Send {
     fn forget_last_record(&mut self);
 }
 
+/// The calls each reader answers with its own method of the same name.
+macro_rules! same_named_calls {
+    ($t:ident) => {
+        fn next(&mut self) -> Result<Option<Record<'_>>> {
+            $t::next(self)
+        }
+
+        fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
+            $t::next_wait(self, timeout)
+        }
+
+        fn seek_seq(&mut self, seq: u64) -> Result<()> {
+            $t::seek_seq(self, seq)
+        }
+
+        fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
+            $t::seek_time(self, ts_ns)
+        }
+
+        fn filter_types(&mut self, names: &[&str]) {
+            $t::filter_types(self, names)
+        }
+
+        fn skip_damaged(&mut self, skip: bool) {
+            $t::skip_damaged(self, skip)
+        }
+
+        fn decode_threads(&mut self, threads: usize) {
+            $t::decode_threads(self, threads)
+        }
+
+        fn change_fd(&self) -> Result<crate::ChangeFd> {
+            $t::change_fd(self)
+        }
+    };
+}
+
 impl RecordReader for Reader {
-    fn next(&mut self) -> Result<Option<Record<'_>>> {
-        Reader::next(self)
-    }
-
-    fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
-        Reader::next_wait(self, timeout)
-    }
-
-    fn seek_seq(&mut self, seq: u64) -> Result<()> {
-        Reader::seek_seq(self, seq)
-    }
-
-    fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
-        Reader::seek_time(self, ts_ns)
-    }
-
-    fn filter_types(&mut self, names: &[&str]) {
-        Reader::filter_types(self, names)
-    }
-
-    fn skip_damaged(&mut self, skip: bool) {
-        Reader::skip_damaged(self, skip)
-    }
-
-    fn decode_threads(&mut self, threads: usize) {
-        Reader::decode_threads(self, threads)
-    }
+    same_named_calls!(Reader);
 
     fn damages(&self) -> Vec<(PathBuf, Damage)> {
         let path = self.path();
@@ -136,40 +147,10 @@ impl RecordReader for Reader {
     }
 
     fn forget_last_record(&mut self) {}
-
-    fn change_fd(&self) -> Result<crate::ChangeFd> {
-        Reader::change_fd(self)
-    }
 }
 
 impl RecordReader for LogReader {
-    fn next(&mut self) -> Result<Option<Record<'_>>> {
-        LogReader::next(self)
-    }
-
-    fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
-        LogReader::next_wait(self, timeout)
-    }
-
-    fn seek_seq(&mut self, seq: u64) -> Result<()> {
-        LogReader::seek_seq(self, seq)
-    }
-
-    fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
-        LogReader::seek_time(self, ts_ns)
-    }
-
-    fn filter_types(&mut self, names: &[&str]) {
-        LogReader::filter_types(self, names)
-    }
-
-    fn skip_damaged(&mut self, skip: bool) {
-        LogReader::skip_damaged(self, skip)
-    }
-
-    fn decode_threads(&mut self, threads: usize) {
-        LogReader::decode_threads(self, threads)
-    }
+    same_named_calls!(LogReader);
 
     fn damages(&self) -> Vec<(PathBuf, Damage)> {
         LogReader::damages(self)
@@ -197,9 +178,5 @@ impl RecordReader for LogReader {
 
     fn forget_last_record(&mut self) {
         LogReader::forget_last_record(self)
-    }
-
-    fn change_fd(&self) -> Result<crate::ChangeFd> {
-        LogReader::change_fd(self)
     }
 }

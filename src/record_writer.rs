@@ -53,25 +53,40 @@ fn still_open(w: &impl RecordWriter) -> Result<()> {
     Ok(())
 }
 
+/// The calls each writer answers with its own method of the same name.
+macro_rules! same_named_calls {
+    ($t:ident) => {
+        fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
+            $t::write(self, type_name, payload)
+        }
+
+        fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
+            $t::write_batch(self, entries)
+        }
+
+        fn flush(&self) -> Result<()> {
+            $t::flush(self)
+        }
+
+        fn sync(&self) -> Result<()> {
+            $t::sync(self)
+        }
+
+        fn close(&self) -> Result<()> {
+            $t::close(self)
+        }
+
+        fn is_closed(&self) -> bool {
+            $t::is_closed(self)
+        }
+    };
+}
+
 impl RecordWriter for Writer {
+    same_named_calls!(Writer);
+
     fn path(&self) -> &Path {
         Writer::path(self)
-    }
-
-    fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
-        Writer::write(self, type_name, payload)
-    }
-
-    fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
-        Writer::write_batch(self, entries)
-    }
-
-    fn flush(&self) -> Result<()> {
-        Writer::flush(self)
-    }
-
-    fn sync(&self) -> Result<()> {
-        Writer::sync(self)
     }
 
     fn next_seq(&self) -> Result<u64> {
@@ -83,35 +98,13 @@ impl RecordWriter for Writer {
         still_open(self)?;
         Ok(Writer::durable_seq(self))
     }
-
-    fn close(&self) -> Result<()> {
-        Writer::close(self)
-    }
-
-    fn is_closed(&self) -> bool {
-        Writer::is_closed(self)
-    }
 }
 
 impl RecordWriter for LogWriter {
+    same_named_calls!(LogWriter);
+
     fn path(&self) -> &Path {
         self.dir()
-    }
-
-    fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
-        LogWriter::write(self, type_name, payload)
-    }
-
-    fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
-        LogWriter::write_batch(self, entries)
-    }
-
-    fn flush(&self) -> Result<()> {
-        LogWriter::flush(self)
-    }
-
-    fn sync(&self) -> Result<()> {
-        LogWriter::sync(self)
     }
 
     fn next_seq(&self) -> Result<u64> {
@@ -122,13 +115,5 @@ impl RecordWriter for LogWriter {
     fn durable_seq(&self) -> Result<u64> {
         still_open(self)?;
         LogWriter::durable_seq(self)
-    }
-
-    fn close(&self) -> Result<()> {
-        LogWriter::close(self)
-    }
-
-    fn is_closed(&self) -> bool {
-        LogWriter::is_closed(self)
     }
 }

@@ -2,24 +2,18 @@
 //! (`next_wait`), without reading the file thousands of times a second.
 //!
 //! A follower watches the log's directory (or the segment) with inotify.
-//! While the writer is active it polls: it reads again after 20 us, then
-//! after twice as long each time, up to 500 us, and a change reported by
-//! inotify ends a pause early, so a record is read soon after it is
-//! written, not at the end of a pause (docs/PERFORMANCE.md, h). Polling
-//! covers what the readers only look at now and then (a log directory's
-//! listing, taken again only once the directory's modification time has
-//! settled: see `log::listing`); a change that brings nothing to read
-//! (another log's writes in the directory) does not shorten the pause. An
-//! idle follower polling that often would keep a CPU busy for nothing, so
-//! once `QUIET` passes with nothing new it blocks on inotify; any change
-//! puts it back to polling. It also reads again every `RECHECK` without a
-//! change, for what inotify does not report, and watches again if the path
-//! names another file by then (a log directory replaced under its name).
+//! While the writer is active it polls, from `MIN_PAUSE` doubling up to
+//! `MAX_PAUSE`, and a change reported by inotify ends a pause early
+//! (docs/PERFORMANCE.md, h); a change that brings nothing to read (another
+//! log's writes in the directory) does not. Polling also covers what the
+//! readers look at only once settled (a log directory's listing, see
+//! `log::listing`). Once `QUIET` passes with nothing new it blocks on
+//! inotify, so that an idle follower uses no CPU; it reads again every
+//! `RECHECK`, for what inotify does not report, and watches again if the
+//! path names another file by then.
 //!
-//! Where inotify cannot see every writer (a network filesystem, where it
-//! reports only this host's changes) or no instance is to be had (a
-//! process's readers hold at most `MAX_WATCHES`), the follower only
-//! polls.
+//! Where inotify cannot see every writer (a network filesystem) or no
+//! instance is to be had (`MAX_WATCHES`), the follower only polls.
 
 use crate::error::Result;
 use crate::sys::inotify::{self, Inotify};

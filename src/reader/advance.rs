@@ -91,11 +91,9 @@ impl Reader {
     }
 
     /// At an end met before (`tail` is not `Reading`): whether there may be
-    /// records after it now. A sealed segment stays ended; an unsealed one
-    /// may have grown since. A seal may have been half written when the
-    /// reader met it: if the file's length changed since, what is there is
-    /// looked at again (from the position, the seal's start): the seal
-    /// finished, or a new writer cut it off and appended records.
+    /// records after it now. A sealed segment stays ended; an unsealed one,
+    /// or one whose seal was half written, is looked at again from the
+    /// position if the file changed since.
     #[inline(always)]
     fn look_past_end_met(&mut self) -> Result<bool> {
         let may_grow = matches!(
@@ -235,11 +233,8 @@ impl Reader {
 
     /// At the end of the records a seal only bounds (`seals.bounding`):
     /// whether the bound holds. A valid record frame right there shows the
-    /// directory wrong about where the records end (no writer writes that):
-    /// it is dropped, and the segment is read to its end as unsealed.
-    /// A plain segment read as stored frames reads on in a whole copy
-    /// (read_on_past_seal.rs); a compressed one reads on in its frames, whose
-    /// seek table says where the segment ends (`read_on_in_frames`).
+    /// directory wrong about where the records end: it is dropped, and the
+    /// segment is read on as unsealed (see read_on_past_seal.rs for frames).
     #[inline(never)]
     fn bound_holds(&mut self) -> Result<bool> {
         if self.seals.usable.is_some() || self.seals.bounding.is_none() {

@@ -1,15 +1,12 @@
 //! A type filter's records read from the segment's type copies
 //! (docs/FORMAT.md 17.5), when the compressed segment has one for the
 //! type: the `k`th entry of the type's offset array is the `k`th record
-//! of its copy, so an indexed read decompresses the copy's frames, not
-//! every frame of the segment that holds one of its records.
+//! of its copy, so an indexed read decompresses only the copy's frames.
 //!
-//! A copy frame is checked whole when it is decompressed
-//! (`check_copy_records`: every record's CRC, its type, its sequence
-//! number against its offset); the reader then checks each record again as
-//! it checks any. A copy frame (or directory) that fails is not used
-//! again: that type's records are read from the main frames, the same
-//! records in the same order, each once.
+//! A copy frame is checked whole when decompressed (`check_copy_records`);
+//! the reader then checks each record again as any. A copy frame (or
+//! directory) that fails is not used again: that type's records are read
+//! from the main frames, the same records in the same order, each once.
 
 use crate::compressed::type_copies::check_copy_records;
 use crate::compressed::CompressedSegment;

@@ -1,13 +1,11 @@
-//! Frames whose CRCs the short path (`short_path`) checked ahead of the
-//! position, several in one pass. Each small frame's CRC is a chain of
-//! dependent carry-less multiplications that takes longer than the rest of
-//! a record's work; the CRCs of the frames that follow one another are
-//! independent, and checked in one loop the processor overlaps them.
+//! Frames whose CRCs the short path checked ahead of the position, several
+//! in one pass: each small frame's CRC is a chain of dependent carry-less
+//! multiplications, and the independent CRCs of consecutive frames checked
+//! in one loop overlap in the processor.
 //!
 //! A frame is taken as checked only at an offset listed here: whatever moves
-//! the position elsewhere (a seek, damage skipped) finds no entry there, and
-//! the frames from the new position are checked then. The bytes of a sealed
-//! segment's records do not change, so a CRC that held when checked holds.
+//! the position elsewhere finds no entry there. A sealed segment's bytes do
+//! not change, so a CRC that held when checked holds.
 
 use crate::format::checked_frames::check_frames;
 

@@ -71,11 +71,9 @@ impl Reader {
 
     /// How an unsealed segment ends whose bad frame at `pos` has nothing
     /// valid after it: a torn tail up to the last byte that is not zero.
-    /// A torn tail of no bytes is none: with nothing but zeros from `pos`
-    /// to the end of the file now (the bytes found bad were cut since: a
-    /// writer recovering the file backs a torn tail up and cuts it), the
-    /// end is `Unsealed` at `pos`, which the reader looks at again on its
-    /// next call.
+    /// With nothing but zeros from `pos` on now (a recovering writer cut
+    /// the bytes found bad), the end is `Unsealed` at `pos`, looked at
+    /// again on the next call.
     pub(super) fn torn_tail_at(&mut self, pos: usize) -> Result<Tail> {
         let len = self.nonzero_end(pos)?.saturating_sub(pos);
         if len == 0 {
@@ -90,12 +88,10 @@ impl Reader {
 
     /// Skipping damage, a record at `pos` whose CRC is right but whose
     /// contents are wrong (docs/FORMAT.md section 10.1 item 2). Its writer
-    /// wrote it whole, so it is corruption wherever it is, never a torn
-    /// tail: with no valid record after it in an unsealed segment, its
-    /// bytes up to the last one that is not zero are a damaged region that
-    /// loses no sequence number, and the scan goes on after them (to the
-    /// end, or the zeros of prepared space). A reader that does not skip
-    /// fails with `Corrupt` at `pos`: the same verdict.
+    /// wrote it whole, so it is corruption, never a torn tail: with no valid
+    /// record after it in an unsealed segment, its bytes up to the last
+    /// non-zero one are a damaged region that loses no sequence number.
+    /// A reader that does not skip fails with `Corrupt` at `pos`.
     pub(super) fn wrong_record(&mut self, pos: usize, why: &str) -> Result<bool> {
         if self.sealed() || self.is_compressed() || self.resume_after(pos)?.is_some() {
             return self.bad_frame(pos, why);
@@ -154,9 +150,8 @@ impl Reader {
 
     /// Where valid records resume after the bad frame at `pos`, and the
     /// sequence number there (see `frame::find_resume`). In an unsealed
-    /// segment the bytes searched may be a torn tail that a new writer
-    /// cuts at any moment: up to `RESUME_COPY_MAX` of them are searched in
-    /// a copy read with pread (see `check_unsealed`).
+    /// segment the bytes searched may be cut at any moment: up to
+    /// `RESUME_COPY_MAX` of them are searched in a copy read with pread.
     pub(super) fn resume_after(&mut self, pos: usize) -> Result<Option<(usize, u64)>> {
         if self.source.frames().is_some() {
             return self.resume_after_decoded(pos);
@@ -228,9 +223,7 @@ impl Reader {
 
     /// The name of type `id`, whose defining record was in a skipped
     /// damaged region: the one a seal's type table gives it (see
-    /// `SealTypes`: the table must agree with every type an intact record
-    /// defined so far, and put the type's first record in a region skipped),
-    /// else `<lost type N>`. The table is read with pread, once.
+    /// `SealTypes`), else `<lost type N>`. The table is read once.
     pub(super) fn lost_type_name(&mut self, id: usize) -> Box<str> {
         if self.damage.seal_types.is_none() {
             let original = self.original();

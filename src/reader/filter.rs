@@ -57,13 +57,10 @@ impl TypeFilter {
     /// their CRCs match and each is sorted, as a writer writes it (see
     /// `sorted_within`). `data_start` is where the records start.
     ///
-    /// The arrays are copied out of the segment's `original` bytes (a plain
-    /// segment's file with pread; 8 bytes a record of the
-    /// types asked for), not read through the reader's mapping: a writer that
-    /// reopens a standalone segment to append cuts the seal off, and a mapped
-    /// page wholly past the end of the file raises SIGBUS. A seal already cut
-    /// (the read comes up short) is not used: the reader scans, as it does when
-    /// the arrays would take more than `copy_max` bytes (`ARRAYS_COPY_MAX`).
+    /// The arrays are copied out of the `original` bytes, with pread, not
+    /// read through the mapping (see `map_file`). A seal already cut (the
+    /// read comes up short) is not used: the reader scans, as it does when
+    /// the arrays would take more than `copy_max` bytes.
     pub fn new(
         names: &[&str],
         seal: Option<&SealDirectory>,
@@ -144,9 +141,7 @@ impl TypeFilter {
 /// Whether the u64 offsets in `bytes` increase by at least a record frame
 /// each and lie in `[start, end)`, the records. A CRC-valid array that is
 /// not (a hostile or miswritten seal) would make a filtered read return
-/// records out of order or twice, or the binary search of `seek` skip
-/// some: such an array is not used (the reader scans instead). Checked
-/// once, in the pass that checks the CRC.
+/// records out of order or twice, or `seek` skip some: it is not used.
 fn sorted_within(bytes: &[u8], start: u64, end: u64) -> bool {
     let min_frame = MIN_RECORD_FRAME as u64;
     let mut lowest = start;

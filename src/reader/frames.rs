@@ -1,18 +1,15 @@
 //! The frames source (`Source::Frames`): a compressed sealed segment
-//! (`.binlog.zst`, see `crate::compressed`), or a plain one read as stored
-//! frames (a remote object), read as if it were a plain file: the reader
-//! checks records in decompressed frames instead of a mapping. A scan holds one frame at a
-//! time (and, for a record cut across frames, a copy of that record), so
-//! its memory does not grow with the segment; a seek or a read through the
-//! per-type index decompresses only the frames it lands in. The seal's
-//! parts are read through the segment's frame cache (its `SegmentSource`, below).
+//! (`.binlog.zst`), or a plain one read as stored frames (a remote object),
+//! its records checked in decompressed frames instead of a mapping. A scan
+//! holds one frame at a time (and a copy of a record cut across frames), so
+//! its memory does not grow with the segment; a seek or an indexed read
+//! decompresses only the frames it lands in.
 //!
 //! A frame that fails to decompress yields the bytes zstd wrote before its
-//! failure (`FrameStream`), whose records are read as any; the failure is
-//! met where a read needs more, a record of the frame fails its checks,
-//! the reader leaves the frame or the records end (docs/FORMAT.md 17.3a):
-//! an error naming the file and the frame, or with `skip_damaged` a
-//! damaged region from there to the first intact record after the frame.
+//! failure (`FrameStream`), read as any; the failure is met where a read
+//! needs more, a record fails its checks, the reader leaves the frame or the
+//! records end (docs/FORMAT.md 17.3a): an error naming the file and frame,
+//! or with `skip_damaged` a damaged region up to the next intact record.
 
 use super::compressed_type_copies::CopyReads;
 use super::crc_ahead::CheckedAhead;
@@ -44,8 +41,7 @@ type FrameFailed = (usize, Error);
 pub(super) struct CompressedFrames {
     pub(super) segment: RefCell<CompressedSegment>,
     /// The local file the frames are read from (`None` for a remote
-    /// object): a converting process (decompression, a shipper removing
-    /// it) holds its lock, which `Reader::has_writer` reports.
+    /// object), whose lock `Reader::has_writer` reports.
     local_file: Option<File>,
     /// The frame that holds the position, decompressed as far as the
     /// reader has read in it; its original bytes start at `frame_at`.
@@ -60,9 +56,8 @@ pub(super) struct CompressedFrames {
     /// `skip_damaged`), for the search of the next record after it.
     failed: Option<usize>,
     /// A frame's failure a reader that does not skip damage stopped at:
-    /// where, which frame, and the error. A frame's failure is reported
-    /// once by its stream (`FrameStream`), so the reader keeps it: it stays
-    /// there, and each read from there fails again, as at any damage.
+    /// where, which frame, and the error. Its stream reports it once, so it
+    /// is kept here: each read from there fails again, as at any damage.
     stopped: Option<(usize, usize, Error)>,
     /// Whether the frames of a damaged seal were looked at
     /// (`check_seal_frames`).
@@ -80,12 +75,9 @@ pub(super) struct CompressedFrames {
 
 /// When a scan's next frames are decompressed ahead by a pool of threads
 /// (`CompressedSegment::decode_ahead`): once the reader has started
-/// `SEQUENTIAL_FRAMES` frames in a row, each the one after the last, with
-/// no type filter set, up to the frame that holds the end of the records.
-/// A frame started out of that order (a seek elsewhere), a type filter or
-/// a change of `threads` drops the work ahead; seeks, filters and the
-/// reads of the seal decompress on the reader's thread, only the parts of
-/// frames they need.
+/// `SEQUENTIAL_FRAMES` frames in a row with no type filter set, up to the
+/// frame that holds the end of the records. A frame started out of that
+/// order, a type filter or a change of `threads` drops the work ahead.
 pub(super) struct ScanAhead {
     /// Threads to decompress on (0 or 1: none, the reader's thread does).
     pub(super) threads: usize,
@@ -104,10 +96,9 @@ pub(super) struct ScanAhead {
 const SEQUENTIAL_FRAMES: usize = 2;
 
 impl CompressedFrames {
-    /// Opens the compressed segment in `file` (at `path`). With `salvage`, a header or
-    /// seal whose frames are damaged does not fail the open (see
-    /// `CompressedSegment::open_salvage`): the header's error is returned
-    /// beside it, for `salvage_header`.
+    /// Opens the compressed segment in `file` (at `path`). With `salvage`, a
+    /// header or seal whose frames are damaged does not fail the open: the
+    /// header's error is returned beside it, for `salvage_header`.
     pub fn open(
         file: File,
         path: &Path,
@@ -155,22 +146,12 @@ impl CompressedFrames {
         }
     }
 
-    /// Decompresses a scan's frames ahead on `threads` threads from the
-    /// next frame the scan starts in order (0 or 1: on the reader's
-    /// thread). Drops what was decompressed ahead so far.
-    pub(super) fn decode_threads(&mut self, threads: usize) {
-        self.ahead.threads = threads;
-        self.segment.get_mut().stop_decoding_ahead();
-    }
-
     /// For a segment whose header is lost (`header_lost`, the error that
     /// says so): the header's parts as `salvage::salvage_lost_header` finds
-    /// them after the header's frame (where the records start: frames are
-    /// cut after the header) and the seal's first sequence number (if the
-    /// seal survived), with the region up to the first intact record as
-    /// damage. Fails with `header_lost` if no record is found in
-    /// the first intact record frame after it (and the frame that follows,
-    /// for a record cut across).
+    /// them after the header's frame and from the seal's first sequence
+    /// number (if it survived), the region up to the first intact record
+    /// damage. Fails with `header_lost` if no record is found in the first
+    /// two intact frames after it.
     pub fn salvage_header(&self, header_lost: Error) -> Result<HeaderParts> {
         let mut s = self.segment.borrow_mut();
         let frames = s.frames().len();
@@ -180,10 +161,8 @@ impl CompressedFrames {
         let search =
             |bytes: &[u8], base: usize| salvage::salvage_lost_header(bytes, base, from, seal_first);
         // The bytes of the intact frames from `base` (an original offset)
-        // on. A damaged frame's bytes are unknown, so no record in it or
-        // cut across it is taken, and they are never held: the search runs in
-        // what came before it, then starts again after it. Memory is that
-        // of the frames decompressed, whatever sizes the seek table gives.
+        // on. No record in or across a damaged frame is taken: the search
+        // runs in what came before it, then starts again after it.
         let mut bytes = Vec::new();
         let mut base = from;
         let mut frame = Vec::new();
@@ -230,11 +209,9 @@ impl CompressedFrames {
         }
     }
 
-    /// For the scan's short path (short_path.rs): the frame held, as far
-    /// as it is decompressed, the original offset of its first byte, and
-    /// the CRCs checked ahead in it; `None` unless what `hold` last made
-    /// held is that frame (not a join, not a type's copy), which the
-    /// record taken is then read from.
+    /// For the scan's short path: the frame held, as far as decompressed,
+    /// the original offset of its first byte, and the CRCs checked ahead in
+    /// it; `None` unless what `hold` last made held is that frame.
     pub(super) fn scan_frame(&mut self) -> Option<(&[u8], usize, &mut CheckedAhead)> {
         let index = self.frame.index()?;
         if self.in_join || self.copies.held.is_some() {
@@ -352,12 +329,8 @@ impl CompressedFrames {
     }
 
     /// Makes the frame held frame `index`, decompressed at least up to its
-    /// `upto`th byte. A scan leaving a frame a seek decompressed to its end
-    /// checks that frame's checksum first (the seek left it unchecked). A
-    /// scan that takes over a frame whole and unchecked (the stream of the
-    /// open's reads decompressed it to its end, see `stream_frame`) checks
-    /// it before reading from it: no later load need leave it (the last
-    /// frame of the records).
+    /// `upto`th byte. A scan leaving a frame checks that frame's checksum
+    /// first, unless it reads for a seek.
     fn load(&mut self, index: usize, upto: usize) -> std::result::Result<(), FrameFailed> {
         let leaving = self.frame.index().filter(|&held| held != index);
         if let Some(held) = leaving.filter(|_| !self.frame.is_seeking()) {
@@ -370,10 +343,9 @@ impl CompressedFrames {
         s.stream_frame(&mut self.frame, index, upto)
             .map_err(|e| (index, e))?;
         self.frame_at = s.frames()[index].offset as usize;
-        // A frame whose checksum is still to be checked (the open's reads
-        // decompressed it to its end in parts) is checked when the scan
-        // leaves it or reaches the end of the records, as every frame is:
-        // its records that pass their own checks are read first (17.3a).
+        // A frame whose checksum is still to be checked is checked when the
+        // scan leaves it or reaches the end of the records: its records
+        // that pass their own checks are read first (17.3a).
         Ok(())
     }
 
@@ -467,11 +439,10 @@ pub(super) fn is_damage(e: &Error) -> bool {
 
 impl Reader {
     /// Reads and checks the frame at `pos` of a compressed segment, from
-    /// the decompressed bytes held. A compressed frame that does not
+    /// the decompressed bytes held (a record filter cursor `cursor` points
+    /// at from its type's copy, if usable). A frame that does not
     /// decompress is an error, or with `skip_damaged` a bad frame here.
-    /// Out of line: the plain segment's read path stays as it was. A
-    /// record filter cursor `cursor` points at is read from its type's
-    /// copy when the segment has a usable one (`read_copied_frame`).
+    /// Out of line, away from the plain segment's read path.
     #[inline(never)]
     pub(super) fn read_decoded_frame(
         &mut self,
@@ -566,8 +537,7 @@ impl Reader {
     /// At the end of the records of a compressed segment: a failure of the
     /// frame that ends them (its checksum, checked now if it was not) is
     /// the error it is, or with `skip_damaged` a damaged region of no bytes
-    /// and no records where the reader stands, as when a scan leaves any
-    /// other frame that failed after yielding every record it holds.
+    /// and no records where the reader stands.
     pub(super) fn check_frame_at_end(&mut self) -> Result<()> {
         let Some(d) = self.source.frames_mut() else {
             return Ok(());
@@ -687,24 +657,21 @@ impl Reader {
     }
 
     /// How many threads a full scan of a compressed segment decompresses
-    /// its next frames on, ahead of the reader (see
-    /// `compressed::decode_ahead`: at most `2 * threads` frames ahead,
-    /// together at most 32 MiB (original or compressed, whichever is
-    /// larger) beyond the first, so
-    /// memory does not grow with the segment), at most 4. 0 or 1: the
-    /// reader's thread decompresses each frame when it reaches it. Seeks,
-    /// type filters and reads of the seal decompress on the reader's thread
-    /// either way, and records, damage and errors are the same.
+    /// its next frames on, ahead of the reader (at most `2 * threads`
+    /// frames, together at most 32 MiB, beyond the first; see
+    /// `compressed::decode_ahead`), at most 4. 0 or 1: the reader's thread
+    /// decompresses each frame when it reaches it. Seeks, type filters and
+    /// reads of the seal decompress on the reader's thread either way;
+    /// records, damage and errors are the same.
     ///
-    /// By default `compressed::decode_ahead::default_threads()` (the
-    /// machine's cores, at most 4; 0 on one core) for a segment read from
-    /// another source than a file (`open_compressed`: a remote object,
-    /// where decompressing overlaps the network), and 0 for a file, whose
-    /// scan was not shown to be faster with it and costs more CPU per MB
-    /// (docs/PERFORMANCE.md).
+    /// By default `compressed::decode_ahead::default_threads()` for a
+    /// remote object (`open_compressed`), where decompressing overlaps the
+    /// network, and 0 for a file, whose scan was not shown faster with it
+    /// and costs more CPU per MB (docs/PERFORMANCE.md).
     pub fn decode_threads(&mut self, threads: usize) {
         if let Some(d) = self.source.frames_mut() {
-            d.decode_threads(threads);
+            d.ahead.threads = threads;
+            d.segment.get_mut().stop_decoding_ahead();
         }
     }
 

@@ -1,21 +1,15 @@
 //! Reading the scattered records the seal's per-type index points at:
-//! through the reader's mapping of the file, or with one pread each into a
-//! buffer (`IndexedRead` chooses), and leaving the index for a scan when
-//! it points at no record of its type.
+//! through the mapping, or with one pread each into a buffer
+//! (`IndexedRead` chooses), and leaving the index for a scan when it
+//! points at no record of its type.
 //!
 //! Which way is cheaper depends on how the page cache holds the file, which
-//! the reader cannot ask. A read through the mapping faults in the
-//! page-table entries around the record: cheap when the file sits in 2 MiB
-//! folios (one entry maps 2 MiB), dear in 4 KiB pages (fault-around maps 16
-//! pages per record, unmapped again later), where a pread costs less. The
-//! writer's aligned writes (see `State::hand_off`) give recently written
-//! segments large folios; a segment read back from disk gets what readahead
-//! made. So the reader measures: after `WARM` records, `PROBE` indexed
-//! records go through the mapping and `PROBE` through pread, and the
-//! mapping reads on if it was clearly faster (its pages are unmapped later,
-//! at a cost the measurement does not see), pread otherwise; measured again
-//! every `CYCLE` records as the reader moves through the file. The costs of
-//! each way by folio size are in docs/PERFORMANCE.md.
+//! the reader cannot ask: through the mapping is cheap in 2 MiB folios,
+//! dear in 4 KiB pages (fault-around maps 16 pages per record), where a
+//! pread costs less. So the reader measures: after `WARM` records, `PROBE`
+//! records go each way, and the mapping reads on only if clearly faster
+//! (its pages are unmapped later, at a cost not measured); measured again
+//! every `CYCLE` records (docs/PERFORMANCE.md).
 
 use super::frame_check::FrameCheck;
 use super::mapped_pages::PREAD_MAX;
@@ -39,9 +33,8 @@ const PROBE: u32 = 64;
 const CYCLE: u32 = 4096;
 /// The most one record's read counts for while measuring: longer than
 /// any uninterrupted read either way, so a longer one was interrupted
-/// (the thread descheduled on a busy machine) and counts as `SAMPLE_MAX`.
-/// An interruption says nothing about the way read, and must not decide
-/// the way of the next `CYCLE` records (figures: docs/PERFORMANCE.md).
+/// (the thread descheduled), which must not decide the way of the next
+/// `CYCLE` records (docs/PERFORMANCE.md).
 const SAMPLE_MAX: Duration = Duration::from_micros(8);
 
 pub(super) struct IndexedRead {
@@ -118,10 +111,7 @@ impl Reader {
     /// Reads the frame at `pos`, which the seal's per-type index points at,
     /// into `frame_copy` with pread and checks it; `None` when the frame is
     /// too large to copy (the caller reads it through the mapping). Used
-    /// when it is faster than the mapping (see `IndexedRead`): where the
-    /// page cache holds the file in small folios, each scattered record
-    /// read through the mapping costs a page fault that maps pages never
-    /// read, and their unmapping (which MADV_RANDOM does not avoid).
+    /// when faster than the mapping (see `IndexedRead`).
     #[inline]
     pub(super) fn read_indexed(&mut self, pos: usize) -> Result<Option<FrameCheck>> {
         const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
@@ -169,10 +159,8 @@ impl Reader {
 
     /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
     /// filter cursor `i` (the size of the last indexed record read), so
-    /// that it is loaded while this one is checked: scattered records are
-    /// cache misses, which the CRC waited on. Not into the first-level
-    /// cache (`prefetcht2`; which level is the CPU's choice), which
-    /// measured faster than into every level (docs/PERFORMANCE.md).
+    /// that it is loaded while this one is checked. Not into the first-level
+    /// cache (`prefetcht2`), which measured faster (docs/PERFORMANCE.md).
     #[inline]
     pub(super) fn prefetch_ahead(&self, i: usize) {
         let Some(f) = self.filter.as_ref() else {
@@ -190,14 +178,11 @@ impl Reader {
     }
 
     /// A read through the per-type index found no record of its type, or
-    /// one that cannot be where the array puts it (numbered below the
-    /// records already read, or above what the bytes skipped could hold):
-    /// the record is damaged, or the array lies (its CRC only shows it was
-    /// written whole). Either way the arrays are not used again: the
+    /// one that cannot be where the array puts it: the record is damaged,
+    /// or the array lies. Either way the arrays are not used again: the
     /// filter scans on from `from` (the position after the last record
-    /// returned, and the sequence number expected there), which reads
-    /// every record of the types asked for and reports damage where it is,
-    /// with the right sequence numbers, as a scan does.
+    /// returned, and the sequence number expected there), reporting damage
+    /// where it is, as a scan does.
     #[inline]
     pub(super) fn stop_using_index(&mut self, from: (usize, u64)) {
         if let Some(f) = self.filter.as_mut() {

@@ -4,43 +4,14 @@
 //! written, or whose writer crashed) is read by a scan that stops at the
 //! first bad frame and tells a torn tail from corruption in the middle.
 //!
-//! The scan reads its bytes from one of two sources (`source`): a plain
-//! segment file, mapped, which a writer may still append to or cut; or
-//! the frames of a compressed segment (or of a remote plain object, read
-//! as stored frames), decoded as it goes. One record loop (`advance`, and
-//! its short path) runs over either, and the rules of damage, salvage and
-//! the seal sit above them (`damage`, `salvage`, `seal_state`). What
-//! differs by source is asked of it (where a frame's bytes are, whether
-//! the segment may grow), except the failures only frames have (a frame
-//! that does not decompress, a damaged seal's frames, the search for the
-//! next record after one), which are in `frames`.
-//!
-//! This file holds the reader, its opening and what it answers. The rest, by
-//! job:
-//! - `source`: the two sources of the scan's bytes;
-//! - `advance`: the record loop, finding and checking the next record step
-//!   by step; `frame_check`: what a frame check found, whichever way read;
-//! - `short_path`: the common record of either source on a short path;
-//!   `crc_ahead`: the CRCs that path checks a few frames ahead;
-//! - the mapped source: `unsealed`, reading a segment that a writer may
-//!   still append to or cut; `zero_tail`, the zeros a durable writer
-//!   prepared past its records; `mapped_pages`, the mapping's pages handed
-//!   back, reads with pread; `indexed`, the records the per-type index
-//!   points at, through the mapping or with pread;
-//! - the frames source: `frames` (`frames_none` without the feature),
-//!   the frames decoded and their damage; `compressed_type_copies`: a type
-//!   filter's records from its type copy; `read_on_past_seal`, reading on
-//!   where a seal lies about where the records end;
-//! - `damage`: frames that fail their checks, damaged regions, lost types;
-//!   `salvage`: opening a segment whose header is damaged; `object_end`:
-//!   how a shipped object ends;
-//! - `seal_state`: the seal as the reader holds it; `seal_types` and
-//!   `seal_index`: which parts of a seal survive damage (which parts a
-//!   reader may believe is `crate::source::seal_trust`);
-//! - `seek`: seeks by sequence number or time, through the sparse index;
-//!   `filter`: reading only some types, through the seal's per-type index
-//!   where it can be trusted;
-//! - `record`: the record views handed out.
+//! The scan reads from one of two sources (`source`): a plain segment file,
+//! mapped, which a writer may still append to or cut; or the frames of a
+//! compressed segment (or of a remote plain object), decoded as it goes.
+//! One record loop (`advance`, and its short path `short_path`) runs over
+//! either; the rules of damage, salvage and the seal sit above them
+//! (`damage`, `salvage`, `seal_state`). What differs by source is asked of
+//! it, except the failures only frames have, which are in `frames`. This
+//! file holds the reader, its opening and what it answers.
 
 mod advance;
 #[cfg(feature = "compression")]
@@ -188,20 +159,15 @@ impl Reader {
     }
 
     /// Like `open`, for a segment whose header is damaged (`CorruptHeader`):
-    /// the reader finds the first valid record after it, reads on from
-    /// there, and reports the header as a damaged region (offset 0 up to
-    /// that record). The header's fields are then placeholders: empty
-    /// strings, and numbers read from their fixed places where the first
-    /// record agrees. Damaged regions later in the segment are skipped too
-    /// (`skip_damaged(true)`). A segment with a sound header opens as with
-    /// `open`.
+    /// the reader reads on from the first valid record after it and reports
+    /// the header as a damaged region (offset 0 up to that record). The
+    /// header's fields are then placeholders: empty strings, and numbers
+    /// read from their fixed places where the first record agrees. Damaged
+    /// regions later on are skipped too (`skip_damaged(true)`).
     ///
-    /// A compressed segment opens too when its header's frame does not
-    /// decompress (records are found after that frame), when its seal's
-    /// frames do not (read as a damaged seal, each such frame a damaged
-    /// region that holds no record), and when its seek table is missing
-    /// or broken (the whole frames found from the start are read): see
-    /// docs/FORMAT.md section 17.3a.
+    /// A compressed segment opens too when its header's or its seal's
+    /// frames do not decompress, or its seek table is missing or broken
+    /// (docs/FORMAT.md section 17.3a).
     pub fn open_salvage(path: impl AsRef<Path>) -> Result<Reader> {
         let mut r = Reader::open_with(path.as_ref(), true)?;
         r.skip_damaged(true);
@@ -227,20 +193,15 @@ impl Reader {
     /// A reader of `segment`, a compressed segment read from a source other
     /// than a file (a remote object), named `name` (its URL) in errors; or
     /// a plain one read as stored frames (`CompressedSegment::open_stored`),
-    /// read as a sealed plain file of those bytes is (the caller makes sure
-    /// it is sealed: `sealed`).
-    /// `header_lost`: what `CompressedSegment::open_source` said of a lost
-    /// header (with `salvage`, which also skips damaged regions, as
-    /// `open_salvage` does).
+    /// which the caller makes sure is sealed. `header_lost`: what
+    /// `CompressedSegment::open_source` said of a lost header (with
+    /// `salvage`, as `open_salvage`).
     ///
     /// Without `salvage`, checks of the seal whose bytes the source does
-    /// not hold yet are put off (see `trust::read_seals_when_held`, and
-    /// `CompressedSegment::open_source` for the `SEAL_BEGIN` frame): they
-    /// are made once the reader reaches the end of the records, or before
-    /// a type filter reads through the seal's per-type index, and decide
-    /// then what they decide at an open that makes them: the seal is used
-    /// or not, and a `SEAL_BEGIN` frame that disagrees is the open's
-    /// `CorruptSeal` error, naming the object and the same offset.
+    /// not hold yet are put off (`trust::read_seals_when_held`) until the
+    /// reader reaches the end of the records or a type filter reads through
+    /// the seal's index; they decide then what they decide at an open (a
+    /// disagreeing `SEAL_BEGIN` frame is the same `CorruptSeal` error).
     #[cfg(feature = "compression")]
     #[doc(hidden)]
     pub fn open_compressed(
@@ -339,10 +300,9 @@ impl Reader {
         &self.header
     }
 
-    /// The seal's summary, when the segment is sealed and its seal is intact.
-    /// A remote object's seal whose checks were put off at open (see
-    /// `open_compressed`) is checked first, at the first call (its reads
-    /// are GETs): it is here only if it passes them, as at a local open.
+    /// The seal's summary, when the segment is sealed and its seal is intact
+    /// (a remote object's seal whose checks were put off at open is checked
+    /// at the first call, see `open_compressed`).
     #[doc(hidden)]
     pub fn seal(&self) -> Option<&SealDirectory> {
         if self.seals.trust_pending && !self.pending_seal_usable() {
@@ -388,9 +348,8 @@ impl Reader {
     }
 
     /// Whether the file ends in a whole seal trailer (its CRC holds and it
-    /// agrees with the file's length): its writer finished sealing it. The
-    /// rest of the seal may still be damaged or untrusted (`seal` is `None`
-    /// then); a sealed segment of a log is never written again either way.
+    /// agrees with the file's length): its writer finished sealing it, even
+    /// if the rest of the seal is damaged or untrusted (`seal` is `None`).
     pub fn has_seal_trailer(&self) -> bool {
         self.original().has_seal_trailer(self.data_start)
     }
@@ -504,13 +463,11 @@ impl Reader {
     }
 
     /// With `true`, a damaged region in the middle of the segment (a frame
-    /// that fails its checks while valid records follow) is skipped: the
-    /// reader resumes at the next valid record and records the gap in
-    /// `damages`. By default (`false`) it stops there with a `Corrupt` error
-    /// that names the file and offset. A type whose defining record was in
-    /// a skipped region is named by the segment's seal when a seal (or its
-    /// directory) survives and agrees (see `SealTypes`), else
-    /// `<lost type N>` (N its id).
+    /// that fails its checks while valid records follow) is skipped and
+    /// recorded in `damages`; by default (`false`) the reader stops there
+    /// with a `Corrupt` error naming the file and offset. A type whose
+    /// defining record was in a skipped region is named by the seal where
+    /// it survives and agrees (see `SealTypes`), else `<lost type N>`.
     pub fn skip_damaged(&mut self, skip: bool) {
         self.damage.skip = skip;
     }
@@ -530,12 +487,10 @@ impl Reader {
 
     /// Restricts `next` to records of these types (an empty list reads all
     /// types again). A sealed segment reads them through its per-type index
-    /// (copying their offsets out of the seal, 8 bytes a record, up to
-    /// `filter::ARRAYS_COPY_MAX`); otherwise the reader scans and skips the
-    /// others. A record the index points at that is not an intact record
-    /// of its type, numbered where it can be, stops the use of the index:
-    /// the reader scans on from the last record it returned (see
-    /// `stop_using_index`), so damage is reported where a scan reports it.
+    /// (copying up to `filter::ARRAYS_COPY_MAX` offsets out of the seal);
+    /// otherwise the reader scans and skips the others. A record the index
+    /// points at that is not an intact record of its type stops the use of
+    /// the index (`stop_using_index`): damage is reported where a scan would.
     pub fn filter_types(&mut self, names: &[&str]) {
         if names.is_empty() {
             self.filter = None;

@@ -41,13 +41,11 @@ impl Reader {
         self.object.and_then(|o| o.cut_at)
     }
 
-    /// At the end of an object's records: if it ends unsealed (or torn),
-    /// it was cut short at the torn record (or at its end); if its size is
-    /// not its metadata's, where its records end (a compressed object's
-    /// whole frames before the cut, its seal lost). Skipping
-    /// damage, the bytes from there and the records its metadata says
-    /// follow are a damaged region, and the records end there with a
-    /// damaged seal; else a `Corrupt` error names the object and offset.
+    /// At the end of an object's records: if it ends unsealed or torn, or
+    /// its size is not its metadata's, it was cut short where its records
+    /// end. Skipping damage, the bytes from there and the records its
+    /// metadata says follow are a damaged region, ending with a damaged
+    /// seal; else a `Corrupt` error names the object and offset.
     pub(super) fn check_object_end(&mut self) -> Result<()> {
         let Some(ObjectEnd {
             records_end,

@@ -1,14 +1,10 @@
-//! A plain segment read as stored frames (a remote object read with
-//! ranged GETs, `CompressedSegment::open_stored`) whose seal only bounds
-//! its records and lies about where they end: a valid record frame right
-//! at the directory's `records_end`. A local reader drops such a seal and
-//! reads the file on to its end as unsealed (`bound_holds`); the ranged
-//! reader has no file to read on in, so it switches to a whole copy of
-//! the same bytes (`Reader::read_on_in_copy`) and reads on from the same
-//! position, as the local reader does: the same records, damage and end.
-//! A compressed segment (local or remote) whose seal lies so reads on in
-//! its own frames, up to the end its seek table gives
-//! (`read_on_in_frames`).
+//! A plain segment read as stored frames (a remote object,
+//! `CompressedSegment::open_stored`) whose seal only bounds its records and
+//! lies about where they end (a valid record frame at its `records_end`). A
+//! local reader reads such a file on to its end as unsealed
+//! (`bound_holds`); this reader has no file to read on in, so it switches
+//! to a whole copy of the same bytes (`Reader::read_on_in_copy`) and reads
+//! on from the same position: the same records, damage and end.
 
 use super::source::Source;
 use super::Reader;
@@ -31,16 +27,13 @@ impl Reader {
 
     /// At the end of the records a seal only bounds, of a reader of
     /// decompressed or stored frames: whether a valid record frame is
-    /// right there (the bound does not hold). Read through the frames (a
-    /// GET if the bytes are not at hand). A frame header whose length runs
-    /// past the original bytes is no record, and nothing more is read: a
-    /// lying length costs no more than the frame that holds the header.
-    /// Otherwise the body's CRC is computed over the frames that hold it,
-    /// one at a time, without a copy of the body. A compressed frame there
-    /// that does not decompress holds no record to read: the bound holds,
-    /// and the frame is damage reported at the end (`check_seal_frames`).
-    /// Any other read that fails is an error naming the file or object,
-    /// never an answer.
+    /// right there (the bound does not hold). A frame header whose length
+    /// runs past the original bytes is no record (a lying length costs no
+    /// more reads); otherwise the body's CRC is computed over the frames
+    /// that hold it, one at a time, without a copy. A compressed frame there
+    /// that does not decompress holds no record: the bound holds, and the
+    /// frame is damage reported at the end (`check_seal_frames`). Any other
+    /// failed read is an error naming the file or object.
     #[cfg(feature = "compression")]
     pub(super) fn record_at_end_decoded(&self) -> Result<bool> {
         let Some(d) = self.source.frames() else {
@@ -61,10 +54,8 @@ impl Reader {
 
     /// For a compressed segment whose seal lies about where the records
     /// end (`bound_holds`): the seal is dropped and the records are read
-    /// on, through the frames, up to the end of the original bytes (the
-    /// seek table's sum of frame sizes), as a local reader of the same
-    /// plain segment reads its file on to its end. Frame by frame: the
-    /// memory a scan holds does not grow (see `frames`).
+    /// on, frame by frame, up to the end of the original bytes, as a local
+    /// reader of the same plain segment reads its file on to its end.
     pub(super) fn read_on_in_frames(&mut self) {
         self.seals.bounding = None;
         self.end = self.file_len() as usize;
@@ -72,10 +63,8 @@ impl Reader {
 
     /// Swaps the stored frames for a whole copy of the same bytes, read as
     /// a local file's mapping from the same position on, with the seal
-    /// dropped (the local reader's state at this point, see
-    /// `bound_holds`). A copy of another length is not the same bytes: an
-    /// error naming the segment. On an error nothing changed: a later
-    /// call tries again.
+    /// dropped (as `bound_holds` leaves a local reader). A copy of another
+    /// length is an error naming the segment; on an error nothing changed.
     pub(super) fn switch_to_whole_copy(&mut self) -> Result<()> {
         let make = self
             .whole_copy

@@ -5,8 +5,9 @@
 //! fixed fields left: its records start at the first valid one after that
 //! frame.
 
+use super::frame_check::seq_at;
 use super::{Damage, HeaderParts};
-use crate::format::frame::{self, FrameAt};
+use crate::format::frame;
 use crate::format::header::{self, SegmentHeader, FIXED_LEN};
 use crate::format::{FORMAT_MAJOR, MAX_HEADER_LEN};
 
@@ -20,10 +21,7 @@ use crate::format::{FORMAT_MAJOR, MAX_HEADER_LEN};
 /// hold the records before it (lost with the header), else the record's.
 pub(super) fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize, u64)> {
     let (start, header_first) = first_record_after_header(map)?;
-    let first_seq = match frame::frame_at(map, start, true) {
-        FrameAt::Frame { body, .. } => frame::decode_record(body)?.seq,
-        _ => return None,
-    };
+    let first_seq = seq_at(map, start)?;
     let lost_from = match header_first {
         Some(hf) if could_precede(map, hf, first_seq, start) => hf,
         _ => first_seq,
@@ -126,10 +124,7 @@ pub(super) fn salvage_lost_header(
     seal_first: Option<u64>,
 ) -> Option<(SegmentHeader, usize, u64)> {
     let at = frame::find_next_record(bytes, 0, None)?;
-    let first_seq = match frame::frame_at(bytes, at, true) {
-        FrameAt::Frame { body, .. } => frame::decode_record(body)?.seq,
-        _ => return None,
-    };
+    let first_seq = seq_at(bytes, at)?;
     let start = base + at;
     let room = ((start - from) / frame::MIN_RECORD_FRAME) as u64;
     let lost_from = match seal_first {

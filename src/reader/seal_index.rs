@@ -8,10 +8,9 @@ use super::Reader;
 
 impl Reader {
     /// The offset and a description of each part of the seal a read through
-    /// it would not use: each type's offset array (as a type filter of that
-    /// type checks it: its CRC, and its offsets sorted within the records;
-    /// an array larger than a filter copies is not checked), then the
-    /// sparse index (as a seek checks it). Empty without a usable seal.
+    /// it would not use: each type's offset array (checked as a type filter
+    /// checks it), then the sparse index (as a seek checks it). Empty
+    /// without a usable seal.
     pub fn unusable_seal_parts(&mut self) -> Vec<(u64, String)> {
         let Some(d) = self.seals.usable.clone() else {
             return Vec::new();

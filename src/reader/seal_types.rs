@@ -1,24 +1,18 @@
 //! Names for types whose defining record was lost in damaged bytes, from
-//! the segment's seal. A type's name is written once, in the first record
-//! of its type (docs/FORMAT.md section 7.3); when that record is damaged,
-//! the records of the type after it carry only its id. The seal's
-//! directory lists every type by id with its name and the offset of its
-//! first record, so it can name such a type, when it survives and tells
-//! the same story as the records:
+//! the segment's seal. A type's name is written only in the first record of
+//! its type (docs/FORMAT.md section 7.3); the seal's directory lists every
+//! type by id with its name and the offset of its first record, so it can
+//! name such a type when it survives and tells the same story as the
+//! records:
 //!
-//! - the directory is CRC-valid (found through the trailer, or, with the
-//!   trailer or the SEAL_BEGIN frame damaged, by its own frame at the end
-//!   of the file) and its type names are distinct;
-//! - every type an intact record defines is named the same in it (checked
-//!   by the caller as it meets the definitions, with [`SealTypes::agrees`]);
-//! - the first record of the lost type, by its offset array, lies in the
-//!   damaged bytes skipped (marked with [`SealTypes::damaged`]).
+//! - the directory is CRC-valid (found through the trailer, or by its own
+//!   frame at the end of the file) and its type names are distinct;
+//! - every type an intact record defines is named the same in it
+//!   ([`SealTypes::agrees`], checked by the caller);
+//! - the lost type's first record lies in the damaged bytes skipped
+//!   ([`SealTypes::damaged`]).
 //!
-//! A directory that fails one of these names nothing: the type stays
-//! unknown. Checksums show the directory was written whole, not by this
-//! segment's writer; what is checked is that the records contradict it
-//! nowhere and that its account of the lost definition is where the damage
-//! is.
+//! A directory that fails one of these names nothing.
 
 use crate::format::frame::{self, FrameAt, KIND_SEAL_DIR};
 use crate::format::seal::{self, SealDirectory, TRAILER_LEN};
@@ -66,22 +60,10 @@ impl SealTypes {
         if let Some(d) = seal::read_seal_from(n, start, read_usize) {
             return SealTypes::from_directory(&d, &read);
         }
-        Self::through_trailer(len, data_start, &read)
+        // The trailer and the directory frame intact, the SEAL_BEGIN frame not.
+        seal::read_directory_from(n, start, read_usize)
             .or_else(|| Self::search(len, data_start, &read))
             .and_then(|d| SealTypes::from_directory(&d, &read))
-    }
-
-    /// The directory the trailer points at, if the trailer and the
-    /// directory frame are intact (the SEAL_BEGIN frame need not be).
-    fn through_trailer<'a>(
-        len: u64,
-        data_start: u64,
-        read: &impl Fn(u64, usize) -> Option<Cow<'a, [u8]>>,
-    ) -> Option<SealDirectory> {
-        let (Ok(n), Ok(start)) = (usize::try_from(len), usize::try_from(data_start)) else {
-            return None;
-        };
-        seal::read_directory_from(n, start, |at, k| read(at as u64, k))
     }
 
     /// A directory frame ending at `len - TRAILER_LEN` or at `len`, found

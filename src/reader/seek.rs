@@ -4,7 +4,6 @@
 
 use super::{Found, Reader, Tail};
 use crate::error::Result;
-use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
 use crate::source::seal_trust::sparse_sound;
 
@@ -14,11 +13,10 @@ use crate::source::seal_trust::sparse_sound;
 const SPAN_SLACK: u64 = 4 << 10;
 
 /// Where `seek_seq` or `seek_time` asked to go. When no record written by
-/// then reaches it (a live segment, read ahead of its writer), records
-/// written later that stay below it are skipped, not returned, until one
-/// reaches it: a reader that resumes from a checkpoint never goes back.
-/// `seek_seq(u64::MAX)` and `seek_time(i64::MAX)` mean "the end": records
-/// written after the seek are read.
+/// then reaches it (a live segment), records written later that stay below
+/// it are skipped until one reaches it: a reader resuming from a checkpoint
+/// never goes back. `seek_seq(u64::MAX)` and `seek_time(i64::MAX)` mean
+/// "the end": records written after the seek are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SeekTarget {
     Seq(u64),
@@ -184,12 +182,8 @@ impl Reader {
 
     /// Whether the segment is sealed with a sparse index that passed its
     /// checks (its CRC, and `sparse_sound`), which is then in
-    /// `sparse_index`.
-    ///
-    /// The index is copied out of the file with pread the first time, not read
-    /// through the mapping: the seal lies past the records, and a writer that
-    /// reopens a standalone segment to append cuts it off (a mapped page wholly
-    /// past the end of the file raises SIGBUS). A seal already cut (the read
+    /// `sparse_index`: copied out with pread the first time, not read
+    /// through the mapping (see `map_file`). A seal already cut (the read
     /// comes up short) is not used: the seek scans.
     pub(super) fn sparse_index_usable(&mut self) -> bool {
         let Some(d) = self.seals.usable.as_ref() else {
@@ -215,14 +209,7 @@ impl Reader {
     /// the entry says.
     fn sparse_entry_leads_to_its_record(&self, e: &SparseEntry) -> bool {
         self.original()
-            .check_frame(e.offset as usize, self.end, |f| match f {
-                FrameAt::Frame {
-                    kind: KIND_RECORD,
-                    body,
-                    ..
-                } => frame::decode_record(body).is_some_and(|r| r.seq == e.seq),
-                _ => false,
-            })
+            .check_record(e.offset as usize, self.end, |r| r.seq == e.seq)
     }
 }
 

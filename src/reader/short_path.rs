@@ -1,19 +1,11 @@
 //! The scan's common record on a short path, the same for each source:
 //! with no type filter and no seek target pending, in a sealed segment,
-//! the next frame lies whole in the bytes at hand (a mapped segment's
-//! mapping; a frames source's frame held, decompressed so far, before the
-//! end of the records) and is a plain record (see
-//! `frame::decode_plain_record`) whose CRC holds, numbered next, of a type
-//! already known. `advance` takes such a record the same way, through
-//! steps that each test for the rarer cases.
-//!
-//! CRCs are checked a few frames ahead at a time (`crc_ahead`; a frames
-//! source's at offsets in the frame held). Every other frame (in frames:
-//! the first of each frame, one cut across frames, one past the bytes
-//! decompressed so far), and every frame that fails a check here, is left
-//! to `advance` from the same position, which (in frames) decompresses,
-//! joins and checks the frame's checksum: this path changes nothing
-//! unless it takes the record, so damage is found and reported only there.
+//! the next frame lies whole in the bytes at hand (the mapping, or the
+//! frame held) and is a plain record whose CRC holds (checked a few frames
+//! ahead, `crc_ahead`), numbered next, of a type already known. Every other
+//! frame, and every one that fails a check here, is left to `advance` from
+//! the same position: this path changes nothing unless it takes the
+//! record, so damage is found and reported only there.
 
 use super::record::BytesIn;
 use super::source::Source;

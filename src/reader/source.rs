@@ -1,15 +1,8 @@
-//! What the record scan reads a segment's bytes from, one of two sources:
-//! - `Mapped`: a plain segment file, mapped; sealed, or unsealed and then
-//!   growing while a writer appends, or cut by one that recovers it (read
-//!   as `unsealed` says);
-//! - `Frames`: the decoded frames of a compressed segment, or the stored
-//!   frames of a plain segment read as a remote object
-//!   (`frames`); sealed once, they never grow.
-//!
-//! The record loop (`advance`) and the damage rules (`damage`) are the
-//! same for both; they ask the source what differs (where a frame's bytes
-//! are, whether the segment may grow). The failures only frames have are
-//! in `frames`.
+//! What the record scan reads a segment's bytes from: `Mapped`, a plain
+//! segment file, mapped (sealed, or unsealed and read as `unsealed` says);
+//! or `Frames`, the frames of a compressed segment or of a remote plain
+//! object (`frames`), sealed, never growing. The record loop and the damage
+//! rules ask the source what differs.
 
 use super::frames::CompressedFrames;
 use crate::error::{Error, Result};

@@ -3,15 +3,11 @@
 //! is mapped again when its length changes, and a `SEAL_BEGIN` frame ends
 //! its records.
 //!
-//! Why not through the mapping alone: what follows the last whole record of
-//! an unsealed segment may be a torn tail, which a new writer recovering
-//! the segment cuts off at any moment, and the mapping may be older than
-//! such a cut. A mapped page wholly past the end of the file raises SIGBUS,
-//! which kills the process; pread just comes up short. A whole frame is
-//! never cut, so once a copy shows it whole the mapping may be read; records
-//! that fit a chunk are returned from the copy rather than read a second
-//! time. The price is a full scan of an unsealed segment slower than one
-//! through the mapping.
+//! Why not through the mapping alone: a torn tail after the last whole
+//! record may be cut by a recovering writer at any moment, and a mapped
+//! page wholly past the end of the file raises SIGBUS; pread just comes up
+//! short. A whole frame is never cut, so once a copy shows it whole the
+//! mapping may be read; records that fit a chunk are returned from the copy.
 
 use super::frame_check::FrameCheck;
 use super::mapped_pages::read_upto;
@@ -69,10 +65,9 @@ impl Reader {
 
 impl MappedSegment {
     /// Checks the frame at `pos` of an unsealed segment, and those after it
-    /// in the same chunk, in a copy read with pread: `None` if it is a
-    /// whole record frame (CRC checked if `verify`), to be read from that
-    /// copy (`unsealed.frames_in_copy`), or through the mapping if it was too
-    /// long for one (`check_large`); otherwise what it is.
+    /// in the same chunk, in a copy read with pread: `None` if it is a whole
+    /// record frame (CRC checked if `verify`), to be read from that copy, or
+    /// through the mapping if too long for one; otherwise what it is.
     #[inline(never)]
     pub(super) fn check_unsealed(
         &mut self,
@@ -195,14 +190,10 @@ impl Reader {
     }
 
     /// At the end of the records of a sealed standalone segment: whether a
-    /// writer reopened it to append since it was opened, which cuts its
-    /// seal off (docs/FORMAT.md section 12) and so changes the file's
-    /// length (a sealed segment of a log never changes). If so, the reader
-    /// forgets the seal and reads on from the end of its records as in an
-    /// unsealed segment (the types it knows stay: the writer goes on with
-    /// the same). Neither the seal nor the mapping past the records is
-    /// read again: a mapped page wholly past the end of the file raises
-    /// SIGBUS.
+    /// writer reopened it to append since, which cuts its seal off
+    /// (docs/FORMAT.md section 12) and so changes the file's length. If so,
+    /// the reader forgets the seal and reads on from the end of its records
+    /// as in an unsealed segment (the types it knows stay).
     pub(crate) fn read_on_if_unsealed(&mut self) -> Result<bool> {
         let at_end = self.sealed() && self.pos >= self.end;
         let Source::Mapped(m) = &mut self.source else {
@@ -225,11 +216,9 @@ impl Reader {
 
     /// A SEAL_BEGIN frame at `pos`, counting `count` records, in a segment
     /// opened unsealed; returns whether to read on. It ends the records if
-    /// the seal that follows is now usable (its writer just sealed it), or
-    /// else if it counts the records read and no valid record continuing
-    /// them follows it (the seal is damaged or half written). Otherwise it
-    /// is a stray frame: damage, which must not hide the records after it
-    /// (docs/FORMAT.md section 10).
+    /// the seal that follows is now usable, or if it counts the records read
+    /// and no valid record follows it (a damaged or half-written seal).
+    /// Otherwise it is damage, which must not hide the records after it.
     pub(super) fn seal_reached(&mut self, pos: usize, count: u64) -> Result<bool> {
         if self.remap_if_len_changed()? && self.pos != pos {
             // Cut shorter by a writer: the reader starts again.

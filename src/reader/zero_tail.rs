@@ -1,21 +1,18 @@
 //! The end of an unsealed segment found by content: a durable writer
-//! writes zeros ahead of its records and then writes its records over them
-//! (`writer::prepared`), so the file runs on past its last record. A frame
-//! never starts with a zero length (docs/FORMAT.md section 6): where the next
-//! frame should start, zeros that run to the end of the file are the end of
-//! the records so far (`Tail::Unsealed` there), not damage.
+//! writes zeros ahead of its records and then its records over them
+//! (`writer::prepared`). A frame never starts with a zero length
+//! (docs/FORMAT.md section 6): zeros from where the next frame should start
+//! to the end of the file are the end of the records so far, not damage.
 //!
 //! Everything here reads with pread, never through the mapping: sealing
 //! cuts the zeros, and a mapped page wholly past the end of the file
 //! raises SIGBUS.
 //!
-//! A reader may see a record being copied into those zeros: the file's
-//! length does not change, so nothing orders the copy before the read the
-//! way a growing length does for an append. A writer writes its bytes in
-//! file order, so once any byte after a position is written, the bytes at
-//! that position are too: a zero head means nothing was written there yet,
-//! and a frame found bad before a search that saw later bytes is looked at
-//! again, whole (`frame_became_valid`).
+//! A reader may see a record being copied into those zeros (the file's
+//! length does not change, so nothing orders the copy before the read). A
+//! writer writes its bytes in file order: a zero head means nothing was
+//! written there yet, and a frame found bad before a search that saw later
+//! bytes is looked at again, whole (`frame_became_valid`).
 
 use super::frame_check::FrameCheck;
 use super::mapped_pages::read_upto;
@@ -65,10 +62,7 @@ impl Reader {
 
     /// Where the bytes from `pos` to the end of the file that are not zero
     /// end (`pos` if there are none), read backwards from the end. Always
-    /// read: bytes seen zero before may have been written since (a frame
-    /// found bad at `pos` is one being written, or written since), and only
-    /// a zero head at `pos`, read just before, says they were not (see
-    /// `at_zero_tail`).
+    /// read: bytes seen zero before may have been written since.
     pub(super) fn nonzero_end(&self, pos: usize) -> Result<usize> {
         let mut buf = Vec::new();
         let mut to = self.end;
@@ -90,14 +84,10 @@ impl Reader {
 
     /// After a frame found bad at `pos` of a live segment and a search of
     /// the bytes after it: whether the frame is whole and valid now (its
-    /// writer was copying it into prepared zeros while it was checked, and
-    /// the search saw what it wrote after it). The whole frame is checked
-    /// again, however long (`check_unsealed`): a record longer than one
-    /// chunk is the likeliest to be caught half copied. A frame found valid
-    /// here is not looked at again at the same position, so that a valid
-    /// frame that fails a later check is damage, not a loop; one still bad
-    /// is looked at again after a later search, which may have seen its
-    /// writer finish it.
+    /// writer was copying it into prepared zeros while it was checked). The
+    /// whole frame is checked again, however long. A frame found valid here
+    /// is not looked at again at the same position, so that a valid frame
+    /// that fails a later check is damage, not a loop.
     pub(super) fn frame_became_valid(&mut self, pos: usize) -> Result<bool> {
         if self.sealed() || self.nothing_can_cut_file || self.zero_tail.rechecked_at == Some(pos) {
             return Ok(false);

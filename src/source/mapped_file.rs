@@ -36,16 +36,13 @@ impl SegmentSource for MappedFile<'_> {
 pub(crate) fn map_file(file: &File, path: &Path) -> Result<Mmap> {
     // SAFETY: the mapping is read-only. A segment may get shorter while
     // mapped: a writer reopening it cuts a torn tail or its seal, and a
-    // mapped page wholly past the end of the file then raises SIGBUS. The
-    // reader reads only whole record frames through the mapping, which no
-    // writer cuts; a seal and what follows an unsealed segment's last whole
-    // frame are read with pread (see `check_unsealed`,
-    // `last_sparse_entry_where`, `seal_trust::read_seal`, `TypeFilter::new`),
-    // except by a writer's own recovery scan, which holds the lock every
-    // cutter takes (`declare_nothing_can_cut_file`). (`binlog repair` cuts
-    // nothing in place: it renames a repaired copy over the segment, and a
-    // reader keeps the old file.) What remains unsafe is in docs/GUIDE.md,
-    // "Threads, processes and lifetimes".
+    // mapped page wholly past the end of the file then raises SIGBUS. So
+    // the reader reads only whole record frames through the mapping, which
+    // no writer cuts, and everything else (a seal, what follows an unsealed
+    // segment's last whole frame) with pread, except in a writer's own
+    // recovery scan, which holds the lock every cutter takes
+    // (`declare_nothing_can_cut_file`). What remains unsafe is in
+    // docs/GUIDE.md, "Threads, processes and lifetimes".
     unsafe { MmapOptions::new().map(file) }.map_err(|e| Error::io(path, "map", e))
 }
 

@@ -1,15 +1,8 @@
 //! Where a segment's original bytes come from, for the reads that are not
 //! the record scan (the seal's parts, the sparse index, the per-type
 //! offset arrays, the bytes searched after damage), and what those bytes
-//! prove of its seal. Below both the reader and compression: each source
-//! of bytes implements `SegmentSource` where it lives (a mapped plain file
-//! here, a compressed segment in the reader's `frames`), and the seal's
-//! checks (`seal_trust`) read through it only.
-//!
-//! - `mapped_file`: a plain segment file, mapped, its parts read with pread;
-//! - `seal_trust`: which parts of a CRC-valid seal a reader may believe;
-//! - `plain_segment`: a plain segment file opened for its seal alone (what
-//!   compression and decompression check before and after converting).
+//! prove of its seal (`seal_trust`). Below both the reader and compression:
+//! each source of bytes implements `SegmentSource` where it lives.
 
 mod mapped_file;
 #[cfg(feature = "compression")]
@@ -54,14 +47,22 @@ pub(crate) trait SegmentSource {
 }
 
 impl dyn SegmentSource + '_ {
-    /// `check` applied to the frame at `at`, read with its CRC checked, in
-    /// the bytes below `end`.
-    pub fn check_frame(
+    /// Whether the frame at `at`, read with its CRC checked in the bytes
+    /// below `end`, is a record whose body passes `check`.
+    pub fn check_record(
         &self,
         at: usize,
         end: usize,
-        check: impl FnOnce(FrameAt<'_>) -> bool,
+        check: impl FnOnce(&frame::RecordBody<'_>) -> bool,
     ) -> bool {
+        let check = |f: FrameAt<'_>| match f {
+            FrameAt::Frame {
+                kind: frame::KIND_RECORD,
+                body,
+                ..
+            } => frame::decode_record(body).is_some_and(|r| check(&r)),
+            _ => false,
+        };
         if let Some(bytes) = self.in_memory() {
             return check(frame::frame_at(&bytes[..end.min(bytes.len())], at, true));
         }

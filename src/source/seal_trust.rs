@@ -7,7 +7,7 @@
 //! fails one is not used, and the reader scans instead.
 
 use super::SegmentSource;
-use crate::format::frame::{self, FrameAt, KIND_RECORD};
+use crate::format::frame;
 use crate::format::seal::{self, SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
 use crate::format::FRAME_HEADER_LEN;
 use std::borrow::Cow;
@@ -16,12 +16,8 @@ use std::borrow::Cow;
 /// `seal::read_seal`, its counts agree with its sequence numbers and its
 /// type table names the types as the records that define them do.
 ///
-/// The seal's parts of a plain segment are read from its file with pread,
-/// not through the reader's mapping (only records are read there): a writer that reopens the
-/// segment cuts a torn tail (where an unsealed segment's trailer would be)
-/// off at any moment, and one that reopens a standalone segment its seal,
-/// and a mapped page wholly past the end of the file raises SIGBUS. A seal
-/// already cut reads short: none.
+/// The seal's parts are read with pread, not through the mapping (see
+/// `map_file`): a seal already cut reads short: none.
 pub(crate) fn read_seal(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -68,20 +64,14 @@ fn sort_seal(
 /// usable with `true`: the checks were put off, and `usable` makes them.
 /// Otherwise `read_seals`' answer, with `false`.
 ///
-/// Why a seal so far checked is enough to read by until then: the
-/// directory's trailer and frame are intact, its counts agree with its
-/// sequence numbers, and it names every type as the record that defines
-/// it (proved from the start of the records, which is all that naming
-/// needs: `types_defined_as_named` proves the names through each type's
-/// first offset). What is left unproved is where the seal's parts say
-/// they are, and those are used through checks of their own: a seek
-/// through the sparse index lands only on an entry that leads to its
-/// record (`sparse_entry_leads_to_its_record`), and every record is
-/// returned only after its CRC and sequence number are checked. So no
-/// record is returned differently from what its writer wrote. The
-/// checks put off still decide what they decide today, once made: at
-/// the end of the records (the tail, and `SEAL_BEGIN`'s error) and before
-/// a type filter reads through the per-type index.
+/// Why that is enough to read by until then: the directory is intact, its
+/// counts agree and it names every type as the record that defines it.
+/// What is left unproved is where the seal's parts say they are, and those
+/// are used through checks of their own (a sparse entry must lead to its
+/// record; every record's CRC and sequence number are checked), so no
+/// record is returned differently from what its writer wrote. The checks
+/// put off decide, once made, at the end of the records and before a type
+/// filter reads through the per-type index.
 pub(crate) fn read_seals_when_held(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -109,13 +99,12 @@ fn checks_held(original: &dyn SegmentSource, d: &SealDirectory) -> bool {
 }
 
 /// Whether the records from `data_start` on (numbered from `first_seq`),
-/// read only as far as they are at hand, define every type the
-/// directory `d` lists with records, in id order, by the names `d` gives
-/// them, before any record of a type not yet defined; the types `d`
-/// lists without records all come after. Every record read is intact
-/// and numbered in order. A compressed segment's frames are cut after
-/// the record that defines the last type (when it is near the start),
-/// so the header's frame and the one after it usually hold them.
+/// read only as far as they are at hand, define every type the directory
+/// `d` lists with records, in id order, by the names `d` gives them, before
+/// any record of a type not yet defined; the types `d` lists without
+/// records all come after. Every record read is intact and numbered in
+/// order. (A compressed segment's frames are cut after the record that
+/// defines the last type, so the first frames usually hold them.)
 fn names_defined_as_named(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -135,21 +124,14 @@ fn names_defined_as_named(
             return false;
         };
         let mut defines = false;
-        let in_order = original.check_frame(at, end, |f| match f {
-            FrameAt::Frame {
-                kind: KIND_RECORD,
-                body,
-                ..
-            } => frame::decode_record(body).is_some_and(|r| {
-                let id = r.type_id as usize;
-                defines = r.defines.is_some();
-                r.seq == seq
-                    && match r.defines {
-                        Some(name) => id == defined && d.types[id].name.as_bytes() == name,
-                        None => id < defined,
-                    }
-            }),
-            _ => false,
+        let in_order = original.check_record(at, end, |r| {
+            let id = r.type_id as usize;
+            defines = r.defines.is_some();
+            r.seq == seq
+                && match r.defines {
+                    Some(name) => id == defined && d.types[id].name.as_bytes() == name,
+                    None => id < defined,
+                }
         });
         if !in_order {
             return false;
@@ -205,12 +187,9 @@ pub(crate) fn read_bounding_seal(
 }
 
 /// Whether the directory's record count is what its sequence numbers say:
-/// records are numbered consecutively from the header's `first_seq`, so a
-/// sealed segment of n records holds `first_seq ..= first_seq + n - 1`.
-/// (The type counts add up to the record count, checked by
-/// `seal::read_seal`.) A directory that counts fewer records leaves some
-/// out of its type table or arrays: a seek or a filtered read through it
-/// would miss them.
+/// a sealed segment of n records holds `first_seq ..= first_seq + n - 1`.
+/// A directory that counts fewer records leaves some out of its type table
+/// or arrays: a seek or a filtered read through it would miss them.
 fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
     match d.record_count {
         0 => true,
@@ -220,24 +199,18 @@ fn counts_agree(d: &SealDirectory, first_seq: u64) -> bool {
 
 /// Whether the first record of each type in the seal's directory (the
 /// first entry of its offset array) defines that type, with the id and
-/// name the directory gives it. A reader names records by the directory,
-/// so a seek that lands after the defining records would otherwise label
-/// them by a CRC-valid directory that lies. One record per type, its CRC
-/// checked: the open stays O(1) in the number of records.
+/// name the directory gives it: a reader names records by the directory,
+/// so a seek past the defining records would otherwise label them by a
+/// CRC-valid directory that lies. One record per type: the open stays O(1).
 ///
 /// Types are defined in id order, each by the first record of its type:
-/// so type 0 is defined by the first record (at `data_start`), each type's
-/// first record comes after the one before it, and a type without records
-/// can only follow every type with records (a later type's definition
-/// means the earlier ones were defined, by records). A directory that
-/// breaks one of these lists records under the wrong type.
+/// type 0's is the first record (at `data_start`), each type's first
+/// record comes after the one before it, and types without records follow
+/// every type with records.
 ///
-/// What is not checked is damage: a first entry that is not an intact
-/// record that defines its type is no proof of the names, whatever the
-/// reason, and the segment is read by a scan (which reports any damage
-/// where it is). Forgiving such an entry as damage would let a lying
-/// directory through: its first entries could point into the middle of a
-/// record or past the records, or list a type without records.
+/// A first entry that is not an intact record defining its type is no
+/// proof of the names, whatever the reason (damage included): the segment
+/// is then read by a scan, which reports any damage where it is.
 fn types_defined_as_named(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -270,15 +243,8 @@ fn types_defined_as_named(
         };
         prev = Some(at);
         in_order
-            && original.check_frame(at, end, |f| match f {
-                FrameAt::Frame {
-                    kind: KIND_RECORD,
-                    body,
-                    ..
-                } => frame::decode_record(body).is_some_and(|r| {
-                    r.type_id as usize == id && r.defines == Some(t.name.as_bytes())
-                }),
-                _ => false,
+            && original.check_record(at, end, |r| {
+                r.type_id as usize == id && r.defines == Some(t.name.as_bytes())
             })
     })
 }
@@ -291,7 +257,6 @@ fn types_defined_as_named(
 /// `first_seq`; `max_ts_before` never decreasing, `i64::MIN` for the first
 /// record and between the first record's and the largest timestamp after
 /// it. A seek through an index that fails would land on the wrong record.
-/// One pass, in the pass that checks the CRC.
 pub(crate) fn sparse_sound(
     bytes: &[u8],
     d: &SealDirectory,

@@ -17,11 +17,9 @@ use std::time::{Duration, Instant};
 /// already inside a durable write call append first.
 const GATHER_MAX: Duration = Duration::from_micros(100);
 
-/// A yield while waiting (`wait_for_queued_callers`, or a waiter under
-/// `sync_wait_spin`) that took longer than this gave the CPU to a task that
-/// ran its time slice (another process keeps the CPUs busy), not to writers
-/// that appended or yielded in turn, which take far less, even with more
-/// threads spinning than CPUs. A lower bound made spinning waiters slower
+/// A yield while waiting that took longer than this gave the CPU to a task
+/// that ran its time slice (another process keeps the CPUs busy), not to
+/// writers that appended or yielded in turn, which take far less
 /// (docs/PERFORMANCE.md).
 const YIELD_SLOW: Duration = Duration::from_micros(200);
 
@@ -94,9 +92,8 @@ impl Shared {
     }
 
     /// Waits, without the sync lock, until the fdatasync in progress ends or
-    /// every record below `target` is durable: yielding the CPU until the
-    /// spin deadline (`Options::sync_wait_spin`), then sleeping on
-    /// `completions`.
+    /// every record below `target` is durable: yielding until the spin
+    /// deadline (`Options::sync_wait_spin`), then sleeping on `completions`.
     fn wait_for_running_sync(&self, mut sync: MutexGuard<'_, SyncState>, target: u64) {
         let seen = self.completions.load(Ordering::Relaxed);
         sync.waiters += 1;
@@ -187,12 +184,10 @@ impl Shared {
     }
 
     /// What a leader syncs once the writer is closed without a synced seal
-    /// (a rolling log's roll whose seal failed: the log goes on in the
-    /// same file, reopened): the records that are whole in the file, through
-    /// the descriptor kept for syncing, so that a durable write waiting for
-    /// its record is told it was written rather than fail and be retried.
-    /// Not after a failed fdatasync (the kernel may have dropped the pages:
-    /// a second one would succeed without them), and only once.
+    /// (a rolling log's failed roll): the records whole in the file, so that
+    /// a durable write waiting for its record is told it was written rather
+    /// than fail and be retried. Only once, and not after a failed
+    /// fdatasync (a second one would succeed without the dropped pages).
     fn sync_target_when_closed(&self, st: &State) -> Result<u64> {
         match st.closed_written {
             Some(upto) if st.poisoned.is_none() && upto > self.durable.load(Ordering::Acquire) => {
@@ -212,24 +207,16 @@ impl Shared {
 
     /// Before its fdatasync, a leader waits, briefly, until every durable
     /// write call in progress has appended its record, so that one sync
-    /// covers them all. Without this, the writers woken by the last sync
-    /// append just after the next one started and wait for a third: about
-    /// half of them per sync. A lone writer never waits, nor does anyone
-    /// when no durable write call is in progress.
+    /// covers them all (otherwise about half the writers woken by the last
+    /// sync append just after the next one started and wait for a third).
+    /// The wait is bounded by the last fdatasync's duration and `GATHER_MAX`.
     ///
-    /// The leader yields its CPU while it waits rather than sleep: the
-    /// writers it waits for were just woken by the last sync and need a CPU
-    /// each, and a leader asleep lets its CPU halt, so that each of them
-    /// must wake it again (on a VM, an inter-processor interrupt through
-    /// the host). That gave more durable records a second with many
-    /// threads, at a little more CPU time a record (docs/PERFORMANCE.md).
-    ///
+    /// The leader yields its CPU rather than sleep: a leader asleep lets its
+    /// CPU halt, and each writer must then wake it (docs/PERFORMANCE.md).
     /// But where other processes keep the CPUs busy, a yield hands the CPU
-    /// to one of them for its whole time slice, and durable records a
-    /// second collapse. So a yield that took longer than `YIELD_SLOW` makes
-    /// this and every leader for `YIELDS_OFF_FOR` sleep instead, woken by
-    /// the last caller to queue (`wake_gathering_leader`). The wait is
-    /// bounded by the last fdatasync's duration and `GATHER_MAX`.
+    /// away for a whole time slice: a yield slower than `YIELD_SLOW` makes
+    /// every leader sleep instead for `YIELDS_OFF_FOR`, woken by the last
+    /// caller to queue (`wake_gathering_leader`).
     fn wait_for_queued_callers(&self, sync: &mut MutexGuard<'_, SyncState>) {
         if self.all_queued() {
             return;

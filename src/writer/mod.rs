@@ -1,16 +1,8 @@
 //! The segment writer. One writer owns a segment (an exclusive flock, so a
 //! second writer in this or another process gets `Locked`); it is `Send +
 //! Sync`, and concurrent callers share its buffer and, for durable writes,
-//! one fdatasync per group of records (group commit).
-//!
-//! This file is the writer's API. Opening a segment is in `open`, what the
-//! handle shares with its callers in `shared`, group commit in
-//! `group_commit`, the interval flusher in `flusher`, the locked state (a
-//! record's way from the call to the file) in `state`, the background
-//! writes of full buffers in `write_behind` (the two pass each other the
-//! types of `job`), the seal's index in `index`, a reopened segment's
-//! recovery in `recover`, salvaged files (the records after damage in the
-//! middle of a segment, copied) in `salvage`.
+//! one fdatasync per group of records (group commit). This file is the
+//! writer's API; each other module holds one part of it.
 
 mod flusher;
 mod group_commit;
@@ -193,9 +185,8 @@ impl Writer {
     }
 
     /// Under durability `EveryRecord`, counts a write call from before its
-    /// `append` until it leaves `wait_durable` (or the caller drops it), so
-    /// that a leader about to fdatasync waits for its record (group
-    /// commit). A rolling log takes one for the segment it appends to.
+    /// `append` until it leaves `wait_durable` (or is dropped), so that a
+    /// leader about to fdatasync waits for its record (group commit).
     pub(crate) fn durable_call(&self) -> Option<Caller> {
         (self.shared.durability == Durability::EveryRecord)
             .then(|| self.shared.count_durable_call())
@@ -204,11 +195,9 @@ impl Writer {
     /// The locked half of a write: appends and says up to which sequence
     /// number the caller must then wait for durability (`wait_durable`), so
     /// a caller holding a lock of its own (a rolling log) can release it
-    /// before waiting and let other writers join the same fdatasync.
-    /// Records without a timestamp get `now` if given (a rolling log passes
-    /// the clock reading it rolled by, so that each record's time falls in
-    /// its segment's period, and the clock is read once a call), else a
-    /// reading of the clock.
+    /// before waiting. Records without a timestamp get `now` if given (a
+    /// rolling log's clock reading, so that each record's time falls in its
+    /// segment's period), else a reading of the clock.
     pub(crate) fn append(
         &self,
         entries: &[Entry<'_>],
@@ -242,9 +231,7 @@ impl Writer {
     }
 
     /// The unlocked half of a write: waits until every record below `to` is
-    /// on stable storage.
-    /// `caller`, from this writer's `durable_call`, is the write call
-    /// waiting.
+    /// on stable storage; `caller` (from `durable_call`) is the call waiting.
     pub(crate) fn wait_durable(&self, to: u64, caller: Option<&mut Caller>) -> Result<()> {
         debug_assert!(caller.as_ref().is_none_or(|c| c.is_for(&self.shared)));
         self.shared.sync_upto(to, caller)
@@ -297,13 +284,13 @@ impl Writer {
         self.shared.state.lock().file.is_none()
     }
 
-    /// Whether the segment is ending: its records are closed by a
-    /// `SEAL_BEGIN` frame and it only waits for the rest of its seal.
     /// See the field `numbers_past`: at least `next_seq` at the open.
     pub(crate) fn numbers_past(&self) -> u64 {
         self.numbers_past
     }
 
+    /// Whether the segment is ending: its records are closed by a
+    /// `SEAL_BEGIN` frame and it only waits for the rest of its seal.
     pub(crate) fn is_ending(&self) -> bool {
         self.shared.state.lock().is_ending()
     }
@@ -362,14 +349,10 @@ impl Writer {
     }
 
     /// Closes the segment's records for a rolling log that moves on to the
-    /// next, and leaves `close` (the rest of the seal) to the log: every
-    /// record is handed to the OS, a `SEAL_BEGIN` frame follows them, and
-    /// under a durability other than `None` both are synced (see
-    /// `State::end_records`). One way: appends get `Closed` from now on,
-    /// and the segment is only ever sealed. If the frame cannot be written
-    /// the segment stays
-    /// active; if it cannot be synced the writer is poisoned (an fdatasync
-    /// failed) and the frame stays.
+    /// next, and leaves `close` to the log: a `SEAL_BEGIN` frame follows the
+    /// records, synced unless durability is `None` (`State::end_records`).
+    /// Appends get `Closed` from now on. If the frame cannot be written the
+    /// segment stays active; if it cannot be synced the writer is poisoned.
     pub(crate) fn end_records(&self) -> Result<()> {
         let next = {
             let mut st = self.shared.state.lock();

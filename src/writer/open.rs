@@ -123,12 +123,10 @@ fn open_state(
 }
 
 /// Opens (or creates) the segment at `path` and takes its lock, making
-/// sure the file locked is still the one `path` names: `binlog repair`
+/// sure the file locked is still the one `path` names (`binlog repair`
 /// renames a repaired copy over a segment while holding the old file's
-/// lock, and a writer that opened the old file just before the rename and
-/// locked it just after the repair let go would otherwise append to a file
-/// no name leads to (every record lost). Such a writer opens the path again.
-/// Returns whether the file was created.
+/// lock: a writer that locked the old file would append to a file no name
+/// leads to). Returns whether the file was created.
 fn open_locked(path: &Path) -> Result<(File, bool)> {
     const ATTEMPTS: u32 = 100;
     for _ in 0..ATTEMPTS {

@@ -1,21 +1,13 @@
 //! Preallocation: the writer reserves disk blocks a chunk ahead of its end
-//! of file (fallocate with FALLOC_FL_KEEP_SIZE) before writing into them.
+//! of file (fallocate with FALLOC_FL_KEEP_SIZE) before writing into them:
+//! that skips ext4's delayed-allocation bookkeeping on every page
+//! (docs/PERFORMANCE.md) and keeps a segment's blocks together. The file's
+//! size never changes, so readers and recovery see only written bytes;
+//! sealing, closing unsealed and recovery truncate the unused reserve.
 //!
-//! Why: appending into blocks that are already reserved skips ext4's
-//! delayed-allocation bookkeeping on every page, which makes buffered
-//! writes faster (docs/PERFORMANCE.md), and it keeps a segment's blocks
-//! together on disk. The file's size never
-//! changes, so readers, scans and crash recovery see only written bytes.
-//! Sealing truncates the file to its length, which releases the unused
-//! reserve; closing without a seal and reopening a segment after a crash
-//! do the same. A live segment holds up to one chunk past its end.
-//!
-//! Preallocation is an optimisation only: a failure (a filesystem without
-//! fallocate, or a full disk) is not an error; the write that follows
-//! reports the real outcome.
-//!
-//! A writer whose durability syncs prepares zeros instead (see `prepared`):
-//! then the file is longer than its records while the segment is live.
+//! An optimisation only: a failure is not an error; the write that follows
+//! reports the real outcome. A durable writer prepares zeros instead
+//! (`prepared`).
 
 use super::prepared::Prepared;
 use std::fs::File;
@@ -87,12 +79,10 @@ impl Prealloc {
     }
 }
 
-/// Releases what a writer prepared past `len`, the end of its records
-/// (every byte after it is the writer's own): zeros past the records, cut
-/// off, and the blocks reserved past the end of a file whose size is `len`,
-/// freed by truncating the file to its own size (ext4, XFS, tmpfs), which
-/// changes no byte. Ignores errors: preparing is an optimisation, and
-/// readers take zeros after the records as their end.
+/// Releases what a writer prepared past `len`, the end of its records:
+/// zeros past the records, cut off, and the blocks reserved past the end,
+/// freed by truncating the file to its own size (ext4, XFS, tmpfs). Ignores
+/// errors: readers take zeros after the records as their end.
 pub fn release(file: &File, len: u64) {
     use std::os::unix::fs::MetadataExt;
     let Ok(meta) = file.metadata() else { return };

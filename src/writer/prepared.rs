@@ -2,29 +2,22 @@
 //! by a thread of the writer's own, which the records then overwrite.
 //!
 //! Why: an fdatasync after an append must also commit the file's new size
-//! and block map (a journal commit on ext4 and XFS); after overwriting
-//! blocks already on disk it writes the data and flushes the disk's cache,
-//! nothing else (docs/PERFORMANCE.md, figure c). So a writer whose
-//! durability syncs keeps zeros ahead of its records, and the file is
-//! longer than its records while the segment is live.
+//! and block map (a journal commit); after overwriting blocks already on
+//! disk it writes only the data (docs/PERFORMANCE.md, figure c). So the
+//! file is longer than its records while the segment is live.
 //!
 //! What makes that safe: a frame never starts with a zero length
 //! (docs/FORMAT.md section 6), so readers and recovery find the records' end
-//! by content: the first frame that is not valid with nothing but zeros
-//! from there to the end of the file (docs/FORMAT.md section 10). Sealing
-//! stops the thread before it cuts the zeros; they are the library's own
-//! bytes, so cutting them needs no backup.
+//! by content (section 10). Sealing stops the thread before it cuts the
+//! zeros, which need no backup.
 //!
 //! Invariant: zeros are written only at or past `ready`, and records only
 //! below it, or past it while the thread is idle, which moves `ready` past
-//! them first; so zeros never land on a record. The zeros are synced right
-//! after they are written; a record may use them before that sync ends,
-//! and its own sync then commits the file's size as after an append:
-//! correct, only not yet cheaper.
+//! them first; so zeros never land on a record.
 //!
-//! Preparing is an optimisation only: a failure (a full disk, an I/O
-//! error) cuts the zeros being written and prepares no more in the
-//! segment; the record writes that follow report the real outcome.
+//! Preparing is an optimisation only: a failure cuts the zeros being
+//! written and prepares no more in the segment; the record writes that
+//! follow report the real outcome.
 
 use parking_lot::{Condvar, Mutex};
 use std::fs::File;

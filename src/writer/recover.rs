@@ -1,14 +1,12 @@
 //! Opening a segment for writing: a new one gets its header; an existing one
 //! is verified by a full scan, which also rebuilds the index. A torn tail is
 //! copied to `<segment>.corrupt-<offset>` and then cut off. Corruption in
-//! the middle of a standalone segment is refused, because cutting there
-//! would take the valid records that follow out of it; in an unsealed
-//! segment of a log those records are first copied into salvaged files of
-//! the log (`salvage`), then the damage is backed up and cut like a torn
-//! tail, and the log goes on above every number the cut bytes hold
-//! (`Recovered::numbers_past`, docs/FORMAT.md section 12). A standalone
-//! segment's seal is removed (it is rewritten on close); a segment of a
-//! log is never unsealed (see `Purpose`).
+//! the middle of a standalone segment is refused (a cut would take the
+//! valid records after it); in an unsealed segment of a log those records
+//! are first copied into salvaged files (`salvage`), then the damage is cut
+//! like a torn tail, and the log goes on above every number the cut bytes
+//! hold (docs/FORMAT.md section 12). A standalone segment's seal is removed
+//! (rewritten on close); a segment of a log is never unsealed (`Purpose`).
 
 use super::index::SegmentIndex;
 use super::salvage;
@@ -16,7 +14,7 @@ use super::types::TypeTable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::naming;
-use crate::format::{FORMAT_MAJOR, FORMAT_MINOR, MAGIC};
+use crate::format::MAGIC;
 use crate::options::Options;
 use crate::reader::{Reader, Tail};
 use std::fs::{File, OpenOptions};
@@ -49,10 +47,9 @@ pub enum Purpose {
     /// is refused: it never changes again.
     Append,
     /// A segment of a rolling log, which the log resumes if it is active and
-    /// seals if it is ending: a `SEAL_BEGIN` frame and whatever follows it
-    /// (a seal half written) are left in place for the seal to overwrite,
-    /// so that a crash meanwhile leaves the records still closed by it. A
-    /// segment found sealed is refused: the lifecycle goes one way.
+    /// seals if it is ending: a `SEAL_BEGIN` frame and what follows it are
+    /// left in place for the seal to overwrite, so that a crash meanwhile
+    /// leaves the records still closed. A segment found sealed is refused.
     LogSegment,
 }
 
@@ -83,25 +80,12 @@ fn write_header(
     if len > 0 {
         backup_and_cut(file, path, 0, len)?;
     }
-    let header = SegmentHeader {
-        major: FORMAT_MAJOR,
-        minor: FORMAT_MINOR,
-        created_ns: opts.created_ns.unwrap_or_else(crate::clock::now_ns),
-        segment_no: opts.segment_no,
-        first_seq: opts.first_seq,
-        log_name: opts.log_name.clone(),
-        content_type: opts.content_type.clone(),
-        writer: opts.writer_version.clone(),
-        params: opts.params.clone(),
-    }
-    .encode()?;
+    let created_ns = opts.created_ns.unwrap_or_else(crate::clock::now_ns);
+    let header = opts.header(created_ns).encode()?;
     // The header is synced under every policy: whatever makes the file's
-    // name durable later (a sync of the directory for another file, a
-    // journal commit) must not find it without its header, which no open
-    // and no repair takes (its first bytes zeros, records after them).
-    // Under durability None that is the only sync a segment gets before
-    // `sync`; under the others a new segment survives power loss, its
-    // directory entry synced too.
+    // name durable later (another file's directory sync, a journal commit)
+    // must not find it without its header, which no open and no repair
+    // takes. Under the durable policies the directory entry is synced too.
     let durable = opts.durability != crate::options::Durability::None;
     file.write_all_at(&header, 0)
         .and_then(|()| file.sync_data())
@@ -239,11 +223,9 @@ fn sealed_for_good(reader: &Reader) -> Error {
 }
 
 /// Whether `prepare` would take the existing segment of a log at `path`
-/// (`Purpose::LogSegment`), found out by reading only: a torn header, a
-/// torn tail or damage in the middle of an unsealed segment is fine, a
-/// foreign file or damage `prepare` refuses is the error it would return.
-/// Lets a caller about to reopen several segments refuse before changing
-/// any.
+/// (`Purpose::LogSegment`), found out by reading only: `Ok`, or the error
+/// it would return. Lets a caller about to reopen several segments refuse
+/// before changing any.
 pub fn check_log_segment(path: &Path) -> Result<()> {
     let file = crate::sys::open_read_noatime(path).map_err(|e| Error::io(path, "open", e))?;
     if starts_afresh(&file, path)?.is_some() {
@@ -301,9 +283,8 @@ fn numbers_in_backups(path: &Path, next_seq: u64) -> Result<u64> {
 
 /// Copies the valid records after damage at `offset` in the middle of a
 /// log's unsealed segment (`header` its header) into salvaged files of the
-/// log, durably, before the damage is cut (docs/FORMAT.md section 12): they
-/// stay in the log, read in place after the segment. A rerun after a crash
-/// finds the files made before and makes none again.
+/// log, durably, before the damage is cut (docs/FORMAT.md section 12). A
+/// rerun after a crash finds the files made before and makes none again.
 fn salvage_after(path: &Path, header: &SegmentHeader, offset: u64) -> Result<()> {
     let origin = Options {
         log_name: header.log_name.clone(),

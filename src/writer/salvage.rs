@@ -1,16 +1,14 @@
-//! Salvaged files (docs/FORMAT.md section 14a, "Salvaged files"): a run of
-//! intact records after damage in the middle of a segment, copied as the
-//! reader skipping damage reads them (section 10.3) into a sealed file of
-//! the segment's log, `<segment stem>.salvaged-<offset>.binlog`, that log
-//! readers read in place right after the segment. The one way such a file
-//! is made: by `binlog repair --salvage` and by a log writer's recovery of
-//! an unsealed segment (section 12) alike.
+//! Salvaged files (docs/FORMAT.md section 14a): a run of intact records
+//! after damage in the middle of a segment, copied as the reader skipping
+//! damage reads them into a sealed file of the segment's log,
+//! `<segment stem>.salvaged-<offset>.binlog`, read right after the segment.
+//! Made this one way by `binlog repair --salvage` and a log writer's
+//! recovery alike.
 //!
 //! Crash safety: the copy is written to `<name>.tmp`, sealed, synced and
-//! checked, then renamed to its name and the directory synced, so that a
-//! file of that name is always whole; a copy of the same run made before
-//! (a crash after the rename, before the caller cut the segment) is found
-//! again and not made twice (a sequence number is never given twice).
+//! checked, then renamed and the directory synced, so that a file of that
+//! name is always whole; a copy of the same run made before (a crash before
+//! the caller cut the segment) is found again and not made twice.
 
 use super::Writer;
 use crate::error::{Error, ErrorKind, Result};
@@ -88,11 +86,9 @@ pub fn runs_from(path: &Path, from: u64) -> Result<Vec<Run>> {
 /// Copies the records of `run` of the segment at `segment` into a sealed
 /// salvaged file (unless one made before holds them), with their sequence
 /// numbers, timestamps, types (a lost name as `lost_type_name`) and
-/// metadata. `origin` gives the copy's header: the segment's log name,
-/// content type, parameters, segment number, creation time and the writer
-/// that salvages; the run's first number and `salvaged-from` and
-/// `salvaged-offset` are added. On return the file and its name are
-/// durable: the caller may cut the segment.
+/// metadata. `origin` gives the copy's header fields; the run's first
+/// number and `salvaged-from` and `salvaged-offset` are added. On return
+/// the file and its name are durable: the caller may cut the segment.
 pub fn salvage_run(segment: &Path, origin: Options, run: &Run) -> Result<Salvaged> {
     if let Some(path) = made_before(segment, run) {
         return Ok(Salvaged {

@@ -14,11 +14,9 @@ pub(super) struct SyncState {
     /// this (nor than `GATHER_MAX`) for more records.
     pub(super) last_sync: Duration,
     /// Threads sleeping on `Shared::completions` until the fdatasync in
-    /// progress ends. They are woken by one futex call and check `durable`
-    /// without the lock: a condition variable would wake them one after
-    /// another through the lock, and unparking them one at a time costs a
-    /// system call and an inter-processor wakeup each, so the group's next
-    /// records would trickle in.
+    /// progress ends, woken by one futex call to check `durable` without the
+    /// lock: waking them one at a time costs a system call and a wakeup
+    /// each, and the group's next records would trickle in.
     pub(super) waiters: usize,
     /// Until when no thread yields its CPU while it waits for callers to
     /// queue or for an fdatasync to end (it sleeps instead): set when a

@@ -192,11 +192,9 @@ impl SegmentIndex {
     }
 
     /// Makes room in type `t`'s full array for more offsets within the
-    /// arrays' memory budget (`array_budget`): each array keeps
-    /// the capacity it grew to, so with several types they could together
-    /// outgrow it. Over budget, spills first, then frees other emptied
-    /// arrays, largest first; keeps `t`'s emptied array as it is only if
-    /// that makes no room for it to grow.
+    /// arrays' memory budget (`array_budget`), which arrays keeping their
+    /// grown capacity could together outgrow: over budget, spills first,
+    /// then frees other emptied arrays, largest first.
     #[cold]
     fn make_room(&mut self, t: usize, dir: &Path) {
         const MIN_ARRAY: usize = 64 * OFFSET_LEN;

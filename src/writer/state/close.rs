@@ -61,11 +61,8 @@ impl State {
     /// Hands every buffered record to the OS for `close`, with the seal
     /// built meanwhile when it can be (`prebuild_seal`). A write-behind
     /// failure not yet reported comes back here, its bytes returned to the
-    /// buffer; another call would retry them, but none can once the writer
-    /// is closed. So they are written once more, directly (unless the
-    /// failure left the file suspect), and the seal built afterwards: a
-    /// cause that has gone (space freed, a limit raised) then loses
-    /// nothing, and one that persists fails the same way.
+    /// buffer: no later call can retry them, so they are written once more,
+    /// directly (unless the writer is poisoned), and the seal built after.
     fn flush_for_close(&mut self) -> Result<Option<Vec<u8>>> {
         let first = self
             .prebuild_seal()

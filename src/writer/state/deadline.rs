@@ -1,12 +1,9 @@
 //! The flush deadline (`Options::flush_delay`): when the oldest record in
-//! the buffer must be handed to the OS, for the writer's flusher thread
-//! (`writer::flusher`) to keep.
+//! the buffer must be handed to the OS, for the flusher thread to keep.
 //!
 //! Invariant: while `due` is `None`, the buffer holds no record a write
-//! call returned with (it is empty, or its records are being appended by
-//! the call holding the lock, which sets `due` before it returns). The
-//! write path reads the clock only when it sets `due`: once a buffer, not
-//! once a record, for a writer that fills buffers faster than the delay.
+//! call returned with. The write path reads the clock only when it sets
+//! `due`: once a buffer, not once a record.
 
 use super::State;
 use std::time::{Duration, Instant};

@@ -8,12 +8,10 @@ use std::os::unix::fs::FileExt;
 
 impl State {
     /// Closes the records of a segment that a rolling log rolls away from:
-    /// every record is handed to the OS and a `SEAL_BEGIN` frame is written
-    /// after them, so that a log reader that finds the next segment reads
-    /// this one to its end and knows it is complete. The rest of the seal
-    /// is left to `close`, maybe on another thread. One way: appends are
-    /// refused from now on. A failure leaves the segment as it was (active,
-    /// its records buffered or in the file, no `SEAL_BEGIN`).
+    /// every record is handed to the OS and a `SEAL_BEGIN` frame written
+    /// after them, so that a log reader knows the segment is complete. The
+    /// rest of the seal is left to `close`. One way: appends are refused
+    /// from now on. A failure leaves the segment as it was.
     pub fn end_records(&mut self) -> Result<()> {
         self.check_usable()?;
         self.flush_buf()?;
@@ -32,10 +30,8 @@ impl State {
     }
 
     /// Hands every buffered record to the OS and lends the write buffers
-    /// that are then idle to the next segment of a rolling log, which is
-    /// created before this one's records are closed: they are warm, where
-    /// fresh ones would be faulted in. This segment stays active; should it
-    /// write again (its roll failed), it allocates buffers as it needs them.
+    /// then idle, warm, to the next segment of a rolling log. This segment
+    /// stays active; should it write again, it allocates buffers anew.
     pub fn flush_lending_buffers(&mut self) -> Result<Recycled> {
         self.check_usable()?;
         self.flush_buf()?;

@@ -15,12 +15,8 @@ impl State {
     /// The buffer is cut at the last multiple of the hand-off unit it
     /// reaches, even inside a record, and the bytes after the cut start the
     /// next buffer: every background write then covers whole aligned units
-    /// of the file. The page cache keeps the pages of such a write in one
-    /// large folio (2 MiB with a buffer of 2 MiB or more, on Linux 6.x
-    /// filesystems with large folios), which a reader's mapping then maps
-    /// with one page-table entry: reading the records of one rare type
-    /// through the index is much faster than in 4 KiB pages
-    /// (docs/PERFORMANCE.md).
+    /// of the file, which the page cache keeps in large folios, where
+    /// indexed reads are much faster than in 4 KiB pages (docs/PERFORMANCE.md).
     pub(super) fn hand_off(&mut self) -> Result<()> {
         if self.write_behind.is_none() {
             return self.flush_buf();
@@ -36,12 +32,10 @@ impl State {
 
     /// Hands the whole buffer, whose flush deadline passed, to the
     /// write-behind thread (or to the OS here without one), after taking
-    /// back what that thread finished: the failure of an earlier buffer is
+    /// back what that thread finished: an earlier buffer's failure is
     /// returned here, its bytes back in front of the buffer to be retried.
-    /// The lock is held for a queue push, not for a write (unless
-    /// [`DEPTH`] buffers are in flight). While buffers are in flight the
-    /// deadline stays, a `delay` on, so that the flusher takes their
-    /// failure back even while the writer idles.
+    /// While buffers are in flight the deadline stays, a `delay` on, so that
+    /// the flusher takes their failure back even while the writer idles.
     pub fn hand_off_due(&mut self) -> Result<()> {
         if self.write_behind.is_none() {
             return self.flush_buf();
@@ -64,12 +58,10 @@ impl State {
     /// the bytes after them start the next buffer.
     fn submit_buf(&mut self, split: usize) {
         let offset = self.file_len + self.in_flight_len;
-        // Whichever thread has time fills in the CRCs. With small records
-        // the caller's encoding is the bottleneck (the CRC is a large part
-        // of it) and the background thread mostly waits on the kernel's
-        // copy: that thread seals. With large records the kernel's copy is
-        // the bottleneck and buffers queue up: this thread seals, as when
-        // it is more than one buffer ahead.
+        // Whichever thread has time fills in the CRCs: the background
+        // thread with small records (the caller's encoding is the
+        // bottleneck), this one with large records or when it is more than
+        // one buffer ahead (the kernel's copy is).
         if self.in_flight_len >= self.caller_seals_from {
             self.seal_buffered();
         }
@@ -224,10 +216,8 @@ pub(super) fn hand_off_unit(buffer_size: usize) -> u64 {
 }
 
 /// The hand-off unit when the write-behind thread writes buffers in pairs
-/// (see `write_behind::pair`): when two units make a 2 MiB folio, which a
-/// mapping maps with one page-table entry. Pairs of smaller units would
-/// hold records back (from a writer that chose a small buffer to hand them
-/// off soon) for folios that gain little.
+/// (see `write_behind::pair`): when two units make a 2 MiB folio. Pairs of
+/// smaller units would hold records back for folios that gain little.
 pub(super) fn pair_unit(buffer_size: usize) -> Option<u64> {
     let unit = hand_off_unit(buffer_size);
     (unit == 1 << 20).then_some(unit)

@@ -5,17 +5,8 @@
 //! A write call appends its records in order. If it fails, the records of
 //! the call that did not reach the file are rolled back (their sequence
 //! numbers are reused) and a record that reached the file only in part is
-//! cut off, so neither a reader nor a later writer ever sees a torn record.
-//! Records of earlier calls still in the buffer stay there for the next
-//! flush.
-//!
-//! One file a stage of a record's way: `append` (a call's records, indexed
-//! or rolled back), `validate` (a batch checked before it is encoded),
-//! `encode` (a record into the buffer), `direct` (a record larger than the
-//! buffer, straight to the file), `hand_off` (full buffers, and
-//! those whose flush deadline passed, to the write-behind thread and back), `flush` (the buffer to the OS here),
-//! `end` (a segment's records closed for a roll), `close` and `seal`; and
-//! `recycle`, the memory a closed segment leaves to the next.
+//! cut off, so no reader or later writer sees a torn record. Each stage of
+//! a record's way has its own file.
 
 mod append;
 mod close;
@@ -60,11 +51,9 @@ pub(crate) struct State {
     pub index: SegmentIndex,
     pub since_sync: u64,
     pub poisoned: Option<Error>,
-    /// A failure of the background flusher (`Durability::Interval`) that
-    /// no caller has seen: the next write call returns it, writing nothing.
-    /// Its records stay buffered and the next flush retries them; a flush
-    /// first (`flush_buf`, whose caller reports its result) makes it moot,
-    /// whether it succeeds or fails.
+    /// A failure of the background flusher that no caller has seen: the
+    /// next write call returns it, writing nothing. Its records stay
+    /// buffered for the next flush, which makes it moot.
     pub flusher_failed: Option<Error>,
     /// Calls of `flush_buf` so far: the flusher keeps its failure only if
     /// no other flush came between its own and its taking the lock again.
@@ -83,11 +72,9 @@ pub(crate) struct State {
     /// Frames in `buf` from this offset on have no CRC yet: they are sealed
     /// just before the buffer goes to the OS (see `frame::encode_unsealed`).
     unsealed_from: usize,
-    /// A buffer in flight was handed off by the flusher (`hand_off_due`).
-    /// A failure of its write is the flusher's, as `flusher_failed` is: a
-    /// caller's flush retries the bytes it puts back instead of reporting
-    /// it (the cause may be gone, and the flush's own result is what the
-    /// caller is told).
+    /// A buffer in flight was handed off by the flusher (`hand_off_due`):
+    /// a failure of its write is the flusher's, and a caller's flush
+    /// retries the bytes it puts back instead of reporting it.
     flusher_in_flight: bool,
     /// Empty buffers to swap in at the next hand-offs.
     spare_bufs: Vec<Vec<u8>>,
@@ -118,10 +105,8 @@ pub(crate) struct State {
     /// a durable write waiting on a sync that started late succeeds.
     pub closed_durable: bool,
     /// Closed without that (sealing failed, not in an fdatasync): every
-    /// record below this sequence number is whole in the file, which a
-    /// durable write still waiting may fdatasync itself (see
-    /// `Shared::run_group_sync`) rather than fail although its record was
-    /// written. `None` if that is not known.
+    /// record below this sequence number is whole in the file, for a
+    /// durable write still waiting to fdatasync (`sync_target_when_closed`).
     pub closed_written: Option<u64>,
     /// The segment is ending: its records are closed by a `SEAL_BEGIN`
     /// frame (see `end_records`). One way: appends are refused from then

@@ -9,13 +9,11 @@ use std::os::unix::fs::FileExt;
 
 impl State {
     /// With a background writer: hands it the last, partly filled buffer
-    /// and builds the seal in memory while it drains, instead of building
-    /// it after (a log's roll waited for both in turn). Only for seals up to
-    /// `PREBUILT_SEAL_MAX`: a larger one is written piece by piece later,
-    /// because faulting in a fresh buffer for it cost more than the overlap
-    /// saved (docs/PERFORMANCE.md); what of it can be computed ahead (the
-    /// CRC of every type's offsets in memory, see
-    /// `SegmentIndex::checksum_ahead`) is.
+    /// and builds the seal in memory while it drains. Only for seals up to
+    /// `PREBUILT_SEAL_MAX`: a larger one is written piece by piece later
+    /// (faulting in a fresh buffer for it cost more than the overlap saved,
+    /// docs/PERFORMANCE.md), with what can be computed ahead
+    /// (`SegmentIndex::checksum_ahead`).
     pub(super) fn prebuild_seal(&mut self) -> Result<Option<Vec<u8>>> {
         const PREBUILT_SEAL_MAX: u64 = 2 << 20;
         let records_end = self.len();
@@ -65,8 +63,7 @@ impl State {
     /// Makes the file end at `len`, the seal's end, and syncs it if the
     /// durability asks for it. Zeros prepared past the seal are cut only
     /// once the seal is durable, and the cut is synced too: a reader (or a
-    /// power loss) sees the seal written in full before the file shrinks
-    /// under it, and the trailer ends the file on disk as well.
+    /// power loss) sees the whole seal before the file shrinks under it.
     fn end_file_at(&mut self, len: u64) -> Result<()> {
         let file = self.file.as_ref().expect("open");
         let prepared = file.metadata().is_ok_and(|m| m.len() > len);

@@ -1,30 +1,20 @@
 //! Write-behind: when the writer's buffer fills, a per-writer thread fills
 //! in its frames' CRCs and hands it to the OS while the writer fills the
-//! next one, so that encoding overlaps checksumming and the kernel's copy
-//! into the page cache.
+//! next one, so that encoding overlaps checksumming and the kernel's copy.
 //!
-//! Up to [`DEPTH`] full buffers are in flight (queued or being written),
-//! written in order. With one buffer in flight each hand-off would cost a
-//! wakeup of the other thread (slow on a virtual machine whose idle CPU
-//! halts), and whichever thread got ahead would idle. With a queue the
-//! writing thread keeps going while the encoder runs ahead, and neither
-//! waits on the other unless it is really faster.
+//! Up to [`DEPTH`] full buffers are in flight, written in order: with one,
+//! each hand-off would cost a wakeup of the other thread and whichever
+//! thread got ahead would idle. After a failed write nothing later in the
+//! queue is written (that would leave a hole): the unwritten bytes all come
+//! back to the writer, which puts them in front of its buffer and reports
+//! the error. Buffers are paired (`pair`), so that a 2 MiB piece of the file
+//! stays in one 2 MiB folio of the page cache.
 //!
-//! After a failed write nothing later in the queue is written (that would
-//! leave a hole): the unwritten bytes all come back to the writer, which
-//! puts them in front of its buffer and reports the error, so errors still
-//! surface in order and nothing is written out of order.
-//!
-//! Buffers are paired (see `pair`): a 2 MiB piece of the file written by
-//! one system call stays in one 2 MiB folio of the page cache, which a
-//! reader's mapping maps with one page-table entry.
-//!
-//! A buffer may end inside a record (the writer cuts its buffers at aligned
-//! file offsets, see `State::hand_off`): the next one then starts with that
-//! record's last `split_tail_len` bytes and carries a copy of its first part
-//! (`split_head`), so that if the next write fails before the record is
-//! whole in the file, the file is cut back to where the record starts and
-//! the whole record comes back to the writer.
+//! A buffer may end inside a record (`State::hand_off` cuts at aligned
+//! offsets): the next one then starts with that record's last
+//! `split_tail_len` bytes and carries a copy of its first part
+//! (`split_head`), so that if the next write fails, the file is cut back to
+//! where the record starts and the whole record comes back to the writer.
 
 mod pair;
 #[cfg(test)]
@@ -80,9 +70,7 @@ impl QueueState {
         }
         Some(job)
     }
-}
 
-impl QueueState {
     fn in_flight(&self) -> usize {
         self.jobs.len() + self.writing
     }

@@ -1,15 +1,10 @@
 //! Pairs: a buffer that covers the first half of a piece of the file twice
 //! the hand-off unit long, aligned to its length, waits for the buffer
-//! after it (the second half), and both go to the OS in one write.
-//!
-//! With the default 1 MiB buffer the page cache then holds each 2 MiB piece
-//! in one 2 MiB folio, which a reader's mapping maps with one page-table
-//! entry: a rare type's records, read through the per-type index, cost a
-//! fault and an unmap of one entry, not of 16 as in the 1 MiB folios of
-//! 1 MiB writes. (A 2 MiB buffer gets the same folios but slows the writer
-//! down: docs/PERFORMANCE.md.) The first half waits only while nobody waits
-//! for it (a flush, a sync or a close writes it at once, alone) and for at
-//! most `PAIR_WAIT_MAX` (see `take_second_half`).
+//! after it, and both go to the OS in one write, so that the page cache
+//! holds the piece in one 2 MiB folio (one page-table entry for a reader's
+//! mapping, not 16: docs/PERFORMANCE.md). The first half waits only while
+//! nobody waits for it (a flush, sync or close writes it at once, alone)
+//! and for at most `PAIR_WAIT_MAX` (see `take_second_half`).
 
 use super::write::write_remainder;
 use super::Shared;
@@ -19,10 +14,8 @@ use std::io::{IoSlice, Seek, SeekFrom, Write};
 use std::time::{Duration, Instant};
 
 /// How long a pair's first half waits for the second at most: it bounds how
-/// much later a slow writer's records reach the OS (and its followers) than
-/// when its buffer filled. A writer slower than 1 MiB a second gets no pairs.
-/// A writer with a flush delay (`Options::flush_delay`) waits no longer
-/// than that (`Shared::pair_wait`).
+/// much later a slow writer's records reach the OS than when its buffer
+/// filled. A writer with a flush delay waits no longer than that.
 pub(crate) const PAIR_WAIT_MAX: Duration = Duration::from_secs(1);
 
 /// Whether `job` is the first half of a piece of the file `2 * unit` long
@@ -40,12 +33,8 @@ pub(super) fn is_first_half(job: &Job, unit: u64) -> bool {
 ///
 /// Every first half waits, even on a thread that is the writer's
 /// bottleneck: a busy thread finds the second half queued and loses
-/// nothing, and one that caught up idles until it is. Holding only when
-/// the thread had time to spare (it waited for the first half at least as
-/// long as its last write kept it busy) left a writer about as fast as its
-/// thread with a tenth to over a quarter of its pieces unpaired, in 1 MiB
-/// folios, and a rare type read through the index 1.4-1.8 times as slow
-/// (docs/PERFORMANCE.md, e).
+/// nothing; holding only when the thread had time to spare left many
+/// pieces unpaired (docs/PERFORMANCE.md, e).
 pub(super) fn take_second_half(shared: &Shared, due: Option<Instant>) -> Option<Job> {
     let waited = Instant::now() + shared.pair_wait;
     let deadline = due.map_or(waited, |due| due.min(waited));
