@@ -16,6 +16,7 @@ use super::frame_decoder::starts_with_zstd_frame;
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
 use super::seek_table::{FrameEntry, MAX_FRAME_DECOMPRESSED};
 use super::segment::CompressedSegment;
+use super::source::source_len;
 use super::type_copies::{
     copy_frames, CopyDirectory, TypeCopies, COPY_DIRECTORY_MAGIC, COPY_FRAME_MAGIC,
 };
@@ -342,8 +343,6 @@ fn keep_modified_time(original: &File, file: &File, tmp: &Path) -> Result<()> {
         .map_err(|e| Error::io(tmp, "set modification time", e))
 }
 
-/// Opens the compressed copy at `zst` and checks it holds exactly the bytes
-/// of `original` (at `original_path`).
 /// Whether `e`, from checking a compressed copy, says the copy is damaged
 /// (its frames or seek table), as opposed to whole but different, or
 /// unreadable.
@@ -374,10 +373,7 @@ fn check_layout(
     original_path: &Path,
 ) -> Result<Converted> {
     let copy = CompressedSegment::open(tmp)?;
-    let len = original
-        .metadata()
-        .map_err(|e| Error::io(original_path, "read metadata", e))?
-        .len();
+    let len = source_len(original, original_path)?;
     if copy.frames() != verified || copy.original_len() != len {
         let what = format!(
             "its seek table lists {} frames of {} bytes, not the {} frames of {len} bytes verified",
@@ -387,28 +383,24 @@ fn check_layout(
         );
         return Err(Error::file(ErrorKind::Corrupt, tmp, what));
     }
-    let compressed_len = std::fs::metadata(tmp)
-        .map_err(|e| Error::io(tmp, "read metadata", e))?
-        .len();
-    Ok(Converted {
-        path: tmp.to_path_buf(),
-        original_len: len,
-        compressed_len,
-        frames: verified.len(),
-    })
+    converted(&copy, tmp)
 }
 
+/// Opens the compressed copy at `zst` and checks it holds exactly the bytes
+/// of `original` (at `original_path`).
 fn check_copy(zst: &Path, original: &File, original_path: &Path) -> Result<Converted> {
     let mut copy = CompressedSegment::open(zst)?;
     check_same_bytes(&mut copy, original, original_path)?;
-    let compressed_len = std::fs::metadata(zst)
-        .map_err(|e| Error::io(zst, "read metadata", e))?
-        .len();
+    converted(&copy, zst)
+}
+
+/// What a conversion to or from `segment` made: the file at `path`.
+pub(super) fn converted(segment: &CompressedSegment, path: &Path) -> Result<Converted> {
     Ok(Converted {
-        path: zst.to_path_buf(),
-        original_len: copy.original_len(),
-        compressed_len,
-        frames: copy.frames().len(),
+        path: path.to_path_buf(),
+        original_len: segment.original_len(),
+        compressed_len: source_len(segment.file.as_ref(), segment.path())?,
+        frames: segment.frames().len(),
     })
 }
 

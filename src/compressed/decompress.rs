@@ -3,7 +3,7 @@
 //! compressed segment's original bytes, and its seal the compressed
 //! segment's), rename it, fsync the directory, then unlink the `.zst`.
 
-use super::compress::Converted;
+use super::compress::{converted, Converted};
 use super::durable::{
     check_same_bytes, lock_for_conversion, remove_durably, remove_leftover, rename_durably, sync,
     with_suffix, Step,
@@ -29,15 +29,7 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
     let held = File::open(zst).map_err(|e| Error::io(zst, "open", e))?;
     lock_for_conversion(&held, zst)?;
     remove_leftover(&tmp)?;
-    let compressed_len = std::fs::metadata(zst)
-        .map_err(|e| Error::io(zst, "read metadata", e))?
-        .len();
-    let done = Converted {
-        path: out.clone(),
-        original_len: segment.original_len(),
-        compressed_len,
-        frames: segment.frames().len(),
-    };
+    let done = converted(&segment, &out)?;
     let existing = match File::open(&out) {
         Ok(f) => Some(f),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,

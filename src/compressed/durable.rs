@@ -4,6 +4,7 @@
 //! with a plain file.
 
 use super::segment::CompressedSegment;
+use super::source::source_len;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys::{parent_dir, sync_dir};
 use std::fs::File;
@@ -51,7 +52,12 @@ pub fn sync(file: &File, path: &Path) -> Result<()> {
 pub fn rename_durably(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to)
         .map_err(|e| Error::io(from, &format!("rename to {}", to.display()), e))?;
-    sync_dir(parent_dir(to)).map_err(|e| Error::io(parent_dir(to), "fsync directory", e))
+    sync_parent(to)
+}
+
+/// Syncs the directory holding `path`.
+fn sync_parent(path: &Path) -> Result<()> {
+    sync_dir(parent_dir(path)).map_err(|e| Error::io(parent_dir(path), "fsync directory", e))
 }
 
 /// Replaces `path` with `bytes`: a temporary file written and synced, then
@@ -81,7 +87,7 @@ fn write_synced(tmp: &Path, bytes: &[u8]) -> Result<()> {
 /// Unlinks `path` and syncs the directory.
 pub fn remove_durably(path: &Path) -> Result<()> {
     std::fs::remove_file(path).map_err(|e| Error::io(path, "remove", e))?;
-    sync_dir(parent_dir(path)).map_err(|e| Error::io(parent_dir(path), "fsync directory", e))
+    sync_parent(path)
 }
 
 /// Takes the exclusive lock of `file` (the file at `path`) for a
@@ -134,10 +140,7 @@ pub fn check_same_bytes(
     plain: &File,
     plain_path: &Path,
 ) -> Result<()> {
-    let len = plain
-        .metadata()
-        .map_err(|e| Error::io(plain_path, "read metadata", e))?
-        .len();
+    let len = source_len(plain, plain_path)?;
     let zst = segment.path().to_path_buf();
     if len != segment.original_len() {
         let what = format!(

@@ -33,7 +33,7 @@
 use super::frame_decoder::is_output_too_small;
 use super::frame_decoder::{check_frame, damaged, decode_checked, frame_error, reserve_frame};
 use super::seek_table::FrameEntry;
-use super::source::Source;
+use super::source::{read_frame, Source};
 use super::xxh64::xxh64;
 use super::zstd_blocks::{next_block_end, FRAME_CHECKSUM_FLAG};
 use crate::error::{Error, ErrorKind, Result};
@@ -426,9 +426,7 @@ impl FrameStream {
         entry: &FrameEntry,
     ) -> Result<()> {
         self.index = None;
-        self.src.resize(entry.compressed_size as usize, 0);
-        file.read_exact_at(&mut self.src, entry.compressed_offset)
-            .map_err(|e| Error::io_at(path, entry.compressed_offset, "read compressed frame", e))?;
+        read_frame(file, path, entry, &mut self.src)?;
         check_frame(path, index, entry, &self.src)?;
         let _ = self.dctx.reset(ResetDirective::SessionOnly);
         (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
@@ -526,7 +524,7 @@ impl FrameStream {
 
 /// Whether `e` says a frame does not decompress as its seek table entry
 /// says (its bytes damaged), rather than that it could not be read.
-fn is_frame_damage(e: &Error) -> bool {
+pub(super) fn is_frame_damage(e: &Error) -> bool {
     matches!(
         e.kind(),
         ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch

@@ -7,7 +7,7 @@ use super::frame_decoder::ZSTD_MAGIC;
 use super::frame_stream::FrameStream;
 use super::frame_walk::walk_frames;
 use super::seek_table::{SeekTable, TableError, FOOTER_LEN};
-use super::source::Source;
+use super::source::{source_len, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::MAGIC;
 use std::path::Path;
@@ -15,9 +15,7 @@ use std::path::Path;
 /// The seek table of the compressed segment `file` (at `path`), checked
 /// against the file's length: its frames fill the file up to the table.
 pub fn read_table(file: &dyn Source, path: &Path) -> Result<SeekTable> {
-    let len = file
-        .size()
-        .map_err(|e| Error::io(path, "read metadata", e))?;
+    let len = source_len(file, path)?;
     let read = |at: u64, n: usize| -> Result<Vec<u8>> {
         let mut b = vec![0u8; n];
         file.read_exact_at(&mut b, at)
@@ -102,9 +100,7 @@ pub fn read_table_salvage(file: &dyn Source, path: &Path) -> Result<(SeekTable, 
     ) {
         return Err(e);
     }
-    let len = file
-        .size()
-        .map_err(|e| Error::io(path, "read metadata", e))?;
+    let len = source_len(file, path)?;
     let walk = walk_frames(file, len).map_err(|e| Error::io(path, "read frames", e))?;
     if walk.frames.frames.is_empty() {
         return Err(e);

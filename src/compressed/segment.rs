@@ -8,10 +8,10 @@ use super::copy_read::CopyState;
 use super::decode_ahead::DecodeAhead;
 use super::frame_cache::{FrameCache, DEFAULT_CACHED_FRAMES};
 use super::frame_decoder::FrameDecoder;
-use super::frame_stream::FrameStream;
+use super::frame_stream::{is_frame_damage, FrameStream};
 use super::open::{read_table, read_table_salvage};
 use super::seek_table::{FrameEntry, SeekTable};
-use super::source::Source;
+use super::source::{read_frame, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{stated_len, SegmentHeader};
 use crate::format::seal::{
@@ -150,8 +150,7 @@ impl CompressedSegment {
     /// placeholders). For tools that look at damaged segments frame by
     /// frame.
     pub fn open_frames(path: impl AsRef<Path>) -> Result<CompressedSegment> {
-        let path = path.as_ref().to_path_buf();
-        let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        let (path, file) = open_file(path.as_ref())?;
         let table = read_table(&file, &path)?;
         Ok(CompressedSegment::with_table(path, Box::new(file), table))
     }
@@ -164,13 +163,10 @@ impl CompressedSegment {
     pub fn open_frames_salvage(
         path: impl AsRef<Path>,
     ) -> Result<(CompressedSegment, Option<Error>)> {
-        let path = path.as_ref().to_path_buf();
-        let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        let (path, file) = open_file(path.as_ref())?;
         let (table, lost) = read_table_salvage(&file, &path)?;
-        Ok((
-            CompressedSegment::with_table(path, Box::new(file), table),
-            lost,
-        ))
+        let s = CompressedSegment::with_table(path, Box::new(file), table);
+        Ok((s, lost))
     }
 
     pub(super) fn with_table(
@@ -236,23 +232,8 @@ impl CompressedSegment {
         if !self.seal_begin_unchecked {
             return Ok(());
         }
-        let (len, seal) = (self.original_len(), self.seal.clone());
-        let mut failure = None;
-        let read = |at: usize, n: usize| {
-            if (at as u64)
-                .checked_add(n as u64)
-                .is_none_or(|end| end > len)
-            {
-                return None;
-            }
-            let bytes = self.read_at(at as u64, n);
-            bytes.map(Cow::Owned).map_err(|e| failure = Some(e)).ok()
-        };
-        let agrees = seal_begin_agrees(&seal, read);
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        if !agrees {
+        let seal = self.seal.clone();
+        if !self.with_reads(|read| seal_begin_agrees(&seal, read))? {
             return Err(self.no_intact_seal());
         }
         self.seal_begin_unchecked = false;
@@ -488,12 +469,7 @@ impl CompressedSegment {
         };
         let (file, path) = (self.file.as_ref(), self.path.as_path());
         ahead.hand_over(&self.table.frames, |entry, buf| {
-            buf.resize(entry.compressed_size as usize, 0);
-            file.read_exact_at(buf, entry.compressed_offset)
-                .map_err(|e| {
-                    let at = entry.compressed_offset;
-                    Error::io_at(path, at, "read compressed frame", e)
-                })
+            read_frame(file, path, entry, buf)
         });
     }
 
@@ -540,11 +516,7 @@ impl CompressedSegment {
             // A frame that fails is decompressed again on this thread, which
             // keeps the bytes it yields before its failure (`FrameStream`):
             // a scan reads the same records with threads or without.
-            let damaged = matches!(
-                e.kind(),
-                ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch
-            );
-            return if damaged { None } else { Some(Err(e)) };
+            return (!is_frame_damage(&e)).then_some(Err(e));
         }
         let size = frame.bytes.len();
         let spare = stream.hold_decoded(index, frame.bytes);
@@ -602,29 +574,12 @@ impl CompressedSegment {
             out.resize(entry.size as usize, 0);
             self.read_exact_at(entry.offset, out)?;
         } else {
-            self.read_compressed(index)?;
+            read_frame(self.file.as_ref(), &self.path, &entry, &mut self.compressed)?;
             self.decoder
                 .decode(&self.path, index, &entry, &self.compressed, out)?;
         }
         self.frames_decompressed += 1;
         self.bytes_decompressed += out.len() as u64;
-        Ok(())
-    }
-
-    /// Reads frame `index`'s compressed bytes into `compressed`.
-    fn read_compressed(&mut self, index: usize) -> Result<()> {
-        let entry = self.table.frames[index];
-        self.compressed.resize(entry.compressed_size as usize, 0);
-        self.file
-            .read_exact_at(&mut self.compressed, entry.compressed_offset)
-            .map_err(|e| {
-                Error::io_at(
-                    &self.path,
-                    entry.compressed_offset,
-                    "read compressed frame",
-                    e,
-                )
-            })?;
         Ok(())
     }
 
@@ -666,22 +621,30 @@ impl CompressedSegment {
     fn read_seal_directory(&mut self) -> Result<()> {
         let len = usize::try_from(self.original_len()).map_err(|_| self.too_large())?;
         let header_len = self.header_len as usize;
-        // A read that fails ends `read_directory_from` (`None`); its error
-        // is returned instead of a missing seal.
+        let seal = self.with_reads(|read| read_directory_from(len, header_len, read))?;
+        self.seal = seal.ok_or_else(|| self.no_intact_seal())?;
+        Ok(())
+    }
+
+    /// `f`'s answer, given `read(at, n)`: the original bytes `at..at + n`,
+    /// or `None` past the end or where a read fails. A read that fails
+    /// ends `f`'s use of `read`: its error is returned instead.
+    fn with_reads<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn FnMut(usize, usize) -> Option<Cow<'static, [u8]>>) -> T,
+    ) -> Result<T> {
+        let len = self.original_len();
         let mut failure = None;
-        let read = |at: usize, n: usize| {
-            if at.checked_add(n).is_none_or(|end| end > len) {
+        let mut read = |at: usize, n: usize| {
+            let end = (at as u64).checked_add(n as u64).filter(|&end| end <= len);
+            if end.is_none() {
                 return None;
             }
             let bytes = self.read_at(at as u64, n);
             bytes.map(Cow::Owned).map_err(|e| failure = Some(e)).ok()
         };
-        let seal = read_directory_from(len, header_len, read);
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        self.seal = seal.ok_or_else(|| self.no_intact_seal())?;
-        Ok(())
+        let answer = f(&mut read);
+        failure.map_or(Ok(answer), Err)
     }
 
     /// The error of a seal that is not intact.
@@ -704,11 +667,23 @@ impl CompressedSegment {
     }
 }
 
+/// The file at `path`, opened for reading.
+fn open_file(path: &Path) -> Result<(PathBuf, File)> {
+    let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    Ok((path.to_path_buf(), file))
+}
+
 /// What `fill` decompressed: whether it began a frame, and how many bytes.
 struct Filled {
     started: bool,
     bytes: usize,
 }
+
+/// Nothing decompressed.
+const NOTHING: Filled = Filled {
+    started: false,
+    bytes: 0,
+};
 
 /// `CompressedSegment::stream_frame`'s work on `stream`, the frame
 /// `entry` of the seek table of `file` (at `path`; `stored`: a plain
@@ -724,17 +699,11 @@ fn fill(
 ) -> Result<Filled> {
     let held = stream.index() == Some(index);
     if held && stream.bytes().len() >= upto.min(entry.size as usize) {
-        return Ok(Filled {
-            started: false,
-            bytes: 0,
-        });
+        return Ok(NOTHING);
     }
     if let Some(bytes) = cache.get(index) {
         stream.hold_whole(index, &bytes);
-        return Ok(Filled {
-            started: false,
-            bytes: 0,
-        });
+        return Ok(NOTHING);
     }
     let bytes = match stored {
         true => stream.extend_stored((file, path), (index, entry), upto)?,

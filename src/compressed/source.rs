@@ -4,9 +4,12 @@
 //! frame walk read through this trait only, so a remote segment gets the
 //! same checks, seeks and damage handling as a local one.
 
+use super::seek_table::FrameEntry;
+use crate::error::{Error, Result};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::path::Path;
 
 /// Random reads of a compressed segment's bytes. `&self`: reads do not
 /// move a position; a source that caches does so inside.
@@ -62,4 +65,24 @@ impl Source for File {
     fn holds(&self, _offset: u64, _len: u64) -> bool {
         true
     }
+}
+
+/// The length of `source` (named `path` in errors).
+pub fn source_len(source: &dyn Source, path: &Path) -> Result<u64> {
+    source
+        .size()
+        .map_err(|e| Error::io(path, "read metadata", e))
+}
+
+/// Reads the compressed bytes of frame `entry` of `source` (named `path`
+/// in errors, with the frame's compressed offset) into `buf`.
+pub fn read_frame(
+    source: &dyn Source,
+    path: &Path,
+    entry: &FrameEntry,
+    buf: &mut Vec<u8>,
+) -> Result<()> {
+    let at = entry.compressed_offset;
+    buf.resize(entry.compressed_size as usize, 0);
+    (source.read_exact_at(buf, at)).map_err(|e| Error::io_at(path, at, "read compressed frame", e))
 }

@@ -6,9 +6,9 @@
 //! `STORED_FRAME` bytes at the same offsets in both "files".
 
 use super::seek_table::SeekTable;
-use super::source::Source;
+use super::source::{source_len, Source};
 use super::CompressedSegment;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use std::path::PathBuf;
 
 /// The original bytes of each stored frame of a plain segment read by
@@ -26,9 +26,7 @@ impl CompressedSegment {
     /// only: its seal is the reader's to read and check, as for a file
     /// (`seal` is empty; nothing is put off here).
     pub fn open_stored(name: PathBuf, source: Box<dyn Source>) -> Result<CompressedSegment> {
-        let len = source
-            .size()
-            .map_err(|e| Error::io(&name, "read metadata", e))?;
+        let len = source_len(source.as_ref(), &name)?;
         let table = SeekTable::stored(len, STORED_FRAME);
         let mut s = CompressedSegment::with_table(name, source, table);
         s.stored = true;

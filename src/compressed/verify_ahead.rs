@@ -11,9 +11,9 @@
 use super::durable::same_frame;
 use super::frame_decoder::FrameDecoder;
 use super::seek_table::FrameEntry;
-use crate::error::{Error, Result};
+use super::source::read_frame;
+use crate::error::Result;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::mpsc::Receiver;
 
@@ -36,9 +36,7 @@ pub(super) fn verify_frames(
     let (mut compressed, mut ours) = (Vec::new(), Vec::new());
     let mut verified = Vec::new();
     for entry in written {
-        compressed.resize(entry.compressed_size as usize, 0);
-        copy.read_exact_at(&mut compressed, entry.compressed_offset)
-            .map_err(|e| Error::io_at(tmp, entry.compressed_offset, "read compressed frame", e))?;
+        read_frame(copy, tmp, &entry, &mut compressed)?;
         decoder.decode(tmp, verified.len(), &entry, &compressed, &mut ours)?;
         #[cfg(test)]
         failing::spoil_if_asked(tmp, entry.offset, &mut ours);
