@@ -149,8 +149,7 @@ impl CompressedSegment {
                     what,
                 )
             })?;
-        self.frames_decompressed += 1;
-        self.bytes_decompressed += out.len() as u64;
+        self.count((true, out.len()));
         Ok(())
     }
 
