@@ -1,11 +1,9 @@
 //! Compressing a sealed segment `<segment>` into `<segment>.zst`, crash
 //! safely: write `<segment>.zst.tmp`, each frame read back and compared
-//! byte for byte with the segment as soon as it is written
-//! (`verify_ahead`; a frame that fails stops the writing), fsync it,
+//! with the segment as soon as it is written (`verify_ahead`), fsync it,
 //! check its seek table lists the frames compared, rename it, fsync the
-//! directory, and only then unlink the segment. A crash at any point
-//! leaves the segment or a verified compressed copy (or both); running
-//! it again finishes the job.
+//! directory, and only then unlink the segment. A crash leaves the segment
+//! or a verified copy (or both); running it again finishes the job.
 
 use super::cuts::{walk_ahead, DEFAULT_FRAME_SIZE};
 use super::durable::{
@@ -85,7 +83,7 @@ pub fn compress_segment_with_copies(
     copies: &TypeCopies,
     mut on_step: impl FnMut(Step),
 ) -> Result<Converted> {
-    check_options(opts)?;
+    opts.validate()?;
     if !copies.is_valid() {
         let what = format!("type copies' share {} (0 to 1)", copies.max_share);
         return Err(Error::invalid(what));
@@ -149,26 +147,21 @@ impl CompressOptions {
     /// Fails unless zstd takes the level and the frame size is 1 byte to
     /// 1 GiB.
     pub fn validate(&self) -> Result<()> {
-        check_options(self)
-    }
-}
-
-fn check_options(opts: &CompressOptions) -> Result<()> {
-    let levels = zstd::compression_level_range();
-    if !levels.contains(&opts.level) {
+        let levels = zstd::compression_level_range();
         let (min, max) = (levels.start(), levels.end());
-        return Err(Error::invalid(format!(
-            "compression level {} (zstd takes {min} to {max})",
-            opts.level
-        )));
+        if !levels.contains(&self.level) {
+            let what = format!(
+                "compression level {} (zstd takes {min} to {max})",
+                self.level
+            );
+            return Err(Error::invalid(what));
+        }
+        if self.frame_size == 0 || self.frame_size > MAX_FRAME_DECOMPRESSED {
+            let what = format!("frame size {} (1 byte to 1 GiB)", self.frame_size);
+            return Err(Error::invalid(what));
+        }
+        Ok(())
     }
-    if opts.frame_size == 0 || opts.frame_size > MAX_FRAME_DECOMPRESSED {
-        return Err(Error::invalid(format!(
-            "frame size {} (1 byte to 1 GiB)",
-            opts.frame_size
-        )));
-    }
-    Ok(())
 }
 
 /// Opens `path`, which must be a sealed segment (its seal intact) that no
@@ -176,33 +169,25 @@ fn check_options(opts: &CompressOptions) -> Result<()> {
 /// copy: `open_segment_file`) is refused once it opens as a reader opens
 /// it (an error of its open first).
 fn sealed_segment(path: &Path) -> Result<PlainSegment> {
+    let refused = |kind, what: &str| Err(Error::file(kind, path, what));
     let (opened, file) = open_segment_file(path)?;
     if starts_with_zstd_frame(&file) {
         CompressedSegment::open_source(opened, Box::new(file), false)?;
-        return Err(Error::file(
+        return refused(
             ErrorKind::InvalidArgument,
-            path,
             "is already a compressed segment",
-        ));
+        );
     }
     let reader = PlainSegment::of_file(opened, file)?;
     if reader.has_writer()? {
-        return Err(Error::file(
-            ErrorKind::Locked,
-            path,
-            "a writer holds the segment; only a sealed segment is compressed",
-        ));
+        let what = "a writer holds the segment; only a sealed segment is compressed";
+        return refused(ErrorKind::Locked, what);
     }
     if reader.seal().is_none() {
-        let (kind, what) = if reader.has_seal_trailer() {
-            (ErrorKind::CorruptSeal, "its seal is damaged (repair it first); only a segment with an intact seal is compressed")
-        } else {
-            (
-                ErrorKind::InvalidArgument,
-                "the segment is not sealed; only a sealed segment is compressed",
-            )
+        return match reader.has_seal_trailer() {
+            true => refused(ErrorKind::CorruptSeal, "its seal is damaged (repair it first); only a segment with an intact seal is compressed"),
+            false => refused(ErrorKind::InvalidArgument, "the segment is not sealed; only a sealed segment is compressed"),
         };
-        return Err(Error::file(kind, path, what));
     }
     Ok(reader)
 }
