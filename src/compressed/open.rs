@@ -50,35 +50,22 @@ pub fn read_table(file: &dyn Source, path: &Path) -> Result<SeekTable> {
         return no_table();
     }
     let footer = read(len - FOOTER_LEN as u64, FOOTER_LEN)?;
+    let bad = |at_from_end: u64, what: String| {
+        Error::at(ErrorKind::CorruptSeekTable, path, len - at_from_end, what)
+    };
     let table_len = match SeekTable::encoded_len(&footer) {
         Ok(n) => n,
         Err(TableError::Missing) => return no_table(),
-        Err(TableError::Bad { at_from_end, what }) => {
-            return Err(Error::at(
-                ErrorKind::CorruptSeekTable,
-                path,
-                len - at_from_end,
-                what,
-            ))
-        }
+        Err(TableError::Bad { at_from_end, what }) => return Err(bad(at_from_end, what)),
     };
     let Some(table_at) = len.checked_sub(table_len) else {
         let what =
             format!("the seek table's footer says {table_len} bytes of table, more than the file");
-        return Err(Error::at(
-            ErrorKind::CorruptSeekTable,
-            path,
-            len - FOOTER_LEN as u64,
-            what,
-        ));
+        return Err(bad(FOOTER_LEN as u64, what));
     };
     let table = SeekTable::decode(&read(table_at, table_len as usize)?).map_err(|e| match e {
-        TableError::Bad { at_from_end, what } => {
-            Error::at(ErrorKind::CorruptSeekTable, path, len - at_from_end, what)
-        }
-        TableError::Missing => {
-            Error::at(ErrorKind::CorruptSeekTable, path, table_at, "no seek table")
-        }
+        TableError::Bad { at_from_end, what } => bad(at_from_end, what),
+        TableError::Missing => bad(table_len, "no seek table".into()),
     })?;
     check_frames_fill_the_file(&table, table_at, path)?;
     Ok(table)

@@ -204,38 +204,32 @@ impl SeekTable {
         };
         let expected = SKIPPABLE_HEADER_LEN + count as usize * each + FOOTER_LEN;
         if table.len() != expected {
-            return Err(bad(
-                0,
-                format!(
-                    "seek table is {} bytes, its footer says {expected}",
-                    table.len()
-                ),
-            ));
+            let what = format!(
+                "seek table is {} bytes, its footer says {expected}",
+                table.len()
+            );
+            return Err(bad(0, what));
         }
         if u32_at(table, 0) != SKIPPABLE_MAGIC {
-            return Err(bad(
-                0,
-                format!("seek table does not start with the skippable magic {SKIPPABLE_MAGIC:#x}"),
-            ));
+            let what =
+                format!("seek table does not start with the skippable magic {SKIPPABLE_MAGIC:#x}");
+            return Err(bad(0, what));
         }
         let frame_size = u32_at(table, 4) as usize;
         if frame_size != table.len() - SKIPPABLE_HEADER_LEN {
-            return Err(bad(
-                4,
-                format!(
-                    "skippable frame size {frame_size} disagrees with the footer's {count} entries"
-                ),
-            ));
+            let what = format!(
+                "skippable frame size {frame_size} disagrees with the footer's {count} entries"
+            );
+            return Err(bad(4, what));
         }
         let mut t = SeekTable::default();
         for i in 0..count as usize {
             let at = SKIPPABLE_HEADER_LEN + i * each;
             let (c, d) = (u32_at(table, at), u32_at(table, at + 4));
             if c == 0 || u64::from(d) > MAX_FRAME_DECOMPRESSED {
-                return Err(bad(
-                    at,
-                    format!("seek table entry {i}: compressed size {c}, decompressed size {d}"),
-                ));
+                let what =
+                    format!("seek table entry {i}: compressed size {c}, decompressed size {d}");
+                return Err(bad(at, what));
             }
             match d {
                 0 => t.push_side(c),
@@ -269,12 +263,9 @@ fn decode_footer(footer: &[u8]) -> Result<(u64, u8), TableError> {
     Ok((u64::from(count), descriptor))
 }
 
+/// Bytes of an entry: 8, and 4 more with a checksum.
 fn entry_len(descriptor: u8) -> u64 {
-    if descriptor & CHECKSUM_FLAG != 0 {
-        12
-    } else {
-        8
-    }
+    8 + 4 * u64::from(descriptor & CHECKSUM_FLAG != 0)
 }
 
 /// The little-endian u32 at `at` of `b` (which holds it).
