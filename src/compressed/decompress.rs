@@ -1,7 +1,6 @@
 //! Decompressing `<segment>.zst` back into `<segment>`, crash safely: write
-//! `<segment>.tmp`, fsync it, read it back (its bytes must equal the
-//! compressed segment's original bytes, and its seal the compressed
-//! segment's), rename it, fsync the directory, then unlink the `.zst`.
+//! `<segment>.tmp`, fsync it, read it back (its bytes and seal must be the
+//! compressed segment's), rename it, fsync the directory, unlink the `.zst`.
 
 use super::compress::{converted, Converted};
 use super::durable::{
@@ -69,9 +68,7 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
 }
 
 /// `e`, a failure to write or read back the decompressed copy of `zst`
-/// (removed since), saying so when it is one of I/O (a full disk): it
-/// names the copy, the user named `zst`. (A copy found to differ says
-/// itself that it was removed.)
+/// (removed since), saying so if it is one of I/O (a full disk).
 fn not_finished(e: Error, zst: &Path) -> Error {
     if !e.kind().is_io() {
         return e;

@@ -1,7 +1,6 @@
-//! The file steps that compressing and decompressing share: a leftover
-//! temporary file removed, a rename and an unlink made durable by syncing
-//! the directory, and a byte-for-byte comparison of a compressed segment
-//! with a plain file.
+//! The file steps compressing and decompressing share: leftovers removed,
+//! renames and unlinks made durable, and the comparison of a compressed
+//! segment with a plain file.
 
 use super::segment::CompressedSegment;
 use super::source::source_len;
@@ -61,11 +60,9 @@ fn sync_parent(path: &Path) -> Result<()> {
 }
 
 /// Replaces `path` with `bytes`: a temporary file written and synced, then
-/// renamed over it and the directory synced, so that a crash leaves the
-/// old file or the new one, whole. A temporary file that could not be
-/// written whole is removed (on a full disk its blocks are what the next
-/// try needs), and the error says `path` is unchanged. For the shipper's
-/// small files (its journal, the log's identity).
+/// renamed over it and the directory synced: a crash leaves the old file
+/// or the new one. A temporary file not written whole is removed, and the
+/// error says `path` is unchanged. For the shipper's small files.
 #[cfg(feature = "s3")]
 pub fn replace_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = with_suffix(path, ".tmp");
@@ -90,11 +87,9 @@ pub fn remove_durably(path: &Path) -> Result<()> {
     sync_parent(path)
 }
 
-/// Takes the exclusive lock of `file` (the file at `path`) for a
-/// conversion, held until `file` is closed: a writer holding the segment,
-/// or another process converting it, makes it `Locked`. Taken before a
-/// leftover temporary file is removed, so that one conversion never
-/// removes another's.
+/// Takes the exclusive lock of `file` (at `path`) for a conversion, held
+/// until it is closed (a writer or another conversion makes it `Locked`);
+/// taken before a leftover temporary file is removed.
 pub fn lock_for_conversion(file: &File, path: &Path) -> Result<()> {
     match crate::sys::try_lock_exclusive(file) {
         Ok(true) => Ok(()),
@@ -108,8 +103,7 @@ pub fn lock_for_conversion(file: &File, path: &Path) -> Result<()> {
 }
 
 /// Gives the file at `path` the first free name of `<path>.<suffix>`,
-/// `<path>.<suffix>.1`, ... (never replacing a file) and syncs the
-/// directory; returns the new name.
+/// `<path>.<suffix>.1`, ... and syncs the directory; returns the new name.
 pub fn move_aside(path: &Path, suffix: &str) -> Result<PathBuf> {
     let base = with_suffix(path, &format!(".{suffix}"));
     for n in 0..10_000u32 {
@@ -160,10 +154,9 @@ pub fn check_same_bytes(
     })
 }
 
-/// Fails with `Corrupt`, naming the compressed file `zst` and the frame's
-/// original offset, unless the frame at `offset` decompressed to `ours`
-/// holds the bytes the segment at `plain_path` holds there (`theirs`; None
-/// where the segment has no such bytes).
+/// Fails with `Corrupt`, naming `zst` and the frame's original offset,
+/// unless the frame at `offset` decompressed to `ours` holds the bytes
+/// the segment at `plain_path` holds there (`theirs`, if it has them).
 pub fn same_frame(
     zst: &Path,
     offset: u64,
