@@ -1,7 +1,6 @@
 //! Reading and checking a compressed segment's seek table from the end of
-//! its file, before any frame is decompressed: a file that ends without
-//! one, a malformed table and a table that disagrees with the file's
-//! length each fail with their own kind, naming the file and offset.
+//! its file: a file without one, a malformed table and a table that
+//! disagrees with the file's length each fail with their own kind.
 
 use super::frame_decoder::ZSTD_MAGIC;
 use super::frame_stream::FrameStream;
@@ -71,11 +70,9 @@ pub fn read_table(file: &dyn Source, path: &Path) -> Result<SeekTable> {
     Ok(table)
 }
 
-/// The seek table of the compressed segment `file` (at `path`) as
-/// `read_table` reads it or, if it is missing or broken, the whole frames
-/// a walk from the start finds (see `frame_walk`), with the table's error.
-/// For a reader that salvages what it can: fails as `read_table` does if
-/// the walk finds no frame.
+/// The seek table of `file` as `read_table` reads it or, if it is missing
+/// or broken, the whole frames a walk from the start finds, with the
+/// table's error; fails as `read_table` does if there are none.
 pub fn read_table_salvage(file: &dyn Source, path: &Path) -> Result<(SeekTable, Option<Error>)> {
     let e = match read_table(file, path) {
         Ok(table) => return Ok((table, None)),
@@ -96,9 +93,8 @@ pub fn read_table_salvage(file: &dyn Source, path: &Path) -> Result<(SeekTable, 
 }
 
 /// Whether the first of `frames` decompresses to bytes that do not start
-/// with a segment's magic number (decompressing only those bytes): the
-/// frames hold no segment. A frame that does not decompress could hold
-/// one.
+/// with a segment's magic (decompressing only those): the frames hold no
+/// segment. A frame that does not decompress could hold one.
 fn holds_no_segment(file: &dyn Source, path: &Path, frames: &SeekTable) -> bool {
     let Some(first) = frames.frames.first() else {
         return true;

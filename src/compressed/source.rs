@@ -1,8 +1,7 @@
-//! Where a compressed segment's bytes come from: its file, read with
-//! pread, or (feature "s3") an object in a bucket, read with ranged GETs
-//! (`crate::archive::RemoteSource`). The seek table, the frames and the
-//! frame walk read through this trait only, so a remote segment gets the
-//! same checks, seeks and damage handling as a local one.
+//! Where a compressed segment's bytes come from: its file, or (feature
+//! "s3") an object read with ranged GETs (`crate::archive::RemoteSource`).
+//! Everything reads through this trait, so a remote segment gets the same
+//! checks, seeks and damage handling as a local one.
 
 use super::seek_table::FrameEntry;
 use crate::error::{Error, Result};
@@ -22,15 +21,13 @@ pub trait Source: Send {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
 
     /// Whether the bytes `offset..offset + len` are at hand: reading them
-    /// sends no request (a file's always are; a remote object's once a
-    /// GET fetched them). An open puts off checks whose bytes are not
-    /// (see `CompressedSegment::open_source`).
+    /// sends no request (a file's always are). An open puts off checks
+    /// whose bytes are not (see `CompressedSegment::open_source`).
     fn holds(&self, offset: u64, len: u64) -> bool;
 
     /// Says that the bytes `offset..offset + len` are about to be read (a
-    /// seek's span), so that a source that fetches them can do so at once
-    /// rather than a part at a time. Nothing for a file; a failure is left
-    /// to the reads.
+    /// seek's span), for a source that fetches them to do so at once.
+    /// Nothing for a file; a failure is left to the reads.
     fn will_read(&self, _offset: u64, _len: u64) {}
 
     /// Says that sequential reads (a scan) end at `end`: a source that
