@@ -60,7 +60,7 @@ struct Step {
 /// size (within the format's limits) or a whole skippable frame.
 fn frame_at(file: &dyn Source, at: u64, len: u64) -> io::Result<Option<Step>> {
     let mut head = [0u8; MAX_FRAME_HEADER];
-    let n = read_upto(file, at, &mut head)?;
+    let n = file.read_upto(&mut head, at)?;
     let head = &head[..n];
     if head.len() < 8 {
         return Ok(None);
@@ -102,7 +102,7 @@ fn frame_at(file: &dyn Source, at: u64, len: u64) -> io::Result<Option<Step>> {
 fn blocks_end(file: &dyn Source, mut at: u64, len: u64) -> io::Result<Option<u64>> {
     loop {
         let mut b = [0u8; 3];
-        if at + 3 > len || read_upto(file, at, &mut b)? < 3 {
+        if at + 3 > len || file.read_upto(&mut b, at)? < 3 {
             return Ok(None);
         }
         let Some((last, content)) = block_header(b) else {
@@ -116,20 +116,6 @@ fn blocks_end(file: &dyn Source, mut at: u64, len: u64) -> io::Result<Option<u64
             return Ok(Some(at));
         }
     }
-}
-
-/// Reads up to `buf.len()` bytes at `at`; how many were read.
-fn read_upto(file: &dyn Source, at: u64, buf: &mut [u8]) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], at + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
 }
 
 #[cfg(test)]

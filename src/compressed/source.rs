@@ -34,19 +34,28 @@ pub trait Source: Send {
     /// reads ahead of them reads no further. Nothing for a file.
     fn streams_end_at(&self, _end: u64) {}
 
-    /// Reads exactly `buf.len()` bytes at `offset`; `UnexpectedEof` if the
-    /// source ends before.
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    /// Reads up to `buf.len()` bytes at `offset`, fewer only at the end;
+    /// how many were read.
+    fn read_upto(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         let mut done = 0;
         while done < buf.len() {
             match self.read_at(&mut buf[done..], offset + done as u64) {
-                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(0) => break,
                 Ok(n) => done += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+        Ok(done)
+    }
+
+    /// Reads exactly `buf.len()` bytes at `offset`; `UnexpectedEof` if the
+    /// source ends before.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        match self.read_upto(buf, offset)? == buf.len() {
+            true => Ok(()),
+            false => Err(io::ErrorKind::UnexpectedEof.into()),
+        }
     }
 }
 
