@@ -200,9 +200,8 @@ pub fn manifest_path(dir: &Path, log: &str) -> std::path::PathBuf {
     dir.join(format!("{log}.manifest"))
 }
 
-/// The lock file of log `log` in `dir`: its writer holds an exclusive flock
-/// on it while open, so that a second writer is refused even while the
-/// first is between segments (in a roll, no segment is locked).
+/// The lock file of log `log` in `dir`: its writer holds an exclusive
+/// flock on it while open, refusing a second writer even between segments.
 pub fn lock_path(dir: &Path, log: &str) -> std::path::PathBuf {
     dir.join(format!("{log}.lock"))
 }
@@ -249,15 +248,11 @@ pub fn segment_object_name(segment_no: u64, first_seq: u64, compressed: bool) ->
 }
 
 /// The part after `<prefix>/<log>/` of the key of a file salvaged from
-/// segment `segment_no` (`salvaged_name`: the records at `offset` of the
-/// segment, its `copy`-th file of that offset), whose first record is
-/// `first_seq`: `<segment no>-<first seq>.salvaged-<offset>.<copy>.binlog`,
-/// each number 20 digits. It sorts (by byte) after its segment's object,
-/// whose first sequence number is at most `first_seq` (and, equal,
-/// `.binlog` sorts before `.salvaged-`), and before the next segment's;
-/// a reader that knows only segment keys (`<20 digits>-<20
-/// digits>.binlog[.zst]`) finds no segment in it. Salvaged files are
-/// never compressed.
+/// segment `segment_no` (`salvaged_name`'s `offset` and `copy`), whose
+/// first record is `first_seq`: `<segment no>-<first
+/// seq>.salvaged-<offset>.<copy>.binlog`, each number 20 digits. It sorts
+/// after its segment's object and before the next segment's, and is no
+/// segment key to a reader that knows only those. Never compressed.
 pub fn salvaged_object_name(segment_no: u64, first_seq: u64, offset: u64, copy: u64) -> String {
     format!(
         "{segment_no:0OBJECT_DIGITS$}-{first_seq:0OBJECT_DIGITS$}{SALVAGED}\
@@ -291,15 +286,13 @@ impl SegmentKey {
 
 /// What the part of a key after `<prefix>/<log>/` says, if it names a
 /// segment: exactly `<20 digits>-<20 digits>.binlog` or `.binlog.zst`.
-/// A salvaged file's key (`salvaged_object_name`) is not a segment's:
-/// see `parse_object_key`.
 pub fn parse_segment_key(name: &str) -> Option<SegmentKey> {
     parse_object_key(name).filter(|k| k.salvaged.is_none())
 }
 
 /// What the part of a key after `<prefix>/<log>/` says, if it names a
-/// segment (`parse_segment_key`) or a file salvaged from one: exactly
-/// `<20 digits>-<20 digits>.salvaged-<20 digits>.<20 digits>.binlog`.
+/// segment (`parse_segment_key`) or a file salvaged from one (exactly
+/// `<20 digits>-<20 digits>.salvaged-<20 digits>.<20 digits>.binlog`).
 pub fn parse_object_key(name: &str) -> Option<SegmentKey> {
     let (stem, compressed) = match name.strip_suffix(COMPRESSED_SUFFIX) {
         Some(stem) => (stem, true),
