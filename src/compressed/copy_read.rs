@@ -58,12 +58,7 @@ impl CompressedSegment {
         let path = self.path.clone();
         let damaged = |what: String| {
             let what = format!("type copy directory: {what}");
-            CopyState::Damaged(Error::at(
-                ErrorKind::CorruptFrame,
-                &path,
-                entry.compressed_offset,
-                what,
-            ))
+            CopyState::Damaged(damaged_copy(&path, entry.compressed_offset, what))
         };
         let payload = match self.skippable_payload(&entry, COPY_DIRECTORY_MAGIC) {
             Ok(()) => &self.compressed[SKIPPABLE_HEADER_LEN..],
@@ -109,7 +104,7 @@ impl CompressedSegment {
                  that size",
                 b.len()
             );
-            return Err(Error::at(ErrorKind::CorruptFrame, &self.path, at, what));
+            return Err(damaged_copy(&self.path, at, what));
         }
         Ok(())
     }
@@ -130,21 +125,15 @@ impl CompressedSegment {
             size: frame.len,
         };
         let src = &self.compressed[SKIPPABLE_HEADER_LEN..];
-        self.decoder
-            .decode(&self.path, n, &payload, src, out)
-            .map_err(|e| {
-                let what = format!(
-                    "type copy frame {n} (type {}): {}",
-                    frame.type_id,
-                    e.detail()
-                );
-                Error::at(
-                    ErrorKind::CorruptFrame,
-                    &self.path,
-                    entry.compressed_offset,
-                    what,
-                )
-            })?;
+        let decoded = self.decoder.decode(&self.path, n, &payload, src, out);
+        decoded.map_err(|e| {
+            let what = format!(
+                "type copy frame {n} (type {}): {}",
+                frame.type_id,
+                e.detail()
+            );
+            damaged_copy(&self.path, entry.compressed_offset, what)
+        })?;
         self.count((true, out.len()));
         Ok(())
     }
@@ -194,7 +183,7 @@ impl CompressedSegment {
             let at = self.copy_entries()[n].compressed_offset;
             let fail = |what: String| {
                 let what = format!("type copy frame {n} (type {}): {what}", frame.type_id);
-                Error::at(ErrorKind::CorruptFrame, &path, at, what)
+                damaged_copy(&path, at, what)
             };
             if offsets.as_ref().is_none_or(|(id, _)| *id != frame.type_id) {
                 let array = type_offsets(&self.seal, frame.type_id, original);
@@ -213,6 +202,11 @@ impl CompressedSegment {
         }
         errors
     }
+}
+
+/// A damaged type copy (`CorruptFrame`) at `at` of the file at `path`.
+fn damaged_copy(path: &std::path::Path, at: u64, what: String) -> Error {
+    Error::at(ErrorKind::CorruptFrame, path, at, what)
 }
 
 /// Type `id`'s offset array, read from `original` and checked by its CRC.
