@@ -216,12 +216,12 @@ fn write_compressed(
         // The checker returns (its receiver gone) only once it has failed
         // or the sender is dropped below: a send that fails stops the
         // writer, which then compresses no more of the segment.
-        let wrote = write_frames(reader, map, file, tmp, opts, copies, |entry| match written
-            .send(entry)
-        {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(_) => ControlFlow::Break(()),
-        });
+        let send = |entry| {
+            written
+                .send(entry)
+                .map_or(ControlFlow::Break(()), ControlFlow::Continue)
+        };
+        let wrote = write_frames(reader, map, file, tmp, opts, copies, send);
         drop(written);
         let checked = checker.join().expect("the frame checker does not panic");
         // The checker's reason first: a writer stopped for it, and any
@@ -229,11 +229,10 @@ fn write_compressed(
         let verified = checked?;
         match wrote? {
             ControlFlow::Continue(()) => Ok(verified),
-            ControlFlow::Break(()) => Err(Error::file(
-                ErrorKind::Io,
-                tmp,
-                "the frame checker stopped before the last frame",
-            )),
+            ControlFlow::Break(()) => {
+                let what = "the frame checker stopped before the last frame";
+                Err(Error::file(ErrorKind::Io, tmp, what))
+            }
         }
     })?;
     keep_modified_time(original, &file, tmp)?;
