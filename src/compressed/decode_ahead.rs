@@ -52,13 +52,11 @@ pub struct DecodedFrame {
     src: Vec<u8>,
 }
 
-/// A frame for a worker: its compressed bytes, the buffer to decompress
-/// it into, and where to send it back.
+/// A frame for a worker: its entry, its compressed bytes and the buffer to
+/// decompress it into (`frame`), and where to send it back.
 struct Job {
-    index: usize,
     entry: FrameEntry,
-    src: Vec<u8>,
-    out: Vec<u8>,
+    frame: DecodedFrame,
     done: SyncSender<DecodedFrame>,
 }
 
@@ -188,15 +186,19 @@ impl DecodeAhead {
                 return;
             }
             let (done_tx, done) = sync_channel(1);
-            let mut src = self.spare_src.pop().unwrap_or_default();
-            let out = self.spare_out.pop().unwrap_or_default();
-            match read(&entry, &mut src) {
+            let (bytes, src) = (self.spare_out.pop(), self.spare_src.pop());
+            let (bytes, src) = (bytes.unwrap_or_default(), src.unwrap_or_default());
+            let mut frame = DecodedFrame {
+                index,
+                bytes,
+                result: Ok(()),
+                src,
+            };
+            match read(&entry, &mut frame.src) {
                 Ok(()) => {
                     let job = Job {
-                        index,
                         entry,
-                        src,
-                        out,
+                        frame,
                         done: done_tx,
                     };
                     if self.channels.jobs.send(job).is_err() {
@@ -204,13 +206,8 @@ impl DecodeAhead {
                     }
                 }
                 Err(e) => {
-                    let failed = DecodedFrame {
-                        index,
-                        bytes: out,
-                        result: Err(e),
-                        src,
-                    };
-                    let _ = done_tx.send(failed);
+                    frame.result = Err(e);
+                    let _ = done_tx.send(frame);
                     self.stopped = true;
                 }
             }
@@ -293,21 +290,15 @@ impl Worker {
             if self.pool.strong_count() == 0 {
                 return; // nobody takes the frames still queued
             }
-            let (index, entry) = (job.index, job.entry);
+            let (f, entry) = (&mut job.frame, job.entry);
             #[cfg(test)]
-            if *self.probe.panic_at.lock().unwrap() == Some(index) {
-                panic!("a worker panics on frame {index}, for a test");
+            if *self.probe.panic_at.lock().unwrap() == Some(f.index) {
+                panic!("a worker panics on frame {}, for a test", f.index);
             }
-            let result = decoder.decode(&self.path, index, &entry, &job.src, &mut job.out);
+            f.result = decoder.decode(&self.path, f.index, &entry, &f.src, &mut f.bytes);
             #[cfg(test)]
             (self.probe.decoded).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let decoded = DecodedFrame {
-                index,
-                bytes: job.out,
-                result,
-                src: job.src,
-            };
-            let _ = job.done.send(decoded); // unwanted once the pool is dropped
+            let _ = job.done.send(job.frame); // unwanted once the pool is dropped
         }
     }
 }
