@@ -41,15 +41,9 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
             if e.kind() != ErrorKind::Corrupt {
                 return e;
             }
-            Error::file(
-                ErrorKind::AlreadyExists,
-                &out,
-                format!(
-                    "exists and differs from {} ({}); nothing was changed",
-                    zst.display(),
-                    e.detail()
-                ),
-            )
+            let (zst, d) = (zst.display(), e.detail());
+            let what = format!("exists and differs from {zst} ({d}); nothing was changed");
+            Error::file(ErrorKind::AlreadyExists, &out, what)
         })?;
     } else {
         // A damaged frame stops the copy: what was written is removed.
