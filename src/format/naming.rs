@@ -3,13 +3,11 @@
 //! segment number comes first, so names sort in write order whatever the
 //! clock or the rolling period did; the UTC time after it is for people.
 //!
-//! Public: these are the names of a log's files that docs/FORMAT.md
-//! section 14a specifies (segments, `<log>.manifest`, `<log>.lock`), and
-//! the UTC stamp and calendar they are written with, for tools that find,
-//! check or make a log's files beside the library (the `binlog` tool does),
-//! as `binlog::log::naming`. Here, in the format, because the reader (a
-//! segment's compressed copy) and the segment writer (whether a file is a
-//! log's segment) need them as much as the log.
+//! Public (as `binlog::log::naming`): the names docs/FORMAT.md section 14a
+//! specifies (segments, `<log>.manifest`, `<log>.lock`) and the UTC stamp
+//! they are written with, for tools that find, check or make a log's files
+//! beside the library. In the format, as the reader and the segment writer
+//! need them as much as the log.
 
 use std::path::Path;
 
@@ -98,9 +96,9 @@ const SALVAGED: &str = ".salvaged-";
 
 /// The name of the file `binlog repair --salvage` copies the records at
 /// `offset` of segment file `segment_file_name` into:
-/// `<segment stem>.salvaged-<offset>.binlog` (`stem`: of a compressed
-/// segment, its plain segment's), and for the `copy`-th other
-/// file of that offset (`copy` > 0) `<stem>.salvaged-<offset>.<copy>.binlog`.
+/// `<stem>.salvaged-<offset>.binlog` (`stem`: of a compressed segment, its
+/// plain segment's), or for its `copy`-th other file (`copy` > 0)
+/// `<stem>.salvaged-<offset>.<copy>.binlog`.
 pub fn salvaged_name(segment_file_name: &str, offset: u64, copy: u64) -> String {
     let stem = stem(segment_file_name);
     match copy {
@@ -110,10 +108,8 @@ pub fn salvaged_name(segment_file_name: &str, offset: u64, copy: u64) -> String 
 }
 
 /// For a `.binlog` path that does not exist (any more): its compressed
-/// copy `<path>.zst`, if that exists. A log compresses sealed segments in
-/// the background, so the path a `SEALED` event or `poll_sealed` handed
-/// out may since lead to the `.zst` only; openers of a segment path look
-/// there when the path is missing.
+/// copy `<path>.zst`, if that exists (a log compresses sealed segments in
+/// the background, so a path it handed out may lead to the `.zst` only).
 pub fn compressed_copy_of(path: &Path) -> Option<std::path::PathBuf> {
     let name = path.file_name()?.to_str()?;
     if !name.ends_with(SUFFIX) {
