@@ -96,10 +96,9 @@ pub fn compress_segment_with_copies(
     remove_leftover(&tmp)?;
     if zst.exists() {
         // A crash between the rename and the unlink (the copy was verified
-        // before its rename): finish. A copy damaged since holds nothing
-        // the segment does not: it is made again. A whole file that is
-        // not the segment's copy was not made by this step: it is kept,
-        // moved aside to `<zst>.differs`, and the copy made.
+        // before its rename): finish. A copy damaged since is made again.
+        // A whole file that is not the segment's copy is moved aside to
+        // `<zst>.differs`, and the copy made.
         match check_copy(&zst, &original, path) {
             Ok(done) => {
                 remove_durably(path)?;
@@ -165,9 +164,8 @@ impl CompressOptions {
 }
 
 /// Opens `path`, which must be a sealed segment (its seal intact) that no
-/// writer holds. A compressed one (or, `path` missing, its compressed
-/// copy: `open_segment_file`) is refused once it opens as a reader opens
-/// it (an error of its open first).
+/// writer holds. A compressed one (or its copy, `path` missing) is refused
+/// once it opens as a reader opens it (an error of its open first).
 fn sealed_segment(path: &Path) -> Result<PlainSegment> {
     let refused = |kind, what: &str| Err(Error::file(kind, path, what));
     let (opened, file) = open_segment_file(path)?;
@@ -192,9 +190,9 @@ fn sealed_segment(path: &Path) -> Result<PlainSegment> {
     Ok(reader)
 }
 
-/// Writes the compressed copy of the segment read by `reader` (the file
-/// `original`) to `tmp` and fsyncs it, each frame verified as it is
-/// written (`verify_ahead`); returns the frames verified.
+/// Writes the compressed copy of the segment `original` to `tmp` and
+/// fsyncs it, each frame verified as written (`verify_ahead`); returns the
+/// frames verified.
 fn write_compressed(
     reader: &PlainSegment,
     original: &File,
@@ -214,8 +212,7 @@ fn write_compressed(
         let (file, map, plain) = (&file, &map[..], reader.path());
         let checker = s.spawn(move || verify_frames(file, tmp, map, plain, to_verify));
         // The checker returns (its receiver gone) only once it has failed
-        // or the sender is dropped below: a send that fails stops the
-        // writer, which then compresses no more of the segment.
+        // or the sender is dropped: a failed send stops the writer.
         let send = |entry| {
             written
                 .send(entry)
@@ -245,10 +242,9 @@ fn write_compressed(
     Ok(verified)
 }
 
-/// Writes the frames of the segment `map` (read by `reader`) and the seek
-/// table to `file` (at `tmp`), calling `written` with each frame's entry
-/// once its bytes are in the file; stops, writing no more frames and no
-/// seek table, at the first frame `written` answers `Break` to.
+/// Writes the frames of the segment `map` and the seek table to `file`
+/// (at `tmp`), calling `written` with each frame's entry once its bytes
+/// are in the file; stops, writing no seek table, at the first `Break`.
 fn write_frames(
     reader: &PlainSegment,
     map: &[u8],
@@ -295,9 +291,9 @@ fn write_frames(
     Ok(ControlFlow::Continue(()))
 }
 
-/// Writes the copies of the types `ids` of the sealed segment `file`
-/// (its seal `seal`) to `out`, right after the frame that ends the
-/// records: each type's copy frames, in id order, then the directory.
+/// Writes the copies of the types `ids` of the sealed segment `file` to
+/// `out` after the frame that ends the records: each type's copy frames,
+/// in id order, then the directory.
 fn write_type_copies<W: std::io::Write>(
     out: &mut SeekableWriter<W>,
     file: &[u8],
@@ -328,8 +324,7 @@ fn keep_modified_time(original: &File, file: &File, tmp: &Path) -> Result<()> {
 }
 
 /// Whether `e`, from checking a compressed copy, says the copy is damaged
-/// (its frames or seek table), as opposed to whole but different, or
-/// unreadable.
+/// (its frames or seek table), not whole but different, or unreadable.
 fn is_damaged_copy(e: &Error) -> bool {
     matches!(
         e.kind(),
@@ -347,9 +342,8 @@ fn is_other_file(e: &Error) -> bool {
 }
 
 /// Checks that the compressed copy at `tmp`, whose frames were verified
-/// as they were written (`verified`), opens as the segment `original`
-/// (at `original_path`) does: its seek table lists exactly those frames,
-/// covering every byte of the segment.
+/// as written (`verified`), lists exactly those frames in its seek table,
+/// covering every byte of the segment `original` (at `original_path`).
 fn check_layout(
     tmp: &Path,
     verified: &[FrameEntry],
