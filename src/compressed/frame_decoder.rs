@@ -132,10 +132,9 @@ pub(super) fn check_frame(path: &Path, index: usize, entry: &FrameEntry, src: &[
     match zstd_safe::find_frame_compressed_size(src) {
         Ok(n) if n == src.len() => {}
         Ok(n) => {
-            let what = format!(
-                "the seek table says {} compressed bytes, the zstd frame here has {n}",
-                src.len()
-            );
+            let len = src.len();
+            let what =
+                format!("the seek table says {len} compressed bytes, the zstd frame here has {n}");
             return Err(err(ErrorKind::CorruptSeekTable, what));
         }
         Err(code) => return Err(err(ErrorKind::CorruptFrame, damaged(code))),
@@ -151,10 +150,8 @@ pub(super) fn check_frame(path: &Path, index: usize, entry: &FrameEntry, src: &[
     }
     match zstd_safe::decompress_bound(src) {
         Ok(bound) if u64::from(entry.size) > bound => {
-            let what = format!(
-                "the frame holds at most {bound} bytes, the seek table says {}",
-                entry.size
-            );
+            let size = entry.size;
+            let what = format!("the frame holds at most {bound} bytes, the seek table says {size}");
             Err(err(ErrorKind::FrameSizeMismatch, what))
         }
         Ok(_) => Ok(()),
