@@ -588,10 +588,9 @@ impl CompressedSegment {
         let len = self.original_len();
         let mut failure = None;
         let mut read = |at: usize, n: usize| {
-            let end = (at as u64).checked_add(n as u64).filter(|&end| end <= len);
-            if end.is_none() {
-                return None;
-            }
+            (at as u64)
+                .checked_add(n as u64)
+                .filter(|&end| end <= len)?;
             let bytes = self.read_at(at as u64, n);
             bytes.map(Cow::Owned).map_err(|e| failure = Some(e)).ok()
         };
