@@ -1,11 +1,9 @@
 //! Compressing a sealed segment `<segment>` into `<segment>.zst`, crash
 //! safely: write `<segment>.zst.tmp`, each frame read back and compared
-//! byte for byte with the segment as soon as it is written
-//! (`verify_ahead`; a frame that fails stops the writing), fsync it,
+//! with the segment as soon as it is written (`verify_ahead`), fsync it,
 //! check its seek table lists the frames compared, rename it, fsync the
-//! directory, and only then unlink the segment. A crash at any point
-//! leaves the segment or a verified compressed copy (or both); running
-//! it again finishes the job.
+//! directory, and only then unlink the segment. A crash leaves the segment
+//! or a verified copy (or both); running it again finishes the job.
 
 use super::cuts::{walk_ahead, DEFAULT_FRAME_SIZE};
 use super::durable::{
@@ -16,6 +14,7 @@ use super::frame_decoder::starts_with_zstd_frame;
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
 use super::seek_table::{FrameEntry, MAX_FRAME_DECOMPRESSED};
 use super::segment::CompressedSegment;
+use super::source::source_len;
 use super::type_copies::{
     copy_frames, CopyDirectory, TypeCopies, COPY_DIRECTORY_MAGIC, COPY_FRAME_MAGIC,
 };
@@ -84,7 +83,7 @@ pub fn compress_segment_with_copies(
     copies: &TypeCopies,
     mut on_step: impl FnMut(Step),
 ) -> Result<Converted> {
-    check_options(opts)?;
+    opts.validate()?;
     if !copies.is_valid() {
         let what = format!("type copies' share {} (0 to 1)", copies.max_share);
         return Err(Error::invalid(what));
@@ -97,10 +96,9 @@ pub fn compress_segment_with_copies(
     remove_leftover(&tmp)?;
     if zst.exists() {
         // A crash between the rename and the unlink (the copy was verified
-        // before its rename): finish. A copy damaged since holds nothing
-        // the segment does not: it is made again. A whole file that is
-        // not the segment's copy was not made by this step: it is kept,
-        // moved aside to `<zst>.differs`, and the copy made.
+        // before its rename): finish. A copy damaged since is made again.
+        // A whole file that is not the segment's copy is moved aside to
+        // `<zst>.differs`, and the copy made.
         match check_copy(&zst, &original, path) {
             Ok(done) => {
                 remove_durably(path)?;
@@ -148,67 +146,53 @@ impl CompressOptions {
     /// Fails unless zstd takes the level and the frame size is 1 byte to
     /// 1 GiB.
     pub fn validate(&self) -> Result<()> {
-        check_options(self)
-    }
-}
-
-fn check_options(opts: &CompressOptions) -> Result<()> {
-    let levels = zstd::compression_level_range();
-    if !levels.contains(&opts.level) {
+        let levels = zstd::compression_level_range();
         let (min, max) = (levels.start(), levels.end());
-        return Err(Error::invalid(format!(
-            "compression level {} (zstd takes {min} to {max})",
-            opts.level
-        )));
+        if !levels.contains(&self.level) {
+            let what = format!(
+                "compression level {} (zstd takes {min} to {max})",
+                self.level
+            );
+            return Err(Error::invalid(what));
+        }
+        if self.frame_size == 0 || self.frame_size > MAX_FRAME_DECOMPRESSED {
+            let what = format!("frame size {} (1 byte to 1 GiB)", self.frame_size);
+            return Err(Error::invalid(what));
+        }
+        Ok(())
     }
-    if opts.frame_size == 0 || opts.frame_size > MAX_FRAME_DECOMPRESSED {
-        return Err(Error::invalid(format!(
-            "frame size {} (1 byte to 1 GiB)",
-            opts.frame_size
-        )));
-    }
-    Ok(())
 }
 
 /// Opens `path`, which must be a sealed segment (its seal intact) that no
-/// writer holds. A compressed one (or, `path` missing, its compressed
-/// copy: `open_segment_file`) is refused once it opens as a reader opens
-/// it (an error of its open first).
+/// writer holds. A compressed one (or its copy, `path` missing) is refused
+/// once it opens as a reader opens it (an error of its open first).
 fn sealed_segment(path: &Path) -> Result<PlainSegment> {
+    let refused = |kind, what: &str| Err(Error::file(kind, path, what));
     let (opened, file) = open_segment_file(path)?;
     if starts_with_zstd_frame(&file) {
         CompressedSegment::open_source(opened, Box::new(file), false)?;
-        return Err(Error::file(
+        return refused(
             ErrorKind::InvalidArgument,
-            path,
             "is already a compressed segment",
-        ));
+        );
     }
     let reader = PlainSegment::of_file(opened, file)?;
     if reader.has_writer()? {
-        return Err(Error::file(
-            ErrorKind::Locked,
-            path,
-            "a writer holds the segment; only a sealed segment is compressed",
-        ));
+        let what = "a writer holds the segment; only a sealed segment is compressed";
+        return refused(ErrorKind::Locked, what);
     }
     if reader.seal().is_none() {
-        let (kind, what) = if reader.has_seal_trailer() {
-            (ErrorKind::CorruptSeal, "its seal is damaged (repair it first); only a segment with an intact seal is compressed")
-        } else {
-            (
-                ErrorKind::InvalidArgument,
-                "the segment is not sealed; only a sealed segment is compressed",
-            )
+        return match reader.has_seal_trailer() {
+            true => refused(ErrorKind::CorruptSeal, "its seal is damaged (repair it first); only a segment with an intact seal is compressed"),
+            false => refused(ErrorKind::InvalidArgument, "the segment is not sealed; only a sealed segment is compressed"),
         };
-        return Err(Error::file(kind, path, what));
     }
     Ok(reader)
 }
 
-/// Writes the compressed copy of the segment read by `reader` (the file
-/// `original`) to `tmp` and fsyncs it, each frame verified as it is
-/// written (`verify_ahead`); returns the frames verified.
+/// Writes the compressed copy of the segment `original` to `tmp` and
+/// fsyncs it, each frame verified as written (`verify_ahead`); returns the
+/// frames verified.
 fn write_compressed(
     reader: &PlainSegment,
     original: &File,
@@ -228,14 +212,13 @@ fn write_compressed(
         let (file, map, plain) = (&file, &map[..], reader.path());
         let checker = s.spawn(move || verify_frames(file, tmp, map, plain, to_verify));
         // The checker returns (its receiver gone) only once it has failed
-        // or the sender is dropped below: a send that fails stops the
-        // writer, which then compresses no more of the segment.
-        let wrote = write_frames(reader, map, file, tmp, opts, copies, |entry| match written
-            .send(entry)
-        {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(_) => ControlFlow::Break(()),
-        });
+        // or the sender is dropped: a failed send stops the writer.
+        let send = |entry| {
+            written
+                .send(entry)
+                .map_or(ControlFlow::Break(()), ControlFlow::Continue)
+        };
+        let wrote = write_frames(reader, map, file, tmp, opts, copies, send);
         drop(written);
         let checked = checker.join().expect("the frame checker does not panic");
         // The checker's reason first: a writer stopped for it, and any
@@ -243,11 +226,10 @@ fn write_compressed(
         let verified = checked?;
         match wrote? {
             ControlFlow::Continue(()) => Ok(verified),
-            ControlFlow::Break(()) => Err(Error::file(
-                ErrorKind::Io,
-                tmp,
-                "the frame checker stopped before the last frame",
-            )),
+            ControlFlow::Break(()) => {
+                let what = "the frame checker stopped before the last frame";
+                Err(Error::file(ErrorKind::Io, tmp, what))
+            }
         }
     })?;
     keep_modified_time(original, &file, tmp)?;
@@ -260,10 +242,9 @@ fn write_compressed(
     Ok(verified)
 }
 
-/// Writes the frames of the segment `map` (read by `reader`) and the seek
-/// table to `file` (at `tmp`), calling `written` with each frame's entry
-/// once its bytes are in the file; stops, writing no more frames and no
-/// seek table, at the first frame `written` answers `Break` to.
+/// Writes the frames of the segment `map` and the seek table to `file`
+/// (at `tmp`), calling `written` with each frame's entry once its bytes
+/// are in the file; stops, writing no seek table, at the first `Break`.
 fn write_frames(
     reader: &PlainSegment,
     map: &[u8],
@@ -310,9 +291,9 @@ fn write_frames(
     Ok(ControlFlow::Continue(()))
 }
 
-/// Writes the copies of the types `ids` of the sealed segment `file`
-/// (its seal `seal`) to `out`, right after the frame that ends the
-/// records: each type's copy frames, in id order, then the directory.
+/// Writes the copies of the types `ids` of the sealed segment `file` to
+/// `out` after the frame that ends the records: each type's copy frames,
+/// in id order, then the directory.
 fn write_type_copies<W: std::io::Write>(
     out: &mut SeekableWriter<W>,
     file: &[u8],
@@ -342,11 +323,8 @@ fn keep_modified_time(original: &File, file: &File, tmp: &Path) -> Result<()> {
         .map_err(|e| Error::io(tmp, "set modification time", e))
 }
 
-/// Opens the compressed copy at `zst` and checks it holds exactly the bytes
-/// of `original` (at `original_path`).
 /// Whether `e`, from checking a compressed copy, says the copy is damaged
-/// (its frames or seek table), as opposed to whole but different, or
-/// unreadable.
+/// (its frames or seek table), not whole but different, or unreadable.
 fn is_damaged_copy(e: &Error) -> bool {
     matches!(
         e.kind(),
@@ -364,9 +342,8 @@ fn is_other_file(e: &Error) -> bool {
 }
 
 /// Checks that the compressed copy at `tmp`, whose frames were verified
-/// as they were written (`verified`), opens as the segment `original`
-/// (at `original_path`) does: its seek table lists exactly those frames,
-/// covering every byte of the segment.
+/// as written (`verified`), lists exactly those frames in its seek table,
+/// covering every byte of the segment `original` (at `original_path`).
 fn check_layout(
     tmp: &Path,
     verified: &[FrameEntry],
@@ -374,10 +351,7 @@ fn check_layout(
     original_path: &Path,
 ) -> Result<Converted> {
     let copy = CompressedSegment::open(tmp)?;
-    let len = original
-        .metadata()
-        .map_err(|e| Error::io(original_path, "read metadata", e))?
-        .len();
+    let len = source_len(original, original_path)?;
     if copy.frames() != verified || copy.original_len() != len {
         let what = format!(
             "its seek table lists {} frames of {} bytes, not the {} frames of {len} bytes verified",
@@ -387,28 +361,24 @@ fn check_layout(
         );
         return Err(Error::file(ErrorKind::Corrupt, tmp, what));
     }
-    let compressed_len = std::fs::metadata(tmp)
-        .map_err(|e| Error::io(tmp, "read metadata", e))?
-        .len();
-    Ok(Converted {
-        path: tmp.to_path_buf(),
-        original_len: len,
-        compressed_len,
-        frames: verified.len(),
-    })
+    converted(&copy, tmp)
 }
 
+/// Opens the compressed copy at `zst` and checks it holds exactly the bytes
+/// of `original` (at `original_path`).
 fn check_copy(zst: &Path, original: &File, original_path: &Path) -> Result<Converted> {
     let mut copy = CompressedSegment::open(zst)?;
     check_same_bytes(&mut copy, original, original_path)?;
-    let compressed_len = std::fs::metadata(zst)
-        .map_err(|e| Error::io(zst, "read metadata", e))?
-        .len();
+    converted(&copy, zst)
+}
+
+/// What a conversion to or from `segment` made: the file at `path`.
+pub(super) fn converted(segment: &CompressedSegment, path: &Path) -> Result<Converted> {
     Ok(Converted {
-        path: zst.to_path_buf(),
-        original_len: copy.original_len(),
-        compressed_len,
-        frames: copy.frames().len(),
+        path: path.to_path_buf(),
+        original_len: segment.original_len(),
+        compressed_len: source_len(segment.file.as_ref(), segment.path())?,
+        frames: segment.frames().len(),
     })
 }
 

@@ -1,9 +1,8 @@
 //! Reading a compressed segment's type copies (docs/FORMAT.md 17.5): the
-//! copy directory, read once, on the first read that asks for a copy (a
-//! type filter's), and the copy frames, each decompressed whole. Every
-//! failure names the file and the copy's offset in it; a reader that meets
-//! one reads the main frames instead, and `binlog verify` reports it
-//! (`check_type_copies`).
+//! copy directory, read on the first read that asks for a copy, and the
+//! copy frames, each decompressed whole. Every failure names the file and
+//! the copy's offset; a reader that meets one reads the main frames
+//! instead, and `binlog verify` reports it (`check_type_copies`).
 
 use super::seek_table::{FrameEntry, SideEntry, SKIPPABLE_HEADER_LEN};
 use super::source::Source;
@@ -26,9 +25,8 @@ pub(crate) enum CopyState {
 
 impl CompressedSegment {
     /// The copy directory, read and checked on first use: None if the
-    /// segment has no copies, an error (the same at every call) if the
-    /// directory is damaged or disagrees with the seal (the types' counts
-    /// and bytes) or the seek table (one copy frame per entry).
+    /// segment has no copies, the same error at every call if it is
+    /// damaged or disagrees with the seal or the seek table.
     pub fn copy_directory(&mut self) -> Result<Option<&CopyDirectory>> {
         if matches!(self.copies, CopyState::Unread) {
             self.copies = self.read_copy_directory();
@@ -41,8 +39,7 @@ impl CompressedSegment {
     }
 
     /// The seek table's entries of the copies: the side entries right
-    /// before the frame that starts at the end of the records (the
-    /// `SEAL_BEGIN` frame's); the last is the directory.
+    /// before the `SEAL_BEGIN` frame's; the last is the directory.
     pub fn copy_entries(&self) -> &[SideEntry] {
         let records_end = self.seal.records_end;
         match self.table.frame_at(records_end) {
@@ -61,12 +58,7 @@ impl CompressedSegment {
         let path = self.path.clone();
         let damaged = |what: String| {
             let what = format!("type copy directory: {what}");
-            CopyState::Damaged(Error::at(
-                ErrorKind::CorruptFrame,
-                &path,
-                entry.compressed_offset,
-                what,
-            ))
+            CopyState::Damaged(damaged_copy(&path, entry.compressed_offset, what))
         };
         let payload = match self.skippable_payload(&entry, COPY_DIRECTORY_MAGIC) {
             Ok(()) => &self.compressed[SKIPPABLE_HEADER_LEN..],
@@ -112,14 +104,13 @@ impl CompressedSegment {
                  that size",
                 b.len()
             );
-            return Err(Error::at(ErrorKind::CorruptFrame, &self.path, at, what));
+            return Err(damaged_copy(&self.path, at, what));
         }
         Ok(())
     }
 
-    /// Copy frame `n` (of the directory, which must have been read)
-    /// decompressed into `out`: one zstd frame, its checksum holding, of
-    /// exactly the directory's length.
+    /// Copy frame `n` (the directory read) decompressed into `out`: one
+    /// zstd frame, its checksum holding, of exactly the directory's length.
     pub fn copy_frame_into(&mut self, n: usize, out: &mut Vec<u8>) -> Result<()> {
         let entry = self.copy_entries()[n];
         let CopyState::Read(directory) = &self.copies else {
@@ -134,28 +125,20 @@ impl CompressedSegment {
             size: frame.len,
         };
         let src = &self.compressed[SKIPPABLE_HEADER_LEN..];
-        self.decoder
-            .decode(&self.path, n, &payload, src, out)
-            .map_err(|e| {
-                let what = format!(
-                    "type copy frame {n} (type {}): {}",
-                    frame.type_id,
-                    e.detail()
-                );
-                Error::at(
-                    ErrorKind::CorruptFrame,
-                    &self.path,
-                    entry.compressed_offset,
-                    what,
-                )
-            })?;
-        self.frames_decompressed += 1;
-        self.bytes_decompressed += out.len() as u64;
+        let decoded = self.decoder.decode(&self.path, n, &payload, src, out);
+        decoded.map_err(|e| {
+            let what = format!(
+                "type copy frame {n} (type {}): {}",
+                frame.type_id,
+                e.detail()
+            );
+            damaged_copy(&self.path, entry.compressed_offset, what)
+        })?;
+        self.count((true, out.len()));
         Ok(())
     }
 
-    /// What a reader checks a copy frame's records against (the sparse
-    /// index as `copy_directory` read it).
+    /// What a reader checks a copy frame's records against.
     pub fn copy_bounds(&self) -> CopyBounds<'_> {
         CopyBounds {
             header_len: self.header_len,
@@ -182,12 +165,10 @@ impl CompressedSegment {
     }
 
     /// Checks every type copy, as `binlog verify` does: the directory, and
-    /// each copy frame decompressed, its records checked
-    /// (`check_copy_records`) and compared byte for byte with the records
-    /// at their offsets in `original` (the segment's original bytes). One
-    /// error per damaged copy frame (or for the directory), naming the
-    /// file and the copy's offset in it; none for a segment without
-    /// copies.
+    /// each copy frame's records (`check_copy_records`), compared byte for
+    /// byte with the records at their offsets in `original`. One error per
+    /// damaged copy frame (or for the directory), naming the file and the
+    /// copy's offset.
     pub fn check_type_copies(&mut self, original: &dyn Source) -> Vec<Error> {
         let directory = match self.copy_directory() {
             Ok(Some(d)) => d.clone(),
@@ -202,7 +183,7 @@ impl CompressedSegment {
             let at = self.copy_entries()[n].compressed_offset;
             let fail = |what: String| {
                 let what = format!("type copy frame {n} (type {}): {what}", frame.type_id);
-                Error::at(ErrorKind::CorruptFrame, &path, at, what)
+                damaged_copy(&path, at, what)
             };
             if offsets.as_ref().is_none_or(|(id, _)| *id != frame.type_id) {
                 let array = type_offsets(&self.seal, frame.type_id, original);
@@ -223,6 +204,11 @@ impl CompressedSegment {
     }
 }
 
+/// A damaged type copy (`CorruptFrame`) at `at` of the file at `path`.
+fn damaged_copy(path: &std::path::Path, at: u64, what: String) -> Error {
+    Error::at(ErrorKind::CorruptFrame, path, at, what)
+}
+
 /// Type `id`'s offset array, read from `original` and checked by its CRC.
 fn type_offsets(
     seal: &crate::format::seal::SealDirectory,
@@ -240,9 +226,8 @@ fn type_offsets(
     })
 }
 
-/// Whether each record of a copy frame (`bytes`, records starting at
-/// `starts`) is byte for byte the record at its offset (`offsets`, from
-/// the copy's first record on) in `original`.
+/// Whether each record of a copy frame (`bytes`, records at `starts`) is
+/// byte for byte the record at its offset (`offsets`) in `original`.
 fn same_as_original(
     bytes: &[u8],
     starts: &[u32],

@@ -1,23 +1,11 @@
-//! Where a sealed segment's frames are cut (docs/FORMAT.md, "Compressed
-//! segments"): at the segment's structure, so that opening reads one small
-//! frame at the end and a seek one more.
-//!
-//! Structural cuts: the end of the header; the end of the record that
-//! defines the last type, when it is at most `frame_size` into the records;
-//! `records_end` and the end of the `SEAL_BEGIN` frame; each non-empty
-//! per-type offset array's start, the end of its first entry, and its end;
-//! the sparse index's start. So the reads a reader makes when it opens a
-//! segment (each type's first entry and first record, the seal) each
-//! decompress a small frame. Records between the header and `records_end`
-//! are grouped greedily: a frame ends at the last sparse index entry more
-//! than half of `frame_size` and at most `frame_size` bytes past its start
-//! (a seek's start: a seek reads from an entry up to the next one, so it
-//! then stays in one frame), else at the last record boundary at most
-//! `frame_size` bytes past its start, else `frame_size` bytes past its start
-//! inside a record longer than that. Any other span longer than
-//! `frame_size` is cut every `frame_size` bytes from its start. So no frame
-//! is longer than `frame_size`, and the last frame holds the sparse index
-//! (its end, if it is longer), the directory and the trailer.
+//! Where a sealed segment's frames are cut (docs/FORMAT.md 17.2, whose
+//! rules this follows): at the segment's structure, so that opening reads
+//! one small frame at the end and a seek one more. Structural cuts: the
+//! header's end, the end of the record defining the last type, the seal's
+//! start, each offset array's start, first entry and end, the sparse
+//! index's start. Records are grouped greedily up to `frame_size` bytes,
+//! preferring a frame end at a sparse index entry (a seek's start) in its
+//! second half; any other span is cut every `frame_size` bytes.
 
 use crate::format::seal::{SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
 use crate::format::FRAME_HEADER_LEN;
@@ -27,9 +15,9 @@ use std::sync::mpsc::{sync_channel, Receiver};
 /// The default size of frames, in original bytes.
 pub const DEFAULT_FRAME_SIZE: u64 = 1 << 20;
 
-/// The offsets where frames end, increasing, the last being `file.len()`.
-/// `file` is the whole sealed segment, `header_len` its header's length and
-/// `seal` its (checked) seal directory.
+/// The offsets where frames end, increasing, the last `file.len()`, of
+/// the whole sealed segment `file` (its header `header_len` bytes, its
+/// seal `seal`, checked).
 pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size: u64) -> Vec<u64> {
     let mut ends = Vec::new();
     let _ = each_frame_end(file, header_len, seal, frame_size, |end| {
@@ -43,14 +31,11 @@ pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size
 pub const CUTS_AHEAD: usize = 64;
 
 /// Calls `consume` with a channel of the offsets `frame_ends` returns,
-/// which a thread of their own finds (walking every record's length) up
-/// to `CUTS_AHEAD` frames ahead of it: a writer compresses the first
-/// frames while the records of the later ones are still being walked, and
-/// finds the pages the walk faulted in. The walk stops at the first end it
-/// cannot hand over: once `consume` has returned (finished or failed) the
-/// channel's receiver is gone, so the walk never goes on for nothing; it
-/// is joined before this returns. Returns what `consume` returned and how
-/// many ends the walk found (one more than it handed over, if it stopped).
+/// found by a thread of their own up to `CUTS_AHEAD` frames ahead: a
+/// writer compresses the first frames while the later ones are walked.
+/// The walk stops at the first end it cannot hand over (`consume` has
+/// returned) and is joined before this returns. Returns what `consume`
+/// returned and how many ends the walk found.
 pub fn walk_ahead<T>(
     file: &[u8],
     header_len: u64,
@@ -128,9 +113,8 @@ pub fn each_frame_end(
     ControlFlow::Continue(())
 }
 
-/// The end of the record that defines the last type (the first record of
-/// the last type with records, at the first entry of its offset array), if
-/// the file holds it.
+/// The end of the record that defines the last type (at the first entry
+/// of the last non-empty offset array), if the file holds it.
 fn definitions_end(file: &[u8], seal: &SealDirectory) -> Option<u64> {
     let last = seal.types.iter().rev().find(|t| t.count > 0)?;
     let at = usize::try_from(last.array_offset).ok()?;
@@ -156,8 +140,7 @@ fn fixed_ends(
 
 /// The offsets of the sparse index entries of `file` (where seeks start),
 /// increasing; none if the file does not hold the index. They only steer
-/// the cuts among record boundaries, so an index that lies costs seeks,
-/// never bytes.
+/// the cuts, so an index that lies costs seeks, never bytes.
 fn sparse_offsets(file: &[u8], seal: &SealDirectory) -> Vec<u64> {
     let index = usize::try_from(seal.sparse_offset).ok().and_then(|at| {
         let len = usize::try_from(seal.sparse_count)
@@ -187,10 +170,9 @@ struct RecordCuts<'a> {
 
 impl RecordCuts<'_> {
     /// Cuts the records `start..end` of `file` greedily at record
-    /// boundaries, preferring seek starts, reading each frame's length from
-    /// its head. Where a length does not lead to a boundary inside
-    /// `start..end` (a damaged record), the rest is cut every `frame_size`
-    /// bytes.
+    /// boundaries, preferring seek starts; where a length does not lead to
+    /// a boundary inside `start..end` (a damaged record), the rest is cut
+    /// every `frame_size` bytes.
     fn ends(
         &self,
         file: &[u8],

@@ -1,37 +1,27 @@
-//! A compressed segment's next frames decompressed ahead of a sequential
-//! reader (a scan) by a small pool of threads, each with its own zstd
-//! context, and taken back in frame order: decompressing overlaps the
-//! reader's checks of the frame before, and frames decompress at once on
-//! as many cores as there are threads.
+//! A compressed segment's next frames decompressed ahead of a scan by a
+//! small pool of threads, each with its own zstd context, and taken back
+//! in frame order: decompressing overlaps the reader's checks, on as many
+//! cores as there are threads.
 //!
 //! The reader's thread reads each frame's compressed bytes (a source is
-//! read by one thread: a remote object's come from its own read-ahead) and
-//! hands them over; a worker checks and decompresses the frame exactly as
-//! the reader's thread would (`FrameDecoder::decode`: the same checks,
-//! the same errors, naming the same file or object and frame), and the
-//! reader takes the outcome when it reaches that frame. A frame whose
-//! bytes could not be read is handed back as that error, in its place.
+//! read by one thread) and hands them over; a worker checks and
+//! decompresses the frame as the reader's thread would
+//! (`FrameDecoder::decode`: the same checks and errors), and the reader
+//! takes the outcome when it reaches that frame. A frame whose bytes could
+//! not be read is handed back as that error, in its place.
 //!
-//! Memory is bounded whatever the segment's size: at most `frames_max`
-//! frames (`FRAMES_PER_THREAD` a thread) are handed over and not yet taken,
-//! and beyond the first of them at most `AHEAD_BYTES` (each frame counted
-//! as the larger of its original and its compressed size, both held while
-//! it is decoded): a seek table stating huge frames gets one frame ahead
-//! at a time. Each
-//! frame's room is reserved with `try_reserve` as on the reader's thread
-//! (`reserve_frame`): room that cannot be had is an error handed back,
-//! never an abort (the caller then decodes that frame itself, with
-//! nothing held ahead: see `CompressedSegment::stream_frame`).
+//! Memory is bounded: at most `frames_max` frames (`FRAMES_PER_THREAD` a
+//! thread) are handed over and not yet taken, and beyond the first of them
+//! at most `AHEAD_BYTES` (see `held_size`). Each frame's room is reserved
+//! with `try_reserve` (`reserve_frame`): room that cannot be had is an
+//! error handed back, never an abort (the caller then decodes the frame
+//! itself: see `CompressedSegment::stream_frame`).
 //!
 //! Workers end once the pool is dropped (a seek elsewhere, a filter, the
-//! scan taking the last frame of the pool's range, the reader dropped):
-//! each finishes the frame it decodes, if any, finds its answer unwanted,
-//! and returns without decoding the frames still queued (the pool is gone:
-//! nobody will take them). The pool is not joined:
-//! dropping it never waits for a frame being decoded. In a child
-//! process after fork() the workers do not exist: the pool notices that
-//! its process changed and gives up, and the reader decodes on its own
-//! thread (`take` returns `None`).
+//! last frame taken, the reader dropped): each finishes its frame, if any,
+//! and decodes none of those still queued. Dropping the pool never waits
+//! for a frame being decoded. In a child after fork() the workers do not
+//! exist: the pool notices and gives up (`take` returns `None`).
 
 use super::frame_decoder::FrameDecoder;
 use super::seek_table::FrameEntry;
@@ -62,13 +52,11 @@ pub struct DecodedFrame {
     src: Vec<u8>,
 }
 
-/// A frame for a worker: its compressed bytes, the buffer to decompress
-/// it into, and where to send it back.
+/// A frame for a worker: its entry, its compressed bytes and the buffer to
+/// decompress it into (`frame`), and where to send it back.
 struct Job {
-    index: usize,
     entry: FrameEntry,
-    src: Vec<u8>,
-    out: Vec<u8>,
+    frame: DecodedFrame,
     done: SyncSender<DecodedFrame>,
 }
 
@@ -86,8 +74,7 @@ struct Pending {
 
 pub struct DecodeAhead {
     /// The workers' queue, and the frames handed over, in frame order,
-    /// from `taken_next` on. Dropped only in the process that made them
-    /// (see `Drop`).
+    /// from `taken_next` on; dropped only in the process that made them.
     channels: ManuallyDrop<Channels>,
     pending_bytes: u64,
     /// The frame `take` returns next, and the frames still to hand over.
@@ -129,9 +116,8 @@ pub(super) struct Probe {
 }
 
 impl DecodeAhead {
-    /// Starts `threads` workers (at least one spawned, or the error) that
-    /// will decompress frames `frames` of the segment named `path`, the
-    /// first `frames.start`.
+    /// Starts `threads` workers (at least one spawned, or the error) to
+    /// decompress frames `frames` of the segment named `path`.
     pub fn start(path: &Path, threads: usize, frames: Range<usize>) -> io::Result<DecodeAhead> {
         let threads = threads.clamp(1, MAX_THREADS);
         let (jobs, queue) = channel::<Job>();
@@ -182,9 +168,9 @@ impl DecodeAhead {
     }
 
     /// Hands over frames (their entries in `frames`, the whole seek table)
-    /// until the bound is reached: `read(entry, buf)` reads a frame's
-    /// compressed bytes into `buf`; a read that fails is handed back as
-    /// that frame's error, and nothing after it is handed over.
+    /// up to the bound: `read(entry, buf)` reads a frame's compressed
+    /// bytes; a read that fails is handed back as that frame's error, and
+    /// ends the handing over.
     pub fn hand_over(
         &mut self,
         frames: &[FrameEntry],
@@ -200,15 +186,19 @@ impl DecodeAhead {
                 return;
             }
             let (done_tx, done) = sync_channel(1);
-            let mut src = self.spare_src.pop().unwrap_or_default();
-            let out = self.spare_out.pop().unwrap_or_default();
-            match read(&entry, &mut src) {
+            let (bytes, src) = (self.spare_out.pop(), self.spare_src.pop());
+            let (bytes, src) = (bytes.unwrap_or_default(), src.unwrap_or_default());
+            let mut frame = DecodedFrame {
+                index,
+                bytes,
+                result: Ok(()),
+                src,
+            };
+            match read(&entry, &mut frame.src) {
                 Ok(()) => {
                     let job = Job {
-                        index,
                         entry,
-                        src,
-                        out,
+                        frame,
                         done: done_tx,
                     };
                     if self.channels.jobs.send(job).is_err() {
@@ -216,13 +206,8 @@ impl DecodeAhead {
                     }
                 }
                 Err(e) => {
-                    let failed = DecodedFrame {
-                        index,
-                        bytes: out,
-                        result: Err(e),
-                        src,
-                    };
-                    let _ = done_tx.send(failed);
+                    frame.result = Err(e);
+                    let _ = done_tx.send(frame);
                     self.stopped = true;
                 }
             }
@@ -254,9 +239,8 @@ impl DecodeAhead {
         }
     }
 
-    /// Whether every frame of the pool's range has been taken (or handing
-    /// over stopped and what was handed over is taken): nothing is left
-    /// for the workers.
+    /// Whether every frame of the pool's range (or, handing over stopped,
+    /// every frame handed over) has been taken.
     pub fn is_done(&self) -> bool {
         (self.stopped || self.to_hand.is_empty()) && self.channels.pending.is_empty()
     }
@@ -274,10 +258,9 @@ impl DecodeAhead {
 
 impl Drop for DecodeAhead {
     /// Closes the workers' queue and drops the frames handed over: each
-    /// worker ends after the frame it decodes. Not in a child process
-    /// after fork(): its workers do not exist, and a lock one of them held
-    /// in the channels at the fork would never be released there; the
-    /// channels are left as they are (their memory is the child's loss).
+    /// worker ends after its frame. Not in a child after fork(): its
+    /// workers do not exist, and a lock one held at the fork would never
+    /// be released (the channels' memory is the child's loss).
     fn drop(&mut self) {
         if std::process::id() == self.pid {
             // SAFETY: dropped once, here, and never used after.
@@ -287,16 +270,14 @@ impl Drop for DecodeAhead {
 }
 
 /// What a frame handed over holds in memory, counted against `AHEAD_BYTES`:
-/// its compressed bytes, then its original bytes, whichever is larger (a
-/// seek table may state a few original bytes for a large compressed frame).
+/// the larger of its compressed and original sizes.
 fn held_size(entry: &FrameEntry) -> u64 {
     u64::from(entry.size).max(u64::from(entry.compressed_size))
 }
 
 impl Worker {
-    /// Decompresses the frames of the queue, each with its own decoder
-    /// into its job's buffer, and sends each back, until the pool is
-    /// dropped.
+    /// Decompresses the queue's frames, each into its job's buffer, and
+    /// sends each back, until the pool is dropped.
     fn work(self) {
         let mut decoder = FrameDecoder::new();
         loop {
@@ -309,21 +290,15 @@ impl Worker {
             if self.pool.strong_count() == 0 {
                 return; // nobody takes the frames still queued
             }
-            let (index, entry) = (job.index, job.entry);
+            let (f, entry) = (&mut job.frame, job.entry);
             #[cfg(test)]
-            if *self.probe.panic_at.lock().unwrap() == Some(index) {
-                panic!("a worker panics on frame {index}, for a test");
+            if *self.probe.panic_at.lock().unwrap() == Some(f.index) {
+                panic!("a worker panics on frame {}, for a test", f.index);
             }
-            let result = decoder.decode(&self.path, index, &entry, &job.src, &mut job.out);
+            f.result = decoder.decode(&self.path, f.index, &entry, &f.src, &mut f.bytes);
             #[cfg(test)]
             (self.probe.decoded).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let decoded = DecodedFrame {
-                index,
-                bytes: job.out,
-                result,
-                src: job.src,
-            };
-            let _ = job.done.send(decoded); // unwanted once the pool is dropped
+            let _ = job.done.send(job.frame); // unwanted once the pool is dropped
         }
     }
 }

@@ -1,9 +1,8 @@
 //! Decompressing `<segment>.zst` back into `<segment>`, crash safely: write
-//! `<segment>.tmp`, fsync it, read it back (its bytes must equal the
-//! compressed segment's original bytes, and its seal the compressed
-//! segment's), rename it, fsync the directory, then unlink the `.zst`.
+//! `<segment>.tmp`, fsync it, read it back (its bytes and seal must be the
+//! compressed segment's), rename it, fsync the directory, unlink the `.zst`.
 
-use super::compress::Converted;
+use super::compress::{converted, Converted};
 use super::durable::{
     check_same_bytes, lock_for_conversion, remove_durably, remove_leftover, rename_durably, sync,
     with_suffix, Step,
@@ -29,15 +28,7 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
     let held = File::open(zst).map_err(|e| Error::io(zst, "open", e))?;
     lock_for_conversion(&held, zst)?;
     remove_leftover(&tmp)?;
-    let compressed_len = std::fs::metadata(zst)
-        .map_err(|e| Error::io(zst, "read metadata", e))?
-        .len();
-    let done = Converted {
-        path: out.clone(),
-        original_len: segment.original_len(),
-        compressed_len,
-        frames: segment.frames().len(),
-    };
+    let done = converted(&segment, &out)?;
     let existing = match File::open(&out) {
         Ok(f) => Some(f),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -50,15 +41,9 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
             if e.kind() != ErrorKind::Corrupt {
                 return e;
             }
-            Error::file(
-                ErrorKind::AlreadyExists,
-                &out,
-                format!(
-                    "exists and differs from {} ({}); nothing was changed",
-                    zst.display(),
-                    e.detail()
-                ),
-            )
+            let (zst, d) = (zst.display(), e.detail());
+            let what = format!("exists and differs from {zst} ({d}); nothing was changed");
+            Error::file(ErrorKind::AlreadyExists, &out, what)
         })?;
     } else {
         // A damaged frame stops the copy: what was written is removed.
@@ -77,9 +62,7 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
 }
 
 /// `e`, a failure to write or read back the decompressed copy of `zst`
-/// (removed since), saying so when it is one of I/O (a full disk): it
-/// names the copy, the user named `zst`. (A copy found to differ says
-/// itself that it was removed.)
+/// (removed since), saying so if it is one of I/O (a full disk).
 fn not_finished(e: Error, zst: &Path) -> Error {
     if !e.kind().is_io() {
         return e;

@@ -1,9 +1,9 @@
-//! The file steps that compressing and decompressing share: a leftover
-//! temporary file removed, a rename and an unlink made durable by syncing
-//! the directory, and a byte-for-byte comparison of a compressed segment
-//! with a plain file.
+//! The file steps compressing and decompressing share: leftovers removed,
+//! renames and unlinks made durable, and the comparison of a compressed
+//! segment with a plain file.
 
 use super::segment::CompressedSegment;
+use super::source::source_len;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys::{parent_dir, sync_dir};
 use std::fs::File;
@@ -51,15 +51,18 @@ pub fn sync(file: &File, path: &Path) -> Result<()> {
 pub fn rename_durably(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to)
         .map_err(|e| Error::io(from, &format!("rename to {}", to.display()), e))?;
-    sync_dir(parent_dir(to)).map_err(|e| Error::io(parent_dir(to), "fsync directory", e))
+    sync_parent(to)
+}
+
+/// Syncs the directory holding `path`.
+fn sync_parent(path: &Path) -> Result<()> {
+    sync_dir(parent_dir(path)).map_err(|e| Error::io(parent_dir(path), "fsync directory", e))
 }
 
 /// Replaces `path` with `bytes`: a temporary file written and synced, then
-/// renamed over it and the directory synced, so that a crash leaves the
-/// old file or the new one, whole. A temporary file that could not be
-/// written whole is removed (on a full disk its blocks are what the next
-/// try needs), and the error says `path` is unchanged. For the shipper's
-/// small files (its journal, the log's identity).
+/// renamed over it and the directory synced: a crash leaves the old file
+/// or the new one. A temporary file not written whole is removed, and the
+/// error says `path` is unchanged. For the shipper's small files.
 #[cfg(feature = "s3")]
 pub fn replace_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = with_suffix(path, ".tmp");
@@ -81,14 +84,12 @@ fn write_synced(tmp: &Path, bytes: &[u8]) -> Result<()> {
 /// Unlinks `path` and syncs the directory.
 pub fn remove_durably(path: &Path) -> Result<()> {
     std::fs::remove_file(path).map_err(|e| Error::io(path, "remove", e))?;
-    sync_dir(parent_dir(path)).map_err(|e| Error::io(parent_dir(path), "fsync directory", e))
+    sync_parent(path)
 }
 
-/// Takes the exclusive lock of `file` (the file at `path`) for a
-/// conversion, held until `file` is closed: a writer holding the segment,
-/// or another process converting it, makes it `Locked`. Taken before a
-/// leftover temporary file is removed, so that one conversion never
-/// removes another's.
+/// Takes the exclusive lock of `file` (at `path`) for a conversion, held
+/// until it is closed (a writer or another conversion makes it `Locked`);
+/// taken before a leftover temporary file is removed.
 pub fn lock_for_conversion(file: &File, path: &Path) -> Result<()> {
     match crate::sys::try_lock_exclusive(file) {
         Ok(true) => Ok(()),
@@ -102,8 +103,7 @@ pub fn lock_for_conversion(file: &File, path: &Path) -> Result<()> {
 }
 
 /// Gives the file at `path` the first free name of `<path>.<suffix>`,
-/// `<path>.<suffix>.1`, ... (never replacing a file) and syncs the
-/// directory; returns the new name.
+/// `<path>.<suffix>.1`, ... and syncs the directory; returns the new name.
 pub fn move_aside(path: &Path, suffix: &str) -> Result<PathBuf> {
     let base = with_suffix(path, &format!(".{suffix}"));
     for n in 0..10_000u32 {
@@ -134,10 +134,7 @@ pub fn check_same_bytes(
     plain: &File,
     plain_path: &Path,
 ) -> Result<()> {
-    let len = plain
-        .metadata()
-        .map_err(|e| Error::io(plain_path, "read metadata", e))?
-        .len();
+    let len = source_len(plain, plain_path)?;
     let zst = segment.path().to_path_buf();
     if len != segment.original_len() {
         let what = format!(
@@ -157,10 +154,9 @@ pub fn check_same_bytes(
     })
 }
 
-/// Fails with `Corrupt`, naming the compressed file `zst` and the frame's
-/// original offset, unless the frame at `offset` decompressed to `ours`
-/// holds the bytes the segment at `plain_path` holds there (`theirs`; None
-/// where the segment has no such bytes).
+/// Fails with `Corrupt`, naming `zst` and the frame's original offset,
+/// unless the frame at `offset` decompressed to `ours` holds the bytes
+/// the segment at `plain_path` holds there (`theirs`, if it has them).
 pub fn same_frame(
     zst: &Path,
     offset: u64,

@@ -1,8 +1,7 @@
 //! Decompresses one frame of a compressed segment and checks it against
-//! its seek table entry: the compressed bytes the table gives it must be
-//! exactly one zstd frame, and it must decompress (its content checksum
-//! holding) to exactly the size the table says. Each failure has its own
-//! kind, with the file and the frame's offset in it.
+//! its seek table entry: exactly one zstd frame, decompressing (its
+//! checksum holding) to exactly the size the table says. Each failure has
+//! its own kind, with the file and the frame's offset in it.
 
 use super::seek_table::FrameEntry;
 use crate::error::{Error, ErrorKind, Result};
@@ -13,9 +12,8 @@ use zstd::zstd_safe::{self, DCtx};
 /// The first four bytes of every zstd frame (`0xFD2FB528`, little-endian).
 pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-/// Whether `file` starts with a zstd frame: a compressed segment (a plain
-/// one starts with the segment magic). Readers tell the two apart by this,
-/// not by the file's name.
+/// Whether `file` starts with a zstd frame: a compressed segment (readers
+/// tell it from a plain one by this, not by its name).
 pub fn starts_with_zstd_frame(file: &std::fs::File) -> bool {
     use std::os::unix::fs::FileExt;
     let mut start = [0u8; 4];
@@ -83,13 +81,11 @@ pub(super) fn decode_checked(
     }
 }
 
-/// Makes room in `out` (emptied) for frame `index`'s original bytes, as
-/// its seek table entry gives their size, and one byte more: a frame that
-/// states no size and holds more then shows as a size mismatch, not a
-/// failure. Room that cannot be had (under an address-space limit, up to
-/// 1 GiB a frame) is a resource error (`Io`, an `OutOfMemory` source),
-/// not damage: a salvage stops there instead of skipping valid records,
-/// and the read can be retried with more memory. Never an abort.
+/// Makes room in `out` (emptied) for frame `index`'s original bytes and
+/// one byte more (a frame that states no size and holds more shows as a
+/// size mismatch). Room that cannot be had is a resource error (`Io`, an
+/// `OutOfMemory` source), not damage and never an abort: a salvage stops
+/// there, and the read can be retried with more memory.
 pub(super) fn reserve_frame(
     out: &mut Vec<u8>,
     path: &Path,
@@ -109,8 +105,7 @@ pub(super) fn reserve_frame(
     })
 }
 
-/// The error `what` (of `kind`) about frame `index` of the file `path`,
-/// at the frame's compressed offset.
+/// The error `what` (of `kind`) about frame `index` of the file `path`.
 pub(super) fn frame_error(
     path: &Path,
     index: usize,
@@ -123,11 +118,9 @@ pub(super) fn frame_error(
 }
 
 /// Checks that `src`, the compressed bytes the seek table gives frame
-/// `index`, are exactly one zstd frame, of the original size the table
-/// says when the frame states its size, and that can hold that size when
-/// it does not: before room is made for the size (`reserve_frame`), so
-/// that an entry can make a reader allocate only what the frame's blocks
-/// can hold (their headers bound it), not the 1 GiB it may state.
+/// `index`, are exactly one zstd frame, of the size the table says if it
+/// states one and able to hold it if not: before `reserve_frame`, so that
+/// an entry makes a reader allocate only what the blocks can hold.
 pub(super) fn check_frame(path: &Path, index: usize, entry: &FrameEntry, src: &[u8]) -> Result<()> {
     let err = |kind, what: String| frame_error(path, index, entry, kind, what);
     if !src.starts_with(&ZSTD_MAGIC) {
@@ -139,10 +132,9 @@ pub(super) fn check_frame(path: &Path, index: usize, entry: &FrameEntry, src: &[
     match zstd_safe::find_frame_compressed_size(src) {
         Ok(n) if n == src.len() => {}
         Ok(n) => {
-            let what = format!(
-                "the seek table says {} compressed bytes, the zstd frame here has {n}",
-                src.len()
-            );
+            let len = src.len();
+            let what =
+                format!("the seek table says {len} compressed bytes, the zstd frame here has {n}");
             return Err(err(ErrorKind::CorruptSeekTable, what));
         }
         Err(code) => return Err(err(ErrorKind::CorruptFrame, damaged(code))),
@@ -158,10 +150,8 @@ pub(super) fn check_frame(path: &Path, index: usize, entry: &FrameEntry, src: &[
     }
     match zstd_safe::decompress_bound(src) {
         Ok(bound) if u64::from(entry.size) > bound => {
-            let what = format!(
-                "the frame holds at most {bound} bytes, the seek table says {}",
-                entry.size
-            );
+            let size = entry.size;
+            let what = format!("the frame holds at most {bound} bytes, the seek table says {size}");
             Err(err(ErrorKind::FrameSizeMismatch, what))
         }
         Ok(_) => Ok(()),
@@ -175,7 +165,7 @@ pub(super) fn damaged(code: usize) -> String {
 }
 
 /// Whether zstd's error `code` says the frame holds more than the room
-/// given for it (the size its seek table entry states, plus one).
+/// given for it (its entry's size, plus one).
 pub(super) fn is_output_too_small(code: usize) -> bool {
     use zstd_safe::zstd_sys::{ZSTD_ErrorCode, ZSTD_getErrorCode};
     // SAFETY: ZSTD_getErrorCode only maps a number to an enum value.

@@ -1,39 +1,30 @@
 //! One frame of a compressed segment decompressed a part at a time: a
 //! reader that needs bytes early in a frame (a seek's record, a type's
-//! first record, the records a scan reads next) decompresses the frame's
-//! zstd blocks up to the one that holds them, and continues from there when
-//! it reads on. So a seek costs the part of a frame before its record, and
-//! a scan reads each block while it is still in the processor's cache.
+//! first record, a scan's next records) decompresses the frame's zstd
+//! blocks up to the one that holds them, and continues from there later.
 //!
 //! zstd writes the blocks straight into the stream's buffer (its stable
-//! output buffer: no window of its own, no copy out of it), which holds a
-//! whole frame and is reused from frame to frame; it is offered the
-//! compressed bytes a block at a time (`zstd_blocks`), so that it decodes
-//! each block from them and stops after the one asked for.
+//! output buffer), which holds a whole frame and is reused; it is offered
+//! the compressed bytes a block at a time (`zstd_blocks`), so it stops
+//! after the block asked for.
 //!
-//! The frame's checksum covers the whole frame, so a frame decompressed in
-//! parts has zstd's check of it turned off (zstd would hash every byte it
-//! writes, for a check that only a read reaching the frame's end makes):
-//! the stream checks it itself (`xxh64`) once it holds the whole frame,
-//! on reaching its end unless it reads for a seek, else when asked
-//! (`check_checksum`). Bytes handed out before that are checked by the
-//! caller, as every part of a segment carries its own CRC. A frame
-//! decompressed whole in one call has its checksum checked by zstd.
+//! A frame decompressed in parts has zstd's checksum check turned off: the
+//! stream checks it (`xxh64`) once it holds the whole frame, on reaching
+//! its end unless it reads for a seek, else in `check_checksum`. Bytes
+//! handed out before that are checked by the caller (every part of a
+//! segment carries a CRC). A frame decompressed whole is checked by zstd.
 //!
-//! A frame that fails (zstd stops on a damaged block, its size is wrong,
-//! or its checksum does not hold) still yields the bytes zstd wrote before
-//! the failure, as a stream decompressing it in parts would have: a frame
-//! decompressed whole whose decompression fails is decompressed again in
-//! parts to find them (docs/FORMAT.md 17.3a). The failure is kept
-//! (`failure`) and reported once, by the first `extend` asking for a byte
-//! past them or by `check_checksum`, which then drop the frame: so what a
-//! reader reads of a damaged frame does not depend on how much of it it
-//! decompressed at once.
+//! A frame that fails still yields the bytes zstd wrote before the
+//! failure, as in parts: a frame decompressed whole that fails is
+//! decompressed again in parts to find them (docs/FORMAT.md 17.3a). The
+//! failure is reported once, by the first `extend` asking for a byte past
+//! them or by `check_checksum`, which then drop the frame: what a reader
+//! reads of a damaged frame does not depend on how it decompressed it.
 
 use super::frame_decoder::is_output_too_small;
 use super::frame_decoder::{check_frame, damaged, decode_checked, frame_error, reserve_frame};
 use super::seek_table::FrameEntry;
-use super::source::Source;
+use super::source::{read_frame, Source};
 use super::xxh64::xxh64;
 use super::zstd_blocks::{next_block_end, FRAME_CHECKSUM_FLAG};
 use crate::error::{Error, ErrorKind, Result};
@@ -42,10 +33,8 @@ use zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode;
 use zstd::zstd_safe::ResetDirective;
 use zstd::zstd_safe::{get_frame_content_size, DCtx, DParameter, InBuffer, OutBuffer};
 
-/// How far past the bytes asked for a scan's stream reads at least, in a
-/// plain segment's stored frame it continues (`extend_stored`), so that a
-/// scan reads a block at a time, not a record at a time. A compressed
-/// frame is decompressed a zstd block (at most 128 KiB) at a time.
+/// How far past the bytes asked for a scan's stream reads at least in a
+/// stored frame (`extend_stored`): a block, not a record, at a time.
 const SCAN_READ_AHEAD: usize = 128 << 10;
 
 pub struct FrameStream {
@@ -57,44 +46,37 @@ pub struct FrameStream {
     src: Vec<u8>,
     src_pos: usize,
     offered: usize,
-    /// Its original bytes decompressed so far (`produced` of them: the
-    /// vector's length). While zstd decompresses a frame into it, its
-    /// allocation holds the whole frame (and one byte more) and does not
-    /// move: zstd's stable output buffer. Reused from frame to frame.
+    /// Its original bytes decompressed so far (`produced`: the length).
+    /// While zstd decompresses into it, its allocation holds the whole
+    /// frame and one byte more and does not move (zstd's stable output
+    /// buffer). Reused from frame to frame.
     out: Vec<u8>,
     produced: usize,
     /// The held frame's size, in original bytes.
     size: usize,
     /// Whether zstd reached the frame's end.
     ended: bool,
-    /// Whether the held frame is decompressed in parts (zstd's check of its
-    /// checksum off), not whole in one call.
+    /// Whether the frame is decompressed in parts (zstd's checksum check
+    /// off), and whether its checksum is still to be checked.
     parts: bool,
-    /// Whether its checksum is still to be checked: it is decompressed in
-    /// parts and has one.
     unchecked: bool,
-    /// Why the held frame yields no more than `out` holds (see the
-    /// module's documentation), until that is reported.
+    /// Why the held frame yields no more than `out` holds, until reported.
     failure: Option<Error>,
     /// How far past the bytes asked for `extend_stored` reads at least.
     read_ahead: usize,
     /// Whether a frame this stream starts is decompressed whole, in one
-    /// call (a scan, which reads on through the frame: zstd then writes
-    /// straight into `out`, where a stream copies out of its own window).
+    /// call (a scan: zstd then writes straight into `out`).
     whole: bool,
-    /// Whether this stream reads for a seek: the frames it starts it
-    /// decompresses in parts, and it leaves their checksums to
-    /// `check_checksum` (a seek decompresses a frame to its end only to
-    /// read its last records, which carry their own CRCs).
+    /// Whether this stream reads for a seek: it decompresses the frames it
+    /// starts in parts and leaves their checksums to `check_checksum`.
     seeking: bool,
     /// Whether zstd's stable output buffer is set (see `of`).
     stable: bool,
 }
 
 impl FrameStream {
-    /// A stream for a scan: the frames it starts it decompresses whole; a
-    /// frame it takes over part way (`swap_frames`, after a seek's reads)
-    /// it decompresses a block at a time (a stored frame: 128 KiB).
+    /// A stream for a scan: it decompresses the frames it starts whole, a
+    /// frame taken over part way (`swap_frames`) a block at a time.
     pub fn for_scan() -> FrameStream {
         FrameStream::new(SCAN_READ_AHEAD, true, false)
     }
@@ -118,10 +100,8 @@ impl FrameStream {
 
     fn new(read_ahead: usize, whole: bool, seeking: bool) -> FrameStream {
         let mut dctx = DCtx::create();
-        // zstd then checks that the buffer it writes to stays where it was
-        // from call to call within a frame (an error, not a wrong byte, if
-        // it did not). A system zstd older than 1.4.4 (linked with
-        // ZSTD_SYS_USE_PKG_CONFIG) lacks the parameter: see `of`.
+        // zstd then checks that its output buffer does not move within a
+        // frame. A system zstd before 1.4.4 lacks the parameter: see `of`.
         let stable = dctx
             .set_parameter(DParameter::StableOutBuffer(true))
             .is_ok();
@@ -131,9 +111,8 @@ impl FrameStream {
     }
 
     /// A stream on `dctx`, which has zstd's stable output buffer set if
-    /// `stable`. Without it, every frame is decompressed whole in one call
-    /// (which needs no stable buffer): a prefix read costs its whole frame,
-    /// and reads the same bytes.
+    /// `stable`; without it, every frame is decompressed whole in one call
+    /// (a prefix read then costs its whole frame, for the same bytes).
     fn of(dctx: DCtx<'static>, read_ahead: usize, whole: bool, stable: bool) -> FrameStream {
         FrameStream {
             dctx,
@@ -165,8 +144,7 @@ impl FrameStream {
         &self.out
     }
 
-    /// The held frame's size, in original bytes (all of it, not only what
-    /// is decompressed so far).
+    /// The held frame's size, in original bytes (not only what is held).
     pub fn size(&self) -> usize {
         self.size
     }
@@ -182,13 +160,11 @@ impl FrameStream {
         self.is_whole() && self.unchecked
     }
 
-    /// Checks the checksum of the held frame (frame `index`, `entry` in
-    /// the seek table of the file at `path`) if it is decompressed to its
-    /// end and its checksum was not checked yet, and reports a failure of
-    /// the frame not reported yet: a frame whose bytes do not hash to it is
-    /// damaged, as zstd says of it (`CorruptFrame`, at the frame's
-    /// compressed offset), and is no longer held. A frame not decompressed
-    /// to its end, and not failed, passes (its checksum cannot be checked).
+    /// Checks the checksum of the held frame (frame `index`, `entry` in the
+    /// seek table of the file at `path`) if it is decompressed to its end
+    /// and not yet checked, and reports a failure not reported yet: a
+    /// mismatch is `CorruptFrame` at the frame's compressed offset, and
+    /// the frame is no longer held. A frame not at its end passes.
     pub fn check_checksum(&mut self, path: &Path, index: usize, entry: &FrameEntry) -> Result<()> {
         if self.index != Some(index) {
             return Ok(());
@@ -204,8 +180,7 @@ impl FrameStream {
     }
 
     /// Checks the checksum of the held frame, decompressed to its end, if
-    /// it was not checked yet: a mismatch is kept as its failure, its bytes
-    /// still held.
+    /// not yet checked: a mismatch is kept as its failure.
     fn settle_checksum(&mut self, path: &Path, index: usize, entry: &FrameEntry) {
         if !self.ended || !self.unchecked || self.failure.is_some() {
             return;
@@ -231,8 +206,8 @@ impl FrameStream {
         self.index = None;
     }
 
-    /// Exchanges the frames held (and how far each is decompressed) with
-    /// `other`; each stream keeps its own way of reading.
+    /// Exchanges the frames held (and their progress) with `other`; each
+    /// stream keeps its own way of reading.
     pub fn swap_frames(&mut self, other: &mut FrameStream) {
         std::mem::swap(self, other);
         std::mem::swap(&mut self.read_ahead, &mut other.read_ahead);
@@ -249,11 +224,9 @@ impl FrameStream {
         self.failure = None;
     }
 
-    /// Holds frame `index` whole, as `bytes` (decompressed elsewhere: see
-    /// `decode_ahead`, whose zstd checked its checksum: it is not left to
-    /// `check_checksum`, which would hash it against the compressed bytes
-    /// of the frame this stream held before); returns the buffer it held
-    /// before, for reuse.
+    /// Holds frame `index` whole, as `bytes`, decompressed and checked by
+    /// `decode_ahead`'s zstd (not left to `check_checksum`); returns the
+    /// buffer it held before, for reuse.
     pub fn hold_decoded(&mut self, index: usize, bytes: Vec<u8>) -> Vec<u8> {
         let spare = std::mem::replace(&mut self.out, bytes);
         let size = self.out.len();
@@ -264,12 +237,10 @@ impl FrameStream {
     }
 
     /// Decompresses frame `index` (`entry` in the seek table of `file`, at
-    /// `path`) until its first `upto` bytes are held (all of it, if it is
-    /// shorter), from where this stream left off if it holds that frame.
-    /// Returns how many bytes it decompressed. A failure to read the
-    /// frame leaves nothing held; a frame that fails yields what zstd wrote
-    /// before its failure, and fails (leaving nothing held) only when asked
-    /// for more (see the module's documentation).
+    /// `path`) until its first `upto` bytes are held (all, if shorter),
+    /// from where this stream left off in it; returns how many bytes it
+    /// decompressed. A failure to read leaves nothing held; a damaged frame
+    /// yields what zstd wrote first and fails only when asked for more.
     pub fn extend(
         &mut self,
         file: &dyn Source,
@@ -309,15 +280,11 @@ impl FrameStream {
         }
     }
 
-    /// Decompresses frame `index` (`entry` in the seek table of `file`, at
-    /// `path`) from its start as far as it yields (see the module's
-    /// documentation): to its end, its checksum checked, or to its failure,
-    /// which it returns. The bytes yielded are then in `bytes` until the
-    /// stream is used again, though the frame is not held: none for a frame
-    /// that fails before its first block (its compressed bytes are not one
-    /// zstd frame of its size). A failure to read the frame (`Io`: it
-    /// could not be read, or its room could not be had) is an error, and
-    /// `bytes` is empty.
+    /// Decompresses frame `index` from its start as far as it yields: to
+    /// its end, its checksum checked, or to its failure, which it returns.
+    /// The bytes yielded are then in `bytes` until the stream is used
+    /// again, though the frame is not held. A failure to read the frame
+    /// (`Io`: unreadable, or no room for it) is an error, `bytes` empty.
     pub fn extend_to_failure(
         &mut self,
         file: &dyn Source,
@@ -343,12 +310,10 @@ impl FrameStream {
     }
 
     /// After frame `index` failed: holds the bytes zstd writes before the
-    /// failure, found by decompressing the frame again from its start in
-    /// parts, to its end (a frame decompressed whole in one call leaves no
-    /// bytes, and one decompressed in parts may have stopped at another
-    /// place of the damaged block); without zstd's stable output buffer,
-    /// none. Returns the failure met so: the one every way of reading the
-    /// frame reports.
+    /// failure, found by decompressing it again from its start in parts
+    /// (whole in one call leaves none; parts may have stopped elsewhere in
+    /// the damaged block); none without a stable output buffer. Returns
+    /// the failure met so, the one every way of reading the frame reports.
     fn keep_what_failed_frame_yields(
         &mut self,
         path: &Path,
@@ -383,11 +348,10 @@ impl FrameStream {
         in_parts
     }
 
-    /// `extend` for a frame stored as it is: frame `index` of a plain
-    /// segment read through a seek table of stored frames (see
-    /// `CompressedSegment::open_stored`), whose bytes are `entry.offset..`
-    /// of `file`. Reads no more than `extend` would decompress: a frame a
-    /// scan starts whole, else up to `upto` (and `read_ahead` beyond).
+    /// `extend` for frame `index` of a plain segment read as stored frames
+    /// (`CompressedSegment::open_stored`), its bytes at `entry.offset` of
+    /// `file`: reads no more than `extend` would decompress (a frame a
+    /// scan starts whole, else up to `upto` and `read_ahead` beyond).
     pub fn extend_stored(
         &mut self,
         (file, path): (&dyn Source, &Path),
@@ -426,9 +390,7 @@ impl FrameStream {
         entry: &FrameEntry,
     ) -> Result<()> {
         self.index = None;
-        self.src.resize(entry.compressed_size as usize, 0);
-        file.read_exact_at(&mut self.src, entry.compressed_offset)
-            .map_err(|e| Error::io_at(path, entry.compressed_offset, "read compressed frame", e))?;
+        read_frame(file, path, entry, &mut self.src)?;
         check_frame(path, index, entry, &self.src)?;
         let _ = self.dctx.reset(ResetDirective::SessionOnly);
         (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
@@ -446,11 +408,9 @@ impl FrameStream {
             .is_some_and(|&d| d & FRAME_CHECKSUM_FLAG != 0);
         self.unchecked = self.parts && has_checksum;
         // Room for the whole frame and one byte more (see `decompress_to`),
-        // allocated once: zstd's stable output buffer must not move or
-        // change size while the frame is held, so it cannot grow block by
-        // block. A larger allocation is kept, a smaller one dropped first
-        // and replaced, not grown (that would copy it). Its pages are
-        // touched only as zstd writes them.
+        // allocated once: zstd's stable output buffer must not move while
+        // the frame is held. A smaller allocation is replaced, not grown
+        // (that would copy it); pages are touched only as zstd writes them.
         if self.out.capacity() <= self.size {
             self.out = Vec::new();
         }
@@ -467,9 +427,8 @@ impl FrameStream {
     }
 
     /// Decompresses until `upto` bytes (or the whole frame, its end and
-    /// checksum included) are held: whole blocks, offered to zstd one at a
-    /// time, each written by zstd straight after the last in `out` (whose
-    /// allocation does not move while the frame is held: `start`).
+    /// checksum included) are held: whole blocks offered to zstd one at a
+    /// time, each written straight after the last in `out` (see `start`).
     fn decompress_to(
         &mut self,
         path: &Path,
@@ -524,9 +483,9 @@ impl FrameStream {
     }
 }
 
-/// Whether `e` says a frame does not decompress as its seek table entry
-/// says (its bytes damaged), rather than that it could not be read.
-fn is_frame_damage(e: &Error) -> bool {
+/// Whether `e` says a frame does not decompress as its entry says (its
+/// bytes damaged), rather than that it could not be read.
+pub(super) fn is_frame_damage(e: &Error) -> bool {
     matches!(
         e.kind(),
         ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch

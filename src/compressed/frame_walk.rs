@@ -1,8 +1,7 @@
 //! Finding a seekable zstd file's frames without its seek table, by walking
-//! the frames' headers and block headers from the start (RFC 8878, sections
-//! 3.1.1 and 3.1.1.2): for a file whose table is missing (cut short) or
-//! broken, to salvage the frames before the damage, and to tell a file cut
-//! short from whole zstd frames that have no seek table. Nothing is
+//! the frames' and blocks' headers from the start (RFC 8878, 3.1.1): to
+//! salvage the frames of a file whose table is missing or broken, and to
+//! tell a file cut short from zstd frames without a table. Nothing is
 //! decompressed; each block costs one small read.
 
 use super::frame_decoder::ZSTD_MAGIC;
@@ -17,14 +16,10 @@ const MAX_FRAME_HEADER: usize = 4 + 1 + 1 + 4 + 8;
 
 /// What a walk of a file's frames found.
 pub struct Walk {
-    /// The whole zstd frames, in order, up to the first that is not (a
-    /// file cut inside it, bytes that are no frame, a frame without its
-    /// content size); skippable frames are side entries (holding no
-    /// original bytes), the seek table's, which ends the file, is passed
-    /// over.
+    /// The whole zstd frames, in order, up to the first that is not;
+    /// skippable frames are side entries, bar the seek table's at the end.
     pub frames: SeekTable,
-    /// Where the walk stopped before the end of the file, if it did: the
-    /// offset of what is not a whole frame.
+    /// Where the walk stopped before the end of the file, if it did.
     pub stopped_at: Option<u64>,
 }
 
@@ -62,11 +57,10 @@ struct Step {
 }
 
 /// The frame at `at`, if it is a whole zstd frame that states its content
-/// size (at most the seekable format's limit, its compressed size fitting
-/// a table entry) or a whole skippable frame.
+/// size (within the format's limits) or a whole skippable frame.
 fn frame_at(file: &dyn Source, at: u64, len: u64) -> io::Result<Option<Step>> {
     let mut head = [0u8; MAX_FRAME_HEADER];
-    let n = read_upto(file, at, &mut head)?;
+    let n = file.read_upto(&mut head, at)?;
     let head = &head[..n];
     if head.len() < 8 {
         return Ok(None);
@@ -108,7 +102,7 @@ fn frame_at(file: &dyn Source, at: u64, len: u64) -> io::Result<Option<Step>> {
 fn blocks_end(file: &dyn Source, mut at: u64, len: u64) -> io::Result<Option<u64>> {
     loop {
         let mut b = [0u8; 3];
-        if at + 3 > len || read_upto(file, at, &mut b)? < 3 {
+        if at + 3 > len || file.read_upto(&mut b, at)? < 3 {
             return Ok(None);
         }
         let Some((last, content)) = block_header(b) else {
@@ -122,20 +116,6 @@ fn blocks_end(file: &dyn Source, mut at: u64, len: u64) -> io::Result<Option<u64
             return Ok(Some(at));
         }
     }
-}
-
-/// Reads up to `buf.len()` bytes at `at`; how many were read.
-fn read_upto(file: &dyn Source, at: u64, buf: &mut [u8]) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], at + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
 }
 
 #[cfg(test)]

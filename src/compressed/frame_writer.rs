@@ -12,11 +12,10 @@ use zstd::stream::raw::CParameter;
 /// zstd's default level, which `zstd` on the command line uses too.
 pub const DEFAULT_LEVEL: i32 = 3;
 
-/// Levels whose own minimum match length (5 or more bytes, for inputs of a
-/// frame's size) is lowered to 4: records repeat short runs (type ids,
-/// lengths, the high bytes of sequence numbers and timestamps) that a
-/// 1 MiB frame, holding no history before it, otherwise codes as literals.
-/// docs/PERFORMANCE.md has the sizes measured.
+/// Levels whose own minimum match length (5 or more) is lowered to 4:
+/// records repeat short runs (type ids, lengths, high bytes of numbers)
+/// that a 1 MiB frame without history codes as literals otherwise
+/// (docs/PERFORMANCE.md has the sizes).
 const SHORT_MATCH_LEVELS: std::ops::RangeInclusive<i32> = 1..=6;
 
 pub struct SeekableWriter<W: Write> {
@@ -50,9 +49,8 @@ impl<W: Write> SeekableWriter<W> {
     }
 
     /// Writes a zstd skippable frame (`magic` one of zstd's skippable
-    /// magics other than the seek table's) holding `payload`, listed in
-    /// the seek table as an entry of no original bytes. A zstd decoder
-    /// skips it.
+    /// magics but the seek table's) holding `payload`, listed in the seek
+    /// table as an entry of no original bytes.
     pub fn skippable(&mut self, magic: u32, payload: &[u8]) -> io::Result<()> {
         let size = u32::try_from(payload.len())
             .ok()
@@ -70,8 +68,7 @@ impl<W: Write> SeekableWriter<W> {
     }
 
     /// Writes a skippable frame (`magic`, as `skippable`) whose payload is
-    /// one zstd frame of `bytes` (not empty, at most 1 GiB), compressed as
-    /// `frame` compresses.
+    /// one zstd frame of `bytes`, compressed as `frame` compresses.
     pub fn skippable_compressed(&mut self, magic: u32, bytes: &[u8]) -> io::Result<()> {
         self.compress(bytes)?;
         let payload = std::mem::take(&mut self.buf);
@@ -80,8 +77,7 @@ impl<W: Write> SeekableWriter<W> {
         written
     }
 
-    /// Compresses `bytes` (not empty, at most 1 GiB) into `buf`, as one
-    /// zstd frame.
+    /// Compresses `bytes` (not empty, at most 1 GiB) into `buf`.
     fn compress(&mut self, bytes: &[u8]) -> io::Result<()> {
         if bytes.is_empty() || bytes.len() as u64 > MAX_FRAME_DECOMPRESSED {
             let what = format!("a frame of {} bytes (1 byte to 1 GiB)", bytes.len());
@@ -108,11 +104,9 @@ impl<W: Write> SeekableWriter<W> {
     }
 }
 
-/// Parameters for independent frames of about 1 MiB, where zstd's own
-/// for `level` assume a long stream: shorter matches (`SHORT_MATCH_LEVELS`)
-/// and, at the default level, the larger match-finding tables of level 4
-/// (hash and chain logs 18 and 17, not 17 and 16), which find in one frame
-/// matches the whole file's longer history would have given.
+/// Parameters for independent frames of about 1 MiB, where zstd's own for
+/// `level` assume a long stream: shorter matches (`SHORT_MATCH_LEVELS`)
+/// and, at the default level, level 4's larger match-finding tables.
 fn tune_for_frames(compressor: &mut Compressor<'static>, level: i32) -> io::Result<()> {
     if SHORT_MATCH_LEVELS.contains(&level) {
         compressor.set_parameter(CParameter::MinMatch(4))?;

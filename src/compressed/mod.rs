@@ -1,22 +1,17 @@
-//! Compressed sealed segments (docs/FORMAT.md, "Compressed segments"): a
-//! sealed segment `<segment>` becomes `<segment>.zst`, a file in zstd's
-//! Seekable Format whose frames are cut at the segment's structure, so that
-//! `zstd -d` gives back the segment byte for byte and a reader decompresses
-//! only the frames it needs.
+//! Compressed sealed segments (docs/FORMAT.md 17): a sealed segment
+//! `<segment>` becomes `<segment>.zst`, a file in zstd's Seekable Format
+//! whose frames are cut at the segment's structure, so that `zstd -d` gives
+//! back the segment byte for byte and a reader decompresses only the frames
+//! it needs.
 //!
-//! - `seek_table`: the seek table's bytes (no I/O);
-//! - `cuts`: where a segment's frames are cut (no I/O);
-//! - `frame_writer`: frames and seek table written to any `Write`;
-//! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`:
-//!   reading, from any `source` (a file, or a remote object), a zstd block
-//!   at a time where a part of a frame is enough; `decode_ahead`: a scan's
-//!   next frames decompressed ahead by a pool of threads; `stored`:
-//!   a plain remote segment read the same way;
-//! - `type_copies`: which rare types get a second copy of their records,
-//!   and the checks of a copy (no I/O); `copy_read`: reading copies;
-//! - `frame_walk`: finding the frames of a file whose seek table is lost;
-//!   `zstd_blocks`: the layout of a zstd frame's header and blocks;
-//!   `xxh64`: the hash of a zstd frame's checksum;
+//! - `seek_table`, `cuts`, `type_copies`, `zstd_blocks`, `xxh64`: layouts
+//!   and choices, no I/O; `frame_writer`: frames and seek table written;
+//! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`,
+//!   `copy_read`: reading from any `source` (a file or a remote object),
+//!   a zstd block at a time where part of a frame is enough;
+//!   `decode_ahead`: a scan's next frames decompressed by a pool of
+//!   threads; `stored`: a plain remote segment read the same way;
+//!   `frame_walk`: the frames of a file whose seek table is lost;
 //! - `compress`, `decompress`, `durable`: crash-safe conversion of files.
 
 pub mod compress;

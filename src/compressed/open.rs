@@ -1,13 +1,12 @@
 //! Reading and checking a compressed segment's seek table from the end of
-//! its file, before any frame is decompressed: a file that ends without
-//! one, a malformed table and a table that disagrees with the file's
-//! length each fail with their own kind, naming the file and offset.
+//! its file: a file without one, a malformed table and a table that
+//! disagrees with the file's length each fail with their own kind.
 
 use super::frame_decoder::ZSTD_MAGIC;
 use super::frame_stream::FrameStream;
 use super::frame_walk::walk_frames;
 use super::seek_table::{SeekTable, TableError, FOOTER_LEN};
-use super::source::Source;
+use super::source::{source_len, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::MAGIC;
 use std::path::Path;
@@ -15,9 +14,7 @@ use std::path::Path;
 /// The seek table of the compressed segment `file` (at `path`), checked
 /// against the file's length: its frames fill the file up to the table.
 pub fn read_table(file: &dyn Source, path: &Path) -> Result<SeekTable> {
-    let len = file
-        .size()
-        .map_err(|e| Error::io(path, "read metadata", e))?;
+    let len = source_len(file, path)?;
     let read = |at: u64, n: usize| -> Result<Vec<u8>> {
         let mut b = vec![0u8; n];
         file.read_exact_at(&mut b, at)
@@ -52,45 +49,30 @@ pub fn read_table(file: &dyn Source, path: &Path) -> Result<SeekTable> {
         return no_table();
     }
     let footer = read(len - FOOTER_LEN as u64, FOOTER_LEN)?;
+    let bad = |at_from_end: u64, what: String| {
+        Error::at(ErrorKind::CorruptSeekTable, path, len - at_from_end, what)
+    };
     let table_len = match SeekTable::encoded_len(&footer) {
         Ok(n) => n,
         Err(TableError::Missing) => return no_table(),
-        Err(TableError::Bad { at_from_end, what }) => {
-            return Err(Error::at(
-                ErrorKind::CorruptSeekTable,
-                path,
-                len - at_from_end,
-                what,
-            ))
-        }
+        Err(TableError::Bad { at_from_end, what }) => return Err(bad(at_from_end, what)),
     };
     let Some(table_at) = len.checked_sub(table_len) else {
         let what =
             format!("the seek table's footer says {table_len} bytes of table, more than the file");
-        return Err(Error::at(
-            ErrorKind::CorruptSeekTable,
-            path,
-            len - FOOTER_LEN as u64,
-            what,
-        ));
+        return Err(bad(FOOTER_LEN as u64, what));
     };
     let table = SeekTable::decode(&read(table_at, table_len as usize)?).map_err(|e| match e {
-        TableError::Bad { at_from_end, what } => {
-            Error::at(ErrorKind::CorruptSeekTable, path, len - at_from_end, what)
-        }
-        TableError::Missing => {
-            Error::at(ErrorKind::CorruptSeekTable, path, table_at, "no seek table")
-        }
+        TableError::Bad { at_from_end, what } => bad(at_from_end, what),
+        TableError::Missing => bad(table_len, "no seek table".into()),
     })?;
     check_frames_fill_the_file(&table, table_at, path)?;
     Ok(table)
 }
 
-/// The seek table of the compressed segment `file` (at `path`) as
-/// `read_table` reads it or, if it is missing or broken, the whole frames
-/// a walk from the start finds (see `frame_walk`), with the table's error.
-/// For a reader that salvages what it can: fails as `read_table` does if
-/// the walk finds no frame.
+/// The seek table of `file` as `read_table` reads it or, if it is missing
+/// or broken, the whole frames a walk from the start finds, with the
+/// table's error; fails as `read_table` does if there are none.
 pub fn read_table_salvage(file: &dyn Source, path: &Path) -> Result<(SeekTable, Option<Error>)> {
     let e = match read_table(file, path) {
         Ok(table) => return Ok((table, None)),
@@ -102,9 +84,7 @@ pub fn read_table_salvage(file: &dyn Source, path: &Path) -> Result<(SeekTable, 
     ) {
         return Err(e);
     }
-    let len = file
-        .size()
-        .map_err(|e| Error::io(path, "read metadata", e))?;
+    let len = source_len(file, path)?;
     let walk = walk_frames(file, len).map_err(|e| Error::io(path, "read frames", e))?;
     if walk.frames.frames.is_empty() {
         return Err(e);
@@ -113,9 +93,8 @@ pub fn read_table_salvage(file: &dyn Source, path: &Path) -> Result<(SeekTable, 
 }
 
 /// Whether the first of `frames` decompresses to bytes that do not start
-/// with a segment's magic number (decompressing only those bytes): the
-/// frames hold no segment. A frame that does not decompress could hold
-/// one.
+/// with a segment's magic (decompressing only those): the frames hold no
+/// segment. A frame that does not decompress could hold one.
 fn holds_no_segment(file: &dyn Source, path: &Path, frames: &SeekTable) -> bool {
     let Some(first) = frames.frames.first() else {
         return true;

@@ -9,14 +9,12 @@
 //! ```
 //!
 //! All little-endian. Bit 7 of the descriptor says whether each entry has a
-//! checksum (the low 32 bits of the XXH64 of the frame's decompressed
-//! bytes); bits 2-6 are reserved and must be zero. This writer writes no
-//! entry checksums: each zstd frame carries its own content checksum.
+//! checksum (XXH64's low 32 bits); bits 2-6 are reserved, zero. This writer
+//! writes none: each zstd frame carries its own content checksum.
 //!
-//! An entry whose decompressed size is 0 holds no original bytes: a
-//! skippable frame of a type copy (see `type_copies`). It is kept apart
-//! (`SeekTable::side`), so that the frames, their indices and every read
-//! of original bytes are those of a file without it.
+//! An entry of decompressed size 0 (a type copy's skippable frame, see
+//! `type_copies`) is kept apart (`SeekTable::side`): the frames, their
+//! indices and every read of original bytes are those of a file without.
 
 /// Magic of the skippable frame holding the seek table (the spec's
 /// `0x184D2A5E`, one of zstd's sixteen skippable frame magics).
@@ -79,10 +77,9 @@ pub struct SeekTable {
     pub side: Vec<SideEntry>,
 }
 
-/// Why a seek table could not be decoded: `Missing` when the file does not
-/// end in a seekable footer at all, `Bad` when it does but the table is
-/// malformed (with what is wrong and the offset, from the table's start, of
-/// the faulty field).
+/// Why a seek table could not be decoded: `Missing` when the file does
+/// not end in a seekable footer, `Bad` when the table is malformed (what
+/// is wrong, and the faulty field's offset from the table's end).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TableError {
     Missing,
@@ -116,10 +113,9 @@ impl SeekTable {
         });
     }
 
-    /// The table of a plain segment of `len` bytes read as if compressed
-    /// in stored frames (see `CompressedSegment::open_stored`): frames of
-    /// `frame_len` bytes (the last one shorter) whose bytes in the file are
-    /// the original bytes, at the same offsets.
+    /// The table of a plain segment of `len` bytes read as stored frames
+    /// (`CompressedSegment::open_stored`) of `frame_len` bytes (the last
+    /// shorter), at the same offsets in both files.
     pub fn stored(len: u64, frame_len: u32) -> SeekTable {
         let mut t = SeekTable::default();
         let mut at = 0;
@@ -204,38 +200,32 @@ impl SeekTable {
         };
         let expected = SKIPPABLE_HEADER_LEN + count as usize * each + FOOTER_LEN;
         if table.len() != expected {
-            return Err(bad(
-                0,
-                format!(
-                    "seek table is {} bytes, its footer says {expected}",
-                    table.len()
-                ),
-            ));
+            let what = format!(
+                "seek table is {} bytes, its footer says {expected}",
+                table.len()
+            );
+            return Err(bad(0, what));
         }
         if u32_at(table, 0) != SKIPPABLE_MAGIC {
-            return Err(bad(
-                0,
-                format!("seek table does not start with the skippable magic {SKIPPABLE_MAGIC:#x}"),
-            ));
+            let what =
+                format!("seek table does not start with the skippable magic {SKIPPABLE_MAGIC:#x}");
+            return Err(bad(0, what));
         }
         let frame_size = u32_at(table, 4) as usize;
         if frame_size != table.len() - SKIPPABLE_HEADER_LEN {
-            return Err(bad(
-                4,
-                format!(
-                    "skippable frame size {frame_size} disagrees with the footer's {count} entries"
-                ),
-            ));
+            let what = format!(
+                "skippable frame size {frame_size} disagrees with the footer's {count} entries"
+            );
+            return Err(bad(4, what));
         }
         let mut t = SeekTable::default();
         for i in 0..count as usize {
             let at = SKIPPABLE_HEADER_LEN + i * each;
             let (c, d) = (u32_at(table, at), u32_at(table, at + 4));
             if c == 0 || u64::from(d) > MAX_FRAME_DECOMPRESSED {
-                return Err(bad(
-                    at,
-                    format!("seek table entry {i}: compressed size {c}, decompressed size {d}"),
-                ));
+                let what =
+                    format!("seek table entry {i}: compressed size {c}, decompressed size {d}");
+                return Err(bad(at, what));
             }
             match d {
                 0 => t.push_side(c),
@@ -269,12 +259,9 @@ fn decode_footer(footer: &[u8]) -> Result<(u64, u8), TableError> {
     Ok((u64::from(count), descriptor))
 }
 
+/// Bytes of an entry: 8, and 4 more with a checksum.
 fn entry_len(descriptor: u8) -> u64 {
-    if descriptor & CHECKSUM_FLAG != 0 {
-        12
-    } else {
-        8
-    }
+    8 + 4 * u64::from(descriptor & CHECKSUM_FLAG != 0)
 }
 
 /// The little-endian u32 at `at` of `b` (which holds it).

@@ -8,10 +8,10 @@ use super::copy_read::CopyState;
 use super::decode_ahead::DecodeAhead;
 use super::frame_cache::{FrameCache, DEFAULT_CACHED_FRAMES};
 use super::frame_decoder::FrameDecoder;
-use super::frame_stream::FrameStream;
+use super::frame_stream::{is_frame_damage, FrameStream};
 use super::open::{read_table, read_table_salvage};
 use super::seek_table::{FrameEntry, SeekTable};
-use super::source::Source;
+use super::source::{read_frame, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{stated_len, SegmentHeader};
 use crate::format::seal::{
@@ -38,8 +38,8 @@ pub struct CompressedSegment {
     prefix: FrameStream,
     cache: FrameCache,
     pub(super) compressed: Vec<u8>,
-    pub(super) frames_decompressed: u64,
-    pub(super) bytes_decompressed: u64,
+    frames_decompressed: u64,
+    bytes_decompressed: u64,
     /// The type copies' directory, read on first use (see `copy_read`),
     /// and the sparse index their records are checked against.
     pub(super) copies: CopyState,
@@ -53,10 +53,9 @@ pub struct CompressedSegment {
     /// The frames a scan reads next, decompressed ahead by a pool of
     /// threads (`decode_ahead`), if one was started.
     ahead: Option<DecodeAhead>,
-    /// Whether decompressing ahead failed for this segment (no thread
-    /// could be started, a frame's room could not be had beside the
-    /// frames ahead, or a frame never came back): the scan decompresses
-    /// on its own thread from then on, not starting a pool at every frame.
+    /// Whether decompressing ahead failed for this segment (no thread, no
+    /// room for a frame, a frame never given back): the scan decompresses
+    /// on its own thread from then on.
     ahead_failed: bool,
 }
 
@@ -69,13 +68,10 @@ impl CompressedSegment {
 
     /// Like `open`, for bytes read from `source` (a remote object), named
     /// `name` in errors; with `salvage`, as `open_salvage` opens a file.
-    ///
-    /// Without `salvage`, the check that the `SEAL_BEGIN` frame agrees with
-    /// the seal (`read_seal`) is put off if `source` does not hold that
-    /// frame's bytes yet (a remote object's open fetches its tail and its
-    /// header's frame only; a file holds all its bytes, so a file's open
-    /// checks it): the caller makes it with `check_seal_begin` once it
-    /// reads near there anyway, and it fails then as the open would have.
+    /// Without it, the check of the `SEAL_BEGIN` frame is put off while
+    /// `source` does not hold that frame's bytes (a remote open fetches
+    /// the tail and the header's frame only): the caller makes it with
+    /// `check_seal_begin` once it reads near there, failing as `open` would.
     pub fn open_source(
         name: PathBuf,
         source: Box<dyn Source>,
@@ -88,20 +84,13 @@ impl CompressedSegment {
         let s = CompressedSegment::with_table(name, source, table);
         match salvage {
             true => s.read_header_and_seal_salvage(),
-            false => s.read_header_and_seal_when_held().map(|s| (s, None)),
+            false => s.read_header_and_seal().map(|s| (s, None)),
         }
     }
 
-    /// `open`'s reads of the header and the seal.
+    /// Reads the header and the seal, the `SEAL_BEGIN` frame's check put
+    /// off if the source does not hold its bytes (see `open_source`).
     fn read_header_and_seal(mut self) -> Result<CompressedSegment> {
-        self.read_header()?;
-        self.read_seal()?;
-        Ok(self)
-    }
-
-    /// `read_header_and_seal`, the `SEAL_BEGIN` frame's check put off if
-    /// the source does not hold its bytes (see `open_source`).
-    fn read_header_and_seal_when_held(mut self) -> Result<CompressedSegment> {
         self.read_header()?;
         self.read_seal_directory()?;
         let begin = self.seal.records_end;
@@ -113,17 +102,12 @@ impl CompressedSegment {
     }
 
     /// Like `open`, for a reader that salvages what it can: a header or
-    /// seal that does not decompress (or fails its checks once
-    /// decompressed) does not fail the open. Returns the header's error,
-    /// if any: `header` is then a placeholder and `data_start` the end of
-    /// the header's frame (frames are cut after the header). A seal that
-    /// cannot be read leaves `seal` empty (the reader reads the seal's
-    /// parts again and scans without it). Only a file that cannot be read,
-    /// or that has no whole frame, fails.
-    ///
-    /// A seek table that is missing (the file cut short) or broken is
-    /// replaced by the whole frames found from the start (see
-    /// `open_frames_salvage`): the segment is then what they hold.
+    /// seal that does not decompress or fails its checks does not fail the
+    /// open. Returns the header's error, if any: `header` is then a
+    /// placeholder and `data_start` the end of the header's frame. A seal
+    /// that cannot be read leaves `seal` empty. A missing or broken seek
+    /// table is replaced as in `open_frames_salvage`. Only a file that
+    /// cannot be read, or that has no whole frame, fails.
     pub fn open_salvage(path: impl AsRef<Path>) -> Result<(CompressedSegment, Option<Error>)> {
         let (s, _) = CompressedSegment::open_frames_salvage(path)?;
         s.read_header_and_seal_salvage()
@@ -145,32 +129,24 @@ impl CompressedSegment {
         }
     }
 
-    /// Opens a compressed segment's frames only: its seek table must be
-    /// intact, its frames are not looked at (`header` and `seal` are empty
-    /// placeholders). For tools that look at damaged segments frame by
-    /// frame.
+    /// Opens a compressed segment's frames only (`header` and `seal` are
+    /// empty placeholders): for tools that look at damaged segments.
     pub fn open_frames(path: impl AsRef<Path>) -> Result<CompressedSegment> {
-        let path = path.as_ref().to_path_buf();
-        let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        let (path, file) = open_file(path.as_ref())?;
         let table = read_table(&file, &path)?;
         Ok(CompressedSegment::with_table(path, Box::new(file), table))
     }
 
-    /// Like `open_frames`, for a file whose seek table is missing (cut
-    /// short) or broken: its frames are the whole zstd frames found by
-    /// walking them from the start, up to the first that is not whole, and
-    /// the table's error is returned beside it. Fails as `open_frames` does
-    /// if no frame is found.
+    /// Like `open_frames`, for a file whose seek table is missing or
+    /// broken: its frames are the whole zstd frames a walk from the start
+    /// finds, returned with the table's error; fails if there are none.
     pub fn open_frames_salvage(
         path: impl AsRef<Path>,
     ) -> Result<(CompressedSegment, Option<Error>)> {
-        let path = path.as_ref().to_path_buf();
-        let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        let (path, file) = open_file(path.as_ref())?;
         let (table, lost) = read_table_salvage(&file, &path)?;
-        Ok((
-            CompressedSegment::with_table(path, Box::new(file), table),
-            lost,
-        ))
+        let s = CompressedSegment::with_table(path, Box::new(file), table);
+        Ok((s, lost))
     }
 
     pub(super) fn with_table(
@@ -201,8 +177,7 @@ impl CompressedSegment {
     }
 
     /// Whether the original bytes `offset..offset + len` can be read
-    /// without a request: every frame holding them is cached or at hand in
-    /// the source (`Source::holds`). Bytes past the end are not held.
+    /// without a request (`Source::holds`, or cached); not past the end.
     pub fn holds(&self, offset: u64, len: u64) -> bool {
         let Some(end) = offset.checked_add(len.max(1)) else {
             return false;
@@ -228,31 +203,14 @@ impl CompressedSegment {
         })
     }
 
-    /// Makes the check of the `SEAL_BEGIN` frame that `open_source` put
-    /// off, if it did: fails as `open` fails on a seal whose `SEAL_BEGIN`
-    /// frame does not agree (`CorruptSeal`, at the trailer's original
-    /// offset), and until it passes, each call makes it again.
+    /// Makes the check of the `SEAL_BEGIN` frame `open_source` put off, if
+    /// it did: fails as `open` would (`CorruptSeal`) until it passes.
     pub fn check_seal_begin(&mut self) -> Result<()> {
         if !self.seal_begin_unchecked {
             return Ok(());
         }
-        let (len, seal) = (self.original_len(), self.seal.clone());
-        let mut failure = None;
-        let read = |at: usize, n: usize| {
-            if (at as u64)
-                .checked_add(n as u64)
-                .is_none_or(|end| end > len)
-            {
-                return None;
-            }
-            let bytes = self.read_at(at as u64, n);
-            bytes.map(Cow::Owned).map_err(|e| failure = Some(e)).ok()
-        };
-        let agrees = seal_begin_agrees(&seal, read);
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        if !agrees {
+        let seal = self.seal.clone();
+        if !self.with_reads(|read| seal_begin_agrees(&seal, read))? {
             return Err(self.no_intact_seal());
         }
         self.seal_begin_unchecked = false;
@@ -304,9 +262,8 @@ impl CompressedSegment {
         self.table.frame_at(offset)
     }
 
-    /// Frame `index` decompressed into `out` (its contents replaced): a
-    /// copy from the cache, or decompressed straight into `out` without
-    /// caching it (a sequential reader keeps its own copy).
+    /// Frame `index` decompressed into `out` (replaced): copied from the
+    /// cache, or decompressed into `out` without caching it.
     pub fn frame_into(&mut self, index: usize, out: &mut Vec<u8>) -> Result<()> {
         match self.cache.get(index) {
             Some(bytes) => {
@@ -319,12 +276,10 @@ impl CompressedSegment {
     }
 
     /// Frame `index`'s original bytes as a reader reads them, into `out`
-    /// (its contents replaced): all of them, or, of a frame that does not
-    /// decompress as its seek table entry says, the bytes it yields before
-    /// its failure (docs/FORMAT.md 17.3a, rule 1), returned with the
-    /// failure. A tool that walks a segment's bytes takes these and puts
-    /// its own filler only after them. A failure to read the frame (`Io`)
-    /// is an error.
+    /// (replaced): all of them, or, of a frame that does not decompress as
+    /// its entry says, the bytes it yields before its failure, returned
+    /// with it (docs/FORMAT.md 17.3a, rule 1). A failure to read the
+    /// frame (`Io`) is an error.
     pub fn frame_yield_into(&mut self, index: usize, out: &mut Vec<u8>) -> Result<Option<Error>> {
         match self.frame_into(index, out) {
             Ok(()) => return Ok(None),
@@ -354,11 +309,8 @@ impl CompressedSegment {
             .checked_add(buf.len() as u64)
             .filter(|&e| e <= self.original_len());
         if end.is_none() {
-            let what = format!(
-                "{} bytes past the segment's {} bytes",
-                buf.len(),
-                self.original_len()
-            );
+            let len = self.original_len();
+            let what = format!("{} bytes past the segment's {len} bytes", buf.len());
             return Err(Error::at(
                 ErrorKind::InvalidArgument,
                 &self.path,
@@ -388,14 +340,12 @@ impl CompressedSegment {
         Ok(())
     }
 
-    /// Like `read_at`, without decompressing the rest of a frame not
-    /// cached: the frame is decompressed up to the bytes asked for (and a
-    /// block or so beyond, see `FrameStream`), and a later read further
-    /// into the same frame continues from there. The frame's checksum is
-    /// checked only once its end is reached, so the caller must check what
-    /// it reads (every part of a segment has its own CRC). Opening a reader
-    /// reads the start of each per-type offset array and the first record
-    /// of each type this way, and not their whole frames.
+    /// Like `read_at`, decompressing a frame not cached only up to the
+    /// bytes asked for (and a block or so beyond, see `FrameStream`); a
+    /// later read further into it continues from there. The frame's
+    /// checksum is checked only at its end, so the caller checks what it
+    /// reads (every part of a segment has its own CRC): a reader's open
+    /// reads each type's first offsets and first record this way.
     pub fn read_prefix_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>> {
         let Some(i) = self.table.frame_at(offset).filter(|_| !self.stored) else {
             return self.read_at(offset, len);
@@ -407,25 +357,17 @@ impl CompressedSegment {
             return self.read_at(offset, len);
         }
         let entry = &self.table.frames[i];
-        let (file, path) = (self.file.as_ref(), self.path.as_path());
-        let made = fill(
-            &mut self.prefix,
-            (file, self.stored),
-            path,
-            &mut self.cache,
-            i,
-            entry,
-            upto,
-        )?;
+        let source = (self.file.as_ref(), self.stored);
+        let (cache, path) = (&mut self.cache, self.path.as_path());
+        let made = fill(&mut self.prefix, source, path, cache, i, entry, upto)?;
         self.count(made);
         Ok(self.prefix.bytes()[from..upto].to_vec())
     }
 
     /// Makes `stream` hold at least the first `upto` original bytes of
-    /// frame `index` (all of it, if shorter): copied whole from the cache,
-    /// or decompressed from where this stream, or the one `read_prefix_at`
-    /// reads with, left off in that frame, or from its start. A frame
-    /// whose decompression begins counts as one frame decompressed.
+    /// frame `index` (all of it, if shorter): from the cache, or
+    /// decompressed on from where this stream or `read_prefix_at`'s left
+    /// off in that frame. A frame whose decompression begins counts once.
     pub fn stream_frame(
         &mut self,
         stream: &mut FrameStream,
@@ -456,10 +398,9 @@ impl CompressedSegment {
     }
 
     /// Starts decompressing frames `frames` ahead of a scan on `threads`
-    /// threads (see `decode_ahead`), for `stream_frame` to take in order:
-    /// the work ahead of any earlier start is dropped. Nothing for a plain
-    /// segment read as stored frames, nor if no thread can be started
-    /// (the scan decompresses on its own thread, as with 0 threads).
+    /// threads (see `decode_ahead`), for `stream_frame` to take in order,
+    /// dropping any earlier start's. Nothing for stored frames, nor if no
+    /// thread can be started (the scan decompresses on its own thread).
     pub fn decode_ahead(&mut self, threads: usize, frames: std::ops::Range<usize>) {
         self.ahead = None;
         if self.stored || self.ahead_failed || threads == 0 || frames.is_empty() {
@@ -488,12 +429,7 @@ impl CompressedSegment {
         };
         let (file, path) = (self.file.as_ref(), self.path.as_path());
         ahead.hand_over(&self.table.frames, |entry, buf| {
-            buf.resize(entry.compressed_size as usize, 0);
-            file.read_exact_at(buf, entry.compressed_offset)
-                .map_err(|e| {
-                    let at = entry.compressed_offset;
-                    Error::io_at(path, at, "read compressed frame", e)
-                })
+            read_frame(file, path, entry, buf)
         });
     }
 
@@ -540,37 +476,28 @@ impl CompressedSegment {
             // A frame that fails is decompressed again on this thread, which
             // keeps the bytes it yields before its failure (`FrameStream`):
             // a scan reads the same records with threads or without.
-            let damaged = matches!(
-                e.kind(),
-                ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch
-            );
-            return if damaged { None } else { Some(Err(e)) };
+            return (!is_frame_damage(&e)).then_some(Err(e));
         }
         let size = frame.bytes.len();
         let spare = stream.hold_decoded(index, frame.bytes);
         ahead.give_back(spare);
         self.hand_over_ahead();
-        self.count(Filled {
-            started: true,
-            bytes: size,
-        });
+        self.count((true, size));
         Some(Ok(()))
     }
 
-    /// Drops the pool once the scan has taken every frame it had to give,
-    /// so that its threads end when the scan leaves its range rather than
-    /// idling until the reader is dropped (a reader may stay open long
-    /// after it read a compressed segment to its end).
+    /// Drops the pool once the scan has taken every frame it had to give:
+    /// its threads end when the scan leaves its range, not with the reader.
     fn end_decoding_ahead_if_done(&mut self) {
         if self.ahead.as_ref().is_some_and(DecodeAhead::is_done) {
             self.ahead = None;
         }
     }
 
-    /// Counts what `fill` decompressed.
-    fn count(&mut self, made: Filled) {
-        self.frames_decompressed += u64::from(made.started);
-        self.bytes_decompressed += made.bytes as u64;
+    /// Counts what `fill` decompressed: whether it began a frame, and bytes.
+    pub(super) fn count(&mut self, (started, bytes): (bool, usize)) {
+        self.frames_decompressed += u64::from(started);
+        self.bytes_decompressed += bytes as u64;
     }
 
     /// Frame `index`, decompressed, from the cache or the file.
@@ -602,29 +529,11 @@ impl CompressedSegment {
             out.resize(entry.size as usize, 0);
             self.read_exact_at(entry.offset, out)?;
         } else {
-            self.read_compressed(index)?;
+            read_frame(self.file.as_ref(), &self.path, &entry, &mut self.compressed)?;
             self.decoder
                 .decode(&self.path, index, &entry, &self.compressed, out)?;
         }
-        self.frames_decompressed += 1;
-        self.bytes_decompressed += out.len() as u64;
-        Ok(())
-    }
-
-    /// Reads frame `index`'s compressed bytes into `compressed`.
-    fn read_compressed(&mut self, index: usize) -> Result<()> {
-        let entry = self.table.frames[index];
-        self.compressed.resize(entry.compressed_size as usize, 0);
-        self.file
-            .read_exact_at(&mut self.compressed, entry.compressed_offset)
-            .map_err(|e| {
-                Error::io_at(
-                    &self.path,
-                    entry.compressed_offset,
-                    "read compressed frame",
-                    e,
-                )
-            })?;
+        self.count((true, out.len()));
         Ok(())
     }
 
@@ -646,9 +555,8 @@ impl CompressedSegment {
         Ok(())
     }
 
-    /// Reads the seal: its directory (`read_seal_directory`), then checks
-    /// its `SEAL_BEGIN` frame (as `read_seal_from` does).
-    /// A seal that fails leaves `seal` empty (and nothing to check later).
+    /// Reads the seal's directory, then checks its `SEAL_BEGIN` frame (as
+    /// `read_seal_from` does); a seal that fails leaves `seal` empty.
     fn read_seal(&mut self) -> Result<()> {
         self.read_seal_directory()?;
         self.seal_begin_unchecked = true;
@@ -661,58 +569,58 @@ impl CompressedSegment {
     }
 
     /// Reads the seal's trailer and directory (`read_directory_from`), not
-    /// its `SEAL_BEGIN` frame; fails as `read_seal` does if they are not
-    /// intact.
+    /// its `SEAL_BEGIN` frame.
     fn read_seal_directory(&mut self) -> Result<()> {
         let len = usize::try_from(self.original_len()).map_err(|_| self.too_large())?;
         let header_len = self.header_len as usize;
-        // A read that fails ends `read_directory_from` (`None`); its error
-        // is returned instead of a missing seal.
+        let seal = self.with_reads(|read| read_directory_from(len, header_len, read))?;
+        self.seal = seal.ok_or_else(|| self.no_intact_seal())?;
+        Ok(())
+    }
+
+    /// `f`'s answer, given `read(at, n)`: the original bytes `at..at + n`,
+    /// or `None` past the end or where a read fails. A read that fails
+    /// ends `f`'s use of `read`: its error is returned instead.
+    fn with_reads<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn FnMut(usize, usize) -> Option<Cow<'static, [u8]>>) -> T,
+    ) -> Result<T> {
+        let len = self.original_len();
         let mut failure = None;
-        let read = |at: usize, n: usize| {
-            if at.checked_add(n).is_none_or(|end| end > len) {
-                return None;
-            }
+        let mut read = |at: usize, n: usize| {
+            (at as u64)
+                .checked_add(n as u64)
+                .filter(|&end| end <= len)?;
             let bytes = self.read_at(at as u64, n);
             bytes.map(Cow::Owned).map_err(|e| failure = Some(e)).ok()
         };
-        let seal = read_directory_from(len, header_len, read);
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        self.seal = seal.ok_or_else(|| self.no_intact_seal())?;
-        Ok(())
+        let answer = f(&mut read);
+        failure.map_or(Ok(answer), Err)
     }
 
     /// The error of a seal that is not intact.
     fn no_intact_seal(&self) -> Error {
         let trailer_at = self.original_len().saturating_sub(TRAILER_LEN as u64);
-        Error::at(
-            ErrorKind::CorruptSeal,
-            &self.path,
-            trailer_at,
-            "the decompressed segment has no intact seal (original offset of its trailer)",
-        )
+        let what = "the decompressed segment has no intact seal (original offset of its trailer)";
+        Error::at(ErrorKind::CorruptSeal, &self.path, trailer_at, what)
     }
 
     fn too_large(&self) -> Error {
-        Error::file(
-            ErrorKind::InvalidArgument,
-            &self.path,
-            "segment too large for this platform",
-        )
+        let what = "segment too large for this platform";
+        Error::file(ErrorKind::InvalidArgument, &self.path, what)
     }
 }
 
-/// What `fill` decompressed: whether it began a frame, and how many bytes.
-struct Filled {
-    started: bool,
-    bytes: usize,
+/// The file at `path`, opened for reading.
+fn open_file(path: &Path) -> Result<(PathBuf, File)> {
+    let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    Ok((path.to_path_buf(), file))
 }
 
 /// `CompressedSegment::stream_frame`'s work on `stream`, the frame
-/// `entry` of the seek table of `file` (at `path`; `stored`: a plain
-/// segment's, see `CompressedSegment::open_stored`).
+/// `entry` of the seek table of `file` (at `path`; `stored`: see
+/// `CompressedSegment::open_stored`): whether it began a frame, and how
+/// many bytes it decompressed.
 fn fill(
     stream: &mut FrameStream,
     (file, stored): (&dyn Source, bool),
@@ -721,29 +629,20 @@ fn fill(
     index: usize,
     entry: &FrameEntry,
     upto: usize,
-) -> Result<Filled> {
+) -> Result<(bool, usize)> {
     let held = stream.index() == Some(index);
     if held && stream.bytes().len() >= upto.min(entry.size as usize) {
-        return Ok(Filled {
-            started: false,
-            bytes: 0,
-        });
+        return Ok((false, 0));
     }
     if let Some(bytes) = cache.get(index) {
         stream.hold_whole(index, &bytes);
-        return Ok(Filled {
-            started: false,
-            bytes: 0,
-        });
+        return Ok((false, 0));
     }
     let bytes = match stored {
         true => stream.extend_stored((file, path), (index, entry), upto)?,
         false => stream.extend(file, path, index, entry, upto)?,
     };
-    Ok(Filled {
-        started: !held,
-        bytes,
-    })
+    Ok((!held, bytes))
 }
 
 /// Whether `e` says that room for a frame could not be had

@@ -1,15 +1,12 @@
-//! Type copies (docs/FORMAT.md 17.5), with no I/O: which types of a
-//! segment get a second copy of their records, the copy frames' record
-//! groups, the copy directory's bytes, and the checks a reader makes of a
-//! directory and of a copy frame before it reads records from it.
+//! Type copies (docs/FORMAT.md 17.5), with no I/O: which types get a
+//! second copy of their records, the copy frames' record groups, the copy
+//! directory's bytes, and a reader's checks of a directory and a frame.
 //!
-//! A type whose records are rare and spread over the segment has records
-//! in nearly every frame, so reading it through the per-type index
-//! decompresses nearly every frame. Its copy (the type's record frames,
-//! back to back, compressed in skippable frames that `zstd -d` skips)
-//! lets a reader decompress only its own records. Records keep their CRCs;
-//! the type's offset array pairs the `k`th record of the copy with its
-//! offset in the segment.
+//! A rare type spread over the segment has records in nearly every frame:
+//! its copy (its record frames back to back, compressed in skippable
+//! frames that `zstd -d` skips) lets a reader decompress only its records.
+//! Records keep their CRCs; the type's offset array pairs the `k`th record
+//! of the copy with its offset in the segment.
 
 use super::seek_table::{u32_at, MAX_FRAME_DECOMPRESSED};
 use crate::format::frame::{self, FrameAt, KIND_RECORD, MIN_RECORD_FRAME};
@@ -26,9 +23,8 @@ const DIRECTORY_TAG: [u8; 8] = *b"BLGCOPY1";
 /// Bytes of a directory entry: type id, first, count, length.
 const ENTRY_LEN: usize = 4 + 8 + 4 + 4;
 
-/// One copy frame as the directory lists it: records `first ..
-/// first + count` of type `type_id` (entries of its offset array), whose
-/// frames take `len` bytes back to back.
+/// One copy frame as the directory lists it: records `first..first +
+/// count` of type `type_id`, whose frames take `len` bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CopyFrame {
     pub type_id: u32,
@@ -54,13 +50,11 @@ pub struct CopyDirectory {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TypeCopies {
     /// A type gets a copy when its record frames are at most this share
-    /// of the segment's record bytes, rarest first, while all copies
-    /// together stay within it too; 0 makes none. 0.05 by default.
+    /// of the segment's record bytes, rarest first, all copies together
+    /// within it too; 0 makes none. 0.05 by default.
     pub max_share: f64,
     /// A type's records must lie in record frames holding at least this
-    /// many times their bytes for a copy to be made (8 by default): a
-    /// type whose records are grouped in a few frames is read cheaply
-    /// without one.
+    /// many times their bytes for a copy (8 by default).
     pub min_spread: u64,
 }
 
@@ -86,8 +80,7 @@ impl TypeCopies {
     }
 
     /// The ids of the types of the sealed segment `file` (its seal `seal`,
-    /// its record frames ending at `frame_ends`, as `cuts::frame_ends`
-    /// cuts them) that get a copy, in id order.
+    /// its record frames ending at `frame_ends`) that get a copy, in order.
     pub fn chosen(&self, file: &[u8], seal: &SealDirectory, frame_ends: &[u64]) -> Vec<u32> {
         let records = seal
             .records_end
@@ -121,8 +114,7 @@ impl TypeCopies {
 }
 
 /// Whether every record of type `id` lies whole before the end of the
-/// records and fits a copy frame (a zstd frame of the seekable format
-/// holds at most 1 GiB; a record frame may be up to 4 GiB).
+/// records and fits a copy frame (at most 1 GiB, where a record may be 4).
 fn copyable(file: &[u8], seal: &SealDirectory, id: usize) -> bool {
     let t = &seal.types[id];
     (0..t.count).all(|k| {
@@ -137,8 +129,8 @@ fn records_start(frame_ends: &[u64], seal: &SealDirectory) -> u64 {
 }
 
 /// Original bytes of the frames (ending at `frame_ends`) that hold the
-/// starts of the `count` records whose offsets are the array at `array`
-/// of `file`; None if the array is not in the file.
+/// starts of the `count` records listed by the array at `array` of
+/// `file`; None if the array is not in the file.
 fn frames_holding(file: &[u8], array: u64, count: u64, frame_ends: &[u64]) -> Option<u64> {
     let bytes = file.get(usize::try_from(array).ok()?..)?;
     let bytes = bytes.get(..usize::try_from(count.checked_mul(8)?).ok()?)?;
@@ -155,12 +147,10 @@ fn frames_holding(file: &[u8], array: u64, count: u64, frame_ends: &[u64]) -> Op
     Some(total)
 }
 
-/// The copy frames of type `type_id` of the sealed segment `file`: its
-/// records grouped in order, each group's frames taking at most
-/// `frame_size` bytes (a longer record alone), with their bytes. Calls
-/// `each` per group. The type must be one `TypeCopies::chosen` chose:
-/// each record whole, none longer than a zstd frame of the seekable
-/// format holds.
+/// Calls `each` with the copy frames of type `type_id` of the sealed
+/// segment `file` and their bytes: its records grouped in order, a group
+/// at most `frame_size` bytes (a longer record alone). The type is one
+/// `TypeCopies::chosen` chose (each record whole and at most 1 GiB).
 pub fn copy_frames(
     file: &[u8],
     seal: &SealDirectory,
@@ -259,8 +249,7 @@ impl CopyDirectory {
 
     /// Checks the directory against the seal: types in id order, each
     /// type's frames holding its records `0 .. count` in order, at least
-    /// one each, their lengths adding up to the type's `bytes`. What is
-    /// wrong otherwise.
+    /// one each, their lengths adding up to its `bytes`; what is wrong.
     pub fn check(&self, seal: &SealDirectory) -> Result<(), String> {
         let mut i = 0;
         while i < self.frames.len() {
@@ -319,9 +308,8 @@ pub struct CopyBounds<'a> {
 }
 
 /// Whether the record numbered `seq` at `offset` agrees with the sparse
-/// index: the same number as an entry at its offset, else above the
-/// entry before it and below the one after, by no more than the bytes
-/// between can hold (one record per smallest frame).
+/// index: an entry's number at its offset, else between the entries
+/// around it, by no more than the bytes between can hold.
 fn agrees_with_sparse(sparse: &[SparseEntry], offset: u64, seq: u64) -> bool {
     let room = |from: u64, to: u64| (to - from) / MIN_RECORD_FRAME as u64;
     let i = sparse.partition_point(|e| e.offset <= offset);
@@ -335,14 +323,12 @@ fn agrees_with_sparse(sparse: &[SparseEntry], offset: u64, seq: u64) -> bool {
 }
 
 /// Checks the decompressed copy frame `bytes` of `frame`, whose records
-/// the type's offset array `offsets` (the whole array) places: exactly
-/// `count` record frames fill it, each with its CRC holding, of the
-/// frame's type, decoding; their sequence numbers increase, lie in the
-/// seal's range, and by no more than the bytes between their offsets can
-/// hold (one record per smallest frame), and agree with the sparse index
-/// (`agrees_with_sparse`); each fits before the next offset of the array
-/// (the end of the records for the last). Returns each record's start in
-/// `bytes`, or what is wrong.
+/// the type's whole offset array `offsets` places: exactly `count` record
+/// frames of the frame's type fill it, CRCs holding; their sequence
+/// numbers increase within the seal's range, by no more than the bytes
+/// between their offsets can hold, and agree with the sparse index; each
+/// fits before the next offset (the records' end for the last). Returns
+/// each record's start in `bytes`, or what is wrong.
 pub fn check_copy_records(
     bytes: &[u8],
     frame: &CopyFrame,

@@ -1,19 +1,15 @@
 //! Verifying a compressed copy while it is written: a second thread reads
-//! each frame back from the file as soon as it is written, decompresses it
-//! and compares it with the segment's bytes, so that compressing and
-//! checking overlap instead of following each other. What it checks is what
-//! a check after the last frame would: the bytes the file holds (read
-//! through the file, as any later read of it is), frame by frame, against
-//! the segment. The seek table, written last, is then checked by opening
-//! the copy and comparing its entries with the frames verified
+//! each frame back from the file once written, decompresses it and
+//! compares it with the segment, so that compressing and checking overlap.
+//! The seek table, written last, is checked by opening the copy
 //! (`compress::check_layout`).
 
 use super::durable::same_frame;
 use super::frame_decoder::FrameDecoder;
 use super::seek_table::FrameEntry;
-use crate::error::{Error, Result};
+use super::source::read_frame;
+use crate::error::Result;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::mpsc::Receiver;
 
@@ -21,10 +17,9 @@ use std::sync::mpsc::Receiver;
 /// writer runs ahead (each is re-read from the file, not held in memory).
 pub(super) const FRAMES_AHEAD: usize = 8;
 
-/// Verifies each frame `written` announces (in file order, once its bytes
-/// are in the file `tmp`, read through `copy`) against the segment's bytes
-/// `plain` (the segment at `plain_path`) until the sender is dropped;
-/// returns the frames verified.
+/// Verifies each frame `written` announces (once in the file `tmp`, read
+/// through `copy`) against the bytes `plain` of the segment at
+/// `plain_path`, until the sender is dropped; returns the frames verified.
 pub(super) fn verify_frames(
     copy: &File,
     tmp: &Path,
@@ -36,9 +31,7 @@ pub(super) fn verify_frames(
     let (mut compressed, mut ours) = (Vec::new(), Vec::new());
     let mut verified = Vec::new();
     for entry in written {
-        compressed.resize(entry.compressed_size as usize, 0);
-        copy.read_exact_at(&mut compressed, entry.compressed_offset)
-            .map_err(|e| Error::io_at(tmp, entry.compressed_offset, "read compressed frame", e))?;
+        read_frame(copy, tmp, &entry, &mut compressed)?;
         decoder.decode(tmp, verified.len(), &entry, &compressed, &mut ours)?;
         #[cfg(test)]
         failing::spoil_if_asked(tmp, entry.offset, &mut ours);

@@ -1,17 +1,14 @@
 //! The layout of a zstd frame's header and blocks (RFC 8878, 3.1.1), read
-//! without decompressing: where a frame's blocks end (`frame_walk` finds
-//! frames by them), and where the next block ends, so that a stream that
-//! offers zstd a frame's compressed bytes one block at a time gets each
-//! block decoded straight from them, and decodes no block past the one that
-//! holds the bytes it wants. Those ends are hints of how much input to
-//! offer, never trusted: zstd checks the frame itself, and a hint that is
-//! wrong (a damaged frame) only makes zstd wait for more input or fail.
+//! without decompressing: where a frame's blocks end (`frame_walk`), and
+//! where the next block ends, so that a stream offers zstd one block at a
+//! time and decodes none past the one it wants. Those ends are hints,
+//! never trusted: zstd checks the frame, and a wrong hint (a damaged
+//! frame) only makes it wait for more input or fail.
 
-/// The end of the next block of the frame `src` (its compressed bytes,
-/// one frame) after `at`, which is 0 (then the frame's header comes
-/// first) or the end of a block. The last block's end is `src.len()`
-/// (the frame's checksum follows it), as is any end past `src`, or of a
-/// block this cannot read.
+/// The end of the next block of the frame `src` after `at` (0, the
+/// frame's header first, or a block's end). The last block's end is
+/// `src.len()` (the checksum follows it), as is any end past `src`, or of
+/// a block this cannot read.
 pub fn next_block_end(src: &[u8], at: usize) -> usize {
     let block = match at {
         0 => src.get(4).map(|&d| frame_header_len(d)),

@@ -6,9 +6,8 @@
 use super::{crc32, FRAME_HEADER_LEN};
 
 /// Lists in `offsets` the frames of `records` from `from` whose length fits
-/// and whose CRC holds, in order, up to the first that does not, as many as
-/// `offsets` holds, or the frame that reaches `max_bytes` past `from`;
-/// returns how many.
+/// and whose CRC holds, up to the first that does not, as many as `offsets`
+/// holds, or the frame that reaches `max_bytes` past `from`; how many.
 pub fn check_frames(records: &[u8], from: usize, offsets: &mut [usize], max_bytes: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     if super::small_crc::has_clmul() {

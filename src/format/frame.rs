@@ -115,10 +115,8 @@ pub fn max_frame_len(type_name: &str, meta: &[(&str, &str)], payload_len: u64) -
         .saturating_add(payload_len)
 }
 
-/// An upper bound of `max_frame_len` (and so of any encoding of the
-/// record) that needs no varint arithmetic: a few instructions for a record
-/// without metadata, so that size checks settle the common case, a record
-/// far below the limit, before computing the exact length.
+/// An upper bound of `max_frame_len` that needs no varint arithmetic, so
+/// that size checks settle the common case (far below the limit) first.
 #[inline]
 pub fn frame_len_bound(type_name: &str, meta: &[(&str, &str)], payload_len: u64) -> u64 {
     // Header, fixed fields, a 5-byte type id, a 10-byte name length.
@@ -154,15 +152,10 @@ pub fn encode_record(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) 
 }
 
 /// Appends a frame like [`encode_record`] but leaves its CRC field zero,
-/// for [`seal_frames`] to fill in later; returns its total length.
-///
-/// Why: the CRC of a small record read back right after it was copied into
-/// the buffer stalls on store-to-load forwarding (the wide loads of the CRC
-/// overlap the narrower stores of the copy), which made a small record's
-/// CRC several times as slow as over the same bytes at rest
-/// (docs/PERFORMANCE.md). The writer seals its buffered frames just before
-/// they go to the OS, when the stores have long completed (on its
-/// write-behind thread, if it has one).
+/// for [`seal_frames`] to fill in later; returns its total length. A small
+/// record's CRC read back right after its copy stalls on store-to-load
+/// forwarding (docs/PERFORMANCE.md): the writer seals its frames just
+/// before they go to the OS.
 #[inline(always)]
 pub fn encode_unsealed(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) -> usize {
     let start = out.len();
@@ -215,8 +208,7 @@ pub fn seal_frames(buf: &mut [u8]) {
 }
 
 /// Length of the longest prefix of `buf` made of whole frames, by their
-/// length fields alone (kinds and CRCs are not looked at): where a write
-/// that stopped part way can be cut without cutting a frame.
+/// length fields alone: where a write that stopped part way can be cut.
 pub fn whole_frames_len(buf: &[u8]) -> usize {
     let mut pos = 0;
     while let Some(len) = buf.get(pos..pos + 4) {
@@ -419,18 +411,16 @@ impl<'a> Iterator for MetaIter<'a> {
     }
 }
 
-/// Searches forward from `from` for the next position that holds a valid
-/// record frame (length, CRC and record structure all good, and a sequence
-/// number above `after_seq` when one is known). Used to tell a torn tail
-/// (nothing valid follows) from corruption in the middle.
+/// Searches forward from `from` for the next valid record frame (length,
+/// CRC and structure good, its number above `after_seq` if known): tells
+/// a torn tail (nothing valid follows) from corruption in the middle.
 pub fn find_next_record(buf: &[u8], from: usize, after_seq: Option<u64>) -> Option<usize> {
     find(buf, from, |_, seq| after_seq.is_none_or(|s| seq > s))
 }
 
-/// The highest sequence number that a valid record frame anywhere in `buf`
-/// carries (at any position, one carried in another frame's payload too):
-/// every number a salvage of these bytes could find is at most this.
-/// `None` if `buf` holds no valid record frame.
+/// The highest sequence number a valid record frame anywhere in `buf`
+/// carries (in another frame's payload too): at least any number a
+/// salvage of these bytes could find. `None` if there is none.
 pub fn highest_record_seq(buf: &[u8]) -> Option<u64> {
     let mut highest: Option<u64> = None;
     let mut from = 0;
@@ -446,13 +436,9 @@ pub fn highest_record_seq(buf: &[u8]) -> Option<u64> {
 
 /// Where the bytes of `buf` end once the zeros that end it are left out
 /// (the space a durable writer prepared), but never inside a valid record
-/// frame: a record's own last bytes may be zeros, and a frame cut short
-/// there would no longer be valid (nor carry its number).
-///
-/// Hostile bytes could make every position a candidate frame reaching into
-/// the zeros, each checked by a CRC over its length: past a budget of CRC
-/// bytes (`ZERO_TAIL_CRC_BUDGET` times the bytes), all of `buf` is kept,
-/// which only backs up more zeros.
+/// frame (a record's own last bytes may be zeros). Past a budget of CRC
+/// bytes (`ZERO_TAIL_CRC_BUDGET` times the bytes: hostile bytes could make
+/// every position a candidate), all of `buf` is kept.
 pub fn end_without_zero_tail(buf: &[u8]) -> usize {
     let nonzero = buf.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
     let frame_end = |p: usize| {
@@ -484,13 +470,11 @@ pub fn end_without_zero_tail(buf: &[u8]) -> usize {
 const ZERO_TAIL_CRC_BUDGET: usize = 4;
 
 /// Like `find_next_record` for a scan that expected sequence number
-/// `expected` at `from`: a record found at `p` must carry a sequence number
-/// from `expected` to `expected + (p - from) / 26 + 1`, since every record
-/// lost in between took at least 26 bytes. Besides being the truth, the
-/// bound keeps a search through hostile bytes (say, megabytes of one
-/// repeated byte, each position claiming a huge frame) from checksumming
-/// at every position: implausible sequence numbers are rejected before the
-/// CRC is computed.
+/// `expected` at `from`: a record found at `p` must carry a number from
+/// `expected` to `expected + (p - from) / 26 + 1`, as every record lost in
+/// between took at least 26 bytes. The bound also keeps a search through
+/// hostile bytes from checksumming at every position: implausible numbers
+/// are rejected before the CRC.
 pub fn find_next_record_after(buf: &[u8], from: usize, expected: u64) -> Option<usize> {
     find(buf, from, |p, seq| in_window(from, p, expected, seq))
 }
@@ -505,13 +489,10 @@ fn in_window(from: usize, p: usize, expected: u64, seq: u64) -> bool {
 
 /// Where valid records resume after the bad frame at `pos` of a scan that
 /// expected sequence number `expected` there; `None` if nothing valid
-/// follows (a torn tail). `find_next_record_after` from `pos + 1`, with
-/// one exception: a frame that the end of `buf` cuts off (a torn write)
-/// may carry whole frames in its payload (a relay that stores the records
-/// it read, verbatim). A record inside such a frame's declared extent
-/// counts only if valid records follow it, in sequence, to the end of
-/// `buf`, as they do after a damaged length field; a frame carried in a
-/// payload is followed by the rest of that payload.
+/// follows (a torn tail). `find_next_record_after` from `pos + 1`, but a
+/// frame cut off by the end of `buf` may carry whole frames in its payload
+/// (a relay storing records verbatim): a record inside its extent counts
+/// only if valid records follow it, in sequence, to the end of `buf`.
 pub fn find_resume(buf: &[u8], pos: usize, expected: u64) -> Option<usize> {
     let declared_end = buf.get(pos..pos + 4).map(|len| {
         pos + FRAME_HEADER_LEN + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize
@@ -548,13 +529,11 @@ pub fn find_resume(buf: &[u8], pos: usize, expected: u64) -> Option<usize> {
 }
 
 /// `find_resume(full, 0, expected)` from the first bytes of `full` only
-/// (`prefix`, shorter than its `full_len` bytes): `Some(q)` when they show
-/// that it returns `Some(q)`, `None` when more bytes are needed (a prefix
-/// never shows that nothing follows). They show it when the bad frame's
-/// length ends within `full` (not torn: the answer is the first valid
-/// record after it) and a valid record lies in `prefix` with no position
-/// before it that could hold a record reaching past `prefix`. Lets a
-/// search that copies the bytes it searches copy a little first.
+/// (`prefix`, of its `full_len`): `Some(q)` when they show it returns
+/// `Some(q)`, `None` when more bytes are needed. They show it when the bad
+/// frame's length ends within `full` (not torn) and a valid record lies in
+/// `prefix` with no position before it that could hold a record reaching
+/// past `prefix`. Lets a search that copies its bytes copy a little first.
 pub fn find_resume_in_prefix(prefix: &[u8], full_len: usize, expected: u64) -> Option<usize> {
     let declared_end = FRAME_HEADER_LEN
         + u32::from_le_bytes(prefix.get(0..4)?.try_into().expect("4 bytes")) as usize;

@@ -89,12 +89,8 @@ impl SegmentHeader {
         let stored = u32::from_le_bytes(buf[len - 4..len].try_into().expect("4 bytes"));
         let actual = crc32fast::hash(&buf[..len - 4]);
         if stored != actual {
-            return Err(Error::at(
-                ErrorKind::CorruptHeader,
-                path,
-                (len - 4) as u64,
-                format!("header CRC mismatch (stored {stored:08x}, computed {actual:08x})"),
-            ));
+            let what = format!("header CRC mismatch (stored {stored:08x}, computed {actual:08x})");
+            return Err(corrupt(path, (len - 4) as u64, what));
         }
         let mut header = decode_fields(&buf[16..len - 4], path)?;
         (header.major, header.minor) = (major, minor);
@@ -157,8 +153,7 @@ fn decode_prefix(buf: &[u8], path: &Path) -> Result<(u16, u16, usize)> {
     }
     let header_len = c.u32().ok_or_else(|| truncated(buf, path))?;
     if header_len < (FIXED_LEN + 12) as u32 || header_len > MAX_HEADER_LEN {
-        return Err(Error::at(
-            ErrorKind::CorruptHeader,
+        return Err(corrupt(
             path,
             12,
             format!("implausible header length {header_len}"),
@@ -169,21 +164,16 @@ fn decode_prefix(buf: &[u8], path: &Path) -> Result<(u16, u16, usize)> {
         return Ok((major, minor, len));
     }
     // A file cut inside its header holds no records; if a valid record
-    // frame follows, the length field itself is damaged. The first record
-    // would carry the header's first sequence number (at offset 32, if the
-    // file holds it).
+    // frame follows (carrying the header's first sequence number, at
+    // offset 32), the length field itself is damaged.
     let first = buf
         .get(32..40)
         .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
     let follows =
         first.is_some_and(|f| super::frame::find_next_record_after(buf, FIXED_LEN, f).is_some());
     if follows {
-        return Err(Error::at(
-            ErrorKind::CorruptHeader,
-            path,
-            12,
-            format!("header length {header_len} exceeds the file, yet records follow"),
-        ));
+        let what = format!("header length {header_len} exceeds the file, yet records follow");
+        return Err(corrupt(path, 12, what));
     }
     Err(truncated(buf, path))
 }
@@ -192,14 +182,7 @@ fn decode_prefix(buf: &[u8], path: &Path) -> Result<(u16, u16, usize)> {
 /// the CRC, which was checked); `major` and `minor` are left 0 for the
 /// caller.
 fn decode_fields(body: &[u8], path: &Path) -> Result<SegmentHeader> {
-    let malformed = |what: &str| {
-        Error::at(
-            ErrorKind::CorruptHeader,
-            path,
-            0,
-            format!("malformed header: {what}"),
-        )
-    };
+    let malformed = |what: &str| corrupt(path, 0, format!("malformed header: {what}"));
     let mut c = Cursor::new(body);
     let created_ns = c.i64().ok_or_else(|| malformed("created"))?;
     let segment_no = c.u64().ok_or_else(|| malformed("segment number"))?;
@@ -226,6 +209,11 @@ fn decode_fields(body: &[u8], path: &Path) -> Result<SegmentHeader> {
         writer,
         params,
     })
+}
+
+/// A `CorruptHeader` error at `offset` of the file at `path`.
+fn corrupt(path: &Path, offset: u64, what: String) -> Error {
+    Error::at(ErrorKind::CorruptHeader, path, offset, what)
 }
 
 fn not_binlog(path: &Path) -> Error {

@@ -62,13 +62,11 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     }
 }
 
-/// `crc32` of a frame body the writer seals: bodies from 256 bytes (a
-/// 600-byte record's) folded 64 bytes per instruction where the CPU has
-/// 512-bit carry-less multiplication (`wide_crc`), where `crc32fast` folds
-/// 16 (it widens only from 2 KiB). The writer's CRCs are on its busiest
-/// thread (see `writer::write_behind`). Readers keep `crc32`: their full
-/// scans wait on memory, and with this fold they were slower
-/// (docs/PERFORMANCE.md, "Measured and not kept").
+/// `crc32` of a frame body the writer seals: bodies from 256 bytes folded
+/// 64 bytes per instruction where the CPU has 512-bit carry-less
+/// multiplication (`wide_crc`; `crc32fast` folds 16). The writer's CRCs
+/// are on its busiest thread; readers keep `crc32`, as their scans wait on
+/// memory and were slower with it (docs/PERFORMANCE.md).
 #[inline(always)]
 pub fn crc32_sealing(bytes: &[u8]) -> u32 {
     if let Some(crc) = small_crc::crc32(bytes) {

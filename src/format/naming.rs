@@ -3,13 +3,11 @@
 //! segment number comes first, so names sort in write order whatever the
 //! clock or the rolling period did; the UTC time after it is for people.
 //!
-//! Public: these are the names of a log's files that docs/FORMAT.md
-//! section 14a specifies (segments, `<log>.manifest`, `<log>.lock`), and
-//! the UTC stamp and calendar they are written with, for tools that find,
-//! check or make a log's files beside the library (the `binlog` tool does),
-//! as `binlog::log::naming`. Here, in the format, because the reader (a
-//! segment's compressed copy) and the segment writer (whether a file is a
-//! log's segment) need them as much as the log.
+//! Public (as `binlog::log::naming`): the names docs/FORMAT.md section 14a
+//! specifies (segments, `<log>.manifest`, `<log>.lock`) and the UTC stamp
+//! they are written with, for tools that find, check or make a log's files
+//! beside the library. In the format, as the reader and the segment writer
+//! need them as much as the log.
 
 use std::path::Path;
 
@@ -98,9 +96,9 @@ const SALVAGED: &str = ".salvaged-";
 
 /// The name of the file `binlog repair --salvage` copies the records at
 /// `offset` of segment file `segment_file_name` into:
-/// `<segment stem>.salvaged-<offset>.binlog` (`stem`: of a compressed
-/// segment, its plain segment's), and for the `copy`-th other
-/// file of that offset (`copy` > 0) `<stem>.salvaged-<offset>.<copy>.binlog`.
+/// `<stem>.salvaged-<offset>.binlog` (`stem`: of a compressed segment, its
+/// plain segment's), or for its `copy`-th other file (`copy` > 0)
+/// `<stem>.salvaged-<offset>.<copy>.binlog`.
 pub fn salvaged_name(segment_file_name: &str, offset: u64, copy: u64) -> String {
     let stem = stem(segment_file_name);
     match copy {
@@ -110,10 +108,8 @@ pub fn salvaged_name(segment_file_name: &str, offset: u64, copy: u64) -> String 
 }
 
 /// For a `.binlog` path that does not exist (any more): its compressed
-/// copy `<path>.zst`, if that exists. A log compresses sealed segments in
-/// the background, so the path a `SEALED` event or `poll_sealed` handed
-/// out may since lead to the `.zst` only; openers of a segment path look
-/// there when the path is missing.
+/// copy `<path>.zst`, if that exists (a log compresses sealed segments in
+/// the background, so a path it handed out may lead to the `.zst` only).
 pub fn compressed_copy_of(path: &Path) -> Option<std::path::PathBuf> {
     let name = path.file_name()?.to_str()?;
     if !name.ends_with(SUFFIX) {
@@ -200,9 +196,8 @@ pub fn manifest_path(dir: &Path, log: &str) -> std::path::PathBuf {
     dir.join(format!("{log}.manifest"))
 }
 
-/// The lock file of log `log` in `dir`: its writer holds an exclusive flock
-/// on it while open, so that a second writer is refused even while the
-/// first is between segments (in a roll, no segment is locked).
+/// The lock file of log `log` in `dir`: its writer holds an exclusive
+/// flock on it while open, refusing a second writer even between segments.
 pub fn lock_path(dir: &Path, log: &str) -> std::path::PathBuf {
     dir.join(format!("{log}.lock"))
 }
@@ -249,15 +244,11 @@ pub fn segment_object_name(segment_no: u64, first_seq: u64, compressed: bool) ->
 }
 
 /// The part after `<prefix>/<log>/` of the key of a file salvaged from
-/// segment `segment_no` (`salvaged_name`: the records at `offset` of the
-/// segment, its `copy`-th file of that offset), whose first record is
-/// `first_seq`: `<segment no>-<first seq>.salvaged-<offset>.<copy>.binlog`,
-/// each number 20 digits. It sorts (by byte) after its segment's object,
-/// whose first sequence number is at most `first_seq` (and, equal,
-/// `.binlog` sorts before `.salvaged-`), and before the next segment's;
-/// a reader that knows only segment keys (`<20 digits>-<20
-/// digits>.binlog[.zst]`) finds no segment in it. Salvaged files are
-/// never compressed.
+/// segment `segment_no` (`salvaged_name`'s `offset` and `copy`), whose
+/// first record is `first_seq`: `<segment no>-<first
+/// seq>.salvaged-<offset>.<copy>.binlog`, each number 20 digits. It sorts
+/// after its segment's object and before the next segment's, and is no
+/// segment key to a reader that knows only those. Never compressed.
 pub fn salvaged_object_name(segment_no: u64, first_seq: u64, offset: u64, copy: u64) -> String {
     format!(
         "{segment_no:0OBJECT_DIGITS$}-{first_seq:0OBJECT_DIGITS$}{SALVAGED}\
@@ -291,15 +282,13 @@ impl SegmentKey {
 
 /// What the part of a key after `<prefix>/<log>/` says, if it names a
 /// segment: exactly `<20 digits>-<20 digits>.binlog` or `.binlog.zst`.
-/// A salvaged file's key (`salvaged_object_name`) is not a segment's:
-/// see `parse_object_key`.
 pub fn parse_segment_key(name: &str) -> Option<SegmentKey> {
     parse_object_key(name).filter(|k| k.salvaged.is_none())
 }
 
 /// What the part of a key after `<prefix>/<log>/` says, if it names a
-/// segment (`parse_segment_key`) or a file salvaged from one: exactly
-/// `<20 digits>-<20 digits>.salvaged-<20 digits>.<20 digits>.binlog`.
+/// segment (`parse_segment_key`) or a file salvaged from one (exactly
+/// `<20 digits>-<20 digits>.salvaged-<20 digits>.<20 digits>.binlog`).
 pub fn parse_object_key(name: &str) -> Option<SegmentKey> {
     let (stem, compressed) = match name.strip_suffix(COMPRESSED_SUFFIX) {
         Some(stem) => (stem, true),

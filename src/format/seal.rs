@@ -205,8 +205,7 @@ impl Trailer {
         Trailer::decode_last(file.get(len.checked_sub(TRAILER_LEN)?..)?, len, data_start)
     }
 
-    /// `decode` given only the trailer's bytes `t` (the last `TRAILER_LEN`
-    /// of a file `len` bytes long).
+    /// `decode` of the trailer's bytes `t` of a file `len` bytes long.
     pub fn decode_last(t: &[u8], len: usize, data_start: usize) -> Option<Trailer> {
         if t.len() != TRAILER_LEN || len < TRAILER_LEN || t[24..32] != TRAILER_MAGIC {
             return None;
@@ -241,8 +240,8 @@ pub fn read_seal(file: &[u8], data_start: usize) -> Option<SealDirectory> {
 }
 
 /// `read_seal` of a segment `len` bytes long whose bytes `at..at + n`
-/// `read(at, n)` returns (`None` if they are not all there): only the
-/// trailer, the SEAL_BEGIN frame and the directory frame are read.
+/// `read(at, n)` returns (`None` if not all there), reading only the
+/// trailer, the SEAL_BEGIN frame and the directory frame.
 pub fn read_seal_from<'a>(
     len: usize,
     data_start: usize,
@@ -251,9 +250,8 @@ pub fn read_seal_from<'a>(
     read_directory_from(len, data_start, &mut read).filter(|d| seal_begin_agrees(d, &mut read))
 }
 
-/// Whether the `SEAL_BEGIN` frame at the directory `d`'s `records_end`
-/// (read through `read`, as `read_seal_from` reads) is intact and counts
-/// the records `d` counts.
+/// Whether the `SEAL_BEGIN` frame at `d.records_end` (read through `read`,
+/// as `read_seal_from` reads) is intact and counts the records `d` counts.
 pub fn seal_begin_agrees<'a>(
     d: &SealDirectory,
     mut read: impl FnMut(usize, usize) -> Option<Cow<'a, [u8]>>,
@@ -265,10 +263,9 @@ pub fn seal_begin_agrees<'a>(
 }
 
 /// The directory of a segment `len` bytes long (see `read_seal_from`) if
-/// its trailer and its directory frame are intact and agree on where the
+/// its trailer and directory frame are intact and agree on where the
 /// records end; the `SEAL_BEGIN` frame is not read. Such a seal bounds the
-/// records (docs/FORMAT.md section 9: the segment is sealed, and has no
-/// torn tail) even when the rest of the seal fails its checks.
+/// records (docs/FORMAT.md section 9) even if the rest fails its checks.
 pub fn read_directory_from<'a>(
     len: usize,
     data_start: usize,
@@ -290,8 +287,7 @@ pub fn read_directory_from<'a>(
 }
 
 /// The record count of the `SEAL_BEGIN` frame at the start of `bytes`, if
-/// one is there as a writer writes it: exactly `SEAL_BEGIN_LEN` bytes, its
-/// CRC right, its first body byte exactly the kind (no flag bit set).
+/// one is there as a writer writes it (see `seal_begin_body_count`).
 pub fn seal_begin_count(bytes: &[u8]) -> Option<u64> {
     match frame::frame_at(bytes, 0, true) {
         FrameAt::Frame { body, total, .. } => seal_begin_body_count(body, total),
