@@ -1,7 +1,9 @@
 //! `binlog_merged_reader`: the C face of `crate::MergedReader`, many logs
 //! read as one stream by time, each record with its log's name.
 
-use super::boundary::{c_bytes, c_path, c_str, call, free, handle_mut, need_out, put};
+use super::boundary::{
+    c_bytes, c_path, c_str_or_null, call, done_new, free, handle_mut, need_out, put, update,
+};
 use super::reader::view_record;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_meta, binlog_record};
@@ -41,18 +43,10 @@ pub extern "C" fn binlog_merged_reader_open(
     out: *mut *mut binlog_merged_reader,
 ) -> binlog_result {
     call(|| {
-        let d = match dir.is_null() {
-            true => None,
-            false => Some(unsafe { c_path(dir, "dir") }?),
-        };
-        let url = match remote.is_null() {
-            true => None,
-            false => Some(unsafe { c_str(remote, "remote") }?),
-        };
-        let p = match pattern.is_null() {
-            true => "*",
-            false => unsafe { c_str(pattern, "pattern") }?,
-        };
+        let d = (!dir.is_null()).then(|| unsafe { c_path(dir, "dir") });
+        let d = d.transpose()?;
+        let url = unsafe { c_str_or_null(remote, "remote") }?;
+        let p = unsafe { c_str_or_null(pattern, "pattern") }?.unwrap_or("*");
         need_out(out)?;
         let inner = match (d, url) {
             (_, Some(url)) => open_remote(d, url, p)?,
@@ -61,13 +55,17 @@ pub extern "C" fn binlog_merged_reader_open(
                 return Err(crate::Error::invalid("dir and remote are both NULL").into())
             }
         };
-        let h = Box::new(binlog_merged_reader {
-            inner,
-            meta: Vec::new(),
-            damages: Vec::new(),
-        });
-        unsafe { put(out, Box::into_raw(h)) };
-        Ok(BINLOG_OK)
+        let (meta, damages) = (Vec::new(), Vec::new());
+        unsafe {
+            done_new(
+                out,
+                binlog_merged_reader {
+                    inner,
+                    meta,
+                    damages,
+                },
+            )
+        }
     })
 }
 
@@ -97,13 +95,9 @@ pub extern "C" fn binlog_merged_reader_time_window(
     from_ns: i64,
     to_ns: i64,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "merged reader") }?;
-        let from = (from_ns != i64::MIN).then_some(from_ns);
-        let to = (to_ns != i64::MAX).then_some(to_ns);
-        h.inner.time_window(from, to)?;
-        Ok(BINLOG_OK)
-    })
+    let from = (from_ns != i64::MIN).then_some(from_ns);
+    let to = (to_ns != i64::MAX).then_some(to_ns);
+    update(r, "merged reader", |h| Ok(h.inner.time_window(from, to)?))
 }
 
 /// Fills `*out` with the next record in merged order and `*log`,
@@ -186,10 +180,9 @@ pub extern "C" fn binlog_merged_reader_skip_damaged(
     r: *mut binlog_merged_reader,
     skip: bool,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "merged reader") }?;
+    update(r, "merged reader", |h| {
         h.inner.skip_damaged(skip);
-        Ok(BINLOG_OK)
+        Ok(())
     })
 }
 

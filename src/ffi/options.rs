@@ -1,11 +1,12 @@
 //! `binlog_options`: an opaque options handle with setters, so options can
 //! grow without breaking the ABI.
 
-use super::boundary::{call, free, handle_mut, put, utf8, CallResult};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::boundary::{call, done_new, free, need_out, null, update, utf8, CallResult};
+use super::result::binlog_result;
+use super::segment_events::c_callback;
 use crate::error::Error;
 use crate::log::{Compression, LogOptions, Period, Retention};
-use crate::options::{Durability, Options};
+use crate::options::Durability;
 use std::time::Duration;
 
 /// Options for `binlog_writer_open`. Not thread-safe: configure it from one
@@ -39,12 +40,9 @@ pub enum binlog_durability {
 #[no_mangle]
 pub extern "C" fn binlog_options_new(out: *mut *mut binlog_options) -> binlog_result {
     call(|| {
-        super::boundary::need_out(out)?;
-        let o = Box::new(binlog_options {
-            log: LogOptions::default(),
-        });
-        unsafe { put(out, Box::into_raw(o)) };
-        Ok(BINLOG_OK)
+        need_out(out)?;
+        let log = LogOptions::default();
+        unsafe { done_new(out, binlog_options { log }) }
     })
 }
 
@@ -52,17 +50,6 @@ pub extern "C" fn binlog_options_new(out: *mut *mut binlog_options) -> binlog_re
 #[no_mangle]
 pub extern "C" fn binlog_options_free(opts: *mut binlog_options) {
     unsafe { free(opts) }
-}
-
-/// Applies `f` to the segment options behind `opts`; nothing changes if
-/// the result is invalid.
-fn set(opts: *mut binlog_options, f: impl FnOnce(&mut Options) -> CallResult<()>) -> binlog_result {
-    set_log(opts, |l| f(&mut l.segment))
-}
-
-/// `set` for a change that cannot fail before `validate`.
-fn assign(opts: *mut binlog_options, f: impl FnOnce(&mut Options)) -> binlog_result {
-    assign_log(opts, |l| f(&mut l.segment))
 }
 
 /// `set_log` for a change that cannot fail before `validate`.
@@ -76,19 +63,18 @@ pub(super) fn assign_log(
     })
 }
 
-/// Applies `f` to the log options behind `opts`; nothing changes if the
-/// result is invalid.
+/// Applies `f` to the options behind `opts` (a segment's in `segment`);
+/// nothing changes if the result is invalid.
 pub(super) fn set_log(
     opts: *mut binlog_options,
     f: impl FnOnce(&mut LogOptions) -> CallResult<()>,
 ) -> binlog_result {
-    call(|| {
-        let o = unsafe { handle_mut(opts, "options") }?;
+    update(opts, "options", |o| {
         let mut next = o.log.clone();
         f(&mut next)?;
         next.validate()?;
         o.log = next;
-        Ok(BINLOG_OK)
+        Ok(())
     })
 }
 
@@ -99,8 +85,8 @@ pub extern "C" fn binlog_options_set_log_name(
     name: *const u8,
     name_len: usize,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.log_name = unsafe { utf8(name, name_len, "log name") }?.to_owned();
+    set_log(opts, |l| {
+        l.segment.log_name = unsafe { utf8(name, name_len, "log name") }?.to_owned();
         Ok(())
     })
 }
@@ -112,8 +98,8 @@ pub extern "C" fn binlog_options_set_content_type(
     ct: *const u8,
     ct_len: usize,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.content_type = unsafe { utf8(ct, ct_len, "content type") }?.to_owned();
+    set_log(opts, |l| {
+        l.segment.content_type = unsafe { utf8(ct, ct_len, "content type") }?.to_owned();
         Ok(())
     })
 }
@@ -127,10 +113,10 @@ pub extern "C" fn binlog_options_add_param(
     value: *const u8,
     value_len: usize,
 ) -> binlog_result {
-    set(opts, |o| {
+    set_log(opts, |l| {
         let k = unsafe { utf8(key, key_len, "parameter key") }?;
         let v = unsafe { utf8(value, value_len, "parameter value") }?;
-        o.params.push((k.to_owned(), v.to_owned()));
+        l.segment.params.push((k.to_owned(), v.to_owned()));
         Ok(())
     })
 }
@@ -144,7 +130,7 @@ pub extern "C" fn binlog_options_set_max_record_size(
     opts: *mut binlog_options,
     bytes: u64,
 ) -> binlog_result {
-    assign(opts, |o| o.max_record_size = bytes)
+    assign_log(opts, |l| l.segment.max_record_size = bytes)
 }
 
 /// Bytes buffered before records are handed to the OS (0 = hand every write
@@ -158,7 +144,7 @@ pub extern "C" fn binlog_options_set_buffer_size(
     opts: *mut binlog_options,
     bytes: usize,
 ) -> binlog_result {
-    assign(opts, |o| o.buffer_size = bytes)
+    assign_log(opts, |l| l.segment.buffer_size = bytes)
 }
 
 /// Microseconds a record may wait in the writer's buffer, after the write
@@ -174,8 +160,8 @@ pub extern "C" fn binlog_options_set_flush_delay_us(
     opts: *mut binlog_options,
     us: u64,
 ) -> binlog_result {
-    assign(opts, |o| {
-        o.flush_delay = (us != u64::MAX).then(|| Duration::from_micros(us))
+    assign_log(opts, |l| {
+        l.segment.flush_delay = (us != u64::MAX).then(|| Duration::from_micros(us))
     })
 }
 
@@ -189,9 +175,9 @@ pub extern "C" fn binlog_options_set_durability(
     mode: u32,
     param: u64,
 ) -> binlog_result {
-    set(opts, |o| {
+    set_log(opts, |l| {
         use binlog_durability::*;
-        o.durability = match mode {
+        l.segment.durability = match mode {
             m if m == BINLOG_DURABILITY_NONE as u32 => Durability::None,
             m if m == BINLOG_DURABILITY_EVERY_RECORD as u32 => Durability::EveryRecord,
             m if m == BINLOG_DURABILITY_EVERY_N as u32 => Durability::EveryN(
@@ -217,8 +203,8 @@ pub extern "C" fn binlog_options_set_sync_wait_spin_us(
     opts: *mut binlog_options,
     us: u32,
 ) -> binlog_result {
-    assign(opts, |o| {
-        o.sync_wait_spin = Duration::from_micros(us.into())
+    assign_log(opts, |l| {
+        l.segment.sync_wait_spin = Duration::from_micros(us.into())
     })
 }
 
@@ -228,7 +214,7 @@ pub extern "C" fn binlog_options_set_first_seq(
     opts: *mut binlog_options,
     seq: u64,
 ) -> binlog_result {
-    assign(opts, |o| o.first_seq = seq)
+    assign_log(opts, |l| l.segment.first_seq = seq)
 }
 
 /// Segment number recorded in a new segment's header (default 0). Segments
@@ -238,7 +224,7 @@ pub extern "C" fn binlog_options_set_segment_no(
     opts: *mut binlog_options,
     n: u64,
 ) -> binlog_result {
-    assign(opts, |o| o.segment_no = n)
+    assign_log(opts, |l| l.segment.segment_no = n)
 }
 
 /// Creation time recorded in a new segment's header (default: now).
@@ -248,7 +234,7 @@ pub extern "C" fn binlog_options_set_created_ns(
     opts: *mut binlog_options,
     ns: i64,
 ) -> binlog_result {
-    assign(opts, |o| o.created_ns = Some(ns))
+    assign_log(opts, |l| l.segment.created_ns = Some(ns))
 }
 
 /// Bytes of records between entries of the sparse seq/time index
@@ -258,7 +244,7 @@ pub extern "C" fn binlog_options_set_sparse_interval(
     opts: *mut binlog_options,
     bytes: u32,
 ) -> binlog_result {
-    assign(opts, |o| o.sparse_interval = bytes)
+    assign_log(opts, |l| l.segment.sparse_interval = bytes)
 }
 
 /// Time period after which a log starts a new segment (UTC).
@@ -481,11 +467,8 @@ pub extern "C" fn binlog_options_add_segment_callback(
     user: *mut std::ffi::c_void,
 ) -> binlog_result {
     set_log(opts, |l| {
-        let cb = cb.ok_or_else(|| super::boundary::null("callback"))?;
-        l.callbacks
-            .push(std::sync::Arc::from(super::segment_events::c_callback(
-                cb, user,
-            )));
+        let cb = cb.ok_or_else(|| null("callback"))?;
+        l.callbacks.push(c_callback(cb, user).into());
         Ok(())
     })
 }

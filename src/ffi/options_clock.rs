@@ -2,7 +2,7 @@
 //! by and stamps records with (the core's `LogOptions::clock`), so that
 //! period rolls can be tested without waiting for real minutes.
 
-use super::boundary::CallResult;
+use super::boundary::{CallResult, UserPtr};
 use super::options::{binlog_options, set_log};
 use super::result::binlog_result;
 use crate::log::LogOptions;
@@ -12,12 +12,6 @@ use std::sync::Arc;
 /// A wall clock: nanoseconds since the Unix epoch (UTC). `user` is the
 /// pointer given with it to `binlog_options_set_clock`.
 pub type binlog_clock = Option<extern "C" fn(user: *mut c_void) -> i64>;
-
-/// The C caller's user pointer; the caller promises that the clock may be
-/// called with it from any thread, at once (see `binlog_options_set_clock`).
-struct ClockUser(*mut c_void);
-unsafe impl Send for ClockUser {}
-unsafe impl Sync for ClockUser {}
 
 /// Logs only: read the time from `clock(user)` instead of the system's
 /// wall clock (CLOCK_REALTIME), for period rolls, the records written with
@@ -47,7 +41,7 @@ pub extern "C" fn binlog_options_set_clock(
 }
 
 fn wrap(f: extern "C" fn(*mut c_void) -> i64, user: *mut c_void) -> crate::log::Clock {
-    let user = ClockUser(user);
+    let user = UserPtr(user);
     Arc::new(move || {
         let user = &user;
         f(user.0)

@@ -3,7 +3,8 @@
 //! `crate::HoldBack` for the record a batch read holds back.
 
 use super::boundary::{
-    array, c_bytes, c_path, c_str, call, call_void, handle_mut, put, utf8, CallResult, Failure,
+    array, c_bytes, c_path, c_str, call, checked, done, free, handle_mut, need_out, null, put,
+    update, utf8, CallResult,
 };
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{
@@ -23,6 +24,7 @@ use std::time::Duration;
 /// A reader of one segment. Not thread-safe: use it from one thread at a
 /// time. Record views it returns stay valid until the next call on it;
 /// `binlog_reader_free` invalidates the handle.
+#[derive(Default)]
 pub struct binlog_reader {
     /// The segment's or the log's reader, which holds back a record that
     /// did not fit a batch buffer (see `reader_batch.rs`).
@@ -49,17 +51,11 @@ pub struct binlog_reader {
 }
 
 impl binlog_reader {
-    /// Runs a call's argument checks: their errors name the reader's
-    /// segment (or log directory), as its own errors and a writer's do.
+    /// Runs a call's argument checks, naming the reader's segment (or log
+    /// directory) in their errors.
     #[inline(always)]
     pub(super) fn args<T>(&self, f: impl FnOnce() -> CallResult<T>) -> CallResult<T> {
-        f().map_err(|e| self.named(e))
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn named(&self, e: Failure) -> Failure {
-        e.in_file(&self.path)
+        checked(&self.path, f)
     }
 
     /// The reader, unless it was closed.
@@ -78,14 +74,22 @@ pub(super) fn closed(path: &Path) -> Error {
 pub(super) fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut binlog_reader {
     Box::into_raw(Box::new(binlog_reader {
         inner: Some(HoldBack::new(inner)),
-        meta: Vec::new(),
         path: path.to_path_buf(),
-        params: Vec::new(),
-        header: None,
-        change_fd: None,
-        damages: Vec::new(),
-        pinned: None,
+        ..binlog_reader::default()
     }))
+}
+
+/// The body of a call that acts on the open reader `r`.
+fn with_open(r: *mut binlog_reader, f: impl FnOnce(&mut HoldBack) -> Result<()>) -> binlog_result {
+    update(r, "reader", |h| Ok(f(h.open()?)?))
+}
+
+/// A C array's pointer: NULL when it is empty.
+fn c_array<T>(items: &[T]) -> *const T {
+    match items.is_empty() {
+        true => std::ptr::null(),
+        false => items.as_ptr(),
+    }
 }
 
 /// Fills the C view of `rec`, keeping its metadata array in `meta`.
@@ -105,11 +109,7 @@ pub(super) fn view_record(rec: &Record<'_>, meta: &mut Vec<binlog_meta>) -> binl
         type_len: rec.type_name.len(),
         payload: c_bytes(rec.payload),
         payload_len: rec.payload.len(),
-        meta: if meta.is_empty() {
-            std::ptr::null()
-        } else {
-            meta.as_ptr()
-        },
+        meta: c_array(meta),
         meta_count: meta.len(),
         offset: rec.offset,
     }
@@ -128,15 +128,21 @@ fn c_meta(k: &str, v: &str) -> binlog_meta {
 /// Opens a segment for reading (read permission suffices; no lock is taken).
 #[no_mangle]
 pub extern "C" fn binlog_reader_open(
-    path: *const std::ffi::c_char,
+    path: *const c_char,
     out: *mut *mut binlog_reader,
+) -> binlog_result {
+    open_segment(path, out, |p| Reader::open(p))
+}
+
+fn open_segment(
+    path: *const c_char,
+    out: *mut *mut binlog_reader,
+    open: fn(&Path) -> Result<Reader>,
 ) -> binlog_result {
     call(|| {
         let p = unsafe { c_path(path, "path") }?;
-        super::boundary::need_out(out)?;
-        let r = Reader::open(p)?;
-        unsafe { put(out, boxed(r, p)) };
-        Ok(BINLOG_OK)
+        need_out(out)?;
+        unsafe { done(out, boxed(open(p)?, p)) }
     })
 }
 
@@ -160,7 +166,7 @@ fn next_record(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| super::boundary::need_out(out))?;
+        h.args(|| need_out(out))?;
         let binlog_reader {
             inner, meta, path, ..
         } = h;
@@ -176,8 +182,7 @@ fn next_record(
             Ok(None) => return Ok(BINLOG_END),
             Err(_) => return Err(found.expect_err("an error").into()),
         };
-        unsafe { put(out, view_record(rec, meta)) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, view_record(rec, meta)) }
     })
 }
 
@@ -211,13 +216,7 @@ pub extern "C" fn binlog_reader_open_salvage(
     path: *const c_char,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
-    call(|| {
-        let p = unsafe { c_path(path, "path") }?;
-        super::boundary::need_out(out)?;
-        let r = Reader::open_salvage(p)?;
-        unsafe { put(out, boxed(r, p)) };
-        Ok(BINLOG_OK)
-    })
+    open_segment(path, out, |p| Reader::open_salvage(p))
 }
 
 /// Opens a reader of the rolling log `name` in `dir`: every segment in
@@ -259,15 +258,13 @@ fn open_log_reader(
     arg: *const c_char,
     what: &str,
     out: *mut *mut binlog_reader,
-    open: impl FnOnce(&std::path::Path, &str) -> Result<LogReader>,
+    open: fn(&Path, &str) -> Result<LogReader>,
 ) -> binlog_result {
     call(|| {
         let d = unsafe { c_path(dir, "dir") }?;
         let a = unsafe { c_str(arg, what) }?;
-        super::boundary::need_out(out)?;
-        let l = open(d, a)?;
-        unsafe { put(out, boxed(l, d)) };
-        Ok(BINLOG_OK)
+        need_out(out)?;
+        unsafe { done(out, boxed(open(d, a)?, d)) }
     })
 }
 
@@ -292,7 +289,7 @@ pub extern "C" fn binlog_reader_header(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| super::boundary::need_out(out))?;
+        h.args(|| need_out(out))?;
         let binlog_reader {
             inner,
             path,
@@ -324,15 +321,10 @@ pub extern "C" fn binlog_reader_header(
             content_type_len: hd.content_type.len(),
             writer: c_bytes(hd.writer.as_bytes()),
             writer_len: hd.writer.len(),
-            params: if params.is_empty() {
-                std::ptr::null()
-            } else {
-                params.as_ptr()
-            },
+            params: c_array(params),
             param_count: params.len(),
         };
-        unsafe { put(out, v) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, v) }
     })
 }
 
@@ -342,10 +334,8 @@ pub extern "C" fn binlog_reader_header(
 pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| super::boundary::need_out(out))?;
-        let n = h.open()?.gaps().len() as u64;
-        unsafe { put(out, n) };
-        Ok(BINLOG_OK)
+        h.args(|| need_out(out))?;
+        unsafe { done(out, h.open()?.gaps().len() as u64) }
     })
 }
 
@@ -377,10 +367,10 @@ pub extern "C" fn binlog_reader_gaps(
 /// and their number to `count`.
 pub(super) fn out_array<T>(out: *mut T, cap: usize, count: *mut usize) -> CallResult<()> {
     if count.is_null() {
-        return Err(super::boundary::null("count"));
+        return Err(null("count"));
     }
     if out.is_null() && cap > 0 {
-        return Err(super::boundary::null("out"));
+        return Err(null("out"));
     }
     Ok(())
 }
@@ -434,11 +424,7 @@ pub(super) fn c_gap(g: &crate::Gap) -> binlog_gap {
 /// (`BINLOG_ERR_NOT_FOUND` if none).
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        h.open()?.seek_seq(seq)?;
-        Ok(BINLOG_OK)
-    })
+    with_open(r, |r| r.seek_seq(seq))
 }
 
 /// Positions the reader at the first record, in write order, with a
@@ -449,11 +435,7 @@ pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> bin
 /// (`BINLOG_ERR_NOT_FOUND` if none).
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        h.open()?.seek_time(ts_ns)?;
-        Ok(BINLOG_OK)
-    })
+    with_open(r, |r| r.seek_time(ts_ns))
 }
 
 /// Restricts `binlog_reader_next` to records whose type is one of
@@ -470,8 +452,7 @@ pub extern "C" fn binlog_reader_filter_types(
     types: *const binlog_iovec,
     count: usize,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
+    update(r, "reader", |h| {
         let names = h.args(|| {
             unsafe { array(types, count, "types") }?
                 .iter()
@@ -479,7 +460,7 @@ pub extern "C" fn binlog_reader_filter_types(
                 .collect::<CallResult<Vec<&str>>>()
         })?;
         h.open()?.filter_types(&names);
-        Ok(BINLOG_OK)
+        Ok(())
     })
 }
 
@@ -499,7 +480,7 @@ pub extern "C" fn binlog_reader_tail(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| super::boundary::need_out(out))?;
+        h.args(|| need_out(out))?;
         use binlog_tail_kind::*;
         let (kind, offset, len) = match h.open()?.segment_tail() {
             Tail::Reading => (BINLOG_TAIL_READING, 0, 0),
@@ -508,8 +489,7 @@ pub extern "C" fn binlog_reader_tail(
             Tail::SealDamaged { offset } => (BINLOG_TAIL_SEAL_DAMAGED, offset, 0),
             Tail::Torn { offset, len } => (BINLOG_TAIL_TORN, offset, len),
         };
-        unsafe { put(out, binlog_tail { kind, offset, len }) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, binlog_tail { kind, offset, len }) }
     })
 }
 
@@ -521,12 +501,14 @@ pub extern "C" fn binlog_reader_tail(
 pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
     call(|| {
         if let Some(h) = unsafe { r.as_mut() } {
-            h.inner = None;
-            h.meta = Vec::new();
-            h.params = Vec::new();
-            h.header = None;
-            h.change_fd = None;
-            h.pinned = None;
+            // Kept: the path, for the errors of later calls, and the
+            // damaged regions last copied out.
+            let binlog_reader { path, damages, .. } = std::mem::take(h);
+            *h = binlog_reader {
+                path,
+                damages,
+                ..binlog_reader::default()
+            };
         }
         Ok(BINLOG_OK)
     })
@@ -535,11 +517,7 @@ pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
 /// Frees the handle (closing it if needed); NULL is accepted.
 #[no_mangle]
 pub extern "C" fn binlog_reader_free(r: *mut binlog_reader) {
-    call_void(|| {
-        if !r.is_null() {
-            drop(unsafe { Box::from_raw(r) });
-        }
-    })
+    unsafe { free(r) }
 }
 
 /// With `skip` true, a damaged region in the middle of a segment (bytes that
@@ -549,11 +527,9 @@ pub extern "C" fn binlog_reader_free(r: *mut binlog_reader) {
 /// `BINLOG_ERR_CORRUPT` naming the file and offset.
 #[no_mangle]
 pub extern "C" fn binlog_reader_skip_damaged(r: *mut binlog_reader, skip: bool) -> binlog_result {
-    call(|| {
-        unsafe { handle_mut(r, "reader") }?
-            .open()?
-            .skip_damaged(skip);
-        Ok(BINLOG_OK)
+    with_open(r, |r| {
+        r.skip_damaged(skip);
+        Ok(())
     })
 }
 
@@ -572,10 +548,8 @@ pub extern "C" fn binlog_reader_decode_threads(
     r: *mut binlog_reader,
     threads: u32,
 ) -> binlog_result {
-    call(|| {
-        unsafe { handle_mut(r, "reader") }?
-            .open()?
-            .decode_threads(threads as usize);
-        Ok(BINLOG_OK)
+    with_open(r, |r| {
+        r.decode_threads(threads as usize);
+        Ok(())
     })
 }

@@ -210,43 +210,37 @@ pub extern "C" fn binlog_reader_next_batch(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        let buf = unsafe {
-            batch_args::<binlog_batch_record>(
-                h,
-                buf,
-                buf_len,
-                records.is_null(),
-                cap,
-                count.is_null(),
-            )
-        }?;
-        // SAFETY: the caller gave `cap` writable slots at `records`.
-        let out = unsafe { std::slice::from_raw_parts_mut(records, cap) };
-        let wait = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+        let (buf, out, wait) =
+            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, count.is_null()) }?;
         let n = fill(h, buf, out, wait)?;
         unsafe { put(count, n) };
         Ok(if n == 0 { BINLOG_END } else { BINLOG_OK })
     })
 }
 
-/// Checks a batch call's arguments (`records_null`, `count_null`: whether
-/// those outputs are NULL) and returns its buffer, of at most 4 GiB.
+/// Checks a batch call's arguments (`count_null`: whether `count`, or
+/// another output the call requires, is NULL) and returns its buffer (of
+/// at most 4 GiB), its `cap` record slots and how long the first record
+/// may be waited for.
 ///
 /// # Safety
-/// `buf` is NULL or `buf_len` writable bytes that outlive the result.
+/// `buf` is NULL or `buf_len` writable bytes, `records` NULL or `cap`
+/// writable slots, that outlive the result.
+#[allow(clippy::type_complexity)]
 pub(super) unsafe fn batch_args<'b, R>(
     h: &binlog_reader,
     buf: *mut u8,
     buf_len: usize,
-    records_null: bool,
+    records: *mut R,
     cap: usize,
+    timeout_ms: u64,
     count_null: bool,
-) -> CallResult<&'b mut [u8]> {
+) -> CallResult<(&'b mut [u8], &'b mut [R], Option<Duration>)> {
     h.args(|| {
         if count_null {
             return Err(null("count"));
         }
-        if records_null {
+        if records.is_null() {
             return Err(null("records"));
         }
         if cap == 0 {
@@ -265,12 +259,15 @@ pub(super) unsafe fn batch_args<'b, R>(
         }
         Ok(())
     })?;
-    Ok(if buf.is_null() {
-        &mut []
-    } else {
+    let buf = match buf.is_null() {
+        true => &mut [],
         // SAFETY: the caller gave `buf_len` writable bytes at `buf`.
-        unsafe { std::slice::from_raw_parts_mut(buf, buf_len.min(u32::MAX as usize)) }
-    })
+        false => unsafe { std::slice::from_raw_parts_mut(buf, buf_len.min(u32::MAX as usize)) },
+    };
+    // SAFETY: the caller gave `cap` writable slots at `records`.
+    let out = unsafe { std::slice::from_raw_parts_mut(records, cap) };
+    let wait = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+    Ok((buf, out, wait))
 }
 
 /// Copies records from `h`'s reader into `buf`, described in `out`; a
@@ -338,9 +335,13 @@ pub(super) fn too_small(
     (seq, offset, need): (u64, u64, usize),
     have: usize,
 ) -> Failure {
-    Failure::BufferTooSmall(format!(
+    let code = super::result::binlog_result::BINLOG_ERR_BUFFER_TOO_SMALL;
+    Failure::Abi(
+        code,
+        format!(
         "{}: offset {offset}: record {seq} needs a buffer of {need} bytes; the buffer has {have} \
          (the record is kept for the next call)",
         file.display()
-    ))
+    ),
+    )
 }

@@ -4,7 +4,7 @@
 //! mapping). The records are checked by the library as every read is; the
 //! caller reads positions, never the format.
 
-use super::boundary::{call, handle_mut, put, CallResult};
+use super::boundary::{call, done_new, free, handle_mut, need_out, put, CallResult};
 use super::reader::{binlog_reader, closed};
 use super::reader_batch::{batch_args, batch_record, file_of, next_for, too_small, Source};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
@@ -48,12 +48,8 @@ pub extern "C" fn binlog_reader_next_mapped(
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
         let nulls = count.is_null() || mapping.is_null() || mapping_len.is_null();
-        let buf = unsafe {
-            batch_args::<binlog_mapped_record>(h, buf, buf_len, records.is_null(), cap, nulls)
-        }?;
-        // SAFETY: the caller gave `cap` writable slots at `records`.
-        let out = unsafe { std::slice::from_raw_parts_mut(records, cap) };
-        let wait = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+        let (buf, out, wait) =
+            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, nulls) }?;
         let n = fill(h, buf, out, wait)?;
         let (base, len) = h.pinned.as_ref().map_or((std::ptr::null(), 0), |m| {
             (m.bytes().as_ptr(), m.bytes().len())
@@ -183,15 +179,13 @@ pub extern "C" fn binlog_reader_keep_mapping(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        super::boundary::need_out(out)?;
+        need_out(out)?;
         let kept = h.args(|| {
             h.pinned.clone().ok_or_else(|| {
                 crate::Error::invalid("keep mapping: the last batch read mapped no payload").into()
             })
         })?;
-        let handle = Box::into_raw(Box::new(binlog_mapping { _mapping: kept }));
-        unsafe { put(out, handle) };
-        Ok(BINLOG_OK)
+        unsafe { done_new(out, binlog_mapping { _mapping: kept }) }
     })
 }
 
@@ -199,9 +193,5 @@ pub extern "C" fn binlog_reader_keep_mapping(
 /// holds it); NULL is accepted.
 #[no_mangle]
 pub extern "C" fn binlog_mapping_free(m: *mut binlog_mapping) {
-    super::boundary::call_void(|| {
-        if !m.is_null() {
-            drop(unsafe { Box::from_raw(m) });
-        }
-    })
+    unsafe { free(m) }
 }

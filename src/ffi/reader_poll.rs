@@ -2,7 +2,7 @@
 //! for an event loop's poll, select or epoll, readable when a follower may
 //! have new records (the core's `ChangeFd`).
 
-use super::boundary::{call, handle_mut, need_out, put};
+use super::boundary::{call, done, handle_mut, need_out};
 use super::reader::binlog_reader;
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::record_reader::RecordReader;
@@ -36,8 +36,7 @@ pub extern "C" fn binlog_reader_poll_fd(r: *mut binlog_reader, fd: *mut c_int) -
             h.change_fd = Some(made);
         }
         let raw = h.change_fd.as_ref().map(crate::ChangeFd::raw_fd);
-        unsafe { put(fd, raw.unwrap_or(-1)) };
-        Ok(BINLOG_OK)
+        unsafe { done(fd, raw.unwrap_or(-1)) }
     })
 }
 

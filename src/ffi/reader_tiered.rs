@@ -1,9 +1,9 @@
 //! The C ABI's tiered log reader: a log read from its directory and from
 //! the bucket its sealed segments were shipped to (`LogReader::open_tiered`).
 
-use super::boundary::{c_path, c_str, call, need_out, put};
+use super::boundary::{c_path, c_str, call, done, need_out};
 use super::reader::{binlog_reader, boxed};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::result::binlog_result;
 use std::os::raw::c_char;
 
 /// Opens a reader of the rolling log `name` in `dir` and of its segments
@@ -66,9 +66,7 @@ fn open_call(
         let n = unsafe { c_str(name, "name") }?;
         let url = unsafe { c_str(remote, "remote") }?;
         need_out(out)?;
-        let l = open(d, n, url, retry_timeout)?;
-        unsafe { put(out, boxed(l, d)) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, boxed(open(d, n, url, retry_timeout)?, d)) }
     })
 }
 

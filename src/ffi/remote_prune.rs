@@ -4,8 +4,8 @@
 //! connection and limits.
 
 use super::archive_tier::{prune, set_remote_retention, tier_built};
-use super::boundary::{c_str, call, handle, handle_mut, need_out, put};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::boundary::{c_str, call, done, handle, need_out, update};
+use super::result::binlog_result;
 use super::ship_options::{binlog_ship_options, destination};
 use std::ffi::c_char;
 use std::time::Duration;
@@ -43,12 +43,11 @@ pub extern "C" fn binlog_ship_options_set_remote_retention(
     max_bytes: u64,
     max_age_ns: u64,
 ) -> binlog_result {
-    call(|| {
-        let o = unsafe { handle_mut(opts, "ship options") }?;
-        let count = limit(max_count).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
-        let age = limit(max_age_ns).map(Duration::from_nanos);
+    let count = limit(max_count).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
+    let age = limit(max_age_ns).map(Duration::from_nanos);
+    update(opts, "ship options", |o| {
         set_remote_retention(&mut o.ship, count, limit(max_bytes), age);
-        Ok(BINLOG_OK)
+        Ok(())
     })
 }
 
@@ -77,8 +76,6 @@ pub extern "C" fn binlog_remote_prune(
         let n = unsafe { c_str(name, "name") }?;
         need_out(out)?;
         let to = destination(o)?;
-        let report = prune(to, &o.ship, n, dry_run)?;
-        unsafe { put(out, report) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, prune(to, &o.ship, n, dry_run)?) }
     })
 }

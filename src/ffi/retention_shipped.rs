@@ -3,9 +3,9 @@
 //! `Retention::hard_max_bytes`) and the count of those the hard cap
 //! deleted anyway (`LogWriter::dropped_unshipped`).
 
-use super::boundary::{call, handle, need_out, put};
+use super::boundary::get;
 use super::options::{assign_log, binlog_options};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::result::binlog_result;
 use super::writer::binlog_writer;
 
 /// Logs only: `until_shipped` true keeps every sealed segment a shipper
@@ -44,10 +44,5 @@ pub extern "C" fn binlog_writer_dropped_unshipped(
     w: *const binlog_writer,
     out: *mut u64,
 ) -> binlog_result {
-    call(|| {
-        let l = unsafe { handle(w, "writer") }?.log()?;
-        need_out(out)?;
-        unsafe { put(out, l.dropped_unshipped().0) };
-        Ok(BINLOG_OK)
-    })
+    get(w, "writer", out, |w| Ok(w.log()?.dropped_unshipped().0))
 }

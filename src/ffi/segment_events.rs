@@ -2,6 +2,7 @@
 //! `binlog_writer_poll_sealed` describe, and a C callback wrapped as the
 //! core's `SegmentCallback`.
 
+use super::boundary::UserPtr;
 use crate::log::{SegmentCallback, SegmentEvent, SegmentInfo};
 use std::ffi::{c_char, c_void, CString};
 
@@ -52,12 +53,6 @@ pub struct binlog_segment_info {
 pub type binlog_segment_callback =
     Option<extern "C" fn(user: *mut c_void, info: *const binlog_segment_info) -> i32>;
 
-/// The C caller's user pointer; the caller promises it may be used from the
-/// log's threads.
-struct UserData(*mut c_void);
-unsafe impl Send for UserData {}
-unsafe impl Sync for UserData {}
-
 pub(super) fn info_view(
     kind: binlog_segment_event,
     i: &SegmentInfo,
@@ -83,7 +78,7 @@ pub(crate) fn c_callback(
     cb: extern "C" fn(*mut c_void, *const binlog_segment_info) -> i32,
     user: *mut c_void,
 ) -> SegmentCallback {
-    let user = UserData(user);
+    let user = UserPtr(user);
     Box::new(move |ev| {
         let (kind, info) = match ev {
             SegmentEvent::Opened(i) => (binlog_segment_event::BINLOG_SEGMENT_OPENED, i),

@@ -4,8 +4,8 @@
 //! breaking the ABI.
 
 use super::archive_tier::{tier_built, Location, ShipOptions};
-use super::boundary::{c_str, call, free, handle_mut, need_out, put, CallResult};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::boundary::{c_str, c_str_or_null, call, done_new, free, need_out, update, CallResult};
+use super::result::binlog_result;
 
 /// Options for `binlog_shipper_open`. Not thread-safe: configure it from
 /// one thread; it may be freed as soon as `binlog_shipper_open` returns.
@@ -27,12 +27,8 @@ pub extern "C" fn binlog_ship_options_new(out: *mut *mut binlog_ship_options) ->
     call(|| {
         tier_built()?;
         need_out(out)?;
-        let o = Box::new(binlog_ship_options {
-            to: None,
-            ship: ShipOptions::default(),
-        });
-        unsafe { put(out, Box::into_raw(o)) };
-        Ok(BINLOG_OK)
+        let ship = ShipOptions::default();
+        unsafe { done_new(out, binlog_ship_options { to: None, ship }) }
     })
 }
 
@@ -55,11 +51,7 @@ fn set(
     opts: *mut binlog_ship_options,
     f: impl FnOnce(&mut binlog_ship_options) -> CallResult<()>,
 ) -> binlog_result {
-    call(|| {
-        let o = unsafe { handle_mut(opts, "ship options") }?;
-        f(o)?;
-        Ok(BINLOG_OK)
-    })
+    update(opts, "ship options", f)
 }
 
 /// Where the log goes: `url` is `s3://bucket[/prefix]` (NUL-terminated);
@@ -87,10 +79,7 @@ pub extern "C" fn binlog_ship_options_set_bucket(
 ) -> binlog_result {
     set(opts, |o| {
         let bucket = unsafe { c_str(bucket, "bucket") }?;
-        let prefix = match prefix.is_null() {
-            true => "",
-            false => unsafe { c_str(prefix, "prefix") }?,
-        };
+        let prefix = unsafe { c_str_or_null(prefix, "prefix") }?.unwrap_or("");
         o.to = Some(Location::parse(&format!("s3://{bucket}/{prefix}"))?);
         Ok(())
     })

@@ -3,8 +3,8 @@
 //! its guarantees).
 
 use super::archive_tier::{tier_built, ShipReport, Shipper};
-use super::boundary::{c_path, c_str, call, free, handle, handle_mut, need_out, put};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::boundary::{c_path, c_str, call, done, done_new, free, handle, handle_mut, need_out};
+use super::result::binlog_result;
 use super::ship_options::{binlog_ship_options, destination};
 use std::ffi::c_char;
 
@@ -67,8 +67,7 @@ pub extern "C" fn binlog_shipper_open(
         need_out(out)?;
         let to = destination(o)?;
         let shipper = Shipper::open(d, n, to, o.ship.clone())?;
-        unsafe { put(out, Box::into_raw(Box::new(binlog_shipper { shipper }))) };
-        Ok(BINLOG_OK)
+        unsafe { done_new(out, binlog_shipper { shipper }) }
     })
 }
 
@@ -89,8 +88,7 @@ pub extern "C" fn binlog_shipper_ship_once(
         let s = unsafe { handle_mut(s, "shipper") }?;
         need_out(out)?;
         let report = s.shipper.ship_once()?;
-        unsafe { put(out, binlog_ship_report::from(&report)) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, binlog_ship_report::from(&report)) }
     })
 }
 

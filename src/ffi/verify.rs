@@ -1,12 +1,14 @@
 //! `binlog_verify_*`: the C face of `crate::verify`, the findings of a
 //! verification of a segment file or a log directory, one at a time.
 
-use super::boundary::{c_path, c_str, call, free, handle_mut, need_out, put};
+use super::boundary::{
+    c_path, c_str_or_null, call, done, done_new, free, handle_mut, need_out, put,
+};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
+use super::segment_events::c_string;
 use crate::verify::{Finding, FindingKind, RepairAction, Verify};
 use std::collections::VecDeque;
 use std::ffi::{c_char, CString};
-use std::os::unix::ffi::OsStrExt;
 
 /// What a finding is (`binlog_finding.kind`); see docs/FORMAT.md sections
 /// 3, 4, 10, 14a, 17 and 18. The numbers are never reused.
@@ -148,21 +150,17 @@ pub extern "C" fn binlog_verify_open(
 ) -> binlog_result {
     call(|| {
         let p = unsafe { c_path(path, "path") }?;
-        let name = match log_name.is_null() {
-            true => None,
-            false => Some(unsafe { c_str(log_name, "log_name") }?),
-        };
+        let name = unsafe { c_str_or_null(log_name, "log_name") }?;
         need_out(out)?;
-        let v = Box::new(binlog_verify {
+        let v = binlog_verify {
             segments: Verify::path(p, name)?,
             pending: VecDeque::new(),
             location: CString::default(),
             message: CString::default(),
             segments_done: 0,
             records: 0,
-        });
-        unsafe { put(out, Box::into_raw(v)) };
-        Ok(BINLOG_OK)
+        };
+        unsafe { done_new(out, v) }
     })
 }
 
@@ -192,7 +190,7 @@ pub extern "C" fn binlog_verify_next(
             v.pending.extend(not_listed);
         }
         let f = v.pending.pop_front().expect("not empty");
-        v.location = CString::new(f.location.as_os_str().as_bytes()).unwrap_or_default();
+        v.location = c_string(&f.location);
         v.message = CString::new(f.message.as_bytes()).unwrap_or_default();
         let c = binlog_finding {
             kind: kind_code(f.kind),
@@ -207,8 +205,7 @@ pub extern "C" fn binlog_verify_next(
             damage: f.is_damage(),
             message: v.message.as_ptr(),
         };
-        unsafe { put(out, c) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, c) }
     })
 }
 

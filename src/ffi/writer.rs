@@ -1,7 +1,10 @@
 //! `binlog_writer`: the C face of `crate::Writer` and `crate::LogWriter`,
 //! through the calls both take (`crate::RecordWriter`).
 
-use super::boundary::{array, bytes, c_path, call, free, handle, put, utf8, CallResult, Failure};
+use super::boundary::{
+    array, bytes, c_path, c_str, call, checked, done, free, get, handle, need_out, null, utf8,
+    CallResult, Failure,
+};
 use super::options::binlog_options;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::segment_events::{
@@ -33,17 +36,11 @@ pub struct binlog_writer {
 }
 
 impl binlog_writer {
-    /// Runs a call's argument checks: their errors name the writer's
-    /// segment (or log directory), as the writer's own errors do.
+    /// Runs a call's argument checks, naming the writer's segment (or log
+    /// directory) in their errors.
     #[inline(always)]
     fn args<T>(&self, f: impl FnOnce() -> CallResult<T>) -> CallResult<T> {
-        f().map_err(|e| self.named(e))
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn named(&self, e: Failure) -> Failure {
-        e.in_file(self.writer.path())
+        checked(self.writer.path(), f)
     }
 
     /// The log's writer, for a call only logs take.
@@ -82,7 +79,7 @@ pub extern "C" fn binlog_writer_open(
 ) -> binlog_result {
     call(|| {
         let p = unsafe { c_path(path, "path") }?;
-        super::boundary::need_out(out)?;
+        need_out(out)?;
         let o = match unsafe { opts.as_ref() } {
             Some(o) => {
                 let l = &o.log;
@@ -103,9 +100,7 @@ pub extern "C" fn binlog_writer_open(
             }
             None => Options::default(),
         };
-        let w = Writer::open(p, o)?;
-        unsafe { put(out, boxed(Arc::new(w), None)) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, boxed(Arc::new(Writer::open(p, o)?), None)) }
     })
 }
 
@@ -137,9 +132,7 @@ pub extern "C" fn binlog_writer_write(
                 bytes(payload, payload_len, "payload")?,
             ))
         })?;
-        let seq = w.writer.write(t, p)?;
-        unsafe { put(seq_out, seq) };
-        Ok(BINLOG_OK)
+        unsafe { done(seq_out, w.writer.write(t, p)?) }
     })
 }
 
@@ -169,8 +162,7 @@ pub extern "C" fn binlog_writer_writev(
             timestamp_ns: None,
             parts: &parts,
         }])?;
-        unsafe { put(seq_out, seq) };
-        Ok(BINLOG_OK)
+        unsafe { done(seq_out, seq) }
     })
 }
 
@@ -210,9 +202,12 @@ pub extern "C" fn binlog_writer_write_batch(
         let w = unsafe { handle(w, "writer") }?;
         let entries = w.args(|| unsafe { array(entries, count, "entries") })?;
         let fields = w.args(|| unsafe { BatchFields::of(entries) })?;
-        let first = w.writer.write_batch(&fields.entries(entries))?;
-        unsafe { put(first_seq_out, first) };
-        Ok(BINLOG_OK)
+        unsafe {
+            done(
+                first_seq_out,
+                w.writer.write_batch(&fields.entries(entries))?,
+            )
+        }
     })
 }
 
@@ -322,8 +317,16 @@ impl<'a> BatchFields<'a> {
 /// Hands buffered records to the OS; readers see them afterwards.
 #[no_mangle]
 pub extern "C" fn binlog_writer_flush(w: *mut binlog_writer) -> binlog_result {
+    with_writer(w, |w| w.writer.flush())
+}
+
+/// The body of a call that acts on writer `w`.
+fn with_writer(
+    w: *mut binlog_writer,
+    f: impl FnOnce(&binlog_writer) -> Result<()>,
+) -> binlog_result {
     call(|| {
-        unsafe { handle(w, "writer") }?.writer.flush()?;
+        f(unsafe { handle(w, "writer") }?)?;
         Ok(BINLOG_OK)
     })
 }
@@ -331,16 +334,13 @@ pub extern "C" fn binlog_writer_flush(w: *mut binlog_writer) -> binlog_result {
 /// Flushes and fdatasyncs: every record written so far is on stable storage.
 #[no_mangle]
 pub extern "C" fn binlog_writer_sync(w: *mut binlog_writer) -> binlog_result {
-    call(|| {
-        unsafe { handle(w, "writer") }?.writer.sync()?;
-        Ok(BINLOG_OK)
-    })
+    with_writer(w, |w| w.writer.sync())
 }
 
 /// The sequence number the next record will get.
 #[no_mangle]
 pub extern "C" fn binlog_writer_next_seq(w: *const binlog_writer, out: *mut u64) -> binlog_result {
-    get_u64(w, out, |w| w.next_seq())
+    get(w, "writer", out, |w| Ok(w.writer.next_seq()?))
 }
 
 /// Every record with a lower sequence number than `*out` is on stable
@@ -352,21 +352,7 @@ pub extern "C" fn binlog_writer_durable_seq(
     w: *const binlog_writer,
     out: *mut u64,
 ) -> binlog_result {
-    get_u64(w, out, |w| w.durable_seq())
-}
-
-/// Writes `f` of the writer to `*out`.
-fn get_u64(
-    w: *const binlog_writer,
-    out: *mut u64,
-    f: impl FnOnce(&dyn RecordWriter) -> Result<u64>,
-) -> binlog_result {
-    call(|| {
-        let w = unsafe { handle(w, "writer") }?;
-        super::boundary::need_out(out)?;
-        unsafe { put(out, f(&*w.writer)?) };
-        Ok(BINLOG_OK)
-    })
+    get(w, "writer", out, |w| Ok(w.writer.durable_seq()?))
 }
 
 /// Flushes, seals and closes the segment and releases its lock. Later calls
@@ -410,15 +396,8 @@ pub extern "C" fn binlog_writer_open_log(
 ) -> binlog_result {
     call(|| {
         let d = unsafe { c_path(dir, "dir") }?;
-        if name.is_null() {
-            return Err(super::boundary::null("name"));
-        }
-        let n = unsafe { std::ffi::CStr::from_ptr(name) }
-            .to_str()
-            .map_err(|_| {
-                Failure::from(Error::new(ErrorKind::InvalidUtf8, "log name is not UTF-8"))
-            })?;
-        super::boundary::need_out(out)?;
+        let n = unsafe { c_str(name, "name") }?;
+        need_out(out)?;
         let o = match unsafe { opts.as_ref() } {
             Some(o) => {
                 let seg = &o.log.segment;
@@ -443,8 +422,7 @@ pub extern "C" fn binlog_writer_open_log(
             None => LogOptions::default(),
         };
         let l = Arc::new(LogWriter::open(d, n, o)?);
-        unsafe { put(out, boxed(l.clone(), Some(l))) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, boxed(l.clone(), Some(l))) }
     })
 }
 
@@ -460,9 +438,7 @@ pub extern "C" fn binlog_writer_on_segment(
 ) -> binlog_result {
     call(|| {
         let l = unsafe { handle(w, "writer") }?.log()?;
-        let Some(cb) = cb else {
-            return Err(super::boundary::null("callback"));
-        };
+        let cb = cb.ok_or_else(|| null("callback"))?;
         l.on_segment(c_callback(cb, user))?;
         Ok(BINLOG_OK)
     })
@@ -482,15 +458,14 @@ pub extern "C" fn binlog_writer_poll_sealed(
     call(|| {
         let h = unsafe { handle(w, "writer") }?;
         let l = h.log()?;
-        super::boundary::need_out(out)?;
+        need_out(out)?;
         let Some(info) = l.poll_sealed() else {
             return Ok(BINLOG_END);
         };
         let mut path = h.polled_path.lock();
         *path = c_string(&info.path);
         let view = info_view(binlog_segment_event::BINLOG_SEGMENT_SEALED, &info, &path);
-        unsafe { put(out, view) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, view) }
     })
 }
 
@@ -504,20 +479,12 @@ pub extern "C" fn binlog_writer_callback_failures(
     out: *mut u64,
 ) -> binlog_result {
     // Also after close: the last segment's Sealed callbacks run during close.
-    call(|| {
-        let l = unsafe { handle(w, "writer") }?.log()?;
-        super::boundary::need_out(out)?;
-        unsafe { put(out, l.callback_failures().0) };
-        Ok(BINLOG_OK)
-    })
+    get(w, "writer", out, |w| Ok(w.log()?.callback_failures().0))
 }
 
 /// Starts the next segment of a log now; returns once the current one is
 /// sealed (and any segment rolled away from before it).
 #[no_mangle]
 pub extern "C" fn binlog_writer_roll(w: *mut binlog_writer) -> binlog_result {
-    call(|| {
-        unsafe { handle(w, "writer") }?.log()?.roll()?;
-        Ok(BINLOG_OK)
-    })
+    with_writer(w, |w| w.log()?.roll())
 }
