@@ -7,12 +7,13 @@
 //! `Connection`, plain data, are the tier's own).
 
 use crate::error::Error;
-use crate::Result;
+use crate::{LogReader, MergedReader, Result};
 use std::path::Path;
+use std::time::Duration;
 
 /// What every entry to the archive tier answers here
 /// (`BINLOG_ERR_INVALID_ARGUMENT`).
-pub fn absent() -> Error {
+fn absent() -> Error {
     Error::invalid(
         "this libbinlog was built without the archive tier (cargo feature \"s3\"): \
          no shipping to or reading from S3",
@@ -44,8 +45,16 @@ pub fn set_remote_retention(
     _: &mut ShipOptions,
     _: Option<usize>,
     _: Option<u64>,
-    _: Option<std::time::Duration>,
+    _: Option<Duration>,
 ) {
+}
+
+pub fn open_tiered(_: &Path, _: &str, _: &str, _: Option<Duration>) -> Result<LogReader> {
+    Err(absent())
+}
+
+pub fn open_merged(_: Option<&Path>, _: &str, _: &str) -> Result<MergedReader> {
+    Err(absent())
 }
 
 pub fn prune(

@@ -125,25 +125,18 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> binlog_result {
     binlog_result::BINLOG_ERR_PANIC
 }
 
-/// Like `call` for functions that return nothing (`*_free`).
-pub fn call_void(f: impl FnOnce()) {
-    let _ = call(|| {
-        f();
-        Ok(binlog_result::BINLOG_OK)
-    });
-}
-
 /// The body of every `*_free`: drops the handle at `p` (made by
 /// `done_new`) inside the panic boundary; NULL is accepted.
 ///
 /// # Safety
 /// `p` is NULL or a handle of type `T` this library made and not yet freed.
 pub unsafe fn free<T>(p: *mut T) {
-    call_void(|| {
+    let _ = call(|| {
         if !p.is_null() {
             drop(unsafe { Box::from_raw(p) });
         }
-    })
+        Ok(binlog_result::BINLOG_OK)
+    });
 }
 
 /// The end of a call that succeeded: `value` written to `out`, `BINLOG_OK`.
@@ -233,18 +226,10 @@ pub unsafe fn handle_mut<'a, T>(p: *mut T, what: &str) -> CallResult<&'a mut T> 
     p.as_mut().ok_or_else(|| null(what))
 }
 
-/// The bytes `[p, p+len)`; NULL is accepted only with `len == 0`.
-///
-/// # Safety
-/// `p` points at `len` readable bytes that outlive `'a`.
-pub unsafe fn bytes<'a>(p: *const u8, len: usize, what: &str) -> CallResult<&'a [u8]> {
-    array(p, len, what)
-}
-
-/// Like `bytes`, checked to be UTF-8.
+/// The bytes `[p, p+len)` (see `array`), checked to be UTF-8.
 #[inline]
 pub unsafe fn utf8<'a>(p: *const u8, len: usize, what: &str) -> CallResult<&'a str> {
-    let b = bytes(p, len, what)?;
+    let b = array(p, len, what)?;
     // Type names and metadata keys are short and ASCII: checking that is
     // several times cheaper than the general validation's setup
     // (docs/PERFORMANCE.md).
@@ -256,7 +241,8 @@ pub unsafe fn utf8<'a>(p: *const u8, len: usize, what: &str) -> CallResult<&'a s
         .map_err(|e| Error::new(ErrorKind::InvalidUtf8, format!("{what} is not UTF-8: {e}")).into())
 }
 
-/// An array of `count` items; NULL only with `count == 0`.
+/// An array of `count` items (bytes of a buffer, or structs); NULL only with
+/// `count == 0`.
 ///
 /// # Safety
 /// `p` points at `count` readable items that outlive `'a`.
@@ -314,6 +300,13 @@ pub unsafe fn c_path<'a>(p: *const c_char, what: &str) -> CallResult<&'a std::pa
 pub struct UserPtr(pub *mut std::ffi::c_void);
 unsafe impl Send for UserPtr {}
 unsafe impl Sync for UserPtr {}
+
+impl UserPtr {
+    /// The pointer (a closure calling this captures the `Send` wrapper).
+    pub fn get(&self) -> *mut std::ffi::c_void {
+        self.0
+    }
+}
 
 /// Refuses a NULL output pointer that the call requires.
 pub fn need_out<T>(out: *mut T) -> CallResult<()> {

@@ -1,6 +1,7 @@
 //! `binlog_merged_reader`: the C face of `crate::MergedReader`, many logs
 //! read as one stream by time, each record with its log's name.
 
+use super::archive_tier::open_merged;
 use super::boundary::{
     c_bytes, c_path, c_str_or_null, call, done_new, free, handle_mut, need_out, put, update,
 };
@@ -49,40 +50,19 @@ pub extern "C" fn binlog_merged_reader_open(
         let p = unsafe { c_str_or_null(pattern, "pattern") }?.unwrap_or("*");
         need_out(out)?;
         let inner = match (d, url) {
-            (_, Some(url)) => open_remote(d, url, p)?,
+            (_, Some(url)) => open_merged(d, url, p)?,
             (Some(d), None) => MergedReader::open_dir(d, p)?,
             (None, None) => {
                 return Err(crate::Error::invalid("dir and remote are both NULL").into())
             }
         };
-        let (meta, damages) = (Vec::new(), Vec::new());
-        unsafe {
-            done_new(
-                out,
-                binlog_merged_reader {
-                    inner,
-                    meta,
-                    damages,
-                },
-            )
-        }
+        let h = binlog_merged_reader {
+            inner,
+            meta: Vec::new(),
+            damages: Vec::new(),
+        };
+        unsafe { done_new(out, h) }
     })
-}
-
-#[cfg(feature = "s3")]
-fn open_remote(
-    dir: Option<&std::path::Path>,
-    url: &str,
-    pattern: &str,
-) -> crate::Result<MergedReader> {
-    use crate::archive::{open_merged, Connection, Location, Remote};
-    let remote = Remote::connect(&Location::parse(url)?, &Connection::default())?;
-    open_merged(dir, &std::sync::Arc::new(remote), pattern)
-}
-
-#[cfg(not(feature = "s3"))]
-fn open_remote(_: Option<&std::path::Path>, _: &str, _: &str) -> crate::Result<MergedReader> {
-    Err(super::archive_absent::absent())
 }
 
 /// Reads only records with timestamps in `[from_ns, to_ns)` (`INT64_MIN`,

@@ -357,12 +357,10 @@ pub extern "C" fn binlog_options_set_compression(
         l.compression = on.then_some(Compression {
             type_copies_per_mille: copies,
             after_segments,
-            level: if level == 0 { defaults.level } else { level },
-            frame_size: if frame_size == 0 {
-                defaults.frame_size
-            } else {
-                frame_size
-            },
+            level: Some(level).filter(|&l| l != 0).unwrap_or(defaults.level),
+            frame_size: Some(frame_size)
+                .filter(|&f| f != 0)
+                .unwrap_or(defaults.frame_size),
         });
     })
 }

@@ -34,17 +34,12 @@ pub extern "C" fn binlog_options_set_clock(
     set_log(opts, |l| {
         l.clock = match clock {
             None => LogOptions::default().clock,
-            Some(f) => wrap(f, user),
+            Some(f) => {
+                let user = UserPtr(user);
+                Arc::new(move || f(user.get()))
+            }
         };
         Ok(())
-    })
-}
-
-fn wrap(f: extern "C" fn(*mut c_void) -> i64, user: *mut c_void) -> crate::log::Clock {
-    let user = UserPtr(user);
-    Arc::new(move || {
-        let user = &user;
-        f(user.0)
     })
 }
 

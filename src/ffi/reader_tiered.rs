@@ -1,6 +1,7 @@
 //! The C ABI's tiered log reader: a log read from its directory and from
 //! the bucket its sealed segments were shipped to (`LogReader::open_tiered`).
 
+use super::archive_tier::open_tiered;
 use super::boundary::{c_path, c_str, call, done, need_out};
 use super::reader::{binlog_reader, boxed};
 use super::result::binlog_result;
@@ -66,33 +67,6 @@ fn open_call(
         let n = unsafe { c_str(name, "name") }?;
         let url = unsafe { c_str(remote, "remote") }?;
         need_out(out)?;
-        unsafe { done(out, boxed(open(d, n, url, retry_timeout)?, d)) }
+        unsafe { done(out, boxed(open_tiered(d, n, url, retry_timeout)?, d)) }
     })
-}
-
-#[cfg(feature = "s3")]
-fn open(
-    dir: &std::path::Path,
-    name: &str,
-    url: &str,
-    retry_timeout: Option<std::time::Duration>,
-) -> crate::Result<crate::LogReader> {
-    use crate::archive::{Connection, Location, Remote, RemoteLog};
-    let c = Connection {
-        retry_timeout,
-        ..Connection::default()
-    };
-    let remote = Remote::connect(&Location::parse(url)?, &c)?;
-    let log = RemoteLog::new(std::sync::Arc::new(remote), name)?;
-    crate::LogReader::open_tiered(dir, name, log)
-}
-
-#[cfg(not(feature = "s3"))]
-fn open(
-    _: &std::path::Path,
-    _: &str,
-    _: &str,
-    _: Option<std::time::Duration>,
-) -> crate::Result<crate::LogReader> {
-    Err(super::archive_absent::absent())
 }

@@ -87,8 +87,7 @@ pub(crate) fn c_callback(
         };
         let path = c_string(&info.path);
         let view = info_view(kind, info, &path);
-        let user = &user;
-        match cb(user.0, &view) {
+        match cb(user.get(), &view) {
             0 => Ok(()),
             rc => Err(format!(
                 "segment callback returned {rc} for {}",

@@ -2,8 +2,8 @@
 //! through the calls both take (`crate::RecordWriter`).
 
 use super::boundary::{
-    array, bytes, c_path, c_str, call, checked, done, free, get, handle, need_out, null, utf8,
-    CallResult, Failure,
+    array, c_path, c_str, call, checked, done, free, get, handle, need_out, null, utf8, CallResult,
+    Failure,
 };
 use super::options::binlog_options;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
@@ -129,7 +129,7 @@ pub extern "C" fn binlog_writer_write(
         let (t, p) = w.args(|| unsafe {
             Ok((
                 utf8(type_name, type_len, "type name")?,
-                bytes(payload, payload_len, "payload")?,
+                array(payload, payload_len, "payload")?,
             ))
         })?;
         unsafe { done(seq_out, w.writer.write(t, p)?) }
@@ -152,7 +152,7 @@ pub extern "C" fn binlog_writer_writev(
             let t = utf8(type_name, type_len, "type name")?;
             let parts = array(iov, iovcnt, "iov")?
                 .iter()
-                .map(|v| bytes(v.base, v.len, "iov base"))
+                .map(|v| array(v.base, v.len, "iov base"))
                 .collect::<CallResult<Vec<&[u8]>>>()?;
             Ok((t, parts))
         })?;
@@ -264,11 +264,11 @@ impl<'a> BatchFields<'a> {
     #[inline]
     unsafe fn add_payload(&mut self, e: &'a binlog_entry) -> CallResult<()> {
         if e.part_count == 0 {
-            self.parts.push(bytes(e.payload, e.payload_len, "payload")?);
+            self.parts.push(array(e.payload, e.payload_len, "payload")?);
             return Ok(());
         }
         for v in array(e.parts, e.part_count, "parts")? {
-            self.parts.push(bytes(v.base, v.len, "part base")?);
+            self.parts.push(array(v.base, v.len, "part base")?);
         }
         Ok(())
     }
