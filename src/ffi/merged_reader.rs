@@ -99,15 +99,13 @@ pub extern "C" fn binlog_merged_reader_next(
 /// Like `binlog_merged_reader_next`, but when no log has a record waits up
 /// to `timeout_ms` for one to be written to any log (or shipped to the
 /// bucket of a log read from there), following each log across its rolls;
-/// returns `BINLOG_END` on timeout. Each call first looks again at every
-/// log at its end, then returns the smallest (timestamp, log name, seq) of
-/// the logs' next records present then: a record a slower log writes after
-/// records of later timestamps from other logs were returned comes as soon
-/// as it is found, not held back (the stream is then not sorted by time at
-/// that place; each log's records still come in their order, each once).
-/// The logs' directory is watched as `binlog_reader_next_wait` watches a
-/// log's; a log read from a bucket alone is listed again with the backoff
-/// of its own follower.
+/// `BINLOG_END` on timeout. Each call looks again at every log at its end,
+/// then returns the smallest (timestamp, log name, seq) of the next records
+/// present: a slower log's record, written after later-stamped records of
+/// other logs were returned, comes as soon as it is found (each log's
+/// records still come in order, each once). The directory is watched as by
+/// `binlog_reader_next_wait`; a log read from a bucket alone is listed again
+/// with its follower's backoff.
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_next_wait(
     r: *mut binlog_merged_reader,

@@ -147,14 +147,12 @@ pub extern "C" fn binlog_options_set_buffer_size(
     assign_log(opts, |l| l.segment.buffer_size = bytes)
 }
 
-/// Microseconds a record may wait in the writer's buffer, after the write
-/// call that buffered it, before it is handed to the OS, where readers in
-/// other processes see it and a crash of this process cannot lose it
-/// (default 10000: 10 ms). A background thread of the writer, asleep while
-/// nothing waits, hands the buffer over; a busy writer fills its buffers
-/// sooner. 0: every write call hands its records over before it returns (a
-/// system call each). UINT64_MAX: only when the buffer fills, and on flush,
-/// sync and close.
+/// Microseconds a record may wait in the writer's buffer after its write
+/// call before it is handed to the OS, where other processes' readers see
+/// it and a crash of this process cannot lose it (default 10000), by a
+/// writer thread asleep while nothing waits. 0: every write call hands its
+/// records over before it returns (a system call each); UINT64_MAX: only
+/// when the buffer fills, and on flush, sync and close.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_flush_delay_us(
     opts: *mut binlog_options,
@@ -193,11 +191,9 @@ pub extern "C" fn binlog_options_set_durability(
 }
 
 /// With durability EVERY_RECORD: microseconds a write waiting for another
-/// thread's fdatasync (group commit) stays runnable, yielding its CPU,
-/// before it sleeps (default 0: sleep at once, no CPU used while waiting).
-/// About one fdatasync's duration trades CPU time for throughput: every
-/// waiter sees the sync end without a wakeup. At most 10000; larger values
-/// are refused.
+/// thread's fdatasync (group commit) stays runnable, yielding its CPU, before
+/// it sleeps (default 0; at most 10000, more is refused): about one
+/// fdatasync's duration trades CPU time for throughput.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_sync_wait_spin_us(
     opts: *mut binlog_options,
@@ -315,13 +311,11 @@ fn period_of(n: u32) -> Result<Period, Error> {
         .ok_or_else(|| Error::invalid(format!("unknown period {n}")))
 }
 
-/// Logs only: `true` to seal the segments a log rolls away from on its
-/// background thread, so that the write that rolls does not wait for the
-/// seal (whose time grows with the segment: docs/PERFORMANCE.md, g). Then
-/// SEALED events, polling and retention follow a little after that write
-/// returns, on that thread, and a crash in between leaves a segment that
-/// the next open seals.
-/// Default `false`: all done before the write that rolled returns.
+/// Logs only: `true` seals the segments a log rolls away from on its
+/// background thread, so the write that rolls does not wait for the seal
+/// (docs/PERFORMANCE.md, g); SEALED events, polling and retention then
+/// follow shortly after that write, and a crash in between leaves a segment
+/// the next open seals. Default `false`: all done before that write returns.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_seal_in_background(
     opts: *mut binlog_options,
@@ -330,19 +324,15 @@ pub extern "C" fn binlog_options_set_seal_in_background(
     assign_log(opts, |l| l.seal_in_background = on)
 }
 
-/// Logs only: compress sealed segments (`on`; default off): each sealed
-/// `<segment>.binlog` becomes `<segment>.binlog.zst` (docs/FORMAT.md
-/// section 17), which every reader reads as the segment, once
-/// `after_segments` newer sealed segments exist (0: as soon as it is
-/// sealed), on a thread of the log's own at the lowest normal CPU and I/O
-/// priority, never on the write path; closing the log compresses the
-/// sealed segments still due (its last one too, with `after_segments` 0)
-/// on the closing thread. `level` is zstd's (0: its default,
-/// 3; up to 22; negative levels are faster), `frame_size` the original
-/// bytes per frame (0: 1 MiB; at most 1 GiB). Retention counts a
-/// compressed segment's compressed bytes; callbacks get a COMPRESSED
-/// event for each. A level or frame size out of range is refused with
-/// `BINLOG_ERR_INVALID_ARGUMENT`.
+/// Logs only: compress sealed segments (`on`; default off) into
+/// `<segment>.binlog.zst` (docs/FORMAT.md section 17), which readers read as
+/// the segment, once `after_segments` newer sealed segments exist (0: at
+/// once), on a thread of the log's own at the lowest normal CPU and I/O
+/// priority; closing the log compresses those still due (its last one too
+/// with `after_segments` 0) on the closing thread. `level` is zstd's (0: 3;
+/// up to 22; negative is faster), `frame_size` the original bytes per frame
+/// (0: 1 MiB; at most 1 GiB); out of range is `BINLOG_ERR_INVALID_ARGUMENT`.
+/// Retention counts compressed bytes; callbacks get a COMPRESSED event.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_compression(
     opts: *mut binlog_options,
@@ -365,13 +355,12 @@ pub extern "C" fn binlog_options_set_compression(
     })
 }
 
-/// Logs only, after `binlog_options_set_compression` turned compression
-/// on: the share of each compressed segment's record bytes, in thousandths,
-/// that second copies of its rare types may take (docs/FORMAT.md section
-/// 17.5), so that a type filter over a rare type decompresses only its
-/// copy; 50 (5%) unless set, 0 for none. A later
-/// `binlog_options_set_compression` keeps it. More than 1000, or
-/// compression off, is refused with `BINLOG_ERR_INVALID_ARGUMENT`.
+/// Logs only, with compression on: the share of a compressed segment's
+/// record bytes, in thousandths, that second copies of its rare types may
+/// take (docs/FORMAT.md section 17.5), so a filter on a rare type
+/// decompresses only its copy; 50 unless set, 0 for none; a later
+/// `binlog_options_set_compression` keeps it. Over 1000, or compression
+/// off, is refused with `BINLOG_ERR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_compression_type_copies(
     opts: *mut binlog_options,
@@ -390,11 +379,10 @@ pub extern "C" fn binlog_options_set_compression_type_copies(
 }
 
 /// Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
-/// of them, and none sealed longer than `max_age_ms` ago (0 = no such
-/// limit): a shorthand for the three setters below, which it sets all at
-/// once. The oldest go first; the segment being written never goes. Ages
-/// count elapsed time since the log opened (CLOCK_BOOTTIME), so a step of
-/// the wall clock deletes nothing early; a segment found on disk at open
+/// of them, none sealed over `max_age_ms` ago (0: no such limit), setting
+/// the three limits below at once. The oldest go first, never the segment
+/// being written. Ages count from the log's open on CLOCK_BOOTTIME (a
+/// wall-clock step deletes nothing early); a segment found on disk at open
 /// ages from its modification time.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_retention(

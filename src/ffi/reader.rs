@@ -268,20 +268,15 @@ fn open_log_reader(
     })
 }
 
-/// Fills `*out` with the header of the segment being read. For a log
-/// reader, the segment of the last record returned; after a seek, until a
-/// record is returned, the segment the seek landed in (where the next
-/// record comes from, if it holds one). `BINLOG_ERR_NOT_FOUND` before
-/// either, and after a seek that landed in no segment (none could be
-/// opened there: all removed, or the newest still being created). A
-/// record `binlog_reader_next_batch` held back counts as returned while it
-/// is held (it may start the next segment); once a seek or
-/// `binlog_reader_filter_types` drops it, it no longer does. Reading to
-/// the end of a segment does not move it to the next one before a record
-/// of that one is returned; at `BINLOG_END`, `binlog_reader_tail`
-/// describes this same segment. The strings and the parameter
-/// array stay valid until the reader moves to another segment, is closed or
-/// freed, or this is called again.
+/// Fills `*out` with the header of the segment being read: for a log reader,
+/// that of the last record returned (a record `binlog_reader_next_batch`
+/// holds back counts while held), or, after a seek and until a record is
+/// returned, the segment the seek landed in. `BINLOG_ERR_NOT_FOUND` before
+/// either, and after a seek that landed in no segment. Reading to the end of
+/// a segment does not move it to the next: at `BINLOG_END`,
+/// `binlog_reader_tail` describes this same segment. The strings and the
+/// parameter array stay valid until the reader moves to another segment, is
+/// closed or freed, or this is called again.
 #[no_mangle]
 pub extern "C" fn binlog_reader_header(
     r: *mut binlog_reader,
@@ -534,15 +529,13 @@ pub extern "C" fn binlog_reader_skip_damaged(r: *mut binlog_reader, skip: bool) 
 }
 
 /// How many threads a full scan of a compressed segment decompresses its
-/// next frames on, ahead of the reader (at most 4 are used; 0 or 1: the
-/// reader's thread decompresses each frame when it reaches it). Records,
-/// damage and errors are the same either way. By default the machine's
-/// cores (at most 4) for a remote object, 0 for a local file. Like every
-/// call on the reader, from one thread at a time; the threads it starts
-/// are the library's own, end when the reader is freed or leaves the
-/// segment, and do not exist in a child after fork() (the child's reader
-/// decompresses on its own thread). `BINLOG_ERR_NULL_POINTER` if `r` is
-/// NULL, `BINLOG_ERR_CLOSED` if it is closed.
+/// next frames on, ahead of the reader (at most 4; 0 or 1: the reader's
+/// thread decompresses each frame as it reaches it); records, damage and
+/// errors are the same either way. Default: the cores (at most 4) for a
+/// remote object, 0 for a local file. The threads are the library's own,
+/// end when the reader is freed or leaves the segment, and do not exist in
+/// a child after fork() (its reader decompresses on its own thread).
+/// `BINLOG_ERR_NULL_POINTER` if `r` is NULL, `BINLOG_ERR_CLOSED` if closed.
 #[no_mangle]
 pub extern "C" fn binlog_reader_decode_threads(
     r: *mut binlog_reader,

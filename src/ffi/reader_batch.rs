@@ -185,19 +185,17 @@ fn put_meta_array(buf: &mut [u8], meta_at: usize, metas: &[binlog_batch_meta]) {
     }
 }
 
-/// Copies the next records, up to `cap` of them and as many as fit in
-/// `buf[0..buf_len]`, and describes them in `records[0..*count]` (offsets
-/// into `buf`; metadata entries are `binlog_batch_meta` arrays in `buf`,
-/// 4-byte aligned from its start). Returns `BINLOG_OK` with `*count >= 1`,
-/// or `BINLOG_END` with `*count == 0` when there is no record now. With
-/// `timeout_ms > 0` it first waits up to that long for a record, as
-/// `binlog_reader_next_wait` does; then it takes only records already
-/// there. A record that does not fit is kept for the next call (on this
-/// reader, whichever call it is; a seek drops it, and so does a type filter
-/// that excludes it); if not
-/// even the first fits, the call fails with `BINLOG_ERR_BUFFER_TOO_SMALL`
-/// and a message giving the bytes it needs. Buffers over 4 GiB are used up
-/// to 4 GiB. Outputs are written only on success.
+/// Copies the next records, up to `cap` and as many as fit in
+/// `buf[0..buf_len]` (used up to 4 GiB), and describes them in
+/// `records[0..*count]` (offsets into `buf`; metadata entries are
+/// `binlog_batch_meta` arrays in `buf`, 4-byte aligned from its start):
+/// `BINLOG_OK` with `*count >= 1`, or `BINLOG_END` with `*count == 0` when
+/// there is no record now. With `timeout_ms > 0` it first waits up to that
+/// long for a record, as `binlog_reader_next_wait`, then takes only records
+/// already there. A record that does not fit is kept for the next call on
+/// the reader (a seek drops it, as does a type filter that excludes it); if
+/// not even the first fits, `BINLOG_ERR_BUFFER_TOO_SMALL` with a message
+/// giving the bytes it needs. Outputs are written only on success.
 #[no_mangle]
 pub extern "C" fn binlog_reader_next_batch(
     r: *mut binlog_reader,

@@ -14,25 +14,19 @@ use crate::reader::Mapping;
 use crate::record_reader::RecordReader;
 use std::time::Duration;
 
-/// Reads the next records, up to `cap` of them, and describes them in
-/// `records[0..*count]`, as `binlog_reader_next_batch` does (the same
-/// waiting, errors, held-back record and `BINLOG_END`) but without copying
-/// the payloads the reader reads from its mapping of the segment: such a
-/// record has `mapped` 1 and its payload at `*mapping + payload_off`,
-/// where `[*mapping, *mapping + *mapping_len)` is that mapping. Other
-/// payloads (a compressed segment's, a record held back, a frame read
-/// with pread) are copied into `buf` (`mapped` 0, `payload_off` from
-/// `buf`). Type names and metadata entries are copied into `buf` as by
-/// `binlog_reader_next_batch`, so a record takes its type, keys and values
-/// (and its payload if copied) of `buf`. The mapped payloads of one call
-/// all lie in the one mapping; a record in another (the next segment, a
-/// grown file mapped again) ends the call and comes first in the next.
-/// `*mapping` is NULL and `*mapping_len` 0 when no payload is mapped.
-///
-/// The mapping stays mapped, and so the payloads readable, until the next
-/// `binlog_reader_next_mapped` call on this reader or its close or free
-/// (whatever other calls do meanwhile). Outputs are written only on
-/// success. Thread-safety: that of the reader (one thread at a time).
+/// As `binlog_reader_next_batch` (the same waiting, errors, held-back record
+/// and `BINLOG_END`), but a payload the reader reads from its mapping of the
+/// segment is not copied: its record has `mapped` 1 and the payload at
+/// `*mapping + payload_off`, `[*mapping, *mapping + *mapping_len)` being that
+/// mapping. Other payloads (a compressed segment's, a held-back record's, a
+/// frame read with pread) are copied into `buf` (`mapped` 0), as are every
+/// type name and metadata entry. One call's mapped payloads all lie in one
+/// mapping: a record in another (the next segment, a grown file mapped
+/// again) ends the call and comes first in the next. `*mapping` is NULL and
+/// `*mapping_len` 0 when no payload is mapped. The mapping stays mapped until
+/// the next `binlog_reader_next_mapped` call on this reader or its close or
+/// free. Outputs are written only on success; one thread at a time, as the
+/// reader.
 #[no_mangle]
 pub extern "C" fn binlog_reader_next_mapped(
     r: *mut binlog_reader,

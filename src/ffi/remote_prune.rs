@@ -52,17 +52,16 @@ pub extern "C" fn binlog_ship_options_set_remote_retention(
 }
 
 /// Deletes the oldest segment objects of log `name` at the destination of
-/// `opts` (required, with a destination set) beyond its remote retention
-/// (`binlog_ship_options_set_remote_retention`), oldest first and never
-/// the newest; first finishes a prune killed before. With `dry_run`,
-/// only says what would go. `*out` (required) receives the counts, on
-/// success only. Another pruner of the log holding the claim is
-/// `BINLOG_ERR_LOCKED` naming it; a refused request (credentials that
-/// may not PUT or DELETE) is `BINLOG_ERR_PERMISSION_DENIED` naming the
-/// object, nothing after it deleted. Readers report the pruned records
-/// as gaps of reason `BINLOG_GAP_RETENTION`.
-/// `BINLOG_ERR_INVALID_ARGUMENT` if the library was built without the
-/// archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
+/// `opts` (required, with one set) beyond its remote retention
+/// (`binlog_ship_options_set_remote_retention`), never the newest, first
+/// finishing a prune killed before; with `dry_run`, only says what would go.
+/// `*out` (required) receives the counts, on success only. Another pruner
+/// holding the log's claim is `BINLOG_ERR_LOCKED` naming it; a refused
+/// request (credentials that may not PUT or DELETE) is
+/// `BINLOG_ERR_PERMISSION_DENIED` naming the object, nothing after it
+/// deleted. Readers report pruned records as `BINLOG_GAP_RETENTION` gaps.
+/// `BINLOG_ERR_INVALID_ARGUMENT` in a library built without the archive
+/// tier (cargo feature "s3", `make lib ARCHIVE=0`).
 #[no_mangle]
 pub extern "C" fn binlog_remote_prune(
     opts: *const binlog_ship_options,

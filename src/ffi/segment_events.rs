@@ -35,20 +35,17 @@ pub struct binlog_segment_info {
     pub bytes: u64,
 }
 
-/// Called when a segment is opened or sealed, outside the log's lock, on the
-/// thread that caused it: a writer that rolled, or the log's background
-/// thread (time rolls, and every roll's seal with
-/// `binlog_options_set_seal_in_background`). A roll reports the old
-/// segment SEALED, then the new one OPENED (rolls made by two threads at
-/// once, such as an explicit roll while the background thread reports
-/// one, may interleave their events). The callback may call the
-/// log's functions, `binlog_writer_close` included; the events such a call
-/// causes are reported after the ones being reported (once this callback
-/// and the others have returned), so that callbacks and polling see a log's
-/// events in order. It must not free the writer (`binlog_writer_free`): the
-/// call that rolled still uses the handle; close it, and free it after
-/// that call has returned.
-/// Return 0 on success; any other value counts as a failure (see
+/// Called when a segment is opened, sealed or compressed, outside the log's
+/// lock, on the thread that caused it: a writer that rolled, or the log's
+/// background thread (time rolls, and seals with
+/// `binlog_options_set_seal_in_background`). A roll reports the old segment
+/// SEALED, then the new one OPENED (rolls by two threads at once may
+/// interleave their events). The callback may call the log's functions,
+/// `binlog_writer_close` included: the events such a call causes are
+/// reported once the callbacks being run have returned, so callbacks and
+/// polling see a log's events in order. It must not free the writer (the
+/// call that rolled still uses it): close it, and free it after that call
+/// returns. Return 0 on success; any other value counts as a failure (see
 /// `binlog_writer_callback_failures`) and affects nothing else.
 pub type binlog_segment_callback =
     Option<extern "C" fn(user: *mut c_void, info: *const binlog_segment_info) -> i32>;

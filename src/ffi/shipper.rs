@@ -39,18 +39,16 @@ impl From<&ShipReport> for binlog_ship_report {
     }
 }
 
-/// Starts shipping log `name` of directory `dir` to the destination of
-/// `opts` (required, with a destination set): takes the log's ship lock
-/// (`BINLOG_ERR_LOCKED` if another shipper holds it), claims the prefix
-/// for the log or checks its claim (`BINLOG_ERR_WRONG_LOG` if
-/// another log holds it), and compares the local segments with the
-/// journal `<dir>/<name>.ship` and a listing of the bucket (the startup
-/// scan): a copy whose size no longer matches the journal is checked by a
-/// HEAD and read back; one damaged or truncated in the bucket is
-/// `BINLOG_ERR_CORRUPT`, naming the object, and its segment is kept.
-/// Nothing is uploaded yet. `*out` is written only on success; free it
-/// with `binlog_shipper_free`. `BINLOG_ERR_INVALID_ARGUMENT` if the library
-/// was built without the archive tier (cargo feature "s3",
+/// Starts shipping log `name` of `dir` to the destination of `opts`
+/// (required, with one set): takes the log's ship lock (`BINLOG_ERR_LOCKED`
+/// if another shipper holds it), claims the prefix for the log or checks its
+/// claim (`BINLOG_ERR_WRONG_LOG` if another log holds it), and compares the
+/// local segments with the journal `<dir>/<name>.ship` and a listing of the
+/// bucket: a copy whose size no longer matches the journal is read back; one
+/// damaged or truncated is `BINLOG_ERR_CORRUPT` naming the object, its
+/// segment kept. Nothing is uploaded yet. `*out` is written only on success;
+/// free it with `binlog_shipper_free`. `BINLOG_ERR_INVALID_ARGUMENT` in a
+/// library built without the archive tier (cargo feature "s3",
 /// `make lib ARCHIVE=0`), whatever the arguments.
 #[no_mangle]
 pub extern "C" fn binlog_shipper_open(

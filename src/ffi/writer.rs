@@ -104,17 +104,16 @@ pub extern "C" fn binlog_writer_open(
     })
 }
 
-/// Appends a record with the current time and no metadata. `*seq_out` (may
-/// be NULL) receives its sequence number. Under `BINLOG_DURABILITY_EVERY_RECORD`
-/// (and at every Nth record under `BINLOG_DURABILITY_EVERY_N`) it returns
-/// once the record is on stable storage. A record that reached the file is
-/// reported written, with its sequence number, also when a rolling log's
-/// roll failed to seal the segment while the call waited for its fdatasync
-/// (the log goes on in that segment): an error from a write call means the
-/// record was not written, except where the message says which records of
-/// the call were (a batch split by a failed roll; see
-/// `binlog_writer_write_batch`). Only a failed fdatasync
-/// (`BINLOG_ERR_POISONED`) leaves a record written but not known durable.
+/// Appends a record with the current time and no metadata; `*seq_out` (may
+/// be NULL) receives its sequence number. Under
+/// `BINLOG_DURABILITY_EVERY_RECORD` (and every Nth record under EVERY_N) it
+/// returns once the record is on stable storage. A record that reached the
+/// file is reported written, also when a log's roll failed to seal the
+/// segment while the call waited for its fdatasync (the log goes on in that
+/// segment): an error means the record was not written, unless the message
+/// says which were (see `binlog_writer_write_batch`). Only a failed
+/// fdatasync (`BINLOG_ERR_POISONED`) leaves a record written but not known
+/// durable.
 #[no_mangle]
 pub extern "C" fn binlog_writer_write(
     w: *mut binlog_writer,
@@ -176,21 +175,18 @@ pub extern "C" fn binlog_writer_write_entry(
     binlog_writer_write_batch(w, entry, 1, seq_out)
 }
 
-/// Appends `count` records under one lock, buffered into as few system
-/// calls as the buffer allows; `*first_seq_out` (may be NULL) receives the
-/// first one's sequence number. Every entry is checked before any record is
-/// encoded or handed to the OS: if any is invalid (a NULL pointer with a
-/// length, a name or metadata that is not UTF-8, a type name longer than
-/// 4096 bytes, a record above the maximum record size), nothing is written,
-/// no sequence number is taken, a log does not roll, and the message names
-/// the entry ("entry I of N: ...; no record of this call was written").
-/// For a log, the size limit applies to the longest form a record can take
-/// (as the first of its type in a segment, carrying the type's name), since
-/// the segment it lands in is known only as the batch is written. Only an
-/// I/O error can stop a batch part way: the records before it that reached
-/// the file stay, the rest are not written, and the message says how many
-/// were, which for a log whose roll failed between two records of the batch
-/// includes their sequence numbers (see `binlog_writer_next_seq`).
+/// Appends `count` records under one lock, in as few system calls as the
+/// buffer allows; `*first_seq_out` (may be NULL) receives the first one's
+/// sequence number. Every entry is checked first: if any is invalid (a NULL
+/// pointer with a length, a name or metadata not UTF-8, a type name over
+/// 4096 bytes, a record above the maximum record size; for a log, measured
+/// as the first of its type in a segment), nothing is written, no sequence
+/// number taken and a log does not roll; the message names the entry ("entry
+/// I of N: ...; no record of this call was written"). Only an I/O error
+/// stops a batch part way: the records before it that reached the file
+/// stay, and the message says how many were written, with their sequence
+/// numbers when a log's roll failed between two of them (see
+/// `binlog_writer_next_seq`).
 #[no_mangle]
 pub extern "C" fn binlog_writer_write_batch(
     w: *mut binlog_writer,
@@ -375,18 +371,16 @@ pub extern "C" fn binlog_writer_free(w: *mut binlog_writer) {
 }
 
 /// Opens the rolling log `name` in directory `dir` (created if missing) for
-/// appending: segments named `<name>-<20-digit number>-<UTC start>.binlog`,
-/// rolled by the options' size, record and period limits, trimmed by their
-/// retention. Every binlog_writer call works on it; close seals the current
-/// segment. One writer per log: while one has it open (it holds an flock on
-/// `<dir>/<name>.lock` until closed), another gets `BINLOG_ERR_LOCKED`.
-/// A file named as one of its segments whose header names another log is
-/// refused with `BINLOG_ERR_WRONG_LOG`, changing nothing. The log numbers,
-/// names and dates its segments itself: options with a segment number or a
-/// creation time set (`binlog_options_set_segment_no`,
-/// `binlog_options_set_created_ns`), or naming another log, are refused
-/// with `BINLOG_ERR_INVALID_ARGUMENT`; `binlog_options_set_first_seq` gives
-/// a new log's first sequence number.
+/// appending: segments `<name>-<20-digit number>-<UTC start>.binlog`, rolled
+/// by the options' size, record and period limits and trimmed by their
+/// retention; every binlog_writer call works on it and close seals the
+/// current segment. One writer per log: it holds an flock on
+/// `<dir>/<name>.lock` until closed; another gets `BINLOG_ERR_LOCKED`. A file
+/// named as one of its segments whose header names another log is
+/// `BINLOG_ERR_WRONG_LOG`, changing nothing. Options with a segment number
+/// or creation time set, or naming another log, are
+/// `BINLOG_ERR_INVALID_ARGUMENT`; `binlog_options_set_first_seq` gives a new
+/// log's first sequence number.
 #[no_mangle]
 pub extern "C" fn binlog_writer_open_log(
     dir: *const c_char,
