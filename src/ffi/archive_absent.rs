@@ -38,15 +38,14 @@ pub struct ShipOptions {
     pub keep_local: Option<usize>,
     pub multipart_threshold: u64,
     pub connection: Connection,
+    pub remote_retention: PruneOptions,
 }
 
-/// Nothing is ever pruned here: `tier_built()` answers first.
-pub fn set_remote_retention(
-    _: &mut ShipOptions,
-    _: Option<usize>,
-    _: Option<u64>,
-    _: Option<Duration>,
-) {
+#[derive(Clone, Default)]
+pub struct PruneOptions {
+    pub max_segments: Option<usize>,
+    pub max_bytes: Option<u64>,
+    pub max_age: Option<Duration>,
 }
 
 pub fn open_tiered(_: &Path, _: &str, _: &str, _: Option<Duration>) -> Result<LogReader> {

@@ -29,17 +29,8 @@ pub extern "C" fn binlog_merged_reader_gaps(
     call(|| {
         let h = checked(r, out, logs, cap, count)?;
         let all = h.inner.gaps();
-        unsafe {
-            copy_with_logs(
-                &all,
-                |(log, _)| log,
-                |(_, g)| c_gap(g),
-                out,
-                logs,
-                cap,
-                count,
-            )
-        };
+        unsafe { copy_out(&all, |(_, g)| c_gap(g), out, cap, count) };
+        unsafe { copy_out(&all, |(log, _)| c_name(log), logs, cap, count) };
         Ok(BINLOG_OK)
     })
 }
@@ -65,8 +56,8 @@ pub extern "C" fn binlog_merged_reader_damages(
         let h = checked(r, out, logs, cap, count)?;
         let all = h.inner.damages().into_iter();
         h.damages = all.map(|(log, p, d)| (log.to_string(), (p, d))).collect();
-        let (kept, view) = (&h.damages, |(_, pd): &_| c_damage2(pd));
-        unsafe { copy_with_logs(kept, |(log, _)| log, view, out, logs, cap, count) };
+        unsafe { copy_out(&h.damages, |(_, pd)| c_damage2(pd), out, cap, count) };
+        unsafe { copy_out(&h.damages, |(log, _)| c_name(log), logs, cap, count) };
         Ok(BINLOG_OK)
     })
 }
@@ -84,26 +75,6 @@ fn checked<'a, T>(
     out_array(out, cap, count)?;
     out_array(logs, cap, count)?;
     Ok(h)
-}
-
-/// Writes the C views of the first `cap` of `items` to `out`, each one's
-/// log name to `logs`, and their total number to `*count`.
-///
-/// # Safety
-/// As `copy_out`'s, for `out` and `logs` both.
-unsafe fn copy_with_logs<U, T>(
-    items: &[U],
-    log_of: impl Fn(&U) -> &str,
-    view: impl Fn(&U) -> T,
-    out: *mut T,
-    logs: *mut binlog_iovec,
-    cap: usize,
-    count: *mut usize,
-) {
-    unsafe {
-        copy_out(items, view, out, cap, count);
-        copy_out(items, |i| c_name(log_of(i)), logs, cap, count);
-    }
 }
 
 /// A log's name as a byte range (borrowed).

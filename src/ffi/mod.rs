@@ -79,17 +79,6 @@ mod archive_tier {
         crate::archive::open_merged(dir, &Arc::new(remote), pattern)
     }
 
-    /// `ship`'s remote retention set to these limits.
-    pub fn set_remote_retention(
-        ship: &mut ShipOptions,
-        max_segments: Option<usize>,
-        max_bytes: Option<u64>,
-        max_age: Option<Duration>,
-    ) {
-        let r = &mut ship.remote_retention;
-        (r.max_segments, r.max_bytes, r.max_age) = (max_segments, max_bytes, max_age);
-    }
-
     /// A prune of log `name` at `to` with `ship`'s connection and limits.
     pub fn prune(
         to: &Location,

@@ -186,15 +186,13 @@ fn next_record(
     })
 }
 
-/// Like `binlog_reader_next`, but when there is no record yet waits up to
-/// `timeout_ms` for one (following a log's writer into new segments as it
-/// rolls; at the end of a sealed standalone segment, for the records a
-/// writer that reopens it appends); returns `BINLOG_END` on timeout. Never
-/// returns a partial record.
-/// While the writer is active it polls, each pause ended early by a change
-/// inotify reports (tens of microseconds' latency); after 25 ms without a
-/// change it sleeps until inotify reports one (on a network filesystem,
-/// where inotify misses other hosts' writes, it polls).
+/// Like `binlog_reader_next`, but waits up to `timeout_ms` for a record
+/// (following a log's writer into new segments; at the end of a sealed
+/// standalone segment, for records a writer that reopens it appends);
+/// `BINLOG_END` on timeout, never a partial record. While the writer is
+/// active it polls, each pause cut short by inotify (tens of microseconds'
+/// latency); after 25 ms without a change it sleeps until inotify reports
+/// one (on a network filesystem, which inotify misses, it polls).
 #[no_mangle]
 pub extern "C" fn binlog_reader_next_wait(
     r: *mut binlog_reader,
@@ -205,12 +203,11 @@ pub extern "C" fn binlog_reader_next_wait(
 }
 
 /// Opens a segment whose header may be damaged: the reader finds the first
-/// valid record after the header, reports the header as a damaged region
-/// (see `binlog_reader_damages`; its fields become placeholders), and skips
-/// later damaged regions as with `binlog_reader_skip_damaged`. A segment
-/// with a sound header opens as with `binlog_reader_open`. Only a header
-/// that fails its checks (`BINLOG_ERR_CORRUPT_HEADER`) is salvaged: a file
-/// without the magic number is still `BINLOG_ERR_NOT_A_BINLOG`.
+/// valid record after it, reports the header as a damaged region (see
+/// `binlog_reader_damages`; its fields become placeholders) and skips later
+/// damage as with `binlog_reader_skip_damaged`. A sound segment opens as
+/// with `binlog_reader_open`; a file without the magic number is still
+/// `BINLOG_ERR_NOT_A_BINLOG`.
 #[no_mangle]
 pub extern "C" fn binlog_reader_open_salvage(
     path: *const c_char,
@@ -219,18 +216,16 @@ pub extern "C" fn binlog_reader_open_salvage(
     open_segment(path, out, |p| Reader::open_salvage(p))
 }
 
-/// Opens a reader of the rolling log `name` in `dir`: every segment in
-/// write order as one stream; new segments are picked up as the writer
-/// rolls; segments removed by retention are skipped (see
-/// `binlog_reader_gap_count`). A file named as one of its segments whose
-/// header names another log stops the reader there with
+/// Opens a reader of the rolling log `name` in `dir`: every segment in write
+/// order as one stream, new ones picked up as the writer rolls, those
+/// removed by retention skipped (see `binlog_reader_gap_count`). A file
+/// named as its segment whose header names another log stops it there with
 /// `BINLOG_ERR_WRONG_LOG`. `BINLOG_ERR_NOT_FOUND`, naming `dir` and `name`,
-/// if `dir` holds no file of the log at all (no segment, compressed or
-/// salvaged file, or manifest): a misspelled name is an error, not an
-/// empty log. A log exists from its writer's first open on (the writer
-/// writes its manifest), also once retention removed every segment; a
-/// follower started before the writer retries the open on
-/// `BINLOG_ERR_NOT_FOUND` until it succeeds.
+/// if `dir` holds no file of the log (segment, compressed or salvaged file,
+/// or manifest): a misspelled name is an error, not an empty log. A log
+/// exists from its writer's first open on, also once retention removed
+/// every segment; a follower started before the writer retries the open on
+/// `BINLOG_ERR_NOT_FOUND`.
 #[no_mangle]
 pub extern "C" fn binlog_reader_open_log(
     dir: *const c_char,
@@ -334,14 +329,13 @@ pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) 
     })
 }
 
-/// Copies up to `cap` of the gaps a log reader met so far, oldest first,
-/// into `out` (NULL when `cap` is 0) and writes their total number to
-/// `*count` (0 for a segment reader): what it could not return, where and
-/// why (`binlog_gap`), the same for a log read from its directory, from
-/// compressed segments or from a bucket. The `path` each points to stays
-/// valid until the next call on the reader. `BINLOG_ERR_NULL_POINTER` if
-/// `r` or `count` is NULL (or `out` with `cap` > 0), `BINLOG_ERR_CLOSED`
-/// if it is closed.
+/// Copies up to `cap` of the gaps a log reader met so far, oldest first, into
+/// `out` (NULL when `cap` is 0) and writes their total number to `*count`
+/// (0 for a segment reader): what it could not return, where and why, alike
+/// for a log read from its directory, compressed segments or a bucket. Each
+/// `path` stays valid until the next call on the reader.
+/// `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL (or `out` with `cap`
+/// > 0), `BINLOG_ERR_CLOSED` if it is closed.
 #[no_mangle]
 pub extern "C" fn binlog_reader_gaps(
     r: *mut binlog_reader,
@@ -412,10 +406,10 @@ pub(super) fn c_gap(g: &crate::Gap) -> binlog_gap {
 }
 
 /// Positions the reader at the first record with a sequence number of at
-/// least `seq` (at the end if none), using the seal's sparse index. Ahead
-/// of a live segment or log, records written later below `seq` are skipped;
-/// `UINT64_MAX` means the end (records written later are read). A log
-/// reader's `binlog_reader_header` then describes the segment it landed in
+/// least `seq` (at the end if none), by the seal's sparse index. Records a
+/// live segment or log gets later below `seq` are skipped; `UINT64_MAX`
+/// means the end (records written later are read). A log reader's
+/// `binlog_reader_header` then describes the segment it landed in
 /// (`BINLOG_ERR_NOT_FOUND` if none).
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> binlog_result {
@@ -423,11 +417,10 @@ pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> bin
 }
 
 /// Positions the reader at the first record, in write order, with a
-/// timestamp of at least `ts_ns` (at the end if none). Ahead of a live
-/// segment or log, records written later with earlier timestamps are
-/// skipped; `INT64_MAX` means the end. A log reader's
-/// `binlog_reader_header` then describes the segment it landed in
-/// (`BINLOG_ERR_NOT_FOUND` if none).
+/// timestamp of at least `ts_ns` (at the end if none). Records a live
+/// segment or log gets later with earlier timestamps are skipped;
+/// `INT64_MAX` means the end. `binlog_reader_header` then as after
+/// `binlog_reader_seek_seq`.
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> binlog_result {
     with_open(r, |r| r.seek_time(ts_ns))
@@ -436,11 +429,10 @@ pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> 
 /// Restricts `binlog_reader_next` to records whose type is one of
 /// `types[0..count]` (UTF-8 byte strings); `count == 0` reads every type
 /// again. A sealed segment is read through its per-type index (unless the
-/// types asked for hold over 8 M of its records: their offsets, 8 bytes
-/// each, are copied out of the seal, so then it scans). A record
-/// `binlog_reader_next_batch` held back that the new filter excludes is
-/// dropped: `binlog_reader_header` describes the segment of the last
-/// record returned again.
+/// types hold over 8 M of its records: then it scans). A record
+/// `binlog_reader_next_batch` held back that the filter excludes is dropped
+/// (`binlog_reader_header` then describes the last returned record's
+/// segment again).
 #[no_mangle]
 pub extern "C" fn binlog_reader_filter_types(
     r: *mut binlog_reader,
@@ -460,14 +452,12 @@ pub extern "C" fn binlog_reader_filter_types(
 }
 
 /// How the segment ended, once `binlog_reader_next` returned `BINLOG_END`.
-/// For a log reader, the segment `binlog_reader_header` describes, also
-/// once the reader has gone on from it to later segments (none of whose
-/// records was returned yet): then how it ended when the reader left it
-/// (e.g. `BINLOG_TAIL_SEALED`, not the next segment's
-/// `BINLOG_TAIL_UNSEALED`). Without a header (`BINLOG_ERR_NOT_FOUND`), the
-/// segment the reader stands in (`BINLOG_TAIL_READING` if none).
-/// `BINLOG_TAIL_READING` while a record `binlog_reader_next_batch` held
-/// back is still to be returned.
+/// For a log reader, the segment `binlog_reader_header` describes, as it
+/// ended when the reader left it (e.g. `BINLOG_TAIL_SEALED`, not the next
+/// segment's `BINLOG_TAIL_UNSEALED`); without a header
+/// (`BINLOG_ERR_NOT_FOUND`), the segment it stands in (`BINLOG_TAIL_READING`
+/// if none). `BINLOG_TAIL_READING` while a record `binlog_reader_next_batch`
+/// held back is still to be returned.
 #[no_mangle]
 pub extern "C" fn binlog_reader_tail(
     r: *mut binlog_reader,

@@ -36,14 +36,10 @@ pub(super) use batch_record;
 /// one where it is).
 pub(super) struct Source<'r, 'a> {
     pub(super) rec: &'r Record<'a>,
-    copy_payload: bool,
+    pub(super) copy_payload: bool,
 }
 
 impl<'r, 'a> Source<'r, 'a> {
-    pub(super) fn of_record(rec: &'r Record<'a>, copy_payload: bool) -> Source<'r, 'a> {
-        Source { rec, copy_payload }
-    }
-
     /// The payload bytes it copies.
     #[inline]
     fn payload(&self) -> &'a [u8] {
@@ -155,32 +151,17 @@ fn put_bytes(buf: &mut [u8], at: usize, bytes: &[u8]) {
 /// batch loops).
 #[inline(never)]
 fn place_meta(r: &Record<'_>, buf: &mut [u8], meta_at: usize, mut pos: usize) {
-    let mut put = |bytes: &[u8]| {
-        put_bytes(buf, pos, bytes);
-        pos += bytes.len();
-        (pos - bytes.len()) as u32
-    };
-    let metas: Vec<binlog_batch_meta> = r
-        .metadata()
-        .map(|(k, v)| binlog_batch_meta {
-            key_off: put(k.as_bytes()),
-            key_len: k.len() as u32,
-            value_off: put(v.as_bytes()),
-            value_len: v.len() as u32,
-        })
-        .collect();
-    put_meta_array(buf, meta_at, &metas);
-}
-
-/// Writes `metas` as an array of `binlog_batch_meta` at `buf[meta_at..]`.
-fn put_meta_array(buf: &mut [u8], meta_at: usize, metas: &[binlog_batch_meta]) {
-    for (i, m) in metas.iter().enumerate() {
-        let o = meta_at + i * std::mem::size_of::<binlog_batch_meta>();
-        for (j, word) in [m.key_off, m.key_len, m.value_off, m.value_len]
-            .iter()
-            .enumerate()
-        {
-            buf[o + 4 * j..o + 4 * j + 4].copy_from_slice(&word.to_ne_bytes());
+    for (i, (k, v)) in r.metadata().enumerate() {
+        // The entry's words: key_off, key_len, value_off, value_len.
+        let mut words = [0u32; 4];
+        for (j, text) in [k, v].into_iter().enumerate() {
+            put_bytes(buf, pos, text.as_bytes());
+            words[2 * j..2 * j + 2].copy_from_slice(&[pos as u32, text.len() as u32]);
+            pos += text.len();
+        }
+        let at = meta_at + i * std::mem::size_of::<binlog_batch_meta>();
+        for (j, word) in words.iter().enumerate() {
+            buf[at + 4 * j..at + 4 * j + 4].copy_from_slice(&word.to_ne_bytes());
         }
     }
 }
@@ -287,7 +268,10 @@ fn fill(
         // time) each load waited for the stores to complete, about a
         // third of a small record's time in this loop.
         let rec = batch_record!(found, n);
-        let src = Source::of_record(rec, true);
+        let src = Source {
+            rec,
+            copy_payload: true,
+        };
         let place = src.at(at);
         if place.end > buf.len() {
             let what = (src.rec.seq, src.rec.offset, src.at(0).end);

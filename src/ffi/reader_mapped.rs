@@ -85,7 +85,8 @@ fn fill(
         // Read from elsewhere than this call's mapping (an empty payload is
         // nowhere: it is "copied", 0 bytes).
         let elsewhere = !in_pin && !rec.payload.is_empty();
-        let src = Source::of_record(rec, !in_pin);
+        let copy_payload = !in_pin;
+        let src = Source { rec, copy_payload };
         let place = src.at(at);
         // Another mapping than this call's (the reader moved on), or no room.
         if (elsewhere && mapped_any) || place.end > buf.len() {

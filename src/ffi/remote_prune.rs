@@ -3,7 +3,7 @@
 //! 18.4 for its guarantees), through the ship options' destination,
 //! connection and limits.
 
-use super::archive_tier::{prune, set_remote_retention, tier_built};
+use super::archive_tier::{prune, tier_built};
 use super::boundary::{c_str, call, done, handle, need_out, update};
 use super::result::binlog_result;
 use super::ship_options::{binlog_ship_options, destination};
@@ -46,7 +46,8 @@ pub extern "C" fn binlog_ship_options_set_remote_retention(
     let count = limit(max_count).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
     let age = limit(max_age_ns).map(Duration::from_nanos);
     update(opts, "ship options", |o| {
-        set_remote_retention(&mut o.ship, count, limit(max_bytes), age);
+        let r = &mut o.ship.remote_retention;
+        (r.max_segments, r.max_bytes, r.max_age) = (count, limit(max_bytes), age);
         Ok(())
     })
 }

@@ -194,15 +194,12 @@ pub enum binlog_gap_reason {
 }
 
 /// Records a log reader could not return (`binlog_reader_gaps`): records
-/// `[from_seq, to_seq)` of `path`, for `reason`. `path` is the segment
-/// file or the object's `s3://bucket/key` URL: the removed segment (a
-/// listed segment gone: retention), the damaged one (damage), the missing
-/// object by its plain key (`<segment no>-<first seq>.binlog`, plain or
-/// compressed), a file named in a list, or else the segment after the gap
-/// (a seq jump, a local segment missing, or segments never listed that
-/// retention removed); `path_len` bytes, not NUL-terminated, valid until
-/// the next call on the reader. A field whose `has_` flag is false is not
-/// known (and 0).
+/// `[from_seq, to_seq)` of `path`, for `reason`. `path` is the segment file
+/// or the object's `s3://bucket/key` URL: the removed segment (retention),
+/// the damaged one (damage), the missing object by its plain key (`<segment
+/// no>-<first seq>.binlog`), a file named in a list, or else the segment
+/// after the gap; `path_len` bytes, not NUL-terminated, valid until the next
+/// call on the reader. A field whose `has_` flag is false is not known (0).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct binlog_gap {
