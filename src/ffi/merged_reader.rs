@@ -1,13 +1,17 @@
 //! `binlog_merged_reader`: the C face of `crate::MergedReader`, many logs
-//! read as one stream by time, each record with its log's name.
+//! read as one stream by time, each record with its log's name; its gaps
+//! and damaged regions as a log reader's (`binlog_gap`, `binlog_damage2`),
+//! each with its log's name in a parallel array.
 
 use super::archive_tier::open_merged;
 use super::boundary::{
     c_bytes, c_path, c_str_or_null, call, done_new, free, handle_mut, need_out, put, update,
+    CallResult,
 };
-use super::reader::view_record;
+use super::reader::{c_gap, copy_out, out_array, view_record};
+use super::reader_damages::c_damage2;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
-use super::types::{binlog_meta, binlog_record};
+use super::types::{binlog_damage2, binlog_gap, binlog_iovec, binlog_meta, binlog_record};
 use crate::log::MergedReader;
 use crate::Damage;
 use std::ffi::c_char;
@@ -27,15 +31,14 @@ pub struct binlog_merged_reader {
 }
 
 /// Opens a merged reader of every log in `dir` (NULL: none) and directly
-/// under `remote` (`s3://bucket/prefix`; NULL: none) whose name matches
-/// `pattern` (`*` any run, `?` one character; NULL: every log). Records
-/// come ordered by timestamp, ties by log name, then sequence number; each
-/// log in its own order (one whose timestamps go backwards is not
-/// reordered). A log in both `dir` and the bucket is read as
+/// under `remote` (`s3://bucket/prefix`, reached as
+/// `binlog_reader_open_log_tiered` says; NULL: none) whose name matches
+/// `pattern` (`*` any run, `?` one character; NULL: every log). Records come
+/// by timestamp, ties by log name, then sequence number, each log's in its
+/// own order. A log in both `dir` and the bucket is read as
 /// `binlog_reader_open_log_tiered` reads it. No log matching is
-/// `BINLOG_ERR_NOT_FOUND`; both `dir` and `remote` NULL is
-/// `BINLOG_ERR_INVALID_ARGUMENT`. The bucket is reached as
-/// `binlog_reader_open_log_tiered` says (`AWS_*` environment).
+/// `BINLOG_ERR_NOT_FOUND`; `dir` and `remote` both NULL is
+/// `BINLOG_ERR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_open(
     dir: *const c_char,
@@ -189,4 +192,75 @@ pub extern "C" fn binlog_merged_reader_segments(
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_free(r: *mut binlog_merged_reader) {
     unsafe { free(r) }
+}
+
+/// Copies up to `cap` of the gaps every log met so far, by log name and each
+/// log's oldest first, into `out`, each as `binlog_reader_gaps` gives them,
+/// and their log names into `logs`, as `binlog_merged_reader_damages` does
+/// (the same lifetimes and NULL checks), and writes their total number to
+/// `*count`.
+#[no_mangle]
+pub extern "C" fn binlog_merged_reader_gaps(
+    r: *mut binlog_merged_reader,
+    out: *mut binlog_gap,
+    logs: *mut binlog_iovec,
+    cap: usize,
+    count: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = checked(r, out, logs, cap, count)?;
+        let all = h.inner.gaps();
+        unsafe { copy_out(&all, |(_, g)| c_gap(g), out, cap, count) };
+        unsafe { copy_out(&all, |(log, _)| c_name(log), logs, cap, count) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Copies up to `cap` of the damaged regions every log skipped so far (see
+/// `binlog_merged_reader_skip_damaged`), by log name and each log's in the
+/// order met, into `out`, each as `binlog_reader_damages2` gives them, and
+/// their log names into `logs` (`logs[i]` names the log of `out[i]`; not
+/// NUL-terminated), and writes their total number to `*count`. Paths and
+/// names stay valid until the next call on the reader.
+/// `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL, or `out` or `logs`
+/// with `cap` > 0.
+#[no_mangle]
+pub extern "C" fn binlog_merged_reader_damages(
+    r: *mut binlog_merged_reader,
+    out: *mut binlog_damage2,
+    logs: *mut binlog_iovec,
+    cap: usize,
+    count: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = checked(r, out, logs, cap, count)?;
+        let all = h.inner.damages().into_iter();
+        h.damages = all.map(|(log, p, d)| (log.to_string(), (p, d))).collect();
+        unsafe { copy_out(&h.damages, |(_, pd)| c_damage2(pd), out, cap, count) };
+        unsafe { copy_out(&h.damages, |(log, _)| c_name(log), logs, cap, count) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// The merged reader of a call that copies up to `cap` items to `out`
+/// and their logs' names to `logs`, once the arguments are checked.
+fn checked<'a, T>(
+    r: *mut binlog_merged_reader,
+    out: *mut T,
+    logs: *mut binlog_iovec,
+    cap: usize,
+    count: *mut usize,
+) -> CallResult<&'a mut binlog_merged_reader> {
+    let h = unsafe { handle_mut(r, "merged reader") }?;
+    out_array(out, cap, count)?;
+    out_array(logs, cap, count)?;
+    Ok(h)
+}
+
+/// A log's name as a byte range (borrowed).
+fn c_name(log: &str) -> binlog_iovec {
+    binlog_iovec {
+        base: c_bytes(log.as_bytes()),
+        len: log.len(),
+    }
 }

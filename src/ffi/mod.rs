@@ -35,7 +35,6 @@ pub mod writer;
 // Last: cbindgen emits items in module order, and this one uses the
 // reader's record view.
 pub mod merged_reader;
-pub mod merged_reader_damages;
 
 /// The archive tier's types behind the shipper's functions and
 /// `tier_built()`, Ok when the library has the tier: the real ones, or

@@ -56,12 +56,11 @@ pub struct binlog_segment_list {
 }
 
 /// Lists the files of log `name` in `dir` in the order a log reader reads
-/// them (segments by number, each followed by the files salvaged from it),
-/// each with its state, segment number, first and last sequence number
-/// when known, and size. A segment without a seal is read to its end to
-/// tell ENDING from ACTIVE. The list is a snapshot: a live log may roll or
-/// seal meanwhile. `*out` is written only on success; free it with
-/// `binlog_segment_list_free`.
+/// them (segments by number, each followed by its salvaged files), with
+/// state, segment number, first and last sequence number when known, and
+/// size (a segment without a seal is read to its end to tell ENDING from
+/// ACTIVE): a snapshot of a log that may roll meanwhile. `*out` is written
+/// only on success; free it with `binlog_segment_list_free`.
 #[no_mangle]
 pub extern "C" fn binlog_log_list_segments(
     dir: *const c_char,
@@ -102,11 +101,10 @@ pub extern "C" fn binlog_segment_list_get(
 }
 
 /// Whether file `index` of the list is a compressed segment
-/// (`<segment>.binlog.zst`), and the size of the segment it holds:
-/// `*compressed` true and `*original_bytes` that size (its `bytes` being
-/// the compressed size) for one whose seek table could be read; false and
-/// 0 otherwise. Kept out of `binlog_listed_segment` so that its layout
-/// stays what programs built before were built with.
+/// (`<segment>.binlog.zst`): `*compressed` true and `*original_bytes` the
+/// size of the segment it holds (its `bytes` being the compressed size) if
+/// its seek table could be read; false and 0 otherwise. Apart from
+/// `binlog_listed_segment`, whose layout stays as built against.
 /// `BINLOG_ERR_INVALID_ARGUMENT` if `index` is not below the count.
 #[no_mangle]
 pub extern "C" fn binlog_segment_list_get_compression(

@@ -16,11 +16,10 @@ pub struct binlog_ship_options {
 
 /// Creates ship options with the defaults: no destination (one must be
 /// set), the endpoint, region and credentials of the environment
-/// (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
-/// `AWS_SECRET_ACCESS_KEY`, ...), path-style addressing, no local segment
-/// removed, multipart uploads above 64 MiB. Free with
-/// `binlog_ship_options_free`. `BINLOG_ERR_INVALID_ARGUMENT` if the
-/// library was built without the archive tier (cargo feature "s3",
+/// (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, ...), path-style
+/// addressing, no local segment removed, multipart uploads above 64 MiB.
+/// Free with `binlog_ship_options_free`. `BINLOG_ERR_INVALID_ARGUMENT` in a
+/// library built without the archive tier (cargo feature "s3",
 /// `make lib ARCHIVE=0`), whose shipper functions all fail.
 #[no_mangle]
 pub extern "C" fn binlog_ship_options_new(out: *mut *mut binlog_ship_options) -> binlog_result {
@@ -170,14 +169,11 @@ pub extern "C" fn binlog_ship_options_set_multipart_threshold(
     })
 }
 
-/// How long failed requests are retried, with backoff, before a call
-/// gives up, in milliseconds (default 180 000: 3 minutes; the CLI's
-/// `--retry-timeout`). A server that is down, refuses connections or
-/// accepts them and never answers fails the call in about this long (no
-/// request waits longer than this for its answer), with
-/// `BINLOG_ERR_REMOTE` and a message naming the server's URL and the
-/// cause (connection refused, timed out, a DNS lookup's failure). 0: no
-/// retries (a request then waits at most 60 s).
+/// How long failed requests are retried, with backoff, before a call gives
+/// up, in milliseconds (default 180 000; the CLI's `--retry-timeout`): a
+/// server that is down, refuses connections or never answers fails the call
+/// in about this long with `BINLOG_ERR_REMOTE`, naming the server's URL and
+/// the cause. 0: no retries (a request then waits at most 60 s).
 #[no_mangle]
 pub extern "C" fn binlog_ship_options_set_retry_timeout(
     opts: *mut binlog_ship_options,

@@ -71,12 +71,12 @@ pub extern "C" fn binlog_shipper_open(
 
 /// Uploads every sealed segment not yet in the bucket, in order, each
 /// verified by a HEAD after its create-only PUT, then removes the local
-/// copies the options allow (`binlog_ship_options_set_keep_local`).
-/// Segments after the first one not sealed wait for it. `*out` (required)
-/// receives the counts, on success only; a failure leaves the journal
-/// where the pass stopped (the next pass or a new shipper resumes) and
-/// names the object or file; an object holding other bytes than its
-/// segment is `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten.
+/// copies the options allow (`binlog_ship_options_set_keep_local`); those
+/// after the first one not sealed wait for it. `*out` (required) receives
+/// the counts, on success only. A failure names the object or file and
+/// leaves the journal where the pass stopped (the next pass resumes); an
+/// object holding other bytes than its segment is
+/// `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten.
 #[no_mangle]
 pub extern "C" fn binlog_shipper_ship_once(
     s: *mut binlog_shipper,

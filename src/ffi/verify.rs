@@ -133,15 +133,14 @@ pub struct binlog_verify {
     records: u64,
 }
 
-/// Opens a verification of `path`: a segment file (plain or compressed),
-/// or a log directory, then of log `log_name` in it, or with `log_name`
-/// NULL of the one log whose files it holds. Segments are verified one at
-/// a time as `binlog_verify_next` reaches them. `*out` is written only on
-/// success; free it with `binlog_verify_free`. Fails with
-/// `BINLOG_ERR_NOT_FOUND` for a path that does not exist, a directory
-/// with no log's segment files, or, `log_name` given, neither a segment
-/// file nor the manifest of that log, `BINLOG_ERR_INVALID_ARGUMENT` for
-/// one with several and no name.
+/// Opens a verification of `path`: a segment file (plain or compressed), or
+/// a log directory, then of log `log_name` in it (NULL: of the one log whose
+/// files it holds), verified segment by segment as `binlog_verify_next`
+/// reaches them. `*out` is written only on success; free it with
+/// `binlog_verify_free`. `BINLOG_ERR_NOT_FOUND` for a path that does not
+/// exist, a directory with no log's segment files, or, `log_name` given,
+/// neither a segment file nor the manifest of that log;
+/// `BINLOG_ERR_INVALID_ARGUMENT` for one with several logs and no name.
 #[no_mangle]
 pub extern "C" fn binlog_verify_open(
     path: *const c_char,

@@ -63,14 +63,13 @@ fn boxed(writer: Arc<dyn RecordWriter>, log: Option<Arc<LogWriter>>) -> *mut bin
     }))
 }
 
-/// Opens (creating or reopening for append) the segment at `path`. `opts`
-/// may be NULL for defaults. On success `*out` owns a writer; release it with
-/// `binlog_writer_close` and then `binlog_writer_free`. Options that only
-/// logs have (segment size, records, period, retention, background sealing,
-/// segment callbacks, a clock) are refused with `BINLOG_ERR_INVALID_ARGUMENT`. A
-/// segment of a rolling log that is sealed or ending is refused with
-/// `BINLOG_ERR_SEALED`: it never changes again; open the log instead
-/// (`binlog_writer_open_log`).
+/// Opens (creating or reopening for append) the segment at `path`; `opts`
+/// may be NULL for defaults. On success `*out` owns a writer: release it
+/// with `binlog_writer_close`, then `binlog_writer_free`. Options only logs
+/// have (segment size, records, period, retention, background sealing,
+/// compression, segment callbacks, a clock) are
+/// `BINLOG_ERR_INVALID_ARGUMENT`. A sealed or ending segment of a rolling log
+/// is `BINLOG_ERR_SEALED`: open the log instead (`binlog_writer_open_log`).
 #[no_mangle]
 pub extern "C" fn binlog_writer_open(
     path: *const std::ffi::c_char,
