@@ -1,7 +1,7 @@
 //! The panic boundary, the thread's last error, and checked conversions of
 //! C pointers. Every exported function body runs inside `call`.
 
-use super::result::binlog_result;
+use super::result::binlog_result::{self, BINLOG_ERR_NULL_POINTER, BINLOG_OK};
 use crate::error::{Error, ErrorKind};
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
@@ -50,7 +50,9 @@ impl Failure {
 
     /// The failure of an argument check of a call on a handle, naming the
     /// handle's file (or log directory) as the handle's own errors do.
-    pub fn in_file(self, path: &Path) -> Failure {
+    #[cold]
+    #[inline(never)]
+    fn in_file(self, path: &Path) -> Failure {
         match self {
             Failure::Core(e) => Failure::Core(e.in_file(path)),
             other => other.with_detail(|m| format!("{}: {m}", path.display())),
@@ -135,7 +137,7 @@ pub unsafe fn free<T>(p: *mut T) {
         if !p.is_null() {
             drop(unsafe { Box::from_raw(p) });
         }
-        Ok(binlog_result::BINLOG_OK)
+        Ok(BINLOG_OK)
     });
 }
 
@@ -145,7 +147,7 @@ pub unsafe fn free<T>(p: *mut T) {
 /// `out` is NULL or writable.
 pub unsafe fn done<T>(out: *mut T, value: T) -> CallResult<binlog_result> {
     put(out, value);
-    Ok(binlog_result::BINLOG_OK)
+    Ok(BINLOG_OK)
 }
 
 /// `done` with a new handle that owns `value` (released by `free`).
@@ -157,7 +159,7 @@ pub unsafe fn done_new<T>(out: *mut *mut T, value: T) -> CallResult<binlog_resul
 pub fn update<T>(p: *mut T, what: &str, f: impl FnOnce(&mut T) -> CallResult<()>) -> binlog_result {
     call(|| {
         f(unsafe { handle_mut(p, what) }?)?;
-        Ok(binlog_result::BINLOG_OK)
+        Ok(BINLOG_OK)
     })
 }
 
@@ -194,23 +196,14 @@ pub fn last_error<T>(f: impl FnOnce(&LastError) -> T, or: T) -> T {
 }
 
 pub fn null(what: &str) -> Failure {
-    Failure::Abi(
-        binlog_result::BINLOG_ERR_NULL_POINTER,
-        format!("{what} is NULL"),
-    )
+    Failure::Abi(BINLOG_ERR_NULL_POINTER, format!("{what} is NULL"))
 }
 
 /// Runs the argument checks of a call on a handle of `path` (a file or a
 /// log directory): their errors name it, as the handle's own errors do.
 #[inline(always)]
 pub fn checked<T>(path: &Path, f: impl FnOnce() -> CallResult<T>) -> CallResult<T> {
-    f().map_err(|e| in_file(e, path))
-}
-
-#[cold]
-#[inline(never)]
-fn in_file(e: Failure, path: &Path) -> Failure {
-    e.in_file(path)
+    f().map_err(|e| e.in_file(path))
 }
 
 /// A shared reference from a handle pointer.
