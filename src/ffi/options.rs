@@ -123,8 +123,8 @@ pub extern "C" fn binlog_options_add_param(
 
 /// Largest encoded record accepted (64 to 4 GiB + 7 bytes; default 64 MiB).
 /// A log measures a record as the first of its type in a segment encodes it
-/// (with the type's name and a 5-byte type id), whichever segment it lands
-/// in, so that a batch can be checked whole before any of it is written.
+/// (with its type's name), so that a batch is checked whole before any of
+/// it is written.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_max_record_size(
     opts: *mut binlog_options,
@@ -133,12 +133,11 @@ pub extern "C" fn binlog_options_set_max_record_size(
     assign_log(opts, |l| l.segment.max_record_size = bytes)
 }
 
-/// Bytes buffered before records are handed to the OS (0 = hand every write
-/// call's records to the OS at once; default 1 MiB; at most 1 GiB, more is
-/// refused with `BINLOG_ERR_INVALID_ARGUMENT`). A buffer of 1 MiB up to 2
-/// MiB that begins a 2 MiB-aligned piece of the file may wait for the
-/// next, up to the flush delay (a second without one), so that both reach the page cache in one 2 MiB
-/// folio (fast reads by type); flush, sync and close never wait for that.
+/// Bytes buffered before records are handed to the OS (default 1 MiB; 0:
+/// each write call's at once; over 1 GiB is `BINLOG_ERR_INVALID_ARGUMENT`).
+/// A 1 to 2 MiB buffer that begins a 2 MiB-aligned piece of the file may
+/// wait for the next, up to the flush delay, so both reach the page cache in
+/// one 2 MiB folio (fast reads by type); flush, sync and close never wait.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_buffer_size(
     opts: *mut binlog_options,

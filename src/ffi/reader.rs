@@ -478,10 +478,9 @@ pub extern "C" fn binlog_reader_tail(
     })
 }
 
-/// Releases the reader's file and mapping (and closes the descriptor of
-/// `binlog_reader_poll_fd`). Later calls return
-/// `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is accepted. The handle
-/// stays allocated until `binlog_reader_free`.
+/// Releases the reader's file and mapping (and the descriptor of
+/// `binlog_reader_poll_fd`); later calls return `BINLOG_ERR_CLOSED`. Closing
+/// twice is OK; NULL is accepted; the handle stays until `binlog_reader_free`.
 #[no_mangle]
 pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
     call(|| {

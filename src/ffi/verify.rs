@@ -163,13 +163,13 @@ pub extern "C" fn binlog_verify_open(
     })
 }
 
-/// Fills `*out` with the next finding, in file order, segment by segment
-/// (at most `BINLOG_VERIFY_MAX_FINDINGS` of a segment, then one
-/// `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, a
-/// finding about its manifest if it cannot be used
-/// (`BINLOG_FINDING_MANIFEST_DAMAGED`, `BINLOG_FINDING_MANIFEST_UNUSED`,
-/// or `BINLOG_FINDING_UNREADABLE`); `BINLOG_END` (and `*out` untouched)
-/// once everything is verified. A clean sealed segment gives no finding.
+/// Fills `*out` with the next finding, in file order, segment by segment (at
+/// most `BINLOG_VERIFY_MAX_FINDINGS` of one, then a
+/// `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, one
+/// about its manifest if unusable (`BINLOG_FINDING_MANIFEST_DAMAGED`,
+/// `BINLOG_FINDING_MANIFEST_UNUSED` or `BINLOG_FINDING_UNREADABLE`);
+/// `BINLOG_END` (`*out` untouched) once all is verified. A clean sealed
+/// segment gives none.
 #[no_mangle]
 pub extern "C" fn binlog_verify_next(
     v: *mut binlog_verify,
@@ -233,10 +233,9 @@ pub extern "C" fn binlog_verify_free(v: *mut binlog_verify) {
     unsafe { free(v) }
 }
 
-/// The name of finding kind `kind` (e.g. "torn-tail"), as `binlog verify`
-/// names it (the `kind` of a `--json` issue), as a static NUL-terminated
-/// string; NULL for a number
-/// that is no finding kind. Thread-safe.
+/// The name of finding kind `kind` as `binlog verify` names it (e.g.
+/// "torn-tail"; the `kind` of a `--json` issue), a static NUL-terminated
+/// string; NULL for a number that is no finding kind. Thread-safe.
 #[no_mangle]
 pub extern "C" fn binlog_finding_kind_name(kind: u32) -> *const c_char {
     FindingKind::from_number(kind).map_or(std::ptr::null(), |k| k.c_name().as_ptr())

@@ -438,11 +438,10 @@ pub extern "C" fn binlog_writer_on_segment(
 }
 
 /// The oldest sealed segment not yet polled: `BINLOG_OK` and `*out` filled,
-/// or `BINLOG_END` when there is none. For callers that prefer not to be
-/// called back from another thread (JNI, cgo). Poll from one thread. Works
-/// after close too, to collect the segments sealed by the close. At most
-/// 65,536 sealed segments wait to be polled; beyond that the oldest are
-/// dropped from this queue (the files stay).
+/// or `BINLOG_END` if none; for callers that prefer not to be called back
+/// from another thread (JNI, cgo). Poll from one thread; also after close,
+/// for the segments the close sealed. At most 65,536 wait; beyond that the
+/// oldest leave this queue (the files stay).
 #[no_mangle]
 pub extern "C" fn binlog_writer_poll_sealed(
     w: *mut binlog_writer,
