@@ -919,18 +919,17 @@ binlog_result binlog_options_add_param(struct binlog_options *opts,
 /*
  Largest encoded record accepted (64 to 4 GiB + 7 bytes; default 64 MiB).
  A log measures a record as the first of its type in a segment encodes it
- (with the type's name and a 5-byte type id), whichever segment it lands
- in, so that a batch can be checked whole before any of it is written.
+ (with its type's name), so that a batch is checked whole before any of
+ it is written.
  */
 binlog_result binlog_options_set_max_record_size(struct binlog_options *opts, uint64_t bytes);
 
 /*
- Bytes buffered before records are handed to the OS (0 = hand every write
- call's records to the OS at once; default 1 MiB; at most 1 GiB, more is
- refused with `BINLOG_ERR_INVALID_ARGUMENT`). A buffer of 1 MiB up to 2
- MiB that begins a 2 MiB-aligned piece of the file may wait for the
- next, up to the flush delay (a second without one), so that both reach the page cache in one 2 MiB
- folio (fast reads by type); flush, sync and close never wait for that.
+ Bytes buffered before records are handed to the OS (default 1 MiB; 0:
+ each write call's at once; over 1 GiB is `BINLOG_ERR_INVALID_ARGUMENT`).
+ A 1 to 2 MiB buffer that begins a 2 MiB-aligned piece of the file may
+ wait for the next, up to the flush delay, so both reach the page cache in
+ one 2 MiB folio (fast reads by type); flush, sync and close never wait.
  */
 binlog_result binlog_options_set_buffer_size(struct binlog_options *opts, size_t bytes);
 
@@ -1233,10 +1232,9 @@ binlog_result binlog_reader_filter_types(struct binlog_reader *r,
 binlog_result binlog_reader_tail(struct binlog_reader *r, struct binlog_tail *out);
 
 /*
- Releases the reader's file and mapping (and closes the descriptor of
- `binlog_reader_poll_fd`). Later calls return
- `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is accepted. The handle
- stays allocated until `binlog_reader_free`.
+ Releases the reader's file and mapping (and the descriptor of
+ `binlog_reader_poll_fd`); later calls return `BINLOG_ERR_CLOSED`. Closing
+ twice is OK; NULL is accepted; the handle stays until `binlog_reader_free`.
  */
 binlog_result binlog_reader_close(struct binlog_reader *r);
 
@@ -1659,13 +1657,13 @@ binlog_result binlog_verify_open(const char *path,
                                  struct binlog_verify **out);
 
 /*
- Fills `*out` with the next finding, in file order, segment by segment
- (at most `BINLOG_VERIFY_MAX_FINDINGS` of a segment, then one
- `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, a
- finding about its manifest if it cannot be used
- (`BINLOG_FINDING_MANIFEST_DAMAGED`, `BINLOG_FINDING_MANIFEST_UNUSED`,
- or `BINLOG_FINDING_UNREADABLE`); `BINLOG_END` (and `*out` untouched)
- once everything is verified. A clean sealed segment gives no finding.
+ Fills `*out` with the next finding, in file order, segment by segment (at
+ most `BINLOG_VERIFY_MAX_FINDINGS` of one, then a
+ `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, one
+ about its manifest if unusable (`BINLOG_FINDING_MANIFEST_DAMAGED`,
+ `BINLOG_FINDING_MANIFEST_UNUSED` or `BINLOG_FINDING_UNREADABLE`);
+ `BINLOG_END` (`*out` untouched) once all is verified. A clean sealed
+ segment gives none.
  */
 binlog_result binlog_verify_next(struct binlog_verify *v, struct binlog_finding *out);
 
@@ -1682,10 +1680,9 @@ binlog_result binlog_verify_counts(struct binlog_verify *v, uint64_t *segments, 
 void binlog_verify_free(struct binlog_verify *v);
 
 /*
- The name of finding kind `kind` (e.g. "torn-tail"), as `binlog verify`
- names it (the `kind` of a `--json` issue), as a static NUL-terminated
- string; NULL for a number
- that is no finding kind. Thread-safe.
+ The name of finding kind `kind` as `binlog verify` names it (e.g.
+ "torn-tail"; the `kind` of a `--json` issue), a static NUL-terminated
+ string; NULL for a number that is no finding kind. Thread-safe.
  */
 const char *binlog_finding_kind_name(uint32_t kind);
 
@@ -1870,11 +1867,10 @@ binlog_result binlog_writer_on_segment(struct binlog_writer *w,
 
 /*
  The oldest sealed segment not yet polled: `BINLOG_OK` and `*out` filled,
- or `BINLOG_END` when there is none. For callers that prefer not to be
- called back from another thread (JNI, cgo). Poll from one thread. Works
- after close too, to collect the segments sealed by the close. At most
- 65,536 sealed segments wait to be polled; beyond that the oldest are
- dropped from this queue (the files stay).
+ or `BINLOG_END` if none; for callers that prefer not to be called back
+ from another thread (JNI, cgo). Poll from one thread; also after close,
+ for the segments the close sealed. At most 65,536 wait; beyond that the
+ oldest leave this queue (the files stay).
  */
 binlog_result binlog_writer_poll_sealed(struct binlog_writer *w, struct binlog_segment_info *out);
 
