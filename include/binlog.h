@@ -1074,11 +1074,10 @@ binlog_result binlog_options_set_retention_max_age_ms(struct binlog_options *opt
                                                       uint64_t max_age_ms);
 
 /*
- Logs only: a callback for segment events, registered before the log
- opens its first segment (so it also sees that OPENED event); see
- `binlog_writer_on_segment` for how it is called. `user` is passed back
- unchanged and must stay valid while any writer opened with these options
- lives.
+ Logs only: a callback for segment events, registered before the log opens
+ its first segment (so it sees that OPENED event too), called as
+ `binlog_writer_on_segment` says. `user` is passed back unchanged and must
+ stay valid while any writer opened with these options lives.
  */
 binlog_result binlog_options_add_segment_callback(struct binlog_options *opts,
                                                   binlog_segment_callback cb,
@@ -1180,8 +1179,8 @@ binlog_result binlog_reader_gap_count(struct binlog_reader *r, uint64_t *out);
  (0 for a segment reader): what it could not return, where and why, alike
  for a log read from its directory, compressed segments or a bucket. Each
  `path` stays valid until the next call on the reader.
- `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL (or `out` with `cap`
- > 0), `BINLOG_ERR_CLOSED` if it is closed.
+ `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL (or `out` with a
+ `cap` above 0), `BINLOG_ERR_CLOSED` if it is closed.
  */
 binlog_result binlog_reader_gaps(struct binlog_reader *r,
                                  struct binlog_gap *out,
@@ -1454,11 +1453,11 @@ const char *binlog_result_description(uint32_t code);
 
 /*
  Logs only: `until_shipped` true keeps every sealed segment a shipper
- (`binlog_shipper`) has not uploaded yet, as its journal `<name>.ship`
- in the log's directory says, whatever the other retention limits say;
- only the hard cap (`binlog_options_set_retention_hard_max_bytes`)
- deletes such a segment. Refused with `BINLOG_ERR_INVALID_ARGUMENT`
- when the log opens, by a build without the shipper.
+ (`binlog_shipper`) has not uploaded yet, as its journal `<name>.ship` in
+ the log's directory says, whatever the other limits say; only the hard
+ cap (`binlog_options_set_retention_hard_max_bytes`) deletes one. A build
+ without the shipper refuses it with `BINLOG_ERR_INVALID_ARGUMENT` when
+ the log opens.
  */
 binlog_result binlog_options_set_retention_until_shipped(struct binlog_options *opts,
                                                          bool until_shipped);
@@ -1915,12 +1914,11 @@ binlog_result binlog_merged_reader_time_window(struct binlog_merged_reader *r,
                                                int64_t to_ns);
 
 /*
- Fills `*out` with the next record in merged order and `*log`,
- `*log_len` with its log's name (not NUL-terminated), and returns
- `BINLOG_OK`; `BINLOG_END` once every log is read to its end for now (a
- call after that looks at every log again); or an error naming the log's
- file or object (that log is then read no further; the next call goes on
- with the others).
+ Fills `*out` with the next record in merged order and `*log`, `*log_len`
+ with its log's name (not NUL-terminated): `BINLOG_OK`; `BINLOG_END` once
+ every log is read to its end for now (a later call looks at every log
+ again); or an error naming the log's file or object (that log is read no
+ further; the next call goes on with the others).
  */
 binlog_result binlog_merged_reader_next(struct binlog_merged_reader *r,
                                         struct binlog_record *out,

@@ -83,12 +83,11 @@ pub extern "C" fn binlog_merged_reader_time_window(
     update(r, "merged reader", |h| Ok(h.inner.time_window(from, to)?))
 }
 
-/// Fills `*out` with the next record in merged order and `*log`,
-/// `*log_len` with its log's name (not NUL-terminated), and returns
-/// `BINLOG_OK`; `BINLOG_END` once every log is read to its end for now (a
-/// call after that looks at every log again); or an error naming the log's
-/// file or object (that log is then read no further; the next call goes on
-/// with the others).
+/// Fills `*out` with the next record in merged order and `*log`, `*log_len`
+/// with its log's name (not NUL-terminated): `BINLOG_OK`; `BINLOG_END` once
+/// every log is read to its end for now (a later call looks at every log
+/// again); or an error naming the log's file or object (that log is read no
+/// further; the next call goes on with the others).
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_next(
     r: *mut binlog_merged_reader,

@@ -440,11 +440,10 @@ fn keep_age_ms(r: &mut Retention, max_age_ms: u64) {
     r.max_age = (max_age_ms > 0).then(|| Duration::from_millis(max_age_ms));
 }
 
-/// Logs only: a callback for segment events, registered before the log
-/// opens its first segment (so it also sees that OPENED event); see
-/// `binlog_writer_on_segment` for how it is called. `user` is passed back
-/// unchanged and must stay valid while any writer opened with these options
-/// lives.
+/// Logs only: a callback for segment events, registered before the log opens
+/// its first segment (so it sees that OPENED event too), called as
+/// `binlog_writer_on_segment` says. `user` is passed back unchanged and must
+/// stay valid while any writer opened with these options lives.
 #[no_mangle]
 pub extern "C" fn binlog_options_add_segment_callback(
     opts: *mut binlog_options,

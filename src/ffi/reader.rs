@@ -334,8 +334,8 @@ pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) 
 /// (0 for a segment reader): what it could not return, where and why, alike
 /// for a log read from its directory, compressed segments or a bucket. Each
 /// `path` stays valid until the next call on the reader.
-/// `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL (or `out` with `cap`
-/// > 0), `BINLOG_ERR_CLOSED` if it is closed.
+/// `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL (or `out` with a
+/// `cap` above 0), `BINLOG_ERR_CLOSED` if it is closed.
 #[no_mangle]
 pub extern "C" fn binlog_reader_gaps(
     r: *mut binlog_reader,

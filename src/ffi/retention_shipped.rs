@@ -9,11 +9,11 @@ use super::result::binlog_result;
 use super::writer::binlog_writer;
 
 /// Logs only: `until_shipped` true keeps every sealed segment a shipper
-/// (`binlog_shipper`) has not uploaded yet, as its journal `<name>.ship`
-/// in the log's directory says, whatever the other retention limits say;
-/// only the hard cap (`binlog_options_set_retention_hard_max_bytes`)
-/// deletes such a segment. Refused with `BINLOG_ERR_INVALID_ARGUMENT`
-/// when the log opens, by a build without the shipper.
+/// (`binlog_shipper`) has not uploaded yet, as its journal `<name>.ship` in
+/// the log's directory says, whatever the other limits say; only the hard
+/// cap (`binlog_options_set_retention_hard_max_bytes`) deletes one. A build
+/// without the shipper refuses it with `BINLOG_ERR_INVALID_ARGUMENT` when
+/// the log opens.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_retention_until_shipped(
     opts: *mut binlog_options,
