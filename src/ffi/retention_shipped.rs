@@ -3,10 +3,9 @@
 //! `Retention::hard_max_bytes`) and the count of those the hard cap
 //! deleted anyway (`LogWriter::dropped_unshipped`).
 
-use super::boundary::get;
 use super::options::{assign_log, binlog_options};
 use super::result::binlog_result;
-use super::writer::binlog_writer;
+use super::writer::{binlog_writer, log_count};
 
 /// Logs only: `until_shipped` true keeps every sealed segment a shipper
 /// (`binlog_shipper`) has not uploaded yet, as its journal `<name>.ship` in
@@ -44,5 +43,5 @@ pub extern "C" fn binlog_writer_dropped_unshipped(
     w: *const binlog_writer,
     out: *mut u64,
 ) -> binlog_result {
-    get(w, "writer", out, |w| Ok(w.log()?.dropped_unshipped().0))
+    log_count(w, out, |l| l.dropped_unshipped().0)
 }

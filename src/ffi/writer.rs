@@ -471,7 +471,21 @@ pub extern "C" fn binlog_writer_callback_failures(
     out: *mut u64,
 ) -> binlog_result {
     // Also after close: the last segment's Sealed callbacks run during close.
-    get(w, "writer", out, |w| Ok(w.log()?.callback_failures().0))
+    log_count(w, out, |l| l.callback_failures().0)
+}
+
+/// Writes `f` of the log behind `w` to `out`: a segment writer is refused
+/// before `out` is checked.
+pub(super) fn log_count(
+    w: *const binlog_writer,
+    out: *mut u64,
+    f: impl FnOnce(&LogWriter) -> u64,
+) -> binlog_result {
+    call(|| {
+        let l = unsafe { handle(w, "writer") }?.log()?;
+        need_out(out)?;
+        unsafe { done(out, f(l)) }
+    })
 }
 
 /// Starts the next segment of a log now; returns once the current one is
