@@ -572,11 +572,11 @@ typedef struct binlog_meta {
 } binlog_meta;
 
 /*
- A record returned by `binlog_reader_next`: a view into the segment that
- stays valid until the next call on the same reader. Strings are UTF-8 and
- not NUL-terminated. Every pointer of the view, its metadata's and those
- of a header are valid (not NULL) even for 0 bytes, except `meta` with no
- metadata and a header's `params` with no parameters, which are NULL.
+ A record returned by `binlog_reader_next`: a view into the segment, valid
+ until the next call on the same reader. Strings are UTF-8, not
+ NUL-terminated. Every pointer of the view, its metadata's and a header's
+ is valid (not NULL) even for 0 bytes, except `meta` without metadata and
+ a header's `params` without parameters, which are NULL.
  */
 typedef struct binlog_record {
   uint64_t seq;
@@ -713,12 +713,11 @@ typedef struct binlog_damage {
 } binlog_damage;
 
 /*
- A damaged region a reader skipped (`binlog_reader_damages2`), with the
- file or object it is in: bytes `[offset, resume_offset)` of `path` and
- records `[from_seq, to_seq)` are lost. `path` is the segment file (as
- the reader was given it, or as a log reader found it in its
- directory) or the object's `s3://bucket/key` URL; `path_len` bytes,
- not NUL-terminated, valid until the next call on the reader.
+ A damaged region a reader skipped (`binlog_reader_damages2`): bytes
+ `[offset, resume_offset)` of `path` and records `[from_seq, to_seq)` are
+ lost. `path` is the segment file (as given, or as a log reader found it)
+ or the object's `s3://bucket/key` URL; `path_len` bytes, not
+ NUL-terminated, valid until the next call on the reader.
  */
 typedef struct binlog_damage2 {
   uint64_t offset;
