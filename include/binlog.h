@@ -540,20 +540,17 @@ typedef struct binlog_segment_info {
 } binlog_segment_info;
 
 /*
- Called when a segment is opened or sealed, outside the log's lock, on the
- thread that caused it: a writer that rolled, or the log's background
- thread (time rolls, and every roll's seal with
- `binlog_options_set_seal_in_background`). A roll reports the old
- segment SEALED, then the new one OPENED (rolls made by two threads at
- once, such as an explicit roll while the background thread reports
- one, may interleave their events). The callback may call the
- log's functions, `binlog_writer_close` included; the events such a call
- causes are reported after the ones being reported (once this callback
- and the others have returned), so that callbacks and polling see a log's
- events in order. It must not free the writer (`binlog_writer_free`): the
- call that rolled still uses the handle; close it, and free it after
- that call has returned.
- Return 0 on success; any other value counts as a failure (see
+ Called when a segment is opened, sealed or compressed, outside the log's
+ lock, on the thread that caused it: a writer that rolled, or the log's
+ background thread (time rolls, and seals with
+ `binlog_options_set_seal_in_background`). A roll reports the old segment
+ SEALED, then the new one OPENED (rolls by two threads at once may
+ interleave their events). The callback may call the log's functions,
+ `binlog_writer_close` included: the events such a call causes are
+ reported once the callbacks being run have returned, so callbacks and
+ polling see a log's events in order. It must not free the writer (the
+ call that rolled still uses it): close it, and free it after that call
+ returns. Return 0 on success; any other value counts as a failure (see
  `binlog_writer_callback_failures`) and affects nothing else.
  */
 typedef int32_t (*binlog_segment_callback)(void *user, const struct binlog_segment_info *info);
@@ -575,11 +572,11 @@ typedef struct binlog_meta {
 } binlog_meta;
 
 /*
- A record returned by `binlog_reader_next`: a view into the segment that
- stays valid until the next call on the same reader. Strings are UTF-8 and
- not NUL-terminated. Every pointer of the view, its metadata's and those
- of a header are valid (not NULL) even for 0 bytes, except `meta` with no
- metadata and a header's `params` with no parameters, which are NULL.
+ A record returned by `binlog_reader_next`: a view into the segment, valid
+ until the next call on the same reader. Strings are UTF-8, not
+ NUL-terminated. Every pointer of the view, its metadata's and a header's
+ is valid (not NULL) even for 0 bytes, except `meta` without metadata and
+ a header's `params` without parameters, which are NULL.
  */
 typedef struct binlog_record {
   uint64_t seq;
@@ -636,15 +633,12 @@ typedef struct binlog_header {
 
 /*
  Records a log reader could not return (`binlog_reader_gaps`): records
- `[from_seq, to_seq)` of `path`, for `reason`. `path` is the segment
- file or the object's `s3://bucket/key` URL: the removed segment (a
- listed segment gone: retention), the damaged one (damage), the missing
- object by its plain key (`<segment no>-<first seq>.binlog`, plain or
- compressed), a file named in a list, or else the segment after the gap
- (a seq jump, a local segment missing, or segments never listed that
- retention removed); `path_len` bytes, not NUL-terminated, valid until
- the next call on the reader. A field whose `has_` flag is false is not
- known (and 0).
+ `[from_seq, to_seq)` of `path`, for `reason`. `path` is the segment file
+ or the object's `s3://bucket/key` URL: the removed segment (retention),
+ the damaged one (damage), the missing object by its plain key (`<segment
+ no>-<first seq>.binlog`), a file named in a list, or else the segment
+ after the gap; `path_len` bytes, not NUL-terminated, valid until the next
+ call on the reader. A field whose `has_` flag is false is not known (0).
  */
 typedef struct binlog_gap {
   binlog_gap_reason reason;
@@ -719,12 +713,11 @@ typedef struct binlog_damage {
 } binlog_damage;
 
 /*
- A damaged region a reader skipped (`binlog_reader_damages2`), with the
- file or object it is in: bytes `[offset, resume_offset)` of `path` and
- records `[from_seq, to_seq)` are lost. `path` is the segment file (as
- the reader was given it, or as a log reader found it in its
- directory) or the object's `s3://bucket/key` URL; `path_len` bytes,
- not NUL-terminated, valid until the next call on the reader.
+ A damaged region a reader skipped (`binlog_reader_damages2`): bytes
+ `[offset, resume_offset)` of `path` and records `[from_seq, to_seq)` are
+ lost. `path` is the segment file (as given, or as a log reader found it)
+ or the object's `s3://bucket/key` URL; `path_len` bytes, not
+ NUL-terminated, valid until the next call on the reader.
  */
 typedef struct binlog_damage2 {
   uint64_t offset;
@@ -925,30 +918,27 @@ binlog_result binlog_options_add_param(struct binlog_options *opts,
 /*
  Largest encoded record accepted (64 to 4 GiB + 7 bytes; default 64 MiB).
  A log measures a record as the first of its type in a segment encodes it
- (with the type's name and a 5-byte type id), whichever segment it lands
- in, so that a batch can be checked whole before any of it is written.
+ (with its type's name), so that a batch is checked whole before any of
+ it is written.
  */
 binlog_result binlog_options_set_max_record_size(struct binlog_options *opts, uint64_t bytes);
 
 /*
- Bytes buffered before records are handed to the OS (0 = hand every write
- call's records to the OS at once; default 1 MiB; at most 1 GiB, more is
- refused with `BINLOG_ERR_INVALID_ARGUMENT`). A buffer of 1 MiB up to 2
- MiB that begins a 2 MiB-aligned piece of the file may wait for the
- next, up to the flush delay (a second without one), so that both reach the page cache in one 2 MiB
- folio (fast reads by type); flush, sync and close never wait for that.
+ Bytes buffered before records are handed to the OS (default 1 MiB; 0:
+ each write call's at once; over 1 GiB is `BINLOG_ERR_INVALID_ARGUMENT`).
+ A 1 to 2 MiB buffer that begins a 2 MiB-aligned piece of the file may
+ wait for the next, up to the flush delay, so both reach the page cache in
+ one 2 MiB folio (fast reads by type); flush, sync and close never wait.
  */
 binlog_result binlog_options_set_buffer_size(struct binlog_options *opts, size_t bytes);
 
 /*
- Microseconds a record may wait in the writer's buffer, after the write
- call that buffered it, before it is handed to the OS, where readers in
- other processes see it and a crash of this process cannot lose it
- (default 10000: 10 ms). A background thread of the writer, asleep while
- nothing waits, hands the buffer over; a busy writer fills its buffers
- sooner. 0: every write call hands its records over before it returns (a
- system call each). UINT64_MAX: only when the buffer fills, and on flush,
- sync and close.
+ Microseconds a record may wait in the writer's buffer after its write
+ call before it is handed to the OS, where other processes' readers see
+ it and a crash of this process cannot lose it (default 10000), by a
+ writer thread asleep while nothing waits. 0: every write call hands its
+ records over before it returns (a system call each); UINT64_MAX: only
+ when the buffer fills, and on flush, sync and close.
  */
 binlog_result binlog_options_set_flush_delay_us(struct binlog_options *opts, uint64_t us);
 
@@ -964,11 +954,9 @@ binlog_result binlog_options_set_durability(struct binlog_options *opts,
 
 /*
  With durability EVERY_RECORD: microseconds a write waiting for another
- thread's fdatasync (group commit) stays runnable, yielding its CPU,
- before it sleeps (default 0: sleep at once, no CPU used while waiting).
- About one fdatasync's duration trades CPU time for throughput: every
- waiter sees the sync end without a wakeup. At most 10000; larger values
- are refused.
+ thread's fdatasync (group commit) stays runnable, yielding its CPU, before
+ it sleeps (default 0; at most 10000, more is refused): about one
+ fdatasync's duration trades CPU time for throughput.
  */
 binlog_result binlog_options_set_sync_wait_spin_us(struct binlog_options *opts, uint32_t us);
 
@@ -1013,30 +1001,24 @@ binlog_result binlog_options_set_max_segment_records(struct binlog_options *opts
 binlog_result binlog_options_set_period(struct binlog_options *opts, uint32_t period);
 
 /*
- Logs only: `true` to seal the segments a log rolls away from on its
- background thread, so that the write that rolls does not wait for the
- seal (whose time grows with the segment: docs/PERFORMANCE.md, g). Then
- SEALED events, polling and retention follow a little after that write
- returns, on that thread, and a crash in between leaves a segment that
- the next open seals.
- Default `false`: all done before the write that rolled returns.
+ Logs only: `true` seals the segments a log rolls away from on its
+ background thread, so the write that rolls does not wait for the seal
+ (docs/PERFORMANCE.md, g); SEALED events, polling and retention then
+ follow shortly after that write, and a crash in between leaves a segment
+ the next open seals. Default `false`: all done before that write returns.
  */
 binlog_result binlog_options_set_seal_in_background(struct binlog_options *opts, bool on);
 
 /*
- Logs only: compress sealed segments (`on`; default off): each sealed
- `<segment>.binlog` becomes `<segment>.binlog.zst` (docs/FORMAT.md
- section 17), which every reader reads as the segment, once
- `after_segments` newer sealed segments exist (0: as soon as it is
- sealed), on a thread of the log's own at the lowest normal CPU and I/O
- priority, never on the write path; closing the log compresses the
- sealed segments still due (its last one too, with `after_segments` 0)
- on the closing thread. `level` is zstd's (0: its default,
- 3; up to 22; negative levels are faster), `frame_size` the original
- bytes per frame (0: 1 MiB; at most 1 GiB). Retention counts a
- compressed segment's compressed bytes; callbacks get a COMPRESSED
- event for each. A level or frame size out of range is refused with
- `BINLOG_ERR_INVALID_ARGUMENT`.
+ Logs only: compress sealed segments (`on`; default off) into
+ `<segment>.binlog.zst` (docs/FORMAT.md section 17), which readers read as
+ the segment, once `after_segments` newer sealed segments exist (0: at
+ once), on a thread of the log's own at the lowest normal CPU and I/O
+ priority; closing the log compresses those still due (its last one too
+ with `after_segments` 0) on the closing thread. `level` is zstd's (0: 3;
+ up to 22; negative is faster), `frame_size` the original bytes per frame
+ (0: 1 MiB; at most 1 GiB); out of range is `BINLOG_ERR_INVALID_ARGUMENT`.
+ Retention counts compressed bytes; callbacks get a COMPRESSED event.
  */
 binlog_result binlog_options_set_compression(struct binlog_options *opts,
                                              bool on,
@@ -1045,24 +1027,22 @@ binlog_result binlog_options_set_compression(struct binlog_options *opts,
                                              uint64_t frame_size);
 
 /*
- Logs only, after `binlog_options_set_compression` turned compression
- on: the share of each compressed segment's record bytes, in thousandths,
- that second copies of its rare types may take (docs/FORMAT.md section
- 17.5), so that a type filter over a rare type decompresses only its
- copy; 50 (5%) unless set, 0 for none. A later
- `binlog_options_set_compression` keeps it. More than 1000, or
- compression off, is refused with `BINLOG_ERR_INVALID_ARGUMENT`.
+ Logs only, with compression on: the share of a compressed segment's
+ record bytes, in thousandths, that second copies of its rare types may
+ take (docs/FORMAT.md section 17.5), so a filter on a rare type
+ decompresses only its copy; 50 unless set, 0 for none; a later
+ `binlog_options_set_compression` keeps it. Over 1000, or compression
+ off, is refused with `BINLOG_ERR_INVALID_ARGUMENT`.
  */
 binlog_result binlog_options_set_compression_type_copies(struct binlog_options *opts,
                                                          uint32_t per_mille);
 
 /*
  Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
- of them, and none sealed longer than `max_age_ms` ago (0 = no such
- limit): a shorthand for the three setters below, which it sets all at
- once. The oldest go first; the segment being written never goes. Ages
- count elapsed time since the log opened (CLOCK_BOOTTIME), so a step of
- the wall clock deletes nothing early; a segment found on disk at open
+ of them, none sealed over `max_age_ms` ago (0: no such limit), setting
+ the three limits below at once. The oldest go first, never the segment
+ being written. Ages count from the log's open on CLOCK_BOOTTIME (a
+ wall-clock step deletes nothing early); a segment found on disk at open
  ages from its modification time.
  */
 binlog_result binlog_options_set_retention(struct binlog_options *opts,
@@ -1093,29 +1073,25 @@ binlog_result binlog_options_set_retention_max_age_ms(struct binlog_options *opt
                                                       uint64_t max_age_ms);
 
 /*
- Logs only: a callback for segment events, registered before the log
- opens its first segment (so it also sees that OPENED event); see
- `binlog_writer_on_segment` for how it is called. `user` is passed back
- unchanged and must stay valid while any writer opened with these options
- lives.
+ Logs only: a callback for segment events, registered before the log opens
+ its first segment (so it sees that OPENED event too), called as
+ `binlog_writer_on_segment` says. `user` is passed back unchanged and must
+ stay valid while any writer opened with these options lives.
  */
 binlog_result binlog_options_add_segment_callback(struct binlog_options *opts,
                                                   binlog_segment_callback cb,
                                                   void *user);
 
 /*
- Logs only: read the time from `clock(user)` instead of the system's
- wall clock (CLOCK_REALTIME), for period rolls, the records written with
- `BINLOG_TIME_NOW`, segment creation times and names, and retention by
- age; NULL restores the system clock. For tests: advance the clock past
- a period boundary and the next write rolls, without waiting. The clock
- is called often (once per write call), from every thread that writes
- to or rolls the log and from the log's background thread, at the same
- time, with the log's lock held: it must be thread-safe, quick, must not
- call libbinlog, and
- `user` must stay valid while any writer opened with these options
- lives. A clock that goes back does not unroll anything: the log's
- segments stay in the order they were made.
+ Logs only: read the time from `clock(user)` instead of CLOCK_REALTIME,
+ for period rolls, records written with `BINLOG_TIME_NOW`, segment
+ creation times and names, and retention by age; NULL restores the system
+ clock. For tests: advance it past a period boundary and the next write
+ rolls at once. It is called often (once per write call), from every
+ thread that writes to or rolls the log and from the log's background
+ thread, at once, with the log's lock held: it must be thread-safe, quick
+ and not call libbinlog, and `user` must stay valid while any writer
+ opened with these options lives. A clock that goes back unrolls nothing.
  */
 binlog_result binlog_options_set_clock(struct binlog_options *opts, binlog_clock clock, void *user);
 
@@ -1133,15 +1109,13 @@ binlog_result binlog_reader_open(const char *path, struct binlog_reader **out);
 binlog_result binlog_reader_next(struct binlog_reader *r, struct binlog_record *out);
 
 /*
- Like `binlog_reader_next`, but when there is no record yet waits up to
- `timeout_ms` for one (following a log's writer into new segments as it
- rolls; at the end of a sealed standalone segment, for the records a
- writer that reopens it appends); returns `BINLOG_END` on timeout. Never
- returns a partial record.
- While the writer is active it polls, each pause ended early by a change
- inotify reports (tens of microseconds' latency); after 25 ms without a
- change it sleeps until inotify reports one (on a network filesystem,
- where inotify misses other hosts' writes, it polls).
+ Like `binlog_reader_next`, but waits up to `timeout_ms` for a record
+ (following a log's writer into new segments; at the end of a sealed
+ standalone segment, for records a writer that reopens it appends);
+ `BINLOG_END` on timeout, never a partial record. While the writer is
+ active it polls, each pause cut short by inotify (tens of microseconds'
+ latency); after 25 ms without a change it sleeps until inotify reports
+ one (on a network filesystem, which inotify misses, it polls).
  */
 binlog_result binlog_reader_next_wait(struct binlog_reader *r,
                                       uint64_t timeout_ms,
@@ -1149,28 +1123,25 @@ binlog_result binlog_reader_next_wait(struct binlog_reader *r,
 
 /*
  Opens a segment whose header may be damaged: the reader finds the first
- valid record after the header, reports the header as a damaged region
- (see `binlog_reader_damages`; its fields become placeholders), and skips
- later damaged regions as with `binlog_reader_skip_damaged`. A segment
- with a sound header opens as with `binlog_reader_open`. Only a header
- that fails its checks (`BINLOG_ERR_CORRUPT_HEADER`) is salvaged: a file
- without the magic number is still `BINLOG_ERR_NOT_A_BINLOG`.
+ valid record after it, reports the header as a damaged region (see
+ `binlog_reader_damages`; its fields become placeholders) and skips later
+ damage as with `binlog_reader_skip_damaged`. A sound segment opens as
+ with `binlog_reader_open`; a file without the magic number is still
+ `BINLOG_ERR_NOT_A_BINLOG`.
  */
 binlog_result binlog_reader_open_salvage(const char *path, struct binlog_reader **out);
 
 /*
- Opens a reader of the rolling log `name` in `dir`: every segment in
- write order as one stream; new segments are picked up as the writer
- rolls; segments removed by retention are skipped (see
- `binlog_reader_gap_count`). A file named as one of its segments whose
- header names another log stops the reader there with
+ Opens a reader of the rolling log `name` in `dir`: every segment in write
+ order as one stream, new ones picked up as the writer rolls, those
+ removed by retention skipped (see `binlog_reader_gap_count`). A file
+ named as its segment whose header names another log stops it there with
  `BINLOG_ERR_WRONG_LOG`. `BINLOG_ERR_NOT_FOUND`, naming `dir` and `name`,
- if `dir` holds no file of the log at all (no segment, compressed or
- salvaged file, or manifest): a misspelled name is an error, not an
- empty log. A log exists from its writer's first open on (the writer
- writes its manifest), also once retention removed every segment; a
- follower started before the writer retries the open on
- `BINLOG_ERR_NOT_FOUND` until it succeeds.
+ if `dir` holds no file of the log (segment, compressed or salvaged file,
+ or manifest): a misspelled name is an error, not an empty log. A log
+ exists from its writer's first open on, also once retention removed
+ every segment; a follower started before the writer retries the open on
+ `BINLOG_ERR_NOT_FOUND`.
  */
 binlog_result binlog_reader_open_log(const char *dir, const char *name, struct binlog_reader **out);
 
@@ -1183,20 +1154,15 @@ binlog_result binlog_reader_open_glob(const char *dir,
                                       struct binlog_reader **out);
 
 /*
- Fills `*out` with the header of the segment being read. For a log
- reader, the segment of the last record returned; after a seek, until a
- record is returned, the segment the seek landed in (where the next
- record comes from, if it holds one). `BINLOG_ERR_NOT_FOUND` before
- either, and after a seek that landed in no segment (none could be
- opened there: all removed, or the newest still being created). A
- record `binlog_reader_next_batch` held back counts as returned while it
- is held (it may start the next segment); once a seek or
- `binlog_reader_filter_types` drops it, it no longer does. Reading to
- the end of a segment does not move it to the next one before a record
- of that one is returned; at `BINLOG_END`, `binlog_reader_tail`
- describes this same segment. The strings and the parameter
- array stay valid until the reader moves to another segment, is closed or
- freed, or this is called again.
+ Fills `*out` with the header of the segment being read: for a log reader,
+ that of the last record returned (a record `binlog_reader_next_batch`
+ holds back counts while held), or, after a seek and until a record is
+ returned, the segment the seek landed in. `BINLOG_ERR_NOT_FOUND` before
+ either, and after a seek that landed in no segment. Reading to the end of
+ a segment does not move it to the next: at `BINLOG_END`,
+ `binlog_reader_tail` describes this same segment. The strings and the
+ parameter array stay valid until the reader moves to another segment, is
+ closed or freed, or this is called again.
  */
 binlog_result binlog_reader_header(struct binlog_reader *r, struct binlog_header *out);
 
@@ -1207,14 +1173,13 @@ binlog_result binlog_reader_header(struct binlog_reader *r, struct binlog_header
 binlog_result binlog_reader_gap_count(struct binlog_reader *r, uint64_t *out);
 
 /*
- Copies up to `cap` of the gaps a log reader met so far, oldest first,
- into `out` (NULL when `cap` is 0) and writes their total number to
- `*count` (0 for a segment reader): what it could not return, where and
- why (`binlog_gap`), the same for a log read from its directory, from
- compressed segments or from a bucket. The `path` each points to stays
- valid until the next call on the reader. `BINLOG_ERR_NULL_POINTER` if
- `r` or `count` is NULL (or `out` with `cap` > 0), `BINLOG_ERR_CLOSED`
- if it is closed.
+ Copies up to `cap` of the gaps a log reader met so far, oldest first, into
+ `out` (NULL when `cap` is 0) and writes their total number to `*count`
+ (0 for a segment reader): what it could not return, where and why, alike
+ for a log read from its directory, compressed segments or a bucket. Each
+ `path` stays valid until the next call on the reader.
+ `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL (or `out` with a
+ `cap` above 0), `BINLOG_ERR_CLOSED` if it is closed.
  */
 binlog_result binlog_reader_gaps(struct binlog_reader *r,
                                  struct binlog_gap *out,
@@ -1223,21 +1188,20 @@ binlog_result binlog_reader_gaps(struct binlog_reader *r,
 
 /*
  Positions the reader at the first record with a sequence number of at
- least `seq` (at the end if none), using the seal's sparse index. Ahead
- of a live segment or log, records written later below `seq` are skipped;
- `UINT64_MAX` means the end (records written later are read). A log
- reader's `binlog_reader_header` then describes the segment it landed in
+ least `seq` (at the end if none), by the seal's sparse index. Records a
+ live segment or log gets later below `seq` are skipped; `UINT64_MAX`
+ means the end (records written later are read). A log reader's
+ `binlog_reader_header` then describes the segment it landed in
  (`BINLOG_ERR_NOT_FOUND` if none).
  */
 binlog_result binlog_reader_seek_seq(struct binlog_reader *r, uint64_t seq);
 
 /*
  Positions the reader at the first record, in write order, with a
- timestamp of at least `ts_ns` (at the end if none). Ahead of a live
- segment or log, records written later with earlier timestamps are
- skipped; `INT64_MAX` means the end. A log reader's
- `binlog_reader_header` then describes the segment it landed in
- (`BINLOG_ERR_NOT_FOUND` if none).
+ timestamp of at least `ts_ns` (at the end if none). Records a live
+ segment or log gets later with earlier timestamps are skipped;
+ `INT64_MAX` means the end. `binlog_reader_header` then as after
+ `binlog_reader_seek_seq`.
  */
 binlog_result binlog_reader_seek_time(struct binlog_reader *r, int64_t ts_ns);
 
@@ -1245,11 +1209,10 @@ binlog_result binlog_reader_seek_time(struct binlog_reader *r, int64_t ts_ns);
  Restricts `binlog_reader_next` to records whose type is one of
  `types[0..count]` (UTF-8 byte strings); `count == 0` reads every type
  again. A sealed segment is read through its per-type index (unless the
- types asked for hold over 8 M of its records: their offsets, 8 bytes
- each, are copied out of the seal, so then it scans). A record
- `binlog_reader_next_batch` held back that the new filter excludes is
- dropped: `binlog_reader_header` describes the segment of the last
- record returned again.
+ types hold over 8 M of its records: then it scans). A record
+ `binlog_reader_next_batch` held back that the filter excludes is dropped
+ (`binlog_reader_header` then describes the last returned record's
+ segment again).
  */
 binlog_result binlog_reader_filter_types(struct binlog_reader *r,
                                          const struct binlog_iovec *types,
@@ -1257,22 +1220,19 @@ binlog_result binlog_reader_filter_types(struct binlog_reader *r,
 
 /*
  How the segment ended, once `binlog_reader_next` returned `BINLOG_END`.
- For a log reader, the segment `binlog_reader_header` describes, also
- once the reader has gone on from it to later segments (none of whose
- records was returned yet): then how it ended when the reader left it
- (e.g. `BINLOG_TAIL_SEALED`, not the next segment's
- `BINLOG_TAIL_UNSEALED`). Without a header (`BINLOG_ERR_NOT_FOUND`), the
- segment the reader stands in (`BINLOG_TAIL_READING` if none).
- `BINLOG_TAIL_READING` while a record `binlog_reader_next_batch` held
- back is still to be returned.
+ For a log reader, the segment `binlog_reader_header` describes, as it
+ ended when the reader left it (e.g. `BINLOG_TAIL_SEALED`, not the next
+ segment's `BINLOG_TAIL_UNSEALED`); without a header
+ (`BINLOG_ERR_NOT_FOUND`), the segment it stands in (`BINLOG_TAIL_READING`
+ if none). `BINLOG_TAIL_READING` while a record `binlog_reader_next_batch`
+ held back is still to be returned.
  */
 binlog_result binlog_reader_tail(struct binlog_reader *r, struct binlog_tail *out);
 
 /*
- Releases the reader's file and mapping (and closes the descriptor of
- `binlog_reader_poll_fd`). Later calls return
- `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is accepted. The handle
- stays allocated until `binlog_reader_free`.
+ Releases the reader's file and mapping (and the descriptor of
+ `binlog_reader_poll_fd`); later calls return `BINLOG_ERR_CLOSED`. Closing
+ twice is OK; NULL is accepted; the handle stays until `binlog_reader_free`.
  */
 binlog_result binlog_reader_close(struct binlog_reader *r);
 
@@ -1292,32 +1252,28 @@ binlog_result binlog_reader_skip_damaged(struct binlog_reader *r, bool skip);
 
 /*
  How many threads a full scan of a compressed segment decompresses its
- next frames on, ahead of the reader (at most 4 are used; 0 or 1: the
- reader's thread decompresses each frame when it reaches it). Records,
- damage and errors are the same either way. By default the machine's
- cores (at most 4) for a remote object, 0 for a local file. Like every
- call on the reader, from one thread at a time; the threads it starts
- are the library's own, end when the reader is freed or leaves the
- segment, and do not exist in a child after fork() (the child's reader
- decompresses on its own thread). `BINLOG_ERR_NULL_POINTER` if `r` is
- NULL, `BINLOG_ERR_CLOSED` if it is closed.
+ next frames on, ahead of the reader (at most 4; 0 or 1: the reader's
+ thread decompresses each frame as it reaches it); records, damage and
+ errors are the same either way. Default: the cores (at most 4) for a
+ remote object, 0 for a local file. The threads are the library's own,
+ end when the reader is freed or leaves the segment, and do not exist in
+ a child after fork() (its reader decompresses on its own thread).
+ `BINLOG_ERR_NULL_POINTER` if `r` is NULL, `BINLOG_ERR_CLOSED` if closed.
  */
 binlog_result binlog_reader_decode_threads(struct binlog_reader *r, uint32_t threads);
 
 /*
- Copies the next records, up to `cap` of them and as many as fit in
- `buf[0..buf_len]`, and describes them in `records[0..*count]` (offsets
- into `buf`; metadata entries are `binlog_batch_meta` arrays in `buf`,
- 4-byte aligned from its start). Returns `BINLOG_OK` with `*count >= 1`,
- or `BINLOG_END` with `*count == 0` when there is no record now. With
- `timeout_ms > 0` it first waits up to that long for a record, as
- `binlog_reader_next_wait` does; then it takes only records already
- there. A record that does not fit is kept for the next call (on this
- reader, whichever call it is; a seek drops it, and so does a type filter
- that excludes it); if not
- even the first fits, the call fails with `BINLOG_ERR_BUFFER_TOO_SMALL`
- and a message giving the bytes it needs. Buffers over 4 GiB are used up
- to 4 GiB. Outputs are written only on success.
+ Copies the next records, up to `cap` and as many as fit in
+ `buf[0..buf_len]` (used up to 4 GiB), and describes them in
+ `records[0..*count]` (offsets into `buf`; metadata entries are
+ `binlog_batch_meta` arrays in `buf`, 4-byte aligned from its start):
+ `BINLOG_OK` with `*count >= 1`, or `BINLOG_END` with `*count == 0` when
+ there is no record now. With `timeout_ms > 0` it first waits up to that
+ long for a record, as `binlog_reader_next_wait`, then takes only records
+ already there. A record that does not fit is kept for the next call on
+ the reader (a seek drops it, as does a type filter that excludes it); if
+ not even the first fits, `BINLOG_ERR_BUFFER_TOO_SMALL` with a message
+ giving the bytes it needs. Outputs are written only on success.
  */
 binlog_result binlog_reader_next_batch(struct binlog_reader *r,
                                        uint8_t *buf,
@@ -1338,14 +1294,11 @@ binlog_result binlog_reader_damages(struct binlog_reader *r,
                                     size_t *count);
 
 /*
- Copies up to `cap` of the damaged regions skipped so far, in the order
- met, into `out` (NULL when `cap` is 0) and writes their total number to
- `*count`, as `binlog_reader_damages` does, each with the segment file
- or the object's `s3://` URL it is in (`binlog_damage2`): a log reader's
- regions may be in several segments, local or in a bucket. The `path`
- each points to stays valid until the next call on the reader.
- `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL (or `out` with
- `cap` > 0), `BINLOG_ERR_CLOSED` if it is closed.
+ As `binlog_reader_damages`, in the order met, each with the segment file
+ or `s3://` object URL it is in (`binlog_damage2`): a log reader's regions
+ may be in several segments, local or in a bucket. Each `path` stays valid
+ until the next call on the reader. `BINLOG_ERR_NULL_POINTER` if `r` or
+ `count` is NULL (or `out` with `cap` > 0), `BINLOG_ERR_CLOSED` if closed.
  */
 binlog_result binlog_reader_damages2(struct binlog_reader *r,
                                      struct binlog_damage2 *out,
@@ -1353,25 +1306,19 @@ binlog_result binlog_reader_damages2(struct binlog_reader *r,
                                      size_t *count);
 
 /*
- Reads the next records, up to `cap` of them, and describes them in
- `records[0..*count]`, as `binlog_reader_next_batch` does (the same
- waiting, errors, held-back record and `BINLOG_END`) but without copying
- the payloads the reader reads from its mapping of the segment: such a
- record has `mapped` 1 and its payload at `*mapping + payload_off`,
- where `[*mapping, *mapping + *mapping_len)` is that mapping. Other
- payloads (a compressed segment's, a record held back, a frame read
- with pread) are copied into `buf` (`mapped` 0, `payload_off` from
- `buf`). Type names and metadata entries are copied into `buf` as by
- `binlog_reader_next_batch`, so a record takes its type, keys and values
- (and its payload if copied) of `buf`. The mapped payloads of one call
- all lie in the one mapping; a record in another (the next segment, a
- grown file mapped again) ends the call and comes first in the next.
- `*mapping` is NULL and `*mapping_len` 0 when no payload is mapped.
-
- The mapping stays mapped, and so the payloads readable, until the next
- `binlog_reader_next_mapped` call on this reader or its close or free
- (whatever other calls do meanwhile). Outputs are written only on
- success. Thread-safety: that of the reader (one thread at a time).
+ As `binlog_reader_next_batch` (the same waiting, errors, held-back record
+ and `BINLOG_END`), but a payload the reader reads from its mapping of the
+ segment is not copied: its record has `mapped` 1 and the payload at
+ `*mapping + payload_off`, `[*mapping, *mapping + *mapping_len)` being that
+ mapping. Other payloads (a compressed segment's, a held-back record's, a
+ frame read with pread) are copied into `buf` (`mapped` 0), as are every
+ type name and metadata entry. One call's mapped payloads all lie in one
+ mapping: a record in another (the next segment, a grown file mapped
+ again) ends the call and comes first in the next. `*mapping` is NULL and
+ `*mapping_len` 0 when no payload is mapped. The mapping stays mapped until
+ the next `binlog_reader_next_mapped` call on this reader or its close or
+ free. Outputs are written only on success; one thread at a time, as the
+ reader.
  */
 binlog_result binlog_reader_next_mapped(struct binlog_reader *r,
                                         uint8_t *buf,
@@ -1398,24 +1345,19 @@ binlog_result binlog_reader_keep_mapping(struct binlog_reader *r, struct binlog_
 void binlog_mapping_free(struct binlog_mapping *m);
 
 /*
- Writes to `*fd` a file descriptor to poll for reading (poll, select,
- epoll): readable when the segment or log the reader follows may have
- new records (inotify reports a change to the segment file, or to the
- log's directory, where new segments appear), so that an event loop
- waits for records without a thread blocked in
- `binlog_reader_next_wait`. Use: once it polls readable, call
- `binlog_reader_poll_rearm`, then `binlog_reader_next` until
- `BINLOG_END`, then poll again: a record written after the re-arm makes
- it readable again, so none waits unseen. It is readable at first (a
- first poll reads what is already there), and also without a change: 25
- ms after one (a new segment is listed only once the directory has
- settled) and at least every 250 ms (every 10 ms on a network
- filesystem, where inotify misses other hosts' writes), so it may be
- readable with nothing new. The descriptor belongs to the reader: do not
- read or close it; it stays the same on later calls and is closed by
- `binlog_reader_close`. A record `binlog_reader_next_batch` held back
- is returned whether or not the descriptor is readable: read until
- `BINLOG_END` before polling.
+ Writes to `*fd` a descriptor for poll, select or epoll, readable when the
+ segment or log the reader follows may have new records (inotify on the
+ segment file or the log's directory), so an event loop needs no thread
+ blocked in `binlog_reader_next_wait`. Once it polls readable, call
+ `binlog_reader_poll_rearm`, then `binlog_reader_next` until `BINLOG_END`,
+ then poll again: a record written after the re-arm makes it readable, so
+ none waits unseen. It is readable at first, and also without a change:
+ 25 ms after one (a new segment is listed once the directory settles) and
+ at least every 250 ms (10 ms on a network filesystem, where inotify
+ misses other hosts' writes). The descriptor is the reader's: do not read
+ or close it; it stays the same on later calls and `binlog_reader_close`
+ closes it. A record `binlog_reader_next_batch` held back is returned
+ whether or not it is readable: read until `BINLOG_END` before polling.
  */
 binlog_result binlog_reader_poll_fd(struct binlog_reader *r, int *fd);
 
@@ -1429,23 +1371,19 @@ binlog_result binlog_reader_poll_rearm(struct binlog_reader *r);
 
 /*
  Opens a reader of the rolling log `name` in `dir` and of its segments
- shipped to `remote` (`s3://bucket/prefix`, where `binlog ship --to`
- put them) as one stream, as `binlog_reader_open_log` reads a log: a
- segment removed locally after its upload is read from the bucket
- (compressed ones with ranged GETs), not reported as a gap; one missing
- from both is a gap of reason `BINLOG_GAP_MISSING` naming the missing
- object's `s3://` URL (`binlog_reader_gaps`); a damaged object, or one
- whose size is not the one its metadata says (cut short), is a
- `BINLOG_ERR_CORRUPT` error naming its `s3://` URL and offset (skipping
- damage, its records before the cut are read, as a local file of its
- bytes would be, and `binlog_reader_damages2` names its URL with the
- bytes lost). The endpoint, region and
- credentials come from the environment (`AWS_ENDPOINT_URL`,
+ shipped to `remote` (`s3://bucket/prefix`, as `binlog ship --to` put
+ them) as one stream, as `binlog_reader_open_log` reads a log: a segment
+ removed locally after its upload is read from the bucket (compressed ones
+ with ranged GETs), not reported as a gap; one missing from both is a gap
+ of reason `BINLOG_GAP_MISSING` naming the object's `s3://` URL; a damaged
+ object, or one shorter than its metadata says, is `BINLOG_ERR_CORRUPT`
+ naming its URL and offset (when skipping damage, its records before the
+ cut are read and `binlog_reader_damages2` names the URL). The endpoint,
+ region and credentials come from the environment (`AWS_ENDPOINT_URL`,
  `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
- `AWS_SESSION_TOKEN`); read and list permissions are enough. The
- reader's bucket client belongs to this process: after fork(), a child
- opens its own. `BINLOG_ERR_INVALID_ARGUMENT` if the library was built
- without the archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
+ `AWS_SESSION_TOKEN`); read and list permissions suffice. After fork(), a
+ child opens its own reader. `BINLOG_ERR_INVALID_ARGUMENT` in a library
+ built without the archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
  */
 binlog_result binlog_reader_open_log_tiered(const char *dir,
                                             const char *name,
@@ -1480,17 +1418,16 @@ binlog_result binlog_ship_options_set_remote_retention(struct binlog_ship_option
 
 /*
  Deletes the oldest segment objects of log `name` at the destination of
- `opts` (required, with a destination set) beyond its remote retention
- (`binlog_ship_options_set_remote_retention`), oldest first and never
- the newest; first finishes a prune killed before. With `dry_run`,
- only says what would go. `*out` (required) receives the counts, on
- success only. Another pruner of the log holding the claim is
- `BINLOG_ERR_LOCKED` naming it; a refused request (credentials that
- may not PUT or DELETE) is `BINLOG_ERR_PERMISSION_DENIED` naming the
- object, nothing after it deleted. Readers report the pruned records
- as gaps of reason `BINLOG_GAP_RETENTION`.
- `BINLOG_ERR_INVALID_ARGUMENT` if the library was built without the
- archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
+ `opts` (required, with one set) beyond its remote retention
+ (`binlog_ship_options_set_remote_retention`), never the newest, first
+ finishing a prune killed before; with `dry_run`, only says what would go.
+ `*out` (required) receives the counts, on success only. Another pruner
+ holding the log's claim is `BINLOG_ERR_LOCKED` naming it; a refused
+ request (credentials that may not PUT or DELETE) is
+ `BINLOG_ERR_PERMISSION_DENIED` naming the object, nothing after it
+ deleted. Readers report pruned records as `BINLOG_GAP_RETENTION` gaps.
+ `BINLOG_ERR_INVALID_ARGUMENT` in a library built without the archive
+ tier (cargo feature "s3", `make lib ARCHIVE=0`).
  */
 binlog_result binlog_remote_prune(const struct binlog_ship_options *opts,
                                   const char *name,
@@ -1515,11 +1452,11 @@ const char *binlog_result_description(uint32_t code);
 
 /*
  Logs only: `until_shipped` true keeps every sealed segment a shipper
- (`binlog_shipper`) has not uploaded yet, as its journal `<name>.ship`
- in the log's directory says, whatever the other retention limits say;
- only the hard cap (`binlog_options_set_retention_hard_max_bytes`)
- deletes such a segment. Refused with `BINLOG_ERR_INVALID_ARGUMENT`
- when the log opens, by a build without the shipper.
+ (`binlog_shipper`) has not uploaded yet, as its journal `<name>.ship` in
+ the log's directory says, whatever the other limits say; only the hard
+ cap (`binlog_options_set_retention_hard_max_bytes`) deletes one. A build
+ without the shipper refuses it with `BINLOG_ERR_INVALID_ARGUMENT` when
+ the log opens.
  */
 binlog_result binlog_options_set_retention_until_shipped(struct binlog_options *opts,
                                                          bool until_shipped);
@@ -1542,12 +1479,11 @@ binlog_result binlog_writer_dropped_unshipped(const struct binlog_writer *w, uin
 
 /*
  Lists the files of log `name` in `dir` in the order a log reader reads
- them (segments by number, each followed by the files salvaged from it),
- each with its state, segment number, first and last sequence number
- when known, and size. A segment without a seal is read to its end to
- tell ENDING from ACTIVE. The list is a snapshot: a live log may roll or
- seal meanwhile. `*out` is written only on success; free it with
- `binlog_segment_list_free`.
+ them (segments by number, each followed by its salvaged files), with
+ state, segment number, first and last sequence number when known, and
+ size (a segment without a seal is read to its end to tell ENDING from
+ ACTIVE): a snapshot of a log that may roll meanwhile. `*out` is written
+ only on success; free it with `binlog_segment_list_free`.
  */
 binlog_result binlog_log_list_segments(const char *dir,
                                        const char *name,
@@ -1568,11 +1504,10 @@ binlog_result binlog_segment_list_get(const struct binlog_segment_list *list,
 
 /*
  Whether file `index` of the list is a compressed segment
- (`<segment>.binlog.zst`), and the size of the segment it holds:
- `*compressed` true and `*original_bytes` that size (its `bytes` being
- the compressed size) for one whose seek table could be read; false and
- 0 otherwise. Kept out of `binlog_listed_segment` so that its layout
- stays what programs built before were built with.
+ (`<segment>.binlog.zst`): `*compressed` true and `*original_bytes` the
+ size of the segment it holds (its `bytes` being the compressed size) if
+ its seek table could be read; false and 0 otherwise. Apart from
+ `binlog_listed_segment`, whose layout stays as built against.
  `BINLOG_ERR_INVALID_ARGUMENT` if `index` is not below the count.
  */
 binlog_result binlog_segment_list_get_compression(const struct binlog_segment_list *list,
@@ -1588,11 +1523,10 @@ void binlog_segment_list_free(struct binlog_segment_list *list);
 /*
  Creates ship options with the defaults: no destination (one must be
  set), the endpoint, region and credentials of the environment
- (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
- `AWS_SECRET_ACCESS_KEY`, ...), path-style addressing, no local segment
- removed, multipart uploads above 64 MiB. Free with
- `binlog_ship_options_free`. `BINLOG_ERR_INVALID_ARGUMENT` if the
- library was built without the archive tier (cargo feature "s3",
+ (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, ...), path-style
+ addressing, no local segment removed, multipart uploads above 64 MiB.
+ Free with `binlog_ship_options_free`. `BINLOG_ERR_INVALID_ARGUMENT` in a
+ library built without the archive tier (cargo feature "s3",
  `make lib ARCHIVE=0`), whose shipper functions all fail.
  */
 binlog_result binlog_ship_options_new(struct binlog_ship_options **out);
@@ -1662,31 +1596,26 @@ binlog_result binlog_ship_options_set_multipart_threshold(struct binlog_ship_opt
                                                           uint64_t bytes);
 
 /*
- How long failed requests are retried, with backoff, before a call
- gives up, in milliseconds (default 180 000: 3 minutes; the CLI's
- `--retry-timeout`). A server that is down, refuses connections or
- accepts them and never answers fails the call in about this long (no
- request waits longer than this for its answer), with
- `BINLOG_ERR_REMOTE` and a message naming the server's URL and the
- cause (connection refused, timed out, a DNS lookup's failure). 0: no
- retries (a request then waits at most 60 s).
+ How long failed requests are retried, with backoff, before a call gives
+ up, in milliseconds (default 180 000; the CLI's `--retry-timeout`): a
+ server that is down, refuses connections or never answers fails the call
+ in about this long with `BINLOG_ERR_REMOTE`, naming the server's URL and
+ the cause. 0: no retries (a request then waits at most 60 s).
  */
 binlog_result binlog_ship_options_set_retry_timeout(struct binlog_ship_options *opts,
                                                     uint64_t retry_timeout_ms);
 
 /*
- Starts shipping log `name` of directory `dir` to the destination of
- `opts` (required, with a destination set): takes the log's ship lock
- (`BINLOG_ERR_LOCKED` if another shipper holds it), claims the prefix
- for the log or checks its claim (`BINLOG_ERR_WRONG_LOG` if
- another log holds it), and compares the local segments with the
- journal `<dir>/<name>.ship` and a listing of the bucket (the startup
- scan): a copy whose size no longer matches the journal is checked by a
- HEAD and read back; one damaged or truncated in the bucket is
- `BINLOG_ERR_CORRUPT`, naming the object, and its segment is kept.
- Nothing is uploaded yet. `*out` is written only on success; free it
- with `binlog_shipper_free`. `BINLOG_ERR_INVALID_ARGUMENT` if the library
- was built without the archive tier (cargo feature "s3",
+ Starts shipping log `name` of `dir` to the destination of `opts`
+ (required, with one set): takes the log's ship lock (`BINLOG_ERR_LOCKED`
+ if another shipper holds it), claims the prefix for the log or checks its
+ claim (`BINLOG_ERR_WRONG_LOG` if another log holds it), and compares the
+ local segments with the journal `<dir>/<name>.ship` and a listing of the
+ bucket: a copy whose size no longer matches the journal is read back; one
+ damaged or truncated is `BINLOG_ERR_CORRUPT` naming the object, its
+ segment kept. Nothing is uploaded yet. `*out` is written only on success;
+ free it with `binlog_shipper_free`. `BINLOG_ERR_INVALID_ARGUMENT` in a
+ library built without the archive tier (cargo feature "s3",
  `make lib ARCHIVE=0`), whatever the arguments.
  */
 binlog_result binlog_shipper_open(const char *dir,
@@ -1697,12 +1626,12 @@ binlog_result binlog_shipper_open(const char *dir,
 /*
  Uploads every sealed segment not yet in the bucket, in order, each
  verified by a HEAD after its create-only PUT, then removes the local
- copies the options allow (`binlog_ship_options_set_keep_local`).
- Segments after the first one not sealed wait for it. `*out` (required)
- receives the counts, on success only; a failure leaves the journal
- where the pass stopped (the next pass or a new shipper resumes) and
- names the object or file; an object holding other bytes than its
- segment is `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten.
+ copies the options allow (`binlog_ship_options_set_keep_local`); those
+ after the first one not sealed wait for it. `*out` (required) receives
+ the counts, on success only. A failure names the object or file and
+ leaves the journal where the pass stopped (the next pass resumes); an
+ object holding other bytes than its segment is
+ `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten.
  */
 binlog_result binlog_shipper_ship_once(struct binlog_shipper *s, struct binlog_ship_report *out);
 
@@ -1712,28 +1641,27 @@ binlog_result binlog_shipper_ship_once(struct binlog_shipper *s, struct binlog_s
 void binlog_shipper_free(struct binlog_shipper *s);
 
 /*
- Opens a verification of `path`: a segment file (plain or compressed),
- or a log directory, then of log `log_name` in it, or with `log_name`
- NULL of the one log whose files it holds. Segments are verified one at
- a time as `binlog_verify_next` reaches them. `*out` is written only on
- success; free it with `binlog_verify_free`. Fails with
- `BINLOG_ERR_NOT_FOUND` for a path that does not exist, a directory
- with no log's segment files, or, `log_name` given, neither a segment
- file nor the manifest of that log, `BINLOG_ERR_INVALID_ARGUMENT` for
- one with several and no name.
+ Opens a verification of `path`: a segment file (plain or compressed), or
+ a log directory, then of log `log_name` in it (NULL: of the one log whose
+ files it holds), verified segment by segment as `binlog_verify_next`
+ reaches them. `*out` is written only on success; free it with
+ `binlog_verify_free`. `BINLOG_ERR_NOT_FOUND` for a path that does not
+ exist, a directory with no log's segment files, or, `log_name` given,
+ neither a segment file nor the manifest of that log;
+ `BINLOG_ERR_INVALID_ARGUMENT` for one with several logs and no name.
  */
 binlog_result binlog_verify_open(const char *path,
                                  const char *log_name,
                                  struct binlog_verify **out);
 
 /*
- Fills `*out` with the next finding, in file order, segment by segment
- (at most `BINLOG_VERIFY_MAX_FINDINGS` of a segment, then one
- `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, a
- finding about its manifest if it cannot be used
- (`BINLOG_FINDING_MANIFEST_DAMAGED`, `BINLOG_FINDING_MANIFEST_UNUSED`,
- or `BINLOG_FINDING_UNREADABLE`); `BINLOG_END` (and `*out` untouched)
- once everything is verified. A clean sealed segment gives no finding.
+ Fills `*out` with the next finding, in file order, segment by segment (at
+ most `BINLOG_VERIFY_MAX_FINDINGS` of one, then a
+ `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, one
+ about its manifest if unusable (`BINLOG_FINDING_MANIFEST_DAMAGED`,
+ `BINLOG_FINDING_MANIFEST_UNUSED` or `BINLOG_FINDING_UNREADABLE`);
+ `BINLOG_END` (`*out` untouched) once all is verified. A clean sealed
+ segment gives none.
  */
 binlog_result binlog_verify_next(struct binlog_verify *v, struct binlog_finding *out);
 
@@ -1750,10 +1678,9 @@ binlog_result binlog_verify_counts(struct binlog_verify *v, uint64_t *segments, 
 void binlog_verify_free(struct binlog_verify *v);
 
 /*
- The name of finding kind `kind` (e.g. "torn-tail"), as `binlog verify`
- names it (the `kind` of a `--json` issue), as a static NUL-terminated
- string; NULL for a number
- that is no finding kind. Thread-safe.
+ The name of finding kind `kind` as `binlog verify` names it (e.g.
+ "torn-tail"; the `kind` of a `--json` issue), a static NUL-terminated
+ string; NULL for a number that is no finding kind. Thread-safe.
  */
 const char *binlog_finding_kind_name(uint32_t kind);
 
@@ -1806,31 +1733,29 @@ bool binlog_last_error_offset(uint64_t *offset_out);
 int32_t binlog_last_error_os_code(void);
 
 /*
- Opens (creating or reopening for append) the segment at `path`. `opts`
- may be NULL for defaults. On success `*out` owns a writer; release it with
- `binlog_writer_close` and then `binlog_writer_free`. Options that only
- logs have (segment size, records, period, retention, background sealing,
- segment callbacks, a clock) are refused with `BINLOG_ERR_INVALID_ARGUMENT`. A
- segment of a rolling log that is sealed or ending is refused with
- `BINLOG_ERR_SEALED`: it never changes again; open the log instead
- (`binlog_writer_open_log`).
+ Opens (creating or reopening for append) the segment at `path`; `opts`
+ may be NULL for defaults. On success `*out` owns a writer: release it
+ with `binlog_writer_close`, then `binlog_writer_free`. Options only logs
+ have (segment size, records, period, retention, background sealing,
+ compression, segment callbacks, a clock) are
+ `BINLOG_ERR_INVALID_ARGUMENT`. A sealed or ending segment of a rolling log
+ is `BINLOG_ERR_SEALED`: open the log instead (`binlog_writer_open_log`).
  */
 binlog_result binlog_writer_open(const char *path,
                                  const struct binlog_options *opts,
                                  struct binlog_writer **out);
 
 /*
- Appends a record with the current time and no metadata. `*seq_out` (may
- be NULL) receives its sequence number. Under `BINLOG_DURABILITY_EVERY_RECORD`
- (and at every Nth record under `BINLOG_DURABILITY_EVERY_N`) it returns
- once the record is on stable storage. A record that reached the file is
- reported written, with its sequence number, also when a rolling log's
- roll failed to seal the segment while the call waited for its fdatasync
- (the log goes on in that segment): an error from a write call means the
- record was not written, except where the message says which records of
- the call were (a batch split by a failed roll; see
- `binlog_writer_write_batch`). Only a failed fdatasync
- (`BINLOG_ERR_POISONED`) leaves a record written but not known durable.
+ Appends a record with the current time and no metadata; `*seq_out` (may
+ be NULL) receives its sequence number. Under
+ `BINLOG_DURABILITY_EVERY_RECORD` (and every Nth record under EVERY_N) it
+ returns once the record is on stable storage. A record that reached the
+ file is reported written, also when a log's roll failed to seal the
+ segment while the call waited for its fdatasync (the log goes on in that
+ segment): an error means the record was not written, unless the message
+ says which were (see `binlog_writer_write_batch`). Only a failed
+ fdatasync (`BINLOG_ERR_POISONED`) leaves a record written but not known
+ durable.
  */
 binlog_result binlog_writer_write(struct binlog_writer *w,
                                   const uint8_t *type_name,
@@ -1857,21 +1782,18 @@ binlog_result binlog_writer_write_entry(struct binlog_writer *w,
                                         uint64_t *seq_out);
 
 /*
- Appends `count` records under one lock, buffered into as few system
- calls as the buffer allows; `*first_seq_out` (may be NULL) receives the
- first one's sequence number. Every entry is checked before any record is
- encoded or handed to the OS: if any is invalid (a NULL pointer with a
- length, a name or metadata that is not UTF-8, a type name longer than
- 4096 bytes, a record above the maximum record size), nothing is written,
- no sequence number is taken, a log does not roll, and the message names
- the entry ("entry I of N: ...; no record of this call was written").
- For a log, the size limit applies to the longest form a record can take
- (as the first of its type in a segment, carrying the type's name), since
- the segment it lands in is known only as the batch is written. Only an
- I/O error can stop a batch part way: the records before it that reached
- the file stay, the rest are not written, and the message says how many
- were, which for a log whose roll failed between two records of the batch
- includes their sequence numbers (see `binlog_writer_next_seq`).
+ Appends `count` records under one lock, in as few system calls as the
+ buffer allows; `*first_seq_out` (may be NULL) receives the first one's
+ sequence number. Every entry is checked first: if any is invalid (a NULL
+ pointer with a length, a name or metadata not UTF-8, a type name over
+ 4096 bytes, a record above the maximum record size; for a log, measured
+ as the first of its type in a segment), nothing is written, no sequence
+ number taken and a log does not roll; the message names the entry ("entry
+ I of N: ...; no record of this call was written"). Only an I/O error
+ stops a batch part way: the records before it that reached the file
+ stay, and the message says how many were written, with their sequence
+ numbers when a log's roll failed between two of them (see
+ `binlog_writer_next_seq`).
  */
 binlog_result binlog_writer_write_batch(struct binlog_writer *w,
                                         const struct binlog_entry *entries,
@@ -1915,18 +1837,16 @@ void binlog_writer_free(struct binlog_writer *w);
 
 /*
  Opens the rolling log `name` in directory `dir` (created if missing) for
- appending: segments named `<name>-<20-digit number>-<UTC start>.binlog`,
- rolled by the options' size, record and period limits, trimmed by their
- retention. Every binlog_writer call works on it; close seals the current
- segment. One writer per log: while one has it open (it holds an flock on
- `<dir>/<name>.lock` until closed), another gets `BINLOG_ERR_LOCKED`.
- A file named as one of its segments whose header names another log is
- refused with `BINLOG_ERR_WRONG_LOG`, changing nothing. The log numbers,
- names and dates its segments itself: options with a segment number or a
- creation time set (`binlog_options_set_segment_no`,
- `binlog_options_set_created_ns`), or naming another log, are refused
- with `BINLOG_ERR_INVALID_ARGUMENT`; `binlog_options_set_first_seq` gives
- a new log's first sequence number.
+ appending: segments `<name>-<20-digit number>-<UTC start>.binlog`, rolled
+ by the options' size, record and period limits and trimmed by their
+ retention; every binlog_writer call works on it and close seals the
+ current segment. One writer per log: it holds an flock on
+ `<dir>/<name>.lock` until closed; another gets `BINLOG_ERR_LOCKED`. A file
+ named as one of its segments whose header names another log is
+ `BINLOG_ERR_WRONG_LOG`, changing nothing. Options with a segment number
+ or creation time set, or naming another log, are
+ `BINLOG_ERR_INVALID_ARGUMENT`; `binlog_options_set_first_seq` gives a new
+ log's first sequence number.
  */
 binlog_result binlog_writer_open_log(const char *dir,
                                      const char *name,
@@ -1945,11 +1865,10 @@ binlog_result binlog_writer_on_segment(struct binlog_writer *w,
 
 /*
  The oldest sealed segment not yet polled: `BINLOG_OK` and `*out` filled,
- or `BINLOG_END` when there is none. For callers that prefer not to be
- called back from another thread (JNI, cgo). Poll from one thread. Works
- after close too, to collect the segments sealed by the close. At most
- 65,536 sealed segments wait to be polled; beyond that the oldest are
- dropped from this queue (the files stay).
+ or `BINLOG_END` if none; for callers that prefer not to be called back
+ from another thread (JNI, cgo). Poll from one thread; also after close,
+ for the segments the close sealed. At most 65,536 wait; beyond that the
+ oldest leave this queue (the files stay).
  */
 binlog_result binlog_writer_poll_sealed(struct binlog_writer *w, struct binlog_segment_info *out);
 
@@ -1969,15 +1888,14 @@ binlog_result binlog_writer_roll(struct binlog_writer *w);
 
 /*
  Opens a merged reader of every log in `dir` (NULL: none) and directly
- under `remote` (`s3://bucket/prefix`; NULL: none) whose name matches
- `pattern` (`*` any run, `?` one character; NULL: every log). Records
- come ordered by timestamp, ties by log name, then sequence number; each
- log in its own order (one whose timestamps go backwards is not
- reordered). A log in both `dir` and the bucket is read as
+ under `remote` (`s3://bucket/prefix`, reached as
+ `binlog_reader_open_log_tiered` says; NULL: none) whose name matches
+ `pattern` (`*` any run, `?` one character; NULL: every log). Records come
+ by timestamp, ties by log name, then sequence number, each log's in its
+ own order. A log in both `dir` and the bucket is read as
  `binlog_reader_open_log_tiered` reads it. No log matching is
- `BINLOG_ERR_NOT_FOUND`; both `dir` and `remote` NULL is
- `BINLOG_ERR_INVALID_ARGUMENT`. The bucket is reached as
- `binlog_reader_open_log_tiered` says (`AWS_*` environment).
+ `BINLOG_ERR_NOT_FOUND`; `dir` and `remote` both NULL is
+ `BINLOG_ERR_INVALID_ARGUMENT`.
  */
 binlog_result binlog_merged_reader_open(const char *dir,
                                         const char *remote,
@@ -1995,12 +1913,11 @@ binlog_result binlog_merged_reader_time_window(struct binlog_merged_reader *r,
                                                int64_t to_ns);
 
 /*
- Fills `*out` with the next record in merged order and `*log`,
- `*log_len` with its log's name (not NUL-terminated), and returns
- `BINLOG_OK`; `BINLOG_END` once every log is read to its end for now (a
- call after that looks at every log again); or an error naming the log's
- file or object (that log is then read no further; the next call goes on
- with the others).
+ Fills `*out` with the next record in merged order and `*log`, `*log_len`
+ with its log's name (not NUL-terminated): `BINLOG_OK`; `BINLOG_END` once
+ every log is read to its end for now (a later call looks at every log
+ again); or an error naming the log's file or object (that log is read no
+ further; the next call goes on with the others).
  */
 binlog_result binlog_merged_reader_next(struct binlog_merged_reader *r,
                                         struct binlog_record *out,
@@ -2011,15 +1928,13 @@ binlog_result binlog_merged_reader_next(struct binlog_merged_reader *r,
  Like `binlog_merged_reader_next`, but when no log has a record waits up
  to `timeout_ms` for one to be written to any log (or shipped to the
  bucket of a log read from there), following each log across its rolls;
- returns `BINLOG_END` on timeout. Each call first looks again at every
- log at its end, then returns the smallest (timestamp, log name, seq) of
- the logs' next records present then: a record a slower log writes after
- records of later timestamps from other logs were returned comes as soon
- as it is found, not held back (the stream is then not sorted by time at
- that place; each log's records still come in their order, each once).
- The logs' directory is watched as `binlog_reader_next_wait` watches a
- log's; a log read from a bucket alone is listed again with the backoff
- of its own follower.
+ `BINLOG_END` on timeout. Each call looks again at every log at its end,
+ then returns the smallest (timestamp, log name, seq) of the next records
+ present: a slower log's record, written after later-stamped records of
+ other logs were returned, comes as soon as it is found (each log's
+ records still come in order, each once). The directory is watched as by
+ `binlog_reader_next_wait`; a log read from a bucket alone is listed again
+ with its follower's backoff.
  */
 binlog_result binlog_merged_reader_next_wait(struct binlog_merged_reader *r,
                                              uint64_t timeout_ms,
@@ -2051,14 +1966,11 @@ binlog_result binlog_merged_reader_segments(struct binlog_merged_reader *r,
 void binlog_merged_reader_free(struct binlog_merged_reader *r);
 
 /*
- Copies up to `cap` of the gaps every log met so far into `out` and each
- one's log name into `logs` (`logs[i]` names the log of `out[i]`; not
- NUL-terminated), by log name and each log's oldest first, and writes
- their total number to `*count`. Each is as `binlog_reader_gaps` gives a
- log reader's; its `path` and log name stay valid until the next call on
- the reader. `out` and `logs` may be NULL when `cap` is 0.
- `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL, or `out` or `logs`
- with `cap` > 0.
+ Copies up to `cap` of the gaps every log met so far, by log name and each
+ log's oldest first, into `out`, each as `binlog_reader_gaps` gives them,
+ and their log names into `logs`, as `binlog_merged_reader_damages` does
+ (the same lifetimes and NULL checks), and writes their total number to
+ `*count`.
  */
 binlog_result binlog_merged_reader_gaps(struct binlog_merged_reader *r,
                                         struct binlog_gap *out,
@@ -2068,14 +1980,13 @@ binlog_result binlog_merged_reader_gaps(struct binlog_merged_reader *r,
 
 /*
  Copies up to `cap` of the damaged regions every log skipped so far (see
- `binlog_merged_reader_skip_damaged`) into `out` and each one's log name
- into `logs` (`logs[i]` names the log of `out[i]`; not NUL-terminated),
- by log name and each log's in the order met, and writes their total
- number to `*count`. Each is as `binlog_reader_damages2` gives a log
- reader's, with its segment file or object URL; its `path` and log name
- stay valid until the next call on the reader. `out` and `logs` may be
- NULL when `cap` is 0. `BINLOG_ERR_NULL_POINTER` if `r` or `count` is
- NULL, or `out` or `logs` with `cap` > 0.
+ `binlog_merged_reader_skip_damaged`), by log name and each log's in the
+ order met, into `out`, each as `binlog_reader_damages2` gives them, and
+ their log names into `logs` (`logs[i]` names the log of `out[i]`; not
+ NUL-terminated), and writes their total number to `*count`. Paths and
+ names stay valid until the next call on the reader.
+ `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL, or `out` or `logs`
+ with `cap` > 0.
  */
 binlog_result binlog_merged_reader_damages(struct binlog_merged_reader *r,
                                            struct binlog_damage2 *out,

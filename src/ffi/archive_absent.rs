@@ -7,12 +7,13 @@
 //! `Connection`, plain data, are the tier's own).
 
 use crate::error::Error;
-use crate::Result;
+use crate::{LogReader, MergedReader, Result};
 use std::path::Path;
+use std::time::Duration;
 
 /// What every entry to the archive tier answers here
 /// (`BINLOG_ERR_INVALID_ARGUMENT`).
-pub fn absent() -> Error {
+fn absent() -> Error {
     Error::invalid(
         "this libbinlog was built without the archive tier (cargo feature \"s3\"): \
          no shipping to or reading from S3",
@@ -37,15 +38,22 @@ pub struct ShipOptions {
     pub keep_local: Option<usize>,
     pub multipart_threshold: u64,
     pub connection: Connection,
+    pub remote_retention: PruneOptions,
 }
 
-/// Nothing is ever pruned here: `tier_built()` answers first.
-pub fn set_remote_retention(
-    _: &mut ShipOptions,
-    _: Option<usize>,
-    _: Option<u64>,
-    _: Option<std::time::Duration>,
-) {
+#[derive(Clone, Default)]
+pub struct PruneOptions {
+    pub max_segments: Option<usize>,
+    pub max_bytes: Option<u64>,
+    pub max_age: Option<Duration>,
+}
+
+pub fn open_tiered(_: &Path, _: &str, _: &str, _: Option<Duration>) -> Result<LogReader> {
+    Err(absent())
+}
+
+pub fn open_merged(_: Option<&Path>, _: &str, _: &str) -> Result<MergedReader> {
+    Err(absent())
 }
 
 pub fn prune(

@@ -1,7 +1,7 @@
 //! The panic boundary, the thread's last error, and checked conversions of
 //! C pointers. Every exported function body runs inside `call`.
 
-use super::result::binlog_result;
+use super::result::binlog_result::{self, BINLOG_ERR_NULL_POINTER, BINLOG_OK};
 use crate::error::{Error, ErrorKind};
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
@@ -9,18 +9,15 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 /// Why a C call failed: an error of the core, whose kind is the result
-/// code, or one only the C ABI has. A panic is caught apart, in `call`
-/// (`BINLOG_ERR_PANIC`).
+/// code, or one only the C ABI has (a panic is caught apart, in `call`).
 #[derive(Debug)]
 pub enum Failure {
     Core(Error),
-    /// A pointer the call requires is NULL (`BINLOG_ERR_NULL_POINTER`);
-    /// the message names the parameter.
-    NullPointer(String),
-    /// A caller's buffer cannot hold even one item
-    /// (`BINLOG_ERR_BUFFER_TOO_SMALL`); the message says how many bytes it
-    /// needs.
-    BufferTooSmall(String),
+    /// `BINLOG_ERR_NULL_POINTER` (a pointer the call requires is NULL; the
+    /// message names the parameter) or `BINLOG_ERR_BUFFER_TOO_SMALL` (a
+    /// buffer cannot hold one item; the message says how many bytes it
+    /// needs), with the message.
+    Abi(binlog_result, String),
 }
 
 /// The result of a call's body, and of the checks of its arguments.
@@ -30,8 +27,7 @@ impl Failure {
     fn code(&self) -> binlog_result {
         match self {
             Failure::Core(e) => e.kind().into(),
-            Failure::NullPointer(_) => binlog_result::BINLOG_ERR_NULL_POINTER,
-            Failure::BufferTooSmall(_) => binlog_result::BINLOG_ERR_BUFFER_TOO_SMALL,
+            Failure::Abi(code, _) => *code,
         }
     }
 
@@ -39,7 +35,7 @@ impl Failure {
     fn message(&self) -> &str {
         match self {
             Failure::Core(e) => e.message(),
-            Failure::NullPointer(m) | Failure::BufferTooSmall(m) => m,
+            Failure::Abi(_, m) => m,
         }
     }
 
@@ -48,14 +44,15 @@ impl Failure {
     pub fn with_detail(self, f: impl FnOnce(&str) -> String) -> Failure {
         match self {
             Failure::Core(e) => Failure::Core(e.with_detail(f)),
-            Failure::NullPointer(m) => Failure::NullPointer(f(&m)),
-            Failure::BufferTooSmall(m) => Failure::BufferTooSmall(f(&m)),
+            Failure::Abi(code, m) => Failure::Abi(code, f(&m)),
         }
     }
 
     /// The failure of an argument check of a call on a handle, naming the
     /// handle's file (or log directory) as the handle's own errors do.
-    pub fn in_file(self, path: &Path) -> Failure {
+    #[cold]
+    #[inline(never)]
+    fn in_file(self, path: &Path) -> Failure {
         match self {
             Failure::Core(e) => Failure::Core(e.in_file(path)),
             other => other.with_detail(|m| format!("{}: {m}", path.display())),
@@ -73,11 +70,11 @@ impl From<Error> for Failure {
 /// and, when the core error has them, the file (or `s3://` object) it names,
 /// the offset in it and the operating system's error number.
 #[derive(Default)]
-struct LastError {
-    message: CString,
-    path: CString,
-    offset: Option<u64>,
-    os_code: i32,
+pub struct LastError {
+    pub message: CString,
+    pub path: CString,
+    pub offset: Option<u64>,
+    pub os_code: i32,
 }
 
 thread_local! {
@@ -130,24 +127,54 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> binlog_result {
     binlog_result::BINLOG_ERR_PANIC
 }
 
-/// Like `call` for functions that return nothing (`*_free`).
-pub fn call_void(f: impl FnOnce()) {
-    let _ = call(|| {
-        f();
-        Ok(binlog_result::BINLOG_OK)
-    });
-}
-
 /// The body of every `*_free`: drops the handle at `p` (made by
-/// `Box::into_raw`) inside the panic boundary; NULL is accepted.
+/// `done_new`) inside the panic boundary; NULL is accepted.
 ///
 /// # Safety
 /// `p` is NULL or a handle of type `T` this library made and not yet freed.
 pub unsafe fn free<T>(p: *mut T) {
-    call_void(|| {
+    let _ = call(|| {
         if !p.is_null() {
             drop(unsafe { Box::from_raw(p) });
         }
+        Ok(BINLOG_OK)
+    });
+}
+
+/// The end of a call that succeeded: `value` written to `out`, `BINLOG_OK`.
+///
+/// # Safety
+/// `out` is NULL or writable.
+pub unsafe fn done<T>(out: *mut T, value: T) -> CallResult<binlog_result> {
+    put(out, value);
+    Ok(BINLOG_OK)
+}
+
+/// `done` with a new handle that owns `value` (released by `free`).
+pub unsafe fn done_new<T>(out: *mut *mut T, value: T) -> CallResult<binlog_result> {
+    done(out, Box::into_raw(Box::new(value)))
+}
+
+/// The body of a call that changes handle `p` (named `what` if NULL) by `f`.
+pub fn update<T>(p: *mut T, what: &str, f: impl FnOnce(&mut T) -> CallResult<()>) -> binlog_result {
+    call(|| {
+        f(unsafe { handle_mut(p, what) }?)?;
+        Ok(BINLOG_OK)
+    })
+}
+
+/// The body of a call that writes what `f` reads of handle `p` to `out`
+/// (required).
+pub fn get<H, T>(
+    p: *const H,
+    what: &str,
+    out: *mut T,
+    f: impl FnOnce(&H) -> CallResult<T>,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle(p, what) }?;
+        need_out(out)?;
+        unsafe { done(out, f(h)?) }
     })
 }
 
@@ -162,33 +189,21 @@ fn set_last_error(last: LastError) {
     let _ = LAST_ERROR.try_with(|e| *e.borrow_mut() = last);
 }
 
-/// The thread's last error message; an empty string while the thread exits
+/// What `f` reads of the thread's last error; `or` while the thread exits
 /// (see `set_last_error`).
-pub fn last_error_ptr() -> *const c_char {
-    LAST_ERROR
-        .try_with(|e| e.borrow().message.as_ptr())
-        .unwrap_or(c"".as_ptr())
-}
-
-/// The file or object the thread's last error names; empty if none.
-pub fn last_error_path_ptr() -> *const c_char {
-    LAST_ERROR
-        .try_with(|e| e.borrow().path.as_ptr())
-        .unwrap_or(c"".as_ptr())
-}
-
-/// The offset the thread's last error names, if any.
-pub fn last_error_offset() -> Option<u64> {
-    LAST_ERROR.try_with(|e| e.borrow().offset).unwrap_or(None)
-}
-
-/// The OS error number behind the thread's last error; 0 if none.
-pub fn last_error_os_code() -> i32 {
-    LAST_ERROR.try_with(|e| e.borrow().os_code).unwrap_or(0)
+pub fn last_error<T>(f: impl FnOnce(&LastError) -> T, or: T) -> T {
+    LAST_ERROR.try_with(|e| f(&e.borrow())).unwrap_or(or)
 }
 
 pub fn null(what: &str) -> Failure {
-    Failure::NullPointer(format!("{what} is NULL"))
+    Failure::Abi(BINLOG_ERR_NULL_POINTER, format!("{what} is NULL"))
+}
+
+/// Runs the argument checks of a call on a handle of `path` (a file or a
+/// log directory): their errors name it, as the handle's own errors do.
+#[inline(always)]
+pub fn checked<T>(path: &Path, f: impl FnOnce() -> CallResult<T>) -> CallResult<T> {
+    f().map_err(|e| e.in_file(path))
 }
 
 /// A shared reference from a handle pointer.
@@ -204,18 +219,10 @@ pub unsafe fn handle_mut<'a, T>(p: *mut T, what: &str) -> CallResult<&'a mut T> 
     p.as_mut().ok_or_else(|| null(what))
 }
 
-/// The bytes `[p, p+len)`; NULL is accepted only with `len == 0`.
-///
-/// # Safety
-/// `p` points at `len` readable bytes that outlive `'a`.
-pub unsafe fn bytes<'a>(p: *const u8, len: usize, what: &str) -> CallResult<&'a [u8]> {
-    array(p, len, what)
-}
-
-/// Like `bytes`, checked to be UTF-8.
+/// The bytes `[p, p+len)` (see `array`), checked to be UTF-8.
 #[inline]
 pub unsafe fn utf8<'a>(p: *const u8, len: usize, what: &str) -> CallResult<&'a str> {
-    let b = bytes(p, len, what)?;
+    let b = array(p, len, what)?;
     // Type names and metadata keys are short and ASCII: checking that is
     // several times cheaper than the general validation's setup
     // (docs/PERFORMANCE.md).
@@ -227,7 +234,8 @@ pub unsafe fn utf8<'a>(p: *const u8, len: usize, what: &str) -> CallResult<&'a s
         .map_err(|e| Error::new(ErrorKind::InvalidUtf8, format!("{what} is not UTF-8: {e}")).into())
 }
 
-/// An array of `count` items; NULL only with `count == 0`.
+/// An array of `count` items (bytes of a buffer, or structs); NULL only with
+/// `count == 0`.
 ///
 /// # Safety
 /// `p` points at `count` readable items that outlive `'a`.
@@ -280,6 +288,19 @@ pub unsafe fn c_path<'a>(p: *const c_char, what: &str) -> CallResult<&'a std::pa
     )))
 }
 
+/// A C caller's user pointer, given back to its callback: the caller
+/// promises that the callback may be called with it from any thread.
+pub struct UserPtr(pub *mut std::ffi::c_void);
+unsafe impl Send for UserPtr {}
+unsafe impl Sync for UserPtr {}
+
+impl UserPtr {
+    /// The pointer (a closure calling this captures the `Send` wrapper).
+    pub fn get(&self) -> *mut std::ffi::c_void {
+        self.0
+    }
+}
+
 /// Refuses a NULL output pointer that the call requires.
 pub fn need_out<T>(out: *mut T) -> CallResult<()> {
     if out.is_null() {
@@ -293,6 +314,11 @@ pub unsafe fn put<T>(out: *mut T, value: T) {
     if let Some(o) = out.as_mut() {
         *o = value;
     }
+}
+
+/// Like `c_str`, with NULL for none.
+pub unsafe fn c_str_or_null<'a>(p: *const c_char, what: &str) -> CallResult<Option<&'a str>> {
+    (!p.is_null()).then(|| c_str(p, what)).transpose()
 }
 
 /// A NUL-terminated UTF-8 string.

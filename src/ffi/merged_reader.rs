@@ -1,10 +1,17 @@
 //! `binlog_merged_reader`: the C face of `crate::MergedReader`, many logs
-//! read as one stream by time, each record with its log's name.
+//! read as one stream by time, each record with its log's name; its gaps
+//! and damaged regions as a log reader's (`binlog_gap`, `binlog_damage2`),
+//! each with its log's name in a parallel array.
 
-use super::boundary::{c_bytes, c_path, c_str, call, free, handle_mut, need_out, put};
-use super::reader::view_record;
+use super::archive_tier::open_merged;
+use super::boundary::{
+    c_bytes, c_path, c_str_or_null, call, done_new, free, handle_mut, need_out, put, update,
+    CallResult,
+};
+use super::reader::{c_gap, copy_out, out_array, view_record};
+use super::reader_damages::c_damage2;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
-use super::types::{binlog_meta, binlog_record};
+use super::types::{binlog_damage2, binlog_gap, binlog_iovec, binlog_meta, binlog_record};
 use crate::log::MergedReader;
 use crate::Damage;
 use std::ffi::c_char;
@@ -24,15 +31,14 @@ pub struct binlog_merged_reader {
 }
 
 /// Opens a merged reader of every log in `dir` (NULL: none) and directly
-/// under `remote` (`s3://bucket/prefix`; NULL: none) whose name matches
-/// `pattern` (`*` any run, `?` one character; NULL: every log). Records
-/// come ordered by timestamp, ties by log name, then sequence number; each
-/// log in its own order (one whose timestamps go backwards is not
-/// reordered). A log in both `dir` and the bucket is read as
+/// under `remote` (`s3://bucket/prefix`, reached as
+/// `binlog_reader_open_log_tiered` says; NULL: none) whose name matches
+/// `pattern` (`*` any run, `?` one character; NULL: every log). Records come
+/// by timestamp, ties by log name, then sequence number, each log's in its
+/// own order. A log in both `dir` and the bucket is read as
 /// `binlog_reader_open_log_tiered` reads it. No log matching is
-/// `BINLOG_ERR_NOT_FOUND`; both `dir` and `remote` NULL is
-/// `BINLOG_ERR_INVALID_ARGUMENT`. The bucket is reached as
-/// `binlog_reader_open_log_tiered` says (`AWS_*` environment).
+/// `BINLOG_ERR_NOT_FOUND`; `dir` and `remote` both NULL is
+/// `BINLOG_ERR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_open(
     dir: *const c_char,
@@ -41,50 +47,25 @@ pub extern "C" fn binlog_merged_reader_open(
     out: *mut *mut binlog_merged_reader,
 ) -> binlog_result {
     call(|| {
-        let d = match dir.is_null() {
-            true => None,
-            false => Some(unsafe { c_path(dir, "dir") }?),
-        };
-        let url = match remote.is_null() {
-            true => None,
-            false => Some(unsafe { c_str(remote, "remote") }?),
-        };
-        let p = match pattern.is_null() {
-            true => "*",
-            false => unsafe { c_str(pattern, "pattern") }?,
-        };
+        let d = (!dir.is_null()).then(|| unsafe { c_path(dir, "dir") });
+        let d = d.transpose()?;
+        let url = unsafe { c_str_or_null(remote, "remote") }?;
+        let p = unsafe { c_str_or_null(pattern, "pattern") }?.unwrap_or("*");
         need_out(out)?;
         let inner = match (d, url) {
-            (_, Some(url)) => open_remote(d, url, p)?,
+            (_, Some(url)) => open_merged(d, url, p)?,
             (Some(d), None) => MergedReader::open_dir(d, p)?,
             (None, None) => {
                 return Err(crate::Error::invalid("dir and remote are both NULL").into())
             }
         };
-        let h = Box::new(binlog_merged_reader {
+        let h = binlog_merged_reader {
             inner,
             meta: Vec::new(),
             damages: Vec::new(),
-        });
-        unsafe { put(out, Box::into_raw(h)) };
-        Ok(BINLOG_OK)
+        };
+        unsafe { done_new(out, h) }
     })
-}
-
-#[cfg(feature = "s3")]
-fn open_remote(
-    dir: Option<&std::path::Path>,
-    url: &str,
-    pattern: &str,
-) -> crate::Result<MergedReader> {
-    use crate::archive::{open_merged, Connection, Location, Remote};
-    let remote = Remote::connect(&Location::parse(url)?, &Connection::default())?;
-    open_merged(dir, &std::sync::Arc::new(remote), pattern)
-}
-
-#[cfg(not(feature = "s3"))]
-fn open_remote(_: Option<&std::path::Path>, _: &str, _: &str) -> crate::Result<MergedReader> {
-    Err(super::archive_absent::absent())
 }
 
 /// Reads only records with timestamps in `[from_ns, to_ns)` (`INT64_MIN`,
@@ -97,21 +78,16 @@ pub extern "C" fn binlog_merged_reader_time_window(
     from_ns: i64,
     to_ns: i64,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "merged reader") }?;
-        let from = (from_ns != i64::MIN).then_some(from_ns);
-        let to = (to_ns != i64::MAX).then_some(to_ns);
-        h.inner.time_window(from, to)?;
-        Ok(BINLOG_OK)
-    })
+    let from = (from_ns != i64::MIN).then_some(from_ns);
+    let to = (to_ns != i64::MAX).then_some(to_ns);
+    update(r, "merged reader", |h| Ok(h.inner.time_window(from, to)?))
 }
 
-/// Fills `*out` with the next record in merged order and `*log`,
-/// `*log_len` with its log's name (not NUL-terminated), and returns
-/// `BINLOG_OK`; `BINLOG_END` once every log is read to its end for now (a
-/// call after that looks at every log again); or an error naming the log's
-/// file or object (that log is then read no further; the next call goes on
-/// with the others).
+/// Fills `*out` with the next record in merged order and `*log`, `*log_len`
+/// with its log's name (not NUL-terminated): `BINLOG_OK`; `BINLOG_END` once
+/// every log is read to its end for now (a later call looks at every log
+/// again); or an error naming the log's file or object (that log is read no
+/// further; the next call goes on with the others).
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_next(
     r: *mut binlog_merged_reader,
@@ -125,15 +101,13 @@ pub extern "C" fn binlog_merged_reader_next(
 /// Like `binlog_merged_reader_next`, but when no log has a record waits up
 /// to `timeout_ms` for one to be written to any log (or shipped to the
 /// bucket of a log read from there), following each log across its rolls;
-/// returns `BINLOG_END` on timeout. Each call first looks again at every
-/// log at its end, then returns the smallest (timestamp, log name, seq) of
-/// the logs' next records present then: a record a slower log writes after
-/// records of later timestamps from other logs were returned comes as soon
-/// as it is found, not held back (the stream is then not sorted by time at
-/// that place; each log's records still come in their order, each once).
-/// The logs' directory is watched as `binlog_reader_next_wait` watches a
-/// log's; a log read from a bucket alone is listed again with the backoff
-/// of its own follower.
+/// `BINLOG_END` on timeout. Each call looks again at every log at its end,
+/// then returns the smallest (timestamp, log name, seq) of the next records
+/// present: a slower log's record, written after later-stamped records of
+/// other logs were returned, comes as soon as it is found (each log's
+/// records still come in order, each once). The directory is watched as by
+/// `binlog_reader_next_wait`; a log read from a bucket alone is listed again
+/// with its follower's backoff.
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_next_wait(
     r: *mut binlog_merged_reader,
@@ -186,10 +160,9 @@ pub extern "C" fn binlog_merged_reader_skip_damaged(
     r: *mut binlog_merged_reader,
     skip: bool,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "merged reader") }?;
+    update(r, "merged reader", |h| {
         h.inner.skip_damaged(skip);
-        Ok(BINLOG_OK)
+        Ok(())
     })
 }
 
@@ -218,4 +191,75 @@ pub extern "C" fn binlog_merged_reader_segments(
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_free(r: *mut binlog_merged_reader) {
     unsafe { free(r) }
+}
+
+/// Copies up to `cap` of the gaps every log met so far, by log name and each
+/// log's oldest first, into `out`, each as `binlog_reader_gaps` gives them,
+/// and their log names into `logs`, as `binlog_merged_reader_damages` does
+/// (the same lifetimes and NULL checks), and writes their total number to
+/// `*count`.
+#[no_mangle]
+pub extern "C" fn binlog_merged_reader_gaps(
+    r: *mut binlog_merged_reader,
+    out: *mut binlog_gap,
+    logs: *mut binlog_iovec,
+    cap: usize,
+    count: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = checked(r, out, logs, cap, count)?;
+        let all = h.inner.gaps();
+        unsafe { copy_out(&all, |(_, g)| c_gap(g), out, cap, count) };
+        unsafe { copy_out(&all, |(log, _)| c_name(log), logs, cap, count) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Copies up to `cap` of the damaged regions every log skipped so far (see
+/// `binlog_merged_reader_skip_damaged`), by log name and each log's in the
+/// order met, into `out`, each as `binlog_reader_damages2` gives them, and
+/// their log names into `logs` (`logs[i]` names the log of `out[i]`; not
+/// NUL-terminated), and writes their total number to `*count`. Paths and
+/// names stay valid until the next call on the reader.
+/// `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL, or `out` or `logs`
+/// with `cap` > 0.
+#[no_mangle]
+pub extern "C" fn binlog_merged_reader_damages(
+    r: *mut binlog_merged_reader,
+    out: *mut binlog_damage2,
+    logs: *mut binlog_iovec,
+    cap: usize,
+    count: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = checked(r, out, logs, cap, count)?;
+        let all = h.inner.damages().into_iter();
+        h.damages = all.map(|(log, p, d)| (log.to_string(), (p, d))).collect();
+        unsafe { copy_out(&h.damages, |(_, pd)| c_damage2(pd), out, cap, count) };
+        unsafe { copy_out(&h.damages, |(log, _)| c_name(log), logs, cap, count) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// The merged reader of a call that copies up to `cap` items to `out`
+/// and their logs' names to `logs`, once the arguments are checked.
+fn checked<'a, T>(
+    r: *mut binlog_merged_reader,
+    out: *mut T,
+    logs: *mut binlog_iovec,
+    cap: usize,
+    count: *mut usize,
+) -> CallResult<&'a mut binlog_merged_reader> {
+    let h = unsafe { handle_mut(r, "merged reader") }?;
+    out_array(out, cap, count)?;
+    out_array(logs, cap, count)?;
+    Ok(h)
+}
+
+/// A log's name as a byte range (borrowed).
+fn c_name(log: &str) -> binlog_iovec {
+    binlog_iovec {
+        base: c_bytes(log.as_bytes()),
+        len: log.len(),
+    }
 }

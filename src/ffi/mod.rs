@@ -35,7 +35,6 @@ pub mod writer;
 // Last: cbindgen emits items in module order, and this one uses the
 // reader's record view.
 pub mod merged_reader;
-pub mod merged_reader_damages;
 
 /// The archive tier's types behind the shipper's functions and
 /// `tier_built()`, Ok when the library has the tier: the real ones, or
@@ -43,21 +42,40 @@ pub mod merged_reader_damages;
 /// archive tier" error, so every build exports the same functions.
 #[cfg(feature = "s3")]
 mod archive_tier {
+    use crate::archive::{Connection, Remote, RemoteLog};
     pub use crate::archive::{Location, ShipOptions, ShipReport, Shipper};
+    use crate::{LogReader, MergedReader, Result};
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::Duration;
 
-    pub fn tier_built() -> crate::Result<()> {
+    pub fn tier_built() -> Result<()> {
         Ok(())
     }
 
-    /// `ship`'s remote retention set to these limits.
-    pub fn set_remote_retention(
-        ship: &mut ShipOptions,
-        max_segments: Option<usize>,
-        max_bytes: Option<u64>,
-        max_age: Option<std::time::Duration>,
-    ) {
-        let r = &mut ship.remote_retention;
-        (r.max_segments, r.max_bytes, r.max_age) = (max_segments, max_bytes, max_age);
+    fn remote_log(to: &Location, connection: &Connection, name: &str) -> Result<RemoteLog> {
+        RemoteLog::new(Arc::new(Remote::connect(to, connection)?), name)
+    }
+
+    /// A reader of log `name` in `dir` and at `url`, whose requests are
+    /// retried for `retry_timeout` (the default if `None`).
+    pub fn open_tiered(
+        dir: &Path,
+        name: &str,
+        url: &str,
+        retry_timeout: Option<Duration>,
+    ) -> Result<LogReader> {
+        let c = Connection {
+            retry_timeout,
+            ..Connection::default()
+        };
+        LogReader::open_tiered(dir, name, remote_log(&Location::parse(url)?, &c, name)?)
+    }
+
+    /// A merged reader of the logs matching `pattern` in `dir` and at `url`.
+    pub fn open_merged(dir: Option<&Path>, url: &str, pattern: &str) -> Result<MergedReader> {
+        let remote = Remote::connect(&Location::parse(url)?, &Connection::default())?;
+        crate::archive::open_merged(dir, &Arc::new(remote), pattern)
     }
 
     /// A prune of log `name` at `to` with `ship`'s connection and limits.
@@ -66,11 +84,8 @@ mod archive_tier {
         ship: &ShipOptions,
         name: &str,
         dry_run: bool,
-    ) -> crate::Result<super::remote_prune::binlog_prune_report> {
-        use crate::archive::{PruneOptions, Remote, RemoteLog};
-        let remote = Remote::connect(to, &ship.connection)?;
-        let log = RemoteLog::new(std::sync::Arc::new(remote), name)?;
-        let r = log.prune(&PruneOptions {
+    ) -> Result<super::remote_prune::binlog_prune_report> {
+        let r = remote_log(to, &ship.connection, name)?.prune(&crate::archive::PruneOptions {
             dry_run,
             ..ship.remote_retention.clone()
         })?;

@@ -1,11 +1,12 @@
 //! `binlog_options`: an opaque options handle with setters, so options can
 //! grow without breaking the ABI.
 
-use super::boundary::{call, free, handle_mut, put, utf8, CallResult};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::boundary::{call, done_new, free, need_out, null, update, utf8, CallResult};
+use super::result::binlog_result;
+use super::segment_events::c_callback;
 use crate::error::Error;
 use crate::log::{Compression, LogOptions, Period, Retention};
-use crate::options::{Durability, Options};
+use crate::options::Durability;
 use std::time::Duration;
 
 /// Options for `binlog_writer_open`. Not thread-safe: configure it from one
@@ -39,12 +40,9 @@ pub enum binlog_durability {
 #[no_mangle]
 pub extern "C" fn binlog_options_new(out: *mut *mut binlog_options) -> binlog_result {
     call(|| {
-        super::boundary::need_out(out)?;
-        let o = Box::new(binlog_options {
-            log: LogOptions::default(),
-        });
-        unsafe { put(out, Box::into_raw(o)) };
-        Ok(BINLOG_OK)
+        need_out(out)?;
+        let log = LogOptions::default();
+        unsafe { done_new(out, binlog_options { log }) }
     })
 }
 
@@ -52,17 +50,6 @@ pub extern "C" fn binlog_options_new(out: *mut *mut binlog_options) -> binlog_re
 #[no_mangle]
 pub extern "C" fn binlog_options_free(opts: *mut binlog_options) {
     unsafe { free(opts) }
-}
-
-/// Applies `f` to the segment options behind `opts`; nothing changes if
-/// the result is invalid.
-fn set(opts: *mut binlog_options, f: impl FnOnce(&mut Options) -> CallResult<()>) -> binlog_result {
-    set_log(opts, |l| f(&mut l.segment))
-}
-
-/// `set` for a change that cannot fail before `validate`.
-fn assign(opts: *mut binlog_options, f: impl FnOnce(&mut Options)) -> binlog_result {
-    assign_log(opts, |l| f(&mut l.segment))
 }
 
 /// `set_log` for a change that cannot fail before `validate`.
@@ -76,19 +63,18 @@ pub(super) fn assign_log(
     })
 }
 
-/// Applies `f` to the log options behind `opts`; nothing changes if the
-/// result is invalid.
+/// Applies `f` to the options behind `opts` (a segment's in `segment`);
+/// nothing changes if the result is invalid.
 pub(super) fn set_log(
     opts: *mut binlog_options,
     f: impl FnOnce(&mut LogOptions) -> CallResult<()>,
 ) -> binlog_result {
-    call(|| {
-        let o = unsafe { handle_mut(opts, "options") }?;
+    update(opts, "options", |o| {
         let mut next = o.log.clone();
         f(&mut next)?;
         next.validate()?;
         o.log = next;
-        Ok(BINLOG_OK)
+        Ok(())
     })
 }
 
@@ -99,8 +85,8 @@ pub extern "C" fn binlog_options_set_log_name(
     name: *const u8,
     name_len: usize,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.log_name = unsafe { utf8(name, name_len, "log name") }?.to_owned();
+    set_log(opts, |l| {
+        l.segment.log_name = unsafe { utf8(name, name_len, "log name") }?.to_owned();
         Ok(())
     })
 }
@@ -112,8 +98,8 @@ pub extern "C" fn binlog_options_set_content_type(
     ct: *const u8,
     ct_len: usize,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.content_type = unsafe { utf8(ct, ct_len, "content type") }?.to_owned();
+    set_log(opts, |l| {
+        l.segment.content_type = unsafe { utf8(ct, ct_len, "content type") }?.to_owned();
         Ok(())
     })
 }
@@ -127,55 +113,52 @@ pub extern "C" fn binlog_options_add_param(
     value: *const u8,
     value_len: usize,
 ) -> binlog_result {
-    set(opts, |o| {
+    set_log(opts, |l| {
         let k = unsafe { utf8(key, key_len, "parameter key") }?;
         let v = unsafe { utf8(value, value_len, "parameter value") }?;
-        o.params.push((k.to_owned(), v.to_owned()));
+        l.segment.params.push((k.to_owned(), v.to_owned()));
         Ok(())
     })
 }
 
 /// Largest encoded record accepted (64 to 4 GiB + 7 bytes; default 64 MiB).
 /// A log measures a record as the first of its type in a segment encodes it
-/// (with the type's name and a 5-byte type id), whichever segment it lands
-/// in, so that a batch can be checked whole before any of it is written.
+/// (with its type's name), so that a batch is checked whole before any of
+/// it is written.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_max_record_size(
     opts: *mut binlog_options,
     bytes: u64,
 ) -> binlog_result {
-    assign(opts, |o| o.max_record_size = bytes)
+    assign_log(opts, |l| l.segment.max_record_size = bytes)
 }
 
-/// Bytes buffered before records are handed to the OS (0 = hand every write
-/// call's records to the OS at once; default 1 MiB; at most 1 GiB, more is
-/// refused with `BINLOG_ERR_INVALID_ARGUMENT`). A buffer of 1 MiB up to 2
-/// MiB that begins a 2 MiB-aligned piece of the file may wait for the
-/// next, up to the flush delay (a second without one), so that both reach the page cache in one 2 MiB
-/// folio (fast reads by type); flush, sync and close never wait for that.
+/// Bytes buffered before records are handed to the OS (default 1 MiB; 0:
+/// each write call's at once; over 1 GiB is `BINLOG_ERR_INVALID_ARGUMENT`).
+/// A 1 to 2 MiB buffer that begins a 2 MiB-aligned piece of the file may
+/// wait for the next, up to the flush delay, so both reach the page cache in
+/// one 2 MiB folio (fast reads by type); flush, sync and close never wait.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_buffer_size(
     opts: *mut binlog_options,
     bytes: usize,
 ) -> binlog_result {
-    assign(opts, |o| o.buffer_size = bytes)
+    assign_log(opts, |l| l.segment.buffer_size = bytes)
 }
 
-/// Microseconds a record may wait in the writer's buffer, after the write
-/// call that buffered it, before it is handed to the OS, where readers in
-/// other processes see it and a crash of this process cannot lose it
-/// (default 10000: 10 ms). A background thread of the writer, asleep while
-/// nothing waits, hands the buffer over; a busy writer fills its buffers
-/// sooner. 0: every write call hands its records over before it returns (a
-/// system call each). UINT64_MAX: only when the buffer fills, and on flush,
-/// sync and close.
+/// Microseconds a record may wait in the writer's buffer after its write
+/// call before it is handed to the OS, where other processes' readers see
+/// it and a crash of this process cannot lose it (default 10000), by a
+/// writer thread asleep while nothing waits. 0: every write call hands its
+/// records over before it returns (a system call each); UINT64_MAX: only
+/// when the buffer fills, and on flush, sync and close.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_flush_delay_us(
     opts: *mut binlog_options,
     us: u64,
 ) -> binlog_result {
-    assign(opts, |o| {
-        o.flush_delay = (us != u64::MAX).then(|| Duration::from_micros(us))
+    assign_log(opts, |l| {
+        l.segment.flush_delay = (us != u64::MAX).then(|| Duration::from_micros(us))
     })
 }
 
@@ -189,9 +172,9 @@ pub extern "C" fn binlog_options_set_durability(
     mode: u32,
     param: u64,
 ) -> binlog_result {
-    set(opts, |o| {
+    set_log(opts, |l| {
         use binlog_durability::*;
-        o.durability = match mode {
+        l.segment.durability = match mode {
             m if m == BINLOG_DURABILITY_NONE as u32 => Durability::None,
             m if m == BINLOG_DURABILITY_EVERY_RECORD as u32 => Durability::EveryRecord,
             m if m == BINLOG_DURABILITY_EVERY_N as u32 => Durability::EveryN(
@@ -207,18 +190,16 @@ pub extern "C" fn binlog_options_set_durability(
 }
 
 /// With durability EVERY_RECORD: microseconds a write waiting for another
-/// thread's fdatasync (group commit) stays runnable, yielding its CPU,
-/// before it sleeps (default 0: sleep at once, no CPU used while waiting).
-/// About one fdatasync's duration trades CPU time for throughput: every
-/// waiter sees the sync end without a wakeup. At most 10000; larger values
-/// are refused.
+/// thread's fdatasync (group commit) stays runnable, yielding its CPU, before
+/// it sleeps (default 0; at most 10000, more is refused): about one
+/// fdatasync's duration trades CPU time for throughput.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_sync_wait_spin_us(
     opts: *mut binlog_options,
     us: u32,
 ) -> binlog_result {
-    assign(opts, |o| {
-        o.sync_wait_spin = Duration::from_micros(us.into())
+    assign_log(opts, |l| {
+        l.segment.sync_wait_spin = Duration::from_micros(us.into())
     })
 }
 
@@ -228,7 +209,7 @@ pub extern "C" fn binlog_options_set_first_seq(
     opts: *mut binlog_options,
     seq: u64,
 ) -> binlog_result {
-    assign(opts, |o| o.first_seq = seq)
+    assign_log(opts, |l| l.segment.first_seq = seq)
 }
 
 /// Segment number recorded in a new segment's header (default 0). Segments
@@ -238,7 +219,7 @@ pub extern "C" fn binlog_options_set_segment_no(
     opts: *mut binlog_options,
     n: u64,
 ) -> binlog_result {
-    assign(opts, |o| o.segment_no = n)
+    assign_log(opts, |l| l.segment.segment_no = n)
 }
 
 /// Creation time recorded in a new segment's header (default: now).
@@ -248,7 +229,7 @@ pub extern "C" fn binlog_options_set_created_ns(
     opts: *mut binlog_options,
     ns: i64,
 ) -> binlog_result {
-    assign(opts, |o| o.created_ns = Some(ns))
+    assign_log(opts, |l| l.segment.created_ns = Some(ns))
 }
 
 /// Bytes of records between entries of the sparse seq/time index
@@ -258,7 +239,7 @@ pub extern "C" fn binlog_options_set_sparse_interval(
     opts: *mut binlog_options,
     bytes: u32,
 ) -> binlog_result {
-    assign(opts, |o| o.sparse_interval = bytes)
+    assign_log(opts, |l| l.segment.sparse_interval = bytes)
 }
 
 /// Time period after which a log starts a new segment (UTC).
@@ -329,13 +310,11 @@ fn period_of(n: u32) -> Result<Period, Error> {
         .ok_or_else(|| Error::invalid(format!("unknown period {n}")))
 }
 
-/// Logs only: `true` to seal the segments a log rolls away from on its
-/// background thread, so that the write that rolls does not wait for the
-/// seal (whose time grows with the segment: docs/PERFORMANCE.md, g). Then
-/// SEALED events, polling and retention follow a little after that write
-/// returns, on that thread, and a crash in between leaves a segment that
-/// the next open seals.
-/// Default `false`: all done before the write that rolled returns.
+/// Logs only: `true` seals the segments a log rolls away from on its
+/// background thread, so the write that rolls does not wait for the seal
+/// (docs/PERFORMANCE.md, g); SEALED events, polling and retention then
+/// follow shortly after that write, and a crash in between leaves a segment
+/// the next open seals. Default `false`: all done before that write returns.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_seal_in_background(
     opts: *mut binlog_options,
@@ -344,19 +323,15 @@ pub extern "C" fn binlog_options_set_seal_in_background(
     assign_log(opts, |l| l.seal_in_background = on)
 }
 
-/// Logs only: compress sealed segments (`on`; default off): each sealed
-/// `<segment>.binlog` becomes `<segment>.binlog.zst` (docs/FORMAT.md
-/// section 17), which every reader reads as the segment, once
-/// `after_segments` newer sealed segments exist (0: as soon as it is
-/// sealed), on a thread of the log's own at the lowest normal CPU and I/O
-/// priority, never on the write path; closing the log compresses the
-/// sealed segments still due (its last one too, with `after_segments` 0)
-/// on the closing thread. `level` is zstd's (0: its default,
-/// 3; up to 22; negative levels are faster), `frame_size` the original
-/// bytes per frame (0: 1 MiB; at most 1 GiB). Retention counts a
-/// compressed segment's compressed bytes; callbacks get a COMPRESSED
-/// event for each. A level or frame size out of range is refused with
-/// `BINLOG_ERR_INVALID_ARGUMENT`.
+/// Logs only: compress sealed segments (`on`; default off) into
+/// `<segment>.binlog.zst` (docs/FORMAT.md section 17), which readers read as
+/// the segment, once `after_segments` newer sealed segments exist (0: at
+/// once), on a thread of the log's own at the lowest normal CPU and I/O
+/// priority; closing the log compresses those still due (its last one too
+/// with `after_segments` 0) on the closing thread. `level` is zstd's (0: 3;
+/// up to 22; negative is faster), `frame_size` the original bytes per frame
+/// (0: 1 MiB; at most 1 GiB); out of range is `BINLOG_ERR_INVALID_ARGUMENT`.
+/// Retention counts compressed bytes; callbacks get a COMPRESSED event.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_compression(
     opts: *mut binlog_options,
@@ -371,23 +346,20 @@ pub extern "C" fn binlog_options_set_compression(
         l.compression = on.then_some(Compression {
             type_copies_per_mille: copies,
             after_segments,
-            level: if level == 0 { defaults.level } else { level },
-            frame_size: if frame_size == 0 {
-                defaults.frame_size
-            } else {
-                frame_size
-            },
+            level: Some(level).filter(|&l| l != 0).unwrap_or(defaults.level),
+            frame_size: Some(frame_size)
+                .filter(|&f| f != 0)
+                .unwrap_or(defaults.frame_size),
         });
     })
 }
 
-/// Logs only, after `binlog_options_set_compression` turned compression
-/// on: the share of each compressed segment's record bytes, in thousandths,
-/// that second copies of its rare types may take (docs/FORMAT.md section
-/// 17.5), so that a type filter over a rare type decompresses only its
-/// copy; 50 (5%) unless set, 0 for none. A later
-/// `binlog_options_set_compression` keeps it. More than 1000, or
-/// compression off, is refused with `BINLOG_ERR_INVALID_ARGUMENT`.
+/// Logs only, with compression on: the share of a compressed segment's
+/// record bytes, in thousandths, that second copies of its rare types may
+/// take (docs/FORMAT.md section 17.5), so a filter on a rare type
+/// decompresses only its copy; 50 unless set, 0 for none; a later
+/// `binlog_options_set_compression` keeps it. Over 1000, or compression
+/// off, is refused with `BINLOG_ERR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_compression_type_copies(
     opts: *mut binlog_options,
@@ -406,11 +378,10 @@ pub extern "C" fn binlog_options_set_compression_type_copies(
 }
 
 /// Logs only: keep at most `max_segments` sealed segments, `max_bytes` bytes
-/// of them, and none sealed longer than `max_age_ms` ago (0 = no such
-/// limit): a shorthand for the three setters below, which it sets all at
-/// once. The oldest go first; the segment being written never goes. Ages
-/// count elapsed time since the log opened (CLOCK_BOOTTIME), so a step of
-/// the wall clock deletes nothing early; a segment found on disk at open
+/// of them, none sealed over `max_age_ms` ago (0: no such limit), setting
+/// the three limits below at once. The oldest go first, never the segment
+/// being written. Ages count from the log's open on CLOCK_BOOTTIME (a
+/// wall-clock step deletes nothing early); a segment found on disk at open
 /// ages from its modification time.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_retention(
@@ -469,11 +440,10 @@ fn keep_age_ms(r: &mut Retention, max_age_ms: u64) {
     r.max_age = (max_age_ms > 0).then(|| Duration::from_millis(max_age_ms));
 }
 
-/// Logs only: a callback for segment events, registered before the log
-/// opens its first segment (so it also sees that OPENED event); see
-/// `binlog_writer_on_segment` for how it is called. `user` is passed back
-/// unchanged and must stay valid while any writer opened with these options
-/// lives.
+/// Logs only: a callback for segment events, registered before the log opens
+/// its first segment (so it sees that OPENED event too), called as
+/// `binlog_writer_on_segment` says. `user` is passed back unchanged and must
+/// stay valid while any writer opened with these options lives.
 #[no_mangle]
 pub extern "C" fn binlog_options_add_segment_callback(
     opts: *mut binlog_options,
@@ -481,11 +451,8 @@ pub extern "C" fn binlog_options_add_segment_callback(
     user: *mut std::ffi::c_void,
 ) -> binlog_result {
     set_log(opts, |l| {
-        let cb = cb.ok_or_else(|| super::boundary::null("callback"))?;
-        l.callbacks
-            .push(std::sync::Arc::from(super::segment_events::c_callback(
-                cb, user,
-            )));
+        let cb = cb.ok_or_else(|| null("callback"))?;
+        l.callbacks.push(c_callback(cb, user).into());
         Ok(())
     })
 }

@@ -2,7 +2,7 @@
 //! by and stamps records with (the core's `LogOptions::clock`), so that
 //! period rolls can be tested without waiting for real minutes.
 
-use super::boundary::CallResult;
+use super::boundary::{CallResult, UserPtr};
 use super::options::{binlog_options, set_log};
 use super::result::binlog_result;
 use crate::log::LogOptions;
@@ -13,24 +13,15 @@ use std::sync::Arc;
 /// pointer given with it to `binlog_options_set_clock`.
 pub type binlog_clock = Option<extern "C" fn(user: *mut c_void) -> i64>;
 
-/// The C caller's user pointer; the caller promises that the clock may be
-/// called with it from any thread, at once (see `binlog_options_set_clock`).
-struct ClockUser(*mut c_void);
-unsafe impl Send for ClockUser {}
-unsafe impl Sync for ClockUser {}
-
-/// Logs only: read the time from `clock(user)` instead of the system's
-/// wall clock (CLOCK_REALTIME), for period rolls, the records written with
-/// `BINLOG_TIME_NOW`, segment creation times and names, and retention by
-/// age; NULL restores the system clock. For tests: advance the clock past
-/// a period boundary and the next write rolls, without waiting. The clock
-/// is called often (once per write call), from every thread that writes
-/// to or rolls the log and from the log's background thread, at the same
-/// time, with the log's lock held: it must be thread-safe, quick, must not
-/// call libbinlog, and
-/// `user` must stay valid while any writer opened with these options
-/// lives. A clock that goes back does not unroll anything: the log's
-/// segments stay in the order they were made.
+/// Logs only: read the time from `clock(user)` instead of CLOCK_REALTIME,
+/// for period rolls, records written with `BINLOG_TIME_NOW`, segment
+/// creation times and names, and retention by age; NULL restores the system
+/// clock. For tests: advance it past a period boundary and the next write
+/// rolls at once. It is called often (once per write call), from every
+/// thread that writes to or rolls the log and from the log's background
+/// thread, at once, with the log's lock held: it must be thread-safe, quick
+/// and not call libbinlog, and `user` must stay valid while any writer
+/// opened with these options lives. A clock that goes back unrolls nothing.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_clock(
     opts: *mut binlog_options,
@@ -40,17 +31,12 @@ pub extern "C" fn binlog_options_set_clock(
     set_log(opts, |l| {
         l.clock = match clock {
             None => LogOptions::default().clock,
-            Some(f) => wrap(f, user),
+            Some(f) => {
+                let user = UserPtr(user);
+                Arc::new(move || f(user.get()))
+            }
         };
         Ok(())
-    })
-}
-
-fn wrap(f: extern "C" fn(*mut c_void) -> i64, user: *mut c_void) -> crate::log::Clock {
-    let user = ClockUser(user);
-    Arc::new(move || {
-        let user = &user;
-        f(user.0)
     })
 }
 

@@ -3,7 +3,8 @@
 //! `crate::HoldBack` for the record a batch read holds back.
 
 use super::boundary::{
-    array, c_bytes, c_path, c_str, call, call_void, handle_mut, put, utf8, CallResult, Failure,
+    array, c_bytes, c_path, c_str, call, checked, done, free, handle_mut, need_out, null, put,
+    update, utf8, CallResult,
 };
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{
@@ -23,6 +24,7 @@ use std::time::Duration;
 /// A reader of one segment. Not thread-safe: use it from one thread at a
 /// time. Record views it returns stay valid until the next call on it;
 /// `binlog_reader_free` invalidates the handle.
+#[derive(Default)]
 pub struct binlog_reader {
     /// The segment's or the log's reader, which holds back a record that
     /// did not fit a batch buffer (see `reader_batch.rs`).
@@ -49,17 +51,11 @@ pub struct binlog_reader {
 }
 
 impl binlog_reader {
-    /// Runs a call's argument checks: their errors name the reader's
-    /// segment (or log directory), as its own errors and a writer's do.
+    /// Runs a call's argument checks, naming the reader's segment (or log
+    /// directory) in their errors.
     #[inline(always)]
     pub(super) fn args<T>(&self, f: impl FnOnce() -> CallResult<T>) -> CallResult<T> {
-        f().map_err(|e| self.named(e))
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn named(&self, e: Failure) -> Failure {
-        e.in_file(&self.path)
+        checked(&self.path, f)
     }
 
     /// The reader, unless it was closed.
@@ -78,14 +74,22 @@ pub(super) fn closed(path: &Path) -> Error {
 pub(super) fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut binlog_reader {
     Box::into_raw(Box::new(binlog_reader {
         inner: Some(HoldBack::new(inner)),
-        meta: Vec::new(),
         path: path.to_path_buf(),
-        params: Vec::new(),
-        header: None,
-        change_fd: None,
-        damages: Vec::new(),
-        pinned: None,
+        ..binlog_reader::default()
     }))
+}
+
+/// The body of a call that acts on the open reader `r`.
+fn with_open(r: *mut binlog_reader, f: impl FnOnce(&mut HoldBack) -> Result<()>) -> binlog_result {
+    update(r, "reader", |h| Ok(f(h.open()?)?))
+}
+
+/// A C array's pointer: NULL when it is empty.
+fn c_array<T>(items: &[T]) -> *const T {
+    match items.is_empty() {
+        true => std::ptr::null(),
+        false => items.as_ptr(),
+    }
 }
 
 /// Fills the C view of `rec`, keeping its metadata array in `meta`.
@@ -105,11 +109,7 @@ pub(super) fn view_record(rec: &Record<'_>, meta: &mut Vec<binlog_meta>) -> binl
         type_len: rec.type_name.len(),
         payload: c_bytes(rec.payload),
         payload_len: rec.payload.len(),
-        meta: if meta.is_empty() {
-            std::ptr::null()
-        } else {
-            meta.as_ptr()
-        },
+        meta: c_array(meta),
         meta_count: meta.len(),
         offset: rec.offset,
     }
@@ -128,15 +128,21 @@ fn c_meta(k: &str, v: &str) -> binlog_meta {
 /// Opens a segment for reading (read permission suffices; no lock is taken).
 #[no_mangle]
 pub extern "C" fn binlog_reader_open(
-    path: *const std::ffi::c_char,
+    path: *const c_char,
     out: *mut *mut binlog_reader,
+) -> binlog_result {
+    open_segment(path, out, |p| Reader::open(p))
+}
+
+fn open_segment(
+    path: *const c_char,
+    out: *mut *mut binlog_reader,
+    open: fn(&Path) -> Result<Reader>,
 ) -> binlog_result {
     call(|| {
         let p = unsafe { c_path(path, "path") }?;
-        super::boundary::need_out(out)?;
-        let r = Reader::open(p)?;
-        unsafe { put(out, boxed(r, p)) };
-        Ok(BINLOG_OK)
+        need_out(out)?;
+        unsafe { done(out, boxed(open(p)?, p)) }
     })
 }
 
@@ -160,7 +166,7 @@ fn next_record(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| super::boundary::need_out(out))?;
+        h.args(|| need_out(out))?;
         let binlog_reader {
             inner, meta, path, ..
         } = h;
@@ -176,20 +182,17 @@ fn next_record(
             Ok(None) => return Ok(BINLOG_END),
             Err(_) => return Err(found.expect_err("an error").into()),
         };
-        unsafe { put(out, view_record(rec, meta)) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, view_record(rec, meta)) }
     })
 }
 
-/// Like `binlog_reader_next`, but when there is no record yet waits up to
-/// `timeout_ms` for one (following a log's writer into new segments as it
-/// rolls; at the end of a sealed standalone segment, for the records a
-/// writer that reopens it appends); returns `BINLOG_END` on timeout. Never
-/// returns a partial record.
-/// While the writer is active it polls, each pause ended early by a change
-/// inotify reports (tens of microseconds' latency); after 25 ms without a
-/// change it sleeps until inotify reports one (on a network filesystem,
-/// where inotify misses other hosts' writes, it polls).
+/// Like `binlog_reader_next`, but waits up to `timeout_ms` for a record
+/// (following a log's writer into new segments; at the end of a sealed
+/// standalone segment, for records a writer that reopens it appends);
+/// `BINLOG_END` on timeout, never a partial record. While the writer is
+/// active it polls, each pause cut short by inotify (tens of microseconds'
+/// latency); after 25 ms without a change it sleeps until inotify reports
+/// one (on a network filesystem, which inotify misses, it polls).
 #[no_mangle]
 pub extern "C" fn binlog_reader_next_wait(
     r: *mut binlog_reader,
@@ -200,38 +203,29 @@ pub extern "C" fn binlog_reader_next_wait(
 }
 
 /// Opens a segment whose header may be damaged: the reader finds the first
-/// valid record after the header, reports the header as a damaged region
-/// (see `binlog_reader_damages`; its fields become placeholders), and skips
-/// later damaged regions as with `binlog_reader_skip_damaged`. A segment
-/// with a sound header opens as with `binlog_reader_open`. Only a header
-/// that fails its checks (`BINLOG_ERR_CORRUPT_HEADER`) is salvaged: a file
-/// without the magic number is still `BINLOG_ERR_NOT_A_BINLOG`.
+/// valid record after it, reports the header as a damaged region (see
+/// `binlog_reader_damages`; its fields become placeholders) and skips later
+/// damage as with `binlog_reader_skip_damaged`. A sound segment opens as
+/// with `binlog_reader_open`; a file without the magic number is still
+/// `BINLOG_ERR_NOT_A_BINLOG`.
 #[no_mangle]
 pub extern "C" fn binlog_reader_open_salvage(
     path: *const c_char,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
-    call(|| {
-        let p = unsafe { c_path(path, "path") }?;
-        super::boundary::need_out(out)?;
-        let r = Reader::open_salvage(p)?;
-        unsafe { put(out, boxed(r, p)) };
-        Ok(BINLOG_OK)
-    })
+    open_segment(path, out, |p| Reader::open_salvage(p))
 }
 
-/// Opens a reader of the rolling log `name` in `dir`: every segment in
-/// write order as one stream; new segments are picked up as the writer
-/// rolls; segments removed by retention are skipped (see
-/// `binlog_reader_gap_count`). A file named as one of its segments whose
-/// header names another log stops the reader there with
+/// Opens a reader of the rolling log `name` in `dir`: every segment in write
+/// order as one stream, new ones picked up as the writer rolls, those
+/// removed by retention skipped (see `binlog_reader_gap_count`). A file
+/// named as its segment whose header names another log stops it there with
 /// `BINLOG_ERR_WRONG_LOG`. `BINLOG_ERR_NOT_FOUND`, naming `dir` and `name`,
-/// if `dir` holds no file of the log at all (no segment, compressed or
-/// salvaged file, or manifest): a misspelled name is an error, not an
-/// empty log. A log exists from its writer's first open on (the writer
-/// writes its manifest), also once retention removed every segment; a
-/// follower started before the writer retries the open on
-/// `BINLOG_ERR_NOT_FOUND` until it succeeds.
+/// if `dir` holds no file of the log (segment, compressed or salvaged file,
+/// or manifest): a misspelled name is an error, not an empty log. A log
+/// exists from its writer's first open on, also once retention removed
+/// every segment; a follower started before the writer retries the open on
+/// `BINLOG_ERR_NOT_FOUND`.
 #[no_mangle]
 pub extern "C" fn binlog_reader_open_log(
     dir: *const c_char,
@@ -259,32 +253,25 @@ fn open_log_reader(
     arg: *const c_char,
     what: &str,
     out: *mut *mut binlog_reader,
-    open: impl FnOnce(&std::path::Path, &str) -> Result<LogReader>,
+    open: fn(&Path, &str) -> Result<LogReader>,
 ) -> binlog_result {
     call(|| {
         let d = unsafe { c_path(dir, "dir") }?;
         let a = unsafe { c_str(arg, what) }?;
-        super::boundary::need_out(out)?;
-        let l = open(d, a)?;
-        unsafe { put(out, boxed(l, d)) };
-        Ok(BINLOG_OK)
+        need_out(out)?;
+        unsafe { done(out, boxed(open(d, a)?, d)) }
     })
 }
 
-/// Fills `*out` with the header of the segment being read. For a log
-/// reader, the segment of the last record returned; after a seek, until a
-/// record is returned, the segment the seek landed in (where the next
-/// record comes from, if it holds one). `BINLOG_ERR_NOT_FOUND` before
-/// either, and after a seek that landed in no segment (none could be
-/// opened there: all removed, or the newest still being created). A
-/// record `binlog_reader_next_batch` held back counts as returned while it
-/// is held (it may start the next segment); once a seek or
-/// `binlog_reader_filter_types` drops it, it no longer does. Reading to
-/// the end of a segment does not move it to the next one before a record
-/// of that one is returned; at `BINLOG_END`, `binlog_reader_tail`
-/// describes this same segment. The strings and the parameter
-/// array stay valid until the reader moves to another segment, is closed or
-/// freed, or this is called again.
+/// Fills `*out` with the header of the segment being read: for a log reader,
+/// that of the last record returned (a record `binlog_reader_next_batch`
+/// holds back counts while held), or, after a seek and until a record is
+/// returned, the segment the seek landed in. `BINLOG_ERR_NOT_FOUND` before
+/// either, and after a seek that landed in no segment. Reading to the end of
+/// a segment does not move it to the next: at `BINLOG_END`,
+/// `binlog_reader_tail` describes this same segment. The strings and the
+/// parameter array stay valid until the reader moves to another segment, is
+/// closed or freed, or this is called again.
 #[no_mangle]
 pub extern "C" fn binlog_reader_header(
     r: *mut binlog_reader,
@@ -292,7 +279,7 @@ pub extern "C" fn binlog_reader_header(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| super::boundary::need_out(out))?;
+        h.args(|| need_out(out))?;
         let binlog_reader {
             inner,
             path,
@@ -324,15 +311,10 @@ pub extern "C" fn binlog_reader_header(
             content_type_len: hd.content_type.len(),
             writer: c_bytes(hd.writer.as_bytes()),
             writer_len: hd.writer.len(),
-            params: if params.is_empty() {
-                std::ptr::null()
-            } else {
-                params.as_ptr()
-            },
+            params: c_array(params),
             param_count: params.len(),
         };
-        unsafe { put(out, v) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, v) }
     })
 }
 
@@ -342,21 +324,18 @@ pub extern "C" fn binlog_reader_header(
 pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| super::boundary::need_out(out))?;
-        let n = h.open()?.gaps().len() as u64;
-        unsafe { put(out, n) };
-        Ok(BINLOG_OK)
+        h.args(|| need_out(out))?;
+        unsafe { done(out, h.open()?.gaps().len() as u64) }
     })
 }
 
-/// Copies up to `cap` of the gaps a log reader met so far, oldest first,
-/// into `out` (NULL when `cap` is 0) and writes their total number to
-/// `*count` (0 for a segment reader): what it could not return, where and
-/// why (`binlog_gap`), the same for a log read from its directory, from
-/// compressed segments or from a bucket. The `path` each points to stays
-/// valid until the next call on the reader. `BINLOG_ERR_NULL_POINTER` if
-/// `r` or `count` is NULL (or `out` with `cap` > 0), `BINLOG_ERR_CLOSED`
-/// if it is closed.
+/// Copies up to `cap` of the gaps a log reader met so far, oldest first, into
+/// `out` (NULL when `cap` is 0) and writes their total number to `*count`
+/// (0 for a segment reader): what it could not return, where and why, alike
+/// for a log read from its directory, compressed segments or a bucket. Each
+/// `path` stays valid until the next call on the reader.
+/// `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL (or `out` with a
+/// `cap` above 0), `BINLOG_ERR_CLOSED` if it is closed.
 #[no_mangle]
 pub extern "C" fn binlog_reader_gaps(
     r: *mut binlog_reader,
@@ -377,10 +356,10 @@ pub extern "C" fn binlog_reader_gaps(
 /// and their number to `count`.
 pub(super) fn out_array<T>(out: *mut T, cap: usize, count: *mut usize) -> CallResult<()> {
     if count.is_null() {
-        return Err(super::boundary::null("count"));
+        return Err(null("count"));
     }
     if out.is_null() && cap > 0 {
-        return Err(super::boundary::null("out"));
+        return Err(null("out"));
     }
     Ok(())
 }
@@ -427,51 +406,40 @@ pub(super) fn c_gap(g: &crate::Gap) -> binlog_gap {
 }
 
 /// Positions the reader at the first record with a sequence number of at
-/// least `seq` (at the end if none), using the seal's sparse index. Ahead
-/// of a live segment or log, records written later below `seq` are skipped;
-/// `UINT64_MAX` means the end (records written later are read). A log
-/// reader's `binlog_reader_header` then describes the segment it landed in
-/// (`BINLOG_ERR_NOT_FOUND` if none).
-#[no_mangle]
-pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        h.open()?.seek_seq(seq)?;
-        Ok(BINLOG_OK)
-    })
-}
-
-/// Positions the reader at the first record, in write order, with a
-/// timestamp of at least `ts_ns` (at the end if none). Ahead of a live
-/// segment or log, records written later with earlier timestamps are
-/// skipped; `INT64_MAX` means the end. A log reader's
+/// least `seq` (at the end if none), by the seal's sparse index. Records a
+/// live segment or log gets later below `seq` are skipped; `UINT64_MAX`
+/// means the end (records written later are read). A log reader's
 /// `binlog_reader_header` then describes the segment it landed in
 /// (`BINLOG_ERR_NOT_FOUND` if none).
 #[no_mangle]
+pub extern "C" fn binlog_reader_seek_seq(r: *mut binlog_reader, seq: u64) -> binlog_result {
+    with_open(r, |r| r.seek_seq(seq))
+}
+
+/// Positions the reader at the first record, in write order, with a
+/// timestamp of at least `ts_ns` (at the end if none). Records a live
+/// segment or log gets later with earlier timestamps are skipped;
+/// `INT64_MAX` means the end. `binlog_reader_header` then as after
+/// `binlog_reader_seek_seq`.
+#[no_mangle]
 pub extern "C" fn binlog_reader_seek_time(r: *mut binlog_reader, ts_ns: i64) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        h.open()?.seek_time(ts_ns)?;
-        Ok(BINLOG_OK)
-    })
+    with_open(r, |r| r.seek_time(ts_ns))
 }
 
 /// Restricts `binlog_reader_next` to records whose type is one of
 /// `types[0..count]` (UTF-8 byte strings); `count == 0` reads every type
 /// again. A sealed segment is read through its per-type index (unless the
-/// types asked for hold over 8 M of its records: their offsets, 8 bytes
-/// each, are copied out of the seal, so then it scans). A record
-/// `binlog_reader_next_batch` held back that the new filter excludes is
-/// dropped: `binlog_reader_header` describes the segment of the last
-/// record returned again.
+/// types hold over 8 M of its records: then it scans). A record
+/// `binlog_reader_next_batch` held back that the filter excludes is dropped
+/// (`binlog_reader_header` then describes the last returned record's
+/// segment again).
 #[no_mangle]
 pub extern "C" fn binlog_reader_filter_types(
     r: *mut binlog_reader,
     types: *const binlog_iovec,
     count: usize,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
+    update(r, "reader", |h| {
         let names = h.args(|| {
             unsafe { array(types, count, "types") }?
                 .iter()
@@ -479,19 +447,17 @@ pub extern "C" fn binlog_reader_filter_types(
                 .collect::<CallResult<Vec<&str>>>()
         })?;
         h.open()?.filter_types(&names);
-        Ok(BINLOG_OK)
+        Ok(())
     })
 }
 
 /// How the segment ended, once `binlog_reader_next` returned `BINLOG_END`.
-/// For a log reader, the segment `binlog_reader_header` describes, also
-/// once the reader has gone on from it to later segments (none of whose
-/// records was returned yet): then how it ended when the reader left it
-/// (e.g. `BINLOG_TAIL_SEALED`, not the next segment's
-/// `BINLOG_TAIL_UNSEALED`). Without a header (`BINLOG_ERR_NOT_FOUND`), the
-/// segment the reader stands in (`BINLOG_TAIL_READING` if none).
-/// `BINLOG_TAIL_READING` while a record `binlog_reader_next_batch` held
-/// back is still to be returned.
+/// For a log reader, the segment `binlog_reader_header` describes, as it
+/// ended when the reader left it (e.g. `BINLOG_TAIL_SEALED`, not the next
+/// segment's `BINLOG_TAIL_UNSEALED`); without a header
+/// (`BINLOG_ERR_NOT_FOUND`), the segment it stands in (`BINLOG_TAIL_READING`
+/// if none). `BINLOG_TAIL_READING` while a record `binlog_reader_next_batch`
+/// held back is still to be returned.
 #[no_mangle]
 pub extern "C" fn binlog_reader_tail(
     r: *mut binlog_reader,
@@ -499,7 +465,7 @@ pub extern "C" fn binlog_reader_tail(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| super::boundary::need_out(out))?;
+        h.args(|| need_out(out))?;
         use binlog_tail_kind::*;
         let (kind, offset, len) = match h.open()?.segment_tail() {
             Tail::Reading => (BINLOG_TAIL_READING, 0, 0),
@@ -508,25 +474,25 @@ pub extern "C" fn binlog_reader_tail(
             Tail::SealDamaged { offset } => (BINLOG_TAIL_SEAL_DAMAGED, offset, 0),
             Tail::Torn { offset, len } => (BINLOG_TAIL_TORN, offset, len),
         };
-        unsafe { put(out, binlog_tail { kind, offset, len }) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, binlog_tail { kind, offset, len }) }
     })
 }
 
-/// Releases the reader's file and mapping (and closes the descriptor of
-/// `binlog_reader_poll_fd`). Later calls return
-/// `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is accepted. The handle
-/// stays allocated until `binlog_reader_free`.
+/// Releases the reader's file and mapping (and the descriptor of
+/// `binlog_reader_poll_fd`); later calls return `BINLOG_ERR_CLOSED`. Closing
+/// twice is OK; NULL is accepted; the handle stays until `binlog_reader_free`.
 #[no_mangle]
 pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
     call(|| {
         if let Some(h) = unsafe { r.as_mut() } {
-            h.inner = None;
-            h.meta = Vec::new();
-            h.params = Vec::new();
-            h.header = None;
-            h.change_fd = None;
-            h.pinned = None;
+            // Kept: the path, for the errors of later calls, and the
+            // damaged regions last copied out.
+            let binlog_reader { path, damages, .. } = std::mem::take(h);
+            *h = binlog_reader {
+                path,
+                damages,
+                ..binlog_reader::default()
+            };
         }
         Ok(BINLOG_OK)
     })
@@ -535,11 +501,7 @@ pub extern "C" fn binlog_reader_close(r: *mut binlog_reader) -> binlog_result {
 /// Frees the handle (closing it if needed); NULL is accepted.
 #[no_mangle]
 pub extern "C" fn binlog_reader_free(r: *mut binlog_reader) {
-    call_void(|| {
-        if !r.is_null() {
-            drop(unsafe { Box::from_raw(r) });
-        }
-    })
+    unsafe { free(r) }
 }
 
 /// With `skip` true, a damaged region in the middle of a segment (bytes that
@@ -549,33 +511,27 @@ pub extern "C" fn binlog_reader_free(r: *mut binlog_reader) {
 /// `BINLOG_ERR_CORRUPT` naming the file and offset.
 #[no_mangle]
 pub extern "C" fn binlog_reader_skip_damaged(r: *mut binlog_reader, skip: bool) -> binlog_result {
-    call(|| {
-        unsafe { handle_mut(r, "reader") }?
-            .open()?
-            .skip_damaged(skip);
-        Ok(BINLOG_OK)
+    with_open(r, |r| {
+        r.skip_damaged(skip);
+        Ok(())
     })
 }
 
 /// How many threads a full scan of a compressed segment decompresses its
-/// next frames on, ahead of the reader (at most 4 are used; 0 or 1: the
-/// reader's thread decompresses each frame when it reaches it). Records,
-/// damage and errors are the same either way. By default the machine's
-/// cores (at most 4) for a remote object, 0 for a local file. Like every
-/// call on the reader, from one thread at a time; the threads it starts
-/// are the library's own, end when the reader is freed or leaves the
-/// segment, and do not exist in a child after fork() (the child's reader
-/// decompresses on its own thread). `BINLOG_ERR_NULL_POINTER` if `r` is
-/// NULL, `BINLOG_ERR_CLOSED` if it is closed.
+/// next frames on, ahead of the reader (at most 4; 0 or 1: the reader's
+/// thread decompresses each frame as it reaches it); records, damage and
+/// errors are the same either way. Default: the cores (at most 4) for a
+/// remote object, 0 for a local file. The threads are the library's own,
+/// end when the reader is freed or leaves the segment, and do not exist in
+/// a child after fork() (its reader decompresses on its own thread).
+/// `BINLOG_ERR_NULL_POINTER` if `r` is NULL, `BINLOG_ERR_CLOSED` if closed.
 #[no_mangle]
 pub extern "C" fn binlog_reader_decode_threads(
     r: *mut binlog_reader,
     threads: u32,
 ) -> binlog_result {
-    call(|| {
-        unsafe { handle_mut(r, "reader") }?
-            .open()?
-            .decode_threads(threads as usize);
-        Ok(BINLOG_OK)
+    with_open(r, |r| {
+        r.decode_threads(threads as usize);
+        Ok(())
     })
 }

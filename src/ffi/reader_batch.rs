@@ -36,14 +36,10 @@ pub(super) use batch_record;
 /// one where it is).
 pub(super) struct Source<'r, 'a> {
     pub(super) rec: &'r Record<'a>,
-    copy_payload: bool,
+    pub(super) copy_payload: bool,
 }
 
 impl<'r, 'a> Source<'r, 'a> {
-    pub(super) fn of_record(rec: &'r Record<'a>, copy_payload: bool) -> Source<'r, 'a> {
-        Source { rec, copy_payload }
-    }
-
     /// The payload bytes it copies.
     #[inline]
     fn payload(&self) -> &'a [u8] {
@@ -155,49 +151,32 @@ fn put_bytes(buf: &mut [u8], at: usize, bytes: &[u8]) {
 /// batch loops).
 #[inline(never)]
 fn place_meta(r: &Record<'_>, buf: &mut [u8], meta_at: usize, mut pos: usize) {
-    let mut put = |bytes: &[u8]| {
-        put_bytes(buf, pos, bytes);
-        pos += bytes.len();
-        (pos - bytes.len()) as u32
-    };
-    let metas: Vec<binlog_batch_meta> = r
-        .metadata()
-        .map(|(k, v)| binlog_batch_meta {
-            key_off: put(k.as_bytes()),
-            key_len: k.len() as u32,
-            value_off: put(v.as_bytes()),
-            value_len: v.len() as u32,
-        })
-        .collect();
-    put_meta_array(buf, meta_at, &metas);
-}
-
-/// Writes `metas` as an array of `binlog_batch_meta` at `buf[meta_at..]`.
-fn put_meta_array(buf: &mut [u8], meta_at: usize, metas: &[binlog_batch_meta]) {
-    for (i, m) in metas.iter().enumerate() {
-        let o = meta_at + i * std::mem::size_of::<binlog_batch_meta>();
-        for (j, word) in [m.key_off, m.key_len, m.value_off, m.value_len]
-            .iter()
-            .enumerate()
-        {
-            buf[o + 4 * j..o + 4 * j + 4].copy_from_slice(&word.to_ne_bytes());
+    for (i, (k, v)) in r.metadata().enumerate() {
+        // The entry's words: key_off, key_len, value_off, value_len.
+        let mut words = [0u32; 4];
+        for (j, text) in [k, v].into_iter().enumerate() {
+            put_bytes(buf, pos, text.as_bytes());
+            words[2 * j..2 * j + 2].copy_from_slice(&[pos as u32, text.len() as u32]);
+            pos += text.len();
+        }
+        let at = meta_at + i * std::mem::size_of::<binlog_batch_meta>();
+        for (j, word) in words.iter().enumerate() {
+            buf[at + 4 * j..at + 4 * j + 4].copy_from_slice(&word.to_ne_bytes());
         }
     }
 }
 
-/// Copies the next records, up to `cap` of them and as many as fit in
-/// `buf[0..buf_len]`, and describes them in `records[0..*count]` (offsets
-/// into `buf`; metadata entries are `binlog_batch_meta` arrays in `buf`,
-/// 4-byte aligned from its start). Returns `BINLOG_OK` with `*count >= 1`,
-/// or `BINLOG_END` with `*count == 0` when there is no record now. With
-/// `timeout_ms > 0` it first waits up to that long for a record, as
-/// `binlog_reader_next_wait` does; then it takes only records already
-/// there. A record that does not fit is kept for the next call (on this
-/// reader, whichever call it is; a seek drops it, and so does a type filter
-/// that excludes it); if not
-/// even the first fits, the call fails with `BINLOG_ERR_BUFFER_TOO_SMALL`
-/// and a message giving the bytes it needs. Buffers over 4 GiB are used up
-/// to 4 GiB. Outputs are written only on success.
+/// Copies the next records, up to `cap` and as many as fit in
+/// `buf[0..buf_len]` (used up to 4 GiB), and describes them in
+/// `records[0..*count]` (offsets into `buf`; metadata entries are
+/// `binlog_batch_meta` arrays in `buf`, 4-byte aligned from its start):
+/// `BINLOG_OK` with `*count >= 1`, or `BINLOG_END` with `*count == 0` when
+/// there is no record now. With `timeout_ms > 0` it first waits up to that
+/// long for a record, as `binlog_reader_next_wait`, then takes only records
+/// already there. A record that does not fit is kept for the next call on
+/// the reader (a seek drops it, as does a type filter that excludes it); if
+/// not even the first fits, `BINLOG_ERR_BUFFER_TOO_SMALL` with a message
+/// giving the bytes it needs. Outputs are written only on success.
 #[no_mangle]
 pub extern "C" fn binlog_reader_next_batch(
     r: *mut binlog_reader,
@@ -210,43 +189,37 @@ pub extern "C" fn binlog_reader_next_batch(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        let buf = unsafe {
-            batch_args::<binlog_batch_record>(
-                h,
-                buf,
-                buf_len,
-                records.is_null(),
-                cap,
-                count.is_null(),
-            )
-        }?;
-        // SAFETY: the caller gave `cap` writable slots at `records`.
-        let out = unsafe { std::slice::from_raw_parts_mut(records, cap) };
-        let wait = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+        let (buf, out, wait) =
+            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, count.is_null()) }?;
         let n = fill(h, buf, out, wait)?;
         unsafe { put(count, n) };
         Ok(if n == 0 { BINLOG_END } else { BINLOG_OK })
     })
 }
 
-/// Checks a batch call's arguments (`records_null`, `count_null`: whether
-/// those outputs are NULL) and returns its buffer, of at most 4 GiB.
+/// Checks a batch call's arguments (`count_null`: whether `count`, or
+/// another output the call requires, is NULL) and returns its buffer (of
+/// at most 4 GiB), its `cap` record slots and how long the first record
+/// may be waited for.
 ///
 /// # Safety
-/// `buf` is NULL or `buf_len` writable bytes that outlive the result.
+/// `buf` is NULL or `buf_len` writable bytes, `records` NULL or `cap`
+/// writable slots, that outlive the result.
+#[allow(clippy::type_complexity)]
 pub(super) unsafe fn batch_args<'b, R>(
     h: &binlog_reader,
     buf: *mut u8,
     buf_len: usize,
-    records_null: bool,
+    records: *mut R,
     cap: usize,
+    timeout_ms: u64,
     count_null: bool,
-) -> CallResult<&'b mut [u8]> {
+) -> CallResult<(&'b mut [u8], &'b mut [R], Option<Duration>)> {
     h.args(|| {
         if count_null {
             return Err(null("count"));
         }
-        if records_null {
+        if records.is_null() {
             return Err(null("records"));
         }
         if cap == 0 {
@@ -265,12 +238,15 @@ pub(super) unsafe fn batch_args<'b, R>(
         }
         Ok(())
     })?;
-    Ok(if buf.is_null() {
-        &mut []
-    } else {
+    let buf = match buf.is_null() {
+        true => &mut [],
         // SAFETY: the caller gave `buf_len` writable bytes at `buf`.
-        unsafe { std::slice::from_raw_parts_mut(buf, buf_len.min(u32::MAX as usize)) }
-    })
+        false => unsafe { std::slice::from_raw_parts_mut(buf, buf_len.min(u32::MAX as usize)) },
+    };
+    // SAFETY: the caller gave `cap` writable slots at `records`.
+    let out = unsafe { std::slice::from_raw_parts_mut(records, cap) };
+    let wait = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+    Ok((buf, out, wait))
 }
 
 /// Copies records from `h`'s reader into `buf`, described in `out`; a
@@ -292,7 +268,10 @@ fn fill(
         // time) each load waited for the stores to complete, about a
         // third of a small record's time in this loop.
         let rec = batch_record!(found, n);
-        let src = Source::of_record(rec, true);
+        let src = Source {
+            rec,
+            copy_payload: true,
+        };
         let place = src.at(at);
         if place.end > buf.len() {
             let what = (src.rec.seq, src.rec.offset, src.at(0).end);
@@ -338,9 +317,13 @@ pub(super) fn too_small(
     (seq, offset, need): (u64, u64, usize),
     have: usize,
 ) -> Failure {
-    Failure::BufferTooSmall(format!(
+    let code = super::result::binlog_result::BINLOG_ERR_BUFFER_TOO_SMALL;
+    Failure::Abi(
+        code,
+        format!(
         "{}: offset {offset}: record {seq} needs a buffer of {need} bytes; the buffer has {have} \
          (the record is kept for the next call)",
         file.display()
-    ))
+    ),
+    )
 }

@@ -29,14 +29,11 @@ pub extern "C" fn binlog_reader_damages(
     })
 }
 
-/// Copies up to `cap` of the damaged regions skipped so far, in the order
-/// met, into `out` (NULL when `cap` is 0) and writes their total number to
-/// `*count`, as `binlog_reader_damages` does, each with the segment file
-/// or the object's `s3://` URL it is in (`binlog_damage2`): a log reader's
-/// regions may be in several segments, local or in a bucket. The `path`
-/// each points to stays valid until the next call on the reader.
-/// `BINLOG_ERR_NULL_POINTER` if `r` or `count` is NULL (or `out` with
-/// `cap` > 0), `BINLOG_ERR_CLOSED` if it is closed.
+/// As `binlog_reader_damages`, in the order met, each with the segment file
+/// or `s3://` object URL it is in (`binlog_damage2`): a log reader's regions
+/// may be in several segments, local or in a bucket. Each `path` stays valid
+/// until the next call on the reader. `BINLOG_ERR_NULL_POINTER` if `r` or
+/// `count` is NULL (or `out` with `cap` > 0), `BINLOG_ERR_CLOSED` if closed.
 #[no_mangle]
 pub extern "C" fn binlog_reader_damages2(
     r: *mut binlog_reader,

@@ -4,7 +4,7 @@
 //! mapping). The records are checked by the library as every read is; the
 //! caller reads positions, never the format.
 
-use super::boundary::{call, handle_mut, put, CallResult};
+use super::boundary::{call, done_new, free, handle_mut, need_out, put, CallResult};
 use super::reader::{binlog_reader, closed};
 use super::reader_batch::{batch_args, batch_record, file_of, next_for, too_small, Source};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
@@ -14,25 +14,19 @@ use crate::reader::Mapping;
 use crate::record_reader::RecordReader;
 use std::time::Duration;
 
-/// Reads the next records, up to `cap` of them, and describes them in
-/// `records[0..*count]`, as `binlog_reader_next_batch` does (the same
-/// waiting, errors, held-back record and `BINLOG_END`) but without copying
-/// the payloads the reader reads from its mapping of the segment: such a
-/// record has `mapped` 1 and its payload at `*mapping + payload_off`,
-/// where `[*mapping, *mapping + *mapping_len)` is that mapping. Other
-/// payloads (a compressed segment's, a record held back, a frame read
-/// with pread) are copied into `buf` (`mapped` 0, `payload_off` from
-/// `buf`). Type names and metadata entries are copied into `buf` as by
-/// `binlog_reader_next_batch`, so a record takes its type, keys and values
-/// (and its payload if copied) of `buf`. The mapped payloads of one call
-/// all lie in the one mapping; a record in another (the next segment, a
-/// grown file mapped again) ends the call and comes first in the next.
-/// `*mapping` is NULL and `*mapping_len` 0 when no payload is mapped.
-///
-/// The mapping stays mapped, and so the payloads readable, until the next
-/// `binlog_reader_next_mapped` call on this reader or its close or free
-/// (whatever other calls do meanwhile). Outputs are written only on
-/// success. Thread-safety: that of the reader (one thread at a time).
+/// As `binlog_reader_next_batch` (the same waiting, errors, held-back record
+/// and `BINLOG_END`), but a payload the reader reads from its mapping of the
+/// segment is not copied: its record has `mapped` 1 and the payload at
+/// `*mapping + payload_off`, `[*mapping, *mapping + *mapping_len)` being that
+/// mapping. Other payloads (a compressed segment's, a held-back record's, a
+/// frame read with pread) are copied into `buf` (`mapped` 0), as are every
+/// type name and metadata entry. One call's mapped payloads all lie in one
+/// mapping: a record in another (the next segment, a grown file mapped
+/// again) ends the call and comes first in the next. `*mapping` is NULL and
+/// `*mapping_len` 0 when no payload is mapped. The mapping stays mapped until
+/// the next `binlog_reader_next_mapped` call on this reader or its close or
+/// free. Outputs are written only on success; one thread at a time, as the
+/// reader.
 #[no_mangle]
 pub extern "C" fn binlog_reader_next_mapped(
     r: *mut binlog_reader,
@@ -48,12 +42,8 @@ pub extern "C" fn binlog_reader_next_mapped(
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
         let nulls = count.is_null() || mapping.is_null() || mapping_len.is_null();
-        let buf = unsafe {
-            batch_args::<binlog_mapped_record>(h, buf, buf_len, records.is_null(), cap, nulls)
-        }?;
-        // SAFETY: the caller gave `cap` writable slots at `records`.
-        let out = unsafe { std::slice::from_raw_parts_mut(records, cap) };
-        let wait = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+        let (buf, out, wait) =
+            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, nulls) }?;
         let n = fill(h, buf, out, wait)?;
         let (base, len) = h.pinned.as_ref().map_or((std::ptr::null(), 0), |m| {
             (m.bytes().as_ptr(), m.bytes().len())
@@ -95,7 +85,8 @@ fn fill(
         // Read from elsewhere than this call's mapping (an empty payload is
         // nowhere: it is "copied", 0 bytes).
         let elsewhere = !in_pin && !rec.payload.is_empty();
-        let src = Source::of_record(rec, !in_pin);
+        let copy_payload = !in_pin;
+        let src = Source { rec, copy_payload };
         let place = src.at(at);
         // Another mapping than this call's (the reader moved on), or no room.
         if (elsewhere && mapped_any) || place.end > buf.len() {
@@ -183,15 +174,13 @@ pub extern "C" fn binlog_reader_keep_mapping(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        super::boundary::need_out(out)?;
+        need_out(out)?;
         let kept = h.args(|| {
             h.pinned.clone().ok_or_else(|| {
                 crate::Error::invalid("keep mapping: the last batch read mapped no payload").into()
             })
         })?;
-        let handle = Box::into_raw(Box::new(binlog_mapping { _mapping: kept }));
-        unsafe { put(out, handle) };
-        Ok(BINLOG_OK)
+        unsafe { done_new(out, binlog_mapping { _mapping: kept }) }
     })
 }
 
@@ -199,9 +188,5 @@ pub extern "C" fn binlog_reader_keep_mapping(
 /// holds it); NULL is accepted.
 #[no_mangle]
 pub extern "C" fn binlog_mapping_free(m: *mut binlog_mapping) {
-    super::boundary::call_void(|| {
-        if !m.is_null() {
-            drop(unsafe { Box::from_raw(m) });
-        }
-    })
+    unsafe { free(m) }
 }

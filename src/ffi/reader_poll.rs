@@ -2,30 +2,25 @@
 //! for an event loop's poll, select or epoll, readable when a follower may
 //! have new records (the core's `ChangeFd`).
 
-use super::boundary::{call, handle_mut, need_out, put};
+use super::boundary::{call, done, handle_mut, need_out};
 use super::reader::binlog_reader;
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::record_reader::RecordReader;
 use std::ffi::c_int;
 
-/// Writes to `*fd` a file descriptor to poll for reading (poll, select,
-/// epoll): readable when the segment or log the reader follows may have
-/// new records (inotify reports a change to the segment file, or to the
-/// log's directory, where new segments appear), so that an event loop
-/// waits for records without a thread blocked in
-/// `binlog_reader_next_wait`. Use: once it polls readable, call
-/// `binlog_reader_poll_rearm`, then `binlog_reader_next` until
-/// `BINLOG_END`, then poll again: a record written after the re-arm makes
-/// it readable again, so none waits unseen. It is readable at first (a
-/// first poll reads what is already there), and also without a change: 25
-/// ms after one (a new segment is listed only once the directory has
-/// settled) and at least every 250 ms (every 10 ms on a network
-/// filesystem, where inotify misses other hosts' writes), so it may be
-/// readable with nothing new. The descriptor belongs to the reader: do not
-/// read or close it; it stays the same on later calls and is closed by
-/// `binlog_reader_close`. A record `binlog_reader_next_batch` held back
-/// is returned whether or not the descriptor is readable: read until
-/// `BINLOG_END` before polling.
+/// Writes to `*fd` a descriptor for poll, select or epoll, readable when the
+/// segment or log the reader follows may have new records (inotify on the
+/// segment file or the log's directory), so an event loop needs no thread
+/// blocked in `binlog_reader_next_wait`. Once it polls readable, call
+/// `binlog_reader_poll_rearm`, then `binlog_reader_next` until `BINLOG_END`,
+/// then poll again: a record written after the re-arm makes it readable, so
+/// none waits unseen. It is readable at first, and also without a change:
+/// 25 ms after one (a new segment is listed once the directory settles) and
+/// at least every 250 ms (10 ms on a network filesystem, where inotify
+/// misses other hosts' writes). The descriptor is the reader's: do not read
+/// or close it; it stays the same on later calls and `binlog_reader_close`
+/// closes it. A record `binlog_reader_next_batch` held back is returned
+/// whether or not it is readable: read until `BINLOG_END` before polling.
 #[no_mangle]
 pub extern "C" fn binlog_reader_poll_fd(r: *mut binlog_reader, fd: *mut c_int) -> binlog_result {
     call(|| {
@@ -36,8 +31,7 @@ pub extern "C" fn binlog_reader_poll_fd(r: *mut binlog_reader, fd: *mut c_int) -
             h.change_fd = Some(made);
         }
         let raw = h.change_fd.as_ref().map(crate::ChangeFd::raw_fd);
-        unsafe { put(fd, raw.unwrap_or(-1)) };
-        Ok(BINLOG_OK)
+        unsafe { done(fd, raw.unwrap_or(-1)) }
     })
 }
 

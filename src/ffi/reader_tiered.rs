@@ -1,29 +1,26 @@
 //! The C ABI's tiered log reader: a log read from its directory and from
 //! the bucket its sealed segments were shipped to (`LogReader::open_tiered`).
 
-use super::boundary::{c_path, c_str, call, need_out, put};
+use super::archive_tier::open_tiered;
+use super::boundary::{c_path, c_str, call, done, need_out};
 use super::reader::{binlog_reader, boxed};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::result::binlog_result;
 use std::os::raw::c_char;
 
 /// Opens a reader of the rolling log `name` in `dir` and of its segments
-/// shipped to `remote` (`s3://bucket/prefix`, where `binlog ship --to`
-/// put them) as one stream, as `binlog_reader_open_log` reads a log: a
-/// segment removed locally after its upload is read from the bucket
-/// (compressed ones with ranged GETs), not reported as a gap; one missing
-/// from both is a gap of reason `BINLOG_GAP_MISSING` naming the missing
-/// object's `s3://` URL (`binlog_reader_gaps`); a damaged object, or one
-/// whose size is not the one its metadata says (cut short), is a
-/// `BINLOG_ERR_CORRUPT` error naming its `s3://` URL and offset (skipping
-/// damage, its records before the cut are read, as a local file of its
-/// bytes would be, and `binlog_reader_damages2` names its URL with the
-/// bytes lost). The endpoint, region and
-/// credentials come from the environment (`AWS_ENDPOINT_URL`,
+/// shipped to `remote` (`s3://bucket/prefix`, as `binlog ship --to` put
+/// them) as one stream, as `binlog_reader_open_log` reads a log: a segment
+/// removed locally after its upload is read from the bucket (compressed ones
+/// with ranged GETs), not reported as a gap; one missing from both is a gap
+/// of reason `BINLOG_GAP_MISSING` naming the object's `s3://` URL; a damaged
+/// object, or one shorter than its metadata says, is `BINLOG_ERR_CORRUPT`
+/// naming its URL and offset (when skipping damage, its records before the
+/// cut are read and `binlog_reader_damages2` names the URL). The endpoint,
+/// region and credentials come from the environment (`AWS_ENDPOINT_URL`,
 /// `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-/// `AWS_SESSION_TOKEN`); read and list permissions are enough. The
-/// reader's bucket client belongs to this process: after fork(), a child
-/// opens its own. `BINLOG_ERR_INVALID_ARGUMENT` if the library was built
-/// without the archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
+/// `AWS_SESSION_TOKEN`); read and list permissions suffice. After fork(), a
+/// child opens its own reader. `BINLOG_ERR_INVALID_ARGUMENT` in a library
+/// built without the archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
 #[no_mangle]
 pub extern "C" fn binlog_reader_open_log_tiered(
     dir: *const c_char,
@@ -66,35 +63,6 @@ fn open_call(
         let n = unsafe { c_str(name, "name") }?;
         let url = unsafe { c_str(remote, "remote") }?;
         need_out(out)?;
-        let l = open(d, n, url, retry_timeout)?;
-        unsafe { put(out, boxed(l, d)) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, boxed(open_tiered(d, n, url, retry_timeout)?, d)) }
     })
-}
-
-#[cfg(feature = "s3")]
-fn open(
-    dir: &std::path::Path,
-    name: &str,
-    url: &str,
-    retry_timeout: Option<std::time::Duration>,
-) -> crate::Result<crate::LogReader> {
-    use crate::archive::{Connection, Location, Remote, RemoteLog};
-    let c = Connection {
-        retry_timeout,
-        ..Connection::default()
-    };
-    let remote = Remote::connect(&Location::parse(url)?, &c)?;
-    let log = RemoteLog::new(std::sync::Arc::new(remote), name)?;
-    crate::LogReader::open_tiered(dir, name, log)
-}
-
-#[cfg(not(feature = "s3"))]
-fn open(
-    _: &std::path::Path,
-    _: &str,
-    _: &str,
-    _: Option<std::time::Duration>,
-) -> crate::Result<crate::LogReader> {
-    Err(super::archive_absent::absent())
 }

@@ -3,9 +3,9 @@
 //! 18.4 for its guarantees), through the ship options' destination,
 //! connection and limits.
 
-use super::archive_tier::{prune, set_remote_retention, tier_built};
-use super::boundary::{c_str, call, handle, handle_mut, need_out, put};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::archive_tier::{prune, tier_built};
+use super::boundary::{c_str, call, done, handle, need_out, update};
+use super::result::binlog_result;
 use super::ship_options::{binlog_ship_options, destination};
 use std::ffi::c_char;
 use std::time::Duration;
@@ -43,27 +43,26 @@ pub extern "C" fn binlog_ship_options_set_remote_retention(
     max_bytes: u64,
     max_age_ns: u64,
 ) -> binlog_result {
-    call(|| {
-        let o = unsafe { handle_mut(opts, "ship options") }?;
-        let count = limit(max_count).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
-        let age = limit(max_age_ns).map(Duration::from_nanos);
-        set_remote_retention(&mut o.ship, count, limit(max_bytes), age);
-        Ok(BINLOG_OK)
+    let count = limit(max_count).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
+    let age = limit(max_age_ns).map(Duration::from_nanos);
+    update(opts, "ship options", |o| {
+        let r = &mut o.ship.remote_retention;
+        (r.max_segments, r.max_bytes, r.max_age) = (count, limit(max_bytes), age);
+        Ok(())
     })
 }
 
 /// Deletes the oldest segment objects of log `name` at the destination of
-/// `opts` (required, with a destination set) beyond its remote retention
-/// (`binlog_ship_options_set_remote_retention`), oldest first and never
-/// the newest; first finishes a prune killed before. With `dry_run`,
-/// only says what would go. `*out` (required) receives the counts, on
-/// success only. Another pruner of the log holding the claim is
-/// `BINLOG_ERR_LOCKED` naming it; a refused request (credentials that
-/// may not PUT or DELETE) is `BINLOG_ERR_PERMISSION_DENIED` naming the
-/// object, nothing after it deleted. Readers report the pruned records
-/// as gaps of reason `BINLOG_GAP_RETENTION`.
-/// `BINLOG_ERR_INVALID_ARGUMENT` if the library was built without the
-/// archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
+/// `opts` (required, with one set) beyond its remote retention
+/// (`binlog_ship_options_set_remote_retention`), never the newest, first
+/// finishing a prune killed before; with `dry_run`, only says what would go.
+/// `*out` (required) receives the counts, on success only. Another pruner
+/// holding the log's claim is `BINLOG_ERR_LOCKED` naming it; a refused
+/// request (credentials that may not PUT or DELETE) is
+/// `BINLOG_ERR_PERMISSION_DENIED` naming the object, nothing after it
+/// deleted. Readers report pruned records as `BINLOG_GAP_RETENTION` gaps.
+/// `BINLOG_ERR_INVALID_ARGUMENT` in a library built without the archive
+/// tier (cargo feature "s3", `make lib ARCHIVE=0`).
 #[no_mangle]
 pub extern "C" fn binlog_remote_prune(
     opts: *const binlog_ship_options,
@@ -77,8 +76,6 @@ pub extern "C" fn binlog_remote_prune(
         let n = unsafe { c_str(name, "name") }?;
         need_out(out)?;
         let to = destination(o)?;
-        let report = prune(to, &o.ship, n, dry_run)?;
-        unsafe { put(out, report) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, prune(to, &o.ship, n, dry_run)?) }
     })
 }

@@ -47,127 +47,53 @@ pub enum binlog_result {
     BINLOG_ERR_REMOTE = 29,
 }
 
-impl binlog_result {
-    /// Every code, in number order (a test checks that none is missing).
-    const ALL: [binlog_result; 30] = {
-        use binlog_result::*;
-        [
-            BINLOG_OK,
-            BINLOG_END,
-            BINLOG_ERR_INVALID_ARGUMENT,
-            BINLOG_ERR_NULL_POINTER,
-            BINLOG_ERR_NOT_FOUND,
-            BINLOG_ERR_PERMISSION_DENIED,
-            BINLOG_ERR_IO,
-            BINLOG_ERR_NOT_A_BINLOG,
-            BINLOG_ERR_UNSUPPORTED_VERSION,
-            BINLOG_ERR_CORRUPT_HEADER,
-            BINLOG_ERR_CORRUPT,
-            BINLOG_ERR_TRUNCATED,
-            BINLOG_ERR_RECORD_TOO_LARGE,
-            BINLOG_ERR_LOCKED,
-            BINLOG_ERR_CLOSED,
-            BINLOG_ERR_DISK_FULL,
-            BINLOG_ERR_PANIC,
-            BINLOG_ERR_INVALID_UTF8,
-            BINLOG_ERR_POISONED,
-            BINLOG_ERR_ALREADY_EXISTS,
-            BINLOG_ERR_CORRUPT_SEAL,
-            BINLOG_ERR_BUFFER_TOO_SMALL,
-            BINLOG_ERR_WRONG_LOG,
-            BINLOG_ERR_SEALED,
-            BINLOG_ERR_COMPRESSED_TRUNCATED,
-            BINLOG_ERR_CORRUPT_FRAME,
-            BINLOG_ERR_CORRUPT_SEEK_TABLE,
-            BINLOG_ERR_FRAME_SIZE_MISMATCH,
-            BINLOG_ERR_REMOTE_CONFLICT,
-            BINLOG_ERR_REMOTE,
-        ]
-    };
-
-    /// The code numbered `n`, if there is one.
-    fn from_number(n: u32) -> Option<binlog_result> {
-        binlog_result::ALL.get(n as usize).copied()
-    }
-
-    /// The constant's name, as the header spells it.
-    fn name(self) -> &'static CStr {
-        use binlog_result::*;
-        match self {
-            BINLOG_OK => c"BINLOG_OK",
-            BINLOG_END => c"BINLOG_END",
-            BINLOG_ERR_INVALID_ARGUMENT => c"BINLOG_ERR_INVALID_ARGUMENT",
-            BINLOG_ERR_NULL_POINTER => c"BINLOG_ERR_NULL_POINTER",
-            BINLOG_ERR_NOT_FOUND => c"BINLOG_ERR_NOT_FOUND",
-            BINLOG_ERR_PERMISSION_DENIED => c"BINLOG_ERR_PERMISSION_DENIED",
-            BINLOG_ERR_IO => c"BINLOG_ERR_IO",
-            BINLOG_ERR_NOT_A_BINLOG => c"BINLOG_ERR_NOT_A_BINLOG",
-            BINLOG_ERR_UNSUPPORTED_VERSION => c"BINLOG_ERR_UNSUPPORTED_VERSION",
-            BINLOG_ERR_CORRUPT_HEADER => c"BINLOG_ERR_CORRUPT_HEADER",
-            BINLOG_ERR_CORRUPT => c"BINLOG_ERR_CORRUPT",
-            BINLOG_ERR_TRUNCATED => c"BINLOG_ERR_TRUNCATED",
-            BINLOG_ERR_RECORD_TOO_LARGE => c"BINLOG_ERR_RECORD_TOO_LARGE",
-            BINLOG_ERR_LOCKED => c"BINLOG_ERR_LOCKED",
-            BINLOG_ERR_CLOSED => c"BINLOG_ERR_CLOSED",
-            BINLOG_ERR_DISK_FULL => c"BINLOG_ERR_DISK_FULL",
-            BINLOG_ERR_PANIC => c"BINLOG_ERR_PANIC",
-            BINLOG_ERR_INVALID_UTF8 => c"BINLOG_ERR_INVALID_UTF8",
-            BINLOG_ERR_POISONED => c"BINLOG_ERR_POISONED",
-            BINLOG_ERR_ALREADY_EXISTS => c"BINLOG_ERR_ALREADY_EXISTS",
-            BINLOG_ERR_CORRUPT_SEAL => c"BINLOG_ERR_CORRUPT_SEAL",
-            BINLOG_ERR_BUFFER_TOO_SMALL => c"BINLOG_ERR_BUFFER_TOO_SMALL",
-            BINLOG_ERR_WRONG_LOG => c"BINLOG_ERR_WRONG_LOG",
-            BINLOG_ERR_SEALED => c"BINLOG_ERR_SEALED",
-            BINLOG_ERR_COMPRESSED_TRUNCATED => c"BINLOG_ERR_COMPRESSED_TRUNCATED",
-            BINLOG_ERR_CORRUPT_FRAME => c"BINLOG_ERR_CORRUPT_FRAME",
-            BINLOG_ERR_CORRUPT_SEEK_TABLE => c"BINLOG_ERR_CORRUPT_SEEK_TABLE",
-            BINLOG_ERR_FRAME_SIZE_MISMATCH => c"BINLOG_ERR_FRAME_SIZE_MISMATCH",
-            BINLOG_ERR_REMOTE_CONFLICT => c"BINLOG_ERR_REMOTE_CONFLICT",
-            BINLOG_ERR_REMOTE => c"BINLOG_ERR_REMOTE",
+/// Every code in number order (a test checks each is at its number), with
+/// its name as the header spells it and a few words saying what it means.
+const CODES: [(binlog_result, &CStr, &CStr); 30] = {
+    const fn c(name: &'static str) -> &'static CStr {
+        match CStr::from_bytes_with_nul(name.as_bytes()) {
+            Ok(name) => name,
+            Err(_) => panic!("a name without NUL"),
         }
     }
-
-    /// What the code means, in a few words.
-    fn description(self) -> &'static CStr {
-        use binlog_result::*;
-        match self {
-            BINLOG_OK => c"success",
-            BINLOG_END => c"no more records for now",
-            BINLOG_ERR_INVALID_ARGUMENT => c"invalid argument",
-            BINLOG_ERR_NULL_POINTER => c"a required pointer is NULL",
-            BINLOG_ERR_NOT_FOUND => c"file or directory not found",
-            BINLOG_ERR_PERMISSION_DENIED => c"permission denied",
-            BINLOG_ERR_IO => c"I/O error",
-            BINLOG_ERR_NOT_A_BINLOG => c"not a libbinlog segment",
-            BINLOG_ERR_UNSUPPORTED_VERSION => c"unsupported format version",
-            BINLOG_ERR_CORRUPT_HEADER => c"corrupt segment header",
-            BINLOG_ERR_CORRUPT => c"corrupt record in the middle of a segment",
-            BINLOG_ERR_TRUNCATED => c"file ends inside its header",
-            BINLOG_ERR_RECORD_TOO_LARGE => c"record larger than the maximum record size",
-            BINLOG_ERR_LOCKED => c"held by another writer",
-            BINLOG_ERR_CLOSED => c"handle is closed",
-            BINLOG_ERR_DISK_FULL => c"filesystem full",
-            BINLOG_ERR_PANIC => c"internal error (panic)",
-            BINLOG_ERR_INVALID_UTF8 => c"not valid UTF-8",
-            BINLOG_ERR_POISONED => c"an earlier fdatasync failed; writes refused",
-            BINLOG_ERR_ALREADY_EXISTS => c"already exists",
-            BINLOG_ERR_CORRUPT_SEAL => c"corrupt seal",
-            BINLOG_ERR_BUFFER_TOO_SMALL => c"buffer too small for one record",
-            BINLOG_ERR_WRONG_LOG => c"segment or bucket prefix of another log",
-            BINLOG_ERR_SEALED => c"sealed segment of a log: open the log instead",
-            BINLOG_ERR_COMPRESSED_TRUNCATED => c"compressed segment ends before its seek table",
-            BINLOG_ERR_CORRUPT_FRAME => c"corrupt frame in a compressed segment",
-            BINLOG_ERR_CORRUPT_SEEK_TABLE => c"corrupt seek table in a compressed segment",
-            BINLOG_ERR_FRAME_SIZE_MISMATCH => {
-                c"compressed frame of another size than its seek table says"
-            }
-            BINLOG_ERR_REMOTE_CONFLICT => {
-                c"an object in the bucket differs from the local segment; not overwritten"
-            }
-            BINLOG_ERR_REMOTE => c"object store request failed",
-        }
+    macro_rules! codes {
+        ($($code:ident: $description:literal,)*) => {
+            [$((binlog_result::$code, c(concat!(stringify!($code), "\0")), $description),)*]
+        };
     }
-}
+    codes! {
+        BINLOG_OK: c"success",
+        BINLOG_END: c"no more records for now",
+        BINLOG_ERR_INVALID_ARGUMENT: c"invalid argument",
+        BINLOG_ERR_NULL_POINTER: c"a required pointer is NULL",
+        BINLOG_ERR_NOT_FOUND: c"file or directory not found",
+        BINLOG_ERR_PERMISSION_DENIED: c"permission denied",
+        BINLOG_ERR_IO: c"I/O error",
+        BINLOG_ERR_NOT_A_BINLOG: c"not a libbinlog segment",
+        BINLOG_ERR_UNSUPPORTED_VERSION: c"unsupported format version",
+        BINLOG_ERR_CORRUPT_HEADER: c"corrupt segment header",
+        BINLOG_ERR_CORRUPT: c"corrupt record in the middle of a segment",
+        BINLOG_ERR_TRUNCATED: c"file ends inside its header",
+        BINLOG_ERR_RECORD_TOO_LARGE: c"record larger than the maximum record size",
+        BINLOG_ERR_LOCKED: c"held by another writer",
+        BINLOG_ERR_CLOSED: c"handle is closed",
+        BINLOG_ERR_DISK_FULL: c"filesystem full",
+        BINLOG_ERR_PANIC: c"internal error (panic)",
+        BINLOG_ERR_INVALID_UTF8: c"not valid UTF-8",
+        BINLOG_ERR_POISONED: c"an earlier fdatasync failed; writes refused",
+        BINLOG_ERR_ALREADY_EXISTS: c"already exists",
+        BINLOG_ERR_CORRUPT_SEAL: c"corrupt seal",
+        BINLOG_ERR_BUFFER_TOO_SMALL: c"buffer too small for one record",
+        BINLOG_ERR_WRONG_LOG: c"segment or bucket prefix of another log",
+        BINLOG_ERR_SEALED: c"sealed segment of a log: open the log instead",
+        BINLOG_ERR_COMPRESSED_TRUNCATED: c"compressed segment ends before its seek table",
+        BINLOG_ERR_CORRUPT_FRAME: c"corrupt frame in a compressed segment",
+        BINLOG_ERR_CORRUPT_SEEK_TABLE: c"corrupt seek table in a compressed segment",
+        BINLOG_ERR_FRAME_SIZE_MISMATCH: c"compressed frame of another size than its seek table says",
+        BINLOG_ERR_REMOTE_CONFLICT: c"an object in the bucket differs from the local segment; not overwritten",
+        BINLOG_ERR_REMOTE: c"object store request failed",
+    }
+};
 
 /// What `binlog_result_name` and `binlog_result_description` return for a
 /// number that is no result code.
@@ -178,8 +104,9 @@ const UNKNOWN_CODE: &CStr = c"BINLOG_UNKNOWN_RESULT";
 /// that is no code, "BINLOG_UNKNOWN_RESULT". Never NULL; thread-safe.
 #[no_mangle]
 pub extern "C" fn binlog_result_name(code: u32) -> *const c_char {
-    binlog_result::from_number(code)
-        .map_or(UNKNOWN_CODE, binlog_result::name)
+    CODES
+        .get(code as usize)
+        .map_or(UNKNOWN_CODE, |c| c.1)
         .as_ptr()
 }
 
@@ -190,20 +117,21 @@ pub extern "C" fn binlog_result_name(code: u32) -> *const c_char {
 /// cause.
 #[no_mangle]
 pub extern "C" fn binlog_result_description(code: u32) -> *const c_char {
-    binlog_result::from_number(code)
-        .map_or(UNKNOWN_CODE, binlog_result::description)
+    CODES
+        .get(code as usize)
+        .map_or(UNKNOWN_CODE, |c| c.2)
         .as_ptr()
 }
 
-// The highest kind has its code in `ALL` (the lookup below runs outside
+// The highest kind has its code in `CODES` (the lookup below runs outside
 // the panic boundary); the tests check every kind against its code's name.
-const _: () = assert!((ErrorKind::Remote as usize) < binlog_result::ALL.len());
+const _: () = assert!((ErrorKind::Remote as usize) < CODES.len());
 
 impl From<ErrorKind> for binlog_result {
     /// The code of the same number: `ErrorKind`'s numbers are the codes
     /// (the tests below check each against its code's name).
     fn from(kind: ErrorKind) -> binlog_result {
-        binlog_result::ALL[kind as usize]
+        CODES[kind as usize].0
     }
 }
 
@@ -280,19 +208,19 @@ mod tests {
         assert_eq!(binlog_result::BINLOG_ERR_BUFFER_TOO_SMALL as u32, 21);
     }
 
-    /// Every code is in `ALL` at its own number, and its name is the
+    /// Every code is in `CODES` at its own number, and its name is the
     /// variant's (so the header's constant's) name.
     #[test]
     fn every_code_has_its_constant_name_and_a_description() {
         let mut seen = std::collections::HashSet::new();
-        for (n, code) in binlog_result::ALL.iter().enumerate() {
+        for (n, (code, _, _)) in CODES.iter().enumerate() {
             assert_eq!(*code as usize, n, "{code:?}");
             let name = unsafe { CStr::from_ptr(binlog_result_name(n as u32)) };
             assert_eq!(name.to_str().unwrap(), format!("{code:?}"));
             let desc = unsafe { CStr::from_ptr(binlog_result_description(n as u32)) };
             assert!(!desc.is_empty() && seen.insert(desc), "{code:?}: {desc:?}");
         }
-        for n in [binlog_result::ALL.len() as u32, 99, u32::MAX] {
+        for n in [CODES.len() as u32, 99, u32::MAX] {
             let name = unsafe { CStr::from_ptr(binlog_result_name(n)) };
             assert_eq!(name, UNKNOWN_CODE);
             let desc = unsafe { CStr::from_ptr(binlog_result_description(n)) };

@@ -3,17 +3,16 @@
 //! `Retention::hard_max_bytes`) and the count of those the hard cap
 //! deleted anyway (`LogWriter::dropped_unshipped`).
 
-use super::boundary::{call, handle, need_out, put};
 use super::options::{assign_log, binlog_options};
-use super::result::binlog_result::{self, BINLOG_OK};
-use super::writer::binlog_writer;
+use super::result::binlog_result;
+use super::writer::{binlog_writer, log_count};
 
 /// Logs only: `until_shipped` true keeps every sealed segment a shipper
-/// (`binlog_shipper`) has not uploaded yet, as its journal `<name>.ship`
-/// in the log's directory says, whatever the other retention limits say;
-/// only the hard cap (`binlog_options_set_retention_hard_max_bytes`)
-/// deletes such a segment. Refused with `BINLOG_ERR_INVALID_ARGUMENT`
-/// when the log opens, by a build without the shipper.
+/// (`binlog_shipper`) has not uploaded yet, as its journal `<name>.ship` in
+/// the log's directory says, whatever the other limits say; only the hard
+/// cap (`binlog_options_set_retention_hard_max_bytes`) deletes one. A build
+/// without the shipper refuses it with `BINLOG_ERR_INVALID_ARGUMENT` when
+/// the log opens.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_retention_until_shipped(
     opts: *mut binlog_options,
@@ -44,10 +43,5 @@ pub extern "C" fn binlog_writer_dropped_unshipped(
     w: *const binlog_writer,
     out: *mut u64,
 ) -> binlog_result {
-    call(|| {
-        let l = unsafe { handle(w, "writer") }?.log()?;
-        need_out(out)?;
-        unsafe { put(out, l.dropped_unshipped().0) };
-        Ok(BINLOG_OK)
-    })
+    log_count(w, out, |l| l.dropped_unshipped().0)
 }

@@ -2,6 +2,7 @@
 //! `binlog_writer_poll_sealed` describe, and a C callback wrapped as the
 //! core's `SegmentCallback`.
 
+use super::boundary::UserPtr;
 use crate::log::{SegmentCallback, SegmentEvent, SegmentInfo};
 use std::ffi::{c_char, c_void, CString};
 
@@ -34,29 +35,20 @@ pub struct binlog_segment_info {
     pub bytes: u64,
 }
 
-/// Called when a segment is opened or sealed, outside the log's lock, on the
-/// thread that caused it: a writer that rolled, or the log's background
-/// thread (time rolls, and every roll's seal with
-/// `binlog_options_set_seal_in_background`). A roll reports the old
-/// segment SEALED, then the new one OPENED (rolls made by two threads at
-/// once, such as an explicit roll while the background thread reports
-/// one, may interleave their events). The callback may call the
-/// log's functions, `binlog_writer_close` included; the events such a call
-/// causes are reported after the ones being reported (once this callback
-/// and the others have returned), so that callbacks and polling see a log's
-/// events in order. It must not free the writer (`binlog_writer_free`): the
-/// call that rolled still uses the handle; close it, and free it after
-/// that call has returned.
-/// Return 0 on success; any other value counts as a failure (see
+/// Called when a segment is opened, sealed or compressed, outside the log's
+/// lock, on the thread that caused it: a writer that rolled, or the log's
+/// background thread (time rolls, and seals with
+/// `binlog_options_set_seal_in_background`). A roll reports the old segment
+/// SEALED, then the new one OPENED (rolls by two threads at once may
+/// interleave their events). The callback may call the log's functions,
+/// `binlog_writer_close` included: the events such a call causes are
+/// reported once the callbacks being run have returned, so callbacks and
+/// polling see a log's events in order. It must not free the writer (the
+/// call that rolled still uses it): close it, and free it after that call
+/// returns. Return 0 on success; any other value counts as a failure (see
 /// `binlog_writer_callback_failures`) and affects nothing else.
 pub type binlog_segment_callback =
     Option<extern "C" fn(user: *mut c_void, info: *const binlog_segment_info) -> i32>;
-
-/// The C caller's user pointer; the caller promises it may be used from the
-/// log's threads.
-struct UserData(*mut c_void);
-unsafe impl Send for UserData {}
-unsafe impl Sync for UserData {}
 
 pub(super) fn info_view(
     kind: binlog_segment_event,
@@ -83,7 +75,7 @@ pub(crate) fn c_callback(
     cb: extern "C" fn(*mut c_void, *const binlog_segment_info) -> i32,
     user: *mut c_void,
 ) -> SegmentCallback {
-    let user = UserData(user);
+    let user = UserPtr(user);
     Box::new(move |ev| {
         let (kind, info) = match ev {
             SegmentEvent::Opened(i) => (binlog_segment_event::BINLOG_SEGMENT_OPENED, i),
@@ -92,8 +84,7 @@ pub(crate) fn c_callback(
         };
         let path = c_string(&info.path);
         let view = info_view(kind, info, &path);
-        let user = &user;
-        match cb(user.0, &view) {
+        match cb(user.get(), &view) {
             0 => Ok(()),
             rc => Err(format!(
                 "segment callback returned {rc} for {}",

@@ -1,12 +1,12 @@
 //! `binlog_segment_list`: the C face of `crate::log::list_segments`, a
 //! snapshot of a log's files with their state, for uploaders and tools.
 
-use super::boundary::{c_path, c_str, call, free, handle, need_out, put};
+use super::boundary::{c_path, c_str, call, done_new, free, get, handle, need_out, put};
 use super::result::binlog_result::{self, BINLOG_OK};
+use super::segment_events::c_string;
 use crate::error::Error;
 use crate::log::{list_segments, ListedSegment, SegmentState};
 use std::ffi::{c_char, CString};
-use std::os::unix::ffi::OsStrExt;
 
 /// Where a log's file is in its lifecycle (`binlog_listed_segment.state`).
 #[repr(u32)]
@@ -56,12 +56,11 @@ pub struct binlog_segment_list {
 }
 
 /// Lists the files of log `name` in `dir` in the order a log reader reads
-/// them (segments by number, each followed by the files salvaged from it),
-/// each with its state, segment number, first and last sequence number
-/// when known, and size. A segment without a seal is read to its end to
-/// tell ENDING from ACTIVE. The list is a snapshot: a live log may roll or
-/// seal meanwhile. `*out` is written only on success; free it with
-/// `binlog_segment_list_free`.
+/// them (segments by number, each followed by its salvaged files), with
+/// state, segment number, first and last sequence number when known, and
+/// size (a segment without a seal is read to its end to tell ENDING from
+/// ACTIVE): a snapshot of a log that may roll meanwhile. `*out` is written
+/// only on success; free it with `binlog_segment_list_free`.
 #[no_mangle]
 pub extern "C" fn binlog_log_list_segments(
     dir: *const c_char,
@@ -73,13 +72,8 @@ pub extern "C" fn binlog_log_list_segments(
         let n = unsafe { c_str(name, "name") }?;
         need_out(out)?;
         let files = list_segments(d, n)?;
-        let paths = files
-            .iter()
-            .map(|f| CString::new(f.path.as_os_str().as_bytes()).unwrap_or_default())
-            .collect();
-        let list = Box::new(binlog_segment_list { files, paths });
-        unsafe { put(out, Box::into_raw(list)) };
-        Ok(BINLOG_OK)
+        let paths = files.iter().map(|f| c_string(&f.path)).collect();
+        unsafe { done_new(out, binlog_segment_list { files, paths }) }
     })
 }
 
@@ -89,12 +83,7 @@ pub extern "C" fn binlog_segment_list_count(
     list: *const binlog_segment_list,
     out: *mut usize,
 ) -> binlog_result {
-    call(|| {
-        let l = unsafe { handle(list, "list") }?;
-        need_out(out)?;
-        unsafe { put(out, l.files.len()) };
-        Ok(BINLOG_OK)
-    })
+    get(list, "list", out, |l| Ok(l.files.len()))
 }
 
 /// Fills `*out` with file `index` of the list (0 is the oldest);
@@ -105,21 +94,17 @@ pub extern "C" fn binlog_segment_list_get(
     index: usize,
     out: *mut binlog_listed_segment,
 ) -> binlog_result {
-    call(|| {
-        let l = unsafe { handle(list, "list") }?;
-        need_out(out)?;
-        let i = checked_index(l, index)?;
-        unsafe { put(out, info(&l.files[i], &l.paths[i])) };
-        Ok(BINLOG_OK)
+    get(list, "list", out, |l| {
+        let (f, path) = file(l, index)?;
+        Ok(info(f, path))
     })
 }
 
 /// Whether file `index` of the list is a compressed segment
-/// (`<segment>.binlog.zst`), and the size of the segment it holds:
-/// `*compressed` true and `*original_bytes` that size (its `bytes` being
-/// the compressed size) for one whose seek table could be read; false and
-/// 0 otherwise. Kept out of `binlog_listed_segment` so that its layout
-/// stays what programs built before were built with.
+/// (`<segment>.binlog.zst`): `*compressed` true and `*original_bytes` the
+/// size of the segment it holds (its `bytes` being the compressed size) if
+/// its seek table could be read; false and 0 otherwise. Apart from
+/// `binlog_listed_segment`, whose layout stays as built against.
 /// `BINLOG_ERR_INVALID_ARGUMENT` if `index` is not below the count.
 #[no_mangle]
 pub extern "C" fn binlog_segment_list_get_compression(
@@ -132,7 +117,7 @@ pub extern "C" fn binlog_segment_list_get_compression(
         let l = unsafe { handle(list, "list") }?;
         need_out(compressed)?;
         need_out(original_bytes)?;
-        let f = &l.files[checked_index(l, index)?];
+        let (f, _) = file(l, index)?;
         unsafe {
             put(compressed, f.original_bytes.is_some());
             put(original_bytes, f.original_bytes.unwrap_or(0));
@@ -141,15 +126,15 @@ pub extern "C" fn binlog_segment_list_get_compression(
     })
 }
 
-/// `index` if the list holds a file there.
-fn checked_index(l: &binlog_segment_list, index: usize) -> Result<usize, Error> {
-    if index < l.files.len() && index < l.paths.len() {
-        return Ok(index);
-    }
-    Err(Error::invalid(format!(
-        "index {index}: the list holds {} files",
-        l.files.len()
-    )))
+/// File `index` of the list and its path.
+fn file(l: &binlog_segment_list, index: usize) -> Result<(&ListedSegment, &CString), Error> {
+    let found = l.files.get(index).zip(l.paths.get(index));
+    found.ok_or_else(|| {
+        Error::invalid(format!(
+            "index {index}: the list holds {} files",
+            l.files.len()
+        ))
+    })
 }
 
 /// The C view of `f`, whose path is `p`.

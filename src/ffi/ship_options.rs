@@ -4,8 +4,8 @@
 //! breaking the ABI.
 
 use super::archive_tier::{tier_built, Location, ShipOptions};
-use super::boundary::{c_str, call, free, handle_mut, need_out, put, CallResult};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::boundary::{c_str, c_str_or_null, call, done_new, free, need_out, update, CallResult};
+use super::result::binlog_result;
 
 /// Options for `binlog_shipper_open`. Not thread-safe: configure it from
 /// one thread; it may be freed as soon as `binlog_shipper_open` returns.
@@ -16,23 +16,18 @@ pub struct binlog_ship_options {
 
 /// Creates ship options with the defaults: no destination (one must be
 /// set), the endpoint, region and credentials of the environment
-/// (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
-/// `AWS_SECRET_ACCESS_KEY`, ...), path-style addressing, no local segment
-/// removed, multipart uploads above 64 MiB. Free with
-/// `binlog_ship_options_free`. `BINLOG_ERR_INVALID_ARGUMENT` if the
-/// library was built without the archive tier (cargo feature "s3",
+/// (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, ...), path-style
+/// addressing, no local segment removed, multipart uploads above 64 MiB.
+/// Free with `binlog_ship_options_free`. `BINLOG_ERR_INVALID_ARGUMENT` in a
+/// library built without the archive tier (cargo feature "s3",
 /// `make lib ARCHIVE=0`), whose shipper functions all fail.
 #[no_mangle]
 pub extern "C" fn binlog_ship_options_new(out: *mut *mut binlog_ship_options) -> binlog_result {
     call(|| {
         tier_built()?;
         need_out(out)?;
-        let o = Box::new(binlog_ship_options {
-            to: None,
-            ship: ShipOptions::default(),
-        });
-        unsafe { put(out, Box::into_raw(o)) };
-        Ok(BINLOG_OK)
+        let ship = ShipOptions::default();
+        unsafe { done_new(out, binlog_ship_options { to: None, ship }) }
     })
 }
 
@@ -55,11 +50,7 @@ fn set(
     opts: *mut binlog_ship_options,
     f: impl FnOnce(&mut binlog_ship_options) -> CallResult<()>,
 ) -> binlog_result {
-    call(|| {
-        let o = unsafe { handle_mut(opts, "ship options") }?;
-        f(o)?;
-        Ok(BINLOG_OK)
-    })
+    update(opts, "ship options", f)
 }
 
 /// Where the log goes: `url` is `s3://bucket[/prefix]` (NUL-terminated);
@@ -87,10 +78,7 @@ pub extern "C" fn binlog_ship_options_set_bucket(
 ) -> binlog_result {
     set(opts, |o| {
         let bucket = unsafe { c_str(bucket, "bucket") }?;
-        let prefix = match prefix.is_null() {
-            true => "",
-            false => unsafe { c_str(prefix, "prefix") }?,
-        };
+        let prefix = unsafe { c_str_or_null(prefix, "prefix") }?.unwrap_or("");
         o.to = Some(Location::parse(&format!("s3://{bucket}/{prefix}"))?);
         Ok(())
     })
@@ -181,14 +169,11 @@ pub extern "C" fn binlog_ship_options_set_multipart_threshold(
     })
 }
 
-/// How long failed requests are retried, with backoff, before a call
-/// gives up, in milliseconds (default 180 000: 3 minutes; the CLI's
-/// `--retry-timeout`). A server that is down, refuses connections or
-/// accepts them and never answers fails the call in about this long (no
-/// request waits longer than this for its answer), with
-/// `BINLOG_ERR_REMOTE` and a message naming the server's URL and the
-/// cause (connection refused, timed out, a DNS lookup's failure). 0: no
-/// retries (a request then waits at most 60 s).
+/// How long failed requests are retried, with backoff, before a call gives
+/// up, in milliseconds (default 180 000; the CLI's `--retry-timeout`): a
+/// server that is down, refuses connections or never answers fails the call
+/// in about this long with `BINLOG_ERR_REMOTE`, naming the server's URL and
+/// the cause. 0: no retries (a request then waits at most 60 s).
 #[no_mangle]
 pub extern "C" fn binlog_ship_options_set_retry_timeout(
     opts: *mut binlog_ship_options,

@@ -3,8 +3,8 @@
 //! its guarantees).
 
 use super::archive_tier::{tier_built, ShipReport, Shipper};
-use super::boundary::{c_path, c_str, call, free, handle, handle_mut, need_out, put};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::boundary::{c_path, c_str, call, done, done_new, free, handle, handle_mut, need_out};
+use super::result::binlog_result;
 use super::ship_options::{binlog_ship_options, destination};
 use std::ffi::c_char;
 
@@ -39,18 +39,16 @@ impl From<&ShipReport> for binlog_ship_report {
     }
 }
 
-/// Starts shipping log `name` of directory `dir` to the destination of
-/// `opts` (required, with a destination set): takes the log's ship lock
-/// (`BINLOG_ERR_LOCKED` if another shipper holds it), claims the prefix
-/// for the log or checks its claim (`BINLOG_ERR_WRONG_LOG` if
-/// another log holds it), and compares the local segments with the
-/// journal `<dir>/<name>.ship` and a listing of the bucket (the startup
-/// scan): a copy whose size no longer matches the journal is checked by a
-/// HEAD and read back; one damaged or truncated in the bucket is
-/// `BINLOG_ERR_CORRUPT`, naming the object, and its segment is kept.
-/// Nothing is uploaded yet. `*out` is written only on success; free it
-/// with `binlog_shipper_free`. `BINLOG_ERR_INVALID_ARGUMENT` if the library
-/// was built without the archive tier (cargo feature "s3",
+/// Starts shipping log `name` of `dir` to the destination of `opts`
+/// (required, with one set): takes the log's ship lock (`BINLOG_ERR_LOCKED`
+/// if another shipper holds it), claims the prefix for the log or checks its
+/// claim (`BINLOG_ERR_WRONG_LOG` if another log holds it), and compares the
+/// local segments with the journal `<dir>/<name>.ship` and a listing of the
+/// bucket: a copy whose size no longer matches the journal is read back; one
+/// damaged or truncated is `BINLOG_ERR_CORRUPT` naming the object, its
+/// segment kept. Nothing is uploaded yet. `*out` is written only on success;
+/// free it with `binlog_shipper_free`. `BINLOG_ERR_INVALID_ARGUMENT` in a
+/// library built without the archive tier (cargo feature "s3",
 /// `make lib ARCHIVE=0`), whatever the arguments.
 #[no_mangle]
 pub extern "C" fn binlog_shipper_open(
@@ -67,19 +65,18 @@ pub extern "C" fn binlog_shipper_open(
         need_out(out)?;
         let to = destination(o)?;
         let shipper = Shipper::open(d, n, to, o.ship.clone())?;
-        unsafe { put(out, Box::into_raw(Box::new(binlog_shipper { shipper }))) };
-        Ok(BINLOG_OK)
+        unsafe { done_new(out, binlog_shipper { shipper }) }
     })
 }
 
 /// Uploads every sealed segment not yet in the bucket, in order, each
 /// verified by a HEAD after its create-only PUT, then removes the local
-/// copies the options allow (`binlog_ship_options_set_keep_local`).
-/// Segments after the first one not sealed wait for it. `*out` (required)
-/// receives the counts, on success only; a failure leaves the journal
-/// where the pass stopped (the next pass or a new shipper resumes) and
-/// names the object or file; an object holding other bytes than its
-/// segment is `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten.
+/// copies the options allow (`binlog_ship_options_set_keep_local`); those
+/// after the first one not sealed wait for it. `*out` (required) receives
+/// the counts, on success only. A failure names the object or file and
+/// leaves the journal where the pass stopped (the next pass resumes); an
+/// object holding other bytes than its segment is
+/// `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten.
 #[no_mangle]
 pub extern "C" fn binlog_shipper_ship_once(
     s: *mut binlog_shipper,
@@ -89,8 +86,7 @@ pub extern "C" fn binlog_shipper_ship_once(
         let s = unsafe { handle_mut(s, "shipper") }?;
         need_out(out)?;
         let report = s.shipper.ship_once()?;
-        unsafe { put(out, binlog_ship_report::from(&report)) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, binlog_ship_report::from(&report)) }
     })
 }
 

@@ -36,11 +36,11 @@ pub struct binlog_entry {
     pub timestamp_ns: i64,
 }
 
-/// A record returned by `binlog_reader_next`: a view into the segment that
-/// stays valid until the next call on the same reader. Strings are UTF-8 and
-/// not NUL-terminated. Every pointer of the view, its metadata's and those
-/// of a header are valid (not NULL) even for 0 bytes, except `meta` with no
-/// metadata and a header's `params` with no parameters, which are NULL.
+/// A record returned by `binlog_reader_next`: a view into the segment, valid
+/// until the next call on the same reader. Strings are UTF-8, not
+/// NUL-terminated. Every pointer of the view, its metadata's and a header's
+/// is valid (not NULL) even for 0 bytes, except `meta` without metadata and
+/// a header's `params` without parameters, which are NULL.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct binlog_record {
@@ -194,15 +194,12 @@ pub enum binlog_gap_reason {
 }
 
 /// Records a log reader could not return (`binlog_reader_gaps`): records
-/// `[from_seq, to_seq)` of `path`, for `reason`. `path` is the segment
-/// file or the object's `s3://bucket/key` URL: the removed segment (a
-/// listed segment gone: retention), the damaged one (damage), the missing
-/// object by its plain key (`<segment no>-<first seq>.binlog`, plain or
-/// compressed), a file named in a list, or else the segment after the gap
-/// (a seq jump, a local segment missing, or segments never listed that
-/// retention removed); `path_len` bytes, not NUL-terminated, valid until
-/// the next call on the reader. A field whose `has_` flag is false is not
-/// known (and 0).
+/// `[from_seq, to_seq)` of `path`, for `reason`. `path` is the segment file
+/// or the object's `s3://bucket/key` URL: the removed segment (retention),
+/// the damaged one (damage), the missing object by its plain key (`<segment
+/// no>-<first seq>.binlog`), a file named in a list, or else the segment
+/// after the gap; `path_len` bytes, not NUL-terminated, valid until the next
+/// call on the reader. A field whose `has_` flag is false is not known (0).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct binlog_gap {
@@ -232,12 +229,11 @@ pub struct binlog_damage {
     pub to_seq: u64,
 }
 
-/// A damaged region a reader skipped (`binlog_reader_damages2`), with the
-/// file or object it is in: bytes `[offset, resume_offset)` of `path` and
-/// records `[from_seq, to_seq)` are lost. `path` is the segment file (as
-/// the reader was given it, or as a log reader found it in its
-/// directory) or the object's `s3://bucket/key` URL; `path_len` bytes,
-/// not NUL-terminated, valid until the next call on the reader.
+/// A damaged region a reader skipped (`binlog_reader_damages2`): bytes
+/// `[offset, resume_offset)` of `path` and records `[from_seq, to_seq)` are
+/// lost. `path` is the segment file (as given, or as a log reader found it)
+/// or the object's `s3://bucket/key` URL; `path_len` bytes, not
+/// NUL-terminated, valid until the next call on the reader.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct binlog_damage2 {

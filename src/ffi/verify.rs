@@ -1,12 +1,14 @@
 //! `binlog_verify_*`: the C face of `crate::verify`, the findings of a
 //! verification of a segment file or a log directory, one at a time.
 
-use super::boundary::{c_path, c_str, call, free, handle_mut, need_out, put};
+use super::boundary::{
+    c_path, c_str_or_null, call, done, done_new, free, handle_mut, need_out, put,
+};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
+use super::segment_events::c_string;
 use crate::verify::{Finding, FindingKind, RepairAction, Verify};
 use std::collections::VecDeque;
 use std::ffi::{c_char, CString};
-use std::os::unix::ffi::OsStrExt;
 
 /// What a finding is (`binlog_finding.kind`); see docs/FORMAT.md sections
 /// 3, 4, 10, 14a, 17 and 18. The numbers are never reused.
@@ -131,15 +133,14 @@ pub struct binlog_verify {
     records: u64,
 }
 
-/// Opens a verification of `path`: a segment file (plain or compressed),
-/// or a log directory, then of log `log_name` in it, or with `log_name`
-/// NULL of the one log whose files it holds. Segments are verified one at
-/// a time as `binlog_verify_next` reaches them. `*out` is written only on
-/// success; free it with `binlog_verify_free`. Fails with
-/// `BINLOG_ERR_NOT_FOUND` for a path that does not exist, a directory
-/// with no log's segment files, or, `log_name` given, neither a segment
-/// file nor the manifest of that log, `BINLOG_ERR_INVALID_ARGUMENT` for
-/// one with several and no name.
+/// Opens a verification of `path`: a segment file (plain or compressed), or
+/// a log directory, then of log `log_name` in it (NULL: of the one log whose
+/// files it holds), verified segment by segment as `binlog_verify_next`
+/// reaches them. `*out` is written only on success; free it with
+/// `binlog_verify_free`. `BINLOG_ERR_NOT_FOUND` for a path that does not
+/// exist, a directory with no log's segment files, or, `log_name` given,
+/// neither a segment file nor the manifest of that log;
+/// `BINLOG_ERR_INVALID_ARGUMENT` for one with several logs and no name.
 #[no_mangle]
 pub extern "C" fn binlog_verify_open(
     path: *const c_char,
@@ -148,31 +149,27 @@ pub extern "C" fn binlog_verify_open(
 ) -> binlog_result {
     call(|| {
         let p = unsafe { c_path(path, "path") }?;
-        let name = match log_name.is_null() {
-            true => None,
-            false => Some(unsafe { c_str(log_name, "log_name") }?),
-        };
+        let name = unsafe { c_str_or_null(log_name, "log_name") }?;
         need_out(out)?;
-        let v = Box::new(binlog_verify {
+        let v = binlog_verify {
             segments: Verify::path(p, name)?,
             pending: VecDeque::new(),
             location: CString::default(),
             message: CString::default(),
             segments_done: 0,
             records: 0,
-        });
-        unsafe { put(out, Box::into_raw(v)) };
-        Ok(BINLOG_OK)
+        };
+        unsafe { done_new(out, v) }
     })
 }
 
-/// Fills `*out` with the next finding, in file order, segment by segment
-/// (at most `BINLOG_VERIFY_MAX_FINDINGS` of a segment, then one
-/// `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, a
-/// finding about its manifest if it cannot be used
-/// (`BINLOG_FINDING_MANIFEST_DAMAGED`, `BINLOG_FINDING_MANIFEST_UNUSED`,
-/// or `BINLOG_FINDING_UNREADABLE`); `BINLOG_END` (and `*out` untouched)
-/// once everything is verified. A clean sealed segment gives no finding.
+/// Fills `*out` with the next finding, in file order, segment by segment (at
+/// most `BINLOG_VERIFY_MAX_FINDINGS` of one, then a
+/// `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, one
+/// about its manifest if unusable (`BINLOG_FINDING_MANIFEST_DAMAGED`,
+/// `BINLOG_FINDING_MANIFEST_UNUSED` or `BINLOG_FINDING_UNREADABLE`);
+/// `BINLOG_END` (`*out` untouched) once all is verified. A clean sealed
+/// segment gives none.
 #[no_mangle]
 pub extern "C" fn binlog_verify_next(
     v: *mut binlog_verify,
@@ -192,7 +189,7 @@ pub extern "C" fn binlog_verify_next(
             v.pending.extend(not_listed);
         }
         let f = v.pending.pop_front().expect("not empty");
-        v.location = CString::new(f.location.as_os_str().as_bytes()).unwrap_or_default();
+        v.location = c_string(&f.location);
         v.message = CString::new(f.message.as_bytes()).unwrap_or_default();
         let c = binlog_finding {
             kind: kind_code(f.kind),
@@ -207,8 +204,7 @@ pub extern "C" fn binlog_verify_next(
             damage: f.is_damage(),
             message: v.message.as_ptr(),
         };
-        unsafe { put(out, c) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, c) }
     })
 }
 
@@ -237,10 +233,9 @@ pub extern "C" fn binlog_verify_free(v: *mut binlog_verify) {
     unsafe { free(v) }
 }
 
-/// The name of finding kind `kind` (e.g. "torn-tail"), as `binlog verify`
-/// names it (the `kind` of a `--json` issue), as a static NUL-terminated
-/// string; NULL for a number
-/// that is no finding kind. Thread-safe.
+/// The name of finding kind `kind` as `binlog verify` names it (e.g.
+/// "torn-tail"; the `kind` of a `--json` issue), a static NUL-terminated
+/// string; NULL for a number that is no finding kind. Thread-safe.
 #[no_mangle]
 pub extern "C" fn binlog_finding_kind_name(kind: u32) -> *const c_char {
     FindingKind::from_number(kind).map_or(std::ptr::null(), |k| k.c_name().as_ptr())

@@ -1,6 +1,7 @@
 //! `binlog_version()`, `binlog_version_number()` and the version macros,
 //! all from Cargo.toml (a test checks the macros against it).
 
+use super::boundary::{last_error, put};
 use std::ffi::c_char;
 
 pub const BINLOG_VERSION_MAJOR: u32 = 0;
@@ -35,7 +36,7 @@ pub extern "C" fn binlog_version_number() -> u32 {
 /// on this thread; copy it to keep it.
 #[no_mangle]
 pub extern "C" fn binlog_last_error() -> *const c_char {
-    super::boundary::last_error_ptr()
+    last_error(|e| e.message.as_ptr(), c"".as_ptr())
 }
 
 /// The file, log directory or `s3://` object URL the calling thread's last
@@ -43,7 +44,7 @@ pub extern "C" fn binlog_last_error() -> *const c_char {
 /// until the next failing call on this thread.
 #[no_mangle]
 pub extern "C" fn binlog_last_error_path() -> *const c_char {
-    super::boundary::last_error_path_ptr()
+    last_error(|e| e.path.as_ptr(), c"".as_ptr())
 }
 
 /// Whether the calling thread's last error names a byte offset in its file
@@ -53,15 +54,11 @@ pub extern "C" fn binlog_last_error_path() -> *const c_char {
 /// `offset_out` is NULL or points to a writable `uint64_t`.
 #[no_mangle]
 pub unsafe extern "C" fn binlog_last_error_offset(offset_out: *mut u64) -> bool {
-    match super::boundary::last_error_offset() {
-        Some(offset) => {
-            if let Some(out) = offset_out.as_mut() {
-                *out = offset;
-            }
-            true
-        }
-        None => false,
+    let offset = last_error(|e| e.offset, None);
+    if let Some(offset) = offset {
+        put(offset_out, offset);
     }
+    offset.is_some()
 }
 
 /// The operating system's error number (`errno`, e.g. `ENOENT`) of the
@@ -69,7 +66,7 @@ pub unsafe extern "C" fn binlog_last_error_offset(offset_out: *mut u64) -> bool 
 /// no such cause.
 #[no_mangle]
 pub extern "C" fn binlog_last_error_os_code() -> i32 {
-    super::boundary::last_error_os_code()
+    last_error(|e| e.os_code, 0)
 }
 
 #[cfg(test)]

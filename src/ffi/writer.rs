@@ -1,7 +1,10 @@
 //! `binlog_writer`: the C face of `crate::Writer` and `crate::LogWriter`,
 //! through the calls both take (`crate::RecordWriter`).
 
-use super::boundary::{array, bytes, c_path, call, free, handle, put, utf8, CallResult, Failure};
+use super::boundary::{
+    array, c_path, c_str, call, checked, done, free, get, handle, need_out, null, utf8, CallResult,
+    Failure,
+};
 use super::options::binlog_options;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::segment_events::{
@@ -33,17 +36,11 @@ pub struct binlog_writer {
 }
 
 impl binlog_writer {
-    /// Runs a call's argument checks: their errors name the writer's
-    /// segment (or log directory), as the writer's own errors do.
+    /// Runs a call's argument checks, naming the writer's segment (or log
+    /// directory) in their errors.
     #[inline(always)]
     fn args<T>(&self, f: impl FnOnce() -> CallResult<T>) -> CallResult<T> {
-        f().map_err(|e| self.named(e))
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn named(&self, e: Failure) -> Failure {
-        e.in_file(self.writer.path())
+        checked(self.writer.path(), f)
     }
 
     /// The log's writer, for a call only logs take.
@@ -66,14 +63,13 @@ fn boxed(writer: Arc<dyn RecordWriter>, log: Option<Arc<LogWriter>>) -> *mut bin
     }))
 }
 
-/// Opens (creating or reopening for append) the segment at `path`. `opts`
-/// may be NULL for defaults. On success `*out` owns a writer; release it with
-/// `binlog_writer_close` and then `binlog_writer_free`. Options that only
-/// logs have (segment size, records, period, retention, background sealing,
-/// segment callbacks, a clock) are refused with `BINLOG_ERR_INVALID_ARGUMENT`. A
-/// segment of a rolling log that is sealed or ending is refused with
-/// `BINLOG_ERR_SEALED`: it never changes again; open the log instead
-/// (`binlog_writer_open_log`).
+/// Opens (creating or reopening for append) the segment at `path`; `opts`
+/// may be NULL for defaults. On success `*out` owns a writer: release it
+/// with `binlog_writer_close`, then `binlog_writer_free`. Options only logs
+/// have (segment size, records, period, retention, background sealing,
+/// compression, segment callbacks, a clock) are
+/// `BINLOG_ERR_INVALID_ARGUMENT`. A sealed or ending segment of a rolling log
+/// is `BINLOG_ERR_SEALED`: open the log instead (`binlog_writer_open_log`).
 #[no_mangle]
 pub extern "C" fn binlog_writer_open(
     path: *const std::ffi::c_char,
@@ -82,7 +78,7 @@ pub extern "C" fn binlog_writer_open(
 ) -> binlog_result {
     call(|| {
         let p = unsafe { c_path(path, "path") }?;
-        super::boundary::need_out(out)?;
+        need_out(out)?;
         let o = match unsafe { opts.as_ref() } {
             Some(o) => {
                 let l = &o.log;
@@ -103,23 +99,20 @@ pub extern "C" fn binlog_writer_open(
             }
             None => Options::default(),
         };
-        let w = Writer::open(p, o)?;
-        unsafe { put(out, boxed(Arc::new(w), None)) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, boxed(Arc::new(Writer::open(p, o)?), None)) }
     })
 }
 
-/// Appends a record with the current time and no metadata. `*seq_out` (may
-/// be NULL) receives its sequence number. Under `BINLOG_DURABILITY_EVERY_RECORD`
-/// (and at every Nth record under `BINLOG_DURABILITY_EVERY_N`) it returns
-/// once the record is on stable storage. A record that reached the file is
-/// reported written, with its sequence number, also when a rolling log's
-/// roll failed to seal the segment while the call waited for its fdatasync
-/// (the log goes on in that segment): an error from a write call means the
-/// record was not written, except where the message says which records of
-/// the call were (a batch split by a failed roll; see
-/// `binlog_writer_write_batch`). Only a failed fdatasync
-/// (`BINLOG_ERR_POISONED`) leaves a record written but not known durable.
+/// Appends a record with the current time and no metadata; `*seq_out` (may
+/// be NULL) receives its sequence number. Under
+/// `BINLOG_DURABILITY_EVERY_RECORD` (and every Nth record under EVERY_N) it
+/// returns once the record is on stable storage. A record that reached the
+/// file is reported written, also when a log's roll failed to seal the
+/// segment while the call waited for its fdatasync (the log goes on in that
+/// segment): an error means the record was not written, unless the message
+/// says which were (see `binlog_writer_write_batch`). Only a failed
+/// fdatasync (`BINLOG_ERR_POISONED`) leaves a record written but not known
+/// durable.
 #[no_mangle]
 pub extern "C" fn binlog_writer_write(
     w: *mut binlog_writer,
@@ -134,12 +127,10 @@ pub extern "C" fn binlog_writer_write(
         let (t, p) = w.args(|| unsafe {
             Ok((
                 utf8(type_name, type_len, "type name")?,
-                bytes(payload, payload_len, "payload")?,
+                array(payload, payload_len, "payload")?,
             ))
         })?;
-        let seq = w.writer.write(t, p)?;
-        unsafe { put(seq_out, seq) };
-        Ok(BINLOG_OK)
+        unsafe { done(seq_out, w.writer.write(t, p)?) }
     })
 }
 
@@ -159,7 +150,7 @@ pub extern "C" fn binlog_writer_writev(
             let t = utf8(type_name, type_len, "type name")?;
             let parts = array(iov, iovcnt, "iov")?
                 .iter()
-                .map(|v| bytes(v.base, v.len, "iov base"))
+                .map(|v| array(v.base, v.len, "iov base"))
                 .collect::<CallResult<Vec<&[u8]>>>()?;
             Ok((t, parts))
         })?;
@@ -169,8 +160,7 @@ pub extern "C" fn binlog_writer_writev(
             timestamp_ns: None,
             parts: &parts,
         }])?;
-        unsafe { put(seq_out, seq) };
-        Ok(BINLOG_OK)
+        unsafe { done(seq_out, seq) }
     })
 }
 
@@ -184,21 +174,18 @@ pub extern "C" fn binlog_writer_write_entry(
     binlog_writer_write_batch(w, entry, 1, seq_out)
 }
 
-/// Appends `count` records under one lock, buffered into as few system
-/// calls as the buffer allows; `*first_seq_out` (may be NULL) receives the
-/// first one's sequence number. Every entry is checked before any record is
-/// encoded or handed to the OS: if any is invalid (a NULL pointer with a
-/// length, a name or metadata that is not UTF-8, a type name longer than
-/// 4096 bytes, a record above the maximum record size), nothing is written,
-/// no sequence number is taken, a log does not roll, and the message names
-/// the entry ("entry I of N: ...; no record of this call was written").
-/// For a log, the size limit applies to the longest form a record can take
-/// (as the first of its type in a segment, carrying the type's name), since
-/// the segment it lands in is known only as the batch is written. Only an
-/// I/O error can stop a batch part way: the records before it that reached
-/// the file stay, the rest are not written, and the message says how many
-/// were, which for a log whose roll failed between two records of the batch
-/// includes their sequence numbers (see `binlog_writer_next_seq`).
+/// Appends `count` records under one lock, in as few system calls as the
+/// buffer allows; `*first_seq_out` (may be NULL) receives the first one's
+/// sequence number. Every entry is checked first: if any is invalid (a NULL
+/// pointer with a length, a name or metadata not UTF-8, a type name over
+/// 4096 bytes, a record above the maximum record size; for a log, measured
+/// as the first of its type in a segment), nothing is written, no sequence
+/// number taken and a log does not roll; the message names the entry ("entry
+/// I of N: ...; no record of this call was written"). Only an I/O error
+/// stops a batch part way: the records before it that reached the file
+/// stay, and the message says how many were written, with their sequence
+/// numbers when a log's roll failed between two of them (see
+/// `binlog_writer_next_seq`).
 #[no_mangle]
 pub extern "C" fn binlog_writer_write_batch(
     w: *mut binlog_writer,
@@ -210,9 +197,12 @@ pub extern "C" fn binlog_writer_write_batch(
         let w = unsafe { handle(w, "writer") }?;
         let entries = w.args(|| unsafe { array(entries, count, "entries") })?;
         let fields = w.args(|| unsafe { BatchFields::of(entries) })?;
-        let first = w.writer.write_batch(&fields.entries(entries))?;
-        unsafe { put(first_seq_out, first) };
-        Ok(BINLOG_OK)
+        unsafe {
+            done(
+                first_seq_out,
+                w.writer.write_batch(&fields.entries(entries))?,
+            )
+        }
     })
 }
 
@@ -269,11 +259,11 @@ impl<'a> BatchFields<'a> {
     #[inline]
     unsafe fn add_payload(&mut self, e: &'a binlog_entry) -> CallResult<()> {
         if e.part_count == 0 {
-            self.parts.push(bytes(e.payload, e.payload_len, "payload")?);
+            self.parts.push(array(e.payload, e.payload_len, "payload")?);
             return Ok(());
         }
         for v in array(e.parts, e.part_count, "parts")? {
-            self.parts.push(bytes(v.base, v.len, "part base")?);
+            self.parts.push(array(v.base, v.len, "part base")?);
         }
         Ok(())
     }
@@ -322,8 +312,16 @@ impl<'a> BatchFields<'a> {
 /// Hands buffered records to the OS; readers see them afterwards.
 #[no_mangle]
 pub extern "C" fn binlog_writer_flush(w: *mut binlog_writer) -> binlog_result {
+    with_writer(w, |w| w.writer.flush())
+}
+
+/// The body of a call that acts on writer `w`.
+fn with_writer(
+    w: *mut binlog_writer,
+    f: impl FnOnce(&binlog_writer) -> Result<()>,
+) -> binlog_result {
     call(|| {
-        unsafe { handle(w, "writer") }?.writer.flush()?;
+        f(unsafe { handle(w, "writer") }?)?;
         Ok(BINLOG_OK)
     })
 }
@@ -331,16 +329,13 @@ pub extern "C" fn binlog_writer_flush(w: *mut binlog_writer) -> binlog_result {
 /// Flushes and fdatasyncs: every record written so far is on stable storage.
 #[no_mangle]
 pub extern "C" fn binlog_writer_sync(w: *mut binlog_writer) -> binlog_result {
-    call(|| {
-        unsafe { handle(w, "writer") }?.writer.sync()?;
-        Ok(BINLOG_OK)
-    })
+    with_writer(w, |w| w.writer.sync())
 }
 
 /// The sequence number the next record will get.
 #[no_mangle]
 pub extern "C" fn binlog_writer_next_seq(w: *const binlog_writer, out: *mut u64) -> binlog_result {
-    get_u64(w, out, |w| w.next_seq())
+    get(w, "writer", out, |w| Ok(w.writer.next_seq()?))
 }
 
 /// Every record with a lower sequence number than `*out` is on stable
@@ -352,21 +347,7 @@ pub extern "C" fn binlog_writer_durable_seq(
     w: *const binlog_writer,
     out: *mut u64,
 ) -> binlog_result {
-    get_u64(w, out, |w| w.durable_seq())
-}
-
-/// Writes `f` of the writer to `*out`.
-fn get_u64(
-    w: *const binlog_writer,
-    out: *mut u64,
-    f: impl FnOnce(&dyn RecordWriter) -> Result<u64>,
-) -> binlog_result {
-    call(|| {
-        let w = unsafe { handle(w, "writer") }?;
-        super::boundary::need_out(out)?;
-        unsafe { put(out, f(&*w.writer)?) };
-        Ok(BINLOG_OK)
-    })
+    get(w, "writer", out, |w| Ok(w.writer.durable_seq()?))
 }
 
 /// Flushes, seals and closes the segment and releases its lock. Later calls
@@ -389,18 +370,16 @@ pub extern "C" fn binlog_writer_free(w: *mut binlog_writer) {
 }
 
 /// Opens the rolling log `name` in directory `dir` (created if missing) for
-/// appending: segments named `<name>-<20-digit number>-<UTC start>.binlog`,
-/// rolled by the options' size, record and period limits, trimmed by their
-/// retention. Every binlog_writer call works on it; close seals the current
-/// segment. One writer per log: while one has it open (it holds an flock on
-/// `<dir>/<name>.lock` until closed), another gets `BINLOG_ERR_LOCKED`.
-/// A file named as one of its segments whose header names another log is
-/// refused with `BINLOG_ERR_WRONG_LOG`, changing nothing. The log numbers,
-/// names and dates its segments itself: options with a segment number or a
-/// creation time set (`binlog_options_set_segment_no`,
-/// `binlog_options_set_created_ns`), or naming another log, are refused
-/// with `BINLOG_ERR_INVALID_ARGUMENT`; `binlog_options_set_first_seq` gives
-/// a new log's first sequence number.
+/// appending: segments `<name>-<20-digit number>-<UTC start>.binlog`, rolled
+/// by the options' size, record and period limits and trimmed by their
+/// retention; every binlog_writer call works on it and close seals the
+/// current segment. One writer per log: it holds an flock on
+/// `<dir>/<name>.lock` until closed; another gets `BINLOG_ERR_LOCKED`. A file
+/// named as one of its segments whose header names another log is
+/// `BINLOG_ERR_WRONG_LOG`, changing nothing. Options with a segment number
+/// or creation time set, or naming another log, are
+/// `BINLOG_ERR_INVALID_ARGUMENT`; `binlog_options_set_first_seq` gives a new
+/// log's first sequence number.
 #[no_mangle]
 pub extern "C" fn binlog_writer_open_log(
     dir: *const c_char,
@@ -410,15 +389,8 @@ pub extern "C" fn binlog_writer_open_log(
 ) -> binlog_result {
     call(|| {
         let d = unsafe { c_path(dir, "dir") }?;
-        if name.is_null() {
-            return Err(super::boundary::null("name"));
-        }
-        let n = unsafe { std::ffi::CStr::from_ptr(name) }
-            .to_str()
-            .map_err(|_| {
-                Failure::from(Error::new(ErrorKind::InvalidUtf8, "log name is not UTF-8"))
-            })?;
-        super::boundary::need_out(out)?;
+        let n = unsafe { c_str(name, "name") }?;
+        need_out(out)?;
         let o = match unsafe { opts.as_ref() } {
             Some(o) => {
                 let seg = &o.log.segment;
@@ -443,8 +415,7 @@ pub extern "C" fn binlog_writer_open_log(
             None => LogOptions::default(),
         };
         let l = Arc::new(LogWriter::open(d, n, o)?);
-        unsafe { put(out, boxed(l.clone(), Some(l))) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, boxed(l.clone(), Some(l))) }
     })
 }
 
@@ -460,20 +431,17 @@ pub extern "C" fn binlog_writer_on_segment(
 ) -> binlog_result {
     call(|| {
         let l = unsafe { handle(w, "writer") }?.log()?;
-        let Some(cb) = cb else {
-            return Err(super::boundary::null("callback"));
-        };
+        let cb = cb.ok_or_else(|| null("callback"))?;
         l.on_segment(c_callback(cb, user))?;
         Ok(BINLOG_OK)
     })
 }
 
 /// The oldest sealed segment not yet polled: `BINLOG_OK` and `*out` filled,
-/// or `BINLOG_END` when there is none. For callers that prefer not to be
-/// called back from another thread (JNI, cgo). Poll from one thread. Works
-/// after close too, to collect the segments sealed by the close. At most
-/// 65,536 sealed segments wait to be polled; beyond that the oldest are
-/// dropped from this queue (the files stay).
+/// or `BINLOG_END` if none; for callers that prefer not to be called back
+/// from another thread (JNI, cgo). Poll from one thread; also after close,
+/// for the segments the close sealed. At most 65,536 wait; beyond that the
+/// oldest leave this queue (the files stay).
 #[no_mangle]
 pub extern "C" fn binlog_writer_poll_sealed(
     w: *mut binlog_writer,
@@ -482,15 +450,14 @@ pub extern "C" fn binlog_writer_poll_sealed(
     call(|| {
         let h = unsafe { handle(w, "writer") }?;
         let l = h.log()?;
-        super::boundary::need_out(out)?;
+        need_out(out)?;
         let Some(info) = l.poll_sealed() else {
             return Ok(BINLOG_END);
         };
         let mut path = h.polled_path.lock();
         *path = c_string(&info.path);
         let view = info_view(binlog_segment_event::BINLOG_SEGMENT_SEALED, &info, &path);
-        unsafe { put(out, view) };
-        Ok(BINLOG_OK)
+        unsafe { done(out, view) }
     })
 }
 
@@ -504,11 +471,20 @@ pub extern "C" fn binlog_writer_callback_failures(
     out: *mut u64,
 ) -> binlog_result {
     // Also after close: the last segment's Sealed callbacks run during close.
+    log_count(w, out, |l| l.callback_failures().0)
+}
+
+/// Writes `f` of the log behind `w` to `out`: a segment writer is refused
+/// before `out` is checked.
+pub(super) fn log_count(
+    w: *const binlog_writer,
+    out: *mut u64,
+    f: impl FnOnce(&LogWriter) -> u64,
+) -> binlog_result {
     call(|| {
         let l = unsafe { handle(w, "writer") }?.log()?;
-        super::boundary::need_out(out)?;
-        unsafe { put(out, l.callback_failures().0) };
-        Ok(BINLOG_OK)
+        need_out(out)?;
+        unsafe { done(out, f(l)) }
     })
 }
 
@@ -516,8 +492,5 @@ pub extern "C" fn binlog_writer_callback_failures(
 /// sealed (and any segment rolled away from before it).
 #[no_mangle]
 pub extern "C" fn binlog_writer_roll(w: *mut binlog_writer) -> binlog_result {
-    call(|| {
-        unsafe { handle(w, "writer") }?.log()?.roll()?;
-        Ok(BINLOG_OK)
-    })
+    with_writer(w, |w| w.log()?.roll())
 }
