@@ -229,9 +229,21 @@ pub struct FileShape {
     pub len: u64,
     /// Where its records start (after its header).
     pub data_start: u64,
-    /// Whether its header says it is a salvaged file (docs/FORMAT.md
-    /// section 14a): see [`is_salvaged`].
+    /// Whether its header says it is a salvaged file (see [`is_salvaged`]).
     pub salvaged: bool,
+}
+
+impl FileShape {
+    /// The shape of the file `r` reads.
+    pub fn of(r: &crate::reader::Reader) -> FileShape {
+        FileShape {
+            first_seq: r.header().first_seq,
+            sealed_count: r.seal().map(|d| d.record_count),
+            len: r.file_len(),
+            data_start: r.data_start(),
+            salvaged: is_salvaged(&r.header().params),
+        }
+    }
 }
 
 /// What a file of a log that starts before `exp` (where the file read

@@ -60,21 +60,16 @@ pub fn require_log(dir: &Path, name: &str, any_file: bool) -> Result<()> {
 /// Every file of log `name` in `dir` in read order (see `read_cmp`):
 /// its segments, each followed by the files salvaged from it.
 pub fn list_files(dir: &Path, name: &str) -> Result<Vec<LogFile>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, "list log directory", e))?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, "list log directory", e))?;
-        let file_name = entry.file_name();
-        let Some(file_name) = file_name.to_str() else {
-            continue;
-        };
-        if let Some(order) = naming::parse_log_file_name(name, file_name) {
-            out.push(LogFile {
+    let mut out: Vec<LogFile> = dir_entries(dir, "list log directory")?
+        .into_iter()
+        .filter_map(|(file_name, entry)| {
+            let order = naming::parse_log_file_name(name, &file_name)?;
+            Some(LogFile {
                 order,
                 path: entry.path(),
-            });
-        }
-    }
+            })
+        })
+        .collect();
     let key = |f: &LogFile| (f.order, plain_path(&f.path).to_path_buf(), f.path.clone());
     out.sort_by_cached_key(key);
     // Sorted, a plain `.binlog` comes right before its `.binlog.zst`,
@@ -156,6 +151,20 @@ pub fn dir_error(dir: &Path, doing: &str, e: std::io::Error) -> Error {
     }
 }
 
+/// The entries of `dir` whose names are UTF-8 (no file of a log has
+/// another name), with those names; `doing` names the listing in an error.
+pub fn dir_entries(dir: &Path, doing: &str) -> Result<Vec<(String, std::fs::DirEntry)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, doing, e))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, doing, e))?;
+        if let Ok(name) = entry.file_name().into_string() {
+            out.push((name, entry));
+        }
+    }
+    Ok(out)
+}
+
 /// Refuses a file named as a segment of log `name` whose header names
 /// another log (a segment copied or renamed in): its records are not this
 /// log's, and reading or appending after them would mix two logs. The log
@@ -213,18 +222,11 @@ const SEGMENT_NO_OFFSET: u64 = 24;
 /// except that files salvaged from one segment sort by their offsets'
 /// numbers (`name_order`).
 pub fn glob(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, "list directory", e))?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, "list directory", e))?;
-        let name = entry.file_name();
-        if name
-            .to_str()
-            .is_some_and(|n| wildcard(pattern.as_bytes(), n.as_bytes()))
-        {
-            out.push(entry.path());
-        }
-    }
+    let mut out: Vec<PathBuf> = dir_entries(dir, "list directory")?
+        .into_iter()
+        .filter(|(name, _)| wildcard(pattern.as_bytes(), name.as_bytes()))
+        .map(|(_, entry)| entry.path())
+        .collect();
     out.sort_by_cached_key(|p| name_order(p));
     Ok(out)
 }

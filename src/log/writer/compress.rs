@@ -13,6 +13,7 @@ use crate::compressed::compress_segment_with_copies;
 use crate::error::{Error, Result};
 use crate::format::naming;
 use crate::log::events::{SegmentEvent, SegmentInfo};
+use crate::log::segments;
 use crate::log::Compression;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,14 +45,9 @@ const RETRY_AT_MOST: Duration = Duration::from_secs(64);
 /// `compress_segment`). Only the writer does this, holding the
 /// log's lock: readers take such a pair as one segment.
 pub(super) fn finish_interrupted(dir: &Path, name: &str, opts: &Compression) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list log directory", e))?;
     let mut removed = false;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, "list log directory", e))?;
-        let file_name = entry.file_name();
-        let Some(file_name) = file_name.to_str() else {
-            continue;
-        };
+    for (file_name, entry) in segments::dir_entries(dir, "list log directory")? {
+        let file_name = file_name.as_str();
         if let Some(plain) = file_name.strip_suffix(".zst.tmp") {
             if naming::parse_segment_name(name, plain).is_some() {
                 let tmp = entry.path();
