@@ -105,7 +105,7 @@ impl Shared {
         while let Some(path) = self.take_due(c.after_segments, true) {
             let result = compress(&path, &c);
             if let Err(e) = self.compressed(&path, result, events) {
-                self.background_failed(e);
+                self.count_failure(e);
                 return;
             }
         }
@@ -191,7 +191,7 @@ impl Shared {
             backoff = match self.compress_due() {
                 Ok(()) => Duration::ZERO,
                 Err(e) => {
-                    self.background_failed(e);
+                    self.count_failure(e);
                     backoff_after_failure(backoff)
                 }
             };

@@ -22,7 +22,7 @@ impl Shared {
     pub(super) fn manifest_changed(&self, st: &mut State) -> Result<()> {
         if !self.opts.background {
             if let Err(e) = self.store_manifest(st) {
-                self.background_failed(e);
+                self.count_failure(e);
             }
             return Ok(());
         }
