@@ -57,17 +57,10 @@ pub(super) fn wait_in_steps<S, T>(
 
 impl MergedReader {
     /// Like `next`, but when no log has a record waits up to `timeout` for
-    /// one to be written to any log (or shipped to the bucket of a log
-    /// read from there), and returns `None` on timeout. A record is
-    /// returned whole, never a partial one.
-    ///
-    /// The order while following: each call first looks again at every log
-    /// at its end, then returns the smallest (timestamp, log name, sequence
-    /// number) of the logs' next records present then. No record is held
-    /// back for a log that has none yet: a record a slower log writes after
-    /// records of later timestamps from other logs were returned comes as
-    /// soon as it is found (the stream is then not sorted by time at that
-    /// place; each log's records still come in their order, each once).
+    /// one to be written to any log (or shipped), and returns `None` on
+    /// timeout. No record is held back for a log that has none yet: a
+    /// slower log's record comes as soon as it is found, even after later
+    /// timestamps of other logs.
     pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<MergedRecord<'_>>> {
         if !self.attempt()? && !self.wait_for_any(timeout)? {
             return Ok(None);
@@ -107,8 +100,8 @@ impl MergedReader {
     }
 
     /// The longest step of a wait on `watched` before the logs it does not
-    /// cover are looked at again: a bucket's next listing, a log in
-    /// another directory (`Duration::MAX`: none).
+    /// cover are looked at again (`Duration::MAX`: none).
+
     fn unwatched_pause(&self, watched: Option<&PathBuf>) -> Duration {
         let mut pause = Duration::MAX;
         for m in &self.logs {
