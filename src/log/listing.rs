@@ -32,7 +32,6 @@ pub struct ListingStamp {
 impl ListingStamp {
     /// Stamps a listing of `dir` that the caller makes right after this
     /// returns; `None` if the directory cannot be read.
-
     pub fn before_listing(dir: &Path) -> Option<ListingStamp> {
         let begun_wall = SystemTime::now();
         let begun = Instant::now();

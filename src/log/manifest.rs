@@ -156,7 +156,6 @@ impl Manifest {
     /// Replaces `path` with this manifest durably, through the temporary
     /// file `path` + `tmp_suffix`: so that the position it records
     /// outlives a segment removed next, even through power loss.
-
     pub fn store_durably(&self, path: &Path, tmp_suffix: &str) -> Result<()> {
         self.store_as(path, tmp_suffix, true)
     }

@@ -202,7 +202,6 @@ impl MergedReader {
     }
 
     /// `LogReader::segments_passed_over` over every log.
-
     pub fn segments_passed_over(&self) -> u64 {
         self.logs
             .iter()

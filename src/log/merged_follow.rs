@@ -101,7 +101,6 @@ impl MergedReader {
 
     /// The longest step of a wait on `watched` before the logs it does not
     /// cover are looked at again (`Duration::MAX`: none).
-
     fn unwatched_pause(&self, watched: Option<&PathBuf>) -> Duration {
         let mut pause = Duration::MAX;
         for m in &self.logs {

@@ -117,7 +117,6 @@ pub fn record_before_removal(
 /// Makes log `name`'s manifest in `dir` record position `pos` (or a later
 /// one), durably: before the writer seals a segment whose recovery cut
 /// bytes holding numbers above its records (docs/FORMAT.md section 12).
-
 pub fn record_above_cut(dir: &Path, name: &str, pos: Position) -> Result<()> {
     record_durably(dir, name, pos, None)
 }

@@ -415,7 +415,6 @@ impl LogReader {
     }
 
     /// See [`Reader::decode_threads`].
-
     pub fn decode_threads(&mut self, threads: usize) {
         self.decode_threads = Some(threads);
         if let Some(r) = self.current.as_mut() {
@@ -1046,7 +1045,6 @@ impl LogReader {
 
     /// A log read from its bucket alone: its objects listed again when due
     /// or `relist`.
-
     fn refresh_remote_files(&mut self, relist: bool) -> Result<()> {
         let Some(tier) = &mut self.tier else {
             return Ok(());

@@ -179,7 +179,6 @@ impl Tier {
     /// Adds to `files` (a log's local files, in read order) the objects
     /// whose places (`ReadOrder`) no local file takes, listing the bucket
     /// again when the module's comment says.
-
     pub fn merge(
         &mut self,
         files: &mut Vec<PathBuf>,

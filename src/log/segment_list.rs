@@ -126,7 +126,6 @@ pub fn list_segments(dir: impl AsRef<Path>, name: &str) -> Result<Vec<ListedSegm
 #[cfg(feature = "compression")]
 /// Fills in `l`'s state, sequence numbers and original size from its
 /// compressed segment (no record is decompressed).
-
 fn describe_compressed(c: &CompressedSegment, l: &mut ListedSegment) {
     l.state = SegmentState::Sealed;
     l.first_seq = Some(c.header().first_seq);

@@ -220,7 +220,6 @@ pub fn glob(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
 /// The name `path` sorts by among files named by a pattern: its own, but
 /// for a salvaged file, with its offset and copy number zero-padded, so
 /// that name order is the log's read order.
-
 fn name_order(path: &Path) -> PathBuf {
     let salvaged = path
         .file_name()

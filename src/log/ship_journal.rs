@@ -173,7 +173,6 @@ impl Journal {
 
     /// Folds the leading LOCAL_DELETED lines into `through`, each
     /// segment's only with those of the files salvaged from it.
-
     pub fn fold(&mut self) {
         while let Some(first) = self.entries.first().map(|e| e.segment_no) {
             let of_first = self

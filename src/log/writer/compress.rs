@@ -206,7 +206,6 @@ impl Shared {
 /// How long the compressing thread waits after a failed pass, `before`
 /// being what it waited after the pass before (zero if that one did not
 /// fail): twice as long, from `LOOK_EVERY` up to `RETRY_AT_MOST`.
-
 fn backoff_after_failure(before: Duration) -> Duration {
     (before * 2).clamp(LOOK_EVERY, RETRY_AT_MOST)
 }

@@ -52,7 +52,6 @@ impl Shared {
     /// order of the events. Events a callback causes (it rolled or closed
     /// the log) are reported after the earlier ones, by the outermost
     /// `dispatch`, so that every callback sees the log's order.
-
     pub(super) fn dispatch(&self, events: Vec<SegmentEvent>) {
         if events.is_empty() {
             return;

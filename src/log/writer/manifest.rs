@@ -18,7 +18,6 @@ impl Shared {
     /// truth meanwhile. Else it is replaced here; a failure is counted with
     /// the callbacks' (`callback_failures`), not returned: the roll
     /// happened. The next roll or `close` writes it again.
-
     pub(super) fn manifest_changed(&self, st: &mut State) -> Result<()> {
         if !self.opts.background {
             if let Err(e) = self.store_manifest(st) {

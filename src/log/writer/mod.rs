@@ -329,7 +329,6 @@ impl Shared {
     /// OS, and syncs them (or under `None` lists the segment in
     /// `unsynced`) in the same locked step that switches the log.
     /// Otherwise `Err(e)`.
-
     fn rolled_away(&self, w: &Arc<Writer>, e: Error) -> Result<()> {
         let st = self.state.lock();
         let switched = st.current.as_ref().is_some_and(|c| !Arc::ptr_eq(c, w));

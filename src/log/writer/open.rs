@@ -400,7 +400,6 @@ pub(super) fn not_resealed(e: Error, checked: bool) -> Error {
 /// the file if needed: one writer per log (between sealing one segment and
 /// creating the next a roll holds no segment lock). An flock, released by
 /// the kernel when a killed writer's process ends.
-
 pub(super) fn lock_log(dir: &Path, name: &str) -> Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     let path = naming::lock_path(dir, name);

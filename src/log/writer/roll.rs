@@ -176,7 +176,6 @@ impl Shared {
     /// Removes the file a failed roll left (`State::leftover`), if any.
     /// While it cannot be, no roll starts: the next segment would have its
     /// number.
-
     pub(super) fn remove_leftover(&self, st: &mut State) -> Result<()> {
         let Some(path) = st.leftover.take() else {
             return Ok(());

@@ -193,7 +193,6 @@ impl Shared {
 /// closing it seals it; one found sealed meanwhile is left as it is.
 /// Returns the segment as sealed and the number the log goes on at or
 /// above (`Writer::numbers_past`).
-
 pub(super) fn seal_found_segment(path: &Path, opts: Options) -> Result<(SegmentInfo, u64)> {
     let segment_no = opts.segment_no;
     if let Some((entry, _)) = summarize(path, segment_no, &opts.log_name)? {
