@@ -32,11 +32,10 @@ impl MergedReader {
         if names.is_empty() {
             return Err(no_log_matches(dir, pattern));
         }
-        let mut logs = Vec::with_capacity(names.len());
-        for name in names {
-            let r = LogReader::open(dir, &name)?;
-            logs.push((name, r));
-        }
+        let logs = names
+            .into_iter()
+            .map(|name| LogReader::open(dir, &name).map(|r| (name, r)))
+            .collect::<Result<Vec<_>>>()?;
         MergedReader::new(logs)
     }
 }

@@ -481,10 +481,9 @@ impl LogReader {
         Ok(found.map(|f| self.record_of(&f)))
     }
 
-    /// `advance`, waiting up to `timeout` at the end (see `next_wait`): on
-    /// the log's directory (`crate::watch`), or for a log read from its
-    /// bucket alone, until its next listing is due (`reader_tier`: polling
-    /// with backoff; a call made before then sends no LIST).
+    /// `advance`, waiting up to `timeout` at the end: on the log's
+    /// directory (`crate::watch`), or for a log read from its bucket alone,
+    /// for its next listing (`reader_tier`'s backoff).
     fn wait_for_record(&mut self, timeout: Duration) -> Result<Option<Found>> {
         if let Some(f) = self.advance()? {
             self.follow.found();
@@ -503,8 +502,7 @@ impl LogReader {
         found
     }
 
-    /// Whether the log is read from its bucket alone (`open_remote`): there
-    /// is no directory to watch.
+    /// Whether the log is read from its bucket alone (`open_remote`).
     fn reads_bucket_alone(&self) -> bool {
         matches!(self.source, Source::Files) && self.tier.is_some()
     }
@@ -516,7 +514,7 @@ impl LogReader {
     }
 
     /// For a log read from its bucket alone: how long until its next
-    /// listing is due (`reader_tier`'s backoff); `None` for another log.
+    /// listing is due; `None` for another log.
     pub(super) fn listing_due_in(&self) -> Option<Duration> {
         if !self.reads_bucket_alone() {
             return None;
@@ -524,9 +522,8 @@ impl LogReader {
         self.tier.as_ref().map(|t| t.next_listing_in())
     }
 
-    /// The directory a follower watches: the log's, where its writer
-    /// writes and rolls (for a list of files, the last one's: where it
-    /// really is if the name is a symlink, as it is written there).
+    /// The directory a follower watches: the log's (for a list of files,
+    /// the last one's, where it really is if the name is a symlink).
     fn watched_dir(&self) -> PathBuf {
         match &self.source {
             Source::Log { dir, .. } => dir.clone(),

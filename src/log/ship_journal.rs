@@ -246,6 +246,8 @@ impl Journal {
             let f: Vec<&str> = line.split(' ').collect();
             let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
             let malformed = || bad(&format!("bad line {line:?}"));
+            // A salvaged file's offset and copy, at fields 2 and 3.
+            let at = || num(2).zip(num(3)).ok_or_else(malformed);
             match (f[0], f.len()) {
                 ("log", 2) => j.log = f[1].to_string(),
                 ("to", 2) => j.to = f[1].to_string(),
@@ -257,12 +259,7 @@ impl Journal {
                     })
                 }
                 ("seg", 6) | ("salvaged", 8) => {
-                    // The salvaged file's offset and copy, then the
-                    // fields a segment's line has.
-                    let at = match f[0] {
-                        "seg" => None,
-                        _ => Some((num(2).ok_or_else(malformed)?, num(3).ok_or_else(malformed)?)),
-                    };
+                    let at = if f[0] == "seg" { None } else { Some(at()?) };
                     let k = if at.is_some() { 3 } else { 1 };
                     j.set(Entry {
                         segment_no: num(1).ok_or_else(malformed)?,
@@ -274,10 +271,7 @@ impl Journal {
                     })
                 }
                 ("multipart", 3 | 5) => {
-                    let salvaged = match f.len() {
-                        5 => Some((num(2).ok_or_else(malformed)?, num(3).ok_or_else(malformed)?)),
-                        _ => None,
-                    };
+                    let salvaged = if f.len() == 5 { Some(at()?) } else { None };
                     let order = ReadOrder {
                         segment_no: num(1).ok_or_else(malformed)?,
                         salvaged,
