@@ -142,11 +142,6 @@ fn salvaged_from(prev: Option<&Path>, next: &Path) -> PathBuf {
     }
 }
 
-/// Whether `path` names an object (`s3://`), not a local file.
-fn is_object(path: &Path) -> bool {
-    path.as_os_str().as_encoded_bytes().starts_with(b"s3://")
-}
-
 impl Gap {
     /// The records lost, inclusively: `record 5 is`, `records 5..9 are`,
     /// `records from 5 are`, or `records are` when not known.
@@ -162,7 +157,7 @@ impl Gap {
 
     /// Why, in words.
     fn why(&self) -> &'static str {
-        match (self.reason, is_object(&self.path)) {
+        match (self.reason, super::reader_tier::is_object(&self.path)) {
             (GapReason::Retention, _) => {
                 "the segment was removed by retention before it could be read"
             }

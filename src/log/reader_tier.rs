@@ -65,10 +65,15 @@ pub(super) struct Tier {
 /// The key of the object at `path`, if it is an `s3://` URL of a
 /// segment's or a salvaged file's key.
 fn remote_key(path: &Path) -> Option<crate::format::naming::SegmentKey> {
-    if !path.as_os_str().as_encoded_bytes().starts_with(b"s3://") {
+    if !is_object(path) {
         return None;
     }
     crate::format::naming::parse_object_key(path.file_name()?.to_str()?)
+}
+
+/// Whether `path` names an object (`s3://`), not a local file.
+pub(super) fn is_object(path: &Path) -> bool {
+    path.as_os_str().as_encoded_bytes().starts_with(b"s3://")
 }
 
 /// The read order of the object at `path`, if it is an `s3://` URL of a

@@ -83,10 +83,8 @@ pub fn list_files(dir: &Path, name: &str) -> Result<Vec<LogFile>> {
 /// `path` without the `.zst` of a compressed segment: the path of the
 /// segment it holds.
 pub fn plain_path(path: &Path) -> &Path {
-    match path.to_str() {
-        Some(p) if naming::is_compressed_path(path) => Path::new(&p[..p.len() - ".zst".len()]),
-        _ => path,
-    }
+    path.to_str()
+        .map_or(path, |p| Path::new(naming::plain_name(p)))
 }
 
 /// How two files of log `name` compare in read order, as `list_files`
