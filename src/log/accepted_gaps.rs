@@ -10,8 +10,7 @@
 //! ```
 //! A gap line is: first and last sequence number (inclusive), when it was
 //! accepted (UTC), and the reason, to the end of the line. The file is
-//! replaced whole (temporary file, fsync, rename, fsync of the directory),
-//! so a crash leaves the old list or the new one.
+//! replaced whole and durably.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
@@ -123,8 +122,8 @@ fn decode(text: &str, path: &Path) -> Result<Vec<AcceptedGap>> {
     Ok(gaps)
 }
 
-/// Replaces `path` with `gaps`: written to `<path>.tmp`, fsynced, renamed
-/// over it, and the directory fsynced.
+/// Replaces `path` with `gaps`, durably: a crash leaves the old list or
+/// the new one.
 fn store(path: &Path, gaps: &[AcceptedGap]) -> Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");

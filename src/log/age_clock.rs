@@ -1,15 +1,9 @@
-//! The clock age retention measures segments' ages by.
-//!
-//! Ages count elapsed time, not wall-clock differences: a step of the wall
-//! clock (an NTP correction by hours, a VM whose clock is set late after
-//! boot, an operator's `date -s`) would otherwise delete every sealed
-//! segment at once when it steps forward, or keep them all when it steps
-//! back. So the clock reads the wall clock once, when the log opens, and
-//! then advances by CLOCK_BOOTTIME (which, unlike CLOCK_MONOTONIC, also
-//! counts time suspended). Segments sealed before the log opened carry
-//! their file's modification time, a wall-clock reading: their age at
-//! opening comes from the wall clock, and grows by elapsed time after.
-//! A clock injected through `LogOptions::clock` (tests) is taken as is.
+//! The clock age retention measures segments' ages by: the wall clock read
+//! once, when the log opens, then advanced by CLOCK_BOOTTIME (which also
+//! counts time suspended), so that a step of the wall clock neither
+//! deletes every sealed segment at once nor keeps them all. Segments
+//! sealed before the log opened carry their file's modification time. A
+//! clock injected through `LogOptions::clock` (tests) is taken as is.
 
 use super::options::Clock;
 

@@ -1,6 +1,5 @@
-//! What a rolling log reports about its segments: a segment opened,
-//! sealed or compressed, to callbacks and to polling (the log writer's `dispatch` reports
-//! them, in order; docs/FORMAT.md says when each comes).
+//! What a rolling log reports about its segments, to callbacks and to
+//! polling (docs/FORMAT.md says when each comes).
 
 use std::path::PathBuf;
 
@@ -29,17 +28,14 @@ pub enum SegmentEvent {
     Sealed(SegmentInfo),
     /// A sealed segment was compressed (`LogOptions::compression`): `path`
     /// is the `.binlog.zst` (the `.binlog` is gone) and `bytes` its size.
-    /// Reported only by logs that compress, once the segment is sealed
-    /// (by the compressing thread: its `Sealed` may be reported on another
-    /// thread at about the same time).
+    /// Reported by the compressing thread: its `Sealed` may be reported on
+    /// another thread at about the same time.
     Compressed(SegmentInfo),
 }
 
 /// Called after a segment is opened, sealed or compressed, outside the
-/// log's lock: by the writing thread that rolled, or by the log's
-/// background threads (time rolls, and with it the seals of every roll;
-/// compressions). An `Err` or a panic is
-/// counted (see `LogWriter::callback_failures`) and affects neither the
-/// writer nor the other callbacks.
+/// log's lock, by the thread that rolled or a background thread of the
+/// log. An `Err` or a panic is counted (see `LogWriter::callback_failures`)
+/// and affects neither the writer nor the other callbacks.
 pub type SegmentCallback =
     Box<dyn Fn(&SegmentEvent) -> std::result::Result<(), String> + Send + Sync>;

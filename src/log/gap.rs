@@ -1,8 +1,6 @@
-//! What a log reader could not return, as one structure whatever the tier
-//! (a local file, a compressed one, an object in a bucket): which segment
-//! or object, which sequence numbers, and why. The log reader, the C ABI,
-//! every binding and the `binlog` tool report gaps from it, and its
-//! `Display` is the one wording of them (docs/FORMAT.md section 18.2a).
+//! What a log reader could not return, whatever the tier: which segment or
+//! object, which sequence numbers, and why. Its `Display` is the one
+//! wording of a gap (docs/FORMAT.md section 18.2a).
 
 use crate::error::{Error, ErrorKind};
 use crate::format::header::FIRST_SEQ_OFFSET;
@@ -13,17 +11,14 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GapReason {
     /// A listed segment of a log directory gone before it could be
-    /// opened, or segments missing before the next with no older listed
-    /// file left (retention removes the oldest first).
+    /// opened, or segments missing with no older listed file left
+    /// (retention removes the oldest first).
     Retention,
-    /// A segment or object that should be there and is not: segment
-    /// numbers skip it, a listed object is gone, or a file named in a
-    /// list of files is not there.
+    /// A segment or object that should be there and is not.
     Missing,
-    /// Bytes lost to damage, at `Gap::offset`: a segment that ends in a
-    /// torn tail while a later one follows it; or (no offset) records
-    /// missing before a file salvaged from the segment, destroyed by the
-    /// damage the salvage copied the records after.
+    /// Bytes lost to damage: at `Gap::offset` (a torn tail with a later
+    /// segment after it), or (no offset) before a file salvaged from the
+    /// segment.
     Damage,
     /// Consecutive segments (no segment number skipped) whose sequence
     /// numbers do not continue each other.
@@ -47,14 +42,9 @@ impl GapReason {
 pub struct Gap {
     /// Why the records are missing.
     pub reason: GapReason,
-    /// The segment file, or object (`s3://bucket/key`), the records were
-    /// lost from when its name is known: the removed segment, the damaged
-    /// one, the missing object by its plain key (its segment number and
-    /// first sequence number, `.binlog`: whether it was shipped compressed,
-    /// `.binlog.zst`, is not known), a file named in a list. Else the
-    /// segment after the gap (a
-    /// `SeqJump`; a local segment missing, whose file name carries a
-    /// creation time the reader cannot know).
+    /// The segment file, or object (`s3://bucket/key`; a missing one by its
+    /// plain key), the records were lost from when its name is known; else
+    /// the segment after the gap (a `SeqJump`; a local segment missing).
     pub path: PathBuf,
     /// Where in `path` the bytes are lost (`Damage` only).
     pub offset: Option<u64>,
@@ -76,8 +66,7 @@ pub struct SegmentEnd {
 
 /// The segment at `path` starts at `first`, before `exp`, where the
 /// segment before it (at `previous`) ends: their sequence numbers overlap,
-/// a `Corrupt` error at the header's `first_seq` field. The one wording
-/// of an overlap, for the log reader and verify alike.
+/// a `Corrupt` error at the header's `first_seq` field.
 pub fn overlap(path: &Path, first: u64, previous: &Path, exp: u64) -> Error {
     let what = format!(
         "the segment starts at sequence number {first}, but the previous segment {} ends \
@@ -89,21 +78,16 @@ pub fn overlap(path: &Path, first: u64, previous: &Path, exp: u64) -> Error {
 
 /// The gap between segment `prev` and the segment at `next` (segment
 /// `segment_no`, first record `first_seq`), if records are missing
-/// between them: `Missing` if segment numbers skip one, else `SeqJump`.
-/// `Damage` when `next` is a file salvaged from `prev`'s segment (the
-/// records before it were destroyed by the damage it was salvaged from).
-/// `None` if `next` continues `prev` (or starts before its end: an
-/// overlap is no gap, and the caller's error).
+/// between them: `Missing` if segment numbers skip one, `Damage` when
+/// `next` is a file salvaged from `prev`'s segment, else `SeqJump`. `None`
+/// if `next` continues `prev` (or overlaps it: the caller's error).
 pub fn gap_between(prev: SegmentEnd, next: &Path, segment_no: u64, first_seq: u64) -> Option<Gap> {
     gap_after(prev, None, next, segment_no, first_seq)
 }
 
 /// `gap_between`, knowing where the segment before is (`prev_path`): a
-/// segment missing after an object, before a local file (a log read from
-/// its directory and its bucket), was an object too, and is named by its
-/// URL as one missing between two objects is (FORMAT.md 18.1): the
-/// shipper removes a local segment only once it is in the bucket, and
-/// uploads in segment order.
+/// segment missing after an object, before a local file, was an object
+/// too (the shipper uploads in segment order), and is named by its URL.
 pub fn gap_after(
     prev: SegmentEnd,
     prev_path: Option<&Path>,
@@ -120,9 +104,7 @@ pub fn gap_after(
             GapReason::Missing,
             missing_segment(prev_path, next, n, prev.next_seq),
         ),
-        // `next` was salvaged from the segment before (or from the same
-        // segment as the file before): the records between were destroyed
-        // by the damage the salvage copied around.
+        // `next` was salvaged from the segment before.
         None if segment_no == prev.segment_no => {
             (GapReason::Damage, salvaged_from(prev_path, next))
         }
@@ -138,9 +120,8 @@ pub fn gap_after(
 }
 
 /// How a gap names segment `segment_no`, starting at `first_seq`, missing
-/// after the one at `prev` and before the one at `next`: an object (either
-/// of them is one) by its key (see `Gap::path`), a local file by the
-/// segment after it.
+/// between `prev` and `next`: an object (either of them is one) by its
+/// key, a local file by the segment after it.
 fn missing_segment(prev: Option<&Path>, next: &Path, segment_no: u64, first_seq: u64) -> PathBuf {
     let url = |p: &Path| super::reader_tier::missing_object_url(p, segment_no, first_seq);
     url(next)
@@ -161,11 +142,6 @@ fn salvaged_from(prev: Option<&Path>, next: &Path) -> PathBuf {
     }
 }
 
-/// Whether `path` names an object (`s3://`), not a local file.
-fn is_object(path: &Path) -> bool {
-    path.as_os_str().as_encoded_bytes().starts_with(b"s3://")
-}
-
 impl Gap {
     /// The records lost, inclusively: `record 5 is`, `records 5..9 are`,
     /// `records from 5 are`, or `records are` when not known.
@@ -181,7 +157,7 @@ impl Gap {
 
     /// Why, in words.
     fn why(&self) -> &'static str {
-        match (self.reason, is_object(&self.path)) {
+        match (self.reason, super::reader_tier::is_object(&self.path)) {
             (GapReason::Retention, _) => {
                 "the segment was removed by retention before it could be read"
             }
@@ -195,10 +171,7 @@ impl Gap {
     }
 }
 
-/// `PATH[: offset N]: RECORDS missing: WHY`, e.g.
-/// `s3://b/p/orders/00000000000000000001-00000000000000000005.binlog:
-/// records 5..9 are missing: the object (plain or compressed, .zst) is
-/// not in the bucket`.
+/// `PATH[: offset N]: RECORDS missing: WHY`.
 impl fmt::Display for Gap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path.display())?;
@@ -210,9 +183,8 @@ impl fmt::Display for Gap {
 }
 
 /// Whether a segment holds no record, as a log's readers judge a failed
-/// roll's leftover: its seal counts none (`sealed_count`, the seal's
-/// record count if it has one), or, unsealed, nothing follows its header
-/// (`len` bytes, records from `data_start`).
+/// roll's leftover: its seal counts none, or, unsealed, nothing follows
+/// its header.
 pub fn holds_no_record(sealed_count: Option<u64>, len: u64, data_start: u64) -> bool {
     sealed_count.map_or(len == data_start, |n| n == 0)
 }
@@ -229,25 +201,34 @@ pub struct FileShape {
     pub len: u64,
     /// Where its records start (after its header).
     pub data_start: u64,
-    /// Whether its header says it is a salvaged file (docs/FORMAT.md
-    /// section 14a): see [`is_salvaged`].
+    /// Whether its header says it is a salvaged file (see [`is_salvaged`]).
     pub salvaged: bool,
 }
 
+impl FileShape {
+    /// The shape of the file `r` reads.
+    pub fn of(r: &crate::reader::Reader) -> FileShape {
+        FileShape {
+            first_seq: r.header().first_seq,
+            sealed_count: r.seal().map(|d| d.record_count),
+            len: r.file_len(),
+            data_start: r.data_start(),
+            salvaged: is_salvaged(&r.header().params),
+        }
+    }
+}
+
 /// What a file of a log that starts before `exp` (where the file read
-/// before it ended) is, by the one rule every log reader and `binlog
-/// verify` judge it by.
+/// before it ended) is, for every log reader and `binlog verify`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Behind {
-    /// It holds no record: what a roll that failed after creating it
-    /// leaves. Skipped; it ends nothing.
+    /// It holds no record: a failed roll's leftover. Skipped.
     FailedRollLeftover,
-    /// A sealed salvaged file each of whose records lies below `exp`: the
-    /// reader already returned them from the segment before it, read past
-    /// its damage. What a crash between a writer's salvage and its cut of
-    /// the damage leaves (docs/FORMAT.md section 12). Skipped: returned
-    /// twice, a number would be given twice.
+    /// A sealed salvaged file each of whose records lies below `exp`,
+    /// already returned from the segment before it, read past its damage
+    /// (docs/FORMAT.md section 12). Skipped.
     SalvagedAlreadyRead,
+
     /// Records numbered again: the log's damage (`overlap`).
     Overlap,
 }

@@ -1,15 +1,12 @@
 //! Whether a log directory's listing is still current, from one `stat` of
 //! the directory, so that a follower at the end of a log does not read the
-//! whole directory on every poll: with thousands of segments that would
-//! keep an idle follower's CPU busy (docs/PERFORMANCE.md, h).
+//! whole directory on every poll (docs/PERFORMANCE.md, h).
 //!
-//! Creating, removing or renaming an entry sets the directory's mtime. The
-//! kernel takes that time from a clock that ticks every few milliseconds,
-//! so an entry made in the same tick as the change a listing saw leaves
-//! the mtime as it was: a listing counts as current only if it was begun
-//! `SETTLED` or more after the mtime it saw. And whatever the stamps say,
-//! a listing older than `MAX_AGE` is not trusted (a wall clock stepped
-//! back could make an old mtime look settled).
+//! Creating, removing or renaming an entry sets the directory's mtime, from
+//! a clock that ticks every few milliseconds: a listing counts as current
+//! only if it was begun `SETTLED` or more after the mtime it saw, and
+//! never once older than `MAX_AGE` (a wall clock stepped back could make
+//! an old mtime look settled).
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -34,8 +31,7 @@ pub struct ListingStamp {
 
 impl ListingStamp {
     /// Stamps a listing of `dir` that the caller makes right after this
-    /// returns; `None` if the directory cannot be read (no listing is then
-    /// trusted).
+    /// returns; `None` if the directory cannot be read.
     pub fn before_listing(dir: &Path) -> Option<ListingStamp> {
         let begun_wall = SystemTime::now();
         let begun = Instant::now();

@@ -1,11 +1,9 @@
 //! The manifest: a small text file naming a log's current segment and its
-//! sealed ones, for people and tools, and the log's position (`next`: the
-//! segment number and sequence number it goes on at, no lower; see
-//! `log::position`). It is replaced atomically (temporary file, rename; a
-//! durable replacement also fsyncs the file and the directory), and ends
-//! with a CRC-32 of everything before it. The segment files are the truth
-//! about the records; the manifest is the record of the position when
-//! segments were removed (docs/FORMAT.md section 14a).
+//! sealed ones, for people and tools, and the log's position (`next`; see
+//! `log::position`). It is replaced atomically, and ends with a CRC-32 of
+//! everything before it. The segment files are the truth about the
+//! records; the manifest is the record of the position when segments were
+//! removed (docs/FORMAT.md section 14a).
 //!
 //! ```text
 //! binlog-manifest 1
@@ -68,6 +66,29 @@ pub struct SealedEntry {
     pub bytes: u64,
 }
 
+/// The lines of `text` before its last line, `crc32 <8 hex digits>`, if
+/// that is their CRC-32: the check of every small text record of a log
+/// (the manifest, the ship journal, the bucket's prune marker). `bad`
+/// makes the error of what is wrong.
+pub(crate) fn checked_body(text: &str, bad: impl Fn(&str) -> Error) -> Result<&str> {
+    let body_end = text
+        .rfind("crc32 ")
+        .ok_or_else(|| bad("no checksum line"))?;
+    let (body, crc_line) = text.split_at(body_end);
+    // The checksum line starts a line of its own, and lines are split on
+    // '\n' only (`lines()` would strip a '\r' ending a field, and `encode`
+    // then write it back differently).
+    if !body.ends_with('\n') {
+        return Err(bad("checksum line does not start a line"));
+    }
+    let stored = u32::from_str_radix(crc_line.trim_start_matches("crc32 ").trim_end(), 16)
+        .map_err(|_| bad("malformed checksum"))?;
+    if crate::format::crc32(body.as_bytes()) != stored {
+        return Err(bad("checksum mismatch"));
+    }
+    Ok(body)
+}
+
 impl Manifest {
     pub fn encode(&self) -> String {
         let mut s = format!("binlog-manifest 1\nlog {}\n", self.log);
@@ -89,24 +110,7 @@ impl Manifest {
 
     pub fn decode(text: &str, path: &Path) -> Result<Manifest> {
         let bad = |what: &str| Error::file(ErrorKind::Corrupt, path, format!("manifest: {what}"));
-        let body_end = text
-            .rfind("crc32 ")
-            .ok_or_else(|| bad("no checksum line"))?;
-        let (body, crc_line) = text.split_at(body_end);
-        // The checksum line starts a line of its own, and lines are split on
-        // '\n' only: `lines()` also strips one '\r' before a '\n', so a field
-        // ending in '\r' (last in the body, or before "\r\n") decoded to a
-        // manifest that `encode` then wrote back differently (found by
-        // fuzz/fuzz_targets/manifest.rs; reproducer in
-        // fuzz/regressions/manifest/).
-        if !body.is_empty() && !body.ends_with('\n') {
-            return Err(bad("checksum line does not start a line"));
-        }
-        let stored = u32::from_str_radix(crc_line.trim_start_matches("crc32 ").trim_end(), 16)
-            .map_err(|_| bad("malformed checksum"))?;
-        if crate::format::crc32(body.as_bytes()) != stored {
-            return Err(bad("checksum mismatch"));
-        }
+        let body = checked_body(text, bad)?;
         let mut lines = body.split_terminator('\n');
         if lines.next() != Some("binlog-manifest 1") {
             return Err(bad("unknown version line"));
@@ -141,20 +145,17 @@ impl Manifest {
         Ok(m)
     }
 
-    /// Replaces `path` atomically with this manifest: readers see the old
-    /// one or the new one, whole. Not forced to disk: while a log's writer
-    /// runs, its newest segment file (created durably) holds the position,
-    /// and a manifest that power loss left stale or damaged (its CRC then
-    /// fails) is rewritten when the log is next opened. Forcing it on every
-    /// roll cost two of the five fsyncs of each roll of a durable log.
+    /// Replaces `path` atomically with this manifest. Not forced to disk:
+    /// while a log's writer runs, its newest segment file (created
+    /// durably) holds the position, and a manifest that power loss left
+    /// stale or damaged is rewritten when the log is next opened.
     pub fn store(&self, path: &Path) -> Result<()> {
         self.store_as(path, ".tmp", false)
     }
 
-    /// Replaces `path` with this manifest durably (the file fsynced before
-    /// its rename, the directory after), through the temporary file `path`
-    /// + `tmp_suffix`: before a segment is removed, so that the position
-    ///   it records outlives the segment even through power loss.
+    /// Replaces `path` with this manifest durably, through the temporary
+    /// file `path` + `tmp_suffix`: so that the position it records
+    /// outlives a segment removed next, even through power loss.
     pub fn store_durably(&self, path: &Path, tmp_suffix: &str) -> Result<()> {
         self.store_as(path, tmp_suffix, true)
     }

@@ -1,14 +1,8 @@
-//! Many logs read as one stream ordered by time ([`MergedReader`]).
-//!
-//! The order: each log's records in its own order (by sequence number, as
-//! its `LogReader` reads them); across logs, at each step the record with
-//! the smallest (timestamp, log name, sequence number) among each log's
-//! next record. So records of equal timestamps come by log name, then by
-//! sequence number. A log whose timestamps go backwards (a clock stepped
-//! back) is not reordered: its later record comes after its earlier one,
-//! once it is the smallest of the logs' next records, so the stream is
-//! then not sorted by time at that place; every record is still returned
-//! once, and each log's records in their order.
+//! Many logs read as one stream ordered by time ([`MergedReader`]): each
+//! log's records in its own order; across logs, at each step the smallest
+//! (timestamp, log name, sequence number) of the logs' next records. A log
+//! whose timestamps go backwards is not reordered (the stream is then not
+//! sorted by time at that place; every record still comes once).
 
 use super::gap::Gap;
 use super::reader::LogReader;
@@ -40,14 +34,10 @@ pub(super) struct Member {
 }
 
 /// Reads many logs as one stream ordered by (timestamp, log name,
-/// sequence number) (see the module doc for the rule when a log's own
-/// timestamps go backwards). Each log is read by its own [`LogReader`]
-/// (a local log, one in a bucket, or both), whose gaps and damage are
-/// reported by [`gaps`](MergedReader::gaps) and
-/// [`damages`](MergedReader::damages) with the log's name; an error reading
-/// one log names its file or object. [`next_wait`](MergedReader::next_wait)
-/// follows live logs. One thread
-/// at a time.
+/// sequence number) (see the module doc). Each log is read by its own
+/// [`LogReader`], whose gaps and damage are reported with the log's name;
+/// [`next_wait`](MergedReader::next_wait) follows live logs. One thread at
+/// a time.
 pub struct MergedReader {
     /// By name: a log's place here breaks ties between equal timestamps.
     pub(super) logs: Vec<Member>,
@@ -59,18 +49,14 @@ pub struct MergedReader {
     /// chosen: every log at first, then the one returned last.
     pending: Vec<usize>,
     /// The last `next` returned `None`: the next one looks at every log
-    /// again (not each call: a log read to its end is not read again for
-    /// each record of the others).
+    /// again (not each call).
     at_end: bool,
-    /// How `next_wait` waits at the end of every log.
     pub(super) follow: Follow,
 }
 
 impl MergedReader {
-    /// Merges `logs`, each a log's name and its reader (positioned, with
-    /// its type filter, time window and damage policy set as wanted). Two
-    /// logs of the same name are refused: the name is what tells a
-    /// record's log.
+    /// Merges `logs`, each a log's name and its reader (set up as wanted).
+    /// Two logs of the same name are refused.
     pub fn new(logs: Vec<(String, LogReader)>) -> Result<MergedReader> {
         let mut logs: Vec<Member> = logs
             .into_iter()
@@ -99,9 +85,8 @@ impl MergedReader {
         })
     }
 
-    /// Reads only records with timestamps in `[from_ns, to_ns)` from every
-    /// log (`LogReader::time_window`: sealed segments outside it are not
-    /// read). Call before the first `next`.
+    /// `LogReader::time_window` for every log. Call before the first
+    /// `next`.
     pub fn time_window(&mut self, from_ns: Option<i64>, to_ns: Option<i64>) -> Result<()> {
         for m in &mut self.logs {
             m.reader.time_window(from_ns, to_ns)?;
@@ -122,10 +107,9 @@ impl MergedReader {
     }
 
     /// The next record in merged order, or `None` once every log is read
-    /// to its end for now (a later call, once this one returned `None`,
-    /// looks at every log again). An error of one log's reader is returned
-    /// as it is (it names the log's file or object): that log is read no
-    /// further, and the next call goes on with the others.
+    /// to its end for now. An error of one log's reader is returned as it
+    /// is: that log is read no further, and the next call goes on with the
+    /// others.
     // A lending iterator (records borrow the reader), so not `Iterator`.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<MergedRecord<'_>>> {
@@ -162,8 +146,7 @@ impl MergedReader {
         !self.heap.is_empty()
     }
 
-    /// Returns the smallest record found (its log's next record is then
-    /// to be found before the next is chosen).
+    /// Returns the smallest record found.
     pub(super) fn pop(&mut self) -> Option<MergedRecord<'_>> {
         let Reverse((_, i, _)) = self.heap.pop()?;
         self.returned = Some(i);
@@ -194,8 +177,7 @@ impl MergedReader {
         Ok(())
     }
 
-    /// Every log's gaps met so far, with the log's name (by name, each
-    /// log's oldest first).
+    /// Every log's gaps met so far, with the log's name.
     pub fn gaps(&self) -> Vec<(&str, &Gap)> {
         self.logs
             .iter()
@@ -214,14 +196,12 @@ impl MergedReader {
         all
     }
 
-    /// Segments (files or objects) whose records were read so far, over
-    /// every log (`LogReader::segment_opens`).
+    /// `LogReader::segment_opens` over every log.
     pub fn segments_read(&self) -> u64 {
         self.logs.iter().map(|m| m.reader.segment_opens()).sum()
     }
 
-    /// Segments the time window passed over unread, over every log
-    /// (`LogReader::segments_passed_over`).
+    /// `LogReader::segments_passed_over` over every log.
     pub fn segments_passed_over(&self) -> u64 {
         self.logs
             .iter()

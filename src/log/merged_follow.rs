@@ -1,13 +1,5 @@
-//! Following many live logs as one stream (`MergedReader::next_wait`).
-//!
-//! The order while following: each call first looks again at every log
-//! at its end, then returns the smallest (timestamp, log name, sequence
-//! number) of the logs' next records present then, as `next` orders them.
-//! No record is held back for a log that has none yet: a record that a
-//! slower log writes after records of later timestamps from other logs
-//! were returned comes as soon as it is found, so the stream is then not
-//! sorted by time at that place (each log's records still come in their
-//! order, each once).
+//! Following many live logs as one stream (`MergedReader::next_wait`),
+//! and the stepwise wait a single log's follower shares with it.
 //!
 //! The wait: the log directory of the local logs is watched as a
 //! `LogReader::next_wait` watches its own (`crate::watch`: polling while
@@ -18,31 +10,57 @@
 
 use super::merged::{MergedReader, MergedRecord};
 use crate::error::Result;
-use crate::watch::Watched;
-use std::path::PathBuf;
+use crate::watch::{Follow, Watched};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The shortest step between two looks at logs that are not watched (a
 /// bucket's listing due now still waits this long, so that a listing that
 /// finds nothing new cannot make the wait spin).
-const LEAST_PAUSE: Duration = Duration::from_millis(20);
+pub(super) const LEAST_PAUSE: Duration = Duration::from_millis(20);
 
 /// How often logs in a directory other than the watched one are looked at.
 const OTHER_DIR_PAUSE: Duration = Duration::from_millis(20);
 
+/// Calls `attempt` on `s` until it finds something (returned) or `timeout`
+/// passes (`None`), in steps of at most `pause(s)`: each a wait of
+/// `follow` on `watched`, or with nothing to watch a sleep, then a look.
+pub(super) fn wait_in_steps<S, T>(
+    s: &mut S,
+    follow: &mut Follow,
+    timeout: Duration,
+    watched: Option<&Path>,
+    pause: impl Fn(&S) -> Duration,
+    mut attempt: impl FnMut(&mut S) -> Result<Option<T>>,
+) -> Result<Option<T>> {
+    let deadline = Instant::now().checked_add(timeout);
+    loop {
+        let left = deadline.map_or(Duration::MAX, |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        if left.is_zero() {
+            return Ok(None);
+        }
+        let step = left.min(pause(s));
+        let found = match watched {
+            Some(dir) => follow.wait_for(step, dir, Watched::Dir, || attempt(s))?,
+            None => {
+                std::thread::sleep(step);
+                attempt(s)?
+            }
+        };
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+}
+
 impl MergedReader {
     /// Like `next`, but when no log has a record waits up to `timeout` for
-    /// one to be written to any log (or shipped to the bucket of a log
-    /// read from there), and returns `None` on timeout. A record is
-    /// returned whole, never a partial one.
-    ///
-    /// The order while following: each call first looks again at every log
-    /// at its end, then returns the smallest (timestamp, log name, sequence
-    /// number) of the logs' next records present then. No record is held
-    /// back for a log that has none yet: a record a slower log writes after
-    /// records of later timestamps from other logs were returned comes as
-    /// soon as it is found (the stream is then not sorted by time at that
-    /// place; each log's records still come in their order, each once).
+    /// one to be written to any log (or shipped), and returns `None` on
+    /// timeout. No record is held back for a log that has none yet: a
+    /// slower log's record comes as soon as it is found, even after later
+    /// timestamps of other logs.
     pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<MergedRecord<'_>>> {
         if !self.attempt()? && !self.wait_for_any(timeout)? {
             return Ok(None);
@@ -59,38 +77,22 @@ impl MergedReader {
 
     /// Waits up to `timeout` for a record in any log; true once there is.
     fn wait_for_any(&mut self, timeout: Duration) -> Result<bool> {
-        let deadline = Instant::now().checked_add(timeout);
         let watched = self.watched_dir();
         // Taken out while `attempt` borrows the reader.
         let mut follow = std::mem::take(&mut self.follow);
-        let found = loop {
-            let left = match deadline {
-                Some(d) => d.saturating_duration_since(Instant::now()),
-                None => Duration::MAX,
-            };
-            if left.is_zero() {
-                break Ok(false);
-            }
-            let step = left.min(self.unwatched_pause(watched.as_ref()));
-            let got = match &watched {
-                Some(dir) => follow.wait_for(step, dir, Watched::Dir, || {
-                    self.attempt().map(|any| any.then_some(()))
-                }),
-                None => {
-                    std::thread::sleep(step);
-                    self.attempt().map(|any| any.then_some(()))
-                }
-            };
-            match got {
-                Ok(Some(())) => break Ok(true),
-                Ok(None) => {}
-                Err(e) => break Err(e),
-            }
-        };
+        let pause = |m: &MergedReader| m.unwatched_pause(watched.as_ref());
+        let attempt = |m: &mut MergedReader| m.attempt().map(|any| any.then_some(()));
+        let found = wait_in_steps(
+            self,
+            &mut follow,
+            timeout,
+            watched.as_deref(),
+            pause,
+            attempt,
+        );
         self.follow = follow;
-        found
+        Ok(found?.is_some())
     }
-
     /// The directory watched: the first local log's (`None` if every log
     /// is read from a bucket alone).
     fn watched_dir(&self) -> Option<PathBuf> {
@@ -98,8 +100,7 @@ impl MergedReader {
     }
 
     /// The longest step of a wait on `watched` before the logs it does not
-    /// cover are looked at again: a bucket's next listing, a log in
-    /// another directory (`Duration::MAX`: none).
+    /// cover are looked at again (`Duration::MAX`: none).
     fn unwatched_pause(&self, watched: Option<&PathBuf>) -> Duration {
         let mut pause = Duration::MAX;
         for m in &self.logs {

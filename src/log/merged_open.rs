@@ -4,7 +4,7 @@
 
 use super::merged::MergedReader;
 use super::reader::LogReader;
-use super::segments::{dir_error, wildcard};
+use super::segments::{dir_entries, wildcard};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
 use std::collections::BTreeSet;
@@ -14,18 +14,12 @@ use std::path::Path;
 /// there) that match `pattern`, sorted; `doing` names the listing in an
 /// error.
 pub(crate) fn log_names(dir: &Path, pattern: &str, doing: &str) -> Result<Vec<String>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, doing, e))?;
-    let mut names = BTreeSet::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, doing, e))?;
-        let file = entry.file_name();
-        let Some((log, _)) = file.to_str().and_then(naming::log_of_file_name) else {
-            continue;
-        };
-        if wildcard(pattern.as_bytes(), log.as_bytes()) {
-            names.insert(log);
-        }
-    }
+    let names: BTreeSet<String> = dir_entries(dir, doing)?
+        .iter()
+        .filter_map(|(file, _)| naming::log_of_file_name(file))
+        .map(|(log, _)| log)
+        .filter(|log| wildcard(pattern.as_bytes(), log.as_bytes()))
+        .collect();
     Ok(names.into_iter().collect())
 }
 
@@ -38,11 +32,10 @@ impl MergedReader {
         if names.is_empty() {
             return Err(no_log_matches(dir, pattern));
         }
-        let mut logs = Vec::with_capacity(names.len());
-        for name in names {
-            let r = LogReader::open(dir, &name)?;
-            logs.push((name, r));
-        }
+        let logs = names
+            .into_iter()
+            .map(|name| LogReader::open(dir, &name).map(|r| (name, r)))
+            .collect::<Result<Vec<_>>>()?;
         MergedReader::new(logs)
     }
 }

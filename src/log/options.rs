@@ -11,13 +11,12 @@ pub type SharedCallback =
     Arc<dyn Fn(&super::events::SegmentEvent) -> std::result::Result<(), String> + Send + Sync>;
 
 /// The wall clock a log rolls by, in ns since the epoch, read once a write
-/// call; records written without a timestamp get that same reading, so that
-/// they fall in their segment's period. Tests inject one.
+/// call (records written without a timestamp get that reading). Tests
+/// inject one.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// The default `LogOptions::clock`, one instance, so that a log can tell
-/// it from an injected one (age retention counts elapsed time instead of
-/// following its steps: see `age_clock`).
+/// it from an injected one (see `age_clock`).
 static SYSTEM_CLOCK: std::sync::LazyLock<Clock> =
     std::sync::LazyLock::new(|| Arc::new(crate::clock::now_ns));
 
@@ -29,38 +28,32 @@ pub struct Retention {
     pub max_segments: Option<usize>,
     /// Keep at most this many bytes of sealed segments.
     pub max_bytes: Option<u64>,
-    /// Delete sealed segments sealed (for segments found when the log
-    /// opened: last modified) longer ago than this. With the default clock,
-    /// time since opening is elapsed time (CLOCK_BOOTTIME), so a step of the
-    /// wall clock neither deletes recent segments nor keeps old ones.
+    /// Delete sealed segments sealed (found when the log opened: last
+    /// modified) longer ago than this. With the default clock, time since
+    /// opening is elapsed time, so a step of the wall clock neither deletes
+    /// recent segments nor keeps old ones.
     pub max_age: Option<Duration>,
     /// The log is shipped (`archive::Shipper`): a sealed segment goes only
-    /// once the shipper's journal (`<log>.ship`) says its copy is in the
-    /// bucket, whatever the limits above say; older segments waiting for
-    /// their upload keep newer ones too (the oldest go first). Needs the
-    /// cargo feature `s3` (refused when the log opens without it).
+    /// once the shipper's journal says its copy is in the bucket, whatever
+    /// the limits above say (the oldest go first). Needs the cargo feature
+    /// `s3`.
     pub until_shipped: bool,
     /// A hard cap on the bytes of sealed segments, obeyed even before a
-    /// shipper has uploaded them (with `until_shipped`): a full disk is
-    /// worse. Every segment it deletes that was not uploaded is counted
+    /// shipper has uploaded them (a full disk is worse); those are counted
     /// (`LogWriter::dropped_unshipped`).
     pub hard_max_bytes: Option<u64>,
 }
 
 /// Compressing a log's sealed segments (docs/FORMAT.md section 17): each
-/// sealed segment `<segment>.binlog` becomes `<segment>.binlog.zst`, which
-/// every reader reads as the segment, on a background thread of the log at
-/// the lowest normal CPU and I/O priority, never on the write path
-/// (without background threads, in `LogWriter::tick`); `LogWriter::close`
-/// compresses the sealed segments still due, its last one too, on the
-/// closing thread. Needs the cargo feature `compression` (on by default):
-/// without it, a log with this option set is refused when it opens.
+/// sealed `<segment>.binlog` becomes `<segment>.binlog.zst`, which every
+/// reader reads as the segment, on a background thread of the log at low
+/// priority (without background threads, in `LogWriter::tick`);
+/// `LogWriter::close` compresses those still due. Needs the cargo feature
+/// `compression` (on by default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Compression {
     /// Compress a sealed segment once this many newer sealed segments
-    /// exist; 0 (the default): as soon as it is sealed. The newest sealed
-    /// segments then stay plain for readers that go back over recent
-    /// records.
+    /// exist; 0 (the default): as soon as it is sealed.
     pub after_segments: u64,
     /// zstd level: 3 (zstd's default) unless set; up to 22, slower and
     /// smaller; negative levels are faster and larger.
@@ -71,9 +64,7 @@ pub struct Compression {
     pub frame_size: u64,
     /// Type copies (docs/FORMAT.md section 17.5): the share of a segment's
     /// record bytes, in thousandths, that second copies of its rare types
-    /// may take, so that reading one of them decompresses only its copy;
-    /// 50 (5%) unless set, 0 for none, at most 1000. See
-    /// `compressed::TypeCopies`.
+    /// may take; 50 (5%) unless set, 0 for none, at most 1000.
     pub type_copies_per_mille: u32,
 }
 
@@ -126,8 +117,7 @@ impl Compression {
 
 /// Options for [`LogWriter::open`](crate::LogWriter::open): when the log
 /// rolls, what it keeps, what it compresses. `Default` gives a log that
-/// never rolls by size, count or period and keeps everything; set the fields that matter and take the rest
-/// from it (`..LogOptions::default()`). `LogWriter::open` validates them.
+/// never rolls and keeps everything. `LogWriter::open` validates them.
 ///
 /// # Example
 ///
@@ -163,25 +153,17 @@ pub struct LogOptions {
     /// by default; a test's to move time).
     pub clock: Clock,
     /// Segment callbacks registered before the first segment opens (so they
-    /// see its Opened event too); more can be added with
-    /// `LogWriter::on_segment`.
+    /// see its Opened event too).
     pub callbacks: Vec<SharedCallback>,
     /// Run a background thread for time rolls, age retention and replacing
-    /// the manifest after a roll. Without it, call `LogWriter::tick` (tests
-    /// with an injected clock do), and each roll replaces the manifest
-    /// itself.
+    /// the manifest after a roll. Without it, call `LogWriter::tick`.
     pub background: bool,
-    /// With `background`: a roll only ends the old segment's records and
-    /// opens the next segment on the writing thread; the background thread
-    /// writes the old segment's seal, applies retention and reports it
-    /// sealed, so that the write that rolls does not wait for the seal
-    /// (whose time grows with the segment: docs/PERFORMANCE.md, g). Off by
-    /// default: then the seal, retention and the SEALED event are done when
-    /// the write that rolled returns.
+    /// With `background`: the background thread writes the old segment's
+    /// seal, applies retention and reports it sealed, so that the write
+    /// that rolls does not wait for the seal (docs/PERFORMANCE.md, g). Off
+    /// by default: then they are done when the write that rolled returns.
     pub seal_in_background: bool,
-    /// Compress sealed segments (`None`, the default: never). With
-    /// `background`, a thread of the log of its own compresses them; without
-    /// it, `LogWriter::tick` does, on the caller's thread.
+    /// Compress sealed segments (`None`, the default: never).
     pub compression: Option<Compression>,
 }
 

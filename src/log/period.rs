@@ -25,20 +25,25 @@ pub enum Period {
     Day,
 }
 
+/// Each period (in declaration order: indexed by `Period as usize`), its
+/// name as the C API and the tool spell it, and its length in minutes (0:
+/// none).
+const TABLE: [(Period, &str, i64); 8] = [
+    (Period::Never, "NEVER", 0),
+    (Period::Minute, "MINUTE", 1),
+    (Period::FiveMinutes, "FIVE_MINUTES", 5),
+    (Period::TenMinutes, "TEN_MINUTES", 10),
+    (Period::QuarterHour, "QUARTER_HOUR", 15),
+    (Period::HalfHour, "HALF_HOUR", 30),
+    (Period::Hour, "HOUR", 60),
+    (Period::Day, "DAY", 24 * 60),
+];
+
 impl Period {
     /// Length in nanoseconds (`None` for `Never`).
     pub fn length_ns(self) -> Option<i64> {
-        let minutes = match self {
-            Period::Never => return None,
-            Period::Minute => 1,
-            Period::FiveMinutes => 5,
-            Period::TenMinutes => 10,
-            Period::QuarterHour => 15,
-            Period::HalfHour => 30,
-            Period::Hour => 60,
-            Period::Day => 24 * 60,
-        };
-        Some(minutes * MINUTE_NS)
+        let minutes = TABLE[self as usize].2;
+        (minutes > 0).then(|| minutes * MINUTE_NS)
     }
 
     /// Start of the period that contains `ts_ns` (UTC; every period divides
@@ -58,33 +63,16 @@ impl Period {
 
     /// Its name, as the C API and the tool spell it (`FIVE_MINUTES`).
     pub fn name(self) -> &'static str {
-        match self {
-            Period::Never => "NEVER",
-            Period::Minute => "MINUTE",
-            Period::FiveMinutes => "FIVE_MINUTES",
-            Period::TenMinutes => "TEN_MINUTES",
-            Period::QuarterHour => "QUARTER_HOUR",
-            Period::HalfHour => "HALF_HOUR",
-            Period::Hour => "HOUR",
-            Period::Day => "DAY",
-        }
+        TABLE[self as usize].1
     }
 
     /// The period of a name `name` gives, in any case; `InvalidArgument`
     /// for another.
     pub fn parse(s: &str) -> Result<Period> {
-        let all = [
-            Period::Never,
-            Period::Minute,
-            Period::FiveMinutes,
-            Period::TenMinutes,
-            Period::QuarterHour,
-            Period::HalfHour,
-            Period::Hour,
-            Period::Day,
-        ];
-        all.into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(s))
+        TABLE
+            .iter()
+            .find(|(_, name, _)| name.eq_ignore_ascii_case(s))
+            .map(|(p, _, _)| *p)
             .ok_or_else(|| Error::invalid(format!("unknown period {s:?}")))
     }
 }
@@ -115,6 +103,14 @@ mod tests {
     fn parse_names() {
         assert_eq!(Period::parse("five_minutes").unwrap(), Period::FiveMinutes);
         assert!(Period::parse("fortnight").is_err());
+    }
+
+    #[test]
+    fn each_period_names_itself_in_the_table() {
+        for (p, name, _) in TABLE {
+            assert_eq!(Period::parse(name).unwrap(), p);
+            assert_eq!(p.name(), name);
+        }
     }
 
     /// A clock (or a resumed segment's creation time) at the ends of the

@@ -4,8 +4,6 @@
 //! files say and what the manifest and the ship journal record
 //! (`recorded`), and a shipper makes the manifest record a position past
 //! each segment, durably, before it removes it (`record_before_removal`).
-//! The `Position` type itself is the manifest's `next` line
-//! (`log::manifest`), which this module reads and records.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
@@ -16,8 +14,7 @@ use std::path::Path;
 impl Manifest {
     /// The position this manifest records: the highest of its `next`
     /// line, the position after each sealed segment it lists, and its
-    /// current segment's number (a manifest written before the `next`
-    /// line existed records its position in these).
+    /// current segment's number.
     pub fn position(&self) -> Position {
         let current = self.current.as_ref().map(|(no, _)| Position {
             segment_no: *no,
@@ -44,15 +41,12 @@ fn load(dir: &Path, name: &str) -> Result<Option<Manifest>> {
 }
 
 /// The position log `name`'s records in `dir` hold: the higher of what
-/// its manifest and its ship journal (`<log>.ship`, with the feature
-/// `s3`) record; the lowest there is (a new log's) where neither is there,
-/// whole and of this log. `files_left`: whether a segment file of the log
-/// is left (listed before this is called). A manifest that cannot be read
-/// or fails its check records nothing, and is rewritten by the writer,
-/// only where another record holds the position: a segment file, or the
-/// journal's position. Where it is the only record, the log's position
-/// is unknown: its error, never a new log's position (docs/FORMAT.md
-/// section 14a, "Without the record").
+/// its manifest and its ship journal record (a new log's where neither is
+/// there). `files_left`: whether a segment file of the log is left. A
+/// manifest that cannot be read or fails its check is passed over only
+/// where another record holds the position (a segment file, or the
+/// journal's position); else its error (docs/FORMAT.md section 14a,
+/// "Without the record").
 pub fn recorded(dir: &Path, name: &str, files_left: bool) -> Result<Position> {
     let journal = shipped(dir, name);
     let manifest = match load(dir, name) {
@@ -104,17 +98,13 @@ fn shipped(dir: &Path, name: &str) -> Position {
 }
 
 /// Makes log `name`'s manifest in `dir` record position `pos` (or a later
-/// one), durably, before a segment that `pos` is past is removed by
-/// another than the log's writer (the shipper). Taken without the log's
-/// lock, so that a writer opening meanwhile never waits for it: the
-/// writer's open lists the segment files before it reads the manifest, so
-/// it sees the segment or this record. Its temporary file is the
-/// manifest's name + `.position.tmp`, never the writer's. The manifest's
-/// other lines are kept; the sealed line of a segment `pos` is past is
-/// dropped only for `removed`, the one about to go (`None` when what goes
-/// is a file salvaged from a segment: its segment's line stays). A
-/// manifest that cannot be read or fails its check is replaced: the file
-/// about to go, still there, holds the position meanwhile.
+/// one), durably, before a segment that `pos` is past is removed by the
+/// shipper. Taken without the log's lock: the writer's open lists the
+/// segment files before it reads the manifest, so it sees the segment or
+/// this record (its temporary file is never the writer's). The sealed
+/// line of segment `removed` is dropped (`None` for a salvaged file); a
+/// manifest that cannot be read is replaced (the file about to go holds
+/// the position meanwhile).
 pub fn record_before_removal(
     dir: &Path,
     name: &str,
@@ -125,10 +115,8 @@ pub fn record_before_removal(
 }
 
 /// Makes log `name`'s manifest in `dir` record position `pos` (or a later
-/// one), durably, its other lines kept, for the log's writer: before it
-/// seals a segment whose recovery cut bytes holding numbers above its
-/// records, so that the log goes on above them whatever a crash then
-/// leaves (docs/FORMAT.md section 12, "The number after a cut").
+/// one), durably: before the writer seals a segment whose recovery cut
+/// bytes holding numbers above its records (docs/FORMAT.md section 12).
 pub fn record_above_cut(dir: &Path, name: &str, pos: Position) -> Result<()> {
     record_durably(dir, name, pos, None)
 }

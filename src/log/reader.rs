@@ -1,28 +1,26 @@
-//! One ordered reader across a log's segments: a log directory (segments
-//! found by name, new ones picked up as the writer rolls) or a fixed list of
-//! segment files (as a wildcard expands). A log's files are read in the
-//! order `segments::list_files` gives: a file `binlog repair --salvage`
-//! made of a segment's records right after that segment. Sequence numbers
-//! are checked to be continuous across segments; a segment removed by
-//! retention before or while it is read is skipped and reported as a gap,
-//! not an error.
+//! One ordered reader across a log's segments: a log directory (new
+//! segments picked up as the writer rolls, in `segments::list_files`
+//! order) or a fixed list of segment files. Sequence numbers are checked
+//! to be continuous across segments; a segment removed before or while it
+//! is read is reported as a gap, not an error.
 
 use super::gap::{gap_after, overlap, Gap, GapReason, SegmentEnd};
-use super::gap::{is_salvaged, starts_behind, Behind, FileShape};
+use super::gap::{starts_behind, Behind, FileShape};
 use super::listing::ListingStamp;
+use super::merged_follow::{wait_in_steps, LEAST_PAUSE};
 #[cfg(feature = "s3")]
 use super::reader_tier::Archived;
 use super::reader_tier::{remote_first_seq, remote_order, Tier};
 use super::segments;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
-use crate::format::naming::ReadOrder;
+use crate::format::naming::{self, ReadOrder};
 use crate::reader::{Damage, Found, Reader, Record, SeekTarget, Tail};
 use crate::sys::parent_dir;
 use crate::watch::{Follow, Watched};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use window::TimeWindow;
 
 mod window;
@@ -54,9 +52,8 @@ impl ReadSegment {
         self.header.segment_no
     }
 
-    /// How it ended, once the reader read it to its end and went on to a
-    /// later segment (what `LogReader::tail` said of it then); `None` while
-    /// the reader is still in it.
+    /// How it ended (what `LogReader::tail` said once the reader left it
+    /// for a later segment); `None` while the reader is still in it.
     pub fn ended(&self) -> Option<Tail> {
         self.ended
     }
@@ -100,28 +97,23 @@ pub struct LogReader {
     /// resumes after it.
     last_done: Option<PathBuf>,
     current: Option<Reader>,
-    /// Counts the segment readers opened into `current` (see
-    /// `segment_opens`).
+    /// See `segment_opens`.
     opens: u64,
-    /// The segments the last `next` or `next_wait` call left, with how
-    /// each ended (see `left_segments`).
+    /// See `left_segments`.
     left: Vec<(u64, Tail)>,
-    /// The segment of the last record returned, or the one a seek landed
-    /// in (see `record_segment`).
+    /// See `record_segment`.
     record_segment: Option<Box<ReadSegment>>,
-    /// When the last record returned was the first returned from its
-    /// segment: what `record_segment` was before it (see
-    /// `forget_last_record`).
+    /// When the last record returned was the first of its segment: what
+    /// `record_segment` was before it (see `forget_last_record`).
     before_record: Option<Option<Box<ReadSegment>>>,
     /// The sequence number the next record should carry.
     expected: Option<u64>,
-    /// The segment number of the last segment left (read to its end), to
-    /// tell a segment missing after it (`gap_after`).
+    /// The segment number of the last segment left, to tell a segment
+    /// missing after it (`gap_after`).
     prev_segment: Option<u64>,
     filter: Vec<String>,
     gaps: Vec<Gap>,
     skip_damaged: bool,
-    /// The segment readers' `decode_threads`, if set (else their default).
     decode_threads: Option<usize>,
     /// Damaged regions skipped in segments already left behind.
     damages: Vec<(PathBuf, Damage)>,
@@ -129,22 +121,18 @@ pub struct LogReader {
     /// segment or later ones, are skipped (see `SeekTarget`).
     unreached: Option<SeekTarget>,
     /// The last gap's end is not known yet (a segment removed, or ending in
-    /// a torn tail): the next segment opened completes it with its first
-    /// sequence number, rather than report the same loss a second time.
+    /// a torn tail): the next segment opened completes it, rather than
+    /// report the same loss a second time.
     open_gap: Option<OpenGap>,
-    /// The log directory as the last listing (`refresh_files`) saw it: a
-    /// follower at the end reads the directory again only once it changed.
+    /// The log directory as the last listing saw it: a follower at the end
+    /// reads the directory again only once it changed.
     listing: Option<ListingStamp>,
-    /// How `next_wait` waits at the end (an inotify watch, once made).
     follow: Follow,
     /// The log's segments in a bucket (see `reader_tier`), if it has some.
     tier: Option<Tier>,
-    /// A remote segment a seek opened to look at, to be read next (see
-    /// `open_to_look`).
+    /// A remote segment a seek opened to look at (see `open_to_look`).
     looked_at: Option<(PathBuf, Reader)>,
-    /// The time window, if one is set (see `time_window`).
     window: Option<TimeWindow>,
-    /// Segments the time window passed over, unread.
     passed_over: u64,
 }
 
@@ -161,7 +149,6 @@ enum OpenGap {
 
 /// What `LogReader::open_segment` did with a segment file.
 enum Opened {
-    /// It is the current segment now.
     Yes,
     /// None to read yet (the newest is being created).
     NotYet,
@@ -171,30 +158,10 @@ enum Opened {
     TryAgain,
 }
 
-/// Where the log's segment file `path` is once compressed: `path` +
-/// `.zst` (docs/FORMAT.md section 14a).
-fn compressed_copy(path: &Path) -> PathBuf {
-    let mut zst = path.as_os_str().to_owned();
-    zst.push(".zst");
-    PathBuf::from(zst)
-}
-
-/// What `starts_behind` judges of the file `r` reads.
-fn shape(r: &Reader) -> FileShape {
-    FileShape {
-        first_seq: r.header().first_seq,
-        sealed_count: r.seal().map(|d| d.record_count),
-        len: r.file_len(),
-        data_start: r.data_start(),
-        salvaged: is_salvaged(&r.header().params),
-    }
-}
-
 impl LogReader {
     /// Reads log `name` in `dir`, every segment in write order. A log of
-    /// which `dir` holds no file at all (no segment, salvaged file or
-    /// manifest: a misspelled name, or a writer not started yet) is
-    /// `NotFound` naming `dir` and `name` (`segments::require_log`).
+    /// which `dir` holds no file at all is `NotFound` naming `dir` and
+    /// `name` (`segments::require_log`).
     pub fn open(dir: impl AsRef<Path>, name: &str) -> Result<LogReader> {
         let r = LogReader::open_listed(dir.as_ref(), name)?;
         segments::require_log(dir.as_ref(), name, !r.files.is_empty())?;
@@ -271,9 +238,9 @@ impl LogReader {
     }
 
     /// Reads log `name` in `dir` and its segments shipped to a bucket
-    /// (`remote`, such as an `archive::RemoteLog`) as one stream: each segment from
-    /// its local file if there is one, else from its object in the
-    /// bucket. Only read and list permissions on the bucket are needed.
+    /// (`remote`, such as an `archive::RemoteLog`) as one stream: each
+    /// segment from its local file if there is one, else from its object.
+    /// Only read and list permissions on the bucket are needed.
     ///
     /// ```no_run
     /// use binlog::archive::{Connection, Location, Remote, RemoteLog};
@@ -305,16 +272,14 @@ impl LogReader {
         // Listed again from the start: the bucket's segments come first.
         r.files.clear();
         r.refresh_files()?;
-        // A log all of whose segments are in the bucket exists.
         segments::require_log(dir.as_ref(), name, !r.files.is_empty())?;
         Ok(r)
     }
 
     /// Reads the segments of a log shipped to a bucket (`remote`), in
     /// order, with no local directory. At the end, the bucket is listed
-    /// again, polling with backoff (every 250 ms after a listing that
-    /// showed a new object, up to every second while none comes), so that
-    /// a follower (`next_wait`) reads the segments shipped since.
+    /// again with backoff (`reader_tier`), so that a follower
+    /// (`next_wait`) reads the segments shipped since.
     #[cfg(feature = "s3")]
     pub fn open_remote(remote: impl Archived + 'static) -> Result<LogReader> {
         let mut tier = Tier::new(Box::new(remote));
@@ -336,8 +301,7 @@ impl LogReader {
 
     /// How many times a segment was opened for reading so far: while it
     /// stays the same, `current_path` and `current_header` describe the
-    /// same segment (a caller keeping a copy of them compares a number, not
-    /// a path, on each record).
+    /// same segment.
     pub fn segment_opens(&self) -> u64 {
         self.opens
     }
@@ -361,29 +325,23 @@ impl LogReader {
     }
 
     /// The segments the last `next` or `next_wait` call read to their end
-    /// and left for a later one, oldest first: each one's `segment_opens`
-    /// number while it was the current segment, and how it ended then
-    /// (what `tail` said of it); `record_segment` keeps this for the
-    /// segment of the last record. Empty after a seek.
+    /// and left, oldest first: each one's `segment_opens` number and how
+    /// it ended (what `tail` said of it). Empty after a seek.
     pub fn left_segments(&self) -> &[(u64, Tail)] {
         &self.left
     }
 
     /// The segment the last record returned came from; after a seek, until
-    /// a record is returned, the segment the seek landed in (where the next
-    /// record comes from, if it holds one). `None` before either, and after
-    /// a seek that landed in no segment (none could be opened there: all
-    /// removed, or the newest still being created). Reading to the end of
-    /// a segment does not change it before a record of a later segment is
-    /// returned: then its `ended` says how it ended.
+    /// a record is returned, the segment the seek landed in. `None` before
+    /// either, and after a seek that landed in no segment (all removed, or
+    /// the newest still being created). It changes only with a record of a
+    /// later segment; its `ended` then says how it ended.
     pub fn record_segment(&self) -> Option<&ReadSegment> {
         self.record_segment.as_deref()
     }
 
     /// How the segment `record_segment` describes ended, once the reader
-    /// left it for a later one (e.g. `Sealed`, not the next segment's
-    /// `Unsealed`); otherwise how the segment the reader stands in ended,
-    /// as `tail` says (`Reading` while records remain).
+    /// left it; otherwise `tail`.
     pub fn record_segment_tail(&self) -> Tail {
         self.record_segment
             .as_ref()
@@ -391,10 +349,9 @@ impl LogReader {
             .unwrap_or_else(|| self.tail())
     }
 
-    /// Takes back the last record returned, for `record_segment`: a caller
-    /// that held it back to return it later, and then dropped it (see
-    /// `crate::HoldBack`), has the segment of the record before it
-    /// described again. Only the first call after a record has an effect.
+    /// Takes back the last record returned, for `record_segment` (a caller
+    /// that held it back and dropped it: `crate::HoldBack`). Only the first
+    /// call after a record has an effect.
     pub fn forget_last_record(&mut self) {
         if let Some(before) = self.before_record.take() {
             self.record_segment = before;
@@ -417,9 +374,7 @@ impl LogReader {
     }
 
     /// After a record was returned from the segment being read: notes it as
-    /// the last record's (a copy of its header when it is another segment
-    /// than the last record's: one comparison of a number a record
-    /// otherwise).
+    /// the last record's (copying its header only when the segment changed).
     fn note_record(&mut self) {
         if self
             .record_segment
@@ -459,8 +414,7 @@ impl LogReader {
         }
     }
 
-    /// The threads each compressed segment's scan decompresses ahead on
-    /// (see [`Reader::decode_threads`]; 0 or 1: on the reader's thread).
+    /// See [`Reader::decode_threads`].
     pub fn decode_threads(&mut self, threads: usize) {
         self.decode_threads = Some(threads);
         if let Some(r) = self.current.as_mut() {
@@ -490,22 +444,8 @@ impl LogReader {
     // A lending iterator (records borrow the reader), so not `Iterator`.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Record<'_>>> {
-        self.left.clear();
-        let found = self.advance();
-        self.returned(found)
-    }
-
-    /// What `next` and `next_wait` return of what `advance` found, once
-    /// `record_segment` is brought up to date.
-    fn returned(&mut self, found: Result<Option<Found>>) -> Result<Option<Record<'_>>> {
-        self.note_left();
-        match found? {
-            Some(f) => {
-                self.note_record();
-                Ok(Some(self.current.as_ref().expect("opened").record_at(&f)))
-            }
-            None => Ok(None),
-        }
+        let found = self.next_found()?;
+        Ok(found.map(|f| self.record_of(&f)))
     }
 
     /// `next`, leaving the record where it is (a merged reader holds one
@@ -513,6 +453,11 @@ impl LogReader {
     pub(super) fn next_found(&mut self) -> Result<Option<Found>> {
         self.left.clear();
         let found = self.advance();
+        self.returned(found)
+    }
+
+    /// What `advance` found, once `record_segment` is brought up to date.
+    fn returned(&mut self, found: Result<Option<Found>>) -> Result<Option<Found>> {
         self.note_left();
         let found = found?;
         if found.is_some() {
@@ -532,57 +477,34 @@ impl LogReader {
     pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
         self.left.clear();
         let found = self.wait_for_record(timeout);
-        self.returned(found)
+        let found = self.returned(found)?;
+        Ok(found.map(|f| self.record_of(&f)))
     }
 
-    /// `advance`, waiting up to `timeout` at the end (see `next_wait`).
+    /// `advance`, waiting up to `timeout` at the end: on the log's
+    /// directory (`crate::watch`), or for a log read from its bucket alone,
+    /// for its next listing (`reader_tier`'s backoff).
     fn wait_for_record(&mut self, timeout: Duration) -> Result<Option<Found>> {
         if let Some(f) = self.advance()? {
             self.follow.found();
             return Ok(Some(f));
         }
-        if self.reads_bucket_alone() {
-            return self.poll_bucket(timeout);
-        }
-        // At the end: wait for the writer (see `crate::watch`).
-        let dir = self.watched_dir();
+        let dir = self.follow_dir();
         let mut follow = std::mem::take(&mut self.follow);
-        let found = follow.wait_for(timeout, &dir, Watched::Dir, || self.advance());
+        let pause = |r: &LogReader| {
+            r.listing_due_in()
+                .map_or(Duration::MAX, |d| d.max(LEAST_PAUSE))
+        };
+        let found = wait_in_steps(self, &mut follow, timeout, dir.as_deref(), pause, |r| {
+            r.advance()
+        });
         self.follow = follow;
         found
     }
 
-    /// Whether the log is read from its bucket alone (`open_remote`): there
-    /// is no directory to watch.
+    /// Whether the log is read from its bucket alone (`open_remote`).
     fn reads_bucket_alone(&self) -> bool {
         matches!(self.source, Source::Files) && self.tier.is_some()
-    }
-
-    /// At the end of a log read from its bucket alone: tries again when
-    /// the next listing of the bucket is due (`reader_tier`: polling with
-    /// backoff), until `timeout`; a call made before then sends no LIST.
-    fn poll_bucket(&mut self, timeout: Duration) -> Result<Option<Found>> {
-        // (An attempt that did not list, as one that skipped a segment
-        // found gone, must not make this loop spin.)
-        const LEAST_PAUSE: Duration = Duration::from_millis(20);
-        let deadline = Instant::now().checked_add(timeout);
-        loop {
-            let due_in = self
-                .tier
-                .as_ref()
-                .map_or(LEAST_PAUSE, |t| t.next_listing_in().max(LEAST_PAUSE));
-            let left = match deadline {
-                Some(d) => d.saturating_duration_since(Instant::now()),
-                None => due_in,
-            };
-            if left.is_zero() {
-                return Ok(None);
-            }
-            std::thread::sleep(left.min(due_in));
-            if let Some(f) = self.advance()? {
-                return Ok(Some(f));
-            }
-        }
     }
 
     /// The directory a follower of this log watches for its writer
@@ -592,7 +514,7 @@ impl LogReader {
     }
 
     /// For a log read from its bucket alone: how long until its next
-    /// listing is due (`reader_tier`'s backoff); `None` for another log.
+    /// listing is due; `None` for another log.
     pub(super) fn listing_due_in(&self) -> Option<Duration> {
         if !self.reads_bucket_alone() {
             return None;
@@ -600,9 +522,8 @@ impl LogReader {
         self.tier.as_ref().map(|t| t.next_listing_in())
     }
 
-    /// The directory a follower watches: the log's, where its writer
-    /// writes and rolls (for a list of files, the last one's: where it
-    /// really is if the name is a symlink, as it is written there).
+    /// The directory a follower watches: the log's (for a list of files,
+    /// the last one's, where it really is if the name is a symlink).
     fn watched_dir(&self) -> PathBuf {
         match &self.source {
             Source::Log { dir, .. } => dir.clone(),
@@ -623,9 +544,9 @@ impl LogReader {
         crate::ChangeFd::new(&self.watched_dir(), Watched::Dir)
     }
 
-    /// Finds the next record across segments (without borrowing it). At the
-    /// end of the log the last segment stays open, so `tail` reports how it
-    /// ended and a later call picks up what the writer adds.
+    /// Finds the next record across segments. At the end of the log the
+    /// last segment stays open, so `tail` reports how it ended and a later
+    /// call picks up what the writer adds.
     fn advance(&mut self) -> Result<Option<Found>> {
         let mut reread = false;
         loop {
@@ -662,11 +583,10 @@ impl LogReader {
             let r = self.current.as_ref().expect("opened");
             let ended = matches!(r.tail(), Tail::Sealed | Tail::SealDamaged { .. });
             if !ended && !reread {
-                // A roll creates the next segment first, then closes this
-                // one's records with a SEAL_BEGIN frame (and goes on in this
-                // one if it cannot). While a writer holds this segment, wait
-                // for that; once none does, what the file holds is all it
-                // ever will: read it to its end once more.
+                // A roll creates the next segment before it closes this
+                // one's records (and goes on here if it cannot): wait while
+                // a writer holds this segment; once none does, read it to
+                // its end once more.
                 if r.has_writer()? {
                     return Ok(None);
                 }
@@ -684,8 +604,6 @@ impl LogReader {
     fn leave_segment(&mut self) {
         let r = self.current.take().expect("opened");
         if let Tail::Torn { offset, .. } = r.tail() {
-            // Not sealed with a newer segment present: its writer died
-            // mid-record and nobody recovered it.
             self.gaps.push(Gap {
                 reason: GapReason::Damage,
                 path: r.path().to_path_buf(),
@@ -700,20 +618,25 @@ impl LogReader {
         let end = r.seal().map_or(r.next_seq(), |d| {
             r.header().first_seq.saturating_add(d.record_count)
         });
-        self.expected = Some(end.max(r.next_seq()));
         self.left.push((self.opens, r.tail()));
-        self.last_done = Some(r.path().to_path_buf());
-        self.prev_segment = Some(r.header().segment_no);
         let path = r.path().to_path_buf();
         self.damages
             .extend(r.damages().iter().map(|d| (path.clone(), *d)));
+        self.moved_past(&path, r.header().segment_no, end.max(r.next_seq()));
+    }
+
+    /// Moves on from segment `segment_no` at `path` (read to its end, or
+    /// passed over), whose sequence numbers end before `end`.
+    fn moved_past(&mut self, path: &Path, segment_no: u64, end: u64) {
+        self.expected = Some(self.expected.map_or(end, |e| e.max(end)));
+        self.prev_segment = Some(segment_no);
+        self.last_done = Some(path.to_path_buf());
         self.idx += 1;
     }
 
     /// Whether the segment being read, which has shown no record yet, is no
-    /// longer the file of its name (a failed roll's file, removed, and
-    /// maybe made again by the next roll in the same second): it is
-    /// dropped, to open what is there now.
+    /// longer the file of its name (a failed roll's file, removed, maybe
+    /// made again by the next roll): it is dropped, to open what is there.
     fn current_replaced(&mut self) -> Result<bool> {
         let r = self.current.as_ref().expect("opened");
         // A remote segment first: its `seal` may cost GETs.
@@ -738,7 +661,6 @@ impl LogReader {
 
     /// Positions the reader at the first record with a sequence number of at
     /// least `seq`, skipping whole segments by their first sequence numbers.
-    /// `record_segment` then describes the segment it landed in.
     pub fn seek_seq(&mut self, seq: u64) -> Result<()> {
         let done = self.position_at_seq(seq);
         self.note_landed();
@@ -765,8 +687,7 @@ impl LogReader {
         Ok(())
     }
 
-    /// After a seek to `target`: if no record reached it (in the segment
-    /// the seek stopped in, or with no segment yet), it stays pending
+    /// After a seek to `target`: if no record reached it, it stays pending
     /// across segments.
     fn keep_unreached(&mut self, target: SeekTarget) {
         self.unreached = match &self.current {
@@ -777,8 +698,7 @@ impl LogReader {
 
     /// Positions the reader at the first record, in write order, whose
     /// timestamp is at least `ts_ns`; sealed segments whose newest record is
-    /// older are skipped without reading them. `record_segment` then
-    /// describes the segment it landed in.
+    /// older are skipped without reading them.
     pub fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
         let done = self.position_at_time(ts_ns);
         self.note_landed();
@@ -797,11 +717,8 @@ impl LogReader {
                 Ok(skip) => skip,
                 // Removed (by retention) since the listing: nothing to read.
                 Err(e) if e.kind() == ErrorKind::NotFound => true,
-                // A segment that cannot be opened (a directory in its
-                // place, a damaged header) may hold records at or after
-                // `ts_ns`: stop there, so that reading it says what is
-                // wrong (or, skipping damage, reads what can be read),
-                // rather than pass over it without a word.
+                // One that cannot be opened may hold such records: stop
+                // there, so that reading it says what is wrong.
                 Err(_) => false,
             };
             if !skip {
@@ -823,9 +740,8 @@ impl LogReader {
     }
 
     /// Whether `skip` says to skip segment `i`, opened to look at its
-    /// seal: a local one with `Reader::open`; a remote one as it is read,
-    /// and kept for `open_segment` if not skipped (opening it again would
-    /// cost its GETs again).
+    /// seal; a remote one is kept for `open_segment` if not skipped
+    /// (opening it again would cost its GETs again).
     fn open_to_look(&mut self, i: usize, skip: impl Fn(&Reader) -> bool) -> Result<bool> {
         let path = self.files[i].clone();
         if remote_order(&path).is_none() {
@@ -890,16 +806,15 @@ impl LogReader {
     }
 
     /// Takes `r`, the segment at `files[idx]`, as the current one if it
-    /// starts where the reader expects (or after: a gap is reported);
-    /// skips a failed roll's empty leftover.
+    /// starts where the reader expects (or after: a gap is reported).
     fn take_opened(&mut self, r: Reader, path: &Path, relisted: &mut bool) -> Result<Opened> {
         if let Source::Log { name, .. } = &self.source {
             segments::check_file_name(path, r.header(), name)?;
         }
         let first = r.header().first_seq;
         if self.expected.is_some_and(|exp| first > exp) && !*relisted && self.is_log() {
-            // A listing taken while the writer creates files may miss one
-            // and show the next: look again first.
+            // A listing taken while the writer creates files may miss one:
+            // look again first.
             *relisted = true;
             self.refresh_files()?;
             return Ok(Opened::TryAgain);
@@ -908,10 +823,8 @@ impl LogReader {
             Some(exp) if first > exp => {
                 self.note_missing_records(path, r.header().segment_no, exp, first)
             }
-            // A failed roll's empty leftover (not taken as done, so that a
-            // file made under its name later is read), or a salvaged file
-            // whose records were read past the damage of the segment before.
-            Some(exp) => match starts_behind(&shape(&r), exp) {
+            // Not taken as done: a file made under its name later is read.
+            Some(exp) => match starts_behind(&FileShape::of(&r), exp) {
                 Some(Behind::FailedRollLeftover | Behind::SalvagedAlreadyRead) => {
                     self.idx += 1;
                     return Ok(Opened::Skipped);
@@ -971,9 +884,9 @@ impl LogReader {
         self.gaps.push(gap);
     }
 
-    /// A segment that starts where expected (`expected`: the reader knew
-    /// where) at `first` closes the gap still open: one of removed segments
-    /// only is no loss if they held no record.
+    /// A segment that starts at `first`, where expected (if `expected`),
+    /// closes the gap still open: removed segments that held no record are
+    /// no loss.
     fn close_open_gap(&mut self, expected: bool, first: u64) {
         match self.open_gap.take() {
             Some(OpenGap::Removed) if expected => {
@@ -984,20 +897,19 @@ impl LogReader {
         }
     }
 
-    /// What to do when the segment at `files[idx]` could not be opened
-    /// with `e`.
+    /// What to do when the segment at `files[idx]` could not be opened.
     fn not_opened(&mut self, e: Error, path: &Path) -> Result<Opened> {
-        match e.kind() {
-            // Compressed since it was listed (its `.binlog.zst` is unlinked
-            // only by retention): the same segment, read there.
-            ErrorKind::NotFound if self.is_log() && compressed_copy(path).exists() => {
-                self.files[self.idx] = compressed_copy(path);
-                Ok(Opened::TryAgain)
+        // Compressed since it was listed (its `.binlog.zst` is unlinked
+        // only by retention): the same segment, read there.
+        if e.kind() == ErrorKind::NotFound && self.is_log() {
+            if let Some(zst) = naming::compressed_copy_of(path) {
+                self.files[self.idx] = zst;
+                return Ok(Opened::TryAgain);
             }
+        }
+        match e.kind() {
             // The newest segment of a live log gone: retention never
-            // removes that one, a roll that failed after creating it does.
-            // It had no record (records removed would show in the next
-            // segment's first sequence number).
+            // removes that one, a failed roll does. It had no record.
             ErrorKind::NotFound if self.is_live_newest(self.idx) => {
                 self.idx += 1;
                 Ok(Opened::TryAgain)
@@ -1022,10 +934,9 @@ impl LogReader {
         }
     }
 
-    /// The segment at `path` was removed before it could be read (a local
-    /// file, by retention; an object, from the bucket): a gap, whose end
-    /// the next segment tells. Once a loss is reported, the next removed
-    /// segments extend it.
+    /// The segment at `path` was removed before it could be read: a gap,
+    /// whose end the next segment tells (further removed segments extend
+    /// it).
     fn note_removed(&mut self, path: &Path) {
         if self.open_gap.is_some() {
             return;
@@ -1056,8 +967,7 @@ impl LogReader {
     }
 
     /// A reader of the segment at `path`, with this reader's type filter
-    /// and damage policy. Skipping damage also reads past a damaged segment
-    /// header.
+    /// and damage policy (skipping damage reads past a damaged header too).
     fn open_reader(&self, path: &Path) -> Result<Reader> {
         let mut r = match &self.tier {
             Some(tier) if remote_order(path).is_some() => {
@@ -1085,10 +995,9 @@ impl LogReader {
         matches!(self.source, Source::Log { .. })
     }
 
-    /// Whether a segment after the current one exists, by a listing of the
-    /// log directory that is current: taken again if the directory changed
-    /// since (a failed roll removes the file it made); a bucket read alone,
-    /// by a listing as recent as its polling makes it (`reader_tier`).
+    /// Whether a segment after the current one exists, by a current listing
+    /// of the log directory (taken again if it changed: a failed roll
+    /// removes the file it made); a bucket read alone, by its polling.
     fn later_segment_exists(&mut self) -> Result<bool> {
         let current = match (&self.source, &self.listing) {
             (Source::Log { dir, .. }, Some(stamp)) => stamp.still_current(dir),
@@ -1108,8 +1017,8 @@ impl LogReader {
         self.refresh_files_relisting(false)
     }
 
-    /// `refresh_files`; with `relist`, the remote tier's bucket is listed
-    /// again whatever the local files say.
+    /// `refresh_files`; with `relist`, the bucket is listed again whatever
+    /// the local files say.
     fn refresh_files_relisting(&mut self, relist: bool) -> Result<()> {
         let Source::Log { dir, name } = &self.source else {
             return self.refresh_remote_files(relist);
@@ -1119,8 +1028,6 @@ impl LogReader {
         self.listing = None;
         let local = segments::list_files(dir, name)?;
         let mut files: Vec<PathBuf> = local.iter().map(|s| s.path.clone()).collect();
-        // Places in the listing by read order (a salvaged file's offset is
-        // a number: its name does not sort as the log is read).
         let name = name.clone();
         let cmp = |a: &Path, b: &Path| segments::read_cmp(&name, a, b);
         if let Some(tier) = &mut self.tier {
@@ -1133,8 +1040,8 @@ impl LogReader {
         Ok(())
     }
 
-    /// A log read from its bucket alone (`open_remote`): its objects
-    /// listed again when due (`reader_tier`'s backoff) or `relist`.
+    /// A log read from its bucket alone: its objects listed again when due
+    /// or `relist`.
     fn refresh_remote_files(&mut self, relist: bool) -> Result<()> {
         let Some(tier) = &mut self.tier else {
             return Ok(());

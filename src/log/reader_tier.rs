@@ -2,59 +2,41 @@
 //! shipped to a bucket (an `Archived`, such as `archive::RemoteLog`), read
 //! where no local file holds them. They take their places in the reader's
 //! list of files as `s3://bucket/key` names, ordered by the segment numbers
-//! their keys carry, so the log reads as one stream: a segment deleted
-//! locally after its upload is read from the bucket, not reported as a
-//! gap; one missing from both is a gap; a damaged object is an error (or,
-//! skipping damage, a damaged region) naming its key and offset.
+//! their keys carry, so the log reads as one stream.
 //!
 //! The bucket is listed when the reader opens, and again only when the
-//! local files start after the last segment the listing showed (segments
-//! shipped and deleted locally since), when a local file vanished before
-//! it could be opened, or, polling with the backoff below, while no local
-//! segment is newer than the newest object listed (a directory holding
-//! only older segments: the log goes on in the bucket): a follower at the
-//! live end (a local segment not shipped yet) sends no LIST.
-//! A log read from its bucket alone (`LogReader::open_remote`) has no live
-//! end to follow: at its end the bucket is listed again, polling with
-//! backoff, so that a follower sees segments shipped since: the pause
-//! between two listings starts at `RELIST_MIN` and doubles after each
-//! listing that shows no new object, up to `RELIST_MAX`; a new object
-//! brings it back to `RELIST_MIN`.
+//! local files start after the last segment listed, when a local file
+//! vanished before it could be opened, or, polling with backoff, while
+//! the bucket holds the log's newest segment (always, for a log read from
+//! its bucket alone): a follower at a local live end sends no LIST. The
+//! pause between two listings starts at `RELIST_MIN` and doubles after
+//! each listing that shows no new object, up to `RELIST_MAX`.
 
 use crate::error::Result;
 use crate::format::naming::ReadOrder;
 use crate::reader::Reader;
 use std::path::{Path, PathBuf};
-#[cfg(feature = "s3")]
 use std::time::{Duration, Instant};
 
-/// The shortest pause between two listings of the bucket by a reader at
-/// the end of a log whose newest end is the bucket: right after a listing that
-/// showed a new object (a LIST is a paid request; a segment is shipped
-/// once sealed, seconds to hours apart).
-#[cfg(feature = "s3")]
+/// The shortest pause between two listings of the bucket (a LIST is a paid
+/// request; a segment is shipped once sealed, seconds to hours apart).
 pub(super) const RELIST_MIN: Duration = Duration::from_millis(250);
 
-/// The longest such pause, which an idle follower reaches: a record is
-/// seen within the ship interval and 2 s of its segment's upload, so the
-/// pause leaves a second for the LIST and the GETs of the new object.
-#[cfg(feature = "s3")]
+/// The longest such pause, which an idle follower reaches (a record is
+/// seen within 2 s of its segment's upload).
 pub(super) const RELIST_MAX: Duration = Duration::from_secs(1);
 
 /// A log's segments shipped beyond its directory, as a `LogReader` reads
-/// them: `archive::RemoteLog` (a bucket) is one. The log defines what it
-/// needs, and the archive provides it, so the log needs nothing of the
-/// archive.
-#[cfg(feature = "s3")]
+/// them: `archive::RemoteLog` (a bucket) is one (feature "s3").
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
 pub trait Archived: Send {
     /// The log's name.
     fn log(&self) -> &str;
 
     /// Each segment object's segment number and URL (`s3://bucket/...`,
-    /// ending in the object name `naming::segment_object_name` makes), by
-    /// segment number, as a listing shows them now; each followed by the
-    /// objects of the files salvaged from it (their names made by
-    /// `naming::salvaged_object_name`, their numbers their segment's).
+    /// ending in its `naming::segment_object_name`), by segment number, as
+    /// a listing shows them now; each followed by the objects of the files
+    /// salvaged from it (`naming::salvaged_object_name`).
     fn segment_urls(&self) -> Result<Vec<(u64, PathBuf)>>;
 
     /// A reader of the segment object at `url`; with `salvage`, as
@@ -64,76 +46,59 @@ pub trait Archived: Send {
     /// Every segment object up to the one returned was removed by the
     /// bucket's retention (`RemoteLog::prune`), or is being: one of them
     /// found gone is a gap of reason `retention`. `None` if none was, or
-    /// if that cannot be read (the gap is then `missing`).
+    /// if that cannot be read.
     fn retention_through(&self) -> Option<u64> {
         None
     }
 }
 
-#[cfg(feature = "s3")]
 pub(super) struct Tier {
     log: Box<dyn Archived>,
     /// The segment objects the last listing showed, as (number, URL).
     listed: Option<Vec<(u64, PathBuf)>>,
     /// When `listed` was listed.
     listed_at: Option<Instant>,
-    /// The pause after `listed_at` before the next listing is due (see
-    /// the module's comment): `RELIST_MIN` to `RELIST_MAX`.
+    /// The pause after `listed_at` before the next listing is due.
     pause: Duration,
 }
 
-/// Without feature "s3" there is no remote tier (never made).
-#[cfg(not(feature = "s3"))]
-pub(super) enum Tier {}
-
 /// The key of the object at `path`, if it is an `s3://` URL of a
 /// segment's or a salvaged file's key.
-#[cfg(feature = "s3")]
 fn remote_key(path: &Path) -> Option<crate::format::naming::SegmentKey> {
-    if !path.as_os_str().as_encoded_bytes().starts_with(b"s3://") {
+    if !is_object(path) {
         return None;
     }
     crate::format::naming::parse_object_key(path.file_name()?.to_str()?)
 }
 
-/// The read order of the object at `path` (an `s3://` URL of a segment's
-/// key, or of a salvaged file's: right after its segment, as the local
-/// file is read), if it is one.
+/// Whether `path` names an object (`s3://`), not a local file.
+pub(super) fn is_object(path: &Path) -> bool {
+    path.as_os_str().as_encoded_bytes().starts_with(b"s3://")
+}
+
+/// The read order of the object at `path`, if it is an `s3://` URL of a
+/// segment's (or salvaged file's) key.
 pub(crate) fn remote_order(path: &Path) -> Option<ReadOrder> {
-    #[cfg(feature = "s3")]
-    if let Some(key) = remote_key(path) {
-        return Some(key.order());
-    }
-    let _ = path;
-    None
+    remote_key(path).map(|key| key.order())
 }
 
 /// The first sequence number of the object at `path`, from its key alone.
 pub(super) fn remote_first_seq(path: &Path) -> Option<u64> {
-    #[cfg(feature = "s3")]
-    if let Some(key) = remote_key(path) {
-        return Some(key.first_seq);
-    }
-    let _ = path;
-    None
+    remote_key(path).map(|key| key.first_seq)
 }
 
 /// The URL of segment object `segment_no`, whose first record is
 /// `first_seq`, missing before the object at `next` (an `s3://` URL of a
-/// segment key): its plain key (`<segment no>-<first seq>.binlog`) in the
-/// same place, as whether it was shipped compressed (`.binlog.zst`) is
-/// not known. `None` if `next` is no such URL.
+/// segment key): its plain key in the same place (whether it was shipped
+/// compressed is not known). `None` if `next` is no such URL.
 pub(super) fn missing_object_url(next: &Path, segment_no: u64, first_seq: u64) -> Option<PathBuf> {
-    #[cfg(feature = "s3")]
-    if remote_order(next).is_some() {
-        let missing = crate::format::naming::segment_object_name(segment_no, first_seq, false);
-        return Some(next.with_file_name(missing));
-    }
-    let _ = (next, segment_no, first_seq);
-    None
+    remote_order(next)?;
+    let missing = crate::format::naming::segment_object_name(segment_no, first_seq, false);
+    Some(next.with_file_name(missing))
 }
 
-#[cfg(feature = "s3")]
+// Without feature "s3" no tier is made (`LogReader::open_tiered`).
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
 impl Tier {
     pub fn new(log: Box<dyn Archived>) -> Tier {
         Tier {
@@ -144,15 +109,12 @@ impl Tier {
         }
     }
 
-    /// A reader of the segment object at `path`; with `salvage` as
-    /// `Reader::open_salvage`.
     pub fn open_reader(&self, path: &Path, salvage: bool) -> Result<Reader> {
         self.log.open_url(path, salvage)
     }
 
     /// Whether the segment object `segment_no` was removed by the
-    /// bucket's retention (asked of the bucket: only when one is found
-    /// missing).
+    /// bucket's retention.
     pub fn pruned(&self, segment_no: u64) -> bool {
         self.log
             .retention_through()
@@ -198,14 +160,8 @@ impl Tier {
     }
 
     /// Adds to `files` (a log's local files, in read order) the objects
-    /// whose places (`ReadOrder`: a segment, or a file salvaged from one)
-    /// no local file takes. A local salvaged file stands for itself only:
-    /// its segment's object is still read, and the other way round. Lists
-    /// the bucket if `relist`, if it was never listed, or if the local
-    /// segments start after the last one listed; and when due (the
-    /// backoff of `next_listing_in`) while none is newer than the newest
-    /// one listed: the bucket is then the log's newest end, where
-    /// segments shipped since appear.
+    /// whose places (`ReadOrder`) no local file takes, listing the bucket
+    /// again when the module's comment says.
     pub fn merge(
         &mut self,
         files: &mut Vec<PathBuf>,
@@ -234,28 +190,5 @@ impl Tier {
             .filter(|(_, u)| remote_order(u).is_some_and(|o| !local.contains(&o)));
         files.extend(remote_only.map(|(_, u)| u.clone()));
         Ok(())
-    }
-}
-
-#[cfg(not(feature = "s3"))]
-impl Tier {
-    pub fn open_reader(&self, _: &Path, _: bool) -> Result<Reader> {
-        match *self {}
-    }
-
-    pub fn merge(&mut self, _: &mut Vec<PathBuf>, _: &[ReadOrder], _: bool) -> Result<()> {
-        match *self {}
-    }
-
-    pub fn urls_if_due(&mut self, _: bool) -> Result<Option<Vec<PathBuf>>> {
-        match *self {}
-    }
-
-    pub fn next_listing_in(&self) -> std::time::Duration {
-        match *self {}
-    }
-
-    pub fn pruned(&self, _: u64) -> bool {
-        match *self {}
     }
 }

@@ -71,12 +71,10 @@ impl ListedSegment {
     }
 }
 
-/// Every file of log `name` in `dir` in read order, with its state: the
-/// segments by number, each followed by the files salvaged from it. A
+/// Every file of log `name` in `dir` in read order, with its state. A
 /// sealed segment costs reading its header and seal; one without a seal is
-/// read to its end (skipping damage) to tell `Ending` from `Active`. A
-/// file removed while listing (retention) is left out. The listing is a
-/// snapshot: a live log may roll or seal meanwhile.
+/// read to its end to tell `Ending` from `Active`. A file removed while
+/// listing is left out. A live log may roll or seal meanwhile.
 pub fn list_segments(dir: impl AsRef<Path>, name: &str) -> Result<Vec<ListedSegment>> {
     super::options::validate_name(name)?;
     let mut out = Vec::new();
@@ -127,8 +125,7 @@ pub fn list_segments(dir: impl AsRef<Path>, name: &str) -> Result<Vec<ListedSegm
 
 #[cfg(feature = "compression")]
 /// Fills in `l`'s state, sequence numbers and original size from its
-/// compressed segment's seek table, header and seal (no record is
-/// decompressed).
+/// compressed segment (no record is decompressed).
 fn describe_compressed(c: &CompressedSegment, l: &mut ListedSegment) {
     l.state = SegmentState::Sealed;
     l.first_seq = Some(c.header().first_seq);

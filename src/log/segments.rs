@@ -1,10 +1,9 @@
 //! Finding a log's files: a directory listing filtered by name
 //! (docs/FORMAT.md section 14a) and sorted in read order: segments by
-//! number (which is also name order), each followed by the files salvaged
-//! from it, by offset. A compressed segment (`<segment>.binlog.zst`) is
-//! its segment; where a crash between a compression's rename and its
-//! unlink left both, the listing names the compressed one (verified
-//! before it got its name, and never removed but by retention).
+//! number, each followed by the files salvaged from it, by offset. A
+//! compressed segment (`<segment>.binlog.zst`) is its segment; where a
+//! crash left both, the listing names the compressed one (it was verified
+//! before it got its name).
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{SegmentHeader, FIXED_LEN};
@@ -39,11 +38,9 @@ pub fn list(dir: &Path, name: &str) -> Result<Vec<SegmentFile>> {
 }
 
 /// Refuses log `name` in `dir` when the directory holds no file of it at
-/// all: `any_file` (a segment, plain or compressed, or a salvaged file,
-/// found by the caller's listing) is false and there is no manifest either
-/// (docs/FORMAT.md section 14a, "A log that is not there"). A misspelled
-/// name is then an error, not an empty log; a writer's open writes the
-/// manifest, so a log counts as existing from then on.
+/// all: `any_file` (found by the caller's listing) is false and there is
+/// no manifest either (docs/FORMAT.md section 14a, "A log that is not
+/// there"), so that a misspelled name is an error, not an empty log.
 pub fn require_log(dir: &Path, name: &str, any_file: bool) -> Result<()> {
     let manifest = naming::manifest_path(dir, name);
     // A manifest that cannot be looked at is not known to be missing.
@@ -60,21 +57,16 @@ pub fn require_log(dir: &Path, name: &str, any_file: bool) -> Result<()> {
 /// Every file of log `name` in `dir` in read order (see `read_cmp`):
 /// its segments, each followed by the files salvaged from it.
 pub fn list_files(dir: &Path, name: &str) -> Result<Vec<LogFile>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, "list log directory", e))?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, "list log directory", e))?;
-        let file_name = entry.file_name();
-        let Some(file_name) = file_name.to_str() else {
-            continue;
-        };
-        if let Some(order) = naming::parse_log_file_name(name, file_name) {
-            out.push(LogFile {
+    let mut out: Vec<LogFile> = dir_entries(dir, "list log directory")?
+        .into_iter()
+        .filter_map(|(file_name, entry)| {
+            let order = naming::parse_log_file_name(name, &file_name)?;
+            Some(LogFile {
                 order,
                 path: entry.path(),
-            });
-        }
-    }
+            })
+        })
+        .collect();
     let key = |f: &LogFile| (f.order, plain_path(&f.path).to_path_buf(), f.path.clone());
     out.sort_by_cached_key(key);
     // Sorted, a plain `.binlog` comes right before its `.binlog.zst`,
@@ -91,18 +83,13 @@ pub fn list_files(dir: &Path, name: &str) -> Result<Vec<LogFile>> {
 /// `path` without the `.zst` of a compressed segment: the path of the
 /// segment it holds.
 pub fn plain_path(path: &Path) -> &Path {
-    match path.to_str() {
-        Some(p) if naming::is_compressed_path(path) => Path::new(&p[..p.len() - ".zst".len()]),
-        _ => path,
-    }
+    path.to_str()
+        .map_or(path, |p| Path::new(naming::plain_name(p)))
 }
 
 /// How two files of log `name` compare in read order, as `list_files`
-/// sorts them: by `ReadOrder`, then (two files of one number, which only a
-/// failed roll of an older version left) by name; a compressed segment
-/// and its plain file are equal (one segment), and so are a segment and
-/// its object in the log's bucket (named by its `s3://` URL, ordered by
-/// the segment number its key carries).
+/// sorts them: by `ReadOrder`, then by name; a compressed segment and its
+/// plain file are equal, and so are a segment and its object (`s3://`).
 pub fn read_cmp(name: &str, a: &Path, b: &Path) -> std::cmp::Ordering {
     let order = |p: &Path| {
         p.file_name()
@@ -116,10 +103,8 @@ pub fn read_cmp(name: &str, a: &Path, b: &Path) -> std::cmp::Ordering {
     }
 }
 
-/// The files salvaged from the segment at `segment` (named as a segment
-/// of its log) or from older segments of its log, found beside it: what
-/// retention deletes with it (older ones are left only if deleting them
-/// failed before).
+/// The files salvaged from the segment at `segment` or from older segments
+/// of its log, found beside it: what retention deletes with it.
 pub fn salvaged_up_to(segment: &Path) -> Vec<PathBuf> {
     let Some((log, order)) = segment
         .file_name()
@@ -136,8 +121,8 @@ pub fn salvaged_up_to(segment: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// A file where a log's directory is expected: the kind a directory where
-/// a segment file is expected gets (`InvalidArgument`), not an I/O error.
+/// A file where a log's directory is expected: `InvalidArgument`, not an
+/// I/O error.
 pub fn not_a_directory(dir: &Path) -> Error {
     Error::file(
         ErrorKind::InvalidArgument,
@@ -156,12 +141,24 @@ pub fn dir_error(dir: &Path, doing: &str, e: std::io::Error) -> Error {
     }
 }
 
+/// The entries of `dir` whose names are UTF-8 (no file of a log has
+/// another name), with those names; `doing` names the listing in an error.
+pub fn dir_entries(dir: &Path, doing: &str) -> Result<Vec<(String, std::fs::DirEntry)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, doing, e))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, doing, e))?;
+        if let Ok(name) = entry.file_name().into_string() {
+            out.push((name, entry));
+        }
+    }
+    Ok(out)
+}
+
 /// Refuses a file named as a segment of log `name` whose header names
-/// another log (a segment copied or renamed in): its records are not this
-/// log's, and reading or appending after them would mix two logs. The log
-/// name is the first field after the fixed header part. Public for tools
-/// that read a log's segments one by one, to refuse what the log reader
-/// and writer refuse, with the same error.
+/// another log (a segment copied or renamed in): reading or appending
+/// after it would mix two logs. The log name is the first field after the
+/// fixed header part.
 pub fn check_log_name(path: &Path, header: &SegmentHeader, name: &str) -> Result<()> {
     if header.log_name == name {
         return Ok(());
@@ -177,13 +174,10 @@ pub fn check_log_name(path: &Path, header: &SegmentHeader, name: &str) -> Result
     ))
 }
 
-/// Refuses a file named as a file of log `name` (a segment, or one
-/// salvaged from a segment) that is not what its name says: its header
-/// names another log (`check_log_name`), or another segment number than
-/// its name (a segment renamed, or copied in from elsewhere: read in the
-/// place of its name, its records would be out of order). Public for tools
-/// that read a log's files one by one, to refuse what the log reader
-/// refuses, with the same error.
+/// Refuses a file named as a file of log `name` that is not what its name
+/// says: its header names another log (`check_log_name`), or another
+/// segment number than its name (read in its name's place, its records
+/// would be out of order).
 pub fn check_file_name(path: &Path, header: &SegmentHeader, name: &str) -> Result<()> {
     check_log_name(path, header, name)?;
     let named = path
@@ -209,30 +203,21 @@ pub fn check_file_name(path: &Path, header: &SegmentHeader, name: &str) -> Resul
 const SEGMENT_NO_OFFSET: u64 = 24;
 
 /// Files in `dir` whose names match `pattern` (`*` any run, `?` one
-/// character), sorted by name (how shoebox's reader found its archives),
-/// except that files salvaged from one segment sort by their offsets'
-/// numbers (`name_order`).
+/// character), sorted by name, except that files salvaged from one segment
+/// sort by their offsets' numbers (`name_order`).
 pub fn glob(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, "list directory", e))?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, "list directory", e))?;
-        let name = entry.file_name();
-        if name
-            .to_str()
-            .is_some_and(|n| wildcard(pattern.as_bytes(), n.as_bytes()))
-        {
-            out.push(entry.path());
-        }
-    }
+    let mut out: Vec<PathBuf> = dir_entries(dir, "list directory")?
+        .into_iter()
+        .filter(|(name, _)| wildcard(pattern.as_bytes(), name.as_bytes()))
+        .map(|(_, entry)| entry.path())
+        .collect();
     out.sort_by_cached_key(|p| name_order(p));
     Ok(out)
 }
 
 /// The name `path` sorts by among files named by a pattern: its own, but
-/// for a file salvaged from a segment, with its offset and copy number
-/// zero-padded, so that name order is the log's read order (offset 964
-/// before 10060, as `ReadOrder` has it) and the segment comes first.
+/// for a salvaged file, with its offset and copy number zero-padded, so
+/// that name order is the log's read order.
 fn name_order(path: &Path) -> PathBuf {
     let salvaged = path
         .file_name()

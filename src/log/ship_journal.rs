@@ -1,60 +1,17 @@
 //! The upload journal, `<log>.ship` beside the log's manifest: where each
-//! segment not yet both shipped and removed locally stands, so that a
-//! shipper killed at any moment resumes where it was. Small, and replaced
-//! atomically and durably on every change (temporary file, fsync, rename,
-//! fsync of the directory); it ends with a CRC-32 of what precedes it.
-//!
-//! ```text
-//! binlog-ship 1
-//! log orders
-//! to s3://bucket/prefix
-//! through 40
-//! next 41 12000
-//! seg 41 UPLOADED 00000000000000000041-00000000000000012000.binlog.zst 65536 <sha256>
-//! salvaged 41 4096 0 UPLOADED <41's salvaged object name> 8192 <sha256>
-//! seg 42 UPLOADING 00000000000000000042-00000000000000012500.binlog 131072 <sha256>
-//! multipart 42 <upload id>
-//! crc32 1a2b3c4d
-//! ```
+//! segment (and file salvaged from one) not yet both shipped and removed
+//! locally stands, so that a shipper killed at any moment resumes where it
+//! was. Replaced atomically and durably on every change; it ends with a
+//! CRC-32 of what precedes it. Its lines are docs/FORMAT.md section 18.3.
 //!
 //! A segment goes SEALED (on disk, not in the journal) -> UPLOADING (a PUT
-//! may have reached the bucket) -> UPLOADED (the object was read back by
-//! HEAD: same size and hash) -> LOCAL_DELETED (its file removed). Two
-//! segments may be UPLOADING at once: the next one's line is stored while
-//! one goes up, its PUT sent only once the one before is verified
-//! (shipper/pipeline.rs). `through
-//! N`: every segment up to N is uploaded and none is local any more (the
-//! LOCAL_DELETED lines folded, so the journal stays small). `next S Q`:
-//! the log's position (`log::position`) past the newest segment removed
-//! locally, which the log's writer goes on no lower than, like the
-//! manifest's `next` line (a second record of it, for a log whose
-//! manifest was lost too; a shipper of before the line rebuilds the
-//! journal from the bucket, as for a damaged one). The journal
-//! is a record, not the truth: the bucket is. Without it (removed, or its
-//! CRC fails), the startup scan rebuilds it from a listing of the bucket
-//! and HEADs of the objects that local segments match.
-//!
-//! `salvaged N OFFSET COPY STATE OBJECT BYTES SHA256`: the file salvaged
-//! from segment N at OFFSET (its COPY-th of that offset, docs/FORMAT.md
-//! section 14a), shipped as a segment is (under its own object name,
-//! `naming::salvaged_object_name`) and journaled after its segment's
-//! line. `through N` covers the files salvaged from segments up to N too:
-//! a segment's salvaged files are removed locally before the segment, and
-//! a segment's LOCAL_DELETED line folds into `through` only once no line
-//! of a file salvaged from it is left. The line came after version 1 was
-//! first written: a shipper of before it finds the line unknown and
-//! rebuilds the journal from the bucket, as for a damaged one.
-//!
-//! `multipart N ID`: segment N's multipart upload ID was created and may
-//! not be finished; stored before its first part is sent, dropped with
-//! the UPLOADED it ends in. A shipper that starts aborts each one (and,
-//! from a listing, any a crash left before its line was stored). The
-//! line came after version 1 was first written: a journal without it
-//! loads as before (it has no multipart upload to abort); a shipper of
-//! before it finds the line unknown and rebuilds the journal from the
-//! bucket, as for a damaged one. A salvaged file's upload is
-//! `multipart N OFFSET COPY ID`.
+//! may have reached the bucket) -> UPLOADED (read back by HEAD: same size
+//! and hash) -> LOCAL_DELETED (its file removed), the leading
+//! LOCAL_DELETED lines folded into `through`. The journal is a record, not
+//! the truth: the bucket is. Without it (removed, or its CRC fails), the
+//! startup scan rebuilds it from a listing of the bucket.
 
+pub(crate) use super::manifest::checked_body;
 use super::manifest::Position;
 use crate::compressed::durable::replace_durably;
 use crate::error::{Error, ErrorKind, Result};
@@ -63,9 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Where a segment in the journal stands (see above). Non-exhaustive: a
-/// later version may journal more states (a shipper that does not know
-/// one rebuilds the journal from the bucket); a `match` on it outside this
-/// crate needs a `_` arm.
+/// later version may journal more states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum State {
@@ -137,23 +92,6 @@ const VERSION_LINE: &str = "binlog-ship 1";
 /// Where log `log` in `dir` keeps its journal.
 pub fn journal_path(dir: &Path, log: &str) -> PathBuf {
     dir.join(format!("{log}.ship"))
-}
-
-/// The lines of `text` before its last line, `crc32 <8 hex digits>`, if
-/// that is their CRC-32: the check of every small text record of a log
-/// kept this way (this journal, the bucket's prune marker). `bad` makes
-/// the error of what is wrong.
-pub(crate) fn checked_body(text: &str, bad: impl Fn(&str) -> Error) -> Result<&str> {
-    let body_end = text
-        .rfind("crc32 ")
-        .ok_or_else(|| bad("no checksum line"))?;
-    let (body, crc_line) = text.split_at(body_end);
-    let stored = u32::from_str_radix(crc_line.trim_start_matches("crc32 ").trim_end(), 16)
-        .map_err(|_| bad("malformed checksum"))?;
-    if !body.ends_with('\n') || crate::format::crc32(body.as_bytes()) != stored {
-        return Err(bad("checksum mismatch"));
-    }
-    Ok(body)
 }
 
 impl Journal {
@@ -234,9 +172,7 @@ impl Journal {
     }
 
     /// Folds the leading LOCAL_DELETED lines into `through`, each
-    /// segment's with the lines of the files salvaged from it: a segment
-    /// one of whose lines is not LOCAL_DELETED stays, and the lines after
-    /// it. (Its salvaged files are removed before it, see removal.rs.)
+    /// segment's only with those of the files salvaged from it.
     pub fn fold(&mut self) {
         while let Some(first) = self.entries.first().map(|e| e.segment_no) {
             let of_first = self
@@ -310,6 +246,8 @@ impl Journal {
             let f: Vec<&str> = line.split(' ').collect();
             let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
             let malformed = || bad(&format!("bad line {line:?}"));
+            // A salvaged file's offset and copy, at fields 2 and 3.
+            let at = || num(2).zip(num(3)).ok_or_else(malformed);
             match (f[0], f.len()) {
                 ("log", 2) => j.log = f[1].to_string(),
                 ("to", 2) => j.to = f[1].to_string(),
@@ -321,12 +259,7 @@ impl Journal {
                     })
                 }
                 ("seg", 6) | ("salvaged", 8) => {
-                    // The salvaged file's offset and copy, then the
-                    // fields a segment's line has.
-                    let at = match f[0] {
-                        "seg" => None,
-                        _ => Some((num(2).ok_or_else(malformed)?, num(3).ok_or_else(malformed)?)),
-                    };
+                    let at = if f[0] == "seg" { None } else { Some(at()?) };
                     let k = if at.is_some() { 3 } else { 1 };
                     j.set(Entry {
                         segment_no: num(1).ok_or_else(malformed)?,
@@ -338,10 +271,7 @@ impl Journal {
                     })
                 }
                 ("multipart", 3 | 5) => {
-                    let salvaged = match f.len() {
-                        5 => Some((num(2).ok_or_else(malformed)?, num(3).ok_or_else(malformed)?)),
-                        _ => None,
-                    };
+                    let salvaged = if f.len() == 5 { Some(at()?) } else { None };
                     let order = ReadOrder {
                         segment_no: num(1).ok_or_else(malformed)?,
                         salvaged,

@@ -68,11 +68,8 @@ impl LogReader {
         }
         let count = r.seal().map_or(0, |d| d.record_count);
         let end = r.header().first_seq.saturating_add(count);
-        self.expected = Some(self.expected.map_or(end, |e| e.max(end)));
-        self.prev_segment = Some(r.header().segment_no);
-        self.last_done = Some(path.to_path_buf());
+        self.moved_past(path, r.header().segment_no, end);
         self.passed_over += 1;
-        self.idx += 1;
         true
     }
 }

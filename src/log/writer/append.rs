@@ -12,9 +12,8 @@ use std::sync::Arc;
 impl LogWriter {
     /// Appends records in order, rolling between them where a trigger fires;
     /// no record straddles two segments. Returns the first sequence number.
-    /// A batch that fails after some of its records were written (a roll
-    /// between two of its parts failed, or a write) says in its error how
-    /// many were, and their sequence numbers.
+    /// A batch that fails after some of its records were written says in
+    /// its error how many were, and their sequence numbers.
     pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
         let s = &*self.shared;
         let mut events = Vec::new();
@@ -41,17 +40,15 @@ struct Batch {
     first: Option<u64>,
     /// The writer of the part written last.
     last: Option<Arc<Writer>>,
-    /// The durable wait the batch's last part asks for: its writer, the
-    /// sequence number to wait for, and the durable write call.
+    /// The durable wait the batch's last part asks for.
     wait: Option<(Arc<Writer>, u64, Option<Caller>)>,
     /// Where the part being written starts and ends.
     part: (usize, usize),
 }
 
 impl Batch {
-    /// The error `e` the batch failed with. It names only the part it
-    /// failed in (or a roll): unless that part is the whole batch, it says
-    /// what was written.
+    /// The error `e` the batch failed with, saying what was written unless
+    /// the part it failed in is the whole batch.
     fn failed(&self, e: Error, n: usize) -> Error {
         let (Some(first), Some(w)) = (self.first, &self.last) else {
             return e;
@@ -75,10 +72,8 @@ impl Batch {
 }
 
 /// The most a record adds to its segment: its longest frame, and the
-/// directory entry a type new to the segment adds to its seal (which a
-/// size snapshot's estimate does not hold; counted for every record, a
-/// known type's frame being over-estimated by its name already), so that no
-/// record takes a segment past the size limit.
+/// directory entry a type new to the segment adds to its seal (counted for
+/// every record), so that no record takes a segment past the size limit.
 fn record_size(e: &Entry<'_>) -> u64 {
     max_frame_len(e.type_name, e.meta, total_len(e.parts))
         .saturating_add(SealEstimate::type_entry_len(e.type_name))
@@ -114,10 +109,9 @@ impl Shared {
         Ok(batch.first.expect("non-empty batch"))
     }
 
-    /// Appends the records from `entries[i]` on that fit in one segment
-    /// (rolling first if a trigger fires; `now` is the call's clock
-    /// reading); returns where the next part starts. `snap` is the current
-    /// segment's size.
+    /// Appends the records from `entries[i]` on that fit in one segment of
+    /// size `snap` (rolling first if a trigger fires); returns where the
+    /// next part starts.
     fn append_part(
         &self,
         st: &mut State,
@@ -136,8 +130,7 @@ impl Shared {
         batch.first.get_or_insert(snap.next_seq);
         batch.part = (i, end);
         // Counted before the append, so that a leader gathering records for
-        // its fdatasync waits for this one (group commit), as a segment
-        // writer's own write call is.
+        // its fdatasync waits for this one (group commit).
         let call = w.durable_call();
         let appended = w.append(&entries[i..end], Some(now));
         // Kept for the error path (one reference a part).
@@ -169,12 +162,9 @@ impl Shared {
     }
 
     /// Checks every entry of a batch before any roll or record, so that a
-    /// batch refused writes nothing and takes no sequence number. Which
-    /// segment a record lands in, and so whether it carries its type's
-    /// name (the first of its type in a segment does) and how long its
-    /// type id is, is known only as the batch is written: the size limit
-    /// applies to the longest form (`max_frame_len`), so that whether a
-    /// record fits does not depend on where the log rolls.
+    /// batch refused writes nothing. The size limit applies to a record's
+    /// longest form (`max_frame_len`: with its type's name), so that
+    /// whether it fits does not depend on where the log rolls.
     pub(super) fn validate(&self, st: &State, entries: &[Entry<'_>], next_seq: u64) -> Result<()> {
         let path = || {
             self.writer(st)
@@ -227,8 +217,7 @@ impl Shared {
     }
 
     /// Whether the segment must roll before a record of `size` bytes. An
-    /// empty segment takes any record (and, if its period is over, simply
-    /// starts counting from the current one).
+    /// empty segment takes any record (and takes the current period).
     pub(super) fn roll_due(
         &self,
         st: &mut State,

@@ -73,16 +73,16 @@ impl Shared {
                 if let Err(e) = self.seal_ending_in_background() {
                     self.seal_due.store(true, Ordering::SeqCst);
                     retry = true;
-                    self.background_failed(e);
+                    self.count_failure(e);
                 }
             }
             if let Err(e) = self.store_due_manifest() {
                 self.manifest_due.store(true, Ordering::SeqCst);
                 retry = true;
-                self.background_failed(e);
+                self.count_failure(e);
             }
             if let Err(e) = self.tick() {
-                self.background_failed(e);
+                self.count_failure(e);
             }
             stop = self.stop.lock();
         }

@@ -6,6 +6,8 @@
 use super::{Ending, LogWriter, Shared};
 use crate::error::Result;
 use crate::log::events::SegmentEvent;
+use parking_lot::Mutex;
+use std::thread::JoinHandle;
 
 impl LogWriter {
     /// Seals the current segment, compresses the sealed segments due (with
@@ -38,38 +40,30 @@ impl LogWriter {
         closed
     }
 
-    /// Stops the log's background threads and waits for them to end, unless
-    /// this is that thread (a callback on it closing the log): that thread
-    /// ends once the callback returns, so it leaves the handle, and a close
-    /// on any other thread joins it, which then returns only once the
-    /// callback's close has (its caller may free the log next). The handle
-    /// is taken out before the join: a guard held while joining would make
-    /// that callback's close wait for it forever.
+    /// Stops the log's background threads and waits for them to end (a
+    /// compression under way is finished first), but for the one this is
+    /// (a callback on it closing the log): that thread ends once the
+    /// callback returns, so it leaves the handle, and a close on any other
+    /// thread joins it.
     fn stop_background_thread(&self) {
         *self.shared.stop.lock() = true;
         self.shared.stop_cv.notify_all();
-        let roller = if self.shared.on_roller_thread() {
-            None
-        } else {
-            self.roller.lock().take()
-        };
-        if let Some(h) = roller {
-            let _ = h.join();
-        }
-        // A compression under way is finished first (a segment is not
-        // left half converted by a log that closed).
+        join_unless(self.shared.on_roller_thread(), &self.roller);
         #[cfg(feature = "compression")]
         let on_compressor = self.shared.on_compressor_thread();
         #[cfg(not(feature = "compression"))]
         let on_compressor = false;
-        let compressor = if on_compressor {
-            None
-        } else {
-            self.compressor.lock().take()
-        };
-        if let Some(h) = compressor {
-            let _ = h.join();
-        }
+        join_unless(on_compressor, &self.compressor);
+    }
+}
+
+/// Joins the thread `handle` holds, unless `on_it`. The handle is taken
+/// out before the join: a guard held while joining would make a callback's
+/// close on that thread wait for it forever.
+fn join_unless(on_it: bool, handle: &Mutex<Option<JoinHandle<()>>>) {
+    let h = if on_it { None } else { handle.lock().take() };
+    if let Some(h) = h {
+        let _ = h.join();
     }
 }
 

@@ -1,21 +1,18 @@
 //! Compressing sealed segments (`LogOptions::compression`): on a thread of
 //! the log's own at low priority (or in `tick` without background
-//! threads), never on the write path, one segment at a time, oldest
-//! first. Each is converted crash safely by `compress_segment` (temporary
-//! file, fsync, verify, rename, fsync of the directory, unlink): a crash
-//! leaves the segment or a verified compressed copy, and the log's next
-//! writer finishes or redoes the step when it opens (`finish_interrupted`).
-//! A sealed segment is final: compressing it changes its file, never its
-//! bytes.
+//! threads), never on the write path, oldest first. Each is converted
+//! crash safely by `compress_segment`: a crash leaves the segment or a
+//! verified compressed copy, and the log's next writer finishes or redoes
+//! the step when it opens (`finish_interrupted`).
 
 use super::Shared;
 use crate::compressed::compress_segment_with_copies;
 use crate::error::{Error, Result};
 use crate::format::naming;
 use crate::log::events::{SegmentEvent, SegmentInfo};
+use crate::log::segments;
 use crate::log::Compression;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 thread_local! {
@@ -36,22 +33,15 @@ const RETRY_AT_MOST: Duration = Duration::from_secs(64);
 
 /// Finishes what a crash left of compressions of log `name`'s segments in
 /// `dir`, before the log's writer lists them: a `<segment>.binlog.zst.tmp`
-/// (never verified) is removed, and the compression is redone later like
-/// any due one; a segment found both plain and compressed (a crash between
-/// the rename and the unlink) keeps its compressed copy if it holds the
-/// segment's bytes (it was verified before it got its name; checked
-/// again), else the plain one (a differing copy is kept aside, see
-/// `compress_segment`). Only the writer does this, holding the
-/// log's lock: readers take such a pair as one segment.
+/// (never verified) is removed; a segment found both plain and compressed
+/// keeps its compressed copy if it holds the segment's bytes (checked
+/// again), else the plain one (see `compress_segment`). Only the writer
+/// does this, holding the log's lock: readers take such a pair as one
+/// segment.
 pub(super) fn finish_interrupted(dir: &Path, name: &str, opts: &Compression) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list log directory", e))?;
     let mut removed = false;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, "list log directory", e))?;
-        let file_name = entry.file_name();
-        let Some(file_name) = file_name.to_str() else {
-            continue;
-        };
+    for (file_name, entry) in segments::dir_entries(dir, "list log directory")? {
+        let file_name = file_name.as_str();
         if let Some(plain) = file_name.strip_suffix(".zst.tmp") {
             if naming::parse_segment_name(name, plain).is_some() {
                 let tmp = entry.path();
@@ -83,12 +73,10 @@ fn compress(path: &Path, c: &Compression) -> Result<crate::compressed::Converted
 }
 
 impl Shared {
-    /// Compresses the sealed segments due (see `Compression`), oldest
-    /// first, until none is or the log is closing. A segment that cannot
-    /// be compressed for another reason than I/O (its seal damaged, found
-    /// so when the log opened) is left plain and skipped until the log is
-    /// opened again; an I/O failure (a full disk too) is returned, and the
-    /// segment is tried again on the next pass.
+    /// Compresses the sealed segments due, oldest first, until none is or
+    /// the log is closing. A segment that fails for another reason than
+    /// I/O is left plain until the log is opened again; an I/O failure (a
+    /// full disk too) is returned, and retried on the next pass.
     pub(super) fn compress_due(&self) -> Result<()> {
         let Some(c) = self.opts.compression else {
             return Ok(());
@@ -107,11 +95,9 @@ impl Shared {
     }
 
     /// When the log closes, after its last segment is sealed: compresses
-    /// every sealed segment due, on the closing thread (its compressing
-    /// thread has stopped, and a closed log has none to do it later). A
-    /// failure is counted with the callbacks' (`callback_failures`) and
-    /// leaves the rest plain, for the log's next writer: the log closes
-    /// all the same, its records whole.
+    /// every sealed segment due, on the closing thread. A failure is
+    /// counted with the callbacks' (`callback_failures`) and leaves the
+    /// rest plain, for the log's next writer.
     pub(super) fn compress_for_close(&self, events: &mut Vec<SegmentEvent>) {
         let Some(c) = self.opts.compression else {
             return;
@@ -119,7 +105,7 @@ impl Shared {
         while let Some(path) = self.take_due(c.after_segments, true) {
             let result = compress(&path, &c);
             if let Err(e) = self.compressed(&path, result, events) {
-                self.background_failed(e);
+                self.count_failure(e);
                 return;
             }
         }
@@ -190,16 +176,14 @@ impl Shared {
 
     /// The compressing thread: at the lowest normal priority, it
     /// compresses what is due after each roll (a roll wakes it) and at
-    /// least every second, until the log closes. A pass that fails (a
-    /// full disk) is counted in `callback_failures`; after failed passes
-    /// it waits longer, up to `RETRY_AT_MOST`.
+    /// least every second, until the log closes. A pass that fails is
+    /// counted in `callback_failures`, and the wait grows.
     pub(super) fn compressor_loop(&self) {
         COMPRESSOR_OF.with(|r| r.set(self.id));
         // Lowering one's own priority needs no privilege; where a sandbox
         // refuses the calls anyway, compressing at normal priority is still
         // off the write path, and not a failure of the log's work.
         let _ = crate::sys::lower_thread_priority();
-        // How long to wait after the passes that failed in a row (none: 0).
         let mut backoff = Duration::ZERO;
         let mut stop = self.stop.lock();
         while !*stop {
@@ -207,7 +191,7 @@ impl Shared {
             backoff = match self.compress_due() {
                 Ok(()) => Duration::ZERO,
                 Err(e) => {
-                    self.background_failed(e);
+                    self.count_failure(e);
                     backoff_after_failure(backoff)
                 }
             };
@@ -217,28 +201,11 @@ impl Shared {
             }
         }
     }
-
-    /// Starts the compressing thread if the log compresses and runs
-    /// background threads.
-    pub(super) fn start_compressor_thread(
-        self: &Arc<Shared>,
-    ) -> Result<Option<std::thread::JoinHandle<()>>> {
-        if self.opts.compression.is_none() || !self.opts.background {
-            return Ok(None);
-        }
-        let s = Arc::clone(self);
-        std::thread::Builder::new()
-            .name("binlog-compress".into())
-            .spawn(move || s.compressor_loop())
-            .map(Some)
-            .map_err(|e| Error::io(&self.dir, "start compressing thread", e))
-    }
 }
 
 /// How long the compressing thread waits after a failed pass, `before`
 /// being what it waited after the pass before (zero if that one did not
-/// fail): `LOOK_EVERY`, then twice as long each time, up to
-/// `RETRY_AT_MOST`.
+/// fail): twice as long, from `LOOK_EVERY` up to `RETRY_AT_MOST`.
 fn backoff_after_failure(before: Duration) -> Duration {
     (before * 2).clamp(LOOK_EVERY, RETRY_AT_MOST)
 }

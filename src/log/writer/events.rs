@@ -2,7 +2,6 @@
 //! polling, in the log's order, outside the log's lock.
 
 use super::Shared;
-use crate::error::Error;
 use crate::log::events::{SegmentEvent, SegmentInfo};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -35,27 +34,24 @@ const MAX_UNPOLLED: usize = 65_536;
 #[derive(Default)]
 pub(super) struct Events {
     pub(super) unpolled: VecDeque<SegmentInfo>,
-    pub(super) dropped: u64,
+
     pub(super) failures: u64,
     pub(super) last_failure: Option<String>,
 }
 
 impl Shared {
-    /// Counts a failure of the background thread's work (or of replacing
-    /// the manifest after a roll, see `manifest_changed`) with the
-    /// callbacks'.
-    pub(super) fn background_failed(&self, e: Error) {
+    /// Counts a failure of a callback, or of the background work (see
+    /// `callback_failures`).
+    pub(super) fn count_failure(&self, e: impl std::fmt::Display) {
         let mut ev = self.events.lock();
         ev.failures += 1;
         ev.last_failure = Some(e.to_string());
     }
 
     /// Runs the callbacks and queues sealed segments for polling, in the
-    /// order of the events. A callback that rolls or closes the log causes
-    /// events while earlier ones are still being reported on this thread:
-    /// those are reported once the earlier ones are, by the outermost
-    /// `dispatch`, so that every callback sees (and polling returns) a
-    /// segment's events in the log's order, not the newest first.
+    /// order of the events. Events a callback causes (it rolled or closed
+    /// the log) are reported after the earlier ones, by the outermost
+    /// `dispatch`, so that every callback sees the log's order.
     pub(super) fn dispatch(&self, events: Vec<SegmentEvent>) {
         if events.is_empty() {
             return;
@@ -100,16 +96,13 @@ impl Shared {
                     Err(_) => Some("callback panicked".to_string()),
                 };
                 if let Some(msg) = failure {
-                    let mut e = self.events.lock();
-                    e.failures += 1;
-                    e.last_failure = Some(msg);
+                    self.count_failure(msg);
                 }
             }
             if let SegmentEvent::Sealed(info) = ev {
                 let mut e = self.events.lock();
                 if e.unpolled.len() >= MAX_UNPOLLED {
                     e.unpolled.pop_front();
-                    e.dropped += 1;
                 }
                 e.unpolled.push_back(info.clone());
             }

@@ -12,9 +12,7 @@ use std::path::Path;
 /// The manifest entry of a sealed segment and when it was sealed (its
 /// modification time); `None` if the segment is not sealed. A segment whose
 /// seal trailer was written whole is sealed even if the rest of its seal
-/// cannot be trusted: it is never written again, and its records are
-/// counted by a scan that skips damage. A segment of another log is refused (before any file
-/// is changed).
+/// cannot be trusted. A segment of another log is refused.
 pub(super) fn summarize(
     path: &Path,
     segment_no: u64,
@@ -32,10 +30,8 @@ pub(super) fn summarize(
     let record_count = match r.seal() {
         Some(d) => d.record_count,
         None if r.has_seal_trailer() => {
-            // Damage does not stop the count: the segment is never written
-            // again, and records lost to damage up to its seal count as far
-            // as its directory credibly says (docs/FORMAT.md section 10.3),
-            // so that no number is given twice.
+            // Records lost to damage count as far as its directory credibly
+            // says (docs/FORMAT.md section 10.3): no number is given twice.
             r.skip_damaged(true);
             while r.next()?.is_some() {}
             r.next_seq() - r.header().first_seq
@@ -46,9 +42,8 @@ pub(super) fn summarize(
     sealed_entry(path, segment_no, first_seq, record_count).map(Some)
 }
 
-/// `summarize` of a compressed segment (always sealed): its header and
-/// seal, read without decompressing a record; `bytes` is what it takes
-/// on disk.
+/// `summarize` of a compressed segment (always sealed); `bytes` is what it
+/// takes on disk.
 fn summarize_compressed(path: &Path, segment_no: u64, name: &str) -> Result<(SealedEntry, i64)> {
     #[cfg(feature = "compression")]
     {
@@ -111,9 +106,8 @@ pub(super) fn empty_segment_first_seq(path: &Path) -> Result<Option<u64>> {
     Ok(empty.then(|| r.header().first_seq))
 }
 
-/// Removes a segment file that holds no records, and makes that durable.
-/// Holding its lock meanwhile: a segment a writer (in another process) has
-/// open is refused with `Locked`, not removed.
+/// Removes a segment file that holds no records, durably, holding its
+/// lock: one a writer has open is refused with `Locked`.
 pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", e))?;
     if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(path, "lock", e))? {

@@ -13,20 +13,15 @@ use std::sync::atomic::Ordering;
 
 impl Shared {
     /// After a roll: the manifest is replaced by the background thread if
-    /// there is one, so that the writer's roll does not wait for it
-    /// (renaming over the old manifest waits for the filesystem to free the
-    /// old one's blocks, a synchronous discard where it is mounted with
-    /// `discard`: a noticeable part of a roll, docs/PERFORMANCE.md). It may
-    /// lag the files meanwhile, as after a crash; the segment files are the
-    /// truth.
-    /// Without the background thread it is replaced here; a failure is
-    /// counted with the callbacks' (`callback_failures`), not returned: the
-    /// roll it follows happened, and a caller told otherwise would act on a
-    /// roll that did not fail. The next roll or `close` writes it again.
+    /// there is one, so that the roll does not wait for it (a rename can
+    /// wait for a discard: docs/PERFORMANCE.md); the segment files are the
+    /// truth meanwhile. Else it is replaced here; a failure is counted with
+    /// the callbacks' (`callback_failures`), not returned: the roll
+    /// happened. The next roll or `close` writes it again.
     pub(super) fn manifest_changed(&self, st: &mut State) -> Result<()> {
         if !self.opts.background {
             if let Err(e) = self.store_manifest(st) {
-                self.background_failed(e);
+                self.count_failure(e);
             }
             return Ok(());
         }

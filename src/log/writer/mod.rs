@@ -3,25 +3,10 @@
 //! A segment's lifecycle goes one way: *active* (records are appended) ->
 //! *ending* (its records closed by a `SEAL_BEGIN` frame) -> *sealed* (its
 //! seal written whole). A sealed segment is never written again; an ending
-//! one is only sealed. The stages, a file each:
-//!
-//! - `open`: the segment files found are the truth. Older segments found
-//!   without a seal (a crash between a roll and its seal, power loss under
-//!   durability `None`) are sealed, an empty file a failed roll left is
-//!   removed, the newest segment is resumed if active, sealed if ending,
-//!   and a sealed newest one is followed by a new segment.
-//! - `append`: the write path; a batch is split where a roll is due.
-//! - `roll`: the next segment is created, the current one's records closed,
-//!   and the log switches (a failure before the switch leaves the current
-//!   segment active and unchanged).
-//! - `seal`: the ending segments are sealed, on the caller's thread or on
-//!   the background thread (`seal_in_background`).
-//! - `retention`, `manifest`, `durability` (older segments not synced yet),
-//!   `events` (callbacks and polling), `background` (time rolls, age
-//!   retention, background seals), `close`.
-//!
-//! docs/FORMAT.md ("Rolling logs") gives the roll's steps and what a crash
-//! between any two of them leaves.
+//! one is only sealed. Each stage has its file (`open`, `append`, `roll`,
+//! `seal`, `retention`, `manifest`, `durability`, `events`, `background`,
+//! `close`); docs/FORMAT.md ("Rolling logs") gives the roll's steps and
+//! what a crash between any two of them leaves.
 
 use super::age_clock::AgeClock;
 use super::manifest::SealedEntry;
@@ -57,7 +42,6 @@ use crate::log::events::{SegmentCallback, SegmentEvent, SegmentInfo};
 use events::Events;
 use seal::{Ending, SealResult};
 
-/// The last `Shared::id` given out.
 static LAST_LOG_ID: AtomicU64 = AtomicU64::new(0);
 
 /// Appends records to a rolling log: a directory of segments named
@@ -87,7 +71,6 @@ static LAST_LOG_ID: AtomicU64 = AtomicU64::new(0);
 pub struct LogWriter {
     shared: Arc<Shared>,
     roller: Mutex<Option<JoinHandle<()>>>,
-    /// The thread that compresses sealed segments, if the log does.
     compressor: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -97,7 +80,6 @@ struct Shared {
     dir: PathBuf,
     name: String,
     opts: LogOptions,
-    /// What age retention reads the time from (see `age_clock`).
     ages: AgeClock,
     state: Mutex<State>,
     /// Shared, so that `dispatch` calls them without holding this lock
@@ -109,7 +91,6 @@ struct Shared {
     /// A roll changed the segments and the background thread has not yet
     /// replaced the manifest (see `manifest_changed`).
     manifest_due: AtomicBool,
-    /// A roll left a segment for the background thread to seal.
     seal_due: AtomicBool,
     /// The number of the newest manifest written (see `write_manifest`).
     manifest_written: Mutex<u64>,
@@ -125,21 +106,19 @@ struct Shared {
     lock: Mutex<Option<std::fs::File>>,
     /// Events caused by a callback (it rolled or closed the log) while
     /// others were being reported on its thread: reported after them, by
-    /// that thread (tagged with its `thread_tag`). Another thread reporting
-    /// this log's events meanwhile must not take them: it would report
-    /// them before the ones still being reported on their own thread (a
-    /// segment sealed before it was reported opened).
+    /// that thread (tagged with its `thread_tag`), so that no other thread
+    /// reports them out of order.
     deferred: Mutex<Vec<(u64, SegmentEvent)>>,
 }
 
 struct Sealed {
     entry: SealedEntry,
     path: PathBuf,
-    /// When it was sealed (ns since the epoch, by `Shared::ages`) for age
-    /// retention.
+    /// When it was sealed (by `Shared::ages`), for age retention.
     sealed_ns: i64,
 }
 
+#[derive(Default)]
 struct State {
     current: Option<Arc<Writer>>,
     segment_no: u64,
@@ -154,9 +133,8 @@ struct State {
     ending: VecDeque<Ending>,
     /// Memory the last segment sealed left for the next one opened.
     spare: Recycled,
-    /// Under durability `None`: older segments whose records are not known
-    /// to be on stable storage (first sequence number and path, oldest
-    /// first), found at open or rolled away from. `sync` fsyncs them;
+    /// Older segments whose records are not known to be on stable storage
+    /// (first sequence number and path, oldest first). `sync` fsyncs them;
     /// `durable_seq` stops at the first.
     unsynced: Vec<(u64, PathBuf)>,
     /// Manifests built so far: each is numbered, so that an older one never
@@ -164,15 +142,10 @@ struct State {
     manifests: u64,
     /// An fdatasync of this log's records failed: the kernel may have
     /// dropped them, and a later fdatasync would succeed without them
-    /// (fsyncgate). Writes, syncs and rolls fail with this from then on,
-    /// and `durable_seq` stays where it was.
+    /// (fsyncgate). Writes, syncs and rolls fail with this from then on.
     poisoned: Option<Error>,
-    /// The next segment's file, created by a roll that failed after
-    /// creating it and could not remove it either (see `remove_created`).
-    /// The log went on in the segment before, so the file holds no record
-    /// and its number is the next segment's: no segment is created until
-    /// it is gone (see `remove_leftover`), or the directory would hold two
-    /// segments of that number.
+    /// The next segment's file, left by a roll that failed after creating
+    /// it and could not remove it (see `remove_leftover`).
     leftover: Option<PathBuf>,
     /// The sealed segment being compressed (outside the log's lock):
     /// retention deletes it only once that is done.
@@ -232,12 +205,8 @@ impl LogWriter {
             s.sync_older()?;
         }
         w.sync().or_else(|e| s.rolled_away(&w, e))?;
-        // Rolled away from meanwhile: under `None` the roll listed it among
-        // the older segments not synced yet (the other policies synced
-        // it), with the `durable_seq` it had then, which `durable_seq`
-        // would report until a sync takes it off the list. Also when
-        // `w.sync` succeeded: a roll during its fdatasync lists it with the
-        // `durable_seq` from before. (Nothing listed: one lock, no sync.)
+        // A roll meanwhile (even during `w.sync`) listed `w` among the
+        // older segments not synced yet under `None`: sync it off the list.
         s.sync_older()
     }
 
@@ -325,12 +294,9 @@ impl LogWriter {
     }
 
     /// How many callbacks failed or panicked, and the last failure. The
-    /// background threads' failures count too: a manifest the background
-    /// thread could not replace (retried every second), a time roll or
-    /// retention that failed, a compression the compressing thread could
-    /// not finish (a full disk: the error names the `.zst.tmp`; retried
-    /// after 1 s, then twice as long after each failure, up to a minute);
-    /// so does a manifest a roll could not replace without that thread.
+    /// background threads' failures count too (a manifest not replaced, a
+    /// time roll or retention that failed, a compression not finished: all
+    /// retried), and so does a manifest a roll could not replace.
     pub fn callback_failures(&self) -> (u64, Option<String>) {
         let e = self.shared.events.lock();
         (e.failures, e.last_failure.clone())
@@ -358,14 +324,11 @@ impl Shared {
     }
 
     /// `Ok` if `e`, from a flush or sync of segment writer `w` that was
-    /// current when the call began, says only that `w` is closed because
-    /// the log rolled away from it meanwhile (it is no longer current, and
-    /// the log is open): a roll hands every record of the segment to the OS
-    /// before it ends them (`start_next_segment`), syncs them under a
-    /// durability other than `None`, and under `None` lists the segment in
-    /// `unsynced` in the same locked step that switches the log. Otherwise
-    /// (the log closed, a seal that left records unwritten, any other
-    /// error) `Err(e)`.
+    /// current when the call began, says only that the log rolled away
+    /// from `w` meanwhile: a roll hands every record of the segment to the
+    /// OS, and syncs them (or under `None` lists the segment in
+    /// `unsynced`) in the same locked step that switches the log.
+    /// Otherwise `Err(e)`.
     fn rolled_away(&self, w: &Arc<Writer>, e: Error) -> Result<()> {
         let st = self.state.lock();
         let switched = st.current.as_ref().is_some_and(|c| !Arc::ptr_eq(c, w));

@@ -53,18 +53,16 @@ impl LogWriter {
         } = Found::in_dir(&dir, name, &opts)?;
         let shared = Shared::new(dir, name, opts, lock, sealed, next_first, floor);
         if shared.opts.segment.durability != Durability::None {
-            // What the policy promises for the records found (see
-            // `State::unsynced`): one fdatasync per older segment, and the
-            // directory. Before the current segment opens, so that a
-            // failure here leaves it as it was (a writer dropped on the
-            // error path would seal it).
+            // What the policy promises for the records found. Before the
+            // current segment opens, so that a failure here leaves it as it
+            // was (a writer dropped on the error path would seal it).
             shared.sync_older()?;
         }
         let mut events: Vec<SegmentEvent> =
             sealed_now.into_iter().map(SegmentEvent::Sealed).collect();
         shared.start_writing(resume, next_first, &mut events)?;
         shared.dispatch(events);
-        let roller = shared.start_background_thread()?;
+        let roller = shared.spawn(shared.opts.background, "binlog-roller", Shared::roller_loop)?;
         let writer = LogWriter {
             shared,
             roller: Mutex::new(roller),
@@ -73,7 +71,10 @@ impl LogWriter {
         // Dropped on failure: the writer closes, its roller stopped.
         #[cfg(feature = "compression")]
         {
-            *writer.compressor.lock() = writer.shared.start_compressor_thread()?;
+            let s = &writer.shared;
+            let wanted = s.opts.compression.is_some() && s.opts.background;
+            *writer.compressor.lock() =
+                s.spawn(wanted, "binlog-compress", Shared::compressor_loop)?;
         }
         Ok(writer)
     }
@@ -84,18 +85,16 @@ impl LogWriter {
 struct Found {
     /// Every sealed segment, oldest first.
     sealed: VecDeque<Sealed>,
-    /// The segments this open sealed (older ones found without a seal).
+    /// The segments this open sealed.
     sealed_now: Vec<SegmentInfo>,
-    /// The newest segment, found without a seal: resumed, or sealed if it
-    /// is ending.
+    /// The newest segment, found without a seal.
     resume: Option<SegmentFile>,
     /// The sequence number after the last sealed segment's records.
     next_first: u64,
     /// Above every number the bytes cut from the segments sealed by this
     /// open held (`seal_found_segment`).
     numbers_past: u64,
-    /// The position the manifest recorded (see `log::position`): the log
-    /// goes on no lower, whatever segment files are left.
+    /// The position the manifest recorded: the log goes on no lower.
     floor: Position,
 }
 
@@ -148,14 +147,10 @@ impl Found {
         name: &str,
         opts: &LogOptions,
     ) -> Result<()> {
-        // An empty segment that starts before the one before ends: what a
-        // roll that failed after creating it leaves (the log went on
-        // numbering records in the segment before). Resuming it, or sealing
-        // it, would number records twice. One that starts after it is kept:
-        // the segment before lost records (a torn tail cut above, power loss
-        // under durability `None`) whose numbers were given out, and the log
-        // goes on after them (a reader reports the gap) rather than give
-        // them out again.
+        // An empty segment that starts before the one before ends: a failed
+        // roll's leftover, which resumed or sealed would number records
+        // twice. One that starts after it is kept: the segment before lost
+        // records whose numbers were given out (a reader reports the gap).
         if summary.is_none()
             && !self.sealed.is_empty()
             && empty_segment_first_seq(&f.path)?.is_some_and(|first| first < self.next_first)
@@ -164,13 +159,11 @@ impl Found {
         }
         // A segment found without a seal is resumed only if it is the newest
         // and the recorded position is not past it (a directory put back
-        // from a backup older than the log's position): else it is sealed
-        // as an older one, and the log goes on after the position.
+        // from a backup): else it is sealed as an older one.
         let older = next.is_some() || f.segment_no < self.floor.segment_no;
         if summary.is_none() && older {
             // A segment whose header was torn starts afresh, empty: at most
-            // where the next one starts, which may say more than `first_seq`
-            // (only for a new log) or the segment before.
+            // where the next one starts.
             let first = next
                 .and_then(|n| header_first_seq(&n.path))
                 .map_or(self.next_first, |n| n.min(self.next_first));
@@ -183,9 +176,8 @@ impl Found {
         }
         match summary {
             Some((entry, sealed_ns)) => {
-                // Never below a number that bytes a recovery cut (kept in
-                // a `.corrupt-` backup) hold: a salvage of them must not
-                // meet it again.
+                // Never below a number that bytes a recovery cut hold: a
+                // salvage of them must not meet it again.
                 self.next_first = (entry.first_seq + entry.record_count).max(self.numbers_past);
                 self.sealed.push_back(Sealed {
                     entry,
@@ -240,8 +232,7 @@ impl Shared {
         floor: Position,
     ) -> Arc<Shared> {
         // Found on disk, the older segments' records may be only in the
-        // page cache (their writer may have run under `None`, or died
-        // before syncing): not durable until synced.
+        // page cache: not durable until synced.
         let unsynced: Vec<(u64, PathBuf)> = sealed
             .iter()
             .map(|s| (s.entry.first_seq, s.path.clone()))
@@ -254,21 +245,11 @@ impl Shared {
             ages: AgeClock::new(&opts.clock, opts.system_clock()),
             opts,
             state: Mutex::new(State {
-                current: None,
-                segment_no: 0,
                 first_seq: next_first,
                 floor,
-                period_start: None,
                 sealed,
-                ending: VecDeque::new(),
-                spare: Recycled::default(),
                 unsynced,
-                manifests: 0,
-                poisoned: None,
-                leftover: None,
-                compressing: None,
-                uncompressible: Vec::new(),
-                dropped_unshipped: (0, None),
+                ..State::default()
             }),
             callbacks: Mutex::new(callbacks),
             events: Mutex::new(Events::default()),
@@ -315,28 +296,29 @@ impl Shared {
         self.store_manifest(&mut st)
     }
 
-    /// Starts the log's background thread, if its options ask for one.
-    fn start_background_thread(self: &Arc<Shared>) -> Result<Option<JoinHandle<()>>> {
-        if !self.opts.background {
+    /// Starts thread `name` of the log running `run`, if `wanted`.
+    pub(super) fn spawn(
+        self: &Arc<Shared>,
+        wanted: bool,
+        name: &str,
+        run: fn(&Shared),
+    ) -> Result<Option<JoinHandle<()>>> {
+        if !wanted {
             return Ok(None);
         }
         let s = Arc::clone(self);
         std::thread::Builder::new()
-            .name("binlog-roller".into())
-            .spawn(move || s.roller_loop())
+            .name(name.into())
+            .spawn(move || run(&s))
             .map(Some)
-            .map_err(|e| Error::io(&self.dir, "start roller thread", e))
+            .map_err(|e| Error::io(&self.dir, &format!("start thread {name}"), e))
     }
 
     /// Goes on in the log's newest segment `f`, found without a seal, and
-    /// returns true; if it is ending (its records closed by a `SEAL_BEGIN`
-    /// frame), seals it instead (the lifecycle goes one way) and returns
-    /// false: the caller starts the next segment. So too if its recovery
-    /// cut bytes holding numbers past its records (damage followed by
-    /// valid records, kept in a `.corrupt-` backup), or the log's position
-    /// `next_first` is past them: a segment's numbers never jump, and the
-    /// next segment starts above every number seen (docs/FORMAT.md section
-    /// 12).
+    /// returns true; if it is ending, seals it instead and returns false
+    /// (the caller starts the next segment). So too if its recovery cut
+    /// bytes holding numbers past its records, or `next_first` is past
+    /// them: a segment's numbers never jump (docs/FORMAT.md section 12).
     pub(super) fn resume_newest(
         &self,
         st: &mut State,
@@ -349,15 +331,14 @@ impl Shared {
         let past = w.numbers_past().max(next_first);
         if past > w.next_seq() {
             // Before the seal: from then on only this record holds the
-            // number up (the segment's backup is looked at only while it
-            // is unsealed).
+            // number up.
             let pos = Position {
                 segment_no: f.segment_no + 1,
                 seq: past,
             };
             if let Err(e) = position::record_above_cut(&self.dir, &self.name, pos) {
                 // Unsealed, its backup holds the numbers up for the next
-                // open; sealed (as a drop would), nothing would.
+                // open.
                 w.close_unsealed();
                 return Err(e);
             }
@@ -416,12 +397,9 @@ pub(super) fn not_resealed(e: Error, checked: bool) -> Error {
 }
 
 /// Takes the lock of log `name` in `dir` (`naming::lock_path`), creating
-/// the file if needed: one writer per log. Each segment's writer locks its
-/// segment too, but between sealing one segment and creating the next a
-/// roll holds no segment, and a writer opening the log then would start
-/// the same next segment (under another name if a second later) and give
-/// out the same sequence numbers. Like the segments' locks it is an flock,
-/// released by the kernel when a killed writer's process ends.
+/// the file if needed: one writer per log (between sealing one segment and
+/// creating the next a roll holds no segment lock). An flock, released by
+/// the kernel when a killed writer's process ends.
 pub(super) fn lock_log(dir: &Path, name: &str) -> Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     let path = naming::lock_path(dir, name);

@@ -1,9 +1,7 @@
 //! Retention: the oldest sealed segments are deleted while a limit
 //! (count, bytes, age) is exceeded, each with the files salvaged from it.
-//! A compressed segment counts (and is deleted) as its `.binlog.zst`: its
-//! bytes are what it takes on disk. A shipped log (`until_shipped`) keeps
-//! every segment its shipper has not uploaded, unless the hard byte cap
-//! says otherwise (counted in `dropped_unshipped`).
+//! A shipped log (`until_shipped`) keeps every segment its shipper has not
+//! uploaded, unless the hard byte cap says otherwise.
 
 use super::{Shared, State};
 use std::path::Path;
@@ -11,8 +9,7 @@ use std::time::Duration;
 
 /// The limits a tier of a log keeps within, oldest segments going first:
 /// the one rule of local retention and of the bucket's (`archive`'s
-/// prune), each with its own clock (local: when a segment was sealed;
-/// the bucket: its last record's timestamp).
+/// prune), each with its own clock.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Limits {
     pub max_segments: Option<usize>,
@@ -41,11 +38,9 @@ impl Limits {
 
 impl Shared {
     /// Deletes the oldest sealed segments while any retention limit is
-    /// exceeded. Without a current segment (closing: it was just sealed)
-    /// the newest sealed one stays whatever the limits say: it is what the
-    /// log's next writer numbers segments and records after, and with no
-    /// segment left a reopened log would start again at segment 0 and
-    /// `first_seq`.
+    /// exceeded. Without a current segment (closing) the newest sealed one
+    /// stays whatever the limits say: the log's next writer numbers after
+    /// it.
     pub(super) fn enforce_retention(&self, st: &mut State) -> usize {
         let r = &self.opts.retention;
         let now = self.ages.now();
@@ -55,8 +50,7 @@ impl Shared {
             if st.current.is_none() && st.sealed.len() == 1 {
                 break;
             }
-            // Being compressed: deleted once that is done (a deletion now
-            // would leave its compressed copy behind).
+            // Being compressed: deleted once that is done.
             if st.compressing.as_ref() == Some(&oldest.path) {
                 break;
             }
@@ -71,8 +65,7 @@ impl Shared {
             if !over {
                 break;
             }
-            // The journal is read once a call, and only when a segment is
-            // to go.
+
             let unshipped = r.until_shipped
                 && !uploaded.get_or_insert_with(|| uploaded_segments(&self.dir, &self.name))(
                     oldest.entry.segment_no,
@@ -99,10 +92,8 @@ impl Shared {
             }
             // Nothing left to sync (and the list stays bounded).
             st.unsynced.retain(|(_, p)| *p != gone.path);
-            // The files `binlog repair --salvage` made of its records go
-            // with it: read after it, they would be a log's middle with no
-            // start. One that cannot be removed now goes at the next roll
-            // after it (it is then older than the oldest segment).
+            // The files salvaged from it go with it (one that cannot be
+            // removed now goes with the next).
             for f in crate::log::segments::salvaged_up_to(&gone.path) {
                 let _ = std::fs::remove_file(f);
             }
@@ -113,8 +104,7 @@ impl Shared {
 
 /// Whether a segment of log `name` has a verified copy in the bucket, as
 /// its shipper's journal says, and so has each local file salvaged from it
-/// or from an older one (deleted with it); none has if the journal is
-/// missing or unreadable (nothing is then deleted but by the hard cap).
+/// or from an older one; none has if the journal is unreadable.
 fn uploaded_segments(dir: &Path, name: &str) -> Box<dyn Fn(u64) -> bool> {
     #[cfg(feature = "s3")]
     {

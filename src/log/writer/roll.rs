@@ -16,10 +16,8 @@ use std::sync::Arc;
 impl Shared {
     /// Rolls to the next segment (`start_next_segment`) and seals the old
     /// one now, or with `seal_in_background` leaves that to the background
-    /// thread. The roll stands even if the seal fails (the records are
-    /// complete and readable without it, and the seal is retried at the
-    /// next roll or at close); the caller gets the seal's error, as a write
-    /// that rolls on the caller's thread always has.
+    /// thread. The roll stands even if the seal fails (retried at the next
+    /// roll or at close); the caller gets the seal's error.
     pub(super) fn roll(
         &self,
         st: &mut State,
@@ -36,28 +34,18 @@ impl Shared {
         self.manifest_changed(st).and(sealed)
     }
 
-    /// Switches the log to a new segment and leaves the old one ending. `now`
-    /// is the clock reading of the call that rolls (a write's, that its
-    /// records get): the next segment is named and its period set by it, so
-    /// that its records fall in its period even if the clock passed a
-    /// boundary meanwhile.
-    ///
-    /// The order keeps the lifecycle one way (active -> ending -> sealed)
-    /// and leaves the old segment active if the roll fails: (1) its records
-    /// go to the OS; (2) the next segment is created (its header and name
-    /// synced under a durable policy); (3) the old segment's records are
-    /// closed by a `SEAL_BEGIN` frame (under a durable policy, its records
-    /// synced if some were not yet; the frame itself with the seal); (4)
-    /// the log switches to the next segment. A failure in (1) to (3) leaves
-    /// the old segment current and unchanged, and removes what (2) created.
-    /// The caller seals the old segment (`st.ending`).
+    /// Switches the log to a new segment, named and its period set by `now`
+    /// (the call's clock reading, that its records get), and leaves the old
+    /// one ending for the caller to seal. The order: (1) the old records go
+    /// to the OS; (2) the next segment is created; (3) the old segment's
+    /// records are closed by a `SEAL_BEGIN` frame; (4) the log switches. A
+    /// failure in (1) to (3) leaves the old segment current and unchanged,
+    /// and removes what (2) created.
     pub(super) fn start_next_segment(&self, st: &mut State, now: i64) -> Result<()> {
-        // Before the current segment is touched: a roll that cannot start
-        // the next segment leaves it as it was.
         self.remove_leftover(st)?;
         let old = Arc::clone(self.writer(st)?);
         // A failure here keeps the records buffered in the segment, retried
-        // by the next write or flush, as a segment writer's failed write is.
+        // by the next write or flush.
         let bufs = match old.flush_lending_buffers() {
             Ok(bufs) => bufs,
             Err(e) => return Err(self.poison_on(st, e)),
@@ -83,9 +71,8 @@ impl Shared {
         Ok(())
     }
 
-    /// `e`, a failed flush or end of the current segment's records, as the
-    /// log keeps it: an fdatasync that failed poisons the log (a later one
-    /// would succeed without the records the kernel dropped).
+    /// `e`, a failed flush or end of the current segment's records: an
+    /// fdatasync that failed poisons the log.
     pub(super) fn poison_on(&self, st: &mut State, e: Error) -> Error {
         if e.kind() == ErrorKind::Poisoned {
             st.poisoned = Some(e.clone());
@@ -94,8 +81,7 @@ impl Shared {
     }
 
     /// The number of the segment after segment `no`; an error after
-    /// u64::MAX (only a crafted or renamed file has it) rather than a wrap
-    /// to 0, whose name would sort before every other segment's.
+    /// u64::MAX rather than a wrap to 0.
     pub(super) fn segment_after(&self, no: u64) -> Result<u64> {
         no.checked_add(1).ok_or_else(|| {
             Error::file(
@@ -122,9 +108,8 @@ impl Shared {
         now: i64,
     ) -> Result<(Writer, SegmentInfo)> {
         let path = self.dir.join(naming::segment_name(&self.name, no, now));
-        // The file is new: one already there is what a roll that failed in
-        // this same second left, if removing it failed too (see below).
-        // Reopened if it starts at `first_seq`, else removed.
+        // One already there is what a roll that failed in this same second
+        // left: reopened if it starts at `first_seq`, else removed.
         if path.symlink_metadata().is_ok() {
             match empty_segment_first_seq(&path)? {
                 Some(first) if first == first_seq => {}
@@ -138,15 +123,14 @@ impl Shared {
                 }
             }
         }
-        // Created at `now` too: a log reopened after a crash takes the
-        // segment's period from its header's creation time.
+        // A log reopened after a crash takes the segment's period from its
+        // header's creation time.
         let opts = Options {
             created_ns: Some(now),
             ..self.segment_options(no, first_seq)
         };
         let w = Writer::open_recycling(&path, opts, recycled).inspect_err(|_| {
-            // Opening may have created the file, and written its header,
-            // before it failed (say, syncing the directory).
+            // Opening may have created the file before it failed.
             self.remove_created(st, &path);
         })?;
         let opened = SegmentInfo {
@@ -166,13 +150,10 @@ impl Shared {
         self.remove_created(st, w.path());
     }
 
-    /// Removes the file at `path` that a roll created before it failed. The
-    /// log goes on in the segment before, numbering records from the new
-    /// file's `first_seq` there: a later roll or reopen must not resume
-    /// this file, which would number them from `first_seq` again. Nothing
-    /// is in it, and nothing else could have opened it. If it cannot be
-    /// removed now, the next roll removes it before it creates anything
-    /// (`leftover`); a reopened log removes it too (see `open`).
+    /// Removes the file at `path` that a roll created before it failed (the
+    /// log goes on numbering records from its `first_seq` in the segment
+    /// before: resumed, it would number them again). If it cannot be
+    /// removed now, the next roll removes it first (`leftover`).
     pub(super) fn remove_created(&self, st: &mut State, path: &Path) {
         if path.symlink_metadata().is_ok() {
             if let Err(gone) = std::fs::remove_file(path) {
@@ -194,9 +175,7 @@ impl Shared {
 
     /// Removes the file a failed roll left (`State::leftover`), if any.
     /// While it cannot be, no roll starts: the next segment would have its
-    /// number (under another name once the second changed), and a reader
-    /// would meet two segments numbered alike. The log goes on in its
-    /// current segment meanwhile.
+    /// number.
     pub(super) fn remove_leftover(&self, st: &mut State) -> Result<()> {
         let Some(path) = st.leftover.take() else {
             return Ok(());

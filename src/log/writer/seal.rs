@@ -13,9 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A segment the log rolled away from whose seal is not written yet: its
-/// records are complete in the file (synced under a durable policy) and
-/// closed by a `SEAL_BEGIN` frame. It is only ever sealed: never written to
-/// again, never reopened to append.
+/// records are complete and closed by a `SEAL_BEGIN` frame. It is only
+/// ever sealed.
 #[derive(Clone)]
 pub(super) struct Ending {
     /// `None` once sealing it failed: the next attempt opens the file again
@@ -71,11 +70,8 @@ impl Ending {
     }
 
     /// This segment after a failed attempt to seal it, `e`. The next
-    /// segment's OPENED event is reported now, not held back until a retry
-    /// succeeds. A failed fdatasync of the seal (its `SEAL_BEGIN` frame and
-    /// any records not yet synced) poisons the log, as every failed
-    /// fdatasync does: the kernel may have dropped those pages, and a retry,
-    /// through a file opened after the failure, would not be told.
+    /// segment's OPENED event is reported now. A failed fdatasync of the
+    /// seal poisons the log, as every failed fdatasync does.
     pub(super) fn failed(
         self,
         st: &mut State,
@@ -95,9 +91,8 @@ impl Ending {
 }
 
 impl Shared {
-    /// Seals the ending segments, oldest first, holding the log's lock (an
-    /// explicit roll, or closing). On failure the
-    /// segment stays first in line for the next attempt.
+    /// Seals the ending segments, oldest first, holding the log's lock. On
+    /// failure the segment stays first in line for the next attempt.
     pub(super) fn seal_ending_locked(
         &self,
         st: &mut State,
@@ -159,8 +154,7 @@ impl Shared {
     }
 
     /// Records that ending segment `r` is sealed: listed, reported, and its
-    /// memory kept for the next segment. The caller applies retention (once
-    /// the segment is no longer current).
+    /// memory kept for the next segment. The caller applies retention.
     pub(super) fn sealed(
         &self,
         st: &mut State,
@@ -192,18 +186,13 @@ impl Shared {
     }
 }
 
-/// Seals a segment of the log found without a seal: what a crash leaves
-/// between a roll and the seal written after it (often on the background
-/// thread), what power loss can leave under durability `None`, where
-/// nothing is forced to disk, or a segment copied in without one. A seal
-/// that failed at a roll is retried with it too. Opening it for writing
-/// recovers it as any reopened segment is (a torn tail is backed up and
-/// cut: the log reader then reports a gap before the next segment) and
-/// closing it seals it; a segment found sealed meanwhile is left as it is.
-/// Damage in the middle is backed up and cut like a torn tail (docs/
-/// FORMAT.md section 12). Returns the segment as sealed, for callbacks,
-/// and the number the log goes on at or above: past its records and past
-/// every number the bytes cut held (`Writer::numbers_past`).
+/// Seals a segment of the log found without a seal (a crash between a
+/// roll and its seal, power loss under durability `None`, a seal that
+/// failed at a roll): opening it for writing recovers it as any reopened
+/// segment is (damage backed up and cut, docs/FORMAT.md section 12), and
+/// closing it seals it; one found sealed meanwhile is left as it is.
+/// Returns the segment as sealed and the number the log goes on at or
+/// above (`Writer::numbers_past`).
 pub(super) fn seal_found_segment(path: &Path, opts: Options) -> Result<(SegmentInfo, u64)> {
     let segment_no = opts.segment_no;
     if let Some((entry, _)) = summarize(path, segment_no, &opts.log_name)? {
