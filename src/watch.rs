@@ -277,6 +277,39 @@ impl ChangeWatch {
     }
 }
 
+/// Calls `attempt` on `s` until it finds something (returned) or `timeout`
+/// passes (`None`), in steps of at most `pause(s)`: each a wait of
+/// `follow` on `watched`, or with nothing to watch a sleep, then a look.
+pub(crate) fn wait_in_steps<S, T>(
+    s: &mut S,
+    follow: &mut Follow,
+    timeout: Duration,
+    watched: Option<&Path>,
+    pause: impl Fn(&S) -> Duration,
+    mut attempt: impl FnMut(&mut S) -> Result<Option<T>>,
+) -> Result<Option<T>> {
+    let deadline = Instant::now().checked_add(timeout);
+    loop {
+        let left = deadline.map_or(Duration::MAX, |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        if left.is_zero() {
+            return Ok(None);
+        }
+        let step = left.min(pause(s));
+        let found = match watched {
+            Some(dir) => follow.wait_for(step, dir, Watched::Dir, || attempt(s))?,
+            None => {
+                std::thread::sleep(step);
+                attempt(s)?
+            }
+        };
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

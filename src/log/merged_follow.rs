@@ -1,5 +1,4 @@
-//! Following many live logs as one stream (`MergedReader::next_wait`),
-//! and the stepwise wait a single log's follower shares with it.
+//! Following many live logs as one stream (`MergedReader::next_wait`).
 //!
 //! The wait: the log directory of the local logs is watched as a
 //! `LogReader::next_wait` watches its own (`crate::watch`: polling while
@@ -9,51 +8,14 @@
 //! other than the first local log's are looked at every `OTHER_DIR_PAUSE`.
 
 use super::merged::{MergedReader, MergedRecord};
+use super::reader::LEAST_PAUSE;
 use crate::error::Result;
-use crate::watch::{Follow, Watched};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-/// The shortest step between two looks at logs that are not watched (a
-/// bucket's listing due now still waits this long, so that a listing that
-/// finds nothing new cannot make the wait spin).
-pub(super) const LEAST_PAUSE: Duration = Duration::from_millis(20);
+use crate::watch::wait_in_steps;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// How often logs in a directory other than the watched one are looked at.
 const OTHER_DIR_PAUSE: Duration = Duration::from_millis(20);
-
-/// Calls `attempt` on `s` until it finds something (returned) or `timeout`
-/// passes (`None`), in steps of at most `pause(s)`: each a wait of
-/// `follow` on `watched`, or with nothing to watch a sleep, then a look.
-pub(super) fn wait_in_steps<S, T>(
-    s: &mut S,
-    follow: &mut Follow,
-    timeout: Duration,
-    watched: Option<&Path>,
-    pause: impl Fn(&S) -> Duration,
-    mut attempt: impl FnMut(&mut S) -> Result<Option<T>>,
-) -> Result<Option<T>> {
-    let deadline = Instant::now().checked_add(timeout);
-    loop {
-        let left = deadline.map_or(Duration::MAX, |d| {
-            d.saturating_duration_since(Instant::now())
-        });
-        if left.is_zero() {
-            return Ok(None);
-        }
-        let step = left.min(pause(s));
-        let found = match watched {
-            Some(dir) => follow.wait_for(step, dir, Watched::Dir, || attempt(s))?,
-            None => {
-                std::thread::sleep(step);
-                attempt(s)?
-            }
-        };
-        if found.is_some() {
-            return Ok(found);
-        }
-    }
-}
 
 impl MergedReader {
     /// Like `next`, but when no log has a record waits up to `timeout` for

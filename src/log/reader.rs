@@ -7,7 +7,6 @@
 use super::gap::{gap_after, overlap, Gap, GapReason, SegmentEnd};
 use super::gap::{starts_behind, Behind, FileShape};
 use super::listing::ListingStamp;
-use super::merged_follow::{wait_in_steps, LEAST_PAUSE};
 #[cfg(feature = "s3")]
 use super::reader_tier::Archived;
 use super::reader_tier::{remote_first_seq, remote_order, Tier};
@@ -17,11 +16,16 @@ use crate::format::header::SegmentHeader;
 use crate::format::naming::{self, ReadOrder};
 use crate::reader::{Damage, Found, Reader, Record, SeekTarget, Tail};
 use crate::sys::parent_dir;
-use crate::watch::{Follow, Watched};
+use crate::watch::{wait_in_steps, Follow, Watched};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use window::TimeWindow;
+
+/// The shortest step between two looks at logs that are not watched (a
+/// bucket's listing due now still waits this long, so that a listing that
+/// finds nothing new cannot make the wait spin).
+pub(super) const LEAST_PAUSE: Duration = Duration::from_millis(20);
 
 mod window;
 
