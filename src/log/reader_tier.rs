@@ -16,19 +16,22 @@ use crate::error::Result;
 use crate::format::naming::ReadOrder;
 use crate::reader::Reader;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "s3")]
 use std::time::{Duration, Instant};
 
 /// The shortest pause between two listings of the bucket (a LIST is a paid
 /// request; a segment is shipped once sealed, seconds to hours apart).
+#[cfg(feature = "s3")]
 pub(super) const RELIST_MIN: Duration = Duration::from_millis(250);
 
 /// The longest such pause, which an idle follower reaches (a record is
 /// seen within 2 s of its segment's upload).
+#[cfg(feature = "s3")]
 pub(super) const RELIST_MAX: Duration = Duration::from_secs(1);
 
 /// A log's segments shipped beyond its directory, as a `LogReader` reads
-/// them: `archive::RemoteLog` (a bucket) is one (feature "s3").
-#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+/// them: `archive::RemoteLog` (a bucket) is one.
+#[cfg(feature = "s3")]
 pub trait Archived: Send {
     /// The log's name.
     fn log(&self) -> &str;
@@ -52,6 +55,7 @@ pub trait Archived: Send {
     }
 }
 
+#[cfg(feature = "s3")]
 pub(super) struct Tier {
     log: Box<dyn Archived>,
     /// The segment objects the last listing showed, as (number, URL).
@@ -62,8 +66,13 @@ pub(super) struct Tier {
     pause: Duration,
 }
 
+/// Without feature "s3" there is no remote tier (never made).
+#[cfg(not(feature = "s3"))]
+pub(super) enum Tier {}
+
 /// The key of the object at `path`, if it is an `s3://` URL of a
 /// segment's or a salvaged file's key.
+#[cfg(feature = "s3")]
 fn remote_key(path: &Path) -> Option<crate::format::naming::SegmentKey> {
     if !is_object(path) {
         return None;
@@ -79,12 +88,22 @@ pub(super) fn is_object(path: &Path) -> bool {
 /// The read order of the object at `path`, if it is an `s3://` URL of a
 /// segment's (or salvaged file's) key.
 pub(crate) fn remote_order(path: &Path) -> Option<ReadOrder> {
-    remote_key(path).map(|key| key.order())
+    #[cfg(feature = "s3")]
+    if let Some(key) = remote_key(path) {
+        return Some(key.order());
+    }
+    let _ = path;
+    None
 }
 
 /// The first sequence number of the object at `path`, from its key alone.
 pub(super) fn remote_first_seq(path: &Path) -> Option<u64> {
-    remote_key(path).map(|key| key.first_seq)
+    #[cfg(feature = "s3")]
+    if let Some(key) = remote_key(path) {
+        return Some(key.first_seq);
+    }
+    let _ = path;
+    None
 }
 
 /// The URL of segment object `segment_no`, whose first record is
@@ -92,13 +111,16 @@ pub(super) fn remote_first_seq(path: &Path) -> Option<u64> {
 /// segment key): its plain key in the same place (whether it was shipped
 /// compressed is not known). `None` if `next` is no such URL.
 pub(super) fn missing_object_url(next: &Path, segment_no: u64, first_seq: u64) -> Option<PathBuf> {
-    remote_order(next)?;
-    let missing = crate::format::naming::segment_object_name(segment_no, first_seq, false);
-    Some(next.with_file_name(missing))
+    #[cfg(feature = "s3")]
+    if remote_order(next).is_some() {
+        let missing = crate::format::naming::segment_object_name(segment_no, first_seq, false);
+        return Some(next.with_file_name(missing));
+    }
+    let _ = (next, segment_no, first_seq);
+    None
 }
 
-// Without feature "s3" no tier is made (`LogReader::open_tiered`).
-#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+#[cfg(feature = "s3")]
 impl Tier {
     pub fn new(log: Box<dyn Archived>) -> Tier {
         Tier {
@@ -190,5 +212,28 @@ impl Tier {
             .filter(|(_, u)| remote_order(u).is_some_and(|o| !local.contains(&o)));
         files.extend(remote_only.map(|(_, u)| u.clone()));
         Ok(())
+    }
+}
+
+#[cfg(not(feature = "s3"))]
+impl Tier {
+    pub fn open_reader(&self, _: &Path, _: bool) -> Result<Reader> {
+        match *self {}
+    }
+
+    pub fn merge(&mut self, _: &mut Vec<PathBuf>, _: &[ReadOrder], _: bool) -> Result<()> {
+        match *self {}
+    }
+
+    pub fn urls_if_due(&mut self, _: bool) -> Result<Option<Vec<PathBuf>>> {
+        match *self {}
+    }
+
+    pub fn next_listing_in(&self) -> std::time::Duration {
+        match *self {}
+    }
+
+    pub fn pruned(&self, _: u64) -> bool {
+        match *self {}
     }
 }
