@@ -11,7 +11,7 @@ use super::manifest::manifest_report;
 use super::segment::segment_held;
 use super::{Finding, FindingKind, SegmentReport};
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::{naming, segments};
+use crate::log::{naming, segments, FileShape};
 use std::path::{Path, PathBuf};
 
 /// An iterator of segment reports (see [`super`]): each segment is
@@ -206,13 +206,8 @@ impl LogPlace {
                 return;
             }
         }
-        let file = crate::log::FileShape {
-            first_seq: header.first_seq,
-            sealed_count: rep.seal.as_ref().map(|d| d.record_count),
-            len: rep.file_len,
-            data_start: rep.data_start,
-            salvaged: crate::log::is_salvaged(&header.params),
-        };
+        let sealed_count = rep.seal.as_ref().map(|d| d.record_count);
+        let file = FileShape::new(&header, sealed_count, rep.file_len, rep.data_start);
         if let Some(f) = self.continuity.check(&rep.location, &file, 0..=u64::MAX) {
             let leftover = f.kind == FindingKind::FailedRollLeftover;
             rep.push(f);
