@@ -23,9 +23,10 @@ pub struct Verify {
     next: usize,
     /// The log the files are the segments of, if they are.
     log: Option<LogPlace>,
-    /// A log in a bucket: the keys of its objects, `files` their URLs.
+    /// A log in a bucket: the keys of its objects (`files` their URLs),
+    /// and whether each is checked against its metadata (`shipped`).
     #[cfg(feature = "s3")]
-    remote: Option<(crate::archive::RemoteLog, Vec<String>)>,
+    remote: Option<(crate::archive::RemoteLog, Vec<String>, bool)>,
 }
 
 /// A log's name and what its next segment must continue.
@@ -117,7 +118,21 @@ impl Verify {
         let keys: Vec<String> = log.segments()?.into_iter().map(|s| s.object_key).collect();
         let mut v = Verify::files(keys.iter().map(|k| log.url_of(k)).collect());
         v = v.of_log(log.log(), false, None);
-        v.remote = Some((log, keys));
+        v.remote = Some((log, keys, false));
+        Ok(v)
+    }
+
+    /// `remote`, each object fetched whole once and checked against the
+    /// metadata its shipper wrote (`binlog remote verify`): a size, SHA-256,
+    /// record count, last sequence number or seal other than it says is a
+    /// `Corrupt` finding, the object's first.
+    #[cfg(feature = "s3")]
+    #[doc(hidden)]
+    pub fn shipped(log: crate::archive::RemoteLog) -> Result<Verify> {
+        let mut v = Verify::remote(log)?;
+        if let Some(r) = &mut v.remote {
+            r.2 = true;
+        }
         Ok(v)
     }
 
@@ -135,11 +150,8 @@ impl Verify {
 
     fn verify_file(&self, i: usize) -> SegmentReport {
         #[cfg(feature = "s3")]
-        if let Some((log, keys)) = &self.remote {
-            return match log.open_reader(&keys[i], true) {
-                Ok(r) => super::segment_of_reader(r),
-                Err(e) => super::segment::unopened(&self.files[i], &e),
-            };
+        if let Some((log, keys, against_metadata)) = &self.remote {
+            return super::remote::object(log, &keys[i], *against_metadata);
         }
         // The log's lock covers its newest segment only: an older one is
         // held only while its own lock is (its seal being written after a
