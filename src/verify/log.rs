@@ -150,8 +150,14 @@ impl Verify {
 
     fn verify_file(&self, i: usize) -> SegmentReport {
         #[cfg(feature = "s3")]
-        if let Some((log, keys, against_metadata)) = &self.remote {
-            return super::remote::object(log, &keys[i], *against_metadata);
+        if let Some((log, keys, shipped)) = &self.remote {
+            let rep = match shipped {
+                true => super::remote::shipped(log, &keys[i]),
+                false => log
+                    .open_reader(&keys[i], true)
+                    .map(super::segment_of_reader),
+            };
+            return rep.unwrap_or_else(|e| super::segment::unopened(&self.files[i], &e));
         }
         // The log's lock covers its newest segment only: an older one is
         // held only while its own lock is (its seal being written after a
