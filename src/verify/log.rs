@@ -75,7 +75,8 @@ impl Verify {
             ));
         }
         let v = Verify::files(files.into_iter().map(|f| f.path).collect());
-        Ok(v.of_log(name, log_locked(dir, name), Some(dir)))
+        let locked = crate::sys::is_path_locked(&naming::lock_path(dir, name));
+        Ok(v.of_log(name, locked, Some(dir)))
     }
 
     /// What is at `path`: a segment file on its own, or a log directory:
@@ -268,12 +269,6 @@ pub fn newest_of_log(rep: &mut SegmentReport) {
             .filter(|f| f.kind == FindingKind::Truncated);
         truncated.for_each(|f| f.kind = FindingKind::NotYetWritten);
     }
-}
-
-/// Whether a writer holds the lock of log `name` in `dir`.
-fn log_locked(dir: &Path, name: &str) -> bool {
-    std::fs::File::open(naming::lock_path(dir, name))
-        .is_ok_and(|f| crate::sys::is_locked_exclusively(&f).unwrap_or(false))
 }
 
 /// An unsealed segment with newer segments after it and no writer: its
