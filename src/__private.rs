@@ -75,7 +75,7 @@ pub mod writer {
 /// What the crate asks of the operating system: the writer's file lock,
 /// taken or probed.
 pub mod sys {
-    pub use crate::sys::{is_locked_exclusively, try_lock_exclusive};
+    pub use crate::sys::{is_path_locked, try_lock_exclusive};
 }
 
 /// The error type's internals: how messages describe an I/O error.

@@ -280,12 +280,32 @@ fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url(
     std::fs::copy(&file, &local).unwrap();
     let at = damage_record(&local, 4);
     std::fs::copy(&local, &file).unwrap();
-    let reports: Vec<_> = Verify::remote(log).unwrap().collect();
+    let reports: Vec<_> = Verify::remote(log.clone()).unwrap().collect();
     let f = &reports[1].findings[0];
     assert_eq!(f.location.to_str().unwrap(), format!("s3://logs/{key}"));
     assert_eq!((f.kind, f.offset), (FindingKind::Corrupt, Some(at)));
     assert_eq!((f.from_seq, f.to_seq), (Some(14), Some(15)));
     assert!(!reports[2].is_damaged(), "{:?}", reports[2].findings);
+
+    // Checked against its metadata, the object's bytes are not those
+    // shipped: said first, then what its records say.
+    let reports: Vec<_> = Verify::shipped(log).unwrap().collect();
+    let kinds: Vec<_> = reports[1]
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.offset))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (FindingKind::Corrupt, None),
+            (FindingKind::Corrupt, Some(at))
+        ]
+    );
+    let m = &reports[1].findings[0].message;
+    assert!(m.starts_with(&format!("s3://logs/{key}: ")), "{m}");
+    assert!(m.contains("SHA-256"), "{m}");
+    assert!(!reports[0].is_damaged() && !reports[2].is_damaged());
 }
 
 /// A sealed segment whose offset array (of a type) or sparse index fails

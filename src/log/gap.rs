@@ -3,7 +3,7 @@
 //! wording of a gap (docs/FORMAT.md section 18.2a).
 
 use crate::error::{Error, ErrorKind};
-use crate::format::header::FIRST_SEQ_OFFSET;
+use crate::format::header::{SegmentHeader, FIRST_SEQ_OFFSET};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -185,7 +185,7 @@ impl fmt::Display for Gap {
 /// Whether a segment holds no record, as a log's readers judge a failed
 /// roll's leftover: its seal counts none, or, unsealed, nothing follows
 /// its header.
-pub fn holds_no_record(sealed_count: Option<u64>, len: u64, data_start: u64) -> bool {
+fn holds_no_record(sealed_count: Option<u64>, len: u64, data_start: u64) -> bool {
     sealed_count.map_or(len == data_start, |n| n == 0)
 }
 
@@ -201,20 +201,28 @@ pub struct FileShape {
     pub len: u64,
     /// Where its records start (after its header).
     pub data_start: u64,
-    /// Whether its header says it is a salvaged file (see [`is_salvaged`]).
+    /// Whether its header says it is a salvaged file (see `is_salvaged`).
     pub salvaged: bool,
 }
 
 impl FileShape {
+    /// The shape of a file of header `h`, sealed with `sealed_count`
+    /// records (`None`: unsealed), `len` bytes long, its records from
+    /// `data_start`.
+    pub fn new(h: &SegmentHeader, sealed_count: Option<u64>, len: u64, data_start: u64) -> Self {
+        FileShape {
+            first_seq: h.first_seq,
+            sealed_count,
+            len,
+            data_start,
+            salvaged: is_salvaged(&h.params),
+        }
+    }
+
     /// The shape of the file `r` reads.
     pub fn of(r: &crate::reader::Reader) -> FileShape {
-        FileShape {
-            first_seq: r.header().first_seq,
-            sealed_count: r.seal().map(|d| d.record_count),
-            len: r.file_len(),
-            data_start: r.data_start(),
-            salvaged: is_salvaged(&r.header().params),
-        }
+        let sealed_count = r.seal().map(|d| d.record_count);
+        FileShape::new(r.header(), sealed_count, r.file_len(), r.data_start())
     }
 }
 
@@ -251,7 +259,7 @@ pub fn starts_behind(f: &FileShape, exp: u64) -> Option<Behind> {
 
 /// Whether a file's header `params` say it is a salvaged file (it names
 /// the segment it was salvaged from).
-pub fn is_salvaged(params: &[(String, String)]) -> bool {
+fn is_salvaged(params: &[(String, String)]) -> bool {
     let from = crate::writer::salvage::SALVAGED_FROM;
     params.iter().any(|(k, _)| k == from)
 }

@@ -36,10 +36,7 @@ pub mod ship_journal;
 mod writer;
 
 pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
-pub use gap::{
-    gap_between, holds_no_record, is_salvaged, overlap, starts_behind, Behind, FileShape, Gap,
-    GapReason, SegmentEnd,
-};
+pub use gap::{gap_between, overlap, starts_behind, Behind, FileShape, Gap, GapReason, SegmentEnd};
 pub use merged::{MergedReader, MergedRecord};
 pub(crate) use merged_open::log_names;
 #[cfg(feature = "s3")]

@@ -45,6 +45,12 @@ pub fn is_locked_exclusively(file: &File) -> io::Result<bool> {
     }
 }
 
+/// Whether a writer holds the file at `path` (`is_locked_exclusively`);
+/// false when it cannot be opened or probed.
+pub fn is_path_locked(path: &Path) -> bool {
+    File::open(path).is_ok_and(|f| is_locked_exclusively(&f).unwrap_or(false))
+}
+
 /// Releases the lock taken by `try_lock_exclusive`.
 pub fn unlock(file: &File) {
     // SAFETY: as above.

@@ -11,7 +11,7 @@ use super::manifest::manifest_report;
 use super::segment::segment_held;
 use super::{Finding, FindingKind, SegmentReport};
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::{naming, segments};
+use crate::log::{naming, segments, FileShape};
 use std::path::{Path, PathBuf};
 
 /// An iterator of segment reports (see [`super`]): each segment is
@@ -23,9 +23,10 @@ pub struct Verify {
     next: usize,
     /// The log the files are the segments of, if they are.
     log: Option<LogPlace>,
-    /// A log in a bucket: the keys of its objects, `files` their URLs.
+    /// A log in a bucket: the keys of its objects (`files` their URLs),
+    /// and whether each is checked against its metadata (`shipped`).
     #[cfg(feature = "s3")]
-    remote: Option<(crate::archive::RemoteLog, Vec<String>)>,
+    remote: Option<(crate::archive::RemoteLog, Vec<String>, bool)>,
 }
 
 /// A log's name and what its next segment must continue.
@@ -74,7 +75,8 @@ impl Verify {
             ));
         }
         let v = Verify::files(files.into_iter().map(|f| f.path).collect());
-        Ok(v.of_log(name, log_locked(dir, name), Some(dir)))
+        let locked = crate::sys::is_path_locked(&naming::lock_path(dir, name));
+        Ok(v.of_log(name, locked, Some(dir)))
     }
 
     /// What is at `path`: a segment file on its own, or a log directory:
@@ -117,7 +119,21 @@ impl Verify {
         let keys: Vec<String> = log.segments()?.into_iter().map(|s| s.object_key).collect();
         let mut v = Verify::files(keys.iter().map(|k| log.url_of(k)).collect());
         v = v.of_log(log.log(), false, None);
-        v.remote = Some((log, keys));
+        v.remote = Some((log, keys, false));
+        Ok(v)
+    }
+
+    /// `remote`, each object fetched whole once and checked against the
+    /// metadata its shipper wrote (`binlog remote verify`): a size, SHA-256,
+    /// record count, last sequence number or seal other than it says is a
+    /// `Corrupt` finding, the object's first.
+    #[cfg(feature = "s3")]
+    #[doc(hidden)]
+    pub fn shipped(log: crate::archive::RemoteLog) -> Result<Verify> {
+        let mut v = Verify::remote(log)?;
+        if let Some(r) = &mut v.remote {
+            r.2 = true;
+        }
         Ok(v)
     }
 
@@ -135,11 +151,14 @@ impl Verify {
 
     fn verify_file(&self, i: usize) -> SegmentReport {
         #[cfg(feature = "s3")]
-        if let Some((log, keys)) = &self.remote {
-            return match log.open_reader(&keys[i], true) {
-                Ok(r) => super::segment_of_reader(r),
-                Err(e) => super::segment::unopened(&self.files[i], &e),
+        if let Some((log, keys, shipped)) = &self.remote {
+            let rep = match shipped {
+                true => super::remote::shipped(log, &keys[i]),
+                false => log
+                    .open_reader(&keys[i], true)
+                    .map(super::segment_of_reader),
             };
+            return rep.unwrap_or_else(|e| super::segment::unopened(&self.files[i], &e));
         }
         // The log's lock covers its newest segment only: an older one is
         // held only while its own lock is (its seal being written after a
@@ -206,13 +225,8 @@ impl LogPlace {
                 return;
             }
         }
-        let file = crate::log::FileShape {
-            first_seq: header.first_seq,
-            sealed_count: rep.seal.as_ref().map(|d| d.record_count),
-            len: rep.file_len,
-            data_start: rep.data_start,
-            salvaged: crate::log::is_salvaged(&header.params),
-        };
+        let sealed_count = rep.seal.as_ref().map(|d| d.record_count);
+        let file = FileShape::new(&header, sealed_count, rep.file_len, rep.data_start);
         if let Some(f) = self.continuity.check(&rep.location, &file, 0..=u64::MAX) {
             let leftover = f.kind == FindingKind::FailedRollLeftover;
             rep.push(f);
@@ -255,12 +269,6 @@ pub fn newest_of_log(rep: &mut SegmentReport) {
             .filter(|f| f.kind == FindingKind::Truncated);
         truncated.for_each(|f| f.kind = FindingKind::NotYetWritten);
     }
-}
-
-/// Whether a writer holds the lock of log `name` in `dir`.
-fn log_locked(dir: &Path, name: &str) -> bool {
-    std::fs::File::open(naming::lock_path(dir, name))
-        .is_ok_and(|f| crate::sys::is_locked_exclusively(&f).unwrap_or(false))
 }
 
 /// An unsealed segment with newer segments after it and no writer: its

@@ -43,6 +43,8 @@ mod continuity;
 mod frames;
 mod log;
 mod manifest;
+#[cfg(feature = "s3")]
+mod remote;
 mod segment;
 
 pub use continuity::{next_seq_after, Continuity};

@@ -32,8 +32,6 @@ mod damage_report;
 mod error;
 // Empty files and files that are not segments, alike in every command.
 mod file_kind;
-// Whether a writer holds a segment.
-mod lock;
 // A segment's original bytes (decompressed, for a compressed one).
 mod original;
 // Printing records and JSON documents.

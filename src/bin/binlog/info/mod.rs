@@ -17,7 +17,7 @@ use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
 use crate::remote;
-use binlog::__private::log::{is_salvaged, FileShape};
+use binlog::__private::log::FileShape;
 use binlog::verify::Continuity;
 use clap::Args;
 use segment::{SegmentInfo, Totals};
@@ -106,13 +106,7 @@ fn check_continuity(
 ) {
     if let Some(h) = &s.header {
         let sealed_count = (s.state == "sealed").then_some(s.counts.records);
-        let shape = FileShape {
-            first_seq: h.first_seq,
-            sealed_count,
-            len: s.file_len,
-            data_start: s.header_len,
-            salvaged: is_salvaged(&h.params),
-        };
+        let shape = FileShape::new(h, sealed_count, s.file_len, s.header_len);
         if let Some(b) = continuity.check(f, &shape, 0..=u64::MAX) {
             let what = if b.is_damage() { "gap" } else { "note" };
             progress.suspend(|| eprintln!("binlog: {what}: {}", b.message));

@@ -2,12 +2,12 @@
 //! of its records; and what the segments hold together.
 
 use crate::error::{CliError, CliResult};
-use crate::lock;
 use crate::paths;
 use crate::progress::Progress;
 use binlog::__private::compressed::CompressedSegment;
 use binlog::__private::format::header::SegmentHeader;
 use binlog::__private::format::seal::SealDirectory;
+use binlog::__private::sys::is_path_locked;
 use binlog::{Reader, Tail};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -148,7 +148,7 @@ pub(super) fn read_segment(
         return Ok(s);
     }
     // Unsealed: scan.
-    s.locked = lock::is_locked(path);
+    s.locked = is_path_locked(path);
     scan(&mut s, &mut r, progress);
     s.records_end = r.position();
     if !s.damaged {

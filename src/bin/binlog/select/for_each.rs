@@ -10,7 +10,7 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::file_kind;
 use crate::paths;
 use crate::progress::Progress;
-use binlog::__private::log::{is_salvaged, FileShape};
+use binlog::__private::log::FileShape;
 use binlog::verify::{next_seq_after, Continuity, FindingKind};
 use binlog::{Reader, Record, Tail};
 use std::path::{Path, PathBuf};
@@ -169,14 +169,7 @@ impl SegmentWalk<'_> {
             return Ok(None);
         }
         let seqs = self.filter.seq_range();
-        let shape = FileShape {
-            first_seq: r.header().first_seq,
-            sealed_count: r.seal().map(|d| d.record_count),
-            len: r.file_len(),
-            data_start: r.data_start(),
-            salvaged: is_salvaged(&r.header().params),
-        };
-        if let Some(b) = self.continuity.check(file, &shape, seqs) {
+        if let Some(b) = self.continuity.check(file, &FileShape::of(&r), seqs) {
             let (what, more) = match b.kind {
                 FindingKind::MissingRecords => ("gap", "; `binlog verify` tells more"),
                 _ if !b.is_damage() => ("note", ""),

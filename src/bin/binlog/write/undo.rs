@@ -7,9 +7,9 @@
 //! directory's other entries (a log's older segments).
 
 use crate::file_kind;
-use crate::lock;
 use crate::paths;
 use binlog::__private::log::naming;
+use binlog::__private::sys::is_path_locked;
 use binlog::Reader;
 use binlog::{SegmentEvent, SharedCallback};
 use std::path::{Path, PathBuf};
@@ -100,7 +100,7 @@ fn exists(path: &Path) -> bool {
 /// writer that opened the log in the moment since this one closed it
 /// keeps its files.
 fn unused(path: &Path) -> bool {
-    if lock::is_locked(path) {
+    if is_path_locked(path) {
         return false;
     }
     if path.extension().is_none_or(|e| e != "binlog") {

@@ -1,0 +1,44 @@
+//! A shipped segment object checked against the metadata its shipper
+//! wrote (`Verify::shipped`, `binlog remote verify`).
+
+use super::segment::{segment_of_reader, unopened};
+use super::{Finding, FindingKind, SegmentReport};
+use crate::archive::{digest, RemoteLog};
+use crate::error::{Error, ErrorKind, Result};
+
+/// The object at `key`, fetched whole and verified, then checked against
+/// its metadata: bytes other than it says are the object's first finding
+/// (`Corrupt`), records other than it says its last.
+pub(super) fn shipped(log: &RemoteLog, key: &str) -> Result<SegmentReport> {
+    let url = log.url_of(key);
+    let meta = log.remote().head(key)?.and_then(|(_, m)| m);
+    let meta = meta.ok_or_else(|| {
+        let what = "no binlog metadata (not an object `binlog ship` wrote)";
+        Error::file(ErrorKind::Corrupt, &url, what)
+    })?;
+    let bytes = log.get_whole(key)?;
+    let mut rep = match log.reader_of_copy(key, &bytes, true) {
+        Ok(r) => segment_of_reader(r),
+        Err(e) => unopened(&url, &e),
+    };
+    let wrong = |what: String| {
+        let m = format!("{}: {what}", url.display());
+        Finding::new(FindingKind::Corrupt, &url, None, m)
+    };
+    let d = digest::of_bytes(&bytes);
+    let (records, last, sealed) = (rep.records, rep.last_seq, rep.seal.is_some());
+    if (d.bytes, &d.sha256) != (meta.bytes, &meta.sha256) {
+        let f = wrong(format!(
+            "{} bytes with SHA-256 {}, the metadata says {} bytes with SHA-256 {}",
+            d.bytes, d.sha256, meta.bytes, meta.sha256
+        ));
+        let found = std::mem::replace(&mut rep.findings, vec![f]);
+        found.into_iter().for_each(|f| rep.push(f));
+    } else if (records, last) != (meta.records, meta.last_seq) || !sealed {
+        rep.push(wrong(format!(
+            "{records} records (last {last:?}, sealed: {sealed}), the metadata says {} (last {:?})",
+            meta.records, meta.last_seq
+        )));
+    }
+    Ok(rep)
+}
