@@ -308,6 +308,64 @@ fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url(
     assert!(!reports[0].is_damaged() && !reports[2].is_damaged());
 }
 
+/// A shipped object whose sequence numbers overlap the previous object's
+/// is damage, as in a local log: verified against its metadata, it is an
+/// overlap named by its URL at its header's `first_seq` (offset 32), with
+/// the previous object's URL, the objects before it clean.
+#[test]
+fn a_shipped_object_overlapping_the_previous_one_is_damaged() {
+    use binlog::__private::archive::object_name::segment_key;
+    use binlog::archive::{Location, ShipOptions, Shipper};
+    use common::s3::S3Server;
+    let server = S3Server::start(&["logs"]);
+    let t = Tmp::new("verify-remote-overlap");
+    common::append_orders(t.path(), 30, 10);
+    // Segment 2 made again to start at record 15, inside segment 1 (10..19).
+    let third = binlog::list_segments(t.path(), "orders").unwrap()[2]
+        .path
+        .clone();
+    std::fs::remove_file(&third).unwrap();
+    let o = binlog::Options {
+        log_name: "orders".into(),
+        segment_no: 2,
+        first_seq: 15,
+        ..binlog::Options::default()
+    };
+    let w = binlog::Writer::open(&third, o).unwrap();
+    w.write("trade", b"again").unwrap();
+    w.close().unwrap();
+    let o = ShipOptions {
+        connection: server.connection(),
+        ..ShipOptions::default()
+    };
+    let to = Location::parse("s3://logs/v").unwrap();
+    let shipped = Shipper::open(t.path(), "orders", &to, o)
+        .unwrap()
+        .ship_once()
+        .unwrap();
+    assert_eq!(shipped.uploaded, [0, 1, 2]);
+    let log = common::remote::remote_log(&server, "logs", "v", "orders");
+    let reports: Vec<_> = Verify::shipped(log).unwrap().collect();
+    assert_eq!(reports.len(), 3);
+    assert!(
+        !reports[0].is_damaged() && !reports[1].is_damaged(),
+        "{reports:?}"
+    );
+    let f = &reports[2].findings[0];
+    assert_eq!(
+        (f.kind, f.offset),
+        (FindingKind::SequenceOverlap, Some(32)),
+        "{f:?}"
+    );
+    let (this, before) = (
+        segment_key("v", "orders", 2, 15, false),
+        segment_key("v", "orders", 1, 10, false),
+    );
+    assert_eq!(f.location.to_str().unwrap(), format!("s3://logs/{this}"));
+    assert!(f.message.contains(&format!("s3://logs/{before}")), "{f:?}");
+    assert!(reports[2].is_damaged());
+}
+
 /// A sealed segment whose offset array (of a type) or sparse index fails
 /// its CRC loses no record (reads through it scan instead), but its seal is
 /// damaged: verify names the part at its offset, and a reseal replaces it.
