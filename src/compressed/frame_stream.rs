@@ -153,12 +153,6 @@ impl FrameStream {
         self.index.is_some() && self.ended
     }
 
-    /// Whether the held frame is decompressed to its end in parts and its
-    /// checksum is not checked yet (see `check_checksum`).
-    pub fn is_whole_unchecked(&self) -> bool {
-        self.is_whole() && self.unchecked
-    }
-
     /// Checks the checksum of the held frame (frame `index`, `entry` in the
     /// seek table of the file at `path`) if it is decompressed to its end
     /// and not yet checked, and reports a failure not reported yet: a
@@ -600,7 +594,7 @@ mod tests {
         s.set_seeking(false);
         let other: Vec<u8> = original.iter().map(|b| b ^ 0x11).collect();
         s.hold_decoded(1, other.clone());
-        assert!(s.is_whole() && !s.is_whole_unchecked());
+        assert!(s.is_whole() && !s.unchecked);
         let other_entry = FrameEntry {
             size: other.len() as u32,
             ..entry
