@@ -220,7 +220,7 @@ fn a_log_shipped_with_aes256_is_accepted_verified_and_read_back_by_whole_puts_an
     let (remote, keys) = ship_mixed_with_aes256(&mut env, &server, dir.path(), "accepted");
     if !is_minio() {
         for key in &keys {
-            let sse = remote.stored_encryption(key).unwrap();
+            let sse = remote.stored_encryption_of(key).unwrap();
             assert_eq!(
                 sse,
                 None,
@@ -244,7 +244,10 @@ fn a_log_shipped_with_aes256_is_stored_encrypted_by_whole_puts_and_multipart() {
     let dir = TempDir::new("sse-aes256");
     let (remote, keys) = ship_mixed_with_aes256(&mut env, &server, dir.path(), "enc");
     for key in &keys {
-        let sse = remote.stored_encryption(key).unwrap();
+        let sse = remote
+            .stored_encryption_of(key)
+            .unwrap()
+            .map(|e| e.algorithm);
         assert_eq!(sse.as_deref(), Some("AES256"), "{key}");
     }
 }
@@ -343,7 +346,7 @@ fn a_log_shipped_without_encryption_settings_is_stored_unencrypted() {
     ship_mixed(&server, dir.path(), "plain", &segs);
     let (remote, keys) = objects_of(&server, "plain", &segs);
     for key in &keys {
-        assert_eq!(remote.stored_encryption(key).unwrap(), None, "{key}");
+        assert_eq!(remote.stored_encryption_of(key).unwrap(), None, "{key}");
     }
 }
 
@@ -355,7 +358,9 @@ fn the_stored_encryption_of_a_missing_object_is_not_found_naming_it() {
     let server = S3Server::start(&[BUCKET]);
     let at = Location::parse(&format!("s3://{BUCKET}/none")).unwrap();
     let remote = Remote::connect(&at, &server.connection()).unwrap();
-    let e = remote.stored_encryption("none/orders/claim").unwrap_err();
+    let e = remote
+        .stored_encryption_of("none/orders/claim")
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     assert!(e.to_string().contains("none/orders/claim"), "{e}");
 }

@@ -4,8 +4,8 @@
 //! the directory). The claim object (claim.rs) holds the same two, so a
 //! prefix shipped to by one log refuses another of the same name.
 
-use crate::compressed::durable::replace_durably;
 use crate::error::{Error, ErrorKind, Result};
+use crate::log::lines::{self, Format};
 use std::path::{Path, PathBuf};
 
 /// A log's name and archive id (32 lowercase hex digits).
@@ -15,7 +15,7 @@ pub struct Identity {
     pub id: String,
 }
 
-const VERSION_LINE: &str = "binlog-ship-id 1";
+const FORMAT: Format = Format("log identity", "binlog-ship-id 1", false);
 
 impl Identity {
     /// A new identity of `log`, with a random id.
@@ -32,31 +32,22 @@ impl Identity {
     }
 
     pub fn encode(&self) -> String {
-        format!("{VERSION_LINE}\nlog {}\nid {}\n", self.log, self.id)
+        FORMAT.render(&format!("log {}\nid {}\n", self.log, self.id))
     }
 
     /// Decodes what `encode` made; errors name `source` (a file or an
     /// object's URL).
     pub fn decode(text: &str, source: &Path) -> Result<Identity> {
-        let bad = || Error::file(ErrorKind::Corrupt, source, "not a binlog log identity");
-        let mut lines = text.lines();
-        if lines.next() != Some(VERSION_LINE) {
-            return Err(bad());
+        let mut lines = FORMAT.parse(text, source)?;
+        let log = lines.expect("log", 1)?.fields[0].to_string();
+        let line = lines.expect("id", 1)?;
+        let id = line.fields[0];
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(line.error("the id is not 32 hex digits"));
         }
-        let log = lines
-            .next()
-            .and_then(|l| l.strip_prefix("log "))
-            .ok_or_else(bad)?;
-        let id = lines
-            .next()
-            .and_then(|l| l.strip_prefix("id "))
-            .ok_or_else(bad)?;
-        let hex = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
-        if !hex || lines.next().is_some() {
-            return Err(bad());
-        }
+        lines.end()?;
         Ok(Identity {
-            log: log.to_string(),
+            log,
             id: id.to_string(),
         })
     }
@@ -78,7 +69,7 @@ pub fn load(path: &Path) -> Result<Option<Identity>> {
 
 /// Stores `identity` at `path` durably, replacing what is there.
 pub fn store(path: &Path, identity: &Identity) -> Result<()> {
-    replace_durably(path, identity.encode().as_bytes())
+    lines::replace(path, ".tmp", &identity.encode(), true)
 }
 
 #[cfg(test)]

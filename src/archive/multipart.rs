@@ -118,14 +118,11 @@ impl Remote {
     fn abort(&self, key: &str, id: &str, may_be_refused: bool) -> Result<()> {
         let doing = "abort multipart upload";
         let query = vec![("uploadId", id.into())];
-        let r = self.signed_request(
-            key,
-            doing,
-            Request {
-                query,
-                ..request(Method::DELETE, key)
-            },
-        )?;
+        let r = Request {
+            query,
+            ..request(Method::DELETE, key)
+        };
+        let r = self.signed_request(key, doing, r)?;
         if r.status == 404 || may_be_refused && refused(r.status, &error_code(&r)) {
             return Ok(());
         }
@@ -164,14 +161,11 @@ impl Remote {
                 query.push(("key-marker", key.clone()));
                 query.push(("upload-id-marker", id.clone()));
             }
-            let r = self.signed_request(
-                prefix,
-                doing,
-                Request {
-                    query,
-                    ..request(Method::GET, "")
-                },
-            )?;
+            let r = Request {
+                query,
+                ..request(Method::GET, "")
+            };
+            let r = self.signed_request(prefix, doing, r)?;
             if unavailable(&r) {
                 return Ok(None);
             }

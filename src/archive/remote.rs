@@ -339,17 +339,11 @@ impl Remote {
         }
     }
 
-    /// The `x-amz-server-side-encryption` a HEAD of `key` answers
-    /// (`AES256`, `aws:kms`, ...), `None` if it has none (stored
-    /// unencrypted, or by a server that keeps no record of it, as
-    /// versitygw 1.8.0). A missing object is a `NotFound` error.
-    #[doc(hidden)]
-    pub fn stored_encryption(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.stored_encryption_of(key)?.map(|e| e.algorithm))
-    }
-
-    /// As `stored_encryption`, with the KMS key the server says it used.
-    /// Signed here: object_store's HEAD does not return these headers.
+    /// How the server says it stored the object at `key` (a HEAD's
+    /// `x-amz-server-side-encryption` and KMS key), `None` if it does not
+    /// (stored unencrypted, or by a server that keeps no record of it, as
+    /// versitygw 1.8.0). A missing object is a `NotFound` error. Signed
+    /// here: object_store's HEAD does not return these headers.
     #[doc(hidden)]
     pub fn stored_encryption_of(&self, key: &str) -> Result<Option<StoredEncryption>> {
         let r = self.signed_request(key, "HEAD", request(http::Method::HEAD, key))?;

@@ -4,6 +4,7 @@
 //! the copy's offset; a reader that meets one reads the main frames
 //! instead, and `binlog verify` reports it (`check_type_copies`).
 
+use super::frame_decoder::Frame;
 use super::seek_table::{FrameEntry, SideEntry, SKIPPABLE_HEADER_LEN};
 use super::source::Source;
 use super::type_copies::{
@@ -125,7 +126,9 @@ impl CompressedSegment {
             size: frame.len,
         };
         let src = &self.compressed[SKIPPABLE_HEADER_LEN..];
-        let decoded = self.decoder.decode(&self.path, n, &payload, src, out);
+        let decoded = self
+            .decoder
+            .decode(Frame::new(&self.path, n, payload), src, out);
         decoded.map_err(|e| {
             let what = format!(
                 "type copy frame {n} (type {}): {}",

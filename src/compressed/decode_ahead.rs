@@ -13,7 +13,7 @@
 //! Memory is bounded: at most `frames_max` frames (`FRAMES_PER_THREAD` a
 //! thread) are handed over and not yet taken, and beyond the first of them
 //! at most `AHEAD_BYTES` (see `held_size`). Each frame's room is reserved
-//! with `try_reserve` (`reserve_frame`): room that cannot be had is an
+//! with `try_reserve` (`Frame::reserve`): room that cannot be had is an
 //! error handed back, never an abort (the caller then decodes the frame
 //! itself: see `CompressedSegment::stream_frame`).
 //!
@@ -23,7 +23,7 @@
 //! for a frame being decoded. In a child after fork() the workers do not
 //! exist: the pool notices and gives up (`take` returns `None`).
 
-use super::frame_decoder::FrameDecoder;
+use super::frame_decoder::{Frame, FrameDecoder};
 use super::seek_table::FrameEntry;
 use crate::error::Result;
 use std::collections::VecDeque;
@@ -295,7 +295,8 @@ impl Worker {
             if *self.probe.panic_at.lock().unwrap() == Some(f.index) {
                 panic!("a worker panics on frame {}, for a test", f.index);
             }
-            f.result = decoder.decode(&self.path, f.index, &entry, &f.src, &mut f.bytes);
+            let frame = Frame::new(&self.path, f.index, entry);
+            f.result = decoder.decode(frame, &f.src, &mut f.bytes);
             #[cfg(test)]
             (self.probe.decoded).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let _ = job.done.send(job.frame); // unwanted once the pool is dropped
@@ -408,7 +409,7 @@ mod tests {
         let mut out = Vec::new();
         let src = &bytes[e.compressed_offset as usize..][..e.compressed_size as usize];
         let ours = FrameDecoder::new()
-            .decode(path, 1, &e, src, &mut out)
+            .decode(Frame::new(path, 1, e), src, &mut out)
             .unwrap_err();
         assert_eq!(theirs.to_string(), ours.to_string());
         assert_eq!(theirs.kind(), ours.kind());

@@ -59,28 +59,6 @@ fn sync_parent(path: &Path) -> Result<()> {
     sync_dir(parent_dir(path)).map_err(|e| Error::io(parent_dir(path), "fsync directory", e))
 }
 
-/// Replaces `path` with `bytes`: a temporary file written and synced, then
-/// renamed over it and the directory synced: a crash leaves the old file
-/// or the new one. A temporary file not written whole is removed, and the
-/// error says `path` is unchanged. For the shipper's small files.
-#[cfg(feature = "s3")]
-pub fn replace_durably(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = with_suffix(path, ".tmp");
-    write_synced(&tmp, bytes).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        e.with_detail(|d| format!("{d} ({} not replaced, kept as it was)", path.display()))
-    })?;
-    rename_durably(&tmp, path)
-}
-
-/// Creates (or truncates) `tmp`, writes `bytes` to it and syncs it.
-#[cfg(feature = "s3")]
-fn write_synced(tmp: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, "create", e))?;
-    std::io::Write::write_all(&mut f, bytes).map_err(|e| Error::io(tmp, "write", e))?;
-    sync(&f, tmp)
-}
-
 /// Unlinks `path` and syncs the directory.
 pub fn remove_durably(path: &Path) -> Result<()> {
     std::fs::remove_file(path).map_err(|e| Error::io(path, "remove", e))?;

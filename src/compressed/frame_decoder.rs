@@ -31,131 +31,122 @@ impl FrameDecoder {
         }
     }
 
-    /// Decompresses frame `index`, whose compressed bytes are `src`, into
-    /// `out` (cleared first).
-    pub fn decode(
-        &mut self,
-        path: &Path,
-        index: usize,
-        entry: &FrameEntry,
+    /// Decompresses `frame`, whose compressed bytes are `src`, into `out`
+    /// (cleared first).
+    pub fn decode(&mut self, frame: Frame, src: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        frame.check(src)?;
+        frame.decode_checked(&mut self.dctx, src, out)
+    }
+}
+
+/// Frame `index` of the compressed file at `path`, `entry` in its seek
+/// table: what a frame's errors name.
+#[derive(Clone, Copy)]
+pub struct Frame<'a> {
+    pub path: &'a Path,
+    pub index: usize,
+    pub entry: FrameEntry,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(path: &'a Path, index: usize, entry: FrameEntry) -> Frame<'a> {
+        Frame { path, index, entry }
+    }
+
+    /// Decompresses the frame, whose compressed bytes `src` passed
+    /// `check`, into `out` (cleared first) with `dctx`, in one call.
+    pub(super) fn decode_checked(
+        self,
+        dctx: &mut DCtx<'static>,
         src: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<()> {
-        check_frame(path, index, entry, src)?;
-        decode_checked(&mut self.dctx, path, index, entry, src, out)
-    }
-}
-
-/// Decompresses frame `index`, whose compressed bytes `src` passed
-/// `check_frame`, into `out` (cleared first) with `dctx`, in one call.
-pub(super) fn decode_checked(
-    dctx: &mut DCtx<'static>,
-    path: &Path,
-    index: usize,
-    entry: &FrameEntry,
-    src: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<()> {
-    let err = |kind, what: String| frame_error(path, index, entry, kind, what);
-    let size = entry.size as usize;
-    out.clear();
-    reserve_frame(out, path, index, entry)?;
-    match dctx.decompress(out, src) {
-        Ok(n) if n == size => Ok(()),
-        Ok(n) => {
-            let what = format!("the frame decompresses to {n} bytes, the seek table says {size}");
-            Err(err(ErrorKind::FrameSizeMismatch, what))
-        }
-        Err(code) => {
-            // More bytes than room for them: a frame that states no size
-            // holds another size than its entry's; one that states its size
-            // (checked against the entry) contradicts itself, damaged.
-            let states_size = matches!(zstd_safe::get_frame_content_size(src), Ok(Some(_)));
-            let kind = if is_output_too_small(code) && !states_size {
-                ErrorKind::FrameSizeMismatch
-            } else {
-                ErrorKind::CorruptFrame
-            };
-            Err(err(kind, damaged(code)))
+        let size = self.entry.size as usize;
+        self.reserve(out)?;
+        match dctx.decompress(out, src) {
+            Ok(n) if n == size => Ok(()),
+            Ok(n) => {
+                let what =
+                    format!("the frame decompresses to {n} bytes, the seek table says {size}");
+                Err(self.error(ErrorKind::FrameSizeMismatch, what))
+            }
+            Err(code) => {
+                // More bytes than room for them: a frame that states no size
+                // holds another size than its entry's; one that states its
+                // size (checked against the entry) contradicts itself, damaged.
+                let states_size = matches!(zstd_safe::get_frame_content_size(src), Ok(Some(_)));
+                let kind = if is_output_too_small(code) && !states_size {
+                    ErrorKind::FrameSizeMismatch
+                } else {
+                    ErrorKind::CorruptFrame
+                };
+                Err(self.error(kind, damaged(code)))
+            }
         }
     }
-}
 
-/// Makes room in `out` (emptied) for frame `index`'s original bytes and
-/// one byte more (a frame that states no size and holds more shows as a
-/// size mismatch). Room that cannot be had is a resource error (`Io`, an
-/// `OutOfMemory` source), not damage and never an abort: a salvage stops
-/// there, and the read can be retried with more memory.
-pub(super) fn reserve_frame(
-    out: &mut Vec<u8>,
-    path: &Path,
-    index: usize,
-    entry: &FrameEntry,
-) -> Result<()> {
-    out.clear();
-    let room = entry.size as usize + 1;
-    out.try_reserve_exact(room).map_err(|_| {
-        let doing = format!(
-            "frame {index} (original offset {}): allocating the {room} bytes \
-             its seek table entry needs",
-            entry.offset
-        );
-        let oom = io::Error::from(io::ErrorKind::OutOfMemory);
-        Error::io_at(path, entry.compressed_offset, &doing, oom)
-    })
-}
-
-/// The error `what` (of `kind`) about frame `index` of the file `path`.
-pub(super) fn frame_error(
-    path: &Path,
-    index: usize,
-    entry: &FrameEntry,
-    kind: ErrorKind,
-    what: String,
-) -> Error {
-    let what = format!("frame {index} (original offset {}): {what}", entry.offset);
-    Error::at(kind, path, entry.compressed_offset, what)
-}
-
-/// Checks that `src`, the compressed bytes the seek table gives frame
-/// `index`, are exactly one zstd frame, of the size the table says if it
-/// states one and able to hold it if not: before `reserve_frame`, so that
-/// an entry makes a reader allocate only what the blocks can hold.
-pub(super) fn check_frame(path: &Path, index: usize, entry: &FrameEntry, src: &[u8]) -> Result<()> {
-    let err = |kind, what: String| frame_error(path, index, entry, kind, what);
-    if !src.starts_with(&ZSTD_MAGIC) {
-        return Err(err(
-            ErrorKind::CorruptSeekTable,
-            "the seek table points at no zstd frame here".into(),
-        ));
-    }
-    match zstd_safe::find_frame_compressed_size(src) {
-        Ok(n) if n == src.len() => {}
-        Ok(n) => {
-            let len = src.len();
-            let what =
-                format!("the seek table says {len} compressed bytes, the zstd frame here has {n}");
-            return Err(err(ErrorKind::CorruptSeekTable, what));
-        }
-        Err(code) => return Err(err(ErrorKind::CorruptFrame, damaged(code))),
-    }
-    if let Ok(Some(n)) = zstd_safe::get_frame_content_size(src) {
-        if n != u64::from(entry.size) {
-            let what = format!(
-                "the frame holds {n} bytes, the seek table says {}",
-                entry.size
+    /// Makes room in `out` (emptied) for the frame's original bytes and
+    /// one byte more (a frame that states no size and holds more shows as
+    /// a size mismatch). Room that cannot be had is a resource error
+    /// (`Io`, an `OutOfMemory` source), not damage and never an abort: a
+    /// salvage stops there, and the read can be retried with more memory.
+    pub(super) fn reserve(self, out: &mut Vec<u8>) -> Result<()> {
+        out.clear();
+        let room = self.entry.size as usize + 1;
+        out.try_reserve_exact(room).map_err(|_| {
+            let doing = format!(
+                "frame {} (original offset {}): allocating the {room} bytes \
+                 its seek table entry needs",
+                self.index, self.entry.offset
             );
-            return Err(err(ErrorKind::FrameSizeMismatch, what));
-        }
+            let oom = io::Error::from(io::ErrorKind::OutOfMemory);
+            Error::io_at(self.path, self.entry.compressed_offset, &doing, oom)
+        })
     }
-    match zstd_safe::decompress_bound(src) {
-        Ok(bound) if u64::from(entry.size) > bound => {
-            let size = entry.size;
-            let what = format!("the frame holds at most {bound} bytes, the seek table says {size}");
-            Err(err(ErrorKind::FrameSizeMismatch, what))
+
+    /// The error `what` (of `kind`) about the frame.
+    pub(super) fn error(self, kind: ErrorKind, what: String) -> Error {
+        let (index, entry) = (self.index, self.entry);
+        let what = format!("frame {index} (original offset {}): {what}", entry.offset);
+        Error::at(kind, self.path, entry.compressed_offset, what)
+    }
+
+    /// Checks that `src`, the compressed bytes the seek table gives the
+    /// frame, are exactly one zstd frame, of the size the table says if it
+    /// states one and able to hold it if not: before `reserve`, so that an
+    /// entry makes a reader allocate only what the blocks can hold.
+    pub(super) fn check(self, src: &[u8]) -> Result<()> {
+        let size = self.entry.size;
+        if !src.starts_with(&ZSTD_MAGIC) {
+            let what = "the seek table points at no zstd frame here".into();
+            return Err(self.error(ErrorKind::CorruptSeekTable, what));
         }
-        Ok(_) => Ok(()),
-        Err(code) => Err(err(ErrorKind::CorruptFrame, damaged(code))),
+        match zstd_safe::find_frame_compressed_size(src) {
+            Ok(n) if n == src.len() => {}
+            Ok(n) => {
+                let len = src.len();
+                let what = format!(
+                    "the seek table says {len} compressed bytes, the zstd frame here has {n}"
+                );
+                return Err(self.error(ErrorKind::CorruptSeekTable, what));
+            }
+            Err(code) => return Err(self.error(ErrorKind::CorruptFrame, damaged(code))),
+        }
+        if let Ok(Some(n)) = zstd_safe::get_frame_content_size(src) {
+            if n != u64::from(size) {
+                let what = format!("the frame holds {n} bytes, the seek table says {size}");
+                return Err(self.error(ErrorKind::FrameSizeMismatch, what));
+            }
+        }
+        match zstd_safe::decompress_bound(src) {
+            Ok(bound) if u64::from(size) > bound => {
+                let what =
+                    format!("the frame holds at most {bound} bytes, the seek table says {size}");
+                Err(self.error(ErrorKind::FrameSizeMismatch, what))
+            }
+            Ok(_) => Ok(()),
+            Err(code) => Err(self.error(ErrorKind::CorruptFrame, damaged(code))),
+        }
     }
 }
 

@@ -21,8 +21,7 @@
 //! them or by `check_checksum`, which then drop the frame: what a reader
 //! reads of a damaged frame does not depend on how it decompressed it.
 
-use super::frame_decoder::is_output_too_small;
-use super::frame_decoder::{check_frame, damaged, decode_checked, frame_error, reserve_frame};
+use super::frame_decoder::{damaged, is_output_too_small, Frame};
 use super::seek_table::FrameEntry;
 use super::source::{read_frame, Source};
 use super::xxh64::xxh64;
@@ -154,12 +153,6 @@ impl FrameStream {
         self.index.is_some() && self.ended
     }
 
-    /// Whether the held frame is decompressed to its end in parts and its
-    /// checksum is not checked yet (see `check_checksum`).
-    pub fn is_whole_unchecked(&self) -> bool {
-        self.is_whole() && self.unchecked
-    }
-
     /// Checks the checksum of the held frame (frame `index`, `entry` in the
     /// seek table of the file at `path`) if it is decompressed to its end
     /// and not yet checked, and reports a failure not reported yet: a
@@ -169,7 +162,7 @@ impl FrameStream {
         if self.index != Some(index) {
             return Ok(());
         }
-        self.settle_checksum(path, index, entry);
+        self.settle_checksum(Frame::new(path, index, *entry));
         match self.failure.take() {
             Some(e) => {
                 self.index = None;
@@ -181,7 +174,7 @@ impl FrameStream {
 
     /// Checks the checksum of the held frame, decompressed to its end, if
     /// not yet checked: a mismatch is kept as its failure.
-    fn settle_checksum(&mut self, path: &Path, index: usize, entry: &FrameEntry) {
+    fn settle_checksum(&mut self, frame: Frame) {
         if !self.ended || !self.unchecked || self.failure.is_some() {
             return;
         }
@@ -190,14 +183,7 @@ impl FrameStream {
         let stated = stated.map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
         if stated != Some(xxh64(&self.out) as u32) {
             let code = 0usize.wrapping_sub(ZSTD_ErrorCode::ZSTD_error_checksum_wrong as usize);
-            let what = damaged(code);
-            self.failure = Some(frame_error(
-                path,
-                index,
-                entry,
-                ErrorKind::CorruptFrame,
-                what,
-            ));
+            self.failure = Some(frame.error(ErrorKind::CorruptFrame, damaged(code)));
         }
     }
 
@@ -217,11 +203,10 @@ impl FrameStream {
 
     /// Holds frame `index` whole, as `bytes` (a copy of a cached frame).
     pub fn hold_whole(&mut self, index: usize, bytes: &[u8]) {
-        self.out.clear();
-        self.out.extend_from_slice(bytes);
-        (self.index, self.produced, self.ended) = (Some(index), bytes.len(), true);
-        (self.size, self.parts, self.unchecked) = (bytes.len(), false, false);
-        self.failure = None;
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        out.extend_from_slice(bytes);
+        self.hold_decoded(index, out);
     }
 
     /// Holds frame `index` whole, as `bytes`, decompressed and checked by
@@ -236,35 +221,28 @@ impl FrameStream {
         spare
     }
 
-    /// Decompresses frame `index` (`entry` in the seek table of `file`, at
-    /// `path`) until its first `upto` bytes are held (all, if shorter),
+    /// Decompresses `frame` (its compressed bytes in `file`) until its
+    /// first `upto` bytes are held (all, if shorter),
     /// from where this stream left off in it; returns how many bytes it
     /// decompressed. A failure to read leaves nothing held; a damaged frame
     /// yields what zstd wrote first and fails only when asked for more.
-    pub fn extend(
-        &mut self,
-        file: &dyn Source,
-        path: &Path,
-        index: usize,
-        entry: &FrameEntry,
-        upto: usize,
-    ) -> Result<usize> {
-        if self.index != Some(index) {
-            self.start(file, path, index, entry)?;
+    pub fn extend(&mut self, file: &dyn Source, frame: Frame, upto: usize) -> Result<usize> {
+        if self.index != Some(frame.index) {
+            self.start(file, frame)?;
         }
         let before = self.produced;
         if self.failure.is_none() {
             let result = if before == 0 && !self.parts {
-                self.decompress_whole(path, index, entry)
+                self.decompress_whole(frame)
             } else {
-                self.decompress_to(path, index, entry, upto)
+                self.decompress_to(frame, upto)
             };
             if let Err(e) = result {
                 if !is_frame_damage(&e) {
                     self.index = None;
                     return Err(e);
                 }
-                let in_parts = self.keep_what_failed_frame_yields(path, index, entry);
+                let in_parts = self.keep_what_failed_frame_yields(frame);
                 self.failure = Some(in_parts.unwrap_or(e));
             }
         }
@@ -280,22 +258,18 @@ impl FrameStream {
         }
     }
 
-    /// Decompresses frame `index` from its start as far as it yields: to
+    /// Decompresses `frame` from its start as far as it yields: to
     /// its end, its checksum checked, or to its failure, which it returns.
     /// The bytes yielded are then in `bytes` until the stream is used
     /// again, though the frame is not held. A failure to read the frame
     /// (`Io`: unreadable, or no room for it) is an error, `bytes` empty.
-    pub fn extend_to_failure(
-        &mut self,
-        file: &dyn Source,
-        path: &Path,
-        index: usize,
-        entry: &FrameEntry,
-    ) -> Result<Option<Error>> {
+    pub fn extend_to_failure(&mut self, file: &dyn Source, frame: Frame) -> Result<Option<Error>> {
         (self.index, self.produced) = (None, 0);
         self.out.clear();
-        let failure = match self.extend(file, path, index, entry, entry.size as usize) {
-            Ok(_) => self.check_checksum(path, index, entry).err(),
+        let failure = match self.extend(file, frame, frame.entry.size as usize) {
+            Ok(_) => self
+                .check_checksum(frame.path, frame.index, &frame.entry)
+                .err(),
             // `extend` leaves what the frame yields in `out` when it meets
             // the failure; a frame that fails in `start` left it empty.
             Err(e) => Some(e),
@@ -309,17 +283,12 @@ impl FrameStream {
         }
     }
 
-    /// After frame `index` failed: holds the bytes zstd writes before the
+    /// After `frame` failed: holds the bytes zstd writes before the
     /// failure, found by decompressing it again from its start in parts
     /// (whole in one call leaves none; parts may have stopped elsewhere in
     /// the damaged block); none without a stable output buffer. Returns
     /// the failure met so, the one every way of reading the frame reports.
-    fn keep_what_failed_frame_yields(
-        &mut self,
-        path: &Path,
-        index: usize,
-        entry: &FrameEntry,
-    ) -> Option<Error> {
+    fn keep_what_failed_frame_yields(&mut self, frame: Frame) -> Option<Error> {
         self.out.clear();
         (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
         // Room for exactly the frame and one byte more: how far zstd writes
@@ -340,7 +309,7 @@ impl FrameStream {
             .set_parameter(DParameter::ForceIgnoreChecksum(true));
         let seeking = std::mem::replace(&mut self.seeking, true);
         self.parts = true;
-        let in_parts = self.decompress_to(path, index, entry, usize::MAX).err();
+        let in_parts = self.decompress_to(frame, usize::MAX).err();
         self.seeking = seeking;
         self.unchecked = false;
         self.produced = self.produced.min(self.size);
@@ -348,16 +317,12 @@ impl FrameStream {
         in_parts
     }
 
-    /// `extend` for frame `index` of a plain segment read as stored frames
+    /// `extend` for `frame` of a plain segment read as stored frames
     /// (`CompressedSegment::open_stored`), its bytes at `entry.offset` of
     /// `file`: reads no more than `extend` would decompress (a frame a
     /// scan starts whole, else up to `upto` and `read_ahead` beyond).
-    pub fn extend_stored(
-        &mut self,
-        (file, path): (&dyn Source, &Path),
-        (index, entry): (usize, &FrameEntry),
-        upto: usize,
-    ) -> Result<usize> {
+    pub fn extend_stored(&mut self, file: &dyn Source, frame: Frame, upto: usize) -> Result<usize> {
+        let Frame { path, index, entry } = frame;
         let size = entry.size as usize;
         if self.index != Some(index) {
             (self.index, self.produced, self.ended, self.size) = (None, 0, false, size);
@@ -382,19 +347,13 @@ impl FrameStream {
         Ok(self.produced - from)
     }
 
-    fn start(
-        &mut self,
-        file: &dyn Source,
-        path: &Path,
-        index: usize,
-        entry: &FrameEntry,
-    ) -> Result<()> {
+    fn start(&mut self, file: &dyn Source, frame: Frame) -> Result<()> {
         self.index = None;
-        read_frame(file, path, entry, &mut self.src)?;
-        check_frame(path, index, entry, &self.src)?;
+        read_frame(file, frame.path, &frame.entry, &mut self.src)?;
+        frame.check(&self.src)?;
         let _ = self.dctx.reset(ResetDirective::SessionOnly);
         (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
-        self.size = entry.size as usize;
+        self.size = frame.entry.size as usize;
         self.failure = None;
         // A frame decompressed in parts: zstd's check of its checksum off
         // (where zstd cannot turn it off, it checks it as well).
@@ -414,14 +373,14 @@ impl FrameStream {
         if self.out.capacity() <= self.size {
             self.out = Vec::new();
         }
-        reserve_frame(&mut self.out, path, index, entry)?;
-        self.index = Some(index);
+        frame.reserve(&mut self.out)?;
+        self.index = Some(frame.index);
         Ok(())
     }
 
     /// Decompresses the frame just started whole, in one call.
-    fn decompress_whole(&mut self, path: &Path, index: usize, entry: &FrameEntry) -> Result<()> {
-        decode_checked(&mut self.dctx, path, index, entry, &self.src, &mut self.out)?;
+    fn decompress_whole(&mut self, frame: Frame) -> Result<()> {
+        frame.decode_checked(&mut self.dctx, &self.src, &mut self.out)?;
         (self.produced, self.src_pos, self.ended) = (self.out.len(), self.src.len(), true);
         Ok(())
     }
@@ -429,16 +388,9 @@ impl FrameStream {
     /// Decompresses until `upto` bytes (or the whole frame, its end and
     /// checksum included) are held: whole blocks offered to zstd one at a
     /// time, each written straight after the last in `out` (see `start`).
-    fn decompress_to(
-        &mut self,
-        path: &Path,
-        index: usize,
-        entry: &FrameEntry,
-        upto: usize,
-    ) -> Result<()> {
-        let size = entry.size as usize;
+    fn decompress_to(&mut self, frame: Frame, upto: usize) -> Result<()> {
+        let size = frame.entry.size as usize;
         let want = upto.min(size);
-        let err = |kind, what: String| frame_error(path, index, entry, kind, what);
         // A frame that states its size (the entry's, checked) and holds
         // another contradicts itself: damaged. One that does not state it
         // and holds more than the entry says shows as a size mismatch: the
@@ -457,7 +409,7 @@ impl FrameStream {
                     true => ErrorKind::FrameSizeMismatch,
                     false => ErrorKind::CorruptFrame,
                 };
-                err(kind, damaged(code))
+                frame.error(kind, damaged(code))
             })?;
             if hint == 0 {
                 self.ended = true;
@@ -473,11 +425,11 @@ impl FrameStream {
                     true => ErrorKind::CorruptFrame,
                     false => ErrorKind::FrameSizeMismatch,
                 };
-                return Err(err(kind, what));
+                return Err(frame.error(kind, what));
             }
         }
         if !self.seeking {
-            self.settle_checksum(path, index, entry);
+            self.settle_checksum(frame);
         }
         Ok(())
     }
@@ -505,6 +457,11 @@ mod tests {
     use std::fs::File;
     use std::io::Write;
     use std::os::unix::fs::FileExt;
+
+    /// Frame 0 of the file at `path`, `entry` in its seek table.
+    fn first(path: &Path, entry: FrameEntry) -> Frame<'_> {
+        Frame::new(path, 0, entry)
+    }
 
     /// A file of one frame holding `original`, and its seek table entry.
     fn one_frame(original: &[u8]) -> (File, FrameEntry) {
@@ -543,7 +500,7 @@ mod tests {
         let mut s = FrameStream::for_prefixes();
         let mut made = 0;
         for upto in [10, 5_000, 300_000, 1_000_000, original.len()] {
-            made += s.extend(&file, path, 0, &entry, upto).unwrap();
+            made += s.extend(&file, first(path, entry), upto).unwrap();
             assert!(s.bytes().len() >= upto.min(original.len()));
             assert!(s.bytes().len() <= upto + (128 << 10), "{}", s.bytes().len());
             assert_eq!(s.bytes(), &original[..s.bytes().len()]);
@@ -566,7 +523,7 @@ mod tests {
         let mut s = FrameStream::for_prefixes();
         let block = 128 << 10;
         for upto in [10, 5_000, block, block + 1, 300_000, 1_000_000] {
-            s.extend(&file, Path::new("f.zst"), 0, &entry, upto)
+            s.extend(&file, first(Path::new("f.zst"), entry), upto)
                 .unwrap();
             assert_eq!(s.bytes().len(), upto.div_ceil(block) * block, "{upto}");
             assert_eq!(s.bytes(), &original[..s.bytes().len()]);
@@ -591,10 +548,10 @@ mod tests {
                 size: stated,
             };
             let mut s = FrameStream::for_prefixes();
-            s.extend(&file, Path::new("f.zst"), 0, &entry, 1_000)
+            s.extend(&file, first(Path::new("f.zst"), entry), 1_000)
                 .unwrap();
             let e = s
-                .extend(&file, Path::new("f.zst"), 0, &entry, stated as usize)
+                .extend(&file, first(Path::new("f.zst"), entry), stated as usize)
                 .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::FrameSizeMismatch, "{e}");
             assert_eq!(s.index(), None, "a failure leaves nothing held");
@@ -606,10 +563,11 @@ mod tests {
         let original = original();
         let (file, entry) = one_frame(&original);
         let mut s = FrameStream::of(DCtx::create(), 0, false, false);
-        s.extend(&file, Path::new("f.zst"), 0, &entry, 10).unwrap();
+        s.extend(&file, first(Path::new("f.zst"), entry), 10)
+            .unwrap();
         assert_eq!(s.bytes(), &original[..]);
         assert!(s.is_whole());
-        s.extend(&file, Path::new("f.zst"), 0, &entry, original.len())
+        s.extend(&file, first(Path::new("f.zst"), entry), original.len())
             .unwrap();
         assert_eq!(s.bytes(), &original[..]);
     }
@@ -619,7 +577,8 @@ mod tests {
         let original = original();
         let (file, entry) = one_frame(&original);
         let mut s = FrameStream::for_scan();
-        s.extend(&file, Path::new("f.zst"), 0, &entry, 1).unwrap();
+        s.extend(&file, first(Path::new("f.zst"), entry), 1)
+            .unwrap();
         assert_eq!(s.bytes(), &original[..]);
     }
 
@@ -630,12 +589,12 @@ mod tests {
         let path = Path::new("f.zst");
         let mut s = FrameStream::for_scan();
         s.set_seeking(true);
-        s.extend(&file, path, 0, &entry, 10).unwrap();
+        s.extend(&file, first(path, entry), 10).unwrap();
         assert!(s.unchecked, "in parts, its checksum still to check");
         s.set_seeking(false);
         let other: Vec<u8> = original.iter().map(|b| b ^ 0x11).collect();
         s.hold_decoded(1, other.clone());
-        assert!(s.is_whole() && !s.is_whole_unchecked());
+        assert!(s.is_whole() && !s.unchecked);
         let other_entry = FrameEntry {
             size: other.len() as u32,
             ..entry
@@ -678,7 +637,7 @@ mod tests {
         };
         // Read for a seek: to the end without a check, then checked when asked.
         let mut seek = FrameStream::for_prefixes();
-        seek.extend(&bad, path, 0, &entry, size).unwrap();
+        seek.extend(&bad, first(path, entry), size).unwrap();
         assert!(seek.is_whole());
         expect_checksum_error(seek.check_checksum(path, 0, &entry).unwrap_err());
         assert_eq!(seek.index(), None, "a failure reported leaves nothing held");
@@ -686,15 +645,15 @@ mod tests {
         // again in parts) or in parts after a seek: every byte is yielded,
         // the same bytes, and the failure is reported when checked.
         let mut scan = FrameStream::for_scan();
-        assert_eq!(scan.extend(&bad, path, 0, &entry, 1).unwrap(), size);
+        assert_eq!(scan.extend(&bad, first(path, entry), 1).unwrap(), size);
         let whole = scan.bytes().to_vec();
         expect_checksum_error(scan.check_checksum(path, 0, &entry).unwrap_err());
         assert_eq!(scan.index(), None, "a failure reported leaves nothing held");
         scan.set_seeking(true);
-        scan.extend(&bad, path, 0, &entry, 1_000).unwrap();
+        scan.extend(&bad, first(path, entry), 1_000).unwrap();
         assert!(!scan.is_whole(), "read in parts while seeking");
         scan.set_seeking(false);
-        scan.extend(&bad, path, 0, &entry, size).unwrap();
+        scan.extend(&bad, first(path, entry), size).unwrap();
         assert_eq!(scan.bytes(), &whole[..]);
         expect_checksum_error(scan.check_checksum(path, 0, &entry).unwrap_err());
     }
@@ -722,15 +681,15 @@ mod tests {
     fn a_frame_that_fails_yields_the_same_bytes_decompressed_whole_or_in_parts() {
         let (original, bad, entry, path) = frame_damaged_late("frame-stream-yields");
         let mut whole = FrameStream::for_scan();
-        whole.extend(&bad, &path, 0, &entry, 1).unwrap();
+        whole.extend(&bad, first(&path, entry), 1).unwrap();
         let n = whole.bytes().len();
         assert!(n > 0, "{n} of {} bytes", original.len());
         let mut parts = FrameStream::for_prefixes();
-        parts.extend(&bad, &path, 0, &entry, n).unwrap();
+        parts.extend(&bad, first(&path, entry), n).unwrap();
         assert_eq!(&parts.bytes()[..n], whole.bytes());
         for s in [&mut whole, &mut parts] {
             let e = s
-                .extend(&bad, &path, 0, &entry, original.len())
+                .extend(&bad, first(&path, entry), original.len())
                 .and_then(|_| s.check_checksum(&path, 0, &entry))
                 .unwrap_err();
             let kinds = [ErrorKind::CorruptFrame, ErrorKind::FrameSizeMismatch];
@@ -743,16 +702,16 @@ mod tests {
     fn a_frame_decompressed_to_its_failure_yields_what_a_scan_reads_and_the_failure() {
         let (original, bad, entry, path) = frame_damaged_late("frame-stream-to-failure");
         let mut scan = FrameStream::for_scan();
-        scan.extend(&bad, &path, 0, &entry, 1).unwrap();
+        scan.extend(&bad, first(&path, entry), 1).unwrap();
         let yielded = scan.bytes().to_vec();
         assert!(!yielded.is_empty());
         let mut s = FrameStream::for_prefixes();
-        let failure = s.extend_to_failure(&bad, &path, 0, &entry).unwrap();
+        let failure = s.extend_to_failure(&bad, first(&path, entry)).unwrap();
         assert!(failure.is_some_and(|e| e.kind() != ErrorKind::Io));
         assert_eq!(s.bytes(), yielded);
         let (good, entry) = one_frame(&original);
         assert!(s
-            .extend_to_failure(&good, &path, 0, &entry)
+            .extend_to_failure(&good, first(&path, entry))
             .unwrap()
             .is_none());
         assert_eq!(s.bytes(), original);
@@ -762,11 +721,11 @@ mod tests {
     fn a_frame_damaged_past_the_bytes_read_fails_when_the_read_reaches_it() {
         let (original, bad, entry, path) = frame_damaged_late("frame-stream-bad");
         let mut s = FrameStream::for_prefixes();
-        s.extend(&bad, &path, 0, &entry, 1_000).unwrap();
+        s.extend(&bad, first(&path, entry), 1_000).unwrap();
         assert_eq!(s.bytes(), &original[..s.bytes().len()]);
         // Read for a seek, the frame's checksum is checked when asked.
         let e = s
-            .extend(&bad, &path, 0, &entry, original.len())
+            .extend(&bad, first(&path, entry), original.len())
             .and_then(|_| s.check_checksum(&path, 0, &entry))
             .unwrap_err();
         assert!(
@@ -864,11 +823,11 @@ mod tests {
         let mut decoder = super::super::frame_decoder::FrameDecoder::new();
         check(
             decoder
-                .decode(path, 0, &entry, &bytes, &mut out)
+                .decode(first(path, entry), &bytes, &mut out)
                 .unwrap_err(),
         );
         for mut s in [FrameStream::for_prefixes(), FrameStream::for_scan()] {
-            check(s.extend(&file, path, 0, &entry, 10).unwrap_err());
+            check(s.extend(&file, first(path, entry), 10).unwrap_err());
             assert_eq!(s.index(), None, "a failure leaves nothing held");
         }
         // So in a worker decompressing ahead: the error comes back.

@@ -2,7 +2,7 @@
 //! its file: a file without one, a malformed table and a table that
 //! disagrees with the file's length each fail with their own kind.
 
-use super::frame_decoder::ZSTD_MAGIC;
+use super::frame_decoder::{Frame, ZSTD_MAGIC};
 use super::frame_stream::FrameStream;
 use super::frame_walk::walk_frames;
 use super::seek_table::{SeekTable, TableError, FOOTER_LEN};
@@ -103,7 +103,7 @@ fn holds_no_segment(file: &dyn Source, path: &Path, frames: &SeekTable) -> bool 
         return true;
     }
     let mut stream = FrameStream::for_prefixes();
-    let decoded = stream.extend(file, path, 0, first, MAGIC.len());
+    let decoded = stream.extend(file, Frame::new(path, 0, *first), MAGIC.len());
     decoded.is_ok() && stream.bytes()[..MAGIC.len()] != MAGIC
 }
 

@@ -7,7 +7,7 @@
 use super::copy_read::CopyState;
 use super::decode_ahead::DecodeAhead;
 use super::frame_cache::{FrameCache, DEFAULT_CACHED_FRAMES};
-use super::frame_decoder::FrameDecoder;
+use super::frame_decoder::{Frame, FrameDecoder};
 use super::frame_stream::{is_frame_damage, FrameStream};
 use super::open::{read_table, read_table_salvage};
 use super::seek_table::{FrameEntry, SeekTable};
@@ -288,9 +288,9 @@ impl CompressedSegment {
         }
         // Only a frame that fails is decompressed again, by the stream a
         // reader reads it with, which keeps what the frame yields.
-        let entry = self.table.frames[index];
+        let frame = Frame::new(&self.path, index, self.table.frames[index]);
         let mut stream = FrameStream::for_scan();
-        let failure = stream.extend_to_failure(self.file.as_ref(), &self.path, index, &entry)?;
+        let failure = stream.extend_to_failure(self.file.as_ref(), frame)?;
         out.clear();
         out.extend_from_slice(stream.bytes());
         Ok(failure)
@@ -356,10 +356,9 @@ impl CompressedSegment {
         if upto > entry.size as usize || self.cache.contains(i) {
             return self.read_at(offset, len);
         }
-        let entry = &self.table.frames[i];
+        let frame = Frame::new(&self.path, i, entry);
         let source = (self.file.as_ref(), self.stored);
-        let (cache, path) = (&mut self.cache, self.path.as_path());
-        let made = fill(&mut self.prefix, source, path, cache, i, entry, upto)?;
+        let made = fill(&mut self.prefix, source, &mut self.cache, frame, upto)?;
         self.count(made);
         Ok(self.prefix.bytes()[from..upto].to_vec())
     }
@@ -389,10 +388,9 @@ impl CompressedSegment {
         if progress(&self.prefix) > progress(stream) {
             stream.swap_frames(&mut self.prefix);
         }
-        let entry = &self.table.frames[index];
-        let (file, path) = (self.file.as_ref(), self.path.as_path());
-        let source = (file, self.stored);
-        let made = fill(stream, source, path, &mut self.cache, index, entry, upto)?;
+        let frame = Frame::new(&self.path, index, self.table.frames[index]);
+        let source = (self.file.as_ref(), self.stored);
+        let made = fill(stream, source, &mut self.cache, frame, upto)?;
         self.count(made);
         Ok(())
     }
@@ -530,8 +528,8 @@ impl CompressedSegment {
             self.read_exact_at(entry.offset, out)?;
         } else {
             read_frame(self.file.as_ref(), &self.path, &entry, &mut self.compressed)?;
-            self.decoder
-                .decode(&self.path, index, &entry, &self.compressed, out)?;
+            let frame = Frame::new(&self.path, index, entry);
+            self.decoder.decode(frame, &self.compressed, out)?;
         }
         self.count((true, out.len()));
         Ok(())
@@ -617,21 +615,20 @@ fn open_file(path: &Path) -> Result<(PathBuf, File)> {
     Ok((path.to_path_buf(), file))
 }
 
-/// `CompressedSegment::stream_frame`'s work on `stream`, the frame
-/// `entry` of the seek table of `file` (at `path`; `stored`: see
-/// `CompressedSegment::open_stored`): whether it began a frame, and how
-/// many bytes it decompressed.
+/// `CompressedSegment::stream_frame`'s work on `stream`: makes it hold
+/// the first `upto` bytes of `frame`, from `cache` or from `file`
+/// (`stored`: see `CompressedSegment::open_stored`). Returns whether it
+/// began a frame, and how many bytes it decompressed.
 fn fill(
     stream: &mut FrameStream,
     (file, stored): (&dyn Source, bool),
-    path: &Path,
     cache: &mut FrameCache,
-    index: usize,
-    entry: &FrameEntry,
+    frame: Frame,
     upto: usize,
 ) -> Result<(bool, usize)> {
+    let index = frame.index;
     let held = stream.index() == Some(index);
-    if held && stream.bytes().len() >= upto.min(entry.size as usize) {
+    if held && stream.bytes().len() >= upto.min(frame.entry.size as usize) {
         return Ok((false, 0));
     }
     if let Some(bytes) = cache.get(index) {
@@ -639,14 +636,14 @@ fn fill(
         return Ok((false, 0));
     }
     let bytes = match stored {
-        true => stream.extend_stored((file, path), (index, entry), upto)?,
-        false => stream.extend(file, path, index, entry, upto)?,
+        true => stream.extend_stored(file, frame, upto)?,
+        false => stream.extend(file, frame, upto)?,
     };
     Ok((!held, bytes))
 }
 
 /// Whether `e` says that room for a frame could not be had
-/// (`reserve_frame`).
+/// (`Frame::reserve`).
 fn is_out_of_memory(e: &Error) -> bool {
     let source = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
     e.kind() == ErrorKind::Io

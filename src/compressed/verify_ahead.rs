@@ -5,7 +5,7 @@
 //! (`compress::check_layout`).
 
 use super::durable::same_frame;
-use super::frame_decoder::FrameDecoder;
+use super::frame_decoder::{Frame, FrameDecoder};
 use super::seek_table::FrameEntry;
 use super::source::read_frame;
 use crate::error::Result;
@@ -32,7 +32,11 @@ pub(super) fn verify_frames(
     let mut verified = Vec::new();
     for entry in written {
         read_frame(copy, tmp, &entry, &mut compressed)?;
-        decoder.decode(tmp, verified.len(), &entry, &compressed, &mut ours)?;
+        decoder.decode(
+            Frame::new(tmp, verified.len(), entry),
+            &compressed,
+            &mut ours,
+        )?;
         #[cfg(test)]
         failing::spoil_if_asked(tmp, entry.offset, &mut ours);
         let theirs = usize::try_from(entry.offset)

@@ -16,9 +16,9 @@
 //! A sealed line is: segment number, file name, first sequence number,
 //! record count, bytes. `next` is: segment number, sequence number.
 
-use crate::error::{Error, ErrorKind, Result};
-use std::fs::{self, File};
-use std::io::Write;
+use super::lines::{Format, Line};
+use crate::error::{Error, Result};
+use std::fs;
 use std::path::Path;
 
 /// Every segment number below `segment_no` and every sequence number below
@@ -45,7 +45,17 @@ impl Position {
             seq: self.seq.max(other.seq),
         }
     }
+
+    /// The position a `next S Q` line records.
+    pub(crate) fn from_line(l: &Line) -> Result<Position> {
+        Ok(Position {
+            segment_no: l.num(0)?,
+            seq: l.num(1)?,
+        })
+    }
 }
+
+const FORMAT: Format = Format("manifest", "binlog-manifest 1", true);
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Manifest {
@@ -66,32 +76,9 @@ pub struct SealedEntry {
     pub bytes: u64,
 }
 
-/// The lines of `text` before its last line, `crc32 <8 hex digits>`, if
-/// that is their CRC-32: the check of every small text record of a log
-/// (the manifest, the ship journal, the bucket's prune marker). `bad`
-/// makes the error of what is wrong.
-pub(crate) fn checked_body(text: &str, bad: impl Fn(&str) -> Error) -> Result<&str> {
-    let body_end = text
-        .rfind("crc32 ")
-        .ok_or_else(|| bad("no checksum line"))?;
-    let (body, crc_line) = text.split_at(body_end);
-    // The checksum line starts a line of its own, and lines are split on
-    // '\n' only (`lines()` would strip a '\r' ending a field, and `encode`
-    // then write it back differently).
-    if !body.ends_with('\n') {
-        return Err(bad("checksum line does not start a line"));
-    }
-    let stored = u32::from_str_radix(crc_line.trim_start_matches("crc32 ").trim_end(), 16)
-        .map_err(|_| bad("malformed checksum"))?;
-    if crate::format::crc32(body.as_bytes()) != stored {
-        return Err(bad("checksum mismatch"));
-    }
-    Ok(body)
-}
-
 impl Manifest {
     pub fn encode(&self) -> String {
-        let mut s = format!("binlog-manifest 1\nlog {}\n", self.log);
+        let mut s = format!("log {}\n", self.log);
         if let Some((n, f)) = &self.current {
             s += &format!("current {n} {f}\n");
         }
@@ -104,42 +91,24 @@ impl Manifest {
         if let Some(p) = self.next {
             s += &format!("next {} {}\n", p.segment_no, p.seq);
         }
-        let crc = crate::format::crc32(s.as_bytes());
-        s + &format!("crc32 {crc:08x}\n")
+        FORMAT.render(&s)
     }
 
     pub fn decode(text: &str, path: &Path) -> Result<Manifest> {
-        let bad = |what: &str| Error::file(ErrorKind::Corrupt, path, format!("manifest: {what}"));
-        let body = checked_body(text, bad)?;
-        let mut lines = body.split_terminator('\n');
-        if lines.next() != Some("binlog-manifest 1") {
-            return Err(bad("unknown version line"));
-        }
         let mut m = Manifest::default();
-        for line in lines {
-            let f: Vec<&str> = line.split(' ').collect();
-            let num = |i: usize| -> Result<u64> {
-                f.get(i)
-                    .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| bad(&format!("bad line {line:?}")))
-            };
-            match f[0] {
-                "log" if f.len() == 2 => m.log = f[1].to_string(),
-                "current" if f.len() == 3 => m.current = Some((num(1)?, f[2].to_string())),
-                "sealed" if f.len() == 6 => m.sealed.push(SealedEntry {
-                    segment_no: num(1)?,
-                    file: f[2].to_string(),
-                    first_seq: num(3)?,
-                    record_count: num(4)?,
-                    bytes: num(5)?,
+        for l in FORMAT.parse(text, path)? {
+            match (l.key, l.fields.len()) {
+                ("log", 1) => m.log = l.fields[0].to_string(),
+                ("current", 2) => m.current = Some((l.num(0)?, l.fields[1].to_string())),
+                ("sealed", 5) => m.sealed.push(SealedEntry {
+                    segment_no: l.num(0)?,
+                    file: l.fields[1].to_string(),
+                    first_seq: l.num(2)?,
+                    record_count: l.num(3)?,
+                    bytes: l.num(4)?,
                 }),
-                "next" if f.len() == 3 => {
-                    m.next = Some(Position {
-                        segment_no: num(1)?,
-                        seq: num(2)?,
-                    })
-                }
-                _ => return Err(bad(&format!("bad line {line:?}"))),
+                ("next", 2) => m.next = Some(Position::from_line(&l)?),
+                _ => return Err(l.bad()),
             }
         }
         Ok(m)
@@ -150,35 +119,14 @@ impl Manifest {
     /// durably) holds the position, and a manifest that power loss left
     /// stale or damaged is rewritten when the log is next opened.
     pub fn store(&self, path: &Path) -> Result<()> {
-        self.store_as(path, ".tmp", false)
+        super::lines::replace(path, ".tmp", &self.encode(), false)
     }
 
     /// Replaces `path` with this manifest durably, through the temporary
     /// file `path` + `tmp_suffix`: so that the position it records
     /// outlives a segment removed next, even through power loss.
     pub fn store_durably(&self, path: &Path, tmp_suffix: &str) -> Result<()> {
-        self.store_as(path, tmp_suffix, true)
-    }
-
-    fn store_as(&self, path: &Path, tmp_suffix: &str, durably: bool) -> Result<()> {
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(tmp_suffix);
-        let tmp = Path::new(&tmp);
-        File::create(tmp)
-            .and_then(|mut f| {
-                f.write_all(self.encode().as_bytes())?;
-                if durably {
-                    f.sync_all()?;
-                }
-                Ok(())
-            })
-            .map_err(|e| Error::io(tmp, "write manifest", e))?;
-        fs::rename(tmp, path).map_err(|e| Error::io(path, "replace manifest", e))?;
-        if durably {
-            let dir = crate::sys::parent_dir(path);
-            crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "fsync directory", e))?;
-        }
-        Ok(())
+        super::lines::replace(path, tmp_suffix, &self.encode(), true)
     }
 
     /// Reads and checks the manifest at `path` (a tool's view of a log's
@@ -192,6 +140,7 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     #[test]
     fn round_trip_and_damage() {

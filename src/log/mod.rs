@@ -10,6 +10,9 @@ pub mod accepted_gaps;
 mod age_clock;
 mod events;
 mod gap;
+// Some of its parts serve only the archive's records.
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+pub(crate) mod lines;
 mod listing;
 #[allow(missing_docs)]
 pub mod manifest;

@@ -11,9 +11,8 @@
 //! the truth: the bucket is. Without it (removed, or its CRC fails), the
 //! startup scan rebuilds it from a listing of the bucket.
 
-pub(crate) use super::manifest::checked_body;
+use super::lines::{self, Format};
 use super::manifest::Position;
-use crate::compressed::durable::replace_durably;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming::ReadOrder;
 use std::collections::BTreeMap;
@@ -87,7 +86,7 @@ pub struct Journal {
     pub multipart: BTreeMap<ReadOrder, String>,
 }
 
-const VERSION_LINE: &str = "binlog-ship 1";
+const FORMAT: Format = Format("ship journal", "binlog-ship 1", true);
 
 /// Where log `log` in `dir` keeps its journal.
 pub fn journal_path(dir: &Path, log: &str) -> PathBuf {
@@ -203,7 +202,7 @@ impl Journal {
     }
 
     pub fn encode(&self) -> String {
-        let mut s = format!("{VERSION_LINE}\nlog {}\nto {}\n", self.log, self.to);
+        let mut s = format!("log {}\nto {}\n", self.log, self.to);
         if let Some(t) = self.through {
             s += &format!("through {t}\n");
         }
@@ -229,56 +228,40 @@ impl Journal {
                 Some((o, c)) => s += &format!("multipart {} {o} {c} {id}\n", order.segment_no),
             }
         }
-        let crc = crate::format::crc32(s.as_bytes());
-        s + &format!("crc32 {crc:08x}\n")
+        FORMAT.render(&s)
     }
 
     pub fn decode(text: &str, path: &Path) -> Result<Journal> {
-        let bad =
-            |what: &str| Error::file(ErrorKind::Corrupt, path, format!("ship journal: {what}"));
-        let body = checked_body(text, bad)?;
-        let mut lines = body.split_terminator('\n');
-        if lines.next() != Some(VERSION_LINE) {
-            return Err(bad("unknown version line"));
-        }
         let mut j = Journal::new("", "");
-        for line in lines {
-            let f: Vec<&str> = line.split(' ').collect();
-            let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
-            let malformed = || bad(&format!("bad line {line:?}"));
-            // A salvaged file's offset and copy, at fields 2 and 3.
-            let at = || num(2).zip(num(3)).ok_or_else(malformed);
-            match (f[0], f.len()) {
-                ("log", 2) => j.log = f[1].to_string(),
-                ("to", 2) => j.to = f[1].to_string(),
-                ("through", 2) => j.through = Some(num(1).ok_or_else(malformed)?),
-                ("next", 3) => {
-                    j.next = Some(Position {
-                        segment_no: num(1).ok_or_else(malformed)?,
-                        seq: num(2).ok_or_else(malformed)?,
-                    })
-                }
-                ("seg", 6) | ("salvaged", 8) => {
-                    let at = if f[0] == "seg" { None } else { Some(at()?) };
-                    let k = if at.is_some() { 3 } else { 1 };
-                    j.set(Entry {
-                        segment_no: num(1).ok_or_else(malformed)?,
-                        salvaged: at,
-                        state: State::parse(f[k + 1]).ok_or_else(malformed)?,
-                        object: f[k + 2].to_string(),
-                        bytes: num(k + 3).ok_or_else(malformed)?,
-                        sha256: f[k + 4].to_string(),
-                    })
-                }
-                ("multipart", 3 | 5) => {
-                    let salvaged = if f.len() == 5 { Some(at()?) } else { None };
+        for l in FORMAT.parse(text, path)? {
+            let num = |i| l.num(i);
+            // A salvaged file's offset and copy, at fields 1 and 2.
+            let salvaged = |salvaged| match salvaged {
+                true => Ok(Some((num(1)?, num(2)?))),
+                false => Ok::<_, Error>(None),
+            };
+            let n = l.fields.len();
+            match (l.key, n) {
+                ("log", 1) => j.log = l.fields[0].to_string(),
+                ("to", 1) => j.to = l.fields[0].to_string(),
+                ("through", 1) => j.through = Some(num(0)?),
+                ("next", 2) => j.next = Some(Position::from_line(&l)?),
+                ("seg", 5) | ("salvaged", 7) => j.set(Entry {
+                    segment_no: num(0)?,
+                    salvaged: salvaged(n == 7)?,
+                    state: State::parse(l.fields[n - 4]).ok_or_else(|| l.bad())?,
+                    object: l.fields[n - 3].to_string(),
+                    bytes: num(n - 2)?,
+                    sha256: l.fields[n - 1].to_string(),
+                }),
+                ("multipart", 2 | 4) => {
                     let order = ReadOrder {
-                        segment_no: num(1).ok_or_else(malformed)?,
-                        salvaged,
+                        segment_no: num(0)?,
+                        salvaged: salvaged(n == 4)?,
                     };
-                    j.multipart.insert(order, f[f.len() - 1].to_string());
+                    j.multipart.insert(order, l.fields[n - 1].to_string());
                 }
-                _ => return Err(malformed()),
+                _ => return Err(l.bad()),
             }
         }
         Ok(j)
@@ -297,7 +280,7 @@ impl Journal {
 
     /// Replaces the journal at `path` with this one, durably.
     pub fn store(&self, path: &Path) -> Result<()> {
-        replace_durably(path, self.encode().as_bytes())
+        lines::replace(path, ".tmp", &self.encode(), true)
     }
 }
 

@@ -21,11 +21,12 @@
 
 use crate::archive::object_name::log_prefix;
 use crate::archive::remote::Remote;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
+use crate::log::lines::Format;
 use crate::log::position::Position;
 use std::path::Path;
 
-const VERSION_LINE: &str = "binlog-pruned 1";
+const FORMAT: Format = Format("prune marker", "binlog-pruned 1", true);
 
 /// What the marker says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,45 +45,24 @@ pub fn marker_key(prefix: &str, log: &str) -> String {
 impl Marker {
     fn encode(&self, log: &str) -> String {
         let body = format!(
-            "{VERSION_LINE}\nlog {log}\nthrough {}\nnext {} {}\n",
+            "log {log}\nthrough {}\nnext {} {}\n",
             self.through, self.next.segment_no, self.next.seq
         );
-        let crc = crate::format::crc32(body.as_bytes());
-        format!("{body}crc32 {crc:08x}\n")
+        FORMAT.render(&body)
     }
 
     /// The marker in `text` (the object at `url`) of log `log`: a
     /// `Corrupt` error naming it if it fails its checksum, does not parse
     /// or names another log.
     fn decode(text: &str, log: &str, url: &Path) -> Result<Marker> {
-        let bad =
-            |what: &str| Error::file(ErrorKind::Corrupt, url, format!("prune marker: {what}"));
-        let body = crate::log::ship_journal::checked_body(text, bad)?;
-        let lines: Vec<&str> = body.lines().collect();
-        let field = |i: usize, name: &str| {
-            lines
-                .get(i)
-                .and_then(|l| l.strip_prefix(name))
-                .and_then(|l| l.strip_prefix(' '))
-                .ok_or_else(|| bad(&format!("no {name} line")))
-        };
-        if lines.first() != Some(&VERSION_LINE) {
-            return Err(bad("unknown version line"));
+        let mut lines = FORMAT.parse(text, url)?;
+        let named = lines.expect("log", 1)?;
+        if named.fields[0] != log {
+            return Err(named.error(format!("it names another log than {log:?}")));
         }
-        if field(1, "log")? != log {
-            return Err(bad(&format!("it names another log than {log:?}")));
-        }
-        let num = |s: &str| s.parse::<u64>().map_err(|_| bad("malformed number"));
-        let through = num(field(2, "through")?)?;
-        let (segment_no, seq) = field(3, "next")?
-            .split_once(' ')
-            .ok_or_else(|| bad("malformed next line"))?;
         Ok(Marker {
-            through,
-            next: Position {
-                segment_no: num(segment_no)?,
-                seq: num(seq)?,
-            },
+            through: lines.expect("through", 1)?.num(0)?,
+            next: Position::from_line(&lines.expect("next", 2)?)?,
         })
     }
 }
@@ -106,6 +86,7 @@ pub fn store(remote: &Remote, log: &str, m: &Marker) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     #[test]
     fn a_marker_round_trips_and_a_damaged_one_is_refused() {
