@@ -12,12 +12,10 @@
 //! accepted (UTC), and the reason, to the end of the line. The file is
 //! replaced whole and durably.
 
-use crate::error::{Error, ErrorKind, Result};
+use super::lines::{self, Format};
+use crate::error::{Error, Result};
 use crate::format::naming;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-
-const VERSION_LINE: &str = "binlog-accepted-gaps 1";
 
 /// Sequence numbers `from_seq..=to_seq` of a log, accepted as lost.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,43 +79,36 @@ pub fn check_range(from: u64, to: u64) -> Result<()> {
     Ok(())
 }
 
+const FORMAT: Format = Format("accepted gaps", "binlog-accepted-gaps 1", false);
+
 fn encode(gaps: &[AcceptedGap]) -> String {
-    let mut s = format!("{VERSION_LINE}\n");
-    for g in gaps {
-        s += &format!(
-            "gap {} {} {} {}\n",
-            g.from_seq, g.to_seq, g.accepted_utc, g.reason
-        );
-    }
-    s
+    let body: String = gaps
+        .iter()
+        .map(|g| {
+            format!(
+                "gap {} {} {} {}\n",
+                g.from_seq, g.to_seq, g.accepted_utc, g.reason
+            )
+        })
+        .collect();
+    FORMAT.render(&body)
 }
 
+/// The gaps of `text`: a line is `gap FROM TO YYYYMMDDTHHMMSSZ REASON`,
+/// the reason running to the end of the line.
 fn decode(text: &str, path: &Path) -> Result<Vec<AcceptedGap>> {
-    let mut lines = text.split_terminator('\n');
-    let bad = |n: usize, what: &str| {
-        Error::file(
-            ErrorKind::Corrupt,
-            path,
-            format!("line {n}: {what} (expected `gap FROM TO YYYYMMDDTHHMMSSZ REASON`)"),
-        )
-    };
-    if lines.next() != Some(VERSION_LINE) {
-        return Err(bad(1, &format!("not {VERSION_LINE:?}")));
-    }
     let mut gaps = Vec::new();
-    for (i, line) in lines.enumerate() {
-        let f: Vec<&str> = line.splitn(5, ' ').collect();
-        let num = |k: usize| f.get(k).and_then(|v| v.parse::<u64>().ok());
-        match (f.first(), num(1), num(2), f.get(3)) {
-            (Some(&"gap"), Some(from_seq), Some(to_seq), Some(stamp)) if from_seq <= to_seq => gaps
-                .push(AcceptedGap {
-                    from_seq,
-                    to_seq,
-                    accepted_utc: stamp.to_string(),
-                    reason: f.get(4).unwrap_or(&"").to_string(),
-                }),
-            _ => return Err(bad(i + 2, &format!("bad line {line:?}"))),
+    for l in FORMAT.parse(text, path)? {
+        let (from_seq, to_seq) = (l.num(0)?, l.num(1)?);
+        if l.key != "gap" || l.fields.len() < 3 || from_seq > to_seq {
+            return Err(l.bad());
         }
+        gaps.push(AcceptedGap {
+            from_seq,
+            to_seq,
+            accepted_utc: l.fields[2].to_string(),
+            reason: l.fields[3..].join(" "),
+        });
     }
     Ok(gaps)
 }
@@ -125,18 +116,7 @@ fn decode(text: &str, path: &Path) -> Result<Vec<AcceptedGap>> {
 /// Replaces `path` with `gaps`, durably: a crash leaves the old list or
 /// the new one.
 fn store(path: &Path, gaps: &[AcceptedGap]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = Path::new(&tmp);
-    std::fs::File::create(tmp)
-        .and_then(|mut f| {
-            f.write_all(encode(gaps).as_bytes())?;
-            f.sync_all()
-        })
-        .map_err(|e| Error::io(tmp, "write accepted gaps", e))?;
-    std::fs::rename(tmp, path).map_err(|e| Error::io(path, "replace accepted gaps", e))?;
-    let dir = crate::sys::parent_dir(path);
-    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+    lines::replace(path, ".tmp", &encode(gaps), true)
 }
 
 #[cfg(test)]
@@ -158,9 +138,9 @@ mod tests {
         );
         assert!(g.covers(14, 19) && g.covers(15, 15));
         assert!(!g.covers(13, 14) && !g.covers(19, 20));
-        let e = decode(&format!("{VERSION_LINE}\ngap 9 3 x y\n"), p).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Corrupt);
-        assert!(e.to_string().contains("line 2"), "{e}");
+        let e = decode(&format!("{}\ngap 9 3 x y\n", FORMAT.1), p).unwrap_err();
+        assert_eq!(e.kind(), crate::error::ErrorKind::Corrupt);
+        assert_eq!(e.offset(), Some(23), "{e}");
         assert!(decode("binlog-accepted-gaps 2\n", p).is_err());
     }
 }
