@@ -1,6 +1,6 @@
-//! The small text records of a log and its archive: the manifest
-//! (docs/FORMAT.md section 14a), the ship journal (18.3), the prune marker
-//! (18.4) and the log's identity (`<log>.ship-id`, the claim object): a
+//! The small text records of a log and its archive: the manifest and the
+//! accepted gaps (docs/FORMAT.md section 14a), the ship journal (18.3),
+//! the prune marker (18.4) and the log's identity (`<log>.ship-id`, the claim object): a
 //! version line, lines of a key and fields split on single spaces, ended
 //! by '\n' only (`str::lines` would strip a '\r' ending a field, which
 //! would then render back differently), and in a checked one a last line
