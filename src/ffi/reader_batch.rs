@@ -155,7 +155,8 @@ fn place_meta(r: &Record<'_>, buf: &mut [u8], meta_at: usize, mut pos: usize) {
         // The entry's words: key_off, key_len, value_off, value_len.
         let mut words = [0u32; 4];
         for (j, text) in [k, v].into_iter().enumerate() {
-            put_bytes(buf, pos, text.as_bytes());
+            // A `memcpy` call: `put_bytes` inline took more room.
+            buf[pos..pos + text.len()].copy_from_slice(text.as_bytes());
             words[2 * j..2 * j + 2].copy_from_slice(&[pos as u32, text.len() as u32]);
             pos += text.len();
         }
