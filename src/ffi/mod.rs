@@ -12,6 +12,7 @@
 
 #[cfg(not(feature = "s3"))]
 mod archive_absent;
+mod batch_fill;
 mod boundary;
 pub mod options;
 pub mod options_clock;

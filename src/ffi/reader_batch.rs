@@ -4,31 +4,15 @@
 //! or Java caller can keep it in its own memory.
 
 use super::boundary::{call, handle_mut, null, put, CallResult, Failure};
-use super::reader::{binlog_reader, closed};
+use super::reader::binlog_reader;
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_batch_meta, binlog_batch_record};
 use crate::error::Error;
-use crate::hold_back::{HoldBack, OwnedRecord};
+use crate::hold_back::HoldBack;
 use crate::reader::Record;
 use crate::record_reader::RecordReader;
 use std::path::Path;
 use std::time::Duration;
-
-/// The record `found` (the reader's next, by `next_for`) of a batch holding
-/// `n` so far; `break`s at the end, and at an error after some records
-/// (returning those: the reader stays at the bad place, so the next call
-/// reports it); `return`s the error of the first.
-macro_rules! batch_record {
-    ($found:ident, $n:expr) => {
-        match &$found {
-            Ok(Some(rec)) => rec,
-            Ok(None) => break,
-            Err(_) if $n > 0 => break,
-            Err(_) => return Err($found.expect_err("an error").into()),
-        }
-    };
-}
-pub(super) use batch_record;
 
 /// What a batch copies of one record: the record, whose metadata entries
 /// are read where they are encoded (most records have none), and whether
@@ -71,30 +55,17 @@ impl<'r, 'a> Source<'r, 'a> {
     }
 
     /// Copies it to `buf` where `at` placed it (which the caller checked
-    /// fits) and describes it (a payload not copied has none of its bytes
-    /// at `payload_off`). Inlined into the batch loops: called, it (with its
-    /// `memcpy` calls) took 104 of a 32 B record's 418 instructions under
-    /// callgrind (the call, and its 48-byte result stored and copied again).
+    /// fits; a payload not copied has none of its bytes at `payload_off`).
+    /// Inlined into the batch loop: called, it (with its `memcpy` calls)
+    /// took 104 of a 32 B record's 418 instructions under callgrind (the
+    /// call, and its 48-byte result stored and copied again).
     #[inline(always)]
-    pub(super) fn place(&self, buf: &mut [u8], p: &Place) -> binlog_batch_record {
+    pub(super) fn place(&self, buf: &mut [u8], p: &Place) {
         let r = self.rec;
         put_bytes(buf, p.type_off, r.type_name.as_bytes());
         put_bytes(buf, p.payload_off, self.payload());
         if r.meta_count() > 0 {
             place_meta(r, buf, p.meta_at, p.payload_off + self.payload().len());
-        }
-        binlog_batch_record {
-            seq: r.seq,
-            // Read apart from `seq`, as `view_record` does (a 16-byte load
-            // of the two waits for the reader's 8-byte stores of them).
-            timestamp_ns: std::hint::black_box(r.timestamp_ns),
-            offset: r.offset,
-            type_off: p.type_off as u32,
-            type_len: r.type_name.len() as u32,
-            payload_off: p.payload_off as u32,
-            payload_len: r.payload.len() as u32,
-            meta_off: p.meta_at as u32,
-            meta_count: r.meta_count() as u32,
         }
     }
 }
@@ -102,9 +73,9 @@ impl<'r, 'a> Source<'r, 'a> {
 /// Where `Source::at` puts a record's parts in a batch buffer, and the
 /// end of the bytes it takes.
 pub(super) struct Place {
-    meta_at: usize,
-    type_off: usize,
-    payload_off: usize,
+    pub(super) meta_at: usize,
+    pub(super) type_off: usize,
+    pub(super) payload_off: usize,
     pub(super) end: usize,
 }
 
@@ -155,7 +126,8 @@ fn place_meta(r: &Record<'_>, buf: &mut [u8], meta_at: usize, mut pos: usize) {
         // The entry's words: key_off, key_len, value_off, value_len.
         let mut words = [0u32; 4];
         for (j, text) in [k, v].into_iter().enumerate() {
-            put_bytes(buf, pos, text.as_bytes());
+            // A `memcpy` call: `put_bytes` inline took more room.
+            buf[pos..pos + text.len()].copy_from_slice(text.as_bytes());
             words[2 * j..2 * j + 2].copy_from_slice(&[pos as u32, text.len() as u32]);
             pos += text.len();
         }
@@ -191,7 +163,7 @@ pub extern "C" fn binlog_reader_next_batch(
         let h = unsafe { handle_mut(r, "reader") }?;
         let (buf, out, wait) =
             unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, count.is_null()) }?;
-        let n = fill(h, buf, out, wait)?;
+        let n = super::batch_fill::fill(h, buf, out, wait)?;
         unsafe { put(count, n) };
         Ok(if n == 0 { BINLOG_END } else { BINLOG_OK })
     })
@@ -247,61 +219,6 @@ pub(super) unsafe fn batch_args<'b, R>(
     let out = unsafe { std::slice::from_raw_parts_mut(records, cap) };
     let wait = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
     Ok((buf, out, wait))
-}
-
-/// Copies records from `h`'s reader into `buf`, described in `out`; a
-/// record that does not fit is held back for the next call.
-fn fill(
-    h: &mut binlog_reader,
-    buf: &mut [u8],
-    out: &mut [binlog_batch_record],
-    wait: Option<Duration>,
-) -> CallResult<usize> {
-    let binlog_reader { inner, path, .. } = h;
-    let reader = inner.as_mut().ok_or_else(|| closed(path))?;
-    let mut n = 0;
-    let mut at = 0;
-    while n < out.len() {
-        let found = next_for(reader, wait, n);
-        // The record is used where the call left it: moved out of the
-        // `Result` (in 16-byte loads of what the call stored 8 bytes at a
-        // time) each load waited for the stores to complete, about a
-        // third of a small record's time in this loop.
-        let rec = batch_record!(found, n);
-        let src = Source {
-            rec,
-            copy_payload: true,
-        };
-        let place = src.at(at);
-        if place.end > buf.len() {
-            let what = (src.rec.seq, src.rec.offset, src.at(0).end);
-            let held = OwnedRecord::from(rec);
-            drop(found);
-            reader.hold_back(held);
-            if n == 0 {
-                return Err(too_small(file_of(reader, path), what, buf.len()));
-            }
-            break;
-        }
-        out[n] = src.place(buf, &place);
-        at = place.end;
-        n += 1;
-    }
-    Ok(n)
-}
-
-/// The reader's next record for a batch holding `n` so far: only the
-/// first waits (up to `wait`).
-#[inline(always)]
-pub(super) fn next_for(
-    reader: &mut HoldBack,
-    wait: Option<Duration>,
-    n: usize,
-) -> crate::Result<Option<Record<'_>>> {
-    match wait {
-        Some(timeout) if n == 0 => reader.next_wait(timeout),
-        _ => reader.next(),
-    }
 }
 
 /// The segment a reader's last record came from (a log reader's current

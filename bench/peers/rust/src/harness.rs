@@ -105,7 +105,9 @@ impl Params {
 
 /// The time `f` takes: wall-clock, or with BENCH_PEERS_CPU=1 the calling
 /// thread's CPU time (for a single-threaded row on a loaded machine: the
-/// time other processes take the core is not counted).
+/// time other processes take the core is not counted). Never inlined: a
+/// profiler toggles its collection on this function, in an LTO build too.
+#[inline(never)]
 pub fn timed(f: impl FnOnce()) -> Duration {
     if std::env::var_os("BENCH_PEERS_CPU").is_some_and(|v| v == "1") {
         let start = thread_cpu();

@@ -1,0 +1,209 @@
+//! The record loop of both batch reads (`binlog_reader_next_batch`,
+//! `binlog_reader_next_mapped`): records read one after another from the
+//! reader, placed in the caller's buffer and described, until the batch is
+//! full, the buffer or (mapped) the call's mapping holds no more, or the
+//! reader has none now.
+
+use super::boundary::CallResult;
+use super::reader::{binlog_reader, closed};
+use super::reader_batch::{file_of, too_small, Place, Source};
+use super::types::{binlog_batch_record, binlog_mapped_record};
+use crate::hold_back::{HoldBack, OwnedRecord};
+use crate::reader::{Mapping, Record};
+use crate::record_reader::RecordReader;
+use std::time::Duration;
+
+/// A batch call's description of one record.
+pub(super) trait Described {
+    /// Whether a payload in the reader's mapping is left there (and the
+    /// call's mapping pinned in `binlog_reader::pinned`), not copied.
+    const MAPPED: bool;
+
+    /// The description of `rec`, placed at `p`, its payload at `mapped_at`
+    /// in the call's mapping if left there.
+    fn describe(rec: &Record<'_>, p: &Place, mapped_at: Option<usize>) -> Self;
+}
+
+impl Described for binlog_batch_record {
+    const MAPPED: bool = false;
+
+    #[inline(always)]
+    fn describe(r: &Record<'_>, p: &Place, _: Option<usize>) -> Self {
+        binlog_batch_record {
+            seq: r.seq,
+            timestamp_ns: timestamp_apart(r),
+            offset: r.offset,
+            type_off: p.type_off as u32,
+            type_len: r.type_name.len() as u32,
+            payload_off: p.payload_off as u32,
+            payload_len: r.payload.len() as u32,
+            meta_off: p.meta_at as u32,
+            meta_count: r.meta_count() as u32,
+        }
+    }
+}
+
+impl Described for binlog_mapped_record {
+    const MAPPED: bool = true;
+
+    #[inline(always)]
+    fn describe(r: &Record<'_>, p: &Place, mapped_at: Option<usize>) -> Self {
+        binlog_mapped_record {
+            seq: r.seq,
+            timestamp_ns: timestamp_apart(r),
+            offset: r.offset,
+            payload_off: mapped_at.unwrap_or(p.payload_off) as u64,
+            payload_len: r.payload.len() as u32,
+            mapped: mapped_at.is_some() as u32,
+            type_off: p.type_off as u32,
+            type_len: r.type_name.len() as u32,
+            meta_off: p.meta_at as u32,
+            meta_count: r.meta_count() as u32,
+        }
+    }
+}
+
+/// `r`'s timestamp, read apart from its `seq` (as `view_record` reads
+/// them): a 16-byte load of the two waits for the reader's 8-byte stores
+/// of them. One load (`black_box` stored it and loaded it again).
+#[inline(always)]
+fn timestamp_apart(r: &Record<'_>) -> i64 {
+    // SAFETY: a reference is valid to read.
+    unsafe { std::ptr::read_volatile(&r.timestamp_ns) }
+}
+
+/// Reads records from `h`'s reader into `out`, their parts into `buf` (a
+/// payload in the call's mapping left there if `D::MAPPED`: the mapping of
+/// the first such payload, pinned in `h.pinned`); only the first record is
+/// waited for (up to `wait`). A record that does not fit, or (mapped) lies
+/// in another mapping than the call's, is held back for the next call; if
+/// it is the first, the call fails with `BINLOG_ERR_BUFFER_TOO_SMALL`.
+pub(super) fn fill<D: Described>(
+    h: &mut binlog_reader,
+    buf: &mut [u8],
+    out: &mut [D],
+    wait: Option<Duration>,
+) -> CallResult<usize> {
+    let binlog_reader {
+        inner,
+        path,
+        pinned,
+        ..
+    } = h;
+    let reader = inner.as_mut().ok_or_else(|| closed(path))?;
+    // The previous call's payloads are no longer promised: its mapping may go.
+    let mut pin = Pin::new(D::MAPPED.then(|| reader.mapping()).flatten());
+    let (mut n, mut at, mut wait) = (0, 0, wait);
+    while n < out.len() {
+        // Only the first record is waited for.
+        let found = match wait.take() {
+            Some(timeout) => reader.next_wait(timeout),
+            None => reader.next_in_run(),
+        };
+        // The record is used where the call left it: moved out of the
+        // `Result` (in 16-byte loads of what the call stored 8 bytes at a
+        // time) each load waited for the stores to complete, about a third
+        // of a small record's time in this loop.
+        let rec = match &found {
+            Ok(Some(rec)) => rec,
+            Ok(None) => break,
+            // The reader stays at the bad place: the next call reports it.
+            Err(_) if n > 0 => break,
+            Err(_) => return Err(found.expect_err("an error").into()),
+        };
+        let mapped_at = match D::MAPPED {
+            true => pin.offset_of(rec.payload),
+            false => None,
+        };
+        let src = Source {
+            rec,
+            copy_payload: mapped_at.is_none(),
+        };
+        let place = src.at(at);
+        // Read from another mapping than this call's (an empty payload is
+        // nowhere: it is "copied", 0 bytes): the reader moved on.
+        let moved = D::MAPPED && mapped_at.is_none() && !rec.payload.is_empty();
+        if place.end > buf.len() || (pin.used && moved) {
+            let what = (rec.seq, rec.offset, src.at(0).end);
+            let (held, addr) = (OwnedRecord::from(rec), rec.payload.as_ptr() as usize);
+            drop(found);
+            hold_back::<D>(reader, &pin, held, addr);
+            if n == 0 {
+                return Err(too_small(file_of(reader, path), what, buf.len()));
+            }
+            break;
+        }
+        src.place(buf, &place);
+        out[n] = D::describe(rec, &place, mapped_at);
+        (at, n) = (place.end, n + 1);
+        drop(found);
+        if mapped_at.is_some() {
+            pin.used = true;
+        } else if moved {
+            // The next record may be in the reader's mapping now (none of
+            // this call's payloads is in the old one: it would have ended
+            // the call).
+            pin = Pin::new(reader.mapping());
+        }
+    }
+    if D::MAPPED {
+        *pinned = pin.mapping.filter(|_| pin.used);
+    }
+    Ok(n)
+}
+
+/// Holds back the reader's last record, `held`, which the batch did not
+/// take: (mapped) its payload, which was at `addr`, where `pin`'s mapping
+/// or the reader's has it, if one does; not as a copy, which the next call
+/// would copy into its buffer.
+#[cold]
+fn hold_back<D: Described>(reader: &mut HoldBack, pin: &Pin, held: OwnedRecord, addr: usize) {
+    let len = held.record().payload.len();
+    let has = |m: &Mapping| m.offset_of(addr, len).is_some();
+    let map = match D::MAPPED {
+        true => pin
+            .mapping
+            .clone()
+            .filter(has)
+            .or_else(|| reader.mapping().filter(has)),
+        false => None,
+    };
+    match map {
+        Some(m) => reader.hold_back(held.with_payload_in(&m, addr)),
+        None => reader.hold_back(held),
+    }
+}
+
+/// The mapping a mapped batch leaves payloads in: its bounds, read once,
+/// and whether a payload was left in it.
+struct Pin {
+    mapping: Option<Mapping>,
+    /// The mapping's address (0 without one) and length.
+    base: usize,
+    len: usize,
+    used: bool,
+}
+
+impl Pin {
+    fn new(mapping: Option<Mapping>) -> Pin {
+        let (base, len) = mapping
+            .as_ref()
+            .map_or((0, 0), |m| (m.bytes().as_ptr() as usize, m.bytes().len()));
+        Pin {
+            mapping,
+            base,
+            len,
+            used: false,
+        }
+    }
+
+    /// The offset of `part` in the mapping if it lies wholly in it (as
+    /// `Mapping::offset_of`).
+    #[inline(always)]
+    fn offset_of(&self, part: &[u8]) -> Option<usize> {
+        // Below `base` wraps above `len`; without a mapping `len` is 0 and
+        // no slice starts at address 0.
+        let at = (part.as_ptr() as usize).wrapping_sub(self.base);
+        (at <= self.len && part.len() <= self.len - at).then_some(at)
+    }
+}
