@@ -101,9 +101,9 @@ pub(super) fn fill<D: Described>(
             None => reader.next_in_run(),
         };
         // The record is used where the call left it: moved out of the
-        // `Result` (in 16-byte loads of what the call stored 8 bytes at a
-        // time) each load waited for the stores to complete, about a third
-        // of a small record's time in this loop.
+        // `Result`, it would be reloaded 16 bytes at a time from what the
+        // call stored 8 bytes at a time, each load stalling on those
+        // stores (no store forwarding).
         let rec = match &found {
             Ok(Some(rec)) => rec,
             Ok(None) => break,
