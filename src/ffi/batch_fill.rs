@@ -4,13 +4,14 @@
 //! full, the buffer or (mapped) the call's mapping holds no more, or the
 //! reader has none now.
 
-use super::boundary::CallResult;
+use super::batch_place::{Place, Source};
+use super::boundary::{CallResult, Failure};
 use super::reader::{binlog_reader, closed};
-use super::reader_batch::{file_of, too_small, Place, Source};
 use super::types::{binlog_batch_record, binlog_mapped_record};
 use crate::hold_back::{HoldBack, OwnedRecord};
 use crate::reader::{Mapping, Record};
 use crate::record_reader::RecordReader;
+use std::path::Path;
 use std::time::Duration;
 
 /// A batch call's description of one record.
@@ -206,4 +207,24 @@ impl Pin {
         let at = (part.as_ptr() as usize).wrapping_sub(self.base);
         (at <= self.len && part.len() <= self.len - at).then_some(at)
     }
+}
+
+/// The segment a reader's last record came from (a log reader's current
+/// segment), for error messages.
+fn file_of<'p>(reader: &'p HoldBack, path: &'p Path) -> &'p Path {
+    reader.current_path().unwrap_or(path)
+}
+
+/// The error for a record (`seq`, at `offset`, needing `need` bytes) that
+/// does not fit a buffer of `have` bytes.
+fn too_small(file: &Path, (seq, offset, need): (u64, u64, usize), have: usize) -> Failure {
+    let code = super::result::binlog_result::BINLOG_ERR_BUFFER_TOO_SMALL;
+    Failure::Abi(
+        code,
+        format!(
+        "{}: offset {offset}: record {seq} needs a buffer of {need} bytes; the buffer has {have} \
+         (the record is kept for the next call)",
+        file.display()
+    ),
+    )
 }

@@ -13,6 +13,7 @@
 #[cfg(not(feature = "s3"))]
 mod archive_absent;
 mod batch_fill;
+mod batch_place;
 mod boundary;
 pub mod options;
 pub mod options_clock;
