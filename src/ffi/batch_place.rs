@@ -47,8 +47,9 @@ impl<'r, 'a> Source<'r, 'a> {
 
     /// Copies it to `buf` where `at` placed it (which the caller checked
     /// fits; a payload not copied has none of its bytes at `payload_off`).
-    /// Inlined into the batch loop: called, it would store its 48-byte
-    /// result and copy it again, a large share of a small record's cost.
+    /// Inlined into the batch loop, where a small record's copies are
+    /// fixed-size: as a call it costs such a record a large share of its
+    /// instructions.
     #[inline(always)]
     pub(super) fn place(&self, buf: &mut [u8], p: &Place) {
         let r = self.rec;
