@@ -253,21 +253,11 @@ fn a_damaged_record_in_a_sealed_segment_is_found_with_the_numbers_lost() {
 #[test]
 fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url() {
     use binlog::__private::archive::object_name::segment_key;
-    use binlog::archive::{Location, ShipOptions, Shipper};
     use common::s3::S3Server;
     let server = S3Server::start(&["logs"]);
     let t = Tmp::new("verify-remote");
     common::append_orders(t.path(), 30, 10);
-    let o = ShipOptions {
-        connection: server.connection(),
-        ..ShipOptions::default()
-    };
-    let to = Location::parse("s3://logs/v").unwrap();
-    let shipped = Shipper::open(t.path(), "orders", &to, o)
-        .unwrap()
-        .ship_once()
-        .unwrap();
-    assert_eq!(shipped.uploaded, [0, 1, 2]);
+    assert_eq!(common::remote::ship_orders(&server, t.path(), "v"), [0, 1, 2]);
     let log = common::remote::remote_log(&server, "logs", "v", "orders");
     let reports: Vec<_> = Verify::remote(log.clone()).unwrap().collect();
     assert_eq!(reports.len(), 3);
@@ -315,7 +305,6 @@ fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url(
 #[test]
 fn a_shipped_object_overlapping_the_previous_one_is_damaged() {
     use binlog::__private::archive::object_name::segment_key;
-    use binlog::archive::{Location, ShipOptions, Shipper};
     use common::s3::S3Server;
     let server = S3Server::start(&["logs"]);
     let t = Tmp::new("verify-remote-overlap");
@@ -334,16 +323,7 @@ fn a_shipped_object_overlapping_the_previous_one_is_damaged() {
     let w = binlog::Writer::open(&third, o).unwrap();
     w.write("trade", b"again").unwrap();
     w.close().unwrap();
-    let o = ShipOptions {
-        connection: server.connection(),
-        ..ShipOptions::default()
-    };
-    let to = Location::parse("s3://logs/v").unwrap();
-    let shipped = Shipper::open(t.path(), "orders", &to, o)
-        .unwrap()
-        .ship_once()
-        .unwrap();
-    assert_eq!(shipped.uploaded, [0, 1, 2]);
+    assert_eq!(common::remote::ship_orders(&server, t.path(), "v"), [0, 1, 2]);
     let log = common::remote::remote_log(&server, "logs", "v", "orders");
     let reports: Vec<_> = Verify::shipped(log).unwrap().collect();
     assert_eq!(reports.len(), 3);
