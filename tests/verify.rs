@@ -257,7 +257,10 @@ fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url(
     let server = S3Server::start(&["logs"]);
     let t = Tmp::new("verify-remote");
     common::append_orders(t.path(), 30, 10);
-    assert_eq!(common::remote::ship_orders(&server, t.path(), "v"), [0, 1, 2]);
+    assert_eq!(
+        common::remote::ship_orders(&server, t.path(), "v"),
+        [0, 1, 2]
+    );
     let log = common::remote::remote_log(&server, "logs", "v", "orders");
     let reports: Vec<_> = Verify::remote(log.clone()).unwrap().collect();
     assert_eq!(reports.len(), 3);
@@ -323,7 +326,10 @@ fn a_shipped_object_overlapping_the_previous_one_is_damaged() {
     let w = binlog::Writer::open(&third, o).unwrap();
     w.write("trade", b"again").unwrap();
     w.close().unwrap();
-    assert_eq!(common::remote::ship_orders(&server, t.path(), "v"), [0, 1, 2]);
+    assert_eq!(
+        common::remote::ship_orders(&server, t.path(), "v"),
+        [0, 1, 2]
+    );
     let log = common::remote::remote_log(&server, "logs", "v", "orders");
     let reports: Vec<_> = Verify::shipped(log).unwrap().collect();
     assert_eq!(reports.len(), 3);
