@@ -6,7 +6,7 @@
 
 use super::batch_place::{Place, Source};
 use super::boundary::{CallResult, Failure};
-use super::reader::{binlog_reader, closed};
+use super::reader::{binlog_reader, closed, timestamp_apart};
 use super::types::{binlog_batch_record, binlog_mapped_record};
 use crate::hold_back::{HoldBack, OwnedRecord};
 use crate::reader::{Mapping, Record};
@@ -62,15 +62,6 @@ impl Described for binlog_mapped_record {
             meta_count: r.meta_count() as u32,
         }
     }
-}
-
-/// `r`'s timestamp, read apart from its `seq` (as `view_record` reads
-/// them): a 16-byte load of the two waits for the reader's 8-byte stores
-/// of them. One load (`black_box` stored it and loaded it again).
-#[inline(always)]
-fn timestamp_apart(r: &Record<'_>) -> i64 {
-    // SAFETY: a reference is valid to read.
-    unsafe { std::ptr::read_volatile(&r.timestamp_ns) }
 }
 
 /// Reads records from `h`'s reader into `out`, their parts into `buf` (a
