@@ -148,8 +148,7 @@ impl HoldBack {
 
     /// `next`, inlined into a caller that reads a run of records (a
     /// batch): while no record is held back or shown, the reader is asked
-    /// directly (`next`, a call of its own, cost a call and about 20
-    /// instructions more a record).
+    /// directly, without `next`'s call of its own for every record.
     #[inline]
     pub(crate) fn next_in_run(&mut self) -> Result<Option<Record<'_>>> {
         if self.held.is_some() || self.shown.is_some() {
