@@ -20,7 +20,7 @@
 //! copies it made.
 
 use super::digest::{Digest, Hasher};
-use super::metadata::{check_size, ObjectMetadata};
+use super::metadata::{check_digest, check_size};
 use super::object_name::SegmentKey;
 use super::remote_log::{check_header, ListedSegment, RemoteLog};
 use crate::error::{Error, ErrorKind, Result};
@@ -171,22 +171,6 @@ impl RemoteLog {
         f.sync_all().map_err(|e| Error::io(tmp, "fsync", e))?;
         Ok((f, h.finish()))
     }
-}
-
-/// Refuses bytes whose size (`check_size`: the object shrank since its
-/// HEAD) or SHA-256 is not what the object's metadata says: a `Corrupt`
-/// error naming the object.
-fn check_digest(url: &Path, got: &Digest, meta: &ObjectMetadata) -> Result<()> {
-    check_size(url, got.bytes, Some(meta))?;
-    if got.sha256 != meta.sha256 {
-        let what = format!(
-            "its bytes' SHA-256 is {}, its metadata (binlog-sha256) says {}: not the segment that \
-             was shipped",
-            got.sha256, meta.sha256
-        );
-        return Err(Error::file(ErrorKind::Corrupt, url, what));
-    }
-    Ok(())
 }
 
 /// Refuses a local file at `path` that does not hold the bytes of

@@ -11,6 +11,7 @@
 //! decompresses to). A segment compressed or decompressed locally after
 //! it was shipped is recognised by its plain bytes' hash (startup.rs).
 
+use super::digest::Digest;
 use crate::error::{Error, ErrorKind, Result};
 use object_store::{Attribute, Attributes};
 use std::path::Path;
@@ -123,6 +124,22 @@ pub fn check_size(url: &Path, size: u64, meta: Option<&ObjectMetadata>) -> Resul
          the segment that was shipped"
     );
     Err(Error::at(ErrorKind::Corrupt, url, size.min(said), what))
+}
+
+/// Refuses bytes whose size (`check_size`: the object shrank since its
+/// HEAD) or SHA-256 is not what the object's metadata says: a `Corrupt`
+/// error naming the object.
+pub(crate) fn check_digest(url: &Path, got: &Digest, meta: &ObjectMetadata) -> Result<()> {
+    check_size(url, got.bytes, Some(meta))?;
+    if got.sha256 != meta.sha256 {
+        let what = format!(
+            "its bytes' SHA-256 is {}, its metadata (binlog-sha256) says {}: not the segment that \
+             was shipped",
+            got.sha256, meta.sha256
+        );
+        return Err(Error::file(ErrorKind::Corrupt, url, what));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -97,6 +97,7 @@ pub use fetch::FetchedSegment;
 pub use list_logs::{list_logs, ListedLog, LogListing, UnknownObject};
 pub use location::{Connection, Location};
 pub use merged::open_merged;
+pub(crate) use metadata::check_digest;
 pub use metadata::ObjectMetadata;
 pub use prune::{PruneOptions, PruneReport};
 pub use remote::{Remote, RequestCounts};

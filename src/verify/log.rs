@@ -23,10 +23,20 @@ pub struct Verify {
     next: usize,
     /// The log the files are the segments of, if they are.
     log: Option<LogPlace>,
-    /// A log in a bucket: the keys of its objects (`files` their URLs),
-    /// and whether each is checked against its metadata (`shipped`).
+    /// A log in a bucket, whose objects `files` names by URL.
     #[cfg(feature = "s3")]
-    remote: Option<(crate::archive::RemoteLog, Vec<String>, bool)>,
+    remote: Option<RemoteObjects>,
+}
+
+/// The objects of a log in a bucket that a `Verify` reads.
+#[cfg(feature = "s3")]
+struct RemoteObjects {
+    log: crate::archive::RemoteLog,
+    /// Each object's key, in `files`' order.
+    keys: Vec<String>,
+    /// Whether each is fetched whole and checked against its metadata
+    /// (`Verify::shipped`), not read with ranged GETs.
+    shipped: bool,
 }
 
 /// A log's name and what its next segment must continue.
@@ -119,7 +129,11 @@ impl Verify {
         let keys: Vec<String> = log.segments()?.into_iter().map(|s| s.object_key).collect();
         let mut v = Verify::files(keys.iter().map(|k| log.url_of(k)).collect());
         v = v.of_log(log.log(), false, None);
-        v.remote = Some((log, keys, false));
+        v.remote = Some(RemoteObjects {
+            log,
+            keys,
+            shipped: false,
+        });
         Ok(v)
     }
 
@@ -132,7 +146,7 @@ impl Verify {
     pub fn shipped(log: crate::archive::RemoteLog) -> Result<Verify> {
         let mut v = Verify::remote(log)?;
         if let Some(r) = &mut v.remote {
-            r.2 = true;
+            r.shipped = true;
         }
         Ok(v)
     }
@@ -151,7 +165,7 @@ impl Verify {
 
     fn verify_file(&self, i: usize) -> SegmentReport {
         #[cfg(feature = "s3")]
-        if let Some((log, keys, shipped)) = &self.remote {
+        if let Some(RemoteObjects { log, keys, shipped }) = &self.remote {
             let rep = match shipped {
                 true => super::remote::shipped(log, &keys[i]),
                 false => log

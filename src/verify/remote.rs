@@ -3,7 +3,7 @@
 
 use super::segment::{segment_of_reader, unopened};
 use super::{Finding, FindingKind, SegmentReport};
-use crate::archive::{digest, RemoteLog};
+use crate::archive::{check_digest, digest, RemoteLog};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The object at `key`, fetched whole and verified, then checked against
@@ -21,24 +21,20 @@ pub(super) fn shipped(log: &RemoteLog, key: &str) -> Result<SegmentReport> {
         Ok(r) => segment_of_reader(r),
         Err(e) => unopened(&url, &e),
     };
-    let wrong = |what: String| {
-        let m = format!("{}: {what}", url.display());
-        Finding::new(FindingKind::Corrupt, &url, None, m)
-    };
-    let d = digest::of_bytes(&bytes);
     let (records, last, sealed) = (rep.records, rep.last_seq, rep.seal.is_some());
-    if (d.bytes, &d.sha256) != (meta.bytes, &meta.sha256) {
-        let f = wrong(format!(
-            "{} bytes with SHA-256 {}, the metadata says {} bytes with SHA-256 {}",
-            d.bytes, d.sha256, meta.bytes, meta.sha256
-        ));
+    if let Err(e) = check_digest(&url, &digest::of_bytes(&bytes), &meta) {
+        let f = Finding::new(FindingKind::Corrupt, &url, e.offset(), e.message().into());
         let found = std::mem::replace(&mut rep.findings, vec![f]);
         found.into_iter().for_each(|f| rep.push(f));
     } else if (records, last) != (meta.records, meta.last_seq) || !sealed {
-        rep.push(wrong(format!(
-            "{records} records (last {last:?}, sealed: {sealed}), the metadata says {} (last {:?})",
-            meta.records, meta.last_seq
-        )));
+        let m = format!(
+            "{}: {records} records (last {last:?}, sealed: {sealed}), the metadata says {} (last \
+             {:?})",
+            url.display(),
+            meta.records,
+            meta.last_seq
+        );
+        rep.push(Finding::new(FindingKind::Corrupt, &url, None, m));
     }
     Ok(rep)
 }
