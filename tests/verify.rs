@@ -352,6 +352,39 @@ fn a_shipped_object_overlapping_the_previous_one_is_damaged() {
     assert!(reports[2].is_damaged());
 }
 
+/// A shipped object cut short after its shipping is, checked against its
+/// metadata, `Corrupt` at the length it has left, in the words of a
+/// fetch's check ("cut short"), before what its records say.
+#[test]
+fn a_shipped_object_cut_short_is_corrupt_at_its_end() {
+    use binlog::__private::archive::object_name::segment_key;
+    use common::s3::S3Server;
+    let server = S3Server::start(&["logs"]);
+    let t = Tmp::new("verify-remote-cut");
+    common::append_orders(t.path(), 30, 10);
+    assert_eq!(
+        common::remote::ship_orders(&server, t.path(), "v"),
+        [0, 1, 2]
+    );
+    let key = segment_key("v", "orders", 1, 10, false);
+    let file = server.object_file("logs", &key);
+    let left = std::fs::metadata(&file).unwrap().len() - 100;
+    let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(left).unwrap();
+    let log = common::remote::remote_log(&server, "logs", "v", "orders");
+    let reports: Vec<_> = Verify::shipped(log).unwrap().collect();
+    let first = &reports[1].findings[0];
+    assert_eq!(
+        (first.kind, first.offset),
+        (FindingKind::Corrupt, Some(left)),
+        "{first:?}"
+    );
+    assert_eq!(first.location.to_str().unwrap(), format!("s3://logs/{key}"));
+    assert!(first.message.contains("cut short"), "{first:?}");
+    assert!(reports[1].is_damaged());
+    assert!(!reports[0].is_damaged() && !reports[2].is_damaged());
+}
+
 /// A sealed segment whose offset array (of a type) or sparse index fails
 /// its CRC loses no record (reads through it scan instead), but its seal is
 /// damaged: verify names the part at its offset, and a reseal replaces it.

@@ -126,9 +126,10 @@ pub fn check_size(url: &Path, size: u64, meta: Option<&ObjectMetadata>) -> Resul
     Err(Error::at(ErrorKind::Corrupt, url, size.min(said), what))
 }
 
-/// Refuses bytes whose size (`check_size`: the object shrank since its
-/// HEAD) or SHA-256 is not what the object's metadata says: a `Corrupt`
-/// error naming the object.
+/// Refuses an object's bytes whose size (`check_size`, at the offset
+/// where they differ) or SHA-256 is not what its metadata says: a
+/// `Corrupt` error naming the object. A fetch and a verify of shipped
+/// objects both check with it.
 pub(crate) fn check_digest(url: &Path, got: &Digest, meta: &ObjectMetadata) -> Result<()> {
     check_size(url, got.bytes, Some(meta))?;
     if got.sha256 != meta.sha256 {
