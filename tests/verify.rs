@@ -381,6 +381,18 @@ fn a_shipped_object_cut_short_is_corrupt_at_its_end() {
     );
     assert_eq!(first.location.to_str().unwrap(), format!("s3://logs/{key}"));
     assert!(first.message.contains("cut short"), "{first:?}");
+    // Then, as its records read: cut short where they end, an object
+    // is never resealed.
+    let rest: Vec<_> = reports[1].findings[1..]
+        .iter()
+        .map(|f| (f.kind, f.repair))
+        .collect();
+    assert_eq!(
+        rest,
+        [(FindingKind::Corrupt, RepairAction::Nothing)],
+        "{:?}",
+        reports[1].findings
+    );
     assert!(reports[1].is_damaged());
     assert!(!reports[0].is_damaged() && !reports[2].is_damaged());
 }

@@ -51,6 +51,12 @@ const FIELDS: [&str; 8] = [
 ];
 
 impl ObjectMetadata {
+    /// The sequence number its records end before (`first_seq` plus
+    /// `records`): a reader of the object expects records up to there.
+    pub(crate) fn records_end(&self) -> u64 {
+        self.first_seq.saturating_add(self.records)
+    }
+
     /// Each field's name (after `x-amz-meta-`) and value.
     fn fields(&self) -> impl Iterator<Item = (&'static str, String)> {
         let last = self

@@ -8,6 +8,7 @@
 //! a file, and errors and damage name the object's `s3://bucket/key` and
 //! the offset.
 
+use super::metadata::ObjectMetadata;
 use super::object_name::{log_prefix, parse_object_key, SegmentKey};
 use super::remote::Remote;
 use super::remote_source::{RemoteSource, PLAIN_TAIL_BYTES, TAIL_BYTES};
@@ -183,14 +184,23 @@ impl RemoteLog {
     }
 
     /// A reader of `bytes`, the segment object at `object_key` fetched
-    /// whole (plain or compressed), as `open_reader` reads it.
+    /// whole (plain or compressed) with its metadata `meta` (from its
+    /// HEAD), as `open_reader` reads it: cut short where its records end
+    /// if it ends unsealed or its size is not the one `meta` says.
     #[doc(hidden)]
-    pub fn reader_of_copy(&self, object_key: &str, bytes: &[u8], salvage: bool) -> Result<Reader> {
+    pub fn reader_of_copy(
+        &self,
+        object_key: &str,
+        bytes: &[u8],
+        meta: Option<&ObjectMetadata>,
+        salvage: bool,
+    ) -> Result<Reader> {
         let url = self.url_of(object_key);
         let key = key_of(&url, object_key)?;
         let mut reader = Reader::open_file(url.clone(), anonymous_copy(&url, bytes)?, salvage)?;
         check_header(&reader, &key, &self.log)?;
-        reader.read_as_object(None, false);
+        let resized = meta.is_some_and(|m| m.bytes != bytes.len() as u64);
+        reader.read_as_object(meta.map(ObjectMetadata::records_end), resized);
         Ok(reader)
     }
 }

@@ -7,7 +7,7 @@
 //! few windows are kept, so that reads that alternate between places (the
 //! seal's parts, the header's frame, a record's frame) fetch nothing twice.
 
-use super::metadata::check_size;
+use super::metadata::{check_size, ObjectMetadata};
 use super::read_ahead::ReadAhead;
 use super::remote::Remote;
 use crate::compressed::Source;
@@ -91,7 +91,7 @@ impl RemoteSource {
             check_size(Path::new(&url), suffix.size, suffix.metadata.as_ref())?;
         }
         let meta = suffix.metadata.as_ref();
-        let records_end = meta.map(|m| m.first_seq.saturating_add(m.records));
+        let records_end = meta.map(ObjectMetadata::records_end);
         let resized = meta.is_some_and(|m| m.bytes != suffix.size);
         let (tail, len) = (suffix.bytes, suffix.size);
         let tail_at = len.saturating_sub(tail.len() as u64);

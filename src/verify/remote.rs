@@ -17,7 +17,7 @@ pub(super) fn shipped(log: &RemoteLog, key: &str) -> Result<SegmentReport> {
         Error::file(ErrorKind::Corrupt, &url, what)
     })?;
     let bytes = log.get_whole(key)?;
-    let mut rep = match log.reader_of_copy(key, &bytes, true) {
+    let mut rep = match log.reader_of_copy(key, &bytes, Some(&meta), true) {
         Ok(r) => segment_of_reader(r),
         Err(e) => unopened(&url, &e),
     };
