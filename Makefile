@@ -404,10 +404,10 @@ $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -o $@ $< $(LDLIBS)
 
 # The C ABI's one-call, batched and mapped reads compared, instructions and
-# thread CPU a record (bench/read_calls.sh; PAIRS rounds, 7 unless given).
+# thread CPU a record (bench/read_calls.sh; ROUNDS rounds, 7 unless given).
 .PHONY: bench-read-calls
 bench-read-calls: $(BUILD)/bench/read_calls
-	bench/read_calls.sh $< target/read-calls $(PAIRS)
+	bench/read_calls.sh $< target/read-calls $(ROUNDS)
 
 $(BUILD)/bench/read_calls: bench/read_calls.c include/binlog.h lib
 	@mkdir -p $(dir $@)
