@@ -247,21 +247,28 @@ fn a_damaged_record_in_a_sealed_segment_is_found_with_the_numbers_lost() {
     assert_eq!(f.repair, RepairAction::Salvage);
 }
 
-/// A log shipped to a bucket verifies as the local log does: every object
-/// clean and its records counted; an object whose record is damaged is
-/// named by its URL, at the record's offset, with the numbers it lost.
-#[test]
-fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url() {
-    use binlog::__private::archive::object_name::segment_key;
-    use common::s3::S3Server;
-    let server = S3Server::start(&["logs"]);
-    let t = Tmp::new("verify-remote");
+/// Log `orders`, 30 records in segments of 10 made in a directory named
+/// for `name`, shipped to `s3://logs/v` of a new server: the server, the
+/// directory and a reader's view of the shipped log.
+fn shipped_orders(name: &str) -> (common::s3::S3Server, Tmp, binlog::archive::RemoteLog) {
+    let server = common::s3::S3Server::start(&["logs"]);
+    let t = Tmp::new(name);
     common::append_orders(t.path(), 30, 10);
     assert_eq!(
         common::remote::ship_orders(&server, t.path(), "v"),
         [0, 1, 2]
     );
     let log = common::remote::remote_log(&server, "logs", "v", "orders");
+    (server, t, log)
+}
+
+/// A log shipped to a bucket verifies as the local log does: every object
+/// clean and its records counted; an object whose record is damaged is
+/// named by its URL, at the record's offset, with the numbers it lost.
+#[test]
+fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url() {
+    use binlog::__private::archive::object_name::segment_key;
+    let (server, t, log) = shipped_orders("verify-remote");
     let reports: Vec<_> = Verify::remote(log.clone()).unwrap().collect();
     assert_eq!(reports.len(), 3);
     assert!(reports.iter().all(|r| !r.is_damaged()), "{reports:?}");
@@ -358,20 +365,12 @@ fn a_shipped_object_overlapping_the_previous_one_is_damaged() {
 #[test]
 fn a_shipped_object_cut_short_is_corrupt_at_its_end() {
     use binlog::__private::archive::object_name::segment_key;
-    use common::s3::S3Server;
-    let server = S3Server::start(&["logs"]);
-    let t = Tmp::new("verify-remote-cut");
-    common::append_orders(t.path(), 30, 10);
-    assert_eq!(
-        common::remote::ship_orders(&server, t.path(), "v"),
-        [0, 1, 2]
-    );
+    let (server, _t, log) = shipped_orders("verify-remote-cut");
     let key = segment_key("v", "orders", 1, 10, false);
     let file = server.object_file("logs", &key);
     let left = std::fs::metadata(&file).unwrap().len() - 100;
     let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
     f.set_len(left).unwrap();
-    let log = common::remote::remote_log(&server, "logs", "v", "orders");
     let reports: Vec<_> = Verify::shipped(log).unwrap().collect();
     let first = &reports[1].findings[0];
     assert_eq!(
