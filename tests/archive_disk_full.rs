@@ -44,9 +44,10 @@ fn assert_journal_truthful(
 }
 
 /// Ships log `orders` from an 8 MiB tmpfs that fills once segment 1 is
-/// verified in the bucket: its UPLOADED (and the next segment's
-/// UPLOADING) cannot be stored. Once space is freed, the same shipper, or
-/// a new one (`reopen`), ships every segment.
+/// verified in the bucket and segment 2's UPLOADING is stored: segment 1's
+/// UPLOADED, stored with segment 3's UPLOADING, cannot be stored. Once
+/// space is freed, the same shipper, or a new one (`reopen`), ships every
+/// segment.
 fn ship_through_a_full_disk(name: &str, reopen: bool) {
     let server = S3Server::start(&[BUCKET]);
     let fs = Arc::new(Tmpfs::mount(name, "8m"));
@@ -60,9 +61,18 @@ fn ship_through_a_full_disk(name: &str, reopen: bool) {
     let steps: Arc<Mutex<Vec<ShipStep>>> = Arc::default();
     let (fs_in_hook, filler_in_hook) = (Arc::clone(&fs), Arc::clone(&filler));
     let steps_in_hook = Arc::clone(&steps);
+    // At a segment's JOURNAL_UPLOADING no replacement of the journal is
+    // in flight: the stager (src/archive/shipper/pipeline.rs) renamed the
+    // segment's UPLOADING into place before handing it over, and stores
+    // the next one only once this segment starts going up. So the journal
+    // is one file, and its next replacement needs a page the full disk
+    // lacks. Filled at an earlier step (segment 1's VERIFIED), the fill
+    // can fall between the stager writing segment 2's UPLOADING to the
+    // temporary file and renaming it: the rename frees the old journal's
+    // page, and each replacement after finds the page the one before freed.
     let fill_at = ShipStep {
-        segment_no: 1,
-        step: Step::Verified,
+        segment_no: 2,
+        step: Step::JournalUploading,
     };
     let hook = StepHook(Arc::new(move |s: ShipStep| {
         steps_in_hook.lock().unwrap().push(s);
