@@ -15,7 +15,11 @@ pub struct Identity {
     pub id: String,
 }
 
-const FORMAT: Format = Format("log identity", "binlog-ship-id 1", false);
+const FORMAT: Format = Format {
+    name: "log identity",
+    version: "binlog-ship-id 1",
+    checked: false,
+};
 
 impl Identity {
     /// A new identity of `log`, with a random id.

@@ -79,7 +79,11 @@ pub fn check_range(from: u64, to: u64) -> Result<()> {
     Ok(())
 }
 
-const FORMAT: Format = Format("accepted gaps", "binlog-accepted-gaps 1", false);
+const FORMAT: Format = Format {
+    name: "accepted gaps",
+    version: "binlog-accepted-gaps 1",
+    checked: false,
+};
 
 fn encode(gaps: &[AcceptedGap]) -> String {
     let body: String = gaps
@@ -138,7 +142,7 @@ mod tests {
         );
         assert!(g.covers(14, 19) && g.covers(15, 15));
         assert!(!g.covers(13, 14) && !g.covers(19, 20));
-        let e = decode(&format!("{}\ngap 9 3 x y\n", FORMAT.1), p).unwrap_err();
+        let e = decode(&format!("{}\ngap 9 3 x y\n", FORMAT.version), p).unwrap_err();
         assert_eq!(e.kind(), crate::error::ErrorKind::Corrupt);
         assert_eq!(e.offset(), Some(23), "{e}");
         assert!(decode("binlog-accepted-gaps 2\n", p).is_err());

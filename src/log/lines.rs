@@ -43,15 +43,21 @@ fn write_new(tmp: &Path, text: &str, durably: bool) -> Result<()> {
     Ok(())
 }
 
-/// A kind of record: its name in errors, its version line, and whether it
-/// ends with a checksum line.
-pub(crate) struct Format(pub &'static str, pub &'static str, pub bool);
+/// A kind of record.
+pub(crate) struct Format {
+    /// Its name in errors.
+    pub name: &'static str,
+    /// Its first line.
+    pub version: &'static str,
+    /// Whether it ends with a checksum line.
+    pub checked: bool,
+}
 
 impl Format {
     /// The record whose lines after its version line are `body`.
     pub fn render(&self, body: &str) -> String {
-        let text = format!("{}\n{body}", self.1);
-        if !self.2 {
+        let text = format!("{}\n{body}", self.version);
+        if !self.checked {
             return text;
         }
         let crc = crate::format::crc32(text.as_bytes());
@@ -61,21 +67,21 @@ impl Format {
     /// The lines of `text` (the file or object `source`) after its version
     /// line, once its checksum line (if any) and version line are checked.
     pub fn parse<'a>(&'a self, text: &'a str, source: &'a Path) -> Result<Lines<'a>> {
-        let body = match self.2 {
+        let body = match self.checked {
             true => self.checked_body(text, source)?,
             false => text,
         };
         let of = (self, source);
         let mut lines = Lines { of, body, at: 0 };
         match lines.next() {
-            Some(l) if l.text == self.1 => Ok(lines),
+            Some(l) if l.text == self.version => Ok(lines),
             _ => Err(self.error(source, 0, "unknown version line")),
         }
     }
 
     /// A `Corrupt` error saying `what` is wrong at offset `at` of `source`.
     fn error(&self, source: &Path, at: usize, what: impl Display) -> Error {
-        let what = format!("{}: {what}", self.0);
+        let what = format!("{}: {what}", self.name);
         Error::at(ErrorKind::Corrupt, source, at as u64, what)
     }
 
@@ -174,7 +180,11 @@ impl Line<'_> {
 mod tests {
     use super::*;
 
-    const F: Format = Format("record", "rec 1", true);
+    const F: Format = Format {
+        name: "record",
+        version: "rec 1",
+        checked: true,
+    };
 
     #[test]
     fn a_rendered_record_parses_back_and_errors_name_source_and_offset() {
@@ -199,7 +209,10 @@ mod tests {
             (e.offset(), e.detail()),
             (Some(16), "record: checksum mismatch")
         );
-        let plain = Format("record", "rec 1", false);
+        let plain = Format {
+            checked: false,
+            ..F
+        };
         let e = plain.parse("rec 2\n", Path::new("r")).err().unwrap();
         assert_eq!(
             (e.offset(), e.detail()),

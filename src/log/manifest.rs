@@ -55,7 +55,11 @@ impl Position {
     }
 }
 
-const FORMAT: Format = Format("manifest", "binlog-manifest 1", true);
+const FORMAT: Format = Format {
+    name: "manifest",
+    version: "binlog-manifest 1",
+    checked: true,
+};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Manifest {

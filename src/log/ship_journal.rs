@@ -86,7 +86,11 @@ pub struct Journal {
     pub multipart: BTreeMap<ReadOrder, String>,
 }
 
-const FORMAT: Format = Format("ship journal", "binlog-ship 1", true);
+const FORMAT: Format = Format {
+    name: "ship journal",
+    version: "binlog-ship 1",
+    checked: true,
+};
 
 /// Where log `log` in `dir` keeps its journal.
 pub fn journal_path(dir: &Path, log: &str) -> PathBuf {

@@ -26,7 +26,11 @@ use crate::log::lines::Format;
 use crate::log::position::Position;
 use std::path::Path;
 
-const FORMAT: Format = Format("prune marker", "binlog-pruned 1", true);
+const FORMAT: Format = Format {
+    name: "prune marker",
+    version: "binlog-pruned 1",
+    checked: true,
+};
 
 /// What the marker says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
