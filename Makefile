@@ -884,6 +884,7 @@ torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross
 	  $(CARGO) test --test power_loss --test power_loss_tools -- --nocapture
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_POWER_FAULTS=$(TORTURE_POWER_FAULTS) \
 	  $(CARGO) test --test power_faults_random -- --nocapture
+	BINLOG_POWERCUT=$(POWERCUT) BINLOG_RECOVERY_CUTS=1000 $(CARGO) test --test power_loss_recovery
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
 	BINLOG_PREPARED_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test prepared_space_crash -- --nocapture

@@ -107,6 +107,29 @@ pub fn salvaged_name(segment_file_name: &str, offset: u64, copy: u64) -> String 
     }
 }
 
+const BACKUP: &str = ".corrupt-";
+
+/// The backup a recovery keeps of segment file `segment`'s bytes from
+/// `offset` on before it cuts them: `<segment>.corrupt-<offset>`, or for
+/// its `copy`-th other backup there (`copy` > 0)
+/// `<segment>.corrupt-<offset>.<copy>`.
+pub fn backup_path(segment: &Path, offset: u64, copy: u64) -> std::path::PathBuf {
+    let mut p = segment.as_os_str().to_owned();
+    p.push(format!("{BACKUP}{offset}"));
+    if copy > 0 {
+        p.push(format!(".{copy}"));
+    }
+    p.into()
+}
+
+/// The segment file name that `file_name` is a backup of (`backup_name`),
+/// if it has a backup's form (`backup_path`).
+pub fn backed_up_file(file_name: &str) -> Option<&str> {
+    let (file, at) = file_name.rsplit_once(BACKUP)?;
+    let (offset, copy) = at.split_once('.').unwrap_or((at, "0"));
+    (all_digits(offset) && all_digits(copy)).then_some(file)
+}
+
 /// For a `.binlog` path that does not exist (any more): its compressed
 /// copy `<path>.zst`, if that exists (a log compresses sealed segments in
 /// the background, so a path it handed out may lead to the `.zst` only).

@@ -150,11 +150,6 @@ fn scan_existing(file: &File, path: &Path, opts: &Options, purpose: Purpose) -> 
         },
         None => reader.tail(),
     };
-    if purpose == Purpose::LogSegment {
-        // A cut made by an earlier open whose log did not get to number
-        // above it (a crash in between) still holds the number up.
-        numbers_past = numbers_past.max(numbers_in_backups(path, next_seq)?);
-    }
     match tail {
         Tail::Torn { offset, len } => {
             if damaged_at.is_some() {
@@ -256,31 +251,6 @@ fn is_damage_a_log_cuts(reader: &Reader, e: &Error) -> bool {
         && !reader.has_seal_trailer()
 }
 
-/// The number above every valid record frame in the backups of the
-/// segment at `path` (`<segment>.corrupt-<offset>[.N]`, what
-/// `backup_and_cut` made), and at least `next_seq`.
-fn numbers_in_backups(path: &Path, next_seq: u64) -> Result<u64> {
-    let dir = crate::sys::parent_dir(path);
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return Ok(next_seq);
-    };
-    let prefix = format!("{name}.corrupt-");
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list directory", e))?;
-    let mut past = next_seq;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, "list directory", e))?;
-        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
-            continue;
-        }
-        let backup = entry.path();
-        let bytes = std::fs::read(&backup).map_err(|e| Error::io(&backup, "read backup", e))?;
-        if let Some(h) = crate::format::frame::highest_record_seq(&bytes) {
-            past = past.max(h.saturating_add(1));
-        }
-    }
-    Ok(past)
-}
-
 /// Copies the valid records after damage at `offset` in the middle of a
 /// log's unsealed segment (`header` its header) into salvaged files of the
 /// log, durably, before the damage is cut (docs/FORMAT.md section 12). A
@@ -363,15 +333,9 @@ fn torn_header(file: &File, path: &Path, len: u64) -> Result<bool> {
 fn backup_and_cut(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
     // Never overwrite an earlier backup: a second tear at the same offset
     // gets `.corrupt-<offset>.1`, and so on.
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(".corrupt-{from}"));
     let mut n = 0;
     let (mut out, backup) = loop {
-        let mut candidate = name.clone();
-        if n > 0 {
-            candidate.push(format!(".{n}"));
-        }
-        let candidate = std::path::PathBuf::from(candidate);
+        let candidate = naming::backup_path(path, from, n);
         match OpenOptions::new()
             .write(true)
             .create_new(true)

@@ -103,6 +103,33 @@ impl PowerCut {
         PowerCut::start(backing, mountpoint, cmd)
     }
 
+    /// Mounts `backing` on `mountpoint` with the power cut in place of
+    /// the `n`th change or sync from the mount (`--cut-at N`), keeping
+    /// nothing unsynced; `end` tells whether it struck.
+    pub fn mount_cut_at(backing: &Path, mountpoint: &Path, n: u64) -> PowerCut {
+        let mut cmd = Command::new(tool());
+        cmd.args(["--cut-at", &n.to_string()]);
+        PowerCut::start(backing, mountpoint, cmd)
+    }
+
+    /// Ends the mount: `None` if an armed cut struck (the backing directory
+    /// holds what survived), else unmounts cleanly and returns how many
+    /// changes and syncs the mount served.
+    pub fn end(mut self) -> Option<u64> {
+        let mut child = self.child.take().expect("mounted");
+        // A tool that cut the power has exited, or exits without taking
+        // this signal.
+        // SAFETY: kill takes a pid and a signal number.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let lines: Vec<String> = (&mut self.out).lines().map(|l| l.unwrap()).collect();
+        assert!(child.wait().expect("wait for powercut").success());
+        match lines.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["cut"] => None,
+            [changes, "unmounted"] => Some(changes["changes ".len()..].parse().unwrap()),
+            _ => panic!("powercut ended saying {lines:?}"),
+        }
+    }
+
     fn start(backing: &Path, mountpoint: &Path, mut cmd: Command) -> PowerCut {
         let mut child = cmd
             .arg(backing)

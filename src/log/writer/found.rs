@@ -4,6 +4,7 @@
 #[cfg(feature = "compression")]
 use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::naming;
 use crate::log::manifest::SealedEntry;
 use crate::log::segments;
 use crate::reader::{Reader, Tail};
@@ -121,6 +122,38 @@ pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
         .map_err(|e| Error::io(path, "remove empty segment left by a failed roll", e))?;
     let dir = crate::sys::parent_dir(path);
     crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+}
+
+/// Above every sequence number that log `name`'s files in `dir` hold
+/// beside its segments' records: the records of its salvaged files, and
+/// every valid record frame in the backups of bytes a recovery cut
+/// (`naming::backup_path`). A recovery makes those files durable before it
+/// cuts, so that a log opened after a crash or power cut at any step of it
+/// numbers above them: no number is given to two records (docs/FORMAT.md
+/// section 12). 0 if there are none.
+pub(super) fn numbers_held_aside(dir: &Path, name: &str) -> Result<u64> {
+    let mut past = 0;
+    for f in segments::list_files(dir, name)? {
+        if f.order.salvaged.is_none() {
+            continue;
+        }
+        if let Some((e, _)) = summarize(&f.path, f.order.segment_no, name)? {
+            past = past.max(e.first_seq + e.record_count);
+        }
+    }
+    for (file_name, entry) in segments::dir_entries(dir, "list log directory")? {
+        let of_log = naming::backed_up_file(&file_name)
+            .is_some_and(|f| naming::parse_log_file_name(name, f).is_some());
+        if !of_log {
+            continue;
+        }
+        let backup = entry.path();
+        let bytes = std::fs::read(&backup).map_err(|e| Error::io(&backup, "read backup", e))?;
+        if let Some(h) = crate::format::frame::highest_record_seq(&bytes) {
+            past = past.max(h.saturating_add(1));
+        }
+    }
+    Ok(past)
 }
 
 /// The first sequence number in the header of segment `path` (plain or

@@ -4,7 +4,9 @@
 
 #[cfg(feature = "compression")]
 use super::compress;
-use super::found::{empty_segment_first_seq, header_first_seq, remove_segment_file, summarize};
+use super::found::{
+    empty_segment_first_seq, header_first_seq, numbers_held_aside, remove_segment_file, summarize,
+};
 use super::seal::seal_found_segment;
 use super::{
     segment_options, Ending, Events, LogWriter, SealResult, Sealed, Shared, State, LAST_LOG_ID,
@@ -129,10 +131,17 @@ impl Found {
         // (A resumed segment's header says where it starts; this is the
         // start of a new one, or of one whose header was torn.) A log with
         // no segment file left but a recorded position is no new log:
-        // `first_seq` is not its to take.
+        // `first_seq` is not its to take. Never below a number that files
+        // beside the segments hold, whatever step of a recovery (this
+        // open's, or one a crash cut short) made them.
+        let aside = numbers_held_aside(dir, name)?;
         found.next_first = match files.is_empty() && floor != Position::default() {
-            true => floor.seq,
-            false => found.next_first.max(floor.seq).max(found.numbers_past),
+            true => floor.seq.max(aside),
+            false => found
+                .next_first
+                .max(floor.seq)
+                .max(found.numbers_past)
+                .max(aside),
         };
         Ok(found)
     }

@@ -18,6 +18,8 @@ const TTL: Duration = Duration::ZERO;
 
 pub struct PowerCutFs {
     pub model: Arc<Mutex<Model>>,
+    /// What a cut armed at a count (`--cut-at N`) does when it strikes.
+    pub power_off: crate::PowerOff,
 }
 
 /// With `POWERCUT_TRACE=<file>` set, each change and sync is logged there
@@ -72,6 +74,17 @@ fn attr(ino: Ino, n: &Node) -> FileAttr {
 impl PowerCutFs {
     fn lock(&self) -> MutexGuard<'_, Model> {
         self.model.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The model for a request that changes or syncs something, counted
+    /// against a cut armed at a count: the one it strikes never runs, the
+    /// power goes instead (and the process ends, the lock still held).
+    fn change(&self) -> MutexGuard<'_, Model> {
+        let mut m = self.lock();
+        if m.count_change() {
+            self.power_off.cut(&mut m);
+        }
+        m
     }
 
     fn entry(&self, r: Result<Ino, Errno>, reply: ReplyEntry) {
@@ -130,7 +143,7 @@ impl Filesystem for PowerCutFs {
         reply: ReplyAttr,
     ) {
         trace(format_args!("setattr {} size {size:?}", ino.0));
-        let mut m = self.lock();
+        let mut m = self.change();
         let changed = size
             .map_or(Ok(()), |s| m.set_size(ino.0, s))
             .and_then(|()| mode.map_or(Ok(()), |p| m.set_perm(ino.0, (p & 0o7777) as u16)));
@@ -150,16 +163,16 @@ impl Filesystem for PowerCutFs {
         reply: ReplyEntry,
     ) {
         let perm = (mode & !umask & 0o7777) as u16;
-        let r = self.lock().mknode(parent.0, name, Node::dir(perm));
+        let r = self.change().mknode(parent.0, name, Node::dir(perm));
         self.entry(r, reply);
     }
 
     fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        empty(self.lock().remove(parent.0, name, false), reply);
+        empty(self.change().remove(parent.0, name, false), reply);
     }
 
     fn rmdir(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        empty(self.lock().remove(parent.0, name, true), reply);
+        empty(self.change().remove(parent.0, name, true), reply);
     }
 
     fn rename(
@@ -177,7 +190,7 @@ impl Filesystem for PowerCutFs {
         }
         let noreplace = flags.contains(RenameFlags::RENAME_NOREPLACE);
         let r = self
-            .lock()
+            .change()
             .rename((parent.0, name), (newparent.0, newname), noreplace);
         empty(r, reply);
     }
@@ -191,7 +204,7 @@ impl Filesystem for PowerCutFs {
         reply: ReplyEntry,
     ) {
         let r = {
-            let mut m = self.lock();
+            let mut m = self.change();
             match m.file(ino.0) {
                 Ok(_) => m.link(ino.0, newparent.0, newname).map(|()| ino.0),
                 Err(_) => Err(libc::EPERM),
@@ -201,7 +214,10 @@ impl Filesystem for PowerCutFs {
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
-        let mut m = self.lock();
+        let mut m = match flags.0 & libc::O_TRUNC {
+            0 => self.lock(),
+            _ => self.change(),
+        };
         let r = match m.node(ino.0) {
             Ok(_) if flags.0 & libc::O_TRUNC != 0 => m.set_size(ino.0, 0),
             Ok(_) => Ok(()),
@@ -224,7 +240,7 @@ impl Filesystem for PowerCutFs {
         reply: ReplyCreate,
     ) {
         let perm = (mode & !umask & 0o7777) as u16;
-        let mut m = self.lock();
+        let mut m = self.change();
         let r = m
             .mknode(parent.0, name, Node::file(perm, Vec::new()))
             .inspect(|ino| trace(format_args!("create {ino} {name:?}")))
@@ -272,7 +288,7 @@ impl Filesystem for PowerCutFs {
         reply: ReplyWrite,
     ) {
         trace(format_args!("write {} {offset} {}", ino.0, data.len()));
-        match self.lock().write(ino.0, offset, data) {
+        match self.change().write(ino.0, offset, data) {
             Ok(()) => reply.written(data.len() as u32),
             Err(e) => reply.error(errno(e)),
         }
@@ -312,7 +328,7 @@ impl Filesystem for PowerCutFs {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        let r = self.lock().sync_file(ino.0, Some(fh.0));
+        let r = self.change().sync_file(ino.0, Some(fh.0));
         trace(format_args!("fsync {}{}", ino.0, failed(r)));
         empty(r, reply);
     }
@@ -354,7 +370,7 @@ impl Filesystem for PowerCutFs {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        let r = self.lock().sync_dir(ino.0);
+        let r = self.change().sync_dir(ino.0);
         trace(format_args!("fsyncdir {}{}", ino.0, failed(r)));
         empty(r, reply);
     }
@@ -381,7 +397,7 @@ impl Filesystem for PowerCutFs {
         reply: ReplyEmpty,
     ) {
         trace(format_args!("fallocate {} {offset} {length} {mode}", ino.0));
-        let mut m = self.lock();
+        let mut m = self.change();
         let full = m.faults.full_at_write();
         let r = match mode {
             _ if full

@@ -3,7 +3,7 @@
 //! VLDB 2024). See README.md beside Cargo.toml.
 //!
 //! `powercut BACKING MOUNTPOINT [--seed N] [--torn 0|512|4096] [--keep-dir-ops]
-//! [--fail-fsync] [--disk-full] [--fail-fsync-at N] [--disk-full-at N]`
+//! [--fail-fsync] [--disk-full] [--fail-fsync-at N] [--disk-full-at N] [--cut-at N]`
 //!
 //! Serves the tree at BACKING on MOUNTPOINT, prints `mounted` on stdout,
 //! then waits for signals:
@@ -18,7 +18,10 @@
 //!   `--fail-fsync` and `--disk-full` start with them on;
 //!   `--fail-fsync-at N` fails the Nth fsync from the mount (that one
 //!   only), `--disk-full-at N` fills the disk at the Nth write or
-//!   fallocate: faults at a point a test draws, not at a signal.
+//!   fallocate: faults at a point a test draws, not at a signal;
+//! - `--cut-at N` cuts the power in place of the Nth change or sync from
+//!   the mount (it never runs), as SIGUSR1 would; a clean unmount prints
+//!   `changes N`, the count of them, before `unmounted`.
 
 mod cut;
 mod fs;
@@ -39,7 +42,7 @@ struct Args {
 fn usage(msg: &str) -> ! {
     eprintln!(
         "powercut: {msg}\nusage: powercut BACKING MOUNTPOINT [--seed N] [--torn 0|512|4096] [--keep-dir-ops] \
-         [--fail-fsync] [--disk-full] [--fail-fsync-at N] [--disk-full-at N]"
+         [--fail-fsync] [--disk-full] [--fail-fsync-at N] [--disk-full-at N] [--cut-at N]"
     );
     std::process::exit(2)
 }
@@ -69,6 +72,7 @@ fn parse_args() -> Args {
             Some("--disk-full") => faults.disk_full = true,
             Some("--fail-fsync-at") => faults.fail_fsync_at = Some(value("--fail-fsync-at").max(1)),
             Some("--disk-full-at") => faults.disk_full_at = Some(value("--disk-full-at").max(1)),
+            Some("--cut-at") => faults.cut_at = Some(value("--cut-at").max(1)),
             Some(s) if s.starts_with("--") => usage(&format!("unknown option {s}")),
             _ => positional.push(PathBuf::from(a)),
         }
@@ -80,6 +84,38 @@ fn parse_args() -> Args {
         mountpoint,
         policy,
         faults,
+    }
+}
+
+/// What cutting the power does: the durable state (plus what the policy
+/// keeps) written to the backing directory, the mount detached.
+#[derive(Clone)]
+pub struct PowerOff {
+    backing: PathBuf,
+    mountpoint: PathBuf,
+    policy: cut::Policy,
+}
+
+impl PowerOff {
+    /// Cuts the power now and ends the process; `m` is never unlocked, so
+    /// no request completes after this point.
+    pub fn cut(&self, m: &mut model::Model) -> ! {
+        cut::survive(m, self.policy);
+        self.finish(m, "cut")
+    }
+
+    /// Writes `m` to the backing directory, detaches the mount, says
+    /// `done` and exits.
+    fn finish(&self, m: &model::Model, done: &str) -> ! {
+        let written = cut::write_durable(m, &self.backing);
+        detach(&self.mountpoint);
+        if let Err(e) = written {
+            eprintln!("powercut: write {}: {e}", self.backing.display());
+            std::process::exit(1)
+        }
+        say(done);
+        // Exiting closes /dev/fuse: requests still waiting for the lock fail.
+        std::process::exit(0)
     }
 }
 
@@ -157,11 +193,17 @@ fn main() {
     model.faults = args.faults;
     let model = Arc::new(Mutex::new(model));
     let signals = control_signals();
+    let power_off = PowerOff {
+        backing: args.backing.clone(),
+        mountpoint: args.mountpoint.clone(),
+        policy: args.policy,
+    };
     let mut config = fuser::Config::default();
     config.mount_options = vec![fuser::MountOption::FSName("powercut".into())];
     let session = fuser::spawn_mount(
         fs::PowerCutFs {
             model: model.clone(),
+            power_off: power_off.clone(),
         },
         &args.mountpoint,
         &config,
@@ -185,23 +227,12 @@ fn main() {
             None => break (sig, m),
         }
     };
-    if sig == libc::SIGUSR1 {
-        cut::survive(&mut m, args.policy);
-    } else {
-        m.sync_all();
-    }
-    let written = cut::write_durable(&m, &args.backing);
-    detach(&args.mountpoint);
-    if let Err(e) = written {
-        eprintln!("powercut: write {}: {e}", args.backing.display());
-        std::process::exit(1)
-    }
-    say(if sig == libc::SIGUSR1 {
-        "cut"
-    } else {
-        "unmounted"
-    });
-    // Exiting closes /dev/fuse: requests still waiting for the lock fail.
+    // The session is never dropped: exiting closes /dev/fuse.
     std::mem::forget(session);
-    std::process::exit(0)
+    if sig == libc::SIGUSR1 {
+        power_off.cut(&mut m);
+    }
+    m.sync_all();
+    say(&format!("changes {}", m.changes));
+    power_off.finish(&m, "unmounted")
 }

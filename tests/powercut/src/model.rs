@@ -129,6 +129,10 @@ pub struct Faults {
     /// Armed: the disk fills at the write or fallocate this many more from
     /// now (1: the next), which is the first to meet `disk_full`.
     pub disk_full_at: Option<u64>,
+    /// Armed: the power is cut in place of the change or sync (create,
+    /// mkdir, write, size or mode change, open with O_TRUNC, unlink, rmdir,
+    /// rename, link, fsync, fsyncdir, fallocate) this many more from now.
+    pub cut_at: Option<u64>,
 }
 
 /// Counts one request against an armed fault: true when it is the one.
@@ -147,6 +151,12 @@ fn countdown(at: &mut Option<u64>) -> bool {
 }
 
 impl Faults {
+    /// Whether the power goes in place of this change or sync, counting
+    /// it against `cut_at`.
+    pub fn cut_now(&mut self) -> bool {
+        countdown(&mut self.cut_at)
+    }
+
     /// Whether this fsync fails, counting it against `fail_fsync_at`.
     pub fn fsync_fails(&mut self) -> bool {
         countdown(&mut self.fail_fsync_at) || self.fsync_eio
@@ -165,6 +175,9 @@ impl Faults {
 pub struct Model {
     pub nodes: HashMap<Ino, Node>,
     pub faults: Faults,
+    /// The changes and syncs requested since the mount (see
+    /// `Faults::cut_at`), the one a cut struck included.
+    pub changes: u64,
     next: Ino,
     /// Each open file description (FUSE file handle): the failed fsyncs
     /// of its file it has seen (`FileData::errors`).
@@ -179,6 +192,7 @@ impl Default for Model {
         Model {
             nodes,
             faults: Faults::default(),
+            changes: 0,
             next: ROOT + 1,
             handles: HashMap::new(),
             next_handle: 1,
@@ -187,6 +201,12 @@ impl Default for Model {
 }
 
 impl Model {
+    /// Counts a change or sync; true when a cut armed at a count strikes it.
+    pub fn count_change(&mut self) -> bool {
+        self.changes += 1;
+        self.faults.cut_now()
+    }
+
     pub fn node(&self, ino: Ino) -> Result<&Node, Errno> {
         self.nodes.get(&ino).ok_or(libc::ENOENT)
     }

@@ -261,3 +261,35 @@ fn a_failed_fsync_is_reported_once_to_each_earlier_description() {
     let got = fs::read(m.backing("f")).unwrap();
     assert_eq!((&got[..4], &got[4096..4100]), (&b"xxxx"[..], &b"kept"[..]));
 }
+
+/// Creates `f`, writes and syncs "kept" (its name too), writes "lost":
+/// five changes and syncs.
+fn five_changes(m: &Mount) -> std::io::Result<()> {
+    let f = File::create(m.mnt("f"))?;
+    f.write_all_at(b"kept", 0)?;
+    f.sync_all()?;
+    File::open(m.dir.join("mnt"))?.sync_all()?;
+    f.write_all_at(b"lost", 4)
+}
+
+/// `--cut-at N`: the Nth change or sync never runs, the power goes in its
+/// place (the tool exits by itself); a clean unmount counts them.
+#[test]
+fn a_cut_armed_at_a_count_strikes_in_place_of_that_change() {
+    let mut m = Mount::new("cut-at", &[], &["--cut-at", "5"]);
+    assert!(
+        five_changes(&m).is_err(),
+        "the fifth change never completes"
+    );
+    assert!(m.child.wait().unwrap().success());
+    assert_eq!(fs::read(m.backing("f")).unwrap(), b"kept");
+
+    let mut m = Mount::new("counted", &[], &[]);
+    five_changes(&m).unwrap();
+    // SAFETY: kill takes a pid and a signal number.
+    assert_eq!(unsafe { libc::kill(m.child.id() as i32, libc::SIGTERM) }, 0);
+    let out = BufReader::new(m.child.stdout.take().unwrap());
+    let lines: Vec<String> = out.lines().map(Result::unwrap).collect();
+    assert_eq!(lines, ["changes 5", "unmounted"]);
+    assert!(m.child.wait().unwrap().success());
+}
