@@ -7,7 +7,7 @@
 //! read, and a segment with newer ones after it is sealed.
 
 use super::continuity::Continuity;
-use super::manifest::manifest_report;
+use super::manifest::{manifest_report, missing_at_end};
 use super::segment::segment_held;
 use super::{Finding, FindingKind, SegmentReport};
 use crate::error::{Error, ErrorKind, Result};
@@ -49,6 +49,9 @@ struct LogPlace {
     /// The directory of a local log, whose manifest is looked at after
     /// its segments (once: taken then).
     manifest_dir: Option<PathBuf>,
+    /// The highest sequence number a file of the log was read to (where
+    /// the log's next segment would start), if one was.
+    reached: Option<u64>,
 }
 
 impl Verify {
@@ -159,6 +162,7 @@ impl Verify {
             locked,
             continuity: Continuity::new(),
             manifest_dir: manifest_dir.map(Path::to_path_buf),
+            reached: None,
         });
         self
     }
@@ -202,8 +206,15 @@ impl Iterator for Verify {
         let local = self.remote.is_none();
         #[cfg(not(feature = "s3"))]
         let local = true;
-        if let Some(log) = &mut self.log {
-            log.place(&mut rep, newest, local);
+        match &mut self.log {
+            Some(log) => {
+                log.place(&mut rep, newest, local);
+                if self.next == self.files.len() {
+                    log.ended(&mut rep);
+                }
+            }
+            None if local => alone(&mut rep),
+            None => {}
         }
         Some(rep)
     }
@@ -253,6 +264,17 @@ impl LogPlace {
             not_sealed(rep);
         }
         self.continuity.ended(&rep.location, rep.next_seq);
+        self.reached = self.reached.max(rep.next_seq);
+    }
+
+    /// After the log's last file `rep`: the records its manifest proves
+    /// the log held past those its files hold (`missing_at_end`).
+    fn ended(&self, rep: &mut SegmentReport) {
+        if let Some(dir) = &self.manifest_dir {
+            if let Some(f) = missing_at_end(dir, &self.name, self.reached, &rep.location) {
+                rep.push(f);
+            }
+        }
     }
 }
 
@@ -282,6 +304,20 @@ pub fn newest_of_log(rep: &mut SegmentReport) {
             .iter_mut()
             .filter(|f| f.kind == FindingKind::Truncated);
         truncated.for_each(|f| f.kind = FindingKind::NotYetWritten);
+    }
+}
+
+/// `rep` is of a segment on its own, outside a log: no record says how
+/// far it reached, so a torn tail says that records after it cannot be
+/// known to have existed or not.
+fn alone(rep: &mut SegmentReport) {
+    for f in rep
+        .findings
+        .iter_mut()
+        .filter(|f| f.kind == FindingKind::TornTail)
+    {
+        f.message += "; whether records followed it cannot be known: a segment on its own \
+                      records no end (verify its log to compare with the log's manifest)";
     }
 }
 
