@@ -206,15 +206,11 @@ impl Iterator for Verify {
         let local = self.remote.is_none();
         #[cfg(not(feature = "s3"))]
         let local = true;
-        match &mut self.log {
-            Some(log) => {
-                log.place(&mut rep, newest, local);
-                if self.next == self.files.len() {
-                    log.ended(&mut rep);
-                }
+        if let Some(log) = &mut self.log {
+            log.place(&mut rep, newest, local);
+            if self.next == self.files.len() {
+                log.ended(&mut rep);
             }
-            None if local => alone(&mut rep),
-            None => {}
         }
         Some(rep)
     }
@@ -304,20 +300,6 @@ pub fn newest_of_log(rep: &mut SegmentReport) {
             .iter_mut()
             .filter(|f| f.kind == FindingKind::Truncated);
         truncated.for_each(|f| f.kind = FindingKind::NotYetWritten);
-    }
-}
-
-/// `rep` is of a segment on its own, outside a log: no record says how
-/// far it reached, so a torn tail says that records after it cannot be
-/// known to have existed or not.
-fn alone(rep: &mut SegmentReport) {
-    for f in rep
-        .findings
-        .iter_mut()
-        .filter(|f| f.kind == FindingKind::TornTail)
-    {
-        f.message += "; whether records followed it cannot be known: a segment on its own \
-                      records no end (verify its log to compare with the log's manifest)";
     }
 }
 
