@@ -261,6 +261,11 @@ fn records_a_sealed_segment_cut_short_lost_are_named_from_the_logs_manifest() {
         "{}",
         f.message
     );
+    // Accepted as lost by the operator, they are a note.
+    binlog::__private::log::accepted_gaps::accept(&dir, "orders", 120, 149, "cut").unwrap();
+    let reports: Vec<_> = Verify::log(&dir, "orders").unwrap().collect();
+    let kinds: Vec<_> = reports[2].findings.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [FindingKind::TornTail, FindingKind::AcceptedGap]);
     // On its own, the segment's torn tail is all there is to know.
     let alone = Verify::segment(&last).next().unwrap();
     let kinds: Vec<_> = alone.findings.iter().map(|f| f.kind).collect();

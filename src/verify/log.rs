@@ -264,12 +264,15 @@ impl LogPlace {
     }
 
     /// After the log's last file `rep`: the records its manifest proves
-    /// the log held past those its files hold (`missing_at_end`).
-    fn ended(&self, rep: &mut SegmentReport) {
-        if let Some(dir) = &self.manifest_dir {
-            if let Some(f) = missing_at_end(dir, &self.name, self.reached, &rep.location) {
-                rep.push(f);
-            }
+    /// the log held past those its files hold (`missing_at_end`), missing
+    /// unless the operator accepted them as lost.
+    fn ended(&mut self, rep: &mut SegmentReport) {
+        let Some(dir) = &self.manifest_dir else {
+            return;
+        };
+        if let Some((range, why)) = missing_at_end(dir, &self.name, self.reached, &rep.location) {
+            let f = self.continuity.missing(&rep.location, range, why);
+            rep.push(f);
         }
     }
 }

@@ -43,15 +43,15 @@ pub(super) fn manifest_report(dir: &Path, name: &str) -> Option<SegmentReport> {
 
 /// The records log `name`'s manifest in `dir` proves the log held (its
 /// newest sealed segment's end, `position::sealed_through`) past
-/// `reached`, the end its files were read to: a `MissingRecords` finding
-/// at `location` (the log's last file), naming them. `None` when the files
-/// reach that far, or no sealed line says anything.
+/// `reached`, the end its files were read to: their range (`from..to`)
+/// and what a finding at `location` (the log's last file) says of them.
+/// `None` when the files reach that far, or no sealed line says anything.
 pub(super) fn missing_at_end(
     dir: &Path,
     name: &str,
     reached: Option<u64>,
     location: &Path,
-) -> Option<Finding> {
+) -> Option<((u64, u64), String)> {
     let e = position::sealed_through(dir, name)?;
     let end = e.first_seq.saturating_add(e.record_count);
     let from = reached.unwrap_or(e.first_seq);
@@ -72,9 +72,5 @@ pub(super) fn missing_at_end(
         e.first_seq,
         end - 1
     );
-    Some(Finding {
-        from_seq: Some(from),
-        to_seq: Some(end),
-        ..Finding::new(FindingKind::MissingRecords, location, None, message)
-    })
+    Some(((from, end), message))
 }
