@@ -2,7 +2,8 @@
 //! rewritten, corruption in the middle refused without `--salvage` and
 //! with it the records after the damage kept (the gap it leaves in a log
 //! reported, the numbers it salvaged never given out again), records
-//! missing between healthy segments reported (exit 1), a backup that fails
+//! missing between healthy segments reported (exit 1), and those a sealed
+//! segment cut short lost, named from the log's manifest, a backup that fails
 //! half-way not left as a backup, and a segment its writer holds (its own
 //! lock, or its log's) left as it is. Helpers in tests/common/cli.rs.
 

@@ -4,7 +4,8 @@
 //! contents are wrong is corruption to both, wherever it is; a compressed
 //! segment cut short ends with its seal damaged; an empty file is a
 //! truncated header, except as the newest file of a log; a damaged magic
-//! number is no segment; records missing between segments are named.
+//! number is no segment; records missing between segments are named, and
+//! those a sealed segment cut short lost, from the log's manifest.
 //! Helpers in tests/common/cli.rs.
 
 mod common;
