@@ -107,7 +107,7 @@ impl Continuity {
     /// Records `from..to` of the log of the file at `path` are missing:
     /// `AcceptedGap` where the operator accepted them as lost, else
     /// `MissingRecords` saying `why`.
-    pub fn missing(&mut self, path: &Path, (from, to): (u64, u64), why: String) -> Finding {
+    pub(super) fn missing(&mut self, path: &Path, (from, to): (u64, u64), why: String) -> Finding {
         let range = Some((from, to));
         let accepted =
             log_of(path).and_then(|(log, _)| self.accepted_gap(&log, from, to - 1).map(reason));
