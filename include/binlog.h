@@ -292,7 +292,8 @@ enum binlog_finding_kind
    */
   BINLOG_FINDING_CORRUPT_HEADER = 10,
   /*
-   Records `from_seq..to_seq` missing between two segments of a log.
+   Records `from_seq..to_seq` missing between two segments of a log,
+   or past its files' end where its manifest lists them sealed.
    */
   BINLOG_FINDING_MISSING_RECORDS = 11,
   /*

@@ -2,7 +2,8 @@
 //! rewritten, corruption in the middle refused without `--salvage` and
 //! with it the records after the damage kept (the gap it leaves in a log
 //! reported, the numbers it salvaged never given out again), records
-//! missing between healthy segments reported (exit 1), a backup that fails
+//! missing between healthy segments reported (exit 1), and those a sealed
+//! segment cut short lost, named from the log's manifest, a backup that fails
 //! half-way not left as a backup, and a segment its writer holds (its own
 //! lock, or its log's) left as it is. Helpers in tests/common/cli.rs.
 
@@ -232,6 +233,55 @@ fn repair_exits_1_when_records_are_missing_between_healthy_segments() {
         .args(["verify", after.to_str().unwrap()])
         .assert()
         .code(0);
+}
+
+/// A log's last sealed segment cut in the middle (its manifest still says
+/// the log reached 150): verify and repair name the records the cut lost
+/// from the manifest, not only a torn tail; repair reseals the segment,
+/// says the records are gone, and exits 1; the log's next writer numbers
+/// above them, and the loss is still named. A segment on its own says
+/// that whether records followed its torn tail cannot be known.
+#[test]
+fn verify_and_repair_name_the_records_a_sealed_segment_cut_short_lost() {
+    let t = Tmp::new("repair-cut-sealed");
+    let dir = t.join("log");
+    let last = log_cut_in_its_last_sealed_segment(&dir);
+    let d = dir.to_str().unwrap();
+    binlog()
+        .args(["verify", d])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("records 120..149 are missing"));
+    let out = repair(&[d]);
+    let text = out_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("cut the torn tail"), "{text}");
+    assert!(text.contains("records 120..149 are missing"), "{text}");
+    assert!(text.contains("1 left damaged"), "{text}");
+    binlog()
+        .args(["verify", d])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("records 120..149 are missing"));
+    // The manifest never goes back: the next writer numbers above 149.
+    let w = LogWriter::open(&dir, "orders", LogOptions::default()).unwrap();
+    assert_eq!(w.write("order", b"after").unwrap(), 150);
+    w.close().unwrap();
+    binlog()
+        .args(["verify", d])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("records 120..149 are missing"));
+    // On its own, a segment cut short cannot say what followed the cut.
+    let alone = t.join("alone.binlog");
+    std::fs::copy(&last, &alone).unwrap();
+    leave_unsealed(&alone);
+    tear_last_record(&alone);
+    binlog()
+        .args(["verify", alone.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("cannot be known"));
 }
 
 #[test]

@@ -435,6 +435,35 @@ fn a_logs_sync_under_none_makes_every_segment_and_its_name_durable() {
     }
 }
 
+#[test]
+fn log_synced_then_rolled_child() {
+    let Some(dir) = child_dir() else { return };
+    let o = LogOptions {
+        segment: opts("none"),
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(&dir, "orders", o).unwrap();
+    w.write("t", b"record 0").unwrap();
+    w.sync().unwrap();
+    // Its records synced, the segment is rolled away from and sealed.
+    w.roll().unwrap();
+    w.sync().unwrap();
+    mark("synced");
+    w.close().unwrap();
+}
+
+/// A log under `None`: a segment whose records a `sync` covered before
+/// the log rolled away from it has its seal made durable by the next
+/// `sync`.
+#[test]
+fn a_logs_sync_under_none_makes_a_seal_written_after_the_last_sync_durable() {
+    let (_d, t) = traced("log_synced_then_rolled_child", "none");
+    let synced = t.mark("synced");
+    let segs = segments_created(&t);
+    assert_eq!(segs.len(), 2, "segments created: {segs:?}");
+    t.assert_durable_before(&segs[0].0, synced, "a rolled segment's seal at sync");
+}
+
 #[cfg(feature = "cli")]
 #[test]
 fn crash_left_child() {

@@ -205,6 +205,7 @@ fn run(mode: Mode, seed: u64) {
             Target::Log => 40,
             Target::Segment => 16,
         },
+        seals_at_roll: !mode.options().seal_in_background,
     };
     cut_loop(&suite, seed);
 }

@@ -4,7 +4,8 @@
 //! contents are wrong is corruption to both, wherever it is; a compressed
 //! segment cut short ends with its seal damaged; an empty file is a
 //! truncated header, except as the newest file of a log; a damaged magic
-//! number is no segment; records missing between segments are named.
+//! number is no segment; records missing between segments are named, and
+//! those a sealed segment cut short lost, from the log's manifest.
 //! Helpers in tests/common/cli.rs.
 
 mod common;
@@ -230,6 +231,79 @@ fn records_missing_between_segments_of_a_log_are_named() {
         "{}",
         f.message
     );
+}
+
+/// A log closed at 150 records whose last segment is cut short: its files
+/// end in a torn tail at record 120, and its manifest, which lists the
+/// segment as sealed through 149, proves records 120..149 existed. Verify
+/// of the log names them; the segment verified on its own says that it
+/// cannot know.
+#[test]
+fn records_a_sealed_segment_cut_short_lost_are_named_from_the_logs_manifest() {
+    let t = Tmp::new("verify-cut-sealed");
+    let dir = t.join("log");
+    let last = log_cut_in_its_last_sealed_segment(&dir);
+    let reports: Vec<_> = Verify::log(&dir, "orders").unwrap().collect();
+    assert_eq!(reports.len(), 3);
+    let rep = &reports[2];
+    assert_eq!(rep.location, last);
+    assert!(rep.is_damaged());
+    let missing: Vec<_> = rep
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::MissingRecords)
+        .collect();
+    assert_eq!(missing.len(), 1, "{:?}", rep.findings);
+    let f = missing[0];
+    assert_eq!((f.from_seq, f.to_seq), (Some(120), Some(150)));
+    assert_eq!(f.repair, RepairAction::Nothing);
+    assert!(
+        f.message.contains("records 120..149 are missing"),
+        "{}",
+        f.message
+    );
+    // Accepted as lost by the operator, they are a note.
+    binlog::__private::log::accepted_gaps::accept(&dir, "orders", 120, 149, "cut").unwrap();
+    let reports: Vec<_> = Verify::log(&dir, "orders").unwrap().collect();
+    let kinds: Vec<_> = reports[2].findings.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [FindingKind::TornTail, FindingKind::AcceptedGap]);
+    // On its own, the segment's torn tail is all there is to know.
+    let alone = Verify::segment(&last).next().unwrap();
+    let kinds: Vec<_> = alone.findings.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [FindingKind::TornTail]);
+    assert!(
+        alone.findings[0].message.contains("cannot be known"),
+        "{}",
+        alone.findings[0].message
+    );
+}
+
+/// The manifest proves no record of a log's newest segment (its writer
+/// may have died mid-record, before any was acknowledged): a torn tail
+/// there names no record missing.
+#[test]
+fn a_torn_tail_of_the_newest_unsealed_segment_names_no_record_missing() {
+    let t = Tmp::new("verify-torn-newest");
+    let dir = t.join("log");
+    rolled_log(&dir, 12, 5);
+    let names = t_names(&dir);
+    let newest = Path::new(names.last().unwrap());
+    leave_unsealed(newest);
+    tear_last_record(newest);
+    // What a writer killed in that segment leaves: its manifest lists the
+    // segments before it as sealed, and it as current.
+    let m = binlog::__private::log::naming::manifest_path(&dir, "orders");
+    let mut manifest = binlog::__private::log::manifest::Manifest::load(&m).unwrap();
+    let current = manifest.sealed.pop().unwrap();
+    manifest.current = Some((current.segment_no, current.file));
+    manifest.store(&m).unwrap();
+    let reports: Vec<_> = Verify::log(&dir, "orders").unwrap().collect();
+    let kinds: Vec<_> = reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .map(|f| f.kind)
+        .collect();
+    assert_eq!(kinds, [FindingKind::TornTail]);
 }
 
 #[test]

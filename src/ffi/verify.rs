@@ -36,7 +36,8 @@ pub enum binlog_finding_kind {
     BINLOG_FINDING_UNSUPPORTED_VERSION = 9,
     /// The header is damaged; the records after it were read.
     BINLOG_FINDING_CORRUPT_HEADER = 10,
-    /// Records `from_seq..to_seq` missing between two segments of a log.
+    /// Records `from_seq..to_seq` missing between two segments of a log,
+    /// or past its files' end where its manifest lists them sealed.
     BINLOG_FINDING_MISSING_RECORDS = 11,
     /// A segment starting before the one before it ended.
     BINLOG_FINDING_SEQUENCE_OVERLAP = 12,

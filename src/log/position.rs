@@ -7,8 +7,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
-use crate::log::manifest::Manifest;
 pub use crate::log::manifest::Position;
+use crate::log::manifest::{Manifest, SealedEntry};
 use std::path::Path;
 
 impl Manifest {
@@ -55,6 +55,19 @@ pub fn recorded(dir: &Path, name: &str, files_left: bool) -> Result<Position> {
         Err(e) => return Err(only_record_unreadable(e)),
     };
     Ok(manifest.max(journal))
+}
+
+/// The newest segment log `name`'s manifest in `dir` lists as sealed
+/// (the highest end): proof that the log held every record of it, which
+/// the manifest's `next` line and current segment are not (numbers given
+/// out, records perhaps never written). `None` without a manifest of the
+/// log that reads, or without a sealed line.
+pub fn sealed_through(dir: &Path, name: &str) -> Option<SealedEntry> {
+    let m = load(dir, name).ok()??;
+    m.sealed
+        .into_iter()
+        .filter(|e| e.record_count > 0)
+        .max_by_key(|e| e.first_seq.saturating_add(e.record_count))
 }
 
 /// Whether log `name`'s position in `dir` is known: `Ok` unless its

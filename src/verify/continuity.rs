@@ -96,26 +96,32 @@ impl Continuity {
         if first == exp || first - 1 < *shown.start() || exp > *shown.end() {
             return None;
         }
-        let range = Some((exp, first));
-        let f = match self.accepted_gap(&log, exp, first - 1) {
-            Some(g) => {
+        let end = End {
+            segment_no: prev_segment_no,
+            next_seq: exp,
+        };
+        let gap = gap_between(end, path, segment_no, first).expect("records are missing");
+        Some(self.missing(path, (exp, first), gap.to_string()))
+    }
+
+    /// Records `from..to` of the log of the file at `path` are missing:
+    /// `AcceptedGap` where the operator accepted them as lost, else
+    /// `MissingRecords` saying `why`.
+    pub(super) fn missing(&mut self, path: &Path, (from, to): (u64, u64), why: String) -> Finding {
+        let range = Some((from, to));
+        let accepted =
+            log_of(path).and_then(|(log, _)| self.accepted_gap(&log, from, to - 1).map(reason));
+        match accepted {
+            Some(r) => {
                 let m = format!(
-                    "{loc}: gap seq {exp}..{} accepted ({})",
-                    first - 1,
-                    reason(g)
+                    "{}: gap seq {from}..{} accepted ({r})",
+                    path.display(),
+                    to - 1
                 );
                 finding(path, FindingKind::AcceptedGap, range, m)
             }
-            None => {
-                let end = End {
-                    segment_no: prev_segment_no,
-                    next_seq: exp,
-                };
-                let gap = gap_between(end, path, segment_no, first).expect("records are missing");
-                finding(path, FindingKind::MissingRecords, range, gap.to_string())
-            }
-        };
-        Some(f)
+            None => finding(path, FindingKind::MissingRecords, range, why),
+        }
     }
 
     /// Whether the file at `path`, which `check` was last given, is one a

@@ -7,7 +7,7 @@
 //! read, and a segment with newer ones after it is sealed.
 
 use super::continuity::Continuity;
-use super::manifest::manifest_report;
+use super::manifest::{manifest_report, missing_at_end};
 use super::segment::segment_held;
 use super::{Finding, FindingKind, SegmentReport};
 use crate::error::{Error, ErrorKind, Result};
@@ -49,6 +49,9 @@ struct LogPlace {
     /// The directory of a local log, whose manifest is looked at after
     /// its segments (once: taken then).
     manifest_dir: Option<PathBuf>,
+    /// The highest sequence number a file of the log was read to (where
+    /// the log's next segment would start), if one was.
+    reached: Option<u64>,
 }
 
 impl Verify {
@@ -159,6 +162,7 @@ impl Verify {
             locked,
             continuity: Continuity::new(),
             manifest_dir: manifest_dir.map(Path::to_path_buf),
+            reached: None,
         });
         self
     }
@@ -204,6 +208,9 @@ impl Iterator for Verify {
         let local = true;
         if let Some(log) = &mut self.log {
             log.place(&mut rep, newest, local);
+            if self.next == self.files.len() {
+                log.ended(&mut rep);
+            }
         }
         Some(rep)
     }
@@ -253,6 +260,20 @@ impl LogPlace {
             not_sealed(rep);
         }
         self.continuity.ended(&rep.location, rep.next_seq);
+        self.reached = self.reached.max(rep.next_seq);
+    }
+
+    /// After the log's last file `rep`: the records its manifest proves
+    /// the log held past those its files hold (`missing_at_end`), missing
+    /// unless the operator accepted them as lost.
+    fn ended(&mut self, rep: &mut SegmentReport) {
+        let Some(dir) = &self.manifest_dir else {
+            return;
+        };
+        if let Some((range, why)) = missing_at_end(dir, &self.name, self.reached, &rep.location) {
+            let f = self.continuity.missing(&rep.location, range, why);
+            rep.push(f);
+        }
     }
 }
 

@@ -93,8 +93,10 @@ pub enum FindingKind {
     UnsupportedVersion = 9,
     /// The header is damaged; the records after it were read (section 10.5).
     CorruptHeader = 10,
-    /// Records missing between two segments of a log: a segment removed or
-    /// lost (sequence numbers `from_seq .. to_seq`).
+    /// Records missing from a log (sequence numbers `from_seq .. to_seq`):
+    /// between two segments (a segment removed or lost), or past the end
+    /// its files were read to where its manifest lists them in a sealed
+    /// segment (a sealed segment cut short), given on the log's last file.
     MissingRecords = 11,
     /// A segment of a log starts before the one before it ended.
     SequenceOverlap = 12,

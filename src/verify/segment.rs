@@ -248,7 +248,9 @@ fn tail_findings(rep: &mut SegmentReport, r: &Reader, tail: Tail) {
             offset,
             len,
             RepairAction::CutTornTail,
-            at(offset, &format!("torn tail of {len} bytes: the last record is cut off and nothing valid follows")),
+            at(offset, &format!("torn tail of {len} bytes: the last record is cut off and nothing valid follows; \
+                                 whether records followed it cannot be known from the segment (a log's \
+                                 verify compares its manifest)")),
         )),
         Tail::SealDamaged { offset } if live => rep.push(f(
             FindingKind::BeingWritten,

@@ -249,6 +249,23 @@ pub fn rolled_log(dir: &Path, n: u64, per: u64) {
     w.close().unwrap();
 }
 
+/// Log `orders` in `dir`: 150 records in segments of 50, closed, then its
+/// last segment (records 100..149, sealed, as its manifest says) cut in
+/// the middle of record 120. Returns that segment's path.
+pub fn log_cut_in_its_last_sealed_segment(dir: &Path) -> std::path::PathBuf {
+    rolled_log(dir, 150, 50);
+    let last = std::path::PathBuf::from(t_names(dir).pop().unwrap());
+    assert_eq!(Reader::open(&last).unwrap().header().first_seq, 100);
+    let (offset, len) = super::frames(&last)[20];
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&last)
+        .unwrap()
+        .set_len(offset + len / 2)
+        .unwrap();
+    last
+}
+
 /// Log `orders` in `dir` as a power cut leaves it between a log writer's
 /// salvage and its cut of the damage (docs/FORMAT.md section 12): records
 /// 0..9 in segments of 3, the newest unsealed with record 6 damaged, and

@@ -15,6 +15,10 @@
 //!   last n - 1 acknowledged (`EveryN(n)`), everything before the last
 //!   `sync` returned (`None`); and no damaged region lies before such a
 //!   record in its file (an fdatasync persists every earlier byte);
+//! - a segment the child rolled away from before its last durable point is
+//!   sealed and reads whole, where the log seals at the roll (not in the
+//!   background): its seal was synced by the policy, or under `None` by
+//!   the `sync` that made that point durable;
 //! - a record a check read is never lost after: its bytes were on the
 //!   device then, and no open, salvage or cut takes a readable record out
 //!   of the log (a writer copies the records after damage into a salvaged
@@ -120,6 +124,11 @@ pub struct Suite<'a> {
     pub target: Target,
     /// Cuts unless `BINLOG_POWER_CUTS` says otherwise.
     pub default_cuts: u64,
+    /// Whether a log's roll seals the segment it leaves before the write
+    /// that rolled returns (no sealing in the background): then a segment
+    /// the child rolled away from before its last durable point (a `sync`
+    /// under `None`) is sealed and whole after the cut.
+    pub seals_at_roll: bool,
 }
 
 /// Cuts on one log before a fresh one, so a check (it reads the log
@@ -410,6 +419,11 @@ fn one_cut(
     if let Some(a) = report.last_acked {
         t.acked_unsynced_lost += (from..=a).filter(|s| !kept(s)).count() as u64;
     }
+    if let Some(seg) = unsealed_below(suite, &backing.join("log"), from, must) {
+        return Err(format!(
+            "{seg}, rolled away from before the durable point {must} ({report:?}), is not sealed and whole"
+        ));
+    }
     if let Some(d) = found
         .damaged_before
         .iter()
@@ -572,6 +586,25 @@ fn check_log(
         }
     }
     Ok(found)
+}
+
+/// The first segment of the log in `dir` that the child rolled away from
+/// (the segment after it starts above `from`, where the child started)
+/// before its durable point `must` (that segment starts below it), yet
+/// is not sealed and whole: its seal was written before the write that
+/// rolled returned (`Suite::seals_at_roll`), and the policy's fdatasync,
+/// or under `None` a `sync` after that write, made it durable.
+fn unsealed_below(suite: &Suite, dir: &Path, from: u64, must: u64) -> Option<String> {
+    if suite.target != Target::Log || !suite.seals_at_roll {
+        return None;
+    }
+    let files = segments::list(dir, LOG).ok()?;
+    files.windows(2).find_map(|w| {
+        let next = Reader::open(&w[1].path).ok()?.header().first_seq;
+        let covered = from < next && next < must;
+        (covered && sealed_reads_whole(&w[0].path) != Some(true))
+            .then(|| w[0].path.display().to_string())
+    })
 }
 
 /// Whether the segment at `path` is sealed (or compressed) and reads

@@ -133,9 +133,11 @@ struct State {
     ending: VecDeque<Ending>,
     /// Memory the last segment sealed left for the next one opened.
     spare: Recycled,
-    /// Older segments whose records are not known to be on stable storage
-    /// (first sequence number and path, oldest first). `sync` fsyncs them;
-    /// `durable_seq` stops at the first.
+    /// Older segments whose records or seal are not known to be on stable
+    /// storage: the first sequence number not known durable and the path
+    /// (a segment listed by its roll, for its records, and again once
+    /// sealed, for its seal). `sync` fdatasyncs them; `durable_seq` stops
+    /// at the lowest number.
     unsynced: Vec<(u64, PathBuf)>,
     /// Manifests built so far: each is numbered, so that an older one never
     /// replaces a newer one written first.
@@ -221,8 +223,8 @@ impl LogWriter {
         let current = self.shared.writer(&st)?.durable_seq();
         Ok(st
             .unsynced
-            .first()
-            .map_or(current, |(first, _)| current.min(*first)))
+            .iter()
+            .fold(current, |d, (first, _)| d.min(*first)))
     }
 
     /// Whether `close` was called.

@@ -7,7 +7,7 @@ use super::{Sealed, Shared, State};
 use crate::error::{Error, Result};
 use crate::log::events::{SegmentEvent, SegmentInfo};
 use crate::log::manifest::SealedEntry;
-use crate::options::Options;
+use crate::options::{Durability, Options};
 use crate::writer::{Recycled, Writer};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -183,6 +183,13 @@ impl Shared {
         }));
         events.extend(r.next_opened.map(SegmentEvent::Opened));
         st.spare = done.recycled.or(std::mem::take(&mut st.spare));
+        // Under `None` nothing synced the seal just written: the log's next
+        // `sync` does (its records, if a `sync` covered them before the
+        // roll, are durable: `durable_seq` does not go back).
+        if self.opts.segment.durability == Durability::None {
+            st.unsynced
+                .push((r.first_seq + done.record_count, r.path.clone()));
+        }
     }
 }
 
