@@ -7,9 +7,9 @@ use super::filter::Filter;
 use super::start::PrintStart;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
-use crate::file_kind;
 use crate::paths;
 use crate::progress::Progress;
+use binlog::__private::log::segments::not_written_yet;
 use binlog::__private::log::FileShape;
 use binlog::verify::{next_seq_after, Continuity, FindingKind};
 use binlog::{Reader, Record, Tail};
@@ -137,11 +137,9 @@ impl SegmentWalk<'_> {
             Ok(r) => r,
             // A log's newest segment being created: no record yet, and
             // nothing to say of where the log's sequence stands (as its
-            // `LogReader` reads it). Anywhere else, an empty file is a
-            // header cut short: damage.
-            Err(_) if file_kind::is_empty(file) && self.is_newest_of_a_log(file) => {
-                return Ok(None)
-            }
+            // `LogReader` reads it). Anywhere else, a header cut short is
+            // damage.
+            Err(e) if not_written_yet(&e, self.is_newest_of_a_log(file)) => return Ok(None),
             // Pruned from the bucket since it was listed: a retention gap,
             // as the library's log reader reports it.
             Err(e) if e.kind() == binlog::ErrorKind::NotFound => {
