@@ -452,6 +452,17 @@ fn the_newest_file_of_a_log_cut_inside_its_header_holds_no_record_yet() {
     assert_eq!(seg["damaged"], false, "{info}");
     let out = binlog().args(["verify", d]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    // Read before another log of the directory, it is still its log's
+    // newest file.
+    let w = binlog::LogWriter::open(&dir, "zz", binlog::LogOptions::default()).unwrap();
+    w.write("t", b"zz 0").unwrap();
+    w.close().unwrap();
+    let out = binlog().args(["cat", d]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    let printed = seqs_of_lines(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(printed, [0, 1, 2, 3, 4, 5, 0]);
+    let info = json_of(binlog().args(["info", "--json", d]));
+    assert_eq!(info["segments"][2]["state"], "truncated", "{info}");
 }
 
 #[test]

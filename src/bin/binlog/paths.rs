@@ -152,9 +152,16 @@ pub fn log_of_file(path: &Path) -> Option<(String, ReadOrder)> {
     naming::log_of_file_name(path.file_name()?.to_str()?)
 }
 
-/// Whether `path` is named as a file of a log.
-pub fn is_log_file(path: &Path) -> bool {
-    log_of_file(path).is_some()
+/// Whether `file` is named as a log's file and is the last of that log's
+/// files among `files` (a directory's logs are read one after another):
+/// the log's newest, which may have no header yet.
+pub fn is_newest_of_its_log(files: &[PathBuf], file: &Path) -> bool {
+    let log = |f: &Path| Some((dir_of(f), log_of_file(f)?.0));
+    let Some(this) = log(file) else {
+        return false;
+    };
+    let last = files.iter().rev().find(|f| log(f).as_ref() == Some(&this));
+    last.is_some_and(|f| f == file)
 }
 
 /// For a file named as a file of a log, refuses one whose header names
