@@ -772,6 +772,32 @@ fn compressed_damage_cases(c: &mut Corpus, zst: &[u8], t: &Table, l: &Layout) {
         format!("seal-damaged@{p}"),
         &[],
     );
+
+    // The SEAL_BEGIN frame's content checksum (its last byte) flipped: its
+    // bytes decode and pass their CRC, but a read that reaches the frame's
+    // end meets its failure (17.3a), as for a frame that does not
+    // decompress: a plain open fails there; a salvage has no seal (it ends
+    // seal-damaged where the records end) and the frame is a damaged
+    // region that holds no record.
+    let s = *t
+        .frames
+        .iter()
+        .find(|f| f.2 == l.records_end && f.3 > 0)
+        .unwrap();
+    let seal_frame = "seal-frame-checksum.binlog.zst";
+    c.file(seal_frame, &flipped(zst, s.0 + s.1 - 1));
+    let failed = format!("error:CORRUPT_FRAME@{}", s.0);
+    c.expect("seal-frame-checksum", seal_frame, "open", [], failed, &[]);
+    let lost = (s.2, s.2 + s.3, RECORDS + 1, RECORDS + 1);
+    let end = format!("seal-damaged@{}", l.records_end);
+    c.expect(
+        "seal-frame-checksum",
+        seal_frame,
+        "salvage",
+        all(),
+        end,
+        &[lost],
+    );
 }
 
 /// Log directories (section 14a): a segment missing from the middle (its

@@ -1136,10 +1136,11 @@ binlog_result binlog_reader_open_salvage(const char *path, struct binlog_reader 
  Opens a reader of the rolling log `name` in `dir`: every segment in write
  order as one stream, new ones picked up as the writer rolls, those
  removed by retention skipped (see `binlog_reader_gap_count`). A file
- named as its segment whose header names another log stops it there with
- `BINLOG_ERR_WRONG_LOG`. `BINLOG_ERR_NOT_FOUND`, naming `dir` and `name`,
- if `dir` holds no file of the log (segment, compressed or salvaged file,
- or manifest): a misspelled name is an error, not an empty log. A log
+ named as its segment whose header names another log, or another segment
+ number than its name, stops it there with `BINLOG_ERR_WRONG_LOG`.
+ `BINLOG_ERR_NOT_FOUND`, naming `dir` and `name`, if `dir` holds no file
+ of the log (segment, compressed or salvaged file, or manifest): a
+ misspelled name is an error, not an empty log. A log
  exists from its writer's first open on, also once retention removed
  every segment; a follower started before the writer retries the open on
  `BINLOG_ERR_NOT_FOUND`.

@@ -422,6 +422,49 @@ fn an_empty_file_is_a_header_cut_short_unless_it_is_the_newest_of_a_log() {
     assert_eq!(std::fs::metadata(&newest).unwrap().len(), 0);
 }
 
+/// The newest file of a log cut inside its header (its first 30 bytes:
+/// a writer caught between creating it and writing its header) holds no
+/// record yet, as the log's reader reads it (docs/FORMAT.md section 3):
+/// `cat --log` prints the records before it and exits 0; `info` calls it
+/// `truncated` (docs/CLI.md), no damage; `verify` passes.
+#[test]
+fn the_newest_file_of_a_log_cut_inside_its_header_holds_no_record_yet() {
+    let t = Tmp::new("newest-cut-in-header");
+    let dir = t.join("log");
+    rolled_log(&dir, 6, 3);
+    let last = t_names(&dir).pop().unwrap();
+    let newest = last.replace("-00000000000000000001-", "-00000000000000000002-");
+    std::fs::write(&newest, &std::fs::read(&last).unwrap()[..30]).unwrap();
+    let d = dir.to_str().unwrap();
+    let out = binlog()
+        .args(["cat", "--log", "orders", d])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    let printed = seqs_of_lines(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(printed, (0..6).collect::<Vec<u64>>());
+    let info = binlog().args(["info", "--json", d]).output().unwrap();
+    assert_eq!(info.status.code(), Some(0), "{}", out_text(&info));
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let seg = &info["segments"][2];
+    assert_eq!(seg["path"], newest.as_str(), "{info}");
+    assert_eq!(seg["state"], "truncated", "{info}");
+    assert_eq!(seg["damaged"], false, "{info}");
+    let out = binlog().args(["verify", d]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    // Read before another log of the directory, it is still its log's
+    // newest file.
+    let w = binlog::LogWriter::open(&dir, "zz", binlog::LogOptions::default()).unwrap();
+    w.write("t", b"zz 0").unwrap();
+    w.close().unwrap();
+    let out = binlog().args(["cat", d]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    let printed = seqs_of_lines(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(printed, [0, 1, 2, 3, 4, 5, 0]);
+    let info = json_of(binlog().args(["info", "--json", d]));
+    assert_eq!(info["segments"][2]["state"], "truncated", "{info}");
+}
+
 #[test]
 fn a_directory_named_as_a_segment_of_a_log_is_an_error_naming_it() {
     for newest in [false, true] {

@@ -13,6 +13,7 @@ use binlog::__private::compressed::frame_writer::SeekableWriter;
 use binlog::__private::compressed::seek_table::{FrameEntry, SeekTable};
 use binlog::__private::compressed::CompressedSegment;
 use binlog::__private::format::seal::TRAILER_LEN;
+use binlog::verify::FindingKind;
 use binlog::{compress_segment, CompressOptions};
 use binlog::{Damage, Error, ErrorKind, Options, Reader, Tail};
 use common::compressed::{compress_as_is, damage_compressed_frame};
@@ -847,4 +848,79 @@ fn a_frame_stating_no_size_whose_entry_claims_a_gibibyte_is_refused_before_room_
     let sum: u64 = kept.iter().map(|r| r.seq).sum();
     let want = format!("salvaged {} records, seq sum {sum}", kept.len());
     assert!(stdout.contains(&want), "{stdout}");
+}
+
+/// A seal frame whose stored checksum alone is changed (every byte
+/// decodes and passes its own CRC) gets one answer from every reader
+/// (docs/FORMAT.md 17.3a): a read that reaches the frame's end meets its
+/// failure, as for a frame that does not decompress. The frames a reader's
+/// open reads to their ends (`SEAL_BEGIN`, the directory and trailer, a
+/// type's offset array of one frame) fail a plain reader, lose the seal
+/// for a salvage (`SealDamaged` at the records' end, the frame a damaged
+/// region of no record) and are that `seal-damaged` region for verify;
+/// a frame only type filters read (the rest of the arrays) is named by
+/// verify alone.
+#[test]
+fn a_seal_frame_whose_checksum_alone_fails_gets_one_answer_from_every_reader() {
+    let dir = TempDir::new("zdmg-seal-checksum");
+    let (all, records_end, zst) = compressed_segment(&dir);
+    let listed = frames(&zst);
+    let last = listed.len() - 1;
+    for (i, f) in listed
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.offset >= records_end)
+    {
+        let damaged = dir.join(&format!("seal-{i}.binlog.zst"));
+        let mut bytes = std::fs::read(&zst).unwrap();
+        bytes[(f.compressed_offset + u64::from(f.compressed_size)) as usize - 1] ^= 0x01;
+        std::fs::write(&damaged, bytes).unwrap();
+        let plain = Reader::open(&damaged).and_then(|mut r| {
+            let out = drain(&mut r);
+            assert_eq!(out.recs, all, "frame {i}");
+            out.end
+        });
+        let met = match plain {
+            Ok(tail) => {
+                assert_eq!(tail, Tail::Sealed, "frame {i}");
+                false
+            }
+            Err(e) => {
+                assert_error(&e, ErrorKind::CorruptFrame, &damaged, f.compressed_offset);
+                true
+            }
+        };
+        assert!(met || (i != records_end_frame(&listed, records_end) && i != last));
+        let (got, damages, tail) = salvaged(&damaged);
+        assert_eq!(got, all, "frame {i}");
+        let region = Damage {
+            offset: f.offset,
+            resume_offset: f.end(),
+            from_seq: 3_000,
+            to_seq: 3_000,
+        };
+        let verified = binlog::verify::segment(&damaged);
+        let kinds: Vec<_> = verified
+            .findings
+            .iter()
+            .filter(|x| x.offset == Some(f.offset) && x.len == u64::from(f.size))
+            .map(|x| x.kind)
+            .collect();
+        if met {
+            assert_eq!(
+                (damages, tail),
+                (vec![region], seal_damaged_at(records_end))
+            );
+            assert_eq!(kinds, [FindingKind::SealDamaged], "frame {i}");
+        } else {
+            assert_eq!((damages, tail), (vec![], Tail::Sealed), "frame {i}");
+            assert_eq!(kinds, [FindingKind::CorruptFrame], "frame {i}");
+        }
+    }
+}
+
+/// The index of the frame of `listed` where the records end (the
+/// `SEAL_BEGIN` frame's).
+fn records_end_frame(listed: &[FrameEntry], records_end: u64) -> usize {
+    listed.iter().position(|f| f.offset == records_end).unwrap()
 }

@@ -114,8 +114,10 @@ fn names_that_only_look_like_segments_are_not_read_or_numbered_after() {
 }
 
 /// A segment renamed to another number (or copied in under one) would be
-/// read in the place of its name, not of its records: refused, naming the
-/// file, as a segment of another log is.
+/// read in the place of its name, not of its records: log readers refuse
+/// it, naming the file, as a segment of another log, and verification
+/// reports it as `wrong-log` damage (docs/FORMAT.md 14a: readers order by
+/// the name's number and compare it with the header's).
 #[test]
 fn a_segment_whose_name_and_header_numbers_differ_is_refused() {
     let dir = TempDir::new("listing-renumbered");
@@ -134,6 +136,14 @@ fn a_segment_whose_name_and_header_numbers_differ_is_refused() {
             .contains("header says segment 1, the file name segment 5"),
         "{e}"
     );
+    let verified = binlog::verify::Verify::log(dir.path(), "lg").unwrap();
+    let wrong: Vec<_> = verified
+        .flat_map(|rep| rep.findings)
+        .filter(|f| f.kind == binlog::verify::FindingKind::WrongLog)
+        .collect();
+    assert_eq!(wrong.len(), 1, "{wrong:?}");
+    assert_eq!(wrong[0].location, renamed);
+    assert!(wrong[0].is_damage(), "{wrong:?}");
 }
 
 /// A file salvaged from a segment (`binlog repair --salvage`) is read right

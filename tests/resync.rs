@@ -529,6 +529,87 @@ fn salvage_does_not_report_records_lost_for_a_damaged_first_seq() {
     );
 }
 
+/// A damaged header whose first sequence number is damaged to just below
+/// the first record's (100 became 98), the first record right after a
+/// short header, with no room before it for records 98 and 99: the first
+/// record the number allows is 101, but record 100, valid and able to
+/// precede it, comes first. Salvage starts at 100: it never drops a valid
+/// record silently (docs/FORMAT.md 10.5).
+#[test]
+fn salvage_of_a_header_whose_first_seq_is_damaged_keeps_the_first_record() {
+    let dir = TempDir::new("salvage-first-kept");
+    let p = dir.join("seg.binlog");
+    let opts = Options {
+        first_seq: 100,
+        writer_version: String::new(),
+        ..Options::default()
+    };
+    let w = Writer::open(&p, opts).unwrap();
+    for i in 0..10u8 {
+        w.write("t", &[i; 30]).unwrap();
+    }
+    w.close().unwrap();
+    let offs = frames(&p);
+    let mut bytes = std::fs::read(&p).unwrap();
+    assert_eq!(bytes[32], 100);
+    bytes[32] = 98; // the header CRC fails
+    std::fs::write(&p, &bytes).unwrap();
+    let mut r = Reader::open_salvage(&p).unwrap();
+    let (got, end) = read_recs(&mut r);
+    let seqs: Vec<u64> = got.iter().map(|g| g.0).collect();
+    assert_eq!(seqs, (100..110).collect::<Vec<u64>>());
+    assert_eq!(end, Ok(Tail::Sealed));
+    assert_eq!(
+        r.damages(),
+        &[Damage {
+            offset: 0,
+            resume_offset: offs[0].0,
+            from_seq: 100,
+            to_seq: 100
+        }]
+    );
+}
+
+/// A damaged header whose first sequence number is damaged too, so that
+/// no record is numbered as it allows: salvage takes the first valid
+/// record that ends within the file's first 1 MiB + 64 KiB (the largest
+/// header and 64 KiB: docs/FORMAT.md 10.5), and refuses a file whose first
+/// valid record ends one byte past that.
+#[test]
+fn with_no_record_numbered_as_the_damaged_header_says_salvage_searches_1_mib_and_64_kib() {
+    let dir = TempDir::new("salvage-unnumbered");
+    let limit = (1u64 << 20) + (64 << 10);
+    let write = |p: &Path, payload: usize| {
+        let w = Writer::open(p, Options::default()).unwrap();
+        w.write("t", &vec![7u8; payload]).unwrap();
+        w.write("t", b"after").unwrap();
+        w.close().unwrap();
+        frames(p)[0]
+    };
+    let probe = write(&dir.join("probe.binlog"), 1000);
+    let fits = 1000 + (limit - probe.0 - probe.1) as usize;
+    for (past, found) in [(0, true), (1, false)] {
+        let p = dir.join(&format!("past-{past}.binlog"));
+        let (at, len) = write(&p, fits + past);
+        assert_eq!(at + len, limit + past as u64);
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[39] ^= 0x80; // first_seq 0 -> 2^63: the header CRC fails
+        std::fs::write(&p, &bytes).unwrap();
+        match Reader::open_salvage(&p) {
+            Ok(mut r) => {
+                assert!(found, "past {past}: opened");
+                let (got, _) = read_recs(&mut r);
+                assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [0, 1]);
+                assert_eq!(r.damages()[0].resume_offset, at);
+            }
+            Err(e) => {
+                assert!(!found, "past {past}: {e}");
+                assert_eq!(e.kind(), ErrorKind::CorruptHeader, "{e}");
+            }
+        }
+    }
+}
+
 const T0: i64 = 1_700_000_000_000_000_000;
 
 /// Nine records whose types cycle through `types` (record 2 defines the

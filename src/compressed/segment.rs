@@ -343,9 +343,11 @@ impl CompressedSegment {
     /// Like `read_at`, decompressing a frame not cached only up to the
     /// bytes asked for (and a block or so beyond, see `FrameStream`); a
     /// later read further into it continues from there. The frame's
-    /// checksum is checked only at its end, so the caller checks what it
-    /// reads (every part of a segment has its own CRC): a reader's open
-    /// reads each type's first offsets and first record this way.
+    /// checksum is checked when a read reaches its end (a frame that fails
+    /// it fails that read, as `read_at` does: docs/FORMAT.md 17.3a), so the
+    /// caller checks what it reads before (every part of a segment has its
+    /// own CRC): a reader's open reads the seal, each type's first offsets
+    /// and first record this way.
     pub fn read_prefix_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>> {
         let Some(i) = self.table.frame_at(offset).filter(|_| !self.stored) else {
             return self.read_at(offset, len);
@@ -360,6 +362,9 @@ impl CompressedSegment {
         let source = (self.file.as_ref(), self.stored);
         let made = fill(&mut self.prefix, source, &mut self.cache, frame, upto)?;
         self.count(made);
+        if upto == entry.size as usize {
+            self.prefix.check_checksum(&self.path, i, &entry)?;
+        }
         Ok(self.prefix.bytes()[from..upto].to_vec())
     }
 

@@ -510,6 +510,15 @@ fn in_window(from: usize, p: usize, expected: u64, seq: u64) -> bool {
     seq >= expected && seq <= expected.saturating_add(window)
 }
 
+/// The first valid record frame wholly in `buf`, at or after `from`, that
+/// could precede a record numbered `seq` at the end of `buf`: numbered
+/// below `seq` by no more than the records of the smallest frame between
+/// them could take.
+pub fn find_record_before(buf: &[u8], from: usize, seq: u64) -> Option<usize> {
+    let room = |p: usize| ((buf.len() - p) / MIN_RECORD_FRAME) as u64;
+    find(buf, from, |p, s| s < seq && seq - s <= room(p))
+}
+
 /// Where valid records resume after the bad frame at `pos` of a scan that
 /// expected sequence number `expected` there; `None` if nothing valid
 /// follows (a torn tail). `find_next_record_after` from `pos + 1`, but a

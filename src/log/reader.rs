@@ -933,7 +933,7 @@ impl LogReader {
             }
             // The newest segment of a live log may be caught between its
             // creation and its header write: nothing to read yet.
-            ErrorKind::Truncated if self.is_live_newest(self.idx) => Ok(Opened::NotYet),
+            _ if segments::not_written_yet(&e, self.is_live_newest(self.idx)) => Ok(Opened::NotYet),
             _ => Err(e),
         }
     }

@@ -155,6 +155,15 @@ pub fn dir_entries(dir: &Path, doing: &str) -> Result<Vec<(String, std::fs::DirE
     Ok(out)
 }
 
+/// Whether `e`, met opening a log's file, says that it holds no record
+/// yet: the file is the log's `newest` and ends inside its segment header
+/// (`Truncated`, an empty file included), which a writer creating the
+/// segment writes next (docs/FORMAT.md section 3). Anywhere else such a
+/// file is damage.
+pub fn not_written_yet(e: &Error, newest: bool) -> bool {
+    newest && e.kind() == ErrorKind::Truncated
+}
+
 /// Refuses a file named as a segment of log `name` whose header names
 /// another log (a segment copied or renamed in): reading or appending
 /// after it would mix two logs. The log name is the first field after the

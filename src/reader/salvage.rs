@@ -12,10 +12,9 @@ use crate::format::header::{self, SegmentHeader, FIXED_LEN};
 use crate::format::{FORMAT_MAJOR, MAX_HEADER_LEN};
 
 /// For a segment whose header fails its checks: the first valid record
-/// after the fixed header fields, and a placeholder header. The record
-/// should carry the header's first sequence number (read from its fixed
-/// place); if that field is damaged too, any record within the largest
-/// header size is taken. Also returns that record's sequence number: the
+/// after the fixed header fields (`first_record_after_header`: docs/FORMAT.md
+/// 10.5), and a placeholder header. Also returns that record's sequence
+/// number: the
 /// placeholder header's `first_seq` is the header's own when the record
 /// agrees with it and the bytes between the header and the record could
 /// hold the records before it (lost with the header), else the record's.
@@ -37,15 +36,23 @@ pub(super) fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize, u64)> 
 }
 
 /// Where the first valid record after the header's fixed fields starts,
-/// and the header's first sequence number if that record carries it.
+/// and the header's first sequence number if a record near it agrees with
+/// it. That record is found by the number (a header's own bytes could
+/// hold a frame), but a valid record before it that could precede it is
+/// taken instead, the first such: the number may be damaged too, and a
+/// salvage never drops a valid record silently. With no record agreeing,
+/// the first valid one that ends within `UNNUMBERED_SEARCH` bytes.
 fn first_record_after_header(map: &[u8]) -> Option<(usize, Option<u64>)> {
     let agreed = u64_at(map, 32).and_then(|first| {
-        frame::find_next_record_after(map, FIXED_LEN, first).map(|start| (start, Some(first)))
+        let at = frame::find_next_record_after(map, FIXED_LEN, first)?;
+        let seq = seq_at(map, at)?;
+        let before = frame::find_record_before(&map[..at], FIXED_LEN, seq);
+        Some((before.unwrap_or(at), Some(first)))
     });
     match agreed {
         Some(found) => Some(found),
         None => {
-            let limit = map.len().min(MAX_HEADER_LEN as usize + (64 << 10));
+            let limit = map.len().min(UNNUMBERED_SEARCH);
             Some((
                 frame::find_next_record(&map[..limit], FIXED_LEN, None)?,
                 None,
@@ -53,6 +60,12 @@ fn first_record_after_header(map: &[u8]) -> Option<(usize, Option<u64>)> {
         }
     }
 }
+
+/// How far into a file with a damaged header a record no number narrows
+/// the search for may end: the largest header and 64 KiB (a first record
+/// up to that size after it). Unnarrowed, the search checksums at every
+/// position whose length field fits, so it is bounded.
+const UNNUMBERED_SEARCH: usize = MAX_HEADER_LEN as usize + (64 << 10);
 
 /// Whether records numbered from the header's `header_first` up to the
 /// first record found (`first_seq`, at `start`) could have been lost with

@@ -5,6 +5,7 @@
 
 use crate::error::{CliError, CliResult};
 use binlog::__private::log::naming::{self, ReadOrder};
+use binlog::__private::log::segments;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -39,7 +40,8 @@ pub struct SourceArgs {
 impl SourceArgs {
     /// Resolves the PATH arguments. Files given on the command line form one
     /// source, in the order given; every directory contributes its logs
-    /// (only the one `--log` names, if given) and, without `--log`, its
+    /// (only the one `--log` names, if given: with no file left but its
+    /// manifest, that log with no files) and, without `--log`, its
     /// standalone segments.
     pub fn resolve(&self) -> CliResult<Vec<Source>> {
         let only = self.log.as_deref();
@@ -57,13 +59,20 @@ impl SourceArgs {
             let (p, meta) = &stat_path(p)?;
             if meta.is_dir() {
                 let found = scan_dir(p, only)?;
-                if found.is_empty() {
-                    return Err(CliError::usage(match only {
-                        Some(n) => format!("{}: no segments of log {n:?} here", p.display()),
-                        None => format!("{}: no log segments (*.binlog) here", p.display()),
-                    }));
+                match (found.is_empty(), only) {
+                    // A log with no file left but its manifest is there,
+                    // with no records; without one, it is not there
+                    // (docs/FORMAT.md 14a, "A log that is not there").
+                    (true, Some(n)) => {
+                        segments::require_log(p, n, false)?;
+                        sources.push(log_source(p, n.to_string(), Vec::new()));
+                    }
+                    (true, None) => {
+                        let what = format!("{}: no log segments (*.binlog) here", p.display());
+                        return Err(CliError::usage(what));
+                    }
+                    (false, _) => sources.extend(found),
                 }
-                sources.extend(found);
             } else {
                 files.push(p.clone());
             }
@@ -84,22 +93,6 @@ impl SourceArgs {
             );
         }
         Ok(sources)
-    }
-
-    /// `resolve`, except that one directory given with `--log NAME` that
-    /// holds the log's manifest and none of its segment files is that log,
-    /// with no files (`binlog verify` checks its manifest, the only record
-    /// of its position then).
-    pub fn resolve_with_manifest(&self) -> CliResult<Vec<Source>> {
-        if let ([dir], Some(name)) = (&self.paths[..], &self.log) {
-            let manifest_only = dir.is_dir()
-                && naming::manifest_path(dir, name).exists()
-                && scan_dir(dir, Some(name))?.is_empty();
-            if manifest_only {
-                return Ok(vec![log_source(dir, name.clone(), Vec::new())]);
-            }
-        }
-        self.resolve()
     }
 }
 
@@ -159,9 +152,16 @@ pub fn log_of_file(path: &Path) -> Option<(String, ReadOrder)> {
     naming::log_of_file_name(path.file_name()?.to_str()?)
 }
 
-/// Whether `path` is named as a file of a log.
-pub fn is_log_file(path: &Path) -> bool {
-    log_of_file(path).is_some()
+/// Whether `file` is named as a log's file and is the last of that log's
+/// files among `files` (a directory's logs are read one after another):
+/// the log's newest, which may have no header yet.
+pub fn is_newest_of_its_log(files: &[PathBuf], file: &Path) -> bool {
+    let log = |f: &Path| Some((dir_of(f), log_of_file(f)?.0));
+    let Some(this) = log(file) else {
+        return false;
+    };
+    let last = files.iter().rev().find(|f| log(f).as_ref() == Some(&this));
+    last.is_some_and(|f| f == file)
 }
 
 /// For a file named as a file of a log, refuses one whose header names

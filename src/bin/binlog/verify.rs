@@ -45,7 +45,7 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), remote::verify::run) {
         return done;
     }
-    let sources = args.source.resolve_with_manifest()?;
+    let sources = args.source.resolve()?;
     let total = paths::total_len(&paths::all_files(&sources));
     let mut progress = Progress::bytes(total, "verify");
     let mut out = output::stdout();

@@ -59,6 +59,9 @@ pub struct Analysis {
     pub records: u64,
     pub first_seq: Option<u64>,
     pub last_seq: Option<u64>,
+    /// The newest file of a log, its header not written yet
+    /// (`NotYetWritten`): no record, no damage.
+    pub being_created: bool,
 }
 
 impl Analysis {
@@ -89,6 +92,7 @@ impl Analysis {
             records: rep.records,
             first_seq: rep.first_seq,
             last_seq: rep.last_seq,
+            being_created: being_created(rep),
         }
     }
 
@@ -123,15 +127,19 @@ pub(super) fn without_location(f: &Finding) -> String {
         .to_string()
 }
 
-/// How the records of `rep`'s segment end; the newest file of a log being
-/// created (`NotYetWritten`) has none yet, as an unsealed segment.
-fn end_of(rep: &SegmentReport) -> Option<Tail> {
-    let being_created = rep
-        .findings
+/// Whether `rep` is of the newest file of a log being created: its header
+/// not written yet (`NotYetWritten`).
+fn being_created(rep: &SegmentReport) -> bool {
+    rep.findings
         .iter()
-        .any(|f| f.kind == FindingKind::NotYetWritten);
+        .any(|f| f.kind == FindingKind::NotYetWritten)
+}
+
+/// How the records of `rep`'s segment end; the newest file of a log being
+/// created has none yet, as an unsealed segment.
+fn end_of(rep: &SegmentReport) -> Option<Tail> {
     match rep.tail {
-        _ if being_created => Some(Tail::Unsealed),
+        _ if being_created(rep) => Some(Tail::Unsealed),
         Some(Tail::Reading) => Some(Tail::Unsealed),
         tail => tail,
     }

@@ -20,7 +20,7 @@ pub fn check_source(
     let reports = match &source.log {
         // A log with only its manifest left has no segment file: the
         // library reports its manifest (see
-        // `SourceArgs::resolve_with_manifest`).
+        // `SourceArgs::resolve`).
         Some(l) => Verify::log(&l.dir, &l.name)?,
         None => Verify::files(source.files.clone()),
     };

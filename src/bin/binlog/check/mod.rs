@@ -16,10 +16,15 @@ pub use json::to_json;
 pub use log::check_source;
 pub use segment::{check_file, SegmentCheck};
 
-/// How a segment's records end, as reports name it.
+/// How a segment's records end, as reports name it: the newest file of a
+/// log being created is `empty` or `truncated` (docs/CLI.md, `info`).
 pub fn state_name(a: &Analysis) -> &'static str {
-    if a.file_len == 0 && a.end.is_some() {
-        return "empty";
+    if a.being_created {
+        return if a.file_len == 0 {
+            "empty"
+        } else {
+            "truncated"
+        };
     }
     match a.end {
         Some(Tail::Sealed) => "sealed",

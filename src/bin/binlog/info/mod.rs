@@ -62,7 +62,7 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     let mut continuity = Continuity::default();
     let mut segments = Vec::with_capacity(files.len());
     for f in &files {
-        let newest = files.last() == Some(f) && paths::is_log_file(f);
+        let newest = paths::is_newest_of_its_log(&files, f);
         let s = segment::read_segment(f, newest, &mut progress)?;
         progress.file_done(s.file_len);
         check_continuity(&mut continuity, f, &s, &mut totals, &progress);

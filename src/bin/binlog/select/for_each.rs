@@ -7,9 +7,9 @@ use super::filter::Filter;
 use super::start::PrintStart;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
-use crate::file_kind;
 use crate::paths;
 use crate::progress::Progress;
+use binlog::__private::log::segments::not_written_yet;
 use binlog::__private::log::FileShape;
 use binlog::verify::{next_seq_after, Continuity, FindingKind};
 use binlog::{Reader, Record, Tail};
@@ -63,7 +63,7 @@ pub fn for_each(
         continuity: Continuity::default(),
         left: head.unwrap_or(u64::MAX),
         skip: start.skip,
-        newest: files.last().cloned(),
+        files,
     };
     for file in files.iter().skip(start.seg) {
         if walk.left == 0 {
@@ -87,16 +87,11 @@ struct SegmentWalk<'a> {
     left: u64,
     /// Matching records to pass over before the first one handed out.
     skip: u64,
-    /// The last file: a log's newest file may have no header yet.
-    newest: Option<PathBuf>,
+    /// Every file of the walk: a log's newest file may have no header yet.
+    files: &'a [PathBuf],
 }
 
 impl SegmentWalk<'_> {
-    /// Whether `file` is the last file of the walk and named as a log's.
-    fn is_newest_of_a_log(&self, file: &Path) -> bool {
-        paths::is_log_file(file) && self.newest.as_deref() == Some(file)
-    }
-
     /// Hands out the matching records of one segment.
     fn segment(
         &mut self,
@@ -137,9 +132,9 @@ impl SegmentWalk<'_> {
             Ok(r) => r,
             // A log's newest segment being created: no record yet, and
             // nothing to say of where the log's sequence stands (as its
-            // `LogReader` reads it). Anywhere else, an empty file is a
-            // header cut short: damage.
-            Err(_) if file_kind::is_empty(file) && self.is_newest_of_a_log(file) => {
+            // `LogReader` reads it). Anywhere else, a header cut short is
+            // damage.
+            Err(e) if not_written_yet(&e, paths::is_newest_of_its_log(self.files, file)) => {
                 return Ok(None)
             }
             // Pruned from the bucket since it was listed: a retention gap,
