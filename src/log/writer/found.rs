@@ -133,27 +133,33 @@ pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
 /// section 12). 0 if there are none.
 pub(super) fn numbers_held_aside(dir: &Path, name: &str) -> Result<u64> {
     let mut past = 0;
-    for f in segments::list_files(dir, name)? {
-        if f.order.salvaged.is_none() {
-            continue;
-        }
-        if let Some((e, _)) = summarize(&f.path, f.order.segment_no, name)? {
-            past = past.max(e.first_seq + e.record_count);
-        }
-    }
     for (file_name, entry) in segments::dir_entries(dir, "list log directory")? {
-        let of_log = naming::backed_up_file(&file_name)
-            .is_some_and(|f| naming::parse_log_file_name(name, f).is_some());
-        if !of_log {
-            continue;
-        }
-        let backup = entry.path();
-        let bytes = std::fs::read(&backup).map_err(|e| Error::io(&backup, "read backup", e))?;
-        if let Some(h) = crate::format::frame::highest_record_seq(&bytes) {
-            past = past.max(h.saturating_add(1));
-        }
+        let path = entry.path();
+        let salvaged = naming::parse_log_file_name(name, &file_name)
+            .filter(|o| o.salvaged.is_some())
+            .map(|o| summarize(&path, o.segment_no, name));
+        let held = match salvaged {
+            // One whose seal does not say (not one the library made
+            // whole) holds what its bytes hold, as a backup does.
+            Some(Ok(Some((e, _)))) => Some(e.first_seq + e.record_count),
+            Some(_) => numbers_in_bytes(&path)?,
+            None if naming::backed_up_file(&file_name)
+                .is_some_and(|f| naming::parse_log_file_name(name, f).is_some()) =>
+            {
+                numbers_in_bytes(&path)?
+            }
+            None => None,
+        };
+        past = past.max(held.unwrap_or(0));
     }
     Ok(past)
+}
+
+/// Above the highest sequence number a valid record frame anywhere in the
+/// file at `path` carries (`frame::highest_record_seq`), if any.
+fn numbers_in_bytes(path: &Path) -> Result<Option<u64>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
+    Ok(crate::format::frame::highest_record_seq(&bytes).map(|h| h.saturating_add(1)))
 }
 
 /// The first sequence number in the header of segment `path` (plain or
