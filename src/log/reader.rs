@@ -671,6 +671,20 @@ impl LogReader {
         done
     }
 
+    /// Positions the reader at the log's end as it is now, where every
+    /// follow "from the end" starts (`binlog tail -f -n 0`; the C ABI's
+    /// `binlog_reader_seek_seq(UINT64_MAX)` is this seek): the next record
+    /// returned is the first one written after this call, however many
+    /// segments later. Returns that record's sequence number; `None` for a
+    /// log with no readable record yet (no segment, or only one being
+    /// created), which is then read from its first record.
+    pub fn seek_end(&mut self) -> Result<Option<u64>> {
+        // The newest segment that opens, read to its end: a target of
+        // u64::MAX stays pending for no later record.
+        self.seek_seq(u64::MAX)?;
+        Ok(self.current.as_ref().map(|r| r.next_seq()))
+    }
+
     fn position_at_seq(&mut self, seq: u64) -> Result<()> {
         self.refresh_files()?;
         // The last segment whose first sequence number is <= seq.
