@@ -182,6 +182,19 @@ impl fmt::Display for Gap {
     }
 }
 
+/// Whether a read met records it could not return: a gap, whatever its
+/// reason (retention, a segment or object missing, damage, a jump), or a
+/// damaged region it skipped. The one rule that tells a read which went on
+/// past them from a whole one, whoever reads (a log's reader, a merged
+/// reader, a fetch): the `binlog` tool's commands end in exit status 1 for
+/// it (docs/CLI.md, "Exit status").
+pub fn records_missing<'a>(
+    gaps: impl IntoIterator<Item = &'a Gap>,
+    damaged_regions: usize,
+) -> bool {
+    damaged_regions > 0 || gaps.into_iter().next().is_some()
+}
+
 /// Whether a segment holds no record, as a log's readers judge a failed
 /// roll's leftover: its seal counts none, or, unsealed, nothing follows
 /// its header.

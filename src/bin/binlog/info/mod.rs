@@ -90,9 +90,8 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
         }
     }
     out.flush()?;
-    Ok(Outcome::damaged_if(
-        totals.damaged > 0 || totals.gaps.iter().any(|(b, _)| b.is_damage()),
-    ))
+    let missing = totals.gaps.iter().filter(|(b, _)| b.is_damage()).count();
+    Ok(Outcome::of_read([], totals.damaged as usize + missing))
 }
 
 /// Checks that segment `s` (file `f`) continues the one before it in its

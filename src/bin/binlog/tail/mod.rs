@@ -154,7 +154,7 @@ fn follow(
         }
     }
     out.flush()?;
-    Ok(Outcome::damaged_if(reported.damaged))
+    Ok(Outcome::of_read(lr.gaps(), reported.damaged))
 }
 
 /// The reader that follows `source`, skipping damage, from `start`, and
@@ -195,8 +195,8 @@ fn open_follower(
 struct Reported {
     gaps: usize,
     damages: usize,
-    /// Records to be shown were lost to damage.
-    damaged: bool,
+    /// Damaged regions that lost records to be shown.
+    damaged: usize,
 }
 
 impl Reported {
@@ -223,7 +223,7 @@ impl Reported {
             let before_start = d.from_seq < d.to_seq && start_seq.is_some_and(|s| d.to_seq <= s);
             if !before_start {
                 eprintln!("binlog: damaged: {}", damage_message(file, d));
-                self.damaged = true;
+                self.damaged += 1;
             }
         }
         self.damages = damages.len();
