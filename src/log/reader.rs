@@ -298,6 +298,25 @@ impl LogReader {
         &self.gaps
     }
 
+    /// Whether this read met records it could not return, by the one rule
+    /// ([`records_missing`](crate::records_missing)): a gap that the log's
+    /// accepted gaps (`binlog repair --accept-gap`) do not cover, or one of
+    /// `damaged_regions` (those of `damages` that count: all of them for a
+    /// read from the start).
+    pub fn records_missing(&self, damaged_regions: usize) -> bool {
+        let accepted = match &self.source {
+            Source::Log { dir, name } if !self.gaps.is_empty() => {
+                super::accepted_gaps::load(dir, name).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        let lost = self.gaps.iter().filter(|g| match (g.from_seq, g.to_seq) {
+            (Some(from), Some(to)) if to > from => !accepted.iter().any(|a| a.covers(from, to - 1)),
+            _ => true,
+        });
+        super::gap::records_missing(lost, damaged_regions)
+    }
+
     /// The segment being read, if any.
     pub fn current_path(&self) -> Option<&Path> {
         self.current.as_ref().map(|r| r.path())

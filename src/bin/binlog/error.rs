@@ -24,11 +24,12 @@ impl Outcome {
         ExitCode::from(self as u8)
     }
 
-    /// The exit status of a read, from what its reader found: 1 when it
-    /// met records it could not return (`binlog::records_missing`: a gap
-    /// or a damaged region), whatever the command.
-    pub fn of_read<'a>(gaps: impl IntoIterator<Item = &'a binlog::Gap>, damaged: usize) -> Outcome {
-        Outcome::damaged_if(binlog::records_missing(gaps, damaged))
+    /// The exit status of a read: 1 when the library's rule says it met
+    /// records it could not return (`binlog::records_missing`,
+    /// `LogReader::records_missing`: a gap not accepted, or damage),
+    /// whatever the command.
+    pub fn of_read(records_missing: bool) -> Outcome {
+        Outcome::damaged_if(records_missing)
     }
 
     pub fn damaged_if(cond: bool) -> Outcome {

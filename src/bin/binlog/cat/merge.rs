@@ -79,10 +79,9 @@ fn open(dir: Option<&Path>, url: Option<&str>, pattern: &str) -> CliResult<Merge
     Ok(open_merged(dir, &remote, pattern)?)
 }
 
-/// The exit status of the merged read `r`: from every log's gaps and
-/// damaged regions, as a read of one log's (`Outcome::of_read`).
+/// The exit status of the merged read `r`, as of a read of one log.
 pub(crate) fn outcome(r: &MergedReader) -> Outcome {
-    Outcome::of_read(r.gaps().into_iter().map(|(_, g)| g), r.damages().len())
+    Outcome::of_read(r.records_missing())
 }
 
 /// The gaps and damaged regions of a merged read said so far, per log.

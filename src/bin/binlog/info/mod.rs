@@ -91,7 +91,8 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     }
     out.flush()?;
     let missing = totals.gaps.iter().filter(|(b, _)| b.is_damage()).count();
-    Ok(Outcome::of_read([], totals.damaged as usize + missing))
+    let lost = totals.damaged as usize + missing;
+    Ok(Outcome::of_read(binlog::records_missing([], lost)))
 }
 
 /// Checks that segment `s` (file `f`) continues the one before it in its

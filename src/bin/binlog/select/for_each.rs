@@ -72,7 +72,9 @@ pub fn for_each(
         }
         walk.segment(file, progress, &mut f)?;
     }
-    Ok(Outcome::of_read(&walk.gaps, walk.lost))
+    Ok(Outcome::of_read(binlog::records_missing(
+        &walk.gaps, walk.lost,
+    )))
 }
 
 /// The state of a walk between segments.
