@@ -24,14 +24,9 @@ impl Outcome {
         ExitCode::from(self as u8)
     }
 
-    /// The exit status of a read: 1 when the library's rule says it met
-    /// records it could not return (`binlog::records_missing`,
-    /// `LogReader::records_missing`: a gap not accepted, or damage),
-    /// whatever the command.
-    pub fn of_read(records_missing: bool) -> Outcome {
-        Outcome::damaged_if(records_missing)
-    }
-
+    /// 1 when `cond`: for a read, the library's rule of records missing
+    /// (`binlog::records_missing`, `LogReader::records_missing`), whatever
+    /// the command.
     pub fn damaged_if(cond: bool) -> Outcome {
         if cond {
             Outcome::Damaged

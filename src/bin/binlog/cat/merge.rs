@@ -81,7 +81,7 @@ fn open(dir: Option<&Path>, url: Option<&str>, pattern: &str) -> CliResult<Merge
 
 /// The exit status of the merged read `r`, as of a read of one log.
 pub(crate) fn outcome(r: &MergedReader) -> Outcome {
-    Outcome::of_read(r.records_missing())
+    Outcome::damaged_if(r.records_missing())
 }
 
 /// The gaps and damaged regions of a merged read said so far, per log.

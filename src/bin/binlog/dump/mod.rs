@@ -36,7 +36,7 @@ pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
         damaged += usize::from(dump_file(&f, args, &mut out)?);
     }
     out.flush()?;
-    Ok(Outcome::of_read(binlog::records_missing([], damaged)))
+    Ok(Outcome::damaged_if(binlog::records_missing([], damaged)))
 }
 
 /// Dumps one file; true if it holds bad frames (or, compressed, lost

@@ -92,7 +92,7 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     out.flush()?;
     let missing = totals.gaps.iter().filter(|(b, _)| b.is_damage()).count();
     let lost = totals.damaged as usize + missing;
-    Ok(Outcome::of_read(binlog::records_missing([], lost)))
+    Ok(Outcome::damaged_if(binlog::records_missing([], lost)))
 }
 
 /// Checks that segment `s` (file `f`) continues the one before it in its

@@ -83,5 +83,5 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
         );
     }
     out.flush()?;
-    Ok(Outcome::of_read(binlog::records_missing(&gaps, 0)))
+    Ok(Outcome::damaged_if(binlog::records_missing(&gaps, 0)))
 }

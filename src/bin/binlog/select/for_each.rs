@@ -72,7 +72,7 @@ pub fn for_each(
         }
         walk.segment(file, progress, &mut f)?;
     }
-    Ok(Outcome::of_read(binlog::records_missing(
+    Ok(Outcome::damaged_if(binlog::records_missing(
         &walk.gaps, walk.lost,
     )))
 }

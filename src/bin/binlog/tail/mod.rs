@@ -154,7 +154,7 @@ fn follow(
         }
     }
     out.flush()?;
-    Ok(Outcome::of_read(lr.records_missing(reported.damaged)))
+    Ok(Outcome::damaged_if(lr.records_missing(reported.damaged)))
 }
 
 /// The reader that follows `source`, skipping damage, from `start`, and
