@@ -1192,7 +1192,9 @@ binlog_result binlog_reader_gaps(struct binlog_reader *r,
  Positions the reader at the first record with a sequence number of at
  least `seq` (at the end if none), by the seal's sparse index. Records a
  live segment or log gets later below `seq` are skipped; `UINT64_MAX`
- means the end (records written later are read). A log reader's
+ means the end as it is now, where a follow from the end starts (the
+ library's `LogReader::seek_end`): the records written later are read,
+ and a log with no readable record yet is read from its first. A log reader's
  `binlog_reader_header` then describes the segment it landed in
  (`BINLOG_ERR_NOT_FOUND` if none).
  */

@@ -97,9 +97,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use format::header::SegmentHeader;
 pub use hold_back::{HoldBack, OwnedRecord};
 pub use log::{
-    list_segments, Clock, Compression, Gap, GapReason, ListedSegment, LogOptions, LogReader,
-    LogWriter, MergedReader, MergedRecord, Period, ReadSegment, Retention, SegmentCallback,
-    SegmentEvent, SegmentInfo, SegmentState, SharedCallback,
+    list_segments, records_missing, Clock, Compression, Gap, GapReason, ListedSegment, LogOptions,
+    LogReader, LogWriter, MergedReader, MergedRecord, Period, ReadSegment, Retention,
+    SegmentCallback, SegmentEvent, SegmentInfo, SegmentState, SharedCallback,
 };
 pub use options::{
     Durability, Options, DEFAULT_FLUSH_DELAY, LARGEST_MAX_RECORD_SIZE, MAX_SYNC_WAIT_SPIN,

@@ -4,8 +4,8 @@
 //! sequence numbers fetches the objects holding it, an object whose
 //! bytes are not its metadata's SHA-256 stops the fetch with an error
 //! naming it, leaving no file of it, after the lines of the objects
-//! fetched before it, and a file of an object's name holding other bytes
-//! is never replaced.
+//! fetched before it, a file of an object's name holding other bytes is
+//! never replaced, and an object missing from the middle is a gap.
 
 mod common;
 
@@ -117,6 +117,47 @@ fn a_range_in_the_middle_fetches_the_objects_holding_it() {
     assert!(fetched.starts_with("10 "), "{fetched}");
     let range = ["--from-seq", "15", "--to-seq", "32"];
     assert_eq!(cat(&server, &to, &range), cat(&server, dir.path(), &range));
+}
+
+/// An object deleted from the middle of the log: the fetch copies the
+/// others and reports the records it could not fetch as every read does,
+/// a `gap` line naming the object's URL and the records, exit status 1;
+/// the library's fetch says it of the object after the gap; a read of the
+/// fetched directory meets the same records missing.
+#[test]
+fn a_fetch_of_a_log_whose_middle_object_was_deleted_names_the_gap_and_exits_1() {
+    let server = S3Server::start(&[BUCKET]);
+    let (dir, into) = (TempDir::new("fetch-src"), TempDir::new("fetch-gap"));
+    shipped(&server, dir.path());
+    let log = common::remote::remote_log(&server, BUCKET, "arch", "orders");
+    log.remote()
+        .delete(&segment_key("arch", "orders", 2, 20, true))
+        .unwrap();
+    let o = fetch_into(&server, into.path());
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let plain_key = segment_key("arch", "orders", 2, 20, false);
+    let gap = format!(
+        "binlog: gap: s3://{BUCKET}/{plain_key}: records 20..29 are missing: the object (plain \
+         or compressed, .zst) is not in the bucket"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&gap), "{err}");
+    assert_eq!(stdout(&o).lines().count(), 4, "{}", stdout(&o));
+
+    let again = TempDir::new("fetch-gap-lib");
+    let fetched = log.fetch(again.path(), None, None).unwrap();
+    let gaps: Vec<_> = fetched.iter().map(|f| f.gap.is_some()).collect();
+    assert_eq!(gaps, [false, false, true, false]);
+    let g = fetched[2].gap.as_ref().unwrap();
+    assert_eq!((g.from_seq, g.to_seq), (Some(20), Some(30)));
+    assert_eq!(g.reason, binlog::GapReason::Missing);
+
+    let read = binlog(
+        &server,
+        &["cat", into.path().to_str().unwrap(), "--log", "orders"],
+    );
+    assert_eq!(read.status.code(), Some(1), "{read:?}");
+    assert!(String::from_utf8_lossy(&read.stderr).contains("records 20..29 are missing"));
 }
 
 /// Flips a byte in the middle of the object at `key`, as the server

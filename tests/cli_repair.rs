@@ -550,27 +550,34 @@ fn assert_log_reads_in_seq_order(t: &Tmp, dir: &str, want: &[u64]) {
     assert_eq!(r.gaps().len(), 1, "{:?}", r.gaps());
     assert_eq!(r.gaps()[0].from_seq, Some(14));
     assert_eq!(r.gaps()[0].to_seq, Some(15));
-    // tail -f DIR: one log, followed to its last record.
+    // tail -f DIR: one log, followed to its last record; the gap counts
+    // as for cat.
+    let (status, out) = tail_f_to_29(dir);
+    assert_eq!(status.code(), Some(1), "{}", out_text(&out));
+    assert_eq!(seqs_of_lines(&String::from_utf8_lossy(&out.stdout)), want);
+}
+
+/// `tail -f DIR --to-seq 29 -n 100`: how it ended and what it printed.
+fn tail_f_to_29(dir: &str) -> (std::process::ExitStatus, std::process::Output) {
+    let args = [
+        "tail",
+        "-f",
+        "--poll-ms",
+        "20",
+        "--to-seq",
+        "29",
+        "-n",
+        "100",
+        dir,
+    ];
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
-        .args([
-            "tail",
-            "-f",
-            "--poll-ms",
-            "20",
-            "--to-seq",
-            "29",
-            "-n",
-            "100",
-            dir,
-        ])
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let status = wait_with_deadline(&mut child, std::time::Duration::from_secs(10));
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(status.code(), Some(0), "{}", out_text(&out));
-    assert_eq!(seqs_of_lines(&String::from_utf8_lossy(&out.stdout)), want);
+    (status, child.wait_with_output().unwrap())
 }
 
 /// `verify DIR` reports record 14 missing on every run until `repair
@@ -641,6 +648,10 @@ fn assert_accepted_gap_is_a_note(dir: &str, want: &[u64]) {
         "{text}"
     );
     assert_eq!(seqs_of_lines(&String::from_utf8_lossy(&cat.stdout)), want);
+    // tail -f too, by the library's rule (`LogReader::records_missing`).
+    let (status, out) = tail_f_to_29(dir);
+    assert_eq!(status.code(), Some(0), "{}", out_text(&out));
+    assert_eq!(seqs_of_lines(&String::from_utf8_lossy(&out.stdout)), want);
 }
 
 /// A log writer holds its log's lock (`<name>.lock`) from open to close,

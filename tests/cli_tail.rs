@@ -114,6 +114,8 @@ fn log_damaged_at_5(dir: &Path) -> (String, u64) {
 struct Follow {
     child: std::process::Child,
     lines: std::sync::mpsc::Receiver<String>,
+    /// Its standard error's lines, as they come.
+    errs: std::sync::mpsc::Receiver<String>,
 }
 
 impl Follow {
@@ -137,7 +139,22 @@ impl Follow {
         };
         let mut child = command.spawn().unwrap();
         let lines = lines_of(child.stdout.take().unwrap());
-        Follow { child, lines }
+        let errs = lines_of(child.stderr.take().unwrap());
+        Follow { child, lines, errs }
+    }
+
+    /// Waits until it says `what` on standard error: the test's only
+    /// deadline bounds a hang, not a delay.
+    fn said(&mut self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.errs.recv_timeout(left) {
+                Ok(line) if line.contains(what) => return,
+                Ok(_) => {}
+                Err(_) => panic!("it never said {what:?}; stderr: {}", self.stop()),
+            }
+        }
     }
 
     /// The next line's sequence number, or None if none comes within
@@ -179,18 +196,12 @@ impl Follow {
         panic!("the tool was still running {limit:?} after the signal; stderr: {err}");
     }
 
-    /// Kills it (if still running); returns what it wrote on stderr.
+    /// Kills it (if still running); returns what it wrote on stderr
+    /// (after the lines `said` took).
     fn stop(&mut self) -> String {
         let _ = self.child.kill();
         self.child.wait().unwrap();
-        let mut err = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
-        err
+        self.errs.iter().collect()
     }
 }
 
@@ -471,9 +482,39 @@ fn tail_follow_of_a_named_log_waits_for_its_first_segment() {
     assert!(f.stop().contains("holds no segment of the log yet"));
 }
 
+/// `tail -f -n 0` started before the log has a segment reads it from its
+/// first record: every record its writer writes once the tool said it
+/// waits (the end was fixed then: the log's first record) is printed,
+/// across rolls, however late the tool sees the first segment.
+#[test]
+fn a_follow_from_the_end_started_before_the_log_exists_reads_its_first_record() {
+    let t = Tmp::new("follow-end-empty");
+    let dir = t.join("live");
+    std::fs::create_dir(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let mut f = Follow::start(&["tail", "-f", d, "--log", "ev", "-n", "0", "--to-seq", "199"]);
+    f.said("holds no segment of the log yet; waiting for it");
+    binlog()
+        .args([
+            "write",
+            d,
+            "--log",
+            "ev",
+            "--type",
+            "t",
+            "--max-segment-records",
+            "25",
+        ])
+        .write_stdin("x\n".repeat(200))
+        .assert()
+        .success();
+    assert_eq!(f.seqs_until(199), (0..200).collect::<Vec<_>>());
+    assert!(f.ended_within(Duration::from_secs(60)).success());
+}
+
 /// The lines `out` prints, as they come, read by a thread of their own
 /// (the channel ends with the output).
-fn lines_of(out: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {
+fn lines_of(out: impl Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
     let mut out = BufReader::new(out);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || loop {

@@ -257,6 +257,42 @@ fn reads_a_live_log_whose_newest_segment_is_unsealed() {
     assert!(r.gaps().is_empty(), "{:?}", r.gaps());
 }
 
+/// `seek_end` fixes the end when it is called: the records written after
+/// it are returned, across rolls, and none before; a log with no segment
+/// then is read from its first record, whenever its writer writes it.
+#[test]
+fn a_follow_from_the_end_returns_every_record_written_after_it() {
+    let d = TempDir::new("seekend");
+    let o = LogOptions {
+        max_segment_records: Some(10),
+        ..opts()
+    };
+    let w = LogWriter::open(d.path(), "l", o.clone()).unwrap();
+    let wants: Vec<Want> = (0..43).map(want).collect();
+    write_all(&w, &wants[..25]);
+    w.flush().unwrap();
+    let mut r = LogReader::open(d.path(), "l").unwrap();
+    assert_eq!(r.seek_end().unwrap(), Some(25));
+    assert!(r.next().unwrap().is_none());
+    write_all(&w, &wants[25..]);
+    w.close().unwrap();
+    assert_same(&drain(&mut r), &wants[25..], "after the end");
+
+    // No segment left, only the manifest: the end is the first record.
+    for p in paths(d.path(), "l") {
+        std::fs::remove_file(p).unwrap();
+    }
+    let mut r = LogReader::open(d.path(), "l").unwrap();
+    assert_eq!(r.seek_end().unwrap(), None);
+    let w = LogWriter::open(d.path(), "l", o).unwrap();
+    for _ in 0..15 {
+        w.write("a", b"x").unwrap();
+    }
+    w.close().unwrap();
+    let got = drain(&mut r);
+    assert_eq!(got.len(), 15, "{:?}", seqs(&got));
+}
+
 /// `tail()` after the last record says how the log ends: unsealed while a
 /// writer has it open, sealed once the writer closed it (as a segment
 /// reader says for one segment).

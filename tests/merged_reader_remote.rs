@@ -6,7 +6,7 @@
 
 mod common;
 
-use binlog::archive::{open_merged, Location, Remote, ShipOptions, Shipper};
+use binlog::archive::{open_merged, Location, PruneOptions, Remote, ShipOptions, Shipper};
 use binlog::MergedReader;
 use common::remote::binlog_at;
 use common::s3::S3Server;
@@ -28,8 +28,14 @@ fn log_of_hours(dir: &Path, name: &str, offset: i64) -> Vec<i64> {
 }
 
 fn ship(server: &S3Server, dir: &Path, name: &str) {
+    ship_keeping(server, dir, name, Some(0));
+}
+
+/// Ships log `name`'s 6 segments to s3://logs/m, keeping `keep_local` of
+/// them in `dir` (None: all).
+fn ship_keeping(server: &S3Server, dir: &Path, name: &str, keep_local: Option<usize>) {
     let o = ShipOptions {
-        keep_local: Some(0),
+        keep_local,
         connection: server.connection(),
         ..ShipOptions::default()
     };
@@ -181,4 +187,87 @@ fn following_sees_a_segment_shipped_after_the_end_and_a_local_record() {
         .expect("the shipped segment's first record");
     assert_eq!((m.record.timestamp_ns, m.log), (10, "shipped"));
     w.close().unwrap();
+}
+
+/// `binlog` with `args`: its exit status and standard error.
+fn status_and_stderr(server: &S3Server, args: &[&str]) -> (Option<i32>, String) {
+    let o = binlog_at(server, args);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A merged read that meets records it cannot return ends in exit status
+/// 1, as a read of the one log does, after naming the gap: a segment
+/// missing from a local log, an object missing from the bucket, segments
+/// removed by the bucket's retention between a log's local segments and
+/// its objects. `cat --merge` and `tail --merge` alike.
+#[test]
+fn a_merged_read_that_meets_a_gap_exits_1_as_a_read_of_one_log_does() {
+    let server = S3Server::start(&[BUCKET]);
+    let (a, b, c) = (
+        TempDir::new("merged-gap-a"),
+        TempDir::new("merged-gap-b"),
+        TempDir::new("merged-gap-c"),
+    );
+    let segment = |dir: &Path, name: &str, no: u64| {
+        let all = binlog::list_segments(dir, name).unwrap();
+        all.into_iter().find(|l| l.segment_no == no).unwrap().path
+    };
+    // A segment of a local log removed.
+    log_of_hours(a.path(), "web-a", 0);
+    std::fs::remove_file(segment(a.path(), "web-a", 2)).unwrap();
+    // An object of a log in the bucket alone deleted.
+    log_of_hours(b.path(), "web-b", 0);
+    ship(&server, b.path(), "web-b");
+    let bucket = common::remote::remote_log(&server, BUCKET, "m", "web-b");
+    let objects = bucket.segments().unwrap();
+    bucket.remote().delete(&objects[2].object_key).unwrap();
+    // Segments 0 and 1 kept locally, 2..=4 pruned from the bucket.
+    log_of_hours(c.path(), "web-c", 0);
+    ship_keeping(&server, c.path(), "web-c", None);
+    for no in 2..6 {
+        std::fs::remove_file(segment(c.path(), "web-c", no)).unwrap();
+    }
+    let pruned = common::remote::remote_log(&server, BUCKET, "m", "web-c");
+    let keep_one = PruneOptions {
+        max_segments: Some(1),
+        ..PruneOptions::default()
+    };
+    pruned.prune(&keep_one).unwrap();
+
+    let url = format!("s3://{BUCKET}/m");
+    let cases: [(&str, Vec<&str>, &str); 3] = [
+        (
+            "web-a",
+            vec![a.path().to_str().unwrap()],
+            "a segment of the log before this one is missing",
+        ),
+        ("web-b", vec![&url], "is not in the bucket"),
+        (
+            "web-c",
+            vec![c.path().to_str().unwrap(), &url],
+            "removed by retention",
+        ),
+    ];
+    for (log, places, why) in &cases {
+        for cmd in [&["cat", "--merge"][..], &["tail", "--merge", "-n", "1000"]] {
+            let args = [cmd, places.as_slice(), &["--log", log]].concat();
+            let (code, err) = status_and_stderr(&server, &args);
+            assert_eq!(code, Some(1), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("gap in log {log}: ")),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(why), "{args:?}: {err}");
+        }
+    }
+    // The same logs read one at a time.
+    let one_a = ["cat", a.path().to_str().unwrap(), "--log", "web-a"];
+    let one_b = format!("{url}/web-b");
+    for args in [&one_a[..], &["cat", &one_b]] {
+        let (code, err) = status_and_stderr(&server, args);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+    }
 }

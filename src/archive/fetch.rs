@@ -17,7 +17,9 @@
 //! the fetch ran: it is kept if it holds the same bytes, else the fetch
 //! stops with `AlreadyExists` naming it. Each object is reported as it
 //! lands (`RemoteLog::fetch_iter`), so a fetch that stops has told of the
-//! copies it made.
+//! copies it made, with the records missing between it and the object
+//! fetched before it (an object not in the bucket): the gap a log's reader
+//! names (`log::gap_between`), which a read of the directory meets too.
 
 use super::digest::{Digest, Hasher};
 use super::metadata::{check_digest, check_size};
@@ -25,6 +27,7 @@ use super::object_name::SegmentKey;
 use super::remote_log::{check_header, ListedSegment, RemoteLog};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming::segment_name;
+use crate::log::{gap_between, Gap, SegmentEnd};
 use crate::reader::Reader;
 use std::fs::File;
 use std::io::Write;
@@ -41,6 +44,9 @@ pub struct FetchedSegment {
     pub bytes: u64,
     /// Whether the file held those bytes already (nothing was written).
     pub already_there: bool,
+    /// The records missing between the object fetched before it and this
+    /// one (an object not in the bucket), as a log's reader names them.
+    pub gap: Option<Gap>,
 }
 
 /// Removes a temporary file when dropped.
@@ -89,18 +95,30 @@ impl RemoteLog {
             after_from && to_seq.is_none_or(|to| s.key.first_seq <= to)
         });
         let mut failed = false;
+        // Where the object fetched last ended (None: not known).
+        let mut prev: Option<SegmentEnd> = None;
         Ok(chosen.map_while(move |(_, s)| {
             if failed {
                 return None;
             }
-            let fetched = self.fetch_one(dir, &s);
+            let fetched = self.fetch_one(dir, &s).map(|(mut f, end)| {
+                let (no, first) = (s.key.segment_no, s.key.first_seq);
+                f.gap = prev.and_then(|p| gap_between(p, &self.url_of(&s.object_key), no, first));
+                prev = end;
+                f
+            });
             failed = fetched.is_err();
             Some(fetched)
         }))
     }
 
-    /// Copies the segment object `s` into `dir`, checked (module doc).
-    fn fetch_one(&self, dir: &Path, s: &ListedSegment) -> Result<FetchedSegment> {
+    /// Copies the segment object `s` into `dir`, checked (module doc);
+    /// where it ends, by its seal.
+    fn fetch_one(
+        &self,
+        dir: &Path,
+        s: &ListedSegment,
+    ) -> Result<(FetchedSegment, Option<SegmentEnd>)> {
         let url = self.url_of(&s.object_key);
         let meta = self.remote().head(&s.object_key)?.ok_or_else(|| {
             Error::file(
@@ -142,12 +160,18 @@ impl RemoteLog {
             }
             Err(e) => return Err(Error::io(&path, "link the fetched copy into place", e)),
         };
-        Ok(FetchedSegment {
+        let end = reader.seal().map(|d| SegmentEnd {
+            segment_no: s.key.segment_no,
+            next_seq: s.key.first_seq + d.record_count,
+        });
+        let fetched = FetchedSegment {
             object_key: s.object_key.clone(),
             path,
             bytes: digest.bytes,
             already_there,
-        })
+            gap: None,
+        };
+        Ok((fetched, end))
     }
 
     /// The object at `key` (`size` bytes, as its HEAD said)

@@ -182,6 +182,21 @@ impl fmt::Display for Gap {
     }
 }
 
+/// Whether a read met records it could not return: one of `gaps`, whatever
+/// its reason (retention, a segment or object missing, damage, a jump), or
+/// of `damaged_regions`, the damaged regions it met. The one rule that
+/// tells a read which went on past them from a whole one, whoever reads (a
+/// log's reader, which leaves out the gaps its log accepted first:
+/// [`LogReader::records_missing`](crate::LogReader::records_missing); a
+/// merged reader; a fetch): the `binlog` tool's commands end in exit
+/// status 1 for it (docs/CLI.md, "Exit status").
+pub fn records_missing<'a>(
+    gaps: impl IntoIterator<Item = &'a Gap>,
+    damaged_regions: usize,
+) -> bool {
+    damaged_regions > 0 || gaps.into_iter().next().is_some()
+}
+
 /// Whether a segment holds no record, as a log's readers judge a failed
 /// roll's leftover: its seal counts none, or, unsealed, nothing follows
 /// its header.

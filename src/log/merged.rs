@@ -185,6 +185,13 @@ impl MergedReader {
             .collect()
     }
 
+    /// Whether the read met records it could not return in any log
+    /// ([`LogReader::records_missing`], every damaged region counted).
+    pub fn records_missing(&self) -> bool {
+        let lost = |r: &LogReader| r.records_missing(r.damages().len());
+        self.logs.iter().any(|m| lost(&m.reader))
+    }
+
     /// Every log's damaged regions skipped so far, with the log's name and
     /// the segment each was in.
     pub fn damages(&self) -> Vec<(&str, PathBuf, Damage)> {

@@ -39,7 +39,10 @@ pub mod ship_journal;
 mod writer;
 
 pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};
-pub use gap::{gap_between, overlap, starts_behind, Behind, FileShape, Gap, GapReason, SegmentEnd};
+pub use gap::{
+    gap_between, overlap, records_missing, starts_behind, Behind, FileShape, Gap, GapReason,
+    SegmentEnd,
+};
 pub use merged::{MergedReader, MergedRecord};
 pub(crate) use merged_open::log_names;
 #[cfg(feature = "s3")]

@@ -298,6 +298,25 @@ impl LogReader {
         &self.gaps
     }
 
+    /// Whether this read met records it could not return, by the one rule
+    /// ([`records_missing`](crate::records_missing)): a gap that the log's
+    /// accepted gaps (`binlog repair --accept-gap`) do not cover, or one of
+    /// `damaged_regions` (those of `damages` that count: all of them for a
+    /// read from the start).
+    pub fn records_missing(&self, damaged_regions: usize) -> bool {
+        let accepted = match &self.source {
+            Source::Log { dir, name } if !self.gaps.is_empty() => {
+                super::accepted_gaps::load(dir, name).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        let lost = self.gaps.iter().filter(|g| match (g.from_seq, g.to_seq) {
+            (Some(from), Some(to)) if to > from => !accepted.iter().any(|a| a.covers(from, to - 1)),
+            _ => true,
+        });
+        super::gap::records_missing(lost, damaged_regions)
+    }
+
     /// The segment being read, if any.
     pub fn current_path(&self) -> Option<&Path> {
         self.current.as_ref().map(|r| r.path())
@@ -669,6 +688,20 @@ impl LogReader {
         let done = self.position_at_seq(seq);
         self.note_landed();
         done
+    }
+
+    /// Positions the reader at the log's end as it is now, where every
+    /// follow "from the end" starts (`binlog tail -f -n 0`; the C ABI's
+    /// `binlog_reader_seek_seq(UINT64_MAX)` is this seek): the next record
+    /// returned is the first one written after this call, however many
+    /// segments later. Returns that record's sequence number; `None` for a
+    /// log with no readable record yet (no segment, or only one being
+    /// created), which is then read from its first record.
+    pub fn seek_end(&mut self) -> Result<Option<u64>> {
+        // The newest segment that opens, read to its end: a target of
+        // u64::MAX stays pending for no later record.
+        self.seek_seq(u64::MAX)?;
+        Ok(self.current.as_ref().map(|r| r.next_seq()))
     }
 
     fn position_at_seq(&mut self, seq: u64) -> Result<()> {

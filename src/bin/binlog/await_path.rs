@@ -10,8 +10,11 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Returns once `path` (with `--log`, `log`) holds something to follow;
-/// says once on standard error what it waits for.
-pub fn wait_until_there(path: &Path, log: Option<&str>, poll: Duration) -> CliResult<()> {
+/// says once on standard error what it waits for. True if it was not
+/// there at first: then every record it gets is to be followed, from the
+/// first, and what it got meanwhile too (the line on standard error comes
+/// after that was decided).
+pub fn wait_until_there(path: &Path, log: Option<&str>, poll: Duration) -> CliResult<bool> {
     let mut said = false;
     while let Some(what) = missing(path, log)? {
         if !said {
@@ -20,7 +23,7 @@ pub fn wait_until_there(path: &Path, log: Option<&str>, poll: Duration) -> CliRe
         }
         std::thread::sleep(poll);
     }
-    Ok(())
+    Ok(said)
 }
 
 /// What is missing for `path` to be followed, if anything.

@@ -24,6 +24,9 @@ impl Outcome {
         ExitCode::from(self as u8)
     }
 
+    /// 1 when `cond`: for a read, the library's rule of records missing
+    /// (`binlog::records_missing`, `LogReader::records_missing`), whatever
+    /// the command.
     pub fn damaged_if(cond: bool) -> Outcome {
         if cond {
             Outcome::Damaged

@@ -36,7 +36,8 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
         }
     }
     out.flush()?;
-    Ok(report(&r))
+    Said::default().report_new(&r);
+    Ok(outcome(&r))
 }
 
 /// The merged reader of the logs `--log PATTERN` (default all) names in
@@ -78,12 +79,9 @@ fn open(dir: Option<&Path>, url: Option<&str>, pattern: &str) -> CliResult<Merge
     Ok(open_merged(dir, &remote, pattern)?)
 }
 
-/// Says on standard error each log's gaps and damaged regions met;
-/// damage makes the outcome `Damaged`.
-fn report(r: &MergedReader) -> Outcome {
-    let mut said = Said::default();
-    said.report_new(r);
-    Outcome::damaged_if(said.damaged)
+/// The exit status of the merged read `r`, as of a read of one log.
+pub(crate) fn outcome(r: &MergedReader) -> Outcome {
+    Outcome::damaged_if(r.records_missing())
 }
 
 /// The gaps and damaged regions of a merged read said so far, per log.
@@ -91,8 +89,6 @@ fn report(r: &MergedReader) -> Outcome {
 pub(crate) struct Said {
     /// (gaps, damaged regions) said of each log.
     per_log: BTreeMap<String, (usize, usize)>,
-    /// A damaged region was said.
-    pub(crate) damaged: bool,
 }
 
 impl Said {
@@ -111,7 +107,6 @@ impl Said {
             let n = &mut seen.entry(log).or_default().1;
             if *n >= self.said(log).1 {
                 eprintln!("binlog: damaged: log {log}: {}", damage_message(file, d));
-                self.damaged = true;
             }
             *n += 1;
         }

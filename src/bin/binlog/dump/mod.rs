@@ -31,12 +31,12 @@ use std::path::Path;
 pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
     let sources = args.source.resolve()?;
     let mut out = output::stdout();
-    let mut damaged = false;
+    let mut damaged = 0;
     for f in paths::all_files(&sources) {
-        damaged |= dump_file(&f, args, &mut out)?;
+        damaged += usize::from(dump_file(&f, args, &mut out)?);
     }
     out.flush()?;
-    Ok(Outcome::damaged_if(damaged))
+    Ok(Outcome::damaged_if(binlog::records_missing([], damaged)))
 }
 
 /// Dumps one file; true if it holds bad frames (or, compressed, lost

@@ -90,9 +90,9 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
         }
     }
     out.flush()?;
-    Ok(Outcome::damaged_if(
-        totals.damaged > 0 || totals.gaps.iter().any(|(b, _)| b.is_damage()),
-    ))
+    let missing = totals.gaps.iter().filter(|(b, _)| b.is_damage()).count();
+    let lost = totals.damaged as usize + missing;
+    Ok(Outcome::damaged_if(binlog::records_missing([], lost)))
 }
 
 /// Checks that segment `s` (file `f`) continues the one before it in its

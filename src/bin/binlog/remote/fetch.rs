@@ -2,7 +2,8 @@
 //! log's segment objects (those holding `--from-seq`..`--to-seq`) copied
 //! into DIR as the log's segment files, each checked against the SHA-256
 //! its metadata carries (the library's `RemoteLog::fetch_iter`), each
-//! printed as it lands.
+//! printed as it lands; records missing between two of them (an object
+//! not in the bucket) are a gap, as a read reports it.
 
 use super::{remote_log_with, RemoteLogArgs};
 use crate::error::{CliError, CliResult, Outcome};
@@ -51,6 +52,7 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
         .map_err(|e| binlog::Error::io(&args.dir, "make the directory", e))?;
     let mut out = output::stdout();
     let mut fetched = 0u64;
+    let mut gaps = Vec::new();
     // Each line as its object lands: a fetch that stops has printed the
     // copies it made.
     for f in log.fetch_iter(&args.dir, args.from_seq, args.to_seq)? {
@@ -69,6 +71,10 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
             f.bytes
         )?;
         out.flush()?;
+        if let Some(g) = f.gap {
+            eprintln!("binlog: gap: {g}");
+            gaps.push(g);
+        }
     }
     if fetched == 0 {
         eprintln!(
@@ -77,5 +83,5 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
         );
     }
     out.flush()?;
-    Ok(Outcome::Clean)
+    Ok(Outcome::damaged_if(binlog::records_missing(&gaps, 0)))
 }

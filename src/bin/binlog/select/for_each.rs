@@ -12,7 +12,7 @@ use crate::progress::Progress;
 use binlog::__private::log::segments::not_written_yet;
 use binlog::__private::log::FileShape;
 use binlog::verify::{next_seq_after, Continuity, FindingKind};
-use binlog::{Reader, Record, Tail};
+use binlog::{Gap, Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 
 /// Which matching records a walk hands over, and what it does at damage.
@@ -59,7 +59,8 @@ pub fn for_each(
         filter,
         skip_damaged,
         damages_reported: 0,
-        outcome: Outcome::Clean,
+        gaps: Vec::new(),
+        lost: 0,
         continuity: Continuity::default(),
         left: head.unwrap_or(u64::MAX),
         skip: start.skip,
@@ -71,7 +72,9 @@ pub fn for_each(
         }
         walk.segment(file, progress, &mut f)?;
     }
-    Ok(walk.outcome)
+    Ok(Outcome::damaged_if(binlog::records_missing(
+        &walk.gaps, walk.lost,
+    )))
 }
 
 /// The state of a walk between segments.
@@ -81,7 +84,11 @@ struct SegmentWalk<'a> {
     skip_damaged: bool,
     /// Damaged regions of the current segment reported so far.
     damages_reported: usize,
-    outcome: Outcome,
+    /// Gaps met (objects pruned from the bucket since it was listed).
+    gaps: Vec<Gap>,
+    /// Damage met, and records missing between segments: what the walk
+    /// could not hand out besides `gaps`.
+    lost: usize,
     continuity: Continuity,
     /// Records still to hand out (`--head`).
     left: u64,
@@ -144,7 +151,7 @@ impl SegmentWalk<'_> {
                     return Err(e.into());
                 };
                 eprintln!("binlog: gap: {gap}");
-                self.outcome = Outcome::Damaged;
+                self.gaps.push(gap);
                 self.continuity.forget();
                 progress.file_done(file_len);
                 return Ok(None);
@@ -172,7 +179,7 @@ impl SegmentWalk<'_> {
             };
             eprintln!("binlog: {what}: {}{more}", b.message);
             if b.is_damage() {
-                self.outcome = Outcome::Damaged;
+                self.lost += 1;
             }
         }
         if self.continuity.skips(file) {
@@ -211,7 +218,7 @@ impl SegmentWalk<'_> {
                 }
                 Err(e) => {
                     eprintln!("binlog: damaged: {}", e.message());
-                    self.outcome = Outcome::Damaged;
+                    self.lost += 1;
                     return Ok(false);
                 }
             };
@@ -242,7 +249,7 @@ impl SegmentWalk<'_> {
             let why = r.damage_reason(d.offset);
             let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
             eprintln!("binlog: damaged: {}{why}", damage_message(r.path(), d));
-            self.outcome = Outcome::Damaged;
+            self.lost += 1;
         }
         self.damages_reported = r.damages().len();
     }
@@ -251,7 +258,7 @@ impl SegmentWalk<'_> {
     /// where it ends.
     fn damaged(&mut self, message: &str) {
         eprintln!("binlog: damaged: {message}");
-        self.outcome = Outcome::Damaged;
+        self.lost += 1;
         self.continuity.forget();
     }
 }

@@ -3,7 +3,7 @@
 //! any of them as it is written, until interrupted.
 
 use super::TailArgs;
-use crate::cat::merge::{open_sources, Said};
+use crate::cat::merge::{open_sources, outcome, Said};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use std::collections::VecDeque;
@@ -46,7 +46,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     out.flush()?;
     said.report_new(&r);
     if !args.follow {
-        return Ok(Outcome::damaged_if(said.damaged));
+        return Ok(outcome(&r));
     }
     let poll = Duration::from_millis(args.poll_ms.max(1));
     loop {

@@ -60,14 +60,17 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let a = &args.records;
     a.check_payload_mode()?;
     let filter = a.filter.build()?;
+    // A log not there when the follow starts: its end then was its first
+    // record (`LogReader::seek_end`), read once it comes.
+    let mut from_first = false;
     // (A shipped log, `s3://...`, is listed again while followed instead.)
     if let (true, [path]) = (args.follow, a.source.paths.as_slice()) {
         if crate::remote::is_remote(path) {
             let source = paths::single(a.source.resolve()?, "tail -f")?;
-            return follow(args, &filter, source);
+            return follow(args, &filter, source, false);
         }
         let poll = Duration::from_millis(args.poll_ms.max(1));
-        await_path::wait_until_there(path, a.source.log.as_deref(), poll)?;
+        from_first = await_path::wait_until_there(path, a.source.log.as_deref(), poll)?;
     }
     // Following a named log in a directory works before its first segment
     // exists: the reader picks it up when the writer creates it.
@@ -75,7 +78,8 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
         if dir.is_dir() {
             let found = paths::scan_dir(dir, Some(name))?;
             let files = found.into_iter().flat_map(|s| s.files).collect();
-            return follow(args, &filter, paths::log_source(dir, name.clone(), files));
+            let source = paths::log_source(dir, name.clone(), files);
+            return follow(args, &filter, source, from_first);
         }
     }
     let sources = a.source.resolve()?;
@@ -87,22 +91,31 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     }
 
     let source = paths::single(sources, "tail -f")?;
-    follow(args, &filter, source)
+    follow(args, &filter, source, from_first)
 }
 
 /// Prints the last records of `source`, then every new one, until killed
 /// (or, with `--to-seq N`, until record N has gone by). Damaged regions are
 /// skipped and reported, so one damaged segment does not end the follow.
-fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<Outcome> {
+/// `from_first`: the log was not there when the follow started.
+fn follow(
+    args: &TailArgs,
+    filter: &Filter,
+    source: paths::Source,
+    from_first: bool,
+) -> CliResult<Outcome> {
     let a = &args.records;
-    let start_seq = start_seq(&source.files, filter, args.lines)?;
+    let start = match from_first {
+        true => Start::First,
+        false => start_of(&source.files, filter, args.lines)?,
+    };
+    let (mut lr, start_seq) = open_follower(source, filter, start)?;
     if let (Some(start), Some(to)) = (start_seq, filter.to_seq) {
         if start > to {
             // Every record up to --to-seq is written and none is to be shown.
             return Ok(Outcome::Clean);
         }
     }
-    let mut lr = open_follower(source, filter, start_seq)?;
     let mut out = output::stdout();
     let mut printer = RecordPrinter::new(a.json, a.payload);
     let poll = Duration::from_millis(args.poll_ms.max(1));
@@ -141,15 +154,16 @@ fn follow(args: &TailArgs, filter: &Filter, source: paths::Source) -> CliResult<
         }
     }
     out.flush()?;
-    Ok(Outcome::damaged_if(reported.damaged))
+    Ok(Outcome::damaged_if(lr.records_missing(reported.damaged)))
 }
 
-/// The reader that follows `source`, skipping damage, from `start_seq`.
+/// The reader that follows `source`, skipping damage, from `start`, and
+/// the sequence number it starts at (None: the log's first record).
 fn open_follower(
     source: paths::Source,
     filter: &Filter,
-    start_seq: Option<u64>,
-) -> CliResult<LogReader> {
+    start: Start,
+) -> CliResult<(LogReader, Option<u64>)> {
     let mut lr = match &source.log {
         Some(log) => LogReader::open(&log.dir, &log.name)?,
         None => match crate::remote::log_reader(&source.files) {
@@ -165,10 +179,15 @@ fn open_follower(
         let names: Vec<&str> = types.iter().map(|s| s.as_str()).collect();
         lr.filter_types(&names);
     }
-    if let Some(seq) = start_seq {
-        lr.seek_seq(seq)?;
-    }
-    Ok(lr)
+    let start_seq = match start {
+        Start::First => None,
+        Start::Seq(seq) => {
+            lr.seek_seq(seq)?;
+            Some(seq)
+        }
+        Start::End => lr.seek_end()?,
+    };
+    Ok((lr, start_seq))
 }
 
 /// The gaps and damaged regions of a follow said so far.
@@ -176,8 +195,8 @@ fn open_follower(
 struct Reported {
     gaps: usize,
     damages: usize,
-    /// Records to be shown were lost to damage.
-    damaged: bool,
+    /// Damaged regions that lost records to be shown.
+    damaged: usize,
 }
 
 impl Reported {
@@ -204,7 +223,7 @@ impl Reported {
             let before_start = d.from_seq < d.to_seq && start_seq.is_some_and(|s| d.to_seq <= s);
             if !before_start {
                 eprintln!("binlog: damaged: {}", damage_message(file, d));
-                self.damaged = true;
+                self.damaged += 1;
             }
         }
         self.damages = damages.len();
@@ -212,38 +231,33 @@ impl Reported {
     }
 }
 
-/// The sequence number to start following from: the first of the last `n`
-/// matching records (counted as the follow reads: damaged regions skipped),
-/// or the end of the log. None: start at its beginning, where nothing can
-/// be read yet, or where the last `n` records reach back to: then no record
-/// is left out, and damage before the first one shown (in the first record
-/// of the log, say) is reported as damage anywhere else is.
-fn start_seq(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Option<u64>> {
+/// Where a follow starts.
+enum Start {
+    /// The log's first record.
+    First,
+    /// The first record numbered this or after.
+    Seq(u64),
+    /// The log's end as it is when the reader opens (`LogReader::seek_end`).
+    End,
+}
+
+/// Where to start following: at the first of the last `n` matching
+/// records (counted as the follow reads: damaged regions skipped), or at
+/// the end of the log. `First` where nothing can be read yet, or where the
+/// last `n` records reach back to the start: then no record is left out,
+/// and damage before the first one shown (in the first record of the log,
+/// say) is reported as damage anywhere else is.
+fn start_of(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start> {
     if files.is_empty() {
-        return Ok(None);
+        return Ok(Start::First);
     }
     let start = select::tail_start(files, filter, n, true)?;
     if start == select::PrintStart::BEGIN {
-        return Ok(None);
+        return Ok(Start::First);
     }
-    if let Some(seq) = select::first_seq_from(files, filter, start, true)? {
-        return Ok(Some(seq));
-    }
-    // Nothing to show yet: start after the last record.
-    Ok(end_seq(files))
-}
-
-/// The sequence number after the last record of the newest segment that
-/// can be read. The newest files may not be readable yet (created but
-/// empty, or with a torn header: a writer caught mid-roll, or one that died
-/// creating it): their records, if they get any, come after.
-fn end_seq(files: &[PathBuf]) -> Option<u64> {
-    files.iter().rev().find_map(|f| {
-        let mut r = crate::remote::open_reader(f, true).ok()?;
-        if let Some(d) = r.seal() {
-            return Some(r.header().first_seq + d.record_count);
-        }
-        let _ = r.seek_seq(u64::MAX);
-        Some(r.next_seq())
+    Ok(match select::first_seq_from(files, filter, start, true)? {
+        Some(seq) => Start::Seq(seq),
+        // Nothing to show yet: start after the last record.
+        None => Start::End,
     })
 }
