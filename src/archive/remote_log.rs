@@ -9,7 +9,7 @@
 //! the offset.
 
 use super::metadata::ObjectMetadata;
-use super::object_name::{log_prefix, LogObject, SegmentKey};
+use super::object_name::{log_prefix, parse_object_key, SegmentKey};
 use super::remote::Remote;
 use super::remote_source::{RemoteSource, PLAIN_TAIL_BYTES, TAIL_BYTES};
 use crate::compressed::CompressedSegment;
@@ -69,13 +69,12 @@ impl RemoteLog {
             .remote
             .list(&prefix)?
             .into_iter()
-            .filter_map(|o| match LogObject::of(&o.name) {
-                LogObject::Segment(key) => Some(ListedSegment {
-                    key,
+            .filter_map(|o| {
+                Some(ListedSegment {
+                    key: parse_object_key(&o.name)?,
                     object_key: format!("{prefix}{}", o.name),
                     size: o.size,
-                }),
-                _ => None,
+                })
             })
             .collect();
         out.sort_by_key(|s| s.key.order());
@@ -209,14 +208,13 @@ impl RemoteLog {
 /// What the segment key `object_key` (at `url`) says.
 fn key_of(url: &Path, object_key: &str) -> Result<SegmentKey> {
     let name = object_key.rsplit('/').next().unwrap_or(object_key);
-    match LogObject::of(name) {
-        LogObject::Segment(key) => Ok(key),
-        _ => Err(Error::file(
+    parse_object_key(name).ok_or_else(|| {
+        Error::file(
             ErrorKind::InvalidArgument,
             url,
             "not a segment object's key",
-        )),
-    }
+        )
+    })
 }
 
 /// Whether an open's error says something of the object's bytes (which a

@@ -332,7 +332,7 @@ fn object_number(s: &str) -> Option<u64> {
 }
 
 /// What the part of a key after `<prefix>/<log>/` says, if it names a
-/// segment (exactly `<20 digits>-<20 digits>.binlog` or `.binlog.zst`)
+/// segment (`LogObject::Segment`: exactly `<20 digits>-<20 digits>.binlog` or `.binlog.zst`)
 /// or a file salvaged from one (exactly `<20 digits>-<20
 /// digits>.salvaged-<20 digits>.<20 digits>.binlog`).
 pub fn parse_object_key(name: &str) -> Option<SegmentKey> {
@@ -340,19 +340,18 @@ pub fn parse_object_key(name: &str) -> Option<SegmentKey> {
         Some(stem) => (stem, true),
         None => (name.strip_suffix(SUFFIX)?, false),
     };
-    let number = object_number;
     let (stem, salvaged) = match stem.split_once(SALVAGED) {
         None => (stem, None),
         Some(_) if compressed => return None,
         Some((stem, at)) => {
             let (offset, copy) = at.split_once('.')?;
-            (stem, Some((number(offset)?, number(copy)?)))
+            (stem, Some((object_number(offset)?, object_number(copy)?)))
         }
     };
     let (segno, first) = stem.split_once('-')?;
     Some(SegmentKey {
-        segment_no: number(segno)?,
-        first_seq: number(first)?,
+        segment_no: object_number(segno)?,
+        first_seq: object_number(first)?,
         compressed,
         salvaged,
     })
