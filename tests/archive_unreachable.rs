@@ -11,7 +11,7 @@
 
 mod common;
 
-use binlog::archive::{Connection, Location, Remote, RemoteLog, ShipOptions, Shipper};
+use binlog::archive::{Connection, Created, Location, Remote, RemoteLog, ShipOptions, Shipper};
 use binlog::{ErrorKind, LogReader};
 use common::s3::S3Server;
 use common::TempDir;
@@ -191,7 +191,7 @@ fn a_shipper_a_tiered_reader_and_remote_ls_begun_while_the_store_is_down_succeed
         .spawn()
         .unwrap();
     let read = std::thread::spawn({
-        let (dir, c) = (shipped.path().to_path_buf(), c.clone());
+        let (dir, c, at) = (shipped.path().to_path_buf(), c.clone(), at.clone());
         move || {
             let remote = Remote::connect(&at, &c).unwrap();
             let log = RemoteLog::new(Arc::new(remote), "orders").unwrap();
@@ -210,11 +210,20 @@ fn a_shipper_a_tiered_reader_and_remote_ls_begun_while_the_store_is_down_succeed
             s.ship_once().map(|r| r.uploaded.len())
         }
     });
+    // A request the archive signs and sends itself (signed.rs).
+    let put = std::thread::spawn({
+        let (at, c) = (at.clone(), c.clone());
+        move || {
+            let remote = Remote::connect(&at, &c)?;
+            remote.put_create_plain("outage/notes", b"back".to_vec())
+        }
+    });
     // Far longer than the 10 retries object_store makes by default.
     std::thread::sleep(Duration::from_secs(8));
     server.restart();
 
     assert_eq!(read.join().unwrap().unwrap(), (0..6).collect::<Vec<u64>>());
+    assert_eq!(put.join().unwrap().unwrap(), Created::Created);
     assert_eq!(ship.join().unwrap().unwrap(), sealed.len());
     let ls = ls.wait_with_output().unwrap();
     assert!(ls.status.success(), "{ls:?}");
