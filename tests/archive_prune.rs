@@ -556,3 +556,28 @@ fn a_delete_refused_stops_the_prune_naming_the_object_and_the_endpoint() {
     direct.prune(&rerun).unwrap();
     assert_eq!(listed(&direct), vec![4]);
 }
+
+#[test]
+fn remote_ls_of_a_prefix_holding_a_pruned_log_lists_it_and_exits_0() {
+    let server = S3Server::start(&["logs"]);
+    let _dir = shipped(&server, "fleet", 5, |_| now_ns());
+    let log = remote_log(&server, "fleet");
+    assert_eq!(log.prune(&keep(2)).unwrap().pruned_through, Some(2));
+    // A pruner's claim left behind (its pruner killed) is the log's too.
+    put_claim(&log, "fleet", Duration::from_secs(5));
+    let ls = binlog()
+        .args(["remote", "ls", "s3://logs/fleet"])
+        .envs(server.env())
+        .output()
+        .unwrap();
+    assert!(ls.status.success(), "{ls:?}");
+    assert!(ls.stderr.is_empty(), "{ls:?}");
+    let text = String::from_utf8_lossy(&ls.stdout);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert_eq!(&rows[0][..4], ["orders", "2", "9", "14"], "{text}");
+}

@@ -9,7 +9,7 @@
 mod common;
 
 use binlog::__private::archive::journal::{journal_path, Journal, State};
-use binlog::__private::archive::object_name::{holding_seq, log_prefix, parse_segment_key};
+use binlog::__private::archive::object_name::{holding_seq, log_prefix, parse_object_key};
 use binlog::archive::{Created, Location, Remote, ShipOptions, Shipper};
 use binlog::ErrorKind;
 use binlog::{compress_segment, decompress_segment, CompressOptions};
@@ -83,7 +83,7 @@ fn every_sealed_segment_becomes_one_object_named_and_described_by_what_it_holds(
         "{names:?}"
     );
     assert_eq!(names.last(), Some(&"claim"));
-    let keys: Vec<_> = names.iter().filter_map(|n| parse_segment_key(n)).collect();
+    let keys: Vec<_> = names.iter().filter_map(|n| parse_object_key(n)).collect();
     assert_eq!(keys.len(), 5);
     for (k, (segno, first, last, compressed)) in keys.iter().zip(&local) {
         assert_eq!(

@@ -17,9 +17,7 @@ mod common;
 
 use binlog::__private::archive::journal::{journal_path, Journal};
 use binlog::__private::archive::multipart::Upload;
-use binlog::__private::archive::object_name::{
-    log_prefix, parse_object_key, parse_segment_key, segment_key,
-};
+use binlog::__private::archive::object_name::{log_prefix, parse_object_key, segment_key};
 use binlog::archive::{Location, Remote, ShipOptions, Shipper, Step};
 use binlog::{compress_segment, CompressOptions};
 use binlog::{list_segments, SegmentState};
@@ -109,7 +107,7 @@ fn check_at(
     let prefix = log_prefix(at, "orders");
     let mut in_bucket = BTreeMap::new();
     for o in remote.list(&prefix).unwrap() {
-        if let Some(k) = parse_segment_key(&o.name) {
+        if let Some(k) = parse_object_key(&o.name).filter(|k| k.salvaged.is_none()) {
             let bytes = remote.get(&format!("{prefix}{}", o.name)).unwrap().unwrap();
             let original = known
                 .get(&k.segment_no)
@@ -329,7 +327,7 @@ fn a_killed_multipart_upload_is_aborted_on_restart_and_its_segment_shipped_once(
         kill_child_after(&server, dir.path(), step, 1, "multipart", &ctx);
         let left = uploads_left(&remote, dir.path());
         assert_eq!(left.len(), 1, "{ctx}: {left:?}");
-        let killed = parse_segment_key(left[0].key.strip_prefix(&prefix).unwrap())
+        let killed = parse_object_key(left[0].key.strip_prefix(&prefix).unwrap())
             .unwrap()
             .segment_no;
         assert_eq!(check(&server, dir.path(), &known, &ctx), before);

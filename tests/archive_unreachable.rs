@@ -4,12 +4,16 @@
 //! listener of the test's own): each fails with a `Remote` error naming the server's URL and the cause, within its
 //! retry timeout plus slack (the bound, 45 s, is far from tight: it only
 //! tells a wait bounded by the retry timeout from one of the 60 s request
-//! timeout).
+//! timeout). Begun while the server (versitygw, tests/common/s3.rs) is
+//! down for a few seconds, well within their retry timeout, they succeed
+//! once it is back: the retries last the retry timeout, whatever their
+//! count.
 
 mod common;
 
-use binlog::archive::{Connection, Location, Remote, RemoteLog, ShipOptions, Shipper};
+use binlog::archive::{Connection, Created, Location, Remote, RemoteLog, ShipOptions, Shipper};
 use binlog::{ErrorKind, LogReader};
+use common::s3::S3Server;
 use common::TempDir;
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
@@ -152,4 +156,77 @@ fn binlog_ship_remote_ls_and_fetch_fail_within_their_retry_timeout_naming_the_en
             assert!(took < BOUND, "{what}: {took:?}");
         }
     }
+}
+
+#[test]
+fn a_shipper_a_tiered_reader_and_remote_ls_begun_while_the_store_is_down_succeed_once_it_is_back() {
+    let mut server = S3Server::start(&["logs"]);
+    let (shipped, unshipped) = (TempDir::new("outage-shipped"), TempDir::new("outage-new"));
+    common::append_orders(shipped.path(), 6, 2);
+    common::append_orders(unshipped.path(), 6, 2);
+    let sealed = binlog::list_segments(unshipped.path(), "orders").unwrap();
+    let at = Location::parse("s3://logs/outage").unwrap();
+    let other = Location::parse("s3://logs/outage-new").unwrap();
+    let c = Connection {
+        retry_timeout: Some(Duration::from_secs(120)),
+        ..server.connection()
+    };
+    let o = ShipOptions {
+        connection: c.clone(),
+        ..ShipOptions::default()
+    };
+    let mut s = Shipper::open(shipped.path(), "orders", &at, o.clone()).unwrap();
+    s.ship_once().unwrap();
+    drop(s);
+    // The local segments go, so that the reader must read the bucket.
+    for l in binlog::list_segments(shipped.path(), "orders").unwrap() {
+        std::fs::remove_file(&l.path).unwrap();
+    }
+
+    server.stop();
+    let ls = Command::new(env!("CARGO_BIN_EXE_binlog"))
+        .args(["remote", "ls", "s3://logs/outage", "--retry-timeout", "120"])
+        .envs(server.env())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read = std::thread::spawn({
+        let (dir, c, at) = (shipped.path().to_path_buf(), c.clone(), at.clone());
+        move || {
+            let remote = Remote::connect(&at, &c).unwrap();
+            let log = RemoteLog::new(Arc::new(remote), "orders").unwrap();
+            let mut r = LogReader::open_tiered(&dir, "orders", log)?;
+            let mut seqs = Vec::new();
+            while let Some(rec) = binlog::RecordReader::next(&mut r)? {
+                seqs.push(rec.seq);
+            }
+            binlog::Result::Ok(seqs)
+        }
+    });
+    let ship = std::thread::spawn({
+        let dir = unshipped.path().to_path_buf();
+        move || {
+            let mut s = Shipper::open(&dir, "orders", &other, o)?;
+            s.ship_once().map(|r| r.uploaded.len())
+        }
+    });
+    // A request the archive signs and sends itself (signed.rs).
+    let put = std::thread::spawn({
+        let (at, c) = (at.clone(), c.clone());
+        move || {
+            let remote = Remote::connect(&at, &c)?;
+            remote.put_create_plain("outage/notes", b"back".to_vec())
+        }
+    });
+    // Far longer than the 10 retries object_store makes by default.
+    std::thread::sleep(Duration::from_secs(8));
+    server.restart();
+
+    assert_eq!(read.join().unwrap().unwrap(), (0..6).collect::<Vec<u64>>());
+    assert_eq!(put.join().unwrap().unwrap(), Created::Created);
+    assert_eq!(ship.join().unwrap().unwrap(), sealed.len());
+    let ls = ls.wait_with_output().unwrap();
+    assert!(ls.status.success(), "{ls:?}");
+    let text = String::from_utf8_lossy(&ls.stdout);
+    assert!(text.lines().any(|l| l.starts_with("orders ")), "{text}");
 }

@@ -3,19 +3,19 @@
 //! object: a prefix may hold hundreds of thousands of objects.
 //!
 //! A log is a directory of keys, at any depth under the prefix, whose
-//! last part is a log's name and which holds segment objects
-//! (object_name.rs); its claim (`<log>/claim`) is known and counted as
-//! such. Every other key (a file someone put there, a name no shipper
-//! writes, a segment object outside a log's directory) is an
-//! `UnknownObject`, reported with why it is not a segment, never read as
-//! one. The segment count and bytes come from the listing; the sequence
+//! last part is a log's name and which holds segment objects; its other
+//! objects (its claim, prune marker and pruners' claims) are known as
+//! such, as `LogObject::of` reads their names (object_name.rs). Every
+//! other key (a file someone put there, a name no shipper writes, a
+//! segment object outside a log's directory) is an `UnknownObject`,
+//! reported with why it is not a log's object, never read as one. The segment count and bytes come from the listing; the sequence
 //! numbers and times from the seals of the first and last segment
 //! objects that hold records (a suffix GET and a header GET each, as a
 //! reader opens an object: its header is checked against its key). An
 //! object that does not open as the segment its key names is reported
 //! as unknown too, with the reason, and the next one is read instead.
 
-use super::object_name::{parse_segment_key, SegmentKey};
+use super::object_name::{LogObject, SegmentKey};
 use super::remote::Remote;
 use super::remote_log::RemoteLog;
 use crate::error::{Error, ErrorKind, Result};
@@ -33,7 +33,7 @@ pub struct ListedLog {
     pub path: String,
     /// The log's name.
     pub name: String,
-    /// Its segment objects.
+    /// Its segment objects (a salvaged file's too).
     pub segments: u64,
     /// Their bytes, as listed.
     pub bytes: u64,
@@ -50,7 +50,7 @@ pub struct ListedLog {
     pub claimed: bool,
 }
 
-/// An object under the prefix that is not a log's segment or claim, or a
+/// An object under the prefix that is none of a log's objects, or a
 /// segment object that does not read as the one its key names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownObject {
@@ -90,7 +90,7 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
     let (logs, unknown) = gather(remote, &prefix, page_size)?;
     let mut out = LogListing::default();
     for (path, mut g) in logs {
-        g.segments.sort_by_key(|(k, _, _)| k.segment_no);
+        g.segments.sort_by_key(|(k, _, _)| k.order());
         let listed = summarise(remote, &prefix, path, g, &mut out.unknown)?;
         // A directory of objects none of which reads as a segment, and
         // no claim, is no log: its objects are reported, it is not listed.
@@ -131,12 +131,17 @@ fn gather(
         for o in objects {
             let key = format!("{prefix}{}", o.name);
             match classify(&o.name) {
-                Ok((dir, Some(k))) => {
+                Ok((dir, object)) => {
                     let g = logs.entry(dir.to_string()).or_default();
-                    g.bytes += o.size;
-                    g.segments.push((k, key, o.size));
+                    match object {
+                        LogObject::Segment(k) => {
+                            g.bytes += o.size;
+                            g.segments.push((k, key, o.size));
+                        }
+                        LogObject::Claim => g.claimed = true,
+                        _ => {}
+                    }
                 }
-                Ok((dir, None)) => logs.entry(dir.to_string()).or_default().claimed = true,
                 Err(why) => unknown.push(UnknownObject {
                     key,
                     size: o.size,
@@ -161,10 +166,9 @@ fn gather(
     Ok((logs, unknown))
 }
 
-/// What the key `name` (relative to the listed prefix) is: a segment
-/// object (`Some` key) or the claim (`None`) of the log at directory
-/// `dir`, or why it is neither.
-fn classify(name: &str) -> std::result::Result<(&str, Option<SegmentKey>), &'static str> {
+/// What the key `name` (relative to the listed prefix) is: an object of
+/// the log at directory `dir`, or why it is none.
+fn classify(name: &str) -> std::result::Result<(&str, LogObject), &'static str> {
     let Some((dir, file)) = name.rsplit_once('/') else {
         return Err("not in a log's directory");
     };
@@ -172,12 +176,9 @@ fn classify(name: &str) -> std::result::Result<(&str, Option<SegmentKey>), &'sta
     if crate::log::validate_name(log).is_err() {
         return Err("its directory is not named as a log");
     }
-    if file == "claim" {
-        return Ok((dir, None));
-    }
-    match parse_segment_key(file) {
-        Some(k) => Ok((dir, Some(k))),
-        None => Err("not a segment object's name"),
+    match LogObject::of(file) {
+        LogObject::Foreign => Err("not a segment object's name, nor another of a log's objects"),
+        object => Ok((dir, object)),
     }
 }
 

@@ -81,11 +81,11 @@ pub struct Connection {
     /// timeout if that is shorter and not zero).
     pub request_timeout: Option<Duration>,
     /// How long failed requests are retried, with backoff, before the
-    /// failure is returned (default 3 minutes): a server that is down,
-    /// refuses connections or stops answering fails a call in about this
-    /// long (a request's own timeout is at most this long unless
-    /// `request_timeout` says otherwise), with an error naming the
-    /// server's URL and the cause.
+    /// failure is returned, however many tries that takes (default 3
+    /// minutes): a server that is down, refuses connections or stops
+    /// answering fails a call in about this long (a request's own timeout
+    /// is at most this long unless `request_timeout` says otherwise), with
+    /// an error naming the server's URL and the cause.
     pub retry_timeout: Option<Duration>,
 }
 

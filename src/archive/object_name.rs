@@ -4,9 +4,14 @@
 //!
 //! ```text
 //! <prefix>/<log>/claim                                         the claim (claim.rs)
+//! <prefix>/<log>/pruned                                        the prune marker (prune/marker.rs)
+//! <prefix>/<log>/prune-claim-<generation, 20 digits>           a pruner's claim (prune/lease.rs)
 //! <prefix>/<log>/<segment no, 20 digits>-<first seq, 20 digits>.binlog[.zst]
 //! <prefix>/<log>/<segment no>-<first seq>.salvaged-<offset>.<copy>.binlog   a salvaged file
 //! ```
+//!
+//! `LogObject::of` reads these names, for every lister of a bucket; any
+//! other is `Foreign`.
 //!
 //! Both numbers are zero-padded to the width of `u64::MAX`, so keys sort
 //! (as S3 lists them, by byte) in segment order, which is write order; and
@@ -15,12 +20,27 @@
 //! number is at most `s`: a reader finds it from a listing alone.
 
 pub use crate::format::naming::{
-    parse_object_key, parse_segment_key, salvaged_object_name, segment_object_name, SegmentKey,
+    parse_object_key, salvaged_object_name, segment_object_name, LogObject, SegmentKey,
 };
+use crate::format::naming::{CLAIM_OBJECT, PRUNE_CLAIM_OBJECT, PRUNE_MARKER_OBJECT};
 
 /// The key of the claim object of `log` under `prefix`.
 pub fn claim_key(prefix: &str, log: &str) -> String {
-    format!("{}claim", log_prefix(prefix, log))
+    format!("{}{CLAIM_OBJECT}", log_prefix(prefix, log))
+}
+
+/// The key of the prune marker of `log` under `prefix`.
+pub fn marker_key(prefix: &str, log: &str) -> String {
+    format!("{}{PRUNE_MARKER_OBJECT}", log_prefix(prefix, log))
+}
+
+/// The key of generation `generation` of the prune claim of `log` under
+/// `prefix`.
+pub fn prune_claim_key(prefix: &str, log: &str, generation: u64) -> String {
+    format!(
+        "{}{PRUNE_CLAIM_OBJECT}{generation:020}",
+        log_prefix(prefix, log)
+    )
 }
 
 /// What every key of `log` under `prefix` starts with: `<prefix>/<log>/`
@@ -73,8 +93,8 @@ mod tests {
         assert!(b > a, "segment 10 sorts after segment 9");
         let name = b.strip_prefix(&log_prefix("arch", "orders")).unwrap();
         assert_eq!(
-            parse_segment_key(name),
-            Some(SegmentKey {
+            LogObject::of(name),
+            LogObject::Segment(SegmentKey {
                 segment_no: 10,
                 first_seq: 2_000,
                 compressed: true,
@@ -91,7 +111,23 @@ mod tests {
             "00000000000000000001-2.binlog",
             &format!("{name}.tmp"),
         ] {
-            assert_eq!(parse_segment_key(not), None, "{not}");
+            assert_eq!(parse_object_key(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn every_name_of_a_log_object_is_read_as_format_section_18_lists_it() {
+        let (p, o) = ("arch", "orders");
+        let name = |key: String| key[log_prefix(p, o).len()..].to_string();
+        assert_eq!(LogObject::of(&name(claim_key(p, o))), LogObject::Claim);
+        assert_eq!(
+            LogObject::of(&name(marker_key(p, o))),
+            LogObject::PruneMarker
+        );
+        let lease = name(prune_claim_key(p, o, 7));
+        assert_eq!(LogObject::of(&lease), LogObject::PruneClaim(7));
+        for foreign in ["claim.tmp", "pruned2", "prune-claim-7", "notes.txt", ""] {
+            assert_eq!(LogObject::of(foreign), LogObject::Foreign, "{foreign}");
         }
     }
 
@@ -150,8 +186,6 @@ mod tests {
             "a compressed segment sorts before its salvaged files too"
         );
         let name = first.strip_prefix(&log_prefix("p", "o")).unwrap();
-        // What a reader of segment keys alone makes of it: nothing.
-        assert_eq!(parse_segment_key(name), None);
         let key = parse_object_key(name).expect("a salvaged file's key");
         assert_eq!(
             (key.segment_no, key.first_seq, key.compressed, key.salvaged),

@@ -13,7 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
 use object_store::client::{HttpClient, HttpConnector, ReqwestConnector};
 use object_store::path::Path as Key;
-use object_store::{ClientOptions, GetOptions, ObjectStore, RetryConfig};
+use object_store::{BackoffConfig, ClientOptions, GetOptions, ObjectStore, RetryConfig};
 use std::fmt::Display;
 use std::future::Future;
 use std::ops::Range;
@@ -158,10 +158,7 @@ impl Remote {
             .with_allow_http(plain_http)
             .with_timeout(timeout)
             .with_connect_timeout(Duration::from_secs(5).min(timeout));
-        let retry = RetryConfig {
-            retry_timeout,
-            ..RetryConfig::default()
-        };
+        let retry = retry_config(retry_timeout);
         let invalid = |e: object_store::Error| Error::invalid(format!("{location}: {e}"));
         // One HTTP client (and connection pool) for object_store's
         // requests and ours.
@@ -534,6 +531,29 @@ impl Remote {
             what = format!("{} at {what}", self.signer.bucket_url);
         }
         self.object_error(key, kind, format!("{doing}: {what}"))
+    }
+}
+
+/// The one retry policy of every request to the store, object_store's
+/// and those signed here (signed.rs): a failure that is retried (a
+/// refused connection, a 5xx) is retried with backoff until `budget` has
+/// passed since the request's first try, however many tries that takes;
+/// an answer that is not retried (403, 404, 412) ends it at once.
+pub(super) fn retry_config(budget: Duration) -> RetryConfig {
+    let backoff = BackoffConfig::default();
+    // Every wait is at least `init_backoff`, so this count is never
+    // reached before the budget is spent: time alone decides.
+    let max_retries = (budget.as_nanos() / backoff.init_backoff.as_nanos()) as usize + 1;
+    // object_store waits once more after its last check of the time: the
+    // longest wait, a tenth of the budget, bounds how far it goes past it.
+    let max_backoff = (budget / 10).clamp(backoff.init_backoff, backoff.max_backoff);
+    RetryConfig {
+        backoff: BackoffConfig {
+            max_backoff,
+            ..backoff
+        },
+        max_retries,
+        retry_timeout: budget,
     }
 }
 

@@ -6,9 +6,10 @@
 //! with our metadata, their id known to the caller, completed with
 //! `If-None-Match: *`, and listed (multipart.rs).
 //!
-//! Retries follow object_store's rules (client/retry.rs there): 5xx, 429
-//! and 408 answers and requests that could not be sent are retried with
-//! exponential backoff until `RetryConfig`'s count or time runs out; a
+//! Retries follow object_store's rules (client/retry.rs there) and the
+//! one budget of `remote::retry_config`: 5xx, 429 and 408 answers and
+//! requests that could not be sent are retried with exponential backoff
+//! until the retry timeout has passed since the first try; a
 //! timeout or a connection lost after sending only for an idempotent
 //! request (the caller's HEAD decides what a create-only PUT did). But a
 //! 501 is not retried: the server cannot do the request (MinIO without a
@@ -104,8 +105,7 @@ impl Signer {
             let request = self
                 .signed(&r.method, &url, &r.headers, body.clone(), &sha256)
                 .await?;
-            let last = attempt >= self.retry.max_retries
-                || started.elapsed() + backoff > self.retry.retry_timeout;
+            let last = started.elapsed() + backoff > self.retry.retry_timeout;
             match self.client.execute(request).await {
                 Ok(answer) => {
                     let status = answer.status().as_u16();

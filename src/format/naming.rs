@@ -303,37 +303,78 @@ impl SegmentKey {
     }
 }
 
-/// What the part of a key after `<prefix>/<log>/` says, if it names a
-/// segment: exactly `<20 digits>-<20 digits>.binlog` or `.binlog.zst`.
-pub fn parse_segment_key(name: &str) -> Option<SegmentKey> {
-    parse_object_key(name).filter(|k| k.salvaged.is_none())
+/// The object names of a log other than its segments' (FORMAT.md
+/// section 18): its identity, its prune marker, and what a pruner's
+/// claim's name starts with (its generation, 20 digits, follows).
+pub const CLAIM_OBJECT: &str = "claim";
+pub const PRUNE_MARKER_OBJECT: &str = "pruned";
+pub const PRUNE_CLAIM_OBJECT: &str = "prune-claim-";
+
+/// What an object of a log is, by the part of its key after
+/// `<prefix>/<log>/` (FORMAT.md section 18): the one reading of those
+/// names, for every lister of a bucket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogObject {
+    /// A segment's object, or a salvaged file's (`parse_object_key`).
+    Segment(SegmentKey),
+    /// The log's identity (`claim`).
+    Claim,
+    /// The prune marker (`pruned`).
+    PruneMarker,
+    /// A pruner's claim, of this generation.
+    PruneClaim(u64),
+    /// Any other name: no object of a log.
+    Foreign,
+}
+
+impl LogObject {
+    /// What the object named `name` (under `<prefix>/<log>/`) is.
+    pub fn of(name: &str) -> LogObject {
+        if let Some(k) = parse_object_key(name) {
+            return LogObject::Segment(k);
+        }
+        match name {
+            CLAIM_OBJECT => LogObject::Claim,
+            PRUNE_MARKER_OBJECT => LogObject::PruneMarker,
+            _ => match name
+                .strip_prefix(PRUNE_CLAIM_OBJECT)
+                .and_then(object_number)
+            {
+                Some(generation) => LogObject::PruneClaim(generation),
+                None => LogObject::Foreign,
+            },
+        }
+    }
+}
+
+/// A number of an object's name: exactly `OBJECT_DIGITS` digits.
+fn object_number(s: &str) -> Option<u64> {
+    (s.len() == OBJECT_DIGITS && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse::<u64>().ok())
+        .flatten()
 }
 
 /// What the part of a key after `<prefix>/<log>/` says, if it names a
-/// segment (`parse_segment_key`) or a file salvaged from one (exactly
-/// `<20 digits>-<20 digits>.salvaged-<20 digits>.<20 digits>.binlog`).
+/// segment (`LogObject::Segment`: exactly `<20 digits>-<20 digits>.binlog` or `.binlog.zst`)
+/// or a file salvaged from one (exactly `<20 digits>-<20
+/// digits>.salvaged-<20 digits>.<20 digits>.binlog`).
 pub fn parse_object_key(name: &str) -> Option<SegmentKey> {
     let (stem, compressed) = match name.strip_suffix(COMPRESSED_SUFFIX) {
         Some(stem) => (stem, true),
         None => (name.strip_suffix(SUFFIX)?, false),
-    };
-    let number = |s: &str| {
-        (s.len() == OBJECT_DIGITS && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<u64>().ok())
-            .flatten()
     };
     let (stem, salvaged) = match stem.split_once(SALVAGED) {
         None => (stem, None),
         Some(_) if compressed => return None,
         Some((stem, at)) => {
             let (offset, copy) = at.split_once('.')?;
-            (stem, Some((number(offset)?, number(copy)?)))
+            (stem, Some((object_number(offset)?, object_number(copy)?)))
         }
     };
     let (segno, first) = stem.split_once('-')?;
     Some(SegmentKey {
-        segment_no: number(segno)?,
-        first_seq: number(first)?,
+        segment_no: object_number(segno)?,
+        first_seq: object_number(first)?,
         compressed,
         salvaged,
     })

@@ -12,7 +12,7 @@
 //! that no next generation exists: a holder that was only slow stops,
 //! rather than prune beside the one that took over.
 
-use crate::archive::object_name::log_prefix;
+use crate::archive::object_name::{log_prefix, prune_claim_key, LogObject};
 use crate::archive::remote::{Created, Remote};
 use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
@@ -22,8 +22,6 @@ fn now_ms() -> u64 {
     (crate::clock::now_ns() / 1_000_000) as u64
 }
 
-const NAME: &str = "prune-claim-";
-
 /// A claim held; released by `release` (a pruner killed leaves it to
 /// go stale).
 pub struct Lease {
@@ -32,8 +30,7 @@ pub struct Lease {
 }
 
 fn claim_key(remote: &Remote, log: &str, generation: u64) -> String {
-    let prefix = log_prefix(&remote.location().prefix, log);
-    format!("{prefix}{NAME}{generation:020}")
+    prune_claim_key(&remote.location().prefix, log, generation)
 }
 
 /// The generations of the claims of `log` in the bucket, lowest first.
@@ -42,7 +39,10 @@ fn generations(remote: &Remote, log: &str) -> Result<Vec<u64>> {
     let mut out: Vec<u64> = remote
         .list(&prefix)?
         .iter()
-        .filter_map(|o| o.name.strip_prefix(NAME)?.parse().ok())
+        .filter_map(|o| match LogObject::of(&o.name) {
+            LogObject::PruneClaim(generation) => Some(generation),
+            _ => None,
+        })
         .collect();
     out.sort_unstable();
     Ok(out)

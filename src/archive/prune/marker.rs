@@ -19,7 +19,7 @@
 //! It is replaced (a plain PUT) only by the holder of the prune claim
 //! (lease.rs), and only by one whose `through` is not lower.
 
-use crate::archive::object_name::log_prefix;
+use crate::archive::object_name::marker_key;
 use crate::archive::remote::Remote;
 use crate::error::Result;
 use crate::log::lines::Format;
@@ -39,11 +39,6 @@ pub struct Marker {
     pub through: u64,
     /// The log's position past them.
     pub next: Position,
-}
-
-/// The key of the marker of `log` under `prefix`.
-pub fn marker_key(prefix: &str, log: &str) -> String {
-    format!("{}pruned", log_prefix(prefix, log))
 }
 
 impl Marker {

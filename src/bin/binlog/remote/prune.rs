@@ -5,7 +5,7 @@
 use super::{remote_log, RemoteLogArgs};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
-use binlog::__private::archive::object_name::parse_segment_key;
+use binlog::__private::archive::object_name::parse_object_key;
 use binlog::archive::{PruneOptions, PruneReport};
 use binlog::{Gap, GapReason};
 use clap::Args;
@@ -122,7 +122,7 @@ fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
 /// prune marker covers it, as the library's log reader says.
 pub fn pruned_gap(path: &Path) -> Option<Gap> {
     let log = super::log_of(path)?;
-    let key = parse_segment_key(path.file_name()?.to_str()?)?;
+    let key = parse_object_key(path.file_name()?.to_str()?)?;
     let through = log.pruned_through().ok()??;
     (key.segment_no <= through).then(|| Gap {
         reason: GapReason::Retention,
