@@ -13,7 +13,8 @@ use parking_lot::Mutex;
 use std::thread::JoinHandle;
 
 impl LogWriter {
-    /// Seals the current segment, compresses the sealed segments due (with
+    /// Seals the current segment (removes it if it holds no record:
+    /// docs/FORMAT.md section 14a), compresses the sealed segments due (with
     /// `LogOptions::compression`; a failure there is counted in
     /// `callback_failures`, not returned), writes the manifest durably and
     /// closes the log. Later calls return `Closed`; closing again is a
