@@ -87,8 +87,9 @@ impl State {
     /// no type lookup and no exact encoding (every record's frame as if it
     /// defined its type with the largest id), its type name is short enough
     /// and the batch cannot run out of type ids: then `validate` has nothing
-    /// to find, whatever its `Measure`. The common case, in a few instructions an entry, where the
-    /// exact check costs many more (docs/PERFORMANCE.md).
+    /// to find, whatever its `Measure`. The common case, in a few
+    /// instructions an entry, where the exact check costs many more
+    /// (docs/PERFORMANCE.md).
     #[inline]
     fn all_fit_by_bound(&self, entries: &[Entry<'_>]) -> bool {
         if self.types.len().saturating_add(entries.len()) > u32::MAX as usize {
