@@ -117,7 +117,8 @@ impl Summary {
         }
         if let Some(a) = &c.analysis {
             self.records += a.records;
-            // Counted by the reader's kinds (`check::Issue::kind`).
+            // Counted by the reader's kinds (`check::Issue::kind`: the
+            // rest are the seal's).
             for i in &a.issues {
                 match i.kind {
                     k if is_mid_file(k) => self.corrupt += 1,
