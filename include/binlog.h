@@ -1828,9 +1828,11 @@ binlog_result binlog_writer_next_seq(const struct binlog_writer *w, uint64_t *ou
 binlog_result binlog_writer_durable_seq(const struct binlog_writer *w, uint64_t *out);
 
 /*
- Flushes, seals and closes the segment and releases its lock. Later calls
- on the writer return `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is
- accepted. The handle stays allocated until `binlog_writer_free`.
+ Flushes, seals and closes the segment and releases its lock (a log's
+ current segment that holds no record is removed instead of sealed).
+ Later calls on the writer return `BINLOG_ERR_CLOSED`; closing twice is
+ OK; NULL is accepted. The handle stays allocated until
+ `binlog_writer_free`.
  */
 binlog_result binlog_writer_close(struct binlog_writer *w);
 

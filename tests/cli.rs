@@ -58,6 +58,32 @@ fn every_command_has_help_with_an_example() {
         .stdout(predicate::str::contains("binlog"));
 }
 
+/// A command with subcommands says in its summary what each of them does:
+/// `remote`'s names listing, verifying, fetching and pruning.
+#[test]
+fn a_command_with_subcommands_names_each_of_them_in_its_summary() {
+    let help = stdout_of(binlog().args(["remote", "--help"]));
+    let summary = help.lines().next().unwrap().to_lowercase();
+    let subcommands = help
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix("  ").filter(|c| !c.starts_with(' ')))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help");
+    let mut named = 0;
+    for cmd in subcommands {
+        let verb = if cmd == "ls" { "list" } else { cmd };
+        assert!(
+            summary.contains(verb),
+            "remote's summary omits {cmd}: {summary}"
+        );
+        named += 1;
+    }
+    assert_eq!(named, 4, "{help}");
+}
+
 #[test]
 fn completions_for_each_shell_mention_every_command() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {

@@ -501,6 +501,25 @@ fn a_failed_rolls_empty_leftover_is_no_damage_to_verify_info_or_cat() {
     assert!(!out_text(&out).contains("missing"), "{}", out_text(&out));
 }
 
+/// A file cut inside its header is counted in `verify`'s summary as what
+/// the reader found (truncated), not as corruption in the middle.
+#[test]
+fn verify_of_a_file_cut_inside_its_header_says_it_ends_there() {
+    let t = Tmp::new("verify-cut-header");
+    let seg = t.join("cut.binlog");
+    sealed_segment(&seg, 3);
+    let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    f.set_len(20).unwrap();
+    let out = binlog().arg("verify").arg(&seg).output().unwrap();
+    let text = out_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("DAMAGED: 1 of 1 segment (1 file ending inside the header)"),
+        "{text}"
+    );
+    assert!(!text.contains("in the middle"), "{text}");
+}
+
 /// `info` names a file a plain open refuses as `verify` does: a header cut
 /// short is `truncated` (damage, exit 1); the newest file of a log that is
 /// empty, a segment a writer is creating, is no damage (exit 0).

@@ -253,17 +253,16 @@ fn a_log_whose_segments_were_all_deleted_by_hand_goes_on_after_them_from_its_man
     let w = LogWriter::open(dir.path(), "orders", opts).unwrap();
     assert_eq!(at(&w), (4, 35));
     w.close().unwrap();
-    // Its segments removed again (segment 4, sealed empty by that close),
-    // then a writer killed right after it opened segment 5, which is
-    // removed too: the manifest that writer wrote at open still holds
-    // the position (its `next` line: segment 5, which held no record,
-    // at 35).
-    delete_segments_by_hand(dir.path());
+    // That close removed segment 4, which held no record; then a writer
+    // killed right after it opened segment 4 again, which is removed by
+    // hand: the manifest that writer wrote at open still holds the
+    // position (its `next` line: segment 4, which held no record, at 35).
+    assert!(list_segments(dir.path(), "orders").unwrap().is_empty());
     let test = "a_log_whose_segments_were_all_deleted_by_hand_goes_on_after_them_from_its_manifest";
     kill_child_at(test, "open:0", dir.path(), "OPENED");
     delete_segments_by_hand(dir.path());
     let w = open(dir.path(), 10, Retention::default());
-    assert_eq!(at(&w), (5, 35));
+    assert_eq!(at(&w), (4, 35));
     w.close().unwrap();
 
     // Without its manifest either, the directory holds nothing of the log:
@@ -353,11 +352,12 @@ fn segments_put_back_from_an_older_backup_are_sealed_and_the_log_goes_on_after_i
     let w = open(dir.path(), 10, Retention::default());
     assert_eq!(at(&w), (6, 55));
     drop(w);
+    // Segment 6, holding no record, is removed at close.
     let listed = list_segments(dir.path(), "orders").unwrap();
     let sealed: Vec<(u64, binlog::SegmentState)> =
         listed.iter().map(|s| (s.segment_no, s.state)).collect();
     use binlog::SegmentState::Sealed;
-    assert_eq!(sealed, [(0, Sealed), (1, Sealed), (2, Sealed), (6, Sealed)]);
+    assert_eq!(sealed, [(0, Sealed), (1, Sealed), (2, Sealed)]);
 }
 
 #[test]
@@ -432,10 +432,10 @@ fn a_writer_killed_while_retention_removes_segments_reopens_after_every_record_i
             format!("{ctx}: wrote up to seq {seq} in segment {no}, reopened at {at_no}, {next}");
         assert!(at_no >= no.max(last.0) && next > seq, "{ctx}");
         w.close().unwrap();
-        // Every segment deleted by hand, the newest (sealed by that close)
-        // too: the manifest holds the position.
+        // Every segment deleted by hand (the newest, holding no record,
+        // was removed by that close): the manifest holds the position.
         delete_segments_by_hand(dir.path());
-        last = (at_no + 1, next);
+        last = (at_no, next);
     }
 }
 

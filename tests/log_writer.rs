@@ -716,6 +716,83 @@ fn period_rolls_at_utc_boundaries_and_idle_writers_roll_on_tick() {
     }
 }
 
+/// A log opened and closed with no record written leaves no segment file:
+/// the segment its open made holds nothing, and is removed at close rather
+/// than sealed. The next open takes its number and sequence number, and a
+/// follower that was waiting in it reads the records written then.
+#[test]
+fn an_open_and_close_with_no_write_leaves_no_segment_file() {
+    let d = TempDir::new("open-close-no-write");
+    let clock = FakeClock::new(T0);
+    let o = || LogOptions {
+        first_seq: 100,
+        ..opts(&clock)
+    };
+    LogWriter::open(d.path(), "e", o())
+        .unwrap()
+        .close()
+        .unwrap();
+    assert!(segments::list(d.path(), "e").unwrap().is_empty());
+    let w = LogWriter::open(d.path(), "e", o()).unwrap();
+    assert_eq!(w.write("t", b"a").unwrap(), 100);
+    w.close().unwrap();
+    // Opened and closed again, twice, with a follower in the empty segment.
+    for _ in 0..2 {
+        clock.add(HOUR);
+        LogWriter::open(d.path(), "e", o())
+            .unwrap()
+            .close()
+            .unwrap();
+    }
+    let w = LogWriter::open(d.path(), "e", o()).unwrap();
+    let mut follower = LogReader::open(d.path(), "e").unwrap();
+    assert_eq!(follower.next().unwrap().map(|r| r.seq), Some(100));
+    assert!(follower.next().unwrap().is_none());
+    w.close().unwrap();
+    let files = segments::list(d.path(), "e").unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let w = LogWriter::open(d.path(), "e", o()).unwrap();
+    assert_eq!(w.current_segment().unwrap().segment_no, 1);
+    assert_eq!(w.write("t", b"b").unwrap(), 101);
+    w.close().unwrap();
+    assert_eq!(follower.next().unwrap().map(|r| r.seq), Some(101));
+    let segs = scan(d.path(), "e");
+    check_order(d.path(), "e", &segs, false);
+    let counts: Vec<usize> = segs.iter().map(|s| s.recs.len()).collect();
+    assert_eq!(counts, vec![1, 1], "records per segment");
+}
+
+/// An idle writer's period roll seals the old segment and makes the next
+/// one, where the next record goes; closed before that record, the log
+/// leaves no empty segment.
+#[test]
+fn an_idle_period_roll_closed_before_a_record_leaves_no_empty_segment() {
+    let d = TempDir::new("idle-roll-close");
+    let clock = FakeClock::new(T0);
+    let o = || LogOptions {
+        period: Period::Hour,
+        ..opts(&clock)
+    };
+    let w = LogWriter::open(d.path(), "i", o()).unwrap();
+    w.write("t", b"a").unwrap();
+    clock.add(HOUR);
+    w.tick().unwrap();
+    assert_eq!(segments::list(d.path(), "i").unwrap().len(), 2, "idle roll");
+    assert_eq!(poll_all(&w).len(), 1, "the old segment sealed");
+    w.close().unwrap();
+    let segs = scan(d.path(), "i");
+    let counts: Vec<usize> = segs.iter().map(|s| s.recs.len()).collect();
+    assert_eq!(counts, vec![1], "records per segment");
+    assert!(segs[0].sealed);
+    let w = LogWriter::open(d.path(), "i", o()).unwrap();
+    assert_eq!(w.write("t", b"b").unwrap(), 1);
+    w.close().unwrap();
+    let segs = scan(d.path(), "i");
+    check_order(d.path(), "i", &segs, false);
+    let counts: Vec<usize> = segs.iter().map(|s| s.recs.len()).collect();
+    assert_eq!(counts, vec![1, 1], "records per segment");
+}
+
 #[test]
 fn background_thread_rolls_by_itself_once_the_injected_clock_passes_a_boundary() {
     let d = TempDir::new("bg");
@@ -1029,7 +1106,8 @@ fn sequence_numbers_continue_across_segments_restarts_and_unclean_stops() {
     for _ in 0..5 {
         put(&w, &mut wants);
     }
-    // Close right after a roll: the newest segment is empty and sealed.
+    // Close right after a roll: the newest segment, holding no record, is
+    // removed.
     w.roll().unwrap();
     drop(w);
     let w = LogWriter::open(d.path(), "s", o(0)).unwrap();
@@ -1053,8 +1131,8 @@ fn sequence_numbers_continue_across_segments_restarts_and_unclean_stops() {
     assert_log_holds(d.path(), "s", FIRST, &wants);
     assert_eq!(segs[0].first_seq, FIRST);
     assert!(
-        segs.iter().any(|s| s.recs.is_empty()),
-        "the empty sealed segment"
+        segs.iter().all(|s| !s.recs.is_empty()),
+        "a segment without records"
     );
 
     // The copy: its newest segment is unsealed; a writer resumes that very
@@ -1550,7 +1628,12 @@ fn an_empty_newest_segment_after_a_torn_older_one_keeps_its_first_seq() {
         assert_eq!(w.write("t", &[i as u8; 40]).unwrap(), i);
     }
     w.roll().unwrap();
+    // Segment 1 as the roll created it, put back after the close, which
+    // removes it (it holds no record).
+    let newest = w.current_segment().unwrap().path;
+    let created = std::fs::read(&newest).unwrap();
     w.close().unwrap();
+    std::fs::write(&newest, created).unwrap();
     let paths = segment_paths(d.path(), "p");
     assert_eq!(paths.len(), 2);
     // Segment 1 as the roll created it: its header and nothing else.

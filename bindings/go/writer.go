@@ -112,7 +112,7 @@ func newWriter(h *C.binlog_writer, log bool, desc string) *Writer {
 }
 
 // Close flushes, seals and closes the segment (for a log: the current
-// segment) and frees the handle. It waits for calls in progress; later
+// segment, removed instead if it holds no record) and frees the handle. It waits for calls in progress; later
 // calls return ErrClosed. Closing again, also concurrently, returns nil.
 // An error from sealing is returned, and the handle is freed anyway.
 func (w *Writer) Close() error {

@@ -350,9 +350,11 @@ pub extern "C" fn binlog_writer_durable_seq(
     get(w, "writer", out, |w| Ok(w.writer.durable_seq()?))
 }
 
-/// Flushes, seals and closes the segment and releases its lock. Later calls
-/// on the writer return `BINLOG_ERR_CLOSED`; closing twice is OK; NULL is
-/// accepted. The handle stays allocated until `binlog_writer_free`.
+/// Flushes, seals and closes the segment and releases its lock (a log's
+/// current segment that holds no record is removed instead of sealed).
+/// Later calls on the writer return `BINLOG_ERR_CLOSED`; closing twice is
+/// OK; NULL is accepted. The handle stays allocated until
+/// `binlog_writer_free`.
 #[no_mangle]
 pub extern "C" fn binlog_writer_close(w: *mut binlog_writer) -> binlog_result {
     call(|| {

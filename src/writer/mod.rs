@@ -48,6 +48,17 @@ pub struct SizeSnapshot {
     pub seal: SealEstimate,
 }
 
+impl SizeSnapshot {
+    fn of(st: &state::State) -> SizeSnapshot {
+        SizeSnapshot {
+            bytes: st.len(),
+            records: st.index.record_count,
+            next_seq: st.next_seq,
+            seal: st.index.seal_estimate(st.types.names()),
+        }
+    }
+}
+
 /// Appends records to one segment file.
 ///
 /// # Example
@@ -197,13 +208,16 @@ impl Writer {
     /// a caller holding a lock of its own (a rolling log) can release it
     /// before waiting. Records without a timestamp get `now` if given (a
     /// rolling log's clock reading, so that each record's time falls in its
-    /// segment's period), else a reading of the clock.
+    /// segment's period), else a reading of the clock. `now` given is a
+    /// rolling log's part of a batch `check_log_batch` checked: the batch
+    /// is validated once, there, not here.
     pub(crate) fn append(
         &self,
         entries: &[Entry<'_>],
         now: Option<i64>,
     ) -> Result<(u64, Option<u64>)> {
         let s = &*self.shared;
+        let checked = now.is_some();
         let now = match now {
             Some(t) => t,
             None if entries.iter().any(|e| e.timestamp_ns.is_none()) => crate::clock::now_ns(),
@@ -215,7 +229,7 @@ impl Writer {
             Durability::EveryN(n) => st.since_sync + entries.len() as u64 >= n as u64,
             _ => false,
         };
-        let appended = st.append(entries, now, sync || s.write_through);
+        let appended = st.append(entries, now, sync || s.write_through, checked);
         // After a failure too: a failed background write puts its bytes,
         // of records acknowledged before, back in the buffer.
         if st.note_buffered() {
@@ -247,13 +261,19 @@ impl Writer {
     /// under one lock (a rolling log checks its limits with it).
     #[doc(hidden)]
     pub fn size_snapshot(&self) -> SizeSnapshot {
-        let st = self.shared.state.lock();
-        SizeSnapshot {
-            bytes: st.len(),
-            records: st.index.record_count,
-            next_seq: st.next_seq,
-            seal: st.index.seal_estimate(st.types.names()),
-        }
+        SizeSnapshot::of(&self.shared.state.lock())
+    }
+
+    /// Checks a rolling log's batch whole, before its first part is
+    /// appended, and returns `size_snapshot` under the same lock: each
+    /// record measured as the first of its type in a segment
+    /// (`Measure::AsFirstOfType`), so that no part, in this segment or the
+    /// next, is refused once one is written. `append` with the log's clock
+    /// reading checks no part again.
+    pub(crate) fn check_log_batch(&self, entries: &[Entry<'_>]) -> Result<SizeSnapshot> {
+        let mut st = self.shared.state.lock();
+        st.validate(entries, state::Measure::AsFirstOfType)?;
+        Ok(SizeSnapshot::of(&st))
     }
 
     /// Records in the segment so far.

@@ -121,7 +121,7 @@ enum Command {
     Decompress(compress::DecompressArgs),
     /// Upload a log's sealed segments to an S3-compatible bucket.
     Ship(ship::ShipArgs),
-    /// List or verify the segment objects of a log shipped to a bucket.
+    /// List, verify, fetch or prune the segment objects of logs shipped to a bucket.
     Remote(remote::RemoteArgs),
 }
 

@@ -3,7 +3,7 @@
 //! prints what is wrong and where (file and offset). Exit status 0 when
 //! clean, 1 when damaged, 2 when a file could not be read.
 
-use crate::check::{self, plural, records_phrase, state_name, to_json, SegmentCheck};
+use crate::check::{self, is_mid_file, plural, records_phrase, state_name, to_json, SegmentCheck};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
 use crate::paths;
@@ -98,6 +98,7 @@ struct Summary {
     unreadable: u64,
     records: u64,
     corrupt: u64,
+    truncated: u64,
     torn: u64,
     seals: u64,
     log: u64,
@@ -116,11 +117,14 @@ impl Summary {
         }
         if let Some(a) = &c.analysis {
             self.records += a.records;
+            // Counted by the reader's kinds (`check::Issue::kind`: the
+            // rest are the seal's).
             for i in &a.issues {
                 match i.kind {
+                    k if is_mid_file(k) => self.corrupt += 1,
+                    FindingKind::Truncated => self.truncated += 1,
                     FindingKind::TornTail => self.torn += 1,
-                    FindingKind::SealDamaged | FindingKind::SealIndexDamaged => self.seals += 1,
-                    _ => self.corrupt += 1,
+                    _ => self.seals += 1,
                 }
             }
         }
@@ -148,6 +152,7 @@ impl Summary {
         // What is wrong, each kind counted (`{s}`: the plural ending).
         let kinds = [
             (self.corrupt, "corrupt region{s} in the middle"),
+            (self.truncated, "file{s} ending inside the header"),
             (self.torn, "torn tail{s}"),
             (self.seals, "damaged seal{s}"),
             (self.log, "problem{s} between segments"),

@@ -2,9 +2,8 @@
 //! whole before anything is written.
 
 use super::{LogWriter, Shared, State};
-use crate::error::{Error, ErrorKind, Result};
-use crate::format::frame::{frame_len_bound, max_frame_len, total_len};
-use crate::format::MAX_TYPE_NAME_LEN;
+use crate::error::{Error, Result};
+use crate::format::frame::{max_frame_len, total_len};
 use crate::log::events::SegmentEvent;
 use crate::writer::{Caller, Entry, SealEstimate, SizeSnapshot, Writer};
 use std::sync::Arc;
@@ -91,12 +90,12 @@ impl Shared {
         let mut st = self.state.lock();
         self.usable(&st)?;
         let now = (self.opts.clock)();
-        let snap = self.writer(&st)?.size_snapshot();
+        // Before any roll or record: a batch refused writes nothing. The
+        // parts are not validated again.
+        let snap = self.writer(&st)?.check_log_batch(entries)?;
         if entries.is_empty() {
             return Ok(snap.next_seq);
         }
-        // Before any roll or record: a batch refused writes nothing.
-        self.validate(&st, entries, snap.next_seq)?;
         let mut snap = Some(snap);
         let mut i = 0;
         while i < entries.len() {
@@ -159,61 +158,6 @@ impl Shared {
             j += 1;
         }
         j
-    }
-
-    /// Checks every entry of a batch before any roll or record, so that a
-    /// batch refused writes nothing. The size limit applies to a record's
-    /// longest form (`max_frame_len`: with its type's name), so that
-    /// whether it fits does not depend on where the log rolls.
-    pub(super) fn validate(&self, st: &State, entries: &[Entry<'_>], next_seq: u64) -> Result<()> {
-        let path = || {
-            self.writer(st)
-                .map(|w| w.path().to_path_buf())
-                .unwrap_or_default()
-        };
-        let n = entries.len();
-        if u64::MAX - next_seq < n as u64 {
-            return Err(Error::file(
-                ErrorKind::InvalidArgument,
-                &path(),
-                format!(
-                    "sequence numbers exhausted: {n} records from {next_seq}; no record of this \
-                     call was written"
-                ),
-            ));
-        }
-        let limit = self.opts.segment.max_record_size;
-        for (i, e) in entries.iter().enumerate() {
-            let refused = |kind: ErrorKind, msg: String| {
-                Error::file(kind, &path(), Error::refused_entry(i, n, msg))
-            };
-            if e.type_name.len() > MAX_TYPE_NAME_LEN {
-                return Err(refused(
-                    ErrorKind::InvalidArgument,
-                    format!(
-                        "type name of {} bytes exceeds {MAX_TYPE_NAME_LEN}",
-                        e.type_name.len()
-                    ),
-                ));
-            }
-            let payload = total_len(e.parts);
-            if frame_len_bound(e.type_name, e.meta, payload) <= limit {
-                continue; // far below the limit: the common case, cheaply
-            }
-            let size = max_frame_len(e.type_name, e.meta, payload);
-            if size > limit {
-                return Err(refused(
-                    ErrorKind::RecordTooLarge,
-                    format!(
-                        "record of type {:?} encodes to up to {size} bytes (as the first of its \
-                         type in a segment, which carries the type's name), above the maximum \
-                         record size {limit}",
-                        e.type_name
-                    ),
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// Whether the segment must roll before a record of `size` bytes. An

@@ -1,16 +1,20 @@
 //! Closing a log: the background thread stops, every ending segment and
-//! then the current one are sealed, the sealed segments due for
+//! then the current one are sealed (the current one removed instead if it
+//! holds no record), the sealed segments due for
 //! compression are compressed (`LogOptions::compression`), the manifest is
 //! written durably and the log's lock released.
 
-use super::{Ending, LogWriter, Shared};
-use crate::error::Result;
+use super::{Ending, LogWriter, Shared, State};
+use crate::error::{Error, Result};
 use crate::log::events::SegmentEvent;
+use crate::log::position::Position;
+use crate::writer::Writer;
 use parking_lot::Mutex;
 use std::thread::JoinHandle;
 
 impl LogWriter {
-    /// Seals the current segment, compresses the sealed segments due (with
+    /// Seals the current segment (removes it if it holds no record:
+    /// docs/FORMAT.md section 14a), compresses the sealed segments due (with
     /// `LogOptions::compression`; a failure there is counted in
     /// `callback_failures`, not returned), writes the manifest durably and
     /// closes the log. Later calls return `Closed`; closing again is a
@@ -78,14 +82,38 @@ impl Shared {
         let _ = self.remove_leftover(&mut st);
         let w = st.current.take()?;
         let older = self.seal_ending_locked(&mut st, events);
-        let current = Ending::of_current(&st, w);
-        let sealed = current
-            .seal(self)
-            .map(|done| self.sealed(&mut st, current, done, events));
+        let sealed = if w.record_count() == 0 {
+            self.remove_empty_current(&mut st, &w)
+        } else {
+            let current = Ending::of_current(&st, w);
+            current
+                .seal(self)
+                .map(|done| self.sealed(&mut st, current, done, events))
+        };
         if sealed.is_ok() {
             self.enforce_retention(&mut st);
         }
         Some(older.and(sealed))
+    }
+
+    /// Removes the current segment `w`, which holds no record, instead of
+    /// sealing it: a log leaves no segment without records (one opened and
+    /// closed with no write, or made by an idle writer's period roll). Its
+    /// number and first sequence number stay the log's position (the
+    /// manifest records it), which the next open takes again; a follower
+    /// waiting in it opens what is there then. If it cannot be removed, it
+    /// stays, unsealed, for the next open to go on in.
+    fn remove_empty_current(&self, st: &mut State, w: &Writer) -> Result<()> {
+        st.floor = st.floor.max(Position {
+            segment_no: st.segment_no,
+            seq: st.first_seq,
+        });
+        w.discard();
+        let path = w.path();
+        std::fs::remove_file(path)
+            .map_err(|e| Error::io(path, "remove the log's segment holding no record", e))?;
+        let dir = crate::sys::parent_dir(path);
+        crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
     }
 
     /// Releases the log's lock: every segment is left as the next writer

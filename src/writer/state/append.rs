@@ -1,6 +1,7 @@
 //! A write call's records: appended in order, then indexed, or rolled back
 //! from the first that did not reach the file.
 
+use super::validate::Measure;
 use super::{State, NO_RECORD};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -42,8 +43,15 @@ const PREFETCH_WRITE_AHEAD: usize = 1024;
 impl State {
     /// Appends the records of one call and returns the first one's sequence
     /// number. With `write_through` the records are handed to the OS before
-    /// returning.
-    pub fn append(&mut self, entries: &[Entry<'_>], now: i64, write_through: bool) -> Result<u64> {
+    /// returning. `checked`: a rolling log's part of a batch it validated
+    /// whole (`validate` with `Measure::AsFirstOfType`), not validated again.
+    pub fn append(
+        &mut self,
+        entries: &[Entry<'_>],
+        now: i64,
+        write_through: bool,
+        checked: bool,
+    ) -> Result<u64> {
         self.check_usable()?;
         if self.flusher_failed.is_some() {
             return Err(self.take_flusher_failure());
@@ -78,7 +86,7 @@ impl State {
             }
             return self.index_or_roll_back(one.as_slice(), result, types_before, 1, first_seq);
         }
-        self.append_batch(entries, now, write_through)
+        self.append_batch(entries, now, write_through, checked)
     }
 
     /// `append` for a call of any other number of records than one. Out of
@@ -90,13 +98,16 @@ impl State {
         entries: &[Entry<'_>],
         now: i64,
         write_through: bool,
+        checked: bool,
     ) -> Result<u64> {
         let first_seq = self.next_seq;
         let types_before = self.types.len();
         // Every entry is checked before any is encoded: a batch refused
         // writes nothing and takes no sequence number (a record larger than
         // the buffer goes to the file as soon as it is encoded).
-        self.validate(entries)?;
+        if !checked {
+            self.validate(entries, Measure::Exact)?;
+        }
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
         let result = self

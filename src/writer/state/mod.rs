@@ -24,6 +24,7 @@ pub use append::Entry;
 use append::Pending;
 pub(crate) use deadline::Deadline;
 pub use recycle::Recycled;
+pub(crate) use validate::Measure;
 
 use super::index::SegmentIndex;
 use super::prealloc::Prealloc;

@@ -1,5 +1,6 @@
 //! A batch is checked before any of its records is encoded, so that one
-//! refused writes nothing and takes no sequence number.
+//! refused writes nothing and takes no sequence number: the one check of a
+//! batch, for a segment's writer and a rolling log's alike.
 
 use super::{Entry, State};
 use crate::error::{Error, ErrorKind, Result};
@@ -7,12 +8,24 @@ use crate::format::frame::{self, RecordHead};
 use crate::format::{FRAME_HEADER_LEN, MAX_TYPE_NAME_LEN};
 use crate::writer::types::{TypeRef, TypeTable};
 
+/// How a record is measured against the maximum record size.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Measure {
+    /// As this segment will encode it (a segment's own writer).
+    Exact,
+    /// As the first of its type in a segment encodes it, with its type's
+    /// name (`frame::max_frame_len`): a rolling log, which checks a batch
+    /// whole before its first part, so that whether a record fits does not
+    /// depend on where the log rolls.
+    AsFirstOfType,
+}
+
 impl State {
-    /// Checks that every entry of a batch can be encoded, exactly as
-    /// `encode_one` will encode it (the same type ids and definitions, so
-    /// the same sizes), without changing anything: a name too long, a
-    /// record above the size limit, sequence numbers running out.
-    pub(super) fn validate(&mut self, entries: &[Entry<'_>]) -> Result<()> {
+    /// Checks that every entry of a batch can be encoded, without changing
+    /// anything: a name too long, a record above the size limit measured
+    /// as `measure` says (the type ids and definitions `encode_one` will
+    /// give), sequence numbers or type ids running out.
+    pub(crate) fn validate(&mut self, entries: &[Entry<'_>], measure: Measure) -> Result<()> {
         if u64::MAX - self.next_seq < entries.len() as u64 {
             return Err(Error::file(
                 ErrorKind::InvalidArgument,
@@ -39,17 +52,32 @@ impl State {
             };
             let ty = ty.map_err(refused)?;
             last_type = Some((e.type_name, ty.id));
-            let head = RecordHead {
-                seq: 0,
-                timestamp_ns: 0,
-                type_id: ty.id,
-                define: ty.defines.then_some(e.type_name.as_bytes()),
-                meta: e.meta,
+            let payload = frame::total_len(e.parts);
+            let total = match measure {
+                Measure::AsFirstOfType => frame::max_frame_len(e.type_name, e.meta, payload),
+                Measure::Exact => {
+                    let head = RecordHead {
+                        seq: 0,
+                        timestamp_ns: 0,
+                        type_id: ty.id,
+                        define: ty.defines.then_some(e.type_name.as_bytes()),
+                        meta: e.meta,
+                    };
+                    (FRAME_HEADER_LEN as u64)
+                        .saturating_add(head.encoded_len() as u64)
+                        .saturating_add(payload)
+                }
             };
-            let total = ((FRAME_HEADER_LEN as u64).saturating_add(head.encoded_len() as u64))
-                .saturating_add(frame::total_len(e.parts));
             if total > self.max_record_size {
-                return Err(refused(self.too_large(e.type_name, total)));
+                let err = self.too_large(e.type_name, total);
+                return Err(refused(match measure {
+                    Measure::Exact => err,
+                    Measure::AsFirstOfType => err.with_detail(|d| {
+                        format!(
+                            "{d} (measured as the first of its type in a segment, with its name)"
+                        )
+                    }),
+                }));
             }
         }
         Ok(())
@@ -59,8 +87,9 @@ impl State {
     /// no type lookup and no exact encoding (every record's frame as if it
     /// defined its type with the largest id), its type name is short enough
     /// and the batch cannot run out of type ids: then `validate` has nothing
-    /// to find. The common case, in a few instructions an entry, where the
-    /// exact check costs many more (docs/PERFORMANCE.md).
+    /// to find, whatever its `Measure`. The common case, in a few
+    /// instructions an entry, where the exact check costs many more
+    /// (docs/PERFORMANCE.md).
     #[inline]
     fn all_fit_by_bound(&self, entries: &[Entry<'_>]) -> bool {
         if self.types.len().saturating_add(entries.len()) > u32::MAX as usize {

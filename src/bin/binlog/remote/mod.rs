@@ -2,8 +2,9 @@
 //! commands see them: `s3://BUCKET/PREFIX/LOG` (or `s3://BUCKET/PREFIX`
 //! with `--log LOG`) is a source whose files are the log's segment
 //! objects, named by their URLs and read with ranged GETs (the library's
-//! `archive::RemoteLog`); `binlog remote ls|verify` list and check them.
-//! Only read and list permissions on the bucket are used.
+//! `archive::RemoteLog`); `binlog remote ls|verify|fetch|prune` list, check,
+//! copy back and delete them. Only `prune` changes the bucket: the others
+//! use its read and list permissions alone.
 
 mod fetch;
 mod logs;

@@ -58,14 +58,17 @@ public class BinlogException extends IOException {
         String file = path == null ? null : new String(path, Strings.FILE_NAMES);
         ErrorCode code = ErrorCode.of(rawCode);
         boolean localFile = file != null && !file.startsWith("s3://");
+        // A FileSystemException's message is "FILE: REASON": its reason is the library's message without the
+        // file it starts with, which would be named twice.
+        String reason = localFile && msg.startsWith(file + ": ") ? msg.substring(file.length() + 2) : msg;
         if (localFile && osCode != 0 && code == ErrorCode.NOT_FOUND) {
-            return new NoSuchFileException(file, null, msg);
+            return new NoSuchFileException(file, null, reason);
         }
         if (localFile && osCode != 0 && code == ErrorCode.PERMISSION_DENIED) {
-            return new AccessDeniedException(file, null, msg);
+            return new AccessDeniedException(file, null, reason);
         }
         if (localFile && code == ErrorCode.ALREADY_EXISTS) {
-            return new FileAlreadyExistsException(file, null, msg);
+            return new FileAlreadyExistsException(file, null, reason);
         }
         return switch (code) {
             case LOCKED -> new BinlogLockedException(rawCode, msg, file, offset, osCode);

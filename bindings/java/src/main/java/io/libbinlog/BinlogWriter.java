@@ -424,7 +424,8 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
     }
 
     /**
-     * Flushes, seals and closes the segment, releases its lock and frees the native writer. Waits for calls in
+     * Flushes, seals and closes the segment (a log's current segment that holds no record is removed instead),
+     * releases its lock and frees the native writer. Waits for calls in
      * progress on other threads. Idempotent; throws only if sealing failed on the first close (the handle is freed
      * anyway, and the segment stays readable by a scan).
      */

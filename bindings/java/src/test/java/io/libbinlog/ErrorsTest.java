@@ -38,6 +38,22 @@ class ErrorsTest {
     }
 
     /**
+     * A missing file's message names it once ("FILE: open: ..."), as the library's message does: a
+     * FileSystemException puts its file before its reason, so the reason is the library's message without it.
+     */
+    @Test
+    void aMissingFilesMessageNamesItOnce() {
+        Path missing = dir.resolve("nope.binlog");
+        java.nio.file.NoSuchFileException e = TestSupport.missing(missing, () -> BinlogReader.open(missing));
+        assertEquals(missing + ": " + e.getReason(), e.getMessage());
+        assertTrue(e.getReason().startsWith("open"), e::getMessage);
+        byte[] msg = (missing + ": open: No such file or directory").getBytes(StandardCharsets.UTF_8);
+        IOException of = BinlogException.of(ErrorCode.NOT_FOUND.value(), msg,
+                missing.toString().getBytes(StandardCharsets.UTF_8), -1, 2);
+        assertEquals(missing + ": open: No such file or directory", of.getMessage());
+    }
+
+    /**
      * A file the operating system refuses (EACCES) is an AccessDeniedException naming it, for a reader and a
      * writer. File permissions bind root only without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so a child JVM
      * (AccessDeniedChild) opens the file, started by setpriv without them when this one runs as root.

@@ -39,11 +39,13 @@ final class TestSupport {
         };
     }
 
-    /** {@code call} throws NoSuchFileException naming {@code file}, with the library's message. */
+    /** {@code call} throws NoSuchFileException naming {@code file} once, with the library's message. */
     static java.nio.file.NoSuchFileException missing(Path file, Executable call) {
         java.nio.file.NoSuchFileException e = assertThrows(java.nio.file.NoSuchFileException.class, call);
         assertEquals(file.toString(), e.getFile());
         assertNotNull(e.getReason());
+        assertEquals(e.getMessage().indexOf(file.toString()), e.getMessage().lastIndexOf(file.toString()),
+                () -> "names the file once: " + e.getMessage());
         return e;
     }
 
