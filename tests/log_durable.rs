@@ -50,6 +50,40 @@ fn under_none_only_sync_makes_records_durable_across_rolls_and_reopens() {
     w.close().unwrap();
 }
 
+/// Under `None` with segments sealed in the background, a seal written
+/// after a `sync` (listed for the next `sync` to make durable) holds no
+/// record: `durable_seq` never goes back below what a `sync` covered.
+#[test]
+fn under_none_a_seal_written_after_a_sync_does_not_take_durable_seq_back() {
+    let dir = TempDir::new("durable-none-background-seal");
+    let mut o = log_opts(Durability::None);
+    o.seal_in_background = true;
+    o.background = true;
+    let w = LogWriter::open(dir.path(), "d", o).unwrap();
+    write_n(&w, 1);
+    for round in 0..30 {
+        // A roll (at the first of these), then a sync at once: the seal
+        // is often still to come.
+        write_n(&w, 10);
+        w.sync().unwrap();
+        let synced = w.durable_seq().unwrap();
+        assert_eq!(synced, w.next_seq().unwrap(), "round {round}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if w.poll_sealed().is_some() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: no seal"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert_eq!(w.durable_seq().unwrap(), synced, "round {round}: went back");
+    }
+    w.close().unwrap();
+}
+
 /// A segment removed by retention has nothing left to sync: it no longer
 /// holds `durable_seq` back, and `sync` succeeds and counts the rest.
 #[test]

@@ -445,6 +445,7 @@ fn log_synced_then_rolled_child() {
     let w = LogWriter::open(&dir, "orders", o).unwrap();
     w.write("t", b"record 0").unwrap();
     w.sync().unwrap();
+    mark("records-synced");
     // Its records synced, the segment is rolled away from and sealed.
     w.roll().unwrap();
     w.sync().unwrap();
@@ -461,6 +462,11 @@ fn a_logs_sync_under_none_makes_a_seal_written_after_the_last_sync_durable() {
     let synced = t.mark("synced");
     let segs = segments_created(&t);
     assert_eq!(segs.len(), 2, "segments created: {segs:?}");
+    let seal = t.last_change_before(&segs[0].0, synced).map(|c| c.end);
+    assert!(
+        seal > Some(t.mark("records-synced")),
+        "no seal written after the first sync"
+    );
     t.assert_durable_before(&segs[0].0, synced, "a rolled segment's seal at sync");
 }
 
@@ -909,4 +915,52 @@ fn shipper_records_the_position_before_a_removal_and_the_removal_after_it() {
         });
         assert!(uploaded || t.fail_bool(&format!("{what}: no journal durable before it")));
     }
+}
+
+#[test]
+fn empty_current_removed_child() {
+    let Some(dir) = child_dir() else { return };
+    let o = LogOptions {
+        segment: opts(&child_mode()),
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(&dir, "orders", o).unwrap();
+    w.write("t", b"record 0").unwrap();
+    // The new current segment holds no record when the log closes.
+    w.roll().unwrap();
+    w.close().unwrap();
+}
+
+/// A close that removes the log's current segment, which holds no record,
+/// first makes the manifest record the position durably (its rename and
+/// the directory's sync before the unlink), under `None` too: retention
+/// may have left that segment the only record of it.
+#[test]
+fn a_close_removing_an_empty_segment_records_the_position_durably_first() {
+    let (d, t) = traced("empty_current_removed_child", "none");
+    let segs = segments_created(&t);
+    assert_eq!(segs.len(), 2, "segments created: {segs:?}");
+    let unlink = t
+        .unlinks()
+        .into_iter()
+        .find(|(p, _)| *p == segs[1].0)
+        .map(|(_, c)| c.start)
+        .unwrap_or_else(|| t.fail("the empty segment was not removed"));
+    let m = d.join("data/orders.manifest");
+    let tmp = d.join("data/orders.manifest.tmp");
+    let renamed = t
+        .renames()
+        .into_iter()
+        .filter(|(f, to, c)| *f == tmp && *to == m && c.end < unlink)
+        .map(|(_, _, c)| c.end)
+        .max()
+        .unwrap_or_else(|| t.fail("no manifest stored before the unlink"));
+    t.assert_durable_before(&tmp, renamed, "the manifest's bytes before its rename");
+    t.assert_dir_synced(
+        &m,
+        renamed,
+        unlink,
+        "the manifest before the empty segment's unlink",
+    );
+    assert!(!segs[1].0.exists());
 }

@@ -270,6 +270,12 @@ impl LogPlace {
         let Some(dir) = &self.manifest_dir else {
             return;
         };
+        // A live log's files move while they are read: its manifest may
+        // list as sealed a segment read while it was still being written.
+        let live = || crate::sys::is_path_locked(&naming::lock_path(dir, &self.name));
+        if self.locked || rep.writer_holds || live() {
+            return;
+        }
         if let Some((range, why)) = missing_at_end(dir, &self.name, self.reached, &rep.location) {
             let f = self.continuity.missing(&rep.location, range, why);
             rep.push(f);

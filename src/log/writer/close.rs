@@ -99,15 +99,20 @@ impl Shared {
     /// Removes the current segment `w`, which holds no record, instead of
     /// sealing it: a log leaves no segment without records (one opened and
     /// closed with no write, or made by an idle writer's period roll). Its
-    /// number and first sequence number stay the log's position (the
-    /// manifest records it), which the next open takes again; a follower
-    /// waiting in it opens what is there then. If it cannot be removed, it
-    /// stays, unsealed, for the next open to go on in.
+    /// number and first sequence number stay the log's position, which the
+    /// next open takes again: the manifest records it durably first, under
+    /// every durability (docs/FORMAT.md section 14a: before a segment is
+    /// removed, a record of a position past it remains), since retention
+    /// may have left this segment the only one. A follower waiting in it
+    /// opens what is there then. If the manifest or the removal fails, the
+    /// segment stays, unsealed, for the next open to go on in.
     fn remove_empty_current(&self, st: &mut State, w: &Writer) -> Result<()> {
         st.floor = st.floor.max(Position {
             segment_no: st.segment_no,
             seq: st.first_seq,
         });
+        let (no, m) = self.build_manifest(st);
+        self.write_manifest(no, &m, true)?;
         w.discard();
         let path = w.path();
         std::fs::remove_file(path)

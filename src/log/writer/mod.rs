@@ -136,8 +136,8 @@ struct State {
     /// Older segments whose records or seal are not known to be on stable
     /// storage: the first sequence number not known durable and the path
     /// (a segment listed by its roll, for its records, and again once
-    /// sealed, for its seal). `sync` fdatasyncs them; `durable_seq` stops
-    /// at the lowest number.
+    /// sealed, for its seal, with u64::MAX: a seal holds no record).
+    /// `sync` fdatasyncs them; `durable_seq` stops at the lowest number.
     unsynced: Vec<(u64, PathBuf)>,
     /// Manifests built so far: each is numbered, so that an older one never
     /// replaces a newer one written first.

@@ -184,11 +184,11 @@ impl Shared {
         events.extend(r.next_opened.map(SegmentEvent::Opened));
         st.spare = done.recycled.or(std::mem::take(&mut st.spare));
         // Under `None` nothing synced the seal just written: the log's next
-        // `sync` does (its records, if a `sync` covered them before the
-        // roll, are durable: `durable_seq` does not go back).
+        // `sync` does. A seal lost holds no record (the next open seals the
+        // records again), so it bounds no `durable_seq` (u64::MAX): a seal
+        // written after a `sync` never takes `durable_seq` back.
         if self.opts.segment.durability == Durability::None {
-            st.unsynced
-                .push((r.first_seq + done.record_count, r.path.clone()));
+            st.unsynced.push((u64::MAX, r.path.clone()));
         }
     }
 }
