@@ -4,7 +4,6 @@
 
 use super::Shared;
 use crate::error::{Error, ErrorKind, Result};
-use std::path::PathBuf;
 
 impl Shared {
     /// fdatasyncs the older segments not known to be synced (`unsynced`),
@@ -16,13 +15,9 @@ impl Shared {
             return Ok(());
         }
         // Err((error, whether an fdatasync itself failed)).
-        // A segment listed twice (records, then seal) is synced once.
-        let mut paths: Vec<&PathBuf> = older.iter().map(|(_, p)| p).collect();
-        paths.sort();
-        paths.dedup();
-        let synced = paths
-            .into_iter()
-            .try_for_each(|path| match std::fs::File::open(path) {
+        let synced = older
+            .iter()
+            .try_for_each(|(_, path)| match std::fs::File::open(path) {
                 Ok(f) => f
                     .sync_data()
                     .map_err(|e| (Error::io(path, "fdatasync", e), true)),

@@ -187,6 +187,9 @@ impl Shared {
         // `sync` does. A seal lost holds no record (the next open seals the
         // records again), so it bounds no `durable_seq` (u64::MAX): a seal
         // written after a `sync` never takes `durable_seq` back.
+        // Listed again even if its roll listed it for its records: a `sync`
+        // under way may have synced it before the seal was written. (A
+        // second fdatasync of a file with nothing dirty costs little.)
         if self.opts.segment.durability == Durability::None {
             st.unsynced.push((u64::MAX, r.path.clone()));
         }
