@@ -39,14 +39,20 @@ pub(super) fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize, u64)> 
 /// and the header's first sequence number if a record near it agrees with
 /// it. That record is found by the number (a header's own bytes could
 /// hold a frame), but a valid record before it that could precede it is
-/// taken instead, the first such: the number may be damaged too, and a
-/// salvage never drops a valid record silently. With no record agreeing,
+/// taken instead, the first such after the header's stated length where
+/// that is plausible: the number may be damaged too, and a salvage never
+/// drops a valid record silently. With no record agreeing,
 /// the first valid one that ends within `UNNUMBERED_SEARCH` bytes.
 fn first_record_after_header(map: &[u8]) -> Option<(usize, Option<u64>)> {
     let agreed = u64_at(map, 32).and_then(|first| {
         let at = frame::find_next_record_after(map, FIXED_LEN, first)?;
         let seq = seq_at(map, at)?;
-        let before = frame::find_record_before(&map[..at], FIXED_LEN, seq);
+        // Not inside the header where its stated length is plausible: its
+        // parameters' bytes could hold a frame.
+        let from = header::stated_len(map)
+            .filter(|&n| n >= FIXED_LEN + 12 && n <= at)
+            .unwrap_or(FIXED_LEN);
+        let before = frame::find_record_before(&map[..at], from, seq);
         Some((before.unwrap_or(at), Some(first)))
     });
     match agreed {
