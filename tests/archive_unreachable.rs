@@ -210,12 +210,13 @@ fn a_shipper_a_tiered_reader_and_remote_ls_begun_while_the_store_is_down_succeed
             s.ship_once().map(|r| r.uploaded.len())
         }
     });
-    // A request the archive signs and sends itself (signed.rs).
+    // A request the archive signs and sends itself (signed.rs), outside
+    // the prefix `remote ls` lists (an object there is foreign to it).
     let put = std::thread::spawn({
         let (at, c) = (at.clone(), c.clone());
         move || {
             let remote = Remote::connect(&at, &c)?;
-            remote.put_create_plain("outage/notes", b"back".to_vec())
+            remote.put_create_plain("elsewhere/notes", b"back".to_vec())
         }
     });
     // Far longer than the 10 retries object_store makes by default.
