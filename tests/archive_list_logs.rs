@@ -111,11 +111,7 @@ fn every_log_under_a_prefix_is_listed_and_foreign_objects_are_reported() {
     let ls = binlog(&server, &["remote", "ls", "s3://logs/fleet"]);
     assert_eq!(ls.status.code(), Some(1), "{ls:?}");
     let text = String::from_utf8_lossy(&ls.stdout);
-    let rows: Vec<Vec<&str>> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let rows = common::remote::ls_rows(&text);
     assert_eq!(rows.len(), 3, "{text}");
     assert_eq!(&rows[2][..4], ["orders", "3", "0", "29"], "{text}");
     let err = String::from_utf8_lossy(&ls.stderr);

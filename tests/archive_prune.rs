@@ -573,11 +573,7 @@ fn remote_ls_of_a_prefix_holding_a_pruned_log_lists_it_and_exits_0() {
     assert!(ls.status.success(), "{ls:?}");
     assert!(ls.stderr.is_empty(), "{ls:?}");
     let text = String::from_utf8_lossy(&ls.stdout);
-    let rows: Vec<Vec<&str>> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let rows = common::remote::ls_rows(&text);
     assert_eq!(rows.len(), 1, "{text}");
     assert_eq!(&rows[0][..4], ["orders", "2", "9", "14"], "{text}");
 }

@@ -175,11 +175,7 @@ fn remote_ls_lists_each_object_with_its_sequence_numbers_and_size() {
     let ls = binlog(&server, &["remote", "ls", "s3://logs/cli/orders"]);
     assert!(ls.status.success(), "{ls:?}");
     let text = stdout(&ls);
-    let rows: Vec<Vec<&str>> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let rows = common::remote::ls_rows(&text);
     assert_eq!(rows.len(), 5, "{text}");
     let bucket = common::remote::remote_log(&server, BUCKET, "cli", "orders");
     for (i, row) in rows.iter().enumerate() {

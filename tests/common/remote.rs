@@ -80,3 +80,12 @@ pub fn binlog_at(server: &S3Server, args: &[&str]) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// The rows of `binlog remote ls`'s table (its header line left out),
+/// each split into its columns.
+pub fn ls_rows(text: &str) -> Vec<Vec<&str>> {
+    text.lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect()
+}
