@@ -7,7 +7,7 @@
 //! (docs/PERFORMANCE.md, h); a change that brings nothing to read (another
 //! log's writes in the directory) does not. Polling also covers what the
 //! readers look at only once settled (a log directory's listing, see
-//! `log::listing`). Once `QUIET` passes with nothing new it blocks on
+//! `log::segments::ListingStamp`). Once `QUIET` passes with nothing new it blocks on
 //! inotify, so that an idle follower uses no CPU; it reads again every
 //! `RECHECK`, for what inotify does not report, and watches again if the
 //! path names another file by then.
@@ -28,7 +28,7 @@ const MIN_PAUSE: Duration = Duration::from_micros(20);
 const MAX_PAUSE: Duration = Duration::from_micros(500);
 /// How long a follower polls after the last change before it blocks on
 /// inotify: longer than a log reader waits for a directory's modification
-/// time to settle before it trusts a new listing (`log::listing`, 20 ms),
+/// time to settle before it trusts a new listing (`log::segments::ListingStamp`, 20 ms),
 /// so that the directory is listed once settled before the follower blocks.
 const QUIET: Duration = Duration::from_millis(25);
 /// The longest a blocked follower waits without reading again.

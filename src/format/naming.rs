@@ -380,6 +380,40 @@ pub fn parse_object_key(name: &str) -> Option<SegmentKey> {
     })
 }
 
+/// The key of the object at `path`, if it is an `s3://` URL of a
+/// segment's or a salvaged file's key (without feature "s3", no path
+/// names an object: a log's files are local).
+pub(crate) fn remote_key(path: &Path) -> Option<SegmentKey> {
+    if !cfg!(feature = "s3") || !is_object(path) {
+        return None;
+    }
+    parse_object_key(path.file_name()?.to_str()?)
+}
+
+/// Whether `path` names an object (`s3://`), not a local file.
+pub(crate) fn is_object(path: &Path) -> bool {
+    path.as_os_str().as_encoded_bytes().starts_with(b"s3://")
+}
+
+/// The read order of the object at `path`, if it is an `s3://` URL of a
+/// segment's (or salvaged file's) key.
+pub(crate) fn remote_order(path: &Path) -> Option<ReadOrder> {
+    remote_key(path).map(|k| k.order())
+}
+
+/// The URL of segment object `segment_no`, whose first record is
+/// `first_seq`, missing before the object at `next` (an `s3://` URL of a
+/// segment key): its plain key in the same place (whether it was shipped
+/// compressed is not known). `None` if `next` is no such URL.
+pub(crate) fn missing_object_url(
+    next: &Path,
+    segment_no: u64,
+    first_seq: u64,
+) -> Option<std::path::PathBuf> {
+    remote_order(next)?;
+    Some(next.with_file_name(segment_object_name(segment_no, first_seq, false)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

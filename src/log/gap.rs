@@ -4,6 +4,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::format::header::{SegmentHeader, FIRST_SEQ_OFFSET};
+use crate::format::naming;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -123,7 +124,7 @@ pub fn gap_after(
 /// between `prev` and `next`: an object (either of them is one) by its
 /// key, a local file by the segment after it.
 fn missing_segment(prev: Option<&Path>, next: &Path, segment_no: u64, first_seq: u64) -> PathBuf {
-    let url = |p: &Path| super::reader_tier::missing_object_url(p, segment_no, first_seq);
+    let url = |p: &Path| naming::missing_object_url(p, segment_no, first_seq);
     url(next)
         .or_else(|| prev.and_then(url))
         .unwrap_or_else(|| next.to_path_buf())
@@ -134,7 +135,7 @@ fn missing_segment(prev: Option<&Path>, next: &Path, segment_no: u64, first_seq:
 fn salvaged_from(prev: Option<&Path>, next: &Path) -> PathBuf {
     let origin = |p: &Path| {
         let name = p.file_name()?.to_str()?;
-        crate::format::naming::split_salvaged(name).map(|(origin, _)| p.with_file_name(origin))
+        naming::split_salvaged(name).map(|(origin, _)| p.with_file_name(origin))
     };
     match prev {
         Some(p) if origin(p).is_none() => p.to_path_buf(),
@@ -157,7 +158,7 @@ impl Gap {
 
     /// Why, in words.
     fn why(&self) -> &'static str {
-        match (self.reason, super::reader_tier::is_object(&self.path)) {
+        match (self.reason, naming::is_object(&self.path)) {
             (GapReason::Retention, _) => {
                 "the segment was removed by retention before it could be read"
             }

@@ -3,15 +3,26 @@
 //! (timestamp, log name, sequence number) of the logs' next records. A log
 //! whose timestamps go backwards is not reordered (the stream is then not
 //! sorted by time at that place; every record still comes once).
+//!
+//! Following many live logs (`next_wait`): the log directory of the local
+//! logs is watched as a `LogReader::next_wait` watches its own
+//! (`crate::watch`: polling while writers are active, blocking on inotify
+//! once quiet). Logs read from a bucket alone are looked at again when
+//! their next listing is due (the same backoff as their own follower:
+//! `reader/tier.rs`); logs in a directory other than the first local log's
+//! are looked at every `OTHER_DIR_PAUSE`. The logs of a directory are
+//! taken by name pattern (`open_dir`: `*` any run, `?` one character).
 
 use super::gap::Gap;
-use super::reader::LogReader;
-use crate::error::{Error, Result};
+use super::reader::{LogReader, LEAST_PAUSE};
+use super::segments::log_names;
+use crate::error::{Error, ErrorKind, Result};
 use crate::reader::{Damage, Found, Record};
-use crate::watch::Follow;
+use crate::watch::{wait_in_steps, Follow};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A record of a merged read, with the name of its log.
 #[derive(Debug)]
@@ -23,9 +34,9 @@ pub struct MergedRecord<'a> {
 }
 
 /// One log of a merged read: its reader and the next record it found.
-pub(super) struct Member {
-    pub(super) name: String,
-    pub(super) reader: LogReader,
+struct Member {
+    name: String,
+    reader: LogReader,
     /// The record found next, not returned yet (a log has one in the
     /// heap while it has one here).
     head: Option<Found>,
@@ -40,7 +51,7 @@ pub(super) struct Member {
 /// a time.
 pub struct MergedReader {
     /// By name: a log's place here breaks ties between equal timestamps.
-    pub(super) logs: Vec<Member>,
+    logs: Vec<Member>,
     /// The logs with a record found: (timestamp, place in `logs`, seq).
     heap: BinaryHeap<Reverse<(i64, usize, u64)>>,
     /// The log whose record was returned last (see `record_path`).
@@ -51,7 +62,7 @@ pub struct MergedReader {
     /// The last `next` returned `None`: the next one looks at every log
     /// again (not each call).
     at_end: bool,
-    pub(super) follow: Follow,
+    follow: Follow,
 }
 
 impl MergedReader {
@@ -125,7 +136,7 @@ impl MergedReader {
 
     /// Puts every log at its end (no record found, and no error) among
     /// those whose next record is to be found.
-    pub(super) fn look_again(&mut self) {
+    fn look_again(&mut self) {
         for (i, m) in self.logs.iter().enumerate() {
             if m.head.is_none() && !m.failed && !self.pending.contains(&i) {
                 self.pending.push(i);
@@ -134,7 +145,7 @@ impl MergedReader {
     }
 
     /// Finds the next record of every log in `pending`.
-    pub(super) fn find_pending(&mut self) -> Result<()> {
+    fn find_pending(&mut self) -> Result<()> {
         while let Some(i) = self.pending.pop() {
             self.find_next(i)?;
         }
@@ -142,12 +153,12 @@ impl MergedReader {
     }
 
     /// Whether a log has a record found, to be returned next.
-    pub(super) fn has_record(&self) -> bool {
+    fn has_record(&self) -> bool {
         !self.heap.is_empty()
     }
 
     /// Returns the smallest record found.
-    pub(super) fn pop(&mut self) -> Option<MergedRecord<'_>> {
+    fn pop(&mut self) -> Option<MergedRecord<'_>> {
         let Reverse((_, i, _)) = self.heap.pop()?;
         self.returned = Some(i);
         self.pending.push(i);
@@ -221,4 +232,93 @@ impl MergedReader {
         let m = &self.logs[self.returned?];
         Some((&m.name, m.reader.record_segment()?.path()))
     }
+}
+
+/// How often logs in a directory other than the watched one are looked at.
+const OTHER_DIR_PAUSE: Duration = Duration::from_millis(20);
+
+impl MergedReader {
+    /// Like `next`, but when no log has a record waits up to `timeout` for
+    /// one to be written to any log (or shipped), and returns `None` on
+    /// timeout. No record is held back for a log that has none yet: a
+    /// slower log's record comes as soon as it is found, even after later
+    /// timestamps of other logs.
+    pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<MergedRecord<'_>>> {
+        if !self.attempt()? && !self.wait_for_any(timeout)? {
+            return Ok(None);
+        }
+        Ok(self.pop())
+    }
+
+    /// Looks again at every log at its end; true if some log has a record.
+    fn attempt(&mut self) -> Result<bool> {
+        self.look_again();
+        self.find_pending()?;
+        Ok(self.has_record())
+    }
+
+    /// Waits up to `timeout` for a record in any log; true once there is.
+    fn wait_for_any(&mut self, timeout: Duration) -> Result<bool> {
+        let watched = self.watched_dir();
+        // Taken out while `attempt` borrows the reader.
+        let mut follow = std::mem::take(&mut self.follow);
+        let pause = |m: &MergedReader| m.unwatched_pause(watched.as_ref());
+        let attempt = |m: &mut MergedReader| m.attempt().map(|any| any.then_some(()));
+        let found = wait_in_steps(
+            self,
+            &mut follow,
+            timeout,
+            watched.as_deref(),
+            pause,
+            attempt,
+        );
+        self.follow = follow;
+        Ok(found?.is_some())
+    }
+    /// The directory watched: the first local log's (`None` if every log
+    /// is read from a bucket alone).
+    fn watched_dir(&self) -> Option<PathBuf> {
+        self.logs.iter().find_map(|m| m.reader.follow_dir())
+    }
+
+    /// The longest step of a wait on `watched` before the logs it does not
+    /// cover are looked at again (`Duration::MAX`: none).
+    fn unwatched_pause(&self, watched: Option<&PathBuf>) -> Duration {
+        let mut pause = Duration::MAX;
+        for m in &self.logs {
+            if let Some(due) = m.reader.listing_due_in() {
+                pause = pause.min(due.max(LEAST_PAUSE));
+            } else if m.reader.follow_dir().as_ref() != watched {
+                pause = pause.min(OTHER_DIR_PAUSE);
+            }
+        }
+        pause
+    }
+}
+
+impl MergedReader {
+    /// Every log in `dir` whose name matches `pattern`, merged. None
+    /// matching is `NotFound` naming `dir` and the pattern.
+    pub fn open_dir(dir: impl AsRef<Path>, pattern: &str) -> Result<MergedReader> {
+        let dir = dir.as_ref();
+        let names = log_names(dir, pattern, "list directory")?;
+        if names.is_empty() {
+            return Err(no_log_matches(dir, pattern));
+        }
+        let logs = names
+            .into_iter()
+            .map(|name| LogReader::open(dir, &name).map(|r| (name, r)))
+            .collect::<Result<Vec<_>>>()?;
+        MergedReader::new(logs)
+    }
+}
+
+/// The error of a merged read that finds no log matching `pattern` in
+/// `place` (a directory, or a bucket's prefix).
+pub(crate) fn no_log_matches(place: &Path, pattern: &str) -> Error {
+    Error::file(
+        ErrorKind::NotFound,
+        place,
+        format!("no log's name matches {pattern:?}"),
+    )
 }

@@ -13,12 +13,9 @@ mod gap;
 // Some of its parts serve only the archive's records.
 #[cfg_attr(not(feature = "s3"), allow(dead_code))]
 pub(crate) mod lines;
-mod listing;
 #[allow(missing_docs)]
 pub mod manifest;
 mod merged;
-mod merged_follow;
-mod merged_open;
 /// The names of a log's files (`format::naming`: the reader and the
 /// segment writer need them too), here where tools look for them.
 pub use crate::format::naming;
@@ -26,11 +23,9 @@ mod options;
 pub mod period;
 pub mod position;
 mod reader;
-mod reader_tier;
-pub(crate) use reader_tier::remote_order;
+pub(crate) use crate::format::naming::remote_order;
 #[cfg(feature = "s3")]
-pub use reader_tier::Archived;
-mod segment_list;
+pub use reader::Archived;
 #[allow(missing_docs)]
 pub mod segments;
 #[cfg(feature = "s3")]
@@ -43,16 +38,16 @@ pub use gap::{
     gap_between, overlap, records_missing, starts_behind, Behind, FileShape, Gap, GapReason,
     SegmentEnd,
 };
-pub use merged::{MergedReader, MergedRecord};
-pub(crate) use merged_open::log_names;
 #[cfg(feature = "s3")]
-pub(crate) use merged_open::no_log_matches;
+pub(crate) use merged::no_log_matches;
+pub use merged::{MergedReader, MergedRecord};
 #[cfg(feature = "s3")]
 pub(crate) use options::validate_name;
 pub use options::{Clock, Compression, LogOptions, Retention, SharedCallback};
 pub use period::Period;
 pub use reader::{LogReader, ReadSegment};
-pub use segment_list::{list_segments, ListedSegment, SegmentState};
+pub(crate) use segments::log_names;
+pub use segments::{list_segments, ListedSegment, SegmentState};
 #[cfg(feature = "s3")]
 pub(crate) use writer::Limits as RetentionLimits;
 pub use writer::LogWriter;

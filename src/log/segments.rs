@@ -1,14 +1,32 @@
-//! Finding a log's files: a directory listing filtered by name
-//! (docs/FORMAT.md section 14a) and sorted in read order: segments by
-//! number, each followed by the files salvaged from it, by offset. A
-//! compressed segment (`<segment>.binlog.zst`) is its segment; where a
-//! crash left both, the listing names the compressed one (it was verified
-//! before it got its name).
+//! A log directory's files, the one listing of them: a directory listing
+//! filtered by name (docs/FORMAT.md section 14a) and sorted in read order:
+//! segments by number, each followed by the files salvaged from it, by
+//! offset. A compressed segment (`<segment>.binlog.zst`) is its segment;
+//! where a crash left both, the listing names the compressed one (it was
+//! verified before it got its name). Also: the logs a directory holds
+//! (`log_names`), the files of a pattern (`glob`), each file with its
+//! state for uploaders and tools (`list_segments`), and whether a listing
+//! is still current (`ListingStamp`).
+//!
+//! Whether a listing is still current is told from one `stat` of the
+//! directory, so that a follower at the end of a log does not read the
+//! whole directory on every poll (docs/PERFORMANCE.md, h). Creating,
+//! removing or renaming an entry sets the directory's mtime, from a clock
+//! that ticks every few milliseconds: a listing counts as current only if
+//! it was begun `SETTLED` or more after the mtime it saw, and never once
+//! older than `MAX_AGE` (a wall clock stepped back could make an old
+//! mtime look settled).
 
+#[cfg(feature = "compression")]
+use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{SegmentHeader, FIXED_LEN};
 use crate::format::naming::{self, ReadOrder};
+use crate::reader::{Reader, Tail};
+use std::collections::BTreeSet;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SegmentFile {
@@ -96,7 +114,7 @@ pub fn read_cmp(name: &str, a: &Path, b: &Path) -> std::cmp::Ordering {
             .and_then(|n| n.to_str())
             .and_then(|n| naming::parse_log_file_name(name, n))
     };
-    let remote = super::reader_tier::remote_order;
+    let remote = naming::remote_order;
     match (remote(a), remote(b)) {
         (None, None) => (order(a), plain_path(a)).cmp(&(order(b), plain_path(b))),
         (ra, rb) => ra.or_else(|| order(a)).cmp(&rb.or_else(|| order(b))),
@@ -263,6 +281,221 @@ pub(crate) fn wildcard(p: &[u8], s: &[u8]) -> bool {
     p[pi..].iter().all(|&c| c == b'*')
 }
 
+/// The names of the logs in `dir` (those with a segment or salvaged file
+/// there) that match `pattern`, sorted; `doing` names the listing in an
+/// error.
+pub(crate) fn log_names(dir: &Path, pattern: &str, doing: &str) -> Result<Vec<String>> {
+    let names: BTreeSet<String> = dir_entries(dir, doing)?
+        .iter()
+        .filter_map(|(file, _)| naming::log_of_file_name(file))
+        .map(|(log, _)| log)
+        .filter(|log| wildcard(pattern.as_bytes(), log.as_bytes()))
+        .collect();
+    Ok(names.into_iter().collect())
+}
+
+/// Longer than the coarsest kernel clock tick (10 ms at HZ=100), twice.
+const SETTLED: Duration = Duration::from_millis(20);
+
+/// The longest a listing is used without reading the directory again.
+const MAX_AGE: Duration = Duration::from_secs(1);
+
+/// The directory as a listing about to be made sees it.
+#[derive(Clone, Debug)]
+pub struct ListingStamp {
+    dev: u64,
+    ino: u64,
+    mtime: (i64, i64),
+    /// Taken before the directory's mtime was read.
+    begun_wall: SystemTime,
+    begun: Instant,
+}
+
+impl ListingStamp {
+    /// Stamps a listing of `dir` that the caller makes right after this
+    /// returns; `None` if the directory cannot be read.
+    pub fn before_listing(dir: &Path) -> Option<ListingStamp> {
+        let begun_wall = SystemTime::now();
+        let begun = Instant::now();
+        let m = std::fs::metadata(dir).ok()?;
+        Some(ListingStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            begun_wall,
+            begun,
+        })
+    }
+
+    /// Whether the listing made after this stamp still names every entry
+    /// of `dir`: the directory has not changed since, and the listing was
+    /// begun long enough after its last change.
+    pub fn still_current(&self, dir: &Path) -> bool {
+        if self.begun.elapsed() >= MAX_AGE {
+            return false;
+        }
+        let Ok(m) = std::fs::metadata(dir) else {
+            return false;
+        };
+        if (m.dev(), m.ino(), (m.mtime(), m.mtime_nsec())) != (self.dev, self.ino, self.mtime) {
+            return false;
+        }
+        let Ok(mtime) = m.modified() else {
+            return false;
+        };
+        self.begun_wall
+            .duration_since(mtime)
+            .is_ok_and(|settled| settled >= SETTLED)
+    }
+}
+
+/// Where a log's file is in its one-way lifecycle (docs/FORMAT.md
+/// section 14a, Rolling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SegmentState {
+    /// No seal: being written, or its writer stopped between records.
+    Active,
+    /// Its records are closed by a `SEAL_BEGIN` frame and the rest of the
+    /// seal is not written (yet): no record is added any more.
+    Ending,
+    /// Sealed (its seal trailer is whole): it never changes again.
+    Sealed,
+    /// Its header cannot be read (damaged, not a segment, or cut short in
+    /// an older segment); `first_seq` and `last_seq` are unknown.
+    Unreadable,
+}
+
+/// One file of a log, as [`list_segments`] found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedSegment {
+    /// The file.
+    pub path: PathBuf,
+    /// Its segment number (a salvaged file's is its segment's).
+    pub segment_no: u64,
+    /// For a file `binlog repair --salvage` made: the offset in its segment
+    /// the records it holds were copied from.
+    pub salvaged_offset: Option<u64>,
+    /// What state the file is in.
+    pub state: SegmentState,
+    /// The first record's sequence number, from the header (also of a
+    /// segment that holds no record yet: the number its first will carry).
+    pub first_seq: Option<u64>,
+    /// The last record's sequence number, once the records are closed
+    /// (`Sealed` or `Ending`) and there is one; `None` while `Active`.
+    pub last_seq: Option<u64>,
+    /// The file's size in bytes when listed (of a compressed segment: its
+    /// compressed size, what it takes on disk).
+    pub bytes: u64,
+    /// For a compressed segment (`<segment>.binlog.zst`, always sealed):
+    /// the size of the segment it holds, once its seek table was read;
+    /// `None` for a plain file.
+    pub original_bytes: Option<u64>,
+}
+
+impl ListedSegment {
+    /// For a salvaged file: the offset and copy number its name carries
+    /// (`naming::salvaged_name`), where it stands after its segment.
+    #[cfg(feature = "s3")]
+    pub(crate) fn salvaged_order(&self) -> Option<(u64, u64)> {
+        self.salvaged_offset?;
+        let name = self.path.file_name()?.to_str()?;
+        naming::split_salvaged(name).map(|(_, at)| at)
+    }
+
+    /// Whether the file is a compressed segment (its name ends in
+    /// `.binlog.zst`).
+    pub fn is_compressed(&self) -> bool {
+        naming::is_compressed_path(&self.path)
+    }
+}
+
+/// Every file of log `name` in `dir` in read order, with its state. A
+/// sealed segment costs reading its header and seal; one without a seal is
+/// read to its end to tell `Ending` from `Active`. A file removed while
+/// listing is left out. A live log may roll or seal meanwhile.
+pub fn list_segments(dir: impl AsRef<Path>, name: &str) -> Result<Vec<ListedSegment>> {
+    super::options::validate_name(name)?;
+    let mut out = Vec::new();
+    // The last file found cut short inside its header.
+    let mut cut_short = None;
+    for f in list_files(dir.as_ref(), name)? {
+        let bytes = match std::fs::metadata(&f.path) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(crate::error::Error::io(&f.path, "stat", e)),
+        };
+        let mut listed = ListedSegment {
+            path: f.path,
+            segment_no: f.order.segment_no,
+            salvaged_offset: f.order.salvaged.map(|(offset, _)| offset),
+            state: SegmentState::Unreadable,
+            first_seq: None,
+            last_seq: None,
+            bytes,
+            original_bytes: None,
+        };
+        #[cfg(feature = "compression")]
+        if listed.is_compressed() {
+            match CompressedSegment::open(&listed.path) {
+                Ok(c) => describe_compressed(&c, &mut listed),
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(_) => {}
+            }
+            out.push(listed);
+            continue;
+        }
+        match Reader::open(&listed.path) {
+            Ok(r) => describe(r, &mut listed),
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) if e.kind() == ErrorKind::Truncated => cut_short = Some(out.len()),
+            Err(_) => {}
+        }
+        out.push(listed);
+    }
+    // The newest segment of a live log may be caught between its creation
+    // and its header write: being created, it is `Active`, not unreadable.
+    let newest = out.iter().rposition(|l| l.salvaged_offset.is_none());
+    if let Some(i) = cut_short.filter(|&i| Some(i) == newest) {
+        out[i].state = SegmentState::Active;
+    }
+    Ok(out)
+}
+
+#[cfg(feature = "compression")]
+/// Fills in `l`'s state, sequence numbers and original size from its
+/// compressed segment (no record is decompressed).
+fn describe_compressed(c: &CompressedSegment, l: &mut ListedSegment) {
+    l.state = SegmentState::Sealed;
+    l.first_seq = Some(c.header().first_seq);
+    l.last_seq = (c.seal().record_count > 0).then_some(c.seal().last_seq);
+    l.original_bytes = Some(c.original_len());
+}
+
+/// Fills in `l`'s state and sequence numbers from the reader of its file.
+fn describe(mut r: Reader, l: &mut ListedSegment) {
+    let first = r.header().first_seq;
+    l.first_seq = Some(first);
+    if let Some(d) = r.seal() {
+        l.state = SegmentState::Sealed;
+        l.last_seq = (d.record_count > 0).then_some(d.last_seq);
+        return;
+    }
+    // No usable seal: read to the end to find how the records end.
+    r.skip_damaged(true);
+    while let Ok(Some(_)) = r.next() {}
+    let closed = |n: u64| (n > first).then(|| n - 1);
+    l.state = if r.has_seal_trailer() {
+        SegmentState::Sealed
+    } else if matches!(r.tail(), Tail::SealDamaged { .. }) {
+        SegmentState::Ending
+    } else {
+        SegmentState::Active
+    };
+    if l.state != SegmentState::Active {
+        l.last_seq = closed(r.next_seq());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,5 +523,75 @@ mod tests {
         assert!(wildcard(b"a?c*", b"abcdef"));
         assert!(!wildcard(b"test_*.events", b"test_2024.events.gz"));
         assert!(!wildcard(b"a?c", b"ac"));
+    }
+
+    fn dir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("binlog-listing-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// Sets the directory's mtime `ago` before now (negative: ahead).
+    fn set_mtime(d: &Path, ago: Duration, ahead: bool) {
+        let now = SystemTime::now();
+        let t = if ahead { now + ago } else { now - ago };
+        std::fs::File::open(d).unwrap().set_modified(t).unwrap();
+    }
+
+    #[test]
+    // Real directories and modification times: Miri isolates the
+    // filesystem.
+    #[cfg_attr(miri, ignore)]
+    fn a_listing_begun_within_settled_of_a_change_is_not_trusted() {
+        let d = dir("fresh");
+        // A change 5 ms before the listing (not settled), and one stamped
+        // after it (a clock that went back).
+        set_mtime(&d, Duration::from_millis(5), false);
+        assert!(!ListingStamp::before_listing(&d).unwrap().still_current(&d));
+        set_mtime(&d, Duration::from_secs(1), true);
+        assert!(!ListingStamp::before_listing(&d).unwrap().still_current(&d));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    // Real directories and modification times: Miri isolates the
+    // filesystem.
+    #[cfg_attr(miri, ignore)]
+    fn a_settled_listing_is_trusted_until_an_entry_changes() {
+        let d = dir("settled");
+        std::fs::write(d.join("a"), b"").unwrap();
+        set_mtime(&d, Duration::from_secs(1), false);
+        let s = ListingStamp::before_listing(&d).unwrap();
+        assert!(s.still_current(&d));
+        // Writing into an entry is not a change of the directory.
+        std::fs::write(d.join("a"), b"data").unwrap();
+        assert!(s.still_current(&d));
+        std::fs::write(d.join("b"), b"").unwrap();
+        assert!(!s.still_current(&d), "an entry was created");
+        let s = {
+            set_mtime(&d, Duration::from_secs(1), false);
+            ListingStamp::before_listing(&d).unwrap()
+        };
+        std::fs::remove_file(d.join("b")).unwrap();
+        assert!(!s.still_current(&d), "an entry was removed");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    // Real directories and modification times: Miri isolates the
+    // filesystem.
+    #[cfg_attr(miri, ignore)]
+    fn a_removed_or_replaced_directory_is_a_change() {
+        let d = dir("gone");
+        set_mtime(&d, Duration::from_secs(1), false);
+        let s = ListingStamp::before_listing(&d).unwrap();
+        assert!(s.still_current(&d));
+        std::fs::remove_dir_all(&d).unwrap();
+        assert!(!s.still_current(&d));
+        std::fs::create_dir_all(&d).unwrap();
+        set_mtime(&d, Duration::from_secs(1), false);
+        assert!(!s.still_current(&d), "another directory of that name");
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -13,25 +13,21 @@
 //! each listing that shows no new object, up to `RELIST_MAX`.
 
 use crate::error::Result;
-use crate::format::naming::ReadOrder;
+use crate::format::naming::{remote_order, ReadOrder};
 use crate::reader::Reader;
 use std::path::{Path, PathBuf};
-#[cfg(feature = "s3")]
 use std::time::{Duration, Instant};
 
 /// The shortest pause between two listings of the bucket (a LIST is a paid
 /// request; a segment is shipped once sealed, seconds to hours apart).
-#[cfg(feature = "s3")]
 pub(super) const RELIST_MIN: Duration = Duration::from_millis(250);
 
 /// The longest such pause, which an idle follower reaches (a record is
 /// seen within 2 s of its segment's upload).
-#[cfg(feature = "s3")]
 pub(super) const RELIST_MAX: Duration = Duration::from_secs(1);
 
 /// A log's segments shipped beyond its directory, as a `LogReader` reads
 /// them: `archive::RemoteLog` (a bucket) is one.
-#[cfg(feature = "s3")]
 pub trait Archived: Send {
     /// The log's name.
     fn log(&self) -> &str;
@@ -55,7 +51,8 @@ pub trait Archived: Send {
     }
 }
 
-#[cfg(feature = "s3")]
+/// The remote tier itself; without feature "s3" none is ever made (no
+/// `Archived` can be given), and an `s3://` name is no object's.
 pub(super) struct Tier {
     log: Box<dyn Archived>,
     /// The segment objects the last listing showed, as (number, URL).
@@ -66,61 +63,6 @@ pub(super) struct Tier {
     pause: Duration,
 }
 
-/// Without feature "s3" there is no remote tier (never made).
-#[cfg(not(feature = "s3"))]
-pub(super) enum Tier {}
-
-/// The key of the object at `path`, if it is an `s3://` URL of a
-/// segment's or a salvaged file's key.
-#[cfg(feature = "s3")]
-fn remote_key(path: &Path) -> Option<crate::format::naming::SegmentKey> {
-    if !is_object(path) {
-        return None;
-    }
-    crate::format::naming::parse_object_key(path.file_name()?.to_str()?)
-}
-
-/// Whether `path` names an object (`s3://`), not a local file.
-pub(super) fn is_object(path: &Path) -> bool {
-    path.as_os_str().as_encoded_bytes().starts_with(b"s3://")
-}
-
-/// The read order of the object at `path`, if it is an `s3://` URL of a
-/// segment's (or salvaged file's) key.
-pub(crate) fn remote_order(path: &Path) -> Option<ReadOrder> {
-    #[cfg(feature = "s3")]
-    if let Some(key) = remote_key(path) {
-        return Some(key.order());
-    }
-    let _ = path;
-    None
-}
-
-/// The first sequence number of the object at `path`, from its key alone.
-pub(super) fn remote_first_seq(path: &Path) -> Option<u64> {
-    #[cfg(feature = "s3")]
-    if let Some(key) = remote_key(path) {
-        return Some(key.first_seq);
-    }
-    let _ = path;
-    None
-}
-
-/// The URL of segment object `segment_no`, whose first record is
-/// `first_seq`, missing before the object at `next` (an `s3://` URL of a
-/// segment key): its plain key in the same place (whether it was shipped
-/// compressed is not known). `None` if `next` is no such URL.
-pub(super) fn missing_object_url(next: &Path, segment_no: u64, first_seq: u64) -> Option<PathBuf> {
-    #[cfg(feature = "s3")]
-    if remote_order(next).is_some() {
-        let missing = crate::format::naming::segment_object_name(segment_no, first_seq, false);
-        return Some(next.with_file_name(missing));
-    }
-    let _ = (next, segment_no, first_seq);
-    None
-}
-
-#[cfg(feature = "s3")]
 impl Tier {
     pub fn new(log: Box<dyn Archived>) -> Tier {
         Tier {
@@ -212,28 +154,5 @@ impl Tier {
             .filter(|(_, u)| remote_order(u).is_some_and(|o| !local.contains(&o)));
         files.extend(remote_only.map(|(_, u)| u.clone()));
         Ok(())
-    }
-}
-
-#[cfg(not(feature = "s3"))]
-impl Tier {
-    pub fn open_reader(&self, _: &Path, _: bool) -> Result<Reader> {
-        match *self {}
-    }
-
-    pub fn merge(&mut self, _: &mut Vec<PathBuf>, _: &[ReadOrder], _: bool) -> Result<()> {
-        match *self {}
-    }
-
-    pub fn urls_if_due(&mut self, _: bool) -> Result<Option<Vec<PathBuf>>> {
-        match *self {}
-    }
-
-    pub fn next_listing_in(&self) -> std::time::Duration {
-        match *self {}
-    }
-
-    pub fn pruned(&self, _: u64) -> bool {
-        match *self {}
     }
 }
