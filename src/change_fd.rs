@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// After a change: another look once a directory's listing can be trusted
-/// (more than `log::listing`'s 20 ms).
+/// (more than `log::segments::ListingStamp`'s 20 ms).
 const SETTLE: Duration = Duration::from_millis(25);
 /// Without a change: the longest the descriptor stays unreadable (as a
 /// blocked `next_wait` reads again).
