@@ -4,7 +4,7 @@
 //! part of the Rust API: hidden from the reference, outside semver, changed
 //! whenever the code needs to. A Rust user has the crate root,
 //! [`crate::verify`] and [`crate::archive`]; the `binlog` tool has those and
-//! the named items of [`crate::tool`].
+//! the named items of `crate::tool`.
 //!
 //! The modules mirror the crate's own layout (`__private::format::seal` is
 //! `crate::format::seal`), so an internal path reads the same in the crate
@@ -44,9 +44,10 @@ pub mod archive {
     }
 }
 
-/// The clock: nanoseconds since the Unix epoch.
+/// The clock: nanoseconds since the Unix epoch, and the one-time choice of
+/// its source (tests/clock_fork.rs races the two across a fork).
 pub mod clock {
-    pub use crate::clock::*;
+    pub use crate::clock::{now_ns, prepare};
 }
 
 /// The compressed format's parts (feature `compression`).

@@ -194,9 +194,9 @@ impl<'m> RecordDump<'m> {
         body: &[u8],
         total: usize,
     ) -> CliResult<()> {
-        let count = body
-            .get(1..9)
-            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        // Its count as the format reads one (none: 0), in a frame as a
+        // writer writes it.
+        let count = frame::seal_begin_body_count(body, total);
         d.line(
             p as u64,
             "seal-begin",
