@@ -1,9 +1,10 @@
-//! The crate's internals that the `binlog` tool (src/bin/binlog), the tests,
-//! the benchmarks and the fuzz targets use: the format's codec, segment
-//! naming and listing, the compressed format's parts, the archive's object
-//! names and journal. NOT part of the Rust API: hidden from the reference,
-//! outside semver, changed whenever the code needs to. A Rust user has the
-//! crate root, [`crate::verify`] and [`crate::archive`].
+//! The crate's internals that the tests, the benchmarks and the fuzz
+//! targets use: the format's codec, segment naming and listing, the
+//! compressed format's parts, the archive's object names and journal. NOT
+//! part of the Rust API: hidden from the reference, outside semver, changed
+//! whenever the code needs to. A Rust user has the crate root,
+//! [`crate::verify`] and [`crate::archive`]; the `binlog` tool has those and
+//! the named items of `crate::tool`.
 //!
 //! The modules mirror the crate's own layout (`__private::format::seal` is
 //! `crate::format::seal`), so an internal path reads the same in the crate
@@ -43,9 +44,10 @@ pub mod archive {
     }
 }
 
-/// The clock: nanoseconds since the Unix epoch.
+/// The clock: nanoseconds since the Unix epoch, and the one-time choice of
+/// its source (tests/clock_fork.rs races the two across a fork).
 pub mod clock {
-    pub use crate::clock::*;
+    pub use crate::clock::{now_ns, prepare};
 }
 
 /// The compressed format's parts (feature `compression`).
@@ -76,9 +78,4 @@ pub mod writer {
 /// taken or probed.
 pub mod sys {
     pub use crate::sys::{is_path_locked, try_lock_exclusive};
-}
-
-/// The error type's internals: how messages describe an I/O error.
-pub mod error {
-    pub use crate::error::io_text;
 }

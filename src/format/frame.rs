@@ -283,11 +283,10 @@ pub fn is_record_kind(kind: u8) -> bool {
 /// its CRC.
 #[inline]
 pub fn frame_at(buf: &[u8], pos: usize, verify: bool) -> FrameAt<'_> {
-    let Some(head) = buf.get(pos..pos + FRAME_HEADER_LEN) else {
+    let Some((len, crc)) = frame_header(buf, pos) else {
         return FrameAt::Incomplete;
     };
-    let len = u32::from_le_bytes(head[0..4].try_into().expect("4 bytes")) as usize;
-    let crc = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
+    let len = len as usize;
     if len == 0 {
         return FrameAt::Invalid("zero frame length");
     }
@@ -307,6 +306,16 @@ pub fn frame_at(buf: &[u8], pos: usize, verify: bool) -> FrameAt<'_> {
         body,
         total: FRAME_HEADER_LEN + len,
     }
+}
+
+/// The frame header at `pos` of `buf`, unchecked: the body's length and
+/// its stored CRC; None if `buf` ends before it does.
+#[inline]
+pub fn frame_header(buf: &[u8], pos: usize) -> Option<(u32, u32)> {
+    let head = buf.get(pos..pos.checked_add(FRAME_HEADER_LEN)?)?;
+    let len = u32::from_le_bytes(head[0..4].try_into().expect("4 bytes"));
+    let crc = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
+    Some((len, crc))
 }
 
 /// A decoded record body, borrowing the segment's bytes.

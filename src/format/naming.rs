@@ -522,6 +522,25 @@ mod tests {
     }
 
     #[test]
+    fn log_names_from_file_names() {
+        let f = segment_name("my-log.v2", 42, 0);
+        let at = |segment_no, salvaged| ReadOrder {
+            segment_no,
+            salvaged,
+        };
+        assert_eq!(
+            log_of_file_name(&f),
+            Some(("my-log.v2".into(), at(42, None)))
+        );
+        assert_eq!(
+            log_of_file_name(&salvaged_name(&f, 9, 0)),
+            Some(("my-log.v2".into(), at(42, Some((9, 0)))))
+        );
+        assert_eq!(log_of_file_name("quickstart.binlog"), None);
+        assert_eq!(log_of_file_name(&format!("{f}.corrupt-7")), None);
+    }
+
+    #[test]
     fn a_compressed_segment_is_its_segment_in_the_same_place() {
         let seg = segment_name("my-log", 7, 0);
         let zst = format!("{seg}.zst");

@@ -205,13 +205,17 @@ impl Trailer {
         Trailer::decode_last(file.get(len.checked_sub(TRAILER_LEN)?..)?, len, data_start)
     }
 
+    /// The CRC stored in the trailer's bytes `t`, unchecked.
+    pub fn stored_crc(t: &[u8]) -> Option<u32> {
+        Some(u32::from_le_bytes(t.get(20..24)?.try_into().ok()?))
+    }
+
     /// `decode` of the trailer's bytes `t` of a file `len` bytes long.
     pub fn decode_last(t: &[u8], len: usize, data_start: usize) -> Option<Trailer> {
         if t.len() != TRAILER_LEN || len < TRAILER_LEN || t[24..32] != TRAILER_MAGIC {
             return None;
         }
-        let crc = u32::from_le_bytes(t[20..24].try_into().ok()?);
-        if crc32fast::hash(&t[0..20]) != crc {
+        if crc32fast::hash(&t[0..20]) != Trailer::stored_crc(t)? {
             return None;
         }
         let mut c = Cursor::new(t);

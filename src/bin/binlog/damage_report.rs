@@ -4,8 +4,7 @@
 //! and the records lost.
 
 use crate::paths;
-use binlog::__private::compressed::frame_decoder::starts_with_zstd_frame;
-use binlog::__private::compressed::CompressedSegment;
+use binlog::tool::{starts_with_zstd_frame, CompressedSegment};
 use binlog::Damage;
 use std::path::Path;
 

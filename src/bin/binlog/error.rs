@@ -64,10 +64,7 @@ impl CliError {
         if err.kind() == io::ErrorKind::BrokenPipe {
             return CliError::BrokenPipe;
         }
-        CliError::Io(format!(
-            "{what}: {}",
-            binlog::__private::error::io_text(&err)
-        ))
+        CliError::Io(format!("{what}: {}", binlog::tool::io_text(&err)))
     }
 
     /// The error, its message prefixed with what it is about.

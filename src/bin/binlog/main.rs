@@ -3,7 +3,8 @@
 //! per command; see docs/CLI.md for the manual.
 //!
 //! Commands depend on the shared modules below them, never on each other,
-//! and use only the library's public API.
+//! and use the library's public API and, for what only a format tool needs,
+//! the named items of the hidden `binlog::tool`.
 
 // Commands.
 mod cat;

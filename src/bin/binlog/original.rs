@@ -9,8 +9,8 @@
 //! and a note naming the file, the frame and its offsets. Nothing here
 //! says what is damage: the library's reader and `binlog::verify` do.
 
-pub use binlog::__private::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
-use binlog::__private::compressed::CompressedSegment;
+pub use binlog::tool::starts_with_zstd_frame as is_compressed;
+use binlog::tool::CompressedSegment;
 use binlog::ErrorKind;
 use memmap2::Mmap;
 use std::fs::File;

@@ -4,8 +4,7 @@
 //! files in it are standalone segments: docs/FORMAT.md section 14a).
 
 use crate::error::{CliError, CliResult};
-use binlog::__private::log::naming::{self, ReadOrder};
-use binlog::__private::log::segments;
+use binlog::tool::naming::{self, ReadOrder};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -64,7 +63,7 @@ impl SourceArgs {
                     // with no records; without one, it is not there
                     // (docs/FORMAT.md 14a, "A log that is not there").
                     (true, Some(n)) => {
-                        segments::require_log(p, n, false)?;
+                        naming::require_log(p, n, false)?;
                         sources.push(log_source(p, n.to_string(), Vec::new()));
                     }
                     (true, None) => {
@@ -102,7 +101,7 @@ impl SourceArgs {
 fn stat_path(p: &Path) -> CliResult<(PathBuf, std::fs::Metadata)> {
     match std::fs::metadata(p) {
         Ok(meta) => Ok((p.to_path_buf(), meta)),
-        Err(e) => match binlog::__private::log::naming::compressed_copy_of(p) {
+        Err(e) => match naming::compressed_copy_of(p) {
             Some(zst) if e.kind() == std::io::ErrorKind::NotFound => {
                 let meta =
                     std::fs::metadata(&zst).map_err(|e| CliError::io_on(zst.display(), e))?;
@@ -170,9 +169,7 @@ pub fn is_newest_of_its_log(files: &[PathBuf], file: &Path) -> bool {
 /// not in that place.
 pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
     match log_of_file(file) {
-        Some((name, _)) => {
-            binlog::__private::log::segments::check_file_name(file, r.header(), &name)
-        }
+        Some((name, _)) => naming::check_file_name(file, r.header(), &name),
         None => Ok(()),
     }
 }
@@ -251,29 +248,4 @@ pub fn single(mut sources: Vec<Source>, what: &str) -> CliResult<Source> {
 /// File name for messages: the path as given.
 pub fn show(p: &Path) -> String {
     p.display().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use naming::log_of_file_name;
-
-    #[test]
-    fn log_names_from_file_names() {
-        let f = naming::segment_name("my-log.v2", 42, 0);
-        let at = |segment_no, salvaged| ReadOrder {
-            segment_no,
-            salvaged,
-        };
-        assert_eq!(
-            log_of_file_name(&f),
-            Some(("my-log.v2".into(), at(42, None)))
-        );
-        assert_eq!(
-            log_of_file_name(&naming::salvaged_name(&f, 9, 0)),
-            Some(("my-log.v2".into(), at(42, Some((9, 0)))))
-        );
-        assert_eq!(log_of_file_name("quickstart.binlog"), None);
-        assert_eq!(log_of_file_name(&format!("{f}.corrupt-7")), None);
-    }
 }

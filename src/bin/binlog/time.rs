@@ -26,9 +26,10 @@ pub fn rfc3339_short(ns: i64) -> String {
     DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(digits, true)
 }
 
-/// Now, in ns since the epoch.
+/// Now, in ns since the epoch (the wall clock, as a writer stamps records).
 pub fn now_ns() -> i64 {
-    binlog::__private::clock::now_ns()
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 /// Parses `--since`/`--until` values: RFC 3339 (`parse_rfc3339`), `now`, a

@@ -3,7 +3,7 @@
 //! command, where the library's reader says `Record::lost_type_name(id)`.
 //! `repair --salvage` gives the records it copies this type name.
 
-pub use binlog::__private::writer::salvage::lost_type_name;
+pub use binlog::tool::lost_type_name;
 use binlog::Record;
 use std::borrow::Cow;
 

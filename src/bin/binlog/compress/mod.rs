@@ -8,7 +8,7 @@ mod targets;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::human_bytes;
 use crate::progress::{Progress, ProgressArgs};
-use binlog::__private::compressed::{compress_segment_with_copies, TypeCopies};
+use binlog::tool::{compress_segment_with_copies, TypeCopies};
 use binlog::{decompress_segment, CompressOptions, Converted};
 use clap::Args;
 use std::path::{Path, PathBuf};

@@ -3,9 +3,8 @@
 
 use super::line::{DumpOutput, Field};
 use crate::error::CliResult;
-use binlog::__private::format::crc32;
-use binlog::__private::format::frame;
-use binlog::__private::format::header::SegmentHeader;
+use binlog::tool::format::{crc32, find_next_record};
+use binlog::SegmentHeader;
 use std::io::Write;
 use std::path::Path;
 
@@ -45,7 +44,7 @@ pub(super) fn dump_header<W: Write>(
         map.len().min(64) as u64,
         vec![("error", Field::Quoted(e.message().to_string()))],
     )?;
-    let Some(q) = frame::find_next_record(map, 0, None) else {
+    let Some(q) = find_next_record(map, 0, None) else {
         return Ok(None);
     };
     let next = vec![("next_record", Field::Unsigned(q as u64))];

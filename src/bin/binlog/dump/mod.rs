@@ -22,7 +22,7 @@ use crate::original;
 use crate::output;
 use crate::paths;
 use crate::type_names;
-use binlog::__private::format::seal::{read_seal, TRAILER_LEN, TRAILER_MAGIC};
+use binlog::tool::format::{read_seal, TRAILER_LEN, TRAILER_MAGIC};
 use line::{DumpOutput, Field};
 use records::{ReaderView, RecordDump};
 use std::io::Write;

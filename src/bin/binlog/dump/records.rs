@@ -7,14 +7,12 @@ use super::args::DumpArgs;
 use super::line::{DumpOutput, Field};
 use crate::error::CliResult;
 use crate::type_names;
-use binlog::__private::format::frame::{
-    self, FrameAt, MetaIter, RecordBody, FLAG_DEFINES_TYPE, FLAG_HAS_META, KIND_MASK, KIND_RECORD,
-    KIND_SEAL_BEGIN,
+use binlog::tool::format::{
+    self as frame, crc32, FrameAt, MetaIter, RecordBody, SealDirectory, FLAG_DEFINES_TYPE,
+    FLAG_HAS_META, FRAME_HEADER_LEN, KIND_MASK, KIND_RECORD, KIND_SEAL_BEGIN,
 };
-use binlog::__private::format::header::SegmentHeader;
-use binlog::__private::format::seal::SealDirectory;
-use binlog::__private::format::{crc32, FRAME_HEADER_LEN};
 use binlog::Damage;
+use binlog::SegmentHeader;
 use std::io::Write;
 
 /// The dump of a segment's record region.
@@ -164,7 +162,7 @@ impl<'m> RecordDump<'m> {
         let n = r.payload.len().min(bytes);
         let shown = Field::Bytes(r.payload[..n].to_vec(), r.payload.len() > n);
         let data = self.data;
-        let stored = u32::from_le_bytes(data[p + 4..p + 8].try_into().expect("4 bytes"));
+        let (_, stored) = frame::frame_header(data, p).expect("a whole frame");
         let mut fields = vec![
             ("body", Field::Unsigned((total - FRAME_HEADER_LEN) as u64)),
             ("crc", Field::Crc(stored, stored)),
@@ -196,9 +194,9 @@ impl<'m> RecordDump<'m> {
         body: &[u8],
         total: usize,
     ) -> CliResult<()> {
-        let count = body
-            .get(1..9)
-            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        // Its count as the format reads one (none: 0), in a frame as a
+        // writer writes it.
+        let count = frame::seal_begin_body_count(body, total);
         d.line(
             p as u64,
             "seal-begin",
@@ -244,9 +242,8 @@ impl<'m> RecordDump<'m> {
         };
         let mut fields = vec![("error", Field::Quoted(why))];
         let data = self.data;
-        if p + FRAME_HEADER_LEN <= data.len() {
-            let len = u32::from_le_bytes(data[p..p + 4].try_into().expect("4 bytes")) as usize;
-            let stored = u32::from_le_bytes(data[p + 4..p + 8].try_into().expect("4 bytes"));
+        if let Some((len, stored)) = frame::frame_header(data, p) {
+            let len = len as usize;
             fields.push(("body_len", Field::Unsigned(len as u64)));
             fields.push(("stored_crc", Field::Hex32(stored)));
             if let Some(body) = data.get(p + FRAME_HEADER_LEN..p + FRAME_HEADER_LEN + len) {

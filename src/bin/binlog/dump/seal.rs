@@ -4,9 +4,9 @@
 
 use super::line::{DumpOutput, Field};
 use crate::error::CliResult;
-use binlog::__private::format::crc32;
-use binlog::__private::format::seal::{
-    SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN, TRAILER_LEN,
+use binlog::tool::format::{
+    crc32, frame_header, seal_begin_count, SealDirectory, SparseEntry, Trailer, SEAL_BEGIN_LEN,
+    SPARSE_ENTRY_LEN, TRAILER_LEN,
 };
 use serde_json::{json, Value};
 use std::io::Write;
@@ -16,13 +16,14 @@ pub(super) fn dump_seal<W: Write>(
     map: &[u8],
     s: &SealDirectory,
 ) -> CliResult<()> {
+    // The seal was read and checked through these same decoders.
     let re = s.records_end as usize;
-    let begin_stored = u32::from_le_bytes(map[re + 4..re + 8].try_into().expect("4 bytes"));
-    let count = u64::from_le_bytes(map[re + 9..re + 17].try_into().expect("8 bytes"));
+    let (_, begin_stored) = frame_header(map, re).expect("the seal was read");
+    let count = seal_begin_count(&map[re..]).expect("the seal was read");
     d.line(
         re as u64,
         "seal-begin",
-        17,
+        SEAL_BEGIN_LEN as u64,
         vec![
             ("crc", Field::Crc(begin_stored, begin_stored)),
             ("record_count", Field::Unsigned(count)),
@@ -98,7 +99,7 @@ fn dump_directory_and_trailer<W: Write>(
 ) -> CliResult<()> {
     let tr = Trailer::decode(map, 0).expect("the seal was read through it");
     let dir = tr.dir_offset as usize;
-    let dir_stored = u32::from_le_bytes(map[dir + 4..dir + 8].try_into().expect("4 bytes"));
+    let (_, dir_stored) = frame_header(map, dir).expect("the seal was read");
     let types: Vec<(String, u64)> = s.types.iter().map(|t| (t.name.clone(), t.count)).collect();
     d.line(
         dir as u64,
@@ -118,7 +119,7 @@ fn dump_directory_and_trailer<W: Write>(
         ],
     )?;
     let t0 = map.len() - TRAILER_LEN;
-    let stored = u32::from_le_bytes(map[t0 + 20..t0 + 24].try_into().expect("4 bytes"));
+    let stored = Trailer::stored_crc(&map[t0..]).expect("the seal was read");
     d.line(
         t0 as u64,
         "trailer",

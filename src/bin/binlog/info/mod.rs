@@ -17,7 +17,7 @@ use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::progress::ProgressArgs;
 use crate::remote;
-use binlog::__private::log::FileShape;
+use binlog::tool::naming::FileShape;
 use binlog::verify::Continuity;
 use clap::Args;
 use segment::{SegmentInfo, Totals};

@@ -4,10 +4,10 @@
 use crate::error::{CliError, CliResult};
 use crate::paths;
 use crate::progress::Progress;
-use binlog::__private::compressed::CompressedSegment;
-use binlog::__private::format::header::SegmentHeader;
-use binlog::__private::format::seal::SealDirectory;
-use binlog::__private::sys::is_path_locked;
+use binlog::tool::format::SealDirectory;
+use binlog::tool::naming::is_compressed_path;
+use binlog::tool::{is_path_locked, CompressedSegment};
+use binlog::SegmentHeader;
 use binlog::{Reader, Tail};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -125,7 +125,7 @@ pub(super) fn read_segment(
         state: "unsealed",
         ..SegmentInfo::default()
     };
-    if binlog::__private::log::naming::is_compressed_path(path) {
+    if is_compressed_path(path) {
         read_compressed(&mut s)?;
         return Ok(s);
     }

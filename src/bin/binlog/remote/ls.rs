@@ -6,8 +6,8 @@
 
 use crate::error::{CliResult, Outcome};
 use crate::output;
-use binlog::__private::log::{gap_between, SegmentEnd};
 use binlog::archive::RemoteLog;
+use binlog::tool::naming::{gap_between, SegmentEnd};
 use std::io::Write;
 
 pub fn run(log: &RemoteLog) -> CliResult<Outcome> {

@@ -5,8 +5,8 @@
 use super::{remote_log, RemoteLogArgs};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
-use binlog::__private::archive::object_name::parse_object_key;
 use binlog::archive::{PruneOptions, PruneReport};
+use binlog::tool::parse_object_key;
 use binlog::{Gap, GapReason};
 use clap::Args;
 use std::io::Write;

@@ -2,7 +2,7 @@
 
 use super::destination::Destination;
 use crate::error::CliResult;
-use binlog::__private::format::{frame, MAX_TYPE_NAME_LEN};
+use binlog::tool::format::{max_frame_len, MAX_TYPE_NAME_LEN};
 use binlog::{Entry, Options};
 
 /// One record read from the input, owned until its batch is written.
@@ -75,8 +75,7 @@ impl Batch {
     fn may_refuse(&self, r: &InputRecord) -> bool {
         let meta = meta_refs(&r.meta);
         r.type_name.len() > MAX_TYPE_NAME_LEN
-            || frame::max_frame_len(&r.type_name, &meta, r.payload.len() as u64)
-                > self.max_record_size
+            || max_frame_len(&r.type_name, &meta, r.payload.len() as u64) > self.max_record_size
     }
 
     /// Writes the pending records. If the library fails part way, the

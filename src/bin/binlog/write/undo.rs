@@ -8,8 +8,7 @@
 
 use crate::file_kind;
 use crate::paths;
-use binlog::__private::log::naming;
-use binlog::__private::sys::is_path_locked;
+use binlog::tool::{is_path_locked, naming};
 use binlog::Reader;
 use binlog::{SegmentEvent, SharedCallback};
 use std::path::{Path, PathBuf};
