@@ -4,9 +4,8 @@
 //! waits briefly for the durable write calls in progress to append their
 //! records, so that one sync covers them all.
 
-use super::shared::Shared;
+use super::shared::{Shared, SyncState};
 use super::state::State;
-use super::sync_state::SyncState;
 use crate::error::{Error, ErrorKind, Result};
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering;
