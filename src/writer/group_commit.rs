@@ -4,9 +4,8 @@
 //! waits briefly for the durable write calls in progress to append their
 //! records, so that one sync covers them all.
 
-use super::shared::Shared;
+use super::shared::{Shared, SyncState};
 use super::state::State;
-use super::sync_state::SyncState;
 use crate::error::{Error, ErrorKind, Result};
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering;
@@ -302,17 +301,8 @@ impl Shared {
     /// fdatasync on the second descriptor, without any lock held.
     fn sync_data(&self) -> Result<()> {
         if let Err(e) = self.sync_file.sync_data() {
-            // After a failed fsync the kernel may have dropped dirty pages
-            // (fsyncgate): refuse further writes rather than pretend.
-            let err = Error::io(&self.path, "fdatasync", e);
-            self.state.lock().poisoned = Some(err.clone().with_kind(ErrorKind::Poisoned).with_detail(
-                |d| {
-                    format!(
-                        "{d}; records since the last successful sync may be lost: close and reopen the segment"
-                    )
-                },
-            ));
-            return Err(err);
+            let e = Error::io(&self.path, "fdatasync", e);
+            return Err(self.state.lock().poison_after_failed_sync(e));
         }
         if self.dir_unsynced.load(Ordering::Acquire) {
             let dir = crate::sys::parent_dir(&self.path);

@@ -17,7 +17,6 @@ mod recover;
 pub mod salvage;
 mod shared;
 mod state;
-mod sync_state;
 #[cfg(test)]
 mod test_file;
 mod types;

@@ -1,13 +1,24 @@
-//! Handing the buffer to the OS on the caller's thread (after the buffers
-//! in flight), and what a failed write leaves: whole records in the file,
-//! a partial one cut off, the rest buffered.
+//! Writing on the caller's thread: the buffer handed to the OS (after the
+//! buffers in flight), with what a failed write leaves (whole records in
+//! the file, a partial one cut off, the rest buffered); a record larger
+//! than the buffer written straight from the caller's buffers, with one
+//! gathering write; and the flush deadline (`Options::flush_delay`): when
+//! the oldest record in the buffer must be handed to the OS, for the
+//! flusher thread to keep.
+//!
+//! Invariant: while `Deadline::due` is `None`, the buffer holds no record a
+//! write call returned with. The write path reads the clock only when it
+//! sets `due`: once a buffer, not once a record.
 
 use super::{State, NO_RECORD};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame;
-use crate::format::frame::whole_frames_len;
-use std::io;
-use std::os::unix::fs::FileExt;
+use crate::format::frame::RecordHead;
+use crate::format::FRAME_HEADER_LEN;
+use crate::writer::job::{write_remainder, Job};
+use std::fs::File;
+use std::io::{self, IoSlice, Seek, SeekFrom, Write};
+use std::time::{Duration, Instant};
 
 impl State {
     /// Hands the buffer to the OS (after the buffers in flight). On failure,
@@ -37,60 +48,37 @@ impl State {
         }
         self.seal_buffered();
         let file = self.file.as_ref().expect("checked open");
+        let offset = self.file_len;
         self.prealloc
-            .ensure(file, self.file_len, self.file_len + self.buf.len() as u64);
-        let mut written = 0usize;
-        while written < self.buf.len() {
-            match file.write_at(&self.buf[written..], self.file_len + written as u64) {
-                Ok(0) => return self.partial_write(written, io::ErrorKind::WriteZero.into()),
-                Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.partial_write(written, e),
-            }
-        }
-        self.file_len += self.buf.len() as u64;
-        self.buf.clear();
-        self.clear_deadline();
+            .ensure(file, offset, offset + self.buf.len() as u64);
+        // Written as the write-behind thread writes a job, by the same rule
+        // of a failed write (`job::write_remainder`).
+        let job = Job {
+            buf: std::mem::take(&mut self.buf),
+            offset,
+            split_tail_len: std::mem::take(&mut self.split_tail_len),
+            split_head: std::mem::take(&mut self.split_head),
+            unsealed: 0..0,
+            due: None,
+        };
         self.unsealed_from = 0;
         self.last_record_start = NO_RECORD;
-        self.split_tail_len = 0;
-        self.split_head.clear();
-        Ok(())
+        match write_remainder(file, job, 0) {
+            Ok(mut buf) => {
+                self.file_len += buf.len() as u64;
+                buf.clear();
+                self.buf = buf;
+                self.clear_deadline();
+                Ok(())
+            }
+            Err(failed) => self.take_back(failed),
+        }
     }
 
     /// Fills in the CRCs of the buffered frames that lack one.
     pub(super) fn seal_buffered(&mut self) {
         frame::seal_frames(&mut self.buf[self.unsealed_from..]);
         self.unsealed_from = self.buf.len();
-    }
-
-    /// The write of the buffer failed after `written` bytes.
-    fn partial_write(&mut self, written: usize, err: io::Error) -> Result<()> {
-        self.last_record_start = NO_RECORD;
-        if written < self.split_tail_len {
-            // The record begun in the last buffer handed off is not whole in
-            // the file: cut it off from where it starts, and buffer it all.
-            let mut whole_record = std::mem::take(&mut self.split_head);
-            let at = self.file_len - whole_record.len() as u64;
-            self.cut_file(at);
-            whole_record.extend_from_slice(&self.buf);
-            self.buf = whole_record;
-            self.split_tail_len = 0;
-            self.unsealed_from = self.buf.len();
-            self.file_len = at;
-            return Err(Error::io_at(&self.path, at, "write", err));
-        }
-        let whole = self.split_tail_len + whole_frames_len(&self.buf[self.split_tail_len..written]);
-        self.split_tail_len = 0;
-        self.split_head.clear();
-        let at = self.file_len + whole as u64;
-        if whole < written {
-            self.cut_file(at);
-        }
-        self.buf.drain(..whole);
-        self.unsealed_from = self.buf.len();
-        self.file_len = at;
-        Err(Error::io_at(&self.path, at, "write", err))
     }
 
     /// Cuts a partial record off the end of the file; if even that fails the
@@ -106,4 +94,100 @@ impl State {
             ));
         }
     }
+}
+
+#[derive(Default)]
+pub(crate) struct Deadline {
+    /// `Options::flush_delay` if not zero (zero writes through instead).
+    pub delay: Option<Duration>,
+    /// When the buffer's oldest record must go to the OS.
+    pub due: Option<Instant>,
+    /// The flusher sleeps without a deadline of this buffer: setting `due`
+    /// must wake it.
+    pub flusher_idle: bool,
+    /// The flusher is to end (the writer is closing).
+    pub stop: bool,
+}
+
+impl State {
+    /// After a write call appended: starts the deadline of a buffer that
+    /// holds records and had none. Returns whether the flusher must be
+    /// woken for it.
+    #[inline(always)]
+    pub fn note_buffered(&mut self) -> bool {
+        if self.deadline.due.is_some() || self.deadline.delay.is_none() || self.buf.is_empty() {
+            return false;
+        }
+        self.start_deadline()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn start_deadline(&mut self) -> bool {
+        let d = &mut self.deadline;
+        d.due = d.delay.map(|delay| Instant::now() + delay);
+        std::mem::take(&mut d.flusher_idle)
+    }
+
+    /// The buffer's records went to the OS (or to the write-behind thread,
+    /// which hands them over within the delay): no deadline until the next
+    /// record.
+    #[inline(always)]
+    pub(super) fn clear_deadline(&mut self) {
+        self.deadline.due = None;
+    }
+}
+
+impl State {
+    /// Writes one record larger than the buffer straight from the caller's
+    /// buffers, with one gathering write.
+    pub(super) fn write_direct(
+        &mut self,
+        head: &RecordHead<'_>,
+        parts: &[&[u8]],
+        total: u64,
+    ) -> Result<()> {
+        let mut h = Vec::with_capacity(FRAME_HEADER_LEN + head.encoded_len());
+        h.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
+        head.encode(&mut h);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&h[FRAME_HEADER_LEN..]);
+        for p in parts {
+            crc.update(p);
+        }
+        h[0..4].copy_from_slice(&((total - FRAME_HEADER_LEN as u64) as u32).to_le_bytes());
+        h[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
+        let mut slices: Vec<IoSlice<'_>> = std::iter::once(&h[..])
+            .chain(parts.iter().copied())
+            .map(IoSlice::new)
+            .collect();
+        let mut file = self.file.as_ref().expect("checked open");
+        self.prealloc
+            .ensure(file, self.file_len, self.file_len + total);
+        let result = file
+            .seek(SeekFrom::Start(self.file_len))
+            .and_then(|_| write_all_vectored(file, &mut slices));
+        match result {
+            Ok(()) => {
+                self.file_len += total;
+                Ok(())
+            }
+            Err(e) => {
+                self.cut_file(self.file_len);
+                Err(Error::io_at(&self.path, self.file_len, "write", e))
+            }
+        }
+    }
+}
+
+fn write_all_vectored(mut file: &File, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

@@ -169,16 +169,24 @@ impl State {
             self.spare_bufs.push(buf);
         }
         self.flusher_in_flight &= self.in_flight_len > 0;
-        let Some(Failed {
+        match finished.failed {
+            Some(failed) => self.take_back(failed),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes back what a failed write left (`job::write_remainder`), here
+    /// or on the write-behind thread: the whole records written stay, the
+    /// unwritten bytes go back to the front of the buffer, to be retried by
+    /// the next flush, and the error is returned.
+    pub(super) fn take_back(&mut self, failed: Failed) -> Result<()> {
+        let Failed {
             written_whole,
             cut_back,
             mut unwritten,
             err,
             cut_err,
-        }) = finished.failed
-        else {
-            return Ok(());
-        };
+        } = failed;
         self.file_len = self.file_len + written_whole - cut_back;
         self.in_flight_len = 0;
         self.flusher_in_flight = false;

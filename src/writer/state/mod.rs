@@ -10,10 +10,7 @@
 
 mod append;
 mod close;
-mod deadline;
-mod direct;
 mod encode;
-mod end;
 mod flush;
 mod hand_off;
 mod recycle;
@@ -22,7 +19,7 @@ mod validate;
 
 pub use append::Entry;
 use append::Pending;
-pub(crate) use deadline::Deadline;
+pub(crate) use flush::Deadline;
 pub use recycle::Recycled;
 pub(crate) use validate::Measure;
 

@@ -109,11 +109,19 @@ impl State {
         }
         let file = self.file.as_ref().expect("open");
         file.sync_data().map_err(|e| {
-            let e = Error::io_at(&self.path, self.file_len, "sync seal", e);
-            self.poisoned = Some(e.clone().with_kind(ErrorKind::Poisoned).with_detail(|d| {
-                format!("{d}; records since the last successful sync may be lost")
-            }));
-            e
+            self.poison_after_failed_sync(Error::io_at(&self.path, self.file_len, "sync seal", e))
         })
+    }
+
+    /// Poisons the writer after `e`, a failed fdatasync (of records or of
+    /// the seal), and returns `e`: the kernel may have dropped the records'
+    /// dirty pages (fsyncgate), and no later fdatasync of this writer may
+    /// count them durable, so further writes are refused rather than
+    /// pretended.
+    pub fn poison_after_failed_sync(&mut self, e: Error) -> Error {
+        self.poisoned = Some(e.clone().with_kind(ErrorKind::Poisoned).with_detail(|d| {
+            format!("{d}; records since the last successful sync may be lost: close and reopen the segment")
+        }));
+        e
     }
 }

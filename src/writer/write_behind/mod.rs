@@ -20,7 +20,6 @@ mod pair;
 #[cfg(test)]
 mod test_jobs;
 mod thread;
-mod write;
 
 use super::job::{Failed, Finished, Job, DEPTH};
 use super::prealloc::Prealloc;

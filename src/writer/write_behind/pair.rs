@@ -6,9 +6,8 @@
 //! nobody waits for it (a flush, sync or close writes it at once, alone)
 //! and for at most `PAIR_WAIT_MAX` (see `take_second_half`).
 
-use super::write::write_remainder;
 use super::Shared;
-use crate::writer::job::{Failed, Job};
+use crate::writer::job::{write_remainder, Failed, Job};
 use std::fs::File;
 use std::io::{IoSlice, Seek, SeekFrom, Write};
 use std::time::{Duration, Instant};

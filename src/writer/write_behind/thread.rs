@@ -2,9 +2,8 @@
 //! and writes each (or a pair of them), and reports what came of it.
 
 use super::pair;
-use super::write::write_remainder;
 use super::Shared;
-use crate::writer::job::{Failed, Job};
+use crate::writer::job::{write_remainder, Failed, Job};
 use crate::writer::prealloc::Prealloc;
 use std::fs::File;
 use std::panic::{self, AssertUnwindSafe};
