@@ -215,149 +215,122 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		return nil, invalid(op, "Retention.MaxAge "+o.Retention.MaxAge.String()+" is negative (0 = no age limit)")
 	}
 
+	spin, err := spinMicros(op, o.SyncWaitSpin)
+	if err != nil {
+		return nil, err
+	}
+	typeCopies, err := typeCopiesPerMille(op, o.Compression)
+	if err != nil {
+		return nil, err
+	}
+	bufferSize := max(o.BufferSize, 0) // Unbuffered: 0
+	var durabilityParam uint64
+	switch o.Durability {
+	case DurabilityEveryN:
+		durabilityParam = uint64(o.SyncEveryN)
+	case DurabilityInterval:
+		durabilityParam = uint64(ceilMillis(o.SyncInterval))
+	}
+	flushUs := uint64(math.MaxUint64) // FlushWhenFull
+	switch o.FlushDelay {
+	case FlushAtOnce:
+		flushUs = 0
+	case FlushWhenFull:
+	default:
+		flushUs = uint64((o.FlushDelay + time.Microsecond - 1) / time.Microsecond)
+	}
+	r, c := o.Retention, o.Compression
+	if c == nil {
+		c = &Compression{}
+	}
+	u64 := func(v uint64) C.uint64_t { return C.uint64_t(v) }
+
 	lockThread()
 	defer unlockThread()
 	var opts *C.binlog_options
 	if err := result(op, C.binlog_options_new(&opts)); err != nil {
 		return nil, err
 	}
-	ok := false
-	defer func() {
-		if !ok {
+	// Each setting that is not the default, in order (compression before
+	// its type copies): what it is called in an error, and its C call.
+	type setting struct {
+		what string
+		on   bool
+		set  func() C.binlog_result
+	}
+	settings := []setting{
+		{"log name", o.LogName != "", func() C.binlog_result {
+			return C.binlog_options_set_log_name(opts, strPtr(o.LogName), C.size_t(len(o.LogName)))
+		}},
+		{"content type", o.ContentType != "", func() C.binlog_result {
+			return C.binlog_options_set_content_type(opts, strPtr(o.ContentType), C.size_t(len(o.ContentType)))
+		}},
+	}
+	for _, kv := range o.Params {
+		settings = append(settings, setting{"param", true, func() C.binlog_result {
+			return C.binlog_options_add_param(opts, strPtr(kv.Key), C.size_t(len(kv.Key)), strPtr(kv.Value), C.size_t(len(kv.Value)))
+		}})
+	}
+	settings = append(settings, []setting{
+		{"max record size", o.MaxRecordSize != 0, func() C.binlog_result {
+			return C.binlog_options_set_max_record_size(opts, u64(o.MaxRecordSize))
+		}},
+		{"buffer size", o.BufferSize != 0, func() C.binlog_result {
+			return C.binlog_options_set_buffer_size(opts, C.size_t(bufferSize))
+		}},
+		{"durability", o.Durability != DurabilityNone, func() C.binlog_result {
+			return C.binlog_options_set_durability(opts, C.uint32_t(o.Durability), u64(durabilityParam))
+		}},
+		{"sync wait spin", spin != 0, func() C.binlog_result {
+			return C.binlog_options_set_sync_wait_spin_us(opts, C.uint32_t(spin))
+		}},
+		{"flush delay", o.FlushDelay != 0, func() C.binlog_result {
+			return C.binlog_options_set_flush_delay_us(opts, u64(flushUs))
+		}},
+		{"first seq", o.FirstSeq != 0, func() C.binlog_result { return C.binlog_options_set_first_seq(opts, u64(o.FirstSeq)) }},
+		{"segment no", o.SegmentNo != 0, func() C.binlog_result { return C.binlog_options_set_segment_no(opts, u64(o.SegmentNo)) }},
+		{"created", !o.Created.IsZero(), func() C.binlog_result {
+			return C.binlog_options_set_created_ns(opts, C.int64_t(o.Created.UnixNano()))
+		}},
+		{"sparse interval", o.SparseInterval != 0, func() C.binlog_result {
+			return C.binlog_options_set_sparse_interval(opts, C.uint32_t(o.SparseInterval))
+		}},
+		{"max segment bytes", o.MaxSegmentBytes != 0, func() C.binlog_result {
+			return C.binlog_options_set_max_segment_bytes(opts, u64(o.MaxSegmentBytes))
+		}},
+		{"max segment records", o.MaxSegmentRecords != 0, func() C.binlog_result {
+			return C.binlog_options_set_max_segment_records(opts, u64(o.MaxSegmentRecords))
+		}},
+		{"period", o.Period != PeriodNever, func() C.binlog_result { return C.binlog_options_set_period(opts, C.uint32_t(o.Period)) }},
+		{"retention", r != (Retention{}), func() C.binlog_result {
+			return C.binlog_options_set_retention(opts, u64(r.MaxSegments), u64(r.MaxBytes), C.uint64_t(ceilMillis(r.MaxAge)))
+		}},
+		{"retention until shipped", r != (Retention{}), func() C.binlog_result {
+			return C.binlog_options_set_retention_until_shipped(opts, C.bool(r.UntilShipped))
+		}},
+		{"retention hard max bytes", r != (Retention{}), func() C.binlog_result {
+			return C.binlog_options_set_retention_hard_max_bytes(opts, u64(r.HardMaxBytes))
+		}},
+		{"seal in background", o.SealInBackground, func() C.binlog_result {
+			return C.binlog_options_set_seal_in_background(opts, C.bool(true))
+		}},
+		{"compression", o.Compression != nil, func() C.binlog_result {
+			return C.binlog_options_set_compression(opts, C.bool(true), u64(c.AfterSegments), C.int32_t(c.Level), u64(c.FrameSize))
+		}},
+		{"compression type copies", o.Compression != nil && c.TypeCopies != 0, func() C.binlog_result {
+			return C.binlog_options_set_compression_type_copies(opts, C.uint32_t(typeCopies))
+		}},
+	}...)
+	for _, s := range settings {
+		if !s.on {
+			continue
+		}
+		if err := result(op+": "+s.what, s.set()); err != nil {
 			C.binlog_options_free(opts)
-		}
-	}()
-	set := func(what string, rc C.binlog_result) error {
-		return result(op+": "+what, rc)
-	}
-	if o.LogName != "" {
-		if err := set("log name", C.binlog_options_set_log_name(opts, strPtr(o.LogName), C.size_t(len(o.LogName)))); err != nil {
-			return nil, err
-		}
-	}
-	if o.ContentType != "" {
-		if err := set("content type", C.binlog_options_set_content_type(opts, strPtr(o.ContentType), C.size_t(len(o.ContentType)))); err != nil {
-			return nil, err
-		}
-	}
-	for _, p := range o.Params {
-		if err := set("param", C.binlog_options_add_param(opts, strPtr(p.Key), C.size_t(len(p.Key)),
-			strPtr(p.Value), C.size_t(len(p.Value)))); err != nil {
-			return nil, err
-		}
-	}
-	if o.MaxRecordSize != 0 {
-		if err := set("max record size", C.binlog_options_set_max_record_size(opts, C.uint64_t(o.MaxRecordSize))); err != nil {
-			return nil, err
-		}
-	}
-	if o.BufferSize != 0 {
-		n := o.BufferSize
-		if n < 0 {
-			n = 0
-		}
-		if err := set("buffer size", C.binlog_options_set_buffer_size(opts, C.size_t(n))); err != nil {
-			return nil, err
-		}
-	}
-	if o.Durability != DurabilityNone {
-		var param uint64
-		switch o.Durability {
-		case DurabilityEveryN:
-			param = uint64(o.SyncEveryN)
-		case DurabilityInterval:
-			param = uint64(ceilMillis(o.SyncInterval))
-		}
-		if err := set("durability", C.binlog_options_set_durability(opts, C.uint32_t(o.Durability), C.uint64_t(param))); err != nil {
-			return nil, err
-		}
-	}
-	if o.SyncWaitSpin != 0 {
-		us, err := spinMicros(op, o.SyncWaitSpin)
-		if err != nil {
-			return nil, err
-		}
-		if err := set("sync wait spin", C.binlog_options_set_sync_wait_spin_us(opts, C.uint32_t(us))); err != nil {
-			return nil, err
-		}
-	}
-	if o.FlushDelay != 0 {
-		us := uint64(math.MaxUint64) // FlushWhenFull
-		switch o.FlushDelay {
-		case FlushAtOnce:
-			us = 0
-		case FlushWhenFull:
-		default:
-			us = uint64((o.FlushDelay + time.Microsecond - 1) / time.Microsecond)
-		}
-		if err := set("flush delay", C.binlog_options_set_flush_delay_us(opts, C.uint64_t(us))); err != nil {
-			return nil, err
-		}
-	}
-	if o.FirstSeq != 0 {
-		if err := set("first seq", C.binlog_options_set_first_seq(opts, C.uint64_t(o.FirstSeq))); err != nil {
-			return nil, err
-		}
-	}
-	if o.SegmentNo != 0 {
-		if err := set("segment no", C.binlog_options_set_segment_no(opts, C.uint64_t(o.SegmentNo))); err != nil {
-			return nil, err
-		}
-	}
-	if !o.Created.IsZero() {
-		if err := set("created", C.binlog_options_set_created_ns(opts, C.int64_t(o.Created.UnixNano()))); err != nil {
-			return nil, err
-		}
-	}
-	if o.SparseInterval != 0 {
-		if err := set("sparse interval", C.binlog_options_set_sparse_interval(opts, C.uint32_t(o.SparseInterval))); err != nil {
-			return nil, err
-		}
-	}
-	if o.MaxSegmentBytes != 0 {
-		if err := set("max segment bytes", C.binlog_options_set_max_segment_bytes(opts, C.uint64_t(o.MaxSegmentBytes))); err != nil {
-			return nil, err
-		}
-	}
-	if o.MaxSegmentRecords != 0 {
-		if err := set("max segment records", C.binlog_options_set_max_segment_records(opts, C.uint64_t(o.MaxSegmentRecords))); err != nil {
-			return nil, err
-		}
-	}
-	if o.Period != PeriodNever {
-		if err := set("period", C.binlog_options_set_period(opts, C.uint32_t(o.Period))); err != nil {
-			return nil, err
-		}
-	}
-	if o.Retention != (Retention{}) {
-		r := o.Retention
-		if err := set("retention", C.binlog_options_set_retention(opts, C.uint64_t(r.MaxSegments),
-			C.uint64_t(r.MaxBytes), C.uint64_t(ceilMillis(r.MaxAge)))); err != nil {
-			return nil, err
-		}
-		if err := set("retention until shipped", C.binlog_options_set_retention_until_shipped(opts, C.bool(r.UntilShipped))); err != nil {
-			return nil, err
-		}
-		if err := set("retention hard max bytes", C.binlog_options_set_retention_hard_max_bytes(opts, C.uint64_t(r.HardMaxBytes))); err != nil {
-			return nil, err
-		}
-	}
-	if o.SealInBackground {
-		if err := set("seal in background", C.binlog_options_set_seal_in_background(opts, C.bool(true))); err != nil {
-			return nil, err
-		}
-	}
-	if c := o.Compression; c != nil {
-		if err := set("compression", C.binlog_options_set_compression(opts, C.bool(true),
-			C.uint64_t(c.AfterSegments), C.int32_t(c.Level), C.uint64_t(c.FrameSize))); err != nil {
-			return nil, err
-		}
-		if err := setTypeCopies(op, opts, c.TypeCopies, set); err != nil {
 			return nil, err
 		}
 	}
 	runtime.KeepAlive(o)
-	ok = true
 	return opts, nil
 }
 
@@ -393,16 +366,16 @@ func spinMicros(op string, d time.Duration) (uint32, error) {
 	return uint32(us), nil
 }
 
-// setTypeCopies sets Compression.TypeCopies on opts (0 leaves the
-// library's default).
-func setTypeCopies(op string, opts *C.binlog_options, perMille int32, set func(string, C.binlog_result) error) error {
+// typeCopiesPerMille is c.TypeCopies for the C ABI (NoTypeCopies: 0; 0
+// leaves the library's default, and is not set).
+func typeCopiesPerMille(op string, c *Compression) (uint32, error) {
 	switch {
-	case perMille == 0:
-		return nil
-	case perMille == NoTypeCopies:
-		perMille = 0
-	case perMille < 0:
-		return invalid(op, "Compression.TypeCopies below NoTypeCopies")
+	case c == nil || c.TypeCopies == 0:
+		return 0, nil
+	case c.TypeCopies == NoTypeCopies:
+		return 0, nil
+	case c.TypeCopies < 0:
+		return 0, invalid(op, "Compression.TypeCopies below NoTypeCopies")
 	}
-	return set("compression type copies", C.binlog_options_set_compression_type_copies(opts, C.uint32_t(perMille)))
+	return uint32(c.TypeCopies), nil
 }
