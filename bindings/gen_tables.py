@@ -183,7 +183,7 @@ def py_errors(codes):
     for code, ((_, _, _, cls, bases, err), (_, desc)) in enumerate(zip(ERRORS, codes[2:]), 2):
         out += ["", "", f"class {cls}({bases}):"]
         out += wrap(sentence(desc) + '"""', 76, '    """', "    ")
-        out += ["", f"    code = {code}"]
+        out += [f"    code = {code}"]
         if err:
             out.append(f"    default_errno = errno.{err}")
     names = ["BinlogError", "CorruptionError", "RemoteError"] + [e[3] for e in ERRORS]
@@ -196,10 +196,11 @@ def py_enum(header, c_name, prefix):
     return [f"    {name[len(prefix):]} = {value}" for name, value, _ in header_enum(header, c_name)]
 
 
-def py_option_keywords():
-    """The fields of options.py's Options, as OptionKeywords' items."""
-    tree = ast.parse((PY / "options.py").read_text())
-    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Options")
+def py_keywords(module, dataclass):
+    """The fields of dataclass `dataclass` of `module`, as the items of the
+    TypedDict of its keyword arguments."""
+    tree = ast.parse((PY / module).read_text())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == dataclass)
     return [f"    {s.target.id}: {ast.unparse(s.annotation)}" for s in cls.body if isinstance(s, ast.AnnAssign)]
 
 
@@ -239,7 +240,8 @@ def regions():
         (PY / "errors.py", "error classes"): py_errors(codes),
         (PY / "enums.py", "durability"): py_enum(header, "binlog_durability", "BINLOG_DURABILITY_"),
         (PY / "enums.py", "periods"): py_enum(header, "binlog_period", "BINLOG_PERIOD_"),
-        (PY / "options.py", "option keywords"): py_option_keywords(),
+        (PY / "options.py", "option keywords"): py_keywords("options.py", "Options"),
+        (PY / "shipper.py", "ship keywords"): py_keywords("shipper.py", "ShipOptions"),
         (PY / "options.py", "numeric options"): py_numbers(header),
     }
 

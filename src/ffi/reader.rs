@@ -4,8 +4,8 @@
 
 use super::archive_tier::open_tiered;
 use super::boundary::{
-    array, c_bytes, c_path, c_str, call, checked, done, done_new, free, handle_mut, need_out,
-    null, put, update, utf8, CallResult,
+    array, c_bytes, c_path, c_str, call, checked, done, done_new, free, handle_mut, need_out, null,
+    put, update, utf8, CallResult,
 };
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{

@@ -59,176 +59,148 @@ class RemoteError(BinlogError):
 
 class InvalidArgumentError(BinlogError, ValueError):
     """Invalid argument."""
-
     code = 2
 
 
 class NullPointerError(BinlogError):
     """A required pointer is NULL."""
-
     code = 3
 
 
 class NotFoundError(BinlogError, FileNotFoundError):
     """File or directory not found."""
-
     code = 4
     default_errno = errno.ENOENT
 
 
 class PermissionDeniedError(BinlogError, PermissionError):
     """Permission denied."""
-
     code = 5
     default_errno = errno.EACCES
 
 
 class BinlogIOError(BinlogError, OSError):
     """I/O error."""
-
     code = 6
     default_errno = errno.EIO
 
 
 class NotABinlogError(CorruptionError):
     """Not a libbinlog segment."""
-
     code = 7
 
 
 class UnsupportedVersionError(CorruptionError):
     """Unsupported format version."""
-
     code = 8
 
 
 class CorruptHeaderError(CorruptionError):
     """Corrupt segment header."""
-
     code = 9
 
 
 class CorruptError(CorruptionError):
     """Corrupt record in the middle of a segment."""
-
     code = 10
 
 
 class TruncatedError(CorruptionError):
     """File ends inside its header."""
-
     code = 11
 
 
 class RecordTooLargeError(BinlogError, ValueError):
     """Record larger than the maximum record size."""
-
     code = 12
 
 
 class LockedError(BinlogError):
     """Held by another writer."""
-
     code = 13
 
 
 class ClosedError(BinlogError, ValueError):
     """Handle is closed."""
-
     code = 14
 
 
 class DiskFullError(BinlogIOError):
     """Filesystem full."""
-
     code = 15
     default_errno = errno.ENOSPC
 
 
 class PanicError(BinlogError):
     """Internal error (panic)."""
-
     code = 16
 
 
 class InvalidUtf8Error(BinlogError, ValueError):
     """Not valid UTF-8."""
-
     code = 17
 
 
 class PoisonedError(BinlogError):
     """An earlier fdatasync failed; writes refused."""
-
     code = 18
 
 
 class AlreadyExistsError(BinlogError, FileExistsError):
     """Already exists."""
-
     code = 19
     default_errno = errno.EEXIST
 
 
 class CorruptSealError(CorruptionError):
     """Corrupt seal."""
-
     code = 20
 
 
 class BufferTooSmallError(BinlogError):
     """Buffer too small for one record."""
-
     code = 21
 
 
 class WrongLogError(BinlogError):
     """Segment or bucket prefix of another log."""
-
     code = 22
 
 
 class SealedError(BinlogError):
     """Sealed segment of a log: open the log instead."""
-
     code = 23
 
 
 class CompressedTruncatedError(CorruptionError):
     """Compressed segment ends before its seek table."""
-
     code = 24
 
 
 class CorruptFrameError(CorruptionError):
     """Corrupt frame in a compressed segment."""
-
     code = 25
 
 
 class CorruptSeekTableError(CorruptionError):
     """Corrupt seek table in a compressed segment."""
-
     code = 26
 
 
 class FrameSizeMismatchError(CorruptionError):
     """Compressed frame of another size than its seek table says."""
-
     code = 27
 
 
 class RemoteConflictError(RemoteError, FileExistsError):
     """An object in the bucket differs from the local segment; not
     overwritten."""
-
     code = 28
     default_errno = errno.EEXIST
 
 
 class RemoteRequestError(RemoteError):
     """Object store request failed."""
-
     code = 29
 
 
