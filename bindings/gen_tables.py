@@ -155,18 +155,20 @@ def java_errors(codes):
     return out
 
 
-def java_enum(header, c_name, prefix):
-    """The constants of a Java enum whose ordinals are the values of `c_name`."""
+def java_enum(header, c_name, prefix, indent="    ", more=False):
+    """The constants of a Java enum whose ordinals are the values of `c_name`
+    (`more`: other constants follow them)."""
     variants = header_enum(header, c_name)
     assert [v for _, v, _ in variants] == list(range(len(variants))), c_name
     if not any(doc for _, _, doc in variants):
-        return wrap(", ".join(name[len(prefix):] for name, _, _ in variants), 116, "    ", "    ")
+        return wrap(", ".join(name[len(prefix):] for name, _, _ in variants), 116, indent, indent)
     out = []
     for i, (name, _, doc) in enumerate(variants):
+        doc = re.sub(r"`([^`]*)`", r"{@code \1}", doc)
         if doc:
-            out += ["    /** " + doc + " */"] if len(doc) < 100 else \
-                ["    /**"] + wrap(doc, 116, "     * ", "     * ") + ["     */"]
-        out.append("    " + name[len(prefix):] + ("," if i + 1 < len(variants) else ""))
+            out += [f"{indent}/** {doc} */"] if len(indent) + len(doc) < 111 else \
+                [f"{indent}/**"] + wrap(doc, 116, f"{indent} * ", f"{indent} * ") + [f"{indent} */"]
+        out.append(indent + name[len(prefix):] + ("," if more or i + 1 < len(variants) else ""))
     return out
 
 
@@ -240,6 +242,13 @@ def regions():
         (PY / "errors.py", "error classes"): py_errors(codes),
         (PY / "enums.py", "durability"): py_enum(header, "binlog_durability", "BINLOG_DURABILITY_"),
         (PY / "enums.py", "periods"): py_enum(header, "binlog_period", "BINLOG_PERIOD_"),
+        (PY / "enums.py", "segment events"): py_enum(header, "binlog_segment_event", "BINLOG_SEGMENT_"),
+        (PY / "enums.py", "tail kinds"): py_enum(header, "binlog_tail_kind", "BINLOG_TAIL_"),
+        (PY / "enums.py", "segment states"): py_enum(header, "binlog_segment_state", "BINLOG_SEGMENT_STATE_"),
+        (JAVA / "Tail.java", "tail kinds"):
+            java_enum(header, "binlog_tail_kind", "BINLOG_TAIL_", indent="        ", more=True),
+        (JAVA / "LogSegment.java", "segment states"):
+            java_enum(header, "binlog_segment_state", "BINLOG_SEGMENT_STATE_", indent="        ", more=True),
         (PY / "options.py", "option keywords"): py_keywords("options.py", "Options"),
         (PY / "shipper.py", "ship keywords"): py_keywords("shipper.py", "ShipOptions"),
         (PY / "options.py", "numeric options"): py_numbers(header),

@@ -7,11 +7,11 @@ public enum Durability {
     NONE,
     /** Every write call returns after fdatasync; concurrent writers share one. */
     EVERY_RECORD,
-    /** Every Nth record syncs (`param` = N). */
+    /** Every Nth record syncs ({@code param} = N). */
     EVERY_N,
     /**
-     * A background thread syncs every `param` milliseconds. If its write fails, the records stay buffered (the next
-     * flush retries them) and the next write call returns the failure, writing nothing.
+     * A background thread syncs every {@code param} milliseconds. If its write fails, the records stay buffered
+     * (the next flush retries them) and the next write call returns the failure, writing nothing.
      */
     INTERVAL_MS
     // END GENERATED
