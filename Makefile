@@ -108,7 +108,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio s3-server-moto
+.PHONY: all lib cli man completions header tables check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio s3-server-moto
 
 all: lib cli man header examples
 
@@ -204,7 +204,14 @@ completions: cli
 header: $(CBINDGEN)
 	$(CBINDGEN) --quiet --config cbindgen.toml --output include/binlog.h .
 
-# Fails when include/binlog.h is not what cbindgen makes of src/ffi now.
+# The bindings' copies of the C ABI's tables (result codes, enums, option
+# setters), written by bindings/gen_tables.py from src/ffi/result.rs and
+# include/binlog.h into the regions it marks; check-header checks them.
+tables:
+	$(PYTHON) bindings/gen_tables.py
+
+# Fails when include/binlog.h is not what cbindgen makes of src/ffi now, or
+# a binding's table is not what bindings/gen_tables.py makes of them.
 check-header: $(CBINDGEN)
 	@mkdir -p target
 	$(CBINDGEN) --quiet --config cbindgen.toml --output target/binlog.h.fresh .
@@ -212,6 +219,7 @@ check-header: $(CBINDGEN)
 	  echo "include/binlog.h is stale: run 'make header' and commit it"; \
 	  diff -u include/binlog.h target/binlog.h.fresh | head -40; exit 1; }
 	@echo "include/binlog.h matches a fresh cbindgen $(CBINDGEN_VERSION) generation"
+	$(PYTHON) bindings/gen_tables.py --check
 	@printf '#include <binlog.h>\nint main(void) { return binlog_version() == 0; }\n' > target/header_only.c
 	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only target/header_only.c
 	$(CXX) -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only -x c++ target/header_only.c

@@ -9,9 +9,8 @@ use binlog::__private::archive::object_name::segment_key;
 use binlog::archive::{Location, ShipOptions, Shipper};
 use binlog::ffi::reader::{
     binlog_reader, binlog_reader_free, binlog_reader_gap_count, binlog_reader_gaps,
-    binlog_reader_next, binlog_reader_open_log,
+    binlog_reader_next, binlog_reader_open_log, binlog_reader_open_log_tiered,
 };
-use binlog::ffi::reader_tiered::binlog_reader_open_log_tiered;
 use binlog::ffi::result::binlog_result::{
     BINLOG_ERR_CORRUPT, BINLOG_ERR_INVALID_ARGUMENT, BINLOG_ERR_NULL_POINTER, BINLOG_OK,
 };

@@ -8,8 +8,7 @@ use super::boundary::{
     c_bytes, c_path, c_str_or_null, call, done_new, free, handle_mut, need_out, put, update,
     CallResult,
 };
-use super::reader::{c_gap, copy_out, out_array, view_record};
-use super::reader_damages::c_damage2;
+use super::reader::{c_damage2, c_gap, copy_out, out_array, view_record};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_damage2, binlog_gap, binlog_iovec, binlog_meta, binlog_record};
 use crate::log::MergedReader;

@@ -12,23 +12,15 @@
 
 #[cfg(not(feature = "s3"))]
 mod archive_absent;
-mod batch_fill;
-mod batch_place;
+mod batch;
 mod boundary;
 pub mod options;
-pub mod options_clock;
 pub mod reader;
-pub mod reader_batch;
-pub mod reader_damages;
-pub mod reader_mapped;
-pub mod reader_poll;
-pub mod reader_tiered;
 pub mod remote_prune;
 pub mod result;
 pub mod retention_shipped;
 pub mod segment_events;
 pub mod segments;
-pub mod ship_options;
 pub mod shipper;
 pub mod types;
 pub mod verify;

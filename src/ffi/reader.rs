@@ -2,22 +2,25 @@
 //! through the calls both take (`crate::RecordReader`) and a
 //! `crate::HoldBack` for the record a batch read holds back.
 
+use super::archive_tier::open_tiered;
 use super::boundary::{
-    array, c_bytes, c_path, c_str, call, checked, done, free, handle_mut, need_out, null, put,
-    update, utf8, CallResult,
+    array, c_bytes, c_path, c_str, call, checked, done, done_new, free, handle_mut, need_out, null,
+    put, update, utf8, CallResult,
 };
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{
-    binlog_gap, binlog_gap_reason, binlog_header, binlog_iovec, binlog_meta, binlog_record,
-    binlog_tail, binlog_tail_kind,
+    binlog_batch_record, binlog_damage, binlog_damage2, binlog_gap, binlog_gap_reason,
+    binlog_header, binlog_iovec, binlog_mapped_record, binlog_meta, binlog_record, binlog_tail,
+    binlog_tail_kind,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
 use crate::hold_back::HoldBack;
 use crate::log::LogReader;
-use crate::reader::{Reader, Record, Tail};
+use crate::reader::{Mapping, Reader, Record, Tail};
 use crate::record_reader::RecordReader;
-use std::ffi::c_char;
+use crate::Damage;
+use std::ffi::{c_char, c_int};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,7 +30,7 @@ use std::time::Duration;
 #[derive(Default)]
 pub struct binlog_reader {
     /// The segment's or the log's reader, which holds back a record that
-    /// did not fit a batch buffer (see `reader_batch.rs`).
+    /// did not fit a batch buffer (see `binlog_reader_next_batch`).
     pub(super) inner: Option<HoldBack>,
     /// The metadata array of the last record view.
     meta: Vec<binlog_meta>,
@@ -185,7 +188,7 @@ fn next_record(
             Some(timeout) => reader.next_wait(timeout),
         };
         // The record is read where the call left it, not moved out of the
-        // `Result` (see `reader_batch::fill`).
+        // `Result` (see `batch::fill`).
         let rec = match &found {
             Ok(Some(rec)) => rec,
             Ok(None) => return Ok(BINLOG_END),
@@ -545,5 +548,370 @@ pub extern "C" fn binlog_reader_decode_threads(
     with_open(r, |r| {
         r.decode_threads(threads as usize);
         Ok(())
+    })
+}
+
+// -------- batch
+// `binlog_reader_next_batch`: many records per call, copied into the
+// caller's buffer, for callers whose every call crosses an expensive
+// boundary (cgo, JNI). The output holds offsets, not pointers, so a Go
+// or Java caller can keep it in its own memory.
+
+/// Copies the next records, up to `cap` and as many as fit in
+/// `buf[0..buf_len]` (used up to 4 GiB), and describes them in
+/// `records[0..*count]` (offsets into `buf`; metadata entries are
+/// `binlog_batch_meta` arrays in `buf`, 4-byte aligned from its start):
+/// `BINLOG_OK` with `*count >= 1`, or `BINLOG_END` with `*count == 0` when
+/// there is no record now. With `timeout_ms > 0` it first waits up to that
+/// long for a record, as `binlog_reader_next_wait`, then takes only records
+/// already there. A record that does not fit is kept for the next call on
+/// the reader (a seek drops it, as does a type filter that excludes it); if
+/// not even the first fits, `BINLOG_ERR_BUFFER_TOO_SMALL` with a message
+/// giving the bytes it needs. Outputs are written only on success.
+#[no_mangle]
+pub extern "C" fn binlog_reader_next_batch(
+    r: *mut binlog_reader,
+    buf: *mut u8,
+    buf_len: usize,
+    records: *mut binlog_batch_record,
+    cap: usize,
+    timeout_ms: u64,
+    count: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        let (buf, out, wait) =
+            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, count.is_null()) }?;
+        let n = super::batch::fill(h, buf, out, wait)?;
+        unsafe { put(count, n) };
+        Ok(if n == 0 { BINLOG_END } else { BINLOG_OK })
+    })
+}
+
+/// Checks a batch call's arguments (`count_null`: whether `count`, or
+/// another output the call requires, is NULL) and returns its buffer (of
+/// at most 4 GiB), its `cap` record slots and how long the first record
+/// may be waited for.
+///
+/// # Safety
+/// `buf` is NULL or `buf_len` writable bytes, `records` NULL or `cap`
+/// writable slots, that outlive the result.
+#[allow(clippy::type_complexity)]
+pub(super) unsafe fn batch_args<'b, R>(
+    h: &binlog_reader,
+    buf: *mut u8,
+    buf_len: usize,
+    records: *mut R,
+    cap: usize,
+    timeout_ms: u64,
+    count_null: bool,
+) -> CallResult<(&'b mut [u8], &'b mut [R], Option<Duration>)> {
+    h.args(|| {
+        if count_null {
+            return Err(null("count"));
+        }
+        if records.is_null() {
+            return Err(null("records"));
+        }
+        if cap == 0 {
+            return Err(Error::invalid("batch read with cap 0: cap must be at least 1").into());
+        }
+        // No array is larger than isize::MAX bytes: a slice claiming to
+        // be is undefined behaviour (and aborts a debug build).
+        if cap > isize::MAX as usize / std::mem::size_of::<R>() {
+            return Err(Error::invalid(format!(
+                "batch read with cap {cap}: records: an array of that many is larger than any object can be"
+            ))
+            .into());
+        }
+        if buf.is_null() && buf_len > 0 {
+            return Err(null("buf"));
+        }
+        Ok(())
+    })?;
+    let buf = match buf.is_null() {
+        true => &mut [],
+        // SAFETY: the caller gave `buf_len` writable bytes at `buf`.
+        false => unsafe { std::slice::from_raw_parts_mut(buf, buf_len.min(u32::MAX as usize)) },
+    };
+    // SAFETY: the caller gave `cap` writable slots at `records`.
+    let out = unsafe { std::slice::from_raw_parts_mut(records, cap) };
+    let wait = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+    Ok((buf, out, wait))
+}
+
+// -------- damages
+// The damaged regions a reader skipped (`crate::RecordReader::damages`),
+// as the C ABI hands them out: `binlog_damage` (offsets and sequence
+// numbers) and `binlog_damage2` (the same with the file or object each
+// is in).
+
+/// Copies up to `cap` of the damaged regions skipped so far into `out` (NULL
+/// when `cap` is 0) and writes their total number to `*count`. Without the
+/// file or object each is in: see `binlog_reader_damages2`.
+#[no_mangle]
+pub extern "C" fn binlog_reader_damages(
+    r: *mut binlog_reader,
+    out: *mut binlog_damage,
+    cap: usize,
+    count: *mut usize,
+) -> binlog_result {
+    copy_damages(r, out, cap, count, |(_, d)| binlog_damage {
+        offset: d.offset,
+        resume_offset: d.resume_offset,
+        from_seq: d.from_seq,
+        to_seq: d.to_seq,
+    })
+}
+
+/// As `binlog_reader_damages`, in the order met, each with the segment file
+/// or `s3://` object URL it is in (`binlog_damage2`): a log reader's regions
+/// may be in several segments, local or in a bucket. Each `path` stays valid
+/// until the next call on the reader. `BINLOG_ERR_NULL_POINTER` if `r` or
+/// `count` is NULL (or `out` with `cap` > 0), `BINLOG_ERR_CLOSED` if closed.
+#[no_mangle]
+pub extern "C" fn binlog_reader_damages2(
+    r: *mut binlog_reader,
+    out: *mut binlog_damage2,
+    cap: usize,
+    count: *mut usize,
+) -> binlog_result {
+    copy_damages(r, out, cap, count, c_damage2)
+}
+
+/// The body of both calls: the reader's damaged regions, kept in the
+/// handle (a `binlog_damage2` borrows its path from there), copied to
+/// `out` as `view` makes each.
+fn copy_damages<T>(
+    r: *mut binlog_reader,
+    out: *mut T,
+    cap: usize,
+    count: *mut usize,
+    view: impl Fn(&(PathBuf, Damage)) -> T,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        h.args(|| out_array(out, cap, count))?;
+        h.damages = h.open()?.damages();
+        unsafe { copy_out(&h.damages, view, out, cap, count) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// The C view of damaged region `d` of `path` (the path borrowed).
+pub(super) fn c_damage2((path, d): &(PathBuf, Damage)) -> binlog_damage2 {
+    let path = path.as_os_str().as_encoded_bytes();
+    binlog_damage2 {
+        offset: d.offset,
+        resume_offset: d.resume_offset,
+        from_seq: d.from_seq,
+        to_seq: d.to_seq,
+        path: c_bytes(path),
+        path_len: path.len(),
+    }
+}
+
+// -------- mapped
+// `binlog_reader_next_mapped`: many records per call, their payloads left
+// where the reader's mapping holds them, for callers that read payloads
+// in place across an expensive boundary (JNI: a direct buffer over the
+// mapping). The records are checked by the library as every read is; the
+// caller reads positions, never the format.
+
+/// As `binlog_reader_next_batch` (the same waiting, errors, held-back record
+/// and `BINLOG_END`), but a payload the reader reads from its mapping of the
+/// segment is not copied: its record has `mapped` 1 and the payload at
+/// `*mapping + payload_off`, `[*mapping, *mapping + *mapping_len)` being that
+/// mapping. Other payloads (a compressed segment's, a held-back record's, a
+/// frame read with pread) are copied into `buf` (`mapped` 0), as are every
+/// type name and metadata entry. One call's mapped payloads all lie in one
+/// mapping: a record in another (the next segment, a grown file mapped
+/// again) ends the call and comes first in the next. `*mapping` is NULL and
+/// `*mapping_len` 0 when no payload is mapped. The mapping stays mapped until
+/// the next `binlog_reader_next_mapped` call on this reader or its close or
+/// free. Outputs are written only on success; one thread at a time, as the
+/// reader.
+#[no_mangle]
+pub extern "C" fn binlog_reader_next_mapped(
+    r: *mut binlog_reader,
+    buf: *mut u8,
+    buf_len: usize,
+    records: *mut binlog_mapped_record,
+    cap: usize,
+    timeout_ms: u64,
+    count: *mut usize,
+    mapping: *mut *const u8,
+    mapping_len: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        let nulls = count.is_null() || mapping.is_null() || mapping_len.is_null();
+        let (buf, out, wait) =
+            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, nulls) }?;
+        let n = super::batch::fill(h, buf, out, wait)?;
+        let (base, len) = h.pinned.as_ref().map_or((std::ptr::null(), 0), |m| {
+            (m.bytes().as_ptr(), m.bytes().len())
+        });
+        unsafe {
+            put(count, n);
+            put(mapping, base);
+            put(mapping_len, len);
+        }
+        Ok(if n == 0 { BINLOG_END } else { BINLOG_OK })
+    })
+}
+
+/// A segment's mapping kept mapped for as long as the caller holds this
+/// handle (`binlog_reader_keep_mapping`), whatever its reader does
+/// meanwhile, `binlog_reader_free` included: for a caller whose views of
+/// the payloads may outlive the next call (a garbage collector frees
+/// them). Immutable: any thread may free it, once.
+pub struct binlog_mapping {
+    _mapping: Mapping,
+}
+
+/// Keeps the mapping the last `binlog_reader_next_mapped` call on `r`
+/// pointed into (its `*mapping`) mapped until `binlog_mapping_free(*out)`.
+/// Fails with `BINLOG_ERR_INVALID_ARGUMENT` if that call mapped no payload
+/// (or none was made since the reader's close).
+#[no_mangle]
+pub extern "C" fn binlog_reader_keep_mapping(
+    r: *mut binlog_reader,
+    out: *mut *mut binlog_mapping,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        need_out(out)?;
+        let kept = h.args(|| {
+            h.pinned.clone().ok_or_else(|| {
+                crate::Error::invalid("keep mapping: the last batch read mapped no payload").into()
+            })
+        })?;
+        unsafe { done_new(out, binlog_mapping { _mapping: kept }) }
+    })
+}
+
+/// Unmaps what `m` kept mapped (unless a reader or another handle still
+/// holds it); NULL is accepted.
+#[no_mangle]
+pub extern "C" fn binlog_mapping_free(m: *mut binlog_mapping) {
+    unsafe { free(m) }
+}
+
+// -------- poll
+// `binlog_reader_poll_fd` and `binlog_reader_poll_rearm`: a descriptor
+// for an event loop's poll, select or epoll, readable when a follower may
+// have new records (the core's `ChangeFd`).
+
+/// Writes to `*fd` a descriptor for poll, select or epoll, readable when the
+/// segment or log the reader follows may have new records (inotify on the
+/// segment file or the log's directory), so an event loop needs no thread
+/// blocked in `binlog_reader_next_wait`. Once it polls readable, call
+/// `binlog_reader_poll_rearm`, then `binlog_reader_next` until `BINLOG_END`,
+/// then poll again: a record written after the re-arm makes it readable, so
+/// none waits unseen. It is readable at first, and also without a change:
+/// 25 ms after one (a new segment is listed once the directory settles) and
+/// at least every 250 ms (10 ms on a network filesystem, where inotify
+/// misses other hosts' writes). The descriptor is the reader's: do not read
+/// or close it; it stays the same on later calls and `binlog_reader_close`
+/// closes it. A record `binlog_reader_next_batch` held back is returned
+/// whether or not it is readable: read until `BINLOG_END` before polling.
+#[no_mangle]
+pub extern "C" fn binlog_reader_poll_fd(r: *mut binlog_reader, fd: *mut c_int) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        h.args(|| need_out(fd))?;
+        if h.change_fd.is_none() {
+            let made = h.open()?.change_fd()?;
+            h.change_fd = Some(made);
+        }
+        let raw = h.change_fd.as_ref().map(crate::ChangeFd::raw_fd);
+        unsafe { done(fd, raw.unwrap_or(-1)) }
+    })
+}
+
+/// Takes the changes the descriptor of `binlog_reader_poll_fd` reported:
+/// it is not readable again until the next change or timed re-check. Call
+/// it before reading the new records (see `binlog_reader_poll_fd`).
+/// `BINLOG_ERR_INVALID_ARGUMENT` if no descriptor was asked for.
+#[no_mangle]
+pub extern "C" fn binlog_reader_poll_rearm(r: *mut binlog_reader) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        h.open()?;
+        let Some(c) = &h.change_fd else {
+            return Err(crate::error::Error::file(
+                crate::error::ErrorKind::InvalidArgument,
+                &h.path,
+                "no pollable descriptor to re-arm: call binlog_reader_poll_fd first",
+            )
+            .into());
+        };
+        c.rearm()?;
+        Ok(BINLOG_OK)
+    })
+}
+
+// -------- tiered
+// The C ABI's tiered log reader: a log read from its directory and from
+// the bucket its sealed segments were shipped to (`LogReader::open_tiered`).
+
+/// Opens a reader of the rolling log `name` in `dir` and of its segments
+/// shipped to `remote` (`s3://bucket/prefix`, as `binlog ship --to` put
+/// them) as one stream, as `binlog_reader_open_log` reads a log: a segment
+/// removed locally after its upload is read from the bucket (compressed ones
+/// with ranged GETs), not reported as a gap; one missing from both is a gap
+/// of reason `BINLOG_GAP_MISSING` naming the object's `s3://` URL; a damaged
+/// object, or one shorter than its metadata says, is `BINLOG_ERR_CORRUPT`
+/// naming its URL and offset (when skipping damage, its records before the
+/// cut are read and `binlog_reader_damages2` names the URL). The endpoint,
+/// region and credentials come from the environment (`AWS_ENDPOINT_URL`,
+/// `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`); read and list permissions suffice. After fork(), a
+/// child opens its own reader. `BINLOG_ERR_INVALID_ARGUMENT` in a library
+/// built without the archive tier (cargo feature "s3", `make lib ARCHIVE=0`).
+#[no_mangle]
+pub extern "C" fn binlog_reader_open_log_tiered(
+    dir: *const c_char,
+    name: *const c_char,
+    remote: *const c_char,
+    out: *mut *mut binlog_reader,
+) -> binlog_result {
+    open_call(dir, name, remote, None, out)
+}
+
+/// As `binlog_reader_open_log_tiered`, with failed requests to the bucket
+/// retried for `retry_timeout_ms` milliseconds (the default, 180 000, is
+/// `binlog_reader_open_log_tiered`'s) before the open, or a later read,
+/// fails: a server that is down, refuses connections or stops answering
+/// is a `BINLOG_ERR_REMOTE` error in about this long, naming the server's
+/// URL and the cause. 0: no retries (a request then waits at most 60 s).
+#[no_mangle]
+pub extern "C" fn binlog_reader_open_log_tiered_timeout(
+    dir: *const c_char,
+    name: *const c_char,
+    remote: *const c_char,
+    retry_timeout_ms: u64,
+    out: *mut *mut binlog_reader,
+) -> binlog_result {
+    let retry = std::time::Duration::from_millis(retry_timeout_ms);
+    open_call(dir, name, remote, Some(retry), out)
+}
+
+/// Both opens: the C arguments checked, the reader opened with
+/// `retry_timeout` (the library's default if `None`) put in `out`.
+fn open_call(
+    dir: *const c_char,
+    name: *const c_char,
+    remote: *const c_char,
+    retry_timeout: Option<std::time::Duration>,
+    out: *mut *mut binlog_reader,
+) -> binlog_result {
+    call(|| {
+        let d = unsafe { c_path(dir, "dir") }?;
+        let n = unsafe { c_str(name, "name") }?;
+        let url = unsafe { c_str(remote, "remote") }?;
+        need_out(out)?;
+        unsafe { done(out, boxed(open_tiered(d, n, url, retry_timeout)?, d)) }
     })
 }

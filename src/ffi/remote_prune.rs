@@ -6,7 +6,7 @@
 use super::archive_tier::{prune, tier_built};
 use super::boundary::{c_str, call, done, handle, need_out, update};
 use super::result::binlog_result;
-use super::ship_options::{binlog_ship_options, destination};
+use super::shipper::{binlog_ship_options, destination};
 use std::ffi::c_char;
 use std::time::Duration;
 

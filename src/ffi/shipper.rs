@@ -1,12 +1,198 @@
-//! `binlog_shipper`: the C face of `archive::Shipper`, which ships a log's
-//! sealed segments to an S3-compatible bucket (see `crate::archive` for
-//! its guarantees).
+//! `binlog_shipper`, the C face of `archive::Shipper`, and
+//! `binlog_ship_options`: where and how a shipper (`binlog_shipper_open`)
+//! ships a log, the C face of `archive::ShipOptions` and
+//! `archive::Location`, set one at a time so that options can grow without
+//! breaking the ABI.
 
-use super::archive_tier::{tier_built, ShipReport, Shipper};
-use super::boundary::{c_path, c_str, call, done, done_new, free, handle, handle_mut, need_out};
+use super::archive_tier::{tier_built, Location, ShipOptions, ShipReport, Shipper};
+use super::boundary::{
+    c_path, c_str, c_str_or_null, call, done, done_new, free, handle, handle_mut, need_out, update,
+    CallResult,
+};
 use super::result::binlog_result;
-use super::ship_options::{binlog_ship_options, destination};
 use std::ffi::c_char;
+
+/// Options for `binlog_shipper_open`. Not thread-safe: configure it from
+/// one thread; it may be freed as soon as `binlog_shipper_open` returns.
+pub struct binlog_ship_options {
+    pub(crate) to: Option<Location>,
+    pub(crate) ship: ShipOptions,
+}
+
+/// Creates ship options with the defaults: no destination (one must be
+/// set), the endpoint, region and credentials of the environment
+/// (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, ...), path-style
+/// addressing, no local segment removed, multipart uploads above 64 MiB.
+/// Free with `binlog_ship_options_free`. `BINLOG_ERR_INVALID_ARGUMENT` in a
+/// library built without the archive tier (cargo feature "s3",
+/// `make lib ARCHIVE=0`), whose shipper functions all fail.
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_new(out: *mut *mut binlog_ship_options) -> binlog_result {
+    call(|| {
+        tier_built()?;
+        need_out(out)?;
+        let ship = ShipOptions::default();
+        unsafe { done_new(out, binlog_ship_options { to: None, ship }) }
+    })
+}
+
+/// Frees ship options; NULL is accepted.
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_free(opts: *mut binlog_ship_options) {
+    unsafe { free(opts) }
+}
+
+/// Where `o` ships to: an invalid-argument error if no destination is set.
+pub(crate) fn destination(o: &binlog_ship_options) -> CallResult<&Location> {
+    o.to.as_ref().ok_or_else(|| {
+        crate::error::Error::invalid("no destination: set one with binlog_ship_options_set_url")
+            .into()
+    })
+}
+
+/// Applies `f` to the options behind `opts`; nothing changes if it fails.
+fn set(
+    opts: *mut binlog_ship_options,
+    f: impl FnOnce(&mut binlog_ship_options) -> CallResult<()>,
+) -> binlog_result {
+    update(opts, "ship options", f)
+}
+
+/// Where the log goes: `url` is `s3://bucket[/prefix]` (NUL-terminated);
+/// its objects are named `<prefix>/<log name>/...`. A malformed URL is
+/// refused with `BINLOG_ERR_INVALID_ARGUMENT`.
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_url(
+    opts: *mut binlog_ship_options,
+    url: *const std::ffi::c_char,
+) -> binlog_result {
+    set(opts, |o| {
+        o.to = Some(Location::parse(unsafe { c_str(url, "url") }?)?);
+        Ok(())
+    })
+}
+
+/// Where the log goes, as a bucket and a key prefix (NUL-terminated;
+/// `prefix` may be NULL or empty): the same as
+/// `binlog_ship_options_set_url` with `s3://<bucket>/<prefix>`.
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_bucket(
+    opts: *mut binlog_ship_options,
+    bucket: *const std::ffi::c_char,
+    prefix: *const std::ffi::c_char,
+) -> binlog_result {
+    set(opts, |o| {
+        let bucket = unsafe { c_str(bucket, "bucket") }?;
+        let prefix = unsafe { c_str_or_null(prefix, "prefix") }?.unwrap_or("");
+        o.to = Some(Location::parse(&format!("s3://{bucket}/{prefix}"))?);
+        Ok(())
+    })
+}
+
+/// The server's URL, for S3-compatible servers (`http://host:port`;
+/// NUL-terminated); unset: `AWS_ENDPOINT_URL`, or AWS's endpoint of the
+/// region.
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_endpoint(
+    opts: *mut binlog_ship_options,
+    endpoint: *const std::ffi::c_char,
+) -> binlog_result {
+    set(opts, |o| {
+        o.ship.connection.endpoint = Some(unsafe { c_str(endpoint, "endpoint") }?.to_owned());
+        Ok(())
+    })
+}
+
+/// The bucket's region (NUL-terminated); unset: `AWS_REGION` or
+/// `AWS_DEFAULT_REGION`.
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_region(
+    opts: *mut binlog_ship_options,
+    region: *const std::ffi::c_char,
+) -> binlog_result {
+    set(opts, |o| {
+        o.ship.connection.region = Some(unsafe { c_str(region, "region") }?.to_owned());
+        Ok(())
+    })
+}
+
+/// The access key id and secret access key (NUL-terminated, both
+/// required); unset: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_credentials(
+    opts: *mut binlog_ship_options,
+    access_key_id: *const std::ffi::c_char,
+    secret_access_key: *const std::ffi::c_char,
+) -> binlog_result {
+    set(opts, |o| {
+        let id = unsafe { c_str(access_key_id, "access key id") }?;
+        let secret = unsafe { c_str(secret_access_key, "secret access key") }?;
+        o.ship.connection.access_key_id = Some(id.to_owned());
+        o.ship.connection.secret_access_key = Some(secret.to_owned());
+        Ok(())
+    })
+}
+
+/// Path-style addressing (`host/bucket/key`, the default) if true,
+/// virtual-hosted style (`bucket.host/key`) if false; unset:
+/// `AWS_VIRTUAL_HOSTED_STYLE_REQUEST`.
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_path_style(
+    opts: *mut binlog_ship_options,
+    path_style: bool,
+) -> binlog_result {
+    set(opts, |o| {
+        o.ship.connection.virtual_hosted_style = Some(!path_style);
+        Ok(())
+    })
+}
+
+/// Removes a local segment once its verified copy is in the bucket,
+/// keeping the newest `keep` sealed segments; UINT64_MAX: removes none
+/// (the default).
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_keep_local(
+    opts: *mut binlog_ship_options,
+    keep: u64,
+) -> binlog_result {
+    set(opts, |o| {
+        o.ship.keep_local = (keep != u64::MAX).then(|| usize::try_from(keep).unwrap_or(usize::MAX));
+        Ok(())
+    })
+}
+
+/// Segments larger than `bytes` go up as multipart uploads (default
+/// 64 MiB; a single PUT is limited to 5 GiB by S3).
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_multipart_threshold(
+    opts: *mut binlog_ship_options,
+    bytes: u64,
+) -> binlog_result {
+    set(opts, |o| {
+        o.ship.multipart_threshold = bytes;
+        Ok(())
+    })
+}
+
+/// How long failed requests are retried, with backoff, before a call gives
+/// up, in milliseconds (default 180 000; the CLI's `--retry-timeout`): a
+/// server that is down, refuses connections or never answers fails the call
+/// in about this long with `BINLOG_ERR_REMOTE`, naming the server's URL and
+/// the cause. 0: no retries (a request then waits at most 60 s).
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_retry_timeout(
+    opts: *mut binlog_ship_options,
+    retry_timeout_ms: u64,
+) -> binlog_result {
+    set(opts, |o| {
+        o.ship.connection.retry_timeout = Some(std::time::Duration::from_millis(retry_timeout_ms));
+        Ok(())
+    })
+}
+
+// `binlog_shipper`: the C face of `archive::Shipper`, which ships a log's
+// sealed segments to an S3-compatible bucket (see `crate::archive` for
+// its guarantees).
 
 /// A shipper of one log: one thread at a time may call it, it holds the
 /// log's ship lock (`<dir>/<name>.ship.lock`) until `binlog_shipper_free`,

@@ -94,7 +94,7 @@ pub extern "C" fn binlog_writer_open(
                         "segment size, record, period, retention, background sealing, compression and segment callback options apply to logs: use binlog_writer_open_log",
                     ).into());
                 }
-                super::options_clock::refuse_for_segment(l)?;
+                super::options::refuse_for_segment(l)?;
                 l.segment.clone()
             }
             None => Options::default(),
