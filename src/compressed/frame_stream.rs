@@ -5,14 +5,10 @@
 //!
 //! zstd writes the blocks straight into the stream's buffer (its stable
 //! output buffer), which holds a whole frame and is reused; it is offered
-//! the compressed bytes a block at a time (`zstd_blocks`), so it stops
-//! after the block asked for.
-//!
-//! A frame decompressed in parts has zstd's checksum check turned off: the
-//! stream checks it (`xxh64`) once it holds the whole frame, on reaching
-//! its end unless it reads for a seek, else in `check_checksum`. Bytes
-//! handed out before that are checked by the caller (every part of a
-//! segment carries a CRC). A frame decompressed whole is checked by zstd.
+//! the compressed bytes zstd's own hint asks for next (a block and the
+//! next block's header), so it stops after the block asked for. zstd
+//! checks the frame's checksum when it reaches its end, whether it
+//! decompressed the frame whole or in parts.
 //!
 //! A frame that fails still yields the bytes zstd wrote before the
 //! failure, as in parts: a frame decompressed whole that fails is
@@ -24,11 +20,8 @@
 use super::frame_decoder::{damaged, is_output_too_small, Frame};
 use super::seek_table::FrameEntry;
 use super::source::{read_frame, Source};
-use super::xxh64::xxh64;
-use super::zstd_blocks::{next_block_end, FRAME_CHECKSUM_FLAG};
 use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
-use zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode;
 use zstd::zstd_safe::ResetDirective;
 use zstd::zstd_safe::{get_frame_content_size, DCtx, DParameter, InBuffer, OutBuffer};
 
@@ -40,11 +33,11 @@ pub struct FrameStream {
     dctx: DCtx<'static>,
     /// The frame being decompressed (None: none).
     index: Option<usize>,
-    /// Its compressed bytes, how many zstd has taken, and how many it
-    /// was offered (the end of a block, or of the frame).
+    /// Its compressed bytes, how many zstd has taken, and how many more
+    /// it asked for by its last hint.
     src: Vec<u8>,
     src_pos: usize,
-    offered: usize,
+    hint: usize,
     /// Its original bytes decompressed so far (`produced`: the length).
     /// While zstd decompresses into it, its allocation holds the whole
     /// frame and one byte more and does not move (zstd's stable output
@@ -55,10 +48,8 @@ pub struct FrameStream {
     size: usize,
     /// Whether zstd reached the frame's end.
     ended: bool,
-    /// Whether the frame is decompressed in parts (zstd's checksum check
-    /// off), and whether its checksum is still to be checked.
+    /// Whether the frame is decompressed in parts.
     parts: bool,
-    unchecked: bool,
     /// Why the held frame yields no more than `out` holds, until reported.
     failure: Option<Error>,
     /// How far past the bytes asked for `extend_stored` reads at least.
@@ -67,7 +58,7 @@ pub struct FrameStream {
     /// call (a scan: zstd then writes straight into `out`).
     whole: bool,
     /// Whether this stream reads for a seek: it decompresses the frames it
-    /// starts in parts and leaves their checksums to `check_checksum`.
+    /// starts in parts.
     seeking: bool,
     /// Whether zstd's stable output buffer is set (see `of`).
     stable: bool,
@@ -118,13 +109,12 @@ impl FrameStream {
             index: None,
             src: Vec::new(),
             src_pos: 0,
-            offered: 0,
+            hint: 0,
             out: Vec::new(),
             produced: 0,
             size: 0,
             ended: false,
             parts: false,
-            unchecked: false,
             failure: None,
             read_ahead,
             whole: whole || !stable,
@@ -153,37 +143,21 @@ impl FrameStream {
         self.index.is_some() && self.ended
     }
 
-    /// Checks the checksum of the held frame (frame `index`, `entry` in the
-    /// seek table of the file at `path`) if it is decompressed to its end
-    /// and not yet checked, and reports a failure not reported yet: a
-    /// mismatch is `CorruptFrame` at the frame's compressed offset, and
-    /// the frame is no longer held. A frame not at its end passes.
-    pub fn check_checksum(&mut self, path: &Path, index: usize, entry: &FrameEntry) -> Result<()> {
+    /// Reports a failure of the held frame (frame `index`, `entry` in the
+    /// seek table of the file at `path`) not reported yet: one met past
+    /// the bytes read (its checksum, checked by zstd at the frame's end:
+    /// `CorruptFrame` at the frame's compressed offset), and the frame is
+    /// no longer held. A frame not at its end passes.
+    pub fn check_checksum(&mut self, _path: &Path, index: usize, _entry: &FrameEntry) -> Result<()> {
         if self.index != Some(index) {
             return Ok(());
         }
-        self.settle_checksum(Frame::new(path, index, *entry));
         match self.failure.take() {
             Some(e) => {
                 self.index = None;
                 Err(e)
             }
             None => Ok(()),
-        }
-    }
-
-    /// Checks the checksum of the held frame, decompressed to its end, if
-    /// not yet checked: a mismatch is kept as its failure.
-    fn settle_checksum(&mut self, frame: Frame) {
-        if !self.ended || !self.unchecked || self.failure.is_some() {
-            return;
-        }
-        self.unchecked = false;
-        let stated = self.src.len().checked_sub(4).map(|at| &self.src[at..]);
-        let stated = stated.map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
-        if stated != Some(xxh64(&self.out) as u32) {
-            let code = 0usize.wrapping_sub(ZSTD_ErrorCode::ZSTD_error_checksum_wrong as usize);
-            self.failure = Some(frame.error(ErrorKind::CorruptFrame, damaged(code)));
         }
     }
 
@@ -216,7 +190,7 @@ impl FrameStream {
         let spare = std::mem::replace(&mut self.out, bytes);
         let size = self.out.len();
         (self.index, self.produced, self.ended, self.size) = (Some(index), size, true, size);
-        (self.parts, self.unchecked) = (false, false);
+        self.parts = false;
         self.failure = None;
         spare
     }
@@ -290,7 +264,7 @@ impl FrameStream {
     /// the failure met so, the one every way of reading the frame reports.
     fn keep_what_failed_frame_yields(&mut self, frame: Frame) -> Option<Error> {
         self.out.clear();
-        (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
+        (self.src_pos, self.hint, self.produced, self.ended) = (0, 0, 0, false);
         // Room for exactly the frame and one byte more: how far zstd writes
         // into a damaged block, and so what it says of it, depends on the
         // room it has (a buffer kept from a larger frame has more).
@@ -311,7 +285,6 @@ impl FrameStream {
         self.parts = true;
         let in_parts = self.decompress_to(frame, usize::MAX).err();
         self.seeking = seeking;
-        self.unchecked = false;
         self.produced = self.produced.min(self.size);
         self.out.truncate(self.produced);
         in_parts
@@ -326,7 +299,6 @@ impl FrameStream {
         let size = entry.size as usize;
         if self.index != Some(index) {
             (self.index, self.produced, self.ended, self.size) = (None, 0, false, size);
-            self.unchecked = false;
         }
         let from = self.produced;
         let want = match self.whole && from == 0 {
@@ -352,20 +324,13 @@ impl FrameStream {
         read_frame(file, frame.path, &frame.entry, &mut self.src)?;
         frame.check(&self.src)?;
         let _ = self.dctx.reset(ResetDirective::SessionOnly);
-        (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
+        (self.src_pos, self.hint, self.produced, self.ended) = (0, 0, 0, false);
         self.size = frame.entry.size as usize;
         self.failure = None;
-        // A frame decompressed in parts: zstd's check of its checksum off
-        // (where zstd cannot turn it off, it checks it as well).
         self.parts = !self.whole || (self.seeking && self.stable);
         let _ = self
             .dctx
-            .set_parameter(DParameter::ForceIgnoreChecksum(self.parts));
-        let has_checksum = self
-            .src
-            .get(4)
-            .is_some_and(|&d| d & FRAME_CHECKSUM_FLAG != 0);
-        self.unchecked = self.parts && has_checksum;
+            .set_parameter(DParameter::ForceIgnoreChecksum(false));
         // Room for the whole frame and one byte more (see `decompress_to`),
         // allocated once: zstd's stable output buffer must not move while
         // the frame is held. A smaller allocation is replaced, not grown
@@ -386,8 +351,9 @@ impl FrameStream {
     }
 
     /// Decompresses until `upto` bytes (or the whole frame, its end and
-    /// checksum included) are held: whole blocks offered to zstd one at a
-    /// time, each written straight after the last in `out` (see `start`).
+    /// checksum included) are held: zstd offered what its last hint asked
+    /// for (a block and the next one's header, so one block a call), each
+    /// block written straight after the last in `out` (see `start`).
     fn decompress_to(&mut self, frame: Frame, upto: usize) -> Result<()> {
         let size = frame.entry.size as usize;
         let want = upto.min(size);
@@ -397,9 +363,9 @@ impl FrameStream {
         // buffer has room for one byte more than the entry's size.
         let states_size = || matches!(get_frame_content_size(&self.src), Ok(Some(_)));
         while self.produced < want || (self.produced == size && !self.ended) {
-            self.offered = next_block_end(&self.src, self.offered);
+            let offered = self.src.len().min(self.src_pos + self.hint);
             let mut output = OutBuffer::around_pos(&mut self.out, self.produced);
-            let mut input = InBuffer::around(&self.src[..self.offered]);
+            let mut input = InBuffer::around(&self.src[..offered]);
             input.set_pos(self.src_pos);
             let hint = self.dctx.decompress_stream(&mut output, &mut input);
             let moved = output.pos() > self.produced || input.pos() > self.src_pos;
@@ -411,10 +377,11 @@ impl FrameStream {
                 };
                 frame.error(kind, damaged(code))
             })?;
+            self.hint = hint;
             if hint == 0 {
                 self.ended = true;
             }
-            let stalled = !moved && self.offered == self.src.len();
+            let stalled = !moved && offered == self.src.len();
             if self.produced > size || (self.ended && self.produced != size) || stalled {
                 let what = format!(
                     "the frame decompresses to {}{} bytes, the seek table says {size}",
@@ -427,9 +394,6 @@ impl FrameStream {
                 };
                 return Err(frame.error(kind, what));
             }
-        }
-        if !self.seeking {
-            self.settle_checksum(frame);
         }
         Ok(())
     }
@@ -507,12 +471,7 @@ mod tests {
         }
         assert_eq!(made, original.len());
         assert!(s.ended, "the frame's end was reached");
-        assert!(
-            s.unchecked,
-            "read for a seek: its checksum left to check_checksum"
-        );
         s.check_checksum(path, 0, &entry).unwrap();
-        assert!(!s.unchecked);
         assert_eq!(s.bytes(), &original[..]);
     }
 
@@ -590,11 +549,11 @@ mod tests {
         let mut s = FrameStream::for_scan();
         s.set_seeking(true);
         s.extend(&file, first(path, entry), 10).unwrap();
-        assert!(s.unchecked, "in parts, its checksum still to check");
+        assert!(!s.is_whole(), "in parts");
         s.set_seeking(false);
         let other: Vec<u8> = original.iter().map(|b| b ^ 0x11).collect();
         s.hold_decoded(1, other.clone());
-        assert!(s.is_whole() && !s.unchecked);
+        assert!(s.is_whole());
         let other_entry = FrameEntry {
             size: other.len() as u32,
             ..entry

@@ -4,8 +4,8 @@
 //! back the segment byte for byte and a reader decompresses only the frames
 //! it needs.
 //!
-//! - `seek_table`, `cuts`, `type_copies`, `zstd_blocks`, `xxh64`: layouts
-//!   and choices, no I/O; `frame_writer`: frames and seek table written;
+//! - `seek_table`, `cuts`, `type_copies`: layouts and choices, no I/O;
+//!   `frame_writer`: frames and seek table written;
 //! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`,
 //!   `copy_read`: reading from any `source` (a file or a remote object),
 //!   a zstd block at a time where part of a frame is enough;
@@ -43,8 +43,6 @@ mod test_segment;
 #[allow(missing_docs)]
 pub mod type_copies;
 mod verify_ahead;
-mod xxh64;
-mod zstd_blocks;
 
 pub use compress::{
     compress_segment, compress_segment_with, compress_segment_with_copies, CompressOptions,
