@@ -14,14 +14,12 @@
 //! failure, as in parts: a frame decompressed whole that fails is
 //! decompressed again in parts to find them (docs/FORMAT.md 17.3a). The
 //! failure is reported once, by the first `extend` asking for a byte past
-//! them or by `check_checksum`, which then drop the frame: what a reader
+//! them or by `take_failure`, which then drop the frame: what a reader
 //! reads of a damaged frame does not depend on how it decompressed it.
 
 use super::frame_decoder::{damaged, is_output_too_small, Frame};
-use super::seek_table::FrameEntry;
 use super::source::{read_frame, Source};
 use crate::error::{Error, ErrorKind, Result};
-use std::path::Path;
 use zstd::zstd_safe::ResetDirective;
 use zstd::zstd_safe::{get_frame_content_size, DCtx, DParameter, InBuffer, OutBuffer};
 
@@ -143,12 +141,11 @@ impl FrameStream {
         self.index.is_some() && self.ended
     }
 
-    /// Reports a failure of the held frame (frame `index`, `entry` in the
-    /// seek table of the file at `path`) not reported yet: one met past
-    /// the bytes read (its checksum, checked by zstd at the frame's end:
-    /// `CorruptFrame` at the frame's compressed offset), and the frame is
-    /// no longer held. A frame not at its end passes.
-    pub fn check_checksum(&mut self, _path: &Path, index: usize, _entry: &FrameEntry) -> Result<()> {
+    /// Reports a failure of the held frame `index` not reported yet: one
+    /// met past the bytes read (its checksum, checked by zstd at the
+    /// frame's end: `CorruptFrame` at the frame's compressed offset), and
+    /// the frame is no longer held. A frame without one passes.
+    pub fn take_failure(&mut self, index: usize) -> Result<()> {
         if self.index != Some(index) {
             return Ok(());
         }
@@ -184,7 +181,7 @@ impl FrameStream {
     }
 
     /// Holds frame `index` whole, as `bytes`, decompressed and checked by
-    /// `decode_ahead`'s zstd (not left to `check_checksum`); returns the
+    /// `decode_ahead`'s zstd (not left to `take_failure`); returns the
     /// buffer it held before, for reuse.
     pub fn hold_decoded(&mut self, index: usize, bytes: Vec<u8>) -> Vec<u8> {
         let spare = std::mem::replace(&mut self.out, bytes);
@@ -241,9 +238,7 @@ impl FrameStream {
         (self.index, self.produced) = (None, 0);
         self.out.clear();
         let failure = match self.extend(file, frame, frame.entry.size as usize) {
-            Ok(_) => self
-                .check_checksum(frame.path, frame.index, &frame.entry)
-                .err(),
+            Ok(_) => self.take_failure(frame.index).err(),
             // `extend` leaves what the frame yields in `out` when it meets
             // the failure; a frame that fails in `start` left it empty.
             Err(e) => Some(e),
@@ -418,9 +413,11 @@ impl Default for FrameStream {
 mod tests {
     use super::*;
     use crate::compressed::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
+    use crate::compressed::seek_table::FrameEntry;
     use std::fs::File;
     use std::io::Write;
     use std::os::unix::fs::FileExt;
+    use std::path::Path;
 
     /// Frame 0 of the file at `path`, `entry` in its seek table.
     fn first(path: &Path, entry: FrameEntry) -> Frame<'_> {
@@ -471,7 +468,7 @@ mod tests {
         }
         assert_eq!(made, original.len());
         assert!(s.ended, "the frame's end was reached");
-        s.check_checksum(path, 0, &entry).unwrap();
+        s.take_failure(0).unwrap();
         assert_eq!(s.bytes(), &original[..]);
     }
 
@@ -554,11 +551,7 @@ mod tests {
         let other: Vec<u8> = original.iter().map(|b| b ^ 0x11).collect();
         s.hold_decoded(1, other.clone());
         assert!(s.is_whole());
-        let other_entry = FrameEntry {
-            size: other.len() as u32,
-            ..entry
-        };
-        s.check_checksum(path, 1, &other_entry).unwrap();
+        s.take_failure(1).unwrap();
         assert_eq!((s.index(), s.bytes()), (Some(1), &other[..]));
     }
 
@@ -598,7 +591,7 @@ mod tests {
         let mut seek = FrameStream::for_prefixes();
         seek.extend(&bad, first(path, entry), size).unwrap();
         assert!(seek.is_whole());
-        expect_checksum_error(seek.check_checksum(path, 0, &entry).unwrap_err());
+        expect_checksum_error(seek.take_failure(0).unwrap_err());
         assert_eq!(seek.index(), None, "a failure reported leaves nothing held");
         // A scan's stream, whole (zstd checks it, and it is decompressed
         // again in parts) or in parts after a seek: every byte is yielded,
@@ -606,7 +599,7 @@ mod tests {
         let mut scan = FrameStream::for_scan();
         assert_eq!(scan.extend(&bad, first(path, entry), 1).unwrap(), size);
         let whole = scan.bytes().to_vec();
-        expect_checksum_error(scan.check_checksum(path, 0, &entry).unwrap_err());
+        expect_checksum_error(scan.take_failure(0).unwrap_err());
         assert_eq!(scan.index(), None, "a failure reported leaves nothing held");
         scan.set_seeking(true);
         scan.extend(&bad, first(path, entry), 1_000).unwrap();
@@ -614,7 +607,7 @@ mod tests {
         scan.set_seeking(false);
         scan.extend(&bad, first(path, entry), size).unwrap();
         assert_eq!(scan.bytes(), &whole[..]);
-        expect_checksum_error(scan.check_checksum(path, 0, &entry).unwrap_err());
+        expect_checksum_error(scan.take_failure(0).unwrap_err());
     }
 
     /// One frame of `original()` with 16 bytes three quarters into its
@@ -649,7 +642,7 @@ mod tests {
         for s in [&mut whole, &mut parts] {
             let e = s
                 .extend(&bad, first(&path, entry), original.len())
-                .and_then(|_| s.check_checksum(&path, 0, &entry))
+                .and_then(|_| s.take_failure(0))
                 .unwrap_err();
             let kinds = [ErrorKind::CorruptFrame, ErrorKind::FrameSizeMismatch];
             assert!(kinds.contains(&e.kind()), "{e}");
@@ -685,7 +678,7 @@ mod tests {
         // Read for a seek, the frame's checksum is checked when asked.
         let e = s
             .extend(&bad, first(&path, entry), original.len())
-            .and_then(|_| s.check_checksum(&path, 0, &entry))
+            .and_then(|_| s.take_failure(0))
             .unwrap_err();
         assert!(
             matches!(

@@ -24,8 +24,6 @@ pub mod decode_ahead;
 pub mod decompress;
 pub(crate) mod durable;
 #[allow(missing_docs)]
-pub mod frame_cache;
-#[allow(missing_docs)]
 pub mod frame_decoder;
 #[allow(missing_docs)]
 pub mod frame_stream;
@@ -37,12 +35,10 @@ mod open;
 pub mod seek_table;
 pub mod segment;
 pub mod source;
-pub mod stored;
 #[cfg(test)]
 mod test_segment;
 #[allow(missing_docs)]
 pub mod type_copies;
-mod verify_ahead;
 
 pub use compress::{
     compress_segment, compress_segment_with, compress_segment_with_copies, CompressOptions,
