@@ -6,13 +6,14 @@
 //!
 //! - `seek_table`, `cuts`, `type_copies`: layouts and choices, no I/O;
 //!   `frame_writer`: frames and seek table written;
-//! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`,
-//!   `copy_read`: reading from any `source` (a file or a remote object),
-//!   a zstd block at a time where part of a frame is enough;
+//! - `open`, `frame_decoder`, `frame_stream`, `segment`, `copy_read`:
+//!   reading from any `source` (a file or a remote object), a zstd block
+//!   at a time where part of a frame is enough, through a cache of a few
+//!   frames; a plain remote segment read the same way, as stored frames;
 //!   `decode_ahead`: a scan's next frames decompressed by a pool of
-//!   threads; `stored`: a plain remote segment read the same way;
-//!   `frame_walk`: the frames of a file whose seek table is lost;
-//! - `compress`, `decompress`, `durable`: crash-safe conversion of files.
+//!   threads; `frame_walk`: the frames of a file whose seek table is lost;
+//! - `compress` (each frame checked as written), `decompress`, `durable`:
+//!   crash-safe conversion of files.
 
 pub mod compress;
 mod copy_read;
