@@ -6,26 +6,41 @@
 //! zstd writes the blocks straight into the stream's buffer (its stable
 //! output buffer), which holds a whole frame and is reused; it is offered
 //! the compressed bytes zstd's own hint asks for next (a block and the
-//! next block's header), so it stops after the block asked for. zstd
-//! checks the frame's checksum when it reaches its end, whether it
-//! decompressed the frame whole or in parts.
+//! next block's header), so it stops after the block asked for.
+//!
+//! A frame decompressed in parts has zstd's checksum check turned off: the
+//! stream checks it (`xxh64`) once it holds the whole frame, on reaching
+//! its end unless it reads for a seek, else in `check_checksum`. Bytes
+//! handed out before that are checked by the caller (every part of a
+//! segment carries a CRC). A frame decompressed whole is checked by zstd.
+//! zstd's own check, on in parts, would hash every block it decodes, also
+//! for a seek that decodes only part of a frame (docs/PERFORMANCE.md, the
+//! seek); zstd does not export its XXH64, hence `xxh64`.
 //!
 //! A frame that fails still yields the bytes zstd wrote before the
 //! failure, as in parts: a frame decompressed whole that fails is
 //! decompressed again in parts to find them (docs/FORMAT.md 17.3a). The
 //! failure is reported once, by the first `extend` asking for a byte past
-//! them or by `take_failure`, which then drop the frame: what a reader
+//! them or by `check_checksum`, which then drop the frame: what a reader
 //! reads of a damaged frame does not depend on how it decompressed it.
 
 use super::frame_decoder::{damaged, is_output_too_small, Frame};
+use super::seek_table::FrameEntry;
 use super::source::{read_frame, Source};
+use super::xxh64::xxh64;
 use crate::error::{Error, ErrorKind, Result};
+use std::path::Path;
+use zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode;
 use zstd::zstd_safe::ResetDirective;
 use zstd::zstd_safe::{get_frame_content_size, DCtx, DParameter, InBuffer, OutBuffer};
 
 /// How far past the bytes asked for a scan's stream reads at least in a
 /// stored frame (`extend_stored`): a block, not a record, at a time.
 const SCAN_READ_AHEAD: usize = 128 << 10;
+
+/// The bit of a frame header's descriptor byte (the frame's fifth) that
+/// says the frame ends with a content checksum (RFC 8878, 3.1.1.1.1).
+const FRAME_CHECKSUM_FLAG: u8 = 0x04;
 
 pub struct FrameStream {
     dctx: DCtx<'static>,
@@ -46,8 +61,10 @@ pub struct FrameStream {
     size: usize,
     /// Whether zstd reached the frame's end.
     ended: bool,
-    /// Whether the frame is decompressed in parts.
+    /// Whether the frame is decompressed in parts (zstd's checksum check
+    /// off), and whether its checksum is still to be checked.
     parts: bool,
+    unchecked: bool,
     /// Why the held frame yields no more than `out` holds, until reported.
     failure: Option<Error>,
     /// How far past the bytes asked for `extend_stored` reads at least.
@@ -56,7 +73,7 @@ pub struct FrameStream {
     /// call (a scan: zstd then writes straight into `out`).
     whole: bool,
     /// Whether this stream reads for a seek: it decompresses the frames it
-    /// starts in parts.
+    /// starts in parts and leaves their checksums to `check_checksum`.
     seeking: bool,
     /// Whether zstd's stable output buffer is set (see `of`).
     stable: bool,
@@ -113,6 +130,7 @@ impl FrameStream {
             size: 0,
             ended: false,
             parts: false,
+            unchecked: false,
             failure: None,
             read_ahead,
             whole: whole || !stable,
@@ -141,20 +159,37 @@ impl FrameStream {
         self.index.is_some() && self.ended
     }
 
-    /// Reports a failure of the held frame `index` not reported yet: one
-    /// met past the bytes read (its checksum, checked by zstd at the
-    /// frame's end: `CorruptFrame` at the frame's compressed offset), and
-    /// the frame is no longer held. A frame without one passes.
-    pub fn take_failure(&mut self, index: usize) -> Result<()> {
+    /// Checks the checksum of the held frame (frame `index`, `entry` in the
+    /// seek table of the file at `path`) if it is decompressed to its end
+    /// and not yet checked, and reports a failure not reported yet: a
+    /// mismatch is `CorruptFrame` at the frame's compressed offset, and
+    /// the frame is no longer held. A frame not at its end passes.
+    pub fn check_checksum(&mut self, path: &Path, index: usize, entry: &FrameEntry) -> Result<()> {
         if self.index != Some(index) {
             return Ok(());
         }
+        self.settle_checksum(Frame::new(path, index, *entry));
         match self.failure.take() {
             Some(e) => {
                 self.index = None;
                 Err(e)
             }
             None => Ok(()),
+        }
+    }
+
+    /// Checks the checksum of the held frame, decompressed to its end, if
+    /// not yet checked: a mismatch is kept as its failure.
+    fn settle_checksum(&mut self, frame: Frame) {
+        if !self.ended || !self.unchecked || self.failure.is_some() {
+            return;
+        }
+        self.unchecked = false;
+        let stated = self.src.len().checked_sub(4).map(|at| &self.src[at..]);
+        let stated = stated.map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
+        if stated != Some(xxh64(&self.out) as u32) {
+            let code = 0usize.wrapping_sub(ZSTD_ErrorCode::ZSTD_error_checksum_wrong as usize);
+            self.failure = Some(frame.error(ErrorKind::CorruptFrame, damaged(code)));
         }
     }
 
@@ -181,13 +216,13 @@ impl FrameStream {
     }
 
     /// Holds frame `index` whole, as `bytes`, decompressed and checked by
-    /// `decode_ahead`'s zstd (not left to `take_failure`); returns the
+    /// `decode_ahead`'s zstd (not left to `check_checksum`); returns the
     /// buffer it held before, for reuse.
     pub fn hold_decoded(&mut self, index: usize, bytes: Vec<u8>) -> Vec<u8> {
         let spare = std::mem::replace(&mut self.out, bytes);
         let size = self.out.len();
         (self.index, self.produced, self.ended, self.size) = (Some(index), size, true, size);
-        self.parts = false;
+        (self.parts, self.unchecked) = (false, false);
         self.failure = None;
         spare
     }
@@ -238,7 +273,9 @@ impl FrameStream {
         (self.index, self.produced) = (None, 0);
         self.out.clear();
         let failure = match self.extend(file, frame, frame.entry.size as usize) {
-            Ok(_) => self.take_failure(frame.index).err(),
+            Ok(_) => self
+                .check_checksum(frame.path, frame.index, &frame.entry)
+                .err(),
             // `extend` leaves what the frame yields in `out` when it meets
             // the failure; a frame that fails in `start` left it empty.
             Err(e) => Some(e),
@@ -280,6 +317,7 @@ impl FrameStream {
         self.parts = true;
         let in_parts = self.decompress_to(frame, usize::MAX).err();
         self.seeking = seeking;
+        self.unchecked = false;
         self.produced = self.produced.min(self.size);
         self.out.truncate(self.produced);
         in_parts
@@ -294,6 +332,7 @@ impl FrameStream {
         let size = entry.size as usize;
         if self.index != Some(index) {
             (self.index, self.produced, self.ended, self.size) = (None, 0, false, size);
+            self.unchecked = false;
         }
         let from = self.produced;
         let want = match self.whole && from == 0 {
@@ -322,10 +361,17 @@ impl FrameStream {
         (self.src_pos, self.hint, self.produced, self.ended) = (0, 0, 0, false);
         self.size = frame.entry.size as usize;
         self.failure = None;
+        // A frame decompressed in parts: zstd's check of its checksum off
+        // (where zstd cannot turn it off, it checks it as well).
         self.parts = !self.whole || (self.seeking && self.stable);
         let _ = self
             .dctx
-            .set_parameter(DParameter::ForceIgnoreChecksum(false));
+            .set_parameter(DParameter::ForceIgnoreChecksum(self.parts));
+        let has_checksum = self
+            .src
+            .get(4)
+            .is_some_and(|&d| d & FRAME_CHECKSUM_FLAG != 0);
+        self.unchecked = self.parts && has_checksum;
         // Room for the whole frame and one byte more (see `decompress_to`),
         // allocated once: zstd's stable output buffer must not move while
         // the frame is held. A smaller allocation is replaced, not grown
@@ -390,6 +436,9 @@ impl FrameStream {
                 return Err(frame.error(kind, what));
             }
         }
+        if !self.seeking {
+            self.settle_checksum(frame);
+        }
         Ok(())
     }
 }
@@ -413,11 +462,9 @@ impl Default for FrameStream {
 mod tests {
     use super::*;
     use crate::compressed::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
-    use crate::compressed::seek_table::FrameEntry;
     use std::fs::File;
     use std::io::Write;
     use std::os::unix::fs::FileExt;
-    use std::path::Path;
 
     /// Frame 0 of the file at `path`, `entry` in its seek table.
     fn first(path: &Path, entry: FrameEntry) -> Frame<'_> {
@@ -468,7 +515,12 @@ mod tests {
         }
         assert_eq!(made, original.len());
         assert!(s.ended, "the frame's end was reached");
-        s.take_failure(0).unwrap();
+        assert!(
+            s.unchecked,
+            "read for a seek: its checksum left to check_checksum"
+        );
+        s.check_checksum(path, 0, &entry).unwrap();
+        assert!(!s.unchecked);
         assert_eq!(s.bytes(), &original[..]);
     }
 
@@ -546,12 +598,16 @@ mod tests {
         let mut s = FrameStream::for_scan();
         s.set_seeking(true);
         s.extend(&file, first(path, entry), 10).unwrap();
-        assert!(!s.is_whole(), "in parts");
+        assert!(s.unchecked, "in parts, its checksum still to check");
         s.set_seeking(false);
         let other: Vec<u8> = original.iter().map(|b| b ^ 0x11).collect();
         s.hold_decoded(1, other.clone());
-        assert!(s.is_whole());
-        s.take_failure(1).unwrap();
+        assert!(s.is_whole() && !s.unchecked);
+        let other_entry = FrameEntry {
+            size: other.len() as u32,
+            ..entry
+        };
+        s.check_checksum(path, 1, &other_entry).unwrap();
         assert_eq!((s.index(), s.bytes()), (Some(1), &other[..]));
     }
 
@@ -591,7 +647,7 @@ mod tests {
         let mut seek = FrameStream::for_prefixes();
         seek.extend(&bad, first(path, entry), size).unwrap();
         assert!(seek.is_whole());
-        expect_checksum_error(seek.take_failure(0).unwrap_err());
+        expect_checksum_error(seek.check_checksum(path, 0, &entry).unwrap_err());
         assert_eq!(seek.index(), None, "a failure reported leaves nothing held");
         // A scan's stream, whole (zstd checks it, and it is decompressed
         // again in parts) or in parts after a seek: every byte is yielded,
@@ -599,7 +655,7 @@ mod tests {
         let mut scan = FrameStream::for_scan();
         assert_eq!(scan.extend(&bad, first(path, entry), 1).unwrap(), size);
         let whole = scan.bytes().to_vec();
-        expect_checksum_error(scan.take_failure(0).unwrap_err());
+        expect_checksum_error(scan.check_checksum(path, 0, &entry).unwrap_err());
         assert_eq!(scan.index(), None, "a failure reported leaves nothing held");
         scan.set_seeking(true);
         scan.extend(&bad, first(path, entry), 1_000).unwrap();
@@ -607,7 +663,7 @@ mod tests {
         scan.set_seeking(false);
         scan.extend(&bad, first(path, entry), size).unwrap();
         assert_eq!(scan.bytes(), &whole[..]);
-        expect_checksum_error(scan.take_failure(0).unwrap_err());
+        expect_checksum_error(scan.check_checksum(path, 0, &entry).unwrap_err());
     }
 
     /// One frame of `original()` with 16 bytes three quarters into its
@@ -642,7 +698,7 @@ mod tests {
         for s in [&mut whole, &mut parts] {
             let e = s
                 .extend(&bad, first(&path, entry), original.len())
-                .and_then(|_| s.take_failure(0))
+                .and_then(|_| s.check_checksum(&path, 0, &entry))
                 .unwrap_err();
             let kinds = [ErrorKind::CorruptFrame, ErrorKind::FrameSizeMismatch];
             assert!(kinds.contains(&e.kind()), "{e}");
@@ -678,7 +734,7 @@ mod tests {
         // Read for a seek, the frame's checksum is checked when asked.
         let e = s
             .extend(&bad, first(&path, entry), original.len())
-            .and_then(|_| s.take_failure(0))
+            .and_then(|_| s.check_checksum(&path, 0, &entry))
             .unwrap_err();
         assert!(
             matches!(

@@ -364,7 +364,7 @@ impl CompressedSegment {
         let made = fill(&mut self.prefix, source, &mut self.cache, frame, upto)?;
         self.count(made);
         if upto == entry.size as usize {
-            self.prefix.take_failure(i)?;
+            self.prefix.check_checksum(&self.path, i, &entry)?;
         }
         Ok(self.prefix.bytes()[from..upto].to_vec())
     }

@@ -318,10 +318,14 @@ impl CompressedFrames {
         (*at == pos).then(|| (*index, e.clone()))
     }
 
-    /// Reports a failure of frame `index`, held, met past the bytes read
-    /// (its checksum, checked by zstd at the frame's end) and not yet reported.
+    /// Checks the checksum of frame `index`, held, if it was decompressed
+    /// to its end in parts and its checksum is not checked yet.
     fn check_held(&mut self, index: usize) -> std::result::Result<(), FrameFailed> {
-        self.frame.take_failure(index).map_err(|e| (index, e))
+        let s = self.segment.borrow();
+        let entry = &s.frames()[index];
+        self.frame
+            .check_checksum(s.path(), index, entry)
+            .map_err(|e| (index, e))
     }
 
     /// Makes the frame held frame `index`, decompressed at least up to its
