@@ -5,14 +5,17 @@
 //!
 //! zstd writes the blocks straight into the stream's buffer (its stable
 //! output buffer), which holds a whole frame and is reused; it is offered
-//! the compressed bytes a block at a time (`zstd_blocks`), so it stops
-//! after the block asked for.
+//! the compressed bytes zstd's own hint asks for next (a block and the
+//! next block's header), so it stops after the block asked for.
 //!
 //! A frame decompressed in parts has zstd's checksum check turned off: the
 //! stream checks it (`xxh64`) once it holds the whole frame, on reaching
 //! its end unless it reads for a seek, else in `check_checksum`. Bytes
 //! handed out before that are checked by the caller (every part of a
 //! segment carries a CRC). A frame decompressed whole is checked by zstd.
+//! zstd's own check, on in parts, would hash every block it decodes, also
+//! for a seek that decodes only part of a frame (docs/PERFORMANCE.md, the
+//! seek); zstd does not export its XXH64, hence `xxh64`.
 //!
 //! A frame that fails still yields the bytes zstd wrote before the
 //! failure, as in parts: a frame decompressed whole that fails is
@@ -25,7 +28,6 @@ use super::frame_decoder::{damaged, is_output_too_small, Frame};
 use super::seek_table::FrameEntry;
 use super::source::{read_frame, Source};
 use super::xxh64::xxh64;
-use super::zstd_blocks::{next_block_end, FRAME_CHECKSUM_FLAG};
 use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
 use zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode;
@@ -36,15 +38,19 @@ use zstd::zstd_safe::{get_frame_content_size, DCtx, DParameter, InBuffer, OutBuf
 /// stored frame (`extend_stored`): a block, not a record, at a time.
 const SCAN_READ_AHEAD: usize = 128 << 10;
 
+/// The bit of a frame header's descriptor byte (the frame's fifth) that
+/// says the frame ends with a content checksum (RFC 8878, 3.1.1.1.1).
+const FRAME_CHECKSUM_FLAG: u8 = 0x04;
+
 pub struct FrameStream {
     dctx: DCtx<'static>,
     /// The frame being decompressed (None: none).
     index: Option<usize>,
-    /// Its compressed bytes, how many zstd has taken, and how many it
-    /// was offered (the end of a block, or of the frame).
+    /// Its compressed bytes, how many zstd has taken, and how many more
+    /// it asked for by its last hint.
     src: Vec<u8>,
     src_pos: usize,
-    offered: usize,
+    hint: usize,
     /// Its original bytes decompressed so far (`produced`: the length).
     /// While zstd decompresses into it, its allocation holds the whole
     /// frame and one byte more and does not move (zstd's stable output
@@ -118,7 +124,7 @@ impl FrameStream {
             index: None,
             src: Vec::new(),
             src_pos: 0,
-            offered: 0,
+            hint: 0,
             out: Vec::new(),
             produced: 0,
             size: 0,
@@ -290,7 +296,7 @@ impl FrameStream {
     /// the failure met so, the one every way of reading the frame reports.
     fn keep_what_failed_frame_yields(&mut self, frame: Frame) -> Option<Error> {
         self.out.clear();
-        (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
+        (self.src_pos, self.hint, self.produced, self.ended) = (0, 0, 0, false);
         // Room for exactly the frame and one byte more: how far zstd writes
         // into a damaged block, and so what it says of it, depends on the
         // room it has (a buffer kept from a larger frame has more).
@@ -352,7 +358,7 @@ impl FrameStream {
         read_frame(file, frame.path, &frame.entry, &mut self.src)?;
         frame.check(&self.src)?;
         let _ = self.dctx.reset(ResetDirective::SessionOnly);
-        (self.src_pos, self.offered, self.produced, self.ended) = (0, 0, 0, false);
+        (self.src_pos, self.hint, self.produced, self.ended) = (0, 0, 0, false);
         self.size = frame.entry.size as usize;
         self.failure = None;
         // A frame decompressed in parts: zstd's check of its checksum off
@@ -386,8 +392,9 @@ impl FrameStream {
     }
 
     /// Decompresses until `upto` bytes (or the whole frame, its end and
-    /// checksum included) are held: whole blocks offered to zstd one at a
-    /// time, each written straight after the last in `out` (see `start`).
+    /// checksum included) are held: zstd offered what its last hint asked
+    /// for (a block and the next one's header, so one block a call), each
+    /// block written straight after the last in `out` (see `start`).
     fn decompress_to(&mut self, frame: Frame, upto: usize) -> Result<()> {
         let size = frame.entry.size as usize;
         let want = upto.min(size);
@@ -397,9 +404,9 @@ impl FrameStream {
         // buffer has room for one byte more than the entry's size.
         let states_size = || matches!(get_frame_content_size(&self.src), Ok(Some(_)));
         while self.produced < want || (self.produced == size && !self.ended) {
-            self.offered = next_block_end(&self.src, self.offered);
+            let offered = self.src.len().min(self.src_pos + self.hint);
             let mut output = OutBuffer::around_pos(&mut self.out, self.produced);
-            let mut input = InBuffer::around(&self.src[..self.offered]);
+            let mut input = InBuffer::around(&self.src[..offered]);
             input.set_pos(self.src_pos);
             let hint = self.dctx.decompress_stream(&mut output, &mut input);
             let moved = output.pos() > self.produced || input.pos() > self.src_pos;
@@ -411,10 +418,11 @@ impl FrameStream {
                 };
                 frame.error(kind, damaged(code))
             })?;
+            self.hint = hint;
             if hint == 0 {
                 self.ended = true;
             }
-            let stalled = !moved && self.offered == self.src.len();
+            let stalled = !moved && offered == self.src.len();
             if self.produced > size || (self.ended && self.produced != size) || stalled {
                 let what = format!(
                     "the frame decompresses to {}{} bytes, the seek table says {size}",

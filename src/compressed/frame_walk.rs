@@ -1,18 +1,23 @@
 //! Finding a seekable zstd file's frames without its seek table, by walking
-//! the frames' and blocks' headers from the start (RFC 8878, 3.1.1): to
-//! salvage the frames of a file whose table is missing or broken, and to
-//! tell a file cut short from zstd frames without a table. Nothing is
-//! decompressed; each block costs one small read.
+//! them from the start (RFC 8878, 3.1.1): to salvage the frames of a file
+//! whose table is missing or broken, and to tell a file cut short from
+//! zstd frames without a table. Nothing is decompressed: zstd finds where
+//! each frame ends from its headers (`find_frame_compressed_size`), in its
+//! bytes read a growing part at a time, at most as many as a frame of its
+//! content size can take.
 
 use super::frame_decoder::ZSTD_MAGIC;
 use super::seek_table::{SeekTable, MAX_FRAMES, MAX_FRAME_DECOMPRESSED};
 use super::source::Source;
-use super::zstd_blocks::{block_header, frame_header_len};
 use std::io;
+use zstd::zstd_safe;
 
 /// The most bytes a frame header takes: magic, descriptor, window
 /// descriptor, dictionary id (4) and content size (8).
 const MAX_FRAME_HEADER: usize = 4 + 1 + 1 + 4 + 8;
+
+/// The first part of a frame read to find its end (doubled until found).
+const FIRST_READ: usize = 64 << 10;
 
 /// What a walk of a file's frames found.
 pub struct Walk {
@@ -27,11 +32,12 @@ pub struct Walk {
 pub fn walk_frames(file: &dyn Source, len: u64) -> io::Result<Walk> {
     let mut frames = SeekTable::default();
     let mut at = 0;
+    let mut buf = Vec::new();
     while at < len {
         if frames.frames.len() as u64 >= u64::from(MAX_FRAMES) {
             break;
         }
-        let Some(step) = frame_at(file, at, len)? else {
+        let Some(step) = frame_at(file, at, len, &mut buf)? else {
             break;
         };
         let compressed_size = (step.end - at) as u32;
@@ -58,7 +64,7 @@ struct Step {
 
 /// The frame at `at`, if it is a whole zstd frame that states its content
 /// size (within the format's limits) or a whole skippable frame.
-fn frame_at(file: &dyn Source, at: u64, len: u64) -> io::Result<Option<Step>> {
+fn frame_at(file: &dyn Source, at: u64, len: u64, buf: &mut Vec<u8>) -> io::Result<Option<Step>> {
     let mut head = [0u8; MAX_FRAME_HEADER];
     let n = file.read_upto(&mut head, at)?;
     let head = &head[..n];
@@ -75,45 +81,27 @@ fn frame_at(file: &dyn Source, at: u64, len: u64) -> io::Result<Option<Step>> {
     if head[..4] != ZSTD_MAGIC {
         return Ok(None);
     }
-    let descriptor = head[4];
-    let header_len = frame_header_len(descriptor);
-    let size = match head
-        .get(..header_len)
-        .map(zstd::zstd_safe::get_frame_content_size)
-    {
-        Some(Ok(Some(n))) if n <= MAX_FRAME_DECOMPRESSED && n > 0 => n as u32,
+    let size = match zstd_safe::get_frame_content_size(head) {
+        Ok(Some(n)) if n <= MAX_FRAME_DECOMPRESSED && n > 0 => n as u32,
         _ => return Ok(None),
     };
-    let Some(mut end) = blocks_end(file, at + header_len as u64, len)? else {
-        return Ok(None);
-    };
-    if descriptor & 0x04 != 0 {
-        end += 4;
-    }
-    let fits = end <= len && u32::try_from(end - at).is_ok();
-    Ok(fits.then_some(Step {
-        end,
-        size: Some(size),
-    }))
-}
-
-/// Where the blocks starting at `at` end (after the last block), if they
-/// all lie before `len`.
-fn blocks_end(file: &dyn Source, mut at: u64, len: u64) -> io::Result<Option<u64>> {
+    // No frame of `size` bytes takes more than zstd's bound and a header.
+    let most = (len - at).min((zstd_safe::compress_bound(size as usize) + 64) as u64) as usize;
+    let mut want = FIRST_READ.min(most);
     loop {
-        let mut b = [0u8; 3];
-        if at + 3 > len || file.read_upto(&mut b, at)? < 3 {
-            return Ok(None);
-        }
-        let Some((last, content)) = block_header(b) else {
-            return Ok(None);
-        };
-        at += 3 + content as u64;
-        if at > len {
-            return Ok(None);
-        }
-        if last {
-            return Ok(Some(at));
+        buf.resize(want, 0);
+        let got = file.read_upto(buf, at)?;
+        match zstd_safe::find_frame_compressed_size(&buf[..got]) {
+            Ok(n) if n <= got && u32::try_from(n).is_ok() => {
+                return Ok(Some(Step {
+                    end: at + n as u64,
+                    size: Some(size),
+                }))
+            }
+            // The frame goes on past the bytes read, or is damaged: read
+            // more while a whole frame could still lie beyond.
+            _ if got == want && want < most => want = (want * 2).min(most),
+            _ => return Ok(None),
         }
     }
 }

@@ -4,15 +4,17 @@
 //! back the segment byte for byte and a reader decompresses only the frames
 //! it needs.
 //!
-//! - `seek_table`, `cuts`, `type_copies`, `zstd_blocks`, `xxh64`: layouts
-//!   and choices, no I/O; `frame_writer`: frames and seek table written;
-//! - `open`, `frame_decoder`, `frame_stream`, `frame_cache`, `segment`,
-//!   `copy_read`: reading from any `source` (a file or a remote object),
-//!   a zstd block at a time where part of a frame is enough;
+//! - `seek_table`, `cuts`, `type_copies`: layouts and choices, no I/O;
+//!   `xxh64`: a frame's checksum, checked after a read in parts;
+//!   `frame_writer`: frames and seek table written;
+//! - `open`, `frame_decoder`, `frame_stream`, `segment`, `copy_read`:
+//!   reading from any `source` (a file or a remote object), a zstd block
+//!   at a time where part of a frame is enough, through a cache of a few
+//!   frames; a plain remote segment read the same way, as stored frames;
 //!   `decode_ahead`: a scan's next frames decompressed by a pool of
-//!   threads; `stored`: a plain remote segment read the same way;
-//!   `frame_walk`: the frames of a file whose seek table is lost;
-//! - `compress`, `decompress`, `durable`: crash-safe conversion of files.
+//!   threads; `frame_walk`: the frames of a file whose seek table is lost;
+//! - `compress` (each frame checked as written), `decompress`, `durable`:
+//!   crash-safe conversion of files.
 
 pub mod compress;
 mod copy_read;
@@ -23,8 +25,6 @@ pub mod cuts;
 pub mod decode_ahead;
 pub mod decompress;
 pub(crate) mod durable;
-#[allow(missing_docs)]
-pub mod frame_cache;
 #[allow(missing_docs)]
 pub mod frame_decoder;
 #[allow(missing_docs)]
@@ -37,14 +37,11 @@ mod open;
 pub mod seek_table;
 pub mod segment;
 pub mod source;
-pub mod stored;
 #[cfg(test)]
 mod test_segment;
 #[allow(missing_docs)]
 pub mod type_copies;
-mod verify_ahead;
 mod xxh64;
-mod zstd_blocks;
 
 pub use compress::{
     compress_segment, compress_segment_with, compress_segment_with_copies, CompressOptions,

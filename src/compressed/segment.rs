@@ -2,16 +2,17 @@
 //! (`.binlog.zst`). Opening reads the seek table, the header's frame and
 //! the seal's frames at the end; `read_at` decompresses only the frames a
 //! range needs, keeping the last few in a small cache; `for_each_frame`
-//! streams the whole segment one frame at a time.
+//! streams the whole segment one frame at a time. A plain segment (a
+//! remote `.binlog` object) is read the same way, as stored frames
+//! (`open_stored`).
 
 use super::copy_read::CopyState;
 use super::decode_ahead::DecodeAhead;
-use super::frame_cache::{FrameCache, DEFAULT_CACHED_FRAMES};
 use super::frame_decoder::{Frame, FrameDecoder};
 use super::frame_stream::{is_frame_damage, FrameStream};
 use super::open::{read_table, read_table_salvage};
 use super::seek_table::{FrameEntry, SeekTable};
-use super::source::{read_frame, Source};
+use super::source::{read_frame, source_len, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{stated_len, SegmentHeader};
 use crate::format::seal::{
@@ -684,13 +685,116 @@ fn placeholder_header() -> SegmentHeader {
     }
 }
 
+/// The original bytes of each stored frame (`open_stored`): the least a
+/// read fetches at once (a remote object's windows grow past it).
+pub const STORED_FRAME: u32 = 16 << 10;
+
+/// A plain segment read as a compressed one whose frames are stored as
+/// they are: a remote `.binlog` object, fetched in the ranges a reader
+/// reads, as a `.binlog.zst` object is (`Reader::open_compressed`). Its
+/// seek table is made up (`SeekTable::stored`): frames of `STORED_FRAME`
+/// bytes at the same offsets in both "files".
+impl CompressedSegment {
+    /// A plain segment's bytes, read from `source` (a remote object) as if
+    /// compressed in stored frames of `STORED_FRAME` bytes: a reader of a
+    /// compressed segment reads it, fetching the ranges it reads instead
+    /// of the whole object. Reads the header only: the seal is the
+    /// reader's to read and check, as for a file.
+    pub fn open_stored(name: PathBuf, source: Box<dyn Source>) -> Result<CompressedSegment> {
+        let len = source_len(source.as_ref(), &name)?;
+        let table = SeekTable::stored(len, STORED_FRAME);
+        let mut s = CompressedSegment::with_table(name, source, table);
+        s.stored = true;
+        s.read_header()?;
+        Ok(s)
+    }
+
+    /// Whether this is a plain segment read as stored frames (`open_stored`).
+    pub fn is_stored(&self) -> bool {
+        self.stored
+    }
+
+    /// Tells the source that the original bytes `offset..offset + len` are
+    /// about to be read (`Source::will_read`): for stored frames, the
+    /// frames that hold them. Nothing for a compressed segment, whose
+    /// frames are fetched whole anyway.
+    pub fn will_read(&self, offset: u64, len: u64) {
+        let end = offset.saturating_add(len.max(1)).min(self.original_len());
+        if !self.stored || end <= offset {
+            return;
+        }
+        let first = self.table.frame_at(offset).expect("offset below the end");
+        let last = self
+            .table
+            .frame_at(end - 1)
+            .expect("end within the segment");
+        let from = self.table.frames[first].offset;
+        self.file
+            .will_read(from, self.table.frames[last].end() - from);
+    }
+
+    /// Says that a scan of a plain segment read as stored frames ends at
+    /// `end` (where its records end): a remote object's read-ahead stops
+    /// there. Nothing for a compressed segment.
+    pub fn streams_end_at(&self, end: u64) {
+        if self.stored {
+            self.file.streams_end_at(end);
+        }
+    }
+}
+
+/// A small least-recently-used cache of decompressed frames, by frame
+/// index. A handful of frames is enough: random reads cluster (a record and
+/// its neighbours, a type's offsets and then its records).
+/// Frames kept by default: with 1 MiB frames, 4 MiB of memory at most.
+const DEFAULT_CACHED_FRAMES: usize = 4;
+
+struct FrameCache {
+    /// Most recently used last.
+    frames: Vec<(usize, Arc<[u8]>)>,
+    capacity: usize,
+}
+
+impl FrameCache {
+    pub fn new(capacity: usize) -> FrameCache {
+        FrameCache {
+            frames: Vec::with_capacity(capacity.max(1)),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The frame `index`, if cached; it becomes the most recently used.
+    pub fn get(&mut self, index: usize) -> Option<Arc<[u8]>> {
+        let at = self.frames.iter().position(|(i, _)| *i == index)?;
+        let entry = self.frames.remove(at);
+        let bytes = Arc::clone(&entry.1);
+        self.frames.push(entry);
+        Some(bytes)
+    }
+
+    /// Whether frame `index` is cached (its place in the order unchanged).
+    pub fn contains(&self, index: usize) -> bool {
+        self.frames.iter().any(|(i, _)| *i == index)
+    }
+
+    /// Caches frame `index`, dropping the least recently used if full.
+    pub fn insert(&mut self, index: usize, bytes: Arc<[u8]>) {
+        self.frames.retain(|(i, _)| *i != index);
+        if self.frames.len() == self.capacity {
+            self.frames.remove(0);
+        }
+        self.frames.push((index, bytes));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::decode_ahead::DecodeAhead;
     use super::super::frame_stream::FrameStream;
     use super::super::test_segment::sealed;
     use super::super::{compress_segment, CompressOptions};
-    use super::CompressedSegment;
+    use super::{CompressedSegment, FrameCache};
+    use std::sync::Arc;
 
     #[test]
     fn a_compressed_segment_can_move_between_threads() {
@@ -767,5 +871,17 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn the_least_recently_used_frame_goes_first() {
+        let mut c = FrameCache::new(2);
+        c.insert(1, Arc::from(&b"one"[..]));
+        c.insert(2, Arc::from(&b"two"[..]));
+        assert_eq!(c.get(1).as_deref(), Some(&b"one"[..]));
+        c.insert(3, Arc::from(&b"three"[..]));
+        assert!(c.get(2).is_none(), "2 was the least recently used");
+        assert_eq!(c.get(1).as_deref(), Some(&b"one"[..]));
+        assert_eq!(c.get(3).as_deref(), Some(&b"three"[..]));
     }
 }
