@@ -77,6 +77,8 @@ mod record_writer;
 mod source;
 mod sys;
 /// cbindgen:ignore
+pub mod repair;
+/// cbindgen:ignore
 pub mod verify;
 pub mod version;
 mod watch;
