@@ -31,6 +31,7 @@ pub mod segments;
 pub mod ship_options;
 pub mod shipper;
 pub mod types;
+pub mod repair;
 pub mod verify;
 pub mod version;
 pub mod writer;

@@ -37,7 +37,7 @@
 //! log.write("order", b"42 widgets")?;
 //! log.close()?;
 //!
-//! let plan = repair::plan(&dir, "orders", &repair::Options::default())?;
+//! let plan = repair::plan(&dir, Some("orders"), &repair::Options::default())?;
 //! for s in &plan.segments {
 //!     println!("{}: {} ({})", s.verdict.path.display(), s.action.name(), s.why);
 //!     for step in &s.steps {
@@ -83,7 +83,7 @@ pub struct Options {
 }
 
 /// What a segment needs. The numbers are the C ABI's
-/// `BINLOG_REPAIR_ACTION_*` codes.
+/// `BINLOG_REPAIR_SEGMENT_*` codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum Action {
@@ -111,6 +111,12 @@ impl Action {
     /// `name`, NUL-terminated.
     pub fn c_name(self) -> &'static CStr {
         [c"none", c"unreadable", c"refused", c"reseal", c"salvage"][self as usize]
+    }
+
+    /// The action numbered `n` (its C code).
+    pub fn from_number(n: u32) -> Option<Action> {
+        use Action::*;
+        [None, Unreadable, Refuse, Reseal, Salvage].get(n as usize).copied()
     }
 
     /// Whether the plan changes files (a backup first).
@@ -149,6 +155,24 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    /// The step kind numbered `n` (its C code).
+    pub fn from_number(n: u32) -> Option<StepKind> {
+        use StepKind::*;
+        let all = [
+            Note,
+            Backup,
+            Cut,
+            Reseal,
+            Salvage,
+            StartSegment,
+            Gap,
+            Leave,
+            Cleanup,
+            Error,
+        ];
+        all.get(n as usize).copied()
+    }
+
     /// `note`, `backup`, `cut`, `reseal`, `salvage`, `start-segment`,
     /// `gap`, `leave`, `cleanup`, `error`.
     pub fn name(self) -> &'static str {
@@ -263,20 +287,18 @@ impl Summary {
     }
 }
 
-/// The plan for every segment of log `log` in `dir`, from its
-/// verification ([`Verify::log`]).
-pub fn plan(dir: &Path, log: &str, options: &Options) -> Result<Plan> {
-    let reports = Verify::log(dir, log)?.filter(|r| !r.manifest);
-    Ok(Plan::of_reports(
-        reports,
-        Some((dir.to_path_buf(), log.to_string())),
-        options,
-    ))
-}
-
-/// The plan for segment files on their own ([`Verify::files`]).
-pub fn plan_files(files: Vec<PathBuf>, options: &Options) -> Plan {
-    Plan::of_reports(Verify::files(files), None, options)
+/// The plan for what is at `path`, from its verification
+/// ([`Verify::path`]): a segment file on its own, or a log directory: log
+/// `log` in it, or without a name the one log whose files it holds
+/// (`InvalidArgument` if it holds several, `NotFound` if none).
+pub fn plan(path: &Path, log: Option<&str>, options: &Options) -> Result<Plan> {
+    Ok(match crate::verify::log_at(path, log)? {
+        Some(name) => {
+            let reports = Verify::log(path, &name)?;
+            Plan::of_reports(reports, Some((path.to_path_buf(), name)), options)
+        }
+        None => Plan::of_reports(Verify::segment(path), None, options),
+    })
 }
 
 impl Plan {
