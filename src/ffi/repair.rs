@@ -16,17 +16,17 @@ use std::path::PathBuf;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_repair_segment_action {
     /// Nothing: sealed and intact, or open by a writer and intact.
-    BINLOG_REPAIR_SEGMENT_NONE = 0,
+    BINLOG_PLAN_NONE = 0,
     /// Not readable as a segment (an error; `why` says why).
-    BINLOG_REPAIR_SEGMENT_UNREADABLE = 1,
+    BINLOG_PLAN_UNREADABLE = 1,
     /// Damaged and left as it is (`why` says why: corruption in the middle
     /// without `salvage`, a writer holding it, nothing to keep).
-    BINLOG_REPAIR_SEGMENT_REFUSE = 2,
+    BINLOG_PLAN_REFUSE = 2,
     /// Backed up, its torn tail cut, sealed again.
-    BINLOG_REPAIR_SEGMENT_RESEAL = 3,
+    BINLOG_PLAN_RESEAL = 3,
     /// Backed up, the records after mid-file damage copied into new
     /// segments, cut before the damage and sealed again.
-    BINLOG_REPAIR_SEGMENT_SALVAGE = 4,
+    BINLOG_PLAN_SALVAGE = 4,
 }
 
 /// What a step does (`binlog_repair_step.kind`).
@@ -34,26 +34,26 @@ pub enum binlog_repair_segment_action {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_repair_step_kind {
     /// What is to be fixed.
-    BINLOG_REPAIR_STEP_NOTE = 0,
+    BINLOG_STEP_NOTE = 0,
     /// A backup copy of the segment.
-    BINLOG_REPAIR_STEP_BACKUP = 1,
+    BINLOG_STEP_BACKUP = 1,
     /// A cut: a torn tail, or the segment before mid-file damage.
-    BINLOG_REPAIR_STEP_CUT = 2,
+    BINLOG_STEP_CUT = 2,
     /// The segment sealed again (a compressed one as a plain segment).
-    BINLOG_REPAIR_STEP_RESEAL = 3,
+    BINLOG_STEP_RESEAL = 3,
     /// Records copied into a new segment.
-    BINLOG_REPAIR_STEP_SALVAGE = 4,
+    BINLOG_STEP_SALVAGE = 4,
     /// An empty segment started after the salvaged records.
-    BINLOG_REPAIR_STEP_START_SEGMENT = 5,
+    BINLOG_STEP_START_SEGMENT = 5,
     /// Records lost in the damage: a gap in the log
     /// (`binlog_repair_accept_gap` accepts it).
-    BINLOG_REPAIR_STEP_GAP = 6,
+    BINLOG_STEP_GAP = 6,
     /// A file left as it is, or damage between segments no repair undoes.
-    BINLOG_REPAIR_STEP_LEAVE = 7,
+    BINLOG_STEP_LEAVE = 7,
     /// Leftovers of a repair that was stopped, removed.
-    BINLOG_REPAIR_STEP_CLEANUP = 8,
+    BINLOG_STEP_CLEANUP = 8,
     /// A step that failed.
-    BINLOG_REPAIR_STEP_ERROR = 9,
+    BINLOG_STEP_ERROR = 9,
 }
 
 /// One segment of a plan (`binlog_repair_plan_segment`). `path` and `why`
@@ -286,26 +286,26 @@ impl binlog_repair_plan {
 fn action_code(a: Action) -> binlog_repair_segment_action {
     use binlog_repair_segment_action::*;
     match a {
-        Action::None => BINLOG_REPAIR_SEGMENT_NONE,
-        Action::Unreadable => BINLOG_REPAIR_SEGMENT_UNREADABLE,
-        Action::Refuse => BINLOG_REPAIR_SEGMENT_REFUSE,
-        Action::Reseal => BINLOG_REPAIR_SEGMENT_RESEAL,
-        Action::Salvage => BINLOG_REPAIR_SEGMENT_SALVAGE,
+        Action::None => BINLOG_PLAN_NONE,
+        Action::Unreadable => BINLOG_PLAN_UNREADABLE,
+        Action::Refuse => BINLOG_PLAN_REFUSE,
+        Action::Reseal => BINLOG_PLAN_RESEAL,
+        Action::Salvage => BINLOG_PLAN_SALVAGE,
     }
 }
 
 fn step_code(k: StepKind) -> binlog_repair_step_kind {
     use binlog_repair_step_kind::*;
     match k {
-        StepKind::Note => BINLOG_REPAIR_STEP_NOTE,
-        StepKind::Backup => BINLOG_REPAIR_STEP_BACKUP,
-        StepKind::Cut => BINLOG_REPAIR_STEP_CUT,
-        StepKind::Reseal => BINLOG_REPAIR_STEP_RESEAL,
-        StepKind::Salvage => BINLOG_REPAIR_STEP_SALVAGE,
-        StepKind::StartSegment => BINLOG_REPAIR_STEP_START_SEGMENT,
-        StepKind::Gap => BINLOG_REPAIR_STEP_GAP,
-        StepKind::Leave => BINLOG_REPAIR_STEP_LEAVE,
-        StepKind::Cleanup => BINLOG_REPAIR_STEP_CLEANUP,
-        StepKind::Error => BINLOG_REPAIR_STEP_ERROR,
+        StepKind::Note => BINLOG_STEP_NOTE,
+        StepKind::Backup => BINLOG_STEP_BACKUP,
+        StepKind::Cut => BINLOG_STEP_CUT,
+        StepKind::Reseal => BINLOG_STEP_RESEAL,
+        StepKind::Salvage => BINLOG_STEP_SALVAGE,
+        StepKind::StartSegment => BINLOG_STEP_START_SEGMENT,
+        StepKind::Gap => BINLOG_STEP_GAP,
+        StepKind::Leave => BINLOG_STEP_LEAVE,
+        StepKind::Cleanup => BINLOG_STEP_CLEANUP,
+        StepKind::Error => BINLOG_STEP_ERROR,
     }
 }

@@ -83,7 +83,7 @@ pub struct Options {
 }
 
 /// What a segment needs. The numbers are the C ABI's
-/// `BINLOG_REPAIR_SEGMENT_*` codes.
+/// `BINLOG_PLAN_*` codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum Action {
@@ -125,7 +125,7 @@ impl Action {
     }
 }
 
-/// What a step does. The numbers are the C ABI's `BINLOG_REPAIR_STEP_*`
+/// What a step does. The numbers are the C ABI's `BINLOG_STEP_*`
 /// codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]

@@ -70,18 +70,18 @@ static void test_a_cut_seal_is_resealed_with_a_backup(void) {
     binlog_repair_segment s;
     REQUIRE_OK(binlog_repair_plan_segment(plan, 0, &s));
     CHECK(strcmp(s.path, p) == 0);
-    CHECK_EQ_U(s.action, BINLOG_REPAIR_SEGMENT_RESEAL);
+    CHECK_EQ_U(s.action, BINLOG_PLAN_RESEAL);
     CHECK(s.damaged);
     CHECK(s.why[0] != '\0');
     REQUIRE(s.steps >= 2);
     binlog_repair_step step;
     REQUIRE_OK(binlog_repair_plan_step(plan, 0, 0, &step));
-    CHECK_EQ_U(step.kind, BINLOG_REPAIR_STEP_BACKUP);
+    CHECK_EQ_U(step.kind, BINLOG_STEP_BACKUP);
     CHECK_CONTAINS(step.message, "would back up");
     int reseals = 0;
     for (size_t i = 0; i < s.steps; i++) {
         REQUIRE_OK(binlog_repair_plan_step(plan, 0, i, &step));
-        reseals += step.kind == BINLOG_REPAIR_STEP_RESEAL;
+        reseals += step.kind == BINLOG_STEP_RESEAL;
     }
     CHECK(reseals >= 1);
     /* Planning changed nothing. */
@@ -104,7 +104,7 @@ static void test_a_cut_seal_is_resealed_with_a_backup(void) {
 
     REQUIRE_OK(binlog_repair_plan_open(p, NULL, false, NULL, &plan));
     REQUIRE_OK(binlog_repair_plan_segment(plan, 0, &s));
-    CHECK_EQ_U(s.action, BINLOG_REPAIR_SEGMENT_NONE);
+    CHECK_EQ_U(s.action, BINLOG_PLAN_NONE);
     CHECK(!s.damaged);
     CHECK_EQ_U(s.steps, 0);
     CHECK_OK(binlog_repair_apply(plan, NULL));
@@ -132,7 +132,7 @@ static void test_corruption_in_the_middle_is_refused_unless_salvaged(void) {
     REQUIRE_OK(binlog_repair_plan_open(p, NULL, false, NULL, &plan));
     binlog_repair_segment s;
     REQUIRE_OK(binlog_repair_plan_segment(plan, 0, &s));
-    CHECK_EQ_U(s.action, BINLOG_REPAIR_SEGMENT_REFUSE);
+    CHECK_EQ_U(s.action, BINLOG_PLAN_REFUSE);
     CHECK_CONTAINS(s.why, "refused");
     binlog_repair_summary sum;
     CHECK_OK(binlog_repair_apply(plan, &sum));
@@ -143,13 +143,13 @@ static void test_corruption_in_the_middle_is_refused_unless_salvaged(void) {
 
     REQUIRE_OK(binlog_repair_plan_open(p, NULL, true, tmpdir, &plan));
     REQUIRE_OK(binlog_repair_plan_segment(plan, 0, &s));
-    CHECK_EQ_U(s.action, BINLOG_REPAIR_SEGMENT_SALVAGE);
+    CHECK_EQ_U(s.action, BINLOG_PLAN_SALVAGE);
     int salvages = 0, cuts = 0;
     for (size_t i = 0; i < s.steps; i++) {
         binlog_repair_step step;
         REQUIRE_OK(binlog_repair_plan_step(plan, 0, i, &step));
-        salvages += step.kind == BINLOG_REPAIR_STEP_SALVAGE;
-        cuts += step.kind == BINLOG_REPAIR_STEP_CUT;
+        salvages += step.kind == BINLOG_STEP_SALVAGE;
+        cuts += step.kind == BINLOG_STEP_CUT;
     }
     CHECK_EQ_U(salvages, 1);
     CHECK_EQ_U(cuts, 1);
@@ -166,13 +166,13 @@ static void test_corruption_in_the_middle_is_refused_unless_salvaged(void) {
 }
 
 static void test_actions_and_steps_are_named(void) {
-    CHECK(strcmp(binlog_repair_segment_action_name(BINLOG_REPAIR_SEGMENT_NONE), "none") == 0);
-    CHECK(strcmp(binlog_repair_segment_action_name(BINLOG_REPAIR_SEGMENT_REFUSE), "refused") == 0);
-    CHECK(strcmp(binlog_repair_segment_action_name(BINLOG_REPAIR_SEGMENT_SALVAGE), "salvage") == 0);
-    CHECK(binlog_repair_segment_action_name(BINLOG_REPAIR_SEGMENT_SALVAGE + 1) == NULL);
-    CHECK(strcmp(binlog_repair_step_kind_name(BINLOG_REPAIR_STEP_BACKUP), "backup") == 0);
-    CHECK(strcmp(binlog_repair_step_kind_name(BINLOG_REPAIR_STEP_START_SEGMENT), "start-segment") == 0);
-    CHECK(binlog_repair_step_kind_name(BINLOG_REPAIR_STEP_ERROR + 1) == NULL);
+    CHECK(strcmp(binlog_repair_segment_action_name(BINLOG_PLAN_NONE), "none") == 0);
+    CHECK(strcmp(binlog_repair_segment_action_name(BINLOG_PLAN_REFUSE), "refused") == 0);
+    CHECK(strcmp(binlog_repair_segment_action_name(BINLOG_PLAN_SALVAGE), "salvage") == 0);
+    CHECK(binlog_repair_segment_action_name(BINLOG_PLAN_SALVAGE + 1) == NULL);
+    CHECK(strcmp(binlog_repair_step_kind_name(BINLOG_STEP_BACKUP), "backup") == 0);
+    CHECK(strcmp(binlog_repair_step_kind_name(BINLOG_STEP_START_SEGMENT), "start-segment") == 0);
+    CHECK(binlog_repair_step_kind_name(BINLOG_STEP_ERROR + 1) == NULL);
     CHECK(binlog_repair_step_kind_name(UINT32_MAX) == NULL);
 }
 
