@@ -252,25 +252,25 @@ enum binlog_repair_segment_action
   /*
    Nothing: sealed and intact, or open by a writer and intact.
    */
-  BINLOG_REPAIR_SEGMENT_NONE = 0,
+  BINLOG_PLAN_NONE = 0,
   /*
    Not readable as a segment (an error; `why` says why).
    */
-  BINLOG_REPAIR_SEGMENT_UNREADABLE = 1,
+  BINLOG_PLAN_UNREADABLE = 1,
   /*
    Damaged and left as it is (`why` says why: corruption in the middle
    without `salvage`, a writer holding it, nothing to keep).
    */
-  BINLOG_REPAIR_SEGMENT_REFUSE = 2,
+  BINLOG_PLAN_REFUSE = 2,
   /*
    Backed up, its torn tail cut, sealed again.
    */
-  BINLOG_REPAIR_SEGMENT_RESEAL = 3,
+  BINLOG_PLAN_RESEAL = 3,
   /*
    Backed up, the records after mid-file damage copied into new
    segments, cut before the damage and sealed again.
    */
-  BINLOG_REPAIR_SEGMENT_SALVAGE = 4,
+  BINLOG_PLAN_SALVAGE = 4,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -291,44 +291,44 @@ enum binlog_repair_step_kind
   /*
    What is to be fixed.
    */
-  BINLOG_REPAIR_STEP_NOTE = 0,
+  BINLOG_STEP_NOTE = 0,
   /*
    A backup copy of the segment.
    */
-  BINLOG_REPAIR_STEP_BACKUP = 1,
+  BINLOG_STEP_BACKUP = 1,
   /*
    A cut: a torn tail, or the segment before mid-file damage.
    */
-  BINLOG_REPAIR_STEP_CUT = 2,
+  BINLOG_STEP_CUT = 2,
   /*
    The segment sealed again (a compressed one as a plain segment).
    */
-  BINLOG_REPAIR_STEP_RESEAL = 3,
+  BINLOG_STEP_RESEAL = 3,
   /*
    Records copied into a new segment.
    */
-  BINLOG_REPAIR_STEP_SALVAGE = 4,
+  BINLOG_STEP_SALVAGE = 4,
   /*
    An empty segment started after the salvaged records.
    */
-  BINLOG_REPAIR_STEP_START_SEGMENT = 5,
+  BINLOG_STEP_START_SEGMENT = 5,
   /*
    Records lost in the damage: a gap in the log
    (`binlog_repair_accept_gap` accepts it).
    */
-  BINLOG_REPAIR_STEP_GAP = 6,
+  BINLOG_STEP_GAP = 6,
   /*
    A file left as it is, or damage between segments no repair undoes.
    */
-  BINLOG_REPAIR_STEP_LEAVE = 7,
+  BINLOG_STEP_LEAVE = 7,
   /*
    Leftovers of a repair that was stopped, removed.
    */
-  BINLOG_REPAIR_STEP_CLEANUP = 8,
+  BINLOG_STEP_CLEANUP = 8,
   /*
    A step that failed.
    */
-  BINLOG_REPAIR_STEP_ERROR = 9,
+  BINLOG_STEP_ERROR = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

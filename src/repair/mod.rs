@@ -1,24 +1,30 @@
-//! Repairing segments and logs: verify, plan, apply. A [`Plan`] is made
-//! from the verification of a log or of segment files ([`crate::verify`]):
-//! for each segment, its [`Verdict`] (the same findings verify reports),
-//! what it needs ([`Action`]) and the [`Step`]s that would do it. [`apply`]
-//! carries the plan out; [`dry_run`] walks it, changing nothing.
+//! Repairing segments and logs: verify, plan, apply. A
+//! [`Plan`](crate::repair::Plan) is made from the verification of a log or
+//! of segment files ([`crate::verify`]): for each segment, its
+//! [`Verdict`](crate::repair::Verdict) (the same findings verify reports),
+//! what it needs ([`Action`](crate::repair::Action)) and the
+//! [`Step`](crate::repair::Step)s that would do it.
+//! [`apply`](crate::repair::apply) carries the plan out;
+//! [`dry_run`](crate::repair::dry_run) walks it, changing nothing.
 //!
 //! A repair makes every segment readable and sealed again without losing a
 //! valid record. For each segment it changes, it first makes a backup copy
 //! (synced), `<file>.backup-<UTC time>` beside it or in
-//! [`Options::backup_dir`], then:
+//! [`Options::backup_dir`](crate::repair::Options::backup_dir), then:
 //! - a torn tail, a damaged or missing seal, or a seal that disagrees with
-//!   the records: a copy of the segment is reopened with [`Writer`], which
-//!   saves the torn bytes (kept as `<segment>.corrupt-<offset>`), cuts them
-//!   and the old seal, and closed, which writes a new seal;
+//!   the records: a copy of the segment is reopened with
+//!   [`Writer`](crate::Writer), which saves the torn bytes (kept as
+//!   `<segment>.corrupt-<offset>`), cuts them and the old seal, and closed,
+//!   which writes a new seal;
 //! - corruption in the middle: refused (nothing changes) unless
-//!   [`Options::salvage`], which copies every run of valid records after
-//!   the damage into a new segment `<segment stem>.salvaged-<offset>.binlog`
-//!   (same types, metadata, timestamps and sequence numbers), checks the
-//!   copies, then makes a copy of the segment up to the damage and seals
-//!   it. The records lost in the damaged bytes are a gap in the log, which
-//!   [`accept_gap`] records as accepted once nothing can bring them back.
+//!   [`Options::salvage`](crate::repair::Options::salvage), which copies
+//!   every run of valid records after the damage into a new segment
+//!   `<segment stem>.salvaged-<offset>.binlog` (same types, metadata,
+//!   timestamps and sequence numbers), checks the copies, then makes a copy
+//!   of the segment up to the damage and seals it. The records lost in the
+//!   damaged bytes are a gap in the log, which
+//!   [`accept_gap`](crate::repair::accept_gap) records as accepted once
+//!   nothing can bring them back.
 //!
 //! The segment itself is never changed in place: the repaired copy is
 //! written beside it as `<segment>.repair-tmp`, synced, and renamed over it,
@@ -66,8 +72,6 @@ pub use verdict::{Analysis, Issue, LogIssue, Run, Verdict};
 
 use crate::error::{Error, Result};
 use crate::verify::{SegmentReport, Verify};
-#[cfg(doc)]
-use crate::Writer;
 use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 
