@@ -74,10 +74,10 @@ mod record_reader;
 /// cbindgen:ignore
 mod record_writer;
 /// cbindgen:ignore
+pub mod repair;
+/// cbindgen:ignore
 mod source;
 mod sys;
-/// cbindgen:ignore
-pub mod repair;
 /// cbindgen:ignore
 pub mod verify;
 pub mod version;

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 fn sealed_log(dir: &Path, n: u64) -> PathBuf {
     let log = LogWriter::open(dir, "orders", LogOptions::default()).unwrap();
     for i in 0..n {
-        log.write("order", format!("record {i:02}").as_bytes()).unwrap();
+        log.write("order", format!("record {i:02}").as_bytes())
+            .unwrap();
     }
     log.close().unwrap();
     let segments: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -129,7 +129,14 @@ pub extern "C" fn binlog_repair_plan_open(
             false => Some(PathBuf::from(unsafe { c_path(backup_dir, "backup_dir") }?)),
         };
         need_out(out)?;
-        let plan = repair::plan(p, name, &Options { salvage, backup_dir })?;
+        let plan = repair::plan(
+            p,
+            name,
+            &Options {
+                salvage,
+                backup_dir,
+            },
+        )?;
         let text = |s: &str| CString::new(s).unwrap_or_default();
         let strings = plan
             .segments

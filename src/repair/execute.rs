@@ -35,7 +35,11 @@ pub(super) fn segment(s: &SegmentPlan, o: &Options, emit: Emit) -> (Outcome, Opt
         Action::Unreadable => (Outcome::Error, None),
         Action::Refuse => (Outcome::LeftDamaged, None),
         Action::Reseal | Action::Salvage => {
-            let a = s.verdict.analysis.as_ref().expect("planned from an analysis");
+            let a = s
+                .verdict
+                .analysis
+                .as_ref()
+                .expect("planned from an analysis");
             match execute(path, a, s, o, emit) {
                 Ok(true) => (Outcome::Repaired, None),
                 Ok(false) => (Outcome::LeftDamaged, None),
@@ -56,7 +60,11 @@ fn execute(path: &Path, a: &Analysis, s: &SegmentPlan, o: &Options, emit: Emit) 
     let mut backup = None;
     if !headerless {
         let b = backup_copy(path, o.backup_dir.as_deref())?;
-        say(emit, StepKind::Backup, format!("backed up {p} to {}", b.display()));
+        say(
+            emit,
+            StepKind::Backup,
+            format!("backed up {p} to {}", b.display()),
+        );
         backup = Some(b);
     }
     let source = match compressed::source_of(&real, &file) {
@@ -93,7 +101,11 @@ fn execute(path: &Path, a: &Analysis, s: &SegmentPlan, o: &Options, emit: Emit) 
                 return Ok(false);
             };
             replace(&source.target, from, &file, *cut)?;
-            say(emit, StepKind::Cut, format!("cut {p} at offset {cut}, before the damage"));
+            say(
+                emit,
+                StepKind::Cut,
+                format!("cut {p} at offset {cut}, before the damage"),
+            );
             say(emit, StepKind::Reseal, resealed_line(path, &source));
         }
     }

@@ -120,7 +120,9 @@ impl Action {
     /// The action numbered `n` (its C code).
     pub fn from_number(n: u32) -> Option<Action> {
         use Action::*;
-        [None, Unreadable, Refuse, Reseal, Salvage].get(n as usize).copied()
+        [None, Unreadable, Refuse, Reseal, Salvage]
+            .get(n as usize)
+            .copied()
     }
 
     /// Whether the plan changes files (a backup first).
@@ -362,13 +364,7 @@ pub fn dry_run(plan: &Plan, on: impl FnMut(Event<'_>)) -> Summary {
 /// the damaged bytes a salvage cut), in the log's `<log>.accepted-gaps`
 /// beside its segments, so that verify reports the gap as accepted, not as
 /// damage. Changes no segment. `from > to` is refused.
-pub fn accept_gap(
-    dir: &Path,
-    log: &str,
-    from: u64,
-    to: u64,
-    reason: &str,
-) -> Result<AcceptedGap> {
+pub fn accept_gap(dir: &Path, log: &str, from: u64, to: u64, reason: &str) -> Result<AcceptedGap> {
     crate::log::accepted_gaps::accept(dir, log, from, to, reason)
 }
 
@@ -385,7 +381,9 @@ fn walk(plan: &Plan, dry: bool, mut on: impl FnMut(Event<'_>)) -> Summary {
         on(Event::Segment(s));
         let (outcome, err) = match dry {
             true => {
-                s.steps[..s.own_steps].iter().for_each(|st| on(Event::Step(st)));
+                s.steps[..s.own_steps]
+                    .iter()
+                    .for_each(|st| on(Event::Step(st)));
                 (plan::dry_outcome(s), None)
             }
             false => execute::segment(s, &plan.options, &mut |st| on(Event::Step(&st))),

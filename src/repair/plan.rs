@@ -76,7 +76,11 @@ pub(super) fn dry_outcome(s: &SegmentPlan) -> Outcome {
 
 fn decide(c: &Verdict, salvage: bool) -> (Action, String, Option<Salvage>) {
     let Some(a) = &c.analysis else {
-        return (Action::Unreadable, c.error.clone().unwrap_or_default(), None);
+        return (
+            Action::Unreadable,
+            c.error.clone().unwrap_or_default(),
+            None,
+        );
     };
     if a.end.is_none() {
         // No segment to open: a header cut short, or lost with nothing

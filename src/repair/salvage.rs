@@ -52,7 +52,11 @@ fn salvaged_line(run: &Run, done: &Salvaged) -> String {
         );
     }
     let lost = if done.lost_type_records > 0 {
-        let names: Vec<String> = done.lost_type_ids.iter().map(|&i| lost_type_name(i)).collect();
+        let names: Vec<String> = done
+            .lost_type_ids
+            .iter()
+            .map(|&i| lost_type_name(i))
+            .collect();
         format!(
             " ({} of them of types defined only in the damaged bytes, named {})",
             done.lost_type_records,

@@ -12,7 +12,11 @@ use std::path::Path;
 pub(super) fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
     let path = &s.verdict.path;
     let p = path.display();
-    let a = s.verdict.analysis.as_ref().expect("planned from an analysis");
+    let a = s
+        .verdict
+        .analysis
+        .as_ref()
+        .expect("planned from an analysis");
     let mut steps = Vec::new();
     let mut step = |kind, message| steps.push(Step { kind, message });
     let headerless = matches!(&s.salvage, Some(Salvage { cut: None, .. }));
@@ -37,7 +41,13 @@ pub(super) fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
                 step(StepKind::Reseal, m);
             }
         }
-        (Action::Salvage, Some(Salvage { cut: Some(cut), runs })) => {
+        (
+            Action::Salvage,
+            Some(Salvage {
+                cut: Some(cut),
+                runs,
+            }),
+        ) => {
             for r in runs {
                 step(StepKind::Salvage, would_copy(path, r, true));
             }

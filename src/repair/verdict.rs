@@ -285,32 +285,32 @@ impl Verdict {
 
     /// The verdict the report `rep` gives.
     pub fn of(rep: &SegmentReport) -> Verdict {
-    let mut c = Verdict {
-        path: rep.location.clone(),
-        locked: rep.writer_holds,
-        ..Verdict::default()
-    };
-    if let Some(f) = rep.findings.iter().find(|f| f.is_not_a_segment()) {
-        c.error = Some(f.message.clone());
-        return c;
-    }
-    for f in &rep.findings {
-        use FindingKind::*;
-        let message = without_location(f);
-        match f.kind {
-            NotSealed | WrongLog | MissingRecords | SequenceOverlap => {
-                c.log_issues.push(LogIssue {
-                    kind: f.kind,
-                    message,
-                })
-            }
-            _ if !f.is_damage() => c.notes.push(message),
-            _ => {}
+        let mut c = Verdict {
+            path: rep.location.clone(),
+            locked: rep.writer_holds,
+            ..Verdict::default()
+        };
+        if let Some(f) = rep.findings.iter().find(|f| f.is_not_a_segment()) {
+            c.error = Some(f.message.clone());
+            return c;
         }
+        for f in &rep.findings {
+            use FindingKind::*;
+            let message = without_location(f);
+            match f.kind {
+                NotSealed | WrongLog | MissingRecords | SequenceOverlap => {
+                    c.log_issues.push(LogIssue {
+                        kind: f.kind,
+                        message,
+                    })
+                }
+                _ if !f.is_damage() => c.notes.push(message),
+                _ => {}
+            }
+        }
+        let a = Analysis::of_report(rep);
+        c.damaged = !a.is_clean() || !c.log_issues.is_empty();
+        c.analysis = Some(a);
+        c
     }
-    let a = Analysis::of_report(rep);
-    c.damaged = !a.is_clean() || !c.log_issues.is_empty();
-    c.analysis = Some(a);
-    c
-}
 }
