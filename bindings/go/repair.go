@@ -12,26 +12,27 @@ import (
 	"unsafe"
 )
 
-// SegmentAction is what a segment needs in a repair (binlog_repair_segment_action).
-type SegmentAction uint32
+// PlanAction is what a segment needs in a repair plan
+// (binlog_repair_segment_action).
+type PlanAction uint32
 
 // Segment actions, mirroring binlog_repair_segment_action.
 const (
-	// SegmentNone: sealed and intact, or open by a writer and intact.
-	SegmentNone SegmentAction = C.BINLOG_PLAN_NONE
-	// SegmentUnreadable: not readable as a segment (Why says why).
-	SegmentUnreadable SegmentAction = C.BINLOG_PLAN_UNREADABLE
-	// SegmentRefuse: damaged and left as it is (Why says why).
-	SegmentRefuse SegmentAction = C.BINLOG_PLAN_REFUSE
-	// SegmentReseal: backed up, its torn tail cut, sealed again.
-	SegmentReseal SegmentAction = C.BINLOG_PLAN_RESEAL
-	// SegmentSalvage: backed up, the records after mid-file damage copied
+	// PlanNone: sealed and intact, or open by a writer and intact.
+	PlanNone PlanAction = C.BINLOG_PLAN_NONE
+	// PlanUnreadable: not readable as a segment (Why says why).
+	PlanUnreadable PlanAction = C.BINLOG_PLAN_UNREADABLE
+	// PlanRefuse: damaged and left as it is (Why says why).
+	PlanRefuse PlanAction = C.BINLOG_PLAN_REFUSE
+	// PlanReseal: backed up, its torn tail cut, sealed again.
+	PlanReseal PlanAction = C.BINLOG_PLAN_RESEAL
+	// PlanSalvage: backed up, the records after mid-file damage copied
 	// into new segments, cut before the damage and sealed again.
-	SegmentSalvage SegmentAction = C.BINLOG_PLAN_SALVAGE
+	PlanSalvage PlanAction = C.BINLOG_PLAN_SALVAGE
 )
 
 // String names the action as the library does ("none", "reseal", ...).
-func (a SegmentAction) String() string {
+func (a PlanAction) String() string {
 	return enumName(C.binlog_repair_segment_action_name(C.uint32_t(a)), uint32(a), "segment action")
 }
 
@@ -66,7 +67,7 @@ type RepairStep struct {
 // RepairSegment is the plan for one segment.
 type RepairSegment struct {
 	Path    string
-	Action  SegmentAction
+	Action  PlanAction
 	Why     string
 	Damaged bool // in its bytes or as a part of its log
 	Steps   []RepairStep
@@ -140,7 +141,7 @@ func PlanRepair(path, logName string, opts RepairOptions) (*RepairPlan, error) {
 		}
 		seg := RepairSegment{
 			Path:    C.GoString(s.path),
-			Action:  SegmentAction(s.action),
+			Action:  PlanAction(s.action),
 			Why:     C.GoString(s.why),
 			Damaged: bool(s.damaged),
 		}

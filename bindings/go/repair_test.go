@@ -26,14 +26,14 @@ func TestRepairPlanAndApply(t *testing.T) {
 		t.Fatalf("%d segments planned, want 1", len(plan.Segments))
 	}
 	s := plan.Segments[0]
-	if s.Path != path || s.Action != SegmentReseal || !s.Damaged || s.Why == "" {
+	if s.Path != path || s.Action != PlanReseal || !s.Damaged || s.Why == "" {
 		t.Fatalf("plan: %+v", s)
 	}
 	if len(s.Steps) < 2 || s.Steps[0].Kind != StepBackup || !strings.Contains(s.Steps[0].Message, "would back up") {
 		t.Fatalf("steps: %+v", s.Steps)
 	}
-	if SegmentReseal.String() != "reseal" || StepBackup.String() != "backup" {
-		t.Fatalf("names: %v %v", SegmentReseal, StepBackup)
+	if PlanReseal.String() != "reseal" || StepBackup.String() != "backup" {
+		t.Fatalf("names: %v %v", PlanReseal, StepBackup)
 	}
 	sum, err := plan.Apply()
 	must(t, err)
@@ -58,7 +58,7 @@ func TestRepairPlanAndApply(t *testing.T) {
 	again, err := PlanRepair(path, "", RepairOptions{})
 	must(t, err)
 	defer again.Close()
-	if a := again.Segments[0]; a.Action != SegmentNone || len(a.Steps) != 0 {
+	if a := again.Segments[0]; a.Action != PlanNone || len(a.Steps) != 0 {
 		t.Fatalf("plan of the repaired segment: %+v", a)
 	}
 	wantErr(t, "AcceptGap(5, 3)", AcceptGap(dir, "log", 5, 3, ""), ErrInvalidArgument, "larger than the last")
