@@ -208,6 +208,103 @@ typedef uint32_t binlog_tail_kind;
 #endif // __cplusplus
 
 /*
+ What a segment needs (`binlog_repair_segment.action`).
+ */
+enum binlog_repair_segment_action
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   Nothing: sealed and intact, or open by a writer and intact.
+   */
+  BINLOG_PLAN_NONE = 0,
+  /*
+   Not readable as a segment (an error; `why` says why).
+   */
+  BINLOG_PLAN_UNREADABLE = 1,
+  /*
+   Damaged and left as it is (`why` says why: corruption in the middle
+   without `salvage`, a writer holding it, nothing to keep).
+   */
+  BINLOG_PLAN_REFUSE = 2,
+  /*
+   Backed up, its torn tail cut, sealed again.
+   */
+  BINLOG_PLAN_RESEAL = 3,
+  /*
+   Backed up, the records after mid-file damage copied into new
+   segments, cut before the damage and sealed again.
+   */
+  BINLOG_PLAN_SALVAGE = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_repair_segment_action binlog_repair_segment_action;
+#else
+typedef uint32_t binlog_repair_segment_action;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
+ What a step does (`binlog_repair_step.kind`).
+ */
+enum binlog_repair_step_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   What is to be fixed.
+   */
+  BINLOG_STEP_NOTE = 0,
+  /*
+   A backup copy of the segment.
+   */
+  BINLOG_STEP_BACKUP = 1,
+  /*
+   A cut: a torn tail, or the segment before mid-file damage.
+   */
+  BINLOG_STEP_CUT = 2,
+  /*
+   The segment sealed again (a compressed one as a plain segment).
+   */
+  BINLOG_STEP_RESEAL = 3,
+  /*
+   Records copied into a new segment.
+   */
+  BINLOG_STEP_SALVAGE = 4,
+  /*
+   An empty segment started after the salvaged records.
+   */
+  BINLOG_STEP_START_SEGMENT = 5,
+  /*
+   Records lost in the damage: a gap in the log
+   (`binlog_repair_accept_gap` accepts it).
+   */
+  BINLOG_STEP_GAP = 6,
+  /*
+   A file left as it is, or damage between segments no repair undoes.
+   */
+  BINLOG_STEP_LEAVE = 7,
+  /*
+   Leftovers of a repair that was stopped, removed.
+   */
+  BINLOG_STEP_CLEANUP = 8,
+  /*
+   A step that failed.
+   */
+  BINLOG_STEP_ERROR = 9,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_repair_step_kind binlog_repair_step_kind;
+#else
+typedef uint32_t binlog_repair_step_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  Where a log's file is in its lifecycle (`binlog_listed_segment.state`).
  */
 enum binlog_segment_state
@@ -488,6 +585,13 @@ typedef struct binlog_options binlog_options;
  `binlog_reader_free` invalidates the handle.
  */
 typedef struct binlog_reader binlog_reader;
+
+/*
+ A repair's plan (`binlog_repair_plan_open`). Read-only once made: its
+ calls may be made from any thread, one `binlog_repair_apply` at a time.
+ Freed with `binlog_repair_plan_free`, which invalidates its strings.
+ */
+typedef struct binlog_repair_plan binlog_repair_plan;
 
 /*
  A snapshot of a log's files (`binlog_log_list_segments`). Immutable:
@@ -777,6 +881,44 @@ typedef struct binlog_prune_report {
    */
   uint64_t pruned_through;
 } binlog_prune_report;
+
+/*
+ One segment of a plan (`binlog_repair_plan_segment`). `path` and `why`
+ are NUL-terminated and borrowed from the plan: valid until
+ `binlog_repair_plan_free`. `damaged`: it has damage, in its bytes or as
+ a part of its log. `steps`: how many steps `binlog_repair_plan_step`
+ gives for it.
+ */
+typedef struct binlog_repair_segment {
+  const char *path;
+  binlog_repair_segment_action action;
+  const char *why;
+  bool damaged;
+  size_t steps;
+} binlog_repair_segment;
+
+/*
+ One step of a segment's plan (`binlog_repair_plan_step`): what applying
+ the plan would do. `message` says it in words, naming the files;
+ borrowed from the plan like the segment's strings.
+ */
+typedef struct binlog_repair_step {
+  binlog_repair_step_kind kind;
+  const char *message;
+} binlog_repair_step;
+
+/*
+ What applying a plan did (`binlog_repair_apply`): segments looked at,
+ repaired, damage left (segments refused, gaps left in the log, damage
+ between segments), and segments or steps that failed. Clean when
+ `left_damaged` and `errors` are 0.
+ */
+typedef struct binlog_repair_summary {
+  uint64_t segments;
+  uint64_t changed;
+  uint64_t left_damaged;
+  uint64_t errors;
+} binlog_repair_summary;
 
 /*
  One file of a log (`binlog_segment_list_get`). `path` is NUL-terminated
@@ -1437,6 +1579,85 @@ binlog_result binlog_remote_prune(const struct binlog_ship_options *opts,
                                   const char *name,
                                   bool dry_run,
                                   struct binlog_prune_report *out);
+
+/*
+ Plans the repair of `path`: a segment file (plain or compressed), or a
+ log directory, then of log `log_name` in it (NULL: of the one log whose
+ files it holds), from its verification (as `binlog_verify_open`
+ resolves it; the same errors). `salvage`: copy the records after
+ corruption in the middle of a segment into new segments and cut before
+ the damage (else such a segment is refused). `backup_dir`: where backup
+ copies go (NULL: beside each file). Nothing is changed. `*out` is
+ written only on success; free it with `binlog_repair_plan_free`.
+ */
+binlog_result binlog_repair_plan_open(const char *path,
+                                      const char *log_name,
+                                      bool salvage,
+                                      const char *backup_dir,
+                                      struct binlog_repair_plan **out);
+
+/*
+ How many segments the plan has (`*count`), in the log's order.
+ */
+binlog_result binlog_repair_plan_segments(const struct binlog_repair_plan *plan, size_t *count);
+
+/*
+ Fills `*out` with segment `index` of the plan;
+ `BINLOG_ERR_INVALID_ARGUMENT` past the last.
+ */
+binlog_result binlog_repair_plan_segment(const struct binlog_repair_plan *plan,
+                                         size_t index,
+                                         struct binlog_repair_segment *out);
+
+/*
+ Fills `*out` with step `step` of segment `index` of the plan, in the
+ order applying it takes them; `BINLOG_ERR_INVALID_ARGUMENT` past the
+ last.
+ */
+binlog_result binlog_repair_plan_step(const struct binlog_repair_plan *plan,
+                                      size_t index,
+                                      size_t step,
+                                      struct binlog_repair_step *out);
+
+/*
+ Applies the plan: for each segment that needs it, with its lock held
+ and the file checked to be the one planned, a backup copy first, then
+ the cut, salvage and reseal; a segment's failure does not stop the
+ others (counted in `errors`). Apply a plan once; plan again to see the
+ result. `*out` (may be NULL) gets the summary.
+ */
+binlog_result binlog_repair_apply(const struct binlog_repair_plan *plan,
+                                  struct binlog_repair_summary *out);
+
+/*
+ Frees the plan and its strings; NULL is accepted.
+ */
+void binlog_repair_plan_free(struct binlog_repair_plan *plan);
+
+/*
+ Records that log `log_name`'s records `from_seq..=to_seq` in directory
+ `dir` are known to be lost (the gap a salvage leaves), in the log's
+ `<log>.accepted-gaps`, so that verification reports the gap as
+ accepted, not as damage. `reason` (NULL: none) is kept with it. No
+ segment changes. `BINLOG_ERR_INVALID_ARGUMENT` if `from_seq > to_seq`.
+ */
+binlog_result binlog_repair_accept_gap(const char *dir,
+                                       const char *log_name,
+                                       uint64_t from_seq,
+                                       uint64_t to_seq,
+                                       const char *reason);
+
+/*
+ The name of segment action `action` (e.g. "reseal"), a static
+ NUL-terminated string; NULL for a number that is no action.
+ */
+const char *binlog_repair_segment_action_name(uint32_t action);
+
+/*
+ The name of step kind `kind` (e.g. "backup"), a static NUL-terminated
+ string; NULL for a number that is no step kind.
+ */
+const char *binlog_repair_step_kind_name(uint32_t kind);
 
 /*
  The name of result code `code` as the header spells it (e.g.

@@ -75,6 +75,8 @@ mod record_reader;
 /// cbindgen:ignore
 mod record_writer;
 /// cbindgen:ignore
+pub mod repair;
+/// cbindgen:ignore
 mod source;
 mod sys;
 /// cbindgen:ignore

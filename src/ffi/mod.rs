@@ -17,6 +17,7 @@ mod boundary;
 pub mod options;
 pub mod reader;
 pub mod remote_prune;
+pub mod repair;
 pub mod result;
 pub mod retention_shipped;
 pub mod segment_events;

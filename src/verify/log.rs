@@ -99,29 +99,9 @@ impl Verify {
     /// that exists but cannot be read is a finding of its verification.
     pub fn path(path: impl AsRef<Path>, name: Option<&str>) -> Result<Verify> {
         let path = path.as_ref();
-        match std::fs::metadata(path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::io(path, "open", e))
-            }
-            Ok(m) if m.is_dir() => {}
-            _ => return Ok(Verify::segment(path)),
-        }
-        if let Some(name) = name {
-            return Verify::log(path, name);
-        }
-        let names = crate::log::log_names(path, "*", "list")?;
-        match names.as_slice() {
-            [one] => Verify::log(path, one),
-            [] => Err(Error::file(
-                ErrorKind::NotFound,
-                path,
-                "holds no segment of a log",
-            )),
-            several => Err(Error::file(
-                ErrorKind::InvalidArgument,
-                path,
-                format!("holds the files of logs {}: name one", several.join(", ")),
-            )),
+        match log_at(path, name)? {
+            Some(name) => Verify::log(path, &name),
+            None => Ok(Verify::segment(path)),
         }
     }
 
@@ -327,5 +307,34 @@ fn not_sealed(rep: &mut SegmentReport) {
              `binlog repair` seals it",
             f.offset.unwrap_or(0)
         );
+    }
+}
+
+/// What is at `path` (see `Verify::path`): None for a segment file, else
+/// the name of the log of directory `path` to verify.
+pub(crate) fn log_at(path: &Path, name: Option<&str>) -> Result<Option<String>> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::io(path, "open", e))
+        }
+        Ok(m) if m.is_dir() => {}
+        _ => return Ok(None),
+    }
+    if let Some(name) = name {
+        return Ok(Some(name.to_string()));
+    }
+    let names = crate::log::log_names(path, "*", "list")?;
+    match names.as_slice() {
+        [one] => Ok(Some(one.clone())),
+        [] => Err(Error::file(
+            ErrorKind::NotFound,
+            path,
+            "holds no segment of a log",
+        )),
+        several => Err(Error::file(
+            ErrorKind::InvalidArgument,
+            path,
+            format!("holds the files of logs {}: name one", several.join(", ")),
+        )),
     }
 }

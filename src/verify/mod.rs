@@ -48,6 +48,7 @@ mod remote;
 mod segment;
 
 pub use continuity::{next_seq_after, Continuity};
+pub(crate) use log::log_at;
 pub use log::{newest_of_log, Verify};
 pub use segment::{segment, segment_of_reader};
 

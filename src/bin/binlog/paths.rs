@@ -138,12 +138,6 @@ pub fn dir_of(file: &Path) -> PathBuf {
     }
 }
 
-/// fsyncs the directory of `file` (`dir_of`), so that a name created,
-/// linked, renamed or removed there survives power loss.
-pub fn sync_dir_of(file: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir_of(file))?.sync_all()
-}
-
 /// The log the file at `path` belongs to by its name (a segment's, or a
 /// file salvaged from one: `naming::log_of_file_name`), and where it
 /// stands in the log's read order.

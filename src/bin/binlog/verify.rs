@@ -3,7 +3,7 @@
 //! prints what is wrong and where (file and offset). Exit status 0 when
 //! clean, 1 when damaged, 2 when a file could not be read.
 
-use crate::check::{self, is_mid_file, plural, records_phrase, state_name, to_json, SegmentCheck};
+use crate::check::{self, plural, to_json, Verdict};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
 use crate::paths;
@@ -52,7 +52,8 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let mut sum = Summary::default();
     let mut json_segments = Vec::new();
     for source in &sources {
-        let position_unknown = check::check_source(source, &mut progress, |c, progress| {
+        let position_unknown = check::check_source(source, &mut progress, |rep, progress| {
+            let c = Verdict::of(&rep);
             sum.add(&c);
             if args.json {
                 json_segments.push(to_json(&c));
@@ -107,7 +108,7 @@ struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, c: &SegmentCheck) {
+    fn add(&mut self, c: &Verdict) {
         self.segments += 1;
         if c.error.is_some() {
             self.unreadable += 1;
@@ -121,7 +122,7 @@ impl Summary {
             // rest are the seal's).
             for i in &a.issues {
                 match i.kind {
-                    k if is_mid_file(k) => self.corrupt += 1,
+                    _ if i.is_mid_file() => self.corrupt += 1,
                     FindingKind::Truncated => self.truncated += 1,
                     FindingKind::TornTail => self.torn += 1,
                     _ => self.seals += 1,
@@ -178,7 +179,7 @@ impl Summary {
     }
 }
 
-fn print_text(out: &mut impl Write, c: &SegmentCheck) -> CliResult<()> {
+fn print_text(out: &mut impl Write, c: &Verdict) -> CliResult<()> {
     let p = paths::show(&c.path);
     if let Some(e) = &c.error {
         writeln!(out, "ERROR    {p}: {e}")?;
@@ -189,8 +190,8 @@ fn print_text(out: &mut impl Write, c: &SegmentCheck) -> CliResult<()> {
     writeln!(
         out,
         "{verdict:<8} {p}: {}, {}, {}",
-        state_name(a),
-        records_phrase(a),
+        a.state_name(),
+        a.records_phrase(),
         human_bytes(a.file_len)
     )?;
     for i in &a.issues {

@@ -30,6 +30,8 @@ Entry points (below, and ``help(binlog.NAME)`` for each):
   :class:`SegmentEvent`.
 - checking: :func:`verify`, giving a :class:`Verification` of
   :class:`Finding` s (:class:`FindingKind`, :class:`RepairAction`).
+- repairing: :func:`plan_repair`, giving a :class:`RepairPlan` to look at
+  and apply (``binlog.repair``); :func:`accept_gap`.
 - object storage: :class:`Shipper` (:class:`ShipOptions`,
   :class:`ShipReport`).
 
@@ -69,6 +71,7 @@ from .segments import ListedSegment as ListedSegment, list_segments
 from .shipper import ShipKeywords as ShipKeywords, ShipOptions as ShipOptions
 from .shipper import ShipReport as ShipReport, Shipper, retry_timeout_ms
 from .shipper import PruneReport as PruneReport, prune_remote as prune_remote
+from .repair import RepairPlan as RepairPlan, accept_gap, plan_repair
 from .verify import MAX_FINDINGS as VERIFY_MAX_FINDINGS
 from .verify import Finding as Finding, FindingKind as FindingKind
 from .verify import RepairAction as RepairAction, Verification as Verification, verify
@@ -190,5 +193,6 @@ __all__ = [
     "FORMAT_MAJOR", "Options", "Reader", "Record", "Shipper", "Writer", "__version__",
     "list_segments", "open_glob", "open_log_reader", "open_log_tiered_reader", "open_log_writer",
     "open_merged_reader", "open_reader", "open_writer", "verify", "VERIFY_MAX_FINDINGS",
+    "accept_gap", "plan_repair",
 ]
 

@@ -1,14 +1,14 @@
 //! A segment's verdict as JSON, as `verify --json` and `repair --json`
 //! print it (docs/CLI.md).
 
-use super::{state_name, SegmentCheck};
+use super::Verdict;
 use crate::paths;
 use serde_json::{json, Value};
 
 /// `{"path", "status", "state", "locked", "bytes", "records", "first_seq",
 /// "last_seq", "issues", "more_issues", "notes"}`; an unreadable file:
 /// `{"path", "status": "unreadable", "error"}`.
-pub fn to_json(c: &SegmentCheck) -> Value {
+pub fn to_json(c: &Verdict) -> Value {
     let Some(a) = &c.analysis else {
         return json!({
             "path": paths::show(&c.path),
@@ -37,7 +37,7 @@ pub fn to_json(c: &SegmentCheck) -> Value {
     json!({
         "path": paths::show(&c.path),
         "status": if c.damaged { "damaged" } else { "ok" },
-        "state": state_name(a),
+        "state": a.state_name(),
         "locked": c.locked,
         "bytes": a.file_len,
         "records": a.records,

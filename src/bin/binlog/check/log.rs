@@ -2,20 +2,19 @@
 //! a log's with the continuity between them as its `LogReader` reads them,
 //! then its manifest, as the library reports it.
 
-use super::segment::{check_report, SegmentCheck};
 use crate::error::{CliError, CliResult};
 use crate::paths::Source;
 use crate::progress::Progress;
 use binlog::verify::{FindingKind, SegmentReport, Verify};
 
 /// Checks a source's segments in order, with the log's continuity; calls
-/// `each` as each segment is done. True if the log's position is unknown
+/// `each` with each segment's report as it is done. True if the log's position is unknown
 /// (its manifest damaged and the only record of it: a writer's open
 /// refuses the log), which is printed.
 pub fn check_source(
     source: &Source,
     progress: &mut Progress,
-    mut each: impl FnMut(SegmentCheck, &mut Progress) -> CliResult<()>,
+    mut each: impl FnMut(SegmentReport, &mut Progress) -> CliResult<()>,
 ) -> CliResult<bool> {
     let reports = match &source.log {
         // A log with only its manifest left has no segment file: the
@@ -32,7 +31,7 @@ pub fn check_source(
         }
         let len = std::fs::metadata(&rep.location).map_or(0, |m| m.len());
         progress.file_done(len);
-        each(check_report(rep), progress)?;
+        each(rep, progress)?;
     }
     Ok(position_unknown)
 }

@@ -1,19 +1,17 @@
 //! `repair --accept-gap FROM..TO`: records that a log's records FROM to
 //! TO are known to be lost (e.g. in the damaged bytes a salvage cut), in
-//! the log's `<log>.accepted-gaps` (see `binlog::__private::log::accepted_gaps`), so
+//! the log's `<log>.accepted-gaps` (`binlog::repair::accept_gap`), so
 //! that `verify` reports the gap as accepted and the log as clean. No
 //! segment changes.
 
 use super::args::RepairArgs;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::paths;
-use binlog::__private::log::accepted_gaps;
+use binlog::repair;
 
 /// Accepts the gap `range` of the one log `args.source.paths` names.
 pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
     let (from, to) = parse_range(range)?;
-    // Before anything else, as `accept` would (also under --dry-run).
-    accepted_gaps::check_range(from, to)?;
     let source = paths::single(args.source.resolve()?, "repair --accept-gap")?;
     let Some(log) = &source.log else {
         return Err(CliError::usage(format!(
@@ -26,8 +24,8 @@ pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
         println!("would accept gap seq {from}..{to} of {}", source.label);
         return Ok(Outcome::Clean);
     }
-    let g = accepted_gaps::accept(&log.dir, &log.name, from, to, reason)?;
-    let file = accepted_gaps::path(&log.dir, &log.name);
+    let g = repair::accept_gap(&log.dir, &log.name, from, to, reason)?;
+    let file = repair::accepted_gaps_path(&log.dir, &log.name);
     println!(
         "accepted gap seq {}..{} of {} ({}), recorded in {}",
         g.from_seq,
@@ -42,8 +40,8 @@ pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
     Ok(Outcome::Clean)
 }
 
-/// `A..B` (inclusive) or a single `A`; `binlog::__private::log::accepted_gaps`
-/// refuses A > B.
+/// `A..B` (inclusive) or a single `A`; A > B is refused (as
+/// `repair::accept_gap` would, also under --dry-run).
 fn parse_range(s: &str) -> CliResult<(u64, u64)> {
     let bad = || CliError::usage(format!("--accept-gap {s:?}: expected FROM..TO or SEQ"));
     let (a, b) = s.split_once("..").unwrap_or((s, s));
@@ -51,6 +49,11 @@ fn parse_range(s: &str) -> CliResult<(u64, u64)> {
         a.trim().parse::<u64>().map_err(|_| bad())?,
         b.trim().parse::<u64>().map_err(|_| bad())?,
     );
+    if a > b {
+        return Err(CliError::usage(format!(
+            "gap {a}..{b}: the first number is larger than the last"
+        )));
+    }
     Ok((a, b))
 }
 
@@ -62,7 +65,7 @@ mod tests {
     fn gap_ranges() {
         assert_eq!(parse_range("14..19").unwrap(), (14, 19));
         assert_eq!(parse_range("14").unwrap(), (14, 14));
-        assert!(accepted_gaps::check_range(19, 14).is_err());
+        assert!(parse_range("19..14").is_err());
         assert!(parse_range("a..b").is_err());
     }
 }

@@ -3,18 +3,10 @@
 //! document printed at the end (`json_document`) instead.
 
 use crate::progress::Progress;
+use binlog::repair::Summary;
 use serde_json::{json, Map, Value};
 use std::cell::RefCell;
 use std::io::Write;
-
-/// What a repair did, over all segments.
-#[derive(Default)]
-pub(super) struct RepairCounts {
-    pub(super) segments: u64,
-    pub(super) changed: u64,
-    pub(super) left: u64,
-    pub(super) errors: u64,
-}
 
 /// Where a repair's report goes: lines above the progress bar, or the
 /// segments of a JSON document. Every part of repair that says something
@@ -78,14 +70,14 @@ impl Report {
 
     /// The JSON report: the totals and every segment's report (none in a
     /// text report).
-    pub(super) fn json_document(self, counts: &RepairCounts, dry_run: bool) -> Value {
+    pub(super) fn json_document(self, counts: &Summary, dry_run: bool) -> Value {
         let segments = self.json.map(RefCell::into_inner).unwrap_or_default();
         json!({
             "dry_run": dry_run,
-            "clean": counts.left == 0 && counts.errors == 0,
+            "clean": counts.is_clean(),
             "segments_checked": counts.segments,
             "changed": counts.changed,
-            "left_damaged": counts.left,
+            "left_damaged": counts.left_damaged,
             "errors": counts.errors,
             "segments": segments,
         })

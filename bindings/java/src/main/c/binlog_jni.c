@@ -1278,3 +1278,6 @@ JNI(jobjectArray, BinlogMergedReader, nativeNext, jlong h, jlong wait_ms, jlongA
 }
 
 FREE_FN(BinlogMergedReader, nativeFree, binlog_merged_reader_free, binlog_merged_reader)
+
+/* RepairPlan (binlog_repair_plan): its glue, with the helpers above. */
+#include "repair_jni.c"

@@ -1,11 +1,12 @@
-//! A segment's verdict as the reports print it, taken from the library's
-//! verification (`binlog::verify`): its damage, its runs of intact records
-//! (which `repair --salvage` copies), how its records end, and what they
-//! hold. Nothing here classifies bytes: the library's reader did.
+//! A segment's verdict, taken from its verification ([`crate::verify`]):
+//! its damage, its runs of intact records (which a salvage copies), how its
+//! records end, what they hold, and its problems as a part of its log.
+//! Nothing here classifies bytes: the library's reader did.
 
-use binlog::__private::format::header::SegmentHeader;
-use binlog::verify::{Finding, FindingKind, RepairAction, SegmentReport};
-use binlog::Tail;
+use crate::format::header::SegmentHeader;
+use crate::reader::Tail;
+use crate::verify::{self, Finding, FindingKind, RepairAction, SegmentReport};
+use std::path::{Path, PathBuf};
 
 /// The kind of damage an issue is (reports print `FindingKind::name`, as
 /// the C API and the bindings do): a corrupt frame of a compressed segment
@@ -25,39 +26,60 @@ fn issue_kind(f: &Finding) -> Option<FindingKind> {
 
 /// Damage that a cut would lose valid records over: repair refuses it
 /// unless told to salvage.
-pub fn is_mid_file(kind: FindingKind) -> bool {
+pub(crate) fn is_mid_file(kind: FindingKind) -> bool {
     use FindingKind::*;
     matches!(kind, CorruptHeader | Corrupt | SequenceJump)
 }
 
+/// Damage in a segment's own bytes.
 #[derive(Clone, Debug)]
 pub struct Issue {
-    /// One of the kinds `issue_kind` gives.
+    /// `TornTail`, `Corrupt`, `SequenceJump`, `SealDamaged`,
+    /// `SealIndexDamaged`, `CorruptHeader` or `Truncated`.
     pub kind: FindingKind,
+    /// Where it starts.
     pub offset: u64,
     /// Bytes affected (0 when the issue is about one place).
     pub len: u64,
     /// Where valid records resume after the damage.
     pub resume: Option<u64>,
+    /// What is wrong, without the file and offset.
     pub message: String,
 }
 
-/// Consecutive intact records `[start, end)` with gap-free sequence
-/// numbers: what `repair --salvage` copies.
-pub use binlog::__private::writer::salvage::Run as IntactRun;
+impl Issue {
+    /// Damage that a cut would lose valid records over (corruption in the
+    /// middle): a repair refuses it unless told to salvage.
+    pub fn is_mid_file(&self) -> bool {
+        is_mid_file(self.kind)
+    }
+}
 
+/// Consecutive intact records `[start, end)` with gap-free sequence
+/// numbers: what a salvage copies.
+pub use crate::writer::salvage::Run;
+
+/// What the verification of a segment found in its bytes.
+#[derive(Clone, Debug)]
 pub struct Analysis {
+    /// The segment's length (a compressed segment's: of its original bytes).
     pub file_len: u64,
+    /// Its header, if it could be read.
     pub header: Option<SegmentHeader>,
     /// How its records end (`Tail::Reading` counts as unsealed); None:
     /// the file could not be read as a segment.
     pub end: Option<Tail>,
-    pub runs: Vec<IntactRun>,
+    /// Its runs of intact records, in file order.
+    pub runs: Vec<Run>,
+    /// Its damage, in file order.
     pub issues: Vec<Issue>,
     /// Issues beyond those the library keeps.
     pub more_issues: u64,
+    /// The records read.
     pub records: u64,
+    /// The first record's sequence number.
     pub first_seq: Option<u64>,
+    /// The last record's sequence number.
     pub last_seq: Option<u64>,
     /// The newest file of a log, its header not written yet
     /// (`NotYetWritten`): no record, no damage.
@@ -65,7 +87,7 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// The analysis the library's report of a segment gives.
+    /// The analysis the report of a segment gives.
     pub fn of_report(rep: &SegmentReport) -> Analysis {
         let damage: Vec<&Finding> = rep.findings.iter().filter(|f| f.is_damage()).collect();
         let issues = damage
@@ -96,12 +118,49 @@ impl Analysis {
         }
     }
 
+    /// No damage.
     pub fn is_clean(&self) -> bool {
         self.issues.is_empty() && self.more_issues == 0
     }
 
+    /// Sealed, its records read to the seal.
     pub fn is_sealed(&self) -> bool {
         self.end == Some(Tail::Sealed)
+    }
+
+    /// How its records end, as reports name it: `sealed`, `unsealed`,
+    /// `seal-damaged`, `torn-tail`, `truncated`, `corrupt`, `unreadable`;
+    /// the newest file of a log being created is `empty` or `truncated`
+    /// (docs/CLI.md, `info`).
+    pub fn state_name(&self) -> &'static str {
+        if self.being_created {
+            return if self.file_len == 0 {
+                "empty"
+            } else {
+                "truncated"
+            };
+        }
+        let has = |k: fn(FindingKind) -> bool| self.issues.iter().any(|i| k(i.kind));
+        match self.end {
+            Some(Tail::Sealed) => "sealed",
+            Some(Tail::Unsealed | Tail::Reading) => "unsealed",
+            Some(Tail::SealDamaged { .. }) => "seal-damaged",
+            Some(Tail::Torn { .. }) => "torn-tail",
+            None if has(|k| k == FindingKind::Truncated) => "truncated",
+            None if has(is_mid_file) => "corrupt",
+            None => "unreadable",
+        }
+    }
+
+    /// `1000 records, seq 0..999` (or `no records`).
+    pub fn records_phrase(&self) -> String {
+        match (self.first_seq, self.last_seq) {
+            (Some(f), Some(l)) => {
+                let s = if self.records == 1 { "" } else { "s" };
+                format!("{} record{s}, seq {f}..{l}", self.records)
+            }
+            _ => "no records".to_string(),
+        }
     }
 }
 
@@ -119,7 +178,7 @@ fn message_of(f: &Finding) -> String {
 
 /// A finding's message without the location it starts with (the reports
 /// print the location themselves).
-pub(super) fn without_location(f: &Finding) -> String {
+fn without_location(f: &Finding) -> String {
     let loc = format!("{}: ", f.location.display());
     f.message
         .strip_prefix(&loc)
@@ -148,7 +207,7 @@ fn end_of(rep: &SegmentReport) -> Option<Tail> {
 /// The runs of intact records between the damaged regions the reader
 /// skipped (a region of no bytes, a jump in sequence numbers, splits a
 /// run too), up to where the records read end.
-fn runs_of(rep: &SegmentReport) -> Vec<IntactRun> {
+fn runs_of(rep: &SegmentReport) -> Vec<Run> {
     let Some(last) = rep.last_seq else {
         return Vec::new();
     };
@@ -167,7 +226,7 @@ fn runs_of(rep: &SegmentReport) -> Vec<IntactRun> {
             continue;
         };
         if from > seq && at >= start {
-            runs.push(IntactRun {
+            runs.push(Run {
                 start,
                 end: at,
                 first_seq: seq,
@@ -178,7 +237,7 @@ fn runs_of(rep: &SegmentReport) -> Vec<IntactRun> {
         seq = to;
     }
     if last >= seq && rep.records_end > start {
-        runs.push(IntactRun {
+        runs.push(Run {
             start,
             end: rep.records_end,
             first_seq: seq,
@@ -186,4 +245,72 @@ fn runs_of(rep: &SegmentReport) -> Vec<IntactRun> {
         });
     }
     runs
+}
+
+/// The verdict on one segment.
+#[derive(Clone, Debug, Default)]
+pub struct Verdict {
+    /// The segment (as its report names it).
+    pub path: PathBuf,
+    /// What its bytes hold; None when it is no segment (`error` says why).
+    pub analysis: Option<Analysis>,
+    /// Set when the file is no segment the library reads.
+    pub error: Option<String>,
+    /// A writer holds it.
+    pub locked: bool,
+    /// Damaged, in its bytes or as a part of its log.
+    pub damaged: bool,
+    /// Findings that are no damage (a zero tail, an accepted gap, ...).
+    pub notes: Vec<String>,
+    /// Problems of the segment as a part of its log.
+    pub log_issues: Vec<LogIssue>,
+}
+
+/// A problem of a segment as a part of its log (not of its own bytes).
+#[derive(Clone, Debug)]
+pub struct LogIssue {
+    /// `NotSealed` (its writer died, newer segments follow), `WrongLog`
+    /// (copied or renamed in), `MissingRecords` or `SequenceOverlap` (its
+    /// first sequence number does not continue the segment before it).
+    pub kind: FindingKind,
+    /// What is wrong, without the file.
+    pub message: String,
+}
+
+impl Verdict {
+    /// The verdict on one segment on its own.
+    pub fn of_file(path: &Path) -> Verdict {
+        Verdict::of(&verify::segment(path))
+    }
+
+    /// The verdict the report `rep` gives.
+    pub fn of(rep: &SegmentReport) -> Verdict {
+        let mut c = Verdict {
+            path: rep.location.clone(),
+            locked: rep.writer_holds,
+            ..Verdict::default()
+        };
+        if let Some(f) = rep.findings.iter().find(|f| f.is_not_a_segment()) {
+            c.error = Some(f.message.clone());
+            return c;
+        }
+        for f in &rep.findings {
+            use FindingKind::*;
+            let message = without_location(f);
+            match f.kind {
+                NotSealed | WrongLog | MissingRecords | SequenceOverlap => {
+                    c.log_issues.push(LogIssue {
+                        kind: f.kind,
+                        message,
+                    })
+                }
+                _ if !f.is_damage() => c.notes.push(message),
+                _ => {}
+            }
+        }
+        let a = Analysis::of_report(rep);
+        c.damaged = !a.is_clean() || !c.log_issues.is_empty();
+        c.analysis = Some(a);
+        c
+    }
 }

@@ -1,43 +1,37 @@
-//! `repair --salvage`: the runs of intact records after mid-file damage
-//! are copied into new segments `<segment stem>.salvaged-<offset>.binlog`
-//! by the library (`binlog::__private::writer::salvage`, which a log writer's
-//! recovery uses too), each read back before the segment is cut.
+//! A salvage: the runs of intact records after mid-file damage are copied
+//! into new segments `<segment stem>.salvaged-<offset>.binlog` by the
+//! writer's salvage (which a log writer's recovery uses too), each read
+//! back before the segment is cut.
 
-use crate::check::{Analysis, IntactRun};
-use crate::error::CliResult;
-use crate::paths;
-use crate::type_names;
-use binlog::__private::writer::salvage::{self, Salvaged};
-use binlog::Options;
+use super::verdict::{Analysis, Run};
+use crate::error::Result;
+use crate::format::naming;
+use crate::writer::salvage::{self, lost_type_name, Salvaged};
+use crate::Options;
 use std::path::Path;
 
 /// Copies the records of `run` into a new segment, with their sequence
-/// numbers, timestamps, types and metadata, as the library's reader
-/// skipping damage reads them; the library checks the copy.
-pub(super) fn salvage_run(
-    path: &Path,
-    a: &Analysis,
-    run: &IntactRun,
-    report: &impl Fn(String),
-) -> CliResult<()> {
+/// numbers, timestamps, types and metadata, as the reader skipping damage
+/// reads them; the copy is checked. Returns what it did, said.
+pub(super) fn salvage_run(path: &Path, a: &Analysis, run: &Run) -> Result<String> {
     let done = salvage::salvage_run(path, origin(path, a), run)?;
-    report(salvaged_line(run, &done));
-    Ok(())
+    Ok(salvaged_line(run, &done))
 }
 
 /// The header fields of the segment a run is copied from, for its copy.
 fn origin(path: &Path, a: &Analysis) -> Options {
     let mut opts = Options {
-        writer_version: format!("{} (binlog repair --salvage)", binlog::version::WRITER),
+        writer_version: format!("{} (binlog repair --salvage)", crate::version::WRITER),
         ..Options::default()
     };
+    let by_name = || naming::log_of_file_name(path.file_name()?.to_str()?);
     if let Some(h) = &a.header {
         opts.log_name = h.log_name.clone();
         opts.content_type = h.content_type.clone();
         opts.params = h.params.clone();
         opts.segment_no = h.segment_no;
         opts.created_ns = Some(h.created_ns);
-    } else if let Some((log, order)) = paths::log_of_file(path) {
+    } else if let Some((log, order)) = by_name() {
         // The header is lost, the name says whose segment it was: the copy
         // is read in its log, which refuses a file of another log or number.
         opts.log_name = log;
@@ -47,11 +41,11 @@ fn origin(path: &Path, a: &Analysis) -> Options {
 }
 
 /// What a salvage of `run` says it did.
-fn salvaged_line(run: &IntactRun, done: &Salvaged) -> String {
+fn salvaged_line(run: &Run, done: &Salvaged) -> String {
     let last = run.first_seq + run.count - 1;
     if done.earlier {
         return format!(
-            "  {} records (seq {}..{last}) were salvaged before, into {}",
+            "{} records (seq {}..{last}) were salvaged before, into {}",
             run.count,
             run.first_seq,
             done.path.display()
@@ -61,7 +55,7 @@ fn salvaged_line(run: &IntactRun, done: &Salvaged) -> String {
         let names: Vec<String> = done
             .lost_type_ids
             .iter()
-            .map(|&i| type_names::lost_type_name(i))
+            .map(|&i| lost_type_name(i))
             .collect();
         format!(
             " ({} of them of types defined only in the damaged bytes, named {})",
@@ -72,7 +66,7 @@ fn salvaged_line(run: &IntactRun, done: &Salvaged) -> String {
         String::new()
     };
     format!(
-        "  salvaged {} records (seq {}..{last}) from offsets {}..{} into {}{lost}",
+        "salvaged {} records (seq {}..{last}) from offsets {}..{} into {}{lost}",
         run.count,
         run.first_seq,
         run.start,

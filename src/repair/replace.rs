@@ -3,17 +3,30 @@
 //! synced, and renamed over the segment; what a repair stopped half-way
 //! left is removed.
 
-use crate::error::{CliError, CliResult};
-use crate::paths;
-use binlog::{Options, Writer};
+use crate::error::{Error, ErrorKind, Result};
+use crate::{Options, Writer};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+/// The directory of `file` (`.` for a bare name).
+pub(super) fn dir_of(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// fsyncs the directory of `file`, so that a name created, linked,
+/// renamed or removed there survives power loss.
+pub(super) fn sync_dir_of(file: &Path) -> std::io::Result<()> {
+    File::open(dir_of(file))?.sync_all()
+}
+
 /// `<segment>.repair-tmp`: the repaired copy of a segment, renamed over it
 /// once whole and synced. Not a segment name (it does not end in
-/// `.binlog`), so a log's readers and writers, and this tool given the
+/// `.binlog`), so a log's readers and writers, and a repair given the
 /// directory, leave one that a crash left behind alone.
 pub(super) fn temp_name(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
@@ -25,15 +38,14 @@ pub(super) fn temp_name(path: &Path) -> PathBuf {
 /// crash) left: its repaired copy and the torn-tail copies its writer made
 /// beside it. The segment under its own name was not changed by that
 /// repair (the rename is the last step), and the backup holds every byte.
-pub(super) fn remove_leftovers(tmp: &Path) -> CliResult<()> {
+pub(super) fn remove_leftovers(tmp: &Path) -> Result<()> {
     match std::fs::remove_file(tmp) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(CliError::io_on(format!("{}: remove", tmp.display()), e)),
+        Err(e) => return Err(Error::io(tmp, "remove", e)),
     }
     for c in torn_copies(tmp) {
-        std::fs::remove_file(&c)
-            .map_err(|e| CliError::io_on(format!("{}: remove", c.display()), e))?;
+        std::fs::remove_file(&c).map_err(|e| Error::io(&c, "remove", e))?;
     }
     Ok(())
 }
@@ -44,7 +56,7 @@ pub(super) fn torn_copies(file: &Path) -> Vec<PathBuf> {
         return Vec::new();
     };
     let prefix = format!("{name}.corrupt-");
-    let Ok(entries) = std::fs::read_dir(paths::dir_of(file)) else {
+    let Ok(entries) = std::fs::read_dir(dir_of(file)) else {
         return Vec::new();
     };
     let mut found: Vec<PathBuf> = entries
@@ -79,8 +91,7 @@ pub(super) fn torn_copies(file: &Path) -> Vec<PathBuf> {
 /// end raise SIGBUS). Until the rename the segment's name leads to the old
 /// file; after it, to the repaired one. On failure before the rename the
 /// copy is removed and the segment is as it was.
-pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> CliResult<Vec<PathBuf>> {
-    let p = paths::show(path);
+pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> Result<Vec<PathBuf>> {
     let tmp = temp_name(path);
     remove_leftovers(&tmp)?;
     let result = write_repaired(path, file, like, keep, &tmp);
@@ -98,20 +109,17 @@ pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> CliRe
         let to = move_unique(&c, Path::new(&to))?;
         kept.push(to);
     }
-    let dir = paths::dir_of(path);
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = remove_leftovers(&tmp);
-        CliError::io_on(format!("{p}: rename the repaired copy over it"), e)
+        Error::io(path, "rename the repaired copy over it", e)
     })?;
-    paths::sync_dir_of(path).map_err(|e| {
-        CliError::io_on(
-            format!(
-                "{p}: replaced by its repaired copy, but syncing its directory {} failed (a crash \
-                 may bring the old file back)",
-                dir.display()
-            ),
-            e,
-        )
+    sync_dir_of(path).map_err(|e| {
+        let what = format!(
+            "replaced by its repaired copy, but syncing its directory {} failed (a crash may \
+             bring the old file back)",
+            dir_of(path).display()
+        );
+        Error::io(path, &what, e)
     })?;
     Ok(kept)
 }
@@ -119,16 +127,14 @@ pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> CliRe
 /// Writes the repaired copy (see `replace`) to `tmp`, with the owner and
 /// permissions of `like` (the segment: `file` itself, or the compressed
 /// segment whose decompressed bytes `file` holds).
-fn write_repaired(path: &Path, file: &File, like: &File, keep: u64, tmp: &Path) -> CliResult<()> {
-    let p = paths::show(path);
-    let t = tmp.display().to_string();
-    let meta = like.metadata().map_err(|e| CliError::io_on(&p, e))?;
+fn write_repaired(path: &Path, file: &File, like: &File, keep: u64, tmp: &Path) -> Result<()> {
+    let meta = like.metadata().map_err(|e| Error::io(path, "stat", e))?;
     let mut out = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(tmp)
-        .map_err(|e| CliError::io_on(format!("{t}: create"), e))?;
+        .map_err(|e| Error::io(tmp, "create", e))?;
     // The segment's owner (a repair run as root must not hand the file to
     // root: its writer could not reopen it) and permissions.
     // Where the owner cannot be given (repair run by another user), the
@@ -138,19 +144,22 @@ fn write_repaired(path: &Path, file: &File, like: &File, keep: u64, tmp: &Path) 
         let _ = std::os::unix::fs::fchown(&out, None, Some(meta.gid()));
     }
     out.set_permissions(meta.permissions())
-        .map_err(|e| CliError::io_on(format!("{t}: set permissions"), e))?;
+        .map_err(|e| Error::io(tmp, "set permissions", e))?;
     let mut src = file;
     let copied = src
         .seek(SeekFrom::Start(0))
         .and_then(|_| std::io::copy(&mut src.take(keep), &mut out))
-        .map_err(|e| CliError::io_on(format!("{t}: copy {p}"), e))?;
+        .map_err(|e| Error::io(tmp, &format!("copy {}", path.display()), e))?;
     if copied != keep {
-        return Err(CliError::io(format!(
-            "{p}: it changed while being repaired ({copied} of {keep} bytes read); run repair again"
-        )));
+        return Err(Error::file(
+            ErrorKind::Io,
+            path,
+            format!(
+                "it changed while being repaired ({copied} of {keep} bytes read); run repair again"
+            ),
+        ));
     }
-    out.sync_all()
-        .map_err(|e| CliError::io_on(format!("{t}: sync"), e))?;
+    out.sync_all().map_err(|e| Error::io(tmp, "sync", e))?;
     drop(out);
     // Recovered and sealed by the library's writer, as the segment itself
     // was before.
@@ -158,7 +167,7 @@ fn write_repaired(path: &Path, file: &File, like: &File, keep: u64, tmp: &Path) 
     w.close()?;
     File::open(tmp)
         .and_then(|f| f.sync_all())
-        .map_err(|e| CliError::io_on(format!("{t}: sync"), e))?;
+        .map_err(|e| Error::io(tmp, "sync", e))?;
     Ok(())
 }
 
@@ -177,26 +186,22 @@ pub(super) fn candidates(to: &Path) -> impl Iterator<Item = PathBuf> + '_ {
 
 /// Renames `from` to `to`, or `to.N` if taken (never replacing a file), and
 /// returns the name used.
-pub(super) fn move_unique(from: &Path, to: &Path) -> CliResult<PathBuf> {
+pub(super) fn move_unique(from: &Path, to: &Path) -> Result<PathBuf> {
     for candidate in candidates(to).take(10_000) {
         // A link, not a rename: never replaces a file of that name.
         match std::fs::hard_link(from, &candidate) {
             Ok(()) => {
-                std::fs::remove_file(from)
-                    .map_err(|e| CliError::io_on(format!("{}: remove", from.display()), e))?;
+                std::fs::remove_file(from).map_err(|e| Error::io(from, "remove", e))?;
                 return Ok(candidate);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(_) if !candidate.exists() => {
                 // No hard links here: a rename, the name being free.
-                std::fs::rename(from, &candidate)
-                    .map_err(|e| CliError::io_on(format!("{}: rename", from.display()), e))?;
+                std::fs::rename(from, &candidate).map_err(|e| Error::io(from, "rename", e))?;
                 return Ok(candidate);
             }
-            Err(e) => {
-                return Err(CliError::io_on(format!("{}: name", candidate.display()), e));
-            }
+            Err(e) => return Err(Error::io(&candidate, "name", e)),
         }
     }
-    Err(CliError::io(format!("{}: no free name", to.display())))
+    Err(Error::file(ErrorKind::Io, to, "no free name"))
 }

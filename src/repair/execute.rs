@@ -1,0 +1,264 @@
+//! Carrying out a segment's plan: with the segment's writer lock held and
+//! the file checked to be the one verified, back it up, salvage, replace it
+//! with its repaired copy, and check the result.
+
+use super::backup::backup_copy;
+use super::compressed;
+use super::plan::Salvage;
+use super::replace::{remove_leftovers, replace, temp_name, torn_copies};
+use super::salvage::salvage_run;
+use super::verdict::{Analysis, Verdict};
+use super::{Action, Options, Outcome, SegmentPlan, Step, StepKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::reader::Tail;
+use crate::sys::try_lock_exclusive;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Where the steps done are reported.
+pub(super) type Emit<'a> = &'a mut dyn FnMut(Step);
+
+fn say(emit: &mut dyn FnMut(Step), kind: StepKind, message: String) {
+    emit(Step { kind, message });
+}
+
+/// Carries out the plan of one segment: how it ended, and the error of a
+/// repair that failed.
+pub(super) fn segment(s: &SegmentPlan, o: &Options, emit: Emit) -> (Outcome, Option<Error>) {
+    let path = &s.verdict.path;
+    match s.action {
+        Action::None => {
+            remove_stale_copy(path, emit);
+            (Outcome::Unchanged, None)
+        }
+        Action::Unreadable => (Outcome::Error, None),
+        Action::Refuse => (Outcome::LeftDamaged, None),
+        Action::Reseal | Action::Salvage => {
+            let a = s
+                .verdict
+                .analysis
+                .as_ref()
+                .expect("planned from an analysis");
+            match execute(path, a, s, o, emit) {
+                Ok(true) => (Outcome::Repaired, None),
+                Ok(false) => (Outcome::LeftDamaged, None),
+                Err(e) => (Outcome::Error, Some(e)),
+            }
+        }
+    }
+}
+
+/// Carries out a plan; Ok(true) when the segment is repaired.
+fn execute(path: &Path, a: &Analysis, s: &SegmentPlan, o: &Options, emit: Emit) -> Result<bool> {
+    let p = path.display();
+    let Some((file, real)) = lock_as_checked(path, a, emit)? else {
+        return Ok(false);
+    };
+    // The file itself changes only when it is cut or resealed.
+    let headerless = matches!(&s.salvage, Some(Salvage { cut: None, .. }));
+    let mut backup = None;
+    if !headerless {
+        let b = backup_copy(path, o.backup_dir.as_deref())?;
+        say(
+            emit,
+            StepKind::Backup,
+            format!("backed up {p} to {}", b.display()),
+        );
+        backup = Some(b);
+    }
+    let source = match compressed::source_of(&real, &file) {
+        Ok(s) => s,
+        Err(e) => return Err(unchanged(backup, e, emit)),
+    };
+    let from = source.decompressed.as_ref().unwrap_or(&file);
+    match &s.salvage {
+        None => {
+            // Before the rename, a failure leaves the segment as it was.
+            let kept = match replace(&source.target, from, &file, a.file_len) {
+                Ok(kept) => kept,
+                Err(e) => return Err(unchanged(backup, e, emit)),
+            };
+            say(emit, StepKind::Reseal, resealed_line(path, &source));
+            if let Some(Tail::Torn { offset, len }) = a.end {
+                let kept = kept
+                    .first()
+                    .map(|k| k.display().to_string())
+                    .unwrap_or_else(|| format!("{p}.corrupt-{offset}"));
+                say(
+                    emit,
+                    StepKind::Cut,
+                    format!("cut the torn tail: {len} bytes at offset {offset}, kept in {kept}"),
+                );
+            }
+        }
+        Some(Salvage { cut, runs }) => {
+            for r in runs {
+                say(emit, StepKind::Salvage, salvage_run(path, a, r)?);
+            }
+            let Some(cut) = cut else {
+                say(emit, StepKind::Leave, format!("left {p} as it is: its header is unreadable (the backup and the new segments hold everything valid in it)"));
+                return Ok(false);
+            };
+            replace(&source.target, from, &file, *cut)?;
+            say(
+                emit,
+                StepKind::Cut,
+                format!("cut {p} at offset {cut}, before the damage"),
+            );
+            say(emit, StepKind::Reseal, resealed_line(path, &source));
+        }
+    }
+    // Our lock (on the old file, no longer named) goes.
+    drop(file);
+    if source.is_compressed() {
+        say(emit, StepKind::Cleanup, compressed::remove_replaced(&real)?);
+        return check_repaired(&source.target, emit);
+    }
+    check_repaired(path, emit)
+}
+
+/// A repair that failed before it changed anything (`e`): its backup, a
+/// copy of the segment as it still is, is removed, so that no backup is
+/// left of a repair that did nothing.
+fn unchanged(backup: Option<PathBuf>, e: Error, emit: Emit) -> Error {
+    if let Some(b) = backup {
+        match std::fs::remove_file(&b) {
+            Ok(()) => say(
+                emit,
+                StepKind::Cleanup,
+                format!("removed the backup {}: nothing was changed", b.display()),
+            ),
+            Err(re) => {
+                let m = format!("the backup {} remains: {re}", b.display());
+                say(emit, StepKind::Error, m)
+            }
+        }
+    }
+    e
+}
+
+/// What a reseal reports: the segment resealed, or for a compressed one
+/// the plain segment written in its place.
+fn resealed_line(path: &Path, source: &compressed::Source) -> String {
+    let p = path.display();
+    if source.is_compressed() {
+        let t = source.target.display();
+        format!("resealed {p} as the plain segment {t}")
+    } else {
+        format!("resealed {p}")
+    }
+}
+
+/// Opens the segment at `path` and takes its writer lock, held while it is
+/// copied and cut so that no writer opens it meanwhile: the open file and
+/// the path of the file to replace, if it is still the file `a` describes
+/// (else None, said in a step).
+fn lock_as_checked(path: &Path, a: &Analysis, emit: Emit) -> Result<Option<(File, PathBuf)>> {
+    let p = path.display();
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, "open", e))?;
+    let mut leave = |m: String| say(emit, StepKind::Leave, format!("{p}: {m}"));
+    if !try_lock(&file) {
+        leave("a writer opened it meanwhile; left as it is".into());
+        return Ok(None);
+    }
+    let held = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
+    // The file to replace is the one the path leads to: through a symlink,
+    // the link's target (a rename over the link would replace the link and
+    // leave the target as it was). And it must still be the file locked:
+    // another repair may have renamed its copy over the segment between
+    // our open and our lock, and a writer may be appending to that copy.
+    let real = match resolve_locked(path, &held) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            leave("it was replaced while being repaired; left as it is, run repair again".into());
+            return Ok(None);
+        }
+        Err(e) => return Err(Error::io(path, "resolve", e)),
+    };
+    let len = compressed::segment_len(path, &file)?;
+    if len != a.file_len {
+        let was = a.file_len;
+        leave(format!(
+            "it changed while being checked ({was} -> {len} bytes); run repair again"
+        ));
+        return Ok(None);
+    }
+    Ok(Some((file, real)))
+}
+
+/// Checks the repaired segment: Ok(true) when it is sealed and intact.
+fn check_repaired(path: &Path, emit: Emit) -> Result<bool> {
+    let p = path.display();
+    let after = Verdict::of_file(path);
+    match &after.analysis {
+        Some(x) if x.is_clean() && x.is_sealed() => {
+            let m = format!("{p}: now sealed and intact, {}", x.records_phrase());
+            say(emit, StepKind::Reseal, m);
+            Ok(true)
+        }
+        Some(x) => {
+            let m = format!("{p}: still {} after the repair", x.state_name());
+            say(emit, StepKind::Leave, m);
+            Ok(false)
+        }
+        None => Err(Error::new(ErrorKind::Io, after.error.unwrap_or_default())),
+    }
+}
+
+/// The file `path` leads to (through a symlink, its target), if it is
+/// still the file `held` describes (the one opened and locked).
+fn resolve_locked(path: &Path, held: &std::fs::Metadata) -> std::io::Result<Option<PathBuf>> {
+    let r = if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+        std::fs::canonicalize(path)?
+    } else {
+        path.to_path_buf()
+    };
+    let m = std::fs::symlink_metadata(&r)?;
+    Ok((m.dev() == held.dev() && m.ino() == held.ino()).then_some(r))
+}
+
+/// Removes the repaired copy (and its torn-tail copies) that a repair of
+/// `path` stopped before its rename left, when the segment needs no
+/// repair now (one that does removes them as it starts, in `replace`).
+/// Only with the segment's lock: a segment someone holds (its writer, or a
+/// repair writing that copy right now) keeps them.
+fn remove_stale_copy(path: &Path, emit: Emit) {
+    let p = path.display();
+    let Ok(file) = File::open(path) else { return };
+    let Ok(held) = file.metadata() else { return };
+    let Ok(Some(real)) = resolve_locked(path, &held) else {
+        return;
+    };
+    let tmp = temp_name(&real);
+    if std::fs::symlink_metadata(&tmp).is_err() && torn_copies(&tmp).is_empty() {
+        return;
+    }
+    if !try_lock(&file) || !matches!(resolve_locked(path, &held), Ok(Some(_))) {
+        return;
+    }
+    match remove_leftovers(&tmp) {
+        Ok(()) => say(
+            emit,
+            StepKind::Cleanup,
+            format!(
+                "{p}: removed {} (and its torn-tail copies), left by a repair that was stopped",
+                tmp.display()
+            ),
+        ),
+        Err(e) => say(
+            emit,
+            StepKind::Error,
+            format!("{p}: a stopped repair's copy remains: {}", e.message()),
+        ),
+    }
+}
+
+/// Takes the segment's writer lock; it goes away when `f` is closed.
+fn try_lock(f: &File) -> bool {
+    try_lock_exclusive(f).unwrap_or(false)
+}

@@ -1,0 +1,210 @@
+//! What a segment needs, from its verdict: nothing, a reseal (which cuts a
+//! torn tail and rewrites the seal), a salvage of the records after
+//! mid-file damage, or to be left as it is; and the steps that would do it.
+
+use super::verdict::{is_mid_file, Analysis, Run, Verdict};
+use super::{log_effects, steps, Action, Options, Outcome, SegmentPlan, Step, StepKind};
+use crate::verify::FindingKind;
+use std::path::PathBuf;
+
+/// What a salvage copies, and where it cuts the segment (None: its header
+/// is unreadable, the file is left as it is).
+#[derive(Clone, Debug)]
+pub(super) struct Salvage {
+    pub cut: Option<u64>,
+    pub runs: Vec<Run>,
+}
+
+/// The plan for the segment `v` verified, whose log's next file starts at
+/// `next_first` (see `SegmentPlan::next_first`), of `log` if it is a log's.
+pub(super) fn plan_segment(
+    v: Verdict,
+    next_first: Option<Option<u64>>,
+    log: Option<&(PathBuf, String)>,
+    options: &Options,
+) -> SegmentPlan {
+    let (action, why, salvage) = decide(&v, options.salvage);
+    let mut s = SegmentPlan {
+        verdict: v,
+        action,
+        why,
+        steps: Vec::new(),
+        own_steps: 0,
+        salvage,
+        next_first,
+    };
+    if action.changes() {
+        s.steps = steps::planned(&s, options);
+    }
+    s.own_steps = s.steps.len();
+    if let (true, Some(log)) = (action.changes(), log) {
+        let mut effects = Vec::new();
+        log_effects::plan(&s, log, &mut |st| effects.push(st));
+        s.steps.extend(effects);
+    }
+    // Problems between segments (records missing before this one) are not
+    // repairable here, whatever the segment itself needed.
+    for l in &s.verdict.log_issues {
+        if l.kind != FindingKind::NotSealed {
+            let why = if l.kind == FindingKind::WrongLog {
+                "it belongs to another log, or another place in this one: move it out"
+            } else {
+                "the records are gone"
+            };
+            s.steps.push(Step {
+                kind: StepKind::Leave,
+                message: format!(
+                    "{}: {} (not repairable: {why})",
+                    s.verdict.path.display(),
+                    l.message
+                ),
+            });
+        }
+    }
+    s
+}
+
+/// How a dry run says a segment's repair ends.
+pub(super) fn dry_outcome(s: &SegmentPlan) -> Outcome {
+    match s.action {
+        Action::None => Outcome::Unchanged,
+        Action::Unreadable => Outcome::Error,
+        Action::Refuse => Outcome::LeftDamaged,
+        Action::Reseal | Action::Salvage => Outcome::Repaired,
+    }
+}
+
+fn decide(c: &Verdict, salvage: bool) -> (Action, String, Option<Salvage>) {
+    let Some(a) = &c.analysis else {
+        return (
+            Action::Unreadable,
+            c.error.clone().unwrap_or_default(),
+            None,
+        );
+    };
+    if a.end.is_none() {
+        // No segment to open: a header cut short, or lost with nothing
+        // after it that a salvage could keep.
+        let why = a
+            .issues
+            .first()
+            .map_or("unreadable", |i| i.message.as_str());
+        let why = format!("{why}: nothing a repair can keep");
+        return (Action::Refuse, why, None);
+    }
+    if let Some((action, why)) = plan_for_intact(c, a) {
+        return (action, why, None);
+    }
+    if c.locked {
+        let why = "a writer has it open: stop the writer, then repair";
+        return (Action::Refuse, why.into(), None);
+    }
+    // The first damage that a cut would lose records over.
+    if let Some(first) = a.issues.iter().find(|i| is_mid_file(i.kind)) {
+        return plan_for_mid_file(a, first.offset, first.kind, salvage);
+    }
+    let why = a
+        .issues
+        .iter()
+        .map(|i| i.kind.name())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let why = if why.is_empty() {
+        "not sealed".into()
+    } else {
+        why
+    };
+    (Action::Reseal, why, None)
+}
+
+/// The plan for an intact segment whose log has no older segment left
+/// unsealed, or the newest file of a log with no header yet (None: it
+/// needs more).
+fn plan_for_intact(c: &Verdict, a: &Analysis) -> Option<(Action, String)> {
+    if a.header.is_none() && a.is_clean() {
+        // A writer may be creating it: a header written here could clash
+        // with the one it writes.
+        let why = "no header written yet (the newest file of its log, being created); no records";
+        return Some((Action::None, why.into()));
+    }
+    let unsealed_older = c
+        .log_issues
+        .iter()
+        .any(|l| l.kind == FindingKind::NotSealed);
+    if !a.is_clean() || unsealed_older {
+        return None;
+    }
+    let records = a.records_phrase();
+    Some(match (a.is_sealed(), c.locked) {
+        (true, _) => (Action::None, format!("sealed, {records}")),
+        (false, true) => (
+            Action::None,
+            format!("unsealed, a writer has it open; {records}"),
+        ),
+        (false, false) => (
+            Action::Reseal,
+            "no seal (its writer stopped without closing it)".into(),
+        ),
+    })
+}
+
+/// The plan for a segment damaged in the middle, first at `offset` (an
+/// issue of `kind`): a salvage, or (without `salvage`) left as it is.
+fn plan_for_mid_file(
+    a: &Analysis,
+    offset: u64,
+    kind: FindingKind,
+    salvage: bool,
+) -> (Action, String, Option<Salvage>) {
+    if !salvage {
+        let after: u64 = a
+            .runs
+            .iter()
+            .filter(|r| r.start >= offset)
+            .map(|r| r.count)
+            .sum();
+        let why = format!(
+            "corruption in the middle at offset {offset}: refused, nothing changed (a cut would \
+             lose the {after} valid records after it); `binlog repair --salvage` copies them into \
+             a new segment first"
+        );
+        return (Action::Refuse, why, None);
+    }
+    let s = if kind == FindingKind::CorruptHeader {
+        Salvage {
+            cut: None,
+            runs: a.runs.clone(),
+        }
+    } else {
+        let runs = a.runs.iter().filter(|r| r.start >= offset).copied();
+        Salvage {
+            cut: Some(offset),
+            runs: runs.collect(),
+        }
+    };
+    (Action::Salvage, String::new(), Some(s))
+}
+
+/// For a segment a salvage cuts: the sequence number after the records it
+/// keeps, and the one after the last record salvaged (the same if none
+/// is).
+pub(super) fn salvage_ends(s: &SegmentPlan) -> Option<(u64, u64)> {
+    let Some(Salvage {
+        cut: Some(cut),
+        runs,
+    }) = &s.salvage
+    else {
+        return None;
+    };
+    let cut = *cut;
+    let a = s.verdict.analysis.as_ref()?;
+    let kept = a
+        .runs
+        .iter()
+        .filter(|r| r.end <= cut)
+        .map(|r| r.first_seq + r.count)
+        .next_back()
+        .or(a.header.as_ref().map(|h| h.first_seq))?;
+    let salvaged = runs.iter().map(|r| r.first_seq + r.count).max();
+    Some((kept, salvaged.unwrap_or(kept)))
+}

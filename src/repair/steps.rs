@@ -1,0 +1,96 @@
+//! The steps a segment's plan would take, as a dry run says them.
+
+use super::backup::backup_name;
+use super::plan::Salvage;
+use super::verdict::Run;
+use super::{compressed, Action, Options, SegmentPlan, Step, StepKind};
+use crate::reader::Tail;
+use crate::writer::salvage;
+use std::path::Path;
+
+/// The steps of `s`'s plan (one that changes files).
+pub(super) fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
+    let path = &s.verdict.path;
+    let p = path.display();
+    let a = s
+        .verdict
+        .analysis
+        .as_ref()
+        .expect("planned from an analysis");
+    let mut steps = Vec::new();
+    let mut step = |kind, message| steps.push(Step { kind, message });
+    let headerless = matches!(&s.salvage, Some(Salvage { cut: None, .. }));
+    if !headerless {
+        let to = backup_name(path, options.backup_dir.as_deref());
+        step(
+            StepKind::Backup,
+            format!("would back up {p} to {}", to.display()),
+        );
+    }
+    match (&s.action, &s.salvage) {
+        (Action::Reseal, _) => {
+            step(StepKind::Note, format!("to fix: {}", s.why));
+            if let Some(Tail::Torn { offset, len }) = a.end {
+                step(StepKind::Cut, format!("would cut the torn tail: {len} bytes at offset {offset} (kept in {p}.corrupt-{offset})"));
+            }
+            step(
+                StepKind::Reseal,
+                format!("would reseal {p}: {}", a.records_phrase()),
+            );
+            if let Some(m) = compressed::would_replace(path) {
+                step(StepKind::Reseal, m);
+            }
+        }
+        (
+            Action::Salvage,
+            Some(Salvage {
+                cut: Some(cut),
+                runs,
+            }),
+        ) => {
+            for r in runs {
+                step(StepKind::Salvage, would_copy(path, r, true));
+            }
+            let kept: u64 = a
+                .runs
+                .iter()
+                .filter(|r| r.end <= *cut)
+                .map(|r| r.count)
+                .sum();
+            step(
+                StepKind::Cut,
+                format!("would cut {p} at offset {cut} (keeping its first {kept} records) and reseal it"),
+            );
+            if let Some(m) = compressed::would_replace(path) {
+                step(StepKind::Reseal, m);
+            }
+        }
+        (Action::Salvage, Some(Salvage { cut: None, runs })) => {
+            for r in runs {
+                step(StepKind::Salvage, would_copy(path, r, false));
+            }
+            step(
+                StepKind::Leave,
+                format!("would leave {p} as it is (its header is unreadable)"),
+            );
+        }
+        _ => {}
+    }
+    steps
+}
+
+/// What a salvage would copy of run `r` of segment `path`, and where to.
+fn would_copy(path: &Path, r: &Run, with_offsets: bool) -> String {
+    let offsets = if with_offsets {
+        format!(", offsets {}..{}", r.start, r.end)
+    } else {
+        String::new()
+    };
+    format!(
+        "would copy {} records (seq {}..{}{offsets}) into {}",
+        r.count,
+        r.first_seq,
+        r.first_seq + r.count - 1,
+        salvage::free_name(path, r.start).display()
+    )
+}
