@@ -3,9 +3,8 @@
 //! the types whose defining record a skipped region took with it.
 
 use super::frame_check::seq_at;
-use super::mapped_pages::read_upto;
 use super::record::LOST_TYPE;
-use super::unsealed::CHECK_CHUNK;
+use super::pager::CHECK_CHUNK;
 use super::{Damage, Reader, Record, SealTypes, Tail};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame;
@@ -67,23 +66,6 @@ impl Reader {
                 Ok(false)
             }
         }
-    }
-
-    /// How an unsealed segment ends whose bad frame at `pos` has nothing
-    /// valid after it: a torn tail up to the last byte that is not zero.
-    /// With nothing but zeros from `pos` on now (a recovering writer cut
-    /// the bytes found bad), the end is `Unsealed` at `pos`, looked at
-    /// again on the next call.
-    pub(super) fn torn_tail_at(&mut self, pos: usize) -> Result<Tail> {
-        let len = self.nonzero_end(pos)?.saturating_sub(pos);
-        if len == 0 {
-            self.pos = pos;
-            return Ok(Tail::Unsealed);
-        }
-        Ok(Tail::Torn {
-            offset: pos as u64,
-            len: len as u64,
-        })
     }
 
     /// Skipping damage, a record at `pos` whose CRC is right but whose
@@ -176,9 +158,7 @@ impl Reader {
         let mut copy = Vec::new();
         let mut want = len.min(CHECK_CHUNK);
         let n = loop {
-            let n = (self.source.file())
-                .and_then(|f| read_upto(f, &mut copy, pos as u64, want))
-                .map_err(|e| Error::io_at(&self.path, pos as u64, "read", e))?;
+            let n = self.pread(&mut copy, pos, want)?;
             if n < want || want == len {
                 break n;
             }

@@ -12,13 +12,11 @@
 //! every `CYCLE` records (docs/PERFORMANCE.md).
 
 use super::frame_check::FrameCheck;
-use super::mapped_pages::PREAD_MAX;
+use super::pager::PREAD_MAX;
 use super::Reader;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::format::frame;
 use crate::format::FRAME_HEADER_LEN;
-use std::io;
-use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 /// How many records ahead of the one it checks a read through the
@@ -150,11 +148,7 @@ impl Reader {
     fn pread_frame(&mut self, pos: usize, from: usize, to: usize) -> Result<bool> {
         self.indexed.frame_copy.resize(to, 0);
         let into = &mut self.indexed.frame_copy[from..to];
-        match (self.source.file()).and_then(|f| f.read_exact_at(into, (pos + from) as u64)) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
-            Err(e) => Err(Error::io_at(&self.path, pos as u64, "read", e)),
-        }
+        Ok(self.source.pread(&self.path, into, pos + from)? == to - from)
     }
 
     /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along

@@ -27,25 +27,19 @@ mod frames;
 #[cfg(not(feature = "compression"))]
 #[path = "frames_none.rs"]
 mod frames;
+mod ends;
 mod indexed;
-mod mapped_pages;
-mod object_end;
-mod read_on_past_seal;
+mod pager;
 mod record;
 mod salvage;
-mod seal_index;
-mod seal_state;
+mod seal;
 mod seal_types;
 mod seek;
 mod short_path;
-mod source;
 #[cfg(test)]
 mod torn_tail_tests;
-mod unsealed;
-mod zero_tail;
 
-pub use mapped_pages::Mapping;
-pub use read_on_past_seal::WholeCopy;
+pub use pager::{Mapping, WholeCopy};
 pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};
 pub use seal_types::SealTypes;
@@ -63,8 +57,8 @@ use filter::TypeFilter;
 use frames::CompressedFrames;
 use indexed::IndexedRead;
 use memmap2::{Mmap, MmapOptions};
-use seal_state::SealState;
-use source::Source;
+use pager::Pager;
+use seal::SealState;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -99,7 +93,7 @@ use std::time::Duration;
 pub struct Reader {
     path: PathBuf,
     /// What the scan reads the records from (see `source`).
-    source: Source,
+    source: Pager,
     /// A mapped source's mapping (empty for frames), which record views of
     /// it borrow. Shared so that a caller may keep it mapped past a remap
     /// or the reader's end (see [`Reader::mapping`]).
@@ -122,9 +116,9 @@ pub struct Reader {
     released_below: usize,
     /// The damage met, and whether it is skipped (see `damage`).
     damage: DamageLog,
-    /// Set for a shipped object (see `object_end`): ending without its
+    /// Set for a shipped object (see `ends`): ending without its
     /// seal is damage, not a torn tail or an end still being written.
-    object: Option<object_end::ObjectEnd>,
+    object: Option<ends::ObjectEnd>,
     /// Reads through the per-type index: their copy, and whether through the
     /// mapping or with pread.
     indexed: IndexedRead,
@@ -136,7 +130,7 @@ pub struct Reader {
     /// the mapping, without copies.
     nothing_can_cut_file: bool,
     /// What was seen of zeros a durable writer prepared past the records.
-    zero_tail: zero_tail::ZeroTail,
+    zero_tail: ends::ZeroTail,
     /// `filter::ARRAYS_COPY_MAX` (smaller in tests).
     arrays_copy_max: u64,
     /// How `next_wait` waits at the end (an inotify watch, once made).
@@ -144,7 +138,7 @@ pub struct Reader {
     /// Frames whose CRCs `next_plain` checked ahead of the position.
     crc_ahead: CheckedAhead,
     /// A plain segment read as stored frames: how to copy it whole, to read
-    /// on in if its seal lies about where the records end (read_on_past_seal.rs).
+    /// on in if its seal lies about where the records end (`bound_holds`).
     whole_copy: Option<WholeCopy>,
 }
 
@@ -212,7 +206,7 @@ impl Reader {
     ) -> Result<Reader> {
         let d = CompressedFrames::of(segment);
         let parts = decoded_parts(&d, header_lost)?;
-        let (source, map) = (Source::Frames(Box::new(d)), empty_map(&name)?);
+        let (source, map) = (Pager::Frames(Box::new(d)), empty_map(&name)?);
         let mut r = Reader::of_parts(name, source, map, parts, !salvage);
         if let Some(d) = r.source.frames() {
             d.segment.borrow().streams_end_at(r.end as u64);
@@ -227,7 +221,7 @@ impl Reader {
 
     fn of_parts(
         path: PathBuf,
-        source: Source,
+        source: Pager,
         map: Mmap,
         (header, data_start, start_seq, damages): HeaderParts,
         defer_trust: bool,
@@ -276,7 +270,7 @@ impl Reader {
             object: None,
             unreached: None,
             nothing_can_cut_file: false,
-            zero_tail: zero_tail::ZeroTail::default(),
+            zero_tail: ends::ZeroTail::default(),
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
             follow: Follow::default(),
             crc_ahead: CheckedAhead::default(),
@@ -357,12 +351,8 @@ impl Reader {
     /// Whether a writer holds the segment (its exclusive lock): one that may
     /// still add records to it, or close them with a `SEAL_BEGIN` frame.
     pub(crate) fn has_writer(&self) -> Result<bool> {
-        let file = match &self.source {
-            Source::Mapped(m) => &m.file,
-            Source::Frames(d) => match d.local_file() {
-                Some(f) => f,
-                None => return Ok(false),
-            },
+        let Some(file) = self.source.local_file() else {
+            return Ok(false);
         };
         crate::sys::is_locked_exclusively(file)
             .map_err(|e| Error::io(&self.path, "look for its writer's lock", e))
@@ -529,15 +519,15 @@ pub(super) type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
 /// The source of the segment in `file`: mapped, or its frames if it is
 /// compressed; its mapping (empty for frames); and the header's parts
 /// (`decode_header`).
-fn open_contents(file: File, path: &Path, salvage: bool) -> Result<(Source, Mmap, HeaderParts)> {
+fn open_contents(file: File, path: &Path, salvage: bool) -> Result<(Pager, Mmap, HeaderParts)> {
     if frames::is_compressed(&file) {
         let (d, header_lost) = CompressedFrames::open(file, path, salvage)?;
         let parts = decoded_parts(&d, header_lost)?;
-        Ok((Source::Frames(Box::new(d)), empty_map(path)?, parts))
+        Ok((Pager::Frames(Box::new(d)), empty_map(path)?, parts))
     } else {
         let map = map_file(&file, path)?;
         let parts = decode_header(&map, path, salvage)?;
-        Ok((Source::mapped(file), map, parts))
+        Ok((Pager::mapped(file), map, parts))
     }
 }
 
@@ -582,7 +572,7 @@ fn decode_header(map: &[u8], path: &Path, salvage: bool) -> Result<HeaderParts> 
 /// Segments and payloads for the tests of the reader's modules.
 #[cfg(test)]
 mod test_segments {
-    use super::mapped_pages::PREAD_MAX;
+    use super::pager::PREAD_MAX;
     use super::Record;
     use std::path::PathBuf;
 
