@@ -101,7 +101,7 @@ impl Reader {
             Tail::SealDamaged { .. } | Tail::Unsealed | Tail::Torn { .. }
         );
         // Records written into zeros prepared ahead do not change the
-        // file's length (see `zero_tail`).
+        // file's length (see `ends`).
         if !(may_grow && (self.remap_if_len_changed()? || self.written_past_end()?)) {
             return Ok(false);
         }

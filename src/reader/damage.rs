@@ -24,7 +24,7 @@ impl Reader {
     /// `skip_damaged` a damaged region skipped (returns `true`: read on).
     /// Nothing valid after it in an unsealed segment is a torn tail, up to
     /// the last byte that is not zero; zeros from the frame on to the end of
-    /// the file are the records' end so far (see `zero_tail`).
+    /// the file are the records' end so far (see `ends`).
     pub(super) fn bad_frame(&mut self, pos: usize, why: &str) -> Result<bool> {
         if self.at_zero_tail(pos)? {
             return Ok(false);

@@ -17,28 +17,32 @@
 //! copy), and the file is mapped again when its length changes.
 
 use super::frame_check::FrameCheck;
-use super::frames::CompressedFrames;
+use super::frames::{self, CompressedFrames};
 use super::record::BytesIn;
-use super::{Reader, Tail};
+use super::{salvage, HeaderParts, Reader, Tail};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::FRAME_HEADER_LEN;
-use crate::source::{map_file, MappedFile, Original};
-use memmap2::{Mmap, UncheckedAdvice};
+use crate::source::{MappedFile, SegmentSource};
+use memmap2::{Mmap, MmapOptions, UncheckedAdvice};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
+/// A pager, the reader's mapping and the segment's header parts.
+type Opened = (Pager, Arc<Mmap>, HeaderParts);
+
 pub(super) enum Pager {
     Mapped(MappedSegment),
     Frames(Box<CompressedFrames>),
 }
 
-/// A plain segment file, mapped (the mapping is the reader's `map`).
+/// A plain segment file, mapped (the mapping is also the reader's `map`,
+/// the same one, kept there for the scan's short path).
 pub(super) struct MappedSegment {
-    file: File,
+    mapped: MappedFile,
     /// The frames of an unsealed segment checked in a copy.
     unsealed: UnsealedCopy,
 }
@@ -80,19 +84,53 @@ const RELEASE_ALIGN: usize = 2 << 20;
 const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
 
 impl Pager {
-    /// The pager of a plain segment `file` (mapped by the reader).
-    pub(super) fn mapped(file: File) -> Pager {
-        let unsealed = UnsealedCopy::default();
-        Pager::Mapped(MappedSegment { file, unsealed })
+    /// The pager of the segment in `file`: mapped, or its frames if it is
+    /// compressed; its mapping (empty for frames), which the reader keeps;
+    /// and the header's parts (with `salvage`, of a damaged header too).
+    pub(super) fn open(file: File, path: &Path, salvage: bool) -> Result<Opened> {
+        if frames::is_compressed(&file) {
+            let (d, header_lost) = CompressedFrames::open(file, path, salvage)?;
+            return Pager::of_frames(d, header_lost, path);
+        }
+        let mapped = MappedFile::new(file, path)?;
+        let parts = salvage::decode_header(&mapped.map, path, salvage)?;
+        let map = Arc::clone(&mapped.map);
+        Ok((Pager::mapped(mapped), map, parts))
     }
 
-    /// The segment's original bytes, for reads other than the scan's (a
-    /// mapped file's mapping is `map`).
-    pub(super) fn original<'a>(&'a self, map: &'a [u8]) -> Original<'a> {
+    /// `open` for the compressed segment `d` (at `path`), its header
+    /// salvaged after its frame if `header_lost` says it is lost.
+    pub(super) fn of_frames(
+        d: CompressedFrames,
+        header_lost: Option<Error>,
+        path: &Path,
+    ) -> Result<Opened> {
+        let parts = match header_lost {
+            Some(e) => d.salvage_header(e)?,
+            None => {
+                let (header, data_start) = d.header();
+                let first = header.first_seq;
+                (header, data_start, first, Vec::new())
+            }
+        };
+        let empty = MmapOptions::new().len(0).map_anon();
+        let map = (empty.and_then(|m| m.make_read_only()))
+            .map_err(|e| Error::io(path, "map", e))?;
+        Ok((Pager::Frames(Box::new(d)), Arc::new(map), parts))
+    }
+
+    /// The pager of a plain segment mapped (a remote object's whole copy).
+    pub(super) fn mapped(mapped: MappedFile) -> Pager {
+        let unsealed = UnsealedCopy::default();
+        Pager::Mapped(MappedSegment { mapped, unsealed })
+    }
+
+    /// The segment's original bytes, for reads other than the scan's.
+    pub(super) fn original(&self) -> &dyn SegmentSource {
         match self {
-            Pager::Mapped(m) => Original::Mapped(MappedFile { file: &m.file, map }),
+            Pager::Mapped(m) => &m.mapped,
             #[cfg(feature = "compression")]
-            Pager::Frames(d) => Original::Other(&d.segment),
+            Pager::Frames(d) => &d.segment,
             #[cfg(not(feature = "compression"))]
             Pager::Frames(d) => match **d {},
         }
@@ -102,7 +140,7 @@ impl Pager {
     /// frames have none): the one its writer locks.
     pub(super) fn local_file(&self) -> Option<&File> {
         match self {
-            Pager::Mapped(m) => Some(&m.file),
+            Pager::Mapped(m) => Some(&m.mapped.file),
             Pager::Frames(d) => d.local_file(),
         }
     }
@@ -124,7 +162,7 @@ impl Pager {
     /// guards did not foresee.
     pub(super) fn pread(&self, path: &Path, into: &mut [u8], offset: usize) -> Result<usize> {
         let read = match self {
-            Pager::Mapped(m) => read_upto(&m.file, into, offset as u64),
+            Pager::Mapped(m) => read_upto(&m.mapped.file, into, offset as u64),
             Pager::Frames(_) => Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "a compressed segment or remote object has no file to read with pread",
@@ -183,11 +221,10 @@ impl Pager {
         let Pager::Mapped(m) = self else {
             return Ok(false);
         };
-        let len = m.file.metadata().map_err(|e| Error::io(path, "stat", e))?;
-        if len.len() == map.len() as u64 {
+        if !m.mapped.remap_if_len_changed(path)? {
             return Ok(false);
         }
-        *map = Arc::new(map_file(&m.file, path)?);
+        *map = Arc::clone(&m.mapped.map);
         m.unsealed.checked_to = 0;
         Ok(true)
     }
@@ -323,7 +360,7 @@ impl MappedSegment {
         if buf.len() < len {
             buf.resize(len, 0);
         }
-        read_upto(&self.file, &mut buf[..len], offset as u64)
+        read_upto(&self.mapped.file, &mut buf[..len], offset as u64)
             .map_err(|e| Error::io_at(path, offset as u64, "read", e))
     }
 }
@@ -515,16 +552,15 @@ impl Reader {
             .as_ref()
             .expect("a whole copy to read on in");
         let len = self.file_len();
-        let file = make()?;
-        let map = map_file(&file, &self.path)?;
-        if map.len() as u64 != len {
-            let what = format!("changed while read: {len} bytes, now {}", map.len());
+        let copy = MappedFile::new(make()?, &self.path)?;
+        if copy.map.len() as u64 != len {
+            let what = format!("changed while read: {len} bytes, now {}", copy.map.len());
             return Err(Error::at(ErrorKind::Remote, &self.path, len, what));
         }
         self.whole_copy = None;
-        self.end = map.len();
-        self.map = Arc::new(map);
-        self.source = Pager::mapped(file);
+        self.end = copy.map.len();
+        self.map = Arc::clone(&copy.map);
+        self.source = Pager::mapped(copy);
         self.seals.bounding = None;
         Ok(())
     }

@@ -65,7 +65,7 @@ impl Reader {
                 .usable
                 .as_ref()
                 .expect("a seal pending its checks");
-            trust::usable(&*self.original(), self.data_start, self.start_seq, d)
+            trust::usable(self.original(), self.data_start, self.start_seq, d)
         })
     }
 
@@ -110,7 +110,7 @@ impl Reader {
             // Cut shorter by a writer: the reader starts again.
             return Ok(true);
         }
-        let seal = read_seal(&*self.original(), self.data_start, self.start_seq);
+        let seal = read_seal(self.original(), self.data_start, self.start_seq);
         if let Some(d) = seal.filter(|d| d.records_end == pos as u64) {
             self.end = pos;
             self.seals.usable = Some(d);
@@ -178,7 +178,7 @@ impl Reader {
             let f = TypeFilter::new(
                 &[name],
                 Some(&d),
-                &*self.original(),
+                self.original(),
                 self.data_start as u64,
                 ARRAYS_COPY_MAX,
             );
