@@ -9,9 +9,9 @@
 //! the common path: what it is passed must be kept in memory.
 
 use super::frame_check::FrameCheck;
+use super::pager::Pager;
 use super::pager::PREAD_MAX;
 use super::record::{BytesIn, LOST_TYPE};
-use super::pager::Pager;
 use super::{Found, Reader, Tail};
 use crate::error::Result;
 use crate::format::frame::{self, RecordBody};

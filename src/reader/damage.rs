@@ -3,12 +3,11 @@
 //! the types whose defining record a skipped region took with it.
 
 use super::frame_check::seq_at;
-use super::record::LOST_TYPE;
 use super::pager::CHECK_CHUNK;
+use super::record::LOST_TYPE;
 use super::{Damage, Reader, Record, SealTypes, Tail};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame;
-use std::borrow::Cow;
 
 /// After a bad frame in an unsealed segment, up to this many bytes that
 /// follow are copied with pread to search for valid records (a torn tail
@@ -206,10 +205,7 @@ impl Reader {
     /// `SealTypes`), else `<lost type N>`. The table is read once.
     pub(super) fn lost_type_name(&mut self, id: usize) -> Box<str> {
         if self.damage.seal_types.is_none() {
-            let original = self.original();
-            let found = SealTypes::find(original.len() as u64, self.data_start as u64, |at, n| {
-                original.read_part(at, n).map(Cow::Owned)
-            });
+            let found = SealTypes::find(self.original(), self.data_start);
             self.damage.seal_types = Some(found);
         }
         let named =

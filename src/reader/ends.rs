@@ -44,9 +44,7 @@ impl Reader {
         if self.sealed() || !self.source.may_grow() || pos >= self.end {
             return Ok(false);
         }
-        let mut head = Vec::new();
-        let n = self.pread(&mut head, pos, FRAME_HEADER_LEN)?;
-        if head[..n].iter().any(|&b| b != 0) {
+        if self.written_at(pos)? {
             return Ok(false);
         }
         // A zero head: bytes seen zero before, in a file as long, are not
@@ -116,14 +114,18 @@ impl Reader {
             return Ok(false);
         }
         match self.tail {
-            Tail::Unsealed if self.pos < self.end => {
-                let mut head = Vec::new();
-                let n = self.pread(&mut head, self.pos, FRAME_HEADER_LEN)?;
-                Ok(head[..n].iter().any(|&b| b != 0))
-            }
+            Tail::Unsealed if self.pos < self.end => self.written_at(self.pos),
             Tail::Torn { offset, len } => Ok(offset + len < self.end as u64),
             _ => Ok(false),
         }
+    }
+
+    /// Whether a frame's head at `pos` is written: a byte of it is not
+    /// zero (one small pread).
+    fn written_at(&self, pos: usize) -> Result<bool> {
+        let mut head = Vec::new();
+        let n = self.pread(&mut head, pos, FRAME_HEADER_LEN)?;
+        Ok(head[..n].iter().any(|&b| b != 0))
     }
 
     /// How an unsealed segment ends whose bad frame at `pos` has nothing

@@ -19,6 +19,7 @@ mod advance;
 mod compressed_type_copies;
 mod crc_ahead;
 mod damage;
+mod ends;
 mod filter;
 #[cfg(test)]
 mod follow_tests;
@@ -28,7 +29,6 @@ mod frames;
 #[cfg(not(feature = "compression"))]
 #[path = "frames_none.rs"]
 mod frames;
-mod ends;
 mod pager;
 mod record;
 mod salvage;

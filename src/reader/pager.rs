@@ -114,8 +114,8 @@ impl Pager {
             }
         };
         let empty = MmapOptions::new().len(0).map_anon();
-        let map = (empty.and_then(|m| m.make_read_only()))
-            .map_err(|e| Error::io(path, "map", e))?;
+        let map =
+            (empty.and_then(|m| m.make_read_only())).map_err(|e| Error::io(path, "map", e))?;
         Ok((Pager::Frames(Box::new(d)), Arc::new(map), parts))
     }
 
@@ -496,7 +496,11 @@ impl Reader {
     /// if it did. A file cut shorter (a writer recovered it) is read again
     /// from the start. A sealed segment never changes: false.
     pub(super) fn remap_if_len_changed(&mut self) -> Result<bool> {
-        if self.sealed() || !self.source.remap_if_len_changed(&self.path, &mut self.map)? {
+        if self.sealed()
+            || !self
+                .source
+                .remap_if_len_changed(&self.path, &mut self.map)?
+        {
             return Ok(false);
         }
         self.end = self.map.len();
@@ -518,7 +522,11 @@ impl Reader {
     /// as in an unsealed segment (the types it knows stay).
     pub(crate) fn read_on_if_unsealed(&mut self) -> Result<bool> {
         let at_end = self.sealed() && self.pos >= self.end;
-        if !at_end || !self.source.remap_if_len_changed(&self.path, &mut self.map)? {
+        if !at_end
+            || !self
+                .source
+                .remap_if_len_changed(&self.path, &mut self.map)?
+        {
             return Ok(false);
         }
         self.end = self.map.len();

@@ -7,11 +7,11 @@
 
 use super::frame_check::seq_at;
 use super::{Damage, HeaderParts};
-use std::path::Path;
 use crate::error::{ErrorKind, Result};
 use crate::format::frame;
 use crate::format::header::{self, SegmentHeader, FIXED_LEN};
 use crate::format::{FORMAT_MAJOR, MAX_HEADER_LEN};
+use std::path::Path;
 
 /// The segment's header, where its records start and the sequence number
 /// of the first one, and the damaged regions met: with `salvage`, a header

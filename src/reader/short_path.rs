@@ -8,8 +8,8 @@
 //! record, so damage is found and reported only there.
 
 use super::crc_ahead::CheckedAhead;
-use super::record::BytesIn;
 use super::pager::Pager;
+use super::record::BytesIn;
 use super::{Found, Reader, Tail};
 use crate::format::frame::{self, PlainRecord};
 use crate::format::FRAME_HEADER_LEN;
