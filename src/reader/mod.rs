@@ -52,7 +52,6 @@ use crate::watch::{Follow, Watched};
 use crc_ahead::CheckedAhead;
 use damage::DamageLog;
 use filter::{IndexedRead, TypeFilter};
-use frames::CompressedFrames;
 use memmap2::Mmap;
 use pager::Pager;
 use seal::SealState;
@@ -201,7 +200,7 @@ impl Reader {
         header_lost: Option<Error>,
         salvage: bool,
     ) -> Result<Reader> {
-        let frames = CompressedFrames::of(segment);
+        let frames = frames::CompressedFrames::of(segment);
         let (source, map, parts) = Pager::of_frames(frames, header_lost, &name)?;
         let mut r = Reader::of_parts(name, source, map, parts, !salvage);
         if let Some(d) = r.source.frames() {
