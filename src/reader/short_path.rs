@@ -7,7 +7,6 @@
 //! the same position: this path changes nothing unless it takes the
 //! record, so damage is found and reported only there.
 
-use super::crc_ahead::CheckedAhead;
 use super::pager::Pager;
 use super::record::BytesIn;
 use super::{Found, Reader, Tail};
@@ -25,17 +24,22 @@ impl Reader {
         }
         let pos = self.pos;
         let records = self.map.get(..self.end)?;
-        let checked = verify.then_some(&mut self.crc_ahead);
-        let (rec, len) = common_record(records, pos, self.next_seq, self.types.len(), checked)?;
-        self.pos = pos + FRAME_HEADER_LEN + len;
+        let (rec, len) = plain_record_at(records, pos)?;
+        let start = pos + FRAME_HEADER_LEN;
+        if rec.seq != self.next_seq || rec.type_id as usize >= self.types.len() {
+            return None;
+        }
+        if verify && !self.crc_ahead.frame_holds(records, pos) {
+            return None;
+        }
+        self.pos = start + len;
         self.next_seq = rec.seq + 1;
-        let body_at = pos + FRAME_HEADER_LEN;
-        Some(Found::plain(rec, pos, body_at, len, BytesIn::Mapping))
+        Some(Found::plain(rec, pos, start, len, BytesIn::Mapping))
     }
 
-    /// The next record of a frames source if it is the common one, as
-    /// `next_plain`, read in the frame held (its original bytes from
-    /// `base`, the CRCs checked ahead in it).
+    /// The next record of a frames source if it is the common one (see
+    /// the module's comment), checked against its CRC if `verify`; `None`
+    /// leaves the reader as it was, for `advance`.
     #[inline(always)]
     pub(super) fn next_decoded(&mut self, verify: bool) -> Option<Found> {
         if !self.short_path_applies() {
@@ -45,7 +49,13 @@ impl Reader {
         let (bytes, base, checked) = self.source.frames_mut()?.scan_frame()?;
         let records = bytes.get(..end.checked_sub(base)?.min(bytes.len()))?;
         let at = pos.checked_sub(base)?;
-        let (rec, len) = common_record(records, at, next_seq, known, verify.then_some(checked))?;
+        let (rec, len) = plain_record_at(records, at)?;
+        if rec.seq != next_seq || rec.type_id as usize >= known {
+            return None;
+        }
+        if verify && !checked.frame_holds(records, at) {
+            return None;
+        }
         self.pos = pos + FRAME_HEADER_LEN + len;
         self.next_seq = rec.seq + 1;
         let body_at = at + FRAME_HEADER_LEN;
@@ -63,27 +73,13 @@ impl Reader {
     }
 }
 
-/// The common record whose frame is at `at` in `records`, and its body's
-/// length: a plain record (see `frame::decode_plain_record`), whole,
-/// numbered `next_seq`, of a type among the `known` ones, and with
-/// `checked`, its CRC checked (ahead of it: `crc_ahead`).
+/// The plain record (see `frame::decode_plain_record`) whose frame is at
+/// `at` in `records`, whole, and its body's length; its CRC unchecked.
 #[inline(always)]
-fn common_record(
-    records: &[u8],
-    at: usize,
-    next_seq: u64,
-    known: usize,
-    checked: Option<&mut CheckedAhead>,
-) -> Option<(PlainRecord, usize)> {
+pub(super) fn plain_record_at(records: &[u8], at: usize) -> Option<(PlainRecord, usize)> {
     let head = records.get(at..at + FRAME_HEADER_LEN)?;
     let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
     let start = at + FRAME_HEADER_LEN;
-    let rec = frame::decode_plain_record(records.get(start..start + len)?)?;
-    if rec.seq != next_seq || rec.type_id as usize >= known {
-        return None;
-    }
-    if checked.is_some_and(|c| !c.frame_holds(records, at)) {
-        return None;
-    }
-    Some((rec, len))
+    let body = records.get(start..start + len)?;
+    Some((frame::decode_plain_record(body)?, len))
 }
