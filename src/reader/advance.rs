@@ -9,12 +9,12 @@
 //! the common path: what it is passed must be kept in memory.
 
 use super::frame_check::FrameCheck;
-use super::mapped_pages::PREAD_MAX;
+use super::pager::Pager;
+use super::pager::PREAD_MAX;
 use super::record::{BytesIn, LOST_TYPE};
-use super::source::Source;
 use super::{Found, Reader, Tail};
 use crate::error::Result;
-use crate::format::frame::{self, FrameAt, RecordBody, KIND_RECORD};
+use crate::format::frame::{self, RecordBody};
 use crate::format::FRAME_HEADER_LEN;
 
 /// Where the next frame is, and how the reader got there.
@@ -101,7 +101,7 @@ impl Reader {
             Tail::SealDamaged { .. } | Tail::Unsealed | Tail::Torn { .. }
         );
         // Records written into zeros prepared ahead do not change the
-        // file's length (see `zero_tail`).
+        // file's length (see `ends`).
         if !(may_grow && (self.remap_if_len_changed()? || self.written_past_end()?)) {
             return Ok(false);
         }
@@ -186,7 +186,7 @@ impl Reader {
     #[inline(always)]
     fn read_frame(&mut self, next: &NextFrame, verify: bool) -> Result<(FrameCheck, BytesIn)> {
         let pos = next.pos;
-        if let Source::Frames(_) = self.source {
+        if let Pager::Frames(_) = self.source {
             return self.read_decoded_frame(pos, verify, next.index_cursor);
         }
         let indexed = next.index_cursor.is_some() && verify;
@@ -229,40 +229,6 @@ impl Reader {
             return self.seal_reached(next.pos, count);
         }
         self.bad_frame(next.pos, "seal marker inside the record region")
-    }
-
-    /// At the end of the records a seal only bounds (`seals.bounding`):
-    /// whether the bound holds. A valid record frame right there shows the
-    /// directory wrong about where the records end: it is dropped, and the
-    /// segment is read on as unsealed (see read_on_past_seal.rs for frames).
-    #[inline(never)]
-    fn bound_holds(&mut self) -> Result<bool> {
-        if self.seals.usable.is_some() || self.seals.bounding.is_none() {
-            return Ok(true);
-        }
-        if let Source::Frames(_) = self.source {
-            if !self.record_at_end_decoded()? {
-                return Ok(true);
-            }
-            match self.whole_copy.is_some() {
-                true => self.switch_to_whole_copy()?,
-                false => self.read_on_in_frames(),
-            }
-            return Ok(false);
-        }
-        let at_end = frame::frame_at(&self.map, self.end, true);
-        if !matches!(
-            at_end,
-            FrameAt::Frame {
-                kind: KIND_RECORD,
-                ..
-            }
-        ) {
-            return Ok(true);
-        }
-        self.seals.bounding = None;
-        self.end = self.map.len();
-        Ok(false)
     }
 
     /// A frame that fails its checks (`why`); returns whether to read on.

@@ -3,13 +3,11 @@
 //! the types whose defining record a skipped region took with it.
 
 use super::frame_check::seq_at;
-use super::mapped_pages::read_upto;
+use super::pager::CHECK_CHUNK;
 use super::record::LOST_TYPE;
-use super::unsealed::CHECK_CHUNK;
 use super::{Damage, Reader, Record, SealTypes, Tail};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame;
-use std::borrow::Cow;
 
 /// After a bad frame in an unsealed segment, up to this many bytes that
 /// follow are copied with pread to search for valid records (a torn tail
@@ -25,7 +23,7 @@ impl Reader {
     /// `skip_damaged` a damaged region skipped (returns `true`: read on).
     /// Nothing valid after it in an unsealed segment is a torn tail, up to
     /// the last byte that is not zero; zeros from the frame on to the end of
-    /// the file are the records' end so far (see `zero_tail`).
+    /// the file are the records' end so far (see `ends`).
     pub(super) fn bad_frame(&mut self, pos: usize, why: &str) -> Result<bool> {
         if self.at_zero_tail(pos)? {
             return Ok(false);
@@ -67,23 +65,6 @@ impl Reader {
                 Ok(false)
             }
         }
-    }
-
-    /// How an unsealed segment ends whose bad frame at `pos` has nothing
-    /// valid after it: a torn tail up to the last byte that is not zero.
-    /// With nothing but zeros from `pos` on now (a recovering writer cut
-    /// the bytes found bad), the end is `Unsealed` at `pos`, looked at
-    /// again on the next call.
-    pub(super) fn torn_tail_at(&mut self, pos: usize) -> Result<Tail> {
-        let len = self.nonzero_end(pos)?.saturating_sub(pos);
-        if len == 0 {
-            self.pos = pos;
-            return Ok(Tail::Unsealed);
-        }
-        Ok(Tail::Torn {
-            offset: pos as u64,
-            len: len as u64,
-        })
     }
 
     /// Skipping damage, a record at `pos` whose CRC is right but whose
@@ -176,9 +157,7 @@ impl Reader {
         let mut copy = Vec::new();
         let mut want = len.min(CHECK_CHUNK);
         let n = loop {
-            let n = (self.source.file())
-                .and_then(|f| read_upto(f, &mut copy, pos as u64, want))
-                .map_err(|e| Error::io_at(&self.path, pos as u64, "read", e))?;
+            let n = self.pread(&mut copy, pos, want)?;
             if n < want || want == len {
                 break n;
             }
@@ -226,10 +205,7 @@ impl Reader {
     /// `SealTypes`), else `<lost type N>`. The table is read once.
     pub(super) fn lost_type_name(&mut self, id: usize) -> Box<str> {
         if self.damage.seal_types.is_none() {
-            let original = self.original();
-            let found = SealTypes::find(original.len() as u64, self.data_start as u64, |at, n| {
-                original.read_part(at, n).map(Cow::Owned)
-            });
+            let found = SealTypes::find(self.original(), self.data_start);
             self.damage.seal_types = Some(found);
         }
         let named =

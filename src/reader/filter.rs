@@ -1,16 +1,33 @@
 //! Reading only some types. On a sealed segment the per-type offset arrays
-//! from the seal are merged in offset order; otherwise the reader scans and
-//! skips other types.
+//! from the seal are merged in offset order, and the scattered records they
+//! point at are read through the mapping, or with one pread each into a
+//! buffer (`IndexedRead` chooses); an index that points at no record of its
+//! type is left for a scan. Otherwise the reader scans and skips other
+//! types.
+//!
+//! Which way is cheaper depends on how the page cache holds the file, which
+//! the reader cannot ask: through the mapping is cheap in 2 MiB folios,
+//! dear in 4 KiB pages (fault-around maps 16 pages per record), where a
+//! pread costs less. So the reader measures: after `WARM` records, `PROBE`
+//! records go each way, and the mapping reads on only if clearly faster
+//! (its pages are unmapped later, at a cost not measured); measured again
+//! every `CYCLE` records (docs/PERFORMANCE.md).
 
-use crate::format::frame::MIN_RECORD_FRAME;
+use super::frame_check::FrameCheck;
+use super::pager::PREAD_MAX;
+use super::Reader;
+use crate::error::Result;
+use crate::format::frame::{self, MIN_RECORD_FRAME};
+use crate::format::seal::SealDirectory;
+use crate::format::FRAME_HEADER_LEN;
+use crate::source::SegmentSource;
+use std::time::{Duration, Instant};
 
 /// The most bytes of offset arrays a filter copies out of a seal (8 a
 /// record: 8 M records of the types asked for). Above, the reader scans:
 /// its memory stays bounded, and a filter that selects that many records
 /// reads most of a segment anyway.
 pub const ARRAYS_COPY_MAX: u64 = 64 << 20;
-use crate::format::seal::SealDirectory;
-use crate::source::SegmentSource;
 
 /// One type's offset array, copied out of the seal, and a position in it.
 pub struct ArrayCursor {
@@ -153,11 +170,179 @@ fn sorted_within(bytes: &[u8], start: u64, end: u64) -> bool {
     })
 }
 
+/// How many records ahead of the one it checks a read through the
+/// per-type index prefetches (see `prefetch_ahead`).
+const PREFETCH_AHEAD: usize = 3;
+/// Records read before measuring (the first ones pay for warming up).
+const WARM: u32 = 8;
+/// Records read each way, measured, before choosing.
+const PROBE: u32 = 64;
+/// Indexed records between two measurements (records `WARM..WARM + 2 *
+/// PROBE` of each cycle measure).
+const CYCLE: u32 = 4096;
+/// The most one record's read counts for while measuring: longer than
+/// any uninterrupted read either way, so a longer one was interrupted
+/// (the thread descheduled), which must not decide the way of the next
+/// `CYCLE` records (docs/PERFORMANCE.md).
+const SAMPLE_MAX: Duration = Duration::from_micros(8);
+
+pub(super) struct IndexedRead {
+    /// The last frame copied by `read_indexed`; a record view may point
+    /// into it until the next call on the reader.
+    pub(super) frame_copy: Vec<u8>,
+    /// How many bytes `read_indexed` reads first: the last frame's length,
+    /// so that records of one size take one pread each.
+    pub(super) first_pread_len: usize,
+    /// Indexed records read in this cycle.
+    n: u32,
+    map: Duration,
+    pread: Duration,
+    via_map: bool,
+}
+
+impl IndexedRead {
+    pub fn new() -> IndexedRead {
+        IndexedRead {
+            frame_copy: Vec::new(),
+            first_pread_len: 0,
+            n: 0,
+            map: Duration::ZERO,
+            pread: Duration::ZERO,
+            via_map: true,
+        }
+    }
+
+    /// Whether the next indexed record is read through the mapping.
+    pub fn via_map(&self) -> bool {
+        match self.n {
+            n if n < WARM + PROBE => true,
+            n if n < WARM + 2 * PROBE => false,
+            _ => self.via_map,
+        }
+    }
+
+    /// The start of a read to time, while measuring.
+    pub fn start(&self) -> Option<Instant> {
+        (WARM..WARM + 2 * PROBE)
+            .contains(&self.n)
+            .then(Instant::now)
+    }
+
+    /// Counts one indexed record read, `started` by `start`.
+    pub fn done(&mut self, started: Option<Instant>) {
+        if let Some(t) = started {
+            let took = t.elapsed().min(SAMPLE_MAX);
+            if self.n < WARM + PROBE {
+                self.map += took;
+            } else {
+                self.pread += took;
+            }
+        }
+        self.n += 1;
+        if self.n == WARM + 2 * PROBE {
+            // The mapping's cost is paid again when its pages are unmapped,
+            // which the measurement does not see: it must win clearly.
+            self.via_map = self.map * 5 <= self.pread * 4;
+        } else if self.n == CYCLE {
+            (self.n, self.map, self.pread) = (0, Duration::ZERO, Duration::ZERO);
+        }
+    }
+
+    /// Forces one way (tests read every indexed record both ways).
+    #[cfg(test)]
+    pub fn force(&mut self, via_map: bool) {
+        self.n = WARM + 2 * PROBE;
+        self.via_map = via_map;
+    }
+}
+
+impl Reader {
+    /// Reads the frame at `pos`, which the seal's per-type index points at,
+    /// into `frame_copy` with pread and checks it; `None` when the frame is
+    /// too large to copy (the caller reads it through the mapping). Used
+    /// when faster than the mapping (see `IndexedRead`).
+    #[inline]
+    pub(super) fn read_indexed(&mut self, pos: usize) -> Result<Option<FrameCheck>> {
+        const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
+        let avail = self.end.saturating_sub(pos);
+        let first = (self.indexed.first_pread_len)
+            .clamp(FRAME_HEADER_LEN, PREAD_MAX)
+            .min(avail);
+        if first < FRAME_HEADER_LEN {
+            return Ok(Some(INCOMPLETE));
+        }
+        if !self.pread_frame(pos, 0, first)? {
+            return Ok(Some(INCOMPLETE));
+        }
+        let len =
+            u32::from_le_bytes(self.indexed.frame_copy[0..4].try_into().expect("4 bytes")) as usize;
+        let total = FRAME_HEADER_LEN + len;
+        if total > PREAD_MAX {
+            return Ok(None);
+        }
+        if total > avail {
+            return Ok(Some(INCOMPLETE));
+        }
+        if total > first && !self.pread_frame(pos, first, total)? {
+            return Ok(Some(INCOMPLETE));
+        }
+        self.indexed.first_pread_len = total;
+        Ok(Some(FrameCheck::of(frame::frame_at(
+            &self.indexed.frame_copy,
+            0,
+            true,
+        ))))
+    }
+
+    /// Reads bytes `from..to` of the frame at `pos` into `frame_copy`, which
+    /// then holds `to` bytes; false if the file ends before.
+    fn pread_frame(&mut self, pos: usize, from: usize, to: usize) -> Result<bool> {
+        self.indexed.frame_copy.resize(to, 0);
+        let into = &mut self.indexed.frame_copy[from..to];
+        Ok(self.source.pread(&self.path, into, pos + from)? == to - from)
+    }
+
+    /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
+    /// filter cursor `i` (the size of the last indexed record read), so
+    /// that it is loaded while this one is checked. Not into the first-level
+    /// cache (`prefetcht2`), which measured faster (docs/PERFORMANCE.md).
+    #[inline]
+    pub(super) fn prefetch_ahead(&self, i: usize) {
+        let Some(f) = self.filter.as_ref() else {
+            return;
+        };
+        if let Some(next) = f
+            .ahead(i, PREFETCH_AHEAD)
+            .and_then(|o| usize::try_from(o).ok())
+        {
+            let to = next
+                .saturating_add(self.indexed.first_pread_len)
+                .min(self.end);
+            crate::prefetch::prefetch_not_l1(self.map.get(next..to).unwrap_or_default());
+        }
+    }
+
+    /// A read through the per-type index found no record of its type, or
+    /// one that cannot be where the array puts it: the record is damaged,
+    /// or the array lies. Either way the arrays are not used again: the
+    /// filter scans on from `from` (the position after the last record
+    /// returned, and the sequence number expected there), reporting damage
+    /// where it is, as a scan does.
+    #[inline]
+    pub(super) fn stop_using_index(&mut self, from: (usize, u64)) {
+        if let Some(f) = self.filter.as_mut() {
+            f.cursors = None;
+        }
+        (self.pos, self.next_seq) = from;
+        self.forget_checked();
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::test_segments::{payload, temp_path};
+    use super::super::test_segments::{owned, payload, temp_path};
     use super::*;
-    use crate::{Options, Reader, Writer};
+    use crate::{ErrorKind, Options, Tail, Writer};
 
     /// `ahead` counts from the entry `next_indexed` last took: 1 is the
     /// next one; 0 and past the end are `None`.
@@ -209,6 +394,190 @@ mod tests {
         assert_eq!(read(240, &["b"]), (true, b.clone()), "at the limit");
         assert_eq!(read(239, &["b"]), (false, b), "past it");
         assert_eq!(read(2399, &["a", "b"]), (false, (0..300).collect()));
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+
+    /// Reads `records` indexed records, the pread ones (or the mapping
+    /// ones) made slower; returns the way each was read.
+    fn run(r: &mut IndexedRead, records: u32, slow_map: bool) -> Vec<bool> {
+        (0..records)
+            .map(|_| {
+                let way = r.via_map();
+                let t = r.start();
+                if way == slow_map {
+                    std::thread::sleep(Duration::from_micros(30));
+                }
+                r.done(t);
+                way
+            })
+            .collect()
+    }
+
+    #[test]
+    fn measures_each_way_then_keeps_the_faster_and_measures_again() {
+        let mut r = IndexedRead::new();
+        let ways = run(&mut r, 2 * CYCLE, false);
+        let count = |from: u32, to: u32, map: bool| {
+            ways[from as usize..to as usize]
+                .iter()
+                .filter(|&&w| w == map)
+                .count() as u32
+        };
+        let probe_end = WARM + 2 * PROBE;
+        assert_eq!(count(0, WARM + PROBE, true), WARM + PROBE);
+        assert_eq!(count(WARM + PROBE, probe_end, false), PROBE);
+        assert_eq!(count(probe_end, CYCLE, true), CYCLE - probe_end);
+        // The second cycle measures again.
+        assert_eq!(count(CYCLE + WARM + PROBE, CYCLE + probe_end, false), PROBE);
+        assert_eq!(count(CYCLE + probe_end, 2 * CYCLE, true), CYCLE - probe_end);
+    }
+
+    #[test]
+    fn pread_wins_when_the_mapping_is_slower() {
+        let mut r = IndexedRead::new();
+        run(&mut r, WARM + 2 * PROBE, true);
+        assert!(!r.via_map());
+    }
+
+    /// One read interrupted for far longer than any read takes (a thread
+    /// descheduled) counts as `SAMPLE_MAX`: the way that is faster for
+    /// every other record is kept.
+    #[test]
+    fn one_interrupted_read_does_not_decide_the_way() {
+        let mut r = IndexedRead::new();
+        for n in 0..WARM + 2 * PROBE {
+            assert_eq!(r.via_map(), n < WARM + PROBE, "record {n}");
+            let t = r.start();
+            if n == WARM {
+                std::thread::sleep(Duration::from_millis(20));
+            } else if !r.via_map() {
+                std::thread::sleep(Duration::from_micros(30));
+            }
+            r.done(t);
+        }
+        assert!(r.via_map(), "map {:?} pread {:?}", r.map, r.pread);
+    }
+
+    #[test]
+    fn only_timed_while_measuring() {
+        let mut r = IndexedRead::new();
+        for n in 0..CYCLE + WARM + 1 {
+            let t = r.start();
+            assert_eq!(
+                t.is_some(),
+                (WARM..WARM + 2 * PROBE).contains(&(n % CYCLE)),
+                "record {n}"
+            );
+            r.done(t);
+        }
+    }
+
+    #[test]
+    fn indexed_filter_reads_what_a_scan_reads() {
+        let p = temp_path("indexed");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for i in 0..60 {
+            let ty = ["a", "b", "c"][i % 3];
+            let i_str = i.to_string();
+            w.write_with(ty, &[("i", &i_str)], None, &payload(i))
+                .unwrap();
+        }
+        w.close().unwrap();
+
+        let mut r = Reader::open(&p).unwrap();
+        let mut scanned = Vec::new();
+        while let Some(rec) = r.next().unwrap() {
+            scanned.push(owned(&rec));
+        }
+        // Measured (mapping, then pread, then the faster), and each way.
+        let ways = [None, Some(true), Some(false)];
+        for (names, way) in [&["b"][..], &["a", "c"][..]]
+            .into_iter()
+            .flat_map(|n| ways.map(|w| (n, w)))
+        {
+            let mut r = Reader::open(&p).unwrap();
+            if let Some(via_map) = way {
+                r.indexed.force(via_map);
+            }
+            r.filter_types(names);
+            assert!(
+                r.filter.as_ref().unwrap().cursors.is_some(),
+                "sealed: indexed"
+            );
+            let mut got = Vec::new();
+            while let Some(rec) = r.next().unwrap() {
+                got.push(owned(&rec));
+            }
+            let want: Vec<_> = scanned
+                .iter()
+                .filter(|x| names.contains(&x.1.as_str()))
+                .cloned()
+                .collect();
+            assert_eq!(got, want, "{names:?} {way:?}");
+            assert_eq!(r.tail(), Tail::Sealed);
+        }
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+
+    /// A frame too large to pread (read through the mapping) does not
+    /// become the size guess of the next pread: the record after it is
+    /// read with one small pread, not 64 KiB.
+    #[test]
+    fn a_large_record_does_not_inflate_the_next_pread() {
+        let p = temp_path("indexed-guess");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for i in 0..10 {
+            let len = if i == 2 { PREAD_MAX + 10 } else { 600 };
+            w.write("a", &vec![i as u8; len]).unwrap();
+        }
+        w.close().unwrap();
+        let mut r = Reader::open(&p).unwrap();
+        r.indexed.force(false);
+        r.filter_types(&["a"]);
+        for i in 0..4 {
+            let rec = r.next().unwrap().unwrap();
+            assert_eq!(rec.payload[0], i as u8);
+        }
+        assert!(
+            r.indexed.frame_copy.len() < 1024,
+            "the record after the large one read {} bytes",
+            r.indexed.frame_copy.len()
+        );
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn indexed_filter_checks_the_crc_of_copied_frames() {
+        let p = temp_path("indexed-crc");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for i in 0..10 {
+            w.write(["a", "b"][i % 2], &[i as u8; 600]).unwrap();
+        }
+        w.close().unwrap();
+        let mut r = Reader::open(&p).unwrap();
+        let mut offsets = Vec::new();
+        while let Some(rec) = r.next().unwrap() {
+            offsets.push(rec.offset + rec.frame_len - 1);
+        }
+        drop(r);
+        // Flip the last payload byte of the fourth record (type "b").
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[offsets[3] as usize] ^= 1;
+        std::fs::write(&p, &bytes).unwrap();
+
+        for via_map in [true, false] {
+            let mut r = Reader::open(&p).unwrap();
+            r.indexed.force(via_map);
+            r.filter_types(&["b"]);
+            assert_eq!(r.next().unwrap().unwrap().seq, 1);
+            let err = r.next().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+            let at = offsets[2] + 1;
+            assert!(
+                err.message().contains(&at.to_string()),
+                "via_map {via_map}: {err} does not name offset {at}"
+            );
+        }
         std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 }

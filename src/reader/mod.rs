@@ -4,20 +4,22 @@
 //! written, or whose writer crashed) is read by a scan that stops at the
 //! first bad frame and tells a torn tail from corruption in the middle.
 //!
-//! The scan reads from one of two sources (`source`): a plain segment file,
-//! mapped, which a writer may still append to or cut; or the frames of a
-//! compressed segment (or of a remote plain object), decoded as it goes.
-//! One record loop (`advance`, and its short path `short_path`) runs over
-//! either; the rules of damage, salvage and the seal sit above them
-//! (`damage`, `salvage`, `seal_state`). What differs by source is asked of
-//! it, except the failures only frames have, which are in `frames`. This
-//! file holds the reader, its opening and what it answers.
+//! The scan reads a segment's bytes from one pager (`pager`), whatever
+//! holds them: a plain segment file, mapped, which a writer may still
+//! append to or cut; or the frames of a compressed segment (or of a remote
+//! plain object), decoded as it goes. One record loop (`advance`, and its
+//! short path `short_path`) runs over it; the rules of the seal, of how
+//! records end, of damage and salvage sit above it once (`seal`, `ends`,
+//! `damage`, `salvage`). What differs by pager is asked of it, except the
+//! failures only frames have, which are in `frames`. This file holds the
+//! reader, its opening and what it answers.
 
 mod advance;
 #[cfg(feature = "compression")]
 mod compressed_type_copies;
 mod crc_ahead;
 mod damage;
+mod ends;
 mod filter;
 #[cfg(test)]
 mod follow_tests;
@@ -27,44 +29,32 @@ mod frames;
 #[cfg(not(feature = "compression"))]
 #[path = "frames_none.rs"]
 mod frames;
-mod indexed;
-mod mapped_pages;
-mod object_end;
-mod read_on_past_seal;
+mod pager;
 mod record;
 mod salvage;
-mod seal_index;
-mod seal_state;
+mod seal;
 mod seal_types;
 mod seek;
 mod short_path;
-mod source;
-#[cfg(test)]
-mod torn_tail_tests;
-mod unsealed;
-mod zero_tail;
 
-pub use mapped_pages::Mapping;
-pub use read_on_past_seal::WholeCopy;
+pub use pager::{Mapping, WholeCopy};
 pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};
 pub use seal_types::SealTypes;
 pub(crate) use seek::SeekTarget;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::seal::SealDirectory;
 use crate::source::seal_trust::{self as trust, read_seals};
-use crate::source::{map_file, open_segment_file, Original};
+use crate::source::{open_segment_file, SegmentSource};
 use crate::watch::{Follow, Watched};
 use crc_ahead::CheckedAhead;
 use damage::DamageLog;
-use filter::TypeFilter;
-use frames::CompressedFrames;
-use indexed::IndexedRead;
-use memmap2::{Mmap, MmapOptions};
-use seal_state::SealState;
-use source::Source;
+use filter::{IndexedRead, TypeFilter};
+use memmap2::Mmap;
+use pager::Pager;
+use seal::SealState;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,8 +88,8 @@ use std::time::Duration;
 /// ```
 pub struct Reader {
     path: PathBuf,
-    /// What the scan reads the records from (see `source`).
-    source: Source,
+    /// What the scan reads the records from (see `pager`).
+    source: Pager,
     /// A mapped source's mapping (empty for frames), which record views of
     /// it borrow. Shared so that a caller may keep it mapped past a remap
     /// or the reader's end (see [`Reader::mapping`]).
@@ -109,7 +99,7 @@ pub struct Reader {
     /// Sequence number of the record at `data_start`: the header's
     /// `first_seq`, unless a salvaged header lost records with it.
     start_seq: u64,
-    /// The seal, as far as it is believed (see `seal_state`).
+    /// The seal, as far as it is believed (see `seal`).
     seals: SealState,
     /// Records are parsed below this offset.
     end: usize,
@@ -122,9 +112,9 @@ pub struct Reader {
     released_below: usize,
     /// The damage met, and whether it is skipped (see `damage`).
     damage: DamageLog,
-    /// Set for a shipped object (see `object_end`): ending without its
+    /// Set for a shipped object (see `ends`): ending without its
     /// seal is damage, not a torn tail or an end still being written.
-    object: Option<object_end::ObjectEnd>,
+    object: Option<ends::ObjectEnd>,
     /// Reads through the per-type index: their copy, and whether through the
     /// mapping or with pread.
     indexed: IndexedRead,
@@ -136,7 +126,7 @@ pub struct Reader {
     /// the mapping, without copies.
     nothing_can_cut_file: bool,
     /// What was seen of zeros a durable writer prepared past the records.
-    zero_tail: zero_tail::ZeroTail,
+    zero_tail: ends::ZeroTail,
     /// `filter::ARRAYS_COPY_MAX` (smaller in tests).
     arrays_copy_max: u64,
     /// How `next_wait` waits at the end (an inotify watch, once made).
@@ -144,7 +134,7 @@ pub struct Reader {
     /// Frames whose CRCs `next_plain` checked ahead of the position.
     crc_ahead: CheckedAhead,
     /// A plain segment read as stored frames: how to copy it whole, to read
-    /// on in if its seal lies about where the records end (read_on_past_seal.rs).
+    /// on in if its seal lies about where the records end (`bound_holds`).
     whole_copy: Option<WholeCopy>,
 }
 
@@ -176,7 +166,7 @@ impl Reader {
 
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let (path, file) = open_segment_file(path)?;
-        let (source, map, parts) = open_contents(file, &path, salvage)?;
+        let (source, map, parts) = Pager::open(file, &path, salvage)?;
         Ok(Reader::of_parts(path, source, map, parts, false))
     }
 
@@ -184,7 +174,7 @@ impl Reader {
     /// file that holds a copy of it (a remote object fetched whole), named
     /// `name` (its URL) in errors; with `salvage`, as `open_salvage`.
     pub fn open_file(name: PathBuf, file: File, salvage: bool) -> Result<Reader> {
-        let (source, map, parts) = open_contents(file, &name, salvage)?;
+        let (source, map, parts) = Pager::open(file, &name, salvage)?;
         let mut r = Reader::of_parts(name, source, map, parts, false);
         r.skip_damaged(salvage);
         Ok(r)
@@ -210,9 +200,8 @@ impl Reader {
         header_lost: Option<Error>,
         salvage: bool,
     ) -> Result<Reader> {
-        let d = CompressedFrames::of(segment);
-        let parts = decoded_parts(&d, header_lost)?;
-        let (source, map) = (Source::Frames(Box::new(d)), empty_map(&name)?);
+        let frames = frames::CompressedFrames::of(segment);
+        let (source, map, parts) = Pager::of_frames(frames, header_lost, &name)?;
         let mut r = Reader::of_parts(name, source, map, parts, !salvage);
         if let Some(d) = r.source.frames() {
             d.segment.borrow().streams_end_at(r.end as u64);
@@ -227,16 +216,16 @@ impl Reader {
 
     fn of_parts(
         path: PathBuf,
-        source: Source,
-        map: Mmap,
+        source: Pager,
+        map: Arc<Mmap>,
         (header, data_start, start_seq, damages): HeaderParts,
         defer_trust: bool,
     ) -> Reader {
-        let original = source.original(&map);
+        let original = source.original();
         let (usable, bounding, trust_pending) = match defer_trust {
-            true => trust::read_seals_when_held(&*original, data_start, start_seq),
+            true => trust::read_seals_when_held(original, data_start, start_seq),
             false => {
-                let (seal, bounding) = read_seals(&*original, data_start, start_seq);
+                let (seal, bounding) = read_seals(original, data_start, start_seq);
                 (seal, bounding, false)
             }
         };
@@ -253,7 +242,7 @@ impl Reader {
             start_seq,
             path,
             source,
-            map: Arc::new(map),
+            map,
             header,
             data_start,
             seals: SealState {
@@ -276,7 +265,7 @@ impl Reader {
             object: None,
             unreached: None,
             nothing_can_cut_file: false,
-            zero_tail: zero_tail::ZeroTail::default(),
+            zero_tail: ends::ZeroTail::default(),
             arrays_copy_max: filter::ARRAYS_COPY_MAX,
             follow: Follow::default(),
             crc_ahead: CheckedAhead::default(),
@@ -343,8 +332,8 @@ impl Reader {
     }
 
     /// The segment's original bytes, for reads other than the scan's.
-    fn original(&self) -> Original<'_> {
-        self.source.original(&self.map)
+    fn original(&self) -> &dyn SegmentSource {
+        self.source.original()
     }
 
     /// Whether the file ends in a whole seal trailer (its CRC holds and it
@@ -357,12 +346,8 @@ impl Reader {
     /// Whether a writer holds the segment (its exclusive lock): one that may
     /// still add records to it, or close them with a `SEAL_BEGIN` frame.
     pub(crate) fn has_writer(&self) -> Result<bool> {
-        let file = match &self.source {
-            Source::Mapped(m) => &m.file,
-            Source::Frames(d) => match d.local_file() {
-                Some(f) => f,
-                None => return Ok(false),
-            },
+        let Some(file) = self.source.local_file() else {
+            return Ok(false);
         };
         crate::sys::is_locked_exclusively(file)
             .map_err(|e| Error::io(&self.path, "look for its writer's lock", e))
@@ -500,7 +485,7 @@ impl Reader {
         let mut f = TypeFilter::new(
             names,
             self.seals.usable.as_ref(),
-            &*self.original(),
+            self.original(),
             self.data_start as u64,
             self.arrays_copy_max,
         );
@@ -526,63 +511,10 @@ impl Reader {
 /// its first record, and the damage found reading the header.
 pub(super) type HeaderParts = (SegmentHeader, usize, u64, Vec<Damage>);
 
-/// The source of the segment in `file`: mapped, or its frames if it is
-/// compressed; its mapping (empty for frames); and the header's parts
-/// (`decode_header`).
-fn open_contents(file: File, path: &Path, salvage: bool) -> Result<(Source, Mmap, HeaderParts)> {
-    if frames::is_compressed(&file) {
-        let (d, header_lost) = CompressedFrames::open(file, path, salvage)?;
-        let parts = decoded_parts(&d, header_lost)?;
-        Ok((Source::Frames(Box::new(d)), empty_map(path)?, parts))
-    } else {
-        let map = map_file(&file, path)?;
-        let parts = decode_header(&map, path, salvage)?;
-        Ok((Source::mapped(file), map, parts))
-    }
-}
-
-/// The empty mapping of a reader of frames.
-fn empty_map(path: &Path) -> Result<Mmap> {
-    let empty = MmapOptions::new().len(0).map_anon();
-    empty
-        .and_then(|m| m.make_read_only())
-        .map_err(|e| Error::io(path, "map", e))
-}
-
-/// The header's parts of the compressed segment `d`, salvaged after its
-/// header's frame if `header_lost` says it is lost.
-fn decoded_parts(d: &CompressedFrames, header_lost: Option<Error>) -> Result<HeaderParts> {
-    Ok(match header_lost {
-        Some(e) => d.salvage_header(e)?,
-        None => {
-            let (header, data_start) = d.header();
-            let first = header.first_seq;
-            (header, data_start, first, Vec::new())
-        }
-    })
-}
-
-/// The segment's header, where its records start and the sequence number
-/// of the first one, and the damaged regions met: with `salvage`, a header
-/// that fails its checks is one (see `salvage::salvage_header`).
-fn decode_header(map: &[u8], path: &Path, salvage: bool) -> Result<HeaderParts> {
-    match SegmentHeader::decode(map, path) {
-        Ok((h, start)) => {
-            let first = h.first_seq;
-            Ok((h, start, first, Vec::new()))
-        }
-        Err(e) if salvage && e.kind() == ErrorKind::CorruptHeader => {
-            let found = salvage::salvage_header(map).ok_or(e)?;
-            Ok(salvage::with_header_damage(found))
-        }
-        Err(e) => Err(e),
-    }
-}
-
 /// Segments and payloads for the tests of the reader's modules.
 #[cfg(test)]
 mod test_segments {
-    use super::mapped_pages::PREAD_MAX;
+    use super::pager::PREAD_MAX;
     use super::Record;
     use std::path::PathBuf;
 

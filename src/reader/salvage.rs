@@ -7,9 +7,28 @@
 
 use super::frame_check::seq_at;
 use super::{Damage, HeaderParts};
+use crate::error::{ErrorKind, Result};
 use crate::format::frame;
 use crate::format::header::{self, SegmentHeader, FIXED_LEN};
 use crate::format::{FORMAT_MAJOR, MAX_HEADER_LEN};
+use std::path::Path;
+
+/// The segment's header, where its records start and the sequence number
+/// of the first one, and the damaged regions met: with `salvage`, a header
+/// that fails its checks is one (see `salvage_header`).
+pub(super) fn decode_header(map: &[u8], path: &Path, salvage: bool) -> Result<HeaderParts> {
+    match SegmentHeader::decode(map, path) {
+        Ok((h, start)) => {
+            let first = h.first_seq;
+            Ok((h, start, first, Vec::new()))
+        }
+        Err(e) if salvage && e.kind() == ErrorKind::CorruptHeader => {
+            let found = salvage_header(map).ok_or(e)?;
+            Ok(with_header_damage(found))
+        }
+        Err(e) => Err(e),
+    }
+}
 
 /// For a segment whose header fails its checks: the first valid record
 /// after the fixed header fields (`first_record_after_header`: docs/FORMAT.md

@@ -15,9 +15,10 @@
 //! A directory that fails one of these names nothing.
 
 use crate::format::frame::{self, FrameAt, KIND_SEAL_DIR};
-use crate::format::seal::{self, SealDirectory, TRAILER_LEN};
+use crate::format::seal::{SealDirectory, TRAILER_LEN};
 use crate::format::FRAME_HEADER_LEN;
-use std::borrow::Cow;
+use crate::source::seal_trust::read_bounding_seal;
+use crate::source::SegmentSource;
 use std::collections::HashSet;
 
 /// How far before the end of the file a directory frame whose trailer is
@@ -42,42 +43,26 @@ pub struct SealTypes {
 }
 
 impl SealTypes {
-    /// The type table of a segment `len` bytes long whose records start at
-    /// `data_start`, if a seal's directory survives: read whole through the
-    /// trailer; else the directory frame the trailer (CRC-valid) points at;
+    /// The type table of the segment `original` whose records start at
+    /// `data_start`, if a seal's directory survives: the one its trailer
+    /// (CRC-valid) points at, whether or not its `SEAL_BEGIN` frame agrees;
     /// else a CRC-valid directory frame that ends where the trailer begins
-    /// or at the end of the file, within the last MiB. `read(at, n)` returns
-    /// bytes `at..at + n` of the file (None if they are not all there).
-    pub fn find<'a>(
-        len: u64,
-        data_start: u64,
-        read: impl Fn(u64, usize) -> Option<Cow<'a, [u8]>>,
-    ) -> Option<SealTypes> {
-        let (Ok(n), Ok(start)) = (usize::try_from(len), usize::try_from(data_start)) else {
-            return None;
-        };
-        let read_usize = |at: usize, n: usize| read(at as u64, n);
-        if let Some(d) = seal::read_seal_from(n, start, read_usize) {
-            return SealTypes::from_directory(&d, &read);
-        }
-        // The trailer and the directory frame intact, the SEAL_BEGIN frame not.
-        seal::read_directory_from(n, start, read_usize)
-            .or_else(|| Self::search(len, data_start, &read))
-            .and_then(|d| SealTypes::from_directory(&d, &read))
+    /// or at the end of the file, within the last MiB.
+    pub fn find(original: &dyn SegmentSource, data_start: usize) -> Option<SealTypes> {
+        read_bounding_seal(original, data_start)
+            .or_else(|| Self::search(original, data_start as u64))
+            .and_then(|d| SealTypes::from_directory(&d, original))
     }
 
     /// A directory frame ending at `len - TRAILER_LEN` or at `len`, found
     /// by its length field (one 4-byte comparison per candidate offset;
     /// the CRC is computed only where the length and kind fit).
-    fn search<'a>(
-        len: u64,
-        data_start: u64,
-        read: &impl Fn(u64, usize) -> Option<Cow<'a, [u8]>>,
-    ) -> Option<SealDirectory> {
+    fn search(original: &dyn SegmentSource, data_start: u64) -> Option<SealDirectory> {
+        let len = original.len() as u64;
         let from = len
             .saturating_sub(SEARCH + TRAILER_LEN as u64)
             .max(data_start);
-        let window = read(from, usize::try_from(len.checked_sub(from)?).ok()?)?;
+        let window = original.read_part(from, usize::try_from(len.checked_sub(from)?).ok()?)?;
         let window: &[u8] = &window;
         for end in [len - (TRAILER_LEN as u64).min(len), len] {
             let Some(last) = end.checked_sub(MIN_DIR_FRAME) else {
@@ -120,10 +105,7 @@ impl SealTypes {
     /// The table of a directory already read, with each type's first
     /// record's offset read from its array. None if two types share a name
     /// (no writer writes that).
-    pub fn from_directory<'a>(
-        d: &SealDirectory,
-        read: &impl Fn(u64, usize) -> Option<Cow<'a, [u8]>>,
-    ) -> Option<SealTypes> {
+    pub fn from_directory(d: &SealDirectory, original: &dyn SegmentSource) -> Option<SealTypes> {
         let mut seen = HashSet::new();
         if !d.types.iter().all(|t| seen.insert(t.name.as_str())) {
             return None;
@@ -133,7 +115,7 @@ impl SealTypes {
             .iter()
             .map(|t| {
                 (t.count > 0)
-                    .then(|| read(t.array_offset, 8))
+                    .then(|| original.read_part(t.array_offset, 8))
                     .flatten()
                     .map(|b| u64::from_le_bytes(b[..8].try_into().expect("8 bytes")))
             })

@@ -7,8 +7,8 @@
 //! the same position: this path changes nothing unless it takes the
 //! record, so damage is found and reported only there.
 
+use super::pager::Pager;
 use super::record::BytesIn;
-use super::source::Source;
 use super::{Found, Reader, Tail};
 use crate::format::frame::{self, PlainRecord};
 use crate::format::FRAME_HEADER_LEN;
@@ -19,7 +19,7 @@ impl Reader {
     /// leaves the reader as it was, for `advance`.
     #[inline(always)]
     pub(super) fn next_plain(&mut self, verify: bool) -> Option<Found> {
-        if !(matches!(self.source, Source::Mapped(_)) && self.short_path_applies()) {
+        if !(matches!(self.source, Pager::Mapped(_)) && self.short_path_applies()) {
             return None;
         }
         let pos = self.pos;

@@ -8,16 +8,37 @@ use memmap2::{Mmap, MmapOptions};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A plain segment's file, and a mapping of it (whose length is the
-/// segment's as far as its reader knows).
-#[derive(Clone, Copy)]
-pub(crate) struct MappedFile<'a> {
-    pub file: &'a File,
-    pub map: &'a [u8],
+/// segment's as far as its reader knows; shared with the record views of
+/// a reader, which borrow it).
+pub(crate) struct MappedFile {
+    pub file: File,
+    pub map: Arc<Mmap>,
 }
 
-impl SegmentSource for MappedFile<'_> {
+impl MappedFile {
+    /// Maps `file` (at `path`, named in errors).
+    pub fn new(file: File, path: &Path) -> Result<MappedFile> {
+        let map = Arc::new(map_file(&file, path)?);
+        Ok(MappedFile { file, map })
+    }
+
+    /// Maps the file again if its length changed since it was mapped (the
+    /// mapping's is its length then); true if it did.
+    pub fn remap_if_len_changed(&mut self, path: &Path) -> Result<bool> {
+        let meta = self.file.metadata();
+        let len = meta.map_err(|e| Error::io(path, "stat", e))?.len();
+        if len == self.map.len() as u64 {
+            return Ok(false);
+        }
+        self.map = Arc::new(map_file(&self.file, path)?);
+        Ok(true)
+    }
+}
+
+impl SegmentSource for MappedFile {
     fn len(&self) -> usize {
         self.map.len()
     }
@@ -29,7 +50,7 @@ impl SegmentSource for MappedFile<'_> {
     }
 
     fn in_memory(&self) -> Option<&[u8]> {
-        Some(self.map)
+        Some(&self.map)
     }
 }
 

@@ -9,14 +9,15 @@ mod mapped_file;
 mod plain_segment;
 pub(crate) mod seal_trust;
 
-pub(crate) use mapped_file::{map_file, open_segment_file, MappedFile};
+#[cfg(feature = "compression")]
+pub(crate) use mapped_file::map_file;
+pub(crate) use mapped_file::{open_segment_file, MappedFile};
 #[cfg(feature = "compression")]
 pub(crate) use plain_segment::PlainSegment;
 
 use crate::format::frame::{self, FrameAt};
 use crate::format::seal::{Trailer, TRAILER_LEN};
 use crate::format::FRAME_HEADER_LEN;
-use std::ops::Deref;
 
 /// Random reads of a segment's original bytes. A read is a pread, a copy
 /// out of memory or a decompression: never on a record scan's short path,
@@ -88,26 +89,5 @@ impl dyn SegmentSource + '_ {
         self.read_part(at as u64, TRAILER_LEN)
             .and_then(|t| Trailer::decode_last(&t, len, data_start))
             .is_some()
-    }
-}
-
-/// A reader's source of original bytes: its mapped plain file, or another
-/// (a compressed segment, or a remote object's stored frames). Dereferences to the
-/// `SegmentSource` it is (`&*original` where one is passed on).
-pub(crate) enum Original<'a> {
-    Mapped(MappedFile<'a>),
-    /// A compressed segment (none without the feature).
-    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
-    Other(&'a (dyn SegmentSource + 'a)),
-}
-
-impl<'a> Deref for Original<'a> {
-    type Target = dyn SegmentSource + 'a;
-
-    fn deref(&self) -> &Self::Target {
-        match self {
-            Original::Mapped(f) => f,
-            Original::Other(s) => *s,
-        }
     }
 }

@@ -5,18 +5,16 @@
 //! that both agree with a reader on which segments are sealed.
 
 use super::seal_trust::read_seals;
-use super::{map_file, open_segment_file, MappedFile, SegmentSource};
+use super::{open_segment_file, MappedFile, SegmentSource};
 use crate::error::{Error, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::seal::SealDirectory;
-use memmap2::Mmap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 pub(crate) struct PlainSegment {
     path: PathBuf,
-    file: File,
-    map: Mmap,
+    mapped: MappedFile,
     data_start: usize,
     seal: Option<SealDirectory>,
 }
@@ -31,17 +29,12 @@ impl PlainSegment {
 
     /// `open` for a file already opened (`open_segment_file`), at `path`.
     pub fn of_file(path: PathBuf, file: File) -> Result<PlainSegment> {
-        let map = map_file(&file, &path)?;
-        let (header, data_start) = SegmentHeader::decode(&map, &path)?;
-        let source = MappedFile {
-            file: &file,
-            map: &map,
-        };
-        let (seal, _) = read_seals(&source, data_start, header.first_seq);
+        let mapped = MappedFile::new(file, &path)?;
+        let (header, data_start) = SegmentHeader::decode(&mapped.map, &path)?;
+        let (seal, _) = read_seals(&mapped, data_start, header.first_seq);
         Ok(PlainSegment {
             path,
-            file,
-            map,
+            mapped,
             data_start,
             seal,
         })
@@ -64,16 +57,12 @@ impl PlainSegment {
     /// Whether the file ends in a whole seal trailer (see
     /// `Reader::has_seal_trailer`).
     pub fn has_seal_trailer(&self) -> bool {
-        let source = MappedFile {
-            file: &self.file,
-            map: &self.map,
-        };
-        (&source as &dyn SegmentSource).has_seal_trailer(self.data_start)
+        (&self.mapped as &dyn SegmentSource).has_seal_trailer(self.data_start)
     }
 
     /// Whether a writer holds the segment (its exclusive lock).
     pub fn has_writer(&self) -> Result<bool> {
-        crate::sys::is_locked_exclusively(&self.file)
+        crate::sys::is_locked_exclusively(&self.mapped.file)
             .map_err(|e| Error::io(&self.path, "look for its writer's lock", e))
     }
 }
