@@ -114,6 +114,22 @@ def sentence(description):
     return description[0].upper() + description[1:] + "."
 
 
+# What the bindings' docs of an error code say beyond the C description.
+MORE = {
+    "POISONED": "Also after a failed write could not be cut back to whole records: close and reopen.",
+    "BUFFER_TOO_SMALL": "The message gives the bytes the next record needs; nothing was consumed.",
+    "WRONG_LOG": "A log reader stops there and a log writer does not open; a shipper does not take a "
+                 "bucket prefix another log claimed.",
+    "SEALED": "A sealed (or ending) segment never changes again; opening the log starts the next segment.",
+    "REMOTE": "It was retried first.",
+}
+
+
+def error_doc(suffix, description):
+    """The doc of error code BINLOG_ERR_`suffix` in the bindings."""
+    return " ".join(filter(None, [sentence(description), MORE.get(suffix)]))
+
+
 def wrap(text, width, first, rest):
     """`text` in lines of at most `width` characters, the first starting with
     `first`, the others with `rest`."""
@@ -130,7 +146,7 @@ def wrap(text, width, first, rest):
 def go_errors(codes):
     out = ["// Error codes, mirroring binlog_result in include/binlog.h.", "const ("]
     for (suffix, go, _, _, _, _), (_, desc) in zip(ERRORS, codes[2:]):
-        out += wrap(sentence(desc), 78, "\t// ", "\t// ")
+        out += wrap(error_doc(suffix, desc), 78, "\t// ", "\t// ")
         out.append(f"\t{go} Code = C.BINLOG_ERR_{suffix}")
     names = [("C.BINLOG_OK", "ok"), ("C.BINLOG_END", "end")] + [(e[1], e[2]) for e in ERRORS]
     width = max(len(go) for go, _ in names) + 1
@@ -149,8 +165,9 @@ def go_period(header):
 def java_errors(codes):
     out = []
     for code, ((suffix, _, _, _, _, _), (_, desc)) in enumerate(zip(ERRORS, codes[2:]), 2):
-        out += ["    /** " + sentence(desc) + " */"] if len(desc) < 100 else \
-            ["    /**"] + wrap(sentence(desc), 116, "     * ", "     * ") + ["     */"]
+        doc = error_doc(suffix, desc)
+        out += ["    /** " + doc + " */"] if len(doc) < 101 else \
+            ["    /**"] + wrap(doc, 116, "     * ", "     * ") + ["     */"]
         out.append(f"    {suffix}({code}),")
     return out
 
@@ -182,9 +199,9 @@ def jni_options():
 
 def py_errors(codes):
     out = []
-    for code, ((_, _, _, cls, bases, err), (_, desc)) in enumerate(zip(ERRORS, codes[2:]), 2):
+    for code, ((suffix, _, _, cls, bases, err), (_, desc)) in enumerate(zip(ERRORS, codes[2:]), 2):
         out += ["", "", f"class {cls}({bases}):"]
-        out += wrap(sentence(desc) + '"""', 76, '    """', "    ")
+        out += wrap(error_doc(suffix, desc) + '"""', 76, '    """', "    ")
         out += [f"    code = {code}"]
         if err:
             out.append(f"    default_errno = errno.{err}")

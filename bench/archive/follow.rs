@@ -5,7 +5,7 @@
 //! from the moment its PUT is answered (`Step::PutAnswered`) to the moment
 //! the follower returns its first record. The segments are sealed at
 //! random pauses (0.2 to 1.6 s), so that uploads fall anywhere in the
-//! follower's polling (with backoff, src/log/reader_tier.rs). p50 and p99
+//! follower's polling (with backoff, src/log/reader/tier.rs). p50 and p99
 //! (the largest of fewer than 100); target: p99 within 2 s.
 
 use crate::common::s3::S3Server;

@@ -53,17 +53,22 @@ const (
 	ErrPanic Code = C.BINLOG_ERR_PANIC
 	// Not valid UTF-8.
 	ErrInvalidUTF8 Code = C.BINLOG_ERR_INVALID_UTF8
-	// An earlier fdatasync failed; writes refused.
+	// An earlier fdatasync failed; writes refused. Also after a failed write
+	// could not be cut back to whole records: close and reopen.
 	ErrPoisoned Code = C.BINLOG_ERR_POISONED
 	// Already exists.
 	ErrAlreadyExists Code = C.BINLOG_ERR_ALREADY_EXISTS
 	// Corrupt seal.
 	ErrCorruptSeal Code = C.BINLOG_ERR_CORRUPT_SEAL
-	// Buffer too small for one record.
+	// Buffer too small for one record. The message gives the bytes the next
+	// record needs; nothing was consumed.
 	ErrBufferTooSmall Code = C.BINLOG_ERR_BUFFER_TOO_SMALL
-	// Segment or bucket prefix of another log.
+	// Segment or bucket prefix of another log. A log reader stops there and a
+	// log writer does not open; a shipper does not take a bucket prefix another
+	// log claimed.
 	ErrWrongLog Code = C.BINLOG_ERR_WRONG_LOG
-	// Sealed segment of a log: open the log instead.
+	// Sealed segment of a log: open the log instead. A sealed (or ending)
+	// segment never changes again; opening the log starts the next segment.
 	ErrSealed Code = C.BINLOG_ERR_SEALED
 	// Compressed segment ends before its seek table.
 	ErrCompressedTruncated Code = C.BINLOG_ERR_COMPRESSED_TRUNCATED
@@ -75,7 +80,7 @@ const (
 	ErrFrameSizeMismatch Code = C.BINLOG_ERR_FRAME_SIZE_MISMATCH
 	// An object in the bucket differs from the local segment; not overwritten.
 	ErrRemoteConflict Code = C.BINLOG_ERR_REMOTE_CONFLICT
-	// Object store request failed.
+	// Object store request failed. It was retried first.
 	ErrRemote Code = C.BINLOG_ERR_REMOTE
 )
 

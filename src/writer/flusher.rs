@@ -1,6 +1,6 @@
 //! The writer's flusher thread: hands the buffer to the OS (through the
 //! write-behind thread if there is one) once its oldest record has waited
-//! `Options::flush_delay` (see `state::deadline`), and
+//! `Options::flush_delay` (see `state::flush`'s `Deadline`), and
 //! under `Durability::Interval` syncs every record written so far once a
 //! period, keeping a failure for the next write call to report. It sleeps
 //! without a timer while neither is due: an idle writer costs no wakeups.

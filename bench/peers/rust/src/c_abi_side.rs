@@ -4,10 +4,9 @@
 use crate::harness::timed;
 use crate::libbinlog_side::write_segment;
 use binlog::ffi::reader::{
-    binlog_reader, binlog_reader_free, binlog_reader_next, binlog_reader_open,
+    binlog_reader, binlog_reader_free, binlog_reader_next, binlog_reader_next_batch,
+    binlog_reader_next_mapped, binlog_reader_open,
 };
-use binlog::ffi::reader_batch::binlog_reader_next_batch;
-use binlog::ffi::reader_mapped::binlog_reader_next_mapped;
 use binlog::ffi::result::binlog_result;
 use binlog::ffi::types::{binlog_batch_record, binlog_mapped_record, binlog_record};
 use std::ffi::CString;

@@ -142,7 +142,8 @@ class InvalidUtf8Error(BinlogError, ValueError):
 
 
 class PoisonedError(BinlogError):
-    """An earlier fdatasync failed; writes refused."""
+    """An earlier fdatasync failed; writes refused. Also after a failed
+    write could not be cut back to whole records: close and reopen."""
     code = 18
 
 
@@ -158,17 +159,21 @@ class CorruptSealError(CorruptionError):
 
 
 class BufferTooSmallError(BinlogError):
-    """Buffer too small for one record."""
+    """Buffer too small for one record. The message gives the bytes the next
+    record needs; nothing was consumed."""
     code = 21
 
 
 class WrongLogError(BinlogError):
-    """Segment or bucket prefix of another log."""
+    """Segment or bucket prefix of another log. A log reader stops there and
+    a log writer does not open; a shipper does not take a bucket prefix
+    another log claimed."""
     code = 22
 
 
 class SealedError(BinlogError):
-    """Sealed segment of a log: open the log instead."""
+    """Sealed segment of a log: open the log instead. A sealed (or ending)
+    segment never changes again; opening the log starts the next segment."""
     code = 23
 
 
@@ -200,7 +205,7 @@ class RemoteConflictError(RemoteError, FileExistsError):
 
 
 class RemoteRequestError(RemoteError):
-    """Object store request failed."""
+    """Object store request failed. It was retried first."""
     code = 29
 
 

@@ -38,17 +38,28 @@ public enum ErrorCode {
     PANIC(16),
     /** Not valid UTF-8. */
     INVALID_UTF8(17),
-    /** An earlier fdatasync failed; writes refused. */
+    /**
+     * An earlier fdatasync failed; writes refused. Also after a failed write could not be cut back to whole
+     * records: close and reopen.
+     */
     POISONED(18),
     /** Already exists. */
     ALREADY_EXISTS(19),
     /** Corrupt seal. */
     CORRUPT_SEAL(20),
-    /** Buffer too small for one record. */
+    /**
+     * Buffer too small for one record. The message gives the bytes the next record needs; nothing was consumed.
+     */
     BUFFER_TOO_SMALL(21),
-    /** Segment or bucket prefix of another log. */
+    /**
+     * Segment or bucket prefix of another log. A log reader stops there and a log writer does not open; a shipper
+     * does not take a bucket prefix another log claimed.
+     */
     WRONG_LOG(22),
-    /** Sealed segment of a log: open the log instead. */
+    /**
+     * Sealed segment of a log: open the log instead. A sealed (or ending) segment never changes again; opening the
+     * log starts the next segment.
+     */
     SEALED(23),
     /** Compressed segment ends before its seek table. */
     COMPRESSED_TRUNCATED(24),
@@ -60,7 +71,7 @@ public enum ErrorCode {
     FRAME_SIZE_MISMATCH(27),
     /** An object in the bucket differs from the local segment; not overwritten. */
     REMOTE_CONFLICT(28),
-    /** Object store request failed. */
+    /** Object store request failed. It was retried first. */
     REMOTE(29),
     // END GENERATED
     /** A code newer than this binding. */
