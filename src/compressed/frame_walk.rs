@@ -11,6 +11,7 @@ use super::seek_table::{SeekTable, MAX_FRAMES, MAX_FRAME_DECOMPRESSED};
 use super::source::Source;
 use std::io;
 use zstd::zstd_safe;
+use zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode;
 
 /// The most bytes a frame header takes: magic, descriptor, window
 /// descriptor, dictionary id (4) and content size (8).
@@ -87,10 +88,12 @@ fn frame_at(file: &dyn Source, at: u64, len: u64, buf: &mut Vec<u8>) -> io::Resu
     };
     // No frame of `size` bytes takes more than zstd's bound and a header.
     let most = (len - at).min((zstd_safe::compress_bound(size as usize) + 64) as u64) as usize;
-    let mut want = FIRST_READ.min(most);
+    // What zstd says of a frame that goes on past the bytes it was given.
+    let goes_on = 0usize.wrapping_sub(ZSTD_ErrorCode::ZSTD_error_srcSize_wrong as usize);
+    let (mut want, mut got) = (FIRST_READ.min(most), 0);
     loop {
         buf.resize(want, 0);
-        let got = file.read_upto(buf, at)?;
+        got += file.read_upto(&mut buf[got..], at + got as u64)?;
         match zstd_safe::find_frame_compressed_size(&buf[..got]) {
             Ok(n) if n <= got && u32::try_from(n).is_ok() => {
                 return Ok(Some(Step {
@@ -98,9 +101,12 @@ fn frame_at(file: &dyn Source, at: u64, len: u64, buf: &mut Vec<u8>) -> io::Resu
                     size: Some(size),
                 }))
             }
-            // The frame goes on past the bytes read, or is damaged: read
-            // more while a whole frame could still lie beyond.
-            _ if got == want && want < most => want = (want * 2).min(most),
+            // The frame goes on past the bytes read: read on (only the
+            // bytes not read yet) while a whole frame could lie beyond. A
+            // damaged one (a reserved block type) is no frame at once.
+            Err(code) if code == goes_on && got == want && want < most => {
+                want = (want * 2).min(most)
+            }
             _ => return Ok(None),
         }
     }
@@ -161,6 +167,54 @@ mod tests {
         let walk = walk_frames(&file_of(&bytes[..cut]), cut as u64).unwrap();
         assert_eq!(walk.frames.frames, table.frames[..1]);
         assert_eq!(walk.stopped_at, Some(second.compressed_offset));
+    }
+
+    /// A file that counts the bytes read from it.
+    struct Counted(File, std::sync::atomic::AtomicU64);
+
+    impl Source for Counted {
+        fn size(&self) -> io::Result<u64> {
+            self.0.size()
+        }
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+            let n = self.0.read_at(buf, offset)?;
+            self.1
+                .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+            Ok(n)
+        }
+        fn holds(&self, _offset: u64, _len: u64) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_walk_stops_at_a_frame_whose_block_is_damaged_after_one_read_of_it() {
+        let mut x = 1u64;
+        let noise: Vec<u8> = (0..1_000_000)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (x >> 56) as u8
+            })
+            .collect();
+        let (mut bytes, table) = seekable(&[b"header", &noise, b"end"]);
+        let second = table.frames[1];
+        assert!(second.compressed_size as usize > 4 * FIRST_READ);
+        // The first block's header, after the frame's header (RFC 8878
+        // 3.1.1.1): set to the reserved block type.
+        let at = second.compressed_offset as usize;
+        let d = bytes[at + 4];
+        let single = d & 0x20 != 0;
+        let content = [usize::from(single), 2, 4, 8][usize::from(d >> 6)];
+        let header = 5 + usize::from(!single) + [0, 1, 2, 4][usize::from(d & 3)] + content;
+        bytes[at + header] |= 0b110;
+        let file = Counted(file_of(&bytes), Default::default());
+        let walk = walk_frames(&file, bytes.len() as u64).unwrap();
+        assert_eq!(walk.frames.frames, table.frames[..1]);
+        assert_eq!(walk.stopped_at, Some(second.compressed_offset));
+        let read = file.1.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(read < 2 * FIRST_READ as u64, "{read} bytes read");
     }
 
     #[test]
