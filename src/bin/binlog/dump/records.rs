@@ -194,9 +194,12 @@ impl<'m> RecordDump<'m> {
         body: &[u8],
         total: usize,
     ) -> CliResult<()> {
-        // Its count as the format reads one (none: 0), in a frame as a
-        // writer writes it.
-        let count = frame::seal_begin_body_count(body, total);
+        // The count its bytes hold where a writer writes it (none: 0),
+        // whatever the frame's length and flags: a dump shows what a
+        // damaged seal says.
+        let count = body
+            .get(1..9)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
         d.line(
             p as u64,
             "seal-begin",
