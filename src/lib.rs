@@ -107,9 +107,9 @@ pub mod tool {
     /// can never fit before it batches it (`max_frame_len`).
     pub mod format {
         pub use crate::format::frame::{
-            decode_record, find_next_record, frame_at, frame_header, max_frame_len,
-            seal_begin_body_count, FrameAt, MetaIter, RecordBody, FLAG_DEFINES_TYPE, FLAG_HAS_META,
-            KIND_MASK, KIND_RECORD, KIND_SEAL_BEGIN, SEAL_BEGIN_LEN,
+            decode_record, find_next_record, frame_at, frame_header, max_frame_len, FrameAt,
+            MetaIter, RecordBody, FLAG_DEFINES_TYPE, FLAG_HAS_META, KIND_MASK, KIND_RECORD,
+            KIND_SEAL_BEGIN, SEAL_BEGIN_LEN,
         };
         pub use crate::format::seal::{
             read_seal, seal_begin_count, SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN,
