@@ -631,6 +631,56 @@ typedef struct binlog_verify binlog_verify;
 typedef struct binlog_writer binlog_writer;
 
 /*
+ One record returned by `binlog_reader_next_batch`, copied into the
+ caller's buffer: every `*_off` is a byte offset from the start of that
+ buffer. Holds no pointers, so Go and Java callers can keep arrays of it
+ in their own memory.
+ */
+typedef struct binlog_batch_record {
+  uint64_t seq;
+  int64_t timestamp_ns;
+  /*
+   File offset of the record.
+   */
+  uint64_t offset;
+  uint32_t type_off;
+  uint32_t type_len;
+  uint32_t payload_off;
+  uint32_t payload_len;
+  /*
+   Offset of `meta_count` `binlog_batch_meta` entries (4-byte aligned
+   from the buffer's start).
+   */
+  uint32_t meta_off;
+  uint32_t meta_count;
+} binlog_batch_record;
+
+/*
+ One record of `binlog_reader_next_mapped`: its payload where it lies
+ (`mapped` 1: at `payload_off` from the call's `*mapping`; 0: copied to
+ `payload_off` in the caller's buffer), its type name and metadata
+ entries in the caller's buffer as in `binlog_batch_record`.
+ */
+typedef struct binlog_mapped_record {
+  uint64_t seq;
+  int64_t timestamp_ns;
+  /*
+   File offset of the record.
+   */
+  uint64_t offset;
+  uint64_t payload_off;
+  uint32_t payload_len;
+  uint32_t mapped;
+  uint32_t type_off;
+  uint32_t type_len;
+  /*
+   Offset of `meta_count` `binlog_batch_meta` entries in the buffer.
+   */
+  uint32_t meta_off;
+  uint32_t meta_count;
+} binlog_mapped_record;
+
+/*
  A segment of a log. `path` is NUL-terminated: in a callback it is valid
  during the call; from `binlog_writer_poll_sealed`, until the next poll on
  the same writer.
@@ -781,31 +831,6 @@ typedef struct binlog_tail {
 } binlog_tail;
 
 /*
- One record returned by `binlog_reader_next_batch`, copied into the
- caller's buffer: every `*_off` is a byte offset from the start of that
- buffer. Holds no pointers, so Go and Java callers can keep arrays of it
- in their own memory.
- */
-typedef struct binlog_batch_record {
-  uint64_t seq;
-  int64_t timestamp_ns;
-  /*
-   File offset of the record.
-   */
-  uint64_t offset;
-  uint32_t type_off;
-  uint32_t type_len;
-  uint32_t payload_off;
-  uint32_t payload_len;
-  /*
-   Offset of `meta_count` `binlog_batch_meta` entries (4-byte aligned
-   from the buffer's start).
-   */
-  uint32_t meta_off;
-  uint32_t meta_count;
-} binlog_batch_record;
-
-/*
  A damaged region a reader skipped (`binlog_reader_skip_damaged`): bytes
  `[offset, resume_offset)` of a segment and records `[from_seq, to_seq)`
  are lost. Which segment or object: `binlog_damage2`.
@@ -832,31 +857,6 @@ typedef struct binlog_damage2 {
   const uint8_t *path;
   size_t path_len;
 } binlog_damage2;
-
-/*
- One record of `binlog_reader_next_mapped`: its payload where it lies
- (`mapped` 1: at `payload_off` from the call's `*mapping`; 0: copied to
- `payload_off` in the caller's buffer), its type name and metadata
- entries in the caller's buffer as in `binlog_batch_record`.
- */
-typedef struct binlog_mapped_record {
-  uint64_t seq;
-  int64_t timestamp_ns;
-  /*
-   File offset of the record.
-   */
-  uint64_t offset;
-  uint64_t payload_off;
-  uint32_t payload_len;
-  uint32_t mapped;
-  uint32_t type_off;
-  uint32_t type_len;
-  /*
-   Offset of `meta_count` `binlog_batch_meta` entries in the buffer.
-   */
-  uint32_t meta_off;
-  uint32_t meta_count;
-} binlog_mapped_record;
 
 /*
  What one `binlog_remote_prune` did (or, dry, would do).
@@ -1023,6 +1023,66 @@ typedef struct binlog_batch_meta {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/*
+ Copies the next records, up to `cap` and as many as fit in
+ `buf[0..buf_len]` (used up to 4 GiB), and describes them in
+ `records[0..*count]` (offsets into `buf`; metadata entries are
+ `binlog_batch_meta` arrays in `buf`, 4-byte aligned from its start):
+ `BINLOG_OK` with `*count >= 1`, or `BINLOG_END` with `*count == 0` when
+ there is no record now. With `timeout_ms > 0` it first waits up to that
+ long for a record, as `binlog_reader_next_wait`, then takes only records
+ already there. A record that does not fit is kept for the next call on
+ the reader (a seek drops it, as does a type filter that excludes it); if
+ not even the first fits, `BINLOG_ERR_BUFFER_TOO_SMALL` with a message
+ giving the bytes it needs. Outputs are written only on success.
+ */
+binlog_result binlog_reader_next_batch(struct binlog_reader *r,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       struct binlog_batch_record *records,
+                                       size_t cap,
+                                       uint64_t timeout_ms,
+                                       size_t *count);
+
+/*
+ As `binlog_reader_next_batch` (the same waiting, errors, held-back record
+ and `BINLOG_END`), but a payload the reader reads from its mapping of the
+ segment is not copied: its record has `mapped` 1 and the payload at
+ `*mapping + payload_off`, `[*mapping, *mapping + *mapping_len)` being that
+ mapping. Other payloads (a compressed segment's, a held-back record's, a
+ frame read with pread) are copied into `buf` (`mapped` 0), as are every
+ type name and metadata entry. One call's mapped payloads all lie in one
+ mapping: a record in another (the next segment, a grown file mapped
+ again) ends the call and comes first in the next. `*mapping` is NULL and
+ `*mapping_len` 0 when no payload is mapped. The mapping stays mapped until
+ the next `binlog_reader_next_mapped` call on this reader or its close or
+ free. Outputs are written only on success; one thread at a time, as the
+ reader.
+ */
+binlog_result binlog_reader_next_mapped(struct binlog_reader *r,
+                                        uint8_t *buf,
+                                        size_t buf_len,
+                                        struct binlog_mapped_record *records,
+                                        size_t cap,
+                                        uint64_t timeout_ms,
+                                        size_t *count,
+                                        const uint8_t **mapping,
+                                        size_t *mapping_len);
+
+/*
+ Keeps the mapping the last `binlog_reader_next_mapped` call on `r`
+ pointed into (its `*mapping`) mapped until `binlog_mapping_free(*out)`.
+ Fails with `BINLOG_ERR_INVALID_ARGUMENT` if that call mapped no payload
+ (or none was made since the reader's close).
+ */
+binlog_result binlog_reader_keep_mapping(struct binlog_reader *r, struct binlog_mapping **out);
+
+/*
+ Unmaps what `m` kept mapped (unless a reader or another handle still
+ holds it); NULL is accepted.
+ */
+void binlog_mapping_free(struct binlog_mapping *m);
 
 /*
  Creates options with the defaults (64 MiB maximum record size, 1 MiB
@@ -1409,27 +1469,6 @@ binlog_result binlog_reader_skip_damaged(struct binlog_reader *r, bool skip);
 binlog_result binlog_reader_decode_threads(struct binlog_reader *r, uint32_t threads);
 
 /*
- Copies the next records, up to `cap` and as many as fit in
- `buf[0..buf_len]` (used up to 4 GiB), and describes them in
- `records[0..*count]` (offsets into `buf`; metadata entries are
- `binlog_batch_meta` arrays in `buf`, 4-byte aligned from its start):
- `BINLOG_OK` with `*count >= 1`, or `BINLOG_END` with `*count == 0` when
- there is no record now. With `timeout_ms > 0` it first waits up to that
- long for a record, as `binlog_reader_next_wait`, then takes only records
- already there. A record that does not fit is kept for the next call on
- the reader (a seek drops it, as does a type filter that excludes it); if
- not even the first fits, `BINLOG_ERR_BUFFER_TOO_SMALL` with a message
- giving the bytes it needs. Outputs are written only on success.
- */
-binlog_result binlog_reader_next_batch(struct binlog_reader *r,
-                                       uint8_t *buf,
-                                       size_t buf_len,
-                                       struct binlog_batch_record *records,
-                                       size_t cap,
-                                       uint64_t timeout_ms,
-                                       size_t *count);
-
-/*
  Copies up to `cap` of the damaged regions skipped so far into `out` (NULL
  when `cap` is 0) and writes their total number to `*count`. Without the
  file or object each is in: see `binlog_reader_damages2`.
@@ -1450,45 +1489,6 @@ binlog_result binlog_reader_damages2(struct binlog_reader *r,
                                      struct binlog_damage2 *out,
                                      size_t cap,
                                      size_t *count);
-
-/*
- As `binlog_reader_next_batch` (the same waiting, errors, held-back record
- and `BINLOG_END`), but a payload the reader reads from its mapping of the
- segment is not copied: its record has `mapped` 1 and the payload at
- `*mapping + payload_off`, `[*mapping, *mapping + *mapping_len)` being that
- mapping. Other payloads (a compressed segment's, a held-back record's, a
- frame read with pread) are copied into `buf` (`mapped` 0), as are every
- type name and metadata entry. One call's mapped payloads all lie in one
- mapping: a record in another (the next segment, a grown file mapped
- again) ends the call and comes first in the next. `*mapping` is NULL and
- `*mapping_len` 0 when no payload is mapped. The mapping stays mapped until
- the next `binlog_reader_next_mapped` call on this reader or its close or
- free. Outputs are written only on success; one thread at a time, as the
- reader.
- */
-binlog_result binlog_reader_next_mapped(struct binlog_reader *r,
-                                        uint8_t *buf,
-                                        size_t buf_len,
-                                        struct binlog_mapped_record *records,
-                                        size_t cap,
-                                        uint64_t timeout_ms,
-                                        size_t *count,
-                                        const uint8_t **mapping,
-                                        size_t *mapping_len);
-
-/*
- Keeps the mapping the last `binlog_reader_next_mapped` call on `r`
- pointed into (its `*mapping`) mapped until `binlog_mapping_free(*out)`.
- Fails with `BINLOG_ERR_INVALID_ARGUMENT` if that call mapped no payload
- (or none was made since the reader's close).
- */
-binlog_result binlog_reader_keep_mapping(struct binlog_reader *r, struct binlog_mapping **out);
-
-/*
- Unmaps what `m` kept mapped (unless a reader or another handle still
- holds it); NULL is accepted.
- */
-void binlog_mapping_free(struct binlog_mapping *m);
 
 /*
  Writes to `*fd` a descriptor for poll, select or epoll, readable when the

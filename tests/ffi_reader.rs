@@ -8,10 +8,11 @@
 //! side).
 
 mod common;
+use binlog::ffi::batch::binlog_reader_next_batch;
 use binlog::ffi::reader::{
-    binlog_reader, binlog_reader_filter_types, binlog_reader_free, binlog_reader_next_batch,
-    binlog_reader_next_wait, binlog_reader_open, binlog_reader_open_glob, binlog_reader_seek_seq,
-    binlog_reader_seek_time, binlog_reader_tail,
+    binlog_reader, binlog_reader_filter_types, binlog_reader_free, binlog_reader_next_wait,
+    binlog_reader_open, binlog_reader_open_glob, binlog_reader_seek_seq, binlog_reader_seek_time,
+    binlog_reader_tail,
 };
 use binlog::ffi::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use binlog::ffi::types::{

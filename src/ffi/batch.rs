@@ -1,12 +1,14 @@
-//! The record loop of both batch reads (`binlog_reader_next_batch`,
-//! `binlog_reader_next_mapped`): records read one after another from the
-//! reader, placed in the caller's buffer and described, until the batch is
+//! Both batch reads, `binlog_reader_next_batch` and
+//! `binlog_reader_next_mapped`, and their one record loop: records read one
+//! after another from the reader, placed in the caller's buffer and described, until the batch is
 //! full, the buffer or (mapped) the call's mapping holds no more, or the
 //! reader has none now.
 
-use super::boundary::{CallResult, Failure};
+use super::boundary::{call, done_new, free, handle_mut, need_out, null, put, CallResult, Failure};
 use super::reader::{binlog_reader, closed, timestamp_apart};
+use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_batch_meta, binlog_batch_record, binlog_mapped_record};
+use crate::error::Error;
 use crate::hold_back::{HoldBack, OwnedRecord};
 use crate::reader::{Mapping, Record};
 use crate::record_reader::RecordReader;
@@ -345,4 +347,180 @@ fn place_meta(r: &Record<'_>, buf: &mut [u8], meta_at: usize, mut pos: usize) {
             buf[at + 4 * j..at + 4 * j + 4].copy_from_slice(&word.to_ne_bytes());
         }
     }
+}
+
+// -------- batch
+// `binlog_reader_next_batch`: many records per call, copied into the
+// caller's buffer, for callers whose every call crosses an expensive
+// boundary (cgo, JNI). The output holds offsets, not pointers, so a Go
+// or Java caller can keep it in its own memory.
+
+/// Copies the next records, up to `cap` and as many as fit in
+/// `buf[0..buf_len]` (used up to 4 GiB), and describes them in
+/// `records[0..*count]` (offsets into `buf`; metadata entries are
+/// `binlog_batch_meta` arrays in `buf`, 4-byte aligned from its start):
+/// `BINLOG_OK` with `*count >= 1`, or `BINLOG_END` with `*count == 0` when
+/// there is no record now. With `timeout_ms > 0` it first waits up to that
+/// long for a record, as `binlog_reader_next_wait`, then takes only records
+/// already there. A record that does not fit is kept for the next call on
+/// the reader (a seek drops it, as does a type filter that excludes it); if
+/// not even the first fits, `BINLOG_ERR_BUFFER_TOO_SMALL` with a message
+/// giving the bytes it needs. Outputs are written only on success.
+#[no_mangle]
+pub extern "C" fn binlog_reader_next_batch(
+    r: *mut binlog_reader,
+    buf: *mut u8,
+    buf_len: usize,
+    records: *mut binlog_batch_record,
+    cap: usize,
+    timeout_ms: u64,
+    count: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        let (buf, out, wait) =
+            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, count.is_null()) }?;
+        let n = super::batch::fill(h, buf, out, wait)?;
+        unsafe { put(count, n) };
+        Ok(if n == 0 { BINLOG_END } else { BINLOG_OK })
+    })
+}
+
+/// Checks a batch call's arguments (`count_null`: whether `count`, or
+/// another output the call requires, is NULL) and returns its buffer (of
+/// at most 4 GiB), its `cap` record slots and how long the first record
+/// may be waited for.
+///
+/// # Safety
+/// `buf` is NULL or `buf_len` writable bytes, `records` NULL or `cap`
+/// writable slots, that outlive the result.
+#[allow(clippy::type_complexity)]
+pub(super) unsafe fn batch_args<'b, R>(
+    h: &binlog_reader,
+    buf: *mut u8,
+    buf_len: usize,
+    records: *mut R,
+    cap: usize,
+    timeout_ms: u64,
+    count_null: bool,
+) -> CallResult<(&'b mut [u8], &'b mut [R], Option<Duration>)> {
+    h.args(|| {
+        if count_null {
+            return Err(null("count"));
+        }
+        if records.is_null() {
+            return Err(null("records"));
+        }
+        if cap == 0 {
+            return Err(Error::invalid("batch read with cap 0: cap must be at least 1").into());
+        }
+        // No array is larger than isize::MAX bytes: a slice claiming to
+        // be is undefined behaviour (and aborts a debug build).
+        if cap > isize::MAX as usize / std::mem::size_of::<R>() {
+            return Err(Error::invalid(format!(
+                "batch read with cap {cap}: records: an array of that many is larger than any object can be"
+            ))
+            .into());
+        }
+        if buf.is_null() && buf_len > 0 {
+            return Err(null("buf"));
+        }
+        Ok(())
+    })?;
+    let buf = match buf.is_null() {
+        true => &mut [],
+        // SAFETY: the caller gave `buf_len` writable bytes at `buf`.
+        false => unsafe { std::slice::from_raw_parts_mut(buf, buf_len.min(u32::MAX as usize)) },
+    };
+    // SAFETY: the caller gave `cap` writable slots at `records`.
+    let out = unsafe { std::slice::from_raw_parts_mut(records, cap) };
+    let wait = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms));
+    Ok((buf, out, wait))
+}
+
+// -------- mapped
+// `binlog_reader_next_mapped`: many records per call, their payloads left
+// where the reader's mapping holds them, for callers that read payloads
+// in place across an expensive boundary (JNI: a direct buffer over the
+// mapping). The records are checked by the library as every read is; the
+// caller reads positions, never the format.
+
+/// As `binlog_reader_next_batch` (the same waiting, errors, held-back record
+/// and `BINLOG_END`), but a payload the reader reads from its mapping of the
+/// segment is not copied: its record has `mapped` 1 and the payload at
+/// `*mapping + payload_off`, `[*mapping, *mapping + *mapping_len)` being that
+/// mapping. Other payloads (a compressed segment's, a held-back record's, a
+/// frame read with pread) are copied into `buf` (`mapped` 0), as are every
+/// type name and metadata entry. One call's mapped payloads all lie in one
+/// mapping: a record in another (the next segment, a grown file mapped
+/// again) ends the call and comes first in the next. `*mapping` is NULL and
+/// `*mapping_len` 0 when no payload is mapped. The mapping stays mapped until
+/// the next `binlog_reader_next_mapped` call on this reader or its close or
+/// free. Outputs are written only on success; one thread at a time, as the
+/// reader.
+#[no_mangle]
+pub extern "C" fn binlog_reader_next_mapped(
+    r: *mut binlog_reader,
+    buf: *mut u8,
+    buf_len: usize,
+    records: *mut binlog_mapped_record,
+    cap: usize,
+    timeout_ms: u64,
+    count: *mut usize,
+    mapping: *mut *const u8,
+    mapping_len: *mut usize,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        let nulls = count.is_null() || mapping.is_null() || mapping_len.is_null();
+        let (buf, out, wait) =
+            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, nulls) }?;
+        let n = super::batch::fill(h, buf, out, wait)?;
+        let (base, len) = h.pinned.as_ref().map_or((std::ptr::null(), 0), |m| {
+            (m.bytes().as_ptr(), m.bytes().len())
+        });
+        unsafe {
+            put(count, n);
+            put(mapping, base);
+            put(mapping_len, len);
+        }
+        Ok(if n == 0 { BINLOG_END } else { BINLOG_OK })
+    })
+}
+
+/// A segment's mapping kept mapped for as long as the caller holds this
+/// handle (`binlog_reader_keep_mapping`), whatever its reader does
+/// meanwhile, `binlog_reader_free` included: for a caller whose views of
+/// the payloads may outlive the next call (a garbage collector frees
+/// them). Immutable: any thread may free it, once.
+pub struct binlog_mapping {
+    _mapping: Mapping,
+}
+
+/// Keeps the mapping the last `binlog_reader_next_mapped` call on `r`
+/// pointed into (its `*mapping`) mapped until `binlog_mapping_free(*out)`.
+/// Fails with `BINLOG_ERR_INVALID_ARGUMENT` if that call mapped no payload
+/// (or none was made since the reader's close).
+#[no_mangle]
+pub extern "C" fn binlog_reader_keep_mapping(
+    r: *mut binlog_reader,
+    out: *mut *mut binlog_mapping,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        need_out(out)?;
+        let kept = h.args(|| {
+            h.pinned.clone().ok_or_else(|| {
+                crate::Error::invalid("keep mapping: the last batch read mapped no payload").into()
+            })
+        })?;
+        unsafe { done_new(out, binlog_mapping { _mapping: kept }) }
+    })
+}
+
+/// Unmaps what `m` kept mapped (unless a reader or another handle still
+/// holds it); NULL is accepted.
+#[no_mangle]
+pub extern "C" fn binlog_mapping_free(m: *mut binlog_mapping) {
+    unsafe { free(m) }
 }

@@ -12,7 +12,7 @@
 
 #[cfg(not(feature = "s3"))]
 mod archive_absent;
-mod batch;
+pub mod batch;
 mod boundary;
 pub mod options;
 pub mod reader;

@@ -4,9 +4,9 @@
 
 use super::backup::backup_copy;
 use super::compressed;
-use super::plan::Salvage;
 use super::replace::{remove_leftovers, replace, temp_name, torn_copies};
 use super::salvage::salvage_run;
+use super::salvage::Salvage;
 use super::verdict::{Analysis, Verdict};
 use super::{Action, Options, Outcome, SegmentPlan, Step, StepKind};
 use crate::error::{Error, ErrorKind, Result};

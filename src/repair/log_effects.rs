@@ -6,7 +6,7 @@
 //! newest, an empty segment numbered after the salvaged records keeps the
 //! log's next writer from numbering new records as they are numbered.
 
-use super::plan::{salvage_ends, Salvage};
+use super::salvage::{salvage_ends, Salvage};
 use super::{SegmentPlan, Step, StepKind, Summary};
 use crate::error::Result;
 use crate::format::header::SegmentHeader;

@@ -227,7 +227,7 @@ pub struct SegmentPlan {
     /// How many of `steps` are the segment's own.
     own_steps: usize,
     /// What a salvage copies and where it cuts.
-    salvage: Option<plan::Salvage>,
+    salvage: Option<salvage::Salvage>,
     /// The first sequence number of the log's next file (None: this is the
     /// log's last file; Some(None): the next one has no header).
     next_first: Option<Option<u64>>,

@@ -2,18 +2,11 @@
 //! torn tail and rewrites the seal), a salvage of the records after
 //! mid-file damage, or to be left as it is; and the steps that would do it.
 
-use super::verdict::{is_mid_file, Analysis, Run, Verdict};
+use super::salvage::Salvage;
+use super::verdict::{is_mid_file, Analysis, Verdict};
 use super::{log_effects, steps, Action, Options, Outcome, SegmentPlan, Step, StepKind};
 use crate::verify::FindingKind;
 use std::path::PathBuf;
-
-/// What a salvage copies, and where it cuts the segment (None: its header
-/// is unreadable, the file is left as it is).
-#[derive(Clone, Debug)]
-pub(super) struct Salvage {
-    pub cut: Option<u64>,
-    pub runs: Vec<Run>,
-}
 
 /// The plan for the segment `v` verified, whose log's next file starts at
 /// `next_first` (see `SegmentPlan::next_first`), of `log` if it is a log's.
@@ -183,28 +176,4 @@ fn plan_for_mid_file(
         }
     };
     (Action::Salvage, String::new(), Some(s))
-}
-
-/// For a segment a salvage cuts: the sequence number after the records it
-/// keeps, and the one after the last record salvaged (the same if none
-/// is).
-pub(super) fn salvage_ends(s: &SegmentPlan) -> Option<(u64, u64)> {
-    let Some(Salvage {
-        cut: Some(cut),
-        runs,
-    }) = &s.salvage
-    else {
-        return None;
-    };
-    let cut = *cut;
-    let a = s.verdict.analysis.as_ref()?;
-    let kept = a
-        .runs
-        .iter()
-        .filter(|r| r.end <= cut)
-        .map(|r| r.first_seq + r.count)
-        .next_back()
-        .or(a.header.as_ref().map(|h| h.first_seq))?;
-    let salvaged = runs.iter().map(|r| r.first_seq + r.count).max();
-    Some((kept, salvaged.unwrap_or(kept)))
 }

@@ -4,11 +4,44 @@
 //! back before the segment is cut.
 
 use super::verdict::{Analysis, Run};
+use super::SegmentPlan;
 use crate::error::Result;
 use crate::format::naming;
 use crate::writer::salvage::{self, lost_type_name, Salvaged};
 use crate::Options;
 use std::path::Path;
+
+/// What a salvage copies, and where it cuts the segment (None: its header
+/// is unreadable, the file is left as it is).
+#[derive(Clone, Debug)]
+pub(super) struct Salvage {
+    pub cut: Option<u64>,
+    pub runs: Vec<Run>,
+}
+
+/// For a segment a salvage cuts: the sequence number after the records it
+/// keeps, and the one after the last record salvaged (the same if none
+/// is).
+pub(super) fn salvage_ends(s: &SegmentPlan) -> Option<(u64, u64)> {
+    let Some(Salvage {
+        cut: Some(cut),
+        runs,
+    }) = &s.salvage
+    else {
+        return None;
+    };
+    let cut = *cut;
+    let a = s.verdict.analysis.as_ref()?;
+    let kept = a
+        .runs
+        .iter()
+        .filter(|r| r.end <= cut)
+        .map(|r| r.first_seq + r.count)
+        .next_back()
+        .or(a.header.as_ref().map(|h| h.first_seq))?;
+    let salvaged = runs.iter().map(|r| r.first_seq + r.count).max();
+    Some((kept, salvaged.unwrap_or(kept)))
+}
 
 /// Copies the records of `run` into a new segment, with their sequence
 /// numbers, timestamps, types and metadata, as the reader skipping damage

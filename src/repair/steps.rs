@@ -1,7 +1,7 @@
 //! The steps a segment's plan would take, as a dry run says them.
 
 use super::backup::backup_name;
-use super::plan::Salvage;
+use super::salvage::Salvage;
 use super::verdict::Run;
 use super::{compressed, Action, Options, SegmentPlan, Step, StepKind};
 use crate::reader::Tail;

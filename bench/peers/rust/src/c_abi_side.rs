@@ -3,9 +3,9 @@
 //! runs the same code, plus the call through the shared library's PLT.
 use crate::harness::timed;
 use crate::libbinlog_side::write_segment;
+use binlog::ffi::batch::{binlog_reader_next_batch, binlog_reader_next_mapped};
 use binlog::ffi::reader::{
-    binlog_reader, binlog_reader_free, binlog_reader_next, binlog_reader_next_batch,
-    binlog_reader_next_mapped, binlog_reader_open,
+    binlog_reader, binlog_reader_free, binlog_reader_next, binlog_reader_open,
 };
 use binlog::ffi::result::binlog_result;
 use binlog::ffi::types::{binlog_batch_record, binlog_mapped_record, binlog_record};
