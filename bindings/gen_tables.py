@@ -155,11 +155,19 @@ def go_errors(codes):
     return out + ["}", ""]
 
 
-def go_period(header):
-    names = [(name, "Period" + "".join(w.capitalize() for w in name[len("BINLOG_PERIOD_"):].split("_")))
-             for name, _, _ in header_enum(header, "binlog_period")]
-    width = max(len(go) for _, go in names)
-    return ["const ("] + [f"\t{go.ljust(width)} Period = C.{name}" for name, go in names] + [")", ""]
+def go_enum(header, enum, prefix, go_type, go_prefix):
+    """Go constants of type `go_type` for enum `enum` of the header: each
+    named `go_prefix` and the enumerator less `prefix` in CamelCase, its
+    header doc (if any) above it."""
+    out = ["const ("]
+    variants = [(name, go_prefix + "".join(w.capitalize() for w in name[len(prefix):].split("_")), doc)
+                for name, _, doc in header_enum(header, enum)]
+    width = max(len(go) for _, go, _ in variants)
+    for name, go, doc in variants:
+        if doc:
+            out += wrap(doc, 78, "\t// ", "\t// ")
+        out.append(f"\t{go.ljust(width) if not doc else go} {go_type} = C.{name}")
+    return out + [")", ""]
 
 
 def java_errors(codes):
@@ -250,7 +258,11 @@ def regions():
         sys.exit("gen_tables.py: include/binlog.h's binlog_result is not src/ffi/result.rs's table")
     return {
         (GO / "errors.go", "error codes"): go_errors(codes),
-        (GO / "options.go", "periods"): go_period(header),
+        (GO / "options.go", "periods"): go_enum(header, "binlog_period", "BINLOG_PERIOD_", "Period", "Period"),
+        (GO / "repair.go", "segment actions"):
+            go_enum(header, "binlog_repair_segment_action", "BINLOG_PLAN_", "PlanAction", "Plan"),
+        (GO / "repair.go", "step kinds"):
+            go_enum(header, "binlog_repair_step_kind", "BINLOG_STEP_", "RepairStepKind", "Step"),
         (JAVA / "ErrorCode.java", "error codes"): java_errors(codes),
         (JAVA / "Durability.java", "durability"): java_enum(header, "binlog_durability", "BINLOG_DURABILITY_"),
         (JAVA / "Period.java", "periods"): java_enum(header, "binlog_period", "BINLOG_PERIOD_"),
