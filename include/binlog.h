@@ -533,6 +533,39 @@ typedef uint32_t binlog_durability;
 #endif // __cplusplus
 
 /*
+ Where a consumer new to a log starts (`binlog_consumer_open`).
+ */
+enum binlog_start
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   The log's first record.
+   */
+  BINLOG_START_FIRST = 0,
+  /*
+   The log's end when the consumer opens: records written after it.
+   */
+  BINLOG_START_END = 1,
+  /*
+   The first record numbered `seq` or after.
+   */
+  BINLOG_START_SEQ = 2,
+  /*
+   The first record, in write order, stamped `ts_ns` or later.
+   */
+  BINLOG_START_TIME = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_start binlog_start;
+#else
+typedef uint32_t binlog_start;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  Time period after which a log starts a new segment (UTC).
  */
 enum binlog_period
@@ -1083,6 +1116,118 @@ binlog_result binlog_reader_keep_mapping(struct binlog_reader *r, struct binlog_
  holds it); NULL is accepted.
  */
 void binlog_mapping_free(struct binlog_mapping *m);
+
+/*
+ Opens consumer `name` of log `log` in `dir` (and, if `remote` is not
+ NULL, of its segments shipped to `remote`, read as
+ `binlog_reader_open_log_tiered` reads them) as a reader: every
+ `binlog_reader_*` call works on it. It starts after the consumer's last
+ commit; a consumer with no position in the log starts at `start` (a
+ `binlog_start`; `seq` for `BINLOG_START_SEQ`, `ts_ns` for
+ `BINLOG_START_TIME`), committed at once. A committed position whose
+ records retention deleted resumes at the oldest record left, with a
+ `BINLOG_GAP_RETENTION` gap. The consumer's file is `<name>.consumer` in
+ `dir` (docs/FORMAT.md, "Consumers"). `BINLOG_ERR_LOCKED` while another
+ handle (in any process) has the name open; `BINLOG_ERR_INVALID_ARGUMENT`
+ for a name that is not 1 to 200 of `A-Z a-z 0-9 _ . -` (not starting
+ with `.`); `BINLOG_ERR_CORRUPT` naming the file if it is damaged.
+ */
+binlog_result binlog_consumer_open(const char *dir,
+                                   const char *log,
+                                   const char *name,
+                                   const char *remote,
+                                   uint32_t start,
+                                   uint64_t seq,
+                                   int64_t ts_ns,
+                                   struct binlog_reader **out);
+
+/*
+ Commits every record the consumer `r` returned so far as processed, in
+ one small write and one fdatasync: once it returns, the consumer opened
+ again (after any crash) goes on after them. A record a batch read held
+ back is not committed. `BINLOG_ERR_INVALID_ARGUMENT` for a reader that
+ is no consumer.
+ */
+binlog_result binlog_consumer_commit(struct binlog_reader *r);
+
+/*
+ Commits records up to `seq`, one the consumer `r` already returned, as
+ processed; `BINLOG_ERR_INVALID_ARGUMENT` for a record not returned yet.
+ */
+binlog_result binlog_consumer_commit_seq(struct binlog_reader *r, uint64_t seq);
+
+/*
+ Writes to `*out` the sequence number the consumer `r`'s last commit
+ goes on at.
+ */
+binlog_result binlog_consumer_committed(const struct binlog_reader *r, uint64_t *out);
+
+/*
+ Removes consumer `name`'s file from `dir` (retention stops waiting for
+ it): `BINLOG_ERR_LOCKED` while a handle has it open,
+ `BINLOG_ERR_NOT_FOUND` if there is none.
+ */
+binlog_result binlog_consumer_remove(const char *dir, const char *name);
+
+/*
+ Points `*out` at the position token of where the log reader `r` stands
+ (NUL-terminated printable text, valid until the next call on `r`):
+ `binlog_reader_seek_position` of any reader of the same log goes on
+ there, across rolls, compression, shipping and retention.
+ `BINLOG_ERR_INVALID_ARGUMENT` for a reader of one segment.
+ */
+binlog_result binlog_reader_position(struct binlog_reader *r, const char **out);
+
+/*
+ Positions the log reader `r` where `token` (from
+ `binlog_reader_position`) says. Records since deleted are reported as a
+ `BINLOG_GAP_RETENTION` gap. `BINLOG_ERR_INVALID_ARGUMENT` for a token
+ of another log or text that is no token.
+ */
+binlog_result binlog_reader_seek_position(struct binlog_reader *r, const char *token);
+
+/*
+ Opens consumer `name` of every log in `dir` whose name matches `pattern`
+ (NULL: every log) as a merged reader (`binlog_merged_reader_*` calls
+ work on it): each log goes on after the consumer's last commit, one
+ with no position in it at `start` (as `binlog_consumer_open`).
+ */
+binlog_result binlog_merged_consumer_open(const char *dir,
+                                          const char *pattern,
+                                          const char *name,
+                                          uint32_t start,
+                                          uint64_t seq,
+                                          int64_t ts_ns,
+                                          struct binlog_merged_reader **out);
+
+/*
+ Commits every record the merged consumer `r` returned so far, in every
+ log, in one durable write.
+ */
+binlog_result binlog_merged_consumer_commit(struct binlog_merged_reader *r);
+
+/*
+ Points `*out` at the position token of where the merged reader `r`
+ stands in each of its logs (valid until the next call on `r`).
+ */
+binlog_result binlog_merged_reader_position(struct binlog_merged_reader *r, const char **out);
+
+/*
+ Positions each log of the merged reader `r` that `token` names where it
+ says; `BINLOG_ERR_INVALID_ARGUMENT` for a log not merged here.
+ */
+binlog_result binlog_merged_reader_seek_position(struct binlog_merged_reader *r, const char *token);
+
+/*
+ Logs only: retention waits for the log's consumers (a sealed segment a
+ consumer has not committed past stays) while a consumer is within the
+ bound: the sealed segments from that one on take at most `max_bytes`
+ (0: no such bound) and it was sealed at most `max_age_ms` ago (0: no
+ such bound). Both 0 waits for no consumer (the default).
+ */
+binlog_result binlog_options_set_retention_wait_for_consumers(struct binlog_options *opts,
+                                                              uint64_t max_bytes,
+                                                              uint64_t max_age_ms);
 
 /*
  Creates options with the defaults (64 MiB maximum record size, 1 MiB

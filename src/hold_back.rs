@@ -254,4 +254,15 @@ impl RecordReader for HoldBack {
     fn change_fd(&self) -> Result<crate::ChangeFd> {
         self.reader.change_fd()
     }
+
+    /// A record held back was not returned: the position is before it.
+    fn position(&self) -> Result<(String, u64)> {
+        let (log, at) = self.reader.position()?;
+        Ok((log, self.held.as_ref().map_or(at, |h| h.seq)))
+    }
+
+    fn seek_position(&mut self, token: &str) -> Result<()> {
+        self.held = None;
+        self.reader.seek_position(token)
+    }
 }

@@ -159,10 +159,13 @@ pub use compressed::{compress_segment, decompress_segment, CompressOptions, Conv
 pub use error::{Error, ErrorKind, Result};
 pub use format::header::SegmentHeader;
 pub use hold_back::{HoldBack, OwnedRecord};
+pub use log::consumer::store::remove as remove_consumer;
+pub use log::consumer::{list as list_consumers, Consumer, ConsumerInfo, MergedConsumer, Start};
 pub use log::{
-    list_segments, records_missing, Clock, Compression, Gap, GapReason, ListedSegment, LogOptions,
-    LogReader, LogWriter, MergedReader, MergedRecord, Period, ReadSegment, Retention,
-    SegmentCallback, SegmentEvent, SegmentInfo, SegmentState, SharedCallback,
+    list_segments, records_missing, Clock, Compression, ConsumerBound, Gap, GapReason,
+    ListedSegment, LogOptions, LogReader, LogWriter, MergedReader, MergedRecord, Period,
+    ReadSegment, Retention, SegmentCallback, SegmentEvent, SegmentInfo, SegmentState,
+    SharedCallback,
 };
 pub use options::{
     Durability, Options, DEFAULT_FLUSH_DELAY, LARGEST_MAX_RECORD_SIZE, MAX_SYNC_WAIT_SPIN,

@@ -72,10 +72,30 @@ pub trait RecordReader: Send {
         None
     }
 
+    /// Where the reader stands in its log: the log's name and the
+    /// sequence number it reads on at (see [`LogReader::next_position`]);
+    /// what a consumer commits and a position token holds. A segment's
+    /// reader has none (`InvalidArgument`).
+    fn position(&self) -> Result<(String, u64)> {
+        Err(no_position())
+    }
+
+    /// Positions the reader where a position token says (see
+    /// [`LogReader::seek_position`]).
+    fn seek_position(&mut self, token: &str) -> Result<()> {
+        let _ = token;
+        Err(no_position())
+    }
+
     /// The last record returned no longer counts as returned, for
     /// `segment_header` and `segment_tail` (see
     /// [`LogReader::forget_last_record`]; a segment's reader has one header).
     fn forget_last_record(&mut self);
+}
+
+/// The error of a position asked of a reader of one segment.
+fn no_position() -> crate::Error {
+    crate::Error::invalid("a position is a place in a log: open the log, not a segment")
 }
 
 /// The calls each reader answers with its own method of the same name.
@@ -178,5 +198,13 @@ impl RecordReader for LogReader {
 
     fn forget_last_record(&mut self) {
         LogReader::forget_last_record(self)
+    }
+
+    fn position(&self) -> Result<(String, u64)> {
+        Ok((self.log_name()?, self.next_position()))
+    }
+
+    fn seek_position(&mut self, token: &str) -> Result<()> {
+        LogReader::seek_position(self, token)
     }
 }

@@ -27,6 +27,26 @@ pub struct binlog_merged_reader {
     /// The damaged regions the last `binlog_merged_reader_damages` copied
     /// out, with their logs' names, which its views point into.
     pub(super) damages: Vec<(String, (PathBuf, Damage))>,
+    /// A merged consumer's file (`binlog_merged_consumer_open`).
+    pub(super) consumer: Option<crate::log::consumer::store::Store>,
+    /// The token the last `binlog_merged_reader_position` pointed at.
+    pub(super) token: std::ffi::CString,
+}
+
+impl binlog_merged_reader {
+    /// A handle of `inner`, a consumer's if `consumer` is its file.
+    pub(super) fn new(
+        inner: MergedReader,
+        consumer: Option<crate::log::consumer::store::Store>,
+    ) -> binlog_merged_reader {
+        binlog_merged_reader {
+            inner,
+            meta: Vec::new(),
+            damages: Vec::new(),
+            consumer,
+            token: std::ffi::CString::default(),
+        }
+    }
 }
 
 /// Opens a merged reader of every log in `dir` (NULL: none) and directly
@@ -58,12 +78,7 @@ pub extern "C" fn binlog_merged_reader_open(
                 return Err(crate::Error::invalid("dir and remote are both NULL").into())
             }
         };
-        let h = binlog_merged_reader {
-            inner,
-            meta: Vec::new(),
-            damages: Vec::new(),
-        };
-        unsafe { done_new(out, h) }
+        unsafe { done_new(out, binlog_merged_reader::new(inner, None)) }
     })
 }
 

@@ -14,6 +14,7 @@
 mod archive_absent;
 pub mod batch;
 mod boundary;
+pub mod consumer;
 pub mod options;
 pub mod reader;
 pub mod remote_prune;

@@ -50,6 +50,10 @@ pub struct binlog_reader {
     /// The mapping the last `binlog_reader_next_mapped` pointed into, kept
     /// mapped until the next such call or the reader's close.
     pub(super) pinned: Option<crate::reader::Mapping>,
+    /// A consumer's file, where `binlog_consumer_commit` commits to.
+    pub(super) consumer: Option<Box<crate::log::consumer::store::Store>>,
+    /// The token the last `binlog_reader_position` pointed at.
+    pub(super) token: std::ffi::CString,
 }
 
 impl binlog_reader {

@@ -188,6 +188,47 @@ impl MergedReader {
         Ok(())
     }
 
+    /// Where the merged reader stands in each log (log name, sequence
+    /// number it reads on at): a record found but not returned yet counts
+    /// as not read. What a merged consumer commits and its token holds.
+    pub fn positions(&self) -> Vec<(String, u64)> {
+        let returned_last = |i: usize| self.pending.contains(&i);
+        let at = |(i, m): (usize, &Member)| match &m.head {
+            Some(f) if !returned_last(i) => f.seq,
+            _ => m.reader.next_position(),
+        };
+        let seqs = self.logs.iter().enumerate().map(at);
+        self.logs.iter().map(|m| m.name.clone()).zip(seqs).collect()
+    }
+
+    /// The position token of `positions`, for `seek_position`.
+    pub fn position_token(&self) -> String {
+        super::consumer::token::encode(&self.positions())
+    }
+
+    /// Positions each log the token names where it says (`resume_at`);
+    /// the others stay where they are. `InvalidArgument` for a token that
+    /// names a log not merged here.
+    pub fn seek_position(&mut self, token: &str) -> Result<()> {
+        let positions = super::consumer::token::decode(token)?;
+        for (log, seq) in &positions {
+            let Some(m) = self.logs.iter_mut().find(|m| &m.name == log) else {
+                return Err(Error::invalid(format!(
+                    "position token {token:?} names log {log}, which is not merged here"
+                )));
+            };
+            m.reader.resume_at(*seq)?;
+        }
+        self.heap.clear();
+        for m in &mut self.logs {
+            m.head = None;
+        }
+        self.pending = (0..self.logs.len()).rev().collect();
+        self.returned = None;
+        self.at_end = false;
+        Ok(())
+    }
+
     /// Every log's gaps met so far, with the log's name.
     pub fn gaps(&self) -> Vec<(&str, &Gap)> {
         self.logs

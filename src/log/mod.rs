@@ -8,6 +8,7 @@
 #[allow(missing_docs)]
 pub mod accepted_gaps;
 mod age_clock;
+pub mod consumer;
 mod events;
 mod gap;
 // Some of its parts serve only the archive's records.
@@ -43,7 +44,7 @@ pub(crate) use merged::no_log_matches;
 pub use merged::{MergedReader, MergedRecord};
 #[cfg(feature = "s3")]
 pub(crate) use options::validate_name;
-pub use options::{Clock, Compression, LogOptions, Retention, SharedCallback};
+pub use options::{Clock, Compression, ConsumerBound, LogOptions, Retention, SharedCallback};
 pub use period::Period;
 pub use reader::{LogReader, ReadSegment};
 pub(crate) use segments::log_names;

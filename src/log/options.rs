@@ -42,6 +42,24 @@ pub struct Retention {
     /// shipper has uploaded them (a full disk is worse); those are counted
     /// (`LogWriter::dropped_unshipped`).
     pub hard_max_bytes: Option<u64>,
+    /// Wait for the log's consumers (`Consumer`): a sealed segment that a
+    /// consumer with a position in the log has not committed past stays,
+    /// whatever the limits above say, while that consumer is within the
+    /// bound; past it the segment goes and the consumer gets a `Retention`
+    /// gap. `hard_max_bytes` still applies.
+    pub wait_for_consumers: Option<ConsumerBound>,
+}
+
+/// How far behind a consumer may fall before retention stops waiting for
+/// it (`Retention::wait_for_consumers`), so that a consumer that died
+/// cannot fill the disk. At least one is set; each set one applies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConsumerBound {
+    /// A segment goes once the log's sealed segments from it on take more
+    /// than this many bytes.
+    pub max_bytes: Option<u64>,
+    /// A segment goes once it was sealed longer ago than this.
+    pub max_age: Option<Duration>,
 }
 
 /// Compressing a log's sealed segments (docs/FORMAT.md section 17): each
@@ -223,6 +241,16 @@ impl LogOptions {
         if let Some(c) = &self.compression {
             c.validate()?;
         }
+        if self
+            .retention
+            .wait_for_consumers
+            .is_some_and(|b| b.max_bytes.is_none() && b.max_age.is_none())
+        {
+            return Err(Error::invalid(
+                "retention wait_for_consumers needs a bound (max_bytes or max_age): a consumer \
+                 that died would keep every segment",
+            ));
+        }
         if self.retention.until_shipped && !cfg!(feature = "s3") {
             return Err(Error::invalid(
                 "retention until_shipped: this build of libbinlog has no shipper (cargo feature `s3`)",
@@ -234,6 +262,12 @@ impl LogOptions {
 
 /// Checks a log name: it becomes part of file names.
 pub fn validate_name(name: &str) -> Result<()> {
+    check_name("log name", name)
+}
+
+/// Checks a name that becomes part of a file name (a log's, a
+/// consumer's): `what` names it in the error.
+pub(crate) fn check_name(what: &str, name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 200
         && name
@@ -244,7 +278,7 @@ pub fn validate_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::invalid(format!(
-            "log name {name:?}: use 1 to 200 of A-Z a-z 0-9 _ . - (not starting with '.')"
+            "{what} {name:?}: use 1 to 200 of A-Z a-z 0-9 _ . - (not starting with '.')"
         )))
     }
 }

@@ -279,5 +279,9 @@ int main(void) {
     FIELD(binlog_repair_summary, changed);
     FIELD(binlog_repair_summary, left_damaged);
     FIELD(binlog_repair_summary, errors);
+    VALUE(BINLOG_START_FIRST);
+    VALUE(BINLOG_START_END);
+    VALUE(BINLOG_START_SEQ);
+    VALUE(BINLOG_START_TIME);
     return 0;
 }

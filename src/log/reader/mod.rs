@@ -142,6 +142,9 @@ pub struct LogReader {
     looked_at: Option<(PathBuf, Reader)>,
     window: Option<TimeWindow>,
     passed_over: u64,
+    /// Where the last seek put the reader (0: its first record): its
+    /// position until a record past it is found (see `next_position`).
+    seek_at: u64,
 }
 
 impl LogReader {
@@ -220,6 +223,7 @@ impl LogReader {
             looked_at: None,
             window: None,
             passed_over: 0,
+            seek_at: 0,
         }
     }
 
@@ -583,6 +587,7 @@ impl LogReader {
     pub fn seek_seq(&mut self, seq: u64) -> Result<()> {
         let done = self.position_at_seq(seq);
         self.note_landed();
+        self.seek_at = seq;
         done
     }
 
@@ -597,7 +602,9 @@ impl LogReader {
         // The newest segment that opens, read to its end: a target of
         // u64::MAX stays pending for no later record.
         self.seek_seq(u64::MAX)?;
-        Ok(self.current.as_ref().map(|r| r.next_seq()))
+        let end = self.current.as_ref().map(|r| r.next_seq());
+        self.seek_at = end.unwrap_or(0);
+        Ok(end)
     }
 
     /// Positions the reader at the first record, in write order, whose
@@ -606,6 +613,7 @@ impl LogReader {
     pub fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
         let done = self.position_at_time(ts_ns);
         self.note_landed();
+        self.seek_at = 0;
         done
     }
 }

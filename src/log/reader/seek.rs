@@ -4,12 +4,99 @@
 //! record is older skipped unread); a target no record reached yet stays
 //! pending across segments (`unreached`).
 
-use super::LogReader;
-use crate::error::{ErrorKind, Result};
+use super::{LogReader, Source};
+use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming::{remote_key, remote_order};
+use crate::log::gap::{Gap, GapReason};
 use crate::reader::{Reader, SeekTarget, Tail};
 
 impl LogReader {
+    /// Where the reader stands: the sequence number it reads on at. One
+    /// past the last record found (returned, or passed over by a type
+    /// filter, a time window or a seek), or where a seek by sequence number
+    /// put it if no record past that was found yet; 0 (the first record)
+    /// before either. A consumer commits it; a position token holds it.
+    pub fn next_position(&self) -> u64 {
+        self.expected.unwrap_or(0).max(self.seek_at)
+    }
+
+    /// The sequence number the record the reader stands before carries,
+    /// as far as the segment it stands in knows (after a seek); `None`
+    /// with no segment open.
+    pub(crate) fn standing_at(&self) -> Option<u64> {
+        self.current.as_ref().map(|r| r.next_seq())
+    }
+
+    /// The log directory this reader reads (`None`: a list of files, or a
+    /// log read from its bucket alone).
+    pub fn log_dir(&self) -> Option<&std::path::Path> {
+        match &self.source {
+            Source::Log { dir, .. } => Some(dir),
+            Source::Files => None,
+        }
+    }
+
+    /// The log this reader reads: its name, for a log directory; else the
+    /// log named by the header of the first segment it can open.
+    pub fn log_name(&self) -> Result<String> {
+        if let Source::Log { name, .. } = &self.source {
+            return Ok(name.clone());
+        }
+        if let Some(s) = &self.record_segment {
+            return Ok(s.header.log_name.clone());
+        }
+        let first = self
+            .files
+            .first()
+            .ok_or_else(|| Error::invalid("no segment to read"))?;
+        Ok(self.open_reader(first)?.header().log_name.clone())
+    }
+
+    /// The position token of where the reader stands (`next_position` in
+    /// `log_name`): printable text that `seek_position` takes, valid across
+    /// rolls, compression, shipping and retention.
+    pub fn position_token(&self) -> Result<String> {
+        let log = self.log_name()?;
+        crate::log::options::validate_name(&log)?;
+        Ok(crate::log::consumer::token::encode(&[(
+            log,
+            self.next_position(),
+        )]))
+    }
+
+    /// Positions the reader where `token` (from `position_token`) says:
+    /// `InvalidArgument` for a token of another log or that is no token.
+    /// Records below it deleted meanwhile (retention, prune) are reported
+    /// as a `Retention` gap, as `resume_at` does.
+    pub fn seek_position(&mut self, token: &str) -> Result<()> {
+        let seq = crate::log::consumer::token::seq_in(token, &self.log_name()?)?;
+        self.resume_at(seq)
+    }
+
+    /// Goes on at sequence number `seq`, where a reader stood before (a
+    /// commit, a token): as `seek_seq`, and if the log's records from `seq`
+    /// on are gone (its oldest segment left starts after it), the records
+    /// never seen are a `Retention` gap, never skipped silently.
+    pub fn resume_at(&mut self, seq: u64) -> Result<()> {
+        self.seek_seq(seq)?;
+        match &self.current {
+            Some(r) if r.header().first_seq > seq => {
+                let first = r.header().first_seq;
+                self.gaps.push(Gap {
+                    reason: GapReason::Retention,
+                    path: r.path().to_path_buf(),
+                    offset: None,
+                    from_seq: Some(seq),
+                    to_seq: Some(first),
+                });
+            }
+            Some(_) => {}
+            // No segment yet: the first one to come is checked against it.
+            None => self.expected = Some(seq),
+        }
+        Ok(())
+    }
+
     /// `seek_seq`'s move: into the last segment whose first sequence
     /// number is at most `seq`.
     pub(super) fn position_at_seq(&mut self, seq: u64) -> Result<()> {

@@ -66,6 +66,10 @@ impl Shared {
                 break;
             }
 
+            if !hard_over && held_by_consumer(&self.dir, &self.name, r.wait_for_consumers, st, now)
+            {
+                break;
+            }
             let unshipped = r.until_shipped
                 && !uploaded.get_or_insert_with(|| uploaded_segments(&self.dir, &self.name))(
                     oldest.entry.segment_no,
@@ -100,6 +104,35 @@ impl Shared {
         }
         deleted
     }
+}
+
+/// Whether a consumer of log `name` (`Retention::wait_for_consumers`)
+/// holds the oldest sealed segment: it has not committed past the
+/// segment's last record and is within the bound (the sealed segments
+/// from this one on take at most `max_bytes`; it was sealed at most
+/// `max_age` ago). A consumer file that cannot be read holds nothing.
+fn held_by_consumer(
+    dir: &Path,
+    name: &str,
+    bound: Option<crate::log::ConsumerBound>,
+    st: &State,
+    now: i64,
+) -> bool {
+    let Some(bound) = bound else {
+        return false;
+    };
+    let oldest = st.sealed.front().expect("non-empty");
+    let end = oldest
+        .entry
+        .first_seq
+        .saturating_add(oldest.entry.record_count);
+    let bytes: u64 = st.sealed.iter().map(|s| s.entry.bytes).sum();
+    let age = now.saturating_sub(oldest.sealed_ns);
+    let within = bound.max_bytes.is_none_or(|m| bytes <= m)
+        && bound
+            .max_age
+            .is_none_or(|m| u128::try_from(age).unwrap_or(0) <= m.as_nanos());
+    within && crate::log::consumer::lowest_position(dir, name).is_some_and(|at| at < end)
 }
 
 /// Whether a segment of log `name` has a verified copy in the bucket, as

@@ -1,0 +1,329 @@
+//! A consumer's committed positions: the file `<name>.consumer` in a log
+//! directory (docs/FORMAT.md, "Consumers"). Two slots; commit *n* writes
+//! slot `n % 2` whole with its generation and CRC, then fdatasyncs: one
+//! small write and one sync. A torn commit leaves the other slot, the
+//! commit before it, which is then the newest valid one. The file is held
+//! by an flock while a consumer has it open: one process at a time.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::crc32;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// The bytes of one slot; the file holds two.
+pub const SLOT_LEN: usize = 65536;
+const MAGIC: &[u8; 8] = b"BLCONSUM";
+const VERSION: u16 = 1;
+/// magic, version, reserved, length, generation, commit time, entry count.
+const FIXED_LEN: usize = 36;
+/// The suffix of a consumer's file name.
+pub const SUFFIX: &str = ".consumer";
+
+/// What one commit recorded: for each log read, the sequence number the
+/// consumer goes on at (every record below it is processed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// How many commits the file has had.
+    pub generation: u64,
+    /// When the commit was made (ns since the epoch, wall clock).
+    pub commit_ns: i64,
+    /// `(log name, next sequence number)`, one per log, sorted by name.
+    pub positions: Vec<(String, u64)>,
+}
+
+impl Committed {
+    /// Where log `log` goes on, if the consumer committed a position in it.
+    pub fn next_seq(&self, log: &str) -> Option<u64> {
+        let i = self
+            .positions
+            .binary_search_by(|(l, _)| l.as_str().cmp(log));
+        i.ok().map(|i| self.positions[i].1)
+    }
+
+    /// Sets log `log`'s position.
+    pub fn set(&mut self, log: &str, next_seq: u64) {
+        match self
+            .positions
+            .binary_search_by(|(l, _)| l.as_str().cmp(log))
+        {
+            Ok(i) => self.positions[i].1 = next_seq,
+            Err(i) => self.positions.insert(i, (log.to_string(), next_seq)),
+        }
+    }
+
+    /// The slot's bytes (FORMAT.md, "Consumers"), or `InvalidArgument`
+    /// when they do not fit a slot.
+    fn encode(&self) -> Result<Vec<u8>> {
+        let mut b = Vec::with_capacity(64);
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&VERSION.to_le_bytes());
+        b.extend_from_slice(&0u16.to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes()); // length, set below
+        b.extend_from_slice(&self.generation.to_le_bytes());
+        b.extend_from_slice(&self.commit_ns.to_le_bytes());
+        b.extend_from_slice(&(self.positions.len() as u32).to_le_bytes());
+        for (log, seq) in &self.positions {
+            b.push(log.len() as u8);
+            b.extend_from_slice(log.as_bytes());
+            b.extend_from_slice(&seq.to_le_bytes());
+        }
+        let len = b.len() + 4;
+        if len > SLOT_LEN {
+            return Err(Error::invalid(format!(
+                "a consumer's positions in {} logs take {len} bytes; a commit holds at most \
+                 {SLOT_LEN}",
+                self.positions.len()
+            )));
+        }
+        b[12..16].copy_from_slice(&(len as u32).to_le_bytes());
+        let crc = crc32(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        Ok(b)
+    }
+
+    /// A slot's commit, or `None` if the slot holds none (never written,
+    /// or torn: its length or CRC does not check).
+    fn decode(slot: &[u8]) -> Option<Committed> {
+        let u32_at = |o: usize| u32::from_le_bytes(slot[o..o + 4].try_into().unwrap());
+        let u64_at = |o: usize| u64::from_le_bytes(slot[o..o + 8].try_into().unwrap());
+        if slot.len() < FIXED_LEN + 4 || &slot[..8] != MAGIC {
+            return None;
+        }
+        let len = u32_at(12) as usize;
+        if !(FIXED_LEN + 4..=slot.len()).contains(&len)
+            || crc32(&slot[..len - 4]) != u32_at(len - 4)
+        {
+            return None;
+        }
+        if u16::from_le_bytes([slot[8], slot[9]]) != VERSION {
+            return None;
+        }
+        let mut c = Committed {
+            generation: u64_at(16),
+            commit_ns: u64_at(24) as i64,
+            positions: Vec::new(),
+        };
+        let (mut o, end) = (FIXED_LEN, len - 4);
+        for _ in 0..u32_at(32) {
+            let n = *slot.get(o)? as usize;
+            let name = std::str::from_utf8(slot.get(o + 1..o + 1 + n)?).ok()?;
+            let seq = slot.get(o + 1 + n..o + 9 + n)?;
+            c.set(name, u64::from_le_bytes(seq.try_into().unwrap()));
+            o += 9 + n;
+        }
+        (o == end).then_some(c)
+    }
+}
+
+/// The path of consumer `name`'s file in `dir`.
+pub fn path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}{SUFFIX}"))
+}
+
+/// The newest commit in the file at `path` (`Default` for a file created
+/// but never committed to), read without its lock (`binlog consumers`,
+/// retention). `Corrupt`, naming the file and slot, when neither slot
+/// holds a commit but the file holds bytes.
+pub fn read(path: &Path) -> Result<Committed> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read consumer", e))?;
+    newest(&bytes, path)
+}
+
+fn newest(bytes: &[u8], path: &Path) -> Result<Committed> {
+    let slot = |i: usize| {
+        bytes
+            .get(i * SLOT_LEN..)
+            .map(|s| &s[..s.len().min(SLOT_LEN)])
+    };
+    let found = [0, 1]
+        .into_iter()
+        .filter_map(|i| slot(i).and_then(Committed::decode))
+        .max_by_key(|c| c.generation);
+    match found {
+        Some(c) => Ok(c),
+        None if bytes.iter().all(|&b| b == 0) => Ok(Committed::default()),
+        None => Err(Error::at(
+            ErrorKind::Corrupt,
+            path,
+            0,
+            "consumer file: neither of its two commit slots (offsets 0 and 65536) checks \
+             (length, CRC or version); move it aside to start the consumer anew",
+        )),
+    }
+}
+
+/// A consumer's file, open and locked: commits go to it.
+pub struct Store {
+    file: File,
+    path: PathBuf,
+    last: Committed,
+}
+
+impl Store {
+    /// Opens (creating it durably if new) consumer `name`'s file in `dir`,
+    /// and takes its lock: `Locked` if another handle holds it.
+    pub fn open(dir: &Path, name: &str) -> Result<Store> {
+        crate::log::options::check_name("consumer name", name)?;
+        let path = path(dir, name);
+        let created = !path.exists();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, "open consumer", e))?;
+        match crate::sys::lock_exclusive_patiently(&file) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Error::file(
+                    ErrorKind::Locked,
+                    &path,
+                    format!("consumer {name} is open in another handle (this or another process)"),
+                ))
+            }
+            Err(e) => return Err(Error::io(&path, "lock consumer", e)),
+        }
+        if created {
+            file.sync_all()
+                .and_then(|()| crate::sys::sync_dir(dir))
+                .map_err(|e| Error::io(&path, "create consumer", e))?;
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut &file, &mut bytes)
+            .map_err(|e| Error::io(&path, "read consumer", e))?;
+        let last = newest(&bytes, &path)?;
+        Ok(Store { file, path, last })
+    }
+
+    /// The newest commit.
+    pub fn committed(&self) -> &Committed {
+        &self.last
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Commits `positions` (log name, next sequence number) over the
+    /// previous ones, durably: returns once the commit would survive a
+    /// crash or power cut. Logs not named keep their positions.
+    pub fn commit(&mut self, positions: &[(&str, u64)]) -> Result<()> {
+        let mut next = self.last.clone();
+        next.generation += 1;
+        next.commit_ns = crate::sys::realtime_ns();
+        for (log, seq) in positions {
+            next.set(log, *seq);
+        }
+        let bytes = next.encode()?;
+        let at = (next.generation % 2) * SLOT_LEN as u64;
+        self.file
+            .write_all_at(&bytes, at)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| Error::io_at(&self.path, at, "commit consumer position", e))?;
+        self.last = next;
+        Ok(())
+    }
+}
+
+/// Every consumer file in `dir`: (consumer name, path), by name.
+pub fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list consumers", e))?;
+    let mut found: Vec<(String, PathBuf)> = rd
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.strip_suffix(SUFFIX)?.to_string();
+            let ok = crate::log::options::check_name("consumer name", &name).is_ok();
+            ok.then(|| (name, e.path()))
+        })
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// Removes consumer `name`'s file from `dir`, once no handle holds it
+/// (`Locked` otherwise; `NotFound` if there is none).
+pub fn remove(dir: &Path, name: &str) -> Result<()> {
+    crate::log::options::check_name("consumer name", name)?;
+    let path = path(dir, name);
+    let file = File::open(&path).map_err(|e| Error::io(&path, "open consumer", e))?;
+    if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(&path, "lock consumer", e))? {
+        return Err(Error::file(
+            ErrorKind::Locked,
+            &path,
+            format!("consumer {name} is open; close it first"),
+        ));
+    }
+    std::fs::remove_file(&path)
+        .and_then(|()| crate::sys::sync_dir(dir))
+        .map_err(|e| Error::io(&path, "remove consumer", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("binlog-store-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_commit_is_read_back_after_reopening() {
+        let d = dir("reopen");
+        let mut s = Store::open(&d, "billing").unwrap();
+        s.commit(&[("orders", 10), ("payments", 4)]).unwrap();
+        s.commit(&[("orders", 12)]).unwrap();
+        drop(s);
+        let s = Store::open(&d, "billing").unwrap();
+        assert_eq!(s.committed().next_seq("orders"), Some(12));
+        assert_eq!(s.committed().next_seq("payments"), Some(4));
+        assert_eq!(s.committed().generation, 2);
+    }
+
+    #[test]
+    fn a_torn_commit_falls_back_to_the_one_before() {
+        let d = dir("torn");
+        let mut s = Store::open(&d, "c").unwrap();
+        s.commit(&[("orders", 10)]).unwrap(); // generation 1: slot 1
+        s.commit(&[("orders", 20)]).unwrap(); // generation 2: slot 0
+        drop(s);
+        let p = path(&d, "c");
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[40] ^= 0xff; // tear slot 0
+        std::fs::write(&p, &bytes).unwrap();
+        assert_eq!(read(&p).unwrap().next_seq("orders"), Some(10));
+    }
+
+    #[test]
+    fn a_file_with_no_valid_slot_is_corrupt_naming_it() {
+        let d = dir("corrupt");
+        let p = path(&d, "c");
+        std::fs::write(&p, b"not a consumer file").unwrap();
+        let e = Store::open(&d, "c").err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        assert!(e.to_string().contains("c.consumer"), "{e}");
+    }
+
+    #[test]
+    fn a_second_open_of_a_name_is_locked() {
+        let d = dir("locked");
+        let _s = Store::open(&d, "c").unwrap();
+        let e = Store::open(&d, "c").err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::Locked);
+        assert_eq!(remove(&d, "c").unwrap_err().kind(), ErrorKind::Locked);
+    }
+
+    #[test]
+    fn a_name_with_a_slash_or_too_long_is_refused() {
+        let d = dir("names");
+        for bad in ["a/b", "", &"x".repeat(201), ".hidden"] {
+            let e = Store::open(&d, bad).err().unwrap();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}");
+        }
+    }
+}
