@@ -188,6 +188,17 @@ impl MergedReader {
         Ok(())
     }
 
+    /// Applies `f` to each log's name and reader, before the first `next`
+    /// (a consumer puts each where it goes on).
+    pub(crate) fn each_log(
+        &mut self,
+        mut f: impl FnMut(&str, &mut LogReader) -> Result<()>,
+    ) -> Result<()> {
+        self.logs
+            .iter_mut()
+            .try_for_each(|m| f(&m.name, &mut m.reader))
+    }
+
     /// Where the merged reader stands in each log (log name, sequence
     /// number it reads on at): a record found but not returned yet counts
     /// as not read. What a merged consumer commits and its token holds.

@@ -9,6 +9,7 @@
 // Commands.
 mod cat;
 mod compress;
+mod consumers;
 mod dump;
 mod generate;
 mod info;
@@ -70,6 +71,7 @@ Examples:
   binlog info /var/log/orders
   binlog cat /var/log/orders --type trade --since 10m
   binlog tail -f /var/log/orders
+  binlog tail -f --consumer billing /var/log/orders
   binlog verify /var/log/orders && echo clean
   binlog repair --dry-run /var/log/orders
 
@@ -124,6 +126,8 @@ enum Command {
     Ship(ship::ShipArgs),
     /// List, verify, fetch or prune the segment objects of logs shipped to a bucket.
     Remote(remote::RemoteArgs),
+    /// List a log's named consumers with their positions and lag, or remove one.
+    Consumers(consumers::ConsumersArgs),
 }
 
 fn main() -> ExitCode {
@@ -162,6 +166,7 @@ fn main() -> ExitCode {
         Command::Decompress(a) => compress::run_decompress(a),
         Command::Ship(a) => ship::run(a),
         Command::Remote(a) => remote::run(a),
+        Command::Consumers(a) => consumers::run(a),
     };
     match result {
         Ok(outcome) => outcome.code(),

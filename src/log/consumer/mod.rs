@@ -167,21 +167,15 @@ impl MergedConsumer {
     /// its file in `dir`; a log it has no position in starts at `start`.
     pub fn open(dir: impl AsRef<Path>, pattern: &str, name: &str, start: Start) -> Result<Self> {
         let dir = dir.as_ref();
+        MergedConsumer::new(MergedReader::open_dir(dir, pattern)?, dir, name, start)
+    }
+
+    /// Consumer `name` reading with `reader` (not read from yet), its file
+    /// in `dir`; a log it has no position in starts at `start`.
+    pub fn new(mut reader: MergedReader, dir: &Path, name: &str, start: Start) -> Result<Self> {
         let mut store = Store::open(dir, name)?;
-        let names = super::log_names(dir, pattern, "list directory")?;
-        if names.is_empty() {
-            return Err(super::merged::no_log_matches(dir, pattern));
-        }
-        let mut logs = Vec::new();
-        for log in names {
-            let mut r = LogReader::open(dir, &log)?;
-            place(&mut r, &mut store, &log, start)?;
-            logs.push((log, r));
-        }
-        Ok(MergedConsumer {
-            reader: MergedReader::new(logs)?,
-            store,
-        })
+        reader.each_log(|log, r| place(r, &mut store, log, start))?;
+        Ok(MergedConsumer { reader, store })
     }
 
     /// The next record in merged order (see [`MergedReader::next`]).

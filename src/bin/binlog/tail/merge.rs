@@ -6,8 +6,11 @@ use super::TailArgs;
 use crate::cat::merge::{open_sources, outcome, Said};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
+use crate::select::Filter;
+use binlog::{MergedConsumer, MergedReader};
 use std::collections::VecDeque;
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub fn run(args: &TailArgs) -> CliResult<Outcome> {
@@ -26,6 +29,9 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let mut out = output::stdout();
     let mut printer = RecordPrinter::new(a.json, a.payload);
     let mut said = Said::default();
+    if args.consumer.is_some() || args.cursor_file.is_some() {
+        return resume(args, r, &filter, &mut printer, &mut said);
+    }
     // The last N matching records: the logs read to their ends, the lines
     // of the last N kept.
     let mut last: VecDeque<Vec<u8>> = VecDeque::new();
@@ -60,5 +66,101 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
             None => out.flush()?,
         }
         said.report_new(&r);
+    }
+}
+
+/// `tail --merge` as a named consumer (`--consumer`, its file in the one
+/// directory given) or from a cursor file: every record after the
+/// position, each batch printed then committed; with -f, on as they come.
+fn resume(
+    args: &TailArgs,
+    r: MergedReader,
+    filter: &Filter,
+    printer: &mut RecordPrinter,
+    said: &mut Said,
+) -> CliResult<Outcome> {
+    let mut out = output::stdout();
+    // A new consumer starts at the logs' ends with -n 0, else at their
+    // first records.
+    let start = match args.lines {
+        0 => binlog::Start::End,
+        _ => binlog::Start::First,
+    };
+    let mut reading = match (&args.consumer, &args.cursor_file) {
+        (Some(name), _) => {
+            let dir = one_dir(&args.records.source.paths)?;
+            Resumed::Consumer(MergedConsumer::new(r, &dir, name, start)?)
+        }
+        (None, Some(file)) => {
+            let mut r = r;
+            if let Some(token) = super::cursor_in(file)? {
+                r.seek_position(&token)?;
+            }
+            Resumed::Cursor(r, file.clone())
+        }
+        (None, None) => unreachable!("called for a consumer or a cursor file"),
+    };
+    let poll = Duration::from_millis(args.poll_ms.max(1));
+    let mut printed = 0u64;
+    loop {
+        let next = match args.follow {
+            true => reading.reader().next_wait(poll)?,
+            false => reading.reader().next()?,
+        };
+        match next {
+            Some(m) => {
+                if filter.matches(&m.record) {
+                    printer.print(&mut out, Some(m.log), &m.record)?;
+                }
+                printed += 1;
+                if printed % super::COMMIT_EVERY == 0 {
+                    reading.commit(&mut out)?;
+                }
+            }
+            None => {
+                reading.commit(&mut out)?;
+                if !args.follow {
+                    break;
+                }
+            }
+        }
+        said.report_new(reading.reader());
+    }
+    Ok(outcome(reading.reader()))
+}
+
+/// The directory a merged consumer keeps its file in: the one given.
+fn one_dir(paths: &[PathBuf]) -> CliResult<PathBuf> {
+    paths
+        .iter()
+        .find(|p| !crate::remote::is_remote(p))
+        .cloned()
+        .ok_or_else(|| {
+            CliError::usage("--consumer keeps its position in a log directory: give one")
+        })
+}
+
+/// A merged read that keeps its position.
+enum Resumed {
+    Consumer(MergedConsumer),
+    Cursor(MergedReader, PathBuf),
+}
+
+impl Resumed {
+    fn reader(&mut self) -> &mut MergedReader {
+        match self {
+            Resumed::Consumer(c) => c.reader(),
+            Resumed::Cursor(r, _) => r,
+        }
+    }
+
+    /// Commits where the reader stands, once what it printed is flushed.
+    fn commit(&mut self, out: &mut impl Write) -> CliResult<()> {
+        out.flush()?;
+        match self {
+            Resumed::Consumer(c) => c.commit()?,
+            Resumed::Cursor(r, file) => super::write_cursor(file, &r.position_token())?,
+        }
+        Ok(())
     }
 }

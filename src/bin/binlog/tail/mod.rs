@@ -5,15 +5,15 @@ mod merge;
 
 use crate::await_path;
 use crate::damage_report::damage_message;
-use crate::error::{CliResult, Outcome};
+use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths;
 use crate::progress::NoProgressAccepted;
 use crate::select::{self, Filter, RecordArgs, Walk};
-use binlog::LogReader;
+use binlog::{Consumer, LogReader};
 use clap::Args;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Args, Debug)]
@@ -28,7 +28,9 @@ Examples:
   binlog tail /var/log/orders
   binlog tail -f /var/log/orders
   binlog tail -f -n 0 --type trade --json /var/log/orders
-  binlog tail -f --merge /var/log/app --log 'web-*'")]
+  binlog tail -f --merge /var/log/app --log 'web-*'
+  binlog tail -f --consumer billing /var/log/orders --log orders
+  binlog tail --cursor-file /var/lib/job/orders.cursor /var/log/orders")]
 pub struct TailArgs {
     #[command(flatten)]
     pub records: RecordArgs,
@@ -49,6 +51,16 @@ pub struct TailArgs {
     /// slower log is printed when it comes, not held back.
     #[arg(long)]
     pub merge: bool,
+    /// Read as the named consumer of the log (its position kept in
+    /// NAME.consumer beside the log): start after its last commit (a new
+    /// one where -n says), and commit after each batch of records printed.
+    /// One process at a time per name. With --merge, one position per log.
+    #[arg(long, value_name = "NAME")]
+    pub consumer: Option<String>,
+    /// journalctl's convention: if FILE holds a position token, start
+    /// after it; after each batch printed, write the position to FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "consumer")]
+    pub cursor_file: Option<PathBuf>,
     #[command(flatten)]
     pub no_progress: NoProgressAccepted,
 }
@@ -83,7 +95,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
         }
     }
     let sources = a.source.resolve()?;
-    if !args.follow {
+    if !args.follow && args.consumer.is_none() && args.cursor_file.is_none() {
         let files = paths::all_files(&sources);
         let start = select::tail_start(&files, &filter, args.lines, false)?;
         let walk = Walk { start, ..Walk::ALL };
@@ -92,6 +104,52 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
 
     let source = paths::single(sources, "tail -f")?;
     follow(args, &filter, source, from_first)
+}
+
+/// Where a follow keeps its position, committed after each batch printed:
+/// a named consumer of the log, or a cursor file.
+enum Reading {
+    Plain(LogReader),
+    Consumer(Consumer),
+    Cursor(LogReader, PathBuf),
+}
+
+impl Reading {
+    fn reader(&mut self) -> &mut LogReader {
+        match self {
+            Reading::Plain(r) | Reading::Cursor(r, _) => r,
+            Reading::Consumer(c) => c.reader(),
+        }
+    }
+
+    /// Commits where the reader stands, once what it printed is flushed.
+    fn commit(&mut self, out: &mut impl Write) -> CliResult<()> {
+        out.flush()?;
+        match self {
+            Reading::Plain(_) => {}
+            Reading::Consumer(c) => c.commit()?,
+            Reading::Cursor(r, file) => write_cursor(file, &r.position_token()?)?,
+        }
+        Ok(())
+    }
+}
+
+/// Replaces the cursor file's token (written beside it, then renamed).
+fn write_cursor(file: &Path, token: &str) -> CliResult<()> {
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, format!("{token}\n"))
+        .and_then(|()| std::fs::rename(&tmp, file))
+        .map_err(|e| CliError::io_on(file.display(), e))
+}
+
+/// The token a cursor file holds, if it is there.
+fn cursor_in(file: &Path) -> CliResult<Option<String>> {
+    match std::fs::read_to_string(file) {
+        Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CliError::io_on(file.display(), e)),
+    }
 }
 
 /// Prints the last records of `source`, then every new one, until killed
@@ -109,7 +167,12 @@ fn follow(
         true => Start::First,
         false => start_of(&source.files, filter, args.lines)?,
     };
-    let (mut lr, start_seq) = open_follower(source, filter, start)?;
+    let start = match &args.cursor_file {
+        Some(f) => cursor_in(f)?.map_or(start, Start::Token),
+        None => start,
+    };
+    let (mut reading, start_seq) = open_follower(args, source, filter, start)?;
+    let mut printed_since_commit = 0u64;
     if let (Some(start), Some(to)) = (start_seq, filter.to_seq) {
         if start > to {
             // Every record up to --to-seq is written and none is to be shown.
@@ -122,6 +185,17 @@ fn follow(
     let mut reported = Reported::default();
     let mut idle = false;
     loop {
+        if idle || printed_since_commit >= COMMIT_EVERY {
+            // A batch printed: shown, then its position committed.
+            if printed_since_commit > 0 {
+                reading.commit(&mut out)?;
+                printed_since_commit = 0;
+            }
+            if idle && !args.follow {
+                break;
+            }
+        }
+        let lr = reading.reader();
         let next = if idle {
             // Nothing new: show what we have, then wait for the writer.
             out.flush()?;
@@ -138,6 +212,7 @@ fn follow(
                 if filter.matches(&r) && start_seq.is_none_or(|s| r.seq >= s) {
                     printer.print(&mut out, None, &r)?;
                 }
+                printed_since_commit += 1;
                 // --to-seq is inclusive: record N (or the first after it, if
                 // N is missing) ends the follow.
                 done = filter.to_seq.is_some_and(|to| r.seq >= to);
@@ -148,22 +223,28 @@ fn follow(
                 return Err(e.into());
             }
         }
-        reported.report_new(&lr, start_seq, &mut out)?;
+        reported.report_new(reading.reader(), start_seq, &mut out)?;
         if done {
             break;
         }
     }
-    out.flush()?;
-    Ok(Outcome::damaged_if(lr.records_missing(reported.damaged)))
+    reading.commit(&mut out)?;
+    let missing = reading.reader().records_missing(reported.damaged);
+    Ok(Outcome::damaged_if(missing))
 }
+
+/// Records printed between two commits of a follow that never waits.
+const COMMIT_EVERY: u64 = 1024;
 
 /// The reader that follows `source`, skipping damage, from `start`, and
 /// the sequence number it starts at (None: the log's first record).
 fn open_follower(
+    args: &TailArgs,
     source: paths::Source,
     filter: &Filter,
     start: Start,
-) -> CliResult<(LogReader, Option<u64>)> {
+) -> CliResult<(Reading, Option<u64>)> {
+    let log_dir = source.log.is_some();
     let mut lr = match &source.log {
         Some(log) => LogReader::open(&log.dir, &log.name)?,
         None => match crate::remote::log_reader(&source.files) {
@@ -179,6 +260,21 @@ fn open_follower(
         let names: Vec<&str> = types.iter().map(|s| s.as_str()).collect();
         lr.filter_types(&names);
     }
+    if let Some(name) = &args.consumer {
+        if !log_dir {
+            return Err(CliError::usage(
+                "--consumer reads a log in a directory: give the directory (and --log NAME)",
+            ));
+        }
+        let start = match start {
+            Start::First | Start::Token(_) => binlog::Start::First,
+            Start::Seq(seq) => binlog::Start::Seq(seq),
+            Start::End => binlog::Start::End,
+        };
+        let c = Consumer::new(lr, name, start)?;
+        let at = c.committed();
+        return Ok((Reading::Consumer(c), at));
+    }
     let start_seq = match start {
         Start::First => None,
         Start::Seq(seq) => {
@@ -186,8 +282,16 @@ fn open_follower(
             Some(seq)
         }
         Start::End => lr.seek_end()?,
+        Start::Token(token) => {
+            lr.seek_position(&token)?;
+            Some(lr.next_position())
+        }
     };
-    Ok((lr, start_seq))
+    let reading = match &args.cursor_file {
+        Some(f) => Reading::Cursor(lr, f.clone()),
+        None => Reading::Plain(lr),
+    };
+    Ok((reading, start_seq))
 }
 
 /// The gaps and damaged regions of a follow said so far.
@@ -239,6 +343,8 @@ enum Start {
     Seq(u64),
     /// The log's end as it is when the reader opens (`LogReader::seek_end`).
     End,
+    /// Where a position token says (a cursor file's).
+    Token(String),
 }
 
 /// Where to start following: at the first of the last `n` matching
