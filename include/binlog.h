@@ -1959,6 +1959,16 @@ binlog_result binlog_ship_options_set_path_style(struct binlog_ship_options *opt
 binlog_result binlog_ship_options_set_keep_local(struct binlog_ship_options *opts, uint64_t keep);
 
 /*
+ Removing local copies (`binlog_ship_options_set_keep_local`) and the
+ bucket's retention wait for the log's consumers, as the log's retention
+ does (`binlog_options_set_retention_wait_for_consumers`, the same
+ bounds: 0 leaves one unset; both 0, the default, waits for none).
+ */
+binlog_result binlog_ship_options_set_wait_for_consumers(struct binlog_ship_options *opts,
+                                                         uint64_t max_bytes,
+                                                         uint64_t max_age_ms);
+
+/*
  Segments larger than `bytes` go up as multipart uploads (default
  64 MiB; a single PUT is limited to 5 GiB by S3).
  */

@@ -39,6 +39,7 @@ pub struct ShipOptions {
     pub multipart_threshold: u64,
     pub connection: Connection,
     pub remote_retention: PruneOptions,
+    pub wait_for_consumers: Option<crate::log::ConsumerBound>,
 }
 
 #[derive(Clone, Default)]

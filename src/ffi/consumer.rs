@@ -262,10 +262,16 @@ pub extern "C" fn binlog_options_set_retention_wait_for_consumers(
     max_age_ms: u64,
 ) -> binlog_result {
     assign_log(opts, |l| {
-        let bound = ConsumerBound {
-            max_bytes: (max_bytes > 0).then_some(max_bytes),
-            max_age: (max_age_ms > 0).then(|| Duration::from_millis(max_age_ms)),
-        };
-        l.retention.wait_for_consumers = (bound != ConsumerBound::default()).then_some(bound);
+        l.retention.wait_for_consumers = bound_of(max_bytes, max_age_ms)
     })
+}
+
+/// The bound of C's `max_bytes` and `max_age_ms` (0: unset); none if both
+/// are 0.
+pub(super) fn bound_of(max_bytes: u64, max_age_ms: u64) -> Option<ConsumerBound> {
+    let bound = ConsumerBound {
+        max_bytes: (max_bytes > 0).then_some(max_bytes),
+        max_age: (max_age_ms > 0).then(|| Duration::from_millis(max_age_ms)),
+    };
+    (bound != ConsumerBound::default()).then_some(bound)
 }

@@ -161,6 +161,22 @@ pub extern "C" fn binlog_ship_options_set_keep_local(
     })
 }
 
+/// Removing local copies (`binlog_ship_options_set_keep_local`) and the
+/// bucket's retention wait for the log's consumers, as the log's retention
+/// does (`binlog_options_set_retention_wait_for_consumers`, the same
+/// bounds: 0 leaves one unset; both 0, the default, waits for none).
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_wait_for_consumers(
+    opts: *mut binlog_ship_options,
+    max_bytes: u64,
+    max_age_ms: u64,
+) -> binlog_result {
+    set(opts, |o| {
+        o.ship.wait_for_consumers = super::consumer::bound_of(max_bytes, max_age_ms);
+        Ok(())
+    })
+}
+
 /// Segments larger than `bytes` go up as multipart uploads (default
 /// 64 MiB; a single PUT is limited to 5 GiB by S3).
 #[no_mangle]

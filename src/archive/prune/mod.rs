@@ -45,6 +45,10 @@ pub struct PruneOptions {
     /// A prune claim older than this is taken over (its pruner is taken
     /// for dead). Default 15 minutes.
     pub stale_claim_after: Duration,
+    /// Wait for the log's consumers, whose files are in this directory
+    /// (the log's local one), within this bound, as the log's retention
+    /// does (`Retention::wait_for_consumers`).
+    pub wait_for_consumers: Option<(std::path::PathBuf, crate::log::ConsumerBound)>,
 }
 
 impl Default for PruneOptions {
@@ -55,6 +59,7 @@ impl Default for PruneOptions {
             max_age: None,
             dry_run: false,
             stale_claim_after: Duration::from_secs(15 * 60),
+            wait_for_consumers: None,
         }
     }
 }
@@ -149,6 +154,16 @@ impl RemoteLog {
             };
             if !limits.exceeded(kept.len(), bytes, oldest_ns, now) {
                 break;
+            }
+            if let Some((dir, bound)) = &opts.wait_for_consumers {
+                let end = units[going_units + 1][0].key.first_seq;
+                let age = match bound.max_age {
+                    Some(_) => now.saturating_sub(self.last_record_ns_of(kept[0])?),
+                    None => 0,
+                };
+                if crate::log::consumer::holds(dir, self.log(), *bound, end, bytes, age) {
+                    break;
+                }
             }
             going_units += 1;
         }

@@ -46,6 +46,11 @@ pub struct ShipOptions {
     /// How much of the log the bucket keeps: with a limit set, each pass
     /// ends with a prune (`RemoteLog::prune`; `dry_run` is not read).
     pub remote_retention: PruneOptions,
+    /// Wait for the log's consumers within this bound, as its retention
+    /// does (`Retention::wait_for_consumers`): a local copy, and with
+    /// `remote_retention` an object, that a consumer has not committed
+    /// past stays.
+    pub wait_for_consumers: Option<crate::log::ConsumerBound>,
 }
 
 impl Default for ShipOptions {
@@ -57,6 +62,7 @@ impl Default for ShipOptions {
             connection: Connection::default(),
             on_step: None,
             remote_retention: PruneOptions::default(),
+            wait_for_consumers: None,
         }
     }
 }
@@ -208,8 +214,10 @@ impl Shipper {
     /// Applies `remote_retention`, if it sets a limit: the segment
     /// numbers of the objects deleted.
     fn prune_remote(&mut self) -> Result<Vec<u64>> {
+        let consumers = self.opts.wait_for_consumers.map(|b| (self.dir.clone(), b));
         let opts = PruneOptions {
             dry_run: false,
+            wait_for_consumers: consumers.or(self.opts.remote_retention.wait_for_consumers.clone()),
             ..self.opts.remote_retention.clone()
         };
         if !opts.limits().any() {

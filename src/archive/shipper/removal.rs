@@ -31,7 +31,7 @@ impl Shipper {
                 .iter()
                 .filter(|s| s.salvaged.is_none() && s.segment_no > group[0].segment_no)
                 .count();
-            if segments_after < keep {
+            if segments_after < keep || self.held_by_consumer(local, group) {
                 break;
             }
             // The salvaged files first, then the segment (first listed).
@@ -48,6 +48,24 @@ impl Shipper {
             }
         }
         Ok(removed)
+    }
+
+    /// Whether a consumer of the log holds the local copy of segment
+    /// `group` (with its salvaged files), as the log's retention would
+    /// (`consumer::holds`; its age from the file's modification time).
+    fn held_by_consumer(&self, local: &LocalLog, group: &[SealedSegment]) -> bool {
+        let Some(bound) = self.opts.wait_for_consumers else {
+            return false;
+        };
+        let s = &group[0];
+        let end = s.last_seq.map_or(s.first_seq, |l| l.saturating_add(1));
+        let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let from_here = local.sealed.iter().filter(|l| l.segment_no >= s.segment_no);
+        let bytes = from_here.map(|l| size(&l.path)).sum();
+        let modified = std::fs::metadata(&s.path).and_then(|m| m.modified());
+        let age = modified.ok().and_then(|t| t.elapsed().ok());
+        let age_ns = age.map_or(0, |a| i64::try_from(a.as_nanos()).unwrap_or(i64::MAX));
+        crate::log::consumer::holds(&self.dir, &self.log, bound, end, bytes, age_ns)
     }
 
     /// Removes the local file `s` if the journal says it is uploaded and

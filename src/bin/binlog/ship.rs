@@ -71,6 +71,9 @@ pub struct ShipArgs {
     /// After each pass, delete objects whose last record is older than DUR.
     #[arg(long, value_name = "DUR", value_parser = crate::remote::prune::parse_age)]
     pub remote_keep_age: Option<Duration>,
+    /// --keep-local and the remote limits wait for the log's consumers.
+    #[command(flatten)]
+    pub wait: crate::remote::prune::WaitArgs,
 }
 
 pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
@@ -96,6 +99,7 @@ pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
             keep_age: args.remote_keep_age,
         }
         .options(),
+        wait_for_consumers: args.wait.bound(),
         ..ShipOptions::default()
     };
     let mut shipper = Shipper::open(&args.dir, &args.log, &to, opts).map_err(ship_error)?;

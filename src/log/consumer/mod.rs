@@ -253,9 +253,31 @@ pub fn list(dir: &Path, log: &str) -> Result<Vec<ConsumerInfo>> {
     Ok(out)
 }
 
+/// The rule of retention that waits for consumers
+/// (`Retention::wait_for_consumers`), for each deleter of a log's segments
+/// (the log's retention, the shipper's removal of local copies, the
+/// bucket's prune): whether a consumer of log `log` in `dir` holds a
+/// segment whose records end before `end` (the sequence number after
+/// them): it has not committed past them and is within `bound`, the log's
+/// segments from this one on taking `bytes` and this one being `age_ns`
+/// old.
+pub(crate) fn holds(
+    dir: &Path,
+    log: &str,
+    bound: super::ConsumerBound,
+    end: u64,
+    bytes: u64,
+    age_ns: i64,
+) -> bool {
+    let age = u128::try_from(age_ns).unwrap_or(0);
+    let within = bound.max_bytes.is_none_or(|m| bytes <= m)
+        && bound.max_age.is_none_or(|m| age <= m.as_nanos());
+    within && lowest_position(dir, log).is_some_and(|at| at < end)
+}
+
 /// The lowest position any consumer in `dir` has committed in log `log`
 /// (what retention waits for); damaged consumer files are passed over.
-pub(crate) fn lowest_position(dir: &Path, log: &str) -> Option<u64> {
+fn lowest_position(dir: &Path, log: &str) -> Option<u64> {
     let files = store::list(dir).ok()?;
     let positions = files
         .iter()

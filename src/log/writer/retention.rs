@@ -107,10 +107,7 @@ impl Shared {
 }
 
 /// Whether a consumer of log `name` (`Retention::wait_for_consumers`)
-/// holds the oldest sealed segment: it has not committed past the
-/// segment's last record and is within the bound (the sealed segments
-/// from this one on take at most `max_bytes`; it was sealed at most
-/// `max_age` ago). A consumer file that cannot be read holds nothing.
+/// holds the oldest sealed segment (`consumer::holds`).
 fn held_by_consumer(
     dir: &Path,
     name: &str,
@@ -118,21 +115,16 @@ fn held_by_consumer(
     st: &State,
     now: i64,
 ) -> bool {
-    let Some(bound) = bound else {
+    let (Some(bound), Some(oldest)) = (bound, st.sealed.front()) else {
         return false;
     };
-    let oldest = st.sealed.front().expect("non-empty");
     let end = oldest
         .entry
         .first_seq
         .saturating_add(oldest.entry.record_count);
-    let bytes: u64 = st.sealed.iter().map(|s| s.entry.bytes).sum();
+    let bytes = st.sealed.iter().map(|s| s.entry.bytes).sum();
     let age = now.saturating_sub(oldest.sealed_ns);
-    let within = bound.max_bytes.is_none_or(|m| bytes <= m)
-        && bound
-            .max_age
-            .is_none_or(|m| u128::try_from(age).unwrap_or(0) <= m.as_nanos());
-    within && crate::log::consumer::lowest_position(dir, name).is_some_and(|at| at < end)
+    crate::log::consumer::holds(dir, name, bound, end, bytes, age)
 }
 
 /// Whether a segment of log `name` has a verified copy in the bucket, as

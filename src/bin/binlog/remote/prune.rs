@@ -38,6 +38,12 @@ pub struct PruneArgs {
     /// taken for dead: killed, or cut off from the bucket).
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     pub stale_claim_after: u64,
+    /// The log's local directory, whose consumers the prune waits for
+    /// (with --consumer-max-lag-bytes or --consumer-max-lag-age).
+    #[arg(long, value_name = "DIR")]
+    pub consumers_dir: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 /// How much of a log the bucket keeps (`binlog remote prune`).
@@ -52,6 +58,31 @@ pub struct KeepArgs {
     /// Keep objects whose last record is younger than DUR (e.g. 30d, 12h).
     #[arg(long, value_name = "DUR", value_parser = parse_age)]
     pub keep_age: Option<Duration>,
+}
+
+/// Waiting for a log's consumers (`binlog ship`, `binlog remote prune`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct WaitArgs {
+    /// Keep what a consumer of the log (NAME.consumer in its directory)
+    /// has not committed past, while the segments from there on take at
+    /// most B bytes.
+    #[arg(long, value_name = "B")]
+    pub consumer_max_lag_bytes: Option<u64>,
+    /// Keep what a consumer has not committed past while it is at most DUR
+    /// old.
+    #[arg(long, value_name = "DUR", value_parser = parse_age)]
+    pub consumer_max_lag_age: Option<Duration>,
+}
+
+impl WaitArgs {
+    /// The bound, if either is given.
+    pub fn bound(&self) -> Option<binlog::ConsumerBound> {
+        let b = binlog::ConsumerBound {
+            max_bytes: self.consumer_max_lag_bytes,
+            max_age: self.consumer_max_lag_age,
+        };
+        (b != binlog::ConsumerBound::default()).then_some(b)
+    }
 }
 
 impl KeepArgs {
@@ -78,9 +109,18 @@ pub fn run(args: &PruneArgs) -> CliResult<Outcome> {
         ));
     }
     let log = remote_log(&args.at.url, args.at.log.as_deref())?;
+    let wait =
+        match (&args.consumers_dir, args.wait.bound()) {
+            (Some(dir), Some(bound)) => Some((dir.clone(), bound)),
+            (None, None) => None,
+            _ => return Err(CliError::usage(
+                "--consumers-dir and --consumer-max-lag-bytes/--consumer-max-lag-age go together",
+            )),
+        };
     let opts = PruneOptions {
         dry_run: args.dry_run,
         stale_claim_after: Duration::from_secs(args.stale_claim_after),
+        wait_for_consumers: wait,
         ..l.options()
     };
     // Held by another pruner: the message names the claim and its holder
