@@ -904,6 +904,8 @@ torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross
 	  $(CARGO) test --test power_faults_random -- --nocapture
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_RECOVERY_CUTS=1000 $(CARGO) test --test power_loss_recovery
 	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
+	BINLOG_CONSUMER_KILLS=1000 $(CARGO) test --test consumer_kill -- --nocapture
+	BINLOG_POWERCUT=$(POWERCUT) BINLOG_CONSUMER_CUTS=200 $(CARGO) test --test consumer_power_cut -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
 	BINLOG_PREPARED_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test prepared_space_crash -- --nocapture
 	BINLOG_STRIDE=1 BINLOG_PREPARED_FOLLOW_RECORDS=100000 $(CARGO) test --test prepared_space

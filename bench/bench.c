@@ -1027,6 +1027,105 @@ static void bench_e(void) {
     free(e_audit_len);
 }
 
+/* ---- j. consumers -------------------------------------------------------- */
+/* A consumer is a log reader that commits its position: it reads at the
+ * speed of a plain log reader, and a commit is one small write and one
+ * fdatasync of its file. */
+#define J_RECORDS 2000000
+#define J_RECORD 64
+#define J_COMMITS 200
+static char j_dir[4096];
+
+static void j_prepare(void) {
+    snprintf(j_dir, sizeof j_dir, "%s", tmp_path("consumer-log"));
+    if (mkdir(j_dir, 0755) != 0) die_sys("mkdir", j_dir);
+    binlog_options *o;
+    CHECK(binlog_options_new(&o));
+    CHECK(binlog_options_set_max_segment_bytes(o, 64u << 20));
+    binlog_writer *w;
+    CHECK(binlog_writer_open_log(j_dir, "orders", o, &w));
+    binlog_options_free(o);
+    for (uint64_t i = 0; i < J_RECORDS; i++) {
+        CHECK(binlog_writer_write(w, u8("order"), 5, pool + (i * 61) % POOL_BYTES, J_RECORD, NULL));
+    }
+    close_writer(w);
+}
+
+/* Reads the log to its end: as consumer "bench" (from the first record,
+ * committing at the end) if `arg`, else with a plain log reader. */
+static double run_j_read(void *arg) {
+    int consumer = arg != NULL;
+    double t0 = now();
+    binlog_reader *r;
+    if (consumer) {
+        CHECK(binlog_consumer_open(j_dir, "orders", "bench", NULL, BINLOG_START_FIRST, 0, 0, &r));
+        CHECK(binlog_reader_seek_seq(r, 0));
+    } else {
+        CHECK(binlog_reader_open_log(j_dir, "orders", &r));
+    }
+    binlog_record rec;
+    binlog_result rc;
+    uint64_t count = 0;
+    while ((rc = binlog_reader_next(r, &rec)) == BINLOG_OK) count++;
+    if (rc != BINLOG_END) CHECK(rc);
+    if (consumer) CHECK(binlog_consumer_commit(r));
+    binlog_reader_free(r);
+    double t = now() - t0;
+    if (count != J_RECORDS) {
+        fprintf(stderr, "bench: j read %llu records, expected %d\n", (unsigned long long)count, J_RECORDS);
+        exit(1);
+    }
+    return t;
+}
+
+/* J_COMMITS commits of consumer "commits", a record read before each; or,
+ * as the baseline, as many pwrite(2)s of 64 bytes and fdatasync(2)s of a
+ * file of the same directory. */
+static double run_j_commits(void *arg) {
+    double t0 = now();
+    if (arg == NULL) {
+        const char *p = tmp_path("consumer-log/raw-commit");
+        int fd = open(p, O_CREAT | O_WRONLY, 0644);
+        if (fd < 0) die_sys("open", p);
+        for (int i = 0; i < J_COMMITS; i++) {
+            if (pwrite(fd, pool + i, 64, (i % 2) * 65536) != 64) die_sys("pwrite", p);
+            if (fdatasync(fd) != 0) die_sys("fdatasync", p);
+        }
+        close(fd);
+        return now() - t0;
+    }
+    binlog_reader *r;
+    CHECK(binlog_consumer_open(j_dir, "orders", "commits", NULL, BINLOG_START_FIRST, 0, 0, &r));
+    binlog_record rec;
+    for (int i = 0; i < J_COMMITS; i++) {
+        CHECK(binlog_reader_next(r, &rec));
+        CHECK(binlog_consumer_commit(r));
+    }
+    binlog_reader_free(r);
+    return now() - t0;
+}
+
+static void bench_j(void) {
+    j_prepare();
+    run_j_read(NULL); /* into the page cache */
+    printf("\nj. a consumer of a log of %d records of %d bytes (in the page cache) read to its end and committed,\n"
+           "   against a plain log reader; and %d commits (one record read before each), against as many\n"
+           "   pwrite(2)s of 64 bytes each followed by fdatasync(2) in the same directory\n",
+           J_RECORDS, J_RECORD, J_COMMITS);
+    run_fn fns[4] = {run_j_read, run_j_read, run_j_commits, run_j_commits};
+    void *args[4] = {NULL, (void *)1, NULL, (void *)1};
+    double secs[4][ROUNDS];
+    interleave(4, fns, args, secs);
+    double m = J_RECORDS / 1e6;
+    add_figure("j_consumer_read_mrec_s", "Mrec/s", "a consumer's reads, M records/s", med_rate(m, secs[1]),
+               "plain log reader", med_rate(m, secs[0]), med_ratio(m, secs[1], m, secs[0]), RATIO_AT_LEAST,
+               0.95);
+    add_figure("j_commits_s", "commits/s", "binlog_consumer_commit, commits/s", med_rate(J_COMMITS, secs[3]),
+               "pwrite+fdatasync", med_rate(J_COMMITS, secs[2]), med_ratio(J_COMMITS, secs[3], J_COMMITS, secs[2]),
+               RATIO_AT_LEAST, 0.8);
+    remove_tree(j_dir);
+}
+
 /* ---- f. writer memory ------------------------------------------------------ */
 struct f_result {
     int ok;
@@ -1591,6 +1690,7 @@ int main(int argc, char **argv) {
     if (WANT('e')) bench_e(), sync();
     if (WANT('g')) bench_g(), sync();
     if (WANT('h')) bench_h(), bench_h_idle();
+    if (WANT('j')) bench_j(), sync();
 #undef WANT
     double elapsed = now() - t_start;
     summary();

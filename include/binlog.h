@@ -1187,12 +1187,16 @@ binlog_result binlog_reader_position(struct binlog_reader *r, const char **out);
 binlog_result binlog_reader_seek_position(struct binlog_reader *r, const char *token);
 
 /*
- Opens consumer `name` of every log in `dir` whose name matches `pattern`
- (NULL: every log) as a merged reader (`binlog_merged_reader_*` calls
- work on it): each log goes on after the consumer's last commit, one
- with no position in it at `start` (as `binlog_consumer_open`).
+ Opens consumer `name` of every log in `dir` and/or directly under
+ `remote` (NULL: none) whose name matches `pattern` (NULL: every log), as
+ `binlog_merged_reader_open` reads them, as a merged reader
+ (`binlog_merged_reader_*` calls work on it): each log goes on after the
+ consumer's last commit, one with no position in it at `start` (as
+ `binlog_consumer_open`). The consumer's file is in `dir`, which is
+ required.
  */
 binlog_result binlog_merged_consumer_open(const char *dir,
+                                          const char *remote,
                                           const char *pattern,
                                           const char *name,
                                           uint32_t start,

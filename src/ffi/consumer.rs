@@ -2,7 +2,7 @@
 //! that goes on after the consumer's last commit and commits its position
 //! (`crate::log::consumer`), and position tokens for any log reader.
 
-use super::archive_tier::open_tiered;
+use super::archive_tier::{open_merged, open_tiered};
 use super::boundary::{c_path, c_str, c_str_or_null, call, done, done_new, get, need_out, update};
 use super::merged_reader::binlog_merged_reader;
 use super::options::{assign_log, binlog_options};
@@ -10,7 +10,7 @@ use super::reader::{binlog_reader, boxed, closed};
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::error::{Error, Result};
 use crate::log::consumer::{checked_commit, place, store::Store, MergedConsumer, Start};
-use crate::log::{ConsumerBound, LogReader};
+use crate::log::{ConsumerBound, LogReader, MergedReader};
 use crate::record_reader::RecordReader;
 use std::ffi::{c_char, CString};
 use std::time::Duration;
@@ -185,13 +185,17 @@ pub extern "C" fn binlog_reader_seek_position(
     })
 }
 
-/// Opens consumer `name` of every log in `dir` whose name matches `pattern`
-/// (NULL: every log) as a merged reader (`binlog_merged_reader_*` calls
-/// work on it): each log goes on after the consumer's last commit, one
-/// with no position in it at `start` (as `binlog_consumer_open`).
+/// Opens consumer `name` of every log in `dir` and/or directly under
+/// `remote` (NULL: none) whose name matches `pattern` (NULL: every log), as
+/// `binlog_merged_reader_open` reads them, as a merged reader
+/// (`binlog_merged_reader_*` calls work on it): each log goes on after the
+/// consumer's last commit, one with no position in it at `start` (as
+/// `binlog_consumer_open`). The consumer's file is in `dir`, which is
+/// required.
 #[no_mangle]
 pub extern "C" fn binlog_merged_consumer_open(
     dir: *const c_char,
+    remote: *const c_char,
     pattern: *const c_char,
     name: *const c_char,
     start: u32,
@@ -201,11 +205,16 @@ pub extern "C" fn binlog_merged_consumer_open(
 ) -> binlog_result {
     call(|| {
         let d = unsafe { c_path(dir, "dir") }?;
+        let url = unsafe { c_str_or_null(remote, "remote") }?;
         let p = unsafe { c_str_or_null(pattern, "pattern") }?.unwrap_or("*");
         let n = unsafe { c_str(name, "name") }?;
         need_out(out)?;
-        let (reader, store) =
-            MergedConsumer::open(d, p, n, start_of(start, seq, ts_ns)?)?.into_parts();
+        let start = start_of(start, seq, ts_ns)?;
+        let reader = match url {
+            Some(url) => open_merged(Some(d), url, p)?,
+            None => MergedReader::open_dir(d, p)?,
+        };
+        let (reader, store) = MergedConsumer::new(reader, d, n, start)?.into_parts();
         unsafe { done_new(out, binlog_merged_reader::new(reader, Some(store))) }
     })
 }
