@@ -24,11 +24,15 @@ public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecor
 
     private final BinlogReader reader;
 
-    /** Where a consumer with no committed position in the log starts ({@code binlog_start}); committed at once. */
+    /**
+     * Where a consumer with no position in the log yet starts ({@code binlog_start}), committed at once: the log's
+     * {@link #FIRST} record, its {@link #END} at the open (the records written after it), the first record numbered
+     * {@link #seq} or after, or the first, in write order, stamped {@link #time} or later (to the nanosecond).
+     */
     public static final class Start {
+        public static final Start FIRST = new Start(0, 0, 0), END = new Start(1, 0, 0);
         final int kind;
-        final long seq;
-        final long timestampNs;
+        final long seq, timestampNs;
 
         private Start(int kind, long seq, long timestampNs) {
             this.kind = kind;
@@ -36,17 +40,10 @@ public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecor
             this.timestampNs = timestampNs;
         }
 
-        /** The log's first record. */
-        public static final Start FIRST = new Start(0, 0, 0);
-        /** The log's end when the consumer opens: the records written after it. */
-        public static final Start END = new Start(1, 0, 0);
-
-        /** The first record numbered {@code seq} or after. */
         public static Start seq(long seq) {
             return new Start(2, Options.unsigned(seq, "start seq"), 0);
         }
 
-        /** The first record, in write order, stamped {@code t} or later (to the nanosecond). */
         public static Start time(Instant t) {
             return new Start(3, 0, Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000_000L), t.getNano()));
         }
