@@ -27,6 +27,7 @@
 #include "io_libbinlog_StagingBuffer.h"
 #include "io_libbinlog_BinlogWriter.h"
 #include "io_libbinlog_BinlogMergedReader.h"
+#include "io_libbinlog_BinlogConsumer.h"
 #include "io_libbinlog_HandleCalls.h"
 #include "io_libbinlog_Shipper.h"
 #include "io_libbinlog_Verify.h"
@@ -59,6 +60,8 @@ enum { OPT_LOG_NAME, OPT_CONTENT_TYPE, OPT_PARAM, OPT_MAX_RECORD_SIZE, OPT_BUFFE
        OPT_SPARSE_INTERVAL, OPT_MAX_SEGMENT_BYTES, OPT_MAX_SEGMENT_RECORDS, OPT_PERIOD, OPT_RETENTION,
        OPT_RETENTION_SHIPPED, OPT_SEAL_IN_BACKGROUND, OPT_COMPRESSION, OPT_TYPE_COPIES };
 // END GENERATED
+/* By hand (Options.Opt's too) until bindings/gen_tables.py's JAVA_OPTIONS lists it. */
+enum { OPT_RETENTION_WAIT_FOR_CONSUMERS = OPT_TYPE_COPIES + 1 };
 
 /* Calls of BinlogWriter.nativeCall and BinlogReader.nativeCall (their constants). */
 enum { W_FLUSH, W_SYNC, W_ROLL, W_NEXT_SEQ, W_DURABLE_SEQ, W_CALLBACK_FAILURES, W_DROPPED_UNSHIPPED };
@@ -441,6 +444,7 @@ static int set_option(JNIEnv *env, binlog_options *o, const struct packed *str, 
     case OPT_SEAL_IN_BACKGROUND: rc = binlog_options_set_seal_in_background(o, a != 0); break;
     case OPT_COMPRESSION: rc = binlog_options_set_compression(o, true, ua, (int32_t)b, uc); break;
     case OPT_TYPE_COPIES: rc = binlog_options_set_compression_type_copies(o, (uint32_t)ua); break;
+    case OPT_RETENTION_WAIT_FOR_CONSUMERS: rc = binlog_options_set_retention_wait_for_consumers(o, ua, ub); break;
     default:
         throw_iae(env, "unknown option selector");
         return -1;
@@ -1278,6 +1282,72 @@ JNI(jobjectArray, BinlogMergedReader, nativeNext, jlong h, jlong wait_ms, jlongA
 }
 
 FREE_FN(BinlogMergedReader, nativeFree, binlog_merged_reader_free, binlog_merged_reader)
+
+/* ---- Consumers and position tokens (BinlogConsumer's natives, for its readers and merged readers) */
+
+/* Calls of BinlogConsumer.nativeCall (its constants). */
+enum { C_COMMIT, C_COMMIT_SEQ, C_COMMITTED, C_MERGED_COMMIT };
+
+/* binlog_consumer_open of log `log`, or, if `merged`, binlog_merged_consumer_open of the logs matching `log` (null:
+ * every log): a reader or merged reader handle. */
+JNI(jlong, BinlogConsumer, nativeOpen, jboolean merged, jbyteArray dir, jbyteArray log, jbyteArray name, jint start,
+    jlong seq, jlong ts_ns) {
+    char *s[3];
+    if (c_strings(env, s, 3, (jbyteArray[]){dir, name, log}, (const char *[]){"dir", "name", "log"}, 2) != 0) {
+        return 0;
+    }
+    binlog_reader *r = NULL;
+    binlog_merged_reader *m = NULL;
+    binlog_result rc = merged ? binlog_merged_consumer_open(s[0], s[2], s[1], (uint32_t)start, (uint64_t)seq, ts_ns, &m)
+                              : binlog_consumer_open(s[0], s[2], s[1], NULL, (uint32_t)start, (uint64_t)seq, ts_ns, &r);
+    free_all(s, 3);
+    return opened(env, rc, merged ? (void *)m : (void *)r, "binlog_consumer_open returned no reader");
+}
+
+/* The consumer call `which` (C_*) on the reader (merged reader for C_MERGED_COMMIT) h: the committed position for
+ * C_COMMITTED, else 0; 0 with an exception thrown. */
+JNI(jlong, BinlogConsumer, nativeCall, jlong h, jint which, jlong seq) {
+    LIVE(reader, r, h, 0)
+    uint64_t v = 0;
+    binlog_result rc;
+    switch (which) {
+    case C_COMMIT: rc = binlog_consumer_commit(r); break;
+    case C_COMMIT_SEQ: rc = binlog_consumer_commit_seq(r, (uint64_t)seq); break;
+    case C_COMMITTED: rc = binlog_consumer_committed(r, &v); break;
+    case C_MERGED_COMMIT: rc = binlog_merged_consumer_commit((binlog_merged_reader *)(intptr_t)h); break;
+    default:
+        throw_iae(env, "unknown consumer call");
+        return 0;
+    }
+    return u64_or_throw(env, rc, v);
+}
+
+/* With `seek` null: the position token of the reader (merged reader if `merged`) h, as bytes (printable text,
+ * copied at once: the library's is valid until the next call). Else a seek of h to the token `seek` (null returned). */
+JNI(jbyteArray, BinlogConsumer, nativePosition, jlong h, jboolean merged, jbyteArray seek) {
+    LIVE(reader, r, h, NULL)
+    binlog_merged_reader *m = (binlog_merged_reader *)(intptr_t)h;
+    if (seek != NULL) {
+        char *t = c_string(env, seek, "token");
+        if (t != NULL) {
+            check(env, merged ? binlog_merged_reader_seek_position(m, t) : binlog_reader_seek_position(r, t));
+        }
+        free(t);
+        return NULL;
+    }
+    const char *t = "";
+    binlog_result rc = merged ? binlog_merged_reader_position(m, &t) : binlog_reader_position(r, &t);
+    return check(env, rc) != 0 ? NULL : new_bytes(env, t, strlen(t));
+}
+
+JNI(void, BinlogConsumer, nativeRemove, jbyteArray dir, jbyteArray name) {
+    char *s[2];
+    if (c_strings(env, s, 2, (jbyteArray[]){dir, name}, (const char *[]){"dir", "name"}, 2) != 0) {
+        return;
+    }
+    check(env, binlog_consumer_remove(s[0], s[1]));
+    free_all(s, 2);
+}
 
 /* RepairPlan (binlog_repair_plan): its glue, with the helpers above. */
 #include "repair_jni.c"

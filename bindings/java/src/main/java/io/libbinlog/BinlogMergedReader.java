@@ -61,6 +61,49 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
     }
 
     /**
+     * Opens consumer {@code name} of every log in {@code dir} whose name matches {@code pattern} (null: every log)
+     * ({@code binlog_merged_consumer_open}): each log goes on after the consumer's last {@link #commit}, one it has no
+     * position in at {@code start}. The name is held as {@link BinlogConsumer#open} holds it.
+     */
+    public static BinlogMergedReader openConsumer(Path dir, String pattern, String name, BinlogConsumer.Start start)
+            throws IOException {
+        byte[] d = Strings.path(dir, "dir"), n = Strings.cstring(name, "name");
+        byte[] p = pattern == null ? null : Strings.cstring(pattern, "pattern");
+        long h = BinlogConsumer.nativeOpen(true, d, p, n, start.kind, start.seq, start.timestampNs);
+        return new BinlogMergedReader(h, dir + " " + pattern + " as " + name);
+    }
+
+    /**
+     * Commits every record a merged consumer returned so far, in every log, in one durable write ({@code
+     * binlog_merged_consumer_commit}); INVALID_ARGUMENT for a reader that is no consumer. IllegalStateException while
+     * {@code hasNext()} holds a record read ahead (the library cannot leave it out), as for {@link #position}.
+     */
+    public void commit() throws IOException {
+        run(h -> BinlogConsumer.nativeCall(notHolding(h), BinlogConsumer.MERGED_COMMIT, 0));
+    }
+
+    /** A token of where this reader stands in each log ({@code binlog_merged_reader_position}). */
+    public String position() throws IOException {
+        return call(h -> utf8(BinlogConsumer.nativePosition(notHolding(h), true, null)));
+    }
+
+    /** Positions each log {@code token} ({@link #position}) names where it says; INVALID_ARGUMENT for one not here. */
+    public void seekPosition(String token) throws IOException {
+        byte[] t = Strings.cstring(token, "token");
+        run(h -> {
+            BinlogConsumer.nativePosition(h, true, t);
+            held = null; // once it moved
+        });
+    }
+
+    private long notHolding(long h) {
+        if (held != null) {
+            throw new IllegalStateException("a record hasNext() read ahead is not returned yet: call next() first");
+        }
+        return h;
+    }
+
+    /**
      * Reads only records with timestamps in {@code [fromNs, toNs)} ({@link Long#MIN_VALUE}, {@link Long#MAX_VALUE}:
      * that end open); a sealed segment whose seal says none of its records is in it is not read. Call before the
      * first record.

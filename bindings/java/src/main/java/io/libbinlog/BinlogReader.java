@@ -57,6 +57,11 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         super(handle, BinlogReader::nativeFree, "reader", description);
     }
 
+    /** A reader of the handle {@code binlog_consumer_open} made ({@link BinlogConsumer#open}). */
+    static BinlogReader ofConsumer(long handle, String description) {
+        return new BinlogReader(handle, description);
+    }
+
     /** Opens a segment file (read permission suffices; no lock is taken). */
     public static BinlogReader open(Path path) throws IOException {
         return open(OPEN_SEGMENT, path, null, null, 0);
@@ -374,11 +379,43 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
             try {
                 nativeFilterTypes(h, p.bytes(), p.lengths());
             } finally {
-                if (held) { // the library is past it: go back, so that the filter in force decides
-                    held = false;
-                    nativeCall(h, SEEK_SEQ, one.seq(0));
-                }
+                unhold(h); // so that the filter in force decides
             }
+        });
+    }
+
+    /**
+     * Puts the library back before the record {@link #one} holds ({@code hasNext()} or a {@link #nextInto} that did
+     * not fit took it), so that a filter, a token or a commit sees it as not returned; the next read reads it again.
+     */
+    void unhold(long h) throws IOException {
+        if (held) {
+            held = false;
+            nativeCall(h, SEEK_SEQ, one.seq(0));
+        }
+    }
+
+    /**
+     * A position token of where this log reader stands ({@code binlog_reader_position}; a record read ahead is after
+     * it): text from which {@link #seekPosition} of any reader of the same log goes on, across rolls, compression,
+     * shipping and retention. INVALID_ARGUMENT for a reader of one segment.
+     */
+    public String position() throws IOException {
+        return call(h -> {
+            unhold(h);
+            return utf8(BinlogConsumer.nativePosition(h, false, null));
+        });
+    }
+
+    /**
+     * Positions this log reader where {@code token} says (records since deleted: a {@link Gap.Reason#RETENTION} gap);
+     * INVALID_ARGUMENT for a token of another log or text that is no token.
+     */
+    public void seekPosition(String token) throws IOException {
+        byte[] t = Strings.cstring(token, "token");
+        run(h -> {
+            BinlogConsumer.nativePosition(h, false, t);
+            held = false; // once it moved
         });
     }
 

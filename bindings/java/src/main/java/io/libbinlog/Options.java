@@ -31,6 +31,7 @@ public final class Options {
         FIRST_SEQ, SEGMENT_NO, CREATED_NS, SPARSE_INTERVAL, MAX_SEGMENT_BYTES, MAX_SEGMENT_RECORDS, PERIOD,
         RETENTION, RETENTION_SHIPPED, SEAL_IN_BACKGROUND, COMPRESSION, TYPE_COPIES
         // END GENERATED
+        , RETENTION_WAIT_FOR_CONSUMERS // by hand (binlog_jni.c's too) until gen_tables.py's JAVA_OPTIONS lists it
     }
 
     /** {@link Builder#flushDelayUs}: records go to the OS only when the buffer fills (and on flush, sync, close). */
@@ -227,6 +228,16 @@ public final class Options {
         public Builder retention(long maxSegments, long maxBytes, long maxAgeMs) {
             return set(Opt.RETENTION, unsigned(maxSegments, "retention maxSegments"),
                     unsigned(maxBytes, "retention maxBytes"), unsigned(maxAgeMs, "retention maxAgeMs"));
+        }
+
+        /**
+         * Logs only: retention keeps the sealed segments a {@link BinlogConsumer} has not committed past while the
+         * segments from its one on take at most {@code maxBytes} and its one was sealed at most {@code maxAgeMs} ago
+         * (0 = no such bound; both 0 = wait for no consumer, the default).
+         */
+        public Builder retentionWaitForConsumers(long maxBytes, long maxAgeMs) {
+            return set(Opt.RETENTION_WAIT_FOR_CONSUMERS, unsigned(maxBytes, "retentionWaitForConsumers maxBytes"),
+                    unsigned(maxAgeMs, "retentionWaitForConsumers maxAgeMs"));
         }
 
         /**
