@@ -368,3 +368,25 @@ func TestConsumerCommitLeavesARecordABatchHeldBack(t *testing.T) {
 		t.Fatalf("after a batch of %d the consumer resumes at %d, want %d", n, got, n)
 	}
 }
+
+// A consumer with Remote reads the segments shipped and removed locally
+// from the bucket, and resumes after its commit there too.
+func TestConsumerWithRemoteReadsShippedSegmentsAndResumes(t *testing.T) {
+	dir := t.TempDir()
+	w, opts := shipSevenRecords(t, dir, "go-"+t.Name())
+	defer w.Close()
+	c := mustConsumer(t, dir, "orders", "tiered", &ConsumerOptions{Remote: opts.URL})
+	for _, want := range "abc" {
+		rec, err := c.Next()
+		must(t, err)
+		if string(rec.Payload) != string(want) {
+			t.Fatalf("tiered consumer read %q, want %q", rec.Payload, want)
+		}
+	}
+	must(t, c.Commit())
+	must(t, c.Close())
+	c = mustConsumer(t, dir, "orders", "tiered", &ConsumerOptions{Remote: opts.URL})
+	if got := payloads(t, c.Reader); got != "defg" {
+		t.Fatalf("tiered consumer resumed with %q, want defg", got)
+	}
+}
