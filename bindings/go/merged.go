@@ -63,10 +63,14 @@ func OpenMergedReader(dir, remote, pattern string) (*MergedReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &MergedReader{h: h, desc: dir + " " + remote + " " + pattern}
+	return newMergedReader(h, dir+" "+remote+" "+pattern), nil
+}
+
+func newMergedReader(h *C.binlog_merged_reader, desc string) *MergedReader {
+	r := &MergedReader{h: h, desc: desc}
 	r.rec = (*C.binlog_record)(C.calloc(1, C.size_t(unsafe.Sizeof(C.binlog_record{}))))
 	runtime.SetFinalizer(r, (*MergedReader).Close)
-	return r, nil
+	return r
 }
 
 // TimeWindow reads only records with timestamps in [from, to) (a zero

@@ -66,6 +66,13 @@ type Retention struct {
 	// HardMaxBytes deletes sealed segments past this many bytes even
 	// before they are uploaded; Writer.DroppedUnshipped counts those.
 	HardMaxBytes uint64
+	// WaitForConsumersMaxBytes and WaitForConsumersMaxAge keep the sealed
+	// segments a consumer (OpenConsumer) has not committed past, while the
+	// segments from its on take at most MaxBytes and it was sealed at most
+	// MaxAge ago (ms precision); 0 leaves that bound unset, both 0 waits
+	// for no consumer.
+	WaitForConsumersMaxBytes uint64
+	WaitForConsumersMaxAge   time.Duration
 }
 
 // Options configure OpenWriter and OpenLog. The zero value (or a nil
@@ -213,6 +220,8 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		return nil, invalid(op, "SyncInterval "+o.SyncInterval.String()+" is negative")
 	case o.Retention.MaxAge < 0:
 		return nil, invalid(op, "Retention.MaxAge "+o.Retention.MaxAge.String()+" is negative (0 = no age limit)")
+	case o.Retention.WaitForConsumersMaxAge < 0:
+		return nil, invalid(op, "Retention.WaitForConsumersMaxAge "+o.Retention.WaitForConsumersMaxAge.String()+" is negative (0 = no age bound)")
 	}
 
 	spin, err := spinMicros(op, o.SyncWaitSpin)
@@ -310,6 +319,9 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		}},
 		{"retention hard max bytes", r != (Retention{}), func() C.binlog_result {
 			return C.binlog_options_set_retention_hard_max_bytes(opts, u64(r.HardMaxBytes))
+		}},
+		{"retention wait for consumers", r.WaitForConsumersMaxBytes != 0 || r.WaitForConsumersMaxAge != 0, func() C.binlog_result {
+			return C.binlog_options_set_retention_wait_for_consumers(opts, u64(r.WaitForConsumersMaxBytes), C.uint64_t(ceilMillis(r.WaitForConsumersMaxAge)))
 		}},
 		{"seal in background", o.SealInBackground, func() C.binlog_result {
 			return C.binlog_options_set_seal_in_background(opts, C.bool(true))
