@@ -124,17 +124,18 @@ func RemoveConsumer(dir, name string) error {
 // at the start ConsumerOptions say.
 type MergedConsumer struct{ *MergedReader }
 
-// OpenMergedConsumer opens consumer name of the logs in dir whose names
-// match pattern ("" for every log); local logs only (opts.Remote "").
+// OpenMergedConsumer opens consumer name of the logs in dir, and under
+// opts.Remote (s3://bucket/prefix) if set, whose names match pattern (""
+// for every log), as OpenMergedReader reads them; its file is in dir.
 func OpenMergedConsumer(dir, pattern, name string, opts *ConsumerOptions) (*MergedConsumer, error) {
-	const op = "open merged consumer"
-	if opts != nil && opts.Remote != "" {
-		return nil, invalid(op, "a merged consumer reads local logs only: Remote must be empty")
-	}
 	var h *C.binlog_merged_reader
-	if err := consumerCall(op, opts, func(cs []*C.char, start C.uint32_t, seq C.uint64_t, ns C.int64_t) C.binlog_result {
-		return C.binlog_merged_consumer_open(cs[0], cs[1], cs[2], start, seq, ns, &h)
-	}, "dir", dir, "pattern?", pattern, "name", name); err != nil {
+	remote := ""
+	if opts != nil {
+		remote = opts.Remote
+	}
+	if err := consumerCall("open merged consumer", opts, func(cs []*C.char, start C.uint32_t, seq C.uint64_t, ns C.int64_t) C.binlog_result {
+		return C.binlog_merged_consumer_open(cs[0], cs[1], cs[2], cs[3], start, seq, ns, &h)
+	}, "dir", dir, "remote?", remote, "pattern?", pattern, "name", name); err != nil {
 		return nil, err
 	}
 	return &MergedConsumer{newMergedReader(h, dir+" "+pattern+" consumer "+name)}, nil

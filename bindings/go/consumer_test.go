@@ -262,8 +262,6 @@ func TestMergedConsumerResumesEachLog(t *testing.T) {
 	must(t, err)
 	defer only.Close()
 	wantCode(t, only.SeekPosition(token), ErrInvalidArgument) // payments is not merged there
-	_, err = OpenMergedConsumer(dir, "", "m2", &ConsumerOptions{Remote: "s3://b/p"})
-	wantCode(t, err, ErrInvalidArgument)
 }
 
 func readMergedN(t *testing.T, r *MergedReader, n int) []merged {
@@ -388,5 +386,12 @@ func TestConsumerWithRemoteReadsShippedSegmentsAndResumes(t *testing.T) {
 	c = mustConsumer(t, dir, "orders", "tiered", &ConsumerOptions{Remote: opts.URL})
 	if got := payloads(t, c.Reader); got != "defg" {
 		t.Fatalf("tiered consumer resumed with %q, want defg", got)
+	}
+	// A merged consumer of the directory and the bucket reads the log too.
+	m, err := OpenMergedConsumer(dir, "orders", "merged-tiered", &ConsumerOptions{Remote: opts.URL})
+	must(t, err)
+	defer m.Close()
+	if got := readMergedN(t, m.MergedReader, 7); got[6].seq != 6 {
+		t.Fatalf("merged tiered consumer read %v", got)
 	}
 }

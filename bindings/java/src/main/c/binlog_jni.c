@@ -58,10 +58,9 @@
 enum { OPT_LOG_NAME, OPT_CONTENT_TYPE, OPT_PARAM, OPT_MAX_RECORD_SIZE, OPT_BUFFER_SIZE, OPT_DURABILITY,
        OPT_SYNC_WAIT_SPIN_US, OPT_FLUSH_DELAY_US, OPT_FIRST_SEQ, OPT_SEGMENT_NO, OPT_CREATED_NS,
        OPT_SPARSE_INTERVAL, OPT_MAX_SEGMENT_BYTES, OPT_MAX_SEGMENT_RECORDS, OPT_PERIOD, OPT_RETENTION,
-       OPT_RETENTION_SHIPPED, OPT_SEAL_IN_BACKGROUND, OPT_COMPRESSION, OPT_TYPE_COPIES };
+       OPT_RETENTION_SHIPPED, OPT_SEAL_IN_BACKGROUND, OPT_COMPRESSION, OPT_TYPE_COPIES,
+       OPT_RETENTION_WAIT_FOR_CONSUMERS };
 // END GENERATED
-/* By hand (Options.Opt's too) until bindings/gen_tables.py's JAVA_OPTIONS lists it. */
-enum { OPT_RETENTION_WAIT_FOR_CONSUMERS = OPT_TYPE_COPIES + 1 };
 
 /* Calls of BinlogWriter.nativeCall and BinlogReader.nativeCall (their constants). */
 enum { W_FLUSH, W_SYNC, W_ROLL, W_NEXT_SEQ, W_DURABLE_SEQ, W_CALLBACK_FAILURES, W_DROPPED_UNSHIPPED };
@@ -1298,7 +1297,7 @@ JNI(jlong, BinlogConsumer, nativeOpen, jboolean merged, jbyteArray dir, jbyteArr
     }
     binlog_reader *r = NULL;
     binlog_merged_reader *m = NULL;
-    binlog_result rc = merged ? binlog_merged_consumer_open(s[0], s[2], s[1], (uint32_t)start, (uint64_t)seq, ts_ns, &m)
+    binlog_result rc = merged ? binlog_merged_consumer_open(s[0], NULL, s[2], s[1], (uint32_t)start, (uint64_t)seq, ts_ns, &m)
                               : binlog_consumer_open(s[0], s[2], s[1], NULL, (uint32_t)start, (uint64_t)seq, ts_ns, &r);
     free_all(s, 3);
     return opened(env, rc, merged ? (void *)m : (void *)r, "binlog_consumer_open returned no reader");
