@@ -373,8 +373,8 @@ public-api:
 # these (tests/line_budget.sh says what it counts). A feature pays for its
 # lines by merging what it can; raising a budget is a decision, said in
 # its commit message.
-SRC_LINE_BUDGET      := 53100
-BINDINGS_LINE_BUDGET := 11900
+SRC_LINE_BUDGET      := 56100
+BINDINGS_LINE_BUDGET := 12900
 .PHONY: line-budget
 line-budget:
 	tests/line_budget.sh $(SRC_LINE_BUDGET) $(BINDINGS_LINE_BUDGET)
