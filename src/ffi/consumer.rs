@@ -163,7 +163,7 @@ pub extern "C" fn binlog_reader_position(
         need_out(out)?;
         let reader = h.inner.as_ref().ok_or_else(|| closed(&h.path))?;
         let (log, at) = reader.position()?;
-        let token = crate::log::consumer::token::encode(&[(log, at)]);
+        let token = crate::log::token::encode(&[(log, at)]);
         h.token = CString::new(token).expect("a token has no NUL");
         unsafe { done(out, h.token.as_ptr()) }
     })

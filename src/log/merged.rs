@@ -214,14 +214,14 @@ impl MergedReader {
 
     /// The position token of `positions`, for `seek_position`.
     pub fn position_token(&self) -> String {
-        super::consumer::token::encode(&self.positions())
+        super::token::encode(&self.positions())
     }
 
     /// Positions each log the token names where it says (`resume_at`);
     /// the others stay where they are. `InvalidArgument` for a token that
     /// names a log not merged here.
     pub fn seek_position(&mut self, token: &str) -> Result<()> {
-        let positions = super::consumer::token::decode(token)?;
+        let positions = super::token::decode(token)?;
         for (log, seq) in &positions {
             let Some(m) = self.logs.iter_mut().find(|m| &m.name == log) else {
                 return Err(Error::invalid(format!(

@@ -32,6 +32,7 @@ pub mod segments;
 #[cfg(feature = "s3")]
 #[allow(missing_docs)]
 pub mod ship_journal;
+pub(crate) mod token;
 mod writer;
 
 pub use events::{SegmentCallback, SegmentEvent, SegmentInfo};

@@ -5,7 +5,6 @@
 //! one consumer at a time, across processes (its file's lock).
 
 pub mod store;
-pub mod token;
 
 use super::merged::{MergedReader, MergedRecord};
 use super::reader::LogReader;

@@ -58,7 +58,7 @@ impl LogReader {
     pub fn position_token(&self) -> Result<String> {
         let log = self.log_name()?;
         crate::log::options::validate_name(&log)?;
-        Ok(crate::log::consumer::token::encode(&[(
+        Ok(crate::log::token::encode(&[(
             log,
             self.next_position(),
         )]))
@@ -69,7 +69,7 @@ impl LogReader {
     /// Records below it deleted meanwhile (retention, prune) are reported
     /// as a `Retention` gap, as `resume_at` does.
     pub fn seek_position(&mut self, token: &str) -> Result<()> {
-        let seq = crate::log::consumer::token::seq_in(token, &self.log_name()?)?;
+        let seq = crate::log::token::seq_in(token, &self.log_name()?)?;
         self.resume_at(seq)
     }
 
