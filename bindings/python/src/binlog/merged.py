@@ -145,7 +145,7 @@ class MergedReader:
         there."""
         out = ffi.new("const char **")
         check(lib.binlog_merged_reader_position(self._handle(), out))
-        return ffi.string(out[0]).decode()
+        return str(ffi.string(out[0]), "utf-8")
 
     def seek_position(self, token: str) -> None:
         """Puts each log ``token`` names where it says (the others stay);

@@ -146,7 +146,7 @@ class Reader:
         self._rewind()
         out = ffi.new("const char **")
         check(lib.binlog_reader_position(self._r, out))
-        return ffi.string(out[0]).decode()
+        return str(ffi.string(out[0]), "utf-8")
 
     def seek_position(self, token: str) -> None:
         """Goes where ``token`` (from :meth:`position`) says; records since
