@@ -40,8 +40,7 @@ class Consumer(Reader):
         elif n:
             check(lib.binlog_consumer_commit_seq(self._r, n - 1))
         else:
-            if n == 0:
-                self._rewind()
+            self._rewind()  # n is 0 or None
             check(lib.binlog_consumer_commit(self._r))
 
     commit_seq = commit
@@ -72,23 +71,19 @@ class MergedConsumer(MergedReader):
 
 def start_of(start: str, seq: Optional[int], time_ns: Optional[int]) -> Tuple[int, int, int]:
     """C's ``start``, ``seq`` and ``ts_ns`` (``binlog_start``)."""
-    if not isinstance(start, str):
-        raise TypeError(f"start must be 'first' or 'end', not {type(start).__name__}")
-    if start not in ("first", "end"):
-        raise ValueError(f"start must be 'first' or 'end', not {start!r}")
-    given = [(what, v) for what, v in (("seq", seq), ("time_ns", time_ns)) if v is not None]
-    for what, v in given:
-        if not isinstance(v, int) or isinstance(v, bool):
+    if not isinstance(start, str) or start not in ("first", "end"):
+        kind = ValueError if isinstance(start, str) else TypeError
+        raise kind(f"start must be 'first' or 'end', not {start!r}")
+    for what, v, lo, hi in (("seq", seq, 0, 1 << 64), ("time_ns", time_ns, -(1 << 63), 1 << 63)):
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
             raise TypeError(f"{what} must be an int, not {type(v).__name__}")
-    if len(given) > 1 or (given and start != "first"):
+        if v is not None and not lo <= v < hi:
+            raise ValueError(f"{what} {v} is out of range")
+    if (seq is not None) + (time_ns is not None) + (start != "first") > 1:
         raise ValueError("give one of start='end', seq or time_ns, not several")
     if seq is not None:
-        if not 0 <= seq < 1 << 64:
-            raise ValueError(f"seq {seq} is not in 0 .. 2**64 - 1")
         return lib.BINLOG_START_SEQ, seq, 0
     if time_ns is not None:
-        if not -(1 << 63) <= time_ns < 1 << 63:
-            raise ValueError(f"time_ns {time_ns} is not a 64-bit signed integer")
         return lib.BINLOG_START_TIME, 0, time_ns
     return (lib.BINLOG_START_END if start == "end" else lib.BINLOG_START_FIRST), 0, 0
 
@@ -96,13 +91,11 @@ def start_of(start: str, seq: Optional[int], time_ns: Optional[int]) -> Tuple[in
 def open_consumer(directory: PathArg, log: str, name: str, *, start: str = "first",
                   seq: Optional[int] = None, time_ns: Optional[int] = None,
                   remote: Optional[str] = None, batch_records: int = BATCH_RECORDS) -> Consumer:
-    """Opens consumer ``name`` (its file ``<name>.consumer`` in
-    ``directory``) of log ``log``; with ``remote`` (``s3://bucket/prefix``)
-    the log is read as :func:`open_log_tiered_reader` reads it. It goes on
-    after its last commit; one new to the log starts at ``start``
-    (``"first"`` record or ``"end"``), or at record ``seq``, or at the
-    first stamped ``time_ns`` or later. :class:`LockedError` while another
-    handle, in any process, has ``name`` open."""
+    """Consumer ``name`` (file ``<name>.consumer`` in ``directory``) of log
+    ``log`` (with ``remote``, ``s3://bucket/prefix``, read as
+    :func:`open_log_tiered_reader` does): after its last commit, or if new
+    at ``start`` (``"first"``, ``"end"``), ``seq`` or ``time_ns``.
+    :class:`LockedError` while another handle (any process) has it open."""
     args = (c_path("directory", directory), c_string("log name", log),
             c_string("consumer name", name),
             ffi.NULL if remote is None else c_string("remote", remote))
@@ -117,10 +110,9 @@ def open_consumer(directory: PathArg, log: str, name: str, *, start: str = "firs
 def open_merged_consumer(directory: PathArg, name: str, *, pattern: str = "*",
                          start: str = "first", seq: Optional[int] = None,
                          time_ns: Optional[int] = None) -> MergedConsumer:
-    """Opens consumer ``name`` of every log in ``directory`` whose name
-    matches ``pattern``, read as one stream by time: each log goes on after
-    the consumer's last commit, one new to it at ``start`` (as
-    :func:`open_consumer`)."""
+    """Consumer ``name`` of the logs in ``directory`` matching ``pattern``,
+    read as one stream by time, each log after its last commit (or if new
+    at ``start``, as :func:`open_consumer`)."""
     args = (c_path("directory", directory), c_string("pattern", pattern),
             c_string("consumer name", name))
     out = ffi.new("binlog_merged_reader **")
