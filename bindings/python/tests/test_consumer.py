@@ -6,6 +6,7 @@ of any log reader; retention that waits for consumers; removal."""
 import pytest
 
 import binlog
+from support import PER, RECORDS, SEALED, payload
 
 
 def _log(directory, name="orders", count=10, **options):
@@ -230,3 +231,22 @@ def test_remove_consumer(tmp_path):
         binlog.remove_consumer(tmp_path, "billing")
     with binlog.open_consumer(tmp_path, "orders", "billing") as c:
         assert next(c).seq == 0
+
+
+def test_a_consumer_with_remote_reads_the_shipped_segments_and_resumes_in_them(
+        aws_env, compressed_log, tmp_path):
+    with binlog.Shipper(tmp_path, "orders", **aws_env.ship_options(keep_local=0)) as s:
+        assert s.ship_once().removed_local == SEALED
+    with binlog.open_consumer(tmp_path, "orders", "c", remote=aws_env.url) as c:
+        assert [(r.seq, bytes(r.payload)) for r in (next(c) for _ in range(PER + 5))] == \
+            [(i, payload(i)) for i in range(PER + 5)]
+        c.commit()
+        token = c.position()
+    with binlog.open_consumer(tmp_path, "orders", "c", remote=aws_env.url) as c:
+        assert [r.seq for r in c] == list(range(PER + 5, RECORDS))
+        assert c.gap_count == 0
+    with binlog.open_consumer(tmp_path, "orders", "local-only") as c:
+        assert next(c).seq == SEALED * PER, "without the bucket"
+    with binlog.open_log_tiered_reader(tmp_path, "orders", aws_env.url) as r:
+        r.seek_position(token)
+        assert r.next().seq == PER + 5
