@@ -121,6 +121,18 @@ static void batch_dealloc(Batch *b) {
     Py_DECREF(cls);
 }
 
+/* How many records are left to take (`operator.length_hint`): a
+ * consumer commits up to the first of them (binlog/consumer.py). */
+static PyObject *batch_length_hint(Batch *b, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromSsize_t(b->count - b->next);
+}
+
+static PyMethodDef batch_methods[] = {
+    {"__length_hint__", (PyCFunction)(void (*)(void))batch_length_hint, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyType_Slot batch_slots[] = {
     {Py_tp_doc, "Batch(descriptions, count, buffer): an iterator over a read batch's "
                 "records (binlog.Record), each made when taken."},
@@ -128,6 +140,7 @@ static PyType_Slot batch_slots[] = {
     {Py_tp_dealloc, batch_dealloc},
     {Py_tp_iter, PyObject_SelfIter},
     {Py_tp_iternext, batch_next},
+    {Py_tp_methods, batch_methods},
     {0, NULL},
 };
 

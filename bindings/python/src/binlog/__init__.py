@@ -32,6 +32,11 @@ Entry points (below, and ``help(binlog.NAME)`` for each):
   :class:`Finding` s (:class:`FindingKind`, :class:`RepairAction`).
 - repairing: :func:`plan_repair`, giving a :class:`RepairPlan` to look at
   and apply (``binlog.repair``); :func:`accept_gap`.
+- consuming: :func:`open_consumer` (a :class:`Consumer`, a reader that
+  resumes after its last ``commit()``), :func:`open_merged_consumer`
+  (:class:`MergedConsumer`), :func:`remove_consumer`; any log reader's
+  ``position()`` token and ``seek_position(token)``; retention that waits
+  for consumers: :class:`ConsumerBound`.
 - object storage: :class:`Shipper` (:class:`ShipOptions`,
   :class:`ShipReport`).
 
@@ -57,13 +62,16 @@ from ._native import ffi, lib
 # `NAME as NAME`: a public name of the package though not in `__all__`
 # (type checkers honour the form; `--no-implicit-reexport` needs it).
 from .callbacks import SegmentInfo as SegmentInfo
+from .consumer import Consumer as Consumer, MergedConsumer as MergedConsumer
+from .consumer import open_consumer, open_merged_consumer, remove_consumer
 from .cstrings import c_path, c_string
 from .merged import MergedReader as MergedReader, MergedRecord as MergedRecord, open_merged
 from .enums import Durability as Durability, GapReason as GapReason, Period as Period
 from .enums import SegmentEvent as SegmentEvent, SegmentState as SegmentState, TailKind as TailKind
 from . import errors as errors
 from .errors import *  # noqa: F403 (the exception classes: errors.__all__)
-from .options import Compression as Compression, OptionKeywords as OptionKeywords
+from .options import Compression as Compression, ConsumerBound as ConsumerBound
+from .options import OptionKeywords as OptionKeywords
 from .options import Options, options_from, with_keywords_of
 from .reader import BATCH_RECORDS, Reader, open_with
 from .records import Damage as Damage, Gap as Gap, Header as Header, Record, Tail as Tail
@@ -193,6 +201,7 @@ __all__ = [
     "FORMAT_MAJOR", "Options", "Reader", "Record", "Shipper", "Writer", "__version__",
     "list_segments", "open_glob", "open_log_reader", "open_log_tiered_reader", "open_log_writer",
     "open_merged_reader", "open_reader", "open_writer", "verify", "VERIFY_MAX_FINDINGS",
-    "accept_gap", "plan_repair",
+    "accept_gap", "plan_repair", "open_consumer", "open_merged_consumer",
+    "remove_consumer",
 ]
 

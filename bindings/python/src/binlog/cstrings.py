@@ -17,7 +17,9 @@ PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 def c_string(what: str, text: str) -> bytes:
     """``text`` in UTF-8 for a C string argument, or
     :class:`binlog.InvalidArgumentError` naming ``what`` if it holds a NUL
-    byte."""
+    byte; :class:`TypeError` if it is no ``str``."""
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be a str, not {type(text).__name__}")
     return _without_nul(what, text.encode("utf-8"))
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ._native import ffi, lib
+from .cstrings import c_string
 from .errors import END, check
 from .reader import _damage, _gap, _text, _wait_ms
 from .records import Damage, Gap
@@ -137,6 +138,19 @@ class MergedReader:
             if rec is None:
                 return
             yield rec
+
+    def position(self) -> str:
+        """The position token of where this reader stands in each of its
+        logs: :meth:`seek_position` of a merged reader of them goes on
+        there."""
+        out = ffi.new("const char **")
+        check(lib.binlog_merged_reader_position(self._handle(), out))
+        return str(ffi.string(out[0]), "utf-8")
+
+    def seek_position(self, token: str) -> None:
+        """Puts each log ``token`` names where it says (the others stay);
+        :class:`binlog.InvalidArgumentError` for a log not merged here."""
+        check(lib.binlog_merged_reader_seek_position(self._handle(), c_string("token", token)))
 
     def segments(self) -> Tuple[int, int]:
         """(segments whose records were read so far, segments the time

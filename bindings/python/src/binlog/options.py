@@ -33,6 +33,17 @@ class Compression:
 
 
 @dataclass(frozen=True)
+class ConsumerBound:
+    """How long retention waits for a log's consumers: a sealed segment a
+    consumer has not committed past stays while the sealed segments from
+    it on take at most ``max_bytes`` and it was sealed at most
+    ``max_age_ms`` ago (0: no such bound; both 0: no wait)."""
+
+    max_bytes: int = 0
+    max_age_ms: int = 0
+
+
+@dataclass(frozen=True)
 class Options:
     """Options of a new writer; ``None`` leaves the library's default.
 
@@ -84,6 +95,8 @@ class Options:
     #: :attr:`binlog.Writer.dropped_unshipped` counts those it deleted
     #: before a shipper uploaded them.
     retention_hard_max_bytes: Optional[int] = None
+    #: Logs only: retention waits for consumers within this bound.
+    retention_wait_for_consumers: Optional[ConsumerBound] = None
     #: Logs only: called for every segment event, from the first OPENED on.
     on_segment: Sequence[SegmentCallback] = ()
     #: Logs only: the wall clock, ns since the epoch (for tests of rolls).
@@ -122,6 +135,7 @@ class OptionKeywords(TypedDict, total=False):
     retention_max_age_ms: Optional[int]
     retention_until_shipped: Optional[bool]
     retention_hard_max_bytes: Optional[int]
+    retention_wait_for_consumers: Optional[ConsumerBound]
     on_segment: Sequence[SegmentCallback]
     clock: Optional[Callable[[], int]]
     # END GENERATED
@@ -192,6 +206,9 @@ def native_options(options: Options) -> Tuple[Any, List[Any]]:
         check(lib.binlog_options_set_compression(opts, True, c.after_segments, c.level, c.frame_size))
         if c.type_copies_per_mille is not None:
             check(lib.binlog_options_set_compression_type_copies(opts, c.type_copies_per_mille))
+    if o.retention_wait_for_consumers is not None:
+        b = o.retention_wait_for_consumers
+        check(lib.binlog_options_set_retention_wait_for_consumers(opts, b.max_bytes, b.max_age_ms))
     for callback in o.on_segment:
         handle = ffi.new_handle(callback)
         keep.append(handle)

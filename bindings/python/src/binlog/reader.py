@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from itertools import chain
+from operator import length_hint
 from typing import Any, Iterable, Iterator, List, Optional
 
 from ._fast import Batch
 from ._native import ffi, lib
 from .batch_buffers import BatchBuffers
+from .cstrings import c_string
 from .enums import GapReason, TailKind
 from .errors import END, BufferTooSmallError, InvalidArgumentError, check
 from .process_owned import OpeningProcess
@@ -59,6 +62,8 @@ class Reader:
         self._count = ffi.new("size_t *")
         self._buffers = BatchBuffers(BATCH_BYTES)
         self._pending: Iterator[Record] = iter(())
+        # The descriptions and count of the last batch fetched.
+        self._fields, self._fetched = b"", 0
 
     # -- records -------------------------------------------------------------
 
@@ -116,6 +121,7 @@ class Reader:
             return False
         count = self._count[0]
         fields = bytes(self._records_view[: count * BATCH_RECORD.size])
+        self._fields, self._fetched = fields, count
         # Each Record made in C as it is taken: no Python code per record.
         self._pending = Batch(fields, count, buf)
         return True
@@ -131,6 +137,41 @@ class Reader:
         """Goes to the first record, in write order, at or after ``timestamp_ns``."""
         self._pending = iter(())
         check(lib.binlog_reader_seek_time(self._r, timestamp_ns))
+
+    def position(self) -> str:
+        """The position token (printable text) of where this log reader
+        stands: :meth:`seek_position` of any reader of the same log goes
+        on there, across rolls, compression, shipping and retention.
+        :class:`binlog.InvalidArgumentError` for a reader of one segment."""
+        self._rewind()
+        out = ffi.new("const char **")
+        check(lib.binlog_reader_position(self._r, out))
+        return str(ffi.string(out[0]), "utf-8")
+
+    def seek_position(self, token: str) -> None:
+        """Goes where ``token`` (from :meth:`position`) says; records since
+        deleted are a gap (:attr:`GapReason.RETENTION`). A token of another
+        log, or text that is no token: :class:`binlog.InvalidArgumentError`."""
+        self._pending = iter(())
+        check(lib.binlog_reader_seek_position(self._r, c_string("token", token)))
+
+    def _untaken(self) -> Optional[int]:
+        """The seq of the first record fetched but not taken yet; None if
+        the library's reader stands where the caller does."""
+        left = length_hint(self._pending)
+        if left and isinstance(self._pending, Batch):
+            at = (self._fetched - left) * BATCH_RECORD.size
+            return int(BATCH_RECORD.unpack_from(self._fields, at)[0])
+        self._rewind()
+        return None
+
+    def _rewind(self) -> None:
+        """Puts the library's reader back where the caller stands: at the
+        first record fetched but not taken yet (fetched again later)."""
+        first = next(self._pending, None)
+        if first is not None:
+            deque(self._pending, 0)  # so that a `for` loop over it moves on
+            self.seek_seq(first.seq)
 
     def filter_types(self, types: Iterable[str]) -> None:
         """Reads only records of these types (through a sealed segment's

@@ -1,0 +1,127 @@
+"""Named consumers: readers that go on after their last durable commit."""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+from ._native import ffi, lib
+from .cstrings import PathArg, c_path, c_string
+from .errors import InvalidArgumentError, check
+from .merged import MergedReader
+from .process_owned import OpeningProcess
+from .reader import BATCH_RECORDS, Reader
+from .records import Record
+
+
+class Consumer(Reader):
+    """Consumer ``name`` of a log (:func:`open_consumer`): a
+    :class:`Reader` that starts after the consumer's last commit; iterate
+    it, or take one record with ``next(consumer)`` (``StopIteration`` if
+    none is there now). At-least-once: records taken but not committed
+    are read again by the consumer opened next (after any crash)."""
+
+    def __next__(self) -> Record:
+        record = self.next()
+        if record is None:
+            raise StopIteration
+        return record
+
+    def commit(self, seq: Optional[int] = None) -> None:
+        """Commits every record taken so far (with ``seq``: up to record
+        ``seq``, one taken already, else :class:`InvalidArgumentError`), in
+        one write and one fdatasync. Records a batch fetched but the caller
+        has not taken are not committed."""
+        n = self._untaken()
+        if seq is not None:
+            if n is not None and seq >= n:
+                raise InvalidArgumentError(f"cannot commit record {seq}: it was not "
+                                           f"returned yet (the consumer stands at {n})")
+            check(lib.binlog_consumer_commit_seq(self._r, seq))
+        elif n:
+            check(lib.binlog_consumer_commit_seq(self._r, n - 1))
+        else:
+            self._rewind()  # n is 0 or None
+            check(lib.binlog_consumer_commit(self._r))
+
+    commit_seq = commit
+
+    @property
+    def committed(self) -> int:
+        """The sequence number the last commit goes on at."""
+        out = ffi.new("uint64_t *")
+        check(lib.binlog_consumer_committed(self._r, out))
+        return int(out[0])
+
+    def __enter__(self) -> "Consumer":
+        return self
+
+
+class MergedConsumer(MergedReader):
+    """Consumer ``name`` of many logs read as one stream
+    (:func:`open_merged_consumer`), a :class:`MergedReader`."""
+
+    def commit(self) -> None:
+        """Commits every record returned so far, in every log, in one
+        durable write."""
+        check(lib.binlog_merged_consumer_commit(self._handle()))
+
+    def __enter__(self) -> "MergedConsumer":
+        return self
+
+
+def start_of(start: str, seq: Optional[int], time_ns: Optional[int]) -> Tuple[int, int, int]:
+    """C's ``start``, ``seq`` and ``ts_ns`` (``binlog_start``)."""
+    if not isinstance(start, str) or start not in ("first", "end"):
+        kind = ValueError if isinstance(start, str) else TypeError
+        raise kind(f"start must be 'first' or 'end', not {start!r}")
+    for what, v, lo, hi in (("seq", seq, 0, 1 << 64), ("time_ns", time_ns, -(1 << 63), 1 << 63)):
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+            raise TypeError(f"{what} must be an int, not {type(v).__name__}")
+        if v is not None and not lo <= v < hi:
+            raise ValueError(f"{what} {v} is out of range")
+    if (seq is not None) + (time_ns is not None) + (start != "first") > 1:
+        raise ValueError("give one of start='end', seq or time_ns, not several")
+    if seq is not None:
+        return lib.BINLOG_START_SEQ, seq, 0
+    if time_ns is not None:
+        return lib.BINLOG_START_TIME, 0, time_ns
+    return (lib.BINLOG_START_END if start == "end" else lib.BINLOG_START_FIRST), 0, 0
+
+
+def open_consumer(directory: PathArg, log: str, name: str, *, start: str = "first",
+                  seq: Optional[int] = None, time_ns: Optional[int] = None,
+                  remote: Optional[str] = None, batch_records: int = BATCH_RECORDS) -> Consumer:
+    """Consumer ``name`` (file ``<name>.consumer`` in ``directory``) of log
+    ``log`` (with ``remote``, ``s3://bucket/prefix``, read as
+    :func:`open_log_tiered_reader` does): after its last commit, or if new
+    at ``start`` (``"first"``, ``"end"``), ``seq`` or ``time_ns``.
+    :class:`LockedError` while another handle (any process) has it open."""
+    args = (c_path("directory", directory), c_string("log name", log),
+            c_string("consumer name", name),
+            ffi.NULL if remote is None else c_string("remote", remote))
+    out = ffi.new("binlog_reader **")
+    check(lib.binlog_consumer_open(*args, *start_of(start, seq, time_ns), out))
+    if remote is None:
+        return Consumer(ffi.gc(out[0], lib.binlog_reader_free), batch_records)
+    opened_in = OpeningProcess()
+    return Consumer(opened_in.gc(out[0], lib.binlog_reader_free), batch_records, opened_in)
+
+
+def open_merged_consumer(directory: PathArg, name: str, *, pattern: str = "*",
+                         start: str = "first", seq: Optional[int] = None,
+                         time_ns: Optional[int] = None) -> MergedConsumer:
+    """Consumer ``name`` of the logs in ``directory`` matching ``pattern``,
+    read as one stream by time, each log after its last commit (or if new
+    at ``start``, as :func:`open_consumer`)."""
+    args = (c_path("directory", directory), c_string("pattern", pattern),
+            c_string("consumer name", name))
+    out = ffi.new("binlog_merged_reader **")
+    check(lib.binlog_merged_consumer_open(*args, *start_of(start, seq, time_ns), out))
+    return MergedConsumer(ffi.gc(out[0], lib.binlog_merged_reader_free))
+
+
+def remove_consumer(directory: PathArg, name: str) -> None:
+    """Removes consumer ``name`` from ``directory`` (retention stops
+    waiting for it): :class:`LockedError` while it is open,
+    :class:`NotFoundError` if there is none."""
+    check(lib.binlog_consumer_remove(c_path("directory", directory), c_string("consumer name", name)))
