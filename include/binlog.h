@@ -1181,8 +1181,9 @@ binlog_result binlog_reader_position(struct binlog_reader *r, const char **out);
 /*
  Positions the log reader `r` where `token` (from
  `binlog_reader_position`) says. Records since deleted are reported as a
- `BINLOG_GAP_RETENTION` gap. `BINLOG_ERR_INVALID_ARGUMENT` for a token
- of another log or text that is no token.
+ `BINLOG_GAP_RETENTION` gap. `BINLOG_ERR_WRONG_LOG` for a token of
+ another log, `BINLOG_ERR_INVALID_ARGUMENT` for text that is no token
+ (mistyped: its check fails).
  */
 binlog_result binlog_reader_seek_position(struct binlog_reader *r, const char *token);
 
@@ -1218,7 +1219,7 @@ binlog_result binlog_merged_reader_position(struct binlog_merged_reader *r, cons
 
 /*
  Positions each log of the merged reader `r` that `token` names where it
- says; `BINLOG_ERR_INVALID_ARGUMENT` for a log not merged here.
+ says; `BINLOG_ERR_WRONG_LOG` for a log not merged here.
  */
 binlog_result binlog_merged_reader_seek_position(struct binlog_merged_reader *r, const char *token);
 

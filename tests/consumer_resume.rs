@@ -242,7 +242,7 @@ fn a_position_token_seeks_a_new_reader_there_and_a_token_of_another_log_is_refus
     w.close().unwrap();
     let mut p = LogReader::open(other.path(), "payments").unwrap();
     let e = p.seek_position(&token).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(e.kind(), ErrorKind::WrongLog);
     assert!(e.to_string().contains("not in log payments"), "{e}");
     let e = p.seek_position("binlog1:orders@21:00000000").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);

@@ -171,8 +171,9 @@ pub extern "C" fn binlog_reader_position(
 
 /// Positions the log reader `r` where `token` (from
 /// `binlog_reader_position`) says. Records since deleted are reported as a
-/// `BINLOG_GAP_RETENTION` gap. `BINLOG_ERR_INVALID_ARGUMENT` for a token
-/// of another log or text that is no token.
+/// `BINLOG_GAP_RETENTION` gap. `BINLOG_ERR_WRONG_LOG` for a token of
+/// another log, `BINLOG_ERR_INVALID_ARGUMENT` for text that is no token
+/// (mistyped: its check fails).
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_position(
     r: *mut binlog_reader,
@@ -247,7 +248,7 @@ pub extern "C" fn binlog_merged_reader_position(
 }
 
 /// Positions each log of the merged reader `r` that `token` names where it
-/// says; `BINLOG_ERR_INVALID_ARGUMENT` for a log not merged here.
+/// says; `BINLOG_ERR_WRONG_LOG` for a log not merged here.
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_seek_position(
     r: *mut binlog_merged_reader,

@@ -218,15 +218,16 @@ impl MergedReader {
     }
 
     /// Positions each log the token names where it says (`resume_at`);
-    /// the others stay where they are. `InvalidArgument` for a token that
+    /// the others stay where they are. `WrongLog` for a token that
     /// names a log not merged here.
     pub fn seek_position(&mut self, token: &str) -> Result<()> {
         let positions = super::token::decode(token)?;
         for (log, seq) in &positions {
             let Some(m) = self.logs.iter_mut().find(|m| &m.name == log) else {
-                return Err(Error::invalid(format!(
-                    "position token {token:?} names log {log}, which is not merged here"
-                )));
+                return Err(Error::new(
+                    ErrorKind::WrongLog,
+                    format!("position token {token:?} names log {log}, which is not merged here"),
+                ));
             };
             m.reader.resume_at(*seq)?;
         }

@@ -155,7 +155,7 @@ def test_a_token_of_another_log_or_garbage_is_refused(tmp_path):
     with binlog.open_log_reader(tmp_path, "orders") as r:
         token = r.position()
     with binlog.open_log_reader(tmp_path, "payments") as r:
-        with pytest.raises(binlog.InvalidArgumentError, match="orders"):
+        with pytest.raises(binlog.WrongLogError, match="orders"):
             r.seek_position(token)
         with pytest.raises(binlog.InvalidArgumentError):
             r.seek_position(token[:-1] + ("0" if token[-1] != "0" else "1"))

@@ -58,14 +58,12 @@ impl LogReader {
     pub fn position_token(&self) -> Result<String> {
         let log = self.log_name()?;
         crate::log::options::validate_name(&log)?;
-        Ok(crate::log::token::encode(&[(
-            log,
-            self.next_position(),
-        )]))
+        Ok(crate::log::token::encode(&[(log, self.next_position())]))
     }
 
     /// Positions the reader where `token` (from `position_token`) says:
-    /// `InvalidArgument` for a token of another log or that is no token.
+    /// `WrongLog` for a token of another log, `InvalidArgument` for text
+    /// that is no token.
     /// Records below it deleted meanwhile (retention, prune) are reported
     /// as a `Retention` gap, as `resume_at` does.
     pub fn seek_position(&mut self, token: &str) -> Result<()> {

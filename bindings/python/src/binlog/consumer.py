@@ -108,13 +108,16 @@ def open_consumer(directory: PathArg, log: str, name: str, *, start: str = "firs
 
 
 def open_merged_consumer(directory: PathArg, name: str, *, pattern: str = "*",
-                         start: str = "first", seq: Optional[int] = None,
+                         remote: Optional[str] = None, start: str = "first",
+                         seq: Optional[int] = None,
                          time_ns: Optional[int] = None) -> MergedConsumer:
-    """Consumer ``name`` of the logs in ``directory`` matching ``pattern``,
-    read as one stream by time, each log after its last commit (or if new
-    at ``start``, as :func:`open_consumer`)."""
-    args = (c_path("directory", directory), c_string("pattern", pattern),
-            c_string("consumer name", name))
+    """Consumer ``name`` of the logs in ``directory`` (and under ``remote``,
+    ``s3://bucket/prefix``) matching ``pattern``, read as one stream by
+    time, each log after its last commit (or if new at ``start``, as
+    :func:`open_consumer`); its file is in ``directory``."""
+    args = (c_path("directory", directory),
+            ffi.NULL if remote is None else c_string("remote", remote),
+            c_string("pattern", pattern), c_string("consumer name", name))
     out = ffi.new("binlog_merged_reader **")
     check(lib.binlog_merged_consumer_open(*args, *start_of(start, seq, time_ns), out))
     return MergedConsumer(ffi.gc(out[0], lib.binlog_merged_reader_free))
