@@ -90,16 +90,32 @@ fn tail_follow_as_a_consumer_commits_each_batch_and_a_second_one_is_locked() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    // The consumer exists (committed at its start) once the follow opened.
-    until(|| dir.join("f.consumer").exists());
+    let (tx, lines) = std::sync::mpsc::channel();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        out.lines()
+            .map_while(Result::ok)
+            .for_each(|l| drop(tx.send(l)))
+    });
+    // The consumer has committed its start (the end, 6) once the follow
+    // opened: what is written after that is printed.
+    until(|| {
+        let rows = json_of(binlog().args(["consumers", d, "--json"]));
+        rows.as_array()
+            .is_some_and(|r| r.len() == 1 && r[0]["next_seq"] == 6)
+    });
     let w = common::open_rolling(&dir, "orders", 5);
     for _ in 0..7 {
         w.write("trade", b"live").unwrap();
     }
     w.close().unwrap();
     let got: Vec<u64> = (0..7)
-        .map(|_| seqs_of_lines(&lines.next().unwrap().unwrap())[0])
+        .map(|_| {
+            lines
+                .recv_timeout(Duration::from_secs(60))
+                .expect("a line within a minute")
+        })
+        .map(|l| seqs_of_lines(&l)[0])
         .collect();
     assert_eq!(got, (6..13).collect::<Vec<_>>());
     // Committed after the batch it printed.

@@ -187,7 +187,7 @@ def test_a_merged_consumer_resumes_each_log(tmp_path):
     with binlog.open_merged_consumer(tmp_path, "only-b", pattern="b", seq=3) as m:
         assert [(r.log, r.seq) for r in m] == [("b", 3), ("b", 4)]
     with binlog.open_merged_reader(tmp_path, pattern="a") as r:
-        with pytest.raises(binlog.InvalidArgumentError):
+        with pytest.raises(binlog.WrongLogError):
             r.seek_position(token)
 
 
