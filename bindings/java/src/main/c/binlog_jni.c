@@ -1288,18 +1288,19 @@ FREE_FN(BinlogMergedReader, nativeFree, binlog_merged_reader_free, binlog_merged
 enum { C_COMMIT, C_COMMIT_SEQ, C_COMMITTED, C_MERGED_COMMIT };
 
 /* binlog_consumer_open of log `log`, or, if `merged`, binlog_merged_consumer_open of the logs matching `log` (null:
- * every log): a reader or merged reader handle. */
-JNI(jlong, BinlogConsumer, nativeOpen, jboolean merged, jbyteArray dir, jbyteArray log, jbyteArray name, jint start,
-    jlong seq, jlong ts_ns) {
-    char *s[3];
-    if (c_strings(env, s, 3, (jbyteArray[]){dir, name, log}, (const char *[]){"dir", "name", "log"}, 2) != 0) {
+ * every log), in `dir` and, unless null, `remote` (s3://bucket/prefix): a reader or merged reader handle. */
+JNI(jlong, BinlogConsumer, nativeOpen, jboolean merged, jbyteArray dir, jbyteArray log, jbyteArray name,
+    jbyteArray remote, jint start, jlong seq, jlong ts_ns) {
+    char *s[4];
+    if (c_strings(env, s, 4, (jbyteArray[]){dir, name, log, remote}, (const char *[]){"dir", "name", "log", "remote"},
+                  2) != 0) {
         return 0;
     }
     binlog_reader *r = NULL;
     binlog_merged_reader *m = NULL;
-    binlog_result rc = merged ? binlog_merged_consumer_open(s[0], NULL, s[2], s[1], (uint32_t)start, (uint64_t)seq, ts_ns, &m)
-                              : binlog_consumer_open(s[0], s[2], s[1], NULL, (uint32_t)start, (uint64_t)seq, ts_ns, &r);
-    free_all(s, 3);
+    binlog_result rc = merged ? binlog_merged_consumer_open(s[0], s[3], s[2], s[1], (uint32_t)start, (uint64_t)seq, ts_ns, &m)
+                              : binlog_consumer_open(s[0], s[2], s[1], s[3], (uint32_t)start, (uint64_t)seq, ts_ns, &r);
+    free_all(s, 4);
     return opened(env, rc, merged ? (void *)m : (void *)r, "binlog_consumer_open returned no reader");
 }
 

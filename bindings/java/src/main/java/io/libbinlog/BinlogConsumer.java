@@ -59,8 +59,19 @@ public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecor
      * (not starting with {@code .}), {@link ErrorCode#CORRUPT} naming the consumer's file if it is damaged.
      */
     public static BinlogConsumer open(Path dir, String log, String name, Start start) throws IOException {
+        return openTiered(dir, log, name, null, start);
+    }
+
+    /**
+     * As {@link #open}, reading also the log's segments shipped to {@code remote} ({@code s3://bucket/prefix}, read
+     * as {@link BinlogReader#openLogTiered} reads them; null: none), so that a position in segments shipped and
+     * removed locally goes on from the bucket.
+     */
+    public static BinlogConsumer openTiered(Path dir, String log, String name, String remote, Start start)
+            throws IOException {
         byte[] d = Strings.path(dir, "dir"), l = Strings.cstring(log, "log"), n = Strings.cstring(name, "name");
-        long h = nativeOpen(false, d, l, n, start.kind, start.seq, start.timestampNs);
+        byte[] r = remote == null ? null : Strings.cstring(remote, "remote");
+        long h = nativeOpen(false, d, l, n, r, start.kind, start.seq, start.timestampNs);
         return new BinlogConsumer(BinlogReader.ofConsumer(h, Strings.describe(dir, log) + " as " + name));
     }
 
@@ -130,8 +141,8 @@ public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecor
 
     // natives (binlog_jni.c says what each returns); nativeCall and nativePosition take a live handle
 
-    static native long nativeOpen(boolean merged, byte[] dir, byte[] log, byte[] name, int start, long seq,
-            long timestampNs) throws IOException;
+    static native long nativeOpen(boolean merged, byte[] dir, byte[] log, byte[] name, byte[] remote, int start,
+            long seq, long timestampNs) throws IOException;
 
     static native long nativeCall(long h, int which, long seq) throws IOException;
 

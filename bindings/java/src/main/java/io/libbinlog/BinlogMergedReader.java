@@ -69,7 +69,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
             throws IOException {
         byte[] d = Strings.path(dir, "dir"), n = Strings.cstring(name, "name");
         byte[] p = pattern == null ? null : Strings.cstring(pattern, "pattern");
-        long h = BinlogConsumer.nativeOpen(true, d, p, n, start.kind, start.seq, start.timestampNs);
+        long h = BinlogConsumer.nativeOpen(true, d, p, n, null, start.kind, start.seq, start.timestampNs);
         return new BinlogMergedReader(h, dir + " " + pattern + " as " + name);
     }
 
@@ -87,7 +87,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
         return call(h -> utf8(BinlogConsumer.nativePosition(notHolding(h), true, null)));
     }
 
-    /** Positions each log {@code token} ({@link #position}) names where it says; INVALID_ARGUMENT for one not here. */
+    /** Positions each log {@code token} ({@link #position}) names where it says; WRONG_LOG for one not here. */
     public void seekPosition(String token) throws IOException {
         byte[] t = Strings.cstring(token, "token");
         run(h -> {

@@ -274,4 +274,25 @@ class ConsumerTest {
             assertEquals(List.of(), c.reader().gaps());
         }
     }
+
+    /** A position in segments shipped and removed locally goes on from the bucket (a child JVM: see TieredConsumeChild). */
+    @Test
+    void aTieredConsumerResumesFromTheBucket() throws Exception {
+        String remote = "s3://" + TestSupport.s3Env("BINLOG_TEST_S3_BUCKET") + "/java-consumer-" + dir.getFileName();
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", Options.builder().maxSegmentRecords(2).build())) {
+            for (int i = 0; i < 7; i++) { // segments 0..2 sealed, 3 active
+                w.write("t", new byte[] {(byte) i});
+            }
+            w.flush();
+            try (Shipper s = Shipper.open(dir, "orders", TestSupport.shipTo(remote).keepLocal(0))) {
+                assertEquals(3, s.shipOnce().removedLocal());
+            }
+            List<String> args = List.of(dir.toString(), "orders", "tiered", remote, "3");
+            assertEquals(List.of("record 0", "record 1", "record 2", "gaps 0"),
+                    TestSupport.runWithS3Env(TieredConsumeChild.class, args));
+            args = List.of(dir.toString(), "orders", "tiered", remote, "100");
+            assertEquals(List.of("record 3", "record 4", "record 5", "record 6", "gaps 0"),
+                    TestSupport.runWithS3Env(TieredConsumeChild.class, args));
+        }
+    }
 }
