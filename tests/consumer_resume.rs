@@ -248,11 +248,11 @@ fn a_position_token_seeks_a_new_reader_there_and_a_token_of_another_log_is_refus
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
 }
 
-#[test]
-fn a_merged_consumer_keeps_one_position_per_log_in_one_commit() {
-    let d = TempDir::new("consumer-merged");
+/// Logs `a` and `b` in `dir`, 10 records each, stamped so that they
+/// alternate a0 b0 a1 b1 ... in a merged read.
+fn two_timed_logs(dir: &std::path::Path) {
     for log in ["a", "b"] {
-        let w = LogWriter::open(d.path(), log, LogOptions::default()).unwrap();
+        let w = LogWriter::open(dir, log, LogOptions::default()).unwrap();
         for i in 0..10 {
             let ts = 1_000 + i * 10 + (log == "b") as i64;
             let entry = binlog::Entry {
@@ -265,6 +265,12 @@ fn a_merged_consumer_keeps_one_position_per_log_in_one_commit() {
         }
         w.close().unwrap();
     }
+}
+
+#[test]
+fn a_merged_consumer_keeps_one_position_per_log_in_one_commit() {
+    let d = TempDir::new("consumer-merged");
+    two_timed_logs(d.path());
     let mut c = MergedConsumer::open(d.path(), "*", "m", Start::First).unwrap();
     let mut seen = Vec::new();
     for _ in 0..7 {
@@ -280,6 +286,30 @@ fn a_merged_consumer_keeps_one_position_per_log_in_one_commit() {
     let listed = binlog::list_consumers(d.path(), "a").unwrap();
     assert_eq!(listed[0].next_seq, 4);
     assert_eq!(listed[0].lag_records, 6);
+}
+
+#[test]
+fn a_merged_seek_to_a_token_of_one_log_keeps_the_others_where_they_were() {
+    let d = TempDir::new("consumer-merged-seek");
+    two_timed_logs(d.path());
+    let mut m = binlog::MergedReader::open_dir(d.path(), "*").unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let r = m.next().unwrap().unwrap();
+        seen.push(format!("{}{}", r.log, r.record.seq));
+    }
+    assert_eq!(seen, ["a0", "b0", "a1"]);
+    // A token of log a alone, at record 1: b goes on at b1, found and not
+    // returned yet.
+    let mut a = LogReader::open(d.path(), "a").unwrap();
+    a.next().unwrap().unwrap();
+    m.seek_position(&a.position_token().unwrap()).unwrap();
+    let mut after = Vec::new();
+    for _ in 0..4 {
+        let r = m.next().unwrap().unwrap();
+        after.push(format!("{}{}", r.log, r.record.seq));
+    }
+    assert_eq!(after, ["a1", "b1", "a2", "b2"]);
 }
 
 #[test]

@@ -221,21 +221,34 @@ impl MergedReader {
     /// the others stay where they are. `WrongLog` for a token that
     /// names a log not merged here.
     pub fn seek_position(&mut self, token: &str) -> Result<()> {
-        let positions = super::token::decode(token)?;
-        for (log, seq) in &positions {
-            let Some(m) = self.logs.iter_mut().find(|m| &m.name == log) else {
+        let mut named = Vec::new();
+        for (log, seq) in super::token::decode(token)? {
+            let Some(i) = self.logs.iter().position(|m| m.name == log) else {
                 return Err(Error::new(
                     ErrorKind::WrongLog,
                     format!("position token {token:?} names log {log}, which is not merged here"),
                 ));
             };
-            m.reader.resume_at(*seq)?;
+            named.push((i, seq));
         }
+        // The record returned last is behind its reader: not found again.
+        for i in self.pending.drain(..) {
+            self.logs[i].head = None;
+        }
+        for (i, seq) in named {
+            self.logs[i].head = None;
+            self.logs[i].reader.resume_at(seq)?;
+        }
+        // The others keep the record they found and had not returned.
         self.heap.clear();
-        for m in &mut self.logs {
-            m.head = None;
+        for (i, m) in self.logs.iter().enumerate() {
+            match &m.head {
+                Some(f) => self.heap.push(Reverse((f.timestamp_ns, i, f.seq))),
+                None if !m.failed => self.pending.push(i),
+                None => {}
+            }
         }
-        self.pending = (0..self.logs.len()).rev().collect();
+        self.pending.reverse();
         self.returned = None;
         self.at_end = false;
         Ok(())
