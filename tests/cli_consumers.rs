@@ -133,6 +133,34 @@ fn tail_follow_as_a_consumer_commits_each_batch_and_a_second_one_is_locked() {
 }
 
 #[test]
+fn filters_a_commit_would_pass_unprinted_are_refused_with_a_consumer() {
+    let t = Tmp::new("tail-consumer-filters");
+    let dir = t.join("log");
+    rolled_log(&dir, 3, 5);
+    let d = dir.to_str().unwrap();
+    for (flag, v) in [
+        ("--until", "1h"),
+        ("--since", "1h"),
+        ("--to-seq", "1"),
+        ("--from-seq", "1"),
+    ] {
+        binlog()
+            .args(["tail", "--consumer", "c", flag, v, d])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("--type can"));
+    }
+    assert!(
+        !dir.join("c.consumer").exists(),
+        "refused before the consumer was opened"
+    );
+    assert_eq!(
+        tail(&["--consumer", "c", "--type", "trade", "-n", "100", d]),
+        vec![1]
+    );
+}
+
+#[test]
 fn a_cursor_file_resumes_after_its_position_and_is_rewritten() {
     let t = Tmp::new("tail-cursor");
     let dir = t.join("log");

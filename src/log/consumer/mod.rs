@@ -49,8 +49,16 @@ pub(crate) fn place(
         Start::Seq(seq) => reader.seek_seq(seq)?,
         Start::Time(ts) => reader.seek_time(ts)?,
     }
-    let at = reader.standing_at().unwrap_or(reader.next_position());
-    store.commit(&[(log, at)])
+    // With no segment to stand in, where the log goes on (its recorded
+    // position: no record below it is to come).
+    let recorded = || {
+        let dir = reader.log_dir()?;
+        super::position::recorded(dir, log, false)
+            .ok()
+            .map(|p| p.seq)
+    };
+    let at = reader.standing_at().or_else(recorded).unwrap_or(0);
+    store.commit(&[(log, at.max(reader.next_position()))])
 }
 
 /// The directory a consumer of `reader` keeps its file in: the log's.

@@ -140,9 +140,12 @@ fn newest(bytes: &[u8], path: &Path) -> Result<Committed> {
         .into_iter()
         .filter_map(|i| slot(i).and_then(Committed::decode))
         .max_by_key(|c| c.generation);
+    // Commit 1 goes to slot 1: with slot 0 still zeros, a slot 1 that does
+    // not check is the first commit torn, which never returned.
+    let first_torn = bytes[..bytes.len().min(SLOT_LEN)].iter().all(|&b| b == 0);
     match found {
         Some(c) => Ok(c),
-        None if bytes.iter().all(|&b| b == 0) => Ok(Committed::default()),
+        None if first_torn => Ok(Committed::default()),
         None => Err(Error::at(
             ErrorKind::Corrupt,
             path,
@@ -175,6 +178,8 @@ impl Store {
             .open(&path)
             .map_err(|e| Error::io(&path, "open consumer", e))?;
         match crate::sys::lock_exclusive_patiently(&file) {
+            // Removed (`remove`) between our open and our lock: open anew.
+            Ok(true) if !same_file(&file, &path) => return Store::open(dir, name),
             Ok(true) => {}
             Ok(false) => {
                 return Err(Error::file(
@@ -225,6 +230,15 @@ impl Store {
             .map_err(|e| Error::io_at(&self.path, at, "commit consumer position", e))?;
         self.last = next;
         Ok(())
+    }
+}
+
+/// Whether `file` is still the file at `path` (not unlinked or replaced).
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }
 
@@ -297,6 +311,19 @@ mod tests {
         bytes[40] ^= 0xff; // tear slot 0
         std::fs::write(&p, &bytes).unwrap();
         assert_eq!(read(&p).unwrap().next_seq("orders"), Some(10));
+    }
+
+    #[test]
+    fn a_torn_first_commit_reads_as_a_consumer_with_no_commit() {
+        let d = dir("torn-first");
+        let mut s = Store::open(&d, "c").unwrap();
+        s.commit(&[("orders", 10)]).unwrap(); // generation 1: slot 1
+        drop(s);
+        let p = path(&d, "c");
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[SLOT_LEN + 20] ^= 0xff;
+        std::fs::write(&p, &bytes).unwrap();
+        assert_eq!(read(&p).unwrap(), Committed::default());
     }
 
     #[test]

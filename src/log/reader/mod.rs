@@ -587,7 +587,9 @@ impl LogReader {
     pub fn seek_seq(&mut self, seq: u64) -> Result<()> {
         let done = self.position_at_seq(seq);
         self.note_landed();
-        self.seek_at = seq;
+        // Failed, the reader stands at no known record: its position is the
+        // log's start (a commit then gives records again, never skips them).
+        self.seek_at = if done.is_ok() { seq } else { 0 };
         done
     }
 

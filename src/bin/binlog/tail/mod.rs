@@ -66,6 +66,19 @@ pub struct TailArgs {
 }
 
 pub fn run(args: &TailArgs) -> CliResult<Outcome> {
+    let f = &args.records.filter;
+    let keeps_position = args.consumer.is_some() || args.cursor_file.is_some();
+    if keeps_position
+        && (f.since.is_some() || f.until.is_some() || f.from_seq.is_some() || f.to_seq.is_some())
+    {
+        // A commit covers every record before the position: records these
+        // leave out unprinted would be committed (--type selects what the
+        // reader returns, and may be used).
+        return Err(CliError::usage(
+            "--consumer and --cursor-file read every record after their position: --since, --until, \
+             --from-seq and --to-seq cannot be used with them (--type can)",
+        ));
+    }
     if args.merge {
         return merge::run(args);
     }
@@ -134,12 +147,23 @@ impl Reading {
     }
 }
 
-/// Replaces the cursor file's token (written beside it, then renamed).
+/// Replaces the cursor file's token durably: written beside it and synced,
+/// renamed over it, the directory synced (a power cut leaves the old token
+/// or the new one, never an empty file).
 fn write_cursor(file: &Path, token: &str) -> CliResult<()> {
     let tmp = file.with_extension("tmp");
-    std::fs::write(&tmp, format!("{token}\n"))
-        .and_then(|()| std::fs::rename(&tmp, file))
-        .map_err(|e| CliError::io_on(file.display(), e))
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(format!("{token}\n").as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, file)?;
+        std::fs::File::open(dir)?.sync_all()
+    };
+    write().map_err(|e| CliError::io_on(file.display(), e))
 }
 
 /// The token a cursor file holds, if it is there.
