@@ -22,18 +22,12 @@
 #include "binlog.h"
 #include "check.h"
 #include "tmpdir.h"
+#include "segments.h"
 
-/* Writes `n` records of type "t" to log `name`, `per` a segment, and closes it. */
-static void write_log(const char *name, uint64_t n, uint64_t per) {
-    binlog_options *o = NULL;
-    REQUIRE(binlog_options_new(&o) == BINLOG_OK);
-    CHECK_OK(binlog_options_set_max_segment_records(o, per));
-    binlog_writer *w = NULL;
-    REQUIRE(binlog_writer_open_log(tmpdir, name, o, &w) == BINLOG_OK);
-    binlog_options_free(o);
-    for (uint64_t i = 0; i < n; i++) {
-        CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("payload"), NULL));
-    }
+/* Log `name` in tmpdir: `n` records (segments.h's write_log), `per` a
+ * segment, closed. */
+static void write_closed_log(const char *name, uint64_t n, uint64_t per) {
+    binlog_writer *w = write_log(name, n, per);
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
 }
@@ -45,7 +39,7 @@ static uint64_t next_seq(binlog_reader *r) {
 }
 
 static void test_a_consumer_goes_on_after_its_last_commit(void) {
-    write_log("orders", 30, 7);
+    write_closed_log("orders", 30, 7);
     binlog_reader *c = NULL;
     REQUIRE(binlog_consumer_open(tmpdir, "orders", "billing", NULL, BINLOG_START_FIRST, 0, 0, &c) ==
             BINLOG_OK);
@@ -139,7 +133,7 @@ static void test_a_position_token_seeks_another_reader_there(void) {
     CHECK_ERR(binlog_reader_seek_position(r, "binlog1:orders@3:00000000"), BINLOG_ERR_INVALID_ARGUMENT,
               "check");
     binlog_reader_free(r);
-    write_log("payments", 3, 10);
+    write_closed_log("payments", 3, 10);
     REQUIRE(binlog_reader_open_log(tmpdir, "payments", &r) == BINLOG_OK);
     CHECK_ERR(binlog_reader_seek_position(r, kept), BINLOG_ERR_WRONG_LOG, "not in log payments");
     binlog_reader_free(r);
@@ -205,9 +199,7 @@ static uint64_t slow_consumer_after_retention(const char *name, int wait, uint64
     CHECK_EQ_U(next_seq(c), 0);
     CHECK_OK(binlog_consumer_commit(c));
     binlog_reader_free(c);
-    for (int i = 0; i < 30; i++) {
-        CHECK_OK(binlog_writer_write(w, LIT("t"), LIT("x"), NULL));
-    }
+    write_records(w, 30);
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
     REQUIRE(binlog_consumer_open(tmpdir, name, "slow", NULL, BINLOG_START_FIRST, 0, 0, &c) == BINLOG_OK);
