@@ -79,6 +79,14 @@ pub enum ErrorKind {
     RemoteConflict = 28,
     /// A request to an object store failed after its retries.
     Remote = 29,
+    /// A type's schema is unusable: an unknown encoding, or a schema that
+    /// does not parse or lacks the named message.
+    InvalidSchema = 30,
+    /// Type schemas too large for a segment header (1 MiB in all).
+    SchemaTooLarge = 31,
+    /// A payload does not decode by its type's schema (or a value does not
+    /// encode by it).
+    Undecodable = 32,
 }
 
 impl ErrorKind {

@@ -158,6 +158,7 @@ pub use change_fd::ChangeFd;
 pub use compressed::{compress_segment, decompress_segment, CompressOptions, Converted};
 pub use error::{Error, ErrorKind, Result};
 pub use format::header::SegmentHeader;
+pub use format::schema::TypeSchema;
 pub use hold_back::{HoldBack, OwnedRecord};
 pub use log::consumer::store::remove as remove_consumer;
 pub use log::consumer::{list as list_consumers, Consumer, ConsumerInfo, MergedConsumer, Start};

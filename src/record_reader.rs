@@ -53,6 +53,12 @@ pub trait RecordReader: Send {
     /// own; for a log, see [`LogReader::record_segment`].
     fn segment_header(&self) -> Option<&SegmentHeader>;
 
+    /// The schema of type `type_name` in `segment_header`: each record is
+    /// described by the header of its own segment.
+    fn type_schema(&self, type_name: &str) -> Option<&crate::TypeSchema> {
+        self.segment_header()?.type_schema(type_name)
+    }
+
     /// How the segment `segment_header` describes ended (`Reading` while
     /// records remain); for a log, see [`LogReader::record_segment_tail`].
     fn segment_tail(&self) -> Tail;

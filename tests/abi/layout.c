@@ -283,5 +283,19 @@ int main(void) {
     VALUE(BINLOG_START_END);
     VALUE(BINLOG_START_SEQ);
     VALUE(BINLOG_START_TIME);
+    VALUE(BINLOG_ERR_INVALID_SCHEMA);
+    VALUE(BINLOG_ERR_SCHEMA_TOO_LARGE);
+    VALUE(BINLOG_ERR_UNDECODABLE);
+    STRUCT(binlog_type_schema);
+    FIELD(binlog_type_schema, type_name);
+    FIELD(binlog_type_schema, type_len);
+    FIELD(binlog_type_schema, encoding);
+    FIELD(binlog_type_schema, encoding_len);
+    FIELD(binlog_type_schema, schema_encoding);
+    FIELD(binlog_type_schema, schema_encoding_len);
+    FIELD(binlog_type_schema, schema_name);
+    FIELD(binlog_type_schema, schema_name_len);
+    FIELD(binlog_type_schema, schema);
+    FIELD(binlog_type_schema, schema_len);
     return 0;
 }
