@@ -374,7 +374,7 @@ public-api:
 # lines by merging what it can; raising a budget is a decision, said in
 # its commit message.
 SRC_LINE_BUDGET      := 56100
-BINDINGS_LINE_BUDGET := 12900
+BINDINGS_LINE_BUDGET := 13120
 .PHONY: line-budget
 line-budget:
 	tests/line_budget.sh $(SRC_LINE_BUDGET) $(BINDINGS_LINE_BUDGET)
