@@ -84,6 +84,12 @@ fi
 # 2a. pkg-config.
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 [[ $(pkg-config --modversion binlog) == "$version" ]] || fail "pkg-config --modversion binlog is not $version"
+# libbinlog.a holds no unwinder (a Rust staticlib leaves `_Unwind_*` to the
+# program's link, docs/INSTALL.md "Dependencies"): its static libraries
+# must name the one it links.
+nm -u "$libdir/libbinlog.a" 2>/dev/null | grep -q ' _Unwind_RaiseException$' ||
+  fail "libbinlog.a now holds its unwinder: docs/INSTALL.md says it leaves _Unwind_* to -lgcc_s"
+[[ " $(pkg-config --static --libs binlog) " == *" -lgcc_s "* ]] || fail "pkg-config --static --libs binlog does not name -lgcc_s, the unwinder libbinlog.a needs"
 mkdir -p "$work/pkg-config"
 cp "$root/tests/consumer/c/app.c" "$root/tests/consumer/c/Makefile" "$work/pkg-config/"
 make --no-print-directory -C "$work/pkg-config"
