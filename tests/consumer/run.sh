@@ -86,8 +86,9 @@ export PKG_CONFIG_PATH=$libdir/pkgconfig
 [[ $(pkg-config --modversion binlog) == "$version" ]] || fail "pkg-config --modversion binlog is not $version"
 # libbinlog.a holds no unwinder (a Rust staticlib leaves `_Unwind_*` to the
 # program's link, docs/INSTALL.md "Dependencies"): its static libraries
-# must name the one it links.
-nm -u "$libdir/libbinlog.a" 2>/dev/null | grep -q ' _Unwind_RaiseException$' ||
+# must name the one it links. (grep without -q reads all of nm's output:
+# under pipefail an early exit would fail the pipe.)
+nm -u "$libdir/libbinlog.a" 2>/dev/null | grep ' _Unwind_RaiseException$' >/dev/null ||
   fail "libbinlog.a now holds its unwinder: docs/INSTALL.md says it leaves _Unwind_* to -lgcc_s"
 [[ " $(pkg-config --static --libs binlog) " == *" -lgcc_s "* ]] || fail "pkg-config --static --libs binlog does not name -lgcc_s, the unwinder libbinlog.a needs"
 mkdir -p "$work/pkg-config"
