@@ -20,14 +20,14 @@ pub struct binlog_summary {
     names: Vec<CString>,
 }
 
-/// A summary's totals (`binlog_summary_totals`). With no record,
+/// What a summary holds in all (`binlog_summary_totals`). With no record,
 /// `records` is 0 and so is every other field. "First" and "last" are in
 /// read order; `min_ns` and `max_ns` are the earliest and latest
 /// timestamps. Bytes are the records' bytes in the file (framing, type,
 /// metadata and payload); `payload_bytes` their payloads'.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
-pub struct binlog_summary_totals {
+pub struct binlog_totals {
     pub records: u64,
     pub bytes: u64,
     pub payload_bytes: u64,
@@ -125,11 +125,11 @@ pub extern "C" fn binlog_summary_of_merged(
 #[no_mangle]
 pub extern "C" fn binlog_summary_totals(
     s: *const binlog_summary,
-    out: *mut binlog_summary_totals,
+    out: *mut binlog_totals,
 ) -> binlog_result {
     get(s, "summary", out, |h| {
         let s = &h.summary;
-        Ok(binlog_summary_totals {
+        Ok(binlog_totals {
             records: s.records,
             bytes: s.bytes,
             payload_bytes: s.payload_bytes,
