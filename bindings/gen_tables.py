@@ -66,6 +66,11 @@ ERRORS = [
     ("REMOTE_CONFLICT", "ErrRemoteConflict", "object in the bucket differs",
      "RemoteConflictError", "RemoteError, FileExistsError", "EEXIST"),
     ("REMOTE", "ErrRemote", "object store request failed", "RemoteRequestError", "RemoteError", None),
+    ("INVALID_SCHEMA", "ErrInvalidSchema", "unusable type schema", "InvalidSchemaError", "BinlogError, ValueError", None),
+    ("SCHEMA_TOO_LARGE", "ErrSchemaTooLarge", "type schemas too large for a header",
+     "SchemaTooLargeError", "BinlogError, ValueError", None),
+    ("UNDECODABLE", "ErrUndecodable", "payload does not decode by its schema", "UndecodableError",
+     "BinlogError, ValueError", None),
 ]
 
 # What the JNI library's set_option sets, by number (Java's Options.Opt

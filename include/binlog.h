@@ -90,6 +90,9 @@ enum binlog_result
   BINLOG_ERR_FRAME_SIZE_MISMATCH = 27,
   BINLOG_ERR_REMOTE_CONFLICT = 28,
   BINLOG_ERR_REMOTE = 29,
+  BINLOG_ERR_INVALID_SCHEMA = 30,
+  BINLOG_ERR_SCHEMA_TOO_LARGE = 31,
+  BINLOG_ERR_UNDECODABLE = 32,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -961,6 +964,29 @@ typedef struct binlog_repair_summary {
   uint64_t left_damaged;
   uint64_t errors;
 } binlog_repair_summary;
+
+/*
+ A type's schema (docs/FORMAT.md, "Type schemas"): UTF-8 strings and the
+ schema's bytes, not NUL-terminated. `encoding` is how payloads are
+ encoded (`protobuf`, `flatbuffer`, `json`, `cbor`, `msgpack`);
+ `schema_encoding` what `schema` holds (`protobuf`: a serialized
+ FileDescriptorSet; `flatbuffer`: a .bfbs; `jsonschema`; or empty for
+ none); `schema_name` the message (a protobuf message's full name, a
+ FlatBuffers root table). Filled by a reader, the pointers are valid
+ (not NULL, even for 0 bytes) until the next call on that reader.
+ */
+typedef struct binlog_type_schema {
+  const uint8_t *type_name;
+  size_t type_len;
+  const uint8_t *encoding;
+  size_t encoding_len;
+  const uint8_t *schema_encoding;
+  size_t schema_encoding_len;
+  const uint8_t *schema_name;
+  size_t schema_name_len;
+  const uint8_t *schema;
+  size_t schema_len;
+} binlog_type_schema;
 
 /*
  One file of a log (`binlog_segment_list_get`). `path` is NUL-terminated
@@ -1896,6 +1922,40 @@ binlog_result binlog_options_set_retention_hard_max_bytes(struct binlog_options 
  after close too; a segment writer is refused.
  */
 binlog_result binlog_writer_dropped_unshipped(const struct binlog_writer *w, uint64_t *out);
+
+/*
+ Declares the schema of one type, recorded in the header of every new
+ segment the writer creates (an existing segment keeps its header; a
+ log's writer opened with other schemas than its newest segment's
+ starts a new segment). Checked at once: `BINLOG_ERR_INVALID_SCHEMA`
+ for an unknown encoding, a descriptor set that does not parse or lacks
+ the message, or a second schema of the type;
+ `BINLOG_ERR_SCHEMA_TOO_LARGE` when the header cannot hold the schemas
+ (1 MiB in all). The options keep copies of the bytes.
+ */
+binlog_result binlog_options_add_type_schema(struct binlog_options *opts,
+                                             const struct binlog_type_schema *schema);
+
+/*
+ Fills `*out` with the schema of type `type_name` in the header of the
+ segment the reader's last record came from (for a log reader; see
+ `binlog_reader_header`): each record is described by its own
+ segment's header. `BINLOG_ERR_NOT_FOUND` if that header has no schema
+ for the type, or the reader has no segment to ask yet.
+ */
+binlog_result binlog_reader_type_schema(struct binlog_reader *r,
+                                        const uint8_t *type_name,
+                                        size_t type_len,
+                                        struct binlog_type_schema *out);
+
+/*
+ `binlog_reader_type_schema` for the log the merged reader's last record
+ came from.
+ */
+binlog_result binlog_merged_reader_type_schema(struct binlog_merged_reader *m,
+                                               const uint8_t *type_name,
+                                               size_t type_len,
+                                               struct binlog_type_schema *out);
 
 /*
  Lists the files of log `name` in `dir` in the order a log reader reads

@@ -161,6 +161,7 @@ pub use change_fd::ChangeFd;
 pub use compressed::{compress_segment, decompress_segment, CompressOptions, Converted};
 pub use error::{Error, ErrorKind, Result};
 pub use format::header::SegmentHeader;
+pub use format::schema::TypeSchema;
 pub use hold_back::{HoldBack, OwnedRecord};
 pub use log::consumer::store::remove as remove_consumer;
 pub use log::consumer::{list as list_consumers, Consumer, ConsumerInfo, MergedConsumer, Start};
@@ -174,7 +175,7 @@ pub use options::{
     Durability, Options, DEFAULT_FLUSH_DELAY, LARGEST_MAX_RECORD_SIZE, MAX_SYNC_WAIT_SPIN,
 };
 pub use reader::{Damage, Reader, Record, RecordHeader, Tail};
-pub use record_reader::RecordReader;
+pub use record_reader::{RecordReader, Records};
 pub use record_writer::RecordWriter;
 pub use summary::{summarize, Summary, TypeSummary};
 pub use writer::{Entry, Writer};

@@ -2,6 +2,7 @@
 //! values the writer cannot honour.
 
 use crate::error::{Error, Result};
+use crate::format::schema::TypeSchema;
 use std::time::Duration;
 
 /// When written records are forced to stable storage with fdatasync.
@@ -48,6 +49,11 @@ pub struct Options {
     pub content_type: String,
     /// Free-form string parameters recorded in the header.
     pub params: Vec<(String, String)>,
+    /// What the payloads of some types hold, recorded in every new
+    /// segment's header (format 1.1): at most one per type name, each
+    /// valid (`TypeSchema::validate`). A reader asks a segment's header
+    /// (`SegmentHeader::type_schema`); records carry nothing more.
+    pub schemas: Vec<TypeSchema>,
     /// Largest encoded record (frame header, type, metadata and payload) the
     /// writer accepts; larger writes fail with `RecordTooLarge`. Default
     /// 64 MiB; at most 4 GiB + 7 bytes (the u32 body length). A rolling log
@@ -128,6 +134,7 @@ impl Default for Options {
             log_name: String::new(),
             content_type: String::new(),
             params: Vec::new(),
+            schemas: Vec::new(),
             max_record_size: DEFAULT_MAX_RECORD_SIZE,
             buffer_size: DEFAULT_BUFFER_SIZE,
             flush_delay: Some(DEFAULT_FLUSH_DELAY),
@@ -178,6 +185,16 @@ impl Options {
         if self.index_memory_entries == 0 {
             return Err(Error::invalid("index_memory_entries must be at least 1"));
         }
+        for (i, schema) in self.schemas.iter().enumerate() {
+            schema.validate()?;
+            if self.schemas[..i]
+                .iter()
+                .any(|s| s.type_name == schema.type_name)
+            {
+                let what = format!("two schemas for type {:?}", schema.type_name);
+                return Err(Error::new(crate::ErrorKind::InvalidSchema, what));
+            }
+        }
         // The header fields must fit the format (u16 lengths, 1 MiB in all):
         // encoding a header checks exactly that.
         self.header(0).encode().map(drop)
@@ -188,7 +205,11 @@ impl Options {
     pub(crate) fn header(&self, created_ns: i64) -> crate::format::header::SegmentHeader {
         crate::format::header::SegmentHeader {
             major: crate::format::FORMAT_MAJOR,
-            minor: crate::format::FORMAT_MINOR,
+            minor: if self.schemas.is_empty() {
+                0
+            } else {
+                crate::format::FORMAT_MINOR
+            },
             created_ns,
             segment_no: self.segment_no,
             first_seq: self.first_seq,
@@ -196,6 +217,7 @@ impl Options {
             content_type: self.content_type.clone(),
             writer: self.writer_version.clone(),
             params: self.params.clone(),
+            schemas: self.schemas.clone(),
         }
     }
 }

@@ -142,8 +142,7 @@ impl Summary {
         self.types.get(self.place(name)?)
     }
 
-    /// Where type `name` is in `types`: through the index, checked (the
-    /// fields are public, and `types` may have been changed).
+    /// Where type `name` is in `types` (the index checked: `types` is public).
     fn place(&self, name: &str) -> Option<usize> {
         match self.index.get(name) {
             Some(&i) if self.types.get(i).is_some_and(|t| t.name == name) => Some(i),
@@ -151,9 +150,8 @@ impl Summary {
         }
     }
 
-    /// Counts `records` records of type `name` whose first and last are
-    /// `seqs` and `times`, read after those counted so far; returns where
-    /// the type is in `types`.
+    /// Counts `records` records of type `name`, first and last `seqs` and
+    /// `times`, read after those counted; returns the type's place.
     fn count(
         &mut self,
         name: &str,
@@ -289,25 +287,19 @@ mod tests {
     #[test]
     fn nothing_read_is_an_empty_summary_and_a_lookup_survives_changed_types() {
         let d = temp_dir("empty");
-        let path = d.join("s.binlog");
-        Writer::open(&path, Options::default())
+        let (empty, one) = (d.join("empty.binlog"), d.join("one.binlog"));
+        Writer::open(&empty, Options::default())
             .unwrap()
             .close()
             .unwrap();
-        let s = summarize(&path).unwrap();
+        let s = summarize(&empty).unwrap();
         assert_eq!(s, Summary::new());
         assert_eq!((s.first_seq, s.min_ns), (None, None));
+        let w = Writer::open(&one, Options::default()).unwrap();
+        w.write("x", b"").unwrap();
+        w.close().unwrap();
         let mut s = Summary::new();
-        s.types.push(TypeSummary {
-            name: "x".into(),
-            records: 1,
-            bytes: 0,
-            payload_bytes: 0,
-            first_seq: 0,
-            last_seq: 0,
-            first_ns: 0,
-            last_ns: 0,
-        });
+        s.types = summarize(&one).unwrap().types;
         assert_eq!(s.get("x").map(|t| t.records), Some(1));
         assert!(summarize(d.join("missing")).is_err());
         std::fs::remove_dir_all(&d).unwrap();

@@ -82,6 +82,12 @@ const (
 	ErrRemoteConflict Code = C.BINLOG_ERR_REMOTE_CONFLICT
 	// Object store request failed. It was retried first.
 	ErrRemote Code = C.BINLOG_ERR_REMOTE
+	// Unusable type schema.
+	ErrInvalidSchema Code = C.BINLOG_ERR_INVALID_SCHEMA
+	// Type schemas too large for a segment header.
+	ErrSchemaTooLarge Code = C.BINLOG_ERR_SCHEMA_TOO_LARGE
+	// Payload does not decode by its type's schema.
+	ErrUndecodable Code = C.BINLOG_ERR_UNDECODABLE
 )
 
 var codeNames = map[Code]string{
@@ -115,6 +121,9 @@ var codeNames = map[Code]string{
 	ErrFrameSizeMismatch:   "compressed frame of the wrong size",
 	ErrRemoteConflict:      "object in the bucket differs",
 	ErrRemote:              "object store request failed",
+	ErrInvalidSchema:       "unusable type schema",
+	ErrSchemaTooLarge:      "type schemas too large for a header",
+	ErrUndecodable:         "payload does not decode by its schema",
 }
 
 // END GENERATED

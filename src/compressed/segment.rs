@@ -682,6 +682,7 @@ fn placeholder_header() -> SegmentHeader {
         content_type: String::new(),
         writer: String::new(),
         params: Vec::new(),
+        schemas: Vec::new(),
     }
 }
 

@@ -31,6 +31,8 @@ pub struct binlog_merged_reader {
     pub(super) consumer: Option<crate::log::consumer::store::Store>,
     /// The token the last `binlog_merged_reader_position` pointed at.
     pub(super) token: std::ffi::CString,
+    /// The schema the last `binlog_merged_reader_type_schema` pointed into.
+    pub(super) schema: Option<Box<crate::TypeSchema>>,
 }
 
 impl binlog_merged_reader {
@@ -45,6 +47,7 @@ impl binlog_merged_reader {
             damages: Vec::new(),
             consumer,
             token: std::ffi::CString::default(),
+            schema: None,
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod remote_prune;
 pub mod repair;
 pub mod result;
 pub mod retention_shipped;
+pub mod schema;
 pub mod segment_events;
 pub mod segments;
 pub mod shipper;

@@ -54,6 +54,8 @@ pub struct binlog_reader {
     pub(super) consumer: Option<Box<crate::log::consumer::store::Store>>,
     /// The token the last `binlog_reader_position` pointed at.
     pub(super) token: std::ffi::CString,
+    /// The schema the last `binlog_reader_type_schema` pointed into.
+    pub(super) schema: Option<Box<crate::TypeSchema>>,
 }
 
 impl binlog_reader {

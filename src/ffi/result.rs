@@ -45,11 +45,14 @@ pub enum binlog_result {
     BINLOG_ERR_FRAME_SIZE_MISMATCH = 27,
     BINLOG_ERR_REMOTE_CONFLICT = 28,
     BINLOG_ERR_REMOTE = 29,
+    BINLOG_ERR_INVALID_SCHEMA = 30,
+    BINLOG_ERR_SCHEMA_TOO_LARGE = 31,
+    BINLOG_ERR_UNDECODABLE = 32,
 }
 
 /// Every code in number order (a test checks each is at its number), with
 /// its name as the header spells it and a few words saying what it means.
-const CODES: [(binlog_result, &CStr, &CStr); 30] = {
+const CODES: [(binlog_result, &CStr, &CStr); 33] = {
     const fn c(name: &'static str) -> &'static CStr {
         match CStr::from_bytes_with_nul(name.as_bytes()) {
             Ok(name) => name,
@@ -92,6 +95,9 @@ const CODES: [(binlog_result, &CStr, &CStr); 30] = {
         BINLOG_ERR_FRAME_SIZE_MISMATCH: c"compressed frame of another size than its seek table says",
         BINLOG_ERR_REMOTE_CONFLICT: c"an object in the bucket differs from the local segment; not overwritten",
         BINLOG_ERR_REMOTE: c"object store request failed",
+        BINLOG_ERR_INVALID_SCHEMA: c"unusable type schema",
+        BINLOG_ERR_SCHEMA_TOO_LARGE: c"type schemas too large for a segment header",
+        BINLOG_ERR_UNDECODABLE: c"payload does not decode by its type's schema",
     }
 };
 
@@ -125,7 +131,7 @@ pub extern "C" fn binlog_result_description(code: u32) -> *const c_char {
 
 // The highest kind has its code in `CODES` (the lookup below runs outside
 // the panic boundary); the tests check every kind against its code's name.
-const _: () = assert!((ErrorKind::Remote as usize) < CODES.len());
+const _: () = assert!((ErrorKind::Undecodable as usize) < CODES.len());
 
 impl From<ErrorKind> for binlog_result {
     /// The code of the same number: `ErrorKind`'s numbers are the codes
@@ -169,6 +175,9 @@ mod tests {
             FrameSizeMismatch,
             RemoteConflict,
             Remote,
+            InvalidSchema,
+            SchemaTooLarge,
+            Undecodable,
         ];
         for k in &all {
             match k {
@@ -176,7 +185,8 @@ mod tests {
                 | UnsupportedVersion | CorruptHeader | Corrupt | Truncated | RecordTooLarge
                 | Locked | Closed | DiskFull | InvalidUtf8 | Poisoned | AlreadyExists
                 | CorruptSeal | WrongLog | Sealed | CompressedTruncated | CorruptFrame
-                | CorruptSeekTable | FrameSizeMismatch | RemoteConflict | Remote => {}
+                | CorruptSeekTable | FrameSizeMismatch | RemoteConflict | Remote
+                | InvalidSchema | SchemaTooLarge | Undecodable => {}
             }
         }
         all

@@ -8,11 +8,14 @@
 //! 16  created_ns i64, segment_no u64, first_seq u64, flags u32 (0)
 //! 44  log_name, content_type, writer: u16 length + UTF-8 each
 //!     param_count u16, then (key, value) as u16 length + UTF-8 each
+//!     1.1: the type schema table (`schema.rs`), written only when a type
+//!     has a schema (a header without one is written as 1.0)
 //!     [fields added by later minor versions; older readers skip them]
 //! -4  crc32 u32 over every byte before it
 //! ```
 
 use super::cursor::Cursor;
+use super::schema::{self, TypeSchema};
 use super::{FORMAT_MAJOR, FORMAT_MINOR, MAGIC, MAX_HEADER_LEN};
 use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
@@ -44,16 +47,29 @@ pub struct SegmentHeader {
     pub writer: String,
     /// Free-form string parameters (`Options::params`).
     pub params: Vec<(String, String)>,
+    /// The schemas of the log's types (`Options::schemas`); from format
+    /// 1.1 on, empty in a 1.0 header.
+    pub schemas: Vec<TypeSchema>,
 }
 
 impl SegmentHeader {
+    /// The schema of type `type_name`, if the header has one.
+    pub fn type_schema(&self, type_name: &str) -> Option<&TypeSchema> {
+        self.schemas.iter().find(|s| s.type_name == type_name)
+    }
+
     /// Encodes the header (checked lengths: every string at most 65535 bytes,
     /// at most 65535 parameters).
     pub fn encode(&self) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(128);
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&FORMAT_MAJOR.to_le_bytes());
-        out.extend_from_slice(&FORMAT_MINOR.to_le_bytes());
+        let minor = if self.schemas.is_empty() {
+            0
+        } else {
+            FORMAT_MINOR
+        };
+        out.extend_from_slice(&minor.to_le_bytes());
         out.extend_from_slice(&[0; 4]); // header_len, patched below
         out.extend_from_slice(&self.created_ns.to_le_bytes());
         out.extend_from_slice(&self.segment_no.to_le_bytes());
@@ -69,11 +85,17 @@ impl SegmentHeader {
             put_short(&mut out, "parameter key", k)?;
             put_short(&mut out, "parameter value", v)?;
         }
+        if minor > 0 {
+            schema::encode(&mut out, &self.schemas)?;
+        }
         let total = out.len() + 4;
         if total > MAX_HEADER_LEN as usize {
-            return Err(Error::invalid(format!(
-                "segment header of {total} bytes exceeds {MAX_HEADER_LEN}"
-            )));
+            let kind = match self.schemas.is_empty() {
+                true => ErrorKind::InvalidArgument,
+                false => ErrorKind::SchemaTooLarge,
+            };
+            let what = format!("segment header of {total} bytes exceeds {MAX_HEADER_LEN}");
+            return Err(Error::new(kind, what));
         }
         out[12..16].copy_from_slice(&(total as u32).to_le_bytes());
         let crc = crc32fast::hash(&out);
@@ -92,7 +114,7 @@ impl SegmentHeader {
             let what = format!("header CRC mismatch (stored {stored:08x}, computed {actual:08x})");
             return Err(corrupt(path, (len - 4) as u64, what));
         }
-        let mut header = decode_fields(&buf[16..len - 4], path)?;
+        let mut header = decode_fields(&buf[16..len - 4], minor, path)?;
         (header.major, header.minor) = (major, minor);
         Ok((header, len))
     }
@@ -179,9 +201,9 @@ fn decode_prefix(buf: &[u8], path: &Path) -> Result<(u16, u16, usize)> {
 }
 
 /// The header's fields after its fixed prefix (`body`: from offset 16 up to
-/// the CRC, which was checked); `major` and `minor` are left 0 for the
-/// caller.
-fn decode_fields(body: &[u8], path: &Path) -> Result<SegmentHeader> {
+/// the CRC, which was checked), those of minor versions up to `minor`;
+/// `major` and `minor` are left 0 for the caller.
+fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> {
     let malformed = |what: &str| corrupt(path, 0, format!("malformed header: {what}"));
     let mut c = Cursor::new(body);
     let created_ns = c.i64().ok_or_else(|| malformed("created"))?;
@@ -198,6 +220,12 @@ fn decode_fields(body: &[u8], path: &Path) -> Result<SegmentHeader> {
         let v = get_short(&mut c).ok_or_else(|| malformed("parameter value"))?;
         params.push((k, v));
     }
+    // A table that does not parse (from a writer that broke the rule of
+    // section 4) costs the segment its schemas, never its records.
+    let schemas = match minor {
+        0 => Vec::new(),
+        _ => schema::decode(&mut c).unwrap_or_default(),
+    };
     Ok(SegmentHeader {
         major: 0,
         minor: 0,
@@ -208,6 +236,7 @@ fn decode_fields(body: &[u8], path: &Path) -> Result<SegmentHeader> {
         content_type,
         writer,
         params,
+        schemas,
     })
 }
 
@@ -245,7 +274,7 @@ mod tests {
     fn sample() -> SegmentHeader {
         SegmentHeader {
             major: FORMAT_MAJOR,
-            minor: FORMAT_MINOR,
+            minor: 0,
             created_ns: 1_700_000_000_000_000_000,
             segment_no: 7,
             first_seq: 1000,
@@ -256,7 +285,32 @@ mod tests {
                 ("host".into(), "h1".into()),
                 ("ключ".into(), "значение".into()),
             ],
+            schemas: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_header_with_schemas_is_1_1_and_round_trips_one_without_stays_1_0() {
+        let mut h = sample();
+        assert_eq!(u16::from_le_bytes([h.encode().unwrap()[10], 0]), 0);
+        h.schemas = vec![TypeSchema::self_describing("events", "json")];
+        h.minor = 1;
+        let bytes = h.encode().unwrap();
+        assert_eq!(bytes[10], 1);
+        let (back, _) = SegmentHeader::decode(&bytes, Path::new("t")).unwrap();
+        assert_eq!(back, h);
+        assert_eq!(back.type_schema("events").unwrap().encoding, "json");
+        assert!(back.type_schema("other").is_none());
+    }
+
+    #[test]
+    fn schemas_beyond_the_header_limit_are_schema_too_large() {
+        let mut h = sample();
+        let mut big = TypeSchema::self_describing("t", "json");
+        big.schema_encoding = "jsonschema".into();
+        big.schema = vec![b' '; MAX_HEADER_LEN as usize];
+        h.schemas = vec![big];
+        assert_eq!(h.encode().unwrap_err().kind(), ErrorKind::SchemaTooLarge);
     }
 
     #[test]
@@ -288,7 +342,8 @@ mod tests {
         let e = SegmentHeader::decode(&b, Path::new("t")).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::UnsupportedVersion);
 
-        // A later minor version with an extra field before the CRC still reads.
+        // A later minor version with an extra field before the CRC still
+        // reads (bytes that are no schema table: no schemas).
         let mut b = sample().encode().unwrap();
         let len = b.len();
         b.truncate(len - 4);
@@ -301,6 +356,7 @@ mod tests {
         let (h, _) = SegmentHeader::decode(&b, Path::new("t")).unwrap();
         assert_eq!(h.minor, 9);
         assert_eq!(h.log_name, "orders");
+        assert!(h.schemas.is_empty());
     }
 
     #[test]

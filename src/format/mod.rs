@@ -16,6 +16,7 @@ pub mod frame;
 pub mod header;
 #[allow(missing_docs)]
 pub mod naming;
+pub mod schema;
 #[allow(missing_docs)]
 pub mod seal;
 mod small_crc;
@@ -32,8 +33,9 @@ pub const MAGIC: [u8; 8] = [0x89, b'B', b'L', b'G', b'\r', b'\n', 0x1a, b'\n'];
 /// Major version: a reader rejects any other major.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Minor version: a reader accepts every minor of its major; minors only add
-/// fields that older readers can skip.
-pub const FORMAT_MINOR: u16 = 0;
+/// fields that older readers can skip. 1.1 adds type schemas; a header
+/// without any is written as 1.0.
+pub const FORMAT_MINOR: u16 = 1;
 
 /// Bytes before a frame's body: u32 body length, u32 CRC-32 of the body.
 pub const FRAME_HEADER_LEN: usize = 8;

@@ -298,6 +298,13 @@ impl MergedReader {
         let m = &self.logs[self.returned?];
         Some((&m.name, m.reader.record_segment()?.path()))
     }
+
+    /// The schema of type `type_name` in the header of the segment the
+    /// last record returned came from (its own log's).
+    pub fn type_schema(&self, type_name: &str) -> Option<&crate::TypeSchema> {
+        let m = &self.logs[self.returned?];
+        m.reader.record_segment()?.header().type_schema(type_name)
+    }
 }
 
 /// How often logs in a directory other than the watched one are looked at.

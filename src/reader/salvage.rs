@@ -143,6 +143,7 @@ fn placeholder(first_seq: u64) -> SegmentHeader {
         content_type: String::new(),
         writer: String::new(),
         params: Vec::new(),
+        schemas: Vec::new(),
     }
 }
 

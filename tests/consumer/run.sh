@@ -11,8 +11,9 @@
 #     every program runs with no LD_LIBRARY_PATH: the shared ones find the
 #     library by the RPATH a non-system prefix needs (the Makefile's from
 #     pkg-config's libdir, CMake's its own), the static ones need no
-#     libbinlog.so;
-#  3. a staged install (DESTDIR) names the final directories in its .pc and
+#     libbinlog.so; the CMake build again once the installed tree is moved
+#     (its CMake files find the prefix from their own place);
+#  3. a staged install (DESTDIR) names no staging directory in its .pc and
 #     CMake files, and `make uninstall` leaves no file of it and no directory
 #     it made (one that held another file before stays).
 # ARCHIVE=0 does the same with the lean library (`make lib ARCHIVE=0`, no
@@ -94,6 +95,16 @@ needs_no_shared "$work/cmake-build/app_static"
 runs "$work/cmake-build/app_shared"
 runs "$work/cmake-build/app_static"
 
+# 2c. The installed tree moved elsewhere: CMake finds it where it is now.
+mv "$prefix" "$work/moved"
+cmake -S "$work/cmake-src" -B "$work/cmake-moved" -DCMAKE_PREFIX_PATH="$work/moved" \
+  -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$work/cmake-moved" >/dev/null
+! grep -rq "$prefix" "$work/moved/${libdir#"$prefix"/}/cmake" || fail "the CMake files name the prefix they were installed to"
+runs "$work/cmake-moved/app_shared"
+runs "$work/cmake-moved/app_static"
+mv "$work/moved" "$prefix"
+
 # 3. A staged install, then uninstall. A directory that held another
 #    program's file before the install keeps it.
 stage=$work/stage
@@ -110,4 +121,4 @@ left=$(find "$stage" | sort | tr '\n' ' ')
 # The first install made its prefix: its uninstall removes it whole.
 "${make_[@]}" uninstall PREFIX="$prefix" LIBDIR="$libdir" DESTDIR= >/dev/null
 [[ ! -e $prefix ]] || fail "uninstall left: $(find "$prefix" | tr '\n' ' ')"
-echo "test-consumer: pkg-config (C and C++) and CMake consumers, shared and static, ran against the installed files"
+echo "test-consumer: pkg-config (C and C++) and CMake consumers, shared and static, ran against the installed files, CMake's also once they were moved"

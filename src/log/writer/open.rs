@@ -327,7 +327,9 @@ impl Shared {
     /// returns true; if it is ending, seals it instead and returns false
     /// (the caller starts the next segment). So too if its recovery cut
     /// bytes holding numbers past its records, or `next_first` is past
-    /// them: a segment's numbers never jump (docs/FORMAT.md section 12).
+    /// them: a segment's numbers never jump (docs/FORMAT.md section 12);
+    /// and if its header holds other type schemas than the options: each
+    /// record is read by the schemas of its segment's header.
     pub(super) fn resume_newest(
         &self,
         st: &mut State,
@@ -353,7 +355,9 @@ impl Shared {
             }
             st.floor = st.floor.max(pos);
         }
-        if w.is_ending() || past > w.next_seq() {
+        let other_schemas =
+            Reader::open(&f.path).is_ok_and(|r| r.header().schemas != self.opts.segment.schemas);
+        if w.is_ending() || past > w.next_seq() || other_schemas {
             let record_count = w.record_count();
             w.close()?;
             let ending = Ending {

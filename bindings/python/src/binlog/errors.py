@@ -209,6 +209,21 @@ class RemoteRequestError(RemoteError):
     code = 29
 
 
+class InvalidSchemaError(BinlogError, ValueError):
+    """Unusable type schema."""
+    code = 30
+
+
+class SchemaTooLargeError(BinlogError, ValueError):
+    """Type schemas too large for a segment header."""
+    code = 31
+
+
+class UndecodableError(BinlogError, ValueError):
+    """Payload does not decode by its type's schema."""
+    code = 32
+
+
 __all__ = [
     "BinlogError", "CorruptionError", "RemoteError", "InvalidArgumentError",
     "NullPointerError", "NotFoundError", "PermissionDeniedError", "BinlogIOError",
@@ -218,7 +233,8 @@ __all__ = [
     "AlreadyExistsError", "CorruptSealError", "BufferTooSmallError", "WrongLogError",
     "SealedError", "CompressedTruncatedError", "CorruptFrameError",
     "CorruptSeekTableError", "FrameSizeMismatchError", "RemoteConflictError",
-    "RemoteRequestError",
+    "RemoteRequestError", "InvalidSchemaError", "SchemaTooLargeError",
+    "UndecodableError",
 ]
 # END GENERATED
 

@@ -73,6 +73,12 @@ public enum ErrorCode {
     REMOTE_CONFLICT(28),
     /** Object store request failed. It was retried first. */
     REMOTE(29),
+    /** Unusable type schema. */
+    INVALID_SCHEMA(30),
+    /** Type schemas too large for a segment header. */
+    SCHEMA_TOO_LARGE(31),
+    /** Payload does not decode by its type's schema. */
+    UNDECODABLE(32),
     // END GENERATED
     /** A code newer than this binding. */
     UNKNOWN(-1);
