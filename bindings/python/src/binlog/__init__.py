@@ -80,6 +80,7 @@ from .segments import ListedSegment as ListedSegment, list_segments
 from .shipper import ShipKeywords as ShipKeywords, ShipOptions as ShipOptions
 from .shipper import ShipReport as ShipReport, Shipper, retry_timeout_ms
 from .shipper import PruneReport as PruneReport, prune_remote as prune_remote
+from .summary import Summary as Summary, TypeSummary as TypeSummary, summarize
 from .repair import RepairPlan as RepairPlan, accept_gap, plan_repair
 from .verify import MAX_FINDINGS as VERIFY_MAX_FINDINGS
 from .verify import Finding as Finding, FindingKind as FindingKind
@@ -203,6 +204,6 @@ __all__ = [
     "list_segments", "open_glob", "open_log_reader", "open_log_tiered_reader", "open_log_writer",
     "open_merged_reader", "open_reader", "open_writer", "verify", "VERIFY_MAX_FINDINGS",
     "accept_gap", "plan_repair", "open_consumer", "open_merged_consumer",
-    "remove_consumer",
+    "remove_consumer", "summarize",
 ]
 
