@@ -26,6 +26,8 @@ mod write;
 mod await_path;
 // Each segment's verdict and its place in its log (verify, repair).
 mod check;
+// Payloads as JSON values by their type's schema, and back.
+mod decode;
 // Payload bytes as hex, base64 and escaped text.
 mod encoding;
 // Damaged regions skipped, as reported on standard error.
