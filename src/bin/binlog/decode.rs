@@ -4,8 +4,6 @@
 //! MessagePack (byte strings as base64). And back: a JSON value encoded
 //! as a payload of the type (`binlog write --json`).
 
-#![allow(dead_code)] // Until the commands use it (next commit).
-
 use crate::encoding;
 use binlog::{Error, ErrorKind, TypeSchema};
 use prost_reflect::prost::Message;
@@ -105,7 +103,9 @@ impl Decoder {
         Ok(out)
     }
 
-    /// The message descriptor of a protobuf type.
+    /// The message descriptor of a protobuf type (`binlog export`'s
+    /// typed columns).
+    #[allow(dead_code)]
     pub fn message(&self) -> Option<&MessageDescriptor> {
         match &self.kind {
             Kind::Protobuf(desc) => Some(desc),
