@@ -138,6 +138,31 @@ impl Decoders {
     }
 }
 
+/// A schema as `info --json` and `schema --json` show it.
+pub fn schema_json(s: &TypeSchema) -> Value {
+    serde_json::json!({
+        "type": s.type_name,
+        "encoding": s.encoding,
+        "schema_encoding": s.schema_encoding,
+        "schema_name": s.schema_name,
+        "schema_bytes": s.schema.len(),
+    })
+}
+
+/// A schema as `info` and `schema` show it: `protobuf (schema protobuf
+/// shop.Order, 342 bytes)`, `cbor (no schema)`.
+pub fn schema_text(s: &TypeSchema) -> String {
+    if s.schema_encoding.is_empty() {
+        return format!("{} (no schema)", s.encoding);
+    }
+    let name = match s.schema_name.is_empty() {
+        true => String::new(),
+        false => format!(" {}", s.schema_name),
+    };
+    let (enc, n) = (&s.schema_encoding, s.schema.len());
+    format!("{} (schema {enc}{name}, {n} bytes)", s.encoding)
+}
+
 /// One value must fill the payload: bytes after it mean it is not one.
 fn whole(rest: &[u8], what: &str) -> Result<(), String> {
     if rest.is_empty() {
