@@ -276,12 +276,19 @@ fn schema_and_info_list_each_types_schema_and_schema_writes_its_bytes() {
 }
 
 #[test]
-fn bad_schemas_and_values_that_do_not_encode_exit_2_naming_the_type() {
+fn bad_or_too_large_schemas_and_values_that_do_not_encode_exit_2_naming_the_type() {
     let t = Tmp::new("schemas-bad");
     let garbage = t.join("garbage.desc");
     std::fs::write(&garbage, b"\xff\xff\xff").unwrap();
     let desc = descriptor_file(&t);
+    let huge = t.join("huge.json");
+    std::fs::write(
+        &huge,
+        format!("{{\"description\": \"{}\"}}", "x".repeat(2 << 20)),
+    )
+    .unwrap();
     let cases = [
+        (format!("order=json:{}", huge.display()), "header"),
         (
             format!("order=protobuf:{}:shop.Order", garbage.display()),
             "does not parse",

@@ -60,13 +60,7 @@ pub struct Origin<'a> {
 
 /// A record copied, with its log's name, so that its reader can be asked
 /// for its type's schema once the record is let go (`RecordPrinter::hold`).
-pub struct Held(Option<String>, OwnedRecord);
-
-impl Held {
-    pub fn type_name(&self) -> &str {
-        self.1.record().type_name
-    }
-}
+pub struct Held(Option<String>, pub OwnedRecord);
 
 impl RecordPrinter {
     pub fn new(json: bool, payload: PayloadMode) -> RecordPrinter {

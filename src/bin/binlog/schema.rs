@@ -14,9 +14,8 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
-Each line: type, encoding, the schema (its encoding, message name and size)
-and the segments whose header holds it. A type whose schema changed between
-segments has a line per schema.
+Each line: type, encoding, schema (its encoding, message and size), and the
+segments whose header holds it; a line per schema a type had.
 
 Examples:
   binlog schema /var/log/orders
@@ -117,8 +116,8 @@ fn print(found: &[Found], as_json: bool) -> CliResult<()> {
                 1 => format!("in {first}"),
                 _ => format!("in {n} segments, {first} .. {last}"),
             };
-            let text = schema_text(&f.schema);
-            writeln!(out, "{}: {text}; {segments}", f.schema.type_name)?;
+            let (name, text) = (&f.schema.type_name, schema_text(&f.schema));
+            writeln!(out, "{name}: {text}; {segments}")?;
         }
     }
     out.flush()?;
