@@ -50,11 +50,9 @@ pub struct RecordPrinter {
 /// payload that does not decode, and its type's schema.
 #[derive(Clone, Copy, Default)]
 pub struct Origin<'a> {
-    /// Its log, in a merged read.
+    /// Its log (in a merged read), its segment file, its type's schema.
     pub log: Option<&'a str>,
-    /// Its segment file, when known.
     pub file: Option<&'a Path>,
-    /// Its type's schema in that segment's header.
     pub schema: Option<&'a TypeSchema>,
 }
 
