@@ -204,6 +204,14 @@ fn a_payload_that_does_not_decode_is_printed_raw_with_a_warning_and_exit_status_
         "{stderr}"
     );
 
+    // Followed (to record 1, where the follow ends): the same.
+    let d = dir.to_str().unwrap();
+    let follow = ["tail", "-f", "--to-seq", "1", "--decode", "--log", "web", d];
+    let out = binlog().args(follow).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", out_text(&out));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), stdout);
+    assert!(String::from_utf8(out.stderr).unwrap().contains("web-"));
+
     // Merged, in JSON: no "decoded" member, the warning names the log.
     let out = binlog()
         .args([
