@@ -378,3 +378,47 @@ fn compressed_and_salvaged_segments_keep_their_schemas() {
         "{text}"
     );
 }
+
+#[test]
+fn a_type_whose_schema_changed_between_segments_is_listed_per_schema_and_out_writes_the_newest() {
+    let t = Tmp::new("schemas-changed");
+    let dir = t.join("logs");
+    for (i, (encoding, doc)) in [("cbor", "{\"v\": 1}"), ("msgpack", "{\"v\": 2}")]
+        .iter()
+        .enumerate()
+    {
+        let file = t.join(&format!("v{i}.json"));
+        std::fs::write(&file, doc).unwrap();
+        let schema = format!("event={encoding}:{}", file.display());
+        let args = ["--log", "app", "--schema", &schema].map(String::from);
+        let value = json!({"type": "event", "payload": {"n": i}});
+        assert!(write_json(&dir, &args, &[value]).status.success());
+    }
+    let text = stdout_of(binlog().args(["schema", dir.to_str().unwrap()]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("event: cbor (schema jsonschema, 8 bytes); in "),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("event: msgpack (schema jsonschema, 8 bytes); in "),
+        "{text}"
+    );
+    let out = t.join("out.json");
+    binlog()
+        .args(["schema", dir.to_str().unwrap(), "--type", "event", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "{\"v\": 2}");
+    // Each record decoded by its own segment's schema.
+    let json = json_lines(&stdout_of(binlog().args([
+        "cat",
+        "--decode",
+        "--json",
+        dir.to_str().unwrap(),
+    ])));
+    let decoded: Vec<&Value> = json.iter().map(|j| &j["decoded"]).collect();
+    assert_eq!(decoded, [&json!({"n": 0}), &json!({"n": 1})]);
+}

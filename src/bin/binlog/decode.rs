@@ -129,13 +129,11 @@ impl Decoders {
     /// type without a schema or of FlatBuffers (the tool has no decoder).
     pub fn get(&mut self, schema: Option<&TypeSchema>) -> Option<&Result<Decoder, Error>> {
         let schema = schema.filter(|s| s.encoding != "flatbuffer")?;
-        let i = match self.built.iter().position(|(s, _)| s == schema) {
-            Some(i) => i,
-            None => {
-                self.built.push((schema.clone(), Decoder::new(schema)));
-                self.built.len() - 1
-            }
-        };
+        let i = self.built.iter().position(|(s, _)| s == schema);
+        let i = i.unwrap_or_else(|| {
+            self.built.push((schema.clone(), Decoder::new(schema)));
+            self.built.len() - 1
+        });
         Some(&self.built[i].1)
     }
 }
