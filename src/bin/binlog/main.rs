@@ -15,6 +15,7 @@ mod generate;
 mod info;
 mod remote;
 mod repair;
+mod schema;
 mod ship;
 mod stats;
 mod tail;
@@ -26,6 +27,8 @@ mod write;
 mod await_path;
 // Each segment's verdict and its place in its log (verify, repair).
 mod check;
+// Payloads as JSON values by their type's schema, and back.
+mod decode;
 // Payload bytes as hex, base64 and escaped text.
 mod encoding;
 // Damaged regions skipped, as reported on standard error.
@@ -61,6 +64,7 @@ Exit status:
   1  the log is damaged (verify found damage, repair left or refused some,
      or another command could not read past damage)
   2  usage error, or a file could not be read or written
+  3  cat/tail --decode: some payloads did not decode (printed raw)
 
 The first three examples run anywhere: they make events.binlog.
 
@@ -114,6 +118,8 @@ enum Command {
     Write(write::WriteArgs),
     /// Records and bytes per type and per minute, hour or day.
     Stats(stats::StatsArgs),
+    /// List the type schemas in segment headers, or write one to a file.
+    Schema(schema::SchemaArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(generate::CompletionsArgs),
     /// Write man pages (binlog.1 and one per command) into a directory.
@@ -160,6 +166,7 @@ fn main() -> ExitCode {
         Command::Dump(a) => dump::run(a),
         Command::Write(a) => write::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Schema(a) => schema::run(a),
         Command::Completions(a) => generate::completions(a, Cli::command()),
         Command::Man(a) => generate::man_pages(a, Cli::command()),
         Command::Compress(a) => compress::run_compress(a),
