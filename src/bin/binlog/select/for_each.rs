@@ -11,7 +11,7 @@ use crate::paths;
 use crate::progress::Progress;
 use binlog::tool::naming::{not_written_yet, FileShape};
 use binlog::verify::{next_seq_after, Continuity, FindingKind};
-use binlog::{Gap, Reader, Record, Tail};
+use binlog::{Gap, Reader, Record, Tail, TypeSchema};
 use std::path::{Path, PathBuf};
 
 /// Which matching records a walk hands over, and what it does at damage.
@@ -48,6 +48,18 @@ pub fn for_each(
     walk: Walk,
     progress: &mut Progress,
     mut f: impl FnMut(&Record<'_>) -> CliResult<()>,
+) -> CliResult<Outcome> {
+    for_each_with_schemas(files, filter, walk, progress, |r, _| f(r))
+}
+
+/// `for_each`, handing each record with the type schemas of its
+/// segment's header.
+pub fn for_each_with_schemas(
+    files: &[PathBuf],
+    filter: &Filter,
+    walk: Walk,
+    progress: &mut Progress,
+    mut f: impl FnMut(&Record<'_>, &[TypeSchema]) -> CliResult<()>,
 ) -> CliResult<Outcome> {
     let Walk {
         start,
@@ -103,7 +115,7 @@ impl SegmentWalk<'_> {
         &mut self,
         file: &Path,
         progress: &mut Progress,
-        f: &mut impl FnMut(&Record<'_>) -> CliResult<()>,
+        f: &mut impl FnMut(&Record<'_>, &[TypeSchema]) -> CliResult<()>,
     ) -> CliResult<()> {
         let file_len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         let Some(mut r) = self.open(file, file_len, progress)? else {
@@ -203,8 +215,10 @@ impl SegmentWalk<'_> {
         &mut self,
         r: &mut Reader,
         progress: &mut Progress,
-        f: &mut impl FnMut(&Record<'_>) -> CliResult<()>,
+        f: &mut impl FnMut(&Record<'_>, &[TypeSchema]) -> CliResult<()>,
     ) -> CliResult<bool> {
+        // Cloned: a record borrows the reader.
+        let schemas = r.header().schemas.clone();
         loop {
             // Regions skipped by the last read (or at open: a damaged
             // header) are reported once the read is done with.
@@ -232,7 +246,7 @@ impl SegmentWalk<'_> {
                 self.skip -= 1;
                 continue;
             }
-            f(&rec)?;
+            f(&rec, &schemas)?;
             self.left -= 1;
             if self.left == 0 {
                 return Ok(false);
