@@ -4,8 +4,6 @@
 //! MessagePack (byte strings as base64). And back: a JSON value encoded
 //! as a payload of the type (`binlog write --json`).
 
-#![allow(dead_code)] // Until the commands use it (next commit).
-
 use crate::encoding;
 use binlog::{Error, ErrorKind, TypeSchema};
 use prost_reflect::prost::Message;
@@ -105,7 +103,9 @@ impl Decoder {
         Ok(out)
     }
 
-    /// The message descriptor of a protobuf type.
+    /// The message descriptor of a protobuf type (`binlog export`'s
+    /// typed columns).
+    #[allow(dead_code)]
     pub fn message(&self) -> Option<&MessageDescriptor> {
         match &self.kind {
             Kind::Protobuf(desc) => Some(desc),
@@ -136,6 +136,31 @@ impl Decoders {
         };
         Some(&self.built[i].1)
     }
+}
+
+/// A schema as `info --json` and `schema --json` show it.
+pub fn schema_json(s: &TypeSchema) -> Value {
+    serde_json::json!({
+        "type": s.type_name,
+        "encoding": s.encoding,
+        "schema_encoding": s.schema_encoding,
+        "schema_name": s.schema_name,
+        "schema_bytes": s.schema.len(),
+    })
+}
+
+/// A schema as `info` and `schema` show it: `protobuf (schema protobuf
+/// shop.Order, 342 bytes)`, `cbor (no schema)`.
+pub fn schema_text(s: &TypeSchema) -> String {
+    if s.schema_encoding.is_empty() {
+        return format!("{} (no schema)", s.encoding);
+    }
+    let name = match s.schema_name.is_empty() {
+        true => String::new(),
+        false => format!(" {}", s.schema_name),
+    };
+    let (enc, n) = (&s.schema_encoding, s.schema.len());
+    format!("{} (schema {enc}{name}, {n} bytes)", s.encoding)
 }
 
 /// One value must fill the payload: bytes after it mean it is not one.

@@ -16,6 +16,7 @@ mod generate;
 mod info;
 mod remote;
 mod repair;
+mod schema;
 mod ship;
 mod stats;
 mod tail;
@@ -117,6 +118,8 @@ enum Command {
     Write(write::WriteArgs),
     /// Records and bytes per type and per minute, hour or day.
     Stats(stats::StatsArgs),
+    /// List the type schemas in segment headers, or write one to a file.
+    Schema(schema::SchemaArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(generate::CompletionsArgs),
     /// Write man pages (binlog.1 and one per command) into a directory.
@@ -166,6 +169,7 @@ fn main() -> ExitCode {
         Command::Dump(a) => dump::run(a),
         Command::Write(a) => write::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Schema(a) => schema::run(a),
         Command::Completions(a) => generate::completions(a, Cli::command()),
         Command::Man(a) => generate::man_pages(a, Cli::command()),
         Command::Compress(a) => compress::run_compress(a),

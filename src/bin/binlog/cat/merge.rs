@@ -5,7 +5,7 @@
 use super::CatArgs;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
-use crate::output::{self, RecordPrinter};
+use crate::output;
 use crate::paths::SourceArgs;
 use crate::remote::is_remote;
 use binlog::archive::{open_merged, Connection, Location, Remote};
@@ -26,18 +26,21 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     r.skip_damaged(args.skip_damaged);
     r.time_window(filter.since, filter.until)?;
     let mut out = output::stdout();
-    let mut printer = RecordPrinter::new(a.json, a.payload);
+    let mut printer = a.printer();
     let mut left = args.head.unwrap_or(u64::MAX);
     while left > 0 {
         let Some(m) = r.next()? else { break };
         if filter.matches(&m.record) {
-            printer.print(&mut out, Some(m.log), &m.record)?;
+            match printer.hold(Some(m.log), &m.record) {
+                None => printer.print(&mut out, Some(m.log), &m.record)?,
+                Some(h) => printer.print_held(&mut out, &h, None, r.type_schema(h.type_name()))?,
+            }
             left -= 1;
         }
     }
     out.flush()?;
     Said::default().report_new(&r);
-    Ok(outcome(&r))
+    Ok(outcome(&r).max(printer.outcome()))
 }
 
 /// The merged reader of the logs `--log PATTERN` (default all) names in

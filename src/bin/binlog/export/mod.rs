@@ -15,11 +15,10 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::select::{self, FilterArgs, Walk};
-use crate::type_names::shown_type_name;
+use binlog::OwnedRecord;
 use clap::Args;
 use route::Routes;
 use std::path::PathBuf;
-use table::{Meta, Rec};
 
 pub use output::Format;
 
@@ -92,23 +91,12 @@ fn read_logs(
     };
     for source in args.source.resolve()? {
         let log = source.log.as_ref().map(|l| l.name.as_str());
-        let read = select::for_each_with_schemas(
+        let read = select::for_each(
             &source.files,
             filter,
             walk,
             &mut Progress::hidden(),
-            |r, schemas| {
-                let type_name = shown_type_name(r);
-                let rec = Rec {
-                    seq: r.seq,
-                    ts: r.timestamp_ns,
-                    type_name: &type_name,
-                    log,
-                    meta: Meta::Of(r),
-                    payload: r.payload,
-                };
-                routes.add(&rec, schemas.iter().find(|s| s.type_name == r.type_name))
-            },
+            |r, at| routes.add(r, log, at.schema),
         )?;
         result = result.max(read);
     }
@@ -129,58 +117,18 @@ fn read_merged(
     let mut r = open_sources(&args.source)?;
     r.skip_damaged(args.skip_damaged);
     r.time_window(filter.since, filter.until)?;
-    // A record borrows the reader, whose type_schema comes after it.
-    let mut c = Copied::default();
     loop {
-        {
+        // Copied: a record borrows the reader, asked for its schema after.
+        let (log, record) = {
             let Some(m) = r.next()? else { break };
             if !filter.matches(&m.record) {
                 continue;
             }
-            c.copy(m.log, &m.record);
-        }
-        let rec = Rec {
-            seq: c.seq,
-            ts: c.ts,
-            type_name: &c.shown_type,
-            log: Some(&c.log),
-            meta: Meta::Copied(&c.meta),
-            payload: &c.payload,
+            (m.log.to_string(), OwnedRecord::from(&m.record))
         };
-        routes.add(&rec, r.type_schema(&c.type_name))?;
+        let rec = record.record();
+        routes.add(&rec, Some(&log), r.type_schema(rec.type_name))?;
     }
     Said::default().report_new(&r);
     Ok(outcome(&r))
-}
-
-/// A merged record copied out of its reader.
-#[derive(Default)]
-struct Copied {
-    seq: u64,
-    ts: i64,
-    type_name: String,
-    shown_type: String,
-    log: String,
-    meta: Vec<(String, String)>,
-    payload: Vec<u8>,
-}
-
-impl Copied {
-    fn copy(&mut self, log: &str, r: &binlog::Record<'_>) {
-        self.seq = r.seq;
-        self.ts = r.timestamp_ns;
-        replace(&mut self.type_name, r.type_name);
-        replace(&mut self.shown_type, &shown_type_name(r));
-        replace(&mut self.log, log);
-        self.meta.clear();
-        let meta = r.metadata().map(|(k, v)| (k.to_string(), v.to_string()));
-        self.meta.extend(meta);
-        self.payload.clear();
-        self.payload.extend_from_slice(r.payload);
-    }
-}
-
-fn replace(s: &mut String, with: &str) {
-    s.clear();
-    s.push_str(with);
 }

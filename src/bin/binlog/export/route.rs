@@ -6,10 +6,11 @@
 
 use super::columns;
 use super::output::{Format, OutputFile};
-use super::table::{Decoded, DecodedColumns, Rec, Table};
+use super::table::{Decoded, DecodedColumns, Table};
 use crate::decode::Decoder;
 use crate::error::CliResult;
-use binlog::TypeSchema;
+use crate::type_names::shown_type_name;
+use binlog::{Record, TypeSchema};
 use prost_reflect::DynamicMessage;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -50,21 +51,27 @@ impl Routes {
         }
     }
 
-    /// Adds record `r`, of type schema `schema` (None: its segment has
-    /// none for its type), to its file.
-    pub fn add(&mut self, r: &Rec<'_>, schema: Option<&TypeSchema>) -> CliResult<()> {
+    /// Adds record `r` of log `log`, of type schema `schema` (None: its
+    /// segment has none for its type), to its file.
+    pub fn add(
+        &mut self,
+        r: &Record<'_>,
+        log: Option<&str>,
+        schema: Option<&TypeSchema>,
+    ) -> CliResult<()> {
+        let type_name = shown_type_name(r);
         let same = |route: &Route| route.schema.as_ref() == schema;
-        if !self.routes.get(r.type_name).is_some_and(same) {
-            self.new_route(r.type_name, schema)?;
+        if !self.routes.get(type_name.as_ref()).is_some_and(same) {
+            self.new_route(&type_name, schema)?;
         }
-        let route = &self.routes[r.type_name];
+        let route = &self.routes[type_name.as_ref()];
         let decoded = match &route.decoder {
-            Some(d) => decode(d, r),
+            Some(d) => decode(d, r, log),
             None => Decoded::None,
         };
         self.undecodable += u64::from(route.decoder.is_some() && matches!(decoded, Decoded::None));
         let table = route.table;
-        self.tables[table].push(r, decoded)
+        self.tables[table].push(r, &type_name, log, decoded)
     }
 
     /// The route of `type_name` from now on: its decoder for `schema` and
@@ -156,7 +163,7 @@ impl Routes {
 
 /// The payload of `r` decoded (a protobuf message is kept as one, not
 /// made JSON); one that does not decode is said on standard error.
-fn decode(d: &Decoder, r: &Rec<'_>) -> Decoded {
+fn decode(d: &Decoder, r: &Record<'_>, log: Option<&str>) -> Decoded {
     let decoded = match d.message() {
         Some(m) => DynamicMessage::decode(m.clone(), r.payload)
             .map(Decoded::Proto)
@@ -164,8 +171,8 @@ fn decode(d: &Decoder, r: &Rec<'_>) -> Decoded {
         None => d.decode(r.payload).map(Decoded::Json),
     };
     decoded.unwrap_or_else(|e| {
-        let log = r.log.map(|l| format!("log {l}: ")).unwrap_or_default();
-        let (seq, t) = (r.seq, r.type_name);
+        let log = log.map(|l| format!("log {l}: ")).unwrap_or_default();
+        let (seq, t) = (r.seq, shown_type_name(r));
         eprintln!("binlog: warning: {log}record {seq} of type {t}: payload does not decode: {e}");
         Decoded::None
     })

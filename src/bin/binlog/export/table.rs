@@ -22,22 +22,6 @@ use std::sync::Arc;
 /// Rows a batch holds before it is written.
 pub const BATCH_ROWS: usize = 64 * 1024;
 
-/// A record as the export reads it, whichever reader it came from.
-pub struct Rec<'a> {
-    pub seq: u64,
-    pub ts: i64,
-    pub type_name: &'a str,
-    pub log: Option<&'a str>,
-    pub meta: Meta<'a>,
-    pub payload: &'a [u8],
-}
-
-/// A record's metadata: read from the record, or copied out of it.
-pub enum Meta<'a> {
-    Of(&'a Record<'a>),
-    Copied(&'a [(String, String)]),
-}
-
 /// A decoded payload, kept until its batch's columns are made.
 pub enum Decoded {
     /// None: the payload did not decode (its columns are null).
@@ -127,18 +111,20 @@ impl Table {
 
     /// Adds a record and its decoded payload; writes the batch when it
     /// is full.
-    pub fn push(&mut self, r: &Rec<'_>, decoded: Decoded) -> CliResult<()> {
+    pub fn push(
+        &mut self,
+        r: &Record<'_>,
+        type_name: &str,
+        log: Option<&str>,
+        decoded: Decoded,
+    ) -> CliResult<()> {
         self.seq.append_value(r.seq);
-        self.time.append_value(r.ts);
-        self.type_name.append_value(r.type_name);
-        self.log.append_option(r.log);
-        let mut entry = |k: &str, v: &str| {
+        self.time.append_value(r.timestamp_ns);
+        self.type_name.append_value(type_name);
+        self.log.append_option(log);
+        for (k, v) in r.metadata() {
             self.meta.keys().append_value(k);
             self.meta.values().append_value(v);
-        };
-        match &r.meta {
-            Meta::Of(rec) => rec.metadata().for_each(|(k, v)| entry(k, v)),
-            Meta::Copied(m) => m.iter().for_each(|(k, v)| entry(k, v)),
         }
         self.meta.append(true).map_err(arrow_error)?;
         self.payload.append_value(r.payload);

@@ -7,11 +7,12 @@ use super::filter::Filter;
 use super::start::PrintStart;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
+use crate::output::Origin;
 use crate::paths;
 use crate::progress::Progress;
 use binlog::tool::naming::{not_written_yet, FileShape};
 use binlog::verify::{next_seq_after, Continuity, FindingKind};
-use binlog::{Gap, Reader, Record, Tail, TypeSchema};
+use binlog::{Gap, Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 
 /// Which matching records a walk hands over, and what it does at damage.
@@ -36,7 +37,8 @@ impl Walk {
     };
 }
 
-/// Calls `f` on every matching record `walk` selects, moving `progress`
+/// Calls `f` on every matching record `walk` selects (with its segment
+/// and its type's schema there), moving `progress`
 /// by the bytes read. Damage met on the way is reported on standard error
 /// and the walk goes on with the next segment, or (`walk.skip_damaged`)
 /// with the next valid record after the damage; the outcome says whether
@@ -47,19 +49,7 @@ pub fn for_each(
     filter: &Filter,
     walk: Walk,
     progress: &mut Progress,
-    mut f: impl FnMut(&Record<'_>) -> CliResult<()>,
-) -> CliResult<Outcome> {
-    for_each_with_schemas(files, filter, walk, progress, |r, _| f(r))
-}
-
-/// `for_each`, handing each record with the type schemas of its
-/// segment's header.
-pub fn for_each_with_schemas(
-    files: &[PathBuf],
-    filter: &Filter,
-    walk: Walk,
-    progress: &mut Progress,
-    mut f: impl FnMut(&Record<'_>, &[TypeSchema]) -> CliResult<()>,
+    mut f: impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
 ) -> CliResult<Outcome> {
     let Walk {
         start,
@@ -115,7 +105,7 @@ impl SegmentWalk<'_> {
         &mut self,
         file: &Path,
         progress: &mut Progress,
-        f: &mut impl FnMut(&Record<'_>, &[TypeSchema]) -> CliResult<()>,
+        f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
     ) -> CliResult<()> {
         let file_len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         let Some(mut r) = self.open(file, file_len, progress)? else {
@@ -215,10 +205,10 @@ impl SegmentWalk<'_> {
         &mut self,
         r: &mut Reader,
         progress: &mut Progress,
-        f: &mut impl FnMut(&Record<'_>, &[TypeSchema]) -> CliResult<()>,
+        f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
     ) -> CliResult<bool> {
-        // Cloned: a record borrows the reader.
-        let schemas = r.header().schemas.clone();
+        // A record borrows its reader: the header's schemas are copied.
+        let (file, header) = (r.path().to_path_buf(), r.header().clone());
         loop {
             // Regions skipped by the last read (or at open: a damaged
             // header) are reported once the read is done with.
@@ -246,7 +236,12 @@ impl SegmentWalk<'_> {
                 self.skip -= 1;
                 continue;
             }
-            f(&rec, &schemas)?;
+            let origin = Origin {
+                log: None,
+                file: Some(&file),
+                schema: header.type_schema(rec.type_name),
+            };
+            f(&rec, origin)?;
             self.left -= 1;
             if self.left == 0 {
                 return Ok(false);

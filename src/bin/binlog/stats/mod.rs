@@ -24,7 +24,7 @@ pub fn run(args: &StatsArgs) -> CliResult<Outcome> {
     let files = paths::all_files(&sources);
     let mut progress = Progress::bytes(paths::total_len(&files), "stats");
     let mut tally = Tally::new(args.by.ns());
-    let outcome = select::for_each(&files, &filter, Walk::ALL, &mut progress, |r| {
+    let outcome = select::for_each(&files, &filter, Walk::ALL, &mut progress, |r, _| {
         tally.add(r);
         Ok(())
     })?;
