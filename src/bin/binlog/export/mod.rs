@@ -90,7 +90,10 @@ fn read_logs(
         ..Walk::ALL
     };
     for source in args.source.resolve()? {
+        // A log's name: of its directory, or of its bucket's objects.
+        let remote = source.files.first().and_then(|f| crate::remote::log_of(f));
         let log = source.log.as_ref().map(|l| l.name.as_str());
+        let log = log.or(remote.as_ref().map(|r| r.log()));
         let read = select::for_each(
             &source.files,
             filter,
