@@ -28,6 +28,13 @@ MOTO       := $(MOTO_VENV)/bin/moto_server
 # Its Python has boto3 (pinned with it): the archive benchmark's baselines
 # (bench/archive/boto3_baseline.py), in `make bench` and its smoke run.
 MOTO_PYTHON := $(MOTO_VENV)/bin/python
+# DuckDB and pyarrow (PyPI), in a virtual environment of their own: the
+# engines tests/cli_export.rs reads `binlog export`'s files with
+# (tests/export/check_export.py), and the baseline of `make bench-export`.
+DUCKDB_VERSION := 1.1.3
+PYARROW_VERSION := 18.1.0
+ANALYTICS_VENV := $(TOOLS)/analytics-duckdb-$(DUCKDB_VERSION)-pyarrow-$(PYARROW_VERSION)
+ANALYTICS_PYTHON := $(ANALYTICS_VENV)/bin/python
 GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 # Every native artifact (libbinlog.so and .a, the JNI library, the Python
@@ -108,7 +115,7 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header tables check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio s3-server-moto
+.PHONY: all lib cli man completions header tables check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio s3-server-moto analytics-tools
 
 all: lib cli man completions header examples
 
@@ -143,6 +150,12 @@ $(MOTO): tests/moto-constraints.txt
 	$(MOTO_VENV)/bin/pip install -q -c tests/moto-constraints.txt 'moto[server]==$(MOTO_VERSION)'
 
 s3-server-moto: $(MOTO)
+
+$(ANALYTICS_PYTHON):
+	rm -rf $(ANALYTICS_VENV) && $(PYTHON) -m venv $(ANALYTICS_VENV)
+	$(ANALYTICS_VENV)/bin/pip install -q duckdb==$(DUCKDB_VERSION) pyarrow==$(PYARROW_VERSION)
+
+analytics-tools: $(ANALYTICS_PYTHON)
 
 # zig and cargo-zigbuild, from PyPI's ziglang and cargo-zigbuild wheels,
 # in a virtual environment of their own (named for both versions).
@@ -249,7 +262,7 @@ demo: lib header $(BUILD)/examples/quickstart
 TEST_REST := test-c test-consumer test-lean test-rust-dependent test-go test-go-consumer test-java \
   test-java-consumer test-python fuzz-short check-bench-peers
 test: line-budget check-header check-abi check-glibc lint test-powercut zstd-tool strace-tool powercut python-tool \
-  s3-server s3-server-moto test-rust-build
+  s3-server s3-server-moto analytics-tools test-rust-build
 	$(MAKE) --no-print-directory -j2 --output-sync=recurse test-rust test-rest
 	@echo "make test: all suites passed"
 
@@ -301,8 +314,8 @@ test-rust-build:
 	$(CARGO) check --no-default-features --lib --tests
 	$(CARGO) test --no-default-features --lib --no-run --quiet
 
-test-rust: zstd-tool strace-tool s3-server s3-server-moto powercut test-rust-build
-	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) \
+test-rust: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powercut test-rust-build
+	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_ANALYTICS_PYTHON=$(ANALYTICS_PYTHON) \
 	  BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) BINLOG_POWERCUT=$(POWERCUT) CARGO=$(CARGO) tests/run_rust_tests.sh
 	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SHORT)
 	$(CARGO) test --no-default-features --lib
@@ -416,6 +429,15 @@ bench: lib zstd-tool s3-server s3-server-moto $(BUILD)/bench/bench
 	$(CARGO) bench --bench compress -- target/bench-compress.json
 	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) $(CARGO) bench --bench archive -- target/bench-archive.json
 	$(MAKE) --no-print-directory bench-python
+	$(MAKE) --no-print-directory bench-export
+
+# `binlog export --to parquet` of 1 M protobuf records against `binlog cat
+# --json` into DuckDB's COPY ... TO parquet (bench/export.sh; ROUNDS
+# interleaved pairs, 7 unless given): target/bench-export.json.
+.PHONY: bench-export
+bench-export: analytics-tools
+	$(CARGO) build --release --bin binlog --example make_export_bench_log
+	bench/export.sh $(ANALYTICS_PYTHON) target/bench-export $(ROUNDS)
 
 $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 	@mkdir -p $(dir $@)

@@ -11,6 +11,7 @@ mod cat;
 mod compress;
 mod consumers;
 mod dump;
+mod export;
 mod generate;
 mod info;
 mod remote;
@@ -128,6 +129,9 @@ enum Command {
     Compress(compress::CompressArgs),
     /// Turn compressed segments (FILE.binlog.zst) back into FILE.binlog.
     Decompress(compress::DecompressArgs),
+    /// Write records to Parquet, Arrow or JSON Lines files, decoded
+    /// payloads as typed columns, for analytics engines.
+    Export(export::ExportArgs),
     /// Upload a log's sealed segments to an S3-compatible bucket.
     Ship(ship::ShipArgs),
     /// List, verify, fetch or prune the segment objects of logs shipped to a bucket.
@@ -171,6 +175,7 @@ fn main() -> ExitCode {
         Command::Man(a) => generate::man_pages(a, Cli::command()),
         Command::Compress(a) => compress::run_compress(a),
         Command::Decompress(a) => compress::run_decompress(a),
+        Command::Export(a) => export::run(a),
         Command::Ship(a) => ship::run(a),
         Command::Remote(a) => remote::run(a),
         Command::Consumers(a) => consumers::run(a),

@@ -6,8 +6,8 @@ use super::CatArgs;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
+use crate::paths::SourceArgs;
 use crate::remote::is_remote;
-use crate::select::RecordArgs;
 use binlog::archive::{open_merged, Connection, Location, Remote};
 use binlog::MergedReader;
 use std::collections::BTreeMap;
@@ -22,7 +22,7 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
         return Err(CliError::usage("--tail cannot be used with --merge"));
     }
     let filter = a.filter.build()?;
-    let mut r = open_sources(a)?;
+    let mut r = open_sources(&a.source)?;
     r.skip_damaged(args.skip_damaged);
     r.time_window(filter.since, filter.until)?;
     let mut out = output::stdout();
@@ -47,9 +47,9 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
 
 /// The merged reader of the logs `--log PATTERN` (default all) names in
 /// the directory and/or `s3://` prefix given.
-pub(crate) fn open_sources(a: &RecordArgs) -> CliResult<MergedReader> {
-    let pattern = a.source.log.as_deref().unwrap_or("*");
-    let (dir, url) = places(&a.source.paths)?;
+pub(crate) fn open_sources(a: &SourceArgs) -> CliResult<MergedReader> {
+    let pattern = a.log.as_deref().unwrap_or("*");
+    let (dir, url) = places(&a.paths)?;
     open(dir.as_deref(), url.as_deref(), pattern)
 }
 

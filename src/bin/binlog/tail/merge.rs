@@ -22,7 +22,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
             "--from-seq and --to-seq cannot be used with --merge (each log numbers its own records)",
         ));
     }
-    let mut r = open_sources(a)?;
+    let mut r = open_sources(&a.source)?;
     // As `tail -f` does: damage does not end the follow.
     r.skip_damaged(args.follow);
     r.time_window(filter.since, filter.until)?;
