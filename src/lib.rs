@@ -162,7 +162,7 @@ pub use compressed::{compress_segment, decompress_segment, CompressOptions, Conv
 pub use error::{Error, ErrorKind, Result};
 pub use format::header::SegmentHeader;
 pub use format::schema::TypeSchema;
-pub use hold_back::{HoldBack, OwnedRecord};
+pub use hold_back::HoldBack;
 pub use log::consumer::store::remove as remove_consumer;
 pub use log::consumer::{list as list_consumers, Consumer, ConsumerInfo, MergedConsumer, Start};
 pub use log::{
@@ -174,7 +174,7 @@ pub use log::{
 pub use options::{
     Durability, Options, DEFAULT_FLUSH_DELAY, LARGEST_MAX_RECORD_SIZE, MAX_SYNC_WAIT_SPIN,
 };
-pub use reader::{Damage, Reader, Record, RecordHeader, Tail};
+pub use reader::{Damage, OwnedRecord, Reader, Record, RecordHeader, Tail};
 pub use record_reader::{RecordReader, Records};
 pub use record_writer::RecordWriter;
 pub use summary::{summarize, Summary, TypeSummary};

@@ -5,9 +5,8 @@
 
 use crate::error::Result;
 use crate::format::header::SegmentHeader;
-use crate::hold_back::OwnedRecord;
 use crate::log::{Gap, LogReader};
-use crate::reader::{Damage, Mapping, Reader, Record, Tail};
+use crate::reader::{Damage, Mapping, OwnedRecord, Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

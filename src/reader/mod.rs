@@ -29,6 +29,7 @@ mod frames;
 #[cfg(not(feature = "compression"))]
 #[path = "frames_none.rs"]
 mod frames;
+mod owned;
 mod pager;
 mod record;
 mod salvage;
@@ -37,6 +38,7 @@ mod seal_types;
 mod seek;
 mod short_path;
 
+pub use owned::OwnedRecord;
 pub use pager::{Mapping, WholeCopy};
 pub(crate) use record::Found;
 pub use record::{Damage, Record, RecordHeader, Tail};

@@ -171,7 +171,7 @@ impl RecordPrinter {
         };
         self.undecodable += 1;
         let place = match (origin.file, origin.log) {
-            (Some(file), _) => format!("{}: ", crate::paths::show(file)),
+            (Some(file), _) => format!("{}: ", file.display()),
             (None, Some(log)) => format!("log {log}: "),
             (None, None) => String::new(),
         };
