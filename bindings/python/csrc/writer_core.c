@@ -236,8 +236,8 @@ static PyObject *core_append(WriterCore *self, PyObject *args, PyObject *kwargs)
 /* The metadata entries of a batch's records, or -1 if one is not a tuple
  * of 2 to 4 fields of the common types. */
 static Py_ssize_t batch_meta_count(PyObject *list) {
-    Py_ssize_t metas = 0;
-    for (Py_ssize_t i = 0; i < PyList_Size(list); i++) {
+    Py_ssize_t metas = 0, n = PyList_Size(list);
+    for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *e = PyList_GetItem(list, i), *f[4];
         Py_ssize_t count = -1;
         Py_ssize_t size = PyTuple_CheckExact(e) ? PyTuple_Size(e) : 0;
