@@ -67,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", nargs="?", default=None)
     parser.add_argument("--records", type=int, default=500_000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--dir", default=None, help="where the files go (default: a temporary directory)")
     args = parser.parse_args()
     n = args.records // BATCH * BATCH

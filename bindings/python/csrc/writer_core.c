@@ -89,18 +89,13 @@ static void release(Held *held) {
         Py_DECREF(held->items[--held->n]);
 }
 
-/* Raises the exception of a failed write's `code` (errors.check). */
-static PyObject *raise_for(binlog_result code) {
-    PyObject *errors = PyImport_ImportModule("binlog.errors");
-    PyObject *result = errors ? PyObject_CallMethod(errors, "check", "k", (unsigned long)code) : NULL;
-    Py_XDECREF(errors);
-    return result;
-}
-
-/* The sequence number a write of `code` gave, or NULL with its exception. */
+/* The sequence number a write of `code` gave, or NULL with the exception
+ * errors.check raises for it. */
 static PyObject *written(binlog_result code, uint64_t seq) {
     if (code != 0) {
-        PyObject *checked = raise_for(code);
+        PyObject *errors = PyImport_ImportModule("binlog.errors");
+        PyObject *checked = errors ? PyObject_CallMethod(errors, "check", "k", (unsigned long)code) : NULL;
+        Py_XDECREF(errors);
         if (checked == NULL)
             return NULL;
         Py_DECREF(checked);

@@ -22,6 +22,7 @@ def _records(path):
     (lambda w: w.append("t", b"x", [("a", "b")]), "metadata"),
     (lambda w: w.append(7, b"x"), "type_name"),
     (lambda w: w.append(None, b"x", {"a": "b"}), "type_name"),
+    (lambda w: w.append(["t"], bytearray(b"x")), "type_name"),
     (lambda w: w.append("t", 5), "payload"),
     (lambda w: w.append("t", "text"), "payload"),
     (lambda w: w.append("t", b"x", None, "now"), "timestamp_ns"),

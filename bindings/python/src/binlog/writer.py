@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import threading
-from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple,
+from typing import (Any, Callable, Iterable, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
 from ._fast import _WriterCore
@@ -46,7 +46,6 @@ class Writer(_WriterCore):
         self._bind(int(ffi.cast("uintptr_t", handle)), *_WRITE_ADDRESSES)
         # Callback handles the library may call while the writer lives.
         self._keep = keep
-        self._types: Dict[str, bytes] = {}
         self._seq_slots = threading.local()
         self._sealed_out = ffi.new("binlog_segment_info *")
 
@@ -67,15 +66,13 @@ class Writer(_WriterCore):
         timestamp_ns: Optional[int] = None,
     ) -> int:
         """:meth:`append` of a record not of the common types (see the class)."""
-        name = self._types.get(type_name) or self._type_bytes(type_name)
+        name = _type_bytes(type_name)
         try:
             seq = self._seq_slots.seq
         except AttributeError:
             seq = self._seq_slot()
         if metadata is None and timestamp_ns is None:
-            if type(payload) is bytes:
-                code = lib.binlog_writer_write(self._w, name, len(name), payload, len(payload), seq)
-            elif isinstance(payload, (list, tuple)):
+            if isinstance(payload, (list, tuple)):
                 iov, keep = _iovecs(payload)
                 code = lib.binlog_writer_writev(self._w, name, len(name), iov, len(keep), seq)
             else:
@@ -99,7 +96,7 @@ class Writer(_WriterCore):
                 raise TypeError(f"entries[{i}] must be a tuple (type_name, payload[, metadata"
                                 f"[, timestamp_ns]]), not {type(e).__name__}")
             try:
-                name = self._types.get(e[0]) or self._type_bytes(e[0])
+                name = _type_bytes(e[0])
                 entry, parts = _entry(name, e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
             except TypeError as err:
                 raise TypeError(f"entries[{i}]: {err}") from None
@@ -196,19 +193,18 @@ class Writer(_WriterCore):
 
     # -- helpers -------------------------------------------------------------
 
-    def _type_bytes(self, type_name: str) -> bytes:
-        if not isinstance(type_name, str):
-            raise TypeError(f"type_name must be a str, not {type(type_name).__name__}")
-        encoded = type_name.encode("utf-8")
-        self._types[type_name] = encoded
-        return encoded
-
     def _seq_slot(self) -> Any:
         # One uint64_t per thread: appends of several threads run at once.
         slot = getattr(self._seq_slots, "seq", None)
         if slot is None:
             slot = self._seq_slots.seq = ffi.new("uint64_t *")
         return slot
+
+
+def _type_bytes(type_name: str) -> bytes:
+    if not isinstance(type_name, str):
+        raise TypeError(f"type_name must be a str, not {type(type_name).__name__}")
+    return type_name.encode("utf-8")
 
 
 def _buffer(payload: Any) -> Any:
