@@ -1,6 +1,6 @@
 """`make bench-python`, second part: what a batch and metadata cost at
 32 B. Three ways of appending the same records to a segment, timed in
-each round in an order that rotates every round:
+each round in an order that rotates every round (11 rounds):
 
 - one: ``append("rec", payload)``, one call a record;
 - batch: ``append_batch(entries)`` of 1,024 ``("rec", payload)`` tuples
