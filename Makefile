@@ -28,6 +28,13 @@ MOTO       := $(MOTO_VENV)/bin/moto_server
 # Its Python has boto3 (pinned with it): the archive benchmark's baselines
 # (bench/archive/boto3_baseline.py), in `make bench` and its smoke run.
 MOTO_PYTHON := $(MOTO_VENV)/bin/python
+# DuckDB and pyarrow (PyPI), in a virtual environment of their own: the
+# engines tests/cli_export.rs reads `binlog export`'s files with
+# (tests/export/check_export.py), and the baseline of `make bench-export`.
+DUCKDB_VERSION := 1.1.3
+PYARROW_VERSION := 18.1.0
+ANALYTICS_VENV := $(TOOLS)/analytics-duckdb-$(DUCKDB_VERSION)-pyarrow-$(PYARROW_VERSION)
+ANALYTICS_PYTHON := $(ANALYTICS_VENV)/bin/python
 GO         ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 # Every native artifact (libbinlog.so and .a, the JNI library, the Python
@@ -108,9 +115,9 @@ BUILD      := target/c
 EXAMPLES   := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all lib cli man completions header tables check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio s3-server-moto
+.PHONY: all lib cli man completions header tables check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio s3-server-moto analytics-tools
 
-all: lib cli man header examples
+all: lib cli man completions header examples
 
 # --- tools -----------------------------------------------------------------
 $(CBINDGEN):
@@ -143,6 +150,12 @@ $(MOTO): tests/moto-constraints.txt
 	$(MOTO_VENV)/bin/pip install -q -c tests/moto-constraints.txt 'moto[server]==$(MOTO_VERSION)'
 
 s3-server-moto: $(MOTO)
+
+$(ANALYTICS_PYTHON):
+	rm -rf $(ANALYTICS_VENV) && $(PYTHON) -m venv $(ANALYTICS_VENV)
+	$(ANALYTICS_VENV)/bin/pip install -q duckdb==$(DUCKDB_VERSION) pyarrow==$(PYARROW_VERSION)
+
+analytics-tools: $(ANALYTICS_PYTHON)
 
 # zig and cargo-zigbuild, from PyPI's ziglang and cargo-zigbuild wheels,
 # in a virtual environment of their own (named for both versions).
@@ -249,7 +262,7 @@ demo: lib header $(BUILD)/examples/quickstart
 TEST_REST := test-c test-consumer test-lean test-rust-dependent test-go test-go-consumer test-java \
   test-java-consumer test-python fuzz-short check-bench-peers
 test: line-budget check-header check-abi check-glibc lint test-powercut zstd-tool strace-tool powercut python-tool \
-  s3-server s3-server-moto test-rust-build
+  s3-server s3-server-moto analytics-tools test-rust-build
 	$(MAKE) --no-print-directory -j2 --output-sync=recurse test-rust test-rest
 	@echo "make test: all suites passed"
 
@@ -301,8 +314,8 @@ test-rust-build:
 	$(CARGO) check --no-default-features --lib --tests
 	$(CARGO) test --no-default-features --lib --no-run --quiet
 
-test-rust: zstd-tool strace-tool s3-server s3-server-moto powercut test-rust-build
-	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) \
+test-rust: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powercut test-rust-build
+	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_ANALYTICS_PYTHON=$(ANALYTICS_PYTHON) \
 	  BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) BINLOG_POWERCUT=$(POWERCUT) CARGO=$(CARGO) tests/run_rust_tests.sh
 	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SHORT)
 	$(CARGO) test --no-default-features --lib
@@ -416,6 +429,15 @@ bench: lib zstd-tool s3-server s3-server-moto $(BUILD)/bench/bench
 	$(CARGO) bench --bench compress -- target/bench-compress.json
 	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) $(CARGO) bench --bench archive -- target/bench-archive.json
 	$(MAKE) --no-print-directory bench-python
+	$(MAKE) --no-print-directory bench-export
+
+# `binlog export --to parquet` of 1 M protobuf records against `binlog cat
+# --json` into DuckDB's COPY ... TO parquet (bench/export.sh; ROUNDS
+# interleaved pairs, 7 unless given): target/bench-export.json.
+.PHONY: bench-export
+bench-export: analytics-tools
+	$(CARGO) build --release --bin binlog --example make_export_bench_log
+	bench/export.sh $(ANALYTICS_PYTHON) target/bench-export $(ROUNDS)
 
 $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 	@mkdir -p $(dir $@)
@@ -438,10 +460,12 @@ $(BUILD)/bench/read_calls: bench/read_calls.c include/binlog.h lib
 # (its SONAME, given by `make lib`) and libbinlog.so; libbinlog.a;
 # INCLUDEDIR/binlog.h; LIBDIR/pkgconfig/binlog.pc;
 # LIBDIR/cmake/binlog/binlogConfig.cmake and binlogConfigVersion.cmake
-# (find_package(binlog)); BINDIR/binlog and its man pages. The .pc and CMake
-# files name the directories without DESTDIR (a staging root). With
-# ARCHIVE=0 the library is the lean one and the tool (which ships to S3)
-# and its man pages are not installed.
+# (find_package(binlog)); BINDIR/binlog, its man pages and its bash, zsh and
+# fish completions where each shell looks for a package's (BASHCOMPDIR,
+# ZSHCOMPDIR, FISHCOMPDIR). The .pc and CMake files name the directories
+# without DESTDIR (a staging root). With ARCHIVE=0 the library is the lean
+# one and the tool (which ships to S3), its man pages and completions are
+# not installed.
 # `make uninstall` with the same variables removes those files.
 VERSION    := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
 # The ABI number of the SONAME (`make lib` gives it), and the first
@@ -452,6 +476,9 @@ INCLUDEDIR ?= $(PREFIX)/include
 LIBDIR     ?= $(PREFIX)/lib
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 STRIP      ?= strip
 # What libbinlog.a needs besides (Rust's std), from `cargo rustc --release
 # --lib --crate-type staticlib -- --print native-static-libs` less -lc; the
@@ -489,10 +516,12 @@ install-files:
 # `make install` builds what it installs when cargo is on the PATH; as root
 # without cargo (`make && sudo make install`) it installs what `make` built
 # and fails, naming the file, when something is missing.
-INSTALL_TOOL := $(if $(filter 0,$(ARCHIVE)),,cli man)
+INSTALL_TOOL := $(if $(filter 0,$(ARCHIVE)),,cli man completions)
 INSTALL_BUILD := $(if $(shell command -v $(CARGO) 2>/dev/null),lib $(INSTALL_TOOL),installed-artifacts-built)
-INSTALL_ARTIFACTS := $(LIB) $(RELEASE)/libbinlog.a $(if $(INSTALL_TOOL),$(TOOL) target/man/binlog.1)
-# What builds them: `make` (the library, the tool, its man pages), or for
+INSTALL_ARTIFACTS := $(LIB) $(RELEASE)/libbinlog.a $(if $(INSTALL_TOOL),$(TOOL) target/man/binlog.1 \
+  target/completions/binlog.bash target/completions/_binlog target/completions/binlog.fish)
+# What builds them: `make` (the library, the tool, its man pages and
+# completions), or for
 # the lean library `make lib ARCHIVE=0` (plain `make` builds the full one).
 INSTALL_PREBUILD := make$(if $(filter 0,$(ARCHIVE)), lib ARCHIVE=0)
 .PHONY: installed-artifacts-built
@@ -511,7 +540,8 @@ install: $(INSTALL_BUILD) check-soname install-files
 	@mkdir -p $(dir $(INSTALL_DIRS_MANIFEST))
 	$(PACKAGING)/install-dirs.sh $(INSTALL_DIRS_MANIFEST) \
 	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/binlog \
-	  $(DESTDIR)$(INCLUDEDIR) $(if $(INSTALL_TOOL),$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1)
+	  $(DESTDIR)$(INCLUDEDIR) $(if $(INSTALL_TOOL),$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR))
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
 	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
 	ln -sfn libbinlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(SOVERSION)
@@ -526,6 +556,9 @@ ifneq ($(INSTALL_TOOL),)
 	install -m 0755 $(TOOL) $(DESTDIR)$(BINDIR)/binlog
 	$(STRIP) $(DESTDIR)$(BINDIR)/binlog
 	install -m 0644 target/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 target/completions/binlog.bash $(DESTDIR)$(BASHCOMPDIR)/binlog
+	install -m 0644 target/completions/_binlog $(DESTDIR)$(ZSHCOMPDIR)/_binlog
+	install -m 0644 target/completions/binlog.fish $(DESTDIR)$(FISHCOMPDIR)/binlog.fish
 endif
 
 uninstall:
@@ -534,7 +567,8 @@ uninstall:
 	  $(DESTDIR)$(INCLUDEDIR)/binlog.h $(DESTDIR)$(LIBDIR)/pkgconfig/binlog.pc \
 	  $(DESTDIR)$(LIBDIR)/cmake/binlog/binlogConfig.cmake \
 	  $(DESTDIR)$(LIBDIR)/cmake/binlog/binlogConfigVersion.cmake \
-	  $(DESTDIR)$(BINDIR)/binlog $(DESTDIR)$(MANDIR)/man1/binlog.1 $(DESTDIR)$(MANDIR)/man1/binlog-*.1
+	  $(DESTDIR)$(BINDIR)/binlog $(DESTDIR)$(MANDIR)/man1/binlog.1 $(DESTDIR)$(MANDIR)/man1/binlog-*.1 \
+	  $(DESTDIR)$(BASHCOMPDIR)/binlog $(DESTDIR)$(ZSHCOMPDIR)/_binlog $(DESTDIR)$(FISHCOMPDIR)/binlog.fish
 	rmdir $(DESTDIR)$(LIBDIR)/cmake/binlog 2>/dev/null || true
 	$(PACKAGING)/uninstall-dirs.sh $(INSTALL_DIRS_MANIFEST)
 

@@ -651,6 +651,15 @@ typedef struct binlog_ship_options binlog_ship_options;
 typedef struct binlog_shipper binlog_shipper;
 
 /*
+ A summary (`binlog_summary_open`, `binlog_summary_of_reader`): records,
+ bytes, first and last sequence numbers and times, in all and per type.
+ It does not change once made: any number of threads may read it at
+ once. Freed with `binlog_summary_free`, which invalidates the type
+ names it gave out.
+ */
+typedef struct binlog_summary binlog_summary;
+
+/*
  A verification in progress (`binlog_verify_open`). Not thread-safe: one
  thread at a time may call it (it may move between threads). Freed with
  `binlog_verify_free`, which invalidates the strings it gave out.
@@ -1067,6 +1076,42 @@ typedef struct binlog_entry {
   size_t part_count;
   int64_t timestamp_ns;
 } binlog_entry;
+
+/*
+ What a summary holds in all (`binlog_summary_totals`). With no record,
+ `records` is 0 and so is every other field. "First" and "last" are in
+ read order; `min_ns` and `max_ns` are the earliest and latest
+ timestamps. Bytes are the records' bytes in the file (framing, type,
+ metadata and payload); `payload_bytes` their payloads'.
+ */
+typedef struct binlog_totals {
+  uint64_t records;
+  uint64_t bytes;
+  uint64_t payload_bytes;
+  uint64_t first_seq;
+  uint64_t last_seq;
+  int64_t first_ns;
+  int64_t last_ns;
+  int64_t min_ns;
+  int64_t max_ns;
+} binlog_totals;
+
+/*
+ What the records of one type hold (`binlog_summary_type`). `name` is
+ NUL-terminated UTF-8 (`name_len` bytes before the NUL), borrowed from
+ the summary until `binlog_summary_free`.
+ */
+typedef struct binlog_type_summary {
+  const char *name;
+  size_t name_len;
+  uint64_t records;
+  uint64_t bytes;
+  uint64_t payload_bytes;
+  uint64_t first_seq;
+  uint64_t last_seq;
+  int64_t first_ns;
+  int64_t last_ns;
+} binlog_type_summary;
 
 /*
  A metadata entry of a `binlog_batch_record`: offsets and lengths of its
@@ -2440,6 +2485,57 @@ binlog_result binlog_merged_reader_damages(struct binlog_merged_reader *r,
                                            struct binlog_iovec *logs,
                                            size_t cap,
                                            size_t *count);
+
+/*
+ Summarizes every record at `path`: a segment file (plain or compressed)
+ or a directory with the files of one log (`BINLOG_ERR_INVALID_ARGUMENT`
+ for one with several: open a reader of one and call
+ `binlog_summary_of_reader`). Memory grows with the number of types, not
+ of records. Damage fails the call (`BINLOG_ERR_CORRUPT`, naming the file
+ and offset). `*out` is written only on success; free it with
+ `binlog_summary_free`. Thread-safe.
+ */
+binlog_result binlog_summary_open(const char *path, struct binlog_summary **out);
+
+/*
+ Reads `r` from where it stands to its end (`binlog_reader_next` until
+ `BINLOG_END`, with its type filter, seeks and `skip_damaged` setting)
+ and summarizes what it read: a segment's, a log's, a tiered or a
+ consumer's reader. A record a batch read held back is counted first. An
+ error of the read (damage) fails the call, and the records read before
+ it are consumed. `*out` is written only on success. One thread at a
+ time per reader, as for every reader call.
+ */
+binlog_result binlog_summary_of_reader(struct binlog_reader *r, struct binlog_summary **out);
+
+/*
+ `binlog_summary_of_reader` for a merged reader, in its order.
+ */
+binlog_result binlog_summary_of_merged(struct binlog_merged_reader *r, struct binlog_summary **out);
+
+/*
+ Fills `*out` with the totals of summary `s`.
+ */
+binlog_result binlog_summary_totals(const struct binlog_summary *s, struct binlog_totals *out);
+
+/*
+ Writes to `*out` how many types summary `s` holds.
+ */
+binlog_result binlog_summary_type_count(const struct binlog_summary *s, size_t *out);
+
+/*
+ Fills `*out` with type `index` of summary `s` (0 up to
+ `binlog_summary_type_count`, in the order of each type's first record);
+ `BINLOG_ERR_INVALID_ARGUMENT` past them.
+ */
+binlog_result binlog_summary_type(const struct binlog_summary *s,
+                                  size_t index,
+                                  struct binlog_type_summary *out);
+
+/*
+ Frees summary `s` and the names it gave out; NULL is accepted.
+ */
+void binlog_summary_free(struct binlog_summary *s);
 
 #ifdef __cplusplus
 }  // extern "C"

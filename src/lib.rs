@@ -9,7 +9,8 @@
 //!   reads, zero-copy.
 //! - A rolling log, a directory of segments: [`LogWriter`] ([`LogOptions`])
 //!   and [`LogReader`], which also follows a live log.
-//! - Checking files: [`verify`].
+//! - Checking files: [`verify`]; what they hold, per type: [`summarize`]
+//!   and [`Summary`].
 //! - Compressed sealed segments (feature `compression`): a [`LogWriter`]
 //!   compresses on its own ([`Compression`]); [`compress_segment`] and
 //!   [`decompress_segment`] convert one by hand. [`Reader::open`] reads
@@ -78,6 +79,8 @@ mod record_writer;
 pub mod repair;
 /// cbindgen:ignore
 mod source;
+/// cbindgen:ignore
+mod summary;
 mod sys;
 /// cbindgen:ignore
 pub mod verify;
@@ -174,4 +177,5 @@ pub use options::{
 pub use reader::{Damage, Reader, Record, RecordHeader, Tail};
 pub use record_reader::{RecordReader, Records};
 pub use record_writer::RecordWriter;
+pub use summary::{summarize, Summary, TypeSummary};
 pub use writer::{Entry, Writer};

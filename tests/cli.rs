@@ -117,6 +117,31 @@ fn man_writes_a_page_for_the_tool_and_each_command() {
     assert!(repair.contains("dry\\-run"), "{repair}");
 }
 
+#[test]
+fn the_man_page_lists_each_exit_status_as_a_tagged_paragraph() {
+    let t = Tmp::new("man-exit");
+    binlog().arg("man").arg(t.path()).assert().success();
+    let page = std::fs::read_to_string(t.join("binlog.1")).unwrap();
+    let section = page
+        .split_once(".SH \"EXIT STATUS\"\n")
+        .unwrap_or_else(|| panic!("binlog.1 has no EXIT STATUS section:\n{page}"))
+        .1;
+    let section = section.split("\n.SH").next().unwrap();
+    let tags: Vec<&str> = section
+        .split(".TP\n")
+        .skip(1)
+        .map(|p| p.lines().next().unwrap())
+        .collect();
+    assert_eq!(tags, ["\\fB0\\fR", "\\fB1\\fR", "\\fB2\\fR"], "{section}");
+    assert!(section.contains("\\&usage error"), "{section}");
+    assert!(
+        !page.contains("Exit status:"),
+        "the help text's list is left in:\n{page}"
+    );
+    let help = stdout_of(binlog().arg("--help"));
+    assert!(help.contains("Exit status:\n  0  success"), "{help}");
+}
+
 /// Each command's options, from its help: (short letter, long name).
 fn short_flags(cmd: &str) -> Vec<(char, String)> {
     let help = stdout_of(binlog().args([cmd, "--help"]));
@@ -1214,6 +1239,65 @@ fn stats_buckets_a_record_at_the_earliest_timestamp() {
         assert!(buckets[0]["start_ns"].as_i64().unwrap() <= i64::MIN + 86_400_000_000_000);
         assert_eq!(buckets[1]["start_ns"], 0);
     }
+}
+
+/// `--by second` buckets by second; the text output's `rate` line is a
+/// sparkline of records per bucket (a space for none), condensed to 80
+/// columns when standard output is no terminal; `--json` adds payload
+/// bytes and each type's first and last record.
+#[test]
+fn stats_by_second_draws_a_sparkline_that_fits_the_width() {
+    let t = Tmp::new("stats-second");
+    let seg = t.join("s.binlog");
+    let w = Writer::open(&seg, Options::default()).unwrap();
+    for (second, n) in [(0, 1), (1, 8), (3, 4)] {
+        for _ in 0..n {
+            w.write_with("tick", &[], Some(T0 + second * SEC), b"abc")
+                .unwrap();
+        }
+    }
+    w.close().unwrap();
+    let s = seg.to_str().unwrap();
+    binlog()
+        .args(["stats", s, "--by", "second"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "\nrate  ▁█ ▄  at most 8 records a second\n",
+        ))
+        .stdout(predicate::str::contains("2023-11-14T22:13:21Z"));
+    let j = json_of(binlog().args(["stats", "--json", "--by", "second", s]));
+    assert_eq!(
+        (j["by"].as_str(), j["payload_bytes"].as_u64()),
+        (Some("second"), Some(39))
+    );
+    assert_eq!(j["buckets"].as_array().unwrap().len(), 3);
+    let tick = &j["types"][0];
+    assert_eq!(
+        (tick["first_seq"].as_u64(), tick["last_seq"].as_u64()),
+        (Some(0), Some(12))
+    );
+    // 500 seconds: 13 to a mark, 80 columns in all.
+    let seg = t.join("long.binlog");
+    let w = Writer::open(&seg, Options::default()).unwrap();
+    for i in 0..500 {
+        w.write_with("tick", &[], Some(T0 + i * SEC), b"").unwrap();
+    }
+    w.close().unwrap();
+    let out = binlog()
+        .args(["stats", seg.to_str().unwrap(), "--by", "second"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rate = text
+        .lines()
+        .find(|l| l.starts_with("rate  "))
+        .expect("a rate line");
+    assert!(rate.chars().count() <= 80, "{rate}");
+    assert!(
+        rate.contains("████") && rate.ends_with("at most 13 records per 13 seconds"),
+        "{rate}"
+    );
 }
 
 // ---------------------------------------------------------- time arguments

@@ -32,6 +32,8 @@ pub mod writer;
 // Last: cbindgen emits items in module order, and this one uses the
 // reader's record view.
 pub mod merged_reader;
+// After it: summaries of either reader.
+pub mod summary;
 
 /// The archive tier's types behind the shipper's functions and
 /// `tier_built()`, Ok when the library has the tier: the real ones, or

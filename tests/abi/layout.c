@@ -297,5 +297,25 @@ int main(void) {
     FIELD(binlog_type_schema, schema_name_len);
     FIELD(binlog_type_schema, schema);
     FIELD(binlog_type_schema, schema_len);
+    STRUCT(binlog_totals);
+    FIELD(binlog_totals, records);
+    FIELD(binlog_totals, bytes);
+    FIELD(binlog_totals, payload_bytes);
+    FIELD(binlog_totals, first_seq);
+    FIELD(binlog_totals, last_seq);
+    FIELD(binlog_totals, first_ns);
+    FIELD(binlog_totals, last_ns);
+    FIELD(binlog_totals, min_ns);
+    FIELD(binlog_totals, max_ns);
+    STRUCT(binlog_type_summary);
+    FIELD(binlog_type_summary, name);
+    FIELD(binlog_type_summary, name_len);
+    FIELD(binlog_type_summary, records);
+    FIELD(binlog_type_summary, bytes);
+    FIELD(binlog_type_summary, payload_bytes);
+    FIELD(binlog_type_summary, first_seq);
+    FIELD(binlog_type_summary, last_seq);
+    FIELD(binlog_type_summary, first_ns);
+    FIELD(binlog_type_summary, last_ns);
     return 0;
 }

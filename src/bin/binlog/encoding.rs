@@ -51,7 +51,7 @@ pub fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
         .expect("room for the encoding made");
 }
 
-#[cfg(test)]
+/// `bytes` in base64, standard alphabet, padded.
 pub fn base64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }

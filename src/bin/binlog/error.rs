@@ -1,5 +1,6 @@
 //! Errors of the tool and the exit status each one maps to (see docs/CLI.md):
-//! 0 success, 1 the log is damaged, 2 a usage or I/O error. A closed output
+//! 0 success, 1 the log is damaged, 2 a usage or I/O error, 3 payloads that
+//! did not decode (`--decode`). A closed output
 //! pipe (`binlog cat big | head`) is not an error: the tool stops quietly
 //! with status 0.
 
@@ -12,6 +13,10 @@ use std::process::ExitCode;
 pub enum Outcome {
     /// The command worked and found nothing wrong.
     Clean = 0,
+    /// Every record was printed, some raw because their payload did not
+    /// decode by their type's schema (`--decode`). Declared before
+    /// `Damaged`: the greater of two outcomes is the one reported.
+    Undecodable = 3,
     /// Damage was found (or a repair was refused / left damage).
     Damaged = 1,
 }
@@ -128,7 +133,10 @@ impl From<binlog::Error> for CliError {
             | K::RecordTooLarge
             | K::NotABinlog
             | K::Sealed
-            | K::UnsupportedVersion => CliError::Usage(msg),
+            | K::UnsupportedVersion
+            | K::InvalidSchema
+            | K::SchemaTooLarge
+            | K::Undecodable => CliError::Usage(msg),
             K::Locked => CliError::Io(format!("{msg} (in use by a writer)")),
             _ => CliError::Io(msg),
         }

@@ -11,10 +11,12 @@ mod cat;
 mod compress;
 mod consumers;
 mod dump;
+mod export;
 mod generate;
 mod info;
 mod remote;
 mod repair;
+mod schema;
 mod ship;
 mod stats;
 mod tail;
@@ -26,6 +28,8 @@ mod write;
 mod await_path;
 // Each segment's verdict and its place in its log (verify, repair).
 mod check;
+// Payloads as JSON values by their type's schema, and back.
+mod decode;
 // Payload bytes as hex, base64 and escaped text.
 mod encoding;
 // Damaged regions skipped, as reported on standard error.
@@ -61,6 +65,7 @@ Exit status:
   1  the log is damaged (verify found damage, repair left or refused some,
      or another command could not read past damage)
   2  usage error, or a file could not be read or written
+  3  cat/tail --decode: some payloads did not decode (printed raw)
 
 The first three examples run anywhere: they make events.binlog.
 
@@ -114,6 +119,8 @@ enum Command {
     Write(write::WriteArgs),
     /// Records and bytes per type and per minute, hour or day.
     Stats(stats::StatsArgs),
+    /// List the type schemas in segment headers, or write one to a file.
+    Schema(schema::SchemaArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(generate::CompletionsArgs),
     /// Write man pages (binlog.1 and one per command) into a directory.
@@ -122,6 +129,9 @@ enum Command {
     Compress(compress::CompressArgs),
     /// Turn compressed segments (FILE.binlog.zst) back into FILE.binlog.
     Decompress(compress::DecompressArgs),
+    /// Write records to Parquet, Arrow or JSON Lines files, decoded
+    /// payloads as typed columns, for analytics engines.
+    Export(export::ExportArgs),
     /// Upload a log's sealed segments to an S3-compatible bucket.
     Ship(ship::ShipArgs),
     /// List, verify, fetch or prune the segment objects of logs shipped to a bucket.
@@ -160,10 +170,12 @@ fn main() -> ExitCode {
         Command::Dump(a) => dump::run(a),
         Command::Write(a) => write::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Schema(a) => schema::run(a),
         Command::Completions(a) => generate::completions(a, Cli::command()),
         Command::Man(a) => generate::man_pages(a, Cli::command()),
         Command::Compress(a) => compress::run_compress(a),
         Command::Decompress(a) => compress::run_decompress(a),
+        Command::Export(a) => export::run(a),
         Command::Ship(a) => ship::run(a),
         Command::Remote(a) => remote::run(a),
         Command::Consumers(a) => consumers::run(a),

@@ -1,14 +1,17 @@
 //! Printing records: one readable line, or one JSON object per line, per
-//! record. Output goes through a buffer; a closed pipe surfaces as
-//! `BrokenPipe` and ends the command quietly (see error.rs).
+//! record, with `--decode` the payload decoded by its type's schema too.
+//! Output goes through a buffer; a closed pipe surfaces as `BrokenPipe`
+//! and ends the command quietly (see error.rs).
 
+use crate::decode::Decoders;
 use crate::encoding;
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, Outcome};
 use crate::time;
 use crate::type_names::shown_type_name;
-use binlog::Record;
+use binlog::{OwnedRecord, Record, TypeSchema};
 use serde_json::Value;
 use std::io::{self, BufWriter, Write};
+use std::path::Path;
 
 /// How payload bytes are shown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -37,7 +40,25 @@ pub struct RecordPrinter {
     json: bool,
     payload: PayloadMode,
     line: Vec<u8>,
+    /// With `--decode`: the decoders of the schemas met so far.
+    decoders: Option<Decoders>,
+    /// Records printed raw because their payload did not decode.
+    undecodable: u64,
 }
+
+/// Where a record printed with `--decode` came from, for the warning of a
+/// payload that does not decode, and its type's schema.
+#[derive(Clone, Copy, Default)]
+pub struct Origin<'a> {
+    /// Its log (in a merged read), its segment file, its type's schema.
+    pub log: Option<&'a str>,
+    pub file: Option<&'a Path>,
+    pub schema: Option<&'a TypeSchema>,
+}
+
+/// A record copied, with its log's name, so that its reader can be asked
+/// for its type's schema once the record is let go (`RecordPrinter::hold`).
+pub struct Held(Option<String>, pub OwnedRecord);
 
 impl RecordPrinter {
     pub fn new(json: bool, payload: PayloadMode) -> RecordPrinter {
@@ -45,7 +66,44 @@ impl RecordPrinter {
             json,
             payload,
             line: Vec::with_capacity(256),
+            decoders: None,
+            undecodable: 0,
         }
+    }
+
+    /// Decodes payloads by their type's schema (`--decode`).
+    pub fn decoding(mut self, decode: bool) -> RecordPrinter {
+        self.decoders = decode.then(Decoders::default);
+        self
+    }
+
+    /// The exit status of what was printed: records printed raw because
+    /// they did not decode make it `Undecodable`.
+    pub fn outcome(&self) -> Outcome {
+        match self.undecodable {
+            0 => Outcome::Clean,
+            _ => Outcome::Undecodable,
+        }
+    }
+
+    /// With `--decode`, `r` (of log `log`) copied, to be printed with
+    /// `print_held` once its reader gave its type's schema; else None.
+    pub fn hold(&self, log: Option<&str>, r: &Record<'_>) -> Option<Held> {
+        let held = || Held(log.map(str::to_string), OwnedRecord::from(r));
+        self.decoders.as_ref().map(|_| held())
+    }
+
+    /// Prints a record `hold` copied, decoded by `schema`.
+    pub fn print_held(
+        &mut self,
+        out: &mut impl Write,
+        held: &Held,
+        file: Option<&Path>,
+        schema: Option<&TypeSchema>,
+    ) -> io::Result<()> {
+        let log = held.0.as_deref();
+        let origin = Origin { log, file, schema };
+        self.print_from(out, origin, &held.1.record())
     }
 
     /// Prints record `r`; of log `log` (a merged read), the log's name
@@ -56,6 +114,23 @@ impl RecordPrinter {
         log: Option<&str>,
         r: &Record<'_>,
     ) -> io::Result<()> {
+        let origin = Origin {
+            log,
+            ..Origin::default()
+        };
+        self.print_from(out, origin, r)
+    }
+
+    /// Prints record `r` from `origin`; with `--decode`, a payload that
+    /// does not decode is printed as without it, and a warning names it.
+    pub fn print_from(
+        &mut self,
+        out: &mut impl Write,
+        origin: Origin<'_>,
+        r: &Record<'_>,
+    ) -> io::Result<()> {
+        let decoded = self.decode(origin, r);
+        let log = origin.log;
         self.line.clear();
         if self.json {
             self.line.push(b'{');
@@ -65,19 +140,57 @@ impl RecordPrinter {
                 self.line.push(b',');
             }
             self.json_line(r);
+            if let Some(v) = decoded {
+                self.line.pop();
+                self.line.extend_from_slice(b",\"decoded\":");
+                serde_json::to_writer(&mut self.line, &v).expect("writing to a Vec cannot fail");
+                self.line.push(b'}');
+            }
         } else {
             if let (Some(log), false) = (log, self.payload == PayloadMode::Raw) {
                 encoding::push_escaped(&mut self.line, log);
                 self.line.push(b' ');
             }
-            self.text_line(r);
+            self.text_line(r, decoded);
         }
         self.line.push(b'\n');
         out.write_all(&self.line)
     }
 
-    fn text_line(&mut self, r: &Record<'_>) {
+    /// The payload of `r` decoded by its schema, with `--decode`; None
+    /// without, for a type without a schema, and (warned of, counted) for
+    /// a payload that does not decode.
+    fn decode(&mut self, origin: Origin<'_>, r: &Record<'_>) -> Option<Value> {
+        let decoder = self.decoders.as_mut()?.get(origin.schema)?;
+        let why = match decoder {
+            Ok(d) => match d.decode(r.payload) {
+                Ok(v) => return Some(v),
+                Err(why) => why,
+            },
+            Err(e) => e.message().to_string(),
+        };
+        self.undecodable += 1;
+        let place = match (origin.file, origin.log) {
+            (Some(file), _) => format!("{}: ", crate::paths::show(file)),
+            (None, Some(log)) => format!("log {log}: "),
+            (None, None) => String::new(),
+        };
+        let encoding = origin.schema.map_or("", |s| s.encoding.as_str());
+        eprintln!(
+            "binlog: warning: {place}record {} of type {:?} does not decode as {encoding}: \
+             {why}; printed raw",
+            r.seq,
+            shown_type_name(r)
+        );
+        None
+    }
+
+    fn text_line(&mut self, r: &Record<'_>, decoded: Option<Value>) {
         let l = &mut self.line;
+        if let (Some(v), PayloadMode::Raw) = (&decoded, self.payload) {
+            serde_json::to_writer(&mut *l, v).expect("writing to a Vec cannot fail");
+            return;
+        }
         if self.payload == PayloadMode::Raw {
             l.extend_from_slice(r.payload);
             return;
@@ -97,6 +210,10 @@ impl RecordPrinter {
             l.push(b'}');
         }
         l.push(b' ');
+        if let Some(v) = decoded {
+            serde_json::to_writer(&mut *l, &v).expect("writing to a Vec cannot fail");
+            return;
+        }
         match self.payload {
             PayloadMode::Auto => match std::str::from_utf8(r.payload) {
                 Ok(s) => encoding::push_escaped(l, s),

@@ -9,19 +9,18 @@ to a segment file or a rolling log and come back in order, CRC-checked::
         for record in r:  # or next(r)
             print(record.seq, record.type, json.loads(record.payload))
 
-- writing: open_writer, open_log_writer (a Writer: append, append_batch;
-  options: Options, Compression, Durability, Period).
-- reading: open_reader, open_log_reader, open_log_tiered_reader (a log
-  and its segments in a bucket), open_merged_reader, open_glob (a Reader
-  of Record s; what it met: Tail, TailKind, Gap, GapReason, Damage, Header).
-- a log's files: list_segments (ListedSegment, SegmentState; SegmentInfo,
-  SegmentEvent); checking: verify (Verification, Finding, FindingKind,
-  RepairAction); repairing: plan_repair, accept_gap.
+- writing: open_writer, open_log_writer (a Writer; Options, Compression,
+  Durability, Period).
+- reading: open_reader, open_log_reader, open_log_tiered_reader (a log and
+  its bucket), open_merged_reader, open_glob (a Reader of Record s; what it
+  met: Tail, TailKind, Gap, GapReason, Damage, Header).
+- a log's files: list_segments (ListedSegment, SegmentState, SegmentInfo,
+  SegmentEvent), summarize (Summary, TypeSummary); checking: verify
+  (Verification, Finding, FindingKind, RepairAction); plan_repair, accept_gap.
 - consuming: open_consumer, open_merged_consumer, remove_consumer,
   ConsumerBound; object storage: Shipper (ShipOptions, ShipReport).
 Each is ``help(binlog.NAME)``; calls release the GIL. Errors: BinlogError
-subclasses (``help(binlog.errors)``; NotFoundError a FileNotFoundError,
-InvalidArgumentError a ValueError); a wrong type, a TypeError naming it.
+subclasses (``help(binlog.errors)``); a wrong type, a TypeError naming it.
 """
 
 from __future__ import annotations
@@ -51,6 +50,7 @@ from .segments import ListedSegment as ListedSegment, list_segments
 from .shipper import ShipKeywords as ShipKeywords, ShipOptions as ShipOptions
 from .shipper import ShipReport as ShipReport, Shipper, retry_timeout_ms
 from .shipper import PruneReport as PruneReport, prune_remote as prune_remote
+from .summary import Summary as Summary, TypeSummary as TypeSummary, summarize
 from .repair import RepairPlan as RepairPlan, accept_gap, plan_repair
 from .verify import MAX_FINDINGS as VERIFY_MAX_FINDINGS
 from .verify import Finding as Finding, FindingKind as FindingKind

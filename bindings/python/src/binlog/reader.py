@@ -19,6 +19,7 @@ from .schemas import TypeSchema, find_schema
 from .process_owned import OpeningProcess
 from .arrow import reader_table
 from .records import BATCH_META, BATCH_RECORD, Damage, Gap, Header, Record, Tail
+from .summary import Summary, summary_of
 
 assert ffi.sizeof("binlog_batch_record") == BATCH_RECORD.size
 assert ffi.sizeof("binlog_batch_meta") == BATCH_META.size
@@ -183,6 +184,12 @@ class Reader:
         if first is not None:
             deque(self._pending, 0)  # so that a `for` loop over it moves on
             self.seek_seq(first.seq)
+
+    def summary(self) -> Summary:
+        """Reads on to the end (its type filter applies) and summarizes
+        the records it read from where the caller stood."""
+        self._rewind()
+        return summary_of(lambda out: lib.binlog_summary_of_reader(self._r, out))
 
     def filter_types(self, types: Iterable[str]) -> None:
         """Reads only records of these types (through a sealed segment's

@@ -5,9 +5,9 @@
 use super::CatArgs;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
-use crate::output::{self, RecordPrinter};
+use crate::output;
+use crate::paths::SourceArgs;
 use crate::remote::is_remote;
-use crate::select::RecordArgs;
 use binlog::archive::{open_merged, Connection, Location, Remote};
 use binlog::MergedReader;
 use std::collections::BTreeMap;
@@ -22,29 +22,34 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
         return Err(CliError::usage("--tail cannot be used with --merge"));
     }
     let filter = a.filter.build()?;
-    let mut r = open_sources(a)?;
+    let mut r = open_sources(&a.source)?;
     r.skip_damaged(args.skip_damaged);
     r.time_window(filter.since, filter.until)?;
     let mut out = output::stdout();
-    let mut printer = RecordPrinter::new(a.json, a.payload);
+    let mut printer = a.printer();
     let mut left = args.head.unwrap_or(u64::MAX);
     while left > 0 {
         let Some(m) = r.next()? else { break };
         if filter.matches(&m.record) {
-            printer.print(&mut out, Some(m.log), &m.record)?;
+            match printer.hold(Some(m.log), &m.record) {
+                None => printer.print(&mut out, Some(m.log), &m.record)?,
+                Some(h) => {
+                    printer.print_held(&mut out, &h, None, r.type_schema(h.1.record().type_name))?
+                }
+            }
             left -= 1;
         }
     }
     out.flush()?;
     Said::default().report_new(&r);
-    Ok(outcome(&r))
+    Ok(outcome(&r).max(printer.outcome()))
 }
 
 /// The merged reader of the logs `--log PATTERN` (default all) names in
 /// the directory and/or `s3://` prefix given.
-pub(crate) fn open_sources(a: &RecordArgs) -> CliResult<MergedReader> {
-    let pattern = a.source.log.as_deref().unwrap_or("*");
-    let (dir, url) = places(&a.source.paths)?;
+pub(crate) fn open_sources(a: &SourceArgs) -> CliResult<MergedReader> {
+    let pattern = a.log.as_deref().unwrap_or("*");
+    let (dir, url) = places(&a.paths)?;
     open(dir.as_deref(), url.as_deref(), pattern)
 }
 

@@ -173,6 +173,11 @@ pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<
             let p: Vec<String> = h.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
             row(out, "params", p.join(" "))?;
         }
+        for (i, schema) in h.schemas.iter().enumerate() {
+            let label = if i == 0 { "schemas" } else { "" };
+            let text = crate::decode::schema_text(schema);
+            row(out, label, format!("{}: {text}", schema.type_name))?;
+        }
     }
     let state = match &s.detail {
         Some(d) => format!("{}: {d}", s.state),
@@ -281,6 +286,7 @@ pub(super) fn segment_json(s: &SegmentInfo) -> Value {
             "content_type": h.content_type,
             "writer": h.writer,
             "params": h.params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            "schemas": h.schemas.iter().map(crate::decode::schema_json).collect::<Vec<_>>(),
         })
     });
     json!({

@@ -1,5 +1,5 @@
-//! What one segment is and holds: from its seal, or, unsealed, by a scan
-//! of its records; and what the segments hold together.
+//! What one segment is and holds: from its seal, or, unsealed, by the
+//! library's summary of its records; and what the segments hold together.
 
 use crate::error::{CliError, CliResult};
 use crate::paths;
@@ -8,8 +8,7 @@ use binlog::tool::format::SealDirectory;
 use binlog::tool::naming::is_compressed_path;
 use binlog::tool::{is_path_locked, CompressedSegment};
 use binlog::SegmentHeader;
-use binlog::{Reader, Tail};
-use std::collections::HashMap;
+use binlog::{Reader, Summary, Tail};
 use std::path::{Path, PathBuf};
 
 #[derive(Default, Clone)]
@@ -211,6 +210,24 @@ fn describe_verified(s: &mut SegmentInfo, newest_of_log: bool) -> CliResult<()> 
 }
 
 impl Counts {
+    /// What the library's summary of a scan says.
+    fn of_summary(s: &Summary) -> Counts {
+        Counts {
+            records: s.records,
+            first_seq: s.first_seq,
+            last_seq: s.last_seq,
+            first_ts: s.first_ns,
+            last_ts: s.last_ns,
+            min_ts: s.min_ns,
+            max_ts: s.max_ns,
+            types: s
+                .types
+                .iter()
+                .map(|t| (t.name.clone(), t.records, t.bytes))
+                .collect(),
+        }
+    }
+
     /// What a seal says the segment holds.
     fn of_seal(d: &SealDirectory) -> Counts {
         let mut c = Counts {
@@ -236,12 +253,14 @@ impl Counts {
 
 /// Counts the records of an unsealed segment, up to damage.
 fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let c = &mut s.counts;
+    let mut summary = Summary::new();
     loop {
-        let rec = match r.next() {
-            Ok(Some(rec)) => rec,
-            Ok(None) => return,
+        match r.next() {
+            Ok(Some(rec)) => {
+                progress.at(rec.offset);
+                summary.add(&rec);
+            }
+            Ok(None) => break,
             Err(e) => {
                 s.state = "corrupt";
                 s.detail = Some(format!(
@@ -249,29 +268,11 @@ fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
                     e.message()
                 ));
                 s.damaged = true;
-                return;
+                break;
             }
-        };
-        progress.at(rec.offset);
-        c.records += 1;
-        c.first_seq.get_or_insert(rec.seq);
-        c.last_seq = Some(rec.seq);
-        let ts = rec.timestamp_ns;
-        c.first_ts.get_or_insert(ts);
-        c.last_ts = Some(ts);
-        c.min_ts = Some(c.min_ts.map_or(ts, |m| m.min(ts)));
-        c.max_ts = c.max_ts.max(Some(ts));
-        let i = match index.get(rec.type_name) {
-            Some(&i) => i,
-            None => {
-                index.insert(rec.type_name.to_string(), c.types.len());
-                c.types.push((rec.type_name.to_string(), 0, 0));
-                c.types.len() - 1
-            }
-        };
-        c.types[i].1 += 1;
-        c.types[i].2 += rec.frame_len;
+        }
     }
+    s.counts = Counts::of_summary(&summary);
 }
 
 /// The state of an unsealed segment read to its end, from how it ends.

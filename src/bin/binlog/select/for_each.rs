@@ -7,6 +7,7 @@ use super::filter::Filter;
 use super::start::PrintStart;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
+use crate::output::Origin;
 use crate::paths;
 use crate::progress::Progress;
 use binlog::tool::naming::{not_written_yet, FileShape};
@@ -36,7 +37,8 @@ impl Walk {
     };
 }
 
-/// Calls `f` on every matching record `walk` selects, moving `progress`
+/// Calls `f` on every matching record `walk` selects (with its segment
+/// and its type's schema there), moving `progress`
 /// by the bytes read. Damage met on the way is reported on standard error
 /// and the walk goes on with the next segment, or (`walk.skip_damaged`)
 /// with the next valid record after the damage; the outcome says whether
@@ -47,7 +49,7 @@ pub fn for_each(
     filter: &Filter,
     walk: Walk,
     progress: &mut Progress,
-    mut f: impl FnMut(&Record<'_>) -> CliResult<()>,
+    mut f: impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
 ) -> CliResult<Outcome> {
     let Walk {
         start,
@@ -103,7 +105,7 @@ impl SegmentWalk<'_> {
         &mut self,
         file: &Path,
         progress: &mut Progress,
-        f: &mut impl FnMut(&Record<'_>) -> CliResult<()>,
+        f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
     ) -> CliResult<()> {
         let file_len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         let Some(mut r) = self.open(file, file_len, progress)? else {
@@ -203,8 +205,10 @@ impl SegmentWalk<'_> {
         &mut self,
         r: &mut Reader,
         progress: &mut Progress,
-        f: &mut impl FnMut(&Record<'_>) -> CliResult<()>,
+        f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
     ) -> CliResult<bool> {
+        // A record borrows its reader: the header's schemas are copied.
+        let (file, header) = (r.path().to_path_buf(), r.header().clone());
         loop {
             // Regions skipped by the last read (or at open: a damaged
             // header) are reported once the read is done with.
@@ -232,7 +236,12 @@ impl SegmentWalk<'_> {
                 self.skip -= 1;
                 continue;
             }
-            f(&rec)?;
+            let origin = Origin {
+                log: None,
+                file: Some(&file),
+                schema: header.type_schema(rec.type_name),
+            };
+            f(&rec, origin)?;
             self.left -= 1;
             if self.left == 0 {
                 return Ok(false);

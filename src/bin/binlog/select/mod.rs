@@ -36,6 +36,13 @@ pub struct RecordArgs {
     /// How to show payloads.
     #[arg(long, value_enum, default_value_t = PayloadMode::Auto, value_name = "MODE")]
     pub payload: PayloadMode,
+    /// Print each payload decoded by its type's schema in the segment
+    /// header (protobuf, JSON, CBOR, MessagePack) as JSON: in place of the
+    /// payload, or with --json as a "decoded" member. A payload that does
+    /// not decode is printed as without --decode, named on standard error
+    /// (exit status 3).
+    #[arg(long)]
+    pub decode: bool,
     #[command(flatten)]
     pub filter: FilterArgs,
 }
@@ -50,6 +57,11 @@ impl RecordArgs {
         }
         Ok(())
     }
+
+    /// The printer of records these options ask for.
+    pub fn printer(&self) -> RecordPrinter {
+        RecordPrinter::new(self.json, self.payload).decoding(self.decode)
+    }
 }
 
 /// Prints on standard output the records of `files` that `filter` and
@@ -61,10 +73,10 @@ pub fn print_records(
     a: &RecordArgs,
 ) -> CliResult<Outcome> {
     let mut out = output::stdout();
-    let mut printer = RecordPrinter::new(a.json, a.payload);
-    let outcome = for_each(files, filter, walk, &mut Progress::hidden(), |r| {
-        printer.print(&mut out, None, r).map_err(CliError::from)
+    let mut printer = a.printer();
+    let outcome = for_each(files, filter, walk, &mut Progress::hidden(), |r, at| {
+        printer.print_from(&mut out, at, r).map_err(CliError::from)
     })?;
     out.flush()?;
-    Ok(outcome)
+    Ok(outcome.max(printer.outcome()))
 }

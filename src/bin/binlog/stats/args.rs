@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 /// How much time a bucket of `--by` covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum BucketWidth {
+    Second,
     Minute,
     Hour,
     Day,
@@ -19,6 +20,7 @@ impl BucketWidth {
     pub(super) fn ns(self) -> Option<i64> {
         const M: i64 = 60_000_000_000;
         match self {
+            BucketWidth::Second => Some(M / 60),
             BucketWidth::Minute => Some(M),
             BucketWidth::Hour => Some(60 * M),
             BucketWidth::Day => Some(1440 * M),
@@ -36,11 +38,14 @@ impl BucketWidth {
 #[derive(Args, Debug)]
 #[command(after_help = "\
 Bytes are the records' bytes in the file (framing, type, metadata and
-payload). Times are UTC buckets of the records' timestamps.
+payload). Times are UTC buckets of the records' timestamps; the text
+output's `rate` line is a sparkline of the records per bucket, condensed
+to the terminal's width (80 columns when standard output is no terminal).
 
 Examples:
   binlog stats /var/log/orders
   binlog stats /var/log/orders --by minute --since 1h
+  binlog stats /var/log/orders --by second --since 5m
   binlog stats orders.binlog --by none --json")]
 pub struct StatsArgs {
     #[command(flatten)]

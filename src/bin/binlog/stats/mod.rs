@@ -1,11 +1,13 @@
-//! `binlog stats`: records and bytes per type, and per minute, hour or day
-//! (UTC), to see who writes what and when. Memory grows with the number of
-//! types and time buckets, never with the number of records.
+//! `binlog stats`: records and bytes per type, and per second, minute,
+//! hour or day (UTC), to see who writes what and when. Memory grows with
+//! the number of types and time buckets, never with the number of records.
 //!
-//! `tally` counts the records, `report` prints the counts.
+//! `tally` counts the records (the library's `Summary`, and time buckets),
+//! `report` prints the counts, with a `sparkline` of the buckets.
 
 mod args;
 mod report;
+mod sparkline;
 mod tally;
 
 pub use args::StatsArgs;
@@ -24,7 +26,7 @@ pub fn run(args: &StatsArgs) -> CliResult<Outcome> {
     let files = paths::all_files(&sources);
     let mut progress = Progress::bytes(paths::total_len(&files), "stats");
     let mut tally = Tally::new(args.by.ns());
-    let outcome = select::for_each(&files, &filter, Walk::ALL, &mut progress, |r| {
+    let outcome = select::for_each(&files, &filter, Walk::ALL, &mut progress, |r, _| {
         tally.add(r);
         Ok(())
     })?;

@@ -2,6 +2,7 @@
 //! or one JSON document.
 
 use super::args::{BucketWidth, StatsArgs};
+use super::sparkline;
 use super::tally::Tally;
 use crate::error::CliResult;
 use crate::output::{self, human_bytes};
@@ -11,10 +12,18 @@ use std::io::Write;
 
 pub(super) fn print_json(out: &mut impl Write, tally: &Tally, by: BucketWidth) -> CliResult<()> {
     let order = tally.busiest_first();
-    let (names, all) = (&tally.names, &tally.all);
+    let all = &tally.summary;
     let types: Vec<Value> = order
         .iter()
-        .map(|&t| json!({"type": names[t], "records": all.types[t].0, "bytes": all.types[t].1}))
+        .map(|&t| {
+            let t = &all.types[t];
+            json!({
+                "type": t.name, "records": t.records, "bytes": t.bytes,
+                "payload_bytes": t.payload_bytes, "first_seq": t.first_seq,
+                "last_seq": t.last_seq, "first_time": time::rfc3339(t.first_ns),
+                "last_time": time::rfc3339(t.last_ns),
+            })
+        })
         .collect();
     let bucket_list: Vec<Value> = tally
         .buckets
@@ -25,7 +34,7 @@ pub(super) fn print_json(out: &mut impl Write, tally: &Tally, by: BucketWidth) -
                 .filter(|&&t| b.types.get(t).is_some_and(|c| c.0 > 0))
                 .map(|&t| {
                     (
-                        names[t].clone(),
+                        all.types[t].name.clone(),
                         json!({"records": b.types[t].0, "bytes": b.types[t].1}),
                     )
                 })
@@ -42,10 +51,13 @@ pub(super) fn print_json(out: &mut impl Write, tally: &Tally, by: BucketWidth) -
     let doc = json!({
         "records": all.records,
         "bytes": all.bytes,
-        "first_seq": tally.first_seq,
-        "last_seq": tally.last_seq,
-        "min_time": (all.records > 0).then(|| time::rfc3339(tally.min_ts)),
-        "max_time": (all.records > 0).then(|| time::rfc3339(tally.max_ts)),
+        "payload_bytes": all.payload_bytes,
+        "first_seq": all.first_seq,
+        "last_seq": all.last_seq,
+        "min_time": all.min_ns.map(time::rfc3339),
+        "max_time": all.max_ns.map(time::rfc3339),
+        "first_time": all.first_ns.map(time::rfc3339),
+        "last_time": all.last_ns.map(time::rfc3339),
         "by": by.label(),
         "types": types,
         "buckets": bucket_list,
@@ -54,27 +66,61 @@ pub(super) fn print_json(out: &mut impl Write, tally: &Tally, by: BucketWidth) -
 }
 
 pub(super) fn print_text(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliResult<()> {
-    let all = &tally.all;
-    if all.records == 0 {
+    let all = &tally.summary;
+    let (Some(min), Some(max)) = (all.min_ns, all.max_ns) else {
         writeln!(out, "no records")?;
         return Ok(());
-    }
+    };
     writeln!(
         out,
         "{} records, {}, seq {}..{}, {} .. {}",
         all.records,
         human_bytes(all.bytes),
-        tally.first_seq.unwrap_or(0),
-        tally.last_seq.unwrap_or(0),
-        time::rfc3339(tally.min_ts),
-        time::rfc3339(tally.max_ts)
+        all.first_seq.unwrap_or(0),
+        all.last_seq.unwrap_or(0),
+        time::rfc3339(min),
+        time::rfc3339(max)
     )?;
     writeln!(out)?;
     print_types(out, tally)?;
     if !tally.buckets.is_empty() {
         writeln!(out)?;
+        print_rate(out, tally, args.by, sparkline::terminal_width())?;
         print_buckets(out, tally, args)?;
     }
+    Ok(())
+}
+
+/// The sparkline of records per bucket in `width` columns at most:
+/// `rate  ▁▃█▅  at most 30 records a minute`.
+fn print_rate(out: &mut impl Write, tally: &Tally, by: BucketWidth, width: usize) -> CliResult<()> {
+    let buckets: Vec<(i64, u64)> = tally.buckets.iter().map(|(s, b)| (*s, b.records)).collect();
+    let (label, unit) = ("rate  ", by.label());
+    let line = |cols: usize| {
+        let s = sparkline::sparkline(&buckets, by.ns().unwrap_or(1), cols);
+        let span = match s.per_mark {
+            1 => format!("a {unit}"),
+            n => format!("per {n} {unit}s"),
+        };
+        let n = s.marks.chars().count();
+        (
+            format!("{label}{}  at most {} records {span}", s.marks, s.max),
+            n,
+        )
+    };
+    // The legend's length depends on the marks: fit, and fit again.
+    let mut cols = width.saturating_sub(label.len()).max(8);
+    let mut text = String::new();
+    for _ in 0..3 {
+        let (t, marks) = line(cols);
+        let over = t.chars().count().saturating_sub(width);
+        text = t;
+        if over == 0 || cols == 8 {
+            break;
+        }
+        cols = marks.saturating_sub(over).max(8);
+    }
+    writeln!(out, "{text}")?;
     Ok(())
 }
 
@@ -89,10 +135,11 @@ fn pct(a: u64, b: u64) -> f64 {
 
 /// The table of types, busiest first, and the total.
 fn print_types(out: &mut impl Write, tally: &Tally) -> CliResult<()> {
-    let (names, all) = (&tally.names, &tally.all);
-    let w = names
+    let all = &tally.summary;
+    let w = all
+        .types
         .iter()
-        .map(|n| n.chars().count())
+        .map(|t| t.name.chars().count())
         .max()
         .unwrap_or(4)
         .max(5);
@@ -102,11 +149,12 @@ fn print_types(out: &mut impl Write, tally: &Tally) -> CliResult<()> {
         "type", "records", "%", "bytes", "%", "avg bytes"
     )?;
     for t in tally.busiest_first() {
-        let (n, b) = all.types[t];
+        let t = &all.types[t];
+        let (n, b) = (t.records, t.bytes);
         writeln!(
             out,
             "{:<w$}  {n:>12} {:>6.1}%  {:>12} {:>6.1}%  {:>10}",
-            names[t],
+            t.name,
             pct(n, all.records),
             human_bytes(b),
             pct(b, all.bytes),
@@ -141,7 +189,13 @@ fn print_buckets(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliRe
         let shown: Vec<String> = top
             .iter()
             .take(args.top)
-            .map(|&t| format!("{} {:.1}%", tally.names[t], pct(b.types[t].0, b.records)))
+            .map(|&t| {
+                format!(
+                    "{} {:.1}%",
+                    tally.summary.types[t].name,
+                    pct(b.types[t].0, b.records)
+                )
+            })
             .collect();
         writeln!(
             out,
@@ -155,11 +209,13 @@ fn print_buckets(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliRe
     Ok(())
 }
 
-/// `2026-11-21T05:37Z` for minutes and hours, `2026-11-21` for days.
+/// `2026-11-21T05:37Z` for minutes and hours, `2026-11-21` for days,
+/// `2026-11-21T05:37:42Z` for seconds.
 fn bucket_label(start: i64, by: BucketWidth) -> String {
     let s = rfc3339_short(start);
     match by {
         BucketWidth::Day => s[..10].to_string(),
+        BucketWidth::Second => format!("{}Z", &s[..19]),
         _ => format!("{}Z", &s[..16]),
     }
 }

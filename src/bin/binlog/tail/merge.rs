@@ -22,12 +22,12 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
             "--from-seq and --to-seq cannot be used with --merge (each log numbers its own records)",
         ));
     }
-    let mut r = open_sources(a)?;
+    let mut r = open_sources(&a.source)?;
     // As `tail -f` does: damage does not end the follow.
     r.skip_damaged(args.follow);
     r.time_window(filter.since, filter.until)?;
     let mut out = output::stdout();
-    let mut printer = RecordPrinter::new(a.json, a.payload);
+    let mut printer = a.printer();
     let mut said = Said::default();
     if args.consumer.is_some() || args.cursor_file.is_some() {
         return resume(args, r, &filter, &mut printer, &mut said);
@@ -42,7 +42,15 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
                 false => Vec::new(),
             };
             line.clear();
-            printer.print(&mut line, Some(m.log), &m.record)?;
+            match printer.hold(Some(m.log), &m.record) {
+                None => printer.print(&mut line, Some(m.log), &m.record)?,
+                Some(h) => printer.print_held(
+                    &mut line,
+                    &h,
+                    None,
+                    r.type_schema(h.1.record().type_name),
+                )?,
+            };
             last.push_back(line);
         }
     }
@@ -52,7 +60,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     out.flush()?;
     said.report_new(&r);
     if !args.follow {
-        return Ok(outcome(&r));
+        return Ok(outcome(&r).max(printer.outcome()));
     }
     let poll = Duration::from_millis(args.poll_ms.max(1));
     loop {
@@ -60,7 +68,15 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
         match r.next_wait(poll)? {
             Some(m) => {
                 if filter.matches(&m.record) {
-                    printer.print(&mut out, Some(m.log), &m.record)?;
+                    match printer.hold(Some(m.log), &m.record) {
+                        None => printer.print(&mut out, Some(m.log), &m.record)?,
+                        Some(h) => printer.print_held(
+                            &mut out,
+                            &h,
+                            None,
+                            r.type_schema(h.1.record().type_name),
+                        )?,
+                    }
                 }
             }
             None => out.flush()?,
@@ -110,7 +126,15 @@ fn resume(
         match next {
             Some(m) => {
                 if filter.matches(&m.record) {
-                    printer.print(&mut out, Some(m.log), &m.record)?;
+                    match printer.hold(Some(m.log), &m.record) {
+                        None => printer.print(&mut out, Some(m.log), &m.record)?,
+                        Some(h) => printer.print_held(
+                            &mut out,
+                            &h,
+                            None,
+                            reading.reader().type_schema(h.1.record().type_name),
+                        )?,
+                    }
                 }
                 printed += 1;
                 if printed % super::COMMIT_EVERY == 0 {
@@ -126,7 +150,7 @@ fn resume(
         }
         said.report_new(reading.reader());
     }
-    Ok(outcome(reading.reader()))
+    Ok(outcome(reading.reader()).max(printer.outcome()))
 }
 
 /// The directory a merged consumer keeps its file in: the one given.

@@ -6,11 +6,11 @@ mod merge;
 use crate::await_path;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
-use crate::output::{self, RecordPrinter};
+use crate::output;
 use crate::paths;
 use crate::progress::NoProgressAccepted;
 use crate::select::{self, Filter, RecordArgs, Walk};
-use binlog::{Consumer, LogReader};
+use binlog::{Consumer, LogReader, RecordReader};
 use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -204,7 +204,7 @@ fn follow(
         }
     }
     let mut out = output::stdout();
-    let mut printer = RecordPrinter::new(a.json, a.payload);
+    let mut printer = a.printer();
     let poll = Duration::from_millis(args.poll_ms.max(1));
     let mut reported = Reported::default();
     let mut idle = false;
@@ -231,15 +231,23 @@ fn follow(
         match next {
             Ok(Some(r)) => {
                 idle = false;
-                // (A segment read from its beginning, as one whose damaged
-                // header kept the seek from finding it, may hold earlier ones.)
-                if filter.matches(&r) && start_seq.is_none_or(|s| r.seq >= s) {
-                    printer.print(&mut out, None, &r)?;
-                }
-                printed_since_commit += 1;
                 // --to-seq is inclusive: record N (or the first after it, if
                 // N is missing) ends the follow.
                 done = filter.to_seq.is_some_and(|to| r.seq >= to);
+                // (A segment read from its beginning, as one whose damaged
+                // header kept the seek from finding it, may hold earlier ones.)
+                if filter.matches(&r) && start_seq.is_none_or(|s| r.seq >= s) {
+                    match printer.hold(None, &r) {
+                        None => printer.print(&mut out, None, &r)?,
+                        Some(h) => {
+                            let lr = reading.reader();
+                            let (file, schema) =
+                                (lr.current_path(), lr.type_schema(h.1.record().type_name));
+                            printer.print_held(&mut out, &h, file, schema)?;
+                        }
+                    }
+                }
+                printed_since_commit += 1;
             }
             Ok(None) => idle = true,
             Err(e) => {
@@ -254,7 +262,7 @@ fn follow(
     }
     reading.commit(&mut out)?;
     let missing = reading.reader().records_missing(reported.damaged);
-    Ok(Outcome::damaged_if(missing))
+    Ok(Outcome::damaged_if(missing).max(printer.outcome()))
 }
 
 /// Records printed between two commits of a follow that never waits.

@@ -10,14 +10,18 @@ use std::path::PathBuf;
 In --json mode each object may hold: \"type\" (else --type), \"meta\" (an
 object of strings, or [key, value] pairs), \"payload\" (a string, decoded
 as \"encoding\" says: utf8 (default), hex or base64; any other JSON value is
-stored as its compact JSON text), and \"ts_ns\" (integer) or \"time\"
-(RFC 3339). The lines `binlog cat --json` prints are accepted as they are.
+stored as its compact JSON text, or, for a type given a --schema, encoded
+as it says; so is a \"decoded\" value without a \"payload\"), and \"ts_ns\"
+(integer) or \"time\" (RFC 3339). The lines `binlog cat --json` prints
+are accepted as they are.
 
 Examples:
   printf 'hello\\nworld\\n' | binlog write events.binlog --type greeting
   tail -F app.log | binlog write /var/log/app --log app --type line --max-segment-bytes 64M
   binlog cat old.binlog --json | binlog write copy.binlog --json
-  echo '{\"type\":\"order\",\"meta\":{\"venue\":\"XLON\"},\"payload\":{\"id\":1}}' | binlog write o.binlog --json")]
+  echo '{\"type\":\"order\",\"meta\":{\"venue\":\"XLON\"},\"payload\":{\"id\":1}}' | binlog write o.binlog --json
+  echo '{\"type\":\"order\",\"decoded\":{\"id\":1}}' | binlog write o.binlog --json \\
+      --schema order=protobuf:shop.desc:shop.Order")]
 pub struct WriteArgs {
     /// A segment file (created if missing), or a log directory.
     #[arg(value_name = "PATH")]
@@ -42,6 +46,13 @@ pub struct WriteArgs {
     /// Content type recorded in a new segment's header.
     #[arg(long, value_name = "TEXT")]
     pub content_type: Option<String>,
+    /// What a type's payloads hold, recorded in each new segment's header
+    /// (repeatable): TYPE=protobuf:FILE.desc:pkg.Message (a descriptor set),
+    /// TYPE=json, TYPE=cbor or TYPE=msgpack (each with :FILE for a JSON
+    /// Schema), TYPE=flatbuffer:FILE.bfbs:Root. With --json, a value given
+    /// as "payload" or "decoded" is encoded as the type's encoding.
+    #[arg(long = "schema", value_name = "TYPE=ENCODING[:FILE[:NAME]]", value_parser = super::schemas::parse_schema)]
+    pub schemas: Vec<binlog::TypeSchema>,
     /// Parameter recorded in a new segment's header (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,

@@ -1,16 +1,19 @@
 //! `binlog write --json`: a record per JSON object of standard input.
 //! An object's members are read in order from its text, so that metadata
-//! keeps its order and repeated keys, as `cat --json` prints them.
+//! keeps its order and repeated keys, as `cat --json` prints them. A
+//! value of a type given a `--schema` is encoded as its encoding says.
 
 use super::args::WriteArgs;
 use super::batch::InputRecord;
 use super::input::{input_error, Input, INPUT_BUFFER};
+use crate::decode::Decoder;
 use crate::encoding;
 use crate::error::{CliError, CliResult};
 use crate::time;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::io::BufReader;
 
 /// Reads a record per JSON object.
@@ -20,6 +23,7 @@ pub(super) fn read_json(
     meta: &[(String, String)],
 ) -> CliResult<()> {
     let (batch, dest) = (input.batch, input.dest);
+    let encoders = super::schemas::encoders(&args.schemas)?;
     // Each object's text, to read its members in order (see
     // `ObjectMembers`). serde_json reads a byte at a time: through a
     // `BufReader`, whose bytes it reads fastest, that asks `input` for more
@@ -36,7 +40,7 @@ pub(super) fn read_json(
             }
         })?;
         let now = time::now_ns();
-        let r = record_from_json(v.get(), args, meta, now)
+        let r = record_from_json(v.get(), args, meta, now, &encoders)
             .map_err(|e| CliError::usage(format!("standard input: JSON object {n}: {e}")))?;
         batch
             .borrow_mut()
@@ -56,6 +60,9 @@ struct RecordMembers<'a> {
     /// compacted (a `Value` would sort and merge its keys and round its
     /// numbers).
     payload: Option<&'a str>,
+    /// "decoded" as text: the payload as a value (`cat --decode --json`),
+    /// used when there is no "payload".
+    decoded: Option<&'a str>,
 }
 
 fn members_of(text: &str) -> Result<RecordMembers<'_>, String> {
@@ -64,11 +71,13 @@ fn members_of(text: &str) -> Result<RecordMembers<'_>, String> {
         fields: serde_json::Map::new(),
         meta: None,
         payload: None,
+        decoded: None,
     };
     for (key, value) in members {
         match key.as_str() {
             "meta" => found.meta = Some(value),
             "payload" => found.payload = Some(value),
+            "decoded" => found.decoded = Some(value),
             "type" | "encoding" | "ts_ns" | "time" => {
                 let v = serde_json::from_str(value).map_err(|e| e.to_string())?;
                 found.fields.insert(key, v);
@@ -80,12 +89,14 @@ fn members_of(text: &str) -> Result<RecordMembers<'_>, String> {
 }
 
 /// The record a JSON object's text describes; `meta` is the metadata of
-/// every record (`--meta`), `now` its time unless the object gives one.
+/// every record (`--meta`), `now` its time unless the object gives one;
+/// `encoders` encode the values of types with a binary encoding.
 fn record_from_json(
     text: &str,
     args: &WriteArgs,
     meta: &[(String, String)],
     now: i64,
+    encoders: &HashMap<String, Decoder>,
 ) -> Result<InputRecord, String> {
     let found = members_of(text)?;
     let obj = &found.fields;
@@ -105,7 +116,15 @@ fn record_from_json(
         meta_list(t, &mut m)?;
     }
     let encoding = obj.get("encoding").and_then(|e| e.as_str());
-    let payload = payload_of(found.payload, encoding)?;
+    let text = found.payload.or(found.decoded);
+    let payload = match (encoders.get(&type_name), text) {
+        (Some(d), Some(t)) if !t.starts_with('"') && t.trim_end_matches(WS) != "null" => {
+            let value: Value = serde_json::from_str(t).map_err(|e| e.to_string())?;
+            d.encode(&value)
+                .map_err(|e| format!("type {type_name:?}: the value does not encode: {e}"))?
+        }
+        _ => payload_of(text, encoding)?,
+    };
     let ts = match (obj.get("ts_ns"), obj.get("time")) {
         (Some(t), _) => Some(t.as_i64().ok_or("\"ts_ns\" is not an integer")?),
         (None, Some(Value::String(s))) => Some(time::parse_time(s, now)?),

@@ -16,6 +16,7 @@ mod destination;
 mod input;
 mod json;
 mod options;
+mod schemas;
 mod undo;
 
 pub use args::WriteArgs;

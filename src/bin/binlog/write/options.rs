@@ -16,6 +16,7 @@ pub(super) fn segment_options(args: &WriteArgs) -> CliResult<Options> {
     if let Some(s) = args.first_seq {
         o.first_seq = s;
     }
+    o.schemas = args.schemas.clone();
     if let Some(m) = args.max_record_size {
         o.max_record_size = m;
     }

@@ -1142,6 +1142,51 @@ JNI(jobjectArray, Binlog, nativeList, jbyteArray dir, jbyteArray name) {
     return out;
 }
 
+/* ---- Summaries (Binlog.nativeSummary) */
+
+/* Numbers per row of nativeSummary's long[]. */
+#define SUMMARY_FIELDS 9
+
+/* The summary of reader h, or with h 0 of `path`, as {long[] nums, byte[][] names}: a row of SUMMARY_FIELDS numbers
+ * for the totals (records, bytes, payload_bytes, first_seq, last_seq, first_ns, last_ns, min_ns, max_ns; an empty
+ * name), then one per type (records, bytes, payload_bytes, first_seq, last_seq, first_ns, last_ns, 0, 0). */
+JNI(jobjectArray, Binlog, nativeSummary, jlong h, jbyteArray path) {
+    binlog_summary *s = NULL;
+    char *p = h != 0 ? NULL : c_string(env, path, "path"); /* NULL: an exception pending, kept by check() */
+    binlog_result rc = h != 0 ? binlog_summary_of_reader((binlog_reader *)(intptr_t)h, &s) : binlog_summary_open(p, &s);
+    free(p);
+    binlog_totals t = {0};
+    size_t n = 0;
+    if (rc == BINLOG_OK && (rc = binlog_summary_totals(s, &t)) == BINLOG_OK) {
+        rc = binlog_summary_type_count(s, &n);
+    }
+    jlong *v = rc == BINLOG_OK ? xmalloc(env, (n + 1) * SUMMARY_FIELDS * sizeof *v, "summary") : NULL;
+    binlog_iovec *names = v == NULL ? NULL : xmalloc(env, (n + 1) * sizeof *names, "summary");
+    if (names != NULL) {
+        jlong f[SUMMARY_FIELDS] = {(jlong)t.records,  (jlong)t.bytes,   (jlong)t.payload_bytes,
+                                   (jlong)t.first_seq, (jlong)t.last_seq, t.first_ns, t.last_ns, t.min_ns, t.max_ns};
+        memcpy(v, f, sizeof f);
+        names[0] = (binlog_iovec){(const uint8_t *)"", 0};
+    }
+    for (size_t i = 0; names != NULL && rc == BINLOG_OK && i < n; i++) {
+        binlog_type_summary y;
+        if ((rc = binlog_summary_type(s, i, &y)) == BINLOG_OK) {
+            jlong f[SUMMARY_FIELDS] = {(jlong)y.records,  (jlong)y.bytes,   (jlong)y.payload_bytes,
+                                       (jlong)y.first_seq, (jlong)y.last_seq, y.first_ns, y.last_ns, 0, 0};
+            memcpy(v + (i + 1) * SUMMARY_FIELDS, f, sizeof f);
+            names[i + 1] = (binlog_iovec){(const uint8_t *)y.name, y.name_len};
+        }
+    }
+    jobjectArray out = NULL;
+    if (check(env, rc) == 0 && names != NULL) {
+        out = nums_and_paths(env, v, SUMMARY_FIELDS, names, NULL, n + 1, "binlog_summary_type");
+    }
+    free(v);
+    free(names);
+    binlog_summary_free(s);
+    return out;
+}
+
 /* ---- Shipper (binlog_shipper) */
 
 /* The strings of Shipper.Options.strings() (null where unset), then its numbers (Shipper.Options.nums()). */

@@ -47,6 +47,18 @@ public final class Binlog {
                 : values[values.length - 1];
     }
 
+    /**
+     * Summarizes every record of a segment file (plain or {@code .zst}) or of a directory holding one log
+     * ({@code binlog_summary_open}; INVALID_ARGUMENT for one of several: {@link BinlogReader#summary} of a log
+     * reader). Damage throws CORRUPT. Safe from any thread.
+     */
+    public static Summary summarize(java.nio.file.Path path) throws java.io.IOException {
+        return Summary.of(nativeSummary(0, Strings.path(path, "path")));
+    }
+
+    /** For {@link Summary#of}: of reader h, or with h 0 of {@code path}. */
+    static native Object[] nativeSummary(long h, byte[] path) throws java.io.IOException;
+
     /** For {@link LogSegment#list}: {long[] nums, byte[][] paths}, 11 numbers and a path a file. */
     static native Object[] nativeList(byte[] dir, byte[] name) throws java.io.IOException;
 }

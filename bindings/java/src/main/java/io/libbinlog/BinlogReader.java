@@ -396,6 +396,14 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         }
     }
 
+    /** Reads on to the end (its type filter applies) and summarizes what it read ({@code binlog_summary_of_reader}). */
+    public Summary summary() throws IOException {
+        return call(h -> {
+            unhold(h);
+            return Summary.of(Binlog.nativeSummary(h, null));
+        });
+    }
+
     /**
      * A position token of where this log reader stands ({@code binlog_reader_position}; a record read ahead is after
      * it): text from which {@link #seekPosition} of any reader of the same log goes on, across rolls, compression,

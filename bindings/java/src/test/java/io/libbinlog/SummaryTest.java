@@ -1,0 +1,55 @@
+package io.libbinlog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Binlog.summarize and BinlogReader.summary: the library's summary of a segment, a log and a reader. */
+class SummaryTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSegmentPerTypeInOrderOfFirstRecord() throws IOException {
+        Path p = dir.resolve("s.binlog");
+        try (BinlogWriter w = BinlogWriter.openSegment(p)) {
+            for (String[] r : new String[][] {{"b", "xyz"}, {"a", ""}, {"b", "12345"}}) {
+                w.write(r[0], r[1].getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        Summary s = Binlog.summarize(p);
+        assertEquals(List.of(3L, 8L, 0L, 2L), List.of(s.records(), s.payloadBytes(), s.firstSeq(), s.lastSeq()));
+        assertEquals(List.of("b", "a"), s.types().stream().map(Summary.TypeSummary::name).toList());
+        Summary.TypeSummary b = s.type("b").orElseThrow();
+        assertEquals(List.of(2L, 8L, 0L, 2L), List.of(b.records(), b.payloadBytes(), b.firstSeq(), b.lastSeq()));
+        assertTrue(s.bytes() > s.payloadBytes() && s.minNs() <= b.firstNs() && b.lastNs() <= s.maxNs());
+        assertTrue(s.type("c").isEmpty());
+    }
+
+    @Test
+    void aLogAndAReaderFromWhereItStands() throws IOException {
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", Options.builder().maxSegmentRecords(4).build())) {
+            for (int i = 0; i < 10; i++) {
+                w.write(i % 2 == 0 ? "even" : "odd", new byte[] {(byte) i});
+            }
+        }
+        Summary s = Binlog.summarize(dir);
+        assertEquals(List.of(10L, 9L, 5L), List.of(s.records(), s.lastSeq(), s.type("odd").get().records()));
+        try (BinlogReader r = BinlogReader.openLog(dir, "orders")) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals(i, r.next().seq());
+            }
+            Summary rest = r.summary();
+            assertEquals(List.of(7L, 3L), List.of(rest.records(), rest.firstSeq()));
+            assertNull(r.next());
+        }
+        TestSupport.missing(dir.resolve("missing"), () -> Binlog.summarize(dir.resolve("missing")));
+    }
+}

@@ -1,0 +1,137 @@
+//! `binlog export`: records to Parquet, Arrow IPC or JSON Lines files for
+//! analytics engines, with each type's decoded payload as typed columns
+//! (`columns`), written a batch at a time (`table`) to files that appear
+//! only once complete (`output`). Records are read as `binlog cat` reads
+//! them: a log's segments in order (`select`), or many logs merged by
+//! time (`cat --merge`'s reader).
+
+mod columns;
+mod output;
+mod route;
+mod table;
+
+use crate::cat::merge::{open_sources, outcome, Said};
+use crate::error::{CliError, CliResult, Outcome};
+use crate::paths::SourceArgs;
+use crate::progress::Progress;
+use crate::select::{self, FilterArgs, Walk};
+use binlog::OwnedRecord;
+use clap::Args;
+use route::Routes;
+use std::path::PathBuf;
+
+pub use output::Format;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Files in DIR: records.FORMAT holds the records of every type without a
+schema; each type with one has its own, TYPE.FORMAT, with its decoded
+fields as columns after seq, time, type, log, meta and payload.
+
+Examples:
+  binlog export /var/log/orders --to parquet --out /data/orders
+  binlog export /var/log/orders --type trade --since 1d --to parquet --out /data/trades
+  binlog export --merge /var/log/app --log 'web-*' --to parquet --out /data/web
+  binlog export s3://bucket/logs --log orders --to arrow --out /data/orders
+  duckdb -c \"SELECT type, count(*) FROM read_parquet('/data/orders/*.parquet', union_by_name = true) GROUP BY type\"")]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// The files' format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub to: Format,
+    /// The directory the files are written to (made if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace files of the same names in DIR (else refused).
+    #[arg(long)]
+    pub force: bool,
+    /// Read every log of the directory and/or s3:// prefix whose name
+    /// matches --log PATTERN (default all) as one stream ordered by time,
+    /// as `binlog cat --merge` does.
+    #[arg(long)]
+    pub merge: bool,
+    /// Read past damage, as `binlog cat --skip-damaged` does.
+    #[arg(long)]
+    pub skip_damaged: bool,
+}
+
+pub fn run(args: &ExportArgs) -> CliResult<Outcome> {
+    let filter = args.filter.build()?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| CliError::io_on(crate::paths::show(&args.out), e))?;
+    let mut routes = Routes::new(args.to, &args.out, args.force);
+    let read = if args.merge {
+        read_merged(args, &filter, &mut routes)?
+    } else {
+        read_logs(args, &filter, &mut routes)?
+    };
+    let (written, undecodable) = routes.finish()?;
+    for (path, records) in written {
+        println!("{}: {records} records", crate::paths::show(&path));
+    }
+    if undecodable > 0 {
+        eprintln!("binlog: warning: {undecodable} records kept without their decoded fields");
+    }
+    Ok(read.max(Outcome::damaged_if(undecodable > 0)))
+}
+
+/// The records of each log (or set of files) the paths name, in order.
+fn read_logs(
+    args: &ExportArgs,
+    filter: &select::Filter,
+    routes: &mut Routes,
+) -> CliResult<Outcome> {
+    let mut result = Outcome::Clean;
+    let walk = Walk {
+        skip_damaged: args.skip_damaged,
+        ..Walk::ALL
+    };
+    for source in args.source.resolve()? {
+        // A log's name: of its directory, or of its bucket's objects.
+        let remote = source.files.first().and_then(|f| crate::remote::log_of(f));
+        let log = source.log.as_ref().map(|l| l.name.as_str());
+        let log = log.or(remote.as_ref().map(|r| r.log()));
+        let read = select::for_each(
+            &source.files,
+            filter,
+            walk,
+            &mut Progress::hidden(),
+            |r, at| routes.add(r, log, at.schema),
+        )?;
+        result = result.max(read);
+    }
+    Ok(result)
+}
+
+/// The records of the logs `--log` matches, merged by time.
+fn read_merged(
+    args: &ExportArgs,
+    filter: &select::Filter,
+    routes: &mut Routes,
+) -> CliResult<Outcome> {
+    if filter.to_seq.is_some() || filter.from_seq.is_some() {
+        return Err(CliError::usage(
+            "--from-seq and --to-seq cannot be used with --merge (each log numbers its own records)",
+        ));
+    }
+    let mut r = open_sources(&args.source)?;
+    r.skip_damaged(args.skip_damaged);
+    r.time_window(filter.since, filter.until)?;
+    loop {
+        // Copied: a record borrows the reader, asked for its schema after.
+        let (log, record) = {
+            let Some(m) = r.next()? else { break };
+            if !filter.matches(&m.record) {
+                continue;
+            }
+            (m.log.to_string(), OwnedRecord::from(&m.record))
+        };
+        let rec = record.record();
+        routes.add(&rec, Some(&log), r.type_schema(rec.type_name))?;
+    }
+    Said::default().report_new(&r);
+    Ok(outcome(&r))
+}

@@ -1,0 +1,193 @@
+//! Which file each record goes to, and how its payload is decoded: a
+//! type with a decoder has a file of its own (its columns are those of the
+//! first schema met; a later segment's other schema decodes into them),
+//! every other record goes to `records.<ext>`. A decoder is made once for
+//! each schema a type has (the schema can change between segments).
+
+use super::columns;
+use super::output::{Format, OutputFile};
+use super::table::{Decoded, DecodedColumns, Table};
+use crate::decode::Decoder;
+use crate::error::CliResult;
+use crate::type_names::shown_type_name;
+use binlog::{Record, TypeSchema};
+use prost_reflect::DynamicMessage;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// The file of the records of types without a decoder.
+const PLAIN: &str = "records";
+
+/// Where one type's records went last, and with what schema.
+struct Route {
+    schema: Option<TypeSchema>,
+    decoder: Option<Rc<Decoder>>,
+    table: usize,
+}
+
+pub struct Routes {
+    to: Format,
+    out: PathBuf,
+    replace: bool,
+    tables: Vec<Table>,
+    /// Each table's type (None: the plain file's).
+    table_of: HashMap<Option<String>, usize>,
+    routes: HashMap<String, Route>,
+    /// Payloads that did not decode.
+    undecodable: u64,
+}
+
+impl Routes {
+    pub fn new(to: Format, out: &Path, replace: bool) -> Routes {
+        Routes {
+            to,
+            out: out.to_path_buf(),
+            replace,
+            tables: Vec::new(),
+            table_of: HashMap::new(),
+            routes: HashMap::new(),
+            undecodable: 0,
+        }
+    }
+
+    /// Adds record `r` of log `log`, of type schema `schema` (None: its
+    /// segment has none for its type), to its file.
+    pub fn add(
+        &mut self,
+        r: &Record<'_>,
+        log: Option<&str>,
+        schema: Option<&TypeSchema>,
+    ) -> CliResult<()> {
+        let type_name = shown_type_name(r);
+        let same = |route: &Route| route.schema.as_ref() == schema;
+        if !self.routes.get(type_name.as_ref()).is_some_and(same) {
+            self.new_route(&type_name, schema)?;
+        }
+        let route = &self.routes[type_name.as_ref()];
+        let decoded = match &route.decoder {
+            Some(d) => decode(d, r, log),
+            None => Decoded::None,
+        };
+        self.undecodable += u64::from(route.decoder.is_some() && matches!(decoded, Decoded::None));
+        let table = route.table;
+        self.tables[table].push(r, &type_name, log, decoded)
+    }
+
+    /// The route of `type_name` from now on: its decoder for `schema` and
+    /// its file.
+    fn new_route(&mut self, type_name: &str, schema: Option<&TypeSchema>) -> CliResult<()> {
+        let decoder = schema.and_then(|s| match Decoder::new(s) {
+            Ok(d) => Some(Rc::new(d)),
+            Err(e) => {
+                eprintln!("binlog: warning: type {type_name}: payloads kept undecoded: {e}");
+                None
+            }
+        });
+        let table = match (&decoder, schema) {
+            (Some(d), Some(s)) => {
+                let columns = decoded_columns(d, s);
+                self.table(Some(type_name), columns)?
+            }
+            _ => self.table(None, DecodedColumns::None)?,
+        };
+        let route = Route {
+            schema: schema.cloned(),
+            decoder,
+            table,
+        };
+        self.routes.insert(type_name.to_string(), route);
+        Ok(())
+    }
+
+    /// The table of `type_name` (None: the plain one), started with
+    /// `columns` if it is new.
+    fn table(&mut self, type_name: Option<&str>, columns: DecodedColumns) -> CliResult<usize> {
+        let key = type_name.map(str::to_string);
+        if let Some(&i) = self.table_of.get(&key) {
+            return Ok(i);
+        }
+        let path = self.file_path(type_name.unwrap_or(PLAIN));
+        let schema = Table::schema_of(&columns);
+        let file = OutputFile::create(path, self.to, &schema, self.replace)?;
+        self.tables.push(Table::new(file, schema, columns));
+        self.table_of.insert(key, self.tables.len() - 1);
+        Ok(self.tables.len() - 1)
+    }
+
+    /// `<out>/<name>.<ext>`, the name's characters other than letters,
+    /// digits, `-`, `_` and `.` made `_`, and `_` put before it while
+    /// another file of this export has the name.
+    fn file_path(&self, name: &str) -> PathBuf {
+        let mut stem: String = name
+            .chars()
+            .map(|c| match c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                true => c,
+                false => '_',
+            })
+            .collect();
+        if stem.is_empty() || stem.starts_with('.') {
+            stem.insert(0, '_');
+        }
+        let ext = self.to.extension();
+        let taken = |p: &Path| self.tables.iter().any(|t| t.file.path() == p);
+        loop {
+            let path = self.out.join(format!("{stem}.{ext}"));
+            if !taken(&path) {
+                return path;
+            }
+            stem.insert(0, '_');
+        }
+    }
+
+    /// Writes what is left and completes every file: each file's path and
+    /// records, and the records whose decoded fields were left out. An
+    /// export of no record writes an empty `records.<ext>`.
+    pub fn finish(mut self) -> CliResult<(Vec<(PathBuf, u64)>, u64)> {
+        if self.tables.is_empty() {
+            self.table(None, DecodedColumns::None)?;
+        }
+        let mut written = Vec::new();
+        let mut unfit = 0;
+        for t in &mut self.tables {
+            t.write_batch()?;
+            unfit += t.unfit;
+        }
+        for t in self.tables {
+            written.push((t.file.path().to_path_buf(), t.records));
+            t.file.finish()?;
+        }
+        Ok((written, self.undecodable + unfit))
+    }
+}
+
+/// The payload of `r` decoded (a protobuf message is kept as one, not
+/// made JSON); one that does not decode is said on standard error.
+fn decode(d: &Decoder, r: &Record<'_>, log: Option<&str>) -> Decoded {
+    let decoded = match d.message() {
+        Some(m) => DynamicMessage::decode(m.clone(), r.payload)
+            .map(Decoded::Proto)
+            .map_err(|e| e.to_string()),
+        None => d.decode(r.payload).map(Decoded::Json),
+    };
+    decoded.unwrap_or_else(|e| {
+        let log = log.map(|l| format!("log {l}: ")).unwrap_or_default();
+        let (seq, t) = (r.seq, shown_type_name(r));
+        eprintln!("binlog: warning: {log}record {seq} of type {t}: payload does not decode: {e}");
+        Decoded::None
+    })
+}
+
+/// The columns of a type's decoded payloads: a protobuf message's fields,
+/// a JSON Schema's properties, or else the JSON text.
+fn decoded_columns(d: &Decoder, s: &TypeSchema) -> DecodedColumns {
+    let typed = match (d.message(), s.schema_encoding.as_str()) {
+        (Some(m), _) => Some(columns::of_message(m)),
+        (None, "jsonschema") => columns::of_json_schema(&s.schema),
+        _ => None,
+    };
+    match typed {
+        Some(fields) if !fields.is_empty() => DecodedColumns::Typed(fields),
+        _ => DecodedColumns::Text,
+    }
+}

@@ -1,0 +1,219 @@
+//! One output file's rows in the making: the record columns are built as
+//! records come, decoded values are kept as JSON until the batch is full,
+//! then arrow-json turns them into typed columns; each full batch goes to
+//! the file, so memory holds one batch, never the log.
+
+use super::columns::{self, DECODED_TEXT};
+use super::output::OutputFile;
+use crate::error::{CliError, CliResult};
+use arrow_array::builder::ArrayBuilder;
+use arrow_array::builder::{
+    BinaryBuilder, MapBuilder, StringBuilder, TimestampNanosecondBuilder, UInt64Builder,
+};
+use arrow_array::{ArrayRef, RecordBatch, StructArray};
+use arrow_json::reader::{Decoder as JsonColumns, ReaderBuilder};
+use arrow_schema::{ArrowError, DataType, Field, Fields, Schema};
+use binlog::Record;
+use prost_reflect::{DynamicMessage, SerializeOptions};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Rows a batch holds before it is written.
+pub const BATCH_ROWS: usize = 64 * 1024;
+
+/// A decoded payload, kept until its batch's columns are made.
+pub enum Decoded {
+    /// None: the payload did not decode (its columns are null).
+    None,
+    Json(Value),
+    /// A protobuf message, serialized straight into the columns (no JSON
+    /// value in between), every field present (zeros are not nulls).
+    Proto(DynamicMessage),
+}
+
+impl Serialize for Decoded {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Decoded::Json(v) if v.is_object() => v.serialize(s),
+            Decoded::Proto(m) => {
+                let o = SerializeOptions::new()
+                    .stringify_64_bit_integers(false)
+                    .skip_default_fields(false);
+                m.serialize_with_options(s, &o)
+            }
+            // A row of nulls.
+            _ => s.serialize_map(Some(0))?.end(),
+        }
+    }
+}
+
+/// What a file holds of decoded payloads.
+pub enum DecodedColumns {
+    /// Nothing: the types have no decoder.
+    None,
+    /// Each payload's JSON text, in one `decoded` column.
+    Text,
+    /// Typed columns (named as the decoded values name them).
+    Typed(Fields),
+}
+
+/// A file's rows not written yet.
+pub struct Table {
+    pub file: OutputFile,
+    schema: Arc<Schema>,
+    decoded: DecodedColumns,
+    seq: UInt64Builder,
+    time: TimestampNanosecondBuilder,
+    type_name: StringBuilder,
+    log: StringBuilder,
+    meta: MapBuilder<StringBuilder, StringBuilder>,
+    payload: BinaryBuilder,
+    /// Decoded payloads of the batch.
+    values: Vec<Decoded>,
+    /// Records written to the file and in the batch.
+    pub records: u64,
+    /// Records whose decoded value did not fit the columns.
+    pub unfit: u64,
+}
+
+impl Table {
+    /// The schema of a file holding `decoded`.
+    pub fn schema_of(decoded: &DecodedColumns) -> Arc<Schema> {
+        let text = [Field::new(DECODED_TEXT, DataType::Utf8, true)];
+        let typed: Vec<Field>;
+        columns::file_schema(match decoded {
+            DecodedColumns::None => &[],
+            DecodedColumns::Text => &text,
+            DecodedColumns::Typed(f) => {
+                typed = f.iter().map(|f| f.as_ref().clone()).collect();
+                &typed
+            }
+        })
+    }
+
+    pub fn new(file: OutputFile, schema: Arc<Schema>, decoded: DecodedColumns) -> Table {
+        Table {
+            file,
+            schema,
+            decoded,
+            seq: UInt64Builder::with_capacity(BATCH_ROWS),
+            time: TimestampNanosecondBuilder::with_capacity(BATCH_ROWS).with_timezone("UTC"),
+            type_name: StringBuilder::new(),
+            log: StringBuilder::new(),
+            meta: MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()),
+            payload: BinaryBuilder::new(),
+            values: Vec::new(),
+            records: 0,
+            unfit: 0,
+        }
+    }
+
+    /// Adds a record and its decoded payload; writes the batch when it
+    /// is full.
+    pub fn push(
+        &mut self,
+        r: &Record<'_>,
+        type_name: &str,
+        log: Option<&str>,
+        decoded: Decoded,
+    ) -> CliResult<()> {
+        self.seq.append_value(r.seq);
+        self.time.append_value(r.timestamp_ns);
+        self.type_name.append_value(type_name);
+        self.log.append_option(log);
+        for (k, v) in r.metadata() {
+            self.meta.keys().append_value(k);
+            self.meta.values().append_value(v);
+        }
+        self.meta.append(true).map_err(arrow_error)?;
+        self.payload.append_value(r.payload);
+        if !matches!(self.decoded, DecodedColumns::None) {
+            self.values.push(decoded);
+        }
+        self.records += 1;
+        if self.seq.len() >= BATCH_ROWS {
+            self.write_batch()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows not written yet, if any.
+    pub fn write_batch(&mut self) -> CliResult<()> {
+        if self.seq.is_empty() {
+            return Ok(());
+        }
+        let seqs = self.seq.finish();
+        let mut cols: Vec<ArrayRef> = vec![
+            Arc::new(seqs.clone()),
+            Arc::new(self.time.finish()),
+            Arc::new(self.type_name.finish()),
+            Arc::new(self.log.finish()),
+            Arc::new(self.meta.finish()),
+            Arc::new(self.payload.finish()),
+        ];
+        let values = std::mem::take(&mut self.values);
+        match &self.decoded {
+            DecodedColumns::None => {}
+            DecodedColumns::Text => cols.push(Arc::new(as_text(&values))),
+            DecodedColumns::Typed(fields) => {
+                let file = crate::paths::show(self.file.path());
+                let (typed, unfit) = typed_columns(fields, &values, seqs.values(), &file)?;
+                self.unfit += unfit;
+                cols.extend(typed.columns().iter().cloned())
+            }
+        }
+        let batch = RecordBatch::try_new(self.schema.clone(), cols).map_err(arrow_error)?;
+        self.file.write(&batch)
+    }
+}
+
+/// Each value's JSON text (null for none).
+fn as_text(values: &[Decoded]) -> arrow_array::StringArray {
+    let text = values.iter().map(|v| match v {
+        Decoded::None => None,
+        Decoded::Json(v) => Some(v.to_string()),
+        v => serde_json::to_string(v).ok(),
+    });
+    text.collect()
+}
+
+/// The values as typed columns, and how many did not fit. A value
+/// arrow-json refuses (a field of another type than the schema says) is
+/// said on standard error with its record's sequence number and left
+/// out, its columns null: the batch is decoded again without it.
+fn typed_columns(
+    fields: &Fields,
+    values: &[Decoded],
+    seqs: &[u64],
+    file: &str,
+) -> CliResult<(StructArray, u64)> {
+    if let Ok(columns) = decode(fields, values) {
+        return Ok((columns, 0));
+    }
+    let mut rows: Vec<&Decoded> = values.iter().collect();
+    let mut unfit = 0;
+    for (row, seq) in rows.iter_mut().zip(seqs) {
+        if let Err(e) = decode(fields, std::slice::from_ref(row)) {
+            eprintln!("binlog: warning: {file}: record {seq}: decoded fields left out: {e}");
+            *row = &Decoded::None;
+            unfit += 1;
+        }
+    }
+    Ok((decode(fields, &rows).map_err(arrow_error)?, unfit))
+}
+
+fn decode<S: Serialize>(fields: &Fields, rows: &[S]) -> Result<StructArray, ArrowError> {
+    let schema = Arc::new(Schema::new(fields.clone()));
+    let mut d: JsonColumns = ReaderBuilder::new(schema.clone())
+        .with_batch_size(rows.len().max(1))
+        .build_decoder()?;
+    d.serialize(rows)?;
+    Ok(d.flush()?
+        .unwrap_or_else(|| RecordBatch::new_empty(schema))
+        .into())
+}
+
+pub fn arrow_error(e: impl std::fmt::Display) -> CliError {
+    CliError::io(format!("export: {e}"))
+}

@@ -1,0 +1,125 @@
+//! `binlog schema`: the type schemas in the headers of a log's segments
+//! (each distinct one once, with the segments that hold it), and a type's
+//! schema bytes written to a file.
+
+use crate::decode::{schema_json, schema_text};
+use crate::error::{CliError, CliResult, Outcome};
+use crate::output;
+use crate::paths::{self, SourceArgs};
+use binlog::TypeSchema;
+use clap::Args;
+use serde_json::json;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Each line: type, encoding, schema (its encoding, message and size), and the
+segments whose header holds it; a line per schema a type had.
+
+Examples:
+  binlog schema /var/log/orders
+  binlog schema /var/log/orders --json
+  binlog schema /var/log/orders --type order --out order.desc")]
+pub struct SchemaArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Only the schemas of this type.
+    #[arg(long = "type", short = 't', value_name = "TYPE")]
+    pub type_name: Option<String>,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    /// With --type: write the type's schema bytes (a protobuf descriptor
+    /// set, a .bfbs, a JSON Schema) to FILE, as the newest segment holding
+    /// one has them.
+    #[arg(long, value_name = "FILE", requires = "type_name")]
+    pub out: Option<PathBuf>,
+}
+
+/// A distinct schema and the segments whose header holds it.
+struct Found {
+    schema: TypeSchema,
+    segments: Vec<String>,
+}
+
+pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
+    let files = paths::all_files(&args.source.resolve()?);
+    let mut found: Vec<Found> = Vec::new();
+    // The one found in the newest segment (files are oldest first).
+    let (mut damaged, mut newest) = (0, None);
+    for file in &files {
+        let r = match crate::remote::open_reader(file, false) {
+            Ok(r) => r,
+            Err(e) => match CliError::from(e) {
+                CliError::Damaged(m) => {
+                    eprintln!("binlog: damaged: {m}");
+                    damaged += 1;
+                    continue;
+                }
+                e => return Err(e),
+            },
+        };
+        let wanted = r.header().schemas.iter();
+        let wanted = wanted.filter(|s| args.type_name.as_ref().is_none_or(|t| *t == s.type_name));
+        for s in wanted {
+            let k = found
+                .iter()
+                .position(|f| f.schema == *s)
+                .unwrap_or_else(|| {
+                    let schema = s.clone();
+                    found.push(Found {
+                        schema,
+                        segments: Vec::new(),
+                    });
+                    found.len() - 1
+                });
+            found[k].segments.push(paths::show(file));
+            newest = Some(k);
+        }
+    }
+    if let (Some(out), Some(t)) = (&args.out, &args.type_name) {
+        let Some(newest) = newest.map(|k| &found[k]) else {
+            return Err(CliError::usage(format!(
+                "no segment holds a schema of type {t:?}"
+            )));
+        };
+        if newest.schema.schema.is_empty() {
+            let e = &newest.schema.encoding;
+            return Err(CliError::usage(format!(
+                "type {t:?} ({e}) has no schema document"
+            )));
+        }
+        std::fs::write(out, &newest.schema.schema)
+            .map_err(|e| CliError::io_on(out.display(), e))?;
+    } else {
+        print(&found, args.json)?;
+    }
+    Ok(Outcome::damaged_if(binlog::records_missing([], damaged)))
+}
+
+fn print(found: &[Found], as_json: bool) -> CliResult<()> {
+    let mut out = output::stdout();
+    if as_json {
+        let schemas = found.iter().map(|f| {
+            let mut v = schema_json(&f.schema);
+            v["segments"] = json!(f.segments);
+            v
+        });
+        let doc = json!({ "schemas": schemas.collect::<Vec<_>>() });
+        output::print_json_document(&mut out, &doc)?;
+    } else {
+        for f in found {
+            let n = f.segments.len();
+            let (first, last) = (&f.segments[0], &f.segments[n - 1]);
+            let segments = match n {
+                1 => format!("in {first}"),
+                _ => format!("in {n} segments, {first} .. {last}"),
+            };
+            let (name, text) = (&f.schema.type_name, schema_text(&f.schema));
+            writeln!(out, "{name}: {text}; {segments}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

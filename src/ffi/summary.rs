@@ -1,0 +1,191 @@
+//! `binlog_summary_*`: the C face of `crate::Summary`, what the records of
+//! a segment, a log or a reader hold, in all and per type.
+
+use super::boundary::{c_path, call, done_new, free, get, handle, handle_mut, need_out, put};
+use super::merged_reader::binlog_merged_reader;
+use super::reader::binlog_reader;
+use super::result::binlog_result::{self, BINLOG_OK};
+use crate::error::{Error, Result};
+use crate::summary::{summarize, Summary};
+use std::ffi::{c_char, CString};
+
+/// A summary (`binlog_summary_open`, `binlog_summary_of_reader`): records,
+/// bytes, first and last sequence numbers and times, in all and per type.
+/// It does not change once made: any number of threads may read it at
+/// once. Freed with `binlog_summary_free`, which invalidates the type
+/// names it gave out.
+pub struct binlog_summary {
+    summary: Summary,
+    /// The types' names, NUL-terminated, by their place in `summary.types`.
+    names: Vec<CString>,
+}
+
+/// What a summary holds in all (`binlog_summary_totals`). With no record,
+/// `records` is 0 and so is every other field. "First" and "last" are in
+/// read order; `min_ns` and `max_ns` are the earliest and latest
+/// timestamps. Bytes are the records' bytes in the file (framing, type,
+/// metadata and payload); `payload_bytes` their payloads'.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct binlog_totals {
+    pub records: u64,
+    pub bytes: u64,
+    pub payload_bytes: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub first_ns: i64,
+    pub last_ns: i64,
+    pub min_ns: i64,
+    pub max_ns: i64,
+}
+
+/// What the records of one type hold (`binlog_summary_type`). `name` is
+/// NUL-terminated UTF-8 (`name_len` bytes before the NUL), borrowed from
+/// the summary until `binlog_summary_free`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct binlog_type_summary {
+    pub name: *const c_char,
+    pub name_len: usize,
+    pub records: u64,
+    pub bytes: u64,
+    pub payload_bytes: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub first_ns: i64,
+    pub last_ns: i64,
+}
+
+/// The handle of `s` for `out`.
+unsafe fn made(
+    s: Result<Summary>,
+    out: *mut *mut binlog_summary,
+) -> super::boundary::CallResult<binlog_result> {
+    let summary = s?;
+    let names = summary
+        .types
+        .iter()
+        .map(|t| CString::new(t.name.as_str()).unwrap_or_default())
+        .collect();
+    done_new(out, binlog_summary { summary, names })
+}
+
+/// Summarizes every record at `path`: a segment file (plain or compressed)
+/// or a directory with the files of one log (`BINLOG_ERR_INVALID_ARGUMENT`
+/// for one with several: open a reader of one and call
+/// `binlog_summary_of_reader`). Memory grows with the number of types, not
+/// of records. Damage fails the call (`BINLOG_ERR_CORRUPT`, naming the file
+/// and offset). `*out` is written only on success; free it with
+/// `binlog_summary_free`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn binlog_summary_open(
+    path: *const c_char,
+    out: *mut *mut binlog_summary,
+) -> binlog_result {
+    call(|| {
+        let p = unsafe { c_path(path, "path") }?;
+        need_out(out)?;
+        unsafe { made(summarize(p), out) }
+    })
+}
+
+/// Reads `r` from where it stands to its end (`binlog_reader_next` until
+/// `BINLOG_END`, with its type filter, seeks and `skip_damaged` setting)
+/// and summarizes what it read: a segment's, a log's, a tiered or a
+/// consumer's reader. A record a batch read held back is counted first. An
+/// error of the read (damage) fails the call, and the records read before
+/// it are consumed. `*out` is written only on success. One thread at a
+/// time per reader, as for every reader call.
+#[no_mangle]
+pub extern "C" fn binlog_summary_of_reader(
+    r: *mut binlog_reader,
+    out: *mut *mut binlog_summary,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        need_out(out)?;
+        unsafe { made(h.open().and_then(|hb| Summary::of_reader(hb)), out) }
+    })
+}
+
+/// `binlog_summary_of_reader` for a merged reader, in its order.
+#[no_mangle]
+pub extern "C" fn binlog_summary_of_merged(
+    r: *mut binlog_merged_reader,
+    out: *mut *mut binlog_summary,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        need_out(out)?;
+        unsafe { made(Summary::of_merged(&mut h.inner), out) }
+    })
+}
+
+/// Fills `*out` with the totals of summary `s`.
+#[no_mangle]
+pub extern "C" fn binlog_summary_totals(
+    s: *const binlog_summary,
+    out: *mut binlog_totals,
+) -> binlog_result {
+    get(s, "summary", out, |h| {
+        let s = &h.summary;
+        Ok(binlog_totals {
+            records: s.records,
+            bytes: s.bytes,
+            payload_bytes: s.payload_bytes,
+            first_seq: s.first_seq.unwrap_or(0),
+            last_seq: s.last_seq.unwrap_or(0),
+            first_ns: s.first_ns.unwrap_or(0),
+            last_ns: s.last_ns.unwrap_or(0),
+            min_ns: s.min_ns.unwrap_or(0),
+            max_ns: s.max_ns.unwrap_or(0),
+        })
+    })
+}
+
+/// Writes to `*out` how many types summary `s` holds.
+#[no_mangle]
+pub extern "C" fn binlog_summary_type_count(
+    s: *const binlog_summary,
+    out: *mut usize,
+) -> binlog_result {
+    get(s, "summary", out, |h| Ok(h.summary.types.len()))
+}
+
+/// Fills `*out` with type `index` of summary `s` (0 up to
+/// `binlog_summary_type_count`, in the order of each type's first record);
+/// `BINLOG_ERR_INVALID_ARGUMENT` past them.
+#[no_mangle]
+pub extern "C" fn binlog_summary_type(
+    s: *const binlog_summary,
+    index: usize,
+    out: *mut binlog_type_summary,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle(s, "summary") }?;
+        need_out(out)?;
+        let (Some(t), Some(name)) = (h.summary.types.get(index), h.names.get(index)) else {
+            let n = h.summary.types.len();
+            return Err(Error::invalid(format!("type {index} of a summary of {n} types")).into());
+        };
+        let c = binlog_type_summary {
+            name: name.as_ptr(),
+            name_len: t.name.len(),
+            records: t.records,
+            bytes: t.bytes,
+            payload_bytes: t.payload_bytes,
+            first_seq: t.first_seq,
+            last_seq: t.last_seq,
+            first_ns: t.first_ns,
+            last_ns: t.last_ns,
+        };
+        unsafe { put(out, c) };
+        Ok(BINLOG_OK)
+    })
+}
+
+/// Frees summary `s` and the names it gave out; NULL is accepted.
+#[no_mangle]
+pub extern "C" fn binlog_summary_free(s: *mut binlog_summary) {
+    unsafe { free(s) }
+}
