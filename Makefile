@@ -791,7 +791,9 @@ test-java: jni s3-server
 # `make test-python` installs that wheel into a fresh virtual environment
 # with the pinned test tools (requirements-test.txt) and runs the pytest
 # suite against it; `make bench-python` (not a test) compares the binding
-# with plain Python file I/O and writes target/bench-python.json.
+# with plain Python file I/O and writes target/bench-python.json, then
+# append_batch and metadata with one append a record (bench_append.py,
+# target/bench-python-append.json).
 .PHONY: python-tool python-wheel lib-without-s3 test-python bench-python
 PYTHON     ?= python3
 PY_SRC     := bindings/python
@@ -861,6 +863,7 @@ test-python: python-wheel s3-server lib-without-s3
 bench-python: python-wheel
 	$(call python-venv,$(PY_BUILD)/bench-venv)
 	$(PY_BUILD)/bench-venv/bin/python $(PY_SRC)/bench/bench_io.py target/bench-python.json --dir target
+	$(PY_BUILD)/bench-venv/bin/python $(PY_SRC)/bench/bench_append.py target/bench-python-append.json --dir target
 
 # --- peers (not a test): libbinlog against the libraries users would
 # pick instead, each fetched by name at a pinned version from its

@@ -19,10 +19,9 @@ PyObject *binlog_fast_batch_type(void);
 PyObject *binlog_fast_record_type(void);
 
 /* A new record: the batch's descriptions, the offset of its own in them,
- * its payload view, the batch's buffer and the batch's read-only view of
- * it that the payload slices (record.c). */
-PyObject *binlog_fast_record_new(PyObject *descriptions, Py_ssize_t at, PyObject *payload,
-                                 PyObject *buffer, PyObject *view);
+ * the batch's buffer and the batch's read-only view of it that payload
+ * views slice (record.c). */
+PyObject *binlog_fast_record_new(PyObject *descriptions, Py_ssize_t at, PyObject *buffer, PyObject *view);
 
 /* The type `_WriterCore` (writer_core.c): a new reference, or NULL. */
 PyObject *binlog_fast_writer_core_type(void);

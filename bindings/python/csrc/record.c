@@ -1,42 +1,37 @@
 /* binlog.Record: one record read, as a batch made it (records.c). It
  * holds the batch's descriptions (binlog_batch_record structs, bytes),
- * its own description's offset in them, its payload (a read-only view of
- * the batch's buffer), that buffer (a bytearray, where its type name and
- * metadata are) and the batch's view of it, which the payload slices;
- * the other fields are decoded when asked for. Invariant: the buffer is
+ * its own description's offset in them, the batch's buffer (a bytearray,
+ * where its type name, payload and metadata are) and the batch's
+ * read-only view of it, which payload views slice; the fields are decoded
+ * when asked for. Invariant: the buffer is
  * exported while a record is alive, as the record holds the batch's view,
- * which no user sees and so none can release (a payload can be), and
+ * which no user sees and so none can release (a payload view can be), and
  * BatchBuffers reuses only a buffer not exported. Not a
  * tuple and not tracked by the collector: nothing it holds can refer
  * back to it, and a plain struct is made and freed fastest. */
 #include <string.h>
 
 #include "fast.h"
-#include "structmember.h"
 
 typedef struct {
     PyObject_HEAD
     PyObject *descriptions;
     Py_ssize_t at;
-    PyObject *payload;
     PyObject *buffer;
     PyObject *view;
 } Record;
 
 static PyTypeObject *record_type;
 
-PyObject *binlog_fast_record_new(PyObject *descriptions, Py_ssize_t at, PyObject *payload,
-                                 PyObject *buffer, PyObject *view) {
+PyObject *binlog_fast_record_new(PyObject *descriptions, Py_ssize_t at, PyObject *buffer, PyObject *view) {
     Record *r = PyObject_New(Record, record_type);
     if (r == NULL)
         return NULL;
     Py_INCREF(descriptions);
-    Py_INCREF(payload);
     Py_INCREF(buffer);
     Py_INCREF(view);
     r->descriptions = descriptions;
     r->at = at;
-    r->payload = payload;
     r->buffer = buffer;
     r->view = view;
     return (PyObject *)r;
@@ -51,7 +46,6 @@ static PyObject *record_new_refused(PyTypeObject *type, PyObject *args, PyObject
 static void record_dealloc(Record *r) {
     PyTypeObject *type = Py_TYPE(r);
     Py_DECREF(r->descriptions);
-    Py_DECREF(r->payload);
     Py_DECREF(r->buffer);
     Py_DECREF(r->view);
     PyObject_Free(r);
@@ -125,8 +119,32 @@ static PyObject *get_metadata(Record *r, void *closure) {
     return meta;
 }
 
-/* The payload's length comes from the description, not the payload view,
- * which the user may have released. */
+/* The payload copied into a new bytes object (json.loads and the like
+ * take it); payload_view is the same bytes without a copy. */
+static PyObject *get_payload(Record *r, void *closure) {
+    binlog_batch_record d = description(r);
+    (void)closure;
+    if ((Py_ssize_t)d.payload_off + (Py_ssize_t)d.payload_len > PyByteArray_Size(r->buffer)) {
+        PyErr_SetString(PyExc_ValueError, "binlog.Record: the payload is outside its batch's buffer");
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize(PyByteArray_AsString(r->buffer) + d.payload_off, (Py_ssize_t)d.payload_len);
+}
+
+/* The payload without a copy: a slice of the batch's read-only view. */
+static PyObject *get_payload_view(Record *r, void *closure) {
+    binlog_batch_record d = description(r);
+    PyObject *from = PyLong_FromSsize_t((Py_ssize_t)d.payload_off);
+    PyObject *to = from ? PyLong_FromSsize_t((Py_ssize_t)d.payload_off + (Py_ssize_t)d.payload_len) : NULL;
+    PyObject *slice = to ? PySlice_New(from, to, NULL) : NULL;
+    PyObject *view = slice ? PyObject_GetItem(r->view, slice) : NULL;
+    (void)closure;
+    Py_XDECREF(from);
+    Py_XDECREF(to);
+    Py_XDECREF(slice);
+    return view;
+}
+
 static PyObject *record_repr(Record *r) {
     PyObject *seq = get_seq(r, NULL), *ts = seq ? get_timestamp_ns(r, NULL) : NULL;
     PyObject *type = ts ? get_type(r, NULL) : NULL, *meta = type ? get_metadata(r, NULL) : NULL;
@@ -153,41 +171,38 @@ static PyMethodDef record_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static PyMemberDef record_members[] = {
-    {"payload", T_OBJECT, offsetof(Record, payload), READONLY,
-     "The payload: a read-only memoryview of the batch's buffer."},
-    {NULL, 0, 0, 0, NULL},
-};
-
 static PyGetSetDef record_getset[] = {
     {"seq", (getter)get_seq, NULL, "The sequence number.", NULL},
     {"timestamp_ns", (getter)get_timestamp_ns, NULL, "Nanoseconds since the Unix epoch.", NULL},
     {"offset", (getter)get_offset, NULL, "The record's offset in its file.", NULL},
     {"type", (getter)get_type, NULL, "The type name (str).", NULL},
+    {"payload", (getter)get_payload, NULL, "The payload (bytes, copied at each access).", NULL},
+    {"payload_view", (getter)get_payload_view, NULL,
+     "The payload without a copy: a read-only memoryview of the batch's buffer.", NULL},
     {"metadata", (getter)get_metadata, NULL, "The metadata (a new dict[str, str] each time).", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
 static const char record_doc[] =
     "One record: ``seq``, ``timestamp_ns`` (ns since the Unix epoch),\n"
-    "``offset`` in its file, ``type`` (str), ``payload`` (a read-only\n"
-    ":class:`memoryview`), ``metadata`` (dict[str, str]).\n\n"
-    "The payload is a view of the buffer the reader copied a batch of\n"
+    "``offset`` in its file, ``type`` (str), ``payload`` (bytes, copied\n"
+    "when asked for), ``payload_view`` (the payload as a read-only\n"
+    ":class:`memoryview`, no copy), ``metadata`` (dict[str, str]).\n\n"
+    "``payload_view`` is a view of the buffer the reader copied a batch of\n"
     "records into (one copy, made by the library while it checked each\n"
     "record's CRC): it stays valid as long as it is referenced, after the\n"
     "reader has moved on or closed too, and keeps that buffer (up to the\n"
-    "reader's batch size) alive; ``bytes(record.payload)`` copies it out.\n"
+    "reader's batch size) alive.\n"
     "The reader copies a later batch into a buffer again only once no\n"
     "record or view of it is alive (:mod:`binlog.batch_buffers`).\n\n"
-    "Made in C (``binlog._fast``) as the reader's iterator takes it; the\n"
-    "fields other than the payload are decoded when asked for.";
+    "Made in C (``binlog._fast``) as the reader's iterator takes it; its\n"
+    "fields are made when asked for.";
 
 static PyType_Slot record_slots[] = {
     {Py_tp_doc, (void *)record_doc},
     {Py_tp_new, record_new_refused},
     {Py_tp_dealloc, record_dealloc},
     {Py_tp_repr, record_repr},
-    {Py_tp_members, record_members},
     {Py_tp_methods, record_methods},
     {Py_tp_getset, record_getset},
     {0, NULL},

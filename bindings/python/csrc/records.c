@@ -2,65 +2,20 @@
  * batch giving a binlog.Record (record.c) per binlog_batch_record. Made
  * one at a time, a record the caller drops is freed before the next is
  * made, so its memory is reused while in cache. */
-#include <string.h>
-
 #include "fast.h"
 
 typedef struct {
     PyObject_HEAD
     PyObject *descriptions; /* bytes: `count` binlog_batch_record */
     PyObject *buffer;       /* the bytearray the descriptions' offsets are in */
-    PyObject *view;         /* a read-only memoryview of it, which payloads slice */
+    PyObject *view;         /* a read-only memoryview of it, which payload views slice */
     Py_ssize_t next, count;
 } Batch;
 
-/* The slices of the last payloads made, by their index in a batch: a
- * batch whose record at an index starts and ends where the last one's
- * there did (every batch of records of one size, its buffer reused)
- * takes the same slice, rather than a new one and its two integers
- * (docs/PERFORMANCE.md has what that saves). A slice is immutable, so sharing
- * one is safe; any reader's batches may replace any entry (the GIL
- * orders them). */
-#define CACHED_SLICES 4096
-static struct {
-    Py_ssize_t start, stop;
-    PyObject *slice;
-} slices[CACHED_SLICES];
-
-/* The slice [start:stop] of the payload at `index` (a new reference). */
-static PyObject *payload_slice(Py_ssize_t index, Py_ssize_t start, Py_ssize_t stop) {
-    if (index < CACHED_SLICES && slices[index].slice != NULL && slices[index].start == start &&
-        slices[index].stop == stop) {
-        Py_INCREF(slices[index].slice);
-        return slices[index].slice;
-    }
-    PyObject *from = PyLong_FromSsize_t(start), *to = from ? PyLong_FromSsize_t(stop) : NULL;
-    PyObject *slice = to ? PySlice_New(from, to, NULL) : NULL;
-    Py_XDECREF(from);
-    Py_XDECREF(to);
-    if (slice != NULL && index < CACHED_SLICES) {
-        Py_XDECREF(slices[index].slice);
-        Py_INCREF(slice);
-        slices[index].slice = slice;
-        slices[index].start = start;
-        slices[index].stop = stop;
-    }
-    return slice;
-}
-
 /* The record of the batch's description `index`; NULL on error. */
 static PyObject *record(Batch *b, Py_ssize_t index) {
-    binlog_batch_record d;
-    Py_ssize_t at = index * (Py_ssize_t)sizeof d;
-    memcpy(&d, PyBytes_AsString(b->descriptions) + at, sizeof d);
-    Py_ssize_t start = (Py_ssize_t)d.payload_off;
-    PyObject *slice = payload_slice(index, start, start + (Py_ssize_t)d.payload_len);
-    PyObject *payload = slice ? PyObject_GetItem(b->view, slice) : NULL;
-    PyObject *rec = payload ? binlog_fast_record_new(b->descriptions, at, payload, b->buffer,
-                                                     b->view) : NULL;
-    Py_XDECREF(slice);
-    Py_XDECREF(payload);
-    return rec;
+    return binlog_fast_record_new(b->descriptions, index * (Py_ssize_t)sizeof(binlog_batch_record), b->buffer,
+                                  b->view);
 }
 
 /* Drops what the batch holds of the buffer, so that once the records are

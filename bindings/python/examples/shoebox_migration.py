@@ -42,7 +42,7 @@ def read(directory: str) -> int:
     count = 0
     with binlog.open_glob(directory, "events-*.binlog") as reader:
         for record in reader:
-            metadata, event = record.metadata, json.loads(bytes(record.payload))
+            metadata, event = record.metadata, json.loads(record.payload)
             assert int(metadata["index"]) == event["n"] == count
             count += 1
     return count

@@ -56,7 +56,7 @@ def test_payload_views_stay_valid_after_the_reader_moves_on_and_closes(tmp_path)
         for i in range(20000):  # several batches
             w.append("t", bytes([i % 251]) * 100)
     with binlog.open_reader(path) as r:
-        views = [rec.payload for rec in r]
+        views = [rec.payload_view for rec in r]
     assert len(views) == 20000
     assert all(v.readonly for v in views)
     assert all(bytes(v) == bytes([i % 251]) * 100 for i, v in enumerate(views))
@@ -74,7 +74,7 @@ def test_payloads_kept_while_the_reader_reuses_batch_buffers_keep_their_bytes(tm
             # for reuse), except every 4999th, whose buffer stays viewed.
             assert bytes(rec.payload) == bytes([i % 251]) * 100
             if i % 4999 == 0:
-                kept[i] = rec.payload
+                kept[i] = rec.payload_view
     assert len(kept) == 9
     assert all(bytes(v) == bytes([i % 251]) * 100 for i, v in kept.items())
 
@@ -242,7 +242,7 @@ def test_an_append_method_kept_keeps_its_writer_open(tmp_path):
         assert r.tail().kind == binlog.TailKind.SEALED
 
 
-def test_records_whose_payloads_were_released_keep_their_fields_while_the_reader_reads_on(tmp_path):
+def test_records_whose_payload_views_were_released_keep_their_fields_while_the_reader_reads_on(tmp_path):
     # Releasing every payload of a batch leaves no view a user can see of
     # its buffer; the records still read their type and metadata there.
     path = tmp_path / "r.binlog"
@@ -252,17 +252,17 @@ def test_records_whose_payloads_were_released_keep_their_fields_while_the_reader
     with binlog.open_reader(path, batch_records=4) as r:
         first = [r.next() for _ in range(4)]
         for rec in first:
-            rec.payload.release()
+            rec.payload_view.release()
         rest = list(r)
     assert [x.seq for x in rest] == list(range(4, 40))
     assert [(x.seq, x.type, x.metadata) for x in first] == [(i, "t%d" % i, {"i": "%d" % i}) for i in range(4)]
 
 
-def test_the_repr_of_a_record_whose_payload_was_released_gives_its_length(tmp_path):
+def test_the_repr_of_a_record_whose_payload_view_was_released_gives_its_length(tmp_path):
     path = tmp_path / "p.binlog"
     with binlog.open_writer(path) as w:
         w.append("t", b"x" * 3, timestamp_ns=9)
     with binlog.open_reader(path) as r:
         (rec,) = list(r)
-    rec.payload.release()
+    rec.payload_view.release()
     assert repr(rec) == "Record(seq=0, timestamp_ns=9, type='t', payload=<3 bytes>, metadata={})"

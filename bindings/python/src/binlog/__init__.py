@@ -1,56 +1,26 @@
 """libbinlog: a fast, crash-safe binary record log.
 
-Write records (a type name, a payload, optional ``dict[str, str]``
-metadata) to a segment file or a rolling log, and read them back in
-order, each checked against its CRC::
+Records (a type name, a bytes payload, ``dict[str, str]`` metadata) go
+to a segment file or a rolling log and come back in order, CRC-checked::
 
-    import binlog
-
-    with binlog.open_log_writer("logs", "orders", max_segment_bytes=64 << 20) as w:
-        w.append("order", b"...", {"customer": "42"})
-
+    with binlog.open_log_writer("logs", "orders") as w:
+        w.append("order", b'{"id": 1}', {"customer": "42"})
     with binlog.open_log_reader("logs", "orders") as r:
-        for record in r:
-            print(record.seq, record.type, bytes(record.payload), record.metadata)
+        for record in r:  # or next(r)
+            print(record.seq, record.type, json.loads(record.payload))
 
-Entry points (below, and ``help(binlog.NAME)`` for each):
-
-- writing: :func:`open_writer` (one segment file), :func:`open_log_writer`
-  (a rolling log), giving a :class:`Writer`; their options are an
-  :class:`Options` or its fields as keyword arguments (:class:`Compression`
-  for a log's sealed segments, :class:`Durability`, :class:`Period`).
-- reading: :func:`open_reader`, :func:`open_log_reader`,
-  :func:`open_log_tiered_reader` (a log and its segments in a bucket),
-  :func:`open_glob`, giving a :class:`Reader` of :class:`Record` s;
-  ``reader.follow()`` waits for new ones. What a reader met: :class:`Tail`
-  (:class:`TailKind`), :class:`Gap` (:class:`GapReason`), :class:`Damage`,
-  :class:`Header`.
-- a log's files: :func:`list_segments` (:class:`ListedSegment`,
-  :class:`SegmentState`); segment events: :class:`SegmentInfo`,
-  :class:`SegmentEvent`.
-- checking: :func:`verify`, giving a :class:`Verification` of
-  :class:`Finding` s (:class:`FindingKind`, :class:`RepairAction`).
-- repairing: :func:`plan_repair`, giving a :class:`RepairPlan` to look at
-  and apply (``binlog.repair``); :func:`accept_gap`.
-- consuming: :func:`open_consumer` (a :class:`Consumer`, a reader that
-  resumes after its last ``commit()``), :func:`open_merged_consumer`
-  (:class:`MergedConsumer`), :func:`remove_consumer`; any log reader's
-  ``position()`` token and ``seek_position(token)``; retention that waits
-  for consumers: :class:`ConsumerBound`.
-- object storage: :class:`Shipper` (:class:`ShipOptions`,
-  :class:`ShipReport`).
-
-Every call into the library releases the GIL. Errors raise subclasses of
-:class:`BinlogError`, one per result code of ``binlog.h``, documented in
-``help(binlog.errors)`` and reachable here (``binlog.NotFoundError``, a
-``FileNotFoundError``; ``binlog.CorruptionError`` for damaged data;
-``binlog.InvalidArgumentError``, a ``ValueError``). A path, directory, log
-name or pattern holding a NUL byte is :class:`InvalidArgumentError`
-naming it (the library takes them as C strings, which would end there).
-
-``__all__`` (what ``help(binlog)`` lists in full, and ``from binlog import
-*`` takes) holds the entry points and the classes most code handles; the
-other names above are attributes of the package all the same.
+- writing: open_writer, open_log_writer (a Writer; Options, Compression,
+  Durability, Period).
+- reading: open_reader, open_log_reader, open_log_tiered_reader (a log and
+  its bucket), open_merged_reader, open_glob (a Reader of Record s; what it
+  met: Tail, TailKind, Gap, GapReason, Damage, Header).
+- a log's files: list_segments (ListedSegment, SegmentState, SegmentInfo,
+  SegmentEvent), summarize (Summary, TypeSummary); checking: verify
+  (Verification, Finding, FindingKind, RepairAction); plan_repair, accept_gap.
+- consuming: open_consumer, open_merged_consumer, remove_consumer,
+  ConsumerBound; object storage: Shipper (ShipOptions, ShipReport).
+Each is ``help(binlog.NAME)``; calls release the GIL. Errors: BinlogError
+subclasses (``help(binlog.errors)``); a wrong type, a TypeError naming it.
 """
 
 from __future__ import annotations
@@ -58,7 +28,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Optional, Union
 
-from ._native import ffi, lib
+from . import _native  # its `lib` not bound here: help(binlog) lists no internals
 # `NAME as NAME`: a public name of the package though not in `__all__`
 # (type checkers honour the form; `--no-implicit-reexport` needs it).
 from .callbacks import SegmentInfo as SegmentInfo
@@ -93,9 +63,9 @@ if TYPE_CHECKING:
 PathLike = Union[str, "os.PathLike[str]"]
 
 #: The version of the library compiled into this package, e.g. "0.1.0".
-__version__: str = ffi.string(lib.binlog_version()).decode()
+__version__ = _native.ffi.string(_native.lib.binlog_version()).decode()
 #: The major version of the segment format it reads and writes.
-FORMAT_MAJOR: int = lib.BINLOG_FORMAT_MAJOR
+FORMAT_MAJOR = int(_native.lib.BINLOG_FORMAT_MAJOR)
 
 
 @with_keywords_of(Options)
@@ -104,7 +74,7 @@ def open_writer(path: PathLike, options: Optional[Options] = None,
     """Opens (creating, or reopening to append) the segment at ``path``.
     Options: an :class:`Options`, or its fields as keyword arguments."""
     opts = options_from(Options, options, kwargs)
-    return Writer._open(lib.binlog_writer_open, (c_path("path", path),), opts)
+    return Writer._open(_native.lib.binlog_writer_open, (c_path("path", path),), opts)
 
 
 @with_keywords_of(Options)
@@ -114,25 +84,23 @@ def open_log_writer(directory: PathLike, name: str, options: Optional[Options] =
     for appending; one writer per log at a time (:class:`LockedError`).
     Options: an :class:`Options`, or its fields as keyword arguments."""
     args = (c_path("directory", directory), c_string("log name", name))
-    return Writer._open(lib.binlog_writer_open_log, args, options_from(Options, options, kwargs))
+    return Writer._open(_native.lib.binlog_writer_open_log, args, options_from(Options, options, kwargs))
 
 
 def open_reader(path: PathLike, salvage: bool = False, batch_records: int = BATCH_RECORDS) -> Reader:
     """Opens one segment (``.binlog`` or ``.binlog.zst``) for reading;
     ``salvage=True`` opens one whose header is damaged. ``batch_records``:
     the most records one library call fetches (:class:`Reader`)."""
-    opener = lib.binlog_reader_open_salvage if salvage else lib.binlog_reader_open
+    opener = _native.lib.binlog_reader_open_salvage if salvage else _native.lib.binlog_reader_open
     return open_with(opener, c_path("path", path), batch_records=batch_records)
 
 
 def open_log_reader(directory: PathLike, name: str, batch_records: int = BATCH_RECORDS) -> Reader:
-    """Reads every segment of log ``name`` in order as one stream,
-    following the writer into new segments. A ``name`` the directory
-    holds no file of (no segment, salvaged file or manifest: a misspelled
-    name, or a writer not started yet) is :class:`NotFoundError` naming
-    both; a follower started before the writer retries until it opens."""
+    """Reads every segment of log ``name`` in order as one stream, into
+    new ones as the writer rolls; a name with no file in ``directory`` is
+    :class:`NotFoundError` (a follower retries until the writer starts)."""
     args = (c_path("directory", directory), c_string("log name", name))
-    return open_with(lib.binlog_reader_open_log, *args, batch_records=batch_records)
+    return open_with(_native.lib.binlog_reader_open_log, *args, batch_records=batch_records)
 
 
 def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
@@ -171,10 +139,10 @@ def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
     library built without the archive tier (``make lib ARCHIVE=0``)."""
     args = (c_path("directory", directory), c_string("log name", name), c_string("remote", remote))
     if retry_timeout is None:
-        return open_with(lib.binlog_reader_open_log_tiered, *args, batch_records=batch_records,
+        return open_with(_native.lib.binlog_reader_open_log_tiered, *args, batch_records=batch_records,
                          this_process_only=True)
     args += (retry_timeout_ms(retry_timeout),)
-    return open_with(lib.binlog_reader_open_log_tiered_timeout, *args, batch_records=batch_records,
+    return open_with(_native.lib.binlog_reader_open_log_tiered_timeout, *args, batch_records=batch_records,
                      this_process_only=True)
 
 
@@ -192,18 +160,20 @@ def open_merged_reader(directory: Optional[PathLike] = None, remote: Optional[st
     return open_merged(d, r, c_string("pattern", pattern))
 
 
-def open_glob(directory: PathLike, pattern: str, batch_records: int = BATCH_RECORDS) -> Reader:
-    """Reads the files of ``directory`` matching ``pattern`` (``*`` and
-    ``?``) in name order, as one stream."""
-    args = (c_path("directory", directory), c_path("pattern", pattern))
-    return open_with(lib.binlog_reader_open_glob, *args, batch_records=batch_records)
+def open_glob(pattern: PathLike, name_pattern: Optional[str] = None,
+              batch_records: int = BATCH_RECORDS) -> Reader:
+    """Reads the files matching ``pattern`` (``"logs/orders-*.binlog"``,
+    ``*`` and ``?`` in the file name; or a directory and ``name_pattern``)
+    in name order, as one stream."""
+    path = os.fsdecode(pattern if name_pattern is None else os.path.join(pattern, name_pattern))
+    directory, name = os.path.split(path)
+    if any(c in directory for c in "*?"):
+        raise InvalidArgumentError(f"open_glob takes wildcards in the file name only, not in {directory!r}")
+    args = (c_path("directory", directory or "."), c_path("pattern", name))
+    return open_with(_native.lib.binlog_reader_open_glob, *args, batch_records=batch_records)
 
 
-__all__ = [
-    "FORMAT_MAJOR", "Options", "Reader", "Record", "Shipper", "Writer", "__version__",
-    "list_segments", "open_glob", "open_log_reader", "open_log_tiered_reader", "open_log_writer",
-    "open_merged_reader", "open_reader", "open_writer", "verify", "VERIFY_MAX_FINDINGS",
-    "accept_gap", "plan_repair", "open_consumer", "open_merged_consumer",
-    "remove_consumer", "summarize",
-]
-
+# What ``from binlog import *`` takes and ``help(binlog)`` shows in full:
+# the everyday entry points. Every name the overview gives is an
+# attribute of the package all the same, documented in its own help.
+__all__ = ["open_writer", "open_log_writer", "open_reader", "open_log_reader"]

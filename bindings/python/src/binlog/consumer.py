@@ -10,7 +10,6 @@ from .errors import InvalidArgumentError, check
 from .merged import MergedReader
 from .process_owned import OpeningProcess
 from .reader import BATCH_RECORDS, Reader
-from .records import Record
 
 
 class Consumer(Reader):
@@ -19,12 +18,6 @@ class Consumer(Reader):
     it, or take one record with ``next(consumer)`` (``StopIteration`` if
     none is there now). At-least-once: records taken but not committed
     are read again by the consumer opened next (after any crash)."""
-
-    def __next__(self) -> Record:
-        record = self.next()
-        if record is None:
-            raise StopIteration
-        return record
 
     def commit(self, seq: Optional[int] = None) -> None:
         """Commits every record taken so far (with ``seq``: up to record

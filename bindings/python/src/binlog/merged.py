@@ -135,11 +135,14 @@ class MergedReader:
         return [(_text(logs[i].base, logs[i].len), _damage(out[i])) for i in range(n)]
 
     def __iter__(self) -> Iterator[MergedRecord]:
-        while True:
-            rec = self.next()
-            if rec is None:
-                return
-            yield rec
+        return iter(self.next, None)
+
+    def __next__(self) -> MergedRecord:
+        """The next record there now (``next(reader)``); StopIteration if none is."""
+        record = self.next()
+        if record is None:
+            raise StopIteration
+        return record
 
     def type_schema(self, type_name: str) -> Optional[TypeSchema]:
         """The schema of ``type_name`` in the segment the last record came

@@ -76,6 +76,14 @@ class Reader:
         # generator runs once per batch, not once per record.
         return chain.from_iterable(self._batches())
 
+    def __next__(self) -> Record:
+        """The next record there now (``next(reader)``); StopIteration at
+        the end of what has been written (a later call may find more)."""
+        record = self.next()
+        if record is None:
+            raise StopIteration
+        return record
+
     def _batches(self) -> Iterator[Iterator[Record]]:
         yield self._pending
         while self._fill(0):

@@ -15,7 +15,8 @@ BATCH_RECORD = struct.Struct("=QqQIIIIII")
 BATCH_META = struct.Struct("=IIII")
 
 #: One record read: ``seq``, ``timestamp_ns``, ``offset``, ``type``,
-#: ``payload`` (a read-only memoryview) and ``metadata``; a C type
+#: ``payload`` (bytes), ``payload_view`` (a read-only memoryview, no
+#: copy) and ``metadata``; a C type
 #: (``binlog._fast``), documented in its docstring.
 Record = _fast.Record
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import threading
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple,
+from typing import (Any, Callable, Iterable, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
 from ._fast import _WriterCore
@@ -21,8 +21,9 @@ Payload = Union[bytes, bytearray, memoryview, Sequence[Union[bytes, bytearray, m
 #: (type, payload, metadata) or (type, payload, metadata, timestamp_ns).
 BatchEntry = Tuple[Any, ...]
 
-# binlog_writer_write, for the C append of _WriterCore (binlog._fast).
-_WRITE_ADDRESS = int(ffi.cast("uintptr_t", ffi.addressof(lib, "binlog_writer_write")))
+# The library's write calls, for the C appends of _WriterCore (binlog._fast).
+_WRITE_ADDRESSES = tuple(int(ffi.cast("uintptr_t", ffi.addressof(lib, f"binlog_writer_write{call}")))
+                         for call in ("", "_entry", "_batch"))
 
 
 class Writer(_WriterCore):
@@ -32,18 +33,19 @@ class Writer(_WriterCore):
     Use it as a context manager, or call :meth:`close`: closing flushes,
     seals the segment and releases the log's lock.
 
-    :meth:`append` is implemented in C (the base class, from
-    ``binlog._fast``): a call with a ``str`` type name and a ``bytes``
-    payload goes to the library without running Python code; any other
-    call runs :meth:`_append_general`, with the same results.
+    :meth:`append` and :meth:`append_batch` are implemented in C: a record
+    of a ``str`` type name, a ``bytes`` payload, ``dict[str, str]``
+    metadata (or ``None``) and an ``int`` timestamp (or ``None``) goes to
+    the library without running Python code; any other runs the same
+    library calls through cffi, or raises the ``TypeError`` naming what is
+    wrong.
     """
 
     def __init__(self, handle: Any, keep: List[Any]) -> None:
         self._w = handle
-        self._bind(int(ffi.cast("uintptr_t", handle)), _WRITE_ADDRESS)
+        self._bind(int(ffi.cast("uintptr_t", handle)), *_WRITE_ADDRESSES)
         # Callback handles the library may call while the writer lives.
         self._keep = keep
-        self._types: Dict[str, bytes] = {}
         self._seq_slots = threading.local()
         self._sealed_out = ffi.new("binlog_segment_info *")
 
@@ -63,21 +65,14 @@ class Writer(_WriterCore):
         metadata: Optional[Mapping[str, str]] = None,
         timestamp_ns: Optional[int] = None,
     ) -> int:
-        """Appends one record and returns its sequence number. The payload
-        (see :data:`Payload`) is passed to the library without a copy; a
-        list or tuple of parts is gathered in order.
-
-        :meth:`append` runs this for any call but the common one (see the
-        class's description); call :meth:`append`."""
-        name = self._types.get(type_name) or self._type_bytes(type_name)
+        """:meth:`append` of a record not of the common types (see the class)."""
+        name = _type_bytes(type_name)
         try:
             seq = self._seq_slots.seq
         except AttributeError:
             seq = self._seq_slot()
         if metadata is None and timestamp_ns is None:
-            if type(payload) is bytes:
-                code = lib.binlog_writer_write(self._w, name, len(name), payload, len(payload), seq)
-            elif isinstance(payload, (list, tuple)):
+            if isinstance(payload, (list, tuple)):
                 iov, keep = _iovecs(payload)
                 code = lib.binlog_writer_writev(self._w, name, len(name), iov, len(keep), seq)
             else:
@@ -90,17 +85,21 @@ class Writer(_WriterCore):
             check(code)
         return seq[0]
 
-    if TYPE_CHECKING:  # _WriterCore.append, in C, takes what this takes
-        append = _append_general
-
-    def append_batch(self, entries: Iterable[BatchEntry]) -> int:
-        """Appends records under one lock, checked whole before any is
-        written; returns the first one's sequence number."""
+    def _append_batch_general(self, entries: Iterable[BatchEntry]) -> int:
+        """:meth:`append_batch` of records not all of the common types."""
+        if not isinstance(entries, Iterable) or isinstance(entries, (str, bytes)):
+            raise TypeError(f"entries must be an iterable of tuples, not {type(entries).__name__}")
         keep: List[Any] = []
         built = []
-        for e in entries:
-            name = self._types.get(e[0]) or self._type_bytes(e[0])
-            entry, parts = _entry(name, e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
+        for i, e in enumerate(entries):
+            if not isinstance(e, (tuple, list)) or not 2 <= len(e) <= 4:
+                raise TypeError(f"entries[{i}] must be a tuple (type_name, payload[, metadata"
+                                f"[, timestamp_ns]]), not {type(e).__name__}")
+            try:
+                name = _type_bytes(e[0])
+                entry, parts = _entry(name, e[1], e[2] if len(e) > 2 else None, e[3] if len(e) > 3 else None)
+            except TypeError as err:
+                raise TypeError(f"entries[{i}]: {err}") from None
             built.append(entry[0])
             keep.append((entry, parts))
         array = ffi.new("binlog_entry[]", built)
@@ -182,7 +181,7 @@ class Writer(_WriterCore):
         # callbacks, whose handles (_keep) must still be alive.
         w = getattr(self, "_w", ffi.NULL)
         self._w = ffi.NULL
-        self._bind(0, 0)
+        self._bind(0, 0, 0, 0)
         if w != ffi.NULL:
             lib.binlog_writer_free(w)
 
@@ -194,11 +193,6 @@ class Writer(_WriterCore):
 
     # -- helpers -------------------------------------------------------------
 
-    def _type_bytes(self, type_name: str) -> bytes:
-        encoded = type_name.encode("utf-8")
-        self._types[type_name] = encoded
-        return encoded
-
     def _seq_slot(self) -> Any:
         # One uint64_t per thread: appends of several threads run at once.
         slot = getattr(self._seq_slots, "seq", None)
@@ -207,16 +201,22 @@ class Writer(_WriterCore):
         return slot
 
 
+def _type_bytes(type_name: str) -> bytes:
+    if not isinstance(type_name, str):
+        raise TypeError(f"type_name must be a str, not {type(type_name).__name__}")
+    return type_name.encode("utf-8")
+
+
 def _buffer(payload: Any) -> Any:
     """The bytes of a payload (or of one part), without a copy. Text is
     refused: which encoding it should have is the caller's choice."""
     if isinstance(payload, str):
-        raise TypeError("a payload is bytes-like, not str: encode the text first "
+        raise TypeError("payload must be bytes-like, not str: encode the text first "
                         "(payload.encode('utf-8'))")
     try:
         return ffi.from_buffer(payload)
     except TypeError:
-        raise TypeError(f"a payload is a bytes-like object or a list or tuple of them, "
+        raise TypeError(f"payload must be a bytes-like object or a list or tuple of them, "
                         f"not {type(payload).__name__}") from None
 
 
@@ -244,9 +244,17 @@ def _entry(name: bytes, payload: Payload, metadata: Optional[Mapping[str, str]],
         keep.append(data)
         e.payload = data
         e.payload_len = len(data)
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping of str to str, not {type(metadata).__name__}")
+    if timestamp_ns is not None and not isinstance(timestamp_ns, int):
+        raise TypeError(f"timestamp_ns must be an int or None, not {type(timestamp_ns).__name__}")
     if metadata:
         meta = ffi.new("binlog_meta[]", len(metadata))
         for i, (k, v) in enumerate(metadata.items()):
+            if not isinstance(k, str) or not isinstance(v, str):
+                # The value is left out: it may be a secret.
+                raise TypeError(f"metadata must map str to str, not {type(k).__name__} "
+                                f"to {type(v).__name__}")
             kb, vb = k.encode("utf-8"), v.encode("utf-8")
             keep += [kb, vb]
             meta[i].key, meta[i].key_len = ffi.from_buffer(kb), len(kb)
