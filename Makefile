@@ -386,8 +386,8 @@ public-api:
 # these (tests/line_budget.sh says what it counts). A feature pays for its
 # lines by merging what it can; raising a budget is a decision, said in
 # its commit message.
-SRC_LINE_BUDGET      := 56100
-BINDINGS_LINE_BUDGET := 13120
+SRC_LINE_BUDGET      := 58300
+BINDINGS_LINE_BUDGET := 13700
 .PHONY: line-budget
 line-budget:
 	tests/line_budget.sh $(SRC_LINE_BUDGET) $(BINDINGS_LINE_BUDGET)
