@@ -117,7 +117,7 @@ C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
 .PHONY: all lib cli man completions header tables check-header demo test lint test-rust test-c run-c-tests examples bench install clean tools zstd-tool strace-tool s3-server s3-server-minio s3-server-moto analytics-tools
 
-all: lib cli man header examples
+all: lib cli man completions header examples
 
 # --- tools -----------------------------------------------------------------
 $(CBINDGEN):
@@ -387,7 +387,7 @@ public-api:
 # lines by merging what it can; raising a budget is a decision, said in
 # its commit message.
 SRC_LINE_BUDGET      := 56100
-BINDINGS_LINE_BUDGET := 12900
+BINDINGS_LINE_BUDGET := 13120
 .PHONY: line-budget
 line-budget:
 	tests/line_budget.sh $(SRC_LINE_BUDGET) $(BINDINGS_LINE_BUDGET)
@@ -460,10 +460,12 @@ $(BUILD)/bench/read_calls: bench/read_calls.c include/binlog.h lib
 # (its SONAME, given by `make lib`) and libbinlog.so; libbinlog.a;
 # INCLUDEDIR/binlog.h; LIBDIR/pkgconfig/binlog.pc;
 # LIBDIR/cmake/binlog/binlogConfig.cmake and binlogConfigVersion.cmake
-# (find_package(binlog)); BINDIR/binlog and its man pages. The .pc and CMake
-# files name the directories without DESTDIR (a staging root). With
-# ARCHIVE=0 the library is the lean one and the tool (which ships to S3)
-# and its man pages are not installed.
+# (find_package(binlog)); BINDIR/binlog, its man pages and its bash, zsh and
+# fish completions where each shell looks for a package's (BASHCOMPDIR,
+# ZSHCOMPDIR, FISHCOMPDIR). The .pc and CMake files name the directories
+# without DESTDIR (a staging root). With ARCHIVE=0 the library is the lean
+# one and the tool (which ships to S3), its man pages and completions are
+# not installed.
 # `make uninstall` with the same variables removes those files.
 VERSION    := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
 # The ABI number of the SONAME (`make lib` gives it), and the first
@@ -474,6 +476,9 @@ INCLUDEDIR ?= $(PREFIX)/include
 LIBDIR     ?= $(PREFIX)/lib
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 STRIP      ?= strip
 # What libbinlog.a needs besides (Rust's std), from `cargo rustc --release
 # --lib --crate-type staticlib -- --print native-static-libs` less -lc; the
@@ -491,7 +496,8 @@ INSTALL_FILES := $(INSTALL_GEN)/binlog.pc $(INSTALL_GEN)/binlogConfig.cmake \
 
 # The variables are part of the files: they are made again on every install.
 # binlog.pc writes a directory under PREFIX as ${prefix}/..., so that
-# `pkg-config --define-prefix` can move it.
+# `pkg-config --define-prefix` can move it; binlogConfig.cmake as
+# ${_binlog_prefix}/..., the prefix it finds from its own place.
 SUBST_INSTALL := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
   -e 's|@SOVERSION@|$(SOVERSION)|g' -e 's|@SOVERSION_FIRST@|$(SOVERSION_FIRST)|g' \
   -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g' -e 's|@STATIC_LIBS_CMAKE@|$(STATIC_LIBS_CMAKE)|g'
@@ -501,17 +507,21 @@ install-files:
 	  -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' \
 	  $(PACKAGING)/binlog.pc.in > $(INSTALL_GEN)/binlog.pc
 	@set -e; for f in binlogConfig.cmake binlogConfigVersion.cmake; do \
-	  $(SUBST_INSTALL) -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	  $(SUBST_INSTALL) -e 's|@PREFIX_FROM_CONFIG@|$(shell realpath -m --relative-to=$(LIBDIR)/cmake/binlog $(PREFIX))|g' \
+	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${_binlog_prefix}/%,$(LIBDIR))|g' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${_binlog_prefix}/%,$(INCLUDEDIR))|g' \
 	    $(PACKAGING)/$$f.in > $(INSTALL_GEN)/$$f; \
 	done
 
 # `make install` builds what it installs when cargo is on the PATH; as root
 # without cargo (`make && sudo make install`) it installs what `make` built
 # and fails, naming the file, when something is missing.
-INSTALL_TOOL := $(if $(filter 0,$(ARCHIVE)),,cli man)
+INSTALL_TOOL := $(if $(filter 0,$(ARCHIVE)),,cli man completions)
 INSTALL_BUILD := $(if $(shell command -v $(CARGO) 2>/dev/null),lib $(INSTALL_TOOL),installed-artifacts-built)
-INSTALL_ARTIFACTS := $(LIB) $(RELEASE)/libbinlog.a $(if $(INSTALL_TOOL),$(TOOL) target/man/binlog.1)
-# What builds them: `make` (the library, the tool, its man pages), or for
+INSTALL_ARTIFACTS := $(LIB) $(RELEASE)/libbinlog.a $(if $(INSTALL_TOOL),$(TOOL) target/man/binlog.1 \
+  target/completions/binlog.bash target/completions/_binlog target/completions/binlog.fish)
+# What builds them: `make` (the library, the tool, its man pages and
+# completions), or for
 # the lean library `make lib ARCHIVE=0` (plain `make` builds the full one).
 INSTALL_PREBUILD := make$(if $(filter 0,$(ARCHIVE)), lib ARCHIVE=0)
 .PHONY: installed-artifacts-built
@@ -530,7 +540,8 @@ install: $(INSTALL_BUILD) check-soname install-files
 	@mkdir -p $(dir $(INSTALL_DIRS_MANIFEST))
 	$(PACKAGING)/install-dirs.sh $(INSTALL_DIRS_MANIFEST) \
 	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/binlog \
-	  $(DESTDIR)$(INCLUDEDIR) $(if $(INSTALL_TOOL),$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1)
+	  $(DESTDIR)$(INCLUDEDIR) $(if $(INSTALL_TOOL),$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR))
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
 	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
 	ln -sfn libbinlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(SOVERSION)
@@ -545,6 +556,9 @@ ifneq ($(INSTALL_TOOL),)
 	install -m 0755 $(TOOL) $(DESTDIR)$(BINDIR)/binlog
 	$(STRIP) $(DESTDIR)$(BINDIR)/binlog
 	install -m 0644 target/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 target/completions/binlog.bash $(DESTDIR)$(BASHCOMPDIR)/binlog
+	install -m 0644 target/completions/_binlog $(DESTDIR)$(ZSHCOMPDIR)/_binlog
+	install -m 0644 target/completions/binlog.fish $(DESTDIR)$(FISHCOMPDIR)/binlog.fish
 endif
 
 uninstall:
@@ -553,7 +567,8 @@ uninstall:
 	  $(DESTDIR)$(INCLUDEDIR)/binlog.h $(DESTDIR)$(LIBDIR)/pkgconfig/binlog.pc \
 	  $(DESTDIR)$(LIBDIR)/cmake/binlog/binlogConfig.cmake \
 	  $(DESTDIR)$(LIBDIR)/cmake/binlog/binlogConfigVersion.cmake \
-	  $(DESTDIR)$(BINDIR)/binlog $(DESTDIR)$(MANDIR)/man1/binlog.1 $(DESTDIR)$(MANDIR)/man1/binlog-*.1
+	  $(DESTDIR)$(BINDIR)/binlog $(DESTDIR)$(MANDIR)/man1/binlog.1 $(DESTDIR)$(MANDIR)/man1/binlog-*.1 \
+	  $(DESTDIR)$(BASHCOMPDIR)/binlog $(DESTDIR)$(ZSHCOMPDIR)/_binlog $(DESTDIR)$(FISHCOMPDIR)/binlog.fish
 	rmdir $(DESTDIR)$(LIBDIR)/cmake/binlog 2>/dev/null || true
 	$(PACKAGING)/uninstall-dirs.sh $(INSTALL_DIRS_MANIFEST)
 

@@ -324,10 +324,54 @@ impl std::error::Error for Error {
     }
 }
 
+/// For code that returns `std::io::Result`: the I/O error's kind where
+/// one caused it, else the nearest (`InvalidInput`, `InvalidData`,
+/// `NotFound`...), with this error as its inner error (`get_ref` and
+/// `downcast` give it back).
+impl From<Error> for io::Error {
+    fn from(e: Error) -> io::Error {
+        use ErrorKind::*;
+        let kind = match (e.inner.source.as_deref(), e.kind()) {
+            (Some(source), _) => source.kind(),
+            (None, NotFound) => io::ErrorKind::NotFound,
+            (None, PermissionDenied) => io::ErrorKind::PermissionDenied,
+            (None, AlreadyExists | RemoteConflict) => io::ErrorKind::AlreadyExists,
+            (None, InvalidArgument | RecordTooLarge | InvalidSchema | SchemaTooLarge) => {
+                io::ErrorKind::InvalidInput
+            }
+            (None, Locked) => io::ErrorKind::WouldBlock,
+            (None, Io | DiskFull | Closed | Poisoned | Sealed | Remote) => io::ErrorKind::Other,
+            (None, _) => io::ErrorKind::InvalidData,
+        };
+        io::Error::new(kind, e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::error::Error as _;
+
+    #[test]
+    fn an_error_becomes_an_io_error_of_the_nearest_kind_and_comes_back() {
+        let missing = Error::file(ErrorKind::NotFound, Path::new("/x/seg"), "no such segment");
+        let io_err = io::Error::from(missing.clone());
+        assert_eq!(io_err.kind(), io::ErrorKind::NotFound);
+        assert_eq!(
+            io_err.get_ref().unwrap().downcast_ref::<Error>(),
+            Some(&missing)
+        );
+        let corrupt = Error::file(ErrorKind::Corrupt, Path::new("/x/seg"), "bad CRC");
+        assert_eq!(io::Error::from(corrupt).kind(), io::ErrorKind::InvalidData);
+        let full = Error::io(
+            Path::new("/x"),
+            "write",
+            io::Error::from_raw_os_error(libc::ENOSPC),
+        );
+        let full = io::Error::from(full);
+        assert_eq!(full.raw_os_error(), None);
+        assert!(full.to_string().contains("/x"), "{full}");
+    }
 
     #[test]
     fn enospc_is_disk_full_and_message_names_file() {

@@ -172,6 +172,6 @@ pub use options::{
     Durability, Options, DEFAULT_FLUSH_DELAY, LARGEST_MAX_RECORD_SIZE, MAX_SYNC_WAIT_SPIN,
 };
 pub use reader::{Damage, Reader, Record, RecordHeader, Tail};
-pub use record_reader::RecordReader;
+pub use record_reader::{RecordReader, Records};
 pub use record_writer::RecordWriter;
 pub use writer::{Entry, Writer};

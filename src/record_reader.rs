@@ -5,12 +5,39 @@
 
 use crate::error::Result;
 use crate::format::header::SegmentHeader;
+use crate::hold_back::OwnedRecord;
 use crate::log::{Gap, LogReader};
 use crate::reader::{Damage, Mapping, Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A reader of records: of one segment, or of a log across its segments.
+///
+/// `next` lends each record (zero-copy: valid until the next call);
+/// `records` iterates owned copies.
+///
+/// ```
+/// use binlog::{Options, Reader, RecordReader, Writer};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = std::env::temp_dir().join(format!("binlog-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("events.binlog");
+/// let w = Writer::open(&path, Options::default())?;
+/// w.write("click", b"a")?;
+/// w.write("view", b"b")?;
+/// w.close()?;
+///
+/// let mut r = Reader::open(&path)?;
+/// while let Some(rec) = r.next()? {
+///     println!("{} {}", rec.seq, rec.type_name); // borrowed from the mapping
+/// }
+/// r.seek_seq(0)?;
+/// let kept: Vec<_> = r.records().collect::<Result<_, _>>()?; // owned copies
+/// assert_eq!(kept[1].record().payload, b"b");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok(())
+/// # }
+/// ```
 pub trait RecordReader: Send {
     /// The next record, or `None` at the end for now (a live segment or log
     /// may grow: call again).
@@ -52,6 +79,16 @@ pub trait RecordReader: Send {
     /// The header of the segment the last record came from: a segment's
     /// own; for a log, see [`LogReader::record_segment`].
     fn segment_header(&self) -> Option<&SegmentHeader>;
+
+    /// The records from here as an [`Iterator`] of owned copies
+    /// ([`OwnedRecord`], which may outlive the next call), ending at the
+    /// end for now or after the first error it yields.
+    fn records(&mut self) -> Records<'_, Self>
+    where
+        Self: Sized,
+    {
+        Records { reader: Some(self) }
+    }
 
     /// The schema of type `type_name` in `segment_header`: each record is
     /// described by the header of its own segment.
@@ -212,5 +249,25 @@ impl RecordReader for LogReader {
 
     fn seek_position(&mut self, token: &str) -> Result<()> {
         LogReader::seek_position(self, token)
+    }
+}
+
+/// The iterator of [`RecordReader::records`].
+pub struct Records<'r, R> {
+    /// `None` once an error was yielded.
+    reader: Option<&'r mut R>,
+}
+
+impl<R: RecordReader> Iterator for Records<'_, R> {
+    type Item = Result<OwnedRecord>;
+
+    fn next(&mut self) -> Option<Result<OwnedRecord>> {
+        match self.reader.as_mut()?.next() {
+            Ok(rec) => Ok(rec.as_ref().map(OwnedRecord::from)).transpose(),
+            Err(e) => {
+                self.reader = None;
+                Some(Err(e))
+            }
+        }
     }
 }

@@ -117,6 +117,32 @@ fn man_writes_a_page_for_the_tool_and_each_command() {
     assert!(repair.contains("dry\\-run"), "{repair}");
 }
 
+#[test]
+fn the_man_page_lists_each_exit_status_as_a_tagged_paragraph() {
+    let t = Tmp::new("man-exit");
+    binlog().arg("man").arg(t.path()).assert().success();
+    let page = std::fs::read_to_string(t.join("binlog.1")).unwrap();
+    let section = page
+        .split_once(".SH \"EXIT STATUS\"\n")
+        .unwrap_or_else(|| panic!("binlog.1 has no EXIT STATUS section:\n{page}"))
+        .1;
+    let section = section.split("\n.SH").next().unwrap();
+    let tags: Vec<&str> = section
+        .split(".TP\n")
+        .skip(1)
+        .map(|p| p.lines().next().unwrap())
+        .collect();
+    let statuses = ["\\fB0\\fR", "\\fB1\\fR", "\\fB2\\fR", "\\fB3\\fR"];
+    assert_eq!(tags, statuses, "{section}");
+    assert!(section.contains("\\&usage error"), "{section}");
+    assert!(
+        !page.contains("Exit status:"),
+        "the help text's list is left in:\n{page}"
+    );
+    let help = stdout_of(binlog().arg("--help"));
+    assert!(help.contains("Exit status:\n  0  success"), "{help}");
+}
+
 /// Each command's options, from its help: (short letter, long name).
 fn short_flags(cmd: &str) -> Vec<(char, String)> {
     let help = stdout_of(binlog().args([cmd, "--help"]));

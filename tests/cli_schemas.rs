@@ -204,6 +204,14 @@ fn a_payload_that_does_not_decode_is_printed_raw_with_a_warning_and_exit_status_
         "{stderr}"
     );
 
+    // Followed (to record 1, where the follow ends): the same.
+    let d = dir.to_str().unwrap();
+    let follow = ["tail", "-f", "--to-seq", "1", "--decode", "--log", "web", d];
+    let out = binlog().args(follow).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", out_text(&out));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), stdout);
+    assert!(String::from_utf8(out.stderr).unwrap().contains("web-"));
+
     // Merged, in JSON: no "decoded" member, the warning names the log.
     let out = binlog()
         .args([
@@ -276,12 +284,19 @@ fn schema_and_info_list_each_types_schema_and_schema_writes_its_bytes() {
 }
 
 #[test]
-fn bad_schemas_and_values_that_do_not_encode_exit_2_naming_the_type() {
+fn bad_or_too_large_schemas_and_values_that_do_not_encode_exit_2_naming_the_type() {
     let t = Tmp::new("schemas-bad");
     let garbage = t.join("garbage.desc");
     std::fs::write(&garbage, b"\xff\xff\xff").unwrap();
     let desc = descriptor_file(&t);
+    let huge = t.join("huge.json");
+    std::fs::write(
+        &huge,
+        format!("{{\"description\": \"{}\"}}", "x".repeat(2 << 20)),
+    )
+    .unwrap();
     let cases = [
+        (format!("order=json:{}", huge.display()), "header"),
         (
             format!("order=protobuf:{}:shop.Order", garbage.display()),
             "does not parse",
@@ -362,4 +377,48 @@ fn compressed_and_salvaged_segments_keep_their_schemas() {
         text.contains("order: protobuf (schema protobuf shop.Order"),
         "{text}"
     );
+}
+
+#[test]
+fn a_type_whose_schema_changed_between_segments_is_listed_per_schema_and_out_writes_the_newest() {
+    let t = Tmp::new("schemas-changed");
+    let dir = t.join("logs");
+    for (i, (encoding, doc)) in [("cbor", "{\"v\": 1}"), ("msgpack", "{\"v\": 2}")]
+        .iter()
+        .enumerate()
+    {
+        let file = t.join(&format!("v{i}.json"));
+        std::fs::write(&file, doc).unwrap();
+        let schema = format!("event={encoding}:{}", file.display());
+        let args = ["--log", "app", "--schema", &schema].map(String::from);
+        let value = json!({"type": "event", "payload": {"n": i}});
+        assert!(write_json(&dir, &args, &[value]).status.success());
+    }
+    let text = stdout_of(binlog().args(["schema", dir.to_str().unwrap()]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("event: cbor (schema jsonschema, 8 bytes); in "),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("event: msgpack (schema jsonschema, 8 bytes); in "),
+        "{text}"
+    );
+    let out = t.join("out.json");
+    binlog()
+        .args(["schema", dir.to_str().unwrap(), "--type", "event", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "{\"v\": 2}");
+    // Each record decoded by its own segment's schema.
+    let json = json_lines(&stdout_of(binlog().args([
+        "cat",
+        "--decode",
+        "--json",
+        dir.to_str().unwrap(),
+    ])));
+    let decoded: Vec<&Value> = json.iter().map(|j| &j["decoded"]).collect();
+    assert_eq!(decoded, [&json!({"n": 0}), &json!({"n": 1})]);
 }

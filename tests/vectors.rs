@@ -55,7 +55,7 @@ const SEALED_DIR_OFFSET: u64 = 670;
 const SEALED_FILE_LEN: u64 = 904;
 
 /// Bytes a 1.1 header carries after the 1.0 fields in `minor-version`.
-const EXTRA_FIELD: &[u8] = b"\x0f\x00future-field-v1";
+const EXTRA_FIELD: &[u8] = b"\x00\x00\x0f\x00future-field-v1";
 
 // ---------------------------------------------------------------------------
 // The records of each vector.
@@ -200,6 +200,7 @@ fn generate(name: &str) -> Vec<u8> {
         "unsealed" => generate_unsealed(&dir),
         "torn-tail" => generate_torn(&dir),
         "minor-version" => generate_minor(&dir),
+        "type-schemas" => generate_schemas(&dir),
         _ => panic!("no generator for vector {name}"),
     };
     let _ = std::fs::remove_dir_all(&dir);
@@ -306,11 +307,16 @@ fn generate_torn(dir: &Path) -> Vec<u8> {
     b
 }
 
-/// The 1.0 header of `sealed` turned into a 1.1 header with an extra field.
+/// The minor version of `minor-version`: one past the newest, whose
+/// fields this library does not know.
+const FUTURE_MINOR: u16 = 2;
+
+/// The 1.0 header of `sealed` turned into a header of a future minor
+/// version: 1.1's schema table (empty) and a field of its own.
 fn minor_header(sealed: &[u8]) -> Vec<u8> {
     let hl = u32_at(sealed, 12) as usize;
     let mut h = sealed[..hl - 4].to_vec();
-    h[10..12].copy_from_slice(&1u16.to_le_bytes());
+    h[10..12].copy_from_slice(&FUTURE_MINOR.to_le_bytes());
     h.extend_from_slice(EXTRA_FIELD);
     let total = (h.len() + 4) as u32;
     h[12..16].copy_from_slice(&total.to_le_bytes());
@@ -325,10 +331,39 @@ fn generate_minor(dir: &Path) -> Vec<u8> {
     let sealed = generate_sealed(&sealed_dir);
     let p = dir.join("minor-version.binlog");
     std::fs::write(&p, minor_header(&sealed)).unwrap();
-    // A 1.0 writer opens the 1.1 segment (no records yet), keeps its header,
+    // A writer opens the newer segment (no records yet), keeps its header,
     // appends the records and seals.
     let w = Writer::open(&p, sealed_options()).unwrap();
     assert_eq!(w.next_seq(), 100);
+    write_records(&w, &sealed_records());
+    w.close().unwrap();
+    std::fs::read(&p).unwrap()
+}
+
+/// A FileDescriptorSet declaring message `golden.Trade`, encoded by hand
+/// (file { package "golden", message_type { name "Trade" } }).
+fn descriptor_set() -> Vec<u8> {
+    let field = |n: u8, body: &[u8]| [&[n << 3 | 2, body.len() as u8][..], body].concat();
+    let file = [field(2, b"golden"), field(4, &field(1, b"Trade"))].concat();
+    field(1, &file)
+}
+
+fn schema_options() -> Options {
+    let mut json = binlog::TypeSchema::self_describing("événement", "json");
+    json.schema_encoding = "jsonschema".into();
+    json.schema = br#"{"type":"object","properties":{"k":{"type":"integer"}}}"#.to_vec();
+    Options {
+        schemas: vec![
+            binlog::TypeSchema::protobuf("trade", descriptor_set(), "golden.Trade"),
+            json,
+        ],
+        ..sealed_options()
+    }
+}
+
+fn generate_schemas(dir: &Path) -> Vec<u8> {
+    let p = dir.join("type-schemas.binlog");
+    let w = Writer::open(&p, schema_options()).unwrap();
     write_records(&w, &sealed_records());
     w.close().unwrap();
     std::fs::read(&p).unwrap()
@@ -809,14 +844,14 @@ fn minor_version() {
 
     let (r, placed) = read_all(&path, &recs);
     assert_eq!(r.tail(), Tail::Sealed);
-    check_header(&r, &sealed_options(), 1);
+    check_header(&r, &sealed_options(), FUTURE_MINOR);
     let delta = EXTRA_FIELD.len() as u64;
     assert_eq!(r.data_start(), SEALED_HEADER_LEN + delta);
     check_seal(&bytes, &r, &recs, &placed);
     let scan = check_spec_records(&bytes, &recs, &placed, 100);
     assert_eq!(scan.end, spec::End::SealBegin(SEALED_RECORDS_END + delta));
 
-    check_fixed_prefix(&bytes, 1);
+    check_fixed_prefix(&bytes, FUTURE_MINOR);
     assert_eq!(
         u32_at(&bytes, 12) as u64,
         SEALED_HEADER_LEN + delta,
@@ -848,6 +883,44 @@ fn minor_version() {
     );
 
     assert_same_bytes("minor-version", &bytes, &fresh);
+}
+
+#[test]
+fn type_schemas_are_a_1_1_header_field_that_a_1_0_reader_skips() {
+    let fresh = generate("type-schemas");
+    let bytes = vector("type-schemas");
+    let path = vector_path("type-schemas");
+    let recs = sealed_records();
+
+    // The library: the schemas back, the records as sealed-basic's.
+    let (r, placed) = read_all(&path, &recs);
+    check_header(&r, &sealed_options(), 1);
+    assert_eq!(r.header().schemas, schema_options().schemas);
+    assert!(r.header().type_schema("quote").is_none());
+    check_seal(&bytes, &r, &recs, &placed);
+
+    // This document's decoder: the table where FORMAT.md puts it.
+    let h = spec::header(&bytes);
+    let table = spec::schemas(&bytes, &h);
+    let names: Vec<_> = table.iter().map(|s| s.type_name.as_str()).collect();
+    assert_eq!(names, ["trade", "événement"]);
+    assert_eq!(table[0].schema, descriptor_set());
+    assert_eq!(table[0].schema_name, "golden.Trade");
+    assert_eq!(table[1].schema_encoding, "jsonschema");
+
+    // A 1.0 reader: the header fields it knows, the rest skipped, and every
+    // record, frame and seal byte for byte sealed-basic's after the header.
+    let delta = h.header_len as u64 - SEALED_HEADER_LEN;
+    assert_eq!(h.params, sealed_options().params);
+    let scan = check_spec_records(&bytes, &recs, &placed, 100);
+    assert_eq!(scan.end, spec::End::SealBegin(SEALED_RECORDS_END + delta));
+    let sealed = vector("sealed-basic");
+    let hl = h.header_len as usize;
+    assert_eq!(
+        &bytes[hl..(SEALED_RECORDS_END + delta) as usize],
+        &sealed[SEALED_HEADER_LEN as usize..SEALED_RECORDS_END as usize]
+    );
+    assert_same_bytes("type-schemas", &bytes, &fresh);
 }
 
 #[test]
@@ -935,6 +1008,36 @@ mod spec {
         pub content_type: String,
         pub writer: String,
         pub params: Vec<(String, String)>,
+        /// Where the fields of 1.0 end: a 1.0 reader skips the rest.
+        pub end_of_1_0: usize,
+    }
+
+    /// One entry of 1.1's schema table.
+    #[derive(Debug, PartialEq, Eq)]
+    pub struct Schema {
+        pub type_name: String,
+        pub encoding: String,
+        pub schema_encoding: String,
+        pub schema_name: String,
+        pub schema: Vec<u8>,
+    }
+
+    /// 1.1's schema table, which starts where 1.0's fields end.
+    pub fn schemas(b: &[u8], h: &Header) -> Vec<Schema> {
+        assert!(h.minor >= 1, "a 1.0 header has no schema table");
+        let mut c = Cur::new(&b[..h.header_len as usize - 4], h.end_of_1_0);
+        (0..c.u16())
+            .map(|_| Schema {
+                type_name: c.short_str(),
+                encoding: c.short_str(),
+                schema_encoding: c.short_str(),
+                schema_name: c.short_str(),
+                schema: {
+                    let n = c.u32() as usize;
+                    c.take(n).to_vec()
+                },
+            })
+            .collect()
     }
 
     pub fn header(b: &[u8]) -> Header {
@@ -963,6 +1066,11 @@ mod spec {
             params: (0..c.u16())
                 .map(|_| (c.short_str(), c.short_str()))
                 .collect(),
+            end_of_1_0: 0,
+        };
+        let h = Header {
+            end_of_1_0: c.pos,
+            ..h
         };
         // Bytes left before the CRC belong to later minor versions: skipped.
         assert!(

@@ -84,6 +84,9 @@ type Options struct {
 	LogName     string
 	ContentType string
 	Params      []KeyValue
+	// Schemas of types, recorded in every new segment's header (one per
+	// type; checked at open: ErrInvalidSchema, ErrSchemaTooLarge).
+	Schemas []TypeSchema
 
 	// MaxRecordSize is the largest encoded record accepted (0 = default
 	// 64 MiB; 64 bytes to 4 GiB + 7). Larger writes fail with
@@ -279,6 +282,9 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		settings = append(settings, setting{"param", true, func() C.binlog_result {
 			return C.binlog_options_add_param(opts, strPtr(kv.Key), C.size_t(len(kv.Key)), strPtr(kv.Value), C.size_t(len(kv.Value)))
 		}})
+	}
+	for _, ts := range o.Schemas {
+		settings = append(settings, setting{"type schema", true, func() C.binlog_result { return addSchema(opts, ts) }})
 	}
 	settings = append(settings, []setting{
 		{"max record size", o.MaxRecordSize != 0, func() C.binlog_result {

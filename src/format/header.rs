@@ -220,9 +220,11 @@ fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> 
         let v = get_short(&mut c).ok_or_else(|| malformed("parameter value"))?;
         params.push((k, v));
     }
+    // A table that does not parse (from a writer that broke the rule of
+    // section 4) costs the segment its schemas, never its records.
     let schemas = match minor {
         0 => Vec::new(),
-        _ => schema::decode(&mut c).ok_or_else(|| malformed("type schemas"))?,
+        _ => schema::decode(&mut c).unwrap_or_default(),
     };
     Ok(SegmentHeader {
         major: 0,
@@ -340,13 +342,13 @@ mod tests {
         let e = SegmentHeader::decode(&b, Path::new("t")).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::UnsupportedVersion);
 
-        // A later minor version with an extra field before the CRC (after
-        // 1.1's schema table, here empty) still reads.
+        // A later minor version with an extra field before the CRC still
+        // reads (bytes that are no schema table: no schemas).
         let mut b = sample().encode().unwrap();
         let len = b.len();
         b.truncate(len - 4);
         b[10] = 9;
-        b.extend_from_slice(b"\0\0future");
+        b.extend_from_slice(b"future");
         let total = (b.len() + 4) as u32;
         b[12..16].copy_from_slice(&total.to_le_bytes());
         let crc = crc32fast::hash(&b);
@@ -354,6 +356,7 @@ mod tests {
         let (h, _) = SegmentHeader::decode(&b, Path::new("t")).unwrap();
         assert_eq!(h.minor, 9);
         assert_eq!(h.log_name, "orders");
+        assert!(h.schemas.is_empty());
     }
 
     #[test]

@@ -5,7 +5,9 @@
 use crate::error::{CliError, CliResult, Outcome};
 use clap::{Args, Command};
 use clap_complete::Shell;
-use std::io::Write;
+use clap_mangen::Man;
+use std::fmt::Write as _;
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -48,7 +50,9 @@ pub fn man_pages(args: &ManArgs, cli: Command) -> CliResult<Outcome> {
     let dir = &args.dir;
     let fail = |e| CliError::io_on(dir.display(), e);
     std::fs::create_dir_all(dir).map_err(fail)?;
-    clap_mangen::generate_to(cli, dir).map_err(fail)?;
+    clap_mangen::generate_to(cli.clone(), dir).map_err(fail)?;
+    let page = main_page(cli).map_err(fail)?;
+    std::fs::write(dir.join("binlog.1"), page).map_err(fail)?;
     let mut pages: Vec<_> = std::fs::read_dir(dir)
         .map_err(fail)?
         .flatten()
@@ -61,4 +65,44 @@ pub fn man_pages(args: &ManArgs, cli: Command) -> CliResult<Outcome> {
         writeln!(out, "{}", p.display())?;
     }
     Ok(Outcome::Clean)
+}
+
+/// binlog.1, with the "Exit status:" paragraph of `--help` made an EXIT
+/// STATUS section of tagged paragraphs: as help text, roff would fill its
+/// indented lines into one another.
+fn main_page(cli: Command) -> io::Result<Vec<u8>> {
+    let cli = cli.disable_help_subcommand(true);
+    let help = cli
+        .get_after_help()
+        .map(|h| h.to_string())
+        .unwrap_or_default();
+    let mut page = Vec::new();
+    let Some((before, rest)) = help.split_once("Exit status:\n") else {
+        Man::new(cli).render(&mut page)?;
+        return Ok(page);
+    };
+    let (list, after) = rest.split_once("\n\n").unwrap_or((rest, ""));
+    Man::new(cli.after_help(format!("{before}{after}"))).render(&mut page)?;
+    let mut page = String::from_utf8(page).map_err(io::Error::other)?;
+    let at = page.find(".SH EXTRA").unwrap_or(page.len());
+    page.insert_str(at, &exit_status_section(list));
+    Ok(page.into_bytes())
+}
+
+/// Lines `  N  meaning` (a meaning may go on over more indented lines) as
+/// roff: `.SH "EXIT STATUS"`, then a `.TP` paragraph tagged N for each.
+fn exit_status_section(list: &str) -> String {
+    let mut roff = String::from(".SH \"EXIT STATUS\"\n");
+    for line in list.lines().map(str::trim) {
+        let text = match line.split_once("  ") {
+            Some((code, text)) if code.parse::<u8>().is_ok() => {
+                let _ = writeln!(roff, ".TP\n\\fB{code}\\fR");
+                text
+            }
+            _ => line,
+        };
+        let text = text.replace('\\', "\\e").replace('-', "\\-");
+        let _ = writeln!(roff, "\\&{text}");
+    }
+    roff
 }

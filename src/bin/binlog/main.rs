@@ -65,6 +65,7 @@ Exit status:
   1  the log is damaged (verify found damage, repair left or refused some,
      or another command could not read past damage)
   2  usage error, or a file could not be read or written
+  3  cat/tail --decode: some payloads did not decode (printed raw)
 
 The first three examples run anywhere: they make events.binlog.
 

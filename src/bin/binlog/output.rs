@@ -50,23 +50,15 @@ pub struct RecordPrinter {
 /// payload that does not decode, and its type's schema.
 #[derive(Clone, Copy, Default)]
 pub struct Origin<'a> {
-    /// Its log, in a merged read.
+    /// Its log (in a merged read), its segment file, its type's schema.
     pub log: Option<&'a str>,
-    /// Its segment file, when known.
     pub file: Option<&'a Path>,
-    /// Its type's schema in that segment's header.
     pub schema: Option<&'a TypeSchema>,
 }
 
 /// A record copied, with its log's name, so that its reader can be asked
 /// for its type's schema once the record is let go (`RecordPrinter::hold`).
-pub struct Held(Option<String>, OwnedRecord);
-
-impl Held {
-    pub fn type_name(&self) -> &str {
-        self.1.record().type_name
-    }
-}
+pub struct Held(Option<String>, pub OwnedRecord);
 
 impl RecordPrinter {
     pub fn new(json: bool, payload: PayloadMode) -> RecordPrinter {

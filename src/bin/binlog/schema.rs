@@ -14,9 +14,8 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
-Each line: type, encoding, the schema (its encoding, message name and size)
-and the segments whose header holds it. A type whose schema changed between
-segments has a line per schema.
+Each line: type, encoding, schema (its encoding, message and size), and the
+segments whose header holds it; a line per schema a type had.
 
 Examples:
   binlog schema /var/log/orders
@@ -42,15 +41,14 @@ pub struct SchemaArgs {
 struct Found {
     schema: TypeSchema,
     segments: Vec<String>,
-    /// The newest of them: its position among the files read.
-    newest: usize,
 }
 
 pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
     let files = paths::all_files(&args.source.resolve()?);
     let mut found: Vec<Found> = Vec::new();
-    let mut damaged = 0;
-    for (i, file) in files.iter().enumerate() {
+    // The one found in the newest segment (files are oldest first).
+    let (mut damaged, mut newest) = (0, None);
+    for file in &files {
         let r = match crate::remote::open_reader(file, false) {
             Ok(r) => r,
             Err(e) => match CliError::from(e) {
@@ -65,22 +63,23 @@ pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
         let wanted = r.header().schemas.iter();
         let wanted = wanted.filter(|s| args.type_name.as_ref().is_none_or(|t| *t == s.type_name));
         for s in wanted {
-            let segment = paths::show(file);
-            match found.iter_mut().find(|f| f.schema == *s) {
-                Some(f) => {
-                    f.segments.push(segment);
-                    f.newest = i;
-                }
-                None => found.push(Found {
-                    schema: s.clone(),
-                    segments: vec![segment],
-                    newest: i,
-                }),
-            }
+            let k = found
+                .iter()
+                .position(|f| f.schema == *s)
+                .unwrap_or_else(|| {
+                    let schema = s.clone();
+                    found.push(Found {
+                        schema,
+                        segments: Vec::new(),
+                    });
+                    found.len() - 1
+                });
+            found[k].segments.push(paths::show(file));
+            newest = Some(k);
         }
     }
     if let (Some(out), Some(t)) = (&args.out, &args.type_name) {
-        let Some(newest) = found.iter().max_by_key(|f| f.newest) else {
+        let Some(newest) = newest.map(|k| &found[k]) else {
             return Err(CliError::usage(format!(
                 "no segment holds a schema of type {t:?}"
             )));
@@ -117,8 +116,8 @@ fn print(found: &[Found], as_json: bool) -> CliResult<()> {
                 1 => format!("in {first}"),
                 _ => format!("in {n} segments, {first} .. {last}"),
             };
-            let text = schema_text(&f.schema);
-            writeln!(out, "{}: {text}; {segments}", f.schema.type_name)?;
+            let (name, text) = (&f.schema.type_name, schema_text(&f.schema));
+            writeln!(out, "{name}: {text}; {segments}")?;
         }
     }
     out.flush()?;

@@ -75,6 +75,7 @@ from .options import OptionKeywords as OptionKeywords
 from .options import Options, options_from, with_keywords_of
 from .reader import BATCH_RECORDS, Reader, open_with
 from .records import Damage as Damage, Gap as Gap, Header as Header, Record, Tail as Tail
+from .schemas import TypeSchema as TypeSchema
 from .segments import ListedSegment as ListedSegment, list_segments
 from .shipper import ShipKeywords as ShipKeywords, ShipOptions as ShipOptions
 from .shipper import ShipReport as ShipReport, Shipper, retry_timeout_ms

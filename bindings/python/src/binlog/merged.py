@@ -10,7 +10,9 @@ from ._native import ffi, lib
 from .cstrings import c_string
 from .errors import END, check
 from .reader import _damage, _gap, _text, _wait_ms
+from .arrow import merged_table
 from .records import Damage, Gap
+from .schemas import TypeSchema, find_schema
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -138,6 +140,21 @@ class MergedReader:
             if rec is None:
                 return
             yield rec
+
+    def type_schema(self, type_name: str) -> Optional[TypeSchema]:
+        """The schema of ``type_name`` in the segment the last record came
+        from (:meth:`binlog.Reader.type_schema`); ``None`` if it has none."""
+        return find_schema(lib.binlog_merged_reader_type_schema, self._handle(), type_name)
+
+    def to_arrow(self, batch_size: int = 65536) -> Any:
+        """The records left as a ``pyarrow.Table``: a ``log`` column, then
+        :meth:`binlog.Reader.to_arrow`'s (read one by one: the library has
+        no batch read of a merged stream)."""
+        return merged_table(self, batch_size)
+
+    def to_pandas(self, batch_size: int = 65536) -> Any:
+        """:meth:`to_arrow` as a ``pandas.DataFrame``."""
+        return self.to_arrow(batch_size).to_pandas()
 
     def position(self) -> str:
         """The position token of where this reader stands in each of its

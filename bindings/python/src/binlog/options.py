@@ -10,6 +10,7 @@ from ._native import ffi, lib
 from .callbacks import CLOCK, SEGMENT_CALLBACK, SegmentInfo
 from .enums import Durability, Period
 from .errors import check
+from .schemas import TypeSchema, add_schema
 
 SegmentCallback = Callable[[SegmentInfo], Any]
 
@@ -55,6 +56,9 @@ class Options:
     content_type: Optional[str] = None
     #: Header parameters of new segments, in order.
     params: Mapping[str, str] = field(default_factory=dict)
+    #: Schemas of types (:class:`binlog.TypeSchema`), one per type, in
+    #: new segments' headers; checked at open (``InvalidSchemaError``).
+    schemas: Sequence[TypeSchema] = ()
     max_record_size: Optional[int] = None
     #: Bytes buffered before records go to the OS (default 1 MiB).
     buffer_size: Optional[int] = None
@@ -115,6 +119,7 @@ class OptionKeywords(TypedDict, total=False):
     log_name: Optional[str]
     content_type: Optional[str]
     params: Mapping[str, str]
+    schemas: Sequence[TypeSchema]
     max_record_size: Optional[int]
     buffer_size: Optional[int]
     flush_delay_us: Optional[int]
@@ -198,6 +203,8 @@ def native_options(options: Options) -> Tuple[Any, List[Any]]:
     for key, value in o.params.items():
         k, v = utf8(key), utf8(value)
         check(lib.binlog_options_add_param(opts, k, len(k), v, len(v)))
+    for schema in o.schemas:
+        add_schema(opts, schema)
     _set_numbers(opts, o)
     if o.durability is not None:
         check(lib.binlog_options_set_durability(opts, int(o.durability), o.durability_param))

@@ -15,7 +15,9 @@ from .batch_buffers import BatchBuffers
 from .cstrings import c_string
 from .enums import GapReason, TailKind
 from .errors import END, BufferTooSmallError, InvalidArgumentError, check
+from .schemas import TypeSchema, find_schema
 from .process_owned import OpeningProcess
+from .arrow import reader_table
 from .records import BATCH_META, BATCH_RECORD, Damage, Gap, Header, Record, Tail
 
 assert ffi.sizeof("binlog_batch_record") == BATCH_RECORD.size
@@ -198,6 +200,23 @@ class Reader:
         return Header(h.major, h.minor, h.created_ns, h.segment_no, h.first_seq,
                       _text(h.log_name, h.log_name_len), _text(h.content_type, h.content_type_len),
                       _text(h.writer, h.writer_len), params)
+
+    def type_schema(self, type_name: str) -> Optional[TypeSchema]:
+        """The schema of ``type_name`` in the header of the segment of the
+        last record fetched (as :attr:`header`); ``None`` if it has none."""
+        return find_schema(lib.binlog_reader_type_schema, self._r, type_name)
+
+    def to_arrow(self, batch_size: int = 65536) -> Any:
+        """The records left, as a ``pyarrow.Table`` (columns ``seq``,
+        ``time``, ``type``, ``meta``, ``payload``) built ``batch_size``
+        records at a time without a Python object per record; needs
+        ``pip install 'libbinlog[arrow]'``."""
+        self._rewind()
+        return reader_table(self._r, batch_size)
+
+    def to_pandas(self, batch_size: int = 65536) -> Any:
+        """:meth:`to_arrow` as a ``pandas.DataFrame``."""
+        return self.to_arrow(batch_size).to_pandas()
 
     def tail(self) -> Tail:
         """How the segment ended, once the records ran out."""

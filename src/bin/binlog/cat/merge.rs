@@ -34,7 +34,9 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
         if filter.matches(&m.record) {
             match printer.hold(Some(m.log), &m.record) {
                 None => printer.print(&mut out, Some(m.log), &m.record)?,
-                Some(h) => printer.print_held(&mut out, &h, None, r.type_schema(h.type_name()))?,
+                Some(h) => {
+                    printer.print_held(&mut out, &h, None, r.type_schema(h.1.record().type_name))?
+                }
             }
             left -= 1;
         }

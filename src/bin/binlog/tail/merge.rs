@@ -38,7 +38,12 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
             line.clear();
             match printer.hold(Some(m.log), &m.record) {
                 None => printer.print(&mut line, Some(m.log), &m.record)?,
-                Some(h) => printer.print_held(&mut line, &h, None, r.type_schema(h.type_name()))?,
+                Some(h) => printer.print_held(
+                    &mut line,
+                    &h,
+                    None,
+                    r.type_schema(h.1.record().type_name),
+                )?,
             };
             last.push_back(line);
         }
@@ -59,9 +64,12 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
                 if filter.matches(&m.record) {
                     match printer.hold(Some(m.log), &m.record) {
                         None => printer.print(&mut out, Some(m.log), &m.record)?,
-                        Some(h) => {
-                            printer.print_held(&mut out, &h, None, r.type_schema(h.type_name()))?
-                        }
+                        Some(h) => printer.print_held(
+                            &mut out,
+                            &h,
+                            None,
+                            r.type_schema(h.1.record().type_name),
+                        )?,
                     }
                 }
             }
@@ -118,7 +126,7 @@ fn resume(
                             &mut out,
                             &h,
                             None,
-                            reading.reader().type_schema(h.type_name()),
+                            reading.reader().type_schema(h.1.record().type_name),
                         )?,
                     }
                 }

@@ -241,7 +241,8 @@ fn follow(
                         None => printer.print(&mut out, None, &r)?,
                         Some(h) => {
                             let lr = reading.reader();
-                            let (file, schema) = (lr.current_path(), lr.type_schema(h.type_name()));
+                            let (file, schema) =
+                                (lr.current_path(), lr.type_schema(h.1.record().type_name));
                             printer.print_held(&mut out, &h, file, schema)?;
                         }
                     }

@@ -36,12 +36,22 @@ pub(super) fn parse_schema(s: &str) -> Result<TypeSchema, String> {
         }
         _ => {}
     }
-    // FlatBuffers payloads are not decoded by the tool: only checked.
-    let checked = match encoding {
-        "flatbuffer" => schema.validate(),
-        _ => Decoder::new(&schema).map(drop),
+    // FlatBuffers payloads are not decoded by the tool: only checked. A
+    // header must hold the schema (1 MiB in all).
+    let alone = binlog::Options {
+        schemas: vec![schema.clone()],
+        ..Default::default()
     };
-    checked.map(|_| schema).map_err(|e| e.message().to_string())
+    let checked = match encoding {
+        "flatbuffer" => alone.validate(),
+        _ => Decoder::new(&schema).and_then(|_| alone.validate()),
+    };
+    checked.map(|_| schema).map_err(|e| match e.kind() {
+        binlog::ErrorKind::SchemaTooLarge => {
+            format!("schema of type {type_name:?}: {}", e.message())
+        }
+        _ => e.message().to_string(),
+    })
 }
 
 /// The encoders of the types whose decoded values are not stored as JSON

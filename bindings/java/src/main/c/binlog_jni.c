@@ -476,6 +476,29 @@ JNI(jlong, Options, nativeBuild, jbyteArray str_bytes, jintArray str_lens, jlong
     return (jlong)(intptr_t)o;
 }
 
+/* ---- Type schemas */
+
+/* Options.nativeAddSchema: the type, encoding, schema encoding and schema name packed in str_bytes/str_lens, then the
+ * schema's bytes. */
+JNI(void, Options, nativeAddSchema, jlong opts, jbyteArray str_bytes, jintArray str_lens, jbyteArray schema) {
+    struct packed s;
+    jsize n = 0;
+    if (packed_load(env, str_bytes, str_lens, &s, "malformed type schema") != 0) {
+        return;
+    }
+    uint8_t *bytes = copy_array(env, schema, 1, NULL, 0, &n);
+    if (!pending(env) && s.n != 4) {
+        throw_iae(env, "malformed type schema");
+    } else if (!pending(env)) {
+        binlog_iovec *v = s.iov;
+        binlog_type_schema t = {v[0].base, v[0].len, v[1].base, v[1].len, v[2].base, v[2].len, v[3].base, v[3].len,
+                                bytes, (size_t)n};
+        check(env, binlog_options_add_type_schema((binlog_options *)(intptr_t)opts, &t));
+    }
+    free(bytes);
+    packed_free(&s);
+}
+
 /* ---- Writer */
 
 /* binlog_writer_open (name null) or binlog_writer_open_log. */
@@ -1033,6 +1056,30 @@ JNI(jobjectArray, BinlogReader, nativeHeader, jlong h, jlongArray nums) {
     return set_longs(env, nums, v, 5) != 0
                ? NULL
                : strings_and_meta(env, s, 3, hd.params, hd.param_count, "binlog_reader_header");
+}
+
+/* HandleCalls.nativeTypeSchema: the schema of `type` (binlog_reader_type_schema, or binlog_merged_reader_type_schema
+ * if `merged`) as byte[][] {type, encoding, schema encoding, schema name, schema}; NULL, with no exception, if the
+ * segment of the last record has none. */
+JNI(jobjectArray, HandleCalls, nativeTypeSchema, jlong h, jboolean merged, jbyteArray type) {
+    char stack[TYPE_STACK_MAX];
+    jsize n = 0;
+    uint8_t *t = copy_array(env, type, 1, stack, sizeof stack, &n);
+    binlog_type_schema s = {0};
+    binlog_result rc = t == NULL ? BINLOG_ERR_NOT_FOUND
+                       : merged  ? binlog_merged_reader_type_schema((binlog_merged_reader *)(intptr_t)h, t, (size_t)n, &s)
+                                 : binlog_reader_type_schema((binlog_reader *)(intptr_t)h, t, (size_t)n, &s);
+    jobjectArray out = NULL;
+    if (rc != BINLOG_ERR_NOT_FOUND && check(env, rc) == 0) {
+        binlog_iovec v[5] = {{s.type_name, s.type_len}, {s.encoding, s.encoding_len},
+                             {s.schema_encoding, s.schema_encoding_len}, {s.schema_name, s.schema_name_len},
+                             {s.schema, s.schema_len}};
+        out = byte_arrays(env, v, 5, "binlog_reader_type_schema");
+    }
+    if (t != (uint8_t *)stack) {
+        free(t);
+    }
+    return out;
 }
 
 JNI(void, BinlogReader, nativeCloseFree, jlong h) {

@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Many logs read as one stream ordered by timestamp ({@code binlog_merged_reader_*}): ties by log name, then
@@ -80,6 +81,11 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
      */
     public void commit() throws IOException {
         run(h -> BinlogConsumer.nativeCall(notHolding(h), BinlogConsumer.MERGED_COMMIT, 0));
+    }
+
+    /** {@link BinlogReader#typeSchema} for the log the last record came from (not one hasNext() read ahead). */
+    public Optional<TypeSchema> typeSchema(String type) throws IOException {
+        return typeSchema(type, true, this::notHolding);
     }
 
     /** A token of where this reader stands in each log ({@code binlog_merged_reader_position}). */

@@ -15,6 +15,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
@@ -484,6 +485,14 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         }
         return new SegmentHeader((int) nums[0], (int) nums[1], nums[2], nums[3], nums[4], utf8(b[0]), utf8(b[1]),
                 utf8(b[2]), params);
+    }
+
+    /**
+     * The schema of {@code type} in the header of the segment the last record came from (as {@link #header()}),
+     * empty when that header has none for it (or there is no record yet).
+     */
+    public Optional<TypeSchema> typeSchema(String type) throws IOException {
+        return typeSchema(type, false, h -> h);
     }
 
     /** How the segment ended, once a read returned END. */

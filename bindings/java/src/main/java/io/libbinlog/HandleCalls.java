@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,6 +17,7 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 import java.util.function.LongFunction;
+import java.util.function.LongUnaryOperator;
 
 /** Calls on a native handle under its owner's lock: what readers, writers, {@link Verify} and {@link Shipper} share. */
 abstract class HandleCalls {
@@ -222,6 +224,16 @@ abstract class HandleCalls {
 
     /** {long[] nums, byte[][] paths[, byte[][] logs]}: a (merged) reader's gaps or damaged regions (binlog_jni.c). */
     private static native Object[] nativeProblems(long h, boolean merged, boolean damages) throws IOException;
+
+    /** BinlogReader's and BinlogMergedReader's typeSchema; {@code handle} checks the handle before the call. */
+    final Optional<TypeSchema> typeSchema(String type, boolean merged, LongUnaryOperator handle) throws IOException {
+        byte[] name = Strings.utf8(type, "type");
+        byte[][] b = call(h -> nativeTypeSchema(handle.applyAsLong(h), merged, name));
+        return Optional.ofNullable(b).map(s -> new TypeSchema(utf8(s[0]), utf8(s[1]), utf8(s[2]), utf8(s[3]), s[4]));
+    }
+
+    /** {type, encoding, schema encoding, schema name, schema}, or null when there is none (binlog_jni.c). */
+    private static native byte[][] nativeTypeSchema(long h, boolean merged, byte[] type) throws IOException;
 
     static String utf8(byte[] b) {
         return new String(b, StandardCharsets.UTF_8);

@@ -40,9 +40,11 @@ public final class Options {
     private final List<String> strings;
     /** Each setting made, with its (up to three) values. */
     private final Map<Opt, long[]> settings;
+    private final List<TypeSchema> schemas;
 
     private Options(Builder b) {
         strings = Collections.unmodifiableList(new ArrayList<>(b.strings));
+        schemas = List.copyOf(b.schemas);
         settings = Collections.unmodifiableMap(new EnumMap<>(b.settings));
     }
 
@@ -73,7 +75,19 @@ public final class Options {
         for (Map.Entry<Opt, long[]> e : settings.entrySet()) {
             at = put(v, at, e.getKey(), e.getValue());
         }
-        return nativeBuild(p.bytes(), p.lengths(), Arrays.copyOf(v, at));
+        long o = nativeBuild(p.bytes(), p.lengths(), Arrays.copyOf(v, at));
+        try {
+            for (TypeSchema t : schemas) {
+                Strings.Packed n = Strings.strings(List.of(t.type(), t.encoding(), t.schemaEncoding(),
+                        t.schemaName()), i -> "type schema's " + List.of("type", "encoding", "schema encoding",
+                        "schema name").get(i));
+                nativeAddSchema(o, n.bytes(), n.lengths(), t.schema());
+            }
+        } catch (IOException | RuntimeException e) {
+            nativeFree(o);
+            throw e;
+        }
+        return o;
     }
 
     /** {@code v}, unless negative: then IllegalArgumentException naming {@code what} (Shipper.Options's too). */
@@ -108,6 +122,7 @@ public final class Options {
     public static final class Builder {
         private final List<String> strings = new ArrayList<>(Arrays.asList(null, null));
         private final Map<Opt, long[]> settings = new EnumMap<>(Opt.class);
+        private final List<TypeSchema> schemas = new ArrayList<>();
 
         private Builder() {
         }
@@ -126,6 +141,15 @@ public final class Options {
         /** Content type recorded in a new segment's header (e.g. {@code application/json}). */
         public Builder contentType(String type) {
             strings.set(1, Objects.requireNonNull(type, "type"));
+            return this;
+        }
+
+        /**
+         * Adds the schema of a type to new segments' headers (one per type): an unusable one fails {@link #build()}
+         * with a cause of code {@link ErrorCode#INVALID_SCHEMA} naming the type.
+         */
+        public Builder schema(TypeSchema schema) {
+            schemas.add(Objects.requireNonNull(schema, "schema"));
             return this;
         }
 
@@ -295,4 +319,8 @@ public final class Options {
     private static native long nativeBuild(byte[] strBytes, int[] strLens, long[] settings) throws IOException;
 
     static native void nativeFree(long opts);
+
+    /** Declares a type schema: its type, encoding, schema encoding and schema name packed, then its bytes. */
+    private static native void nativeAddSchema(long opts, byte[] strBytes, int[] strLens, byte[] schema)
+            throws IOException;
 }
