@@ -212,30 +212,53 @@ fn stopped() -> CliError {
     CliError::io("export: the file's writer stopped")
 }
 
-/// The writer thread: each batch's decoded columns made and written.
+/// The writer: each batch's decoded columns made on this thread, and
+/// written on one more (the columns of a batch are made while the one
+/// before is encoded).
 fn write_batches(
-    mut file: OutputFile,
+    file: OutputFile,
     schema: Arc<Schema>,
     decoded: DecodedColumns,
     batches: Receiver<Batch>,
 ) -> CliResult<Written> {
+    let name = crate::paths::show(file.path());
+    let (to_file, made) = sync_channel::<RecordBatch>(1);
+    let file_writer = std::thread::spawn(move || {
+        let mut file = file;
+        made.iter().try_for_each(|b| file.write(&b)).map(|()| file)
+    });
+    let unfit = make_columns(&schema, &decoded, batches, to_file, &name);
+    let file = file_writer.join().unwrap_or_else(|_| Err(stopped()))?;
+    Ok((file, unfit?))
+}
+
+/// Makes each batch's decoded columns and hands the batch to the file's
+/// writer: the records whose decoded values did not fit.
+fn make_columns(
+    schema: &Arc<Schema>,
+    decoded: &DecodedColumns,
+    batches: Receiver<Batch>,
+    to_file: SyncSender<RecordBatch>,
+    name: &str,
+) -> CliResult<u64> {
     let mut unfit = 0;
     for Batch(mut cols, values) in batches {
-        match &decoded {
+        match decoded {
             DecodedColumns::None => {}
             DecodedColumns::Text => cols.push(Arc::new(as_text(&values))),
             DecodedColumns::Typed(fields) => {
                 let seqs = cols[0].as_primitive::<UInt64Type>().values();
-                let name = crate::paths::show(file.path());
-                let (typed, n) = typed_columns(fields, &values, seqs, &name)?;
+                let (typed, n) = typed_columns(fields, &values, seqs, name)?;
                 unfit += n;
                 cols.extend(typed.columns().iter().cloned())
             }
         }
         let batch = RecordBatch::try_new(schema.clone(), cols).map_err(arrow_error)?;
-        file.write(&batch)?;
+        if to_file.send(batch).is_err() {
+            break; // The file's writer stopped: its error is the one told.
+        }
     }
-    Ok((file, unfit))
+    Ok(unfit)
 }
 
 /// Each value's JSON text (null for none).
