@@ -25,6 +25,7 @@ ours() {
 duckdb_copy() {
     "$bin" cat "$dir/log" --json | "$python" -c '
 import duckdb, sys
+duckdb.sql("SET enable_progress_bar = false")
 duckdb.sql("COPY (SELECT * FROM read_json(\x27/dev/stdin\x27, format = \x27newline_delimited\x27)) TO \x27" + sys.argv[1] + "\x27 (FORMAT parquet)")
 ' "$dir/duckdb.parquet"
 }

@@ -8,6 +8,7 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths::SourceArgs;
 use crate::remote::is_remote;
+use crate::select::Filter;
 use binlog::archive::{open_merged, Connection, Location, Remote};
 use binlog::MergedReader;
 use std::collections::BTreeMap;
@@ -51,6 +52,19 @@ pub(crate) fn open_sources(a: &SourceArgs) -> CliResult<MergedReader> {
     let pattern = a.log.as_deref().unwrap_or("*");
     let (dir, url) = places(&a.paths)?;
     open(dir.as_deref(), url.as_deref(), pattern)
+}
+
+/// `open_sources`' reader, reading `filter`'s time window; a sequence
+/// range is refused (each log numbers its own records).
+pub(crate) fn open_window(a: &SourceArgs, filter: &Filter) -> CliResult<MergedReader> {
+    if filter.to_seq.is_some() || filter.from_seq.is_some() {
+        return Err(CliError::usage(
+            "--from-seq and --to-seq cannot be used with --merge (each log numbers its own records)",
+        ));
+    }
+    let mut r = open_sources(a)?;
+    r.time_window(filter.since, filter.until)?;
+    Ok(r)
 }
 
 /// The one directory and the one `s3://` prefix (either may be absent)

@@ -10,7 +10,7 @@ mod output;
 mod route;
 mod table;
 
-use crate::cat::merge::{open_sources, outcome, Said};
+use crate::cat::merge::{open_window, outcome, Said};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
@@ -75,7 +75,11 @@ pub fn run(args: &ExportArgs) -> CliResult<Outcome> {
     if undecodable > 0 {
         eprintln!("binlog: warning: {undecodable} records kept without their decoded fields");
     }
-    Ok(read.max(Outcome::damaged_if(undecodable > 0)))
+    let decoded = match undecodable {
+        0 => Outcome::Clean,
+        _ => Outcome::Undecodable,
+    };
+    Ok(read.max(decoded))
 }
 
 /// The records of each log (or set of files) the paths name, in order.
@@ -112,14 +116,8 @@ fn read_merged(
     filter: &select::Filter,
     routes: &mut Routes,
 ) -> CliResult<Outcome> {
-    if filter.to_seq.is_some() || filter.from_seq.is_some() {
-        return Err(CliError::usage(
-            "--from-seq and --to-seq cannot be used with --merge (each log numbers its own records)",
-        ));
-    }
-    let mut r = open_sources(&args.source)?;
+    let mut r = open_window(&args.source, filter)?;
     r.skip_damaged(args.skip_damaged);
-    r.time_window(filter.since, filter.until)?;
     loop {
         // Copied: a record borrows the reader, asked for its schema after.
         let (log, record) = {

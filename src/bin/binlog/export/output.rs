@@ -13,7 +13,7 @@ use arrow_json::LineDelimitedWriter;
 use arrow_schema::{Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -85,10 +85,17 @@ impl OutputFile {
         };
         let writer = match to {
             Format::Parquet => {
-                let props = WriterProperties::builder()
+                // Sequence numbers, times and payloads are (nearly) all
+                // distinct: no dictionary; a payload's min and max say
+                // nothing worth their comparisons.
+                let mut props = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::default()))
                     .set_max_row_group_size(ROW_GROUP_ROWS)
-                    .build();
+                    .set_column_statistics_enabled("payload".into(), EnabledStatistics::None);
+                for column in ["seq", "time", "payload"] {
+                    props = props.set_column_dictionary_enabled(column.into(), false);
+                }
+                let props = props.build();
                 Writer::Parquet(
                     ArrowWriter::try_new(file, schema.clone().into(), Some(props))
                         .map_err(|e| out.error(e))?,

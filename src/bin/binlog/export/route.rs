@@ -130,7 +130,7 @@ impl Routes {
             stem.insert(0, '_');
         }
         let ext = self.to.extension();
-        let taken = |p: &Path| self.tables.iter().any(|t| t.file.path() == p);
+        let taken = |p: &Path| self.tables.iter().any(|t| t.path == p);
         loop {
             let path = self.out.join(format!("{stem}.{ext}"));
             if !taken(&path) {
@@ -150,12 +150,8 @@ impl Routes {
         let mut written = Vec::new();
         let mut unfit = 0;
         for t in &mut self.tables {
-            t.write_batch()?;
-            unfit += t.unfit;
-        }
-        for t in self.tables {
-            written.push((t.file.path().to_path_buf(), t.records));
-            t.file.finish()?;
+            unfit += t.finish()?;
+            written.push((t.path.clone(), t.records));
         }
         Ok((written, self.undecodable + unfit))
     }

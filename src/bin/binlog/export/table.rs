@@ -10,6 +10,8 @@ use arrow_array::builder::ArrayBuilder;
 use arrow_array::builder::{
     BinaryBuilder, MapBuilder, StringBuilder, TimestampNanosecondBuilder, UInt64Builder,
 };
+use arrow_array::cast::AsArray;
+use arrow_array::types::UInt64Type;
 use arrow_array::{ArrayRef, RecordBatch, StructArray};
 use arrow_json::reader::{Decoder as JsonColumns, ReaderBuilder};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema};
@@ -17,7 +19,10 @@ use binlog::Record;
 use prost_reflect::{DynamicMessage, SerializeOptions};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 /// Rows a batch holds before it is written.
 pub const BATCH_ROWS: usize = 64 * 1024;
@@ -58,11 +63,12 @@ pub enum DecodedColumns {
     Typed(Fields),
 }
 
-/// A file's rows not written yet.
+/// A file's rows not written yet, and the thread that writes the file:
+/// a full batch is made into columns and written there while the next
+/// one is read (two cores share the work).
 pub struct Table {
-    pub file: OutputFile,
-    schema: Arc<Schema>,
-    decoded: DecodedColumns,
+    pub path: PathBuf,
+    decoding: bool,
     seq: UInt64Builder,
     time: TimestampNanosecondBuilder,
     type_name: StringBuilder,
@@ -73,9 +79,17 @@ pub struct Table {
     values: Vec<Decoded>,
     /// Records written to the file and in the batch.
     pub records: u64,
-    /// Records whose decoded value did not fit the columns.
-    pub unfit: u64,
+    /// None once the writer is told the file is complete.
+    to_writer: Option<SyncSender<Batch>>,
+    writer: Option<JoinHandle<CliResult<Written>>>,
 }
+
+/// A batch's record columns and decoded payloads.
+struct Batch(Vec<ArrayRef>, Vec<Decoded>);
+
+/// The writer thread's file, and the records whose decoded value did not
+/// fit its columns.
+type Written = (OutputFile, u64);
 
 impl Table {
     /// The schema of a file holding `decoded`.
@@ -93,10 +107,14 @@ impl Table {
     }
 
     pub fn new(file: OutputFile, schema: Arc<Schema>, decoded: DecodedColumns) -> Table {
+        let path = file.path().to_path_buf();
+        let decoding = !matches!(decoded, DecodedColumns::None);
+        // One batch waits while one is written: memory stays bounded.
+        let (to_writer, batches) = sync_channel(1);
+        let writer = std::thread::spawn(move || write_batches(file, schema, decoded, batches));
         Table {
-            file,
-            schema,
-            decoded,
+            path,
+            decoding,
             seq: UInt64Builder::with_capacity(BATCH_ROWS),
             time: TimestampNanosecondBuilder::with_capacity(BATCH_ROWS).with_timezone("UTC"),
             type_name: StringBuilder::new(),
@@ -105,12 +123,13 @@ impl Table {
             payload: BinaryBuilder::new(),
             values: Vec::new(),
             records: 0,
-            unfit: 0,
+            to_writer: Some(to_writer),
+            writer: Some(writer),
         }
     }
 
-    /// Adds a record and its decoded payload; writes the batch when it
-    /// is full.
+    /// Adds a record and its decoded payload; hands the batch to the
+    /// writer when it is full.
     pub fn push(
         &mut self,
         r: &Record<'_>,
@@ -128,44 +147,118 @@ impl Table {
         }
         self.meta.append(true).map_err(arrow_error)?;
         self.payload.append_value(r.payload);
-        if !matches!(self.decoded, DecodedColumns::None) {
+        if self.decoding {
             self.values.push(decoded);
         }
         self.records += 1;
         if self.seq.len() >= BATCH_ROWS {
-            self.write_batch()?;
+            return self.send_batch();
         }
         Ok(())
     }
 
-    /// Writes the rows not written yet, if any.
-    pub fn write_batch(&mut self) -> CliResult<()> {
+    /// Hands the rows not handed yet to the writer (one that stopped
+    /// gives its error).
+    fn send_batch(&mut self) -> CliResult<()> {
         if self.seq.is_empty() {
             return Ok(());
         }
-        let seqs = self.seq.finish();
-        let mut cols: Vec<ArrayRef> = vec![
-            Arc::new(seqs.clone()),
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(self.seq.finish()),
             Arc::new(self.time.finish()),
             Arc::new(self.type_name.finish()),
             Arc::new(self.log.finish()),
             Arc::new(self.meta.finish()),
             Arc::new(self.payload.finish()),
         ];
-        let values = std::mem::take(&mut self.values);
-        match &self.decoded {
+        // The next batch's payloads, in one allocation (a finished
+        // builder starts empty, and would grow by copying).
+        let bytes = cols[5].to_data().buffers()[1].len();
+        self.payload = BinaryBuilder::with_capacity(BATCH_ROWS, bytes + bytes / 8);
+        let batch = Batch(cols, std::mem::take(&mut self.values));
+        match self.to_writer.as_ref().map(|w| w.send(batch)) {
+            Some(Ok(())) => Ok(()),
+            _ => self.join().map(drop),
+        }
+    }
+
+    /// Writes the rest and completes the file: the records whose decoded
+    /// values did not fit.
+    pub fn finish(&mut self) -> CliResult<u64> {
+        self.send_batch()?;
+        let (file, unfit) = self.join()?;
+        file.finish()?;
+        Ok(unfit)
+    }
+
+    /// Tells the writer the batches are done and waits for it: its file,
+    /// or its error (the partial file then removed).
+    fn join(&mut self) -> CliResult<Written> {
+        self.to_writer = None;
+        let writer = self.writer.take().ok_or_else(stopped)?;
+        writer.join().unwrap_or_else(|_| Err(stopped()))
+    }
+}
+
+/// A table dropped unfinished (an error on the way): its writer is waited
+/// for, and drops its partial file before the process ends.
+impl Drop for Table {
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
+}
+
+fn stopped() -> CliError {
+    CliError::io("export: the file's writer stopped")
+}
+
+/// The writer: each batch's decoded columns made on this thread, and
+/// written on one more (the columns of a batch are made while the one
+/// before is encoded).
+fn write_batches(
+    file: OutputFile,
+    schema: Arc<Schema>,
+    decoded: DecodedColumns,
+    batches: Receiver<Batch>,
+) -> CliResult<Written> {
+    let name = crate::paths::show(file.path());
+    let (to_file, made) = sync_channel::<RecordBatch>(1);
+    let file_writer = std::thread::spawn(move || {
+        let mut file = file;
+        made.iter().try_for_each(|b| file.write(&b)).map(|()| file)
+    });
+    let unfit = make_columns(&schema, &decoded, batches, to_file, &name);
+    let file = file_writer.join().unwrap_or_else(|_| Err(stopped()))?;
+    Ok((file, unfit?))
+}
+
+/// Makes each batch's decoded columns and hands the batch to the file's
+/// writer: the records whose decoded values did not fit.
+fn make_columns(
+    schema: &Arc<Schema>,
+    decoded: &DecodedColumns,
+    batches: Receiver<Batch>,
+    to_file: SyncSender<RecordBatch>,
+    name: &str,
+) -> CliResult<u64> {
+    let mut unfit = 0;
+    for Batch(mut cols, values) in batches {
+        match decoded {
             DecodedColumns::None => {}
             DecodedColumns::Text => cols.push(Arc::new(as_text(&values))),
             DecodedColumns::Typed(fields) => {
-                let file = crate::paths::show(self.file.path());
-                let (typed, unfit) = typed_columns(fields, &values, seqs.values(), &file)?;
-                self.unfit += unfit;
+                let seqs = cols[0].as_primitive::<UInt64Type>().values();
+                let (typed, n) = typed_columns(fields, &values, seqs, name)?;
+                unfit += n;
                 cols.extend(typed.columns().iter().cloned())
             }
         }
-        let batch = RecordBatch::try_new(self.schema.clone(), cols).map_err(arrow_error)?;
-        self.file.write(&batch)
+        let batch = RecordBatch::try_new(schema.clone(), cols).map_err(arrow_error)?;
+        if to_file.send(batch).is_err() {
+            break; // The file's writer stopped: its error is the one told.
+        }
     }
+    Ok(unfit)
 }
 
 /// Each value's JSON text (null for none).

@@ -3,7 +3,7 @@
 //! any of them as it is written, until interrupted.
 
 use super::TailArgs;
-use crate::cat::merge::{open_sources, outcome, Said};
+use crate::cat::merge::{open_window, outcome, Said};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::select::Filter;
@@ -17,15 +17,9 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let a = &args.records;
     a.check_payload_mode()?;
     let filter = a.filter.build()?;
-    if filter.to_seq.is_some() || filter.from_seq.is_some() {
-        return Err(CliError::usage(
-            "--from-seq and --to-seq cannot be used with --merge (each log numbers its own records)",
-        ));
-    }
-    let mut r = open_sources(&a.source)?;
+    let mut r = open_window(&a.source, &filter)?;
     // As `tail -f` does: damage does not end the follow.
     r.skip_damaged(args.follow);
-    r.time_window(filter.since, filter.until)?;
     let mut out = output::stdout();
     let mut printer = a.printer();
     let mut said = Said::default();
