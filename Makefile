@@ -507,7 +507,7 @@ install-files:
 	  -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' \
 	  $(PACKAGING)/binlog.pc.in > $(INSTALL_GEN)/binlog.pc
 	@set -e; for f in binlogConfig.cmake binlogConfigVersion.cmake; do \
-	  $(SUBST_INSTALL) -e 's|@PREFIX_FROM_CONFIG@|$(shell realpath -m --relative-to=$(LIBDIR)/cmake/binlog $(PREFIX))|g' \
+	  $(SUBST_INSTALL) -e 's|@PREFIX_FROM_CONFIG@|$(shell realpath -s -m --relative-to=$(LIBDIR)/cmake/binlog $(PREFIX))|g' \
 	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${_binlog_prefix}/%,$(LIBDIR))|g' \
 	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${_binlog_prefix}/%,$(INCLUDEDIR))|g' \
 	    $(PACKAGING)/$$f.in > $(INSTALL_GEN)/$$f; \

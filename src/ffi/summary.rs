@@ -7,7 +7,7 @@ use super::reader::binlog_reader;
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::error::{Error, Result};
 use crate::summary::{summarize, Summary};
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 
 /// A summary (`binlog_summary_open`, `binlog_summary_of_reader`): records,
 /// bytes, first and last sequence numbers and times, in all and per type.
@@ -16,8 +16,10 @@ use std::ffi::{c_char, CString};
 /// names it gave out.
 pub struct binlog_summary {
     summary: Summary,
-    /// The types' names, NUL-terminated, by their place in `summary.types`.
-    names: Vec<CString>,
+    /// The types' names with a NUL after them (a name may hold NULs of
+    /// its own: `name_len` counts its bytes), by their place in
+    /// `summary.types`.
+    names: Vec<Box<[u8]>>,
 }
 
 /// What a summary holds in all (`binlog_summary_totals`). With no record,
@@ -65,7 +67,7 @@ unsafe fn made(
     let names = summary
         .types
         .iter()
-        .map(|t| CString::new(t.name.as_str()).unwrap_or_default())
+        .map(|t| [t.name.as_bytes(), b"\0"].concat().into_boxed_slice())
         .collect();
     done_new(out, binlog_summary { summary, names })
 }
@@ -169,7 +171,7 @@ pub extern "C" fn binlog_summary_type(
             return Err(Error::invalid(format!("type {index} of a summary of {n} types")).into());
         };
         let c = binlog_type_summary {
-            name: name.as_ptr(),
+            name: name.as_ptr().cast::<c_char>(),
             name_len: t.name.len(),
             records: t.records,
             bytes: t.bytes,

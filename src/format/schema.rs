@@ -113,6 +113,20 @@ impl TypeSchema {
     }
 }
 
+/// The schemas of a header that a copy of its segment (salvage, a log's
+/// recovery) can declare again: those that pass `validate`, the first of
+/// each type. A table another writer wrote may hold more (an encoding of a
+/// later version); the copy keeps its records, never fails for them.
+pub(crate) fn usable(schemas: &[TypeSchema]) -> Vec<TypeSchema> {
+    let mut kept: Vec<TypeSchema> = Vec::new();
+    for s in schemas {
+        if s.validate().is_ok() && !kept.iter().any(|k| k.type_name == s.type_name) {
+            kept.push(s.clone());
+        }
+    }
+    kept
+}
+
 /// Appends the schema table (the 1.1 header field) to a header being
 /// encoded; fails with `SchemaTooLarge` for a table the header's u16 and
 /// u32 lengths cannot hold (the header's 1 MiB limit is checked after).
@@ -169,48 +183,53 @@ pub(crate) fn decode(c: &mut Cursor<'_>) -> Option<Vec<TypeSchema>> {
 /// `full_name` (nested messages as `package.Outer.Inner`). A walk of the
 /// protobuf wire format over the three fields that name messages: the set's
 /// files (1), a file's package (2) and messages (4), a message's name (1)
-/// and nested messages (3).
+/// and nested messages (3); it goes down only along `full_name`, at most
+/// `MAX_NESTING` messages deep (protobuf's own limit), so that a hostile
+/// set costs neither the stack nor memory.
 fn check_descriptor_set(set: &[u8], full_name: &str) -> std::result::Result<(), String> {
     let unparsed = || "the descriptor set does not parse as a FileDescriptorSet".to_string();
-    let mut names = Vec::new();
+    let full_name = full_name.strip_prefix('.').unwrap_or(full_name);
+    if full_name.split('.').count() > MAX_NESTING {
+        return Err(format!("message {full_name:?} is nested deeper than {MAX_NESTING}"));
+    }
     for file in wire_fields(set).ok_or_else(unparsed)? {
         let (1, Some(file)) = file else { continue };
         let fields = wire_fields(file).ok_or_else(unparsed)?;
-        let package = fields
-            .iter()
-            .find(|f| f.0 == 2)
-            .and_then(|f| f.1)
-            .unwrap_or(b"");
+        let package = fields.iter().find(|f| f.0 == 2).and_then(|f| f.1).unwrap_or(b"");
         let package = std::str::from_utf8(package).map_err(|_| unparsed())?;
+        let rest = match package {
+            "" => Some(full_name),
+            p => full_name.strip_prefix(p).and_then(|r| r.strip_prefix('.')),
+        };
+        let Some(rest) = rest else { continue };
         for (_, message) in fields.iter().filter(|f| f.0 == 4) {
-            let message = message.ok_or_else(unparsed)?;
-            message_names(message, package, &mut names).ok_or_else(unparsed)?;
+            if declares(message.ok_or_else(unparsed)?, rest).ok_or_else(unparsed)? {
+                return Ok(());
+            }
         }
     }
-    let full_name = full_name.strip_prefix('.').unwrap_or(full_name);
-    if names.iter().any(|n| n == full_name) {
-        return Ok(());
-    }
-    Err(format!(
-        "the descriptor set declares no message {full_name:?}"
-    ))
+    Err(format!("the descriptor set declares no message {full_name:?}"))
 }
 
-/// Adds the full names of `message` (a `DescriptorProto`) and of the
-/// messages nested in it, under `scope`.
-fn message_names(message: &[u8], scope: &str, names: &mut Vec<String>) -> Option<()> {
+/// Most messages nested in one another that a schema's message may be in.
+const MAX_NESTING: usize = 100;
+
+/// Whether `message` (a `DescriptorProto`) is `path` (`Name`), or holds it
+/// nested (`Name.Inner...`); `None` if its bytes are not protobuf.
+fn declares(message: &[u8], path: &str) -> Option<bool> {
     let fields = wire_fields(message)?;
     let name = std::str::from_utf8(fields.iter().find(|f| f.0 == 1)?.1?).ok()?;
-    let full = if scope.is_empty() {
-        name.to_string()
-    } else {
-        format!("{scope}.{name}")
-    };
-    for (_, nested) in fields.iter().filter(|f| f.0 == 3) {
-        message_names((*nested)?, &full, names)?;
+    let Some(rest) = path.strip_prefix(name) else { return Some(false) };
+    if rest.is_empty() {
+        return Some(true);
     }
-    names.push(full);
-    Some(())
+    let Some(inner) = rest.strip_prefix('.') else { return Some(false) };
+    for (_, nested) in fields.iter().filter(|f| f.0 == 3) {
+        if declares((*nested)?, inner)? {
+            return Some(true);
+        }
+    }
+    Some(false)
 }
 
 /// A protobuf field: its number, and its bytes if length-delimited.
@@ -286,6 +305,13 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidSchema);
             assert!(err.to_string().contains("\"orders\""), "{err}");
         }
+    }
+
+    #[test]
+    fn a_message_nested_past_the_limit_is_refused_without_a_deep_walk() {
+        let deep = vec!["M"; MAX_NESTING + 1].join(".");
+        let err = TypeSchema::protobuf("t", descriptor_set(), &deep).validate().unwrap_err();
+        assert!(err.to_string().contains("nested deeper"), "{err}");
     }
 
     #[test]

@@ -172,7 +172,7 @@ fn start_empty_segment(
         log_name: log.to_string(),
         content_type: h.content_type.clone(),
         params: h.params.clone(),
-        schemas: h.schemas.clone(),
+        schemas: crate::format::schema::usable(&h.schemas),
         segment_no: no,
         first_seq,
         writer_version: format!("{} (binlog repair --salvage)", crate::version::WRITER),

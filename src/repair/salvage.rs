@@ -62,7 +62,7 @@ fn origin(path: &Path, a: &Analysis) -> Options {
         opts.log_name = h.log_name.clone();
         opts.content_type = h.content_type.clone();
         opts.params = h.params.clone();
-        opts.schemas = h.schemas.clone();
+        opts.schemas = crate::format::schema::usable(&h.schemas);
         opts.segment_no = h.segment_no;
         opts.created_ns = Some(h.created_ns);
     } else if let Some((log, order)) = by_name() {

@@ -260,7 +260,7 @@ fn salvage_after(path: &Path, header: &SegmentHeader, offset: u64) -> Result<()>
         log_name: header.log_name.clone(),
         content_type: header.content_type.clone(),
         params: header.params.clone(),
-        schemas: header.schemas.clone(),
+        schemas: crate::format::schema::usable(&header.schemas),
         segment_no: header.segment_no,
         created_ns: Some(header.created_ns),
         writer_version: format!("{} (a log's recovery)", crate::version::WRITER),

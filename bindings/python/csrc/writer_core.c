@@ -249,7 +249,22 @@ static Py_ssize_t batch_meta_count(PyObject *list) {
 
 static PyObject *core_append_batch(WriterCore *self, PyObject *entries) {
     PyObject *list = PySequence_List(entries);
-    if (list == NULL) { /* not iterable: the general path says so, naming the argument */
+    if (list == NULL) {
+        /* Not iterable: the general path says so, naming the argument. An
+         * iterable that failed while iterated (a generator that raised)
+         * keeps its own exception: nothing is written. */
+        if (!PyErr_ExceptionMatches(PyExc_TypeError)) return NULL;
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyObject *it = PyObject_GetIter(entries);
+        if (it != NULL) {
+            Py_DECREF(it);
+            PyErr_Restore(type, value, tb);
+            return NULL;
+        }
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
         PyErr_Clear();
         return PyObject_CallMethod((PyObject *)self, "_append_batch_general", "O", entries);
     }

@@ -243,3 +243,28 @@ pub fn single(mut sources: Vec<Source>, what: &str) -> CliResult<Source> {
 pub fn show(p: &Path) -> String {
     p.display().to_string()
 }
+
+/// Makes the directory entry of `path` (just created or renamed) durable:
+/// a crash after this leaves the file under its name.
+pub fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    std::fs::File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
+}
+
+/// Writes `bytes` as `path` whole or not at all: into `path.tmp`, synced,
+/// renamed over `path`, the directory synced.
+pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = Path::new(&tmp);
+    let written = std::fs::File::create(tmp).and_then(|mut f| {
+        std::io::Write::write_all(&mut f, bytes)?;
+        f.sync_all()
+    });
+    let done = written.and_then(|()| std::fs::rename(tmp, path));
+    if done.is_err() {
+        let _ = std::fs::remove_file(tmp);
+    }
+    done.and_then(|()| sync_parent(path))
+}
+

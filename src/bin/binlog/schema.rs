@@ -90,7 +90,7 @@ pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
                 "type {t:?} ({e}) has no schema document"
             )));
         }
-        std::fs::write(out, &newest.schema.schema)
+        crate::paths::write_whole(out, &newest.schema.schema)
             .map_err(|e| CliError::io_on(out.display(), e))?;
     } else {
         print(&found, args.json)?;

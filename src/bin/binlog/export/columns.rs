@@ -121,7 +121,11 @@ fn kind_type(k: &Kind, depth: usize) -> Option<DataType> {
 /// (a timestamp as a time, a wrapper as its value), others as structs.
 fn message_type(m: &MessageDescriptor, depth: usize) -> Option<DataType> {
     match m.full_name() {
-        "google.protobuf.Timestamp" => return Some(utc_ns()),
+        // "+00:00", not "UTC": arrow parses a named zone only with the
+        // zone database (chrono-tz), which we do without.
+        "google.protobuf.Timestamp" => {
+            return Some(DataType::Timestamp(TimeUnit::Nanosecond, Some("+00:00".into())))
+        }
         "google.protobuf.Duration" | "google.protobuf.FieldMask" => return Some(DataType::Utf8),
         name if name.starts_with("google.protobuf.") && name.ends_with("Value") => {
             // The wrappers (Int64Value...); Value, Struct's, has no one type.

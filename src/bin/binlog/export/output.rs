@@ -140,7 +140,8 @@ impl OutputFile {
         };
         let done = file
             .and_then(|f| f.sync_all().map_err(|e| io_text(&e)))
-            .and_then(|()| std::fs::rename(&self.tmp, &self.path).map_err(|e| io_text(&e)));
+            .and_then(|()| std::fs::rename(&self.tmp, &self.path).map_err(|e| io_text(&e)))
+            .and_then(|()| crate::paths::sync_parent(&self.path).map_err(|e| io_text(&e)));
         self.done = done.is_ok();
         done.map_err(|e| self.error(e))
     }

@@ -271,8 +271,8 @@ fn as_text(values: &[Decoded]) -> arrow_array::StringArray {
     text.collect()
 }
 
-/// The values as typed columns, and how many did not fit. A value
-/// arrow-json refuses (a field of another type than the schema says) is
+/// The values as typed columns, and how many did not fit. A value that
+/// is no object, or one arrow-json refuses (a field of another type than the schema says) is
 /// said on standard error with its record's sequence number and left
 /// out, its columns null: the batch is decoded again without it.
 fn typed_columns(
@@ -281,11 +281,18 @@ fn typed_columns(
     seqs: &[u64],
     file: &str,
 ) -> CliResult<(StructArray, u64)> {
-    if let Ok(columns) = decode(fields, values) {
-        return Ok((columns, 0));
-    }
     let mut rows: Vec<&Decoded> = values.iter().collect();
     let mut unfit = 0;
+    for (row, seq) in rows.iter_mut().zip(seqs) {
+        if matches!(row, Decoded::Json(v) if !v.is_object()) {
+            eprintln!("binlog: warning: {file}: record {seq}: decoded fields left out: not an object");
+            *row = &Decoded::None;
+            unfit += 1;
+        }
+    }
+    if let Ok(columns) = decode(fields, &rows) {
+        return Ok((columns, unfit));
+    }
     for (row, seq) in rows.iter_mut().zip(seqs) {
         if let Err(e) = decode(fields, std::slice::from_ref(row)) {
             eprintln!("binlog: warning: {file}: record {seq}: decoded fields left out: {e}");
@@ -309,4 +316,75 @@ fn decode<S: Serialize>(fields: &Fields, rows: &[S]) -> Result<StructArray, Arro
 
 pub fn arrow_error(e: impl std::fmt::Display) -> CliError {
     CliError::io(format!("export: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost_reflect::prost::Message;
+    use prost_reflect::prost_types::field_descriptor_proto::{Label, Type};
+    use prost_reflect::prost_types::{
+        DescriptorProto, FieldDescriptorProto, FileDescriptorProto, FileDescriptorSet,
+    };
+    use prost_reflect::{DescriptorPool, Value as ProtoValue};
+
+    fn field(name: &str, number: i32, ty: Type, message: Option<&str>) -> FieldDescriptorProto {
+        FieldDescriptorProto {
+            name: Some(name.into()),
+            number: Some(number),
+            label: Some(Label::Optional as i32),
+            r#type: Some(ty as i32),
+            type_name: message.map(str::to_string),
+            json_name: Some(name.into()),
+            ..Default::default()
+        }
+    }
+
+    fn file(name: &str, package: &str, message: DescriptorProto, deps: &[&str]) -> FileDescriptorProto {
+        FileDescriptorProto {
+            name: Some(name.into()),
+            package: Some(package.into()),
+            dependency: deps.iter().map(|d| d.to_string()).collect(),
+            message_type: vec![message],
+            syntax: Some("proto3".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_message_with_a_timestamp_field_becomes_typed_columns() {
+        let timestamp = DescriptorProto {
+            name: Some("Timestamp".into()),
+            field: vec![field("seconds", 1, Type::Int64, None), field("nanos", 2, Type::Int32, None)],
+            ..Default::default()
+        };
+        let order = DescriptorProto {
+            name: Some("Order".into()),
+            field: vec![
+                field("id", 1, Type::Uint64, None),
+                field("at", 2, Type::Message, Some(".google.protobuf.Timestamp")),
+            ],
+            ..Default::default()
+        };
+        const TS: &str = "google/protobuf/timestamp.proto";
+        let set = FileDescriptorSet {
+            file: vec![
+                file(TS, "google.protobuf", timestamp, &[]),
+                file("shop.proto", "shop", order, &[TS]),
+            ],
+        };
+        let pool = DescriptorPool::decode(set.encode_to_vec().as_slice()).unwrap();
+        let order = pool.get_message_by_name("shop.Order").unwrap();
+        let mut at = DynamicMessage::new(pool.get_message_by_name("google.protobuf.Timestamp").unwrap());
+        at.set_field_by_name("seconds", ProtoValue::I64(1_700_000_000));
+        let mut m = DynamicMessage::new(order.clone());
+        m.set_field_by_name("id", ProtoValue::U64(7));
+        m.set_field_by_name("at", ProtoValue::Message(at));
+        let fields = columns::of_message(&order);
+        let columns = decode(&fields, &[Decoded::Proto(m)]).unwrap();
+        assert_eq!(columns.len(), 1);
+        let at = columns.column_by_name("at").unwrap();
+        let at = at.as_any().downcast_ref::<arrow_array::TimestampNanosecondArray>().unwrap();
+        assert_eq!(at.value(0), 1_700_000_000_000_000_000);
+    }
 }

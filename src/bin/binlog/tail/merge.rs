@@ -27,29 +27,32 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
         return resume(args, r, &filter, &mut printer, &mut said);
     }
     // The last N matching records: the logs read to their ends, the lines
-    // of the last N kept.
-    let mut last: VecDeque<Vec<u8>> = VecDeque::new();
+    // of the last N kept (with --decode, the records and their schemas:
+    // only those printed are decoded).
+    let mut last: VecDeque<Kept> = VecDeque::new();
     while let Some(m) = r.next()? {
         if args.lines > 0 && filter.matches(&m.record) {
-            let mut line = match last.len() as u64 >= args.lines {
-                true => last.pop_front().unwrap_or_default(),
-                false => Vec::new(),
-            };
-            line.clear();
-            match printer.hold(Some(m.log), &m.record) {
-                None => printer.print(&mut line, Some(m.log), &m.record)?,
-                Some(h) => printer.print_held(
-                    &mut line,
-                    &h,
-                    None,
-                    r.type_schema(h.1.record().type_name),
-                )?,
-            };
-            last.push_back(line);
+            if last.len() as u64 >= args.lines {
+                last.pop_front();
+            }
+            last.push_back(match printer.hold(Some(m.log), &m.record) {
+                None => {
+                    let mut line = Vec::new();
+                    printer.print(&mut line, Some(m.log), &m.record)?;
+                    Kept::Line(line)
+                }
+                Some(h) => {
+                    let schema = r.type_schema(h.1.record().type_name).cloned();
+                    Kept::Held(h, schema)
+                }
+            });
         }
     }
-    for line in &last {
-        out.write_all(line)?;
+    for kept in &last {
+        match kept {
+            Kept::Line(line) => out.write_all(line)?,
+            Kept::Held(h, schema) => printer.print_held(&mut out, h, None, schema.as_ref())?,
+        }
     }
     out.flush()?;
     said.report_new(&r);
@@ -182,3 +185,11 @@ impl Resumed {
         Ok(())
     }
 }
+
+/// One of the last N records: its printed line, or with --decode the
+/// record and its type's schema, decoded when printed.
+enum Kept {
+    Line(Vec<u8>),
+    Held(crate::output::Held, Option<binlog::TypeSchema>),
+}
+
