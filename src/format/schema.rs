@@ -190,12 +190,18 @@ fn check_descriptor_set(set: &[u8], full_name: &str) -> std::result::Result<(), 
     let unparsed = || "the descriptor set does not parse as a FileDescriptorSet".to_string();
     let full_name = full_name.strip_prefix('.').unwrap_or(full_name);
     if full_name.split('.').count() > MAX_NESTING {
-        return Err(format!("message {full_name:?} is nested deeper than {MAX_NESTING}"));
+        return Err(format!(
+            "message {full_name:?} is nested deeper than {MAX_NESTING}"
+        ));
     }
     for file in wire_fields(set).ok_or_else(unparsed)? {
         let (1, Some(file)) = file else { continue };
         let fields = wire_fields(file).ok_or_else(unparsed)?;
-        let package = fields.iter().find(|f| f.0 == 2).and_then(|f| f.1).unwrap_or(b"");
+        let package = fields
+            .iter()
+            .find(|f| f.0 == 2)
+            .and_then(|f| f.1)
+            .unwrap_or(b"");
         let package = std::str::from_utf8(package).map_err(|_| unparsed())?;
         let rest = match package {
             "" => Some(full_name),
@@ -208,7 +214,9 @@ fn check_descriptor_set(set: &[u8], full_name: &str) -> std::result::Result<(), 
             }
         }
     }
-    Err(format!("the descriptor set declares no message {full_name:?}"))
+    Err(format!(
+        "the descriptor set declares no message {full_name:?}"
+    ))
 }
 
 /// Most messages nested in one another that a schema's message may be in.
@@ -219,11 +227,15 @@ const MAX_NESTING: usize = 100;
 fn declares(message: &[u8], path: &str) -> Option<bool> {
     let fields = wire_fields(message)?;
     let name = std::str::from_utf8(fields.iter().find(|f| f.0 == 1)?.1?).ok()?;
-    let Some(rest) = path.strip_prefix(name) else { return Some(false) };
+    let Some(rest) = path.strip_prefix(name) else {
+        return Some(false);
+    };
     if rest.is_empty() {
         return Some(true);
     }
-    let Some(inner) = rest.strip_prefix('.') else { return Some(false) };
+    let Some(inner) = rest.strip_prefix('.') else {
+        return Some(false);
+    };
     for (_, nested) in fields.iter().filter(|f| f.0 == 3) {
         if declares((*nested)?, inner)? {
             return Some(true);
@@ -310,7 +322,9 @@ mod tests {
     #[test]
     fn a_message_nested_past_the_limit_is_refused_without_a_deep_walk() {
         let deep = vec!["M"; MAX_NESTING + 1].join(".");
-        let err = TypeSchema::protobuf("t", descriptor_set(), &deep).validate().unwrap_err();
+        let err = TypeSchema::protobuf("t", descriptor_set(), &deep)
+            .validate()
+            .unwrap_err();
         assert!(err.to_string().contains("nested deeper"), "{err}");
     }
 

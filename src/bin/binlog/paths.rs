@@ -267,4 +267,3 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     done.and_then(|()| sync_parent(path))
 }
-

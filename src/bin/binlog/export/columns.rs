@@ -124,7 +124,10 @@ fn message_type(m: &MessageDescriptor, depth: usize) -> Option<DataType> {
         // "+00:00", not "UTC": arrow parses a named zone only with the
         // zone database (chrono-tz), which we do without.
         "google.protobuf.Timestamp" => {
-            return Some(DataType::Timestamp(TimeUnit::Nanosecond, Some("+00:00".into())))
+            return Some(DataType::Timestamp(
+                TimeUnit::Nanosecond,
+                Some("+00:00".into()),
+            ))
         }
         "google.protobuf.Duration" | "google.protobuf.FieldMask" => return Some(DataType::Utf8),
         name if name.starts_with("google.protobuf.") && name.ends_with("Value") => {

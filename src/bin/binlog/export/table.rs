@@ -285,7 +285,9 @@ fn typed_columns(
     let mut unfit = 0;
     for (row, seq) in rows.iter_mut().zip(seqs) {
         if matches!(row, Decoded::Json(v) if !v.is_object()) {
-            eprintln!("binlog: warning: {file}: record {seq}: decoded fields left out: not an object");
+            eprintln!(
+                "binlog: warning: {file}: record {seq}: decoded fields left out: not an object"
+            );
             *row = &Decoded::None;
             unfit += 1;
         }
@@ -340,7 +342,12 @@ mod tests {
         }
     }
 
-    fn file(name: &str, package: &str, message: DescriptorProto, deps: &[&str]) -> FileDescriptorProto {
+    fn file(
+        name: &str,
+        package: &str,
+        message: DescriptorProto,
+        deps: &[&str],
+    ) -> FileDescriptorProto {
         FileDescriptorProto {
             name: Some(name.into()),
             package: Some(package.into()),
@@ -355,7 +362,10 @@ mod tests {
     fn a_message_with_a_timestamp_field_becomes_typed_columns() {
         let timestamp = DescriptorProto {
             name: Some("Timestamp".into()),
-            field: vec![field("seconds", 1, Type::Int64, None), field("nanos", 2, Type::Int32, None)],
+            field: vec![
+                field("seconds", 1, Type::Int64, None),
+                field("nanos", 2, Type::Int32, None),
+            ],
             ..Default::default()
         };
         let order = DescriptorProto {
@@ -375,16 +385,22 @@ mod tests {
         };
         let pool = DescriptorPool::decode(set.encode_to_vec().as_slice()).unwrap();
         let order = pool.get_message_by_name("shop.Order").unwrap();
-        let mut at = DynamicMessage::new(pool.get_message_by_name("google.protobuf.Timestamp").unwrap());
+        let mut at = DynamicMessage::new(
+            pool.get_message_by_name("google.protobuf.Timestamp")
+                .unwrap(),
+        );
         at.set_field_by_name("seconds", ProtoValue::I64(1_700_000_000));
         let mut m = DynamicMessage::new(order.clone());
         m.set_field_by_name("id", ProtoValue::U64(7));
         m.set_field_by_name("at", ProtoValue::Message(at));
         let fields = columns::of_message(&order);
         let columns = decode(&fields, &[Decoded::Proto(m)]).unwrap();
-        assert_eq!(columns.len(), 1);
+        assert_eq!(arrow_array::Array::len(&columns), 1);
         let at = columns.column_by_name("at").unwrap();
-        let at = at.as_any().downcast_ref::<arrow_array::TimestampNanosecondArray>().unwrap();
+        let at = at
+            .as_any()
+            .downcast_ref::<arrow_array::TimestampNanosecondArray>()
+            .unwrap();
         assert_eq!(at.value(0), 1_700_000_000_000_000_000);
     }
 }

@@ -43,7 +43,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
                 }
                 Some(h) => {
                     let schema = r.type_schema(h.1.record().type_name).cloned();
-                    Kept::Held(h, schema)
+                    Kept::Held(Box::new((h, schema)))
                 }
             });
         }
@@ -51,7 +51,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     for kept in &last {
         match kept {
             Kept::Line(line) => out.write_all(line)?,
-            Kept::Held(h, schema) => printer.print_held(&mut out, h, None, schema.as_ref())?,
+            Kept::Held(held) => printer.print_held(&mut out, &held.0, None, held.1.as_ref())?,
         }
     }
     out.flush()?;
@@ -190,6 +190,5 @@ impl Resumed {
 /// record and its type's schema, decoded when printed.
 enum Kept {
     Line(Vec<u8>),
-    Held(crate::output::Held, Option<binlog::TypeSchema>),
+    Held(Box<(crate::output::Held, Option<binlog::TypeSchema>)>),
 }
-
