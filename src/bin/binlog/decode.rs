@@ -5,6 +5,7 @@
 //! as a payload of the type (`binlog write --json`).
 
 use crate::encoding;
+use crate::protowire::{self, FieldKind, FieldPlan, Plan, Unread, Val};
 use binlog::{Error, ErrorKind, TypeSchema};
 use prost_reflect::prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
@@ -16,7 +17,8 @@ pub struct Decoder {
 }
 
 enum Kind {
-    Protobuf(MessageDescriptor),
+    /// A message, and its plan when the direct path reads it.
+    Protobuf(MessageDescriptor, Option<Plan>),
     Json,
     Cbor,
     Msgpack,
@@ -47,7 +49,7 @@ impl Decoder {
                 let message = pool.get_message_by_name(name).ok_or_else(|| {
                     bad(format!("the descriptor set declares no message {name:?}"))
                 })?;
-                Kind::Protobuf(message)
+                Kind::Protobuf(message.clone(), Plan::new(&message))
             }
             "json" => Kind::Json,
             "cbor" => Kind::Cbor,
@@ -57,10 +59,33 @@ impl Decoder {
         Ok(Decoder { kind })
     }
 
+    /// The payload's JSON text appended to `out` (as `decode`'s value
+    /// would print); `Err` says why it does not decode.
+    pub fn decode_json(&self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        let start = out.len();
+        let Kind::Protobuf(desc, plan) = &self.kind else {
+            let value = self.decode(payload)?;
+            return serde_json::to_writer(out, &value).map_err(|e| e.to_string());
+        };
+        if let Some(plan) = plan {
+            match write_message(plan, Plan::ROOT, payload, out, 0) {
+                Ok(()) => return Ok(()),
+                Err(Unread) => out.truncate(start),
+            }
+        }
+        // What the direct path does not read, prost-reflect does (and
+        // says why a payload does not decode).
+        let msg = DynamicMessage::decode(desc.clone(), payload).map_err(|e| e.to_string())?;
+        let options = SerializeOptions::new().stringify_64_bit_integers(false);
+        let mut json = serde_json::Serializer::new(out);
+        msg.serialize_with_options(&mut json, &options)
+            .map_err(|e| e.to_string())
+    }
+
     /// The payload as a JSON value; `Err` says why it does not decode.
     pub fn decode(&self, payload: &[u8]) -> Result<Value, String> {
         match &self.kind {
-            Kind::Protobuf(desc) => {
+            Kind::Protobuf(desc, _) => {
                 let msg =
                     DynamicMessage::decode(desc.clone(), payload).map_err(|e| e.to_string())?;
                 let options = SerializeOptions::new().stringify_64_bit_integers(false);
@@ -90,7 +115,7 @@ impl Decoder {
     pub fn encode(&self, value: &Value) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
         match &self.kind {
-            Kind::Protobuf(desc) => {
+            Kind::Protobuf(desc, _) => {
                 let msg = DynamicMessage::deserialize(desc.clone(), value)
                     .map_err(|e| format!("does not fit {}: {e}", desc.full_name()))?;
                 return Ok(msg.encode_to_vec());
@@ -110,7 +135,7 @@ impl Decoder {
     #[allow(dead_code)]
     pub fn message(&self) -> Option<&MessageDescriptor> {
         match &self.kind {
-            Kind::Protobuf(desc) => Some(desc),
+            Kind::Protobuf(desc, _) => Some(desc),
             _ => None,
         }
     }
@@ -161,6 +186,138 @@ pub fn schema_text(s: &TypeSchema) -> String {
     };
     let (enc, n) = (&s.schema_encoding, s.schema.len());
     format!("{} (schema {enc}{name}, {n} bytes)", s.encoding)
+}
+
+/// Message `m`'s bytes as prost-reflect's JSON mapping shows them (with
+/// `stringify_64_bit_integers(false)`): set fields in number order, zeros
+/// of fields without presence left out, enums by name, bytes in base64.
+fn write_message(
+    plan: &Plan,
+    m: usize,
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<(), Unread> {
+    protowire::check_depth(depth)?;
+    let mut fields = Vec::new();
+    plan.scan(m, bytes, &mut fields)?;
+    out.push(b'{');
+    for field in fields.chunk_by(|a, b| a.0 == b.0) {
+        let f = &plan.message(m).fields[field[0].0];
+        let start = out.len();
+        if out.last() != Some(&b'{') {
+            out.push(b',');
+        }
+        json_string(out, f.desc.json_name());
+        out.push(b':');
+        if !write_field(plan, f, field, out, depth)? {
+            out.truncate(start);
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// The value of field `f` from its occurrences `wires`; false for a
+/// zero that is not shown.
+fn write_field(
+    plan: &Plan,
+    f: &FieldPlan,
+    wires: &[(usize, protowire::Wire<'_>)],
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<bool, Unread> {
+    if let Some(entry) = &f.map {
+        let (key, value) = &**entry;
+        out.push(b'{');
+        for (i, (k, v)) in protowire::map_entries(f, wires)?.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            if let Val::Str(s) = k {
+                json_string(out, s);
+            } else {
+                out.push(b'"');
+                write_value(plan, &key.kind, k, out, depth)?;
+                out.push(b'"');
+            }
+            out.push(b':');
+            write_value(plan, &value.kind, v, out, depth)?;
+        }
+        out.push(b'}');
+    } else if f.list {
+        let mut values = Vec::new();
+        f.values(wires, &mut values)?;
+        out.push(b'[');
+        for (i, &v) in values.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_value(plan, &f.kind, v, out, depth)?;
+        }
+        out.push(b']');
+    } else {
+        let v = f.value(wires[wires.len() - 1].1)?;
+        if !f.presence && v.is_zero() {
+            return Ok(false);
+        }
+        write_value(plan, &f.kind, v, out, depth)?;
+    }
+    Ok(true)
+}
+
+/// One value of a field of kind `kind`.
+fn write_value(
+    plan: &Plan,
+    kind: &FieldKind,
+    v: Val<'_>,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<(), Unread> {
+    match v {
+        Val::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Val::I32(n) => number(out, n),
+        Val::I64(n) => number(out, n),
+        Val::U32(n) => number(out, n),
+        Val::U64(n) => number(out, n),
+        Val::F32(x) if x.is_finite() => number(out, x),
+        Val::F64(x) if x.is_finite() => number(out, x),
+        Val::F32(x) => non_finite(out, f64::from(x)),
+        Val::F64(x) => non_finite(out, x),
+        Val::Str(s) => json_string(out, s),
+        Val::Bytes(b) => {
+            out.push(b'"');
+            encoding::push_base64(out, b);
+            out.push(b'"');
+        }
+        Val::Enum(n) => match kind {
+            FieldKind::Enum(e) => match e.get_value(n) {
+                Some(named) => json_string(out, named.name()),
+                None => number(out, n),
+            },
+            _ => return Err(Unread),
+        },
+        Val::Message(m, bytes) => write_message(plan, m, bytes, out, depth + 1)?,
+    }
+    Ok(())
+}
+
+/// A number as serde_json writes it (itoa, ryu), as prost-reflect's is.
+fn number(out: &mut Vec<u8>, n: impl serde::Serialize) {
+    serde_json::to_writer(out, &n).expect("writing to a Vec cannot fail");
+}
+
+fn non_finite(out: &mut Vec<u8>, x: f64) {
+    let text: &[u8] = match x {
+        f64::INFINITY => b"\"Infinity\"",
+        f64::NEG_INFINITY => b"\"-Infinity\"",
+        _ => b"\"NaN\"",
+    };
+    out.extend_from_slice(text);
+}
+
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");
 }
 
 /// A CBOR value as JSON: byte strings in base64, tags dropped, a map key
@@ -245,6 +402,257 @@ mod tests {
         assert_eq!(decoder.encode(&value).unwrap(), payload);
         assert!(decoder.decode(b"\xff\xff\xff").is_err());
         assert!(decoder.encode(&json!({"price": 1})).is_err());
+    }
+
+    /// `t.All`: a field of every kind (and `t.Inner`, nested, repeated,
+    /// in maps and a oneof), an enum, a proto3 `optional`.
+    fn all_kinds_descriptor_set() -> (Vec<u8>, &'static str) {
+        use prost_reflect::prost_types::{
+            EnumDescriptorProto, EnumValueDescriptorProto, MessageOptions, OneofDescriptorProto,
+        };
+        let field =
+            |name: &str, number, ty: Type, label: Label, type_name: &str| FieldDescriptorProto {
+                name: Some(name.into()),
+                number: Some(number),
+                label: Some(label as i32),
+                r#type: Some(ty as i32),
+                type_name: (!type_name.is_empty()).then(|| type_name.into()),
+                ..Default::default()
+            };
+        let (one, many) = (Label::Optional, Label::Repeated);
+        let entry = |name: &str, key: Type, value: Type, value_type: &str| DescriptorProto {
+            name: Some(name.into()),
+            field: vec![
+                field("key", 1, key, one, ""),
+                field("value", 2, value, one, value_type),
+            ],
+            options: Some(MessageOptions {
+                map_entry: Some(true),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        use Type::*;
+        let scalars = [
+            Bool, Int32, Sint32, Sfixed32, Int64, Sint64, Sfixed64, Uint32, Fixed32, Uint64,
+            Fixed64, Float, Double, String, Bytes,
+        ];
+        let mut fields: Vec<_> = (scalars.iter().enumerate())
+            .map(|(i, &ty)| field(&format!("f_{i}"), i as i32 + 1, ty, one, ""))
+            .collect();
+        let mut repeated: Vec<_> = (scalars.iter().enumerate())
+            .map(|(i, &ty)| field(&format!("r_{i}"), i as i32 + 21, ty, many, ""))
+            .collect();
+        fields.append(&mut repeated);
+        fields.extend([
+            field("color", 40, Enum, one, ".t.Color"),
+            field("colors", 41, Enum, many, ".t.Color"),
+            field("inner", 42, Message, one, ".t.Inner"),
+            field("inners", 43, Message, many, ".t.Inner"),
+            field("by_name", 44, Message, many, ".t.All.ByNameEntry"),
+            field("by_id", 45, Message, many, ".t.All.ByIdEntry"),
+            field("by_flag", 46, Message, many, ".t.All.ByFlagEntry"),
+            FieldDescriptorProto {
+                proto3_optional: Some(true),
+                oneof_index: Some(0),
+                ..field("maybe", 47, Int32, one, "")
+            },
+            FieldDescriptorProto {
+                oneof_index: Some(1),
+                ..field("c_text", 48, String, one, "")
+            },
+            FieldDescriptorProto {
+                oneof_index: Some(1),
+                ..field("c_inner", 49, Message, one, ".t.Inner")
+            },
+        ]);
+        let all = DescriptorProto {
+            name: Some("All".into()),
+            field: fields,
+            nested_type: vec![
+                entry("ByNameEntry", String, Int64, ""),
+                entry("ByIdEntry", Int32, Message, ".t.Inner"),
+                entry("ByFlagEntry", Bool, Bytes, ""),
+            ],
+            oneof_decl: ["_maybe", "choice"]
+                .map(|n| OneofDescriptorProto {
+                    name: Some(n.into()),
+                    ..Default::default()
+                })
+                .to_vec(),
+            ..Default::default()
+        };
+        let inner = DescriptorProto {
+            name: Some("Inner".into()),
+            field: vec![
+                field("n", 1, Int32, one, ""),
+                field("kids", 2, Message, many, ".t.Inner"),
+            ],
+            ..Default::default()
+        };
+        let color = EnumDescriptorProto {
+            name: Some("Color".into()),
+            value: ["RED", "GREEN"]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| EnumValueDescriptorProto {
+                    name: Some(n.to_string()),
+                    number: Some(i as i32),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let file = FileDescriptorProto {
+            name: Some("t.proto".into()),
+            package: Some("t".into()),
+            message_type: vec![all, inner],
+            enum_type: vec![color],
+            syntax: Some("proto3".into()),
+            ..Default::default()
+        };
+        (
+            FileDescriptorSet { file: vec![file] }.encode_to_vec(),
+            "t.All",
+        )
+    }
+
+    /// A random value of field `f` (zeros, extremes, NaN, unknown enum
+    /// numbers and nesting included); `next` gives random numbers.
+    fn random_value(
+        f: &prost_reflect::FieldDescriptor,
+        kind: &prost_reflect::Kind,
+        next: &mut impl FnMut() -> u64,
+        depth: usize,
+    ) -> prost_reflect::Value {
+        use prost_reflect::{Kind as K, Value as V};
+        let n = match next() % 4 {
+            0 => 0,
+            1 => u64::MAX,
+            _ => next(),
+        };
+        match kind {
+            K::Bool => V::Bool(n & 1 == 1),
+            K::Int32 | K::Sint32 | K::Sfixed32 => V::I32(n as i32),
+            K::Int64 | K::Sint64 | K::Sfixed64 => V::I64(n as i64),
+            K::Uint32 | K::Fixed32 => V::U32(n as u32),
+            K::Uint64 | K::Fixed64 => V::U64(n),
+            K::Float => V::F32([0.1, f32::NAN, -0.0, f32::INFINITY, n as f32][n as usize % 5]),
+            K::Double => V::F64([0.1, f64::NAN, 1e300, f64::NEG_INFINITY][n as usize % 4]),
+            K::String => V::String(["", "tea \"\u{e9}\n", "x"][n as usize % 3].into()),
+            K::Bytes => V::Bytes(vec![n as u8; n as usize % 5].into()),
+            K::Enum(_) => V::EnumNumber(n as i32 % 3),
+            K::Message(m) => {
+                let mut msg = DynamicMessage::new(m.clone());
+                for g in m.fields() {
+                    if depth < 3 && next() % 2 == 0 {
+                        let v = random_field(&g, next, depth + 1);
+                        msg.set_field(&g, v);
+                    }
+                }
+                let _ = f;
+                V::Message(msg)
+            }
+        }
+    }
+
+    fn random_field(
+        f: &prost_reflect::FieldDescriptor,
+        next: &mut impl FnMut() -> u64,
+        depth: usize,
+    ) -> prost_reflect::Value {
+        use prost_reflect::{Kind as K, Value as V};
+        let count = next() % 4;
+        match f.kind() {
+            K::Message(entry) if f.is_map() => {
+                let (k, v) = (entry.map_entry_key_field(), entry.map_entry_value_field());
+                let map = (0..count)
+                    .map(|_| {
+                        let key = random_value(&k, &k.kind(), next, depth).into_map_key();
+                        (key.unwrap(), random_value(&v, &v.kind(), next, depth))
+                    })
+                    .collect();
+                V::Map(map)
+            }
+            kind if f.is_list() => V::List(
+                (0..count)
+                    .map(|_| random_value(f, &kind, next, depth))
+                    .collect(),
+            ),
+            kind => random_value(f, &kind, next, depth),
+        }
+    }
+
+    #[test]
+    fn protobuf_read_from_the_wire_prints_what_prost_reflect_prints() {
+        let (set, name) = all_kinds_descriptor_set();
+        let decoder = Decoder::new(&TypeSchema::protobuf("all", set, name)).unwrap();
+        let Kind::Protobuf(desc, Some(plan)) = &decoder.kind else {
+            panic!("the direct path reads t.All");
+        };
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let options = SerializeOptions::new().stringify_64_bit_integers(false);
+        for _ in 0..2000 {
+            let prost_reflect::Value::Message(msg) = random_value(
+                &desc.fields().next().unwrap(),
+                &prost_reflect::Kind::Message(desc.clone()),
+                &mut next,
+                0,
+            ) else {
+                unreachable!()
+            };
+            let payload = msg.encode_to_vec();
+            let mut direct = Vec::new();
+            write_message(plan, Plan::ROOT, &payload, &mut direct, 0).unwrap();
+            let expected = DynamicMessage::decode(desc.clone(), &payload[..]).unwrap();
+            let mut text = Vec::new();
+            let mut json = serde_json::Serializer::new(&mut text);
+            expected
+                .serialize_with_options(&mut json, &options)
+                .unwrap();
+            let expected: Value = serde_json::from_slice(&text).unwrap();
+            let direct: Value = serde_json::from_slice(&direct).unwrap();
+            assert_eq!(direct, expected, "{payload:?}");
+        }
+    }
+
+    #[test]
+    fn what_the_wire_path_does_not_read_falls_back_to_prost_reflect() {
+        let (set, name) = all_kinds_descriptor_set();
+        let decoder = Decoder::new(&TypeSchema::protobuf("all", set, name)).unwrap();
+        let Kind::Protobuf(_, Some(plan)) = &decoder.kind else {
+            panic!("the direct path reads t.All");
+        };
+        let direct = |payload: &[u8]| write_message(plan, Plan::ROOT, payload, &mut Vec::new(), 0);
+        let json = |payload: &[u8]| {
+            let mut out = Vec::new();
+            decoder
+                .decode_json(payload, &mut out)
+                .map(|()| String::from_utf8(out).unwrap())
+        };
+        // Field 2 (int32) twice: the last wins; an explicit zero is left out;
+        // an unknown field (99) is skipped; a non-packed repeated int32.
+        let payload = b"\x10\x05\x10\x07\x18\x00\x98\x06\x01\xb0\x01\x01\xb0\x01\x02";
+        assert_eq!(json(payload).unwrap(), r#"{"f1":7,"r1":[1,2]}"#);
+        // The inner message twice (prost merges them): prost-reflect's JSON.
+        let twice = b"\xd2\x02\x02\x08\x01\xd2\x02\x02\x08\x02";
+        assert_eq!(direct(twice), Err(Unread));
+        assert_eq!(json(twice).unwrap(), r#"{"inner":{"n":2}}"#);
+        // Both members of a oneof: the last one is kept.
+        let both = b"\x82\x03\x01a\x8a\x03\x00";
+        assert_eq!(direct(both), Err(Unread));
+        assert_eq!(json(both).unwrap(), r#"{"cInner":{}}"#);
+        // A string that is not UTF-8, a truncated varint, a group: errors.
+        for bad in [&b"\x72\x01\xff"[..], b"\x10\x80", b"\x0b\x0c"] {
+            assert_eq!(direct(bad), Err(Unread));
+            assert!(json(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

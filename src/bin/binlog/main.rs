@@ -30,6 +30,8 @@ mod await_path;
 mod check;
 // Payloads as JSON values by their type's schema, and back.
 mod decode;
+// Protobuf payloads read straight from the wire (decode's fast path).
+mod protowire;
 // Payload bytes as hex, base64 and escaped text.
 mod encoding;
 // Damaged regions skipped, as reported on standard error.

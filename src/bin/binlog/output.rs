@@ -40,6 +40,8 @@ pub struct RecordPrinter {
     json: bool,
     payload: PayloadMode,
     line: Vec<u8>,
+    /// The decoded payload's JSON, with `--decode`.
+    decoded: Vec<u8>,
     /// With `--decode`: the decoders of the schemas met so far.
     decoders: Option<Decoders>,
     /// Records printed raw because their payload did not decode.
@@ -66,6 +68,7 @@ impl RecordPrinter {
             json,
             payload,
             line: Vec::with_capacity(256),
+            decoded: Vec::new(),
             decoders: None,
             undecodable: 0,
         }
@@ -129,8 +132,16 @@ impl RecordPrinter {
         origin: Origin<'_>,
         r: &Record<'_>,
     ) -> io::Result<()> {
-        let decoded = self.decode(origin, r);
-        let log = origin.log;
+        // Taken while the line is made, and given back: its memory is kept.
+        let mut decoded = std::mem::take(&mut self.decoded);
+        let shown = self.decode(origin, r, &mut decoded);
+        self.make_line(origin.log, r, shown.then_some(&decoded[..]));
+        self.decoded = decoded;
+        self.line.push(b'\n');
+        out.write_all(&self.line)
+    }
+
+    fn make_line(&mut self, log: Option<&str>, r: &Record<'_>, decoded: Option<&[u8]>) {
         self.line.clear();
         if self.json {
             self.line.push(b'{');
@@ -143,7 +154,7 @@ impl RecordPrinter {
             if let Some(v) = decoded {
                 self.line.pop();
                 self.line.extend_from_slice(b",\"decoded\":");
-                serde_json::to_writer(&mut self.line, &v).expect("writing to a Vec cannot fail");
+                self.line.extend_from_slice(v);
                 self.line.push(b'}');
             }
         } else {
@@ -153,18 +164,19 @@ impl RecordPrinter {
             }
             self.text_line(r, decoded);
         }
-        self.line.push(b'\n');
-        out.write_all(&self.line)
     }
 
-    /// The payload of `r` decoded by its schema, with `--decode`; None
-    /// without, for a type without a schema, and (warned of, counted) for
-    /// a payload that does not decode.
-    fn decode(&mut self, origin: Origin<'_>, r: &Record<'_>) -> Option<Value> {
-        let decoder = self.decoders.as_mut()?.get(origin.schema)?;
+    /// The payload of `r` decoded by its schema into `json`, with
+    /// `--decode`: false without, for a type without a schema, and (warned
+    /// of, counted) for a payload that does not decode.
+    fn decode(&mut self, origin: Origin<'_>, r: &Record<'_>, json: &mut Vec<u8>) -> bool {
+        json.clear();
+        let Some(decoder) = self.decoders.as_mut().and_then(|d| d.get(origin.schema)) else {
+            return false;
+        };
         let why = match decoder {
-            Ok(d) => match d.decode(r.payload) {
-                Ok(v) => return Some(v),
+            Ok(d) => match d.decode_json(r.payload, json) {
+                Ok(()) => return true,
                 Err(why) => why,
             },
             Err(e) => e.message().to_string(),
@@ -182,13 +194,13 @@ impl RecordPrinter {
             r.seq,
             shown_type_name(r)
         );
-        None
+        false
     }
 
-    fn text_line(&mut self, r: &Record<'_>, decoded: Option<Value>) {
+    fn text_line(&mut self, r: &Record<'_>, decoded: Option<&[u8]>) {
         let l = &mut self.line;
-        if let (Some(v), PayloadMode::Raw) = (&decoded, self.payload) {
-            serde_json::to_writer(&mut *l, v).expect("writing to a Vec cannot fail");
+        if let (Some(v), PayloadMode::Raw) = (decoded, self.payload) {
+            l.extend_from_slice(v);
             return;
         }
         if self.payload == PayloadMode::Raw {
@@ -211,7 +223,7 @@ impl RecordPrinter {
         }
         l.push(b' ');
         if let Some(v) = decoded {
-            serde_json::to_writer(&mut *l, &v).expect("writing to a Vec cannot fail");
+            l.extend_from_slice(v);
             return;
         }
         match self.payload {
