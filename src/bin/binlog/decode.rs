@@ -5,6 +5,7 @@
 //! as a payload of the type (`binlog write --json`).
 
 use crate::encoding;
+use crate::output::json_str;
 use crate::protowire::{self, FieldKind, FieldPlan, Plan, Unread, Val};
 use binlog::{Error, ErrorKind, TypeSchema};
 use prost_reflect::prost::Message;
@@ -199,7 +200,7 @@ fn write_message(
     depth: usize,
 ) -> Result<(), Unread> {
     protowire::check_depth(depth)?;
-    let mut fields = Vec::new();
+    let mut fields = Vec::with_capacity(plan.message(m).fields.len());
     plan.scan(m, bytes, &mut fields)?;
     out.push(b'{');
     for field in fields.chunk_by(|a, b| a.0 == b.0) {
@@ -208,8 +209,7 @@ fn write_message(
         if out.last() != Some(&b'{') {
             out.push(b',');
         }
-        json_string(out, f.desc.json_name());
-        out.push(b':');
+        out.extend_from_slice(&f.json_key);
         if !write_field(plan, f, field, out, depth)? {
             out.truncate(start);
         }
@@ -235,7 +235,7 @@ fn write_field(
                 out.push(b',');
             }
             if let Val::Str(s) = k {
-                json_string(out, s);
+                json_str(out, s);
             } else {
                 out.push(b'"');
                 write_value(plan, &key.kind, k, out, depth)?;
@@ -284,7 +284,7 @@ fn write_value(
         Val::F64(x) if x.is_finite() => number(out, x),
         Val::F32(x) => non_finite(out, f64::from(x)),
         Val::F64(x) => non_finite(out, x),
-        Val::Str(s) => json_string(out, s),
+        Val::Str(s) => json_str(out, s),
         Val::Bytes(b) => {
             out.push(b'"');
             encoding::push_base64(out, b);
@@ -292,7 +292,7 @@ fn write_value(
         }
         Val::Enum(n) => match kind {
             FieldKind::Enum(e) => match e.get_value(n) {
-                Some(named) => json_string(out, named.name()),
+                Some(named) => json_str(out, named.name()),
                 None => number(out, n),
             },
             _ => return Err(Unread),
@@ -314,10 +314,6 @@ fn non_finite(out: &mut Vec<u8>, x: f64) {
         _ => b"\"NaN\"",
     };
     out.extend_from_slice(text);
-}
-
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");
 }
 
 /// A CBOR value as JSON: byte strings in base64, tags dropped, a map key
