@@ -244,7 +244,7 @@ class Reader:
         """How many gaps a log reader met (see :meth:`gaps`); 0 for a segment reader."""
         out = ffi.new("uint64_t *")
         check(lib.binlog_reader_gap_count(self._r, out))
-        return out[0]
+        return int(out[0])
 
     def gaps(self) -> List[Gap]:
         """Every gap a log reader met so far, oldest first (none for a
@@ -293,7 +293,7 @@ class Reader:
         the end, each time it does."""
         fd = ffi.new("int *")
         check(lib.binlog_reader_poll_fd(self._r, fd))
-        return fd[0]
+        return int(fd[0])
 
     def rearm(self) -> None:
         """Takes the changes :meth:`fileno` reported: it polls readable

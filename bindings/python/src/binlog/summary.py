@@ -74,6 +74,8 @@ def summary_of(make: Callable[[Any], int]) -> Summary:
                                      ts.last_ns))
     finally:
         lib.binlog_summary_free(s)
-    some = [(v if t.records else None) for v in (t.first_seq, t.last_seq, t.first_ns, t.last_ns,
-                                                  t.min_ns, t.max_ns)]
-    return Summary(t.records, t.bytes, t.payload_bytes, *some, tuple(types))
+    def some(v: int) -> Optional[int]:
+        return v if t.records else None
+
+    return Summary(t.records, t.bytes, t.payload_bytes, some(t.first_seq), some(t.last_seq), some(t.first_ns),
+                   some(t.last_ns), some(t.min_ns), some(t.max_ns), tuple(types))

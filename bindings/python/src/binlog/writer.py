@@ -83,7 +83,7 @@ class Writer(_WriterCore):
             code = lib.binlog_writer_write_entry(self._w, entry, seq)
         if code:
             check(code)
-        return seq[0]
+        return int(seq[0])
 
     def _append_batch_general(self, entries: Iterable[BatchEntry]) -> int:
         """:meth:`append_batch` of records not all of the common types."""
@@ -105,7 +105,7 @@ class Writer(_WriterCore):
         array = ffi.new("binlog_entry[]", built)
         seq = self._seq_slot()
         check(lib.binlog_writer_write_batch(self._w, array, len(built), seq))
-        return seq[0]
+        return int(seq[0])
 
     def flush(self) -> None:
         """Hands buffered records to the OS, where readers see them."""
@@ -124,14 +124,14 @@ class Writer(_WriterCore):
         """The sequence number the next record will get."""
         out = ffi.new("uint64_t *")
         check(lib.binlog_writer_next_seq(self._w, out))
-        return out[0]
+        return int(out[0])
 
     @property
     def durable_seq(self) -> int:
         """Every record below this sequence number is on stable storage."""
         out = ffi.new("uint64_t *")
         check(lib.binlog_writer_durable_seq(self._w, out))
-        return out[0]
+        return int(out[0])
 
     # -- segment events ------------------------------------------------------
 
@@ -155,7 +155,7 @@ class Writer(_WriterCore):
         """How many segment callbacks raised or could not run."""
         out = ffi.new("uint64_t *")
         check(lib.binlog_writer_callback_failures(self._w, out))
-        return out[0]
+        return int(out[0])
 
     @property
     def dropped_unshipped(self) -> int:
@@ -165,7 +165,7 @@ class Writer(_WriterCore):
         :meth:`close` too."""
         out = ffi.new("uint64_t *")
         check(lib.binlog_writer_dropped_unshipped(self._w, out))
-        return out[0]
+        return int(out[0])
 
     # -- lifetime ------------------------------------------------------------
 
