@@ -274,7 +274,14 @@ def py_native_lib(header):
         args = ["self"] + [f"{p.split()[-1].lstrip('*')}: {py(p[:p.rindex(p.split()[-1].lstrip('*'))])}"
                            for p in params.split(",") if p.strip() not in ("", "void")]
         ret = "int" if ret.strip() == "binlog_result" else "CData" if "*" in ret else py(ret)
-        out.append(f"    def {name}({', '.join(args)}) -> {ret}: ...")
+        line = f"    def {name}("
+        for i, arg in enumerate(args):  # lines of at most 120 characters
+            piece = arg + (", " if i + 1 < len(args) else f") -> {ret}: ...")
+            if len(line) + len(piece.rstrip()) > 120:
+                out.append(line.rstrip())
+                line = " " * 8
+            line += piece
+        out.append(line)
     return out
 
 
