@@ -275,6 +275,14 @@ impl Writer {
         Ok(SizeSnapshot::of(&st))
     }
 
+    /// The writes of the segment's write-behind thread so far: pairs (one
+    /// 2 MiB write each) and buffers written in 64 KiB pieces (docs/design/
+    /// write-behind-pairing.md, "Fresh memory"). For tests of the folios.
+    #[doc(hidden)]
+    pub fn write_behind_writes(&self) -> (u64, u64) {
+        self.shared.state.lock().write_behind_writes()
+    }
+
     /// Records in the segment so far.
     pub fn record_count(&self) -> u64 {
         self.shared.state.lock().index.record_count

@@ -138,6 +138,11 @@ impl State {
         self.write_behind.as_ref().map_or(0, |b| b.sealed_here())
     }
 
+    /// Pairs the write-behind thread wrote, and buffers in pieces.
+    pub fn write_behind_writes(&self) -> (u64, u64) {
+        self.write_behind.as_ref().map_or((0, 0), |b| b.writes())
+    }
+
     /// The write-behind thread (tests reach it to make it panic).
     #[cfg(test)]
     pub fn write_behind_thread(&self) -> &crate::writer::write_behind::WriteBehind {

@@ -17,6 +17,7 @@
 //! where the record starts and the whole record comes back to the writer.
 
 mod pair;
+mod pieces;
 #[cfg(test)]
 mod test_jobs;
 mod thread;
@@ -46,6 +47,8 @@ struct QueueState {
     stop: bool,
     /// The thread panicked and ended (see `thread::thread_main`).
     dead: bool,
+    /// Pairs written, and buffers written in pieces (`pieces`).
+    writes: (u64, u64),
     /// Jobs this thread had frames to seal in (tests check who sealed).
     #[cfg(test)]
     sealed_here: usize,
@@ -160,6 +163,11 @@ impl WriteBehind {
             written: std::mem::take(&mut queue.written),
             failed: queue.failed.take(),
         }
+    }
+
+    /// Pairs written so far, and buffers written in pieces.
+    pub fn writes(&self) -> (u64, u64) {
+        self.shared.queue.lock().writes
     }
 
     /// Jobs the thread filled in CRCs for.

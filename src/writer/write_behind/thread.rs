@@ -2,11 +2,13 @@
 //! and writes each (or a pair of them), and reports what came of it.
 
 use super::pair;
+use super::pieces::{self, Chooser, Kind};
 use super::Shared;
 use crate::writer::job::{write_remainder, Failed, Job};
 use crate::writer::prealloc::Prealloc;
 use std::fs::File;
 use std::panic::{self, AssertUnwindSafe};
+use std::time::Instant;
 
 /// The thread's body. A panic in it (a bug) must not leave the writer
 /// waiting forever for a job: the thread ends, the jobs in flight are
@@ -24,20 +26,25 @@ pub(super) fn thread_main(shared: &Shared, file: &File, prealloc: &mut Prealloc)
     }
 }
 
-/// Writes jobs until told to stop.
+/// Writes jobs until told to stop, whole or in pieces (see `pieces`).
 fn write_jobs(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
+    let mut chooser = Chooser::default();
     while let Some(mut job) = wait_for_job(shared) {
         job.seal();
-        let second = if shared
-            .pair_unit
-            .is_some_and(|u| pair::is_first_half(&job, u))
-        {
-            pair::take_second_half(shared, job.due)
-        } else {
-            None
+        let kind = chooser.next();
+        let second = match shared.pair_unit {
+            Some(u) if kind == Kind::Whole && pair::is_first_half(&job, u) => {
+                pair::take_second_half(shared, job.due)
+            }
+            _ => None,
         };
-        let (first, result) = write_job(file, prealloc, job, second);
-        report(shared, first, result);
+        let bytes = job.buf.len() + second.as_ref().map_or(0, |s| s.buf.len());
+        let paired = second.is_some();
+        let start = Instant::now();
+        let (first, result) = write_job(file, prealloc, job, second, kind);
+        chooser.wrote(kind, bytes, start.elapsed());
+        let wrote = (u64::from(paired), u64::from(kind == Kind::Pieces));
+        report(shared, first, result, wrote);
     }
 }
 
@@ -55,27 +62,36 @@ fn wait_for_job(shared: &Shared) -> Option<Job> {
     }
 }
 
-/// Writes `job`, or `job` and `second` as a pair. Returns the first
-/// half's buffer if a pair's first half was written in full, and the
-/// result of the (last) job.
+/// Writes `job`, or `job` and `second` as a pair, or `job` in pieces.
+/// Returns the first half's buffer if a pair's first half was written in
+/// full, and the result of the (last) job.
 fn write_job(
     file: &File,
     prealloc: &mut Prealloc,
     job: Job,
     second: Option<Job>,
+    kind: Kind,
 ) -> (Option<Vec<u8>>, Result<Vec<u8>, Failed>) {
     let end = second.as_ref().map_or(&job, |s| s).end();
     prealloc.ensure(file, job.offset, end);
-    match second {
-        Some(second) => pair::write_pair(file, job, second),
-        None => (None, write_remainder(file, job, 0)),
+    match (second, kind) {
+        (Some(second), _) => pair::write_pair(file, job, second),
+        (None, Kind::Pieces) => (None, pieces::write_in_pieces(file, job)),
+        (None, Kind::Whole) => (None, write_remainder(file, job, 0)),
     }
 }
 
 /// Hands what a write came to back to the writer: the buffers written, or
-/// the failure with every byte queued behind it.
-fn report(shared: &Shared, first: Option<Vec<u8>>, result: Result<Vec<u8>, Failed>) {
+/// the failure with every byte queued behind it; counts the write (a pair,
+/// a buffer in pieces).
+fn report(
+    shared: &Shared,
+    first: Option<Vec<u8>>,
+    result: Result<Vec<u8>, Failed>,
+    wrote: (u64, u64),
+) {
     let mut queue = shared.queue.lock();
+    queue.writes = (queue.writes.0 + wrote.0, queue.writes.1 + wrote.1);
     queue.writing = 0;
     queue.written.extend(first);
     match result {
