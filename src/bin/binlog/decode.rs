@@ -352,7 +352,7 @@ fn cbor_to_json(v: ciborium::Value) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use prost_reflect::prost_types::{
         field_descriptor_proto::{Label, Type},
@@ -406,7 +406,7 @@ mod tests {
 
     /// `t.All`: a field of every kind (and `t.Inner`, nested, repeated,
     /// in maps and a oneof), an enum, a proto3 `optional`.
-    fn all_kinds_descriptor_set() -> (Vec<u8>, &'static str) {
+    pub(crate) fn all_kinds_descriptor_set() -> (Vec<u8>, &'static str) {
         use prost_reflect::prost_types::{
             EnumDescriptorProto, EnumValueDescriptorProto, MessageOptions, OneofDescriptorProto,
         };
@@ -517,9 +517,19 @@ mod tests {
         )
     }
 
+    /// Xorshift: random numbers from `state`, the same each run.
+    pub(crate) fn random_numbers(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// A random value of field `f` (zeros, extremes, NaN, unknown enum
     /// numbers and nesting included); `next` gives random numbers.
-    fn random_value(
+    pub(crate) fn random_value(
         f: &prost_reflect::FieldDescriptor,
         kind: &prost_reflect::Kind,
         next: &mut impl FnMut() -> u64,
@@ -590,13 +600,7 @@ mod tests {
         let Kind::Protobuf(desc, Some(plan)) = &decoder.kind else {
             panic!("the direct path reads t.All");
         };
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = random_numbers(0x9e37_79b9_7f4a_7c15);
         let options = SerializeOptions::new().stringify_64_bit_integers(false);
         for _ in 0..2000 {
             let prost_reflect::Value::Message(msg) = random_value(
