@@ -24,6 +24,8 @@ struct Route {
     schema: Option<TypeSchema>,
     decoder: Option<Rc<Decoder>>,
     table: usize,
+    /// Payloads go to the table's direct columns.
+    direct: bool,
 }
 
 pub struct Routes {
@@ -65,13 +67,14 @@ impl Routes {
             self.new_route(&type_name, schema)?;
         }
         let route = &self.routes[type_name.as_ref()];
+        let table = &mut self.tables[route.table];
         let decoded = match &route.decoder {
+            Some(_) if route.direct && table.append_direct(r.payload) => Decoded::Direct,
             Some(d) => decode(d, r, log),
             None => Decoded::None,
         };
         self.undecodable += u64::from(route.decoder.is_some() && matches!(decoded, Decoded::None));
-        let table = route.table;
-        self.tables[table].push(r, &type_name, log, decoded)
+        table.push(r, &type_name, log, decoded)
     }
 
     /// The route of `type_name` from now on: its decoder for `schema` and
@@ -91,10 +94,15 @@ impl Routes {
             }
             _ => self.table(None, DecodedColumns::None)?,
         };
+        let direct = match (decoder.as_ref().and_then(|d| d.message()), schema) {
+            (Some(m), Some(s)) => self.tables[table].direct_for(s, m),
+            _ => false,
+        };
         let route = Route {
             schema: schema.cloned(),
             decoder,
             table,
+            direct,
         };
         self.routes.insert(type_name.to_string(), route);
         Ok(())

@@ -1,9 +1,11 @@
 //! One output file's rows in the making: the record columns are built as
-//! records come, decoded values are kept as JSON until the batch is full,
-//! then arrow-json turns them into typed columns; each full batch goes to
-//! the file, so memory holds one batch, never the log.
+//! records come, and protobuf payloads the wire plan reads are appended to
+//! typed columns (`direct`); other decoded values are kept until the batch
+//! is full, then arrow-json turns them into typed columns; each full batch
+//! goes to the file, so memory holds one batch, never the log.
 
 use super::columns::{self, DECODED_TEXT};
+use super::direct::Direct;
 use super::output::OutputFile;
 use crate::error::{CliError, CliResult};
 use arrow_array::builder::ArrayBuilder;
@@ -15,8 +17,8 @@ use arrow_array::types::UInt64Type;
 use arrow_array::{ArrayRef, RecordBatch, StructArray};
 use arrow_json::reader::{Decoder as JsonColumns, ReaderBuilder};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema};
-use binlog::Record;
-use prost_reflect::{DynamicMessage, SerializeOptions};
+use binlog::{Record, TypeSchema};
+use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -35,6 +37,8 @@ pub enum Decoded {
     /// A protobuf message, serialized straight into the columns (no JSON
     /// value in between), every field present (zeros are not nulls).
     Proto(DynamicMessage),
+    /// Appended to the table's direct columns.
+    Direct,
 }
 
 impl Serialize for Decoded {
@@ -54,6 +58,7 @@ impl Serialize for Decoded {
 }
 
 /// What a file holds of decoded payloads.
+#[derive(Clone)]
 pub enum DecodedColumns {
     /// Nothing: the types have no decoder.
     None,
@@ -77,6 +82,9 @@ pub struct Table {
     payload: BinaryBuilder,
     /// Decoded payloads of the batch.
     values: Vec<Decoded>,
+    /// The direct columns of one schema's messages.
+    direct: Option<(TypeSchema, Direct)>,
+    columns: DecodedColumns,
     /// Records written to the file and in the batch.
     pub records: u64,
     /// None once the writer is told the file is complete.
@@ -84,8 +92,8 @@ pub struct Table {
     writer: Option<JoinHandle<CliResult<Written>>>,
 }
 
-/// A batch's record columns and decoded payloads.
-struct Batch(Vec<ArrayRef>, Vec<Decoded>);
+/// A batch's record columns, decoded payloads and direct columns.
+struct Batch(Vec<ArrayRef>, Vec<Decoded>, Option<StructArray>);
 
 /// The writer thread's file, and the records whose decoded value did not
 /// fit its columns.
@@ -111,6 +119,7 @@ impl Table {
         let decoding = !matches!(decoded, DecodedColumns::None);
         // One batch waits while one is written: memory stays bounded.
         let (to_writer, batches) = sync_channel(1);
+        let columns = decoded.clone();
         let writer = std::thread::spawn(move || write_batches(file, schema, decoded, batches));
         Table {
             path,
@@ -122,10 +131,31 @@ impl Table {
             meta: MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()),
             payload: BinaryBuilder::new(),
             values: Vec::new(),
+            direct: None,
+            columns,
             records: 0,
             to_writer: Some(to_writer),
             writer: Some(writer),
         }
+    }
+
+    /// Whether payloads of `schema`, of message `m`, go to the direct
+    /// columns: those of the first such schema whose message's columns are
+    /// the file's and whose plan reads them.
+    pub fn direct_for(&mut self, schema: &TypeSchema, m: &MessageDescriptor) -> bool {
+        if let (None, DecodedColumns::Typed(fields)) = (&self.direct, &self.columns) {
+            if columns::of_message(m) == *fields {
+                self.direct = Direct::new(m, fields).map(|d| (schema.clone(), d));
+            }
+        }
+        self.direct.as_ref().is_some_and(|(s, _)| s == schema)
+    }
+
+    /// Appends `payload` to the direct columns: false (nothing appended)
+    /// for one the direct path leaves to the JSON path.
+    pub fn append_direct(&mut self, payload: &[u8]) -> bool {
+        let direct = self.direct.as_mut().map(|(_, d)| d.append(payload));
+        matches!(direct, Some(Ok(())))
     }
 
     /// Adds a record and its decoded payload; hands the batch to the
@@ -175,10 +205,15 @@ impl Table {
         // builder starts empty, and would grow by copying).
         let bytes = cols[5].to_data().buffers()[1].len();
         self.payload = BinaryBuilder::with_capacity(BATCH_ROWS, bytes + bytes / 8);
-        let batch = Batch(cols, std::mem::take(&mut self.values));
-        match self.to_writer.as_ref().map(|w| w.send(batch)) {
-            Some(Ok(())) => Ok(()),
-            _ => self.join().map(drop),
+        let direct = self.direct.as_mut().map(|(_, d)| d.finish());
+        let batch = Batch(cols, std::mem::take(&mut self.values), direct);
+        match self
+            .to_writer
+            .as_ref()
+            .is_some_and(|w| w.send(batch).is_ok())
+        {
+            true => Ok(()),
+            false => self.join().map(drop),
         }
     }
 
@@ -242,13 +277,17 @@ fn make_columns(
     name: &str,
 ) -> CliResult<u64> {
     let mut unfit = 0;
-    for Batch(mut cols, values) in batches {
+    for Batch(mut cols, values, direct) in batches {
         match decoded {
             DecodedColumns::None => {}
             DecodedColumns::Text => cols.push(Arc::new(as_text(&values))),
             DecodedColumns::Typed(fields) => {
                 let seqs = cols[0].as_primitive::<UInt64Type>().values();
-                let (typed, n) = typed_columns(fields, &values, seqs, name)?;
+                let (typed, n) = match direct {
+                    Some(d) if values.iter().all(|v| matches!(v, Decoded::Direct)) => (d, 0),
+                    d => typed_columns(fields, &values, seqs, name)
+                        .map(|(t, n)| (merge(d, t, &values), n))?,
+                };
                 unfit += n;
                 cols.extend(typed.columns().iter().cloned())
             }
@@ -303,6 +342,24 @@ fn typed_columns(
         }
     }
     Ok((decode(fields, &rows).map_err(arrow_error)?, unfit))
+}
+
+/// The direct rows of `direct` and the others of `typed`, in the order of
+/// `values`.
+fn merge(direct: Option<StructArray>, typed: StructArray, values: &[Decoded]) -> StructArray {
+    let Some(direct) = direct else { return typed };
+    let mut next = 0;
+    let rows: Vec<(usize, usize)> = (values.iter().enumerate())
+        .map(|(i, v)| match v {
+            Decoded::Direct => {
+                next += 1;
+                (0, next - 1)
+            }
+            _ => (1, i),
+        })
+        .collect();
+    let rows = arrow_select::interleave::interleave(&[&direct, &typed], &rows);
+    rows.expect("the same columns").as_struct().clone()
 }
 
 fn decode<S: Serialize>(fields: &Fields, rows: &[S]) -> Result<StructArray, ArrowError> {
@@ -402,5 +459,68 @@ mod tests {
             .downcast_ref::<arrow_array::TimestampNanosecondArray>()
             .unwrap();
         assert_eq!(at.value(0), 1_700_000_000_000_000_000);
+    }
+
+    /// Random `t.All` payloads (every scalar kind, known and unknown enum
+    /// numbers, nested, repeated, maps, absent fields), rows with an
+    /// unpacked repeated field, a message the wire plan leaves to
+    /// prost-reflect (merged) and bytes that do not decode among them.
+    #[test]
+    fn protobuf_read_from_the_wire_makes_the_columns_the_json_path_makes() {
+        use crate::decode::tests::{all_kinds_descriptor_set, random_numbers, random_value};
+        let (set, name) = all_kinds_descriptor_set();
+        let pool = DescriptorPool::decode(set.as_slice()).unwrap();
+        let desc = pool.get_message_by_name(name).unwrap();
+        let mut next = random_numbers(0x2545_f491_4f6c_dd1d);
+        let kind = prost_reflect::Kind::Message(desc.clone());
+        let mut payloads: Vec<Vec<u8>> = (0..600)
+            .map(|_| {
+                let field = desc.fields().next().unwrap();
+                let ProtoValue::Message(mut m) = random_value(&field, &kind, &mut next, 0) else {
+                    unreachable!()
+                };
+                // One entry a map at most: prost-reflect's order is a hash's.
+                for f in desc.fields().filter(|f| f.is_map()) {
+                    if let ProtoValue::Map(entries) = m.get_field_mut(&f) {
+                        let first = entries.keys().next().cloned();
+                        entries.retain(|k, _| Some(k) == first.as_ref());
+                    }
+                }
+                m.encode_to_vec()
+            })
+            .collect();
+        payloads[100] = b"\x10\x05\x10\x07\x98\x06\x01\xb0\x01\x01\xb0\x01\x02".to_vec();
+        payloads[200] = b"\xd2\x02\x02\x08\x01\xd2\x02\x02\x08\x02".to_vec();
+        payloads[300] = b"\x10\x80".to_vec();
+        let decode = |p: &[u8]| match DynamicMessage::decode(desc.clone(), p) {
+            Ok(m) => Decoded::Proto(m),
+            Err(_) => Decoded::None,
+        };
+        let fields = columns::of_message(&desc);
+        let mut direct = Direct::new(&desc, &fields).unwrap();
+        let mixed: Vec<Decoded> = (payloads.iter())
+            .map(|p| match direct.append(p) {
+                Ok(()) => Decoded::Direct,
+                Err(_) => decode(p),
+            })
+            .collect();
+        let json: Vec<Decoded> = payloads.iter().map(|p| decode(p)).collect();
+        let seqs: Vec<u64> = (0..payloads.len() as u64).collect();
+        let (expected, unfit) = typed_columns(&fields, &json, &seqs, "t").unwrap();
+        let (typed, mixed_unfit) = typed_columns(&fields, &mixed, &seqs, "t").unwrap();
+        let got = merge(Some(direct.finish()), typed, &mixed);
+        let direct_rows = mixed.iter().filter(|d| matches!(d, Decoded::Direct));
+        assert!(direct_rows.count() > 300);
+        assert!(matches!(mixed[100], Decoded::Direct) && matches!(mixed[200], Decoded::Proto(_)));
+        assert!(unfit > 0, "unknown enum numbers are refused");
+        assert_eq!(mixed_unfit, unfit);
+        for (f, column) in fields.iter().zip(expected.columns()) {
+            assert_eq!(
+                got.column_by_name(f.name()).unwrap(),
+                column,
+                "{}",
+                f.name()
+            );
+        }
     }
 }
