@@ -26,6 +26,8 @@ pub struct Direct {
     plan: Plan,
     fields: Fields,
     columns: Vec<Column>,
+    /// The root's fields, kept between payloads for its allocation.
+    wires: Vec<(usize, Wire<'static>)>,
 }
 
 /// The builder of one field's column; `field` is its index among its
@@ -69,15 +71,21 @@ impl Direct {
             plan,
             fields,
             columns,
+            wires: Vec::new(),
         })
     }
 
     /// Appends the payload's row; `Unread`, nothing appended, for one left
     /// to the JSON path.
     pub fn append(&mut self, payload: &[u8]) -> Result<(), Unread> {
-        check(&self.plan, Plan::ROOT, payload, 0)?;
-        append_fields(&self.plan, Plan::ROOT, payload, &mut self.columns);
-        Ok(())
+        let (plan, mut wires) = (&self.plan, recycle(std::mem::take(&mut self.wires)));
+        let read = (plan.scan(Plan::ROOT, payload, &mut wires))
+            .and_then(|()| check_fields(plan, Plan::ROOT, &wires, 0));
+        if read.is_ok() {
+            append_wires(plan, Plan::ROOT, &wires, &mut self.columns);
+        }
+        self.wires = recycle(wires);
+        read
     }
 
     /// The rows appended since the last call.
@@ -119,31 +127,28 @@ fn check(plan: &Plan, m: usize, bytes: &[u8], depth: usize) -> Result<(), Unread
     protowire::check_depth(depth)?;
     let mut wires = Vec::new();
     plan.scan(m, bytes, &mut wires)?;
+    check_fields(plan, m, &wires, depth)
+}
+
+/// Checks the values of message `m`'s fields `wires`.
+fn check_fields(plan: &Plan, m: usize, wires: &Wires, depth: usize) -> Result<(), Unread> {
     let mut values = Vec::new();
     for field in wires.chunk_by(|a, b| a.0 == b.0) {
         let f = &plan.message(m).fields[field[0].0];
-        let kind = match &f.map {
-            Some(kv) => {
-                let entries = protowire::map_entries(f, field)?;
-                values = entries.into_iter().map(|(_, v)| v).collect();
-                &kv.1.kind
-            }
+        let kind = f.map.as_ref().map_or(&f.kind, |kv| &kv.1.kind);
+        let check_value = |v: Val| match (v, kind) {
+            (Val::Message(i, b), _) => check(plan, i, b, depth + 1),
+            (Val::Enum(n), FieldKind::Enum(e)) if e.get_value(n).is_none() => Err(Unread),
+            _ => Ok(()),
+        };
+        match &f.map {
+            Some(_) => (protowire::map_entries(f, field)?.into_iter())
+                .try_for_each(|(_, v)| check_value(v))?,
             None if f.list => {
                 f.values(field, &mut values)?;
-                &f.kind
+                values.iter().try_for_each(|&v| check_value(v))?
             }
-            None => {
-                let each = field.iter().map(|&(_, w)| f.value(w));
-                values = each.collect::<Result<_, _>>()?;
-                &f.kind
-            }
-        };
-        for v in &values {
-            match (v, kind) {
-                (Val::Message(i, b), _) => check(plan, *i, b, depth + 1)?,
-                (Val::Enum(n), FieldKind::Enum(e)) if e.get_value(*n).is_none() => Err(Unread)?,
-                _ => {}
-            }
+            None => (field.iter()).try_for_each(|&(_, w)| check_value(f.value(w)?))?,
         }
     }
     Ok(())
@@ -153,7 +158,12 @@ fn check(plan: &Plan, m: usize, bytes: &[u8], depth: usize) -> Result<(), Unread
 fn append_fields(plan: &Plan, m: usize, bytes: &[u8], columns: &mut [Column]) {
     let mut wires = Vec::new();
     let _ = plan.scan(m, bytes, &mut wires);
-    let mut rest = &wires[..];
+    append_wires(plan, m, &wires, columns);
+}
+
+/// Appends message `m`'s fields `wires` (checked) to its columns.
+fn append_wires(plan: &Plan, m: usize, wires: &Wires, columns: &mut [Column]) {
+    let mut rest = wires;
     for c in columns {
         let skip = rest.iter().take_while(|w| w.0 < c.field).count();
         let n = rest[skip..].iter().take_while(|w| w.0 == c.field).count();
@@ -161,6 +171,13 @@ fn append_fields(plan: &Plan, m: usize, bytes: &[u8], columns: &mut [Column]) {
         c.builder.append_field(plan, f, &rest[skip..skip + n]);
         rest = &rest[skip + n..];
     }
+}
+
+/// `v` emptied, to hold fields of other bytes: its allocation is kept
+/// (collected in place).
+fn recycle<'b>(mut v: Vec<(usize, Wire<'_>)>) -> Vec<(usize, Wire<'b>)> {
+    v.clear();
+    v.into_iter().map(|_| unreachable!()).collect()
 }
 
 impl Builder {
