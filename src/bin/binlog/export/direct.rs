@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 /// A message's columns in the making (see the module's comment).
 pub struct Direct {
+    message: MessageDescriptor,
     plan: Plan,
     fields: Fields,
     columns: Vec<Column>,
@@ -68,11 +69,16 @@ impl Direct {
         let columns = columns(&plan, Plan::ROOT, fields);
         let fields = fields.clone();
         Some(Direct {
+            message: m.clone(),
             plan,
             fields,
             columns,
             wires: Vec::new(),
         })
+    }
+
+    pub fn message(&self) -> &MessageDescriptor {
+        &self.message
     }
 
     /// Appends the payload's row; `Unread`, nothing appended, for one left

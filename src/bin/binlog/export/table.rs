@@ -1,8 +1,9 @@
 //! One output file's rows in the making: the record columns are built as
-//! records come, and protobuf payloads the wire plan reads are appended to
-//! typed columns (`direct`); other decoded values are kept until the batch
-//! is full, then arrow-json turns them into typed columns; each full batch
-//! goes to the file, so memory holds one batch, never the log.
+//! records come, decoded values are kept until the batch is full; then,
+//! on a thread of the file's, protobuf payloads the wire plan reads become
+//! typed columns (`direct`) and arrow-json makes the other values typed
+//! columns; each full batch goes to the file, so memory holds one batch,
+//! never the log.
 
 use super::columns::{self, DECODED_TEXT};
 use super::direct::Direct;
@@ -37,7 +38,7 @@ pub enum Decoded {
     /// A protobuf message, serialized straight into the columns (no JSON
     /// value in between), every field present (zeros are not nulls).
     Proto(DynamicMessage),
-    /// Appended to the table's direct columns.
+    /// Its payload to be read into the file's direct columns.
     Direct,
 }
 
@@ -58,7 +59,6 @@ impl Serialize for Decoded {
 }
 
 /// What a file holds of decoded payloads.
-#[derive(Clone)]
 pub enum DecodedColumns {
     /// Nothing: the types have no decoder.
     None,
@@ -82,9 +82,8 @@ pub struct Table {
     payload: BinaryBuilder,
     /// Decoded payloads of the batch.
     values: Vec<Decoded>,
-    /// The direct columns of one schema's messages.
-    direct: Option<(TypeSchema, Direct)>,
-    columns: DecodedColumns,
+    /// The schema whose payloads the writer reads into direct columns.
+    direct_schema: Option<TypeSchema>,
     /// Records written to the file and in the batch.
     pub records: u64,
     /// None once the writer is told the file is complete.
@@ -92,8 +91,8 @@ pub struct Table {
     writer: Option<JoinHandle<CliResult<Written>>>,
 }
 
-/// A batch's record columns, decoded payloads and direct columns.
-struct Batch(Vec<ArrayRef>, Vec<Decoded>, Option<StructArray>);
+/// A batch's record columns and decoded payloads.
+struct Batch(Vec<ArrayRef>, Vec<Decoded>);
 
 /// The writer thread's file, and the records whose decoded value did not
 /// fit its columns.
@@ -114,13 +113,27 @@ impl Table {
         })
     }
 
-    pub fn new(file: OutputFile, schema: Arc<Schema>, decoded: DecodedColumns) -> Table {
+    /// A table of `decoded` columns, made of protobuf message `m` of
+    /// schema `s` when given: its payloads are read directly if its plan
+    /// reads them.
+    pub fn new(
+        file: OutputFile,
+        schema: Arc<Schema>,
+        decoded: DecodedColumns,
+        first: Option<(&TypeSchema, &MessageDescriptor)>,
+    ) -> Table {
         let path = file.path().to_path_buf();
         let decoding = !matches!(decoded, DecodedColumns::None);
+        let direct = match (&decoded, first) {
+            (DecodedColumns::Typed(fields), Some((s, m))) => Direct::new(m, fields).zip(Some(s)),
+            _ => None,
+        };
+        let direct_schema = direct.as_ref().map(|(_, s)| (*s).clone());
+        let direct = direct.map(|(d, _)| d);
         // One batch waits while one is written: memory stays bounded.
         let (to_writer, batches) = sync_channel(1);
-        let columns = decoded.clone();
-        let writer = std::thread::spawn(move || write_batches(file, schema, decoded, batches));
+        let writer =
+            std::thread::spawn(move || write_batches(file, schema, decoded, direct, batches));
         Table {
             path,
             decoding,
@@ -131,31 +144,16 @@ impl Table {
             meta: MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()),
             payload: BinaryBuilder::new(),
             values: Vec::new(),
-            direct: None,
-            columns,
+            direct_schema,
             records: 0,
             to_writer: Some(to_writer),
             writer: Some(writer),
         }
     }
 
-    /// Whether payloads of `schema`, of message `m`, go to the direct
-    /// columns: those of the first such schema whose message's columns are
-    /// the file's and whose plan reads them.
-    pub fn direct_for(&mut self, schema: &TypeSchema, m: &MessageDescriptor) -> bool {
-        if let (None, DecodedColumns::Typed(fields)) = (&self.direct, &self.columns) {
-            if columns::of_message(m) == *fields {
-                self.direct = Direct::new(m, fields).map(|d| (schema.clone(), d));
-            }
-        }
-        self.direct.as_ref().is_some_and(|(s, _)| s == schema)
-    }
-
-    /// Appends `payload` to the direct columns: false (nothing appended)
-    /// for one the direct path leaves to the JSON path.
-    pub fn append_direct(&mut self, payload: &[u8]) -> bool {
-        let direct = self.direct.as_mut().map(|(_, d)| d.append(payload));
-        matches!(direct, Some(Ok(())))
+    /// Whether payloads of `schema` are read into the direct columns.
+    pub fn reads_direct(&self, schema: &TypeSchema) -> bool {
+        self.direct_schema.as_ref() == Some(schema)
     }
 
     /// Adds a record and its decoded payload; hands the batch to the
@@ -205,15 +203,10 @@ impl Table {
         // builder starts empty, and would grow by copying).
         let bytes = cols[5].to_data().buffers()[1].len();
         self.payload = BinaryBuilder::with_capacity(BATCH_ROWS, bytes + bytes / 8);
-        let direct = self.direct.as_mut().map(|(_, d)| d.finish());
-        let batch = Batch(cols, std::mem::take(&mut self.values), direct);
-        match self
-            .to_writer
-            .as_ref()
-            .is_some_and(|w| w.send(batch).is_ok())
-        {
-            true => Ok(()),
-            false => self.join().map(drop),
+        let batch = Batch(cols, std::mem::take(&mut self.values));
+        match self.to_writer.as_ref().map(|w| w.send(batch)) {
+            Some(Ok(())) => Ok(()),
+            _ => self.join().map(drop),
         }
     }
 
@@ -254,6 +247,7 @@ fn write_batches(
     file: OutputFile,
     schema: Arc<Schema>,
     decoded: DecodedColumns,
+    direct: Option<Direct>,
     batches: Receiver<Batch>,
 ) -> CliResult<Written> {
     let name = crate::paths::show(file.path());
@@ -262,7 +256,7 @@ fn write_batches(
         let mut file = file;
         made.iter().try_for_each(|b| file.write(&b)).map(|()| file)
     });
-    let unfit = make_columns(&schema, &decoded, batches, to_file, &name);
+    let unfit = make_columns(&schema, &decoded, direct, batches, to_file, &name);
     let file = file_writer.join().unwrap_or_else(|_| Err(stopped()))?;
     Ok((file, unfit?))
 }
@@ -272,18 +266,23 @@ fn write_batches(
 fn make_columns(
     schema: &Arc<Schema>,
     decoded: &DecodedColumns,
+    mut direct: Option<Direct>,
     batches: Receiver<Batch>,
     to_file: SyncSender<RecordBatch>,
     name: &str,
 ) -> CliResult<u64> {
     let mut unfit = 0;
-    for Batch(mut cols, values, direct) in batches {
+    for Batch(mut cols, mut values) in batches {
         match decoded {
             DecodedColumns::None => {}
             DecodedColumns::Text => cols.push(Arc::new(as_text(&values))),
             DecodedColumns::Typed(fields) => {
+                let rows = direct.as_mut().map(|d| {
+                    unfit += read_direct(d, &mut values, &cols);
+                    d.finish()
+                });
                 let seqs = cols[0].as_primitive::<UInt64Type>().values();
-                let (typed, n) = match direct {
+                let (typed, n) = match rows {
                     Some(d) if values.iter().all(|v| matches!(v, Decoded::Direct)) => (d, 0),
                     d => typed_columns(fields, &values, seqs, name)
                         .map(|(t, n)| (merge(d, t, &values), n))?,
@@ -298,6 +297,32 @@ fn make_columns(
         }
     }
     Ok(unfit)
+}
+
+/// Reads the batch's payloads marked `Direct` into `d`; one it leaves to
+/// prost-reflect is decoded so, or said on standard error and its row
+/// left null: how many did not decode.
+fn read_direct(d: &mut Direct, values: &mut [Decoded], cols: &[ArrayRef]) -> u64 {
+    let (seqs, payloads) = (
+        cols[0].as_primitive::<UInt64Type>(),
+        cols[5].as_binary::<i32>(),
+    );
+    let (types, logs) = (cols[2].as_string::<i32>(), cols[3].as_string::<i32>());
+    let mut undecodable = 0;
+    for (i, v) in values.iter_mut().enumerate() {
+        if !matches!(v, Decoded::Direct) || d.append(payloads.value(i)).is_ok() {
+            continue;
+        }
+        *v = match DynamicMessage::decode(d.message().clone(), payloads.value(i)) {
+            Ok(m) => Decoded::Proto(m),
+            Err(e) => {
+                undecodable += 1;
+                let log = arrow_array::Array::is_valid(logs, i).then(|| logs.value(i));
+                super::route::undecodable(log, seqs.value(i), types.value(i), e)
+            }
+        };
+    }
+    undecodable
 }
 
 /// Each value's JSON text (null for none).
@@ -498,12 +523,13 @@ mod tests {
         };
         let fields = columns::of_message(&desc);
         let mut direct = Direct::new(&desc, &fields).unwrap();
-        let mixed: Vec<Decoded> = (payloads.iter())
-            .map(|p| match direct.append(p) {
-                Ok(()) => Decoded::Direct,
-                Err(_) => decode(p),
-            })
-            .collect();
+        let n = payloads.len();
+        let seq: ArrayRef = Arc::new(arrow_array::UInt64Array::from_iter_values(0..n as u64));
+        let text: ArrayRef = Arc::new(arrow_array::StringArray::from(vec!["t"; n]));
+        let payload: ArrayRef = Arc::new(arrow_array::BinaryArray::from_iter_values(&payloads));
+        let cols = [seq.clone(), seq, text.clone(), text.clone(), text, payload];
+        let mut mixed: Vec<Decoded> = (0..n).map(|_| Decoded::Direct).collect();
+        assert_eq!(read_direct(&mut direct, &mut mixed, &cols), 1);
         let json: Vec<Decoded> = payloads.iter().map(|p| decode(p)).collect();
         let seqs: Vec<u64> = (0..payloads.len() as u64).collect();
         let (expected, unfit) = typed_columns(&fields, &json, &seqs, "t").unwrap();
