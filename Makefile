@@ -853,9 +853,13 @@ lib-without-s3:
 # pytest runs from the venv's script, so that the tests import the
 # installed package, not the sources (tests/test_installed_package.py),
 # beside the versitygw that tests/with_s3_server.sh starts (the shipper's
-# and the tiered reader's tests use it: tests/conftest.py).
+# and the tiered reader's tests use it: tests/conftest.py). First the
+# installed package, stubs included, passes `mypy --strict` (pinned in
+# requirements-test.txt) for the oldest Python it supports, as a user's
+# program type-checks it; run outside the sources, mypy finds only that.
 test-python: python-wheel s3-server lib-without-s3
 	$(call python-venv,$(PY_BUILD)/test-venv)
+	cd $(PY_BUILD) && test-venv/bin/mypy --strict --python-version 3.9 --cache-dir=/dev/null -p binlog
 	cd $(PY_SRC) && env -u LD_LIBRARY_PATH BINLOG_VERSITYGW=$(VERSITYGW) \
 	  BINLOG_TEST_LIB_WITHOUT_S3=$(abspath target/lean/release) ../../tests/with_s3_server.sh \
 	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider tests

@@ -252,6 +252,39 @@ def py_numbers(header):
     return out
 
 
+def py_native_lib(header):
+    """binlog._native's `lib` as its stub declares it: every constant and
+    function of the header (cffi's out-of-line module has exactly these),
+    C integers as int, `const char *` and `const uint8_t *` as bytes or a
+    C pointer (cffi passes bytes to both), other pointers as CData."""
+    text = re.sub(r"/\*.*?\*/", "", header, flags=re.S)
+    names = re.findall(r"^#define (BINLOG_[A-Z0-9_]+) -?\d+$", text, re.M)
+    names += re.findall(r"^  (BINLOG_[A-Z0-9_]+) = ", text, re.M)
+    out = [f"    {n}: int" for n in names]
+
+    def py(c_type):
+        c_type = " ".join(c_type.split())
+        if c_type in ("const char *", "const uint8_t *"):
+            return "CharP"
+        if c_type == "void":
+            return "None"
+        return "bool" if c_type == "bool" else "CData" if "*" in c_type or "binlog_" in c_type else "int"
+
+    for ret, name, params in re.findall(r"^((?:const )?\w+ \**)(binlog_\w+)\(([^)]*)\);", text, re.M):
+        args = ["self"] + [f"{p.split()[-1].lstrip('*')}: {py(p[:p.rindex(p.split()[-1].lstrip('*'))])}"
+                           for p in params.split(",") if p.strip() not in ("", "void")]
+        ret = "int" if ret.strip() == "binlog_result" else "CData" if "*" in ret else py(ret)
+        line = f"    def {name}("
+        for i, arg in enumerate(args):  # lines of at most 120 characters
+            piece = arg + (", " if i + 1 < len(args) else f") -> {ret}: ...")
+            if len(line) + len(piece.rstrip()) > 120:
+                out.append(line.rstrip())
+                line = " " * 8
+            line += piece
+        out.append(line)
+    return out
+
+
 def regions():
     """{(file, region): its lines}."""
     header = (ROOT / "include/binlog.h").read_text()
@@ -286,6 +319,7 @@ def regions():
         (PY / "options.py", "option keywords"): py_keywords("options.py", "Options"),
         (PY / "shipper.py", "ship keywords"): py_keywords("shipper.py", "ShipOptions"),
         (PY / "options.py", "numeric options"): py_numbers(header),
+        (PY / "_native.pyi", "lib"): py_native_lib(header),
     }
 
 
@@ -303,7 +337,7 @@ def main():
     files = {}
     for (path, region), lines in regions().items():
         text = files.get(path, path.read_text())
-        comment = "#" if path.suffix == ".py" else "//"
+        comment = "#" if path.suffix in (".py", ".pyi") else "//"
         files[path] = rewrite(text, region, lines, comment)
     stale = [p for p, t in files.items() if p.read_text() != t]
     if check:

@@ -446,7 +446,7 @@ fn a_merged_export_of_two_logs_holds_both() {
 }
 
 #[test]
-fn an_export_of_a_log_shipped_to_the_bucket_holds_its_records() {
+fn an_export_and_cat_decode_of_a_log_shipped_to_the_bucket_hold_its_records() {
     let server = S3Server::start(&["logs"]);
     let dir = TempDir::new("export-remote");
     let written = records("orders", 120, T0);
@@ -465,7 +465,26 @@ fn an_export_of_a_log_shipped_to_the_bucket_holds_its_records() {
         .unwrap();
     assert!(ship.status.success(), "{ship:?}");
     let local = dir.join("logs");
+    let cat_decode = |source: &[&str]| {
+        let o = binlog()
+            .arg("cat")
+            .args(source)
+            .args(["--json", "--decode"])
+            .envs(server.env())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{o:?}");
+        String::from_utf8(o.stdout).unwrap()
+    };
+    // `cat --decode` reads the bucket's copy as it read the log.
+    let before = cat_decode(&[s(&local), "--log", "orders"]);
+    let decoded = before
+        .lines()
+        .filter(|l| l.contains("\"decoded\":{"))
+        .count();
+    assert_eq!(decoded, 90, "trades, clicks and readings decode: {before}");
     std::fs::remove_dir_all(&local).unwrap();
+    assert_eq!(cat_decode(&["s3://logs/exp/orders"]), before);
     let out = dir.join("out");
     let o = binlog()
         .args([

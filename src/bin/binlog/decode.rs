@@ -5,6 +5,7 @@
 //! as a payload of the type (`binlog write --json`).
 
 use crate::encoding;
+use crate::output::json_str;
 use crate::protowire::{self, FieldKind, FieldPlan, Plan, Unread, Val};
 use binlog::{Error, ErrorKind, TypeSchema};
 use prost_reflect::prost::Message;
@@ -199,7 +200,7 @@ fn write_message(
     depth: usize,
 ) -> Result<(), Unread> {
     protowire::check_depth(depth)?;
-    let mut fields = Vec::new();
+    let mut fields = Vec::with_capacity(plan.message(m).fields.len());
     plan.scan(m, bytes, &mut fields)?;
     out.push(b'{');
     for field in fields.chunk_by(|a, b| a.0 == b.0) {
@@ -208,8 +209,7 @@ fn write_message(
         if out.last() != Some(&b'{') {
             out.push(b',');
         }
-        json_string(out, f.desc.json_name());
-        out.push(b':');
+        out.extend_from_slice(&f.json_key);
         if !write_field(plan, f, field, out, depth)? {
             out.truncate(start);
         }
@@ -235,7 +235,7 @@ fn write_field(
                 out.push(b',');
             }
             if let Val::Str(s) = k {
-                json_string(out, s);
+                json_str(out, s);
             } else {
                 out.push(b'"');
                 write_value(plan, &key.kind, k, out, depth)?;
@@ -284,7 +284,7 @@ fn write_value(
         Val::F64(x) if x.is_finite() => number(out, x),
         Val::F32(x) => non_finite(out, f64::from(x)),
         Val::F64(x) => non_finite(out, x),
-        Val::Str(s) => json_string(out, s),
+        Val::Str(s) => json_str(out, s),
         Val::Bytes(b) => {
             out.push(b'"');
             encoding::push_base64(out, b);
@@ -292,7 +292,7 @@ fn write_value(
         }
         Val::Enum(n) => match kind {
             FieldKind::Enum(e) => match e.get_value(n) {
-                Some(named) => json_string(out, named.name()),
+                Some(named) => json_str(out, named.name()),
                 None => number(out, n),
             },
             _ => return Err(Unread),
@@ -314,10 +314,6 @@ fn non_finite(out: &mut Vec<u8>, x: f64) {
         _ => b"\"NaN\"",
     };
     out.extend_from_slice(text);
-}
-
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");
 }
 
 /// A CBOR value as JSON: byte strings in base64, tags dropped, a map key
@@ -352,7 +348,7 @@ fn cbor_to_json(v: ciborium::Value) -> Value {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use prost_reflect::prost_types::{
         field_descriptor_proto::{Label, Type},
@@ -402,261 +398,6 @@ pub(crate) mod tests {
         assert_eq!(decoder.encode(&value).unwrap(), payload);
         assert!(decoder.decode(b"\xff\xff\xff").is_err());
         assert!(decoder.encode(&json!({"price": 1})).is_err());
-    }
-
-    /// `t.All`: a field of every kind (and `t.Inner`, nested, repeated,
-    /// in maps and a oneof), an enum, a proto3 `optional`.
-    pub(crate) fn all_kinds_descriptor_set() -> (Vec<u8>, &'static str) {
-        use prost_reflect::prost_types::{
-            EnumDescriptorProto, EnumValueDescriptorProto, MessageOptions, OneofDescriptorProto,
-        };
-        let field =
-            |name: &str, number, ty: Type, label: Label, type_name: &str| FieldDescriptorProto {
-                name: Some(name.into()),
-                number: Some(number),
-                label: Some(label as i32),
-                r#type: Some(ty as i32),
-                type_name: (!type_name.is_empty()).then(|| type_name.into()),
-                ..Default::default()
-            };
-        let (one, many) = (Label::Optional, Label::Repeated);
-        let entry = |name: &str, key: Type, value: Type, value_type: &str| DescriptorProto {
-            name: Some(name.into()),
-            field: vec![
-                field("key", 1, key, one, ""),
-                field("value", 2, value, one, value_type),
-            ],
-            options: Some(MessageOptions {
-                map_entry: Some(true),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        use Type::*;
-        let scalars = [
-            Bool, Int32, Sint32, Sfixed32, Int64, Sint64, Sfixed64, Uint32, Fixed32, Uint64,
-            Fixed64, Float, Double, String, Bytes,
-        ];
-        let mut fields: Vec<_> = (scalars.iter().enumerate())
-            .map(|(i, &ty)| field(&format!("f_{i}"), i as i32 + 1, ty, one, ""))
-            .collect();
-        let mut repeated: Vec<_> = (scalars.iter().enumerate())
-            .map(|(i, &ty)| field(&format!("r_{i}"), i as i32 + 21, ty, many, ""))
-            .collect();
-        fields.append(&mut repeated);
-        fields.extend([
-            field("color", 40, Enum, one, ".t.Color"),
-            field("colors", 41, Enum, many, ".t.Color"),
-            field("inner", 42, Message, one, ".t.Inner"),
-            field("inners", 43, Message, many, ".t.Inner"),
-            field("by_name", 44, Message, many, ".t.All.ByNameEntry"),
-            field("by_id", 45, Message, many, ".t.All.ByIdEntry"),
-            field("by_flag", 46, Message, many, ".t.All.ByFlagEntry"),
-            FieldDescriptorProto {
-                proto3_optional: Some(true),
-                oneof_index: Some(0),
-                ..field("maybe", 47, Int32, one, "")
-            },
-            FieldDescriptorProto {
-                oneof_index: Some(1),
-                ..field("c_text", 48, String, one, "")
-            },
-            FieldDescriptorProto {
-                oneof_index: Some(1),
-                ..field("c_inner", 49, Message, one, ".t.Inner")
-            },
-        ]);
-        let all = DescriptorProto {
-            name: Some("All".into()),
-            field: fields,
-            nested_type: vec![
-                entry("ByNameEntry", String, Int64, ""),
-                entry("ByIdEntry", Int32, Message, ".t.Inner"),
-                entry("ByFlagEntry", Bool, Bytes, ""),
-            ],
-            oneof_decl: ["_maybe", "choice"]
-                .map(|n| OneofDescriptorProto {
-                    name: Some(n.into()),
-                    ..Default::default()
-                })
-                .to_vec(),
-            ..Default::default()
-        };
-        let inner = DescriptorProto {
-            name: Some("Inner".into()),
-            field: vec![
-                field("n", 1, Int32, one, ""),
-                field("kids", 2, Message, many, ".t.Inner"),
-            ],
-            ..Default::default()
-        };
-        let color = EnumDescriptorProto {
-            name: Some("Color".into()),
-            value: ["RED", "GREEN"]
-                .iter()
-                .enumerate()
-                .map(|(i, n)| EnumValueDescriptorProto {
-                    name: Some(n.to_string()),
-                    number: Some(i as i32),
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        };
-        let file = FileDescriptorProto {
-            name: Some("t.proto".into()),
-            package: Some("t".into()),
-            message_type: vec![all, inner],
-            enum_type: vec![color],
-            syntax: Some("proto3".into()),
-            ..Default::default()
-        };
-        (
-            FileDescriptorSet { file: vec![file] }.encode_to_vec(),
-            "t.All",
-        )
-    }
-
-    /// Xorshift: random numbers from `state`, the same each run.
-    pub(crate) fn random_numbers(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
-    }
-
-    /// A random value of field `f` (zeros, extremes, NaN, unknown enum
-    /// numbers and nesting included); `next` gives random numbers.
-    pub(crate) fn random_value(
-        f: &prost_reflect::FieldDescriptor,
-        kind: &prost_reflect::Kind,
-        next: &mut impl FnMut() -> u64,
-        depth: usize,
-    ) -> prost_reflect::Value {
-        use prost_reflect::{Kind as K, Value as V};
-        let n = match next() % 4 {
-            0 => 0,
-            1 => u64::MAX,
-            _ => next(),
-        };
-        match kind {
-            K::Bool => V::Bool(n & 1 == 1),
-            K::Int32 | K::Sint32 | K::Sfixed32 => V::I32(n as i32),
-            K::Int64 | K::Sint64 | K::Sfixed64 => V::I64(n as i64),
-            K::Uint32 | K::Fixed32 => V::U32(n as u32),
-            K::Uint64 | K::Fixed64 => V::U64(n),
-            K::Float => V::F32([0.1, f32::NAN, -0.0, f32::INFINITY, n as f32][n as usize % 5]),
-            K::Double => V::F64([0.1, f64::NAN, 1e300, f64::NEG_INFINITY][n as usize % 4]),
-            K::String => V::String(["", "tea \"\u{e9}\n", "x"][n as usize % 3].into()),
-            K::Bytes => V::Bytes(vec![n as u8; n as usize % 5].into()),
-            K::Enum(_) => V::EnumNumber(n as i32 % 3),
-            K::Message(m) => {
-                let mut msg = DynamicMessage::new(m.clone());
-                for g in m.fields() {
-                    if depth < 3 && next() % 2 == 0 {
-                        let v = random_field(&g, next, depth + 1);
-                        msg.set_field(&g, v);
-                    }
-                }
-                let _ = f;
-                V::Message(msg)
-            }
-        }
-    }
-
-    fn random_field(
-        f: &prost_reflect::FieldDescriptor,
-        next: &mut impl FnMut() -> u64,
-        depth: usize,
-    ) -> prost_reflect::Value {
-        use prost_reflect::{Kind as K, Value as V};
-        let count = next() % 4;
-        match f.kind() {
-            K::Message(entry) if f.is_map() => {
-                let (k, v) = (entry.map_entry_key_field(), entry.map_entry_value_field());
-                let map = (0..count)
-                    .map(|_| {
-                        let key = random_value(&k, &k.kind(), next, depth).into_map_key();
-                        (key.unwrap(), random_value(&v, &v.kind(), next, depth))
-                    })
-                    .collect();
-                V::Map(map)
-            }
-            kind if f.is_list() => V::List(
-                (0..count)
-                    .map(|_| random_value(f, &kind, next, depth))
-                    .collect(),
-            ),
-            kind => random_value(f, &kind, next, depth),
-        }
-    }
-
-    #[test]
-    fn protobuf_read_from_the_wire_prints_what_prost_reflect_prints() {
-        let (set, name) = all_kinds_descriptor_set();
-        let decoder = Decoder::new(&TypeSchema::protobuf("all", set, name)).unwrap();
-        let Kind::Protobuf(desc, Some(plan)) = &decoder.kind else {
-            panic!("the direct path reads t.All");
-        };
-        let mut next = random_numbers(0x9e37_79b9_7f4a_7c15);
-        let options = SerializeOptions::new().stringify_64_bit_integers(false);
-        for _ in 0..2000 {
-            let prost_reflect::Value::Message(msg) = random_value(
-                &desc.fields().next().unwrap(),
-                &prost_reflect::Kind::Message(desc.clone()),
-                &mut next,
-                0,
-            ) else {
-                unreachable!()
-            };
-            let payload = msg.encode_to_vec();
-            let mut direct = Vec::new();
-            write_message(plan, Plan::ROOT, &payload, &mut direct, 0).unwrap();
-            let expected = DynamicMessage::decode(desc.clone(), &payload[..]).unwrap();
-            let mut text = Vec::new();
-            let mut json = serde_json::Serializer::new(&mut text);
-            expected
-                .serialize_with_options(&mut json, &options)
-                .unwrap();
-            let expected: Value = serde_json::from_slice(&text).unwrap();
-            let direct: Value = serde_json::from_slice(&direct).unwrap();
-            assert_eq!(direct, expected, "{payload:?}");
-        }
-    }
-
-    #[test]
-    fn what_the_wire_path_does_not_read_falls_back_to_prost_reflect() {
-        let (set, name) = all_kinds_descriptor_set();
-        let decoder = Decoder::new(&TypeSchema::protobuf("all", set, name)).unwrap();
-        let Kind::Protobuf(_, Some(plan)) = &decoder.kind else {
-            panic!("the direct path reads t.All");
-        };
-        let direct = |payload: &[u8]| write_message(plan, Plan::ROOT, payload, &mut Vec::new(), 0);
-        let json = |payload: &[u8]| {
-            let mut out = Vec::new();
-            decoder
-                .decode_json(payload, &mut out)
-                .map(|()| String::from_utf8(out).unwrap())
-        };
-        // Field 2 (int32) twice: the last wins; an explicit zero is left out;
-        // an unknown field (99) is skipped; a non-packed repeated int32.
-        let payload = b"\x10\x05\x10\x07\x18\x00\x98\x06\x01\xb0\x01\x01\xb0\x01\x02";
-        assert_eq!(json(payload).unwrap(), r#"{"f1":7,"r1":[1,2]}"#);
-        // The inner message twice (prost merges them): prost-reflect's JSON.
-        let twice = b"\xd2\x02\x02\x08\x01\xd2\x02\x02\x08\x02";
-        assert_eq!(direct(twice), Err(Unread));
-        assert_eq!(json(twice).unwrap(), r#"{"inner":{"n":2}}"#);
-        // Both members of a oneof: the last one is kept.
-        let both = b"\x82\x03\x01a\x8a\x03\x00";
-        assert_eq!(direct(both), Err(Unread));
-        assert_eq!(json(both).unwrap(), r#"{"cInner":{}}"#);
-        // A string that is not UTF-8, a truncated varint, a group: errors.
-        for bad in [&b"\x72\x01\xff"[..], b"\x10\x80", b"\x0b\x0c"] {
-            assert_eq!(direct(bad), Err(Unread));
-            assert!(json(bad).is_err(), "{bad:?}");
-        }
     }
 
     #[test]

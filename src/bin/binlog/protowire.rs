@@ -89,6 +89,8 @@ pub enum FieldKind {
 #[derive(Debug)]
 pub struct FieldPlan {
     pub desc: FieldDescriptor,
+    /// `"jsonName":`, the field's member name in JSON, quoted.
+    pub json_key: Box<[u8]>,
     pub kind: FieldKind,
     pub list: bool,
     /// A map's key and value fields (its entry message's).
@@ -197,7 +199,9 @@ impl Plan {
             Kind::Message(_) if map.is_some() => FieldKind::Bytes,
             Kind::Message(m) => FieldKind::Message(self.add(&m)?),
         };
+        let quoted = serde_json::to_string(f.json_name()).expect("a string is JSON");
         Some(FieldPlan {
+            json_key: format!("{quoted}:").into_bytes().into(),
             list: f.is_list(),
             presence: f.supports_presence(),
             oneof: f.containing_oneof().map(|o| {

@@ -141,9 +141,8 @@ def open_log_tiered_reader(directory: PathLike, name: str, remote: str,
     if retry_timeout is None:
         return open_with(_native.lib.binlog_reader_open_log_tiered, *args, batch_records=batch_records,
                          this_process_only=True)
-    args += (retry_timeout_ms(retry_timeout),)
-    return open_with(_native.lib.binlog_reader_open_log_tiered_timeout, *args, batch_records=batch_records,
-                     this_process_only=True)
+    return open_with(_native.lib.binlog_reader_open_log_tiered_timeout, *args, retry_timeout_ms(retry_timeout),
+                     batch_records=batch_records, this_process_only=True)
 
 
 def open_merged_reader(directory: Optional[PathLike] = None, remote: Optional[str] = None,

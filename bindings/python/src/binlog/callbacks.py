@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
 from ._native import ffi, lib
 from .enums import SegmentEvent
+
+if TYPE_CHECKING:
+    from ._native import CData
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class SegmentInfo:
     bytes: int
 
     @classmethod
-    def from_c(cls, info) -> "SegmentInfo":  # info: binlog_segment_info *
+    def from_c(cls, info: CData) -> SegmentInfo:  # info: binlog_segment_info *
         return cls(
             SegmentEvent(info.event),
             os.fsdecode(ffi.string(info.path)),
@@ -39,16 +43,18 @@ class SegmentInfo:
 
 
 @ffi.def_extern(error=-1)
-def _binlog_segment_callback(user, info):
-    ffi.from_handle(user)(SegmentInfo.from_c(info))
+def _binlog_segment_callback(user: CData, info: CData) -> int:
+    callback: Callable[[SegmentInfo], object] = ffi.from_handle(user)
+    callback(SegmentInfo.from_c(info))
     return 0
 
 
 # A clock that raises cannot stop the log: it reads the time as 0 (1970),
 # which rolls nothing back (docs of binlog_options_set_clock).
 @ffi.def_extern(error=0)
-def _binlog_clock(user):
-    return ffi.from_handle(user)()
+def _binlog_clock(user: CData) -> int:
+    clock: Callable[[], int] = ffi.from_handle(user)
+    return clock()
 
 
 SEGMENT_CALLBACK = lib._binlog_segment_callback

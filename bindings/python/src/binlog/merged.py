@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
 from ._native import ffi, lib
 from .cstrings import c_string
@@ -13,6 +13,9 @@ from .reader import _damage, _gap, _text, _wait_ms
 from .arrow import merged_table
 from .records import Damage, Gap
 from .schemas import TypeSchema, find_schema
+
+if TYPE_CHECKING:
+    from ._native import CData
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -38,8 +41,8 @@ class MergedReader:
     timestamps go backwards is not reordered. Iterate it, or call
     :meth:`next`; one thread at a time."""
 
-    def __init__(self, handle: Any) -> None:
-        self._h = handle
+    def __init__(self, handle: CData) -> None:
+        self._h: Optional[CData] = handle
         self._rec = ffi.new("binlog_record *")
         self._log = ffi.new("const uint8_t **")
         self._log_len = ffi.new("size_t *")
@@ -193,7 +196,7 @@ class MergedReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _handle(self) -> Any:
+    def _handle(self) -> CData:
         if self._h is None:
             raise ValueError("the merged reader is closed")
         return self._h

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, Sequence, Tuple, TypedDict, TypeVar
 
 from ._native import ffi, lib
 from .callbacks import CLOCK, SEGMENT_CALLBACK, SegmentInfo
 from .enums import Durability, Period
 from .errors import check
 from .schemas import TypeSchema, add_schema
+
+if TYPE_CHECKING:
+    from ._native import CData
 
 SegmentCallback = Callable[[SegmentInfo], Any]
 
@@ -186,13 +189,13 @@ def utf8(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-def native_options(options: Options) -> Tuple[Any, List[Any]]:
+def native_options(options: Options) -> Tuple[CData, List[object]]:
     """A ``binlog_options *`` (freed when collected) and the handles of the
     callbacks it holds, which must live as long as the writer."""
     out = ffi.new("binlog_options **")
     check(lib.binlog_options_new(out))
     opts = ffi.gc(out[0], lib.binlog_options_free)
-    keep: List[Any] = []
+    keep: List[object] = []
     o = options
     if o.log_name is not None:
         name = utf8(o.log_name)
@@ -252,7 +255,7 @@ _NUMBERS = (
 )
 
 
-def _set_numbers(opts: Any, o: Options) -> None:
+def _set_numbers(opts: CData, o: Options) -> None:
     for name, setter in _NUMBERS:
         value = getattr(o, name)
         if value is not None:

@@ -10,9 +10,12 @@ do not exist. In a child the handle is let go of without the C free
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ._native import ffi
+
+if TYPE_CHECKING:
+    from ._native import CData
 
 
 class OpeningProcess:
@@ -25,11 +28,11 @@ class OpeningProcess:
         """False in a child forked after the handle was opened."""
         return os.getpid() == self.pid
 
-    def gc(self, handle: Any, free: Callable[[Any], None]) -> Any:
+    def gc(self, handle: CData, free: Callable[[CData], None]) -> CData:
         """``handle`` freed by ``free`` when collected (or at
         ``ffi.release``), only if that happens in the opening process."""
 
-        def free_if_opened_here(h: Any) -> None:
+        def free_if_opened_here(h: CData) -> None:
             if self.is_current():
                 free(h)
 

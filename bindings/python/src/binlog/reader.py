@@ -7,7 +7,7 @@ import time
 from collections import deque
 from itertools import chain
 from operator import length_hint
-from typing import Any, Iterable, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional
 
 from ._fast import Batch
 from ._native import ffi, lib
@@ -20,6 +20,9 @@ from .process_owned import OpeningProcess
 from .arrow import reader_table
 from .records import BATCH_META, BATCH_RECORD, Damage, Gap, Header, Record, Tail
 from .summary import Summary, summary_of
+
+if TYPE_CHECKING:
+    from ._native import CData
 
 assert ffi.sizeof("binlog_batch_record") == BATCH_RECORD.size
 assert ffi.sizeof("binlog_batch_meta") == BATCH_META.size
@@ -50,7 +53,7 @@ class Reader:
     manager; :meth:`close` releases the file and mapping.
     """
 
-    def __init__(self, handle: Any, batch_records: int = BATCH_RECORDS,
+    def __init__(self, handle: CData, batch_records: int = BATCH_RECORDS,
                  opened_in: Optional[OpeningProcess] = None) -> None:
         if batch_records < 1:
             raise ValueError(f"batch_records must be at least 1, not {batch_records}")
@@ -244,7 +247,7 @@ class Reader:
         """How many gaps a log reader met (see :meth:`gaps`); 0 for a segment reader."""
         out = ffi.new("uint64_t *")
         check(lib.binlog_reader_gap_count(self._r, out))
-        return out[0]
+        return int(out[0])
 
     def gaps(self) -> List[Gap]:
         """Every gap a log reader met so far, oldest first (none for a
@@ -293,7 +296,7 @@ class Reader:
         the end, each time it does."""
         fd = ffi.new("int *")
         check(lib.binlog_reader_poll_fd(self._r, fd))
-        return fd[0]
+        return int(fd[0])
 
     def rearm(self) -> None:
         """Takes the changes :meth:`fileno` reported: it polls readable
@@ -326,7 +329,7 @@ def _wait_ms(deadline: Optional[float]) -> int:
     return max(0, min(LONGEST_WAIT_MS, int((deadline - time.monotonic()) * 1000)))
 
 
-def _gap(g: Any) -> Gap:
+def _gap(g: CData) -> Gap:
     """A ``binlog_gap`` as a :class:`Gap` (its path copied)."""
     def known(has: bool, value: int) -> Optional[int]:
         return value if has else None
@@ -334,21 +337,21 @@ def _gap(g: Any) -> Gap:
                known(g.has_from_seq, g.from_seq), known(g.has_to_seq, g.to_seq))
 
 
-def _damage(d: Any) -> Damage:
+def _damage(d: CData) -> Damage:
     """A ``binlog_damage2`` as a :class:`Damage` (its path copied)."""
     return Damage(d.offset, d.resume_offset, d.from_seq, d.to_seq, _path(d))
 
 
-def _path(c: Any) -> str:
+def _path(c: CData) -> str:
     """The ``path`` of a ``binlog_gap`` or ``binlog_damage2`` (copied)."""
     return os.fsdecode(bytes(ffi.buffer(c.path, c.path_len)))
 
 
-def _text(ptr: Any, length: int) -> str:
+def _text(ptr: CData, length: int) -> str:
     return str(ffi.buffer(ptr, length), "utf-8") if length else ""
 
 
-def open_with(opener: Any, *args: Any, batch_records: int = BATCH_RECORDS,
+def open_with(opener: Callable[..., int], *args: object, batch_records: int = BATCH_RECORDS,
               this_process_only: bool = False) -> Reader:
     """The reader ``opener`` opens; with ``this_process_only``, one that a
     child after fork() must not free (process_owned.py)."""

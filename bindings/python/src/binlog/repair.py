@@ -8,14 +8,17 @@ import os
 import threading
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 from ._native import ffi, lib
 from .cstrings import PathArg, c_path, c_string
 from .errors import ClosedError, check
 
+if TYPE_CHECKING:
+    from ._native import CData
 
-def _name(c_name: Any) -> str:
+
+def _name(c_name: CData) -> str:
     """A static name the library gives (never NULL for a member)."""
     return ffi.string(c_name).decode("ascii")
 
@@ -100,26 +103,27 @@ class RepairPlan:
     def __init__(self, path: PathArg, log_name: Optional[str] = None, *,
                  salvage: bool = False, backup_dir: Optional[PathArg] = None) -> None:
         self._lock = threading.Lock()
-        self._h: Any = None
+        self._h: Optional[CData] = None
         self._description = os.fsdecode(path)
         name = ffi.NULL if log_name is None else c_string("log name", log_name)
         backup = ffi.NULL if backup_dir is None else c_path("backup_dir", backup_dir)
         out = ffi.new("binlog_repair_plan **")
         check(lib.binlog_repair_plan_open(c_path("path", path), name, salvage, backup, out))
-        self._h = ffi.gc(out[0], lib.binlog_repair_plan_free)
-        self.segments: Tuple[SegmentPlan, ...] = self._segments()
+        self._h = h = ffi.gc(out[0], lib.binlog_repair_plan_free)
+        self.segments: Tuple[SegmentPlan, ...] = self._segments(h)
 
-    def _segments(self) -> Tuple[SegmentPlan, ...]:
+    @staticmethod
+    def _segments(h: CData) -> Tuple[SegmentPlan, ...]:
         n = ffi.new("size_t *")
-        check(lib.binlog_repair_plan_segments(self._h, n))
+        check(lib.binlog_repair_plan_segments(h, n))
         s = ffi.new("binlog_repair_segment *")
         st = ffi.new("binlog_repair_step *")
         out = []
         for i in range(n[0]):
-            check(lib.binlog_repair_plan_segment(self._h, i, s))
+            check(lib.binlog_repair_plan_segment(h, i, s))
             steps = []
             for j in range(s.steps):
-                check(lib.binlog_repair_plan_step(self._h, i, j, st))
+                check(lib.binlog_repair_plan_step(h, i, j, st))
                 steps.append(Step(StepKind(st.kind), ffi.string(st.message).decode("utf-8", "replace")))
             out.append(SegmentPlan(
                 os.fsdecode(ffi.string(s.path)), SegmentAction(s.action),

@@ -4,10 +4,13 @@ declare them, readers look them up in the segment of their last record."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ._native import ffi, lib
 from .errors import NotFoundError, check
+
+if TYPE_CHECKING:
+    from ._native import CData
 
 _TEXT = ("type", "encoding", "schema_encoding", "schema_name")
 
@@ -35,7 +38,7 @@ class TypeSchema:
                 raise TypeError(f"TypeSchema.{f.name} must be {want.__name__}, not {type(value).__name__}")
 
 
-def add_schema(opts: Any, s: TypeSchema) -> None:
+def add_schema(opts: CData, s: TypeSchema) -> None:
     """Declares ``s`` in the ``binlog_options *`` ``opts``."""
     if not isinstance(s, TypeSchema):
         raise TypeError(f"schemas must hold TypeSchema, not {type(s).__name__}")
@@ -45,7 +48,7 @@ def add_schema(opts: Any, s: TypeSchema) -> None:
         v for p, h in zip(parts, held) for v in (h, len(p))])))
 
 
-def find_schema(find: Callable[..., int], handle: Any, type_name: str) -> Optional[TypeSchema]:
+def find_schema(find: Callable[..., int], handle: CData, type_name: str) -> Optional[TypeSchema]:
     """The schema ``find`` (``binlog_reader_type_schema`` or its merged
     reader's) gives of ``type_name``, copied; ``None`` if it has none."""
     if not isinstance(type_name, str):
@@ -56,7 +59,7 @@ def find_schema(find: Callable[..., int], handle: Any, type_name: str) -> Option
     if code == NotFoundError.code:
         return None
     check(code)
-    def text(p: Any, n: int) -> str:
+    def text(p: CData, n: int) -> str:
         return str(ffi.buffer(p, n), "utf-8")
     return TypeSchema(text(out.type_name, out.type_len), text(out.encoding, out.encoding_len),
                       text(out.schema_encoding, out.schema_encoding_len),

@@ -16,6 +16,7 @@ from .options import options_from, with_keywords_of
 from .process_owned import OpeningProcess
 
 if TYPE_CHECKING:
+    from ._native import CData
     from typing_extensions import Unpack
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class ShipKeywords(TypedDict, total=False):
     # END GENERATED
 
 
-def _native_ship_options(o: ShipOptions) -> Any:
+def _native_ship_options(o: ShipOptions) -> CData:
     """A ``binlog_ship_options *`` of ``o``, freed when collected."""
     out = ffi.new("binlog_ship_options **")
     check(lib.binlog_ship_options_new(out))
@@ -182,7 +183,7 @@ class Shipper:
                  options: Optional[ShipOptions] = None, **kwargs: Unpack[ShipKeywords]) -> None:
         ship_options = options_from(ShipOptions, options, kwargs)
         self._lock = threading.Lock()
-        self._h: Any = None
+        self._h: Optional[CData] = None
         self._opened_in = OpeningProcess()
         self._description = f"{os.fsdecode(directory)}: log {name}"
         opts = _native_ship_options(ship_options if ship_options is not None else ShipOptions())

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple
 
 from ._native import ffi, lib
 from .cstrings import PathArg, c_path
 from .errors import check
+
+if TYPE_CHECKING:
+    from ._native import CData
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def summarize(path: PathArg) -> Summary:
     return summary_of(lambda out: lib.binlog_summary_open(c_path("path", path), out))
 
 
-def summary_of(make: Callable[[Any], int]) -> Summary:
+def summary_of(make: Callable[[CData], int]) -> Summary:
     """The :class:`Summary` of the handle ``make`` writes to its argument."""
     out = ffi.new("binlog_summary **")
     check(make(out))
@@ -74,6 +77,8 @@ def summary_of(make: Callable[[Any], int]) -> Summary:
                                      ts.last_ns))
     finally:
         lib.binlog_summary_free(s)
-    some = [(v if t.records else None) for v in (t.first_seq, t.last_seq, t.first_ns, t.last_ns,
-                                                  t.min_ns, t.max_ns)]
-    return Summary(t.records, t.bytes, t.payload_bytes, *some, tuple(types))
+    def some(v: int) -> Optional[int]:
+        return v if t.records else None
+
+    return Summary(t.records, t.bytes, t.payload_bytes, some(t.first_seq), some(t.last_seq), some(t.first_ns),
+                   some(t.last_ns), some(t.min_ns), some(t.max_ns), tuple(types))

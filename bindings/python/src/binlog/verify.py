@@ -7,11 +7,14 @@ import os
 import threading
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from ._native import ffi, lib
 from .cstrings import PathArg, c_path, c_string
 from .errors import END, ClosedError, check
+
+if TYPE_CHECKING:
+    from ._native import CData
 
 
 class FindingKind(IntEnum):
@@ -73,7 +76,7 @@ class RepairAction(IntEnum):
 MAX_FINDINGS: int = lib.BINLOG_VERIFY_MAX_FINDINGS
 
 
-def _name(c_name: Any) -> str:
+def _name(c_name: CData) -> str:
     """A static name the library gives (never NULL for a member)."""
     return ffi.string(c_name).decode("ascii")
 
@@ -118,7 +121,7 @@ class Verification:
 
     def __init__(self, path: PathArg, log_name: Optional[str] = None) -> None:
         self._lock = threading.Lock()
-        self._h: Any = None
+        self._h: Optional[CData] = None
         self._description = os.fsdecode(path)
         name = ffi.NULL if log_name is None else c_string("log name", log_name)
         out = ffi.new("binlog_verify **")
@@ -159,7 +162,7 @@ class Verification:
             check(lib.binlog_verify_counts(self._live(), segments, records))
         return segments[0], records[0]
 
-    def _live(self) -> Any:
+    def _live(self) -> CData:
         if self._h is None:
             raise ClosedError(f"{self._description}: verification is closed")
         return self._h

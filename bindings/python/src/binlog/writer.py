@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import threading
-from typing import (Any, Callable, Iterable, List, Mapping, Optional, Sequence, Tuple,
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
 from ._fast import _WriterCore
@@ -12,6 +12,9 @@ from ._native import ffi, lib
 from .callbacks import SEGMENT_CALLBACK, SegmentInfo
 from .errors import END, check
 from .options import Options, native_options
+
+if TYPE_CHECKING:
+    from ._native import CData
 
 #: A payload: a bytes-like object (any contiguous buffer: bytes, bytearray,
 #: memoryview, array.array, mmap...), or a list or tuple of them gathered
@@ -41,7 +44,7 @@ class Writer(_WriterCore):
     wrong.
     """
 
-    def __init__(self, handle: Any, keep: List[Any]) -> None:
+    def __init__(self, handle: CData, keep: List[object]) -> None:
         self._w = handle
         self._bind(int(ffi.cast("uintptr_t", handle)), *_WRITE_ADDRESSES)
         # Callback handles the library may call while the writer lives.
@@ -79,17 +82,17 @@ class Writer(_WriterCore):
                 data = _buffer(payload)
                 code = lib.binlog_writer_write(self._w, name, len(name), data, len(data), seq)
         else:
-            entry, keep = _entry(name, payload, metadata, timestamp_ns)
+            entry, held = _entry(name, payload, metadata, timestamp_ns)  # held: alive until the call returns
             code = lib.binlog_writer_write_entry(self._w, entry, seq)
         if code:
             check(code)
-        return seq[0]
+        return int(seq[0])
 
     def _append_batch_general(self, entries: Iterable[BatchEntry]) -> int:
         """:meth:`append_batch` of records not all of the common types."""
         if not isinstance(entries, Iterable) or isinstance(entries, (str, bytes)):
             raise TypeError(f"entries must be an iterable of tuples, not {type(entries).__name__}")
-        keep: List[Any] = []
+        keep: List[object] = []
         built = []
         for i, e in enumerate(entries):
             if not isinstance(e, (tuple, list)) or not 2 <= len(e) <= 4:
@@ -105,7 +108,7 @@ class Writer(_WriterCore):
         array = ffi.new("binlog_entry[]", built)
         seq = self._seq_slot()
         check(lib.binlog_writer_write_batch(self._w, array, len(built), seq))
-        return seq[0]
+        return int(seq[0])
 
     def flush(self) -> None:
         """Hands buffered records to the OS, where readers see them."""
@@ -124,14 +127,14 @@ class Writer(_WriterCore):
         """The sequence number the next record will get."""
         out = ffi.new("uint64_t *")
         check(lib.binlog_writer_next_seq(self._w, out))
-        return out[0]
+        return int(out[0])
 
     @property
     def durable_seq(self) -> int:
         """Every record below this sequence number is on stable storage."""
         out = ffi.new("uint64_t *")
         check(lib.binlog_writer_durable_seq(self._w, out))
-        return out[0]
+        return int(out[0])
 
     # -- segment events ------------------------------------------------------
 
@@ -155,7 +158,7 @@ class Writer(_WriterCore):
         """How many segment callbacks raised or could not run."""
         out = ffi.new("uint64_t *")
         check(lib.binlog_writer_callback_failures(self._w, out))
-        return out[0]
+        return int(out[0])
 
     @property
     def dropped_unshipped(self) -> int:
@@ -165,7 +168,7 @@ class Writer(_WriterCore):
         :meth:`close` too."""
         out = ffi.new("uint64_t *")
         check(lib.binlog_writer_dropped_unshipped(self._w, out))
-        return out[0]
+        return int(out[0])
 
     # -- lifetime ------------------------------------------------------------
 
@@ -193,7 +196,7 @@ class Writer(_WriterCore):
 
     # -- helpers -------------------------------------------------------------
 
-    def _seq_slot(self) -> Any:
+    def _seq_slot(self) -> CData:
         # One uint64_t per thread: appends of several threads run at once.
         slot = getattr(self._seq_slots, "seq", None)
         if slot is None:
@@ -207,7 +210,7 @@ def _type_bytes(type_name: str) -> bytes:
     return type_name.encode("utf-8")
 
 
-def _buffer(payload: Any) -> Any:
+def _buffer(payload: Any) -> CData:
     """The bytes of a payload (or of one part), without a copy. Text is
     refused: which encoding it should have is the caller's choice."""
     if isinstance(payload, str):
@@ -220,16 +223,16 @@ def _buffer(payload: Any) -> Any:
                         f"not {type(payload).__name__}") from None
 
 
-def _iovecs(parts: Sequence[Any]) -> Tuple[Any, List[Any]]:
+def _iovecs(parts: Sequence[Any]) -> Tuple[CData, List[CData]]:
     keep = [_buffer(p) for p in parts]
     iov = ffi.new("binlog_iovec[]", [(b, len(b)) for b in keep])
     return iov, keep
 
 
 def _entry(name: bytes, payload: Payload, metadata: Optional[Mapping[str, str]],
-           timestamp_ns: Optional[int]) -> Tuple[Any, List[Any]]:
+           timestamp_ns: Optional[int]) -> Tuple[CData, List[object]]:
     """A ``binlog_entry[1]`` and the objects its pointers point into."""
-    keep: List[Any] = [name]
+    keep: List[object] = [name]
     entry = ffi.new("binlog_entry[1]")
     e = entry[0]
     e.type_name = ffi.from_buffer(name)
