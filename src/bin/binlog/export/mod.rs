@@ -6,6 +6,7 @@
 //! time (`cat --merge`'s reader).
 
 mod columns;
+mod direct;
 mod output;
 mod route;
 mod table;

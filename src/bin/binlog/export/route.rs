@@ -11,8 +11,9 @@ use crate::decode::Decoder;
 use crate::error::CliResult;
 use crate::type_names::shown_type_name;
 use binlog::{Record, TypeSchema};
-use prost_reflect::DynamicMessage;
+use prost_reflect::{DynamicMessage, MessageDescriptor};
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -24,6 +25,8 @@ struct Route {
     schema: Option<TypeSchema>,
     decoder: Option<Rc<Decoder>>,
     table: usize,
+    /// Payloads go to the table's direct columns.
+    direct: bool,
 }
 
 pub struct Routes {
@@ -65,13 +68,14 @@ impl Routes {
             self.new_route(&type_name, schema)?;
         }
         let route = &self.routes[type_name.as_ref()];
+        let table = &mut self.tables[route.table];
         let decoded = match &route.decoder {
+            Some(_) if route.direct => Decoded::Direct,
             Some(d) => decode(d, r, log),
             None => Decoded::None,
         };
         self.undecodable += u64::from(route.decoder.is_some() && matches!(decoded, Decoded::None));
-        let table = route.table;
-        self.tables[table].push(r, &type_name, log, decoded)
+        table.push(r, &type_name, log, decoded)
     }
 
     /// The route of `type_name` from now on: its decoder for `schema` and
@@ -87,22 +91,30 @@ impl Routes {
         let table = match (&decoder, schema) {
             (Some(d), Some(s)) => {
                 let columns = decoded_columns(d, s);
-                self.table(Some(type_name), columns)?
+                self.table(Some(type_name), columns, d.message().map(|m| (s, m)))?
             }
-            _ => self.table(None, DecodedColumns::None)?,
+            _ => self.table(None, DecodedColumns::None, None)?,
         };
+        let direct =
+            decoder.is_some() && schema.is_some_and(|s| self.tables[table].reads_direct(s));
         let route = Route {
             schema: schema.cloned(),
             decoder,
             table,
+            direct,
         };
         self.routes.insert(type_name.to_string(), route);
         Ok(())
     }
 
     /// The table of `type_name` (None: the plain one), started with
-    /// `columns` if it is new.
-    fn table(&mut self, type_name: Option<&str>, columns: DecodedColumns) -> CliResult<usize> {
+    /// `columns` (of protobuf message `first`, if given) if it is new.
+    fn table(
+        &mut self,
+        type_name: Option<&str>,
+        columns: DecodedColumns,
+        first: Option<(&TypeSchema, &MessageDescriptor)>,
+    ) -> CliResult<usize> {
         let key = type_name.map(str::to_string);
         if let Some(&i) = self.table_of.get(&key) {
             return Ok(i);
@@ -110,7 +122,7 @@ impl Routes {
         let path = self.file_path(type_name.unwrap_or(PLAIN));
         let schema = Table::schema_of(&columns);
         let file = OutputFile::create(path, self.to, &schema, self.replace)?;
-        self.tables.push(Table::new(file, schema, columns));
+        self.tables.push(Table::new(file, schema, columns, first));
         self.table_of.insert(key, self.tables.len() - 1);
         Ok(self.tables.len() - 1)
     }
@@ -145,7 +157,7 @@ impl Routes {
     /// export of no record writes an empty `records.<ext>`.
     pub fn finish(mut self) -> CliResult<(Vec<(PathBuf, u64)>, u64)> {
         if self.tables.is_empty() {
-            self.table(None, DecodedColumns::None)?;
+            self.table(None, DecodedColumns::None, None)?;
         }
         let mut written = Vec::new();
         let mut unfit = 0;
@@ -166,12 +178,14 @@ fn decode(d: &Decoder, r: &Record<'_>, log: Option<&str>) -> Decoded {
             .map_err(|e| e.to_string()),
         None => d.decode(r.payload).map(Decoded::Json),
     };
-    decoded.unwrap_or_else(|e| {
-        let log = log.map(|l| format!("log {l}: ")).unwrap_or_default();
-        let (seq, t) = (r.seq, shown_type_name(r));
-        eprintln!("binlog: warning: {log}record {seq} of type {t}: payload does not decode: {e}");
-        Decoded::None
-    })
+    decoded.unwrap_or_else(|e| undecodable(log, r.seq, &shown_type_name(r), e))
+}
+
+/// Says on standard error that record `seq`'s payload does not decode.
+pub fn undecodable(log: Option<&str>, seq: u64, t: &str, e: impl Display) -> Decoded {
+    let log = log.map(|l| format!("log {l}: ")).unwrap_or_default();
+    eprintln!("binlog: warning: {log}record {seq} of type {t}: payload does not decode: {e}");
+    Decoded::None
 }
 
 /// The columns of a type's decoded payloads: a protobuf message's fields,

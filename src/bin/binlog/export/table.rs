@@ -1,9 +1,12 @@
 //! One output file's rows in the making: the record columns are built as
-//! records come, decoded values are kept as JSON until the batch is full,
-//! then arrow-json turns them into typed columns; each full batch goes to
-//! the file, so memory holds one batch, never the log.
+//! records come, decoded values are kept until the batch is full; then,
+//! on a thread of the file's, protobuf payloads the wire plan reads become
+//! typed columns (`direct`) and arrow-json makes the other values typed
+//! columns; each full batch goes to the file, so memory holds one batch,
+//! never the log.
 
 use super::columns::{self, DECODED_TEXT};
+use super::direct::Direct;
 use super::output::OutputFile;
 use crate::error::{CliError, CliResult};
 use arrow_array::builder::ArrayBuilder;
@@ -15,8 +18,8 @@ use arrow_array::types::UInt64Type;
 use arrow_array::{ArrayRef, RecordBatch, StructArray};
 use arrow_json::reader::{Decoder as JsonColumns, ReaderBuilder};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema};
-use binlog::Record;
-use prost_reflect::{DynamicMessage, SerializeOptions};
+use binlog::{Record, TypeSchema};
+use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -35,6 +38,8 @@ pub enum Decoded {
     /// A protobuf message, serialized straight into the columns (no JSON
     /// value in between), every field present (zeros are not nulls).
     Proto(DynamicMessage),
+    /// Its payload to be read into the file's direct columns.
+    Direct,
 }
 
 impl Serialize for Decoded {
@@ -77,6 +82,8 @@ pub struct Table {
     payload: BinaryBuilder,
     /// Decoded payloads of the batch.
     values: Vec<Decoded>,
+    /// The schema whose payloads the writer reads into direct columns.
+    direct_schema: Option<TypeSchema>,
     /// Records written to the file and in the batch.
     pub records: u64,
     /// None once the writer is told the file is complete.
@@ -106,12 +113,27 @@ impl Table {
         })
     }
 
-    pub fn new(file: OutputFile, schema: Arc<Schema>, decoded: DecodedColumns) -> Table {
+    /// A table of `decoded` columns, made of protobuf message `m` of
+    /// schema `s` when given: its payloads are read directly if its plan
+    /// reads them.
+    pub fn new(
+        file: OutputFile,
+        schema: Arc<Schema>,
+        decoded: DecodedColumns,
+        first: Option<(&TypeSchema, &MessageDescriptor)>,
+    ) -> Table {
         let path = file.path().to_path_buf();
         let decoding = !matches!(decoded, DecodedColumns::None);
+        let direct = match (&decoded, first) {
+            (DecodedColumns::Typed(fields), Some((s, m))) => Direct::new(m, fields).zip(Some(s)),
+            _ => None,
+        };
+        let direct_schema = direct.as_ref().map(|(_, s)| (*s).clone());
+        let direct = direct.map(|(d, _)| d);
         // One batch waits while one is written: memory stays bounded.
         let (to_writer, batches) = sync_channel(1);
-        let writer = std::thread::spawn(move || write_batches(file, schema, decoded, batches));
+        let writer =
+            std::thread::spawn(move || write_batches(file, schema, decoded, direct, batches));
         Table {
             path,
             decoding,
@@ -122,10 +144,16 @@ impl Table {
             meta: MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()),
             payload: BinaryBuilder::new(),
             values: Vec::new(),
+            direct_schema,
             records: 0,
             to_writer: Some(to_writer),
             writer: Some(writer),
         }
+    }
+
+    /// Whether payloads of `schema` are read into the direct columns.
+    pub fn reads_direct(&self, schema: &TypeSchema) -> bool {
+        self.direct_schema.as_ref() == Some(schema)
     }
 
     /// Adds a record and its decoded payload; hands the batch to the
@@ -219,6 +247,7 @@ fn write_batches(
     file: OutputFile,
     schema: Arc<Schema>,
     decoded: DecodedColumns,
+    direct: Option<Direct>,
     batches: Receiver<Batch>,
 ) -> CliResult<Written> {
     let name = crate::paths::show(file.path());
@@ -227,7 +256,7 @@ fn write_batches(
         let mut file = file;
         made.iter().try_for_each(|b| file.write(&b)).map(|()| file)
     });
-    let unfit = make_columns(&schema, &decoded, batches, to_file, &name);
+    let unfit = make_columns(&schema, &decoded, direct, batches, to_file, &name);
     let file = file_writer.join().unwrap_or_else(|_| Err(stopped()))?;
     Ok((file, unfit?))
 }
@@ -237,18 +266,27 @@ fn write_batches(
 fn make_columns(
     schema: &Arc<Schema>,
     decoded: &DecodedColumns,
+    mut direct: Option<Direct>,
     batches: Receiver<Batch>,
     to_file: SyncSender<RecordBatch>,
     name: &str,
 ) -> CliResult<u64> {
     let mut unfit = 0;
-    for Batch(mut cols, values) in batches {
+    for Batch(mut cols, mut values) in batches {
         match decoded {
             DecodedColumns::None => {}
             DecodedColumns::Text => cols.push(Arc::new(as_text(&values))),
             DecodedColumns::Typed(fields) => {
+                let rows = direct.as_mut().map(|d| {
+                    unfit += read_direct(d, &mut values, &cols);
+                    d.finish()
+                });
                 let seqs = cols[0].as_primitive::<UInt64Type>().values();
-                let (typed, n) = typed_columns(fields, &values, seqs, name)?;
+                let (typed, n) = match rows {
+                    Some(d) if values.iter().all(|v| matches!(v, Decoded::Direct)) => (d, 0),
+                    d => typed_columns(fields, &values, seqs, name)
+                        .map(|(t, n)| (merge(d, t, &values), n))?,
+                };
                 unfit += n;
                 cols.extend(typed.columns().iter().cloned())
             }
@@ -259,6 +297,32 @@ fn make_columns(
         }
     }
     Ok(unfit)
+}
+
+/// Reads the batch's payloads marked `Direct` into `d`; one it leaves to
+/// prost-reflect is decoded so, or said on standard error and its row
+/// left null: how many did not decode.
+fn read_direct(d: &mut Direct, values: &mut [Decoded], cols: &[ArrayRef]) -> u64 {
+    let (seqs, payloads) = (
+        cols[0].as_primitive::<UInt64Type>(),
+        cols[5].as_binary::<i32>(),
+    );
+    let (types, logs) = (cols[2].as_string::<i32>(), cols[3].as_string::<i32>());
+    let mut undecodable = 0;
+    for (i, v) in values.iter_mut().enumerate() {
+        if !matches!(v, Decoded::Direct) || d.append(payloads.value(i)).is_ok() {
+            continue;
+        }
+        *v = match DynamicMessage::decode(d.message().clone(), payloads.value(i)) {
+            Ok(m) => Decoded::Proto(m),
+            Err(e) => {
+                undecodable += 1;
+                let log = arrow_array::Array::is_valid(logs, i).then(|| logs.value(i));
+                super::route::undecodable(log, seqs.value(i), types.value(i), e)
+            }
+        };
+    }
+    undecodable
 }
 
 /// Each value's JSON text (null for none).
@@ -305,6 +369,24 @@ fn typed_columns(
     Ok((decode(fields, &rows).map_err(arrow_error)?, unfit))
 }
 
+/// The direct rows of `direct` and the others of `typed`, in the order of
+/// `values`.
+fn merge(direct: Option<StructArray>, typed: StructArray, values: &[Decoded]) -> StructArray {
+    let Some(direct) = direct else { return typed };
+    let mut next = 0;
+    let rows: Vec<(usize, usize)> = (values.iter().enumerate())
+        .map(|(i, v)| match v {
+            Decoded::Direct => {
+                next += 1;
+                (0, next - 1)
+            }
+            _ => (1, i),
+        })
+        .collect();
+    let rows = arrow_select::interleave::interleave(&[&direct, &typed], &rows);
+    rows.expect("the same columns").as_struct().clone()
+}
+
 fn decode<S: Serialize>(fields: &Fields, rows: &[S]) -> Result<StructArray, ArrowError> {
     let schema = Arc::new(Schema::new(fields.clone()));
     let mut d: JsonColumns = ReaderBuilder::new(schema.clone())
@@ -319,6 +401,11 @@ fn decode<S: Serialize>(fields: &Fields, rows: &[S]) -> Result<StructArray, Arro
 pub fn arrow_error(e: impl std::fmt::Display) -> CliError {
     CliError::io(format!("export: {e}"))
 }
+
+/// `t.All` and its random messages, the tool's protobuf tests'.
+#[cfg(test)]
+#[path = "../../../../tests/common/protobuf_all.rs"]
+mod protobuf_all;
 
 #[cfg(test)]
 mod tests {
@@ -402,5 +489,69 @@ mod tests {
             .downcast_ref::<arrow_array::TimestampNanosecondArray>()
             .unwrap();
         assert_eq!(at.value(0), 1_700_000_000_000_000_000);
+    }
+
+    /// Random `t.All` payloads (every scalar kind, known and unknown enum
+    /// numbers, nested, repeated, maps, absent fields), rows with an
+    /// unpacked repeated field, a message the wire plan leaves to
+    /// prost-reflect (merged) and bytes that do not decode among them.
+    #[test]
+    fn protobuf_read_from_the_wire_makes_the_columns_the_json_path_makes() {
+        use protobuf_all::{all_kinds_descriptor_set, random_numbers, random_value};
+        let (set, name) = all_kinds_descriptor_set();
+        let pool = DescriptorPool::decode(set.as_slice()).unwrap();
+        let desc = pool.get_message_by_name(name).unwrap();
+        let mut next = random_numbers(0x2545_f491_4f6c_dd1d);
+        let kind = prost_reflect::Kind::Message(desc.clone());
+        let mut payloads: Vec<Vec<u8>> = (0..600)
+            .map(|_| {
+                let field = desc.fields().next().unwrap();
+                let ProtoValue::Message(mut m) = random_value(&field, &kind, &mut next, 0) else {
+                    unreachable!()
+                };
+                // One entry a map at most: prost-reflect's order is a hash's.
+                for f in desc.fields().filter(|f| f.is_map()) {
+                    if let ProtoValue::Map(entries) = m.get_field_mut(&f) {
+                        let first = entries.keys().next().cloned();
+                        entries.retain(|k, _| Some(k) == first.as_ref());
+                    }
+                }
+                m.encode_to_vec()
+            })
+            .collect();
+        payloads[100] = b"\x10\x05\x10\x07\x98\x06\x01\xb0\x01\x01\xb0\x01\x02".to_vec();
+        payloads[200] = b"\xd2\x02\x02\x08\x01\xd2\x02\x02\x08\x02".to_vec();
+        payloads[300] = b"\x10\x80".to_vec();
+        let decode = |p: &[u8]| match DynamicMessage::decode(desc.clone(), p) {
+            Ok(m) => Decoded::Proto(m),
+            Err(_) => Decoded::None,
+        };
+        let fields = columns::of_message(&desc);
+        let mut direct = Direct::new(&desc, &fields).unwrap();
+        let n = payloads.len();
+        let seq: ArrayRef = Arc::new(arrow_array::UInt64Array::from_iter_values(0..n as u64));
+        let text: ArrayRef = Arc::new(arrow_array::StringArray::from(vec!["t"; n]));
+        let payload: ArrayRef = Arc::new(arrow_array::BinaryArray::from_iter_values(&payloads));
+        let cols = [seq.clone(), seq, text.clone(), text.clone(), text, payload];
+        let mut mixed: Vec<Decoded> = (0..n).map(|_| Decoded::Direct).collect();
+        assert_eq!(read_direct(&mut direct, &mut mixed, &cols), 1);
+        let json: Vec<Decoded> = payloads.iter().map(|p| decode(p)).collect();
+        let seqs: Vec<u64> = (0..payloads.len() as u64).collect();
+        let (expected, unfit) = typed_columns(&fields, &json, &seqs, "t").unwrap();
+        let (typed, mixed_unfit) = typed_columns(&fields, &mixed, &seqs, "t").unwrap();
+        let got = merge(Some(direct.finish()), typed, &mixed);
+        let direct_rows = mixed.iter().filter(|d| matches!(d, Decoded::Direct));
+        assert!(direct_rows.count() > 300);
+        assert!(matches!(mixed[100], Decoded::Direct) && matches!(mixed[200], Decoded::Proto(_)));
+        assert!(unfit > 0, "unknown enum numbers are refused");
+        assert_eq!(mixed_unfit, unfit);
+        for (f, column) in fields.iter().zip(expected.columns()) {
+            assert_eq!(
+                got.column_by_name(f.name()).unwrap(),
+                column,
+                "{}",
+                f.name()
+            );
+        }
     }
 }

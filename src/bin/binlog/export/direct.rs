@@ -1,0 +1,337 @@
+//! Protobuf payloads appended straight to a table's Arrow builders, read
+//! from the wire by `protowire`'s plan: no `DynamicMessage` and no JSON
+//! in between. The values are those the JSON path (`table`) gives: every
+//! field present, zeros as zeros, an absent message or field with
+//! presence null, enums by name, bytes in base64, map keys as text (map
+//! entries in wire order). A payload is checked whole before any builder
+//! grows, so a row is appended whole or not at all; one the plan does not
+//! read, or with an enum number without a name (which the JSON path
+//! refuses), is left to the JSON path.
+
+use crate::encoding::base64;
+use crate::protowire::{self, FieldKind, FieldPlan, Plan, Unread, Val, Wire};
+use arrow_array::builder::{
+    BooleanBuilder, Float32Builder, Float64Builder, Int32Builder, Int64Builder, NullBufferBuilder,
+    StringBuilder, UInt32Builder, UInt64Builder,
+};
+use arrow_array::{ArrayRef, ListArray, MapArray, StructArray};
+use arrow_buffer::OffsetBuffer;
+use arrow_schema::{DataType, FieldRef, Fields};
+use prost_reflect::MessageDescriptor;
+use std::fmt::Write;
+use std::sync::Arc;
+
+/// A message's columns in the making (see the module's comment).
+pub struct Direct {
+    message: MessageDescriptor,
+    plan: Plan,
+    fields: Fields,
+    columns: Vec<Column>,
+    /// The root's fields, kept between payloads for its allocation.
+    wires: Vec<(usize, Wire<'static>)>,
+}
+
+/// The builder of one field's column; `field` is its index among its
+/// message's fields in the plan (columns are in that order).
+struct Column {
+    field: usize,
+    builder: Builder,
+}
+
+/// Nested builders keep their field (or type), offsets and validity.
+enum Builder {
+    Bool(BooleanBuilder),
+    I32(Int32Builder),
+    I64(Int64Builder),
+    U32(UInt32Builder),
+    U64(UInt64Builder),
+    F32(Float32Builder),
+    F64(Float64Builder),
+    Text(StringBuilder),
+    Struct(Fields, Vec<Column>, NullBufferBuilder),
+    List(FieldRef, Vec<i32>, Box<Builder>, NullBufferBuilder),
+    Map(
+        FieldRef,
+        Vec<i32>,
+        StringBuilder,
+        Box<Builder>,
+        NullBufferBuilder,
+    ),
+}
+
+type Wires<'a> = [(usize, Wire<'a>)];
+
+impl Direct {
+    /// Message `m`'s payloads as `fields`, the columns `columns::of_message`
+    /// makes of it; None when the plan does not read `m`.
+    pub fn new(m: &MessageDescriptor, fields: &Fields) -> Option<Direct> {
+        let plan = Plan::new(m)?;
+        let columns = columns(&plan, Plan::ROOT, fields);
+        let fields = fields.clone();
+        Some(Direct {
+            message: m.clone(),
+            plan,
+            fields,
+            columns,
+            wires: Vec::new(),
+        })
+    }
+
+    pub fn message(&self) -> &MessageDescriptor {
+        &self.message
+    }
+
+    /// Appends the payload's row; `Unread`, nothing appended, for one left
+    /// to the JSON path.
+    pub fn append(&mut self, payload: &[u8]) -> Result<(), Unread> {
+        let (plan, mut wires) = (&self.plan, recycle(std::mem::take(&mut self.wires)));
+        let read = (plan.scan(Plan::ROOT, payload, &mut wires))
+            .and_then(|()| check_fields(plan, Plan::ROOT, &wires, 0));
+        if read.is_ok() {
+            append_wires(plan, Plan::ROOT, &wires, &mut self.columns);
+        }
+        self.wires = recycle(wires);
+        read
+    }
+
+    /// The rows appended since the last call.
+    pub fn finish(&mut self) -> StructArray {
+        let arrays = self.columns.iter_mut().map(|c| c.builder.finish());
+        StructArray::new(self.fields.clone(), arrays.collect(), None)
+    }
+}
+
+/// The columns of message `m`'s fields that `fields` has (by JSON name).
+fn columns(plan: &Plan, m: usize, fields: &Fields) -> Vec<Column> {
+    let plans = plan.message(m).fields.iter().enumerate();
+    let column = |(i, f): (usize, &FieldPlan)| {
+        let (_, column) = fields.find(f.desc.json_name())?;
+        let builder = match (column.data_type(), &f.map) {
+            (DataType::List(item), _) => Builder::List(
+                item.clone(),
+                vec![0],
+                Box::new(Builder::new(plan, &f.kind, item.data_type())),
+                NullBufferBuilder::new(0),
+            ),
+            (DataType::Map(entries, _), Some(kv)) => {
+                let DataType::Struct(kv_fields) = entries.data_type() else {
+                    return None;
+                };
+                let values = Builder::new(plan, &kv.1.kind, kv_fields[1].data_type());
+                let (keys, nulls) = (StringBuilder::new(), NullBufferBuilder::new(0));
+                Builder::Map(entries.clone(), vec![0], keys, Box::new(values), nulls)
+            }
+            (t, _) => Builder::new(plan, &f.kind, t),
+        };
+        Some(Column { field: i, builder })
+    };
+    plans.filter_map(column).collect()
+}
+
+/// Checks message `m`'s bytes whole (see the module's comment).
+fn check(plan: &Plan, m: usize, bytes: &[u8], depth: usize) -> Result<(), Unread> {
+    protowire::check_depth(depth)?;
+    let mut wires = Vec::new();
+    plan.scan(m, bytes, &mut wires)?;
+    check_fields(plan, m, &wires, depth)
+}
+
+/// Checks the values of message `m`'s fields `wires`.
+fn check_fields(plan: &Plan, m: usize, wires: &Wires, depth: usize) -> Result<(), Unread> {
+    let mut values = Vec::new();
+    for field in wires.chunk_by(|a, b| a.0 == b.0) {
+        let f = &plan.message(m).fields[field[0].0];
+        let kind = f.map.as_ref().map_or(&f.kind, |kv| &kv.1.kind);
+        let check_value = |v: Val| match (v, kind) {
+            (Val::Message(i, b), _) => check(plan, i, b, depth + 1),
+            (Val::Enum(n), FieldKind::Enum(e)) if e.get_value(n).is_none() => Err(Unread),
+            _ => Ok(()),
+        };
+        match &f.map {
+            Some(_) => (protowire::map_entries(f, field)?.into_iter())
+                .try_for_each(|(_, v)| check_value(v))?,
+            None if f.list => {
+                f.values(field, &mut values)?;
+                values.iter().try_for_each(|&v| check_value(v))?
+            }
+            None => (field.iter()).try_for_each(|&(_, w)| check_value(f.value(w)?))?,
+        }
+    }
+    Ok(())
+}
+
+/// Appends message `m`'s fields (checked) to its columns.
+fn append_fields(plan: &Plan, m: usize, bytes: &[u8], columns: &mut [Column]) {
+    let mut wires = Vec::new();
+    let _ = plan.scan(m, bytes, &mut wires);
+    append_wires(plan, m, &wires, columns);
+}
+
+/// Appends message `m`'s fields `wires` (checked) to its columns.
+fn append_wires(plan: &Plan, m: usize, wires: &Wires, columns: &mut [Column]) {
+    let mut rest = wires;
+    for c in columns {
+        let skip = rest.iter().take_while(|w| w.0 < c.field).count();
+        let n = rest[skip..].iter().take_while(|w| w.0 == c.field).count();
+        let f = &plan.message(m).fields[c.field];
+        c.builder.append_field(plan, f, &rest[skip..skip + n]);
+        rest = &rest[skip + n..];
+    }
+}
+
+/// `v` emptied, to hold fields of other bytes: its allocation is kept
+/// (collected in place).
+fn recycle<'b>(mut v: Vec<(usize, Wire<'_>)>) -> Vec<(usize, Wire<'b>)> {
+    v.clear();
+    v.into_iter().map(|_| unreachable!()).collect()
+}
+
+impl Builder {
+    /// The builder of a value of `kind` in a column of type `t`.
+    fn new(plan: &Plan, kind: &FieldKind, t: &DataType) -> Builder {
+        match (kind, t) {
+            (FieldKind::Message(m), DataType::Struct(fields)) => Builder::Struct(
+                fields.clone(),
+                columns(plan, *m, fields),
+                NullBufferBuilder::new(0),
+            ),
+            (_, DataType::Boolean) => Builder::Bool(BooleanBuilder::new()),
+            (_, DataType::Int32) => Builder::I32(Int32Builder::new()),
+            (_, DataType::Int64) => Builder::I64(Int64Builder::new()),
+            (_, DataType::UInt32) => Builder::U32(UInt32Builder::new()),
+            (_, DataType::UInt64) => Builder::U64(UInt64Builder::new()),
+            (_, DataType::Float32) => Builder::F32(Float32Builder::new()),
+            (_, DataType::Float64) => Builder::F64(Float64Builder::new()),
+            _ => Builder::Text(StringBuilder::new()),
+        }
+    }
+
+    /// Appends field `f`'s occurrences `wires` (none: absent).
+    fn append_field(&mut self, plan: &Plan, f: &FieldPlan, wires: &Wires) {
+        match self {
+            Builder::List(_, offsets, items, nulls) => {
+                let mut values = Vec::new();
+                let _ = f.values(wires, &mut values);
+                offsets.push(offsets[offsets.len() - 1] + values.len() as i32);
+                values
+                    .into_iter()
+                    .for_each(|v| items.append(plan, &f.kind, v));
+                nulls.append_non_null();
+            }
+            Builder::Map(_, offsets, keys, values, nulls) => {
+                let entries = protowire::map_entries(f, wires).unwrap_or_default();
+                offsets.push(offsets[offsets.len() - 1] + entries.len() as i32);
+                let value_kind = &f.map.as_ref().expect("a map's builder").1.kind;
+                for (k, v) in entries {
+                    match k {
+                        Val::Str(s) => keys.append_value(s),
+                        k => append_text(keys, k),
+                    }
+                    values.append(plan, value_kind, v);
+                }
+                nulls.append_non_null();
+            }
+            b => match wires.last().map(|&(_, w)| f.value(w)) {
+                Some(Ok(v)) => b.append(plan, &f.kind, v),
+                None if !f.presence => b.append(plan, &f.kind, f.zero()),
+                _ => b.append_null(),
+            },
+        }
+    }
+
+    /// Appends one value of `kind`.
+    fn append(&mut self, plan: &Plan, kind: &FieldKind, v: Val) {
+        match (self, v) {
+            (Builder::Bool(b), Val::Bool(x)) => b.append_value(x),
+            (Builder::I32(b), Val::I32(x)) => b.append_value(x),
+            (Builder::I64(b), Val::I64(x)) => b.append_value(x),
+            (Builder::U32(b), Val::U32(x)) => b.append_value(x),
+            (Builder::U64(b), Val::U64(x)) => b.append_value(x),
+            (Builder::F32(b), Val::F32(x)) => b.append_value(x),
+            (Builder::F64(b), Val::F64(x)) => b.append_value(x),
+            (Builder::Text(b), Val::Str(s)) => b.append_value(s),
+            (Builder::Text(b), Val::Bytes(x)) => b.append_value(base64(x)),
+            (Builder::Text(b), Val::Enum(n)) => match kind {
+                FieldKind::Enum(e) => b.append_option(e.get_value(n).as_ref().map(|v| v.name())),
+                _ => b.append_null(),
+            },
+            (Builder::Struct(_, columns, nulls), Val::Message(m, bytes)) => {
+                append_fields(plan, m, bytes, columns);
+                nulls.append_non_null();
+            }
+            // Not met: the columns are made of the same plan.
+            (b, _) => b.append_null(),
+        }
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            Builder::Bool(b) => b.append_null(),
+            Builder::I32(b) => b.append_null(),
+            Builder::I64(b) => b.append_null(),
+            Builder::U32(b) => b.append_null(),
+            Builder::U64(b) => b.append_null(),
+            Builder::F32(b) => b.append_null(),
+            Builder::F64(b) => b.append_null(),
+            Builder::Text(b) => b.append_null(),
+            Builder::Struct(_, columns, nulls) => {
+                columns.iter_mut().for_each(|c| c.builder.append_null());
+                nulls.append_null();
+            }
+            Builder::List(_, offsets, _, nulls) | Builder::Map(_, offsets, _, _, nulls) => {
+                offsets.push(offsets[offsets.len() - 1]);
+                nulls.append_null();
+            }
+        }
+    }
+
+    /// The values appended since the last call.
+    fn finish(&mut self) -> ArrayRef {
+        let offsets = |o: &mut Vec<i32>| OffsetBuffer::new(std::mem::replace(o, vec![0]).into());
+        match self {
+            Builder::Bool(b) => Arc::new(b.finish()),
+            Builder::I32(b) => Arc::new(b.finish()),
+            Builder::I64(b) => Arc::new(b.finish()),
+            Builder::U32(b) => Arc::new(b.finish()),
+            Builder::U64(b) => Arc::new(b.finish()),
+            Builder::F32(b) => Arc::new(b.finish()),
+            Builder::F64(b) => Arc::new(b.finish()),
+            Builder::Text(b) => Arc::new(b.finish()),
+            Builder::Struct(fields, columns, nulls) => {
+                let arrays = columns.iter_mut().map(|c| c.builder.finish()).collect();
+                Arc::new(StructArray::new(fields.clone(), arrays, nulls.finish()))
+            }
+            Builder::List(item, o, items, nulls) => Arc::new(ListArray::new(
+                item.clone(),
+                offsets(o),
+                items.finish(),
+                nulls.finish(),
+            )),
+            Builder::Map(entries, o, keys, values, nulls) => {
+                let DataType::Struct(kv) = entries.data_type() else {
+                    unreachable!("a map's entries are a struct")
+                };
+                let kv = StructArray::new(
+                    kv.clone(),
+                    vec![Arc::new(keys.finish()), values.finish()],
+                    None,
+                );
+                let nulls = nulls.finish();
+                Arc::new(MapArray::new(entries.clone(), offsets(o), kv, nulls, false))
+            }
+        }
+    }
+}
+
+/// A map key that is not a string, as JSON object keys show it.
+fn append_text(b: &mut StringBuilder, v: Val) {
+    let _ = match v {
+        Val::Bool(x) => write!(b, "{x}"),
+        Val::I32(x) => write!(b, "{x}"),
+        Val::I64(x) => write!(b, "{x}"),
+        Val::U32(x) => write!(b, "{x}"),
+        Val::U64(x) => write!(b, "{x}"),
+        _ => Ok(()),
+    };
+    b.append_value("");
+}
