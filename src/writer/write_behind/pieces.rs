@@ -6,7 +6,7 @@
 //! a page: there, 600 B appends ran at 0.37 GB/s in whole 2 MiB writes
 //! and at 2.1 GB/s in 64 KiB pieces, whose small folios come from memory
 //! the guest still holds; in memory touched just before, whole writes
-//! made 3.4 GB/s and pieces 2.5 (docs/PERFORMANCE.md, "Fresh memory").
+//! made 3.4 GB/s and pieces 2.5 (docs/design/write-behind-pairing.md, "Fresh memory").
 //!
 //! So the thread times its writes (nanoseconds per byte, the median of
 //! each kind's last few) and writes in pieces while pieces are clearly faster,
