@@ -83,6 +83,14 @@ impl Params {
                 sides.reverse();
             }
             for (run, rates) in sides {
+                // BENCH_PEERS_IDLE_S: seconds idle before each run, for the
+                // host to take freed memory back (a VM's fresh memory).
+                if let Some(s) = std::env::var("BENCH_PEERS_IDLE_S")
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                {
+                    std::thread::sleep(Duration::from_secs(s));
+                }
                 let dir = self.fresh_dir();
                 let t = run(&dir);
                 rates.push(row.records as f64 / t.as_secs_f64());
