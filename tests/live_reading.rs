@@ -55,6 +55,9 @@ fn record_cut_after_a_carried_frame(d: &TempDir) -> (std::path::PathBuf, Writer,
         &p,
         Options {
             buffer_size: 4096,
+            // Nothing more reaches the OS until the test flushes (a flush
+            // delay would hand the rest over while the test looks).
+            flush_delay: None,
             ..Options::default()
         },
     )

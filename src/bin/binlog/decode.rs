@@ -5,7 +5,7 @@
 //! as a payload of the type (`binlog write --json`).
 
 use crate::encoding;
-use crate::output::json_str;
+use crate::encoding::json_str;
 use crate::protowire::{self, FieldKind, FieldPlan, Plan, Unread, Val};
 use binlog::{Error, ErrorKind, TypeSchema};
 use prost_reflect::prost::Message;

@@ -4,7 +4,7 @@
 //! and ends the command quietly (see error.rs).
 
 use crate::decode::Decoders;
-use crate::encoding;
+use crate::encoding::{self, json_str};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::time;
 use crate::type_names::shown_type_name;
@@ -301,36 +301,6 @@ fn quoted(l: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
     l.push(b'"');
 }
 
-/// Appends `s` as a JSON string.
-pub fn json_str(out: &mut Vec<u8>, s: &str) {
-    // Most strings need no escape and are copied whole: serde_json's
-    // escaper (the same output) looks each byte up in a table.
-    if !needs_escape(s.as_bytes()) {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-        return;
-    }
-    serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");
-}
-
-/// Whether `s` holds a byte JSON escapes (a control character, `"`,
-/// `\\`): eight bytes at a time (the bit tricks of "Bit Twiddling Hacks":
-/// a zero byte, a byte less than n).
-fn needs_escape(s: &[u8]) -> bool {
-    const ONES: u64 = u64::MAX / 255;
-    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & (ONES * 0x80) != 0;
-    let below_space = |v: u64| v.wrapping_sub(ONES * 0x20) & !v & (ONES * 0x80) != 0;
-    let mut words = s.chunks_exact(8);
-    let word_needs = |w: &[u8]| {
-        let v = u64::from_le_bytes(w.try_into().expect("8 bytes"));
-        below_space(v) || zero_byte(v ^ (ONES * 0x22)) || zero_byte(v ^ (ONES * 0x5c))
-    };
-    let rest = |b: &u8| *b < 0x20 || *b == b'"' || *b == b'\\';
-    words.any(word_needs) || words.remainder().iter().any(rest)
-}
-
 /// Writes `doc` as one JSON document, pretty-printed, and a newline.
 pub fn print_json_document(out: &mut impl Write, doc: &Value) -> CliResult<()> {
     serde_json::to_writer_pretty(&mut *out, doc).map_err(|e| CliError::from(io::Error::from(e)))?;
@@ -341,25 +311,4 @@ pub fn print_json_document(out: &mut impl Write, doc: &Value) -> CliResult<()> {
 /// Bytes for people: `1.5 MiB`.
 pub fn human_bytes(n: u64) -> String {
     indicatif::BinaryBytes(n).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_strings_are_escaped_as_serde_json_escapes_them() {
-        let mut out = Vec::new();
-        // Each ASCII byte, and a multi-byte character, at each place of a
-        // string longer than one eight-byte word.
-        for b in (0..0x80u8).map(char::from).chain(['\u{e9}', '\u{2028}']) {
-            for at in 0..19 {
-                let mut s: String = "abcdefghijklmnopqr".into();
-                s.insert(at, b);
-                out.clear();
-                json_str(&mut out, &s);
-                assert_eq!(out, serde_json::to_vec(&s).unwrap(), "{s:?}");
-            }
-        }
-    }
 }

@@ -6,14 +6,13 @@
 
 use super::columns;
 use super::output::{Format, OutputFile};
-use super::table::{Decoded, DecodedColumns, Table};
+use super::table::{undecodable, Decoded, DecodedColumns, Table};
 use crate::decode::Decoder;
 use crate::error::CliResult;
 use crate::type_names::shown_type_name;
 use binlog::{Record, TypeSchema};
 use prost_reflect::{DynamicMessage, MessageDescriptor};
 use std::collections::HashMap;
-use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -179,13 +178,6 @@ fn decode(d: &Decoder, r: &Record<'_>, log: Option<&str>) -> Decoded {
         None => d.decode(r.payload).map(Decoded::Json),
     };
     decoded.unwrap_or_else(|e| undecodable(log, r.seq, &shown_type_name(r), e))
-}
-
-/// Says on standard error that record `seq`'s payload does not decode.
-pub fn undecodable(log: Option<&str>, seq: u64, t: &str, e: impl Display) -> Decoded {
-    let log = log.map(|l| format!("log {l}: ")).unwrap_or_default();
-    eprintln!("binlog: warning: {log}record {seq} of type {t}: payload does not decode: {e}");
-    Decoded::None
 }
 
 /// The columns of a type's decoded payloads: a protobuf message's fields,

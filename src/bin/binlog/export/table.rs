@@ -308,7 +308,7 @@ fn read_direct(d: &mut Direct, values: &mut [Decoded], cols: &[ArrayRef]) -> u64
         cols[5].as_binary::<i32>(),
     );
     let (types, logs) = (cols[2].as_string::<i32>(), cols[3].as_string::<i32>());
-    let mut undecodable = 0;
+    let mut not_decoded = 0;
     for (i, v) in values.iter_mut().enumerate() {
         if !matches!(v, Decoded::Direct) || d.append(payloads.value(i)).is_ok() {
             continue;
@@ -316,13 +316,13 @@ fn read_direct(d: &mut Direct, values: &mut [Decoded], cols: &[ArrayRef]) -> u64
         *v = match DynamicMessage::decode(d.message().clone(), payloads.value(i)) {
             Ok(m) => Decoded::Proto(m),
             Err(e) => {
-                undecodable += 1;
+                not_decoded += 1;
                 let log = arrow_array::Array::is_valid(logs, i).then(|| logs.value(i));
-                super::route::undecodable(log, seqs.value(i), types.value(i), e)
+                undecodable(log, seqs.value(i), types.value(i), e)
             }
         };
     }
-    undecodable
+    not_decoded
 }
 
 /// Each value's JSON text (null for none).
@@ -406,6 +406,13 @@ pub fn arrow_error(e: impl std::fmt::Display) -> CliError {
 #[cfg(test)]
 #[path = "../../../../tests/common/protobuf_all.rs"]
 mod protobuf_all;
+
+/// Says on standard error that record `seq`'s payload does not decode.
+pub fn undecodable(log: Option<&str>, seq: u64, t: &str, e: impl std::fmt::Display) -> Decoded {
+    let log = log.map(|l| format!("log {l}: ")).unwrap_or_default();
+    eprintln!("binlog: warning: {log}record {seq} of type {t}: payload does not decode: {e}");
+    Decoded::None
+}
 
 #[cfg(test)]
 mod tests {
