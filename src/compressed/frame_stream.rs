@@ -478,7 +478,6 @@ mod tests {
         (crate::scratch::unlinked_file(&bytes), table.frames[0])
     }
 
-    /// An unlinked file holding `bytes`.
     fn original() -> Vec<u8> {
         (0..600_000u32)
             .flat_map(|i| (i / 7).to_le_bytes())
@@ -652,8 +651,8 @@ mod tests {
     }
 
     /// One frame of `original()` with 16 bytes three quarters into its
-    /// compressed bytes changed, in a file named `name` (removed), and its
-    /// seek table entry.
+    /// compressed bytes changed, in an unlinked file (`name` in errors),
+    /// and its seek table entry.
     fn frame_damaged_late(name: &str) -> (Vec<u8>, File, FrameEntry, std::path::PathBuf) {
         let original = original();
         let (file, entry) = one_frame(&original);
@@ -663,11 +662,8 @@ mod tests {
         for b in &mut bytes[at..at + 16] {
             *b ^= 0x5a;
         }
-        let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-        std::fs::write(&path, &bytes).unwrap();
-        let bad = File::open(&path).unwrap();
-        std::fs::remove_file(&path).unwrap();
-        (original, bad, entry, path)
+        let bad = crate::scratch::unlinked_file(&bytes);
+        (original, bad, entry, name.into())
     }
 
     #[test]
