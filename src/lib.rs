@@ -77,6 +77,8 @@ mod record_reader;
 mod record_writer;
 /// cbindgen:ignore
 pub mod repair;
+#[cfg(test)]
+mod scratch;
 /// cbindgen:ignore
 mod source;
 /// cbindgen:ignore

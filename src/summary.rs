@@ -211,16 +211,9 @@ mod tests {
     use super::*;
     use crate::{LogOptions, LogWriter, Options, Writer};
 
-    fn temp_dir(name: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("binlog-summary-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
-
     #[test]
     fn a_segment_is_summarized_per_type_in_order_of_first_use() {
-        let d = temp_dir("segment");
+        let d = crate::scratch::empty_dir("summary-segment");
         let path = d.join("s.binlog");
         let w = Writer::open(&path, Options::default()).unwrap();
         w.write_with("b", &[], Some(30), b"xyz").unwrap();
@@ -248,7 +241,7 @@ mod tests {
 
     #[test]
     fn a_log_directory_is_read_across_its_segments_and_merges_add_up() {
-        let d = temp_dir("log");
+        let d = crate::scratch::empty_dir("summary-log");
         let opts = LogOptions {
             max_segment_records: Some(4),
             ..LogOptions::default()
@@ -286,7 +279,7 @@ mod tests {
 
     #[test]
     fn nothing_read_is_an_empty_summary_and_a_lookup_survives_changed_types() {
-        let d = temp_dir("empty");
+        let d = crate::scratch::empty_dir("summary-empty");
         let (empty, one) = (d.join("empty.binlog"), d.join("one.binlog"));
         Writer::open(&empty, Options::default())
             .unwrap()

@@ -316,16 +316,9 @@ mod tests {
     use std::fs::File;
     use std::io::Write;
 
-    fn temp_dir(name: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("binlog-watch-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
-
     #[test]
     fn a_directory_watch_reports_writes_to_files_in_it() {
-        let d = temp_dir("dir");
+        let d = crate::scratch::empty_dir("watch-dir");
         let mut f = File::create(d.join("seg")).unwrap();
         let w = ChangeWatch::new(&d, Watched::Dir).expect("inotify on a local filesystem");
         w.drain();
@@ -343,7 +336,7 @@ mod tests {
 
     #[test]
     fn a_file_watch_reports_its_writes_and_removal() {
-        let d = temp_dir("file");
+        let d = crate::scratch::empty_dir("watch-file");
         let p = d.join("seg");
         let mut f = File::create(&p).unwrap();
         let w = ChangeWatch::new(&p, Watched::File).unwrap();
@@ -359,7 +352,7 @@ mod tests {
 
     #[test]
     fn no_watch_of_a_missing_path_or_a_file_as_a_directory() {
-        let d = temp_dir("missing");
+        let d = crate::scratch::empty_dir("watch-missing");
         assert!(ChangeWatch::new(&d.join("nope"), Watched::File).is_none());
         File::create(d.join("f")).unwrap();
         assert!(ChangeWatch::new(&d.join("f"), Watched::Dir).is_none());
@@ -373,7 +366,7 @@ mod tests {
     /// first finds the file empty, then blocks, then is woken.
     #[test]
     fn an_idle_follower_blocks_and_a_change_wakes_it() {
-        let d = temp_dir("follow");
+        let d = crate::scratch::empty_dir("watch-follow");
         let p = d.join("seg");
         let mut f = File::create(&p).unwrap();
         let (first_look, looked) = std::sync::mpsc::channel();
@@ -408,7 +401,7 @@ mod tests {
     /// new follower polls first.
     #[test]
     fn a_quiet_follower_blocks_at_once_in_its_next_call() {
-        let d = temp_dir("calls");
+        let d = crate::scratch::empty_dir("watch-calls");
         let p = d.join("seg");
         File::create(&p).unwrap();
         let mut follow = Follow::default();
@@ -459,7 +452,7 @@ mod tests {
     /// `a_follower_polls_until_quiet_for_quiet` say what follows from it).
     #[test]
     fn a_change_not_found_yet_is_polled_for() {
-        let d = temp_dir("unfound");
+        let d = crate::scratch::empty_dir("watch-unfound");
         let p = d.join("seg");
         let mut f = File::create(&p).unwrap();
         let mut follow = Follow::default();
@@ -488,7 +481,7 @@ mod tests {
     /// does (at most every 500 us once it found nothing for a while).
     #[test]
     fn a_busy_neighbour_does_not_make_a_follower_spin() {
-        let d = temp_dir("neighbour");
+        let d = crate::scratch::empty_dir("watch-neighbour");
         let mut other = File::create(d.join("other")).unwrap();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let s2 = stop.clone();
@@ -516,7 +509,7 @@ mod tests {
 
     #[test]
     fn the_timeout_ends_a_blocked_wait() {
-        let d = temp_dir("timeout");
+        let d = crate::scratch::empty_dir("watch-timeout");
         let p = d.join("seg");
         File::create(&p).unwrap();
         let mut follow = Follow::default();

@@ -262,13 +262,9 @@ mod tests {
         (f, seal)
     }
 
+    /// The sizes of the frames after the header's (which ends at `ends[0]`).
     fn frame_sizes(ends: &[u64]) -> Vec<u64> {
-        let mut start = 0;
-        ends.iter()
-            .map(|&e| std::mem::replace(&mut start, e))
-            .zip(ends)
-            .map(|(s, e)| e - s)
-            .collect()
+        ends.windows(2).map(|w| w[1] - w[0]).collect()
     }
 
     #[test]
@@ -298,12 +294,10 @@ mod tests {
     fn with_sparse_index(f: &mut [u8], seal: &mut SealDirectory, offsets: &[u64]) {
         let mut index = Vec::new();
         for (i, &offset) in offsets.iter().enumerate() {
-            let seq = i as u64 * 3;
-            let max_ts_before = i64::MIN;
             SparseEntry {
-                seq,
+                seq: i as u64 * 3,
                 offset,
-                max_ts_before,
+                max_ts_before: i64::MIN,
             }
             .encode(&mut index);
         }

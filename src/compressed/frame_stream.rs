@@ -463,7 +463,6 @@ mod tests {
     use super::*;
     use crate::compressed::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
     use std::fs::File;
-    use std::io::Write;
     use std::os::unix::fs::FileExt;
 
     /// Frame 0 of the file at `path`, `entry` in its seek table.
@@ -476,22 +475,7 @@ mod tests {
         let mut w = SeekableWriter::new(Vec::new(), DEFAULT_LEVEL).unwrap();
         w.frame(original).unwrap();
         let (bytes, table) = w.finish().unwrap();
-        (file_of(&bytes), table.frames[0])
-    }
-
-    /// An unlinked file holding `bytes`.
-    fn file_of(bytes: &[u8]) -> File {
-        // One name per call: the tests run in parallel in one process.
-        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("frame-stream-{}-{n}", std::process::id()));
-        std::fs::File::create(&path)
-            .unwrap()
-            .write_all(bytes)
-            .unwrap();
-        let file = File::open(&path).unwrap();
-        std::fs::remove_file(&path).unwrap();
-        file
+        (crate::scratch::unlinked_file(&bytes), table.frames[0])
     }
 
     fn original() -> Vec<u8> {
@@ -546,7 +530,7 @@ mod tests {
             .unwrap();
         let mut bytes = Vec::with_capacity(original.len());
         c.compress2(&mut bytes, &original).unwrap();
-        let file = file_of(&bytes);
+        let file = crate::scratch::unlinked_file(&bytes);
         let size = original.len() as u32;
         for stated in [size - 1000, size + 1000] {
             let entry = FrameEntry {
@@ -629,7 +613,7 @@ mod tests {
         FileExt::read_exact_at(&file, &mut bytes, 0).unwrap();
         let at = bytes.len() - 100;
         bytes[at] ^= 0x20;
-        (file_of(&bytes), entry)
+        (crate::scratch::unlinked_file(&bytes), entry)
     }
 
     #[test]
@@ -667,8 +651,8 @@ mod tests {
     }
 
     /// One frame of `original()` with 16 bytes three quarters into its
-    /// compressed bytes changed, in a file named `name` (removed), and its
-    /// seek table entry.
+    /// compressed bytes changed, in an unlinked file (`name` in errors),
+    /// and its seek table entry.
     fn frame_damaged_late(name: &str) -> (Vec<u8>, File, FrameEntry, std::path::PathBuf) {
         let original = original();
         let (file, entry) = one_frame(&original);
@@ -678,11 +662,8 @@ mod tests {
         for b in &mut bytes[at..at + 16] {
             *b ^= 0x5a;
         }
-        let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-        std::fs::write(&path, &bytes).unwrap();
-        let bad = File::open(&path).unwrap();
-        std::fs::remove_file(&path).unwrap();
-        (original, bad, entry, path)
+        let bad = crate::scratch::unlinked_file(&bytes);
+        (original, bad, entry, name.into())
     }
 
     #[test]
@@ -806,7 +787,7 @@ mod tests {
             return;
         }
         let bytes = rle_frame(1 << 30);
-        let file = file_of(&bytes);
+        let file = crate::scratch::unlinked_file(&bytes);
         let entry = FrameEntry {
             compressed_offset: 0,
             compressed_size: bytes.len() as u32,

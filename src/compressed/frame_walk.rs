@@ -117,30 +117,6 @@ mod tests {
     use super::*;
     use crate::compressed::frame_writer::SeekableWriter;
     use std::fs::File;
-    use std::io::Write;
-
-    fn file_of(bytes: &[u8]) -> File {
-        let mut f = tempfile_in_target();
-        f.write_all(bytes).unwrap();
-        f
-    }
-
-    fn tempfile_in_target() -> File {
-        let path = std::env::temp_dir().join(format!(
-            "binlog-frame-walk-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
-        std::fs::remove_file(&path).unwrap();
-        f
-    }
 
     fn seekable(parts: &[&[u8]]) -> (Vec<u8>, SeekTable) {
         let mut w = SeekableWriter::new(Vec::new(), 3).unwrap();
@@ -154,7 +130,7 @@ mod tests {
     fn a_walk_finds_the_frames_the_seek_table_lists() {
         let big: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let (bytes, table) = seekable(&[b"header", &big, &[9u8; 70_000], b"end"]);
-        let walk = walk_frames(&file_of(&bytes), bytes.len() as u64).unwrap();
+        let walk = walk_frames(&crate::scratch::unlinked_file(&bytes), bytes.len() as u64).unwrap();
         assert_eq!(walk.frames, table);
         assert_eq!(walk.stopped_at, None);
     }
@@ -164,7 +140,7 @@ mod tests {
         let (bytes, table) = seekable(&[b"header", &[1u8; 5000], b"end"]);
         let second = table.frames[1];
         let cut = second.compressed_offset as usize + second.compressed_size as usize - 1;
-        let walk = walk_frames(&file_of(&bytes[..cut]), cut as u64).unwrap();
+        let walk = walk_frames(&crate::scratch::unlinked_file(&bytes[..cut]), cut as u64).unwrap();
         assert_eq!(walk.frames.frames, table.frames[..1]);
         assert_eq!(walk.stopped_at, Some(second.compressed_offset));
     }
@@ -209,7 +185,7 @@ mod tests {
         let content = [usize::from(single), 2, 4, 8][usize::from(d >> 6)];
         let header = 5 + usize::from(!single) + [0, 1, 2, 4][usize::from(d & 3)] + content;
         bytes[at + header] |= 0b110;
-        let file = Counted(file_of(&bytes), Default::default());
+        let file = Counted(crate::scratch::unlinked_file(&bytes), Default::default());
         let walk = walk_frames(&file, bytes.len() as u64).unwrap();
         assert_eq!(walk.frames.frames, table.frames[..1]);
         assert_eq!(walk.stopped_at, Some(second.compressed_offset));
@@ -225,7 +201,7 @@ mod tests {
         w.frame(&[1u8; 5000]).unwrap();
         let (bytes, table) = w.finish().unwrap();
         assert_eq!(table.side.len(), 1);
-        let walk = walk_frames(&file_of(&bytes), bytes.len() as u64).unwrap();
+        let walk = walk_frames(&crate::scratch::unlinked_file(&bytes), bytes.len() as u64).unwrap();
         assert_eq!(walk.frames, table);
     }
 }

@@ -159,7 +159,11 @@ impl CompressedSegment {
             path,
             file,
             table,
-            header: placeholder_header(),
+            // Until its own is read.
+            header: SegmentHeader {
+                major: 0,
+                ..SegmentHeader::placeholder(0)
+            },
             header_len: 0,
             seal: SealDirectory::default(),
             decoder: FrameDecoder::new(),
@@ -668,22 +672,6 @@ pub fn is_lost_header(e: &Error) -> bool {
             | ErrorKind::CorruptSeekTable
             | ErrorKind::CorruptHeader
     )
-}
-
-/// The header a `CompressedSegment` has before its own is read.
-fn placeholder_header() -> SegmentHeader {
-    SegmentHeader {
-        major: 0,
-        minor: 0,
-        created_ns: 0,
-        segment_no: 0,
-        first_seq: 0,
-        log_name: String::new(),
-        content_type: String::new(),
-        writer: String::new(),
-        params: Vec::new(),
-        schemas: Vec::new(),
-    }
 }
 
 /// The original bytes of each stored frame (`open_stored`): the least a

@@ -37,16 +37,7 @@ pub trait Source: Send {
     /// Reads up to `buf.len()` bytes at `offset`, fewer only at the end;
     /// how many were read.
     fn read_upto(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-        let mut done = 0;
-        while done < buf.len() {
-            match self.read_at(&mut buf[done..], offset + done as u64) {
-                Ok(0) => break,
-                Ok(n) => done += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(done)
+        crate::sys::read_upto(|b, o| self.read_at(b, o), buf, offset)
     }
 
     /// Reads exactly `buf.len()` bytes at `offset`; `UnexpectedEof` if the

@@ -588,15 +588,7 @@ pub fn find_resume_in_prefix(prefix: &[u8], full_len: usize, expected: u64) -> O
     (1..=last)
         .find_map(|p| {
             // The cheap checks of `find`, lengths measured against `full`.
-            let len = u32::from_le_bytes(prefix[p..p + 4].try_into().expect("4 bytes")) as usize;
-            if len < MIN_RECORD_BODY || len > full_len - p - FRAME_HEADER_LEN {
-                return None;
-            }
-            if !is_record_kind(prefix[p + FRAME_HEADER_LEN]) {
-                return None;
-            }
-            let at = p + FRAME_HEADER_LEN + 1;
-            let seq = u64::from_le_bytes(prefix[at..at + 8].try_into().expect("8 bytes"));
+            let (len, seq) = record_start(prefix, p, full_len)?;
             if !in_window(1, p, expected, seq) {
                 return None;
             }
@@ -671,26 +663,31 @@ fn starts_record(part: &[u8], seq: Option<u64>) -> bool {
 fn find(buf: &[u8], from: usize, seq_ok: impl Fn(usize, u64) -> bool) -> Option<usize> {
     let last = buf.len().checked_sub(FRAME_HEADER_LEN + MIN_RECORD_BODY)?;
     (from..=last).find(|&p| {
-        // Cheap checks first: plausible length, record kind, then the CRC.
-        let len = u32::from_le_bytes(buf[p..p + 4].try_into().expect("4 bytes")) as usize;
-        if len < MIN_RECORD_BODY || len > buf.len() - p - FRAME_HEADER_LEN {
-            return false;
-        }
-        if !is_record_kind(buf[p + FRAME_HEADER_LEN]) {
-            return false;
-        }
-        // The sequence number sits right after the kind byte: check it
-        // before paying for the CRC.
-        let at = p + FRAME_HEADER_LEN + 1;
-        let seq = u64::from_le_bytes(buf[at..at + 8].try_into().expect("8 bytes"));
-        if !seq_ok(p, seq) {
-            return false;
-        }
-        match frame_at(buf, p, true) {
-            FrameAt::Frame { body, .. } => decode_record(body).is_some(),
-            _ => false,
-        }
+        // Cheap checks first (`record_start`), then the CRC.
+        record_start(buf, p, buf.len()).is_some_and(|(_, seq)| seq_ok(p, seq))
+            && matches!(frame_at(buf, p, true), FrameAt::Frame { body, .. } if decode_record(body).is_some())
     })
+}
+
+/// The cheap checks of a record frame at `p` of `buf` (at least
+/// `FRAME_HEADER_LEN + MIN_RECORD_BODY` bytes from `p`; bytes that run to
+/// `full_len`, where `buf` is a prefix of them): a plausible body length
+/// and a record's kind. Its body length and sequence number if they pass:
+/// the number sits right after the kind byte, to check before the CRC.
+#[inline]
+fn record_start(buf: &[u8], p: usize, full_len: usize) -> Option<(usize, u64)> {
+    let len = u32::from_le_bytes(buf[p..p + 4].try_into().expect("4 bytes")) as usize;
+    if len < MIN_RECORD_BODY
+        || len > full_len - p - FRAME_HEADER_LEN
+        || !is_record_kind(buf[p + FRAME_HEADER_LEN])
+    {
+        return None;
+    }
+    let at = p + FRAME_HEADER_LEN + 1;
+    Some((
+        len,
+        u64::from_le_bytes(buf[at..at + 8].try_into().expect("8 bytes")),
+    ))
 }
 
 #[cfg(test)]

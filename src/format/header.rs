@@ -53,6 +53,23 @@ pub struct SegmentHeader {
 }
 
 impl SegmentHeader {
+    /// A placeholder header numbered from `first_seq`, its other fields
+    /// unknown (a damaged segment's, or one not read yet).
+    pub(crate) fn placeholder(first_seq: u64) -> SegmentHeader {
+        SegmentHeader {
+            major: super::FORMAT_MAJOR,
+            minor: 0,
+            created_ns: 0,
+            segment_no: 0,
+            first_seq,
+            log_name: String::new(),
+            content_type: String::new(),
+            writer: String::new(),
+            params: Vec::new(),
+            schemas: Vec::new(),
+        }
+    }
+
     /// The schema of type `type_name`, if the header has one.
     pub fn type_schema(&self, type_name: &str) -> Option<&TypeSchema> {
         self.schemas.iter().find(|s| s.type_name == type_name)

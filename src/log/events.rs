@@ -1,7 +1,7 @@
 //! What a rolling log reports about its segments, to callbacks and to
 //! polling (docs/FORMAT.md says when each comes).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A segment of a log, as reported to callbacks and by polling.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,6 +16,19 @@ pub struct SegmentInfo {
     pub record_count: u64,
     /// File size (when sealed: including the seal).
     pub bytes: u64,
+}
+
+impl SegmentInfo {
+    /// Sealed segment `e` (a manifest's line), at `path`.
+    pub(crate) fn of_sealed(path: &Path, e: &super::manifest::SealedEntry) -> SegmentInfo {
+        SegmentInfo {
+            path: path.to_path_buf(),
+            segment_no: e.segment_no,
+            first_seq: e.first_seq,
+            record_count: e.record_count,
+            bytes: e.bytes,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -525,13 +525,6 @@ mod tests {
         assert!(!wildcard(b"a?c", b"ac"));
     }
 
-    fn dir(name: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("binlog-listing-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
-
     /// Sets the directory's mtime `ago` before now (negative: ahead).
     fn set_mtime(d: &Path, ago: Duration, ahead: bool) {
         let now = SystemTime::now();
@@ -544,7 +537,7 @@ mod tests {
     // filesystem.
     #[cfg_attr(miri, ignore)]
     fn a_listing_begun_within_settled_of_a_change_is_not_trusted() {
-        let d = dir("fresh");
+        let d = crate::scratch::empty_dir("listing-fresh");
         // A change 5 ms before the listing (not settled), and one stamped
         // after it (a clock that went back).
         set_mtime(&d, Duration::from_millis(5), false);
@@ -559,7 +552,7 @@ mod tests {
     // filesystem.
     #[cfg_attr(miri, ignore)]
     fn a_settled_listing_is_trusted_until_an_entry_changes() {
-        let d = dir("settled");
+        let d = crate::scratch::empty_dir("listing-settled");
         std::fs::write(d.join("a"), b"").unwrap();
         set_mtime(&d, Duration::from_secs(1), false);
         let s = ListingStamp::before_listing(&d).unwrap();
@@ -583,7 +576,7 @@ mod tests {
     // filesystem.
     #[cfg_attr(miri, ignore)]
     fn a_removed_or_replaced_directory_is_a_change() {
-        let d = dir("gone");
+        let d = crate::scratch::empty_dir("listing-gone");
         set_mtime(&d, Duration::from_secs(1), false);
         let s = ListingStamp::before_listing(&d).unwrap();
         assert!(s.still_current(&d));

@@ -521,10 +521,7 @@ mod test_segments {
     use std::path::PathBuf;
 
     pub fn temp_path(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("binlog-reader-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("seg.binlog")
+        crate::scratch::empty_dir(&format!("reader-{name}")).join("seg.binlog")
     }
 
     /// Sizes around the pread guess and above `PREAD_MAX`, in an order

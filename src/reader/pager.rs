@@ -24,6 +24,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::FRAME_HEADER_LEN;
 use crate::source::{MappedFile, SegmentSource};
+use crate::sys::read_upto;
 use memmap2::{Mmap, MmapOptions, UncheckedAdvice};
 use std::fs::File;
 use std::io;
@@ -162,7 +163,7 @@ impl Pager {
     /// guards did not foresee.
     pub(super) fn pread(&self, path: &Path, into: &mut [u8], offset: usize) -> Result<usize> {
         let read = match self {
-            Pager::Mapped(m) => read_upto(&m.mapped.file, into, offset as u64),
+            Pager::Mapped(m) => read_upto(|b, o| m.mapped.file.read_at(b, o), into, offset as u64),
             Pager::Frames(_) => Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "a compressed segment or remote object has no file to read with pread",
@@ -244,21 +245,6 @@ impl Pager {
         m.unsealed.checked_to = 0;
         m.check_unsealed(path, end, pos, true)
     }
-}
-
-/// Reads `file` at `offset` into `into` until it is full or the file ends;
-/// returns how many bytes it read.
-fn read_upto(file: &File, into: &mut [u8], offset: u64) -> io::Result<usize> {
-    let mut n = 0;
-    while n < into.len() {
-        match file.read_at(&mut into[n..], offset + n as u64) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 impl MappedSegment {
@@ -360,7 +346,8 @@ impl MappedSegment {
         if buf.len() < len {
             buf.resize(len, 0);
         }
-        read_upto(&self.mapped.file, &mut buf[..len], offset as u64)
+        let file = &self.mapped.file;
+        read_upto(|b, o| file.read_at(b, o), &mut buf[..len], offset as u64)
             .map_err(|e| Error::io_at(path, offset as u64, "read", e))
     }
 }

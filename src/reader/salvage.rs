@@ -49,7 +49,7 @@ pub(super) fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize, u64)> 
         minor: u16_at(map, 10).unwrap_or(0),
         created_ns: u64_at(map, 16).unwrap_or(0) as i64,
         segment_no: u64_at(map, 24).unwrap_or(0),
-        ..placeholder(lost_from)
+        ..SegmentHeader::placeholder(lost_from)
     };
     Some((header, start, first_seq))
 }
@@ -130,23 +130,6 @@ pub(super) fn with_header_damage((header, start, seq): (SegmentHeader, usize, u6
     (header, start, seq, vec![damage])
 }
 
-/// A placeholder header numbered from `first_seq`, its other fields
-/// unknown.
-fn placeholder(first_seq: u64) -> SegmentHeader {
-    SegmentHeader {
-        major: FORMAT_MAJOR,
-        minor: 0,
-        created_ns: 0,
-        segment_no: 0,
-        first_seq,
-        log_name: String::new(),
-        content_type: String::new(),
-        writer: String::new(),
-        params: Vec::new(),
-        schemas: Vec::new(),
-    }
-}
-
 /// For a compressed segment whose header is lost (its frame does not
 /// decompress): the first valid record in `bytes` (the segment's bytes
 /// from original offset `base` on, at or after `from`, the end of the
@@ -170,5 +153,5 @@ pub(super) fn salvage_lost_header(
         Some(f) if f <= first_seq && first_seq - f <= room => f,
         _ => first_seq,
     };
-    Some((placeholder(lost_from), start, first_seq))
+    Some((SegmentHeader::placeholder(lost_from), start, first_seq))
 }

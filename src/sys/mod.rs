@@ -74,6 +74,26 @@ pub fn lock_exclusive_patiently(file: &File) -> io::Result<bool> {
 /// How long `lock_exclusive_patiently` waits for a lock held elsewhere.
 pub const LOCK_PATIENCE: Duration = Duration::from_millis(100);
 
+/// Reads with `read_at` (a pread: bytes at an offset, how many) into
+/// `into` from `offset` until it is full or the source ends; returns how
+/// many bytes it read.
+pub fn read_upto(
+    read_at: impl Fn(&mut [u8], u64) -> io::Result<usize>,
+    into: &mut [u8],
+    offset: u64,
+) -> io::Result<usize> {
+    let mut n = 0;
+    while n < into.len() {
+        match read_at(&mut into[n..], offset + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 /// The directory holding `path` (`.` for a bare file name).
 pub fn parent_dir(path: &Path) -> &Path {
     path.parent()

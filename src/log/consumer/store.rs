@@ -279,16 +279,9 @@ pub fn remove(dir: &Path, name: &str) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn dir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("binlog-store-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
-
     #[test]
     fn a_commit_is_read_back_after_reopening() {
-        let d = dir("reopen");
+        let d = crate::scratch::empty_dir("store-reopen");
         let mut s = Store::open(&d, "billing").unwrap();
         s.commit(&[("orders", 10), ("payments", 4)]).unwrap();
         s.commit(&[("orders", 12)]).unwrap();
@@ -301,7 +294,7 @@ mod tests {
 
     #[test]
     fn a_torn_commit_falls_back_to_the_one_before() {
-        let d = dir("torn");
+        let d = crate::scratch::empty_dir("store-torn");
         let mut s = Store::open(&d, "c").unwrap();
         s.commit(&[("orders", 10)]).unwrap(); // generation 1: slot 1
         s.commit(&[("orders", 20)]).unwrap(); // generation 2: slot 0
@@ -315,7 +308,7 @@ mod tests {
 
     #[test]
     fn a_torn_first_commit_reads_as_a_consumer_with_no_commit() {
-        let d = dir("torn-first");
+        let d = crate::scratch::empty_dir("store-torn-first");
         let mut s = Store::open(&d, "c").unwrap();
         s.commit(&[("orders", 10)]).unwrap(); // generation 1: slot 1
         drop(s);
@@ -328,7 +321,7 @@ mod tests {
 
     #[test]
     fn a_file_with_no_valid_slot_is_corrupt_naming_it() {
-        let d = dir("corrupt");
+        let d = crate::scratch::empty_dir("store-corrupt");
         let p = path(&d, "c");
         std::fs::write(&p, b"not a consumer file").unwrap();
         let e = Store::open(&d, "c").err().unwrap();
@@ -338,7 +331,7 @@ mod tests {
 
     #[test]
     fn a_second_open_of_a_name_is_locked() {
-        let d = dir("locked");
+        let d = crate::scratch::empty_dir("store-locked");
         let _s = Store::open(&d, "c").unwrap();
         let e = Store::open(&d, "c").err().unwrap();
         assert_eq!(e.kind(), ErrorKind::Locked);
@@ -347,7 +340,7 @@ mod tests {
 
     #[test]
     fn a_name_with_a_slash_or_too_long_is_refused() {
-        let d = dir("names");
+        let d = crate::scratch::empty_dir("store-names");
         for bad in ["a/b", "", &"x".repeat(201), ".hidden"] {
             let e = Store::open(&d, bad).err().unwrap();
             assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}");

@@ -157,13 +157,8 @@ impl Shared {
             s.path = done.path.clone();
             s.entry.file = super::found::file_name(&done.path);
             s.entry.bytes = done.compressed_len;
-            events.push(SegmentEvent::Compressed(SegmentInfo {
-                path: done.path.clone(),
-                segment_no: s.entry.segment_no,
-                first_seq: s.entry.first_seq,
-                record_count: s.entry.record_count,
-                bytes: done.compressed_len,
-            }));
+            let info = SegmentInfo::of_sealed(&s.path, &s.entry);
+            events.push(SegmentEvent::Compressed(info));
         }
         self.enforce_retention(&mut st);
         self.manifest_changed(&mut st)

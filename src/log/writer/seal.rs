@@ -163,24 +163,20 @@ impl Shared {
         events: &mut Vec<SegmentEvent>,
     ) {
         let bytes = std::fs::metadata(&r.path).map(|m| m.len()).unwrap_or(0);
-        st.sealed.push_back(Sealed {
-            entry: SealedEntry {
-                segment_no: r.segment_no,
-                file: file_name(&r.path),
-                first_seq: r.first_seq,
-                record_count: done.record_count,
-                bytes,
-            },
-            path: r.path.clone(),
-            sealed_ns: self.ages.now(),
-        });
-        events.push(SegmentEvent::Sealed(SegmentInfo {
-            path: r.path.clone(),
+        let entry = SealedEntry {
             segment_no: r.segment_no,
+            file: file_name(&r.path),
             first_seq: r.first_seq,
             record_count: done.record_count,
             bytes,
-        }));
+        };
+        let info = SegmentInfo::of_sealed(&r.path, &entry);
+        events.push(SegmentEvent::Sealed(info));
+        st.sealed.push_back(Sealed {
+            entry,
+            path: r.path.clone(),
+            sealed_ns: self.ages.now(),
+        });
         events.extend(r.next_opened.map(SegmentEvent::Opened));
         st.spare = done.recycled.or(std::mem::take(&mut st.spare));
         // Under `None` nothing synced the seal just written: the log's next
@@ -206,14 +202,8 @@ impl Shared {
 pub(super) fn seal_found_segment(path: &Path, opts: Options) -> Result<(SegmentInfo, u64)> {
     let segment_no = opts.segment_no;
     if let Some((entry, _)) = summarize(path, segment_no, &opts.log_name)? {
-        let info = SegmentInfo {
-            path: path.to_path_buf(),
-            segment_no,
-            first_seq: entry.first_seq,
-            record_count: entry.record_count,
-            bytes: entry.bytes,
-        };
-        return Ok((info, entry.first_seq + entry.record_count));
+        let next = entry.first_seq + entry.record_count;
+        return Ok((SegmentInfo::of_sealed(path, &entry), next));
     }
     let w = Writer::open_log_segment(path, opts)?;
     w.close()?;
