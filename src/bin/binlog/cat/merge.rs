@@ -5,7 +5,7 @@
 use super::CatArgs;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
-use crate::output;
+use crate::output::{self, RecordPrinter};
 use crate::paths::SourceArgs;
 use crate::remote::is_remote;
 use crate::select::Filter;
@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let a = &args.records;
@@ -30,20 +31,39 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let mut printer = a.printer();
     let mut left = args.head.unwrap_or(u64::MAX);
     while left > 0 {
-        let Some(m) = r.next()? else { break };
-        if filter.matches(&m.record) {
-            match printer.hold(Some(m.log), &m.record) {
-                None => printer.print(&mut out, Some(m.log), &m.record)?,
-                Some(h) => {
-                    printer.print_held(&mut out, &h, None, r.type_schema(h.1.record().type_name))?
-                }
-            }
-            left -= 1;
+        match print_next(&mut r, None, &filter, &mut printer, &mut out)? {
+            Some(printed) => left -= printed as u64,
+            None => break,
         }
     }
     out.flush()?;
     Said::default().report_new(&r);
     Ok(outcome(&r).max(printer.outcome()))
+}
+
+/// Reads `r`'s next record (with `wait`, waiting that long for one) and
+/// prints it if `filter` matches it, decoded by its log's schema with
+/// `--decode`: whether it printed it; None at the end.
+pub(crate) fn print_next(
+    r: &mut MergedReader,
+    wait: Option<Duration>,
+    filter: &Filter,
+    printer: &mut RecordPrinter,
+    out: &mut impl Write,
+) -> CliResult<Option<bool>> {
+    let next = match wait {
+        Some(wait) => r.next_wait(wait)?,
+        None => r.next()?,
+    };
+    let Some(m) = next else { return Ok(None) };
+    if !filter.matches(&m.record) {
+        return Ok(Some(false));
+    }
+    match printer.hold(Some(m.log), &m.record) {
+        None => printer.print(out, Some(m.log), &m.record)?,
+        Some(h) => printer.print_held(out, &h, None, r.type_schema(h.1.record().type_name))?,
+    }
+    Ok(Some(true))
 }
 
 /// The merged reader of the logs `--log PATTERN` (default all) names in

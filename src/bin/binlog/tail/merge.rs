@@ -3,7 +3,7 @@
 //! any of them as it is written, until interrupted.
 
 use super::TailArgs;
-use crate::cat::merge::{open_window, outcome, Said};
+use crate::cat::merge::{open_window, outcome, print_next, Said};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::select::Filter;
@@ -62,21 +62,8 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let poll = Duration::from_millis(args.poll_ms.max(1));
     loop {
         // Nothing new: show what we have, then wait for the writers.
-        match r.next_wait(poll)? {
-            Some(m) => {
-                if filter.matches(&m.record) {
-                    match printer.hold(Some(m.log), &m.record) {
-                        None => printer.print(&mut out, Some(m.log), &m.record)?,
-                        Some(h) => printer.print_held(
-                            &mut out,
-                            &h,
-                            None,
-                            r.type_schema(h.1.record().type_name),
-                        )?,
-                    }
-                }
-            }
-            None => out.flush()?,
+        if print_next(&mut r, Some(poll), &filter, &mut printer, &mut out)?.is_none() {
+            out.flush()?;
         }
         said.report_new(&r);
     }
@@ -116,23 +103,9 @@ fn resume(
     let poll = Duration::from_millis(args.poll_ms.max(1));
     let mut printed = 0u64;
     loop {
-        let next = match args.follow {
-            true => reading.reader().next_wait(poll)?,
-            false => reading.reader().next()?,
-        };
-        match next {
-            Some(m) => {
-                if filter.matches(&m.record) {
-                    match printer.hold(Some(m.log), &m.record) {
-                        None => printer.print(&mut out, Some(m.log), &m.record)?,
-                        Some(h) => printer.print_held(
-                            &mut out,
-                            &h,
-                            None,
-                            reading.reader().type_schema(h.1.record().type_name),
-                        )?,
-                    }
-                }
+        let wait = args.follow.then_some(poll);
+        match print_next(reading.reader(), wait, filter, printer, &mut out)? {
+            Some(_) => {
                 printed += 1;
                 if printed % super::COMMIT_EVERY == 0 {
                     reading.commit(&mut out)?;
