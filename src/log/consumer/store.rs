@@ -207,11 +207,6 @@ impl Store {
         &self.last
     }
 
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Commits `positions` (log name, next sequence number) over the
     /// previous ones, durably: returns once the commit would survive a
     /// crash or power cut. Logs not named keep their positions.
