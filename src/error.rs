@@ -352,6 +352,12 @@ mod tests {
     use super::*;
     use std::error::Error as _;
 
+    /// A write to `path` at `offset` that failed with ENOSPC.
+    fn disk_full_at(path: &str, offset: u64) -> Error {
+        let enospc = io::Error::from_raw_os_error(libc::ENOSPC);
+        Error::io_at(Path::new(path), offset, "write", enospc)
+    }
+
     #[test]
     fn an_error_becomes_an_io_error_of_the_nearest_kind_and_comes_back() {
         let missing = Error::file(ErrorKind::NotFound, Path::new("/x/seg"), "no such segment");
@@ -363,24 +369,14 @@ mod tests {
         );
         let corrupt = Error::file(ErrorKind::Corrupt, Path::new("/x/seg"), "bad CRC");
         assert_eq!(io::Error::from(corrupt).kind(), io::ErrorKind::InvalidData);
-        let full = Error::io(
-            Path::new("/x"),
-            "write",
-            io::Error::from_raw_os_error(libc::ENOSPC),
-        );
-        let full = io::Error::from(full);
+        let full = io::Error::from(disk_full_at("/x", 0));
         assert_eq!(full.raw_os_error(), None);
         assert!(full.to_string().contains("/x"), "{full}");
     }
 
     #[test]
     fn enospc_is_disk_full_and_message_names_file() {
-        let e = Error::io_at(
-            Path::new("/x/seg"),
-            42,
-            "write",
-            io::Error::from_raw_os_error(libc::ENOSPC),
-        );
+        let e = disk_full_at("/x/seg", 42);
         assert_eq!(e.kind(), ErrorKind::DiskFull);
         assert!(e.message().contains("/x/seg"));
         assert!(e.message().contains("offset 42"));
@@ -440,12 +436,7 @@ mod tests {
 
     #[test]
     fn context_keeps_kind_path_offset_and_source() {
-        let e = Error::io_at(
-            Path::new("/x/seg"),
-            42,
-            "write",
-            io::Error::from_raw_os_error(libc::ENOSPC),
-        );
+        let e = disk_full_at("/x/seg", 42);
         let before = e.message().to_string();
         let e = e.with_detail(|d| format!("{d} (3 of 5 records were written)"));
         assert_eq!(e.kind(), ErrorKind::DiskFull);

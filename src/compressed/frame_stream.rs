@@ -466,8 +466,8 @@ mod tests {
     use std::os::unix::fs::FileExt;
 
     /// Frame 0 of the file at `path`, `entry` in its seek table.
-    fn first(path: &Path, entry: FrameEntry) -> Frame<'_> {
-        Frame::new(path, 0, entry)
+    fn first(path: &(impl AsRef<Path> + ?Sized), entry: FrameEntry) -> Frame<'_> {
+        Frame::new(path.as_ref(), 0, entry)
     }
 
     /// A file of one frame holding `original`, and its seek table entry.
@@ -515,8 +515,7 @@ mod tests {
         let mut s = FrameStream::for_prefixes();
         let block = 128 << 10;
         for upto in [10, 5_000, block, block + 1, 300_000, 1_000_000] {
-            s.extend(&file, first(Path::new("f.zst"), entry), upto)
-                .unwrap();
+            s.extend(&file, first("f.zst", entry), upto).unwrap();
             assert_eq!(s.bytes().len(), upto.div_ceil(block) * block, "{upto}");
             assert_eq!(s.bytes(), &original[..s.bytes().len()]);
         }
@@ -540,10 +539,9 @@ mod tests {
                 size: stated,
             };
             let mut s = FrameStream::for_prefixes();
-            s.extend(&file, first(Path::new("f.zst"), entry), 1_000)
-                .unwrap();
+            s.extend(&file, first("f.zst", entry), 1_000).unwrap();
             let e = s
-                .extend(&file, first(Path::new("f.zst"), entry), stated as usize)
+                .extend(&file, first("f.zst", entry), stated as usize)
                 .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::FrameSizeMismatch, "{e}");
             assert_eq!(s.index(), None, "a failure leaves nothing held");
@@ -555,11 +553,10 @@ mod tests {
         let original = original();
         let (file, entry) = one_frame(&original);
         let mut s = FrameStream::of(DCtx::create(), 0, false, false);
-        s.extend(&file, first(Path::new("f.zst"), entry), 10)
-            .unwrap();
+        s.extend(&file, first("f.zst", entry), 10).unwrap();
         assert_eq!(s.bytes(), &original[..]);
         assert!(s.is_whole());
-        s.extend(&file, first(Path::new("f.zst"), entry), original.len())
+        s.extend(&file, first("f.zst", entry), original.len())
             .unwrap();
         assert_eq!(s.bytes(), &original[..]);
     }
@@ -569,8 +566,7 @@ mod tests {
         let original = original();
         let (file, entry) = one_frame(&original);
         let mut s = FrameStream::for_scan();
-        s.extend(&file, first(Path::new("f.zst"), entry), 1)
-            .unwrap();
+        s.extend(&file, first("f.zst", entry), 1).unwrap();
         assert_eq!(s.bytes(), &original[..]);
     }
 

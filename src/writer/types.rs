@@ -124,41 +124,18 @@ mod tests {
     #[test]
     fn lookup_define_truncate() {
         let mut t = TypeTable::default();
-        assert_eq!(
-            t.lookup("a").unwrap(),
-            TypeRef {
-                id: 0,
-                defines: true
-            }
-        );
+        let r = |id, defines| TypeRef { id, defines };
+        assert_eq!(t.lookup("a").unwrap(), r(0, true));
         assert!(
             t.lookup("a").unwrap().defines,
             "lookup alone defines nothing"
         );
         t.define("a");
-        assert_eq!(
-            t.lookup("a").unwrap(),
-            TypeRef {
-                id: 0,
-                defines: false
-            }
-        );
-        assert_eq!(
-            t.lookup("b").unwrap(),
-            TypeRef {
-                id: 1,
-                defines: true
-            }
-        );
+        assert_eq!(t.lookup("a").unwrap(), r(0, false));
+        assert_eq!(t.lookup("b").unwrap(), r(1, true));
         t.define("b");
         t.truncate(1);
-        assert_eq!(
-            t.lookup("b").unwrap(),
-            TypeRef {
-                id: 1,
-                defines: true
-            }
-        );
+        assert_eq!(t.lookup("b").unwrap(), r(1, true));
         assert_eq!(t.lookup("a").unwrap().id, 0);
         assert!(t.lookup(&"x".repeat(MAX_TYPE_NAME_LEN + 1)).is_err());
     }
