@@ -12,10 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// The directory of `file` (`.` for a bare name).
 pub(super) fn dir_of(file: &Path) -> PathBuf {
-    match file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
+    crate::sys::parent_dir(file).to_path_buf()
 }
 
 /// fsyncs the directory of `file`, so that a name created, linked,
