@@ -28,10 +28,7 @@ impl SealedSegment {
     /// Its place in the log's read order: the journal's and the bucket's
     /// key for it.
     pub fn order(&self) -> ReadOrder {
-        ReadOrder {
-            segment_no: self.segment_no,
-            salvaged: self.salvaged,
-        }
+        ReadOrder::new(self.segment_no, self.salvaged)
     }
 }
 
@@ -55,10 +52,7 @@ pub fn scan(dir: &Path, log: &str) -> Result<LocalLog> {
     };
     for l in listed {
         let salvaged = l.salvaged_order();
-        out.all.push(ReadOrder {
-            segment_no: l.segment_no,
-            salvaged,
-        });
+        out.all.push(ReadOrder::new(l.segment_no, salvaged));
         if out.blocked_by.is_some() {
             continue;
         }

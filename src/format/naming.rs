@@ -91,6 +91,17 @@ pub struct ReadOrder {
     pub salvaged: Option<(u64, u64)>,
 }
 
+impl ReadOrder {
+    /// The place of segment `segment_no`, or of the file salvaged from it
+    /// that `salvaged` names.
+    pub fn new(segment_no: u64, salvaged: Option<(u64, u64)>) -> ReadOrder {
+        ReadOrder {
+            segment_no,
+            salvaged,
+        }
+    }
+}
+
 /// The infix of a salvaged file's name (see `salvaged_name`).
 const SALVAGED: &str = ".salvaged-";
 
@@ -176,10 +187,7 @@ pub fn plain_name(file_name: &str) -> &str {
 /// salvaged from one.
 pub fn parse_log_file_name(log: &str, file_name: &str) -> Option<ReadOrder> {
     if let Some(segment_no) = parse_segment_name(log, plain_name(file_name)) {
-        return Some(ReadOrder {
-            segment_no,
-            salvaged: None,
-        });
+        return Some(ReadOrder::new(segment_no, None));
     }
     let (origin, at) = split_salvaged(file_name)?;
     Some(ReadOrder {
@@ -296,10 +304,7 @@ impl SegmentKey {
     /// Where the object stands in its log's read order: a salvaged file's
     /// right after its segment, as the local file's does.
     pub fn order(&self) -> ReadOrder {
-        ReadOrder {
-            segment_no: self.segment_no,
-            salvaged: self.salvaged,
-        }
+        ReadOrder::new(self.segment_no, self.salvaged)
     }
 }
 
@@ -473,12 +478,7 @@ mod tests {
     fn salvaged_files_sort_right_after_their_segment_by_offset() {
         let seg = segment_name("my-log", 7, 0);
         let at = |off, copy| parse_log_file_name("my-log", &salvaged_name(&seg, off, copy));
-        let of = |segment_no, salvaged| {
-            Some(ReadOrder {
-                segment_no,
-                salvaged,
-            })
-        };
+        let of = |segment_no, salvaged| Some(ReadOrder::new(segment_no, salvaged));
         assert_eq!(at(964, 0), of(7, Some((964, 0))));
         assert_eq!(at(964, 2), of(7, Some((964, 2))));
         assert_eq!(parse_log_file_name("my-log", &seg), of(7, None));
@@ -524,10 +524,7 @@ mod tests {
     #[test]
     fn log_names_from_file_names() {
         let f = segment_name("my-log.v2", 42, 0);
-        let at = |segment_no, salvaged| ReadOrder {
-            segment_no,
-            salvaged,
-        };
+        let at = ReadOrder::new;
         assert_eq!(
             log_of_file_name(&f),
             Some(("my-log.v2".into(), at(42, None)))

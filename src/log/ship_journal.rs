@@ -61,10 +61,7 @@ pub struct Entry {
 impl Entry {
     /// The file's place in the log's read order: the line's key.
     pub fn order(&self) -> ReadOrder {
-        ReadOrder {
-            segment_no: self.segment_no,
-            salvaged: self.salvaged,
-        }
+        ReadOrder::new(self.segment_no, self.salvaged)
     }
 }
 
@@ -111,10 +108,7 @@ impl Journal {
 
     /// Segment `segment_no`'s own line.
     pub fn entry(&self, segment_no: u64) -> Option<&Entry> {
-        self.entry_of(ReadOrder {
-            segment_no,
-            salvaged: None,
-        })
+        self.entry_of(ReadOrder::new(segment_no, None))
     }
 
     /// The line of the file at `order` (a segment, or a salvaged file).
@@ -125,10 +119,7 @@ impl Journal {
     /// Whether segment `segment_no` has a verified copy in the bucket
     /// (UPLOADED, LOCAL_DELETED, or folded into `through`).
     pub fn is_uploaded(&self, segment_no: u64) -> bool {
-        self.is_uploaded_at(ReadOrder {
-            segment_no,
-            salvaged: None,
-        })
+        self.is_uploaded_at(ReadOrder::new(segment_no, None))
     }
 
     /// Whether the file at `order` (a segment, or a salvaged file) has a
@@ -259,10 +250,7 @@ impl Journal {
                     sha256: l.fields[n - 1].to_string(),
                 }),
                 ("multipart", 2 | 4) => {
-                    let order = ReadOrder {
-                        segment_no: num(0)?,
-                        salvaged: salvaged(n == 4)?,
-                    };
+                    let order = ReadOrder::new(num(0)?, salvaged(n == 4)?);
                     j.multipart.insert(order, l.fields[n - 1].to_string());
                 }
                 _ => return Err(l.bad()),
@@ -356,10 +344,7 @@ mod tests {
     fn multipart_upload_ids_round_trip_and_end_with_uploaded() {
         let mut j = Journal::new("orders", "s3://bkt/p");
         j.set(entry(7, State::Uploading));
-        let at = |segment_no| ReadOrder {
-            segment_no,
-            salvaged: None,
-        };
+        let at = |segment_no| ReadOrder::new(segment_no, None);
         j.set_multipart(at(7), "2~abc.DEF_-=").unwrap();
         assert!(j.set_multipart(at(8), "a b").is_err());
         assert!(j.set_multipart(at(8), "").is_err());

@@ -330,10 +330,7 @@ fn position_after_removed(
 
 /// Segment `segment_no`'s place in read order (before its salvaged files).
 fn segment_at(segment_no: u64) -> ReadOrder {
-    ReadOrder {
-        segment_no,
-        salvaged: None,
-    }
+    ReadOrder::new(segment_no, None)
 }
 
 /// What the local segments and the bucket's listing say of the position
