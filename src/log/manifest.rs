@@ -30,28 +30,30 @@ pub struct Position {
 }
 
 impl Position {
+    /// Segment `segment_no`, sequence number `seq`.
+    pub fn new(segment_no: u64, seq: u64) -> Position {
+        Position { segment_no, seq }
+    }
+
     /// The position right after sealed segment `e`.
     pub fn after(e: &SealedEntry) -> Position {
-        Position {
-            segment_no: e.segment_no.saturating_add(1),
-            seq: e.first_seq.saturating_add(e.record_count),
-        }
+        Position::new(
+            e.segment_no.saturating_add(1),
+            e.first_seq.saturating_add(e.record_count),
+        )
     }
 
     /// Each number the higher of the two: both are lower bounds.
     pub fn max(self, other: Position) -> Position {
-        Position {
-            segment_no: self.segment_no.max(other.segment_no),
-            seq: self.seq.max(other.seq),
-        }
+        Position::new(
+            self.segment_no.max(other.segment_no),
+            self.seq.max(other.seq),
+        )
     }
 
     /// The position a `next S Q` line records.
     pub(crate) fn from_line(l: &Line) -> Result<Position> {
-        Ok(Position {
-            segment_no: l.num(0)?,
-            seq: l.num(1)?,
-        })
+        Ok(Position::new(l.num(0)?, l.num(1)?))
     }
 }
 
@@ -158,10 +160,7 @@ mod tests {
                 record_count: 5,
                 bytes: 999,
             }],
-            next: Some(Position {
-                segment_no: 3,
-                seq: 15,
-            }),
+            next: Some(Position::new(3, 15)),
         };
         let text = m.encode();
         assert!(text.contains("\nnext 3 15\n"), "{text}");

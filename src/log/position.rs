@@ -16,10 +16,7 @@ impl Manifest {
     /// line, the position after each sealed segment it lists, and its
     /// current segment's number.
     pub fn position(&self) -> Position {
-        let current = self.current.as_ref().map(|(no, _)| Position {
-            segment_no: *no,
-            seq: 0,
-        });
+        let current = self.current.as_ref().map(|(no, _)| Position::new(*no, 0));
         self.sealed
             .iter()
             .map(Position::after)

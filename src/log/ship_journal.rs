@@ -297,10 +297,7 @@ mod tests {
         j.set(entry(5, State::Uploading));
         j.set(entry(3, State::LocalDeleted));
         j.set(entry(4, State::Uploaded));
-        j.next = Some(Position {
-            segment_no: 4,
-            seq: 40,
-        });
+        j.next = Some(Position::new(4, 40));
         assert_eq!(
             j.entries.iter().map(|e| e.segment_no).collect::<Vec<_>>(),
             [3, 4, 5]

@@ -91,10 +91,7 @@ mod tests {
     fn a_marker_round_trips_and_a_damaged_one_is_refused() {
         let m = Marker {
             through: 7,
-            next: Position {
-                segment_no: 8,
-                seq: 800,
-            },
+            next: Position::new(8, 800),
         };
         let url = Path::new("s3://b/p/orders/pruned");
         let text = m.encode("orders");

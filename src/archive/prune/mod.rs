@@ -199,10 +199,7 @@ impl RemoteLog {
     fn position_after(&self, through: u64, old: Option<Position>) -> Result<Position> {
         let listed = self.segments()?;
         let next = listed.iter().find(|s| s.key.segment_no > through);
-        let found = next.map(|s| Position {
-            segment_no: through.saturating_add(1),
-            seq: s.key.first_seq,
-        });
+        let found = next.map(|s| Position::new(through.saturating_add(1), s.key.first_seq));
         Ok([old, found]
             .into_iter()
             .flatten()

@@ -129,10 +129,10 @@ impl Shipper {
     /// are numbered above its segment's, below the next segment's. Returns
     /// that position, which the journal records too once `s` is removed.
     fn record_position_past(&self, s: &SealedSegment) -> Result<Position> {
-        let after = Position {
-            segment_no: s.segment_no.saturating_add(1),
-            seq: s.first_seq.saturating_add(local::record_count(s)?),
-        };
+        let after = Position::new(
+            s.segment_no.saturating_add(1),
+            s.first_seq.saturating_add(local::record_count(s)?),
+        );
         let segment = s.salvaged.is_none().then_some(s.segment_no);
         position::record_before_removal(&self.dir, &self.log, after, segment)?;
         self.stepped(s.segment_no, Step::PositionRecorded);

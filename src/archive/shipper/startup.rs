@@ -168,10 +168,7 @@ impl Shipper {
             return Ok(None);
         };
         let ours = m.log == self.log && m.segment_no == at.segment_no && m.first_seq == k.first_seq;
-        Ok(ours.then(|| Position {
-            segment_no: after,
-            seq: k.first_seq.saturating_add(m.records),
-        }))
+        Ok(ours.then(|| Position::new(after, k.first_seq.saturating_add(m.records))))
     }
 
     /// The log's segment objects (and salvaged files' objects) in the
@@ -321,10 +318,7 @@ fn position_after_removed(
         return AfterRemoved::LastRemoved(after);
     };
     first_seq.map_or(AfterRemoved::Unknown, |seq| {
-        AfterRemoved::At(Position {
-            segment_no: after,
-            seq,
-        })
+        AfterRemoved::At(Position::new(after, seq))
     })
 }
 

@@ -107,10 +107,7 @@ impl Shared {
     /// opens what is there then. If the manifest or the removal fails, the
     /// segment stays, unsealed, for the next open to go on in.
     fn remove_empty_current(&self, st: &mut State, w: &Writer) -> Result<()> {
-        st.floor = st.floor.max(Position {
-            segment_no: st.segment_no,
-            seq: st.first_seq,
-        });
+        st.floor = st.floor.max(Position::new(st.segment_no, st.first_seq));
         let (no, m) = self.build_manifest(st);
         self.write_manifest(no, &m, true)?;
         w.discard();

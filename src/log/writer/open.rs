@@ -343,10 +343,7 @@ impl Shared {
         if past > w.next_seq() {
             // Before the seal: from then on only this record holds the
             // number up.
-            let pos = Position {
-                segment_no: f.segment_no + 1,
-                seq: past,
-            };
+            let pos = Position::new(f.segment_no + 1, past);
             if let Err(e) = position::record_above_cut(&self.dir, &self.name, pos) {
                 // Unsealed, its backup holds the numbers up for the next
                 // open.
