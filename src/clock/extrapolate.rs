@@ -57,10 +57,7 @@ impl Sample {
 
     /// A (counter, CLOCK_MONOTONIC) point to measure the rate from.
     pub fn point(&self) -> Point {
-        Point {
-            tsc: self.mono_tsc,
-            mono: self.mono,
-        }
+        Point::new(self.mono_tsc, self.mono)
     }
 }
 
@@ -68,6 +65,12 @@ impl Sample {
 pub struct Point {
     pub tsc: u64,
     pub mono: i64,
+}
+
+impl Point {
+    pub const fn new(tsc: u64, mono: i64) -> Point {
+        Point { tsc, mono }
+    }
 }
 
 /// The published extrapolation; `mult == 0` is none (real readings).
@@ -261,27 +264,12 @@ mod tests {
 
     #[test]
     fn rate_is_ns_per_tick_once_measured_long_enough() {
-        let from = Point {
-            tsc: 1_000,
-            mono: 0,
-        };
-        let to = |ns: i64| Point {
-            tsc: 1_000 + 3 * ns as u64,
-            mono: ns,
-        };
+        let from = Point::new(1_000, 0);
+        let to = |ns: i64| Point::new(1_000 + 3 * ns as u64, ns);
         assert_eq!(rate(from, to(CALIBRATE_NS - 1)), None);
         let m = rate(from, to(CALIBRATE_NS)).unwrap();
         assert_eq!(scale(3_000_000, m), 999_999); // 1/3 rounds down
-        assert_eq!(
-            rate(
-                from,
-                Point {
-                    tsc: 999,
-                    mono: 2_000_000
-                }
-            ),
-            None
-        );
+        assert_eq!(rate(from, Point::new(999, 2_000_000)), None);
     }
 
     #[test]

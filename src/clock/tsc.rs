@@ -258,20 +258,11 @@ fn load() -> State {
             mult: MULT.load(Relaxed),
             span: SPAN.load(Relaxed),
             rate: RATE.load(Relaxed),
-            mono: Point {
-                tsc: MONO_TSC.load(Relaxed),
-                mono: MONO.load(Relaxed),
-            },
+            mono: Point::new(MONO_TSC.load(Relaxed), MONO.load(Relaxed)),
         },
         cal: Calibration {
-            older: Point {
-                tsc: OLDER_TSC.load(Relaxed),
-                mono: OLDER_MONO.load(Relaxed),
-            },
-            newer: Point {
-                tsc: NEWER_TSC.load(Relaxed),
-                mono: NEWER_MONO.load(Relaxed),
-            },
+            older: Point::new(OLDER_TSC.load(Relaxed), OLDER_MONO.load(Relaxed)),
+            newer: Point::new(NEWER_TSC.load(Relaxed), NEWER_MONO.load(Relaxed)),
             offset: OFFSET.load(Relaxed),
         },
     }
