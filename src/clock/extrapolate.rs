@@ -152,6 +152,16 @@ pub struct State {
     pub cal: Calibration,
 }
 
+impl State {
+    /// No anchor yet, the calibration starting at `s`.
+    pub fn start(s: &Sample) -> State {
+        State {
+            anchor: Anchor::default(),
+            cal: Calibration::start(s),
+        }
+    }
+}
+
 /// What a call that reads the real clock at `now` returns: the real time,
 /// or the anchor's extrapolation where that is ahead of it by at most
 /// MAX_SLEW_NS (so that no caller sees time step back).
@@ -181,10 +191,7 @@ pub fn advance(state: &State, now: &Sample) -> State {
         offset.wrapping_sub(state.cal.offset).unsigned_abs() > MAX_MISS_NS
     };
     if prev.missed(now) || (!prev.is_some() && offset_moved()) {
-        return State {
-            anchor: Anchor::default(),
-            cal: Calibration::start(now),
-        };
+        return State::start(now);
     }
     let mut cal = state.cal;
     if now.mono.wrapping_sub(cal.newer.mono) >= ROLL_NS {
@@ -255,10 +262,7 @@ mod tests {
     }
 
     fn calibrated(ns: i64) -> State {
-        let s0 = State {
-            anchor: Anchor::default(),
-            cal: Calibration::start(&at(0, 0)),
-        };
+        let s0 = State::start(&at(0, 0));
         advance(&s0, &at(ns, 0))
     }
 
@@ -274,10 +278,7 @@ mod tests {
 
     #[test]
     fn the_first_anchor_comes_once_the_rate_is_measured() {
-        let s0 = State {
-            anchor: Anchor::default(),
-            cal: Calibration::start(&at(0, 0)),
-        };
+        let s0 = State::start(&at(0, 0));
         let early = advance(&s0, &at(CALIBRATE_NS / 2, 0));
         assert!(!early.anchor.is_some());
         let s = advance(&early, &at(2_000_000, 0));
@@ -427,10 +428,7 @@ mod tests {
     /// CLOCK_MONOTONIC: the calibration starts over.
     #[test]
     fn a_counter_that_ran_on_during_the_calibration_is_not_measured() {
-        let s0 = State {
-            anchor: Anchor::default(),
-            cal: Calibration::start(&at(0, 0)),
-        };
+        let s0 = State::start(&at(0, 0));
         let hour = 3_600_000_000_000i64;
         let mut now = at(5_000_000 + hour, 0);
         now.mono = 5_000_000;

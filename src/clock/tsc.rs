@@ -131,10 +131,7 @@ fn starting_over() -> State {
         .map(|_| take())
         .min_by_key(|s| s.width)
         .expect("three samples");
-    State {
-        anchor: Anchor::default(),
-        cal: Calibration::start(&s),
-    }
+    State::start(&s)
 }
 
 /// Whether the kernel and the CPU vouch for the TSC, and the user did not
