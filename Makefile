@@ -386,7 +386,7 @@ public-api:
 # these (tests/line_budget.sh says what it counts). A feature pays for its
 # lines by merging what it can; raising a budget is a decision, said in
 # its commit message.
-SRC_LINE_BUDGET      := 58300
+SRC_LINE_BUDGET      := 59300
 BINDINGS_LINE_BUDGET := 13700
 .PHONY: line-budget
 line-budget:
