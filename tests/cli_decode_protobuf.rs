@@ -77,7 +77,7 @@ fn random_messages_of_every_field_kind_print_as_prost_reflect_prints_them() {
 
 #[test]
 fn merged_fields_oneofs_and_bad_payloads_print_as_prost_reflect_reads_them() {
-    let cases: [(&[u8], Option<&str>); 7] = [
+    let cases: [(&[u8], Option<&str>); 12] = [
         // Field 2 (int32) twice: the last wins; an explicit zero is left
         // out; an unknown field (99) is skipped; a non-packed repeated int32.
         (
@@ -97,6 +97,19 @@ fn merged_fields_oneofs_and_bad_payloads_print_as_prost_reflect_reads_them() {
         (b"\x10\x80", None),
         (b"\x0b\x0c", None),
         (b"\x12\x01\x00", None),
+        // An empty packed run and a -0.0 double: defaults, left out.
+        (
+            b"\xb2\x01\x00\x69\x00\x00\x00\x00\x00\x00\x00\x80",
+            Some("{}"),
+        ),
+        // A string twice, the first not UTF-8; an int32 first sent as a
+        // fixed32: every occurrence must read, not only the last.
+        (b"\x72\x01\xff\x72\x01a", None),
+        (b"\x15\x00\x00\x00\x00\x10\x05", None),
+        // A map entry with a field numbered 0.
+        (b"\xe2\x02\x02\x00\x00", None),
+        // A map entry with only its key: the value is its kind's zero.
+        (b"\xe2\x02\x03\x0a\x01k", Some(r#"{"byName":{"k":0}}"#)),
     ];
     let payloads: Vec<Vec<u8>> = cases.iter().map(|(p, _)| p.to_vec()).collect();
     let expected = cases

@@ -248,6 +248,9 @@ fn write_field(
     } else if f.list {
         let mut values = Vec::new();
         f.values(wires, &mut values)?;
+        if values.is_empty() {
+            return Ok(false); // An empty list is a default, as a zero is.
+        }
         out.push(b'[');
         for (i, &v) in values.iter().enumerate() {
             if i > 0 {
@@ -257,7 +260,11 @@ fn write_field(
         }
         out.push(b']');
     } else {
-        let v = f.value(wires[wires.len() - 1].1)?;
+        // The last occurrence wins; every one must read.
+        let mut v = f.zero();
+        for &(_, w) in wires {
+            v = f.value(w)?;
+        }
         if !f.presence && v.is_zero() {
             return Ok(false);
         }

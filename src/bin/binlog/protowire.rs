@@ -53,8 +53,9 @@ impl Val<'_> {
             Val::I64(n) => n == 0,
             Val::U32(n) => n == 0,
             Val::U64(n) => n == 0,
-            Val::F32(x) => x.to_bits() == 0,
-            Val::F64(x) => x.to_bits() == 0,
+            // -0.0 too, as prost-reflect compares values.
+            Val::F32(x) => x == 0.0,
+            Val::F64(x) => x == 0.0,
             Val::Str(s) => s.is_empty(),
             Val::Bytes(b) => b.is_empty(),
             Val::Message(..) => false,
@@ -359,8 +360,14 @@ pub fn map_entries<'a>(
             match tag >> 3 {
                 1 => k = Some(key.value(w)?),
                 2 => v = Some(value.value(w)?),
+                0 => return Err(Unread),
+                n if n > u64::from(u32::MAX >> 3) => return Err(Unread),
                 _ => {}
             }
+        }
+        // A missing enum value is the enum's first value, not always 0.
+        if v.is_none() && matches!(value.kind, FieldKind::Enum(_)) {
+            return Err(Unread);
         }
         let (k, v) = (k.unwrap_or(key.zero()), v.unwrap_or(value.zero()));
         if entries.iter().any(|(seen, _)| *seen == k) {

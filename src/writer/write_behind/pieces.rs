@@ -90,10 +90,12 @@ impl Chooser {
 
     /// Counts a write of `bytes` of kind `kind` that took `took`.
     pub fn wrote(&mut self, kind: Kind, bytes: usize, took: Duration) {
-        self.since_try += bytes as u64;
+        // Untimed writes do not count towards a try: a writer whose writes
+        // are all short never tries pieces.
         if bytes < TIMED_MIN {
             return;
         }
+        self.since_try += bytes as u64;
         let in_use = kind == self.preferred();
         let times = match kind {
             Kind::Whole => &mut self.whole,
@@ -190,7 +192,11 @@ mod tests {
     fn short_writes_are_not_timed() {
         let mut c = Chooser::default();
         c.wrote(Kind::Pieces, 4096, MS * 100);
-        c.wrote(Kind::Whole, 4096, MS * 100);
+        // 256 MiB of short writes: no try of pieces either.
+        for _ in 0..(256 * MIB / 4096) {
+            assert_eq!(c.next(), Kind::Whole);
+            c.wrote(Kind::Whole, 4096, MS * 100);
+        }
         assert_eq!(
             (c.whole.count, c.pieces.count, c.next()),
             (0, 0, Kind::Whole)

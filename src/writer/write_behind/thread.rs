@@ -42,7 +42,10 @@ fn write_jobs(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
         let paired = second.is_some();
         let start = Instant::now();
         let (first, result) = write_job(file, prealloc, job, second, kind);
-        chooser.wrote(kind, bytes, start.elapsed());
+        // A failed write says nothing of how fast its kind is.
+        if result.is_ok() {
+            chooser.wrote(kind, bytes, start.elapsed());
+        }
         let wrote = (u64::from(paired), u64::from(kind == Kind::Pieces));
         report(shared, first, result, wrote);
     }
