@@ -12,16 +12,19 @@
 //! disk mid-export leaves no partial file and names it.
 
 mod common;
+#[path = "common/protobuf_all.rs"]
+mod protobuf_all;
 
 use common::cli::binlog;
 use common::s3::S3Server;
 use common::tmpfs::Tmpfs;
 use common::TempDir;
+use protobuf_all::field;
 use prost_reflect::prost::Message;
 use prost_reflect::prost_types::{
     field_descriptor_proto::{Label, Type},
-    DescriptorProto, EnumDescriptorProto, EnumValueDescriptorProto, FieldDescriptorProto,
-    FileDescriptorProto, FileDescriptorSet,
+    DescriptorProto, EnumDescriptorProto, EnumValueDescriptorProto, FileDescriptorProto,
+    FileDescriptorSet,
 };
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -74,35 +77,24 @@ fn records(log: &str, n: u64, ts0: i64) -> Vec<Written> {
 /// Side side = 4; repeated int32 tags = 5; Venue venue = 6; }`,
 /// `Venue { string name = 1; uint32 id = 2; }`, `enum Side { BUY; SELL; }`.
 fn descriptor_set() -> Vec<u8> {
-    let field = |name: &str, number: i32, ty: Type, label: Label, type_name: Option<&str>| {
-        FieldDescriptorProto {
-            name: Some(name.into()),
-            number: Some(number),
-            r#type: Some(ty as i32),
-            label: Some(label as i32),
-            type_name: type_name.map(str::to_string),
-            json_name: Some(name.into()),
-            ..Default::default()
-        }
-    };
     let opt = Label::Optional;
     let trade = DescriptorProto {
         name: Some("Trade".into()),
         field: vec![
-            field("symbol", 1, Type::String, opt, None),
-            field("qty", 2, Type::Int64, opt, None),
-            field("price", 3, Type::Double, opt, None),
-            field("side", 4, Type::Enum, opt, Some(".trading.Side")),
-            field("tags", 5, Type::Int32, Label::Repeated, None),
-            field("venue", 6, Type::Message, opt, Some(".trading.Venue")),
+            field("symbol", 1, Type::String, opt, ""),
+            field("qty", 2, Type::Int64, opt, ""),
+            field("price", 3, Type::Double, opt, ""),
+            field("side", 4, Type::Enum, opt, ".trading.Side"),
+            field("tags", 5, Type::Int32, Label::Repeated, ""),
+            field("venue", 6, Type::Message, opt, ".trading.Venue"),
         ],
         ..Default::default()
     };
     let venue = DescriptorProto {
         name: Some("Venue".into()),
         field: vec![
-            field("name", 1, Type::String, opt, None),
-            field("id", 2, Type::Uint32, opt, None),
+            field("name", 1, Type::String, opt, ""),
+            field("id", 2, Type::Uint32, opt, ""),
         ],
         ..Default::default()
     };

@@ -85,6 +85,8 @@ def touch_memory(gib: float) -> float:
     """Allocates, writes and frees `gib` GiB of anonymous memory; returns seconds."""
     start = time.perf_counter()
     size, chunk = int(gib * (1 << 30)), b"\x5a" * (1 << 20)
+    if size < len(chunk):
+        return 0.0
     m = mmap.mmap(-1, size)
     for off in range(0, size - len(chunk) + 1, len(chunk)):
         m[off : off + len(chunk)] = chunk

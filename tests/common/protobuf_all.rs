@@ -22,18 +22,22 @@ pub fn random_numbers(mut state: u64) -> impl FnMut() -> u64 {
     }
 }
 
+/// A field of a message descriptor; `type_name` (of an enum or message
+/// field) empty for a scalar.
+pub fn field(name: &str, number: i32, ty: Type, label: Label, type_name: &str) -> FieldDescriptorProto {
+    FieldDescriptorProto {
+        name: Some(name.into()),
+        number: Some(number),
+        label: Some(label as i32),
+        r#type: Some(ty as i32),
+        type_name: (!type_name.is_empty()).then(|| type_name.into()),
+        ..Default::default()
+    }
+}
+
 /// `t.All`: a field of every kind (and `t.Inner`, nested, repeated,
 /// in maps and a oneof), an enum, a proto3 `optional`.
 pub fn all_kinds_descriptor_set() -> (Vec<u8>, &'static str) {
-    let field =
-        |name: &str, number, ty: Type, label: Label, type_name: &str| FieldDescriptorProto {
-            name: Some(name.into()),
-            number: Some(number),
-            label: Some(label as i32),
-            r#type: Some(ty as i32),
-            type_name: (!type_name.is_empty()).then(|| type_name.into()),
-            ..Default::default()
-        };
     let (one, many) = (Label::Optional, Label::Repeated);
     let entry = |name: &str, key: Type, value: Type, value_type: &str| DescriptorProto {
         name: Some(name.into()),

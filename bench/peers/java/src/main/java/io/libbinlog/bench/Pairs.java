@@ -28,6 +28,9 @@ final class Pairs {
     }
 
     void run(String peer, String row, int records, Side lib, Side other) throws Exception {
+        if (!selected(row)) {
+            return;
+        }
         List<Double> libRate = new ArrayList<>(), peerRate = new ArrayList<>();
         // A first pair, not counted, so that both sides run compiled code.
         for (Side side : new Side[] {lib, other}) {
@@ -39,6 +42,7 @@ final class Pairs {
             boolean peerFirst = i % 2 == 1;
             for (int k = 0; k < 2; k++) {
                 boolean isLib = (k == 0) != peerFirst;
+                idle();
                 Path d = freshDir();
                 double secs = (isLib ? lib : other).run(d);
                 (isLib ? libRate : peerRate).add(records / secs);
@@ -47,6 +51,20 @@ final class Pairs {
         }
         System.out.println("{\"suite\":\"java\",\"peer\":\"" + peer + "\",\"row\":\"" + row + "\",\"records\":" + records
                 + ",\"lib_per_s\":" + json(libRate) + ",\"peer_per_s\":" + json(peerRate) + "}");
+    }
+
+    /** BENCH_PEERS_ROWS: comma-separated parts of the row names to run (all if unset), as in the Rust suite. */
+    private static boolean selected(String row) {
+        String rows = System.getenv("BENCH_PEERS_ROWS");
+        return rows == null || rows.isEmpty() || java.util.Arrays.stream(rows.split(",")).anyMatch(row::contains);
+    }
+
+    /** BENCH_PEERS_IDLE_S: seconds idle before each run, for the host to take freed memory back (a VM's fresh memory). */
+    private static void idle() throws InterruptedException {
+        String s = System.getenv("BENCH_PEERS_IDLE_S");
+        if (s != null && !s.isEmpty()) {
+            Thread.sleep((long) (Double.parseDouble(s) * 1000));
+        }
     }
 
     static double timed(long startNs) {
