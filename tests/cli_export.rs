@@ -19,13 +19,13 @@ use common::cli::binlog;
 use common::s3::S3Server;
 use common::tmpfs::Tmpfs;
 use common::TempDir;
-use protobuf_all::field;
 use prost_reflect::prost::Message;
 use prost_reflect::prost_types::{
     field_descriptor_proto::{Label, Type},
     DescriptorProto, EnumDescriptorProto, EnumValueDescriptorProto, FileDescriptorProto,
     FileDescriptorSet,
 };
+use protobuf_all::field;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -24,7 +24,13 @@ pub fn random_numbers(mut state: u64) -> impl FnMut() -> u64 {
 
 /// A field of a message descriptor; `type_name` (of an enum or message
 /// field) empty for a scalar.
-pub fn field(name: &str, number: i32, ty: Type, label: Label, type_name: &str) -> FieldDescriptorProto {
+pub fn field(
+    name: &str,
+    number: i32,
+    ty: Type,
+    label: Label,
+    type_name: &str,
+) -> FieldDescriptorProto {
     FieldDescriptorProto {
         name: Some(name.into()),
         number: Some(number),
