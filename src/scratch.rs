@@ -2,9 +2,7 @@
 //! temporary directory, named after the process (tests of one run share
 //! it) and what makes each one's name unique.
 
-use std::fs::File;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An empty directory `binlog-<name>-<pid>`, emptied if it existed.
 pub(crate) fn empty_dir(name: &str) -> PathBuf {
@@ -16,7 +14,9 @@ pub(crate) fn empty_dir(name: &str) -> PathBuf {
 
 /// A file open for reading and writing that holds `bytes`, already
 /// removed from its directory (named by a count of the calls).
-pub(crate) fn unlinked_file(bytes: &[u8]) -> File {
+#[cfg(feature = "compression")]
+pub(crate) fn unlinked_file(bytes: &[u8]) -> std::fs::File {
+    use std::sync::atomic::{AtomicU64, Ordering};
     static CALLS: AtomicU64 = AtomicU64::new(0);
     let n = CALLS.fetch_add(1, Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("binlog-file-{}-{n}", std::process::id()));

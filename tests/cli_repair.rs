@@ -714,13 +714,14 @@ fn repair_leaves_an_unsealed_segment_of_a_log_whose_lock_is_held() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
     // Once the writer is gone, the segment is resealed.
-    drop(lock);
+    common::unlock(lock);
     let out = binlog()
         .args(["repair", dir.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
-    assert!(Reader::open(&newest).unwrap().seal().is_some());
+    let text = out_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(Reader::open(&newest).unwrap().seal().is_some(), "{text}");
 }
 
 /// Salvaging the newest segment of a log cuts it before the damage; the

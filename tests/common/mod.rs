@@ -610,6 +610,15 @@ pub fn try_flock(f: &std::fs::File) -> bool {
     unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
 
+/// Releases `f`'s flock and closes it. Closing alone is not enough where
+/// another test thread forks a child meanwhile: the child holds the open
+/// file description, and so the lock, until it execs.
+pub fn unlock(f: std::fs::File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor owned by `f`.
+    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) }, 0);
+}
+
 /// For benchmarks: the threads a compressed scan decompresses ahead on,
 /// if `BINLOG_BENCH_DECODE_THREADS` says (else the library's default), so
 /// that runs with and without can alternate; read here only, never by the
