@@ -30,8 +30,8 @@ use std::thread::JoinHandle;
 /// Zeros are written from this many bytes at a time.
 const ZEROS_CHUNK: usize = 64 << 10;
 
-/// Zeros are prepared at least this far ahead, and at most half as far as
-/// the records written since the thread started, up to the chunk. A durable
+/// Zeros are prepared at least this far ahead, and at most as far as the
+/// records written since the thread started, up to the chunk. A durable
 /// writer's first records wait for the zeros they reach, and their
 /// fdatasyncs queue behind the thread's; and sealing cuts what is left, at
 /// about 0.4 ms a MiB. A whole chunk (4 MiB) ahead from the start cost a
@@ -141,7 +141,9 @@ impl Prepared {
             return;
         }
         a.ready = a.ready.max(upto);
-        let step = (upto.saturating_sub(s.start) / 2).clamp(FIRST_STEP.min(s.chunk), s.chunk);
+        let step = upto
+            .saturating_sub(s.start)
+            .clamp(FIRST_STEP.min(s.chunk), s.chunk);
         let want = (upto + step).min(s.limit.max(upto));
         if a.ready < upto + step / 2 && want > a.wanted {
             a.wanted = want;
@@ -225,18 +227,18 @@ mod tests {
     }
 
     #[test]
-    fn prepares_ahead_half_what_was_written_up_to_a_chunk_and_the_limit_keeping_what_is_before() {
+    fn prepares_ahead_what_was_written_up_to_a_chunk_and_the_limit_keeping_what_is_before() {
         let t = TestFile::new("prepared-ahead");
         let f = &t.file;
         f.write_all_at(b"records", 0).unwrap();
         const CHUNK: u64 = 256 << 10;
         let preparer = Preparer::start(f, 7, CHUNK, 3 << 20).unwrap();
         let p = preparer.handle();
-        // Half as far ahead as the records written since the start (7),
-        // at least FIRST_STEP and at most the chunk.
+        // As far ahead as the records written since the start (7), at
+        // least FIRST_STEP and at most the chunk.
         let (mut upto, mut capped) = (100, false);
         loop {
-            let step = ((upto - 7) / 2).clamp(FIRST_STEP, CHUNK);
+            let step = (upto - 7).clamp(FIRST_STEP, CHUNK);
             if upto + step >= 3 << 20 {
                 break;
             }
