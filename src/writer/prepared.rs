@@ -36,7 +36,7 @@ const ZEROS_CHUNK: usize = 64 << 10;
 /// fdatasyncs queue behind the thread's; and sealing cuts what is left, at
 /// about 0.4 ms a MiB. A whole chunk (4 MiB) ahead from the start cost a
 /// log of 1,000 records about 7 ms (docs/PERFORMANCE.md, durable appends).
-const FIRST_STEP: u64 = 2 * ZEROS_CHUNK as u64;
+const MIN_AHEAD: u64 = 2 * ZEROS_CHUNK as u64;
 
 /// Where the zeros ahead are, shared by the writer's threads and the
 /// thread that writes them.
@@ -143,7 +143,7 @@ impl Prepared {
         a.ready = a.ready.max(upto);
         let step = upto
             .saturating_sub(s.start)
-            .clamp(FIRST_STEP.min(s.chunk), s.chunk);
+            .clamp(MIN_AHEAD.min(s.chunk), s.chunk);
         let want = (upto + step).min(s.limit.max(upto));
         if a.ready < upto + step / 2 && want > a.wanted {
             a.wanted = want;
@@ -235,10 +235,10 @@ mod tests {
         let preparer = Preparer::start(f, 7, CHUNK, 3 << 20).unwrap();
         let p = preparer.handle();
         // As far ahead as the records written since the start (7), at
-        // least FIRST_STEP and at most the chunk.
+        // least MIN_AHEAD and at most the chunk.
         let (mut upto, mut capped) = (100, false);
         loop {
-            let step = (upto - 7).clamp(FIRST_STEP, CHUNK);
+            let step = (upto - 7).clamp(MIN_AHEAD, CHUNK);
             if upto + step >= 3 << 20 {
                 break;
             }
