@@ -258,12 +258,17 @@ demo: lib header $(BUILD)/examples/quickstart
 # the Rust test binaries; the C library, the tool, the JNI library and the
 # wheel by check-glibc), so that no two makes build one thing and the Rust
 # tests hold no cargo lock the others wait on. Each group's output is
-# printed whole when it ends (--output-sync).
+# printed whole when it ends (--output-sync), and kept in
+# target/make-test.log; when either fails, tests/what_failed.sh prints its
+# failure lines last, where a run's record of its last lines shows them.
 TEST_REST := test-c test-consumer test-lean test-rust-dependent test-go test-go-consumer test-java \
   test-java-consumer test-python fuzz-short check-bench-peers
 test: line-budget check-header check-abi check-glibc lint test-powercut zstd-tool strace-tool powercut python-tool \
   s3-server s3-server-moto analytics-tools test-rust-build
-	$(MAKE) --no-print-directory -j2 --output-sync=recurse test-rust test-rest
+	@mkdir -p target && rm -f target/make-test.status
+	{ $(MAKE) --no-print-directory -j2 --output-sync=recurse test-rust test-rest 2>&1; \
+	  echo $$? > target/make-test.status; } | tee target/make-test.log
+	@[ "$$(cat target/make-test.status)" = 0 ] || { tests/what_failed.sh target/make-test.log; exit 1; }
 	@echo "make test: all suites passed"
 
 .PHONY: test-rest

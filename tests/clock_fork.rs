@@ -5,7 +5,7 @@ use std::time::Duration;
 
 /// Forks a fresh process that starts deciding on one thread and forks
 /// again `delay` later, on another; reports whether the grandchild's first
-/// clock call returned (it gets 2 s, then SIGALRM).
+/// clock call returned (it gets 20 s, then SIGALRM: a hang, not a loaded machine).
 fn grandchild_reads_the_clock(delay: Duration) -> bool {
     // SAFETY: the child is single-threaded until it spawns its own thread;
     // it ends with _exit.
@@ -17,7 +17,7 @@ fn grandchild_reads_the_clock(delay: Duration) -> bool {
         // SAFETY: the grandchild calls only the clock, alarm and _exit.
         let grandchild = unsafe { libc::fork() };
         if grandchild == 0 {
-            unsafe { libc::alarm(2) };
+            unsafe { libc::alarm(20) };
             let t = binlog::__private::clock::now_ns();
             unsafe { libc::_exit(if t > 0 { 0 } else { 1 }) };
         }

@@ -303,12 +303,13 @@ fn age_retention_with_the_system_clock_deletes_after_max_age_has_elapsed() {
     std::thread::sleep(max_age + Duration::from_millis(100));
     w.tick().unwrap();
     assert_eq!(sealed(dir.path()), 1, "the sealed segment outlived max_age");
+    // Taken before the roll, as the segment's modification time is.
+    let t = Instant::now();
     w.roll().unwrap();
     w.close().unwrap();
     // Reopened: the segment sealed by the roll above is found on disk and
     // ages from its modification time.
     let w = LogWriter::open(dir.path(), "orders", o()).unwrap();
-    let t = Instant::now();
     w.write("a", b"three").unwrap();
     w.tick().unwrap();
     let before = sealed(dir.path());

@@ -538,10 +538,18 @@ mod tests {
     #[cfg_attr(miri, ignore)]
     fn a_listing_begun_within_settled_of_a_change_is_not_trusted() {
         let d = crate::scratch::empty_dir("listing-fresh");
-        // A change 5 ms before the listing (not settled), and one stamped
-        // after it (a clock that went back).
-        set_mtime(&d, Duration::from_millis(5), false);
-        assert!(!ListingStamp::before_listing(&d).unwrap().still_current(&d));
+        // A change 5 ms before the listing (not settled; tried again when
+        // this thread was held up past SETTLED between the two), and one
+        // stamped after it (a clock that went back).
+        let unsettled = loop {
+            set_mtime(&d, Duration::from_millis(5), false);
+            let stamp = ListingStamp::before_listing(&d).unwrap();
+            let changed = std::fs::metadata(&d).unwrap().modified().unwrap();
+            if stamp.begun_wall.duration_since(changed).unwrap() < SETTLED {
+                break stamp;
+            }
+        };
+        assert!(!unsettled.still_current(&d));
         set_mtime(&d, Duration::from_secs(1), true);
         assert!(!ListingStamp::before_listing(&d).unwrap().still_current(&d));
         std::fs::remove_dir_all(&d).unwrap();

@@ -34,7 +34,7 @@ const ZEROS_CHUNK: usize = 64 << 10;
 /// records written since the thread started, up to the chunk. A durable
 /// writer's first records wait for the zeros they reach, and their
 /// fdatasyncs queue behind the thread's; and sealing cuts what is left, at
-/// about 0.4 ms a MiB. A whole chunk (4 MiB) ahead from the start cost a
+/// about 0.37 ms a MiB. A whole chunk (4 MiB) ahead from the start cost a
 /// log of 1,000 records about 7 ms (docs/PERFORMANCE.md, durable appends).
 const MIN_AHEAD: u64 = 2 * ZEROS_CHUNK as u64;
 

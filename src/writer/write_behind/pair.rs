@@ -161,14 +161,20 @@ mod tests {
             unit_job(3, 3 * UNIT),
         );
         let expected = [zeros, x.buf.clone(), a.buf.clone(), b.buf.clone()].concat();
+        let submitted = std::time::Instant::now();
         wb.submit(x);
         wb.submit(a);
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        assert_eq!(
-            t.path.metadata().unwrap().len(),
-            2 * UNIT,
-            "the second half before it is written, the first half held"
-        );
+        // The second half before it is written (the bound catches a hang)...
+        let len = || t.path.metadata().unwrap().len();
+        while len() < 2 * UNIT {
+            assert!(submitted.elapsed() < 30 * PAIR_WAIT_MAX, "never written");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        // ... and the first half held, unless its wait is over already.
+        let seen = len();
+        if submitted.elapsed() < PAIR_WAIT_MAX {
+            assert_eq!(seen, 2 * UNIT, "the first half was not held");
+        }
         wb.submit(b);
         let finished = wb.take_finished(0);
         assert!(finished.failed.is_none());
