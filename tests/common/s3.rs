@@ -116,10 +116,18 @@ impl S3Server {
         for b in buckets {
             std::fs::create_dir_all(root.join(b)).unwrap();
         }
+        // On another port when the server exits at once: the port the
+        // kernel picked was taken again before the server bound it.
         let port = free_port();
         let child = spawn(&bin, port, root.path());
-        let server = S3Server { child, port, root };
-        server.wait_until_answering();
+        let mut server = S3Server { child, port, root };
+        let mut tries = 1;
+        while !server.wait_until_answering() {
+            assert!(tries < 3, "{} exited at once 3 times", server_name());
+            tries += 1;
+            server.port = free_port();
+            server.child = spawn(&bin, server.port, server.root.path());
+        }
         if is_moto() {
             buckets.iter().for_each(|b| server.make_bucket(b));
         }
@@ -155,16 +163,30 @@ impl S3Server {
     pub fn restart(&mut self) {
         assert!(!is_moto(), "moto's server keeps nothing across a restart");
         self.child = spawn(&binary(), self.port, self.root.path());
-        self.wait_until_answering();
+        assert!(
+            self.wait_until_answering(),
+            "{} exited at once",
+            server_name()
+        );
     }
 
-    fn wait_until_answering(&self) {
+    /// Whether the server this started still runs.
+    fn child_runs(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits until the server answers; false if it exited first (what
+    /// answers then is not it).
+    fn wait_until_answering(&mut self) -> bool {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         // moto's server, a Python program, takes about 4 s to start on an
         // idle 2-core host, and several times that on a loaded one.
         let wait = Duration::from_secs(if is_moto() { 90 } else { 20 });
         let deadline = Instant::now() + wait;
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if !self.child_runs() {
+                return false;
+            }
             assert!(
                 Instant::now() < deadline,
                 "{} did not answer on {addr}",
@@ -176,6 +198,7 @@ impl S3Server {
             assert!(Instant::now() < deadline, "MinIO not ready on {addr}");
             std::thread::sleep(Duration::from_millis(50));
         }
+        self.child_runs()
     }
 
     pub fn endpoint(&self) -> String {
