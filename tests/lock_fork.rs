@@ -41,11 +41,16 @@ fn reap(pid: libc::pid_t) {
 /// copies of this test's descriptors, and so its locks, too.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// This test's turn; one that failed before it does not fail it too.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A writer closed unlocks its segment (LOCK_UN releases the lock for
 /// every copy of the descriptor): a forked child's copy does not matter.
 #[test]
 fn a_segment_reopened_while_a_forked_child_holds_its_descriptor_opens() {
-    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let _one = one_at_a_time();
     let dir = TempDir::new("lock-fork-segment");
     let seg = dir.join("s.binlog");
     let w = Writer::open(&seg, Options::default()).unwrap();
@@ -64,7 +69,7 @@ fn a_segment_reopened_while_a_forked_child_holds_its_descriptor_opens() {
 /// next writer waits the moment out.
 #[test]
 fn a_segment_locked_for_a_moment_by_a_forked_child_opens() {
-    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let _one = one_at_a_time();
     let dir = TempDir::new("lock-fork-moment");
     let seg = dir.join("s.binlog");
     Writer::open(&seg, Options::default())
@@ -101,7 +106,7 @@ fn a_segment_locked_for_a_moment_by_a_forked_child_opens() {
 
 #[test]
 fn a_log_reopened_while_a_forked_child_holds_its_lock_opens() {
-    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let _one = one_at_a_time();
     let dir = TempDir::new("lock-fork-log");
     let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
     w.write("t", b"0").unwrap();
@@ -117,7 +122,7 @@ fn a_log_reopened_while_a_forked_child_holds_its_lock_opens() {
 
 #[test]
 fn a_lock_held_longer_is_still_refused() {
-    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let _one = one_at_a_time();
     let dir = TempDir::new("lock-fork-held");
     let seg = dir.join("s.binlog");
     let w = Writer::open(&seg, Options::default()).unwrap();

@@ -541,14 +541,15 @@ mod tests {
         // A change 5 ms before the listing (not settled; tried again when
         // this thread was held up past SETTLED between the two), and one
         // stamped after it (a clock that went back).
-        let unsettled = loop {
-            set_mtime(&d, Duration::from_millis(5), false);
-            let stamp = ListingStamp::before_listing(&d).unwrap();
-            let changed = std::fs::metadata(&d).unwrap().modified().unwrap();
-            if stamp.begun_wall.duration_since(changed).unwrap() < SETTLED {
-                break stamp;
-            }
-        };
+        let unsettled = (0..100)
+            .find_map(|_| {
+                set_mtime(&d, Duration::from_millis(5), false);
+                let stamp = ListingStamp::before_listing(&d).unwrap();
+                let changed = std::fs::metadata(&d).unwrap().modified().unwrap();
+                let gap = stamp.begun_wall.duration_since(changed).unwrap();
+                (gap < SETTLED).then_some(stamp)
+            })
+            .expect("a listing stamped within SETTLED of a change, once in 100 tries");
         assert!(!unsettled.still_current(&d));
         set_mtime(&d, Duration::from_secs(1), true);
         assert!(!ListingStamp::before_listing(&d).unwrap().still_current(&d));
