@@ -19,7 +19,7 @@
 //! the `--bench` argument `cargo bench` gives), it does the same on 4 MiB
 //! segments: a check that it still runs, in `make test`.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use binlog::__private::compressed::CompressedSegment;

@@ -1,7 +1,7 @@
 //! Object storage benchmark (not a test): `make bench` runs it as
 //! `cargo bench --bench archive -- target/bench-archive.json`, against a
 //! real S3-compatible server it starts on 127.0.0.1 (versitygw, or MinIO
-//! with `BINLOG_S3_SERVER=minio`: tests/common/s3.rs).
+//! with `BINLOG_S3_SERVER=minio`: tests/it/common/s3.rs).
 //!
 //! - upload (upload.rs): `Shipper` shipping a log's sealed segments, plain
 //!   and compressed, against the same object_store client PUTting the same
@@ -38,7 +38,7 @@
 //! the merged read, 3 logs of 3 segments for remote ls), one pair: a check
 //! that it still runs, its figures not meaningful.
 
-#[path = "../../tests/common/mod.rs"]
+#[path = "../../tests/it/common/mod.rs"]
 mod common;
 
 mod boto3;

@@ -404,7 +404,7 @@ pub fn arrow_error(e: impl std::fmt::Display) -> CliError {
 
 /// `t.All` and its random messages, the tool's protobuf tests'.
 #[cfg(test)]
-#[path = "../../../../tests/common/protobuf_all.rs"]
+#[path = "../../../../tests/it/common/protobuf_all.rs"]
 mod protobuf_all;
 
 /// Says on standard error that record `seq`'s payload does not decode.
