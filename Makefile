@@ -9,7 +9,7 @@ PREFIX     ?= /usr/local
 CBINDGEN_VERSION := 0.29.4
 TOOLS      ?= $(HOME)/.cache/libbinlog-tools
 CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
-# The S3-compatible server the archive tests start (tests/common/s3.rs).
+# The S3-compatible server the archive tests start (tests/it/common/s3.rs).
 VERSITYGW_VERSION := 1.8.0
 VERSITYGW  := $(TOOLS)/bin/versitygw-$(VERSITYGW_VERSION)
 # The second S3-compatible server, for `make torture` only: MinIO, whose
@@ -29,7 +29,7 @@ MOTO       := $(MOTO_VENV)/bin/moto_server
 # (bench/archive/boto3_baseline.py), in `make bench` and its smoke run.
 MOTO_PYTHON := $(MOTO_VENV)/bin/python
 # DuckDB and pyarrow (PyPI), in a virtual environment of their own: the
-# engines tests/cli_export.rs reads `binlog export`'s files with
+# engines tests/it/cli_export.rs reads `binlog export`'s files with
 # (tests/export/check_export.py), and the baseline of `make bench-export`.
 DUCKDB_VERSION := 1.1.3
 PYARROW_VERSION := 18.1.0
@@ -126,7 +126,7 @@ $(CBINDGEN):
 	ln -sf $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)/bin/cbindgen $@
 
 # versitygw, an S3 gateway over a local directory (Apache-2.0), built from
-# its pinned module version; the tests of shipping to S3 (tests/archive_*.rs)
+# its pinned module version; the tests of shipping to S3 (tests/it/archive_*.rs)
 # start it on 127.0.0.1 themselves.
 $(VERSITYGW):
 	@mkdir -p $(TOOLS)/bin $(TOOLS)/versitygw-$(VERSITYGW_VERSION)
@@ -293,25 +293,28 @@ test-under-load:
 	else echo "make test-under-load: a run failed"; fi; \
 	exit $$failed
 
-# strace, which tests/persistence_points.rs runs the library under to check
+# strace, which tests/it/persistence_points.rs runs the library under to check
 # the order of its syncs, renames and unlinks (Debian's package, installed
 # when missing; the test fails, saying so, without it).
 strace-tool:
 	@command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
 
 # Every Rust test (the archive tests start the pinned versitygw: s3-server),
-# two test binaries at a time (tests/run_rust_tests.sh); a short part of
-# the archive tests again against moto's server (MOTO_SHORT); then the core
-# alone, without the tool's crates (clap, indicatif, serde_json) and the S3
-# client's (`--no-default-features`): its unit tests run and every test
-# target compiles (those that run the tool require or check the
-# `cli` feature). The library's code is the same with or without the
-# feature, so the integration tests, run just before, are only checked.
-# The public API's test (tests/public_api.rs) reads the docs built
+# two test binaries at a time, the integration tests' (tests/it) once per
+# module, each module in a process of its own (tests/run_rust_tests.sh,
+# RUST_TESTS); a short part of the archive tests again against moto's
+# server (MOTO_SHORT); then the core alone, without the tool's crates
+# (clap, indicatif, serde_json) and the S3 client's
+# (`--no-default-features`): its unit tests run and the integration tests
+# compile (the modules that need the tool or a feature left out). The
+# library's code is the same with or without the feature, so the
+# integration tests, run just before, are only checked.
+# The public API's test (tests/it/public_api.rs) reads the docs built
 # first: after `make lint`, rustdoc reuses the dependencies clippy checked,
 # where the test's own `cargo doc` would check them all again.
 # test-rust-build compiles all of it (and checks the core alone), so that
 # test-rust itself only runs tests.
+RUST_TESTS := CARGO=$(CARGO) tests/run_rust_tests.sh
 .PHONY: test-rust-build
 test-rust-build:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --lib --quiet
@@ -321,16 +324,15 @@ test-rust-build:
 
 test-rust: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powercut test-rust-build
 	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_ANALYTICS_PYTHON=$(ANALYTICS_PYTHON) \
-	  BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) BINLOG_POWERCUT=$(POWERCUT) CARGO=$(CARGO) tests/run_rust_tests.sh
-	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SHORT)
+	  BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) BINLOG_POWERCUT=$(POWERCUT) $(RUST_TESTS)
+	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(RUST_TESTS) $(MOTO_SHORT)
 	$(CARGO) test --no-default-features --lib
 
 # The part of the archive tests `make test` runs against moto's server too
 # (each test starts its own, in about 4 s): shipping, reading a log half
 # from the bucket, following it (library, tiered, `tail -f s3://`), a
 # prune seen by a reader, `remote ls`.
-MOTO_SHORT := --test archive_follow --test archive_ship --test archive_read \
-  --test archive_prune --test archive_read_cli -- \
+MOTO_SHORT := archive_follow archive_ship archive_read archive_prune archive_read_cli -- \
   a_follower_of_the_bucket_lists_it_with_backoff tail_f_of_the_bucket_in_a_second_process \
   a_tiered_follower_whose_directory_holds_none a_second_run_uploads_nothing_and_new_segments_follow \
   segments_shipped_and_removed_locally_while_a_reader_reads a_reader_reports_pruned_objects_as_retention \
@@ -342,9 +344,9 @@ MOTO_SHORT := --test archive_follow --test archive_ship --test archive_read \
 # full, faults through the proxy, multipart faults, ship kills, store
 # settings) read or damage objects' files, or are still to be tried
 # against moto.
-MOTO_SUITES := $(addprefix --test ,archive_follow archive_read archive_read_cli archive_ship \
+MOTO_SUITES := archive_follow archive_read archive_read_cli archive_ship \
   archive_prune archive_list_logs archive_ship_lock archive_retention archive_plain_objects \
-  archive_seal_checks archive_salvaged archive_fetch archive_read_ffi archive_unreachable)
+  archive_seal_checks archive_salvaged archive_fetch archive_read_ffi archive_unreachable
 MOTO_SKIP := $(addprefix --skip ,a_damaged_or_truncated_object_is_reported_with_its_key_and_offset \
   a_full_read_streams_every_record_once_in_order_with_bounded_read_ahead \
   a_read_ahead_stops_at_an_object_gone_or_damaged_mid_read \
@@ -359,7 +361,7 @@ MOTO_SKIP := $(addprefix --skip ,a_damaged_or_truncated_object_is_reported_with_
   gaps_through_the_c_abi_name_the_missing_object)
 
 # The power-cut filesystem (tests/powercut: its own cargo package, never a
-# dependency of the library) that tests/power_loss.rs mounts: FUSE, so
+# dependency of the library) that tests/it/power_loss.rs mounts: FUSE, so
 # Debian's fuse3 (fusermount3, /dev/fuse's tools) is installed when
 # missing. `make test-powercut` checks its own semantics through a mount
 # (root and /dev/fuse needed), and test-rust runs the power-cut suites.
@@ -380,12 +382,12 @@ zstd-tool:
 	@command -v zstd >/dev/null || { apt-get update -qq && apt-get install -y -qq zstd; }
 
 # The public Rust API's listing, tests/public_api.txt, written anew from
-# `cargo doc` (tests/public_api.rs compares with it in test-rust, and
+# `cargo doc` (tests/it/public_api.rs compares with it in test-rust, and
 # fails on docs with warnings): run after a deliberate API change and
 # commit the listing with it.
 .PHONY: public-api
 public-api:
-	BINLOG_PUBLIC_API=overwrite $(CARGO) test --test public_api
+	BINLOG_PUBLIC_API=overwrite $(RUST_TESTS) public_api
 
 # The line budget: fails when src/ or the bindings' main code grow past
 # these (tests/line_budget.sh says what it counts). A feature pays for its
@@ -583,7 +585,7 @@ uninstall:
 # sizes, enumerator values) is what a program compiled against
 # include/binlog.h sees; every struct and enumerator of the header is in
 # tests/abi/layout.c. A changed or missing line is a break; a new one (a new
-# function, struct or enumerator) is to be appended. tests/c_abi_prototypes.rs
+# function, struct or enumerator) is to be appended. tests/it/c_abi_prototypes.rs
 # checks the functions' prototypes the same way.
 check-abi: lib
 	@mkdir -p $(BUILD)/abi
@@ -907,22 +909,22 @@ check-bench-peers:
 
 # --- long runs and Miri (docs/RELIABILITY.md) --------------------------------
 # `make torture`: the long tests at full size (`make test` runs them at a
-# short size, tests/common/knobs.rs). 10,000 SIGKILLs of a rolling-log
+# short size, tests/it/common/knobs.rs). 10,000 SIGKILLs of a rolling-log
 # writer (5,000 with durability EveryRecord, 5,000 with the batched
-# EveryN(16), split by tests/log_crash.rs), 1,000 of each one-segment kill
-# test (tests/crash.rs), 8 threads x 1,000,000 records with 2 followers
-# (tests/concurrency.rs), 2 x 1,000 kills around rolls that must leave
+# EveryN(16), split by tests/it/log_crash.rs), 1,000 of each one-segment kill
+# test (tests/it/crash.rs), 8 threads x 1,000,000 records with 2 followers
+# (tests/it/concurrency.rs), 2 x 1,000 kills around rolls that must leave
 # sealed segments as they were, a segment past 4 GiB and a 1 GiB record,
 # every bit flip and every cut of the exhaustive loops, then Miri; then the
 # Go and Java suites with 1,000 rounds of their reader close race
 # (close_race_test.go, CloseRaceTest) and the Java read timing over
 # 200,000 records (BatchReadTest), and 1,000 SIGKILLs of `binlog ship`
-# against versitygw (tests/archive_ship_kill.rs) and 1,000 of `binlog remote
-# prune` (tests/archive_prune.rs); then the shipping tests
+# against versitygw (tests/it/archive_ship_kill.rs) and 1,000 of `binlog remote
+# prune` (tests/it/archive_prune.rs); then the shipping tests
 # and those 1,000 kills again against MinIO (less the one test that
 # removes an object's file behind versitygw's back), and the store
 # settings tests against MinIO, the server that records server-side
-# encryption, its ignored ones included (tests/archive_store_settings.rs);
+# encryption, its ignored ones included (tests/it/archive_store_settings.rs);
 # then the archive suites of MOTO_SUITES against moto's server (less
 # MOTO_SKIP).
 # BINLOG_TEST_SEED=<n> replays a run.
@@ -933,13 +935,13 @@ TORTURE_SEALED_KILLS ?= 1000
 TORTURE_CLOSE_RACE_ROUNDS ?= 1000
 TORTURE_READ_BENCH_RECORDS ?= 200000
 TORTURE_SHIP_KILLS   ?= 1000
-# Kills of `binlog remote prune` (tests/archive_prune.rs; 100 in `make test`).
+# Kills of `binlog remote prune` (tests/it/archive_prune.rs; 100 in `make test`).
 TORTURE_PRUNE_KILLS  ?= 1000
-# Power cuts per test of tests/power_loss.rs (9 tests: 18,000 cuts) and
-# tests/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
+# Power cuts per test of tests/it/power_loss.rs (9 tests: 18,000 cuts) and
+# tests/it/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
 TORTURE_POWER_CUTS   ?= 2000
 # Filesystem faults (EIO on the Nth fsync, ENOSPC from the Nth write) at
-# random points of a log's life (tests/power_faults_random.rs; 8 in
+# random points of a log's life (tests/it/power_faults_random.rs; 8 in
 # `make test`).
 TORTURE_POWER_FAULTS ?= 1000
 TORTURE_SHIP_STEP_ROUNDS ?= 50
@@ -948,32 +950,32 @@ MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer
 .PHONY: torture miri
 torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) \
-	  $(CARGO) test --test power_loss --test power_loss_tools -- --nocapture
+	  $(RUST_TESTS) power_loss power_loss_tools -- --nocapture
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_POWER_FAULTS=$(TORTURE_POWER_FAULTS) \
-	  $(CARGO) test --test power_faults_random -- --nocapture
-	BINLOG_POWERCUT=$(POWERCUT) BINLOG_RECOVERY_CUTS=1000 $(CARGO) test --test power_loss_recovery
-	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
-	BINLOG_CONSUMER_KILLS=1000 $(CARGO) test --test consumer_kill -- --nocapture
-	BINLOG_POWERCUT=$(POWERCUT) BINLOG_CONSUMER_CUTS=200 $(CARGO) test --test consumer_power_cut -- --nocapture
-	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
-	BINLOG_PREPARED_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test prepared_space_crash -- --nocapture
-	BINLOG_STRIDE=1 BINLOG_PREPARED_FOLLOW_RECORDS=100000 $(CARGO) test --test prepared_space
-	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(CARGO) test --test concurrency -- --nocapture
-	BINLOG_SEALED_KILLS=$(TORTURE_SEALED_KILLS) $(CARGO) test --test sealed_segments_never_change -- --nocapture
-	BINLOG_LARGE_SEGMENT_MIB=4096 BINLOG_LARGE_RECORD_MIB=1024 $(CARGO) test --test large_segment -- --nocapture
-	BINLOG_STRIDE=1 BINLOG_RENAME_RACE_OPENS=3000 $(CARGO) test --test bad_input --test bitflip_sealed --test writer_reopen
-	BINLOG_FAILING_WRITES_SEEDS=3 $(CARGO) test --test writer_failing_writes
-	BINLOG_SHRINK_REOPENS=300 $(CARGO) test --test shrink_under_reader
+	  $(RUST_TESTS) power_faults_random -- --nocapture
+	BINLOG_POWERCUT=$(POWERCUT) BINLOG_RECOVERY_CUTS=1000 $(RUST_TESTS) power_loss_recovery
+	BINLOG_KILLS=$(TORTURE_KILLS) $(RUST_TESTS) log_crash -- --nocapture
+	BINLOG_CONSUMER_KILLS=1000 $(RUST_TESTS) consumer_kill -- --nocapture
+	BINLOG_POWERCUT=$(POWERCUT) BINLOG_CONSUMER_CUTS=200 $(RUST_TESTS) consumer_power_cut -- --nocapture
+	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(RUST_TESTS) crash -- --nocapture
+	BINLOG_PREPARED_KILLS=$(TORTURE_SEGMENT_KILLS) $(RUST_TESTS) prepared_space_crash -- --nocapture
+	BINLOG_STRIDE=1 BINLOG_PREPARED_FOLLOW_RECORDS=100000 $(RUST_TESTS) prepared_space
+	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(RUST_TESTS) concurrency -- --nocapture
+	BINLOG_SEALED_KILLS=$(TORTURE_SEALED_KILLS) $(RUST_TESTS) sealed_segments_never_change -- --nocapture
+	BINLOG_LARGE_SEGMENT_MIB=4096 BINLOG_LARGE_RECORD_MIB=1024 $(RUST_TESTS) large_segment -- --nocapture
+	BINLOG_STRIDE=1 BINLOG_RENAME_RACE_OPENS=3000 $(RUST_TESTS) bad_input bitflip_sealed writer_reopen
+	BINLOG_FAILING_WRITES_SEEDS=3 $(RUST_TESTS) writer_failing_writes
+	BINLOG_SHRINK_REOPENS=300 $(RUST_TESTS) shrink_under_reader
 	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) BINLOG_SHIP_STEP_ROUNDS=$(TORTURE_SHIP_STEP_ROUNDS) \
-	  $(CARGO) test --test archive_ship_kill -- --nocapture
+	  $(RUST_TESTS) archive_ship_kill -- --nocapture
 	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_PRUNE_KILLS=$(TORTURE_PRUNE_KILLS) \
-	  $(CARGO) test --test archive_prune a_prune_killed -- --nocapture
-	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_ship -- \
+	  $(RUST_TESTS) archive_prune -- a_prune_killed --nocapture
+	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(RUST_TESTS) archive_ship -- \
 	  --skip a_segment_whose_copy_vanished_is_kept_locally
-	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_store_settings -- --include-ignored
+	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(RUST_TESTS) archive_store_settings -- --include-ignored
 	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) BINLOG_SHIP_STEP_ROUNDS=$(TORTURE_SHIP_STEP_ROUNDS) \
-	  $(CARGO) test --test archive_ship_kill -- --nocapture
-	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SUITES) -- $(MOTO_SKIP)
+	  $(RUST_TESTS) archive_ship_kill -- --nocapture
+	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(RUST_TESTS) $(MOTO_SUITES) -- $(MOTO_SKIP)
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) BINLOG_READ_BENCH_RECORDS=$(TORTURE_READ_BENCH_RECORDS) \
 	  $(MAKE) test-java

@@ -1,28 +1,51 @@
 #!/usr/bin/env bash
-# Runs the crate's test binaries (`cargo test --all-targets`'s, built here
-# with --no-run) JOBS at a time (default 2) instead of one after another:
-# many of them spend their time waiting on children, kills, fsyncs and a
-# local S3 server, so two at once keep both CPUs of a small machine busy.
-# Each binary runs from the crate's root, as under cargo test, with its
-# output kept in target/rust-tests/<target>.log and printed when it fails.
-# The slowest binaries start first (the times of the last run, in
-# target/rust-tests/times.txt; on a fresh tree, SLOW_FIRST), so that none
-# of them starts last and runs alone. Extra arguments go to every binary
-# (e.g. `-- --test-threads 1`). Exits non-zero when any binary fails.
+# Runs the crate's Rust tests, each test binary of `cargo test
+# --all-targets` (built here with --no-run), JOBS at a time (default 2)
+# instead of one after another: many of them spend their time waiting on
+# children, kills, fsyncs and a local S3 server, so two at once keep both
+# CPUs of a small machine busy. The integration tests are one binary,
+# tests/it, run once per module (each a former test file): every test of
+# the module and no other, by its exact name, in a process of its own, as
+# when each file was a binary. Each runs from the crate's root, as under
+# cargo test, with its output kept in target/rust-tests/<name>.log and
+# printed when it fails. The slowest start first (the times of the last
+# run, in target/rust-tests/times.txt; on a fresh tree, SLOW_FIRST), so
+# that none of them starts last and runs alone. Exits non-zero when any
+# fails.
+#
+#   tests/run_rust_tests.sh MODULE... [-- ARG...]
+# runs only those modules of tests/it, one after another (JOBS=1), their
+# output printed as it comes; the ARGs go to each, as to a test binary:
+# filters and --skip (by substring, unless --exact) pick among the
+# module's tests, and options (--nocapture, --include-ignored, ...) are
+# passed on. `cargo test --test it -- crash::` would also run log_crash's
+# tests, and all modules in one process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-jobs=${JOBS:-2}
+modules=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do modules+=("$1"); shift; done
+[ $# = 0 ] || shift
+[ ${#modules[@]} -gt 0 ] || [ $# = 0 ] || { echo "usage: $0 [MODULE... [-- ARG...]]" >&2; exit 2; }
 out=target/rust-tests
 mkdir -p "$out"
-rm -f "$out"/*.log "$out"/*.time
 
 # Where the order starts on a tree that has no times yet.
 SLOW_FIRST="power_loss archive_ship_kill archive_prune archive_multipart_faults writer_failing_writes
 log_failed_roll archive_seal_checks archive_read log_crash power_faults_random archive_unreachable
 prepared_space cli_compressed_reading archive_faults prepared_space_crash archive_follow"
 
-# name<TAB>executable for every test-mode unit cargo built.
-${CARGO:-cargo} test --all-targets --no-run --message-format=json-render-diagnostics |
+# name<TAB>executable for every test-mode unit cargo built (only tests/it
+# when modules are named).
+if [ ${#modules[@]} = 0 ]; then
+  jobs=${JOBS:-2}
+  targets=--all-targets
+  rm -f "$out"/*.log "$out"/*.time
+else
+  jobs=${JOBS:-1}
+  targets="--test it"
+fi
+# shellcheck disable=SC2086 # $targets is one or two words
+${CARGO:-cargo} test $targets --no-run --message-format=json-render-diagnostics |
   python3 -c '
 import json, sys
 for line in sys.stdin:
@@ -32,53 +55,115 @@ for line in sys.stdin:
         print("%s-%s\t%s" % (t["kind"][0], t["name"], m["executable"]))
 ' > "$out/binaries.tsv"
 
-# Longest first: the last run's milliseconds, else the SLOW_FIRST rank.
-python3 - "$out" "$SLOW_FIRST" > "$out/order.tsv" <<'EOF'
+# The tests of each module of tests/it that the ARGs select (libtest lists
+# them, filters, --skip and --exact applied), one line per module:
+# test-<module>, the executable, then the tests' names; the other options
+# are for the runs. The options taking a value are named here, so that
+# their values are not taken for filters.
+it=$(awk -F'\t' '$1 == "test-it" { print $2 }' "$out/binaries.tsv")
+list=()
+run_args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --skip) list+=("$1" "$2"); shift 2 ;;
+    --logfile | --test-threads | --color | --format | -Z | --shuffle-seed) run_args+=("$1" "$2"); shift 2 ;;
+    --exact) list+=("$1"); shift ;;
+    --ignored | --include-ignored | --exclude-should-panic) list+=("$1"); run_args+=("$1"); shift ;;
+    -*) run_args+=("$1"); shift ;;
+    *) list+=("$1"); shift ;;
+  esac
+done
+"$it" --list --format terse ${list[@]+"${list[@]}"} > "$out/it-tests.txt"
+"$it" --list --format terse > "$out/it-all-tests.txt"
+python3 - "$out" "$it" ${modules[@]+"${modules[@]}"} > "$out/modules.tsv" <<'EOF'
 import os, sys
-out, slow = sys.argv[1], sys.argv[2].split()
-times = {}
-try:
-    for line in open(os.path.join(out, "times.txt")):
-        name, secs = line.split()
-        times[name] = float(secs)
-except FileNotFoundError:
-    pass
-rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(out, "binaries.tsv"))]
-def key(row):
-    name = row[0]
-    if name in times:
-        return -times[name]
-    short = name.split("-", 1)[1]
-    return -1e9 + slow.index(short) if short in slow else 0
-for row in sorted(rows, key=key):
+out, exe, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
+def modules(listing):
+    tests = {}
+    for line in open(os.path.join(out, listing)):
+        if line.endswith(": test\n"):
+            name = line[: -len(": test\n")]
+            tests.setdefault(name.split("::", 1)[0], []).append(name)
+    return tests
+selected, every = modules("it-tests.txt"), modules("it-all-tests.txt")
+unknown = [m for m in wanted if m not in every]
+if unknown:
+    sys.exit("run_rust_tests: no module %s in tests/it" % ", ".join(unknown))
+for m in wanted or sorted(selected):
+    if m in selected:
+        print("\t".join(["test-" + m, exe] + selected[m]))
+    else:
+        print("run_rust_tests: no test of %s selected" % m, file=sys.stderr)
+EOF
+
+# The rows to run, longest first: the last run's milliseconds, else the
+# SLOW_FIRST rank; named modules in the order given.
+python3 - "$out" "$SLOW_FIRST" "${#modules[@]}" > "$out/order.tsv" <<'EOF'
+import os, sys
+out, slow, named = sys.argv[1], sys.argv[2].split(), sys.argv[3] != "0"
+rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(out, "modules.tsv"))]
+if not named:
+    rows += [l.rstrip("\n").split("\t") for l in open(os.path.join(out, "binaries.tsv"))
+             if not l.startswith("test-it\t")]
+    times = {}
+    try:
+        for line in open(os.path.join(out, "times.txt")):
+            name, secs = line.split()
+            times[name] = float(secs)
+    except FileNotFoundError:
+        pass
+    def key(row):
+        name = row[0]
+        if name in times:
+            return -times[name]
+        short = name.split("-", 1)[1]
+        return -1e9 + slow.index(short) if short in slow else 0
+    rows.sort(key=key)
+for row in rows:
     print("\t".join(row))
 EOF
 
+# Row $1 of order.tsv: its name, its executable, and the exact names of
+# its tests (none for a binary run whole); the options of the ARGs follow.
 run_one() {
-  local name=$1 exe=$2 start status=0
+  local row name exe start status=0
+  row=$(sed -n "$1p" "$out/order.tsv")
+  shift
+  IFS=$'\t' read -ra row <<< "$row"
+  name=${row[0]} exe=${row[1]}
+  local log="$out/$name.log" cmd=("$exe")
+  [ ${#row[@]} = 2 ] || cmd+=(--exact "${row[@]:2}")
   start=$(date +%s%N)
-  "$exe" > "$out/$name.log" 2>&1 || status=$?
+  if [ "$named" = 1 ]; then
+    "${cmd[@]}" "$@" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+  else
+    "${cmd[@]}" "$@" > "$log" 2>&1 || status=$?
+  fi
   echo "$name $(( ($(date +%s%N) - start) / 1000000 ))" > "$out/$name.time"
   if [ "$status" = 0 ]; then
-    echo "ok $name: $(grep -h '^test result:' "$out/$name.log" | tail -n 1)"
+    echo "ok $name: $(grep -h '^test result:' "$log" | tail -n 1)"
   else
     echo "FAILED $name (exit $status): its output follows"
-    cat "$out/$name.log"
-    echo "FAILED $name (exit $status): its output is above, and in $out/$name.log"
+    [ "$named" = 1 ] || cat "$log"
+    echo "FAILED $name (exit $status): its output is above, and in $log"
     return 1
   fi
 }
+named=$([ ${#modules[@]} = 0 ] && echo 0 || echo 1)
 export -f run_one
-export out
+export out named
 
 status=0
-tr '\t' '\n' < "$out/order.tsv" |
-  xargs -d '\n' -n 2 -P "$jobs" bash -c 'run_one "$@"' _ || status=$?
-cat "$out"/*.time > "$out/times.txt" 2>/dev/null || true
-count=$(wc -l < "$out/binaries.tsv")
+count=$(wc -l < "$out/order.tsv")
+seq 1 "$count" |
+  xargs -I{} -P "$jobs" bash -c 'run_one "$@"' _ {} ${run_args[@]+"${run_args[@]}"} || status=$?
+if [ "$named" = 0 ]; then
+  cat "$out"/*.time > "$out/times.txt" 2>/dev/null || true
+fi
 if [ "$status" = 0 ]; then
-  echo "run_rust_tests: $count test binaries passed"
+  echo "run_rust_tests: $count test binaries and modules passed"
 else
-  echo "run_rust_tests: a test binary failed (see FAILED above)"
+  echo "run_rust_tests: a test binary or module failed (see FAILED above)"
 fi
 exit "$status"
