@@ -45,7 +45,7 @@ pub mod archive {
 }
 
 /// The clock: nanoseconds since the Unix epoch, and the one-time choice of
-/// its source (tests/clock_fork.rs races the two across a fork).
+/// its source (tests/it/clock_fork.rs races the two across a fork).
 pub mod clock {
     pub use crate::clock::{now_ns, prepare};
 }

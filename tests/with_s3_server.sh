@@ -3,7 +3,7 @@
 # S3-compatible server beside it, as the C, Go and Java tests of shipping
 # need: versitygw (the Makefile's pinned binary, $BINLOG_VERSITYGW) on a
 # free port of 127.0.0.1 over a fresh directory holding one bucket, with
-# the test credentials of tests/common/s3.rs. COMMAND sees where it is in
+# the test credentials of tests/it/common/s3.rs. COMMAND sees where it is in
 # BINLOG_TEST_S3_ENDPOINT, BINLOG_TEST_S3_BUCKET, BINLOG_TEST_S3_REGION,
 # BINLOG_TEST_S3_ACCESS_KEY and BINLOG_TEST_S3_SECRET_KEY, and the
 # directory the server keeps the bucket in (each object a file of its

@@ -4,7 +4,7 @@ package binlog
 // every call that meets it returns an *Error whose Code no other kind
 // shares (errors.Is works with it), whose message names the file (and the
 // offset where the damage has one), and what was written stays. The same
-// matrix is checked for Rust (tests/bad_input_matrix.rs), C and Java.
+// matrix is checked for Rust (tests/it/bad_input_matrix.rs), C and Java.
 
 import (
 	"errors"
@@ -392,7 +392,7 @@ func TestBadInputLogSegments(t *testing.T) {
 }
 
 // A full disk: a 256 KiB tmpfs mounted for the test (it needs root, as
-// tests/disk_full.rs does, and fails rather than skips without it).
+// tests/it/disk_full.rs does, and fails rather than skips without it).
 // Unbuffered writes go on until one fails with ErrDiskFull naming the
 // file; every write acknowledged before it is read back.
 func TestBadInputDiskFull(t *testing.T) {

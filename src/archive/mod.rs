@@ -45,7 +45,7 @@
 //!
 //! Limits: a server that ignored `If-None-Match` on a multipart
 //! completion (AWS S3, versitygw 1.8.0 and MinIO honour it;
-//! tests/archive_ship.rs checks) would overwrite an object that appeared
+//! tests/it/archive_ship.rs checks) would overwrite an object that appeared
 //! at the key between the HEAD before the upload and the
 //! completion: only another writer of the prefix could put one there, and
 //! the claim and the ship lock keep other shippers of the log away.

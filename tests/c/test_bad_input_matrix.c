@@ -3,7 +3,7 @@
  * kind of bad input, every call that meets it returns one result code that
  * no other kind shares, binlog_last_error() names the file (and the offset
  * where the damage has one), and what was written stays. The same matrix is
- * checked for the Rust API (tests/bad_input_matrix.rs), Go and Java;
+ * checked for the Rust API (tests/it/bad_input_matrix.rs), Go and Java;
  * test_errors.c goes deeper into NULL pointers and each call's arguments.
  */
 #define _GNU_SOURCE
@@ -382,7 +382,7 @@ static void test_closed(void) {
 }
 
 /* A full disk: a 256 KiB tmpfs mounted for the test (root is needed, as for
- * tests/disk_full.rs; without it this fails rather than passes). Unbuffered
+ * tests/it/disk_full.rs; without it this fails rather than passes). Unbuffered
  * writes go on until one fails with BINLOG_ERR_DISK_FULL naming the file;
  * every write acknowledged before it is read back, whole. */
 static void test_disk_full(void) {

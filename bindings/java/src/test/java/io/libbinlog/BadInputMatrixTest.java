@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The bad-input matrix through the Java binding: for each kind of bad input, every call that meets it throws a
  * {@link BinlogException} whose {@link ErrorCode} no other kind shares, whose message names the file (and the
  * offset where the damage has one), and what was written stays. The same matrix is checked for Rust
- * (tests/bad_input_matrix.rs), C and Go; an unreadable file is checked there only, as those suites can drop
+ * (tests/it/bad_input_matrix.rs), C and Go; an unreadable file is checked there only, as those suites can drop
  * the capability that lets root read it (a JVM cannot, for one thread).
  */
 class BadInputMatrixTest {
