@@ -123,11 +123,17 @@ fn tail_follow_as_a_consumer_commits_each_batch_and_a_second_one_is_locked() {
         let rows = json_of(binlog().args(["consumers", d, "--json"]));
         rows[0]["next_seq"] == 13
     });
-    binlog()
+    // What holds the name is said: another reader, not a writer.
+    let refused = binlog()
         .args(["tail", "--consumer", "f", d])
         .assert()
-        .code(2)
-        .stderr(predicates::str::contains("f.consumer"));
+        .code(2);
+    let err = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(
+        err.contains("f.consumer") && err.contains("consumer f is in use by another reader"),
+        "{err}"
+    );
+    assert!(!err.contains("writer"), "{err}");
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -43,7 +43,7 @@ const (
 	ErrTruncated Code = C.BINLOG_ERR_TRUNCATED
 	// Record larger than the maximum record size.
 	ErrRecordTooLarge Code = C.BINLOG_ERR_RECORD_TOO_LARGE
-	// Held by another writer.
+	// Held by another handle (a writer, a consumer of the name, ...).
 	ErrLocked Code = C.BINLOG_ERR_LOCKED
 	// Handle is closed.
 	ErrClosed Code = C.BINLOG_ERR_CLOSED

@@ -78,7 +78,7 @@ const CODES: [(binlog_result, &CStr, &CStr); 33] = {
         BINLOG_ERR_CORRUPT: c"corrupt record in the middle of a segment",
         BINLOG_ERR_TRUNCATED: c"file ends inside its header",
         BINLOG_ERR_RECORD_TOO_LARGE: c"record larger than the maximum record size",
-        BINLOG_ERR_LOCKED: c"held by another writer",
+        BINLOG_ERR_LOCKED: c"held by another handle (a writer, a consumer of the name, ...)",
         BINLOG_ERR_CLOSED: c"handle is closed",
         BINLOG_ERR_DISK_FULL: c"filesystem full",
         BINLOG_ERR_PANIC: c"internal error (panic)",

@@ -137,7 +137,6 @@ impl From<binlog::Error> for CliError {
             | K::InvalidSchema
             | K::SchemaTooLarge
             | K::Undecodable => CliError::Usage(msg),
-            K::Locked => CliError::Io(format!("{msg} (in use by a writer)")),
             _ => CliError::Io(msg),
         }
     }

@@ -185,7 +185,7 @@ impl Store {
                 return Err(Error::file(
                     ErrorKind::Locked,
                     &path,
-                    format!("consumer {name} is open in another handle (this or another process)"),
+                    format!("consumer {name} is in use by another reader"),
                 ))
             }
             Err(e) => return Err(Error::io(&path, "lock consumer", e)),
@@ -262,7 +262,7 @@ pub fn remove(dir: &Path, name: &str) -> Result<()> {
         return Err(Error::file(
             ErrorKind::Locked,
             &path,
-            format!("consumer {name} is open; close it first"),
+            format!("consumer {name} is in use by another reader; close it first"),
         ));
     }
     std::fs::remove_file(&path)
@@ -325,11 +325,12 @@ mod tests {
     }
 
     #[test]
-    fn a_second_open_of_a_name_is_locked() {
+    fn a_second_open_of_a_name_is_locked_by_another_reader() {
         let d = crate::scratch::empty_dir("store-locked");
         let _s = Store::open(&d, "c").unwrap();
         let e = Store::open(&d, "c").err().unwrap();
         assert_eq!(e.kind(), ErrorKind::Locked);
+        assert!(e.message().contains("c is in use by another reader"), "{e}");
         assert_eq!(remove(&d, "c").unwrap_err().kind(), ErrorKind::Locked);
     }
 

@@ -116,7 +116,7 @@ class RecordTooLargeError(BinlogError, ValueError):
 
 
 class LockedError(BinlogError):
-    """Held by another writer."""
+    """Held by another handle (a writer, a consumer of the name, ...)."""
     code = 13
 
 

@@ -28,7 +28,7 @@ public enum ErrorCode {
     TRUNCATED(11),
     /** Record larger than the maximum record size. */
     RECORD_TOO_LARGE(12),
-    /** Held by another writer. */
+    /** Held by another handle (a writer, a consumer of the name, ...). */
     LOCKED(13),
     /** Handle is closed. */
     CLOSED(14),
