@@ -89,6 +89,9 @@ pub enum ErrorKind {
     /// A payload does not decode by its type's schema (or a value does not
     /// encode by it).
     Undecodable = 32,
+    /// A consumer's file (`<name>.consumer`, its committed positions) is
+    /// damaged: neither of its commit slots checks. The log is not.
+    CorruptConsumer = 33,
 }
 
 impl ErrorKind {

@@ -186,6 +186,66 @@ fn a_cursor_file_resumes_after_its_position_and_is_rewritten() {
         .stderr(predicates::str::contains("check"));
 }
 
+/// A damaged consumer file is an input the command cannot use, not damage
+/// to the log: exit status 2, naming the file, for the listing and for a
+/// read as that consumer.
+#[test]
+fn a_damaged_consumer_file_is_exit_status_2_naming_it() {
+    let t = Tmp::new("consumer-damaged-file");
+    let dir = t.join("log");
+    rolled_log(&dir, 3, 5);
+    std::fs::write(dir.join("billing.consumer"), vec![0xa5; 300]).unwrap();
+    let d = dir.to_str().unwrap();
+    for args in [
+        vec!["consumers", d],
+        vec!["tail", "--consumer", "billing", d],
+    ] {
+        binlog()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("binlog: error: "))
+            .stderr(predicates::str::contains(
+                "billing.consumer: offset 0: consumer file",
+            ));
+    }
+}
+
+/// A cursor file whose token is of another log (or names a log not
+/// merged) is an input the command cannot use: exit status 2, naming the
+/// cursor file; the log read is not damaged.
+#[test]
+fn a_cursor_file_of_another_log_is_exit_status_2_naming_it() {
+    let t = Tmp::new("tail-cursor-other-log");
+    let dir = t.join("log");
+    rolled_log(&dir, 3, 5);
+    let cursor = t.join("orders.cursor");
+    let c = cursor.to_str().unwrap();
+    assert_eq!(
+        tail(&["--cursor-file", c, dir.to_str().unwrap()]),
+        vec![0, 1, 2]
+    );
+    let other = t.join("other");
+    let w = common::open_rolling(&other, "payments", 5);
+    w.write("t", b"x").unwrap();
+    w.close().unwrap();
+    let o = other.to_str().unwrap();
+    for (args, why) in [
+        (vec!["tail", "--cursor-file", c, o], "not in log payments"),
+        (
+            vec!["tail", "--merge", "--cursor-file", c, o],
+            "not merged here",
+        ),
+    ] {
+        binlog()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(format!("binlog: error: {c}: ")))
+            .stderr(predicates::str::contains(why));
+    }
+}
+
 #[test]
 fn tail_merge_as_a_consumer_keeps_a_position_in_each_log() {
     let t = Tmp::new("tail-merge-consumer");

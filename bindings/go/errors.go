@@ -88,6 +88,8 @@ const (
 	ErrSchemaTooLarge Code = C.BINLOG_ERR_SCHEMA_TOO_LARGE
 	// Payload does not decode by its type's schema.
 	ErrUndecodable Code = C.BINLOG_ERR_UNDECODABLE
+	// Consumer file damaged (the log is not).
+	ErrCorruptConsumer Code = C.BINLOG_ERR_CORRUPT_CONSUMER
 )
 
 var codeNames = map[Code]string{
@@ -124,6 +126,7 @@ var codeNames = map[Code]string{
 	ErrInvalidSchema:       "unusable type schema",
 	ErrSchemaTooLarge:      "type schemas too large for a header",
 	ErrUndecodable:         "payload does not decode by its schema",
+	ErrCorruptConsumer:     "corrupt consumer file",
 }
 
 // END GENERATED

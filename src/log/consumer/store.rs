@@ -123,8 +123,8 @@ pub fn path(dir: &Path, name: &str) -> PathBuf {
 
 /// The newest commit in the file at `path` (`Default` for a file created
 /// but never committed to), read without its lock (`binlog consumers`,
-/// retention). `Corrupt`, naming the file and slot, when neither slot
-/// holds a commit but the file holds bytes.
+/// retention). `CorruptConsumer`, naming the file and slots, when neither
+/// slot holds a commit but the file holds bytes.
 pub fn read(path: &Path) -> Result<Committed> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read consumer", e))?;
     newest(&bytes, path)
@@ -147,7 +147,7 @@ fn newest(bytes: &[u8], path: &Path) -> Result<Committed> {
         Some(c) => Ok(c),
         None if first_torn => Ok(Committed::default()),
         None => Err(Error::at(
-            ErrorKind::Corrupt,
+            ErrorKind::CorruptConsumer,
             path,
             0,
             "consumer file: neither of its two commit slots (offsets 0 and 65536) checks \
@@ -315,12 +315,12 @@ mod tests {
     }
 
     #[test]
-    fn a_file_with_no_valid_slot_is_corrupt_naming_it() {
+    fn a_file_with_no_valid_slot_is_a_corrupt_consumer_naming_it() {
         let d = crate::scratch::empty_dir("store-corrupt");
         let p = path(&d, "c");
         std::fs::write(&p, b"not a consumer file").unwrap();
         let e = Store::open(&d, "c").err().unwrap();
-        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        assert_eq!(e.kind(), ErrorKind::CorruptConsumer);
         assert!(e.to_string().contains("c.consumer"), "{e}");
     }
 

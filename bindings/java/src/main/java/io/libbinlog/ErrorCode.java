@@ -79,6 +79,8 @@ public enum ErrorCode {
     SCHEMA_TOO_LARGE(31),
     /** Payload does not decode by its type's schema. */
     UNDECODABLE(32),
+    /** Consumer file damaged (the log is not). */
+    CORRUPT_CONSUMER(33),
     // END GENERATED
     /** A code newer than this binding. */
     UNKNOWN(-1);
