@@ -71,6 +71,7 @@ ERRORS = [
      "SchemaTooLargeError", "BinlogError, ValueError", None),
     ("UNDECODABLE", "ErrUndecodable", "payload does not decode by its schema", "UndecodableError",
      "BinlogError, ValueError", None),
+    ("CORRUPT_CONSUMER", "ErrCorruptConsumer", "corrupt consumer file", "CorruptConsumerError", "BinlogError", None),
 ]
 
 # What the JNI library's set_option sets, by number (Java's Options.Opt

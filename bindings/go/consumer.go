@@ -178,8 +178,8 @@ func (r *Reader) Position() (token string, err error) {
 }
 
 // SeekPosition positions the reader where token (Position) says; records
-// since deleted are a GapRetention gap. ErrWrongLog for a token of another
-// log, ErrInvalidArgument for text that is no token.
+// since deleted are a GapRetention gap. ErrInvalidArgument for a token of
+// another log or text that is no token.
 func (r *Reader) SeekPosition(token string) error {
 	return withToken(token, func(t *C.char) error {
 		return r.simple("seek position", func(h *C.binlog_reader) C.binlog_result { return C.binlog_reader_seek_position(h, t) })

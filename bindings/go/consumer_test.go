@@ -199,7 +199,7 @@ func TestPositionTokenOfAnotherLogIsRefused(t *testing.T) {
 	p, err := OpenLogReader(dir, "payments")
 	must(t, err)
 	defer p.Close()
-	wantErr(t, "token of orders on payments", p.SeekPosition(token), ErrWrongLog, "not in log payments")
+	wantErr(t, "token of orders on payments", p.SeekPosition(token), ErrInvalidArgument, "not in log payments")
 	wantCode(t, p.SeekPosition("no token"), ErrInvalidArgument)
 	wantCode(t, p.SeekPosition("a\x00b"), ErrInvalidArgument)
 	if got := nextSeq(t, p); got != 0 {
@@ -261,7 +261,7 @@ func TestMergedConsumerResumesEachLog(t *testing.T) {
 	only, err := OpenMergedReader(dir, "", "orders")
 	must(t, err)
 	defer only.Close()
-	wantCode(t, only.SeekPosition(token), ErrWrongLog) // payments is not merged there
+	wantCode(t, only.SeekPosition(token), ErrInvalidArgument) // payments is not merged there
 }
 
 func readMergedN(t *testing.T, r *MergedReader, n int) []merged {

@@ -43,7 +43,7 @@ const (
 	ErrTruncated Code = C.BINLOG_ERR_TRUNCATED
 	// Record larger than the maximum record size.
 	ErrRecordTooLarge Code = C.BINLOG_ERR_RECORD_TOO_LARGE
-	// Held by another writer.
+	// Held by another handle (a writer, a consumer of the name, ...).
 	ErrLocked Code = C.BINLOG_ERR_LOCKED
 	// Handle is closed.
 	ErrClosed Code = C.BINLOG_ERR_CLOSED
@@ -88,6 +88,8 @@ const (
 	ErrSchemaTooLarge Code = C.BINLOG_ERR_SCHEMA_TOO_LARGE
 	// Payload does not decode by its type's schema.
 	ErrUndecodable Code = C.BINLOG_ERR_UNDECODABLE
+	// Consumer file damaged (the log is not).
+	ErrCorruptConsumer Code = C.BINLOG_ERR_CORRUPT_CONSUMER
 )
 
 var codeNames = map[Code]string{
@@ -124,6 +126,7 @@ var codeNames = map[Code]string{
 	ErrInvalidSchema:       "unusable type schema",
 	ErrSchemaTooLarge:      "type schemas too large for a header",
 	ErrUndecodable:         "payload does not decode by its schema",
+	ErrCorruptConsumer:     "corrupt consumer file",
 }
 
 // END GENERATED

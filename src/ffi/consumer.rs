@@ -54,7 +54,8 @@ fn start_of(start: u32, seq: u64, ts_ns: i64) -> Result<Start> {
 /// `dir` (docs/FORMAT.md, "Consumers"). `BINLOG_ERR_LOCKED` while another
 /// handle (in any process) has the name open; `BINLOG_ERR_INVALID_ARGUMENT`
 /// for a name that is not 1 to 200 of `A-Z a-z 0-9 _ . -` (not starting
-/// with `.`); `BINLOG_ERR_CORRUPT` naming the file if it is damaged.
+/// with `.`); `BINLOG_ERR_CORRUPT_CONSUMER` naming the file if it is
+/// damaged.
 #[no_mangle]
 pub extern "C" fn binlog_consumer_open(
     dir: *const c_char,
@@ -171,9 +172,8 @@ pub extern "C" fn binlog_reader_position(
 
 /// Positions the log reader `r` where `token` (from
 /// `binlog_reader_position`) says. Records since deleted are reported as a
-/// `BINLOG_GAP_RETENTION` gap. `BINLOG_ERR_WRONG_LOG` for a token of
-/// another log, `BINLOG_ERR_INVALID_ARGUMENT` for text that is no token
-/// (mistyped: its check fails).
+/// `BINLOG_GAP_RETENTION` gap. `BINLOG_ERR_INVALID_ARGUMENT` for a token
+/// of another log or text that is no token (mistyped: its check fails).
 #[no_mangle]
 pub extern "C" fn binlog_reader_seek_position(
     r: *mut binlog_reader,
@@ -248,7 +248,7 @@ pub extern "C" fn binlog_merged_reader_position(
 }
 
 /// Positions each log of the merged reader `r` that `token` names where it
-/// says; `BINLOG_ERR_WRONG_LOG` for a log not merged here.
+/// says; `BINLOG_ERR_INVALID_ARGUMENT` for a log not merged here.
 #[no_mangle]
 pub extern "C" fn binlog_merged_reader_seek_position(
     r: *mut binlog_merged_reader,

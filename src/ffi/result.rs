@@ -48,11 +48,12 @@ pub enum binlog_result {
     BINLOG_ERR_INVALID_SCHEMA = 30,
     BINLOG_ERR_SCHEMA_TOO_LARGE = 31,
     BINLOG_ERR_UNDECODABLE = 32,
+    BINLOG_ERR_CORRUPT_CONSUMER = 33,
 }
 
 /// Every code in number order (a test checks each is at its number), with
 /// its name as the header spells it and a few words saying what it means.
-const CODES: [(binlog_result, &CStr, &CStr); 33] = {
+const CODES: [(binlog_result, &CStr, &CStr); 34] = {
     const fn c(name: &'static str) -> &'static CStr {
         match CStr::from_bytes_with_nul(name.as_bytes()) {
             Ok(name) => name,
@@ -78,7 +79,7 @@ const CODES: [(binlog_result, &CStr, &CStr); 33] = {
         BINLOG_ERR_CORRUPT: c"corrupt record in the middle of a segment",
         BINLOG_ERR_TRUNCATED: c"file ends inside its header",
         BINLOG_ERR_RECORD_TOO_LARGE: c"record larger than the maximum record size",
-        BINLOG_ERR_LOCKED: c"held by another writer",
+        BINLOG_ERR_LOCKED: c"held by another handle (a writer, a consumer of the name, ...)",
         BINLOG_ERR_CLOSED: c"handle is closed",
         BINLOG_ERR_DISK_FULL: c"filesystem full",
         BINLOG_ERR_PANIC: c"internal error (panic)",
@@ -98,6 +99,7 @@ const CODES: [(binlog_result, &CStr, &CStr); 33] = {
         BINLOG_ERR_INVALID_SCHEMA: c"unusable type schema",
         BINLOG_ERR_SCHEMA_TOO_LARGE: c"type schemas too large for a segment header",
         BINLOG_ERR_UNDECODABLE: c"payload does not decode by its type's schema",
+        BINLOG_ERR_CORRUPT_CONSUMER: c"consumer file damaged (the log is not)",
     }
 };
 
@@ -131,7 +133,7 @@ pub extern "C" fn binlog_result_description(code: u32) -> *const c_char {
 
 // The highest kind has its code in `CODES` (the lookup below runs outside
 // the panic boundary); the tests check every kind against its code's name.
-const _: () = assert!((ErrorKind::Undecodable as usize) < CODES.len());
+const _: () = assert!((ErrorKind::CorruptConsumer as usize) < CODES.len());
 
 impl From<ErrorKind> for binlog_result {
     /// The code of the same number: `ErrorKind`'s numbers are the codes
@@ -178,6 +180,7 @@ mod tests {
             InvalidSchema,
             SchemaTooLarge,
             Undecodable,
+            CorruptConsumer,
         ];
         for k in &all {
             match k {
@@ -186,7 +189,7 @@ mod tests {
                 | Locked | Closed | DiskFull | InvalidUtf8 | Poisoned | AlreadyExists
                 | CorruptSeal | WrongLog | Sealed | CompressedTruncated | CorruptFrame
                 | CorruptSeekTable | FrameSizeMismatch | RemoteConflict | Remote
-                | InvalidSchema | SchemaTooLarge | Undecodable => {}
+                | InvalidSchema | SchemaTooLarge | Undecodable | CorruptConsumer => {}
             }
         }
         all

@@ -218,16 +218,15 @@ impl MergedReader {
     }
 
     /// Positions each log the token names where it says (`resume_at`);
-    /// the others stay where they are. `WrongLog` for a token that
-    /// names a log not merged here.
+    /// the others stay where they are. `InvalidArgument` for a token
+    /// that names a log not merged here (the token is wrong, not the log).
     pub fn seek_position(&mut self, token: &str) -> Result<()> {
         let mut named = Vec::new();
         for (log, seq) in super::token::decode(token)? {
             let Some(i) = self.logs.iter().position(|m| m.name == log) else {
-                return Err(Error::new(
-                    ErrorKind::WrongLog,
-                    format!("position token {token:?} names log {log}, which is not merged here"),
-                ));
+                return Err(Error::invalid(format!(
+                    "position token {token:?} names log {log}, which is not merged here"
+                )));
             };
             named.push((i, seq));
         }

@@ -5,7 +5,7 @@
 //! sequence number is never given twice), and a token of another log is
 //! refused. docs/FORMAT.md, "Consumers", specifies the text.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::format::crc32;
 
 const PREFIX: &str = "binlog1:";
@@ -46,22 +46,20 @@ pub fn decode(token: &str) -> Result<Vec<(String, u64)>> {
 }
 
 /// The sequence number a single log's token holds for log `log`:
-/// `WrongLog` naming both logs for a token of another log (or of many).
+/// `InvalidArgument` naming both logs for a token of another log (or of
+/// many), as for text that is no token: the token is wrong, not the log.
 pub fn seq_in(token: &str, log: &str) -> Result<u64> {
     let positions = decode(token)?;
     match positions.as_slice() {
         [(l, seq)] if l == log => Ok(*seq),
-        _ => Err(Error::new(
-            ErrorKind::WrongLog,
-            format!(
-                "position token {token:?} is a position in {}, not in log {log}",
-                positions
-                    .iter()
-                    .map(|(l, _)| l.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
+        _ => Err(Error::invalid(format!(
+            "position token {token:?} is a position in {}, not in log {log}",
+            positions
+                .iter()
+                .map(|(l, _)| l.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
 }
 
@@ -84,6 +82,7 @@ mod tests {
         assert!(decode(&typo).unwrap_err().to_string().contains("check"));
         assert!(decode("garbage").is_err());
         let e = seq_in(&t, "payments").unwrap_err();
+        assert_eq!(e.kind(), crate::error::ErrorKind::InvalidArgument);
         assert!(e.to_string().contains("not in log payments"), "{e}");
         assert_eq!(seq_in(&t, "orders").unwrap(), 1501);
     }

@@ -317,5 +317,6 @@ int main(void) {
     FIELD(binlog_type_summary, last_seq);
     FIELD(binlog_type_summary, first_ns);
     FIELD(binlog_type_summary, last_ns);
+    VALUE(BINLOG_ERR_CORRUPT_CONSUMER);
     return 0;
 }

@@ -123,11 +123,17 @@ fn tail_follow_as_a_consumer_commits_each_batch_and_a_second_one_is_locked() {
         let rows = json_of(binlog().args(["consumers", d, "--json"]));
         rows[0]["next_seq"] == 13
     });
-    binlog()
+    // What holds the name is said: another reader, not a writer.
+    let refused = binlog()
         .args(["tail", "--consumer", "f", d])
         .assert()
-        .code(2)
-        .stderr(predicates::str::contains("f.consumer"));
+        .code(2);
+    let err = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(
+        err.contains("f.consumer") && err.contains("consumer f is in use by another reader"),
+        "{err}"
+    );
+    assert!(!err.contains("writer"), "{err}");
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -178,6 +184,66 @@ fn a_cursor_file_resumes_after_its_position_and_is_rewritten() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("check"));
+}
+
+/// A damaged consumer file is an input the command cannot use, not damage
+/// to the log: exit status 2, naming the file, for the listing and for a
+/// read as that consumer.
+#[test]
+fn a_damaged_consumer_file_is_exit_status_2_naming_it() {
+    let t = Tmp::new("consumer-damaged-file");
+    let dir = t.join("log");
+    rolled_log(&dir, 3, 5);
+    std::fs::write(dir.join("billing.consumer"), vec![0xa5; 300]).unwrap();
+    let d = dir.to_str().unwrap();
+    for args in [
+        vec!["consumers", d],
+        vec!["tail", "--consumer", "billing", d],
+    ] {
+        binlog()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("binlog: error: "))
+            .stderr(predicates::str::contains(
+                "billing.consumer: offset 0: consumer file",
+            ));
+    }
+}
+
+/// A cursor file whose token is of another log (or names a log not
+/// merged) is an input the command cannot use: exit status 2, naming the
+/// cursor file; the log read is not damaged.
+#[test]
+fn a_cursor_file_of_another_log_is_exit_status_2_naming_it() {
+    let t = Tmp::new("tail-cursor-other-log");
+    let dir = t.join("log");
+    rolled_log(&dir, 3, 5);
+    let cursor = t.join("orders.cursor");
+    let c = cursor.to_str().unwrap();
+    assert_eq!(
+        tail(&["--cursor-file", c, dir.to_str().unwrap()]),
+        vec![0, 1, 2]
+    );
+    let other = t.join("other");
+    let w = common::open_rolling(&other, "payments", 5);
+    w.write("t", b"x").unwrap();
+    w.close().unwrap();
+    let o = other.to_str().unwrap();
+    for (args, why) in [
+        (vec!["tail", "--cursor-file", c, o], "not in log payments"),
+        (
+            vec!["tail", "--merge", "--cursor-file", c, o],
+            "not merged here",
+        ),
+    ] {
+        binlog()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(format!("binlog: error: {c}: ")))
+            .stderr(predicates::str::contains(why));
+    }
 }
 
 #[test]

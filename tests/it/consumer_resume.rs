@@ -84,14 +84,14 @@ fn a_second_open_of_a_held_name_is_locked_and_bad_names_and_commits_are_refused(
 }
 
 #[test]
-fn a_damaged_consumer_file_is_corrupt_naming_it() {
+fn a_damaged_consumer_file_is_a_corrupt_consumer_naming_it() {
     let d = TempDir::new("consumer-damaged");
     append_orders(d.path(), 5, 10);
     std::fs::write(d.join("billing.consumer"), vec![0xa5; 300]).unwrap();
     let e = Consumer::open(d.path(), "orders", "billing", Start::First)
         .err()
         .unwrap();
-    assert_eq!(e.kind(), ErrorKind::Corrupt);
+    assert_eq!(e.kind(), ErrorKind::CorruptConsumer);
     assert!(e.to_string().contains("billing.consumer"), "{e}");
 }
 
@@ -242,7 +242,7 @@ fn a_position_token_seeks_a_new_reader_there_and_a_token_of_another_log_is_refus
     w.close().unwrap();
     let mut p = LogReader::open(other.path(), "payments").unwrap();
     let e = p.seek_position(&token).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::WrongLog);
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     assert!(e.to_string().contains("not in log payments"), "{e}");
     let e = p.seek_position("binlog1:orders@21:00000000").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);

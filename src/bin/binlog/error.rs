@@ -119,7 +119,10 @@ impl From<io::Error> for CliError {
     }
 }
 
-/// Library errors already name the file and offset.
+/// The one mapping of a library error to its exit status: damage to the
+/// log's records is 1 (`is_damage`); a bad argument, consumer file or
+/// position token, and a file that cannot be read or written, are 2.
+/// Library errors already name the file and offset, and what holds a lock.
 impl From<binlog::Error> for CliError {
     fn from(err: binlog::Error) -> CliError {
         use binlog::ErrorKind as K;
@@ -137,7 +140,6 @@ impl From<binlog::Error> for CliError {
             | K::InvalidSchema
             | K::SchemaTooLarge
             | K::Undecodable => CliError::Usage(msg),
-            K::Locked => CliError::Io(format!("{msg} (in use by a writer)")),
             _ => CliError::Io(msg),
         }
     }

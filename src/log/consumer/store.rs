@@ -123,8 +123,8 @@ pub fn path(dir: &Path, name: &str) -> PathBuf {
 
 /// The newest commit in the file at `path` (`Default` for a file created
 /// but never committed to), read without its lock (`binlog consumers`,
-/// retention). `Corrupt`, naming the file and slot, when neither slot
-/// holds a commit but the file holds bytes.
+/// retention). `CorruptConsumer`, naming the file and slots, when neither
+/// slot holds a commit but the file holds bytes.
 pub fn read(path: &Path) -> Result<Committed> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read consumer", e))?;
     newest(&bytes, path)
@@ -147,7 +147,7 @@ fn newest(bytes: &[u8], path: &Path) -> Result<Committed> {
         Some(c) => Ok(c),
         None if first_torn => Ok(Committed::default()),
         None => Err(Error::at(
-            ErrorKind::Corrupt,
+            ErrorKind::CorruptConsumer,
             path,
             0,
             "consumer file: neither of its two commit slots (offsets 0 and 65536) checks \
@@ -185,7 +185,7 @@ impl Store {
                 return Err(Error::file(
                     ErrorKind::Locked,
                     &path,
-                    format!("consumer {name} is open in another handle (this or another process)"),
+                    format!("consumer {name} is in use by another reader"),
                 ))
             }
             Err(e) => return Err(Error::io(&path, "lock consumer", e)),
@@ -262,7 +262,7 @@ pub fn remove(dir: &Path, name: &str) -> Result<()> {
         return Err(Error::file(
             ErrorKind::Locked,
             &path,
-            format!("consumer {name} is open; close it first"),
+            format!("consumer {name} is in use by another reader; close it first"),
         ));
     }
     std::fs::remove_file(&path)
@@ -315,21 +315,22 @@ mod tests {
     }
 
     #[test]
-    fn a_file_with_no_valid_slot_is_corrupt_naming_it() {
+    fn a_file_with_no_valid_slot_is_a_corrupt_consumer_naming_it() {
         let d = crate::scratch::empty_dir("store-corrupt");
         let p = path(&d, "c");
         std::fs::write(&p, b"not a consumer file").unwrap();
         let e = Store::open(&d, "c").err().unwrap();
-        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        assert_eq!(e.kind(), ErrorKind::CorruptConsumer);
         assert!(e.to_string().contains("c.consumer"), "{e}");
     }
 
     #[test]
-    fn a_second_open_of_a_name_is_locked() {
+    fn a_second_open_of_a_name_is_locked_by_another_reader() {
         let d = crate::scratch::empty_dir("store-locked");
         let _s = Store::open(&d, "c").unwrap();
         let e = Store::open(&d, "c").err().unwrap();
         assert_eq!(e.kind(), ErrorKind::Locked);
+        assert!(e.message().contains("c is in use by another reader"), "{e}");
         assert_eq!(remove(&d, "c").unwrap_err().kind(), ErrorKind::Locked);
     }
 

@@ -62,8 +62,7 @@ impl LogReader {
     }
 
     /// Positions the reader where `token` (from `position_token`) says:
-    /// `WrongLog` for a token of another log, `InvalidArgument` for text
-    /// that is no token.
+    /// `InvalidArgument` for a token of another log or text that is none.
     /// Records below it deleted meanwhile (retention, prune) are reported
     /// as a `Retention` gap, as `resume_at` does.
     pub fn seek_position(&mut self, token: &str) -> Result<()> {

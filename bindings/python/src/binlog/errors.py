@@ -116,7 +116,7 @@ class RecordTooLargeError(BinlogError, ValueError):
 
 
 class LockedError(BinlogError):
-    """Held by another writer."""
+    """Held by another handle (a writer, a consumer of the name, ...)."""
     code = 13
 
 
@@ -224,6 +224,11 @@ class UndecodableError(BinlogError, ValueError):
     code = 32
 
 
+class CorruptConsumerError(BinlogError):
+    """Consumer file damaged (the log is not)."""
+    code = 33
+
+
 __all__ = [
     "BinlogError", "CorruptionError", "RemoteError", "InvalidArgumentError",
     "NullPointerError", "NotFoundError", "PermissionDeniedError", "BinlogIOError",
@@ -234,7 +239,7 @@ __all__ = [
     "SealedError", "CompressedTruncatedError", "CorruptFrameError",
     "CorruptSeekTableError", "FrameSizeMismatchError", "RemoteConflictError",
     "RemoteRequestError", "InvalidSchemaError", "SchemaTooLargeError",
-    "UndecodableError",
+    "UndecodableError", "CorruptConsumerError",
 ]
 # END GENERATED
 

@@ -165,8 +165,7 @@ class Reader:
     def seek_position(self, token: str) -> None:
         """Goes where ``token`` (from :meth:`position`) says; records since
         deleted are a gap (:attr:`GapReason.RETENTION`). A token of another
-        log: :class:`binlog.WrongLogError`; text that is no token:
-        :class:`binlog.InvalidArgumentError`."""
+        log, or text that is no token: :class:`binlog.InvalidArgumentError`."""
         self._pending = iter(())
         check(lib.binlog_reader_seek_position(self._r, c_string("token", token)))
 

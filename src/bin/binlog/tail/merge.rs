@@ -94,7 +94,7 @@ fn resume(
         (None, Some(file)) => {
             let mut r = r;
             if let Some(token) = super::cursor_in(file)? {
-                r.seek_position(&token)?;
+                r.seek_position(&token).map_err(|e| e.in_file(file))?;
             }
             Resumed::Cursor(r, file.clone())
         }

@@ -192,7 +192,7 @@ fn follow(
         false => start_of(&source.files, filter, args.lines)?,
     };
     let start = match &args.cursor_file {
-        Some(f) => cursor_in(f)?.map_or(start, Start::Token),
+        Some(f) => cursor_in(f)?.map_or(start, |t| Start::Token(t, f.clone())),
         None => start,
     };
     let (mut reading, start_seq) = open_follower(args, source, filter, start)?;
@@ -299,7 +299,7 @@ fn open_follower(
             ));
         }
         let start = match start {
-            Start::First | Start::Token(_) => binlog::Start::First,
+            Start::First | Start::Token(..) => binlog::Start::First,
             Start::Seq(seq) => binlog::Start::Seq(seq),
             Start::End => binlog::Start::End,
         };
@@ -314,8 +314,8 @@ fn open_follower(
             Some(seq)
         }
         Start::End => lr.seek_end()?,
-        Start::Token(token) => {
-            lr.seek_position(&token)?;
+        Start::Token(token, file) => {
+            lr.seek_position(&token).map_err(|e| e.in_file(&file))?;
             Some(lr.next_position())
         }
     };
@@ -375,8 +375,9 @@ enum Start {
     Seq(u64),
     /// The log's end as it is when the reader opens (`LogReader::seek_end`).
     End,
-    /// Where a position token says (a cursor file's).
-    Token(String),
+    /// Where a position token says, and the cursor file it is from (which
+    /// an error about the token names).
+    Token(String, PathBuf),
 }
 
 /// Where to start following: at the first of the last `n` matching

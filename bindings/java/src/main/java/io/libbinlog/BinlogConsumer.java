@@ -56,7 +56,7 @@ public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecor
     /**
      * Opens consumer {@code name} of log {@code log} in {@code dir}: {@link ErrorCode#LOCKED} while another handle has
      * the name open, {@link ErrorCode#INVALID_ARGUMENT} for a name that is not 1 to 200 of {@code A-Z a-z 0-9 _ . -}
-     * (not starting with {@code .}), {@link ErrorCode#CORRUPT} naming the consumer's file if it is damaged.
+     * (not starting with {@code .}), {@link ErrorCode#CORRUPT_CONSUMER} naming the consumer's file if it is damaged.
      */
     public static BinlogConsumer open(Path dir, String log, String name, Start start) throws IOException {
         return openTiered(dir, log, name, null, start);

@@ -93,7 +93,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
         return call(h -> utf8(BinlogConsumer.nativePosition(notHolding(h), true, null)));
     }
 
-    /** Positions each log {@code token} ({@link #position}) names where it says; WRONG_LOG for one not here. */
+    /** Positions each log {@code token} ({@link #position}) names where it says; INVALID_ARGUMENT for one not here. */
     public void seekPosition(String token) throws IOException {
         byte[] t = Strings.cstring(token, "token");
         run(h -> {

@@ -418,7 +418,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     /**
      * Positions this log reader where {@code token} says (records since deleted: a {@link Gap.Reason#RETENTION} gap);
-     * WRONG_LOG for a token of another log, INVALID_ARGUMENT for text that is no token.
+     * INVALID_ARGUMENT for a token of another log or text that is no token.
      */
     public void seekPosition(String token) throws IOException {
         byte[] t = Strings.cstring(token, "token");

@@ -28,7 +28,7 @@ public enum ErrorCode {
     TRUNCATED(11),
     /** Record larger than the maximum record size. */
     RECORD_TOO_LARGE(12),
-    /** Held by another writer. */
+    /** Held by another handle (a writer, a consumer of the name, ...). */
     LOCKED(13),
     /** Handle is closed. */
     CLOSED(14),
@@ -79,6 +79,8 @@ public enum ErrorCode {
     SCHEMA_TOO_LARGE(31),
     /** Payload does not decode by its type's schema. */
     UNDECODABLE(32),
+    /** Consumer file damaged (the log is not). */
+    CORRUPT_CONSUMER(33),
     // END GENERATED
     /** A code newer than this binding. */
     UNKNOWN(-1);
