@@ -196,8 +196,9 @@ func (r *MergedReader) Position() (token string, err error) {
 	return token, err
 }
 
-// SeekPosition positions each log that token names where it says;
-// ErrInvalidArgument for a log not merged here.
+// SeekPosition positions each log that token names where it says (the
+// others stay). ErrWrongLog for a log not merged here, ErrInvalidArgument
+// for text that is no token.
 func (r *MergedReader) SeekPosition(token string) error {
 	return withToken(token, func(t *C.char) error {
 		return r.call("merged reader seek position", func(h *C.binlog_merged_reader) C.binlog_result {

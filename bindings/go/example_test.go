@@ -6,9 +6,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"log"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
 	"time"
 
 	binlog "github.com/libbinlog/libbinlog/bindings/go"
@@ -137,4 +143,73 @@ func ExampleOpenWriter_locked() {
 	_, err = binlog.OpenWriter(path, nil) // a segment has one writer at a time
 	fmt.Println(errors.Is(err, binlog.ErrLocked))
 	// Output: true
+}
+
+// The Go snippets of the READMEs and docs/ name the fields of this
+// package's structs, as go vet asks of a program using it (its composites
+// check): each ```go block, parsed as a function body (a whole program as
+// it is, "{ ... }" as "{}"), has no unkeyed literal of a binlog type.
+func TestDocSnippetsKeyTheFieldsOfBinlogStructs(t *testing.T) {
+	docs, err := filepath.Glob("../../docs/*.md")
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("docs: %v %v", docs, err)
+	}
+	block := regexp.MustCompile("(?s)```go\n(.*?)```")
+	imports := regexp.MustCompile(`(?m)^import .*$`)
+	for _, doc := range append(docs, "README.md", "../../README.md") {
+		text, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range block.FindAllSubmatch(text, -1) {
+			src := strings.ReplaceAll(string(m[1]), "{ ... }", "{}")
+			if !strings.HasPrefix(src, "package ") {
+				src = "package p\nfunc _() {\n" + imports.ReplaceAllString(src, "") + "\n}"
+			}
+			fset := token.NewFileSet()
+			f, err := parser.ParseFile(fset, doc, src, 0)
+			if err != nil {
+				t.Fatalf("a Go snippet of %s does not parse: %v\n%s", doc, err, src)
+			}
+			unkeyed := func(lit *ast.CompositeLit, typ ast.Expr) {
+				if star, ok := typ.(*ast.StarExpr); ok {
+					typ = star.X
+				}
+				sel, ok := typ.(*ast.SelectorExpr)
+				if !ok || fmt.Sprint(sel.X) != "binlog" {
+					return
+				}
+				for _, e := range lit.Elts {
+					if _, keyed := e.(*ast.KeyValueExpr); !keyed {
+						t.Errorf("%s: a Go snippet's binlog.%s literal has unkeyed fields: %s", doc, sel.Sel.Name,
+							src[fset.Position(lit.Pos()).Offset:fset.Position(lit.End()).Offset])
+						return
+					}
+				}
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				lit, ok := n.(*ast.CompositeLit)
+				if !ok {
+					return true
+				}
+				unkeyed(lit, lit.Type)
+				var elt ast.Expr // the type of elements written without it
+				switch c := lit.Type.(type) {
+				case *ast.ArrayType:
+					elt = c.Elt
+				case *ast.MapType:
+					elt = c.Value
+				}
+				for _, e := range lit.Elts {
+					if kv, ok := e.(*ast.KeyValueExpr); ok {
+						e = kv.Value
+					}
+					if inner, ok := e.(*ast.CompositeLit); ok && inner.Type == nil {
+						unkeyed(inner, elt)
+					}
+				}
+				return true
+			})
+		}
+	}
 }

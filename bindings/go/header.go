@@ -37,12 +37,13 @@ func (h *Header) Param(key string) (string, bool) {
 	return "", false
 }
 
-// Header returns the header of the segment being read. For a reader of a
-// log or a glob it is the segment the last record returned came from, so
-// it changes as the reader crosses into the next segment (a record
-// NextBatch held back counts: it may start the next segment); before the
-// first record it is an error matching ErrNotFound. After Close it is
-// ErrClosed.
+// Header returns the header of the segment being read: a segment
+// reader's one segment's from the open on. For a reader of a log or a
+// glob it is the segment the last record returned came from, so it
+// changes as the reader crosses into the next segment (a record NextBatch
+// held back counts: it may start the next segment), or after a seek the
+// segment the seek landed in; before either it is an error matching
+// ErrNotFound. After Close it is ErrClosed.
 func (r *Reader) Header() (*Header, error) {
 	const op = "header"
 	if r == nil {

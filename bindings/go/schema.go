@@ -54,10 +54,12 @@ func goSchema(rc C.binlog_result, c *C.binlog_type_schema, out *TypeSchema, foun
 	return rc
 }
 
-// TypeSchema returns the schema of type typeName in the header of the
-// segment the last record returned came from (as Header: a record
-// NextBatch held back counts); found is false when that header has none
-// for the type, or before the first record.
+// TypeSchema returns the schema of type typeName in the header Header
+// returns (a record NextBatch held back counts): a segment reader's one
+// segment's from the open on; a log reader's, the segment of the last
+// record returned or, after a seek, the one the seek landed in. found is
+// false when that header has none for the type, or the reader has no
+// segment to ask yet (a log reader before its first record or seek).
 func (r *Reader) TypeSchema(typeName string) (s TypeSchema, found bool, err error) {
 	var c C.binlog_type_schema
 	err = r.simple("type schema", func(h *C.binlog_reader) C.binlog_result {
@@ -66,8 +68,9 @@ func (r *Reader) TypeSchema(typeName string) (s TypeSchema, found bool, err erro
 	return s, found, err
 }
 
-// TypeSchema is Reader.TypeSchema for the log the last merged record came
-// from.
+// TypeSchema is Reader.TypeSchema for the segment the last merged record
+// came from; found is false before the first record, and after
+// SeekPosition until the next.
 func (r *MergedReader) TypeSchema(typeName string) (s TypeSchema, found bool, err error) {
 	var c C.binlog_type_schema
 	err = r.call("type schema", func(h *C.binlog_merged_reader) C.binlog_result {

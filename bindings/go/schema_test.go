@@ -66,3 +66,40 @@ func TestAnUnusableSchemaIsErrInvalidSchemaNamingTheType(t *testing.T) {
 		wantErr(t, bad.Encoding, err, ErrInvalidSchema, `"orders"`)
 	}
 }
+
+// Before its first record a segment reader asks its one segment's header;
+// a log reader and a merged reader have no segment to ask until a record
+// (or, for a log reader, a seek).
+func TestBeforeTheFirstRecordOnlyASegmentReaderFindsASchema(t *testing.T) {
+	dir := t.TempDir()
+	w, err := OpenLog(dir, "a", &Options{Schemas: testSchemas[1:2]})
+	must(t, err)
+	_, err = w.Write("events", []byte("{}"))
+	must(t, err)
+	must(t, w.Close())
+	found := func(lookup func(string) (TypeSchema, bool, error)) bool {
+		_, found, err := lookup("events")
+		must(t, err)
+		return found
+	}
+	segments, err := filepath.Glob(filepath.Join(dir, "*.binlog"))
+	if err != nil || len(segments) != 1 {
+		t.Fatalf("the log's segments: %v, %v", segments, err)
+	}
+	if !found(mustReader(t, segments[0]).TypeSchema) {
+		t.Fatal("a segment reader before its first record: not found")
+	}
+	l, err := OpenLogReader(dir, "a")
+	must(t, err)
+	defer l.Close()
+	m, err := OpenMergedReader(dir, "", "")
+	must(t, err)
+	defer m.Close()
+	if found(l.TypeSchema) || found(m.TypeSchema) {
+		t.Fatal("a log or a merged reader before its first record: found")
+	}
+	must(t, l.SeekSeq(0))
+	if !found(l.TypeSchema) {
+		t.Fatal("a log reader after a seek: not found")
+	}
+}

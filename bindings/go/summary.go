@@ -71,6 +71,19 @@ func (r *Reader) Summary() (*Summary, error) {
 	return summaryOf("summary", s)
 }
 
+// Summary reads on to the end (its time window applies) and summarizes the
+// records it read from where it stood, in merged order.
+func (r *MergedReader) Summary() (*Summary, error) {
+	var s *C.binlog_summary
+	err := r.call("merged summary", func(h *C.binlog_merged_reader) C.binlog_result {
+		return C.binlog_summary_of_merged(h, &s)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return summaryOf("merged summary", s)
+}
+
 // summaryOf copies summary s into Go memory and frees it.
 func summaryOf(op string, s *C.binlog_summary) (*Summary, error) {
 	defer C.binlog_summary_free(s)

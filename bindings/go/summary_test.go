@@ -1,9 +1,10 @@
 package binlog
 
-// Summarize and Reader.Summary: the library's summary of a segment, a log
-// directory and a reader from where it stands.
+// Summarize, Reader.Summary and MergedReader.Summary: the library's summary
+// of a segment, a log directory and a reader from where it stands.
 
 import (
+	"io"
 	"path/filepath"
 	"testing"
 )
@@ -62,4 +63,27 @@ func TestSummaryOfALogAndOfAReaderFromWhereItStands(t *testing.T) {
 	missing := filepath.Join(dir, "missing")
 	_, err = Summarize(missing)
 	wantErr(t, "Summarize", err, ErrNotFound, missing)
+}
+
+func TestSummaryOfAMergedReaderFromWhereItStandsInMergedOrder(t *testing.T) {
+	dir := t.TempDir()
+	writeLogAt(t, dir, "a", 2, []int64{10, 30, 50})
+	writeLogAt(t, dir, "b", 2, []int64{20, 40})
+	r, err := OpenMergedReader(dir, "", "")
+	must(t, err)
+	defer r.Close()
+	_, err = r.Next() // a's 10
+	must(t, err)
+	s, err := r.Summary()
+	must(t, err)
+	if s.Records != 4 || s.FirstNs != 20 || s.LastNs != 50 || s.FirstSeq != 0 || s.LastSeq != 2 ||
+		len(s.Types) != 1 || s.Types[0].PayloadBytes != 4 {
+		t.Fatalf("%+v", s)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("after Summary: %v, want io.EOF", err)
+	}
+	must(t, r.Close())
+	_, err = r.Summary()
+	wantCode(t, err, ErrClosed)
 }

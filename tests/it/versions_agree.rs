@@ -3,7 +3,8 @@
 //! missing file fails, never skips. (The pkg-config and CMake files take it
 //! from Cargo.toml when `make install` writes them; the Go module's version
 //! is its git tag, `bindings/go/vX.Y.Z`; the Go binding reads the header's
-//! macros through cgo.)
+//! macros through cgo.) And one list of result codes: docs/GUIDE.md's
+//! table is the header's `binlog_result`.
 
 use std::path::Path;
 
@@ -27,6 +28,34 @@ fn header_version_macros_state_the_cargo_version() {
         macro_value("BINLOG_VERSION_PATCH")
     );
     assert_eq!(stated, CARGO_VERSION, "include/binlog.h");
+}
+
+/// Every code of the header's `enum binlog_result`, at its number, is a
+/// row of docs/GUIDE.md's "Result codes" table, and the table has no other.
+#[test]
+fn the_guides_result_code_table_lists_every_code_of_the_header() {
+    let header = read("include/binlog.h");
+    let start = header.find("enum binlog_result").expect("the enum");
+    let body = &header[start..][..header[start..].find("};").expect("its end")];
+    let codes: Vec<String> = body
+        .lines()
+        .filter_map(|l| l.trim().strip_suffix(',')?.split_once(" = "))
+        .map(|(name, n)| format!("{n} {name}"))
+        .collect();
+    assert!(codes.len() > 30, "binlog.h's codes: {codes:?}");
+    let guide = read("docs/GUIDE.md");
+    let table = &guide[guide.find("## Result codes").expect("GUIDE.md's table")..];
+    let rows: Vec<String> = table
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .filter_map(|l| {
+            let mut cells = l.split('|').map(str::trim).skip(1);
+            let n = cells.next().filter(|n| n.parse::<u32>().is_ok())?;
+            Some(format!("{n} {}", cells.next()?.trim_matches('`')))
+        })
+        .collect();
+    assert_eq!(rows, codes, "docs/GUIDE.md's codes, then binlog.h's");
 }
 
 /// Maven's `-SNAPSHOT` marks the same version before its release.

@@ -1,5 +1,6 @@
-"""binlog.summarize and Reader.summary: the library's summary of a
-segment, a log directory and a reader from where it stands."""
+"""binlog.summarize, Reader.summary and MergedReader.summary: the
+library's summary of a segment, a log directory and a reader from where it
+stands."""
 
 import pytest
 
@@ -32,6 +33,21 @@ def test_a_log_and_a_reader_from_where_it_stands(tmp_path):
         rest = r.summary()
         assert (rest.records, rest.first_seq) == (7, 3)
         assert r.next() is None
+
+
+def test_a_merged_reader_from_where_it_stands_in_merged_order(tmp_path):
+    for name, times in (("a", [10, 30, 50]), ("b", [20, 40])):
+        with binlog.open_log_writer(tmp_path, name, max_segment_records=2) as w:
+            for ts in times:
+                w.append("event", name.encode(), timestamp_ns=ts)
+    with binlog.open_merged_reader(tmp_path) as r:
+        assert r.next().timestamp_ns == 10
+        s = r.summary()
+        assert (s.records, s.first_ns, s.last_ns, s.first_seq, s.last_seq) == (4, 20, 50, 0, 2)
+        assert [(t.name, t.payload_bytes) for t in s.types] == [("event", 4)]
+        assert r.next() is None
+    with pytest.raises(ValueError):
+        r.summary()
 
 
 def test_nothing_and_errors(tmp_path):

@@ -13,6 +13,7 @@ from .reader import _damage, _gap, _text, _wait_ms
 from .arrow import merged_table
 from .records import Damage, Gap
 from .schemas import TypeSchema, find_schema
+from .summary import Summary, summary_of
 
 if TYPE_CHECKING:
     from ._native import CData
@@ -147,9 +148,16 @@ class MergedReader:
             raise StopIteration
         return record
 
+    def summary(self) -> Summary:
+        """Reads on to the end (its time window applies) and summarizes
+        the records it read from where it stood, in merged order."""
+        return summary_of(lambda out: lib.binlog_summary_of_merged(self._handle(), out))
+
     def type_schema(self, type_name: str) -> Optional[TypeSchema]:
         """The schema of ``type_name`` in the segment the last record came
-        from (:meth:`binlog.Reader.type_schema`); ``None`` if it has none."""
+        from (:meth:`binlog.Reader.type_schema`); ``None`` if it has none,
+        before the first record, and after :meth:`seek_position` until
+        the next."""
         return find_schema(lib.binlog_merged_reader_type_schema, self._handle(), type_name)
 
     def to_arrow(self, batch_size: int = 65536) -> Any:
@@ -172,7 +180,8 @@ class MergedReader:
 
     def seek_position(self, token: str) -> None:
         """Puts each log ``token`` names where it says (the others stay);
-        :class:`binlog.InvalidArgumentError` for a log not merged here."""
+        :class:`binlog.WrongLogError` for a log not merged here,
+        :class:`binlog.InvalidArgumentError` for text that is no token."""
         check(lib.binlog_merged_reader_seek_position(self._handle(), c_string("token", token)))
 
     def segments(self) -> Tuple[int, int]:

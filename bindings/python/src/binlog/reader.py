@@ -208,8 +208,9 @@ class Reader:
     @property
     def header(self) -> Header:
         """The header of the segment of the last record fetched (see the
-        class's description; for a segment reader, its one segment);
-        :class:`binlog.NotFoundError` before the first."""
+        class's description): a segment reader's one segment from the
+        open on; a log reader's, after a seek, the segment the seek landed
+        in, and :class:`binlog.NotFoundError` before a record or a seek."""
         h = ffi.new("binlog_header *")
         check(lib.binlog_reader_header(self._r, h))
         params = {_text(p.key, p.key_len): _text(p.value, p.value_len)
@@ -219,8 +220,9 @@ class Reader:
                       _text(h.writer, h.writer_len), params)
 
     def type_schema(self, type_name: str) -> Optional[TypeSchema]:
-        """The schema of ``type_name`` in the header of the segment of the
-        last record fetched (as :attr:`header`); ``None`` if it has none."""
+        """The schema of ``type_name`` in the header :attr:`header` gives
+        (a segment reader's from the open on); ``None`` if it has none, or
+        there is no header yet (a log reader before a record or a seek)."""
         return find_schema(lib.binlog_reader_type_schema, self._r, type_name)
 
     def to_arrow(self, batch_size: int = 65536) -> Any:

@@ -1147,13 +1147,16 @@ JNI(jobjectArray, Binlog, nativeList, jbyteArray dir, jbyteArray name) {
 /* Numbers per row of nativeSummary's long[]. */
 #define SUMMARY_FIELDS 9
 
-/* The summary of reader h, or with h 0 of `path`, as {long[] nums, byte[][] names}: a row of SUMMARY_FIELDS numbers
- * for the totals (records, bytes, payload_bytes, first_seq, last_seq, first_ns, last_ns, min_ns, max_ns; an empty
- * name), then one per type (records, bytes, payload_bytes, first_seq, last_seq, first_ns, last_ns, 0, 0). */
-JNI(jobjectArray, Binlog, nativeSummary, jlong h, jbyteArray path) {
+/* The summary of reader h (a merged reader's if `merged`), or with h 0 of `path`, as {long[] nums, byte[][] names}: a
+ * row of SUMMARY_FIELDS numbers for the totals (records, bytes, payload_bytes, first_seq, last_seq, first_ns, last_ns,
+ * min_ns, max_ns; an empty name), then one per type (records, bytes, payload_bytes, first_seq, last_seq, first_ns,
+ * last_ns, 0, 0). */
+JNI(jobjectArray, Binlog, nativeSummary, jlong h, jboolean merged, jbyteArray path) {
     binlog_summary *s = NULL;
     char *p = h != 0 ? NULL : c_string(env, path, "path"); /* NULL: an exception pending, kept by check() */
-    binlog_result rc = h != 0 ? binlog_summary_of_reader((binlog_reader *)(intptr_t)h, &s) : binlog_summary_open(p, &s);
+    binlog_result rc = h == 0  ? binlog_summary_open(p, &s)
+                       : merged ? binlog_summary_of_merged((binlog_merged_reader *)(intptr_t)h, &s)
+                                : binlog_summary_of_reader((binlog_reader *)(intptr_t)h, &s);
     free(p);
     binlog_totals t = {0};
     size_t n = 0;

@@ -53,11 +53,11 @@ public final class Binlog {
      * reader). Damage throws CORRUPT. Safe from any thread.
      */
     public static Summary summarize(java.nio.file.Path path) throws java.io.IOException {
-        return Summary.of(nativeSummary(0, Strings.path(path, "path")));
+        return Summary.of(nativeSummary(0, false, Strings.path(path, "path")));
     }
 
-    /** For {@link Summary#of}: of reader h, or with h 0 of {@code path}. */
-    static native Object[] nativeSummary(long h, byte[] path) throws java.io.IOException;
+    /** For {@link Summary#of}: of reader h (a merged one if {@code merged}), or with h 0 of {@code path}. */
+    static native Object[] nativeSummary(long h, boolean merged, byte[] path) throws java.io.IOException;
 
     /** For {@link LogSegment#list}: {long[] nums, byte[][] paths}, 11 numbers and a path a file. */
     static native Object[] nativeList(byte[] dir, byte[] name) throws java.io.IOException;

@@ -77,7 +77,7 @@ public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecor
 
     /**
      * Removes consumer {@code name}'s file from {@code dir} (retention stops waiting for it): {@link ErrorCode#LOCKED}
-     * while a handle has it open, {@link ErrorCode#NOT_FOUND} if there is none.
+     * while a handle has it open, a {@link java.nio.file.NoSuchFileException} naming the file if there is none.
      */
     public static void remove(Path dir, String name) throws IOException {
         nativeRemove(Strings.path(dir, "dir"), Strings.cstring(name, "name"));

@@ -83,7 +83,10 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
         run(h -> BinlogConsumer.nativeCall(notHolding(h), BinlogConsumer.MERGED_COMMIT, 0));
     }
 
-    /** {@link BinlogReader#typeSchema} for the log the last record came from (not one hasNext() read ahead). */
+    /**
+     * {@link BinlogReader#typeSchema} for the segment the last record came from (not one hasNext() read ahead): empty
+     * before the first record, and after {@link #seekPosition} until the next.
+     */
     public Optional<TypeSchema> typeSchema(String type) throws IOException {
         return typeSchema(type, true, this::notHolding);
     }
@@ -93,13 +96,25 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
         return call(h -> utf8(BinlogConsumer.nativePosition(notHolding(h), true, null)));
     }
 
-    /** Positions each log {@code token} ({@link #position}) names where it says; INVALID_ARGUMENT for one not here. */
+    /**
+     * Positions each log {@code token} ({@link #position}) names where it says; WRONG_LOG for one not here,
+     * INVALID_ARGUMENT for text that is no token.
+     */
     public void seekPosition(String token) throws IOException {
         byte[] t = Strings.cstring(token, "token");
         run(h -> {
             BinlogConsumer.nativePosition(h, true, t);
             held = null; // once it moved
         });
+    }
+
+    /**
+     * Reads on to the end (its time window applies) and summarizes what it read from where it stood, in merged order
+     * ({@code binlog_summary_of_merged}). IllegalStateException while {@code hasNext()} holds a record read ahead, as
+     * for {@link #position}.
+     */
+    public Summary summary() throws IOException {
+        return call(h -> Summary.of(Binlog.nativeSummary(notHolding(h), true, null)));
     }
 
     private long notHolding(long h) {

@@ -400,7 +400,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     public Summary summary() throws IOException {
         return call(h -> {
             unhold(h);
-            return Summary.of(Binlog.nativeSummary(h, null));
+            return Summary.of(Binlog.nativeSummary(h, false, null));
         });
     }
 
@@ -496,8 +496,9 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * The schema of {@code type} in the header of the segment the last record came from (as {@link #header()}),
-     * empty when that header has none for it (or there is no record yet).
+     * The schema of {@code type} in the header {@link #header()} gives: a segment reader's from the open on, a log or
+     * glob reader's that of the segment the last record came from (or a seek landed in). Empty when that header has
+     * none for it, or there is none yet (a log or glob reader before its first record or seek).
      */
     public Optional<TypeSchema> typeSchema(String type) throws IOException {
         return typeSchema(type, false, h -> h);

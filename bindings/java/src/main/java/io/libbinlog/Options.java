@@ -1,6 +1,5 @@
 package io.libbinlog;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -16,8 +15,9 @@ import java.util.regex.Pattern;
  * defaults (64 MiB maximum record size, 1 MiB buffer, durability NONE, ...).
  *
  * <p>{@link Builder#build()} checks the options with the library itself (a native {@code binlog_options} is
- * configured and freed), so a bad value fails there with {@link IllegalArgumentException}, not later at open. The
- * same object may be used for any number of opens and from any thread.
+ * configured and freed), so a bad value fails there with the library's {@link BinlogException}, not later at open
+ * (where only what the open adds can still fail: a log's name in a header already full of schemas is {@link
+ * ErrorCode#SCHEMA_TOO_LARGE}). The same object may be used for any number of opens and from any thread.
  */
 public final class Options {
     static {
@@ -61,7 +61,7 @@ public final class Options {
     }
 
     /** A native {@code binlog_options} with these settings; the caller frees it with {@link #nativeFree}. */
-    long toNative() throws IOException {
+    long toNative() throws BinlogException {
         List<String> s = new ArrayList<>(strings);
         s.replaceAll(x -> x == null ? "" : x); // an unset one gets no setting below
         Strings.Packed p = Strings.strings(s, i -> i == 0 ? "log name" : i == 1 ? "content type"
@@ -83,7 +83,7 @@ public final class Options {
                         "schema name").get(i));
                 nativeAddSchema(o, n.bytes(), n.lengths(), t.schema());
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (BinlogException | RuntimeException e) {
             nativeFree(o);
             throw e;
         }
@@ -118,7 +118,10 @@ public final class Options {
         return b.append('}').toString();
     }
 
-    /** Builder; not thread-safe. Negative values for unsigned settings fail at once with IllegalArgumentException. */
+    /**
+     * Builder; not thread-safe. Negative values for unsigned settings fail at once with IllegalArgumentException,
+     * what the library refuses at {@link #build()}.
+     */
     public static final class Builder {
         private final List<String> strings = new ArrayList<>(Arrays.asList(null, null));
         private final Map<Opt, long[]> settings = new EnumMap<>(Opt.class);
@@ -146,7 +149,8 @@ public final class Options {
 
         /**
          * Adds the schema of a type to new segments' headers (one per type): an unusable one fails {@link #build()}
-         * with a cause of code {@link ErrorCode#INVALID_SCHEMA} naming the type.
+         * with {@link ErrorCode#INVALID_SCHEMA} naming the type, more than a header holds with {@link
+         * ErrorCode#SCHEMA_TOO_LARGE}.
          */
         public Builder schema(TypeSchema schema) {
             schemas.add(Objects.requireNonNull(schema, "schema"));
@@ -302,25 +306,22 @@ public final class Options {
         }
 
         /**
-         * Builds and validates the options through the library: bad settings throw {@link IllegalArgumentException}
-         * with the library's message (its cause the {@link BinlogException}, code {@link ErrorCode#INVALID_ARGUMENT}).
+         * Builds and validates the options through the library: what it refuses throws its {@link BinlogException}
+         * ({@link ErrorCode#INVALID_ARGUMENT} for a bad setting, {@link ErrorCode#INVALID_UTF8} for a string with no
+         * UTF-8 form, {@link ErrorCode#INVALID_SCHEMA} or {@link ErrorCode#SCHEMA_TOO_LARGE} for schemas).
          */
-        public Options build() {
+        public Options build() throws BinlogException {
             Options o = new Options(this);
-            try {
-                nativeFree(o.toNative());
-            } catch (IOException e) {
-                throw new IllegalArgumentException(e.getMessage(), e);
-            }
+            nativeFree(o.toNative());
             return o;
         }
     }
 
-    private static native long nativeBuild(byte[] strBytes, int[] strLens, long[] settings) throws IOException;
+    private static native long nativeBuild(byte[] strBytes, int[] strLens, long[] settings) throws BinlogException;
 
     static native void nativeFree(long opts);
 
     /** Declares a type schema: its type, encoding, schema encoding and schema name packed, then its bytes. */
     private static native void nativeAddSchema(long opts, byte[] strBytes, int[] strLens, byte[] schema)
-            throws IOException;
+            throws BinlogException;
 }

@@ -35,7 +35,7 @@ final class Strings {
      * The UTF-8 bytes of {@code s}. A String holding an unpaired surrogate has no UTF-8 form (getBytes would
      * silently put '?' in its place, naming another type, key or file): refused with INVALID_UTF8.
      */
-    static byte[] utf8(String s, String what) throws IOException {
+    static byte[] utf8(String s, String what) throws BinlogException {
         Objects.requireNonNull(s, what);
         for (int i = 0, c; i < s.length(); i += Character.charCount(c)) {
             c = s.codePointAt(i); // an unpaired surrogate is a code point of its own
@@ -120,7 +120,7 @@ final class Strings {
     }
 
     /** The UTF-8 of {@code items} packed; {@code what.apply(i)} names item i in an error. */
-    static Packed strings(Collection<String> items, IntFunction<String> what) throws IOException {
+    static Packed strings(Collection<String> items, IntFunction<String> what) throws BinlogException {
         byte[][] parts = new byte[items.size()][];
         int i = 0;
         long total = 0;

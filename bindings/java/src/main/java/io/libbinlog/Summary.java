@@ -6,9 +6,9 @@ import java.util.Optional;
 
 /**
  * What records hold in all, and per type in the order of each type's first record ({@code binlog_summary_*}; {@link
- * Binlog#summarize}, {@link BinlogReader#summary}). "First" and "last" are in read order, {@code minNs} and {@code
- * maxNs} the earliest and latest timestamps; with no record every number is 0. Bytes are the records' bytes in the
- * file (framing, type, metadata and payload).
+ * Binlog#summarize}, {@link BinlogReader#summary}, {@link BinlogMergedReader#summary}). "First" and "last" are in read
+ * order, {@code minNs} and {@code maxNs} the earliest and latest timestamps; with no record every number is 0. Bytes
+ * are the records' bytes in the file (framing, type, metadata and payload).
  */
 public record Summary(long records, long bytes, long payloadBytes, long firstSeq, long lastSeq, long firstNs,
         long lastNs, long minNs, long maxNs, List<TypeSummary> types) {

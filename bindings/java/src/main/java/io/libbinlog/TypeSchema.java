@@ -17,7 +17,7 @@ public record TypeSchema(String type, String encoding, String schemaEncoding, St
         Objects.requireNonNull(encoding, "encoding");
         Objects.requireNonNull(schemaEncoding, "schemaEncoding");
         Objects.requireNonNull(schemaName, "schemaName");
-        schema = schema.clone();
+        schema = Objects.requireNonNull(schema, "schema").clone();
     }
 
     /** Payloads of {@code type} in {@code encoding}, with no schema document. */

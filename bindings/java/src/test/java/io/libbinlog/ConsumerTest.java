@@ -267,8 +267,7 @@ class ConsumerTest {
         assertTrue(Files.exists(dir.resolve("billing.consumer")));
         BinlogConsumer.remove(dir, "billing");
         assertFalse(Files.exists(dir.resolve("billing.consumer")));
-        IOException e = assertThrows(IOException.class, () -> BinlogConsumer.remove(dir, "billing"));
-        assertTrue(e.getMessage().contains("billing.consumer"), e::getMessage);
+        TestSupport.missingNaming("billing.consumer", () -> BinlogConsumer.remove(dir, "billing"));
         try (BinlogConsumer c = BinlogConsumer.open(dir, "orders", "billing", Start.END)) { // a new one
             assertNull(c.next());
             assertEquals(List.of(), c.reader().gaps());

@@ -66,11 +66,11 @@ class LogSegmentTest {
             }
             assertEquals(OptionalLong.empty(), segs.get(3).originalBytes(), segs.toString());
         }
-        TestSupport.badOption(() -> Options.builder().compression(0, 99, 0).build());
-        TestSupport.badOption(() -> Options.builder().compression(0, 3, 2L << 30).build());
-        TestSupport.badOption(() -> Options.builder().compression(0, 0, 0).typeCopies(1001).build());
-        TestSupport.badOption(() -> Options.builder().compression(0, 0, 0).typeCopies(-1).build());
-        TestSupport.badOption(() -> Options.builder().typeCopies(50).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().compression(0, 99, 0).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().compression(0, 3, 2L << 30).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().compression(0, 0, 0).typeCopies(1001).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().compression(0, 0, 0).typeCopies(-1).build());
+        expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().typeCopies(50).build());
         Options.builder().compression(0, 0, 0).typeCopies(0).build();
         Options logOnly = Options.builder().compression(0, 0, 0).build();
         expect(ErrorCode.INVALID_ARGUMENT, () -> BinlogWriter.openSegment(dir.resolve("a.binlog"), logOnly));

@@ -2,16 +2,21 @@ package io.libbinlog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Binlog.summarize and BinlogReader.summary: the library's summary of a segment, a log and a reader. */
+/**
+ * Binlog.summarize, BinlogReader.summary and BinlogMergedReader.summary: the library's summary of a segment, a log and
+ * a reader.
+ */
 class SummaryTest {
     @TempDir
     Path dir;
@@ -51,5 +56,31 @@ class SummaryTest {
             assertNull(r.next());
         }
         TestSupport.missing(dir.resolve("missing"), () -> Binlog.summarize(dir.resolve("missing")));
+    }
+
+    @Test
+    void aMergedReaderFromWhereItStandsInMergedOrder() throws IOException {
+        Options twoPerSegment = Options.builder().maxSegmentRecords(2).build();
+        long[][] times = {{10, 30, 50}, {20, 40}};
+        for (int i = 0; i < times.length; i++) {
+            String name = "ab".substring(i, i + 1);
+            try (BinlogWriter w = BinlogWriter.openLog(dir, name, twoPerSegment)) {
+                for (long ts : times[i]) {
+                    w.write("event", name.getBytes(StandardCharsets.UTF_8), Map.of(), ts);
+                }
+            }
+        }
+        try (BinlogMergedReader r = BinlogMergedReader.open(dir, null, null)) {
+            assertEquals(10, r.next().record().timestampNs());
+            assertTrue(r.iterator().hasNext()); // b's record at 20, read ahead: the library cannot count it
+            assertThrows(IllegalStateException.class, r::summary);
+            assertEquals(20, r.next().record().timestampNs());
+            Summary s = r.summary();
+            assertEquals(List.of(3L, 30L, 50L, 1L, 2L),
+                    List.of(s.records(), s.firstNs(), s.lastNs(), s.firstSeq(), s.lastSeq()));
+            assertEquals(List.of("event"), s.types().stream().map(Summary.TypeSummary::name).toList());
+            assertEquals(3, s.type("event").orElseThrow().payloadBytes());
+            assertNull(r.next());
+        }
     }
 }

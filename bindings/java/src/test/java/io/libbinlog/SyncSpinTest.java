@@ -57,7 +57,7 @@ class SyncSpinTest {
     /** The library refuses a spin over 10 ms, naming the option; JNI refuses what would wrap in uint32_t. */
     @Test
     void limit() throws Exception {
-        IllegalArgumentException e = TestSupport.badOption(
+        BinlogException e = expect(ErrorCode.INVALID_ARGUMENT,
                 () -> Options.builder().durability(Durability.EVERY_RECORD).syncWaitSpinUs(10_001).build());
         assertTrue(e.getMessage().contains("sync_wait_spin"), e.getMessage());
 
@@ -68,7 +68,7 @@ class SyncSpinTest {
 
         TestSupport.badOption(() -> Options.builder().syncWaitSpinUs(-1));
         // 2^32 would wrap to 0, an accepted value, if narrowed unchecked.
-        e = TestSupport.badOption(() -> Options.builder().syncWaitSpinUs(1L << 32).build());
+        e = expect(ErrorCode.INVALID_ARGUMENT, () -> Options.builder().syncWaitSpinUs(1L << 32).build());
         assertTrue(e.getMessage().contains("sync_wait_spin"), e.getMessage());
     }
 }

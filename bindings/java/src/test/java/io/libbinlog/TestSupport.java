@@ -49,7 +49,7 @@ final class TestSupport {
         return e;
     }
 
-    /** An option {@code call} sets or builds is refused: IllegalArgumentException with a message. */
+    /** A setting {@code call} makes is refused before the library sees it: IllegalArgumentException with a message. */
     static IllegalArgumentException badOption(Executable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
         assertNotNull(e.getMessage());

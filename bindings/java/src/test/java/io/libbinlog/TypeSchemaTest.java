@@ -61,14 +61,23 @@ class TypeSchemaTest {
         }
     }
 
+    /** The library's refusal of a schema is its checked BinlogException, from build() as from an open. */
     @Test
     void anUnusableSchemaFailsTheBuildWithInvalidSchemaNamingTheType() {
         for (TypeSchema bad : List.of(new TypeSchema("orders", "yaml"),
                 new TypeSchema("orders", "protobuf", "protobuf", "shop.Refund", DESCRIPTOR_SET))) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            BinlogException e = TestSupport.expect(ErrorCode.INVALID_SCHEMA,
                     () -> Options.builder().schema(bad).build());
-            assertEquals(ErrorCode.INVALID_SCHEMA, ((BinlogException) e.getCause()).code());
             assertTrue(e.getMessage().contains("\"orders\""), e.getMessage());
         }
+        TestSupport.expect(ErrorCode.SCHEMA_TOO_LARGE,
+                () -> Options.builder().schema(new TypeSchema("x".repeat(70_000), "json")).build());
+    }
+
+    @Test
+    void aMissingFieldIsANullPointerExceptionNamingIt() {
+        NullPointerException e = assertThrows(NullPointerException.class,
+                () -> new TypeSchema("orders", "json", "", "", null));
+        assertEquals("schema", e.getMessage());
     }
 }

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""The code budget's counter (`make line-budget`): lines of code, not
+comments, blank lines or Rust `#[cfg(test)]` items.
+
+Counted per part: the library (src/, less the tool), the tool
+(src/bin/binlog, or cli/src), and the bindings' main code (Java's main
+sources and JNI C, Go's non-test files, Python's package and C extension,
+bindings' generators and build scripts). A line is code when, stripped, it is not empty
+and not a comment: `//` and `/* ... */` in Rust, C, Java and Go; `#` and
+docstrings in Python. In Rust, an item under `#[cfg(test)]` (a test
+module or function) is not counted, whole.
+
+Usage: code_lines.py [LIB_BUDGET TOOL_BUDGET BINDINGS_BUDGET]
+With budgets, exits 1 when a part is over its budget."""
+import os
+import re
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+# The bindings' generators and build scripts, counted with their main code.
+GENERATORS = ["bindings/gen_tables.py", "bindings/python/binlog_build.py", "bindings/python/setup.py"]
+
+
+def files(top, exts, skip=lambda p: False):
+    for dirpath, dirs, names in os.walk(os.path.join(ROOT, top)):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(dirpath, name)
+            if name.endswith(exts) and not skip(path):
+                yield path
+
+
+def c_like(text, rust=False):
+    """Code lines of Rust, C, Java or Go source: comments and blank
+    lines out; in Rust, `#[cfg(test)]` items out."""
+    n, in_block, skip_depth, pending = 0, False, 0, False
+    for line in text.splitlines():
+        s = line.strip()
+        if in_block:
+            if "*/" in s:
+                in_block = False
+                s = s.split("*/", 1)[1].strip()
+            else:
+                continue
+        if s.startswith("/*"):
+            if "*/" not in s:
+                in_block = True
+            continue
+        if not s or s.startswith("//"):
+            continue
+        if rust:
+            if skip_depth:
+                skip_depth += s.count("{") - s.count("}")
+                continue
+            if s.startswith("#[cfg(test)]"):
+                pending = True
+                continue
+            if pending:
+                pending = False
+                depth = s.count("{") - s.count("}")
+                if depth > 0:
+                    skip_depth = depth
+                continue
+        n += 1
+    return n
+
+
+def python(text):
+    n, doc = 0, None
+    for line in text.splitlines():
+        s = line.strip()
+        if doc:
+            if doc in s:
+                doc = None
+            continue
+        m = re.match(r'^[rbu]?("""|\'\'\')', s)
+        if m:
+            q = m.group(1)
+            if s.count(q) == 1:
+                doc = q
+            continue
+        if s and not s.startswith("#"):
+            n += 1
+    return n
+
+
+def count(paths, fn):
+    total = 0
+    for p in paths:
+        with open(p, encoding="utf-8", errors="replace") as f:
+            total += fn(f.read())
+    return total
+
+
+def rust(top, skip=lambda p: False):
+    return count(files(top, (".rs",), skip), lambda t: c_like(t, rust=True))
+
+
+def main():
+    tool_dir = "cli/src" if os.path.isdir(os.path.join(ROOT, "cli/src")) else "src/bin/binlog"
+    tool = rust(tool_dir)
+    lib = rust("src", skip=lambda p: "/src/bin/" in p)
+    java = count(files("bindings/java/src/main", (".java", ".c", ".h")), c_like)
+    go = count(files("bindings/go", (".go",), lambda p: p.endswith("_test.go")), c_like)
+    py = count(files("bindings/python/src", (".py",)), python)
+    py_c = count(files("bindings/python/csrc", (".c", ".h")), c_like)
+    gen = count([os.path.join(ROOT, p) for p in GENERATORS], python)
+    bindings = java + go + py + py_c + gen
+    parts = [("library", lib), ("tool", tool), ("bindings' main code", bindings)]
+    budgets = [int(b) for b in sys.argv[1:4]]
+    status = 0
+    for i, (name, n) in enumerate(parts):
+        line = f"{name}: {n} lines of code"
+        if budgets:
+            line += f" (budget {budgets[i]})"
+            if n > budgets[i]:
+                line += f": {n - budgets[i]} over; merge or cut before adding"
+                status = 1
+        print(line)
+    print(f"  bindings: Java and JNI {java}, Go {go}, Python {py}, Python's C {py_c}, generators {gen}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
