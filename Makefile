@@ -427,9 +427,12 @@ test-c: lib examples s3-server
 
 # The C tests (C_TESTS: sources under tests/c, less ".c"), in an
 # environment with BINLOG_TEST_S3_* set (test-c; test-lean runs some alone).
+# Their scratch directories (tests/c/tmpdir.h) go in a TMPDIR removed when
+# the runs end, also when one crashed before removing its own.
 run-c-tests:
 	@mkdir -p $(BUILD)/tests
-	@set -e; for t in $(C_TESTS); do o=$(BUILD)/tests/$$(basename $$t); \
+	@set -e; export TMPDIR=$(abspath $(BUILD))/tmp; trap 'rm -rf $$TMPDIR' EXIT; mkdir -p $$TMPDIR; \
+	for t in $(C_TESTS); do o=$(BUILD)/tests/$$(basename $$t); \
 	  $(CC) $(CFLAGS_STRICT) $(SANITIZE) -o $$o.asan tests/c/$$t.c $(LDLIBS); \
 	  $(CC) $(CFLAGS_STRICT) -o $$o tests/c/$$t.c $(LDLIBS); \
 	  echo "== $$t (ASan+UBSan)"; \
@@ -876,12 +879,15 @@ lib-without-s3:
 # installed package, stubs included, passes `mypy --strict` (pinned in
 # requirements-test.txt) for the oldest Python it supports, as a user's
 # program type-checks it; run outside the sources, mypy finds only that.
+# Each test's tmp_path is removed after it, also when it fails (pytest
+# keeps the last three runs' by default).
 test-python: python-wheel s3-server lib-without-s3
 	$(call python-venv,$(PY_BUILD)/test-venv)
 	cd $(PY_BUILD) && test-venv/bin/mypy --strict --python-version 3.9 --cache-dir=/dev/null -p binlog
 	cd $(PY_SRC) && env -u LD_LIBRARY_PATH BINLOG_VERSITYGW=$(VERSITYGW) \
 	  BINLOG_TEST_LIB_WITHOUT_S3=$(abspath target/lean/release) ../../tests/with_s3_server.sh \
-	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider tests
+	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider \
+	  -o tmp_path_retention_policy=none tests
 
 bench-python: python-wheel
 	$(call python-venv,$(PY_BUILD)/bench-venv)
