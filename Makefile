@@ -1,6 +1,8 @@
-# libbinlog: `make demo` builds everything and runs the quickstart;
-# `make test` runs every test. Both work on a fresh machine: the tools they
-# need (a pinned cbindgen) are installed here on first use.
+# libbinlog: `make demo` builds the C library and runs the quickstart;
+# `make test` runs every test. Both work on a fresh machine with the
+# README's prerequisites: the tools they need (zig and cargo-zigbuild from
+# PyPI; for the tests a pinned cbindgen, the S3 servers, Debian packages)
+# are installed here on first use.
 
 CARGO      ?= cargo
 CC         ?= cc
@@ -120,9 +122,21 @@ C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 all: lib cli man completions header examples
 
 # --- tools -----------------------------------------------------------------
+# What a target needs of the machine, installed when missing, each said
+# first with why (tests/install_missing.sh): Debian's packages (apt, as
+# root) and Rust's parts (rustup). `make test` installs all of its own as
+# its first step (machine-tools): Debian's fuse3, strace, zstd and
+# python3-venv, Rust's standard library for $(CROSS_ARCH) (check-glibc)
+# and the toolchain $(FUZZ_TOOLCHAIN) (fuzz-short).
+INSTALL_MISSING = PYTHON=$(PYTHON) tests/install_missing.sh
+.PHONY: machine-tools
+machine-tools:
+	@$(INSTALL_MISSING) fuse3 strace zstd python3-venv target:$(CROSS_ARCH)-unknown-linux-gnu \
+	  toolchain:$(FUZZ_TOOLCHAIN)
+
 $(CBINDGEN):
 	@mkdir -p $(TOOLS)/bin
-	$(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)
+	$(CARGO) install -q cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)
 	ln -sf $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)/bin/cbindgen $@
 
 # versitygw, an S3 gateway over a local directory (Apache-2.0), built from
@@ -171,7 +185,7 @@ $(AUDITWHEEL):
 
 .PHONY: zig-tools
 zig-tools: $(ZIG_PYTHON) $(CARGO_ZIGBUILD)
-	@rustup target list --installed | grep -qx $(RUST_TARGET) || rustup target add $(RUST_TARGET)
+	@$(INSTALL_MISSING) target:$(RUST_TARGET)
 
 tools: $(CBINDGEN) $(VERSITYGW) zig-tools
 
@@ -245,7 +259,9 @@ $(BUILD)/examples/%: examples/%.c include/binlog.h lib
 
 examples: $(EXAMPLES)
 
-demo: lib header $(BUILD)/examples/quickstart
+# The quickstart, built against the committed header (check-header, in
+# `make test`, checks that it is what cbindgen makes of src/ffi).
+demo: lib $(BUILD)/examples/quickstart
 	@rm -rf demo-data && mkdir -p demo-data
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
@@ -263,7 +279,7 @@ demo: lib header $(BUILD)/examples/quickstart
 # failure lines last, where a run's record of its last lines shows them.
 TEST_REST := test-c test-consumer test-lean test-rust-dependent test-go test-go-consumer test-java \
   test-java-consumer test-python fuzz-short check-bench-peers
-test: line-budget check-header check-abi check-glibc lint test-powercut zstd-tool strace-tool powercut python-tool \
+test: machine-tools line-budget check-header check-abi check-glibc lint test-powercut zstd-tool strace-tool powercut python-tool \
   s3-server s3-server-moto analytics-tools test-rust-build
 	@mkdir -p target && rm -f target/make-test.status
 	{ $(MAKE) --no-print-directory -j2 --output-sync=recurse test-rust test-rest 2>&1; \
@@ -281,7 +297,7 @@ test-rest:
 # is stopped when the runs end, also when one fails or is interrupted.
 .PHONY: test-under-load
 test-under-load:
-	@command -v stress-ng >/dev/null || { apt-get update -qq && apt-get install -y -qq stress-ng; }
+	@$(INSTALL_MISSING) stress-ng
 	@stress-ng --cpu 2 --quiet & hog=$$!; \
 	trap 'kill $$hog 2>/dev/null; wait $$hog 2>/dev/null' EXIT INT TERM; \
 	failed=0; \
@@ -297,7 +313,7 @@ test-under-load:
 # the order of its syncs, renames and unlinks (Debian's package, installed
 # when missing; the test fails, saying so, without it).
 strace-tool:
-	@command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
+	@$(INSTALL_MISSING) strace
 
 # Every Rust test (the archive tests start the pinned versitygw: s3-server),
 # two test binaries at a time, the integration tests' (tests/it) once per
@@ -368,7 +384,7 @@ MOTO_SKIP := $(addprefix --skip ,a_damaged_or_truncated_object_is_reported_with_
 POWERCUT   := target/powercut/debug/powercut
 .PHONY: powercut test-powercut
 powercut:
-	@command -v fusermount3 >/dev/null || { apt-get update -qq && apt-get install -y -qq fuse3; }
+	@$(INSTALL_MISSING) fuse3
 	$(CARGO) build --locked --manifest-path tests/powercut/Cargo.toml --target-dir target/powercut
 
 test-powercut: powercut
@@ -379,7 +395,7 @@ test-powercut: powercut
 # The zstd command-line tool, the reference the compressed-segment tests
 # and `make bench` compare with (Debian's package, installed when missing).
 zstd-tool:
-	@command -v zstd >/dev/null || { apt-get update -qq && apt-get install -y -qq zstd; }
+	@$(INSTALL_MISSING) zstd
 
 # The public Rust API's listing, tests/public_api.txt, written anew from
 # `cargo doc` (tests/it/public_api.rs compares with it in test-rust, and
@@ -413,9 +429,12 @@ test-c: lib examples s3-server
 
 # The C tests (C_TESTS: sources under tests/c, less ".c"), in an
 # environment with BINLOG_TEST_S3_* set (test-c; test-lean runs some alone).
+# Their scratch directories (tests/c/tmpdir.h) go in a TMPDIR removed when
+# the runs end, also when one crashed before removing its own.
 run-c-tests:
 	@mkdir -p $(BUILD)/tests
-	@set -e; for t in $(C_TESTS); do o=$(BUILD)/tests/$$(basename $$t); \
+	@set -e; export TMPDIR=$(abspath $(BUILD))/tmp; trap 'rm -rf $$TMPDIR' EXIT; mkdir -p $$TMPDIR; \
+	for t in $(C_TESTS); do o=$(BUILD)/tests/$$(basename $$t); \
 	  $(CC) $(CFLAGS_STRICT) $(SANITIZE) -o $$o.asan tests/c/$$t.c $(LDLIBS); \
 	  $(CC) $(CFLAGS_STRICT) -o $$o tests/c/$$t.c $(LDLIBS); \
 	  echo "== $$t (ASan+UBSan)"; \
@@ -679,8 +698,7 @@ CROSS_SYSROOT := /usr/$(CROSS_ARCH)-linux-gnu
 CROSS_FULL := target/$(CROSS_ARCH)-unknown-linux-gnu/release
 CROSS_BUILD := target/c-$(CROSS_ARCH)
 test-cross: s3-server
-	@command -v qemu-$(CROSS_ARCH) >/dev/null && [ -d $(CROSS_SYSROOT)/lib ] || { apt-get update -qq && \
-	  apt-get install -y -qq qemu-user libc6-$(CROSS_DEB_ARCH)-cross; }
+	@$(INSTALL_MISSING) qemu-user libc6-$(CROSS_DEB_ARCH)-cross
 	$(MAKE) --no-print-directory lib jni python-wheel ARCH=$(CROSS_ARCH)
 	$(MAKE) --no-print-directory lib ARCHIVE=0 ARCH=$(CROSS_ARCH)
 	$(CHECK_GLIBC) "$(call ZIG_CC_FOR,$(CROSS_ARCH))" $(CROSS_FULL)/libbinlog.so $(CROSS_FULL)/libbinlog.a \
@@ -814,8 +832,7 @@ PY_BUILD_TOOLS := $(PY_BUILD)/build-venv/.tools-installed
 python-tool:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 9))' || { \
 	  echo "$(PYTHON) is older than 3.9"; exit 1; }
-	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
-	  apt-get update -qq && apt-get install -y -qq python3-venv; }
+	@$(INSTALL_MISSING) python3-venv
 
 # The extension modules are compiled and linked by `zig cc` for glibc
 # $(GLIBC_MIN) (CC, LDSHARED); pip's wheel, tagged linux_<arch>, is then
@@ -864,12 +881,15 @@ lib-without-s3:
 # installed package, stubs included, passes `mypy --strict` (pinned in
 # requirements-test.txt) for the oldest Python it supports, as a user's
 # program type-checks it; run outside the sources, mypy finds only that.
+# Each test's tmp_path is removed after it, also when it fails (pytest
+# keeps the last three runs' by default).
 test-python: python-wheel s3-server lib-without-s3
 	$(call python-venv,$(PY_BUILD)/test-venv)
 	cd $(PY_BUILD) && test-venv/bin/mypy --strict --python-version 3.9 --cache-dir=/dev/null -p binlog
 	cd $(PY_SRC) && env -u LD_LIBRARY_PATH BINLOG_VERSITYGW=$(VERSITYGW) \
 	  BINLOG_TEST_LIB_WITHOUT_S3=$(abspath target/lean/release) ../../tests/with_s3_server.sh \
-	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider tests
+	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider \
+	  -o tmp_path_retention_policy=none tests
 
 bench-python: python-wheel
 	$(call python-venv,$(PY_BUILD)/bench-venv)
@@ -987,7 +1007,7 @@ torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross
 # clock's arithmetic. Tests that write files (fsync) or map them (mmap), or
 # read the TSC, cannot run under Miri.
 miri:
-	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@$(INSTALL_MISSING) toolchain:nightly
 	rustup +nightly component add miri rust-src
 	cargo +nightly miri setup
 	cargo +nightly miri test --lib -- $(MIRI_TESTS)
@@ -1024,11 +1044,10 @@ FUZZ_CARGO := PATH="$(CARGO_FUZZ_DIR):$$PATH" \
 
 $(CARGO_FUZZ_DIR)/cargo-fuzz:
 	@mkdir -p $(TOOLS)/bin
-	$(CARGO) install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --debug --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
+	$(CARGO) install -q cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --debug --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
 
 fuzz-tools: $(CARGO_FUZZ_DIR)/cargo-fuzz
-	@rustup toolchain list | grep -q '^$(FUZZ_TOOLCHAIN)' || \
-	  rustup toolchain install $(FUZZ_TOOLCHAIN) --profile minimal
+	@$(INSTALL_MISSING) toolchain:$(FUZZ_TOOLCHAIN)
 
 # Optimised, with debug assertions and overflow checks (-a), under ASan.
 fuzz-build: fuzz-tools

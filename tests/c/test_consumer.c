@@ -9,7 +9,7 @@
  * one commit; binlog_consumer_remove; retention waits for a consumer
  * within its bound (binlog_options_set_retention_wait_for_consumers).
  *
- * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
 #define _XOPEN_SOURCE 700

@@ -3,7 +3,7 @@
  * result code, a fresh non-empty binlog_last_error() (naming the file where
  * there is one), and outputs left untouched on failure.
  *
- * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
 #define _XOPEN_SOURCE 700

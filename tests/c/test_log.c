@@ -5,7 +5,7 @@
  * binlog_reader_open_log / open_glob across segments (seek, filter, follow
  * with next_wait, gaps), and the error paths of every log function.
  *
- * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
 #define _XOPEN_SOURCE 700

@@ -5,7 +5,7 @@
  * BINLOG_TIME_NOW and segment headers take its time, retention by age
  * follows it, and a plain segment writer refuses it.
  *
- * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
 #define _XOPEN_SOURCE 700

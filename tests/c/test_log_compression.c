@@ -7,7 +7,7 @@
  * frame size out of range and leaves the options as they were; a segment
  * writer refuses the option (logs only).
  *
- * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
 #define _XOPEN_SOURCE 700

@@ -17,7 +17,7 @@
  * - the header's strings and parameters stay valid while the reader stays
  *   in that segment (seeks within it included).
  *
- * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
 #define _XOPEN_SOURCE 700

@@ -5,7 +5,7 @@
  * segment, a damaged record a reader stops at, a log another writer holds,
  * a closed log, and a segment of another log named as the log's.
  *
- * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
 #define _XOPEN_SOURCE 700

@@ -8,7 +8,7 @@
  * timed re-check makes it readable 250 ms after a re-arm): a loaded
  * machine, or valgrind, makes any bound on time fail.
  *
- * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
 #define _XOPEN_SOURCE 700

@@ -6,7 +6,7 @@
  * (Retention by age, measured with an injected clock, is in
  * test_log_clock.c.)
  *
- * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
 #define _XOPEN_SOURCE 700

@@ -17,7 +17,7 @@
  * bucket alone) follows it with binlog_reader_next_wait: the segments
  * shipped while it waits are read, every record once, in order.
  *
- * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end; each run ships under a prefix of its own (that directory's name).
  * Exits 0 when every check passed; prints "N passed, M failed".
  */

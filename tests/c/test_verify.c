@@ -13,7 +13,7 @@
  * outputs are written only on success; bad arguments are refused with the
  * right code; binlog_verify_free accepts NULL.
  *
- * Every file lives in a fresh mkdtemp directory under /tmp, removed at the
+ * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
  */
 #define _GNU_SOURCE

@@ -1,9 +1,11 @@
 /*
  * tmpdir.h: a fresh directory for one C test program's files.
  *
- * make_tmpdir()    creates /tmp/binlog-test-XXXXXX and removes it (with
- *                  everything in it) at exit; returns 0, or 2 after
- *                  printing why it could not.
+ * make_tmpdir()    creates $TMPDIR/binlog-test-XXXXXX (TMPDIR unset or
+ *                  empty: /tmp) and removes it (with everything in it)
+ *                  at exit; returns 0, or 2 after printing why it could
+ *                  not. A test that crashes cannot: make's run-c-tests
+ *                  runs them in a TMPDIR of its own, removed at its end.
  * path_of(name)    "<dir>/<name>", in one of 16 rotating static buffers:
  *                  valid until 16 more calls.
  * remove_tmpdir()  removes the directory now (also called at exit).
@@ -29,7 +31,7 @@
 #define U(s) ((const uint8_t *)(s))
 #define LIT(s) U(s), (sizeof(s) - 1)
 
-static char tmpdir[] = "/tmp/binlog-test-XXXXXX";
+static char tmpdir[256];
 static int tmpdir_made;
 
 static inline int tmpdir_remove_entry_(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
@@ -52,6 +54,8 @@ static inline int tmpdir_removed(void) {
 }
 
 static inline int make_tmpdir(void) {
+    const char *under = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/binlog-test-XXXXXX", under && *under ? under : "/tmp");
     if (mkdtemp(tmpdir) == NULL) {
         perror("mkdtemp");
         return 2;

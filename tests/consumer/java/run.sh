@@ -2,7 +2,7 @@
 # `make test-java-consumer`: the Java binding as a user gets it.
 #  1. `mvn install` of bindings/java (tests skipped: `make test-java` runs
 #     them) puts io.libbinlog:libbinlog-java in the local repository
-#     (~/.m2); its jar carries libbinlog_jni.so for linux-x86_64, which
+#     (wherever Maven's settings put it); its jar carries libbinlog_jni.so for linux-x86_64, which
 #     must need nothing but glibc (2.17 or later: make check-glibc), have no
 #     RPATH/RUNPATH and export only JNI entry points;
 #  2. this directory, copied out of the tree, is built by Maven against
@@ -28,7 +28,13 @@ mkdir -p "$work"
 version=$(sed -n '0,/<artifactId>libbinlog-java<\/artifactId>/d; s:.*<version>\(.*\)</version>.*:\1:p' "$binding/pom.xml" | head -n 1)
 [[ -n $version ]] || fail "no <version> in $binding/pom.xml"
 (cd "$binding" && "${mvn_[@]}" install -DskipTests)
-m2=${M2_REPO:-$HOME/.m2/repository}
+# The local repository Maven installed it into, as its settings say
+# (~/.m2/repository unless settings.xml or -Dmaven.repo.local says otherwise),
+# written to a file: on stdout Maven wraps it in colour codes.
+(cd "$binding" && "${mvn_[@]}" org.apache.maven.plugins:maven-help-plugin:3.5.1:evaluate \
+  -Dexpression=settings.localRepository -Doutput="$work/local-repository")
+m2=$(cat "$work/local-repository")
+[[ -d $m2 ]] || fail "Maven's local repository $m2 is no directory"
 jar=$m2/io/libbinlog/libbinlog-java/$version/libbinlog-java-$version.jar
 for kind in sources javadoc; do
   [[ -f ${jar%.jar}-$kind.jar ]] || fail "no ${jar%.jar}-$kind.jar"
