@@ -38,9 +38,8 @@ pub enum ErrorKind {
     Truncated = 11,
     /// A record is larger than the writer's maximum record size.
     RecordTooLarge = 12,
-    /// Another handle (in this or another process) holds the file: a
-    /// writer the segment or the log, a reader the consumer of that name, a
-    /// shipper or pruner the log's claim; the message says which. An open
+    /// Another handle (in this or another process) holds the file; the
+    /// message says which (a writer, a consumer's reader, a shipper). An open
     /// waits up to 100 ms for the lock first (a child between fork and exec
     /// holds its parent's locks that long).
     Locked = 13,
@@ -89,8 +88,7 @@ pub enum ErrorKind {
     /// A payload does not decode by its type's schema (or a value does not
     /// encode by it).
     Undecodable = 32,
-    /// A consumer's file (`<name>.consumer`, its committed positions) is
-    /// damaged: neither of its commit slots checks. The log is not.
+    /// A consumer's file is damaged (neither commit slot checks); the log is not.
     CorruptConsumer = 33,
 }
 

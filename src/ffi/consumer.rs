@@ -54,8 +54,7 @@ fn start_of(start: u32, seq: u64, ts_ns: i64) -> Result<Start> {
 /// `dir` (docs/FORMAT.md, "Consumers"). `BINLOG_ERR_LOCKED` while another
 /// handle (in any process) has the name open; `BINLOG_ERR_INVALID_ARGUMENT`
 /// for a name that is not 1 to 200 of `A-Z a-z 0-9 _ . -` (not starting
-/// with `.`); `BINLOG_ERR_CORRUPT_CONSUMER` naming the file if it is
-/// damaged.
+/// with `.`); `BINLOG_ERR_CORRUPT_CONSUMER` naming the file if damaged.
 #[no_mangle]
 pub extern "C" fn binlog_consumer_open(
     dir: *const c_char,

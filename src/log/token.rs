@@ -46,8 +46,7 @@ pub fn decode(token: &str) -> Result<Vec<(String, u64)>> {
 }
 
 /// The sequence number a single log's token holds for log `log`:
-/// `InvalidArgument` naming both logs for a token of another log (or of
-/// many), as for text that is no token: the token is wrong, not the log.
+/// `InvalidArgument` naming both logs for a token of another log (or many).
 pub fn seq_in(token: &str, log: &str) -> Result<u64> {
     let positions = decode(token)?;
     match positions.as_slice() {

@@ -119,10 +119,8 @@ impl From<io::Error> for CliError {
     }
 }
 
-/// The one mapping of a library error to its exit status: damage to the
-/// log's records is 1 (`is_damage`); a bad argument, consumer file or
-/// position token, and a file that cannot be read or written, are 2.
-/// Library errors already name the file and offset, and what holds a lock.
+/// The one mapping of library errors to exit statuses: damage to a log's
+/// records is 1 (`is_damage`), anything else 2. Their messages name the file.
 impl From<binlog::Error> for CliError {
     fn from(err: binlog::Error) -> CliError {
         use binlog::ErrorKind as K;

@@ -99,8 +99,7 @@ pub struct Consumer {
 impl Consumer {
     /// Opens consumer `name` of log `log` in `dir`: `Locked` if another
     /// handle has it open, `InvalidArgument` for a name that cannot be a
-    /// file name, `CorruptConsumer` (naming the file) if its file is
-    /// damaged.
+    /// file name, `CorruptConsumer` (naming the file) if its file is damaged.
     pub fn open(dir: impl AsRef<Path>, log: &str, name: &str, start: Start) -> Result<Consumer> {
         Consumer::new(LogReader::open(dir, log)?, name, start)
     }

@@ -375,8 +375,7 @@ enum Start {
     Seq(u64),
     /// The log's end as it is when the reader opens (`LogReader::seek_end`).
     End,
-    /// Where a position token says, and the cursor file it is from (which
-    /// an error about the token names).
+    /// Where a position token says, and the cursor file it is from.
     Token(String, PathBuf),
 }
 
