@@ -197,8 +197,8 @@ func (r *MergedReader) Position() (token string, err error) {
 }
 
 // SeekPosition positions each log that token names where it says (the
-// others stay). ErrWrongLog for a log not merged here, ErrInvalidArgument
-// for text that is no token.
+// others stay). ErrInvalidArgument for a log not merged here or text
+// that is no token.
 func (r *MergedReader) SeekPosition(token string) error {
 	return withToken(token, func(t *C.char) error {
 		return r.call("merged reader seek position", func(h *C.binlog_merged_reader) C.binlog_result {

@@ -180,8 +180,8 @@ class MergedReader:
 
     def seek_position(self, token: str) -> None:
         """Puts each log ``token`` names where it says (the others stay);
-        :class:`binlog.WrongLogError` for a log not merged here,
-        :class:`binlog.InvalidArgumentError` for text that is no token."""
+        :class:`binlog.InvalidArgumentError` for a log not merged here or
+        text that is no token."""
         check(lib.binlog_merged_reader_seek_position(self._handle(), c_string("token", token)))
 
     def segments(self) -> Tuple[int, int]:

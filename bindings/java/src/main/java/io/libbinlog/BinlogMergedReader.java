@@ -97,8 +97,8 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
     }
 
     /**
-     * Positions each log {@code token} ({@link #position}) names where it says; WRONG_LOG for one not here,
-     * INVALID_ARGUMENT for text that is no token.
+     * Positions each log {@code token} ({@link #position}) names where it says; INVALID_ARGUMENT for a log
+     * not here or text that is no token.
      */
     public void seekPosition(String token) throws IOException {
         byte[] t = Strings.cstring(token, "token");
