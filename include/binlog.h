@@ -1202,7 +1202,7 @@ void binlog_mapping_free(struct binlog_mapping *m);
  `dir` (docs/FORMAT.md, "Consumers"). `BINLOG_ERR_LOCKED` while another
  handle (in any process) has the name open; `BINLOG_ERR_INVALID_ARGUMENT`
  for a name that is not 1 to 200 of `A-Z a-z 0-9 _ . -` (not starting
- with `.`); `BINLOG_ERR_CORRUPT` naming the file if it is damaged.
+ with `.`); `BINLOG_ERR_CORRUPT_CONSUMER` naming the file if damaged.
  */
 binlog_result binlog_consumer_open(const char *dir,
                                    const char *log,
@@ -1253,9 +1253,8 @@ binlog_result binlog_reader_position(struct binlog_reader *r, const char **out);
 /*
  Positions the log reader `r` where `token` (from
  `binlog_reader_position`) says. Records since deleted are reported as a
- `BINLOG_GAP_RETENTION` gap. `BINLOG_ERR_WRONG_LOG` for a token of
- another log, `BINLOG_ERR_INVALID_ARGUMENT` for text that is no token
- (mistyped: its check fails).
+ `BINLOG_GAP_RETENTION` gap. `BINLOG_ERR_INVALID_ARGUMENT` for a token
+ of another log or text that is no token (mistyped: its check fails).
  */
 binlog_result binlog_reader_seek_position(struct binlog_reader *r, const char *token);
 
@@ -1291,7 +1290,7 @@ binlog_result binlog_merged_reader_position(struct binlog_merged_reader *r, cons
 
 /*
  Positions each log of the merged reader `r` that `token` names where it
- says; `BINLOG_ERR_WRONG_LOG` for a log not merged here.
+ says; `BINLOG_ERR_INVALID_ARGUMENT` for a log not merged here.
  */
 binlog_result binlog_merged_reader_seek_position(struct binlog_merged_reader *r, const char *token);
 
