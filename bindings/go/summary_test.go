@@ -63,3 +63,17 @@ func TestSummaryOfALogAndOfAReaderFromWhereItStands(t *testing.T) {
 	_, err = Summarize(missing)
 	wantErr(t, "Summarize", err, ErrNotFound, missing)
 }
+
+// A log with no segment (opened and closed with no record) is a log: every
+// count 0, as its reader's Summary says, not an error.
+func TestSummaryOfALogWithNoSegmentIsZero(t *testing.T) {
+	dir := t.TempDir()
+	w, err := OpenLog(dir, "idle", nil)
+	must(t, err)
+	must(t, w.Close())
+	s, err := Summarize(dir)
+	must(t, err)
+	if s.Records != 0 || s.Bytes != 0 || len(s.Types) != 0 {
+		t.Fatalf("%+v", s)
+	}
+}

@@ -52,4 +52,11 @@ class SummaryTest {
         }
         TestSupport.missing(dir.resolve("missing"), () -> Binlog.summarize(dir.resolve("missing")));
     }
+
+    @Test
+    void aLogWithNoSegmentHasEveryCountZero() throws IOException {
+        BinlogWriter.openLog(dir, "idle").close();
+        Summary s = Binlog.summarize(dir);
+        assertEquals(List.of(0L, 0L, 0), List.of(s.records(), s.bytes(), s.types().size()));
+    }
 }
