@@ -132,7 +132,7 @@ pub mod tool {
             compressed_copy_of, is_compressed_path, lock_path, log_of_file_name, manifest_path,
             ReadOrder, SUFFIX,
         };
-        pub use crate::log::segments::{check_file_name, not_written_yet, require_log};
+        pub use crate::log::segments::{check_file_name, logs_in, not_written_yet, require_log};
         pub use crate::log::{gap_between, FileShape, SegmentEnd};
     }
 

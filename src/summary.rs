@@ -194,9 +194,11 @@ impl Summary {
 }
 
 /// The summary of every record at `path`: a segment file (plain or
-/// compressed), or a directory that holds the files of one log, read with
-/// a [`LogReader`] (a directory of several logs is refused with
-/// `ErrorKind::InvalidArgument`: read one with [`Summary::of_reader`]).
+/// compressed), or a directory that holds one log, read with a
+/// [`LogReader`] (a directory of several logs is refused with
+/// `ErrorKind::InvalidArgument`: read one with [`Summary::of_reader`]; one
+/// of none with `ErrorKind::NotFound`). A log with no segment (none written
+/// yet, or every one shipped or deleted) has no record: every count is 0.
 /// Damage is an error, as in [`Summary::of_reader`].
 pub fn summarize(path: impl AsRef<Path>) -> Result<Summary> {
     let path = path.as_ref();
@@ -295,6 +297,24 @@ mod tests {
         s.types = summarize(&one).unwrap().types;
         assert_eq!(s.get("x").map(|t| t.records), Some(1));
         assert!(summarize(d.join("missing")).is_err());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_log_with_no_segment_has_every_count_zero() {
+        let d = crate::scratch::empty_dir("summary-no-segment");
+        LogWriter::open(&d, "idle", LogOptions::default())
+            .unwrap()
+            .close()
+            .unwrap();
+        assert_eq!(summarize(&d).unwrap(), Summary::new());
+        let w = LogWriter::open(&d, "idle", LogOptions::default()).unwrap();
+        w.write("t", b"x").unwrap();
+        w.close().unwrap();
+        for f in crate::log::segments::list_files(&d, "idle").unwrap() {
+            std::fs::remove_file(f.path).unwrap();
+        }
+        assert_eq!(summarize(&d).unwrap(), Summary::new());
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -41,7 +41,8 @@ func (s *Summary) Type(name string) (TypeSummary, bool) {
 
 // Summarize summarizes every record of a segment file (plain or
 // compressed) or of a directory holding one log (ErrInvalidArgument for
-// one of several: use a log reader's Summary). Damage is ErrCorrupt.
+// one of several: use a log reader's Summary; a log with no segment left
+// has every count 0). Damage is ErrCorrupt.
 func Summarize(path string) (*Summary, error) {
 	const op = "summarize"
 	cpath, err := cString(op, "path", path)

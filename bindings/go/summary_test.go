@@ -87,3 +87,17 @@ func TestSummaryOfAMergedReaderFromWhereItStandsInMergedOrder(t *testing.T) {
 	_, err = r.Summary()
 	wantCode(t, err, ErrClosed)
 }
+
+// A log with no segment (opened and closed with no record) is a log: every
+// count 0, as its reader's Summary says, not an error.
+func TestSummaryOfALogWithNoSegmentIsZero(t *testing.T) {
+	dir := t.TempDir()
+	w, err := OpenLog(dir, "idle", nil)
+	must(t, err)
+	must(t, w.Close())
+	s, err := Summarize(dir)
+	must(t, err)
+	if s.Records != 0 || s.Bytes != 0 || len(s.Types) != 0 {
+		t.Fatalf("%+v", s)
+	}
+}

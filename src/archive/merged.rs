@@ -9,7 +9,7 @@ use super::remote::Remote;
 use super::remote_log::RemoteLog;
 use crate::error::Result;
 use crate::log::segments::wildcard;
-use crate::log::{log_names, no_log_matches, LogReader, MergedReader};
+use crate::log::{logs_in, no_log_matches, LogReader, MergedReader};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -29,9 +29,7 @@ pub fn open_merged(
         .filter(|p| !p.contains('/') && wildcard(pattern.as_bytes(), p.as_bytes()))
         .collect();
     let local_names: BTreeSet<String> = match dir {
-        Some(d) => log_names(d, pattern, "list directory")?
-            .into_iter()
-            .collect(),
+        Some(d) => logs_in(d, pattern, "list directory")?.into_keys().collect(),
         None => BTreeSet::new(),
     };
     if remote_names.is_empty() && local_names.is_empty() {

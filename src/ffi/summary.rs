@@ -73,12 +73,13 @@ unsafe fn made(
 }
 
 /// Summarizes every record at `path`: a segment file (plain or compressed)
-/// or a directory with the files of one log (`BINLOG_ERR_INVALID_ARGUMENT`
-/// for one with several: open a reader of one and call
-/// `binlog_summary_of_reader`). Memory grows with the number of types, not
-/// of records. Damage fails the call (`BINLOG_ERR_CORRUPT`, naming the file
-/// and offset). `*out` is written only on success; free it with
-/// `binlog_summary_free`. Thread-safe.
+/// or a directory that holds one log (`BINLOG_ERR_INVALID_ARGUMENT` for one
+/// with several: open a reader of one and call `binlog_summary_of_reader`;
+/// `BINLOG_ERR_NOT_FOUND` for one with none). A log with no segment (none
+/// written yet, or every one shipped or deleted) has every count 0. Memory
+/// grows with the number of types, not of records. Damage fails the call
+/// (`BINLOG_ERR_CORRUPT`, naming the file and offset). `*out` is written
+/// only on success; free it with `binlog_summary_free`. Thread-safe.
 #[no_mangle]
 pub extern "C" fn binlog_summary_open(
     path: *const c_char,

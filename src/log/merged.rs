@@ -15,7 +15,7 @@
 
 use super::gap::Gap;
 use super::reader::{LogReader, LEAST_PAUSE};
-use super::segments::log_names;
+use super::segments::logs_in;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reader::{Damage, Found, Record};
 use crate::watch::{wait_in_steps, Follow};
@@ -373,12 +373,12 @@ impl MergedReader {
     /// matching is `NotFound` naming `dir` and the pattern.
     pub fn open_dir(dir: impl AsRef<Path>, pattern: &str) -> Result<MergedReader> {
         let dir = dir.as_ref();
-        let names = log_names(dir, pattern, "list directory")?;
+        let names = logs_in(dir, pattern, "list directory")?;
         if names.is_empty() {
             return Err(no_log_matches(dir, pattern));
         }
         let logs = names
-            .into_iter()
+            .into_keys()
             .map(|name| LogReader::open(dir, &name).map(|r| (name, r)))
             .collect::<Result<Vec<_>>>()?;
         MergedReader::new(logs)

@@ -48,7 +48,7 @@ pub(crate) use options::validate_name;
 pub use options::{Clock, Compression, ConsumerBound, LogOptions, Retention, SharedCallback};
 pub use period::Period;
 pub use reader::{LogReader, ReadSegment};
-pub(crate) use segments::log_names;
+pub(crate) use segments::logs_in;
 pub use segments::{list_segments, ListedSegment, SegmentState};
 #[cfg(feature = "s3")]
 pub(crate) use writer::Limits as RetentionLimits;

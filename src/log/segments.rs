@@ -4,9 +4,9 @@
 //! offset. A compressed segment (`<segment>.binlog.zst`) is its segment;
 //! where a crash left both, the listing names the compressed one (it was
 //! verified before it got its name). Also: the logs a directory holds
-//! (`log_names`), the files of a pattern (`glob`), each file with its
-//! state for uploaders and tools (`list_segments`), and whether a listing
-//! is still current (`ListingStamp`).
+//! (`logs_in`, the one rule of it), the files of a pattern (`glob`), each
+//! file with its state for uploaders and tools (`list_segments`), and
+//! whether a listing is still current (`ListingStamp`).
 //!
 //! Whether a listing is still current is told from one `stat` of the
 //! directory, so that a follower at the end of a log does not read the
@@ -17,13 +17,14 @@
 //! older than `MAX_AGE` (a wall clock stepped back could make an old
 //! mtime look settled).
 
+use super::options::validate_name;
 #[cfg(feature = "compression")]
 use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{SegmentHeader, FIXED_LEN};
 use crate::format::naming::{self, ReadOrder};
 use crate::reader::{Reader, Tail};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -55,14 +56,13 @@ pub fn list(dir: &Path, name: &str) -> Result<Vec<SegmentFile>> {
         .collect())
 }
 
-/// Refuses log `name` in `dir` when the directory holds no file of it at
-/// all: `any_file` (found by the caller's listing) is false and there is
-/// no manifest either (docs/FORMAT.md section 14a, "A log that is not
-/// there"), so that a misspelled name is an error, not an empty log.
+/// Refuses log `name` in `dir` when the directory does not hold it
+/// (`logs_in`): `any_file` (found by the caller's listing, a bucket's
+/// objects included) is false and no file there makes it a log either
+/// (docs/FORMAT.md section 14a, "A log that is not there"), so that a
+/// misspelled name is an error, not an empty log.
 pub fn require_log(dir: &Path, name: &str, any_file: bool) -> Result<()> {
-    let manifest = naming::manifest_path(dir, name);
-    // A manifest that cannot be looked at is not known to be missing.
-    if any_file || manifest.try_exists().unwrap_or(true) {
+    if any_file || logs_in(dir, name, "list log directory")?.contains_key(name) {
         return Ok(());
     }
     Err(Error::file(
@@ -75,27 +75,51 @@ pub fn require_log(dir: &Path, name: &str, any_file: bool) -> Result<()> {
 /// Every file of log `name` in `dir` in read order (see `read_cmp`):
 /// its segments, each followed by the files salvaged from it.
 pub fn list_files(dir: &Path, name: &str) -> Result<Vec<LogFile>> {
-    let mut out: Vec<LogFile> = dir_entries(dir, "list log directory")?
-        .into_iter()
-        .filter_map(|(file_name, entry)| {
-            let order = naming::parse_log_file_name(name, &file_name)?;
-            Some(LogFile {
+    let mut logs = logs_in(dir, name, "list log directory")?;
+    Ok(logs.remove(name).unwrap_or_default())
+}
+
+/// The logs `dir` holds whose names match `pattern` (`*` any run, `?` one
+/// character), by name, each with its files in read order (see
+/// `read_cmp`). The one rule of what makes a directory hold a log, which
+/// every reader, listing and tool goes by (docs/FORMAT.md section 14a, "A
+/// log that is not there"): a file of it there, a segment (plain or
+/// compressed), a file salvaged from one, or its manifest. A log whose
+/// every segment retention or a shipper removed is there, with no file.
+/// `doing` names the listing in an error.
+pub fn logs_in(dir: &Path, pattern: &str, doing: &str) -> Result<BTreeMap<String, Vec<LogFile>>> {
+    let mut logs: BTreeMap<String, Vec<LogFile>> = BTreeMap::new();
+    for (file_name, entry) in dir_entries(dir, doing)? {
+        let (log, order) = match naming::log_of_file_name(&file_name) {
+            Some((log, order)) => (log, Some(order)),
+            None => match file_name.strip_suffix(".manifest") {
+                Some(log) if validate_name(log).is_ok() => (log.to_string(), None),
+                _ => continue,
+            },
+        };
+        if wildcard(pattern.as_bytes(), log.as_bytes()) {
+            let files = logs.entry(log).or_default();
+            files.extend(order.map(|order| LogFile {
                 order,
                 path: entry.path(),
-            })
-        })
-        .collect();
-    let key = |f: &LogFile| (f.order, plain_path(&f.path).to_path_buf(), f.path.clone());
-    out.sort_by_cached_key(key);
-    // Sorted, a plain `.binlog` comes right before its `.binlog.zst`,
-    // which takes its place.
-    out.dedup_by(|later, earlier| {
-        later.order == earlier.order && plain_path(&later.path) == plain_path(&earlier.path) && {
-            std::mem::swap(later, earlier);
-            true
+            }));
         }
-    });
-    Ok(out)
+    }
+    let key = |f: &LogFile| (f.order, plain_path(&f.path).to_path_buf(), f.path.clone());
+    for files in logs.values_mut() {
+        files.sort_by_cached_key(key);
+        // Sorted, a plain `.binlog` comes right before its `.binlog.zst`,
+        // which takes its place.
+        files.dedup_by(|later, earlier| {
+            later.order == earlier.order
+                && plain_path(&later.path) == plain_path(&earlier.path)
+                && {
+                    std::mem::swap(later, earlier);
+                    true
+                }
+        });
+    }
+    Ok(logs)
 }
 
 /// `path` without the `.zst` of a compressed segment: the path of the
@@ -279,19 +303,6 @@ pub(crate) fn wildcard(p: &[u8], s: &[u8]) -> bool {
         }
     }
     p[pi..].iter().all(|&c| c == b'*')
-}
-
-/// The names of the logs in `dir` (those with a segment or salvaged file
-/// there) that match `pattern`, sorted; `doing` names the listing in an
-/// error.
-pub(crate) fn log_names(dir: &Path, pattern: &str, doing: &str) -> Result<Vec<String>> {
-    let names: BTreeSet<String> = dir_entries(dir, doing)?
-        .iter()
-        .filter_map(|(file, _)| naming::log_of_file_name(file))
-        .map(|(log, _)| log)
-        .filter(|log| wildcard(pattern.as_bytes(), log.as_bytes()))
-        .collect();
-    Ok(names.into_iter().collect())
 }
 
 /// Longer than the coarsest kernel clock tick (10 ms at HZ=100), twice.
@@ -514,6 +525,46 @@ mod tests {
         v.sort_by_cached_key(|p| name_order(p));
         let want = [PathBuf::from(&seg), salvaged(964), salvaged(10060), next];
         assert_eq!(v, want);
+    }
+
+    #[test]
+    // Real directories: Miri isolates the filesystem.
+    #[cfg_attr(miri, ignore)]
+    fn a_directory_holds_the_logs_it_has_a_segment_salvaged_file_or_manifest_of() {
+        let d = crate::scratch::empty_dir("logs-in");
+        let (a, b) = (
+            naming::segment_name("a", 3, 0),
+            naming::segment_name("b", 1, 0),
+        );
+        let salvaged = naming::salvaged_name(&b, 7, 0);
+        let not_logs = [
+            "d.lock",
+            "d.ship",
+            "e.consumer",
+            ".f.manifest",
+            "g.manifest.tmp",
+        ];
+        for f in [&a, &salvaged, "c.manifest"].into_iter().chain(not_logs) {
+            std::fs::write(d.join(f), b"").unwrap();
+        }
+        let logs = logs_in(&d, "*", "list").unwrap();
+        assert_eq!(logs.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+        let file = |order, name: &str| LogFile {
+            order,
+            path: d.join(name),
+        };
+        assert_eq!(logs["a"], [file(ReadOrder::new(3, None), &a)]);
+        assert_eq!(
+            logs["b"],
+            [file(ReadOrder::new(1, Some((7, 0))), &salvaged)]
+        );
+        assert_eq!(logs["c"], []);
+        let matching = logs_in(&d, "c*", "list").unwrap();
+        assert_eq!(matching.keys().collect::<Vec<_>>(), ["c"]);
+        require_log(&d, "c", false).unwrap();
+        let e = require_log(&d, "d", false).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]

@@ -75,26 +75,22 @@ impl Verify {
     /// them, with the continuity between them; then, if the log's manifest
     /// cannot be used, a report of it (`manifest` set; see
     /// [`FindingKind::ManifestDamaged`]). Fails if the directory cannot be
-    /// listed, and with `NotFound` if it holds no file of the log (a
-    /// manifest alone is one: the only record of the log's position).
+    /// listed, and with `NotFound` if it does not hold the log
+    /// (`segments::require_log`; a manifest alone is a file of it: the only
+    /// record of the log's position).
     pub fn log(dir: impl AsRef<Path>, name: &str) -> Result<Verify> {
         let dir = dir.as_ref();
         let files = segments::list_files(dir, name)?;
-        if files.is_empty() && !naming::manifest_path(dir, name).exists() {
-            return Err(Error::file(
-                ErrorKind::NotFound,
-                dir,
-                format!("holds no segment of log {name}"),
-            ));
-        }
+        segments::require_log(dir, name, !files.is_empty())?;
         let v = Verify::files(files.into_iter().map(|f| f.path).collect());
         let locked = crate::sys::is_path_locked(&naming::lock_path(dir, name));
         Ok(v.of_log(name, locked, Some(dir)))
     }
 
     /// What is at `path`: a segment file on its own, or a log directory:
-    /// log `name` in it, or without a name the one log whose files it holds
-    /// (`InvalidArgument` if it holds several, `NotFound` if none). A path
+    /// log `name` in it, or without a name the one log it holds
+    /// (`segments::logs_in`; `InvalidArgument` if it holds several,
+    /// `NotFound` if none). A path
     /// that does not exist is `NotFound`, as a reader's open says; a file
     /// that exists but cannot be read is a finding of its verification.
     pub fn path(path: impl AsRef<Path>, name: Option<&str>) -> Result<Verify> {
@@ -323,13 +319,15 @@ pub(crate) fn log_at(path: &Path, name: Option<&str>) -> Result<Option<String>> 
     if let Some(name) = name {
         return Ok(Some(name.to_string()));
     }
-    let names = crate::log::log_names(path, "*", "list")?;
+    let names: Vec<String> = crate::log::logs_in(path, "*", "list")?
+        .into_keys()
+        .collect();
     match names.as_slice() {
         [one] => Ok(Some(one.clone())),
         [] => Err(Error::file(
             ErrorKind::NotFound,
             path,
-            "holds no segment of a log",
+            "holds no log (no segment, salvaged file or manifest of one)",
         )),
         several => Err(Error::file(
             ErrorKind::InvalidArgument,

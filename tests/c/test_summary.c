@@ -133,6 +133,24 @@ static void test_a_segment_per_type_and_an_empty_one(void) {
     binlog_summary_free(s);
 }
 
+/* A log opened and closed with no record has no segment: a log still, every
+ * count 0. */
+static void test_a_log_with_no_segment_is_all_zeros(void) {
+    const char *dir = make_dir("idle");
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open_log(dir, "idle", NULL, &w));
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+    binlog_summary *s = NULL;
+    REQUIRE_OK(binlog_summary_open(dir, &s));
+    binlog_totals t;
+    memset(&t, 0xff, sizeof t);
+    CHECK_OK(binlog_summary_totals(s, &t));
+    CHECK_EQ_U(t.records, 0);
+    CHECK_EQ_U(t.bytes, 0);
+    binlog_summary_free(s);
+}
+
 static void test_bad_arguments_are_refused(void) {
     binlog_summary *s = NULL;
     CHECK_ERR(binlog_summary_open(NULL, &s), BINLOG_ERR_NULL_POINTER, "path");
@@ -156,6 +174,7 @@ int main(void) {
     }
     test_a_log_directory_and_a_reader_from_where_it_stands();
     test_a_segment_per_type_and_an_empty_one();
+    test_a_log_with_no_segment_is_all_zeros();
     test_bad_arguments_are_refused();
     return (int)check_summary();
 }

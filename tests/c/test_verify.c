@@ -268,7 +268,7 @@ static void test_bad_arguments_are_refused_and_outputs_untouched(void) {
     const char *none = make_dir("none");
     CHECK_ERR(binlog_verify_open(none, NULL, &v), BINLOG_ERR_NOT_FOUND, "no segment");
     CHECK_ERR(binlog_verify_open(tmpdir, "absent", &v), BINLOG_ERR_NOT_FOUND,
-              "no segment of log absent");
+              "no log 'absent'");
     CHECK(v == PTR_SENTINEL(binlog_verify));
     binlog_finding f;
     CHECK_ERR(binlog_verify_next(NULL, &f), BINLOG_ERR_NULL_POINTER, "verify");

@@ -68,6 +68,33 @@ fn tail_as_a_consumer_goes_on_after_what_it_printed_before() {
         .stderr(predicates::str::contains("billing.consumer"));
 }
 
+/// A log whose segments are all gone (shipped with `--keep-local 0`, or
+/// deleted) is still a log of its directory: its consumers are listed,
+/// the one furthest behind too, lagging the end its manifest records.
+#[test]
+fn consumers_of_a_log_with_no_segment_left_are_listed() {
+    let t = Tmp::new("consumers-no-segment");
+    let dir = t.join("log");
+    rolled_log(&dir, 12, 5);
+    let mut c = binlog::Consumer::open(&dir, "orders", "behind", binlog::Start::First).unwrap();
+    for _ in 0..4 {
+        c.next().unwrap().unwrap();
+    }
+    c.commit().unwrap();
+    drop(c);
+    for seg in t_names(&dir) {
+        std::fs::remove_file(seg).unwrap();
+    }
+    let rows = json_of(binlog().args(["consumers", dir.to_str().unwrap(), "--json"]));
+    let row = |k: &str| rows[0][k].clone();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    assert_eq!(
+        (row("log"), row("consumer")),
+        ("orders".into(), "behind".into())
+    );
+    assert_eq!((row("next_seq"), row("lag_records")), (4.into(), 8.into()));
+}
+
 #[test]
 fn tail_follow_as_a_consumer_commits_each_batch_and_a_second_one_is_locked() {
     let t = Tmp::new("tail-consumer-follow");

@@ -57,3 +57,9 @@ def test_nothing_and_errors(tmp_path):
     assert (s.records, s.first_seq, s.max_ns, s.types) == (0, None, None, ())
     with pytest.raises(binlog.NotFoundError):
         binlog.summarize(tmp_path / "missing")
+
+
+def test_a_log_with_no_segment_has_every_count_zero(tmp_path):
+    binlog.open_log_writer(tmp_path, "idle").close()
+    s = binlog.summarize(tmp_path)
+    assert (s.records, s.bytes, s.first_seq, s.types) == (0, 0, None, ())

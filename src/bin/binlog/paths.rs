@@ -5,7 +5,6 @@
 
 use crate::error::{CliError, CliResult};
 use binlog::tool::naming::{self, ReadOrder};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// A set of segments read as one stream.
@@ -39,9 +38,8 @@ pub struct SourceArgs {
 impl SourceArgs {
     /// Resolves the PATH arguments. Files given on the command line form one
     /// source, in the order given; every directory contributes its logs
-    /// (only the one `--log` names, if given: with no file left but its
-    /// manifest, that log with no files) and, without `--log`, its
-    /// standalone segments.
+    /// (`scan_dir`; only the one `--log` names, if given) and, without
+    /// `--log`, its standalone segments.
     pub fn resolve(&self) -> CliResult<Vec<Source>> {
         let only = self.log.as_deref();
         let mut sources = Vec::new();
@@ -59,15 +57,11 @@ impl SourceArgs {
             if meta.is_dir() {
                 let found = scan_dir(p, only)?;
                 match (found.is_empty(), only) {
-                    // A log with no file left but its manifest is there,
-                    // with no records; without one, it is not there
-                    // (docs/FORMAT.md 14a, "A log that is not there").
-                    (true, Some(n)) => {
-                        naming::require_log(p, n, false)?;
-                        sources.push(log_source(p, n.to_string(), Vec::new()));
-                    }
+                    // Not there (docs/FORMAT.md 14a, "A log that is not there").
+                    (true, Some(n)) => naming::require_log(p, n, false)?,
                     (true, None) => {
-                        let what = format!("{}: no log segments (*.binlog) here", p.display());
+                        let what =
+                            format!("{}: no log and no segment (*.binlog) here", p.display());
                         return Err(CliError::usage(what));
                     }
                     (false, _) => sources.extend(found),
@@ -180,49 +174,44 @@ pub fn log_source(dir: &Path, name: String, files: Vec<PathBuf>) -> Source {
     }
 }
 
-/// The logs in `dir`, sorted by name, each with its segments in order; then
-/// each other `*.binlog` file as its own source.
+/// The logs `dir` holds (`naming::logs_in`, the library's rule: a log whose
+/// segments are all gone is there with no file; only the one named `only`,
+/// if given), sorted by name, each with its files in read order; then,
+/// without `only`, each other `*.binlog` file as its own source. An entry
+/// named as a log's file is its file whatever it is (a directory, a
+/// dangling link): reading it says what is wrong, as the library's log
+/// reader and writer do; left out, its records would be missing without a
+/// word.
 pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
-    let mut logs: BTreeMap<String, Vec<(ReadOrder, PathBuf)>> = BTreeMap::new();
+    let logs = naming::logs_in(dir, only.unwrap_or("*"), "list directory")?;
+    let mut sources: Vec<Source> = logs
+        .into_iter()
+        .filter(|(name, _)| only.is_none_or(|o| o == name))
+        .map(|(name, files)| log_source(dir, name, files.into_iter().map(|f| f.path).collect()))
+        .collect();
+    if only.is_some() {
+        return Ok(sources);
+    }
     let mut loose = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| CliError::io_on(dir.display(), e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| CliError::io_on(dir.display(), e))?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        match naming::log_of_file_name(name) {
-            // Whatever it is (a directory, a dangling link): where a
-            // segment of the log should be. Reading it says what is wrong,
-            // naming it, as the library's log reader and writer do; left
-            // out, its records would be missing without a word.
-            Some((log, n)) => {
-                if only.is_some_and(|o| o != log) {
-                    continue;
-                }
-                logs.entry(log).or_default().push((n, entry.path()));
-            }
-            // A standalone segment: a file, or a link to one (a directory
-            // named `*.binlog` may be anything, such as a log directory).
-            None if only.is_none()
-                && name.ends_with(naming::SUFFIX)
-                && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) =>
-            {
-                loose.push(entry.path())
-            }
-            None => {}
+    for entry in std::fs::read_dir(dir).map_err(|e| CliError::io_on(dir.display(), e))? {
+        let path = entry.map_err(|e| CliError::io_on(dir.display(), e))?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        // A standalone segment: a file, or a link to one (a directory
+        // named `*.binlog` may be anything, such as a log directory).
+        if name.ends_with(naming::SUFFIX)
+            && log_of_file(&path).is_none()
+            && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
+        {
+            loose.push(path);
         }
     }
     loose.sort();
-    let logs = logs.into_iter().map(|(name, mut segs)| {
-        segs.sort();
-        log_source(dir, name, segs.into_iter().map(|(_, p)| p).collect())
-    });
-    let loose = loose.into_iter().map(|f| Source {
+    sources.extend(loose.into_iter().map(|f| Source {
         label: f.display().to_string(),
         files: vec![f],
         log: None,
-    });
-    Ok(logs.chain(loose).collect())
+    }));
+    Ok(sources)
 }
 
 /// The one source a command that reads a single stream needs (tail -f,

@@ -55,7 +55,8 @@ class Summary:
 def summarize(path: PathArg) -> Summary:
     """Summarizes every record of a segment file (plain or compressed) or
     of a directory holding one log (:class:`InvalidArgumentError` for one
-    of several: :meth:`Reader.summary` of a log reader). Damage raises
+    of several: :meth:`Reader.summary` of a log reader; a log with no
+    segment left has every count 0). Damage raises
     :class:`CorruptionError`."""
     return summary_of(lambda out: lib.binlog_summary_open(c_path("path", path), out))
 

@@ -50,7 +50,7 @@ public final class Binlog {
     /**
      * Summarizes every record of a segment file (plain or {@code .zst}) or of a directory holding one log
      * ({@code binlog_summary_open}; INVALID_ARGUMENT for one of several: {@link BinlogReader#summary} of a log
-     * reader). Damage throws CORRUPT. Safe from any thread.
+     * reader; a log with no segment left has every count 0). Damage throws CORRUPT. Safe from any thread.
      */
     public static Summary summarize(java.nio.file.Path path) throws java.io.IOException {
         return Summary.of(nativeSummary(0, false, Strings.path(path, "path")));

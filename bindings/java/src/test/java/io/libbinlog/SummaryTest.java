@@ -83,4 +83,11 @@ class SummaryTest {
             assertNull(r.next());
         }
     }
+
+    @Test
+    void aLogWithNoSegmentHasEveryCountZero() throws IOException {
+        BinlogWriter.openLog(dir, "idle").close();
+        Summary s = Binlog.summarize(dir);
+        assertEquals(List.of(0L, 0L, 0), List.of(s.records(), s.bytes(), s.types().size()));
+    }
 }
