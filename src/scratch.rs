@@ -56,3 +56,29 @@ pub(crate) fn unlinked_file(bytes: &[u8]) -> std::fs::File {
     std::fs::remove_file(&path).unwrap();
     f
 }
+
+#[cfg(test)]
+mod tests {
+    /// A test run that fails still removes the scratch directories it
+    /// made when it exits: the test runs itself again in a child process
+    /// that makes one and fails.
+    #[test]
+    fn a_failed_run_leaves_no_scratch_directory() {
+        const CHILD: &str = "BINLOG_TEST_SCRATCH_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            println!("made {}", super::empty_dir("failed").display());
+            panic!("failing on purpose");
+        }
+        let name = "scratch::tests::a_failed_run_leaves_no_scratch_directory";
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "the child passed: {said}");
+        let made = said.lines().find_map(|l| l.strip_prefix("made "));
+        let made = made.unwrap_or_else(|| panic!("the child made nothing: {said}"));
+        assert!(!std::path::Path::new(made).exists(), "{made} is left");
+    }
+}
