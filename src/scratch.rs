@@ -1,12 +1,39 @@
-//! For unit tests: scratch directories and files in the system's
-//! temporary directory, named after the process (tests of one run share
-//! it) and what makes each one's name unique.
+//! For unit tests: scratch directories and files in one directory of the
+//! process, `binlog-unit-<pid>` in the system's temporary directory,
+//! removed when the process exits: the test harness exits through `exit`
+//! whether the tests passed or failed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-/// An empty directory `binlog-<name>-<pid>`, emptied if it existed.
+/// The process's directory, made on first use and removed at its exit
+/// (not at a forked child's).
+fn root() -> &'static Path {
+    static ROOT: OnceLock<(u32, PathBuf)> = OnceLock::new();
+    extern "C" fn remove() {
+        match ROOT.get() {
+            Some((pid, root)) if *pid == std::process::id() => {
+                let _ = std::fs::remove_dir_all(root);
+            }
+            _ => {}
+        }
+    }
+    &ROOT
+        .get_or_init(|| {
+            // SAFETY: `remove` takes nothing and does not unwind.
+            unsafe { libc::atexit(remove) };
+            let pid = std::process::id();
+            let root = std::env::temp_dir().join(format!("binlog-unit-{pid}"));
+            std::fs::create_dir_all(&root).unwrap();
+            (pid, root)
+        })
+        .1
+}
+
+/// An empty directory `<name>` in the process's directory, emptied if it
+/// existed.
 pub(crate) fn empty_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("binlog-{name}-{}", std::process::id()));
+    let d = root().join(name);
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -19,7 +46,7 @@ pub(crate) fn unlinked_file(bytes: &[u8]) -> std::fs::File {
     use std::sync::atomic::{AtomicU64, Ordering};
     static CALLS: AtomicU64 = AtomicU64::new(0);
     let n = CALLS.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("binlog-file-{}-{n}", std::process::id()));
+    let path = root().join(format!("file-{n}"));
     std::fs::write(&path, bytes).unwrap();
     let f = std::fs::OpenOptions::new()
         .read(true)
@@ -28,4 +55,30 @@ pub(crate) fn unlinked_file(bytes: &[u8]) -> std::fs::File {
         .unwrap();
     std::fs::remove_file(&path).unwrap();
     f
+}
+
+#[cfg(test)]
+mod tests {
+    /// A test run that fails still removes the scratch directories it
+    /// made when it exits: the test runs itself again in a child process
+    /// that makes one and fails.
+    #[test]
+    fn a_failed_run_leaves_no_scratch_directory() {
+        const CHILD: &str = "BINLOG_TEST_SCRATCH_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            println!("made {}", super::empty_dir("failed").display());
+            panic!("failing on purpose");
+        }
+        let name = "scratch::tests::a_failed_run_leaves_no_scratch_directory";
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "the child passed: {said}");
+        let made = said.lines().find_map(|l| l.strip_prefix("made "));
+        let made = made.unwrap_or_else(|| panic!("the child made nothing: {said}"));
+        assert!(!std::path::Path::new(made).exists(), "{made} is left");
+    }
 }

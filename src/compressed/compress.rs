@@ -523,7 +523,7 @@ mod tests {
 
     /// A file of frames compressed from `parts`, and their entries.
     fn frames_file(name: &str, parts: &[&[u8]]) -> (std::path::PathBuf, Vec<FrameEntry>) {
-        let path = std::env::temp_dir().join(format!("verify-ahead-{}-{name}", std::process::id()));
+        let path = crate::scratch::empty_dir(&format!("verify-ahead-{name}")).join("frames");
         let file = File::create(&path).unwrap();
         let mut w = SeekableWriter::new(&file, 3).unwrap();
         let entries = parts.iter().map(|p| w.frame(p).unwrap()).collect();

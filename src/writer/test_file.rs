@@ -34,13 +34,10 @@ impl Drop for TestFile {
     }
 }
 
-/// A path for a segment in a new, empty directory named after `name` and
-/// this process (the caller removes the directory).
+/// A path for a segment in a new, empty scratch directory named after
+/// `name` (crate::scratch: removed when the tests end).
 pub fn temp_segment(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("binlog-writer-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("seg.binlog")
+    crate::scratch::empty_dir(&format!("writer-{name}")).join("seg.binlog")
 }
 
 /// Options of a writer that syncs every record (`Durability::EveryRecord`).

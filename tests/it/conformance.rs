@@ -6,7 +6,7 @@
 //! file through their interfaces; `binlog verify` is checked in
 //! tests/it/conformance_verify.rs.
 
-use crate::common::conformance;
+use crate::common::{self, conformance};
 #[path = "../../examples/make_conformance_corpus.rs"]
 mod generator;
 
@@ -17,15 +17,14 @@ use std::process::Command;
 
 #[test]
 fn the_generator_makes_the_checked_in_corpus() {
-    let dir = std::env::temp_dir().join(format!("binlog-conformance-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    generator::generate(&dir);
+    let dir = common::TempDir::new("conformance");
+    generator::generate(dir.path());
     let names = |d: &Path| {
         let mut v: Vec<String> = walk(d, d);
         v.sort();
         v
     };
-    let made = names(&dir);
+    let made = names(dir.path());
     let mut checked_in = names(&corpus_dir());
     checked_in.retain(|n| n != "README.md");
     assert_eq!(
@@ -41,7 +40,6 @@ fn the_generator_makes_the_checked_in_corpus() {
              run `cargo run --example make_conformance_corpus` and commit the corpus"
         );
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// The files under `d`, as paths relative to `root`.

@@ -8,13 +8,13 @@
 //! must be 64 bits (a file of about 4.3 GB), and the record at 1 GiB;
 //! `cargo test` at 32 MiB and 64 MiB, the same checks on smaller files
 //! (`BINLOG_LARGE_SEGMENT_MIB`, `BINLOG_LARGE_RECORD_MIB`). The files are
-//! removed at the end (and left for inspection if a test fails).
+//! removed at the end, also when a test fails.
 
 use crate::common;
 
 use binlog::{Options, Reader, Tail, Writer};
-use common::knob;
-use std::path::{Path, PathBuf};
+use common::{knob, TempDir};
+use std::path::Path;
 
 /// Bulk payloads of 16 MiB.
 const BULK: usize = 16 << 20;
@@ -121,18 +121,9 @@ fn check_lookups(p: &Path, offsets: &[u64], sealed: bool, mark: u64) {
     }
 }
 
-/// A fresh directory for one test (tests run in parallel threads).
-fn dir(name: &str) -> PathBuf {
-    let d =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("large-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 #[test]
 fn a_segment_past_a_size_mark_is_written_indexed_scanned_reopened_and_cut() {
-    let d = dir("past-mark");
+    let d = TempDir::new("past-mark");
     let p = d.join("big.binlog");
     let mut bulk = vec![0x5a_u8; BULK];
     let mark = mark();
@@ -235,8 +226,6 @@ fn a_segment_past_a_size_mark_is_written_indexed_scanned_reopened_and_cut() {
     );
     let offsets = scan(&p, total + 1);
     check_lookups(&p, &offsets, true, mark);
-
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// A record 4 KiB short of a large `max_record_size` (`BINLOG_LARGE_RECORD_MIB`,
@@ -245,7 +234,7 @@ fn a_segment_past_a_size_mark_is_written_indexed_scanned_reopened_and_cut() {
 /// and changes nothing.
 #[test]
 fn a_record_near_a_large_size_limit_is_written_gathered_and_read_back() {
-    let d = dir("large-record");
+    let d = TempDir::new("large-record");
     let p = d.join("gib.binlog");
     let limit: u64 = knob("BINLOG_LARGE_RECORD_MIB", 64) << 20;
     let opts = Options {
@@ -282,5 +271,4 @@ fn a_record_near_a_large_size_limit_is_written_gathered_and_read_back() {
     assert_eq!((rec.seq, rec.payload), (2, &b"after"[..]));
     assert!(r.next().unwrap().is_none());
     assert_eq!(r.tail(), Tail::Sealed);
-    std::fs::remove_dir_all(&d).unwrap();
 }

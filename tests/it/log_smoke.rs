@@ -2,35 +2,33 @@
 //! idle writer rolling on its period with a follower following, and the
 //! callbacks given in the options seeing the first segment opened.
 
+use crate::common;
+
 use binlog::{LogOptions, LogReader, LogWriter, Period};
+use common::TempDir;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-fn dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("binlog-logsmoke-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
 #[test]
 fn rolls_by_records_and_reads_in_order_across_restarts() {
-    let d = dir("records");
+    let dir = TempDir::new("records");
+    let d = dir.path();
     let opts = || LogOptions {
         max_segment_records: Some(100),
         background: false,
         ..LogOptions::default()
     };
-    let w = LogWriter::open(&d, "orders", opts()).unwrap();
+    let w = LogWriter::open(d, "orders", opts()).unwrap();
     for i in 0..1050u64 {
         assert_eq!(w.write("t", &i.to_le_bytes()).unwrap(), i);
     }
     w.close().unwrap();
-    let w = LogWriter::open(&d, "orders", opts()).unwrap();
+    let w = LogWriter::open(d, "orders", opts()).unwrap();
     assert_eq!(w.write("t", &1050u64.to_le_bytes()).unwrap(), 1050);
     drop(w);
-    let segs = binlog::__private::log::segments::list(&d, "orders").unwrap();
+    let segs = binlog::__private::log::segments::list(d, "orders").unwrap();
     assert_eq!(segs.len(), 12, "{segs:?}");
-    let mut r = LogReader::open(&d, "orders").unwrap();
+    let mut r = LogReader::open(d, "orders").unwrap();
     let mut n = 0u64;
     while let Some(rec) = r.next().unwrap() {
         assert_eq!(rec.seq, n);
@@ -45,7 +43,8 @@ fn rolls_by_records_and_reads_in_order_across_restarts() {
 
 #[test]
 fn idle_writer_rolls_on_period_and_follower_follows() {
-    let d = dir("period");
+    let dir = TempDir::new("period");
+    let d = dir.path();
     let now = Arc::new(AtomicI64::new(1_800_000_000_000_000_000));
     let clock = now.clone();
     let opts = LogOptions {
@@ -54,16 +53,16 @@ fn idle_writer_rolls_on_period_and_follower_follows() {
         clock: Arc::new(move || clock.load(Ordering::SeqCst)),
         ..LogOptions::default()
     };
-    let w = LogWriter::open(&d, "l", opts).unwrap();
+    let w = LogWriter::open(d, "l", opts).unwrap();
     w.write("t", b"a").unwrap();
     w.flush().unwrap();
-    let mut r = LogReader::open(&d, "l").unwrap();
+    let mut r = LogReader::open(d, "l").unwrap();
     assert_eq!(r.next().unwrap().unwrap().payload, b"a");
     assert!(r.next().unwrap().is_none());
     now.fetch_add(61_000_000_000, Ordering::SeqCst);
     w.tick().unwrap();
     assert_eq!(
-        binlog::__private::log::segments::list(&d, "l")
+        binlog::__private::log::segments::list(d, "l")
             .unwrap()
             .len(),
         2
@@ -83,7 +82,8 @@ fn idle_writer_rolls_on_period_and_follower_follows() {
 fn callbacks_in_options_see_the_first_segment_opened() {
     use binlog::SegmentEvent;
     use std::sync::Mutex;
-    let d = dir("optcb");
+    let dir = TempDir::new("optcb");
+    let d = dir.path();
     let seen: Arc<Mutex<Vec<(char, u64)>>> = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
     let opts = LogOptions {
@@ -100,7 +100,7 @@ fn callbacks_in_options_see_the_first_segment_opened() {
         })],
         ..LogOptions::default()
     };
-    let w = LogWriter::open(&d, "cb", opts).unwrap();
+    let w = LogWriter::open(d, "cb", opts).unwrap();
     for i in 0..3u64 {
         w.write("t", &i.to_le_bytes()).unwrap();
     }

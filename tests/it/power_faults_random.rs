@@ -511,13 +511,10 @@ fn check_after_cut(round: &Round, report: &Report, t: &mut Tally) -> Result<(), 
 /// One round: returns the trace of the child's run.
 fn one_round(mode: Mode, fault: Fault, t: &mut Tally) -> Result<Trace, String> {
     let round = Round::new(mode, fault);
-    let keep_on_failure = |e: String| format!("{e} (log in {})", round.root.path().display());
-    let (report, trace) = round.run_child().map_err(keep_on_failure)?;
+    let (report, trace) = round.run_child()?;
     match fault {
         Fault::None if report.error.is_some() => {
-            return Err(keep_on_failure(format!(
-                "a run without a fault failed: {report:?}"
-            )))
+            return Err(format!("a run without a fault failed: {report:?}"))
         }
         Fault::None => {}
         Fault::FsyncEio(_) => {
@@ -535,8 +532,8 @@ fn one_round(mode: Mode, fault: Fault, t: &mut Tally) -> Result<Trace, String> {
             t.struck += usize::from(n <= trace.writes);
         }
     }
-    check_error(&round, &report, t).map_err(keep_on_failure)?;
-    check_after_cut(&round, &report, t).map_err(keep_on_failure)?;
+    check_error(&round, &report, t)?;
+    check_after_cut(&round, &report, t)?;
     t.rounds += 1;
     eprintln!(
         "{mode:?}, {fault:?}: failed fsync of {:?}, error {:?}, after {:?}, promised {}, acked up to {:?}",

@@ -14,10 +14,11 @@ use common::seal::type_arrays;
 use common::{flip_byte, frames, only, read_recs, write_types, TempDir};
 use std::path::{Path, PathBuf};
 
-fn seg(name: &str, records: u64, seal: bool) -> (PathBuf, Vec<u64>) {
-    let dir = std::env::temp_dir().join(format!("binlog-resync-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+/// A segment of `records` records (sealed, or a copy taken before the
+/// seal) in a fresh directory, removed when the `TempDir` goes, and the
+/// records' offsets.
+fn seg(name: &str, records: u64, seal: bool) -> (TempDir, PathBuf, Vec<u64>) {
+    let dir = TempDir::new(name);
     let p = dir.join("seg.binlog");
     let w = Writer::open(&p, Options::default()).unwrap();
     for i in 0..records {
@@ -36,7 +37,7 @@ fn seg(name: &str, records: u64, seal: bool) -> (PathBuf, Vec<u64>) {
     while let Some(rec) = r.next().unwrap() {
         offsets.push(rec.offset);
     }
-    (path, offsets)
+    (dir, path, offsets)
 }
 
 fn flip(path: &PathBuf, at: u64) {
@@ -61,7 +62,7 @@ fn read_skipping(path: &PathBuf) -> (Got, Vec<Damage>) {
 #[test]
 fn default_stops_with_file_and_offset_skip_mode_resumes_and_reports() {
     for sealed in [false, true] {
-        let (p, offs) = seg(if sealed { "s" } else { "u" }, 20, sealed);
+        let (_dir, p, offs) = seg(if sealed { "s" } else { "u" }, 20, sealed);
         flip(&p, offs[7] + 12); // inside record 7's body
         let mut r = Reader::open(&p).unwrap();
         let mut n = 0;
@@ -102,7 +103,7 @@ fn default_stops_with_file_and_offset_skip_mode_resumes_and_reports() {
 
 #[test]
 fn a_type_whose_definition_was_lost_is_named_by_its_id() {
-    let (p, offs) = seg("lost", 12, false);
+    let (_dir, p, offs) = seg("lost", 12, false);
     flip(&p, offs[5] + 12); // record 5 defines type "b"
     let (got, damages) = read_skipping(&p);
     assert_eq!(damages.len(), 1);
@@ -120,7 +121,7 @@ fn a_type_whose_definition_was_lost_is_named_by_its_id() {
 /// selects those records; a type that merely has such a name is not lost.
 #[test]
 fn a_lost_type_is_told_by_its_id_and_selected_by_its_reader_name() {
-    let (p, offs) = seg("lost-id", 12, false);
+    let (_dir, p, offs) = seg("lost-id", 12, false);
     flip(&p, offs[5] + 12); // record 5 defines type "b" (id 1)
     let mut r = Reader::open(&p).unwrap();
     r.skip_damaged(true);
@@ -155,7 +156,7 @@ fn a_lost_type_is_told_by_its_id_and_selected_by_its_reader_name() {
 
 #[test]
 fn several_damaged_regions_and_damage_at_the_end_of_a_sealed_segment() {
-    let (p, offs) = seg("many", 30, true);
+    let (_dir, p, offs) = seg("many", 30, true);
     for i in [3usize, 4, 17, 29] {
         flip(&p, offs[i] + 12);
     }
@@ -176,7 +177,7 @@ fn a_damaged_header_is_refused_by_open_and_read_past_by_open_salvage() {
         ("header length", 13),
         ("header crc", 0),
     ] {
-        let (p, offs) = seg(&format!("hdr{at}"), 10, true);
+        let (_dir, p, offs) = seg(&format!("hdr{at}"), 10, true);
         let at = if at == 0 { offs[0] as usize - 2 } else { at };
         let mut b = std::fs::read(&p).unwrap();
         b[at] ^= 0x20;
@@ -209,7 +210,7 @@ fn a_damaged_header_is_refused_by_open_and_read_past_by_open_salvage() {
 
 #[test]
 fn open_salvage_of_a_sound_segment_is_open() {
-    let (p, _) = seg("sound", 5, true);
+    let (_dir, p, _) = seg("sound", 5, true);
     let r = Reader::open_salvage(&p).unwrap();
     assert!(r.damages().is_empty());
     assert!(r.seal().is_some());

@@ -8,11 +8,11 @@ use common::{check_segment, put, want, TempDir, Want};
 use std::io::IoSlice;
 use std::path::PathBuf;
 
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("binlog-rt-{}-{}", std::process::id(), name));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("seg.binlog")
+/// A segment's path in a fresh directory, removed when the `TempDir` goes.
+fn tmp(name: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new(name);
+    let path = dir.join("seg.binlog");
+    (dir, path)
 }
 
 fn payload(i: u64) -> Vec<u8> {
@@ -56,7 +56,7 @@ fn check_all(path: &PathBuf, n: u64) -> Tail {
 
 #[test]
 fn round_trip_sealed() {
-    let p = tmp("sealed");
+    let (_dir, p) = tmp("sealed");
     write_n(&p, 10_000, Options::default());
     assert_eq!(check_all(&p, 10_000), Tail::Sealed);
     let r = Reader::open(&p).unwrap();
@@ -68,7 +68,7 @@ fn round_trip_sealed() {
 
 #[test]
 fn reopen_continues_sequence_and_keeps_everything() {
-    let p = tmp("reopen");
+    let (_dir, p) = tmp("reopen");
     write_n(&p, 100, Options::default());
     let w = Writer::open(&p, Options::default()).unwrap();
     assert_eq!(w.next_seq(), 100);
@@ -88,7 +88,7 @@ fn reopen_continues_sequence_and_keeps_everything() {
 
 #[test]
 fn type_filter_through_index_and_by_scan() {
-    let p = tmp("filter");
+    let (_dir, p) = tmp("filter");
     write_n(
         &p,
         3_000,
@@ -109,7 +109,7 @@ fn type_filter_through_index_and_by_scan() {
 
 #[test]
 fn seek_seq_and_time() {
-    let p = tmp("seek");
+    let (_dir, p) = tmp("seek");
     write_n(
         &p,
         5_000,
@@ -131,7 +131,7 @@ fn seek_seq_and_time() {
 
 #[test]
 fn unsealed_is_read_by_scan_and_torn_tail_is_cut_with_backup() {
-    let p = tmp("torn");
+    let (_dir, p) = tmp("torn");
     let w = Writer::open(&p, Options::default()).unwrap();
     for i in 0..10 {
         w.write_with("t", &[], Some(1_000 + i), b"abcdef").unwrap();
@@ -167,7 +167,7 @@ fn unsealed_is_read_by_scan_and_torn_tail_is_cut_with_backup() {
 
 #[test]
 fn second_writer_is_locked() {
-    let p = tmp("lock");
+    let (_dir, p) = tmp("lock");
     let w = Writer::open(&p, Options::default()).unwrap();
     let e = Writer::open(&p, Options::default()).err().unwrap();
     assert_eq!(e.kind(), ErrorKind::Locked);
@@ -177,7 +177,7 @@ fn second_writer_is_locked() {
 
 #[test]
 fn vectored_batch_large_and_empty_records() {
-    let p = tmp("vec");
+    let (_dir, p) = tmp("vec");
     let opts = Options {
         buffer_size: 4096,
         durability: Durability::EveryN(7),
@@ -220,7 +220,7 @@ fn vectored_batch_large_and_empty_records() {
 
 #[test]
 fn oversized_record_is_refused_and_writer_continues() {
-    let p = tmp("big");
+    let (_dir, p) = tmp("big");
     let w = Writer::open(
         &p,
         Options {
@@ -236,7 +236,7 @@ fn oversized_record_is_refused_and_writer_continues() {
 
 #[test]
 fn durable_every_record_from_threads() {
-    let p = tmp("threads");
+    let (_dir, p) = tmp("threads");
     let w = std::sync::Arc::new(
         Writer::open(
             &p,
@@ -314,7 +314,7 @@ fn close_makes_every_record_durable_under_every_n_and_interval() {
 
 #[test]
 fn damaged_header_length_is_not_mistaken_for_a_torn_header() {
-    let p = tmp("hdrlen");
+    let (_dir, p) = tmp("hdrlen");
     write_n(&p, 5, Options::default());
     let mut bytes = std::fs::read(&p).unwrap();
     bytes[13] = 0x40; // header_len now claims ~16 KiB, more than the file holds
@@ -332,7 +332,7 @@ fn damaged_header_length_is_not_mistaken_for_a_torn_header() {
 
 #[test]
 fn torn_header_is_rewritten() {
-    let p = tmp("tornhdr");
+    let (_dir, p) = tmp("tornhdr");
     write_n(&p, 0, Options::default());
     let bytes = std::fs::read(&p).unwrap();
     std::fs::write(&p, &bytes[..20]).unwrap();
@@ -351,7 +351,7 @@ fn torn_header_is_rewritten() {
 #[test]
 fn reading_does_not_update_access_time() {
     use std::time::{Duration, SystemTime};
-    let path = tmp("noatime");
+    let (_dir, path) = tmp("noatime");
     write_n(&path, 20, Options::default());
     let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
     let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
@@ -368,7 +368,6 @@ fn reading_does_not_update_access_time() {
     }
     assert_eq!(n, 7);
     assert_eq!(std::fs::metadata(&path).unwrap().accessed().unwrap(), old);
-    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
 /// Full buffers are written in whole aligned units (the buffer size rounded
@@ -381,7 +380,7 @@ fn reading_does_not_update_access_time() {
 #[test]
 fn background_writes_end_on_unit_boundaries() {
     const UNIT: u64 = 64 << 10;
-    let path = tmp("units");
+    let (_dir, path) = tmp("units");
     let opts = Options {
         buffer_size: 100 << 10,
         flush_delay: None,
@@ -442,7 +441,6 @@ fn background_writes_end_on_unit_boundaries() {
     }
     assert_eq!(n, 20_000);
     w.close().unwrap();
-    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
 /// Records written without a timestamp, one thread, for over 20 ms (the
@@ -458,7 +456,7 @@ fn clock_timestamps_of_one_thread_never_step_back() {
             .unwrap()
             .as_nanos() as i64
     };
-    let path = tmp("clock-monotone");
+    let (_dir, path) = tmp("clock-monotone");
     let w = Writer::open(&path, Options::default()).unwrap();
     let before = real();
     let start = Instant::now();
@@ -482,5 +480,4 @@ fn clock_timestamps_of_one_thread_never_step_back() {
         (last, count) = (t, count + 1);
     }
     assert_eq!(count, n);
-    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }

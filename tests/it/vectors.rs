@@ -39,7 +39,10 @@
 //!   made by writing that header, then letting a 1.0 writer append the same
 //!   records and seal (so the seal's offsets are shifted consistently).
 
+use crate::common;
+
 use binlog::{Durability, Options, Reader, Tail, Writer};
+use common::TempDir;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -174,17 +177,6 @@ fn vector_path(name: &str) -> PathBuf {
         .join(format!("{name}.binlog"))
 }
 
-/// A fresh scratch directory (unique within this test run).
-fn scratch(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("vectors-{}-{n}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn write_records(w: &Writer, recs: &[Rec]) {
     for r in recs {
         let seq = w.write_with(r.ty, &r.meta, Some(r.ts), &r.payload).unwrap();
@@ -194,7 +186,7 @@ fn write_records(w: &Writer, recs: &[Rec]) {
 
 /// Writes vector `name` with the Rust API, in a scratch directory.
 fn generate(name: &str) -> Vec<u8> {
-    let dir = scratch(&format!("gen-{name}"));
+    let dir = TempDir::new(&format!("gen-{name}"));
     let bytes = match name {
         "sealed-basic" => generate_sealed(&dir),
         "unsealed" => generate_unsealed(&dir),
@@ -203,7 +195,6 @@ fn generate(name: &str) -> Vec<u8> {
         "type-schemas" => generate_schemas(&dir),
         _ => panic!("no generator for vector {name}"),
     };
-    let _ = std::fs::remove_dir_all(&dir);
     bytes
 }
 
@@ -216,7 +207,7 @@ fn vector(name: &str) -> Vec<u8> {
     if update() {
         let fresh = generate(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let tmp_dir = scratch(&format!("update-{name}"));
+        let tmp_dir = TempDir::new(&format!("update-{name}"));
         let tmp = tmp_dir.join("vector.tmp");
         std::fs::write(&tmp, &fresh).unwrap();
         if std::fs::rename(&tmp, &path).is_err() {
@@ -227,7 +218,6 @@ fn vector(name: &str) -> Vec<u8> {
             std::fs::write(&near, &fresh).unwrap();
             std::fs::rename(&near, &path).unwrap();
         }
-        let _ = std::fs::remove_dir_all(&tmp_dir);
     }
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
@@ -709,7 +699,7 @@ fn sealed_basic_seek_and_filter_use_the_seal() {
 
 #[test]
 fn sealed_basic_reopen_removes_and_rewrites_the_same_seal() {
-    let dir = scratch("sealed-reopen");
+    let dir = TempDir::new("sealed-reopen");
     let p = dir.join("copy.binlog");
     let bytes = vector("sealed-basic");
     std::fs::write(&p, &bytes).unwrap();
@@ -726,7 +716,6 @@ fn sealed_basic_reopen_removes_and_rewrites_the_same_seal() {
         bytes,
         "resealing must reproduce the seal"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -754,7 +743,7 @@ fn unsealed() {
     assert_ne!(&bytes[bytes.len() - 8..], b"BLGSEAL1");
 
     // A writer reopening it cuts nothing and continues the sequence.
-    let dir = scratch("reopen");
+    let dir = TempDir::new("reopen");
     let copy = dir.join("reopen.binlog");
     std::fs::write(&copy, &bytes).unwrap();
     let w = Writer::open(&copy, unsealed_options()).unwrap();
@@ -763,7 +752,6 @@ fn unsealed() {
     drop(w);
 
     assert_same_bytes("unsealed", &bytes, &fresh);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -804,7 +792,7 @@ fn torn_tail() {
 
     // A writer reopening it backs the torn bytes up, cuts them off, and
     // continues with the torn record's sequence number.
-    let dir = scratch("reopen");
+    let dir = TempDir::new("reopen");
     let copy = dir.join("reopen.binlog");
     std::fs::write(&copy, &bytes).unwrap();
     let w = Writer::open(&copy, unsealed_options()).unwrap();
@@ -832,7 +820,6 @@ fn torn_tail() {
     assert_eq!((n, r.tail()), (4, Tail::Sealed));
 
     assert_same_bytes("torn-tail", &bytes, &fresh);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -927,7 +914,7 @@ fn type_schemas_are_a_1_1_header_field_that_a_1_0_reader_skips() {
 fn other_major_is_refused() {
     let mut b = vector("sealed-basic");
     b[8] = 2; // major 2; the header CRC is not even looked at
-    let dir = scratch("major");
+    let dir = TempDir::new("major");
     let p = dir.join("major2.binlog");
     std::fs::write(&p, &b).unwrap();
     let e = Reader::open(&p).err().expect("major 2 must be refused");
@@ -936,7 +923,6 @@ fn other_major_is_refused() {
         .err()
         .expect("a writer must refuse major 2 too");
     assert_eq!(e.kind(), binlog::ErrorKind::UnsupportedVersion);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ---------------------------------------------------------------------------
@@ -1461,7 +1447,7 @@ mod damaged {
 
     #[test]
     fn the_library_classifies_damaged_files_as_format_md_says() {
-        let dir = super::scratch("damaged");
+        let dir = super::TempDir::new("damaged");
         let (sealed, unsealed, frames) = base(&dir);
         let header_len = frames[0].0;
         let p = dir.join("case.binlog");

@@ -60,8 +60,8 @@ use binlog::{Error, Options, Reader, Tail, Writer};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A fresh directory under cargo's per-target temporary directory. Removed
-/// when dropped, except while a test panics (the evidence stays).
+/// A fresh directory under cargo's per-target temporary directory, removed
+/// when dropped: also when the test fails (a panic drops it too).
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
@@ -79,10 +79,6 @@ impl TempDir {
         &self.0
     }
 
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
     /// Names of the files in the directory, sorted.
     pub fn names(&self) -> Vec<String> {
         list_dir(&self.0)
@@ -97,11 +93,17 @@ impl TempDir {
     }
 }
 
+/// Where a `&Path` is wanted, `&dir` will do; `dir.join(name)` is its path.
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
 impl Drop for TempDir {
     fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
