@@ -609,7 +609,7 @@ fn torn_record_carrying_a_whole_frame_is_a_torn_tail() {
     let (f3, f4) = (frame_of(&src_recs[0]), frame_of(&src_recs[1]));
 
     for (name, carried) in [("one", f3.clone()), ("two", [f3.clone(), f4].concat())] {
-        let p = dir.join(&format!("{name}.binlog"));
+        let p = dir.join(format!("{name}.binlog"));
         let w = Writer::open(&p, Options::default()).unwrap();
         for i in 0..3u8 {
             w.write("t", &[i]).unwrap();
@@ -660,7 +660,7 @@ fn torn_record_carrying_a_whole_frame_is_a_torn_tail() {
         // torn tail (what a live reader sees while the writer has written
         // half of the record). Frame 4 after it could be a record that
         // follows a damaged length: nothing is cut.
-        let q = dir.join(&format!("{name}-exact.binlog"));
+        let q = dir.join(format!("{name}-exact.binlog"));
         write_bytes(&q, &whole[..carried_end]);
         let out = read_all(&q).unwrap();
         assert_eq!(out.recs.len(), 3, "{name}");
@@ -952,7 +952,7 @@ fn oversized_records_are_refused_at_the_exact_limit_and_the_writer_continues() {
 fn records_of_the_maximum_size_are_taken_and_one_byte_more_is_refused() {
     let dir = TempDir::new("max");
     for bs in [0usize, 32, 64, 4096] {
-        let p = dir.join(&format!("max-{bs}.binlog"));
+        let p = dir.join(format!("max-{bs}.binlog"));
         let opts = Options {
             max_record_size: 64,
             buffer_size: bs,
@@ -1168,7 +1168,7 @@ fn header_fields_too_long_for_the_format_are_refused_by_validate_without_creatin
             }
             Err(_) => {}
         }
-        let p = dir.join(&format!("{what}.binlog"));
+        let p = dir.join(format!("{what}.binlog"));
         match Writer::open(&p, opts) {
             Ok(_) => wrong.push(format!("{what}: Writer::open accepted it")),
             Err(e) => {

@@ -224,7 +224,7 @@ fn empty_and_short_files_are_truncated_at_their_length() {
     let dir = TempDir::new("mx-short");
     let (_, b) = sealed(&dir, "whole.binlog");
     for len in [0usize, 1, 8, 20] {
-        let p = dir.join(&format!("cut-{len}.binlog"));
+        let p = dir.join(format!("cut-{len}.binlog"));
         write_bytes(&p, &b[..len]);
         readers_refuse(&p, ErrorKind::Truncated, Some(len as u64));
     }
@@ -581,7 +581,7 @@ fn directory_named_as_a_segment_is_not_skipped_by_a_seek() {
         }
         w.close().unwrap();
         let bad = if newest {
-            dir.join(&binlog::__private::log::naming::segment_name("app", 3, T0))
+            dir.join(binlog::__private::log::naming::segment_name("app", 3, T0))
         } else {
             let segs: Vec<String> = list_dir(dir.path())
                 .into_iter()

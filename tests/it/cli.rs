@@ -402,7 +402,7 @@ fn every_command_gives_the_exit_status_the_manual_states_for_the_same_file() {
     ];
     let mut wrong = Vec::new();
     for (kind, codes) in EXIT_STATUS_TABLE {
-        let path = t.join(&format!("{kind}.binlog"));
+        let path = t.join(format!("{kind}.binlog"));
         make_file_of_kind(&path, kind);
         let before = std::fs::read(&path).ok();
         for (cmd, want) in commands.iter().zip(codes) {
@@ -529,7 +529,7 @@ fn a_directory_named_as_a_segment_of_a_log_is_an_error_naming_it() {
             .collect();
         assert_eq!(segs.len(), 3, "{segs:?}");
         let bad = if newest {
-            t.join(&binlog::__private::log::naming::segment_name(
+            t.join(binlog::__private::log::naming::segment_name(
                 "orders", 3, T0,
             ))
         } else {

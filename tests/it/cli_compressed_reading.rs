@@ -192,7 +192,7 @@ fn a_damaged_header_or_seal_frame_is_damage_and_skip_damaged_prints_every_record
     let seal_begin = seg.frame_index_at(records_end).unwrap();
     let last = seg.frames().len() - 1;
     for i in [0, seal_begin, last] {
-        let damaged = t.join(&format!("frame-{i}.binlog.zst"));
+        let damaged = t.join(format!("frame-{i}.binlog.zst"));
         std::fs::copy(&zst, &damaged).unwrap();
         let at = seg.frames()[i].compressed_offset;
         damage_compressed_frame(&damaged, i);

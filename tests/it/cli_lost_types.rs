@@ -35,7 +35,7 @@ fn salvage_names_types_whose_definition_was_in_the_damage() {
         .success()
         .stdout(predicate::str::contains("salvaged 6 records (seq 3..8)"))
         .stdout(predicate::str::contains("unknown-type-2"));
-    let salvaged = t.join(&format!("open.salvaged-{}.binlog", f[3].0));
+    let salvaged = t.join(format!("open.salvaged-{}.binlog", f[3].0));
     let got: Vec<(u64, String)> = records(&salvaged)
         .into_iter()
         .map(|(s, t, _)| (s, t))

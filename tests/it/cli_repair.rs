@@ -307,7 +307,7 @@ fn repair_salvage_keeps_the_records_after_the_damage() {
         .assert()
         .success()
         .stdout(predicate::str::contains("salvaged 5 records (seq 5..9)"));
-    let salvaged = t.join(&format!("mid.salvaged-{}.binlog", f[5].0));
+    let salvaged = t.join(format!("mid.salvaged-{}.binlog", f[5].0));
     assert!(salvaged.exists(), "{:?}", t.names());
     assert_eq!(std::fs::read(t.join(&backups(&t)[0])).unwrap(), damaged);
     // The segment keeps the records before the damage, sealed.
@@ -486,7 +486,7 @@ fn a_log_opens_over_mid_segment_damage_and_numbers_above_the_records_after_it() 
     );
     assert_eq!(w.write("trade", b"after").unwrap(), 30);
     w.close().unwrap();
-    let backup = t.join(&format!("{name}.corrupt-{at}"));
+    let backup = t.join(format!("{name}.corrupt-{at}"));
     assert_eq!(std::fs::read(&backup).unwrap(), &damaged[at as usize..]);
     let cut = std::fs::read(&newest).unwrap();
     assert_eq!(&cut[..at as usize], &damaged[..at as usize]);

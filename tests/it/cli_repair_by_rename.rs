@@ -87,7 +87,7 @@ fn a_reader_of_a_segment_salvage_cuts_reads_on_to_its_end() {
     assert!(text.contains("SALVAGE-READER read 2999 records"), "{text}");
     // The segment was cut and resealed, the rest salvaged.
     assert_eq!(records(&seg).len(), 10);
-    let salvaged = t.join(&format!("mid.salvaged-{}.binlog", f[11].0));
+    let salvaged = t.join(format!("mid.salvaged-{}.binlog", f[11].0));
     assert_eq!(records(&salvaged).len(), 2989);
 }
 
@@ -155,12 +155,12 @@ fn repair_leaves_the_file_a_reader_holds_as_it_was() {
     }
     // The torn bytes are kept as before, under the segment's name.
     assert_eq!(
-        std::fs::read(t.join(&format!("torn.binlog.corrupt-{}", whole.len()))).unwrap(),
+        std::fs::read(t.join(format!("torn.binlog.corrupt-{}", whole.len()))).unwrap(),
         vec![0x40, 0, 0, 0, 1, 2, 3]
     );
     // What salvage copied reads back: with the 7 kept, every record but
     // the damaged one.
-    let salvaged = records(&t.join(&format!("mid.salvaged-{}.binlog", f[8].0)));
+    let salvaged = records(&t.join(format!("mid.salvaged-{}.binlog", f[8].0)));
     assert_eq!(
         salvaged.iter().map(|r| r.0).collect::<Vec<_>>(),
         (8..20).collect::<Vec<_>>()
@@ -186,9 +186,9 @@ fn a_repair_stopped_before_its_rename_leaves_nothing_read_as_a_segment() {
     std::fs::write(&newest, &b).unwrap();
     // What a killed repair would have left: a (here, complete) copy of the
     // segment, and a torn-tail copy its writer made beside it.
-    let tmp = t.join(&format!("{}.repair-tmp", segs[2]));
+    let tmp = t.join(format!("{}.repair-tmp", segs[2]));
     std::fs::write(&tmp, &b[..end]).unwrap();
-    let tmp_corrupt = t.join(&format!("{}.repair-tmp.corrupt-{end}", segs[2]));
+    let tmp_corrupt = t.join(format!("{}.repair-tmp.corrupt-{end}", segs[2]));
     std::fs::write(&tmp_corrupt, [0x40, 0, 0, 0, 9]).unwrap();
     // A log reader reads the log's 30 records once, from its segments only.
     let mut lr = binlog::LogReader::open(&t.0, "orders").unwrap();
@@ -214,7 +214,7 @@ fn a_repair_stopped_before_its_rename_leaves_nothing_read_as_a_segment() {
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
     assert!(!tmp.exists() && !tmp_corrupt.exists(), "{:?}", t.names());
     assert!(
-        t.join(&format!("{}.corrupt-{end}", segs[2])).exists(),
+        t.join(format!("{}.corrupt-{end}", segs[2])).exists(),
         "{:?}",
         t.names()
     );
@@ -337,8 +337,8 @@ fn repair_removes_an_interrupted_repairs_copy_of_a_segment_that_needs_nothing() 
     assert_eq!(segs.len(), 3);
     let newest = t.join(&segs[2]);
     let before = std::fs::read(&newest).unwrap();
-    let tmp = t.join(&format!("{}.repair-tmp", segs[2]));
-    let tmp_corrupt = t.join(&format!("{}.repair-tmp.corrupt-77", segs[2]));
+    let tmp = t.join(format!("{}.repair-tmp", segs[2]));
+    let tmp_corrupt = t.join(format!("{}.repair-tmp.corrupt-77", segs[2]));
     let leave = || {
         std::fs::write(&tmp, &before).unwrap();
         std::fs::write(&tmp_corrupt, [0x40, 0, 0, 0, 9]).unwrap();

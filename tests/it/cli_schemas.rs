@@ -369,7 +369,7 @@ fn compressed_and_salvaged_segments_keep_their_schemas() {
         .args(["repair", "--salvage", seg.to_str().unwrap()])
         .assert()
         .success();
-    let salvaged = t.join(&format!("orders.salvaged-{}.binlog", f[5].0));
+    let salvaged = t.join(format!("orders.salvaged-{}.binlog", f[5].0));
     assert_eq!(ids(decoded(&salvaged)), (105..110).collect::<Vec<_>>());
     assert_eq!(ids(decoded(&seg)), (100..104).collect::<Vec<_>>());
     let text = stdout_of(binlog().args(["schema", salvaged.to_str().unwrap()]));
@@ -387,7 +387,7 @@ fn a_type_whose_schema_changed_between_segments_is_listed_per_schema_and_out_wri
         .iter()
         .enumerate()
     {
-        let file = t.join(&format!("v{i}.json"));
+        let file = t.join(format!("v{i}.json"));
         std::fs::write(&file, doc).unwrap();
         let schema = format!("event={encoding}:{}", file.display());
         let args = ["--log", "app", "--schema", &schema].map(String::from);

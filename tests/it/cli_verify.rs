@@ -177,7 +177,7 @@ fn verify_notes_an_older_segment_a_writer_holds_instead_of_damage() {
 #[test]
 fn verify_and_info_note_an_ending_segment_a_writer_holds_instead_of_damage() {
     let t = Tmp::new("ending-older");
-    let seg = t.join(&first_segment_of_a_rolled_log(&t));
+    let seg = t.join(first_segment_of_a_rolled_log(&t));
     leave_ending(&seg);
     let held = hold_lock(&seg);
     let s = first_segment_verified_clean_and_locked(&t);
@@ -241,7 +241,7 @@ fn first_segment_of_a_rolled_log(t: &Tmp) -> String {
 fn verify_reports_seal_damage_where_the_reader_does() {
     let t = Tmp::new("verify-seal-as-reader");
     for case in ["renamed-type", "seal-begin"] {
-        let seg = t.join(&format!("{case}.binlog"));
+        let seg = t.join(format!("{case}.binlog"));
         common::write_types(&seg, &["a", "b", "c"], binlog::Options::default());
         let end = binlog::Reader::open(&seg)
             .unwrap()

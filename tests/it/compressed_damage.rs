@@ -161,7 +161,7 @@ fn seal_frames_that_do_not_decompress_fail_the_read_that_needs_them_and_cost_no_
     let seal_begin = seal_frames[0];
     let last = listed.len() - 1;
     for &i in &seal_frames {
-        let damaged = dir.join(&format!("seal-{i}.binlog.zst"));
+        let damaged = dir.join(format!("seal-{i}.binlog.zst"));
         std::fs::copy(&zst, &damaged).unwrap();
         damage_compressed_frame(&damaged, i);
         let at = listed[i].compressed_offset;
@@ -334,7 +334,7 @@ fn a_compressed_segment_cut_short_fails_the_open_and_a_salvage_reads_its_whole_f
         mid.compressed_offset as usize,
     ];
     for cut in cuts {
-        let path = dir.join(&format!("cut-{cut}.binlog.zst"));
+        let path = dir.join(format!("cut-{cut}.binlog.zst"));
         std::fs::write(&path, &bytes[..cut]).unwrap();
         let e = Reader::open(&path).err().unwrap();
         assert_error(&e, ErrorKind::CompressedTruncated, &path, cut as u64);
@@ -423,7 +423,7 @@ fn a_zst_that_holds_no_segment_is_not_a_binlog_and_a_zstd_file_of_one_is_truncat
     // Whole zstd frames without a seek table, as `zstd` writes them.
     let plain_zstd = zstd::bulk::compress(&noise, 3).unwrap();
     for (name, bytes) in [("seekable", &seekable), ("zstd", &plain_zstd)] {
-        let path = dir.join(&format!("{name}.binlog.zst"));
+        let path = dir.join(format!("{name}.binlog.zst"));
         std::fs::write(&path, bytes).unwrap();
         for salvage in [false, true] {
             let opened = if salvage {
@@ -872,7 +872,7 @@ fn a_seal_frame_whose_checksum_alone_fails_gets_one_answer_from_every_reader() {
         .enumerate()
         .filter(|(_, f)| f.offset >= records_end)
     {
-        let damaged = dir.join(&format!("seal-{i}.binlog.zst"));
+        let damaged = dir.join(format!("seal-{i}.binlog.zst"));
         let mut bytes = std::fs::read(&zst).unwrap();
         bytes[(f.compressed_offset + u64::from(f.compressed_size)) as usize - 1] ^= 0x01;
         std::fs::write(&damaged, bytes).unwrap();

@@ -305,7 +305,7 @@ fn compress_in_frames(
     copies: &TypeCopies,
     frame_size: u64,
 ) -> Vec<u8> {
-    let path = dir.join(&format!("{name}.binlog"));
+    let path = dir.join(format!("{name}.binlog"));
     std::fs::write(&path, seg).unwrap();
     let opts = CompressOptions {
         frame_size,

@@ -228,7 +228,7 @@ fn a_damaged_copy_frame_is_not_trusted_and_verify_names_it() {
         let (at, size, _) = *copy_frames[n];
         let mut bytes = std::fs::read(&zst).unwrap();
         bytes[(at + u64::from(size) / 2) as usize] ^= 0x40;
-        let damaged = dir.join(&format!("damaged-{n}.binlog.zst"));
+        let damaged = dir.join(format!("damaged-{n}.binlog.zst"));
         std::fs::write(&damaged, &bytes).unwrap();
         let errors = read_and_verify(&plain, &damaged);
         assert_eq!(errors.len(), 1, "{errors:?}");
@@ -260,7 +260,7 @@ fn a_copy_directory_that_lies_about_counts_or_sizes_is_not_trusted() {
             lie(&mut d);
             d.encode()
         });
-        let lying = dir.join(&format!("lie-{i}.binlog.zst"));
+        let lying = dir.join(format!("lie-{i}.binlog.zst"));
         std::fs::write(&lying, &bytes).unwrap();
         let errors = read_and_verify(&plain, &lying);
         assert_eq!(errors.len(), 1, "lie {i}: {errors:?}");

@@ -53,7 +53,7 @@ fn a_commit_that_returned_survives_a_power_cut_and_a_torn_one_falls_back_to_the_
             Keep::TornPages(4096),
             Keep::TornPages(0),
         ][(round % 3) as usize];
-        let mnt = root.join(&format!("mnt-{round}"));
+        let mnt = root.join(format!("mnt-{round}"));
         std::fs::create_dir_all(&mnt).unwrap();
         let fs = PowerCut::mount(&backing, &mnt, keep, rng.next_u64());
         let dir = fs.path().join("log");

@@ -87,7 +87,7 @@ fn follow_a_durable_writer<F: FnMut() -> Next>(
 ) {
     let dir = TempDir::new("follow-durable");
     for round in 0..ROUNDS {
-        let path = dir.join(&format!("seg-{round}.binlog"));
+        let path = dir.join(format!("seg-{round}.binlog"));
         let mut child = ChildProc::spawn(
             test,
             &[

@@ -65,7 +65,7 @@ fn a_segment_follower_reads_what_a_reopening_writer_appends() {
     }
     let dir = TempDir::new("follow-reopened");
     for filtered in [false, true] {
-        let path = dir.join(&format!("seg-{filtered}.binlog"));
+        let path = dir.join(format!("seg-{filtered}.binlog"));
         sealed_segment(&path);
         let mut r = Reader::open(&path).unwrap();
         if filtered {

@@ -79,7 +79,7 @@ fn an_unsorted_or_repeating_offset_array_is_not_used() {
         ),
     ];
     for (what, change) in changes {
-        let p = dir.join(&format!("{what}.binlog"));
+        let p = dir.join(format!("{what}.binlog"));
         let want = write_segment(&p);
         rewrite_seal(&p, |s| change(s));
         for names in [&["a"][..], &["b"], &["a", "b"], &["a", "b", "c", "d"]] {
@@ -127,7 +127,7 @@ fn a_sorted_offset_array_that_lies_is_not_trusted() {
     ];
     let types: Vec<&str> = (0..24).map(|i| ["a", "b", "c", "d"][i % 4]).collect();
     for (what, change) in changes {
-        let p = dir.join(&format!("{what}.binlog"));
+        let p = dir.join(format!("{what}.binlog"));
         let want = write_types(&p, &types, Options::default());
         let offs = frames(&p);
         rewrite_seal(&p, |s| change(s, &offs));
@@ -164,7 +164,7 @@ fn an_offset_array_entry_at_a_carried_frame_numbered_out_of_place_is_not_trusted
     use binlog::__private::format::frame::{encode_record, RecordHead};
     let dir = TempDir::new("carried");
     for carried_seq in [0u64, 999, u64::MAX] {
-        let p = dir.join(&format!("{carried_seq}.binlog"));
+        let p = dir.join(format!("{carried_seq}.binlog"));
         let mut inner = Vec::new();
         let head = RecordHead {
             seq: carried_seq,
@@ -301,7 +301,7 @@ fn a_lying_sparse_index_never_makes_a_seek_wrong() {
         ),
     ];
     for (what, change) in changes {
-        let p = dir.join(&format!("{what}.binlog"));
+        let p = dir.join(format!("{what}.binlog"));
         write_segment(&p);
         let want: Vec<(u64, i64)> = {
             let mut r = Reader::open(&p).unwrap();
@@ -346,7 +346,7 @@ fn a_type_table_that_names_types_wrongly_is_not_trusted() {
         ),
     ];
     for (what, change) in changes {
-        let p = dir.join(&format!("{what}.binlog"));
+        let p = dir.join(format!("{what}.binlog"));
         let want = write_segment(&p);
         rewrite_seal(&p, |s| change(s));
         let name_of = |seq: u64| want[seq as usize].1.clone();
@@ -468,7 +468,7 @@ fn a_directory_that_counts_fewer_records_than_its_sequence_numbers_is_not_used()
         ),
     ];
     for (what, change) in changes {
-        let p = dir.join(&format!("{what}.binlog"));
+        let p = dir.join(format!("{what}.binlog"));
         let want = write_segment(&p);
         rewrite_seal(&p, |s| change(s));
         for target in [23, 7] {
@@ -534,7 +534,7 @@ fn a_type_table_whose_first_entries_name_no_record_is_not_trusted() {
     // Every case is tried and every wrong answer listed, then the test fails.
     let mut wrong = Vec::new();
     for (what, change) in changes {
-        let p = dir.join(&format!("{what}.binlog"));
+        let p = dir.join(format!("{what}.binlog"));
         let want = write_segment(&p);
         rewrite_seal(&p, |s| change(s));
         for target in [9, 21, 37, 0] {

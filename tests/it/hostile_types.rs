@@ -48,7 +48,7 @@ fn segment_with_type_id(path: &Path, id: u32, define: bool) {
 fn a_skipping_reader_does_not_size_its_type_table_by_a_hostile_id() {
     let dir = TempDir::new("hostile-type-id");
     for define in [false, true] {
-        let p = dir.join(&format!("seg-{define}.binlog"));
+        let p = dir.join(format!("seg-{define}.binlog"));
         segment_with_type_id(&p, 10_000_000, define);
 
         // A plain reader stops at the record: its type is undefined.
@@ -88,7 +88,7 @@ fn a_skipping_reader_does_not_size_its_type_table_by_a_hostile_id() {
 fn verify_reports_an_impossible_type_id_without_a_table_of_that_size() {
     let dir = TempDir::new("hostile-type-id-verify");
     for define in [false, true] {
-        let p = dir.join(&format!("seg-{define}.binlog"));
+        let p = dir.join(format!("seg-{define}.binlog"));
         segment_with_type_id(&p, u32::MAX, define);
         let offset = {
             let mut r = Reader::open(&p).unwrap();

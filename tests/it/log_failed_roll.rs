@@ -132,7 +132,7 @@ fn an_empty_segment_left_by_a_failed_roll_is_removed_when_the_log_opens() {
             "-",
         )
         .wait_ok();
-        let leftover = d.join(&naming::segment_name("x", 1, T0));
+        let leftover = d.join(naming::segment_name("x", 1, T0));
         assert!(leftover.exists(), "{close}");
 
         let w = LogWriter::open(d.path(), "x", fixed_clock_log(false)).unwrap();
@@ -368,7 +368,7 @@ fn a_roll_after_a_failed_roll_that_left_its_file_makes_no_second_segment_of_its_
         write_n(&w, 0, 3);
         let err = with_failures(&[creation_fault(mode), Fail::Unlink], || w.roll()).unwrap_err();
         eprintln!("{ctx}: the roll failed: {err}");
-        let leftover = d.join(&naming::segment_name("x", 1, T0));
+        let leftover = d.join(naming::segment_name("x", 1, T0));
         assert!(leftover.exists(), "{ctx}: the fault left no file");
         assert_eq!(w.current_segment().unwrap().segment_no, 0, "{ctx}");
         write_n(&w, 3, 5);
@@ -423,7 +423,7 @@ fn while_the_leftover_cannot_be_removed_no_roll_creates_a_second_segment_of_its_
         assert_numbering(d.path(), "x", &ctx);
         assert_eq!(read_log(d.path(), "x", &ctx), (0..9).collect::<Vec<_>>());
         assert!(
-            !d.join(&naming::segment_name("x", 1, T0)).exists(),
+            !d.join(naming::segment_name("x", 1, T0)).exists(),
             "{ctx}: the leftover is still there: {:?}",
             d.names()
         );
@@ -441,7 +441,7 @@ fn an_empty_file_left_by_a_failed_roll_does_not_block_the_next_roll_in_the_same_
     let w = LogWriter::open(d.path(), "x", log_opts(Mode::SealingFirst, &clock)).unwrap();
     write_n(&w, 0, 3);
     with_failures(&[Fail::HeaderWrite, Fail::Unlink], || w.roll()).unwrap_err();
-    let leftover = d.join(&naming::segment_name("x", 1, T0));
+    let leftover = d.join(naming::segment_name("x", 1, T0));
     assert_eq!(std::fs::metadata(&leftover).unwrap().len(), 0);
     write_n(&w, 3, 5);
     w.roll().unwrap();
@@ -488,7 +488,7 @@ fn a_log_reopened_after_a_crash_following_a_failed_roll_has_one_segment_per_numb
             )
             .wait_ok();
             assert!(
-                d.join(&naming::segment_name("x", 1, T0)).exists(),
+                d.join(naming::segment_name("x", 1, T0)).exists(),
                 "{ctx}: no leftover: {:?}",
                 d.names()
             );
@@ -646,7 +646,7 @@ fn a_reader_that_moved_on_to_a_half_made_segment_comes_back_for_the_records() {
         write_n(&w, 0, 3);
         let f = Follower::start(d.path(), "x");
         assert!(f.wait_for(Duration::from_secs(60), |s| s.seqs.len() == 3));
-        let leftover = d.join(&naming::segment_name("x", 1, T0));
+        let leftover = d.join(naming::segment_name("x", 1, T0));
         with_failures(&[creation_fault(mode), Fail::Unlink], || w.roll()).unwrap_err();
         assert!(leftover.exists(), "{ctx}");
         // Give the reader the time to look at the directory again.

@@ -268,7 +268,7 @@ fn a_failed_fdatasync_of_a_seal_poisons_the_log() {
     let root = TempDir::new("power-seal-eio");
     let (backing, _) = dirs(&root);
     for n in 1..80u64 {
-        let mnt = root.join(&format!("mnt-seal-{n}"));
+        let mnt = root.join(format!("mnt-seal-{n}"));
         std::fs::create_dir_all(&mnt).unwrap();
         let armed = ["--fail-fsync-at".to_string(), n.to_string()];
         let fs = PowerCut::mount_armed(&backing, &mnt, &armed, None);

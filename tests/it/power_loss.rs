@@ -281,7 +281,7 @@ fn a_segment_whose_name_survives_a_cut_has_its_header_under_none() {
         // A mount point of its own each round: the writer forgotten at the
         // last cut may still have a thread at work on paths under the old
         // one, which must not reach this mount.
-        let mnt = root.join(&format!("mnt-{seed}"));
+        let mnt = root.join(format!("mnt-{seed}"));
         std::fs::create_dir_all(&mnt).unwrap();
         let fs = PowerCut::mount(&backing, &mnt, Keep::TornPages(4096), seed);
         let dir = fs.path().join("log");

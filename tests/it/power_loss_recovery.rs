@@ -89,7 +89,7 @@ fn damaged_log(dir: &Path, d: Durability) {
 /// `cut_at`, and closes it if the open got through; returns how many
 /// changes and syncs the recovery made if the cut never struck.
 fn recover_cut_at(root: &TempDir, backing: &Path, cut_at: u64, d: Durability) -> Option<u64> {
-    let mnt = root.join(&format!("mnt-{cut_at}-{}", std::process::id()));
+    let mnt = root.join(format!("mnt-{cut_at}-{}", std::process::id()));
     std::fs::create_dir_all(&mnt).unwrap();
     let pc = PowerCut::mount_cut_at(backing, &mnt, cut_at);
     // After a cut every call fails: what the recovery left is checked

@@ -300,7 +300,7 @@ fn offsets_of_intact(path: &Path, i: usize) -> (u64, u64) {
 fn a_damaged_region_read_twice_is_reported_once() {
     let dir = TempDir::new("damage-twice");
     for sealed in [true, false] {
-        let p = dir.join(&format!("{sealed}.binlog"));
+        let p = dir.join(format!("{sealed}.binlog"));
         let types: Vec<&str> = (0..12).map(|i| ["a", "b"][i % 2]).collect();
         let w = Writer::open(&p, Options::default()).unwrap();
         for (i, ty) in types.iter().enumerate() {
@@ -590,7 +590,7 @@ fn with_no_record_numbered_as_the_damaged_header_says_salvage_searches_1_mib_and
     let probe = write(&dir.join("probe.binlog"), 1000);
     let fits = 1000 + (limit - probe.0 - probe.1) as usize;
     for (past, found) in [(0, true), (1, false)] {
-        let p = dir.join(&format!("past-{past}.binlog"));
+        let p = dir.join(format!("past-{past}.binlog"));
         let (at, len) = write(&p, fits + past);
         assert_eq!(at + len, limit + past as u64);
         let mut bytes = std::fs::read(&p).unwrap();
@@ -723,7 +723,7 @@ fn a_skipping_reader_names_a_lost_type_from_the_seal_when_it_can() {
 fn a_surviving_seal_directory_names_a_lost_type() {
     let t = TempDir::new("dir-names");
     for part in ["trailer", "seal-begin"] {
-        let seg = t.join(&format!("{part}.binlog"));
+        let seg = t.join(format!("{part}.binlog"));
         segment(&seg, ["order", "trade", "quote"], true);
         let end = Reader::open(&seg).unwrap().seal().unwrap().records_end;
         let len = std::fs::metadata(&seg).unwrap().len();

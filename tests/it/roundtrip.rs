@@ -284,7 +284,7 @@ fn close_makes_every_record_durable_under_every_n_and_interval() {
     .into_iter()
     .enumerate()
     {
-        let p = dir.join(&format!("d{i}.binlog"));
+        let p = dir.join(format!("d{i}.binlog"));
         let opts = Options {
             durability: d,
             buffer_size: 4096,

@@ -81,7 +81,7 @@ fn random_reads_seeks_and_filters_agree_with_a_model() {
     let long_name = "n".repeat(4096);
     let names = ["a", "b", "c", long_name.as_str()];
     for round in 0..6 {
-        let p = dir.join(&format!("sealed-{round}.binlog"));
+        let p = dir.join(format!("sealed-{round}.binlog"));
         let opts = Options {
             sparse_interval: 64 + 100 * (round as u32 % 3),
             first_seq: [0, 7, 1 << 40][round % 3],
@@ -109,9 +109,9 @@ fn random_reads_seeks_and_filters_agree_with_a_model() {
         w.close().unwrap();
         let bytes = std::fs::read(&p).unwrap();
         let d = read_seal(&bytes, 0).unwrap();
-        let unsealed = dir.join(&format!("unsealed-{round}.binlog"));
+        let unsealed = dir.join(format!("unsealed-{round}.binlog"));
         std::fs::write(&unsealed, &bytes[..d.records_end as usize]).unwrap();
-        let nosparse = dir.join(&format!("nosparse-{round}.binlog"));
+        let nosparse = dir.join(format!("nosparse-{round}.binlog"));
         std::fs::copy(&p, &nosparse).unwrap();
         break_sparse_index(&nosparse);
         let sparse_seqs: Vec<u64> = {

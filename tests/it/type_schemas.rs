@@ -120,7 +120,7 @@ fn schemas_a_reader_could_not_use_are_refused_at_open_with_their_own_kinds() {
             schemas,
             ..Options::default()
         };
-        let path = dir.join(&format!("bad-{i}.binlog"));
+        let path = dir.join(format!("bad-{i}.binlog"));
         let err = Writer::open(&path, opts).err().expect("refused");
         assert_eq!(err.kind(), kind, "case {i}: {err}");
         assert!(err.to_string().contains(says), "case {i}: {err}");

@@ -86,7 +86,7 @@ fn a_record_appended_again_is_corruption_to_the_reader_and_to_verify() {
 fn a_valid_record_numbered_wrong_at_the_end_is_damage_not_a_torn_tail() {
     let t = Tmp::new("verify-renumbered");
     for (name, seq) in [("past", 9u64), ("before", 1)] {
-        let seg = t.join(&format!("{name}.binlog"));
+        let seg = t.join(format!("{name}.binlog"));
         unsealed_segment(&seg, 3);
         let frame = renumbered_last_frame(&seg, seq);
         let at = std::fs::metadata(&seg).unwrap().len();
@@ -477,7 +477,7 @@ fn a_shipped_object_cut_short_is_corrupt_at_its_end() {
 fn a_damaged_offset_array_or_sparse_index_is_a_damaged_seal() {
     let t = Tmp::new("verify-seal-parts");
     for part in ["array", "sparse"] {
-        let seg = t.join(&format!("{part}.binlog"));
+        let seg = t.join(format!("{part}.binlog"));
         sealed_segment(&seg, 3_000);
         let d = Reader::open(&seg).unwrap().seal().unwrap().clone();
         let at = match part {

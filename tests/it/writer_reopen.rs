@@ -115,7 +115,7 @@ fn a_half_written_seal_at_every_length_is_recovered() {
     let end = Reader::open(&src).unwrap().seal().unwrap().records_end as usize;
     for cut in positions(end as u64..full.len() as u64) {
         let cut = cut as usize;
-        let p = dir.join(&format!("cut-{cut}.binlog"));
+        let p = dir.join(format!("cut-{cut}.binlog"));
         write_bytes(&p, &full[..cut]);
         let mut w = wants.clone();
         reopen_append_check(&p, &mut w, opts.clone(), &format!("cut at {cut}"));
@@ -137,7 +137,7 @@ fn torn_frames_zeros_and_garbage_after_a_seal_are_cut_and_backed_up() {
     let out = read_all(&src).unwrap();
     let last_start = out.recs.last().unwrap().offset as usize;
     for cut in last_start + 1..end as usize {
-        let p = dir.join(&format!("torn-{cut}.binlog"));
+        let p = dir.join(format!("torn-{cut}.binlog"));
         write_bytes(&p, &full[..cut]);
         let mut w = wants[..11].to_vec();
         reopen_append_check(&p, &mut w, Options::default(), &format!("torn at {cut}"));
@@ -152,7 +152,7 @@ fn torn_frames_zeros_and_garbage_after_a_seal_are_cut_and_backed_up() {
         );
     }
     for zeros in [1usize, 7, 8, 25, 26, 4096, 70_000] {
-        let p = dir.join(&format!("zeros-{zeros}.binlog"));
+        let p = dir.join(format!("zeros-{zeros}.binlog"));
         let mut b = full.clone();
         b.resize(b.len() + zeros, 0);
         write_bytes(&p, &b);
@@ -168,7 +168,7 @@ fn torn_frames_zeros_and_garbage_after_a_seal_are_cut_and_backed_up() {
         &sbytes[sbytes.len() - 32..],
         &full[100..400],
     ] {
-        let p = dir.join(&format!("garbage-{}.binlog", garbage.len()));
+        let p = dir.join(format!("garbage-{}.binlog", garbage.len()));
         let mut b = sbytes.clone();
         b.extend_from_slice(garbage);
         write_bytes(&p, &b);
@@ -196,7 +196,7 @@ fn empty_header_only_and_torn_header_segments_reopen() {
     let sealed_empty = read_bytes(&src);
     let header = sealed_empty[..data_start].to_vec();
     for len in 0..=data_start {
-        let p = dir.join(&format!("h-{len}.binlog"));
+        let p = dir.join(format!("h-{len}.binlog"));
         write_bytes(&p, &header[..len]);
         let w = Writer::open(&p, opts.clone()).unwrap_or_else(|e| panic!("len {len}: {e}"));
         assert_eq!(w.next_seq(), 500, "len {len}");
