@@ -573,3 +573,27 @@ fn a_full_disk_mid_export_leaves_no_partial_file_and_names_it() {
         "no partial file left"
     );
 }
+
+/// A value that does not fit its columns is named in words: its record,
+/// the field, why (not arrow-json's "Json error: whilst decoding").
+#[test]
+fn a_value_that_does_not_fit_its_columns_is_said_in_words() {
+    let dir = TempDir::new("export-unfit");
+    let doc = dir.join("event.json");
+    std::fs::write(&doc, r#"{"properties": {"n": {"type": "integer"}}}"#).unwrap();
+    let seg = dir.join("events.binlog");
+    binlog()
+        .args(["write", s(&seg), "--json", "--schema"])
+        .arg(format!("event=json:{}", s(&doc)))
+        .write_stdin(r#"{"type": "event", "payload": {"n": "x"}}"#)
+        .assert()
+        .success();
+    let o = export(&[s(&seg), "--to", "jsonl", "--out", s(&dir.join("out"))]);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    let said = stderr(&o);
+    assert!(
+        said.contains(": record 0: decoded fields left out: field 'n': failed to parse \"x\"")
+            && said.contains("warning: 1 record kept without their decoded fields"),
+        "{said}"
+    );
+}

@@ -42,6 +42,21 @@ fn verify_a_clean_log_exits_0() {
         .stdout(predicate::str::contains("unsealed"));
 }
 
+/// One of a thing is counted in the singular: `1 segment, 1 record`.
+#[test]
+fn verify_counts_one_record_in_the_singular() {
+    let t = Tmp::new("verify-one");
+    let dir = t.join("log");
+    rolled_log(&dir, 1, 6);
+    binlog()
+        .args(["verify", dir.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "verify: clean: 1 segment, 1 record\n",
+        ));
+}
+
 #[test]
 fn verify_reports_a_torn_tail_with_file_and_offset() {
     let t = Tmp::new("verify-torn");

@@ -3,7 +3,7 @@
 //! prints what is wrong and where (file and offset). Exit status 0 when
 //! clean, 1 when damaged, 2 when a file could not be read.
 
-use crate::check::{self, plural, to_json, Verdict};
+use crate::check::{self, counted, plural, to_json, Verdict};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
 use crate::paths;
@@ -85,8 +85,9 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     out.flush()?;
     if sum.unreadable > 0 {
         return Err(CliError::io(format!(
-            "{} of {} files could not be checked",
-            sum.unreadable, sum.segments
+            "{} of {} could not be checked",
+            sum.unreadable,
+            counted(sum.segments, "file")
         )));
     }
     Ok(Outcome::damaged_if(sum.damaged + sum.manifests > 0))
@@ -135,19 +136,17 @@ impl Summary {
     fn line(&self) -> String {
         if self.damaged == 0 && self.manifests == 0 && self.unreadable == 0 {
             return format!(
-                "verify: clean: {} segment{}, {} records",
-                self.segments,
-                plural(self.segments),
-                self.records
+                "verify: clean: {}, {}",
+                counted(self.segments, "segment"),
+                counted(self.records, "record")
             );
         }
         if self.damaged == 0 && self.manifests == 0 {
             return format!(
-                "verify: NOT CHECKED: {} of {} file{} could not be checked; {} intact records",
+                "verify: NOT CHECKED: {} of {} could not be checked; {}",
                 self.unreadable,
-                self.segments,
-                plural(self.segments),
-                self.records
+                counted(self.segments, "file"),
+                counted(self.records, "intact record")
             );
         }
         // What is wrong, each kind counted (`{s}`: the plural ending).
@@ -169,12 +168,11 @@ impl Summary {
             .map(|(n, what)| format!("{n} {}", what.replace("{s}", plural(*n))))
             .collect();
         format!(
-            "verify: DAMAGED: {} of {} segment{} ({}); {} intact records",
+            "verify: DAMAGED: {} of {} ({}); {}",
             self.damaged.max(self.unreadable),
-            self.segments,
-            plural(self.segments),
+            counted(self.segments, "segment"),
             parts.join(", "),
-            self.records
+            counted(self.records, "intact record")
         )
     }
 }

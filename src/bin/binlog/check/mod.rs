@@ -34,3 +34,8 @@ pub fn plural(n: u64) -> &'static str {
         "s"
     }
 }
+
+/// `n` things: `1 record`, `2 records`.
+pub fn counted(n: u64, thing: &str) -> String {
+    format!("{n} {thing}{}", plural(n))
+}

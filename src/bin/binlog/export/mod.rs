@@ -71,10 +71,12 @@ pub fn run(args: &ExportArgs) -> CliResult<Outcome> {
     };
     let (written, undecodable) = routes.finish()?;
     for (path, records) in written {
-        println!("{}: {records} records", crate::paths::show(&path));
+        let records = crate::check::counted(records, "record");
+        println!("{}: {records}", crate::paths::show(&path));
     }
     if undecodable > 0 {
-        eprintln!("binlog: warning: {undecodable} records kept without their decoded fields");
+        let n = crate::check::counted(undecodable, "record");
+        eprintln!("binlog: warning: {n} kept without their decoded fields");
     }
     let decoded = match undecodable {
         0 => Outcome::Clean,

@@ -361,6 +361,11 @@ fn typed_columns(
     }
     for (row, seq) in rows.iter_mut().zip(seqs) {
         if let Err(e) = decode(fields, std::slice::from_ref(row)) {
+            // arrow-json's words without its "Json error: whilst decoding".
+            let e = match e {
+                ArrowError::JsonError(why) => why.replace("whilst decoding field ", "field "),
+                e => e.to_string(),
+            };
             eprintln!("binlog: warning: {file}: record {seq}: decoded fields left out: {e}");
             *row = &Decoded::None;
             unfit += 1;

@@ -15,8 +15,8 @@ use std::path::Path;
 pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
     writeln!(
         out,
-        "total: {} segments, {} sealed{}",
-        t.segments,
+        "total: {}, {} sealed{}",
+        crate::check::counted(t.segments, "segment"),
         t.sealed,
         if t.damaged > 0 {
             format!(", {} damaged", t.damaged)
@@ -251,7 +251,8 @@ fn print_counts(out: &mut impl Write, c: &Counts) -> CliResult<()> {
         let label = if i == 0 { "types" } else { "" };
         writeln!(
             out,
-            "  {label:<12}{name:<width$}  {n:>12} records  {:>12}",
+            "  {label:<12}{name:<width$}  {n:>12} record{:<1}  {:>12}",
+            crate::check::plural(*n),
             human_bytes(*b)
         )?;
     }

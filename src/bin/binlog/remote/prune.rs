@@ -152,7 +152,8 @@ fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
     let through = r
         .pruned_through
         .map_or_else(|| "none".to_string(), |t| format!("segments up to {t}"));
-    writeln!(out, "kept {} objects; pruned: {through}", r.kept)?;
+    let kept = crate::check::counted(r.kept as u64, "object");
+    writeln!(out, "kept {kept}; pruned: {through}")?;
     out.flush()?;
     Ok(())
 }

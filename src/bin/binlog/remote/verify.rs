@@ -5,6 +5,7 @@
 //! object before. One line per object; exit status 1 if any is damaged or
 //! missing.
 
+use crate::check::counted;
 use crate::error::{CliResult, Outcome};
 use crate::output;
 use binlog::archive::RemoteLog;
@@ -26,7 +27,7 @@ pub fn run(log: &RemoteLog) -> CliResult<Outcome> {
             writeln!(out, "GAP     records {from}..{to} are in no object")?;
         }
         match damage.first() {
-            None => writeln!(out, "ok      {url}: {} records", rep.records)?,
+            None => writeln!(out, "ok      {url}: {}", counted(rep.records, "record"))?,
             Some(f) => {
                 let what = f.message.strip_prefix(&format!("{url}: "));
                 writeln!(out, "DAMAGED {url}: {}", what.unwrap_or(&f.message))?

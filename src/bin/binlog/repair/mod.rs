@@ -66,8 +66,8 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
     }
     if sum.errors > 0 {
         return Err(CliError::io(format!(
-            "{} files could not be repaired",
-            sum.errors
+            "{} could not be repaired",
+            check::counted(sum.errors, "file")
         )));
     }
     Ok(Outcome::damaged_if(sum.left_damaged > 0))
@@ -77,13 +77,12 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
 fn summary_line(sum: &Summary, dry_run: bool) -> String {
     let verb = if dry_run { "would change" } else { "changed" };
     format!(
-        "repair: {} segment{} checked, {verb} {}, {} left damaged{}",
-        sum.segments,
-        check::plural(sum.segments),
+        "repair: {} checked, {verb} {}, {} left damaged{}",
+        check::counted(sum.segments, "segment"),
         sum.changed,
         sum.left_damaged,
         if sum.errors > 0 {
-            format!(", {} errors", sum.errors)
+            format!(", {}", check::counted(sum.errors, "error"))
         } else {
             String::new()
         }

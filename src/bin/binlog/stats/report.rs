@@ -73,8 +73,8 @@ pub(super) fn print_text(out: &mut impl Write, tally: &Tally, args: &StatsArgs) 
     };
     writeln!(
         out,
-        "{} records, {}, seq {}..{}, {} .. {}",
-        all.records,
+        "{}, {}, seq {}..{}, {} .. {}",
+        crate::check::counted(all.records, "record"),
         human_bytes(all.bytes),
         all.first_seq.unwrap_or(0),
         all.last_seq.unwrap_or(0),
@@ -102,11 +102,9 @@ fn print_rate(out: &mut impl Write, tally: &Tally, by: BucketWidth, width: usize
             1 => format!("a {unit}"),
             n => format!("per {n} {unit}s"),
         };
+        let most = crate::check::counted(s.max, "record");
         let n = s.marks.chars().count();
-        (
-            format!("{label}{}  at most {} records {span}", s.marks, s.max),
-            n,
-        )
+        (format!("{label}{}  at most {most} {span}", s.marks), n)
     };
     // The legend's length depends on the marks: fit, and fit again.
     let mut cols = width.saturating_sub(label.len()).max(8);

@@ -107,8 +107,8 @@ fn report_written(w: &Written, shown: &str) {
     match (w.count, w.first_seq) {
         (0, _) | (_, None) => eprintln!("binlog: wrote 0 records to {shown}"),
         (n, Some(first)) => eprintln!(
-            "binlog: wrote {n} record{} (seq {first}..{}) to {shown}",
-            if n == 1 { "" } else { "s" },
+            "binlog: wrote {} (seq {first}..{}) to {shown}",
+            crate::check::counted(n, "record"),
             first + n - 1
         ),
     }
