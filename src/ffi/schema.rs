@@ -42,7 +42,8 @@ pub struct binlog_type_schema {
 /// for an unknown encoding, a descriptor set that does not parse or lacks
 /// the message, or a second schema of the type;
 /// `BINLOG_ERR_SCHEMA_TOO_LARGE` when the header cannot hold the schemas
-/// (1 MiB in all). The options keep copies of the bytes.
+/// (1 MiB in all; the message names the largest schema's type and size).
+/// The options keep copies of the bytes.
 #[no_mangle]
 pub extern "C" fn binlog_options_add_type_schema(
     opts: *mut binlog_options,

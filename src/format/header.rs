@@ -107,12 +107,16 @@ impl SegmentHeader {
         }
         let total = out.len() + 4;
         if total > MAX_HEADER_LEN as usize {
-            let kind = match self.schemas.is_empty() {
-                true => ErrorKind::InvalidArgument,
-                false => ErrorKind::SchemaTooLarge,
-            };
             let what = format!("segment header of {total} bytes exceeds {MAX_HEADER_LEN}");
-            return Err(Error::new(kind, what));
+            let Some(s) = self.schemas.iter().max_by_key(|s| s.schema.len()) else {
+                return Err(Error::new(ErrorKind::InvalidArgument, what));
+            };
+            let (name, n) = (&s.type_name, s.schema.len());
+            let what = match self.schemas.len() {
+                1 => format!("schema of type {name:?} ({n} bytes): {what}"),
+                k => format!("schema of type {name:?} ({n} bytes, the largest of {k}): {what}"),
+            };
+            return Err(Error::new(ErrorKind::SchemaTooLarge, what));
         }
         out[12..16].copy_from_slice(&(total as u32).to_le_bytes());
         let crc = crc32fast::hash(&out);
@@ -321,13 +325,20 @@ mod tests {
     }
 
     #[test]
-    fn schemas_beyond_the_header_limit_are_schema_too_large() {
+    fn schemas_beyond_the_header_limit_are_schema_too_large_naming_the_largest() {
         let mut h = sample();
         let mut big = TypeSchema::self_describing("t", "json");
         big.schema_encoding = "jsonschema".into();
         big.schema = vec![b' '; MAX_HEADER_LEN as usize];
-        h.schemas = vec![big];
-        assert_eq!(h.encode().unwrap_err().kind(), ErrorKind::SchemaTooLarge);
+        h.schemas = vec![TypeSchema::self_describing("small", "json"), big];
+        let e = h.encode().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::SchemaTooLarge);
+        let says = format!("schema of type \"t\" ({MAX_HEADER_LEN} bytes, the largest of 2)");
+        assert!(e.message().starts_with(&says), "{e}");
+        assert!(
+            e.message().contains(&format!("exceeds {MAX_HEADER_LEN}")),
+            "{e}"
+        );
     }
 
     #[test]

@@ -58,6 +58,22 @@ pub struct Origin<'a> {
     pub schema: Option<&'a TypeSchema>,
 }
 
+/// Says on standard error that the payload of record `seq` of type
+/// `type_name` from `origin` (named by its segment file, else its log)
+/// does not decode, why, and what was `done` with it.
+pub fn warn_undecodable(origin: Origin<'_>, seq: u64, type_name: &str, why: &str, done: &str) {
+    let place = match (origin.file, origin.log) {
+        (Some(file), _) => format!("{}: ", file.display()),
+        (None, Some(log)) => format!("log {log}: "),
+        (None, None) => String::new(),
+    };
+    let encoding = origin.schema.map_or("", |s| s.encoding.as_str());
+    eprintln!(
+        "binlog: warning: {place}record {seq} of type {type_name:?} does not decode as \
+         {encoding}: {why}; {done}"
+    );
+}
+
 /// A record copied, with its log's name, so that its reader can be asked
 /// for its type's schema once the record is let go (`RecordPrinter::hold`).
 pub struct Held(Option<String>, pub OwnedRecord);
@@ -182,18 +198,7 @@ impl RecordPrinter {
             Err(e) => e.message().to_string(),
         };
         self.undecodable += 1;
-        let place = match (origin.file, origin.log) {
-            (Some(file), _) => format!("{}: ", file.display()),
-            (None, Some(log)) => format!("log {log}: "),
-            (None, None) => String::new(),
-        };
-        let encoding = origin.schema.map_or("", |s| s.encoding.as_str());
-        eprintln!(
-            "binlog: warning: {place}record {} of type {:?} does not decode as {encoding}: \
-             {why}; printed raw",
-            r.seq,
-            shown_type_name(r)
-        );
+        warn_undecodable(origin, r.seq, &shown_type_name(r), &why, "printed raw");
         false
     }
 

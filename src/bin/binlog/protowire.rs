@@ -341,8 +341,10 @@ impl FieldPlan {
     }
 }
 
-/// A map field's entries (key and value of each), in wire order, a key
-/// or value an entry leaves out as its zero; a key met twice is `Unread`.
+/// A map field's entries (key and value of each), in the order of their
+/// keys' text (as a JSON object's sorted keys: the same for the same
+/// bytes, whatever their wire order), a key or value an entry leaves out
+/// as its zero; a key met twice is `Unread`.
 pub fn map_entries<'a>(
     f: &FieldPlan,
     wires: &[(usize, Wire<'a>)],
@@ -369,13 +371,26 @@ pub fn map_entries<'a>(
         if v.is_none() && matches!(value.kind, FieldKind::Enum(_)) {
             return Err(Unread);
         }
-        let (k, v) = (k.unwrap_or(key.zero()), v.unwrap_or(value.zero()));
-        if entries.iter().any(|(seen, _)| *seen == k) {
-            return Err(Unread);
-        }
-        entries.push((k, v));
+        entries.push((k.unwrap_or(key.zero()), v.unwrap_or(value.zero())));
+    }
+    entries.sort_by_cached_key(|&(k, _)| key_text(k));
+    if entries.windows(2).any(|two| two[0].0 == two[1].0) {
+        return Err(Unread);
     }
     Ok(entries)
+}
+
+/// A map key as JSON object keys show it.
+pub fn key_text(k: Val<'_>) -> std::borrow::Cow<'_, str> {
+    match k {
+        Val::Str(s) => s.into(),
+        Val::Bool(b) => b.to_string().into(),
+        Val::I32(n) => n.to_string().into(),
+        Val::I64(n) => n.to_string().into(),
+        Val::U32(n) => n.to_string().into(),
+        Val::U64(n) => n.to_string().into(),
+        _ => "".into(),
+    }
 }
 
 /// Nesting deeper than prost-reflect reads is `Unread`.

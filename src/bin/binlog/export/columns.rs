@@ -17,19 +17,19 @@ const MAX_DEPTH: usize = 8;
 /// a self-describing encoding without a JSON Schema.
 pub const DECODED_TEXT: &str = "decoded";
 
+/// A metadata entry's fields: `meta` is a list of entries, not a map,
+/// as a key written twice is kept twice (engines refuse a map whose keys
+/// repeat).
+pub fn meta_entry() -> Fields {
+    Fields::from(vec![
+        Field::new("key", DataType::Utf8, false),
+        Field::new("value", DataType::Utf8, false),
+    ])
+}
+
 /// The columns every record has, in this order.
 pub fn record_fields() -> Vec<Field> {
-    let meta = DataType::Map(
-        Arc::new(Field::new(
-            "entries",
-            DataType::Struct(Fields::from(vec![
-                Field::new("keys", DataType::Utf8, false),
-                Field::new("values", DataType::Utf8, true),
-            ])),
-            false,
-        )),
-        false,
-    );
+    let meta = DataType::new_list(DataType::Struct(meta_entry()), true);
     vec![
         Field::new("seq", DataType::UInt64, false),
         Field::new("time", utc_ns(), false),
@@ -102,7 +102,8 @@ fn map_of(value: DataType) -> DataType {
 }
 
 /// A scalar's column type; a message's, as a struct (None: left out).
-/// Bytes are base64 text, as the JSON mapping gives them; enums, names.
+/// Bytes are base64 text, as the JSON mapping gives them; enums, names
+/// (a number without a name, its decimal text).
 fn kind_type(k: &Kind, depth: usize) -> Option<DataType> {
     Some(match k {
         Kind::Double => DataType::Float64,

@@ -2,11 +2,11 @@
 //! from the wire by `protowire`'s plan: no `DynamicMessage` and no JSON
 //! in between. The values are those the JSON path (`table`) gives: every
 //! field present, zeros as zeros, an absent message or field with
-//! presence null, enums by name, bytes in base64, map keys as text (map
-//! entries in wire order). A payload is checked whole before any builder
-//! grows, so a row is appended whole or not at all; one the plan does not
-//! read, or with an enum number without a name (which the JSON path
-//! refuses), is left to the JSON path.
+//! presence null, enums by name (a number without a name as its text),
+//! bytes in base64, map keys as text (map entries in key order). A
+//! payload is checked whole before any builder grows, so a row is
+//! appended whole or not at all; one the plan does not read is left to
+//! the JSON path.
 
 use crate::encoding::base64;
 use crate::protowire::{self, FieldKind, FieldPlan, Plan, Unread, Val, Wire};
@@ -17,12 +17,13 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, ListArray, MapArray, StructArray};
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, FieldRef, Fields};
+use binlog::TypeSchema;
 use prost_reflect::MessageDescriptor;
-use std::fmt::Write;
 use std::sync::Arc;
 
 /// A message's columns in the making (see the module's comment).
 pub struct Direct {
+    schema: TypeSchema,
     message: MessageDescriptor,
     plan: Plan,
     fields: Fields,
@@ -62,13 +63,15 @@ enum Builder {
 type Wires<'a> = [(usize, Wire<'a>)];
 
 impl Direct {
-    /// Message `m`'s payloads as `fields`, the columns `columns::of_message`
-    /// makes of it; None when the plan does not read `m`.
-    pub fn new(m: &MessageDescriptor, fields: &Fields) -> Option<Direct> {
+    /// Message `m` (of schema `s`)'s payloads as `fields`, the columns
+    /// `columns::of_message` makes of it; None when the plan does not read
+    /// `m`.
+    pub fn new(s: &TypeSchema, m: &MessageDescriptor, fields: &Fields) -> Option<Direct> {
         let plan = Plan::new(m)?;
         let columns = columns(&plan, Plan::ROOT, fields);
         let fields = fields.clone();
         Some(Direct {
+            schema: s.clone(),
             message: m.clone(),
             plan,
             fields,
@@ -79,6 +82,10 @@ impl Direct {
 
     pub fn message(&self) -> &MessageDescriptor {
         &self.message
+    }
+
+    pub fn schema(&self) -> &TypeSchema {
+        &self.schema
     }
 
     /// Appends the payload's row; `Unread`, nothing appended, for one left
@@ -141,10 +148,8 @@ fn check_fields(plan: &Plan, m: usize, wires: &Wires, depth: usize) -> Result<()
     let mut values = Vec::new();
     for field in wires.chunk_by(|a, b| a.0 == b.0) {
         let f = &plan.message(m).fields[field[0].0];
-        let kind = f.map.as_ref().map_or(&f.kind, |kv| &kv.1.kind);
-        let check_value = |v: Val| match (v, kind) {
-            (Val::Message(i, b), _) => check(plan, i, b, depth + 1),
-            (Val::Enum(n), FieldKind::Enum(e)) if e.get_value(n).is_none() => Err(Unread),
+        let check_value = |v: Val| match v {
+            Val::Message(i, b) => check(plan, i, b, depth + 1),
             _ => Ok(()),
         };
         match &f.map {
@@ -223,10 +228,7 @@ impl Builder {
                 offsets.push(offsets[offsets.len() - 1] + entries.len() as i32);
                 let value_kind = &f.map.as_ref().expect("a map's builder").1.kind;
                 for (k, v) in entries {
-                    match k {
-                        Val::Str(s) => keys.append_value(s),
-                        k => append_text(keys, k),
-                    }
+                    keys.append_value(protowire::key_text(k));
                     values.append(plan, value_kind, v);
                 }
                 nulls.append_non_null();
@@ -252,7 +254,10 @@ impl Builder {
             (Builder::Text(b), Val::Str(s)) => b.append_value(s),
             (Builder::Text(b), Val::Bytes(x)) => b.append_value(base64(x)),
             (Builder::Text(b), Val::Enum(n)) => match kind {
-                FieldKind::Enum(e) => b.append_option(e.get_value(n).as_ref().map(|v| v.name())),
+                FieldKind::Enum(e) => match e.get_value(n) {
+                    Some(named) => b.append_value(named.name()),
+                    None => b.append_value(n.to_string()),
+                },
                 _ => b.append_null(),
             },
             (Builder::Struct(_, columns, nulls), Val::Message(m, bytes)) => {
@@ -321,17 +326,4 @@ impl Builder {
             }
         }
     }
-}
-
-/// A map key that is not a string, as JSON object keys show it.
-fn append_text(b: &mut StringBuilder, v: Val) {
-    let _ = match v {
-        Val::Bool(x) => write!(b, "{x}"),
-        Val::I32(x) => write!(b, "{x}"),
-        Val::I64(x) => write!(b, "{x}"),
-        Val::U32(x) => write!(b, "{x}"),
-        Val::U64(x) => write!(b, "{x}"),
-        _ => Ok(()),
-    };
-    b.append_value("");
 }

@@ -13,6 +13,7 @@ mod table;
 
 use crate::cat::merge::{open_window, outcome, Said};
 use crate::error::{CliError, CliResult, Outcome};
+use crate::output::Origin;
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::select::{self, FilterArgs, Walk};
@@ -106,7 +107,7 @@ fn read_logs(
             filter,
             walk,
             &mut Progress::hidden(),
-            |r, at| routes.add(r, log, at.schema),
+            |r, at| routes.add(r, Origin { log, ..at }),
         )?;
         result = result.max(read);
     }
@@ -131,7 +132,13 @@ fn read_merged(
             (m.log.to_string(), OwnedRecord::from(&m.record))
         };
         let rec = record.record();
-        routes.add(&rec, Some(&log), r.type_schema(rec.type_name))?;
+        let schema = r.type_schema(rec.type_name);
+        let origin = Origin {
+            log: Some(&log),
+            file: None,
+            schema,
+        };
+        routes.add(&rec, origin)?;
     }
     Said::default().report_new(&r);
     Ok(outcome(&r))

@@ -9,6 +9,7 @@ use super::output::{Format, OutputFile};
 use super::table::{undecodable, Decoded, DecodedColumns, Table};
 use crate::decode::Decoder;
 use crate::error::CliResult;
+use crate::output::Origin;
 use crate::type_names::shown_type_name;
 use binlog::{Record, TypeSchema};
 use prost_reflect::{DynamicMessage, MessageDescriptor};
@@ -53,15 +54,10 @@ impl Routes {
         }
     }
 
-    /// Adds record `r` of log `log`, of type schema `schema` (None: its
-    /// segment has none for its type), to its file.
-    pub fn add(
-        &mut self,
-        r: &Record<'_>,
-        log: Option<&str>,
-        schema: Option<&TypeSchema>,
-    ) -> CliResult<()> {
-        let type_name = shown_type_name(r);
+    /// Adds record `r` from `origin` (its log, segment file, and type
+    /// schema: None when its segment has none for its type), to its file.
+    pub fn add(&mut self, r: &Record<'_>, origin: Origin<'_>) -> CliResult<()> {
+        let (type_name, schema) = (shown_type_name(r), origin.schema);
         let same = |route: &Route| route.schema.as_ref() == schema;
         if !self.routes.get(type_name.as_ref()).is_some_and(same) {
             self.new_route(&type_name, schema)?;
@@ -70,11 +66,11 @@ impl Routes {
         let table = &mut self.tables[route.table];
         let decoded = match &route.decoder {
             Some(_) if route.direct => Decoded::Direct,
-            Some(d) => decode(d, r, log),
+            Some(d) => decode(d, r, origin),
             None => Decoded::None,
         };
         self.undecodable += u64::from(route.decoder.is_some() && matches!(decoded, Decoded::None));
-        table.push(r, &type_name, log, decoded)
+        table.push(r, &type_name, origin, decoded)
     }
 
     /// The route of `type_name` from now on: its decoder for `schema` and
@@ -170,14 +166,14 @@ impl Routes {
 
 /// The payload of `r` decoded (a protobuf message is kept as one, not
 /// made JSON); one that does not decode is said on standard error.
-fn decode(d: &Decoder, r: &Record<'_>, log: Option<&str>) -> Decoded {
+fn decode(d: &Decoder, r: &Record<'_>, origin: Origin<'_>) -> Decoded {
     let decoded = match d.message() {
         Some(m) => DynamicMessage::decode(m.clone(), r.payload)
             .map(Decoded::Proto)
             .map_err(|e| e.to_string()),
         None => d.decode(r.payload).map(Decoded::Json),
     };
-    decoded.unwrap_or_else(|e| undecodable(log, r.seq, &shown_type_name(r), e))
+    decoded.unwrap_or_else(|e| undecodable(origin, r.seq, &shown_type_name(r), e))
 }
 
 /// The columns of a type's decoded payloads: a protobuf message's fields,

@@ -9,9 +9,11 @@ use super::columns::{self, DECODED_TEXT};
 use super::direct::Direct;
 use super::output::OutputFile;
 use crate::error::{CliError, CliResult};
+use crate::output::{warn_undecodable, Origin};
 use arrow_array::builder::ArrayBuilder;
 use arrow_array::builder::{
-    BinaryBuilder, MapBuilder, StringBuilder, TimestampNanosecondBuilder, UInt64Builder,
+    BinaryBuilder, ListBuilder, StringBuilder, StructBuilder, TimestampNanosecondBuilder,
+    UInt64Builder,
 };
 use arrow_array::cast::AsArray;
 use arrow_array::types::UInt64Type;
@@ -20,9 +22,9 @@ use arrow_json::reader::{Decoder as JsonColumns, ReaderBuilder};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema};
 use binlog::{Record, TypeSchema};
 use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Error, Serialize, SerializeMap, Serializer};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -35,8 +37,7 @@ pub enum Decoded {
     /// None: the payload did not decode (its columns are null).
     None,
     Json(Value),
-    /// A protobuf message, serialized straight into the columns (no JSON
-    /// value in between), every field present (zeros are not nulls).
+    /// A protobuf message, every field present (zeros are not nulls).
     Proto(DynamicMessage),
     /// Its payload to be read into the file's direct columns.
     Direct,
@@ -50,7 +51,11 @@ impl Serialize for Decoded {
                 let o = SerializeOptions::new()
                     .stringify_64_bit_integers(false)
                     .skip_default_fields(false);
-                m.serialize_with_options(s, &o)
+                // Through a JSON value, whose objects' keys are sorted: a
+                // map's entries in key order, as the direct path's, not
+                // in prost-reflect's hash order (another each run).
+                let v = m.serialize_with_options(serde_json::value::Serializer, &o);
+                v.map_err(S::Error::custom)?.serialize(s)
             }
             // A row of nulls.
             _ => s.serialize_map(Some(0))?.end(),
@@ -78,10 +83,13 @@ pub struct Table {
     time: TimestampNanosecondBuilder,
     type_name: StringBuilder,
     log: StringBuilder,
-    meta: MapBuilder<StringBuilder, StringBuilder>,
+    meta: ListBuilder<StructBuilder>,
     payload: BinaryBuilder,
     /// Decoded payloads of the batch.
     values: Vec<Decoded>,
+    /// The batch's segment files, each with its first row (warnings
+    /// name them).
+    files: Files,
     /// The schema whose payloads the writer reads into direct columns.
     direct_schema: Option<TypeSchema>,
     /// Records written to the file and in the batch.
@@ -91,8 +99,10 @@ pub struct Table {
     writer: Option<JoinHandle<CliResult<Written>>>,
 }
 
-/// A batch's record columns and decoded payloads.
-struct Batch(Vec<ArrayRef>, Vec<Decoded>);
+/// A batch's record columns, decoded payloads and files.
+struct Batch(Vec<ArrayRef>, Vec<Decoded>, Files);
+
+type Files = Vec<(usize, Arc<Path>)>;
 
 /// The writer thread's file, and the records whose decoded value did not
 /// fit its columns.
@@ -125,11 +135,10 @@ impl Table {
         let path = file.path().to_path_buf();
         let decoding = !matches!(decoded, DecodedColumns::None);
         let direct = match (&decoded, first) {
-            (DecodedColumns::Typed(fields), Some((s, m))) => Direct::new(m, fields).zip(Some(s)),
+            (DecodedColumns::Typed(fields), Some((s, m))) => Direct::new(s, m, fields),
             _ => None,
         };
-        let direct_schema = direct.as_ref().map(|(_, s)| (*s).clone());
-        let direct = direct.map(|(d, _)| d);
+        let direct_schema = direct.as_ref().map(|d| d.schema().clone());
         // One batch waits while one is written: memory stays bounded.
         let (to_writer, batches) = sync_channel(1);
         let writer =
@@ -141,9 +150,10 @@ impl Table {
             time: TimestampNanosecondBuilder::with_capacity(BATCH_ROWS).with_timezone("UTC"),
             type_name: StringBuilder::new(),
             log: StringBuilder::new(),
-            meta: MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()),
+            meta: ListBuilder::new(StructBuilder::from_fields(columns::meta_entry(), 0)),
             payload: BinaryBuilder::new(),
             values: Vec::new(),
+            files: Vec::new(),
             direct_schema,
             records: 0,
             to_writer: Some(to_writer),
@@ -156,24 +166,36 @@ impl Table {
         self.direct_schema.as_ref() == Some(schema)
     }
 
-    /// Adds a record and its decoded payload; hands the batch to the
-    /// writer when it is full.
+    /// Adds a record from `origin` and its decoded payload; hands the
+    /// batch to the writer when it is full.
     pub fn push(
         &mut self,
         r: &Record<'_>,
         type_name: &str,
-        log: Option<&str>,
+        origin: Origin<'_>,
         decoded: Decoded,
     ) -> CliResult<()> {
+        let last = self.files.last().map(|(_, f)| f.as_os_str());
+        if let Some(file) = origin.file.filter(|f| last != Some(f.as_os_str())) {
+            self.files.push((self.seq.len(), file.into()));
+        }
         self.seq.append_value(r.seq);
         self.time.append_value(r.timestamp_ns);
         self.type_name.append_value(type_name);
-        self.log.append_option(log);
+        self.log.append_option(origin.log);
+        let entries = self.meta.values();
         for (k, v) in r.metadata() {
-            self.meta.keys().append_value(k);
-            self.meta.values().append_value(v);
+            entries
+                .field_builder::<StringBuilder>(0)
+                .expect("text")
+                .append_value(k);
+            entries
+                .field_builder::<StringBuilder>(1)
+                .expect("text")
+                .append_value(v);
+            entries.append(true);
         }
-        self.meta.append(true).map_err(arrow_error)?;
+        self.meta.append(true);
         self.payload.append_value(r.payload);
         if self.decoding {
             self.values.push(decoded);
@@ -203,7 +225,8 @@ impl Table {
         // builder starts empty, and would grow by copying).
         let bytes = cols[5].to_data().buffers()[1].len();
         self.payload = BinaryBuilder::with_capacity(BATCH_ROWS, bytes + bytes / 8);
-        let batch = Batch(cols, std::mem::take(&mut self.values));
+        let values = std::mem::take(&mut self.values);
+        let batch = Batch(cols, values, std::mem::take(&mut self.files));
         match self.to_writer.as_ref().map(|w| w.send(batch)) {
             Some(Ok(())) => Ok(()),
             _ => self.join().map(drop),
@@ -272,13 +295,13 @@ fn make_columns(
     name: &str,
 ) -> CliResult<u64> {
     let mut unfit = 0;
-    for Batch(mut cols, mut values) in batches {
+    for Batch(mut cols, mut values, files) in batches {
         match decoded {
             DecodedColumns::None => {}
             DecodedColumns::Text => cols.push(Arc::new(as_text(&values))),
             DecodedColumns::Typed(fields) => {
                 let rows = direct.as_mut().map(|d| {
-                    unfit += read_direct(d, &mut values, &cols);
+                    unfit += read_direct(d, &mut values, &cols, &files);
                     d.finish()
                 });
                 let seqs = cols[0].as_primitive::<UInt64Type>().values();
@@ -300,9 +323,9 @@ fn make_columns(
 }
 
 /// Reads the batch's payloads marked `Direct` into `d`; one it leaves to
-/// prost-reflect is decoded so, or said on standard error and its row
-/// left null: how many did not decode.
-fn read_direct(d: &mut Direct, values: &mut [Decoded], cols: &[ArrayRef]) -> u64 {
+/// prost-reflect is decoded so, or said on standard error (with its
+/// file of `files`) and its row left null: how many did not decode.
+fn read_direct(d: &mut Direct, values: &mut [Decoded], cols: &[ArrayRef], files: &Files) -> u64 {
     let (seqs, payloads) = (
         cols[0].as_primitive::<UInt64Type>(),
         cols[5].as_binary::<i32>(),
@@ -318,7 +341,15 @@ fn read_direct(d: &mut Direct, values: &mut [Decoded], cols: &[ArrayRef]) -> u64
             Err(e) => {
                 not_decoded += 1;
                 let log = arrow_array::Array::is_valid(logs, i).then(|| logs.value(i));
-                undecodable(log, seqs.value(i), types.value(i), e)
+                let run = files.partition_point(|(first, _)| *first <= i);
+                let file = run.checked_sub(1).map(|run| &*files[run].1);
+                let schema = Some(d.schema());
+                undecodable(
+                    Origin { log, file, schema },
+                    seqs.value(i),
+                    types.value(i),
+                    e,
+                )
             }
         };
     }
@@ -394,8 +425,11 @@ fn merge(direct: Option<StructArray>, typed: StructArray, values: &[Decoded]) ->
 
 fn decode<S: Serialize>(fields: &Fields, rows: &[S]) -> Result<StructArray, ArrowError> {
     let schema = Arc::new(Schema::new(fields.clone()));
+    // A number where text is expected is kept as its text: an enum's
+    // number without a name, as `cat --decode` prints it.
     let mut d: JsonColumns = ReaderBuilder::new(schema.clone())
         .with_batch_size(rows.len().max(1))
+        .with_coerce_primitive(true)
         .build_decoder()?;
     d.serialize(rows)?;
     Ok(d.flush()?
@@ -412,10 +446,11 @@ pub fn arrow_error(e: impl std::fmt::Display) -> CliError {
 #[path = "../../../../tests/it/common/protobuf_all.rs"]
 mod protobuf_all;
 
-/// Says on standard error that record `seq`'s payload does not decode.
-pub fn undecodable(log: Option<&str>, seq: u64, t: &str, e: impl std::fmt::Display) -> Decoded {
-    let log = log.map(|l| format!("log {l}: ")).unwrap_or_default();
-    eprintln!("binlog: warning: {log}record {seq} of type {t}: payload does not decode: {e}");
+/// Says on standard error that the payload of record `seq` of type `t`
+/// from `origin` does not decode.
+pub fn undecodable(origin: Origin<'_>, seq: u64, t: &str, e: impl std::fmt::Display) -> Decoded {
+    let then = "exported with its decoded columns null";
+    warn_undecodable(origin, seq, t, &e.to_string(), then);
     Decoded::None
 }
 
@@ -504,7 +539,8 @@ mod tests {
     }
 
     /// Random `t.All` payloads (every scalar kind, known and unknown enum
-    /// numbers, nested, repeated, maps, absent fields), rows with an
+    /// numbers, nested, repeated, maps of many entries in any order,
+    /// absent fields), rows with an
     /// unpacked repeated field, a message the wire plan leaves to
     /// prost-reflect (merged) and bytes that do not decode among them.
     #[test]
@@ -518,16 +554,9 @@ mod tests {
         let mut payloads: Vec<Vec<u8>> = (0..600)
             .map(|_| {
                 let field = desc.fields().next().unwrap();
-                let ProtoValue::Message(mut m) = random_value(&field, &kind, &mut next, 0) else {
+                let ProtoValue::Message(m) = random_value(&field, &kind, &mut next, 0) else {
                     unreachable!()
                 };
-                // One entry a map at most: prost-reflect's order is a hash's.
-                for f in desc.fields().filter(|f| f.is_map()) {
-                    if let ProtoValue::Map(entries) = m.get_field_mut(&f) {
-                        let first = entries.keys().next().cloned();
-                        entries.retain(|k, _| Some(k) == first.as_ref());
-                    }
-                }
                 m.encode_to_vec()
             })
             .collect();
@@ -539,14 +568,15 @@ mod tests {
             Err(_) => Decoded::None,
         };
         let fields = columns::of_message(&desc);
-        let mut direct = Direct::new(&desc, &fields).unwrap();
+        let schema = TypeSchema::protobuf("t", set.clone(), name);
+        let mut direct = Direct::new(&schema, &desc, &fields).unwrap();
         let n = payloads.len();
         let seq: ArrayRef = Arc::new(arrow_array::UInt64Array::from_iter_values(0..n as u64));
         let text: ArrayRef = Arc::new(arrow_array::StringArray::from(vec!["t"; n]));
         let payload: ArrayRef = Arc::new(arrow_array::BinaryArray::from_iter_values(&payloads));
         let cols = [seq.clone(), seq, text.clone(), text.clone(), text, payload];
         let mut mixed: Vec<Decoded> = (0..n).map(|_| Decoded::Direct).collect();
-        assert_eq!(read_direct(&mut direct, &mut mixed, &cols), 1);
+        assert_eq!(read_direct(&mut direct, &mut mixed, &cols, &Vec::new()), 1);
         let json: Vec<Decoded> = payloads.iter().map(|p| decode(p)).collect();
         let seqs: Vec<u64> = (0..payloads.len() as u64).collect();
         let (expected, unfit) = typed_columns(&fields, &json, &seqs, "t").unwrap();
@@ -555,8 +585,11 @@ mod tests {
         let direct_rows = mixed.iter().filter(|d| matches!(d, Decoded::Direct));
         assert!(direct_rows.count() > 300);
         assert!(matches!(mixed[100], Decoded::Direct) && matches!(mixed[200], Decoded::Proto(_)));
-        assert!(unfit > 0, "unknown enum numbers are refused");
-        assert_eq!(mixed_unfit, unfit);
+        assert_eq!(
+            (unfit, mixed_unfit),
+            (0, 0),
+            "enum numbers without a name fit"
+        );
         for (f, column) in fields.iter().zip(expected.columns()) {
             assert_eq!(
                 got.column_by_name(f.name()).unwrap(),

@@ -46,12 +46,7 @@ pub(super) fn parse_schema(s: &str) -> Result<TypeSchema, String> {
         "flatbuffer" => alone.validate(),
         _ => Decoder::new(&schema).and_then(|_| alone.validate()),
     };
-    checked.map(|_| schema).map_err(|e| match e.kind() {
-        binlog::ErrorKind::SchemaTooLarge => {
-            format!("schema of type {type_name:?}: {}", e.message())
-        }
-        _ => e.message().to_string(),
-    })
+    checked.map(|_| schema).map_err(|e| e.message().to_string())
 }
 
 /// The encoders of the types whose decoded values are not stored as JSON
