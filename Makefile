@@ -1,6 +1,8 @@
-# libbinlog: `make demo` builds everything and runs the quickstart;
-# `make test` runs every test. Both work on a fresh machine: the tools they
-# need (a pinned cbindgen) are installed here on first use.
+# libbinlog: `make demo` builds the C library and runs the quickstart;
+# `make test` runs every test. Both work on a fresh machine with the
+# README's prerequisites: the tools they need (zig and cargo-zigbuild from
+# PyPI; for the tests a pinned cbindgen, the S3 servers, Debian packages)
+# are installed here on first use.
 
 CARGO      ?= cargo
 CC         ?= cc
@@ -9,7 +11,7 @@ PREFIX     ?= /usr/local
 CBINDGEN_VERSION := 0.29.4
 TOOLS      ?= $(HOME)/.cache/libbinlog-tools
 CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
-# The S3-compatible server the archive tests start (tests/common/s3.rs).
+# The S3-compatible server the archive tests start (tests/it/common/s3.rs).
 VERSITYGW_VERSION := 1.8.0
 VERSITYGW  := $(TOOLS)/bin/versitygw-$(VERSITYGW_VERSION)
 # The second S3-compatible server, for `make torture` only: MinIO, whose
@@ -29,7 +31,7 @@ MOTO       := $(MOTO_VENV)/bin/moto_server
 # (bench/archive/boto3_baseline.py), in `make bench` and its smoke run.
 MOTO_PYTHON := $(MOTO_VENV)/bin/python
 # DuckDB and pyarrow (PyPI), in a virtual environment of their own: the
-# engines tests/cli_export.rs reads `binlog export`'s files with
+# engines tests/it/cli_export.rs reads `binlog export`'s files with
 # (tests/export/check_export.py), and the baseline of `make bench-export`.
 DUCKDB_VERSION := 1.1.3
 PYARROW_VERSION := 18.1.0
@@ -120,13 +122,25 @@ C_TESTS    := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 all: lib cli man completions header examples
 
 # --- tools -----------------------------------------------------------------
+# What a target needs of the machine, installed when missing, each said
+# first with why (tests/install_missing.sh): Debian's packages (apt, as
+# root) and Rust's parts (rustup). `make test` installs all of its own as
+# its first step (machine-tools): Debian's fuse3, strace, zstd and
+# python3-venv, Rust's standard library for $(CROSS_ARCH) (check-glibc)
+# and the toolchain $(FUZZ_TOOLCHAIN) (fuzz-short).
+INSTALL_MISSING = PYTHON=$(PYTHON) tests/install_missing.sh
+.PHONY: machine-tools
+machine-tools:
+	@$(INSTALL_MISSING) fuse3 strace zstd python3-venv target:$(CROSS_ARCH)-unknown-linux-gnu \
+	  toolchain:$(FUZZ_TOOLCHAIN)
+
 $(CBINDGEN):
 	@mkdir -p $(TOOLS)/bin
-	$(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)
+	$(CARGO) install -q cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)
 	ln -sf $(TOOLS)/cbindgen-$(CBINDGEN_VERSION)/bin/cbindgen $@
 
 # versitygw, an S3 gateway over a local directory (Apache-2.0), built from
-# its pinned module version; the tests of shipping to S3 (tests/archive_*.rs)
+# its pinned module version; the tests of shipping to S3 (tests/it/archive_*.rs)
 # start it on 127.0.0.1 themselves.
 $(VERSITYGW):
 	@mkdir -p $(TOOLS)/bin $(TOOLS)/versitygw-$(VERSITYGW_VERSION)
@@ -171,7 +185,7 @@ $(AUDITWHEEL):
 
 .PHONY: zig-tools
 zig-tools: $(ZIG_PYTHON) $(CARGO_ZIGBUILD)
-	@rustup target list --installed | grep -qx $(RUST_TARGET) || rustup target add $(RUST_TARGET)
+	@$(INSTALL_MISSING) target:$(RUST_TARGET)
 
 tools: $(CBINDGEN) $(VERSITYGW) zig-tools
 
@@ -245,7 +259,9 @@ $(BUILD)/examples/%: examples/%.c include/binlog.h lib
 
 examples: $(EXAMPLES)
 
-demo: lib header $(BUILD)/examples/quickstart
+# The quickstart, built against the committed header (check-header, in
+# `make test`, checks that it is what cbindgen makes of src/ffi).
+demo: lib $(BUILD)/examples/quickstart
 	@rm -rf demo-data && mkdir -p demo-data
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
@@ -263,7 +279,7 @@ demo: lib header $(BUILD)/examples/quickstart
 # failure lines last, where a run's record of its last lines shows them.
 TEST_REST := test-c test-consumer test-lean test-rust-dependent test-go test-go-consumer test-java \
   test-java-consumer test-python fuzz-short check-bench-peers
-test: line-budget check-header check-abi check-glibc lint test-powercut zstd-tool strace-tool powercut python-tool \
+test: machine-tools line-budget check-header check-abi check-glibc lint test-powercut zstd-tool strace-tool powercut python-tool \
   s3-server s3-server-moto analytics-tools test-rust-build
 	@mkdir -p target && rm -f target/make-test.status
 	{ $(MAKE) --no-print-directory -j2 --output-sync=recurse test-rust test-rest 2>&1; \
@@ -281,7 +297,7 @@ test-rest:
 # is stopped when the runs end, also when one fails or is interrupted.
 .PHONY: test-under-load
 test-under-load:
-	@command -v stress-ng >/dev/null || { apt-get update -qq && apt-get install -y -qq stress-ng; }
+	@$(INSTALL_MISSING) stress-ng
 	@stress-ng --cpu 2 --quiet & hog=$$!; \
 	trap 'kill $$hog 2>/dev/null; wait $$hog 2>/dev/null' EXIT INT TERM; \
 	failed=0; \
@@ -293,25 +309,28 @@ test-under-load:
 	else echo "make test-under-load: a run failed"; fi; \
 	exit $$failed
 
-# strace, which tests/persistence_points.rs runs the library under to check
+# strace, which tests/it/persistence_points.rs runs the library under to check
 # the order of its syncs, renames and unlinks (Debian's package, installed
 # when missing; the test fails, saying so, without it).
 strace-tool:
-	@command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
+	@$(INSTALL_MISSING) strace
 
 # Every Rust test (the archive tests start the pinned versitygw: s3-server),
-# two test binaries at a time (tests/run_rust_tests.sh); a short part of
-# the archive tests again against moto's server (MOTO_SHORT); then the core
-# alone, without the tool's crates (clap, indicatif, serde_json) and the S3
-# client's (`--no-default-features`): its unit tests run and every test
-# target compiles (those that run the tool require or check the
-# `cli` feature). The library's code is the same with or without the
-# feature, so the integration tests, run just before, are only checked.
-# The public API's test (tests/public_api.rs) reads the docs built
+# two test binaries at a time, the integration tests' (tests/it) once per
+# module, each module in a process of its own (tests/run_rust_tests.sh,
+# RUST_TESTS); a short part of the archive tests again against moto's
+# server (MOTO_SHORT); then the core alone, without the tool's crates
+# (clap, indicatif, serde_json) and the S3 client's
+# (`--no-default-features`): its unit tests run and the integration tests
+# compile (the modules that need the tool or a feature left out). The
+# library's code is the same with or without the feature, so the
+# integration tests, run just before, are only checked.
+# The public API's test (tests/it/public_api.rs) reads the docs built
 # first: after `make lint`, rustdoc reuses the dependencies clippy checked,
 # where the test's own `cargo doc` would check them all again.
 # test-rust-build compiles all of it (and checks the core alone), so that
 # test-rust itself only runs tests.
+RUST_TESTS := CARGO=$(CARGO) tests/run_rust_tests.sh
 .PHONY: test-rust-build
 test-rust-build:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --lib --quiet
@@ -321,16 +340,15 @@ test-rust-build:
 
 test-rust: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powercut test-rust-build
 	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_ANALYTICS_PYTHON=$(ANALYTICS_PYTHON) \
-	  BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) BINLOG_POWERCUT=$(POWERCUT) CARGO=$(CARGO) tests/run_rust_tests.sh
-	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SHORT)
+	  BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) BINLOG_POWERCUT=$(POWERCUT) $(RUST_TESTS)
+	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(RUST_TESTS) $(MOTO_SHORT)
 	$(CARGO) test --no-default-features --lib
 
 # The part of the archive tests `make test` runs against moto's server too
 # (each test starts its own, in about 4 s): shipping, reading a log half
 # from the bucket, following it (library, tiered, `tail -f s3://`), a
 # prune seen by a reader, `remote ls`.
-MOTO_SHORT := --test archive_follow --test archive_ship --test archive_read \
-  --test archive_prune --test archive_read_cli -- \
+MOTO_SHORT := archive_follow archive_ship archive_read archive_prune archive_read_cli -- \
   a_follower_of_the_bucket_lists_it_with_backoff tail_f_of_the_bucket_in_a_second_process \
   a_tiered_follower_whose_directory_holds_none a_second_run_uploads_nothing_and_new_segments_follow \
   segments_shipped_and_removed_locally_while_a_reader_reads a_reader_reports_pruned_objects_as_retention \
@@ -342,9 +360,9 @@ MOTO_SHORT := --test archive_follow --test archive_ship --test archive_read \
 # full, faults through the proxy, multipart faults, ship kills, store
 # settings) read or damage objects' files, or are still to be tried
 # against moto.
-MOTO_SUITES := $(addprefix --test ,archive_follow archive_read archive_read_cli archive_ship \
+MOTO_SUITES := archive_follow archive_read archive_read_cli archive_ship \
   archive_prune archive_list_logs archive_ship_lock archive_retention archive_plain_objects \
-  archive_seal_checks archive_salvaged archive_fetch archive_read_ffi archive_unreachable)
+  archive_seal_checks archive_salvaged archive_fetch archive_read_ffi archive_unreachable
 MOTO_SKIP := $(addprefix --skip ,a_damaged_or_truncated_object_is_reported_with_its_key_and_offset \
   a_full_read_streams_every_record_once_in_order_with_bounded_read_ahead \
   a_read_ahead_stops_at_an_object_gone_or_damaged_mid_read \
@@ -359,14 +377,14 @@ MOTO_SKIP := $(addprefix --skip ,a_damaged_or_truncated_object_is_reported_with_
   gaps_through_the_c_abi_name_the_missing_object)
 
 # The power-cut filesystem (tests/powercut: its own cargo package, never a
-# dependency of the library) that tests/power_loss.rs mounts: FUSE, so
+# dependency of the library) that tests/it/power_loss.rs mounts: FUSE, so
 # Debian's fuse3 (fusermount3, /dev/fuse's tools) is installed when
 # missing. `make test-powercut` checks its own semantics through a mount
 # (root and /dev/fuse needed), and test-rust runs the power-cut suites.
 POWERCUT   := target/powercut/debug/powercut
 .PHONY: powercut test-powercut
 powercut:
-	@command -v fusermount3 >/dev/null || { apt-get update -qq && apt-get install -y -qq fuse3; }
+	@$(INSTALL_MISSING) fuse3
 	$(CARGO) build --locked --manifest-path tests/powercut/Cargo.toml --target-dir target/powercut
 
 test-powercut: powercut
@@ -377,15 +395,15 @@ test-powercut: powercut
 # The zstd command-line tool, the reference the compressed-segment tests
 # and `make bench` compare with (Debian's package, installed when missing).
 zstd-tool:
-	@command -v zstd >/dev/null || { apt-get update -qq && apt-get install -y -qq zstd; }
+	@$(INSTALL_MISSING) zstd
 
 # The public Rust API's listing, tests/public_api.txt, written anew from
-# `cargo doc` (tests/public_api.rs compares with it in test-rust, and
+# `cargo doc` (tests/it/public_api.rs compares with it in test-rust, and
 # fails on docs with warnings): run after a deliberate API change and
 # commit the listing with it.
 .PHONY: public-api
 public-api:
-	BINLOG_PUBLIC_API=overwrite $(CARGO) test --test public_api
+	BINLOG_PUBLIC_API=overwrite $(RUST_TESTS) public_api
 
 # The code budget: fails when the library, the tool or the bindings' main
 # code grow past these lines of code (tests/code_lines.py says what it
@@ -412,9 +430,12 @@ test-c: lib examples s3-server
 
 # The C tests (C_TESTS: sources under tests/c, less ".c"), in an
 # environment with BINLOG_TEST_S3_* set (test-c; test-lean runs some alone).
+# Their scratch directories (tests/c/tmpdir.h) go in a TMPDIR removed when
+# the runs end, also when one crashed before removing its own.
 run-c-tests:
 	@mkdir -p $(BUILD)/tests
-	@set -e; for t in $(C_TESTS); do o=$(BUILD)/tests/$$(basename $$t); \
+	@set -e; export TMPDIR=$(abspath $(BUILD))/tmp; trap 'rm -rf $$TMPDIR' EXIT; mkdir -p $$TMPDIR; \
+	for t in $(C_TESTS); do o=$(BUILD)/tests/$$(basename $$t); \
 	  $(CC) $(CFLAGS_STRICT) $(SANITIZE) -o $$o.asan tests/c/$$t.c $(LDLIBS); \
 	  $(CC) $(CFLAGS_STRICT) -o $$o tests/c/$$t.c $(LDLIBS); \
 	  echo "== $$t (ASan+UBSan)"; \
@@ -584,7 +605,7 @@ uninstall:
 # sizes, enumerator values) is what a program compiled against
 # include/binlog.h sees; every struct and enumerator of the header is in
 # tests/abi/layout.c. A changed or missing line is a break; a new one (a new
-# function, struct or enumerator) is to be appended. tests/c_abi_prototypes.rs
+# function, struct or enumerator) is to be appended. tests/it/c_abi_prototypes.rs
 # checks the functions' prototypes the same way.
 check-abi: lib
 	@mkdir -p $(BUILD)/abi
@@ -678,8 +699,7 @@ CROSS_SYSROOT := /usr/$(CROSS_ARCH)-linux-gnu
 CROSS_FULL := target/$(CROSS_ARCH)-unknown-linux-gnu/release
 CROSS_BUILD := target/c-$(CROSS_ARCH)
 test-cross: s3-server
-	@command -v qemu-$(CROSS_ARCH) >/dev/null && [ -d $(CROSS_SYSROOT)/lib ] || { apt-get update -qq && \
-	  apt-get install -y -qq qemu-user libc6-$(CROSS_DEB_ARCH)-cross; }
+	@$(INSTALL_MISSING) qemu-user libc6-$(CROSS_DEB_ARCH)-cross
 	$(MAKE) --no-print-directory lib jni python-wheel ARCH=$(CROSS_ARCH)
 	$(MAKE) --no-print-directory lib ARCHIVE=0 ARCH=$(CROSS_ARCH)
 	$(CHECK_GLIBC) "$(call ZIG_CC_FOR,$(CROSS_ARCH))" $(CROSS_FULL)/libbinlog.so $(CROSS_FULL)/libbinlog.a \
@@ -813,8 +833,7 @@ PY_BUILD_TOOLS := $(PY_BUILD)/build-venv/.tools-installed
 python-tool:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 9))' || { \
 	  echo "$(PYTHON) is older than 3.9"; exit 1; }
-	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
-	  apt-get update -qq && apt-get install -y -qq python3-venv; }
+	@$(INSTALL_MISSING) python3-venv
 
 # The extension modules are compiled and linked by `zig cc` for glibc
 # $(GLIBC_MIN) (CC, LDSHARED); pip's wheel, tagged linux_<arch>, is then
@@ -863,12 +882,15 @@ lib-without-s3:
 # installed package, stubs included, passes `mypy --strict` (pinned in
 # requirements-test.txt) for the oldest Python it supports, as a user's
 # program type-checks it; run outside the sources, mypy finds only that.
+# Each test's tmp_path is removed after it, also when it fails (pytest
+# keeps the last three runs' by default).
 test-python: python-wheel s3-server lib-without-s3
 	$(call python-venv,$(PY_BUILD)/test-venv)
 	cd $(PY_BUILD) && test-venv/bin/mypy --strict --python-version 3.9 --cache-dir=/dev/null -p binlog
 	cd $(PY_SRC) && env -u LD_LIBRARY_PATH BINLOG_VERSITYGW=$(VERSITYGW) \
 	  BINLOG_TEST_LIB_WITHOUT_S3=$(abspath target/lean/release) ../../tests/with_s3_server.sh \
-	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider tests
+	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider \
+	  -o tmp_path_retention_policy=none tests
 
 bench-python: python-wheel
 	$(call python-venv,$(PY_BUILD)/bench-venv)
@@ -908,22 +930,22 @@ check-bench-peers:
 
 # --- long runs and Miri (docs/RELIABILITY.md) --------------------------------
 # `make torture`: the long tests at full size (`make test` runs them at a
-# short size, tests/common/knobs.rs). 10,000 SIGKILLs of a rolling-log
+# short size, tests/it/common/knobs.rs). 10,000 SIGKILLs of a rolling-log
 # writer (5,000 with durability EveryRecord, 5,000 with the batched
-# EveryN(16), split by tests/log_crash.rs), 1,000 of each one-segment kill
-# test (tests/crash.rs), 8 threads x 1,000,000 records with 2 followers
-# (tests/concurrency.rs), 2 x 1,000 kills around rolls that must leave
+# EveryN(16), split by tests/it/log_crash.rs), 1,000 of each one-segment kill
+# test (tests/it/crash.rs), 8 threads x 1,000,000 records with 2 followers
+# (tests/it/concurrency.rs), 2 x 1,000 kills around rolls that must leave
 # sealed segments as they were, a segment past 4 GiB and a 1 GiB record,
 # every bit flip and every cut of the exhaustive loops, then Miri; then the
 # Go and Java suites with 1,000 rounds of their reader close race
 # (close_race_test.go, CloseRaceTest) and the Java read timing over
 # 200,000 records (BatchReadTest), and 1,000 SIGKILLs of `binlog ship`
-# against versitygw (tests/archive_ship_kill.rs) and 1,000 of `binlog remote
-# prune` (tests/archive_prune.rs); then the shipping tests
+# against versitygw (tests/it/archive_ship_kill.rs) and 1,000 of `binlog remote
+# prune` (tests/it/archive_prune.rs); then the shipping tests
 # and those 1,000 kills again against MinIO (less the one test that
 # removes an object's file behind versitygw's back), and the store
 # settings tests against MinIO, the server that records server-side
-# encryption, its ignored ones included (tests/archive_store_settings.rs);
+# encryption, its ignored ones included (tests/it/archive_store_settings.rs);
 # then the archive suites of MOTO_SUITES against moto's server (less
 # MOTO_SKIP).
 # BINLOG_TEST_SEED=<n> replays a run.
@@ -934,13 +956,13 @@ TORTURE_SEALED_KILLS ?= 1000
 TORTURE_CLOSE_RACE_ROUNDS ?= 1000
 TORTURE_READ_BENCH_RECORDS ?= 200000
 TORTURE_SHIP_KILLS   ?= 1000
-# Kills of `binlog remote prune` (tests/archive_prune.rs; 100 in `make test`).
+# Kills of `binlog remote prune` (tests/it/archive_prune.rs; 100 in `make test`).
 TORTURE_PRUNE_KILLS  ?= 1000
-# Power cuts per test of tests/power_loss.rs (9 tests: 18,000 cuts) and
-# tests/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
+# Power cuts per test of tests/it/power_loss.rs (9 tests: 18,000 cuts) and
+# tests/it/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
 TORTURE_POWER_CUTS   ?= 2000
 # Filesystem faults (EIO on the Nth fsync, ENOSPC from the Nth write) at
-# random points of a log's life (tests/power_faults_random.rs; 8 in
+# random points of a log's life (tests/it/power_faults_random.rs; 8 in
 # `make test`).
 TORTURE_POWER_FAULTS ?= 1000
 TORTURE_SHIP_STEP_ROUNDS ?= 50
@@ -949,32 +971,32 @@ MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer
 .PHONY: torture miri
 torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) \
-	  $(CARGO) test --test power_loss --test power_loss_tools -- --nocapture
+	  $(RUST_TESTS) power_loss power_loss_tools -- --nocapture
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_POWER_FAULTS=$(TORTURE_POWER_FAULTS) \
-	  $(CARGO) test --test power_faults_random -- --nocapture
-	BINLOG_POWERCUT=$(POWERCUT) BINLOG_RECOVERY_CUTS=1000 $(CARGO) test --test power_loss_recovery
-	BINLOG_KILLS=$(TORTURE_KILLS) $(CARGO) test --test log_crash -- --nocapture
-	BINLOG_CONSUMER_KILLS=1000 $(CARGO) test --test consumer_kill -- --nocapture
-	BINLOG_POWERCUT=$(POWERCUT) BINLOG_CONSUMER_CUTS=200 $(CARGO) test --test consumer_power_cut -- --nocapture
-	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test crash -- --nocapture
-	BINLOG_PREPARED_KILLS=$(TORTURE_SEGMENT_KILLS) $(CARGO) test --test prepared_space_crash -- --nocapture
-	BINLOG_STRIDE=1 BINLOG_PREPARED_FOLLOW_RECORDS=100000 $(CARGO) test --test prepared_space
-	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(CARGO) test --test concurrency -- --nocapture
-	BINLOG_SEALED_KILLS=$(TORTURE_SEALED_KILLS) $(CARGO) test --test sealed_segments_never_change -- --nocapture
-	BINLOG_LARGE_SEGMENT_MIB=4096 BINLOG_LARGE_RECORD_MIB=1024 $(CARGO) test --test large_segment -- --nocapture
-	BINLOG_STRIDE=1 BINLOG_RENAME_RACE_OPENS=3000 $(CARGO) test --test bad_input --test bitflip_sealed --test writer_reopen
-	BINLOG_FAILING_WRITES_SEEDS=3 $(CARGO) test --test writer_failing_writes
-	BINLOG_SHRINK_REOPENS=300 $(CARGO) test --test shrink_under_reader
+	  $(RUST_TESTS) power_faults_random -- --nocapture
+	BINLOG_POWERCUT=$(POWERCUT) BINLOG_RECOVERY_CUTS=1000 $(RUST_TESTS) power_loss_recovery
+	BINLOG_KILLS=$(TORTURE_KILLS) $(RUST_TESTS) log_crash -- --nocapture
+	BINLOG_CONSUMER_KILLS=1000 $(RUST_TESTS) consumer_kill -- --nocapture
+	BINLOG_POWERCUT=$(POWERCUT) BINLOG_CONSUMER_CUTS=200 $(RUST_TESTS) consumer_power_cut -- --nocapture
+	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(RUST_TESTS) crash -- --nocapture
+	BINLOG_PREPARED_KILLS=$(TORTURE_SEGMENT_KILLS) $(RUST_TESTS) prepared_space_crash -- --nocapture
+	BINLOG_STRIDE=1 BINLOG_PREPARED_FOLLOW_RECORDS=100000 $(RUST_TESTS) prepared_space
+	BINLOG_CONCURRENCY_RECORDS=$(TORTURE_RECORDS) $(RUST_TESTS) concurrency -- --nocapture
+	BINLOG_SEALED_KILLS=$(TORTURE_SEALED_KILLS) $(RUST_TESTS) sealed_segments_never_change -- --nocapture
+	BINLOG_LARGE_SEGMENT_MIB=4096 BINLOG_LARGE_RECORD_MIB=1024 $(RUST_TESTS) large_segment -- --nocapture
+	BINLOG_STRIDE=1 BINLOG_RENAME_RACE_OPENS=3000 $(RUST_TESTS) bad_input bitflip_sealed writer_reopen
+	BINLOG_FAILING_WRITES_SEEDS=3 $(RUST_TESTS) writer_failing_writes
+	BINLOG_SHRINK_REOPENS=300 $(RUST_TESTS) shrink_under_reader
 	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) BINLOG_SHIP_STEP_ROUNDS=$(TORTURE_SHIP_STEP_ROUNDS) \
-	  $(CARGO) test --test archive_ship_kill -- --nocapture
+	  $(RUST_TESTS) archive_ship_kill -- --nocapture
 	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_PRUNE_KILLS=$(TORTURE_PRUNE_KILLS) \
-	  $(CARGO) test --test archive_prune a_prune_killed -- --nocapture
-	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_ship -- \
+	  $(RUST_TESTS) archive_prune -- a_prune_killed --nocapture
+	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(RUST_TESTS) archive_ship -- \
 	  --skip a_segment_whose_copy_vanished_is_kept_locally
-	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(CARGO) test --test archive_store_settings -- --include-ignored
+	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) $(RUST_TESTS) archive_store_settings -- --include-ignored
 	BINLOG_S3_SERVER=minio BINLOG_MINIO=$(MINIO) BINLOG_SHIP_KILLS=$(TORTURE_SHIP_KILLS) BINLOG_SHIP_STEP_ROUNDS=$(TORTURE_SHIP_STEP_ROUNDS) \
-	  $(CARGO) test --test archive_ship_kill -- --nocapture
-	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(CARGO) test $(MOTO_SUITES) -- $(MOTO_SKIP)
+	  $(RUST_TESTS) archive_ship_kill -- --nocapture
+	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(RUST_TESTS) $(MOTO_SUITES) -- $(MOTO_SKIP)
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) $(MAKE) test-go
 	BINLOG_CLOSE_RACE_ROUNDS=$(TORTURE_CLOSE_RACE_ROUNDS) BINLOG_READ_BENCH_RECORDS=$(TORTURE_READ_BENCH_RECORDS) \
 	  $(MAKE) test-java
@@ -986,7 +1008,7 @@ torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross
 # clock's arithmetic. Tests that write files (fsync) or map them (mmap), or
 # read the TSC, cannot run under Miri.
 miri:
-	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@$(INSTALL_MISSING) toolchain:nightly
 	rustup +nightly component add miri rust-src
 	cargo +nightly miri setup
 	cargo +nightly miri test --lib -- $(MIRI_TESTS)
@@ -1023,11 +1045,10 @@ FUZZ_CARGO := PATH="$(CARGO_FUZZ_DIR):$$PATH" \
 
 $(CARGO_FUZZ_DIR)/cargo-fuzz:
 	@mkdir -p $(TOOLS)/bin
-	$(CARGO) install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --debug --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
+	$(CARGO) install -q cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --debug --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
 
 fuzz-tools: $(CARGO_FUZZ_DIR)/cargo-fuzz
-	@rustup toolchain list | grep -q '^$(FUZZ_TOOLCHAIN)' || \
-	  rustup toolchain install $(FUZZ_TOOLCHAIN) --profile minimal
+	@$(INSTALL_MISSING) toolchain:$(FUZZ_TOOLCHAIN)
 
 # Optimised, with debug assertions and overflow checks (-a), under ASan.
 fuzz-build: fuzz-tools
