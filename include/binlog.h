@@ -1931,7 +1931,8 @@ binlog_result binlog_writer_dropped_unshipped(const struct binlog_writer *w, uin
  for an unknown encoding, a descriptor set that does not parse or lacks
  the message, or a second schema of the type;
  `BINLOG_ERR_SCHEMA_TOO_LARGE` when the header cannot hold the schemas
- (1 MiB in all). The options keep copies of the bytes.
+ (1 MiB in all; the message names the largest schema's type and size).
+ The options keep copies of the bytes.
  */
 binlog_result binlog_options_add_type_schema(struct binlog_options *opts,
                                              const struct binlog_type_schema *schema);
@@ -2488,12 +2489,13 @@ binlog_result binlog_merged_reader_damages(struct binlog_merged_reader *r,
 
 /*
  Summarizes every record at `path`: a segment file (plain or compressed)
- or a directory with the files of one log (`BINLOG_ERR_INVALID_ARGUMENT`
- for one with several: open a reader of one and call
- `binlog_summary_of_reader`). Memory grows with the number of types, not
- of records. Damage fails the call (`BINLOG_ERR_CORRUPT`, naming the file
- and offset). `*out` is written only on success; free it with
- `binlog_summary_free`. Thread-safe.
+ or a directory that holds one log (`BINLOG_ERR_INVALID_ARGUMENT` for one
+ with several: open a reader of one and call `binlog_summary_of_reader`;
+ `BINLOG_ERR_NOT_FOUND` for one with none). A log with no segment (none
+ written yet, or every one shipped or deleted) has every count 0. Memory
+ grows with the number of types, not of records. Damage fails the call
+ (`BINLOG_ERR_CORRUPT`, naming the file and offset). `*out` is written
+ only on success; free it with `binlog_summary_free`. Thread-safe.
  */
 binlog_result binlog_summary_open(const char *path, struct binlog_summary **out);
 

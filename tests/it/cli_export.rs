@@ -586,6 +586,45 @@ fn a_full_disk_mid_export_leaves_no_partial_file_and_names_it() {
     );
 }
 
+/// NaN and the infinities, which JSON lacks, print the same in a JSON
+/// Lines export as in `cat --decode`: as the strings `"NaN"`,
+/// `"Infinity"`, `"-Infinity"`; the record and its count are said in
+/// words (`1 record`).
+#[test]
+fn nan_and_infinities_print_in_a_jsonl_export_as_cat_decode_prints_them() {
+    let dir = TempDir::new("export-nan");
+    let (set, name) = protobuf_all::all_kinds_descriptor_set();
+    let desc = dir.join("all.desc");
+    std::fs::write(&desc, set).unwrap();
+    let seg = dir.join("all.binlog");
+    let schema = format!("all=protobuf:{}:{name}", s(&desc));
+    let value = json!({"f11": "NaN", "f12": "-Infinity", "r12": ["Infinity", 1.5]});
+    binlog()
+        .args(["write", s(&seg), "--json", "--schema", &schema])
+        .write_stdin(json!({"type": "all", "decoded": value}).to_string())
+        .assert()
+        .success();
+    let cat = binlog()
+        .args(["cat", "--decode", "--json", s(&seg)])
+        .output()
+        .unwrap();
+    let line: Value = serde_json::from_slice(&cat.stdout).unwrap();
+    assert_eq!(line["decoded"], value);
+
+    let out = dir.join("out");
+    let o = export(&[s(&seg), "--to", "jsonl", "--out", s(&out)]);
+    assert!(o.status.success(), "{o:?}");
+    let file = out.join("all.jsonl");
+    let row: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    for field in ["f11", "f12", "r12"] {
+        assert_eq!(row[field], value[field], "{field}: {row}");
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("{}: 1 record\n", s(&file))
+    );
+}
+
 /// A value that does not fit its columns is named in words: its record,
 /// the field, why (not arrow-json's "Json error: whilst decoding").
 #[test]

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 
 use crate::common;
 use common::cli::*;
+#[path = "common/protobuf_all.rs"]
+mod protobuf_all;
 
 /// `shop.Order { uint64 id = 1; string item = 2; Side side = 3; bytes
 /// note = 4; }`, `enum Side { BUY = 0; SELL = 1; }`, as a serialized
@@ -166,6 +168,47 @@ fn write_encodes_values_by_their_schema_and_cat_decode_prints_them_as_json() {
     let tail = stdout_of(binlog().args(["tail", "-n", "2", "--decode", seg.to_str().unwrap()]));
     let lines: Vec<Value> = tail.lines().map(decoded_of_line).collect();
     assert_eq!(lines, decoded_values()[2..].to_vec(), "{tail}");
+}
+
+/// What `cat --decode --json` prints reads back through `write --json`
+/// to print the same: every double, in every encoding, and a float
+/// field's FLT_MAX (`3.4028235e+38`, beyond `f32::MAX` as a double).
+#[test]
+fn the_floats_cat_decode_prints_read_back_through_write_json_as_printed() {
+    let t = Tmp::new("schemas-floats");
+    let (set, name) = protobuf_all::all_kinds_descriptor_set();
+    let all = t.join("all.desc");
+    std::fs::write(&all, set).unwrap();
+    let mut args = schema_args(&descriptor_file(&t));
+    args.extend([
+        "--schema".into(),
+        format!("all=protobuf:{}:{name}", all.display()),
+    ]);
+    let double = r#"{"x":127.61900457388617}"#;
+    let printed = [
+        ("event", double),
+        ("blob", double),
+        ("pack", double),
+        ("all", r#"{"f11":3.4028235e+38,"f12":127.61900457388617}"#),
+    ];
+    let input: String = (printed.iter())
+        .map(|(t, v)| format!("{{\"type\":\"{t}\",\"decoded\":{v}}}\n"))
+        .collect();
+    let seg = t.join("floats.binlog");
+    let out = binlog()
+        .arg("write")
+        .arg(&seg)
+        .arg("--json")
+        .args(&args)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", out_text(&out));
+    let text = stdout_of(binlog().args(["cat", "--decode", "--json", seg.to_str().unwrap()]));
+    let decoded: Vec<&str> = (text.lines())
+        .map(|l| &l[l.find(r#""decoded":"#).unwrap() + 10..l.len() - 1])
+        .collect();
+    assert_eq!(decoded, printed.map(|(_, v)| v), "{text}");
 }
 
 #[test]

@@ -8,8 +8,11 @@ use crate::encoding;
 use crate::encoding::json_str;
 use crate::protowire::{self, FieldKind, FieldPlan, Plan, Unread, Val};
 use binlog::{Error, ErrorKind, TypeSchema};
+use ciborium::de::Error as CborError;
 use prost_reflect::prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
+use prost_reflect::{DescriptorPool, DynamicMessage, Kind as ReflectKind};
+use prost_reflect::{MessageDescriptor, SerializeOptions};
+use rmpv::decode::Error as MsgpackError;
 use serde_json::{Number, Value};
 
 /// How one type's payloads decode; built once per schema.
@@ -97,14 +100,31 @@ impl Decoder {
             Kind::Cbor | Kind::Msgpack => {
                 // MessagePack values are read as CBOR ones: the same model.
                 let mut rest = payload;
+                // Why one does not read, in words (ciborium's errors print
+                // as Rust debug output, rmpv's speak of I/O).
+                let (short, deep) = ("it ends inside its value", "nested too deeply");
                 let value = match self.kind {
-                    Kind::Cbor => ciborium::from_reader(&mut rest).map_err(|e| e.to_string()),
+                    Kind::Cbor => ciborium::from_reader(&mut rest).map_err(|e| match e {
+                        CborError::Io(_) => short.into(),
+                        CborError::Syntax(at) => format!("byte {at} is not CBOR"),
+                        CborError::Semantic(None, why) => why,
+                        CborError::Semantic(Some(at), why) => format!("byte {at}: {why}"),
+                        CborError::RecursionLimitExceeded => deep.into(),
+                    }),
                     _ => rmpv::decode::read_value(&mut rest)
-                        .map_err(|e| e.to_string())
-                        .and_then(|v| ciborium::Value::serialized(&v).map_err(|e| e.to_string())),
+                        .map_err(|e| match e {
+                            MsgpackError::DepthLimitExceeded => deep.into(),
+                            // From memory, a read meets nothing but its end.
+                            _ => short.into(),
+                        })
+                        .and_then(|v| {
+                            ciborium::Value::serialized(&v)
+                                .map_err(|ciborium::value::Error::Custom(why)| why)
+                        }),
                 }?;
                 if !rest.is_empty() {
-                    return Err(format!("{} bytes after the value", rest.len()));
+                    let n = crate::check::counted(rest.len() as u64, "byte");
+                    return Err(format!("{n} after its value"));
                 }
                 Ok(cbor_to_json(value))
             }
@@ -113,21 +133,24 @@ impl Decoder {
 
     /// `value` encoded as a payload of this type; `Err` says why it does
     /// not fit (a field the message lacks, a value of the wrong kind).
-    pub fn encode(&self, value: &Value) -> Result<Vec<u8>, String> {
+    pub fn encode(&self, mut value: Value) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
+        let value = &mut value;
         match &self.kind {
             Kind::Protobuf(desc, _) => {
-                let msg = DynamicMessage::deserialize(desc.clone(), value)
+                float_max_fits(desc, value);
+                let msg = DynamicMessage::deserialize(desc.clone(), &*value)
                     .map_err(|e| format!("does not fit {}: {e}", desc.full_name()))?;
                 return Ok(msg.encode_to_vec());
             }
-            Kind::Json => serde_json::to_writer(&mut out, value).map_err(|e| e.to_string())?,
-            Kind::Cbor => ciborium::into_writer(value, &mut out).map_err(|e| e.to_string())?,
+            // A JSON value always encodes: into memory, nothing fails.
+            Kind::Json => serde_json::to_writer(&mut out, value).ok(),
+            Kind::Cbor => ciborium::into_writer(value, &mut out).ok(),
             Kind::Msgpack => rmpv::ext::to_value(value)
-                .map(|v| rmpv::encode::write_value(&mut out, &v))
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?,
+                .ok()
+                .and_then(|v| rmpv::encode::write_value(&mut out, &v).ok()),
         }
+        .expect("a JSON value encodes");
         Ok(out)
     }
 
@@ -138,6 +161,41 @@ impl Decoder {
         match &self.kind {
             Kind::Protobuf(desc, _) => Some(desc),
             _ => None,
+        }
+    }
+}
+
+/// Each number of a `float` field of `value`, a message's JSON, beyond
+/// `f32::MAX` but nearer it than infinity (`3.4028235e+38`, FLT_MAX as
+/// printed) made `f32::MAX` exactly: prost-reflect refuses it as out of
+/// range, where it takes a number below `f32::MAX` to its nearest float.
+fn float_max_fits(desc: &MessageDescriptor, value: &mut Value) {
+    let Value::Object(members) = value else {
+        return;
+    };
+    for (name, v) in members.iter_mut() {
+        let by_name = desc.get_field_by_json_name(name);
+        let Some(f) = by_name.or_else(|| desc.get_field_by_name(name)) else {
+            continue;
+        };
+        let (kind, values): (_, Vec<&mut Value>) = match (f.kind(), v) {
+            (ReflectKind::Message(entry), Value::Object(map)) if f.is_map() => {
+                let value_field = entry.map_entry_value_field();
+                (value_field.kind(), map.values_mut().collect())
+            }
+            (kind, Value::Array(items)) if f.is_list() => (kind, items.iter_mut().collect()),
+            (kind, v) => (kind, vec![v]),
+        };
+        for v in values {
+            match (&kind, v.as_f64()) {
+                (ReflectKind::Float, Some(x))
+                    if x.abs() > f64::from(f32::MAX) && (x as f32).is_finite() =>
+                {
+                    *v = Value::from(x as f32)
+                }
+                (ReflectKind::Message(m), _) => float_max_fits(m, v),
+                _ => {}
+            }
         }
     }
 }
@@ -287,10 +345,8 @@ fn write_value(
         Val::I64(n) => number(out, n),
         Val::U32(n) => number(out, n),
         Val::U64(n) => number(out, n),
-        Val::F32(x) if x.is_finite() => number(out, x),
-        Val::F64(x) if x.is_finite() => number(out, x),
-        Val::F32(x) => non_finite(out, f64::from(x)),
-        Val::F64(x) => non_finite(out, x),
+        Val::F32(x) => encoding::push_float(out, x),
+        Val::F64(x) => encoding::push_float(out, x),
         Val::Str(s) => json_str(out, s),
         Val::Bytes(b) => {
             out.push(b'"');
@@ -314,32 +370,28 @@ fn number(out: &mut Vec<u8>, n: impl serde::Serialize) {
     serde_json::to_writer(out, &n).expect("writing to a Vec cannot fail");
 }
 
-fn non_finite(out: &mut Vec<u8>, x: f64) {
-    let text: &[u8] = match x {
-        f64::INFINITY => b"\"Infinity\"",
-        f64::NEG_INFINITY => b"\"-Infinity\"",
-        _ => b"\"NaN\"",
-    };
-    out.extend_from_slice(text);
-}
-
-/// A CBOR value as JSON: byte strings in base64, tags dropped, a map key
-/// that is not text as its JSON text (`1`, `[1,2]`), an integer beyond 64
-/// bits (CBOR reaches -2^64) and a float JSON lacks (NaN) as text.
+/// A CBOR value as JSON: byte strings in base64, tags dropped but those of
+/// bignums (2 and 3, read as the integers they are), a map key that is not
+/// text as its JSON text (`1`, `[1,2]`), an integer beyond 64 bits as its
+/// decimal text, a float JSON lacks as `encoding::non_finite` names it.
 fn cbor_to_json(v: ciborium::Value) -> Value {
     use ciborium::Value as C;
     match v {
-        C::Integer(i) => {
-            let i = i128::from(i);
-            serde_json::to_value(i).unwrap_or_else(|_| Value::String(i.to_string()))
-        }
+        C::Integer(i) => integer(i.into()),
+        C::Tag(tag, inner) => match (tag, *inner) {
+            (2 | 3, C::Bytes(magnitude)) => {
+                let text = bignum(tag == 3, &magnitude);
+                text.parse().map_or(Value::String(text), integer)
+            }
+            (_, inner) => cbor_to_json(inner),
+        },
         C::Bytes(b) => Value::String(encoding::base64(&b)),
-        C::Float(f) => {
-            Number::from_f64(f).map_or_else(|| Value::String(f.to_string()), Value::Number)
-        }
+        C::Float(f) => match encoding::non_finite(f) {
+            Some(name) => Value::String(name.into()),
+            None => Number::from_f64(f).map_or(Value::Null, Value::Number),
+        },
         C::Text(s) => Value::String(s),
         C::Bool(b) => Value::Bool(b),
-        C::Tag(_, inner) => cbor_to_json(*inner),
         C::Array(items) => Value::Array(items.into_iter().map(cbor_to_json).collect()),
         C::Map(pairs) => Value::Object(
             pairs
@@ -353,6 +405,43 @@ fn cbor_to_json(v: ciborium::Value) -> Value {
         _ => Value::Null,
     }
 }
+
+/// An integer as a JSON number if it fits 64 bits, else as its decimal text.
+fn integer(i: i128) -> Value {
+    serde_json::to_value(i).unwrap_or_else(|_| Value::String(i.to_string()))
+}
+
+/// The decimal text of a CBOR bignum of big-endian `magnitude` n: n (tag
+/// 2), or -1 - n (tag 3, `negative`).
+fn bignum(negative: bool, magnitude: &[u8]) -> String {
+    // Decimal digits, the least significant first.
+    let mut digits = vec![0u32];
+    let mul_add = |digits: &mut Vec<u32>, times: u32, mut carry: u32| {
+        for d in digits.iter_mut() {
+            carry += *d * times;
+            (*d, carry) = (carry % 10, carry / 10);
+        }
+        while carry > 0 {
+            digits.push(carry % 10);
+            carry /= 10;
+        }
+    };
+    for &b in magnitude {
+        mul_add(&mut digits, 256, b.into());
+    }
+    if negative {
+        mul_add(&mut digits, 1, 1);
+    }
+    let digits = digits.iter().rev().map(|&d| char::from(b'0' + d as u8));
+    negative.then_some('-').into_iter().chain(digits).collect()
+}
+
+/// `t.All`, a message with a field of every kind (`f11`, a float, `f12`,
+/// a double, `r11` and `r12` their lists), and its random messages: the
+/// tool's protobuf tests'.
+#[cfg(test)]
+#[path = "../../../tests/it/common/protobuf_all.rs"]
+pub mod protobuf_all;
 
 #[cfg(test)]
 mod tests {
@@ -402,9 +491,9 @@ mod tests {
             .unwrap()
             .encode_to_vec();
         assert_eq!(decoder.decode(&payload).unwrap(), value);
-        assert_eq!(decoder.encode(&value).unwrap(), payload);
+        assert_eq!(decoder.encode(value.clone()).unwrap(), payload);
         assert!(decoder.decode(b"\xff\xff\xff").is_err());
-        assert!(decoder.encode(&json!({"price": 1})).is_err());
+        assert!(decoder.encode(json!({"price": 1})).is_err());
     }
 
     #[test]
@@ -412,7 +501,7 @@ mod tests {
         let value = json!({"n": -3, "big": u64::MAX, "x": 1.5, "s": "hi", "a": [true, null]});
         for encoding in ["cbor", "msgpack", "json"] {
             let decoder = Decoder::new(&TypeSchema::self_describing("t", encoding)).unwrap();
-            let payload = decoder.encode(&value).unwrap();
+            let payload = decoder.encode(value.clone()).unwrap();
             assert_eq!(decoder.decode(&payload).unwrap(), value, "{encoding}");
             let trailing = [&payload[..], b"\x00"].concat();
             assert!(decoder.decode(&trailing).is_err(), "{encoding}");
@@ -429,6 +518,110 @@ mod tests {
             msgpack.decode(b"\x81\xa1b\xc4\x02\x00\x01").unwrap(),
             json!({"b": "AAE="})
         );
+    }
+
+    fn decoder(encoding: &str) -> Decoder {
+        let schema = match encoding {
+            "protobuf" => {
+                let (set, name) = protobuf_all::all_kinds_descriptor_set();
+                TypeSchema::protobuf("all", set, name)
+            }
+            _ => TypeSchema::self_describing("t", encoding),
+        };
+        Decoder::new(&schema).unwrap()
+    }
+
+    /// The JSON text `d` prints of `payload`.
+    fn printed(d: &Decoder, payload: &[u8]) -> String {
+        let mut out = Vec::new();
+        d.decode_json(payload, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Every double reads back as printed, in every encoding; a float
+    /// field takes FLT_MAX as printed (`3.4028235e+38`, beyond `f32::MAX`
+    /// as a double), but no number beyond it.
+    #[test]
+    fn every_double_and_float_max_read_back_as_printed() {
+        let double = r#"{"x":127.61900457388617}"#;
+        let cases = [
+            ("json", double),
+            ("cbor", double),
+            ("msgpack", double),
+            (
+                "protobuf",
+                r#"{"f11":3.4028235e+38,"f12":127.61900457388617,"r11":[-3.4028235e+38,1.5]}"#,
+            ),
+        ];
+        for (encoding, text) in cases {
+            let d = decoder(encoding);
+            let payload = d.encode(serde_json::from_str(text).unwrap()).unwrap();
+            assert_eq!(printed(&d, &payload), text, "{encoding}");
+        }
+        assert!(decoder("protobuf").encode(json!({"f11": 3.5e38})).is_err());
+    }
+
+    /// NaN and the infinities, which JSON lacks, print as protobuf's JSON
+    /// mapping names them, in every encoding.
+    #[test]
+    fn nan_and_infinities_print_as_strings_in_every_encoding() {
+        let names = r#"["NaN","Infinity","-Infinity"]"#;
+        // A double NaN, a half infinity, a single -infinity.
+        let cbor = b"\x83\xfb\x7f\xf8\0\0\0\0\0\0\xf9\x7c\x00\xfa\xff\x80\0\0";
+        assert_eq!(printed(&decoder("cbor"), cbor), names);
+        let msgpack = b"\x93\xcb\x7f\xf8\0\0\0\0\0\0\xca\x7f\x80\0\0\xca\xff\x80\0\0";
+        assert_eq!(printed(&decoder("msgpack"), msgpack), names);
+        let all = decoder("protobuf");
+        let text = r#"{"f11":"NaN","f12":"-Infinity","r12":["Infinity","NaN"]}"#;
+        let payload = all.encode(serde_json::from_str(text).unwrap()).unwrap();
+        assert_eq!(printed(&all, &payload), text);
+    }
+
+    /// A CBOR bignum (tag 2: n, tag 3: -1 - n) prints as its integer: a
+    /// number within 64 bits, else a string of its decimal digits.
+    #[test]
+    fn cbor_bignums_print_as_their_integers() {
+        let bignum = |tag: u8, magnitude: &[u8]| {
+            [&[0xc0 | tag, 0x40 | magnitude.len() as u8][..], magnitude].concat()
+        };
+        let two_to_the = |bytes: usize| [&[1u8][..], &vec![0; bytes]].concat();
+        let mut five = vec![0; 20];
+        five[19] = 5;
+        let cases = [
+            (bignum(2, &two_to_the(8)), json!("18446744073709551616")),
+            (bignum(3, &two_to_the(8)), json!("-18446744073709551617")),
+            (
+                bignum(3, &two_to_the(16)),
+                json!("-340282366920938463463374607431768211457"),
+            ),
+            (bignum(2, &five), json!(5)),
+            (bignum(3, &five), json!(-6)),
+        ];
+        let cbor = decoder("cbor");
+        for (payload, value) in cases {
+            assert_eq!(cbor.decode(&payload), Ok(value), "{payload:02x?}");
+        }
+    }
+
+    /// Why a CBOR or MessagePack payload does not decode, in words (not
+    /// ciborium's `Semantic(None, "...")`, nor rmpv's I/O error).
+    #[test]
+    fn why_a_payload_does_not_decode_is_said_in_words() {
+        let why = |encoding: &str, payload: &[u8]| decoder(encoding).decode(payload).unwrap_err();
+        let nested = [0x81; 300];
+        let too_negative = [&[0xc3, 0x50][..], &[0xff; 16]].concat();
+        let cases: [(&str, &[u8], &str); 7] = [
+            ("cbor", b"\xa1\x61", "it ends inside its value"),
+            ("cbor", b"\x1c", "byte 0 is not CBOR"),
+            ("cbor", &too_negative, "integer too large"),
+            ("cbor", &nested, "nested too deeply"),
+            ("cbor", b"\x01\x02", "1 byte after its value"),
+            ("msgpack", b"\x92\x01", "it ends inside its value"),
+            ("msgpack", b"\x01\x02\x03", "2 bytes after its value"),
+        ];
+        for (encoding, payload, said) in cases {
+            assert_eq!(why(encoding, payload), said, "{encoding} {payload:02x?}");
+        }
     }
 
     #[test]

@@ -106,6 +106,29 @@ pub fn json_str(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");
 }
 
+/// Appends float `x` as JSON, as every decoded value and export prints
+/// one: a finite one as the shortest text that reads back as it (ryu's,
+/// an `f32`'s digits its own); NaN and the infinities, which JSON lacks,
+/// as protobuf's JSON mapping writes them, the strings `"NaN"`,
+/// `"Infinity"` and `"-Infinity"` (`non_finite`).
+pub fn push_float<F: Copy + Into<f64> + serde::Serialize>(out: &mut Vec<u8>, x: F) {
+    match non_finite(x.into()) {
+        None => serde_json::to_writer(out, &x).expect("writing to a Vec cannot fail"),
+        Some(name) => json_str(out, name),
+    }
+}
+
+/// The string a float JSON lacks is printed as (see `push_float`); None
+/// for a finite one.
+pub fn non_finite(x: f64) -> Option<&'static str> {
+    match x {
+        f64::INFINITY => Some("Infinity"),
+        f64::NEG_INFINITY => Some("-Infinity"),
+        x if x.is_nan() => Some("NaN"),
+        _ => None,
+    }
+}
+
 /// Whether `s` holds a byte JSON escapes (a control character, `"`,
 /// `\\`): eight bytes at a time (the bit tricks of "Bit Twiddling Hacks":
 /// a zero byte, a byte less than n).

@@ -3,14 +3,16 @@
 //! whole export. One that is dropped unfinished (an error on the way) is
 //! removed. An existing file is replaced only when asked to.
 
+use crate::encoding::push_float;
 use crate::error::{CliError, CliResult};
 use crate::paths;
 use arrow_array::cast::AsArray;
-use arrow_array::types::TimestampNanosecondType;
+use arrow_array::types::{Float32Type, Float64Type, TimestampNanosecondType};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_ipc::writer::FileWriter;
-use arrow_json::LineDelimitedWriter;
-use arrow_schema::{Field, Schema};
+use arrow_json::writer::{Encoder, EncoderFactory, EncoderOptions, NullableEncoder};
+use arrow_json::{LineDelimitedWriter, WriterBuilder};
+use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -104,7 +106,11 @@ impl OutputFile {
             Format::Arrow => Writer::Arrow(
                 FileWriter::try_new(BufWriter::new(file), schema).map_err(|e| out.error(e))?,
             ),
-            Format::Jsonl => Writer::Jsonl(LineDelimitedWriter::new(BufWriter::new(file))),
+            Format::Jsonl => Writer::Jsonl(
+                WriterBuilder::new()
+                    .with_encoder_factory(Arc::new(Floats))
+                    .build(BufWriter::new(file)),
+            ),
         };
         out.writer = Some(writer);
         Ok(out)
@@ -156,6 +162,35 @@ impl OutputFile {
             paths::show(&self.path),
             paths::show(&self.tmp)
         ))
+    }
+}
+
+/// JSON Lines' floats as `cat --decode` prints them (`push_float`: NaN
+/// and the infinities as strings, where arrow-json writes null).
+#[derive(Debug)]
+struct Floats;
+
+impl EncoderFactory for Floats {
+    fn make_default_encoder<'a>(
+        &self,
+        _: &'a FieldRef,
+        array: &'a dyn Array,
+        _: &'a EncoderOptions,
+    ) -> Result<Option<NullableEncoder<'a>>, ArrowError> {
+        let floats = matches!(array.data_type(), DataType::Float32 | DataType::Float64);
+        let encoder = || NullableEncoder::new(Box::new(FloatColumn(array)), array.nulls().cloned());
+        Ok(floats.then(encoder))
+    }
+}
+
+struct FloatColumn<'a>(&'a dyn Array);
+
+impl Encoder for FloatColumn<'_> {
+    fn encode(&mut self, i: usize, out: &mut Vec<u8>) {
+        match self.0.as_primitive_opt::<Float32Type>() {
+            Some(column) => push_float(out, column.value(i)),
+            None => push_float(out, self.0.as_primitive::<Float64Type>().value(i)),
+        }
     }
 }
 

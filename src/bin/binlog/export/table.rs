@@ -441,11 +441,6 @@ pub fn arrow_error(e: impl std::fmt::Display) -> CliError {
     CliError::io(format!("export: {e}"))
 }
 
-/// `t.All` and its random messages, the tool's protobuf tests'.
-#[cfg(test)]
-#[path = "../../../../tests/it/common/protobuf_all.rs"]
-mod protobuf_all;
-
 /// Says on standard error that the payload of record `seq` of type `t`
 /// from `origin` does not decode.
 pub fn undecodable(origin: Origin<'_>, seq: u64, t: &str, e: impl std::fmt::Display) -> Decoded {
@@ -545,7 +540,7 @@ mod tests {
     /// prost-reflect (merged) and bytes that do not decode among them.
     #[test]
     fn protobuf_read_from_the_wire_makes_the_columns_the_json_path_makes() {
-        use protobuf_all::{all_kinds_descriptor_set, random_numbers, random_value};
+        use crate::decode::protobuf_all::*;
         let (set, name) = all_kinds_descriptor_set();
         let pool = DescriptorPool::decode(set.as_slice()).unwrap();
         let desc = pool.get_message_by_name(name).unwrap();

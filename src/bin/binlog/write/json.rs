@@ -120,7 +120,7 @@ fn record_from_json(
     let payload = match (encoders.get(&type_name), text) {
         (Some(d), Some(t)) if !t.starts_with('"') && t.trim_end_matches(WS) != "null" => {
             let value: Value = serde_json::from_str(t).map_err(|e| e.to_string())?;
-            d.encode(&value)
+            d.encode(value)
                 .map_err(|e| format!("type {type_name:?}: the value does not encode: {e}"))?
         }
         _ => payload_of(text, encoding)?,
