@@ -19,8 +19,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common;
 use common::cli::*;
-#[path = "common/protobuf_all.rs"]
-mod protobuf_all;
+use common::protobuf_all;
 
 /// `shop.Order { uint64 id = 1; string item = 2; Side side = 3; bytes
 /// note = 4; }`, `enum Side { BUY = 0; SELL = 1; }`, as a serialized
