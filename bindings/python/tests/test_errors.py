@@ -21,7 +21,7 @@ def test_every_result_code_the_library_names_has_its_exception_class():
         words = name[len("BINLOG_ERR_"):].split("_")
         assert words[0].lower() in cls.__name__.lower()
         code += 1
-    assert code - 2 == len(binlog.errors.ERRORS_BY_CODE) == 31
+    assert code - 2 == len(binlog.errors.ERRORS_BY_CODE) == 32
 
 
 def test_a_missing_file_is_a_file_not_found_error_naming_it(tmp_path):

@@ -123,7 +123,7 @@ impl Decoder {
                         }),
                 }?;
                 if !rest.is_empty() {
-                    let n = crate::check::counted(rest.len() as u64, "byte");
+                    let n = crate::error::counted(rest.len() as u64, "byte");
                     return Err(format!("{n} after its value"));
                 }
                 Ok(cbor_to_json(value))

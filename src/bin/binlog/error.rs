@@ -160,3 +160,18 @@ pub fn is_damage(err: &binlog::Error) -> bool {
             | K::FrameSizeMismatch
     )
 }
+
+/// The plural ending for `n` things (here, a leaf every module may use:
+/// messages count things).
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// `n` things: `1 record`, `2 records`.
+pub fn counted(n: u64, thing: &str) -> String {
+    format!("{n} {thing}{}", plural(n))
+}

@@ -26,16 +26,4 @@ pub fn issue_line(p: &str, i: &Issue) -> String {
     )
 }
 
-/// The plural ending for `n` things.
-pub fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-/// `n` things: `1 record`, `2 records`.
-pub fn counted(n: u64, thing: &str) -> String {
-    format!("{n} {thing}{}", plural(n))
-}
+pub use crate::error::{counted, plural};

@@ -152,7 +152,7 @@ fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
     let through = r
         .pruned_through
         .map_or_else(|| "none".to_string(), |t| format!("segments up to {t}"));
-    let kept = crate::check::counted(r.kept as u64, "object");
+    let kept = crate::error::counted(r.kept as u64, "object");
     writeln!(out, "kept {kept}; pruned: {through}")?;
     out.flush()?;
     Ok(())
