@@ -3,8 +3,8 @@
 //! prints what is wrong and where (file and offset). Exit status 0 when
 //! clean, 1 when damaged, 2 when a file could not be read.
 
-use crate::check::{self, counted, plural, to_json, Verdict};
-use crate::error::{CliError, CliResult, Outcome};
+use crate::check::{self, to_json, Verdict};
+use crate::error::{counted, plural, CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
 use crate::paths;
 use crate::paths::SourceArgs;

@@ -25,5 +25,3 @@ pub fn issue_line(p: &str, i: &Issue) -> String {
         i.message
     )
 }
-
-pub use crate::error::{counted, plural};

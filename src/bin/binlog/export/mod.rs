@@ -72,11 +72,11 @@ pub fn run(args: &ExportArgs) -> CliResult<Outcome> {
     };
     let (written, undecodable) = routes.finish()?;
     for (path, records) in written {
-        let records = crate::check::counted(records, "record");
+        let records = crate::error::counted(records, "record");
         println!("{}: {records}", crate::paths::show(&path));
     }
     if undecodable > 0 {
-        let n = crate::check::counted(undecodable, "record");
+        let n = crate::error::counted(undecodable, "record");
         eprintln!("binlog: warning: {n} kept without their decoded fields");
     }
     let decoded = match undecodable {

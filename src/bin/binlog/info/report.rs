@@ -16,7 +16,7 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
     writeln!(
         out,
         "total: {}, {} sealed{}",
-        crate::check::counted(t.segments, "segment"),
+        crate::error::counted(t.segments, "segment"),
         t.sealed,
         if t.damaged > 0 {
             format!(", {} damaged", t.damaged)
@@ -252,7 +252,7 @@ fn print_counts(out: &mut impl Write, c: &Counts) -> CliResult<()> {
         writeln!(
             out,
             "  {label:<12}{name:<width$}  {n:>12} record{:<1}  {:>12}",
-            crate::check::plural(*n),
+            crate::error::plural(*n),
             human_bytes(*b)
         )?;
     }

@@ -67,7 +67,7 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
     if sum.errors > 0 {
         return Err(CliError::io(format!(
             "{} could not be repaired",
-            check::counted(sum.errors, "file")
+            crate::error::counted(sum.errors, "file")
         )));
     }
     Ok(Outcome::damaged_if(sum.left_damaged > 0))
@@ -78,11 +78,11 @@ fn summary_line(sum: &Summary, dry_run: bool) -> String {
     let verb = if dry_run { "would change" } else { "changed" };
     format!(
         "repair: {} checked, {verb} {}, {} left damaged{}",
-        check::counted(sum.segments, "segment"),
+        crate::error::counted(sum.segments, "segment"),
         sum.changed,
         sum.left_damaged,
         if sum.errors > 0 {
-            format!(", {}", check::counted(sum.errors, "error"))
+            format!(", {}", crate::error::counted(sum.errors, "error"))
         } else {
             String::new()
         }

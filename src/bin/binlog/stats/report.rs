@@ -74,7 +74,7 @@ pub(super) fn print_text(out: &mut impl Write, tally: &Tally, args: &StatsArgs) 
     writeln!(
         out,
         "{}, {}, seq {}..{}, {} .. {}",
-        crate::check::counted(all.records, "record"),
+        crate::error::counted(all.records, "record"),
         human_bytes(all.bytes),
         all.first_seq.unwrap_or(0),
         all.last_seq.unwrap_or(0),
@@ -102,7 +102,7 @@ fn print_rate(out: &mut impl Write, tally: &Tally, by: BucketWidth, width: usize
             1 => format!("a {unit}"),
             n => format!("per {n} {unit}s"),
         };
-        let most = crate::check::counted(s.max, "record");
+        let most = crate::error::counted(s.max, "record");
         let n = s.marks.chars().count();
         (format!("{label}{}  at most {most} {span}", s.marks), n)
     };

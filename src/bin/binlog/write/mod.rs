@@ -108,7 +108,7 @@ fn report_written(w: &Written, shown: &str) {
         (0, _) | (_, None) => eprintln!("binlog: wrote 0 records to {shown}"),
         (n, Some(first)) => eprintln!(
             "binlog: wrote {} (seq {first}..{}) to {shown}",
-            crate::check::counted(n, "record"),
+            crate::error::counted(n, "record"),
             first + n - 1
         ),
     }
