@@ -98,26 +98,17 @@ pub fn logs_in(dir: &Path, pattern: &str, doing: &str) -> Result<BTreeMap<String
             },
         };
         if wildcard(pattern.as_bytes(), log.as_bytes()) {
+            let path = entry.path();
             let files = logs.entry(log).or_default();
-            files.extend(order.map(|order| LogFile {
-                order,
-                path: entry.path(),
-            }));
+            files.extend(order.map(|order| LogFile { order, path }));
         }
     }
-    let key = |f: &LogFile| (f.order, plain_path(&f.path).to_path_buf(), f.path.clone());
     for files in logs.values_mut() {
-        files.sort_by_cached_key(key);
-        // Sorted, a plain `.binlog` comes right before its `.binlog.zst`,
-        // which takes its place.
-        files.dedup_by(|later, earlier| {
-            later.order == earlier.order
-                && plain_path(&later.path) == plain_path(&earlier.path)
-                && {
-                    std::mem::swap(later, earlier);
-                    true
-                }
-        });
+        // A compressed segment first, where a crash left its plain file
+        // too, which goes.
+        let zst_first = |f: &LogFile| !naming::is_compressed_path(&f.path);
+        files.sort_by_cached_key(|f| (f.order, plain_path(&f.path).to_path_buf(), zst_first(f)));
+        files.dedup_by(|b, a| a.order == b.order && plain_path(&a.path) == plain_path(&b.path));
     }
     Ok(logs)
 }
@@ -528,39 +519,31 @@ mod tests {
     }
 
     #[test]
-    // Real directories: Miri isolates the filesystem.
-    #[cfg_attr(miri, ignore)]
+    #[cfg_attr(miri, ignore)] // Real directories: Miri isolates the filesystem.
     fn a_directory_holds_the_logs_it_has_a_segment_salvaged_file_or_manifest_of() {
         let d = crate::scratch::empty_dir("logs-in");
-        let (a, b) = (
-            naming::segment_name("a", 3, 0),
-            naming::segment_name("b", 1, 0),
-        );
-        let salvaged = naming::salvaged_name(&b, 7, 0);
-        let not_logs = [
-            "d.lock",
-            "d.ship",
-            "e.consumer",
-            ".f.manifest",
-            "g.manifest.tmp",
-        ];
-        for f in [&a, &salvaged, "c.manifest"].into_iter().chain(not_logs) {
+        let a = naming::segment_name("a", 3, 0);
+        let b = naming::salvaged_name(&naming::segment_name("b", 1, 0), 7, 0);
+        let others = ["d.lock", "d.ship", "e.consumer", ".f.manifest"];
+        for f in [&*a, &b, "c.manifest", "g.manifest.tmp"]
+            .into_iter()
+            .chain(others)
+        {
             std::fs::write(d.join(f), b"").unwrap();
         }
-        let logs = logs_in(&d, "*", "list").unwrap();
-        assert_eq!(logs.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
-        let file = |order, name: &str| LogFile {
-            order,
-            path: d.join(name),
+        let file = |order, name: &str| {
+            vec![LogFile {
+                order,
+                path: d.join(name),
+            }]
         };
-        assert_eq!(logs["a"], [file(ReadOrder::new(3, None), &a)]);
-        assert_eq!(
-            logs["b"],
-            [file(ReadOrder::new(1, Some((7, 0))), &salvaged)]
-        );
-        assert_eq!(logs["c"], []);
-        let matching = logs_in(&d, "c*", "list").unwrap();
-        assert_eq!(matching.keys().collect::<Vec<_>>(), ["c"]);
+        let want = BTreeMap::from([
+            ("a".to_string(), file(ReadOrder::new(3, None), &a)),
+            ("b".to_string(), file(ReadOrder::new(1, Some((7, 0))), &b)),
+            ("c".to_string(), vec![]),
+        ]);
+        assert_eq!(logs_in(&d, "*", "list").unwrap(), want);
+        assert_eq!(logs_in(&d, "c*", "list").unwrap().len(), 1);
         require_log(&d, "c", false).unwrap();
         let e = require_log(&d, "d", false).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::NotFound);

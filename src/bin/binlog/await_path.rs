@@ -1,7 +1,7 @@
 //! `tail -f` on a log or segment that is not there yet waits for it to
 //! appear, as `tail -F` does: a missing segment file or directory, an
 //! empty segment file (created, its header not written yet), a directory
-//! that holds no log yet (with `--log`, no segment of that log).
+//! that holds no log yet (with `--log`, not that log: `paths::scan_dir`).
 
 use crate::error::CliResult;
 use crate::file_kind;

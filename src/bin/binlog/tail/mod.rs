@@ -97,16 +97,6 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
         let poll = Duration::from_millis(args.poll_ms.max(1));
         from_first = await_path::wait_until_there(path, a.source.log.as_deref(), poll)?;
     }
-    // Following a named log in a directory works before its first segment
-    // exists: the reader picks it up when the writer creates it.
-    if let (true, [dir], Some(name)) = (args.follow, a.source.paths.as_slice(), &a.source.log) {
-        if dir.is_dir() {
-            let found = paths::scan_dir(dir, Some(name))?;
-            let files = found.into_iter().flat_map(|s| s.files).collect();
-            let source = paths::log_source(dir, name.clone(), files);
-            return follow(args, &filter, source, from_first);
-        }
-    }
     let sources = a.source.resolve()?;
     if !args.follow && args.consumer.is_none() && args.cursor_file.is_none() {
         let files = paths::all_files(&sources);

@@ -125,13 +125,11 @@ pub(super) fn names_a_directory(path: &Path) -> bool {
 /// directory that holds none (or does not exist yet), the directory's own
 /// name (`/var/log/app/` holds log `app`).
 fn the_log_in(dir: &Path) -> CliResult<String> {
-    let logs: Vec<String> = if dir.is_dir() {
-        paths::scan_dir(dir, None)?
-            .into_iter()
-            .filter_map(|s| s.log.map(|l| l.name))
-            .collect()
-    } else {
-        Vec::new()
+    let logs: Vec<String> = match dir.is_dir() {
+        true => binlog::tool::naming::logs_in(dir, "*", "list directory")?
+            .into_keys()
+            .collect(),
+        false => Vec::new(),
     };
     let own_name = || {
         let abs = std::path::absolute(dir).ok()?;
