@@ -185,14 +185,12 @@ impl Table {
         self.log.append_option(origin.log);
         let entries = self.meta.values();
         for (k, v) in r.metadata() {
-            entries
-                .field_builder::<StringBuilder>(0)
-                .expect("text")
-                .append_value(k);
-            entries
-                .field_builder::<StringBuilder>(1)
-                .expect("text")
-                .append_value(v);
+            for (i, text) in [k, v].into_iter().enumerate() {
+                entries
+                    .field_builder::<StringBuilder>(i)
+                    .expect("text")
+                    .append_value(text);
+            }
             entries.append(true);
         }
         self.meta.append(true);
@@ -344,12 +342,8 @@ fn read_direct(d: &mut Direct, values: &mut [Decoded], cols: &[ArrayRef], files:
                 let run = files.partition_point(|(first, _)| *first <= i);
                 let file = run.checked_sub(1).map(|run| &*files[run].1);
                 let schema = Some(d.schema());
-                undecodable(
-                    Origin { log, file, schema },
-                    seqs.value(i),
-                    types.value(i),
-                    e,
-                )
+                let origin = Origin { log, file, schema };
+                undecodable(origin, seqs.value(i), types.value(i), e)
             }
         };
     }
