@@ -96,8 +96,10 @@ func (c *Consumer) Commit() error {
 	return c.simple("consumer commit", func(h *C.binlog_reader) C.binlog_result { return C.binlog_consumer_commit(h) })
 }
 
-// CommitSeq commits the records up to seq, one already returned
-// (ErrInvalidArgument otherwise).
+// CommitSeq commits the records up to seq: one returned since the last
+// commit, or the last one committed (a no-op). ErrInvalidArgument, naming
+// the consumer's file, otherwise: a commit by number never moves the
+// consumer back (to do that, SeekSeq or SeekPosition there and Commit).
 func (c *Consumer) CommitSeq(seq uint64) error {
 	return c.simple("consumer commit seq", func(h *C.binlog_reader) C.binlog_result {
 		return C.binlog_consumer_commit_seq(h, C.uint64_t(seq))

@@ -116,6 +116,26 @@ func TestConsumerCommitSeqOfARecordNotReturnedIsInvalidArgument(t *testing.T) {
 	}
 }
 
+func TestConsumerCommitSeqBeforeTheLastCommitIsInvalidArgument(t *testing.T) {
+	dir := t.TempDir()
+	writeRecords(t, dir, "orders", 30, 7)
+	c := mustConsumer(t, dir, "orders", "billing", nil)
+	for i := 0; i < 10; i++ {
+		nextSeq(t, c.Reader)
+	}
+	must(t, c.CommitSeq(7))
+	wantErr(t, "CommitSeq(3) after CommitSeq(7)", c.CommitSeq(3), ErrInvalidArgument, "billing.consumer", "record 3", "seek")
+	if n, err := c.Committed(); err != nil || n != 8 {
+		t.Fatalf("Committed() after a refused commit = %d, %v; want 8", n, err)
+	}
+	// Moving back on purpose: seek the reader there and Commit.
+	must(t, c.SeekSeq(2))
+	must(t, c.Commit())
+	if n, err := c.Committed(); err != nil || n != 2 {
+		t.Fatalf("Committed() after SeekSeq(2) and Commit = %d, %v; want 2", n, err)
+	}
+}
+
 func TestConsumerSecondOpenOfAHeldNameIsLocked(t *testing.T) {
 	dir := t.TempDir()
 	writeRecords(t, dir, "orders", 3, 7)

@@ -9,7 +9,7 @@ use super::options::{assign_log, binlog_options};
 use super::reader::{binlog_reader, boxed, closed};
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::error::{Error, Result};
-use crate::log::consumer::{checked_commit, place, store::Store, MergedConsumer, Start};
+use crate::log::consumer::{place, store::Store, MergedConsumer, Start};
 use crate::log::{ConsumerBound, LogReader, MergedReader};
 use crate::record_reader::RecordReader;
 use std::ffi::{c_char, CString};
@@ -96,8 +96,10 @@ pub extern "C" fn binlog_consumer_commit(r: *mut binlog_reader) -> binlog_result
     commit(r, None)
 }
 
-/// Commits records up to `seq`, one the consumer `r` already returned, as
-/// processed; `BINLOG_ERR_INVALID_ARGUMENT` for a record not returned yet.
+/// Commits records up to `seq`, one the consumer `r` returned since its last
+/// commit (or the last one committed: a no-op), as processed; else
+/// `BINLOG_ERR_INVALID_ARGUMENT` naming its file. It never moves `r` back:
+/// a seek of `r` (`binlog_reader_seek_seq`) and `binlog_consumer_commit` do.
 #[no_mangle]
 pub extern "C" fn binlog_consumer_commit_seq(r: *mut binlog_reader, seq: u64) -> binlog_result {
     commit(r, Some(seq))
@@ -107,12 +109,11 @@ fn commit(r: *mut binlog_reader, seq: Option<u64>) -> binlog_result {
     update(r, "reader", |h| {
         let reader = h.inner.as_ref().ok_or_else(|| closed(&h.path))?;
         let (log, at) = reader.position()?;
-        let at = match seq {
-            Some(seq) => checked_commit(seq, at)?,
-            None => at,
-        };
         let store = h.consumer.as_mut().ok_or_else(not_a_consumer)?;
-        Ok(store.commit(&[(&log, at)])?)
+        match seq {
+            Some(seq) => Ok(store.commit_seq(&log, seq, at)?),
+            None => Ok(store.commit(&[(&log, at)])?),
+        }
     })
 }
 

@@ -84,6 +84,32 @@ fn a_second_open_of_a_held_name_is_locked_and_bad_names_and_commits_are_refused(
 }
 
 #[test]
+fn commit_seq_never_moves_a_consumer_back_and_a_seek_then_commit_does() {
+    let d = TempDir::new("consumer-commit-seq-back");
+    append_orders(d.path(), 20, 7);
+    let mut c = Consumer::open(d.path(), "orders", "billing", Start::First).unwrap();
+    seqs_of(&mut c, 10);
+    c.commit_seq(7).unwrap();
+    c.commit_seq(7).unwrap(); // the last commit again: a no-op
+    let e = c.commit_seq(3).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    let msg = e.to_string();
+    for part in ["billing.consumer", "record 3", "records 7 to 9", "seek"] {
+        assert!(msg.contains(part), "{part:?} in {msg}");
+    }
+    drop(c);
+    // Reopened at 8: record 5 was never returned by this reader.
+    let mut c = Consumer::open(d.path(), "orders", "billing", Start::First).unwrap();
+    let e = c.commit_seq(5).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(c.committed(), Some(8));
+    // Moving back on purpose: seek the reader there and commit.
+    c.reader().seek_seq(2).unwrap();
+    c.commit().unwrap();
+    assert_eq!(c.committed(), Some(2));
+}
+
+#[test]
 fn a_damaged_consumer_file_is_a_corrupt_consumer_naming_it() {
     let d = TempDir::new("consumer-damaged");
     append_orders(d.path(), 5, 10);

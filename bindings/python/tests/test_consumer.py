@@ -78,6 +78,22 @@ def test_commit_seq_commits_up_to_a_record_returned_and_refuses_one_not_returned
         assert next(c).seq == 3
 
 
+def test_commit_seq_before_the_last_commit_is_refused_and_a_seek_then_commit_moves_back(tmp_path):
+    _log(tmp_path)
+    with binlog.open_consumer(tmp_path, "orders", "billing") as c:
+        assert _seqs(c, 9) == list(range(9))
+        c.commit(7)
+        with pytest.raises(binlog.InvalidArgumentError, match=r"billing\.consumer.*record 3.*seek"):
+            c.commit(3)
+        assert c.committed == 8
+        # Moving back on purpose: seek there, take a record of the batch
+        # fetched, commit.
+        c.seek_seq(2)
+        assert next(c).seq == 2
+        c.commit()
+        assert c.committed == 3
+
+
 def test_a_second_open_of_a_held_name_is_locked(tmp_path):
     _log(tmp_path)
     with binlog.open_consumer(tmp_path, "orders", "billing"):

@@ -133,11 +133,14 @@ impl Consumer {
             .commit(&[(&self.log, self.reader.next_position())])
     }
 
-    /// Commits records up to `seq` (one already returned) as processed.
-    /// `InvalidArgument` if record `seq` was not returned yet.
+    /// Commits records up to `seq`, one returned since the last commit (or
+    /// the last one committed: a no-op), as processed; else
+    /// `InvalidArgument` naming the consumer's file. It never moves the
+    /// consumer back: a seek of its [`reader`](Consumer::reader) and a
+    /// [`commit`](Consumer::commit) do.
     pub fn commit_seq(&mut self, seq: u64) -> Result<()> {
-        let next = checked_commit(seq, self.reader.next_position())?;
-        self.store.commit(&[(&self.log, next)])
+        let at = self.reader.next_position();
+        self.store.commit_seq(&self.log, seq, at)
     }
 
     /// The sequence number the last commit goes on at.
@@ -149,17 +152,6 @@ impl Consumer {
     pub fn reader(&mut self) -> &mut LogReader {
         &mut self.reader
     }
-}
-
-/// The position a commit of record `seq` records, for a reader standing at
-/// `at`: refused for a record not returned yet.
-pub(crate) fn checked_commit(seq: u64, at: u64) -> Result<u64> {
-    if seq >= at {
-        return Err(Error::invalid(format!(
-            "cannot commit record {seq}: it was not returned yet (the consumer stands at {at})"
-        )));
-    }
-    Ok(seq + 1)
 }
 
 /// A named consumer of many logs read as one stream by time (a

@@ -207,6 +207,28 @@ impl Store {
         &self.last
     }
 
+    /// Commits log `log`'s records up to `seq`, for a reader of it standing
+    /// at `at`: the one rule of what a commit by number takes, for every
+    /// caller. `seq` is one returned since the last commit, or the last one
+    /// committed (a no-op); else `InvalidArgument` naming this file (a
+    /// consumer goes back by a seek of its reader and a plain commit).
+    pub fn commit_seq(&mut self, log: &str, seq: u64, at: u64) -> Result<()> {
+        let lo = self.last.next_seq(log).unwrap_or(0).saturating_sub(1);
+        if (lo..at).contains(&seq) {
+            return self.commit(&[(log, seq + 1)]);
+        }
+        let why = if seq >= at {
+            "it was not returned yet"
+        } else {
+            "it is before the last commit (to go back, seek the reader there and commit)"
+        };
+        let can = (lo < at).then(|| format!("records {lo} to {}", at - 1));
+        let can = can.as_deref().unwrap_or("no record");
+        let what =
+            format!("cannot commit record {seq} of log {log}: {why}; {can} can be committed");
+        Err(Error::file(ErrorKind::InvalidArgument, &self.path, what))
+    }
+
     /// Commits `positions` (log name, next sequence number) over the
     /// previous ones, durably: returns once the commit would survive a
     /// crash or power cut. Logs not named keep their positions.

@@ -20,21 +20,26 @@ class Consumer(Reader):
     are read again by the consumer opened next (after any crash)."""
 
     def commit(self, seq: Optional[int] = None) -> None:
-        """Commits every record taken so far (with ``seq``: up to record
-        ``seq``, one taken already, else :class:`InvalidArgumentError`), in
-        one write and one fdatasync. Records a batch fetched but the caller
-        has not taken are not committed."""
+        """Commits every record taken so far, in one write and one
+        fdatasync; records a batch fetched but the caller has not taken
+        are not committed. With ``seq``: up to record ``seq``, one taken
+        since the last commit or the last one committed, else
+        :class:`InvalidArgumentError` naming the consumer's file (a commit
+        by number never moves the consumer back: to do that, seek there and
+        commit)."""
         n = self._untaken()
-        if seq is not None:
-            if n is not None and seq >= n:
-                raise InvalidArgumentError(f"cannot commit record {seq}: it was not "
-                                           f"returned yet (the consumer stands at {n})")
-            check(lib.binlog_consumer_commit_seq(self._r, seq))
-        elif n:
-            check(lib.binlog_consumer_commit_seq(self._r, n - 1))
-        else:
-            self._rewind()  # n is 0 or None
+        if seq is None and n:
+            try:  # where the caller stands, without fetching the batch again
+                check(lib.binlog_consumer_commit_seq(self._r, n - 1))
+                return
+            except InvalidArgumentError:
+                pass  # it stands before the last commit (a seek moved it back)
+        if n is not None and (seq is None or seq >= n):
+            self._rewind()  # the library's reader stands where the caller does
+        if seq is None:
             check(lib.binlog_consumer_commit(self._r))
+        else:
+            check(lib.binlog_consumer_commit_seq(self._r, seq))
 
     commit_seq = commit
 

@@ -114,8 +114,10 @@ public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecor
     }
 
     /**
-     * Commits the records up to {@code seq}, one already returned ({@code binlog_consumer_commit_seq}); {@link
-     * ErrorCode#INVALID_ARGUMENT} for a record not returned yet.
+     * Commits the records up to {@code seq}, one returned since the last commit or the last one committed (a no-op)
+     * ({@code binlog_consumer_commit_seq}); {@link ErrorCode#INVALID_ARGUMENT}, naming the consumer's file, otherwise:
+     * a commit by number never moves the consumer back (to do that, seek its {@link #reader()} there and {@link
+     * #commit()}).
      */
     public void commit(long seq) throws IOException {
         commit(COMMIT_SEQ, seq);

@@ -115,6 +115,25 @@ class ConsumerTest {
     }
 
     @Test
+    void aCommitBeforeTheLastCommitIsRefusedAndASeekThenCommitMovesBack() throws IOException {
+        log("orders", 30, 7);
+        try (BinlogConsumer c = billing()) {
+            for (int i = 0; i < 10; i++) {
+                nextSeq(c);
+            }
+            c.commit(7);
+            BinlogException e = TestSupport.expect(ErrorCode.INVALID_ARGUMENT, () -> c.commit(3));
+            for (String part : List.of("billing.consumer", "record 3", "seek")) {
+                assertTrue(e.getMessage().contains(part), e::getMessage);
+            }
+            assertEquals(8, c.committed());
+            c.reader().seekSeq(2); // moving back on purpose
+            c.commit();
+            assertEquals(2, c.committed());
+        }
+    }
+
+    @Test
     void aSecondOpenOfAHeldNameIsLocked() throws IOException {
         log("orders", 3, 7);
         try (BinlogConsumer c = billing()) {
