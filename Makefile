@@ -287,9 +287,12 @@ test: machine-tools line-budget check-header check-abi check-glibc lint test-pow
 	@[ "$$(cat target/make-test.status)" = 0 ] || { tests/what_failed.sh target/make-test.log; exit 1; }
 	@echo "make test: all suites passed"
 
+# One at a time: a make of its own, out of test's jobserver (which make
+# leaves with a warning when told -j1 in it).
 .PHONY: test-rest
 test-rest:
-	$(MAKE) --no-print-directory -j1 $(TEST_REST)
+	MAKEFLAGS='$(filter-out -j% --jobserver-auth=% --jobserver-fds=%,$(MAKEFLAGS))' \
+	  $(MAKE) --no-print-directory -j1 $(TEST_REST)
 
 # `make test` three times in a row while `stress-ng --cpu 2` keeps two CPUs
 # busy: a test that asserts on time or on the scheduler fails here. Not part
