@@ -220,7 +220,7 @@ cli: zig-tools
 # Its man pages (binlog.1, binlog-<command>.1) and shell completions, made
 # by the tool from its own argument definition: target/man, target/completions.
 man: cli
-	$(TOOL) man target/man
+	$(TOOL) man target/man > /dev/null
 
 completions: cli
 	@mkdir -p target/completions
@@ -287,9 +287,12 @@ test: machine-tools line-budget check-header check-abi check-glibc lint test-pow
 	@[ "$$(cat target/make-test.status)" = 0 ] || { tests/what_failed.sh target/make-test.log; exit 1; }
 	@echo "make test: all suites passed"
 
+# One at a time: a make of its own, out of test's jobserver (which make
+# leaves with a warning when told -j1 in it).
 .PHONY: test-rest
 test-rest:
-	$(MAKE) --no-print-directory -j1 $(TEST_REST)
+	MAKEFLAGS='$(filter-out -j% --jobserver-auth=% --jobserver-fds=%,$(MAKEFLAGS))' \
+	  $(MAKE) --no-print-directory -j1 $(TEST_REST)
 
 # `make test` three times in a row while `stress-ng --cpu 2` keeps two CPUs
 # busy: a test that asserts on time or on the scheduler fails here. Not part
@@ -335,14 +338,14 @@ RUST_TESTS := CARGO=$(CARGO) tests/run_rust_tests.sh
 test-rust-build:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --lib --quiet
 	$(CARGO) test --all-targets --no-run --quiet
-	$(CARGO) check --no-default-features --lib --tests
+	$(CARGO) check --quiet --no-default-features --lib --tests
 	$(CARGO) test --no-default-features --lib --no-run --quiet
 
 test-rust: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powercut test-rust-build
 	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_ANALYTICS_PYTHON=$(ANALYTICS_PYTHON) \
 	  BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) BINLOG_POWERCUT=$(POWERCUT) $(RUST_TESTS)
 	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(RUST_TESTS) $(MOTO_SHORT)
-	$(CARGO) test --no-default-features --lib
+	$(CARGO) test -q --no-default-features --lib
 
 # The part of the archive tests `make test` runs against moto's server too
 # (each test starts its own, in about 4 s): shipping, reading a log half
@@ -1054,13 +1057,16 @@ fuzz-tools: $(CARGO_FUZZ_DIR)/cargo-fuzz
 fuzz-build: fuzz-tools
 	$(FUZZ_CARGO) build -a
 
-# Each saved reproducer, run once.
+# Each saved reproducer, run once. libFuzzer's output of these runs and
+# of fuzz-short's is kept in target/fuzz-logs/, printed when a run fails.
+FUZZ_LOGS := target/fuzz-logs
 fuzz-regressions: fuzz-build
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@set -e; mkdir -p $(FUZZ_LOGS); for t in $(FUZZ_TARGETS); do \
 	  files=$$(ls fuzz/regressions/$$t/* 2>/dev/null || true); \
 	  [ -z "$$files" ] && continue; \
 	  echo "== fuzz regressions: $$t"; \
-	  $(FUZZ_CARGO) run -a $$t $$files -- $(FUZZ_LIBFUZZER_FLAGS); \
+	  $(FUZZ_CARGO) run -a $$t $$files -- $(FUZZ_LIBFUZZER_FLAGS) > $(FUZZ_LOGS)/regressions-$$t.log 2>&1 || \
+	    { cat $(FUZZ_LOGS)/regressions-$$t.log; exit 1; }; \
 	done
 
 # A short fixed run of each target, part of `make test`: a fixed seed and
@@ -1074,7 +1080,8 @@ fuzz-short: fuzz-regressions
 	  rm -rf target/fuzz-short/$$t && mkdir -p target/fuzz-short/$$t; \
 	  echo "== fuzz $$t: $$runs inputs, seed $(FUZZ_SHORT_SEED)"; \
 	  $(FUZZ_CARGO) run -a $$t target/fuzz-short/$$t fuzz/seeds/$$t -- \
-	    $(FUZZ_LIBFUZZER_FLAGS) -seed=$(FUZZ_SHORT_SEED) -runs=$$runs; \
+	    $(FUZZ_LIBFUZZER_FLAGS) -seed=$(FUZZ_SHORT_SEED) -runs=$$runs > $(FUZZ_LOGS)/short-$$t.log 2>&1 || \
+	    { cat $(FUZZ_LOGS)/short-$$t.log; exit 1; }; \
 	done
 	@echo "make fuzz-short: no crash, hang or large allocation"
 

@@ -11,11 +11,8 @@ use std::sync::OnceLock;
 fn root() -> &'static Path {
     static ROOT: OnceLock<(u32, PathBuf)> = OnceLock::new();
     extern "C" fn remove() {
-        match ROOT.get() {
-            Some((pid, root)) if *pid == std::process::id() => {
-                let _ = std::fs::remove_dir_all(root);
-            }
-            _ => {}
+        if let Some((_, root)) = ROOT.get().filter(|(pid, _)| *pid == std::process::id()) {
+            let _ = std::fs::remove_dir_all(root);
         }
     }
     &ROOT
@@ -39,21 +36,11 @@ pub(crate) fn empty_dir(name: &str) -> PathBuf {
     d
 }
 
-/// A file open for reading and writing that holds `bytes`, already
-/// removed from its directory (named by a count of the calls).
+/// A file open for reading and writing that holds `bytes`, with no name.
 #[cfg(feature = "compression")]
 pub(crate) fn unlinked_file(bytes: &[u8]) -> std::fs::File {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static CALLS: AtomicU64 = AtomicU64::new(0);
-    let n = CALLS.fetch_add(1, Ordering::Relaxed);
-    let path = root().join(format!("file-{n}"));
-    std::fs::write(&path, bytes).unwrap();
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&path)
-        .unwrap();
-    std::fs::remove_file(&path).unwrap();
+    let f = crate::sys::anonymous_file(root()).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&f, bytes, 0).unwrap();
     f
 }
 

@@ -255,6 +255,5 @@ mod tests {
         f.set_len(at as u64).unwrap();
         assert_eq!(r.torn_tail_at(at).unwrap(), Tail::Unsealed);
         assert_eq!(r.position(), at as u64);
-        std::fs::remove_dir_all(seg.parent().unwrap()).unwrap();
     }
 }

@@ -394,7 +394,6 @@ mod tests {
         assert_eq!(read(240, &["b"]), (true, b.clone()), "at the limit");
         assert_eq!(read(239, &["b"]), (false, b), "past it");
         assert_eq!(read(2399, &["a", "b"]), (false, (0..300).collect()));
-        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 
     /// Reads `records` indexed records, the pread ones (or the mapping
@@ -516,7 +515,6 @@ mod tests {
             assert_eq!(got, want, "{names:?} {way:?}");
             assert_eq!(r.tail(), Tail::Sealed);
         }
-        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 
     /// A frame too large to pread (read through the mapping) does not
@@ -543,7 +541,6 @@ mod tests {
             "the record after the large one read {} bytes",
             r.indexed.frame_copy.len()
         );
-        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 
     #[test]
@@ -578,6 +575,5 @@ mod tests {
                 "via_map {via_map}: {err} does not name offset {at}"
             );
         }
-        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 }

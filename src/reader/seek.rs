@@ -247,6 +247,5 @@ mod tests {
             r.seek_time(1400).unwrap();
             assert_eq!(r.seals.sparse_usable, Some(true), "round {round}");
         }
-        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 }

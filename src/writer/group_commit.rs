@@ -414,7 +414,6 @@ mod tests {
         assert_eq!(w.durable_seq(), w.next_seq());
         assert_eq!(w.next_seq(), 6 * (32 + 8 * 2));
         w.close().unwrap();
-        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 
     /// Durable writers racing `close`: each write either succeeds with its
@@ -441,7 +440,6 @@ mod tests {
                 w.close().unwrap();
             });
             assert_eq!(w.shared.callers.load(Ordering::SeqCst), 0);
-            std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
         }
     }
 

@@ -212,6 +212,5 @@ mod tests {
             ..durable_opts()
         };
         Writer::open(&p, opts).unwrap().close().unwrap();
-        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
     }
 }

@@ -302,7 +302,6 @@ mod tests {
             }
             assert_eq!(n, payloads.len(), "{name}");
             let bytes = std::fs::read(&path).unwrap();
-            std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
             (bytes, sealed_behind)
         };
         let (by_caller, behind) = write("seal-caller", 0);
@@ -361,6 +360,5 @@ mod tests {
             n += 1;
         }
         assert!(n >= 30, "{n} records read back");
-        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }

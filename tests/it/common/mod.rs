@@ -79,6 +79,10 @@ impl TempDir {
         &self.0
     }
 
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
     /// Names of the files in the directory, sorted.
     pub fn names(&self) -> Vec<String> {
         list_dir(&self.0)
@@ -93,7 +97,7 @@ impl TempDir {
     }
 }
 
-/// Where a `&Path` is wanted, `&dir` will do; `dir.join(name)` is its path.
+/// Where a `&Path` is wanted, `&dir` will do.
 impl std::ops::Deref for TempDir {
     type Target = Path;
     fn deref(&self) -> &Path {
