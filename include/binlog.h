@@ -1223,8 +1223,10 @@ binlog_result binlog_consumer_open(const char *dir,
 binlog_result binlog_consumer_commit(struct binlog_reader *r);
 
 /*
- Commits records up to `seq`, one the consumer `r` already returned, as
- processed; `BINLOG_ERR_INVALID_ARGUMENT` for a record not returned yet.
+ Commits records up to `seq`, one the consumer `r` returned since its last
+ commit (or the last one committed: a no-op), as processed; else
+ `BINLOG_ERR_INVALID_ARGUMENT` naming its file. It never moves `r` back:
+ a seek of `r` (`binlog_reader_seek_seq`) and `binlog_consumer_commit` do.
  */
 binlog_result binlog_consumer_commit_seq(struct binlog_reader *r, uint64_t seq);
 
