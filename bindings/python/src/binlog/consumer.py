@@ -28,18 +28,15 @@ class Consumer(Reader):
         by number never moves the consumer back: to do that, seek there and
         commit)."""
         n = self._untaken()
-        if seq is None and n:
-            try:  # where the caller stands, without fetching the batch again
-                check(lib.binlog_consumer_commit_seq(self._r, n - 1))
+        if seq is None and n:  # where the caller stands, without fetching the batch again
+            code = lib.binlog_consumer_commit_seq(self._r, n - 1)
+            if code != InvalidArgumentError.code:  # else a seek moved it before the last commit
+                check(code)
                 return
-            except InvalidArgumentError:
-                pass  # it stands before the last commit (a seek moved it back)
         if n is not None and (seq is None or seq >= n):
             self._rewind()  # the library's reader stands where the caller does
-        if seq is None:
-            check(lib.binlog_consumer_commit(self._r))
-        else:
-            check(lib.binlog_consumer_commit_seq(self._r, seq))
+        check(lib.binlog_consumer_commit(self._r) if seq is None
+              else lib.binlog_consumer_commit_seq(self._r, seq))
 
     commit_seq = commit
 
