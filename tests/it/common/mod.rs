@@ -79,10 +79,6 @@ impl TempDir {
         &self.0
     }
 
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
     /// Names of the files in the directory, sorted.
     pub fn names(&self) -> Vec<String> {
         list_dir(&self.0)
@@ -97,7 +93,7 @@ impl TempDir {
     }
 }
 
-/// Where a `&Path` is wanted, `&dir` will do.
+/// Where a `&Path` is wanted, `&dir` will do; `dir.join(name)` is its path.
 impl std::ops::Deref for TempDir {
     type Target = Path;
     fn deref(&self) -> &Path {
