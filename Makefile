@@ -31,7 +31,7 @@ MOTO       := $(MOTO_VENV)/bin/moto_server
 # (bench/archive/boto3_baseline.py), in `make bench` and its smoke run.
 MOTO_PYTHON := $(MOTO_VENV)/bin/python
 # DuckDB and pyarrow (PyPI), in a virtual environment of their own: the
-# engines tests/it/cli_export.rs reads `binlog export`'s files with
+# engines cli/tests/it/cli_export.rs reads `binlog export`'s files with
 # (tests/export/check_export.py), and the baseline of `make bench-export`.
 DUCKDB_VERSION := 1.1.3
 PYARROW_VERSION := 18.1.0
@@ -85,16 +85,12 @@ ARCHIVE    ?= 1
 # The lean library is built with the cargo profile release-lean
 # (Cargo.toml: size over speed where speed is not lost), the full one with
 # release.
-# With the archive tier, the library is built with the feature "cli" too:
-# it adds only the tool's crates, which the library's code never uses, and
-# gives their shared dependencies (syn, tracing, hyper, object_store...)
-# the tool's features, so that `make cli` compiles none of them again.
 ifeq ($(ARCHIVE),0)
 C_FEATURES := compression
 C_TARGET   := target/lean
 C_PROFILE  := release-lean
 else
-C_FEATURES := compression,s3,cli
+C_FEATURES := compression,s3
 C_TARGET   := target
 C_PROFILE  := release
 endif
@@ -198,7 +194,7 @@ tools: $(CBINDGEN) $(VERSITYGW) zig-tools
 # `-L $(RELEASE) -lbinlog` (the C tests, the Go binding's build-tree tag)
 # run from the tree.
 lib: zig-tools
-	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) rustc --profile $(C_PROFILE) --lib \
+	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) rustc -p libbinlog --profile $(C_PROFILE) --lib \
 	  --no-default-features --features $(C_FEATURES) \
 	  --target $(RUST_TARGET).$(GLIBC_MIN) --target-dir $(C_TARGET) --crate-type cdylib,staticlib \
 	  -- -C link-arg=-Wl,-soname,libbinlog.so.$(SOVERSION)
@@ -213,7 +209,7 @@ endif
 # build machine, so that it reuses the dependencies `make lib` compiled.
 TOOL_BUILT := target/$(HOST_ARCH)-unknown-linux-gnu/release/binlog
 cli: zig-tools
-	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) build --release --bin binlog --target $(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN)
+	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) build --release -p binlog-cli --bin binlog --target $(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN)
 	@mkdir -p $(dir $(TOOL))
 	ln -f $(TOOL_BUILT) $(TOOL)
 
@@ -336,16 +332,16 @@ strace-tool:
 RUST_TESTS := CARGO=$(CARGO) tests/run_rust_tests.sh
 .PHONY: test-rust-build
 test-rust-build:
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --lib --quiet
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p libbinlog --features s3 --no-deps --lib --quiet
 	$(CARGO) test --all-targets --no-run --quiet
-	$(CARGO) check --quiet --no-default-features --lib --tests
-	$(CARGO) test --no-default-features --lib --no-run --quiet
+	$(CARGO) check --quiet -p libbinlog --no-default-features --lib --tests
+	$(CARGO) test -p libbinlog --no-default-features --lib --no-run --quiet
 
 test-rust: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powercut test-rust-build
 	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_ANALYTICS_PYTHON=$(ANALYTICS_PYTHON) \
 	  BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) BINLOG_POWERCUT=$(POWERCUT) $(RUST_TESTS)
 	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(RUST_TESTS) $(MOTO_SHORT)
-	$(CARGO) test -q --no-default-features --lib
+	$(CARGO) test -q -p libbinlog --no-default-features --lib
 
 # The part of the archive tests `make test` runs against moto's server too
 # (each test starts its own, in about 4 s): shipping, reading a log half
@@ -380,7 +376,7 @@ MOTO_SKIP := $(addprefix --skip ,a_damaged_or_truncated_object_is_reported_with_
   gaps_through_the_c_abi_name_the_missing_object)
 
 # The power-cut filesystem (tests/powercut: its own cargo package, never a
-# dependency of the library) that tests/it/power_loss.rs mounts: FUSE, so
+# dependency of the library) that cli/tests/it/power_loss.rs mounts: FUSE, so
 # Debian's fuse3 (fusermount3, /dev/fuse's tools) is installed when
 # missing. `make test-powercut` checks its own semantics through a mount
 # (root and /dev/fuse needed), and test-rust runs the power-cut suites.
@@ -412,9 +408,9 @@ public-api:
 # code grow past these lines of code (tests/code_lines.py says what it
 # counts: no comments, blank lines or Rust test modules). A budget only
 # goes down: a feature pays for its lines by merging what it can.
-LIB_CODE_BUDGET      := 29219
-TOOL_CODE_BUDGET     := 8587
-BINDINGS_CODE_BUDGET := 9208
+LIB_CODE_BUDGET      := 29202
+TOOL_CODE_BUDGET     := 8572
+BINDINGS_CODE_BUDGET := 9207
 .PHONY: line-budget
 line-budget:
 	@python3 tests/code_lines.py $(LIB_CODE_BUDGET) $(TOOL_CODE_BUDGET) $(BINDINGS_CODE_BUDGET)
@@ -423,7 +419,7 @@ line-budget:
 # the Rust toolchain.
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # Every C test runs twice: built with AddressSanitizer + UBSan (leaks
 # included), and plain under valgrind's memcheck; a versitygw started by
@@ -466,7 +462,7 @@ bench: lib zstd-tool s3-server s3-server-moto $(BUILD)/bench/bench
 # interleaved pairs, 7 unless given): target/bench-export.json.
 .PHONY: bench-export
 bench-export: analytics-tools
-	$(CARGO) build --release --bin binlog --example make_export_bench_log
+	$(CARGO) build --release -p binlog-cli --bin binlog --example make_export_bench_log
 	bench/export.sh $(ANALYTICS_PYTHON) target/bench-export $(ROUNDS)
 
 $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
@@ -943,8 +939,8 @@ check-bench-peers:
 # Go and Java suites with 1,000 rounds of their reader close race
 # (close_race_test.go, CloseRaceTest) and the Java read timing over
 # 200,000 records (BatchReadTest), and 1,000 SIGKILLs of `binlog ship`
-# against versitygw (tests/it/archive_ship_kill.rs) and 1,000 of `binlog remote
-# prune` (tests/it/archive_prune.rs); then the shipping tests
+# against versitygw (cli/tests/it/archive_ship_kill.rs) and 1,000 of `binlog remote
+# prune` (cli/tests/it/archive_prune.rs); then the shipping tests
 # and those 1,000 kills again against MinIO (less the one test that
 # removes an object's file behind versitygw's back), and the store
 # settings tests against MinIO, the server that records server-side
@@ -959,10 +955,10 @@ TORTURE_SEALED_KILLS ?= 1000
 TORTURE_CLOSE_RACE_ROUNDS ?= 1000
 TORTURE_READ_BENCH_RECORDS ?= 200000
 TORTURE_SHIP_KILLS   ?= 1000
-# Kills of `binlog remote prune` (tests/it/archive_prune.rs; 100 in `make test`).
+# Kills of `binlog remote prune` (cli/tests/it/archive_prune.rs; 100 in `make test`).
 TORTURE_PRUNE_KILLS  ?= 1000
-# Power cuts per test of tests/it/power_loss.rs (9 tests: 18,000 cuts) and
-# tests/it/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
+# Power cuts per test of cli/tests/it/power_loss.rs (9 tests: 18,000 cuts) and
+# cli/tests/it/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
 TORTURE_POWER_CUTS   ?= 2000
 # Filesystem faults (EIO on the Nth fsync, ENOSPC from the Nth write) at
 # random points of a log's life (tests/it/power_faults_random.rs; 8 in

@@ -4,7 +4,7 @@
 //! each of them. Every expectation below is worked out from the rule its
 //! comment names and from the offsets of the edit, never read back from a
 //! reader. `cargo run --example make_conformance_corpus [DIR]` writes them
-//! to DIR (tests/conformance by default); `tests/it/conformance.rs` makes them
+//! to DIR (tests/conformance by default); `cli/tests/it/conformance.rs` makes them
 //! again in a temporary directory and checks they are the files checked in.
 
 use binlog::__private::compressed::{compress_segment_with_copies, TypeCopies};

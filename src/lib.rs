@@ -37,10 +37,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! - Tools that show a segment's bytes: [`codec`] (the format's frames,
+//!   seal and trailer) and [`naming`] (what a file's name means in a log
+//!   directory). The `binlog` tool (cli/) is built on this API alone.
+//!
 //! Everything else in the crate is private, except `ffi` (the C ABI,
-//! described by `include/binlog.h`), `tool` (the items the `binlog` tool
-//! needs beyond this API, by name) and `__private` (the internals that the
-//! tests, the benchmarks and the fuzz targets reach): all three are hidden
+//! described by `include/binlog.h`) and `__private` (the internals that
+//! the tests, the benchmarks and the fuzz targets reach): both are hidden
 //! from this reference and are not part of the Rust API; they change
 //! without notice.
 #![deny(missing_docs)]
@@ -99,69 +102,52 @@ pub mod ffi;
 pub mod __private;
 
 /// cbindgen:ignore
-/// What the `binlog` tool (src/bin/binlog) uses beyond the Rust API, each
-/// item by name and with the reason it needs it: hidden from the
-/// reference, outside semver. Everything else the tool does goes through
-/// the crate root, [`verify`] and `archive`.
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod tool {
-    /// The segment format's codec, read as the library reads it: `binlog
-    /// dump` shows a segment's frames, its seal and trailer byte by byte,
-    /// which no reader call exposes; `binlog write` refuses a record that
-    /// can never fit before it batches it (`max_frame_len`).
-    pub mod format {
-        pub use crate::format::frame::{
-            decode_record, find_next_record, frame_at, frame_header, max_frame_len, FrameAt,
-            MetaIter, RecordBody, FLAG_DEFINES_TYPE, FLAG_HAS_META, KIND_MASK, KIND_RECORD,
-            KIND_SEAL_BEGIN, SEAL_BEGIN_LEN,
-        };
-        pub use crate::format::seal::{
-            read_seal, seal_begin_count, SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN,
-            TRAILER_LEN, TRAILER_MAGIC,
-        };
-        pub use crate::format::{crc32, FRAME_HEADER_LEN, MAX_TYPE_NAME_LEN};
-    }
-
-    /// What a file's name means in a log directory (docs/FORMAT.md 14a):
-    /// the tool reads PATH arguments that name files and directories, not
-    /// only logs by name, and must order and check them as a log's reader
-    /// does.
-    pub mod naming {
-        pub use crate::format::naming::{
-            compressed_copy_of, is_compressed_path, lock_path, log_of_file_name, manifest_path,
-            ReadOrder, SUFFIX,
-        };
-        pub use crate::log::segments::{check_file_name, logs_in, not_written_yet, require_log};
-        pub use crate::log::{gap_between, FileShape, SegmentEnd};
-    }
-
-    /// A compressed segment's frames: `dump` and `repair` show a
-    /// compressed segment's original bytes and name the frames that hold
-    /// damage; `compress --type-copies` tunes the type copies.
-    pub use crate::compressed::frame_decoder::starts_with_zstd_frame;
-    pub use crate::compressed::{compress_segment_with_copies, CompressedSegment, TypeCopies};
-
-    /// A shipped object's name read back (`remote prune`, a pruned object
-    /// read as a retention gap).
-    pub use crate::archive::object_name::parse_object_key;
-
-    /// Whether a writer holds a file: `info` says a segment is being
-    /// written, `write` removes only files no writer holds.
-    pub use crate::sys::is_path_locked;
-
-    /// How messages describe an I/O error, so the tool's read as the
-    /// library's do.
-    pub use crate::error::io_text;
-
-    /// The name every tool gives a type whose name is lost.
+/// The segment format's codec, as the library reads it (docs/FORMAT.md
+/// names every field): for tools that show a segment's bytes, frame by
+/// frame, its seal and trailer (`binlog dump`), or check a record's size
+/// before they batch it. Readers and writers never need it.
+pub mod codec {
+    /// A compressed segment's frames and its original bytes (feature
+    /// `compression`): which frame holds an offset, and whether a file
+    /// starts as a zstd frame does.
+    #[cfg(feature = "compression")]
+    pub use crate::compressed::{frame_decoder::starts_with_zstd_frame, CompressedSegment};
+    pub use crate::format::frame::{
+        decode_record, find_next_record, frame_at, frame_header, max_frame_len, FrameAt, MetaIter,
+        RecordBody, FLAG_DEFINES_TYPE, FLAG_HAS_META, KIND_MASK, KIND_RECORD, KIND_SEAL_BEGIN,
+        SEAL_BEGIN_LEN,
+    };
+    pub use crate::format::seal::{
+        read_seal, seal_begin_count, SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN,
+        TRAILER_LEN, TRAILER_MAGIC,
+    };
+    pub use crate::format::{crc32, FRAME_HEADER_LEN, MAX_TYPE_NAME_LEN};
     pub use crate::writer::salvage::lost_type_name;
+}
+
+/// cbindgen:ignore
+/// What a file's name means in a log directory (docs/FORMAT.md 14a), for
+/// tools that take files and directories, not only logs by name, and must
+/// order and check them as a log's reader does; and whether a writer holds
+/// a file now.
+pub mod naming {
+    pub use crate::format::naming::{
+        compressed_copy_of, is_compressed_path, lock_path, log_of_file_name, manifest_path,
+        ReadOrder, SUFFIX,
+    };
+    pub use crate::format::naming::{parse_object_key, SegmentKey};
+    pub use crate::log::segments::{check_file_name, logs_in, not_written_yet, require_log};
+    pub use crate::log::{gap_between, FileShape, SegmentEnd};
+    pub use crate::sys::is_path_locked;
 }
 
 pub use change_fd::ChangeFd;
 #[cfg(feature = "compression")]
-pub use compressed::{compress_segment, decompress_segment, CompressOptions, Converted};
-pub use error::{Error, ErrorKind, Result};
+pub use compressed::{
+    compress_segment, compress_segment_with_copies, decompress_segment, CompressOptions, Converted,
+    TypeCopies,
+};
+pub use error::{io_text, Error, ErrorKind, Result};
 pub use format::header::SegmentHeader;
 pub use format::schema::TypeSchema;
 pub use hold_back::HoldBack;

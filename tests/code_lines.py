@@ -2,8 +2,7 @@
 """The code budget's counter (`make line-budget`): lines of code, not
 comments, blank lines or Rust `#[cfg(test)]` items.
 
-Counted per part: the library (src/, less the tool), the tool
-(src/bin/binlog, or cli/src), and the bindings' main code (Java's main
+Counted per part: the library (src/), the tool (cli/src), and the bindings' main code (Java's main
 sources and JNI C, Go's non-test files, Python's package and C extension,
 bindings' generators and build scripts). A line is code when, stripped, it is not empty
 and not a comment: `//` and `/* ... */` in Rust, C, Java and Go; `#` and
@@ -99,9 +98,8 @@ def rust(top, skip=lambda p: False):
 
 
 def main():
-    tool_dir = "cli/src" if os.path.isdir(os.path.join(ROOT, "cli/src")) else "src/bin/binlog"
-    tool = rust(tool_dir)
-    lib = rust("src", skip=lambda p: "/src/bin/" in p)
+    tool = rust("cli/src")
+    lib = rust("src")
     java = count(files("bindings/java/src/main", (".java", ".c", ".h")), c_like)
     go = count(files("bindings/go", (".go",), lambda p: p.endswith("_test.go")), c_like)
     py = count(files("bindings/python/src", (".py",)), python)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs the crate's Rust tests, each test binary of `cargo test
-# --all-targets` (built here with --no-run), JOBS at a time (default 2)
+# --all-targets` of the workspace (the library and the tool, cli/; built
+# here with --no-run), JOBS at a time (default 2)
 # instead of one after another: many of them spend their time waiting on
 # children, kills, fsyncs and a local S3 server, so two at once keep both
-# CPUs of a small machine busy. The integration tests are one binary,
-# tests/it, run once per module (each a former test file): every test of
+# CPUs of a small machine busy. Each crate's integration tests are one
+# binary (tests/it, cli/tests/it), run once per module: every test of
 # the module and no other, by its exact name, in a process of its own, as
 # when each file was a binary. Each runs from the crate's root, as under
 # cargo test, with its output kept in target/rust-tests/<name>.log and
@@ -60,7 +61,7 @@ for line in sys.stdin:
 # test-<module>, the executable, then the tests' names; the other options
 # are for the runs. The options taking a value are named here, so that
 # their values are not taken for filters.
-it=$(awk -F'\t' '$1 == "test-it" { print $2 }' "$out/binaries.tsv")
+its=$(awk -F'\t' '$1 == "test-it" { print $2 }' "$out/binaries.tsv")
 list=()
 run_args=()
 while [ $# -gt 0 ]; do
@@ -73,25 +74,32 @@ while [ $# -gt 0 ]; do
     *) list+=("$1"); shift ;;
   esac
 done
-"$it" --list --format terse ${list[@]+"${list[@]}"} > "$out/it-tests.txt"
-"$it" --list --format terse > "$out/it-all-tests.txt"
-python3 - "$out" "$it" ${modules[@]+"${modules[@]}"} > "$out/modules.tsv" <<'EOF'
+# Each crate's tests/it binary (the library's and the tool's): its tests,
+# those selected and all, each line after the binary and a tab.
+: > "$out/it-tests.txt"
+: > "$out/it-all-tests.txt"
+for it in $its; do
+  "$it" --list --format terse ${list[@]+"${list[@]}"} | sed "s|^|$it\t|" >> "$out/it-tests.txt"
+  "$it" --list --format terse | sed "s|^|$it\t|" >> "$out/it-all-tests.txt"
+done
+python3 - "$out" ${modules[@]+"${modules[@]}"} > "$out/modules.tsv" <<'EOF'
 import os, sys
-out, exe, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
+out, wanted = sys.argv[1], sys.argv[2:]
 def modules(listing):
     tests = {}
     for line in open(os.path.join(out, listing)):
+        exe, line = line.split("\t", 1)
         if line.endswith(": test\n"):
             name = line[: -len(": test\n")]
-            tests.setdefault(name.split("::", 1)[0], []).append(name)
+            tests.setdefault(name.split("::", 1)[0], (exe, []))[1].append(name)
     return tests
 selected, every = modules("it-tests.txt"), modules("it-all-tests.txt")
 unknown = [m for m in wanted if m not in every]
 if unknown:
-    sys.exit("run_rust_tests: no module %s in tests/it" % ", ".join(unknown))
+    sys.exit("run_rust_tests: no module %s in tests/it or cli/tests/it" % ", ".join(unknown))
 for m in wanted or sorted(selected):
     if m in selected:
-        print("\t".join(["test-" + m, exe] + selected[m]))
+        print("\t".join(["test-" + m, selected[m][0]] + selected[m][1]))
     else:
         print("run_rust_tests: no test of %s selected" % m, file=sys.stderr)
 EOF

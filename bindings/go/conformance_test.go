@@ -4,7 +4,7 @@ package binlog
 // through the Go binding: every line of expected.tsv must give the
 // records, the end, the damaged regions and the gaps it states, as the
 // Rust readers, the CLI, C, Java and Python do; and Verify on each file
-// must say what `binlog verify` says of it (tests/it/conformance_verify.rs
+// must say what `binlog verify` says of it (cli/tests/it/conformance_verify.rs
 // derives the same from expected.tsv).
 
 import (
@@ -233,7 +233,7 @@ func leadingNumber(s, sep string) int64 {
 
 // expectedVerdict is what verify must say of a file, from its open line
 // and its salvage line if any (whose records are the intact ones), as
-// tests/it/conformance_verify.rs derives it: the first issue is where the
+// cli/tests/it/conformance_verify.rs derives it: the first issue is where the
 // first damaged region starts, else where the end is damaged; damage to
 // a compressed file's seek table is in no original byte (no offset).
 func expectedVerdict(open, salvage []string) verdict {

@@ -4,7 +4,7 @@
  * must give the records, the end, the damaged regions and the gaps
  * (binlog_reader_gaps) it states, as the Rust readers, the CLI and the
  * other bindings do; and binlog_verify_* on each file must say what
- * `binlog verify` says of it (tests/it/conformance_verify.rs derives the
+ * `binlog verify` says of it (cli/tests/it/conformance_verify.rs derives the
  * same from expected.tsv). Run from the repository's root (make test-c). */
 #define _XOPEN_SOURCE 700 /* strtok_r */
 #include <binlog.h>
@@ -109,7 +109,7 @@ static uint64_t count_runs(const char *runs) {
 
 /* What verify must say of a file, from its `open` line and its `salvage`
  * line if any (whose records are the intact ones), as
- * tests/it/conformance_verify.rs derives it: the first issue is where the
+ * cli/tests/it/conformance_verify.rs derives it: the first issue is where the
  * first damaged region starts, else where the end is damaged; damage to a
  * compressed file's seek table is in no original byte (no offset). */
 static verdict expected_verdict(const tsv_case *open, const tsv_case *salvage) {

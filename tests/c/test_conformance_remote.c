@@ -8,7 +8,7 @@
  * records, the end (its error naming the object), the damaged regions
  * (object, offsets, records: binlog_reader_damages2) and the gaps
  * (reason, object, records) must be the ones the line states, as the Rust
- * readers, the CLI and verify give them (tests/it/conformance_remote.rs).
+ * readers, the CLI and verify give them (cli/tests/it/conformance_remote.rs).
  * Each line ships under a prefix of its own. Run from the repository's
  * root (make test-c). */
 #define _XOPEN_SOURCE 700 /* strtok_r, setenv, mkdtemp */

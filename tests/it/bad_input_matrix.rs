@@ -669,9 +669,8 @@ fn directory_named_as_a_segment_is_not_skipped_by_a_seek() {
 // file (and the offset).
 
 /// Runs `binlog args...`: (exit status, stdout, stderr).
-#[cfg(feature = "cli")]
 fn binlog_cli(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+    let out = std::process::Command::new(crate::common::cli::tool())
         .args(args)
         .output()
         .expect("run binlog");
@@ -684,7 +683,6 @@ fn binlog_cli(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
 
 /// `binlog <cmd> <path>` exits with `status`, and its standard error (or,
 /// for verify, its report) contains the path and every needle.
-#[cfg(feature = "cli")]
 fn cli_says(cmd: &str, path: &Path, status: i32, needles: &[&str]) {
     let (code, out, err) = binlog_cli(&[cmd.as_ref(), path.as_os_str()]);
     let all = format!("{out}{err}");
@@ -698,7 +696,6 @@ fn cli_says(cmd: &str, path: &Path, status: i32, needles: &[&str]) {
     }
 }
 
-#[cfg(feature = "cli")]
 #[test]
 fn cli_names_the_file_and_offset_with_the_documented_status() {
     let dir = TempDir::new("mx-cli");
@@ -755,7 +752,6 @@ fn cli_names_the_file_and_offset_with_the_documented_status() {
     assert!(err.contains(&format!("offset {third}")), "{err}");
 }
 
-#[cfg(feature = "cli")]
 #[test]
 fn cli_unreadable_file_is_an_error_naming_it() {
     let dir = TempDir::new("mx-cli-perm");
@@ -768,7 +764,6 @@ fn cli_unreadable_file_is_an_error_naming_it() {
     assert!(err.contains("Permission denied"), "{err}");
 }
 
-#[cfg(feature = "cli")]
 #[test]
 fn cli_segment_of_another_log_is_damage_and_its_records_are_not_printed() {
     let dir = TempDir::new("mx-cli-otherlog");

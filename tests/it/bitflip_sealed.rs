@@ -12,7 +12,6 @@ use binlog::{Options, Reader, Writer};
 use common::{positions, TempDir};
 use std::collections::BTreeMap;
 use std::path::Path;
-#[cfg(feature = "cli")]
 use std::process::Command;
 
 /// What a record is written with: type, metadata, timestamp, payload.
@@ -168,7 +167,6 @@ fn every_bit_flip_of_a_sealed_segment_reads_right_or_fails_cleanly() {
 /// `verify` finds every flip (exit 1, or 2 when the file is no longer a
 /// segment) and `cat` prints only records that were written; neither
 /// crashes.
-#[cfg(feature = "cli")]
 #[test]
 fn the_cli_reports_every_flipped_byte_of_a_sealed_segment() {
     let dir = TempDir::new("bitflip-sealed-cli");
@@ -176,7 +174,7 @@ fn the_cli_reports_every_flipped_byte_of_a_sealed_segment() {
     write_small(&orig);
     let bytes = std::fs::read(&orig).unwrap();
     let run = |args: &[&str], p: &Path| {
-        Command::new(env!("CARGO_BIN_EXE_binlog"))
+        Command::new(crate::common::cli::tool())
             .args(args)
             .arg(p)
             .output()

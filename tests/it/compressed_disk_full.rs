@@ -157,7 +157,6 @@ fn incompressible_segment(fs: &Tmpfs, path: &Path) -> Vec<u8> {
 /// copy was removed, and leaves `input` byte for byte as it was and no
 /// other file. Then, the space freed, the same command succeeds and leaves
 /// only the file `done`.
-#[cfg(feature = "cli")]
 fn cli_on_a_full_disk(fs: &Tmpfs, command: &str, input: &Path, names: &Path, done: &str) {
     let before = std::fs::read(input).unwrap();
     let filler = fs.fill_leaving("filler", FREE);
@@ -192,7 +191,6 @@ fn cli_on_a_full_disk(fs: &Tmpfs, command: &str, input: &Path, names: &Path, don
     assert_eq!(list_dir(fs.path()), [done], "{command}");
 }
 
-#[cfg(feature = "cli")]
 #[test]
 fn cli_compress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched() {
     let fs = Tmpfs::mount("zst-full-cli-compress", "2m");
@@ -203,7 +201,6 @@ fn cli_compress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched()
     drop(fs);
 }
 
-#[cfg(feature = "cli")]
 #[test]
 fn cli_decompress_on_a_full_disk_exits_2_naming_the_file_and_leaves_it_untouched() {
     let fs = Tmpfs::mount("zst-full-cli-decompress", "2m");

@@ -10,7 +10,6 @@ use binlog::{Durability, Error, ErrorKind, Options, Tail, Writer};
 use common::tmpfs::Tmpfs;
 use common::*;
 use std::path::Path;
-#[cfg(feature = "cli")]
 use std::process::Command;
 
 /// Records for the disk-full tests: 200 to 1400 bytes, and every tenth one
@@ -212,7 +211,6 @@ fn close_on_a_full_disk_leaves_a_whole_unsealed_segment_and_releases_the_lock() 
 /// not written are said to be so: not "wrote 4503 records (seq 0..4502)"
 /// over a file that holds 0..3358 (the records the library accepted into
 /// its buffers, not those written).
-#[cfg(feature = "cli")]
 #[test]
 fn cli_write_on_a_full_disk_reports_the_records_in_the_file() {
     for (i, log) in [false, true].into_iter().enumerate() {
@@ -226,7 +224,7 @@ fn cli_write_on_a_full_disk_reports_the_records_in_the_file() {
         } else {
             target.join("seg.binlog")
         };
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_binlog"));
+        let mut cmd = Command::new(crate::common::cli::tool());
         cmd.args(["write", "--type", "line"]).arg(&target);
         if log {
             cmd.args(["--log", "app", "--max-segment-bytes", "64K"]);

@@ -10,10 +10,8 @@ use crate::common;
 use binlog::__private::format::frame::{encode_record, RecordHead};
 use binlog::{ErrorKind, Options, Reader, Writer};
 use common::TempDir;
-#[cfg(feature = "cli")]
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-#[cfg(feature = "cli")]
 use std::process::Command;
 
 /// An unsealed segment: records 0 and 1 of type "a", then record 2, CRC
@@ -83,7 +81,6 @@ fn a_skipping_reader_does_not_size_its_type_table_by_a_hostile_id() {
 /// offset, as damage naming the impossible id (the library's reader takes
 /// it for damage too: docs/FORMAT.md section 10.4), without growing a
 /// table to 4 billion entries (about 170 GB).
-#[cfg(feature = "cli")]
 #[test]
 fn verify_reports_an_impossible_type_id_without_a_table_of_that_size() {
     let dir = TempDir::new("hostile-type-id-verify");
@@ -96,7 +93,7 @@ fn verify_reports_an_impossible_type_id_without_a_table_of_that_size() {
             r.next().unwrap();
             r.position()
         };
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_binlog"));
+        let mut cmd = Command::new(crate::common::cli::tool());
         cmd.arg("verify").arg(&p);
         // 4 GiB of address space: tables sized by the id fail to allocate
         // at once instead of filling the machine's memory.

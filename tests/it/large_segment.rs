@@ -155,9 +155,8 @@ fn a_segment_past_a_size_mark_is_written_indexed_scanned_reopened_and_cut() {
     drop(r);
 
     // The operator's tool agrees (when it is built: feature "cli").
-    #[cfg(feature = "cli")]
     {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_binlog"))
+        let out = std::process::Command::new(crate::common::cli::tool())
             .arg("verify")
             .arg(&p)
             .output()

@@ -1408,13 +1408,11 @@ fn assert_recovered_with_salvage(dir: &Path, s: &Seg, bytes: &[u8], extra: u64) 
     let at = s.recs[3].offset;
     let backup = dir.join(format!("{}.corrupt-{at}", s.name));
     assert_eq!(std::fs::read(backup).unwrap(), &bytes[at as usize..]);
-    #[cfg(feature = "cli")]
     assert_verify_agrees(dir, want.len());
 }
 
 /// `binlog verify` of log directory `dir`: `records` records, record 33
 /// missing and nothing else.
-#[cfg(feature = "cli")]
 fn assert_verify_agrees(dir: &Path, records: usize) {
     let dir = dir.to_str().unwrap();
     let j = common::cli::json_of(common::cli::binlog().args(["verify", "--json", dir]));

@@ -11,9 +11,11 @@
 //! `tests/run_rust_tests.sh crash log_crash -- --nocapture` runs those
 //! modules; `cargo test --test it` would run every module in one process.
 //!
-//! A module that needs a feature is compiled with it only: `cli` (the
-//! tests run the built `binlog` tool), `s3` or `compression`; so
-//! `--no-default-features` compiles the others.
+//! A module that needs a feature is compiled with it only (`s3` or
+//! `compression`), so `--no-default-features` compiles the others. The
+//! `binlog` tool's own tests are its crate's (cli/tests/it); the few here
+//! that ask the tool whether it agrees with the library run the tool that
+//! `cargo test` of the workspace builds.
 
 mod common;
 mod spec_classify;
@@ -22,75 +24,29 @@ mod spec_classify;
 mod archive_disk_full;
 #[cfg(feature = "s3")]
 mod archive_faults;
-#[cfg(feature = "cli")]
-mod archive_fetch;
-#[cfg(feature = "cli")]
-mod archive_follow;
-#[cfg(feature = "cli")]
-mod archive_list_logs;
 #[cfg(feature = "s3")]
 mod archive_multipart_faults;
 #[cfg(feature = "s3")]
 mod archive_plain_objects;
-#[cfg(feature = "cli")]
-mod archive_prune;
 #[cfg(feature = "s3")]
 mod archive_read;
-#[cfg(feature = "cli")]
-mod archive_read_cli;
 #[cfg(feature = "s3")]
 mod archive_read_ffi;
 #[cfg(feature = "s3")]
 mod archive_retention;
-#[cfg(feature = "cli")]
-mod archive_salvaged;
 #[cfg(feature = "s3")]
 mod archive_seal_checks;
 #[cfg(feature = "s3")]
 mod archive_ship;
-#[cfg(feature = "cli")]
-mod archive_ship_kill;
 #[cfg(feature = "s3")]
 mod archive_ship_lock;
 #[cfg(feature = "s3")]
 mod archive_store_settings;
-#[cfg(feature = "cli")]
-mod archive_unreachable;
 mod bad_input;
 mod bad_input_matrix;
 mod batch_atomicity;
 mod bitflip_sealed;
 mod c_abi_prototypes;
-#[cfg(feature = "cli")]
-mod cli;
-#[cfg(feature = "cli")]
-mod cli_compress;
-#[cfg(feature = "cli")]
-mod cli_compressed_reading;
-#[cfg(feature = "cli")]
-mod cli_compressed_repair;
-#[cfg(feature = "cli")]
-mod cli_consumers;
-#[cfg(feature = "cli")]
-mod cli_decode_protobuf;
-#[cfg(feature = "cli")]
-mod cli_export;
-#[cfg(feature = "cli")]
-mod cli_log_directories;
-#[cfg(feature = "cli")]
-mod cli_lost_types;
-#[cfg(feature = "cli")]
-mod cli_repair;
-#[cfg(feature = "cli")]
-mod cli_repair_by_rename;
-#[cfg(feature = "cli")]
-mod cli_schemas;
-#[cfg(feature = "cli")]
-mod cli_tail;
-#[cfg(feature = "cli")]
-mod cli_verify;
-#[cfg(feature = "cli")]
-mod cli_write;
 mod clock_fork;
 #[cfg(feature = "compression")]
 mod compressed_damage;
@@ -111,12 +67,6 @@ mod compressed_type_copies;
 #[cfg(feature = "s3")]
 mod compressed_type_copies_remote;
 mod concurrency;
-#[cfg(feature = "cli")]
-mod conformance;
-#[cfg(feature = "cli")]
-mod conformance_remote;
-#[cfg(feature = "cli")]
-mod conformance_verify;
 mod consumer_kill;
 mod consumer_power_cut;
 mod consumer_resume;
@@ -150,8 +100,6 @@ mod log_durable;
 mod log_failed_roll;
 mod log_failed_seal;
 mod log_listing;
-#[cfg(feature = "cli")]
-mod log_position;
 mod log_reader;
 mod log_reader_at_a_roll;
 mod log_reader_record_segment;
@@ -162,17 +110,11 @@ mod log_sync_failures;
 mod log_writer;
 mod merged_follow;
 mod merged_reader;
-#[cfg(feature = "cli")]
-mod merged_reader_remote;
 mod module_graph;
 mod persistence_points;
 mod power_faults;
 mod power_faults_random;
-#[cfg(feature = "cli")]
-mod power_loss;
 mod power_loss_recovery;
-#[cfg(feature = "cli")]
-mod power_loss_tools;
 mod prealloc;
 mod prepared_space;
 mod prepared_space_crash;
@@ -185,8 +127,6 @@ mod repair;
 mod resync;
 mod roundtrip;
 // Reads `cargo metadata` with serde_json, the tool's.
-#[cfg(feature = "cli")]
-mod rust_version_stated;
 mod sealed_segment_damage;
 mod sealed_segments_never_change;
 mod seek_and_filter;
@@ -195,8 +135,6 @@ mod shrink_under_reader;
 mod type_schemas;
 mod unsealed_reading;
 mod vectors;
-#[cfg(feature = "cli")]
-mod verify;
 mod versions_agree;
 mod writer_failing_writes;
 mod writer_reopen;

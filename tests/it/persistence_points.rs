@@ -470,7 +470,6 @@ fn a_logs_sync_under_none_makes_a_seal_written_after_the_last_sync_durable() {
     t.assert_durable_before(&segs[0].0, synced, "a rolled segment's seal at sync");
 }
 
-#[cfg(feature = "cli")]
 #[test]
 fn crash_left_child() {
     let Some(dir) = child_dir() else { return };
@@ -511,7 +510,6 @@ fn crash_left_child() {
 /// before active, a compression's temporary file): the records found are
 /// synced and the segments sealed for good before the open returns, and
 /// the next segment's name is durable by then.
-#[cfg(feature = "cli")]
 #[test]
 fn what_a_crash_left_is_finished_durably_on_open() {
     let (_d, t) = traced("crash_left_child", "every-record");
@@ -669,7 +667,6 @@ fn naming_stem_of_salvaged(p: &Path) -> String {
 /// gets its name, and that name before the segment is replaced; the
 /// repaired copy synced before its rename over the segment, the directory
 /// after.
-#[cfg(feature = "cli")]
 #[test]
 fn repair_backs_up_durably_and_renames_a_synced_copy_over_the_segment() {
     let d = TempDir::new("persist-repair");
@@ -677,7 +674,7 @@ fn repair_backs_up_durably_and_renames_a_synced_copy_over_the_segment() {
     std::fs::create_dir(&dir).unwrap();
     let seg = dir.join("s.binlog");
     common::cli::torn_segment(&seg, 5);
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_binlog"));
+    let exe = PathBuf::from(crate::common::cli::tool());
     let args = [OsStr::new("repair"), seg.as_os_str()];
     let t = trace::run(&exe, &args, &[], &d.join("trace.txt"));
     let end = t.calls.last().unwrap().end + 1;
@@ -709,7 +706,6 @@ fn repair_backs_up_durably_and_renames_a_synced_copy_over_the_segment() {
 /// `binlog repair --backup-dir` whose fsync of the backup's directory
 /// fails (EIO, injected by strace): the backup's name may not survive
 /// power loss, so the repair stops before it changes the segment.
-#[cfg(feature = "cli")]
 #[test]
 fn repair_changes_nothing_when_the_backups_directory_cannot_be_synced() {
     let d = TempDir::new("persist-repair-backup-dir");
@@ -719,7 +715,7 @@ fn repair_changes_nothing_when_the_backups_directory_cannot_be_synced() {
     let seg = dir.join("s.binlog");
     common::cli::torn_segment(&seg, 5);
     let before = std::fs::read(&seg).unwrap();
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_binlog"));
+    let exe = PathBuf::from(crate::common::cli::tool());
     let args = ["repair", "--backup-dir"].map(OsStr::new);
     let args = [&args[..], &[backups.as_os_str(), seg.as_os_str()]].concat();
     let backups_str = backups.to_str().unwrap();

@@ -68,7 +68,17 @@ fn build_docs() -> PathBuf {
         .unwrap_or_else(|| manifest.join("target"))
         .join("public-api");
     let out = Command::new(env!("CARGO"))
-        .args(["doc", "--no-deps", "--lib", "--quiet", "--target-dir"])
+        .args([
+            "doc",
+            "-p",
+            "libbinlog",
+            "--features",
+            "s3",
+            "--no-deps",
+            "--lib",
+            "--quiet",
+        ])
+        .arg("--target-dir")
         .arg(&target)
         .current_dir(manifest)
         .env("RUSTDOCFLAGS", "-D warnings")

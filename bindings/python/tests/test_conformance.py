@@ -3,7 +3,7 @@ through the Python binding: every line of expected.tsv must give the
 records, the end, the damaged regions and the gaps it states, as the Rust
 readers, the CLI, C, Go and Java do; and :func:`binlog.verify` on each
 file must say what ``binlog verify`` says of it
-(tests/it/conformance_verify.rs derives the same from expected.tsv)."""
+(cli/tests/it/conformance_verify.rs derives the same from expected.tsv)."""
 
 import re
 from pathlib import Path, PurePosixPath
@@ -106,7 +106,7 @@ def _count(runs):
 def _expected_verdict(open_line, salvage_line):
     """What verify must say of a file, (status, intact records, offset of
     the first issue), from its open line and its salvage line if any (whose
-    records are the intact ones), as tests/it/conformance_verify.rs derives
+    records are the intact ones), as cli/tests/it/conformance_verify.rs derives
     it: status as ``binlog verify``'s exit status (0 clean, 1 damaged, 2 not
     a segment this library reads); the first issue is where the first
     damaged region starts, else where the end is damaged; damage to a

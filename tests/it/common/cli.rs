@@ -1,7 +1,6 @@
-//! Helpers of the `binlog` tool's tests (tests/it/cli*.rs): the built binary,
+//! Helpers of the `binlog` tool's tests (cli/tests/it/cli*.rs): the built binary,
 //! temporary directories, sample segments and logs made with the library,
-//! damage, and parsing of the tool's output. Only with the feature "cli"
-//! (common/mod.rs): the tool and serde_json come with it.
+//! damage, and parsing of the tool's output.
 
 use assert_cmd::Command;
 use binlog::{Options, Reader, Writer};
@@ -11,6 +10,7 @@ use std::time::{Duration, Instant};
 
 // Re-exported for the tool's tests, which glob-import this module only.
 #[allow(unused_imports)]
+#[cfg(feature = "compression")]
 pub use super::compressed::damage_compressed_frame;
 #[allow(unused_imports)]
 pub use super::{flip_byte, frames, TempDir as Tmp};
@@ -19,8 +19,25 @@ pub const T0: i64 = 1_700_000_000_000_000_000; // 2023-11-14T22:13:20Z
 pub const SEC: i64 = 1_000_000_000;
 pub const TYPES: [&str; 3] = ["order", "trade", "quote"];
 
+/// The built `binlog` tool: cargo names it to the tool crate's tests; the
+/// library's find it beside their own binary (target/debug), where `cargo
+/// test` of the workspace builds it.
+pub fn tool() -> std::path::PathBuf {
+    if let Some(p) = option_env!("CARGO_BIN_EXE_binlog") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().unwrap();
+    let p = exe.parent().and_then(Path::parent).unwrap().join("binlog");
+    assert!(
+        p.exists(),
+        "{}: build the tool first (cargo build -p binlog-cli)",
+        p.display()
+    );
+    p
+}
+
 pub fn binlog() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_binlog"));
+    let mut c = Command::new(tool());
     c.timeout(Duration::from_secs(120));
     c
 }

@@ -11,7 +11,7 @@ use std::process::Command;
 
 /// The corpus directory.
 pub fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance")
+    super::repo_root().join("tests/conformance")
 }
 
 /// One line of expected.tsv.

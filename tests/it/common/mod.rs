@@ -8,9 +8,9 @@
 //! (`ffi`), the long tests' sizes (`knobs`), seals rewritten with valid
 //! CRCs (`seal`), records as (seq, type, payload) (`records`), damage to
 //! compressed segments (`compressed`, with the feature "compression"), and the
-//! `binlog` tool's tests (`cli`, with the feature "cli" only: it needs the
-//! built tool and serde_json; so do the conformance corpus's expectations,
-//! `conformance`, and protobuf messages of every kind, `protobuf_all`),
+//! `binlog` tool's tests (`cli`: the built tool), the conformance corpus's
+//! expectations (`conformance`), protobuf messages of every kind
+//! (`protobuf_all`),
 //! and a real S3 server (`s3`, feature "s3")
 //! with a proxy in front of it that misbehaves on purpose (`proxy`),
 //! readers of its objects (`remote`) and the checks of shipping through
@@ -21,11 +21,9 @@
 #![allow(dead_code)]
 
 pub mod child;
-#[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "compression")]
 pub mod compressed;
-#[cfg(feature = "cli")]
 pub mod conformance;
 pub mod faults;
 pub mod ffi;
@@ -33,7 +31,6 @@ pub mod killed_at;
 pub mod knobs;
 pub mod power_loss;
 pub mod powercut;
-#[cfg(feature = "cli")]
 pub mod protobuf_all;
 #[cfg(feature = "s3")]
 pub mod proxy;
@@ -669,4 +666,14 @@ pub fn damage_manifest(dir: &Path, log: &str) -> (PathBuf, Vec<u8>) {
     bytes[mid] ^= 1;
     std::fs::write(&path, &bytes).unwrap();
     (path, bytes)
+}
+
+/// The repository's root, where Cargo.lock, docs/ and tests/ are: the
+/// library's crate directory, the parent of the tool's (cli/).
+pub fn repo_root() -> PathBuf {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    match crate_dir.join("Cargo.lock").exists() {
+        true => crate_dir.to_path_buf(),
+        false => crate_dir.parent().unwrap().to_path_buf(),
+    }
 }

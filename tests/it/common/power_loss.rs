@@ -1,4 +1,4 @@
-//! The power-cut loop shared by tests/it/power_loss*.rs. A round: mount the
+//! The power-cut loop shared by cli/tests/it/power_loss*.rs. A round: mount the
 //! power-cut filesystem (tests/it/common/powercut.rs) over the backing
 //! directory, start a child (the test binary, re-executed) that opens the
 //! rolling log there, or a standalone segment (`Target`), recovering what

@@ -47,7 +47,7 @@ pub fn tool() -> &'static Path {
         if let Some(p) = std::env::var_os("BINLOG_POWERCUT") {
             return PathBuf::from(p);
         }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = &super::repo_root();
         let target = root.join("target/powercut");
         let bin = target.join("debug/powercut");
         if !bin.exists() {

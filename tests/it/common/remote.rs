@@ -72,7 +72,6 @@ pub fn ship_orders(server: &S3Server, dir: &std::path::Path, prefix: &str) -> Ve
 
 /// What `binlog ARGS` did, run with the `AWS_*` environment that reaches
 /// `server`.
-#[cfg(feature = "cli")]
 pub fn binlog_at(server: &S3Server, args: &[&str]) -> std::process::Output {
     super::cli::binlog()
         .args(args)

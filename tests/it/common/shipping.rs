@@ -3,7 +3,7 @@
 //! removes every verified local copy, passes run until one succeeds, and
 //! the checks every fault test makes: nothing lost, no object holding
 //! other bytes than its segment. And a log with a salvaged file to ship
-//! (tests/it/archive_salvaged.rs, tests/it/archive_ship_kill.rs).
+//! (cli/tests/it/archive_salvaged.rs, cli/tests/it/archive_ship_kill.rs).
 
 use super::proxy::Proxy;
 use super::s3::S3Server;

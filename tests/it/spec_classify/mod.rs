@@ -5,7 +5,7 @@
 //! It assumes an intact header (`header_len`, `first_seq` given) and a file
 //! that does not change while it is read.
 
-// Shared by tests/it/vectors.rs and tests/it/cli_verify.rs, which use different
+// Shared by tests/it/vectors.rs and cli/tests/it/cli_verify.rs, which use different
 // parts of the outcome.
 #![allow(dead_code)]
 

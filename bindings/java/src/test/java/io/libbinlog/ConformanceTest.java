@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * The conformance corpus (tests/conformance/, README.md there) read through the Java binding: every
  * line of expected.tsv must give the records, the end, the damaged regions and the gaps it states, as
  * the Rust readers, the CLI, C, Go and Python do; and {@link Verify} on each file must say what
- * {@code binlog verify} says of it (tests/it/conformance_verify.rs derives the same from expected.tsv).
+ * {@code binlog verify} says of it (cli/tests/it/conformance_verify.rs derives the same from expected.tsv).
  */
 class ConformanceTest {
     static final Path CORPUS = Paths.get("../../tests/conformance");
@@ -184,7 +184,7 @@ class ConformanceTest {
 
     /**
      * What verify must say of a file, from its open line and its salvage line if any (whose records are the
-     * intact ones), as tests/it/conformance_verify.rs derives it: the first issue is where the first damaged
+     * intact ones), as cli/tests/it/conformance_verify.rs derives it: the first issue is where the first damaged
      * region starts, else where the end is damaged; damage to a compressed file's seek table is in no
      * original byte (no offset).
      */

@@ -1,0 +1,133 @@
+//! `binlog compress` and `binlog decompress`: sealed segments to and from
+//! seekable zstd files (`<segment>.zst`), crash safely (the library's
+//! `compressed::compress_segment`): the original is removed only once the
+//! copy is written, synced and read back equal.
+
+mod targets;
+
+use crate::error::{CliError, CliResult, Outcome};
+use crate::output::human_bytes;
+use crate::progress::{Progress, ProgressArgs};
+use binlog::{compress_segment_with_copies, TypeCopies};
+use binlog::{decompress_segment, CompressOptions, Converted};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use targets::Target;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+A directory compresses every sealed segment (*.binlog) in it; segments that
+are not sealed yet or that a writer holds are skipped. Each FILE.binlog
+becomes FILE.binlog.zst, which `zstd -d` turns back into the same bytes.
+
+Examples:
+  binlog compress /var/log/orders
+  binlog compress --level 9 orders-00000000000000000001-20260101T000000Z.binlog")]
+pub struct CompressArgs {
+    /// Sealed segment files, or directories of them.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+    /// zstd compression level (up to 22: slower and smaller; negative: faster).
+    #[arg(long, default_value_t = CompressOptions::default().level)]
+    pub level: i32,
+    /// Original bytes per zstd frame at most (random reads decompress whole frames).
+    #[arg(long, value_name = "BYTES", default_value_t = CompressOptions::default().frame_size)]
+    pub frame_size: u64,
+    /// Rare types get a second copy of their records, so that reading one
+    /// type decompresses only its own: types of at most this share of the
+    /// record bytes, all copies within it too (0: no copies).
+    #[arg(long, value_name = "SHARE", default_value_t = TypeCopies::default().max_share)]
+    pub type_copies: f64,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Each FILE.binlog.zst becomes FILE.binlog again; the .zst is removed once the
+segment is written, synced and read back.
+
+Example:
+  binlog decompress /var/log/orders/*.binlog.zst")]
+pub struct DecompressArgs {
+    /// Compressed segments (names ending in .zst).
+    #[arg(required = true, value_name = "FILE")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+}
+
+pub fn run_compress(args: &CompressArgs) -> CliResult<Outcome> {
+    let opts = CompressOptions {
+        level: args.level,
+        frame_size: args.frame_size,
+    };
+    let copies = TypeCopies {
+        max_share: args.type_copies,
+        ..TypeCopies::default()
+    };
+    if !copies.is_valid() {
+        return Err(CliError::usage("--type-copies must be between 0 and 1"));
+    }
+    let files = targets::segments(&args.paths)?;
+    convert_all(&files, "compress", |f| {
+        compress_segment_with_copies(f, &opts, &copies, |_| {})
+    })
+}
+
+pub fn run_decompress(args: &DecompressArgs) -> CliResult<Outcome> {
+    convert_all(
+        &targets::named(&args.paths),
+        "decompress",
+        decompress_segment,
+    )
+}
+
+/// Converts every file, printing a line for each on standard output,
+/// skipping what `targets::skippable` says; returns the first error after
+/// trying them all.
+fn convert_all(
+    files: &[Target],
+    what: &str,
+    mut convert: impl FnMut(&Path) -> binlog::Result<Converted>,
+) -> CliResult<Outcome> {
+    let paths: Vec<PathBuf> = files.iter().map(|t| t.path.clone()).collect();
+    let mut progress = Progress::bytes(crate::paths::total_len(&paths), what);
+    let mut first_error = None;
+    for t in files {
+        let len = std::fs::metadata(&t.path).map_or(0, |m| m.len());
+        let line = match convert(&t.path) {
+            Ok(done) => line(&done),
+            Err(e) if targets::skippable(t, &e) => {
+                format!("{}: skipped: {}", t.path.display(), e.detail())
+            }
+            Err(e) => {
+                // The first error is the command's (printed by `main`).
+                let err = CliError::from(e);
+                if first_error.is_some() {
+                    progress.suspend(|| eprintln!("binlog: {what}: {err}"));
+                } else {
+                    first_error = Some(err);
+                }
+                progress.file_done(len);
+                continue;
+            }
+        };
+        progress.suspend(|| println!("{line}"));
+        progress.file_done(len);
+    }
+    first_error.map_or(Ok(Outcome::Clean), Err)
+}
+
+/// `<file>: <original> original, <compressed> compressed (<ratio>%), <n>
+/// frames`.
+fn line(done: &Converted) -> String {
+    let pct = done.compressed_len as f64 * 100.0 / done.original_len.max(1) as f64;
+    format!(
+        "{}: {} original, {} compressed ({pct:.1}%), {} frames",
+        done.path.display(),
+        human_bytes(done.original_len),
+        human_bytes(done.compressed_len),
+        done.frames
+    )
+}

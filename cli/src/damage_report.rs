@@ -1,0 +1,75 @@
+//! How a damaged region a reader skipped is reported on standard error, by
+//! every command that reads past damage (`cat --skip-damaged`, `tail -f`):
+//! its file, offset (and in a compressed segment the frames holding it),
+//! and the records lost.
+
+use crate::paths;
+use binlog::codec::{starts_with_zstd_frame, CompressedSegment};
+use binlog::Damage;
+use std::path::Path;
+
+/// A damaged region skipped: where, and the records lost.
+pub fn damage_message(file: &Path, d: &Damage) -> String {
+    let lost = if d.to_seq > d.from_seq {
+        format!("{} lost", records(d.from_seq, d.to_seq))
+    } else {
+        "no record is lost".to_string()
+    };
+    let what = if d.offset == 0 {
+        format!(
+            "the header is damaged; records read from offset {}",
+            d.resume_offset
+        )
+    } else if d.resume_offset > d.offset {
+        format!(
+            "{} damaged bytes skipped, up to offset {}",
+            d.resume_offset - d.offset,
+            d.resume_offset
+        )
+    } else {
+        "sequence numbers jump".to_string()
+    };
+    format!(
+        "{}: offset {}{}: {what}; {lost}",
+        paths::show(file),
+        d.offset,
+        frames_holding(file, d)
+    )
+}
+
+/// For a compressed segment, the frames that hold the damaged bytes and
+/// where the first starts in the file: " (in compressed frame N), at
+/// compressed offset C" or " (in compressed frames N..M), at compressed
+/// offset C"; empty for a plain segment (or a region of no bytes).
+fn frames_holding(file: &Path, d: &Damage) -> String {
+    let compressed = std::fs::File::open(file).is_ok_and(|f| starts_with_zstd_frame(&f));
+    if !compressed || d.resume_offset <= d.offset {
+        return String::new();
+    }
+    let Ok((s, _)) = CompressedSegment::open_frames_salvage(file) else {
+        return String::new();
+    };
+    let (Some(a), Some(b)) = (
+        s.frame_index_at(d.offset),
+        s.frame_index_at(d.resume_offset - 1),
+    ) else {
+        return String::new();
+    };
+    let frames = if a == b {
+        format!("frame {a}")
+    } else {
+        format!("frames {a}..{b}")
+    };
+    let at = s.frames()[a].compressed_offset;
+    format!(" (in compressed {frames}), at compressed offset {at}")
+}
+
+/// The records `from..to` (end exclusive), named inclusively: "record 5
+/// is", "records 5..9 are".
+fn records(from: u64, to: u64) -> String {
+    if to == from + 1 {
+        format!("record {from} is")
+    } else {
+        format!("records {from}..{} are", to - 1)
+    }
+}

@@ -1,0 +1,138 @@
+//! `binlog dump`: the raw framing of a segment, frame by frame: offsets,
+//! lengths, stored and computed CRCs, the kind/flags byte, the header
+//! fields of each record and its first payload bytes; then the parts of the
+//! seal and the trailer. Bad frames are shown with what is wrong, and the
+//! dump resumes where the library's reader resumed after them, and names
+//! each record's type as the reader names it (it has no rule of its own for
+//! either).
+//!
+//! `header` prints the header, `records` the record region frame by frame,
+//! `seal` the parts of the seal; `line` formats each line.
+
+mod args;
+mod header;
+mod line;
+mod records;
+mod seal;
+
+pub use args::DumpArgs;
+
+use crate::error::{CliError, CliResult, Outcome};
+use crate::original;
+use crate::output;
+use crate::paths;
+use crate::type_names;
+use binlog::codec::{read_seal, TRAILER_LEN, TRAILER_MAGIC};
+use line::{DumpOutput, Field};
+use records::{ReaderView, RecordDump};
+use std::io::Write;
+use std::path::Path;
+
+pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
+    let sources = args.source.resolve()?;
+    let mut out = output::stdout();
+    let mut damaged = 0;
+    for f in paths::all_files(&sources) {
+        damaged += usize::from(dump_file(&f, args, &mut out)?);
+    }
+    out.flush()?;
+    Ok(Outcome::damaged_if(binlog::records_missing([], damaged)))
+}
+
+/// Dumps one file; true if it holds bad frames (or, compressed, lost
+/// some of its bytes: each loss is reported on standard error).
+fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bool> {
+    // Whether the segment is damaged, and whether it is one at all, is the
+    // library's verdict: the dump only shows the bytes.
+    let verdict = binlog::verify::segment(path);
+    if let Some(f) = verdict.findings.iter().find(|f| f.is_not_a_segment()) {
+        return Err(CliError::usage(f.message.clone()));
+    }
+    let mut lost = Vec::new();
+    let (file, map) = original::map_noting(path, &mut lost).map_err(|e| e.into_cli())?;
+    for l in &lost {
+        eprintln!("binlog: damaged: {l}");
+    }
+    let zeros_from = original::zeros_from(&file, map.len());
+    dump_bytes(path, &map, zeros_from, &verdict, args, out)?;
+    Ok(verdict.is_damaged())
+}
+
+/// What the library's reader finds in the segment at `path`, read to its
+/// end skipping damage as `binlog verify` reads it (nothing if it cannot be
+/// opened: the dump then shows its bytes without resuming or names).
+fn read_by_reader(path: &Path) -> ReaderView {
+    let mut view = ReaderView::default();
+    let Ok(mut r) = binlog::Reader::open_salvage(path) else {
+        return view;
+    };
+    r.skip_damaged(true);
+    // `next`, not `next_header`: every record's CRC is checked, as verify
+    // checks it. A read that fails ends what is known.
+    while let Ok(Some(rec)) = r.next() {
+        let name = || type_names::shown_type_name(&rec).into_owned();
+        records::name_once(&mut view.names, rec.type_id(), name);
+    }
+    view.regions = r.damages().to_vec();
+    view
+}
+
+/// Dumps the bytes `map` of the file at `path`, zeros from `zeros_from`
+/// on (`verdict`: the library's verification of it).
+fn dump_bytes(
+    path: &Path,
+    map: &[u8],
+    zeros_from: usize,
+    verdict: &binlog::verify::SegmentReport,
+    args: &DumpArgs,
+    out: &mut impl Write,
+) -> CliResult<()> {
+    let mut d = DumpOutput {
+        out,
+        json: args.json,
+        file: paths::show(path),
+    };
+    if !args.json {
+        writeln!(d.out, "== {}: {} bytes", d.file, map.len())?;
+    }
+    if map.is_empty() {
+        let what = verdict.findings.first().map_or("", |f| f.kind.name());
+        let note = Field::Quoted("the file ends inside its header: no record".into());
+        d.line(0, what, 0, vec![("note", note)])?;
+        return Ok(());
+    }
+    let Some((data_start, header)) = header::dump_header(&mut d, map, path)? else {
+        return Ok(());
+    };
+    // A file that ends in zeros has no seal, and its end is not read
+    // through the map (a writer's zeros, which sealing cuts).
+    let ends_in_zeros = zeros_from < map.len();
+    let sealdir = header
+        .as_ref()
+        .filter(|_| !ends_in_zeros)
+        .and_then(|_| read_seal(map, data_start));
+    let read = read_by_reader(path);
+    let mut records = RecordDump::new(map, header.as_ref(), sealdir.as_ref(), &read);
+    records.zeros_from = zeros_from;
+    let mut p = data_start;
+    if let Some(o) = args.from_offset {
+        p = records.skip_to(p, o);
+    }
+    if !records.dump(&mut d, p, args)? {
+        return Ok(());
+    }
+    if let Some(s) = &sealdir {
+        seal::dump_seal(&mut d, map, s)?;
+    } else if !ends_in_zeros && map.len() >= TRAILER_LEN && map.ends_with(&TRAILER_MAGIC) {
+        d.line(
+            (map.len() - TRAILER_LEN) as u64,
+            "trailer",
+            TRAILER_LEN as u64,
+            vec![(
+                "note",
+                Field::Bare("a trailer without a usable seal".into()),
+            )],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,330 @@
+//! The record region of a dump, frame by frame: each record with its
+//! header fields and first payload bytes; a bad frame with what is wrong,
+//! after which the dump resumes at the next valid record (as a reader's
+//! scan would).
+
+use super::args::DumpArgs;
+use super::line::{DumpOutput, Field};
+use crate::error::CliResult;
+use crate::type_names;
+use binlog::codec::{
+    self as frame, crc32, FrameAt, MetaIter, RecordBody, SealDirectory, FLAG_DEFINES_TYPE,
+    FLAG_HAS_META, FRAME_HEADER_LEN, KIND_MASK, KIND_RECORD, KIND_SEAL_BEGIN,
+};
+use binlog::Damage;
+use binlog::SegmentHeader;
+use std::io::Write;
+
+/// The dump of a segment's record region.
+pub(super) struct RecordDump<'m> {
+    map: &'m [u8],
+    /// The record region: the file up to the seal, or all of it.
+    data: &'m [u8],
+    /// The segment has a valid seal (which the dump shows after the
+    /// records).
+    sealed: bool,
+    /// Type names by id, as the library's reader names them (a type whose
+    /// defining record it lost included), else as the records define them.
+    types: Vec<Option<String>>,
+    /// The damaged regions the library's reader skipped, in file order:
+    /// where the dump resumes after a bad frame (it has no rule of its own).
+    regions: &'m [Damage],
+    /// A bad header or bad frames were met.
+    pub(super) damaged: bool,
+    /// The bytes from here on were zeros when the dump began (see
+    /// `original::zeros_from`): a durable writer's space prepared ahead, which
+    /// ends an unsealed segment's records and is never read through the map.
+    pub(super) zeros_from: usize,
+}
+
+impl<'m> RecordDump<'m> {
+    pub(super) fn new(
+        map: &'m [u8],
+        header: Option<&SegmentHeader>,
+        sealdir: Option<&SealDirectory>,
+        read: &'m ReaderView,
+    ) -> RecordDump<'m> {
+        let end = sealdir.map_or(map.len(), |s| s.records_end as usize);
+        RecordDump {
+            map,
+            data: &map[..end],
+            sealed: sealdir.is_some(),
+            types: read.names.clone(),
+            regions: &read.regions,
+            damaged: header.is_none(),
+            zeros_from: map.len(),
+        }
+    }
+
+    /// Where a dump from `offset` starts: the first record at or after it,
+    /// found by reading the records before it from `p` (not printed). An
+    /// offset inside a record is not damage, and the records before it give
+    /// the types' names.
+    pub(super) fn skip_to(&mut self, mut p: usize, offset: u64) -> usize {
+        let o = usize::try_from(offset).unwrap_or(usize::MAX);
+        while p < o.min(self.data.len()) {
+            let record = match frame::frame_at(self.data, p, true) {
+                FrameAt::Frame {
+                    kind: KIND_RECORD,
+                    body,
+                    total,
+                } => frame::decode_record(body).map(|r| (r, total)),
+                _ => None,
+            };
+            if let Some((r, total)) = record {
+                self.name_type(&r);
+                p += total;
+                continue;
+            }
+            // Damage before the offset: where records resume, if before
+            // it; else the dump starts at the offset, in the damage.
+            match self.resume_after(p) {
+                Some(q) if q < o => p = q,
+                _ => return o,
+            }
+        }
+        p
+    }
+
+    /// Dumps the frames from `p`, at most `--limit` of them; true if it
+    /// reached the end of the record region (the seal follows), false if
+    /// it stopped before.
+    pub(super) fn dump<W: Write>(
+        &mut self,
+        d: &mut DumpOutput<'_, W>,
+        mut p: usize,
+        args: &DumpArgs,
+    ) -> CliResult<bool> {
+        let limit = args.limit.unwrap_or(u64::MAX);
+        let mut shown = 0u64;
+        while p < self.data.len() {
+            if shown >= limit {
+                if !args.json {
+                    writeln!(d.out, "... stopped after {limit} frames (--limit)")?;
+                }
+                return Ok(false);
+            }
+            shown += 1;
+            let next = match frame::frame_at(self.data, p, true) {
+                FrameAt::Frame {
+                    kind: KIND_RECORD,
+                    body,
+                    total,
+                } if frame::decode_record(body).is_some() => {
+                    self.record(d, p, body, total, args.bytes)?;
+                    Some(p + total)
+                }
+                FrameAt::Frame {
+                    kind: KIND_SEAL_BEGIN,
+                    total,
+                    body,
+                } if !self.sealed => {
+                    self.seal_begin(d, p, body, total)?;
+                    self.damaged = true;
+                    None
+                }
+                other => self.bad_frame(d, p, other, args.bytes)?,
+            };
+            match next {
+                Some(q) => p = q,
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
+    /// A valid record at `p` (`body`, `total` bytes with its frame header),
+    /// with its first `bytes` payload bytes.
+    fn record<W: Write>(
+        &mut self,
+        d: &mut DumpOutput<'_, W>,
+        p: usize,
+        body: &[u8],
+        total: usize,
+        bytes: usize,
+    ) -> CliResult<()> {
+        let r = frame::decode_record(body).expect("checked");
+        self.name_type(&r);
+        let tname = self
+            .types
+            .get(r.type_id as usize)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| type_names::lost_type_name(r.type_id));
+        let meta: Vec<(String, String)> = MetaIter::new(r.meta)
+            .map(|(k, v)| {
+                (
+                    String::from_utf8_lossy(k).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
+                )
+            })
+            .collect();
+        let n = r.payload.len().min(bytes);
+        let shown = Field::Bytes(r.payload[..n].to_vec(), r.payload.len() > n);
+        let data = self.data;
+        let (_, stored) = frame::frame_header(data, p).expect("a whole frame");
+        let mut fields = vec![
+            ("body", Field::Unsigned((total - FRAME_HEADER_LEN) as u64)),
+            ("crc", Field::Crc(stored, stored)),
+            ("flags", Field::Flags(body[0], flag_names(body[0]))),
+            ("seq", Field::Unsigned(r.seq)),
+            ("ts", Field::Time(r.timestamp_ns)),
+            ("ts_ns", Field::Signed(r.timestamp_ns)),
+            ("type_id", Field::Unsigned(r.type_id as u64)),
+            ("type", Field::Quoted(tname)),
+        ];
+        if r.defines.is_some() {
+            fields.push(("defines", Field::YesNo(true)));
+        }
+        if r.meta_count > 0 {
+            fields.push(("meta", Field::Pairs(meta)));
+        }
+        fields.push(("payload_len", Field::Unsigned(r.payload.len() as u64)));
+        fields.push(("payload", shown));
+        d.line(p as u64, "record", total as u64, fields)?;
+        Ok(())
+    }
+
+    /// The SEAL_BEGIN frame of a seal that could not be read, and the rest
+    /// of the file after it.
+    fn seal_begin<W: Write>(
+        &self,
+        d: &mut DumpOutput<'_, W>,
+        p: usize,
+        body: &[u8],
+        total: usize,
+    ) -> CliResult<()> {
+        // The count its bytes hold where a writer writes it (none: 0),
+        // whatever the frame's length and flags: a dump shows what a
+        // damaged seal says.
+        let count = body
+            .get(1..9)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        d.line(
+            p as u64,
+            "seal-begin",
+            total as u64,
+            vec![
+                ("record_count", Field::Unsigned(count.unwrap_or(0))),
+                (
+                    "note",
+                    Field::Bare("the seal after it is damaged or incomplete".into()),
+                ),
+            ],
+        )?;
+        let rest = (self.map.len() - p - total) as u64;
+        d.line((p + total) as u64, "rest", rest, vec![])
+    }
+
+    /// A bad frame at `p`, what is wrong with it and its first bytes: where
+    /// the dump goes on (the next valid record), or None if nothing valid
+    /// follows.
+    fn bad_frame<W: Write>(
+        &mut self,
+        d: &mut DumpOutput<'_, W>,
+        p: usize,
+        frame: FrameAt<'_>,
+        bytes: usize,
+    ) -> CliResult<Option<usize>> {
+        if !self.sealed && p >= self.zeros_from {
+            let note = vec![(
+                "note",
+                Field::Bare("zeros prepared ahead by the writer: the records' end so far".into()),
+            )];
+            d.line(p as u64, "zero-tail", (self.map.len() - p) as u64, note)?;
+            return Ok(None);
+        }
+        self.damaged = true;
+        let why = match frame {
+            FrameAt::Frame {
+                kind: KIND_RECORD, ..
+            } => "malformed record body".to_string(),
+            FrameAt::Frame { kind, .. } => format!("unexpected frame kind {kind}"),
+            FrameAt::Incomplete => "frame extends past the end of the data".to_string(),
+            FrameAt::Invalid(w) => w.to_string(),
+        };
+        let mut fields = vec![("error", Field::Quoted(why))];
+        let data = self.data;
+        if let Some((len, stored)) = frame::frame_header(data, p) {
+            let len = len as usize;
+            fields.push(("body_len", Field::Unsigned(len as u64)));
+            fields.push(("stored_crc", Field::Hex32(stored)));
+            if let Some(body) = data.get(p + FRAME_HEADER_LEN..p + FRAME_HEADER_LEN + len) {
+                fields.push(("computed_crc", Field::Hex32(crc32(body))));
+            }
+        }
+        let n = (data.len() - p).min(bytes.max(8));
+        fields.push(("bytes", Field::Bytes(data[p..p + n].to_vec(), false)));
+        d.line(p as u64, "bad-frame", 0, fields)?;
+        let Some(q) = self.resume_after(p) else {
+            let note = vec![(
+                "note",
+                Field::Bare("no valid record after this offset".into()),
+            )];
+            d.line(p as u64, "tail", (self.map.len() - p) as u64, note)?;
+            return Ok(None);
+        };
+        let next = vec![("next_record", Field::Unsigned(q as u64))];
+        d.line(p as u64, "skip", (q - p) as u64, next)?;
+        Ok(Some(q))
+    }
+
+    /// The next valid record after bad bytes at `p`: where the library's
+    /// reader resumed after the damaged region holding `p`; `None` if it
+    /// found nothing valid after them (a torn tail is no region).
+    fn resume_after(&self, p: usize) -> Option<usize> {
+        let p = p as u64;
+        let region = self
+            .regions
+            .iter()
+            .find(|d| d.offset <= p && p < d.resume_offset)?;
+        let resume = usize::try_from(region.resume_offset).ok()?;
+        (resume < self.data.len()).then_some(resume)
+    }
+
+    /// Notes the type of record `r` when the reader did not name it (a
+    /// record it did not read): the name `r` defines, if it does.
+    fn name_type(&mut self, r: &RecordBody<'_>) {
+        if let Some(name) = r.defines {
+            name_once(&mut self.types, r.type_id, || {
+                String::from_utf8_lossy(name).into_owned()
+            });
+        }
+    }
+}
+
+/// Names type `id` in `names` (by id) with `name()`, unless it is named.
+pub(super) fn name_once(names: &mut Vec<Option<String>>, id: u32, name: impl FnOnce() -> String) {
+    let id = id as usize;
+    if names.len() <= id {
+        names.resize(id + 1, None);
+    }
+    names[id].get_or_insert_with(name);
+}
+
+/// What the library's reader found in the segment (`read_by_reader`).
+#[derive(Default)]
+pub(super) struct ReaderView {
+    /// The damaged regions it skipped, in file order: where the dump
+    /// resumes after a bad frame.
+    pub(super) regions: Vec<Damage>,
+    /// Type names by id as it names them (`unknown-type-<id>` for a type it
+    /// lost the name of), for the records it read.
+    pub(super) names: Vec<Option<String>>,
+}
+
+fn flag_names(flags: u8) -> Vec<&'static str> {
+    let mut names = vec![match flags & KIND_MASK {
+        KIND_RECORD => "record",
+        KIND_SEAL_BEGIN => "seal-begin",
+        3 => "seal-dir",
+        _ => "?",
+    }];
+    if flags & FLAG_DEFINES_TYPE != 0 {
+        names.push("defines-type");
+    }
+    if flags & FLAG_HAS_META != 0 {
+        names.push("has-meta");
+    }
+    names
+}

@@ -1,0 +1,177 @@
+//! Errors of the tool and the exit status each one maps to (see docs/CLI.md):
+//! 0 success, 1 the log is damaged, 2 a usage or I/O error, 3 payloads that
+//! did not decode (`--decode`). A closed output
+//! pipe (`binlog cat big | head`) is not an error: the tool stops quietly
+//! with status 0.
+
+use std::fmt;
+use std::io;
+use std::process::ExitCode;
+
+/// How a command ended when it did not fail outright: its exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// The command worked and found nothing wrong.
+    Clean = 0,
+    /// Every record was printed, some raw because their payload did not
+    /// decode by their type's schema (`--decode`). Declared before
+    /// `Damaged`: the greater of two outcomes is the one reported.
+    Undecodable = 3,
+    /// Damage was found (or a repair was refused / left damage).
+    Damaged = 1,
+}
+
+/// Exit status: bad arguments, or a file could not be read or written.
+const EXIT_ERROR: u8 = 2;
+
+impl Outcome {
+    pub fn code(self) -> ExitCode {
+        ExitCode::from(self as u8)
+    }
+
+    /// 1 when `cond`: for a read, the library's rule of records missing
+    /// (`binlog::records_missing`, `LogReader::records_missing`), whatever
+    /// the command.
+    pub fn damaged_if(cond: bool) -> Outcome {
+        if cond {
+            Outcome::Damaged
+        } else {
+            Outcome::Clean
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad arguments or input the tool cannot use (exit 2).
+    Usage(String),
+    /// A file could not be read or written (exit 2).
+    Io(String),
+    /// The log is damaged where the command had to read it (exit 1).
+    Damaged(String),
+    /// Standard output was closed by its reader (exit 0, nothing printed).
+    BrokenPipe,
+}
+
+pub type CliResult<T> = Result<T, CliError>;
+
+impl CliError {
+    pub fn usage(msg: impl Into<String>) -> CliError {
+        CliError::Usage(msg.into())
+    }
+
+    pub fn io(msg: impl Into<String>) -> CliError {
+        CliError::Io(msg.into())
+    }
+
+    /// An I/O error about `what` (a file name and an action).
+    pub fn io_on(what: impl fmt::Display, err: io::Error) -> CliError {
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            return CliError::BrokenPipe;
+        }
+        CliError::Io(format!("{what}: {}", binlog::io_text(&err)))
+    }
+
+    /// The error, its message prefixed with what it is about.
+    pub fn prefixed(self, what: &str) -> CliError {
+        match self {
+            CliError::Usage(m) => CliError::Usage(format!("{what}: {m}")),
+            CliError::Io(m) => CliError::Io(format!("{what}: {m}")),
+            CliError::Damaged(m) => CliError::Damaged(format!("{what}: {m}")),
+            CliError::BrokenPipe => CliError::BrokenPipe,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Io(_) => EXIT_ERROR,
+            CliError::Damaged(_) => Outcome::Damaged as u8,
+            CliError::BrokenPipe => Outcome::Clean as u8,
+        }
+    }
+
+    /// Prints the error (if it is one) and returns the exit status.
+    pub fn report(&self) -> ExitCode {
+        match self {
+            CliError::BrokenPipe => {}
+            CliError::Usage(m) | CliError::Io(m) => eprintln!("binlog: error: {m}"),
+            CliError::Damaged(m) => eprintln!("binlog: damaged: {m}"),
+        }
+        ExitCode::from(self.exit_code())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(m) | CliError::Io(m) | CliError::Damaged(m) => f.write_str(m),
+            CliError::BrokenPipe => f.write_str("output closed"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// Writing to standard output: a closed pipe ends the command quietly.
+impl From<io::Error> for CliError {
+    fn from(err: io::Error) -> CliError {
+        CliError::io_on("write output", err)
+    }
+}
+
+/// The one mapping of library errors to exit statuses: damage to a log's
+/// records is 1 (`is_damage`), anything else 2. Their messages name the file.
+impl From<binlog::Error> for CliError {
+    fn from(err: binlog::Error) -> CliError {
+        use binlog::ErrorKind as K;
+        let msg = err.message().to_string();
+        if is_damage(&err) {
+            return CliError::Damaged(msg);
+        }
+        match err.kind() {
+            K::InvalidArgument
+            | K::InvalidUtf8
+            | K::RecordTooLarge
+            | K::NotABinlog
+            | K::Sealed
+            | K::UnsupportedVersion
+            | K::InvalidSchema
+            | K::SchemaTooLarge
+            | K::Undecodable => CliError::Usage(msg),
+            _ => CliError::Io(msg),
+        }
+    }
+}
+
+/// True for library errors that mean the data is damaged (rather than that
+/// the file could not be read at all).
+pub fn is_damage(err: &binlog::Error) -> bool {
+    use binlog::ErrorKind as K;
+    matches!(
+        err.kind(),
+        K::Corrupt
+            | K::CorruptHeader
+            | K::Truncated
+            | K::CorruptSeal
+            | K::WrongLog
+            | K::CompressedTruncated
+            | K::CorruptFrame
+            | K::CorruptSeekTable
+            | K::FrameSizeMismatch
+    )
+}
+
+/// The plural ending for `n` things (here, a leaf every module may use:
+/// messages count things).
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// `n` things: `1 record`, `2 records`.
+pub fn counted(n: u64, thing: &str) -> String {
+    format!("{n} {thing}{}", plural(n))
+}

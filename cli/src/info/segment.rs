@@ -1,0 +1,308 @@
+//! What one segment is and holds: from its seal, or, unsealed, by the
+//! library's summary of its records; and what the segments hold together.
+
+use crate::error::{CliError, CliResult};
+use crate::paths;
+use crate::progress::Progress;
+use binlog::codec::CompressedSegment;
+use binlog::codec::SealDirectory;
+use binlog::naming::is_compressed_path;
+use binlog::naming::is_path_locked;
+use binlog::SegmentHeader;
+use binlog::{Reader, Summary, Tail};
+use std::path::{Path, PathBuf};
+
+#[derive(Default, Clone)]
+pub(super) struct Counts {
+    pub(super) records: u64,
+    pub(super) first_seq: Option<u64>,
+    pub(super) last_seq: Option<u64>,
+    pub(super) first_ts: Option<i64>,
+    pub(super) last_ts: Option<i64>,
+    pub(super) min_ts: Option<i64>,
+    pub(super) max_ts: Option<i64>,
+    /// (name, records, frame bytes) in order of first use.
+    pub(super) types: Vec<(String, u64, u64)>,
+}
+
+impl Counts {
+    pub(super) fn merge(&mut self, o: &Counts) {
+        self.records += o.records;
+        self.first_seq = self.first_seq.into_iter().chain(o.first_seq).min();
+        self.last_seq = self.last_seq.max(o.last_seq);
+        if self.first_ts.is_none() {
+            self.first_ts = o.first_ts;
+        }
+        if o.last_ts.is_some() {
+            self.last_ts = o.last_ts;
+        }
+        self.min_ts = self.min_ts.into_iter().chain(o.min_ts).min();
+        self.max_ts = self.max_ts.max(o.max_ts);
+        for (n, c, b) in &o.types {
+            match self.types.iter_mut().find(|t| t.0 == *n) {
+                Some(t) => {
+                    t.1 += c;
+                    t.2 += b;
+                }
+                None => self.types.push((n.clone(), *c, *b)),
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+pub(super) struct SegmentInfo {
+    pub(super) path: PathBuf,
+    pub(super) file_len: u64,
+    pub(super) header: Option<SegmentHeader>,
+    pub(super) header_len: u64,
+    pub(super) records_end: u64,
+    /// sealed, unsealed, ending, torn-tail, seal-damaged, corrupt, empty
+    pub(super) state: &'static str,
+    pub(super) detail: Option<String>,
+    pub(super) locked: bool,
+    pub(super) counts: Counts,
+    pub(super) damaged: bool,
+    /// A compressed segment (`.binlog.zst`): the size of the segment it
+    /// holds (`file_len` is its compressed size).
+    pub(super) original_len: Option<u64>,
+}
+
+impl SegmentInfo {
+    /// How many times smaller than its segment a compressed one is.
+    pub(super) fn ratio(&self) -> Option<f64> {
+        self.original_len
+            .map(|o| o as f64 / self.file_len.max(1) as f64)
+    }
+}
+
+/// What the segments hold together.
+#[derive(Default)]
+pub(super) struct Totals {
+    pub(super) counts: Counts,
+    pub(super) segments: u64,
+    pub(super) sealed: u64,
+    pub(super) damaged: u64,
+    pub(super) bytes: u64,
+    /// The segments' sizes uncompressed (a plain one's is its size).
+    pub(super) original_bytes: u64,
+    /// How many are compressed.
+    pub(super) compressed: u64,
+    /// Segments per state, in order of first appearance.
+    pub(super) states: Vec<(&'static str, u64)>,
+    /// Breaks between segments of a log, before the file named.
+    pub(super) gaps: Vec<(binlog::verify::Finding, PathBuf)>,
+}
+
+impl Totals {
+    pub(super) fn add(&mut self, s: &SegmentInfo) {
+        self.counts.merge(&s.counts);
+        self.bytes += s.file_len;
+        self.original_bytes += s.original_len.unwrap_or(s.file_len);
+        self.compressed += s.original_len.is_some() as u64;
+        self.sealed += (s.state == "sealed") as u64;
+        self.damaged += s.damaged as u64;
+        match self.states.iter_mut().find(|(st, _)| *st == s.state) {
+            Some((_, n)) => *n += 1,
+            None => self.states.push((s.state, 1)),
+        }
+    }
+}
+
+/// What the segment at `path` is and holds; `newest_of_log`: it is the
+/// newest file of a log (its header may not be written yet).
+pub(super) fn read_segment(
+    path: &Path,
+    newest_of_log: bool,
+    progress: &mut Progress,
+) -> CliResult<SegmentInfo> {
+    let file_len = std::fs::metadata(path)
+        .map_err(|e| CliError::io_on(paths::show(path), e))?
+        .len();
+    let mut s = SegmentInfo {
+        path: path.to_path_buf(),
+        file_len,
+        state: "unsealed",
+        ..SegmentInfo::default()
+    };
+    if is_compressed_path(path) {
+        read_compressed(&mut s)?;
+        return Ok(s);
+    }
+    let mut r = match Reader::open(path) {
+        Ok(r) => r,
+        Err(e) => match CliError::from(e) {
+            CliError::Damaged(_) => {
+                describe_verified(&mut s, newest_of_log)?;
+                return Ok(s);
+            }
+            e => return Err(e),
+        },
+    };
+    s.header = Some(r.header().clone());
+    s.header_len = r.data_start();
+    if let Some(d) = r.seal() {
+        s.state = "sealed";
+        s.records_end = d.records_end;
+        s.counts = Counts::of_seal(d);
+        return Ok(s);
+    }
+    // Unsealed: scan.
+    s.locked = is_path_locked(path);
+    scan(&mut s, &mut r, progress);
+    s.records_end = r.position();
+    if !s.damaged {
+        note_end(&mut s, r.tail());
+    }
+    Ok(s)
+}
+
+/// Fills in `s` for a compressed segment from its seek table, header and
+/// seal (always sealed), decompressing no record. A file that is no
+/// compressed segment at all is an error, as a plain file that is no
+/// segment is; damage is a state.
+fn read_compressed(s: &mut SegmentInfo) -> CliResult<()> {
+    match CompressedSegment::open(&s.path) {
+        Ok(c) => {
+            s.header = Some(c.header().clone());
+            s.header_len = c.data_start();
+            s.state = "sealed";
+            s.records_end = c.seal().records_end;
+            s.counts = Counts::of_seal(c.seal());
+            s.original_len = Some(c.original_len());
+        }
+        Err(e) if e.kind() == binlog::ErrorKind::NotABinlog => return Err(e.into()),
+        Err(_) => describe_verified(s, false)?,
+    }
+    Ok(())
+}
+
+/// A segment a plain open refuses, described as the library's
+/// verification reads it (skipping damage), so that `info` names its state
+/// as `verify` does; as the newest file of a log (`newest_of_log`) one
+/// whose header is not written yet is no damage.
+fn describe_verified(s: &mut SegmentInfo, newest_of_log: bool) -> CliResult<()> {
+    let mut rep = binlog::verify::segment(&s.path);
+    if newest_of_log {
+        binlog::verify::newest_of_log(&mut rep);
+    }
+    if let Some(f) = rep.findings.iter().find(|f| f.is_not_a_segment()) {
+        return Err(CliError::usage(f.message.clone()));
+    }
+    s.state = crate::check::state_name(&crate::check::Analysis::of_report(&rep));
+    s.header = rep.header.clone();
+    s.header_len = rep.data_start;
+    s.records_end = rep.records_end;
+    s.detail = rep
+        .findings
+        .iter()
+        .find(|f| f.is_damage())
+        .map(|f| f.message.clone());
+    s.damaged = rep.is_damaged();
+    s.counts = Counts {
+        records: rep.records,
+        first_seq: rep.first_seq,
+        last_seq: rep.last_seq,
+        min_ts: rep.min_ts,
+        max_ts: rep.max_ts,
+        ..Counts::default()
+    };
+    Ok(())
+}
+
+impl Counts {
+    /// What the library's summary of a scan says.
+    fn of_summary(s: &Summary) -> Counts {
+        Counts {
+            records: s.records,
+            first_seq: s.first_seq,
+            last_seq: s.last_seq,
+            first_ts: s.first_ns,
+            last_ts: s.last_ns,
+            min_ts: s.min_ns,
+            max_ts: s.max_ns,
+            types: s
+                .types
+                .iter()
+                .map(|t| (t.name.clone(), t.records, t.bytes))
+                .collect(),
+        }
+    }
+
+    /// What a seal says the segment holds.
+    fn of_seal(d: &SealDirectory) -> Counts {
+        let mut c = Counts {
+            records: d.record_count,
+            ..Counts::default()
+        };
+        if d.record_count > 0 {
+            c.first_seq = Some(d.first_seq);
+            c.last_seq = Some(d.last_seq);
+            c.first_ts = Some(d.first_ts);
+            c.last_ts = Some(d.last_ts);
+            c.min_ts = Some(d.min_ts);
+            c.max_ts = Some(d.max_ts);
+        }
+        c.types = d
+            .types
+            .iter()
+            .map(|t| (t.name.clone(), t.count, t.bytes))
+            .collect();
+        c
+    }
+}
+
+/// Counts the records of an unsealed segment, up to damage.
+fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
+    let mut summary = Summary::new();
+    loop {
+        match r.next() {
+            Ok(Some(rec)) => {
+                progress.at(rec.offset);
+                summary.add(&rec);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                s.state = "corrupt";
+                s.detail = Some(format!(
+                    "{} (counts cover the records before it)",
+                    e.message()
+                ));
+                s.damaged = true;
+                break;
+            }
+        }
+    }
+    s.counts = Counts::of_summary(&summary);
+}
+
+/// The state of an unsealed segment read to its end, from how it ends.
+fn note_end(s: &mut SegmentInfo, tail: Tail) {
+    match tail {
+        Tail::Torn { offset, len } => {
+            s.state = "torn-tail";
+            s.detail = Some(if s.locked {
+                format!("offset {offset}: {len} bytes of a record being written")
+            } else {
+                format!("offset {offset}: {len} bytes that are not a whole record (`binlog repair` cuts them)")
+            });
+        }
+        // Its records closed by SEAL_BEGIN, held by the writer that is
+        // writing its seal (after a roll).
+        Tail::SealDamaged { offset } if s.locked => {
+            s.state = "ending";
+            s.detail = Some(format!(
+                "offset {offset}: its records are closed and a writer is writing its seal"
+            ));
+        }
+        Tail::SealDamaged { offset } => {
+            s.state = "seal-damaged";
+            s.detail = Some(format!(
+                "offset {offset}: the seal is damaged or incomplete"
+            ));
+        }
+        Tail::Sealed => s.state = "sealed",
+        _ if s.locked => s.detail = Some("a writer has it open".into()),
+        _ => s.detail = Some("its writer did not close it".into()),
+    }
+}

@@ -1,0 +1,258 @@
+//! What a PATH argument names: a segment file, several of them (read in the
+//! order given), or a log directory (each log in it, by name, in segment
+//! order, a file salvaged from a segment right after it; other `*.binlog`
+//! files in it are standalone segments: docs/FORMAT.md section 14a).
+
+use crate::error::{CliError, CliResult};
+use binlog::naming::{self, ReadOrder};
+use std::path::{Path, PathBuf};
+
+/// A set of segments read as one stream.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// What to call it in reports: the log's name and directory, or "files".
+    pub label: String,
+    pub files: Vec<PathBuf>,
+    /// Set when the source is a rolling log found in a directory.
+    pub log: Option<LogId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogId {
+    pub dir: PathBuf,
+    pub name: String,
+}
+
+/// The segment files or log directories a command reads: `PATH...` and
+/// `--log NAME`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SourceArgs {
+    /// Segment files, or log directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// In a directory holding several logs, only this one.
+    #[arg(long, value_name = "NAME")]
+    pub log: Option<String>,
+}
+
+impl SourceArgs {
+    /// Resolves the PATH arguments. Files given on the command line form one
+    /// source, in the order given; every directory contributes its logs
+    /// (`scan_dir`; only the one `--log` names, if given) and, without
+    /// `--log`, its standalone segments.
+    pub fn resolve(&self) -> CliResult<Vec<Source>> {
+        let only = self.log.as_deref();
+        let mut sources = Vec::new();
+        let mut files = Vec::new();
+        for p in &self.paths {
+            if crate::remote::is_remote(p) {
+                sources.push(Source {
+                    label: p.display().to_string(),
+                    files: crate::remote::resolve(p, only)?,
+                    log: None,
+                });
+                continue;
+            }
+            let (p, meta) = &stat_path(p)?;
+            if meta.is_dir() {
+                let found = scan_dir(p, only)?;
+                match (found.is_empty(), only) {
+                    // Not there (docs/FORMAT.md 14a, "A log that is not there").
+                    (true, Some(n)) => naming::require_log(p, n, false)?,
+                    (true, None) => {
+                        let what =
+                            format!("{}: no log and no segment (*.binlog) here", p.display());
+                        return Err(CliError::usage(what));
+                    }
+                    (false, _) => sources.extend(found),
+                }
+            } else {
+                files.push(p.clone());
+            }
+        }
+        if !files.is_empty() {
+            let label = if files.len() == 1 {
+                files[0].display().to_string()
+            } else {
+                format!("{} files", files.len())
+            };
+            sources.insert(
+                0,
+                Source {
+                    label,
+                    files,
+                    log: None,
+                },
+            );
+        }
+        Ok(sources)
+    }
+}
+
+/// The file `p` names and its metadata: for a missing `.binlog` whose
+/// segment was compressed since its path was handed out, its `.zst`
+/// (`naming::compressed_copy_of`, as the library's reader opens it).
+fn stat_path(p: &Path) -> CliResult<(PathBuf, std::fs::Metadata)> {
+    match std::fs::metadata(p) {
+        Ok(meta) => Ok((p.to_path_buf(), meta)),
+        Err(e) => match naming::compressed_copy_of(p) {
+            Some(zst) if e.kind() == std::io::ErrorKind::NotFound => {
+                let meta =
+                    std::fs::metadata(&zst).map_err(|e| CliError::io_on(zst.display(), e))?;
+                Ok((zst, meta))
+            }
+            _ => Err(CliError::io_on(p.display(), e)),
+        },
+    }
+}
+
+/// Every segment of every source, in order.
+pub fn all_files(sources: &[Source]) -> Vec<PathBuf> {
+    sources
+        .iter()
+        .flat_map(|s| s.files.iter().cloned())
+        .collect()
+}
+
+/// The bytes of `files` together (a file that cannot be read counts 0), for
+/// a progress bar.
+pub fn total_len(files: &[PathBuf]) -> u64 {
+    files
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum()
+}
+
+/// The directory of `file`, as "." when it has none (so that `a.binlog`
+/// and `./a.binlog` are in the same one).
+pub fn dir_of(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The log the file at `path` belongs to by its name (a segment's, or a
+/// file salvaged from one: `naming::log_of_file_name`), and where it
+/// stands in the log's read order.
+pub fn log_of_file(path: &Path) -> Option<(String, ReadOrder)> {
+    naming::log_of_file_name(path.file_name()?.to_str()?)
+}
+
+/// Whether `file` is named as a log's file and is the last of that log's
+/// files among `files` (a directory's logs are read one after another):
+/// the log's newest, which may have no header yet.
+pub fn is_newest_of_its_log(files: &[PathBuf], file: &Path) -> bool {
+    let log = |f: &Path| Some((dir_of(f), log_of_file(f)?.0));
+    let Some(this) = log(file) else {
+        return false;
+    };
+    let last = files.iter().rev().find(|f| log(f).as_ref() == Some(&this));
+    last.is_some_and(|f| f == file)
+}
+
+/// For a file named as a file of a log, refuses one whose header names
+/// another log (a segment copied or renamed in) or another segment number,
+/// as the library's log reader does: its records are not that log's, or
+/// not in that place.
+pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
+    match log_of_file(file) {
+        Some((name, _)) => naming::check_file_name(file, r.header(), &name),
+        None => Ok(()),
+    }
+}
+
+/// Log `name` in `dir`, of the files `files` (in read order).
+pub fn log_source(dir: &Path, name: String, files: Vec<PathBuf>) -> Source {
+    Source {
+        label: format!("log {name} in {}", dir.display()),
+        files,
+        log: Some(LogId {
+            dir: dir.to_path_buf(),
+            name,
+        }),
+    }
+}
+
+/// The logs `dir` holds (`naming::logs_in`, the library's rule: a log whose
+/// segments are all gone is there with no file; only the one named `only`,
+/// if given), sorted by name, each with its files in read order; then,
+/// without `only`, each other `*.binlog` file as its own source. An entry
+/// named as a log's file is its file whatever it is (a directory, a
+/// dangling link): reading it says what is wrong, as the library's log
+/// reader and writer do; left out, its records would be missing without a
+/// word.
+pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
+    let logs = naming::logs_in(dir, only.unwrap_or("*"), "list directory")?;
+    let mut sources: Vec<Source> = logs
+        .into_iter()
+        .filter(|(name, _)| only.is_none_or(|o| o == name))
+        .map(|(name, files)| log_source(dir, name, files.into_iter().map(|f| f.path).collect()))
+        .collect();
+    if only.is_some() {
+        return Ok(sources);
+    }
+    let mut loose = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| CliError::io_on(dir.display(), e))? {
+        let path = entry.map_err(|e| CliError::io_on(dir.display(), e))?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        // A standalone segment: a file, or a link to one (a directory
+        // named `*.binlog` may be anything, such as a log directory).
+        if name.ends_with(naming::SUFFIX)
+            && log_of_file(&path).is_none()
+            && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
+        {
+            loose.push(path);
+        }
+    }
+    loose.sort();
+    sources.extend(loose.into_iter().map(|f| Source {
+        label: f.display().to_string(),
+        files: vec![f],
+        log: None,
+    }));
+    Ok(sources)
+}
+
+/// The one source a command that reads a single stream needs (tail -f,
+/// write into a directory).
+pub fn single(mut sources: Vec<Source>, what: &str) -> CliResult<Source> {
+    if sources.len() == 1 {
+        return Ok(sources.remove(0));
+    }
+    let names: Vec<String> = sources.iter().map(|s| s.label.clone()).collect();
+    Err(CliError::usage(format!(
+        "{what} needs one log, found {}: {}; choose one with --log NAME or name the files",
+        names.len(),
+        names.join(", ")
+    )))
+}
+
+/// File name for messages: the path as given.
+pub fn show(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Makes the directory entry of `path` (just created or renamed) durable:
+/// a crash after this leaves the file under its name.
+pub fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    std::fs::File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
+}
+
+/// Writes `bytes` as `path` whole or not at all: into `path.tmp`, synced,
+/// renamed over `path`, the directory synced.
+pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = Path::new(&tmp);
+    let written = std::fs::File::create(tmp).and_then(|mut f| {
+        std::io::Write::write_all(&mut f, bytes)?;
+        f.sync_all()
+    });
+    let done = written.and_then(|()| std::fs::rename(tmp, path));
+    if done.is_err() {
+        let _ = std::fs::remove_file(tmp);
+    }
+    done.and_then(|()| sync_parent(path))
+}

@@ -1,0 +1,290 @@
+//! The streaming walk over segments that hands each matching record to a
+//! command. Damage met on the way is reported on standard error and the
+//! walk goes on with the next segment, or, when told to skip damage, with
+//! the next valid record after it.
+
+use super::filter::Filter;
+use super::start::PrintStart;
+use crate::damage_report::damage_message;
+use crate::error::{CliError, CliResult, Outcome};
+use crate::output::Origin;
+use crate::paths;
+use crate::progress::Progress;
+use binlog::naming::{not_written_yet, FileShape};
+use binlog::verify::{next_seq_after, Continuity, FindingKind};
+use binlog::{Gap, Reader, Record, Tail};
+use std::path::{Path, PathBuf};
+
+/// Which matching records a walk hands over, and what it does at damage.
+#[derive(Clone, Copy, Debug)]
+pub struct Walk {
+    /// Where the walk starts.
+    pub start: PrintStart,
+    /// At most this many records (None: all).
+    pub head: Option<u64>,
+    /// Go on after damage with the next valid record (as
+    /// `Reader::open_salvage` reads: a damaged header is skipped too)
+    /// instead of with the next segment.
+    pub skip_damaged: bool,
+}
+
+impl Walk {
+    /// Every matching record, each segment up to its first damage.
+    pub const ALL: Walk = Walk {
+        start: PrintStart::BEGIN,
+        head: None,
+        skip_damaged: false,
+    };
+}
+
+/// Calls `f` on every matching record `walk` selects (with its segment
+/// and its type's schema there), moving `progress`
+/// by the bytes read. Damage met on the way is reported on standard error
+/// and the walk goes on with the next segment, or (`walk.skip_damaged`)
+/// with the next valid record after the damage; the outcome says whether
+/// there was any. A torn tail or a damaged seal (all records read) is only
+/// a warning.
+pub fn for_each(
+    files: &[PathBuf],
+    filter: &Filter,
+    walk: Walk,
+    progress: &mut Progress,
+    mut f: impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
+) -> CliResult<Outcome> {
+    let Walk {
+        start,
+        head,
+        skip_damaged,
+    } = walk;
+    let mut walk = SegmentWalk {
+        filter,
+        skip_damaged,
+        damages_reported: 0,
+        gaps: Vec::new(),
+        lost: 0,
+        continuity: Continuity::default(),
+        left: head.unwrap_or(u64::MAX),
+        skip: start.skip,
+        files,
+    };
+    for file in files.iter().skip(start.seg) {
+        if walk.left == 0 {
+            break;
+        }
+        walk.segment(file, progress, &mut f)?;
+    }
+    Ok(Outcome::damaged_if(binlog::records_missing(
+        &walk.gaps, walk.lost,
+    )))
+}
+
+/// The state of a walk between segments.
+struct SegmentWalk<'a> {
+    filter: &'a Filter,
+    /// Skip damaged regions instead of stopping at the first one.
+    skip_damaged: bool,
+    /// Damaged regions of the current segment reported so far.
+    damages_reported: usize,
+    /// Gaps met (objects pruned from the bucket since it was listed).
+    gaps: Vec<Gap>,
+    /// Damage met, and records missing between segments: what the walk
+    /// could not hand out besides `gaps`.
+    lost: usize,
+    continuity: Continuity,
+    /// Records still to hand out (`--head`).
+    left: u64,
+    /// Matching records to pass over before the first one handed out.
+    skip: u64,
+    /// Every file of the walk: a log's newest file may have no header yet.
+    files: &'a [PathBuf],
+}
+
+impl SegmentWalk<'_> {
+    /// Hands out the matching records of one segment.
+    fn segment(
+        &mut self,
+        file: &Path,
+        progress: &mut Progress,
+        f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
+    ) -> CliResult<()> {
+        let file_len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        let Some(mut r) = self.open(file, file_len, progress)? else {
+            return Ok(());
+        };
+        let complete = self.read(&mut r, progress, f)?;
+        self.skip = 0;
+        progress.file_done(file_len);
+        // A type filter reads through the index, when there is one: the
+        // reader's position then says nothing of the segment's end (a
+        // seek only moves it forward, to the same end).
+        let read_to_end = complete && self.filter.types.is_empty();
+        self.continuity.ended(file, next_seq_after(&r, read_to_end));
+        // An object cut short: its end was reported as damage.
+        if complete && r.cut_short_at().is_none() {
+            warn_of_end(file, r.tail());
+        }
+        Ok(())
+    }
+
+    /// The segment's reader, prepared for the filter; None when it cannot
+    /// be read (damage, reported) or holds no record to hand out.
+    fn open(
+        &mut self,
+        file: &Path,
+        file_len: u64,
+        progress: &mut Progress,
+    ) -> CliResult<Option<Reader>> {
+        self.damages_reported = 0;
+        let opened = crate::remote::open_reader(file, self.skip_damaged);
+        let mut r = match opened {
+            Ok(r) => r,
+            // A log's newest segment being created: no record yet, and
+            // nothing to say of where the log's sequence stands (as its
+            // `LogReader` reads it). Anywhere else, a header cut short is
+            // damage.
+            Err(e) if not_written_yet(&e, paths::is_newest_of_its_log(self.files, file)) => {
+                return Ok(None)
+            }
+            // Pruned from the bucket since it was listed: a retention gap,
+            // as the library's log reader reports it.
+            Err(e) if e.kind() == binlog::ErrorKind::NotFound => {
+                let Some(gap) = crate::remote::prune::pruned_gap(file) else {
+                    return Err(e.into());
+                };
+                eprintln!("binlog: gap: {gap}");
+                self.gaps.push(gap);
+                self.continuity.forget();
+                progress.file_done(file_len);
+                return Ok(None);
+            }
+            Err(e) => match CliError::from(e) {
+                CliError::Damaged(m) => {
+                    self.damaged(&m);
+                    progress.file_done(file_len);
+                    return Ok(None);
+                }
+                e => return Err(e),
+            },
+        };
+        if let Err(e) = paths::check_log_of(file, &r) {
+            self.damaged(e.message());
+            progress.file_done(file_len);
+            return Ok(None);
+        }
+        let seqs = self.filter.seq_range();
+        if let Some(b) = self.continuity.check(file, &FileShape::of(&r), seqs) {
+            let (what, more) = match b.kind {
+                FindingKind::MissingRecords => ("gap", "; `binlog verify` tells more"),
+                _ if !b.is_damage() => ("note", ""),
+                _ => ("damaged", ""),
+            };
+            eprintln!("binlog: {what}: {}{more}", b.message);
+            if b.is_damage() {
+                self.lost += 1;
+            }
+        }
+        if self.continuity.skips(file) {
+            // Read as a log's reader reads it: nothing of it is printed.
+            progress.file_done(file_len);
+            return Ok(None);
+        }
+        if !self.filter.may_match(&r) {
+            self.continuity.ended(file, next_seq_after(&r, false));
+            progress.file_done(file_len);
+            return Ok(None);
+        }
+        if let Err(e) = self.filter.prepare_reader(&mut r) {
+            self.damaged(e.message());
+            return Ok(None);
+        }
+        Ok(Some(r))
+    }
+
+    /// Hands out the matching records of `r`; true if it read them all.
+    fn read(
+        &mut self,
+        r: &mut Reader,
+        progress: &mut Progress,
+        f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
+    ) -> CliResult<bool> {
+        // A record borrows its reader: the header's schemas are copied.
+        let (file, header) = (r.path().to_path_buf(), r.header().clone());
+        loop {
+            // Regions skipped by the last read (or at open: a damaged
+            // header) are reported once the read is done with.
+            self.report_skipped(r);
+            let rec = match r.next() {
+                Ok(Some(rec)) => rec,
+                Ok(None) => {
+                    self.report_skipped(r);
+                    return Ok(true);
+                }
+                Err(e) => {
+                    eprintln!("binlog: damaged: {}", e.message());
+                    self.lost += 1;
+                    return Ok(false);
+                }
+            };
+            progress.at(rec.offset);
+            if self.filter.to_seq.is_some_and(|to| rec.seq > to) {
+                return Ok(false);
+            }
+            if !self.filter.matches(&rec) {
+                continue;
+            }
+            if self.skip > 0 {
+                self.skip -= 1;
+                continue;
+            }
+            let origin = Origin {
+                log: None,
+                file: Some(&file),
+                schema: header.type_schema(rec.type_name),
+            };
+            f(&rec, origin)?;
+            self.left -= 1;
+            if self.left == 0 {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Damaged regions a reader skipped: each reported with its file,
+    /// offset and the records lost.
+    fn report_skipped(&mut self, r: &Reader) {
+        let new = &r.damages()[self.damages_reported.min(r.damages().len())..];
+        for d in new {
+            let why = r.damage_reason(d.offset);
+            let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+            eprintln!("binlog: damaged: {}{why}", damage_message(r.path(), d));
+            self.lost += 1;
+        }
+        self.damages_reported = r.damages().len();
+    }
+
+    /// A segment that cannot be read: reported, and nothing is known of
+    /// where it ends.
+    fn damaged(&mut self, message: &str) {
+        eprintln!("binlog: damaged: {message}");
+        self.lost += 1;
+        self.continuity.forget();
+    }
+}
+
+/// Says on standard error how a segment read to its end ended, when that
+/// is worth knowing (records were all read, but something is off).
+fn warn_of_end(file: &Path, tail: Tail) {
+    match tail {
+        Tail::Torn { offset, len } => eprintln!(
+            "binlog: warning: {}: offset {offset}: torn tail of {len} bytes (an incomplete last \
+             record, or one being written); `binlog verify` tells more",
+            paths::show(file)
+        ),
+        Tail::SealDamaged { offset } => eprintln!(
+            "binlog: warning: {}: offset {offset}: the seal is damaged or incomplete (all records \
+             were read); `binlog repair` rewrites it",
+            paths::show(file)
+        ),
+        _ => {}
+    }
+}
