@@ -216,7 +216,7 @@ fn a_segment_past_a_size_mark_is_written_indexed_scanned_reopened_and_cut() {
     let w = Writer::open(&p, Options::default()).unwrap();
     assert_eq!(w.next_seq(), total + 1);
     w.close().unwrap();
-    let backup = d.join(&format!("big.binlog.corrupt-{last}"));
+    let backup = d.join(format!("big.binlog.corrupt-{last}"));
     assert_eq!(
         std::fs::metadata(&backup).unwrap().len(),
         cut_at - last,

@@ -674,7 +674,7 @@ fn repair_backs_up_durably_and_renames_a_synced_copy_over_the_segment() {
     std::fs::create_dir(&dir).unwrap();
     let seg = dir.join("s.binlog");
     common::cli::torn_segment(&seg, 5);
-    let exe = PathBuf::from(crate::common::cli::tool());
+    let exe = crate::common::cli::tool();
     let args = [OsStr::new("repair"), seg.as_os_str()];
     let t = trace::run(&exe, &args, &[], &d.join("trace.txt"));
     let end = t.calls.last().unwrap().end + 1;
@@ -715,7 +715,7 @@ fn repair_changes_nothing_when_the_backups_directory_cannot_be_synced() {
     let seg = dir.join("s.binlog");
     common::cli::torn_segment(&seg, 5);
     let before = std::fs::read(&seg).unwrap();
-    let exe = PathBuf::from(crate::common::cli::tool());
+    let exe = crate::common::cli::tool();
     let args = ["repair", "--backup-dir"].map(OsStr::new);
     let args = [&args[..], &[backups.as_os_str(), seg.as_os_str()]].concat();
     let backups_str = backups.to_str().unwrap();
