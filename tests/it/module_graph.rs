@@ -1,14 +1,14 @@
 //! Imports go one way (docs/ARCHITECTURE.md): no two sibling modules of
-//! `src/` import each other, directly or around a longer circle. A piece two
+//! a crate (the library's `src/`, the tool's `cli/src/`) import each other, directly or around a longer circle. A piece two
 //! siblings share goes down to a module both use; a module's `mod.rs` and its
 //! own files are parent and children, not siblings, and may refer to each
 //! other.
 //!
 //! A module's imports are the `crate::`, `super::` and `self::` paths in its
 //! file (a `use` group counted path by path); a directory module imports what
-//! any file under it imports. Modules are named by their path under `src/`
-//! (`reader/decoded`, `bin/binlog/paths`); the library's root is `src/lib.rs`
-//! and a binary's is its `main.rs`.
+//! any file under it imports. Modules are named by their path under the
+//! crate's `src/` (`reader/decoded`, `paths`); the root is `lib.rs` or
+//! `main.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -19,24 +19,11 @@ const KNOWN_CIRCLES: &[&[&str]] = &[];
 
 #[test]
 fn no_sibling_modules_import_each_other_in_a_circle() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    let modules: BTreeMap<String, String> = files
+    let root = crate::common::repo_root();
+    let found: BTreeSet<Vec<String>> = ["src", "cli/src"]
         .iter()
-        .map(|f| {
-            let rel = f.strip_prefix(&src).unwrap().to_str().unwrap();
-            (module_of(rel), std::fs::read_to_string(f).unwrap())
-        })
+        .flat_map(|src| circles_in(&root.join(src)))
         .collect();
-    let known: BTreeSet<&str> = modules.keys().map(String::as_str).collect();
-    let mut imports: BTreeSet<(String, String)> = BTreeSet::new();
-    for (module, text) in &modules {
-        for target in imported_paths(module, &code_only(text)) {
-            imports.insert((module.clone(), resolve(&target, &known)));
-        }
-    }
-    let found: BTreeSet<Vec<String>> = sibling_circles(&known, &imports);
     let listed: BTreeSet<Vec<String>> = KNOWN_CIRCLES
         .iter()
         .map(|c| c.iter().map(|m| m.to_string()).collect())
@@ -47,6 +34,27 @@ fn no_sibling_modules_import_each_other_in_a_circle() {
         new.is_empty() && gone.is_empty(),
         "sibling modules that import each other: {new:?}; listed in KNOWN_CIRCLES but gone: {gone:?}"
     );
+}
+
+/// The circles of sibling modules of the crate whose sources are `src`.
+fn circles_in(src: &Path) -> BTreeSet<Vec<String>> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let modules: BTreeMap<String, String> = files
+        .iter()
+        .map(|f| {
+            let rel = f.strip_prefix(src).unwrap().to_str().unwrap();
+            (module_of(rel), std::fs::read_to_string(f).unwrap())
+        })
+        .collect();
+    let known: BTreeSet<&str> = modules.keys().map(String::as_str).collect();
+    let mut imports: BTreeSet<(String, String)> = BTreeSet::new();
+    for (module, text) in &modules {
+        for target in imported_paths(module, &code_only(text)) {
+            imports.insert((module.clone(), resolve(&target, &known)));
+        }
+    }
+    sibling_circles(&known, &imports)
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -61,25 +69,17 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 /// `reader/mod.rs` is `reader`, `reader/seek.rs` is `reader/seek`, `lib.rs`
-/// is the library's root `""`, `bin/binlog/main.rs` is `bin/binlog`.
+/// and `main.rs` are the crate's root `""`.
 fn module_of(rel: &str) -> String {
     let stem = rel.strip_suffix(".rs").unwrap();
     let stem = ["/mod", "/main"]
         .iter()
         .find_map(|end| stem.strip_suffix(end))
         .unwrap_or(stem);
-    if stem == "lib" {
+    if stem == "lib" || stem == "main" {
         String::new()
     } else {
         stem.to_string()
-    }
-}
-
-/// The crate root a module's `crate::` names: its binary's, or the library's.
-fn crate_root(module: &str) -> String {
-    match module.strip_prefix("bin/") {
-        Some(rest) => format!("bin/{}", rest.split('/').next().unwrap()),
-        None => String::new(),
     }
 }
 
@@ -208,7 +208,7 @@ fn to_module(here: &str, segments: &[String]) -> String {
     let mut m = here.to_string();
     for (n, s) in segments.iter().enumerate() {
         match s.as_str() {
-            "crate" if n == 0 => m = crate_root(here),
+            "crate" if n == 0 => m = String::new(),
             "self" => {}
             "super" => m = parent(&m),
             "*" => {}
