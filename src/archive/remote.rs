@@ -319,7 +319,6 @@ impl Remote {
 
     /// The size and metadata of the object at `key`, `None` if there is
     /// none (a HEAD).
-    #[doc(hidden)]
     pub fn head(&self, key: &str) -> Result<Option<(u64, Option<ObjectMetadata>)>> {
         let path = self.key(key)?;
         let opts = GetOptions {

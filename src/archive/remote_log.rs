@@ -82,7 +82,6 @@ impl RemoteLog {
     }
 
     /// How the log reader and errors name the object at `object_key`.
-    #[doc(hidden)]
     pub fn url_of(&self, object_key: &str) -> PathBuf {
         PathBuf::from(self.remote.location().url_of(object_key))
     }

@@ -294,7 +294,6 @@ impl Reader {
     /// The seal's summary, when the segment is sealed and its seal is intact
     /// (a remote object's seal whose checks were put off at open is checked
     /// at the first call, see `open_compressed`).
-    #[doc(hidden)]
     pub fn seal(&self) -> Option<&SealDirectory> {
         if self.seals.trust_pending && !self.pending_seal_usable() {
             return None;

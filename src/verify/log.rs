@@ -121,7 +121,6 @@ impl Verify {
     /// record count, last sequence number or seal other than it says is a
     /// `Corrupt` finding, the object's first.
     #[cfg(feature = "s3")]
-    #[doc(hidden)]
     pub fn shipped(log: crate::archive::RemoteLog) -> Result<Verify> {
         let mut v = Verify::remote(log)?;
         if let Some(r) = &mut v.remote {
