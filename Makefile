@@ -410,7 +410,7 @@ public-api:
 # goes down: a feature pays for its lines by merging what it can.
 LIB_CODE_BUDGET      := 29202
 TOOL_CODE_BUDGET     := 8572
-BINDINGS_CODE_BUDGET := 9207
+BINDINGS_CODE_BUDGET := 8961
 .PHONY: line-budget
 line-budget:
 	@python3 tests/code_lines.py $(LIB_CODE_BUDGET) $(TOOL_CODE_BUDGET) $(BINDINGS_CODE_BUDGET)

@@ -69,16 +69,10 @@ type arena struct {
 	off int
 }
 
-func (a *arena) str(s string) *C.uint8_t {
-	if len(s) == 0 {
-		return nil
-	}
-	n := copy(a.buf[a.off:], s)
-	p := &a.buf[a.off]
-	a.off += n
-	return (*C.uint8_t)(unsafe.Pointer(p))
-}
+// str copies s into the arena, as bytes.
+func (a *arena) str(s string) *C.uint8_t { return a.bytes(unsafe.Slice(unsafe.StringData(s), len(s))) }
 
+// bytes copies b into the arena: its address there, or NULL for an empty b.
 func (a *arena) bytes(b []byte) *C.uint8_t {
 	if len(b) == 0 {
 		return nil

@@ -43,6 +43,7 @@ import (
 	"math"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -87,21 +88,49 @@ func cString(op, what, s string) (*C.char, error) {
 	return C.CString(s), nil
 }
 
-// cStrings converts the strings a and b (named whatA and whatB in an
-// error) for one C call, as cString; free releases both. On error nothing
-// is left to free.
-func cStrings(op, whatA, a, whatB, b string) (ca, cb *C.char, free func(), err error) {
-	if ca, err = cString(op, whatA, a); err != nil {
-		return nil, nil, nil, err
+// cStrings copies the (what, s) pairs' s into C memory for one C call, as
+// cString; a what ending in "?" makes an empty s NULL (and is named without
+// the "?"). free releases them all; on error nothing is left to free.
+func cStrings(op string, pairs ...string) (cs []*C.char, free func(), err error) {
+	free = func() {
+		for _, c := range cs {
+			C.free(unsafe.Pointer(c))
+		}
 	}
-	if cb, err = cString(op, whatB, b); err != nil {
-		C.free(unsafe.Pointer(ca))
-		return nil, nil, nil, err
+	for i := 0; i < len(pairs); i += 2 {
+		var c *C.char
+		if what, s := pairs[i], pairs[i+1]; s != "" || !strings.HasSuffix(what, "?") {
+			if c, err = cString(op, strings.TrimSuffix(what, "?"), s); err != nil {
+				free()
+				return nil, nil, err
+			}
+		}
+		cs = append(cs, c)
 	}
-	return ca, cb, func() {
-		C.free(unsafe.Pointer(ca))
-		C.free(unsafe.Pointer(cb))
-	}, nil
+	return cs, free, nil
+}
+
+// call makes the C call f and turns its result into an error (result) on
+// the same OS thread.
+func call(op string, f func() C.binlog_result) error {
+	lockThread()
+	defer unlockThread()
+	return result(op, f())
+}
+
+// freeOnce is the Close of a handle with nothing to flush: under mu, free
+// gets *h unless it is nil already (closed), *h becomes nil and obj's
+// finalizer goes. Closing again returns nil.
+func freeOnce[P comparable](mu *sync.Mutex, h *P, obj any, free func(P)) error {
+	mu.Lock()
+	defer mu.Unlock()
+	var closed P
+	if *h != closed {
+		runtime.SetFinalizer(obj, nil)
+		free(*h)
+		*h = closed
+	}
+	return nil
 }
 
 // bytesPtr is the address of b's first byte, or NULL for an empty b (the

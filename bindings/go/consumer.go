@@ -7,7 +7,6 @@ package binlog
 import "C"
 
 import (
-	"strings"
 	"time"
 	"unsafe"
 )
@@ -33,6 +32,14 @@ type ConsumerOptions struct {
 	Remote string
 }
 
+// remote is o's Remote ("" for a nil o).
+func (o *ConsumerOptions) remote() string {
+	if o == nil {
+		return ""
+	}
+	return o.Remote
+}
+
 // consumerCall runs the C call f with the (name, value) pairs' values in C
 // memory (an empty value whose name ends in "?" is NULL) and o's start.
 func consumerCall(op string, o *ConsumerOptions, f func(cs []*C.char, start C.uint32_t, seq C.uint64_t, ns C.int64_t) C.binlog_result, pairs ...string) (err error) {
@@ -45,24 +52,12 @@ func consumerCall(op string, o *ConsumerOptions, f func(cs []*C.char, start C.ui
 			return err
 		}
 	}
-	var cs []*C.char
-	defer func() {
-		for _, c := range cs {
-			C.free(unsafe.Pointer(c))
-		}
-	}()
-	for i := 0; i < len(pairs); i += 2 {
-		var c *C.char
-		if what, s := pairs[i], pairs[i+1]; s != "" || !strings.HasSuffix(what, "?") {
-			if c, err = cString(op, strings.TrimSuffix(what, "?"), s); err != nil {
-				return err
-			}
-		}
-		cs = append(cs, c)
+	cs, free, err := cStrings(op, pairs...)
+	if err != nil {
+		return err
 	}
-	lockThread()
-	defer unlockThread()
-	return result(op, f(cs, C.uint32_t(o.Start), C.uint64_t(o.Seq), C.int64_t(ns)))
+	defer free()
+	return call(op, func() C.binlog_result { return f(cs, C.uint32_t(o.Start), C.uint64_t(o.Seq), C.int64_t(ns)) })
 }
 
 // Consumer is named consumer name of a log: a Reader (every method works)
@@ -78,13 +73,9 @@ type Consumer struct{ *Reader }
 // GapRetention gap.
 func OpenConsumer(dir, log, name string, opts *ConsumerOptions) (*Consumer, error) {
 	var h *C.binlog_reader
-	remote := ""
-	if opts != nil {
-		remote = opts.Remote
-	}
 	if err := consumerCall("open consumer", opts, func(cs []*C.char, start C.uint32_t, seq C.uint64_t, ns C.int64_t) C.binlog_result {
 		return C.binlog_consumer_open(cs[0], cs[1], cs[2], cs[3], start, seq, ns, &h)
-	}, "dir", dir, "log", log, "name", name, "remote?", remote); err != nil {
+	}, "dir", dir, "log", log, "name", name, "remote?", opts.remote()); err != nil {
 		return nil, err
 	}
 	return &Consumer{newReader(h, dir+"/"+log+" consumer "+name)}, nil
@@ -131,13 +122,9 @@ type MergedConsumer struct{ *MergedReader }
 // for every log), as OpenMergedReader reads them; its file is in dir.
 func OpenMergedConsumer(dir, pattern, name string, opts *ConsumerOptions) (*MergedConsumer, error) {
 	var h *C.binlog_merged_reader
-	remote := ""
-	if opts != nil {
-		remote = opts.Remote
-	}
 	if err := consumerCall("open merged consumer", opts, func(cs []*C.char, start C.uint32_t, seq C.uint64_t, ns C.int64_t) C.binlog_result {
 		return C.binlog_merged_consumer_open(cs[0], cs[1], cs[2], cs[3], start, seq, ns, &h)
-	}, "dir", dir, "remote?", remote, "pattern?", pattern, "name", name); err != nil {
+	}, "dir", dir, "remote?", opts.remote(), "pattern?", pattern, "name", name); err != nil {
 		return nil, err
 	}
 	return &MergedConsumer{newMergedReader(h, dir+" "+pattern+" consumer "+name)}, nil

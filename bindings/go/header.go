@@ -6,7 +6,6 @@ package binlog
 import "C"
 
 import (
-	"runtime"
 	"time"
 	"unsafe"
 )
@@ -44,47 +43,36 @@ func (h *Header) Param(key string) (string, bool) {
 // held back counts: it may start the next segment), or after a seek the
 // segment the seek landed in; before either it is an error matching
 // ErrNotFound. After Close it is ErrClosed.
-func (r *Reader) Header() (*Header, error) {
-	const op = "header"
-	if r == nil {
-		return nil, nilError(op, "reader")
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.h == nil {
-		return nil, closedError(op, "reader", r.desc)
-	}
+func (r *Reader) Header() (h *Header, err error) {
 	// c receives only C pointers (into the reader), which Go memory may
-	// hold; they are valid until the next call on the reader, so copy
-	// everything before unlocking.
-	var c C.binlog_header
-	lockThread()
-	err := result(op, C.binlog_reader_header(r.h, &c))
-	unlockThread()
-	if err != nil {
-		runtime.KeepAlive(r)
-		return nil, err
-	}
-	h := &Header{
-		Major:       uint16(c.major),
-		Minor:       uint16(c.minor),
-		CreatedNs:   int64(c.created_ns),
-		SegmentNo:   uint64(c.segment_no),
-		FirstSeq:    uint64(c.first_seq),
-		LogName:     string(cBytes(c.log_name, c.log_name_len)),
-		ContentType: string(cBytes(c.content_type, c.content_type_len)),
-		Writer:      string(cBytes(c.writer, c.writer_len)),
-	}
-	if c.param_count > 0 && c.params != nil {
-		ps := unsafe.Slice(c.params, int(c.param_count))
-		h.Params = make([]KeyValue, len(ps))
-		for i := range ps {
-			h.Params[i] = KeyValue{
-				Key:   string(cBytes(ps[i].key, ps[i].key_len)),
-				Value: string(cBytes(ps[i].value, ps[i].value_len)),
+	// hold; they are valid until the next call on the reader, so everything
+	// is copied under the reader's lock.
+	err = r.simple("header", func(rh *C.binlog_reader) C.binlog_result {
+		var c C.binlog_header
+		if rc := C.binlog_reader_header(rh, &c); rc != C.BINLOG_OK {
+			return rc
+		}
+		h = &Header{
+			Major:       uint16(c.major),
+			Minor:       uint16(c.minor),
+			CreatedNs:   int64(c.created_ns),
+			SegmentNo:   uint64(c.segment_no),
+			FirstSeq:    uint64(c.first_seq),
+			LogName:     string(cBytes(c.log_name, c.log_name_len)),
+			ContentType: string(cBytes(c.content_type, c.content_type_len)),
+			Writer:      string(cBytes(c.writer, c.writer_len)),
+		}
+		if c.param_count > 0 && c.params != nil {
+			ps := unsafe.Slice(c.params, int(c.param_count))
+			h.Params = make([]KeyValue, len(ps))
+			for i := range ps {
+				h.Params[i] = KeyValue{
+					Key:   string(cBytes(ps[i].key, ps[i].key_len)),
+					Value: string(cBytes(ps[i].value, ps[i].value_len)),
+				}
 			}
 		}
-	}
-	runtime.KeepAlive(r)
-	return h, nil
+		return C.BINLOG_OK
+	})
+	return h, err
 }

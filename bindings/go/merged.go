@@ -43,24 +43,13 @@ type MergedReader struct {
 // read as OpenLogTieredReader reads it. No log matching is ErrNotFound.
 func OpenMergedReader(dir, remote, pattern string) (*MergedReader, error) {
 	const op = "open merged reader"
-	strs := []struct{ what, s string }{{"dir", dir}, {"remote", remote}, {"pattern", pattern}}
-	var cs [3]*C.char
-	for i, x := range strs {
-		if x.s == "" {
-			continue
-		}
-		c, err := cString(op, x.what, x.s)
-		if err != nil {
-			return nil, err
-		}
-		defer C.free(unsafe.Pointer(c))
-		cs[i] = c
-	}
-	var h *C.binlog_merged_reader
-	lockThread()
-	err := result(op, C.binlog_merged_reader_open(cs[0], cs[1], cs[2], &h))
-	unlockThread()
+	cs, free, err := cStrings(op, "dir?", dir, "remote?", remote, "pattern?", pattern)
 	if err != nil {
+		return nil, err
+	}
+	defer free()
+	var h *C.binlog_merged_reader
+	if err := call(op, func() C.binlog_result { return C.binlog_merged_reader_open(cs[0], cs[1], cs[2], &h) }); err != nil {
 		return nil, err
 	}
 	return newMergedReader(h, dir+" "+remote+" "+pattern), nil
@@ -134,9 +123,7 @@ func (r *MergedReader) next(op string, f func(*C.binlog_merged_reader, **C.uint8
 	}
 	var log *C.uint8_t
 	var logLen C.size_t
-	lockThread()
-	err := result(op, f(r.h, &log, &logLen))
-	unlockThread()
+	err := call(op, func() C.binlog_result { return f(r.h, &log, &logLen) })
 	if err == errEnd {
 		return nil, io.EOF
 	}
@@ -146,23 +133,8 @@ func (r *MergedReader) next(op string, f func(*C.binlog_merged_reader, **C.uint8
 	if name := cBytes(log, logLen); string(name) != r.lastLog {
 		r.lastLog = string(name)
 	}
-	c := r.rec
 	rec := &MergedRecord{Log: r.lastLog}
-	rec.Seq = uint64(c.seq)
-	rec.TimestampNs = int64(c.timestamp_ns)
-	rec.Offset = uint64(c.offset)
-	rec.Type = string(cBytes(c.type_name, c.type_len))
-	rec.Payload = append([]byte{}, cBytes(c.payload, c.payload_len)...)
-	if c.meta_count > 0 {
-		ms := unsafe.Slice(c.meta, int(c.meta_count))
-		rec.Metadata = make([]KeyValue, len(ms))
-		for i := range ms {
-			rec.Metadata[i] = KeyValue{
-				Key:   string(cBytes(ms[i].key, ms[i].key_len)),
-				Value: string(cBytes(ms[i].value, ms[i].value_len)),
-			}
-		}
-	}
+	copyRecord(r.rec, &rec.Record, goString, goString)
 	runtime.KeepAlive(r)
 	return rec, nil
 }
@@ -185,22 +157,11 @@ type MergedGap struct {
 
 // Gaps is every gap the logs met so far, by log name and each log's oldest
 // first (binlog_merged_reader_gaps), each as Reader.Gaps gives a log's.
-func (r *MergedReader) Gaps() ([]MergedGap, error) {
-	var gaps []MergedGap
-	err := r.call("merged reader gaps", func(h *C.binlog_merged_reader) C.binlog_result {
-		var n C.size_t
-		if rc := C.binlog_merged_reader_gaps(h, nil, nil, 0, &n); rc != C.BINLOG_OK || n == 0 {
-			return rc
-		}
-		buf := make([]C.binlog_gap, n)
-		logs := make([]C.binlog_iovec, n)
-		rc := C.binlog_merged_reader_gaps(h, &buf[0], &logs[0], n, &n)
-		if rc != C.BINLOG_OK {
-			return rc
-		}
-		for i := range buf[:min(int(n), len(buf))] {
-			gaps = append(gaps, MergedGap{Log: goName(logs[i]), Gap: goGap(&buf[i])})
-		}
+func (r *MergedReader) Gaps() (gaps []MergedGap, err error) {
+	err = r.call("merged reader gaps", func(h *C.binlog_merged_reader) (rc C.binlog_result) {
+		gaps, rc = fetchAll(func(rows *C.binlog_gap, logs *C.binlog_iovec, n C.size_t, got *C.size_t) C.binlog_result {
+			return C.binlog_merged_reader_gaps(h, rows, logs, n, got)
+		}, func(g *C.binlog_gap, log C.binlog_iovec) MergedGap { return MergedGap{Log: goName(log), Gap: goGap(g)} })
 		return rc
 	})
 	return gaps, err
@@ -217,22 +178,13 @@ type MergedDamage struct {
 // by log name and each log's in the order met
 // (binlog_merged_reader_damages), each as Reader.Damages gives a log's,
 // with the file or object it is in.
-func (r *MergedReader) Damages() ([]MergedDamage, error) {
-	var damages []MergedDamage
-	err := r.call("merged reader damages", func(h *C.binlog_merged_reader) C.binlog_result {
-		var n C.size_t
-		if rc := C.binlog_merged_reader_damages(h, nil, nil, 0, &n); rc != C.BINLOG_OK || n == 0 {
-			return rc
-		}
-		buf := make([]C.binlog_damage2, n)
-		logs := make([]C.binlog_iovec, n)
-		rc := C.binlog_merged_reader_damages(h, &buf[0], &logs[0], n, &n)
-		if rc != C.BINLOG_OK {
-			return rc
-		}
-		for i := range buf[:min(int(n), len(buf))] {
-			damages = append(damages, MergedDamage{Log: goName(logs[i]), Damage: goDamage(&buf[i])})
-		}
+func (r *MergedReader) Damages() (damages []MergedDamage, err error) {
+	err = r.call("merged reader damages", func(h *C.binlog_merged_reader) (rc C.binlog_result) {
+		damages, rc = fetchAll(func(rows *C.binlog_damage2, logs *C.binlog_iovec, n C.size_t, got *C.size_t) C.binlog_result {
+			return C.binlog_merged_reader_damages(h, rows, logs, n, got)
+		}, func(d *C.binlog_damage2, log C.binlog_iovec) MergedDamage {
+			return MergedDamage{Log: goName(log), Damage: goDamage(d)}
+		})
 		return rc
 	})
 	return damages, err
@@ -242,6 +194,9 @@ func (r *MergedReader) Damages() ([]MergedDamage, error) {
 func goName(v C.binlog_iovec) string {
 	return C.GoStringN((*C.char)(unsafe.Pointer(v.base)), C.int(v.len))
 }
+
+// goString copies b into a string.
+func goString(b []byte) string { return string(b) }
 
 // Segments returns how many segments (files or objects) had their records
 // read so far, and how many the time window passed over unread.
@@ -260,9 +215,7 @@ func (r *MergedReader) call(op string, f func(*C.binlog_merged_reader) C.binlog_
 	if r.h == nil {
 		return closedError(op, "merged reader", r.desc)
 	}
-	lockThread()
-	defer unlockThread()
-	err := result(op, f(r.h))
+	err := call(op, func() C.binlog_result { return f(r.h) })
 	runtime.KeepAlive(r)
 	return err
 }
@@ -270,15 +223,9 @@ func (r *MergedReader) call(op string, f func(*C.binlog_merged_reader) C.binlog_
 // Close frees the reader; later calls return ErrClosed. Closing again
 // returns nil.
 func (r *MergedReader) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.h == nil {
-		return nil
-	}
-	runtime.SetFinalizer(r, nil)
-	C.binlog_merged_reader_free(r.h)
-	r.h = nil
-	C.free(unsafe.Pointer(r.rec))
-	r.rec = nil
-	return nil
+	return freeOnce(&r.mu, &r.h, r, func(h *C.binlog_merged_reader) {
+		C.binlog_merged_reader_free(h)
+		C.free(unsafe.Pointer(r.rec))
+		r.rec = nil
+	})
 }

@@ -187,26 +187,24 @@ const maxInterned = 4096
 // suffices; no lock is taken). A segment being written may be read: the
 // reader sees every flushed record and never a torn one.
 func OpenReader(path string) (*Reader, error) {
-	return openOne("open reader", path, func(p *C.char, out **C.binlog_reader) C.binlog_result {
-		return C.binlog_reader_open(p, out)
-	})
+	return openReader("open reader", path, func(cs []*C.char, out **C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_open(cs[0], out)
+	}, "path", path)
 }
 
-// openOne opens a reader of the file at path with open.
-func openOne(op, path string, open func(*C.char, **C.binlog_reader) C.binlog_result) (*Reader, error) {
-	cpath, err := cString(op, "path", path)
+// openReader opens a reader, named desc in errors, with open given the
+// (what, s) pairs' strings in C memory (as cStrings).
+func openReader(op, desc string, open func([]*C.char, **C.binlog_reader) C.binlog_result, pairs ...string) (*Reader, error) {
+	cs, free, err := cStrings(op, pairs...)
 	if err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(cpath))
+	defer free()
 	var h *C.binlog_reader
-	lockThread()
-	err = result(op, open(cpath, &h))
-	unlockThread()
-	if err != nil {
+	if err := call(op, func() C.binlog_result { return open(cs, &h) }); err != nil {
 		return nil, err
 	}
-	return newReader(h, path), nil
+	return newReader(h, desc), nil
 }
 
 // OpenLogReader opens a reader of the rolling log name in dir: every
@@ -216,9 +214,9 @@ func openOne(op, path string, open func(*C.char, **C.binlog_reader) C.binlog_res
 // misspelled name, or a writer not started yet) is ErrNotFound naming dir
 // and name; a follower started before the writer retries until it opens.
 func OpenLogReader(dir, name string) (*Reader, error) {
-	return openTwo("open log reader", "name", dir, name, func(d, n *C.char, out **C.binlog_reader) C.binlog_result {
-		return C.binlog_reader_open_log(d, n, out)
-	})
+	return openReader("open log reader", filepath.Join(dir, name), func(cs []*C.char, out **C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_open_log(cs[0], cs[1], out)
+	}, "dir", dir, "name", name)
 }
 
 // OpenLogTieredReader opens a reader of the rolling log name in dir and of
@@ -247,54 +245,20 @@ func OpenLogTieredReaderTimeout(dir, name, remote string, retryTimeout time.Dura
 // openLogTiered opens a tiered reader, with the library's retry timeout
 // if retryTimeout is 0.
 func openLogTiered(dir, name, remote string, retryTimeout time.Duration) (*Reader, error) {
-	const op = "open tiered log reader"
-	cdir, cname, free, err := cStrings(op, "dir", dir, "name", name)
-	if err != nil {
-		return nil, err
-	}
-	defer free()
-	cremote, err := cString(op, "remote", remote)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(cremote))
-	var h *C.binlog_reader
-	lockThread()
-	if retryTimeout > 0 {
-		ms := retryTimeoutMs(retryTimeout)
-		err = result(op, C.binlog_reader_open_log_tiered_timeout(cdir, cname, cremote, ms, &h))
-	} else {
-		err = result(op, C.binlog_reader_open_log_tiered(cdir, cname, cremote, &h))
-	}
-	unlockThread()
-	if err != nil {
-		return nil, err
-	}
-	return newReader(h, dir+"/"+name), nil
+	return openReader("open tiered log reader", dir+"/"+name, func(cs []*C.char, out **C.binlog_reader) C.binlog_result {
+		if retryTimeout > 0 {
+			return C.binlog_reader_open_log_tiered_timeout(cs[0], cs[1], cs[2], retryTimeoutMs(retryTimeout), out)
+		}
+		return C.binlog_reader_open_log_tiered(cs[0], cs[1], cs[2], out)
+	}, "dir", dir, "name", name, "remote", remote)
 }
 
 // OpenGlob opens a reader of the files in dir whose names match pattern
 // (* and ? wildcards), read in name order as one stream.
 func OpenGlob(dir, pattern string) (*Reader, error) {
-	return openTwo("open glob", "pattern", dir, pattern, func(d, p *C.char, out **C.binlog_reader) C.binlog_result {
-		return C.binlog_reader_open_glob(d, p, out)
-	})
-}
-
-func openTwo(op, what, dir, arg string, open func(*C.char, *C.char, **C.binlog_reader) C.binlog_result) (*Reader, error) {
-	cdir, carg, free, err := cStrings(op, "dir", dir, what, arg)
-	if err != nil {
-		return nil, err
-	}
-	defer free()
-	var h *C.binlog_reader
-	lockThread()
-	err = result(op, open(cdir, carg, &h))
-	unlockThread()
-	if err != nil {
-		return nil, err
-	}
-	return newReader(h, filepath.Join(dir, arg)), nil
+	return openReader("open glob", filepath.Join(dir, pattern), func(cs []*C.char, out **C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_open_glob(cs[0], cs[1], out)
+	}, "dir", dir, "pattern", pattern)
 }
 
 func newReader(h *C.binlog_reader, desc string) *Reader {
@@ -320,9 +284,7 @@ func (r *Reader) Close() error {
 	}
 	r.h = nil
 	runtime.SetFinalizer(r, nil)
-	lockThread()
-	err := result("close reader", C.binlog_reader_close(h))
-	unlockThread()
+	err := call("close reader", func() C.binlog_result { return C.binlog_reader_close(h) })
 	C.binlog_reader_free(h)
 	C.free(unsafe.Pointer(r.rec))
 	r.rec = nil
@@ -367,6 +329,15 @@ func (r *Reader) NextInto(rec *Record) error {
 		// Refused before a record is consumed, which would then be lost.
 		return invalid("next", r.desc+": NextInto(nil): no Record to fill (nil *Record); nothing was read")
 	}
+	return r.nextThen(func() error {
+		r.copyInto(rec)
+		return nil
+	})
+}
+
+// nextThen advances to the next record (io.EOF when there is none for
+// now) and calls then on it, holding r.mu.
+func (r *Reader) nextThen(then func() error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	lockThread()
@@ -378,8 +349,9 @@ func (r *Reader) NextInto(rec *Record) error {
 	if err != nil {
 		return err
 	}
-	r.copyInto(rec)
-	return nil
+	err = then()
+	runtime.KeepAlive(r)
+	return err
 }
 
 // maxWaitSlice bounds each C wait of NextWait, so Close and other calls
@@ -468,9 +440,7 @@ func (r *Reader) waitSlice(op string, d time.Duration) (*Record, error) {
 	if r.h == nil {
 		return nil, closedError(op, "reader", r.desc)
 	}
-	lockThread()
-	err := result(op, C.binlog_reader_next_wait(r.h, C.uint64_t(ceilMillis(d)), r.rec))
-	unlockThread()
+	err := call(op, func() C.binlog_result { return C.binlog_reader_next_wait(r.h, C.uint64_t(ceilMillis(d)), r.rec) })
 	runtime.KeepAlive(r)
 	if err != nil {
 		return nil, err
@@ -481,12 +451,16 @@ func (r *Reader) waitSlice(op string, d time.Duration) (*Record, error) {
 }
 
 // copyInto copies r.rec into rec; the caller holds r.mu.
-func (r *Reader) copyInto(rec *Record) {
-	c := r.rec
+func (r *Reader) copyInto(rec *Record) { copyRecord(r.rec, rec, r.typeName, r.intern) }
+
+// copyRecord copies the C library's record c into rec, reusing
+// rec.Payload's capacity; typ and key make the type name and the metadata
+// keys strings.
+func copyRecord(c *C.binlog_record, rec *Record, typ, key func([]byte) string) {
 	rec.Seq = uint64(c.seq)
 	rec.TimestampNs = int64(c.timestamp_ns)
 	rec.Offset = uint64(c.offset)
-	rec.Type = r.typeName(cBytes(c.type_name, c.type_len))
+	rec.Type = typ(cBytes(c.type_name, c.type_len))
 	rec.Payload = append(rec.Payload[:0], cBytes(c.payload, c.payload_len)...)
 	if rec.Payload == nil {
 		rec.Payload = []byte{}
@@ -497,7 +471,7 @@ func (r *Reader) copyInto(rec *Record) {
 		rec.Metadata = make([]KeyValue, len(ms))
 		for i := range ms {
 			rec.Metadata[i] = KeyValue{
-				Key:   r.intern(cBytes(ms[i].key, ms[i].key_len)),
+				Key:   key(cBytes(ms[i].key, ms[i].key_len)),
 				Value: string(cBytes(ms[i].value, ms[i].value_len)),
 			}
 		}
@@ -560,20 +534,7 @@ func (r *Reader) NextView(fn func(View) error) error {
 	if fn == nil {
 		return invalid("next", r.desc+": NextView(nil): nil callback; nothing was read")
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	lockThread()
-	err := r.advance("next")
-	unlockThread()
-	if err == errEnd {
-		return io.EOF
-	}
-	if err != nil {
-		return err
-	}
-	err = r.callView(fn)
-	runtime.KeepAlive(r)
-	return err
+	return r.nextThen(func() error { return r.callView(fn) })
 }
 
 // ForEach calls fn with a zero-copy view of every remaining record, valid
@@ -621,9 +582,7 @@ func (r *Reader) simple(op string, f func(*C.binlog_reader) C.binlog_result) err
 	if r.h == nil {
 		return closedError(op, "reader", r.desc)
 	}
-	lockThread()
-	err := result(op, f(r.h))
-	unlockThread()
+	err := call(op, func() C.binlog_result { return f(r.h) })
 	runtime.KeepAlive(r)
 	return err
 }
@@ -771,24 +730,33 @@ type Gap struct {
 // Gaps is every gap a log reader met so far, oldest first (none for a
 // segment reader): the same for a log read from its directory, from
 // compressed segments or from a bucket.
-func (r *Reader) Gaps() ([]Gap, error) {
-	var gaps []Gap
-	err := r.simple("gaps", func(h *C.binlog_reader) C.binlog_result {
-		var n C.size_t
-		if rc := C.binlog_reader_gaps(h, nil, 0, &n); rc != C.BINLOG_OK || n == 0 {
-			return rc
-		}
-		buf := make([]C.binlog_gap, n)
-		rc := C.binlog_reader_gaps(h, &buf[0], n, &n)
-		if rc != C.BINLOG_OK {
-			return rc
-		}
-		for _, g := range buf[:min(int(n), len(buf))] {
-			gaps = append(gaps, goGap(&g))
-		}
+func (r *Reader) Gaps() (gaps []Gap, err error) {
+	err = r.simple("gaps", func(h *C.binlog_reader) (rc C.binlog_result) {
+		gaps, rc = fetchAll(func(rows *C.binlog_gap, _ *C.binlog_iovec, n C.size_t, got *C.size_t) C.binlog_result {
+			return C.binlog_reader_gaps(h, rows, n, got)
+		}, func(g *C.binlog_gap, _ C.binlog_iovec) Gap { return goGap(g) })
 		return rc
 	})
 	return gaps, err
+}
+
+// fetchAll is a list the library copies out (gaps, damaged regions) and,
+// of a merged reader, each one's log name: get asked for the count first
+// (no buffers), then for that many; conv copies each into Go memory.
+func fetchAll[T, G any](get func(rows *T, logs *C.binlog_iovec, n C.size_t, got *C.size_t) C.binlog_result,
+	conv func(*T, C.binlog_iovec) G) (out []G, rc C.binlog_result) {
+	var n C.size_t
+	if rc = get(nil, nil, 0, &n); rc != C.BINLOG_OK || n == 0 {
+		return nil, rc
+	}
+	rows, logs := make([]T, n), make([]C.binlog_iovec, n)
+	if rc = get(&rows[0], &logs[0], n, &n); rc != C.BINLOG_OK {
+		return nil, rc
+	}
+	for i := range rows[:min(int(n), len(rows))] {
+		out = append(out, conv(&rows[i], logs[i]))
+	}
+	return out, rc
 }
 
 // goGap copies the C library's gap into Go memory.

@@ -9,7 +9,6 @@ import "C"
 import (
 	"runtime"
 	"sync"
-	"unsafe"
 )
 
 // PlanAction is what a segment needs in a repair plan
@@ -118,28 +117,16 @@ type RepairPlan struct {
 // it), changing nothing.
 func PlanRepair(path, logName string, opts RepairOptions) (*RepairPlan, error) {
 	const op = "plan repair"
-	cpath, err := cString(op, "path", path)
+	// No log name: the only log; no backup dir: beside each file.
+	cs, free, err := cStrings(op, "path", path, "log name?", logName, "backup dir?", opts.BackupDir)
 	if err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(cpath))
-	var cname, cbackup *C.char // NULL: the only log; beside each file
-	if logName != "" {
-		if cname, err = cString(op, "log name", logName); err != nil {
-			return nil, err
-		}
-		defer C.free(unsafe.Pointer(cname))
-	}
-	if opts.BackupDir != "" {
-		if cbackup, err = cString(op, "backup dir", opts.BackupDir); err != nil {
-			return nil, err
-		}
-		defer C.free(unsafe.Pointer(cbackup))
-	}
+	defer free()
 	var h *C.binlog_repair_plan
 	lockThread()
 	defer unlockThread()
-	if err = result(op, C.binlog_repair_plan_open(cpath, cname, C.bool(opts.Salvage), cbackup, &h)); err != nil {
+	if err = result(op, C.binlog_repair_plan_open(cs[0], cs[1], C.bool(opts.Salvage), cs[2], &h)); err != nil {
 		return nil, err
 	}
 	p := &RepairPlan{h: h, desc: path}
@@ -190,9 +177,7 @@ func (p *RepairPlan) Apply() (RepairSummary, error) {
 		return RepairSummary{}, closedError(op, "repair plan", p.desc)
 	}
 	var s C.binlog_repair_summary
-	lockThread()
-	err := result(op, C.binlog_repair_apply(p.h, &s))
-	unlockThread()
+	err := call(op, func() C.binlog_result { return C.binlog_repair_apply(p.h, &s) })
 	runtime.KeepAlive(p)
 	return RepairSummary{
 		Segments:    uint64(s.segments),
@@ -208,14 +193,7 @@ func (p *RepairPlan) Close() error {
 	if p == nil {
 		return nilError("close repair plan", "repair plan")
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.h != nil {
-		C.binlog_repair_plan_free(p.h)
-		p.h = nil
-		runtime.SetFinalizer(p, nil)
-	}
-	return nil
+	return freeOnce(&p.mu, &p.h, p, func(h *C.binlog_repair_plan) { C.binlog_repair_plan_free(h) })
 }
 
 // AcceptGap records that log logName's records from..to (inclusive) in
@@ -223,17 +201,12 @@ func (p *RepairPlan) Close() error {
 // verification reports the gap as accepted, not as damage.
 func AcceptGap(dir, logName string, from, to uint64, reason string) error {
 	const op = "accept gap"
-	cdir, cname, free, err := cStrings(op, "dir", dir, "log name", logName)
+	cs, free, err := cStrings(op, "dir", dir, "log name", logName, "reason", reason)
 	if err != nil {
 		return err
 	}
 	defer free()
-	creason, err := cString(op, "reason", reason)
-	if err != nil {
-		return err
-	}
-	defer C.free(unsafe.Pointer(creason))
-	lockThread()
-	defer unlockThread()
-	return result(op, C.binlog_repair_accept_gap(cdir, cname, C.uint64_t(from), C.uint64_t(to), creason))
+	return call(op, func() C.binlog_result {
+		return C.binlog_repair_accept_gap(cs[0], cs[1], C.uint64_t(from), C.uint64_t(to), cs[2])
+	})
 }

@@ -27,9 +27,9 @@ type Damage struct {
 // sound header opens as with OpenReader; a file without the magic number
 // is still ErrNotABinlog.
 func OpenReaderSalvage(path string) (*Reader, error) {
-	return openOne("open salvage reader", path, func(p *C.char, out **C.binlog_reader) C.binlog_result {
-		return C.binlog_reader_open_salvage(p, out)
-	})
+	return openReader("open salvage reader", path, func(cs []*C.char, out **C.binlog_reader) C.binlog_result {
+		return C.binlog_reader_open_salvage(cs[0], out)
+	}, "path", path)
 }
 
 // SkipDamaged, with skip true, has the reader skip a damaged region in the
@@ -46,21 +46,11 @@ func (r *Reader) SkipDamaged(skip bool) error {
 // Damages is every damaged region the reader skipped so far, in the order
 // met, each with the file or object it is in (binlog_reader_damages2);
 // none for a reader that skips nothing.
-func (r *Reader) Damages() ([]Damage, error) {
-	var damages []Damage
-	err := r.simple("damages", func(h *C.binlog_reader) C.binlog_result {
-		var n C.size_t
-		if rc := C.binlog_reader_damages2(h, nil, 0, &n); rc != C.BINLOG_OK || n == 0 {
-			return rc
-		}
-		buf := make([]C.binlog_damage2, n)
-		rc := C.binlog_reader_damages2(h, &buf[0], n, &n)
-		if rc != C.BINLOG_OK {
-			return rc
-		}
-		for _, d := range buf[:min(int(n), len(buf))] {
-			damages = append(damages, goDamage(&d))
-		}
+func (r *Reader) Damages() (damages []Damage, err error) {
+	err = r.simple("damages", func(h *C.binlog_reader) (rc C.binlog_result) {
+		damages, rc = fetchAll(func(rows *C.binlog_damage2, _ *C.binlog_iovec, n C.size_t, got *C.size_t) C.binlog_result {
+			return C.binlog_reader_damages2(h, rows, n, got)
+		}, func(d *C.binlog_damage2, _ C.binlog_iovec) Damage { return goDamage(d) })
 		return rc
 	})
 	return damages, err

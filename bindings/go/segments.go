@@ -55,7 +55,7 @@ type Segment struct {
 // any number of goroutines.
 func ListSegments(dir, name string) ([]Segment, error) {
 	const op = "list segments"
-	cdir, cname, free, err := cStrings(op, "dir", dir, "name", name)
+	cs, free, err := cStrings(op, "dir", dir, "name", name)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func ListSegments(dir, name string) ([]Segment, error) {
 	var list *C.binlog_segment_list
 	lockThread()
 	defer unlockThread()
-	if err := result(op, C.binlog_log_list_segments(cdir, cname, &list)); err != nil {
+	if err := result(op, C.binlog_log_list_segments(cs[0], cs[1], &list)); err != nil {
 		return nil, err
 	}
 	defer C.binlog_segment_list_free(list)

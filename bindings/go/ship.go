@@ -94,7 +94,7 @@ type Shipper struct {
 // Nothing is uploaded yet.
 func OpenShipper(dir, name string, opts ShipOptions) (*Shipper, error) {
 	const op = "open shipper"
-	cdir, cname, free, err := cStrings(op, "dir", dir, "name", name)
+	cs, free, err := cStrings(op, "dir", dir, "name", name)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func OpenShipper(dir, name string, opts ShipOptions) (*Shipper, error) {
 	}
 	defer C.binlog_ship_options_free(o)
 	var h *C.binlog_shipper
-	if err := result(op, C.binlog_shipper_open(cdir, cname, o, &h)); err != nil {
+	if err := result(op, C.binlog_shipper_open(cs[0], cs[1], o, &h)); err != nil {
 		return nil, err
 	}
 	s := &Shipper{h: h, desc: dir + ": log " + name}
@@ -139,59 +139,52 @@ func (o *ShipOptions) build(op string) (*C.binlog_ship_options, error) {
 		defer C.free(unsafe.Pointer(c))
 		return result(op+": "+what, set(c))
 	}
-	steps := []error{
+	creds := func() error {
+		if o.AccessKeyID == "" && o.SecretAccessKey == "" {
+			return nil
+		}
+		cs, free, err := cStrings(op, "access key id", o.AccessKeyID, "secret access key", o.SecretAccessKey)
+		if err != nil {
+			return err
+		}
+		defer free()
+		return result(op+": credentials", C.binlog_ship_options_set_credentials(opts, cs[0], cs[1]))
+	}
+	set := func(on bool, f func() C.binlog_result) error {
+		if !on {
+			return nil
+		}
+		return result(op, f())
+	}
+	none := func(v uint64) C.uint64_t {
+		if v == 0 {
+			return C.uint64_t(^uint64(0))
+		}
+		return C.uint64_t(v)
+	}
+	rr, age := o.RemoteRetention, uint64(0)
+	if rr.MaxAge > 0 {
+		age = uint64(rr.MaxAge)
+	}
+	// Each step in order; the first failure is the error.
+	for _, err := range []error{
 		str("url", o.URL, func(c *C.char) C.binlog_result { return C.binlog_ship_options_set_url(opts, c) }),
 		str("endpoint", o.Endpoint, func(c *C.char) C.binlog_result { return C.binlog_ship_options_set_endpoint(opts, c) }),
 		str("region", o.Region, func(c *C.char) C.binlog_result { return C.binlog_ship_options_set_region(opts, c) }),
-	}
-	for _, err := range steps {
+		creds(),
+		set(o.VirtualHostedStyle, func() C.binlog_result { return C.binlog_ship_options_set_path_style(opts, false) }),
+		set(o.RemoveLocal, func() C.binlog_result { return C.binlog_ship_options_set_keep_local(opts, C.uint64_t(o.KeepLocal)) }),
+		set(rr != (RemoteRetention{}), func() C.binlog_result {
+			return C.binlog_ship_options_set_remote_retention(opts, none(rr.MaxCount), none(rr.MaxBytes), none(age))
+		}),
+		set(o.MultipartThreshold != 0, func() C.binlog_result {
+			return C.binlog_ship_options_set_multipart_threshold(opts, C.uint64_t(o.MultipartThreshold))
+		}),
+		set(o.RetryTimeout > 0, func() C.binlog_result {
+			return C.binlog_ship_options_set_retry_timeout(opts, retryTimeoutMs(o.RetryTimeout))
+		}),
+	} {
 		if err != nil {
-			return nil, err
-		}
-	}
-	if o.AccessKeyID != "" || o.SecretAccessKey != "" {
-		id, secret, free, err := cStrings(op, "access key id", o.AccessKeyID, "secret access key", o.SecretAccessKey)
-		if err != nil {
-			return nil, err
-		}
-		defer free()
-		if err := result(op+": credentials", C.binlog_ship_options_set_credentials(opts, id, secret)); err != nil {
-			return nil, err
-		}
-	}
-	if o.VirtualHostedStyle {
-		if err := result(op, C.binlog_ship_options_set_path_style(opts, false)); err != nil {
-			return nil, err
-		}
-	}
-	if o.RemoveLocal {
-		if err := result(op, C.binlog_ship_options_set_keep_local(opts, C.uint64_t(o.KeepLocal))); err != nil {
-			return nil, err
-		}
-	}
-	if rr := o.RemoteRetention; rr != (RemoteRetention{}) {
-		none := func(v uint64) C.uint64_t {
-			if v == 0 {
-				return C.uint64_t(^uint64(0))
-			}
-			return C.uint64_t(v)
-		}
-		age := uint64(0)
-		if rr.MaxAge > 0 {
-			age = uint64(rr.MaxAge)
-		}
-		if err := result(op, C.binlog_ship_options_set_remote_retention(opts, none(rr.MaxCount), none(rr.MaxBytes), none(age))); err != nil {
-			return nil, err
-		}
-	}
-	if o.MultipartThreshold != 0 {
-		if err := result(op, C.binlog_ship_options_set_multipart_threshold(opts, C.uint64_t(o.MultipartThreshold))); err != nil {
-			return nil, err
-		}
-	}
-	if o.RetryTimeout > 0 {
-		ms := retryTimeoutMs(o.RetryTimeout)
-		if err := result(op, C.binlog_ship_options_set_retry_timeout(opts, ms)); err != nil {
 			return nil, err
 		}
 	}
@@ -232,14 +225,7 @@ func (s *Shipper) Close() error {
 	if s == nil {
 		return nilError("close", "shipper")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.h != nil {
-		runtime.SetFinalizer(s, nil)
-		C.binlog_shipper_free(s.h)
-		s.h = nil
-	}
-	return nil
+	return freeOnce(&s.mu, &s.h, s, func(h *C.binlog_shipper) { C.binlog_shipper_free(h) })
 }
 
 // PruneRemote deletes the oldest segment objects of log name at opts.URL

@@ -6,8 +6,6 @@ package binlog
 */
 import "C"
 
-import "unsafe"
-
 // TypeSummary is what the records of one type hold: how many, their bytes
 // in the file (framing, type, metadata and payload) and their payloads',
 // and the sequence numbers and timestamps (ns) of the first and last read.
@@ -45,15 +43,13 @@ func (s *Summary) Type(name string) (TypeSummary, bool) {
 // has every count 0). Damage is ErrCorrupt.
 func Summarize(path string) (*Summary, error) {
 	const op = "summarize"
-	cpath, err := cString(op, "path", path)
+	cs, free, err := cStrings(op, "path", path)
 	if err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(cpath))
+	defer free()
 	var s *C.binlog_summary
-	lockThread()
-	defer unlockThread()
-	if err := result(op, C.binlog_summary_open(cpath, &s)); err != nil {
+	if err := call(op, func() C.binlog_result { return C.binlog_summary_open(cs[0], &s) }); err != nil {
 		return nil, err
 	}
 	return summaryOf(op, s)
@@ -63,10 +59,7 @@ func Summarize(path string) (*Summary, error) {
 // the records it read from where it stood.
 func (r *Reader) Summary() (*Summary, error) {
 	var s *C.binlog_summary
-	err := r.simple("summary", func(h *C.binlog_reader) C.binlog_result {
-		return C.binlog_summary_of_reader(h, &s)
-	})
-	if err != nil {
+	if err := r.simple("summary", func(h *C.binlog_reader) C.binlog_result { return C.binlog_summary_of_reader(h, &s) }); err != nil {
 		return nil, err
 	}
 	return summaryOf("summary", s)
@@ -76,10 +69,7 @@ func (r *Reader) Summary() (*Summary, error) {
 // records it read from where it stood, in merged order.
 func (r *MergedReader) Summary() (*Summary, error) {
 	var s *C.binlog_summary
-	err := r.call("merged summary", func(h *C.binlog_merged_reader) C.binlog_result {
-		return C.binlog_summary_of_merged(h, &s)
-	})
-	if err != nil {
+	if err := r.call("merged summary", func(h *C.binlog_merged_reader) C.binlog_result { return C.binlog_summary_of_merged(h, &s) }); err != nil {
 		return nil, err
 	}
 	return summaryOf("merged summary", s)

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"unsafe"
 )
 
 // FindingKind is what a verification finding is (binlog_finding_kind);
@@ -144,23 +143,13 @@ type Verifier struct {
 // error.
 func OpenVerifier(path, logName string) (*Verifier, error) {
 	const op = "open verify"
-	cpath, err := cString(op, "path", path)
+	cs, free, err := cStrings(op, "path", path, "log name?", logName) // no name: the only log in the directory
 	if err != nil {
 		return nil, err
 	}
-	defer C.free(unsafe.Pointer(cpath))
-	var cname *C.char // NULL: the only log in the directory
-	if logName != "" {
-		if cname, err = cString(op, "log name", logName); err != nil {
-			return nil, err
-		}
-		defer C.free(unsafe.Pointer(cname))
-	}
+	defer free()
 	var h *C.binlog_verify
-	lockThread()
-	err = result(op, C.binlog_verify_open(cpath, cname, &h))
-	unlockThread()
-	if err != nil {
+	if err := call(op, func() C.binlog_result { return C.binlog_verify_open(cs[0], cs[1], &h) }); err != nil {
 		return nil, err
 	}
 	v := &Verifier{h: h, desc: path}
@@ -185,9 +174,7 @@ func (v *Verifier) Next() (Finding, error) {
 		return Finding{}, closedError(op, "verifier", v.desc)
 	}
 	var c C.binlog_finding
-	lockThread()
-	err := result(op, C.binlog_verify_next(v.h, &c))
-	unlockThread()
+	err := call(op, func() C.binlog_result { return C.binlog_verify_next(v.h, &c) })
 	runtime.KeepAlive(v)
 	if err == errEnd {
 		return Finding{}, io.EOF
@@ -224,9 +211,7 @@ func (v *Verifier) Counts() (VerifyCounts, error) {
 		return VerifyCounts{}, closedError(op, "verifier", v.desc)
 	}
 	var segments, records C.uint64_t
-	lockThread()
-	err := result(op, C.binlog_verify_counts(v.h, &segments, &records))
-	unlockThread()
+	err := call(op, func() C.binlog_result { return C.binlog_verify_counts(v.h, &segments, &records) })
 	runtime.KeepAlive(v)
 	return VerifyCounts{Segments: uint64(segments), Records: uint64(records)}, err
 }
@@ -237,15 +222,7 @@ func (v *Verifier) Close() error {
 	if v == nil {
 		return nilError("close verifier", "verifier")
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.h == nil {
-		return nil
-	}
-	C.binlog_verify_free(v.h)
-	v.h = nil
-	runtime.SetFinalizer(v, nil)
-	return nil
+	return freeOnce(&v.mu, &v.h, v, func(h *C.binlog_verify) { C.binlog_verify_free(h) })
 }
 
 // Verify verifies path (as OpenVerifier) to the end: every finding and

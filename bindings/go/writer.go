@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"unsafe"
 )
 
 // Writer appends records to a segment (OpenWriter) or a rolling log
@@ -56,25 +55,9 @@ type SegmentInfo struct {
 // path. opts may be nil for defaults. Only one writer may have a segment
 // open, in this process or another: a second one gets ErrLocked.
 func OpenWriter(path string, opts *Options) (*Writer, error) {
-	const op = "open writer"
-	cpath, err := cString(op, "path", path)
-	if err != nil {
-		return nil, err
-	}
-	defer C.free(unsafe.Pointer(cpath))
-	copts, err := opts.build(op, false, "")
-	if err != nil {
-		return nil, err
-	}
-	defer C.binlog_options_free(copts)
-	var h *C.binlog_writer
-	lockThread()
-	err = result(op, C.binlog_writer_open(cpath, copts, &h))
-	unlockThread()
-	if err != nil {
-		return nil, err
-	}
-	return newWriter(h, false, path), nil
+	return openWriter("open writer", opts, false, "", path, func(cs []*C.char, o *C.binlog_options, h **C.binlog_writer) C.binlog_result {
+		return C.binlog_writer_open(cs[0], o, h)
+	}, "path", path)
 }
 
 // OpenLog opens the rolling log name (1 to 200 of A-Z a-z 0-9 _ . -) in
@@ -82,25 +65,31 @@ func OpenWriter(path string, opts *Options) (*Writer, error) {
 // MaxSegmentBytes, MaxSegmentRecords and Period, and are trimmed by their
 // Retention. Sequence numbers continue across segments and restarts.
 func OpenLog(dir, name string, opts *Options) (*Writer, error) {
-	const op = "open log"
-	cdir, cname, free, err := cStrings(op, "dir", dir, "name", name)
+	return openWriter("open log", opts, true, name, filepath.Join(dir, name), func(cs []*C.char, o *C.binlog_options, h **C.binlog_writer) C.binlog_result {
+		return C.binlog_writer_open_log(cs[0], cs[1], o, h)
+	}, "dir", dir, "name", name)
+}
+
+// openWriter opens a writer (of a log if log, named name), named desc in
+// errors, with open given opts built and the (what, s) pairs' strings in C
+// memory (as cStrings).
+func openWriter(op string, opts *Options, log bool, name, desc string,
+	open func([]*C.char, *C.binlog_options, **C.binlog_writer) C.binlog_result, pairs ...string) (*Writer, error) {
+	cs, free, err := cStrings(op, pairs...)
 	if err != nil {
 		return nil, err
 	}
 	defer free()
-	copts, err := opts.build(op, true, name)
+	copts, err := opts.build(op, log, name)
 	if err != nil {
 		return nil, err
 	}
 	defer C.binlog_options_free(copts)
 	var h *C.binlog_writer
-	lockThread()
-	err = result(op, C.binlog_writer_open_log(cdir, cname, copts, &h))
-	unlockThread()
-	if err != nil {
+	if err := call(op, func() C.binlog_result { return open(cs, copts, &h) }); err != nil {
 		return nil, err
 	}
-	return newWriter(h, true, filepath.Join(dir, name)), nil
+	return newWriter(h, log, desc), nil
 }
 
 func newWriter(h *C.binlog_writer, log bool, desc string) *Writer {
@@ -127,9 +116,7 @@ func (w *Writer) Close() error {
 	}
 	w.h = nil
 	runtime.SetFinalizer(w, nil)
-	lockThread()
-	err := result("close", C.binlog_writer_close(h))
-	unlockThread()
+	err := call("close", func() C.binlog_result { return C.binlog_writer_close(h) })
 	if w.log {
 		// Keep what PollSealed has not returned yet, the last segment too.
 		w.pollMu.Lock()
@@ -272,9 +259,7 @@ func (w *Writer) simple(op string, f func(*C.binlog_writer) C.binlog_result) err
 		return err
 	}
 	defer w.release()
-	lockThread()
-	err = result(op, f(h))
-	unlockThread()
+	err = call(op, func() C.binlog_result { return f(h) })
 	runtime.KeepAlive(w)
 	return err
 }
@@ -303,9 +288,7 @@ func (w *Writer) getU64(op string, f func(*C.binlog_writer, *C.uint64_t) C.binlo
 	}
 	defer w.release()
 	var v C.uint64_t
-	lockThread()
-	err = result(op, f(h, &v))
-	unlockThread()
+	err = call(op, func() C.binlog_result { return f(h, &v) })
 	runtime.KeepAlive(w)
 	return uint64(v), err
 }
@@ -383,9 +366,7 @@ func (w *Writer) PollSealed() (info SegmentInfo, ok bool, err error) {
 // pollSealed calls binlog_writer_poll_sealed; the caller holds pollMu.
 func pollSealed(h *C.binlog_writer) (SegmentInfo, bool, error) {
 	var ci C.binlog_segment_info
-	lockThread()
-	err := result("poll sealed", C.binlog_writer_poll_sealed(h, &ci))
-	unlockThread()
+	err := call("poll sealed", func() C.binlog_result { return C.binlog_writer_poll_sealed(h, &ci) })
 	if err == errEnd {
 		return SegmentInfo{}, false, nil
 	}

@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 from ._native import ffi, lib
 from .cstrings import PathArg, c_path, c_string
-from .errors import InvalidArgumentError, check
+from .errors import InvalidArgumentError, check, u64
 from .merged import MergedReader
 from .process_owned import OpeningProcess
 from .reader import BATCH_RECORDS, Reader
@@ -43,12 +43,7 @@ class Consumer(Reader):
     @property
     def committed(self) -> int:
         """The sequence number the last commit goes on at."""
-        out = ffi.new("uint64_t *")
-        check(lib.binlog_consumer_committed(self._r, out))
-        return int(out[0])
-
-    def __enter__(self) -> "Consumer":
-        return self
+        return u64(lib.binlog_consumer_committed, self._r)
 
 
 class MergedConsumer(MergedReader):
@@ -59,9 +54,6 @@ class MergedConsumer(MergedReader):
         """Commits every record returned so far, in every log, in one
         durable write."""
         check(lib.binlog_merged_consumer_commit(self._handle()))
-
-    def __enter__(self) -> "MergedConsumer":
-        return self
 
 
 def start_of(start: str, seq: Optional[int], time_ns: Optional[int]) -> Tuple[int, int, int]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Dict, Optional, Type
+from typing import Any, Callable, Dict, Optional, Type, TypeVar
 
 from ._native import ffi, lib
 
@@ -275,3 +275,30 @@ def check(code: int) -> int:
     if code > END:
         raise error_for(code)
     return code
+
+
+def u64(getter: Callable[[Any, Any], int], handle: Any) -> int:
+    """The ``uint64_t`` the library's ``getter`` gives of ``handle``
+    (raising as :func:`check` does)."""
+    out = ffi.new("uint64_t *")
+    check(getter(handle, out))
+    return int(out[0])
+
+
+_Handle = TypeVar("_Handle", bound="Closing")
+
+
+class Closing:
+    """A handle as a context manager: ``with`` gives the handle and calls
+    its ``close()`` when the block ends."""
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _Handle) -> _Handle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
 from ._native import ffi, lib
 from .cstrings import c_string
-from .errors import END, check
+from .errors import END, Closing, check
 from .reader import _damage, _gap, _text, _wait_ms
 from .arrow import merged_table
 from .records import Damage, Gap
@@ -35,7 +35,7 @@ class MergedRecord:
     metadata: Dict[str, str]
 
 
-class MergedReader:
+class MergedReader(Closing):
     """Reads many logs as one stream ordered by timestamp (ties by log
     name, then sequence number), each record a :class:`MergedRecord`
     naming its log. Each log is read in its own order: one whose
@@ -198,12 +198,6 @@ class MergedReader:
             # Runs the destructor ffi.gc gave it (binlog_merged_reader_free) now.
             ffi.release(self._h)
             self._h = None
-
-    def __enter__(self) -> "MergedReader":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _handle(self) -> CData:
         if self._h is None:

@@ -14,7 +14,7 @@ from ._native import ffi, lib
 from .batch_buffers import BatchBuffers
 from .cstrings import c_string
 from .enums import GapReason, TailKind
-from .errors import END, BufferTooSmallError, InvalidArgumentError, check
+from .errors import END, BufferTooSmallError, Closing, InvalidArgumentError, check, u64
 from .schemas import TypeSchema, find_schema
 from .process_owned import OpeningProcess
 from .arrow import reader_table
@@ -39,7 +39,7 @@ MAX_DECODE_THREADS = 0xFFFFFFFF
 LONGEST_WAIT_MS = 200
 
 
-class Reader:
+class Reader(Closing):
     """Reads records in order; iterate over it for the records there now.
 
     Every record's CRC is checked. Records come a batch at a time (one
@@ -246,9 +246,7 @@ class Reader:
     @property
     def gap_count(self) -> int:
         """How many gaps a log reader met (see :meth:`gaps`); 0 for a segment reader."""
-        out = ffi.new("uint64_t *")
-        check(lib.binlog_reader_gap_count(self._r, out))
-        return int(out[0])
+        return u64(lib.binlog_reader_gap_count, self._r)
 
     def gaps(self) -> List[Gap]:
         """Every gap a log reader met so far, oldest first (none for a
@@ -316,12 +314,6 @@ class Reader:
             self._r = ffi.NULL
             return
         check(lib.binlog_reader_close(self._r))
-
-    def __enter__(self) -> "Reader":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _wait_ms(deadline: Optional[float]) -> int:

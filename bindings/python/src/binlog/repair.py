@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 from ._native import ffi, lib
 from .cstrings import PathArg, c_path, c_string
-from .errors import ClosedError, check
+from .errors import ClosedError, Closing, check
 
 if TYPE_CHECKING:
     from ._native import CData
@@ -94,7 +94,7 @@ class Summary:
         return self.left_damaged == 0 and self.errors == 0
 
 
-class RepairPlan:
+class RepairPlan(Closing):
     """A repair's plan: :attr:`segments`, in the log's order, each with its
     steps. Planning changes nothing; :meth:`apply` carries it out.
     Thread-safe (calls take turns). A context manager; after :meth:`close`
@@ -149,12 +149,6 @@ class RepairPlan:
             h, self._h = self._h, None
             if h is not None:
                 ffi.release(h)
-
-    def __enter__(self) -> "RepairPlan":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def plan_repair(path: PathArg, *, log_name: Optional[str] = None, salvage: bool = False,

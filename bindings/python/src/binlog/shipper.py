@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional, Tuple, TypedDict
 
 from ._native import ffi, lib
 from .cstrings import c_path, c_string
-from .errors import ClosedError, InvalidArgumentError, check
+from .errors import ClosedError, Closing, InvalidArgumentError, check
 from .options import options_from, with_keywords_of
 from .process_owned import OpeningProcess
 
@@ -153,7 +153,7 @@ def _count(name: str, value: Any) -> Any:
     return value
 
 
-class Shipper:
+class Shipper(Closing):
     """Ships the sealed segments of log ``name`` in ``directory`` to an
     S3-compatible bucket: each (compressed, when the log compresses) with
     a create-only PUT checked by a HEAD, never overwriting an object, and
@@ -221,12 +221,6 @@ class Shipper:
             h, self._h = self._h, None
             if h is not None:
                 ffi.release(h)
-
-    def __enter__(self) -> "Shipper":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 @with_keywords_of(ShipOptions)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from ._native import ffi, lib
 from .cstrings import PathArg, c_path, c_string
-from .errors import END, ClosedError, check
+from .errors import END, ClosedError, Closing, check
 
 if TYPE_CHECKING:
     from ._native import CData
@@ -108,7 +108,7 @@ class Finding:
         return f"{self.kind.label}: {self.message}"
 
 
-class Verification:
+class Verification(Closing):
     """The findings of a verification, in file order, segment by segment
     (each segment is verified when iteration reaches it; a clean sealed
     one gives none; past :data:`MAX_FINDINGS` of a segment, one
@@ -173,12 +173,6 @@ class Verification:
             h, self._h = self._h, None
             if h is not None:
                 ffi.release(h)
-
-    def __enter__(self) -> "Verification":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def verify(path: PathArg, *, log_name: Optional[str] = None) -> Verification:

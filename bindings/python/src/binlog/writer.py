@@ -10,7 +10,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Iterable, List, Mapping, Optio
 from ._fast import _WriterCore
 from ._native import ffi, lib
 from .callbacks import SEGMENT_CALLBACK, SegmentInfo
-from .errors import END, check
+from .errors import END, Closing, check, u64
 from .options import Options, native_options
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ _WRITE_ADDRESSES = tuple(int(ffi.cast("uintptr_t", ffi.addressof(lib, f"binlog_w
                          for call in ("", "_entry", "_batch"))
 
 
-class Writer(_WriterCore):
+class Writer(_WriterCore, Closing):
     """Appends records to a segment or a rolling log.
 
     Thread-safe: threads may append at once (each call releases the GIL).
@@ -125,16 +125,12 @@ class Writer(_WriterCore):
     @property
     def next_seq(self) -> int:
         """The sequence number the next record will get."""
-        out = ffi.new("uint64_t *")
-        check(lib.binlog_writer_next_seq(self._w, out))
-        return int(out[0])
+        return u64(lib.binlog_writer_next_seq, self._w)
 
     @property
     def durable_seq(self) -> int:
         """Every record below this sequence number is on stable storage."""
-        out = ffi.new("uint64_t *")
-        check(lib.binlog_writer_durable_seq(self._w, out))
-        return int(out[0])
+        return u64(lib.binlog_writer_durable_seq, self._w)
 
     # -- segment events ------------------------------------------------------
 
@@ -156,9 +152,7 @@ class Writer(_WriterCore):
     @property
     def callback_failures(self) -> int:
         """How many segment callbacks raised or could not run."""
-        out = ffi.new("uint64_t *")
-        check(lib.binlog_writer_callback_failures(self._w, out))
-        return int(out[0])
+        return u64(lib.binlog_writer_callback_failures, self._w)
 
     @property
     def dropped_unshipped(self) -> int:
@@ -166,9 +160,7 @@ class Writer(_WriterCore):
         deleted before a :class:`binlog.Shipper` had uploaded them (their
         records are neither local nor in the bucket any more). Works after
         :meth:`close` too."""
-        out = ffi.new("uint64_t *")
-        check(lib.binlog_writer_dropped_unshipped(self._w, out))
-        return int(out[0])
+        return u64(lib.binlog_writer_dropped_unshipped, self._w)
 
     # -- lifetime ------------------------------------------------------------
 
@@ -187,12 +179,6 @@ class Writer(_WriterCore):
         self._bind(0, 0, 0, 0)
         if w != ffi.NULL:
             lib.binlog_writer_free(w)
-
-    def __enter__(self) -> "Writer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- helpers -------------------------------------------------------------
 
