@@ -347,6 +347,23 @@ mod tests {
     }
 
     #[test]
+    fn commit_seq_takes_a_record_returned_since_the_last_commit_only() {
+        let d = crate::scratch::empty_dir("store-commit-seq");
+        let mut s = Store::open(&d, "c").unwrap();
+        s.commit_seq("orders", 6, 10).unwrap(); // records 0 to 9 returned
+        assert_eq!(s.committed().next_seq("orders"), Some(7));
+        s.commit_seq("orders", 6, 10).unwrap(); // the last commit again
+        for (seq, why) in [(3, "before the last commit"), (10, "not returned yet")] {
+            let e = s.commit_seq("orders", seq, 10).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+            let msg = e.to_string();
+            assert!(msg.contains(why) && msg.contains("c.consumer"), "{msg}");
+            assert!(msg.contains("records 6 to 9 can be committed"), "{msg}");
+        }
+        assert_eq!(s.committed().next_seq("orders"), Some(7));
+    }
+
+    #[test]
     fn a_second_open_of_a_name_is_locked_by_another_reader() {
         let d = crate::scratch::empty_dir("store-locked");
         let _s = Store::open(&d, "c").unwrap();
