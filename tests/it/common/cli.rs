@@ -307,6 +307,7 @@ pub fn log_salvaged_but_not_cut(dir: &Path) -> u64 {
     at
 }
 
+#[cfg(feature = "compression")]
 /// A sealed segment of `n` sample records and its compressed copy (64 KiB
 /// frames); returns both paths.
 pub fn plain_and_compressed(t: &Tmp, n: u64) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -322,6 +323,7 @@ pub fn plain_and_compressed(t: &Tmp, n: u64) -> (std::path::PathBuf, std::path::
     (plain, compress_segment(&copy, &opts).unwrap().path)
 }
 
+#[cfg(feature = "compression")]
 /// The sealed segment `big.binlog` of 30000 sample records in `t`,
 /// compressed in frames of 1 MiB (several zstd blocks each), with 256 bytes
 /// three quarters into the compressed bytes of its largest frame zeroed: a
@@ -345,6 +347,7 @@ pub fn compressed_damaged_late(t: &Tmp) -> (std::path::PathBuf, usize) {
     (zst, largest)
 }
 
+#[cfg(feature = "compression")]
 /// The plain segment `plain.binlog` of 5000 records in `t`, its seal
 /// (every CRC valid) made to end the records before record 4000, and
 /// `lying.binlog.zst`, its copy compressed as it is (a writer with a bug:
