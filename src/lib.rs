@@ -52,8 +52,6 @@
 #[cfg(feature = "s3")]
 pub mod archive;
 /// cbindgen:ignore
-mod change_fd;
-/// cbindgen:ignore
 mod clock;
 /// cbindgen:ignore
 #[cfg(feature = "compression")]
@@ -62,35 +60,18 @@ mod compressed;
 mod error;
 /// cbindgen:ignore
 mod format;
-#[cfg(test)]
-mod guarded_page;
-/// cbindgen:ignore
-mod hold_back;
 /// cbindgen:ignore
 mod log;
 /// cbindgen:ignore
-mod options;
-/// cbindgen:ignore
-mod prefetch;
-/// cbindgen:ignore
 mod reader;
 /// cbindgen:ignore
-mod record_reader;
-/// cbindgen:ignore
-mod record_writer;
-/// cbindgen:ignore
 pub mod repair;
-#[cfg(test)]
-mod scratch;
 /// cbindgen:ignore
 mod source;
-/// cbindgen:ignore
-mod summary;
 mod sys;
 /// cbindgen:ignore
 pub mod verify;
 pub mod version;
-mod watch;
 /// cbindgen:ignore
 mod writer;
 
@@ -141,7 +122,6 @@ pub mod naming {
     pub use crate::sys::is_path_locked;
 }
 
-pub use change_fd::ChangeFd;
 #[cfg(feature = "compression")]
 pub use compressed::{
     compress_segment, compress_segment_with_copies, decompress_segment, CompressOptions, Converted,
@@ -150,20 +130,21 @@ pub use compressed::{
 pub use error::{io_text, Error, ErrorKind, Result};
 pub use format::header::SegmentHeader;
 pub use format::schema::TypeSchema;
-pub use hold_back::HoldBack;
 pub use log::consumer::store::remove as remove_consumer;
 pub use log::consumer::{list as list_consumers, Consumer, ConsumerInfo, MergedConsumer, Start};
+pub use log::hold_back::HoldBack;
+pub use log::record_reader::{RecordReader, Records};
+pub use log::record_writer::RecordWriter;
 pub use log::{
     list_segments, records_missing, Clock, Compression, ConsumerBound, Gap, GapReason,
     ListedSegment, LogOptions, LogReader, LogWriter, MergedReader, MergedRecord, Period,
     ReadSegment, Retention, SegmentCallback, SegmentEvent, SegmentInfo, SegmentState,
     SharedCallback,
 };
-pub use options::{
+pub use reader::change_fd::ChangeFd;
+pub use reader::{Damage, OwnedRecord, Reader, Record, RecordHeader, Tail};
+pub use verify::summary::{summarize, Summary, TypeSummary};
+pub use writer::options::{
     Durability, Options, DEFAULT_FLUSH_DELAY, LARGEST_MAX_RECORD_SIZE, MAX_SYNC_WAIT_SPIN,
 };
-pub use reader::{Damage, OwnedRecord, Reader, Record, RecordHeader, Tail};
-pub use record_reader::{RecordReader, Records};
-pub use record_writer::RecordWriter;
-pub use summary::{summarize, Summary, TypeSummary};
 pub use writer::{Entry, Writer};

@@ -522,7 +522,7 @@ mod tests {
 
     /// A file of frames compressed from `parts`, and their entries.
     fn frames_file(name: &str, parts: &[&[u8]]) -> (std::path::PathBuf, Vec<FrameEntry>) {
-        let path = crate::scratch::empty_dir(&format!("verify-ahead-{name}")).join("frames");
+        let path = crate::sys::scratch::empty_dir(&format!("verify-ahead-{name}")).join("frames");
         let file = File::create(&path).unwrap();
         let mut w = SeekableWriter::new(&file, 3).unwrap();
         let entries = parts.iter().map(|p| w.frame(p).unwrap()).collect();

@@ -475,7 +475,7 @@ mod tests {
         let mut w = SeekableWriter::new(Vec::new(), DEFAULT_LEVEL).unwrap();
         w.frame(original).unwrap();
         let (bytes, table) = w.finish().unwrap();
-        (crate::scratch::unlinked_file(&bytes), table.frames[0])
+        (crate::sys::scratch::unlinked_file(&bytes), table.frames[0])
     }
 
     fn original() -> Vec<u8> {
@@ -529,7 +529,7 @@ mod tests {
             .unwrap();
         let mut bytes = Vec::with_capacity(original.len());
         c.compress2(&mut bytes, &original).unwrap();
-        let file = crate::scratch::unlinked_file(&bytes);
+        let file = crate::sys::scratch::unlinked_file(&bytes);
         let size = original.len() as u32;
         for stated in [size - 1000, size + 1000] {
             let entry = FrameEntry {
@@ -609,7 +609,7 @@ mod tests {
         FileExt::read_exact_at(&file, &mut bytes, 0).unwrap();
         let at = bytes.len() - 100;
         bytes[at] ^= 0x20;
-        (crate::scratch::unlinked_file(&bytes), entry)
+        (crate::sys::scratch::unlinked_file(&bytes), entry)
     }
 
     #[test]
@@ -658,7 +658,7 @@ mod tests {
         for b in &mut bytes[at..at + 16] {
             *b ^= 0x5a;
         }
-        let bad = crate::scratch::unlinked_file(&bytes);
+        let bad = crate::sys::scratch::unlinked_file(&bytes);
         (original, bad, entry, name.into())
     }
 
@@ -783,7 +783,7 @@ mod tests {
             return;
         }
         let bytes = rle_frame(1 << 30);
-        let file = crate::scratch::unlinked_file(&bytes);
+        let file = crate::sys::scratch::unlinked_file(&bytes);
         let entry = FrameEntry {
             compressed_offset: 0,
             compressed_size: bytes.len() as u32,

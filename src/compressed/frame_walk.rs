@@ -116,6 +116,7 @@ fn frame_at(file: &dyn Source, at: u64, len: u64, buf: &mut Vec<u8>) -> io::Resu
 mod tests {
     use super::*;
     use crate::compressed::frame_writer::SeekableWriter;
+    use crate::sys::scratch::unlinked_file;
     use std::fs::File;
 
     fn seekable(parts: &[&[u8]]) -> (Vec<u8>, SeekTable) {
@@ -130,7 +131,7 @@ mod tests {
     fn a_walk_finds_the_frames_the_seek_table_lists() {
         let big: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let (bytes, table) = seekable(&[b"header", &big, &[9u8; 70_000], b"end"]);
-        let walk = walk_frames(&crate::scratch::unlinked_file(&bytes), bytes.len() as u64).unwrap();
+        let walk = walk_frames(&unlinked_file(&bytes), bytes.len() as u64).unwrap();
         assert_eq!(walk.frames, table);
         assert_eq!(walk.stopped_at, None);
     }
@@ -140,7 +141,7 @@ mod tests {
         let (bytes, table) = seekable(&[b"header", &[1u8; 5000], b"end"]);
         let second = table.frames[1];
         let cut = second.compressed_offset as usize + second.compressed_size as usize - 1;
-        let walk = walk_frames(&crate::scratch::unlinked_file(&bytes[..cut]), cut as u64).unwrap();
+        let walk = walk_frames(&unlinked_file(&bytes[..cut]), cut as u64).unwrap();
         assert_eq!(walk.frames.frames, table.frames[..1]);
         assert_eq!(walk.stopped_at, Some(second.compressed_offset));
     }
@@ -185,7 +186,7 @@ mod tests {
         let content = [usize::from(single), 2, 4, 8][usize::from(d >> 6)];
         let header = 5 + usize::from(!single) + [0, 1, 2, 4][usize::from(d & 3)] + content;
         bytes[at + header] |= 0b110;
-        let file = Counted(crate::scratch::unlinked_file(&bytes), Default::default());
+        let file = Counted(unlinked_file(&bytes), Default::default());
         let walk = walk_frames(&file, bytes.len() as u64).unwrap();
         assert_eq!(walk.frames.frames, table.frames[..1]);
         assert_eq!(walk.stopped_at, Some(second.compressed_offset));
@@ -201,7 +202,7 @@ mod tests {
         w.frame(&[1u8; 5000]).unwrap();
         let (bytes, table) = w.finish().unwrap();
         assert_eq!(table.side.len(), 1);
-        let walk = walk_frames(&crate::scratch::unlinked_file(&bytes), bytes.len() as u64).unwrap();
+        let walk = walk_frames(&unlinked_file(&bytes), bytes.len() as u64).unwrap();
         assert_eq!(walk.frames, table);
     }
 }

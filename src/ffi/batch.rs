@@ -9,10 +9,10 @@ use super::reader::{binlog_reader, closed, timestamp_apart};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_batch_meta, binlog_batch_record, binlog_mapped_record};
 use crate::error::Error;
-use crate::hold_back::HoldBack;
+use crate::log::hold_back::HoldBack;
+use crate::log::record_reader::RecordReader;
 use crate::reader::OwnedRecord;
 use crate::reader::{Mapping, Record};
-use crate::record_reader::RecordReader;
 use std::path::Path;
 use std::time::Duration;
 

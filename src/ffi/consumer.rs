@@ -10,8 +10,8 @@ use super::reader::{binlog_reader, boxed, closed};
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::error::{Error, Result};
 use crate::log::consumer::{place, store::Store, MergedConsumer, Start};
+use crate::log::record_reader::RecordReader;
 use crate::log::{ConsumerBound, LogReader, MergedReader};
-use crate::record_reader::RecordReader;
 use std::ffi::{c_char, CString};
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use super::result::binlog_result;
 use super::segment_events::c_callback;
 use crate::error::Error;
 use crate::log::{Compression, LogOptions, Period, Retention};
-use crate::options::Durability;
+use crate::writer::options::Durability;
 use std::ffi::c_void;
 use std::sync::Arc;
 use std::time::Duration;

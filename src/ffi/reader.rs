@@ -14,10 +14,10 @@ use super::types::{
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
-use crate::hold_back::HoldBack;
+use crate::log::hold_back::HoldBack;
+use crate::log::record_reader::RecordReader;
 use crate::log::LogReader;
 use crate::reader::{Reader, Record, Tail};
-use crate::record_reader::RecordReader;
 use crate::Damage;
 use std::ffi::{c_char, c_int};
 use std::path::{Path, PathBuf};

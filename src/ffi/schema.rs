@@ -10,7 +10,7 @@ use super::options::{binlog_options, set_log};
 use super::reader::binlog_reader;
 use super::result::binlog_result;
 use crate::error::{Error, ErrorKind};
-use crate::record_reader::RecordReader;
+use crate::log::record_reader::RecordReader;
 use crate::TypeSchema;
 
 /// A type's schema (docs/FORMAT.md, "Type schemas"): UTF-8 strings and the

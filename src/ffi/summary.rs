@@ -6,7 +6,7 @@ use super::merged_reader::binlog_merged_reader;
 use super::reader::binlog_reader;
 use super::result::binlog_result::{self, BINLOG_OK};
 use crate::error::{Error, Result};
-use crate::summary::{summarize, Summary};
+use crate::verify::summary::{summarize, Summary};
 use std::ffi::c_char;
 
 /// A summary (`binlog_summary_open`, `binlog_summary_of_reader`): records,

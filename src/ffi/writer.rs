@@ -13,9 +13,9 @@ use super::segment_events::{
 };
 use super::types::{binlog_entry, binlog_iovec, binlog_meta, BINLOG_TIME_NOW};
 use crate::error::{Error, ErrorKind, Result};
+use crate::log::record_writer::RecordWriter;
 use crate::log::{LogOptions, LogWriter};
-use crate::options::Options;
-use crate::record_writer::RecordWriter;
+use crate::writer::options::Options;
 use crate::writer::{Entry, Writer};
 use parking_lot::Mutex;
 use std::ffi::{c_char, c_void, CString};

@@ -184,7 +184,7 @@ mod tests {
     /// [`WIDE_MIN`] to a page.
     #[test]
     fn wide_crc_reads_nothing_past_a_mapping_s_end() {
-        let mut guarded = crate::guarded_page::GuardedPage::new();
+        let mut guarded = crate::sys::guarded_page::GuardedPage::new();
         let map = guarded.bytes();
         let page = map.len();
         let bytes = super::super::small_crc::tests::varied(page as u32);

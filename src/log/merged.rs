@@ -6,7 +6,7 @@
 //!
 //! Following many live logs (`next_wait`): the log directory of the local
 //! logs is watched as a `LogReader::next_wait` watches its own
-//! (`crate::watch`: polling while writers are active, blocking on inotify
+//! (`crate::reader::watch`: polling while writers are active, blocking on inotify
 //! once quiet). Logs read from a bucket alone are looked at again when
 //! their next listing is due (the same backoff as their own follower:
 //! `reader/tier.rs`); logs in a directory other than the first local log's
@@ -17,8 +17,8 @@ use super::gap::Gap;
 use super::reader::{LogReader, LEAST_PAUSE};
 use super::segments::logs_in;
 use crate::error::{Error, ErrorKind, Result};
+use crate::reader::watch::{wait_in_steps, Follow};
 use crate::reader::{Damage, Found, Record};
-use crate::watch::{wait_in_steps, Follow};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};

@@ -11,6 +11,7 @@ mod age_clock;
 pub mod consumer;
 mod events;
 mod gap;
+pub(crate) mod hold_back;
 // Some of its parts serve only the archive's records.
 #[cfg_attr(not(feature = "s3"), allow(dead_code))]
 pub(crate) mod lines;
@@ -24,6 +25,8 @@ mod options;
 pub mod period;
 pub mod position;
 mod reader;
+pub(crate) mod record_reader;
+pub(crate) mod record_writer;
 pub(crate) use crate::format::naming::remote_order;
 #[cfg(feature = "s3")]
 pub use reader::Archived;

@@ -2,7 +2,7 @@
 
 use super::period::Period;
 use crate::error::{Error, Result};
-use crate::options::Options;
+use crate::writer::options::Options;
 use std::sync::Arc;
 use std::time::Duration;
 

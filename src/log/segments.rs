@@ -521,7 +521,7 @@ mod tests {
     #[test]
     #[cfg_attr(miri, ignore)] // Real directories: Miri isolates the filesystem.
     fn a_directory_holds_the_logs_it_has_a_segment_salvaged_file_or_manifest_of() {
-        let d = crate::scratch::empty_dir("logs-in");
+        let d = crate::sys::scratch::empty_dir("logs-in");
         let a = naming::segment_name("a", 3, 0);
         let b = naming::salvaged_name(&naming::segment_name("b", 1, 0), 7, 0);
         let others = ["d.lock", "d.ship", "e.consumer", ".f.manifest"];
@@ -571,7 +571,7 @@ mod tests {
     // filesystem.
     #[cfg_attr(miri, ignore)]
     fn a_listing_begun_within_settled_of_a_change_is_not_trusted() {
-        let d = crate::scratch::empty_dir("listing-fresh");
+        let d = crate::sys::scratch::empty_dir("listing-fresh");
         // A change 5 ms before the listing (not settled; tried again when
         // this thread was held up past SETTLED between the two), and one
         // stamped after it (a clock that went back).
@@ -595,7 +595,7 @@ mod tests {
     // filesystem.
     #[cfg_attr(miri, ignore)]
     fn a_settled_listing_is_trusted_until_an_entry_changes() {
-        let d = crate::scratch::empty_dir("listing-settled");
+        let d = crate::sys::scratch::empty_dir("listing-settled");
         std::fs::write(d.join("a"), b"").unwrap();
         set_mtime(&d, Duration::from_secs(1), false);
         let s = ListingStamp::before_listing(&d).unwrap();
@@ -619,7 +619,7 @@ mod tests {
     // filesystem.
     #[cfg_attr(miri, ignore)]
     fn a_removed_or_replaced_directory_is_a_change() {
-        let d = crate::scratch::empty_dir("listing-gone");
+        let d = crate::sys::scratch::empty_dir("listing-gone");
         set_mtime(&d, Duration::from_secs(1), false);
         let s = ListingStamp::before_listing(&d).unwrap();
         assert!(s.still_current(&d));

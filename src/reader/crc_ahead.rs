@@ -56,7 +56,7 @@ impl CheckedAhead {
         // on those misses more than on anything else.
         if let Some(&last) = self.len.checked_sub(1).and_then(|i| self.offsets.get(i)) {
             for chunk in records[last..records.len().min(last + PREFETCH)].chunks(1024) {
-                crate::prefetch::prefetch(chunk);
+                crate::sys::prefetch::prefetch(chunk);
             }
         }
     }

@@ -318,7 +318,7 @@ impl Reader {
             let to = next
                 .saturating_add(self.indexed.first_pread_len)
                 .min(self.end);
-            crate::prefetch::prefetch_not_l1(self.map.get(next..to).unwrap_or_default());
+            crate::sys::prefetch::prefetch_not_l1(self.map.get(next..to).unwrap_or_default());
         }
     }
 

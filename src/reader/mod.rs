@@ -15,6 +15,7 @@
 //! reader, its opening and what it answers.
 
 mod advance;
+pub(crate) mod change_fd;
 #[cfg(feature = "compression")]
 mod compressed_type_copies;
 mod crc_ahead;
@@ -37,6 +38,7 @@ mod seal;
 mod seal_types;
 mod seek;
 mod short_path;
+pub(crate) mod watch;
 
 pub use owned::OwnedRecord;
 pub use pager::{Mapping, WholeCopy};
@@ -50,7 +52,6 @@ use crate::format::header::SegmentHeader;
 use crate::format::seal::SealDirectory;
 use crate::source::seal_trust::{self as trust, read_seals};
 use crate::source::{open_segment_file, SegmentSource};
-use crate::watch::{Follow, Watched};
 use crc_ahead::CheckedAhead;
 use damage::DamageLog;
 use filter::{IndexedRead, TypeFilter};
@@ -61,6 +62,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use watch::{Follow, Watched};
 
 /// A reader of one segment file. It needs only read permission, takes no
 /// lock, and may read a segment while a writer appends to it: it returns
@@ -283,7 +285,7 @@ impl Reader {
     /// A descriptor to poll for this segment's new records: readable when
     /// it may have grown (see [`crate::ChangeFd`] for how to use it).
     pub fn change_fd(&self) -> Result<crate::ChangeFd> {
-        crate::ChangeFd::new(&self.path, crate::watch::Watched::File)
+        crate::ChangeFd::new(&self.path, Watched::File)
     }
 
     /// The segment's header.
@@ -381,7 +383,7 @@ impl Reader {
                 return Ok(None);
             }
             None => {
-                // See `crate::watch`: the segment file is watched.
+                // See `watch`: the segment file is watched.
                 let path = self.path.clone();
                 let mut follow = std::mem::take(&mut self.follow);
                 let found = follow.wait_for(timeout, &path, Watched::File, || {
@@ -520,7 +522,7 @@ mod test_segments {
     use std::path::PathBuf;
 
     pub fn temp_path(name: &str) -> PathBuf {
-        crate::scratch::empty_dir(&format!("reader-{name}")).join("seg.binlog")
+        crate::sys::scratch::empty_dir(&format!("reader-{name}")).join("seg.binlog")
     }
 
     /// Sizes around the pread guess and above `PREAD_MAX`, in an order

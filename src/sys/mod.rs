@@ -29,12 +29,17 @@ mod cpu;
 // For the tests of the TSC clock and of compressed/decode_ahead.rs.
 #[cfg(all(test, target_os = "linux"))]
 mod fork;
+#[cfg(test)]
+pub mod guarded_page;
 #[cfg(target_os = "linux")]
 pub mod inotify;
 #[cfg(target_os = "linux")]
 mod linux;
+pub mod prefetch;
 #[cfg(target_os = "linux")]
 pub mod ready;
+#[cfg(test)]
+pub mod scratch;
 
 #[cfg(target_os = "linux")]
 pub use clock::*;

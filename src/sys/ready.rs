@@ -1,6 +1,6 @@
 //! epoll and timerfd: one descriptor that is readable when any of several
 //! others is, and a descriptor that becomes readable when a one-shot timer
-//! expires (for `crate::change_fd`).
+//! expires (for `crate::reader::change_fd`).
 
 use std::fs::File;
 use std::io::{self, Read};

@@ -46,6 +46,7 @@ mod manifest;
 #[cfg(feature = "s3")]
 mod remote;
 mod segment;
+pub(crate) mod summary;
 
 pub use continuity::{next_seq_after, Continuity};
 pub(crate) use log::log_at;

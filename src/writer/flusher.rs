@@ -9,7 +9,7 @@ use super::shared::Shared;
 use super::state::State;
 use super::Writer;
 use crate::error::{Error, Result};
-use crate::options::{Durability, Options};
+use crate::writer::options::{Durability, Options};
 use parking_lot::MutexGuard;
 use std::sync::Arc;
 use std::thread::JoinHandle;

@@ -350,7 +350,7 @@ impl Drop for Caller {
 #[cfg(test)]
 mod tests {
     use crate::error::ErrorKind;
-    use crate::options::{Durability, Options};
+    use crate::writer::options::{Durability, Options};
     use crate::writer::test_file::{durable_opts, temp_segment};
     use crate::writer::{Entry, Writer};
     use std::sync::atomic::Ordering;

@@ -9,6 +9,7 @@ mod group_commit;
 mod index;
 mod job;
 mod open;
+pub(crate) mod options;
 pub(crate) mod prealloc;
 mod prepared;
 mod recover;
@@ -28,7 +29,7 @@ pub use state::Entry;
 pub(crate) use state::Recycled;
 
 use crate::error::Result;
-use crate::options::{Durability, Options};
+use crate::writer::options::{Durability, Options};
 use parking_lot::Mutex;
 use shared::Shared;
 use std::io::IoSlice;

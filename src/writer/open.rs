@@ -9,7 +9,7 @@ use super::state::{Recycled, State};
 use super::write_behind::PAIR_WAIT_MAX;
 use super::Writer;
 use crate::error::{Error, ErrorKind, Result};
-use crate::options::{Durability, Options};
+use crate::writer::options::{Durability, Options};
 use parking_lot::Mutex;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -192,7 +192,7 @@ fn open_file(path: &Path) -> Result<(File, bool)> {
 #[cfg(test)]
 mod tests {
     use crate::error::ErrorKind;
-    use crate::options::{Options, MAX_SYNC_WAIT_SPIN};
+    use crate::writer::options::{Options, MAX_SYNC_WAIT_SPIN};
     use crate::writer::test_file::{durable_opts, temp_segment};
     use crate::writer::Writer;
     use std::time::Duration;

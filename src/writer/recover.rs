@@ -15,8 +15,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::naming;
 use crate::format::MAGIC;
-use crate::options::Options;
 use crate::reader::{Reader, Tail};
+use crate::writer::options::Options;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
@@ -86,7 +86,7 @@ fn write_header(
     // name durable later (another file's directory sync, a journal commit)
     // must not find it without its header, which no open and no repair
     // takes. Under the durable policies the directory entry is synced too.
-    let durable = opts.durability != crate::options::Durability::None;
+    let durable = opts.durability != crate::writer::options::Durability::None;
     file.write_all_at(&header, 0)
         .and_then(|()| file.sync_data())
         .map_err(|e| Error::io_at(path, 0, "write header", e))?;

@@ -13,8 +13,8 @@
 use super::Writer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
-use crate::options::{Options, LARGEST_MAX_RECORD_SIZE};
 use crate::reader::Reader;
+use crate::writer::options::{Options, LARGEST_MAX_RECORD_SIZE};
 use std::path::{Path, PathBuf};
 
 /// The header parameter of a salvaged file that names the file name of

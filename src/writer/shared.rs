@@ -4,7 +4,7 @@
 //! without the writer's state lock).
 
 use super::state::State;
-use crate::options::Durability;
+use crate::writer::options::Durability;
 use parking_lot::{Condvar, Mutex};
 use std::fs::File;
 use std::path::PathBuf;

@@ -35,15 +35,15 @@ impl Drop for TestFile {
 }
 
 /// A path for a segment in a new, empty scratch directory named after
-/// `name` (crate::scratch: removed when the tests end).
+/// `name` (crate::sys::scratch: removed when the tests end).
 pub fn temp_segment(name: &str) -> PathBuf {
-    crate::scratch::empty_dir(&format!("writer-{name}")).join("seg.binlog")
+    crate::sys::scratch::empty_dir(&format!("writer-{name}")).join("seg.binlog")
 }
 
 /// Options of a writer that syncs every record (`Durability::EveryRecord`).
-pub fn durable_opts() -> crate::options::Options {
-    crate::options::Options {
-        durability: crate::options::Durability::EveryRecord,
-        ..crate::options::Options::default()
+pub fn durable_opts() -> crate::writer::options::Options {
+    crate::writer::options::Options {
+        durability: crate::writer::options::Durability::EveryRecord,
+        ..crate::writer::options::Options::default()
     }
 }

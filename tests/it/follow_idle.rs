@@ -1,6 +1,6 @@
 //! A follower at the end of a live log or segment (`next_wait`) that finds
 //! nothing new for a while blocks on inotify instead of polling 2,000 times
-//! a second (src/watch.rs), and still gets what another process writes; it
+//! a second (src/reader/watch.rs), and still gets what another process writes; it
 //! watches the directory the records are really written in (through a
 //! symlinked file list, and after its log directory is replaced), and the
 //! readers of a process hold at most 16 inotify instances.

@@ -298,7 +298,7 @@ mod tests {
 
     #[test]
     fn a_commit_is_read_back_after_reopening() {
-        let d = crate::scratch::empty_dir("store-reopen");
+        let d = crate::sys::scratch::empty_dir("store-reopen");
         let mut s = Store::open(&d, "billing").unwrap();
         s.commit(&[("orders", 10), ("payments", 4)]).unwrap();
         s.commit(&[("orders", 12)]).unwrap();
@@ -311,7 +311,7 @@ mod tests {
 
     #[test]
     fn a_torn_commit_falls_back_to_the_one_before() {
-        let d = crate::scratch::empty_dir("store-torn");
+        let d = crate::sys::scratch::empty_dir("store-torn");
         let mut s = Store::open(&d, "c").unwrap();
         s.commit(&[("orders", 10)]).unwrap(); // generation 1: slot 1
         s.commit(&[("orders", 20)]).unwrap(); // generation 2: slot 0
@@ -325,7 +325,7 @@ mod tests {
 
     #[test]
     fn a_torn_first_commit_reads_as_a_consumer_with_no_commit() {
-        let d = crate::scratch::empty_dir("store-torn-first");
+        let d = crate::sys::scratch::empty_dir("store-torn-first");
         let mut s = Store::open(&d, "c").unwrap();
         s.commit(&[("orders", 10)]).unwrap(); // generation 1: slot 1
         drop(s);
@@ -338,7 +338,7 @@ mod tests {
 
     #[test]
     fn a_file_with_no_valid_slot_is_a_corrupt_consumer_naming_it() {
-        let d = crate::scratch::empty_dir("store-corrupt");
+        let d = crate::sys::scratch::empty_dir("store-corrupt");
         let p = path(&d, "c");
         std::fs::write(&p, b"not a consumer file").unwrap();
         let e = Store::open(&d, "c").err().unwrap();
@@ -365,7 +365,7 @@ mod tests {
 
     #[test]
     fn a_second_open_of_a_name_is_locked_by_another_reader() {
-        let d = crate::scratch::empty_dir("store-locked");
+        let d = crate::sys::scratch::empty_dir("store-locked");
         let _s = Store::open(&d, "c").unwrap();
         let e = Store::open(&d, "c").err().unwrap();
         assert_eq!(e.kind(), ErrorKind::Locked);
@@ -375,7 +375,7 @@ mod tests {
 
     #[test]
     fn a_name_with_a_slash_or_too_long_is_refused() {
-        let d = crate::scratch::empty_dir("store-names");
+        let d = crate::sys::scratch::empty_dir("store-names");
         for bad in ["a/b", "", &"x".repeat(201), ".hidden"] {
             let e = Store::open(&d, bad).err().unwrap();
             assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}");

@@ -9,9 +9,9 @@ use crate::format::header::SegmentHeader;
 use crate::format::naming::remote_order;
 use crate::log::gap::Gap;
 use crate::log::segments;
+use crate::reader::watch::{wait_in_steps, Follow, Watched};
 use crate::reader::{Damage, Found, Reader, Record, SeekTarget, Tail};
 use crate::sys::parent_dir;
-use crate::watch::{wait_in_steps, Follow, Watched};
 use next_segment::OpenGap;
 use segments::ListingStamp;
 use std::path::{Path, PathBuf};
@@ -491,7 +491,7 @@ impl LogReader {
     }
 
     /// `advance`, waiting up to `timeout` at the end: on the log's
-    /// directory (`crate::watch`), or for a log read from its bucket alone,
+    /// directory (`crate::reader::watch`), or for a log read from its bucket alone,
     /// for its next listing (`tier`'s backoff).
     fn wait_for_record(&mut self, timeout: Duration) -> Result<Option<Found>> {
         if let Some(f) = self.advance()? {

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::format::naming;
 use crate::log::manifest::Manifest;
 use crate::log::position::Position;
-use crate::options::Durability;
+use crate::writer::options::Durability;
 use std::sync::atomic::Ordering;
 
 impl Shared {

@@ -13,7 +13,7 @@ use super::manifest::SealedEntry;
 use super::options::{LogOptions, SharedCallback};
 use super::position::Position;
 use crate::error::{Error, ErrorKind, Result};
-use crate::options::Options;
+use crate::writer::options::Options;
 use crate::writer::{Entry, Recycled, Writer};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;

@@ -7,7 +7,7 @@ use super::{Ending, Shared, State};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
 use crate::log::events::{SegmentEvent, SegmentInfo};
-use crate::options::Options;
+use crate::writer::options::Options;
 use crate::writer::{Recycled, Writer};
 use std::path::Path;
 use std::sync::atomic::Ordering;

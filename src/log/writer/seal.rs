@@ -7,7 +7,7 @@ use super::{Sealed, Shared, State};
 use crate::error::{Error, Result};
 use crate::log::events::{SegmentEvent, SegmentInfo};
 use crate::log::manifest::SealedEntry;
-use crate::options::{Durability, Options};
+use crate::writer::options::{Durability, Options};
 use crate::writer::{Recycled, Writer};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

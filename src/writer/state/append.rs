@@ -30,7 +30,7 @@ pub(super) struct Pending {
 }
 
 /// Records from this long on have the lines of the next one prefetched for
-/// writing after a one-record call (see `crate::prefetch`): that helps
+/// writing after a one-record call (see `crate::sys::prefetch`): that helps
 /// long records, and after every short record it cost more than it saved
 /// (docs/PERFORMANCE.md).
 const PREFETCH_WRITE_FROM: u64 = 256;
@@ -78,9 +78,9 @@ impl State {
                 // Small records share lines the last store already took:
                 // for them, one line some calls ahead.
                 if p.len >= PREFETCH_WRITE_FROM {
-                    crate::prefetch::prefetch_write(&mut self.buf, p.len as usize);
+                    crate::sys::prefetch::prefetch_write(&mut self.buf, p.len as usize);
                 } else {
-                    crate::prefetch::prefetch_write_ahead(&mut self.buf, PREFETCH_WRITE_AHEAD);
+                    crate::sys::prefetch::prefetch_write_ahead(&mut self.buf, PREFETCH_WRITE_AHEAD);
                 }
                 return Ok(first_seq);
             }

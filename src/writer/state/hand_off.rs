@@ -246,7 +246,7 @@ pub(super) fn caller_seals_from(buffer_size: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use crate::error::ErrorKind;
-    use crate::options::Options;
+    use crate::writer::options::Options;
     use crate::writer::test_file::temp_segment;
     use crate::writer::{Entry, Writer};
 

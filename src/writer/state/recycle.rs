@@ -63,7 +63,7 @@ impl State {
 
 #[cfg(test)]
 mod tests {
-    use crate::options::Options;
+    use crate::writer::options::Options;
     use crate::writer::test_file::temp_segment;
     use crate::writer::Writer;
 

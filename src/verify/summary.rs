@@ -5,9 +5,9 @@
 //! the C ABI and the bindings hand them out.
 
 use crate::error::Result;
+use crate::log::record_reader::RecordReader;
 use crate::log::{LogReader, MergedReader};
 use crate::reader::{Reader, Record};
-use crate::record_reader::RecordReader;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn a_segment_is_summarized_per_type_in_order_of_first_use() {
-        let d = crate::scratch::empty_dir("summary-segment");
+        let d = crate::sys::scratch::empty_dir("summary-segment");
         let path = d.join("s.binlog");
         let w = Writer::open(&path, Options::default()).unwrap();
         w.write_with("b", &[], Some(30), b"xyz").unwrap();
@@ -243,7 +243,7 @@ mod tests {
 
     #[test]
     fn a_log_directory_is_read_across_its_segments_and_merges_add_up() {
-        let d = crate::scratch::empty_dir("summary-log");
+        let d = crate::sys::scratch::empty_dir("summary-log");
         let opts = LogOptions {
             max_segment_records: Some(4),
             ..LogOptions::default()
@@ -281,7 +281,7 @@ mod tests {
 
     #[test]
     fn nothing_read_is_an_empty_summary_and_a_lookup_survives_changed_types() {
-        let d = crate::scratch::empty_dir("summary-empty");
+        let d = crate::sys::scratch::empty_dir("summary-empty");
         let (empty, one) = (d.join("empty.binlog"), d.join("one.binlog"));
         Writer::open(&empty, Options::default())
             .unwrap()
@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn a_log_with_no_segment_has_every_count_zero() {
-        let d = crate::scratch::empty_dir("summary-no-segment");
+        let d = crate::sys::scratch::empty_dir("summary-no-segment");
         LogWriter::open(&d, "idle", LogOptions::default())
             .unwrap()
             .close()

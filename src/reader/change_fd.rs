@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn readable_at_first_then_after_a_change_or_a_recheck() {
-        let d = crate::scratch::empty_dir("change-fd");
+        let d = crate::sys::scratch::empty_dir("change-fd");
         let p = d.join("seg");
         let mut f = std::fs::File::create(&p).unwrap();
         let c = ChangeFd::new(&p, Watched::File).unwrap();

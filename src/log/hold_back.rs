@@ -4,9 +4,9 @@
 
 use crate::error::Result;
 use crate::format::header::SegmentHeader;
+use crate::log::record_reader::RecordReader;
 use crate::log::Gap;
 use crate::reader::{Damage, Mapping, OwnedRecord, Record, Tail};
-use crate::record_reader::RecordReader;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

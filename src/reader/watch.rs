@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn a_directory_watch_reports_writes_to_files_in_it() {
-        let d = crate::scratch::empty_dir("watch-dir");
+        let d = crate::sys::scratch::empty_dir("watch-dir");
         let mut f = File::create(d.join("seg")).unwrap();
         let w = ChangeWatch::new(&d, Watched::Dir).expect("inotify on a local filesystem");
         w.drain();
@@ -336,7 +336,7 @@ mod tests {
 
     #[test]
     fn a_file_watch_reports_its_writes_and_removal() {
-        let d = crate::scratch::empty_dir("watch-file");
+        let d = crate::sys::scratch::empty_dir("watch-file");
         let p = d.join("seg");
         let mut f = File::create(&p).unwrap();
         let w = ChangeWatch::new(&p, Watched::File).unwrap();
@@ -352,7 +352,7 @@ mod tests {
 
     #[test]
     fn no_watch_of_a_missing_path_or_a_file_as_a_directory() {
-        let d = crate::scratch::empty_dir("watch-missing");
+        let d = crate::sys::scratch::empty_dir("watch-missing");
         assert!(ChangeWatch::new(&d.join("nope"), Watched::File).is_none());
         File::create(d.join("f")).unwrap();
         assert!(ChangeWatch::new(&d.join("f"), Watched::Dir).is_none());
@@ -366,7 +366,7 @@ mod tests {
     /// first finds the file empty, then blocks, then is woken.
     #[test]
     fn an_idle_follower_blocks_and_a_change_wakes_it() {
-        let d = crate::scratch::empty_dir("watch-follow");
+        let d = crate::sys::scratch::empty_dir("watch-follow");
         let p = d.join("seg");
         let mut f = File::create(&p).unwrap();
         let (first_look, looked) = std::sync::mpsc::channel();
@@ -401,7 +401,7 @@ mod tests {
     /// new follower polls first.
     #[test]
     fn a_quiet_follower_blocks_at_once_in_its_next_call() {
-        let d = crate::scratch::empty_dir("watch-calls");
+        let d = crate::sys::scratch::empty_dir("watch-calls");
         let p = d.join("seg");
         File::create(&p).unwrap();
         let mut follow = Follow::default();
@@ -452,7 +452,7 @@ mod tests {
     /// `a_follower_polls_until_quiet_for_quiet` say what follows from it).
     #[test]
     fn a_change_not_found_yet_is_polled_for() {
-        let d = crate::scratch::empty_dir("watch-unfound");
+        let d = crate::sys::scratch::empty_dir("watch-unfound");
         let p = d.join("seg");
         let mut f = File::create(&p).unwrap();
         let mut follow = Follow::default();
@@ -481,7 +481,7 @@ mod tests {
     /// does (at most every 500 us once it found nothing for a while).
     #[test]
     fn a_busy_neighbour_does_not_make_a_follower_spin() {
-        let d = crate::scratch::empty_dir("watch-neighbour");
+        let d = crate::sys::scratch::empty_dir("watch-neighbour");
         let mut other = File::create(d.join("other")).unwrap();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let s2 = stop.clone();
@@ -509,7 +509,7 @@ mod tests {
 
     #[test]
     fn the_timeout_ends_a_blocked_wait() {
-        let d = crate::scratch::empty_dir("watch-timeout");
+        let d = crate::sys::scratch::empty_dir("watch-timeout");
         let p = d.join("seg");
         File::create(&p).unwrap();
         let mut follow = Follow::default();

@@ -56,7 +56,7 @@ mod tests {
             println!("made {}", super::empty_dir("failed").display());
             panic!("failing on purpose");
         }
-        let name = "scratch::tests::a_failed_run_leaves_no_scratch_directory";
+        let name = "sys::scratch::tests::a_failed_run_leaves_no_scratch_directory";
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .args(["--exact", name, "--nocapture"])
             .env(CHILD, "1")
