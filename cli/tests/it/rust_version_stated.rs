@@ -1,21 +1,20 @@
 //! The Rust that README.md and docs/INSTALL.md say a build needs ("Rust
 //! X or later") is the newest `rust-version` among the crates Cargo.lock
-//! pins for what `make` builds (the library with the archive tier and the
-//! tool: the default features, on this machine's platform), and the one
+//! pins for what `make` builds (the workspace: the library with the
+//! archive tier and the tool, on this machine's platform), and the one
 //! INSTALL.md gives for the lean library (`ARCHIVE=0`: the feature
 //! "compression" alone) that of its crates: cargo refuses to compile a
 //! crate whose `rust-version` is newer than the compiler. Cargo.toml's own
-//! `rust-version` is the crate's code's, which may be older. Needs
-//! serde_json (feature "cli") to read `cargo metadata`.
+//! `rust-version` is the crate's code's, which may be older.
 
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use std::process::Command;
 
 #[test]
 fn readme_and_install_state_the_rust_cargo_lock_needs() {
-    let needed = newest_rust_version_locked(&[]);
+    let needed = newest_rust_version_locked(&["--workspace"]);
     let stated = format!("Rust {needed} or later");
     for doc in ["README.md", "docs/INSTALL.md"] {
         assert!(
@@ -27,8 +26,13 @@ fn readme_and_install_state_the_rust_cargo_lock_needs() {
 
 #[test]
 fn install_states_the_rust_the_lean_library_needs() {
-    let needed =
-        newest_rust_version_locked(&["--no-default-features", "--features", "compression"]);
+    let needed = newest_rust_version_locked(&[
+        "-p",
+        "libbinlog",
+        "--no-default-features",
+        "--features",
+        "compression",
+    ]);
     let stated = format!("`ARCHIVE=0`, Rust {needed} or later");
     assert!(
         read("docs/INSTALL.md").contains(&stated),
@@ -37,58 +41,61 @@ fn install_states_the_rust_the_lean_library_needs() {
 }
 
 /// The newest `rust-version` over the normal and build dependencies,
-/// direct and indirect, of the build with `features` (cargo's arguments)
-/// on this platform.
-fn newest_rust_version_locked(features: &[&str]) -> String {
+/// direct and indirect, of the build cargo `args` select (packages and
+/// features) on this platform. `cargo tree` resolves the features of the
+/// packages selected only (`cargo metadata` unifies the workspace's: the
+/// tool's crate turns the archive tier on); `cargo metadata` gives each
+/// crate's `rust-version`.
+fn newest_rust_version_locked(args: &[&str]) -> String {
     let platform = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
-    let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--locked"])
-        .args(["--filter-platform", &platform])
-        .args(features)
-        .current_dir(crate::common::repo_root())
+    let tree = cargo(&["tree", "--locked", "-e", "normal,build", "--prefix", "none"])
+        .args(["--format", "{p}", "--target", &platform])
+        .args(args)
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        tree.status.success(),
+        "cargo tree: {}",
+        String::from_utf8_lossy(&tree.stderr)
+    );
+    let built: HashSet<(String, String)> = String::from_utf8_lossy(&tree.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((
+                w.next()?.to_string(),
+                w.next()?.trim_start_matches('v').to_string(),
+            ))
+        })
+        .collect();
+    let meta = cargo(&["metadata", "--format-version", "1", "--locked"])
         .output()
         .expect("cargo metadata runs");
     assert!(
-        out.status.success(),
+        meta.status.success(),
         "cargo metadata: {}",
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&meta.stderr)
     );
-    let meta: Value = serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
-    let rust_version: HashMap<&str, &str> = meta["packages"]
+    let meta: Value = serde_json::from_slice(&meta.stdout).expect("cargo metadata prints JSON");
+    meta["packages"]
         .as_array()
         .expect("packages")
         .iter()
-        .filter_map(|p| Some((p["id"].as_str()?, p["rust_version"].as_str()?)))
-        .collect();
-    let deps: HashMap<&str, &Value> = meta["resolve"]["nodes"]
-        .as_array()
-        .expect("resolve.nodes")
-        .iter()
-        .map(|n| (n["id"].as_str().expect("node id"), &n["deps"]))
-        .collect();
-    let mut seen = HashSet::new();
-    let mut todo = vec![meta["resolve"]["root"].as_str().expect("resolve.root")];
-    while let Some(id) = todo.pop() {
-        if seen.insert(id) {
-            todo.extend(built_deps(deps[id]));
-        }
-    }
-    seen.iter()
-        .filter_map(|id| rust_version.get(id).copied())
+        .filter(|p| {
+            let name = p["name"].as_str().unwrap_or_default().to_string();
+            built.contains(&(name, p["version"].as_str().unwrap_or_default().to_string()))
+        })
+        .filter_map(|p| p["rust_version"].as_str())
         .max_by_key(|v| numeric(v))
         .expect("some locked crate states a rust-version")
         .to_string()
 }
 
-/// The ids of a node's normal and build dependencies (not dev ones).
-fn built_deps(deps: &Value) -> impl Iterator<Item = &str> {
-    deps.as_array().expect("deps").iter().filter_map(|d| {
-        let built = d["dep_kinds"]
-            .as_array()?
-            .iter()
-            .any(|k| k["kind"].is_null() || k["kind"] == "build");
-        built.then(|| d["pkg"].as_str()).flatten()
-    })
+/// `cargo ARGS` run in the repository's root.
+fn cargo(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO"));
+    c.args(args).current_dir(crate::common::repo_root());
+    c
 }
 
 /// "1.85.0" and "1.85" as (1, 85, 0).
