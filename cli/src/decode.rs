@@ -225,11 +225,8 @@ impl Decoders {
 /// A schema as `info --json` and `schema --json` show it.
 pub fn schema_json(s: &TypeSchema) -> Value {
     serde_json::json!({
-        "type": s.type_name,
-        "encoding": s.encoding,
-        "schema_encoding": s.schema_encoding,
-        "schema_name": s.schema_name,
-        "schema_bytes": s.schema.len(),
+        "type": s.type_name, "encoding": s.encoding, "schema_encoding": s.schema_encoding,
+        "schema_name": s.schema_name, "schema_bytes": s.schema.len(),
     })
 }
 

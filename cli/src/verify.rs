@@ -72,11 +72,8 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     if args.json {
         let doc = json!({
             "clean": sum.damaged == 0 && sum.manifests == 0 && sum.unreadable == 0,
-            "segments_checked": sum.segments,
-            "damaged": sum.damaged,
-            "unreadable": sum.unreadable,
-            "records": sum.records,
-            "segments": json_segments,
+            "segments_checked": sum.segments, "damaged": sum.damaged, "unreadable": sum.unreadable,
+            "records": sum.records, "segments": json_segments,
         });
         output::print_json_document(&mut out, &doc)?;
     } else {

@@ -76,11 +76,8 @@ pub fn run_compress(args: &CompressArgs) -> CliResult<Outcome> {
 }
 
 pub fn run_decompress(args: &DecompressArgs) -> CliResult<Outcome> {
-    convert_all(
-        &targets::named(&args.paths),
-        "decompress",
-        decompress_segment,
-    )
+    let files = targets::named(&args.paths);
+    convert_all(&files, "decompress", decompress_segment)
 }
 
 /// Converts every file, printing a line for each on standard output,

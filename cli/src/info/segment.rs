@@ -30,12 +30,8 @@ impl Counts {
         self.records += o.records;
         self.first_seq = self.first_seq.into_iter().chain(o.first_seq).min();
         self.last_seq = self.last_seq.max(o.last_seq);
-        if self.first_ts.is_none() {
-            self.first_ts = o.first_ts;
-        }
-        if o.last_ts.is_some() {
-            self.last_ts = o.last_ts;
-        }
+        self.first_ts = self.first_ts.or(o.first_ts);
+        self.last_ts = o.last_ts.or(self.last_ts);
         self.min_ts = self.min_ts.into_iter().chain(o.min_ts).min();
         self.max_ts = self.max_ts.max(o.max_ts);
         for (n, c, b) in &o.types {
@@ -116,9 +112,8 @@ pub(super) fn read_segment(
     newest_of_log: bool,
     progress: &mut Progress,
 ) -> CliResult<SegmentInfo> {
-    let file_len = std::fs::metadata(path)
-        .map_err(|e| CliError::io_on(paths::show(path), e))?
-        .len();
+    let meta = std::fs::metadata(path).map_err(|e| CliError::io_on(paths::show(path), e));
+    let file_len = meta?.len();
     let mut s = SegmentInfo {
         path: path.to_path_buf(),
         file_len,
@@ -189,7 +184,7 @@ fn describe_verified(s: &mut SegmentInfo, newest_of_log: bool) -> CliResult<()> 
     if let Some(f) = rep.findings.iter().find(|f| f.is_not_a_segment()) {
         return Err(CliError::usage(f.message.clone()));
     }
-    s.state = crate::check::state_name(&crate::check::Analysis::of_report(&rep));
+    s.state = crate::check::Analysis::of_report(&rep).state_name();
     s.header = rep.header.clone();
     s.header_len = rep.data_start;
     s.records_end = rep.records_end;
@@ -231,24 +226,21 @@ impl Counts {
 
     /// What a seal says the segment holds.
     fn of_seal(d: &SealDirectory) -> Counts {
-        let mut c = Counts {
+        let any = d.record_count > 0;
+        Counts {
             records: d.record_count,
-            ..Counts::default()
-        };
-        if d.record_count > 0 {
-            c.first_seq = Some(d.first_seq);
-            c.last_seq = Some(d.last_seq);
-            c.first_ts = Some(d.first_ts);
-            c.last_ts = Some(d.last_ts);
-            c.min_ts = Some(d.min_ts);
-            c.max_ts = Some(d.max_ts);
+            first_seq: any.then_some(d.first_seq),
+            last_seq: any.then_some(d.last_seq),
+            first_ts: any.then_some(d.first_ts),
+            last_ts: any.then_some(d.last_ts),
+            min_ts: any.then_some(d.min_ts),
+            max_ts: any.then_some(d.max_ts),
+            types: d
+                .types
+                .iter()
+                .map(|t| (t.name.clone(), t.count, t.bytes))
+                .collect(),
         }
-        c.types = d
-            .types
-            .iter()
-            .map(|t| (t.name.clone(), t.count, t.bytes))
-            .collect();
-        c
     }
 }
 

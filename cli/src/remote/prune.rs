@@ -143,11 +143,8 @@ fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
         } else {
             ""
         };
-        writeln!(
-            out,
-            "{verb} segment {} ({} bytes) {}{why}",
-            s.key.segment_no, s.size, s.object_key
-        )?;
+        let (no, size, key) = (s.key.segment_no, s.size, &s.object_key);
+        writeln!(out, "{verb} segment {no} ({size} bytes) {key}{why}")?;
     }
     let through = r
         .pruned_through

@@ -45,10 +45,8 @@ pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
 fn parse_range(s: &str) -> CliResult<(u64, u64)> {
     let bad = || CliError::usage(format!("--accept-gap {s:?}: expected FROM..TO or SEQ"));
     let (a, b) = s.split_once("..").unwrap_or((s, s));
-    let (a, b) = (
-        a.trim().parse::<u64>().map_err(|_| bad())?,
-        b.trim().parse::<u64>().map_err(|_| bad())?,
-    );
+    let number = |n: &str| n.trim().parse::<u64>().map_err(|_| bad());
+    let (a, b) = (number(a)?, number(b)?);
     if a > b {
         return Err(CliError::usage(format!(
             "gap {a}..{b}: the first number is larger than the last"

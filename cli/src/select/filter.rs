@@ -3,7 +3,7 @@
 
 use crate::error::{CliError, CliResult};
 use crate::time;
-use crate::type_names;
+use crate::type_names::{self, reader_type_name};
 use binlog::{Reader, Record};
 use clap::Args;
 use std::ops::RangeInclusive;
@@ -61,14 +61,18 @@ impl FilterArgs {
             since: parse("--since", &self.since)?,
             until: parse("--until", &self.until)?,
         };
-        if let (Some(a), Some(b)) = (f.from_seq, f.to_seq) {
-            if a > b {
-                return Err(CliError::usage(format!(
-                    "--from-seq {a} is after --to-seq {b}"
-                )));
-            }
-        }
+        check_seq_order(f.from_seq, f.to_seq)?;
         Ok(f)
+    }
+}
+
+/// Refuses `--from-seq` after `--to-seq`.
+pub fn check_seq_order(from: Option<u64>, to: Option<u64>) -> CliResult<()> {
+    match (from, to) {
+        (Some(a), Some(b)) if a > b => Err(CliError::usage(format!(
+            "--from-seq {a} is after --to-seq {b}"
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -94,13 +98,8 @@ impl Filter {
     /// asked for, and the reader's name for each `unknown-type-N` among
     /// them (`<lost type N>`).
     pub fn reader_types(&self) -> Vec<String> {
-        let mut names = self.types.clone();
-        names.extend(
-            self.types
-                .iter()
-                .filter_map(|t| type_names::reader_type_name(t)),
-        );
-        names
+        let lost = self.types.iter().filter_map(|t| reader_type_name(t));
+        self.types.iter().cloned().chain(lost).collect()
     }
 
     /// False when the segment's header or seal shows no record can match.

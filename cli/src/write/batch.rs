@@ -116,7 +116,7 @@ impl Batch {
     pub(super) fn flush_to_os(&mut self, dest: &Destination) -> CliResult<()> {
         self.flush(dest)?;
         if self.unflushed {
-            dest.flush()?;
+            dest.writer().flush()?;
             self.unflushed = false;
         }
         Ok(())
@@ -137,7 +137,7 @@ fn write_all(dest: &Destination, records: &[InputRecord]) -> binlog::Result<u64>
             parts: std::slice::from_ref(&payloads[i]),
         })
         .collect();
-    dest.write_batch(&entries)
+    dest.writer().write_batch(&entries)
 }
 
 /// Metadata as the library takes it.

@@ -127,12 +127,9 @@ fn report_written(w: &Written, shown: &str) {
 fn print_summary(w: &Written, shown: &str, removed: bool, error: Option<String>) -> CliResult<()> {
     let seqs = |from: u64, to: u64| serde_json::json!({"first_seq": from, "last_seq": to, "records": to - from + 1});
     let doc = serde_json::json!({
-        "destination": shown,
-        "written": w.count,
-        "first_seq": w.first_seq.filter(|_| w.count > 0),
+        "destination": shown, "written": w.count, "first_seq": w.first_seq.filter(|_| w.count > 0),
         "last_seq": w.first_seq.filter(|_| w.count > 0).map(|f| f + w.count - 1),
-        "not_written": w.not_written.map(|(f, t)| seqs(f, t)),
-        "removed_created_files": removed,
+        "not_written": w.not_written.map(|(f, t)| seqs(f, t)), "removed_created_files": removed,
         "error": error,
     });
     let mut out = output::stdout();
