@@ -351,7 +351,7 @@ fn write_value(
             out.push(b'"');
         }
         Val::Enum(n) => match kind {
-            FieldKind::Enum(e) => match e.get_value(n) {
+            FieldKind::Of(ReflectKind::Enum(e)) => match e.get_value(n) {
                 Some(named) => json_str(out, named.name()),
                 None => number(out, n),
             },

@@ -38,12 +38,8 @@ pub(super) fn dump_header<W: Write>(
         }
         Err(e) => e,
     };
-    d.line(
-        0,
-        "bad-header",
-        map.len().min(64) as u64,
-        vec![("error", Field::Quoted(e.message().to_string()))],
-    )?;
+    let error = vec![("error", Field::Quoted(e.message().to_string()))];
+    d.line(0, "bad-header", map.len().min(64) as u64, error)?;
     let Some(q) = find_next_record(map, 0, None) else {
         return Ok(None);
     };

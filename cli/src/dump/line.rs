@@ -133,6 +133,11 @@ pub(super) struct DumpOutput<'a, W: Write> {
 }
 
 impl<W: Write> DumpOutput<'_, W> {
+    /// A line whose one field is a note, shown bare.
+    pub(super) fn note(&mut self, offset: u64, what: &str, len: u64, note: &str) -> CliResult<()> {
+        self.line(offset, what, len, vec![("note", Field::Bare(note.into()))])
+    }
+
     /// One line: as text, or (`json`) as one JSON object naming the file.
     pub(super) fn line(
         &mut self,

@@ -124,15 +124,8 @@ fn dump_bytes(
     if let Some(s) = &sealdir {
         seal::dump_seal(&mut d, map, s)?;
     } else if !ends_in_zeros && map.len() >= TRAILER_LEN && map.ends_with(&TRAILER_MAGIC) {
-        d.line(
-            (map.len() - TRAILER_LEN) as u64,
-            "trailer",
-            TRAILER_LEN as u64,
-            vec![(
-                "note",
-                Field::Bare("a trailer without a usable seal".into()),
-            )],
-        )?;
+        let (at, len) = ((map.len() - TRAILER_LEN) as u64, TRAILER_LEN as u64);
+        d.note(at, "trailer", len, "a trailer without a usable seal")?;
     }
     Ok(())
 }

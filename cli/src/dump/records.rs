@@ -145,19 +145,11 @@ impl<'m> RecordDump<'m> {
     ) -> CliResult<()> {
         let r = frame::decode_record(body).expect("checked");
         self.name_type(&r);
-        let tname = self
-            .types
-            .get(r.type_id as usize)
-            .cloned()
-            .flatten()
-            .unwrap_or_else(|| type_names::lost_type_name(r.type_id));
-        let meta: Vec<(String, String)> = MetaIter::new(r.meta)
-            .map(|(k, v)| {
-                (
-                    String::from_utf8_lossy(k).into_owned(),
-                    String::from_utf8_lossy(v).into_owned(),
-                )
-            })
+        let named = self.types.get(r.type_id as usize).cloned().flatten();
+        let tname = named.unwrap_or_else(|| type_names::lost_type_name(r.type_id));
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let meta = MetaIter::new(r.meta)
+            .map(|(k, v)| (text(k), text(v)))
             .collect();
         let n = r.payload.len().min(bytes);
         let shown = Field::Bytes(r.payload[..n].to_vec(), r.payload.len() > n);
@@ -200,18 +192,12 @@ impl<'m> RecordDump<'m> {
         let count = body
             .get(1..9)
             .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
-        d.line(
-            p as u64,
-            "seal-begin",
-            total as u64,
-            vec![
-                ("record_count", Field::Unsigned(count.unwrap_or(0))),
-                (
-                    "note",
-                    Field::Bare("the seal after it is damaged or incomplete".into()),
-                ),
-            ],
-        )?;
+        let note = Field::Bare("the seal after it is damaged or incomplete".into());
+        let fields = vec![
+            ("record_count", Field::Unsigned(count.unwrap_or(0))),
+            ("note", note),
+        ];
+        d.line(p as u64, "seal-begin", total as u64, fields)?;
         let rest = (self.map.len() - p - total) as u64;
         d.line((p + total) as u64, "rest", rest, vec![])
     }
@@ -227,11 +213,8 @@ impl<'m> RecordDump<'m> {
         bytes: usize,
     ) -> CliResult<Option<usize>> {
         if !self.sealed && p >= self.zeros_from {
-            let note = vec![(
-                "note",
-                Field::Bare("zeros prepared ahead by the writer: the records' end so far".into()),
-            )];
-            d.line(p as u64, "zero-tail", (self.map.len() - p) as u64, note)?;
+            let note = "zeros prepared ahead by the writer: the records' end so far";
+            d.note(p as u64, "zero-tail", (self.map.len() - p) as u64, note)?;
             return Ok(None);
         }
         self.damaged = true;
@@ -257,11 +240,8 @@ impl<'m> RecordDump<'m> {
         fields.push(("bytes", Field::Bytes(data[p..p + n].to_vec(), false)));
         d.line(p as u64, "bad-frame", 0, fields)?;
         let Some(q) = self.resume_after(p) else {
-            let note = vec![(
-                "note",
-                Field::Bare("no valid record after this offset".into()),
-            )];
-            d.line(p as u64, "tail", (self.map.len() - p) as u64, note)?;
+            let note = "no valid record after this offset";
+            d.note(p as u64, "tail", (self.map.len() - p) as u64, note)?;
             return Ok(None);
         };
         let next = vec![("next_record", Field::Unsigned(q as u64))];
