@@ -36,6 +36,7 @@ pub fn stdout() -> BufWriter<io::Stdout> {
     BufWriter::with_capacity(1 << 16, io::stdout())
 }
 
+#[derive(Default)]
 pub struct RecordPrinter {
     json: bool,
     payload: PayloadMode,
@@ -83,10 +84,7 @@ impl RecordPrinter {
         RecordPrinter {
             json,
             payload,
-            line: Vec::with_capacity(256),
-            decoded: Vec::new(),
-            decoders: None,
-            undecodable: 0,
+            ..RecordPrinter::default()
         }
     }
 
@@ -99,10 +97,7 @@ impl RecordPrinter {
     /// The exit status of what was printed: records printed raw because
     /// they did not decode make it `Undecodable`.
     pub fn outcome(&self) -> Outcome {
-        match self.undecodable {
-            0 => Outcome::Clean,
-            _ => Outcome::Undecodable,
-        }
+        Outcome::undecodable_if(self.undecodable > 0)
     }
 
     /// With `--decode`, `r` (of log `log`) copied, to be printed with

@@ -79,11 +79,7 @@ pub fn run(args: &ExportArgs) -> CliResult<Outcome> {
         let n = crate::error::counted(undecodable, "record");
         eprintln!("binlog: warning: {n} kept without their decoded fields");
     }
-    let decoded = match undecodable {
-        0 => Outcome::Clean,
-        _ => Outcome::Undecodable,
-    };
-    Ok(read.max(decoded))
+    Ok(read.max(Outcome::undecodable_if(undecodable > 0)))
 }
 
 /// The records of each log (or set of files) the paths name, in order.

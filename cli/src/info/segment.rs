@@ -188,11 +188,8 @@ fn describe_verified(s: &mut SegmentInfo, newest_of_log: bool) -> CliResult<()> 
     s.header = rep.header.clone();
     s.header_len = rep.data_start;
     s.records_end = rep.records_end;
-    s.detail = rep
-        .findings
-        .iter()
-        .find(|f| f.is_damage())
-        .map(|f| f.message.clone());
+    let damage = rep.findings.iter().find(|f| f.is_damage());
+    s.detail = damage.map(|f| f.message.clone());
     s.damaged = rep.is_damaged();
     s.counts = Counts {
         records: rep.records,
@@ -208,6 +205,7 @@ fn describe_verified(s: &mut SegmentInfo, newest_of_log: bool) -> CliResult<()> 
 impl Counts {
     /// What the library's summary of a scan says.
     fn of_summary(s: &Summary) -> Counts {
+        let types = s.types.iter().map(|t| (t.name.clone(), t.records, t.bytes));
         Counts {
             records: s.records,
             first_seq: s.first_seq,
@@ -216,17 +214,14 @@ impl Counts {
             last_ts: s.last_ns,
             min_ts: s.min_ns,
             max_ts: s.max_ns,
-            types: s
-                .types
-                .iter()
-                .map(|t| (t.name.clone(), t.records, t.bytes))
-                .collect(),
+            types: types.collect(),
         }
     }
 
     /// What a seal says the segment holds.
     fn of_seal(d: &SealDirectory) -> Counts {
         let any = d.record_count > 0;
+        let types = d.types.iter().map(|t| (t.name.clone(), t.count, t.bytes));
         Counts {
             records: d.record_count,
             first_seq: any.then_some(d.first_seq),
@@ -235,11 +230,7 @@ impl Counts {
             last_ts: any.then_some(d.last_ts),
             min_ts: any.then_some(d.min_ts),
             max_ts: any.then_some(d.max_ts),
-            types: d
-                .types
-                .iter()
-                .map(|t| (t.name.clone(), t.count, t.bytes))
-                .collect(),
+            types: types.collect(),
         }
     }
 }
@@ -256,10 +247,8 @@ fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
             Ok(None) => break,
             Err(e) => {
                 s.state = "corrupt";
-                s.detail = Some(format!(
-                    "{} (counts cover the records before it)",
-                    e.message()
-                ));
+                let why = e.message();
+                s.detail = Some(format!("{why} (counts cover the records before it)"));
                 s.damaged = true;
                 break;
             }
