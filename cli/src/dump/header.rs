@@ -5,13 +5,12 @@ use super::line::{DumpOutput, Field};
 use crate::error::CliResult;
 use binlog::codec::{crc32, find_next_record};
 use binlog::SegmentHeader;
-use std::io::Write;
 use std::path::Path;
 
 /// Dumps the header: where records start, and the header if it is sound;
 /// None when it is not and no record follows it.
-pub(super) fn dump_header<W: Write>(
-    d: &mut DumpOutput<'_, W>,
+pub(super) fn dump_header(
+    d: &mut DumpOutput<'_>,
     map: &[u8],
     path: &Path,
 ) -> CliResult<Option<(usize, Option<SegmentHeader>)>> {

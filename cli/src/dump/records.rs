@@ -13,7 +13,6 @@ use binlog::codec::{
 };
 use binlog::Damage;
 use binlog::SegmentHeader;
-use std::io::Write;
 
 /// The dump of a segment's record region.
 pub(super) struct RecordDump<'m> {
@@ -89,9 +88,9 @@ impl<'m> RecordDump<'m> {
     /// Dumps the frames from `p`, at most `--limit` of them; true if it
     /// reached the end of the record region (the seal follows), false if
     /// it stopped before.
-    pub(super) fn dump<W: Write>(
+    pub(super) fn dump(
         &mut self,
-        d: &mut DumpOutput<'_, W>,
+        d: &mut DumpOutput<'_>,
         mut p: usize,
         args: &DumpArgs,
     ) -> CliResult<bool> {
@@ -135,9 +134,9 @@ impl<'m> RecordDump<'m> {
 
     /// A valid record at `p` (`body`, `total` bytes with its frame header),
     /// with its first `bytes` payload bytes.
-    fn record<W: Write>(
+    fn record(
         &mut self,
-        d: &mut DumpOutput<'_, W>,
+        d: &mut DumpOutput<'_>,
         p: usize,
         body: &[u8],
         total: usize,
@@ -179,9 +178,9 @@ impl<'m> RecordDump<'m> {
 
     /// The SEAL_BEGIN frame of a seal that could not be read, and the rest
     /// of the file after it.
-    fn seal_begin<W: Write>(
+    fn seal_begin(
         &self,
-        d: &mut DumpOutput<'_, W>,
+        d: &mut DumpOutput<'_>,
         p: usize,
         body: &[u8],
         total: usize,
@@ -205,9 +204,9 @@ impl<'m> RecordDump<'m> {
     /// A bad frame at `p`, what is wrong with it and its first bytes: where
     /// the dump goes on (the next valid record), or None if nothing valid
     /// follows.
-    fn bad_frame<W: Write>(
+    fn bad_frame(
         &mut self,
-        d: &mut DumpOutput<'_, W>,
+        d: &mut DumpOutput<'_>,
         p: usize,
         frame: FrameAt<'_>,
         bytes: usize,
