@@ -244,13 +244,8 @@ impl RecordPrinter {
     /// The record's JSON object after its opening brace.
     fn json_line(&mut self, r: &Record<'_>) {
         let l = &mut self.line;
-        let _ = write!(
-            l,
-            "\"seq\":{},\"time\":\"{}\",\"ts_ns\":{},\"type\":",
-            r.seq,
-            time::rfc3339(r.timestamp_ns),
-            r.timestamp_ns
-        );
+        let (seq, ns, at) = (r.seq, r.timestamp_ns, time::rfc3339(r.timestamp_ns));
+        let _ = write!(l, r#""seq":{seq},"time":"{at}","ts_ns":{ns},"type":"#);
         json_str(l, &shown_type_name(r));
         l.extend_from_slice(b",\"meta\":{");
         for (i, (k, v)) in r.metadata().enumerate() {

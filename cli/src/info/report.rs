@@ -86,14 +86,10 @@ pub(super) fn print_segment_lines(out: &mut impl Write, segments: &[SegmentInfo]
             ),
             _ => String::new(),
         };
-        writeln!(
-            out,
-            "{:<13} {:>10}  {seq:<23} {:>11}  {}{detail}",
-            s.state,
-            s.counts.records,
-            human_bytes(s.file_len),
-            paths::show(&s.path)
-        )?;
+        let (state, records, bytes) = (s.state, s.counts.records, human_bytes(s.file_len));
+        let file = paths::show(&s.path);
+        let line = format!("{state:<13} {records:>10}  {seq:<23} {bytes:>11}  {file}{detail}");
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
@@ -180,23 +176,15 @@ pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<
             .original_len
             .unwrap_or(s.file_len)
             .saturating_sub(s.records_end);
-        row(
-            out,
-            "bytes",
-            format!(
-                "{} ({}){}: header {}, records {}{}",
-                human_bytes(s.file_len),
-                s.file_len,
-                compressed_from(s),
-                s.header_len,
-                s.records_end.saturating_sub(s.header_len),
-                match s.state {
-                    "sealed" => format!(", seal {seal}"),
-                    _ if seal > 0 => format!(", after the records {seal}"),
-                    _ => String::new(),
-                }
-            ),
-        )?;
+        let after = match s.state {
+            "sealed" => format!(", seal {seal}"),
+            _ if seal > 0 => format!(", after the records {seal}"),
+            _ => String::new(),
+        };
+        let (len, human, from) = (s.file_len, human_bytes(s.file_len), compressed_from(s));
+        let (header, records) = (s.header_len, s.records_end.saturating_sub(s.header_len));
+        let bytes = format!("{human} ({len}){from}: header {header}, records {records}{after}");
+        row(out, "bytes", bytes)?;
     }
     writeln!(out)?;
     Ok(())
@@ -221,13 +209,8 @@ fn print_counts(out: &mut impl Write, c: &Counts) -> CliResult<()> {
     if let (Some(f), Some(l), Some(lo), Some(hi)) = (c.first_ts, c.last_ts, c.min_ts, c.max_ts) {
         writeln!(out, "  {:<12}{} .. {}", "time", rfc3339(f), rfc3339(l))?;
         if lo != f || hi != l {
-            writeln!(
-                out,
-                "  {:<12}{} .. {} (earliest .. latest)",
-                "",
-                rfc3339(lo),
-                rfc3339(hi)
-            )?;
+            let (lo, hi) = (rfc3339(lo), rfc3339(hi));
+            writeln!(out, "  {:<12}{lo} .. {hi} (earliest .. latest)", "")?;
         }
     }
     let width = c.types.iter().map(|t| t.0.chars().count()).max();

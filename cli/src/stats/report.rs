@@ -153,14 +153,9 @@ fn print_buckets(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliRe
             format!("{name} {:.1}%", pct(b.types[t].0, b.records))
         };
         let shown: Vec<String> = top.iter().take(args.top).map(share).collect();
-        writeln!(
-            out,
-            "{:<22} {:>12}  {:>12}  {}",
-            bucket_label(*start, args.by),
-            b.records,
-            human_bytes(b.bytes),
-            shown.join(", ")
-        )?;
+        let label = bucket_label(*start, args.by);
+        let (bytes, shown) = (human_bytes(b.bytes), shown.join(", "));
+        writeln!(out, "{label:<22} {:>12}  {bytes:>12}  {shown}", b.records)?;
     }
     Ok(())
 }
