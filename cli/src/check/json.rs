@@ -19,11 +19,8 @@ pub fn to_json(c: &Verdict) -> Value {
                "message": i.message})
     };
     let log_issue = |l: &LogIssue| json!({"kind": "log", "message": l.message});
-    let issues = a
-        .issues
-        .iter()
-        .map(issue)
-        .chain(c.log_issues.iter().map(log_issue));
+    let log_issues = c.log_issues.iter().map(log_issue);
+    let issues = a.issues.iter().map(issue).chain(log_issues);
     json!({
         "path": paths::show(&c.path), "status": if c.damaged { "damaged" } else { "ok" },
         "state": a.state_name(), "locked": c.locked, "bytes": a.file_len, "records": a.records,

@@ -107,10 +107,8 @@ fn dump_bytes(
     // A file that ends in zeros has no seal, and its end is not read
     // through the map (a writer's zeros, which sealing cuts).
     let ends_in_zeros = zeros_from < map.len();
-    let sealdir = header
-        .as_ref()
-        .filter(|_| !ends_in_zeros)
-        .and_then(|_| read_seal(map, data_start));
+    let may_have_seal = header.is_some() && !ends_in_zeros;
+    let sealdir = may_have_seal.then(|| read_seal(map, data_start)).flatten();
     let read = read_by_reader(path);
     let mut records = RecordDump::new(map, header.as_ref(), sealdir.as_ref(), &read);
     records.zeros_from = zeros_from;

@@ -253,10 +253,8 @@ impl<'m> RecordDump<'m> {
     /// found nothing valid after them (a torn tail is no region).
     fn resume_after(&self, p: usize) -> Option<usize> {
         let p = p as u64;
-        let region = self
-            .regions
-            .iter()
-            .find(|d| d.offset <= p && p < d.resume_offset)?;
+        let holds_p = |d: &&Damage| d.offset <= p && p < d.resume_offset;
+        let region = self.regions.iter().find(holds_p)?;
         let resume = usize::try_from(region.resume_offset).ok()?;
         (resume < self.data.len()).then_some(resume)
     }

@@ -114,10 +114,7 @@ fn check_continuity(
     }
     // Records in a segment are numbered without gaps: it ends at its
     // first sequence number plus its records, unless damage hid some.
-    let end = s
-        .header
-        .as_ref()
-        .filter(|_| !s.damaged)
-        .map(|h| h.first_seq + s.counts.records);
+    let undamaged = s.header.as_ref().filter(|_| !s.damaged);
+    let end = undamaged.map(|h| h.first_seq + s.counts.records);
     continuity.ended(f, end);
 }

@@ -172,10 +172,8 @@ pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<
     if s.header.is_some() {
         print_counts(out, &s.counts)?;
         // Offsets are the segment's, compressed or not.
-        let seal = s
-            .original_len
-            .unwrap_or(s.file_len)
-            .saturating_sub(s.records_end);
+        let end = s.original_len.unwrap_or(s.file_len);
+        let seal = end.saturating_sub(s.records_end);
         let after = match s.state {
             "sealed" => format!(", seal {seal}"),
             _ if seal > 0 => format!(", after the records {seal}"),

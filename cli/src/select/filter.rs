@@ -49,13 +49,9 @@ impl FilterArgs {
                 })
                 .transpose()
         };
+        let named = self.types.iter().filter(|t| !t.is_empty());
         let f = Filter {
-            types: self
-                .types
-                .iter()
-                .filter(|t| !t.is_empty())
-                .cloned()
-                .collect(),
+            types: named.cloned().collect(),
             from_seq: self.from_seq,
             to_seq: self.to_seq,
             since: parse("--since", &self.since)?,

@@ -138,13 +138,9 @@ fn print_types(out: &mut impl Write, tally: &Tally) -> CliResult<()> {
 
 /// The table of time buckets, each with its busiest types.
 fn print_buckets(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliResult<()> {
-    writeln!(
-        out,
-        "{:<22} {:>12}  {:>12}  busiest types",
-        format!("{} (UTC)", args.by.label()),
-        "records",
-        "bytes"
-    )?;
+    let by = format!("{} (UTC)", args.by.label());
+    let heading = format!("{by:<22} {:>12}  {:>12}  busiest types", "records", "bytes");
+    writeln!(out, "{heading}")?;
     for (start, b) in &tally.buckets {
         let mut top: Vec<usize> = (0..b.types.len()).filter(|&t| b.types[t].0 > 0).collect();
         top.sort_by_key(|&t| std::cmp::Reverse(b.types[t].0));

@@ -35,11 +35,8 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
             "--type is required (or use --json with a \"type\" in each object)",
         ));
     }
-    let meta = args
-        .meta
-        .iter()
-        .map(|m| args::key_value("--meta", m))
-        .collect::<CliResult<Vec<_>>>()?;
+    let meta = args.meta.iter().map(|m| args::key_value("--meta", m));
+    let meta = meta.collect::<CliResult<Vec<_>>>()?;
     let (dest, shown, created) = destination::open(args)?;
     let batch = RefCell::new(Batch::new(args.max_record_size));
     let input = Input::stdin(&batch, &dest);
@@ -106,11 +103,10 @@ fn written(dest: &Destination, batch: &Batch, failed: bool) -> Written {
 fn report_written(w: &Written, shown: &str) {
     match (w.count, w.first_seq) {
         (0, _) | (_, None) => eprintln!("binlog: wrote 0 records to {shown}"),
-        (n, Some(first)) => eprintln!(
-            "binlog: wrote {} (seq {first}..{}) to {shown}",
-            crate::error::counted(n, "record"),
-            first + n - 1
-        ),
+        (n, Some(first)) => {
+            let (records, last) = (crate::error::counted(n, "record"), first + n - 1);
+            eprintln!("binlog: wrote {records} (seq {first}..{last}) to {shown}")
+        }
     }
     if let Some((from, to)) = w.not_written {
         let lost = match to - from + 1 {
