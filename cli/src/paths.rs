@@ -109,19 +109,14 @@ fn stat_path(p: &Path) -> CliResult<(PathBuf, std::fs::Metadata)> {
 
 /// Every segment of every source, in order.
 pub fn all_files(sources: &[Source]) -> Vec<PathBuf> {
-    sources
-        .iter()
-        .flat_map(|s| s.files.iter().cloned())
-        .collect()
+    sources.iter().flat_map(|s| s.files.clone()).collect()
 }
 
 /// The bytes of `files` together (a file that cannot be read counts 0), for
 /// a progress bar.
 pub fn total_len(files: &[PathBuf]) -> u64 {
-    files
-        .iter()
-        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
-        .sum()
+    let len = |f: &PathBuf| std::fs::metadata(f).map_or(0, |m| m.len());
+    files.iter().map(len).sum()
 }
 
 /// The directory of `file`, as "." when it has none (so that `a.binlog`

@@ -26,17 +26,13 @@ pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
     }
     let g = repair::accept_gap(&log.dir, &log.name, from, to, reason)?;
     let file = repair::accepted_gaps_path(&log.dir, &log.name);
-    println!(
-        "accepted gap seq {}..{} of {} ({}), recorded in {}",
-        g.from_seq,
-        g.to_seq,
-        source.label,
-        match g.reason.as_str() {
-            "" => g.accepted_utc.clone(),
-            r => format!("{r}, {}", g.accepted_utc),
-        },
-        paths::show(&file)
-    );
+    let why = match g.reason.as_str() {
+        "" => g.accepted_utc.clone(),
+        r => format!("{r}, {}", g.accepted_utc),
+    };
+    let (from, to, file) = (g.from_seq, g.to_seq, paths::show(&file));
+    let gap = format!("gap seq {from}..{to} of {}", source.label);
+    println!("accepted {gap} ({why}), recorded in {file}");
     Ok(Outcome::Clean)
 }
 

@@ -13,30 +13,27 @@ use std::io::Write;
 pub(super) fn print_json(out: &mut impl Write, tally: &Tally, by: BucketWidth) -> CliResult<()> {
     let order = tally.busiest_first();
     let all = &tally.summary;
-    let types: Vec<Value> = order
-        .iter()
-        .map(|&t| {
-            let t = &all.types[t];
-            json!({
-                "type": t.name, "records": t.records, "bytes": t.bytes,
-                "payload_bytes": t.payload_bytes, "first_seq": t.first_seq,
-                "last_seq": t.last_seq, "first_time": time::rfc3339(t.first_ns),
-                "last_time": time::rfc3339(t.last_ns),
-            })
+    let type_json = |&t: &usize| {
+        let t = &all.types[t];
+        json!({
+            "type": t.name, "records": t.records, "bytes": t.bytes,
+            "payload_bytes": t.payload_bytes, "first_seq": t.first_seq,
+            "last_seq": t.last_seq, "first_time": time::rfc3339(t.first_ns),
+            "last_time": time::rfc3339(t.last_ns),
         })
-        .collect();
+    };
+    let types: Vec<Value> = order.iter().map(type_json).collect();
     let bucket_json = |(start, b): (&i64, &Bucket)| {
-        let seen = order
-            .iter()
-            .filter(|&&t| b.types.get(t).is_some_and(|c| c.0 > 0));
-        let per: serde_json::Map<String, Value> = seen
-            .map(|&t| {
-                (
-                    all.types[t].name.clone(),
-                    json!({"records": b.types[t].0, "bytes": b.types[t].1}),
-                )
-            })
-            .collect();
+        let has_records = |&&t: &&usize| b.types.get(t).is_some_and(|c| c.0 > 0);
+        let entry = |&t: &usize| {
+            let (records, bytes) = b.types[t];
+            (
+                all.types[t].name.clone(),
+                json!({"records": records, "bytes": bytes}),
+            )
+        };
+        let per: serde_json::Map<String, Value> =
+            order.iter().filter(has_records).map(entry).collect();
         json!({
             "start": rfc3339_short(*start), "start_ns": start, "records": b.records,
             "bytes": b.bytes, "types": per,

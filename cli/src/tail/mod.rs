@@ -266,9 +266,7 @@ fn open_follower(
     // With --to-seq every record must be seen, whatever its type, to know
     // when N has gone by: the type filter is then applied here alone.
     if !filter.types.is_empty() && filter.to_seq.is_none() {
-        let types = filter.reader_types();
-        let names: Vec<&str> = types.iter().map(|s| s.as_str()).collect();
-        lr.filter_types(&names);
+        filter.filter_types_of(&mut lr);
     }
     if let Some(name) = &args.consumer {
         if !log_dir {
