@@ -41,15 +41,10 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
     let bytes = t.bytes;
     writeln!(out, "  {:<12}{} ({bytes})", "bytes", human_bytes(bytes))?;
     if t.compressed > 0 {
-        let original = t.original_bytes;
-        writeln!(
-            out,
-            "  {:<12}{} compressed; {} ({original}) uncompressed, {:.2}x",
-            "compressed",
-            t.compressed,
-            human_bytes(original),
-            original as f64 / bytes.max(1) as f64
-        )?;
+        let (original, n) = (t.original_bytes, t.compressed);
+        let (human, ratio) = (human_bytes(original), original as f64 / bytes.max(1) as f64);
+        let what = format!("{n} compressed; {human} ({original}) uncompressed, {ratio:.2}x");
+        writeln!(out, "  {:<12}{what}", "compressed")?;
     }
     let breaks = t.gaps.iter().filter(|(b, _)| b.is_damage()).count();
     let damage = match (t.damaged, breaks) {
@@ -79,11 +74,10 @@ pub(super) fn print_segment_lines(out: &mut impl Write, segments: &[SegmentInfo]
         let seq = seq.map_or("-".to_string(), |(f, l)| format!("{f}..{l}"));
         let detail = match (&s.detail, s.state, s.original_len) {
             (Some(d), st, _) if st != "sealed" => format!("  ({d})"),
-            (_, _, Some(o)) => format!(
-                "  (compressed from {}, {:.2}x)",
-                human_bytes(o),
-                s.ratio().unwrap_or(1.0)
-            ),
+            (_, _, Some(o)) => {
+                let (human, ratio) = (human_bytes(o), s.ratio().unwrap_or(1.0));
+                format!("  (compressed from {human}, {ratio:.2}x)")
+            }
             _ => String::new(),
         };
         let (state, records, bytes) = (s.state, s.counts.records, human_bytes(s.file_len));
@@ -215,12 +209,9 @@ fn print_counts(out: &mut impl Write, c: &Counts) -> CliResult<()> {
     let width = width.unwrap_or(0);
     for (i, (name, n, b)) in c.types.iter().enumerate() {
         let label = if i == 0 { "types" } else { "" };
-        writeln!(
-            out,
-            "  {label:<12}{name:<width$}  {n:>12} record{:<1}  {:>12}",
-            plural(*n),
-            human_bytes(*b)
-        )?;
+        let (s, bytes) = (plural(*n), human_bytes(*b));
+        let line = format!("{label:<12}{name:<width$}  {n:>12} record{s:<1}  {bytes:>12}");
+        writeln!(out, "  {line}")?;
     }
     Ok(())
 }

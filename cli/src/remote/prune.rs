@@ -104,9 +104,8 @@ pub fn parse_age(s: &str) -> Result<Duration, String> {
 pub fn run(args: &PruneArgs) -> CliResult<Outcome> {
     let l = &args.limits;
     if l.keep_count.is_none() && l.keep_bytes.is_none() && l.keep_age.is_none() {
-        return Err(CliError::usage(
-            "say what to keep: --keep-count N, --keep-bytes B or --keep-age DUR",
-        ));
+        let why = "say what to keep: --keep-count N, --keep-bytes B or --keep-age DUR";
+        return Err(CliError::usage(why));
     }
     let log = remote_log(&args.at.url, args.at.log.as_deref())?;
     let wait =

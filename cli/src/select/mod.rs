@@ -51,9 +51,8 @@ impl RecordArgs {
     /// Refuses a payload mode the output cannot carry (raw bytes in JSON).
     pub fn check_payload_mode(&self) -> CliResult<()> {
         if self.json && self.payload == PayloadMode::Raw {
-            return Err(CliError::usage(
-                "--payload raw cannot be used with --json (use base64 or hex)",
-            ));
+            let why = "--payload raw cannot be used with --json (use base64 or hex)";
+            return Err(CliError::usage(why));
         }
         Ok(())
     }

@@ -31,9 +31,8 @@ use std::io::Write;
 
 pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
     if !args.json && args.type_name.is_none() {
-        return Err(CliError::usage(
-            "--type is required (or use --json with a \"type\" in each object)",
-        ));
+        let why = "--type is required (or use --json with a \"type\" in each object)";
+        return Err(CliError::usage(why));
     }
     let meta = args.meta.iter().map(|m| args::key_value("--meta", m));
     let meta = meta.collect::<CliResult<Vec<_>>>()?;
@@ -130,8 +129,7 @@ fn print_summary(w: &Written, shown: &str, removed: bool, error: Option<String>)
     });
     let mut out = output::stdout();
     output::print_json_document(&mut out, &doc)?;
-    out.flush()?;
-    Ok(())
+    Ok(out.flush()?)
 }
 
 /// The first error is the command's; any later one is printed too, unless
