@@ -409,7 +409,7 @@ public-api:
 # counts: no comments, blank lines or Rust test modules). A budget only
 # goes down: a feature pays for its lines by merging what it can.
 LIB_CODE_BUDGET      := 29202
-TOOL_CODE_BUDGET     := 8572
+TOOL_CODE_BUDGET     := 8068
 BINDINGS_CODE_BUDGET := 8961
 .PHONY: line-budget
 line-budget:

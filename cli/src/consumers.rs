@@ -2,10 +2,11 @@
 //! with its position, lag and last commit (`binlog::list_consumers`), and
 //! `binlog consumers rm` (`binlog::remove_consumer`).
 
-use crate::error::{CliResult, Outcome};
+use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, print_json_document};
 use crate::paths;
 use crate::time::rfc3339;
+use binlog::ConsumerInfo;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::io::Write;
@@ -58,10 +59,9 @@ pub fn run(args: &ConsumersArgs) -> CliResult<Outcome> {
         binlog::remove_consumer(dir, name)?;
         return Ok(Outcome::Clean);
     }
-    let dir = args
-        .dir
-        .as_ref()
-        .ok_or_else(|| crate::error::CliError::usage("give a log directory (DIR)"))?;
+    let Some(dir) = &args.dir else {
+        return Err(CliError::usage("give a log directory (DIR)"));
+    };
     let mut rows = Vec::new();
     for source in paths::scan_dir(dir, args.log.as_deref())? {
         let Some(log) = source.log else { continue };
@@ -71,16 +71,14 @@ pub fn run(args: &ConsumersArgs) -> CliResult<Outcome> {
     }
     let mut out = output::stdout();
     if args.json {
-        let doc: Vec<_> = rows
-            .iter()
-            .map(|(log, c)| {
-                json!({
-                    "log": log, "consumer": c.name, "next_seq": c.next_seq,
-                    "lag_records": c.lag_records, "lag_bytes": c.lag_bytes,
-                    "last_commit_ns": c.commit_ns, "last_commit": rfc3339(c.commit_ns),
-                })
+        let row = |(log, c): &(String, ConsumerInfo)| {
+            json!({
+                "log": log, "consumer": c.name, "next_seq": c.next_seq,
+                "lag_records": c.lag_records, "lag_bytes": c.lag_bytes,
+                "last_commit_ns": c.commit_ns, "last_commit": rfc3339(c.commit_ns),
             })
-            .collect();
+        };
+        let doc: Vec<_> = rows.iter().map(row).collect();
         print_json_document(&mut out, &json!(doc))?;
         return Ok(Outcome::Clean);
     }
@@ -89,15 +87,9 @@ pub fn run(args: &ConsumersArgs) -> CliResult<Outcome> {
         "LOG\tCONSUMER\tNEXT_SEQ\tLAG_RECORDS\tLAG_BYTES\tLAST_COMMIT"
     )?;
     for (log, c) in &rows {
-        writeln!(
-            out,
-            "{log}\t{}\t{}\t{}\t{}\t{}",
-            c.name,
-            c.next_seq,
-            c.lag_records,
-            c.lag_bytes,
-            rfc3339(c.commit_ns)
-        )?;
+        let (name, next, lag) = (&c.name, c.next_seq, (c.lag_records, c.lag_bytes));
+        let commit = rfc3339(c.commit_ns);
+        writeln!(out, "{log}\t{name}\t{next}\t{}\t{}\t{commit}", lag.0, lag.1)?;
     }
     out.flush()?;
     Ok(Outcome::Clean)

@@ -15,26 +15,17 @@ pub fn damage_message(file: &Path, d: &Damage) -> String {
     } else {
         "no record is lost".to_string()
     };
-    let what = if d.offset == 0 {
-        format!(
-            "the header is damaged; records read from offset {}",
-            d.resume_offset
-        )
-    } else if d.resume_offset > d.offset {
-        format!(
-            "{} damaged bytes skipped, up to offset {}",
-            d.resume_offset - d.offset,
-            d.resume_offset
-        )
+    let (at, resume) = (d.offset, d.resume_offset);
+    let what = if at == 0 {
+        format!("the header is damaged; records read from offset {resume}")
+    } else if resume > at {
+        let skipped = resume - at;
+        format!("{skipped} damaged bytes skipped, up to offset {resume}")
     } else {
         "sequence numbers jump".to_string()
     };
-    format!(
-        "{}: offset {}{}: {what}; {lost}",
-        paths::show(file),
-        d.offset,
-        frames_holding(file, d)
-    )
+    let (frames, file) = (frames_holding(file, d), paths::show(file));
+    format!("{file}: offset {at}{frames}: {what}; {lost}")
 }
 
 /// For a compressed segment, the frames that hold the damaged bytes and

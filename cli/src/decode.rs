@@ -225,11 +225,8 @@ impl Decoders {
 /// A schema as `info --json` and `schema --json` show it.
 pub fn schema_json(s: &TypeSchema) -> Value {
     serde_json::json!({
-        "type": s.type_name,
-        "encoding": s.encoding,
-        "schema_encoding": s.schema_encoding,
-        "schema_name": s.schema_name,
-        "schema_bytes": s.schema.len(),
+        "type": s.type_name, "encoding": s.encoding, "schema_encoding": s.schema_encoding,
+        "schema_name": s.schema_name, "schema_bytes": s.schema.len(),
     })
 }
 
@@ -354,7 +351,7 @@ fn write_value(
             out.push(b'"');
         }
         Val::Enum(n) => match kind {
-            FieldKind::Enum(e) => match e.get_value(n) {
+            FieldKind::Of(ReflectKind::Enum(e)) => match e.get_value(n) {
                 Some(named) => json_str(out, named.name()),
                 None => number(out, n),
             },

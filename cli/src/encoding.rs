@@ -84,8 +84,7 @@ pub fn push_escaped(out: &mut Vec<u8>, text: &str) {
             b'\t' => out.extend_from_slice(b"\\t"),
             0..=0x1f | 0x7f => {
                 out.extend_from_slice(b"\\x");
-                out.push(HEX[(b >> 4) as usize]);
-                out.push(HEX[(b & 15) as usize]);
+                push_hex(out, &[b]);
             }
             _ => out.push(b),
         }

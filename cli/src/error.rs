@@ -33,8 +33,17 @@ impl Outcome {
     /// (`binlog::records_missing`, `LogReader::records_missing`), whatever
     /// the command.
     pub fn damaged_if(cond: bool) -> Outcome {
+        Outcome::Damaged.when(cond)
+    }
+
+    /// 3 when `cond`: payloads printed raw because they did not decode.
+    pub fn undecodable_if(cond: bool) -> Outcome {
+        Outcome::Undecodable.when(cond)
+    }
+
+    fn when(self, cond: bool) -> Outcome {
         if cond {
-            Outcome::Damaged
+            self
         } else {
             Outcome::Clean
         }

@@ -72,10 +72,8 @@ pub fn man_pages(args: &ManArgs, cli: Command) -> CliResult<Outcome> {
 /// indented lines into one another.
 fn main_page(cli: Command) -> io::Result<Vec<u8>> {
     let cli = cli.disable_help_subcommand(true);
-    let help = cli
-        .get_after_help()
-        .map(|h| h.to_string())
-        .unwrap_or_default();
+    let help = cli.get_after_help().map(|h| h.to_string());
+    let help = help.unwrap_or_default();
     let mut page = Vec::new();
     let Some((before, rest)) = help.split_once("Exit status:\n") else {
         Man::new(cli).render(&mut page)?;

@@ -151,32 +151,20 @@ fn main() -> ExitCode {
     if cli.no_progress {
         progress::disable();
     }
-    let progress = match &cli.command {
-        Command::Info(a) => Some(a.progress),
-        Command::Verify(a) => Some(a.progress),
-        Command::Repair(a) => Some(a.progress),
-        Command::Stats(a) => Some(a.progress),
-        Command::Compress(a) => Some(a.progress),
-        Command::Decompress(a) => Some(a.progress),
-        _ => None,
-    };
-    if let Some(p) = progress {
-        p.apply();
-    }
     let result = match &cli.command {
-        Command::Info(a) => info::run(a),
+        Command::Info(a) => a.progress.run(|| info::run(a)),
         Command::Cat(a) => cat::run(a),
         Command::Tail(a) => tail::run(a),
-        Command::Verify(a) => verify::run(a),
-        Command::Repair(a) => repair::run(a),
+        Command::Verify(a) => a.progress.run(|| verify::run(a)),
+        Command::Repair(a) => a.progress.run(|| repair::run(a)),
         Command::Dump(a) => dump::run(a),
         Command::Write(a) => write::run(a),
-        Command::Stats(a) => stats::run(a),
+        Command::Stats(a) => a.progress.run(|| stats::run(a)),
         Command::Schema(a) => schema::run(a),
         Command::Completions(a) => generate::completions(a, Cli::command()),
         Command::Man(a) => generate::man_pages(a, Cli::command()),
-        Command::Compress(a) => compress::run_compress(a),
-        Command::Decompress(a) => compress::run_decompress(a),
+        Command::Compress(a) => a.progress.run(|| compress::run_compress(a)),
+        Command::Decompress(a) => a.progress.run(|| compress::run_decompress(a)),
         Command::Export(a) => export::run(a),
         Command::Ship(a) => ship::run(a),
         Command::Remote(a) => remote::run(a),

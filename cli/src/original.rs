@@ -46,10 +46,8 @@ pub fn map_noting(path: &Path, notes: &mut Vec<String>) -> Result<(File, Mmap), 
         File::open(path).map_err(|e| BytesError::Io(format!("{}: open: {e}", path.display())))?;
     // Opening a directory works, mapping it does not ("No such device").
     if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(BytesError::NotSegment(format!(
-            "{}: is a directory, not a segment",
-            path.display()
-        )));
+        let what = format!("{}: is a directory, not a segment", path.display());
+        return Err(BytesError::NotSegment(what));
     }
     let file = if is_compressed(&file) {
         let (copy, lost) = decompressed(path)?;
@@ -110,13 +108,10 @@ fn decompressed(path: &Path) -> Result<(File, Vec<String>), BytesError> {
     let mut out = BufWriter::with_capacity(1 << 20, &file);
     let mut notes = Vec::new();
     if let Some(e) = &table_lost {
-        notes.push(format!(
-            "offset {}: {}; read the {} whole frames before it (original bytes 0..{})",
-            e.offset().unwrap_or(0),
-            e.detail(),
-            seg.frames().len(),
-            seg.original_len()
-        ));
+        let (at, why) = (e.offset().unwrap_or(0), e.detail());
+        let (frames, len) = (seg.frames().len(), seg.original_len());
+        let whole = format!("read the {frames} whole frames before it (original bytes 0..{len})");
+        notes.push(format!("offset {at}: {why}; {whole}"));
     }
     let mut frame = Vec::new();
     for i in 0..seg.frames().len() {
@@ -138,17 +133,15 @@ fn decompressed(path: &Path) -> Result<(File, Vec<String>), BytesError> {
 /// The note of a frame of original bytes `start..end` that failed (`e`)
 /// after yielding `kept` of them: the rest are zeros.
 fn lost_note(start: u64, kept: u64, end: u64, e: &binlog::Error) -> String {
-    let from = start + kept;
+    let (from, why) = (start + kept, e.message());
     match kept {
-        0 => format!("original bytes {start}..{end} are lost: {}", e.message()),
-        _ if from == end => format!(
-            "original bytes {start}..{end} are kept as the frame yields them: {}",
-            e.message()
-        ),
+        0 => format!("original bytes {start}..{end} are lost: {why}"),
+        _ if from == end => {
+            format!("original bytes {start}..{end} are kept as the frame yields them: {why}")
+        }
         _ => format!(
             "original bytes {from}..{end} are lost ({start}..{from} kept, as the frame yields \
-             them): {}",
-            e.message()
+             them): {why}"
         ),
     }
 }
@@ -158,10 +151,8 @@ fn lost_note(start: u64, kept: u64, end: u64, e: &binlog::Error) -> String {
 fn temp_file() -> Result<(File, std::path::PathBuf), BytesError> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = std::env::temp_dir().join(format!(
-        "binlog-decompressed-{}-{n}.binlog",
-        std::process::id()
-    ));
+    let name = format!("binlog-decompressed-{}-{n}.binlog", std::process::id());
+    let tmp = std::env::temp_dir().join(name);
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -36,6 +36,7 @@ pub fn stdout() -> BufWriter<io::Stdout> {
     BufWriter::with_capacity(1 << 16, io::stdout())
 }
 
+#[derive(Default)]
 pub struct RecordPrinter {
     json: bool,
     payload: PayloadMode,
@@ -83,10 +84,7 @@ impl RecordPrinter {
         RecordPrinter {
             json,
             payload,
-            line: Vec::with_capacity(256),
-            decoded: Vec::new(),
-            decoders: None,
-            undecodable: 0,
+            ..RecordPrinter::default()
         }
     }
 
@@ -99,10 +97,7 @@ impl RecordPrinter {
     /// The exit status of what was printed: records printed raw because
     /// they did not decode make it `Undecodable`.
     pub fn outcome(&self) -> Outcome {
-        match self.undecodable {
-            0 => Outcome::Clean,
-            _ => Outcome::Undecodable,
-        }
+        Outcome::undecodable_if(self.undecodable > 0)
     }
 
     /// With `--decode`, `r` (of log `log`) copied, to be printed with
@@ -249,13 +244,8 @@ impl RecordPrinter {
     /// The record's JSON object after its opening brace.
     fn json_line(&mut self, r: &Record<'_>) {
         let l = &mut self.line;
-        let _ = write!(
-            l,
-            "\"seq\":{},\"time\":\"{}\",\"ts_ns\":{},\"type\":",
-            r.seq,
-            time::rfc3339(r.timestamp_ns),
-            r.timestamp_ns
-        );
+        let (seq, ns, at) = (r.seq, r.timestamp_ns, time::rfc3339(r.timestamp_ns));
+        let _ = write!(l, r#""seq":{seq},"time":"{at}","ts_ns":{ns},"type":"#);
         json_str(l, &shown_type_name(r));
         l.extend_from_slice(b",\"meta\":{");
         for (i, (k, v)) in r.metadata().enumerate() {

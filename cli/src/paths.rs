@@ -17,6 +17,17 @@ pub struct Source {
     pub log: Option<LogId>,
 }
 
+impl Source {
+    /// Files read as one stream, no log's.
+    fn of_files(label: String, files: Vec<PathBuf>) -> Source {
+        Source {
+            label,
+            files,
+            log: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogId {
     pub dir: PathBuf,
@@ -46,11 +57,8 @@ impl SourceArgs {
         let mut files = Vec::new();
         for p in &self.paths {
             if crate::remote::is_remote(p) {
-                sources.push(Source {
-                    label: p.display().to_string(),
-                    files: crate::remote::resolve(p, only)?,
-                    log: None,
-                });
+                let files = crate::remote::resolve(p, only)?;
+                sources.push(Source::of_files(p.display().to_string(), files));
                 continue;
             }
             let (p, meta) = &stat_path(p)?;
@@ -76,14 +84,7 @@ impl SourceArgs {
             } else {
                 format!("{} files", files.len())
             };
-            sources.insert(
-                0,
-                Source {
-                    label,
-                    files,
-                    log: None,
-                },
-            );
+            sources.insert(0, Source::of_files(label, files));
         }
         Ok(sources)
     }
@@ -108,19 +109,14 @@ fn stat_path(p: &Path) -> CliResult<(PathBuf, std::fs::Metadata)> {
 
 /// Every segment of every source, in order.
 pub fn all_files(sources: &[Source]) -> Vec<PathBuf> {
-    sources
-        .iter()
-        .flat_map(|s| s.files.iter().cloned())
-        .collect()
+    sources.iter().flat_map(|s| s.files.clone()).collect()
 }
 
 /// The bytes of `files` together (a file that cannot be read counts 0), for
 /// a progress bar.
 pub fn total_len(files: &[PathBuf]) -> u64 {
-    files
-        .iter()
-        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
-        .sum()
+    let len = |f: &PathBuf| std::fs::metadata(f).map_or(0, |m| m.len());
+    files.iter().map(len).sum()
 }
 
 /// The directory of `file`, as "." when it has none (so that `a.binlog`
@@ -206,11 +202,8 @@ pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
         }
     }
     loose.sort();
-    sources.extend(loose.into_iter().map(|f| Source {
-        label: f.display().to_string(),
-        files: vec![f],
-        log: None,
-    }));
+    let alone = |f: PathBuf| Source::of_files(f.display().to_string(), vec![f]);
+    sources.extend(loose.into_iter().map(alone));
     Ok(sources)
 }
 

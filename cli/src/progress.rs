@@ -28,11 +28,12 @@ pub struct NoProgressAccepted {
 }
 
 impl ProgressArgs {
-    /// Turns the bar off if asked to.
-    pub fn apply(self) {
+    /// Runs the command `run`, the bar turned off first if asked to.
+    pub fn run<T>(self, run: impl FnOnce() -> T) -> T {
         if self.no_progress {
             disable();
         }
+        run()
     }
 }
 

@@ -7,7 +7,7 @@
 //! the payload with prost-reflect, which also says why one does not
 //! decode.
 
-use prost_reflect::{EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor};
+use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
 
 /// prost-reflect's limit of nested messages.
 const MAX_NESTING: usize = 100;
@@ -63,26 +63,12 @@ impl Val<'_> {
     }
 }
 
-/// What a field holds.
+/// What a field holds: prost-reflect's kind (a map's entries, read
+/// through `FieldPlan::map`, as bytes), a message as its index into
+/// `Plan::message`.
 #[derive(Clone, Debug)]
 pub enum FieldKind {
-    Bool,
-    Int32,
-    Sint32,
-    Sfixed32,
-    Int64,
-    Sint64,
-    Sfixed64,
-    Uint32,
-    Fixed32,
-    Uint64,
-    Fixed64,
-    Float,
-    Double,
-    String,
-    Bytes,
-    Enum(EnumDescriptor),
-    /// Index into `Plan::message`.
+    Of(Kind),
     Message(usize),
 }
 
@@ -178,27 +164,12 @@ impl Plan {
             _ => None,
         };
         let kind = match f.kind() {
-            Kind::Bool => FieldKind::Bool,
-            Kind::Int32 => FieldKind::Int32,
-            Kind::Sint32 => FieldKind::Sint32,
-            Kind::Sfixed32 => FieldKind::Sfixed32,
-            Kind::Int64 => FieldKind::Int64,
-            Kind::Sint64 => FieldKind::Sint64,
-            Kind::Sfixed64 => FieldKind::Sfixed64,
-            Kind::Uint32 => FieldKind::Uint32,
-            Kind::Fixed32 => FieldKind::Fixed32,
-            Kind::Uint64 => FieldKind::Uint64,
-            Kind::Fixed64 => FieldKind::Fixed64,
-            Kind::Float => FieldKind::Float,
-            Kind::Double => FieldKind::Double,
-            Kind::String => FieldKind::String,
-            Kind::Bytes => FieldKind::Bytes,
             // google.protobuf.NullValue is shown as null.
             Kind::Enum(e) if e.full_name().starts_with("google.protobuf.") => return None,
-            Kind::Enum(e) => FieldKind::Enum(e),
             // A map's entries are read through `map`.
-            Kind::Message(_) if map.is_some() => FieldKind::Bytes,
+            Kind::Message(_) if map.is_some() => FieldKind::Of(Kind::Bytes),
             Kind::Message(m) => FieldKind::Message(self.add(&m)?),
+            kind => FieldKind::Of(kind),
         };
         let quoted = serde_json::to_string(f.json_name()).expect("a string is JSON");
         Some(FieldPlan {
@@ -266,9 +237,14 @@ impl MessagePlan {
 impl FieldPlan {
     /// The value of one occurrence of a singular field.
     pub fn value<'a>(&self, w: Wire<'a>) -> Result<Val<'a>, Unread> {
-        use FieldKind as K;
+        use Kind as K;
         let zigzag = |n: u64| ((n >> 1) as i64) ^ -((n & 1) as i64);
-        Ok(match (&self.kind, w) {
+        let kind = match (&self.kind, w) {
+            (FieldKind::Of(kind), _) => kind,
+            (FieldKind::Message(m), Wire::Len(b)) => return Ok(Val::Message(*m, b)),
+            _ => return Err(Unread),
+        };
+        Ok(match (kind, w) {
             (K::Bool, Wire::Varint(n)) => Val::Bool(n != 0),
             (K::Int32, Wire::Varint(n)) => Val::I32(n as i32),
             (K::Enum(_), Wire::Varint(n)) => Val::Enum(n as i32),
@@ -285,15 +261,18 @@ impl FieldPlan {
             (K::Double, Wire::I64(n)) => Val::F64(f64::from_bits(n)),
             (K::String, Wire::Len(b)) => Val::Str(std::str::from_utf8(b).map_err(|_| Unread)?),
             (K::Bytes, Wire::Len(b)) => Val::Bytes(b),
-            (K::Message(m), Wire::Len(b)) => Val::Message(*m, b),
             _ => return Err(Unread),
         })
     }
 
     /// The value of a field the wire leaves out (a message's is empty).
     pub fn zero(&self) -> Val<'static> {
-        use FieldKind as K;
-        match self.kind {
+        use Kind as K;
+        let kind = match &self.kind {
+            FieldKind::Of(kind) => kind,
+            FieldKind::Message(m) => return Val::Message(*m, &[]),
+        };
+        match kind {
             K::Bool => Val::Bool(false),
             K::Int32 | K::Sint32 | K::Sfixed32 => Val::I32(0),
             K::Int64 | K::Sint64 | K::Sfixed64 => Val::I64(0),
@@ -302,9 +281,8 @@ impl FieldPlan {
             K::Float => Val::F32(0.0),
             K::Double => Val::F64(0.0),
             K::String => Val::Str(""),
-            K::Bytes => Val::Bytes(&[]),
+            K::Bytes | K::Message(_) => Val::Bytes(&[]),
             K::Enum(_) => Val::Enum(0),
-            K::Message(m) => Val::Message(m, &[]),
         }
     }
 
@@ -331,11 +309,11 @@ impl FieldPlan {
 
     /// The wire type of a packed run's values (None: not packable).
     fn packed_wire(&self) -> Option<u8> {
-        use FieldKind as K;
-        match self.kind {
-            K::String | K::Bytes | K::Message(_) => None,
-            K::Sfixed32 | K::Fixed32 | K::Float => Some(5),
-            K::Sfixed64 | K::Fixed64 | K::Double => Some(1),
+        use Kind as K;
+        match &self.kind {
+            FieldKind::Message(_) | FieldKind::Of(K::String | K::Bytes | K::Message(_)) => None,
+            FieldKind::Of(K::Sfixed32 | K::Fixed32 | K::Float) => Some(5),
+            FieldKind::Of(K::Sfixed64 | K::Fixed64 | K::Double) => Some(1),
             _ => Some(0),
         }
     }
@@ -368,7 +346,7 @@ pub fn map_entries<'a>(
             }
         }
         // A missing enum value is the enum's first value, not always 0.
-        if v.is_none() && matches!(value.kind, FieldKind::Enum(_)) {
+        if v.is_none() && matches!(value.kind, FieldKind::Of(Kind::Enum(_))) {
             return Err(Unread);
         }
         entries.push((k.unwrap_or(key.zero()), v.unwrap_or(value.zero())));

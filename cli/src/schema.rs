@@ -80,15 +80,13 @@ pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
     }
     if let (Some(out), Some(t)) = (&args.out, &args.type_name) {
         let Some(newest) = newest.map(|k| &found[k]) else {
-            return Err(CliError::usage(format!(
-                "no segment holds a schema of type {t:?}"
-            )));
+            let none = format!("no segment holds a schema of type {t:?}");
+            return Err(CliError::usage(none));
         };
         if newest.schema.schema.is_empty() {
             let e = &newest.schema.encoding;
-            return Err(CliError::usage(format!(
-                "type {t:?} ({e}) has no schema document"
-            )));
+            let none = format!("type {t:?} ({e}) has no schema document");
+            return Err(CliError::usage(none));
         }
         crate::paths::write_whole(out, &newest.schema.schema)
             .map_err(|e| CliError::io_on(out.display(), e))?;

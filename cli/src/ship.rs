@@ -79,9 +79,8 @@ pub struct ShipArgs {
 pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
     let to = Location::parse(&args.to).map_err(|e| CliError::usage(e.message()))?;
     if !(args.interval > 0.0 && args.interval.is_finite()) {
-        return Err(CliError::usage(
-            "--interval must be a positive number of seconds",
-        ));
+        let why = "--interval must be a positive number of seconds";
+        return Err(CliError::usage(why));
     }
     let opts = ShipOptions {
         keep_local: args.keep_local,

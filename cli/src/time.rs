@@ -44,10 +44,8 @@ pub fn parse_time(s: &str, now: i64) -> Result<i64, String> {
         return parse_epoch(epoch).ok_or_else(|| bad_time(s));
     }
     let rel = t.strip_suffix(" ago").unwrap_or(t).trim();
-    if let Some(d) = humantime::parse_duration(rel)
-        .ok()
-        .and_then(|d| i64::try_from(d.as_nanos()).ok())
-    {
+    let ago = humantime::parse_duration(rel).ok();
+    if let Some(d) = ago.and_then(|d| i64::try_from(d.as_nanos()).ok()) {
         return Ok(now.saturating_sub(d));
     }
     parse_rfc3339(t).ok_or_else(|| bad_time(s))
@@ -77,19 +75,18 @@ fn parse_epoch(s: &str) -> Option<i64> {
 /// nanoseconds), also without seconds (`2026-11-21 05:30Z`), or a bare
 /// date (UTC midnight). The offset is required.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let no_seconds = s
+        .get(16..)
+        .is_some_and(|zone| !zone.starts_with([':', '.']));
     let full = if s.len() == 10 {
         format!("{s}T00:00:00Z")
-    } else if s
-        .get(16..)
-        .is_some_and(|zone| !zone.starts_with([':', '.']))
-    {
+    } else if no_seconds {
         format!("{}:00{}", &s[..16], &s[16..])
     } else {
         s.to_string()
     };
-    DateTime::parse_from_rfc3339(&full)
-        .ok()?
-        .timestamp_nanos_opt()
+    let time = DateTime::parse_from_rfc3339(&full).ok()?;
+    time.timestamp_nanos_opt()
 }
 
 /// Floors `ns` to the start of its `bucket` (ns long). The first bucket of

@@ -41,8 +41,7 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
-    let s = &args.source;
-    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), remote::verify::run) {
+    if let Some(done) = remote::run_on_urls(&args.source, remote::verify::run) {
         return done;
     }
     let sources = args.source.resolve()?;
@@ -58,11 +57,7 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
             if args.json {
                 json_segments.push(to_json(&c));
             } else if !(args.quiet && !c.damaged && c.error.is_none()) {
-                progress.suspend(|| -> CliResult<()> {
-                    print_text(&mut out, &c)?;
-                    out.flush()?;
-                    Ok(())
-                })?;
+                progress.suspend(|| print_text(&mut out, &c))?;
             }
             Ok(())
         })?;
@@ -71,12 +66,9 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     progress.finish();
     if args.json {
         let doc = json!({
-            "clean": sum.damaged == 0 && sum.manifests == 0 && sum.unreadable == 0,
-            "segments_checked": sum.segments,
-            "damaged": sum.damaged,
-            "unreadable": sum.unreadable,
-            "records": sum.records,
-            "segments": json_segments,
+            "clean": sum.is_clean(),
+            "segments_checked": sum.segments, "damaged": sum.damaged, "unreadable": sum.unreadable,
+            "records": sum.records, "segments": json_segments,
         });
         output::print_json_document(&mut out, &doc)?;
     } else {
@@ -84,11 +76,8 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     }
     out.flush()?;
     if sum.unreadable > 0 {
-        return Err(CliError::io(format!(
-            "{} of {} could not be checked",
-            sum.unreadable,
-            counted(sum.segments, "file")
-        )));
+        let what = format!("{} of {} could not be checked", sum.unreadable, sum.files());
+        return Err(CliError::io(what));
     }
     Ok(Outcome::damaged_if(sum.damaged + sum.manifests > 0))
 }
@@ -133,21 +122,24 @@ impl Summary {
         self.log += c.log_issues.len() as u64;
     }
 
+    fn is_clean(&self) -> bool {
+        self.damaged == 0 && self.manifests == 0 && self.unreadable == 0
+    }
+
+    fn files(&self) -> String {
+        counted(self.segments, "file")
+    }
+
     fn line(&self) -> String {
-        if self.damaged == 0 && self.manifests == 0 && self.unreadable == 0 {
-            return format!(
-                "verify: clean: {}, {}",
-                counted(self.segments, "segment"),
-                counted(self.records, "record")
-            );
+        let segments = counted(self.segments, "segment");
+        let intact = counted(self.records, "intact record");
+        if self.is_clean() {
+            let records = counted(self.records, "record");
+            return format!("verify: clean: {segments}, {records}");
         }
         if self.damaged == 0 && self.manifests == 0 {
-            return format!(
-                "verify: NOT CHECKED: {} of {} could not be checked; {}",
-                self.unreadable,
-                counted(self.segments, "file"),
-                counted(self.records, "intact record")
-            );
+            let (n, files) = (self.unreadable, self.files());
+            return format!("verify: NOT CHECKED: {n} of {files} could not be checked; {intact}");
         }
         // What is wrong, each kind counted (`{s}`: the plural ending).
         let kinds = [
@@ -162,18 +154,10 @@ impl Summary {
                 "damaged manifest{s} holding the only record of the log's position",
             ),
         ];
-        let parts: Vec<String> = kinds
-            .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, what)| format!("{n} {}", what.replace("{s}", plural(*n))))
-            .collect();
-        format!(
-            "verify: DAMAGED: {} of {} ({}); {}",
-            self.damaged.max(self.unreadable),
-            counted(self.segments, "segment"),
-            parts.join(", "),
-            counted(self.records, "intact record")
-        )
+        let kind = |&(n, what): &(u64, &str)| format!("{n} {}", what.replace("{s}", plural(n)));
+        let parts: Vec<String> = kinds.iter().filter(|(n, _)| *n > 0).map(kind).collect();
+        let (n, parts) = (self.damaged.max(self.unreadable), parts.join(", "));
+        format!("verify: DAMAGED: {n} of {segments} ({parts}); {intact}")
     }
 }
 
@@ -181,17 +165,12 @@ fn print_text(out: &mut impl Write, c: &Verdict) -> CliResult<()> {
     let p = paths::show(&c.path);
     if let Some(e) = &c.error {
         writeln!(out, "ERROR    {p}: {e}")?;
-        return Ok(());
+        return Ok(out.flush()?);
     }
     let a = c.analysis.as_ref().expect("checked");
     let verdict = if c.damaged { "DAMAGED" } else { "ok" };
-    writeln!(
-        out,
-        "{verdict:<8} {p}: {}, {}, {}",
-        a.state_name(),
-        a.records_phrase(),
-        human_bytes(a.file_len)
-    )?;
+    let (state, records, bytes) = (a.state_name(), a.records_phrase(), human_bytes(a.file_len));
+    writeln!(out, "{verdict:<8} {p}: {state}, {records}, {bytes}")?;
     for i in &a.issues {
         writeln!(out, "{}", check::issue_line(&p, i))?;
     }
@@ -204,5 +183,6 @@ fn print_text(out: &mut impl Write, c: &Verdict) -> CliResult<()> {
     for n in &c.notes {
         writeln!(out, "  note: {n}")?;
     }
+    out.flush()?;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! A segment's verdict as JSON, as `verify --json` and `repair --json`
 //! print it (docs/CLI.md).
 
-use super::Verdict;
 use crate::paths;
+use binlog::repair::{Issue, LogIssue, Verdict};
 use serde_json::{json, Value};
 
 /// `{"path", "status", "state", "locked", "bytes", "records", "first_seq",
@@ -11,40 +11,20 @@ use serde_json::{json, Value};
 pub fn to_json(c: &Verdict) -> Value {
     let Some(a) = &c.analysis else {
         return json!({
-            "path": paths::show(&c.path),
-            "status": "unreadable",
-            "error": c.error,
+            "path": paths::show(&c.path), "status": "unreadable", "error": c.error,
         });
     };
-    let issues: Vec<Value> = a
-        .issues
-        .iter()
-        .map(|i| {
-            json!({
-                "kind": i.kind.name(),
-                "offset": i.offset,
-                "len": i.len,
-                "resume": i.resume,
-                "message": i.message,
-            })
-        })
-        .chain(
-            c.log_issues
-                .iter()
-                .map(|l| json!({"kind": "log", "message": l.message})),
-        )
-        .collect();
+    let issue = |i: &Issue| {
+        json!({"kind": i.kind.name(), "offset": i.offset, "len": i.len, "resume": i.resume,
+               "message": i.message})
+    };
+    let log_issue = |l: &LogIssue| json!({"kind": "log", "message": l.message});
+    let log_issues = c.log_issues.iter().map(log_issue);
+    let issues = a.issues.iter().map(issue).chain(log_issues);
     json!({
-        "path": paths::show(&c.path),
-        "status": if c.damaged { "damaged" } else { "ok" },
-        "state": a.state_name(),
-        "locked": c.locked,
-        "bytes": a.file_len,
-        "records": a.records,
-        "first_seq": a.first_seq,
-        "last_seq": a.last_seq,
-        "issues": issues,
-        "more_issues": a.more_issues,
-        "notes": c.notes,
+        "path": paths::show(&c.path), "status": if c.damaged { "damaged" } else { "ok" },
+        "state": a.state_name(), "locked": c.locked, "bytes": a.file_len, "records": a.records,
+        "first_seq": a.first_seq, "last_seq": a.last_seq, "issues": issues.collect::<Vec<_>>(),
+        "more_issues": a.more_issues, "notes": c.notes,
     })
 }

@@ -10,18 +10,9 @@ pub use binlog::repair::{Analysis, Issue, Verdict};
 pub use json::to_json;
 pub use log::check_source;
 
-/// How a segment's records end, as reports name it (docs/CLI.md, `info`).
-pub fn state_name(a: &Analysis) -> &'static str {
-    a.state_name()
-}
-
 /// `  PATH: offset N: KIND: MESSAGE`: an issue of the segment at `p`, as
 /// the text reports print it.
 pub fn issue_line(p: &str, i: &Issue) -> String {
-    format!(
-        "  {p}: offset {}: {}: {}",
-        i.offset,
-        i.kind.name(),
-        i.message
-    )
+    let (at, kind, what) = (i.offset, i.kind.name(), &i.message);
+    format!("  {p}: offset {at}: {kind}: {what}")
 }

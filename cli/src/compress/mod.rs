@@ -76,11 +76,8 @@ pub fn run_compress(args: &CompressArgs) -> CliResult<Outcome> {
 }
 
 pub fn run_decompress(args: &DecompressArgs) -> CliResult<Outcome> {
-    convert_all(
-        &targets::named(&args.paths),
-        "decompress",
-        decompress_segment,
-    )
+    let files = targets::named(&args.paths);
+    convert_all(&files, "decompress", decompress_segment)
 }
 
 /// Converts every file, printing a line for each on standard output,
@@ -123,11 +120,8 @@ fn convert_all(
 /// frames`.
 fn line(done: &Converted) -> String {
     let pct = done.compressed_len as f64 * 100.0 / done.original_len.max(1) as f64;
-    format!(
-        "{}: {} original, {} compressed ({pct:.1}%), {} frames",
-        done.path.display(),
-        human_bytes(done.original_len),
-        human_bytes(done.compressed_len),
-        done.frames
-    )
+    let original = human_bytes(done.original_len);
+    let compressed = human_bytes(done.compressed_len);
+    let (path, frames) = (done.path.display(), done.frames);
+    format!("{path}: {original} original, {compressed} compressed ({pct:.1}%), {frames} frames")
 }

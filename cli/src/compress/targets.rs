@@ -14,23 +14,16 @@ pub struct Target {
 
 /// The files named, as they are.
 pub fn named(paths: &[PathBuf]) -> Vec<Target> {
-    paths
-        .iter()
-        .map(|p| Target {
-            path: p.clone(),
-            in_dir: false,
-        })
-        .collect()
+    let in_dir = false;
+    let targets = paths.iter().cloned().map(|path| Target { path, in_dir });
+    targets.collect()
 }
 
 pub fn segments(paths: &[PathBuf]) -> CliResult<Vec<Target>> {
     let mut files = Vec::new();
     for p in paths {
         if !p.is_dir() {
-            files.push(Target {
-                path: p.clone(),
-                in_dir: false,
-            });
+            files.extend(named(std::slice::from_ref(p)));
             continue;
         }
         let entries = std::fs::read_dir(p).map_err(|e| CliError::io_on(p.display(), e))?;

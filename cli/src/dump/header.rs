@@ -5,13 +5,12 @@ use super::line::{DumpOutput, Field};
 use crate::error::CliResult;
 use binlog::codec::{crc32, find_next_record};
 use binlog::SegmentHeader;
-use std::io::Write;
 use std::path::Path;
 
 /// Dumps the header: where records start, and the header if it is sound;
 /// None when it is not and no record follows it.
-pub(super) fn dump_header<W: Write>(
-    d: &mut DumpOutput<'_, W>,
+pub(super) fn dump_header(
+    d: &mut DumpOutput<'_>,
     map: &[u8],
     path: &Path,
 ) -> CliResult<Option<(usize, Option<SegmentHeader>)>> {
@@ -38,12 +37,8 @@ pub(super) fn dump_header<W: Write>(
         }
         Err(e) => e,
     };
-    d.line(
-        0,
-        "bad-header",
-        map.len().min(64) as u64,
-        vec![("error", Field::Quoted(e.message().to_string()))],
-    )?;
+    let error = vec![("error", Field::Quoted(e.message().to_string()))];
+    d.line(0, "bad-header", map.len().min(64) as u64, error)?;
     let Some(q) = find_next_record(map, 0, None) else {
         return Ok(None);
     };

@@ -125,14 +125,19 @@ impl Field {
 }
 
 /// Where a dump's lines go.
-pub(super) struct DumpOutput<'a, W: Write> {
-    pub(super) out: &'a mut W,
+pub(super) struct DumpOutput<'a> {
+    pub(super) out: &'a mut dyn Write,
     pub(super) json: bool,
     /// The file dumped, as JSON lines name it.
     pub(super) file: String,
 }
 
-impl<W: Write> DumpOutput<'_, W> {
+impl DumpOutput<'_> {
+    /// A line whose one field is a note, shown bare.
+    pub(super) fn note(&mut self, offset: u64, what: &str, len: u64, note: &str) -> CliResult<()> {
+        self.line(offset, what, len, vec![("note", Field::Bare(note.into()))])
+    }
+
     /// One line: as text, or (`json`) as one JSON object naming the file.
     pub(super) fn line(
         &mut self,

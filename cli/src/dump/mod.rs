@@ -107,10 +107,8 @@ fn dump_bytes(
     // A file that ends in zeros has no seal, and its end is not read
     // through the map (a writer's zeros, which sealing cuts).
     let ends_in_zeros = zeros_from < map.len();
-    let sealdir = header
-        .as_ref()
-        .filter(|_| !ends_in_zeros)
-        .and_then(|_| read_seal(map, data_start));
+    let may_have_seal = header.is_some() && !ends_in_zeros;
+    let sealdir = may_have_seal.then(|| read_seal(map, data_start)).flatten();
     let read = read_by_reader(path);
     let mut records = RecordDump::new(map, header.as_ref(), sealdir.as_ref(), &read);
     records.zeros_from = zeros_from;
@@ -124,15 +122,8 @@ fn dump_bytes(
     if let Some(s) = &sealdir {
         seal::dump_seal(&mut d, map, s)?;
     } else if !ends_in_zeros && map.len() >= TRAILER_LEN && map.ends_with(&TRAILER_MAGIC) {
-        d.line(
-            (map.len() - TRAILER_LEN) as u64,
-            "trailer",
-            TRAILER_LEN as u64,
-            vec![(
-                "note",
-                Field::Bare("a trailer without a usable seal".into()),
-            )],
-        )?;
+        let (at, len) = ((map.len() - TRAILER_LEN) as u64, TRAILER_LEN as u64);
+        d.note(at, "trailer", len, "a trailer without a usable seal")?;
     }
     Ok(())
 }

@@ -13,7 +13,6 @@ use binlog::codec::{
 };
 use binlog::Damage;
 use binlog::SegmentHeader;
-use std::io::Write;
 
 /// The dump of a segment's record region.
 pub(super) struct RecordDump<'m> {
@@ -89,9 +88,9 @@ impl<'m> RecordDump<'m> {
     /// Dumps the frames from `p`, at most `--limit` of them; true if it
     /// reached the end of the record region (the seal follows), false if
     /// it stopped before.
-    pub(super) fn dump<W: Write>(
+    pub(super) fn dump(
         &mut self,
-        d: &mut DumpOutput<'_, W>,
+        d: &mut DumpOutput<'_>,
         mut p: usize,
         args: &DumpArgs,
     ) -> CliResult<bool> {
@@ -135,9 +134,9 @@ impl<'m> RecordDump<'m> {
 
     /// A valid record at `p` (`body`, `total` bytes with its frame header),
     /// with its first `bytes` payload bytes.
-    fn record<W: Write>(
+    fn record(
         &mut self,
-        d: &mut DumpOutput<'_, W>,
+        d: &mut DumpOutput<'_>,
         p: usize,
         body: &[u8],
         total: usize,
@@ -145,19 +144,11 @@ impl<'m> RecordDump<'m> {
     ) -> CliResult<()> {
         let r = frame::decode_record(body).expect("checked");
         self.name_type(&r);
-        let tname = self
-            .types
-            .get(r.type_id as usize)
-            .cloned()
-            .flatten()
-            .unwrap_or_else(|| type_names::lost_type_name(r.type_id));
-        let meta: Vec<(String, String)> = MetaIter::new(r.meta)
-            .map(|(k, v)| {
-                (
-                    String::from_utf8_lossy(k).into_owned(),
-                    String::from_utf8_lossy(v).into_owned(),
-                )
-            })
+        let named = self.types.get(r.type_id as usize).cloned().flatten();
+        let tname = named.unwrap_or_else(|| type_names::lost_type_name(r.type_id));
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let meta = MetaIter::new(r.meta)
+            .map(|(k, v)| (text(k), text(v)))
             .collect();
         let n = r.payload.len().min(bytes);
         let shown = Field::Bytes(r.payload[..n].to_vec(), r.payload.len() > n);
@@ -187,9 +178,9 @@ impl<'m> RecordDump<'m> {
 
     /// The SEAL_BEGIN frame of a seal that could not be read, and the rest
     /// of the file after it.
-    fn seal_begin<W: Write>(
+    fn seal_begin(
         &self,
-        d: &mut DumpOutput<'_, W>,
+        d: &mut DumpOutput<'_>,
         p: usize,
         body: &[u8],
         total: usize,
@@ -200,18 +191,12 @@ impl<'m> RecordDump<'m> {
         let count = body
             .get(1..9)
             .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
-        d.line(
-            p as u64,
-            "seal-begin",
-            total as u64,
-            vec![
-                ("record_count", Field::Unsigned(count.unwrap_or(0))),
-                (
-                    "note",
-                    Field::Bare("the seal after it is damaged or incomplete".into()),
-                ),
-            ],
-        )?;
+        let note = Field::Bare("the seal after it is damaged or incomplete".into());
+        let fields = vec![
+            ("record_count", Field::Unsigned(count.unwrap_or(0))),
+            ("note", note),
+        ];
+        d.line(p as u64, "seal-begin", total as u64, fields)?;
         let rest = (self.map.len() - p - total) as u64;
         d.line((p + total) as u64, "rest", rest, vec![])
     }
@@ -219,19 +204,16 @@ impl<'m> RecordDump<'m> {
     /// A bad frame at `p`, what is wrong with it and its first bytes: where
     /// the dump goes on (the next valid record), or None if nothing valid
     /// follows.
-    fn bad_frame<W: Write>(
+    fn bad_frame(
         &mut self,
-        d: &mut DumpOutput<'_, W>,
+        d: &mut DumpOutput<'_>,
         p: usize,
         frame: FrameAt<'_>,
         bytes: usize,
     ) -> CliResult<Option<usize>> {
         if !self.sealed && p >= self.zeros_from {
-            let note = vec![(
-                "note",
-                Field::Bare("zeros prepared ahead by the writer: the records' end so far".into()),
-            )];
-            d.line(p as u64, "zero-tail", (self.map.len() - p) as u64, note)?;
+            let note = "zeros prepared ahead by the writer: the records' end so far";
+            d.note(p as u64, "zero-tail", (self.map.len() - p) as u64, note)?;
             return Ok(None);
         }
         self.damaged = true;
@@ -257,11 +239,8 @@ impl<'m> RecordDump<'m> {
         fields.push(("bytes", Field::Bytes(data[p..p + n].to_vec(), false)));
         d.line(p as u64, "bad-frame", 0, fields)?;
         let Some(q) = self.resume_after(p) else {
-            let note = vec![(
-                "note",
-                Field::Bare("no valid record after this offset".into()),
-            )];
-            d.line(p as u64, "tail", (self.map.len() - p) as u64, note)?;
+            let note = "no valid record after this offset";
+            d.note(p as u64, "tail", (self.map.len() - p) as u64, note)?;
             return Ok(None);
         };
         let next = vec![("next_record", Field::Unsigned(q as u64))];
@@ -274,10 +253,8 @@ impl<'m> RecordDump<'m> {
     /// found nothing valid after them (a torn tail is no region).
     fn resume_after(&self, p: usize) -> Option<usize> {
         let p = p as u64;
-        let region = self
-            .regions
-            .iter()
-            .find(|d| d.offset <= p && p < d.resume_offset)?;
+        let holds_p = |d: &&Damage| d.offset <= p && p < d.resume_offset;
+        let region = self.regions.iter().find(holds_p)?;
         let resume = usize::try_from(region.resume_offset).ok()?;
         (resume < self.data.len()).then_some(resume)
     }

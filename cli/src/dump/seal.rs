@@ -9,13 +9,8 @@ use binlog::codec::{
     SPARSE_ENTRY_LEN, TRAILER_LEN,
 };
 use serde_json::{json, Value};
-use std::io::Write;
 
-pub(super) fn dump_seal<W: Write>(
-    d: &mut DumpOutput<'_, W>,
-    map: &[u8],
-    s: &SealDirectory,
-) -> CliResult<()> {
+pub(super) fn dump_seal(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> CliResult<()> {
     // The seal was read and checked through these same decoders.
     let re = s.records_end as usize;
     let (_, begin_stored) = frame_header(map, re).expect("the seal was read");
@@ -34,11 +29,7 @@ pub(super) fn dump_seal<W: Write>(
     dump_directory_and_trailer(d, map, s)
 }
 
-fn dump_type_arrays<W: Write>(
-    d: &mut DumpOutput<'_, W>,
-    map: &[u8],
-    s: &SealDirectory,
-) -> CliResult<()> {
+fn dump_type_arrays(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> CliResult<()> {
     for (i, t) in s.types.iter().enumerate() {
         let at = t.array_offset as usize;
         let bytes = &map[at..at + 8 * t.count as usize];
@@ -64,11 +55,7 @@ fn dump_type_arrays<W: Write>(
     Ok(())
 }
 
-fn dump_sparse_index<W: Write>(
-    d: &mut DumpOutput<'_, W>,
-    map: &[u8],
-    s: &SealDirectory,
-) -> CliResult<()> {
+fn dump_sparse_index(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> CliResult<()> {
     let sp = s.sparse_offset as usize;
     let sparse = &map[sp..sp + SPARSE_ENTRY_LEN * s.sparse_count as usize];
     let first: Vec<(String, Value)> = sparse
@@ -92,8 +79,8 @@ fn dump_sparse_index<W: Write>(
     )
 }
 
-fn dump_directory_and_trailer<W: Write>(
-    d: &mut DumpOutput<'_, W>,
+fn dump_directory_and_trailer(
+    d: &mut DumpOutput<'_>,
     map: &[u8],
     s: &SealDirectory,
 ) -> CliResult<()> {

@@ -18,7 +18,7 @@ use arrow_array::{ArrayRef, ListArray, MapArray, StructArray};
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, FieldRef, Fields};
 use binlog::TypeSchema;
-use prost_reflect::MessageDescriptor;
+use prost_reflect::{Kind, MessageDescriptor};
 use std::sync::Arc;
 
 /// A message's columns in the making (see the module's comment).
@@ -254,7 +254,7 @@ impl Builder {
             (Builder::Text(b), Val::Str(s)) => b.append_value(s),
             (Builder::Text(b), Val::Bytes(x)) => b.append_value(base64(x)),
             (Builder::Text(b), Val::Enum(n)) => match kind {
-                FieldKind::Enum(e) => match e.get_value(n) {
+                FieldKind::Of(Kind::Enum(e)) => match e.get_value(n) {
                     Some(named) => b.append_value(named.name()),
                     None => b.append_value(n.to_string()),
                 },

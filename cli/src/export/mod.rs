@@ -17,7 +17,7 @@ use crate::output::Origin;
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
 use crate::select::{self, FilterArgs, Walk};
-use binlog::OwnedRecord;
+use binlog::{OwnedRecord, Record};
 use clap::Args;
 use route::Routes;
 use std::path::PathBuf;
@@ -79,11 +79,7 @@ pub fn run(args: &ExportArgs) -> CliResult<Outcome> {
         let n = crate::error::counted(undecodable, "record");
         eprintln!("binlog: warning: {n} kept without their decoded fields");
     }
-    let decoded = match undecodable {
-        0 => Outcome::Clean,
-        _ => Outcome::Undecodable,
-    };
-    Ok(read.max(decoded))
+    Ok(read.max(Outcome::undecodable_if(undecodable > 0)))
 }
 
 /// The records of each log (or set of files) the paths name, in order.
@@ -102,13 +98,8 @@ fn read_logs(
         let remote = source.files.first().and_then(|f| crate::remote::log_of(f));
         let log = source.log.as_ref().map(|l| l.name.as_str());
         let log = log.or(remote.as_ref().map(|r| r.log()));
-        let read = select::for_each(
-            &source.files,
-            filter,
-            walk,
-            &mut Progress::hidden(),
-            |r, at| routes.add(r, Origin { log, ..at }),
-        )?;
+        let add = |r: &Record<'_>, at: Origin<'_>| routes.add(r, Origin { log, ..at });
+        let read = select::for_each(&source.files, filter, walk, &mut Progress::hidden(), add)?;
         result = result.max(read);
     }
     Ok(result)

@@ -13,6 +13,7 @@ use arrow_ipc::writer::FileWriter;
 use arrow_json::writer::{Encoder, EncoderFactory, EncoderOptions, NullableEncoder};
 use arrow_json::{LineDelimitedWriter, WriterBuilder};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema};
+use binlog::io_text;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -70,10 +71,8 @@ impl OutputFile {
     /// `replace`.
     pub fn create(path: PathBuf, to: Format, schema: &Schema, replace: bool) -> CliResult<Self> {
         if !replace && path.exists() {
-            return Err(CliError::usage(format!(
-                "{}: exists (--force replaces it)",
-                paths::show(&path)
-            )));
+            let what = format!("{}: exists (--force replaces it)", paths::show(&path));
+            return Err(CliError::usage(what));
         }
         let mut tmp = path.clone().into_os_string();
         tmp.push(".tmp");
@@ -157,11 +156,8 @@ impl OutputFile {
     fn error(&self, e: impl std::fmt::Display) -> CliError {
         let e = e.to_string();
         let e = e.strip_prefix("External: ").unwrap_or(&e);
-        CliError::io(format!(
-            "{}: {e} (the partial file {} is removed)",
-            paths::show(&self.path),
-            paths::show(&self.tmp)
-        ))
+        let (path, tmp) = (paths::show(&self.path), paths::show(&self.tmp));
+        CliError::io(format!("{path}: {e} (the partial file {tmp} is removed)"))
     }
 }
 
@@ -208,12 +204,8 @@ impl Drop for OutputFile {
 fn offset_utc(batch: &RecordBatch) -> RecordBatch {
     let time = batch.column(1).as_primitive::<TimestampNanosecondType>();
     let time: ArrayRef = Arc::new(time.clone().with_timezone("+00:00"));
-    let mut fields: Vec<Field> = batch
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
+    let schema = batch.schema();
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     fields[1] = fields[1].clone().with_data_type(time.data_type().clone());
     let mut columns = batch.columns().to_vec();
     columns[1] = time;
@@ -222,8 +214,4 @@ fn offset_utc(batch: &RecordBatch) -> RecordBatch {
 
 fn unbuffer(w: BufWriter<File>) -> Result<File, String> {
     w.into_inner().map_err(|e| io_text(e.error()))
-}
-
-fn io_text(e: &std::io::Error) -> String {
-    binlog::io_text(e)
 }

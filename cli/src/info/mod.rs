@@ -50,8 +50,7 @@ pub struct InfoArgs {
 }
 
 pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
-    let s = &args.source;
-    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), remote::ls::run) {
+    if let Some(done) = remote::run_on_urls(&args.source, remote::ls::run) {
         return done;
     }
     let sources = args.source.resolve()?;
@@ -115,10 +114,7 @@ fn check_continuity(
     }
     // Records in a segment are numbered without gaps: it ends at its
     // first sequence number plus its records, unless damage hid some.
-    let end = s
-        .header
-        .as_ref()
-        .filter(|_| !s.damaged)
-        .map(|h| h.first_seq + s.counts.records);
+    let undamaged = s.header.as_ref().filter(|_| !s.damaged);
+    let end = undamaged.map(|h| h.first_seq + s.counts.records);
     continuity.ended(f, end);
 }

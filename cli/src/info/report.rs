@@ -2,7 +2,7 @@
 //! one JSON document.
 
 use super::segment::{Counts, SegmentInfo, Totals};
-use crate::error::CliResult;
+use crate::error::{counted, plural, CliResult};
 use crate::output::{self, human_bytes};
 use crate::paths;
 use crate::time::rfc3339;
@@ -13,17 +13,10 @@ use std::path::Path;
 
 /// The summary of several segments, printed before them.
 pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
-    writeln!(
-        out,
-        "total: {}, {} sealed{}",
-        crate::error::counted(t.segments, "segment"),
-        t.sealed,
-        if t.damaged > 0 {
-            format!(", {} damaged", t.damaged)
-        } else {
-            String::new()
-        }
-    )?;
+    let damaged = (t.damaged > 0).then(|| format!(", {} damaged", t.damaged));
+    let segments = counted(t.segments, "segment");
+    let damaged = damaged.unwrap_or_default();
+    writeln!(out, "total: {segments}, {} sealed{damaged}", t.sealed)?;
     let states: Vec<String> = t.states.iter().map(|(s, n)| format!("{n} {s}")).collect();
     writeln!(out, "  {:<12}{}", "states", states.join(", "))?;
     print_counts(out, &t.counts)?;
@@ -48,15 +41,10 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
     let bytes = t.bytes;
     writeln!(out, "  {:<12}{} ({bytes})", "bytes", human_bytes(bytes))?;
     if t.compressed > 0 {
-        let original = t.original_bytes;
-        writeln!(
-            out,
-            "  {:<12}{} compressed; {} ({original}) uncompressed, {:.2}x",
-            "compressed",
-            t.compressed,
-            human_bytes(original),
-            original as f64 / bytes.max(1) as f64
-        )?;
+        let (original, n) = (t.original_bytes, t.compressed);
+        let (human, ratio) = (human_bytes(original), original as f64 / bytes.max(1) as f64);
+        let what = format!("{n} compressed; {human} ({original}) uncompressed, {ratio:.2}x");
+        writeln!(out, "  {:<12}{what}", "compressed")?;
     }
     let breaks = t.gaps.iter().filter(|(b, _)| b.is_damage()).count();
     let damage = match (t.damaged, breaks) {
@@ -64,9 +52,9 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
                    reads every record)"
             .to_string(),
         (d, g) => format!(
-            "{d} damaged segment{}, {g} break{} between segments (`binlog verify` tells more)",
-            if d == 1 { "" } else { "s" },
-            if g == 1 { "" } else { "s" }
+            "{}, {} between segments (`binlog verify` tells more)",
+            counted(d, "damaged segment"),
+            counted(g as u64, "break")
         ),
     };
     writeln!(out, "  {:<12}{damage}", "damage")?;
@@ -82,27 +70,20 @@ pub(super) fn print_segment_lines(out: &mut impl Write, segments: &[SegmentInfo]
         "state", "records", "seq", "bytes"
     )?;
     for s in segments {
-        let seq = match (s.counts.first_seq, s.counts.last_seq) {
-            (Some(f), Some(l)) => format!("{f}..{l}"),
-            _ => "-".to_string(),
-        };
+        let seq = s.counts.first_seq.zip(s.counts.last_seq);
+        let seq = seq.map_or("-".to_string(), |(f, l)| format!("{f}..{l}"));
         let detail = match (&s.detail, s.state, s.original_len) {
             (Some(d), st, _) if st != "sealed" => format!("  ({d})"),
-            (_, _, Some(o)) => format!(
-                "  (compressed from {}, {:.2}x)",
-                human_bytes(o),
-                s.ratio().unwrap_or(1.0)
-            ),
+            (_, _, Some(o)) => {
+                let (human, ratio) = (human_bytes(o), s.ratio().unwrap_or(1.0));
+                format!("  (compressed from {human}, {ratio:.2}x)")
+            }
             _ => String::new(),
         };
-        writeln!(
-            out,
-            "{:<13} {:>10}  {seq:<23} {:>11}  {}{detail}",
-            s.state,
-            s.counts.records,
-            human_bytes(s.file_len),
-            paths::show(&s.path)
-        )?;
+        let (state, records, bytes) = (s.state, s.counts.records, human_bytes(s.file_len));
+        let file = paths::show(&s.path);
+        let line = format!("{state:<13} {records:>10}  {seq:<23} {bytes:>11}  {file}{detail}");
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
@@ -179,35 +160,23 @@ pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<
             row(out, label, format!("{}: {text}", schema.type_name))?;
         }
     }
-    let state = match &s.detail {
-        Some(d) => format!("{}: {d}", s.state),
-        None => s.state.to_string(),
-    };
+    let detail = s.detail.as_ref().map(|d| format!(": {d}"));
+    let state = format!("{}{}", s.state, detail.unwrap_or_default());
     row(out, "state", state)?;
     if s.header.is_some() {
         print_counts(out, &s.counts)?;
         // Offsets are the segment's, compressed or not.
-        let seal = s
-            .original_len
-            .unwrap_or(s.file_len)
-            .saturating_sub(s.records_end);
-        row(
-            out,
-            "bytes",
-            format!(
-                "{} ({}){}: header {}, records {}{}",
-                human_bytes(s.file_len),
-                s.file_len,
-                compressed_from(s),
-                s.header_len,
-                s.records_end.saturating_sub(s.header_len),
-                match s.state {
-                    "sealed" => format!(", seal {seal}"),
-                    _ if seal > 0 => format!(", after the records {seal}"),
-                    _ => String::new(),
-                }
-            ),
-        )?;
+        let end = s.original_len.unwrap_or(s.file_len);
+        let seal = end.saturating_sub(s.records_end);
+        let after = match s.state {
+            "sealed" => format!(", seal {seal}"),
+            _ if seal > 0 => format!(", after the records {seal}"),
+            _ => String::new(),
+        };
+        let (len, human, from) = (s.file_len, human_bytes(s.file_len), compressed_from(s));
+        let (header, records) = (s.header_len, s.records_end.saturating_sub(s.header_len));
+        let bytes = format!("{human} ({len}){from}: header {header}, records {records}{after}");
+        row(out, "bytes", bytes)?;
     }
     writeln!(out)?;
     Ok(())
@@ -232,44 +201,27 @@ fn print_counts(out: &mut impl Write, c: &Counts) -> CliResult<()> {
     if let (Some(f), Some(l), Some(lo), Some(hi)) = (c.first_ts, c.last_ts, c.min_ts, c.max_ts) {
         writeln!(out, "  {:<12}{} .. {}", "time", rfc3339(f), rfc3339(l))?;
         if lo != f || hi != l {
-            writeln!(
-                out,
-                "  {:<12}{} .. {} (earliest .. latest)",
-                "",
-                rfc3339(lo),
-                rfc3339(hi)
-            )?;
+            let (lo, hi) = (rfc3339(lo), rfc3339(hi));
+            writeln!(out, "  {:<12}{lo} .. {hi} (earliest .. latest)", "")?;
         }
     }
-    let width = c
-        .types
-        .iter()
-        .map(|t| t.0.chars().count())
-        .max()
-        .unwrap_or(0);
+    let width = c.types.iter().map(|t| t.0.chars().count()).max();
+    let width = width.unwrap_or(0);
     for (i, (name, n, b)) in c.types.iter().enumerate() {
         let label = if i == 0 { "types" } else { "" };
-        writeln!(
-            out,
-            "  {label:<12}{name:<width$}  {n:>12} record{:<1}  {:>12}",
-            crate::error::plural(*n),
-            human_bytes(*b)
-        )?;
+        let (s, bytes) = (plural(*n), human_bytes(*b));
+        let line = format!("{label:<12}{name:<width$}  {n:>12} record{s:<1}  {bytes:>12}");
+        writeln!(out, "  {line}")?;
     }
     Ok(())
 }
 
 fn counts_json(c: &Counts) -> Value {
     json!({
-        "records": c.records,
-        "first_seq": c.first_seq,
-        "last_seq": c.last_seq,
-        "first_time": c.first_ts.map(rfc3339),
-        "last_time": c.last_ts.map(rfc3339),
-        "min_time": c.min_ts.map(rfc3339),
-        "max_time": c.max_ts.map(rfc3339),
-        "first_ts_ns": c.first_ts,
-        "last_ts_ns": c.last_ts,
+        "records": c.records, "first_seq": c.first_seq, "last_seq": c.last_seq,
+        "first_time": c.first_ts.map(rfc3339), "last_time": c.last_ts.map(rfc3339),
+        "min_time": c.min_ts.map(rfc3339), "max_time": c.max_ts.map(rfc3339),
+        "first_ts_ns": c.first_ts, "last_ts_ns": c.last_ts,
         "types": c.types.iter().map(|(n, r, b)| json!({"type": n, "records": r, "bytes": b})).collect::<Vec<_>>(),
     })
 }
@@ -277,31 +229,18 @@ fn counts_json(c: &Counts) -> Value {
 pub(super) fn segment_json(s: &SegmentInfo) -> Value {
     let header = s.header.as_ref().map(|h| {
         json!({
-            "version": format!("{}.{}", h.major, h.minor),
-            "header_len": s.header_len,
-            "created": rfc3339(h.created_ns),
-            "created_ns": h.created_ns,
-            "segment_no": h.segment_no,
-            "first_seq": h.first_seq,
-            "log_name": h.log_name,
-            "content_type": h.content_type,
-            "writer": h.writer,
+            "version": format!("{}.{}", h.major, h.minor), "header_len": s.header_len,
+            "created": rfc3339(h.created_ns), "created_ns": h.created_ns,
+            "segment_no": h.segment_no, "first_seq": h.first_seq, "log_name": h.log_name,
+            "content_type": h.content_type, "writer": h.writer,
             "params": h.params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
             "schemas": h.schemas.iter().map(crate::decode::schema_json).collect::<Vec<_>>(),
         })
     });
     json!({
-        "path": paths::show(&s.path),
-        "bytes": s.file_len,
-        "compressed": s.original_len.is_some(),
-        "original_bytes": s.original_len,
-        "records_end": s.records_end,
-        "state": s.state,
-        "sealed": s.state == "sealed",
-        "detail": s.detail,
-        "locked": s.locked,
-        "damaged": s.damaged,
-        "header": header,
-        "counts": counts_json(&s.counts),
+        "path": paths::show(&s.path), "bytes": s.file_len, "compressed": s.original_len.is_some(),
+        "original_bytes": s.original_len, "records_end": s.records_end, "state": s.state,
+        "sealed": s.state == "sealed", "detail": s.detail, "locked": s.locked, "damaged": s.damaged,
+        "header": header, "counts": counts_json(&s.counts),
     })
 }

@@ -30,12 +30,8 @@ impl Counts {
         self.records += o.records;
         self.first_seq = self.first_seq.into_iter().chain(o.first_seq).min();
         self.last_seq = self.last_seq.max(o.last_seq);
-        if self.first_ts.is_none() {
-            self.first_ts = o.first_ts;
-        }
-        if o.last_ts.is_some() {
-            self.last_ts = o.last_ts;
-        }
+        self.first_ts = self.first_ts.or(o.first_ts);
+        self.last_ts = o.last_ts.or(self.last_ts);
         self.min_ts = self.min_ts.into_iter().chain(o.min_ts).min();
         self.max_ts = self.max_ts.max(o.max_ts);
         for (n, c, b) in &o.types {
@@ -116,9 +112,8 @@ pub(super) fn read_segment(
     newest_of_log: bool,
     progress: &mut Progress,
 ) -> CliResult<SegmentInfo> {
-    let file_len = std::fs::metadata(path)
-        .map_err(|e| CliError::io_on(paths::show(path), e))?
-        .len();
+    let meta = std::fs::metadata(path).map_err(|e| CliError::io_on(paths::show(path), e));
+    let file_len = meta?.len();
     let mut s = SegmentInfo {
         path: path.to_path_buf(),
         file_len,
@@ -189,15 +184,12 @@ fn describe_verified(s: &mut SegmentInfo, newest_of_log: bool) -> CliResult<()> 
     if let Some(f) = rep.findings.iter().find(|f| f.is_not_a_segment()) {
         return Err(CliError::usage(f.message.clone()));
     }
-    s.state = crate::check::state_name(&crate::check::Analysis::of_report(&rep));
+    s.state = crate::check::Analysis::of_report(&rep).state_name();
     s.header = rep.header.clone();
     s.header_len = rep.data_start;
     s.records_end = rep.records_end;
-    s.detail = rep
-        .findings
-        .iter()
-        .find(|f| f.is_damage())
-        .map(|f| f.message.clone());
+    let damage = rep.findings.iter().find(|f| f.is_damage());
+    s.detail = damage.map(|f| f.message.clone());
     s.damaged = rep.is_damaged();
     s.counts = Counts {
         records: rep.records,
@@ -213,6 +205,7 @@ fn describe_verified(s: &mut SegmentInfo, newest_of_log: bool) -> CliResult<()> 
 impl Counts {
     /// What the library's summary of a scan says.
     fn of_summary(s: &Summary) -> Counts {
+        let types = s.types.iter().map(|t| (t.name.clone(), t.records, t.bytes));
         Counts {
             records: s.records,
             first_seq: s.first_seq,
@@ -221,34 +214,24 @@ impl Counts {
             last_ts: s.last_ns,
             min_ts: s.min_ns,
             max_ts: s.max_ns,
-            types: s
-                .types
-                .iter()
-                .map(|t| (t.name.clone(), t.records, t.bytes))
-                .collect(),
+            types: types.collect(),
         }
     }
 
     /// What a seal says the segment holds.
     fn of_seal(d: &SealDirectory) -> Counts {
-        let mut c = Counts {
+        let any = d.record_count > 0;
+        let types = d.types.iter().map(|t| (t.name.clone(), t.count, t.bytes));
+        Counts {
             records: d.record_count,
-            ..Counts::default()
-        };
-        if d.record_count > 0 {
-            c.first_seq = Some(d.first_seq);
-            c.last_seq = Some(d.last_seq);
-            c.first_ts = Some(d.first_ts);
-            c.last_ts = Some(d.last_ts);
-            c.min_ts = Some(d.min_ts);
-            c.max_ts = Some(d.max_ts);
+            first_seq: any.then_some(d.first_seq),
+            last_seq: any.then_some(d.last_seq),
+            first_ts: any.then_some(d.first_ts),
+            last_ts: any.then_some(d.last_ts),
+            min_ts: any.then_some(d.min_ts),
+            max_ts: any.then_some(d.max_ts),
+            types: types.collect(),
         }
-        c.types = d
-            .types
-            .iter()
-            .map(|t| (t.name.clone(), t.count, t.bytes))
-            .collect();
-        c
     }
 }
 
@@ -264,10 +247,8 @@ fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
             Ok(None) => break,
             Err(e) => {
                 s.state = "corrupt";
-                s.detail = Some(format!(
-                    "{} (counts cover the records before it)",
-                    e.message()
-                ));
+                let why = e.message();
+                s.detail = Some(format!("{why} (counts cover the records before it)"));
                 s.damaged = true;
                 break;
             }

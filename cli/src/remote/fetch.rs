@@ -6,8 +6,9 @@
 //! not in the bucket) are a gap, as a read reports it.
 
 use super::{remote_log_with, RemoteLogArgs};
-use crate::error::{CliError, CliResult, Outcome};
+use crate::error::{CliResult, Outcome};
 use crate::output;
+use crate::select::check_seq_order;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -39,13 +40,7 @@ pub struct FetchArgs {
 }
 
 pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
-    if let (Some(a), Some(b)) = (args.from_seq, args.to_seq) {
-        if a > b {
-            return Err(CliError::usage(format!(
-                "--from-seq {a} is after --to-seq {b}"
-            )));
-        }
-    }
+    check_seq_order(args.from_seq, args.to_seq)?;
     let c = super::logs::connection(args.retry_timeout);
     let log = remote_log_with(&args.at.url, args.at.log.as_deref(), &c)?;
     std::fs::create_dir_all(&args.dir)
@@ -62,14 +57,8 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
             true => "already there",
             false => "fetched",
         };
-        let url = log.url_of(&f.object_key);
-        writeln!(
-            out,
-            "{how} {} -> {} ({} bytes)",
-            url.display(),
-            f.path.display(),
-            f.bytes
-        )?;
+        let (url, path) = (log.url_of(&f.object_key), f.path.display());
+        writeln!(out, "{how} {} -> {path} ({} bytes)", url.display(), f.bytes)?;
         out.flush()?;
         if let Some(g) = f.gap {
             eprintln!("binlog: gap: {g}");
@@ -77,10 +66,8 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
         }
     }
     if fetched == 0 {
-        eprintln!(
-            "binlog: no segment object of log {:?} holds that range",
-            log.log()
-        );
+        let name = log.log();
+        eprintln!("binlog: no segment object of log {name:?} holds that range");
     }
     out.flush()?;
     Ok(Outcome::damaged_if(binlog::records_missing(&gaps, 0)))

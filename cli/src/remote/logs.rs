@@ -76,17 +76,10 @@ fn run(url: &str, page_size: Option<usize>, json: bool, c: &Connection) -> CliRe
     }
     out.flush()?;
     for u in &listing.unknown {
-        eprintln!(
-            "binlog: {}: not a segment ({} bytes): {}",
-            location.url_of(&u.key),
-            u.size,
-            u.why
-        );
+        let (url, size, why) = (location.url_of(&u.key), u.size, &u.why);
+        eprintln!("binlog: {url}: not a segment ({size} bytes): {why}");
     }
-    Ok(match listing.unknown.is_empty() {
-        true => Outcome::Clean,
-        false => Outcome::Damaged,
-    })
+    Ok(Outcome::damaged_if(!listing.unknown.is_empty()))
 }
 
 /// `-` for a value not known.
@@ -118,15 +111,9 @@ fn print_table(out: &mut impl Write, listing: &LogListing) -> CliResult<()> {
 
 fn log_json(l: &ListedLog) -> Value {
     json!({
-        "log": l.name,
-        "path": l.path,
-        "key_prefix": l.key_prefix,
-        "segments": l.segments,
-        "bytes": l.bytes,
-        "first_seq": l.first_seq,
-        "last_seq": l.last_seq,
-        "first_time": l.first_time_ns.map(rfc3339),
-        "last_time": l.last_time_ns.map(rfc3339),
+        "log": l.name, "path": l.path, "key_prefix": l.key_prefix, "segments": l.segments,
+        "bytes": l.bytes, "first_seq": l.first_seq, "last_seq": l.last_seq,
+        "first_time": l.first_time_ns.map(rfc3339), "last_time": l.last_time_ns.map(rfc3339),
         "claimed": l.claimed,
     })
 }
@@ -139,7 +126,6 @@ fn document(listing: &LogListing) -> Value {
         .map(|u| json!({"key": u.key, "bytes": u.size, "why": u.why}))
         .collect();
     json!({
-        "logs": listing.logs.iter().map(log_json).collect::<Vec<_>>(),
-        "unknown": unknown,
+        "logs": listing.logs.iter().map(log_json).collect::<Vec<_>>(), "unknown": unknown,
     })
 }

@@ -13,6 +13,7 @@ pub mod prune;
 pub mod verify;
 
 use crate::error::{CliError, CliResult, Outcome};
+use crate::paths::SourceArgs;
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
 use binlog::Reader;
 use clap::{Args, Subcommand};
@@ -57,15 +58,15 @@ pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Vec<PathBuf>> {
         .to_str()
         .ok_or_else(|| CliError::usage("an s3:// URL is text"))?;
     let remote = remote_log(text, log)?;
-    let files: Vec<PathBuf> = remote
-        .segments()?
+    let segments = remote.segments()?;
+    let files: Vec<PathBuf> = segments
         .iter()
         .map(|s| remote.url_of(&s.object_key))
         .collect();
     if files.is_empty() {
+        let log = remote.log();
         return Err(CliError::usage(format!(
-            "{text}: no segments of log {:?} here",
-            remote.log()
+            "{text}: no segments of log {log:?} here"
         )));
     }
     LOGS.lock().unwrap_or_else(|e| e.into_inner()).push(remote);
@@ -105,18 +106,17 @@ pub fn log_reader(files: &[PathBuf]) -> Option<binlog::Result<binlog::LogReader>
 /// remote log they name; `None` if they name local paths only (an error
 /// if both).
 pub fn run_on_urls(
-    paths: &[PathBuf],
-    log: Option<&str>,
+    source: &SourceArgs,
     f: fn(&RemoteLog) -> CliResult<Outcome>,
 ) -> Option<CliResult<Outcome>> {
+    let (paths, log) = (&source.paths, source.log.as_deref());
     let remote = paths.iter().filter(|p| is_remote(p)).count();
     if remote == 0 {
         return None;
     }
     if remote < paths.len() {
-        return Some(Err(CliError::usage(
-            "give either s3:// URLs or local paths, not both",
-        )));
+        let both = "give either s3:// URLs or local paths, not both";
+        return Some(Err(CliError::usage(both)));
     }
     let mut outcome = Outcome::Clean;
     for p in paths {

@@ -104,9 +104,8 @@ pub fn parse_age(s: &str) -> Result<Duration, String> {
 pub fn run(args: &PruneArgs) -> CliResult<Outcome> {
     let l = &args.limits;
     if l.keep_count.is_none() && l.keep_bytes.is_none() && l.keep_age.is_none() {
-        return Err(CliError::usage(
-            "say what to keep: --keep-count N, --keep-bytes B or --keep-age DUR",
-        ));
+        let why = "say what to keep: --keep-count N, --keep-bytes B or --keep-age DUR";
+        return Err(CliError::usage(why));
     }
     let log = remote_log(&args.at.url, args.at.log.as_deref())?;
     let wait =
@@ -143,11 +142,8 @@ fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
         } else {
             ""
         };
-        writeln!(
-            out,
-            "{verb} segment {} ({} bytes) {}{why}",
-            s.key.segment_no, s.size, s.object_key
-        )?;
+        let (no, size, key) = (s.key.segment_no, s.size, &s.object_key);
+        writeln!(out, "{verb} segment {no} ({size} bytes) {key}{why}")?;
     }
     let through = r
         .pruned_through

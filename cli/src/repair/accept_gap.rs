@@ -26,17 +26,13 @@ pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
     }
     let g = repair::accept_gap(&log.dir, &log.name, from, to, reason)?;
     let file = repair::accepted_gaps_path(&log.dir, &log.name);
-    println!(
-        "accepted gap seq {}..{} of {} ({}), recorded in {}",
-        g.from_seq,
-        g.to_seq,
-        source.label,
-        match g.reason.as_str() {
-            "" => g.accepted_utc.clone(),
-            r => format!("{r}, {}", g.accepted_utc),
-        },
-        paths::show(&file)
-    );
+    let why = match g.reason.as_str() {
+        "" => g.accepted_utc.clone(),
+        r => format!("{r}, {}", g.accepted_utc),
+    };
+    let (from, to, file) = (g.from_seq, g.to_seq, paths::show(&file));
+    let gap = format!("gap seq {from}..{to} of {}", source.label);
+    println!("accepted {gap} ({why}), recorded in {file}");
     Ok(Outcome::Clean)
 }
 
@@ -45,10 +41,8 @@ pub(super) fn run(args: &RepairArgs, range: &str) -> CliResult<Outcome> {
 fn parse_range(s: &str) -> CliResult<(u64, u64)> {
     let bad = || CliError::usage(format!("--accept-gap {s:?}: expected FROM..TO or SEQ"));
     let (a, b) = s.split_once("..").unwrap_or((s, s));
-    let (a, b) = (
-        a.trim().parse::<u64>().map_err(|_| bad())?,
-        b.trim().parse::<u64>().map_err(|_| bad())?,
-    );
+    let number = |n: &str| n.trim().parse::<u64>().map_err(|_| bad());
+    let (a, b) = (number(a)?, number(b)?);
     if a > b {
         return Err(CliError::usage(format!(
             "gap {a}..{b}: the first number is larger than the last"

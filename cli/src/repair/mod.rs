@@ -14,7 +14,7 @@ mod segment;
 pub use args::RepairArgs;
 
 use crate::check;
-use crate::error::{CliError, CliResult, Outcome};
+use crate::error::{counted, CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths::{self, Source};
 use crate::progress::Progress;
@@ -26,13 +26,9 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
     if let Some(range) = &args.accept_gap {
         return accept_gap::run(args, range);
     }
-    if let Some(d) = &args.backup_dir {
-        if !d.is_dir() {
-            return Err(CliError::usage(format!(
-                "--backup-dir {}: not a directory",
-                d.display()
-            )));
-        }
+    if let Some(d) = args.backup_dir.as_ref().filter(|d| !d.is_dir()) {
+        let what = format!("--backup-dir {}: not a directory", d.display());
+        return Err(CliError::usage(what));
     }
     let sources = args.source.resolve()?;
     let total = paths::total_len(&paths::all_files(&sources));
@@ -65,10 +61,8 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
         report.print_line(&summary_line(&sum, args.dry_run));
     }
     if sum.errors > 0 {
-        return Err(CliError::io(format!(
-            "{} could not be repaired",
-            crate::error::counted(sum.errors, "file")
-        )));
+        let files = counted(sum.errors, "file");
+        return Err(CliError::io(format!("{files} could not be repaired")));
     }
     Ok(Outcome::damaged_if(sum.left_damaged > 0))
 }
@@ -76,17 +70,10 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
 /// `repair: 3 segments checked, changed 1, 0 left damaged`.
 fn summary_line(sum: &Summary, dry_run: bool) -> String {
     let verb = if dry_run { "would change" } else { "changed" };
-    format!(
-        "repair: {} checked, {verb} {}, {} left damaged{}",
-        crate::error::counted(sum.segments, "segment"),
-        sum.changed,
-        sum.left_damaged,
-        if sum.errors > 0 {
-            format!(", {}", crate::error::counted(sum.errors, "error"))
-        } else {
-            String::new()
-        }
-    )
+    let errors = (sum.errors > 0).then(|| format!(", {}", counted(sum.errors, "error")));
+    let (segments, errors) = (counted(sum.segments, "segment"), errors.unwrap_or_default());
+    let (changed, left) = (sum.changed, sum.left_damaged);
+    format!("repair: {segments} checked, {verb} {changed}, {left} left damaged{errors}")
 }
 
 /// The plan for a source's segments, checked one by one as verify checks

@@ -73,12 +73,8 @@ impl Report {
     pub(super) fn json_document(self, counts: &Summary, dry_run: bool) -> Value {
         let segments = self.json.map(RefCell::into_inner).unwrap_or_default();
         json!({
-            "dry_run": dry_run,
-            "clean": counts.is_clean(),
-            "segments_checked": counts.segments,
-            "changed": counts.changed,
-            "left_damaged": counts.left_damaged,
-            "errors": counts.errors,
+            "dry_run": dry_run, "clean": counts.is_clean(), "segments_checked": counts.segments,
+            "changed": counts.changed, "left_damaged": counts.left_damaged, "errors": counts.errors,
             "segments": segments,
         })
     }

@@ -66,9 +66,8 @@ fn ended(
     if let Some(e) = err {
         let p = paths::show(&s.verdict.path);
         let e = CliError::from(e.clone());
-        report.print_line(&format!(
-            "  error: {e}; {p} is unchanged unless a step above says otherwise"
-        ));
+        let line = format!("  error: {e}; {p} is unchanged unless a step above says otherwise");
+        report.print_line(&line);
     }
 }
 

@@ -3,8 +3,8 @@
 
 use crate::error::{CliError, CliResult};
 use crate::time;
-use crate::type_names;
-use binlog::{Reader, Record};
+use crate::type_names::{self, reader_type_name};
+use binlog::{Reader, Record, RecordReader};
 use clap::Args;
 use std::ops::RangeInclusive;
 
@@ -49,26 +49,26 @@ impl FilterArgs {
                 })
                 .transpose()
         };
+        let named = self.types.iter().filter(|t| !t.is_empty());
         let f = Filter {
-            types: self
-                .types
-                .iter()
-                .filter(|t| !t.is_empty())
-                .cloned()
-                .collect(),
+            types: named.cloned().collect(),
             from_seq: self.from_seq,
             to_seq: self.to_seq,
             since: parse("--since", &self.since)?,
             until: parse("--until", &self.until)?,
         };
-        if let (Some(a), Some(b)) = (f.from_seq, f.to_seq) {
-            if a > b {
-                return Err(CliError::usage(format!(
-                    "--from-seq {a} is after --to-seq {b}"
-                )));
-            }
-        }
+        check_seq_order(f.from_seq, f.to_seq)?;
         Ok(f)
+    }
+}
+
+/// Refuses `--from-seq` after `--to-seq`.
+pub fn check_seq_order(from: Option<u64>, to: Option<u64>) -> CliResult<()> {
+    match (from, to) {
+        (Some(a), Some(b)) if a > b => Err(CliError::usage(format!(
+            "--from-seq {a} is after --to-seq {b}"
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -90,17 +90,13 @@ impl Filter {
         self.from_seq.unwrap_or(0)..=self.to_seq.unwrap_or(u64::MAX)
     }
 
-    /// The type names to give the library's reader as its filter: those
-    /// asked for, and the reader's name for each `unknown-type-N` among
-    /// them (`<lost type N>`).
-    pub fn reader_types(&self) -> Vec<String> {
-        let mut names = self.types.clone();
-        names.extend(
-            self.types
-                .iter()
-                .filter_map(|t| type_names::reader_type_name(t)),
-        );
-        names
+    /// Gives the library's reader `r` the type filter: the types asked
+    /// for, and the reader's name for each `unknown-type-N` among them
+    /// (`<lost type N>`).
+    pub fn filter_types_of(&self, r: &mut impl RecordReader) {
+        let lost = self.types.iter().filter_map(|t| reader_type_name(t));
+        let names: Vec<String> = self.types.iter().cloned().chain(lost).collect();
+        r.filter_types(&names.iter().map(String::as_str).collect::<Vec<_>>());
     }
 
     /// False when the segment's header or seal shows no record can match.
@@ -112,22 +108,18 @@ impl Filter {
         if d.record_count == 0 {
             return false;
         }
+        let wanted = |name: &String| self.types.contains(name);
+        let has_type = d.types.iter().any(|t| t.count > 0 && wanted(&t.name));
         !(self.from_seq.is_some_and(|s| d.last_seq < s)
             || self.since.is_some_and(|t| d.max_ts < t)
             || self.until.is_some_and(|t| d.min_ts >= t)
-            || (!self.types.is_empty()
-                && !d
-                    .types
-                    .iter()
-                    .any(|t| t.count > 0 && self.types.contains(&t.name))))
+            || (!self.types.is_empty() && !has_type))
     }
 
     /// Installs the type filter and seeks to the first candidate.
     pub fn prepare_reader(&self, r: &mut Reader) -> binlog::Result<()> {
         if !self.types.is_empty() {
-            let types = self.reader_types();
-            let names: Vec<&str> = types.iter().map(|s| s.as_str()).collect();
-            r.filter_types(&names);
+            self.filter_types_of(r);
         }
         if let Some(s) = self.from_seq {
             if s > r.header().first_seq {

@@ -51,31 +51,25 @@ pub fn for_each(
     progress: &mut Progress,
     mut f: impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
 ) -> CliResult<Outcome> {
-    let Walk {
-        start,
-        head,
-        skip_damaged,
-    } = walk;
-    let mut walk = SegmentWalk {
+    let mut state = SegmentWalk {
         filter,
-        skip_damaged,
+        skip_damaged: walk.skip_damaged,
         damages_reported: 0,
         gaps: Vec::new(),
         lost: 0,
         continuity: Continuity::default(),
-        left: head.unwrap_or(u64::MAX),
-        skip: start.skip,
+        left: walk.head.unwrap_or(u64::MAX),
+        skip: walk.start.skip,
         files,
     };
-    for file in files.iter().skip(start.seg) {
-        if walk.left == 0 {
+    for file in files.iter().skip(walk.start.seg) {
+        if state.left == 0 {
             break;
         }
-        walk.segment(file, progress, &mut f)?;
+        state.segment(file, progress, &mut f)?;
     }
-    Ok(Outcome::damaged_if(binlog::records_missing(
-        &walk.gaps, walk.lost,
-    )))
+    let missing = binlog::records_missing(&state.gaps, state.lost);
+    Ok(Outcome::damaged_if(missing))
 }
 
 /// The state of a walk between segments.

@@ -12,7 +12,7 @@ mod filter;
 mod for_each;
 mod start;
 
-pub use filter::{Filter, FilterArgs};
+pub use filter::{check_seq_order, Filter, FilterArgs};
 pub use for_each::{for_each, Walk};
 pub use start::{first_seq_from, tail_start, PrintStart};
 
@@ -51,9 +51,8 @@ impl RecordArgs {
     /// Refuses a payload mode the output cannot carry (raw bytes in JSON).
     pub fn check_payload_mode(&self) -> CliResult<()> {
         if self.json && self.payload == PayloadMode::Raw {
-            return Err(CliError::usage(
-                "--payload raw cannot be used with --json (use base64 or hex)",
-            ));
+            let why = "--payload raw cannot be used with --json (use base64 or hex)";
+            return Err(CliError::usage(why));
         }
         Ok(())
     }

@@ -33,18 +33,14 @@ pub fn tail_start(
 ) -> CliResult<PrintStart> {
     let mut need = n;
     if need == 0 {
-        return Ok(PrintStart {
-            seg: files.len(),
-            skip: 0,
-        });
+        let (seg, skip) = (files.len(), 0);
+        return Ok(PrintStart { seg, skip });
     }
     for i in (0..files.len()).rev() {
         let c = count_matches(&files[i], filter, skip_damaged)?;
         if c >= need {
-            return Ok(PrintStart {
-                seg: i,
-                skip: c - need,
-            });
+            let (seg, skip) = (i, c - need);
+            return Ok(PrintStart { seg, skip });
         }
         need -= c;
     }

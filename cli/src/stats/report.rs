@@ -3,8 +3,8 @@
 
 use super::args::{BucketWidth, StatsArgs};
 use super::sparkline;
-use super::tally::Tally;
-use crate::error::CliResult;
+use super::tally::{Bucket, Tally};
+use crate::error::{counted, CliResult};
 use crate::output::{self, human_bytes};
 use crate::time::{self, rfc3339_short};
 use serde_json::{json, Value};
@@ -13,54 +13,39 @@ use std::io::Write;
 pub(super) fn print_json(out: &mut impl Write, tally: &Tally, by: BucketWidth) -> CliResult<()> {
     let order = tally.busiest_first();
     let all = &tally.summary;
-    let types: Vec<Value> = order
-        .iter()
-        .map(|&t| {
-            let t = &all.types[t];
-            json!({
-                "type": t.name, "records": t.records, "bytes": t.bytes,
-                "payload_bytes": t.payload_bytes, "first_seq": t.first_seq,
-                "last_seq": t.last_seq, "first_time": time::rfc3339(t.first_ns),
-                "last_time": time::rfc3339(t.last_ns),
-            })
+    let type_json = |&t: &usize| {
+        let t = &all.types[t];
+        json!({
+            "type": t.name, "records": t.records, "bytes": t.bytes,
+            "payload_bytes": t.payload_bytes, "first_seq": t.first_seq,
+            "last_seq": t.last_seq, "first_time": time::rfc3339(t.first_ns),
+            "last_time": time::rfc3339(t.last_ns),
         })
-        .collect();
-    let bucket_list: Vec<Value> = tally
-        .buckets
-        .iter()
-        .map(|(start, b)| {
-            let per: serde_json::Map<String, Value> = order
-                .iter()
-                .filter(|&&t| b.types.get(t).is_some_and(|c| c.0 > 0))
-                .map(|&t| {
-                    (
-                        all.types[t].name.clone(),
-                        json!({"records": b.types[t].0, "bytes": b.types[t].1}),
-                    )
-                })
-                .collect();
-            json!({
-                "start": rfc3339_short(*start),
-                "start_ns": start,
-                "records": b.records,
-                "bytes": b.bytes,
-                "types": per,
-            })
+    };
+    let types: Vec<Value> = order.iter().map(type_json).collect();
+    let bucket_json = |(start, b): (&i64, &Bucket)| {
+        let has_records = |&&t: &&usize| b.types.get(t).is_some_and(|c| c.0 > 0);
+        let entry = |&t: &usize| {
+            let (records, bytes) = b.types[t];
+            (
+                all.types[t].name.clone(),
+                json!({"records": records, "bytes": bytes}),
+            )
+        };
+        let per: serde_json::Map<String, Value> =
+            order.iter().filter(has_records).map(entry).collect();
+        json!({
+            "start": rfc3339_short(*start), "start_ns": start, "records": b.records,
+            "bytes": b.bytes, "types": per,
         })
-        .collect();
+    };
+    let bucket_list: Vec<Value> = tally.buckets.iter().map(bucket_json).collect();
     let doc = json!({
-        "records": all.records,
-        "bytes": all.bytes,
-        "payload_bytes": all.payload_bytes,
-        "first_seq": all.first_seq,
-        "last_seq": all.last_seq,
-        "min_time": all.min_ns.map(time::rfc3339),
-        "max_time": all.max_ns.map(time::rfc3339),
-        "first_time": all.first_ns.map(time::rfc3339),
-        "last_time": all.last_ns.map(time::rfc3339),
-        "by": by.label(),
-        "types": types,
-        "buckets": bucket_list,
+        "records": all.records, "bytes": all.bytes, "payload_bytes": all.payload_bytes,
+        "first_seq": all.first_seq, "last_seq": all.last_seq,
+        "min_time": all.min_ns.map(time::rfc3339), "max_time": all.max_ns.map(time::rfc3339),
+        "first_time": all.first_ns.map(time::rfc3339), "last_time": all.last_ns.map(time::rfc3339),
+        "by": by.label(), "types": types, "buckets": bucket_list,
     });
     output::print_json_document(out, &doc)
 }
@@ -71,16 +56,11 @@ pub(super) fn print_text(out: &mut impl Write, tally: &Tally, args: &StatsArgs) 
         writeln!(out, "no records")?;
         return Ok(());
     };
-    writeln!(
-        out,
-        "{}, {}, seq {}..{}, {} .. {}",
-        crate::error::counted(all.records, "record"),
-        human_bytes(all.bytes),
-        all.first_seq.unwrap_or(0),
-        all.last_seq.unwrap_or(0),
-        time::rfc3339(min),
-        time::rfc3339(max)
-    )?;
+    let (records, bytes) = (counted(all.records, "record"), human_bytes(all.bytes));
+    let (first, last) = (all.first_seq.unwrap_or(0), all.last_seq.unwrap_or(0));
+    let (min, max) = (time::rfc3339(min), time::rfc3339(max));
+    let line = format!("{records}, {bytes}, seq {first}..{last}, {min} .. {max}");
+    writeln!(out, "{line}")?;
     writeln!(out)?;
     print_types(out, tally)?;
     if !tally.buckets.is_empty() {
@@ -102,7 +82,7 @@ fn print_rate(out: &mut impl Write, tally: &Tally, by: BucketWidth, width: usize
             1 => format!("a {unit}"),
             n => format!("per {n} {unit}s"),
         };
-        let most = crate::error::counted(s.max, "record");
+        let most = counted(s.max, "record");
         let n = s.marks.chars().count();
         (format!("{label}{}  at most {most} {span}", s.marks), n)
     };
@@ -124,85 +104,51 @@ fn print_rate(out: &mut impl Write, tally: &Tally, by: BucketWidth, width: usize
 
 /// Percent of `a` in `b`.
 fn pct(a: u64, b: u64) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 * 100.0 / b as f64
-    }
+    a as f64 * 100.0 / b.max(1) as f64
 }
 
 /// The table of types, busiest first, and the total.
 fn print_types(out: &mut impl Write, tally: &Tally) -> CliResult<()> {
     let all = &tally.summary;
-    let w = all
-        .types
-        .iter()
-        .map(|t| t.name.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(5);
+    let w = all.types.iter().map(|t| t.name.chars().count()).max();
+    let w = w.unwrap_or(4).max(5);
     writeln!(
         out,
         "{:<w$}  {:>12} {:>7}  {:>12} {:>7}  {:>10}",
         "type", "records", "%", "bytes", "%", "avg bytes"
     )?;
-    for t in tally.busiest_first() {
-        let t = &all.types[t];
-        let (n, b) = (t.records, t.bytes);
+    // The total's shares are 100%: there are records (`print_text`).
+    let mut row = |name: &str, n: u64, b: u64| {
+        let (pn, pb, h) = (pct(n, all.records), pct(b, all.bytes), human_bytes(b));
+        let avg = b / n.max(1);
         writeln!(
             out,
-            "{:<w$}  {n:>12} {:>6.1}%  {:>12} {:>6.1}%  {:>10}",
-            t.name,
-            pct(n, all.records),
-            human_bytes(b),
-            pct(b, all.bytes),
-            b / n.max(1)
-        )?;
+            "{name:<w$}  {n:>12} {pn:>6.1}%  {h:>12} {pb:>6.1}%  {avg:>10}"
+        )
+    };
+    for t in tally.busiest_first().into_iter().map(|t| &all.types[t]) {
+        row(&t.name, t.records, t.bytes)?;
     }
-    writeln!(
-        out,
-        "{:<w$}  {:>12} {:>6.1}%  {:>12} {:>6.1}%  {:>10}",
-        "total",
-        all.records,
-        100.0,
-        human_bytes(all.bytes),
-        100.0,
-        all.bytes / all.records.max(1)
-    )?;
+    row("total", all.records, all.bytes)?;
     Ok(())
 }
 
 /// The table of time buckets, each with its busiest types.
 fn print_buckets(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliResult<()> {
-    writeln!(
-        out,
-        "{:<22} {:>12}  {:>12}  busiest types",
-        format!("{} (UTC)", args.by.label()),
-        "records",
-        "bytes"
-    )?;
+    let by = format!("{} (UTC)", args.by.label());
+    let heading = format!("{by:<22} {:>12}  {:>12}  busiest types", "records", "bytes");
+    writeln!(out, "{heading}")?;
     for (start, b) in &tally.buckets {
         let mut top: Vec<usize> = (0..b.types.len()).filter(|&t| b.types[t].0 > 0).collect();
         top.sort_by_key(|&t| std::cmp::Reverse(b.types[t].0));
-        let shown: Vec<String> = top
-            .iter()
-            .take(args.top)
-            .map(|&t| {
-                format!(
-                    "{} {:.1}%",
-                    tally.summary.types[t].name,
-                    pct(b.types[t].0, b.records)
-                )
-            })
-            .collect();
-        writeln!(
-            out,
-            "{:<22} {:>12}  {:>12}  {}",
-            bucket_label(*start, args.by),
-            b.records,
-            human_bytes(b.bytes),
-            shown.join(", ")
-        )?;
+        let share = |&t: &usize| {
+            let name = &tally.summary.types[t].name;
+            format!("{name} {:.1}%", pct(b.types[t].0, b.records))
+        };
+        let shown: Vec<String> = top.iter().take(args.top).map(share).collect();
+        let label = bucket_label(*start, args.by);
+        let (bytes, shown) = (human_bytes(b.bytes), shown.join(", "));
+        writeln!(out, "{label:<22} {:>12}  {bytes:>12}  {shown}", b.records)?;
     }
     Ok(())
 }

@@ -47,10 +47,8 @@ impl Tally {
     pub(super) fn add(&mut self, r: &Record<'_>) {
         let t = self.summary.add(r);
         if let Some(w) = self.width {
-            self.buckets
-                .entry(time::floor(r.timestamp_ns, w))
-                .or_default()
-                .add(t, r.frame_len);
+            let bucket = self.buckets.entry(time::floor(r.timestamp_ns, w));
+            bucket.or_default().add(t, r.frame_len);
         }
     }
 

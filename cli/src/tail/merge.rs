@@ -6,6 +6,7 @@ use super::TailArgs;
 use crate::cat::merge::{open_window, outcome, print_next, Said};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
+use crate::remote::is_remote;
 use crate::select::Filter;
 use binlog::{MergedConsumer, MergedReader};
 use std::collections::VecDeque;
@@ -125,13 +126,8 @@ fn resume(
 
 /// The directory a merged consumer keeps its file in: the one given.
 fn one_dir(paths: &[PathBuf]) -> CliResult<PathBuf> {
-    paths
-        .iter()
-        .find(|p| !crate::remote::is_remote(p))
-        .cloned()
-        .ok_or_else(|| {
-            CliError::usage("--consumer keeps its position in a log directory: give one")
-        })
+    let dir = paths.iter().find(|p| !is_remote(p)).cloned();
+    dir.ok_or_else(|| CliError::usage("--consumer keeps its position in a log directory: give one"))
 }
 
 /// A merged read that keeps its position.

@@ -137,23 +137,11 @@ impl Reading {
     }
 }
 
-/// Replaces the cursor file's token durably: written beside it and synced,
-/// renamed over it, the directory synced (a power cut leaves the old token
-/// or the new one, never an empty file).
+/// Replaces the cursor file's token durably (`paths::write_whole`: a power
+/// cut leaves the old token or the new one, never an empty file).
 fn write_cursor(file: &Path, token: &str) -> CliResult<()> {
-    let tmp = file.with_extension("tmp");
-    let dir = match file.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(format!("{token}\n").as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, file)?;
-        std::fs::File::open(dir)?.sync_all()
-    };
-    write().map_err(|e| CliError::io_on(file.display(), e))
+    let bytes = format!("{token}\n");
+    paths::write_whole(file, bytes.as_bytes()).map_err(|e| CliError::io_on(file.display(), e))
 }
 
 /// The token a cursor file holds, if it is there.
@@ -278,9 +266,7 @@ fn open_follower(
     // With --to-seq every record must be seen, whatever its type, to know
     // when N has gone by: the type filter is then applied here alone.
     if !filter.types.is_empty() && filter.to_seq.is_none() {
-        let types = filter.reader_types();
-        let names: Vec<&str> = types.iter().map(|s| s.as_str()).collect();
-        lr.filter_types(&names);
+        filter.filter_types_of(&mut lr);
     }
     if let Some(name) = &args.consumer {
         if !log_dir {

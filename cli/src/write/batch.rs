@@ -17,6 +17,7 @@ pub(super) struct InputRecord {
 const BATCH_RECORDS: usize = 1024;
 const BATCH_BYTES: usize = 4 << 20;
 
+#[derive(Default)]
 pub(super) struct Batch {
     pending: Vec<InputRecord>,
     bytes: usize,
@@ -33,13 +34,10 @@ impl Batch {
     /// An empty batch for records of at most `max_record_size` bytes (the
     /// writer's default if not given).
     pub(super) fn new(max_record_size: Option<u64>) -> Batch {
+        let max_record_size = max_record_size.unwrap_or(Options::default().max_record_size);
         Batch {
-            pending: Vec::new(),
-            bytes: 0,
-            written: 0,
-            first_seq: None,
-            max_record_size: max_record_size.unwrap_or(Options::default().max_record_size),
-            unflushed: false,
+            max_record_size,
+            ..Batch::default()
         }
     }
 
@@ -116,7 +114,7 @@ impl Batch {
     pub(super) fn flush_to_os(&mut self, dest: &Destination) -> CliResult<()> {
         self.flush(dest)?;
         if self.unflushed {
-            dest.flush()?;
+            dest.writer().flush()?;
             self.unflushed = false;
         }
         Ok(())
@@ -137,7 +135,7 @@ fn write_all(dest: &Destination, records: &[InputRecord]) -> binlog::Result<u64>
             parts: std::slice::from_ref(&payloads[i]),
         })
         .collect();
-    dest.write_batch(&entries)
+    dest.writer().write_batch(&entries)
 }
 
 /// Metadata as the library takes it.

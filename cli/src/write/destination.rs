@@ -5,7 +5,7 @@ use super::options::{log_options, segment_options};
 use super::undo::Created;
 use crate::error::{CliError, CliResult};
 use crate::paths;
-use binlog::{Entry, LogReader, LogWriter, Reader, Writer};
+use binlog::{LogReader, LogWriter, Reader, RecordReader, RecordWriter, Writer};
 use std::path::Path;
 
 /// The segment or log written to.
@@ -15,19 +15,11 @@ pub(super) enum Destination {
 }
 
 impl Destination {
-    pub(super) fn write_batch(&self, entries: &[Entry<'_>]) -> binlog::Result<u64> {
+    /// The writer, as the library's calls common to both take it.
+    pub(super) fn writer(&self) -> &dyn RecordWriter {
         match self {
-            Destination::Segment(w) => w.write_batch(entries),
-            Destination::Log(w) => w.write_batch(entries),
-        }
-    }
-
-    /// Hands the records written to the OS (readers see them; a killed
-    /// process leaves them in the file).
-    pub(super) fn flush(&self) -> binlog::Result<()> {
-        match self {
-            Destination::Segment(w) => w.flush(),
-            Destination::Log(w) => w.flush(),
+            Destination::Segment(w) => w,
+            Destination::Log(w) => w,
         }
     }
 
@@ -44,40 +36,28 @@ impl Destination {
     /// on are whole in the file (or the log), read back: those before the
     /// first one missing or unreadable.
     pub(super) fn count_in_file(&self, first: u64, n: u64) -> u64 {
-        fn count(first: u64, n: u64, mut next: impl FnMut() -> binlog::Result<Option<u64>>) -> u64 {
-            let mut want = first;
-            while want - first < n {
-                match next() {
-                    Ok(Some(seq)) if seq == want => want += 1,
-                    Ok(Some(seq)) if seq < want => {}
-                    _ => break,
-                }
-            }
-            want - first
-        }
+        let opened: binlog::Result<Box<dyn RecordReader>> = match self {
+            Destination::Segment(w) => Reader::open(w.path()).map(|r| Box::new(r) as _),
+            Destination::Log(w) => LogReader::open(w.dir(), w.name()).map(|r| Box::new(r) as _),
+        };
         // Unreadable, or the seek fails: nothing known to be there.
-        match self {
-            Destination::Segment(w) => {
-                let r = Reader::open(w.path()).and_then(|mut r| r.seek_seq(first).map(|()| r));
-                r.map_or(0, |mut r| {
-                    count(first, n, || r.next().map(|o| o.map(|rec| rec.seq)))
-                })
-            }
-            Destination::Log(w) => {
-                let r = LogReader::open(w.dir(), w.name())
-                    .and_then(|mut r| r.seek_seq(first).map(|()| r));
-                r.map_or(0, |mut r| {
-                    count(first, n, || r.next().map(|o| o.map(|rec| rec.seq)))
-                })
+        let Ok(mut r) = opened.and_then(|mut r| r.seek_seq(first).map(|()| r)) else {
+            return 0;
+        };
+        let mut want = first;
+        while want - first < n {
+            match r.next() {
+                Ok(Some(rec)) if rec.seq == want => want += 1,
+                Ok(Some(rec)) if rec.seq < want => {}
+                _ => break,
             }
         }
+        want - first
     }
 
+    /// Syncs and closes what was written to.
     pub(super) fn finish(&self) -> binlog::Result<()> {
-        match self {
-            Destination::Segment(w) => w.sync().and_then(|()| w.close()),
-            Destination::Log(w) => w.sync().and_then(|()| w.close()),
-        }
+        self.writer().sync().and_then(|()| self.writer().close())
     }
 }
 

@@ -37,10 +37,8 @@ impl<'a> Input<'a> {
 impl BufRead for Input<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.buf.buffer().is_empty() && !stdin_ready() {
-            self.batch
-                .borrow_mut()
-                .flush_to_os(self.dest)
-                .map_err(io::Error::other)?;
+            let flushed = self.batch.borrow_mut().flush_to_os(self.dest);
+            flushed.map_err(io::Error::other)?;
         }
         self.buf.fill_buf()
     }
@@ -74,13 +72,8 @@ fn stdin_ready() -> bool {
 /// The error of a read of standard input: the write's own error if the
 /// batch written before the read failed (carried out through the reader).
 pub(super) fn input_error(e: io::Error) -> CliError {
-    match e.get_ref().is_some_and(|inner| inner.is::<CliError>()) {
-        true => *e
-            .into_inner()
-            .and_then(|i| i.downcast().ok())
-            .expect("checked"),
-        false => CliError::io_on("standard input", e),
-    }
+    e.downcast::<CliError>()
+        .unwrap_or_else(|e| CliError::io_on("standard input", e))
 }
 
 /// Reads a record per line: the line is the payload.
@@ -119,9 +112,8 @@ pub(super) fn read_lines(
             ts: Some(now),
             payload: line,
         };
-        batch
-            .borrow_mut()
-            .add(dest, r, || format!("standard input: line {n}"))?;
+        let at = || format!("standard input: line {n}");
+        batch.borrow_mut().add(dest, r, at)?;
     }
     Ok(())
 }

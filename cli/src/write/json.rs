@@ -42,14 +42,14 @@ pub(super) fn read_json(
         let now = time::now_ns();
         let r = record_from_json(v.get(), args, meta, now, &encoders)
             .map_err(|e| CliError::usage(format!("standard input: JSON object {n}: {e}")))?;
-        batch
-            .borrow_mut()
-            .add(dest, r, || format!("standard input: JSON object {n}"))?;
+        let at = || format!("standard input: JSON object {n}");
+        batch.borrow_mut().add(dest, r, at)?;
     }
     Ok(())
 }
 
 /// The members of an object that make a record.
+#[derive(Default)]
 struct RecordMembers<'a> {
     /// "type", "encoding", "ts_ns" and "time": the last of a key, as in a
     /// `Value`.
@@ -67,12 +67,7 @@ struct RecordMembers<'a> {
 
 fn members_of(text: &str) -> Result<RecordMembers<'_>, String> {
     let members = ObjectMembers::of(text).ok_or("not an object")?;
-    let mut found = RecordMembers {
-        fields: serde_json::Map::new(),
-        meta: None,
-        payload: None,
-        decoded: None,
-    };
+    let mut found = RecordMembers::default();
     for (key, value) in members {
         match key.as_str() {
             "meta" => found.meta = Some(value),
@@ -190,9 +185,8 @@ struct ObjectMembers<'a>(Vec<(String, &'a str)>);
 impl<'a> ObjectMembers<'a> {
     /// `None` if `text` is not an object.
     fn of(text: &'a str) -> Option<Vec<(String, &'a str)>> {
-        serde_json::from_str::<ObjectMembers<'a>>(text)
-            .ok()
-            .map(|m| m.0)
+        let members: ObjectMembers<'a> = serde_json::from_str(text).ok()?;
+        Some(members.0)
     }
 }
 

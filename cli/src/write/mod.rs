@@ -31,15 +31,11 @@ use std::io::Write;
 
 pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
     if !args.json && args.type_name.is_none() {
-        return Err(CliError::usage(
-            "--type is required (or use --json with a \"type\" in each object)",
-        ));
+        let why = "--type is required (or use --json with a \"type\" in each object)";
+        return Err(CliError::usage(why));
     }
-    let meta = args
-        .meta
-        .iter()
-        .map(|m| args::key_value("--meta", m))
-        .collect::<CliResult<Vec<_>>>()?;
+    let meta = args.meta.iter().map(|m| args::key_value("--meta", m));
+    let meta = meta.collect::<CliResult<Vec<_>>>()?;
     let (dest, shown, created) = destination::open(args)?;
     let batch = RefCell::new(Batch::new(args.max_record_size));
     let input = Input::stdin(&batch, &dest);
@@ -106,11 +102,10 @@ fn written(dest: &Destination, batch: &Batch, failed: bool) -> Written {
 fn report_written(w: &Written, shown: &str) {
     match (w.count, w.first_seq) {
         (0, _) | (_, None) => eprintln!("binlog: wrote 0 records to {shown}"),
-        (n, Some(first)) => eprintln!(
-            "binlog: wrote {} (seq {first}..{}) to {shown}",
-            crate::error::counted(n, "record"),
-            first + n - 1
-        ),
+        (n, Some(first)) => {
+            let (records, last) = (crate::error::counted(n, "record"), first + n - 1);
+            eprintln!("binlog: wrote {records} (seq {first}..{last}) to {shown}")
+        }
     }
     if let Some((from, to)) = w.not_written {
         let lost = match to - from + 1 {
@@ -127,18 +122,14 @@ fn report_written(w: &Written, shown: &str) {
 fn print_summary(w: &Written, shown: &str, removed: bool, error: Option<String>) -> CliResult<()> {
     let seqs = |from: u64, to: u64| serde_json::json!({"first_seq": from, "last_seq": to, "records": to - from + 1});
     let doc = serde_json::json!({
-        "destination": shown,
-        "written": w.count,
-        "first_seq": w.first_seq.filter(|_| w.count > 0),
+        "destination": shown, "written": w.count, "first_seq": w.first_seq.filter(|_| w.count > 0),
         "last_seq": w.first_seq.filter(|_| w.count > 0).map(|f| f + w.count - 1),
-        "not_written": w.not_written.map(|(f, t)| seqs(f, t)),
-        "removed_created_files": removed,
+        "not_written": w.not_written.map(|(f, t)| seqs(f, t)), "removed_created_files": removed,
         "error": error,
     });
     let mut out = output::stdout();
     output::print_json_document(&mut out, &doc)?;
-    out.flush()?;
-    Ok(())
+    Ok(out.flush()?)
 }
 
 /// The first error is the command's; any later one is printed too, unless

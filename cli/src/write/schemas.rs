@@ -3,7 +3,7 @@
 //! `--json` input's decoded values.
 
 use crate::decode::Decoder;
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 use binlog::TypeSchema;
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,9 +13,8 @@ use std::path::Path;
 /// `TYPE=flatbuffer:FILE:ROOT` (a `.bfbs`), or `TYPE=json|cbor|msgpack`
 /// with `:FILE` for a JSON Schema; checked as a reader would use it.
 pub(super) fn parse_schema(s: &str) -> Result<TypeSchema, String> {
-    let (type_name, spec) = s
-        .split_once('=')
-        .ok_or("expected TYPE=ENCODING[:FILE[:MESSAGE]]")?;
+    let spec = s.split_once('=');
+    let (type_name, spec) = spec.ok_or("expected TYPE=ENCODING[:FILE[:MESSAGE]]")?;
     let (encoding, rest) = spec.split_once(':').unwrap_or((spec, ""));
     let read = |file: &str| {
         std::fs::read(Path::new(file)).map_err(|e| format!("{file}: {}", binlog::io_text(&e)))
@@ -55,12 +54,6 @@ pub(super) fn encoders(schemas: &[TypeSchema]) -> CliResult<HashMap<String, Deco
     let binary = schemas
         .iter()
         .filter(|s| matches!(s.encoding.as_str(), "protobuf" | "cbor" | "msgpack"));
-    binary
-        .map(|s| {
-            Ok((
-                s.type_name.clone(),
-                Decoder::new(s).map_err(CliError::from)?,
-            ))
-        })
-        .collect()
+    let encoder = |s: &TypeSchema| -> CliResult<_> { Ok((s.type_name.clone(), Decoder::new(s)?)) };
+    binary.map(encoder).collect()
 }

@@ -42,16 +42,11 @@ impl Created {
     }
 
     fn noting(dir: PathBuf, files: Vec<PathBuf>) -> Created {
+        let files = files.iter().map(|f| (f.clone(), exists(f))).collect();
         Created {
             dir_existed: dir.is_dir(),
             dir,
-            files: files
-                .into_iter()
-                .map(|f| {
-                    let existed = exists(&f);
-                    (f, existed)
-                })
-                .collect(),
+            files,
             opened: Arc::default(),
         }
     }
