@@ -348,7 +348,7 @@ mod tests {
 
     #[test]
     fn commit_seq_takes_a_record_returned_since_the_last_commit_only() {
-        let d = crate::scratch::empty_dir("store-commit-seq");
+        let d = crate::sys::scratch::empty_dir("store-commit-seq");
         let mut s = Store::open(&d, "c").unwrap();
         s.commit_seq("orders", 6, 10).unwrap(); // records 0 to 9 returned
         assert_eq!(s.committed().next_seq("orders"), Some(7));
