@@ -9,6 +9,7 @@
 //! `--to-seq`.
 
 use crate::common;
+use crate::common::child::KillOnDrop;
 
 use binlog::archive::RemoteLog;
 use binlog::LogReader;
@@ -180,16 +181,6 @@ fn wait_at_most(child: &mut Child, most: Duration) -> std::process::ExitStatus {
         }
         assert!(Instant::now() < deadline, "still running after {most:?}");
         std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A child process killed when the test ends, passed or not.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

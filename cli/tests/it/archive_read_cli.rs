@@ -4,6 +4,7 @@
 //! reported by `remote verify` with its key (exit status 1).
 
 use crate::common;
+use crate::common::child::KillOnDrop;
 
 use binlog::__private::archive::object_name::segment_key;
 use binlog::list_segments;
@@ -268,14 +269,4 @@ fn tail_f_of_a_shipped_log_prints_segments_shipped_after_it_started() {
     assert_eq!(ship_all(&server, dir.path()), [5, 6]);
     let later: Vec<u64> = (0..20).map(|_| next_seq(&rx)).collect();
     assert_eq!(later, (50..70).collect::<Vec<_>>());
-}
-
-/// A child process killed when the test ends, passed or not.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

@@ -101,22 +101,24 @@ fn tail_follow_as_a_consumer_commits_each_batch_and_a_second_one_is_locked() {
     let dir = t.join("log");
     rolled_log(&dir, 6, 5);
     let d = dir.to_str().unwrap();
-    let mut child = std::process::Command::new(crate::common::cli::tool())
-        .args([
-            "tail",
-            "-f",
-            "--consumer",
-            "f",
-            "-n",
-            "0",
-            "--poll-ms",
-            "20",
-            d,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::common::child::KillOnDrop(
+        std::process::Command::new(crate::common::cli::tool())
+            .args([
+                "tail",
+                "-f",
+                "--consumer",
+                "f",
+                "-n",
+                "0",
+                "--poll-ms",
+                "20",
+                d,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let (tx, lines) = std::sync::mpsc::channel();
     let out = BufReader::new(child.stdout.take().unwrap());
     std::thread::spawn(move || {

@@ -44,20 +44,22 @@ fn tail_follows_a_log_across_rolls() {
     }
     w.flush().unwrap();
     let mut w = Some(w);
-    let mut child = std::process::Command::new(crate::common::cli::tool())
-        .args([
-            "tail",
-            "-f",
-            "-n",
-            "3",
-            "--poll-ms",
-            "20",
-            dir.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let mut child = crate::common::child::KillOnDrop(
+        std::process::Command::new(crate::common::cli::tool())
+            .args([
+                "tail",
+                "-f",
+                "-n",
+                "3",
+                "--poll-ms",
+                "20",
+                dir.to_str().unwrap(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
     let rx = lines_of(child.stdout.take().unwrap());
     let mut writer = None;
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -206,3 +206,28 @@ pub fn say(mark: &str, line: &str) {
     let _ = out.write_all(format!("{mark}{line}\n").as_bytes());
     let _ = out.flush();
 }
+
+/// A child process killed and reaped when this is dropped, also when the
+/// test fails first: a follower (`binlog tail -f`) left running would hold
+/// its files and locks after the test.
+pub struct KillOnDrop(pub Child);
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
