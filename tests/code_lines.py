@@ -58,7 +58,10 @@ def c_like(text, rust=False):
                 pending = True
                 continue
             if pending:
-                pending = False
+                # The item's other attributes (`#[derive(...)]`) come first.
+                pending = s.startswith("#[")
+                if pending:
+                    continue
                 depth = s.count("{") - s.count("}")
                 if depth > 0:
                     skip_depth = depth
