@@ -125,12 +125,7 @@ impl Writer {
     /// Appends a record with the current time and no metadata; returns its
     /// sequence number.
     pub fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
-        self.write_batch(&[Entry {
-            type_name,
-            meta: &[],
-            timestamp_ns: None,
-            parts: &[payload],
-        }])
+        self.write_with(type_name, &[], None, payload)
     }
 
     /// Appends a record with metadata and an explicit timestamp (`None` takes
