@@ -138,10 +138,9 @@ impl Writer {
         payload: &[u8],
     ) -> Result<u64> {
         self.write_batch(&[Entry {
-            type_name,
             meta,
             timestamp_ns,
-            parts: &[payload],
+            ..Entry::of(type_name, &[payload])
         }])
     }
 
@@ -149,12 +148,7 @@ impl Writer {
     /// concatenating them first.
     pub fn write_vectored(&self, type_name: &str, parts: &[IoSlice<'_>]) -> Result<u64> {
         let parts: Vec<&[u8]> = parts.iter().map(|p| &**p).collect();
-        self.write_batch(&[Entry {
-            type_name,
-            meta: &[],
-            timestamp_ns: None,
-            parts: &parts,
-        }])
+        self.write_batch(&[Entry::of(type_name, &parts)])
     }
 
     /// Appends many records under one lock; records without a timestamp all
