@@ -104,7 +104,7 @@ pub extern "C" fn binlog_merged_reader_type_schema(
     get_mut(m, "merged reader", out, |h| {
         let name = unsafe { utf8(type_name, type_len, "type name") }?;
         let found = lookup(h.inner.type_schema(name), name)?;
-        Ok(view(&**h.schema.insert(Box::new(found))))
+        Ok(view(h.schema.insert(Box::new(found))))
     })
 }
 
