@@ -369,12 +369,10 @@ pub extern "C" fn binlog_reader_gaps(
     cap: usize,
     count: *mut usize,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
+    update(r, "reader", |h| {
         h.args(|| out_array(out, cap, count))?;
-        let all = h.open()?.gaps();
-        unsafe { copy_out(all, c_gap, out, cap, count) };
-        Ok(BINLOG_OK)
+        unsafe { copy_out(h.open()?.gaps(), c_gap, out, cap, count) };
+        Ok(())
     })
 }
 
@@ -611,12 +609,11 @@ fn copy_damages<T>(
     count: *mut usize,
     view: impl Fn(&(PathBuf, Damage)) -> T,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
+    update(r, "reader", |h| {
         h.args(|| out_array(out, cap, count))?;
         h.damages = h.open()?.damages();
         unsafe { copy_out(&h.damages, view, out, cap, count) };
-        Ok(BINLOG_OK)
+        Ok(())
     })
 }
 
