@@ -1,10 +1,10 @@
 //! `binlog_summary_*`: the C face of `crate::Summary`, what the records of
 //! a segment, a log or a reader hold, in all and per type.
 
-use super::boundary::{c_path, call, done, free, get, get_mut, handle, need_out, put};
+use super::boundary::{c_path, call, done, free, get, get_mut, need_out};
 use super::merged_reader::binlog_merged_reader;
 use super::reader::binlog_reader;
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::result::binlog_result;
 use crate::error::{Error, Result};
 use crate::summary::{summarize, Summary};
 use std::ffi::c_char;
@@ -155,14 +155,12 @@ pub extern "C" fn binlog_summary_type(
     index: usize,
     out: *mut binlog_type_summary,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle(s, "summary") }?;
-        need_out(out)?;
+    get(s, "summary", out, |h| {
         let (Some(t), Some(name)) = (h.summary.types.get(index), h.names.get(index)) else {
             let n = h.summary.types.len();
             return Err(Error::invalid(format!("type {index} of a summary of {n} types")).into());
         };
-        let c = binlog_type_summary {
+        Ok(binlog_type_summary {
             name: name.as_ptr().cast::<c_char>(),
             name_len: t.name.len(),
             records: t.records,
@@ -172,9 +170,7 @@ pub extern "C" fn binlog_summary_type(
             last_seq: t.last_seq,
             first_ns: t.first_ns,
             last_ns: t.last_ns,
-        };
-        unsafe { put(out, c) };
-        Ok(BINLOG_OK)
+        })
     })
 }
 
