@@ -14,34 +14,29 @@
 #[cfg(feature = "s3")]
 pub mod archive {
     pub use crate::archive::*;
-    /// SHA-256 digests of objects.
-    pub mod digest {
-        pub use crate::archive::digest::*;
+    /// Each module named, with its public items (the crate's own are
+    /// private to it).
+    macro_rules! mirror {
+        ($($(#[$doc:meta])* $m:ident),*) => {
+            $($(#[$doc])* pub mod $m { pub use crate::archive::$m::*; })*
+        };
     }
-    /// A log's identity file.
-    pub mod identity {
-        pub use crate::archive::identity::*;
-    }
-    /// The shipper's journal.
-    pub mod journal {
-        pub use crate::archive::journal::*;
-    }
-    /// Multipart uploads.
-    pub mod multipart {
-        pub use crate::archive::multipart::*;
-    }
-    /// Object names.
-    pub mod object_name {
-        pub use crate::archive::object_name::*;
-    }
-    /// Reading objects ahead.
-    pub mod read_ahead {
-        pub use crate::archive::read_ahead::*;
-    }
-    /// The object-store client.
-    pub mod remote {
-        pub use crate::archive::remote::*;
-    }
+    mirror!(
+        /// SHA-256 digests of objects.
+        digest,
+        /// A log's identity file.
+        identity,
+        /// The shipper's journal.
+        journal,
+        /// Multipart uploads.
+        multipart,
+        /// Object names.
+        object_name,
+        /// Reading objects ahead.
+        read_ahead,
+        /// The object-store client.
+        remote
+    );
 }
 
 /// The clock: nanoseconds since the Unix epoch, and the one-time choice of

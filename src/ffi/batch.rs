@@ -4,7 +4,7 @@
 //! full, the buffer or (mapped) the call's mapping holds no more, or the
 //! reader has none now.
 
-use super::boundary::{call, done_new, free, handle_mut, need_out, null, put, CallResult, Failure};
+use super::boundary::{call, free, get_mut, handle_mut, null, put, CallResult, Failure};
 use super::reader::{binlog_reader, closed, timestamp_apart};
 use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_batch_meta, binlog_batch_record, binlog_mapped_record};
@@ -507,15 +507,13 @@ pub extern "C" fn binlog_reader_keep_mapping(
     r: *mut binlog_reader,
     out: *mut *mut binlog_mapping,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        need_out(out)?;
+    get_mut(r, "reader", out, |h| {
         let kept = h.args(|| {
             h.pinned.clone().ok_or_else(|| {
                 crate::Error::invalid("keep mapping: the last batch read mapped no payload").into()
             })
         })?;
-        unsafe { done_new(out, binlog_mapping { _mapping: kept }) }
+        Ok(Box::into_raw(Box::new(binlog_mapping { _mapping: kept })))
     })
 }
 

@@ -178,6 +178,20 @@ pub fn get<H, T>(
     })
 }
 
+/// `get` for a call that changes handle `p` as it reads it.
+pub fn get_mut<H, T>(
+    p: *mut H,
+    what: &str,
+    out: *mut T,
+    f: impl FnOnce(&mut H) -> CallResult<T>,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(p, what) }?;
+        need_out(out)?;
+        unsafe { done(out, f(h)?) }
+    })
+}
+
 fn c_text(text: &str) -> CString {
     CString::new(text.replace('\0', " ")).unwrap_or_default()
 }

@@ -3,7 +3,9 @@
 //! (`crate::log::consumer`), and position tokens for any log reader.
 
 use super::archive_tier::{open_merged, open_tiered};
-use super::boundary::{c_path, c_str, c_str_or_null, call, done, done_new, get, need_out, update};
+use super::boundary::{
+    c_path, c_str, c_str_or_null, call, done, done_new, get, get_mut, need_out, update,
+};
 use super::merged_reader::binlog_merged_reader;
 use super::options::{assign_log, binlog_options};
 use super::reader::{binlog_reader, boxed, closed};
@@ -159,14 +161,12 @@ pub extern "C" fn binlog_reader_position(
     r: *mut binlog_reader,
     out: *mut *const c_char,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { super::boundary::handle_mut(r, "reader") }?;
-        need_out(out)?;
+    get_mut(r, "reader", out, |h| {
         let reader = h.inner.as_ref().ok_or_else(|| closed(&h.path))?;
         let (log, at) = reader.position()?;
         let token = crate::log::token::encode(&[(log, at)]);
         h.token = CString::new(token).expect("a token has no NUL");
-        unsafe { done(out, h.token.as_ptr()) }
+        Ok(h.token.as_ptr())
     })
 }
 
@@ -239,11 +239,9 @@ pub extern "C" fn binlog_merged_reader_position(
     r: *mut binlog_merged_reader,
     out: *mut *const c_char,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { super::boundary::handle_mut(r, "merged reader") }?;
-        need_out(out)?;
+    get_mut(r, "merged reader", out, |h| {
         h.token = CString::new(h.inner.position_token()).expect("a token has no NUL");
-        unsafe { done(out, h.token.as_ptr()) }
+        Ok(h.token.as_ptr())
     })
 }
 

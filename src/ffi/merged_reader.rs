@@ -192,15 +192,14 @@ pub extern "C" fn binlog_merged_reader_segments(
     read: *mut u64,
     passed_over: *mut u64,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "merged reader") }?;
+    update(r, "merged reader", |h| {
         need_out(read)?;
         need_out(passed_over)?;
         unsafe {
             put(read, h.inner.segments_read());
             put(passed_over, h.inner.segments_passed_over());
         }
-        Ok(BINLOG_OK)
+        Ok(())
     })
 }
 

@@ -73,6 +73,20 @@ impl binlog_reader {
     }
 }
 
+/// The body of a call that writes what `f` reads of reader `r` to `out`
+/// (required: its error names what the reader reads, as `args` does).
+fn read_out<T>(
+    r: *mut binlog_reader,
+    out: *mut T,
+    f: impl FnOnce(&mut binlog_reader) -> CallResult<T>,
+) -> binlog_result {
+    call(|| {
+        let h = unsafe { handle_mut(r, "reader") }?;
+        h.args(|| need_out(out))?;
+        unsafe { done(out, f(h)?) }
+    })
+}
+
 /// The error of a call on a closed reader, naming what it read.
 pub(super) fn closed(path: &Path) -> Error {
     Error::file(ErrorKind::Closed, path, "reader is closed")
@@ -295,9 +309,7 @@ pub extern "C" fn binlog_reader_header(
     r: *mut binlog_reader,
     out: *mut binlog_header,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| need_out(out))?;
+    read_out(r, out, |h| {
         let binlog_reader {
             inner,
             path,
@@ -332,7 +344,7 @@ pub extern "C" fn binlog_reader_header(
             params: c_array(params),
             param_count: params.len(),
         };
-        unsafe { done(out, v) }
+        Ok(v)
     })
 }
 
@@ -340,11 +352,7 @@ pub extern "C" fn binlog_reader_header(
 /// segment.
 #[no_mangle]
 pub extern "C" fn binlog_reader_gap_count(r: *mut binlog_reader, out: *mut u64) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| need_out(out))?;
-        unsafe { done(out, h.open()?.gaps().len() as u64) }
-    })
+    read_out(r, out, |h| Ok(h.open()?.gaps().len() as u64))
 }
 
 /// Copies up to `cap` of the gaps a log reader met so far, oldest first, into
@@ -361,12 +369,10 @@ pub extern "C" fn binlog_reader_gaps(
     cap: usize,
     count: *mut usize,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
+    update(r, "reader", |h| {
         h.args(|| out_array(out, cap, count))?;
-        let all = h.open()?.gaps();
-        unsafe { copy_out(all, c_gap, out, cap, count) };
-        Ok(BINLOG_OK)
+        unsafe { copy_out(h.open()?.gaps(), c_gap, out, cap, count) };
+        Ok(())
     })
 }
 
@@ -483,9 +489,7 @@ pub extern "C" fn binlog_reader_tail(
     r: *mut binlog_reader,
     out: *mut binlog_tail,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| need_out(out))?;
+    read_out(r, out, |h| {
         use binlog_tail_kind::*;
         let (kind, offset, len) = match h.open()?.segment_tail() {
             Tail::Reading => (BINLOG_TAIL_READING, 0, 0),
@@ -494,7 +498,7 @@ pub extern "C" fn binlog_reader_tail(
             Tail::SealDamaged { offset } => (BINLOG_TAIL_SEAL_DAMAGED, offset, 0),
             Tail::Torn { offset, len } => (BINLOG_TAIL_TORN, offset, len),
         };
-        unsafe { done(out, binlog_tail { kind, offset, len }) }
+        Ok(binlog_tail { kind, offset, len })
     })
 }
 
@@ -605,12 +609,11 @@ fn copy_damages<T>(
     count: *mut usize,
     view: impl Fn(&(PathBuf, Damage)) -> T,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
+    update(r, "reader", |h| {
         h.args(|| out_array(out, cap, count))?;
         h.damages = h.open()?.damages();
         unsafe { copy_out(&h.damages, view, out, cap, count) };
-        Ok(BINLOG_OK)
+        Ok(())
     })
 }
 
@@ -647,15 +650,12 @@ pub(super) fn c_damage2((path, d): &(PathBuf, Damage)) -> binlog_damage2 {
 /// whether or not it is readable: read until `BINLOG_END` before polling.
 #[no_mangle]
 pub extern "C" fn binlog_reader_poll_fd(r: *mut binlog_reader, fd: *mut c_int) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        h.args(|| need_out(fd))?;
+    read_out(r, fd, |h| {
         if h.change_fd.is_none() {
             let made = h.open()?.change_fd()?;
             h.change_fd = Some(made);
         }
-        let raw = h.change_fd.as_ref().map(crate::ChangeFd::raw_fd);
-        unsafe { done(fd, raw.unwrap_or(-1)) }
+        Ok(h.change_fd.as_ref().map_or(-1, crate::ChangeFd::raw_fd))
     })
 }
 

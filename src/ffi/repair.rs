@@ -3,7 +3,7 @@
 //! or only looked at (a dry run).
 
 use super::boundary::{
-    c_path, c_str, c_str_or_null, call, done, done_new, free, handle, need_out, CallResult,
+    c_path, c_str, c_str_or_null, call, done, done_new, free, get, handle, need_out, CallResult,
 };
 use super::result::binlog_result::{self, BINLOG_OK};
 use super::segment_events::c_string;
@@ -156,11 +156,7 @@ pub extern "C" fn binlog_repair_plan_segments(
     plan: *const binlog_repair_plan,
     count: *mut usize,
 ) -> binlog_result {
-    call(|| {
-        let p = unsafe { handle(plan, "repair plan") }?;
-        need_out(count)?;
-        unsafe { done(count, p.plan.segments.len()) }
-    })
+    get(plan, "repair plan", count, |p| Ok(p.plan.segments.len()))
 }
 
 /// Fills `*out` with segment `index` of the plan;
@@ -171,18 +167,15 @@ pub extern "C" fn binlog_repair_plan_segment(
     index: usize,
     out: *mut binlog_repair_segment,
 ) -> binlog_result {
-    call(|| {
-        let p = unsafe { handle(plan, "repair plan") }?;
-        need_out(out)?;
+    get(plan, "repair plan", out, |p| {
         let (s, (path, why, steps)) = p.segment(index)?;
-        let c = binlog_repair_segment {
+        Ok(binlog_repair_segment {
             path: path.as_ptr(),
             action: action_code(s.action),
             why: why.as_ptr(),
             damaged: s.verdict.damaged || s.verdict.error.is_some(),
             steps: steps.len(),
-        };
-        unsafe { done(out, c) }
+        })
     })
 }
 
@@ -196,19 +189,16 @@ pub extern "C" fn binlog_repair_plan_step(
     step: usize,
     out: *mut binlog_repair_step,
 ) -> binlog_result {
-    call(|| {
-        let p = unsafe { handle(plan, "repair plan") }?;
-        need_out(out)?;
+    get(plan, "repair plan", out, |p| {
         let (s, (_, _, messages)) = p.segment(index)?;
         let (Some(st), Some(m)) = (s.steps.get(step), messages.get(step)) else {
             let n = s.steps.len();
             return Err(crate::Error::invalid(format!("step {step} of {n}")).into());
         };
-        let c = binlog_repair_step {
+        Ok(binlog_repair_step {
             kind: step_code(st.kind),
             message: m.as_ptr(),
-        };
-        unsafe { done(out, c) }
+        })
     })
 }
 

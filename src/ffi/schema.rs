@@ -4,7 +4,7 @@
 //! (`binlog_reader_type_schema`, `binlog_merged_reader_type_schema`).
 //! `binlog_record` carries nothing more.
 
-use super::boundary::{c_bytes, call, done, handle_mut, need_out, null, utf8, CallResult};
+use super::boundary::{c_bytes, call, done, get_mut, handle_mut, need_out, null, utf8, CallResult};
 use super::merged_reader::binlog_merged_reader;
 use super::options::{binlog_options, set_log};
 use super::reader::binlog_reader;
@@ -101,13 +101,10 @@ pub extern "C" fn binlog_merged_reader_type_schema(
     type_len: usize,
     out: *mut binlog_type_schema,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(m, "merged reader") }?;
-        need_out(out)?;
+    get_mut(m, "merged reader", out, |h| {
         let name = unsafe { utf8(type_name, type_len, "type name") }?;
         let found = lookup(h.inner.type_schema(name), name)?;
-        let held = &**h.schema.insert(Box::new(found));
-        unsafe { done(out, view(held)) }
+        Ok(view(h.schema.insert(Box::new(found))))
     })
 }
 

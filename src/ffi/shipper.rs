@@ -6,7 +6,7 @@
 
 use super::archive_tier::{tier_built, Location, ShipOptions, ShipReport, Shipper};
 use super::boundary::{
-    c_path, c_str, c_str_or_null, call, done, done_new, free, handle, handle_mut, need_out, update,
+    c_path, c_str, c_str_or_null, call, done_new, free, get_mut, handle, need_out, update,
     CallResult,
 };
 use super::result::binlog_result;
@@ -284,12 +284,7 @@ pub extern "C" fn binlog_shipper_ship_once(
     s: *mut binlog_shipper,
     out: *mut binlog_ship_report,
 ) -> binlog_result {
-    call(|| {
-        let s = unsafe { handle_mut(s, "shipper") }?;
-        need_out(out)?;
-        let report = s.shipper.ship_once()?;
-        unsafe { done(out, binlog_ship_report::from(&report)) }
-    })
+    get_mut(s, "shipper", out, |s| Ok((&s.shipper.ship_once()?).into()))
 }
 
 /// Frees the shipper and releases the log's ship lock; NULL is accepted.

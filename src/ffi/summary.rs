@@ -1,10 +1,10 @@
 //! `binlog_summary_*`: the C face of `crate::Summary`, what the records of
 //! a segment, a log or a reader hold, in all and per type.
 
-use super::boundary::{c_path, call, done_new, free, get, handle, handle_mut, need_out, put};
+use super::boundary::{c_path, call, done, free, get, get_mut, need_out};
 use super::merged_reader::binlog_merged_reader;
 use super::reader::binlog_reader;
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::result::binlog_result;
 use crate::error::{Error, Result};
 use crate::verify::summary::{summarize, Summary};
 use std::ffi::c_char;
@@ -58,18 +58,15 @@ pub struct binlog_type_summary {
     pub last_ns: i64,
 }
 
-/// The handle of `s` for `out`.
-unsafe fn made(
-    s: Result<Summary>,
-    out: *mut *mut binlog_summary,
-) -> super::boundary::CallResult<binlog_result> {
+/// A new handle of `s` (released by `binlog_summary_free`).
+fn made(s: Result<Summary>) -> super::boundary::CallResult<*mut binlog_summary> {
     let summary = s?;
     let names = summary
         .types
         .iter()
         .map(|t| [t.name.as_bytes(), b"\0"].concat().into_boxed_slice())
         .collect();
-    done_new(out, binlog_summary { summary, names })
+    Ok(Box::into_raw(Box::new(binlog_summary { summary, names })))
 }
 
 /// Summarizes every record at `path`: a segment file (plain or compressed)
@@ -88,7 +85,7 @@ pub extern "C" fn binlog_summary_open(
     call(|| {
         let p = unsafe { c_path(path, "path") }?;
         need_out(out)?;
-        unsafe { made(summarize(p), out) }
+        unsafe { done(out, made(summarize(p))?) }
     })
 }
 
@@ -104,10 +101,8 @@ pub extern "C" fn binlog_summary_of_reader(
     r: *mut binlog_reader,
     out: *mut *mut binlog_summary,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        need_out(out)?;
-        unsafe { made(h.open().and_then(|hb| Summary::of_reader(hb)), out) }
+    get_mut(r, "reader", out, |h| {
+        made(h.open().and_then(|hb| Summary::of_reader(hb)))
     })
 }
 
@@ -117,11 +112,7 @@ pub extern "C" fn binlog_summary_of_merged(
     r: *mut binlog_merged_reader,
     out: *mut *mut binlog_summary,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        need_out(out)?;
-        unsafe { made(Summary::of_merged(&mut h.inner), out) }
-    })
+    get_mut(r, "reader", out, |h| made(Summary::of_merged(&mut h.inner)))
 }
 
 /// Fills `*out` with the totals of summary `s`.
@@ -164,14 +155,12 @@ pub extern "C" fn binlog_summary_type(
     index: usize,
     out: *mut binlog_type_summary,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle(s, "summary") }?;
-        need_out(out)?;
+    get(s, "summary", out, |h| {
         let (Some(t), Some(name)) = (h.summary.types.get(index), h.names.get(index)) else {
             let n = h.summary.types.len();
             return Err(Error::invalid(format!("type {index} of a summary of {n} types")).into());
         };
-        let c = binlog_type_summary {
+        Ok(binlog_type_summary {
             name: name.as_ptr().cast::<c_char>(),
             name_len: t.name.len(),
             records: t.records,
@@ -181,9 +170,7 @@ pub extern "C" fn binlog_summary_type(
             last_seq: t.last_seq,
             first_ns: t.first_ns,
             last_ns: t.last_ns,
-        };
-        unsafe { put(out, c) };
-        Ok(BINLOG_OK)
+        })
     })
 }
 

@@ -2,9 +2,9 @@
 //! verification of a segment file or a log directory, one at a time.
 
 use super::boundary::{
-    c_path, c_str_or_null, call, done, done_new, free, handle_mut, need_out, put,
+    c_path, c_str_or_null, call, done, done_new, free, handle_mut, need_out, put, update,
 };
-use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
+use super::result::binlog_result::{self, BINLOG_END};
 use super::segment_events::c_string;
 use crate::verify::{Finding, FindingKind, RepairAction, Verify};
 use std::collections::VecDeque;
@@ -218,13 +218,12 @@ pub extern "C" fn binlog_verify_counts(
     segments: *mut u64,
     records: *mut u64,
 ) -> binlog_result {
-    call(|| {
-        let v = unsafe { handle_mut(v, "verify") }?;
+    update(v, "verify", |v| {
         unsafe {
             put(segments, v.segments_done);
             put(records, v.records);
         }
-        Ok(BINLOG_OK)
+        Ok(())
     })
 }
 

@@ -154,12 +154,7 @@ pub extern "C" fn binlog_writer_writev(
                 .collect::<CallResult<Vec<&[u8]>>>()?;
             Ok((t, parts))
         })?;
-        let seq = w.writer.write_batch(&[Entry {
-            type_name: t,
-            meta: &[],
-            timestamp_ns: None,
-            parts: &parts,
-        }])?;
+        let seq = w.writer.write_batch(&[Entry::of(t, &parts)])?;
         unsafe { done(seq_out, seq) }
     })
 }
@@ -282,10 +277,8 @@ impl<'a> BatchFields<'a> {
                 .zip(types)
                 .zip(self.parts.chunks_exact(1))
                 .map(|((e, type_name), parts)| Entry {
-                    type_name,
-                    meta: &[],
                     timestamp_ns: time(e),
-                    parts,
+                    ..Entry::of(type_name, parts)
                 })
                 .collect();
         }

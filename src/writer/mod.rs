@@ -126,12 +126,7 @@ impl Writer {
     /// Appends a record with the current time and no metadata; returns its
     /// sequence number.
     pub fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
-        self.write_batch(&[Entry {
-            type_name,
-            meta: &[],
-            timestamp_ns: None,
-            parts: &[payload],
-        }])
+        self.write_with(type_name, &[], None, payload)
     }
 
     /// Appends a record with metadata and an explicit timestamp (`None` takes
@@ -144,10 +139,9 @@ impl Writer {
         payload: &[u8],
     ) -> Result<u64> {
         self.write_batch(&[Entry {
-            type_name,
             meta,
             timestamp_ns,
-            parts: &[payload],
+            ..Entry::of(type_name, &[payload])
         }])
     }
 
@@ -155,12 +149,7 @@ impl Writer {
     /// concatenating them first.
     pub fn write_vectored(&self, type_name: &str, parts: &[IoSlice<'_>]) -> Result<u64> {
         let parts: Vec<&[u8]> = parts.iter().map(|p| &**p).collect();
-        self.write_batch(&[Entry {
-            type_name,
-            meta: &[],
-            timestamp_ns: None,
-            parts: &parts,
-        }])
+        self.write_batch(&[Entry::of(type_name, &parts)])
     }
 
     /// Appends many records under one lock; records without a timestamp all

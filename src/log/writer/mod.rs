@@ -174,12 +174,7 @@ impl LogWriter {
 
     /// Appends a record; returns its sequence number.
     pub fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
-        self.write_batch(&[Entry {
-            type_name,
-            meta: &[],
-            timestamp_ns: None,
-            parts: &[payload],
-        }])
+        self.write_batch(&[Entry::of(type_name, &[payload])])
     }
 
     /// Hands buffered records of the current segment to the OS. Every

@@ -18,6 +18,18 @@ pub struct Entry<'a> {
     pub parts: &'a [&'a [u8]],
 }
 
+impl<'a> Entry<'a> {
+    /// A record of `parts`, with no metadata and the clock's time.
+    pub(crate) fn of(type_name: &'a str, parts: &'a [&'a [u8]]) -> Entry<'a> {
+        Entry {
+            type_name,
+            meta: &[],
+            timestamp_ns: None,
+            parts,
+        }
+    }
+}
+
 /// A record encoded by the current call, to be indexed once the call
 /// succeeds (or rolled back from, if it fails).
 pub(super) struct Pending {
