@@ -184,3 +184,14 @@ pub fn plural(n: u64) -> &'static str {
 pub fn counted(n: u64, thing: &str) -> String {
     format!("{n} {thing}{}", plural(n))
 }
+
+/// Refuses `--from-seq` after `--to-seq` (here, a leaf: `select` and
+/// `remote fetch` both check it).
+pub fn check_seq_order(from: Option<u64>, to: Option<u64>) -> CliResult<()> {
+    match (from, to) {
+        (Some(a), Some(b)) if a > b => Err(CliError::usage(format!(
+            "--from-seq {a} is after --to-seq {b}"
+        ))),
+        _ => Ok(()),
+    }
+}

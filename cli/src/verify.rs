@@ -41,7 +41,8 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
-    if let Some(done) = remote::run_on_urls(&args.source, remote::verify::run) {
+    let s = &args.source;
+    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), remote::verify::run) {
         return done;
     }
     let sources = args.source.resolve()?;

@@ -224,7 +224,10 @@ fn full_disk_case(target: Target, durability: Durability) {
     match reopened {
         Ok(w) => {
             let next = w.next_seq().unwrap();
-            if let Err(e) = w.write("ev", b"on a full disk").and_then(|_| w.sync()) {
+            // Record `next` as the log's records are, since the space the
+            // reopened writer prepared may still take it.
+            let (ty, p) = record(next);
+            if let Err(e) = w.write(ty, &p).and_then(|_| w.sync()) {
                 assert_disk_full(&e, &dir, &format!("{ctx}, reopened full"));
             }
             assert!(next >= acked, "{ctx}: reopened at {next}, below {acked}");

@@ -50,7 +50,8 @@ pub struct InfoArgs {
 }
 
 pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
-    if let Some(done) = remote::run_on_urls(&args.source, remote::ls::run) {
+    let s = &args.source;
+    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), remote::ls::run) {
         return done;
     }
     let sources = args.source.resolve()?;

@@ -6,9 +6,8 @@
 //! not in the bucket) are a gap, as a read reports it.
 
 use super::{remote_log_with, RemoteLogArgs};
-use crate::error::{CliResult, Outcome};
+use crate::error::{check_seq_order, CliResult, Outcome};
 use crate::output;
-use crate::select::check_seq_order;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;

@@ -13,7 +13,6 @@ pub mod prune;
 pub mod verify;
 
 use crate::error::{CliError, CliResult, Outcome};
-use crate::paths::SourceArgs;
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
 use binlog::Reader;
 use clap::{Args, Subcommand};
@@ -106,10 +105,10 @@ pub fn log_reader(files: &[PathBuf]) -> Option<binlog::Result<binlog::LogReader>
 /// remote log they name; `None` if they name local paths only (an error
 /// if both).
 pub fn run_on_urls(
-    source: &SourceArgs,
+    paths: &[PathBuf],
+    log: Option<&str>,
     f: fn(&RemoteLog) -> CliResult<Outcome>,
 ) -> Option<CliResult<Outcome>> {
-    let (paths, log) = (&source.paths, source.log.as_deref());
     let remote = paths.iter().filter(|p| is_remote(p)).count();
     if remote == 0 {
         return None;

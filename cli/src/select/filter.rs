@@ -57,18 +57,8 @@ impl FilterArgs {
             since: parse("--since", &self.since)?,
             until: parse("--until", &self.until)?,
         };
-        check_seq_order(f.from_seq, f.to_seq)?;
+        crate::error::check_seq_order(f.from_seq, f.to_seq)?;
         Ok(f)
-    }
-}
-
-/// Refuses `--from-seq` after `--to-seq`.
-pub fn check_seq_order(from: Option<u64>, to: Option<u64>) -> CliResult<()> {
-    match (from, to) {
-        (Some(a), Some(b)) if a > b => Err(CliError::usage(format!(
-            "--from-seq {a} is after --to-seq {b}"
-        ))),
-        _ => Ok(()),
     }
 }
 

@@ -12,7 +12,7 @@ mod filter;
 mod for_each;
 mod start;
 
-pub use filter::{check_seq_order, Filter, FilterArgs};
+pub use filter::{Filter, FilterArgs};
 pub use for_each::{for_each, Walk};
 pub use start::{first_seq_from, tail_start, PrintStart};
 
