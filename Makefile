@@ -325,15 +325,13 @@ strace-tool:
 # library's code is the same with or without the feature, so the
 # integration tests, run just before, are only checked.
 # The public API's test (tests/it/public_api.rs) reads the docs built
-# first: after `make lint`, rustdoc reuses the dependencies clippy checked,
-# where the test's own `cargo doc` would check them all again.
-# test-rust-build compiles all of it (and checks the core alone), so that
-# test-rust itself only runs tests.
-RUST_TESTS := CARGO=$(CARGO) tests/run_rust_tests.sh
+# first, where the test's own `cargo doc` would check them all again.
+# test-rust-build compiles all of it (lint builds the test binaries, and
+# it checks the core alone), so that test-rust itself only runs tests.
+RUST_TESTS = CARGO=$(CARGO) $(CLIPPY_BUILD) tests/run_rust_tests.sh
 .PHONY: test-rust-build
-test-rust-build:
+test-rust-build: lint
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p libbinlog --features s3 --no-deps --lib --quiet
-	$(CARGO) test --all-targets --no-run --quiet
 	$(CARGO) check --quiet -p libbinlog --no-default-features --lib --tests
 	$(CARGO) test -p libbinlog --no-default-features --lib --no-run --quiet
 
@@ -416,10 +414,17 @@ line-budget:
 	@python3 tests/code_lines.py $(LIB_CODE_BUDGET) $(TOOL_CODE_BUDGET) $(BINDINGS_CODE_BUDGET)
 
 # Formatting and lints are part of the tests: rustfmt and clippy ship with
-# the Rust toolchain.
+# the Rust toolchain. Clippy lints the workspace's crates while they are
+# compiled for the tests (clippy-driver as cargo's workspace wrapper, as
+# `cargo clippy` runs it): one debug build serves both, where a separate
+# `cargo clippy` would check every dependency again. Every cargo command
+# that builds those test binaries passes CLIPPY_BUILD, so that none of
+# them compiles them anew.
+CLIPPY_BUILD = RUSTC_WORKSPACE_WRAPPER=$(shell rustc --print sysroot)/bin/clippy-driver \
+  CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CLIPPY_BUILD) $(CARGO) test --all-targets --no-run --quiet
 
 # Every C test runs twice: built with AddressSanitizer + UBSan (leaks
 # included), and plain under valgrind's memcheck; a versitygw started by
