@@ -22,9 +22,9 @@
 #[path = "../tests/it/common/mod.rs"]
 mod common;
 
-use binlog::__private::compressed::CompressedSegment;
-use binlog::__private::compressed::{compress_segment_with, Step};
-use binlog::__private::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
+use binlog::compressed::CompressedSegment;
+use binlog::compressed::{compress_segment_with, Step};
+use binlog::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
 use binlog::CompressOptions;
 use binlog::{Options, Reader, Writer};
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@
 //! to DIR (tests/conformance by default); `cli/tests/it/conformance.rs` makes them
 //! again in a temporary directory and checks they are the files checked in.
 
-use binlog::__private::compressed::{compress_segment_with_copies, TypeCopies};
+use binlog::compressed::{compress_segment_with_copies, TypeCopies};
 use binlog::CompressOptions;
 use binlog::{Durability, Options, Writer};
 use std::fmt::Write as _;

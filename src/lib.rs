@@ -42,45 +42,51 @@
 //!   directory). The `binlog` tool (cli/) is built on this API alone.
 //!
 //! Everything else in the crate is private, except `ffi` (the C ABI,
-//! described by `include/binlog.h`) and `__private` (the internals that
-//! the tests, the benchmarks and the fuzz targets reach): both are hidden
-//! from this reference and are not part of the Rust API; they change
-//! without notice.
+//! described by `include/binlog.h`): hidden from this reference, not part
+//! of the Rust API. The feature `internals` makes the format's codec and
+//! other internals public for the crate's own tests, benchmarks and fuzz
+//! targets; they change without notice.
 #![deny(missing_docs)]
+
+/// Declares modules of the crate's own (`vis` as given), public only with
+/// the feature `internals`: the crate's tests, benchmarks, fuzz targets
+/// and examples reach the format's codec, segment naming and the archive's
+/// object names so (Cargo.toml turns it on for them). Not part of the
+/// Rust API: no user's build and not the tool's has the feature. (cbindgen
+/// reads no macro: these modules hold no part of the C ABI.)
+macro_rules! internal {
+    ($($(#[$attr:meta])* $vis:vis mod $name:ident;)*) => {$(
+        $(#[$attr])* #[cfg(feature = "internals")] #[allow(missing_docs)] pub mod $name;
+        $(#[$attr])* #[cfg(not(feature = "internals"))] $vis mod $name;
+    )*};
+}
 
 /// cbindgen:ignore
 #[cfg(feature = "s3")]
 pub mod archive;
 /// cbindgen:ignore
-mod clock;
-/// cbindgen:ignore
-#[cfg(feature = "compression")]
-mod compressed;
-/// cbindgen:ignore
 mod error;
-/// cbindgen:ignore
-mod format;
-/// cbindgen:ignore
-mod log;
 /// cbindgen:ignore
 mod reader;
 /// cbindgen:ignore
 pub mod repair;
 /// cbindgen:ignore
 mod source;
-mod sys;
 /// cbindgen:ignore
 pub mod verify;
 pub mod version;
-/// cbindgen:ignore
-mod writer;
+internal! {
+    mod clock;
+    #[cfg(feature = "compression")]
+    mod compressed;
+    mod format;
+    mod log;
+    mod sys;
+    mod writer;
+}
 
 #[doc(hidden)]
 pub mod ffi;
-
-/// cbindgen:ignore
-#[doc(hidden)]
-pub mod __private;
 
 /// cbindgen:ignore
 /// The segment format's codec, as the library reads it (docs/FORMAT.md

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The code budget's counter (`make line-budget`): lines of code, not
-comments, blank lines or Rust `#[cfg(test)]` items.
+comments, blank lines or Rust items compiled only for tests
+(`#[cfg(test)]`, `#[cfg(any(test, feature = "internals"))]`).
 
 Counted per part: the library (src/), the tool (cli/src), and the bindings' main code (Java's main
 sources and JNI C, Go's non-test files, Python's package and C extension,
 bindings' generators and build scripts). A line is code when, stripped, it is not empty
 and not a comment: `//` and `/* ... */` in Rust, C, Java and Go; `#` and
-docstrings in Python. In Rust, an item under `#[cfg(test)]` (a test
-module or function, or the file of a module declared so) is not
-counted, whole.
+docstrings in Python. In Rust, an item under one of TEST_ONLY's
+attributes (a test module or function, a test helper, or the file of a
+module declared so) is not counted, whole.
 
 Usage: code_lines.py [LIB_BUDGET TOOL_BUDGET BINDINGS_BUDGET]
 With budgets, exits 1 when a part is over its budget."""
@@ -17,6 +18,12 @@ import re
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+# The attributes of Rust items compiled only for tests: the unit tests'
+# own, and what the crate's internals (feature "internals", turned on by
+# dev-dependencies only) hold for the integration tests alone.
+TEST_ONLY = ("#[cfg(test)]", '#[cfg(any(test, feature = "internals"))]')
 
 
 # The bindings' generators and build scripts, counted with their main code.
@@ -54,7 +61,7 @@ def c_like(text, rust=False):
             if skip_depth:
                 skip_depth += s.count("{") - s.count("}")
                 continue
-            if s.startswith("#[cfg(test)]"):
+            if s.startswith(TEST_ONLY):
                 pending = True
                 continue
             if pending:

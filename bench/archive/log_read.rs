@@ -17,7 +17,7 @@ use crate::common::{cpu_seconds, thread_cpu_seconds};
 use crate::segments::{Logs, LOG};
 use crate::upload::Object;
 use crate::{interleaved, median, Ratios};
-use binlog::__private::archive::object_name::segment_key;
+use binlog::archive::object_name::segment_key;
 use binlog::archive::{Location, Remote, RemoteLog};
 use binlog::LogReader;
 use std::process::{Command, Stdio};
@@ -68,7 +68,7 @@ fn gets_alone(client: &Client, keys: &[String]) -> f64 {
 fn local_read(logs: &Logs, records: u64) -> f64 {
     let t = Instant::now();
     let mut r = LogReader::open(logs.dir(true), LOG).expect("open local log");
-    r.decode_threads(binlog::__private::compressed::decode_ahead::default_threads());
+    r.decode_threads(binlog::compressed::decode_ahead::default_threads());
     decode_threads(&mut r);
     read_to_end(r, records);
     t.elapsed().as_secs_f64()

@@ -8,9 +8,9 @@ use crate::client::Client;
 use crate::common::s3::S3Server;
 use crate::segments::{file_len, Logs, LOG};
 use crate::{median, Ratios, BUCKET};
-use binlog::__private::archive::journal::journal_path;
-use binlog::__private::archive::object_name::{log_prefix, segment_key};
+use binlog::archive::object_name::{log_prefix, segment_key};
 use binlog::archive::{Location, ShipOptions, Shipper};
+use binlog::log::ship_journal::journal_path;
 use std::time::Instant;
 
 /// A shipped segment's object, for the reading measurements.

@@ -7,7 +7,7 @@
 //! offsets and the rule of FORMAT.md 18 its comment names.
 
 use super::{layout_of, list, options, seek_table, write_segment, Layout, Table};
-use binlog::__private::compressed::{compress_segment_with_copies, TypeCopies};
+use binlog::compressed::{compress_segment_with_copies, TypeCopies};
 use binlog::CompressOptions;
 use binlog::Options;
 use std::fmt::Write as _;

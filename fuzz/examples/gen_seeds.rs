@@ -9,10 +9,10 @@
 //!
 //! Run from anywhere; the output goes next to this file's crate.
 
-use binlog::__private::compressed::type_copies::COPY_DIRECTORY_MAGIC;
+use binlog::compressed::type_copies::COPY_DIRECTORY_MAGIC;
 use binlog::CompressOptions;
-use binlog::__private::compressed::{compress_segment_with_copies, TypeCopies};
-use binlog::__private::log::manifest::{Manifest, SealedEntry};
+use binlog::compressed::{compress_segment_with_copies, TypeCopies};
+use binlog::log::manifest::{Manifest, SealedEntry};
 use binlog::{Options, Writer};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -129,8 +129,8 @@ fn main() {
     put("seal", "sealed-empty.binlog", &sealed_empty);
     // Just the seal region, from records_end on.
     let (_, start) =
-        binlog::__private::format::header::SegmentHeader::decode(&sealed, Path::new("s")).unwrap();
-    let d = binlog::__private::format::seal::read_seal(&sealed, start).unwrap();
+        binlog::format::header::SegmentHeader::decode(&sealed, Path::new("s")).unwrap();
+    let d = binlog::format::seal::read_seal(&sealed, start).unwrap();
     put("seal", "seal-only.bin", &sealed[d.records_end as usize..]);
     // A SEAL_DIR body alone (for SealDirectory::decode on the input).
     let mut dir = Vec::new();
@@ -160,7 +160,7 @@ fn main() {
                 bytes: 32768,
             },
         ],
-        next: Some(binlog::__private::log::position::Position {
+        next: Some(binlog::log::position::Position {
             segment_no: 42,
             seq: 1500,
         }),

@@ -25,7 +25,7 @@
 //!   first record at or past its target, and a salvage reads every record.
 #![no_main]
 
-use binlog::__private::format::frame::{self, FrameAt, MetaIter, KIND_RECORD};
+use binlog::format::frame::{self, FrameAt, MetaIter, KIND_RECORD};
 use binlog::{Damage, Reader, Record, Tail};
 use libfuzzer_sys::fuzz_target;
 use std::io::Read;
@@ -216,7 +216,7 @@ fn drain(
 /// any offset.
 fn assert_written(rec: &Rec, original: &Original, at_offset: bool) {
     let (seq, _, _, payload, _, offset, frame_len) = rec;
-    assert!(*frame_len as usize >= binlog::__private::format::FRAME_HEADER_LEN + payload.len());
+    assert!(*frame_len as usize >= binlog::format::FRAME_HEADER_LEN + payload.len());
     let end = offset.checked_add(*frame_len).expect("offset + frame_len");
     let bytes = &original.bytes[..];
     if at_offset && end <= bytes.len() as u64 {

@@ -4,7 +4,7 @@
 //! and with its checksum line recomputed.
 #![no_main]
 
-use binlog::__private::log::manifest::Manifest;
+use binlog::log::manifest::Manifest;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let body = text.rfind("crc32 ").map_or(text, |i| &text[..i]);
     let fixed = format!(
         "{body}crc32 {:08x}\n",
-        binlog::__private::format::crc32(body.as_bytes())
+        binlog::format::crc32(body.as_bytes())
     );
     round_trip(&fixed, p);
 });

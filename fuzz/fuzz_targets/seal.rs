@@ -9,8 +9,8 @@
 //! reached without a valid trailer and CRC in front of it.
 #![no_main]
 
-use binlog::__private::format::frame::{self, FrameAt, KIND_SEAL_DIR};
-use binlog::__private::format::seal::{
+use binlog::format::frame::{self, FrameAt, KIND_SEAL_DIR};
+use binlog::format::seal::{
     self, SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN, TRAILER_LEN,
 };
 use libfuzzer_sys::fuzz_target;

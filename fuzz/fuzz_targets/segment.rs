@@ -1,6 +1,6 @@
 //! A hostile segment file: every byte is the fuzzer's.
 //!
-//! Two layers: the byte-level decoders of `binlog::__private::format` run on the input
+//! Two layers: the byte-level decoders of `binlog::format` run on the input
 //! as a slice (header, frames, records, metadata, resynchronisation, seal),
 //! and then the input is written to a file in a tmpfs directory and read
 //! with `binlog::Reader` in every mode it has: `next`, `next_header`,
@@ -9,9 +9,9 @@
 //! -malloc_limit_mb (an allocation driven by an unchecked length).
 #![no_main]
 
-use binlog::__private::format::frame::{self, FrameAt, MetaIter, RecordHead, KIND_RECORD};
-use binlog::__private::format::header::SegmentHeader;
-use binlog::__private::format::{seal, FORMAT_MINOR, FRAME_HEADER_LEN};
+use binlog::format::frame::{self, FrameAt, MetaIter, RecordHead, KIND_RECORD};
+use binlog::format::header::SegmentHeader;
+use binlog::format::{seal, FORMAT_MINOR, FRAME_HEADER_LEN};
 use binlog::Reader;
 use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
@@ -59,7 +59,7 @@ fn le32(d: &[u8], at: usize) -> Option<u32> {
 }
 
 fn put_crc(d: &mut [u8], at: usize, range: std::ops::Range<usize>) {
-    let crc = binlog::__private::format::crc32(&d[range]);
+    let crc = binlog::format::crc32(&d[range]);
     d[at..at + 4].copy_from_slice(&crc.to_le_bytes());
 }
 
@@ -68,7 +68,7 @@ fn put_crc(d: &mut [u8], at: usize, range: std::ops::Range<usize>) {
 /// index CRC and frame CRC, and the trailer CRC. Offset arrays' CRCs are
 /// left alone.
 fn fix_crcs(d: &mut [u8]) {
-    if d.len() < 16 || d[..8] != binlog::__private::format::MAGIC {
+    if d.len() < 16 || d[..8] != binlog::format::MAGIC {
         return;
     }
     let hl = le32(d, 12).unwrap() as usize;

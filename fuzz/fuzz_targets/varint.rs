@@ -4,8 +4,8 @@
 //! accepted, the writer emits the shortest).
 #![no_main]
 
-use binlog::__private::format::cursor::Cursor;
-use binlog::__private::format::varint;
+use binlog::format::cursor::Cursor;
+use binlog::format::varint;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

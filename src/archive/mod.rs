@@ -64,13 +64,16 @@
 //! by `LogReader::open_tiered`.
 
 mod claim;
-// The modules marked `allow(missing_docs)` are internal: outside the crate
-// only through the hidden `__private`, so not held to the lint.
-#[allow(missing_docs)]
-pub(crate) mod digest;
 mod fetch;
-#[allow(missing_docs)]
-pub(crate) mod identity;
+// Internal modules the crate's tests reach with the feature `internals`.
+internal! {
+    pub(crate) mod digest;
+    pub(crate) mod identity;
+    pub(crate) mod multipart;
+    pub(crate) mod object_name;
+    pub(crate) mod read_ahead;
+    pub(crate) mod remote;
+}
 /// The upload journal is one of the log's files (the log's writer reads
 /// it too): `log::ship_journal`.
 pub(crate) use crate::log::ship_journal as journal;
@@ -79,13 +82,7 @@ mod local;
 mod location;
 mod merged;
 mod metadata;
-#[allow(missing_docs)]
-pub(crate) mod multipart;
-pub(crate) mod object_name;
 pub(crate) mod prune;
-#[allow(missing_docs)]
-pub(crate) mod read_ahead;
-pub(crate) mod remote;
 pub(crate) mod remote_log;
 mod remote_source;
 mod shipper;

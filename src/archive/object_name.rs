@@ -56,6 +56,7 @@ pub fn log_prefix(prefix: &str, log: &str) -> String {
 
 /// The key of segment `segment_no` of `log`, whose first record is
 /// `first_seq`, shipped compressed (`.binlog.zst`) or plain.
+#[cfg(any(test, feature = "internals"))]
 pub fn segment_key(
     prefix: &str,
     log: &str,
@@ -73,6 +74,7 @@ pub fn segment_key(
 /// Of a log's segment keys sorted by segment number, the one holding
 /// sequence number `seq`: the last whose first sequence number is at most
 /// `seq` (it may have ended before `seq`: its metadata or seal says).
+#[cfg(any(test, feature = "internals"))]
 pub fn holding_seq(keys: &[SegmentKey], seq: u64) -> Option<&SegmentKey> {
     let after = keys.partition_point(|k| k.first_seq <= seq);
     after.checked_sub(1).map(|i| &keys[i])

@@ -18,6 +18,7 @@ pub const DEFAULT_FRAME_SIZE: u64 = 1 << 20;
 /// The offsets where frames end, increasing, the last `file.len()`, of
 /// the whole sealed segment `file` (its header `header_len` bytes, its
 /// seal `seal`, checked).
+#[cfg(any(test, feature = "internals"))]
 pub fn frame_ends(file: &[u8], header_len: u64, seal: &SealDirectory, frame_size: u64) -> Vec<u64> {
     let mut ends = Vec::new();
     let _ = each_frame_end(file, header_len, seal, frame_size, |end| {

@@ -251,6 +251,7 @@ impl DecodeAhead {
     }
 
     /// The most frames ever handed over and not yet taken.
+    #[cfg(any(test, feature = "internals"))]
     pub fn frames_max(&self) -> usize {
         self.frames_max
     }

@@ -20,7 +20,7 @@ pub mod compress;
 mod copy_read;
 pub mod cuts;
 // The modules marked `allow(missing_docs)` are internal: outside the crate
-// only through the hidden `__private`, so not held to the lint.
+// only with the feature `internals`, so not held to the lint.
 #[allow(missing_docs)]
 pub mod decode_ahead;
 pub mod decompress;
@@ -43,12 +43,13 @@ mod test_segment;
 pub mod type_copies;
 mod xxh64;
 
-pub use compress::{
-    compress_segment, compress_segment_with, compress_segment_with_copies, CompressOptions,
-    Converted,
-};
-pub use decompress::{decompress_segment, decompress_segment_with};
-pub use durable::Step;
+pub use compress::{compress_segment, compress_segment_with_copies, CompressOptions, Converted};
+pub use decompress::decompress_segment;
+// What only the tests use: conversions with a step hook.
+#[cfg(any(test, feature = "internals"))]
+pub use {compress::compress_segment_with, decompress::decompress_segment_with, durable::Step};
 pub use segment::CompressedSegment;
+// The archive's remote objects are read through it.
+#[cfg(feature = "s3")]
 pub use source::Source;
 pub use type_copies::TypeCopies;

@@ -145,6 +145,7 @@ pub fn total_len(parts: &[&[u8]]) -> u64 {
 /// Appends a whole frame (header, record head, payload parts) to `out` and
 /// returns its total length. The caller has checked the size limit.
 #[inline]
+#[cfg(any(test, feature = "internals"))]
 pub fn encode_record(out: &mut Vec<u8>, head: &RecordHead<'_>, parts: &[&[u8]]) -> usize {
     let start = out.len();
     encode_unsealed(out, head, parts);

@@ -4,7 +4,7 @@
 //! a hostile length never drives an allocation.
 
 // The modules marked `allow(missing_docs)` are internal: outside the crate
-// only through the hidden `__private`, so not held to the lint.
+// only with the feature `internals`, so not held to the lint.
 #[allow(missing_docs)]
 pub mod checked_frames;
 #[cfg(target_arch = "x86_64")]

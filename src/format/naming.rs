@@ -280,6 +280,7 @@ pub fn segment_object_name(segment_no: u64, first_seq: u64, compressed: bool) ->
 /// seq>.salvaged-<offset>.<copy>.binlog`, each number 20 digits. It sorts
 /// after its segment's object and before the next segment's, and is no
 /// segment key to a reader that knows only those. Never compressed.
+#[cfg(feature = "s3")]
 pub fn salvaged_object_name(segment_no: u64, first_seq: u64, offset: u64, copy: u64) -> String {
     format!(
         "{segment_no:0OBJECT_DIGITS$}-{first_seq:0OBJECT_DIGITS$}{SALVAGED}\
@@ -311,13 +312,17 @@ impl SegmentKey {
 /// The object names of a log other than its segments' (FORMAT.md
 /// section 18): its identity, its prune marker, and what a pruner's
 /// claim's name starts with (its generation, 20 digits, follows).
+#[cfg(feature = "s3")]
 pub const CLAIM_OBJECT: &str = "claim";
+#[cfg(feature = "s3")]
 pub const PRUNE_MARKER_OBJECT: &str = "pruned";
+#[cfg(feature = "s3")]
 pub const PRUNE_CLAIM_OBJECT: &str = "prune-claim-";
 
 /// What an object of a log is, by the part of its key after
 /// `<prefix>/<log>/` (FORMAT.md section 18): the one reading of those
 /// names, for every lister of a bucket.
+#[cfg(feature = "s3")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogObject {
     /// A segment's object, or a salvaged file's (`parse_object_key`).
@@ -332,6 +337,7 @@ pub enum LogObject {
     Foreign,
 }
 
+#[cfg(feature = "s3")]
 impl LogObject {
     /// What the object named `name` (under `<prefix>/<log>/`) is.
     pub fn of(name: &str) -> LogObject {

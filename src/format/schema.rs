@@ -22,6 +22,7 @@ pub const ENCODINGS: [&str; 5] = ["protobuf", "flatbuffer", "json", "cbor", "msg
 /// Schema encodings: a protobuf `FileDescriptorSet`, a FlatBuffers binary
 /// schema (`.bfbs`), a JSON Schema document, or none (`""`) for a
 /// self-describing encoding.
+#[cfg(any(test, feature = "internals"))]
 pub const SCHEMA_ENCODINGS: [&str; 4] = ["protobuf", "flatbuffer", "jsonschema", ""];
 
 /// What one type's payloads hold: its message encoding and, where the

@@ -4,7 +4,7 @@
 //! ([`LogReader`]).
 
 // The modules marked `allow(missing_docs)` are internal: outside the crate
-// only through the hidden `__private`, so not held to the lint.
+// only with the feature `internals`, so not held to the lint.
 #[allow(missing_docs)]
 pub mod accepted_gaps;
 mod age_clock;

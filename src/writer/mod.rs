@@ -13,7 +13,7 @@ pub(crate) mod options;
 pub(crate) mod prealloc;
 mod prepared;
 mod recover;
-// Internal: outside the crate only through the hidden `__private`.
+// Internal: outside the crate only with the feature `internals`.
 #[allow(missing_docs)]
 pub mod salvage;
 mod shared;

@@ -9,9 +9,9 @@
 
 use crate::common;
 
-use binlog::__private::archive::journal::{journal_path, Journal};
 use binlog::archive::{ShipStep, Step, StepHook};
 use binlog::list_segments;
+use binlog::log::ship_journal::{journal_path, Journal};
 use binlog::ErrorKind;
 use common::s3::S3Server;
 use common::shipping::{assert_nothing_lost, object_file, open, options, segments, BUCKET};

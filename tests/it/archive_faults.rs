@@ -10,10 +10,10 @@
 
 use crate::common;
 
-use binlog::__private::archive::journal::{journal_path, Journal};
-use binlog::__private::archive::object_name::{claim_key, segment_key};
+use binlog::archive::object_name::{claim_key, segment_key};
 use binlog::archive::{Location, ShipReport, Shipper};
 use binlog::list_segments;
+use binlog::log::ship_journal::{journal_path, Journal};
 use binlog::ErrorKind;
 use common::proxy::{Action, Fault, Proxy, NO_KMS};
 use common::s3::S3Server;

@@ -11,11 +11,11 @@
 
 use crate::common;
 
-use binlog::__private::archive::journal::{journal_path, Journal};
-use binlog::__private::archive::object_name::segment_key;
-use binlog::__private::archive::remote::Remote;
+use binlog::archive::object_name::segment_key;
+use binlog::archive::remote::Remote;
 use binlog::archive::{Location, ShipOptions, Shipper};
 use binlog::list_segments;
+use binlog::log::ship_journal::{journal_path, Journal};
 use binlog::ErrorKind;
 use common::proxy::{Action, Fault, Proxy};
 use common::s3::S3Server;

@@ -8,8 +8,8 @@
 
 use crate::common;
 
-use binlog::__private::archive::object_name::segment_key;
-use binlog::__private::archive::read_ahead::{CHUNK, QUEUED};
+use binlog::archive::object_name::segment_key;
+use binlog::archive::read_ahead::{CHUNK, QUEUED};
 use binlog::archive::{Location, Remote, RemoteLog, ShipOptions, Shipper};
 use binlog::verify::{FindingKind, RepairAction, Verify};
 use binlog::{compress_segment, CompressOptions};
@@ -510,7 +510,7 @@ fn an_object_read_decompressing_ahead_gives_the_same_records_and_damage_as_on_th
     for _ in 0..PER / 2 {
         r.next().unwrap().unwrap();
     }
-    let cores = binlog::__private::compressed::decode_ahead::default_threads();
+    let cores = binlog::compressed::decode_ahead::default_threads();
     assert_eq!(r.decodes_ahead(), cores > 1, "{cores} threads by default");
     // Dropped mid-read, with frames decompressed ahead: it returns (the
     // bound, generous for 2 loaded cores, catches a hang; that the drop

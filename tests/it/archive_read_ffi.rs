@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use binlog::__private::archive::object_name::segment_key;
+use binlog::archive::object_name::segment_key;
 use binlog::archive::{Location, ShipOptions, Shipper};
 use binlog::ffi::reader::{
     binlog_reader, binlog_reader_free, binlog_reader_gap_count, binlog_reader_gaps,

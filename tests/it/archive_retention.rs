@@ -6,8 +6,8 @@
 
 use crate::common;
 
-use binlog::__private::archive::journal::{journal_path, Entry, Journal, State};
 use binlog::archive::{Location, ShipOptions, Shipper};
+use binlog::log::ship_journal::{journal_path, Entry, Journal, State};
 use binlog::{list_segments, LogOptions, LogWriter, Retention, SegmentState};
 use common::s3::S3Server;
 use common::TempDir;

@@ -10,9 +10,9 @@
 
 use crate::common;
 
-use binlog::__private::compressed::CompressedSegment;
-use binlog::__private::format::seal::{encode_seal_begin, read_seal, SealDirectory};
 use binlog::archive::RemoteLog;
+use binlog::compressed::CompressedSegment;
+use binlog::format::seal::{encode_seal_begin, read_seal, SealDirectory};
 use binlog::list_segments;
 use binlog::{compress_segment, CompressOptions};
 use binlog::{ErrorKind, Reader, Tail};

@@ -8,9 +8,9 @@
 
 use crate::common;
 
-use binlog::__private::archive::journal::{journal_path, Journal, State};
-use binlog::__private::archive::object_name::{holding_seq, log_prefix, parse_object_key};
+use binlog::archive::object_name::{holding_seq, log_prefix, parse_object_key};
 use binlog::archive::{Created, Location, Remote, ShipOptions, Shipper};
+use binlog::log::ship_journal::{journal_path, Journal, State};
 use binlog::ErrorKind;
 use binlog::{compress_segment, decompress_segment, CompressOptions};
 use binlog::{list_segments, SegmentState};
@@ -175,8 +175,7 @@ fn an_object_with_other_bytes_is_a_conflict_and_is_never_overwritten() {
     // its create-only PUT gets 412, and the HEAD shows other bytes.
     let mut s = Shipper::open(dir.path(), "orders", &location("c"), opts(&server)).unwrap();
     let (segno, first, _, _) = sealed(dir.path())[1];
-    let key =
-        binlog::__private::archive::object_name::segment_key("c", "orders", segno, first, false);
+    let key = binlog::archive::object_name::segment_key("c", "orders", segno, first, false);
     let remote = bucket(&server, "c");
     assert_eq!(
         remote
@@ -245,13 +244,8 @@ fn local_segments_are_removed_only_past_keep_local_and_after_a_verified_copy() {
     // Every removed segment is in the bucket, byte for byte.
     let remote = bucket(&server, "k");
     for (segno, first, _, compressed) in &before[..4] {
-        let key = binlog::__private::archive::object_name::segment_key(
-            "k",
-            "orders",
-            *segno,
-            *first,
-            *compressed,
-        );
+        let key =
+            binlog::archive::object_name::segment_key("k", "orders", *segno, *first, *compressed);
         assert!(remote.head(&key).unwrap().is_some(), "{key}");
     }
 }
@@ -265,8 +259,7 @@ fn a_segment_whose_copy_vanished_is_kept_locally() {
     assert_eq!(s.ship_once().unwrap().uploaded, [0, 1, 2]);
     drop(s);
     let (segno, first, _, _) = sealed(dir.path())[0];
-    let key =
-        binlog::__private::archive::object_name::segment_key("v", "orders", segno, first, false);
+    let key = binlog::archive::object_name::segment_key("v", "orders", segno, first, false);
     std::fs::remove_file(server.object_file(BUCKET, &key)).unwrap();
     let o = ShipOptions {
         keep_local: Some(0),
@@ -315,7 +308,7 @@ fn rebuilt_after_converting(
     prefix: &str,
     compressed: &[u64],
     convert: impl Fn(&Path),
-) -> binlog::__private::archive::journal::Entry {
+) -> binlog::log::ship_journal::Entry {
     let dir = TempDir::new("ship-convert");
     rolled_log(dir.path(), 30, 10, compressed);
     let mut s = Shipper::open(dir.path(), "orders", &location(prefix), opts(server)).unwrap();
@@ -369,8 +362,7 @@ fn a_large_segment_goes_up_in_parts_with_its_metadata() {
     };
     let mut s = Shipper::open(dir.path(), "orders", &location("m"), o.clone()).unwrap();
     assert_eq!(s.ship_once().unwrap().uploaded, [segno]);
-    let key =
-        binlog::__private::archive::object_name::segment_key("m", "orders", segno, first, false);
+    let key = binlog::archive::object_name::segment_key("m", "orders", segno, first, false);
     let remote = bucket(&server, "m");
     let file = &list_segments(dir.path(), "orders").unwrap()[0].path;
     let bytes = std::fs::read(file).unwrap();
@@ -380,7 +372,7 @@ fn a_large_segment_goes_up_in_parts_with_its_metadata() {
     let gets = remote.requests().gets;
     assert_eq!(
         remote.digest(&key).unwrap().unwrap(),
-        binlog::__private::archive::digest::of_bytes(&bytes)
+        binlog::archive::digest::of_bytes(&bytes)
     );
     assert_eq!(remote.requests().gets - gets, 2);
     let meta = remote
@@ -427,7 +419,7 @@ fn a_lost_identity_is_taken_back_only_from_a_segment_in_the_bucket() {
     let server = S3Server::start(&[BUCKET]);
     let dir = TempDir::new("ship-identity");
     rolled_log(dir.path(), 20, 10, &[]);
-    let id_path = binlog::__private::archive::identity::identity_path(dir.path(), "orders");
+    let id_path = binlog::archive::identity::identity_path(dir.path(), "orders");
     let mut s = Shipper::open(dir.path(), "orders", &location("i"), opts(&server)).unwrap();
     s.ship_once().unwrap();
     drop(s);
@@ -445,7 +437,7 @@ fn a_lost_identity_is_taken_back_only_from_a_segment_in_the_bucket() {
         .err()
         .unwrap();
     assert_eq!(e.kind(), ErrorKind::WrongLog, "{e}");
-    assert!(!binlog::__private::archive::identity::identity_path(other.path(), "orders").exists());
+    assert!(!binlog::archive::identity::identity_path(other.path(), "orders").exists());
 }
 
 /// A large body PUT create-only onto an existing key: the server may answer
@@ -463,8 +455,7 @@ fn a_large_create_only_put_onto_other_bytes_is_a_conflict() {
     w.close().unwrap();
     let mut s = Shipper::open(dir.path(), "orders", &location("lc"), opts(&server)).unwrap();
     let (segno, first, _, _) = sealed(dir.path())[0];
-    let key =
-        binlog::__private::archive::object_name::segment_key("lc", "orders", segno, first, false);
+    let key = binlog::archive::object_name::segment_key("lc", "orders", segno, first, false);
     let remote = bucket(&server, "lc");
     assert_eq!(
         remote.put_create_plain(&key, b"x".to_vec()).unwrap(),
@@ -524,8 +515,7 @@ fn a_multipart_upload_racing_another_object_is_refused_and_aborted() {
     let dir = TempDir::new("ship-multipart-race");
     rolled_log(dir.path(), 20, 10, &[]);
     let (segno, first, _, _) = sealed(dir.path())[0];
-    let key =
-        binlog::__private::archive::object_name::segment_key("mr", "orders", segno, first, false);
+    let key = binlog::archive::object_name::segment_key("mr", "orders", segno, first, false);
     let connection = server.connection();
     let other_key = key.clone();
     let hook =

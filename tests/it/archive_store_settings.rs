@@ -17,8 +17,8 @@
 
 use crate::common;
 
-use binlog::__private::archive::object_name::{claim_key, log_prefix, segment_key};
-use binlog::__private::archive::remote::Remote;
+use binlog::archive::object_name::{claim_key, log_prefix, segment_key};
+use binlog::archive::remote::Remote;
 use binlog::archive::{Location, ObjectMetadata, ShipOptions, ShipStep, Step, StepHook};
 use binlog::ErrorKind;
 use common::s3::{is_minio, server_name, S3Server, MINIO_KMS_KEY_ID};
@@ -311,7 +311,7 @@ fn a_kms_key_id_the_server_lacks_refuses_the_claim_whole_puts_and_multipart_uplo
     let remote = Remote::connect(&at, &server.connection()).unwrap();
     let (first_seq, bytes) = &segs[&0];
     let key = segment_key("nokey", "orders", 0, *first_seq, false);
-    let d = binlog::__private::archive::digest::of_bytes(bytes);
+    let d = binlog::archive::digest::of_bytes(bytes);
     let meta = ObjectMetadata {
         log: "orders".into(),
         segment_no: 0,

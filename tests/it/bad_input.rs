@@ -1412,7 +1412,7 @@ fn every_bit_flip_in_a_small_sealed_segment_is_detected_or_harmless() {
 /// sequence never wraps to 0. Its CRC holds: corruption at its offset.
 #[test]
 fn a_record_numbered_u64_max_is_malformed() {
-    use binlog::__private::format::frame::{encode_record, RecordHead};
+    use binlog::format::frame::{encode_record, RecordHead};
     let dir = TempDir::new("seq-max");
     let p = dir.join("seg.binlog");
     let opts = Options {

@@ -581,7 +581,7 @@ fn directory_named_as_a_segment_is_not_skipped_by_a_seek() {
         }
         w.close().unwrap();
         let bad = if newest {
-            dir.join(binlog::__private::log::naming::segment_name("app", 3, T0))
+            dir.join(binlog::log::naming::segment_name("app", 3, T0))
         } else {
             let segs: Vec<String> = list_dir(dir.path())
                 .into_iter()

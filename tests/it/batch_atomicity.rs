@@ -121,7 +121,7 @@ fn a_refused_batch_writes_nothing_and_takes_no_sequence_number() {
     // Larger than any buffer here: written to the file as it is encoded.
     let big = vec![b'B'; 100_000];
     let too_big = vec![b'X'; LIMIT as usize];
-    let long_name = "n".repeat(binlog::__private::format::MAX_TYPE_NAME_LEN + 1);
+    let long_name = "n".repeat(binlog::format::MAX_TYPE_NAME_LEN + 1);
     let (p_small, p_big, p_too_big) = ([small], [&big[..]], [&too_big[..]]);
     let cases: Vec<(&str, Vec<Entry<'_>>, ErrorKind)> = vec![
         (

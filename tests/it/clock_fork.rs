@@ -12,13 +12,13 @@ fn grandchild_reads_the_clock(delay: Duration) -> bool {
     let child = unsafe { libc::fork() };
     assert!(child >= 0);
     if child == 0 {
-        let decider = std::thread::spawn(binlog::__private::clock::prepare);
+        let decider = std::thread::spawn(binlog::clock::prepare);
         std::thread::sleep(delay);
         // SAFETY: the grandchild calls only the clock, alarm and _exit.
         let grandchild = unsafe { libc::fork() };
         if grandchild == 0 {
             unsafe { libc::alarm(20) };
-            let t = binlog::__private::clock::now_ns();
+            let t = binlog::clock::now_ns();
             unsafe { libc::_exit(if t > 0 { 0 } else { 1 }) };
         }
         let _ = decider.join();

@@ -9,10 +9,10 @@
 
 use crate::common;
 
-use binlog::__private::compressed::frame_writer::SeekableWriter;
-use binlog::__private::compressed::seek_table::{FrameEntry, SeekTable};
-use binlog::__private::compressed::CompressedSegment;
-use binlog::__private::format::seal::TRAILER_LEN;
+use binlog::compressed::frame_writer::SeekableWriter;
+use binlog::compressed::seek_table::{FrameEntry, SeekTable};
+use binlog::compressed::CompressedSegment;
+use binlog::format::seal::TRAILER_LEN;
 use binlog::verify::FindingKind;
 use binlog::{compress_segment, CompressOptions};
 use binlog::{Damage, Error, ErrorKind, Options, Reader, Tail};
@@ -43,7 +43,7 @@ fn compressed_segment(dir: &TempDir) -> (Vec<Rec>, u64, PathBuf) {
 
 /// The frames of the compressed segment at `zst`, as its seek table lists
 /// them.
-fn frames(zst: &Path) -> Vec<binlog::__private::compressed::seek_table::FrameEntry> {
+fn frames(zst: &Path) -> Vec<binlog::compressed::seek_table::FrameEntry> {
     CompressedSegment::open_frames(zst)
         .unwrap()
         .frames()

@@ -10,7 +10,7 @@
 
 use crate::common;
 
-use binlog::__private::compressed::compress::{compressed_path, compressed_tmp_path};
+use binlog::compressed::compress::{compressed_path, compressed_tmp_path};
 use binlog::{list_segments, Compression, LogOptions, LogWriter};
 use binlog::{ErrorKind, LogReader};
 use common::tmpfs::Tmpfs;

@@ -4,8 +4,8 @@
 
 use crate::common;
 
-use binlog::__private::compressed::CompressedSegment;
-use binlog::__private::compressed::{compress_segment_with, decompress_segment_with, Step};
+use binlog::compressed::CompressedSegment;
+use binlog::compressed::{compress_segment_with, decompress_segment_with, Step};
 use binlog::{compress_segment, decompress_segment, CompressOptions};
 use binlog::{Options, Writer};
 use common::child::kill_at_line;

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use binlog::__private::compressed::{compress_segment_with_copies, CompressedSegment, TypeCopies};
+use binlog::compressed::{compress_segment_with_copies, CompressedSegment, TypeCopies};
 use binlog::{compress_segment, CompressOptions};
 use binlog::{Damage, ErrorKind, LogReader, Options, Reader, Tail, Writer};
 use common::TempDir;

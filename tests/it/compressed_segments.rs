@@ -6,9 +6,9 @@
 
 use crate::common;
 
-use binlog::__private::compressed::frame_writer::SeekableWriter;
-use binlog::__private::compressed::CompressedSegment;
-use binlog::__private::compressed::{compress_segment_with, decompress_segment_with, Step};
+use binlog::compressed::frame_writer::SeekableWriter;
+use binlog::compressed::CompressedSegment;
+use binlog::compressed::{compress_segment_with, decompress_segment_with, Step};
 use binlog::{compress_segment, decompress_segment, CompressOptions};
 use binlog::{ErrorKind, Options, Reader, Writer};
 use common::TempDir;

@@ -10,7 +10,7 @@
 
 use crate::common;
 
-use binlog::__private::compressed::{compress_segment_with_copies, CompressedSegment, TypeCopies};
+use binlog::compressed::{compress_segment_with_copies, CompressedSegment, TypeCopies};
 use binlog::CompressOptions;
 use common::TempDir;
 use std::path::{Path, PathBuf};

@@ -8,11 +8,9 @@
 
 use crate::common;
 
-use binlog::__private::compressed::seek_table::SeekTable;
-use binlog::__private::compressed::type_copies::{
-    CopyDirectory, COPY_DIRECTORY_MAGIC, COPY_FRAME_MAGIC,
-};
-use binlog::__private::compressed::{compress_segment_with_copies, CompressedSegment, TypeCopies};
+use binlog::compressed::seek_table::SeekTable;
+use binlog::compressed::type_copies::{CopyDirectory, COPY_DIRECTORY_MAGIC, COPY_FRAME_MAGIC};
+use binlog::compressed::{compress_segment_with_copies, CompressedSegment, TypeCopies};
 use binlog::CompressOptions;
 use binlog::{Options, Reader, Writer};
 use common::TempDir;

@@ -6,8 +6,8 @@
 
 use crate::common;
 
-use binlog::__private::compressed::CompressedSegment;
 use binlog::archive::{Location, Remote, RemoteLog, ShipOptions, Shipper};
+use binlog::compressed::CompressedSegment;
 use binlog::{compress_segment, CompressOptions};
 use binlog::{list_segments, LogOptions};
 use binlog::{LogWriter, Reader};

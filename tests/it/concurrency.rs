@@ -17,7 +17,7 @@
 
 use crate::common;
 
-use binlog::__private::log::segments;
+use binlog::log::segments;
 use binlog::{Entry, LogOptions, LogReader, LogWriter, Options, Reader, Tail, Writer};
 use common::*;
 use std::path::Path;

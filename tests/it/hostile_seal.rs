@@ -8,7 +8,7 @@
 
 use crate::common;
 
-use binlog::__private::format::seal::{encode_seal_begin, read_seal, Trailer};
+use binlog::format::seal::{encode_seal_begin, read_seal, Trailer};
 use binlog::{Options, Reader, Tail, Writer};
 use common::seal::{rewrite_seal, Seal};
 use common::{frames, only, read_recs, write_types, Recs, TempDir};
@@ -161,7 +161,7 @@ fn a_sorted_offset_array_that_lies_is_not_trusted() {
 /// return that frame (a record never written at that place, out of order).
 #[test]
 fn an_offset_array_entry_at_a_carried_frame_numbered_out_of_place_is_not_trusted() {
-    use binlog::__private::format::frame::{encode_record, RecordHead};
+    use binlog::format::frame::{encode_record, RecordHead};
     let dir = TempDir::new("carried");
     for carried_seq in [0u64, 999, u64::MAX] {
         let p = dir.join(format!("{carried_seq}.binlog"));

@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use binlog::__private::format::frame::{encode_record, RecordHead};
+use binlog::format::frame::{encode_record, RecordHead};
 use binlog::{ErrorKind, Options, Reader, Writer};
 use common::TempDir;
 use std::os::unix::process::CommandExt;

@@ -275,7 +275,7 @@ fn closed_log(dir: &TempDir) -> Vec<PathBuf> {
         w.write("t", &payload(seq)).unwrap();
     }
     w.close().unwrap();
-    let all = binlog::__private::log::segments::list(dir.path(), "lg").unwrap();
+    let all = binlog::log::segments::list(dir.path(), "lg").unwrap();
     all.into_iter().take(2).map(|s| s.path).collect()
 }
 
@@ -283,7 +283,7 @@ fn closed_log(dir: &TempDir) -> Vec<PathBuf> {
 fn a_leftover_temporary_file_is_removed_on_open_and_the_compression_redone() {
     let dir = TempDir::new("log-zst-tmp");
     let sealed = closed_log(&dir);
-    let tmp = binlog::__private::compressed::compress::compressed_tmp_path(&sealed[0]);
+    let tmp = binlog::compressed::compress::compressed_tmp_path(&sealed[0]);
     std::fs::write(&tmp, b"half a compressed segment").unwrap();
     // Not a segment of the log to anyone.
     let listed = list_segments(dir.path(), "lg").unwrap();
@@ -294,7 +294,7 @@ fn a_leftover_temporary_file_is_removed_on_open_and_the_compression_redone() {
     w.tick().unwrap();
     for s in &sealed {
         assert!(!s.exists());
-        let zst = binlog::__private::compressed::compress::compressed_path(s);
+        let zst = binlog::compressed::compress::compressed_path(s);
         let first = records_of_compressed(&zst)[0].0;
         assert_eq!(first % 3, 0);
     }
@@ -337,14 +337,14 @@ fn a_compressed_copy_that_is_not_the_segment_is_replaced_on_open() {
     let other = compress_segment(&sealed[0], &CompressOptions::default())
         .unwrap()
         .path;
-    let zst = binlog::__private::compressed::compress::compressed_path(&sealed[1]);
+    let zst = binlog::compressed::compress::compressed_path(&sealed[1]);
     std::fs::copy(&other, &zst).unwrap();
     let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
     w.close().unwrap();
     // Nothing lost: the plain segment was the original, and the file that
     // had its compressed name is kept beside it.
     assert!(!sealed[1].exists());
-    let aside = binlog::__private::compressed::compress::compressed_path(&sealed[1]);
+    let aside = binlog::compressed::compress::compressed_path(&sealed[1]);
     let aside = std::path::PathBuf::from(format!("{}.differs", aside.display()));
     assert_eq!(
         std::fs::read(&aside).unwrap(),
@@ -442,13 +442,13 @@ fn log_segment_with_copies(dir: &TempDir, per_mille: u32, n: u64) -> PathBuf {
 fn a_log_gives_rare_types_copies_within_its_share_and_none_at_zero() {
     let with = TempDir::new("log-zst-copies");
     let zst = log_segment_with_copies(&with, 50, 2000);
-    let mut s = binlog::__private::compressed::CompressedSegment::open(&zst).unwrap();
+    let mut s = binlog::compressed::CompressedSegment::open(&zst).unwrap();
     let directory = s.copy_directory().unwrap().expect("copies made").clone();
     let held: u64 = directory.frames.iter().map(|f| u64::from(f.count)).sum();
     assert_eq!(held, 40, "every rare record of the segment");
     let none = TempDir::new("log-zst-no-copies");
     let zst = log_segment_with_copies(&none, 0, 2000);
-    let mut s = binlog::__private::compressed::CompressedSegment::open(&zst).unwrap();
+    let mut s = binlog::compressed::CompressedSegment::open(&zst).unwrap();
     assert!(s.copy_directory().unwrap().is_none());
 }
 
@@ -509,7 +509,7 @@ fn a_compressed_segment_keeps_its_segments_modification_time() {
     let w = LogWriter::open(dir.path(), "lg", opts(0)).unwrap();
     w.tick().unwrap();
     w.close().unwrap();
-    let zst = binlog::__private::compressed::compress::compressed_path(&sealed[0]);
+    let zst = binlog::compressed::compress::compressed_path(&sealed[0]);
     assert_eq!(std::fs::metadata(&zst).unwrap().modified().unwrap(), before);
 }
 

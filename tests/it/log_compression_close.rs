@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use binlog::__private::archive::object_name::log_prefix;
+use binlog::archive::object_name::log_prefix;
 use binlog::archive::{Location, Remote, ShipOptions, Shipper};
 use binlog::{list_segments, Compression, LogOptions, LogWriter};
 use common::child::{kill_at_line, say};

@@ -8,8 +8,8 @@
 
 use crate::common;
 
-use binlog::__private::compressed::compress::{compressed_path, compressed_tmp_path};
-use binlog::__private::compressed::{compress_segment_with, Step};
+use binlog::compressed::compress::{compressed_path, compressed_tmp_path};
+use binlog::compressed::{compress_segment_with, Step};
 use binlog::decompress_segment;
 use binlog::Reader;
 use binlog::{list_segments, Compression, LogOptions, LogWriter};
@@ -124,7 +124,7 @@ fn a_kill_after_any_step_leaves_the_segment_or_its_copy_and_the_log_goes_on() {
             ..compressing(false)
         };
         write_log(d.path(), plain, 0, 2 * PER_SEGMENT + 10);
-        let seg: PathBuf = binlog::__private::log::segments::list(d.path(), "lg").unwrap()[0]
+        let seg: PathBuf = binlog::log::segments::list(d.path(), "lg").unwrap()[0]
             .path
             .clone();
         let original = std::fs::read(&seg).unwrap();

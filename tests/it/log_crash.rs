@@ -25,7 +25,7 @@
 //! replays a run.
 
 use crate::common;
-use binlog::__private::log::{naming, segments};
+use binlog::log::{naming, segments};
 use binlog::{Compression, LogOptions, LogReader, LogWriter};
 use binlog::{Durability, ErrorKind, Options, Reader, Tail};
 use common::child::ChildProc;
@@ -367,7 +367,7 @@ fn verify_crashed_log(
     if missing_manifest {
         landed.manifest_behind += 1;
     } else {
-        let m = binlog::__private::log::manifest::Manifest::load(&manifest)
+        let m = binlog::log::manifest::Manifest::load(&manifest)
             .unwrap_or_else(|e| panic!("{ctx}: manifest: {e}"));
         if m.current.as_ref().map(|c| c.1.as_str()) != newest.file_name().and_then(|n| n.to_str()) {
             landed.manifest_behind += 1;

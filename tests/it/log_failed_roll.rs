@@ -21,7 +21,7 @@
 //! and nothing else about the files is faked.
 
 use crate::common;
-use binlog::__private::log::{naming, segments};
+use binlog::log::{naming, segments};
 use binlog::{Clock, LogOptions, LogReader, LogWriter};
 use binlog::{Durability, Options, Reader, Writer};
 use common::child::ChildProc;

@@ -83,7 +83,7 @@ fn seqs(r: &mut LogReader) -> binlog::Result<Vec<u64>> {
 fn names_that_only_look_like_segments_are_not_read_or_numbered_after() {
     let dir = TempDir::new("listing-lookalikes");
     log_of(dir.path(), 2);
-    let segs = binlog::__private::log::segments::list(dir.path(), "lg").unwrap();
+    let segs = binlog::log::segments::list(dir.path(), "lg").unwrap();
     let bytes = std::fs::read(&segs[1].path).unwrap();
     let real = segs[1]
         .path
@@ -106,7 +106,7 @@ fn names_that_only_look_like_segments_are_not_read_or_numbered_after() {
     let w = LogWriter::open(dir.path(), "lg", LogOptions::default()).unwrap();
     assert_eq!(w.write("t", b"next").unwrap(), 6);
     w.close().unwrap();
-    let listed = binlog::__private::log::segments::list(dir.path(), "lg").unwrap();
+    let listed = binlog::log::segments::list(dir.path(), "lg").unwrap();
     assert_eq!(
         listed.iter().map(|s| s.segment_no).collect::<Vec<_>>(),
         [0, 1, 2]
@@ -122,10 +122,10 @@ fn names_that_only_look_like_segments_are_not_read_or_numbered_after() {
 fn a_segment_whose_name_and_header_numbers_differ_is_refused() {
     let dir = TempDir::new("listing-renumbered");
     log_of(dir.path(), 2);
-    let segs = binlog::__private::log::segments::list(dir.path(), "lg").unwrap();
+    let segs = binlog::log::segments::list(dir.path(), "lg").unwrap();
     let renamed = dir
         .path()
-        .join(binlog::__private::log::naming::segment_name("lg", 5, 0));
+        .join(binlog::log::naming::segment_name("lg", 5, 0));
     std::fs::rename(&segs[1].path, &renamed).unwrap();
     let mut r = LogReader::open(dir.path(), "lg").unwrap();
     let e = seqs(&mut r).unwrap_err();
@@ -153,7 +153,7 @@ fn a_segment_whose_name_and_header_numbers_differ_is_refused() {
 fn salvaged_files_are_read_after_their_segment_by_offset() {
     let dir = TempDir::new("listing-salvaged");
     log_of(dir.path(), 3);
-    let segs = binlog::__private::log::segments::list(dir.path(), "lg").unwrap();
+    let segs = binlog::log::segments::list(dir.path(), "lg").unwrap();
     let name = |i: usize| {
         segs[i]
             .path
@@ -168,11 +168,7 @@ fn salvaged_files_are_read_after_their_segment_by_offset() {
     let salvaged = |off: u64, first: u64, n: u64| {
         let p = dir
             .path()
-            .join(binlog::__private::log::naming::salvaged_name(
-                &name(1),
-                off,
-                0,
-            ));
+            .join(binlog::log::naming::salvaged_name(&name(1), off, 0));
         let w = binlog::Writer::open(
             &p,
             binlog::Options {
@@ -205,24 +201,22 @@ fn salvaged_files_are_read_after_their_segment_by_offset() {
     let mut r = LogReader::open(dir.path(), "lg").unwrap();
     assert_eq!(seqs(&mut r).unwrap(), (0..9).collect::<Vec<u64>>());
     assert!(r.gaps().is_empty(), "{:?}", r.gaps());
-    let files: Vec<String> = binlog::__private::log::segments::list_files(dir.path(), "lg")
+    let files: Vec<String> = binlog::log::segments::list_files(dir.path(), "lg")
         .unwrap()
         .into_iter()
         .map(|f| f.path.file_name().unwrap().to_str().unwrap().to_string())
         .collect();
     assert_eq!(
         files[2],
-        binlog::__private::log::naming::salvaged_name(&name(1), 964, 0)
+        binlog::log::naming::salvaged_name(&name(1), 964, 0)
     );
     assert_eq!(
         files[3],
-        binlog::__private::log::naming::salvaged_name(&name(1), 10060, 0)
+        binlog::log::naming::salvaged_name(&name(1), 10060, 0)
     );
     // A writer lists the segments only: it never appends to a salvaged file.
     assert_eq!(
-        binlog::__private::log::segments::list(dir.path(), "lg")
-            .unwrap()
-            .len(),
+        binlog::log::segments::list(dir.path(), "lg").unwrap().len(),
         3
     );
 }
@@ -234,11 +228,11 @@ fn salvaged_files_are_read_after_their_segment_by_offset() {
 fn retention_deletes_salvaged_files_with_their_segment() {
     let dir = TempDir::new("listing-retention");
     log_of(dir.path(), 2);
-    let segs = binlog::__private::log::segments::list(dir.path(), "lg").unwrap();
+    let segs = binlog::log::segments::list(dir.path(), "lg").unwrap();
     let first = segs[0].path.file_name().unwrap().to_str().unwrap();
     let salvaged = dir
         .path()
-        .join(binlog::__private::log::naming::salvaged_name(first, 92, 0));
+        .join(binlog::log::naming::salvaged_name(first, 92, 0));
     std::fs::write(&salvaged, b"whatever it holds").unwrap();
     let w = LogWriter::open(
         dir.path(),
@@ -270,7 +264,7 @@ fn list_segments_gives_each_files_state_in_read_order() {
     use binlog::{list_segments, SegmentState};
     let dir = TempDir::new("listing-states");
     log_of(dir.path(), 4);
-    let segs = binlog::__private::log::segments::list(dir.path(), "lg").unwrap();
+    let segs = binlog::log::segments::list(dir.path(), "lg").unwrap();
     // Segment 1 ending; segment 3 active (its seal cut off).
     let records_end =
         |p: &std::path::Path| binlog::Reader::open(p).unwrap().seal().unwrap().records_end;
@@ -282,7 +276,7 @@ fn list_segments_gives_each_files_state_in_read_order() {
             .set_len(len)
             .unwrap()
     };
-    let seal_begin = binlog::__private::format::seal::SEAL_BEGIN_LEN as u64;
+    let seal_begin = binlog::format::seal::SEAL_BEGIN_LEN as u64;
     cut(&segs[1].path, records_end(&segs[1].path) + seal_begin);
     cut(&segs[3].path, records_end(&segs[3].path));
     // Segment 2's header damaged; a file salvaged from segment 0.
@@ -292,7 +286,7 @@ fn list_segments_gives_each_files_state_in_read_order() {
     let seg0 = segs[0].path.file_name().unwrap().to_str().unwrap();
     let salvaged = dir
         .path()
-        .join(binlog::__private::log::naming::salvaged_name(seg0, 77, 0));
+        .join(binlog::log::naming::salvaged_name(seg0, 77, 0));
     std::fs::copy(&segs[0].path, &salvaged).unwrap();
 
     let listed = list_segments(dir.path(), "lg").unwrap();

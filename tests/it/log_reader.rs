@@ -6,7 +6,7 @@
 //! over and over.
 
 use crate::common;
-use binlog::__private::log::{naming, segments};
+use binlog::log::{naming, segments};
 use binlog::{Clock, LogOptions, LogReader, LogWriter, Retention};
 use binlog::{Entry, ErrorKind, GapReason, Reader, Tail};
 use common::{fixed_clock_opts, payload_bytes as payload, TempDir, Want};

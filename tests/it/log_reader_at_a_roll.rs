@@ -9,10 +9,10 @@
 //! tail.
 
 use crate::common;
-use binlog::__private::log::naming;
 use binlog::ffi::reader::{binlog_reader, binlog_reader_free, binlog_reader_tail};
 use binlog::ffi::result::binlog_result::BINLOG_OK;
 use binlog::ffi::types::{binlog_tail, binlog_tail_kind};
+use binlog::log::naming;
 use binlog::LogReader;
 use binlog::{Options, Tail, Writer};
 use common::ffi::{header, next, open_log};

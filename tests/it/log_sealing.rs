@@ -7,7 +7,7 @@
 //! leave a log that opens and reads whole.
 
 use crate::common;
-use binlog::__private::log::naming;
+use binlog::log::naming;
 use binlog::{LogOptions, LogReader, LogWriter, SegmentEvent};
 use binlog::{Reader, Tail};
 use common::child::ChildProc;

@@ -26,7 +26,7 @@ fn rolls_by_records_and_reads_in_order_across_restarts() {
     let w = LogWriter::open(d, "orders", opts()).unwrap();
     assert_eq!(w.write("t", &1050u64.to_le_bytes()).unwrap(), 1050);
     drop(w);
-    let segs = binlog::__private::log::segments::list(d, "orders").unwrap();
+    let segs = binlog::log::segments::list(d, "orders").unwrap();
     assert_eq!(segs.len(), 12, "{segs:?}");
     let mut r = LogReader::open(d, "orders").unwrap();
     let mut n = 0u64;
@@ -61,12 +61,7 @@ fn idle_writer_rolls_on_period_and_follower_follows() {
     assert!(r.next().unwrap().is_none());
     now.fetch_add(61_000_000_000, Ordering::SeqCst);
     w.tick().unwrap();
-    assert_eq!(
-        binlog::__private::log::segments::list(d, "l")
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(binlog::log::segments::list(d, "l").unwrap().len(), 2);
     let sealed = w.poll_sealed().unwrap();
     assert_eq!(sealed.record_count, 1);
     w.write("t", b"b").unwrap();

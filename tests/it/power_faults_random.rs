@@ -33,7 +33,7 @@
 
 use crate::common;
 
-use binlog::__private::log::segments;
+use binlog::log::segments;
 use binlog::Retention;
 use binlog::{Compression, Durability, LogOptions, LogReader, LogWriter, Options};
 use common::child::ChildProc;

@@ -21,8 +21,8 @@
 
 use crate::common;
 
-use binlog::__private::format::naming;
-use binlog::__private::log::segments;
+use binlog::format::naming;
+use binlog::log::segments;
 use binlog::{Durability, LogOptions, LogReader, LogWriter, Options, Reader};
 use common::powercut::PowerCut;
 use common::{knob, set_len, Rng, TempDir};

@@ -8,7 +8,7 @@
 //! warnings`, so a broken doc link or a missing doc fails too) shows a
 //! user: each documented item's declaration, the headers of its inherent
 //! `impl` blocks and methods, and the traits it implements (not the auto
-//! and blanket ones). Hidden items (`ffi`, `__private`) are not in it.
+//! and blanket ones). Hidden items (`ffi`) and the internals (feature `internals`) are not in it.
 //! rustdoc runs in a target directory of its own (`target/public-api`),
 //! so that it neither waits for the build's lock nor rebuilds its files;
 //! `make test` instead builds the docs beside its lint, whose checked

@@ -8,7 +8,7 @@
 
 use crate::common;
 
-use binlog::__private::format::seal::read_seal;
+use binlog::format::seal::read_seal;
 use binlog::{Damage, ErrorKind, Options, Reader, Record, Tail, Writer};
 use common::seal::type_arrays;
 use common::{flip_byte, frames, only, read_recs, write_types, TempDir};

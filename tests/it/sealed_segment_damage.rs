@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use binlog::__private::format::seal::{encode_seal_begin, read_seal};
+use binlog::format::seal::{encode_seal_begin, read_seal};
 use binlog::{Damage, ErrorKind, Options, Reader, Tail, Writer};
 use common::{assert_names_at, frames, read_recs, write_types, Recs, TempDir};
 use std::path::Path;

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use binlog::__private::format::seal::{read_seal, SparseEntry};
+use binlog::format::seal::{read_seal, SparseEntry};
 use binlog::{Options, Reader, Tail, Writer};
 use common::{only, read_recs, write_types, TempDir};
 use std::path::Path;

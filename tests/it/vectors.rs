@@ -1366,7 +1366,7 @@ mod damaged {
         }
         for (i, &(off, _)) in frames.iter().enumerate() {
             for count in [i as u64, 99] {
-                let begin = binlog::__private::format::seal::encode_seal_begin(count);
+                let begin = binlog::format::seal::encode_seal_begin(count);
                 with(format!("SEAL_BEGIN({count}) at record {i}"), &|c| {
                     c[off..off + begin.len()].copy_from_slice(&begin)
                 });

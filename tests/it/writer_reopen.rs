@@ -9,7 +9,7 @@
 
 use crate::common;
 
-use binlog::__private::format::seal::{encode_seal_begin, read_seal, SealDirectory, Trailer};
+use binlog::format::seal::{encode_seal_begin, read_seal, SealDirectory, Trailer};
 use binlog::{ErrorKind, Options, Reader, Tail, Writer};
 use common::*;
 use std::fs::File;

@@ -9,7 +9,7 @@
 
 use crate::common;
 
-use binlog::__private::archive::object_name::segment_key;
+use binlog::archive::object_name::segment_key;
 use common::remote::binlog_at as binlog;
 use common::s3::S3Server;
 use common::TempDir;

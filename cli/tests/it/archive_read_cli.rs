@@ -6,7 +6,7 @@
 use crate::common;
 use crate::common::child::KillOnDrop;
 
-use binlog::__private::archive::object_name::segment_key;
+use binlog::archive::object_name::segment_key;
 use binlog::list_segments;
 use common::remote::binlog_at as binlog;
 use common::s3::S3Server;

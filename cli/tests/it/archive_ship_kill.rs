@@ -15,10 +15,10 @@
 
 use crate::common;
 
-use binlog::__private::archive::journal::{journal_path, Journal};
-use binlog::__private::archive::multipart::Upload;
-use binlog::__private::archive::object_name::{log_prefix, parse_object_key, segment_key};
+use binlog::archive::multipart::Upload;
+use binlog::archive::object_name::{log_prefix, parse_object_key, segment_key};
 use binlog::archive::{Location, Remote, ShipOptions, Shipper, Step};
+use binlog::log::ship_journal::{journal_path, Journal};
 use binlog::{compress_segment, CompressOptions};
 use binlog::{list_segments, SegmentState};
 use common::s3::S3Server;

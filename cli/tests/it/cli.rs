@@ -530,9 +530,7 @@ fn a_directory_named_as_a_segment_of_a_log_is_an_error_naming_it() {
             .collect();
         assert_eq!(segs.len(), 3, "{segs:?}");
         let bad = if newest {
-            t.join(binlog::__private::log::naming::segment_name(
-                "orders", 3, T0,
-            ))
+            t.join(binlog::log::naming::segment_name("orders", 3, T0))
         } else {
             let p = t.join(&segs[1]);
             std::fs::remove_file(&p).unwrap();

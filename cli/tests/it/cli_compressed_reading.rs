@@ -4,7 +4,7 @@
 //! not decompress reported as damage naming the file and the frame.
 //! Helpers in tests/it/common/cli.rs.
 
-use binlog::__private::compressed::CompressedSegment;
+use binlog::compressed::CompressedSegment;
 use std::path::Path;
 
 use crate::common;
@@ -268,7 +268,7 @@ fn a_seal_that_ends_the_records_early_is_damage_and_skip_damaged_prints_every_re
     let t = Tmp::new("zst-read-lying-end");
     let (plain, zst) = plain_and_compressed_lying(&t);
     let len = std::fs::metadata(&plain).unwrap().len();
-    let trailer_at = len - binlog::__private::format::seal::TRAILER_LEN as u64;
+    let trailer_at = len - binlog::format::seal::TRAILER_LEN as u64;
     let (code, _, err) = run_split(&["cat"], &zst);
     assert_eq!(code, 1, "{err}");
     let named = format!("{}: offset {trailer_at}: ", zst.display());

@@ -7,7 +7,7 @@
 //! Helpers in tests/it/common/cli.rs.
 
 use crate::common;
-use binlog::__private::compressed::CompressedSegment;
+use binlog::compressed::CompressedSegment;
 use common::cli::*;
 use std::path::{Path, PathBuf};
 
@@ -172,7 +172,7 @@ fn a_plain_segment_beside_a_damaged_compressed_one_is_never_replaced() {
 /// `verify`, `repair --dry-run` and `info` say so too.
 #[test]
 fn a_compressed_segment_cut_in_a_record_is_seal_damaged_to_every_command() {
-    use binlog::__private::compressed::frame_writer::SeekableWriter;
+    use binlog::compressed::frame_writer::SeekableWriter;
     let t = Tmp::new("zst-cut-records");
     let torn = t.join("torn.binlog");
     torn_segment(&torn, 3_000);

@@ -689,8 +689,7 @@ fn repair_leaves_an_unsealed_segment_of_a_log_whose_lock_is_held() {
     drop(f);
     let before = std::fs::read(&newest).unwrap();
     // A writer of the log, between two segment locks.
-    let lock =
-        std::fs::File::open(binlog::__private::log::naming::lock_path(&dir, "orders")).unwrap();
+    let lock = std::fs::File::open(binlog::log::naming::lock_path(&dir, "orders")).unwrap();
     // SAFETY: flock on a descriptor we own.
     assert_eq!(
         unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
@@ -877,7 +876,7 @@ fn a_valid_record_numbered_wrong_at_the_end_is_corruption_to_every_command() {
         let bytes = std::fs::read(&seg).unwrap();
         let mut frame = bytes[off as usize..(off + len) as usize].to_vec();
         frame[9..17].copy_from_slice(&seq.to_le_bytes());
-        let crc = binlog::__private::format::crc32(&frame[8..]);
+        let crc = binlog::format::crc32(&frame[8..]);
         frame[4..8].copy_from_slice(&crc.to_le_bytes());
         let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
         std::io::Write::write_all(&mut f, &frame).unwrap();

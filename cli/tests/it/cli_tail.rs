@@ -324,7 +324,7 @@ fn tail_follow_n_0_starts_after_the_last_readable_record() {
         rolled_log(&dir, 20, 10);
         let names = t_names(&dir);
         let header = std::fs::read(&names[1]).unwrap();
-        let newest = dir.join(binlog::__private::log::naming::segment_name(
+        let newest = dir.join(binlog::log::naming::segment_name(
             "orders",
             2,
             T0 + 30 * SEC,

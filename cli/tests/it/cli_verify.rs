@@ -330,7 +330,7 @@ fn verify_finds_damage_where_the_reader_does() {
         });
         let strays = f.iter().enumerate().map(|(i, &(off, _))| {
             let mut c = base.clone();
-            let begin = binlog::__private::format::seal::encode_seal_begin(i as u64);
+            let begin = binlog::format::seal::encode_seal_begin(i as u64);
             c[off as usize..off as usize + 17].copy_from_slice(&begin);
             (format!("SEAL_BEGIN at record {i}"), c)
         });
@@ -454,7 +454,7 @@ fn verify_reports_a_damaged_manifest_as_damage_where_it_is_the_only_record_of_th
 /// first roll's second) only a header saying it starts at 3, and the
 /// segment 1 a later roll made starts at 6 and holds 6 and 7.
 fn log_with_a_failed_rolls_leftover(dir: &std::path::Path) {
-    use binlog::__private::log::naming::segment_name;
+    use binlog::log::naming::segment_name;
     use binlog::{Options, Writer};
     const T0: i64 = 1_795_239_462_000_000_000;
     std::fs::create_dir_all(dir).unwrap();

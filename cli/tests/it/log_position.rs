@@ -321,7 +321,7 @@ fn a_damaged_manifest_is_rewritten_where_segment_files_hold_the_position() {
     let w = open(dir.path(), 10, Retention::default());
     assert_eq!(at(&w), (4, 35));
     w.close().unwrap();
-    let m = binlog::__private::log::manifest::Manifest::load(&path).unwrap();
+    let m = binlog::log::manifest::Manifest::load(&path).unwrap();
     assert_eq!(m.position().seq, 35);
 }
 

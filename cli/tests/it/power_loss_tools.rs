@@ -31,9 +31,9 @@
 
 use crate::common;
 
-use binlog::__private::archive::journal::{journal_path, Journal, State};
-use binlog::__private::archive::object_name::log_prefix;
-use binlog::__private::log::naming::{self, ReadOrder};
+use binlog::archive::object_name::log_prefix;
+use binlog::log::naming::{self, ReadOrder};
+use binlog::log::ship_journal::{journal_path, Journal, State};
 use binlog::{list_segments, LogOptions, LogReader, LogWriter};
 use binlog::{Durability, Options, Reader, Writer};
 use common::power_loss::{cut_command, draw_keep, record, written_as, CutMoments, LOG};

@@ -39,7 +39,7 @@ fn renumbered_last_frame(path: &Path, seq: u64) -> Vec<u8> {
     let bytes = std::fs::read(path).unwrap();
     let mut frame = bytes[off as usize..(off + len) as usize].to_vec();
     frame[9..17].copy_from_slice(&seq.to_le_bytes());
-    let crc = binlog::__private::format::crc32(&frame[8..]);
+    let crc = binlog::format::crc32(&frame[8..]);
     frame[4..8].copy_from_slice(&crc.to_le_bytes());
     frame
 }
@@ -121,7 +121,7 @@ fn a_valid_record_numbered_wrong_at_the_end_is_damage_not_a_torn_tail() {
 fn a_compressed_segment_cut_in_its_records_ends_with_its_seal_damaged() {
     let t = Tmp::new("verify-zst-cut");
     let (_plain, zst) = plain_and_compressed(&t, 5_000);
-    let frames = binlog::__private::compressed::CompressedSegment::open(&zst)
+    let frames = binlog::compressed::CompressedSegment::open(&zst)
         .unwrap()
         .frames()
         .to_vec();
@@ -263,7 +263,7 @@ fn records_a_sealed_segment_cut_short_lost_are_named_from_the_logs_manifest() {
         f.message
     );
     // Accepted as lost by the operator, they are a note.
-    binlog::__private::log::accepted_gaps::accept(&dir, "orders", 120, 149, "cut").unwrap();
+    binlog::log::accepted_gaps::accept(&dir, "orders", 120, 149, "cut").unwrap();
     let reports: Vec<_> = Verify::log(&dir, "orders").unwrap().collect();
     let kinds: Vec<_> = reports[2].findings.iter().map(|f| f.kind).collect();
     assert_eq!(kinds, [FindingKind::TornTail, FindingKind::AcceptedGap]);
@@ -292,8 +292,8 @@ fn a_torn_tail_of_the_newest_unsealed_segment_names_no_record_missing() {
     tear_last_record(newest);
     // What a writer killed in that segment leaves: its manifest lists the
     // segments before it as sealed, and it as current.
-    let m = binlog::__private::log::naming::manifest_path(&dir, "orders");
-    let mut manifest = binlog::__private::log::manifest::Manifest::load(&m).unwrap();
+    let m = binlog::log::naming::manifest_path(&dir, "orders");
+    let mut manifest = binlog::log::manifest::Manifest::load(&m).unwrap();
     let current = manifest.sealed.pop().unwrap();
     manifest.current = Some((current.segment_no, current.file));
     manifest.store(&m).unwrap();
@@ -341,7 +341,7 @@ fn shipped_orders(name: &str) -> (common::s3::S3Server, Tmp, binlog::archive::Re
 /// named by its URL, at the record's offset, with the numbers it lost.
 #[test]
 fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url() {
-    use binlog::__private::archive::object_name::segment_key;
+    use binlog::archive::object_name::segment_key;
     let (server, t, log) = shipped_orders("verify-remote");
     let reports: Vec<_> = Verify::remote(log.clone()).unwrap().collect();
     assert_eq!(reports.len(), 3);
@@ -388,7 +388,7 @@ fn a_shipped_log_verifies_as_the_local_one_and_a_damaged_object_is_named_by_url(
 /// the previous object's URL, the objects before it clean.
 #[test]
 fn a_shipped_object_overlapping_the_previous_one_is_damaged() {
-    use binlog::__private::archive::object_name::segment_key;
+    use binlog::archive::object_name::segment_key;
     use common::s3::S3Server;
     let server = S3Server::start(&["logs"]);
     let t = Tmp::new("verify-remote-overlap");
@@ -438,7 +438,7 @@ fn a_shipped_object_overlapping_the_previous_one_is_damaged() {
 /// fetch's check ("cut short"), before what its records say.
 #[test]
 fn a_shipped_object_cut_short_is_corrupt_at_its_end() {
-    use binlog::__private::archive::object_name::segment_key;
+    use binlog::archive::object_name::segment_key;
     let (server, _t, log) = shipped_orders("verify-remote-cut");
     let key = segment_key("v", "orders", 1, 10, false);
     let file = server.object_file("logs", &key);
@@ -514,7 +514,7 @@ fn a_torn_older_segment_of_a_live_log_is_damage() {
     let first = Path::new(&names[0]);
     leave_unsealed(first);
     tear_last_record(first);
-    let lock = binlog::__private::log::naming::lock_path(&dir, "orders");
+    let lock = binlog::log::naming::lock_path(&dir, "orders");
     std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

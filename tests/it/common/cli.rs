@@ -127,7 +127,7 @@ pub fn damage_record(path: &Path, i: usize) -> u64 {
 /// seal not written yet).
 pub fn leave_ending(path: &Path) {
     let end = Reader::open(path).unwrap().seal().unwrap().records_end;
-    let len = end + binlog::__private::format::seal::SEAL_BEGIN_LEN as u64;
+    let len = end + binlog::format::seal::SEAL_BEGIN_LEN as u64;
     std::fs::OpenOptions::new()
         .write(true)
         .open(path)
@@ -289,7 +289,7 @@ pub fn log_cut_in_its_last_sealed_segment(dir: &Path) -> std::path::PathBuf {
 /// records 7 and 8 both still after the damage and in the sealed file
 /// salvaged from it. Returns the damage's offset.
 pub fn log_salvaged_but_not_cut(dir: &Path) -> u64 {
-    use binlog::__private::writer::salvage;
+    use binlog::writer::salvage;
     rolled_log(dir, 9, 3);
     let seg = std::path::PathBuf::from(t_names(dir).pop().unwrap());
     leave_unsealed(&seg);
@@ -330,7 +330,7 @@ pub fn plain_and_compressed(t: &Tmp, n: u64) -> (std::path::PathBuf, std::path::
 /// frame that yields its first blocks, then fails (docs/FORMAT.md 17.3a).
 /// Returns the `.zst` and the damaged frame's index.
 pub fn compressed_damaged_late(t: &Tmp) -> (std::path::PathBuf, usize) {
-    use binlog::__private::compressed::CompressedSegment;
+    use binlog::compressed::CompressedSegment;
     use binlog::{compress_segment, CompressOptions};
     let plain = t.join("big.binlog");
     sealed_segment(&plain, 30_000);

@@ -2,11 +2,11 @@
 //! them (with the feature "compression" only), and segments compressed
 //! whatever their seals say.
 
-use binlog::__private::compressed::cuts::frame_ends;
-use binlog::__private::compressed::frame_writer::SeekableWriter;
-use binlog::__private::compressed::seek_table::FrameEntry;
-use binlog::__private::compressed::CompressedSegment;
-use binlog::__private::format::seal::read_directory_from;
+use binlog::compressed::cuts::frame_ends;
+use binlog::compressed::frame_writer::SeekableWriter;
+use binlog::compressed::seek_table::FrameEntry;
+use binlog::compressed::CompressedSegment;
+use binlog::format::seal::read_directory_from;
 use binlog::Reader;
 use std::borrow::Cow;
 use std::path::Path;

@@ -660,7 +660,7 @@ fn rusage_seconds(who: libc::c_int) -> f64 {
 /// Flips one bit of a character in the middle of log `log`'s manifest in
 /// `dir` (its CRC then fails); returns the manifest's path and new bytes.
 pub fn damage_manifest(dir: &Path, log: &str) -> (PathBuf, Vec<u8>) {
-    let path = binlog::__private::log::naming::manifest_path(dir, log);
+    let path = binlog::log::naming::manifest_path(dir, log);
     let mut bytes = std::fs::read(&path).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 1;

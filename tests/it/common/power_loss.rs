@@ -36,7 +36,7 @@
 use super::child::ChildProc;
 use super::powercut::{Keep, PowerCut};
 use super::{knob, Rng, TempDir};
-use binlog::__private::log::segments;
+use binlog::log::segments;
 use binlog::{LogOptions, LogReader, LogWriter, Reader, Writer};
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -481,7 +481,7 @@ fn first_lost(before: &[u64], found: &Survived) -> Option<u64> {
 /// `<segment>.corrupt-<offset>` backups of `dir` that the listing `before`
 /// did not hold.
 fn backed_up_seqs(before: &[String], dir: &Path) -> Vec<u64> {
-    use binlog::__private::format::frame::find_next_record;
+    use binlog::format::frame::find_next_record;
     let mut seqs = Vec::new();
     for name in super::list_dir(dir) {
         if !name.contains(".corrupt-") || before.contains(&name) {

@@ -61,7 +61,7 @@ pub fn flip_byte(path: &Path, at: u64) {
 
 /// The segment files of log `name` in `dir`, oldest first.
 pub fn segment_paths(dir: &Path, name: &str) -> Vec<PathBuf> {
-    binlog::__private::log::segments::list(dir, name)
+    binlog::log::segments::list(dir, name)
         .unwrap()
         .into_iter()
         .map(|s| s.path)

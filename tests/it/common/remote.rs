@@ -4,7 +4,7 @@
 
 use super::s3::S3Server;
 use super::{copy, Rec};
-use binlog::__private::archive::object_name::segment_key;
+use binlog::archive::object_name::segment_key;
 use binlog::archive::{Location, Remote, RemoteLog};
 use binlog::{Reader, Result, Tail};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! seal a buggy writer could leave), for the tests of readers that must not
 //! trust it blindly (tests/it/hostile_seal.rs).
 
-use binlog::__private::format::seal::{
+use binlog::format::seal::{
     encode_seal_begin, read_seal, SealDirectory, SparseEntry, Trailer, SPARSE_ENTRY_LEN,
 };
 use binlog::Reader;
@@ -99,7 +99,7 @@ pub fn move_records_end(path: &Path, to: u64) {
     let data_start = Reader::open(path).unwrap().data_start() as usize;
     let mut dir = read_seal(&bytes, data_start).expect("sealed");
     let len = bytes.len();
-    let trailer_at = len - binlog::__private::format::seal::TRAILER_LEN;
+    let trailer_at = len - binlog::format::seal::TRAILER_LEN;
     let dir_offset = u64::from_le_bytes(bytes[trailer_at + 8..trailer_at + 16].try_into().unwrap());
     dir.records_end = to;
     let mut frame = Vec::new();
@@ -119,7 +119,7 @@ pub fn move_records_end(path: &Path, to: u64) {
     bytes[trailer_at..].copy_from_slice(&trailer.encode());
     std::fs::write(path, &bytes).unwrap();
     let read = |at: usize, n: usize| bytes.get(at..at + n).map(std::borrow::Cow::Borrowed);
-    let bound = binlog::__private::format::seal::read_directory_from(len, data_start, read);
+    let bound = binlog::format::seal::read_directory_from(len, data_start, read);
     assert_eq!(
         bound.map(|d| d.records_end),
         Some(to),

@@ -7,7 +7,7 @@
 
 use super::proxy::Proxy;
 use super::s3::S3Server;
-use binlog::__private::archive::object_name::segment_key;
+use binlog::archive::object_name::segment_key;
 use binlog::archive::{
     Connection, Location, ShipOptions, ShipReport, ShipStep, Shipper, Step, StepHook,
 };
