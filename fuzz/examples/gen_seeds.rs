@@ -10,9 +10,9 @@
 //! Run from anywhere; the output goes next to this file's crate.
 
 use binlog::compressed::type_copies::COPY_DIRECTORY_MAGIC;
-use binlog::CompressOptions;
 use binlog::compressed::{compress_segment_with_copies, TypeCopies};
 use binlog::log::manifest::{Manifest, SealedEntry};
+use binlog::CompressOptions;
 use binlog::{Options, Writer};
 use std::fs;
 use std::path::{Path, PathBuf};
