@@ -156,7 +156,6 @@ impl Decoder {
 
     /// The message descriptor of a protobuf type (`binlog export`'s
     /// typed columns).
-    #[allow(dead_code)]
     pub fn message(&self) -> Option<&MessageDescriptor> {
         match &self.kind {
             Kind::Protobuf(desc, _) => Some(desc),
@@ -345,11 +344,7 @@ fn write_value(
         Val::F32(x) => encoding::push_float(out, x),
         Val::F64(x) => encoding::push_float(out, x),
         Val::Str(s) => json_str(out, s),
-        Val::Bytes(b) => {
-            out.push(b'"');
-            encoding::push_base64(out, b);
-            out.push(b'"');
-        }
+        Val::Bytes(b) => encoding::quoted(out, |out| encoding::push_base64(out, b)),
         Val::Enum(n) => match kind {
             FieldKind::Of(ReflectKind::Enum(e)) => match e.get_value(n) {
                 Some(named) => json_str(out, named.name()),
