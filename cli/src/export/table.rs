@@ -111,15 +111,10 @@ type Written = (OutputFile, u64);
 impl Table {
     /// The schema of a file holding `decoded`.
     pub fn schema_of(decoded: &DecodedColumns) -> Arc<Schema> {
-        let text = [Field::new(DECODED_TEXT, DataType::Utf8, true)];
-        let typed: Vec<Field>;
         columns::file_schema(match decoded {
-            DecodedColumns::None => &[],
-            DecodedColumns::Text => &text,
-            DecodedColumns::Typed(f) => {
-                typed = f.iter().map(|f| f.as_ref().clone()).collect();
-                &typed
-            }
+            DecodedColumns::None => Vec::new(),
+            DecodedColumns::Text => vec![Field::new(DECODED_TEXT, DataType::Utf8, true)],
+            DecodedColumns::Typed(f) => f.iter().map(|f| f.as_ref().clone()).collect(),
         })
     }
 
