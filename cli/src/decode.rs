@@ -282,21 +282,14 @@ fn write_field(
     depth: usize,
 ) -> Result<bool, Unread> {
     if let Some(entry) = &f.map {
-        let (key, value) = &**entry;
         out.push(b'{');
         for (i, (k, v)) in protowire::map_entries(f, wires)?.into_iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            if let Val::Str(s) = k {
-                json_str(out, s);
-            } else {
-                out.push(b'"');
-                write_value(plan, &key.kind, k, out, depth)?;
-                out.push(b'"');
-            }
+            json_str(out, &protowire::key_text(k));
             out.push(b':');
-            write_value(plan, &value.kind, v, out, depth)?;
+            write_value(plan, &entry.1.kind, v, out, depth)?;
         }
         out.push(b'}');
     } else if f.list {
