@@ -79,23 +79,13 @@ impl Decoder {
         }
         // What the direct path does not read, prost-reflect does (and
         // says why a payload does not decode).
-        let msg = DynamicMessage::decode(desc.clone(), payload).map_err(|e| e.to_string())?;
-        let options = SerializeOptions::new().stringify_64_bit_integers(false);
-        let mut json = serde_json::Serializer::new(out);
-        msg.serialize_with_options(&mut json, &options)
-            .map_err(|e| e.to_string())
+        reflect_json(desc, payload, &mut serde_json::Serializer::new(out))
     }
 
     /// The payload as a JSON value; `Err` says why it does not decode.
     pub fn decode(&self, payload: &[u8]) -> Result<Value, String> {
         match &self.kind {
-            Kind::Protobuf(desc, _) => {
-                let msg =
-                    DynamicMessage::decode(desc.clone(), payload).map_err(|e| e.to_string())?;
-                let options = SerializeOptions::new().stringify_64_bit_integers(false);
-                msg.serialize_with_options(serde_json::value::Serializer, &options)
-                    .map_err(|e| e.to_string())
-            }
+            Kind::Protobuf(desc, _) => reflect_json(desc, payload, serde_json::value::Serializer),
             Kind::Json => serde_json::from_slice(payload).map_err(|e| format!("not JSON: {e}")),
             Kind::Cbor | Kind::Msgpack => {
                 // MessagePack values are read as CBOR ones: the same model.
@@ -162,6 +152,20 @@ impl Decoder {
             _ => None,
         }
     }
+}
+
+/// A protobuf payload of message `desc` decoded by prost-reflect, into
+/// `s` as its JSON mapping shows it (64-bit integers as numbers); `Err`
+/// says why it does not decode.
+fn reflect_json<S: serde::Serializer>(
+    desc: &MessageDescriptor,
+    payload: &[u8],
+    s: S,
+) -> Result<S::Ok, String> {
+    let msg = DynamicMessage::decode(desc.clone(), payload).map_err(|e| e.to_string())?;
+    let options = SerializeOptions::new().stringify_64_bit_integers(false);
+    msg.serialize_with_options(s, &options)
+        .map_err(|e| e.to_string())
 }
 
 /// Each number of a `float` field of `value`, a message's JSON, beyond

@@ -398,13 +398,11 @@ fn typed_columns(
 /// `values`.
 fn merge(direct: Option<StructArray>, typed: StructArray, values: &[Decoded]) -> StructArray {
     let Some(direct) = direct else { return typed };
-    let mut next = 0;
+    // The direct rows are in `direct` one after another.
+    let mut direct_rows = 0..;
     let rows: Vec<(usize, usize)> = (values.iter().enumerate())
         .map(|(i, v)| match v {
-            Decoded::Direct => {
-                next += 1;
-                (0, next - 1)
-            }
+            Decoded::Direct => (0, direct_rows.next().expect("a range without an end")),
             _ => (1, i),
         })
         .collect();
