@@ -134,10 +134,7 @@ impl Plan {
         let index = self.messages.len();
         self.names.push(m.full_name().to_string());
         self.messages.push(MessagePlan::default());
-        let fields = m
-            .fields()
-            .map(|f| self.field(f))
-            .collect::<Option<Vec<_>>>()?;
+        let fields: Vec<FieldPlan> = m.fields().map(|f| self.field(f)).collect::<Option<_>>()?;
         let top = fields.iter().map(|f| f.desc.number()).max().unwrap_or(0);
         let mut by_number = vec![u16::MAX; (top as usize + 1).min(1024)];
         for (i, f) in fields.iter().enumerate() {
