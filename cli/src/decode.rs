@@ -79,23 +79,13 @@ impl Decoder {
         }
         // What the direct path does not read, prost-reflect does (and
         // says why a payload does not decode).
-        let msg = DynamicMessage::decode(desc.clone(), payload).map_err(|e| e.to_string())?;
-        let options = SerializeOptions::new().stringify_64_bit_integers(false);
-        let mut json = serde_json::Serializer::new(out);
-        msg.serialize_with_options(&mut json, &options)
-            .map_err(|e| e.to_string())
+        reflect_json(desc, payload, &mut serde_json::Serializer::new(out))
     }
 
     /// The payload as a JSON value; `Err` says why it does not decode.
     pub fn decode(&self, payload: &[u8]) -> Result<Value, String> {
         match &self.kind {
-            Kind::Protobuf(desc, _) => {
-                let msg =
-                    DynamicMessage::decode(desc.clone(), payload).map_err(|e| e.to_string())?;
-                let options = SerializeOptions::new().stringify_64_bit_integers(false);
-                msg.serialize_with_options(serde_json::value::Serializer, &options)
-                    .map_err(|e| e.to_string())
-            }
+            Kind::Protobuf(desc, _) => reflect_json(desc, payload, serde_json::value::Serializer),
             Kind::Json => serde_json::from_slice(payload).map_err(|e| format!("not JSON: {e}")),
             Kind::Cbor | Kind::Msgpack => {
                 // MessagePack values are read as CBOR ones: the same model.
@@ -156,13 +146,26 @@ impl Decoder {
 
     /// The message descriptor of a protobuf type (`binlog export`'s
     /// typed columns).
-    #[allow(dead_code)]
     pub fn message(&self) -> Option<&MessageDescriptor> {
         match &self.kind {
             Kind::Protobuf(desc, _) => Some(desc),
             _ => None,
         }
     }
+}
+
+/// A protobuf payload of message `desc` decoded by prost-reflect, into
+/// `s` as its JSON mapping shows it (64-bit integers as numbers); `Err`
+/// says why it does not decode.
+fn reflect_json<S: serde::Serializer>(
+    desc: &MessageDescriptor,
+    payload: &[u8],
+    s: S,
+) -> Result<S::Ok, String> {
+    let msg = DynamicMessage::decode(desc.clone(), payload).map_err(|e| e.to_string())?;
+    let options = SerializeOptions::new().stringify_64_bit_integers(false);
+    msg.serialize_with_options(s, &options)
+        .map_err(|e| e.to_string())
 }
 
 /// Each number of a `float` field of `value`, a message's JSON, beyond
@@ -283,21 +286,14 @@ fn write_field(
     depth: usize,
 ) -> Result<bool, Unread> {
     if let Some(entry) = &f.map {
-        let (key, value) = &**entry;
         out.push(b'{');
         for (i, (k, v)) in protowire::map_entries(f, wires)?.into_iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            if let Val::Str(s) = k {
-                json_str(out, s);
-            } else {
-                out.push(b'"');
-                write_value(plan, &key.kind, k, out, depth)?;
-                out.push(b'"');
-            }
+            json_str(out, &protowire::key_text(k));
             out.push(b':');
-            write_value(plan, &value.kind, v, out, depth)?;
+            write_value(plan, &entry.1.kind, v, out, depth)?;
         }
         out.push(b'}');
     } else if f.list {
@@ -345,11 +341,7 @@ fn write_value(
         Val::F32(x) => encoding::push_float(out, x),
         Val::F64(x) => encoding::push_float(out, x),
         Val::Str(s) => json_str(out, s),
-        Val::Bytes(b) => {
-            out.push(b'"');
-            encoding::push_base64(out, b);
-            out.push(b'"');
-        }
+        Val::Bytes(b) => encoding::quoted(out, |out| encoding::push_base64(out, b)),
         Val::Enum(n) => match kind {
             FieldKind::Of(ReflectKind::Enum(e)) => match e.get_value(n) {
                 Some(named) => json_str(out, named.name()),

@@ -91,15 +91,20 @@ pub fn push_escaped(out: &mut Vec<u8>, text: &str) {
     }
 }
 
+/// Appends what `f` appends, in double quotes.
+pub fn quoted(out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
+    out.push(b'"');
+    f(out);
+    out.push(b'"');
+}
+
 /// Appends `s` as a JSON string.
 pub fn json_str(out: &mut Vec<u8>, s: &str) {
     // Most strings need no escape and are copied whole: serde_json's
     // escaper (the same output) looks each byte up in a table.
     if !needs_escape(s.as_bytes()) {
         out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+        quoted(out, |out| out.extend_from_slice(s.as_bytes()));
         return;
     }
     serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");

@@ -4,12 +4,13 @@
 //! and ends the command quietly (see error.rs).
 
 use crate::decode::Decoders;
-use crate::encoding::{self, json_str};
+use crate::encoding::{self, json_str, quoted};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::time;
 use crate::type_names::shown_type_name;
 use binlog::{OwnedRecord, Record, TypeSchema};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
@@ -199,26 +200,15 @@ impl RecordPrinter {
 
     fn text_line(&mut self, r: &Record<'_>, decoded: Option<&[u8]>) {
         let l = &mut self.line;
-        if let (Some(v), PayloadMode::Raw) = (decoded, self.payload) {
-            l.extend_from_slice(v);
-            return;
-        }
         if self.payload == PayloadMode::Raw {
-            l.extend_from_slice(r.payload);
+            l.extend_from_slice(decoded.unwrap_or(r.payload));
             return;
         }
         let _ = write!(l, "{} {} ", r.seq, time::rfc3339(r.timestamp_ns));
         encoding::push_escaped(l, &shown_type_name(r));
         if r.meta_count() > 0 {
             l.extend_from_slice(b" {");
-            for (i, (k, v)) in r.metadata().enumerate() {
-                if i > 0 {
-                    l.push(b',');
-                }
-                encoding::push_escaped(l, k);
-                l.push(b'=');
-                encoding::push_escaped(l, v);
-            }
+            push_meta(l, r, b'=', encoding::push_escaped);
             l.push(b'}');
         }
         l.push(b' ');
@@ -226,18 +216,15 @@ impl RecordPrinter {
             l.extend_from_slice(v);
             return;
         }
-        match self.payload {
-            PayloadMode::Auto => match std::str::from_utf8(r.payload) {
-                Ok(s) => encoding::push_escaped(l, s),
-                Err(_) => {
-                    l.extend_from_slice(b"hex:");
-                    encoding::push_hex(l, r.payload);
-                }
-            },
-            PayloadMode::Text => encoding::push_escaped(l, &String::from_utf8_lossy(r.payload)),
-            PayloadMode::Hex => encoding::push_hex(l, r.payload),
-            PayloadMode::Base64 => encoding::push_base64(l, r.payload),
-            PayloadMode::Raw => unreachable!("handled above"),
+        match (payload_text(self.payload, r.payload), self.payload) {
+            (Some(s), _) => encoding::push_escaped(l, &s),
+            (None, PayloadMode::Auto) => {
+                l.extend_from_slice(b"hex:");
+                encoding::push_hex(l, r.payload);
+            }
+            (None, PayloadMode::Hex) => encoding::push_hex(l, r.payload),
+            // Base64 (Raw is handled above).
+            (None, _) => encoding::push_base64(l, r.payload),
         }
     }
 
@@ -248,40 +235,22 @@ impl RecordPrinter {
         let _ = write!(l, r#""seq":{seq},"time":"{at}","ts_ns":{ns},"type":"#);
         json_str(l, &shown_type_name(r));
         l.extend_from_slice(b",\"meta\":{");
-        for (i, (k, v)) in r.metadata().enumerate() {
-            if i > 0 {
-                l.push(b',');
-            }
-            json_str(l, k);
-            l.push(b':');
-            json_str(l, v);
-        }
+        push_meta(l, r, b':', json_str);
         l.extend_from_slice(b"},\"payload\":");
-        let enc = match self.payload {
-            PayloadMode::Auto => match std::str::from_utf8(r.payload) {
-                Ok(s) => {
-                    json_str(l, s);
-                    "utf8"
-                }
-                Err(_) => {
-                    quoted(l, |l| encoding::push_hex(l, r.payload));
-                    "hex"
-                }
-            },
-            PayloadMode::Text => {
-                let s = String::from_utf8_lossy(r.payload);
-                json_str(l, &s);
-                if matches!(s, std::borrow::Cow::Borrowed(_)) {
-                    "utf8"
-                } else {
-                    "utf8-lossy"
-                }
+        let enc = match (payload_text(self.payload, r.payload), self.payload) {
+            (Some(Cow::Borrowed(s)), _) => {
+                json_str(l, s);
+                "utf8"
             }
-            PayloadMode::Hex => {
+            (Some(s), _) => {
+                json_str(l, &s);
+                "utf8-lossy"
+            }
+            (None, PayloadMode::Auto | PayloadMode::Hex) => {
                 quoted(l, |l| encoding::push_hex(l, r.payload));
                 "hex"
             }
-            PayloadMode::Base64 | PayloadMode::Raw => {
+            (None, _) => {
                 quoted(l, |l| encoding::push_base64(l, r.payload));
                 "base64"
             }
@@ -290,10 +259,28 @@ impl RecordPrinter {
     }
 }
 
-fn quoted(l: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
-    l.push(b'"');
-    f(l);
-    l.push(b'"');
+/// The record's metadata entries, comma-separated: key, `sep`, value,
+/// each text appended by `text`.
+fn push_meta(l: &mut Vec<u8>, r: &Record<'_>, sep: u8, text: impl Fn(&mut Vec<u8>, &str)) {
+    for (i, (k, v)) in r.metadata().enumerate() {
+        if i > 0 {
+            l.push(b',');
+        }
+        text(l, k);
+        l.push(sep);
+        text(l, v);
+    }
+}
+
+/// The payload as text when `mode` shows it so: valid UTF-8 with `Auto`
+/// (borrowed), any payload with `Text` (owned when invalid UTF-8 was
+/// replaced).
+fn payload_text(mode: PayloadMode, payload: &[u8]) -> Option<Cow<'_, str>> {
+    match mode {
+        PayloadMode::Auto => std::str::from_utf8(payload).ok().map(Cow::Borrowed),
+        PayloadMode::Text => Some(String::from_utf8_lossy(payload)),
+        _ => None,
+    }
 }
 
 /// Writes `doc` as one JSON document, pretty-printed, and a newline.

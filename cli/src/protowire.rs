@@ -99,7 +99,7 @@ pub struct MessagePlan {
 }
 
 /// The plan of a message and of every message it reaches.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Plan {
     messages: Vec<MessagePlan>,
     names: Vec<String>,
@@ -113,10 +113,7 @@ impl Plan {
     /// well-known types (their JSON mapping is special), groups,
     /// extensions.
     pub fn new(m: &MessageDescriptor) -> Option<Plan> {
-        let mut plan = Plan {
-            messages: Vec::new(),
-            names: Vec::new(),
-        };
+        let mut plan = Plan::default();
         plan.add(m)?;
         Some(plan)
     }
@@ -137,10 +134,7 @@ impl Plan {
         let index = self.messages.len();
         self.names.push(m.full_name().to_string());
         self.messages.push(MessagePlan::default());
-        let fields = m
-            .fields()
-            .map(|f| self.field(f))
-            .collect::<Option<Vec<_>>>()?;
+        let fields: Vec<FieldPlan> = m.fields().map(|f| self.field(f)).collect::<Option<_>>()?;
         let top = fields.iter().map(|f| f.desc.number()).max().unwrap_or(0);
         let mut by_number = vec![u16::MAX; (top as usize + 1).min(1024)];
         for (i, f) in fields.iter().enumerate() {
@@ -373,10 +367,7 @@ pub fn key_text(k: Val<'_>) -> std::borrow::Cow<'_, str> {
 
 /// Nesting deeper than prost-reflect reads is `Unread`.
 pub fn check_depth(depth: usize) -> Result<(), Unread> {
-    match depth > MAX_NESTING {
-        true => Err(Unread),
-        false => Ok(()),
-    }
+    (depth <= MAX_NESTING).then_some(()).ok_or(Unread)
 }
 
 /// The value after a key of wire type `t`; groups (3, 4) are `Unread`.

@@ -32,7 +32,7 @@ pub fn record_fields() -> Vec<Field> {
     let meta = DataType::new_list(DataType::Struct(meta_entry()), true);
     vec![
         Field::new("seq", DataType::UInt64, false),
-        Field::new("time", utc_ns(), false),
+        Field::new("time", ns_time("UTC"), false),
         Field::new("type", DataType::Utf8, false),
         Field::new("log", DataType::Utf8, true),
         Field::new("meta", meta, false),
@@ -42,22 +42,23 @@ pub fn record_fields() -> Vec<Field> {
 
 /// A file's schema: the record columns, then `decoded` (a decoded
 /// field named like a record column is prefixed `decoded_`).
-pub fn file_schema(decoded: &[Field]) -> Arc<Schema> {
+pub fn file_schema(decoded: Vec<Field>) -> Arc<Schema> {
     let mut fields = record_fields();
     let taken = |name: &str| fields.iter().any(|r| r.name() == name);
     let renamed: Vec<Field> = decoded
-        .iter()
+        .into_iter()
         .map(|f| match taken(f.name()) {
             true => f.clone().with_name(format!("decoded_{}", f.name())),
-            false => f.clone(),
+            false => f,
         })
         .collect();
     fields.extend(renamed);
     Arc::new(Schema::new(fields))
 }
 
-fn utc_ns() -> DataType {
-    DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
+/// A time in nanoseconds, in `zone`.
+fn ns_time(zone: &str) -> DataType {
+    DataType::Timestamp(TimeUnit::Nanosecond, Some(zone.into()))
 }
 
 /// The columns of a protobuf message's fields, named as its JSON mapping
@@ -124,12 +125,7 @@ fn message_type(m: &MessageDescriptor, depth: usize) -> Option<DataType> {
     match m.full_name() {
         // "+00:00", not "UTC": arrow parses a named zone only with the
         // zone database (chrono-tz), which we do without.
-        "google.protobuf.Timestamp" => {
-            return Some(DataType::Timestamp(
-                TimeUnit::Nanosecond,
-                Some("+00:00".into()),
-            ))
-        }
+        "google.protobuf.Timestamp" => return Some(ns_time("+00:00")),
         "google.protobuf.Duration" | "google.protobuf.FieldMask" => return Some(DataType::Utf8),
         name if name.starts_with("google.protobuf.") && name.ends_with("Value") => {
             // The wrappers (Int64Value...); Value, Struct's, has no one type.

@@ -69,12 +69,11 @@ impl Direct {
     pub fn new(s: &TypeSchema, m: &MessageDescriptor, fields: &Fields) -> Option<Direct> {
         let plan = Plan::new(m)?;
         let columns = columns(&plan, Plan::ROOT, fields);
-        let fields = fields.clone();
         Some(Direct {
             schema: s.clone(),
             message: m.clone(),
             plan,
-            fields,
+            fields: fields.clone(),
             columns,
             wires: Vec::new(),
         })

@@ -111,15 +111,10 @@ type Written = (OutputFile, u64);
 impl Table {
     /// The schema of a file holding `decoded`.
     pub fn schema_of(decoded: &DecodedColumns) -> Arc<Schema> {
-        let text = [Field::new(DECODED_TEXT, DataType::Utf8, true)];
-        let typed: Vec<Field>;
         columns::file_schema(match decoded {
-            DecodedColumns::None => &[],
-            DecodedColumns::Text => &text,
-            DecodedColumns::Typed(f) => {
-                typed = f.iter().map(|f| f.as_ref().clone()).collect();
-                &typed
-            }
+            DecodedColumns::None => Vec::new(),
+            DecodedColumns::Text => vec![Field::new(DECODED_TEXT, DataType::Utf8, true)],
+            DecodedColumns::Typed(f) => f.iter().map(|f| f.as_ref().clone()).collect(),
         })
     }
 
@@ -403,13 +398,11 @@ fn typed_columns(
 /// `values`.
 fn merge(direct: Option<StructArray>, typed: StructArray, values: &[Decoded]) -> StructArray {
     let Some(direct) = direct else { return typed };
-    let mut next = 0;
+    // The direct rows are in `direct` one after another.
+    let mut direct_rows = 0..;
     let rows: Vec<(usize, usize)> = (values.iter().enumerate())
         .map(|(i, v)| match v {
-            Decoded::Direct => {
-                next += 1;
-                (0, next - 1)
-            }
+            Decoded::Direct => (0, direct_rows.next().expect("a range without an end")),
             _ => (1, i),
         })
         .collect();

@@ -88,24 +88,18 @@ impl Batch {
         let count = self.pending.len() as u64;
         self.pending.clear();
         self.bytes = 0;
-        match result {
-            Ok(first) => {
-                self.first_seq.get_or_insert(first);
-                self.written += count;
-                self.unflushed = true;
-                Ok(())
-            }
-            Err(e) => {
-                if let (Some(first), Some(next)) = (before, dest.next_seq()) {
-                    if next > first {
-                        self.first_seq.get_or_insert(first);
-                        self.written += next - first;
-                        self.unflushed = true;
-                    }
-                }
-                Err(e.into())
-            }
+        // The first record the library kept, and how many it kept.
+        let kept = match &result {
+            Ok(first) => Some((*first, count)),
+            Err(_) => (before.zip(dest.next_seq()))
+                .map(|(first, next)| (first, next.saturating_sub(first))),
+        };
+        if let Some((first, n)) = kept.filter(|&(_, n)| n > 0) {
+            self.first_seq.get_or_insert(first);
+            self.written += n;
+            self.unflushed = true;
         }
+        result.map(drop).map_err(Into::into)
     }
 
     /// Writes the pending records and hands every record written to the

@@ -31,18 +31,14 @@ pub(super) fn read_json(
     let input = BufReader::with_capacity(INPUT_BUFFER, input);
     let stream = serde_json::Deserializer::from_reader(input).into_iter::<Box<RawValue>>();
     for (i, v) in stream.enumerate() {
-        let n = i + 1;
-        let v = v.map_err(|e| {
-            if e.is_io() {
-                input_error(e.into())
-            } else {
-                CliError::usage(format!("standard input: JSON object {n}: {e}"))
-            }
+        let at = || format!("standard input: JSON object {}", i + 1);
+        let v = v.map_err(|e| match e.is_io() {
+            true => input_error(e.into()),
+            false => CliError::usage(format!("{}: {e}", at())),
         })?;
         let now = time::now_ns();
         let r = record_from_json(v.get(), args, meta, now, &encoders)
-            .map_err(|e| CliError::usage(format!("standard input: JSON object {n}: {e}")))?;
-        let at = || format!("standard input: JSON object {n}");
+            .map_err(|e| CliError::usage(format!("{}: {e}", at())))?;
         batch.borrow_mut().add(dest, r, at)?;
     }
     Ok(())

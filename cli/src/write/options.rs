@@ -6,35 +6,28 @@ use crate::error::CliResult;
 use binlog::{LogOptions, Options};
 
 pub(super) fn segment_options(args: &WriteArgs) -> CliResult<Options> {
-    let mut o = Options::default();
-    if let Some(c) = &args.content_type {
-        o.content_type = c.clone();
-    }
-    for p in &args.params {
-        o.params.push(key_value("--param", p)?);
-    }
-    if let Some(s) = args.first_seq {
-        o.first_seq = s;
-    }
-    o.schemas = args.schemas.clone();
-    if let Some(m) = args.max_record_size {
-        o.max_record_size = m;
-    }
-    o.writer_version = format!("{} (binlog write)", binlog::version::WRITER);
-    Ok(o)
+    let default = Options::default();
+    let params = args.params.iter().map(|p| key_value("--param", p));
+    Ok(Options {
+        content_type: args.content_type.clone().unwrap_or(default.content_type),
+        params: params.collect::<CliResult<_>>()?,
+        first_seq: args.first_seq.unwrap_or(default.first_seq),
+        schemas: args.schemas.clone(),
+        max_record_size: args.max_record_size.unwrap_or(default.max_record_size),
+        writer_version: format!("{} (binlog write)", binlog::version::WRITER),
+        ..default
+    })
 }
 
 /// The options of a log directory written to.
 pub(super) fn log_options(args: &WriteArgs) -> CliResult<LogOptions> {
-    let mut opts = LogOptions {
+    let default = LogOptions::default();
+    Ok(LogOptions {
         segment: segment_options(args)?,
         max_segment_bytes: args.max_segment_bytes,
         max_segment_records: args.max_segment_records,
+        first_seq: args.first_seq.unwrap_or(default.first_seq),
         background: false,
-        ..LogOptions::default()
-    };
-    if let Some(s) = args.first_seq {
-        opts.first_seq = s;
-    }
-    Ok(opts)
+        ..default
+    })
 }
