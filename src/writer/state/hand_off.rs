@@ -185,14 +185,8 @@ impl State {
     /// unwritten bytes go back to the front of the buffer, to be retried by
     /// the next flush, and the error is returned.
     pub(super) fn take_back(&mut self, failed: Failed) -> Result<()> {
-        let Failed {
-            written_whole,
-            cut_back,
-            mut unwritten,
-            err,
-            cut_err,
-        } = failed;
-        self.file_len = self.file_len + written_whole - cut_back;
+        let mut unwritten = failed.unwritten;
+        self.file_len = self.file_len + failed.written_whole - failed.cut_back;
         self.in_flight_len = 0;
         self.flusher_in_flight = false;
         // `unwritten` ends where the buffer starts: a record cut across
@@ -204,7 +198,7 @@ impl State {
         self.unsealed_from += unwritten.len();
         unwritten.extend_from_slice(&self.buf);
         self.buf = unwritten;
-        if let Some(e) = cut_err {
+        if let Some(e) = failed.cut_err {
             self.poisoned = Some(Error::at(
                 ErrorKind::Poisoned,
                 &self.path,
@@ -215,7 +209,7 @@ impl State {
                 ),
             ));
         }
-        Err(Error::io_at(&self.path, self.file_len, "write", err))
+        Err(Error::io_at(&self.path, self.file_len, "write", failed.err))
     }
 }
 
