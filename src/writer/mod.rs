@@ -161,25 +161,22 @@ impl Writer {
     /// not written.
     pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
         if self.shared.durability == Durability::EveryRecord {
-            return self.write_durable(entries);
+            // Under `EveryRecord` the call is counted from before its
+            // append, so that a leader about to fdatasync knows it will
+            // soon have a record to cover (group commit).
+            let mut caller = self.shared.count_durable_call();
+            return self.append_and_wait(entries, Some(&mut caller));
         }
         // No `Caller` to build and drop here: it costs every record
         // (docs/PERFORMANCE.md).
-        let (first, sync_to) = self.append(entries, None)?;
-        if let Some(to) = sync_to {
-            self.shared.sync_upto(to, None)?;
-        }
-        Ok(first)
+        self.append_and_wait(entries, None)
     }
 
-    /// `write_batch` under durability `EveryRecord`. The call is counted
-    /// from before its append, so that a leader about to fdatasync knows it
-    /// will soon have a record to cover (group commit).
-    fn write_durable(&self, entries: &[Entry<'_>]) -> Result<u64> {
-        let mut caller = self.durable_call();
+    /// `append`, then `wait_durable` if it says so.
+    fn append_and_wait(&self, entries: &[Entry<'_>], caller: Option<&mut Caller>) -> Result<u64> {
         let (first, sync_to) = self.append(entries, None)?;
         if let Some(to) = sync_to {
-            self.shared.sync_upto(to, caller.as_mut())?;
+            self.shared.sync_upto(to, caller)?;
         }
         Ok(first)
     }
@@ -242,8 +239,7 @@ impl Writer {
 
     /// Bytes in the segment so far (header and records, buffered included).
     pub fn bytes(&self) -> u64 {
-        let st = self.shared.state.lock();
-        st.len()
+        self.shared.state.lock().len()
     }
 
     /// The segment's size, record count and how its seal will grow, read
