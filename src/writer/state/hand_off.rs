@@ -3,7 +3,7 @@
 //! after a failure).
 
 use super::{State, NO_RECORD};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::format::frame;
 use crate::writer::job::{Failed, Job, DEPTH};
 
@@ -199,15 +199,9 @@ impl State {
         unwritten.extend_from_slice(&self.buf);
         self.buf = unwritten;
         if let Some(e) = failed.cut_err {
-            self.poisoned = Some(Error::at(
-                ErrorKind::Poisoned,
-                &self.path,
-                self.file_len,
-                // `e` is why: cutting failed, or the thread panicked.
-                format!(
-                    "after a failed write the file could not be made to end on a whole record: {e}"
-                ),
-            ));
+            // `e` is why: cutting failed, or the thread panicked.
+            let why = "after a failed write the file could not be made to end on a whole record";
+            self.poison_at(self.file_len, format!("{why}: {e}"));
         }
         Err(Error::io_at(&self.path, self.file_len, "write", failed.err))
     }
