@@ -28,9 +28,6 @@ pub struct SegmentIndex {
     /// Offsets in `offsets`, all types together.
     in_memory: usize,
     spill: Option<Spill>,
-    /// Spills that failed (the offsets stayed in memory), for the writer
-    /// to report.
-    pub(crate) failed_spills: u64,
     memory_entries: usize,
     sparse: Vec<SparseEntry>,
     /// The CRC of each type's offsets in memory computed ahead
@@ -166,7 +163,6 @@ impl SegmentIndex {
 
     fn spill_or_raise_bound(&mut self, dir: &Path) {
         if self.spill_out(dir).is_err() {
-            self.failed_spills += 1;
             // Spilling is only a memory bound: keep the entries in memory and
             // try again after as many more. The bound never drops (`make_room`
             // spills below it): a transient failure must not make every few
