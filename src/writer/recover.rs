@@ -126,10 +126,7 @@ fn scan_existing(file: &File, path: &Path, opts: &Options, purpose: Purpose) -> 
     let next_seq = reader.next_seq();
     let mut numbers_past = next_seq;
     let mut seal_begun = false;
-    let file_len = file
-        .metadata()
-        .map_err(|e| Error::io(path, "stat", e))?
-        .len();
+    let file_len = len_of(file, path)?;
     let tail = match damaged_at {
         Some(offset) => Tail::Torn {
             offset,
@@ -295,11 +292,13 @@ fn cut_damage(file: &File, path: &Path, from: u64, to: u64, next_seq: u64) -> Re
 /// `Some(length)` if the segment gets a new header instead of a scan: it is
 /// empty, or its header is torn (those bytes are backed up first).
 fn starts_afresh(file: &File, path: &Path) -> Result<Option<u64>> {
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io(path, "stat", e))?
-        .len();
+    let len = len_of(file, path)?;
     Ok((len == 0 || torn_header(file, path, len)?).then_some(len))
+}
+
+fn len_of(file: &File, path: &Path) -> Result<u64> {
+    let meta = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
+    Ok(meta.len())
 }
 
 /// A file that starts like a segment but ends inside its header: a writer
