@@ -31,6 +31,7 @@ pub(crate) use state::Recycled;
 use crate::error::Result;
 use crate::writer::options::{Durability, Options};
 use parking_lot::Mutex;
+use recover::Purpose;
 use shared::Shared;
 use std::io::IoSlice;
 use std::path::Path;
@@ -103,19 +104,14 @@ impl Writer {
         opts: Options,
         recycled: Recycled,
     ) -> Result<Writer> {
-        Writer::open_for(path, opts, recycled, recover::Purpose::Append)
+        Writer::open_for(path, opts, recycled, Purpose::Append)
     }
 
     /// Opens an existing segment of a rolling log: active (the log resumes
     /// it), or ending (`is_ending`: the log only seals it). A sealed one is
     /// refused (see `recover::Purpose::LogSegment`).
     pub(crate) fn open_log_segment(path: impl AsRef<Path>, opts: Options) -> Result<Writer> {
-        Writer::open_for(
-            path,
-            opts,
-            Recycled::default(),
-            recover::Purpose::LogSegment,
-        )
+        Writer::open_for(path, opts, Recycled::default(), Purpose::LogSegment)
     }
 
     /// The segment's file.

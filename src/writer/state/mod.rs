@@ -225,15 +225,16 @@ impl State {
 
     pub fn check_usable(&self) -> Result<()> {
         if self.file.is_none() {
-            return Err(Error::file(
-                ErrorKind::Closed,
-                &self.path,
-                "writer is closed",
-            ));
+            return Err(self.closed("writer is closed"));
         }
         if let Some(p) = &self.poisoned {
             return Err(p.clone());
         }
         Ok(())
+    }
+
+    /// A `Closed` error of this segment, saying `why`.
+    pub(super) fn closed(&self, why: &str) -> Error {
+        Error::file(ErrorKind::Closed, &self.path, why)
     }
 }
