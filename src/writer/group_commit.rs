@@ -6,7 +6,7 @@
 
 use super::shared::{Shared, SyncState};
 use super::state::State;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -187,14 +187,10 @@ impl Shared {
             Some(upto) if st.poisoned.is_none() && upto > self.durable.load(Ordering::Acquire) => {
                 Ok(upto)
             }
-            Some(upto) if st.poisoned.is_none() => Err(Error::file(
-                ErrorKind::Closed,
-                &self.path,
-                format!(
-                    "writer is closed: sealing it failed before records from sequence \
-                     number {upto} on reached the file; they were not written"
-                ),
-            )),
+            Some(upto) if st.poisoned.is_none() => Err(st.closed(&format!(
+                "writer is closed: sealing it failed before records from sequence \
+                 number {upto} on reached the file; they were not written"
+            ))),
             _ => st.check_usable().map(|()| st.next_seq),
         }
     }
