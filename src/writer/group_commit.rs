@@ -6,7 +6,7 @@
 
 use super::shared::{Shared, SyncState};
 use super::state::State;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -127,22 +127,17 @@ impl Shared {
         self.wait_for_queued_callers(&mut sync);
         // Every queued caller appended before it queued: its record is below
         // `next_seq`, and this fdatasync covers it.
-        let Some(upto) = self.records_to_sync() else {
-            // Closed meanwhile (a log rolled): the seal's fdatasync already
-            // covered every record.
+        let to_sync = self.records_to_sync();
+        if to_sync.is_some() {
+            self.queued.store(0, Ordering::SeqCst);
+            self.batches_taken.fetch_add(1, Ordering::Release);
+        }
+        let Some(Ok(upto)) = to_sync else {
+            // Failed, or closed meanwhile (a log rolled: `None`), when the
+            // seal's fdatasync already covered every record.
             sync.syncing = false;
             self.sync_ended(sync);
-            return Ok(());
-        };
-        self.queued.store(0, Ordering::SeqCst);
-        self.batches_taken.fetch_add(1, Ordering::Release);
-        let upto = match upto {
-            Ok(upto) => upto,
-            Err(e) => {
-                sync.syncing = false;
-                self.sync_ended(sync);
-                return Err(e);
-            }
+            return to_sync.transpose().map(drop);
         };
         sync.running_upto = upto;
         drop(sync);
@@ -192,14 +187,10 @@ impl Shared {
             Some(upto) if st.poisoned.is_none() && upto > self.durable.load(Ordering::Acquire) => {
                 Ok(upto)
             }
-            Some(upto) if st.poisoned.is_none() => Err(Error::file(
-                ErrorKind::Closed,
-                &self.path,
-                format!(
-                    "writer is closed: sealing it failed before records from sequence \
-                     number {upto} on reached the file; they were not written"
-                ),
-            )),
+            Some(upto) if st.poisoned.is_none() => Err(st.closed(&format!(
+                "writer is closed: sealing it failed before records from sequence \
+                 number {upto} on reached the file; they were not written"
+            ))),
             _ => st.check_usable().map(|()| st.next_seq),
         }
     }

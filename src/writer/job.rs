@@ -93,19 +93,16 @@ pub struct Finished {
 /// Writes what is left of `job`'s buffer after its first `written` bytes.
 pub fn write_remainder(file: &File, job: Job, mut written: usize) -> Result<Vec<u8>, Failed> {
     while written < job.buf.len() {
-        match file.write_at(&job.buf[written..], job.offset + written as u64) {
-            Ok(0) => {
-                return Err(failed_write(
-                    file,
-                    job,
-                    written,
-                    io::ErrorKind::WriteZero.into(),
-                ))
+        let err = match file.write_at(&job.buf[written..], job.offset + written as u64) {
+            Ok(0) => io::ErrorKind::WriteZero.into(),
+            Ok(n) => {
+                written += n;
+                continue;
             }
-            Ok(n) => written += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(failed_write(file, job, written, e)),
-        }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => e,
+        };
+        return Err(failed_write(file, job, written, err));
     }
     Ok(job.buf)
 }

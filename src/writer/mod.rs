@@ -31,6 +31,7 @@ pub(crate) use state::Recycled;
 use crate::error::Result;
 use crate::writer::options::{Durability, Options};
 use parking_lot::Mutex;
+use recover::Purpose;
 use shared::Shared;
 use std::io::IoSlice;
 use std::path::Path;
@@ -103,19 +104,14 @@ impl Writer {
         opts: Options,
         recycled: Recycled,
     ) -> Result<Writer> {
-        Writer::open_for(path, opts, recycled, recover::Purpose::Append)
+        Writer::open_for(path, opts, recycled, Purpose::Append)
     }
 
     /// Opens an existing segment of a rolling log: active (the log resumes
     /// it), or ending (`is_ending`: the log only seals it). A sealed one is
     /// refused (see `recover::Purpose::LogSegment`).
     pub(crate) fn open_log_segment(path: impl AsRef<Path>, opts: Options) -> Result<Writer> {
-        Writer::open_for(
-            path,
-            opts,
-            Recycled::default(),
-            recover::Purpose::LogSegment,
-        )
+        Writer::open_for(path, opts, Recycled::default(), Purpose::LogSegment)
     }
 
     /// The segment's file.
@@ -161,25 +157,22 @@ impl Writer {
     /// not written.
     pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
         if self.shared.durability == Durability::EveryRecord {
-            return self.write_durable(entries);
+            // Under `EveryRecord` the call is counted from before its
+            // append, so that a leader about to fdatasync knows it will
+            // soon have a record to cover (group commit).
+            let mut caller = self.shared.count_durable_call();
+            return self.append_and_wait(entries, Some(&mut caller));
         }
         // No `Caller` to build and drop here: it costs every record
         // (docs/PERFORMANCE.md).
-        let (first, sync_to) = self.append(entries, None)?;
-        if let Some(to) = sync_to {
-            self.shared.sync_upto(to, None)?;
-        }
-        Ok(first)
+        self.append_and_wait(entries, None)
     }
 
-    /// `write_batch` under durability `EveryRecord`. The call is counted
-    /// from before its append, so that a leader about to fdatasync knows it
-    /// will soon have a record to cover (group commit).
-    fn write_durable(&self, entries: &[Entry<'_>]) -> Result<u64> {
-        let mut caller = self.durable_call();
+    /// `append`, then `wait_durable` if it says so.
+    fn append_and_wait(&self, entries: &[Entry<'_>], caller: Option<&mut Caller>) -> Result<u64> {
         let (first, sync_to) = self.append(entries, None)?;
         if let Some(to) = sync_to {
-            self.shared.sync_upto(to, caller.as_mut())?;
+            self.shared.sync_upto(to, caller)?;
         }
         Ok(first)
     }
@@ -242,8 +235,7 @@ impl Writer {
 
     /// Bytes in the segment so far (header and records, buffered included).
     pub fn bytes(&self) -> u64 {
-        let st = self.shared.state.lock();
-        st.len()
+        self.shared.state.lock().len()
     }
 
     /// The segment's size, record count and how its seal will grow, read

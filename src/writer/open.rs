@@ -93,25 +93,10 @@ fn open_state(
     recycled: Recycled,
     sync_file: &File,
 ) -> Result<State> {
-    let mut state = State::new(
-        path.clone(),
-        file,
-        rec.file_len,
-        rec.next_seq,
-        rec.types,
-        rec.index,
-        opts.buffer_size,
-        opts.max_record_size,
-        recycled,
-    );
-    if rec.seal_begun {
-        state.mark_ending();
-    }
-    let syncs = opts.durability != Durability::None;
-    state.sync_on_seal = syncs;
+    let mut state = State::new(path.clone(), file, rec, opts, recycled);
     // Space prepared with zeros makes a sync cheaper (writer::prepared);
     // without syncs, reserved blocks make writes cheaper.
-    state.reserve_up_to(opts.expected_size, syncs);
+    state.reserve_up_to(opts.expected_size, opts.durability != Durability::None);
     if opts.durability != Durability::EveryRecord && opts.buffer_size > 0 {
         let f = sync_file
             .try_clone()

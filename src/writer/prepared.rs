@@ -40,6 +40,7 @@ const MIN_AHEAD: u64 = 2 * ZEROS_CHUNK as u64;
 
 /// Where the zeros ahead are, shared by the writer's threads and the
 /// thread that writes them.
+#[derive(Default)]
 struct Ahead {
     /// Records may be written below this offset: they are records, or
     /// zeros written (or appended past, see `Prepared::before_write`).
@@ -90,10 +91,8 @@ impl Preparer {
         let prepared = Prepared(Arc::new(Shared {
             ahead: Mutex::new(Ahead {
                 ready,
-                writing_to: None,
                 wanted: ready,
-                stop: false,
-                failed: false,
+                ..Ahead::default()
             }),
             changed: Condvar::new(),
             chunk,

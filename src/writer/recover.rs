@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::SegmentHeader;
 use crate::format::naming;
 use crate::format::MAGIC;
-use crate::reader::{Reader, Tail};
+use crate::reader::{Reader, Record, Tail};
 use crate::writer::options::Options;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
@@ -118,31 +118,15 @@ fn scan_existing(file: &File, path: &Path, opts: &Options, purpose: Purpose) -> 
     // type no record defines must be defined by the next record of it, or
     // that record would use an id nothing in the segment defines.
     let mut used = 0usize;
-    let mut damaged_at = None;
-    loop {
-        let e = match reader.next() {
-            Ok(Some(r)) => {
-                used = used.max(r.type_id as usize + 1);
-                index.add(r.type_id, r.offset, r.seq, r.timestamp_ns, r.frame_len, dir);
-                continue;
-            }
-            Ok(None) => break,
-            Err(e) => e,
-        };
-        if purpose != Purpose::LogSegment || !is_damage_a_log_cuts(&reader, &e) {
-            return Err(e);
-        }
-        damaged_at = Some(reader.position());
-        break;
-    }
+    let damaged_at = scan(&mut reader, purpose == Purpose::LogSegment, |r| {
+        used = used.max(r.type_id as usize + 1);
+        index.add(r.type_id, r.offset, r.seq, r.timestamp_ns, r.frame_len, dir);
+    })?;
     let records_end = reader.position();
     let next_seq = reader.next_seq();
     let mut numbers_past = next_seq;
     let mut seal_begun = false;
-    let file_len = file
-        .metadata()
-        .map_err(|e| Error::io(path, "stat", e))?
-        .len();
+    let file_len = len_of(file, path)?;
     let tail = match damaged_at {
         Some(offset) => Tail::Torn {
             offset,
@@ -226,17 +210,29 @@ pub fn check_log_segment(path: &Path) -> Result<()> {
     if starts_afresh(&file, path)?.is_some() {
         return Ok(());
     }
-    let mut reader = Reader::open(path)?;
+    scan(&mut Reader::open(path)?, true, |_| {}).map(drop)
+}
+
+/// Reads every record `reader` has left, each given to `each`. Returns
+/// `None` at their end, or, if `cuts_damage` (a segment of a log), where
+/// damage a log cuts (`is_damage_a_log_cuts`) stops the scan; any other
+/// error is returned.
+fn scan(
+    reader: &mut Reader,
+    cuts_damage: bool,
+    mut each: impl FnMut(&Record<'_>),
+) -> Result<Option<u64>> {
     let e = loop {
         match reader.next() {
-            Ok(Some(_)) => {}
-            Ok(None) => return Ok(()),
+            Ok(Some(r)) => each(&r),
+            Ok(None) => return Ok(None),
             Err(e) => break e,
         }
     };
-    match is_damage_a_log_cuts(&reader, &e) {
-        true => Ok(()),
-        false => Err(e),
+    if cuts_damage && is_damage_a_log_cuts(reader, &e) {
+        Ok(Some(reader.position()))
+    } else {
+        Err(e)
     }
 }
 
@@ -296,11 +292,13 @@ fn cut_damage(file: &File, path: &Path, from: u64, to: u64, next_seq: u64) -> Re
 /// `Some(length)` if the segment gets a new header instead of a scan: it is
 /// empty, or its header is torn (those bytes are backed up first).
 fn starts_afresh(file: &File, path: &Path) -> Result<Option<u64>> {
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io(path, "stat", e))?
-        .len();
+    let len = len_of(file, path)?;
     Ok((len == 0 || torn_header(file, path, len)?).then_some(len))
+}
+
+fn len_of(file: &File, path: &Path) -> Result<u64> {
+    let meta = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
+    Ok(meta.len())
 }
 
 /// A file that starts like a segment but ends inside its header: a writer

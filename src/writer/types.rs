@@ -85,11 +85,10 @@ impl TypeTable {
     }
 
     /// Records `name` as the next id.
-    pub fn define(&mut self, name: &str) -> u32 {
-        let id = self.names.len() as u32;
-        self.ids.insert(name.as_bytes().into(), id);
+    pub fn define(&mut self, name: &str) {
+        self.ids
+            .insert(name.as_bytes().into(), self.names.len() as u32);
         self.names.push(name.into());
-        id
     }
 
     /// Forgets every type defined after the first `len` (rollback of a failed

@@ -17,6 +17,7 @@ use std::path::Path;
 /// An offset in the seal's per-type arrays (and in `SegmentIndex::offsets`).
 const OFFSET_LEN: usize = 8;
 
+#[derive(Default)]
 pub struct SegmentIndex {
     counts: Vec<u64>,
     bytes: Vec<u64>,
@@ -27,9 +28,6 @@ pub struct SegmentIndex {
     /// Offsets in `offsets`, all types together.
     in_memory: usize,
     spill: Option<Spill>,
-    /// Spills that failed (the offsets stayed in memory), for the writer
-    /// to report.
-    pub(crate) failed_spills: u64,
     memory_entries: usize,
     sparse: Vec<SparseEntry>,
     /// The CRC of each type's offsets in memory computed ahead
@@ -44,6 +42,7 @@ pub struct SegmentIndex {
     pub last_seq: u64,
     pub first_ts: i64,
     pub last_ts: i64,
+    /// The least and the greatest timestamp; 0 while there is no record.
     pub min_ts: i64,
     pub max_ts: i64,
 }
@@ -108,24 +107,9 @@ impl SegmentIndex {
 
     pub fn new(sparse_interval: u32, memory_entries: usize) -> SegmentIndex {
         SegmentIndex {
-            counts: Vec::new(),
-            bytes: Vec::new(),
-            offsets: Vec::new(),
-            in_memory: 0,
-            spill: None,
-            failed_spills: 0,
             memory_entries,
-            sparse: Vec::new(),
-            memory_crcs_ahead: None,
             sparse_interval: sparse_interval as u64,
-            next_sparse_at: 0,
-            record_count: 0,
-            first_seq: 0,
-            last_seq: 0,
-            first_ts: 0,
-            last_ts: 0,
-            min_ts: i64::MAX,
-            max_ts: i64::MIN,
+            ..SegmentIndex::default()
         }
     }
 
@@ -160,6 +144,7 @@ impl SegmentIndex {
         if self.record_count == 0 {
             self.first_seq = seq;
             self.first_ts = ts;
+            (self.min_ts, self.max_ts) = (ts, ts);
         }
         self.record_count += 1;
         self.last_seq = seq;
@@ -178,7 +163,6 @@ impl SegmentIndex {
 
     fn spill_or_raise_bound(&mut self, dir: &Path) {
         if self.spill_out(dir).is_err() {
-            self.failed_spills += 1;
             // Spilling is only a memory bound: keep the entries in memory and
             // try again after as many more. The bound never drops (`make_room`
             // spills below it): a transient failure must not make every few

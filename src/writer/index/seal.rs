@@ -20,10 +20,9 @@ impl SegmentIndex {
         records_end: u64,
         type_names: &[Box<str>],
     ) -> Result<u64> {
-        let io = |what: &'static str| move |e| Error::io_at(path, records_end, what, e);
+        let failed = |e| Error::io_at(path, records_end, "write seal", e);
         let begin = seal::encode_seal_begin(self.record_count);
-        out.write_at(&begin, records_end)
-            .map_err(io("write seal"))?;
+        out.write_at(&begin, records_end).map_err(failed)?;
         let arrays_start = records_end + begin.len() as u64;
         let arrays =
             self.write_type_arrays(out, path, records_end, arrays_start, type_names.len())?;
@@ -33,8 +32,7 @@ impl SegmentIndex {
             e.encode(&mut sparse);
         }
         let sparse_offset = arrays.end;
-        out.write_at(&sparse, sparse_offset)
-            .map_err(io("write seal"))?;
+        out.write_at(&sparse, sparse_offset).map_err(failed)?;
         let dir_offset = sparse_offset + sparse.len() as u64;
 
         let dir = self.directory(records_end, sparse_offset, &sparse, type_names, &arrays);
@@ -48,7 +46,7 @@ impl SegmentIndex {
             }
             .encode(),
         );
-        out.write_at(&tail, dir_offset).map_err(io("write seal"))?;
+        out.write_at(&tail, dir_offset).map_err(failed)?;
         Ok(dir_offset + tail.len() as u64)
     }
 
@@ -65,7 +63,6 @@ impl SegmentIndex {
         start: u64,
         ntypes: usize,
     ) -> Result<WrittenArrays> {
-        let io = |what: &'static str| move |e| Error::io_at(path, records_end, what, e);
         let mut starts = Vec::with_capacity(ntypes);
         let mut crcs = Vec::with_capacity(ntypes);
         let ahead = match &self.memory_crcs_ahead {
@@ -86,7 +83,8 @@ impl SegmentIndex {
             }
             let memory = self.in_memory_of(t);
             if !memory.is_empty() {
-                out.write_at(memory, at).map_err(io("write seal"))?;
+                out.write_at(memory, at)
+                    .map_err(|e| Error::io_at(path, records_end, "write seal", e))?;
                 let memory_crc = match ahead {
                     Some(crcs) => crcs[t],
                     None => crate::format::crc32_sealing(memory),
@@ -131,19 +129,14 @@ impl SegmentIndex {
         type_names: &[Box<str>],
         arrays: &WrittenArrays,
     ) -> SealDirectory {
-        let (min_ts, max_ts) = if self.record_count == 0 {
-            (0, 0)
-        } else {
-            (self.min_ts, self.max_ts)
-        };
         SealDirectory {
             record_count: self.record_count,
             first_seq: self.first_seq,
             last_seq: self.last_seq,
             first_ts: self.first_ts,
             last_ts: self.last_ts,
-            min_ts,
-            max_ts,
+            min_ts: self.min_ts,
+            max_ts: self.max_ts,
             records_end,
             sparse_offset,
             sparse_count: self.sparse.len() as u64,
@@ -172,17 +165,25 @@ pub enum SealOut<'a> {
 
 impl SealOut<'_> {
     pub(super) fn write_at(&mut self, data: &[u8], at: u64) -> std::io::Result<()> {
-        match self {
-            SealOut::File(f) => f.write_all_at(data, at),
-            SealOut::Memory { base, bytes } => {
-                let from = (at - *base) as usize;
-                if bytes.len() < from + data.len() {
-                    bytes.resize(from + data.len(), 0);
-                }
-                bytes[from..from + data.len()].copy_from_slice(data);
-                Ok(())
-            }
+        if let SealOut::File(f) = self {
+            return f.write_all_at(data, at);
         }
+        let bytes = self.memory_at(at, data.len()).expect("in memory");
+        bytes.copy_from_slice(data);
+        Ok(())
+    }
+
+    /// The bytes `[at, at + len)` of a seal built in memory, which grows to
+    /// hold them; `None` for a seal written into the file.
+    pub(super) fn memory_at(&mut self, at: u64, len: usize) -> Option<&mut [u8]> {
+        let SealOut::Memory { base, bytes } = self else {
+            return None;
+        };
+        let from = (at - *base) as usize;
+        if bytes.len() < from + len {
+            bytes.resize(from + len, 0);
+        }
+        Some(&mut bytes[from..from + len])
     }
 }
 
@@ -363,8 +364,7 @@ mod tests {
             offset += 40;
             assert!(index.memory_entries >= 1000, "at {seq}: bound lowered");
         }
-        assert!(index.spill.is_none());
-        assert!(index.failed_spills >= 1, "the failures are counted");
+        assert!(index.spill.is_none(), "every spill failed");
         let t = TestFile::new("failed-spill-seal");
         let bytes = sealed_in_memory(&index, &t.path, offset, &names);
         assert_scattered(&bytes, offset, &records, names.len());

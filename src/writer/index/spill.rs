@@ -44,16 +44,8 @@ impl Spill {
         (path, records_end): (&Path, u64),
     ) -> Result<()> {
         let read = |e| Error::io_at(path, records_end, "read index spill", e);
-        if let SealOut::Memory { base, bytes } = out {
-            let from = (at - *base) as usize;
-            let to = from + run.len as usize;
-            if bytes.len() < to {
-                bytes.resize(to, 0);
-            }
-            return self
-                .file
-                .read_exact_at(&mut bytes[from..to], run.at)
-                .map_err(read);
+        if let Some(bytes) = out.memory_at(at, run.len as usize) {
+            return self.file.read_exact_at(bytes, run.at).map_err(read);
         }
         const CHUNK: u64 = 1 << 20;
         let wanted = run.len.min(CHUNK) as usize;

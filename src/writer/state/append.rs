@@ -3,7 +3,7 @@
 
 use super::validate::Measure;
 use super::{State, NO_RECORD};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 
 /// One record to write.
 #[derive(Clone, Copy, Debug)]
@@ -69,11 +69,7 @@ impl State {
             return Err(self.take_flusher_failure());
         }
         if self.ending {
-            return Err(Error::file(
-                ErrorKind::Closed,
-                &self.path,
-                "the log rolled away from this segment",
-            ));
+            return Err(self.closed("the log rolled away from this segment"));
         }
         let first_seq = self.next_seq;
         let types_before = self.types.len();

@@ -131,14 +131,6 @@ impl State {
         })
     }
 
-    /// A segment reopened only to seal it that already ends in a
-    /// `SEAL_BEGIN` frame (its seal failed, or its writer died before
-    /// writing the rest) is ending: a seal that fails again keeps the
-    /// frame.
-    pub fn mark_ending(&mut self) {
-        self.ending = true;
-    }
-
     /// See `Writer::is_ending`.
     pub fn is_ending(&self) -> bool {
         self.ending

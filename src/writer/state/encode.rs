@@ -2,10 +2,10 @@
 //! (see `frame::encode_unsealed`), and handing the buffer off once full.
 
 use super::append::Pending;
+use super::validate::frame_len;
 use super::{Entry, State};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, RecordHead};
-use crate::format::FRAME_HEADER_LEN;
 use crate::writer::types::TypeRef;
 
 impl State {
@@ -81,18 +81,4 @@ impl State {
         let start = self.file_len + self.in_flight_len;
         start + self.buf.len() as u64 > start | self.unit_mask
     }
-}
-
-/// The length of the frame of a record with `head` and a payload gathered
-/// from `parts`. One part is the rule: no (vectorised, long-prologue) sum
-/// loop. Saturating: lengths that add up past 2^64 are above any size
-/// limit, not a small record.
-#[inline(always)]
-fn frame_len(head: &RecordHead<'_>, parts: &[&[u8]]) -> u64 {
-    let payload_len: u64 = match parts {
-        [p] => p.len() as u64,
-        parts => frame::total_len(parts),
-    };
-    ((FRAME_HEADER_LEN as u64).saturating_add(head.encoded_len() as u64))
-        .saturating_add(payload_len)
 }

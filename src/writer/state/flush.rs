@@ -86,13 +86,14 @@ impl State {
     pub(super) fn cut_file(&mut self, len: u64) {
         let file = self.file.as_ref().expect("checked open");
         if let Err(e) = file.set_len(len) {
-            self.poisoned = Some(Error::at(
-                ErrorKind::Poisoned,
-                &self.path,
-                len,
-                format!("could not cut a partial record after a failed write: {e}"),
-            ));
+            let why = format!("could not cut a partial record after a failed write: {e}");
+            self.poison_at(len, why);
         }
+    }
+
+    /// Poisons the writer: the file is suspect from `at` on, for `why`.
+    pub(super) fn poison_at(&mut self, at: u64, why: String) {
+        self.poisoned = Some(Error::at(ErrorKind::Poisoned, &self.path, at, why));
     }
 }
 
@@ -167,16 +168,12 @@ impl State {
         let result = file
             .seek(SeekFrom::Start(self.file_len))
             .and_then(|_| write_all_vectored(file, &mut slices));
-        match result {
-            Ok(()) => {
-                self.file_len += total;
-                Ok(())
-            }
-            Err(e) => {
-                self.cut_file(self.file_len);
-                Err(Error::io_at(&self.path, self.file_len, "write", e))
-            }
+        if let Err(e) = result {
+            self.cut_file(self.file_len);
+            return Err(Error::io_at(&self.path, self.file_len, "write", e));
         }
+        self.file_len += total;
+        Ok(())
     }
 }
 

@@ -3,7 +3,7 @@
 //! after a failure).
 
 use super::{State, NO_RECORD};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::format::frame;
 use crate::writer::job::{Failed, Job, DEPTH};
 
@@ -185,14 +185,8 @@ impl State {
     /// unwritten bytes go back to the front of the buffer, to be retried by
     /// the next flush, and the error is returned.
     pub(super) fn take_back(&mut self, failed: Failed) -> Result<()> {
-        let Failed {
-            written_whole,
-            cut_back,
-            mut unwritten,
-            err,
-            cut_err,
-        } = failed;
-        self.file_len = self.file_len + written_whole - cut_back;
+        let mut unwritten = failed.unwritten;
+        self.file_len = self.file_len + failed.written_whole - failed.cut_back;
         self.in_flight_len = 0;
         self.flusher_in_flight = false;
         // `unwritten` ends where the buffer starts: a record cut across
@@ -204,18 +198,12 @@ impl State {
         self.unsealed_from += unwritten.len();
         unwritten.extend_from_slice(&self.buf);
         self.buf = unwritten;
-        if let Some(e) = cut_err {
-            self.poisoned = Some(Error::at(
-                ErrorKind::Poisoned,
-                &self.path,
-                self.file_len,
-                // `e` is why: cutting failed, or the thread panicked.
-                format!(
-                    "after a failed write the file could not be made to end on a whole record: {e}"
-                ),
-            ));
+        if let Some(e) = failed.cut_err {
+            // `e` is why: cutting failed, or the thread panicked.
+            let why = "after a failed write the file could not be made to end on a whole record";
+            self.poison_at(self.file_len, format!("{why}: {e}"));
         }
-        Err(Error::io_at(&self.path, self.file_len, "write", err))
+        Err(Error::io_at(&self.path, self.file_len, "write", failed.err))
     }
 }
 

@@ -26,9 +26,11 @@ pub(crate) use validate::Measure;
 use super::index::SegmentIndex;
 use super::prealloc::Prealloc;
 use super::prepared::Preparer;
+use super::recover::Recovered;
 use super::types::TypeTable;
 use super::write_behind::WriteBehind;
 use crate::error::{Error, ErrorKind, Result};
+use crate::writer::options::{Durability, Options};
 use std::fs::File;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -122,20 +124,18 @@ pub(crate) struct State {
 const NO_RECORD: usize = usize::MAX;
 
 impl State {
-    #[allow(clippy::too_many_arguments)]
+    /// The state of a writer that opened `file` with `opts` and recovered
+    /// it as `rec`; `recycled` is the memory a closed writer left.
     pub fn new(
         path: PathBuf,
         file: File,
-        file_len: u64,
-        next_seq: u64,
-        types: TypeTable,
-        index: SegmentIndex,
-        buffer_size: usize,
-        max_record_size: u64,
+        rec: Recovered,
+        opts: &Options,
         recycled: Recycled,
     ) -> State {
         let dir = crate::sys::parent_dir(&path).to_path_buf();
-        let mut index = index;
+        let (file_len, buffer_size) = (rec.file_len, opts.buffer_size);
+        let mut index = rec.index;
         index.adopt(recycled.index);
         let buf_capacity = buffer_size.max(4096) * 2;
         let mut spare_bufs = recycle::reusable_bufs(recycled.bufs, buf_capacity);
@@ -147,19 +147,23 @@ impl State {
                 .pop()
                 .unwrap_or_else(|| Vec::with_capacity(buf_capacity)),
             file_len,
-            next_seq,
-            types,
+            next_seq: rec.next_seq,
+            types: rec.types,
             index,
             since_sync: 0,
             poisoned: None,
             flusher_failed: None,
             flushes: 0,
             buffer_size,
-            max_record_size,
-            sync_on_seal: true,
+            max_record_size: opts.max_record_size,
+            sync_on_seal: opts.durability != Durability::None,
             closed_durable: false,
             closed_written: None,
-            ending: false,
+            // A segment reopened only to seal it that already ends in a
+            // `SEAL_BEGIN` frame (its seal failed, or its writer died before
+            // writing the rest) is ending: a seal that fails again keeps the
+            // frame.
+            ending: rec.seal_begun,
             write_behind: None,
             in_flight_len: 0,
             flusher_in_flight: false,
@@ -221,15 +225,16 @@ impl State {
 
     pub fn check_usable(&self) -> Result<()> {
         if self.file.is_none() {
-            return Err(Error::file(
-                ErrorKind::Closed,
-                &self.path,
-                "writer is closed",
-            ));
+            return Err(self.closed("writer is closed"));
         }
         if let Some(p) = &self.poisoned {
             return Err(p.clone());
         }
         Ok(())
+    }
+
+    /// A `Closed` error of this segment, saying `why`.
+    pub(super) fn closed(&self, why: &str) -> Error {
+        Error::file(ErrorKind::Closed, &self.path, why)
     }
 }

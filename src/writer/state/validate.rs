@@ -52,9 +52,10 @@ impl State {
             };
             let ty = ty.map_err(refused)?;
             last_type = Some((e.type_name, ty.id));
-            let payload = frame::total_len(e.parts);
             let total = match measure {
-                Measure::AsFirstOfType => frame::max_frame_len(e.type_name, e.meta, payload),
+                Measure::AsFirstOfType => {
+                    frame::max_frame_len(e.type_name, e.meta, payload_len(e.parts))
+                }
                 Measure::Exact => {
                     let head = RecordHead {
                         seq: 0,
@@ -63,9 +64,7 @@ impl State {
                         define: ty.defines.then_some(e.type_name.as_bytes()),
                         meta: e.meta,
                     };
-                    (FRAME_HEADER_LEN as u64)
-                        .saturating_add(head.encoded_len() as u64)
-                        .saturating_add(payload)
+                    frame_len(&head, e.parts)
                 }
             };
             if total > self.max_record_size {
@@ -96,10 +95,7 @@ impl State {
             return false;
         }
         entries.iter().all(|e| {
-            let payload = match e.parts {
-                [p] => p.len() as u64,
-                parts => frame::total_len(parts),
-            };
+            let payload = payload_len(e.parts);
             e.type_name.len() <= MAX_TYPE_NAME_LEN
                 && frame::frame_len_bound(e.type_name, e.meta, payload) <= self.max_record_size
         })
@@ -116,6 +112,25 @@ impl State {
                 self.max_record_size
             ),
         )
+    }
+}
+
+/// The length of the frame of a record with `head` and a payload gathered
+/// from `parts`. Saturating: lengths that add up past 2^64 are above any
+/// size limit, not a small record.
+#[inline(always)]
+pub(super) fn frame_len(head: &RecordHead<'_>, parts: &[&[u8]]) -> u64 {
+    ((FRAME_HEADER_LEN as u64).saturating_add(head.encoded_len() as u64))
+        .saturating_add(payload_len(parts))
+}
+
+/// The length of a payload gathered from `parts`. One part is the rule: no
+/// (vectorised, long-prologue) sum loop.
+#[inline(always)]
+fn payload_len(parts: &[&[u8]]) -> u64 {
+    match parts {
+        [p] => p.len() as u64,
+        parts => frame::total_len(parts),
     }
 }
 

@@ -62,7 +62,7 @@ pub(super) fn take_second_half(shared: &Shared, due: Option<Instant>) -> Option<
 pub(super) fn write_pair(
     file: &File,
     first: Job,
-    second: Job,
+    mut second: Job,
 ) -> (Option<Vec<u8>>, Result<Vec<u8>, Failed>) {
     debug_assert_eq!(first.end(), second.offset, "jobs are written in order");
     let mut f = file;
@@ -78,7 +78,6 @@ pub(super) fn write_pair(
             write_remainder(file, second, n.saturating_sub(first_len)),
         ),
         Err(mut failed) => {
-            let mut second = second;
             failed.unwritten.append(&mut second.buf);
             (None, Err(failed))
         }

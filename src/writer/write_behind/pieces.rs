@@ -39,8 +39,8 @@ pub(super) enum Kind {
 /// The thread's record of how fast each kind of write went.
 #[derive(Debug, Default)]
 pub(super) struct Chooser {
-    whole: Times,
-    pieces: Times,
+    /// Indexed by `Kind`.
+    times: [Times; 2],
     /// Bytes written since the kind not in use was last tried.
     since_try: u64,
 }
@@ -97,10 +97,7 @@ impl Chooser {
         }
         self.since_try += bytes as u64;
         let in_use = kind == self.preferred();
-        let times = match kind {
-            Kind::Whole => &mut self.whole,
-            Kind::Pieces => &mut self.pieces,
-        };
+        let times = &mut self.times[kind as usize];
         // A try of the kind not in use starts its times again: the old
         // ones may be from another state of the host's memory.
         if !in_use {
@@ -111,17 +108,14 @@ impl Chooser {
     }
 
     fn preferred(&self) -> Kind {
-        match (self.whole.median(), self.pieces.median()) {
+        match (self.cost(Kind::Whole), self.cost(Kind::Pieces)) {
             (Some(w), Some(p)) if p * PIECES_WIN < w => Kind::Pieces,
             _ => Kind::Whole,
         }
     }
 
     fn cost(&self, kind: Kind) -> Option<f64> {
-        match kind {
-            Kind::Whole => self.whole.median(),
-            Kind::Pieces => self.pieces.median(),
-        }
+        self.times[kind as usize].median()
     }
 }
 
@@ -198,7 +192,7 @@ mod tests {
             c.wrote(Kind::Whole, 4096, MS * 100);
         }
         assert_eq!(
-            (c.whole.count, c.pieces.count, c.next()),
+            (c.times[0].count, c.times[1].count, c.next()),
             (0, 0, Kind::Whole)
         );
     }
