@@ -29,6 +29,7 @@ use super::seek_table::FrameEntry;
 use super::source::{read_frame, Source};
 use super::xxh64::xxh64;
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::u32_at;
 use std::path::Path;
 use zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode;
 use zstd::zstd_safe::ResetDirective;
@@ -185,9 +186,8 @@ impl FrameStream {
             return;
         }
         self.unchecked = false;
-        let stated = self.src.len().checked_sub(4).map(|at| &self.src[at..]);
-        let stated = stated.map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
-        if stated != Some(xxh64(&self.out) as u32) {
+        let stated = self.src.len().checked_sub(4);
+        if stated.map(|at| u32_at(&self.src, at)) != Some(xxh64(&self.out) as u32) {
             let code = 0usize.wrapping_sub(ZSTD_ErrorCode::ZSTD_error_checksum_wrong as usize);
             self.failure = Some(frame.error(ErrorKind::CorruptFrame, damaged(code)));
         }

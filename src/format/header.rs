@@ -129,7 +129,7 @@ impl SegmentHeader {
     pub fn decode(buf: &[u8], path: &Path) -> Result<(SegmentHeader, usize)> {
         check_magic(buf, path)?;
         let (major, minor, len) = decode_prefix(buf, path)?;
-        let stored = u32::from_le_bytes(buf[len - 4..len].try_into().expect("4 bytes"));
+        let stored = super::u32_at(buf, len - 4);
         let actual = crc32fast::hash(&buf[..len - 4]);
         if stored != actual {
             let what = format!("header CRC mismatch (stored {stored:08x}, computed {actual:08x})");
@@ -144,9 +144,7 @@ impl SegmentHeader {
 /// The header length a segment's first bytes state (the u32 at offset
 /// 12), unchecked; `None` if `prefix` is too short to hold it.
 pub fn stated_len(prefix: &[u8]) -> Option<usize> {
-    prefix
-        .get(12..16)
-        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+    prefix.get(12..16).map(|b| super::u32_at(b, 0) as usize)
 }
 
 /// Fails unless `buf` starts with the magic number: `Truncated` if it is
@@ -209,9 +207,7 @@ fn decode_prefix(buf: &[u8], path: &Path) -> Result<(u16, u16, usize)> {
     // A file cut inside its header holds no records; if a valid record
     // frame follows (carrying the header's first sequence number, at
     // offset 32), the length field itself is damaged.
-    let first = buf
-        .get(32..40)
-        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+    let first = buf.get(32..40).map(|b| super::u64_at(b, 0));
     let follows =
         first.is_some_and(|f| super::frame::find_next_record_after(buf, FIXED_LEN, f).is_some());
     if follows {
