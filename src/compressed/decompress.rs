@@ -79,13 +79,10 @@ fn plain_name(zst: &Path) -> Result<PathBuf> {
         .file_name()
         .and_then(|n| n.to_str())
         .and_then(|n| n.strip_suffix(".zst"));
+    let what = "a compressed segment's name ends in .zst";
     match name {
         Some(n) if !n.is_empty() => Ok(zst.with_file_name(n)),
-        _ => Err(Error::file(
-            ErrorKind::InvalidArgument,
-            zst,
-            "a compressed segment's name ends in .zst",
-        )),
+        _ => Err(Error::file(ErrorKind::InvalidArgument, zst, what)),
     }
 }
 

@@ -69,13 +69,10 @@ pub fn remove_durably(path: &Path) -> Result<()> {
 /// until it is closed (a writer or another conversion makes it `Locked`);
 /// taken before a leftover temporary file is removed.
 pub fn lock_for_conversion(file: &File, path: &Path) -> Result<()> {
+    let what = "a writer, or another compression or decompression, holds it";
     match crate::sys::try_lock_exclusive(file) {
         Ok(true) => Ok(()),
-        Ok(false) => Err(Error::file(
-            ErrorKind::Locked,
-            path,
-            "a writer, or another compression or decompression, holds it",
-        )),
+        Ok(false) => Err(Error::file(ErrorKind::Locked, path, what)),
         Err(e) => Err(Error::io(path, "lock", e)),
     }
 }
@@ -98,11 +95,8 @@ pub fn move_aside(path: &Path, suffix: &str) -> Result<PathBuf> {
             Err(e) => return Err(Error::io(&candidate, "link a copy aside", e)),
         }
     }
-    Err(Error::file(
-        ErrorKind::AlreadyExists,
-        &base,
-        "10,000 files of this name already; nothing was changed",
-    ))
+    let what = "10,000 files of this name already; nothing was changed";
+    Err(Error::file(ErrorKind::AlreadyExists, &base, what))
 }
 
 /// Fails unless `plain` (the file at `plain_path`) holds exactly the
