@@ -32,13 +32,17 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Removes a leftover `tmp` of an interrupted conversion, if there is one.
-pub fn remove_leftover(tmp: &Path) -> Result<()> {
+/// Opens the source of a conversion at `path`, takes its lock
+/// (`lock_for_conversion`), then removes a leftover `tmp` of an
+/// interrupted conversion, if there is one.
+pub fn open_for_conversion(path: &Path, tmp: &Path) -> Result<File> {
+    let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    lock_for_conversion(&file, path)?;
     match std::fs::remove_file(tmp) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => {
             Err(Error::io(tmp, "remove leftover temporary file", e))
         }
-        _ => Ok(()),
+        _ => Ok(file),
     }
 }
 
