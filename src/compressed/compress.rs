@@ -9,8 +9,8 @@
 use super::cuts::{walk_ahead, DEFAULT_FRAME_SIZE};
 use super::durable::same_frame;
 use super::durable::{
-    check_same_bytes, lock_for_conversion, move_aside, remove_durably, remove_leftover,
-    rename_durably, sync, with_suffix, Step,
+    check_same_bytes, move_aside, open_for_conversion, remove_durably, rename_durably, sync,
+    with_suffix, Step,
 };
 use super::frame_decoder::{starts_with_zstd_frame, Frame, FrameDecoder};
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
@@ -94,9 +94,7 @@ pub fn compress_segment_with_copies(
     let zst = compressed_path(path);
     let tmp = compressed_tmp_path(path);
     let reader = sealed_segment(path)?;
-    let original = File::open(path).map_err(|e| Error::io(path, "open", e))?;
-    lock_for_conversion(&original, path)?;
-    remove_leftover(&tmp)?;
+    let original = open_for_conversion(path, &tmp)?;
     if zst.exists() {
         // A crash between the rename and the unlink (the copy was verified
         // before its rename): finish. A copy damaged since is made again.

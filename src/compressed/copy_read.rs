@@ -13,6 +13,7 @@ use super::type_copies::{
 use super::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
+use crate::format::{u32_at, u64_at};
 
 /// What is known of a segment's copy directory.
 pub(crate) enum CopyState {
@@ -94,10 +95,7 @@ impl CompressedSegment {
             .read_exact_at(&mut self.compressed, at)
             .map_err(|e| Error::io_at(&self.path, at, "read type copy", e))?;
         let b = &self.compressed;
-        let field = |i: usize| {
-            b.get(i..i + 4)
-                .map(|f| u32::from_le_bytes(f.try_into().expect("4")))
-        };
+        let field = |i: usize| b.get(i..i + 4).map(|f| u32_at(f, 0));
         let size = b.len().checked_sub(SKIPPABLE_HEADER_LEN);
         if field(0) != Some(magic) || size.map(|n| n as u32) != field(4) {
             let what = format!(
@@ -221,12 +219,8 @@ fn type_offsets(
     let t = seal.types.get(id as usize)?;
     let mut bytes = vec![0u8; usize::try_from(t.count.checked_mul(8)?).ok()?];
     original.read_exact_at(&mut bytes, t.array_offset).ok()?;
-    (crc32fast::hash(&bytes) == t.array_crc).then(|| {
-        bytes
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect()
-    })
+    (crc32fast::hash(&bytes) == t.array_crc)
+        .then(|| bytes.chunks_exact(8).map(|c| u64_at(c, 0)).collect())
 }
 
 /// Whether each record of a copy frame (`bytes`, records at `starts`) is

@@ -4,8 +4,7 @@
 
 use super::compress::{converted, Converted};
 use super::durable::{
-    check_same_bytes, lock_for_conversion, remove_durably, remove_leftover, rename_durably, sync,
-    with_suffix, Step,
+    check_same_bytes, open_for_conversion, remove_durably, rename_durably, sync, with_suffix, Step,
 };
 use super::segment::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
@@ -25,9 +24,8 @@ pub fn decompress_segment_with(zst: &Path, mut on_step: impl FnMut(Step)) -> Res
     let out = plain_name(zst)?;
     let tmp = with_suffix(&out, ".tmp");
     let mut segment = CompressedSegment::open(zst)?;
-    let held = File::open(zst).map_err(|e| Error::io(zst, "open", e))?;
-    lock_for_conversion(&held, zst)?;
-    remove_leftover(&tmp)?;
+    // Its lock is held until this returns.
+    let _held = open_for_conversion(zst, &tmp)?;
     let done = converted(&segment, &out)?;
     let existing = match File::open(&out) {
         Ok(f) => Some(f),
@@ -79,13 +77,10 @@ fn plain_name(zst: &Path) -> Result<PathBuf> {
         .file_name()
         .and_then(|n| n.to_str())
         .and_then(|n| n.strip_suffix(".zst"));
+    let what = "a compressed segment's name ends in .zst";
     match name {
         Some(n) if !n.is_empty() => Ok(zst.with_file_name(n)),
-        _ => Err(Error::file(
-            ErrorKind::InvalidArgument,
-            zst,
-            "a compressed segment's name ends in .zst",
-        )),
+        _ => Err(Error::file(ErrorKind::InvalidArgument, zst, what)),
     }
 }
 

@@ -32,13 +32,17 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Removes a leftover `tmp` of an interrupted conversion, if there is one.
-pub fn remove_leftover(tmp: &Path) -> Result<()> {
+/// Opens the source of a conversion at `path`, takes its lock
+/// (`lock_for_conversion`), then removes a leftover `tmp` of an
+/// interrupted conversion, if there is one.
+pub fn open_for_conversion(path: &Path, tmp: &Path) -> Result<File> {
+    let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    lock_for_conversion(&file, path)?;
     match std::fs::remove_file(tmp) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => {
             Err(Error::io(tmp, "remove leftover temporary file", e))
         }
-        _ => Ok(()),
+        _ => Ok(file),
     }
 }
 
@@ -69,13 +73,10 @@ pub fn remove_durably(path: &Path) -> Result<()> {
 /// until it is closed (a writer or another conversion makes it `Locked`);
 /// taken before a leftover temporary file is removed.
 pub fn lock_for_conversion(file: &File, path: &Path) -> Result<()> {
+    let what = "a writer, or another compression or decompression, holds it";
     match crate::sys::try_lock_exclusive(file) {
         Ok(true) => Ok(()),
-        Ok(false) => Err(Error::file(
-            ErrorKind::Locked,
-            path,
-            "a writer, or another compression or decompression, holds it",
-        )),
+        Ok(false) => Err(Error::file(ErrorKind::Locked, path, what)),
         Err(e) => Err(Error::io(path, "lock", e)),
     }
 }
@@ -98,11 +99,8 @@ pub fn move_aside(path: &Path, suffix: &str) -> Result<PathBuf> {
             Err(e) => return Err(Error::io(&candidate, "link a copy aside", e)),
         }
     }
-    Err(Error::file(
-        ErrorKind::AlreadyExists,
-        &base,
-        "10,000 files of this name already; nothing was changed",
-    ))
+    let what = "10,000 files of this name already; nothing was changed";
+    Err(Error::file(ErrorKind::AlreadyExists, &base, what))
 }
 
 /// Fails unless `plain` (the file at `plain_path`) holds exactly the

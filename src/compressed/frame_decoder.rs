@@ -70,19 +70,21 @@ impl<'a> Frame<'a> {
                     format!("the frame decompresses to {n} bytes, the seek table says {size}");
                 Err(self.error(ErrorKind::FrameSizeMismatch, what))
             }
-            Err(code) => {
-                // More bytes than room for them: a frame that states no size
-                // holds another size than its entry's; one that states its
-                // size (checked against the entry) contradicts itself, damaged.
-                let states_size = matches!(zstd_safe::get_frame_content_size(src), Ok(Some(_)));
-                let kind = if is_output_too_small(code) && !states_size {
-                    ErrorKind::FrameSizeMismatch
-                } else {
-                    ErrorKind::CorruptFrame
-                };
-                Err(self.error(kind, damaged(code)))
-            }
+            Err(code) => Err(self.failure(src, code)),
         }
+    }
+
+    /// The error of zstd's failure `code` to decompress the frame `src`
+    /// into room for its entry's size and one byte more. More bytes than
+    /// room for them: a frame that states no size holds another size than
+    /// its entry's; one that states its size (checked against the entry)
+    /// contradicts itself, damaged.
+    pub(super) fn failure(self, src: &[u8], code: usize) -> Error {
+        let kind = match is_output_too_small(code) && !states_size(src) {
+            true => ErrorKind::FrameSizeMismatch,
+            false => ErrorKind::CorruptFrame,
+        };
+        self.error(kind, damaged(code))
     }
 
     /// Makes room in `out` (emptied) for the frame's original bytes and
@@ -155,9 +157,14 @@ pub(super) fn damaged(code: usize) -> String {
     format!("damaged zstd frame: {}", zstd_safe::get_error_name(code))
 }
 
+/// Whether the zstd frame `src` states its content size.
+pub(super) fn states_size(src: &[u8]) -> bool {
+    matches!(zstd_safe::get_frame_content_size(src), Ok(Some(_)))
+}
+
 /// Whether zstd's error `code` says the frame holds more than the room
 /// given for it (its entry's size, plus one).
-pub(super) fn is_output_too_small(code: usize) -> bool {
+fn is_output_too_small(code: usize) -> bool {
     use zstd_safe::zstd_sys::{ZSTD_ErrorCode, ZSTD_getErrorCode};
     // SAFETY: ZSTD_getErrorCode only maps a number to an enum value.
     let kind = unsafe { ZSTD_getErrorCode(code) };

@@ -24,15 +24,16 @@
 //! them or by `check_checksum`, which then drop the frame: what a reader
 //! reads of a damaged frame does not depend on how it decompressed it.
 
-use super::frame_decoder::{damaged, is_output_too_small, Frame};
+use super::frame_decoder::{damaged, states_size, Frame};
 use super::seek_table::FrameEntry;
 use super::source::{read_frame, Source};
 use super::xxh64::xxh64;
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::u32_at;
 use std::path::Path;
 use zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode;
 use zstd::zstd_safe::ResetDirective;
-use zstd::zstd_safe::{get_frame_content_size, DCtx, DParameter, InBuffer, OutBuffer};
+use zstd::zstd_safe::{DCtx, DParameter, InBuffer, OutBuffer};
 
 /// How far past the bytes asked for a scan's stream reads at least in a
 /// stored frame (`extend_stored`): a block, not a record, at a time.
@@ -185,9 +186,8 @@ impl FrameStream {
             return;
         }
         self.unchecked = false;
-        let stated = self.src.len().checked_sub(4).map(|at| &self.src[at..]);
-        let stated = stated.map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
-        if stated != Some(xxh64(&self.out) as u32) {
+        let stated = self.src.len().checked_sub(4);
+        if stated.map(|at| u32_at(&self.src, at)) != Some(xxh64(&self.out) as u32) {
             let code = 0usize.wrapping_sub(ZSTD_ErrorCode::ZSTD_error_checksum_wrong as usize);
             self.failure = Some(frame.error(ErrorKind::CorruptFrame, damaged(code)));
         }
@@ -402,7 +402,6 @@ impl FrameStream {
         // another contradicts itself: damaged. One that does not state it
         // and holds more than the entry says shows as a size mismatch: the
         // buffer has room for one byte more than the entry's size.
-        let states_size = || matches!(get_frame_content_size(&self.src), Ok(Some(_)));
         while self.produced < want || (self.produced == size && !self.ended) {
             let offered = self.src.len().min(self.src_pos + self.hint);
             let mut output = OutBuffer::around_pos(&mut self.out, self.produced);
@@ -411,13 +410,7 @@ impl FrameStream {
             let hint = self.dctx.decompress_stream(&mut output, &mut input);
             let moved = output.pos() > self.produced || input.pos() > self.src_pos;
             (self.produced, self.src_pos) = (output.pos(), input.pos());
-            let hint = hint.map_err(|code| {
-                let kind = match is_output_too_small(code) && !states_size() {
-                    true => ErrorKind::FrameSizeMismatch,
-                    false => ErrorKind::CorruptFrame,
-                };
-                frame.error(kind, damaged(code))
-            })?;
+            let hint = hint.map_err(|code| frame.failure(&self.src, code))?;
             self.hint = hint;
             if hint == 0 {
                 self.ended = true;
@@ -429,7 +422,7 @@ impl FrameStream {
                     if self.ended { "" } else { "at least " },
                     self.produced
                 );
-                let kind = match states_size() {
+                let kind = match states_size(&self.src) {
                     true => ErrorKind::CorruptFrame,
                     false => ErrorKind::FrameSizeMismatch,
                 };

@@ -9,6 +9,7 @@
 use super::frame_decoder::ZSTD_MAGIC;
 use super::seek_table::{SeekTable, MAX_FRAMES, MAX_FRAME_DECOMPRESSED};
 use super::source::Source;
+use crate::format::u32_at;
 use std::io;
 use zstd::zstd_safe;
 use zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode;
@@ -72,9 +73,9 @@ fn frame_at(file: &dyn Source, at: u64, len: u64, buf: &mut Vec<u8>) -> io::Resu
     if head.len() < 8 {
         return Ok(None);
     }
-    let magic = u32::from_le_bytes(head[..4].try_into().expect("4 bytes"));
+    let magic = u32_at(head, 0);
     if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
-        let size = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
+        let size = u32_at(head, 4);
         let end = at + 8 + u64::from(size);
         let fits = end <= len && u32::try_from(end - at).is_ok();
         return Ok(fits.then_some(Step { end, size: None }));

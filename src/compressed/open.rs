@@ -121,12 +121,8 @@ fn check_frames_fill_the_file(table: &SeekTable, table_at: u64, path: &Path) -> 
         return Err(Error::at(kind, path, table_at, what));
     }
     if table.frames.is_empty() {
-        return Err(Error::at(
-            ErrorKind::CorruptSeekTable,
-            path,
-            table_at,
-            "the seek table lists no frames",
-        ));
+        let what = "the seek table lists no frames";
+        return Err(Error::at(ErrorKind::CorruptSeekTable, path, table_at, what));
     }
     Ok(())
 }

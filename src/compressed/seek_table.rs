@@ -16,6 +16,8 @@
 //! `type_copies`) is kept apart (`SeekTable::side`): the frames, their
 //! indices and every read of original bytes are those of a file without.
 
+use crate::format::u32_at;
+
 /// Magic of the skippable frame holding the seek table (the spec's
 /// `0x184D2A5E`, one of zstd's sixteen skippable frame magics).
 pub const SKIPPABLE_MAGIC: u32 = 0x184D_2A5E;
@@ -262,11 +264,6 @@ fn decode_footer(footer: &[u8]) -> Result<(u64, u8), TableError> {
 /// Bytes of an entry: 8, and 4 more with a checksum.
 fn entry_len(descriptor: u8) -> u64 {
     8 + 4 * u64::from(descriptor & CHECKSUM_FLAG != 0)
-}
-
-/// The little-endian u32 at `at` of `b` (which holds it).
-pub(super) fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
 }
 
 #[cfg(test)]

@@ -8,10 +8,10 @@
 //! Records keep their CRCs; the type's offset array pairs the `k`th record
 //! of the copy with its offset in the segment.
 
-use super::seek_table::{u32_at, MAX_FRAME_DECOMPRESSED};
+use super::seek_table::MAX_FRAME_DECOMPRESSED;
 use crate::format::frame::{self, FrameAt, KIND_RECORD, MIN_RECORD_FRAME};
 use crate::format::seal::{SealDirectory, SparseEntry};
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{u32_at, u64_at, FRAME_HEADER_LEN};
 use std::ops::Range;
 
 /// Skippable frame magic of a copy frame: one zstd frame of records.
@@ -136,7 +136,7 @@ fn frames_holding(file: &[u8], array: u64, count: u64, frame_ends: &[u64]) -> Op
     let bytes = bytes.get(..usize::try_from(count.checked_mul(8)?).ok()?)?;
     let (mut total, mut last) = (0, None);
     for entry in bytes.chunks_exact(8) {
-        let offset = u64::from_le_bytes(entry.try_into().expect("8 bytes"));
+        let offset = u64_at(entry, 0);
         let i = frame_ends.partition_point(|&e| e <= offset);
         if last != Some(i) && i < frame_ends.len() {
             let start = i.checked_sub(1).map_or(0, |p| frame_ends[p]);
@@ -238,7 +238,7 @@ impl CopyDirectory {
                 let at = 12 + i * ENTRY_LEN;
                 CopyFrame {
                     type_id: u32_at(payload, at),
-                    first: u64::from_le_bytes(payload[at + 4..at + 12].try_into().expect("8")),
+                    first: u64_at(payload, at + 4),
                     count: u32_at(payload, at + 12),
                     len: u32_at(payload, at + 16),
                 }

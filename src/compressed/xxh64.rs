@@ -3,6 +3,8 @@
 //! check of it turned off (see `FrameStream`); the stream checks it with
 //! this once the whole frame is held.
 
+use crate::format::{u32_at, u64_at};
+
 const P1: u64 = 0x9E37_79B1_85EB_CA87;
 const P2: u64 = 0xC2B2_AE3D_27D4_EB4F;
 const P3: u64 = 0x1656_67B1_9E37_79F9;
@@ -19,10 +21,6 @@ fn merge(acc: u64, lane: u64) -> u64 {
     (acc ^ round(0, lane)).wrapping_mul(P1).wrapping_add(P4)
 }
 
-fn u64_at(b: &[u8]) -> u64 {
-    u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))
-}
-
 /// XXH64 of `data` with seed 0.
 pub fn xxh64(data: &[u8]) -> u64 {
     let stripes = data.chunks_exact(32);
@@ -31,7 +29,7 @@ pub fn xxh64(data: &[u8]) -> u64 {
         let mut v = [P1.wrapping_add(P2), P2, 0, 0u64.wrapping_sub(P1)];
         for s in stripes {
             for (i, lane) in v.iter_mut().enumerate() {
-                *lane = round(*lane, u64_at(&s[i * 8..]));
+                *lane = round(*lane, u64_at(s, i * 8));
             }
         }
         let h = v[0]
@@ -47,14 +45,14 @@ pub fn xxh64(data: &[u8]) -> u64 {
     let words = rest.chunks_exact(8);
     let tail = words.remainder();
     for w in words {
-        h = (h ^ round(0, u64_at(w)))
+        h = (h ^ round(0, u64_at(w, 0)))
             .rotate_left(27)
             .wrapping_mul(P1)
             .wrapping_add(P4);
     }
     let bytes = match tail.len() >= 4 {
         true => {
-            let word = u32::from_le_bytes(tail[..4].try_into().expect("4 bytes"));
+            let word = u32_at(tail, 0);
             h = (h ^ u64::from(word).wrapping_mul(P1))
                 .rotate_left(23)
                 .wrapping_mul(P2)

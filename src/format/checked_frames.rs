@@ -51,7 +51,7 @@ fn check_frames_with(
             break;
         };
         let start = at + FRAME_HEADER_LEN;
-        let stored = u32::from_le_bytes(records[at + 4..start].try_into().expect("4 bytes"));
+        let stored = super::u32_at(records, at + 4);
         if crc(&records[start..start + len]) != stored {
             break;
         }
@@ -67,7 +67,7 @@ fn check_frames_with(
 #[inline(always)]
 fn frame_len_at(records: &[u8], at: usize) -> Option<usize> {
     let head = records.get(at..at.checked_add(FRAME_HEADER_LEN)?)?;
-    let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+    let len = super::u32_at(head, 0) as usize;
     let end = (at + FRAME_HEADER_LEN).checked_add(len)?;
     (len > 0 && end <= records.len()).then_some(len)
 }

@@ -72,9 +72,9 @@ impl<'a> Cursor<'a> {
     }
 
     /// A u16 length followed by that many bytes.
-    pub fn short_bytes(&mut self) -> Option<&'a [u8]> {
+    pub fn short_string(&mut self) -> Option<String> {
         let n = self.u16()?;
-        self.bytes(n as usize)
+        String::from_utf8(self.bytes(n as usize)?.to_vec()).ok()
     }
 }
 

@@ -12,7 +12,7 @@
 
 use super::cursor::Cursor;
 use super::varint;
-use super::{FRAME_HEADER_LEN, MAX_BODY_LEN};
+use super::{u32_at, u64_at, FRAME_HEADER_LEN, MAX_BODY_LEN};
 
 pub const KIND_RECORD: u8 = 1;
 pub const KIND_SEAL_BEGIN: u8 = 2;
@@ -223,7 +223,7 @@ fn append_inlined(out: &mut Vec<u8>, bytes: &[u8]) {
 pub fn seal_frames(buf: &mut [u8]) {
     let mut pos = 0;
     while pos < buf.len() {
-        let len = u32::from_le_bytes(buf[pos..pos + 4].try_into().expect("4 bytes")) as usize;
+        let len = u32_at(buf, pos) as usize;
         let body = pos + FRAME_HEADER_LEN..pos + FRAME_HEADER_LEN + len;
         let crc = super::crc32_sealing(&buf[body.clone()]);
         buf[pos + 4..pos + 8].copy_from_slice(&crc.to_le_bytes());
@@ -314,9 +314,7 @@ pub fn frame_at(buf: &[u8], pos: usize, verify: bool) -> FrameAt<'_> {
 #[inline]
 pub fn frame_header(buf: &[u8], pos: usize) -> Option<(u32, u32)> {
     let head = buf.get(pos..pos.checked_add(FRAME_HEADER_LEN)?)?;
-    let len = u32::from_le_bytes(head[0..4].try_into().expect("4 bytes"));
-    let crc = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
-    Some((len, crc))
+    Some((u32_at(head, 0), u32_at(head, 4)))
 }
 
 /// A decoded record body, borrowing the segment's bytes.
@@ -404,14 +402,14 @@ pub fn decode_plain_record(body: &[u8]) -> Option<PlainRecord> {
     if head[0] != KIND_RECORD || head[PLAIN_RECORD_HEAD - 1] >= 0x80 {
         return None;
     }
-    let seq = u64::from_le_bytes(head[1..9].try_into().expect("8 bytes"));
+    let seq = u64_at(head, 1);
     // Never assigned by a writer: see `decode_record`.
     if seq == u64::MAX {
         return None;
     }
     Some(PlainRecord {
         seq,
-        timestamp_ns: i64::from_le_bytes(head[9..17].try_into().expect("8 bytes")),
+        timestamp_ns: u64_at(head, 9) as i64,
         type_id: u32::from(head[PLAIN_RECORD_HEAD - 1]),
     })
 }
@@ -458,10 +456,7 @@ pub fn highest_record_seq(buf: &[u8]) -> Option<u64> {
     let mut highest: Option<u64> = None;
     let mut from = 0;
     while let Some(p) = find(buf, from, |_, seq| highest.is_none_or(|h| seq > h)) {
-        let at = p + FRAME_HEADER_LEN + 1;
-        highest = Some(u64::from_le_bytes(
-            buf[at..at + 8].try_into().expect("8 bytes"),
-        ));
+        highest = Some(u64_at(buf, p + FRAME_HEADER_LEN + 1));
         from = p + 1;
     }
     highest
@@ -474,10 +469,7 @@ pub fn highest_record_seq(buf: &[u8]) -> Option<u64> {
 /// every position a candidate), all of `buf` is kept.
 pub fn end_without_zero_tail(buf: &[u8]) -> usize {
     let nonzero = buf.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-    let frame_end = |p: usize| {
-        p + FRAME_HEADER_LEN
-            + u32::from_le_bytes(buf[p..p + 4].try_into().expect("4 bytes")) as usize
-    };
+    let frame_end = |p: usize| p + FRAME_HEADER_LEN + u32_at(buf, p) as usize;
     let budget = std::cell::Cell::new(ZERO_TAIL_CRC_BUDGET * buf.len());
     let mut end = nonzero;
     let mut from = 0;
@@ -536,9 +528,9 @@ pub fn find_record_before(buf: &[u8], from: usize, seq: u64) -> Option<usize> {
 /// (a relay storing records verbatim): a record inside its extent counts
 /// only if valid records follow it, in sequence, to the end of `buf`.
 pub fn find_resume(buf: &[u8], pos: usize, expected: u64) -> Option<usize> {
-    let declared_end = buf.get(pos..pos + 4).map(|len| {
-        pos + FRAME_HEADER_LEN + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize
-    });
+    let declared_end = buf
+        .get(pos..pos + 4)
+        .map(|len| pos + FRAME_HEADER_LEN + u32_at(len, 0) as usize);
     let torn = declared_end.is_some_and(|end| end > buf.len());
     // A torn frame that starts as record `expected` would (kind and number
     // intact) is that record, cut off: a frame numbered `expected` inside it
@@ -577,8 +569,7 @@ pub fn find_resume(buf: &[u8], pos: usize, expected: u64) -> Option<usize> {
 /// `prefix` with no position before it that could hold a record reaching
 /// past `prefix`. Lets a search that copies its bytes copy a little first.
 pub fn find_resume_in_prefix(prefix: &[u8], full_len: usize, expected: u64) -> Option<usize> {
-    let declared_end = FRAME_HEADER_LEN
-        + u32::from_le_bytes(prefix.get(0..4)?.try_into().expect("4 bytes")) as usize;
+    let declared_end = FRAME_HEADER_LEN + u32_at(prefix.get(0..4)?, 0) as usize;
     if declared_end > full_len {
         // Torn: its records must run to the end of `full`.
         return None;
@@ -653,7 +644,7 @@ fn starts_record(part: &[u8], seq: Option<u64>) -> bool {
         .is_none_or(|&k| is_record_kind(k));
     let at = FRAME_HEADER_LEN + 1;
     let seq_ok = match (part.get(at..at + 8), seq) {
-        (Some(b), Some(seq)) => u64::from_le_bytes(b.try_into().expect("8 bytes")) == seq,
+        (Some(b), Some(seq)) => u64_at(b, 0) == seq,
         _ => true,
     };
     kind_ok && seq_ok
@@ -677,18 +668,14 @@ fn find(buf: &[u8], from: usize, seq_ok: impl Fn(usize, u64) -> bool) -> Option<
 /// the number sits right after the kind byte, to check before the CRC.
 #[inline]
 fn record_start(buf: &[u8], p: usize, full_len: usize) -> Option<(usize, u64)> {
-    let len = u32::from_le_bytes(buf[p..p + 4].try_into().expect("4 bytes")) as usize;
+    let len = u32_at(buf, p) as usize;
     if len < MIN_RECORD_BODY
         || len > full_len - p - FRAME_HEADER_LEN
         || !is_record_kind(buf[p + FRAME_HEADER_LEN])
     {
         return None;
     }
-    let at = p + FRAME_HEADER_LEN + 1;
-    Some((
-        len,
-        u64::from_le_bytes(buf[at..at + 8].try_into().expect("8 bytes")),
-    ))
+    Some((len, u64_at(buf, p + FRAME_HEADER_LEN + 1)))
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ impl SegmentHeader {
     pub fn decode(buf: &[u8], path: &Path) -> Result<(SegmentHeader, usize)> {
         check_magic(buf, path)?;
         let (major, minor, len) = decode_prefix(buf, path)?;
-        let stored = u32::from_le_bytes(buf[len - 4..len].try_into().expect("4 bytes"));
+        let stored = super::u32_at(buf, len - 4);
         let actual = crc32fast::hash(&buf[..len - 4]);
         if stored != actual {
             let what = format!("header CRC mismatch (stored {stored:08x}, computed {actual:08x})");
@@ -144,35 +144,27 @@ impl SegmentHeader {
 /// The header length a segment's first bytes state (the u32 at offset
 /// 12), unchecked; `None` if `prefix` is too short to hold it.
 pub fn stated_len(prefix: &[u8]) -> Option<usize> {
-    prefix
-        .get(12..16)
-        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+    prefix.get(12..16).map(|b| super::u32_at(b, 0) as usize)
 }
 
 /// Fails unless `buf` starts with the magic number: `Truncated` if it is
 /// a prefix of it (a file cut while its header was written), else
 /// `NotABinlog`.
 fn check_magic(buf: &[u8], path: &Path) -> Result<()> {
-    if buf.len() < MAGIC.len() {
-        if buf.is_empty() || MAGIC.starts_with(buf) {
-            return Err(truncated(buf, path));
-        }
-        return Err(not_binlog(path));
+    if buf.starts_with(&MAGIC) {
+        return Ok(());
     }
-    if buf[..8] != MAGIC {
-        return Err(not_binlog(path));
+    // An empty `buf` is a prefix of the magic too.
+    if MAGIC.starts_with(buf) {
+        return Err(truncated(buf, path));
     }
-    Ok(())
+    Err(not_binlog(path))
 }
 
 /// The file ends inside its header.
 fn truncated(buf: &[u8], path: &Path) -> Error {
-    Error::at(
-        ErrorKind::Truncated,
-        path,
-        buf.len() as u64,
-        "file ends inside the segment header",
-    )
+    let what = "file ends inside the segment header";
+    Error::at(ErrorKind::Truncated, path, buf.len() as u64, what)
 }
 
 /// The version and the header's length, from the fixed fields after the
@@ -185,22 +177,15 @@ fn decode_prefix(buf: &[u8], path: &Path) -> Result<(u16, u16, usize)> {
     let minor = c.u16().ok_or_else(|| truncated(buf, path))?;
     if major != FORMAT_MAJOR {
         // The major version is the u16 at offset 8.
-        return Err(Error::at(
-            ErrorKind::UnsupportedVersion,
-            path,
-            8,
-            format!(
-                "format version {major}.{minor}; this reader reads major version {FORMAT_MAJOR}"
-            ),
-        ));
+        let what = format!(
+            "format version {major}.{minor}; this reader reads major version {FORMAT_MAJOR}"
+        );
+        return Err(Error::at(ErrorKind::UnsupportedVersion, path, 8, what));
     }
     let header_len = c.u32().ok_or_else(|| truncated(buf, path))?;
     if header_len < (FIXED_LEN + 12) as u32 || header_len > MAX_HEADER_LEN {
-        return Err(corrupt(
-            path,
-            12,
-            format!("implausible header length {header_len}"),
-        ));
+        let what = format!("implausible header length {header_len}");
+        return Err(corrupt(path, 12, what));
     }
     let len = header_len as usize;
     if buf.len() >= len {
@@ -209,9 +194,7 @@ fn decode_prefix(buf: &[u8], path: &Path) -> Result<(u16, u16, usize)> {
     // A file cut inside its header holds no records; if a valid record
     // frame follows (carrying the header's first sequence number, at
     // offset 32), the length field itself is damaged.
-    let first = buf
-        .get(32..40)
-        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+    let first = buf.get(32..40).map(|b| super::u64_at(b, 0));
     let follows =
         first.is_some_and(|f| super::frame::find_next_record_after(buf, FIXED_LEN, f).is_some());
     if follows {
@@ -231,14 +214,16 @@ fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> 
     let segment_no = c.u64().ok_or_else(|| malformed("segment number"))?;
     let first_seq = c.u64().ok_or_else(|| malformed("first sequence"))?;
     let _flags = c.u32().ok_or_else(|| malformed("flags"))?;
-    let log_name = get_short(&mut c).ok_or_else(|| malformed("log name"))?;
-    let content_type = get_short(&mut c).ok_or_else(|| malformed("content type"))?;
-    let writer = get_short(&mut c).ok_or_else(|| malformed("writer"))?;
+    let log_name = c.short_string().ok_or_else(|| malformed("log name"))?;
+    let content_type = c.short_string().ok_or_else(|| malformed("content type"))?;
+    let writer = c.short_string().ok_or_else(|| malformed("writer"))?;
     let n = c.u16().ok_or_else(|| malformed("parameter count"))?;
     let mut params = Vec::with_capacity((n as usize).min(c.remaining() / 4));
     for _ in 0..n {
-        let k = get_short(&mut c).ok_or_else(|| malformed("parameter key"))?;
-        let v = get_short(&mut c).ok_or_else(|| malformed("parameter value"))?;
+        let k = c.short_string().ok_or_else(|| malformed("parameter key"))?;
+        let v = c
+            .short_string()
+            .ok_or_else(|| malformed("parameter value"))?;
         params.push((k, v));
     }
     // A table that does not parse (from a writer that broke the rule of
@@ -267,12 +252,8 @@ fn corrupt(path: &Path, offset: u64, what: String) -> Error {
 }
 
 fn not_binlog(path: &Path) -> Error {
-    Error::at(
-        ErrorKind::NotABinlog,
-        path,
-        0,
-        "not a libbinlog segment (magic number missing)",
-    )
+    let what = "not a libbinlog segment (magic number missing)";
+    Error::at(ErrorKind::NotABinlog, path, 0, what)
 }
 
 fn put_short(out: &mut Vec<u8>, what: &str, s: &str) -> Result<()> {
@@ -281,11 +262,6 @@ fn put_short(out: &mut Vec<u8>, what: &str, s: &str) -> Result<()> {
     out.extend_from_slice(&n.to_le_bytes());
     out.extend_from_slice(s.as_bytes());
     Ok(())
-}
-
-fn get_short(c: &mut Cursor<'_>) -> Option<String> {
-    let b = c.short_bytes()?;
-    String::from_utf8(b.to_vec()).ok()
 }
 
 #[cfg(test)]

@@ -50,6 +50,18 @@ pub const MAX_HEADER_LEN: u32 = 1 << 20;
 /// Longest type name, in bytes of UTF-8.
 pub const MAX_TYPE_NAME_LEN: usize = 4096;
 
+/// The little-endian u32 at `at` of `b` (which holds it).
+#[inline(always)]
+pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// The little-endian u64 at `at` of `b` (which holds it).
+#[inline(always)]
+pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
 static CRC_PROTOTYPE: std::sync::OnceLock<crc32fast::Hasher> = std::sync::OnceLock::new();
 
 /// CRC-32 (IEEE) of `bytes`: a small record's body inline (`small_crc`),

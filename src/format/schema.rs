@@ -164,7 +164,7 @@ pub(crate) fn decode(c: &mut Cursor<'_>) -> Option<Vec<TypeSchema>> {
     let n = c.u16()?;
     let mut schemas = Vec::with_capacity((n as usize).min(c.remaining() / 12));
     for _ in 0..n {
-        let mut name = || String::from_utf8(c.short_bytes()?.to_vec()).ok();
+        let mut name = || c.short_string();
         let (type_name, encoding, schema_encoding, schema_name) =
             (name()?, name()?, name()?, name()?);
         let len = c.u32()? as usize;

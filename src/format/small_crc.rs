@@ -140,7 +140,8 @@ pub(super) fn fold(a: arch::__m128i, b: arch::__m128i, keys: arch::__m128i) -> a
     arch::_mm_xor_si128(arch::_mm_xor_si128(b, lo), hi)
 }
 
-#[cfg(all(test, target_arch = "x86_64"))]
+#[cfg(test)]
+#[cfg(target_arch = "x86_64")]
 pub(super) mod tests {
     use super::*;
 

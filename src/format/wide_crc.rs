@@ -128,7 +128,8 @@ fn fold512(a: arch::__m512i, b: arch::__m512i, keys: arch::__m512i) -> arch::__m
     arch::_mm512_ternarylogic_epi64(b, lo, hi, 0x96)
 }
 
-#[cfg(all(test, target_arch = "x86_64"))]
+#[cfg(test)]
+#[cfg(target_arch = "x86_64")]
 mod tests {
     use super::*;
 
