@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The code budget's counter (`make line-budget`): lines of code, not
 comments, blank lines or Rust items compiled only for tests
-(`#[cfg(test)]`, `#[cfg(any(test, feature = "internals"))]`).
+(`#[cfg(test)]`, `#[cfg(all(test, ...))]`,
+`#[cfg(any(test, feature = "internals"))]`).
 
 Counted per part: the library (src/), the tool (cli/src), and the bindings' main code (Java's main
 sources and JNI C, Go's non-test files, Python's package and C extension,
@@ -23,7 +24,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 # The attributes of Rust items compiled only for tests: the unit tests'
 # own, and what the crate's internals (feature "internals", turned on by
 # dev-dependencies only) hold for the integration tests alone.
-TEST_ONLY = ("#[cfg(test)]", '#[cfg(any(test, feature = "internals"))]')
+TEST_ONLY = ("#[cfg(test)]", "#[cfg(all(test, ", '#[cfg(any(test, feature = "internals"))]')
 
 
 # The bindings' generators and build scripts, counted with their main code.
