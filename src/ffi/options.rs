@@ -1,15 +1,11 @@
 //! `binlog_options`: an opaque options handle with setters, so options can
 //! grow without breaking the ABI.
 
-use super::boundary::{call, done_new, free, need_out, null, update, utf8, CallResult, UserPtr};
-use super::result::binlog_result;
+use super::prelude::*;
 use super::segment_events::c_callback;
-use crate::error::Error;
 use crate::log::{Compression, LogOptions, Period, Retention};
 use crate::writer::options::Durability;
-use std::ffi::c_void;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Options for `binlog_writer_open`. Not thread-safe: configure it from one
 /// thread; it may be freed as soon as `binlog_writer_open` returns.

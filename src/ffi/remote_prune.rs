@@ -4,11 +4,8 @@
 //! connection and limits.
 
 use super::archive_tier::{prune, tier_built};
-use super::boundary::{c_str, call, done, handle, need_out, update};
-use super::result::binlog_result;
+use super::prelude::*;
 use super::shipper::{binlog_ship_options, destination};
-use std::ffi::c_char;
-use std::time::Duration;
 
 /// What one `binlog_remote_prune` did (or, dry, would do).
 #[repr(C)]

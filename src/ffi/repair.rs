@@ -2,14 +2,9 @@
 //! segment file or a log directory, its segments and their steps, applied
 //! or only looked at (a dry run).
 
-use super::boundary::{
-    c_path, c_str, c_str_or_null, call, done, done_new, free, get, handle, need_out, CallResult,
-};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::prelude::*;
 use super::segment_events::c_string;
 use crate::repair::{self, Action, Options, Plan, StepKind};
-use std::ffi::{c_char, CString};
-use std::path::PathBuf;
 
 /// What a segment needs (`binlog_repair_segment.action`).
 #[repr(u32)]

@@ -1,12 +1,9 @@
 //! `binlog_segment_list`: the C face of `crate::log::list_segments`, a
 //! snapshot of a log's files with their state, for uploaders and tools.
 
-use super::boundary::{c_path, c_str, call, done_new, free, get, handle, need_out, put};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::prelude::*;
 use super::segment_events::c_string;
-use crate::error::Error;
 use crate::log::{list_segments, ListedSegment, SegmentState};
-use std::ffi::{c_char, CString};
 
 /// Where a log's file is in its lifecycle (`binlog_listed_segment.state`).
 #[repr(u32)]

@@ -5,12 +5,7 @@
 //! breaking the ABI.
 
 use super::archive_tier::{tier_built, Location, ShipOptions, ShipReport, Shipper};
-use super::boundary::{
-    c_path, c_str, c_str_or_null, call, done_new, free, get_mut, handle, need_out, update,
-    CallResult,
-};
-use super::result::binlog_result;
-use std::ffi::c_char;
+use super::prelude::*;
 
 /// Options for `binlog_shipper_open`. Not thread-safe: configure it from
 /// one thread; it may be freed as soon as `binlog_shipper_open` returns.

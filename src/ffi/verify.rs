@@ -1,14 +1,10 @@
 //! `binlog_verify_*`: the C face of `crate::verify`, the findings of a
 //! verification of a segment file or a log directory, one at a time.
 
-use super::boundary::{
-    c_path, c_str_or_null, call, done, done_new, free, handle_mut, need_out, put, update,
-};
-use super::result::binlog_result::{self, BINLOG_END};
+use super::prelude::*;
 use super::segment_events::c_string;
 use crate::verify::{Finding, FindingKind, RepairAction, Verify};
 use std::collections::VecDeque;
-use std::ffi::{c_char, CString};
 
 /// What a finding is (`binlog_finding.kind`); see docs/FORMAT.md sections
 /// 3, 4, 10, 14a, 17 and 18. The numbers are never reused.
