@@ -163,6 +163,14 @@ pub fn update<T>(p: *mut T, what: &str, f: impl FnOnce(&mut T) -> CallResult<()>
     })
 }
 
+/// `update` for a change that cannot fail.
+pub fn assign<T>(p: *mut T, what: &str, f: impl FnOnce(&mut T)) -> binlog_result {
+    update(p, what, |h| {
+        f(h);
+        Ok(())
+    })
+}
+
 /// The body of a call that writes what `f` reads of handle `p` to `out`
 /// (required).
 pub fn get<H, T>(

@@ -170,10 +170,7 @@ pub extern "C" fn binlog_merged_reader_skip_damaged(
     r: *mut binlog_merged_reader,
     skip: bool,
 ) -> binlog_result {
-    update(r, "merged reader", |h| {
-        h.inner.skip_damaged(skip);
-        Ok(())
-    })
+    assign(r, "merged reader", |h| h.inner.skip_damaged(skip))
 }
 
 /// Sets `*read` to the segments (files or objects) whose records were

@@ -5,7 +5,7 @@
 
 use super::archive_tier::{prune, tier_built};
 use super::prelude::*;
-use super::shipper::{binlog_ship_options, destination};
+use super::shipper::{assign_ship, binlog_ship_options, destination};
 
 /// What one `binlog_remote_prune` did (or, dry, would do).
 #[repr(C)]
@@ -42,10 +42,9 @@ pub extern "C" fn binlog_ship_options_set_remote_retention(
 ) -> binlog_result {
     let count = limit(max_count).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
     let age = limit(max_age_ns).map(Duration::from_nanos);
-    update(opts, "ship options", |o| {
-        let r = &mut o.ship.remote_retention;
+    assign_ship(opts, |s| {
+        let r = &mut s.remote_retention;
         (r.max_segments, r.max_bytes, r.max_age) = (count, limit(max_bytes), age);
-        Ok(())
     })
 }
 

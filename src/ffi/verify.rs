@@ -214,12 +214,9 @@ pub extern "C" fn binlog_verify_counts(
     segments: *mut u64,
     records: *mut u64,
 ) -> binlog_result {
-    update(v, "verify", |v| {
-        unsafe {
-            put(segments, v.segments_done);
-            put(records, v.records);
-        }
-        Ok(())
+    assign(v, "verify", |v| unsafe {
+        put(segments, v.segments_done);
+        put(records, v.records);
     })
 }
 
