@@ -477,15 +477,14 @@ pub extern "C" fn binlog_options_set_clock(
     clock: binlog_clock,
     user: *mut c_void,
 ) -> binlog_result {
-    set_log(opts, |l| {
+    assign_log(opts, |l| {
         l.clock = match clock {
             None => LogOptions::default().clock,
             Some(f) => {
                 let user = UserPtr(user);
                 Arc::new(move || f(user.get()))
             }
-        };
-        Ok(())
+        }
     })
 }
 
@@ -496,7 +495,7 @@ pub(super) fn refuse_for_segment(l: &LogOptions) -> CallResult<()> {
     if l.system_clock() {
         return Ok(());
     }
-    Err(crate::error::Error::invalid(
+    Err(Error::invalid(
         "a clock (binlog_options_set_clock) applies to logs: use binlog_writer_open_log",
     )
     .into())

@@ -660,8 +660,8 @@ pub extern "C" fn binlog_reader_poll_rearm(r: *mut binlog_reader) -> binlog_resu
         let h = unsafe { handle_mut(r, "reader") }?;
         h.open()?;
         let Some(c) = &h.change_fd else {
-            return Err(crate::error::Error::file(
-                crate::error::ErrorKind::InvalidArgument,
+            return Err(Error::file(
+                ErrorKind::InvalidArgument,
                 &h.path,
                 "no pollable descriptor to re-arm: call binlog_reader_poll_fd first",
             )
