@@ -4,17 +4,12 @@
 //! full, the buffer or (mapped) the call's mapping holds no more, or the
 //! reader has none now.
 
-use super::boundary::{call, free, get_mut, handle_mut, null, put, CallResult, Failure};
+use super::prelude::*;
 use super::reader::{binlog_reader, closed, timestamp_apart};
-use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_batch_meta, binlog_batch_record, binlog_mapped_record};
-use crate::error::Error;
 use crate::log::hold_back::HoldBack;
 use crate::log::record_reader::RecordReader;
-use crate::reader::OwnedRecord;
-use crate::reader::{Mapping, Record};
-use std::path::Path;
-use std::time::Duration;
+use crate::reader::{Mapping, OwnedRecord, Record};
 
 /// A batch call's description of one record.
 pub(super) trait Described {

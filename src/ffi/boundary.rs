@@ -163,6 +163,14 @@ pub fn update<T>(p: *mut T, what: &str, f: impl FnOnce(&mut T) -> CallResult<()>
     })
 }
 
+/// `update` for a change that cannot fail.
+pub fn assign<T>(p: *mut T, what: &str, f: impl FnOnce(&mut T)) -> binlog_result {
+    update(p, what, |h| {
+        f(h);
+        Ok(())
+    })
+}
+
 /// The body of a call that writes what `f` reads of handle `p` to `out`
 /// (required).
 pub fn get<H, T>(
@@ -302,6 +310,20 @@ pub unsafe fn c_path<'a>(p: *const c_char, what: &str) -> CallResult<&'a std::pa
     )))
 }
 
+/// The value of C enum `C` numbered `n`, the number of a Rust enum's value
+/// numbered as `C`'s values are (a test of each such pair checks it value
+/// by value). A number outside `numbers` panics, inside the call's
+/// boundary, rather than make a value `C` does not have.
+///
+/// # Safety
+/// `C` is a fieldless `repr(u32)` enum with a value of each of `numbers`.
+pub unsafe fn c_enum<C: Copy>(n: u32, numbers: std::ops::RangeInclusive<u32>) -> C {
+    const { assert!(std::mem::size_of::<C>() == 4) };
+    assert!(numbers.contains(&n), "no C value numbered {n}");
+    // SAFETY: `C` has a value numbered `n`, of the same size as `n`.
+    unsafe { std::mem::transmute_copy(&n) }
+}
+
 /// A C caller's user pointer, given back to its callback: the caller
 /// promises that the callback may be called with it from any thread.
 pub struct UserPtr(pub *mut std::ffi::c_void);
@@ -343,4 +365,27 @@ pub unsafe fn c_str<'a>(p: *const c_char, what: &str) -> CallResult<&'a str> {
     CStr::from_ptr(p)
         .to_str()
         .map_err(|_| Error::new(ErrorKind::InvalidUtf8, format!("{what} is not UTF-8")).into())
+}
+
+/// The check of each Rust enum numbered as a C enum is (see `c_enum`).
+#[cfg(test)]
+pub mod enum_names {
+    /// Checks that `to_c` gives each of `values` the C value of its name:
+    /// `TornTail` the one named `<prefix>TORN_TAIL`.
+    pub fn check<R: std::fmt::Debug, C: std::fmt::Debug>(
+        values: impl IntoIterator<Item = R>,
+        to_c: impl Fn(&R) -> C,
+        prefix: &str,
+    ) {
+        for value in values {
+            let mut name = prefix.to_string();
+            for (i, c) in format!("{value:?}").chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    name.push('_');
+                }
+                name.push(c.to_ascii_uppercase());
+            }
+            assert_eq!(format!("{:?}", to_c(&value)), name);
+        }
+    }
 }

@@ -3,19 +3,14 @@
 //! (`crate::log::consumer`), and position tokens for any log reader.
 
 use super::archive_tier::{open_merged, open_tiered};
-use super::boundary::{
-    c_path, c_str, c_str_or_null, call, done, done_new, get, get_mut, need_out, update,
-};
 use super::merged_reader::binlog_merged_reader;
 use super::options::{assign_log, binlog_options};
+use super::prelude::*;
 use super::reader::{binlog_reader, boxed, closed};
-use super::result::binlog_result::{self, BINLOG_OK};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::log::consumer::{place, store::Store, MergedConsumer, Start};
 use crate::log::record_reader::RecordReader;
 use crate::log::{ConsumerBound, LogReader, MergedReader};
-use std::ffi::{c_char, CString};
-use std::time::Duration;
 
 /// Where a consumer new to a log starts (`binlog_consumer_open`).
 #[allow(non_camel_case_types)]

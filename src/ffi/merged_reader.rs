@@ -4,18 +4,11 @@
 //! each with its log's name in a parallel array.
 
 use super::archive_tier::open_merged;
-use super::boundary::{
-    c_bytes, c_path, c_str_or_null, call, done_new, free, handle_mut, need_out, put, update,
-    CallResult,
-};
+use super::prelude::*;
 use super::reader::{c_damage2, c_gap, copy_out, out_array, view_record};
-use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
 use super::types::{binlog_damage2, binlog_gap, binlog_iovec, binlog_meta, binlog_record};
 use crate::log::MergedReader;
 use crate::Damage;
-use std::ffi::c_char;
-use std::path::PathBuf;
-use std::time::Duration;
 
 /// A merged reader of many logs. Not thread-safe: use it from one thread at
 /// a time. The record view and log name it returns stay valid until the
@@ -177,10 +170,7 @@ pub extern "C" fn binlog_merged_reader_skip_damaged(
     r: *mut binlog_merged_reader,
     skip: bool,
 ) -> binlog_result {
-    update(r, "merged reader", |h| {
-        h.inner.skip_damaged(skip);
-        Ok(())
-    })
+    assign(r, "merged reader", |h| h.inner.skip_damaged(skip))
 }
 
 /// Sets `*read` to the segments (files or objects) whose records were

@@ -35,6 +35,17 @@ pub mod merged_reader;
 // After it: summaries of either reader.
 pub mod summary;
 
+/// What the files of the C ABI share: the boundary's helpers, the result
+/// codes, the core's error, and the std types of their arguments.
+mod prelude {
+    pub use super::boundary::*;
+    pub use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
+    pub use crate::error::{Error, ErrorKind};
+    pub use std::ffi::{c_char, c_void, CString};
+    pub use std::path::{Path, PathBuf};
+    pub use std::time::Duration;
+}
+
 /// The archive tier's types behind the shipper's functions and
 /// `tier_built()`, Ok when the library has the tier: the real ones, or
 /// (cargo feature "s3" off) stand-ins that answer a "built without the

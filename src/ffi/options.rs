@@ -1,15 +1,11 @@
 //! `binlog_options`: an opaque options handle with setters, so options can
 //! grow without breaking the ABI.
 
-use super::boundary::{call, done_new, free, need_out, null, update, utf8, CallResult, UserPtr};
-use super::result::binlog_result;
+use super::prelude::*;
 use super::segment_events::c_callback;
-use crate::error::Error;
 use crate::log::{Compression, LogOptions, Period, Retention};
 use crate::writer::options::Durability;
-use std::ffi::c_void;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Options for `binlog_writer_open`. Not thread-safe: configure it from one
 /// thread; it may be freed as soon as `binlog_writer_open` returns.
@@ -295,21 +291,20 @@ pub extern "C" fn binlog_options_set_period(
 
 /// The core's period for a `binlog_period` number.
 fn period_of(n: u32) -> Result<Period, Error> {
-    use binlog_period::*;
+    use Period::*;
+    // By `binlog_period` number (the test below checks each name).
     let all = [
-        (BINLOG_PERIOD_NEVER, Period::Never),
-        (BINLOG_PERIOD_MINUTE, Period::Minute),
-        (BINLOG_PERIOD_FIVE_MINUTES, Period::FiveMinutes),
-        (BINLOG_PERIOD_TEN_MINUTES, Period::TenMinutes),
-        (BINLOG_PERIOD_QUARTER_HOUR, Period::QuarterHour),
-        (BINLOG_PERIOD_HALF_HOUR, Period::HalfHour),
-        (BINLOG_PERIOD_HOUR, Period::Hour),
-        (BINLOG_PERIOD_DAY, Period::Day),
+        Never,
+        Minute,
+        FiveMinutes,
+        TenMinutes,
+        QuarterHour,
+        HalfHour,
+        Hour,
+        Day,
     ];
-    all.into_iter()
-        .find(|(c, _)| *c as u32 == n)
-        .map(|(_, p)| p)
-        .ok_or_else(|| Error::invalid(format!("unknown period {n}")))
+    let found = all.get(n as usize).copied();
+    found.ok_or_else(|| Error::invalid(format!("unknown period {n}")))
 }
 
 /// Logs only: `true` seals the segments a log rolls away from on its
@@ -482,15 +477,14 @@ pub extern "C" fn binlog_options_set_clock(
     clock: binlog_clock,
     user: *mut c_void,
 ) -> binlog_result {
-    set_log(opts, |l| {
+    assign_log(opts, |l| {
         l.clock = match clock {
             None => LogOptions::default().clock,
             Some(f) => {
                 let user = UserPtr(user);
                 Arc::new(move || f(user.get()))
             }
-        };
-        Ok(())
+        }
     })
 }
 
@@ -501,8 +495,33 @@ pub(super) fn refuse_for_segment(l: &LogOptions) -> CallResult<()> {
     if l.system_clock() {
         return Ok(());
     }
-    Err(crate::error::Error::invalid(
+    Err(Error::invalid(
         "a clock (binlog_options_set_clock) applies to logs: use binlog_writer_open_log",
     )
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_period_number_is_the_c_value_of_its_name() {
+        use binlog_period::*;
+        let all = [
+            BINLOG_PERIOD_NEVER,
+            BINLOG_PERIOD_MINUTE,
+            BINLOG_PERIOD_FIVE_MINUTES,
+            BINLOG_PERIOD_TEN_MINUTES,
+            BINLOG_PERIOD_QUARTER_HOUR,
+            BINLOG_PERIOD_HALF_HOUR,
+            BINLOG_PERIOD_HOUR,
+            BINLOG_PERIOD_DAY,
+        ];
+        for c in all {
+            let name = period_of(c as u32).unwrap().name();
+            assert_eq!(format!("{c:?}"), format!("BINLOG_PERIOD_{name}"));
+        }
+        assert!(period_of(all.len() as u32).is_err());
+    }
 }

@@ -3,25 +3,16 @@
 //! `crate::HoldBack` for the record a batch read holds back.
 
 use super::archive_tier::open_tiered;
-use super::boundary::{
-    array, c_bytes, c_path, c_str, call, checked, done, free, handle_mut, need_out, null, put,
-    update, utf8, CallResult,
-};
-use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
-use super::types::{
-    binlog_damage, binlog_damage2, binlog_gap, binlog_gap_reason, binlog_header, binlog_iovec,
-    binlog_meta, binlog_record, binlog_tail, binlog_tail_kind,
-};
-use crate::error::{Error, ErrorKind, Result};
+use super::prelude::*;
+use super::types::*;
+use crate::error::Result;
 use crate::format::header::SegmentHeader;
 use crate::log::hold_back::HoldBack;
 use crate::log::record_reader::RecordReader;
 use crate::log::LogReader;
 use crate::reader::{Reader, Record, Tail};
 use crate::Damage;
-use std::ffi::{c_char, c_int};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::ffi::c_int;
 
 /// A reader of one segment. Not thread-safe: use it from one thread at a
 /// time. Record views it returns stay valid until the next call on it;
@@ -669,8 +660,8 @@ pub extern "C" fn binlog_reader_poll_rearm(r: *mut binlog_reader) -> binlog_resu
         let h = unsafe { handle_mut(r, "reader") }?;
         h.open()?;
         let Some(c) = &h.change_fd else {
-            return Err(crate::error::Error::file(
-                crate::error::ErrorKind::InvalidArgument,
+            return Err(Error::file(
+                ErrorKind::InvalidArgument,
                 &h.path,
                 "no pollable descriptor to re-arm: call binlog_reader_poll_fd first",
             )

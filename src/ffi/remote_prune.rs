@@ -4,11 +4,8 @@
 //! connection and limits.
 
 use super::archive_tier::{prune, tier_built};
-use super::boundary::{c_str, call, done, handle, need_out, update};
-use super::result::binlog_result;
-use super::shipper::{binlog_ship_options, destination};
-use std::ffi::c_char;
-use std::time::Duration;
+use super::prelude::*;
+use super::shipper::{assign_ship, binlog_ship_options, destination};
 
 /// What one `binlog_remote_prune` did (or, dry, would do).
 #[repr(C)]
@@ -45,10 +42,9 @@ pub extern "C" fn binlog_ship_options_set_remote_retention(
 ) -> binlog_result {
     let count = limit(max_count).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
     let age = limit(max_age_ns).map(Duration::from_nanos);
-    update(opts, "ship options", |o| {
-        let r = &mut o.ship.remote_retention;
+    assign_ship(opts, |s| {
+        let r = &mut s.remote_retention;
         (r.max_segments, r.max_bytes, r.max_age) = (count, limit(max_bytes), age);
-        Ok(())
     })
 }
 

@@ -2,14 +2,9 @@
 //! segment file or a log directory, its segments and their steps, applied
 //! or only looked at (a dry run).
 
-use super::boundary::{
-    c_path, c_str, c_str_or_null, call, done, done_new, free, get, handle, need_out, CallResult,
-};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::prelude::*;
 use super::segment_events::c_string;
 use crate::repair::{self, Action, Options, Plan, StepKind};
-use std::ffi::{c_char, CString};
-use std::path::PathBuf;
 
 /// What a segment needs (`binlog_repair_segment.action`).
 #[repr(u32)]
@@ -281,28 +276,25 @@ impl binlog_repair_plan {
 }
 
 fn action_code(a: Action) -> binlog_repair_segment_action {
-    use binlog_repair_segment_action::*;
-    match a {
-        Action::None => BINLOG_PLAN_NONE,
-        Action::Unreadable => BINLOG_PLAN_UNREADABLE,
-        Action::Refuse => BINLOG_PLAN_REFUSE,
-        Action::Reseal => BINLOG_PLAN_RESEAL,
-        Action::Salvage => BINLOG_PLAN_SALVAGE,
-    }
+    // SAFETY: the numbers of binlog_repair_segment_action (tests below).
+    unsafe { c_enum(a as u32, 0..=4) }
 }
 
 fn step_code(k: StepKind) -> binlog_repair_step_kind {
-    use binlog_repair_step_kind::*;
-    match k {
-        StepKind::Note => BINLOG_STEP_NOTE,
-        StepKind::Backup => BINLOG_STEP_BACKUP,
-        StepKind::Cut => BINLOG_STEP_CUT,
-        StepKind::Reseal => BINLOG_STEP_RESEAL,
-        StepKind::Salvage => BINLOG_STEP_SALVAGE,
-        StepKind::StartSegment => BINLOG_STEP_START_SEGMENT,
-        StepKind::Gap => BINLOG_STEP_GAP,
-        StepKind::Leave => BINLOG_STEP_LEAVE,
-        StepKind::Cleanup => BINLOG_STEP_CLEANUP,
-        StepKind::Error => BINLOG_STEP_ERROR,
+    // SAFETY: the numbers of binlog_repair_step_kind (tests below).
+    unsafe { c_enum(k as u32, 0..=9) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::boundary::enum_names;
+
+    #[test]
+    fn actions_and_steps_are_the_c_values_of_their_names() {
+        let actions = (0..).map_while(Action::from_number);
+        enum_names::check(actions, |a| action_code(*a), "BINLOG_PLAN_");
+        let steps = (0..).map_while(StepKind::from_number);
+        enum_names::check(steps, |k| step_code(*k), "BINLOG_STEP_");
     }
 }

@@ -4,7 +4,7 @@
 //! deleted anyway (`LogWriter::dropped_unshipped`).
 
 use super::options::{assign_log, binlog_options};
-use super::result::binlog_result;
+use super::prelude::*;
 use super::writer::{binlog_writer, log_count};
 
 /// Logs only: `until_shipped` true keeps every sealed segment a shipper

@@ -4,12 +4,10 @@
 //! (`binlog_reader_type_schema`, `binlog_merged_reader_type_schema`).
 //! `binlog_record` carries nothing more.
 
-use super::boundary::{c_bytes, call, done, get_mut, handle_mut, need_out, null, utf8, CallResult};
 use super::merged_reader::binlog_merged_reader;
 use super::options::{binlog_options, set_log};
+use super::prelude::*;
 use super::reader::binlog_reader;
-use super::result::binlog_result;
-use crate::error::{Error, ErrorKind};
 use crate::log::record_reader::RecordReader;
 use crate::TypeSchema;
 

@@ -2,9 +2,8 @@
 //! `binlog_writer_poll_sealed` describe, and a C callback wrapped as the
 //! core's `SegmentCallback`.
 
-use super::boundary::UserPtr;
+use super::prelude::*;
 use crate::log::{SegmentCallback, SegmentEvent, SegmentInfo};
-use std::ffi::{c_char, c_void, CString};
 
 /// A segment opened, sealed or compressed.
 #[allow(non_camel_case_types)]

@@ -1,12 +1,9 @@
 //! `binlog_segment_list`: the C face of `crate::log::list_segments`, a
 //! snapshot of a log's files with their state, for uploaders and tools.
 
-use super::boundary::{c_path, c_str, call, done_new, free, get, handle, need_out, put};
-use super::result::binlog_result::{self, BINLOG_OK};
+use super::prelude::*;
 use super::segment_events::c_string;
-use crate::error::Error;
 use crate::log::{list_segments, ListedSegment, SegmentState};
-use std::ffi::{c_char, CString};
 
 /// Where a log's file is in its lifecycle (`binlog_listed_segment.state`).
 #[repr(u32)]
@@ -142,12 +139,7 @@ fn info(f: &ListedSegment, p: &CString) -> binlog_listed_segment {
     binlog_listed_segment {
         path: p.as_ptr(),
         segment_no: f.segment_no,
-        state: match f.state {
-            SegmentState::Active => binlog_segment_state::BINLOG_SEGMENT_STATE_ACTIVE,
-            SegmentState::Ending => binlog_segment_state::BINLOG_SEGMENT_STATE_ENDING,
-            SegmentState::Sealed => binlog_segment_state::BINLOG_SEGMENT_STATE_SEALED,
-            SegmentState::Unreadable => binlog_segment_state::BINLOG_SEGMENT_STATE_UNREADABLE,
-        },
+        state: state_code(f.state),
         salvaged: f.salvaged_offset.is_some(),
         salvaged_offset: f.salvaged_offset.unwrap_or(0),
         has_first_seq: f.first_seq.is_some(),
@@ -162,4 +154,22 @@ fn info(f: &ListedSegment, p: &CString) -> binlog_listed_segment {
 #[no_mangle]
 pub extern "C" fn binlog_segment_list_free(list: *mut binlog_segment_list) {
     unsafe { free(list) }
+}
+
+fn state_code(s: SegmentState) -> binlog_segment_state {
+    // SAFETY: the numbers of binlog_segment_state (tests below).
+    unsafe { c_enum(s as u32, 0..=3) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::boundary::enum_names;
+
+    #[test]
+    fn states_are_the_c_values_of_their_names() {
+        use SegmentState::*;
+        let all = [Active, Ending, Sealed, Unreadable];
+        enum_names::check(all, |s| state_code(*s), "BINLOG_SEGMENT_STATE_");
+    }
 }

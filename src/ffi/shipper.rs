@@ -5,12 +5,7 @@
 //! breaking the ABI.
 
 use super::archive_tier::{tier_built, Location, ShipOptions, ShipReport, Shipper};
-use super::boundary::{
-    c_path, c_str, c_str_or_null, call, done_new, free, get_mut, handle, need_out, update,
-    CallResult,
-};
-use super::result::binlog_result;
-use std::ffi::c_char;
+use super::prelude::*;
 
 /// Options for `binlog_shipper_open`. Not thread-safe: configure it from
 /// one thread; it may be freed as soon as `binlog_shipper_open` returns.
@@ -56,6 +51,14 @@ fn set(
     f: impl FnOnce(&mut binlog_ship_options) -> CallResult<()>,
 ) -> binlog_result {
     update(opts, "ship options", f)
+}
+
+/// Applies `f`, which cannot fail, to the ship options behind `opts`.
+pub(super) fn assign_ship(
+    opts: *mut binlog_ship_options,
+    f: impl FnOnce(&mut ShipOptions),
+) -> binlog_result {
+    assign(opts, "ship options", |o| f(&mut o.ship))
 }
 
 /// Where the log goes: `url` is `s3://bucket[/prefix]` (NUL-terminated);
@@ -141,9 +144,8 @@ pub extern "C" fn binlog_ship_options_set_path_style(
     opts: *mut binlog_ship_options,
     path_style: bool,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.ship.connection.virtual_hosted_style = Some(!path_style);
-        Ok(())
+    assign_ship(opts, |s| {
+        s.connection.virtual_hosted_style = Some(!path_style)
     })
 }
 
@@ -155,9 +157,8 @@ pub extern "C" fn binlog_ship_options_set_keep_local(
     opts: *mut binlog_ship_options,
     keep: u64,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.ship.keep_local = (keep != u64::MAX).then(|| usize::try_from(keep).unwrap_or(usize::MAX));
-        Ok(())
+    assign_ship(opts, |s| {
+        s.keep_local = (keep != u64::MAX).then(|| usize::try_from(keep).unwrap_or(usize::MAX))
     })
 }
 
@@ -171,9 +172,8 @@ pub extern "C" fn binlog_ship_options_set_wait_for_consumers(
     max_bytes: u64,
     max_age_ms: u64,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.ship.wait_for_consumers = super::consumer::bound_of(max_bytes, max_age_ms);
-        Ok(())
+    assign_ship(opts, |s| {
+        s.wait_for_consumers = super::consumer::bound_of(max_bytes, max_age_ms)
     })
 }
 
@@ -184,10 +184,7 @@ pub extern "C" fn binlog_ship_options_set_multipart_threshold(
     opts: *mut binlog_ship_options,
     bytes: u64,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.ship.multipart_threshold = bytes;
-        Ok(())
-    })
+    assign_ship(opts, |s| s.multipart_threshold = bytes)
 }
 
 /// How long failed requests are retried, with backoff, before a call gives
@@ -200,10 +197,8 @@ pub extern "C" fn binlog_ship_options_set_retry_timeout(
     opts: *mut binlog_ship_options,
     retry_timeout_ms: u64,
 ) -> binlog_result {
-    set(opts, |o| {
-        o.ship.connection.retry_timeout = Some(std::time::Duration::from_millis(retry_timeout_ms));
-        Ok(())
-    })
+    let timeout = Duration::from_millis(retry_timeout_ms);
+    assign_ship(opts, |s| s.connection.retry_timeout = Some(timeout))
 }
 
 // `binlog_shipper`: the C face of `archive::Shipper`, which ships a log's

@@ -1,13 +1,11 @@
 //! `binlog_summary_*`: the C face of `crate::Summary`, what the records of
 //! a segment, a log or a reader hold, in all and per type.
 
-use super::boundary::{c_path, call, done, free, get, get_mut, need_out};
 use super::merged_reader::binlog_merged_reader;
+use super::prelude::*;
 use super::reader::binlog_reader;
-use super::result::binlog_result;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::verify::summary::{summarize, Summary};
-use std::ffi::c_char;
 
 /// A summary (`binlog_summary_open`, `binlog_summary_of_reader`): records,
 /// bytes, first and last sequence numbers and times, in all and per type.

@@ -1,14 +1,10 @@
 //! `binlog_verify_*`: the C face of `crate::verify`, the findings of a
 //! verification of a segment file or a log directory, one at a time.
 
-use super::boundary::{
-    c_path, c_str_or_null, call, done, done_new, free, handle_mut, need_out, put, update,
-};
-use super::result::binlog_result::{self, BINLOG_END};
+use super::prelude::*;
 use super::segment_events::c_string;
 use crate::verify::{Finding, FindingKind, RepairAction, Verify};
 use std::collections::VecDeque;
-use std::ffi::{c_char, CString};
 
 /// What a finding is (`binlog_finding.kind`); see docs/FORMAT.md sections
 /// 3, 4, 10, 14a, 17 and 18. The numbers are never reused.
@@ -218,12 +214,9 @@ pub extern "C" fn binlog_verify_counts(
     segments: *mut u64,
     records: *mut u64,
 ) -> binlog_result {
-    update(v, "verify", |v| {
-        unsafe {
-            put(segments, v.segments_done);
-            put(records, v.records);
-        }
-        Ok(())
+    assign(v, "verify", |v| unsafe {
+        put(segments, v.segments_done);
+        put(records, v.records);
     })
 }
 
@@ -250,41 +243,23 @@ pub extern "C" fn binlog_repair_action_name(action: u32) -> *const c_char {
 }
 
 fn kind_code(k: FindingKind) -> binlog_finding_kind {
-    use binlog_finding_kind::*;
-    match k {
-        FindingKind::TornTail => BINLOG_FINDING_TORN_TAIL,
-        FindingKind::Corrupt => BINLOG_FINDING_CORRUPT,
-        FindingKind::SequenceJump => BINLOG_FINDING_SEQUENCE_JUMP,
-        FindingKind::SealDamaged => BINLOG_FINDING_SEAL_DAMAGED,
-        FindingKind::ZeroTail => BINLOG_FINDING_ZERO_TAIL,
-        FindingKind::Unsealed => BINLOG_FINDING_UNSEALED,
-        FindingKind::NotABinlog => BINLOG_FINDING_NOT_A_BINLOG,
-        FindingKind::Truncated => BINLOG_FINDING_TRUNCATED,
-        FindingKind::UnsupportedVersion => BINLOG_FINDING_UNSUPPORTED_VERSION,
-        FindingKind::CorruptHeader => BINLOG_FINDING_CORRUPT_HEADER,
-        FindingKind::MissingRecords => BINLOG_FINDING_MISSING_RECORDS,
-        FindingKind::SequenceOverlap => BINLOG_FINDING_SEQUENCE_OVERLAP,
-        FindingKind::WrongLog => BINLOG_FINDING_WRONG_LOG,
-        FindingKind::Unreadable => BINLOG_FINDING_UNREADABLE,
-        FindingKind::BeingWritten => BINLOG_FINDING_BEING_WRITTEN,
-        FindingKind::AcceptedGap => BINLOG_FINDING_ACCEPTED_GAP,
-        FindingKind::NotYetWritten => BINLOG_FINDING_NOT_YET_WRITTEN,
-        FindingKind::FailedRollLeftover => BINLOG_FINDING_FAILED_ROLL_LEFTOVER,
-        FindingKind::NotSealed => BINLOG_FINDING_NOT_SEALED,
-        FindingKind::CorruptFrame => BINLOG_FINDING_CORRUPT_FRAME,
-        FindingKind::SealIndexDamaged => BINLOG_FINDING_SEAL_INDEX_DAMAGED,
-        FindingKind::ManifestDamaged => BINLOG_FINDING_MANIFEST_DAMAGED,
-        FindingKind::ManifestUnused => BINLOG_FINDING_MANIFEST_UNUSED,
-        FindingKind::NotListed => BINLOG_FINDING_NOT_LISTED,
-    }
+    // SAFETY: the numbers of binlog_finding_kind (tests below).
+    unsafe { c_enum(k as u32, 1..=24) }
 }
 
 fn repair_code(a: RepairAction) -> binlog_repair_action {
-    use binlog_repair_action::*;
-    match a {
-        RepairAction::Nothing => BINLOG_REPAIR_NOTHING,
-        RepairAction::CutTornTail => BINLOG_REPAIR_CUT_TORN_TAIL,
-        RepairAction::Reseal => BINLOG_REPAIR_RESEAL,
-        RepairAction::Salvage => BINLOG_REPAIR_SALVAGE,
+    // SAFETY: the numbers of binlog_repair_action (tests below).
+    unsafe { c_enum(a as u32, 0..=3) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::boundary::enum_names;
+
+    #[test]
+    fn kinds_and_repairs_are_the_c_values_of_their_names() {
+        enum_names::check(FindingKind::ALL, |k| kind_code(*k), "BINLOG_FINDING_");
+        enum_names::check(RepairAction::ALL, |a| repair_code(*a), "BINLOG_REPAIR_");
     }
 }

@@ -1,8 +1,7 @@
 //! `binlog_version()`, `binlog_version_number()` and the version macros,
 //! all from Cargo.toml (a test checks the macros against it).
 
-use super::boundary::{last_error, put};
-use std::ffi::c_char;
+use super::prelude::*;
 
 pub const BINLOG_VERSION_MAJOR: u32 = 0;
 pub const BINLOG_VERSION_MINOR: u32 = 1;

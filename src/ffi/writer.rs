@@ -1,24 +1,16 @@
 //! `binlog_writer`: the C face of `crate::Writer` and `crate::LogWriter`,
 //! through the calls both take (`crate::RecordWriter`).
 
-use super::boundary::{
-    array, c_path, c_str, call, checked, done, free, get, handle, need_out, null, utf8, CallResult,
-    Failure,
-};
 use super::options::binlog_options;
-use super::result::binlog_result::{self, BINLOG_END, BINLOG_OK};
-use super::segment_events::{
-    binlog_segment_callback, binlog_segment_event, binlog_segment_info, c_callback, c_string,
-    info_view,
-};
+use super::prelude::*;
+use super::segment_events::*;
 use super::types::{binlog_entry, binlog_iovec, binlog_meta, BINLOG_TIME_NOW};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::log::record_writer::RecordWriter;
 use crate::log::{LogOptions, LogWriter};
 use crate::writer::options::Options;
 use crate::writer::{Entry, Writer};
 use parking_lot::Mutex;
-use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
 
 /// A segment writer. Thread-safe: any number of threads may call write,
