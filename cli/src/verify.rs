@@ -6,10 +6,8 @@
 use crate::check::{self, to_json, Verdict};
 use crate::error::{counted, plural, CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
-use crate::paths;
-use crate::paths::SourceArgs;
-use crate::progress::Progress;
-use crate::progress::ProgressArgs;
+use crate::paths::{self, SourceArgs};
+use crate::progress::{Progress, ProgressArgs};
 use crate::remote;
 use binlog::verify::FindingKind;
 use clap::Args;
