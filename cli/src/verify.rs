@@ -99,12 +99,8 @@ struct Summary {
 impl Summary {
     fn add(&mut self, c: &Verdict) {
         self.segments += 1;
-        if c.error.is_some() {
-            self.unreadable += 1;
-        }
-        if c.damaged {
-            self.damaged += 1;
-        }
+        self.unreadable += u64::from(c.error.is_some());
+        self.damaged += u64::from(c.damaged);
         if let Some(a) = &c.analysis {
             self.records += a.records;
             // Counted by the reader's kinds (`check::Issue::kind`: the

@@ -63,10 +63,8 @@ pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Vec<PathBuf>> {
         .map(|s| remote.url_of(&s.object_key))
         .collect();
     if files.is_empty() {
-        let log = remote.log();
-        return Err(CliError::usage(format!(
-            "{text}: no segments of log {log:?} here"
-        )));
+        let why = format!("{text}: no segments of log {:?} here", remote.log());
+        return Err(CliError::usage(why));
     }
     LOGS.lock().unwrap_or_else(|e| e.into_inner()).push(remote);
     Ok(files)

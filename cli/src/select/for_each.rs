@@ -164,9 +164,7 @@ impl SegmentWalk<'_> {
                 _ => ("damaged", ""),
             };
             eprintln!("binlog: {what}: {}{more}", b.message);
-            if b.is_damage() {
-                self.lost += 1;
-            }
+            self.lost += usize::from(b.is_damage());
         }
         if self.continuity.skips(file) {
             // Read as a log's reader reads it: nothing of it is printed.
