@@ -110,17 +110,16 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
 }
 
 /// Where a follow keeps its position, committed after each batch printed:
-/// a named consumer of the log, or a cursor file.
+/// a named consumer of the log, or a cursor file (if any) beside a reader.
 enum Reading {
-    Plain(LogReader),
+    Reader(LogReader, Option<PathBuf>),
     Consumer(Consumer),
-    Cursor(LogReader, PathBuf),
 }
 
 impl Reading {
     fn reader(&mut self) -> &mut LogReader {
         match self {
-            Reading::Plain(r) | Reading::Cursor(r, _) => r,
+            Reading::Reader(r, _) => r,
             Reading::Consumer(c) => c.reader(),
         }
     }
@@ -129,9 +128,9 @@ impl Reading {
     fn commit(&mut self, out: &mut impl Write) -> CliResult<()> {
         out.flush()?;
         match self {
-            Reading::Plain(_) => {}
+            Reading::Reader(_, None) => {}
             Reading::Consumer(c) => c.commit()?,
-            Reading::Cursor(r, file) => write_cursor(file, &r.position_token()?)?,
+            Reading::Reader(r, Some(file)) => write_cursor(file, &r.position_token()?)?,
         }
         Ok(())
     }
@@ -295,11 +294,7 @@ fn open_follower(
         // `First` (`start_of` starts at no time).
         (None, _) => None,
     };
-    let reading = match &args.cursor_file {
-        Some(f) => Reading::Cursor(lr, f.clone()),
-        None => Reading::Plain(lr),
-    };
-    Ok((reading, start_seq))
+    Ok((Reading::Reader(lr, args.cursor_file.clone()), start_seq))
 }
 
 /// The gaps and damaged regions of a follow said so far.
