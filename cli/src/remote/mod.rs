@@ -91,13 +91,6 @@ pub fn log_of(path: &Path) -> Option<RemoteLog> {
     logs.iter().find(|l| l.key_of_url(path).is_some()).cloned()
 }
 
-/// A log reader of the remote log whose segment objects `files` are
-/// (from `resolve`), `None` if they are local files.
-pub fn log_reader(files: &[PathBuf]) -> Option<binlog::Result<binlog::LogReader>> {
-    let log = log_of(files.first()?)?;
-    Some(binlog::LogReader::open_remote(log))
-}
-
 /// For `binlog info` and `binlog verify` given URLs: runs `f` (`ls::run`,
 /// `verify::run`: what `binlog remote ls` and `remote verify` do) on each
 /// remote log they name; `None` if they name local paths only (an error

@@ -257,12 +257,12 @@ fn open_follower(
     token: Option<String>,
 ) -> CliResult<(Reading, Option<u64>)> {
     let log_dir = source.log.is_some();
-    let mut lr = match &source.log {
-        Some(log) => LogReader::open(&log.dir, &log.name)?,
-        None => match crate::remote::log_reader(&source.files) {
-            Some(remote) => remote?,
-            None => LogReader::open_files(source.files)?,
-        },
+    // The segment objects of a shipped log (`remote::resolve`), or files.
+    let remote = source.files.first().and_then(|f| crate::remote::log_of(f));
+    let mut lr = match (&source.log, remote) {
+        (Some(log), _) => LogReader::open(&log.dir, &log.name)?,
+        (None, Some(remote)) => LogReader::open_remote(remote)?,
+        (None, None) => LogReader::open_files(source.files)?,
     };
     lr.skip_damaged(true);
     // With --to-seq every record must be seen, whatever its type, to know
