@@ -75,7 +75,7 @@ pub(crate) fn open_sources(a: &SourceArgs) -> CliResult<MergedReader> {
         let dir = dir.expect("a PATH is required");
         return Ok(MergedReader::open_dir(dir, pattern)?);
     };
-    let at = Location::parse(&url).map_err(|e| CliError::usage(e.message()))?;
+    let at = Location::parse(&url)?;
     let remote = Arc::new(Remote::connect(&at, &Connection::default())?);
     Ok(open_merged(dir.as_deref(), &remote, pattern)?)
 }

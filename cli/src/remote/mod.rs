@@ -45,7 +45,7 @@ pub fn remote_log_with(url: &str, log: Option<&str>, c: &Connection) -> CliResul
             "{url}: name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)"
         ))
     })?;
-    let location = Location::parse(at).map_err(|e| CliError::usage(e.message()))?;
+    let location = Location::parse(at)?;
     let remote = Remote::connect(&location, c)?;
     Ok(RemoteLog::new(Arc::new(remote), name)?)
 }
