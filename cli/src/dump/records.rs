@@ -147,8 +147,7 @@ impl<'m> RecordDump<'m> {
             .collect();
         let n = r.payload.len().min(bytes);
         let shown = Field::Bytes(r.payload[..n].to_vec(), r.payload.len() > n);
-        let data = self.data;
-        let (_, stored) = frame::frame_header(data, p).expect("a whole frame");
+        let (_, stored) = frame::frame_header(self.data, p).expect("a whole frame");
         let mut fields = vec![
             ("body", Field::Unsigned((total - FRAME_HEADER_LEN) as u64)),
             ("crc", Field::Crc(stored, stored)),

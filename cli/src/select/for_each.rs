@@ -255,16 +255,15 @@ impl SegmentWalk<'_> {
 /// Says on standard error how a segment read to its end ended, when that
 /// is worth knowing (records were all read, but something is off).
 fn warn_of_end(file: &Path, tail: Tail) {
+    let file = paths::show(file);
     match tail {
         Tail::Torn { offset, len } => eprintln!(
-            "binlog: warning: {}: offset {offset}: torn tail of {len} bytes (an incomplete last \
-             record, or one being written); `binlog verify` tells more",
-            paths::show(file)
+            "binlog: warning: {file}: offset {offset}: torn tail of {len} bytes (an incomplete \
+             last record, or one being written); `binlog verify` tells more"
         ),
         Tail::SealDamaged { offset } => eprintln!(
-            "binlog: warning: {}: offset {offset}: the seal is damaged or incomplete (all records \
-             were read); `binlog repair` rewrites it",
-            paths::show(file)
+            "binlog: warning: {file}: offset {offset}: the seal is damaged or incomplete (all \
+             records were read); `binlog repair` rewrites it"
         ),
         _ => {}
     }
