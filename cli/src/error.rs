@@ -91,22 +91,19 @@ impl CliError {
         }
     }
 
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Usage(_) | CliError::Io(_) => EXIT_ERROR,
-            CliError::Damaged(_) => Outcome::Damaged as u8,
-            CliError::BrokenPipe => Outcome::Clean as u8,
-        }
-    }
-
     /// Prints the error (if it is one) and returns the exit status.
     pub fn report(&self) -> ExitCode {
         match self {
-            CliError::BrokenPipe => {}
-            CliError::Usage(m) | CliError::Io(m) => eprintln!("binlog: error: {m}"),
-            CliError::Damaged(m) => eprintln!("binlog: damaged: {m}"),
+            CliError::BrokenPipe => Outcome::Clean.code(),
+            CliError::Usage(m) | CliError::Io(m) => {
+                eprintln!("binlog: error: {m}");
+                ExitCode::from(EXIT_ERROR)
+            }
+            CliError::Damaged(m) => {
+                eprintln!("binlog: damaged: {m}");
+                Outcome::Damaged.code()
+            }
         }
-        ExitCode::from(self.exit_code())
     }
 }
 

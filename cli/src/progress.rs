@@ -67,16 +67,16 @@ impl Progress {
             .progress_chars("=> "),
         );
         bar.set_message(what.to_string());
-        Progress {
-            bar,
-            base: 0,
-            shown: 0,
-        }
+        Progress::of(bar)
     }
 
     pub fn hidden() -> Progress {
+        Progress::of(ProgressBar::hidden())
+    }
+
+    fn of(bar: ProgressBar) -> Progress {
         Progress {
-            bar: ProgressBar::hidden(),
+            bar,
             base: 0,
             shown: 0,
         }

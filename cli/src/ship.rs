@@ -77,7 +77,7 @@ pub struct ShipArgs {
 }
 
 pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
-    let to = Location::parse(&args.to).map_err(|e| CliError::usage(e.message()))?;
+    let to = Location::parse(&args.to)?;
     if !(args.interval > 0.0 && args.interval.is_finite()) {
         let why = "--interval must be a positive number of seconds";
         return Err(CliError::usage(why));

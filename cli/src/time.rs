@@ -17,11 +17,9 @@ pub fn rfc3339(ns: i64) -> String {
 /// A shorter form for buckets and summaries: `2026-11-21T05:37:42Z` when
 /// the fraction is zero.
 pub fn rfc3339_short(ns: i64) -> String {
-    let whole = ns.rem_euclid(NS) == 0;
-    let digits = if whole {
-        SecondsFormat::Secs
-    } else {
-        SecondsFormat::Nanos
+    let digits = match ns.rem_euclid(NS) {
+        0 => SecondsFormat::Secs,
+        _ => SecondsFormat::Nanos,
     };
     DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(digits, true)
 }

@@ -6,10 +6,8 @@
 use crate::check::{self, to_json, Verdict};
 use crate::error::{counted, plural, CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
-use crate::paths;
-use crate::paths::SourceArgs;
-use crate::progress::Progress;
-use crate::progress::ProgressArgs;
+use crate::paths::{self, SourceArgs};
+use crate::progress::{Progress, ProgressArgs};
 use crate::remote;
 use binlog::verify::FindingKind;
 use clap::Args;
@@ -101,12 +99,8 @@ struct Summary {
 impl Summary {
     fn add(&mut self, c: &Verdict) {
         self.segments += 1;
-        if c.error.is_some() {
-            self.unreadable += 1;
-        }
-        if c.damaged {
-            self.damaged += 1;
-        }
+        self.unreadable += u64::from(c.error.is_some());
+        self.damaged += u64::from(c.damaged);
         if let Some(a) = &c.analysis {
             self.records += a.records;
             // Counted by the reader's kinds (`check::Issue::kind`: the

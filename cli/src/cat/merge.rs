@@ -13,7 +13,7 @@ use binlog::archive::{open_merged, Connection, Location, Remote};
 use binlog::MergedReader;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -71,7 +71,13 @@ pub(crate) fn print_next(
 pub(crate) fn open_sources(a: &SourceArgs) -> CliResult<MergedReader> {
     let pattern = a.log.as_deref().unwrap_or("*");
     let (dir, url) = places(&a.paths)?;
-    open(dir.as_deref(), url.as_deref(), pattern)
+    let Some(url) = url else {
+        let dir = dir.expect("a PATH is required");
+        return Ok(MergedReader::open_dir(dir, pattern)?);
+    };
+    let at = Location::parse(&url)?;
+    let remote = Arc::new(Remote::connect(&at, &Connection::default())?);
+    Ok(open_merged(dir.as_deref(), &remote, pattern)?)
 }
 
 /// `open_sources`' reader, reading `filter`'s time window; a sequence
@@ -104,18 +110,6 @@ fn places(paths: &[PathBuf]) -> CliResult<(Option<PathBuf>, Option<String>)> {
         }
     }
     Ok((dir, url))
-}
-
-/// The merged reader of the logs matching `pattern` in `dir` and under
-/// `url`.
-fn open(dir: Option<&Path>, url: Option<&str>, pattern: &str) -> CliResult<MergedReader> {
-    let Some(url) = url else {
-        let dir = dir.expect("a PATH is required");
-        return Ok(MergedReader::open_dir(dir, pattern)?);
-    };
-    let at = Location::parse(url).map_err(|e| CliError::usage(e.message()))?;
-    let remote = Arc::new(Remote::connect(&at, &Connection::default())?);
-    Ok(open_merged(dir, &remote, pattern)?)
 }
 
 /// The exit status of the merged read `r`, as of a read of one log.

@@ -62,14 +62,8 @@ impl Field {
             Field::Hex32(v) => format!("{v:#010x}"),
             Field::Time(ns) => rfc3339(ns),
             Field::Flags(b, names) => format!("{b:#04x}({})", names.join("|")),
-            Field::Pairs(p) => {
-                let joined: Vec<String> = p.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                format!("{:?}", joined.join(","))
-            }
-            Field::TypeCounts(t) => {
-                let joined: Vec<String> = t.iter().map(|(n, c)| format!("{n}:{c}")).collect();
-                format!("{:?}", joined.join(","))
-            }
+            Field::Pairs(p) => quoted_list(p.iter().map(|(k, v)| format!("{k}={v}"))),
+            Field::TypeCounts(t) => quoted_list(t.iter().map(|(n, c)| format!("{n}:{c}"))),
             Field::Bytes(b, more) => {
                 let more = if more { " .." } else { "" };
                 format!("[{}{more}]", encoding::hex_spaced(&b))
@@ -122,6 +116,11 @@ impl Field {
         };
         m.insert(key.to_string(), v);
     }
+}
+
+/// `items` joined with commas, as one quoted string.
+fn quoted_list(items: impl Iterator<Item = String>) -> String {
+    format!("{:?}", items.collect::<Vec<_>>().join(","))
 }
 
 /// Where a dump's lines go.

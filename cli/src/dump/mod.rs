@@ -110,8 +110,7 @@ fn dump_bytes(
     let may_have_seal = header.is_some() && !ends_in_zeros;
     let sealdir = may_have_seal.then(|| read_seal(map, data_start)).flatten();
     let read = read_by_reader(path);
-    let mut records = RecordDump::new(map, header.as_ref(), sealdir.as_ref(), &read);
-    records.zeros_from = zeros_from;
+    let mut records = RecordDump::new(map, sealdir.as_ref(), &read, zeros_from);
     let mut p = data_start;
     if let Some(o) = args.from_offset {
         p = records.skip_to(p, o);

@@ -12,7 +12,6 @@ use binlog::codec::{
     FLAG_HAS_META, FRAME_HEADER_LEN, KIND_MASK, KIND_RECORD, KIND_SEAL_BEGIN,
 };
 use binlog::Damage;
-use binlog::SegmentHeader;
 
 /// The dump of a segment's record region.
 pub(super) struct RecordDump<'m> {
@@ -28,20 +27,18 @@ pub(super) struct RecordDump<'m> {
     /// The damaged regions the library's reader skipped, in file order:
     /// where the dump resumes after a bad frame (it has no rule of its own).
     regions: &'m [Damage],
-    /// A bad header or bad frames were met.
-    pub(super) damaged: bool,
     /// The bytes from here on were zeros when the dump began (see
     /// `original::zeros_from`): a durable writer's space prepared ahead, which
     /// ends an unsealed segment's records and is never read through the map.
-    pub(super) zeros_from: usize,
+    zeros_from: usize,
 }
 
 impl<'m> RecordDump<'m> {
     pub(super) fn new(
         map: &'m [u8],
-        header: Option<&SegmentHeader>,
         sealdir: Option<&SealDirectory>,
         read: &'m ReaderView,
+        zeros_from: usize,
     ) -> RecordDump<'m> {
         let end = sealdir.map_or(map.len(), |s| s.records_end as usize);
         RecordDump {
@@ -50,8 +47,7 @@ impl<'m> RecordDump<'m> {
             sealed: sealdir.is_some(),
             types: read.names.clone(),
             regions: &read.regions,
-            damaged: header.is_none(),
-            zeros_from: map.len(),
+            zeros_from,
         }
     }
 
@@ -119,7 +115,6 @@ impl<'m> RecordDump<'m> {
                     body,
                 } if !self.sealed => {
                     self.seal_begin(d, p, body, total)?;
-                    self.damaged = true;
                     None
                 }
                 other => self.bad_frame(d, p, other, args.bytes)?,
@@ -152,8 +147,7 @@ impl<'m> RecordDump<'m> {
             .collect();
         let n = r.payload.len().min(bytes);
         let shown = Field::Bytes(r.payload[..n].to_vec(), r.payload.len() > n);
-        let data = self.data;
-        let (_, stored) = frame::frame_header(data, p).expect("a whole frame");
+        let (_, stored) = frame::frame_header(self.data, p).expect("a whole frame");
         let mut fields = vec![
             ("body", Field::Unsigned((total - FRAME_HEADER_LEN) as u64)),
             ("crc", Field::Crc(stored, stored)),
@@ -216,7 +210,6 @@ impl<'m> RecordDump<'m> {
             d.note(p as u64, "zero-tail", (self.map.len() - p) as u64, note)?;
             return Ok(None);
         }
-        self.damaged = true;
         let why = match frame {
             FrameAt::Frame {
                 kind: KIND_RECORD, ..

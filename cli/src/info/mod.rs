@@ -12,10 +12,8 @@ mod segment;
 
 use crate::error::{CliResult, Outcome};
 use crate::output;
-use crate::paths;
-use crate::paths::SourceArgs;
-use crate::progress::Progress;
-use crate::progress::ProgressArgs;
+use crate::paths::{self, SourceArgs};
+use crate::progress::{Progress, ProgressArgs};
 use crate::remote;
 use binlog::naming::FileShape;
 use binlog::verify::Continuity;

@@ -134,16 +134,10 @@ pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<
     writeln!(out, "{}", paths::show(&s.path))?;
     let row = |out: &mut dyn Write, k: &str, v: String| writeln!(out, "  {k:<12}{v}");
     if let Some(h) = &s.header {
-        row(
-            out,
-            "format",
-            format!("{}.{} (header {} bytes)", h.major, h.minor, s.header_len),
-        )?;
-        row(
-            out,
-            "log",
-            format!("{:?}, segment {}", h.log_name, h.segment_no),
-        )?;
+        let format = format!("{}.{} (header {} bytes)", h.major, h.minor, s.header_len);
+        row(out, "format", format)?;
+        let log = format!("{:?}, segment {}", h.log_name, h.segment_no);
+        row(out, "log", log)?;
         row(out, "created", rfc3339(h.created_ns))?;
         row(out, "first seq", h.first_seq.to_string())?;
         if !h.content_type.is_empty() {

@@ -1,15 +1,12 @@
 //! What one segment is and holds: from its seal, or, unsealed, by the
 //! library's summary of its records; and what the segments hold together.
 
-use crate::error::{CliError, CliResult};
+use crate::error::{is_damage, CliError, CliResult};
 use crate::paths;
 use crate::progress::Progress;
-use binlog::codec::CompressedSegment;
-use binlog::codec::SealDirectory;
-use binlog::naming::is_compressed_path;
-use binlog::naming::is_path_locked;
-use binlog::SegmentHeader;
-use binlog::{Reader, Summary, Tail};
+use binlog::codec::{CompressedSegment, SealDirectory};
+use binlog::naming::{is_compressed_path, is_path_locked};
+use binlog::{Reader, SegmentHeader, Summary, Tail};
 use std::path::{Path, PathBuf};
 
 #[derive(Default, Clone)]
@@ -126,13 +123,11 @@ pub(super) fn read_segment(
     }
     let mut r = match Reader::open(path) {
         Ok(r) => r,
-        Err(e) => match CliError::from(e) {
-            CliError::Damaged(_) => {
-                describe_verified(&mut s, newest_of_log)?;
-                return Ok(s);
-            }
-            e => return Err(e),
-        },
+        Err(e) if is_damage(&e) => {
+            describe_verified(&mut s, newest_of_log)?;
+            return Ok(s);
+        }
+        Err(e) => return Err(e.into()),
     };
     s.header = Some(r.header().clone());
     s.header_len = r.data_start();

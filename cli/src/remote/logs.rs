@@ -5,7 +5,7 @@
 //! error, with exit status 1.
 
 use super::{remote_log_with, RemoteLogArgs};
-use crate::error::{CliError, CliResult, Outcome};
+use crate::error::{CliResult, Outcome};
 use crate::output;
 use crate::time::rfc3339;
 use binlog::archive::{list_logs, Connection, ListedLog, Location, LogListing, Remote};
@@ -66,7 +66,7 @@ pub fn run_ls(a: &LsArgs) -> CliResult<Outcome> {
 
 /// Lists the logs under `url`, `page_size` keys per LIST request.
 fn run(url: &str, page_size: Option<usize>, json: bool, c: &Connection) -> CliResult<Outcome> {
-    let location = Location::parse(url).map_err(|e| CliError::usage(e.message()))?;
+    let location = Location::parse(url)?;
     let remote = Arc::new(Remote::connect(&location, c)?);
     let listing = list_logs(&remote, page_size)?;
     let mut out = output::stdout();

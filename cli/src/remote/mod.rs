@@ -45,7 +45,7 @@ pub fn remote_log_with(url: &str, log: Option<&str>, c: &Connection) -> CliResul
             "{url}: name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)"
         ))
     })?;
-    let location = Location::parse(at).map_err(|e| CliError::usage(e.message()))?;
+    let location = Location::parse(at)?;
     let remote = Remote::connect(&location, c)?;
     Ok(RemoteLog::new(Arc::new(remote), name)?)
 }
@@ -63,10 +63,8 @@ pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Vec<PathBuf>> {
         .map(|s| remote.url_of(&s.object_key))
         .collect();
     if files.is_empty() {
-        let log = remote.log();
-        return Err(CliError::usage(format!(
-            "{text}: no segments of log {log:?} here"
-        )));
+        let why = format!("{text}: no segments of log {:?} here", remote.log());
+        return Err(CliError::usage(why));
     }
     LOGS.lock().unwrap_or_else(|e| e.into_inner()).push(remote);
     Ok(files)
@@ -91,13 +89,6 @@ pub fn open_reader(path: &Path, salvage: bool) -> binlog::Result<Reader> {
 pub fn log_of(path: &Path) -> Option<RemoteLog> {
     let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
     logs.iter().find(|l| l.key_of_url(path).is_some()).cloned()
-}
-
-/// A log reader of the remote log whose segment objects `files` are
-/// (from `resolve`), `None` if they are local files.
-pub fn log_reader(files: &[PathBuf]) -> Option<binlog::Result<binlog::LogReader>> {
-    let log = log_of(files.first()?)?;
-    Some(binlog::LogReader::open_remote(log))
 }
 
 /// For `binlog info` and `binlog verify` given URLs: runs `f` (`ls::run`,

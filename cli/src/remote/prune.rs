@@ -108,14 +108,12 @@ pub fn run(args: &PruneArgs) -> CliResult<Outcome> {
         return Err(CliError::usage(why));
     }
     let log = remote_log(&args.at.url, args.at.log.as_deref())?;
-    let wait =
-        match (&args.consumers_dir, args.wait.bound()) {
-            (Some(dir), Some(bound)) => Some((dir.clone(), bound)),
-            (None, None) => None,
-            _ => return Err(CliError::usage(
-                "--consumers-dir and --consumer-max-lag-bytes/--consumer-max-lag-age go together",
-            )),
-        };
+    let why = "--consumers-dir and --consumer-max-lag-bytes/--consumer-max-lag-age go together";
+    let wait = match (&args.consumers_dir, args.wait.bound()) {
+        (Some(dir), Some(bound)) => Some((dir.clone(), bound)),
+        (None, None) => None,
+        _ => return Err(CliError::usage(why)),
+    };
     let opts = PruneOptions {
         dry_run: args.dry_run,
         stale_claim_after: Duration::from_secs(args.stale_claim_after),

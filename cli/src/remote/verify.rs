@@ -5,8 +5,7 @@
 //! object before. One line per object; exit status 1 if any is damaged or
 //! missing.
 
-use crate::error::counted;
-use crate::error::{CliResult, Outcome};
+use crate::error::{counted, CliResult, Outcome};
 use crate::output;
 use binlog::archive::RemoteLog;
 use binlog::verify::{FindingKind, Verify};

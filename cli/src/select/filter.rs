@@ -111,17 +111,11 @@ impl Filter {
         if !self.types.is_empty() {
             self.filter_types_of(r);
         }
-        if let Some(s) = self.from_seq {
-            if s > r.header().first_seq {
-                r.seek_seq(s)?;
-            }
-        }
-        if let Some(t) = self.since {
+        match (self.from_seq, self.since) {
+            (Some(s), _) if s > r.header().first_seq => r.seek_seq(s),
             // Every record before the one found is earlier than `t`.
-            if self.from_seq.is_none() {
-                r.seek_time(t)?;
-            }
+            (None, Some(t)) => r.seek_time(t),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }

@@ -6,7 +6,7 @@
 use super::filter::Filter;
 use super::start::PrintStart;
 use crate::damage_report::damage_message;
-use crate::error::{CliError, CliResult, Outcome};
+use crate::error::{is_damage, CliResult, Outcome};
 use crate::output::Origin;
 use crate::paths;
 use crate::progress::Progress;
@@ -102,7 +102,8 @@ impl SegmentWalk<'_> {
         f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
     ) -> CliResult<()> {
         let file_len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-        let Some(mut r) = self.open(file, file_len, progress)? else {
+        let Some(mut r) = self.open(file)? else {
+            progress.file_done(file_len);
             return Ok(());
         };
         let complete = self.read(&mut r, progress, f)?;
@@ -122,12 +123,7 @@ impl SegmentWalk<'_> {
 
     /// The segment's reader, prepared for the filter; None when it cannot
     /// be read (damage, reported) or holds no record to hand out.
-    fn open(
-        &mut self,
-        file: &Path,
-        file_len: u64,
-        progress: &mut Progress,
-    ) -> CliResult<Option<Reader>> {
+    fn open(&mut self, file: &Path) -> CliResult<Option<Reader>> {
         self.damages_reported = 0;
         let opened = crate::remote::open_reader(file, self.skip_damaged);
         let mut r = match opened {
@@ -148,21 +144,16 @@ impl SegmentWalk<'_> {
                 eprintln!("binlog: gap: {gap}");
                 self.gaps.push(gap);
                 self.continuity.forget();
-                progress.file_done(file_len);
                 return Ok(None);
             }
-            Err(e) => match CliError::from(e) {
-                CliError::Damaged(m) => {
-                    self.damaged(&m);
-                    progress.file_done(file_len);
-                    return Ok(None);
-                }
-                e => return Err(e),
-            },
+            Err(e) if is_damage(&e) => {
+                self.damaged(e.message());
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
         };
         if let Err(e) = paths::check_log_of(file, &r) {
             self.damaged(e.message());
-            progress.file_done(file_len);
             return Ok(None);
         }
         let seqs = self.filter.seq_range();
@@ -173,18 +164,14 @@ impl SegmentWalk<'_> {
                 _ => ("damaged", ""),
             };
             eprintln!("binlog: {what}: {}{more}", b.message);
-            if b.is_damage() {
-                self.lost += 1;
-            }
+            self.lost += usize::from(b.is_damage());
         }
         if self.continuity.skips(file) {
             // Read as a log's reader reads it: nothing of it is printed.
-            progress.file_done(file_len);
             return Ok(None);
         }
         if !self.filter.may_match(&r) {
             self.continuity.ended(file, next_seq_after(&r, false));
-            progress.file_done(file_len);
             return Ok(None);
         }
         if let Err(e) = self.filter.prepare_reader(&mut r) {
@@ -268,16 +255,15 @@ impl SegmentWalk<'_> {
 /// Says on standard error how a segment read to its end ended, when that
 /// is worth knowing (records were all read, but something is off).
 fn warn_of_end(file: &Path, tail: Tail) {
+    let file = paths::show(file);
     match tail {
         Tail::Torn { offset, len } => eprintln!(
-            "binlog: warning: {}: offset {offset}: torn tail of {len} bytes (an incomplete last \
-             record, or one being written); `binlog verify` tells more",
-            paths::show(file)
+            "binlog: warning: {file}: offset {offset}: torn tail of {len} bytes (an incomplete \
+             last record, or one being written); `binlog verify` tells more"
         ),
         Tail::SealDamaged { offset } => eprintln!(
-            "binlog: warning: {}: offset {offset}: the seal is damaged or incomplete (all records \
-             were read); `binlog repair` rewrites it",
-            paths::show(file)
+            "binlog: warning: {file}: offset {offset}: the seal is damaged or incomplete (all \
+             records were read); `binlog repair` rewrites it"
         ),
         _ => {}
     }

@@ -77,9 +77,7 @@ fn count_matches(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<
         if filter.to_seq.is_some_and(|to| rec.seq > to) {
             break;
         }
-        if filter.matches(&rec) {
-            c += 1;
-        }
+        c += u64::from(filter.matches(&rec));
     }
     Ok(c)
 }

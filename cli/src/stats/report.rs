@@ -27,10 +27,8 @@ pub(super) fn print_json(out: &mut impl Write, tally: &Tally, by: BucketWidth) -
         let has_records = |&&t: &&usize| b.types.get(t).is_some_and(|c| c.0 > 0);
         let entry = |&t: &usize| {
             let (records, bytes) = b.types[t];
-            (
-                all.types[t].name.clone(),
-                json!({"records": records, "bytes": bytes}),
-            )
+            let counts = json!({"records": records, "bytes": bytes});
+            (all.types[t].name.clone(), counts)
         };
         let per: serde_json::Map<String, Value> =
             order.iter().filter(has_records).map(entry).collect();

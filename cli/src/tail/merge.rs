@@ -75,7 +75,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
 /// position, each batch printed then committed; with -f, on as they come.
 fn resume(
     args: &TailArgs,
-    r: MergedReader,
+    mut r: MergedReader,
     filter: &Filter,
     printer: &mut RecordPrinter,
     said: &mut Said,
@@ -93,7 +93,6 @@ fn resume(
             Resumed::Consumer(MergedConsumer::new(r, &dir, name, start)?)
         }
         (None, Some(file)) => {
-            let mut r = r;
             if let Some(token) = super::cursor_in(file)? {
                 r.seek_position(&token).map_err(|e| e.in_file(file))?;
             }

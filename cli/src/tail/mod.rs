@@ -10,7 +10,7 @@ use crate::output;
 use crate::paths;
 use crate::progress::NoProgressAccepted;
 use crate::select::{self, Filter, RecordArgs, Walk};
-use binlog::{Consumer, LogReader, RecordReader};
+use binlog::{Consumer, LogReader, RecordReader, Start};
 use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -110,17 +110,16 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
 }
 
 /// Where a follow keeps its position, committed after each batch printed:
-/// a named consumer of the log, or a cursor file.
+/// a named consumer of the log, or a cursor file (if any) beside a reader.
 enum Reading {
-    Plain(LogReader),
+    Reader(LogReader, Option<PathBuf>),
     Consumer(Consumer),
-    Cursor(LogReader, PathBuf),
 }
 
 impl Reading {
     fn reader(&mut self) -> &mut LogReader {
         match self {
-            Reading::Plain(r) | Reading::Cursor(r, _) => r,
+            Reading::Reader(r, _) => r,
             Reading::Consumer(c) => c.reader(),
         }
     }
@@ -129,9 +128,9 @@ impl Reading {
     fn commit(&mut self, out: &mut impl Write) -> CliResult<()> {
         out.flush()?;
         match self {
-            Reading::Plain(_) => {}
+            Reading::Reader(_, None) => {}
             Reading::Consumer(c) => c.commit()?,
-            Reading::Cursor(r, file) => write_cursor(file, &r.position_token()?)?,
+            Reading::Reader(r, Some(file)) => write_cursor(file, &r.position_token()?)?,
         }
         Ok(())
     }
@@ -169,11 +168,12 @@ fn follow(
         true => Start::First,
         false => start_of(&source.files, filter, args.lines)?,
     };
-    let start = match &args.cursor_file {
-        Some(f) => cursor_in(f)?.map_or(start, |t| Start::Token(t, f.clone())),
-        None => start,
+    // A cursor file's token, if it holds one, says where instead.
+    let token = match &args.cursor_file {
+        Some(f) => cursor_in(f)?,
+        None => None,
     };
-    let (mut reading, start_seq) = open_follower(args, source, filter, start)?;
+    let (mut reading, start_seq) = open_follower(args, source, filter, start, token)?;
     let mut printed_since_commit = 0u64;
     if let (Some(start), Some(to)) = (start_seq, filter.to_seq) {
         if start > to {
@@ -246,21 +246,23 @@ fn follow(
 /// Records printed between two commits of a follow that never waits.
 const COMMIT_EVERY: u64 = 1024;
 
-/// The reader that follows `source`, skipping damage, from `start`, and
-/// the sequence number it starts at (None: the log's first record).
+/// The reader that follows `source`, skipping damage, from `start` (or
+/// where the cursor file's `token` says), and the sequence number it
+/// starts at (None: the log's first record).
 fn open_follower(
     args: &TailArgs,
     source: paths::Source,
     filter: &Filter,
     start: Start,
+    token: Option<String>,
 ) -> CliResult<(Reading, Option<u64>)> {
     let log_dir = source.log.is_some();
-    let mut lr = match &source.log {
-        Some(log) => LogReader::open(&log.dir, &log.name)?,
-        None => match crate::remote::log_reader(&source.files) {
-            Some(remote) => remote?,
-            None => LogReader::open_files(source.files)?,
-        },
+    // The segment objects of a shipped log (`remote::resolve`), or files.
+    let remote = source.files.first().and_then(|f| crate::remote::log_of(f));
+    let mut lr = match (&source.log, remote) {
+        (Some(log), _) => LogReader::open(&log.dir, &log.name)?,
+        (None, Some(remote)) => LogReader::open_remote(remote)?,
+        (None, None) => LogReader::open_files(source.files)?,
     };
     lr.skip_damaged(true);
     // With --to-seq every record must be seen, whatever its type, to know
@@ -274,32 +276,25 @@ fn open_follower(
                 "--consumer reads a log in a directory: give the directory (and --log NAME)",
             ));
         }
-        let start = match start {
-            Start::First | Start::Token(..) => binlog::Start::First,
-            Start::Seq(seq) => binlog::Start::Seq(seq),
-            Start::End => binlog::Start::End,
-        };
         let c = Consumer::new(lr, name, start)?;
         let at = c.committed();
         return Ok((Reading::Consumer(c), at));
     }
-    let start_seq = match start {
-        Start::First => None,
-        Start::Seq(seq) => {
+    let start_seq = match (token, start) {
+        (Some(token), _) => {
+            let file = args.cursor_file.as_ref().expect("the token's file");
+            lr.seek_position(&token).map_err(|e| e.in_file(file))?;
+            Some(lr.next_position())
+        }
+        (None, Start::Seq(seq)) => {
             lr.seek_seq(seq)?;
             Some(seq)
         }
-        Start::End => lr.seek_end()?,
-        Start::Token(token, file) => {
-            lr.seek_position(&token).map_err(|e| e.in_file(&file))?;
-            Some(lr.next_position())
-        }
+        (None, Start::End) => lr.seek_end()?,
+        // `First` (`start_of` starts at no time).
+        (None, _) => None,
     };
-    let reading = match &args.cursor_file {
-        Some(f) => Reading::Cursor(lr, f.clone()),
-        None => Reading::Plain(lr),
-    };
-    Ok((reading, start_seq))
+    Ok((Reading::Reader(lr, args.cursor_file.clone()), start_seq))
 }
 
 /// The gaps and damaged regions of a follow said so far.
@@ -341,18 +336,6 @@ impl Reported {
         self.damages = damages.len();
         Ok(())
     }
-}
-
-/// Where a follow starts.
-enum Start {
-    /// The log's first record.
-    First,
-    /// The first record numbered this or after.
-    Seq(u64),
-    /// The log's end as it is when the reader opens (`LogReader::seek_end`).
-    End,
-    /// Where a position token says, and the cursor file it is from.
-    Token(String, PathBuf),
 }
 
 /// Where to start following: at the first of the last `n` matching
