@@ -65,7 +65,7 @@ impl Entry {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Journal {
     pub log: String,
     /// `s3://bucket/prefix`: a journal of shipments elsewhere is not used.
@@ -99,10 +99,7 @@ impl Journal {
         Journal {
             log: log.to_string(),
             to: to.to_string(),
-            through: None,
-            next: None,
-            entries: Vec::new(),
-            multipart: BTreeMap::new(),
+            ..Journal::default()
         }
     }
 
