@@ -92,13 +92,8 @@ fn only_record_unreadable(e: Error) -> Error {
 fn shipped(dir: &Path, name: &str) -> Position {
     #[cfg(feature = "s3")]
     {
-        use super::ship_journal::{journal_path, Journal};
-        Journal::load(&journal_path(dir, name))
-            .ok()
-            .flatten()
-            .filter(|j| j.log == name)
-            .and_then(|j| j.next)
-            .unwrap_or_default()
+        let journal = super::ship_journal::Journal::of_log(dir, name);
+        journal.and_then(|j| j.next).unwrap_or_default()
     }
     #[cfg(not(feature = "s3"))]
     {

@@ -267,6 +267,12 @@ impl Journal {
         }
     }
 
+    /// Log `log`'s journal in `dir`, if it has one that reads.
+    pub fn of_log(dir: &Path, log: &str) -> Option<Journal> {
+        let journal = Journal::load(&journal_path(dir, log)).ok().flatten();
+        journal.filter(|j| j.log == log)
+    }
+
     /// Replaces the journal at `path` with this one, durably.
     pub fn store(&self, path: &Path) -> Result<()> {
         lines::replace(path, ".tmp", &self.encode(), true)
