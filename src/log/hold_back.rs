@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::format::header::SegmentHeader;
-use crate::log::record_reader::RecordReader;
+use crate::log::record_reader::{forward, RecordReader};
 use crate::log::Gap;
 use crate::reader::{Damage, Mapping, OwnedRecord, Record, Tail};
 use std::path::{Path, PathBuf};
@@ -83,6 +83,17 @@ impl HoldBack {
 }
 
 impl RecordReader for HoldBack {
+    forward!((self.reader);
+        fn skip_damaged(&mut self, skip: bool);
+        fn decode_threads(&mut self, threads: usize);
+        fn damages(&self) -> Vec<(PathBuf, Damage)>;
+        fn gaps(&self) -> &[Gap];
+        fn current_path(&self) -> Option<&Path>;
+        fn segment_header(&self) -> Option<&SegmentHeader>;
+        fn mapping(&self) -> Option<Mapping>;
+        fn change_fd(&self) -> Result<crate::ChangeFd>;
+    );
+
     #[inline]
     fn next(&mut self) -> Result<Option<Record<'_>>> {
         if self.show_held() {
@@ -122,30 +133,6 @@ impl RecordReader for HoldBack {
         }
     }
 
-    fn skip_damaged(&mut self, skip: bool) {
-        self.reader.skip_damaged(skip)
-    }
-
-    fn decode_threads(&mut self, threads: usize) {
-        self.reader.decode_threads(threads)
-    }
-
-    fn damages(&self) -> Vec<(PathBuf, Damage)> {
-        self.reader.damages()
-    }
-
-    fn gaps(&self) -> &[Gap] {
-        self.reader.gaps()
-    }
-
-    fn current_path(&self) -> Option<&Path> {
-        self.reader.current_path()
-    }
-
-    fn segment_header(&self) -> Option<&SegmentHeader> {
-        self.reader.segment_header()
-    }
-
     fn segment_tail(&self) -> Tail {
         if self.held.is_some() {
             return Tail::Reading;
@@ -153,17 +140,9 @@ impl RecordReader for HoldBack {
         self.reader.segment_tail()
     }
 
-    fn mapping(&self) -> Option<Mapping> {
-        self.reader.mapping()
-    }
-
     fn forget_last_record(&mut self) {
         self.held = None;
         self.reader.forget_last_record();
-    }
-
-    fn change_fd(&self) -> Result<crate::ChangeFd> {
-        self.reader.change_fd()
     }
 
     /// A record held back was not returned: the position is before it.

@@ -128,9 +128,7 @@ impl MergedReader {
             self.look_again();
         }
         self.find_pending()?;
-        if !self.has_record() {
-            self.at_end = true;
-        }
+        self.at_end = self.heap.is_empty();
         Ok(self.pop())
     }
 
@@ -150,11 +148,6 @@ impl MergedReader {
             self.find_next(i)?;
         }
         Ok(())
-    }
-
-    /// Whether a log has a record found, to be returned next.
-    fn has_record(&self) -> bool {
-        !self.heap.is_empty()
     }
 
     /// Returns the smallest record found.
@@ -326,7 +319,7 @@ impl MergedReader {
     fn attempt(&mut self) -> Result<bool> {
         self.look_again();
         self.find_pending()?;
-        Ok(self.has_record())
+        Ok(!self.heap.is_empty())
     }
 
     /// Waits up to `timeout` for a record in any log; true once there is.

@@ -92,13 +92,8 @@ fn only_record_unreadable(e: Error) -> Error {
 fn shipped(dir: &Path, name: &str) -> Position {
     #[cfg(feature = "s3")]
     {
-        use super::ship_journal::{journal_path, Journal};
-        Journal::load(&journal_path(dir, name))
-            .ok()
-            .flatten()
-            .filter(|j| j.log == name)
-            .and_then(|j| j.next)
-            .unwrap_or_default()
+        let journal = super::ship_journal::Journal::of_log(dir, name);
+        journal.and_then(|j| j.next).unwrap_or_default()
     }
     #[cfg(not(feature = "s3"))]
     {
@@ -122,19 +117,6 @@ pub fn record_before_removal(
     pos: Position,
     removed: Option<u64>,
 ) -> Result<()> {
-    record_durably(dir, name, pos, removed)
-}
-
-/// Makes log `name`'s manifest in `dir` record position `pos` (or a later
-/// one), durably: before the writer seals a segment whose recovery cut
-/// bytes holding numbers above its records (docs/FORMAT.md section 12).
-pub fn record_above_cut(dir: &Path, name: &str, pos: Position) -> Result<()> {
-    record_durably(dir, name, pos, None)
-}
-
-/// `record_before_removal`, the sealed line of segment `removed` dropped
-/// if there is one.
-fn record_durably(dir: &Path, name: &str, pos: Position, removed: Option<u64>) -> Result<()> {
     let mut m = load(dir, name).ok().flatten().unwrap_or_else(|| Manifest {
         log: name.to_string(),
         ..Manifest::default()
@@ -142,6 +124,13 @@ fn record_durably(dir: &Path, name: &str, pos: Position, removed: Option<u64>) -
     m.next = Some(m.position().max(pos));
     m.sealed.retain(|e| Some(e.segment_no) != removed);
     m.store_durably(&naming::manifest_path(dir, name), ".position.tmp")
+}
+
+/// Makes log `name`'s manifest in `dir` record position `pos` (or a later
+/// one), durably: before the writer seals a segment whose recovery cut
+/// bytes holding numbers above its records (docs/FORMAT.md section 12).
+pub fn record_above_cut(dir: &Path, name: &str, pos: Position) -> Result<()> {
+    record_before_removal(dir, name, pos, None)
 }
 
 #[cfg(test)]

@@ -140,45 +140,52 @@ fn no_position() -> crate::Error {
     crate::Error::invalid("a position is a place in a log: open the log, not a segment")
 }
 
-/// The calls each reader answers with its own method of the same name.
+/// Trait methods that only call the method of the same name and
+/// arguments on `$to`: `(Type)`, the type's own method, or
+/// `(self.field)`, the field's. Each is given by its signature.
+macro_rules! forward {
+    (@call ($t:ident), $s:ident, $name:ident($($arg:ident),*)) => {
+        $t::$name($s $(, $arg)*)
+    };
+    (@call (self.$field:ident), $s:ident, $name:ident($($arg:ident),*)) => {
+        $s.$field.$name($($arg),*)
+    };
+    ($to:tt;) => {};
+    ($to:tt; fn $name:ident(&self $(, $arg:ident: $ty:ty)*) $(-> $ret:ty)?; $($rest:tt)*) => {
+        fn $name(&self $(, $arg: $ty)*) $(-> $ret)? {
+            forward!(@call $to, self, $name($($arg),*))
+        }
+        forward!($to; $($rest)*);
+    };
+    ($to:tt; fn $name:ident(&mut self $(, $arg:ident: $ty:ty)*) $(-> $ret:ty)?; $($rest:tt)*) => {
+        fn $name(&mut self $(, $arg: $ty)*) $(-> $ret)? {
+            forward!(@call $to, self, $name($($arg),*))
+        }
+        forward!($to; $($rest)*);
+    };
+}
+pub(crate) use forward;
+
+/// The calls each reader answers with its own method of the same name
+/// (and those given after its type).
 macro_rules! same_named_calls {
-    ($t:ident) => {
-        fn next(&mut self) -> Result<Option<Record<'_>>> {
-            $t::next(self)
-        }
-
-        fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
-            $t::next_wait(self, timeout)
-        }
-
-        fn seek_seq(&mut self, seq: u64) -> Result<()> {
-            $t::seek_seq(self, seq)
-        }
-
-        fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
-            $t::seek_time(self, ts_ns)
-        }
-
-        fn filter_types(&mut self, names: &[&str]) {
-            $t::filter_types(self, names)
-        }
-
-        fn skip_damaged(&mut self, skip: bool) {
-            $t::skip_damaged(self, skip)
-        }
-
-        fn decode_threads(&mut self, threads: usize) {
-            $t::decode_threads(self, threads)
-        }
-
-        fn change_fd(&self) -> Result<crate::ChangeFd> {
-            $t::change_fd(self)
-        }
+    ($t:ident; $($more:tt)*) => {
+        forward!(($t);
+            fn next(&mut self) -> Result<Option<Record<'_>>>;
+            fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>>;
+            fn seek_seq(&mut self, seq: u64) -> Result<()>;
+            fn seek_time(&mut self, ts_ns: i64) -> Result<()>;
+            fn filter_types(&mut self, names: &[&str]);
+            fn skip_damaged(&mut self, skip: bool);
+            fn decode_threads(&mut self, threads: usize);
+            fn change_fd(&self) -> Result<crate::ChangeFd>;
+            $($more)*
+        );
     };
 }
 
 impl RecordReader for Reader {
-    same_named_calls!(Reader);
+    same_named_calls!(Reader;);
 
     fn damages(&self) -> Vec<(PathBuf, Damage)> {
         let path = self.path();
@@ -212,19 +219,14 @@ impl RecordReader for Reader {
 }
 
 impl RecordReader for LogReader {
-    same_named_calls!(LogReader);
-
-    fn damages(&self) -> Vec<(PathBuf, Damage)> {
-        LogReader::damages(self)
-    }
-
-    fn gaps(&self) -> &[Gap] {
-        LogReader::gaps(self)
-    }
-
-    fn current_path(&self) -> Option<&Path> {
-        LogReader::current_path(self)
-    }
+    same_named_calls!(LogReader;
+        fn damages(&self) -> Vec<(PathBuf, Damage)>;
+        fn gaps(&self) -> &[Gap];
+        fn current_path(&self) -> Option<&Path>;
+        fn mapping(&self) -> Option<Mapping>;
+        fn forget_last_record(&mut self);
+        fn seek_position(&mut self, token: &str) -> Result<()>;
+    );
 
     fn segment_header(&self) -> Option<&SegmentHeader> {
         self.record_segment().map(|s| s.header())
@@ -234,20 +236,8 @@ impl RecordReader for LogReader {
         self.record_segment_tail()
     }
 
-    fn mapping(&self) -> Option<Mapping> {
-        LogReader::mapping(self)
-    }
-
-    fn forget_last_record(&mut self) {
-        LogReader::forget_last_record(self)
-    }
-
     fn position(&self) -> Result<(String, u64)> {
         Ok((self.log_name()?, self.next_position()))
-    }
-
-    fn seek_position(&mut self, token: &str) -> Result<()> {
-        LogReader::seek_position(self, token)
     }
 }
 

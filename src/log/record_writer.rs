@@ -3,6 +3,7 @@
 //! written once for either (the C API's `binlog_writer` is such code).
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::log::record_reader::forward;
 use crate::log::LogWriter;
 use crate::writer::{Entry, Writer};
 use std::path::Path;
@@ -53,41 +54,24 @@ fn still_open(w: &impl RecordWriter) -> Result<()> {
     Ok(())
 }
 
-/// The calls each writer answers with its own method of the same name.
+/// The calls each writer answers with its own method of the same name
+/// (and those given after its type).
 macro_rules! same_named_calls {
-    ($t:ident) => {
-        fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64> {
-            $t::write(self, type_name, payload)
-        }
-
-        fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
-            $t::write_batch(self, entries)
-        }
-
-        fn flush(&self) -> Result<()> {
-            $t::flush(self)
-        }
-
-        fn sync(&self) -> Result<()> {
-            $t::sync(self)
-        }
-
-        fn close(&self) -> Result<()> {
-            $t::close(self)
-        }
-
-        fn is_closed(&self) -> bool {
-            $t::is_closed(self)
-        }
+    ($t:ident; $($more:tt)*) => {
+        forward!(($t);
+            fn write(&self, type_name: &str, payload: &[u8]) -> Result<u64>;
+            fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64>;
+            fn flush(&self) -> Result<()>;
+            fn sync(&self) -> Result<()>;
+            fn close(&self) -> Result<()>;
+            fn is_closed(&self) -> bool;
+            $($more)*
+        );
     };
 }
 
 impl RecordWriter for Writer {
-    same_named_calls!(Writer);
-
-    fn path(&self) -> &Path {
-        Writer::path(self)
-    }
+    same_named_calls!(Writer; fn path(&self) -> &Path;);
 
     fn next_seq(&self) -> Result<u64> {
         still_open(self)?;
@@ -101,7 +85,7 @@ impl RecordWriter for Writer {
 }
 
 impl RecordWriter for LogWriter {
-    same_named_calls!(LogWriter);
+    same_named_calls!(LogWriter;);
 
     fn path(&self) -> &Path {
         self.dir()

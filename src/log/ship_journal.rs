@@ -65,7 +65,7 @@ impl Entry {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Journal {
     pub log: String,
     /// `s3://bucket/prefix`: a journal of shipments elsewhere is not used.
@@ -99,10 +99,7 @@ impl Journal {
         Journal {
             log: log.to_string(),
             to: to.to_string(),
-            through: None,
-            next: None,
-            entries: Vec::new(),
-            multipart: BTreeMap::new(),
+            ..Journal::default()
         }
     }
 
@@ -268,6 +265,12 @@ impl Journal {
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Ok(None),
             Err(e) => Err(Error::io(path, "read ship journal", e)),
         }
+    }
+
+    /// Log `log`'s journal in `dir`, if it has one that reads.
+    pub fn of_log(dir: &Path, log: &str) -> Option<Journal> {
+        let journal = Journal::load(&journal_path(dir, log)).ok().flatten();
+        journal.filter(|j| j.log == log)
     }
 
     /// Replaces the journal at `path` with this one, durably.

@@ -35,21 +35,21 @@ pub struct Committed {
 impl Committed {
     /// Where log `log` goes on, if the consumer committed a position in it.
     pub fn next_seq(&self, log: &str) -> Option<u64> {
-        let i = self
-            .positions
-            .binary_search_by(|(l, _)| l.as_str().cmp(log));
-        i.ok().map(|i| self.positions[i].1)
+        self.find(log).ok().map(|i| self.positions[i].1)
     }
 
     /// Sets log `log`'s position.
     pub fn set(&mut self, log: &str, next_seq: u64) {
-        match self
-            .positions
-            .binary_search_by(|(l, _)| l.as_str().cmp(log))
-        {
+        match self.find(log) {
             Ok(i) => self.positions[i].1 = next_seq,
             Err(i) => self.positions.insert(i, (log.to_string(), next_seq)),
         }
+    }
+
+    /// Where log `log`'s position is in `positions`, or would go.
+    fn find(&self, log: &str) -> std::result::Result<usize, usize> {
+        self.positions
+            .binary_search_by(|(l, _)| l.as_str().cmp(log))
     }
 
     /// The slot's bytes (FORMAT.md, "Consumers"), or `InvalidArgument`

@@ -26,7 +26,7 @@ impl LogReader {
         if !current {
             self.refresh_files(false)?;
         }
-        Ok(self.idx + 1 < self.files.len())
+        Ok(self.at.idx + 1 < self.files.len())
     }
 
     /// Re-lists a log directory (a log read from its bucket alone: the
@@ -74,20 +74,20 @@ impl LogReader {
         let find = |files: &[PathBuf], at: &Path| files.binary_search_by(|f| cmp(f, at));
         let after = |files: &[PathBuf], at: &Path| files.partition_point(|f| cmp(f, at).is_le());
         let from = |files: &[PathBuf], at: &Path| files.partition_point(|f| cmp(f, at).is_lt());
-        if self.current.is_some() {
+        if self.at.current.is_some() {
             // The segment being read stays in the list even if retention
             // removed its name (its mapping is still readable).
-            let cur = self.files[self.idx].clone();
+            let cur = self.files[self.at.idx].clone();
             if let Err(pos) = find(&files, &cur) {
                 files.insert(pos, cur);
             }
         }
-        self.idx = if self.current.is_some() {
-            find(&files, &self.files[self.idx]).unwrap_or(0)
-        } else if let Some(done) = &self.last_done {
+        self.at.idx = if self.at.current.is_some() {
+            find(&files, &self.files[self.at.idx]).unwrap_or(0)
+        } else if let Some(done) = &self.at.last_done {
             after(&files, done)
         } else {
-            match (self.files.get(self.idx), self.files.last()) {
+            match (self.files.get(self.at.idx), self.files.last()) {
                 (Some(at), _) => from(&files, at),
                 (None, Some(last)) => after(&files, last),
                 (None, None) => 0,

@@ -99,39 +99,20 @@ pub struct LogReader {
     source: Source,
     /// Segment files in read order.
     files: Vec<PathBuf>,
-    /// Index in `files` of the segment being read (or to read next).
-    idx: usize,
-    /// The last segment read to its end (or found removed): a re-listing
-    /// resumes after it.
-    last_done: Option<PathBuf>,
-    current: Option<Reader>,
+    at: Place,
     /// See `segment_opens`.
     opens: u64,
-    /// See `left_segments`.
-    left: Vec<(u64, Tail)>,
     /// See `record_segment`.
     record_segment: Option<Box<ReadSegment>>,
     /// When the last record returned was the first of its segment: what
     /// `record_segment` was before it (see `forget_last_record`).
     before_record: Option<Option<Box<ReadSegment>>>,
-    /// The sequence number the next record should carry.
-    expected: Option<u64>,
-    /// The segment number of the last segment left, to tell a segment
-    /// missing after it (`gap_after`).
-    prev_segment: Option<u64>,
     filter: Vec<String>,
     gaps: Vec<Gap>,
     skip_damaged: bool,
     decode_threads: Option<usize>,
     /// Damaged regions skipped in segments already left behind.
     damages: Vec<(PathBuf, Damage)>,
-    /// A seek's target no record had reached: records below it, in this
-    /// segment or later ones, are skipped (see `SeekTarget`).
-    unreached: Option<SeekTarget>,
-    /// The last gap's end is not known yet (a segment removed, or ending in
-    /// a torn tail): the next segment opened completes it, rather than
-    /// report the same loss a second time.
-    open_gap: Option<OpenGap>,
     /// The log directory as the last listing saw it: a follower at the end
     /// reads the directory again only once it changed.
     listing: Option<ListingStamp>,
@@ -145,6 +126,32 @@ pub struct LogReader {
     /// Where the last seek put the reader (0: its first record): its
     /// position until a record past it is found (see `next_position`).
     seek_at: u64,
+}
+
+/// Where a log reader is in its files, and what it knows of the segments
+/// it left: what a seek starts afresh (`position`).
+#[derive(Default)]
+struct Place {
+    /// Index in `files` of the segment being read (or to read next).
+    idx: usize,
+    /// The last segment read to its end (or found removed): a re-listing
+    /// resumes after it.
+    last_done: Option<PathBuf>,
+    current: Option<Reader>,
+    /// See `left_segments`.
+    left: Vec<(u64, Tail)>,
+    /// The sequence number the next record should carry.
+    expected: Option<u64>,
+    /// The segment number of the last segment left, to tell a segment
+    /// missing after it (`gap_after`).
+    prev_segment: Option<u64>,
+    /// A seek's target no record had reached: records below it, in this
+    /// segment or later ones, are skipped (see `SeekTarget`).
+    unreached: Option<SeekTarget>,
+    /// The last gap's end is not known yet (a segment removed, or ending in
+    /// a torn tail): the next segment opened completes it, rather than
+    /// report the same loss a second time.
+    open_gap: Option<OpenGap>,
 }
 
 impl LogReader {
@@ -201,22 +208,15 @@ impl LogReader {
         LogReader {
             source,
             files,
-            idx: 0,
-            last_done: None,
-            current: None,
+            at: Place::default(),
             opens: 0,
-            left: Vec::new(),
             record_segment: None,
             before_record: None,
-            expected: None,
-            prev_segment: None,
             filter: Vec::new(),
             gaps: Vec::new(),
             skip_damaged: false,
             decode_threads: None,
             damages: Vec::new(),
-            unreached: None,
-            open_gap: None,
             listing: None,
             follow: Follow::default(),
             tier: None,
@@ -305,7 +305,7 @@ impl LogReader {
 
     /// The segment being read, if any.
     pub fn current_path(&self) -> Option<&Path> {
-        self.current.as_ref().map(|r| r.path())
+        self.at.current.as_ref().map(|r| r.path())
     }
 
     /// How many times a segment was opened for reading so far: while it
@@ -318,26 +318,26 @@ impl LogReader {
     /// The header of the segment being read, if any (none before the first
     /// `next`).
     pub fn current_header(&self) -> Option<&crate::format::header::SegmentHeader> {
-        self.current.as_ref().map(|r| r.header())
+        self.at.current.as_ref().map(|r| r.header())
     }
 
     /// The mapping of the segment being read, if any (see
     /// `Reader::mapping`; for the C ABI's mapped reads).
     #[doc(hidden)]
     pub fn mapping(&self) -> Option<crate::reader::Mapping> {
-        self.current.as_ref().map(|r| r.mapping())
+        self.at.current.as_ref().map(|r| r.mapping())
     }
 
     /// How the current segment ended (see [`Tail`]).
     pub fn tail(&self) -> Tail {
-        self.current.as_ref().map_or(Tail::Reading, |r| r.tail())
+        self.at.current.as_ref().map_or(Tail::Reading, |r| r.tail())
     }
 
     /// The segments the last `next` or `next_wait` call read to their end
     /// and left, oldest first: each one's `segment_opens` number and how
     /// it ended (what `tail` said of it). Empty after a seek.
     pub fn left_segments(&self) -> &[(u64, Tail)] {
-        &self.left
+        &self.at.left
     }
 
     /// The segment the last record returned came from; after a seek, until
@@ -375,6 +375,7 @@ impl LogReader {
         };
         if s.ended.is_none() && s.opens != self.opens {
             s.ended = self
+                .at
                 .left
                 .iter()
                 .find(|(opens, _)| *opens == s.opens)
@@ -405,7 +406,7 @@ impl LogReader {
 
     /// The segment being read, as a `ReadSegment` not yet left.
     fn here(&self) -> Option<Box<ReadSegment>> {
-        let r = self.current.as_ref()?;
+        let r = self.at.current.as_ref()?;
         Some(Box::new(ReadSegment {
             opens: self.opens,
             path: r.path().to_path_buf(),
@@ -418,7 +419,7 @@ impl LogReader {
     /// [`Reader::skip_damaged`]) instead of stopping with an error.
     pub fn skip_damaged(&mut self, skip: bool) {
         self.skip_damaged = skip;
-        if let Some(r) = self.current.as_mut() {
+        if let Some(r) = self.at.current.as_mut() {
             r.skip_damaged(skip);
         }
     }
@@ -426,7 +427,7 @@ impl LogReader {
     /// See [`Reader::decode_threads`].
     pub fn decode_threads(&mut self, threads: usize) {
         self.decode_threads = Some(threads);
-        if let Some(r) = self.current.as_mut() {
+        if let Some(r) = self.at.current.as_mut() {
             r.decode_threads(threads);
         }
     }
@@ -434,7 +435,7 @@ impl LogReader {
     /// The damaged regions skipped so far, with the segment each was in.
     pub fn damages(&self) -> Vec<(PathBuf, Damage)> {
         let mut all = self.damages.clone();
-        if let Some(r) = &self.current {
+        if let Some(r) = &self.at.current {
             all.extend(r.damages().iter().map(|d| (r.path().to_path_buf(), *d)));
         }
         all
@@ -443,7 +444,7 @@ impl LogReader {
     /// Only records of these types (empty: all types again).
     pub fn filter_types(&mut self, names: &[&str]) {
         self.filter = names.iter().map(|s| s.to_string()).collect();
-        if let Some(r) = self.current.as_mut() {
+        if let Some(r) = self.at.current.as_mut() {
             r.filter_types(names);
         }
     }
@@ -460,7 +461,7 @@ impl LogReader {
     /// `next`, leaving the record where it is (a merged reader holds one
     /// per log): `record_of` borrows it until the next call.
     pub(super) fn next_found(&mut self) -> Result<Option<Found>> {
-        self.left.clear();
+        self.at.left.clear();
         let found = self.advance();
         self.returned(found)
     }
@@ -477,14 +478,14 @@ impl LogReader {
 
     /// The record `next_found` found, while it is the last one found.
     pub(super) fn record_of(&self, found: &Found) -> Record<'_> {
-        self.current.as_ref().expect("opened").record_at(found)
+        self.at.current.as_ref().expect("opened").record_at(found)
     }
 
     /// Like `next`, but at the end waits up to `timeout` for the writer to
     /// add records or roll to a new segment. Returns `None` on timeout. A
     /// record is returned only once whole: never a partial one.
     pub fn next_wait(&mut self, timeout: Duration) -> Result<Option<Record<'_>>> {
-        self.left.clear();
+        self.at.left.clear();
         let found = self.wait_for_record(timeout);
         let found = self.returned(found)?;
         Ok(found.map(|f| self.record_of(&f)))
@@ -604,7 +605,7 @@ impl LogReader {
         // The newest segment that opens, read to its end: a target of
         // u64::MAX stays pending for no later record.
         self.seek_seq(u64::MAX)?;
-        let end = self.current.as_ref().map(|r| r.next_seq());
+        let end = self.at.current.as_ref().map(|r| r.next_seq());
         self.seek_at = end.unwrap_or(0);
         Ok(end)
     }

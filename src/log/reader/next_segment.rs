@@ -13,7 +13,7 @@ use crate::log::segments;
 use crate::reader::{Found, Reader, Tail};
 use std::path::Path;
 
-/// Why the last gap is still open (see `LogReader::open_gap`).
+/// Why the last gap is still open (see `Place::open_gap`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum OpenGap {
     /// Segments removed before they could be read: if the next segment
@@ -42,17 +42,17 @@ impl LogReader {
     pub(super) fn advance(&mut self) -> Result<Option<Found>> {
         let mut reread = false;
         loop {
-            if self.current.is_none() && !self.open_segment()? {
+            if self.at.current.is_none() && !self.open_segment()? {
                 return Ok(None);
             }
-            let r = self.current.as_mut().expect("opened");
+            let r = self.at.current.as_mut().expect("opened");
             if let Some(found) = r.next_found()? {
-                self.expected = Some(found.seq + 1);
-                if let Some(t) = self.unreached {
+                self.at.expected = Some(found.seq + 1);
+                if let Some(t) = self.at.unreached {
                     if !t.reached(found.seq, found.timestamp_ns) {
                         continue;
                     }
-                    self.unreached = None;
+                    self.at.unreached = None;
                 }
                 if self.window.is_some_and(|w| !w.holds(found.timestamp_ns)) {
                     continue;
@@ -66,13 +66,13 @@ impl LogReader {
                 // The last of a list of files may be a standalone segment
                 // reopened to append (see `Reader::read_on_if_unsealed`).
                 let files = !self.is_log();
-                let r = self.current.as_mut().expect("opened");
+                let r = self.at.current.as_mut().expect("opened");
                 if files && r.read_on_if_unsealed()? {
                     continue;
                 }
                 return Ok(None);
             }
-            let r = self.current.as_ref().expect("opened");
+            let r = self.at.current.as_ref().expect("opened");
             let ended = matches!(r.tail(), Tail::Sealed | Tail::SealDamaged { .. });
             if !ended && !reread {
                 // A roll creates the next segment before it closes this
@@ -94,7 +94,7 @@ impl LogReader {
     /// it ends in is reported as a gap, and the next segment is expected to
     /// start where this one's sequence numbers end.
     fn leave_segment(&mut self) {
-        let r = self.current.take().expect("opened");
+        let r = self.at.current.take().expect("opened");
         if let Tail::Torn { offset, .. } = r.tail() {
             self.gaps.push(Gap {
                 reason: GapReason::Damage,
@@ -103,14 +103,14 @@ impl LogReader {
                 from_seq: Some(r.next_seq()),
                 to_seq: None,
             });
-            self.open_gap = Some(OpenGap::Torn);
+            self.at.open_gap = Some(OpenGap::Torn);
         }
         // Where this segment's sequence numbers end: from the seal (a type
         // filter skips records, so the position alone may lag).
         let end = r.seal().map_or(r.next_seq(), |d| {
             r.header().first_seq.saturating_add(d.record_count)
         });
-        self.left.push((self.opens, r.tail()));
+        self.at.left.push((self.opens, r.tail()));
         let path = r.path().to_path_buf();
         self.damages
             .extend(r.damages().iter().map(|d| (path.clone(), *d)));
@@ -120,17 +120,17 @@ impl LogReader {
     /// Moves on from segment `segment_no` at `path` (read to its end, or
     /// passed over), whose sequence numbers end before `end`.
     pub(super) fn moved_past(&mut self, path: &Path, segment_no: u64, end: u64) {
-        self.expected = Some(self.expected.map_or(end, |e| e.max(end)));
-        self.prev_segment = Some(segment_no);
-        self.last_done = Some(path.to_path_buf());
-        self.idx += 1;
+        self.at.expected = Some(self.at.expected.map_or(end, |e| e.max(end)));
+        self.at.prev_segment = Some(segment_no);
+        self.at.last_done = Some(path.to_path_buf());
+        self.at.idx += 1;
     }
 
     /// Whether the segment being read, which has shown no record yet, is no
     /// longer the file of its name (a failed roll's file, removed, maybe
     /// made again by the next roll): it is dropped, to open what is there.
     fn current_replaced(&mut self) -> Result<bool> {
-        let r = self.current.as_ref().expect("opened");
+        let r = self.at.current.as_ref().expect("opened");
         // A remote segment first: its `seal` may cost GETs.
         if !self.is_log()
             || r.next_seq() != r.header().first_seq
@@ -147,7 +147,7 @@ impl LogReader {
         if now == Some(r.file_len()) {
             return Ok(false);
         }
-        self.current = None;
+        self.at.current = None;
         Ok(true)
     }
 
@@ -157,17 +157,17 @@ impl LogReader {
         let mut relisted = false;
         let mut skipped = false;
         loop {
-            if self.idx >= self.files.len() {
+            if self.at.idx >= self.files.len() {
                 if skipped {
                     // Listed again, it would be skipped again.
                     return Ok(false);
                 }
                 self.refresh_files(false)?;
-                if self.idx >= self.files.len() {
+                if self.at.idx >= self.files.len() {
                     return Ok(false);
                 }
             }
-            let path = self.files[self.idx].clone();
+            let path = self.files[self.at.idx].clone();
             let opened = match self.looked_at.take() {
                 Some((at, r)) if at == path => Ok(r),
                 _ => self.open_reader(&path),
@@ -192,25 +192,26 @@ impl LogReader {
             segments::check_file_name(path, r.header(), name)?;
         }
         let first = r.header().first_seq;
-        if self.expected.is_some_and(|exp| first > exp) && !*relisted && self.is_log() {
+        if self.at.expected.is_some_and(|exp| first > exp) && !*relisted && self.is_log() {
             // A listing taken while the writer creates files may miss one:
             // look again first.
             *relisted = true;
             self.refresh_files(false)?;
             return Ok(Opened::TryAgain);
         }
-        match self.expected {
+        match self.at.expected {
             Some(exp) if first > exp => {
                 self.note_missing_records(path, r.header().segment_no, exp, first)
             }
             // Not taken as done: a file made under its name later is read.
             Some(exp) => match starts_behind(&FileShape::of(&r), exp) {
                 Some(Behind::FailedRollLeftover | Behind::SalvagedAlreadyRead) => {
-                    self.idx += 1;
+                    self.at.idx += 1;
                     return Ok(Opened::Skipped);
                 }
                 Some(Behind::Overlap) => {
                     let previous = self
+                        .at
                         .last_done
                         .as_deref()
                         .unwrap_or(Path::new("(not known)"));
@@ -223,7 +224,7 @@ impl LogReader {
         if self.pass_over(&r, path) {
             return Ok(Opened::TryAgain);
         }
-        self.current = Some(r);
+        self.at.current = Some(r);
         self.opens += 1;
         Ok(Opened::Yes)
     }
@@ -231,24 +232,24 @@ impl LogReader {
     /// Records `exp..first` are missing before the segment at `path`
     /// (segment `segment_no`): a gap, or the end of the gap still open.
     fn note_missing_records(&mut self, path: &Path, segment_no: u64, exp: u64, first: u64) {
-        if self.open_gap.take().is_some() {
+        if self.at.open_gap.take().is_some() {
             self.gaps.last_mut().expect("an open gap").to_seq = Some(first);
             return;
         }
         // After a seek, or segments removed before any was read: the
         // segment before is not known, nor whether numbers were skipped.
         let prev = SegmentEnd {
-            segment_no: self.prev_segment.unwrap_or(segment_no.saturating_sub(1)),
+            segment_no: self.at.prev_segment.unwrap_or(segment_no.saturating_sub(1)),
             next_seq: exp,
         };
-        let before = self.prev_segment.and(self.last_done.as_deref());
+        let before = self.at.prev_segment.and(self.at.last_done.as_deref());
         let Some(mut gap) = gap_after(prev, before, path, segment_no, first) else {
             return;
         };
         // Retention removes a log's oldest segments first: missing ones
         // with no listed file left before them (a reader behind it) are
         // its doing; with one left, something else removed them.
-        let oldest_left = self.files[..self.idx].is_empty();
+        let oldest_left = self.files[..self.at.idx].is_empty();
         if gap.reason == GapReason::Missing
             && self.is_log()
             && oldest_left
@@ -268,7 +269,7 @@ impl LogReader {
     /// closes the gap still open: removed segments that held no record are
     /// no loss.
     fn close_open_gap(&mut self, expected: bool, first: u64) {
-        match self.open_gap.take() {
+        match self.at.open_gap.take() {
             Some(OpenGap::Removed) if expected => {
                 self.gaps.pop();
             }
@@ -283,15 +284,15 @@ impl LogReader {
         // only by retention): the same segment, read there.
         if e.kind() == ErrorKind::NotFound && self.is_log() {
             if let Some(zst) = naming::compressed_copy_of(path) {
-                self.files[self.idx] = zst;
+                self.files[self.at.idx] = zst;
                 return Ok(Opened::TryAgain);
             }
         }
         match e.kind() {
             // The newest segment of a live log gone: retention never
             // removes that one, a failed roll does. It had no record.
-            ErrorKind::NotFound if self.is_live_newest(self.idx) => {
-                self.idx += 1;
+            ErrorKind::NotFound if self.is_live_newest(self.at.idx) => {
+                self.at.idx += 1;
                 Ok(Opened::TryAgain)
             }
             // Shipped and removed locally since it was listed: read from
@@ -304,12 +305,14 @@ impl LogReader {
                 self.note_removed(path);
                 // Not taken as done: a failed roll's file, removed, may be
                 // made again under its name.
-                self.idx += 1;
+                self.at.idx += 1;
                 Ok(Opened::TryAgain)
             }
             // The newest segment of a live log may be caught between its
             // creation and its header write: nothing to read yet.
-            _ if segments::not_written_yet(&e, self.is_live_newest(self.idx)) => Ok(Opened::NotYet),
+            _ if segments::not_written_yet(&e, self.is_live_newest(self.at.idx)) => {
+                Ok(Opened::NotYet)
+            }
             _ => Err(e),
         }
     }
@@ -318,7 +321,7 @@ impl LogReader {
     /// whose end the next segment tells (further removed segments extend
     /// it).
     fn note_removed(&mut self, path: &Path) {
-        if self.open_gap.is_some() {
+        if self.at.open_gap.is_some() {
             return;
         }
         // Only retention removes a listed segment of a log directory; a
@@ -335,11 +338,12 @@ impl LogReader {
             // Before any record was read, an object's key still says
             // where its records started.
             from_seq: self
+                .at
                 .expected
                 .or_else(|| remote_key(path).map(|k| k.first_seq)),
             to_seq: None,
         });
-        self.open_gap = Some(OpenGap::Removed);
+        self.at.open_gap = Some(OpenGap::Removed);
     }
 
     /// Whether segment object `segment_no` was removed by the bucket's

@@ -4,7 +4,7 @@
 //! record is older skipped unread); a target no record reached yet stays
 //! pending across segments (`unreached`).
 
-use super::{LogReader, Source};
+use super::{LogReader, Place, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming::{remote_key, remote_order};
 use crate::log::gap::{Gap, GapReason};
@@ -17,14 +17,14 @@ impl LogReader {
     /// put it if no record past that was found yet; 0 (the first record)
     /// before either. A consumer commits it; a position token holds it.
     pub fn next_position(&self) -> u64 {
-        self.expected.unwrap_or(0).max(self.seek_at)
+        self.at.expected.unwrap_or(0).max(self.seek_at)
     }
 
     /// The sequence number the record the reader stands before carries,
     /// as far as the segment it stands in knows (after a seek); `None`
     /// with no segment open.
     pub(crate) fn standing_at(&self) -> Option<u64> {
-        self.current.as_ref().map(|r| r.next_seq())
+        self.at.current.as_ref().map(|r| r.next_seq())
     }
 
     /// The log directory this reader reads (`None`: a list of files, or a
@@ -76,7 +76,7 @@ impl LogReader {
     /// never seen are a `Retention` gap, never skipped silently.
     pub fn resume_at(&mut self, seq: u64) -> Result<()> {
         self.seek_seq(seq)?;
-        match &self.current {
+        match &self.at.current {
             Some(r) if r.header().first_seq > seq => {
                 let first = r.header().first_seq;
                 self.gaps.push(Gap {
@@ -89,7 +89,7 @@ impl LogReader {
             }
             Some(_) => {}
             // No segment yet: the first one to come is checked against it.
-            None => self.expected = Some(seq),
+            None => self.at.expected = Some(seq),
         }
         Ok(())
     }
@@ -118,7 +118,7 @@ impl LogReader {
     /// After a seek to `target`: if no record reached it, it stays pending
     /// across segments.
     fn keep_unreached(&mut self, target: SeekTarget) {
-        self.unreached = match &self.current {
+        self.at.unreached = match &self.at.current {
             Some(r) => r.unreached(),
             None => target.pending(),
         };
@@ -155,7 +155,7 @@ impl LogReader {
         // skipping records written later that are older still.
         let last = self.files.len().saturating_sub(1);
         self.position(last, |r| r.seek_seq(u64::MAX))?;
-        self.unreached = SeekTarget::Time(ts_ns).pending();
+        self.at.unreached = SeekTarget::Time(ts_ns).pending();
         Ok(())
     }
 
@@ -185,16 +185,12 @@ impl LogReader {
         i: usize,
         seek: impl FnOnce(&mut Reader) -> Result<()>,
     ) -> Result<()> {
-        self.idx = i;
-        self.current = None;
-        self.left.clear();
-        self.expected = None;
-        self.prev_segment = None;
-        self.last_done = None;
-        self.unreached = None;
-        self.open_gap = None;
+        self.at = Place {
+            idx: i,
+            ..Place::default()
+        };
         if self.open_segment()? {
-            seek(self.current.as_mut().expect("opened"))?;
+            seek(self.at.current.as_mut().expect("opened"))?;
         }
         Ok(())
     }

@@ -27,7 +27,7 @@ impl Shared {
                 self.roll(&mut st, &mut events, now)?;
             }
             if self.enforce_retention(&mut st) > 0 {
-                self.store_manifest(&mut st)?;
+                self.store_manifest(&mut st, false)?;
             }
             Ok(())
         })();

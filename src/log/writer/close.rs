@@ -8,6 +8,7 @@ use super::{Ending, LogWriter, Shared, State};
 use crate::error::{Error, Result};
 use crate::log::events::SegmentEvent;
 use crate::log::position::Position;
+use crate::writer::options::Durability;
 use crate::writer::Writer;
 use parking_lot::Mutex;
 use std::thread::JoinHandle;
@@ -33,7 +34,8 @@ impl LogWriter {
                 // run next would ship it plain.
                 #[cfg(feature = "compression")]
                 s.compress_for_close(&mut events);
-                let stored = s.store_manifest_durably(&mut s.state.lock());
+                let durably = s.opts.segment.durability != Durability::None;
+                let stored = s.store_manifest(&mut s.state.lock(), durably);
                 sealed.and(stored)
             }
             None => Ok(()),
@@ -108,8 +110,7 @@ impl Shared {
     /// segment stays, unsealed, for the next open to go on in.
     fn remove_empty_current(&self, st: &mut State, w: &Writer) -> Result<()> {
         st.floor = st.floor.max(Position::new(st.segment_no, st.first_seq));
-        let (no, m) = self.build_manifest(st);
-        self.write_manifest(no, &m, true)?;
+        self.store_manifest(st, true)?;
         w.discard();
         let path = w.path();
         std::fs::remove_file(path)

@@ -8,7 +8,6 @@ use crate::error::Result;
 use crate::format::naming;
 use crate::log::manifest::Manifest;
 use crate::log::position::Position;
-use crate::writer::options::Durability;
 use std::sync::atomic::Ordering;
 
 impl Shared {
@@ -20,7 +19,7 @@ impl Shared {
     /// happened. The next roll or `close` writes it again.
     pub(super) fn manifest_changed(&self, st: &mut State) -> Result<()> {
         if !self.opts.background {
-            if let Err(e) = self.store_manifest(st) {
+            if let Err(e) = self.store_manifest(st, false) {
                 self.count_failure(e);
             }
             return Ok(());
@@ -32,18 +31,12 @@ impl Shared {
         Ok(())
     }
 
-    /// Replaces the manifest with one describing `st`, now.
-    pub(super) fn store_manifest(&self, st: &mut State) -> Result<()> {
+    /// Replaces the manifest with one describing `st`, now; `durably`
+    /// when the log closes (unless its durability is `None`), so that the
+    /// position it records outlives its newest segment, which a shipper
+    /// may remove next.
+    pub(super) fn store_manifest(&self, st: &mut State, durably: bool) -> Result<()> {
         let (no, m) = self.build_manifest(st);
-        self.write_manifest(no, &m, false)
-    }
-
-    /// `store_manifest`, durably (unless the log's durability is `None`):
-    /// when the log closes, so that the position it records outlives its
-    /// newest segment, which a shipper may remove next.
-    pub(super) fn store_manifest_durably(&self, st: &mut State) -> Result<()> {
-        let (no, m) = self.build_manifest(st);
-        let durably = self.opts.segment.durability != Durability::None;
         self.write_manifest(no, &m, durably)
     }
 

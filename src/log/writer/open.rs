@@ -302,7 +302,7 @@ impl Shared {
             self.switch_to(&mut st, w, no, first, now);
             events.push(SegmentEvent::Opened(opened));
         }
-        self.store_manifest(&mut st)
+        self.store_manifest(&mut st, false)
     }
 
     /// Starts thread `name` of the log running `run`, if `wanted`.

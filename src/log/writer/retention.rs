@@ -133,11 +133,7 @@ fn held_by_consumer(
 fn uploaded_segments(dir: &Path, name: &str) -> Box<dyn Fn(u64) -> bool> {
     #[cfg(feature = "s3")]
     {
-        use crate::log::ship_journal::{journal_path, Journal};
-        let journal = Journal::load(&journal_path(dir, name))
-            .ok()
-            .flatten()
-            .filter(|j| j.log == name);
+        let journal = crate::log::ship_journal::Journal::of_log(dir, name);
         let salvaged: Vec<_> = crate::log::segments::list_files(dir, name)
             .unwrap_or_default()
             .into_iter()

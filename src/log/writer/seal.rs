@@ -49,24 +49,18 @@ impl Ending {
     /// Writes the rest of its seal; after a failed attempt (the writer is
     /// closed then), opens the file again and seals it, as `open` does.
     pub(super) fn seal(&self, log: &Shared) -> Result<SealResult> {
-        match &self.writer {
-            Some(w) => {
-                let record_count = w.record_count();
-                let recycled = w.close_recycling()?;
-                Ok(SealResult {
-                    record_count,
-                    recycled,
-                })
-            }
+        let (record_count, recycled) = match &self.writer {
+            Some(w) => (w.record_count(), w.close_recycling()?),
             None => {
                 let opts = log.segment_options(self.segment_no, self.first_seq);
                 let (info, _) = seal_found_segment(&self.path, opts)?;
-                Ok(SealResult {
-                    record_count: info.record_count,
-                    recycled: Recycled::default(),
-                })
+                (info.record_count, Recycled::default())
             }
-        }
+        };
+        Ok(SealResult {
+            record_count,
+            recycled,
+        })
     }
 
     /// This segment after a failed attempt to seal it, `e`. The next
@@ -99,19 +93,34 @@ impl Shared {
         events: &mut Vec<SegmentEvent>,
     ) -> Result<()> {
         while let Some(r) = st.ending.pop_front() {
-            match r.seal(self) {
-                Ok(done) => {
-                    self.sealed(st, r, done, events);
-                    self.enforce_retention(st);
-                }
-                Err(e) => {
-                    let failed = r.failed(st, &e, events);
-                    st.ending.push_front(failed);
-                    return Err(e);
-                }
-            }
+            let result = r.seal(self);
+            self.settle(st, r, result, events)?;
         }
         Ok(())
+    }
+
+    /// Takes `result`, the attempt to seal `r` (taken from the front of
+    /// the line): sealed, it is listed and retention applied; on failure
+    /// it stays first in line for the next attempt.
+    fn settle(
+        &self,
+        st: &mut State,
+        r: Ending,
+        result: Result<SealResult>,
+        events: &mut Vec<SegmentEvent>,
+    ) -> Result<()> {
+        match result {
+            Ok(done) => {
+                self.sealed(st, r, done, events);
+                self.enforce_retention(st);
+                Ok(())
+            }
+            Err(e) => {
+                let failed = r.failed(st, &e, events);
+                st.ending.push_front(failed);
+                Err(e)
+            }
+        }
     }
 
     /// The background thread's sealing: the ending segments one at a
@@ -134,18 +143,8 @@ impl Shared {
                     _ => return Ok(()),
                 }
                 let r = st.ending.pop_front().expect("checked");
-                match result {
-                    Ok(done) => {
-                        self.sealed(&mut st, r, done, &mut events);
-                        self.enforce_retention(&mut st);
-                        self.manifest_changed(&mut st)
-                    }
-                    Err(e) => {
-                        let failed = r.failed(&mut st, &e, &mut events);
-                        st.ending.push_front(failed);
-                        Err(e)
-                    }
-                }
+                self.settle(&mut st, r, result, &mut events)
+                    .and_then(|()| self.manifest_changed(&mut st))
             };
             // Without `sealer`: a callback may roll the log itself.
             self.dispatch(events);
