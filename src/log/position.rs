@@ -110,7 +110,6 @@ fn shipped(dir: &Path, name: &str) -> Position {
 /// line of segment `removed` is dropped (`None` for a salvaged file); a
 /// manifest that cannot be read is replaced (the file about to go holds
 /// the position meanwhile).
-#[cfg(feature = "s3")]
 pub fn record_before_removal(
     dir: &Path,
     name: &str,
