@@ -24,6 +24,9 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 # The attributes of Rust items compiled only for tests: the unit tests'
 # own, and what the crate's internals (feature "internals", turned on by
 # dev-dependencies only) hold for the integration tests alone.
+# How a test item's first line ends when the item goes on over more lines
+# before its body (rustfmt's multi-line signature, an array's items).
+OPENS = ("(", "[", "<", "=", "where")
 TEST_ONLY = ("#[cfg(test)]", "#[cfg(all(test, ", '#[cfg(any(test, feature = "internals"))]')
 
 
@@ -43,7 +46,7 @@ def files(top, exts, skip=lambda p: False):
 def c_like(text, rust=False):
     """Code lines of Rust, C, Java or Go source: comments and blank
     lines out; in Rust, `#[cfg(test)]` items out."""
-    n, in_block, skip_depth, pending = 0, False, 0, False
+    n, in_block, skip_depth, pending, opening = 0, False, 0, False, False
     for line in text.splitlines():
         s = line.strip()
         if in_block:
@@ -62,6 +65,12 @@ def c_like(text, rust=False):
             if skip_depth:
                 skip_depth += s.count("{") - s.count("}")
                 continue
+            if opening:
+                # A test item whose first line did not open its body (a
+                # signature over several lines): skipped up to its body's end.
+                opening = "{" not in s and not s.endswith(";")
+                skip_depth = s.count("{") - s.count("}")
+                continue
             if s.startswith(TEST_ONLY):
                 pending = True
                 continue
@@ -73,6 +82,7 @@ def c_like(text, rust=False):
                 depth = s.count("{") - s.count("}")
                 if depth > 0:
                     skip_depth = depth
+                opening = "{" not in s and s.endswith(OPENS)
                 continue
         n += 1
     return n
