@@ -382,9 +382,10 @@ impl Reader {
             self.log_damage(pos, pos, rec.seq, None);
         }
         let id = rec.type_id as usize;
-        if rec.lost_type || (rec.new_type_name.is_some() && id > self.types.len()) {
-            // Named from the seal if it can be, else by its id.
-            while self.types.len() < id {
+        if rec.lost_type || rec.new_type_name.is_some() {
+            // The types below it whose definitions were lost (and it, if
+            // its own was), named from the seal if it can be, else by id.
+            while self.types.len() < id + usize::from(rec.lost_type) {
                 let name = self.lost_type_name(self.types.len());
                 self.types.push(name);
             }
@@ -394,13 +395,6 @@ impl Reader {
                 self.types.push(name);
             } else {
                 self.types[id] = name;
-            }
-        }
-        if rec.lost_type {
-            // Named from the seal if it can be, else by its id.
-            while self.types.len() <= id {
-                let name = self.lost_type_name(self.types.len());
-                self.types.push(name);
             }
         }
         self.pos = pos + total;

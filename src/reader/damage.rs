@@ -2,7 +2,7 @@
 //! error, or with `skip_damaged` a damaged region skipped), a torn tail, and
 //! the types whose defining record a skipped region took with it.
 
-use super::frame_check::seq_at;
+use super::frame_check::{resume_in, seq_at};
 use super::pager::CHECK_CHUNK;
 use super::record::LOST_TYPE;
 use super::{Damage, Reader, Record, SealTypes, Tail};
@@ -141,11 +141,7 @@ impl Reader {
         if !self.sealed() && !self.nothing_can_cut_file && len <= RESUME_COPY_MAX {
             return self.resume_after_in_copy(pos, len);
         }
-        let limit = &self.map[..self.end];
-        Ok(frame::find_resume(limit, pos, self.next_seq).map(|q| {
-            let seq = seq_at(limit, q).expect("find_resume returned a valid record");
-            (q, seq)
-        }))
+        Ok(resume_in(&self.map[..self.end], pos, self.next_seq))
     }
 
     /// `resume_after` for the `len` bytes from `pos`, searched in a copy.
@@ -167,11 +163,8 @@ impl Reader {
             }
             want = want.saturating_mul(2).min(len);
         };
-        let copy = &copy[..n];
-        Ok(frame::find_resume(copy, 0, self.next_seq).map(|q| {
-            let seq = seq_at(copy, q).expect("find_resume returned a valid record");
-            (pos + q, seq)
-        }))
+        let found = resume_in(&copy[..n], 0, self.next_seq);
+        Ok(found.map(|(q, seq)| (pos + q, seq)))
     }
 
     /// What is wrong with a record's type reference, if anything.

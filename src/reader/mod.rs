@@ -260,7 +260,7 @@ impl Reader {
             types,
             tail: Tail::Reading,
             filter: None,
-            indexed: IndexedRead::new(),
+            indexed: IndexedRead::default(),
             released_below: 0,
             damage: DamageLog {
                 regions: damages,

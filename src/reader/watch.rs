@@ -253,11 +253,8 @@ impl ChangeWatch {
         // Before the watch: if the path is replaced in between, the next
         // recheck sees another file and watches again.
         let id = identity(path)?;
-        if WATCHES.fetch_add(1, Ordering::Relaxed) >= MAX_WATCHES {
-            WATCHES.fetch_sub(1, Ordering::Relaxed);
-            return None;
-        }
-        let Some(inotify) = Inotify::new(path, what) else {
+        let slot = WATCHES.fetch_add(1, Ordering::Relaxed) < MAX_WATCHES;
+        let Some(inotify) = slot.then(|| Inotify::new(path, what)).flatten() else {
             WATCHES.fetch_sub(1, Ordering::Relaxed);
             return None;
         };
