@@ -34,17 +34,15 @@ impl Reader {
         }
         if self.damage.skip {
             if let Some((next, seq)) = next {
-                self.forget_checked();
+                self.source.forget_checked();
                 self.log_damage(pos, next, seq, Some(why));
-                self.pos = next;
-                self.next_seq = seq;
+                (self.pos, self.next_seq) = (next, seq);
                 return Ok(true);
             }
             if self.sealed() || self.is_compressed() {
                 let to_seq = self.lost_to_end(pos);
                 self.log_damage(pos, self.end, to_seq, Some(why));
-                self.pos = self.end;
-                self.next_seq = to_seq;
+                (self.pos, self.next_seq) = (self.end, to_seq);
                 self.tail = self.damaged_end_tail(pos);
                 return Ok(false);
             }
@@ -78,7 +76,7 @@ impl Reader {
             return self.bad_frame(pos, why);
         }
         let end = self.nonzero_end(pos)?.max(pos + 1);
-        self.forget_checked();
+        self.source.forget_checked();
         self.log_damage(pos, end, self.next_seq, Some(why));
         self.pos = end;
         Ok(true)

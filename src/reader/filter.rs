@@ -323,7 +323,7 @@ impl Reader {
             f.cursors = None;
         }
         (self.pos, self.next_seq) = from;
-        self.forget_checked();
+        self.source.forget_checked();
     }
 }
 

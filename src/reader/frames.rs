@@ -227,8 +227,7 @@ impl CompressedFrames {
     /// from the frames they span (the last one is then the frame held).
     fn hold(&mut self, pos: usize, len: usize) -> std::result::Result<(), FrameFailed> {
         self.copies.held = None;
-        let in_join = self.held_in_join(pos, len)?;
-        self.in_join = in_join;
+        self.in_join = self.held_in_join(pos, len)?;
         Ok(())
     }
 

@@ -170,20 +170,6 @@ impl Pager {
         read.map_err(|e| Error::io_at(path, offset as u64, "read", e))
     }
 
-    /// `pread` of `len` bytes into `buf` (grown if needed).
-    pub(super) fn pread_vec(
-        &self,
-        path: &Path,
-        buf: &mut Vec<u8>,
-        offset: usize,
-        len: usize,
-    ) -> Result<usize> {
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
-        self.pread(path, &mut buf[..len], offset)
-    }
-
     /// Whether the segment may grow or be cut while it is read: a file (a
     /// writer may append to it, or recover it), not frames (sealed once).
     #[inline(always)]
@@ -464,16 +450,13 @@ impl Reader {
         })
     }
 
-    /// Forgets the frames checked in the copy: the position moved, or what
-    /// was checked is stale.
-    pub(super) fn forget_checked(&mut self) {
-        self.source.forget_checked();
-    }
-
-    /// Reads up to `len` bytes at `offset` with pread into `buf`; returns
-    /// how many there were before the end of the file.
+    /// Reads up to `len` bytes at `offset` with pread into `buf` (grown if
+    /// needed); returns how many there were before the end of the file.
     pub(super) fn pread(&self, buf: &mut Vec<u8>, offset: usize, len: usize) -> Result<usize> {
-        self.source.pread_vec(&self.path, buf, offset, len)
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        self.source.pread(&self.path, &mut buf[..len], offset)
     }
 
     /// Maps the file again if its length changed since it was mapped; true
