@@ -41,10 +41,7 @@ impl Reader {
     /// that run to the end of the file: the records' end so far. Sets the
     /// tail to `Unsealed` at `pos` if so.
     pub(super) fn at_zero_tail(&mut self, pos: usize) -> Result<bool> {
-        if self.sealed() || !self.source.may_grow() || pos >= self.end {
-            return Ok(false);
-        }
-        if self.written_at(pos)? {
+        if self.sealed() || !self.source.may_grow() || pos >= self.end || self.written_at(pos)? {
             return Ok(false);
         }
         // A zero head: bytes seen zero before, in a file as long, are not

@@ -258,10 +258,7 @@ impl Reader {
         let first = (self.indexed.first_pread_len)
             .clamp(FRAME_HEADER_LEN, PREAD_MAX)
             .min(avail);
-        if first < FRAME_HEADER_LEN {
-            return Ok(Some(INCOMPLETE));
-        }
-        if !self.pread_frame(pos, 0, first)? {
+        if first < FRAME_HEADER_LEN || !self.pread_frame(pos, 0, first)? {
             return Ok(Some(INCOMPLETE));
         }
         let (len, _) = frame::frame_header(&self.indexed.frame_copy, 0).expect("read");
@@ -269,18 +266,12 @@ impl Reader {
         if total > PREAD_MAX {
             return Ok(None);
         }
-        if total > avail {
-            return Ok(Some(INCOMPLETE));
-        }
-        if total > first && !self.pread_frame(pos, first, total)? {
+        if total > avail || (total > first && !self.pread_frame(pos, first, total)?) {
             return Ok(Some(INCOMPLETE));
         }
         self.indexed.first_pread_len = total;
-        Ok(Some(FrameCheck::of(frame::frame_at(
-            &self.indexed.frame_copy,
-            0,
-            true,
-        ))))
+        let copy = &self.indexed.frame_copy;
+        Ok(Some(FrameCheck::of(frame::frame_at(copy, 0, true))))
     }
 
     /// Reads bytes `from..to` of the frame at `pos` into `frame_copy`, which
