@@ -39,16 +39,10 @@ enum Rejected {
     NotWhereIndexSays,
 }
 
-/// The fields of a record whose body passed its checks, owned so the
-/// reader may change afterwards.
+/// A record whose body passed its checks: where its parts are, owned so
+/// the reader may change afterwards.
 struct Checked {
-    seq: u64,
-    timestamp_ns: i64,
-    type_id: u32,
-    meta_count: u32,
-    /// Where the metadata and the payload are, in the bytes read.
-    meta: (usize, usize),
-    payload: (usize, usize),
+    found: Found,
     /// A name the record gives its type that the type table lacks: a new
     /// type, or one lost in a damaged region skipped.
     new_type_name: Option<Box<str>>,
@@ -73,7 +67,7 @@ impl Reader {
                 FrameCheck::Record(total) => {
                     self.note_frame_len(&next, total);
                     match self.check_record(&next, total, bytes_in) {
-                        Ok(rec) => match self.take_record(&next, total, bytes_in, rec) {
+                        Ok(rec) => match self.take_record(&next, rec) {
                             Some(found) => return Ok(Some(found)),
                             // Of a type the filter does not want.
                             None => true,
@@ -275,7 +269,7 @@ impl Reader {
                 Some(i) if misnumbered(&rec, next) || !self.of_cursor_type(&rec, i) => {
                     Err(Rejected::NotWhereIndexSays)
                 }
-                _ => Ok(self.checked(&rec, at + total)),
+                _ => Ok(self.checked(&rec, next.pos, (at, total), bytes_in)),
             },
             _ if next.index_cursor.is_some() => Err(Rejected::NotWhereIndexSays),
             (_, why) => Err(Rejected::Invalid(
@@ -321,10 +315,16 @@ impl Reader {
             .is_some_and(|t| **t == *cursors[i].type_name)
     }
 
-    /// The fields of a record that passed its checks, whose frame ends at
-    /// `frame_end` in the bytes read.
+    /// A record that passed its checks, whose frame of `total` bytes is at
+    /// `pos` in the segment and at `at` in the bytes read (`bytes_in`).
     #[inline(always)]
-    fn checked(&self, rec: &RecordBody<'_>, frame_end: usize) -> Checked {
+    fn checked(
+        &self,
+        rec: &RecordBody<'_>,
+        pos: usize,
+        (at, total): (usize, usize),
+        bytes_in: BytesIn,
+    ) -> Checked {
         let id = rec.type_id as usize;
         let known = self.types.len();
         let new_type_name = match rec.defines {
@@ -335,15 +335,21 @@ impl Reader {
         };
         // The payload is the body's tail and the metadata sits right
         // before it (see frame::decode_record).
+        let frame_end = at + total;
         let payload_start = frame_end - rec.payload.len();
         let meta_start = payload_start - rec.meta.len();
         Checked {
-            seq: rec.seq,
-            timestamp_ns: rec.timestamp_ns,
-            type_id: rec.type_id,
-            meta_count: rec.meta_count,
-            meta: (meta_start, payload_start),
-            payload: (payload_start, frame_end),
+            found: Found {
+                seq: rec.seq,
+                timestamp_ns: rec.timestamp_ns,
+                type_id: rec.type_id,
+                offset: pos,
+                frame_len: total,
+                meta_count: rec.meta_count,
+                meta: (meta_start, payload_start),
+                payload: (payload_start, frame_end),
+                bytes_in,
+            },
             new_type_name,
             // Only with skip_damaged: the definition was in a skipped region.
             lost_type: rec.defines.is_none() && id >= known,
@@ -365,26 +371,21 @@ impl Reader {
         }
     }
 
-    /// Takes the checked record at `next.pos` (`total` bytes, in
-    /// `bytes_in`): learns its type, moves past it, and returns where its
-    /// parts are, unless the type filter does not want it.
+    /// Takes the checked record at `next.pos`: learns its type, moves past
+    /// it, and returns where its parts are, unless the type filter does not
+    /// want it.
     #[inline(always)]
-    fn take_record(
-        &mut self,
-        next: &NextFrame,
-        total: usize,
-        bytes_in: BytesIn,
-        rec: Checked,
-    ) -> Option<Found> {
-        let pos = next.pos;
-        if next.index_cursor.is_none() && rec.seq > self.next_seq {
+    fn take_record(&mut self, next: &NextFrame, rec: Checked) -> Option<Found> {
+        let (pos, found) = (next.pos, rec.found);
+        if next.index_cursor.is_none() && found.seq > self.next_seq {
             // Records missing with no damaged bytes to show for it.
-            self.log_damage(pos, pos, rec.seq, None);
+            self.log_damage(pos, pos, found.seq, None);
         }
-        let id = rec.type_id as usize;
-        if rec.lost_type || (rec.new_type_name.is_some() && id > self.types.len()) {
-            // Named from the seal if it can be, else by its id.
-            while self.types.len() < id {
+        let id = found.type_id as usize;
+        if rec.lost_type || rec.new_type_name.is_some() {
+            // The types below it whose definitions were lost (and it, if
+            // its own was), named from the seal if it can be, else by id.
+            while self.types.len() < id + usize::from(rec.lost_type) {
                 let name = self.lost_type_name(self.types.len());
                 self.types.push(name);
             }
@@ -396,31 +397,14 @@ impl Reader {
                 self.types[id] = name;
             }
         }
-        if rec.lost_type {
-            // Named from the seal if it can be, else by its id.
-            while self.types.len() <= id {
-                let name = self.lost_type_name(self.types.len());
-                self.types.push(name);
-            }
-        }
-        self.pos = pos + total;
-        self.next_seq = rec.seq.wrapping_add(1);
+        self.pos = pos + found.frame_len;
+        self.next_seq = found.seq.wrapping_add(1);
         if let Some(f) = self.filter.as_ref() {
             if !f.wants(&self.types[id]) {
                 return None;
             }
         }
-        Some(Found {
-            seq: rec.seq,
-            timestamp_ns: rec.timestamp_ns,
-            type_id: rec.type_id,
-            offset: pos,
-            frame_len: total,
-            meta_count: rec.meta_count,
-            meta: rec.meta,
-            payload: rec.payload,
-            bytes_in,
-        })
+        Some(found)
     }
 }
 

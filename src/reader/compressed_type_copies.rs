@@ -45,17 +45,13 @@ impl CopyReads {
     }
 
     fn slot(&mut self, type_id: u32) -> usize {
-        match self.types.iter().position(|(id, _)| *id == type_id) {
-            Some(i) => i,
-            None => {
-                self.types.push((type_id, Held::Nothing));
-                self.types.len() - 1
-            }
+        if let Some(i) = self.types.iter().position(|(id, _)| *id == type_id) {
+            return i;
         }
+        self.types.push((type_id, Held::Nothing));
+        self.types.len() - 1
     }
-}
 
-impl CopyReads {
     /// Makes record `k` of type `type_id`'s copy in `segment` the bytes
     /// held, if the segment has a usable copy of that type (`offsets` is
     /// the type's offset array, which places record `k` at `offsets[k]`);

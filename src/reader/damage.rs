@@ -2,7 +2,7 @@
 //! error, or with `skip_damaged` a damaged region skipped), a torn tail, and
 //! the types whose defining record a skipped region took with it.
 
-use super::frame_check::seq_at;
+use super::frame_check::{resume_in, seq_at};
 use super::pager::CHECK_CHUNK;
 use super::record::LOST_TYPE;
 use super::{Damage, Reader, Record, SealTypes, Tail};
@@ -34,17 +34,15 @@ impl Reader {
         }
         if self.damage.skip {
             if let Some((next, seq)) = next {
-                self.forget_checked();
+                self.source.forget_checked();
                 self.log_damage(pos, next, seq, Some(why));
-                self.pos = next;
-                self.next_seq = seq;
+                (self.pos, self.next_seq) = (next, seq);
                 return Ok(true);
             }
             if self.sealed() || self.is_compressed() {
                 let to_seq = self.lost_to_end(pos);
                 self.log_damage(pos, self.end, to_seq, Some(why));
-                self.pos = self.end;
-                self.next_seq = to_seq;
+                (self.pos, self.next_seq) = (self.end, to_seq);
                 self.tail = self.damaged_end_tail(pos);
                 return Ok(false);
             }
@@ -78,7 +76,7 @@ impl Reader {
             return self.bad_frame(pos, why);
         }
         let end = self.nonzero_end(pos)?.max(pos + 1);
-        self.forget_checked();
+        self.source.forget_checked();
         self.log_damage(pos, end, self.next_seq, Some(why));
         self.pos = end;
         Ok(true)
@@ -141,11 +139,7 @@ impl Reader {
         if !self.sealed() && !self.nothing_can_cut_file && len <= RESUME_COPY_MAX {
             return self.resume_after_in_copy(pos, len);
         }
-        let limit = &self.map[..self.end];
-        Ok(frame::find_resume(limit, pos, self.next_seq).map(|q| {
-            let seq = seq_at(limit, q).expect("find_resume returned a valid record");
-            (q, seq)
-        }))
+        Ok(resume_in(&self.map[..self.end], pos, self.next_seq))
     }
 
     /// `resume_after` for the `len` bytes from `pos`, searched in a copy.
@@ -167,11 +161,8 @@ impl Reader {
             }
             want = want.saturating_mul(2).min(len);
         };
-        let copy = &copy[..n];
-        Ok(frame::find_resume(copy, 0, self.next_seq).map(|q| {
-            let seq = seq_at(copy, q).expect("find_resume returned a valid record");
-            (pos + q, seq)
-        }))
+        let found = resume_in(&copy[..n], 0, self.next_seq);
+        Ok(found.map(|(q, seq)| (pos + q, seq)))
     }
 
     /// What is wrong with a record's type reference, if anything.

@@ -41,10 +41,7 @@ impl Reader {
     /// that run to the end of the file: the records' end so far. Sets the
     /// tail to `Unsealed` at `pos` if so.
     pub(super) fn at_zero_tail(&mut self, pos: usize) -> Result<bool> {
-        if self.sealed() || !self.source.may_grow() || pos >= self.end {
-            return Ok(false);
-        }
-        if self.written_at(pos)? {
+        if self.sealed() || !self.source.may_grow() || pos >= self.end || self.written_at(pos)? {
             return Ok(false);
         }
         // A zero head: bytes seen zero before, in a file as long, are not
@@ -188,30 +185,24 @@ impl Reader {
     /// metadata says follow are a damaged region, ending with a damaged
     /// seal; else a `Corrupt` error names the object and offset.
     pub(super) fn check_object_end(&mut self) -> Result<()> {
-        let Some(ObjectEnd {
-            records_end,
-            resized,
-            cut_at: None,
-        }) = self.object
-        else {
+        let Some(object @ ObjectEnd { cut_at: None, .. }) = self.object else {
             return Ok(());
         };
         let at = match self.tail {
             Tail::Torn { offset, .. } => offset,
             Tail::Unsealed => self.file_len(),
-            Tail::SealDamaged { offset } if resized => offset,
+            Tail::SealDamaged { offset } if object.resized => offset,
             _ => return Ok(()),
         };
         if !self.damage.skip {
             return Err(Error::at(ErrorKind::Corrupt, &self.path, at, CUT_SHORT));
         }
-        let to_seq = records_end.unwrap_or(0).max(self.next_seq);
+        let to_seq = object.records_end.unwrap_or(0).max(self.next_seq);
         let end = self.file_len() as usize;
         self.log_damage(at as usize, end, to_seq, Some(CUT_SHORT));
         self.object = Some(ObjectEnd {
-            records_end,
-            resized,
             cut_at: Some(at),
+            ..object
         });
         self.next_seq = to_seq;
         self.tail = Tail::SealDamaged { offset: at };

@@ -13,7 +13,7 @@
 //! (its pages are unmapped later, at a cost not measured); measured again
 //! every `CYCLE` records (docs/PERFORMANCE.md).
 
-use super::frame_check::FrameCheck;
+use super::frame_check::{FrameCheck, INCOMPLETE};
 use super::pager::PREAD_MAX;
 use super::Reader;
 use crate::error::Result;
@@ -186,6 +186,7 @@ const CYCLE: u32 = 4096;
 /// `CYCLE` records (docs/PERFORMANCE.md).
 const SAMPLE_MAX: Duration = Duration::from_micros(8);
 
+#[derive(Default)]
 pub(super) struct IndexedRead {
     /// The last frame copied by `read_indexed`; a record view may point
     /// into it until the next call on the reader.
@@ -197,21 +198,11 @@ pub(super) struct IndexedRead {
     n: u32,
     map: Duration,
     pread: Duration,
+    /// The way chosen by the last measurement (read only once one chose).
     via_map: bool,
 }
 
 impl IndexedRead {
-    pub fn new() -> IndexedRead {
-        IndexedRead {
-            frame_copy: Vec::new(),
-            first_pread_len: 0,
-            n: 0,
-            map: Duration::ZERO,
-            pread: Duration::ZERO,
-            via_map: true,
-        }
-    }
-
     /// Whether the next indexed record is read through the mapping.
     pub fn via_map(&self) -> bool {
         match self.n {
@@ -263,35 +254,24 @@ impl Reader {
     /// when faster than the mapping (see `IndexedRead`).
     #[inline]
     pub(super) fn read_indexed(&mut self, pos: usize) -> Result<Option<FrameCheck>> {
-        const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
         let avail = self.end.saturating_sub(pos);
         let first = (self.indexed.first_pread_len)
             .clamp(FRAME_HEADER_LEN, PREAD_MAX)
             .min(avail);
-        if first < FRAME_HEADER_LEN {
+        if first < FRAME_HEADER_LEN || !self.pread_frame(pos, 0, first)? {
             return Ok(Some(INCOMPLETE));
         }
-        if !self.pread_frame(pos, 0, first)? {
-            return Ok(Some(INCOMPLETE));
-        }
-        let len =
-            u32::from_le_bytes(self.indexed.frame_copy[0..4].try_into().expect("4 bytes")) as usize;
-        let total = FRAME_HEADER_LEN + len;
+        let (len, _) = frame::frame_header(&self.indexed.frame_copy, 0).expect("read");
+        let total = FRAME_HEADER_LEN + len as usize;
         if total > PREAD_MAX {
             return Ok(None);
         }
-        if total > avail {
-            return Ok(Some(INCOMPLETE));
-        }
-        if total > first && !self.pread_frame(pos, first, total)? {
+        if total > avail || (total > first && !self.pread_frame(pos, first, total)?) {
             return Ok(Some(INCOMPLETE));
         }
         self.indexed.first_pread_len = total;
-        Ok(Some(FrameCheck::of(frame::frame_at(
-            &self.indexed.frame_copy,
-            0,
-            true,
-        ))))
+        let copy = &self.indexed.frame_copy;
+        Ok(Some(FrameCheck::of(frame::frame_at(copy, 0, true))))
     }
 
     /// Reads bytes `from..to` of the frame at `pos` into `frame_copy`, which
@@ -334,7 +314,7 @@ impl Reader {
             f.cursors = None;
         }
         (self.pos, self.next_seq) = from;
-        self.forget_checked();
+        self.source.forget_checked();
     }
 }
 
@@ -414,7 +394,7 @@ mod tests {
 
     #[test]
     fn measures_each_way_then_keeps_the_faster_and_measures_again() {
-        let mut r = IndexedRead::new();
+        let mut r = IndexedRead::default();
         let ways = run(&mut r, 2 * CYCLE, false);
         let count = |from: u32, to: u32, map: bool| {
             ways[from as usize..to as usize]
@@ -433,7 +413,7 @@ mod tests {
 
     #[test]
     fn pread_wins_when_the_mapping_is_slower() {
-        let mut r = IndexedRead::new();
+        let mut r = IndexedRead::default();
         run(&mut r, WARM + 2 * PROBE, true);
         assert!(!r.via_map());
     }
@@ -443,7 +423,7 @@ mod tests {
     /// every other record is kept.
     #[test]
     fn one_interrupted_read_does_not_decide_the_way() {
-        let mut r = IndexedRead::new();
+        let mut r = IndexedRead::default();
         for n in 0..WARM + 2 * PROBE {
             assert_eq!(r.via_map(), n < WARM + PROBE, "record {n}");
             let t = r.start();
@@ -459,7 +439,7 @@ mod tests {
 
     #[test]
     fn only_timed_while_measuring() {
-        let mut r = IndexedRead::new();
+        let mut r = IndexedRead::default();
         for n in 0..CYCLE + WARM + 1 {
             let t = r.start();
             assert_eq!(

@@ -15,6 +15,9 @@ pub(super) enum FrameCheck {
     Bad(&'static str),
 }
 
+/// A frame whose bytes run past the end of those at hand.
+pub(super) const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
+
 impl FrameCheck {
     #[inline(always)]
     pub(super) fn of(f: FrameAt<'_>) -> FrameCheck {
@@ -33,7 +36,7 @@ impl FrameCheck {
                 None => FrameCheck::Bad("malformed seal marker"),
             },
             FrameAt::Frame { .. } => FrameCheck::Bad("unexpected frame kind"),
-            FrameAt::Incomplete => FrameCheck::Bad("frame extends past the end of the data"),
+            FrameAt::Incomplete => INCOMPLETE,
             FrameAt::Invalid(why) => FrameCheck::Bad(why),
         }
     }
@@ -45,4 +48,14 @@ pub(super) fn seq_at(buf: &[u8], at: usize) -> Option<u64> {
         FrameAt::Frame { body, .. } => frame::decode_record(body).map(|r| r.seq),
         _ => None,
     }
+}
+
+/// Where valid records resume in `buf` after the bad frame at `at` (see
+/// `frame::find_resume`), and the sequence number there.
+pub(super) fn resume_in(buf: &[u8], at: usize, expected: u64) -> Option<(usize, u64)> {
+    let q = frame::find_resume(buf, at, expected)?;
+    Some((
+        q,
+        seq_at(buf, q).expect("find_resume returned a valid record"),
+    ))
 }

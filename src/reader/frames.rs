@@ -13,7 +13,7 @@
 
 use super::compressed_type_copies::CopyReads;
 use super::crc_ahead::CheckedAhead;
-use super::frame_check::{seq_at, FrameCheck};
+use super::frame_check::{seq_at, FrameCheck, INCOMPLETE};
 use super::record::BytesIn;
 use super::{salvage, Damage, HeaderParts, Reader, Tail};
 pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
@@ -78,6 +78,7 @@ pub(super) struct CompressedFrames {
 /// `SEQUENTIAL_FRAMES` frames in a row with no type filter set, up to the
 /// frame that holds the end of the records. A frame started out of that
 /// order, a type filter or a change of `threads` drops the work ahead.
+#[derive(Default)]
 pub(super) struct ScanAhead {
     /// Threads to decompress on (0 or 1: none, the reader's thread does).
     pub(super) threads: usize,
@@ -135,11 +136,8 @@ impl CompressedFrames {
             seal_frames_checked: false,
             copies: CopyReads::default(),
             ahead: ScanAhead {
-                threads: 0,
-                run: 0,
-                records_end: 0,
                 scanning: true,
-                seeking: false,
+                ..ScanAhead::default()
             },
             checked: CheckedAhead::default(),
             checked_in: None,
@@ -229,8 +227,7 @@ impl CompressedFrames {
     /// from the frames they span (the last one is then the frame held).
     fn hold(&mut self, pos: usize, len: usize) -> std::result::Result<(), FrameFailed> {
         self.copies.held = None;
-        let in_join = self.held_in_join(pos, len)?;
-        self.in_join = in_join;
+        self.in_join = self.held_in_join(pos, len)?;
         Ok(())
     }
 
@@ -450,7 +447,6 @@ impl Reader {
         verify: bool,
         cursor: Option<usize>,
     ) -> Result<(FrameCheck, BytesIn)> {
-        const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
         if let Some(read) = cursor.and_then(|i| self.read_copied_frame(pos, verify, i)) {
             return Ok(read);
         }
@@ -466,9 +462,8 @@ impl Reader {
         (d.ahead.records_end, d.ahead.scanning) = (self.end, self.filter.is_none());
         let held = d.hold(pos, FRAME_HEADER_LEN).and_then(|()| {
             let (bytes, base) = d.held();
-            let head = &bytes[pos - base..pos - base + 4];
-            let len = u32::from_le_bytes(head.try_into().expect("4 bytes")) as usize;
-            let total = FRAME_HEADER_LEN.saturating_add(len).min(avail);
+            let (len, _) = frame::frame_header(bytes, pos - base).expect("held");
+            let total = FRAME_HEADER_LEN.saturating_add(len as usize).min(avail);
             d.hold(pos, total).map(|()| total)
         });
         // Bytes of a frame not yet decompressed to its end have not had the

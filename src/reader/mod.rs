@@ -163,15 +163,12 @@ impl Reader {
     /// frames do not decompress, or its seek table is missing or broken
     /// (docs/FORMAT.md section 17.3a).
     pub fn open_salvage(path: impl AsRef<Path>) -> Result<Reader> {
-        let mut r = Reader::open_with(path.as_ref(), true)?;
-        r.skip_damaged(true);
-        Ok(r)
+        Reader::open_with(path.as_ref(), true)
     }
 
     fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
         let (path, file) = open_segment_file(path)?;
-        let (source, map, parts) = Pager::open(file, &path, salvage)?;
-        Ok(Reader::of_parts(path, source, map, parts, false))
+        Reader::open_file(path, file, salvage)
     }
 
     /// A reader of the segment (plain or compressed) in `file`, an open
@@ -260,7 +257,7 @@ impl Reader {
             types,
             tail: Tail::Reading,
             filter: None,
-            indexed: IndexedRead::new(),
+            indexed: IndexedRead::default(),
             released_below: 0,
             damage: DamageLog {
                 regions: damages,
@@ -374,13 +371,13 @@ impl Reader {
         let found = match self.next_found()? {
             Some(f) => {
                 self.follow.found();
-                f
+                Some(f)
             }
             None if !self.source.may_grow() && self.tail == Tail::Sealed => {
                 // Nothing follows a compressed segment's seal: only the
                 // wait is left to do.
                 std::thread::sleep(timeout);
-                return Ok(None);
+                None
             }
             None => {
                 // See `watch`: the segment file is watched.
@@ -391,13 +388,10 @@ impl Reader {
                     self.next_found()
                 });
                 self.follow = follow;
-                match found? {
-                    Some(f) => f,
-                    None => return Ok(None),
-                }
+                found?
             }
         };
-        Ok(Some(self.record_at(&found)))
+        Ok(found.map(|f| self.record_at(&f)))
     }
 
     /// The next record's header without reading its payload bytes; CRCs are
@@ -430,13 +424,10 @@ impl Reader {
     #[inline(never)]
     fn next_record_advancing(&mut self, verify: bool) -> Result<Option<Record<'_>>> {
         let found = match self.next_decoded(verify) {
-            Some(f) => f,
-            None => match self.advance_to_target(verify)? {
-                Some(f) => f,
-                None => return Ok(None),
-            },
+            Some(f) => Some(f),
+            None => self.advance_to_target(verify)?,
         };
-        Ok(Some(self.record_at(&found)))
+        Ok(found.map(|f| self.record_at(&f)))
     }
 
     /// The next verified record's location, without borrowing the reader:

@@ -16,7 +16,7 @@
 //! mapping may be read; records that fit a chunk are returned from the
 //! copy), and the file is mapped again when its length changes.
 
-use super::frame_check::FrameCheck;
+use super::frame_check::{FrameCheck, INCOMPLETE};
 use super::frames::{self, CompressedFrames};
 use super::record::BytesIn;
 use super::{salvage, HeaderParts, Reader, Tail};
@@ -81,8 +81,6 @@ const RELEASE_EVERY: usize = 64 << 20;
 /// size Linux uses for file mappings, and of the 2 MiB a large folio may be
 /// mapped with (releasing part of one would split its mapping).
 const RELEASE_ALIGN: usize = 2 << 20;
-
-const INCOMPLETE: FrameCheck = FrameCheck::Bad("frame extends past the end of the data");
 
 impl Pager {
     /// The pager of the segment in `file`: mapped, or its frames if it is
@@ -172,20 +170,6 @@ impl Pager {
         read.map_err(|e| Error::io_at(path, offset as u64, "read", e))
     }
 
-    /// `pread` of `len` bytes into `buf` (grown if needed).
-    pub(super) fn pread_vec(
-        &self,
-        path: &Path,
-        buf: &mut Vec<u8>,
-        offset: usize,
-        len: usize,
-    ) -> Result<usize> {
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
-        self.pread(path, &mut buf[..len], offset)
-    }
-
     /// Whether the segment may grow or be cut while it is read: a file (a
     /// writer may append to it, or recover it), not frames (sealed once).
     #[inline(always)]
@@ -269,13 +253,13 @@ impl MappedSegment {
         let avail = end.saturating_sub(pos);
         let got = self.copy_unsealed(path, pos, avail.min(CHECK_CHUNK))?;
         let buf = &self.unsealed.buf[..got];
-        if let (FrameAt::Incomplete, Some(head)) = (
-            frame::frame_at(buf, 0, false),
-            buf.get(..FRAME_HEADER_LEN + 1),
-        ) {
-            let len = u32::from_le_bytes(head[0..4].try_into().expect("4 bytes")) as usize;
+        if let (FrameAt::Incomplete, Some((len, crc))) =
+            (frame::frame_at(buf, 0, false), frame::frame_header(buf, 0))
+        {
+            // A whole chunk holds the frame's kind byte too.
+            let len = len as usize;
             if got == CHECK_CHUNK && FRAME_HEADER_LEN + len <= avail {
-                return self.check_large(path, pos, len, verify);
+                return self.check_large(path, pos, (len, crc), verify);
             }
         }
         let mut at = 0;
@@ -297,19 +281,18 @@ impl MappedSegment {
     }
 
     /// `check_unsealed` for a frame longer than a chunk (its body `len`
-    /// bytes): read and checksummed a chunk at a time.
+    /// bytes, its CRC `crc`), its head in the copy: read and checksummed a
+    /// chunk at a time.
     #[inline(never)]
     fn check_large(
         &mut self,
         path: &Path,
         pos: usize,
-        len: usize,
+        (len, crc): (usize, u32),
         verify: bool,
     ) -> Result<Option<FrameCheck>> {
         self.unsealed.frames_in_copy = false;
-        let head = &self.unsealed.buf[..FRAME_HEADER_LEN + 1];
-        let crc = u32::from_le_bytes(head[4..8].try_into().expect("4 bytes"));
-        let kind = head[FRAME_HEADER_LEN];
+        let kind = self.unsealed.buf[FRAME_HEADER_LEN];
         if kind & frame::RESERVED_FLAGS != 0 {
             return Ok(Some(FrameCheck::Bad("reserved flag bits set")));
         }
@@ -467,30 +450,22 @@ impl Reader {
         })
     }
 
-    /// Forgets the frames checked in the copy: the position moved, or what
-    /// was checked is stale.
-    pub(super) fn forget_checked(&mut self) {
-        self.source.forget_checked();
-    }
-
-    /// Reads up to `len` bytes at `offset` with pread into `buf`; returns
-    /// how many there were before the end of the file.
+    /// Reads up to `len` bytes at `offset` with pread into `buf` (grown if
+    /// needed); returns how many there were before the end of the file.
     pub(super) fn pread(&self, buf: &mut Vec<u8>, offset: usize, len: usize) -> Result<usize> {
-        self.source.pread_vec(&self.path, buf, offset, len)
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        self.source.pread(&self.path, &mut buf[..len], offset)
     }
 
     /// Maps the file again if its length changed since it was mapped; true
     /// if it did. A file cut shorter (a writer recovered it) is read again
     /// from the start. A sealed segment never changes: false.
     pub(super) fn remap_if_len_changed(&mut self) -> Result<bool> {
-        if self.sealed()
-            || !self
-                .source
-                .remap_if_len_changed(&self.path, &mut self.map)?
-        {
+        if self.sealed() || !self.remap_to_new_len()? {
             return Ok(false);
         }
-        self.end = self.map.len();
         if self.pos > self.end {
             // Types learned from records that were cut may be defined
             // differently by the writer that cut them.
@@ -498,6 +473,20 @@ impl Reader {
             self.types.clear();
             self.zero_tail = Default::default();
         }
+        Ok(true)
+    }
+
+    /// Maps the file again if its length changed; true if it did. The
+    /// records then end at its new end, and the seal's type table found
+    /// for lost types is found again when next needed.
+    fn remap_to_new_len(&mut self) -> Result<bool> {
+        let remapped = self
+            .source
+            .remap_if_len_changed(&self.path, &mut self.map)?;
+        if !remapped {
+            return Ok(false);
+        }
+        self.end = self.map.len();
         self.damage.seal_types = None;
         Ok(true)
     }
@@ -509,16 +498,10 @@ impl Reader {
     /// as in an unsealed segment (the types it knows stay).
     pub(crate) fn read_on_if_unsealed(&mut self) -> Result<bool> {
         let at_end = self.sealed() && self.pos >= self.end;
-        if !at_end
-            || !self
-                .source
-                .remap_if_len_changed(&self.path, &mut self.map)?
-        {
+        if !at_end || !self.remap_to_new_len()? {
             return Ok(false);
         }
-        self.end = self.map.len();
         self.seals = Default::default();
-        self.damage.seal_types = None;
         if let Some(f) = self.filter.as_mut() {
             // The seal's per-type arrays are gone: a scan filters.
             f.cursors = None;

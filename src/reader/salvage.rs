@@ -45,10 +45,10 @@ pub(super) fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize, u64)> 
         _ => first_seq,
     };
     let header = SegmentHeader {
-        major: u16_at(map, 8).unwrap_or(FORMAT_MAJOR),
-        minor: u16_at(map, 10).unwrap_or(0),
-        created_ns: u64_at(map, 16).unwrap_or(0) as i64,
-        segment_no: u64_at(map, 24).unwrap_or(0),
+        major: bytes_at(map, 8).map_or(FORMAT_MAJOR, u16::from_le_bytes),
+        minor: bytes_at(map, 10).map_or(0, u16::from_le_bytes),
+        created_ns: bytes_at(map, 16).map_or(0, i64::from_le_bytes),
+        segment_no: bytes_at(map, 24).map_or(0, u64::from_le_bytes),
         ..SegmentHeader::placeholder(lost_from)
     };
     Some((header, start, first_seq))
@@ -63,7 +63,8 @@ pub(super) fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize, u64)> 
 /// drops a valid record silently. With no record agreeing,
 /// the first valid one that ends within `UNNUMBERED_SEARCH` bytes.
 fn first_record_after_header(map: &[u8]) -> Option<(usize, Option<u64>)> {
-    let agreed = u64_at(map, 32).and_then(|first| {
+    let agreed = bytes_at(map, 32).and_then(|first| {
+        let first = u64::from_le_bytes(first);
         let at = frame::find_next_record_after(map, FIXED_LEN, first)?;
         let seq = seq_at(map, at)?;
         // Not inside the header where its stated length is plausible: its
@@ -107,14 +108,9 @@ fn could_precede(map: &[u8], header_first: u64, first_seq: u64, start: usize) ->
     })
 }
 
-fn u64_at(map: &[u8], at: usize) -> Option<u64> {
-    map.get(at..at + 8)
-        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
-}
-
-fn u16_at(map: &[u8], at: usize) -> Option<u16> {
-    map.get(at..at + 2)
-        .map(|b| u16::from_le_bytes(b.try_into().expect("2 bytes")))
+/// The `N` bytes at `at` of the header's fixed fields, if the file has them.
+fn bytes_at<const N: usize>(map: &[u8], at: usize) -> Option<[u8; N]> {
+    map.get(at..at + N)?.try_into().ok()
 }
 
 /// The parts of a segment whose header was salvaged (`header`, its records

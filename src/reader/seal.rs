@@ -238,8 +238,8 @@ fn record_frame_at(s: &mut crate::compressed::CompressedSegment, at: u64) -> Res
         return Ok(false);
     }
     let head = s.read_at(at, FRAME_HEADER_LEN)?;
-    let word = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().expect("4 bytes"));
-    let (body_len, crc) = (u64::from(word(0)), word(4));
+    let (body_len, crc) = frame::frame_header(&head, 0).expect("a frame header read");
+    let body_len = u64::from(body_len);
     if body_len == 0 || FRAME_HEADER_LEN as u64 + body_len > left {
         return Ok(false);
     }

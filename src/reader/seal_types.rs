@@ -68,8 +68,7 @@ impl SealTypes {
             let Some(last) = end.checked_sub(MIN_DIR_FRAME) else {
                 continue;
             };
-            let mut at = last;
-            while at >= from {
+            for at in (from..=last).rev() {
                 let i = (at - from) as usize;
                 let body_len = u32::from_le_bytes(window[i..i + 4].try_into().expect("4 bytes"));
                 if u64::from(body_len) + FRAME_HEADER_LEN as u64 == end - at
@@ -79,10 +78,6 @@ impl SealTypes {
                         return Some(d);
                     }
                 }
-                if at == 0 {
-                    break;
-                }
-                at -= 1;
             }
         }
         None

@@ -77,7 +77,7 @@ impl Reader {
         self.pos = pos;
         self.next_seq = seq;
         self.tail = Tail::Reading;
-        self.forget_checked();
+        self.source.forget_checked();
     }
 
     /// Reads forward (all types) until a record reaches `target`, leaving

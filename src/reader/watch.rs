@@ -123,7 +123,7 @@ impl Follow {
                 return Ok(Some(found));
             }
             let now = Instant::now();
-            let Some(left) = wait.left(now) else {
+            let Some(left) = left_until(wait.deadline, now) else {
                 self.changed = Some(wait.changed);
                 return Ok(None);
             };
@@ -177,16 +177,17 @@ struct Wait {
     rest: Option<Instant>,
 }
 
-impl Wait {
-    /// The time left at `now`, `None` once the deadline passed.
-    fn left(&self, now: Instant) -> Option<Duration> {
-        match self.deadline {
-            Some(d) if now >= d => None,
-            Some(d) => Some(d - now),
-            None => Some(Duration::MAX),
-        }
+/// The time left at `now` before `deadline` (none: for good), `None` once
+/// it passed.
+fn left_until(deadline: Option<Instant>, now: Instant) -> Option<Duration> {
+    match deadline {
+        Some(d) if now >= d => None,
+        Some(d) => Some(d - now),
+        None => Some(Duration::MAX),
     }
+}
 
+impl Wait {
     /// Blocks on the watch `w` for up to `left` (and `RECHECK`); true if it
     /// reported a change (polling starts over).
     fn block(&mut self, w: &ChangeWatch, left: Duration) -> bool {
@@ -253,11 +254,8 @@ impl ChangeWatch {
         // Before the watch: if the path is replaced in between, the next
         // recheck sees another file and watches again.
         let id = identity(path)?;
-        if WATCHES.fetch_add(1, Ordering::Relaxed) >= MAX_WATCHES {
-            WATCHES.fetch_sub(1, Ordering::Relaxed);
-            return None;
-        }
-        let Some(inotify) = Inotify::new(path, what) else {
+        let slot = WATCHES.fetch_add(1, Ordering::Relaxed) < MAX_WATCHES;
+        let Some(inotify) = slot.then(|| Inotify::new(path, what)).flatten() else {
             WATCHES.fetch_sub(1, Ordering::Relaxed);
             return None;
         };
@@ -290,12 +288,9 @@ pub(crate) fn wait_in_steps<S, T>(
 ) -> Result<Option<T>> {
     let deadline = Instant::now().checked_add(timeout);
     loop {
-        let left = deadline.map_or(Duration::MAX, |d| {
-            d.saturating_duration_since(Instant::now())
-        });
-        if left.is_zero() {
+        let Some(left) = left_until(deadline, Instant::now()) else {
             return Ok(None);
-        }
+        };
         let step = left.min(pause(s));
         let found = match watched {
             Some(dir) => follow.wait_for(step, dir, Watched::Dir, || attempt(s))?,

@@ -71,9 +71,8 @@ impl dyn SegmentSource + '_ {
         let Some(head) = self.read_part(at as u64, FRAME_HEADER_LEN.min(avail)) else {
             return false;
         };
-        let body = head.get(0..4).map_or(0, |b| {
-            u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize
-        });
+        // A head cut short leaves `avail` bytes, whatever its length says.
+        let body = frame::frame_header(&head, 0).map_or(0, |(len, _)| len as usize);
         let total = FRAME_HEADER_LEN.saturating_add(body).min(avail);
         self.read_part(at as u64, total)
             .is_some_and(|bytes| check(frame::frame_at(&bytes, 0, true)))

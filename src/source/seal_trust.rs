@@ -149,9 +149,8 @@ fn held_frame_len(original: &dyn SegmentSource, at: usize, end: usize) -> Option
     {
         return None;
     }
-    let head = original.read_part(at as u64, FRAME_HEADER_LEN)?;
-    let body = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
-    let total = FRAME_HEADER_LEN.checked_add(body)?;
+    let (body, _) = frame::frame_header(&original.read_part(at as u64, FRAME_HEADER_LEN)?, 0)?;
+    let total = FRAME_HEADER_LEN.checked_add(body as usize)?;
     (at.checked_add(total)? <= end && original.holds(at as u64, total as u64)).then_some(total)
 }
 
