@@ -85,12 +85,8 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
         // Not damage the reader could skip: an I/O error, a remote read
         // that failed.
         Some(e) => {
-            let f = Finding::new(
-                FindingKind::Unreadable,
-                &rep.location,
-                e.offset(),
-                e.message().into(),
-            );
+            let m = e.message().into();
+            let f = Finding::new(FindingKind::Unreadable, &rep.location, e.offset(), m);
             rep.push(f);
         }
         None => {
@@ -165,12 +161,8 @@ pub(super) fn unopened(path: &Path, e: &Error) -> SegmentReport {
         | ErrorKind::FrameSizeMismatch => FindingKind::Corrupt,
         _ => FindingKind::Unreadable,
     };
-    rep.push(Finding::new(
-        kind,
-        path,
-        e.offset(),
-        e.message().to_string(),
-    ));
+    let message = e.message().to_string();
+    rep.push(Finding::new(kind, path, e.offset(), message));
     rep
 }
 
