@@ -61,6 +61,50 @@ macro_rules! internal {
     )*};
 }
 
+/// Declares an enum of the C ABI (`#[repr(u32)]`, each variant numbered)
+/// whose variants each have a name, in reports and in the C ABI's `_name`
+/// calls, given once beside the variant: `Variant = number => c"name"`.
+/// Beside the enum, the constant `$table`: each variant with its name, in
+/// the order of their numbers (checked as it is built), which their
+/// numbers index from the first.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident in $table:ident {
+            $($(#[$doc:meta])* $variant:ident = $number:literal => $text:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        pub enum $name {
+            $($(#[$doc])* $variant = $number,)*
+        }
+
+        const $table: [($name, &std::ffi::CStr); [$($number),*].len()] = {
+            let table = [$(($name::$variant, $text),)*];
+            let mut i = 0;
+            while i < table.len() {
+                let number_order = table[i].0 as usize == table[0].0 as usize + i;
+                assert!(number_order, "the variants are in number order, none left out");
+                i += 1;
+            }
+            table
+        };
+    };
+}
+
+/// The variants of a `named_enum!` table, in its order.
+const fn variants<T: Copy, const N: usize>(table: &[(T, &std::ffi::CStr); N]) -> [T; N] {
+    let mut all = [table[0].0; N];
+    let mut i = 0;
+    while i < N {
+        all[i] = table[i].0;
+        i += 1;
+    }
+    all
+}
+
 /// cbindgen:ignore
 #[cfg(feature = "s3")]
 pub mod archive;

@@ -73,18 +73,8 @@ pub(super) fn source_of(real: &Path, file: &File) -> Result<Source> {
 fn decompressed(path: &Path) -> Result<File> {
     use std::io::{BufWriter, Write};
     let (mut seg, _) = CompressedSegment::open_frames_salvage(path)?;
-    let tmp = std::env::temp_dir().join(format!(
-        "binlog-repair-{}-{}.binlog",
-        std::process::id(),
-        crate::clock::now_ns()
-    ));
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(|e| Error::io(&tmp, "create", e))?;
-    let _ = std::fs::remove_file(&tmp);
+    let tmp = std::env::temp_dir();
+    let file = crate::sys::anonymous_file(&tmp).map_err(|e| Error::io(&tmp, "create", e))?;
     let io = |e| Error::io(&tmp, "write", e);
     let mut out = BufWriter::with_capacity(1 << 20, &file);
     let mut frame = Vec::new();

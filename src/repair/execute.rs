@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 /// Where the steps done are reported.
 pub(super) type Emit<'a> = &'a mut dyn FnMut(Step);
 
-fn say(emit: &mut dyn FnMut(Step), kind: StepKind, message: String) {
+/// Reports a step done: `kind`, in words `message`.
+pub(super) fn say(emit: &mut dyn FnMut(Step), kind: StepKind, message: String) {
     emit(Step { kind, message });
 }
 
@@ -60,11 +61,8 @@ fn execute(path: &Path, a: &Analysis, s: &SegmentPlan, o: &Options, emit: Emit) 
     let mut backup = None;
     if !headerless {
         let b = backup_copy(path, o.backup_dir.as_deref())?;
-        say(
-            emit,
-            StepKind::Backup,
-            format!("backed up {p} to {}", b.display()),
-        );
+        let m = format!("backed up {p} to {}", b.display());
+        say(emit, StepKind::Backup, m);
         backup = Some(b);
     }
     let source = match compressed::source_of(&real, &file) {
@@ -85,11 +83,9 @@ fn execute(path: &Path, a: &Analysis, s: &SegmentPlan, o: &Options, emit: Emit) 
                     .first()
                     .map(|k| k.display().to_string())
                     .unwrap_or_else(|| format!("{p}.corrupt-{offset}"));
-                say(
-                    emit,
-                    StepKind::Cut,
-                    format!("cut the torn tail: {len} bytes at offset {offset}, kept in {kept}"),
-                );
+                let m =
+                    format!("cut the torn tail: {len} bytes at offset {offset}, kept in {kept}");
+                say(emit, StepKind::Cut, m);
             }
         }
         Some(Salvage { cut, runs }) => {
@@ -101,11 +97,8 @@ fn execute(path: &Path, a: &Analysis, s: &SegmentPlan, o: &Options, emit: Emit) 
                 return Ok(false);
             };
             replace(&source.target, from, &file, *cut)?;
-            say(
-                emit,
-                StepKind::Cut,
-                format!("cut {p} at offset {cut}, before the damage"),
-            );
+            let m = format!("cut {p} at offset {cut}, before the damage");
+            say(emit, StepKind::Cut, m);
             say(emit, StepKind::Reseal, resealed_line(path, &source));
         }
     }

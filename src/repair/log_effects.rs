@@ -6,6 +6,7 @@
 //! newest, an empty segment numbered after the salvaged records keeps the
 //! log's next writer from numbering new records as they are numbered.
 
+use super::execute::say;
 use super::salvage::{salvage_ends, Salvage};
 use super::{SegmentPlan, Step, StepKind, Summary};
 use crate::error::Result;
@@ -59,10 +60,7 @@ fn gap_left(
             missing(from, to + 1, dry),
             log.0.display()
         );
-        emit(Step {
-            kind: StepKind::Gap,
-            message,
-        });
+        say(emit, StepKind::Gap, message);
     }
     !lost.is_empty()
 }
@@ -135,10 +133,7 @@ fn number_after_salvage(
     match started {
         Ok(done) => {
             let message = format!("{done} {p}, empty, at sequence number {after}, {why}");
-            emit(Step {
-                kind: StepKind::StartSegment,
-                message,
-            });
+            say(emit, StepKind::StartSegment, message);
             (gap_left(s, Some(after), log, dry, emit), false)
         }
         Err(e) => {
@@ -149,10 +144,7 @@ fn number_after_salvage(
                 s.verdict.path.display(),
                 e.message()
             );
-            emit(Step {
-                kind: StepKind::Error,
-                message,
-            });
+            say(emit, StepKind::Error, message);
             (false, true)
         }
     }

@@ -86,24 +86,24 @@ pub struct Options {
     pub backup_dir: Option<PathBuf>,
 }
 
-/// What a segment needs. The numbers are the C ABI's
-/// `BINLOG_PLAN_*` codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum Action {
-    /// Nothing: sealed and intact, or open by a writer and intact.
-    None = 0,
-    /// It cannot be looked at as a segment (an error).
-    Unreadable = 1,
-    /// Damaged, and left as it is (`why` says why).
-    Refuse = 2,
-    /// Reopened with a writer and closed: cuts a torn tail, rewrites the
-    /// seal.
-    Reseal = 3,
-    /// The records after mid-file damage copied to new segments, the
-    /// segment cut before the damage and resealed (or, its header lost,
-    /// left as it is).
-    Salvage = 4,
+named_enum! {
+    /// What a segment needs. The numbers are the C ABI's
+    /// `BINLOG_PLAN_*` codes.
+    pub enum Action in ACTION_NAMES {
+        /// Nothing: sealed and intact, or open by a writer and intact.
+        None = 0 => c"none",
+        /// It cannot be looked at as a segment (an error).
+        Unreadable = 1 => c"unreadable",
+        /// Damaged, and left as it is (`why` says why).
+        Refuse = 2 => c"refused",
+        /// Reopened with a writer and closed: cuts a torn tail, rewrites the
+        /// seal.
+        Reseal = 3 => c"reseal",
+        /// The records after mid-file damage copied to new segments, the
+        /// segment cut before the damage and resealed (or, its header lost,
+        /// left as it is).
+        Salvage = 4 => c"salvage",
+    }
 }
 
 impl Action {
@@ -114,15 +114,12 @@ impl Action {
 
     /// `name`, NUL-terminated.
     pub fn c_name(self) -> &'static CStr {
-        [c"none", c"unreadable", c"refused", c"reseal", c"salvage"][self as usize]
+        ACTION_NAMES[self as usize].1
     }
 
     /// The action numbered `n` (its C code).
     pub fn from_number(n: u32) -> Option<Action> {
-        use Action::*;
-        [None, Unreadable, Refuse, Reseal, Salvage]
-            .get(n as usize)
-            .copied()
+        ACTION_NAMES.get(n as usize).map(|a| a.0)
     }
 
     /// Whether the plan changes files (a backup first).
@@ -131,52 +128,39 @@ impl Action {
     }
 }
 
-/// What a step does. The numbers are the C ABI's `BINLOG_STEP_*`
-/// codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum StepKind {
-    /// What is to be fixed.
-    Note = 0,
-    /// A backup copy of the segment.
-    Backup = 1,
-    /// A cut: a torn tail, or the segment before mid-file damage.
-    Cut = 2,
-    /// The segment resealed (or, compressed, written as a plain segment).
-    Reseal = 3,
-    /// Records copied into a new segment.
-    Salvage = 4,
-    /// An empty segment started after the salvaged records, so that the
-    /// log's writer numbers new records after them.
-    StartSegment = 5,
-    /// Records lost in the damage: a gap in the log, which [`accept_gap`]
-    /// accepts.
-    Gap = 6,
-    /// A file left as it is, or damage that no repair can undo.
-    Leave = 7,
-    /// Leftovers of a repair that was stopped, removed.
-    Cleanup = 8,
-    /// A step that failed.
-    Error = 9,
+named_enum! {
+    /// What a step does. The numbers are the C ABI's `BINLOG_STEP_*`
+    /// codes.
+    pub enum StepKind in STEP_NAMES {
+        /// What is to be fixed.
+        Note = 0 => c"note",
+        /// A backup copy of the segment.
+        Backup = 1 => c"backup",
+        /// A cut: a torn tail, or the segment before mid-file damage.
+        Cut = 2 => c"cut",
+        /// The segment resealed (or, compressed, written as a plain segment).
+        Reseal = 3 => c"reseal",
+        /// Records copied into a new segment.
+        Salvage = 4 => c"salvage",
+        /// An empty segment started after the salvaged records, so that the
+        /// log's writer numbers new records after them.
+        StartSegment = 5 => c"start-segment",
+        /// Records lost in the damage: a gap in the log, which [`accept_gap`]
+        /// accepts.
+        Gap = 6 => c"gap",
+        /// A file left as it is, or damage that no repair can undo.
+        Leave = 7 => c"leave",
+        /// Leftovers of a repair that was stopped, removed.
+        Cleanup = 8 => c"cleanup",
+        /// A step that failed.
+        Error = 9 => c"error",
+    }
 }
 
 impl StepKind {
     /// The step kind numbered `n` (its C code).
     pub fn from_number(n: u32) -> Option<StepKind> {
-        use StepKind::*;
-        let all = [
-            Note,
-            Backup,
-            Cut,
-            Reseal,
-            Salvage,
-            StartSegment,
-            Gap,
-            Leave,
-            Cleanup,
-            Error,
-        ];
-        all.get(n as usize).copied()
+        STEP_NAMES.get(n as usize).map(|k| k.0)
     }
 
     /// `note`, `backup`, `cut`, `reseal`, `salvage`, `start-segment`,
@@ -187,18 +171,7 @@ impl StepKind {
 
     /// `name`, NUL-terminated.
     pub fn c_name(self) -> &'static CStr {
-        [
-            c"note",
-            c"backup",
-            c"cut",
-            c"reseal",
-            c"salvage",
-            c"start-segment",
-            c"gap",
-            c"leave",
-            c"cleanup",
-            c"error",
-        ][self as usize]
+        STEP_NAMES[self as usize].1
     }
 }
 

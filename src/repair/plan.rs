@@ -37,22 +37,20 @@ pub(super) fn plan_segment(
     }
     // Problems between segments (records missing before this one) are not
     // repairable here, whatever the segment itself needed.
-    for l in &s.verdict.log_issues {
-        if l.kind != FindingKind::NotSealed {
-            let why = if l.kind == FindingKind::WrongLog {
+    let path = s.verdict.path.display();
+    for l in s.verdict.log_issues.iter() {
+        let why = match l.kind {
+            FindingKind::NotSealed => continue,
+            FindingKind::WrongLog => {
                 "it belongs to another log, or another place in this one: move it out"
-            } else {
-                "the records are gone"
-            };
-            s.steps.push(Step {
-                kind: StepKind::Leave,
-                message: format!(
-                    "{}: {} (not repairable: {why})",
-                    s.verdict.path.display(),
-                    l.message
-                ),
-            });
-        }
+            }
+            _ => "the records are gone",
+        };
+        let message = format!("{path}: {} (not repairable: {why})", l.message);
+        s.steps.push(Step {
+            kind: StepKind::Leave,
+            message,
+        });
     }
     s
 }
@@ -163,17 +161,9 @@ fn plan_for_mid_file(
         );
         return (Action::Refuse, why, None);
     }
-    let s = if kind == FindingKind::CorruptHeader {
-        Salvage {
-            cut: None,
-            runs: a.runs.clone(),
-        }
-    } else {
-        let runs = a.runs.iter().filter(|r| r.start >= offset).copied();
-        Salvage {
-            cut: Some(offset),
-            runs: runs.collect(),
-        }
-    };
-    (Action::Salvage, String::new(), Some(s))
+    // A damaged header: every run is copied, and nothing is cut.
+    let cut = (kind != FindingKind::CorruptHeader).then_some(offset);
+    let runs = a.runs.iter().filter(|r| cut.is_none() || r.start >= offset);
+    let runs = runs.copied().collect();
+    (Action::Salvage, String::new(), Some(Salvage { cut, runs }))
 }

@@ -41,16 +41,17 @@ pub(super) fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
                 step(StepKind::Reseal, m);
             }
         }
-        (
-            Action::Salvage,
-            Some(Salvage {
-                cut: Some(cut),
-                runs,
-            }),
-        ) => {
+        (Action::Salvage, Some(Salvage { cut, runs })) => {
             for r in runs {
-                step(StepKind::Salvage, would_copy(path, r, true));
+                step(StepKind::Salvage, would_copy(path, r, cut.is_some()));
             }
+            let Some(cut) = cut else {
+                step(
+                    StepKind::Leave,
+                    format!("would leave {p} as it is (its header is unreadable)"),
+                );
+                return steps;
+            };
             let kept: u64 = a
                 .runs
                 .iter()
@@ -64,15 +65,6 @@ pub(super) fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
             if let Some(m) = compressed::would_replace(path) {
                 step(StepKind::Reseal, m);
             }
-        }
-        (Action::Salvage, Some(Salvage { cut: None, runs })) => {
-            for r in runs {
-                step(StepKind::Salvage, would_copy(path, r, false));
-            }
-            step(
-                StepKind::Leave,
-                format!("would leave {p} as it is (its header is unreadable)"),
-            );
         }
         _ => {}
     }

@@ -33,10 +33,8 @@ impl Inotify {
         let c = CString::new(path.as_os_str().as_bytes()).ok()?;
         // SAFETY: inotify_init1 takes flags and returns a new descriptor,
         // which we then own (wrapped in a File, closed when it drops).
-        let raw = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
-        if raw < 0 {
-            return None;
-        }
+        let flags = libc::IN_CLOEXEC | libc::IN_NONBLOCK;
+        let raw = super::os_result(unsafe { libc::inotify_init1(flags) }).ok()?;
         // SAFETY: `raw` is a descriptor just made and owned by no one else.
         let fd = unsafe { File::from_raw_fd(raw) };
         let mask = libc::IN_MODIFY
@@ -100,9 +98,7 @@ pub fn on_network_filesystem(path: &Path) -> Option<bool> {
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is NUL-terminated and lives through the call; statfs
     // writes one struct we own.
-    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
+    super::os_result(unsafe { libc::statfs(c.as_ptr(), &mut st) }).ok()?;
     // f_type's width differs between C libraries and architectures.
     #[allow(clippy::unnecessary_cast)]
     Some(is_network_fs_type(st.f_type as i64))

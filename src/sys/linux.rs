@@ -14,16 +14,17 @@ use std::path::Path;
 /// lock goes away when the last descriptor of the open file is closed, so a
 /// killed writer never leaves a stale lock.
 pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
+    try_flock(file, libc::LOCK_EX)
+}
+
+/// Takes the flock `op` on `file` without blocking: `Ok(false)` when
+/// another open file description holds a lock in its way.
+fn try_flock(file: &File, op: libc::c_int) -> io::Result<bool> {
     // SAFETY: flock takes a descriptor we own (borrowed from `file`) and flags.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
-        return Ok(true);
-    }
-    let err = io::Error::last_os_error();
-    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        Ok(false)
-    } else {
-        Err(err)
+    match super::os_result(unsafe { libc::flock(file.as_raw_fd(), op | libc::LOCK_NB) }) {
+        Ok(_) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -31,18 +32,11 @@ pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
 /// writer has the segment): found out by taking a shared lock without
 /// waiting, and releasing it at once.
 pub fn is_locked_exclusively(file: &File) -> io::Result<bool> {
-    // SAFETY: as above.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
-    if rc == 0 {
+    let shared = try_flock(file, libc::LOCK_SH)?;
+    if shared {
         unlock(file);
-        return Ok(false);
     }
-    let err = io::Error::last_os_error();
-    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        Ok(true)
-    } else {
-        Err(err)
-    }
+    Ok(!shared)
 }
 
 /// Whether a writer holds the file at `path` (`is_locked_exclusively`);
@@ -175,13 +169,9 @@ pub fn lower_thread_priority() -> io::Result<()> {
     // SAFETY: gettid has no arguments and cannot fail.
     let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
     // SAFETY: plain system calls on the calling thread, no pointers.
-    if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, 19) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    super::os_result(unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, 19) })?;
     let ioprio = (IOPRIO_CLASS_BE << IOPRIO_CLASS_SHIFT) | 7;
     // SAFETY: as above.
-    if unsafe { libc::syscall(libc::SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, ioprio) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    let rc = unsafe { libc::syscall(libc::SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, ioprio) };
+    super::os_result(rc).map(drop)
 }

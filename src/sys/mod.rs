@@ -105,3 +105,13 @@ pub fn parent_dir(path: &Path) -> &Path {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
 }
+
+/// A system call's return value, or the error `errno` names where it
+/// returned a negative number (its -1).
+pub fn os_result<T: Default + PartialOrd>(rc: T) -> io::Result<T> {
+    if rc < T::default() {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}

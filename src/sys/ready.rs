@@ -17,10 +17,7 @@ impl Epoll {
     pub fn new() -> io::Result<Epoll> {
         // SAFETY: epoll_create1 takes flags and returns a new descriptor,
         // which we then own.
-        let raw = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if raw < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let raw = super::os_result(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
         // SAFETY: `raw` is a descriptor just made and owned by no one else.
         Ok(Epoll {
             fd: unsafe { OwnedFd::from_raw_fd(raw) },
@@ -37,10 +34,7 @@ impl Epoll {
         // SAFETY: both descriptors are open; epoll_ctl reads one event we
         // own.
         let rc = unsafe { libc::epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        super::os_result(rc).map(drop)
     }
 
     pub fn raw_fd(&self) -> RawFd {
@@ -58,15 +52,8 @@ impl Timer {
     pub fn new() -> io::Result<Timer> {
         // SAFETY: timerfd_create takes a clock id and flags and returns a
         // new descriptor, which we then own.
-        let raw = unsafe {
-            libc::timerfd_create(
-                libc::CLOCK_MONOTONIC,
-                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
-            )
-        };
-        if raw < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let flags = libc::TFD_NONBLOCK | libc::TFD_CLOEXEC;
+        let raw = super::os_result(unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, flags) })?;
         // SAFETY: `raw` is a descriptor just made and owned by no one else.
         Ok(Timer {
             fd: unsafe { File::from_raw_fd(raw) },
@@ -92,10 +79,7 @@ impl Timer {
         // itimerspec we own and writes no old value (NULL).
         let rc =
             unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        super::os_result(rc).map(drop)
     }
 
     /// Reads an expiry, if there is one (non-blocking): not readable after.

@@ -209,10 +209,7 @@ fn finding(path: &Path, kind: FindingKind, range: Option<(u64, u64)>, message: S
 /// and directory (or the prefix of its object URL), and its segment number.
 fn log_of(path: &Path) -> Option<(LogOf, u64)> {
     let name = path.file_name()?.to_str()?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = crate::sys::parent_dir(path).to_path_buf();
     #[cfg(feature = "s3")]
     if path.as_os_str().as_encoded_bytes().starts_with(b"s3://") {
         let key = crate::archive::object_name::parse_object_key(name)?;

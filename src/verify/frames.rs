@@ -64,13 +64,11 @@ fn name_in_region(rep: &mut SegmentReport, at: u64, len: u64, e: &Error) -> bool
         ];
         kinds.contains(&f.kind) && f.offset.is_some_and(|o| o <= at + len && at <= o + f.len)
     });
-    match region {
-        Some(f) => {
-            f.message = format!("{}; {}", f.message, e.message());
-            true
-        }
-        None => false,
-    }
+    let Some(f) = region else {
+        return false;
+    };
+    f.message = format!("{}; {}", f.message, e.message());
+    true
 }
 
 /// The finding of a frame error `e` at original `offset`: what a reseal

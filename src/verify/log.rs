@@ -212,12 +212,8 @@ impl LogPlace {
         if local {
             if let Err(e) = segments::check_file_name(&rep.location, &header, &self.name) {
                 let m = e.message().into();
-                rep.push(Finding::new(
-                    FindingKind::WrongLog,
-                    &rep.location,
-                    e.offset(),
-                    m,
-                ));
+                let f = Finding::new(FindingKind::WrongLog, &rep.location, e.offset(), m);
+                rep.push(f);
                 return;
             }
         }

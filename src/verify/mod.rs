@@ -59,115 +59,115 @@ use crate::reader::Tail;
 use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 
-/// What a finding is. The numbers are the C ABI's `BINLOG_FINDING_*` codes
-/// and are never reused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum FindingKind {
-    /// The last record of an unsealed segment is cut off and nothing valid
-    /// follows it (a writer died mid-write): section 10.1 item 4. Damage;
-    /// `repair` cuts it, after a backup.
-    TornTail = 1,
-    /// Bytes that are not valid records, or a record whose CRC is right but
-    /// whose contents are wrong, with the records named by `from_seq ..
-    /// to_seq` lost: corruption (section 10.1). Damage; `repair --salvage`
-    /// keeps every valid record around it.
-    Corrupt = 2,
-    /// A valid record numbered past the one expected: the records between
-    /// are lost without damaged bytes to show for it (section 10.3).
-    SequenceJump = 3,
-    /// The records are complete, the seal after them is incomplete or
-    /// damaged (section 10.1 items 1 and 3). Damage; `repair` reseals.
-    SealDamaged = 4,
-    /// Zeros after the records of an unsealed segment: a durable writer's
-    /// prepared space (section 10.1), not damage.
-    ZeroTail = 5,
-    /// An unsealed segment whose writer is gone, a file on its own or a
-    /// log's newest segment: not damage (`repair` seals it, a writer
-    /// reopening it continues it).
-    Unsealed = 6,
-    /// Not a segment: the file does not start with the magic number
-    /// (section 3).
-    NotABinlog = 7,
-    /// The file ends inside its header (section 3): 0 bytes included.
-    Truncated = 8,
-    /// A format version this library does not read (section 4).
-    UnsupportedVersion = 9,
-    /// The header is damaged; the records after it were read (section 10.5).
-    CorruptHeader = 10,
-    /// Records missing from a log (sequence numbers `from_seq .. to_seq`):
-    /// between two segments (a segment removed or lost), or past the end
-    /// its files were read to where its manifest lists them in a sealed
-    /// segment (a sealed segment cut short), given on the log's last file.
-    MissingRecords = 11,
-    /// A segment of a log starts before the one before it ended.
-    SequenceOverlap = 12,
-    /// A file named as a segment of the log whose header names another log
-    /// or another segment number.
-    WrongLog = 13,
-    /// The file could not be read (I/O, permission).
-    Unreadable = 14,
-    /// A writer holds the segment and is writing: a record being written at
-    /// its end, or its seal (not damage).
-    BeingWritten = 15,
-    /// Records missing between segments that the operator accepted as lost
-    /// (`binlog repair --accept-gap`): not damage.
-    AcceptedGap = 16,
-    /// A log's newest segment file with no header yet: a writer creating
-    /// it, or a roll that failed then (not damage; `LogReader` reads
-    /// nothing from it).
-    NotYetWritten = 17,
-    /// A segment of a log holding no record, starting before the segment
-    /// before it ended: what a roll that failed after creating it leaves
-    /// (`LogReader` skips it; not damage).
-    FailedRollLeftover = 18,
-    /// An unsealed segment of a log with newer segments after it, no writer
-    /// holding it: its writer died before sealing it. Damage; `repair`
-    /// seals it.
-    NotSealed = 19,
-    /// A frame of a compressed segment that does not decompress as its
-    /// seek table says, or a seek table lost (section 17.1): named with the
-    /// frame and its compressed offset. The reader's finding for the
-    /// records it held (if any) says what was lost.
-    CorruptFrame = 20,
-    /// A part of a usable seal that only seeks and type filters read (a
-    /// type's offset array, the sparse index) fails the checks they make:
-    /// no record is lost (they scan instead). Damage; `repair` reseals.
-    SealIndexDamaged = 21,
-    /// A log's manifest that cannot be read or fails its check while it
-    /// is the only record of the log's position (no segment file of the
-    /// log left, no ship journal position): a writer's open refuses the
-    /// log (docs/FORMAT.md section 14a, "Without the record"). Damage;
-    /// nothing a repair does.
-    ManifestDamaged = 22,
-    /// A log's manifest that cannot be read or fails its check while
-    /// another record holds the log's position (a segment file, the ship
-    /// journal): not used, and rewritten when the log is next opened for
-    /// writing (not damage).
-    ManifestUnused = 23,
-    /// Findings of a segment past the first [`MAX_FINDINGS`], counted
-    /// only: `len` is how many (see [`SegmentReport::not_listed`]).
-    /// Damage: only a damaged segment has that many.
-    NotListed = 24,
+named_enum! {
+    /// What a finding is. The numbers are the C ABI's `BINLOG_FINDING_*` codes
+    /// and are never reused.
+    pub enum FindingKind in KIND_NAMES {
+        /// The last record of an unsealed segment is cut off and nothing valid
+        /// follows it (a writer died mid-write): section 10.1 item 4. Damage;
+        /// `repair` cuts it, after a backup.
+        TornTail = 1 => c"torn-tail",
+        /// Bytes that are not valid records, or a record whose CRC is right but
+        /// whose contents are wrong, with the records named by `from_seq ..
+        /// to_seq` lost: corruption (section 10.1). Damage; `repair --salvage`
+        /// keeps every valid record around it.
+        Corrupt = 2 => c"corrupt",
+        /// A valid record numbered past the one expected: the records between
+        /// are lost without damaged bytes to show for it (section 10.3).
+        SequenceJump = 3 => c"sequence",
+        /// The records are complete, the seal after them is incomplete or
+        /// damaged (section 10.1 items 1 and 3). Damage; `repair` reseals.
+        SealDamaged = 4 => c"seal-damaged",
+        /// Zeros after the records of an unsealed segment: a durable writer's
+        /// prepared space (section 10.1), not damage.
+        ZeroTail = 5 => c"zero-tail",
+        /// An unsealed segment whose writer is gone, a file on its own or a
+        /// log's newest segment: not damage (`repair` seals it, a writer
+        /// reopening it continues it).
+        Unsealed = 6 => c"unsealed",
+        /// Not a segment: the file does not start with the magic number
+        /// (section 3).
+        NotABinlog = 7 => c"not-a-binlog",
+        /// The file ends inside its header (section 3): 0 bytes included.
+        Truncated = 8 => c"truncated",
+        /// A format version this library does not read (section 4).
+        UnsupportedVersion = 9 => c"unsupported-version",
+        /// The header is damaged; the records after it were read (section 10.5).
+        CorruptHeader = 10 => c"corrupt-header",
+        /// Records missing from a log (sequence numbers `from_seq .. to_seq`):
+        /// between two segments (a segment removed or lost), or past the end
+        /// its files were read to where its manifest lists them in a sealed
+        /// segment (a sealed segment cut short), given on the log's last file.
+        MissingRecords = 11 => c"missing-records",
+        /// A segment of a log starts before the one before it ended.
+        SequenceOverlap = 12 => c"sequence-overlap",
+        /// A file named as a segment of the log whose header names another log
+        /// or another segment number.
+        WrongLog = 13 => c"wrong-log",
+        /// The file could not be read (I/O, permission).
+        Unreadable = 14 => c"unreadable",
+        /// A writer holds the segment and is writing: a record being written at
+        /// its end, or its seal (not damage).
+        BeingWritten = 15 => c"being-written",
+        /// Records missing between segments that the operator accepted as lost
+        /// (`binlog repair --accept-gap`): not damage.
+        AcceptedGap = 16 => c"accepted-gap",
+        /// A log's newest segment file with no header yet: a writer creating
+        /// it, or a roll that failed then (not damage; `LogReader` reads
+        /// nothing from it).
+        NotYetWritten = 17 => c"not-yet-written",
+        /// A segment of a log holding no record, starting before the segment
+        /// before it ended: what a roll that failed after creating it leaves
+        /// (`LogReader` skips it; not damage).
+        FailedRollLeftover = 18 => c"failed-roll-leftover",
+        /// An unsealed segment of a log with newer segments after it, no writer
+        /// holding it: its writer died before sealing it. Damage; `repair`
+        /// seals it.
+        NotSealed = 19 => c"not-sealed",
+        /// A frame of a compressed segment that does not decompress as its
+        /// seek table says, or a seek table lost (section 17.1): named with the
+        /// frame and its compressed offset. The reader's finding for the
+        /// records it held (if any) says what was lost.
+        CorruptFrame = 20 => c"corrupt-frame",
+        /// A part of a usable seal that only seeks and type filters read (a
+        /// type's offset array, the sparse index) fails the checks they make:
+        /// no record is lost (they scan instead). Damage; `repair` reseals.
+        SealIndexDamaged = 21 => c"seal-mismatch",
+        /// A log's manifest that cannot be read or fails its check while it
+        /// is the only record of the log's position (no segment file of the
+        /// log left, no ship journal position): a writer's open refuses the
+        /// log (docs/FORMAT.md section 14a, "Without the record"). Damage;
+        /// nothing a repair does.
+        ManifestDamaged = 22 => c"manifest-damaged",
+        /// A log's manifest that cannot be read or fails its check while
+        /// another record holds the log's position (a segment file, the ship
+        /// journal): not used, and rewritten when the log is next opened for
+        /// writing (not damage).
+        ManifestUnused = 23 => c"manifest-unused",
+        /// Findings of a segment past the first [`MAX_FINDINGS`], counted
+        /// only: `len` is how many (see [`SegmentReport::not_listed`]).
+        /// Damage: only a damaged segment has that many.
+        NotListed = 24 => c"not-listed",
+    }
 }
 
-/// What `binlog repair` does about a finding. The numbers are the C ABI's
-/// `BINLOG_REPAIR_*` codes and are never reused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum RepairAction {
-    /// Nothing: not damage, or nothing a repair can do (the records are
-    /// gone, or the file is no segment).
-    Nothing = 0,
-    /// Backs the segment up, then cuts the torn tail and seals it.
-    CutTornTail = 1,
-    /// Backs the segment up, then seals it (cutting a damaged seal, or the
-    /// zeros of prepared space).
-    Reseal = 2,
-    /// Only with `--salvage`: backs the segment up, copies the valid
-    /// records after the damage into a new segment, cuts the segment at the
-    /// damage and seals it.
-    Salvage = 3,
+named_enum! {
+    /// What `binlog repair` does about a finding. The numbers are the C ABI's
+    /// `BINLOG_REPAIR_*` codes and are never reused.
+    pub enum RepairAction in ACTION_NAMES {
+        /// Nothing: not damage, or nothing a repair can do (the records are
+        /// gone, or the file is no segment).
+        Nothing = 0 => c"nothing",
+        /// Backs the segment up, then cuts the torn tail and seals it.
+        CutTornTail = 1 => c"cut-torn-tail",
+        /// Backs the segment up, then seals it (cutting a damaged seal, or the
+        /// zeros of prepared space).
+        Reseal = 2 => c"reseal",
+        /// Only with `--salvage`: backs the segment up, copies the valid
+        /// records after the damage into a new segment, cuts the segment at the
+        /// damage and seals it.
+        Salvage = 3 => c"salvage",
+    }
 }
 
 /// One thing verification found about a segment or between segments.
@@ -250,50 +250,9 @@ pub struct SegmentReport {
 /// that a segment damaged everywhere does not fill memory.
 pub const MAX_FINDINGS: usize = 1000;
 
-/// Each kind and its name in reports, in the order of their numbers (a
-/// kind's number is its place here plus one).
-const KIND_NAMES: [(FindingKind, &CStr); 24] = {
-    use FindingKind::*;
-    [
-        (TornTail, c"torn-tail"),
-        (Corrupt, c"corrupt"),
-        (SequenceJump, c"sequence"),
-        (SealDamaged, c"seal-damaged"),
-        (ZeroTail, c"zero-tail"),
-        (Unsealed, c"unsealed"),
-        (NotABinlog, c"not-a-binlog"),
-        (Truncated, c"truncated"),
-        (UnsupportedVersion, c"unsupported-version"),
-        (CorruptHeader, c"corrupt-header"),
-        (MissingRecords, c"missing-records"),
-        (SequenceOverlap, c"sequence-overlap"),
-        (WrongLog, c"wrong-log"),
-        (Unreadable, c"unreadable"),
-        (BeingWritten, c"being-written"),
-        (AcceptedGap, c"accepted-gap"),
-        (NotYetWritten, c"not-yet-written"),
-        (FailedRollLeftover, c"failed-roll-leftover"),
-        (NotSealed, c"not-sealed"),
-        (CorruptFrame, c"corrupt-frame"),
-        (SealIndexDamaged, c"seal-mismatch"),
-        (ManifestDamaged, c"manifest-damaged"),
-        (ManifestUnused, c"manifest-unused"),
-        (NotListed, c"not-listed"),
-    ]
-};
-
 impl FindingKind {
     /// Every kind, in the order of their numbers.
-    pub const ALL: [FindingKind; 24] = {
-        let mut all = [FindingKind::TornTail; 24];
-        let mut i = 0;
-        while i < all.len() {
-            all[i] = KIND_NAMES[i].0;
-            assert!(all[i] as usize == i + 1, "KIND_NAMES is in number order");
-            i += 1;
-        }
-        all
-    };
+    pub const ALL: [FindingKind; 24] = crate::variants(&KIND_NAMES);
 
     /// The kind whose number (the C ABI's) is `n`, if one is.
     pub fn from_number(n: u32) -> Option<FindingKind> {
@@ -314,12 +273,7 @@ impl FindingKind {
 
 impl RepairAction {
     /// Every action, in the order of their numbers.
-    pub const ALL: [RepairAction; 4] = [
-        RepairAction::Nothing,
-        RepairAction::CutTornTail,
-        RepairAction::Reseal,
-        RepairAction::Salvage,
-    ];
+    pub const ALL: [RepairAction; 4] = crate::variants(&ACTION_NAMES);
 
     /// The action whose number (the C ABI's) is `n`, if one is.
     pub fn from_number(n: u32) -> Option<RepairAction> {
@@ -334,7 +288,7 @@ impl RepairAction {
 
     /// `name`, NUL-terminated.
     pub fn c_name(self) -> &'static CStr {
-        [c"nothing", c"cut-torn-tail", c"reseal", c"salvage"][self as usize]
+        ACTION_NAMES[self as usize].1
     }
 }
 

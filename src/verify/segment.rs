@@ -85,12 +85,8 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
         // Not damage the reader could skip: an I/O error, a remote read
         // that failed.
         Some(e) => {
-            let f = Finding::new(
-                FindingKind::Unreadable,
-                &rep.location,
-                e.offset(),
-                e.message().into(),
-            );
+            let m = e.message().into();
+            let f = Finding::new(FindingKind::Unreadable, &rep.location, e.offset(), m);
             rep.push(f);
         }
         None => {
@@ -165,12 +161,8 @@ pub(super) fn unopened(path: &Path, e: &Error) -> SegmentReport {
         | ErrorKind::FrameSizeMismatch => FindingKind::Corrupt,
         _ => FindingKind::Unreadable,
     };
-    rep.push(Finding::new(
-        kind,
-        path,
-        e.offset(),
-        e.message().to_string(),
-    ));
+    let message = e.message().to_string();
+    rep.push(Finding::new(kind, path, e.offset(), message));
     rep
 }
 
@@ -221,70 +213,58 @@ fn damage_finding(rep: &SegmentReport, d: &Damage, tail: Tail, why: Option<&str>
 /// zeros of prepared space, no seal; each a writer at work when one holds
 /// the segment.
 fn tail_findings(rep: &mut SegmentReport, r: &Reader, tail: Tail) {
-    let loc = rep.location.clone();
-    let at = |offset: u64, what: &str| format!("{}: offset {offset}: {what}", loc.display());
-    let live = rep.writer_holds;
-    let next = rep.next_seq;
-    let f = |kind, offset, len, repair, message| Finding {
-        kind,
-        location: loc.clone(),
-        offset: Some(offset),
-        len,
-        from_seq: next,
-        to_seq: next,
-        repair,
-        message,
+    use {FindingKind as K, RepairAction as R};
+    let (live, file_len) = (rep.writer_holds, rep.file_len);
+    let mut push = |kind, offset: u64, len, repair, what: &str| {
+        let message = format!("{}: offset {offset}: {what}", rep.location.display());
+        let f = Finding {
+            len,
+            from_seq: rep.next_seq,
+            to_seq: rep.next_seq,
+            repair,
+            ..Finding::new(kind, &rep.location, Some(offset), message)
+        };
+        rep.push(f);
     };
     match tail {
-        Tail::Torn { offset, len } if live => rep.push(f(
-            FindingKind::BeingWritten,
-            offset,
-            len,
-            RepairAction::Nothing,
-            at(offset, &format!("{len} bytes of a record being written (a writer has the segment open)")),
-        )),
-        Tail::Torn { offset, len } => rep.push(f(
-            FindingKind::TornTail,
-            offset,
-            len,
-            RepairAction::CutTornTail,
-            at(offset, &format!("torn tail of {len} bytes: the last record is cut off and nothing valid follows; \
-                                 whether records followed it cannot be known from the segment (a log's \
-                                 verify compares its manifest)")),
-        )),
-        Tail::SealDamaged { offset } if live => rep.push(f(
-            FindingKind::BeingWritten,
-            offset,
-            0,
-            RepairAction::Nothing,
-            at(offset, "ending: its records are closed and a writer is writing its seal"),
-        )),
-        Tail::SealDamaged { offset } => rep.push(f(
-            FindingKind::SealDamaged,
-            offset,
-            rep.file_len.saturating_sub(offset),
-            RepairAction::Reseal,
-            at(offset, "the seal is incomplete or damaged (the records before it are complete)"),
-        )),
+        Tail::Torn { offset, len } if live => {
+            let what =
+                format!("{len} bytes of a record being written (a writer has the segment open)");
+            push(K::BeingWritten, offset, len, R::Nothing, &what);
+        }
+        Tail::Torn { offset, len } => {
+            let what = format!(
+                "torn tail of {len} bytes: the last record is cut off and nothing valid follows; \
+                 whether records followed it cannot be known from the segment (a log's verify \
+                 compares its manifest)"
+            );
+            push(K::TornTail, offset, len, R::CutTornTail, &what);
+        }
+        Tail::SealDamaged { offset } if live => {
+            let what = "ending: its records are closed and a writer is writing its seal";
+            push(K::BeingWritten, offset, 0, R::Nothing, what);
+        }
+        Tail::SealDamaged { offset } => {
+            let what = "the seal is incomplete or damaged (the records before it are complete)";
+            let len = file_len.saturating_sub(offset);
+            push(K::SealDamaged, offset, len, R::Reseal, what);
+        }
         Tail::Unsealed => {
             let end = r.position();
-            let repair = if live { RepairAction::Nothing } else { RepairAction::Reseal };
-            if end < rep.file_len {
-                let len = rep.file_len - end;
-                rep.push(f(
-                    FindingKind::ZeroTail,
-                    end,
-                    len,
-                    repair,
-                    at(end, &format!("{len} zero bytes after the records: a durable writer's prepared space")),
-                ));
+            let repair = if live { R::Nothing } else { R::Reseal };
+            if end < file_len {
+                let len = file_len - end;
+                let what = format!(
+                    "{len} zero bytes after the records: a durable writer's prepared space"
+                );
+                push(K::ZeroTail, end, len, repair, &what);
             }
             let what = if live {
                 "unsealed: a writer has it open"
             } else {
                 "unsealed: its writer stopped without closing it (every record is intact)"
             };
-            rep.push(f(FindingKind::Unsealed, end, 0, repair, at(end, what)));
+            push(K::Unsealed, end, 0, repair, what);
         }
         Tail::Sealed | Tail::Reading => {}
     }
