@@ -406,8 +406,8 @@ public-api:
 # code grow past these lines of code (tests/code_lines.py says what it
 # counts: no comments, blank lines or Rust test modules). A budget only
 # goes down: a feature pays for its lines by merging what it can.
-LIB_CODE_BUDGET      := 28930
-TOOL_CODE_BUDGET     := 8067
+LIB_CODE_BUDGET      := 28200
+TOOL_CODE_BUDGET     := 7911
 BINDINGS_CODE_BUDGET := 8961
 .PHONY: line-budget
 line-budget:
