@@ -32,11 +32,14 @@ pub const SCHEMA_ENCODINGS: [&str; 4] = ["protobuf", "flatbuffer", "jsonschema",
 pub struct TypeSchema {
     /// The record type this schema describes.
     pub type_name: String,
-    /// How each payload is encoded: one of [`ENCODINGS`].
+    /// How each payload is encoded: `protobuf`, `flatbuffer`, `json`,
+    /// `cbor` or `msgpack`.
     pub encoding: String,
-    /// What `schema` holds: one of [`SCHEMA_ENCODINGS`] (`protobuf` for a
+    /// What `schema` holds: `protobuf` (a `FileDescriptorSet`),
+    /// `flatbuffer` (a binary schema, `.bfbs`), `jsonschema` or none (`""`,
+    /// for a self-describing encoding): `protobuf` for a
     /// `protobuf` encoding, `flatbuffer` for `flatbuffer`; `jsonschema` or
-    /// none for `json`, `cbor` and `msgpack`).
+    /// none for `json`, `cbor` and `msgpack`.
     pub schema_encoding: String,
     /// The message within the schema: a protobuf message's full name
     /// (`package.Message`), a FlatBuffers root table; free (may be empty)

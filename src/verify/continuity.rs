@@ -48,15 +48,13 @@ impl Continuity {
     /// against the one passed before it (a segment of the same log, by
     /// their file names): records missing (`MissingRecords`, or
     /// `AcceptedGap`), or, for a file starting before that one's end, what
-    /// [`starts_behind`] makes of it: an overlap (`SequenceOverlap`), a
+    /// the log's reader makes of it (`log::starts_behind`): an overlap (`SequenceOverlap`), a
     /// failed roll's leftover (`FailedRollLeftover`, no damage) or a
     /// salvaged file whose records the segment before holds past its
     /// damage (no finding: a log's reader skips it). A skipped file ends
     /// nothing: the next `ended` of it is ignored. Missing records wholly
     /// outside `shown` (the sequence numbers a command prints) are not
     /// reported.
-    ///
-    /// [`starts_behind`]: crate::log::starts_behind
     pub fn check(
         &mut self,
         path: &Path,
