@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
             4 => c.i64().is_some(),
             5 => c.varint().is_some(),
             6 => c.var_bytes().is_some(),
-            7 => c.short_bytes().is_some(),
+            7 => c.short_string().is_some(),
             _ => c.bytes(op as usize / 9).is_some(),
         };
         assert!(c.pos() >= before && c.pos() <= data.len());

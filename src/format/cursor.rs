@@ -71,7 +71,8 @@ impl<'a> Cursor<'a> {
         self.bytes(usize::try_from(n).ok()?)
     }
 
-    /// A u16 length followed by that many bytes.
+    /// A u16 length followed by that many bytes of UTF-8 text; `None` when
+    /// cut short or not UTF-8.
     pub fn short_string(&mut self) -> Option<String> {
         let n = self.u16()?;
         String::from_utf8(self.bytes(n as usize)?.to_vec()).ok()
