@@ -289,21 +289,10 @@ pub extern "C" fn binlog_options_set_period(
     })
 }
 
-/// The core's period for a `binlog_period` number.
+/// The core's period for a `binlog_period` number: its place in the
+/// core's table (the test below checks each name).
 fn period_of(n: u32) -> Result<Period, Error> {
-    use Period::*;
-    // By `binlog_period` number (the test below checks each name).
-    let all = [
-        Never,
-        Minute,
-        FiveMinutes,
-        TenMinutes,
-        QuarterHour,
-        HalfHour,
-        Hour,
-        Day,
-    ];
-    let found = all.get(n as usize).copied();
+    let found = Period::nth(n as usize);
     found.ok_or_else(|| Error::invalid(format!("unknown period {n}")))
 }
 

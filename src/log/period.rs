@@ -40,6 +40,12 @@ const TABLE: [(Period, &str, i64); 8] = [
 ];
 
 impl Period {
+    /// The period at place `n` of the table (declaration order, which
+    /// `binlog_period` numbers follow).
+    pub(crate) fn nth(n: usize) -> Option<Period> {
+        TABLE.get(n).map(|t| t.0)
+    }
+
     /// Length in nanoseconds (`None` for `Never`).
     pub fn length_ns(self) -> Option<i64> {
         let minutes = TABLE[self as usize].2;
