@@ -406,7 +406,7 @@ public-api:
 # code grow past these lines of code (tests/code_lines.py says what it
 # counts: no comments, blank lines or Rust test modules). A budget only
 # goes down: a feature pays for its lines by merging what it can.
-LIB_CODE_BUDGET      := 28192
+LIB_CODE_BUDGET      := 28176
 TOOL_CODE_BUDGET     := 7911
 BINDINGS_CODE_BUDGET := 8961
 .PHONY: line-budget

@@ -10,7 +10,7 @@ use super::cuts::{walk_ahead, DEFAULT_FRAME_SIZE};
 use super::durable::same_frame;
 use super::durable::{
     check_same_bytes, move_aside, open_for_conversion, remove_durably, rename_durably, sync,
-    with_suffix, Step,
+    Step,
 };
 use super::frame_decoder::{starts_with_zstd_frame, Frame, FrameDecoder};
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
@@ -18,6 +18,7 @@ use super::seek_table::{FrameEntry, MAX_FRAME_DECOMPRESSED};
 use super::segment::CompressedSegment;
 use super::source::read_frame;
 use super::source::source_len;
+use crate::sys::with_suffix;
 use super::type_copies::{
     copy_frames, CopyDirectory, TypeCopies, COPY_DIRECTORY_MAGIC, COPY_FRAME_MAGIC,
 };

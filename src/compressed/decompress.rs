@@ -4,11 +4,12 @@
 
 use super::compress::{converted, Converted};
 use super::durable::{
-    check_same_bytes, open_for_conversion, remove_durably, rename_durably, sync, with_suffix, Step,
+    check_same_bytes, open_for_conversion, remove_durably, rename_durably, sync, Step,
 };
 use super::segment::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::PlainSegment;
+use crate::sys::with_suffix;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 use super::segment::CompressedSegment;
 use super::source::source_len;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sys::{parent_dir, sync_dir};
+use crate::sys::{parent_dir, sync_dir, with_suffix};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -23,13 +23,6 @@ pub enum Step {
     Renamed,
     /// The source is unlinked (the directory synced).
     SourceRemoved,
-}
-
-/// `path` with `suffix` appended to its file name.
-pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
 }
 
 /// Opens the source of a conversion at `path`, takes its lock

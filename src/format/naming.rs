@@ -149,9 +149,7 @@ pub fn compressed_copy_of(path: &Path) -> Option<std::path::PathBuf> {
     if !name.ends_with(SUFFIX) {
         return None;
     }
-    let mut zst = path.as_os_str().to_owned();
-    zst.push(".zst");
-    let zst = std::path::PathBuf::from(zst);
+    let zst = crate::sys::with_suffix(path, ".zst");
     zst.exists().then_some(zst)
 }
 

@@ -16,9 +16,7 @@ use std::path::Path;
 /// new one even through power loss. A temporary file not written whole is
 /// removed, and the error says `path` is unchanged.
 pub(crate) fn replace(path: &Path, tmp_suffix: &str, text: &str, durably: bool) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(tmp_suffix);
-    let tmp = Path::new(&tmp);
+    let tmp = &crate::sys::with_suffix(path, tmp_suffix);
     write_new(tmp, text, durably).map_err(|e| {
         let _ = std::fs::remove_file(tmp);
         e.with_detail(|d| format!("{d} ({} not replaced, kept as it was)", path.display()))

@@ -27,9 +27,7 @@ pub(super) fn backup_name(path: &Path, dir: Option<&Path>) -> PathBuf {
 /// disk) or is killed is never left looking like a backup.
 pub(super) fn backup_copy(path: &Path, dir: Option<&Path>) -> Result<PathBuf> {
     let to = backup_name(path, dir);
-    let mut tmp = to.clone().into_os_string();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
+    let tmp = crate::sys::with_suffix(&to, ".partial");
     let mut src = File::open(path).map_err(|e| Error::io(path, "open", e))?;
     let mut dst = OpenOptions::new()
         .write(true)

@@ -26,9 +26,7 @@ pub(super) fn sync_dir_of(file: &Path) -> std::io::Result<()> {
 /// `.binlog`), so a log's readers and writers, and a repair given the
 /// directory, leave one that a crash left behind alone.
 pub(super) fn temp_name(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".repair-tmp");
-    PathBuf::from(s)
+    crate::sys::with_suffix(path, ".repair-tmp")
 }
 
 /// Removes what a repair of `path` that stopped half-way (killed, or a
@@ -101,9 +99,7 @@ pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> Resul
         let name = c.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let tmp_name = tmp.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let rest = name.strip_prefix(tmp_name).unwrap_or_default();
-        let mut to = path.as_os_str().to_owned();
-        to.push(rest);
-        let to = move_unique(&c, Path::new(&to))?;
+        let to = move_unique(&c, &crate::sys::with_suffix(path, rest))?;
         kept.push(to);
     }
     std::fs::rename(&tmp, path).map_err(|e| {
@@ -173,11 +169,7 @@ fn write_repaired(path: &Path, file: &File, like: &File, keep: u64, tmp: &Path) 
 pub(super) fn candidates(to: &Path) -> impl Iterator<Item = PathBuf> + '_ {
     (0..).map(move |n| match n {
         0 => to.to_path_buf(),
-        n => {
-            let mut s = to.as_os_str().to_owned();
-            s.push(format!(".{n}"));
-            PathBuf::from(s)
-        }
+        n => crate::sys::with_suffix(to, &format!(".{n}")),
     })
 }
 

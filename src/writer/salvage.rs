@@ -248,9 +248,7 @@ pub fn free_name(segment: &Path, offset: u64) -> PathBuf {
 
 /// Where the copy to be named `to` is written first.
 fn temp_of(to: &Path) -> PathBuf {
-    let mut name = to.as_os_str().to_owned();
-    name.push(".tmp");
-    PathBuf::from(name)
+    crate::sys::with_suffix(to, ".tmp")
 }
 
 fn file_name(path: &Path) -> String {

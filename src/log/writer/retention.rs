@@ -162,9 +162,7 @@ fn uploaded_segments(dir: &Path, name: &str) -> Box<dyn Fn(u64) -> bool> {
 fn remove_segment(path: &std::path::Path) -> std::io::Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut zst = path.as_os_str().to_owned();
-            zst.push(".zst");
-            std::fs::remove_file(zst)
+            std::fs::remove_file(crate::sys::with_suffix(path, ".zst"))
         }
         r => r,
     }
