@@ -66,7 +66,8 @@ macro_rules! internal {
 /// calls, given once beside the variant: `Variant = number => c"name"`.
 /// Beside the enum, the constant `$table`: each variant with its name, in
 /// the order of their numbers (checked as it is built), which their
-/// numbers index from the first.
+/// numbers index from the first; and the enum's methods `name`, `c_name`
+/// and `from_number`, which read it.
 macro_rules! named_enum {
     (
         $(#[$meta:meta])*
@@ -91,6 +92,24 @@ macro_rules! named_enum {
             }
             table
         };
+
+        impl $name {
+            /// The variant's name, in reports and in the C ABI's `_name`
+            /// calls.
+            pub fn name(self) -> &'static str {
+                self.c_name().to_str().expect("ASCII")
+            }
+
+            /// `name`, NUL-terminated.
+            pub fn c_name(self) -> &'static std::ffi::CStr {
+                $table[self as usize - $table[0].0 as usize].1
+            }
+
+            /// The variant whose number (its C code) is `n`, if one is.
+            pub fn from_number(n: u32) -> Option<$name> {
+                $table.iter().map(|v| v.0).find(|&v| v as u32 == n)
+            }
+        }
     };
 }
 

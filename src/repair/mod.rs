@@ -72,7 +72,6 @@ pub use verdict::{Analysis, Issue, LogIssue, Run, Verdict};
 
 use crate::error::{Error, Result};
 use crate::verify::{SegmentReport, Verify};
-use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 
 /// How to repair.
@@ -88,7 +87,8 @@ pub struct Options {
 
 named_enum! {
     /// What a segment needs. The numbers are the C ABI's
-    /// `BINLOG_PLAN_*` codes.
+    /// `BINLOG_PLAN_*` codes; the names (`name`) `none`, `unreadable`,
+    /// `refused`, `reseal`, `salvage`.
     pub enum Action in ACTION_NAMES {
         /// Nothing: sealed and intact, or open by a writer and intact.
         None = 0 => c"none",
@@ -107,21 +107,6 @@ named_enum! {
 }
 
 impl Action {
-    /// `none`, `unreadable`, `refused`, `reseal`, `salvage`.
-    pub fn name(self) -> &'static str {
-        self.c_name().to_str().expect("ASCII")
-    }
-
-    /// `name`, NUL-terminated.
-    pub fn c_name(self) -> &'static CStr {
-        ACTION_NAMES[self as usize].1
-    }
-
-    /// The action numbered `n` (its C code).
-    pub fn from_number(n: u32) -> Option<Action> {
-        ACTION_NAMES.get(n as usize).map(|a| a.0)
-    }
-
     /// Whether the plan changes files (a backup first).
     pub fn changes(self) -> bool {
         matches!(self, Action::Reseal | Action::Salvage)
@@ -130,7 +115,8 @@ impl Action {
 
 named_enum! {
     /// What a step does. The numbers are the C ABI's `BINLOG_STEP_*`
-    /// codes.
+    /// codes; the names (`name`) `note`, `backup`, `cut`, `reseal`,
+    /// `salvage`, `start-segment`, `gap`, `leave`, `cleanup`, `error`.
     pub enum StepKind in STEP_NAMES {
         /// What is to be fixed.
         Note = 0 => c"note",
@@ -154,24 +140,6 @@ named_enum! {
         Cleanup = 8 => c"cleanup",
         /// A step that failed.
         Error = 9 => c"error",
-    }
-}
-
-impl StepKind {
-    /// The step kind numbered `n` (its C code).
-    pub fn from_number(n: u32) -> Option<StepKind> {
-        STEP_NAMES.get(n as usize).map(|k| k.0)
-    }
-
-    /// `note`, `backup`, `cut`, `reseal`, `salvage`, `start-segment`,
-    /// `gap`, `leave`, `cleanup`, `error`.
-    pub fn name(self) -> &'static str {
-        self.c_name().to_str().expect("ASCII")
-    }
-
-    /// `name`, NUL-terminated.
-    pub fn c_name(self) -> &'static CStr {
-        STEP_NAMES[self as usize].1
     }
 }
 

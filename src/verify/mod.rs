@@ -56,12 +56,12 @@ pub use segment::{segment, segment_of_reader};
 use crate::format::header::SegmentHeader;
 use crate::format::seal::SealDirectory;
 use crate::reader::Tail;
-use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 
 named_enum! {
     /// What a finding is. The numbers are the C ABI's `BINLOG_FINDING_*` codes
-    /// and are never reused.
+    /// and are never reused; the names (`name`: `binlog verify --json`, the C
+    /// ABI's `binlog_finding_kind_name`) `torn-tail`, `corrupt`, ...
     pub enum FindingKind in KIND_NAMES {
         /// The last record of an unsealed segment is cut off and nothing valid
         /// follows it (a writer died mid-write): section 10.1 item 4. Damage;
@@ -153,7 +153,9 @@ named_enum! {
 
 named_enum! {
     /// What `binlog repair` does about a finding. The numbers are the C ABI's
-    /// `BINLOG_REPAIR_*` codes and are never reused.
+    /// `BINLOG_REPAIR_*` codes and are never reused; the names (`name`: the C
+    /// ABI's `binlog_repair_action_name`) `nothing`, `cut-torn-tail`,
+    /// `reseal`, `salvage`.
     pub enum RepairAction in ACTION_NAMES {
         /// Nothing: not damage, or nothing a repair can do (the records are
         /// gone, or the file is no segment).
@@ -253,43 +255,11 @@ pub const MAX_FINDINGS: usize = 1000;
 impl FindingKind {
     /// Every kind, in the order of their numbers.
     pub const ALL: [FindingKind; 24] = crate::variants(&KIND_NAMES);
-
-    /// The kind whose number (the C ABI's) is `n`, if one is.
-    pub fn from_number(n: u32) -> Option<FindingKind> {
-        FindingKind::ALL.into_iter().find(|&k| k as u32 == n)
-    }
-
-    /// The kind's name in reports (`binlog verify --json` and the C ABI's
-    /// `binlog_finding_kind_name`): `torn-tail`, `corrupt`, ...
-    pub fn name(self) -> &'static str {
-        self.c_name().to_str().expect("ASCII")
-    }
-
-    /// `name`, NUL-terminated.
-    pub fn c_name(self) -> &'static CStr {
-        KIND_NAMES[self as usize - 1].1
-    }
 }
 
 impl RepairAction {
     /// Every action, in the order of their numbers.
     pub const ALL: [RepairAction; 4] = crate::variants(&ACTION_NAMES);
-
-    /// The action whose number (the C ABI's) is `n`, if one is.
-    pub fn from_number(n: u32) -> Option<RepairAction> {
-        RepairAction::ALL.into_iter().find(|&a| a as u32 == n)
-    }
-
-    /// The action's name (the C ABI's `binlog_repair_action_name`):
-    /// `nothing`, `cut-torn-tail`, `reseal`, `salvage`.
-    pub fn name(self) -> &'static str {
-        self.c_name().to_str().expect("ASCII")
-    }
-
-    /// `name`, NUL-terminated.
-    pub fn c_name(self) -> &'static CStr {
-        ACTION_NAMES[self as usize].1
-    }
 }
 
 impl Finding {
