@@ -321,7 +321,8 @@ strace-tool:
 # server (MOTO_SHORT); then the core alone, without the tool's crates
 # (clap, indicatif, serde_json) and the S3 client's
 # (`--no-default-features`): its unit tests run and the integration tests
-# compile (the modules that need the tool or a feature left out). The
+# compile (the modules that need the tool or a feature left out); and the
+# examples in the library's docs run. The
 # library's code is the same with or without the feature, so the
 # integration tests, run just before, are only checked.
 # The public API's test (tests/it/public_api.rs) reads the docs built
@@ -340,6 +341,7 @@ test-rust: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powerc
 	  BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) BINLOG_POWERCUT=$(POWERCUT) $(RUST_TESTS)
 	BINLOG_S3_SERVER=moto BINLOG_MOTO=$(MOTO) $(RUST_TESTS) $(MOTO_SHORT)
 	$(CARGO) test -q -p libbinlog --no-default-features --lib
+	$(CARGO) test -q -p libbinlog --doc
 
 # The part of the archive tests `make test` runs against moto's server too
 # (each test starts its own, in about 4 s): shipping, reading a log half
@@ -406,7 +408,7 @@ public-api:
 # code grow past these lines of code (tests/code_lines.py says what it
 # counts: no comments, blank lines or Rust test modules). A budget only
 # goes down: a feature pays for its lines by merging what it can.
-LIB_CODE_BUDGET      := 28176
+LIB_CODE_BUDGET      := 28161
 TOOL_CODE_BUDGET     := 7911
 BINDINGS_CODE_BUDGET := 8961
 .PHONY: line-budget

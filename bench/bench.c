@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -972,6 +973,43 @@ static double run_e_pread_floor(void *arg) {
     return t;
 }
 
+/* The share of `path`'s bytes the page cache holds in 2 MiB folios, or -1
+ * where the frame numbers cannot be read (not root): figure e's filtered
+ * read is cheap through such folios only (docs/PERFORMANCE.md, figure e;
+ * bench/folios.py prints the whole histogram). Reads /proc/self/pagemap
+ * and /proc/kpageflags for each page of a mapping of the file. */
+static double e_2mib_folio_share(const char *path) {
+    enum { PAGE = 4096, PMD_PAGES = 512 };
+    int fd = open(path, O_RDONLY | O_CLOEXEC), pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC),
+        kf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    double share = -1;
+    if (fd < 0 || pm < 0 || kf < 0 || fstat(fd, &st) != 0 || st.st_size == 0) goto out;
+    size_t pages = ((size_t)st.st_size + PAGE - 1) / PAGE, in_2mib = 0, run = 0;
+    volatile uint8_t *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) goto out;
+    for (size_t i = 0; i < pages; i++) (void)m[i * PAGE];
+    for (size_t i = 0; i <= pages; i++) {
+        uint64_t entry = 0, flags = 0;
+        if (i < pages && pread(pm, &entry, 8, (off_t)(((uintptr_t)m / PAGE + i) * 8)) != 8) break;
+        uint64_t frame = entry & ((1ull << 55) - 1);
+        if (i < pages && (frame == 0 || pread(kf, &flags, 8, (off_t)(frame * 8)) != 8)) break;
+        if (i < pages && (flags & (1ull << 16)) && run) { /* KPF_COMPOUND_TAIL */
+            run++;
+            continue;
+        }
+        if (run == PMD_PAGES) in_2mib += run;
+        run = 1;
+        if (i == pages) share = (double)in_2mib / (double)pages;
+    }
+    munmap((void *)m, (size_t)st.st_size);
+out:
+    if (fd >= 0) close(fd);
+    if (pm >= 0) close(pm);
+    if (kf >= 0) close(kf);
+    return share;
+}
+
 /* arg: E_ALL or E_AUDIT (only "audit"), plus E_DEFAULT for the segment
  * written with the default buffer. Open to free is timed. */
 enum { E_ALL = 0, E_AUDIT = 1, E_DEFAULT = 2 };
@@ -1002,6 +1040,8 @@ static double run_e_binlog(void *arg) {
 
 static void bench_e(void) {
     e_prepare();
+    /* The folios the writer left (before the reads, which may read evicted pages in again). */
+    double in_2mib[2] = {e_2mib_folio_share(e_path), e_2mib_folio_share(e_path_default)};
     run_e_read2(NULL); /* into the page cache */
     printf("\ne. scan of a sealed %.0f MB segment (%llu records of %d bytes, written with a %zu KiB buffer, in the\n"
            "   page cache), open to free timed; baseline read(2) in 1 MiB chunks; then only \"audit\" (%llu records,\n"
@@ -1043,6 +1083,8 @@ static void bench_e(void) {
     add_extra("e_file_mb", e_file_bytes / 1e6);
     add_extra("e_records", (double)e_records);
     add_extra("e_audit_records", (double)e_audits);
+    add_extra("e_file_in_2mib_folios", in_2mib[0]);
+    add_extra("e_default_file_in_2mib_folios", in_2mib[1]);
     remove_file(e_path);
     remove_file(e_path_default);
     free(e_audit_off);

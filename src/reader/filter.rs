@@ -11,7 +11,8 @@
 //! pread costs less. So the reader measures: after `WARM` records, `PROBE`
 //! records go each way, and the mapping reads on only if clearly faster
 //! (its pages are unmapped later, at a cost not measured); measured again
-//! every `CYCLE` records (docs/PERFORMANCE.md).
+//! every `CYCLE` records, and at once where the mapping, timed as it goes,
+//! has become the dearer way (docs/PERFORMANCE.md).
 
 use super::frame_check::{FrameCheck, INCOMPLETE};
 use super::pager::PREAD_MAX;
@@ -180,10 +181,22 @@ const PROBE: u32 = 64;
 /// Indexed records between two measurements (records `WARM..WARM + 2 *
 /// PROBE` of each cycle measure).
 const CYCLE: u32 = 4096;
+/// Between measurements, `CHECK` indexed records are read through the
+/// mapping and timed, `CHECK_EVERY` records apart while the mapping is the
+/// way (the timing is all they cost), twice as far apart after each check
+/// that keeps pread (up to `CYCLE`): a file's folios differ from region
+/// to region (its first megabytes in 2 MiB folios and the rest in the 64
+/// KiB pieces a writer leaves where memory is fresh, `write_behind::pieces`;
+/// pages evicted and read in again one by one), and each check chooses the
+/// way again against the measured pread. `CHECK` records lie about 1 MB
+/// apart at 1% of 600 B records: enough to share out the fault of each 2
+/// MiB folio they reach.
+const CHECK: u32 = 16;
+const CHECK_EVERY: u32 = 256;
 /// The most one record's read counts for while measuring: longer than
 /// any uninterrupted read either way, so a longer one was interrupted
 /// (the thread descheduled), which must not decide the way of the next
-/// `CYCLE` records (docs/PERFORMANCE.md).
+/// records (docs/PERFORMANCE.md).
 const SAMPLE_MAX: Duration = Duration::from_micros(8);
 
 #[derive(Default)]
@@ -196,10 +209,16 @@ pub(super) struct IndexedRead {
     pub(super) first_pread_len: usize,
     /// Indexed records read in this cycle.
     n: u32,
+    /// The time of the timed records read through the mapping: the
+    /// measurement's, then the check's under way.
     map: Duration,
     pread: Duration,
-    /// The way chosen by the last measurement (read only once one chose).
+    /// The way chosen by the last measurement or check (read only once
+    /// one chose).
     via_map: bool,
+    /// The next check's first record, and the records from the last one.
+    check_at: u32,
+    check_gap: u32,
 }
 
 impl IndexedRead {
@@ -208,33 +227,45 @@ impl IndexedRead {
         match self.n {
             n if n < WARM + PROBE => true,
             n if n < WARM + 2 * PROBE => false,
-            _ => self.via_map,
+            n => self.via_map || self.checking(n),
         }
     }
 
-    /// The start of a read to time, while measuring.
+    fn checking(&self, n: u32) -> bool {
+        n >= WARM + 2 * PROBE && (self.check_at..self.check_at + CHECK).contains(&n)
+    }
+
+    /// The start of a read to time: while measuring, and checking.
     pub fn start(&self) -> Option<Instant> {
-        (WARM..WARM + 2 * PROBE)
-            .contains(&self.n)
-            .then(Instant::now)
+        let n = self.n;
+        ((WARM..WARM + 2 * PROBE).contains(&n) || self.checking(n)).then(Instant::now)
     }
 
     /// Counts one indexed record read, `started` by `start`.
     pub fn done(&mut self, started: Option<Instant>) {
         if let Some(t) = started {
             let took = t.elapsed().min(SAMPLE_MAX);
-            if self.n < WARM + PROBE {
-                self.map += took;
-            } else {
-                self.pread += took;
+            match self.via_map() {
+                true => self.map += took,
+                false => self.pread += took,
             }
         }
         self.n += 1;
-        if self.n == WARM + 2 * PROBE {
+        let (n, measured) = (self.n, self.n == WARM + 2 * PROBE);
+        if measured || (n > WARM + 2 * PROBE && n == self.check_at + CHECK) {
             // The mapping's cost is paid again when its pages are unmapped,
-            // which the measurement does not see: it must win clearly.
-            self.via_map = self.map * 5 <= self.pread * 4;
-        } else if self.n == CYCLE {
+            // which the timing does not see: it must win clearly. (Both
+            // against the measurement's preads, a record.)
+            let timed = if measured { PROBE } else { CHECK };
+            self.via_map = self.map * PROBE * 5 <= self.pread * timed * 4;
+            self.map = Duration::ZERO;
+            self.check_gap = match self.via_map || measured {
+                true => CHECK_EVERY,
+                false => (self.check_gap * 2).min(CYCLE),
+            };
+            self.check_at = n + self.check_gap;
+        }
+        if n == CYCLE {
             (self.n, self.map, self.pread) = (0, Duration::ZERO, Duration::ZERO);
         }
     }
@@ -244,6 +275,7 @@ impl IndexedRead {
     pub fn force(&mut self, via_map: bool) {
         self.n = WARM + 2 * PROBE;
         self.via_map = via_map;
+        self.check_at = CYCLE;
     }
 }
 
@@ -437,18 +469,82 @@ mod tests {
         assert!(r.via_map(), "map {:?} pread {:?}", r.map, r.pread);
     }
 
-    #[test]
-    fn only_timed_while_measuring() {
-        let mut r = IndexedRead::default();
-        for n in 0..CYCLE + WARM + 1 {
+    /// The records after the measurement of a cycle starting at `first`
+    /// that a check reads through the mapping (and times), the gaps
+    /// between checks `gaps`.
+    fn checks(first: u32, gaps: impl IntoIterator<Item = u32>) -> Vec<u32> {
+        let mut at = first + WARM + 2 * PROBE;
+        let mut checked = vec![];
+        for gap in gaps {
+            at += gap;
+            checked.extend(at..at + CHECK);
+            at += CHECK;
+        }
+        checked
+    }
+
+    /// Reads `records` indexed records as `run` does: the records that
+    /// were timed outside the cycles' measurements.
+    fn timed_outside_measurements(r: &mut IndexedRead, records: u32, slow_map: bool) -> Vec<u32> {
+        let mut timed = vec![];
+        for n in 0..records {
             let t = r.start();
-            assert_eq!(
-                t.is_some(),
-                (WARM..WARM + 2 * PROBE).contains(&(n % CYCLE)),
-                "record {n}"
-            );
+            if t.is_some() && !(WARM..WARM + 2 * PROBE).contains(&(n % CYCLE)) {
+                timed.push(n);
+            }
+            if t.is_some() && r.via_map() == slow_map {
+                std::thread::sleep(Duration::from_micros(30));
+            }
             r.done(t);
         }
+        timed
+    }
+
+    #[test]
+    fn while_the_mapping_is_the_way_it_is_checked_every_check_every_records() {
+        let mut r = IndexedRead::default();
+        let timed = timed_outside_measurements(&mut r, CYCLE, false);
+        let gaps = std::iter::repeat_n(CHECK_EVERY, 15);
+        let want: Vec<u32> = checks(0, gaps).into_iter().filter(|&n| n < CYCLE).collect();
+        assert_eq!(timed, want);
+    }
+
+    /// Where pread is the way, each check costs: they come twice as far
+    /// apart each time pread stays the faster.
+    #[test]
+    fn while_pread_is_the_way_checks_come_twice_as_far_apart() {
+        let mut r = IndexedRead::default();
+        let timed = timed_outside_measurements(&mut r, CYCLE, true);
+        let gaps = [1, 2, 4, 8].map(|k| k * CHECK_EVERY);
+        let want: Vec<u32> = checks(0, gaps).into_iter().filter(|&n| n < CYCLE).collect();
+        assert_eq!(timed, want);
+    }
+
+    /// A file's folios differ from region to region: where the mapping,
+    /// chosen, becomes the dearer way, the check that finds it changes the
+    /// way to pread, and one that finds it cheaper again changes it back.
+    #[test]
+    fn a_check_changes_the_way_where_the_folios_change() {
+        let mut r = IndexedRead::default();
+        run(&mut r, WARM + 2 * PROBE, false);
+        assert!(r.via_map);
+        let ways = run(&mut r, 2 * CHECK_EVERY, true);
+        let pread_from = CHECK_EVERY as usize;
+        assert!(ways[..pread_from].iter().all(|&m| m));
+        assert!(ways[pread_from..pread_from + CHECK as usize]
+            .iter()
+            .all(|&m| m));
+        assert!(!r.via_map);
+        assert!(
+            ways[pread_from + CHECK as usize..].iter().all(|&m| !m),
+            "{ways:?}"
+        );
+        // The next check comes 2 * CHECK_EVERY records after that one's
+        // end: `CHECK_EVERY + CHECK` records into this run.
+        let ways = run(&mut r, 2 * CHECK_EVERY, false);
+        let check = (CHECK_EVERY + CHECK) as usize;
+        assert!(ways[..check].iter().all(|&m| !m));
+        assert!(ways[check..].iter().all(|&m| m), "{ways:?}");
     }
 
     #[test]

@@ -80,6 +80,7 @@ fn home(reader: &LogReader) -> Result<PathBuf> {
 /// let log = LogWriter::open(&dir, "orders", LogOptions::default())?;
 /// log.write("order", b"1")?;
 /// log.write("order", b"2")?;
+/// log.flush()?; // readers see what the writer handed to the OS
 /// let mut c = Consumer::open(&dir, "orders", "billing", Start::First)?;
 /// assert_eq!(c.next()?.expect("a record").payload, b"1");
 /// c.commit()?; // record 0 is processed
