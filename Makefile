@@ -482,6 +482,17 @@ $(BUILD)/bench/bench: bench/bench.c include/binlog.h lib
 bench-read-calls: $(BUILD)/bench/read_calls
 	bench/read_calls.sh $< target/read-calls $(ROUNDS)
 
+# Figure a's question without the library (bench/one_copy.c): one copy a
+# record (a mapped file, writev from the caller's memory) against two (a
+# buffer, then write(2)), each against write(2) alone.
+.PHONY: bench-one-copy
+bench-one-copy: $(BUILD)/bench/one_copy
+	$< $(BUILD)/bench/one-copy.data $(ROUNDS)
+
+$(BUILD)/bench/one_copy: bench/one_copy.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -o $@ $<
+
 $(BUILD)/bench/read_calls: bench/read_calls.c include/binlog.h lib
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -o $@ $< $(LDLIBS)
