@@ -175,7 +175,7 @@ pub enum Known<'a> {
 /// The range of a Timestamp's seconds and of a Duration's, as
 /// prost-reflect checks them (the years 1 to 9999; 10,000 years).
 const TIMESTAMP_SECONDS: std::ops::RangeInclusive<i64> = -62_135_596_800..=253_402_300_799;
-const DURATION_SECONDS: u64 = 315_576_000_000;
+const SPAN_SECONDS: u64 = 315_576_000_000;
 const NANOS: i32 = 1_000_000_000;
 
 /// One message's fields, in field-number order (the JSON mapping's and
@@ -291,26 +291,20 @@ impl Plan {
     /// `/`, its type not in the pool or not read by this path).
     pub fn read<'a>(&self, m: usize, bytes: &'a [u8]) -> Read<Known<'a>> {
         use WellKnown as W;
-        let (fields, known) = (&self.messages[m].fields, self.messages[m].known);
-        if !matches!(known, Some(W::Timestamp | W::Duration | W::Any)) {
-            let mut wires = Vec::with_capacity(fields.len());
-            self.scan(m, bytes, &mut wires)?;
-            return Ok(Known::Fields(wires));
-        }
+        let fields = &self.messages[m].fields;
+        let Some(known @ (W::Timestamp | W::Duration | W::Any)) = self.messages[m].known else {
+            return Ok(Known::Fields(self.scan(m, bytes)?));
+        };
         // Fields 1 and 2, the only ones (of these three), read as a map
-        // entry's are.
+        // entry's are; checked as prost-reflect checks them.
         let time = |s: i64, n: i32| TIMESTAMP_SECONDS.contains(&s) && (0..NANOS).contains(&n);
+        let span = |s: i64, n: i32| s.unsigned_abs() <= SPAN_SECONDS && -NANOS < n && n < NANOS;
         Ok(match (known, fields_1_2(&fields[0], &fields[1], bytes)?) {
-            (Some(W::Timestamp), (Val::I64(s), Val::I32(n))) if time(s, n) => {
-                Known::Time(s, n as u32)
-            }
-            (Some(W::Duration), (Val::I64(seconds), Val::I32(nanos)))
-                if seconds.unsigned_abs() <= DURATION_SECONDS
-                    && (1 - NANOS..NANOS).contains(&nanos) =>
-            {
+            (W::Timestamp, (Val::I64(s), Val::I32(n))) if time(s, n) => Known::Time(s, n as u32),
+            (W::Duration, (Val::I64(seconds), Val::I32(nanos))) if span(seconds, nanos) => {
                 Known::Duration(Duration { seconds, nanos })
             }
-            (Some(W::Any), (Val::Str(url), Val::Bytes(b))) => {
+            (W::Any, (Val::Str(url), Val::Bytes(b))) => {
                 let name = url.rsplit_once('/').ok_or(Unread)?.1;
                 Known::Any(url, *self.index.get(name).ok_or(Unread)?, b)
             }
@@ -318,18 +312,13 @@ impl Plan {
         })
     }
 
-    /// The fields of `bytes`, a payload of message `message`: each as
+    /// The fields of `rest`, a payload of message `message`: each as
     /// (index in its `fields`, value), sorted by field, wire order kept
     /// within one; unknown fields left out. `Unread` for bytes that are
     /// malformed or need a merge (see the module's comment).
-    pub fn scan<'a>(
-        &self,
-        message: usize,
-        bytes: &'a [u8],
-        out: &mut Vec<(usize, Wire<'a>)>,
-    ) -> Read<()> {
-        let (m, mut rest) = (&self.messages[message], bytes);
-        out.clear();
+    fn scan<'a>(&self, message: usize, mut rest: &'a [u8]) -> Read<Vec<(usize, Wire<'a>)>> {
+        let m = &self.messages[message];
+        let mut out = Vec::with_capacity(m.fields.len());
         while let Some(field) = m.next_field(&mut rest)? {
             out.push(field);
         }
@@ -344,7 +333,7 @@ impl Plan {
             }
             oneofs_seen |= oneof;
         }
-        Ok(())
+        Ok(out)
     }
 }
 
@@ -438,7 +427,7 @@ impl FieldPlan {
 
     /// Each value of a field's occurrences `wires`, a packed run's one by
     /// one, into `out`.
-    pub fn values<'a>(&self, wires: &[(usize, Wire<'a>)], out: &mut Vec<Val<'a>>) -> Read<()> {
+    pub fn values<'a>(&self, wires: &Wires<'a>, out: &mut Vec<Val<'a>>) -> Read<()> {
         out.clear();
         for &(_, w) in wires {
             match (w, self.packed_wire()) {
@@ -513,11 +502,8 @@ fn fields_1_2<'a>(one: &FieldPlan, two: &FieldPlan, mut rest: &'a [u8]) -> Read<
     if second.is_none() && matches!(two.kind, FieldKind::Of(Kind::Enum(_))) {
         return Err(Unread);
     }
-    let zero = |f: &FieldPlan| f.zero();
-    Ok((
-        first.unwrap_or_else(|| zero(one)),
-        second.unwrap_or_else(|| zero(two)),
-    ))
+    let or_zero = |v: Option<Val<'a>>, f: &FieldPlan| v.unwrap_or_else(|| f.zero());
+    Ok((or_zero(first, one), or_zero(second, two)))
 }
 
 /// A map key as JSON object keys show it.

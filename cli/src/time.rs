@@ -4,7 +4,8 @@
 //! `1h30m`, `2d`, `now`). Dates are chrono's (its RFC 3339 parser and
 //! printer), durations humantime's.
 
-use chrono::{DateTime, Datelike, SecondsFormat, Timelike};
+use crate::encoding::quoted;
+use chrono::{DateTime, SecondsFormat};
 
 const NS: i64 = 1_000_000_000;
 
@@ -30,35 +31,8 @@ pub fn rfc3339_short(ns: i64) -> String {
 /// below 10^9 (else a panic).
 pub fn push_rfc3339_proto(out: &mut Vec<u8>, seconds: i64, nanos: u32) {
     let t = DateTime::from_timestamp(seconds, nanos).expect("a time of the years 1 to 9999");
-    out.push(b'"');
-    push_digits(out, t.year() as u32, 4);
-    let rest = [t.month(), t.day(), t.hour(), t.minute(), t.second()];
-    for (separator, n) in b"--T::".iter().zip(rest) {
-        out.push(*separator);
-        push_digits(out, n, 2);
-    }
-    let digits = match nanos {
-        0 => 0,
-        n if n % 1_000_000 == 0 => 3,
-        n if n % 1_000 == 0 => 6,
-        _ => 9,
-    };
-    if digits > 0 {
-        out.push(b'.');
-        push_digits(out, nanos / 10u32.pow(9 - digits), digits as usize);
-    }
-    out.extend_from_slice(b"Z\"");
-}
-
-/// Appends the last `width` decimal digits of `n` (zeros first, where it
-/// has fewer).
-fn push_digits(out: &mut Vec<u8>, mut n: u32, width: usize) {
-    let start = out.len();
-    out.resize(start + width, b'0');
-    for digit in out[start..].iter_mut().rev() {
-        *digit += (n % 10) as u8;
-        n /= 10;
-    }
+    let text = t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    quoted(out, |out| out.extend_from_slice(text.as_bytes()));
 }
 
 /// Now, in ns since the epoch (the wall clock, as a writer stamps records).

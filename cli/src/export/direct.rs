@@ -12,7 +12,7 @@
 //! the JSON path.
 
 use crate::encoding::base64;
-use crate::protowire::{self, FieldKind, FieldPlan, Known, Plan, Read, Unread, Val, Wire, Wires};
+use crate::protowire::{self, FieldKind, FieldPlan, Known, Plan, Read, Unread, Val, Wires};
 use arrow_array::builder::{
     BooleanBuilder, Float32Builder, Float64Builder, Int32Builder, Int64Builder, NullBufferBuilder,
     StringBuilder, TimestampNanosecondBuilder, UInt32Builder, UInt64Builder,
@@ -26,13 +26,11 @@ use std::sync::Arc;
 
 /// A message's columns in the making (see the module's comment).
 pub struct Direct {
-    schema: TypeSchema,
-    message: MessageDescriptor,
+    pub schema: TypeSchema,
+    pub message: MessageDescriptor,
     plan: Plan,
     fields: Fields,
     columns: Vec<Column>,
-    /// The root's fields, kept between payloads for its allocation.
-    wires: Vec<(usize, Wire<'static>)>,
 }
 
 /// The builder of one field's column; `field` is its index among its
@@ -55,13 +53,8 @@ enum Builder {
     Time(TimestampNanosecondBuilder),
     Struct(Fields, Vec<Column>, NullBufferBuilder),
     List(FieldRef, Vec<i32>, Box<Builder>, NullBufferBuilder),
-    Map(
-        FieldRef,
-        Vec<i32>,
-        StringBuilder,
-        Box<Builder>,
-        NullBufferBuilder,
-    ),
+    /// A map's entries: their keys' builder (text) and their values'.
+    Map(FieldRef, Vec<i32>, Box<[Builder; 2]>, NullBufferBuilder),
 }
 
 impl Direct {
@@ -77,29 +70,18 @@ impl Direct {
             plan,
             fields: fields.clone(),
             columns,
-            wires: Vec::new(),
         })
-    }
-
-    pub fn message(&self) -> &MessageDescriptor {
-        &self.message
-    }
-
-    pub fn schema(&self) -> &TypeSchema {
-        &self.schema
     }
 
     /// Appends the payload's row; `Unread`, nothing appended, for one left
     /// to the JSON path.
     pub fn append(&mut self, payload: &[u8]) -> Read<()> {
-        let (plan, mut wires) = (&self.plan, recycle(std::mem::take(&mut self.wires)));
-        let read = (plan.scan(Plan::ROOT, payload, &mut wires))
-            .and_then(|()| check_fields(plan, Plan::ROOT, &wires, 0));
-        if read.is_ok() {
-            append_wires(plan, Plan::ROOT, &wires, &mut self.columns);
-        }
-        self.wires = recycle(wires);
-        read
+        let Known::Fields(wires) = self.plan.read(Plan::ROOT, payload)? else {
+            return Err(Unread); // Not met: the root is no well-known type.
+        };
+        check_fields(&self.plan, Plan::ROOT, &wires, 0)?;
+        append_wires(&self.plan, Plan::ROOT, &wires, &mut self.columns);
+        Ok(())
     }
 
     /// The rows appended since the last call.
@@ -115,19 +97,17 @@ fn columns(plan: &Plan, m: usize, fields: &Fields) -> Vec<Column> {
     let column = |(i, f): (usize, &FieldPlan)| {
         let (_, column) = fields.find(f.desc.json_name())?;
         let builder = match (column.data_type(), &f.map) {
-            (DataType::List(item), _) => Builder::List(
-                item.clone(),
-                vec![0],
-                Box::new(Builder::new(plan, &f.kind, item.data_type())),
-                NullBufferBuilder::new(0),
-            ),
+            (DataType::List(item), _) => {
+                let items = Box::new(Builder::new(plan, &f.kind, item.data_type()));
+                Builder::List(item.clone(), vec![0], items, NullBufferBuilder::new(0))
+            }
             (DataType::Map(entries, _), Some(kv)) => {
                 let DataType::Struct(kv_fields) = entries.data_type() else {
                     return None;
                 };
                 let values = Builder::new(plan, &kv.1.kind, kv_fields[1].data_type());
-                let (keys, nulls) = (StringBuilder::new(), NullBufferBuilder::new(0));
-                Builder::Map(entries.clone(), vec![0], keys, Box::new(values), nulls)
+                let kv = Box::new([Builder::Text(StringBuilder::new()), values]);
+                Builder::Map(entries.clone(), vec![0], kv, NullBufferBuilder::new(0))
             }
             (t, _) => Builder::new(plan, &f.kind, t),
         };
@@ -150,10 +130,8 @@ fn check(plan: &Plan, m: usize, bytes: &[u8], depth: usize) -> Read<()> {
 
 /// A Timestamp's nanoseconds since the epoch, as its column holds them.
 fn time_ns(seconds: i64, nanos: u32) -> Read<i64> {
-    let ns = seconds
-        .checked_mul(1_000_000_000)
-        .map(|s| s.checked_add(nanos.into()));
-    ns.flatten().ok_or(Unread)
+    let ns = i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+    i64::try_from(ns).map_err(|_| Unread)
 }
 
 /// Checks the values of message `m`'s fields `wires`.
@@ -185,13 +163,6 @@ fn append_wires(plan: &Plan, m: usize, wires: &Wires, columns: &mut [Column]) {
         c.builder
             .append_field(plan, f, protowire::of(wires, c.field));
     }
-}
-
-/// `v` emptied, to hold fields of other bytes: its allocation is kept
-/// (collected in place).
-fn recycle<'b>(mut v: Vec<(usize, Wire<'_>)>) -> Vec<(usize, Wire<'b>)> {
-    v.clear();
-    v.into_iter().map(|_| unreachable!()).collect()
 }
 
 impl Builder {
@@ -229,13 +200,13 @@ impl Builder {
                     .for_each(|v| items.append(plan, &f.kind, v));
                 nulls.append_non_null();
             }
-            Builder::Map(_, offsets, keys, values, nulls) => {
+            Builder::Map(_, offsets, kv, nulls) => {
                 let entries = protowire::map_entries(f, wires).unwrap_or_default();
                 offsets.push(offsets[offsets.len() - 1] + entries.len() as i32);
                 let value_kind = &f.map.as_ref().expect("a map's builder").1.kind;
                 for (k, v) in entries {
-                    keys.append_value(protowire::key_text(k));
-                    values.append(plan, value_kind, v);
+                    kv[0].append(plan, value_kind, Val::Str(&protowire::key_text(k)));
+                    kv[1].append(plan, value_kind, v);
                 }
                 nulls.append_non_null();
             }
@@ -304,7 +275,7 @@ impl Builder {
                 columns.iter_mut().for_each(|c| c.builder.append_null());
                 nulls.append_null();
             }
-            Builder::List(_, offsets, _, nulls) | Builder::Map(_, offsets, _, _, nulls) => {
+            Builder::List(_, offsets, _, nulls) | Builder::Map(_, offsets, _, nulls) => {
                 offsets.push(offsets[offsets.len() - 1]);
                 nulls.append_null();
             }
@@ -328,21 +299,16 @@ impl Builder {
                 let arrays = columns.iter_mut().map(|c| c.builder.finish()).collect();
                 Arc::new(StructArray::new(fields.clone(), arrays, nulls.finish()))
             }
-            Builder::List(item, o, items, nulls) => Arc::new(ListArray::new(
-                item.clone(),
-                offsets(o),
-                items.finish(),
-                nulls.finish(),
-            )),
-            Builder::Map(entries, o, keys, values, nulls) => {
-                let DataType::Struct(kv) = entries.data_type() else {
+            Builder::List(item, o, items, nulls) => {
+                let (offsets, items, nulls) = (offsets(o), items.finish(), nulls.finish());
+                Arc::new(ListArray::new(item.clone(), offsets, items, nulls))
+            }
+            Builder::Map(entries, o, kv, nulls) => {
+                let DataType::Struct(fields) = entries.data_type() else {
                     unreachable!("a map's entries are a struct")
                 };
-                let kv = StructArray::new(
-                    kv.clone(),
-                    vec![Arc::new(keys.finish()), values.finish()],
-                    None,
-                );
+                let kv = kv.iter_mut().map(Builder::finish).collect();
+                let kv = StructArray::new(fields.clone(), kv, None);
                 let nulls = nulls.finish();
                 Arc::new(MapArray::new(entries.clone(), offsets(o), kv, nulls, false))
             }

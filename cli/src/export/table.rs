@@ -133,7 +133,7 @@ impl Table {
             (DecodedColumns::Typed(fields), Some((s, m))) => Direct::new(s, m, fields),
             _ => None,
         };
-        let direct_schema = direct.as_ref().map(|d| d.schema().clone());
+        let direct_schema = direct.as_ref().map(|d| d.schema.clone());
         // One batch waits while one is written: memory stays bounded.
         let (to_writer, batches) = sync_channel(1);
         let writer =
@@ -329,14 +329,14 @@ fn read_direct(d: &mut Direct, values: &mut [Decoded], cols: &[ArrayRef], files:
         if !matches!(v, Decoded::Direct) || d.append(payloads.value(i)).is_ok() {
             continue;
         }
-        *v = match DynamicMessage::decode(d.message().clone(), payloads.value(i)) {
+        *v = match DynamicMessage::decode(d.message.clone(), payloads.value(i)) {
             Ok(m) => Decoded::Proto(m),
             Err(e) => {
                 not_decoded += 1;
                 let log = arrow_array::Array::is_valid(logs, i).then(|| logs.value(i));
                 let run = files.partition_point(|(first, _)| *first <= i);
                 let file = run.checked_sub(1).map(|run| &*files[run].1);
-                let schema = Some(d.schema());
+                let schema = Some(&d.schema);
                 let origin = Origin { log, file, schema };
                 undecodable(origin, seqs.value(i), types.value(i), e)
             }
