@@ -16,6 +16,7 @@ use prost_reflect::prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, Kind as ReflectKind};
 use prost_reflect::{MessageDescriptor, SerializeOptions};
 use rmpv::decode::Error as MsgpackError;
+use serde::Serializer;
 use serde_json::{Number, Value};
 
 /// How one type's payloads decode; built once per schema.
@@ -157,15 +158,11 @@ impl Decoder {
     }
 }
 
-/// A protobuf payload of message `desc` decoded by prost-reflect, into
-/// `s` as its JSON mapping shows it (64-bit integers as numbers); `Err`
-/// says why it does not decode.
-fn reflect_json<S: serde::Serializer>(
-    desc: &MessageDescriptor,
-    payload: &[u8],
-    s: S,
-) -> Result<S::Ok, String> {
-    let msg = DynamicMessage::decode(desc.clone(), payload).map_err(|e| e.to_string())?;
+/// Payload `bytes` of message `m` decoded by prost-reflect, into `s` as
+/// its JSON mapping shows it (64-bit integers as numbers); `Err` says why
+/// it does not decode.
+fn reflect_json<S: Serializer>(m: &MessageDescriptor, bytes: &[u8], s: S) -> Result<S::Ok, String> {
+    let msg = DynamicMessage::decode(m.clone(), bytes).map_err(|e| e.to_string())?;
     let options = SerializeOptions::new().stringify_64_bit_integers(false);
     msg.serialize_with_options(s, &options)
         .map_err(|e| e.to_string())

@@ -7,7 +7,7 @@ use crate::await_path;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
-use crate::paths;
+use crate::paths::{self, Source};
 use crate::progress::NoProgressAccepted;
 use crate::select::{self, Filter, RecordArgs, Walk};
 use binlog::{Consumer, LogReader, RecordReader, Start};
@@ -156,15 +156,10 @@ fn cursor_in(file: &Path) -> CliResult<Option<String>> {
 /// Prints the last records of `source`, then every new one, until killed
 /// (or, with `--to-seq N`, until record N has gone by). Damaged regions are
 /// skipped and reported, so one damaged segment does not end the follow.
-/// `from_first`: the log was not there when the follow started.
-fn follow(
-    args: &TailArgs,
-    filter: &Filter,
-    source: paths::Source,
-    from_first: bool,
-) -> CliResult<Outcome> {
+/// `first`: the log was not there when the follow started.
+fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliResult<Outcome> {
     let a = &args.records;
-    let start = match from_first {
+    let start = match first {
         true => Start::First,
         false => start_of(&source.files, filter, args.lines)?,
     };
@@ -251,7 +246,7 @@ const COMMIT_EVERY: u64 = 1024;
 /// starts at (None: the log's first record).
 fn open_follower(
     args: &TailArgs,
-    source: paths::Source,
+    source: Source,
     filter: &Filter,
     start: Start,
     token: Option<String>,
