@@ -276,8 +276,7 @@ fn payload_text(mode: PayloadMode, payload: &[u8]) -> Option<Cow<'_, str>> {
 /// Writes `doc` as one JSON document, pretty-printed, and a newline.
 pub fn print_json_document(out: &mut impl Write, doc: &Value) -> CliResult<()> {
     serde_json::to_writer_pretty(&mut *out, doc).map_err(|e| CliError::from(io::Error::from(e)))?;
-    writeln!(out)?;
-    Ok(())
+    Ok(writeln!(out)?)
 }
 
 /// Bytes for people: `1.5 MiB`.

@@ -163,7 +163,6 @@ impl DumpOutput<'_> {
         }
         serde_json::to_writer(&mut *self.out, &Value::Object(m))
             .map_err(|e| CliError::from(std::io::Error::from(e)))?;
-        writeln!(self.out)?;
-        Ok(())
+        Ok(writeln!(self.out)?)
     }
 }

@@ -161,8 +161,7 @@ impl<'m> RecordDump<'m> {
         }
         fields.push(("payload_len", Field::Unsigned(r.payload.len() as u64)));
         fields.push(("payload", shown));
-        d.line(p as u64, "record", total as u64, fields)?;
-        Ok(())
+        d.line(p as u64, "record", total as u64, fields)
     }
 
     /// The SEAL_BEGIN frame of a seal that could not be read, and the rest

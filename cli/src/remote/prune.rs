@@ -148,8 +148,7 @@ fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
         .map_or_else(|| "none".to_string(), |t| format!("segments up to {t}"));
     let kept = crate::error::counted(r.kept as u64, "object");
     writeln!(out, "kept {kept}; pruned: {through}")?;
-    out.flush()?;
-    Ok(())
+    Ok(out.flush()?)
 }
 
 /// The gap of the segment object at `path` (of a log `resolve` named),
