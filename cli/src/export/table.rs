@@ -161,37 +161,29 @@ impl Table {
         self.direct_schema.as_ref() == Some(schema)
     }
 
-    /// Adds a record from `origin` and its decoded payload; hands the
-    /// batch to the writer when it is full.
-    pub fn push(
-        &mut self,
-        r: &Record<'_>,
-        type_name: &str,
-        origin: Origin<'_>,
-        decoded: Decoded,
-    ) -> CliResult<()> {
+    /// Adds a record from `from`, of shown type `name`, and its decoded
+    /// payload `value`; hands the batch to the writer when it is full.
+    pub fn push(&mut self, r: &Record, name: &str, from: Origin, value: Decoded) -> CliResult<()> {
         let last = self.files.last().map(|(_, f)| f.as_os_str());
-        if let Some(file) = origin.file.filter(|f| last != Some(f.as_os_str())) {
+        if let Some(file) = from.file.filter(|f| last != Some(f.as_os_str())) {
             self.files.push((self.seq.len(), file.into()));
         }
         self.seq.append_value(r.seq);
         self.time.append_value(r.timestamp_ns);
-        self.type_name.append_value(type_name);
-        self.log.append_option(origin.log);
+        self.type_name.append_value(name);
+        self.log.append_option(from.log);
         let entries = self.meta.values();
         for (k, v) in r.metadata() {
             for (i, text) in [k, v].into_iter().enumerate() {
-                entries
-                    .field_builder::<StringBuilder>(i)
-                    .expect("text")
-                    .append_value(text);
+                let column = entries.field_builder::<StringBuilder>(i).expect("text");
+                column.append_value(text);
             }
             entries.append(true);
         }
         self.meta.append(true);
         self.payload.append_value(r.payload);
         if self.decoding {
-            self.values.push(decoded);
+            self.values.push(value);
         }
         self.records += 1;
         if self.seq.len() >= BATCH_ROWS {

@@ -134,12 +134,9 @@ pub fn run(args: &PruneArgs) -> CliResult<Outcome> {
 fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
     let mut out = output::stdout();
     let verb = if dry_run { "would delete" } else { "deleted" };
+    let left = " (left by an interrupted prune)";
     for (i, s) in r.deleted.iter().enumerate() {
-        let why = if i < r.finished {
-            " (left by an interrupted prune)"
-        } else {
-            ""
-        };
+        let why = if i < r.finished { left } else { "" };
         let (no, size, key) = (s.key.segment_no, s.size, &s.object_key);
         writeln!(out, "{verb} segment {no} ({size} bytes) {key}{why}")?;
     }

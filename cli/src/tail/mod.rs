@@ -143,8 +143,9 @@ fn write_cursor(file: &Path, token: &str) -> CliResult<()> {
     paths::write_whole(file, bytes.as_bytes()).map_err(|e| CliError::io_on(file.display(), e))
 }
 
-/// The token a cursor file holds, if it is there.
-fn cursor_in(file: &Path) -> CliResult<Option<String>> {
+/// The token a cursor file holds, if there is one and it is there.
+fn cursor_in(file: Option<&Path>) -> CliResult<Option<String>> {
+    let Some(file) = file else { return Ok(None) };
     match std::fs::read_to_string(file) {
         Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
         Ok(_) => Ok(None),
@@ -164,10 +165,7 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
         false => start_of(&source.files, filter, args.lines)?,
     };
     // A cursor file's token, if it holds one, says where instead.
-    let token = match &args.cursor_file {
-        Some(f) => cursor_in(f)?,
-        None => None,
-    };
+    let token = cursor_in(args.cursor_file.as_deref())?;
     let (mut reading, start_seq) = open_follower(args, source, filter, start, token)?;
     let mut printed_since_commit = 0u64;
     if let (Some(start), Some(to)) = (start_seq, filter.to_seq) {
