@@ -255,7 +255,7 @@ impl Builder {
                 (b, Ok(Known::Duration(d))) => b.append(plan, kind, Val::Str(&d.to_string())),
                 (b, _) => b.append_null(),
             },
-            // Not met: the columns are made of the same plan.
+            // NullValue's null; else not met (the columns are made of the same plan).
             (b, _) => b.append_null(),
         }
     }
