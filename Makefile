@@ -464,9 +464,11 @@ bench: lib zstd-tool s3-server s3-server-moto $(BUILD)/bench/bench
 	$(MAKE) --no-print-directory bench-python
 	$(MAKE) --no-print-directory bench-export
 
-# `binlog export --to parquet` of 1 M protobuf records against `binlog cat
-# --json` into DuckDB's COPY ... TO parquet (bench/export.sh; ROUNDS
-# interleaved pairs, 7 unless given): target/bench-export.json.
+# `binlog export --to parquet` of 1 M protobuf records (their time a
+# google.protobuf.Timestamp, then an int64) against `binlog cat --json`, and
+# `cat --decode --json`, into DuckDB's COPY ... TO parquet, and `cat
+# --decode` against `cat --json` (bench/export.sh; ROUNDS interleaved
+# rounds, 7 unless given): target/bench-export/bench-export.json.
 .PHONY: bench-export
 bench-export: analytics-tools
 	$(CARGO) build --release -p binlog-cli --bin binlog --example make_export_bench_log

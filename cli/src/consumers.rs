@@ -82,10 +82,7 @@ pub fn run(args: &ConsumersArgs) -> CliResult<Outcome> {
         print_json_document(&mut out, &json!(doc))?;
         return Ok(Outcome::Clean);
     }
-    writeln!(
-        out,
-        "LOG\tCONSUMER\tNEXT_SEQ\tLAG_RECORDS\tLAG_BYTES\tLAST_COMMIT"
-    )?;
+    out.write_all(b"LOG\tCONSUMER\tNEXT_SEQ\tLAG_RECORDS\tLAG_BYTES\tLAST_COMMIT\n")?;
     for (log, c) in &rows {
         let (name, next, lag) = (&c.name, c.next_seq, (c.lag_records, c.lag_bytes));
         let commit = rfc3339(c.commit_ns);

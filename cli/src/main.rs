@@ -143,11 +143,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        // clap prints help/version (exit 0) and usage errors (exit 2).
-        Err(e) => e.exit(),
-    };
+    // clap prints help/version (exit 0) and usage errors (exit 2).
+    let cli = Cli::try_parse().unwrap_or_else(|e| e.exit());
     if cli.no_progress {
         progress::disable();
     }

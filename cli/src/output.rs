@@ -123,12 +123,7 @@ impl RecordPrinter {
 
     /// Prints record `r`; of log `log` (a merged read), the log's name
     /// first on the line (in JSON, a `log` field first).
-    pub fn print(
-        &mut self,
-        out: &mut impl Write,
-        log: Option<&str>,
-        r: &Record<'_>,
-    ) -> io::Result<()> {
+    pub fn print(&mut self, out: &mut impl Write, log: Option<&str>, r: &Record) -> io::Result<()> {
         let origin = Origin {
             log,
             ..Origin::default()
@@ -136,18 +131,13 @@ impl RecordPrinter {
         self.print_from(out, origin, r)
     }
 
-    /// Prints record `r` from `origin`; with `--decode`, a payload that
+    /// Prints record `r` from `from`; with `--decode`, a payload that
     /// does not decode is printed as without it, and a warning names it.
-    pub fn print_from(
-        &mut self,
-        out: &mut impl Write,
-        origin: Origin<'_>,
-        r: &Record<'_>,
-    ) -> io::Result<()> {
+    pub fn print_from(&mut self, out: &mut impl Write, from: Origin, r: &Record) -> io::Result<()> {
         // Taken while the line is made, and given back: its memory is kept.
         let mut decoded = std::mem::take(&mut self.decoded);
-        let shown = self.decode(origin, r, &mut decoded);
-        self.make_line(origin.log, r, shown.then_some(&decoded[..]));
+        let shown = self.decode(from, r, &mut decoded);
+        self.make_line(from.log, r, shown.then_some(&decoded[..]));
         self.decoded = decoded;
         self.line.push(b'\n');
         out.write_all(&self.line)
@@ -286,8 +276,7 @@ fn payload_text(mode: PayloadMode, payload: &[u8]) -> Option<Cow<'_, str>> {
 /// Writes `doc` as one JSON document, pretty-printed, and a newline.
 pub fn print_json_document(out: &mut impl Write, doc: &Value) -> CliResult<()> {
     serde_json::to_writer_pretty(&mut *out, doc).map_err(|e| CliError::from(io::Error::from(e)))?;
-    writeln!(out)?;
-    Ok(())
+    Ok(writeln!(out)?)
 }
 
 /// Bytes for people: `1.5 MiB`.

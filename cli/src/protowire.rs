@@ -3,18 +3,32 @@
 //! `--decode` and `binlog export`. It reads only what it can read exactly
 //! as prost-reflect does; for anything else (a malformed payload, a
 //! singular message field twice, which prost merges, two members of one
-//! oneof, a repeated map key) it gives `Unread` and the caller decodes
-//! the payload with prost-reflect, which also says why one does not
-//! decode.
+//! oneof, a repeated map key, a well-known type's value its JSON form
+//! refuses) it gives `Unread` and the caller decodes the payload with
+//! prost-reflect, which also says why one does not decode. Well-known
+//! types are planned as the messages they are, each with the form its
+//! JSON mapping gives it (`WellKnown`), read by `Plan::read`.
 
-use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
+use prost_reflect::prost_types::Duration;
+use prost_reflect::{DescriptorPool, FieldDescriptor, Kind, MessageDescriptor};
+use std::collections::HashMap;
 
 /// prost-reflect's limit of nested messages.
 const MAX_NESTING: usize = 100;
 
+/// A map entry's key and value, or the values of fields 1 and 2.
+type Pair<'a> = (Val<'a>, Val<'a>);
+
+/// A message's fields as `Plan::scan` gives them: (index in the plan's
+/// `fields`, value).
+pub type Wires<'a> = [(usize, Wire<'a>)];
+
 /// The payload is not read by this path (see the module's comment).
 #[derive(Debug, PartialEq)]
 pub struct Unread;
+
+/// What this path reads, or `Unread`.
+pub type Read<T> = Result<T, Unread>;
 
 /// A field's value as the wire holds it.
 #[derive(Clone, Copy, Debug)]
@@ -41,6 +55,8 @@ pub enum Val<'a> {
     Enum(i32),
     /// A message's bytes (index into `Plan::message`).
     Message(usize, &'a [u8]),
+    /// `google.protobuf.NullValue`'s one value, shown as null.
+    Null,
 }
 
 impl Val<'_> {
@@ -59,17 +75,19 @@ impl Val<'_> {
             Val::Str(s) => s.is_empty(),
             Val::Bytes(b) => b.is_empty(),
             Val::Message(..) => false,
+            Val::Null => true,
         }
     }
 }
 
 /// What a field holds: prost-reflect's kind (a map's entries, read
 /// through `FieldPlan::map`, as bytes), a message as its index into
-/// `Plan::message`.
+/// `Plan::message`, `google.protobuf.NullValue` (its number 0 only).
 #[derive(Clone, Debug)]
 pub enum FieldKind {
     Of(Kind),
     Message(usize),
+    Null,
 }
 
 /// One field of a message, as read.
@@ -86,8 +104,79 @@ pub struct FieldPlan {
     /// messages); the others only when not zero.
     pub presence: bool,
     /// The index of the field's oneof among the message's.
-    oneof: Option<u32>,
+    pub oneof: Option<u32>,
+    /// A float that must be finite (a field of a `WellKnown::Unwrapped`:
+    /// its JSON form has no text for NaN and the infinities).
+    finite: bool,
 }
+
+/// The JSON mapping's own form of a well-known type's message (any other
+/// message is an object of its fields).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WellKnown {
+    /// RFC 3339 text (UTC, 0, 3, 6 or 9 fraction digits).
+    Timestamp,
+    /// Seconds with an `s`: `"-1.500s"`.
+    Duration,
+    /// Its one field set (else its first field's zero) as that field's
+    /// value: the wrappers' `value`, Struct's `fields` (a map),
+    /// ListValue's `values` (a list), Value's member of its oneof (null
+    /// when none, as `null_value`).
+    Unwrapped,
+    /// `{"@type": url, ...}`, then the embedded message's members or, of a
+    /// well-known type, `"value":` its form.
+    Any,
+    /// `{}`: an object of its fields, which are none.
+    Empty,
+}
+
+/// The well-known types shown as one of their fields.
+const UNWRAPPED: &str = "Struct Value ListValue DoubleValue FloatValue Int64Value UInt64Value \
+    Int32Value UInt32Value BoolValue StringValue BytesValue";
+
+impl WellKnown {
+    /// The form of message `m`: Some(None) for an object of its fields;
+    /// None for what this path does not read: a `google.protobuf` message
+    /// not above (FieldMask, whose form renames its paths, or another),
+    /// or one of them whose fields are not prost-reflect's (its form is
+    /// read from those).
+    fn of(m: &MessageDescriptor) -> Option<Option<WellKnown>> {
+        let Some(name) = m.full_name().strip_prefix("google.protobuf.") else {
+            return Some(None);
+        };
+        let form = match name {
+            "Timestamp" => WellKnown::Timestamp,
+            "Duration" => WellKnown::Duration,
+            "Any" => WellKnown::Any,
+            "Empty" => WellKnown::Empty,
+            _ if UNWRAPPED.split_whitespace().any(|n| n == name) => WellKnown::Unwrapped,
+            _ => return None,
+        };
+        let own = DescriptorPool::global().get_message_by_name(m.full_name())?;
+        let mut fields = [own, m.clone()].map(|m| m.descriptor_proto().field.clone());
+        fields.iter_mut().flatten().for_each(|f| f.json_name = None);
+        (fields[0] == fields[1]).then_some(Some(form))
+    }
+}
+
+/// A message's bytes as its form reads them (see `WellKnown`).
+pub enum Known<'a> {
+    /// Its fields, as `Plan::scan` gives them: of an object, or of a
+    /// `WellKnown::Unwrapped` (one field's occurrences, or none).
+    Fields(Vec<(usize, Wire<'a>)>),
+    /// A Timestamp's seconds and nanoseconds, in the range of its form.
+    Time(i64, u32),
+    /// A Duration in the range of its form (its `Display` is the form).
+    Duration(Duration),
+    /// An Any's type URL, and its embedded message (index, bytes).
+    Any(&'a str, usize, &'a [u8]),
+}
+
+/// The range of a Timestamp's seconds and of a Duration's, as
+/// prost-reflect checks them (the years 1 to 9999; 10,000 years).
+const TIMESTAMP_SECONDS: std::ops::RangeInclusive<i64> = -62_135_596_800..=253_402_300_799;
+const SPAN_SECONDS: u64 = 315_576_000_000;
+const NANOS: i32 = 1_000_000_000;
 
 /// One message's fields, in field-number order (the JSON mapping's and
 /// prost-reflect's).
@@ -96,13 +185,16 @@ pub struct MessagePlan {
     pub fields: Vec<FieldPlan>,
     /// Field number to index in `fields`, for numbers below its length.
     by_number: Vec<u16>,
+    /// The form of a well-known type's message.
+    pub known: Option<WellKnown>,
 }
 
 /// The plan of a message and of every message it reaches.
 #[derive(Debug, Default)]
 pub struct Plan {
     messages: Vec<MessagePlan>,
-    names: Vec<String>,
+    /// Each message's index, by full name.
+    index: HashMap<String, usize>,
 }
 
 impl Plan {
@@ -110,11 +202,21 @@ impl Plan {
     pub const ROOT: usize = 0;
 
     /// The plan of `m`; None when it reaches what this path does not read:
-    /// well-known types (their JSON mapping is special), groups,
-    /// extensions.
+    /// groups, extensions, the well-known types `WellKnown::of` refuses.
+    /// An Any's message may be of any type of the pool: each the plan
+    /// reads is planned too.
     pub fn new(m: &MessageDescriptor) -> Option<Plan> {
         let mut plan = Plan::default();
         plan.add(m)?;
+        if plan.index.contains_key("google.protobuf.Any") {
+            for other in m.parent_pool().all_messages() {
+                let n = plan.messages.len();
+                if plan.add(&other).is_none() {
+                    plan.messages.truncate(n);
+                    plan.index.retain(|_, i| *i < n);
+                }
+            }
+        }
         Some(plan)
     }
 
@@ -124,25 +226,28 @@ impl Plan {
 
     /// Adds message `m` (once) and what it reaches: its index.
     fn add(&mut self, m: &MessageDescriptor) -> Option<usize> {
-        if let Some(i) = self.names.iter().position(|n| n == m.full_name()) {
+        if let Some(&i) = self.index.get(m.full_name()) {
             return Some(i);
         }
-        let special = m.full_name().starts_with("google.protobuf.");
-        if special || m.extensions().len() > 0 {
+        let known = WellKnown::of(m)?;
+        if m.extensions().len() > 0 {
             return None;
         }
         let index = self.messages.len();
-        self.names.push(m.full_name().to_string());
+        self.index.insert(m.full_name().to_string(), index);
         self.messages.push(MessagePlan::default());
-        let fields: Vec<FieldPlan> = m.fields().map(|f| self.field(f)).collect::<Option<_>>()?;
+        let mut fields: Vec<FieldPlan> =
+            m.fields().map(|f| self.field(f)).collect::<Option<_>>()?;
         let top = fields.iter().map(|f| f.desc.number()).max().unwrap_or(0);
         let mut by_number = vec![u16::MAX; (top as usize + 1).min(1024)];
-        for (i, f) in fields.iter().enumerate() {
+        for (i, f) in fields.iter_mut().enumerate() {
             if let Some(slot) = by_number.get_mut(f.desc.number() as usize) {
                 *slot = i as u16;
             }
+            f.finite = known == Some(WellKnown::Unwrapped);
         }
-        self.messages[index] = MessagePlan { fields, by_number };
+        let planned = &mut self.messages[index];
+        (planned.fields, planned.by_number, planned.known) = (fields, by_number, known);
         Some(index)
     }
 
@@ -158,8 +263,7 @@ impl Plan {
             _ => None,
         };
         let kind = match f.kind() {
-            // google.protobuf.NullValue is shown as null.
-            Kind::Enum(e) if e.full_name().starts_with("google.protobuf.") => return None,
+            Kind::Enum(e) if e.full_name() == "google.protobuf.NullValue" => FieldKind::Null,
             // A map's entries are read through `map`.
             Kind::Message(_) if map.is_some() => FieldKind::Of(Kind::Bytes),
             Kind::Message(m) => FieldKind::Message(self.add(&m)?),
@@ -174,34 +278,49 @@ impl Plan {
                 let mut all = f.parent_message().oneofs();
                 all.position(|x| x.name() == o.name()).unwrap_or(63) as u32
             }),
+            finite: false,
             kind,
             map,
             desc: f,
         })
     }
 
-    /// The fields of `bytes`, a payload of message `message`: each as
+    /// Message `m`'s bytes as its form reads them; `Unread` for bytes
+    /// `scan` refuses, a value out of its form's range (prost-reflect's
+    /// checks), an Any whose type the plan lacks (its type URL without a
+    /// `/`, its type not in the pool or not read by this path).
+    pub fn read<'a>(&self, m: usize, bytes: &'a [u8]) -> Read<Known<'a>> {
+        use WellKnown as W;
+        let fields = &self.messages[m].fields;
+        let Some(known @ (W::Timestamp | W::Duration | W::Any)) = self.messages[m].known else {
+            return Ok(Known::Fields(self.scan(m, bytes)?));
+        };
+        // Fields 1 and 2, the only ones (of these three), read as a map
+        // entry's are; checked as prost-reflect checks them.
+        let time = |s: i64, n: i32| TIMESTAMP_SECONDS.contains(&s) && (0..NANOS).contains(&n);
+        let span = |s: i64, n: i32| s.unsigned_abs() <= SPAN_SECONDS && -NANOS < n && n < NANOS;
+        Ok(match (known, fields_1_2(&fields[0], &fields[1], bytes)?) {
+            (W::Timestamp, (Val::I64(s), Val::I32(n))) if time(s, n) => Known::Time(s, n as u32),
+            (W::Duration, (Val::I64(seconds), Val::I32(nanos))) if span(seconds, nanos) => {
+                Known::Duration(Duration { seconds, nanos })
+            }
+            (W::Any, (Val::Str(url), Val::Bytes(b))) => {
+                let name = url.rsplit_once('/').ok_or(Unread)?.1;
+                Known::Any(url, *self.index.get(name).ok_or(Unread)?, b)
+            }
+            _ => return Err(Unread),
+        })
+    }
+
+    /// The fields of `rest`, a payload of message `message`: each as
     /// (index in its `fields`, value), sorted by field, wire order kept
     /// within one; unknown fields left out. `Unread` for bytes that are
     /// malformed or need a merge (see the module's comment).
-    pub fn scan<'a>(
-        &self,
-        message: usize,
-        bytes: &'a [u8],
-        out: &mut Vec<(usize, Wire<'a>)>,
-    ) -> Result<(), Unread> {
+    fn scan<'a>(&self, message: usize, mut rest: &'a [u8]) -> Read<Vec<(usize, Wire<'a>)>> {
         let m = &self.messages[message];
-        out.clear();
-        let mut rest = bytes;
-        while !rest.is_empty() {
-            let key = varint(&mut rest)?;
-            let (number, wire) = (key >> 3, wire(key as u8 & 7, &mut rest)?);
-            if number == 0 || number > u64::from(u32::MAX >> 3) {
-                return Err(Unread);
-            }
-            if let Some(i) = m.index_of(number as u32) {
-                out.push((i, wire));
-            }
+        let mut out = Vec::with_capacity(m.fields.len());
+        while let Some(field) = m.next_field(&mut rest)? {
+            out.push(field);
         }
         out.sort_by_key(|&(i, _)| i);
         let mut oneofs_seen: u64 = 0;
@@ -214,11 +333,28 @@ impl Plan {
             }
             oneofs_seen |= oneof;
         }
-        Ok(())
+        Ok(out)
     }
 }
 
 impl MessagePlan {
+    /// The next field of the message's bytes `rest` that the plan has (as
+    /// index in `fields`, value; the others skipped), None at their end.
+    #[inline(always)]
+    pub fn next_field<'a>(&self, rest: &mut &'a [u8]) -> Read<Option<(usize, Wire<'a>)>> {
+        while !rest.is_empty() {
+            let key = varint(rest)?;
+            let (number, wire) = (key >> 3, wire(key as u8 & 7, rest)?);
+            if number == 0 || number > u64::from(u32::MAX >> 3) {
+                return Err(Unread);
+            }
+            if let Some(i) = self.index_of(number as u32) {
+                return Ok(Some((i, wire)));
+            }
+        }
+        Ok(None)
+    }
+
     fn index_of(&self, number: u32) -> Option<usize> {
         match self.by_number.get(number as usize) {
             Some(&i) if i != u16::MAX => Some(i as usize),
@@ -230,14 +366,17 @@ impl MessagePlan {
 
 impl FieldPlan {
     /// The value of one occurrence of a singular field.
-    pub fn value<'a>(&self, w: Wire<'a>) -> Result<Val<'a>, Unread> {
+    #[inline(always)]
+    pub fn value<'a>(&self, w: Wire<'a>) -> Read<Val<'a>> {
         use Kind as K;
         let zigzag = |n: u64| ((n >> 1) as i64) ^ -((n & 1) as i64);
         let kind = match (&self.kind, w) {
             (FieldKind::Of(kind), _) => kind,
             (FieldKind::Message(m), Wire::Len(b)) => return Ok(Val::Message(*m, b)),
+            (FieldKind::Null, Wire::Varint(0)) => return Ok(Val::Null),
             _ => return Err(Unread),
         };
+        let finite = |x: f64| !self.finite || x.is_finite();
         Ok(match (kind, w) {
             (K::Bool, Wire::Varint(n)) => Val::Bool(n != 0),
             (K::Int32, Wire::Varint(n)) => Val::I32(n as i32),
@@ -249,44 +388,46 @@ impl FieldPlan {
             (K::Uint64, Wire::Varint(n)) => Val::U64(n),
             (K::Sfixed32, Wire::I32(n)) => Val::I32(n as i32),
             (K::Fixed32, Wire::I32(n)) => Val::U32(n),
-            (K::Float, Wire::I32(n)) => Val::F32(f32::from_bits(n)),
+            (K::Float, Wire::I32(n)) if finite(f32::from_bits(n).into()) => {
+                Val::F32(f32::from_bits(n))
+            }
             (K::Sfixed64, Wire::I64(n)) => Val::I64(n as i64),
             (K::Fixed64, Wire::I64(n)) => Val::U64(n),
-            (K::Double, Wire::I64(n)) => Val::F64(f64::from_bits(n)),
+            (K::Double, Wire::I64(n)) if finite(f64::from_bits(n)) => Val::F64(f64::from_bits(n)),
             (K::String, Wire::Len(b)) => Val::Str(std::str::from_utf8(b).map_err(|_| Unread)?),
             (K::Bytes, Wire::Len(b)) => Val::Bytes(b),
             _ => return Err(Unread),
         })
     }
 
-    /// The value of a field the wire leaves out (a message's is empty).
+    /// The value of a field the wire leaves out (a message's is empty):
+    /// what a zero of its wire type reads as.
     pub fn zero(&self) -> Val<'static> {
-        use Kind as K;
-        let kind = match &self.kind {
-            FieldKind::Of(kind) => kind,
-            FieldKind::Message(m) => return Val::Message(*m, &[]),
+        let wire = match self.packed_wire() {
+            Some(0) => Wire::Varint(0),
+            Some(5) => Wire::I32(0),
+            Some(_) => Wire::I64(0),
+            None => Wire::Len(&[]),
         };
-        match kind {
-            K::Bool => Val::Bool(false),
-            K::Int32 | K::Sint32 | K::Sfixed32 => Val::I32(0),
-            K::Int64 | K::Sint64 | K::Sfixed64 => Val::I64(0),
-            K::Uint32 | K::Fixed32 => Val::U32(0),
-            K::Uint64 | K::Fixed64 => Val::U64(0),
-            K::Float => Val::F32(0.0),
-            K::Double => Val::F64(0.0),
-            K::String => Val::Str(""),
-            K::Bytes | K::Message(_) => Val::Bytes(&[]),
-            K::Enum(_) => Val::Enum(0),
-        }
+        self.value(wire).expect("a zero reads")
+    }
+
+    /// The value of a singular field from its occurrences `wires`: the
+    /// last (each must read), or its zero when none.
+    #[inline(always)]
+    pub fn last<'a>(&self, wires: &Wires<'a>) -> Read<Val<'a>> {
+        let Some((&(_, last), earlier)) = wires.split_last() else {
+            return Ok(self.zero());
+        };
+        earlier
+            .iter()
+            .try_for_each(|&(_, w)| self.value(w).map(drop))?;
+        self.value(last)
     }
 
     /// Each value of a field's occurrences `wires`, a packed run's one by
     /// one, into `out`.
-    pub fn values<'a>(
-        &self,
-        wires: &[(usize, Wire<'a>)],
-        out: &mut Vec<Val<'a>>,
-    ) -> Result<(), Unread> {
+    pub fn values<'a>(&self, wires: &Wires<'a>, out: &mut Vec<Val<'a>>) -> Read<()> {
         out.clear();
         for &(_, w) in wires {
             match (w, self.packed_wire()) {
@@ -313,43 +454,56 @@ impl FieldPlan {
     }
 }
 
+/// The occurrences of field `i` among `wires`, a message's fields as
+/// `Plan::scan` gives them.
+pub fn of<'w, 'a>(wires: &'w Wires<'a>, i: usize) -> &'w Wires<'a> {
+    let start = wires.partition_point(|w| w.0 < i);
+    let n = wires[start..].iter().take_while(|w| w.0 == i).count();
+    &wires[start..start + n]
+}
+
 /// A map field's entries (key and value of each), in the order of their
 /// keys' text (as a JSON object's sorted keys: the same for the same
 /// bytes, whatever their wire order), a key or value an entry leaves out
 /// as its zero; a key met twice is `Unread`.
-pub fn map_entries<'a>(
-    f: &FieldPlan,
-    wires: &[(usize, Wire<'a>)],
-) -> Result<Vec<(Val<'a>, Val<'a>)>, Unread> {
+pub fn map_entries<'a>(f: &FieldPlan, wires: &Wires<'a>) -> Read<Vec<Pair<'a>>> {
     let (key, value) = &**f.map.as_ref().ok_or(Unread)?;
-    let mut entries: Vec<(Val, Val)> = Vec::with_capacity(wires.len());
+    let mut entries: Vec<Pair> = Vec::with_capacity(wires.len());
     for &(_, w) in wires {
-        let Wire::Len(mut rest) = w else {
+        let Wire::Len(bytes) = w else {
             return Err(Unread);
         };
-        let (mut k, mut v) = (None, None);
-        while !rest.is_empty() {
-            let tag = varint(&mut rest)?;
-            let w = wire(tag as u8 & 7, &mut rest)?;
-            match tag >> 3 {
-                1 => k = Some(key.value(w)?),
-                2 => v = Some(value.value(w)?),
-                0 => return Err(Unread),
-                n if n > u64::from(u32::MAX >> 3) => return Err(Unread),
-                _ => {}
-            }
-        }
-        // A missing enum value is the enum's first value, not always 0.
-        if v.is_none() && matches!(value.kind, FieldKind::Of(Kind::Enum(_))) {
-            return Err(Unread);
-        }
-        entries.push((k.unwrap_or(key.zero()), v.unwrap_or(value.zero())));
+        entries.push(fields_1_2(key, value, bytes)?);
     }
     entries.sort_by_cached_key(|&(k, _)| key_text(k));
     if entries.windows(2).any(|two| two[0].0 == two[1].0) {
         return Err(Unread);
     }
     Ok(entries)
+}
+
+/// The values of fields 1 and 2 (`one`, `two`) of a message's bytes
+/// `rest` (a map entry's key and value): each the last occurrence's (each
+/// must read), or its zero when none; other fields skipped. An enum left
+/// out is `Unread` (its zero is the enum's first value, not always 0).
+fn fields_1_2<'a>(one: &FieldPlan, two: &FieldPlan, mut rest: &'a [u8]) -> Read<Pair<'a>> {
+    let (mut first, mut second) = (None, None);
+    while !rest.is_empty() {
+        let tag = varint(&mut rest)?;
+        let w = wire(tag as u8 & 7, &mut rest)?;
+        match tag >> 3 {
+            1 => first = Some(one.value(w)?),
+            2 => second = Some(two.value(w)?),
+            0 => return Err(Unread),
+            n if n > u64::from(u32::MAX >> 3) => return Err(Unread),
+            _ => {}
+        }
+    }
+    if second.is_none() && matches!(two.kind, FieldKind::Of(Kind::Enum(_))) {
+        return Err(Unread);
+    }
+    let or_zero = |v: Option<Val<'a>>, f: &FieldPlan| v.unwrap_or_else(|| f.zero());
+    Ok((or_zero(first, one), or_zero(second, two)))
 }
 
 /// A map key as JSON object keys show it.
@@ -366,13 +520,13 @@ pub fn key_text(k: Val<'_>) -> std::borrow::Cow<'_, str> {
 }
 
 /// Nesting deeper than prost-reflect reads is `Unread`.
-pub fn check_depth(depth: usize) -> Result<(), Unread> {
+pub fn check_depth(depth: usize) -> Read<()> {
     (depth <= MAX_NESTING).then_some(()).ok_or(Unread)
 }
 
 /// The value after a key of wire type `t`; groups (3, 4) are `Unread`.
-fn wire<'a>(t: u8, rest: &mut &'a [u8]) -> Result<Wire<'a>, Unread> {
-    let take = |rest: &mut &'a [u8], n: usize| -> Result<&'a [u8], Unread> {
+fn wire<'a>(t: u8, rest: &mut &'a [u8]) -> Read<Wire<'a>> {
+    let take = |rest: &mut &'a [u8], n: usize| -> Read<&'a [u8]> {
         let (value, after) = rest.split_at_checked(n).ok_or(Unread)?;
         *rest = after;
         Ok(value)
@@ -390,7 +544,7 @@ fn wire<'a>(t: u8, rest: &mut &'a [u8]) -> Result<Wire<'a>, Unread> {
 }
 
 /// A base-128 varint of at most 10 bytes.
-fn varint(rest: &mut &[u8]) -> Result<u64, Unread> {
+fn varint(rest: &mut &[u8]) -> Read<u64> {
     let mut n = 0u64;
     for (i, &b) in rest.iter().enumerate().take(10) {
         n |= u64::from(b & 0x7f) << (7 * i);

@@ -118,6 +118,5 @@ fn print(found: &[Found], as_json: bool) -> CliResult<()> {
             writeln!(out, "{name}: {text}; {segments}")?;
         }
     }
-    out.flush()?;
-    Ok(())
+    Ok(out.flush()?)
 }

@@ -4,6 +4,7 @@
 //! `1h30m`, `2d`, `now`). Dates are chrono's (its RFC 3339 parser and
 //! printer), durations humantime's.
 
+use crate::encoding::quoted;
 use chrono::{DateTime, SecondsFormat};
 
 const NS: i64 = 1_000_000_000;
@@ -22,6 +23,16 @@ pub fn rfc3339_short(ns: i64) -> String {
         _ => SecondsFormat::Nanos,
     };
     DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(digits, true)
+}
+
+/// Appends a protobuf Timestamp's JSON form, quoted:
+/// `"2026-11-21T05:37:42.120Z"`, with as many of 0, 3, 6 or 9 fraction
+/// digits as its nanoseconds need. A time of the years 1 to 9999, `nanos`
+/// below 10^9 (else a panic).
+pub fn push_rfc3339_proto(out: &mut Vec<u8>, seconds: i64, nanos: u32) {
+    let t = DateTime::from_timestamp(seconds, nanos).expect("a time of the years 1 to 9999");
+    let text = t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    quoted(out, |out| out.extend_from_slice(text.as_bytes()));
 }
 
 /// Now, in ns since the epoch (the wall clock, as a writer stamps records).
@@ -96,6 +107,27 @@ pub fn floor(ns: i64, bucket: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A protobuf Timestamp prints as prost prints it (what prost-reflect
+    /// prints), from the year 1 to 9999, with 0, 3, 6 and 9 fraction digits.
+    #[test]
+    fn protobuf_timestamps_print_as_prost_prints_them() {
+        let (first, last) = (-62_135_596_800, 253_402_300_799);
+        let days = (first..=last)
+            .step_by(86_400 * 97 + 3_661)
+            .chain([first, last, -1, 0]);
+        for seconds in days {
+            for nanos in [0, 5_000_000, 120_000, 1, 999_999_999] {
+                let mut out = Vec::new();
+                push_rfc3339_proto(&mut out, seconds, nanos);
+                let prost = prost_reflect::prost_types::Timestamp {
+                    seconds,
+                    nanos: nanos as i32,
+                };
+                assert_eq!(String::from_utf8(out).unwrap(), format!("\"{prost}\""));
+            }
+        }
+    }
 
     #[test]
     fn formats_utc() {

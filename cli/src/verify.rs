@@ -137,6 +137,7 @@ impl Summary {
             return format!("verify: NOT CHECKED: {n} of {files} could not be checked; {intact}");
         }
         // What is wrong, each kind counted (`{s}`: the plural ending).
+        let manifests = "damaged manifest{s} holding the only record of the log's position";
         let kinds = [
             (self.corrupt, "corrupt region{s} in the middle"),
             (self.truncated, "file{s} ending inside the header"),
@@ -144,10 +145,7 @@ impl Summary {
             (self.seals, "damaged seal{s}"),
             (self.log, "problem{s} between segments"),
             (self.unreadable, "unreadable"),
-            (
-                self.manifests,
-                "damaged manifest{s} holding the only record of the log's position",
-            ),
+            (self.manifests, manifests),
         ];
         let kind = |&(n, what): &(u64, &str)| format!("{n} {}", what.replace("{s}", plural(n)));
         let parts: Vec<String> = kinds.iter().filter(|(n, _)| *n > 0).map(kind).collect();
@@ -178,6 +176,5 @@ fn print_text(out: &mut impl Write, c: &Verdict) -> CliResult<()> {
     for n in &c.notes {
         writeln!(out, "  note: {n}")?;
     }
-    out.flush()?;
-    Ok(())
+    Ok(out.flush()?)
 }

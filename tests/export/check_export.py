@@ -7,7 +7,9 @@ Usage: check_export.py SPEC.json, where SPEC is
    "records": [{"log", "seq", "ts_ns", "type", "meta", "payload_hex",
                 "fields"}...],          # as the test wrote them (meta:
                                         # [[key, value]...], in order)
-   "sums": {type: [decoded field...]}}  # fields to sum per type
+   "sums": {type: [decoded field...]},  # fields to sum per type
+   "types": {column: type}}             # optional: pyarrow's name of
+                                        # each column's type
 Prints each difference; exit status 1 if there is any.
 """
 
@@ -109,9 +111,13 @@ def check_rows(spec):
     for table in arrow_tables(spec):
         time_type = table.schema.field("time").type
         check("time column type", str(time_type), "timestamp[ns, tz=UTC]")
-        # Nanoseconds as integers: a datetime holds microseconds.
-        ns = table.column("time").cast(pyarrow.int64())
-        table = table.set_column(table.schema.get_field_index("time"), "time", ns)
+        for column, type_name in spec.get("types", {}).items():
+            check(f"{column} column type", str(table.schema.field(column).type), type_name)
+        # Times (the record's, decoded ones) as nanoseconds, integers: a
+        # datetime holds microseconds.
+        for i, field in enumerate(table.schema):
+            if pyarrow.types.is_timestamp(field.type):
+                table = table.set_column(i, field.name, table.column(i).cast(pyarrow.int64()))
         for row in table.to_pylist():
             key = (row["log"], row["seq"])
             w = want.get(key)

@@ -70,9 +70,8 @@ pub fn run_compress(args: &CompressArgs) -> CliResult<Outcome> {
         return Err(CliError::usage("--type-copies must be between 0 and 1"));
     }
     let files = targets::segments(&args.paths)?;
-    convert_all(&files, "compress", |f| {
-        compress_segment_with_copies(f, &opts, &copies, |_| {})
-    })
+    let compress = |f: &Path| compress_segment_with_copies(f, &opts, &copies, |_| {});
+    convert_all(&files, "compress", compress)
 }
 
 pub fn run_decompress(args: &DecompressArgs) -> CliResult<Outcome> {

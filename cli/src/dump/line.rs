@@ -118,6 +118,9 @@ impl Field {
     }
 }
 
+/// A line's fields: (key, value) each.
+pub(super) type Fields<'k> = Vec<(&'k str, Field)>;
+
 /// `items` joined with commas, as one quoted string.
 fn quoted_list(items: impl Iterator<Item = String>) -> String {
     format!("{:?}", items.collect::<Vec<_>>().join(","))
@@ -137,16 +140,11 @@ impl DumpOutput<'_> {
         self.line(offset, what, len, vec![("note", Field::Bare(note.into()))])
     }
 
-    /// One line: as text, or (`json`) as one JSON object naming the file.
-    pub(super) fn line(
-        &mut self,
-        offset: u64,
-        what: &str,
-        len: u64,
-        fields: Vec<(&str, Field)>,
-    ) -> CliResult<()> {
+    /// One line: as text, or (`json`) as one JSON object naming the file;
+    /// `at` its offset.
+    pub(super) fn line(&mut self, at: u64, what: &str, len: u64, fields: Fields) -> CliResult<()> {
         if !self.json {
-            let mut line = format!("@{offset:<10} {what:<11} {len:>9} bytes");
+            let mut line = format!("@{at:<10} {what:<11} {len:>9} bytes");
             for (k, v) in fields {
                 line.push_str(&format!("  {k}={}", v.text()));
             }
@@ -155,7 +153,7 @@ impl DumpOutput<'_> {
         }
         let mut m = serde_json::Map::new();
         m.insert("file".into(), json!(self.file));
-        m.insert("offset".into(), json!(offset));
+        m.insert("offset".into(), json!(at));
         m.insert("what".into(), json!(what));
         m.insert("len".into(), json!(len));
         for (k, v) in fields {
@@ -163,7 +161,6 @@ impl DumpOutput<'_> {
         }
         serde_json::to_writer(&mut *self.out, &Value::Object(m))
             .map_err(|e| CliError::from(std::io::Error::from(e)))?;
-        writeln!(self.out)?;
-        Ok(())
+        Ok(writeln!(self.out)?)
     }
 }

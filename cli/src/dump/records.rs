@@ -84,12 +84,7 @@ impl<'m> RecordDump<'m> {
     /// Dumps the frames from `p`, at most `--limit` of them; true if it
     /// reached the end of the record region (the seal follows), false if
     /// it stopped before.
-    pub(super) fn dump(
-        &mut self,
-        d: &mut DumpOutput<'_>,
-        mut p: usize,
-        args: &DumpArgs,
-    ) -> CliResult<bool> {
+    pub fn dump(&mut self, d: &mut DumpOutput, mut p: usize, args: &DumpArgs) -> CliResult<bool> {
         let limit = args.limit.unwrap_or(u64::MAX);
         let mut shown = 0u64;
         while p < self.data.len() {
@@ -166,19 +161,12 @@ impl<'m> RecordDump<'m> {
         }
         fields.push(("payload_len", Field::Unsigned(r.payload.len() as u64)));
         fields.push(("payload", shown));
-        d.line(p as u64, "record", total as u64, fields)?;
-        Ok(())
+        d.line(p as u64, "record", total as u64, fields)
     }
 
     /// The SEAL_BEGIN frame of a seal that could not be read, and the rest
     /// of the file after it.
-    fn seal_begin(
-        &self,
-        d: &mut DumpOutput<'_>,
-        p: usize,
-        body: &[u8],
-        total: usize,
-    ) -> CliResult<()> {
+    fn seal_begin(&self, d: &mut DumpOutput, p: usize, body: &[u8], total: usize) -> CliResult<()> {
         // The count its bytes hold where a writer writes it (none: 0),
         // whatever the frame's length and flags: a dump shows what a
         // damaged seal says.

@@ -79,11 +79,7 @@ fn dump_sparse_index(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> C
     )
 }
 
-fn dump_directory_and_trailer(
-    d: &mut DumpOutput<'_>,
-    map: &[u8],
-    s: &SealDirectory,
-) -> CliResult<()> {
+fn dump_directory_and_trailer(d: &mut DumpOutput, map: &[u8], s: &SealDirectory) -> CliResult<()> {
     let tr = Trailer::decode(map, 0).expect("the seal was read through it");
     let dir = tr.dir_offset as usize;
     let (_, dir_stored) = frame_header(map, dir).expect("the seal was read");

@@ -21,10 +21,8 @@ pub const DECODED_TEXT: &str = "decoded";
 /// as a key written twice is kept twice (engines refuse a map whose keys
 /// repeat).
 pub fn meta_entry() -> Fields {
-    Fields::from(vec![
-        Field::new("key", DataType::Utf8, false),
-        Field::new("value", DataType::Utf8, false),
-    ])
+    let text = ["key", "value"].map(|name| Field::new(name, DataType::Utf8, false));
+    Fields::from(text.to_vec())
 }
 
 /// The columns every record has, in this order.
@@ -45,13 +43,11 @@ pub fn record_fields() -> Vec<Field> {
 pub fn file_schema(decoded: Vec<Field>) -> Arc<Schema> {
     let mut fields = record_fields();
     let taken = |name: &str| fields.iter().any(|r| r.name() == name);
-    let renamed: Vec<Field> = decoded
-        .into_iter()
-        .map(|f| match taken(f.name()) {
-            true => f.clone().with_name(format!("decoded_{}", f.name())),
-            false => f,
-        })
-        .collect();
+    let rename = |f: Field| match taken(f.name()) {
+        true => f.clone().with_name(format!("decoded_{}", f.name())),
+        false => f,
+    };
+    let renamed: Vec<Field> = decoded.into_iter().map(rename).collect();
     fields.extend(renamed);
     Arc::new(Schema::new(fields))
 }
@@ -92,14 +88,10 @@ fn field_type(f: &FieldDescriptor, depth: usize) -> Option<DataType> {
 /// A map with text keys (JSON object keys are text, whatever the key's
 /// protobuf type).
 fn map_of(value: DataType) -> DataType {
-    let entries = Fields::from(vec![
-        Field::new("keys", DataType::Utf8, false),
-        Field::new("values", value, true),
-    ]);
-    DataType::Map(
-        Arc::new(Field::new("entries", DataType::Struct(entries), false)),
-        false,
-    )
+    let keys = Field::new("keys", DataType::Utf8, false);
+    let kv = Fields::from(vec![keys, Field::new("values", value, true)]);
+    let entries = Field::new("entries", DataType::Struct(kv), false);
+    DataType::Map(Arc::new(entries), false)
 }
 
 /// A scalar's column type; a message's, as a struct (None: left out).

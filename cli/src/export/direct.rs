@@ -3,16 +3,19 @@
 //! in between. The values are those the JSON path (`table`) gives: every
 //! field present, zeros as zeros, an absent message or field with
 //! presence null, enums by name (a number without a name as its text),
-//! bytes in base64, map keys as text (map entries in key order). A
+//! bytes in base64, map keys as text (map entries in key order), a
+//! well-known type as its column holds its JSON form (a Timestamp as
+//! nanoseconds, a Duration as its text, a wrapper as its value; Struct,
+//! Value, ListValue and Any have no column, but are read whole). A
 //! payload is checked whole before any builder grows, so a row is
 //! appended whole or not at all; one the plan does not read is left to
 //! the JSON path.
 
 use crate::encoding::base64;
-use crate::protowire::{self, FieldKind, FieldPlan, Plan, Unread, Val, Wire};
+use crate::protowire::{self, FieldKind, FieldPlan, Known, Plan, Read, Unread, Val, Wires};
 use arrow_array::builder::{
     BooleanBuilder, Float32Builder, Float64Builder, Int32Builder, Int64Builder, NullBufferBuilder,
-    StringBuilder, UInt32Builder, UInt64Builder,
+    StringBuilder, TimestampNanosecondBuilder, UInt32Builder, UInt64Builder,
 };
 use arrow_array::{ArrayRef, ListArray, MapArray, StructArray};
 use arrow_buffer::OffsetBuffer;
@@ -23,13 +26,11 @@ use std::sync::Arc;
 
 /// A message's columns in the making (see the module's comment).
 pub struct Direct {
-    schema: TypeSchema,
-    message: MessageDescriptor,
+    pub schema: TypeSchema,
+    pub message: MessageDescriptor,
     plan: Plan,
     fields: Fields,
     columns: Vec<Column>,
-    /// The root's fields, kept between payloads for its allocation.
-    wires: Vec<(usize, Wire<'static>)>,
 }
 
 /// The builder of one field's column; `field` is its index among its
@@ -49,25 +50,19 @@ enum Builder {
     F32(Float32Builder),
     F64(Float64Builder),
     Text(StringBuilder),
+    Time(TimestampNanosecondBuilder),
     Struct(Fields, Vec<Column>, NullBufferBuilder),
     List(FieldRef, Vec<i32>, Box<Builder>, NullBufferBuilder),
-    Map(
-        FieldRef,
-        Vec<i32>,
-        StringBuilder,
-        Box<Builder>,
-        NullBufferBuilder,
-    ),
+    /// A map's entries: their keys' builder (text) and their values'.
+    Map(FieldRef, Vec<i32>, Box<[Builder; 2]>, NullBufferBuilder),
 }
-
-type Wires<'a> = [(usize, Wire<'a>)];
 
 impl Direct {
     /// Message `m` (of schema `s`)'s payloads as `fields`, the columns
     /// `columns::of_message` makes of it; None when the plan does not read
-    /// `m`.
+    /// `m`, or `m` is a well-known type (its form is no object of columns).
     pub fn new(s: &TypeSchema, m: &MessageDescriptor, fields: &Fields) -> Option<Direct> {
-        let plan = Plan::new(m)?;
+        let plan = Plan::new(m).filter(|p| p.message(Plan::ROOT).known.is_none())?;
         let columns = columns(&plan, Plan::ROOT, fields);
         Some(Direct {
             schema: s.clone(),
@@ -75,29 +70,18 @@ impl Direct {
             plan,
             fields: fields.clone(),
             columns,
-            wires: Vec::new(),
         })
-    }
-
-    pub fn message(&self) -> &MessageDescriptor {
-        &self.message
-    }
-
-    pub fn schema(&self) -> &TypeSchema {
-        &self.schema
     }
 
     /// Appends the payload's row; `Unread`, nothing appended, for one left
     /// to the JSON path.
-    pub fn append(&mut self, payload: &[u8]) -> Result<(), Unread> {
-        let (plan, mut wires) = (&self.plan, recycle(std::mem::take(&mut self.wires)));
-        let read = (plan.scan(Plan::ROOT, payload, &mut wires))
-            .and_then(|()| check_fields(plan, Plan::ROOT, &wires, 0));
-        if read.is_ok() {
-            append_wires(plan, Plan::ROOT, &wires, &mut self.columns);
-        }
-        self.wires = recycle(wires);
-        read
+    pub fn append(&mut self, payload: &[u8]) -> Read<()> {
+        let Known::Fields(wires) = self.plan.read(Plan::ROOT, payload)? else {
+            return Err(Unread); // Not met: the root is no well-known type.
+        };
+        check_fields(&self.plan, Plan::ROOT, &wires, 0)?;
+        append_wires(&self.plan, Plan::ROOT, &wires, &mut self.columns);
+        Ok(())
     }
 
     /// The rows appended since the last call.
@@ -113,19 +97,17 @@ fn columns(plan: &Plan, m: usize, fields: &Fields) -> Vec<Column> {
     let column = |(i, f): (usize, &FieldPlan)| {
         let (_, column) = fields.find(f.desc.json_name())?;
         let builder = match (column.data_type(), &f.map) {
-            (DataType::List(item), _) => Builder::List(
-                item.clone(),
-                vec![0],
-                Box::new(Builder::new(plan, &f.kind, item.data_type())),
-                NullBufferBuilder::new(0),
-            ),
+            (DataType::List(item), _) => {
+                let items = Box::new(Builder::new(plan, &f.kind, item.data_type()));
+                Builder::List(item.clone(), vec![0], items, NullBufferBuilder::new(0))
+            }
             (DataType::Map(entries, _), Some(kv)) => {
                 let DataType::Struct(kv_fields) = entries.data_type() else {
                     return None;
                 };
                 let values = Builder::new(plan, &kv.1.kind, kv_fields[1].data_type());
-                let (keys, nulls) = (StringBuilder::new(), NullBufferBuilder::new(0));
-                Builder::Map(entries.clone(), vec![0], keys, Box::new(values), nulls)
+                let kv = Box::new([Builder::Text(StringBuilder::new()), values]);
+                Builder::Map(entries.clone(), vec![0], kv, NullBufferBuilder::new(0))
             }
             (t, _) => Builder::new(plan, &f.kind, t),
         };
@@ -135,15 +117,25 @@ fn columns(plan: &Plan, m: usize, fields: &Fields) -> Vec<Column> {
 }
 
 /// Checks message `m`'s bytes whole (see the module's comment).
-fn check(plan: &Plan, m: usize, bytes: &[u8], depth: usize) -> Result<(), Unread> {
+fn check(plan: &Plan, m: usize, bytes: &[u8], depth: usize) -> Read<()> {
     protowire::check_depth(depth)?;
-    let mut wires = Vec::new();
-    plan.scan(m, bytes, &mut wires)?;
-    check_fields(plan, m, &wires, depth)
+    match plan.read(m, bytes)? {
+        Known::Fields(wires) => check_fields(plan, m, &wires, depth),
+        // Beyond i64 nanoseconds, arrow-json refuses the JSON path's text.
+        Known::Time(seconds, nanos) => time_ns(seconds, nanos).map(drop),
+        Known::Duration(_) => Ok(()),
+        Known::Any(_, embedded, bytes) => check(plan, embedded, bytes, depth + 1),
+    }
+}
+
+/// A Timestamp's nanoseconds since the epoch, as its column holds them.
+fn time_ns(seconds: i64, nanos: u32) -> Read<i64> {
+    let ns = i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+    i64::try_from(ns).map_err(|_| Unread)
 }
 
 /// Checks the values of message `m`'s fields `wires`.
-fn check_fields(plan: &Plan, m: usize, wires: &Wires, depth: usize) -> Result<(), Unread> {
+fn check_fields(plan: &Plan, m: usize, wires: &Wires, depth: usize) -> Read<()> {
     let mut values = Vec::new();
     for field in wires.chunk_by(|a, b| a.0 == b.0) {
         let f = &plan.message(m).fields[field[0].0];
@@ -158,36 +150,19 @@ fn check_fields(plan: &Plan, m: usize, wires: &Wires, depth: usize) -> Result<()
                 f.values(field, &mut values)?;
                 values.iter().try_for_each(|&v| check_value(v))?
             }
-            None => (field.iter()).try_for_each(|&(_, w)| check_value(f.value(w)?))?,
+            None => check_value(f.last(field)?)?,
         }
     }
     Ok(())
 }
 
-/// Appends message `m`'s fields (checked) to its columns.
-fn append_fields(plan: &Plan, m: usize, bytes: &[u8], columns: &mut [Column]) {
-    let mut wires = Vec::new();
-    let _ = plan.scan(m, bytes, &mut wires);
-    append_wires(plan, m, &wires, columns);
-}
-
 /// Appends message `m`'s fields `wires` (checked) to its columns.
 fn append_wires(plan: &Plan, m: usize, wires: &Wires, columns: &mut [Column]) {
-    let mut rest = wires;
     for c in columns {
-        let skip = rest.iter().take_while(|w| w.0 < c.field).count();
-        let n = rest[skip..].iter().take_while(|w| w.0 == c.field).count();
         let f = &plan.message(m).fields[c.field];
-        c.builder.append_field(plan, f, &rest[skip..skip + n]);
-        rest = &rest[skip + n..];
+        c.builder
+            .append_field(plan, f, protowire::of(wires, c.field));
     }
-}
-
-/// `v` emptied, to hold fields of other bytes: its allocation is kept
-/// (collected in place).
-fn recycle<'b>(mut v: Vec<(usize, Wire<'_>)>) -> Vec<(usize, Wire<'b>)> {
-    v.clear();
-    v.into_iter().map(|_| unreachable!()).collect()
 }
 
 impl Builder {
@@ -206,6 +181,9 @@ impl Builder {
             (_, DataType::UInt64) => Builder::U64(UInt64Builder::new()),
             (_, DataType::Float32) => Builder::F32(Float32Builder::new()),
             (_, DataType::Float64) => Builder::F64(Float64Builder::new()),
+            (_, DataType::Timestamp(_, zone)) => {
+                Builder::Time(TimestampNanosecondBuilder::new().with_timezone_opt(zone.clone()))
+            }
             _ => Builder::Text(StringBuilder::new()),
         }
     }
@@ -222,13 +200,13 @@ impl Builder {
                     .for_each(|v| items.append(plan, &f.kind, v));
                 nulls.append_non_null();
             }
-            Builder::Map(_, offsets, keys, values, nulls) => {
+            Builder::Map(_, offsets, kv, nulls) => {
                 let entries = protowire::map_entries(f, wires).unwrap_or_default();
                 offsets.push(offsets[offsets.len() - 1] + entries.len() as i32);
                 let value_kind = &f.map.as_ref().expect("a map's builder").1.kind;
                 for (k, v) in entries {
-                    keys.append_value(protowire::key_text(k));
-                    values.append(plan, value_kind, v);
+                    kv[0].append(plan, value_kind, Val::Str(&protowire::key_text(k)));
+                    kv[1].append(plan, value_kind, v);
                 }
                 nulls.append_non_null();
             }
@@ -259,11 +237,25 @@ impl Builder {
                 },
                 _ => b.append_null(),
             },
-            (Builder::Struct(_, columns, nulls), Val::Message(m, bytes)) => {
-                append_fields(plan, m, bytes, columns);
-                nulls.append_non_null();
-            }
-            // Not met: the columns are made of the same plan.
+            (Builder::Time(b), Val::I64(x)) => b.append_value(x),
+            (b, Val::Message(m, bytes)) => match (b, plan.read(m, bytes)) {
+                (Builder::Struct(_, columns, nulls), Ok(Known::Fields(wires))) => {
+                    append_wires(plan, m, &wires, columns);
+                    nulls.append_non_null();
+                }
+                // A well-known type's column holds its value (checked): a
+                // wrapper's, its one field's.
+                (b, Ok(Known::Fields(wires))) => {
+                    let f = &plan.message(m).fields[wires.first().map_or(0, |w| w.0)];
+                    b.append_field(plan, f, &wires)
+                }
+                (b, Ok(Known::Time(s, n))) => {
+                    b.append(plan, kind, Val::I64(time_ns(s, n).unwrap_or(0)))
+                }
+                (b, Ok(Known::Duration(d))) => b.append(plan, kind, Val::Str(&d.to_string())),
+                (b, _) => b.append_null(),
+            },
+            // NullValue's null; else not met (the columns are made of the same plan).
             (b, _) => b.append_null(),
         }
     }
@@ -278,11 +270,12 @@ impl Builder {
             Builder::F32(b) => b.append_null(),
             Builder::F64(b) => b.append_null(),
             Builder::Text(b) => b.append_null(),
+            Builder::Time(b) => b.append_null(),
             Builder::Struct(_, columns, nulls) => {
                 columns.iter_mut().for_each(|c| c.builder.append_null());
                 nulls.append_null();
             }
-            Builder::List(_, offsets, _, nulls) | Builder::Map(_, offsets, _, _, nulls) => {
+            Builder::List(_, offsets, _, nulls) | Builder::Map(_, offsets, _, nulls) => {
                 offsets.push(offsets[offsets.len() - 1]);
                 nulls.append_null();
             }
@@ -301,25 +294,21 @@ impl Builder {
             Builder::F32(b) => Arc::new(b.finish()),
             Builder::F64(b) => Arc::new(b.finish()),
             Builder::Text(b) => Arc::new(b.finish()),
+            Builder::Time(b) => Arc::new(b.finish()),
             Builder::Struct(fields, columns, nulls) => {
                 let arrays = columns.iter_mut().map(|c| c.builder.finish()).collect();
                 Arc::new(StructArray::new(fields.clone(), arrays, nulls.finish()))
             }
-            Builder::List(item, o, items, nulls) => Arc::new(ListArray::new(
-                item.clone(),
-                offsets(o),
-                items.finish(),
-                nulls.finish(),
-            )),
-            Builder::Map(entries, o, keys, values, nulls) => {
-                let DataType::Struct(kv) = entries.data_type() else {
+            Builder::List(item, o, items, nulls) => {
+                let (offsets, items, nulls) = (offsets(o), items.finish(), nulls.finish());
+                Arc::new(ListArray::new(item.clone(), offsets, items, nulls))
+            }
+            Builder::Map(entries, o, kv, nulls) => {
+                let DataType::Struct(fields) = entries.data_type() else {
                     unreachable!("a map's entries are a struct")
                 };
-                let kv = StructArray::new(
-                    kv.clone(),
-                    vec![Arc::new(keys.finish()), values.finish()],
-                    None,
-                );
+                let kv = kv.iter_mut().map(Builder::finish).collect();
+                let kv = StructArray::new(fields.clone(), kv, None);
                 let nulls = nulls.finish();
                 Arc::new(MapArray::new(entries.clone(), offsets(o), kv, nulls, false))
             }

@@ -16,7 +16,7 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::output::Origin;
 use crate::paths::SourceArgs;
 use crate::progress::Progress;
-use crate::select::{self, FilterArgs, Walk};
+use crate::select::{self, Filter, FilterArgs, Walk};
 use binlog::{OwnedRecord, Record};
 use clap::Args;
 use route::Routes;
@@ -83,11 +83,7 @@ pub fn run(args: &ExportArgs) -> CliResult<Outcome> {
 }
 
 /// The records of each log (or set of files) the paths name, in order.
-fn read_logs(
-    args: &ExportArgs,
-    filter: &select::Filter,
-    routes: &mut Routes,
-) -> CliResult<Outcome> {
+fn read_logs(args: &ExportArgs, filter: &Filter, routes: &mut Routes) -> CliResult<Outcome> {
     let mut result = Outcome::Clean;
     let walk = Walk {
         skip_damaged: args.skip_damaged,
@@ -106,11 +102,7 @@ fn read_logs(
 }
 
 /// The records of the logs `--log` matches, merged by time.
-fn read_merged(
-    args: &ExportArgs,
-    filter: &select::Filter,
-    routes: &mut Routes,
-) -> CliResult<Outcome> {
+fn read_merged(args: &ExportArgs, filter: &Filter, routes: &mut Routes) -> CliResult<Outcome> {
     let mut r = open_window(&args.source, filter)?;
     r.skip_damaged(args.skip_damaged);
     loop {

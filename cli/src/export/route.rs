@@ -126,13 +126,11 @@ impl Routes {
     /// digits, `-`, `_` and `.` made `_`, and `_` put before it while
     /// another file of this export has the name.
     fn file_path(&self, name: &str) -> PathBuf {
-        let mut stem: String = name
-            .chars()
-            .map(|c| match c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                true => c,
-                false => '_',
-            })
-            .collect();
+        let safe = |c: char| match c.is_ascii_alphanumeric() || "-_.".contains(c) {
+            true => c,
+            false => '_',
+        };
+        let mut stem: String = name.chars().map(safe).collect();
         if stem.is_empty() || stem.starts_with('.') {
             stem.insert(0, '_');
         }
@@ -167,10 +165,9 @@ impl Routes {
 /// The payload of `r` decoded (a protobuf message is kept as one, not
 /// made JSON); one that does not decode is said on standard error.
 fn decode(d: &Decoder, r: &Record<'_>, origin: Origin<'_>) -> Decoded {
+    let proto = |m: &MessageDescriptor| DynamicMessage::decode(m.clone(), r.payload);
     let decoded = match d.message() {
-        Some(m) => DynamicMessage::decode(m.clone(), r.payload)
-            .map(Decoded::Proto)
-            .map_err(|e| e.to_string()),
+        Some(m) => proto(m).map(Decoded::Proto).map_err(|e| e.to_string()),
         None => d.decode(r.payload).map(Decoded::Json),
     };
     decoded.unwrap_or_else(|e| undecodable(origin, r.seq, &shown_type_name(r), e))

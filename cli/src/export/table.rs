@@ -133,7 +133,7 @@ impl Table {
             (DecodedColumns::Typed(fields), Some((s, m))) => Direct::new(s, m, fields),
             _ => None,
         };
-        let direct_schema = direct.as_ref().map(|d| d.schema().clone());
+        let direct_schema = direct.as_ref().map(|d| d.schema.clone());
         // One batch waits while one is written: memory stays bounded.
         let (to_writer, batches) = sync_channel(1);
         let writer =
@@ -161,37 +161,29 @@ impl Table {
         self.direct_schema.as_ref() == Some(schema)
     }
 
-    /// Adds a record from `origin` and its decoded payload; hands the
-    /// batch to the writer when it is full.
-    pub fn push(
-        &mut self,
-        r: &Record<'_>,
-        type_name: &str,
-        origin: Origin<'_>,
-        decoded: Decoded,
-    ) -> CliResult<()> {
+    /// Adds a record from `from`, of shown type `name`, and its decoded
+    /// payload `value`; hands the batch to the writer when it is full.
+    pub fn push(&mut self, r: &Record, name: &str, from: Origin, value: Decoded) -> CliResult<()> {
         let last = self.files.last().map(|(_, f)| f.as_os_str());
-        if let Some(file) = origin.file.filter(|f| last != Some(f.as_os_str())) {
+        if let Some(file) = from.file.filter(|f| last != Some(f.as_os_str())) {
             self.files.push((self.seq.len(), file.into()));
         }
         self.seq.append_value(r.seq);
         self.time.append_value(r.timestamp_ns);
-        self.type_name.append_value(type_name);
-        self.log.append_option(origin.log);
+        self.type_name.append_value(name);
+        self.log.append_option(from.log);
         let entries = self.meta.values();
         for (k, v) in r.metadata() {
             for (i, text) in [k, v].into_iter().enumerate() {
-                entries
-                    .field_builder::<StringBuilder>(i)
-                    .expect("text")
-                    .append_value(text);
+                let column = entries.field_builder::<StringBuilder>(i).expect("text");
+                column.append_value(text);
             }
             entries.append(true);
         }
         self.meta.append(true);
         self.payload.append_value(r.payload);
         if self.decoding {
-            self.values.push(decoded);
+            self.values.push(value);
         }
         self.records += 1;
         if self.seq.len() >= BATCH_ROWS {
@@ -329,14 +321,14 @@ fn read_direct(d: &mut Direct, values: &mut [Decoded], cols: &[ArrayRef], files:
         if !matches!(v, Decoded::Direct) || d.append(payloads.value(i)).is_ok() {
             continue;
         }
-        *v = match DynamicMessage::decode(d.message().clone(), payloads.value(i)) {
+        *v = match DynamicMessage::decode(d.message.clone(), payloads.value(i)) {
             Ok(m) => Decoded::Proto(m),
             Err(e) => {
                 not_decoded += 1;
                 let log = arrow_array::Array::is_valid(logs, i).then(|| logs.value(i));
                 let run = files.partition_point(|(first, _)| *first <= i);
                 let file = run.checked_sub(1).map(|run| &*files[run].1);
-                let schema = Some(d.schema());
+                let schema = Some(&d.schema);
                 let origin = Origin { log, file, schema };
                 undecodable(origin, seqs.value(i), types.value(i), e)
             }
@@ -520,11 +512,53 @@ mod tests {
         assert_eq!(at.value(0), 1_700_000_000_000_000_000);
     }
 
+    /// The columns of `payloads` of schema `set` (message `name`): the
+    /// direct path's, read into one `Direct` where it reads them, and the
+    /// JSON path's, each decoded by prost-reflect; and the direct rows.
+    fn both_paths(set: Vec<u8>, name: &str, payloads: &[Vec<u8>]) -> [StructArray; 2] {
+        let pool = DescriptorPool::decode(set.as_slice()).unwrap();
+        let desc = pool.get_message_by_name(name).unwrap();
+        let decode = |p: &[u8]| match DynamicMessage::decode(desc.clone(), p) {
+            Ok(m) => Decoded::Proto(m),
+            Err(_) => Decoded::None,
+        };
+        let fields = columns::of_message(&desc);
+        let schema = TypeSchema::protobuf("t", set.clone(), name);
+        let mut direct = Direct::new(&schema, &desc, &fields).unwrap();
+        let n = payloads.len();
+        let seq: ArrayRef = Arc::new(arrow_array::UInt64Array::from_iter_values(0..n as u64));
+        let text: ArrayRef = Arc::new(arrow_array::StringArray::from(vec!["t"; n]));
+        let payload: ArrayRef = Arc::new(arrow_array::BinaryArray::from_iter_values(payloads));
+        let cols = [seq.clone(), seq, text.clone(), text.clone(), text, payload];
+        let mut mixed: Vec<Decoded> = (0..n).map(|_| Decoded::Direct).collect();
+        let not_decoded = read_direct(&mut direct, &mut mixed, &cols, &Vec::new());
+        let json: Vec<Decoded> = payloads.iter().map(|p| decode(p)).collect();
+        let seqs: Vec<u64> = (0..n as u64).collect();
+        let (expected, unfit) = typed_columns(&fields, &json, &seqs, "t").unwrap();
+        let (typed, mixed_unfit) = typed_columns(&fields, &mixed, &seqs, "t").unwrap();
+        let got = merge(Some(direct.finish()), typed, &mixed);
+        let direct_rows = mixed
+            .iter()
+            .filter(|d| matches!(d, Decoded::Direct))
+            .count();
+        let (bad, read) = (not_decoded + mixed_unfit, direct_rows as u64);
+        assert_eq!(
+            bad,
+            json.iter().filter(|d| matches!(d, Decoded::None)).count() as u64 + unfit
+        );
+        assert!(read > n as u64 / 3, "{read} of {n} rows read from the wire");
+        for (f, column) in fields.iter().zip(expected.columns()) {
+            let got = got.column_by_name(f.name()).unwrap();
+            assert_eq!(got, column, "{}", f.name());
+        }
+        [got, expected]
+    }
+
     /// Random `t.All` payloads (every scalar kind, known and unknown enum
     /// numbers, nested, repeated, maps of many entries in any order,
-    /// absent fields), rows with an
-    /// unpacked repeated field, a message the wire plan leaves to
-    /// prost-reflect (merged) and bytes that do not decode among them.
+    /// absent fields), rows with an unpacked repeated field, a message the
+    /// wire plan leaves to prost-reflect (merged) and bytes that do not
+    /// decode among them; enum numbers without a name fit.
     #[test]
     fn protobuf_read_from_the_wire_makes_the_columns_the_json_path_makes() {
         use crate::decode::protobuf_all::*;
@@ -545,40 +579,37 @@ mod tests {
         payloads[100] = b"\x10\x05\x10\x07\x98\x06\x01\xb0\x01\x01\xb0\x01\x02".to_vec();
         payloads[200] = b"\xd2\x02\x02\x08\x01\xd2\x02\x02\x08\x02".to_vec();
         payloads[300] = b"\x10\x80".to_vec();
-        let decode = |p: &[u8]| match DynamicMessage::decode(desc.clone(), p) {
-            Ok(m) => Decoded::Proto(m),
-            Err(_) => Decoded::None,
-        };
-        let fields = columns::of_message(&desc);
-        let schema = TypeSchema::protobuf("t", set.clone(), name);
-        let mut direct = Direct::new(&schema, &desc, &fields).unwrap();
-        let n = payloads.len();
-        let seq: ArrayRef = Arc::new(arrow_array::UInt64Array::from_iter_values(0..n as u64));
-        let text: ArrayRef = Arc::new(arrow_array::StringArray::from(vec!["t"; n]));
-        let payload: ArrayRef = Arc::new(arrow_array::BinaryArray::from_iter_values(&payloads));
-        let cols = [seq.clone(), seq, text.clone(), text.clone(), text, payload];
-        let mut mixed: Vec<Decoded> = (0..n).map(|_| Decoded::Direct).collect();
-        assert_eq!(read_direct(&mut direct, &mut mixed, &cols, &Vec::new()), 1);
-        let json: Vec<Decoded> = payloads.iter().map(|p| decode(p)).collect();
-        let seqs: Vec<u64> = (0..payloads.len() as u64).collect();
-        let (expected, unfit) = typed_columns(&fields, &json, &seqs, "t").unwrap();
-        let (typed, mixed_unfit) = typed_columns(&fields, &mixed, &seqs, "t").unwrap();
-        let got = merge(Some(direct.finish()), typed, &mixed);
-        let direct_rows = mixed.iter().filter(|d| matches!(d, Decoded::Direct));
-        assert!(direct_rows.count() > 300);
-        assert!(matches!(mixed[100], Decoded::Direct) && matches!(mixed[200], Decoded::Proto(_)));
+        both_paths(set, name, &payloads);
+    }
+
+    /// Random `w.Wkt` payloads (a field of each well-known type, at and
+    /// beyond the edges of its values; see `random_well_known`): the same
+    /// columns of the same types (a Timestamp's a time in nanoseconds,
+    /// past i64's left null as the JSON path leaves it, a Duration's its
+    /// text, a wrapper's its value's), the same rows without their
+    /// decoded fields.
+    #[test]
+    fn well_known_types_read_from_the_wire_make_the_columns_the_json_path_makes() {
+        use crate::decode::protobuf_all::*;
+        let (set, name) = well_known_descriptor_set();
+        let pool = DescriptorPool::decode(set.as_slice()).unwrap();
+        let desc = pool.get_message_by_name(name).unwrap();
+        let mut next = random_numbers(0x9e37_79b9_7f4a_7c15);
+        let payloads: Vec<Vec<u8>> = (0..1500)
+            .map(|_| random_well_known(&desc, &mut next, 0).encode_to_vec())
+            .collect();
+        let [got, _] = both_paths(set, name, &payloads);
+        let t = |c: &str| got.column_by_name(c).unwrap().data_type().clone();
+        let time = DataType::Timestamp(arrow_schema::TimeUnit::Nanosecond, Some("+00:00".into()));
+        let (text, list) = (DataType::Utf8, DataType::new_list(time.clone(), true));
         assert_eq!(
-            (unfit, mixed_unfit),
-            (0, 0),
-            "enum numbers without a name fit"
+            [t("timestamp"), t("duration"), t("times")],
+            [time, text.clone(), list]
         );
-        for (f, column) in fields.iter().zip(expected.columns()) {
-            assert_eq!(
-                got.column_by_name(f.name()).unwrap(),
-                column,
-                "{}",
-                f.name()
-            );
-        }
+        let wrapped = [t("int64value"), t("floatvalue"), t("bytesvalue")];
+        assert_eq!(wrapped, [DataType::Int64, DataType::Float32, text]);
+        assert!(["struct", "value", "any", "empty"]
+            .iter()
+            .all(|c| got.column_by_name(c).is_none()));
     }
 }

@@ -57,18 +57,15 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
             counted(g as u64, "break")
         ),
     };
-    writeln!(out, "  {:<12}{damage}", "damage")?;
-    Ok(())
+    Ok(writeln!(out, "  {:<12}{damage}", "damage")?)
 }
 
 /// One line per segment: state, records, sequence range, bytes, file, and
 /// what is worth knowing about a segment that is not sealed.
 pub(super) fn print_segment_lines(out: &mut impl Write, segments: &[SegmentInfo]) -> CliResult<()> {
-    writeln!(
-        out,
-        "{:<13} {:>10}  {:<23} {:>11}  file",
-        "state", "records", "seq", "bytes"
-    )?;
+    let (state, records, seq, bytes) = ("state", "records", "seq", "bytes");
+    let heading = format!("{state:<13} {records:>10}  {seq:<23} {bytes:>11}  file");
+    writeln!(out, "{heading}")?;
     for s in segments {
         let seq = s.counts.first_seq.zip(s.counts.last_seq);
         let seq = seq.map_or("-".to_string(), |(f, l)| format!("{f}..{l}"));
@@ -172,8 +169,7 @@ pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<
         let bytes = format!("{human} ({len}){from}: header {header}, records {records}{after}");
         row(out, "bytes", bytes)?;
     }
-    writeln!(out)?;
-    Ok(())
+    Ok(writeln!(out)?)
 }
 
 /// For a compressed segment: what it was compressed from, and the ratio.

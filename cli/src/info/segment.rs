@@ -102,13 +102,9 @@ impl Totals {
     }
 }
 
-/// What the segment at `path` is and holds; `newest_of_log`: it is the
+/// What the segment at `path` is and holds; `newest`: it is the
 /// newest file of a log (its header may not be written yet).
-pub(super) fn read_segment(
-    path: &Path,
-    newest_of_log: bool,
-    progress: &mut Progress,
-) -> CliResult<SegmentInfo> {
+pub fn read_segment(path: &Path, newest: bool, progress: &mut Progress) -> CliResult<SegmentInfo> {
     let meta = std::fs::metadata(path).map_err(|e| CliError::io_on(paths::show(path), e));
     let file_len = meta?.len();
     let mut s = SegmentInfo {
@@ -124,7 +120,7 @@ pub(super) fn read_segment(
     let mut r = match Reader::open(path) {
         Ok(r) => r,
         Err(e) if is_damage(&e) => {
-            describe_verified(&mut s, newest_of_log)?;
+            describe_verified(&mut s, newest)?;
             return Ok(s);
         }
         Err(e) => return Err(e.into()),

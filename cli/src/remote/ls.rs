@@ -47,11 +47,9 @@ pub fn run(log: &RemoteLog) -> CliResult<Outcome> {
                 ("?".into(), "?".into())
             }
         };
-        writeln!(
-            out,
-            "{:>8} {:>20} {:>20} {:>10} {:>12}  {}",
-            s.key.segment_no, s.key.first_seq, last, records, s.size, s.object_key
-        )?;
+        let (no, first, size, key) = (s.key.segment_no, s.key.first_seq, s.size, &s.object_key);
+        let line = format!("{no:>8} {first:>20} {last:>20} {records:>10} {size:>12}  {key}");
+        writeln!(out, "{line}")?;
     }
     out.flush()?;
     Ok(outcome)

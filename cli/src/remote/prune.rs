@@ -134,12 +134,9 @@ pub fn run(args: &PruneArgs) -> CliResult<Outcome> {
 fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
     let mut out = output::stdout();
     let verb = if dry_run { "would delete" } else { "deleted" };
+    let left = " (left by an interrupted prune)";
     for (i, s) in r.deleted.iter().enumerate() {
-        let why = if i < r.finished {
-            " (left by an interrupted prune)"
-        } else {
-            ""
-        };
+        let why = if i < r.finished { left } else { "" };
         let (no, size, key) = (s.key.segment_no, s.size, &s.object_key);
         writeln!(out, "{verb} segment {no} ({size} bytes) {key}{why}")?;
     }
@@ -148,8 +145,7 @@ fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
         .map_or_else(|| "none".to_string(), |t| format!("segments up to {t}"));
     let kept = crate::error::counted(r.kept as u64, "object");
     writeln!(out, "kept {kept}; pruned: {through}")?;
-    out.flush()?;
-    Ok(())
+    Ok(out.flush()?)
 }
 
 /// The gap of the segment object at `path` (of a log `resolve` named),

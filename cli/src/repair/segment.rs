@@ -6,6 +6,7 @@ use crate::check::{issue_line, to_json, Verdict};
 use crate::error::CliError;
 use crate::paths;
 use binlog::repair::{Action, Event, Outcome, SegmentPlan};
+use binlog::Error;
 use serde_json::json;
 
 /// Prints one event of a repair (`dry_run`: of a dry run).
@@ -48,13 +49,7 @@ fn begin(s: &SegmentPlan, report: &Report) {
 }
 
 /// Says how a segment's repair ended.
-fn ended(
-    s: &SegmentPlan,
-    outcome: Outcome,
-    err: Option<&binlog::Error>,
-    dry_run: bool,
-    report: &Report,
-) {
+fn ended(s: &SegmentPlan, outcome: Outcome, err: Option<&Error>, dry_run: bool, report: &Report) {
     let result = match (outcome, dry_run) {
         (Outcome::Unchanged, _) => return,
         (Outcome::Repaired, true) => "would-repair",

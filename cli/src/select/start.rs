@@ -57,13 +57,9 @@ fn open_prepared(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<
         Err(e) if is_damage(&e) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    if paths::check_log_of(file, &r).is_err() {
-        return Ok(None);
-    }
-    if !filter.may_match(&r) || filter.prepare_reader(&mut r).is_err() {
-        return Ok(None);
-    }
-    Ok(Some(r))
+    let wrong_log = paths::check_log_of(file, &r).is_err();
+    let skip = wrong_log || !filter.may_match(&r) || filter.prepare_reader(&mut r).is_err();
+    Ok((!skip).then_some(r))
 }
 
 /// Matching records in one segment that can be read: a scan that stops at

@@ -96,8 +96,7 @@ fn print_rate(out: &mut impl Write, tally: &Tally, by: BucketWidth, width: usize
         }
         cols = marks.saturating_sub(over).max(8);
     }
-    writeln!(out, "{text}")?;
-    Ok(())
+    Ok(writeln!(out, "{text}")?)
 }
 
 /// Percent of `a` in `b`.
@@ -110,25 +109,20 @@ fn print_types(out: &mut impl Write, tally: &Tally) -> CliResult<()> {
     let all = &tally.summary;
     let w = all.types.iter().map(|t| t.name.chars().count()).max();
     let w = w.unwrap_or(4).max(5);
-    writeln!(
-        out,
-        "{:<w$}  {:>12} {:>7}  {:>12} {:>7}  {:>10}",
-        "type", "records", "%", "bytes", "%", "avg bytes"
-    )?;
+    let (n, p, b, avg) = ("records", "%", "bytes", "avg bytes");
+    let heading = format!("{:<w$}  {n:>12} {p:>7}  {b:>12} {p:>7}  {avg:>10}", "type");
+    writeln!(out, "{heading}")?;
     // The total's shares are 100%: there are records (`print_text`).
     let mut row = |name: &str, n: u64, b: u64| {
         let (pn, pb, h) = (pct(n, all.records), pct(b, all.bytes), human_bytes(b));
         let avg = b / n.max(1);
-        writeln!(
-            out,
-            "{name:<w$}  {n:>12} {pn:>6.1}%  {h:>12} {pb:>6.1}%  {avg:>10}"
-        )
+        let line = format!("{name:<w$}  {n:>12} {pn:>6.1}%  {h:>12} {pb:>6.1}%  {avg:>10}");
+        writeln!(out, "{line}")
     };
     for t in tally.busiest_first().into_iter().map(|t| &all.types[t]) {
         row(&t.name, t.records, t.bytes)?;
     }
-    row("total", all.records, all.bytes)?;
-    Ok(())
+    Ok(row("total", all.records, all.bytes)?)
 }
 
 /// The table of time buckets, each with its busiest types.

@@ -93,7 +93,7 @@ fn resume(
             Resumed::Consumer(MergedConsumer::new(r, &dir, name, start)?)
         }
         (None, Some(file)) => {
-            if let Some(token) = super::cursor_in(file)? {
+            if let Some(token) = super::cursor_in(Some(file))? {
                 r.seek_position(&token).map_err(|e| e.in_file(file))?;
             }
             Resumed::Cursor(r, file.clone())

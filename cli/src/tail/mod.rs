@@ -7,7 +7,7 @@ use crate::await_path;
 use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
-use crate::paths;
+use crate::paths::{self, Source};
 use crate::progress::NoProgressAccepted;
 use crate::select::{self, Filter, RecordArgs, Walk};
 use binlog::{Consumer, LogReader, RecordReader, Start};
@@ -143,8 +143,9 @@ fn write_cursor(file: &Path, token: &str) -> CliResult<()> {
     paths::write_whole(file, bytes.as_bytes()).map_err(|e| CliError::io_on(file.display(), e))
 }
 
-/// The token a cursor file holds, if it is there.
-fn cursor_in(file: &Path) -> CliResult<Option<String>> {
+/// The token a cursor file holds, if there is one and it is there.
+fn cursor_in(file: Option<&Path>) -> CliResult<Option<String>> {
+    let Some(file) = file else { return Ok(None) };
     match std::fs::read_to_string(file) {
         Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
         Ok(_) => Ok(None),
@@ -156,23 +157,15 @@ fn cursor_in(file: &Path) -> CliResult<Option<String>> {
 /// Prints the last records of `source`, then every new one, until killed
 /// (or, with `--to-seq N`, until record N has gone by). Damaged regions are
 /// skipped and reported, so one damaged segment does not end the follow.
-/// `from_first`: the log was not there when the follow started.
-fn follow(
-    args: &TailArgs,
-    filter: &Filter,
-    source: paths::Source,
-    from_first: bool,
-) -> CliResult<Outcome> {
+/// `first`: the log was not there when the follow started.
+fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliResult<Outcome> {
     let a = &args.records;
-    let start = match from_first {
+    let start = match first {
         true => Start::First,
         false => start_of(&source.files, filter, args.lines)?,
     };
     // A cursor file's token, if it holds one, says where instead.
-    let token = match &args.cursor_file {
-        Some(f) => cursor_in(f)?,
-        None => None,
-    };
+    let token = cursor_in(args.cursor_file.as_deref())?;
     let (mut reading, start_seq) = open_follower(args, source, filter, start, token)?;
     let mut printed_since_commit = 0u64;
     if let (Some(start), Some(to)) = (start_seq, filter.to_seq) {
@@ -251,7 +244,7 @@ const COMMIT_EVERY: u64 = 1024;
 /// starts at (None: the log's first record).
 fn open_follower(
     args: &TailArgs,
-    source: paths::Source,
+    source: Source,
     filter: &Filter,
     start: Start,
     token: Option<String>,

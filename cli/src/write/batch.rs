@@ -119,16 +119,13 @@ impl Batch {
 fn write_all(dest: &Destination, records: &[InputRecord]) -> binlog::Result<u64> {
     let metas: Vec<Vec<(&str, &str)>> = records.iter().map(|r| meta_refs(&r.meta)).collect();
     let payloads: Vec<&[u8]> = records.iter().map(|r| r.payload.as_slice()).collect();
-    let entries: Vec<Entry<'_>> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Entry {
-            type_name: &r.type_name,
-            meta: &metas[i],
-            timestamp_ns: r.ts,
-            parts: std::slice::from_ref(&payloads[i]),
-        })
-        .collect();
+    let entry = |i: usize| Entry {
+        type_name: &records[i].type_name,
+        meta: &metas[i],
+        timestamp_ns: records[i].ts,
+        parts: std::slice::from_ref(&payloads[i]),
+    };
+    let entries: Vec<Entry<'_>> = (0..records.len()).map(entry).collect();
     dest.writer().write_batch(&entries)
 }
 

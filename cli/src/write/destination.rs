@@ -73,10 +73,7 @@ pub(super) fn open(args: &WriteArgs) -> CliResult<(Destination, String, Created)
                 path.display()
             )));
         }
-        let name = match &args.log {
-            Some(n) => n.clone(),
-            None => the_log_in(path)?,
-        };
+        let name = args.log.clone().map_or_else(|| the_log_in(path), Ok)?;
         let mut options = log_options(args)?;
         let created = Created::log(path, &name);
         options.callbacks.push(created.segment_callback());

@@ -77,11 +77,7 @@ pub(super) fn input_error(e: io::Error) -> CliError {
 }
 
 /// Reads a record per line: the line is the payload.
-pub(super) fn read_lines(
-    mut input: Input<'_>,
-    args: &WriteArgs,
-    meta: &[(String, String)],
-) -> CliResult<()> {
+pub fn read_lines(mut input: Input, args: &WriteArgs, meta: &[(String, String)]) -> CliResult<()> {
     let (batch, dest) = (input.batch, input.dest);
     let type_name = args.type_name.clone().expect("checked");
     // A line longer than a record can be is refused as soon as that much of

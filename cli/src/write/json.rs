@@ -17,11 +17,7 @@ use std::collections::HashMap;
 use std::io::BufReader;
 
 /// Reads a record per JSON object.
-pub(super) fn read_json(
-    input: Input<'_>,
-    args: &WriteArgs,
-    meta: &[(String, String)],
-) -> CliResult<()> {
+pub fn read_json(input: Input<'_>, args: &WriteArgs, meta: &[(String, String)]) -> CliResult<()> {
     let (batch, dest) = (input.batch, input.dest);
     let encoders = super::schemas::encoders(&args.schemas)?;
     // Each object's text, to read its members in order (see

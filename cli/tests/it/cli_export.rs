@@ -220,13 +220,16 @@ fn cbor_text(out: &mut Vec<u8>, s: &str) {
 
 // --- writing, exporting, checking ----------------------------------------
 
-/// The schema files and `--schema` arguments of the four types, and of
-/// `all` (`t.All`, a field of every kind).
+/// The schema files and `--schema` arguments of the four types, of `all`
+/// (`t.All`, a field of every kind) and of `wkt` (`w.Wkt`, a field of
+/// each well-known type).
 fn schema_args(dir: &Path) -> Vec<String> {
     let desc = dir.join("trading.desc");
     std::fs::write(&desc, descriptor_set()).unwrap();
     let all = dir.join("all.desc");
     std::fs::write(&all, protobuf_all::all_kinds_descriptor_set().0).unwrap();
+    let wkt = dir.join("wkt.desc");
+    std::fs::write(&wkt, protobuf_all::well_known_descriptor_set().0).unwrap();
     let click = dir.join("click.schema.json");
     std::fs::write(&click, CLICK_SCHEMA).unwrap();
     let reading = dir.join("reading.schema.json");
@@ -237,6 +240,7 @@ fn schema_args(dir: &Path) -> Vec<String> {
         format!("click=json:{}", click.display()),
         format!("reading=cbor:{}", reading.display()),
         format!("all=protobuf:{}:t.All", all.display()),
+        format!("wkt=protobuf:{}:w.Wkt", wkt.display()),
     ]
 }
 
@@ -292,9 +296,22 @@ fn sums() -> Value {
 /// Runs tests/export/check_export.py on the export in `dir` of `records`;
 /// `log_named`: the export names each record's log (else it is null).
 fn check_export(dir: &Path, format: &str, records: &[Written], log_named: bool) {
+    check_export_types(dir, format, records, log_named, json!({}))
+}
+
+/// `check_export`, and the type of each column `types` names (pyarrow's
+/// name of it).
+fn check_export_types(
+    dir: &Path,
+    format: &str,
+    records: &[Written],
+    log_named: bool,
+    types: Value,
+) {
     let spec = json!({
         "dir": dir,
         "format": format,
+        "types": types,
         "sums": sums(),
         "records": records.iter().map(|r| json!({
             "log": if log_named { Value::from(r.log.as_str()) } else { Value::Null },
@@ -754,5 +771,68 @@ fn two_exports_of_the_same_log_are_the_same_bytes() {
         let (first, second) = (export_to("first"), export_to("second"));
         assert_eq!(first.len(), 4, "{to}");
         assert!(first == second, "{to}: the two exports differ");
+    }
+}
+
+/// `w.Wkt` records (a field of each well-known type) export to the
+/// columns their JSON forms make: a Timestamp as a time in nanoseconds, a
+/// Duration as its text, a wrapper as its value (an empty one as its
+/// zero, an absent one null); Struct, Value, ListValue, Any and Empty,
+/// which have no column, are read too; by pyarrow and DuckDB.
+#[test]
+fn well_known_types_export_as_the_columns_of_their_json_forms() {
+    let dir = TempDir::new("export-wkt");
+    let (set, name) = protobuf_all::well_known_descriptor_set();
+    let pool = prost_reflect::DescriptorPool::decode(&set[..]).unwrap();
+    let (desc, time) = (
+        pool.get_message_by_name(name).unwrap(),
+        pool.get_message_by_name("google.protobuf.Timestamp")
+            .unwrap(),
+    );
+    let written: Vec<Written> = (0..300u64)
+        .map(|seq| {
+            let at_ns = T0 + seq as i64 * 1_000_003_000;
+            let value = json!({
+                "duration": format!("-{seq}.5s"), "int64value": seq.to_string(),
+                "doublevalue": seq as f64 / 4.0, "boolvalue": seq % 2 == 0,
+                "stringvalue": format!("s{seq}"), "bytesvalue": "AAE=", "empty": {},
+                "struct": {"k": [seq, "x", null]}, "value": seq % 3 == 0, "listvalue": [{}],
+                "any": {"@type": "type.googleapis.com/w.Inner", "n": seq},
+            });
+            let mut msg = prost_reflect::DynamicMessage::deserialize(desc.clone(), &value).unwrap();
+            let mut at = prost_reflect::DynamicMessage::new(time.clone());
+            at.set_field_by_name(
+                "seconds",
+                prost_reflect::Value::I64(at_ns.div_euclid(1_000_000_000)),
+            );
+            at.set_field_by_name(
+                "nanos",
+                prost_reflect::Value::I32(at_ns.rem_euclid(1_000_000_000) as i32),
+            );
+            msg.set_field_by_name("timestamp", prost_reflect::Value::Message(at));
+            let fields = json!({
+                "timestamp": at_ns, "duration": format!("-{seq}.500s"), "int64value": seq,
+                "doublevalue": seq as f64 / 4.0, "boolvalue": seq % 2 == 0,
+                "stringvalue": format!("s{seq}"), "bytesvalue": "AAE=", "uint64value": null,
+            });
+            Written {
+                log: "events".into(),
+                seq,
+                ts_ns: T0,
+                type_name: "wkt",
+                meta: Vec::new(),
+                payload: msg.encode_to_vec(),
+                fields,
+            }
+        })
+        .collect();
+    write_log(&dir.join("logs"), "events", &written, 120);
+    let types = json!({"timestamp": "timestamp[ns, tz=+00:00]", "duration": "string",
+                       "int64value": "int64", "doublevalue": "double", "bytesvalue": "string"});
+    for to in ["parquet", "arrow"] {
+        let out = dir.join(to);
+        let o = export(&[s(&dir.join("logs")), "--to", to, "--out", s(&out)]);
+        assert!(o.status.success() && o.stderr.is_empty(), "{o:?}");
+        check_export_types(&out, to, &written, true, types.clone());
     }
 }

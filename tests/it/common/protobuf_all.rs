@@ -207,3 +207,275 @@ pub fn random_field(
         kind => random_value(f, &kind, next, depth),
     }
 }
+
+/// The well-known types `w.Wkt` has a field of, named in lower case
+/// (`timestamp`, `doublevalue`, ...), numbered from 1 in this order.
+pub const WELL_KNOWN: [&str; 16] = [
+    "Timestamp",
+    "Duration",
+    "DoubleValue",
+    "FloatValue",
+    "Int64Value",
+    "UInt64Value",
+    "Int32Value",
+    "UInt32Value",
+    "BoolValue",
+    "StringValue",
+    "BytesValue",
+    "Struct",
+    "Value",
+    "ListValue",
+    "Any",
+    "Empty",
+];
+
+/// `w.Wkt`: a field of each of `WELL_KNOWN`, then `times` (repeated
+/// Timestamp), `took` (map<string, Duration>), `null` (NullValue),
+/// `counts` (repeated Int64Value), `inner` (`w.Inner { int32 n = 1;
+/// google.protobuf.Timestamp at = 2; }`, also an Any's message); with
+/// the google files of prost-reflect's own pool.
+pub fn well_known_descriptor_set() -> (Vec<u8>, &'static str) {
+    let (one, many) = (Label::Optional, Label::Repeated);
+    let google = |name: &str| format!(".google.protobuf.{name}");
+    let mut fields: Vec<_> = (WELL_KNOWN.iter().enumerate())
+        .map(|(i, n)| {
+            field(
+                &n.to_lowercase(),
+                i as i32 + 1,
+                Type::Message,
+                one,
+                &google(n),
+            )
+        })
+        .collect();
+    fields.extend([
+        field("times", 17, Type::Message, many, &google("Timestamp")),
+        field("took", 18, Type::Message, many, ".w.Wkt.TookEntry"),
+        field("null", 19, Type::Enum, one, &google("NullValue")),
+        field("counts", 20, Type::Message, many, &google("Int64Value")),
+        field("inner", 21, Type::Message, one, ".w.Inner"),
+    ]);
+    let took = DescriptorProto {
+        name: Some("TookEntry".into()),
+        field: vec![
+            field("key", 1, Type::String, one, ""),
+            field("value", 2, Type::Message, one, &google("Duration")),
+        ],
+        options: Some(MessageOptions {
+            map_entry: Some(true),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let wkt = DescriptorProto {
+        name: Some("Wkt".into()),
+        field: fields,
+        nested_type: vec![took],
+        ..Default::default()
+    };
+    let inner = DescriptorProto {
+        name: Some("Inner".into()),
+        field: vec![
+            field("n", 1, Type::Int32, one, ""),
+            field("at", 2, Type::Message, one, &google("Timestamp")),
+        ],
+        ..Default::default()
+    };
+    let global = prost_reflect::DescriptorPool::global();
+    let mut files: Vec<FileDescriptorProto> = (global.files())
+        .map(|f| f.file_descriptor_proto().clone())
+        .collect();
+    files.push(FileDescriptorProto {
+        name: Some("w.proto".into()),
+        package: Some("w".into()),
+        dependency: files.iter().filter_map(|f| f.name.clone()).collect(),
+        message_type: vec![wkt, inner],
+        syntax: Some("proto3".into()),
+        ..Default::default()
+    });
+    (FileDescriptorSet { file: files }.encode_to_vec(), "w.Wkt")
+}
+
+/// One of `of`, at random.
+fn pick<T: Clone>(next: &mut impl FnMut() -> u64, of: &[T]) -> T {
+    of[(next() % of.len() as u64) as usize].clone()
+}
+
+/// A random message `m` of `w.Wkt`'s types, its well-known values at
+/// their edges and beyond them: Timestamps at the first and last second
+/// of their range and past it, and past i64 nanoseconds, nanos out of
+/// range, Durations of either sign (nanos of the other sign too), NaN in
+/// a wrapper and a Value, an Any of a known type, a well-known one, an
+/// unknown one and one without `/`, nested Structs and lists, empty
+/// wrappers, absent fields.
+pub fn random_well_known(
+    m: &prost_reflect::MessageDescriptor,
+    next: &mut impl FnMut() -> u64,
+    depth: usize,
+) -> DynamicMessage {
+    use prost_reflect::{MapKey, Value as V};
+    let mut msg = DynamicMessage::new(m.clone());
+    let pool = m.parent_pool();
+    let google = |name: &str| pool.get_message_by_name(&format!("google.protobuf.{name}"));
+    let time =
+        |seconds: i64, nanos: i32| vec![("seconds", V::I64(seconds)), ("nanos", V::I32(nanos))];
+    let set: Option<Vec<(&str, V)>> = match m.full_name() {
+        "google.protobuf.Timestamp" => Some(time(
+            pick(
+                next,
+                &[
+                    0,
+                    -1,
+                    1_700_000_000,
+                    -62_135_596_800,
+                    253_402_300_799,
+                    9_223_372_037,
+                ],
+            ),
+            pick(
+                next,
+                &[0, 1, 120_000_000, 123_456_000, 999_999_999, 1_000, -1],
+            ),
+        )),
+        "google.protobuf.Duration" => Some(time(
+            pick(
+                next,
+                &[
+                    0,
+                    1,
+                    -1,
+                    86_400,
+                    315_576_000_000,
+                    -315_576_000_000,
+                    315_576_000_001,
+                ],
+            ),
+            pick(
+                next,
+                &[
+                    0,
+                    500_000_000,
+                    -500_000_000,
+                    1_000,
+                    1,
+                    -999_999_999,
+                    1_000_000_000,
+                ],
+            ),
+        )),
+        "google.protobuf.Any" => {
+            let types = [
+                "w.Inner",
+                "google.protobuf.Timestamp",
+                "google.protobuf.Value",
+            ];
+            let name = pick(
+                next,
+                &[&types[..], &["google.protobuf.Empty", "w.Missing"]].concat(),
+            );
+            let url = match next() % 8 {
+                0 => "no slash".to_string(),
+                _ => format!("type.googleapis.com/{name}"),
+            };
+            let value = match pool.get_message_by_name(name) {
+                Some(t) if depth < 3 => random_well_known(&t, next, depth + 1).encode_to_vec(),
+                _ => vec![8, 1],
+            };
+            Some(vec![
+                ("type_url", V::String(url)),
+                ("value", V::Bytes(value.into())),
+            ])
+        }
+        "google.protobuf.Value" => Some(match next() % 8 {
+            0 => vec![],
+            1 => vec![("null_value", V::EnumNumber(0))],
+            2 => vec![(
+                "number_value",
+                V::F64(pick(next, &[0.0, -1.5, 1e300, 0.1, f64::NAN])),
+            )],
+            3 => vec![(
+                "string_value",
+                V::String(pick(next, &["", "tea \"\u{e9}\n"]).into()),
+            )],
+            4 => vec![("bool_value", V::Bool(next() % 2 == 0))],
+            5 if depth < 4 => {
+                let s = random_well_known(&google("Struct").unwrap(), next, depth + 1);
+                vec![("struct_value", V::Message(s))]
+            }
+            6 if depth < 4 => {
+                let l = random_well_known(&google("ListValue").unwrap(), next, depth + 1);
+                vec![("list_value", V::Message(l))]
+            }
+            _ => vec![("number_value", V::F64(next() as u32 as f64 / 8.0))],
+        }),
+        "google.protobuf.Struct" | "google.protobuf.ListValue" => {
+            let value = google("Value").unwrap();
+            let values: Vec<V> = (0..next() % 4)
+                .map(|_| V::Message(random_well_known(&value, next, depth + 1)))
+                .collect();
+            Some(match m.full_name().ends_with("Struct") {
+                true => {
+                    let keys = ["a", "b", "\u{e9}", "\"q", "A"];
+                    let entries = values
+                        .into_iter()
+                        .map(|v| (MapKey::String(pick(next, &keys).into()), v));
+                    vec![("fields", V::Map(entries.collect()))]
+                }
+                false => vec![("values", V::List(values))],
+            })
+        }
+        // w.Wkt, w.Inner, the wrappers, Empty: fields at random.
+        _ => None,
+    };
+    match set {
+        Some(set) => set
+            .into_iter()
+            .for_each(|(name, v)| msg.set_field_by_name(name, v)),
+        None => {
+            for f in m.fields().collect::<Vec<_>>() {
+                if next() % 3 == 0 {
+                    let v = random_well_known_field(&f, next, depth);
+                    msg.set_field(&f, v);
+                }
+            }
+        }
+    }
+    msg
+}
+
+/// The wire bytes of a Timestamp or a Duration of `seconds` and `nanos`.
+pub fn seconds_nanos(seconds: i64, nanos: i32) -> Vec<u8> {
+    let mut out = vec![8];
+    prost_reflect::prost::encoding::encode_varint(seconds as u64, &mut out);
+    out.push(16);
+    prost_reflect::prost::encoding::encode_varint(nanos as i64 as u64, &mut out);
+    out
+}
+
+/// A random value of field `f` of `w.Wkt`'s types (see `random_well_known`).
+fn random_well_known_field(
+    f: &prost_reflect::FieldDescriptor,
+    next: &mut impl FnMut() -> u64,
+    depth: usize,
+) -> prost_reflect::Value {
+    use prost_reflect::{Kind as K, Value as V};
+    let one = |kind: &K, next: &mut dyn FnMut() -> u64| match kind {
+        K::Message(m) => V::Message(random_well_known(m, &mut &mut *next, depth + 1)),
+        K::Enum(_) => V::EnumNumber((next() % 8 == 0) as i32),
+        kind => random_value(f, kind, &mut &mut *next, depth),
+    };
+    match f.kind() {
+        K::Message(entry) if f.is_map() => {
+            let value = entry.map_entry_value_field().kind();
+            let keys = (0..next() % 3).map(|i| prost_reflect::MapKey::String(format!("k{i}")));
+            V::Map(
+                keys.collect::<Vec<_>>()
+                    .into_iter()
+                    .map(|k| (k, one(&value, next)))
+                    .collect(),
+            )
+        }
+        kind if f.is_list() => V::List((0..next() % 4).map(|_| one(&kind, next)).collect()),
+        kind => one(&kind, next),
+    }
+}
