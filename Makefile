@@ -90,7 +90,7 @@ C_FEATURES := compression
 C_TARGET   := target/lean
 C_PROFILE  := release-lean
 else
-C_FEATURES := compression,s3
+C_FEATURES := compression,s3,sign
 C_TARGET   := target
 C_PROFILE  := release
 endif

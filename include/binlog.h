@@ -458,6 +458,40 @@ enum binlog_finding_kind
    findings; damage.
    */
   BINLOG_FINDING_NOT_LISTED = 24,
+  /*
+   A signed segment whose bytes are not those its seal's digest names:
+   records changed after sealing, CRCs recomputed or not.
+   */
+  BINLOG_FINDING_RECORDS_CHANGED = 25,
+  /*
+   A seal whose signature does not verify (changed after signing).
+   */
+  BINLOG_FINDING_BAD_SIGNATURE = 26,
+  /*
+   A seal signed by a key other than the trusted one.
+   */
+  BINLOG_FINDING_OTHER_KEY = 27,
+  /*
+   A sealed segment not signed, where a trusted key is given.
+   */
+  BINLOG_FINDING_UNSIGNED = 28,
+  /*
+   The segments before it in its log's chain missing (deleted).
+   */
+  BINLOG_FINDING_CHAIN_GAP = 29,
+  /*
+   A signed segment not in its log's chain (inserted, replaced, or
+   from another log).
+   */
+  BINLOG_FINDING_NOT_IN_CHAIN = 30,
+  /*
+   A signed segment placed before its predecessor in the chain.
+   */
+  BINLOG_FINDING_REORDERED = 31,
+  /*
+   A copy of a signed segment before it.
+   */
+  BINLOG_FINDING_DUPLICATE = 32,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1326,6 +1360,14 @@ binlog_result binlog_options_set_log_name(struct binlog_options *opts,
                                           size_t name_len);
 
 /*
+ Signs each segment's seal with the Ed25519 secret key in the file at
+ `key_path` (`binlog keys new` writes it): docs/FORMAT.md section 8.6.
+ `BINLOG_ERR_INVALID_ARGUMENT` for a file that is no secret key, or a
+ library built without signing.
+ */
+binlog_result binlog_options_set_signing_key(struct binlog_options *opts, const char *key_path);
+
+/*
  Content type recorded in a new segment's header (UTF-8).
  */
 binlog_result binlog_options_set_content_type(struct binlog_options *opts,
@@ -2146,6 +2188,17 @@ void binlog_shipper_free(struct binlog_shipper *s);
 binlog_result binlog_verify_open(const char *path,
                                  const char *log_name,
                                  struct binlog_verify **out);
+
+/*
+ Verifies signed seals against the Ed25519 public key in the file at
+ `key_path` (`binlog keys new` writes it): each sealed segment signed by
+ it (else `BINLOG_FINDING_UNSIGNED`, `_OTHER_KEY` or `_BAD_SIGNATURE`),
+ and a log's segments one chain (else `BINLOG_FINDING_CHAIN_GAP`,
+ `_NOT_IN_CHAIN`, `_REORDERED` or `_DUPLICATE`). Called before the first
+ `binlog_verify_next` (else `BINLOG_ERR_INVALID_ARGUMENT`, as for a file
+ that is no public key, or a library built without signing).
+ */
+binlog_result binlog_verify_trust(struct binlog_verify *v, const char *key_path);
 
 /*
  Fills `*out` with the next finding, in file order, segment by segment (at

@@ -134,6 +134,9 @@ mod reader;
 /// cbindgen:ignore
 pub mod repair;
 /// cbindgen:ignore
+#[cfg(feature = "sign")]
+pub mod sign;
+/// cbindgen:ignore
 mod source;
 /// cbindgen:ignore
 pub mod verify;

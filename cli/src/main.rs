@@ -14,6 +14,7 @@ mod dump;
 mod export;
 mod generate;
 mod info;
+mod keys;
 mod remote;
 mod repair;
 mod schema;
@@ -140,6 +141,8 @@ enum Command {
     Remote(remote::RemoteArgs),
     /// List a log's named consumers with their positions and lag, or remove one.
     Consumers(consumers::ConsumersArgs),
+    /// Make the Ed25519 keys that sign a log and verify it.
+    Keys(keys::KeysArgs),
 }
 
 fn main() -> ExitCode {
@@ -166,6 +169,7 @@ fn main() -> ExitCode {
         Command::Ship(a) => ship::run(a),
         Command::Remote(a) => remote::run(a),
         Command::Consumers(a) => consumers::run(a),
+        Command::Keys(a) => keys::run(a),
     };
     match result {
         Ok(outcome) => outcome.code(),

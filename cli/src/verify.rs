@@ -9,6 +9,7 @@ use crate::output::{self, human_bytes};
 use crate::paths::{self, SourceArgs};
 use crate::progress::{Progress, ProgressArgs};
 use crate::remote;
+use binlog::sign::PublicKey;
 use binlog::verify::FindingKind;
 use clap::Args;
 use serde_json::json;
@@ -34,13 +35,23 @@ pub struct VerifyArgs {
     /// Print only damaged segments and the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Check signed seals against this public key (`binlog keys new`
+    /// wrote it): every sealed segment signed by it, and a log's segments
+    /// one chain (none deleted, inserted, reordered or copied).
+    #[arg(long, value_name = "KEY.pub", value_parser = parse_trusted_key)]
+    pub trust: Option<PublicKey>,
     #[command(flatten)]
     pub progress: ProgressArgs,
 }
 
+fn parse_trusted_key(path: &str) -> Result<PublicKey, String> {
+    PublicKey::from_file(path).map_err(|e| e.to_string())
+}
+
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let s = &args.source;
-    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), remote::verify::run) {
+    let verify_remote = |log: &_| remote::verify::run(log, args.trust);
+    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), &verify_remote) {
         return done;
     }
     let sources = args.source.resolve()?;
@@ -50,16 +61,17 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let mut sum = Summary::default();
     let mut json_segments = Vec::new();
     for source in &sources {
-        let position_unknown = check::check_source(source, &mut progress, |rep, progress| {
-            let c = Verdict::of(&rep);
-            sum.add(&c);
-            if args.json {
-                json_segments.push(to_json(&c));
-            } else if !(args.quiet && !c.damaged && c.error.is_none()) {
-                progress.suspend(|| print_text(&mut out, &c))?;
-            }
-            Ok(())
-        })?;
+        let position_unknown =
+            check::check_source(source, args.trust, &mut progress, |rep, progress| {
+                let c = Verdict::of(&rep);
+                sum.add(&c);
+                if args.json {
+                    json_segments.push(to_json(&c));
+                } else if !(args.quiet && !c.damaged && c.error.is_none()) {
+                    progress.suspend(|| print_text(&mut out, &c))?;
+                }
+                Ok(())
+            })?;
         sum.manifests += u64::from(position_unknown);
     }
     progress.finish();

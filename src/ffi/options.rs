@@ -89,6 +89,27 @@ pub extern "C" fn binlog_options_set_log_name(
     })
 }
 
+/// Signs each segment's seal with the Ed25519 secret key in the file at
+/// `key_path` (`binlog keys new` writes it): docs/FORMAT.md section 8.6.
+/// `BINLOG_ERR_INVALID_ARGUMENT` for a file that is no secret key, or a
+/// library built without signing.
+#[no_mangle]
+pub extern "C" fn binlog_options_set_signing_key(
+    opts: *mut binlog_options,
+    key_path: *const c_char,
+) -> binlog_result {
+    set_log(opts, |l| {
+        let path = unsafe { c_path(key_path, "key_path") }?;
+        #[cfg(feature = "sign")]
+        {
+            l.segment.signing = Some(crate::sign::Signing::from_key_file(path)?);
+            Ok(())
+        }
+        #[cfg(not(feature = "sign"))]
+        Err(super::verify::without_signing(path, l))
+    })
+}
+
 /// Content type recorded in a new segment's header (UTF-8).
 #[no_mangle]
 pub extern "C" fn binlog_options_set_content_type(

@@ -70,6 +70,24 @@ pub enum binlog_finding_kind {
     /// counted only: `len` is how many. Given after the segment's listed
     /// findings; damage.
     BINLOG_FINDING_NOT_LISTED = 24,
+    /// A signed segment whose bytes are not those its seal's digest names:
+    /// records changed after sealing, CRCs recomputed or not.
+    BINLOG_FINDING_RECORDS_CHANGED = 25,
+    /// A seal whose signature does not verify (changed after signing).
+    BINLOG_FINDING_BAD_SIGNATURE = 26,
+    /// A seal signed by a key other than the trusted one.
+    BINLOG_FINDING_OTHER_KEY = 27,
+    /// A sealed segment not signed, where a trusted key is given.
+    BINLOG_FINDING_UNSIGNED = 28,
+    /// The segments before it in its log's chain missing (deleted).
+    BINLOG_FINDING_CHAIN_GAP = 29,
+    /// A signed segment not in its log's chain (inserted, replaced, or
+    /// from another log).
+    BINLOG_FINDING_NOT_IN_CHAIN = 30,
+    /// A signed segment placed before its predecessor in the chain.
+    BINLOG_FINDING_REORDERED = 31,
+    /// A copy of a signed segment before it.
+    BINLOG_FINDING_DUPLICATE = 32,
 }
 
 /// The findings `binlog_verify_next` lists per segment; past them one
@@ -160,6 +178,29 @@ pub extern "C" fn binlog_verify_open(
     })
 }
 
+/// Verifies signed seals against the Ed25519 public key in the file at
+/// `key_path` (`binlog keys new` writes it): each sealed segment signed by
+/// it (else `BINLOG_FINDING_UNSIGNED`, `_OTHER_KEY` or `_BAD_SIGNATURE`),
+/// and a log's segments one chain (else `BINLOG_FINDING_CHAIN_GAP`,
+/// `_NOT_IN_CHAIN`, `_REORDERED` or `_DUPLICATE`). Called before the first
+/// `binlog_verify_next` (else `BINLOG_ERR_INVALID_ARGUMENT`, as for a file
+/// that is no public key, or a library built without signing).
+#[no_mangle]
+pub extern "C" fn binlog_verify_trust(
+    v: *mut binlog_verify,
+    key_path: *const c_char,
+) -> binlog_result {
+    update(v, "verify", |v| {
+        let path = unsafe { c_path(key_path, "key_path") }?;
+        if v.segments_done > 0 || !v.pending.is_empty() {
+            return Err(Error::invalid("binlog_verify_trust after binlog_verify_next").into());
+        }
+        let segments = std::mem::replace(&mut v.segments, Verify::files(Vec::new()));
+        v.segments = trusting(segments, path)?;
+        Ok(())
+    })
+}
+
 /// Fills `*out` with the next finding, in file order, segment by segment (at
 /// most `BINLOG_VERIFY_MAX_FINDINGS` of one, then a
 /// `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, one
@@ -242,9 +283,25 @@ pub extern "C" fn binlog_repair_action_name(action: u32) -> *const c_char {
     RepairAction::from_number(action).map_or(std::ptr::null(), |a| a.c_name().as_ptr())
 }
 
+/// `segments` verified against the public key in the file at `path`.
+fn trusting(segments: Verify, path: &std::path::Path) -> CallResult<Verify> {
+    #[cfg(feature = "sign")]
+    return Ok(segments.trusting(crate::sign::PublicKey::from_file(path)?));
+    #[cfg(not(feature = "sign"))]
+    Err(without_signing(path, segments))
+}
+
+/// The error of a call that signs or verifies signatures (given `_`), in
+/// a library built without them.
+#[cfg(not(feature = "sign"))]
+pub(super) fn without_signing<T>(path: &std::path::Path, _: T) -> Failure {
+    let what = "this build of libbinlog cannot sign or verify signatures (cargo feature `sign`)";
+    Error::file(ErrorKind::InvalidArgument, path, what).into()
+}
+
 fn kind_code(k: FindingKind) -> binlog_finding_kind {
     // SAFETY: the numbers of binlog_finding_kind (tests below).
-    unsafe { c_enum(k as u32, 1..=24) }
+    unsafe { c_enum(k as u32, 1..=32) }
 }
 
 fn repair_code(a: RepairAction) -> binlog_repair_action {

@@ -70,6 +70,24 @@ impl SegmentHeader {
         }
     }
 
+    /// Whether the segment's seal is to carry a chain block (format 1.2:
+    /// its writer signs it).
+    pub fn is_signed(&self) -> bool {
+        self.minor >= FORMAT_MINOR
+    }
+
+    /// The minor an encoded header gets: the lowest that says what its
+    /// segment holds (1.2 signed, 1.1 with schemas, else 1.0).
+    pub(crate) fn written_minor(&self) -> u16 {
+        if self.is_signed() {
+            FORMAT_MINOR
+        } else if self.schemas.is_empty() {
+            0
+        } else {
+            super::FORMAT_MINOR_SCHEMAS
+        }
+    }
+
     /// The schema of type `type_name`, if the header has one.
     pub fn type_schema(&self, type_name: &str) -> Option<&TypeSchema> {
         self.schemas.iter().find(|s| s.type_name == type_name)
@@ -81,11 +99,7 @@ impl SegmentHeader {
         let mut out = Vec::with_capacity(128);
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&FORMAT_MAJOR.to_le_bytes());
-        let minor = if self.schemas.is_empty() {
-            0
-        } else {
-            FORMAT_MINOR
-        };
+        let minor = self.written_minor();
         out.extend_from_slice(&minor.to_le_bytes());
         out.extend_from_slice(&[0; 4]); // header_len, patched below
         out.extend_from_slice(&self.created_ns.to_le_bytes());

@@ -5,6 +5,7 @@
 
 // The modules marked `allow(missing_docs)` are internal: outside the crate
 // only with the feature `internals`, so not held to the lint.
+pub mod chain;
 #[allow(missing_docs)]
 pub mod checked_frames;
 #[cfg(target_arch = "x86_64")]
@@ -33,9 +34,12 @@ pub const MAGIC: [u8; 8] = [0x89, b'B', b'L', b'G', b'\r', b'\n', 0x1a, b'\n'];
 /// Major version: a reader rejects any other major.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Minor version: a reader accepts every minor of its major; minors only add
-/// fields that older readers can skip. 1.1 adds type schemas; a header
-/// without any is written as 1.0.
-pub const FORMAT_MINOR: u16 = 1;
+/// fields that older readers can skip. 1.1 adds type schemas; 1.2 a
+/// chain block in the seal (a signed segment). A header is written with
+/// the lowest minor that says what its segment holds.
+pub const FORMAT_MINOR: u16 = 2;
+/// The minor of a header with type schemas, of an unsigned segment.
+pub const FORMAT_MINOR_SCHEMAS: u16 = 1;
 
 /// Bytes before a frame's body: u32 body length, u32 CRC-32 of the body.
 pub const FRAME_HEADER_LEN: usize = 8;

@@ -13,6 +13,7 @@
 //! array and the sparse index carry their own CRC in the directory, checked
 //! when they are used. Anything that fails falls back to a scan.
 
+use super::chain::ChainBlock;
 use super::cursor::Cursor;
 use super::frame::{self, FrameAt, KIND_SEAL_BEGIN, KIND_SEAL_DIR};
 pub use super::frame::{seal_begin_body_count, SEAL_BEGIN_LEN};
@@ -80,6 +81,8 @@ pub struct SealDirectory {
     pub sparse_count: u64,
     pub sparse_crc: u32,
     pub types: Vec<TypeEntry>,
+    /// A signed segment's chain block (section 8.6), after the types.
+    pub chain: Option<ChainBlock>,
 }
 
 impl SealDirectory {
@@ -107,6 +110,9 @@ impl SealDirectory {
             }
             out.extend_from_slice(&t.array_crc.to_le_bytes());
         }
+        if let Some(chain) = &self.chain {
+            chain.encode(out);
+        }
         frame::seal_frame(out, start)
     }
 
@@ -130,6 +136,7 @@ impl SealDirectory {
             sparse_count: c.u64()?,
             sparse_crc: c.u32()?,
             types: Vec::new(),
+            chain: None,
         };
         let within = |off: u64, count: u64, each: u64| {
             count
@@ -166,6 +173,7 @@ impl SealDirectory {
         if total != d.record_count {
             return None;
         }
+        d.chain = ChainBlock::decode(c.rest());
         Some(d)
     }
 }

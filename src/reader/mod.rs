@@ -332,7 +332,7 @@ impl Reader {
     }
 
     /// The segment's original bytes, for reads other than the scan's.
-    fn original(&self) -> &dyn SegmentSource {
+    pub(crate) fn original(&self) -> &dyn SegmentSource {
         self.source.original()
     }
 

@@ -298,12 +298,12 @@ impl Verdict {
             use FindingKind::*;
             let message = without_location(f);
             match f.kind {
-                NotSealed | WrongLog | MissingRecords | SequenceOverlap => {
-                    c.log_issues.push(LogIssue {
-                        kind: f.kind,
-                        message,
-                    })
-                }
+                NotSealed | WrongLog | MissingRecords | SequenceOverlap | RecordsChanged
+                | BadSignature | OtherKey | Unsigned | ChainGap | NotInChain | Reordered
+                | Duplicate => c.log_issues.push(LogIssue {
+                    kind: f.kind,
+                    message,
+                }),
                 _ if !f.is_damage() => c.notes.push(message),
                 _ => {}
             }

@@ -26,6 +26,9 @@ pub struct Verify {
     /// A log in a bucket, whose objects `files` names by URL.
     #[cfg(feature = "s3")]
     remote: Option<RemoteObjects>,
+    /// The key seals are verified against (`trusting`).
+    #[cfg(feature = "sign")]
+    trust: Option<super::chain::Trust>,
 }
 
 /// The objects of a log in a bucket that a `Verify` reads.
@@ -68,7 +71,20 @@ impl Verify {
             log: None,
             #[cfg(feature = "s3")]
             remote: None,
+            #[cfg(feature = "sign")]
+            trust: None,
         }
+    }
+
+    /// Verifies signed seals against `key` (feature `sign`): each sealed
+    /// segment must be signed by it (else `Unsigned`, `OtherKey`,
+    /// `BadSignature`), and a log's segments must form one chain (else
+    /// `ChainGap`, `NotInChain`, `Reordered`, `Duplicate`). Without it, a
+    /// verify checks each signed seal's digest only (`RecordsChanged`).
+    #[cfg(feature = "sign")]
+    pub fn trusting(mut self, key: crate::sign::PublicKey) -> Verify {
+        self.trust = Some(super::chain::Trust::new(key));
+        self
     }
 
     /// Every file of log `name` in `dir`, in the order `LogReader` reads
@@ -142,6 +158,32 @@ impl Verify {
         self
     }
 
+    /// `rep`, file `i`, against the trusted key, if there is one.
+    #[cfg(feature = "sign")]
+    fn check_trust(&mut self, rep: &mut SegmentReport, i: usize) {
+        let Some(mut trust) = self.trust.take() else {
+            return;
+        };
+        if self.log.is_some() {
+            trust.read_log(self.files.len(), |j| self.seal_of(j));
+        }
+        trust.check(rep, i);
+        self.trust = Some(trust);
+    }
+
+    /// The seal of file `j`, if it has a usable one.
+    #[cfg(feature = "sign")]
+    fn seal_of(&self, j: usize) -> Option<crate::format::seal::SealDirectory> {
+        #[cfg(feature = "s3")]
+        if let Some(RemoteObjects { log, keys, .. }) = &self.remote {
+            return log.open_reader(&keys[j], true).ok()?.seal().cloned();
+        }
+        crate::reader::Reader::open(&self.files[j])
+            .ok()?
+            .seal()
+            .cloned()
+    }
+
     fn verify_file(&self, i: usize) -> SegmentReport {
         #[cfg(feature = "s3")]
         if let Some(RemoteObjects { log, keys, shipped }) = &self.remote {
@@ -187,6 +229,8 @@ impl Iterator for Verify {
                 log.ended(&mut rep);
             }
         }
+        #[cfg(feature = "sign")]
+        self.check_trust(&mut rep, i);
         Some(rep)
     }
 

@@ -38,6 +38,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "sign")]
+mod chain;
 mod continuity;
 #[cfg(feature = "compression")]
 mod frames;
@@ -148,6 +150,31 @@ named_enum! {
         /// only: `len` is how many (see [`SegmentReport::not_listed`]).
         /// Damage: only a damaged segment has that many.
         NotListed = 24 => c"not-listed",
+        /// A signed segment whose bytes up to its records' end are not the
+        /// ones its seal's digest names: records (or its header) changed,
+        /// CRCs recomputed or not. Damage; nothing a repair does.
+        RecordsChanged = 25 => c"records-changed",
+        /// A seal whose signature does not verify (its chain block or its
+        /// link changed after signing). Damage.
+        BadSignature = 26 => c"bad-signature",
+        /// A seal signed by a key other than the trusted one. Damage.
+        OtherKey = 27 => c"other-key",
+        /// A sealed segment of a log verified against a trusted key whose
+        /// seal is not signed: sealed by `binlog repair`, by a writer
+        /// without the key, or its chain block removed. Damage.
+        Unsigned = 28 => c"unsigned",
+        /// The segments before this one in its chain are missing from the
+        /// log (deleted), or its chain starts again here. Damage.
+        ChainGap = 29 => c"chain-gap",
+        /// A signed segment that is not in the log's chain: inserted,
+        /// replaced, or taken from another log. Damage.
+        NotInChain = 30 => c"not-in-chain",
+        /// A signed segment whose place in the chain is after a segment
+        /// that comes after it in the log: segments reordered. Damage.
+        Reordered = 31 => c"reordered",
+        /// A signed segment with the same link as one before it: a copy.
+        /// Damage.
+        Duplicate = 32 => c"duplicate",
     }
 }
 
@@ -254,7 +281,7 @@ pub const MAX_FINDINGS: usize = 1000;
 
 impl FindingKind {
     /// Every kind, in the order of their numbers.
-    pub const ALL: [FindingKind; 24] = crate::variants(&KIND_NAMES);
+    pub const ALL: [FindingKind; 32] = crate::variants(&KIND_NAMES);
 }
 
 impl RepairAction {

@@ -53,6 +53,8 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
     };
     rep.file_len = r.file_len();
     rep.seal = r.seal().cloned();
+    #[cfg(feature = "sign")]
+    super::chain::check_digest(&r, &mut rep);
     rep.types = r.types().to_vec();
     rep.writer_holds = held || r.has_writer().unwrap_or(false);
     rep.next_seq = next_seq_after(&r, failed.is_none());

@@ -104,6 +104,13 @@ pub struct Options {
     /// multiple of the CPU time per record (docs/PERFORMANCE.md, d). At most
     /// `MAX_SYNC_WAIT_SPIN`.
     pub sync_wait_spin: Duration,
+    /// Sign the segment: its seal carries a chain block (the digest of its
+    /// records, the link of the segment before it, an Ed25519 signature;
+    /// docs/FORMAT.md section 8.6) and its header says format 1.2. `None`
+    /// (the default): unsigned. A log's writer signs every segment and
+    /// keeps its chain (`LogOptions::segment`).
+    #[cfg(feature = "sign")]
+    pub signing: Option<crate::sign::Signing>,
 }
 
 /// Longest `Options::sync_wait_spin`: a thread that waits longer should
@@ -147,6 +154,8 @@ impl Default for Options {
             index_memory_entries: 1 << 20,
             expected_size: None,
             sync_wait_spin: Duration::ZERO,
+            #[cfg(feature = "sign")]
+            signing: None,
         }
     }
 }
@@ -200,15 +209,22 @@ impl Options {
         self.header(0).encode().map(drop)
     }
 
+    /// Whether its segments are signed (`signing`).
+    fn signs(&self) -> bool {
+        #[cfg(feature = "sign")]
+        return self.signing.is_some();
+        #[cfg(not(feature = "sign"))]
+        false
+    }
+
     /// The header of a new segment written with these options, created at
     /// `created_ns`.
     pub(crate) fn header(&self, created_ns: i64) -> crate::format::header::SegmentHeader {
-        crate::format::header::SegmentHeader {
+        let mut header = crate::format::header::SegmentHeader {
             major: crate::format::FORMAT_MAJOR,
-            minor: if self.schemas.is_empty() {
-                0
-            } else {
-                crate::format::FORMAT_MINOR
+            minor: match self.signs() {
+                true => crate::format::FORMAT_MINOR,
+                false => 0,
             },
             created_ns,
             segment_no: self.segment_no,
@@ -218,6 +234,8 @@ impl Options {
             writer: self.writer_version.clone(),
             params: self.params.clone(),
             schemas: self.schemas.clone(),
-        }
+        };
+        header.minor = header.written_minor();
+        header
     }
 }

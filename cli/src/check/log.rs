@@ -5,6 +5,7 @@
 use crate::error::{CliError, CliResult};
 use crate::paths::Source;
 use crate::progress::Progress;
+use binlog::sign::PublicKey;
 use binlog::verify::{FindingKind, SegmentReport, Verify};
 
 /// Checks a source's segments in order, with the log's continuity; calls
@@ -13,6 +14,7 @@ use binlog::verify::{FindingKind, SegmentReport, Verify};
 /// refuses the log), which is printed.
 pub fn check_source(
     source: &Source,
+    trust: Option<PublicKey>,
     progress: &mut Progress,
     mut each: impl FnMut(SegmentReport, &mut Progress) -> CliResult<()>,
 ) -> CliResult<bool> {
@@ -22,6 +24,10 @@ pub fn check_source(
         // `SourceArgs::resolve`).
         Some(l) => Verify::log(&l.dir, &l.name)?,
         None => Verify::files(source.files.clone()),
+    };
+    let reports = match trust {
+        Some(key) => reports.trusting(key),
+        None => reports,
     };
     let mut position_unknown = false;
     for rep in reports {

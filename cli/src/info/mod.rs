@@ -49,7 +49,7 @@ pub struct InfoArgs {
 
 pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     let s = &args.source;
-    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), remote::ls::run) {
+    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), &remote::ls::run) {
         return done;
     }
     let sources = args.source.resolve()?;

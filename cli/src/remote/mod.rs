@@ -98,7 +98,7 @@ pub fn log_of(path: &Path) -> Option<RemoteLog> {
 pub fn run_on_urls(
     paths: &[PathBuf],
     log: Option<&str>,
-    f: fn(&RemoteLog) -> CliResult<Outcome>,
+    f: &dyn Fn(&RemoteLog) -> CliResult<Outcome>,
 ) -> Option<CliResult<Outcome>> {
     let remote = paths.iter().filter(|p| is_remote(p)).count();
     if remote == 0 {
@@ -157,7 +157,7 @@ pub enum RemoteCommand {
 pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
     match &args.command {
         RemoteCommand::Ls(a) => logs::run_ls(a),
-        RemoteCommand::Verify(a) => verify::run(&remote_log(&a.url, a.log.as_deref())?),
+        RemoteCommand::Verify(a) => verify::run(&remote_log(&a.url, a.log.as_deref())?, None),
         RemoteCommand::Fetch(a) => fetch::run(a),
         RemoteCommand::Prune(a) => prune::run(a),
     }

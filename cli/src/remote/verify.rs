@@ -8,13 +8,18 @@
 use crate::error::{counted, CliResult, Outcome};
 use crate::output;
 use binlog::archive::RemoteLog;
+use binlog::sign::PublicKey;
 use binlog::verify::{FindingKind, Verify};
 use std::io::Write;
 
-pub fn run(log: &RemoteLog) -> CliResult<Outcome> {
+pub fn run(log: &RemoteLog, trust: Option<PublicKey>) -> CliResult<Outcome> {
     let mut out = output::stdout();
     let mut damaged = false;
-    for rep in Verify::shipped(log.clone())? {
+    let mut reports = Verify::shipped(log.clone())?;
+    if let Some(key) = trust {
+        reports = reports.trusting(key);
+    }
+    for rep in reports {
         let url = rep.location.display();
         let (gaps, damage): (Vec<_>, Vec<_>) = rep
             .findings

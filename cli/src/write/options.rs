@@ -15,6 +15,7 @@ pub(super) fn segment_options(args: &WriteArgs) -> CliResult<Options> {
         schemas: args.schemas.clone(),
         max_record_size: args.max_record_size.unwrap_or(default.max_record_size),
         writer_version: format!("{} (binlog write)", binlog::version::WRITER),
+        signing: args.signing_key.clone(),
         ..default
     })
 }

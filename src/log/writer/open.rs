@@ -33,6 +33,15 @@ impl LogWriter {
     /// Opens log `name` in `dir` (created if missing) for appending.
     pub fn open(dir: impl AsRef<Path>, name: &str, opts: LogOptions) -> Result<LogWriter> {
         opts.validate()?;
+        // This log's chain, whoever else signs with the same key.
+        #[cfg(feature = "sign")]
+        let opts = LogOptions {
+            segment: crate::writer::options::Options {
+                signing: opts.segment.signing.as_ref().map(|s| s.new_chain()),
+                ..opts.segment
+            },
+            ..opts
+        };
         validate_name(name)?;
         let dir = dir.as_ref().to_path_buf();
         if std::fs::metadata(&dir).is_ok_and(|m| !m.is_dir()) {
@@ -128,6 +137,7 @@ impl Found {
             let next = files.get(i + 1);
             found.take(f, summary, next, name, opts)?;
         }
+        follow_chain(opts, found.sealed.back());
         // (A resumed segment's header says where it starts; this is the
         // start of a new one, or of one whose header was torn.) A log with
         // no segment file left but a recorded position is no new log:
@@ -177,6 +187,7 @@ impl Found {
                 .and_then(|n| header_first_seq(&n.path))
                 .map_or(self.next_first, |n| n.min(self.next_first));
             let seg_opts = segment_options(opts, name, f.segment_no, first);
+            follow_chain(opts, self.sealed.back());
             let (sealed, past) =
                 seal_found_segment(&f.path, seg_opts).map_err(|e| not_resealed(e, false))?;
             self.sealed_now.push(sealed);
@@ -209,6 +220,16 @@ impl Found {
             )),
         }
     }
+}
+
+/// A signed log's next seal follows `newest`, its newest sealed segment.
+fn follow_chain(opts: &LogOptions, newest: Option<&Sealed>) {
+    #[cfg(feature = "sign")]
+    if let Some(signing) = &opts.segment.signing {
+        signing.follow(newest.map(|s| s.path.as_path()));
+    }
+    #[cfg(not(feature = "sign"))]
+    let _ = (opts, newest);
 }
 
 /// Older segments without a seal are sealed when the log opens; first each

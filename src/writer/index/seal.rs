@@ -4,6 +4,7 @@
 
 use super::{SegmentIndex, OFFSET_LEN};
 use crate::error::{Error, Result};
+use crate::format::chain::ChainBlock;
 use crate::format::seal::{self, SealDirectory, Trailer, TypeEntry};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -19,6 +20,7 @@ impl SegmentIndex {
         path: &Path,
         records_end: u64,
         type_names: &[Box<str>],
+        chain: Option<ChainBlock>,
     ) -> Result<u64> {
         let failed = |e| Error::io_at(path, records_end, "write seal", e);
         let begin = seal::encode_seal_begin(self.record_count);
@@ -35,7 +37,8 @@ impl SegmentIndex {
         out.write_at(&sparse, sparse_offset).map_err(failed)?;
         let dir_offset = sparse_offset + sparse.len() as u64;
 
-        let dir = self.directory(records_end, sparse_offset, &sparse, type_names, &arrays);
+        let mut dir = self.directory(records_end, sparse_offset, &sparse, type_names, &arrays);
+        dir.chain = chain;
         let mut tail = Vec::new();
         let dir_len = dir.encode_frame(&mut tail);
         tail.extend_from_slice(
@@ -152,6 +155,7 @@ impl SegmentIndex {
                     array_crc: arrays.crcs[t],
                 })
                 .collect(),
+            chain: None,
         }
     }
 }
@@ -228,7 +232,7 @@ mod tests {
             base: end,
             bytes: Vec::new(),
         };
-        index.write_seal(&mut out, path, end, names).unwrap();
+        index.write_seal(&mut out, path, end, names, None).unwrap();
         let SealOut::Memory { bytes, .. } = out else {
             unreachable!()
         };
@@ -463,7 +467,7 @@ mod tests {
     ) -> (Vec<u8>, Vec<u8>) {
         let (path, f) = (&t.path, &t.file);
         let file_end = index
-            .write_seal(&mut SealOut::File(f), path, end, names)
+            .write_seal(&mut SealOut::File(f), path, end, names, None)
             .unwrap();
         let mut in_file = vec![0u8; (file_end - end) as usize];
         f.read_exact_at(&mut in_file, end).unwrap();
@@ -471,7 +475,7 @@ mod tests {
             base: end,
             bytes: Vec::new(),
         };
-        let mem_end = index.write_seal(&mut mem, path, end, names).unwrap();
+        let mem_end = index.write_seal(&mut mem, path, end, names, None).unwrap();
         assert_eq!(mem_end, file_end);
         let SealOut::Memory { bytes, .. } = mem else {
             unreachable!()

@@ -117,6 +117,9 @@ pub(crate) struct State {
     pub deadline: Deadline,
     /// Holds a seal built in memory (`prebuild_seal`); kept for reuse.
     seal_buf: Vec<u8>,
+    /// Signs the seal (`Options::signing`).
+    #[cfg(feature = "sign")]
+    signing: Option<crate::sign::Signing>,
 }
 
 /// `State::last_record_start` when the buffer holds no record appended to
@@ -180,6 +183,8 @@ impl State {
             pending: Vec::new(),
             deadline: Deadline::default(),
             seal_buf: recycled.seal,
+            #[cfg(feature = "sign")]
+            signing: opts.signing.clone(),
         }
     }
 

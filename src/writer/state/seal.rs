@@ -4,6 +4,7 @@
 
 use super::State;
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::chain::ChainBlock;
 use crate::writer::index::SealOut;
 use std::os::unix::fs::FileExt;
 
@@ -21,7 +22,8 @@ impl State {
             .index
             .seal_estimate(self.types.names())
             .len(self.index.record_count, records_end);
-        if self.write_behind.is_none() {
+        // A signed seal digests the records once they are all in the file.
+        if self.write_behind.is_none() || self.signs() {
             return Ok(None);
         }
         if !self.buf.is_empty() {
@@ -39,7 +41,7 @@ impl State {
             bytes,
         };
         self.index
-            .write_seal(&mut out, &self.path, records_end, self.types.names())?;
+            .write_seal(&mut out, &self.path, records_end, self.types.names(), None)?;
         match out {
             SealOut::Memory { bytes, .. } => Ok(Some(bytes)),
             SealOut::File(_) => unreachable!("built in memory"),
@@ -49,15 +51,38 @@ impl State {
     /// Writes the seal (`prebuilt`, or built here), truncates the file to
     /// its end and syncs it if the durability asks for it.
     pub(super) fn seal(&mut self, prebuilt: Option<Vec<u8>>) -> Result<()> {
+        let chain = self.chain_block()?;
         let sealed = self
-            .write_seal(prebuilt)
+            .write_seal(prebuilt, chain.clone())
             .and_then(|len| self.end_file_at(len));
         if sealed.is_err() {
             // An unsealed segment is still whole: readers scan it.
             let file = self.file.as_ref().expect("open");
             let _ = file.set_len(self.unsealed_len());
         }
+        #[cfg(feature = "sign")]
+        if let (Ok(()), Some(signing), Some(block)) = (&sealed, &self.signing, &chain) {
+            signing.sealed(block, self.file_len);
+        }
         sealed
+    }
+
+    /// Whether its seal is signed (`Options::signing`).
+    fn signs(&self) -> bool {
+        #[cfg(feature = "sign")]
+        return self.signing.is_some();
+        #[cfg(not(feature = "sign"))]
+        false
+    }
+
+    /// The signed seal's chain block, over the records in the file.
+    fn chain_block(&self) -> Result<Option<ChainBlock>> {
+        #[cfg(feature = "sign")]
+        if let Some(signing) = &self.signing {
+            let file = self.file.as_ref().expect("open");
+            return signing.block(file, &self.path, self.file_len).map(Some);
+        }
+        Ok(None)
     }
 
     /// Makes the file end at `len`, the seal's end, and syncs it if the
@@ -79,7 +104,7 @@ impl State {
     /// Writes the seal after the records (`prebuilt`, whose buffer is kept
     /// for reuse, or built here piece by piece) and returns the file's
     /// length with it.
-    fn write_seal(&mut self, prebuilt: Option<Vec<u8>>) -> Result<u64> {
+    fn write_seal(&mut self, prebuilt: Option<Vec<u8>>, chain: Option<ChainBlock>) -> Result<u64> {
         let file = self.file.as_ref().expect("open");
         let records_end = self.file_len;
         match prebuilt {
@@ -96,6 +121,7 @@ impl State {
                 &self.path,
                 records_end,
                 self.types.names(),
+                chain,
             ),
         }
     }

@@ -1,0 +1,246 @@
+//! A signed log's chain verified (feature `sign`; docs/FORMAT.md section
+//! 8.6): each seal's digest against the bytes it covers, its signature
+//! against a trusted key, and each segment's place in its log's chain.
+//! A segment's place needs the links of the segments after it (a
+//! segment whose predecessor is missing is followed by one that names
+//! it), so a trusted verify of a log reads every seal's chain block
+//! before its first report.
+
+use super::{Finding, FindingKind, SegmentReport};
+use crate::format::chain::{ChainBlock, HASH_LEN};
+use crate::reader::Reader;
+use crate::sign::{self, PublicKey};
+
+/// A segment's link, the link its seal names as its predecessor, and the
+/// sequence numbers its records start at and end before.
+#[derive(Clone, PartialEq, Eq)]
+struct Link {
+    link: [u8; HASH_LEN],
+    prev: [u8; HASH_LEN],
+    seqs: std::ops::Range<u64>,
+}
+
+/// What is wrong with a segment's place in its log's chain.
+#[derive(Clone, Copy)]
+enum Place {
+    /// The segments before it in its chain are missing.
+    Gap,
+    /// Its chain starts again here (it names no predecessor).
+    Restart,
+    /// It names no segment of the log, nor does the next one name it.
+    NotInChain,
+    /// Its predecessor is the segment at this index, later in the log.
+    After(usize),
+    /// The segment at this index has the same link.
+    Copy(usize),
+}
+
+/// The trusted key and, for a log, each segment's place in its chain.
+pub(super) struct Trust {
+    key: PublicKey,
+    /// Per file of a log, what is wrong with its place (read before the
+    /// first report); `None` until then, and for files on their own.
+    places: Option<Vec<Option<Place>>>,
+}
+
+impl Trust {
+    pub(super) fn new(key: PublicKey) -> Trust {
+        Trust { key, places: None }
+    }
+
+    /// Reads the chain blocks of a log's files (`seal_of` gives file `i`'s
+    /// seal), once.
+    pub(super) fn read_log(
+        &mut self,
+        n: usize,
+        seal_of: impl Fn(usize) -> Option<crate::format::seal::SealDirectory>,
+    ) {
+        if self.places.is_none() {
+            let links: Vec<Option<Link>> = (0..n)
+                .map(|i| {
+                    let d = seal_of(i)?;
+                    let block = d.chain.as_ref()?;
+                    let link = sign::link(block, d.records_end);
+                    let first = d.first_seq;
+                    Some(Link {
+                        link,
+                        prev: block.prev,
+                        seqs: first..first + d.record_count,
+                    })
+                })
+                .collect();
+            self.places = Some(places(&links));
+        }
+    }
+
+    /// Adds to `rep`, file `i` (of a log, if `read_log` read it) what its
+    /// seal says against the trusted key and its place in the chain.
+    pub(super) fn check(&self, rep: &mut SegmentReport, i: usize) {
+        if rep.manifest {
+            return;
+        }
+        // Unsealed, or its seal unusable: its own finding says so.
+        let Some(seal) = &rep.seal else {
+            return;
+        };
+        let finding = match &seal.chain {
+            None => Some(unsigned(rep, "its seal holds no chain block")),
+            Some(block) => self.signature(rep, block, seal.records_end),
+        };
+        let place = self.places.as_ref().and_then(|p| p[i]);
+        let place = place.map(|p| place_finding(rep, p));
+        for f in finding.into_iter().chain(place) {
+            rep.push(f);
+        }
+    }
+
+    /// What is wrong with the signature of `block`, if anything.
+    fn signature(&self, rep: &SegmentReport, block: &ChainBlock, end: u64) -> Option<Finding> {
+        if !block.is_signed() {
+            return Some(unsigned(rep, "its seal is not signed (sealed by a repair)"));
+        }
+        let link = sign::link(block, end);
+        let signer = PublicKey(block.key);
+        let (kind, what) = match (
+            signer == self.key,
+            signer.signed_seal(&link, &block.signature),
+        ) {
+            (true, true) => return None,
+            (false, true) => (
+                FindingKind::OtherKey,
+                format!(
+                    "signed by another key ({}), not the trusted one",
+                    sign::hex(&block.key)
+                ),
+            ),
+            (_, false) => (
+                FindingKind::BadSignature,
+                "its seal's signature does not verify (the seal changed after it was signed)"
+                    .to_string(),
+            ),
+        };
+        Some(at_seal(rep, kind, what))
+    }
+}
+
+/// The digest check every verify makes of a signed seal: the bytes up to
+/// its records' end, read through the reader's source, against it.
+pub(super) fn check_digest(r: &Reader, rep: &mut SegmentReport) {
+    let Some((block, end)) = rep
+        .seal
+        .as_ref()
+        .and_then(|d| Some((d.chain.clone()?, d.records_end)))
+    else {
+        return;
+    };
+    let what = match sign::digest_of_source(r.original(), end) {
+        Some(digest) if digest == block.digest => return,
+        Some(_) => format!(
+            "the bytes before offset {end} are not the ones its seal's digest names: \
+             records (or the header) changed after sealing"
+        ),
+        None => format!("the bytes before offset {end} could not be read for their digest"),
+    };
+    let f = Finding {
+        len: end,
+        ..Finding::new(
+            FindingKind::RecordsChanged,
+            &rep.location,
+            Some(0),
+            String::new(),
+        )
+    };
+    let message = format!("{}: offset 0: {what}", rep.location.display());
+    rep.push(Finding { message, ..f });
+}
+
+fn unsigned(rep: &SegmentReport, what: &str) -> Finding {
+    at_seal(rep, FindingKind::Unsigned, format!("unsigned: {what}"))
+}
+
+/// A finding of `kind` about `rep`'s seal.
+fn at_seal(rep: &SegmentReport, kind: FindingKind, what: String) -> Finding {
+    let at = rep.seal.as_ref().map_or(0, |d| d.records_end);
+    let m = format!("{}: offset {at}: {what}", rep.location.display());
+    Finding::new(kind, &rep.location, Some(at), m)
+}
+
+fn place_finding(rep: &SegmentReport, place: Place) -> Finding {
+    let (kind, what) = match place {
+        Place::Gap => (
+            FindingKind::ChainGap,
+            "the segments before it in its chain are missing (deleted)".to_string(),
+        ),
+        Place::Restart => (
+            FindingKind::ChainGap,
+            "its chain starts again here: the segment before it is not its predecessor".into(),
+        ),
+        Place::NotInChain => (
+            FindingKind::NotInChain,
+            "not in the log's chain: inserted, replaced or taken from another log".into(),
+        ),
+        Place::After(j) => (
+            FindingKind::Reordered,
+            format!(
+                "its predecessor in the chain is the log's segment file {}, which comes after it",
+                j + 1
+            ),
+        ),
+        Place::Copy(j) => (
+            FindingKind::Duplicate,
+            format!("a copy of the log's segment file {} (the same link)", j + 1),
+        ),
+    };
+    at_seal(rep, kind, what)
+}
+
+/// Each segment's place in the chain its links make, in file order; what
+/// follows a segment found wrong is checked against the last one found
+/// right.
+fn places(links: &[Option<Link>]) -> Vec<Option<Place>> {
+    let index_of = |link: &[u8; HASH_LEN], within: std::ops::Range<usize>| {
+        within
+            .into_iter()
+            .find(|&j| links[j].as_ref().is_some_and(|l| l.link == *link))
+    };
+    let mut out = vec![None; links.len()];
+    // The link of the last segment found in the chain, and where its
+    // records end.
+    let mut expected: Option<[u8; HASH_LEN]> = None;
+    let mut expected_seq = 0;
+    for (i, l) in links.iter().enumerate() {
+        let Some(l) = l.as_ref() else { continue };
+        if let Some(j) = index_of(&l.link, 0..i) {
+            out[i] = Some(Place::Copy(j));
+            continue;
+        }
+        // After segments reordered, the one moved back is followed again.
+        let follows_moved =
+            index_of(&l.prev, 0..i).is_some_and(|j| matches!(out[j], Some(Place::After(_))));
+        if expected.is_none_or(|e| e == l.prev) || follows_moved {
+            (expected, expected_seq) = (Some(l.link), l.seqs.end);
+            continue;
+        }
+        if let Some(j) = index_of(&l.prev, i + 1..links.len()) {
+            out[i] = Some(Place::After(j));
+            continue;
+        }
+        // Its predecessor is missing if the next segment follows it, or if
+        // records are missing before it; else it is not of the chain.
+        let named_by_next = links
+            .get(i + 1)
+            .is_some_and(|n| n.as_ref().is_some_and(|n| n.prev == l.link));
+        let after_missing = l.seqs.start > expected_seq;
+        out[i] = Some(
+            match (l.prev == [0; HASH_LEN], named_by_next || after_missing) {
+                (true, _) => Place::Restart,
+                (false, true) => Place::Gap,
+                (false, false) => Place::NotInChain,
+            },
+        );
+        if !matches!(out[i], Some(Place::NotInChain)) {
+            (expected, expected_seq) = (Some(l.link), l.seqs.end);
+        }
+    }
+    out
+}
