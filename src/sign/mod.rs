@@ -8,6 +8,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::chain::{ChainBlock, HASH_LEN, SIGNATURE_LEN};
+use crate::format::seal::SealDirectory;
+use crate::format::FRAME_HEADER_LEN;
 use crate::source::SegmentSource;
 use parking_lot::Mutex;
 use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
@@ -60,9 +62,17 @@ impl PublicKey {
 #[derive(Clone)]
 pub struct Signing {
     pair: Arc<Ed25519KeyPair>,
+    head: Arc<Mutex<Head>>,
+}
+
+/// Where a chain stands.
+#[derive(Default)]
+struct Head {
     /// The link the next seal names as `prev`: zeros until a seal is
     /// written or the log's newest sealed segment read.
-    head: Arc<Mutex<[u8; HASH_LEN]>>,
+    link: [u8; HASH_LEN],
+    /// The link of the seal being written, the head once it is.
+    pending: Option<[u8; HASH_LEN]>,
 }
 
 impl std::fmt::Debug for Signing {
@@ -119,50 +129,70 @@ impl Signing {
         PublicKey(key.try_into().expect("an Ed25519 public key"))
     }
 
-    /// The chain block of the segment in `file` (at `path`) whose records
-    /// end at `records_end`, following the chain's head. The head moves
-    /// only once its seal is written (`sealed`).
-    pub(crate) fn block(&self, file: &File, path: &Path, records_end: u64) -> Result<ChainBlock> {
-        let digest = digest_of(records_end, |at, buf| file.read_exact_at(buf, at))
-            .map_err(|e| Error::io_at(path, records_end, "digest for the seal", e))?;
+    /// The chain block of the seal whose directory is `dir` (its `chain`
+    /// `None`), of the segment in `file` (at `path`), following the chain's
+    /// head. The head moves only once the seal is written (`sealed`).
+    pub(crate) fn block(
+        &self,
+        file: &File,
+        path: &Path,
+        dir: &SealDirectory,
+    ) -> Result<ChainBlock> {
+        let end = dir.records_end;
+        let digest = digest_of(end, |at, buf| file.read_exact_at(buf, at))
+            .map_err(|e| Error::io_at(path, end, "digest for the seal", e))?;
+        let mut head = self.head.lock();
         let mut block = ChainBlock {
             digest,
-            prev: *self.head.lock(),
+            prev: head.link,
             key: self.public_key().0,
             signature: [0; SIGNATURE_LEN],
         };
-        let message = [SEAL_CONTEXT, &link(&block, records_end)].concat();
+        let link = link(&block, dir);
+        let message = [SEAL_CONTEXT, &link].concat();
         block.signature = self.pair.sign(&message).as_ref().try_into().expect("64");
+        head.pending = Some(link);
         Ok(block)
     }
 
-    /// The segment whose seal holds `block` is sealed: the next follows it.
-    pub(crate) fn sealed(&self, block: &ChainBlock, records_end: u64) {
-        *self.head.lock() = link(block, records_end);
+    /// The seal last made (`block`) is written: the next follows it.
+    pub(crate) fn sealed(&self) {
+        let mut head = self.head.lock();
+        if let Some(link) = head.pending.take() {
+            head.link = link;
+        }
     }
 
     /// The next seal follows the sealed segment at `path` (plain or
     /// compressed): its link, or zeros (a new chain) if it has none or
     /// cannot be read (`None`: the log has no sealed segment).
     pub(crate) fn follow(&self, path: Option<&Path>) {
-        let head = path
-            .and_then(|p| crate::reader::Reader::open(p).ok())
-            .and_then(|r| {
-                r.seal()
-                    .and_then(|d| Some(link(d.chain.as_ref()?, d.records_end)))
-            });
-        *self.head.lock() = head.unwrap_or([0; HASH_LEN]);
+        let reader = path.and_then(|p| crate::reader::Reader::open(p).ok());
+        let dir = reader.as_ref().and_then(|r| r.seal());
+        let link = dir.and_then(|d| Some(link(d.chain.as_ref()?, d)));
+        *self.head.lock() = Head {
+            link: link.unwrap_or([0; HASH_LEN]),
+            pending: None,
+        };
     }
 }
 
-/// The link of the segment whose seal holds `block` and whose records end
-/// at `records_end`: what the next segment's `prev` names and what the
-/// signature signs. Keyed BLAKE3 of the digest, `prev` and `records_end`.
-pub fn link(block: &ChainBlock, records_end: u64) -> [u8; HASH_LEN] {
+/// The link of the segment whose seal's directory is `dir` and holds
+/// `block`: what the next segment's `prev` names and what the signature
+/// signs. Keyed BLAKE3 of the digest, `prev` and the BLAKE3 of the
+/// directory's body without its chain block (the segment's counts,
+/// sequence and time ranges, types and where its indexes are).
+pub fn link(block: &ChainBlock, dir: &SealDirectory) -> [u8; HASH_LEN] {
+    let mut body = Vec::new();
+    SealDirectory {
+        chain: None,
+        ..dir.clone()
+    }
+    .encode_frame(&mut body);
     let mut h = blake3::Hasher::new_derive_key(LINK_CONTEXT);
     h.update(&block.digest);
     h.update(&block.prev);
-    h.update(&records_end.to_le_bytes());
+    h.update(blake3::hash(&body[FRAME_HEADER_LEN..]).as_bytes());
     *h.finalize().as_bytes()
 }
 

@@ -8,6 +8,7 @@
 
 use super::{Finding, FindingKind, SegmentReport};
 use crate::format::chain::{ChainBlock, HASH_LEN};
+use crate::format::seal::SealDirectory;
 use crate::reader::Reader;
 use crate::sign::{self, PublicKey};
 
@@ -50,17 +51,13 @@ impl Trust {
 
     /// Reads the chain blocks of a log's files (`seal_of` gives file `i`'s
     /// seal), once.
-    pub(super) fn read_log(
-        &mut self,
-        n: usize,
-        seal_of: impl Fn(usize) -> Option<crate::format::seal::SealDirectory>,
-    ) {
+    pub(super) fn read_log(&mut self, n: usize, seal_of: impl Fn(usize) -> Option<SealDirectory>) {
         if self.places.is_none() {
             let links: Vec<Option<Link>> = (0..n)
                 .map(|i| {
                     let d = seal_of(i)?;
                     let block = d.chain.as_ref()?;
-                    let link = sign::link(block, d.records_end);
+                    let link = sign::link(block, &d);
                     let first = d.first_seq;
                     Some(Link {
                         link,
@@ -85,7 +82,7 @@ impl Trust {
         };
         let finding = match &seal.chain {
             None => Some(unsigned(rep, "its seal holds no chain block")),
-            Some(block) => self.signature(rep, block, seal.records_end),
+            Some(block) => self.signature(rep, block, seal),
         };
         let place = self.places.as_ref().and_then(|p| p[i]);
         let place = place.map(|p| place_finding(rep, p));
@@ -95,11 +92,16 @@ impl Trust {
     }
 
     /// What is wrong with the signature of `block`, if anything.
-    fn signature(&self, rep: &SegmentReport, block: &ChainBlock, end: u64) -> Option<Finding> {
+    fn signature(
+        &self,
+        rep: &SegmentReport,
+        block: &ChainBlock,
+        dir: &SealDirectory,
+    ) -> Option<Finding> {
         if !block.is_signed() {
             return Some(unsigned(rep, "its seal is not signed (sealed by a repair)"));
         }
-        let link = sign::link(block, end);
+        let link = sign::link(block, dir);
         let signer = PublicKey(block.key);
         let (kind, what) = match (
             signer == self.key,

@@ -131,6 +131,8 @@ mod sealed_segment_damage;
 mod sealed_segments_never_change;
 mod seek_and_filter;
 mod shrink_under_reader;
+#[cfg(feature = "sign")]
+mod signed_log;
 #[cfg(feature = "compression")]
 mod type_schemas;
 mod unsealed_reading;

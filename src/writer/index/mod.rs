@@ -9,6 +9,8 @@ mod seal;
 mod spill;
 
 pub use seal::SealOut;
+#[cfg(feature = "sign")]
+pub use seal::SignSeal;
 
 use crate::format::seal::{self as seal_format, SparseEntry};
 use spill::Spill;

@@ -20,7 +20,7 @@ impl SegmentIndex {
         path: &Path,
         records_end: u64,
         type_names: &[Box<str>],
-        chain: Option<ChainBlock>,
+        sign: Option<SignSeal<'_>>,
     ) -> Result<u64> {
         let failed = |e| Error::io_at(path, records_end, "write seal", e);
         let begin = seal::encode_seal_begin(self.record_count);
@@ -38,7 +38,7 @@ impl SegmentIndex {
         let dir_offset = sparse_offset + sparse.len() as u64;
 
         let mut dir = self.directory(records_end, sparse_offset, &sparse, type_names, &arrays);
-        dir.chain = chain;
+        dir.chain = sign.map(|sign| sign(&dir)).transpose()?;
         let mut tail = Vec::new();
         let dir_len = dir.encode_frame(&mut tail);
         tail.extend_from_slice(
@@ -159,6 +159,10 @@ impl SegmentIndex {
         }
     }
 }
+
+/// Makes a signed seal's chain block from its directory (whose `chain`
+/// is `None`).
+pub type SignSeal<'a> = &'a dyn Fn(&SealDirectory) -> Result<ChainBlock>;
 
 /// Where a seal goes: straight into the segment file, or into memory (to
 /// be written in one piece later), as bytes from `base` on.

@@ -4,7 +4,6 @@
 
 use super::State;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::chain::ChainBlock;
 use crate::writer::index::SealOut;
 use std::os::unix::fs::FileExt;
 
@@ -51,9 +50,8 @@ impl State {
     /// Writes the seal (`prebuilt`, or built here), truncates the file to
     /// its end and syncs it if the durability asks for it.
     pub(super) fn seal(&mut self, prebuilt: Option<Vec<u8>>) -> Result<()> {
-        let chain = self.chain_block()?;
         let sealed = self
-            .write_seal(prebuilt, chain.clone())
+            .write_seal(prebuilt)
             .and_then(|len| self.end_file_at(len));
         if sealed.is_err() {
             // An unsealed segment is still whole: readers scan it.
@@ -61,8 +59,8 @@ impl State {
             let _ = file.set_len(self.unsealed_len());
         }
         #[cfg(feature = "sign")]
-        if let (Ok(()), Some(signing), Some(block)) = (&sealed, &self.signing, &chain) {
-            signing.sealed(block, self.file_len);
+        if let (Ok(()), Some(signing)) = (&sealed, &self.signing) {
+            signing.sealed();
         }
         sealed
     }
@@ -73,16 +71,6 @@ impl State {
         return self.signing.is_some();
         #[cfg(not(feature = "sign"))]
         false
-    }
-
-    /// The signed seal's chain block, over the records in the file.
-    fn chain_block(&self) -> Result<Option<ChainBlock>> {
-        #[cfg(feature = "sign")]
-        if let Some(signing) = &self.signing {
-            let file = self.file.as_ref().expect("open");
-            return signing.block(file, &self.path, self.file_len).map(Some);
-        }
-        Ok(None)
     }
 
     /// Makes the file end at `len`, the seal's end, and syncs it if the
@@ -104,7 +92,7 @@ impl State {
     /// Writes the seal after the records (`prebuilt`, whose buffer is kept
     /// for reuse, or built here piece by piece) and returns the file's
     /// length with it.
-    fn write_seal(&mut self, prebuilt: Option<Vec<u8>>, chain: Option<ChainBlock>) -> Result<u64> {
+    fn write_seal(&mut self, prebuilt: Option<Vec<u8>>) -> Result<u64> {
         let file = self.file.as_ref().expect("open");
         let records_end = self.file_len;
         match prebuilt {
@@ -116,13 +104,20 @@ impl State {
                 self.seal_buf = bytes;
                 r
             }
-            None => self.index.write_seal(
-                &mut SealOut::File(file),
-                &self.path,
-                records_end,
-                self.types.names(),
-                chain,
-            ),
+            None => {
+                #[cfg(feature = "sign")]
+                let block = |dir: &_| {
+                    let signing = self.signing.as_ref().expect("signs");
+                    signing.block(file, &self.path, dir)
+                };
+                #[cfg(feature = "sign")]
+                let sign = self.signs().then_some(&block as crate::writer::index::SignSeal<'_>);
+                #[cfg(not(feature = "sign"))]
+                let sign = None;
+                let names = self.types.names();
+                let out = &mut SealOut::File(file);
+                self.index.write_seal(out, &self.path, records_end, names, sign)
+            }
         }
     }
 

@@ -1,0 +1,355 @@
+//! Tamper-evident logs (docs/FORMAT.md section 8.6): a log signed with a
+//! key verifies clean against its public key, and each change an
+//! adversary who can write the files makes (a record changed with its CRC
+//! recomputed, any byte of the header, records or seal directory changed
+//! with every CRC recomputed, a segment deleted, copied, moved, replaced
+//! by another log's, resealed without the key, signed with another key)
+//! is found and named. `BINLOG_SIGNED_BYTES=all` changes every byte of
+//! every segment (`make torture`); by default every byte of one segment.
+
+use crate::common::seal::rewrite_seal;
+use crate::common::TempDir;
+use binlog::format::seal::{read_seal, Trailer, TRAILER_LEN};
+use binlog::sign::{PublicKey, Signing};
+use binlog::verify::{FindingKind, Verify};
+use binlog::{LogOptions, LogWriter, Options};
+use std::path::{Path, PathBuf};
+
+const RECORDS_PER_SEGMENT: u64 = 4;
+const SEGMENTS: u64 = 3;
+
+/// A key pair in `dir` (`name`, `name.pub`).
+fn keys(dir: &Path, name: &str) -> (Signing, PublicKey) {
+    let path = dir.join(name);
+    let public = Signing::new_key_files(&path).unwrap();
+    assert_eq!(
+        PublicKey::from_file(dir.join(format!("{name}.pub"))).unwrap(),
+        public
+    );
+    (Signing::from_key_file(&path).unwrap(), public)
+}
+
+/// Log `name` in `dir`, signed by `signing` (if any), of `SEGMENTS` sealed
+/// segments; returns their paths, oldest first.
+fn write_log(dir: &Path, name: &str, signing: Option<Signing>) -> Vec<PathBuf> {
+    let opts = LogOptions {
+        segment: Options {
+            signing,
+            ..Options::default()
+        },
+        max_segment_records: Some(RECORDS_PER_SEGMENT),
+        background: false,
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(dir, name, opts).unwrap();
+    for i in 0..RECORDS_PER_SEGMENT * SEGMENTS {
+        let ty = if i % 2 == 0 { "order" } else { "trade" };
+        w.write(ty, format!("{name} payload {i}").as_bytes())
+            .unwrap();
+    }
+    w.close().unwrap();
+    segment_files(dir, name)
+}
+
+fn segment_files(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_str().unwrap();
+            n.starts_with(&format!("{name}-")) && n.ends_with(".binlog")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every damage finding of log `name` in `dir` verified against `key`:
+/// (file index, kind).
+fn findings(dir: &Path, name: &str, key: PublicKey) -> Vec<(usize, FindingKind)> {
+    let files = segment_files(dir, name);
+    let mut out = Vec::new();
+    for rep in Verify::log(dir, name).unwrap().trusting(key) {
+        let i = files
+            .iter()
+            .position(|f| *f == rep.location)
+            .unwrap_or(usize::MAX);
+        out.extend(
+            rep.findings
+                .iter()
+                .filter(|f| f.is_damage())
+                .map(|f| (i, f.kind)),
+        );
+    }
+    out
+}
+
+fn has(found: &[(usize, FindingKind)], want: (usize, FindingKind)) -> bool {
+    found.contains(&want)
+}
+
+#[test]
+fn a_signed_log_verifies_clean_against_its_key_and_is_named_against_another() {
+    let t = TempDir::new("signed-clean");
+    let (signing, public) = keys(t.path(), "k");
+    let (_, other) = keys(t.path(), "other");
+    write_log(t.path(), "orders", Some(signing));
+    assert_eq!(findings(t.path(), "orders", public), vec![]);
+    let against_other = findings(t.path(), "orders", other);
+    let want: Vec<_> = (0..SEGMENTS as usize)
+        .map(|i| (i, FindingKind::OtherKey))
+        .collect();
+    assert_eq!(against_other, want);
+    // Without a trusted key, a signed log is clean too (digests checked).
+    for rep in Verify::log(t.path(), "orders").unwrap() {
+        assert!(!rep.is_damaged(), "{:?}", rep.findings);
+    }
+}
+
+#[test]
+fn an_unsigned_log_is_named_unsigned_against_a_key() {
+    let t = TempDir::new("signed-unsigned");
+    let (_, public) = keys(t.path(), "k");
+    write_log(t.path(), "orders", None);
+    let found = findings(t.path(), "orders", public);
+    let want: Vec<_> = (0..SEGMENTS as usize)
+        .map(|i| (i, FindingKind::Unsigned))
+        .collect();
+    assert_eq!(found, want);
+}
+
+/// Where a segment's parts are: the header's end, the records' end, the
+/// directory frame's range (without its chain block) and the chain block's.
+struct Parts {
+    header_len: usize,
+    records_end: usize,
+    dir: std::ops::Range<usize>,
+    chain: std::ops::Range<usize>,
+}
+
+fn parts(bytes: &[u8]) -> Parts {
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let trailer = Trailer::decode(bytes, header_len).unwrap();
+    let dir_start = trailer.dir_offset as usize;
+    let dir_end = dir_start + trailer.dir_len as usize;
+    let chain_len = 1 + 32 * 3 + 64;
+    Parts {
+        header_len,
+        records_end: trailer.records_end as usize,
+        dir: dir_start..dir_end - chain_len,
+        chain: dir_end - chain_len..dir_end,
+    }
+}
+
+/// Flips byte `at` of `bytes` and recomputes the CRC that covers it (the
+/// header's, its record frame's, the directory frame's): what an adversary
+/// who knows the format does. `None` for a byte no CRC covers here.
+fn flip_with_crcs(bytes: &mut [u8], at: usize) -> Option<()> {
+    let p = parts(bytes);
+    bytes[at] ^= 0x01;
+    let covered = if at < p.header_len {
+        // The magic, version, length and CRC: framing, not contents.
+        (16..p.header_len - 4)
+            .contains(&at)
+            .then_some(0..p.header_len - 4)?
+    } else if at < p.records_end {
+        let mut f = p.header_len;
+        loop {
+            let len = u32::from_le_bytes(bytes[f..f + 4].try_into().unwrap()) as usize;
+            if at < f + 8 + len {
+                // A frame's length or CRC field is its framing, not its contents.
+                (at >= f + 8).then_some(())?;
+                break f + 8..f + 8 + len;
+            }
+            f += 8 + len;
+        }
+    } else if p.dir.contains(&at) || p.chain.contains(&at) {
+        (at >= p.dir.start + 9).then_some(p.dir.start + 8..p.chain.end)?
+    } else {
+        return None;
+    };
+    let crc = crc32fast::hash(&bytes[covered.clone()]);
+    let crc_at = if covered.start == 0 {
+        covered.end
+    } else {
+        covered.start - 4
+    };
+    bytes[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
+    Some(())
+}
+
+#[test]
+fn every_byte_changed_with_its_crc_recomputed_is_found() {
+    let t = TempDir::new("signed-bytes");
+    let (signing, public) = keys(t.path(), "k");
+    let files = write_log(t.path(), "orders", Some(signing));
+    let all = std::env::var("BINLOG_SIGNED_BYTES").is_ok_and(|v| v == "all");
+    let targets = if all { 0..files.len() } else { 1..2 };
+    let mut checked = 0;
+    for i in targets {
+        let original = std::fs::read(&files[i]).unwrap();
+        for at in 0..original.len() - TRAILER_LEN {
+            let mut bytes = original.clone();
+            if flip_with_crcs(&mut bytes, at).is_none() {
+                continue;
+            }
+            std::fs::write(&files[i], &bytes).unwrap();
+            let found = findings(t.path(), "orders", public);
+            assert!(
+                found.iter().any(|(f, k)| *f == i && tamper_kind(*k)),
+                "byte {at} of segment {i} changed, CRCs recomputed: found {found:?}"
+            );
+            checked += 1;
+        }
+        std::fs::write(&files[i], &original).unwrap();
+    }
+    assert!(checked > 300, "{checked} bytes checked");
+    assert_eq!(findings(t.path(), "orders", public), vec![]);
+}
+
+/// A finding a changed signed segment may get: its digest, its signature
+/// or its place in the chain, unsigned (its chain block's tag changed),
+/// or (a directory that no longer parses) its seal damaged, or (a header
+/// naming another segment) the wrong log.
+fn tamper_kind(k: FindingKind) -> bool {
+    use FindingKind::*;
+    matches!(
+        k,
+        RecordsChanged
+            | BadSignature
+            | OtherKey
+            | Unsigned
+            | SealDamaged
+            | SealIndexDamaged
+            | WrongLog
+            | Corrupt
+            | CorruptHeader
+            | NotInChain
+            | ChainGap
+    )
+}
+
+#[test]
+fn a_record_changed_with_its_crc_recomputed_is_named_records_changed() {
+    let t = TempDir::new("signed-record");
+    let (signing, public) = keys(t.path(), "k");
+    let files = write_log(t.path(), "orders", Some(signing));
+    let mut bytes = std::fs::read(&files[1]).unwrap();
+    let p = parts(&bytes);
+    // The last payload byte of the segment's first record.
+    let len = u32::from_le_bytes(bytes[p.header_len..p.header_len + 4].try_into().unwrap());
+    flip_with_crcs(&mut bytes, p.header_len + 8 + len as usize - 1).unwrap();
+    std::fs::write(&files[1], &bytes).unwrap();
+    assert_eq!(
+        findings(t.path(), "orders", public),
+        vec![(1, FindingKind::RecordsChanged)]
+    );
+    // Without a key too: the digest is checked by every verify.
+    let kinds: Vec<_> = Verify::log(t.path(), "orders")
+        .unwrap()
+        .flat_map(|r| r.findings)
+        .map(|f| f.kind)
+        .collect();
+    assert_eq!(kinds, vec![FindingKind::RecordsChanged]);
+}
+
+#[test]
+fn a_segment_deleted_is_a_chain_gap() {
+    let t = TempDir::new("signed-deleted");
+    let (signing, public) = keys(t.path(), "k");
+    let files = write_log(t.path(), "orders", Some(signing));
+    std::fs::remove_file(&files[1]).unwrap();
+    let found = findings(t.path(), "orders", public);
+    assert!(has(&found, (1, FindingKind::ChainGap)), "{found:?}");
+    assert!(has(&found, (1, FindingKind::MissingRecords)), "{found:?}");
+}
+
+#[test]
+fn a_segment_copied_in_is_a_duplicate() {
+    let t = TempDir::new("signed-copied");
+    let (signing, public) = keys(t.path(), "k");
+    let files = write_log(t.path(), "orders", Some(signing));
+    let name = files[2]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .replace("00002-", "00003-");
+    std::fs::copy(&files[1], t.path().join(name)).unwrap();
+    let found = findings(t.path(), "orders", public);
+    assert!(has(&found, (3, FindingKind::Duplicate)), "{found:?}");
+}
+
+#[test]
+fn segments_swapped_are_reordered() {
+    let t = TempDir::new("signed-swapped");
+    let (signing, public) = keys(t.path(), "k");
+    let files = write_log(t.path(), "orders", Some(signing));
+    let (a, b) = (
+        std::fs::read(&files[1]).unwrap(),
+        std::fs::read(&files[2]).unwrap(),
+    );
+    std::fs::write(&files[1], b).unwrap();
+    std::fs::write(&files[2], a).unwrap();
+    let found = findings(t.path(), "orders", public);
+    assert!(has(&found, (1, FindingKind::Reordered)), "{found:?}");
+}
+
+#[test]
+fn a_segment_replaced_by_another_logs_is_not_in_the_chain() {
+    let t = TempDir::new("signed-replaced");
+    let (signing, public) = keys(t.path(), "k");
+    let files = write_log(t.path(), "orders", Some(signing.clone()));
+    let other = TempDir::new("signed-replaced-other");
+    // The same key, the same log name, other records.
+    let theirs = write_log(other.path(), "orders", Some(signing));
+    std::fs::copy(&theirs[1], &files[1]).unwrap();
+    let found = findings(t.path(), "orders", public);
+    assert!(has(&found, (1, FindingKind::NotInChain)), "{found:?}");
+    assert!(!found.iter().any(|(f, _)| *f == 0), "{found:?}");
+}
+
+#[test]
+fn a_segment_resealed_without_the_key_is_unsigned() {
+    let t = TempDir::new("signed-resealed");
+    let (signing, public) = keys(t.path(), "k");
+    let files = write_log(t.path(), "orders", Some(signing));
+    // Its seal cut off, then sealed by a writer without the key.
+    let bytes = std::fs::read(&files[1]).unwrap();
+    let end = read_seal(&bytes, parts(&bytes).header_len)
+        .unwrap()
+        .records_end;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&files[1])
+        .unwrap()
+        .set_len(end)
+        .unwrap();
+    LogWriter::open(t.path(), "orders", LogOptions::default())
+        .unwrap()
+        .close()
+        .unwrap();
+    let found = findings(t.path(), "orders", public);
+    assert!(has(&found, (1, FindingKind::Unsigned)), "{found:?}");
+}
+
+#[test]
+fn a_seal_directory_rewritten_with_valid_crcs_fails_its_signature() {
+    let t = TempDir::new("signed-directory");
+    let (signing, public) = keys(t.path(), "k");
+    let files = write_log(t.path(), "orders", Some(signing));
+    // Its time range widened: the records and their digest are untouched.
+    rewrite_seal(&files[1], |s| s.dir.max_ts += 1);
+    let found = findings(t.path(), "orders", public);
+    assert!(has(&found, (1, FindingKind::BadSignature)), "{found:?}");
+}
+
+#[test]
+fn a_reopened_signed_log_continues_its_chain() {
+    let t = TempDir::new("signed-reopened");
+    let (signing, public) = keys(t.path(), "k");
+    write_log(t.path(), "orders", Some(signing.clone()));
+    write_log(t.path(), "orders", Some(signing));
+    assert!(segment_files(t.path(), "orders").len() >= 2 * SEGMENTS as usize);
+    assert_eq!(findings(t.path(), "orders", public), vec![]);
+}
