@@ -492,6 +492,11 @@ enum binlog_finding_kind
    A copy of a signed segment before it.
    */
   BINLOG_FINDING_DUPLICATE = 32,
+  /*
+   A log's signed head names a segment it does not hold: its newest
+   segments cut off (`location` is the head's file).
+   */
+  BINLOG_FINDING_CUT_OFF = 33,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -2199,6 +2204,17 @@ binlog_result binlog_verify_open(const char *path,
  that is no public key, or a library built without signing).
  */
 binlog_result binlog_verify_trust(struct binlog_verify *v, const char *key_path);
+
+/*
+ Checks a log's newest segments against its signed head in the file at
+ `head_path` (a copy of `<log>.head` kept where the writer's host cannot
+ change it): a head not signed by the trusted key is
+ `BINLOG_FINDING_BAD_SIGNATURE`, one naming a segment the log does not
+ hold `BINLOG_FINDING_CUT_OFF`. Called after `binlog_verify_trust` and
+ before the first `binlog_verify_next` (else
+ `BINLOG_ERR_INVALID_ARGUMENT`, as for a file that is no signed head).
+ */
+binlog_result binlog_verify_head(struct binlog_verify *v, const char *head_path);
 
 /*
  Fills `*out` with the next finding, in file order, segment by segment (at

@@ -14,6 +14,7 @@ use binlog::verify::FindingKind;
 use clap::Args;
 use serde_json::json;
 use std::io::Write;
+use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
@@ -40,6 +41,10 @@ pub struct VerifyArgs {
     /// one chain (none deleted, inserted, reordered or copied).
     #[arg(long, value_name = "KEY.pub", value_parser = parse_trusted_key)]
     pub trust: Option<PublicKey>,
+    /// With --trust: a copy of the log's signed head (LOG.head) kept
+    /// elsewhere; the log's newest segments cut off since are reported.
+    #[arg(long, value_name = "FILE", requires = "trust")]
+    pub head: Option<PathBuf>,
     #[command(flatten)]
     pub progress: ProgressArgs,
 }
@@ -60,9 +65,10 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let mut out = output::stdout();
     let mut sum = Summary::default();
     let mut json_segments = Vec::new();
+    let trust = args.trust.map(|key| (key, args.head.as_deref()));
     for source in &sources {
         let position_unknown =
-            check::check_source(source, args.trust, &mut progress, |rep, progress| {
+            check::check_source(source, trust, &mut progress, |rep, progress| {
                 let c = Verdict::of(&rep);
                 sum.add(&c);
                 if args.json {

@@ -88,6 +88,9 @@ pub enum binlog_finding_kind {
     BINLOG_FINDING_REORDERED = 31,
     /// A copy of a signed segment before it.
     BINLOG_FINDING_DUPLICATE = 32,
+    /// A log's signed head names a segment it does not hold: its newest
+    /// segments cut off (`location` is the head's file).
+    BINLOG_FINDING_CUT_OFF = 33,
 }
 
 /// The findings `binlog_verify_next` lists per segment; past them one
@@ -201,6 +204,34 @@ pub extern "C" fn binlog_verify_trust(
     })
 }
 
+/// Checks a log's newest segments against its signed head in the file at
+/// `head_path` (a copy of `<log>.head` kept where the writer's host cannot
+/// change it): a head not signed by the trusted key is
+/// `BINLOG_FINDING_BAD_SIGNATURE`, one naming a segment the log does not
+/// hold `BINLOG_FINDING_CUT_OFF`. Called after `binlog_verify_trust` and
+/// before the first `binlog_verify_next` (else
+/// `BINLOG_ERR_INVALID_ARGUMENT`, as for a file that is no signed head).
+#[no_mangle]
+pub extern "C" fn binlog_verify_head(
+    v: *mut binlog_verify,
+    head_path: *const c_char,
+) -> binlog_result {
+    update(v, "verify", |v| {
+        let path = unsafe { c_path(head_path, "head_path") }?;
+        if v.segments_done > 0 || !v.pending.is_empty() {
+            return Err(Error::invalid("binlog_verify_head after binlog_verify_next").into());
+        }
+        let segments = std::mem::replace(&mut v.segments, Verify::files(Vec::new()));
+        #[cfg(feature = "sign")]
+        {
+            v.segments = segments.with_head(path)?;
+            Ok(())
+        }
+        #[cfg(not(feature = "sign"))]
+        Err(without_signing(path, segments))
+    })
+}
+
 /// Fills `*out` with the next finding, in file order, segment by segment (at
 /// most `BINLOG_VERIFY_MAX_FINDINGS` of one, then a
 /// `BINLOG_FINDING_NOT_LISTED` counting the rest), then, for a log, one
@@ -301,7 +332,7 @@ pub(super) fn without_signing<T>(path: &std::path::Path, _: T) -> Failure {
 
 fn kind_code(k: FindingKind) -> binlog_finding_kind {
     // SAFETY: the numbers of binlog_finding_kind (tests below).
-    unsafe { c_enum(k as u32, 1..=32) }
+    unsafe { c_enum(k as u32, 1..=33) }
 }
 
 fn repair_code(a: RepairAction) -> binlog_repair_action {

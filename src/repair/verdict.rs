@@ -300,7 +300,7 @@ impl Verdict {
             match f.kind {
                 NotSealed | WrongLog | MissingRecords | SequenceOverlap | RecordsChanged
                 | BadSignature | OtherKey | Unsigned | ChainGap | NotInChain | Reordered
-                | Duplicate => c.log_issues.push(LogIssue {
+                | Duplicate | CutOff => c.log_issues.push(LogIssue {
                     kind: f.kind,
                     message,
                 }),

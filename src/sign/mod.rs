@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// What a seal's signature signs: this, then the segment's link.
@@ -25,6 +25,8 @@ const LINK_CONTEXT: &str = "libbinlog 1 chain link";
 /// The first word of a key file: a secret key's, a public key's.
 const SECRET_KEY_LABEL: &str = "binlog-secret-key-ed25519";
 const PUBLIC_KEY_LABEL: &str = "binlog-public-key-ed25519";
+/// The first word of a signed head's line.
+const HEAD_LABEL: &str = "binlog-head-1";
 /// Bytes hashed at a time (BLAKE3 hashes a large piece on every SIMD lane).
 const DIGEST_PIECE: usize = 1 << 20;
 
@@ -71,8 +73,79 @@ struct Head {
     /// The link the next seal names as `prev`: zeros until a seal is
     /// written or the log's newest sealed segment read.
     link: [u8; HASH_LEN],
-    /// The link of the seal being written, the head once it is.
-    pending: Option<[u8; HASH_LEN]>,
+    /// The seal being written, the head once it is.
+    pending: Option<SignedHead>,
+    /// Where a log's signed head goes (`<log>.head`), if it is a log's,
+    /// and the log's name.
+    path: Option<PathBuf>,
+    log: String,
+}
+
+/// A chain's head as its newest seal signed it: what `<log>.head` holds
+/// (one line: `binlog-head-1`, the log's name, the sequence number after
+/// the segment's records, then its link, the key and the signature in
+/// hex). A copy kept where the writer's host cannot change it, or shipped
+/// to the bucket, proves which segments the log held: `Verify::with_head`
+/// reports the newest ones cut off (`CutOff`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedHead {
+    /// The log's name.
+    pub log: String,
+    /// The sequence number after the records of the segment it names.
+    pub next_seq: u64,
+    /// That segment's link.
+    pub link: [u8; HASH_LEN],
+    /// The key that signed it.
+    pub key: PublicKey,
+    /// The seal's signature of the link.
+    pub signature: [u8; SIGNATURE_LEN],
+}
+
+impl SignedHead {
+    /// The signed head in the file at `path`.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<SignedHead> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read head", e))?;
+        let w: Vec<&str> = text.split_whitespace().collect();
+        let head = match w.as_slice() {
+            [HEAD_LABEL, log, next, link, key, sig] => (|| {
+                Some(SignedHead {
+                    log: log.to_string(),
+                    next_seq: next.parse().ok()?,
+                    link: unhex(link)?,
+                    key: PublicKey(unhex(key)?),
+                    signature: unhex(sig)?,
+                })
+            })(),
+            _ => None,
+        };
+        head.ok_or_else(|| {
+            let what =
+                format!("not a signed head of libbinlog: one line, {HEAD_LABEL} and 5 fields");
+            Error::file(ErrorKind::InvalidArgument, path, what)
+        })
+    }
+
+    /// Its line in a head file.
+    pub fn to_line(&self) -> String {
+        let (link, key, sig) = (hex(&self.link), hex(&self.key.0), hex(&self.signature));
+        format!(
+            "{HEAD_LABEL} {} {} {link} {key} {sig}",
+            self.log, self.next_seq
+        )
+    }
+
+    /// Whether `key` signed it.
+    pub fn signed_by(&self, key: &PublicKey) -> bool {
+        self.key == *key && key.signed_seal(&self.link, &self.signature)
+    }
+
+    /// Replaces the file at `path` with it (written beside, then renamed).
+    fn write(&self, path: &Path) -> std::io::Result<()> {
+        let tmp = crate::sys::with_suffix(path, ".tmp");
+        std::fs::write(&tmp, format!("{}\n", self.to_line()))?;
+        std::fs::rename(&tmp, path)
+    }
 }
 
 impl std::fmt::Debug for Signing {
@@ -97,11 +170,17 @@ impl Signing {
         })
     }
 
-    /// The same key, signing a chain of its own (a log's: `LogWriter::open`).
-    pub(crate) fn new_chain(&self) -> Signing {
+    /// The same key, signing a chain of its own: log `name`'s in `dir`
+    /// (`LogWriter::open`), whose signed head goes to `<name>.head`.
+    pub(crate) fn new_chain(&self, dir: &Path, name: &str) -> Signing {
+        let head = Head {
+            path: Some(dir.join(format!("{name}.head"))),
+            log: name.to_string(),
+            ..Head::default()
+        };
         Signing {
             pair: self.pair.clone(),
-            head: Arc::default(),
+            head: Arc::new(Mutex::new(head)),
         }
     }
 
@@ -151,15 +230,26 @@ impl Signing {
         let link = link(&block, dir);
         let message = [SEAL_CONTEXT, &link].concat();
         block.signature = self.pair.sign(&message).as_ref().try_into().expect("64");
-        head.pending = Some(link);
+        head.pending = Some(SignedHead {
+            log: head.log.clone(),
+            next_seq: dir.last_seq + u64::from(dir.record_count > 0),
+            link,
+            key: self.public_key(),
+            signature: block.signature,
+        });
         Ok(block)
     }
 
-    /// The seal last made (`block`) is written: the next follows it.
+    /// The seal last made (`block`) is written: the next follows it, and a
+    /// log's signed head names it. A head file that cannot be written is
+    /// left as it was (the next seal writes it again).
     pub(crate) fn sealed(&self) {
         let mut head = self.head.lock();
-        if let Some(link) = head.pending.take() {
-            head.link = link;
+        if let Some(signed) = head.pending.take() {
+            head.link = signed.link;
+            if let Some(path) = &head.path {
+                let _ = signed.write(path);
+            }
         }
     }
 
@@ -170,10 +260,8 @@ impl Signing {
         let reader = path.and_then(|p| crate::reader::Reader::open(p).ok());
         let dir = reader.as_ref().and_then(|r| r.seal());
         let link = dir.and_then(|d| Some(link(d.chain.as_ref()?, d)));
-        *self.head.lock() = Head {
-            link: link.unwrap_or([0; HASH_LEN]),
-            pending: None,
-        };
+        let mut head = self.head.lock();
+        (head.link, head.pending) = (link.unwrap_or([0; HASH_LEN]), None);
     }
 }
 
@@ -272,11 +360,11 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The 32 bytes that 64 hex digits `text` spell.
-fn unhex(text: &str) -> Option<[u8; HASH_LEN]> {
+/// The N bytes that 2N hex digits `text` spell.
+fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
     let digits = text.as_bytes();
-    (digits.len() == 2 * HASH_LEN).then_some(())?;
-    let mut out = [0u8; HASH_LEN];
+    (digits.len() == 2 * N).then_some(())?;
+    let mut out = [0u8; N];
     for (o, pair) in out.iter_mut().zip(digits.chunks(2)) {
         *o = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
     }

@@ -10,7 +10,8 @@ use super::{Finding, FindingKind, SegmentReport};
 use crate::format::chain::{ChainBlock, HASH_LEN};
 use crate::format::seal::SealDirectory;
 use crate::reader::Reader;
-use crate::sign::{self, PublicKey};
+use crate::sign::{self, PublicKey, SignedHead};
+use std::path::PathBuf;
 
 /// A segment's link, the link its seal names as its predecessor, and the
 /// sequence numbers its records start at and end before.
@@ -39,14 +40,21 @@ enum Place {
 /// The trusted key and, for a log, each segment's place in its chain.
 pub(super) struct Trust {
     key: PublicKey,
-    /// Per file of a log, what is wrong with its place (read before the
-    /// first report); `None` until then, and for files on their own.
-    places: Option<Vec<Option<Place>>>,
+    /// Per file of a log, its link and what is wrong with its place (read
+    /// before the first report); `None` until then, and for files on
+    /// their own.
+    places: Option<Vec<(Option<Link>, Option<Place>)>>,
+    /// A signed head of the log kept elsewhere, and its file.
+    pub(super) head: Option<(SignedHead, PathBuf)>,
 }
 
 impl Trust {
     pub(super) fn new(key: PublicKey) -> Trust {
-        Trust { key, places: None }
+        Trust {
+            key,
+            places: None,
+            head: None,
+        }
     }
 
     /// Reads the chain blocks of a log's files (`seal_of` gives file `i`'s
@@ -66,7 +74,8 @@ impl Trust {
                     })
                 })
                 .collect();
-            self.places = Some(places(&links));
+            let places = places(&links);
+            self.places = Some(links.into_iter().zip(places).collect());
         }
     }
 
@@ -84,11 +93,47 @@ impl Trust {
             None => Some(unsigned(rep, "its seal holds no chain block")),
             Some(block) => self.signature(rep, block, seal),
         };
-        let place = self.places.as_ref().and_then(|p| p[i]);
+        let place = self.places.as_ref().and_then(|p| p[i].1);
         let place = place.map(|p| place_finding(rep, p));
         for f in finding.into_iter().chain(place) {
             rep.push(f);
         }
+    }
+
+    /// After the log's last file `rep`: what its signed head says is
+    /// missing, if anything (the head's signature first).
+    pub(super) fn check_head(&self, rep: &mut SegmentReport) {
+        let (Some((head, path)), Some(places)) = (&self.head, &self.places) else {
+            return;
+        };
+        let name = path.display();
+        let (kind, what) = if !head.signed_by(&self.key) {
+            (
+                FindingKind::BadSignature,
+                "not signed by the trusted key".to_string(),
+            )
+        } else if places
+            .iter()
+            .any(|(l, _)| l.as_ref().is_some_and(|l| l.link == head.link))
+        {
+            return;
+        } else {
+            let seq = head.next_seq;
+            (
+                FindingKind::CutOff,
+                format!(
+                    "names a segment of log {} whose records end before {seq}, and no segment of \
+                     the log is it: the newest segments were cut off, or that one changed",
+                    head.log
+                ),
+            )
+        };
+        rep.push(Finding::new(
+            kind,
+            path,
+            None,
+            format!("{name}: signed head {what}"),
+        ));
     }
 
     /// What is wrong with the signature of `block`, if anything.

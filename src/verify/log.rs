@@ -87,6 +87,24 @@ impl Verify {
         self
     }
 
+    /// A log's newest segments checked against its signed head in the file
+    /// at `head` (a copy of `<log>.head` kept where the writer's host cannot
+    /// change it, or from the bucket), after `trusting`: a head not signed
+    /// by the trusted key is `BadSignature`, a head whose segment the log
+    /// does not hold `CutOff` (on the log's last file). `InvalidArgument`
+    /// without `trusting`, or for a file that is no signed head.
+    #[cfg(feature = "sign")]
+    pub fn with_head(mut self, head: &Path) -> Result<Verify> {
+        let signed = crate::sign::SignedHead::from_file(head)?;
+        let Some(trust) = &mut self.trust else {
+            return Err(Error::invalid(
+                "a signed head is checked against a trusted key",
+            ));
+        };
+        trust.head = Some((signed, head.to_path_buf()));
+        Ok(self)
+    }
+
     /// Every file of log `name` in `dir`, in the order `LogReader` reads
     /// them, with the continuity between them; then, if the log's manifest
     /// cannot be used, a report of it (`manifest` set; see
@@ -168,6 +186,9 @@ impl Verify {
             trust.read_log(self.files.len(), |j| self.seal_of(j));
         }
         trust.check(rep, i);
+        if self.log.is_some() && i + 1 == self.files.len() {
+            trust.check_head(rep);
+        }
         self.trust = Some(trust);
     }
 

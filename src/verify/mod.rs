@@ -175,6 +175,10 @@ named_enum! {
         /// A signed segment with the same link as one before it: a copy.
         /// Damage.
         Duplicate = 32 => c"duplicate",
+        /// A log's signed head (`Verify::trusting_head`) names a segment the
+        /// log does not hold: its newest segments cut off. Given on the
+        /// log's last file, located at the head's file. Damage.
+        CutOff = 33 => c"cut-off",
     }
 }
 
@@ -281,7 +285,7 @@ pub const MAX_FINDINGS: usize = 1000;
 
 impl FindingKind {
     /// Every kind, in the order of their numbers.
-    pub const ALL: [FindingKind; 32] = crate::variants(&KIND_NAMES);
+    pub const ALL: [FindingKind; 33] = crate::variants(&KIND_NAMES);
 }
 
 impl RepairAction {

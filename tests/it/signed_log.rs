@@ -353,3 +353,37 @@ fn a_reopened_signed_log_continues_its_chain() {
     assert!(segment_files(t.path(), "orders").len() >= 2 * SEGMENTS as usize);
     assert_eq!(findings(t.path(), "orders", public), vec![]);
 }
+
+#[test]
+fn the_newest_segments_cut_off_are_found_against_a_signed_head() {
+    let t = TempDir::new("signed-cut");
+    let (signing, public) = keys(t.path(), "k");
+    let (_, other) = keys(t.path(), "other");
+    let files = write_log(t.path(), "orders", Some(signing));
+    let head = t.path().join("kept.head");
+    std::fs::copy(t.path().join("orders.head"), &head).unwrap();
+    let with_head = |key| {
+        let v = Verify::log(t.path(), "orders").unwrap().trusting(key);
+        let reports = v.with_head(&head).unwrap();
+        let kinds = reports.flat_map(|r| r.findings).filter(|f| f.is_damage());
+        kinds.map(|f| f.kind).collect::<Vec<_>>()
+    };
+    assert_eq!(with_head(public), vec![]);
+    assert_eq!(
+        with_head(other),
+        vec![FindingKind::OtherKey; 3]
+            .into_iter()
+            .chain([FindingKind::BadSignature])
+            .collect::<Vec<_>>()
+    );
+    // The newest segment and the manifest that lists it gone: only the
+    // head kept elsewhere still knows it.
+    std::fs::remove_file(&files[2]).unwrap();
+    let found = with_head(public);
+    assert_eq!(
+        found,
+        vec![FindingKind::MissingRecords, FindingKind::CutOff]
+    );
+    std::fs::remove_file(t.path().join("orders.manifest")).unwrap();
+    assert_eq!(with_head(public), vec![FindingKind::CutOff]);
+}

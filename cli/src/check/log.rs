@@ -7,6 +7,7 @@ use crate::paths::Source;
 use crate::progress::Progress;
 use binlog::sign::PublicKey;
 use binlog::verify::{FindingKind, SegmentReport, Verify};
+use std::path::Path;
 
 /// Checks a source's segments in order, with the log's continuity; calls
 /// `each` with each segment's report as it is done. True if the log's position is unknown
@@ -14,7 +15,7 @@ use binlog::verify::{FindingKind, SegmentReport, Verify};
 /// refuses the log), which is printed.
 pub fn check_source(
     source: &Source,
-    trust: Option<PublicKey>,
+    trust: Option<(PublicKey, Option<&Path>)>,
     progress: &mut Progress,
     mut each: impl FnMut(SegmentReport, &mut Progress) -> CliResult<()>,
 ) -> CliResult<bool> {
@@ -26,7 +27,8 @@ pub fn check_source(
         None => Verify::files(source.files.clone()),
     };
     let reports = match trust {
-        Some(key) => reports.trusting(key),
+        Some((key, None)) => reports.trusting(key),
+        Some((key, Some(head))) => reports.trusting(key).with_head(head)?,
         None => reports,
     };
     let mut position_unknown = false;

@@ -29,6 +29,7 @@ mod cli_lost_types;
 mod cli_repair;
 mod cli_repair_by_rename;
 mod cli_schemas;
+mod cli_signed;
 mod cli_tail;
 mod cli_verify;
 mod cli_write;

@@ -37,7 +37,7 @@ impl LogWriter {
         #[cfg(feature = "sign")]
         let opts = LogOptions {
             segment: crate::writer::options::Options {
-                signing: opts.segment.signing.as_ref().map(|s| s.new_chain()),
+                signing: (opts.segment.signing.as_ref()).map(|s| s.new_chain(dir.as_ref(), name)),
                 ..opts.segment
             },
             ..opts
