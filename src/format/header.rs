@@ -23,6 +23,9 @@ use std::path::Path;
 /// Where the header's `first_seq` field is (see the layout above).
 pub const FIRST_SEQ_OFFSET: u64 = 32;
 
+/// The header flag of a signed segment (format 1.2).
+pub const FLAG_SIGNED: u32 = 1;
+
 /// Bytes before the variable part of the header.
 pub const FIXED_LEN: usize = 44;
 
@@ -50,6 +53,9 @@ pub struct SegmentHeader {
     /// The schemas of the log's types (`Options::schemas`); from format
     /// 1.1 on, empty in a 1.0 header.
     pub schemas: Vec<TypeSchema>,
+    /// Whether its writer signs its seal (format 1.2: bit 0 of the
+    /// header's flags; `Options::signing`).
+    pub signed: bool,
 }
 
 impl SegmentHeader {
@@ -67,19 +73,14 @@ impl SegmentHeader {
             writer: String::new(),
             params: Vec::new(),
             schemas: Vec::new(),
+            signed: false,
         }
-    }
-
-    /// Whether the segment's seal is to carry a chain block (format 1.2:
-    /// its writer signs it).
-    pub fn is_signed(&self) -> bool {
-        self.minor >= FORMAT_MINOR
     }
 
     /// The minor an encoded header gets: the lowest that says what its
     /// segment holds (1.2 signed, 1.1 with schemas, else 1.0).
     pub(crate) fn written_minor(&self) -> u16 {
-        if self.is_signed() {
+        if self.signed {
             FORMAT_MINOR
         } else if self.schemas.is_empty() {
             0
@@ -105,7 +106,7 @@ impl SegmentHeader {
         out.extend_from_slice(&self.created_ns.to_le_bytes());
         out.extend_from_slice(&self.segment_no.to_le_bytes());
         out.extend_from_slice(&self.first_seq.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&u32::from(self.signed).to_le_bytes()); // flags
         put_short(&mut out, "log name", &self.log_name)?;
         put_short(&mut out, "content type", &self.content_type)?;
         put_short(&mut out, "writer", &self.writer)?;
@@ -227,7 +228,7 @@ fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> 
     let created_ns = c.i64().ok_or_else(|| malformed("created"))?;
     let segment_no = c.u64().ok_or_else(|| malformed("segment number"))?;
     let first_seq = c.u64().ok_or_else(|| malformed("first sequence"))?;
-    let _flags = c.u32().ok_or_else(|| malformed("flags"))?;
+    let flags = c.u32().ok_or_else(|| malformed("flags"))?;
     let log_name = c.short_string().ok_or_else(|| malformed("log name"))?;
     let content_type = c.short_string().ok_or_else(|| malformed("content type"))?;
     let writer = c.short_string().ok_or_else(|| malformed("writer"))?;
@@ -257,6 +258,8 @@ fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> 
         writer,
         params,
         schemas,
+        // Bit 0 from 1.2 on; other bits, and bit 0 before, mean nothing.
+        signed: minor >= FORMAT_MINOR && flags & FLAG_SIGNED != 0,
     })
 }
 
@@ -297,6 +300,7 @@ mod tests {
                 ("ключ".into(), "значение".into()),
             ],
             schemas: Vec::new(),
+            signed: false,
         }
     }
 

@@ -332,6 +332,13 @@ mod tests {
                 array_offset: 100 + SEAL_BEGIN_LEN as u64,
                 array_crc: 5,
             }],
+            // A signed seal's chain block round-trips too.
+            chain: Some(ChainBlock {
+                digest: [1; 32],
+                prev: [2; 32],
+                key: [3; 32],
+                signature: [4; 64],
+            }),
         };
         let dir_offset = d.sparse_offset + 24;
         let mut file = vec![0u8; 100];

@@ -90,6 +90,11 @@ impl Trust {
             return;
         };
         let finding = match &seal.chain {
+            None if rep.header.as_ref().is_some_and(|h| h.signed) => Some(unsigned(
+                rep,
+                "its header says its writer signs it, its seal holds no chain block \
+                 (resealed without the key, or the block removed)",
+            )),
             None => Some(unsigned(rep, "its seal holds no chain block")),
             Some(block) => self.signature(rep, block, seal),
         };

@@ -222,10 +222,7 @@ impl Options {
     pub(crate) fn header(&self, created_ns: i64) -> crate::format::header::SegmentHeader {
         let mut header = crate::format::header::SegmentHeader {
             major: crate::format::FORMAT_MAJOR,
-            minor: match self.signs() {
-                true => crate::format::FORMAT_MINOR,
-                false => 0,
-            },
+            minor: 0,
             created_ns,
             segment_no: self.segment_no,
             first_seq: self.first_seq,
@@ -234,6 +231,7 @@ impl Options {
             writer: self.writer_version.clone(),
             params: self.params.clone(),
             schemas: self.schemas.clone(),
+            signed: self.signs(),
         };
         header.minor = header.written_minor();
         header
