@@ -198,9 +198,17 @@ pub extern "C" fn binlog_verify_trust(
         if v.segments_done > 0 || !v.pending.is_empty() {
             return Err(Error::invalid("binlog_verify_trust after binlog_verify_next").into());
         }
-        let segments = std::mem::replace(&mut v.segments, Verify::files(Vec::new()));
-        v.segments = trusting(segments, path)?;
-        Ok(())
+        // The key read first: a verification that fails to take it is
+        // left as it was.
+        #[cfg(feature = "sign")]
+        {
+            let key = crate::sign::PublicKey::from_file(path)?;
+            let segments = std::mem::replace(&mut v.segments, Verify::files(Vec::new()));
+            v.segments = segments.trusting(key);
+            Ok(())
+        }
+        #[cfg(not(feature = "sign"))]
+        Err(without_signing(path, ()))
     })
 }
 
@@ -221,14 +229,10 @@ pub extern "C" fn binlog_verify_head(
         if v.segments_done > 0 || !v.pending.is_empty() {
             return Err(Error::invalid("binlog_verify_head after binlog_verify_next").into());
         }
-        let segments = std::mem::replace(&mut v.segments, Verify::files(Vec::new()));
         #[cfg(feature = "sign")]
-        {
-            v.segments = segments.with_head(path)?;
-            Ok(())
-        }
+        return v.segments.with_head(path).map(drop).map_err(Into::into);
         #[cfg(not(feature = "sign"))]
-        Err(without_signing(path, segments))
+        Err(without_signing(path, ()))
     })
 }
 
@@ -312,14 +316,6 @@ pub extern "C" fn binlog_finding_kind_name(kind: u32) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn binlog_repair_action_name(action: u32) -> *const c_char {
     RepairAction::from_number(action).map_or(std::ptr::null(), |a| a.c_name().as_ptr())
-}
-
-/// `segments` verified against the public key in the file at `path`.
-fn trusting(segments: Verify, path: &std::path::Path) -> CallResult<Verify> {
-    #[cfg(feature = "sign")]
-    return Ok(segments.trusting(crate::sign::PublicKey::from_file(path)?));
-    #[cfg(not(feature = "sign"))]
-    Err(without_signing(path, segments))
 }
 
 /// The error of a call that signs or verifies signatures (given `_`), in

@@ -93,15 +93,18 @@ impl Verify {
     /// by the trusted key is `BadSignature`, a head whose segment the log
     /// does not hold `CutOff` (on the log's last file). `InvalidArgument`
     /// without `trusting`, or for a file that is no signed head.
+    /// Nothing changes when it fails.
     #[cfg(feature = "sign")]
-    pub fn with_head(mut self, head: &Path) -> Result<Verify> {
-        let signed = crate::sign::SignedHead::from_file(head)?;
+    pub fn with_head(&mut self, head: &Path) -> Result<&mut Verify> {
         let Some(trust) = &mut self.trust else {
             return Err(Error::invalid(
                 "a signed head is checked against a trusted key",
             ));
         };
-        trust.head = Some((signed, head.to_path_buf()));
+        trust.head = Some((
+            crate::sign::SignedHead::from_file(head)?,
+            head.to_path_buf(),
+        ));
         Ok(self)
     }
 

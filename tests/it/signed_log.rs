@@ -363,9 +363,9 @@ fn the_newest_segments_cut_off_are_found_against_a_signed_head() {
     let head = t.path().join("kept.head");
     std::fs::copy(t.path().join("orders.head"), &head).unwrap();
     let with_head = |key| {
-        let v = Verify::log(t.path(), "orders").unwrap().trusting(key);
-        let reports = v.with_head(&head).unwrap();
-        let kinds = reports.flat_map(|r| r.findings).filter(|f| f.is_damage());
+        let mut v = Verify::log(t.path(), "orders").unwrap().trusting(key);
+        v.with_head(&head).unwrap();
+        let kinds = v.flat_map(|r| r.findings).filter(|f| f.is_damage());
         kinds.map(|f| f.kind).collect::<Vec<_>>()
     };
     assert_eq!(with_head(public), vec![]);

@@ -28,7 +28,11 @@ pub fn check_source(
     };
     let reports = match trust {
         Some((key, None)) => reports.trusting(key),
-        Some((key, Some(head))) => reports.trusting(key).with_head(head)?,
+        Some((key, Some(head))) => {
+            let mut trusting = reports.trusting(key);
+            trusting.with_head(head)?;
+            trusting
+        }
         None => reports,
     };
     let mut position_unknown = false;
