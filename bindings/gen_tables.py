@@ -298,6 +298,8 @@ def regions():
     return {
         (GO / "errors.go", "error codes"): go_errors(codes),
         (GO / "options.go", "periods"): go_enum(header, "binlog_period", "BINLOG_PERIOD_", "Period", "Period"),
+        (GO / "verify.go", "finding kinds"):
+            go_enum(header, "binlog_finding_kind", "BINLOG_FINDING_", "FindingKind", "Finding"),
         (GO / "repair.go", "segment actions"):
             go_enum(header, "binlog_repair_segment_action", "BINLOG_PLAN_", "PlanAction", "Plan"),
         (GO / "repair.go", "step kinds"):
@@ -308,6 +310,7 @@ def regions():
         (JAVA / "Options.java", "option selectors"): java_options(),
         (JNI, "option selectors"): jni_options(),
         (PY / "errors.py", "error classes"): py_errors(codes),
+        (PY / "verify.py", "finding kinds"): py_enum(header, "binlog_finding_kind", "BINLOG_FINDING_"),
         (PY / "enums.py", "durability"): py_enum(header, "binlog_durability", "BINLOG_DURABILITY_"),
         (PY / "enums.py", "periods"): py_enum(header, "binlog_period", "BINLOG_PERIOD_"),
         (PY / "enums.py", "segment events"): py_enum(header, "binlog_segment_event", "BINLOG_SEGMENT_"),
