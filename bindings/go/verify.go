@@ -191,20 +191,48 @@ type Verifier struct {
 	desc string           // the path, named in ErrClosed messages
 }
 
+// VerifyOption is an option of OpenVerifier and Verify: Trust.
+type VerifyOption struct{ trustedKey string }
+
+// Trust verifies signed seals against the Ed25519 public key in the file
+// at keyPath (`binlog keys new KEY` writes KEY.pub; a file that is no
+// public key is ErrInvalidArgument): each sealed segment signed by it
+// (else FindingUnsigned, FindingOtherKey or FindingBadSignature), and a
+// log's segments one chain (else FindingChainGap, FindingNotInChain,
+// FindingReordered or FindingDuplicate). Every verification checks a
+// signed seal's digest (FindingRecordsChanged), trusted key or not.
+func Trust(keyPath string) VerifyOption { return VerifyOption{trustedKey: keyPath} }
+
 // OpenVerifier opens a verification of path: a segment file (plain or
 // .zst) or a log directory, then of log logName in it, or with logName ""
 // of the one log whose files it holds (ErrNotFound if none,
-// ErrInvalidArgument if several). A file's damage is a Finding, not an
-// error.
-func OpenVerifier(path, logName string) (*Verifier, error) {
+// ErrInvalidArgument if several), with opts. A file's damage is a
+// Finding, not an error.
+func OpenVerifier(path, logName string, opts ...VerifyOption) (*Verifier, error) {
 	const op = "open verify"
-	cs, free, err := cStrings(op, "path", path, "log name?", logName) // no name: the only log in the directory
+	pairs := []string{"path", path, "log name?", logName} // no name: the only log in the directory
+	for _, o := range opts {
+		pairs = append(pairs, "trusted key", o.trustedKey)
+	}
+	cs, free, err := cStrings(op, pairs...)
 	if err != nil {
 		return nil, err
 	}
 	defer free()
 	var h *C.binlog_verify
-	if err := call(op, func() C.binlog_result { return C.binlog_verify_open(cs[0], cs[1], &h) }); err != nil {
+	err = call(op, func() C.binlog_result {
+		rc := C.binlog_verify_open(cs[0], cs[1], &h)
+		for _, key := range cs[2:] {
+			if rc == C.BINLOG_OK {
+				rc = C.binlog_verify_trust(h, key)
+			}
+		}
+		return rc
+	})
+	if err != nil {
+		if h != nil {
+			C.binlog_verify_free(h)
+		}
 		return nil, err
 	}
 	v := &Verifier{h: h, desc: path}
@@ -280,11 +308,11 @@ func (v *Verifier) Close() error {
 	return freeOnce(&v.mu, &v.h, v, func(h *C.binlog_verify) { C.binlog_verify_free(h) })
 }
 
-// Verify verifies path (as OpenVerifier) to the end: every finding and
-// the counts of the whole path. A file is damaged when a finding has
-// Damage set. On an error it returns the findings before it.
-func Verify(path, logName string) ([]Finding, VerifyCounts, error) {
-	v, err := OpenVerifier(path, logName)
+// Verify verifies path (as OpenVerifier, with opts) to the end: every
+// finding and the counts of the whole path. A file is damaged when a
+// finding has Damage set. On an error it returns the findings before it.
+func Verify(path, logName string, opts ...VerifyOption) ([]Finding, VerifyCounts, error) {
+	v, err := OpenVerifier(path, logName, opts...)
 	if err != nil {
 		return nil, VerifyCounts{}, err
 	}
