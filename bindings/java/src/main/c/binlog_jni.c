@@ -452,8 +452,8 @@ static int set_option(JNIEnv *env, binlog_options *o, const struct packed *str, 
 }
 
 /* A new binlog_options with `settings` (which, a, b, c per setting; strings packed in str_bytes and str_lens)
- * applied in order; 0 with an exception thrown. */
-JNI(jlong, Options, nativeBuild, jbyteArray str_bytes, jintArray str_lens, jlongArray settings) {
+ * applied in order, then the signing key file unless null; 0 with an exception thrown. */
+JNI(jlong, Options, nativeBuild, jbyteArray str_bytes, jintArray str_lens, jlongArray settings, jbyteArray key) {
     binlog_options *o = NULL;
     binlog_result rc = binlog_options_new(&o);
     if (opened(env, rc, o, "binlog_options_new returned no options") == 0) {
@@ -466,6 +466,11 @@ JNI(jlong, Options, nativeBuild, jbyteArray str_bytes, jintArray str_lens, jlong
     int failed = pending(env);
     for (jsize i = 0; !failed && i + 3 < n; i += 4) {
         failed = set_option(env, o, &str, v[i], v[i + 1], v[i + 2], v[i + 3]) != 0;
+    }
+    if (!failed && key != NULL) {
+        char *key_path = c_string(env, key, "signing key");
+        failed = key_path == NULL || check(env, binlog_options_set_signing_key(o, key_path)) != 0;
+        free(key_path);
     }
     free(v);
     packed_free(&str);
@@ -1289,14 +1294,23 @@ FREE_FN(Shipper, nativeFree, binlog_shipper_free, binlog_shipper)
 /* Longs per finding in nativeNext's output (see Verify.java). */
 #define FINDING_FIELDS 9
 
-JNI(jlong, Verify, nativeOpen, jbyteArray path, jbyteArray name) {
-    char *s[2]; /* no name: the one log of the directory */
-    if (c_strings(env, s, 2, (jbyteArray[]){path, name}, (const char *[]){"path", "log name"}, 1) != 0) {
+/* A verification of path, trusting the public key file `key` unless null; 0 with an exception thrown. */
+JNI(jlong, Verify, nativeOpen, jbyteArray path, jbyteArray name, jbyteArray key) {
+    char *s[3]; /* no name: the one log of the directory */
+    if (c_strings(env, s, 3, (jbyteArray[]){path, name, key}, (const char *[]){"path", "log name", "trusted key"},
+                  1) != 0) {
         return 0;
     }
     binlog_verify *v = NULL;
-    check(env, binlog_verify_open(s[0], s[1], &v));
-    free_all(s, 2);
+    binlog_result rc = binlog_verify_open(s[0], s[1], &v);
+    if (rc == BINLOG_OK && s[2] != NULL) {
+        rc = binlog_verify_trust(v, s[2]);
+    }
+    free_all(s, 3);
+    if (check(env, rc) != 0 && v != NULL) { /* a failed trust leaves v unusable: freed */
+        binlog_verify_free(v);
+        v = NULL;
+    }
     return (jlong)(intptr_t)v;
 }
 
