@@ -129,14 +129,17 @@ class Verification(Closing):
     take turns). A context manager; after :meth:`close` (idempotent),
     calls raise :class:`binlog.ClosedError`."""
 
-    def __init__(self, path: PathArg, log_name: Optional[str] = None) -> None:
+    def __init__(self, path: PathArg, log_name: Optional[str] = None, trust: Optional[PathArg] = None) -> None:
         self._lock = threading.Lock()
         self._h: Optional[CData] = None
         self._description = os.fsdecode(path)
         name = ffi.NULL if log_name is None else c_string("log name", log_name)
+        key = None if trust is None else c_path("trust", trust)
         out = ffi.new("binlog_verify **")
         check(lib.binlog_verify_open(c_path("path", path), name, out))
         self._h = ffi.gc(out[0], lib.binlog_verify_free)
+        if key is not None:
+            check(lib.binlog_verify_trust(self._h, key))
         self._finding = ffi.new("binlog_finding *")
 
     def __iter__(self) -> Iterator[Finding]:
@@ -185,14 +188,21 @@ class Verification(Closing):
                 ffi.release(h)
 
 
-def verify(path: PathArg, *, log_name: Optional[str] = None) -> Verification:
+def verify(path: PathArg, *, log_name: Optional[str] = None, trust: Optional[PathArg] = None) -> Verification:
     """Verifies ``path``: a segment file (plain or ``.zst``) or a log
     directory, then log ``log_name`` in it, or without one the one log
     whose files it holds (:class:`binlog.NotFoundError` if none,
     :class:`binlog.InvalidArgumentError` if several). A file's damage is a
     :class:`Finding`, not an exception; a file is damaged when a finding
-    has ``damage`` set."""
-    return Verification(path, log_name)
+    has ``damage`` set.
+
+    ``trust``: the Ed25519 public key file (``binlog keys new KEY`` writes
+    ``KEY.pub``) that signed seals are verified against: each sealed
+    segment signed by it (else ``UNSIGNED``, ``OTHER_KEY`` or
+    ``BAD_SIGNATURE``), and a log's segments one chain (else ``CHAIN_GAP``,
+    ``NOT_IN_CHAIN``, ``REORDERED`` or ``DUPLICATE``). A signed seal's
+    digest is checked in any case (``RECORDS_CHANGED``)."""
+    return Verification(path, log_name, trust)
 
 
 __all__ = ["MAX_FINDINGS", "Finding", "FindingKind", "RepairAction", "Verification", "verify"]
