@@ -251,34 +251,31 @@ func (v *Verifier) Next() (Finding, error) {
 	if v == nil {
 		return Finding{}, nilError(op, "verifier")
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.h == nil {
-		return Finding{}, closedError(op, "verifier", v.desc)
-	}
-	var c C.binlog_finding
-	err := call(op, func() C.binlog_result { return C.binlog_verify_next(v.h, &c) })
-	runtime.KeepAlive(v)
+	var f Finding
+	err := onOpen(&v.mu, &v.h, op, "verifier", v.desc, func(h *C.binlog_verify) C.binlog_result {
+		var c C.binlog_finding
+		rc := C.binlog_verify_next(h, &c)
+		if rc == C.BINLOG_OK { // c's strings are the handle's until its next call: copied now
+			f = Finding{
+				Kind:      FindingKind(c.kind),
+				Location:  C.GoString(c.location),
+				HasOffset: bool(c.has_offset),
+				Offset:    uint64(c.offset),
+				Len:       uint64(c.len),
+				HasSeq:    bool(c.has_seq),
+				FromSeq:   uint64(c.from_seq),
+				ToSeq:     uint64(c.to_seq),
+				Repair:    RepairAction(c.repair),
+				Damage:    bool(c.damage),
+				Message:   C.GoString(c.message),
+			}
+		}
+		return rc
+	})
 	if err == errEnd {
 		return Finding{}, io.EOF
 	}
-	if err != nil {
-		return Finding{}, err
-	}
-	// c's strings are the handle's until the next call: copied under mu.
-	return Finding{
-		Kind:      FindingKind(c.kind),
-		Location:  C.GoString(c.location),
-		HasOffset: bool(c.has_offset),
-		Offset:    uint64(c.offset),
-		Len:       uint64(c.len),
-		HasSeq:    bool(c.has_seq),
-		FromSeq:   uint64(c.from_seq),
-		ToSeq:     uint64(c.to_seq),
-		Repair:    RepairAction(c.repair),
-		Damage:    bool(c.damage),
-		Message:   C.GoString(c.message),
-	}, nil
+	return f, err
 }
 
 // Counts returns the segments verified so far and the valid records in
@@ -288,14 +285,10 @@ func (v *Verifier) Counts() (VerifyCounts, error) {
 	if v == nil {
 		return VerifyCounts{}, nilError(op, "verifier")
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.h == nil {
-		return VerifyCounts{}, closedError(op, "verifier", v.desc)
-	}
 	var segments, records C.uint64_t
-	err := call(op, func() C.binlog_result { return C.binlog_verify_counts(v.h, &segments, &records) })
-	runtime.KeepAlive(v)
+	err := onOpen(&v.mu, &v.h, op, "verifier", v.desc, func(h *C.binlog_verify) C.binlog_result {
+		return C.binlog_verify_counts(h, &segments, &records)
+	})
 	return VerifyCounts{Segments: uint64(segments), Records: uint64(records)}, err
 }
 
