@@ -203,10 +203,6 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
         return problems(true, true, (v, at, path, log) -> new LogDamage(utf8(log), Damage.of(v, at, utf8(path))));
     }
 
-    public boolean isClosed() {
-        return closing;
-    }
-
     /** Frees the native reader (see the class comment). */
     @Override
     public void close() {

@@ -511,10 +511,6 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         return new Tail(Binlog.constant(Tail.Kind.values(), t[0], 0), t[1], t[2]);
     }
 
-    public boolean isClosed() {
-        return closing;
-    }
-
     /**
      * Releases the file and mapping and frees the native reader. Idempotent; waits for a call in progress (at most
      * one short wait slice of a {@link #nextWait}). Must not be called from inside a visitor.
