@@ -80,7 +80,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
      * {@code hasNext()} holds a record read ahead (the library cannot leave it out), as for {@link #position}.
      */
     public void commit() throws IOException {
-        run(h -> BinlogConsumer.nativeCall(notHolding(h), BinlogConsumer.MERGED_COMMIT, 0));
+        run(h -> BinlogReader.nativeCall(notHolding(h), BinlogReader.MERGED_COMMIT, 0));
     }
 
     /**
