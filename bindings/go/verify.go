@@ -222,17 +222,13 @@ func OpenVerifier(path, logName string, opts ...VerifyOption) (*Verifier, error)
 	var h *C.binlog_verify
 	err = call(op, func() C.binlog_result {
 		rc := C.binlog_verify_open(cs[0], cs[1], &h)
-		for _, key := range cs[2:] {
-			if rc == C.BINLOG_OK {
-				rc = C.binlog_verify_trust(h, key)
-			}
+		for i := 2; i < len(cs) && rc == C.BINLOG_OK; i++ {
+			rc = C.binlog_verify_trust(h, cs[i])
 		}
 		return rc
 	})
 	if err != nil {
-		if h != nil {
-			C.binlog_verify_free(h)
-		}
+		C.binlog_verify_free(h) // NULL if the open failed; after a failed trust h verifies nothing
 		return nil, err
 	}
 	v := &Verifier{h: h, desc: path}
