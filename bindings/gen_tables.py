@@ -229,27 +229,29 @@ def py_enum(header, c_name, prefix):
     return [f"    {name[len(prefix):]} = {value}" for name, value, _ in header_enum(header, c_name)]
 
 
+def py_fields(module, dataclass):
+    """The fields (annotated assignments) of dataclass `dataclass` of `module`."""
+    tree = ast.parse((PY / module).read_text())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == dataclass)
+    return [s for s in cls.body if isinstance(s, ast.AnnAssign)]
+
+
 def py_keywords(module, dataclass):
     """The fields of dataclass `dataclass` of `module`, as the items of the
     TypedDict of its keyword arguments."""
-    tree = ast.parse((PY / module).read_text())
-    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == dataclass)
-    return [f"    {s.target.id}: {ast.unparse(s.annotation)}" for s in cls.body if isinstance(s, ast.AnnAssign)]
+    return [f"    {s.target.id}: {ast.unparse(s.annotation)}" for s in py_fields(module, dataclass)]
 
 
 def py_numbers(header):
     """The fields of Options set by a setter of one scalar parameter of
     their name: (field, setter)."""
-    tree = ast.parse((PY / "options.py").read_text())
-    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Options")
     known = setters(header)
     out = []
-    for s in cls.body:
-        if isinstance(s, ast.AnnAssign):
-            setter = "binlog_options_set_" + s.target.id
-            if len(known.get(setter, [])) == 1 and known[setter][0] in (
-                    "uint64_t", "int64_t", "uint32_t", "size_t", "bool"):
-                out.append(f'    ("{s.target.id}", lib.{setter}),')
+    for s in py_fields("options.py", "Options"):
+        setter = "binlog_options_set_" + s.target.id
+        if len(known.get(setter, [])) == 1 and known[setter][0] in (
+                "uint64_t", "int64_t", "uint32_t", "size_t", "bool"):
+            out.append(f'    ("{s.target.id}", lib.{setter}),')
     return out
 
 

@@ -204,12 +204,11 @@ def native_options(options: Options) -> Tuple[CData, List[object]]:
     opts = ffi.gc(out[0], lib.binlog_options_free)
     keep: List[object] = []
     o = options
-    if o.log_name is not None:
-        name = utf8(o.log_name)
-        check(lib.binlog_options_set_log_name(opts, name, len(name)))
-    if o.content_type is not None:
-        ct = utf8(o.content_type)
-        check(lib.binlog_options_set_content_type(opts, ct, len(ct)))
+    for text, set_text in ((o.log_name, lib.binlog_options_set_log_name),
+                           (o.content_type, lib.binlog_options_set_content_type)):
+        if text is not None:
+            encoded = utf8(text)
+            check(set_text(opts, encoded, len(encoded)))
     for key, value in o.params.items():
         k, v = utf8(key), utf8(value)
         check(lib.binlog_options_add_param(opts, k, len(k), v, len(v)))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from ._native import ffi, lib
 from .cstrings import PathArg, c_path, c_string
-from .errors import END, ClosedError, Closing, check
+from .errors import END, ClosedError, TakingTurns, check
 
 if TYPE_CHECKING:
     from ._native import CData
@@ -118,7 +118,7 @@ class Finding:
         return f"{self.kind.label}: {self.message}"
 
 
-class Verification(Closing):
+class Verification(TakingTurns):
     """The findings of a verification, in file order, segment by segment
     (each segment is verified when iteration reaches it; a clean sealed
     one gives none; past :data:`MAX_FINDINGS` of a segment, one
@@ -180,12 +180,6 @@ class Verification(Closing):
             raise ClosedError(f"{self._description}: verification is closed")
         return self._h
 
-    def close(self) -> None:
-        """Frees the verification; closing again does nothing."""
-        with self._lock:
-            h, self._h = self._h, None
-            if h is not None:
-                ffi.release(h)
 
 
 def verify(path: PathArg, *, log_name: Optional[str] = None, trust: Optional[PathArg] = None) -> Verification:
