@@ -229,27 +229,29 @@ def py_enum(header, c_name, prefix):
     return [f"    {name[len(prefix):]} = {value}" for name, value, _ in header_enum(header, c_name)]
 
 
+def py_fields(module, dataclass):
+    """The fields (annotated assignments) of dataclass `dataclass` of `module`."""
+    tree = ast.parse((PY / module).read_text())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == dataclass)
+    return [s for s in cls.body if isinstance(s, ast.AnnAssign)]
+
+
 def py_keywords(module, dataclass):
     """The fields of dataclass `dataclass` of `module`, as the items of the
     TypedDict of its keyword arguments."""
-    tree = ast.parse((PY / module).read_text())
-    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == dataclass)
-    return [f"    {s.target.id}: {ast.unparse(s.annotation)}" for s in cls.body if isinstance(s, ast.AnnAssign)]
+    return [f"    {s.target.id}: {ast.unparse(s.annotation)}" for s in py_fields(module, dataclass)]
 
 
 def py_numbers(header):
     """The fields of Options set by a setter of one scalar parameter of
     their name: (field, setter)."""
-    tree = ast.parse((PY / "options.py").read_text())
-    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Options")
     known = setters(header)
     out = []
-    for s in cls.body:
-        if isinstance(s, ast.AnnAssign):
-            setter = "binlog_options_set_" + s.target.id
-            if len(known.get(setter, [])) == 1 and known[setter][0] in (
-                    "uint64_t", "int64_t", "uint32_t", "size_t", "bool"):
-                out.append(f'    ("{s.target.id}", lib.{setter}),')
+    for s in py_fields("options.py", "Options"):
+        setter = "binlog_options_set_" + s.target.id
+        if len(known.get(setter, [])) == 1 and known[setter][0] in (
+                "uint64_t", "int64_t", "uint32_t", "size_t", "bool"):
+            out.append(f'    ("{s.target.id}", lib.{setter}),')
     return out
 
 
@@ -298,6 +300,8 @@ def regions():
     return {
         (GO / "errors.go", "error codes"): go_errors(codes),
         (GO / "options.go", "periods"): go_enum(header, "binlog_period", "BINLOG_PERIOD_", "Period", "Period"),
+        (GO / "verify.go", "finding kinds"):
+            go_enum(header, "binlog_finding_kind", "BINLOG_FINDING_", "FindingKind", "Finding"),
         (GO / "repair.go", "segment actions"):
             go_enum(header, "binlog_repair_segment_action", "BINLOG_PLAN_", "PlanAction", "Plan"),
         (GO / "repair.go", "step kinds"):
@@ -308,6 +312,7 @@ def regions():
         (JAVA / "Options.java", "option selectors"): java_options(),
         (JNI, "option selectors"): jni_options(),
         (PY / "errors.py", "error classes"): py_errors(codes),
+        (PY / "verify.py", "finding kinds"): py_enum(header, "binlog_finding_kind", "BINLOG_FINDING_"),
         (PY / "enums.py", "durability"): py_enum(header, "binlog_durability", "BINLOG_DURABILITY_"),
         (PY / "enums.py", "periods"): py_enum(header, "binlog_period", "BINLOG_PERIOD_"),
         (PY / "enums.py", "segment events"): py_enum(header, "binlog_segment_event", "BINLOG_SEGMENT_"),

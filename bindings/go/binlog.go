@@ -133,6 +133,20 @@ func freeOnce[P comparable](mu *sync.Mutex, h *P, obj any, free func(P)) error {
 	return nil
 }
 
+// onOpen is a call on a handle under mu: ErrClosed (op's, naming what and
+// desc) once *h is nil (closed), else the C call f on *h, its result made
+// on the same OS thread (call). f may copy out what the call returned: no
+// other call runs on the handle until mu is released.
+func onOpen[P comparable](mu *sync.Mutex, h *P, op, what, desc string, f func(P) C.binlog_result) error {
+	mu.Lock()
+	defer mu.Unlock()
+	var closed P
+	if *h == closed {
+		return closedError(op, what, desc)
+	}
+	return call(op, func() C.binlog_result { return f(*h) })
+}
+
 // bytesPtr is the address of b's first byte, or NULL for an empty b (the
 // library accepts NULL with a zero length). Passing it as a direct argument
 // of a C call pins b for the duration of the call.

@@ -97,45 +97,40 @@ func (r *MergedReader) Next() (*MergedRecord, error) {
 // records of later timestamps from other logs were returned comes as soon
 // as it is found, not held back (binlog_merged_reader_next_wait).
 func (r *MergedReader) NextWait(timeout time.Duration) (*MergedRecord, error) {
-	var rec *MergedRecord
-	err := waitFor(context.Background(), time.Now().Add(timeout), func(slice time.Duration) (err error) {
+	return waitFor(context.Background(), time.Now().Add(timeout), func(slice time.Duration) (*MergedRecord, error) {
 		ms := C.uint64_t(ceilMillis(slice))
-		rec, err = r.next("merged reader next wait", func(h *C.binlog_merged_reader, log **C.uint8_t, n *C.size_t) C.binlog_result {
+		rec, err := r.next("merged reader next wait", func(h *C.binlog_merged_reader, log **C.uint8_t, n *C.size_t) C.binlog_result {
 			return C.binlog_merged_reader_next_wait(h, ms, r.rec, log, n)
 		})
 		if err == io.EOF {
 			err = errEnd
 		}
-		return err
+		return rec, err
 	})
-	if err == errEnd {
-		return nil, io.EOF
-	}
-	return rec, err
 }
 
 // next runs one of the C reading calls f and copies the record it found.
 func (r *MergedReader) next(op string, f func(*C.binlog_merged_reader, **C.uint8_t, *C.size_t) C.binlog_result) (*MergedRecord, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.h == nil {
-		return nil, closedError(op, "merged reader", r.desc)
-	}
-	var log *C.uint8_t
-	var logLen C.size_t
-	err := call(op, func() C.binlog_result { return f(r.h, &log, &logLen) })
+	rec := new(MergedRecord)
+	err := r.call(op, func(h *C.binlog_merged_reader) C.binlog_result {
+		var log *C.uint8_t
+		var logLen C.size_t
+		rc := f(h, &log, &logLen)
+		if rc == C.BINLOG_OK {
+			if name := cBytes(log, logLen); string(name) != r.lastLog {
+				r.lastLog = string(name)
+			}
+			rec.Log = r.lastLog
+			copyRecord(r.rec, &rec.Record, goString, goString)
+		}
+		return rc
+	})
 	if err == errEnd {
 		return nil, io.EOF
 	}
 	if err != nil {
 		return nil, err
 	}
-	if name := cBytes(log, logLen); string(name) != r.lastLog {
-		r.lastLog = string(name)
-	}
-	rec := &MergedRecord{Log: r.lastLog}
-	copyRecord(r.rec, &rec.Record, goString, goString)
-	runtime.KeepAlive(r)
 	return rec, nil
 }
 
@@ -210,14 +205,7 @@ func (r *MergedReader) Segments() (read, passedOver uint64, err error) {
 
 // call runs f on the open handle, holding r.mu and the OS thread.
 func (r *MergedReader) call(op string, f func(*C.binlog_merged_reader) C.binlog_result) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.h == nil {
-		return closedError(op, "merged reader", r.desc)
-	}
-	err := call(op, func() C.binlog_result { return f(r.h) })
-	runtime.KeepAlive(r)
-	return err
+	return onOpen(&r.mu, &r.h, op, "merged reader", r.desc, f)
 }
 
 // Close frees the reader; later calls return ErrClosed. Closing again

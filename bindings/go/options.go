@@ -87,6 +87,12 @@ type Options struct {
 	// Schemas of types, recorded in every new segment's header (one per
 	// type; checked at open: ErrInvalidSchema, ErrSchemaTooLarge).
 	Schemas []TypeSchema
+	// SigningKey is the path of an Ed25519 secret key file (`binlog keys
+	// new KEY` writes KEY): every seal is signed with it, chaining a log's
+	// segments, so that a verification trusting its public key (Trust)
+	// finds records changed and segments deleted, inserted or reordered.
+	// A file that is no secret key is ErrInvalidArgument.
+	SigningKey string
 
 	// MaxRecordSize is the largest encoded record accepted (0 = default
 	// 64 MiB; 64 bytes to 4 GiB + 7). Larger writes fail with
@@ -256,6 +262,11 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		c = &Compression{}
 	}
 	u64 := func(v uint64) C.uint64_t { return C.uint64_t(v) }
+	key, free, err := cStrings(op, "SigningKey?", o.SigningKey)
+	if err != nil {
+		return nil, err
+	}
+	defer free()
 
 	lockThread()
 	defer unlockThread()
@@ -277,6 +288,7 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		{"content type", o.ContentType != "", func() C.binlog_result {
 			return C.binlog_options_set_content_type(opts, strPtr(o.ContentType), C.size_t(len(o.ContentType)))
 		}},
+		{"signing key", o.SigningKey != "", func() C.binlog_result { return C.binlog_options_set_signing_key(opts, key[0]) }},
 	}
 	for _, kv := range o.Params {
 		settings = append(settings, setting{"param", true, func() C.binlog_result {

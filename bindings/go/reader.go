@@ -363,52 +363,48 @@ const maxWaitSlice = 100 * time.Millisecond
 // returns io.EOF on timeout, and ErrClosed if the reader is closed while
 // it waits.
 func (r *Reader) NextWait(timeout time.Duration) (*Record, error) {
-	var rec *Record
-	err := waitFor(context.Background(), time.Now().Add(timeout), func(slice time.Duration) (err error) {
-		rec, err = r.waitSlice("next wait", slice)
-		return err
+	return waitFor(context.Background(), time.Now().Add(timeout), func(slice time.Duration) (*Record, error) {
+		return r.waitSlice("next wait", slice)
 	})
-	if err == errEnd {
-		return nil, io.EOF
-	}
-	return rec, err
 }
 
 // NextContext is NextWait with no timeout of its own: it waits for a record
 // until ctx is done, and returns ctx.Err() then (within 100 ms of a
 // cancellation; at its deadline, context.DeadlineExceeded).
 func (r *Reader) NextContext(ctx context.Context) (*Record, error) {
-	var rec *Record
-	err := waitFor(ctx, time.Time{}, func(slice time.Duration) (err error) {
-		rec, err = r.waitSlice("next wait", slice)
-		return err
+	return waitFor(ctx, time.Time{}, func(slice time.Duration) (*Record, error) {
+		return r.waitSlice("next wait", slice)
 	})
-	return rec, contextEnd(ctx, err)
 }
 
 // waitFor calls try with waits of at most maxWaitSlice, so Close and other
 // calls get the reader within that time, until try returns something
-// other than errEnd or ErrTruncated, ctx is done (ctx.Err()) or the
-// deadline passes (errEnd, or ErrTruncated). A zero deadline means none;
-// ctx's deadline counts as one.
-func waitFor(ctx context.Context, deadline time.Time, try func(time.Duration) error) error {
+// other than errEnd or ErrTruncated (its value and error), ctx is done
+// (ctx.Err()) or the deadline passes (io.EOF, or ErrTruncated). A zero
+// deadline means none; ctx's deadline counts as one (where it passes
+// first: context.DeadlineExceeded, as ctx.Err() may lag behind the clock).
+func waitFor[T any](ctx context.Context, deadline time.Time, try func(time.Duration) (T, error)) (T, error) {
+	end := io.EOF
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline = d
+		deadline, end = d, context.DeadlineExceeded
 	}
 	for {
 		slice := maxWaitSlice
 		if !deadline.IsZero() {
 			slice = min(time.Until(deadline), slice)
 		}
-		err := try(slice)
+		v, err := try(slice)
 		if err != errEnd && !errors.Is(err, ErrTruncated) {
-			return err
+			return v, err
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
+			return v, ctxErr
 		}
 		if !deadline.IsZero() && !time.Now().Before(deadline) {
-			return err
+			if err == errEnd {
+				err = end
+			}
+			return v, err
 		}
 		if err != errEnd {
 			// Workaround: a rolling log creates its next segment file
@@ -422,31 +418,21 @@ func waitFor(ctx context.Context, deadline time.Time, try func(time.Duration) er
 	}
 }
 
-// contextEnd is the error of a wait bounded by ctx alone: errEnd means
-// that ctx's deadline passed (ctx.Err() may lag behind the clock).
-func contextEnd(ctx context.Context, err error) error {
-	if err == errEnd {
-		return context.DeadlineExceeded
-	}
-	return err
-}
-
 func (r *Reader) waitSlice(op string, d time.Duration) (*Record, error) {
 	if r == nil {
 		return nil, nilError(op, "reader")
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.h == nil {
-		return nil, closedError(op, "reader", r.desc)
-	}
-	err := call(op, func() C.binlog_result { return C.binlog_reader_next_wait(r.h, C.uint64_t(ceilMillis(d)), r.rec) })
-	runtime.KeepAlive(r)
+	rec := new(Record)
+	err := r.simple(op, func(h *C.binlog_reader) C.binlog_result {
+		rc := C.binlog_reader_next_wait(h, C.uint64_t(ceilMillis(d)), r.rec)
+		if rc == C.BINLOG_OK {
+			r.copyInto(rec)
+		}
+		return rc
+	})
 	if err != nil {
 		return nil, err
 	}
-	rec := new(Record)
-	r.copyInto(rec)
 	return rec, nil
 }
 
@@ -577,14 +563,7 @@ func (r *Reader) simple(op string, f func(*C.binlog_reader) C.binlog_result) err
 	if r == nil {
 		return nilError(op, "reader")
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.h == nil {
-		return closedError(op, "reader", r.desc)
-	}
-	err := call(op, func() C.binlog_result { return f(r.h) })
-	runtime.KeepAlive(r)
-	return err
+	return onOpen(&r.mu, &r.h, op, "reader", r.desc, f)
 }
 
 // SeekSeq positions the reader at the first record with a sequence number

@@ -144,27 +144,18 @@ func (r *Reader) NextBatch(buf []byte, recs []BatchRecord) (int, error) {
 // closed while it waits (it waits in slices of at most 100 ms, as NextWait
 // does, and retries ErrTruncated while a log's writer creates a segment).
 func (r *Reader) NextBatchWait(buf []byte, recs []BatchRecord, timeout time.Duration) (int, error) {
-	var n int
-	err := waitFor(context.Background(), time.Now().Add(timeout), func(slice time.Duration) (err error) {
-		n, err = r.nextBatch("next batch wait", buf, recs, slice)
-		return err
+	return waitFor(context.Background(), time.Now().Add(timeout), func(slice time.Duration) (int, error) {
+		return r.nextBatch("next batch wait", buf, recs, slice)
 	})
-	if err == errEnd {
-		return 0, io.EOF
-	}
-	return n, err
 }
 
 // NextBatchContext is NextBatchWait with no timeout of its own: it waits
 // for a record until ctx is done, and returns ctx.Err() then (within
 // 100 ms of a cancellation; at its deadline, context.DeadlineExceeded).
 func (r *Reader) NextBatchContext(ctx context.Context, buf []byte, recs []BatchRecord) (int, error) {
-	var n int
-	err := waitFor(ctx, time.Time{}, func(slice time.Duration) (err error) {
-		n, err = r.nextBatch("next batch wait", buf, recs, slice)
-		return err
+	return waitFor(ctx, time.Time{}, func(slice time.Duration) (int, error) {
+		return r.nextBatch("next batch wait", buf, recs, slice)
 	})
-	return n, contextEnd(ctx, err)
 }
 
 // nextBatch makes one binlog_reader_next_batch call, waiting up to wait

@@ -171,14 +171,10 @@ func (p *RepairPlan) Apply() (RepairSummary, error) {
 	if p == nil {
 		return RepairSummary{}, nilError(op, "repair plan")
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.h == nil {
-		return RepairSummary{}, closedError(op, "repair plan", p.desc)
-	}
 	var s C.binlog_repair_summary
-	err := call(op, func() C.binlog_result { return C.binlog_repair_apply(p.h, &s) })
-	runtime.KeepAlive(p)
+	err := onOpen(&p.mu, &p.h, op, "repair plan", p.desc, func(h *C.binlog_repair_plan) C.binlog_result {
+		return C.binlog_repair_apply(h, &s)
+	})
 	return RepairSummary{
 		Segments:    uint64(s.segments),
 		Changed:     uint64(s.changed),

@@ -201,15 +201,10 @@ func (s *Shipper) ShipOnce() (ShipReport, error) {
 	if s == nil {
 		return ShipReport{}, nilError(op, "shipper")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.h == nil {
-		return ShipReport{}, closedError(op, "shipper", s.desc)
-	}
-	lockThread()
-	defer unlockThread()
 	var r C.binlog_ship_report
-	if err := result(op, C.binlog_shipper_ship_once(s.h, &r)); err != nil {
+	if err := onOpen(&s.mu, &s.h, op, "shipper", s.desc, func(h *C.binlog_shipper) C.binlog_result {
+		return C.binlog_shipper_ship_once(h, &r)
+	}); err != nil {
 		return ShipReport{}, err
 	}
 	return ShipReport{

@@ -49,34 +49,32 @@ func Summarize(path string) (*Summary, error) {
 	}
 	defer free()
 	var s *C.binlog_summary
-	if err := call(op, func() C.binlog_result { return C.binlog_summary_open(cs[0], &s) }); err != nil {
-		return nil, err
-	}
-	return summaryOf(op, s)
+	err = call(op, func() C.binlog_result { return C.binlog_summary_open(cs[0], &s) })
+	return summaryOf(op, s, err)
 }
 
 // Summary reads on to the end (its type filter applies) and summarizes
 // the records it read from where it stood.
 func (r *Reader) Summary() (*Summary, error) {
 	var s *C.binlog_summary
-	if err := r.simple("summary", func(h *C.binlog_reader) C.binlog_result { return C.binlog_summary_of_reader(h, &s) }); err != nil {
-		return nil, err
-	}
-	return summaryOf("summary", s)
+	err := r.simple("summary", func(h *C.binlog_reader) C.binlog_result { return C.binlog_summary_of_reader(h, &s) })
+	return summaryOf("summary", s, err)
 }
 
 // Summary reads on to the end (its time window applies) and summarizes the
 // records it read from where it stood, in merged order.
 func (r *MergedReader) Summary() (*Summary, error) {
 	var s *C.binlog_summary
-	if err := r.call("merged summary", func(h *C.binlog_merged_reader) C.binlog_result { return C.binlog_summary_of_merged(h, &s) }); err != nil {
-		return nil, err
-	}
-	return summaryOf("merged summary", s)
+	err := r.call("merged summary", func(h *C.binlog_merged_reader) C.binlog_result { return C.binlog_summary_of_merged(h, &s) })
+	return summaryOf("merged summary", s, err)
 }
 
-// summaryOf copies summary s into Go memory and frees it.
-func summaryOf(op string, s *C.binlog_summary) (*Summary, error) {
+// summaryOf copies summary s, made by a call that returned err (none if
+// it failed), into Go memory and frees it.
+func summaryOf(op string, s *C.binlog_summary, err error) (*Summary, error) {
+	if err != nil {
+		return nil, err
+	}
 	defer C.binlog_summary_free(s)
 	lockThread()
 	defer unlockThread()

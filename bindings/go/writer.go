@@ -282,14 +282,8 @@ func (w *Writer) Roll() error {
 }
 
 func (w *Writer) getU64(op string, f func(*C.binlog_writer, *C.uint64_t) C.binlog_result) (uint64, error) {
-	h, err := w.acquire(op)
-	if err != nil {
-		return 0, err
-	}
-	defer w.release()
 	var v C.uint64_t
-	err = call(op, func() C.binlog_result { return f(h, &v) })
-	runtime.KeepAlive(w)
+	err := w.simple(op, func(h *C.binlog_writer) C.binlog_result { return f(h, &v) })
 	return uint64(v), err
 }
 

@@ -4,7 +4,10 @@ findings (kind, file, offset, records lost), the same places its reader
 reports; clean files give no damage."""
 
 import os
+import re
+import struct
 import threading
+import zlib
 
 import pytest
 
@@ -184,3 +187,70 @@ def test_close_while_other_threads_iterate_ends_their_calls_with_closed(tmp_path
     for t in threads:
         t.join()
     assert len(errors) == 4
+
+
+# Key files as `binlog keys new` wrote them: a secret key, its public key
+# and the public key of another secret key.
+SECRET_KEY = "binlog-secret-key-ed25519 4dce59af616fa335443736365736b61318ff9c642cb6f0b9e2d9c37af7844617\n"
+PUBLIC_KEY = "binlog-public-key-ed25519 55f8f2cec48dd5c899ca4fa3f6326ba33fabb7a75d37f008ae04b3399a69c48e\n"
+ANOTHER_PUBLIC_KEY = "binlog-public-key-ed25519 5bc79df1147713d584014da3b3f7360cbec4f6cde5cc1dc43eb4a7702fb2676e\n"
+
+
+def _findings_at(directory, trust):
+    """The findings of log "log" in ``directory`` verified trusting key file
+    ``trust``: (kind, the file it names), in order."""
+    with binlog.verify(directory, log_name="log", trust=trust) as v:
+        return [(f.kind, f.location) for f in v]
+
+
+def test_a_signed_log_verifies_against_its_key_and_tells_changes(tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "k").write_text(SECRET_KEY)
+    (keys / "k.pub").write_text(PUBLIC_KEY)
+    (keys / "other.pub").write_text(ANOTHER_PUBLIC_KEY)
+    public = keys / "k.pub"
+    with binlog.open_log_writer(tmp_path, "log", max_segment_records=3, signing_key=keys / "k") as w:
+        for i in range(9):
+            w.append("t", b"record %02d" % i)
+    paths = [s.path for s in binlog.list_segments(tmp_path, "log")]
+    assert len(paths) == 3
+
+    assert _findings_at(tmp_path, public) == []
+    assert _findings_at(tmp_path, str(keys / "other.pub")) == [(FindingKind.OTHER_KEY, p) for p in paths]
+
+    # A payload byte of record 1 changed, its frame's CRC recomputed: only
+    # the seal's digest tells.
+    with binlog.open_reader(paths[0]) as r:
+        at = [x.offset for x in r][1]
+    original = open(paths[0], "rb").read()
+    data = bytearray(original)
+    (length,) = struct.unpack_from("<I", data, at)
+    body = data[at + 8:at + 8 + length]
+    body[body.index(b"record 01") + 7] ^= 1
+    data[at + 4:at + 8 + length] = struct.pack("<I", zlib.crc32(body)) + body
+    open(paths[0], "wb").write(data)
+    assert _findings_at(tmp_path, public) == [(FindingKind.RECORDS_CHANGED, paths[0])]
+    open(paths[0], "wb").write(original)
+
+    os.remove(paths[1])
+    with binlog.verify(tmp_path, trust=public) as v:
+        findings = list(v)
+    assert sorted((f.kind, f.location) for f in findings) == [
+        (FindingKind.MISSING_RECORDS, paths[2]), (FindingKind.CHAIN_GAP, paths[2])]
+    assert all(f.damage for f in findings)
+    assert FindingKind.CHAIN_GAP.label == "chain-gap" and FindingKind.RECORDS_CHANGED.label == "records-changed"
+
+
+def test_a_key_that_is_no_path_or_no_key_is_refused_naming_it(tmp_path):
+    (tmp_path / "k").write_text(SECRET_KEY)
+    (tmp_path / "k.pub").write_text(PUBLIC_KEY)
+    with pytest.raises(TypeError, match="signing_key must be a path"):
+        binlog.open_writer(tmp_path / "s.binlog", signing_key=5)
+    with pytest.raises(binlog.InvalidArgumentError, match=re.escape(str(tmp_path / "k.pub"))):
+        binlog.open_writer(tmp_path / "s.binlog", signing_key=tmp_path / "k.pub")  # a public key
+    _segment(tmp_path / "s.binlog")
+    with pytest.raises(TypeError, match="trust must be a path"):
+        binlog.verify(tmp_path / "s.binlog", trust=5)
+    with pytest.raises(binlog.InvalidArgumentError, match=re.escape(str(tmp_path / "k"))):
+        binlog.verify(tmp_path / "s.binlog", trust=tmp_path / "k")  # a secret key

@@ -27,8 +27,12 @@ def c_path(what: str, path: PathArg) -> bytes:
     """``path`` in the file system's encoding (``os.fsencode``) for a C
     string argument, or :class:`binlog.InvalidArgumentError` naming
     ``what`` if it holds a NUL byte (as ``open()`` raises ``ValueError``
-    for one; the error is a ``ValueError`` too)."""
-    return _without_nul(what, os.fsencode(path))
+    for one; the error is a ``ValueError`` too); :class:`TypeError` naming
+    ``what`` if it is no path."""
+    try:
+        return _without_nul(what, os.fsencode(path))
+    except TypeError:
+        raise TypeError(f"{what} must be a path (str, bytes or os.PathLike), not {type(path).__name__}") from None
 
 
 def _without_nul(what: str, encoded: bytes) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from typing import Any, Callable, Dict, Optional, Type, TypeVar
 
 from ._native import ffi, lib
@@ -302,3 +303,18 @@ class Closing:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class TakingTurns(Closing):
+    """A handle ``_h`` (``ffi.gc``'s, None once closed) whose calls take
+    turns under ``_lock``."""
+
+    _lock: threading.Lock
+    _h: Any
+
+    def close(self) -> None:
+        """Frees the handle now; closing again does nothing."""
+        with self._lock:
+            h, self._h = self._h, None
+            if h is not None:
+                ffi.release(h)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, Sequen
 
 from ._native import ffi, lib
 from .callbacks import CLOCK, SEGMENT_CALLBACK, SegmentInfo
+from .cstrings import PathArg, c_path
 from .enums import Durability, Period
 from .errors import check
 from .schemas import TypeSchema, add_schema
@@ -62,6 +63,11 @@ class Options:
     #: Schemas of types (:class:`binlog.TypeSchema`), one per type, in
     #: new segments' headers; checked at open (``InvalidSchemaError``).
     schemas: Sequence[TypeSchema] = ()
+    #: The Ed25519 secret key file (``binlog keys new KEY`` writes KEY)
+    #: that signs every seal, chaining a log's segments, so that
+    #: :func:`binlog.verify` with ``trust=`` its public key finds records
+    #: changed and segments deleted, inserted or reordered.
+    signing_key: Optional[PathArg] = None
     max_record_size: Optional[int] = None
     #: Bytes buffered before records go to the OS (default 1 MiB).
     buffer_size: Optional[int] = None
@@ -123,6 +129,7 @@ class OptionKeywords(TypedDict, total=False):
     content_type: Optional[str]
     params: Mapping[str, str]
     schemas: Sequence[TypeSchema]
+    signing_key: Optional[PathArg]
     max_record_size: Optional[int]
     buffer_size: Optional[int]
     flush_delay_us: Optional[int]
@@ -197,15 +204,16 @@ def native_options(options: Options) -> Tuple[CData, List[object]]:
     opts = ffi.gc(out[0], lib.binlog_options_free)
     keep: List[object] = []
     o = options
-    if o.log_name is not None:
-        name = utf8(o.log_name)
-        check(lib.binlog_options_set_log_name(opts, name, len(name)))
-    if o.content_type is not None:
-        ct = utf8(o.content_type)
-        check(lib.binlog_options_set_content_type(opts, ct, len(ct)))
+    for text, set_text in ((o.log_name, lib.binlog_options_set_log_name),
+                           (o.content_type, lib.binlog_options_set_content_type)):
+        if text is not None:
+            encoded = utf8(text)
+            check(set_text(opts, encoded, len(encoded)))
     for key, value in o.params.items():
         k, v = utf8(key), utf8(value)
         check(lib.binlog_options_add_param(opts, k, len(k), v, len(v)))
+    if o.signing_key is not None:
+        check(lib.binlog_options_set_signing_key(opts, c_path("signing_key", o.signing_key)))
     for schema in o.schemas:
         add_schema(opts, schema)
     _set_numbers(opts, o)

@@ -12,15 +12,11 @@ from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 from ._native import ffi, lib
 from .cstrings import PathArg, c_path, c_string
-from .errors import ClosedError, Closing, check
+from .errors import ClosedError, TakingTurns, check
+from .verify import _name
 
 if TYPE_CHECKING:
     from ._native import CData
-
-
-def _name(c_name: CData) -> str:
-    """A static name the library gives (never NULL for a member)."""
-    return ffi.string(c_name).decode("ascii")
 
 
 class SegmentAction(IntEnum):
@@ -94,7 +90,7 @@ class Summary:
         return self.left_damaged == 0 and self.errors == 0
 
 
-class RepairPlan(Closing):
+class RepairPlan(TakingTurns):
     """A repair's plan: :attr:`segments`, in the log's order, each with its
     steps. Planning changes nothing; :meth:`apply` carries it out.
     Thread-safe (calls take turns). A context manager; after :meth:`close`
@@ -143,12 +139,6 @@ class RepairPlan(Closing):
             check(lib.binlog_repair_apply(self._h, out))
         return Summary(out.segments, out.changed, out.left_damaged, out.errors)
 
-    def close(self) -> None:
-        """Frees the plan; closing again does nothing."""
-        with self._lock:
-            h, self._h = self._h, None
-            if h is not None:
-                ffi.release(h)
 
 
 def plan_repair(path: PathArg, *, log_name: Optional[str] = None, salvage: bool = False,

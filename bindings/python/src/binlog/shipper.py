@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional, Tuple, TypedDict
 
 from ._native import ffi, lib
 from .cstrings import c_path, c_string
-from .errors import ClosedError, Closing, InvalidArgumentError, check
+from .errors import ClosedError, InvalidArgumentError, TakingTurns, check
 from .options import options_from, with_keywords_of
 from .process_owned import OpeningProcess
 
@@ -153,7 +153,7 @@ def _count(name: str, value: Any) -> Any:
     return value
 
 
-class Shipper(Closing):
+class Shipper(TakingTurns):
     """Ships the sealed segments of log ``name`` in ``directory`` to an
     S3-compatible bucket: each (compressed, when the log compresses) with
     a create-only PUT checked by a HEAD, never overwriting an object, and
@@ -217,10 +217,7 @@ class Shipper(Closing):
         if not self._opened_in.is_current():
             self._h = None
             return
-        with self._lock:
-            h, self._h = self._h, None
-            if h is not None:
-                ffi.release(h)
+        super().close()
 
 
 @with_keywords_of(ShipOptions)

@@ -64,7 +64,8 @@ enum { OPT_LOG_NAME, OPT_CONTENT_TYPE, OPT_PARAM, OPT_MAX_RECORD_SIZE, OPT_BUFFE
 
 /* Calls of BinlogWriter.nativeCall and BinlogReader.nativeCall (their constants). */
 enum { W_FLUSH, W_SYNC, W_ROLL, W_NEXT_SEQ, W_DURABLE_SEQ, W_CALLBACK_FAILURES, W_DROPPED_UNSHIPPED };
-enum { R_SEEK_SEQ, R_SEEK_TIME, R_SKIP_DAMAGED, R_DECODE_THREADS, R_GAP_COUNT };
+enum { R_SEEK_SEQ, R_SEEK_TIME, R_SKIP_DAMAGED, R_DECODE_THREADS, R_GAP_COUNT, R_COMMIT, R_COMMIT_SEQ, R_COMMITTED,
+       R_MERGED_COMMIT };
 /* How BinlogReader.nativeOpen opens (its constants). */
 enum { OPEN_SEGMENT, OPEN_SALVAGE, OPEN_LOG, OPEN_GLOB, OPEN_LOG_TIERED };
 
@@ -452,8 +453,8 @@ static int set_option(JNIEnv *env, binlog_options *o, const struct packed *str, 
 }
 
 /* A new binlog_options with `settings` (which, a, b, c per setting; strings packed in str_bytes and str_lens)
- * applied in order; 0 with an exception thrown. */
-JNI(jlong, Options, nativeBuild, jbyteArray str_bytes, jintArray str_lens, jlongArray settings) {
+ * applied in order, then the signing key file unless null; 0 with an exception thrown. */
+JNI(jlong, Options, nativeBuild, jbyteArray str_bytes, jintArray str_lens, jlongArray settings, jbyteArray key) {
     binlog_options *o = NULL;
     binlog_result rc = binlog_options_new(&o);
     if (opened(env, rc, o, "binlog_options_new returned no options") == 0) {
@@ -466,6 +467,11 @@ JNI(jlong, Options, nativeBuild, jbyteArray str_bytes, jintArray str_lens, jlong
     int failed = pending(env);
     for (jsize i = 0; !failed && i + 3 < n; i += 4) {
         failed = set_option(env, o, &str, v[i], v[i + 1], v[i + 2], v[i + 3]) != 0;
+    }
+    if (!failed && key != NULL) {
+        char *key_path = c_string(env, key, "signing key");
+        failed = key_path == NULL || check(env, binlog_options_set_signing_key(o, key_path)) != 0;
+        free(key_path);
     }
     free(v);
     packed_free(&str);
@@ -865,7 +871,8 @@ JNI(jobject, BinlogReader, nativeKeepMapping, jlong h, jlong addr, jlong len, jl
 
 FREE_FN(BinlogReader, nativeFreeMapping, binlog_mapping_free, binlog_mapping)
 
-/* The reader's call `which` (R_*) with argument v: an action (0) or a u64 getter; 0 with an exception thrown. */
+/* The reader's call `which` (R_*) with argument v: an action (0) or a u64 getter; 0 with an exception thrown. The
+ * consumer calls (R_COMMIT ...) are of a consumer's reader, R_MERGED_COMMIT of a merged consumer's merged reader. */
 JNI(jlong, BinlogReader, nativeCall, jlong h, jint which, jlong v) {
     LIVE(reader, r, h, 0)
     uint64_t got = 0;
@@ -882,6 +889,10 @@ JNI(jlong, BinlogReader, nativeCall, jlong h, jint which, jlong v) {
         rc = binlog_reader_decode_threads(r, (uint32_t)v);
         break;
     case R_GAP_COUNT: rc = binlog_reader_gap_count(r, &got); break;
+    case R_COMMIT: rc = binlog_consumer_commit(r); break;
+    case R_COMMIT_SEQ: rc = binlog_consumer_commit_seq(r, (uint64_t)v); break;
+    case R_COMMITTED: rc = binlog_consumer_committed(r, &got); break;
+    case R_MERGED_COMMIT: rc = binlog_merged_consumer_commit((binlog_merged_reader *)(intptr_t)h); break;
     default:
         throw_iae(env, "unknown reader call");
         return 0;
@@ -1289,15 +1300,24 @@ FREE_FN(Shipper, nativeFree, binlog_shipper_free, binlog_shipper)
 /* Longs per finding in nativeNext's output (see Verify.java). */
 #define FINDING_FIELDS 9
 
-JNI(jlong, Verify, nativeOpen, jbyteArray path, jbyteArray name) {
-    char *s[2]; /* no name: the one log of the directory */
-    if (c_strings(env, s, 2, (jbyteArray[]){path, name}, (const char *[]){"path", "log name"}, 1) != 0) {
+/* A verification of path, trusting the public key file `key` unless null; 0 with an exception thrown. */
+JNI(jlong, Verify, nativeOpen, jbyteArray path, jbyteArray name, jbyteArray key) {
+    char *s[3]; /* no name: the one log of the directory */
+    if (c_strings(env, s, 3, (jbyteArray[]){path, name, key}, (const char *[]){"path", "log name", "trusted key"},
+                  1) != 0) {
         return 0;
     }
     binlog_verify *v = NULL;
-    check(env, binlog_verify_open(s[0], s[1], &v));
-    free_all(s, 2);
-    return (jlong)(intptr_t)v;
+    binlog_result rc = binlog_verify_open(s[0], s[1], &v);
+    if (rc == BINLOG_OK && s[2] != NULL) {
+        rc = binlog_verify_trust(v, s[2]);
+    }
+    free_all(s, 3);
+    jlong out = opened(env, rc, v, "binlog_verify_open returned no verification");
+    if (out == 0) {
+        binlog_verify_free(v); /* a failed trust leaves v verifying nothing; NULL if the open failed */
+    }
+    return out;
 }
 
 /* The next finding: its FINDING_FIELDS numbers (kind, has_offset, offset, len, has_seq, from_seq,
@@ -1379,9 +1399,6 @@ FREE_FN(BinlogMergedReader, nativeFree, binlog_merged_reader_free, binlog_merged
 
 /* ---- Consumers and position tokens (BinlogConsumer's natives, for its readers and merged readers) */
 
-/* Calls of BinlogConsumer.nativeCall (its constants). */
-enum { C_COMMIT, C_COMMIT_SEQ, C_COMMITTED, C_MERGED_COMMIT };
-
 /* binlog_consumer_open of log `log`, or, if `merged`, binlog_merged_consumer_open of the logs matching `log` (null:
  * every log), in `dir` and, unless null, `remote` (s3://bucket/prefix): a reader or merged reader handle. */
 JNI(jlong, BinlogConsumer, nativeOpen, jboolean merged, jbyteArray dir, jbyteArray log, jbyteArray name,
@@ -1397,24 +1414,6 @@ JNI(jlong, BinlogConsumer, nativeOpen, jboolean merged, jbyteArray dir, jbyteArr
                               : binlog_consumer_open(s[0], s[2], s[1], s[3], (uint32_t)start, (uint64_t)seq, ts_ns, &r);
     free_all(s, 4);
     return opened(env, rc, merged ? (void *)m : (void *)r, "binlog_consumer_open returned no reader");
-}
-
-/* The consumer call `which` (C_*) on the reader (merged reader for C_MERGED_COMMIT) h: the committed position for
- * C_COMMITTED, else 0; 0 with an exception thrown. */
-JNI(jlong, BinlogConsumer, nativeCall, jlong h, jint which, jlong seq) {
-    LIVE(reader, r, h, 0)
-    uint64_t v = 0;
-    binlog_result rc;
-    switch (which) {
-    case C_COMMIT: rc = binlog_consumer_commit(r); break;
-    case C_COMMIT_SEQ: rc = binlog_consumer_commit_seq(r, (uint64_t)seq); break;
-    case C_COMMITTED: rc = binlog_consumer_committed(r, &v); break;
-    case C_MERGED_COMMIT: rc = binlog_merged_consumer_commit((binlog_merged_reader *)(intptr_t)h); break;
-    default:
-        throw_iae(env, "unknown consumer call");
-        return 0;
-    }
-    return u64_or_throw(env, rc, v);
 }
 
 /* With `seek` null: the position token of the reader (merged reader if `merged`) h, as bytes (printable text,

@@ -14,10 +14,6 @@ import java.util.Iterator;
  * #reader()}: batches, filters, gaps, position tokens), with the same lock, close and Cleaner.
  */
 public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecord> {
-    // BinlogConsumer.nativeCall's calls (binlog_jni.c's C_*).
-    private static final int COMMIT = 0, COMMIT_SEQ = 1, COMMITTED = 2;
-    static final int MERGED_COMMIT = 3;
-
     static {
         Binlog.ensureLoaded();
     }
@@ -110,7 +106,7 @@ public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecor
      * back ({@code hasNext()}, a {@link BinlogReader#nextInto} or batch that did not fit) is not committed.
      */
     public void commit() throws IOException {
-        commit(COMMIT, 0);
+        commit(BinlogReader.COMMIT, 0);
     }
 
     /**
@@ -120,19 +116,19 @@ public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecor
      * #commit()}).
      */
     public void commit(long seq) throws IOException {
-        commit(COMMIT_SEQ, seq);
+        commit(BinlogReader.COMMIT_SEQ, seq);
     }
 
     private void commit(int how, long seq) throws IOException {
         reader.run(h -> {
             reader.unhold(h);
-            nativeCall(h, how, seq);
+            BinlogReader.nativeCall(h, how, seq);
         });
     }
 
     /** The sequence number the last commit goes on at ({@code binlog_consumer_committed}). */
     public long committed() throws IOException {
-        return reader.call(h -> nativeCall(h, COMMITTED, 0));
+        return reader.call(h -> BinlogReader.nativeCall(h, BinlogReader.COMMITTED, 0));
     }
 
     /** Closes the reader and releases the name (records returned since the last commit are not committed). */
@@ -141,12 +137,10 @@ public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecor
         reader.close();
     }
 
-    // natives (binlog_jni.c says what each returns); nativeCall and nativePosition take a live handle
+    // natives (binlog_jni.c says what each returns); nativePosition takes a live handle
 
     static native long nativeOpen(boolean merged, byte[] dir, byte[] log, byte[] name, byte[] remote, int start,
             long seq, long timestampNs) throws IOException;
-
-    static native long nativeCall(long h, int which, long seq) throws IOException;
 
     static native byte[] nativePosition(long h, boolean merged, byte[] seekTo) throws IOException;
 

@@ -80,7 +80,7 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
      * {@code hasNext()} holds a record read ahead (the library cannot leave it out), as for {@link #position}.
      */
     public void commit() throws IOException {
-        run(h -> BinlogConsumer.nativeCall(notHolding(h), BinlogConsumer.MERGED_COMMIT, 0));
+        run(h -> BinlogReader.nativeCall(notHolding(h), BinlogReader.MERGED_COMMIT, 0));
     }
 
     /**
@@ -201,10 +201,6 @@ public final class BinlogMergedReader extends HandleCalls implements Closeable, 
      */
     public List<LogDamage> damages() throws IOException {
         return problems(true, true, (v, at, path, log) -> new LogDamage(utf8(log), Damage.of(v, at, utf8(path))));
-    }
-
-    public boolean isClosed() {
-        return closing;
     }
 
     /** Frees the native reader (see the class comment). */

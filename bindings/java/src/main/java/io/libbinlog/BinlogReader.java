@@ -41,9 +41,10 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     /** Largest buffer {@link #one} grows to. */
     private static final int MAX_ONE_BYTES = Integer.MAX_VALUE - 32;
 
-    // How nativeOpen opens, and the calls of nativeCall (binlog_jni.c's OPEN_* and R_*).
+    // How nativeOpen opens, and the calls of nativeCall (binlog_jni.c's OPEN_* and R_*; the consumers' too).
     private static final int OPEN_SEGMENT = 0, OPEN_SALVAGE = 1, OPEN_LOG = 2, OPEN_GLOB = 3, OPEN_LOG_TIERED = 4;
     private static final int SEEK_SEQ = 0, SEEK_TIME = 1, SKIP_DAMAGED = 2, DECODE_THREADS = 3, GAP_COUNT = 4;
+    static final int COMMIT = 5, COMMIT_SEQ = 6, COMMITTED = 7, MERGED_COMMIT = 8;
 
     /**
      * The one-record batch {@link #next}, {@link #nextInto} and the visits read with (it grows to
@@ -511,10 +512,6 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         return new Tail(Binlog.constant(Tail.Kind.values(), t[0], 0), t[1], t[2]);
     }
 
-    public boolean isClosed() {
-        return closing;
-    }
-
     /**
      * Releases the file and mapping and frees the native reader. Idempotent; waits for a call in progress (at most
      * one short wait slice of a {@link #nextWait}). Must not be called from inside a visitor.
@@ -545,7 +542,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     private static native void nativeFreeMapping(long m);
 
-    private static native long nativeCall(long h, int which, long v) throws IOException;
+    static native long nativeCall(long h, int which, long v) throws IOException;
 
     private static native void nativeFilterTypes(long h, byte[] typeBytes, int[] typeLens) throws IOException;
 

@@ -418,11 +418,6 @@ public final class BinlogWriter extends HandleCalls implements Closeable {
         return new SegmentInfo(ev, Strings.decodePath(path), info[1], info[2], info[3], info[4]);
     }
 
-    /** True once {@link #close()} ran. */
-    public boolean isClosed() {
-        return closing;
-    }
-
     /**
      * Flushes, seals and closes the segment (a log's current segment that holds no record is removed instead),
      * releases its lock and frees the native writer. Waits for calls in

@@ -129,6 +129,11 @@ abstract class HandleCalls {
         });
     }
 
+    /** True once {@code close()} began. */
+    public boolean isClosed() {
+        return closing;
+    }
+
     /** Marks a close begun (calls that wait give up) and returns the lock it takes to wait for a call in progress. */
     Lock beginClose() {
         closing = true;

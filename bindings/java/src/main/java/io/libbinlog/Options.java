@@ -1,5 +1,6 @@
 package io.libbinlog;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -41,10 +42,13 @@ public final class Options {
     /** Each setting made, with its (up to three) values. */
     private final Map<Opt, long[]> settings;
     private final List<TypeSchema> schemas;
+    /** The secret key file that signs every seal, or null. */
+    private final Path signingKey;
 
     private Options(Builder b) {
         strings = Collections.unmodifiableList(new ArrayList<>(b.strings));
         schemas = List.copyOf(b.schemas);
+        signingKey = b.signingKey;
         settings = Collections.unmodifiableMap(new EnumMap<>(b.settings));
     }
 
@@ -75,7 +79,8 @@ public final class Options {
         for (Map.Entry<Opt, long[]> e : settings.entrySet()) {
             at = put(v, at, e.getKey(), e.getValue());
         }
-        long o = nativeBuild(p.bytes(), p.lengths(), Arrays.copyOf(v, at));
+        byte[] key = signingKey == null ? null : Strings.path(signingKey, "signing key");
+        long o = nativeBuild(p.bytes(), p.lengths(), Arrays.copyOf(v, at), key);
         try {
             for (TypeSchema t : schemas) {
                 Strings.Packed n = Strings.strings(List.of(t.type(), t.encoding(), t.schemaEncoding(),
@@ -108,7 +113,7 @@ public final class Options {
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("Options{logName=" + strings.get(0) + ", contentType=" + strings.get(1)
-                + ", params=" + (strings.size() - 2) / 2);
+                + ", params=" + (strings.size() - 2) / 2 + (signingKey == null ? "" : ", signingKey=" + signingKey));
         settings.forEach((k, v) -> {
             String name = Pattern.compile("_(.)").matcher(k.name().toLowerCase(Locale.ROOT)) // as the builder's
                     .replaceAll(m -> m.group(1).toUpperCase(Locale.ROOT));
@@ -126,6 +131,7 @@ public final class Options {
         private final List<String> strings = new ArrayList<>(Arrays.asList(null, null));
         private final Map<Opt, long[]> settings = new EnumMap<>(Opt.class);
         private final List<TypeSchema> schemas = new ArrayList<>();
+        private Path signingKey;
 
         private Builder() {
         }
@@ -154,6 +160,17 @@ public final class Options {
          */
         public Builder schema(TypeSchema schema) {
             schemas.add(Objects.requireNonNull(schema, "schema"));
+            return this;
+        }
+
+        /**
+         * Signs every seal with the Ed25519 secret key in the file {@code key} ({@code binlog keys new KEY} writes
+         * KEY), chaining a log's segments, so that a {@link Verify#open(Path, String, Path) verification trusting}
+         * its public key finds records changed and segments deleted, inserted or reordered. A file that is no secret
+         * key fails {@link #build()} with {@link ErrorCode#INVALID_ARGUMENT}.
+         */
+        public Builder signingKey(Path key) {
+            signingKey = Objects.requireNonNull(key, "key");
             return this;
         }
 
@@ -317,7 +334,9 @@ public final class Options {
         }
     }
 
-    private static native long nativeBuild(byte[] strBytes, int[] strLens, long[] settings) throws BinlogException;
+    /** A native {@code binlog_options} with the settings (and, unless null, the signing key file's path). */
+    private static native long nativeBuild(byte[] strBytes, int[] strLens, long[] settings, byte[] signingKey)
+            throws BinlogException;
 
     static native void nativeFree(long opts);
 

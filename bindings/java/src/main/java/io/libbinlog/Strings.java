@@ -59,7 +59,7 @@ final class Strings {
      * library can open; and only if its String gives back the same path: one listed from a directory whose name the
      * file-name charset cannot decode prints with U+FFFD in its place, and those bytes would name another file.
      */
-    static byte[] path(Path p, String what) throws IOException {
+    static byte[] path(Path p, String what) throws BinlogException {
         Objects.requireNonNull(p, what);
         FileSystem fs = p.getFileSystem();
         String s = p.toString();
@@ -93,7 +93,7 @@ final class Strings {
         return Path.of(new String(b, FILE_NAMES));
     }
 
-    private static void checkNoNul(byte[] b, String what) throws IOException {
+    private static void checkNoNul(byte[] b, String what) throws BinlogException {
         for (byte x : b) {
             if (x == 0) {
                 throw new BinlogException(ErrorCode.INVALID_ARGUMENT, what + " contains a NUL character");

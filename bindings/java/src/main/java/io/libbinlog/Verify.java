@@ -43,9 +43,22 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
      * ErrorCode#NOT_FOUND} if none, {@link ErrorCode#INVALID_ARGUMENT} if several).
      */
     public static Verify open(Path path, String logName) throws IOException {
+        return open(path, logName, null);
+    }
+
+    /**
+     * {@link #open(Path, String)}, verifying signed seals against the Ed25519 public key in the file {@code
+     * trustedKey} unless it is null ({@code binlog keys new KEY} writes {@code KEY.pub}; a file that is no public key
+     * is {@link ErrorCode#INVALID_ARGUMENT}): each sealed segment signed by it (else {@link Finding.Kind#UNSIGNED},
+     * {@link Finding.Kind#OTHER_KEY} or {@link Finding.Kind#BAD_SIGNATURE}), and a log's segments one chain (else
+     * {@link Finding.Kind#CHAIN_GAP}, {@link Finding.Kind#NOT_IN_CHAIN}, {@link Finding.Kind#REORDERED} or {@link
+     * Finding.Kind#DUPLICATE}). A signed seal's digest is checked in any case ({@link Finding.Kind#RECORDS_CHANGED}).
+     */
+    public static Verify open(Path path, String logName, Path trustedKey) throws IOException {
         byte[] p = Strings.path(path, "path");
         byte[] n = logName == null ? null : Strings.cstring(logName, "log name");
-        return new Verify(nativeOpen(p, n), path.toString());
+        byte[] k = trustedKey == null ? null : Strings.path(trustedKey, "trusted key");
+        return new Verify(nativeOpen(p, n, k), path.toString());
     }
 
     /** The next finding, or null once every segment is verified. */
@@ -94,7 +107,7 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
         closeOnce(false, p -> held = null); // the Cleaner's action frees the handle, once
     }
 
-    private static native long nativeOpen(byte[] path, byte[] logName) throws IOException;
+    private static native long nativeOpen(byte[] path, byte[] logName, byte[] trustedKey) throws IOException;
 
     private static native byte[][] nativeNext(long h, long[] nums) throws IOException;
 

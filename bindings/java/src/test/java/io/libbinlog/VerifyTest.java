@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +20,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -279,5 +282,95 @@ class VerifyTest {
             return i;
         }
         return -1;
+    }
+
+    /** Key files as {@code binlog keys new} wrote them: a secret key, its public key, another key's public key. */
+    private static final String SECRET_KEY =
+            "binlog-secret-key-ed25519 4dce59af616fa335443736365736b61318ff9c642cb6f0b9e2d9c37af7844617\n";
+    private static final String PUBLIC_KEY =
+            "binlog-public-key-ed25519 55f8f2cec48dd5c899ca4fa3f6326ba33fabb7a75d37f008ae04b3399a69c48e\n";
+    private static final String ANOTHER_PUBLIC_KEY =
+            "binlog-public-key-ed25519 5bc79df1147713d584014da3b3f7360cbec4f6cde5cc1dc43eb4a7702fb2676e\n";
+
+    /** The findings of log "orders" in dir, verified trusting key file {@code key}: each as "kind at file". */
+    private List<String> trustedFindings(Path key) throws IOException {
+        try (Verify v = Verify.open(dir, "orders", key)) {
+            List<String> out = new ArrayList<>();
+            for (Finding f : v) {
+                out.add(f.kind() + " at " + f.location());
+                assertTrue(f.damage() && f.toString().startsWith(f.kind().label() + ": "), f::toString);
+            }
+            return out;
+        }
+    }
+
+    /**
+     * A log written with a signing key verifies clean trusting its public key; trusting another key, after a record
+     * changed under a recomputed CRC, and after its middle segment was deleted, it gives the library's findings.
+     */
+    @Test
+    void signedLogVerifiesAgainstItsKeyAndTellsChanges() throws Exception {
+        Path keys = Files.createDirectory(dir.resolve("keys"));
+        Path secret = Files.writeString(keys.resolve("k"), SECRET_KEY);
+        Path pub = Files.writeString(keys.resolve("k.pub"), PUBLIC_KEY);
+        Path another = Files.writeString(keys.resolve("other.pub"), ANOTHER_PUBLIC_KEY);
+        Options o = Options.builder().maxSegmentRecords(3).signingKey(secret).build();
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", o)) {
+            for (int i = 0; i < 9; i++) {
+                w.write("e", payload(i));
+            }
+        }
+        List<LogSegment> segs = LogSegment.list(dir, "orders");
+        assertEquals(3, segs.size());
+        List<String> at = segs.stream().map(s -> " at " + s.path()).toList();
+
+        assertEquals(List.of(), trustedFindings(pub));
+        assertEquals(at.stream().map(a -> "OTHER_KEY" + a).toList(), trustedFindings(another));
+
+        // A payload byte of record 1 changed, its frame's CRC recomputed: only the seal's digest tells.
+        Path first = segs.get(0).path();
+        byte[] original = Files.readAllBytes(first);
+        int off;
+        try (BinlogReader r = BinlogReader.open(first)) {
+            r.next();
+            off = (int) r.next().offset();
+        }
+        ByteBuffer frame = ByteBuffer.wrap(original.clone()).order(ByteOrder.LITTLE_ENDIAN);
+        int len = frame.getInt(off);
+        int p = indexOf(original, payload(1));
+        assertTrue(p > off + 8 && p < off + 8 + len, "record 1's payload in its frame");
+        frame.put(p + 7, (byte) (original[p + 7] ^ 1));
+        CRC32 crc = new CRC32();
+        crc.update(frame.array(), off + 8, len);
+        frame.putInt(off + 4, (int) crc.getValue());
+        Files.write(first, frame.array());
+        assertEquals(List.of("RECORDS_CHANGED" + at.get(0)), trustedFindings(pub));
+        Files.write(first, original);
+
+        Files.delete(segs.get(1).path());
+        List<String> found = new ArrayList<>(trustedFindings(pub));
+        found.sort(null);
+        assertEquals(List.of("CHAIN_GAP" + at.get(2), "MISSING_RECORDS" + at.get(2)), found);
+        assertEquals("chain-gap", Finding.Kind.CHAIN_GAP.label());
+        assertEquals("records-changed", Finding.Kind.RECORDS_CHANGED.label());
+    }
+
+    /** A file that is no key of its kind is refused, naming it: a public key to sign with, a secret one to trust. */
+    @Test
+    void signingKeyAndTrustRefuseOtherFiles() throws Exception {
+        Path secret = Files.writeString(dir.resolve("k"), SECRET_KEY);
+        Path pub = Files.writeString(dir.resolve("k.pub"), PUBLIC_KEY);
+        BinlogException e = TestSupport.expect(ErrorCode.INVALID_ARGUMENT,
+                () -> Options.builder().signingKey(pub).build());
+        assertTrue(e.getMessage().contains(pub.toString()), e::getMessage);
+        Path p = dir.resolve("s.binlog");
+        BinlogWriter.openSegment(p, Options.builder().signingKey(secret).build()).close();
+        e = TestSupport.expect(ErrorCode.INVALID_ARGUMENT, () -> Verify.open(p, null, secret));
+        assertTrue(e.getMessage().contains(secret.toString()), e::getMessage);
+        assertEquals(List.of(), verify(p, null).findings());
+        try (Verify v = Verify.open(p, null, pub)) {
+            assertNull(v.next());
+            assertEquals(new Verify.Counts(1, 0), v.counts());
+        }
     }
 }

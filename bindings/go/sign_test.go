@@ -1,0 +1,134 @@
+package binlog
+
+// Tamper-evident logs through the Go binding: a log written with
+// Options.SigningKey verifies clean against its public key (Trust),
+// and against another key, after a record changed under a recomputed
+// CRC, and after its middle segment was deleted, it gives the library's
+// findings.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Key files as `binlog keys new` wrote them: a secret key, its public key
+// and the public key of another secret key.
+const (
+	testSecretKey    = "binlog-secret-key-ed25519 4dce59af616fa335443736365736b61318ff9c642cb6f0b9e2d9c37af7844617\n"
+	testPublicKey    = "binlog-public-key-ed25519 55f8f2cec48dd5c899ca4fa3f6326ba33fabb7a75d37f008ae04b3399a69c48e\n"
+	anotherPublicKey = "binlog-public-key-ed25519 5bc79df1147713d584014da3b3f7360cbec4f6cde5cc1dc43eb4a7702fb2676e\n"
+)
+
+// findingsAt is the findings of fs by kind, each as the file it names.
+func findingsAt(fs []Finding) map[FindingKind][]string {
+	out := map[FindingKind][]string{}
+	for _, f := range fs {
+		out[f.Kind] = append(out[f.Kind], f.Location)
+	}
+	return out
+}
+
+// wantFindings checks that the findings of fs are exactly want (kind: the
+// files named, in order).
+func wantFindings(t *testing.T, what string, fs []Finding, want map[FindingKind][]string) {
+	t.Helper()
+	if got := findingsAt(fs); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("%s: findings %v, want %v", what, fs, want)
+	}
+}
+
+func TestVerifySignedLog(t *testing.T) {
+	dir, keys := t.TempDir(), t.TempDir()
+	keyFile := func(name, line string) string {
+		p := filepath.Join(keys, name)
+		must(t, os.WriteFile(p, []byte(line), 0o600))
+		return p
+	}
+	secret, public := keyFile("k", testSecretKey), keyFile("k.pub", testPublicKey)
+	another := keyFile("other.pub", anotherPublicKey)
+
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 3, SigningKey: secret})
+	must(t, err)
+	for i := 0; i < 9; i++ {
+		if _, err := w.Write("e", []byte(fmt.Sprintf("record-%02d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, w.Close())
+	segs, err := ListSegments(dir, "orders")
+	must(t, err)
+	if len(segs) != 3 {
+		t.Fatalf("%d segments, want 3", len(segs))
+	}
+	verify := func(key string) []Finding {
+		t.Helper()
+		fs, _, err := Verify(dir, "orders", Trust(key))
+		must(t, err)
+		return fs
+	}
+
+	wantFindings(t, "trusting its key", verify(public), map[FindingKind][]string{})
+	wantFindings(t, "trusting another key", verify(another), map[FindingKind][]string{
+		FindingOtherKey: {segs[0].Path, segs[1].Path, segs[2].Path},
+	})
+
+	// A payload byte of record 1 changed, its frame's CRC recomputed: only
+	// the seal's digest tells.
+	orig, err := os.ReadFile(segs[0].Path)
+	must(t, err)
+	recs := readAll(t, mustReader(t, segs[0].Path))
+	frame := orig[recs[1].Offset:]
+	body := bytes.Clone(frame[8 : 8+binary.LittleEndian.Uint32(frame)])
+	at := bytes.Index(body, []byte("record-01"))
+	if at < 0 {
+		t.Fatalf("record 1's payload not in its frame at %d", recs[1].Offset)
+	}
+	body[at+7] ^= 0x01
+	changed := bytes.Clone(orig)
+	binary.LittleEndian.PutUint32(changed[recs[1].Offset+4:], crc32.ChecksumIEEE(body))
+	copy(changed[recs[1].Offset+8:], body)
+	must(t, os.WriteFile(segs[0].Path, changed, 0o644))
+	wantFindings(t, "a record changed", verify(public), map[FindingKind][]string{
+		FindingRecordsChanged: {segs[0].Path},
+	})
+	must(t, os.WriteFile(segs[0].Path, orig, 0o644))
+
+	must(t, os.Remove(segs[1].Path))
+	fs := verify(public)
+	wantFindings(t, "the middle segment deleted", fs, map[FindingKind][]string{
+		FindingMissingRecords: {segs[2].Path},
+		FindingChainGap:       {segs[2].Path},
+	})
+	for _, f := range fs {
+		if !f.Damage || f.String() != f.Kind.String()+": "+f.Message {
+			t.Fatalf("finding %v: not damage, or not named %s", f, f.Kind)
+		}
+	}
+	if FindingChainGap.String() != "chain-gap" || FindingRecordsChanged.String() != "records-changed" {
+		t.Fatalf("kinds named %q and %q", FindingChainGap, FindingRecordsChanged)
+	}
+}
+
+// A key file that is no key (a public key as the signing key, a secret
+// key as the trusted one) is refused, naming the file.
+func TestSigningKeyAndTrustRefuseOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	secret, public := filepath.Join(dir, "k"), filepath.Join(dir, "k.pub")
+	must(t, os.WriteFile(secret, []byte(testSecretKey), 0o600))
+	must(t, os.WriteFile(public, []byte(testPublicKey), 0o644))
+	_, err := OpenLog(dir, "orders", &Options{SigningKey: public})
+	wantErr(t, "OpenLog(SigningKey: a public key)", err, ErrInvalidArgument, public)
+	path := filepath.Join(dir, "s.binlog")
+	w := mustWriter(t, path, &Options{SigningKey: secret})
+	must(t, w.Close())
+	_, _, err = Verify(path, "", Trust(secret))
+	wantErr(t, "Verify(Trust(a secret key))", err, ErrInvalidArgument, secret)
+	fs, _, err := Verify(path, "", Trust(public))
+	must(t, err)
+	wantFindings(t, "a signed segment trusting its key", fs, map[FindingKind][]string{})
+}
