@@ -99,6 +99,9 @@ const (
 	FindingReordered FindingKind = C.BINLOG_FINDING_REORDERED
 	// A copy of a signed segment before it.
 	FindingDuplicate FindingKind = C.BINLOG_FINDING_DUPLICATE
+	// A log's signed head names a segment it does not hold: its newest segments
+	// cut off (`location` is the head's file).
+	FindingCutOff FindingKind = C.BINLOG_FINDING_CUT_OFF
 )
 
 // END GENERATED

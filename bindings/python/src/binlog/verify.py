@@ -56,6 +56,7 @@ class FindingKind(IntEnum):
     NOT_IN_CHAIN = 30
     REORDERED = 31
     DUPLICATE = 32
+    CUT_OFF = 33
     # END GENERATED
 
     @property
