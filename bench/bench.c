@@ -155,11 +155,17 @@ static void set_flush_delay(binlog_options *o) {
     if (us && *us) CHECK(binlog_options_set_flush_delay_us(o, strtoull(us, NULL, 10)));
 }
 
+/* The secret key a's signed variant signs with (binlog_keys_new), and the
+ * writer open_writer opens next signs with it while `signing` is set. */
+static char signing_key[4096];
+static int signing;
+
 static binlog_writer *open_writer(const char *path, uint32_t durability, size_t buffer) {
     binlog_options *o;
     binlog_writer *w;
     CHECK(binlog_options_new(&o));
     CHECK(binlog_options_set_durability(o, durability, 0));
+    if (signing) CHECK(binlog_options_set_signing_key(o, signing_key));
     if (buffer) CHECK(binlog_options_set_buffer_size(o, buffer));
     set_flush_delay(o);
     CHECK(binlog_writer_open(path, o, &w));
@@ -294,12 +300,15 @@ static double run_a_write2(void *arg) {
     return t;
 }
 
+/* arg: NULL single writes, 1 batches, 2 batches of a signed writer. */
 static double run_a_binlog(void *arg) {
     int batch = arg != NULL;
     const char *path = tmp_path("a-binlog.binlog");
     binlog_entry entries[A_BATCH];
     double t0 = now();
+    signing = arg == (void *)2;
     binlog_writer *w = open_writer(path, BINLOG_DURABILITY_NONE, A_BUFFER);
+    signing = 0;
     if (batch) {
         for (size_t i = 0; i < a_records;) {
             size_t n = 0;
@@ -431,21 +440,84 @@ static void pipe_ring_alloc(void) {
     }
 }
 
+/* A signed segment of a's size, verified against its key (every record's
+ * CRC, the digest of its bytes, the signature) through the C API, against
+ * reading the same file with 1 MiB preads; both from the page cache. */
+static const char *verify_path;
+static double run_verify_signed(void *arg) {
+    (void)arg;
+    char pub[4200];
+    snprintf(pub, sizeof pub, "%s.pub", signing_key);
+    double t0 = now();
+    binlog_verify *v;
+    binlog_finding f;
+    CHECK(binlog_verify_open(verify_path, NULL, &v));
+    CHECK(binlog_verify_trust(v, pub));
+    binlog_result r;
+    while ((r = binlog_verify_next(v, &f)) == BINLOG_OK)
+        if (f.damage) fprintf(stderr, "bench: signed segment damaged: %s\n", f.message), exit(1);
+    CHECK(r == BINLOG_END ? BINLOG_OK : r);
+    binlog_verify_free(v);
+    return now() - t0;
+}
+
+static double run_read_file(void *arg) {
+    (void)arg;
+    static uint8_t buf[MIB];
+    double t0 = now();
+    int fd = open(verify_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die_sys("open", verify_path);
+    for (off_t at = 0;; at += MIB) {
+        ssize_t n = pread(fd, buf, MIB, at);
+        if (n < 0) die_sys("pread", verify_path);
+        if (n == 0) break;
+    }
+    close(fd);
+    return now() - t0;
+}
+
+static void bench_verify_signed(void) {
+    verify_path = tmp_path("verify-signed.binlog");
+    signing = 1;
+    binlog_writer *w = open_writer(verify_path, BINLOG_DURABILITY_NONE, A_BUFFER);
+    signing = 0;
+    for (size_t i = 0; i < a_records; i++)
+        CHECK(binlog_writer_write(w, u8("tick"), 4, pool + i * A_RECORD % MIB, A_RECORD, NULL));
+    close_writer(w);
+    struct stat st;
+    if (stat(verify_path, &st) != 0) die_sys("stat", verify_path);
+    double mb = st.st_size / 1e6;
+    run_fn fns[2] = {run_read_file, run_verify_signed};
+    void *args[2] = {NULL, NULL};
+    double secs[2][ROUNDS];
+    interleave(2, fns, args, secs);
+    add_figure("verify_signed_mb_s", "MB/s", "verify of a signed segment against its key, MB/s of file",
+               med_rate(mb, secs[1]), "pread 1 MiB", med_rate(mb, secs[0]),
+               med_ratio(mb, secs[1], mb, secs[0]), VALUE_AT_LEAST, 1000);
+    remove_file(verify_path);
+}
+
 static void bench_a(void) {
     printf("\na. %d-byte records, durability NONE, %s buffer, %.0f MB of payload per run,\n"
            "   timed from open to close (seal) inclusive; baseline write(2) of the same bytes in 1 MiB chunks\n",
            A_RECORD, buffer_name(), a_records * A_RECORD / 1e6);
     pipe_ring_alloc();
-    run_fn fns[5] = {run_a_write2, run_a_binlog, run_a_binlog, run_a_pipeline, run_a_pipeline};
-    void *args[5] = {NULL, (void *)1, NULL, (void *)1, (void *)2};
-    double secs[5][ROUNDS];
-    interleave(5, fns, args, secs);
+    snprintf(signing_key, sizeof signing_key, "%s", tmp_path("a.key"));
+    CHECK(binlog_keys_new(signing_key));
+    run_fn fns[6] = {run_a_write2, run_a_binlog, run_a_binlog, run_a_pipeline, run_a_pipeline, run_a_binlog};
+    void *args[6] = {NULL, (void *)1, NULL, (void *)1, (void *)2, (void *)2};
+    double secs[6][ROUNDS];
+    interleave(6, fns, args, secs);
     double mb = a_records * A_RECORD / 1e6;
     double base = med_rate(mb, secs[0]);
     add_figure("a_batch_mb_s", "MB/s", "write_batch (256/batch), MB/s of payload", med_rate(mb, secs[1]),
                "write(2)", base, med_ratio(mb, secs[1], mb, secs[0]), RATIO_AT_LEAST, 0.9);
     add_figure("a_single_mb_s", "MB/s", "binlog_writer_write, MB/s of payload", med_rate(mb, secs[2]),
                "write(2)", base, med_ratio(mb, secs[2], mb, secs[0]), RATIO_AT_LEAST, 0.9);
+    add_figure("a_signed_mb_s", "MB/s", "write_batch signed (digest + Ed25519 seal), MB/s of payload",
+               med_rate(mb, secs[5]), "unsigned write_batch", med_rate(mb, secs[1]),
+               med_ratio(mb, secs[5], mb, secs[1]), RATIO_AT_LEAST, 0.9);
+    bench_verify_signed();
     /* Where the time goes: close (flush + seal + its fdatasync) vs the rest. */
     double cb = median(&a_close_secs[1][1], ROUNDS), cs = median(&a_close_secs[0][1], ROUNDS);
     double open_to_last_write[2][ROUNDS];

@@ -1373,6 +1373,14 @@ binlog_result binlog_options_set_log_name(struct binlog_options *opts,
 binlog_result binlog_options_set_signing_key(struct binlog_options *opts, const char *key_path);
 
 /*
+ Writes a new Ed25519 secret key to the file at `key_path` (mode 0600)
+ and its public key to `key_path` + ".pub", as `binlog keys new` does;
+ `BINLOG_ERR_ALREADY_EXISTS` if either exists,
+ `BINLOG_ERR_INVALID_ARGUMENT` in a library built without signing.
+ */
+binlog_result binlog_keys_new(const char *key_path);
+
+/*
  Content type recorded in a new segment's header (UTF-8).
  */
 binlog_result binlog_options_set_content_type(struct binlog_options *opts,

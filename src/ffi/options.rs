@@ -110,6 +110,21 @@ pub extern "C" fn binlog_options_set_signing_key(
     })
 }
 
+/// Writes a new Ed25519 secret key to the file at `key_path` (mode 0600)
+/// and its public key to `key_path` + ".pub", as `binlog keys new` does;
+/// `BINLOG_ERR_ALREADY_EXISTS` if either exists,
+/// `BINLOG_ERR_INVALID_ARGUMENT` in a library built without signing.
+#[no_mangle]
+pub extern "C" fn binlog_keys_new(key_path: *const c_char) -> binlog_result {
+    call(|| {
+        let path = unsafe { c_path(key_path, "key_path") }?;
+        #[cfg(feature = "sign")]
+        return crate::sign::Signing::new_key_files(path).map(|_| BINLOG_OK).map_err(Into::into);
+        #[cfg(not(feature = "sign"))]
+        Err(super::verify::without_signing(path, ()))
+    })
+}
+
 /// Content type recorded in a new segment's header (UTF-8).
 #[no_mangle]
 pub extern "C" fn binlog_options_set_content_type(
