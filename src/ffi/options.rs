@@ -119,7 +119,9 @@ pub extern "C" fn binlog_keys_new(key_path: *const c_char) -> binlog_result {
     call(|| {
         let path = unsafe { c_path(key_path, "key_path") }?;
         #[cfg(feature = "sign")]
-        return crate::sign::Signing::new_key_files(path).map(|_| BINLOG_OK).map_err(Into::into);
+        return crate::sign::Signing::new_key_files(path)
+            .map(|_| BINLOG_OK)
+            .map_err(Into::into);
         #[cfg(not(feature = "sign"))]
         Err(super::verify::without_signing(path, ()))
     })

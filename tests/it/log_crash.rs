@@ -58,6 +58,9 @@ enum Mode {
     /// `EveryN(16)`, each sealed segment compressed on the background
     /// thread as soon as it is sealed.
     Compressing,
+    /// `EveryN(16)`, each seal signed (docs/FORMAT.md section 8.6): after
+    /// each kill the log also verifies against the key, one chain.
+    Signed,
 }
 
 /// The batch of `Mode::EveryN`.
@@ -69,6 +72,7 @@ impl Mode {
             "every_record" => Mode::EveryRecord,
             "every_n" => Mode::EveryN,
             "compressing" => Mode::Compressing,
+            "signed" => Mode::Signed,
             _ => panic!("unknown mode {s}"),
         }
     }
@@ -77,6 +81,7 @@ impl Mode {
             Mode::EveryRecord => "every_record",
             Mode::EveryN => "every_n",
             Mode::Compressing => "compressing",
+            Mode::Signed => "signed",
         }
     }
     /// The test that runs this mode (the child re-runs it).
@@ -91,6 +96,7 @@ impl Mode {
             Mode::Compressing => {
                 "kill9_while_a_log_compresses_its_sealed_segments_loses_nothing_reported_durable"
             }
+            Mode::Signed => "kill9_while_a_signed_log_rolls_leaves_one_signed_chain",
         }
     }
     /// Records per segment: the child rolls every few records (with
@@ -98,13 +104,13 @@ impl Mode {
     fn per_segment(self) -> u64 {
         match self {
             Mode::EveryRecord => 4,
-            Mode::EveryN | Mode::Compressing => 40,
+            Mode::EveryN | Mode::Compressing | Mode::Signed => 40,
         }
     }
     fn durability(self) -> Durability {
         match self {
             Mode::EveryRecord => Durability::EveryRecord,
-            Mode::EveryN | Mode::Compressing => Durability::EveryN(BATCH),
+            Mode::EveryN | Mode::Compressing | Mode::Signed => Durability::EveryN(BATCH),
         }
     }
 }
@@ -116,6 +122,8 @@ fn log_options(mode: Mode) -> LogOptions {
         segment: Options {
             durability: mode.durability(),
             buffer_size: 4096,
+            #[cfg(feature = "sign")]
+            signing: (mode == Mode::Signed).then(signing_key),
             ..Options::default()
         },
         // Batched durability also seals on the background thread, so that
@@ -510,6 +518,51 @@ fn kill9_while_a_log_compresses_its_sealed_segments_loses_nothing_reported_durab
     kill_loop(Mode::Compressing, 0x10c_c4a7);
 }
 
+#[cfg(feature = "sign")]
+#[test]
+fn kill9_while_a_signed_log_rolls_leaves_one_signed_chain() {
+    run_child_if_asked();
+    kill_loop(Mode::Signed, 0x10c_c4a8);
+}
+
+/// The signed mode's key: a fixed seed (any 32 bytes are an Ed25519
+/// key), so that the child and the parent sign and verify with one key.
+#[cfg(feature = "sign")]
+fn signing_key() -> binlog::sign::Signing {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("logcrash-signing.key");
+    let line = format!("binlog-secret-key-ed25519 {}\n", "5a".repeat(32));
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(line.as_str()) {
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, &line).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    binlog::sign::Signing::from_key_file(&path).unwrap()
+}
+
+/// A signed log as a kill left it: every sealed segment signed by the key,
+/// one chain (an older segment whose seal is pending is not sealed yet).
+#[cfg(feature = "sign")]
+fn assert_one_signed_chain(dir: &Path, ctx: &str) {
+    use binlog::verify::{FindingKind::*, Verify};
+    let key = signing_key().public_key();
+    for rep in Verify::log(dir, LOG).unwrap().trusting(key) {
+        for f in rep.findings {
+            let tampered = matches!(
+                f.kind,
+                RecordsChanged
+                    | BadSignature
+                    | OtherKey
+                    | Unsigned
+                    | ChainGap
+                    | NotInChain
+                    | Reordered
+                    | Duplicate
+            );
+            assert!(!tampered, "{ctx}: {}", f.message);
+        }
+    }
+}
+
 fn kill_loop(mode: Mode, default_seed: u64) {
     let seed = std::env::var("BINLOG_TEST_SEED")
         .ok()
@@ -587,6 +640,10 @@ fn kill_loop(mode: Mode, default_seed: u64) {
         }
 
         let (n, failure) = verify_crashed_log(dir.path(), durable_below, &mut landed, &ctx);
+        #[cfg(feature = "sign")]
+        if mode == Mode::Signed {
+            assert_one_signed_chain(dir.path(), &ctx);
+        }
         reader_failures.extend(failure);
         assert!(
             n >= expect_start,
