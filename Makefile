@@ -332,7 +332,7 @@ strace-tool:
 RUST_TESTS = CARGO=$(CARGO) $(CLIPPY_BUILD) tests/run_rust_tests.sh
 .PHONY: test-rust-build
 test-rust-build: lint
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p libbinlog --features s3 --no-deps --lib --quiet
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p libbinlog --features s3,sign --no-deps --lib --quiet
 	$(CARGO) check --quiet -p libbinlog --no-default-features --lib --tests
 	$(CARGO) test -p libbinlog --no-default-features --lib --no-run --quiet
 

@@ -3,7 +3,7 @@
 //! records' end, the link of the segment before it in its log, and an
 //! Ed25519 signature of its own link, so that a log's sealed segments form
 //! one chain that a trusted public key verifies. Here: the key files, the
-//! writer's side ([`Signing`]) and the checks a verify makes of one seal
+//! writer's side (`Signing`) and the checks a verify makes of one seal
 //! (the chain between segments: `verify::chain`).
 
 use crate::error::{Error, ErrorKind, Result};

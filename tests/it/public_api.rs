@@ -73,7 +73,7 @@ fn build_docs() -> PathBuf {
             "-p",
             "libbinlog",
             "--features",
-            "s3",
+            "s3,sign",
             "--no-deps",
             "--lib",
             "--quiet",
