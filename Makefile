@@ -659,7 +659,7 @@ test-consumer: lib $(INSTALL_TOOL)
 # some, so the check is not blind), and stays within its installed sizes
 # (tests/lean/size.sh: the targets of docs/INSTALL.md's table, as are the
 # full library's).
-LEAN_C_TESTS := $(filter-out test_ship test_conformance_remote test_unreachable,$(C_TESTS)) ../lean/test_archive_absent
+LEAN_C_TESTS := $(filter-out test_ship test_conformance_remote test_unreachable test_signed,$(C_TESTS)) ../lean/test_archive_absent
 LEAN_SO_MAX := 1650000
 LEAN_A_MAX  := 20000000
 FULL_SO_MAX := 6000000
