@@ -22,20 +22,9 @@ struct Link {
     seqs: std::ops::Range<u64>,
 }
 
-/// What is wrong with a segment's place in its log's chain.
-#[derive(Clone, Copy)]
-enum Place {
-    /// The segments before it in its chain are missing.
-    Gap,
-    /// Its chain starts again here (it names no predecessor).
-    Restart,
-    /// It names no segment of the log, nor does the next one name it.
-    NotInChain,
-    /// Its predecessor is the segment at this index, later in the log.
-    After(usize),
-    /// The segment at this index has the same link.
-    Copy(usize),
-}
+/// What is wrong with a segment's place in its log's chain: a finding's
+/// kind and words.
+type Place = (FindingKind, String);
 
 /// The trusted key and, for a log, each segment's place in its chain.
 pub(super) struct Trust {
@@ -98,8 +87,8 @@ impl Trust {
             None => Some(unsigned(rep, "its seal holds no chain block")),
             Some(block) => self.signature(rep, block, seal),
         };
-        let place = self.places.as_ref().and_then(|p| p[i].1);
-        let place = place.map(|p| place_finding(rep, p));
+        let place = self.places.as_ref().and_then(|p| p[i].1.clone());
+        let place = place.map(|(kind, what)| at_seal(rep, kind, what));
         for f in finding.into_iter().chain(place) {
             rep.push(f);
         }
@@ -217,45 +206,17 @@ fn at_seal(rep: &SegmentReport, kind: FindingKind, what: String) -> Finding {
     Finding::new(kind, &rep.location, Some(at), m)
 }
 
-fn place_finding(rep: &SegmentReport, place: Place) -> Finding {
-    let (kind, what) = match place {
-        Place::Gap => (
-            FindingKind::ChainGap,
-            "the segments before it in its chain are missing (deleted)".to_string(),
-        ),
-        Place::Restart => (
-            FindingKind::ChainGap,
-            "its chain starts again here: the segment before it is not its predecessor".into(),
-        ),
-        Place::NotInChain => (
-            FindingKind::NotInChain,
-            "not in the log's chain: inserted, replaced or taken from another log".into(),
-        ),
-        Place::After(j) => (
-            FindingKind::Reordered,
-            format!(
-                "its predecessor in the chain is the log's segment file {}, which comes after it",
-                j + 1
-            ),
-        ),
-        Place::Copy(j) => (
-            FindingKind::Duplicate,
-            format!("a copy of the log's segment file {} (the same link)", j + 1),
-        ),
-    };
-    at_seal(rep, kind, what)
-}
-
 /// Each segment's place in the chain its links make, in file order; what
 /// follows a segment found wrong is checked against the last one found
 /// right.
 fn places(links: &[Option<Link>]) -> Vec<Option<Place>> {
+    use FindingKind::*;
     let index_of = |link: &[u8; HASH_LEN], within: std::ops::Range<usize>| {
         within
             .into_iter()
             .find(|&j| links[j].as_ref().is_some_and(|l| l.link == *link))
     };
-    let mut out = vec![None; links.len()];
+    let mut out: Vec<Option<Place>> = vec![None; links.len()];
     // The link of the last segment found in the chain, and where its
     // records end.
     let mut expected: Option<[u8; HASH_LEN]> = None;
@@ -263,34 +224,45 @@ fn places(links: &[Option<Link>]) -> Vec<Option<Place>> {
     for (i, l) in links.iter().enumerate() {
         let Some(l) = l.as_ref() else { continue };
         if let Some(j) = index_of(&l.link, 0..i) {
-            out[i] = Some(Place::Copy(j));
+            let what = format!("a copy of the log's segment file {} (the same link)", j + 1);
+            out[i] = Some((Duplicate, what));
             continue;
         }
         // After segments reordered, the one moved back is followed again.
-        let follows_moved =
-            index_of(&l.prev, 0..i).is_some_and(|j| matches!(out[j], Some(Place::After(_))));
+        let moved = |j: usize| out[j].as_ref().is_some_and(|(k, _)| *k == Reordered);
+        let follows_moved = index_of(&l.prev, 0..i).is_some_and(moved);
         if expected.is_none_or(|e| e == l.prev) || follows_moved {
             (expected, expected_seq) = (Some(l.link), l.seqs.end);
             continue;
         }
         if let Some(j) = index_of(&l.prev, i + 1..links.len()) {
-            out[i] = Some(Place::After(j));
+            let what = format!(
+                "its predecessor in the chain is the log's segment file {}, which comes after it",
+                j + 1
+            );
+            out[i] = Some((Reordered, what));
             continue;
         }
         // Its predecessor is missing if the next segment follows it, or if
         // records are missing before it; else it is not of the chain.
-        let named_by_next = links
-            .get(i + 1)
-            .is_some_and(|n| n.as_ref().is_some_and(|n| n.prev == l.link));
-        let after_missing = l.seqs.start > expected_seq;
-        out[i] = Some(
-            match (l.prev == [0; HASH_LEN], named_by_next || after_missing) {
-                (true, _) => Place::Restart,
-                (false, true) => Place::Gap,
-                (false, false) => Place::NotInChain,
-            },
-        );
-        if !matches!(out[i], Some(Place::NotInChain)) {
+        let next = links.get(i + 1).and_then(Option::as_ref);
+        let missing = next.is_some_and(|n| n.prev == l.link) || l.seqs.start > expected_seq;
+        let (kind, what) = match (l.prev == [0; HASH_LEN], missing) {
+            (true, _) => (
+                ChainGap,
+                "its chain starts again here: the segment before it is not its predecessor",
+            ),
+            (false, true) => (
+                ChainGap,
+                "the segments before it in its chain are missing (deleted)",
+            ),
+            (false, false) => (
+                NotInChain,
+                "not in the log's chain: inserted, replaced or taken from another log",
+            ),
+        };
+        out[i] = Some((kind, what.to_string()));
+        if kind != NotInChain {
             (expected, expected_seq) = (Some(l.link), l.seqs.end);
         }
     }
