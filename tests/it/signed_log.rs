@@ -387,3 +387,43 @@ fn the_newest_segments_cut_off_are_found_against_a_signed_head() {
     std::fs::remove_file(t.path().join("orders.manifest")).unwrap();
     assert_eq!(with_head(public), vec![FindingKind::CutOff]);
 }
+
+/// A signed log shipped to a real S3-compatible server verifies against
+/// its key from the bucket (each object fetched whole, as `binlog verify
+/// s3://...` reads it), names another key, and an object whose records
+/// were changed in the store (the server's own file rewritten, CRC
+/// recomputed) is `records-changed`.
+#[cfg(feature = "s3")]
+#[test]
+fn a_signed_log_in_the_bucket_verifies_against_its_key() {
+    use binlog::archive::{Location, ShipOptions, Shipper};
+    let server = crate::common::s3::S3Server::start(&["logs"]);
+    let t = TempDir::new("signed-remote");
+    let (signing, public) = keys(t.path(), "k");
+    let (_, other) = keys(t.path(), "other");
+    write_log(t.path(), "orders", Some(signing));
+    let at = Location::parse("s3://logs/arch").unwrap();
+    let opts = ShipOptions {
+        connection: server.connection(),
+        ..ShipOptions::default()
+    };
+    let mut s = Shipper::open(t.path(), "orders", &at, opts).unwrap();
+    assert_eq!(s.ship_once().unwrap().uploaded.len(), SEGMENTS as usize);
+    let log = crate::common::remote::remote_log(&server, "logs", "arch", "orders");
+    let kinds = |key| {
+        let v = Verify::shipped(log.clone()).unwrap().trusting(key);
+        let found = v.flat_map(|r| r.findings).filter(|f| f.is_damage());
+        found.map(|f| f.kind).collect::<Vec<_>>()
+    };
+    assert_eq!(kinds(public), vec![]);
+    assert_eq!(kinds(other), vec![FindingKind::OtherKey; SEGMENTS as usize]);
+    let object = log.segments().unwrap()[1].object_key.clone();
+    let file = server.object_file("logs", &object);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let p = parts(&bytes);
+    let len = u32::from_le_bytes(bytes[p.header_len..p.header_len + 4].try_into().unwrap());
+    flip_with_crcs(&mut bytes, p.header_len + 8 + len as usize - 1).unwrap();
+    std::fs::write(&file, &bytes).unwrap();
+    let found = kinds(public);
+    assert!(found.contains(&FindingKind::RecordsChanged), "{found:?}");
+}
