@@ -26,8 +26,8 @@ pub struct ChainBlock {
     pub prev: [u8; HASH_LEN],
     /// The Ed25519 public key that signed it.
     pub key: [u8; HASH_LEN],
-    /// The signature of its link; zeros when no key signed it (a seal
-    /// `repair` wrote).
+    /// The signature of its link; zeros: not signed (verified as
+    /// unsigned).
     pub signature: [u8; SIGNATURE_LEN],
 }
 

@@ -138,7 +138,7 @@ impl Trust {
         dir: &SealDirectory,
     ) -> Option<Finding> {
         if !block.is_signed() {
-            return Some(unsigned(rep, "its seal is not signed (sealed by a repair)"));
+            return Some(unsigned(rep, "its chain block holds no signature"));
         }
         let link = sign::link(block, dir);
         let signer = PublicKey(block.key);
