@@ -503,6 +503,8 @@ static void bench_a(void) {
            A_RECORD, buffer_name(), a_records * A_RECORD / 1e6);
     pipe_ring_alloc();
     snprintf(signing_key, sizeof signing_key, "%s", tmp_path("a.key"));
+    remove_file(signing_key);
+    remove_file(tmp_path("a.key.pub"));
     CHECK(binlog_keys_new(signing_key));
     run_fn fns[6] = {run_a_write2, run_a_binlog, run_a_binlog, run_a_pipeline, run_a_pipeline, run_a_binlog};
     void *args[6] = {NULL, (void *)1, NULL, (void *)1, (void *)2, (void *)2};
