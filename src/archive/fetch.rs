@@ -120,24 +120,14 @@ impl RemoteLog {
         s: &ListedSegment,
     ) -> Result<(FetchedSegment, Option<SegmentEnd>)> {
         let url = self.url_of(&s.object_key);
-        let meta = self.remote().head(&s.object_key)?.ok_or_else(|| {
-            Error::file(
-                ErrorKind::NotFound,
-                &url,
-                "no such object (listed, then gone)",
-            )
-        })?;
-        let meta = match meta {
-            (size, Some(m)) => {
-                check_size(&url, size, Some(&m))?;
-                m
-            }
-            (_, None) => {
-                let what =
-                    "no binlog metadata: its SHA-256 is not known, its bytes cannot be checked";
-                return Err(Error::file(ErrorKind::Corrupt, &url, what));
-            }
+        let gone = "no such object (listed, then gone)";
+        let head = self.remote().head(&s.object_key)?;
+        let head = head.ok_or_else(|| Error::file(ErrorKind::NotFound, &url, gone))?;
+        let (size, Some(meta)) = head else {
+            let what = "no binlog metadata: its SHA-256 is not known, its bytes cannot be checked";
+            return Err(Error::file(ErrorKind::Corrupt, &url, what));
         };
+        check_size(&url, size, Some(&meta))?;
         let file_name = s.object_key.rsplit('/').next().unwrap_or(&s.object_key);
         let tmp_path = dir.join(format!(".{file_name}.fetch"));
         let tmp = TempFile(tmp_path.clone());

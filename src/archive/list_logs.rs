@@ -18,9 +18,8 @@
 use super::object_name::{LogObject, SegmentKey};
 use super::remote::Remote;
 use super::remote_log::RemoteLog;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ErrorKind, Result};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 /// One log found under the listed prefix.
@@ -83,10 +82,7 @@ struct Gathered {
 /// Every log under `remote`'s prefix (see the module doc), listed
 /// `page_size` keys per request (the server's page if `None`).
 pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogListing> {
-    let prefix = match remote.location().prefix.as_str() {
-        "" => String::new(),
-        p => format!("{p}/"),
-    };
+    let prefix = listed_prefix(remote);
     let (logs, unknown) = gather(remote, &prefix, page_size)?;
     let mut out = LogListing::default();
     for (path, mut g) in logs {
@@ -107,13 +103,17 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
 /// objects (as `list_logs` names them), from the listing alone: no object
 /// is read.
 pub(crate) fn log_paths(remote: &Remote) -> Result<Vec<String>> {
-    let prefix = match remote.location().prefix.as_str() {
-        "" => String::new(),
-        p => format!("{p}/"),
-    };
-    let (logs, _) = gather(remote, &prefix, None)?;
+    let (logs, _) = gather(remote, &listed_prefix(remote), None)?;
     let with_segments = logs.into_iter().filter(|(_, g)| !g.segments.is_empty());
     Ok(with_segments.map(|(path, _)| path).collect())
+}
+
+/// What every key under `remote`'s prefix starts with (`""`: the bucket).
+fn listed_prefix(remote: &Remote) -> String {
+    match remote.location().prefix.as_str() {
+        "" => String::new(),
+        p => format!("{p}/"),
+    }
 }
 
 /// Every key under `prefix`, a page at a time: each log's keys by its
@@ -155,9 +155,8 @@ fn gather(
             // would list the same page forever.
             Some(t) if t.is_empty() => break,
             Some(t) if token.as_ref() == Some(&t) => {
-                let url = remote.location().url_of(prefix);
                 let what = "list: the server sent the same continuation token twice";
-                return Err(Error::file(ErrorKind::Remote, Path::new(&url), what));
+                return Err(remote.object_error(prefix, ErrorKind::Remote, what));
             }
             Some(t) => token = Some(t),
             None => break,

@@ -130,6 +130,7 @@ impl Remote {
     }
 
     /// The multipart uploads in progress whose keys start with `prefix`.
+    #[cfg(any(test, feature = "internals"))]
     pub fn multipart_uploads(&self, prefix: &str) -> Result<Vec<Upload>> {
         self.list_uploads(prefix, |_| false)
             .map(Option::unwrap_or_default)

@@ -52,6 +52,7 @@ pub enum Created {
 }
 
 /// How the server says it stored an object (`Remote::stored_encryption_of`).
+#[cfg(any(test, feature = "internals"))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredEncryption {
     /// `x-amz-server-side-encryption`: `AES256`, `aws:kms`, ...
@@ -122,8 +123,16 @@ impl Remote {
             .with_bucket_name(&location.bucket)
             .with_conditional_put(S3ConditionalPut::ETagMatch)
             .with_checksum_algorithm(object_store::aws::Checksum::SHA256);
-        if let Some(e) = &c.endpoint {
-            b = b.with_endpoint(e);
+        use AmazonS3ConfigKey as K;
+        for (key, value) in [
+            (K::Endpoint, &c.endpoint),
+            (K::Region, &c.region),
+            (K::AccessKeyId, &c.access_key_id),
+            (K::SecretAccessKey, &c.secret_access_key),
+        ] {
+            if let Some(v) = value {
+                b = b.with_config(key, v);
+            }
         }
         let endpoint = c
             .endpoint
@@ -131,15 +140,6 @@ impl Remote {
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT").ok());
         let plain_http = endpoint.is_some_and(|e| e.starts_with("http://"));
-        if let Some(v) = &c.region {
-            b = b.with_region(v);
-        }
-        if let Some(v) = &c.access_key_id {
-            b = b.with_access_key_id(v);
-        }
-        if let Some(v) = &c.secret_access_key {
-            b = b.with_secret_access_key(v);
-        }
         if let Some(v) = c.virtual_hosted_style {
             b = b.with_virtual_hosted_style_request(v);
         }
@@ -217,6 +217,11 @@ impl Remote {
     pub(crate) fn object_error(&self, key: &str, kind: ErrorKind, what: impl Display) -> Error {
         let url = self.location.url_of(key);
         Error::file(kind, std::path::Path::new(&url), what)
+    }
+
+    /// The `NotFound` error of the object at `key`: no such object.
+    pub(crate) fn no_such_object(&self, key: &str) -> Error {
+        self.object_error(key, ErrorKind::NotFound, "no such object")
     }
 
     /// The headers of a request creating an object with `meta`: its
@@ -340,7 +345,7 @@ impl Remote {
     /// (stored unencrypted, or by a server that keeps no record of it, as
     /// versitygw 1.8.0). A missing object is a `NotFound` error. Signed
     /// here: object_store's HEAD does not return these headers.
-    #[doc(hidden)]
+    #[cfg(any(test, feature = "internals"))]
     pub fn stored_encryption_of(&self, key: &str) -> Result<Option<StoredEncryption>> {
         let r = self.signed_request(key, "HEAD", request(http::Method::HEAD, key))?;
         if r.status == 404 {

@@ -156,13 +156,8 @@ impl RemoteLog {
     /// a `NotFound` error naming it.
     #[doc(hidden)]
     pub fn get_whole(&self, object_key: &str) -> Result<Vec<u8>> {
-        self.remote.get(object_key)?.ok_or_else(|| {
-            Error::file(
-                ErrorKind::NotFound,
-                &self.url_of(object_key),
-                "no such object",
-            )
-        })
+        let missing = || self.remote.no_such_object(object_key);
+        self.remote.get(object_key)?.ok_or_else(missing)
     }
 
     /// The object at `object_key` copied into an anonymous temporary file,
@@ -178,7 +173,7 @@ impl RemoteLog {
         })?;
         match found {
             Some(_) => Ok(f),
-            None => Err(Error::file(ErrorKind::NotFound, &url, "no such object")),
+            None => Err(self.remote.no_such_object(object_key)),
         }
     }
 
@@ -207,13 +202,8 @@ impl RemoteLog {
 /// What the segment key `object_key` (at `url`) says.
 fn key_of(url: &Path, object_key: &str) -> Result<SegmentKey> {
     let name = object_key.rsplit('/').next().unwrap_or(object_key);
-    parse_object_key(name).ok_or_else(|| {
-        Error::file(
-            ErrorKind::InvalidArgument,
-            url,
-            "not a segment object's key",
-        )
-    })
+    let what = "not a segment object's key";
+    parse_object_key(name).ok_or_else(|| Error::file(ErrorKind::InvalidArgument, url, what))
 }
 
 /// Whether an open's error says something of the object's bytes (which a
@@ -266,14 +256,9 @@ impl crate::log::Archived for RemoteLog {
     }
 
     fn open_url(&self, url: &Path, salvage: bool) -> Result<Reader> {
-        let key = self.key_of_url(url).ok_or_else(|| {
-            Error::file(
-                ErrorKind::InvalidArgument,
-                url,
-                "not an object of the log's bucket",
-            )
-        })?;
-        self.open_reader(&key, salvage)
+        let what = "not an object of the log's bucket";
+        let not_ours = || Error::file(ErrorKind::InvalidArgument, url, what);
+        self.open_reader(&self.key_of_url(url).ok_or_else(not_ours)?, salvage)
     }
 
     fn retention_through(&self) -> Option<u64> {

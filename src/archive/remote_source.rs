@@ -11,7 +11,7 @@ use super::metadata::{check_size, ObjectMetadata};
 use super::read_ahead::ReadAhead;
 use super::remote::Remote;
 use crate::compressed::Source;
-use crate::error::{ErrorKind, Result};
+use crate::error::Result;
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::path::Path;
@@ -84,7 +84,7 @@ impl RemoteSource {
         salvage: bool,
     ) -> Result<RemoteSource> {
         let Some(suffix) = remote.get_suffix(key, tail_bytes)? else {
-            return Err(remote.object_error(key, ErrorKind::NotFound, "no such object"));
+            return Err(remote.no_such_object(key));
         };
         if !salvage {
             let url = remote.location().url_of(key);

@@ -14,8 +14,7 @@
 
 use crate::archive::object_name::{log_prefix, prune_claim_key, LogObject};
 use crate::archive::remote::{Created, Remote};
-use crate::error::{Error, ErrorKind, Result};
-use std::path::Path;
+use crate::error::{ErrorKind, Result};
 use std::time::Duration;
 
 fn now_ms() -> u64 {
@@ -67,11 +66,6 @@ fn taken(remote: &Remote, key: &str) -> Result<Option<(u64, String)>> {
     Ok(since.map(|s| (s, by)))
 }
 
-fn locked(remote: &Remote, key: &str, what: String) -> Error {
-    let url = remote.location().url_of(key);
-    Error::file(ErrorKind::Locked, Path::new(&url), what)
-}
-
 /// Takes the prune claim of `log`, or a `Locked` error naming the claim
 /// held by another pruner (taken less than `stale_after` ago).
 pub fn take(remote: &Remote, log: &str, stale_after: Duration) -> Result<Lease> {
@@ -89,7 +83,7 @@ pub fn take(remote: &Remote, log: &str, stale_after: Duration) -> Result<Lease> 
                         age.as_secs(),
                         stale_after.as_secs()
                     );
-                    return Err(locked(remote, &key, what));
+                    return Err(remote.object_error(&key, ErrorKind::Locked, what));
                 }
             }
             top + 1
@@ -103,8 +97,8 @@ pub fn take(remote: &Remote, log: &str, stale_after: Duration) -> Result<Lease> 
         now_ms()
     );
     if remote.put_create_plain(&key, body.into_bytes())? == Created::AlreadyExists {
-        let what = "another pruner of the log took the prune claim first".to_string();
-        return Err(locked(remote, &key, what));
+        let what = "another pruner of the log took the prune claim first";
+        return Err(remote.object_error(&key, ErrorKind::Locked, what));
     }
     // The stale claims taken over: their holders stop at their next check
     // (which the next generation fails as well: deleting them is tidying).
@@ -122,7 +116,7 @@ impl Lease {
         if remote.head(&self.key)?.is_none() || remote.head(&next)?.is_some() {
             let what = "the prune claim was taken over as stale by another pruner: stopped \
                         (nothing pruned out of order; the other pruner finishes)";
-            return Err(locked(remote, &self.key, what.to_string()));
+            return Err(remote.object_error(&self.key, ErrorKind::Locked, what));
         }
         Ok(())
     }
