@@ -25,14 +25,11 @@ pub fn claim(remote: &Remote, me: &Identity) -> Result<()> {
 /// The identity in the claim of `log`, `None` if the prefix is unclaimed.
 pub fn owner(remote: &Remote, log: &str) -> Result<Option<Identity>> {
     let key = claim_key(&remote.location().prefix, log);
+    let Some(bytes) = remote.get(&key)? else {
+        return Ok(None);
+    };
     let url = remote.location().url_of(&key);
-    match remote.get(&key)? {
-        None => Ok(None),
-        Some(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            Identity::decode(&text, Path::new(&url)).map(Some)
-        }
-    }
+    Identity::decode(&String::from_utf8_lossy(&bytes), Path::new(&url)).map(Some)
 }
 
 fn check_owner(remote: &Remote, key: &str, me: &Identity) -> Result<()> {

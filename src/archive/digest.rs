@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// A byte count and its SHA-256, lowercase hex.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Digest {
     pub bytes: u64,
     pub sha256: String,

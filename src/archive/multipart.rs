@@ -173,18 +173,14 @@ impl Remote {
             let r = self.expect_success(prefix, doing, r)?;
             let text = String::from_utf8_lossy(&r.body);
             for block in xml_blocks(&text, "Upload") {
-                if let (Some(key), Some(id)) = (
-                    xml_value(block.as_bytes(), "Key"),
-                    xml_value(block.as_bytes(), "UploadId"),
-                ) {
+                let value = |tag| xml_value(block.as_bytes(), tag);
+                if let (Some(key), Some(id)) = (value("Key"), value("UploadId")) {
                     out.push(Upload { key, id });
                 }
             }
-            let next = (
-                xml_value(&r.body, "NextKeyMarker"),
-                xml_value(&r.body, "NextUploadIdMarker"),
-            );
-            match (xml_value(&r.body, "IsTruncated").as_deref(), next) {
+            let value = |tag| xml_value(&r.body, tag);
+            let next = (value("NextKeyMarker"), value("NextUploadIdMarker"));
+            match (value("IsTruncated").as_deref(), next) {
                 (Some("true"), (Some(k), Some(i))) if markers != Some((k.clone(), i.clone())) => {
                     markers = Some((k, i))
                 }

@@ -55,15 +55,9 @@ fn taken(remote: &Remote, key: &str) -> Result<Option<(u64, String)>> {
         return Ok(None);
     };
     let text = String::from_utf8_lossy(&bytes);
-    let since = text
-        .lines()
-        .find_map(|l| l.strip_prefix("since ")?.parse().ok());
-    let by = text
-        .lines()
-        .find_map(|l| l.strip_prefix("by "))
-        .unwrap_or("?")
-        .to_string();
-    Ok(since.map(|s| (s, by)))
+    let line = |name| text.lines().find_map(|l| l.strip_prefix(name));
+    let since = line("since ").and_then(|s| s.parse().ok());
+    Ok(since.map(|s| (s, line("by ").unwrap_or("?").to_string())))
 }
 
 /// Takes the prune claim of `log`, or a `Locked` error naming the claim

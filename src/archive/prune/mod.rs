@@ -104,9 +104,7 @@ impl RemoteLog {
         let done = self.prune_holding(opts, &lease);
         // A claim left behind goes stale; the prune's own error comes first.
         let released = lease.release(remote);
-        let report = done?;
-        released?;
-        Ok(report)
+        done.and_then(|report| released.map(|()| report))
     }
 
     fn prune_holding(&self, opts: &PruneOptions, lease: &lease::Lease) -> Result<PruneReport> {
@@ -200,11 +198,9 @@ impl RemoteLog {
         let listed = self.segments()?;
         let next = listed.iter().find(|s| s.key.segment_no > through);
         let found = next.map(|s| Position::new(through.saturating_add(1), s.key.first_seq));
-        Ok([old, found]
-            .into_iter()
-            .flatten()
-            .reduce(Position::max)
-            .unwrap_or_default())
+        // Position::max takes each number's higher: the default, zeros, adds nothing.
+        let all = old.into_iter().chain(found);
+        Ok(all.fold(Position::default(), Position::max))
     }
 
     /// Every segment up to the one returned is pruned, as the log's
