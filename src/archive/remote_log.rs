@@ -110,7 +110,7 @@ impl RemoteLog {
             PLAIN_TAIL_BYTES
         };
         let source = RemoteSource::open(Arc::clone(&self.remote), object_key, tail, salvage)?;
-        let (records_end, resized) = (source.records_end(), source.resized());
+        let (records_end, resized) = (source.records_end, source.resized);
         let mut reader = if key.compressed {
             let (segment, lost) =
                 CompressedSegment::open_source(url.clone(), Box::new(source), salvage)?;

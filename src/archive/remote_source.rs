@@ -46,10 +46,12 @@ pub struct RemoteSource {
     /// The object's bytes from `tail_at` to its end.
     tail: Vec<u8>,
     tail_at: u64,
-    /// Where the object's records end, by its metadata.
-    records_end: Option<u64>,
-    /// Whether its size is not the one its metadata says.
-    resized: bool,
+    /// Where the object's records end (the sequence number after its
+    /// last), as its metadata says; `None` for an object without it.
+    pub records_end: Option<u64>,
+    /// Whether its size is not the one its metadata says (which only an
+    /// open with `salvage` lets pass).
+    pub resized: bool,
     /// The bytes of the last few ranged GETs, the most recently used first.
     windows: RefCell<Vec<Window>>,
     /// The read-ahead of a sequential read, if one is streaming.
@@ -107,18 +109,6 @@ impl RemoteSource {
             ahead: RefCell::new(None),
             stream_end: Cell::new(tail_at),
         })
-    }
-
-    /// Where the object's records end (the sequence number after its
-    /// last), as its metadata says; `None` for an object without it.
-    pub fn records_end(&self) -> Option<u64> {
-        self.records_end
-    }
-
-    /// Whether the object's size is not the one its metadata says (which
-    /// only an open with `salvage` lets pass).
-    pub fn resized(&self) -> bool {
-        self.resized
     }
 
     /// Fetches bytes from `offset` (below `tail_at`) into a new window,

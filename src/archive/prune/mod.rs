@@ -176,20 +176,17 @@ impl RemoteLog {
     }
 
     /// The newest last record of the objects of one segment and its
-    /// salvaged files.
+    /// salvaged files (from their seals); without records: `i64::MIN`
+    /// (oldest).
     fn last_record_ns_of(&self, unit: &[ListedSegment]) -> Result<i64> {
-        let newest = |n: i64, s| Ok(n.max(self.last_record_ns(s)?));
-        unit.iter().try_fold(i64::MIN, newest)
-    }
-
-    /// The timestamp of the last record of the object `s` (from its
-    /// seal); a segment without records: `i64::MIN` (oldest).
-    fn last_record_ns(&self, s: &ListedSegment) -> Result<i64> {
-        let r = self.open_reader(&s.object_key, false)?;
-        Ok(match r.seal() {
-            Some(d) if d.record_count > 0 => d.last_ts,
-            _ => i64::MIN,
-        })
+        let mut newest = i64::MIN;
+        for s in unit {
+            let r = self.open_reader(&s.object_key, false)?;
+            if let Some(d) = r.seal().filter(|d| d.record_count > 0) {
+                newest = newest.max(d.last_ts);
+            }
+        }
+        Ok(newest)
     }
 
     /// The log's position past segment `through`: the first object after
