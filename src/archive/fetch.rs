@@ -88,10 +88,10 @@ impl RemoteLog {
         let segments = self.segments()?;
         let firsts: Vec<u64> = segments.iter().map(|s| s.key.first_seq).collect();
         let chosen = segments.into_iter().enumerate().filter(move |(i, s)| {
-            let after_from = match (from_seq, firsts.get(i + 1)) {
-                (Some(from), Some(next)) => *next > from,
-                _ => true,
-            };
+            // The object after it starts past `from_seq` (or none follows).
+            let after_from = from_seq
+                .zip(firsts.get(i + 1))
+                .is_none_or(|(from, &next)| next > from);
             after_from && to_seq.is_none_or(|to| s.key.first_seq <= to)
         });
         let mut failed = false;

@@ -171,10 +171,8 @@ impl RemoteLog {
             f.write_all(part)
                 .map_err(|e| Error::io(&url, "make a temporary copy", e))
         })?;
-        match found {
-            Some(_) => Ok(f),
-            None => Err(self.remote.no_such_object(object_key)),
-        }
+        let missing = || self.remote.no_such_object(object_key);
+        found.map(|_| f).ok_or_else(missing)
     }
 
     /// A reader of `bytes`, the segment object at `object_key` fetched
@@ -236,11 +234,9 @@ pub(super) fn check_header(r: &Reader, key: &SegmentKey, log: &str) -> Result<()
 
 /// `bytes` in an anonymous temporary file (gone once closed).
 fn anonymous_copy(url: &Path, bytes: &[u8]) -> Result<std::fs::File> {
-    let mut f = crate::sys::anonymous_file(&std::env::temp_dir())
-        .map_err(|e| Error::io(url, "make a temporary copy", e))?;
-    f.write_all(bytes)
-        .map_err(|e| Error::io(url, "make a temporary copy", e))?;
-    Ok(f)
+    let copy = crate::sys::anonymous_file(&std::env::temp_dir())
+        .and_then(|mut f| f.write_all(bytes).map(|()| f));
+    copy.map_err(|e| Error::io(url, "make a temporary copy", e))
 }
 
 /// The log reader's remote tier (`LogReader::open_tiered`, `open_remote`).

@@ -85,10 +85,8 @@ impl Signer {
     fn url(&self, key: &str, query: &[(&str, String)]) -> String {
         let mut url = format!("{}/{}", self.bucket_url, encode(key, PATH_SAFE));
         for (i, (name, value)) in query.iter().enumerate() {
-            url.push(if i == 0 { '?' } else { '&' });
-            url.push_str(name);
-            url.push('=');
-            url.push_str(&encode(value, QUERY_SAFE));
+            let sep = if i == 0 { '?' } else { '&' };
+            url += &format!("{sep}{name}={}", encode(value, QUERY_SAFE));
         }
         url
     }
