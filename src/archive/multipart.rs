@@ -59,11 +59,8 @@ impl Remote {
             ..request(Method::PUT, key)
         };
         let r = self.send_ok(key, &doing, r)?;
-        let etag = r
-            .headers
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| self.failed(key, &doing, "no ETag in the answer"))?;
+        let etag = r.headers.get("etag").and_then(|v| v.to_str().ok());
+        let etag = etag.ok_or_else(|| self.failed(key, &doing, "no ETag in the answer"))?;
         Ok(Part {
             number,
             etag: etag.to_string(),

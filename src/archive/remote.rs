@@ -592,10 +592,8 @@ fn bucket_url(b: &AmazonS3Builder, bucket: &str, region: &str) -> String {
     let virtual_hosted = b
         .get_config_value(&AmazonS3ConfigKey::VirtualHostedStyleRequest)
         .is_some_and(|v| v == "true");
-    match (
-        b.get_config_value(&AmazonS3ConfigKey::Endpoint),
-        virtual_hosted,
-    ) {
+    let endpoint = b.get_config_value(&AmazonS3ConfigKey::Endpoint);
+    match (endpoint, virtual_hosted) {
         (Some(e), true) => e.trim_end_matches('/').to_string(),
         (Some(e), false) => format!("{}/{bucket}", e.trim_end_matches('/')),
         (None, true) => format!("https://{bucket}.s3.{region}.amazonaws.com"),

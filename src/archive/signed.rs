@@ -109,10 +109,8 @@ impl Signer {
                     let status = answer.status().as_u16();
                     if last || !retried(status) {
                         let (parts, body) = answer.into_parts();
-                        let body = body
-                            .bytes()
-                            .await
-                            .map_err(|e| Failure(format!("reading the answer: {e}")))?;
+                        let body = body.bytes().await;
+                        let body = body.map_err(|e| Failure(format!("reading the answer: {e}")))?;
                         return Ok(Response {
                             status,
                             headers: parts.headers,
@@ -152,11 +150,8 @@ impl Signer {
         body: HttpRequestBody,
         sha256: &[u8; 32],
     ) -> Result<HttpRequest, Failure> {
-        let credential = self
-            .credentials
-            .get_credential()
-            .await
-            .map_err(|e| Failure(format!("credentials: {e}")))?;
+        let credential = self.credentials.get_credential().await;
+        let credential = credential.map_err(|e| Failure(format!("credentials: {e}")))?;
         let mut request = HttpRequest::new(body);
         *request.method_mut() = method.clone();
         *request.uri_mut() = url

@@ -35,14 +35,12 @@ fn claim_key(remote: &Remote, log: &str, generation: u64) -> String {
 /// The generations of the claims of `log` in the bucket, lowest first.
 fn generations(remote: &Remote, log: &str) -> Result<Vec<u64>> {
     let prefix = log_prefix(&remote.location().prefix, log);
-    let mut out: Vec<u64> = remote
-        .list(&prefix)?
-        .iter()
-        .filter_map(|o| match LogObject::of(&o.name) {
-            LogObject::PruneClaim(generation) => Some(generation),
-            _ => None,
-        })
-        .collect();
+    let mut out = Vec::new();
+    for o in remote.list(&prefix)? {
+        if let LogObject::PruneClaim(generation) = LogObject::of(&o.name) {
+            out.push(generation);
+        }
+    }
     out.sort_unstable();
     Ok(out)
 }
@@ -84,12 +82,8 @@ pub fn take(remote: &Remote, log: &str, stale_after: Duration) -> Result<Lease> 
         }
     };
     let key = claim_key(remote, log, generation);
-    let body = format!(
-        "binlog-prune-claim 1\nby pid {} on {}\nsince {}\n",
-        std::process::id(),
-        host_name(),
-        now_ms()
-    );
+    let (pid, host, now) = (std::process::id(), host_name(), now_ms());
+    let body = format!("binlog-prune-claim 1\nby pid {pid} on {host}\nsince {now}\n");
     if remote.put_create_plain(&key, body.into_bytes())? == Created::AlreadyExists {
         let what = "another pruner of the log took the prune claim first";
         return Err(remote.object_error(&key, ErrorKind::Locked, what));
