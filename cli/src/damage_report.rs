@@ -40,10 +40,8 @@ fn frames_holding(file: &Path, d: &Damage) -> String {
     let Ok((s, _)) = CompressedSegment::open_frames_salvage(file) else {
         return String::new();
     };
-    let (Some(a), Some(b)) = (
-        s.frame_index_at(d.offset),
-        s.frame_index_at(d.resume_offset - 1),
-    ) else {
+    let last = s.frame_index_at(d.resume_offset - 1);
+    let (Some(a), Some(b)) = (s.frame_index_at(d.offset), last) else {
         return String::new();
     };
     let frames = if a == b {

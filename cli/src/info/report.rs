@@ -175,10 +175,10 @@ pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<
 /// For a compressed segment: what it was compressed from, and the ratio.
 fn compressed_from(s: &SegmentInfo) -> String {
     match (s.original_len, s.ratio()) {
-        (Some(o), Some(r)) => format!(
-            " compressed from {} ({o}), {r:.2}x; uncompressed",
-            human_bytes(o)
-        ),
+        (Some(o), Some(r)) => {
+            let human = human_bytes(o);
+            format!(" compressed from {human} ({o}), {r:.2}x; uncompressed")
+        }
         _ => String::new(),
     }
 }

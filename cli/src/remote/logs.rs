@@ -88,23 +88,20 @@ fn or_dash<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
 }
 
 fn print_table(out: &mut impl Write, listing: &LogListing) -> CliResult<()> {
+    let seq = |s: u64| s.to_string();
     writeln!(
         out,
         "{:<24} {:>8} {:>20} {:>20} {:<30} {:<30} {:>14}",
         "LOG", "SEGMENTS", "FIRST SEQ", "LAST SEQ", "FIRST TIME", "LAST TIME", "BYTES"
     )?;
     for l in &listing.logs {
-        writeln!(
-            out,
-            "{:<24} {:>8} {:>20} {:>20} {:<30} {:<30} {:>14}",
-            l.path,
-            l.segments,
-            or_dash(l.first_seq, |s| s.to_string()),
-            or_dash(l.last_seq, |s| s.to_string()),
-            or_dash(l.first_time_ns, rfc3339),
-            or_dash(l.last_time_ns, rfc3339),
-            l.bytes
-        )?;
+        let (path, n, bytes) = (&l.path, l.segments, l.bytes);
+        let (first, last) = (or_dash(l.first_seq, seq), or_dash(l.last_seq, seq));
+        let t0 = or_dash(l.first_time_ns, rfc3339);
+        let t1 = or_dash(l.last_time_ns, rfc3339);
+        let line =
+            format!("{path:<24} {n:>8} {first:>20} {last:>20} {t0:<30} {t1:<30} {bytes:>14}");
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
