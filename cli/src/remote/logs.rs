@@ -8,7 +8,9 @@ use super::{remote_log_with, RemoteLogArgs};
 use crate::error::{CliResult, Outcome};
 use crate::output;
 use crate::time::rfc3339;
-use binlog::archive::{list_logs, Connection, ListedLog, Location, LogListing, Remote};
+use binlog::archive::{
+    list_logs, Connection, ListedLog, Location, LogListing, Remote, UnknownObject,
+};
 use clap::Args;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -117,11 +119,8 @@ fn log_json(l: &ListedLog) -> Value {
 
 /// The `--json` document: `{"logs": [...], "unknown": [...]}`.
 fn document(listing: &LogListing) -> Value {
-    let unknown: Vec<Value> = listing
-        .unknown
-        .iter()
-        .map(|u| json!({"key": u.key, "bytes": u.size, "why": u.why}))
-        .collect();
+    let unknown = |u: &UnknownObject| json!({"key": u.key, "bytes": u.size, "why": u.why});
+    let unknown: Vec<Value> = listing.unknown.iter().map(unknown).collect();
     json!({
         "logs": listing.logs.iter().map(log_json).collect::<Vec<_>>(), "unknown": unknown,
     })
