@@ -75,7 +75,6 @@ pub struct LogListing {
 struct Gathered {
     /// Each segment object's key (parsed and whole) and listed size.
     segments: Vec<(SegmentKey, String, u64)>,
-    bytes: u64,
     claimed: bool,
 }
 
@@ -134,10 +133,7 @@ fn gather(
                 Ok((dir, object)) => {
                     let g = logs.entry(dir.to_string()).or_default();
                     match object {
-                        LogObject::Segment(k) => {
-                            g.bytes += o.size;
-                            g.segments.push((k, key, o.size));
-                        }
+                        LogObject::Segment(k) => g.segments.push((k, key, o.size)),
                         LogObject::Claim => g.claimed = true,
                         _ => {}
                     }
@@ -198,7 +194,7 @@ fn summarise(
         path,
         name,
         segments: g.segments.len() as u64,
-        bytes: g.bytes,
+        bytes: g.segments.iter().map(|s| s.2).sum(),
         first_seq: None,
         last_seq: None,
         first_time_ns: None,

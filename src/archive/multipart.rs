@@ -114,9 +114,8 @@ impl Remote {
 
     fn abort(&self, key: &str, id: &str, may_be_refused: bool) -> Result<()> {
         let doing = "abort multipart upload";
-        let query = vec![("uploadId", id.into())];
         let r = Request {
-            query,
+            query: vec![("uploadId", id.into())],
             ..request(Method::DELETE, key)
         };
         let r = self.signed_request(key, doing, r)?;

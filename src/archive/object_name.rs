@@ -45,10 +45,9 @@ pub fn prune_claim_key(prefix: &str, log: &str, generation: u64) -> String {
 /// (`<log>/` for an empty prefix).
 pub fn log_prefix(prefix: &str, log: &str) -> String {
     let prefix = prefix.trim_matches('/');
-    if prefix.is_empty() {
-        format!("{log}/")
-    } else {
-        format!("{prefix}/{log}/")
+    match prefix {
+        "" => format!("{log}/"),
+        _ => format!("{prefix}/{log}/"),
     }
 }
 

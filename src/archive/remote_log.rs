@@ -65,18 +65,17 @@ impl RemoteLog {
     /// out).
     pub fn segments(&self) -> Result<Vec<ListedSegment>> {
         let prefix = log_prefix(&self.remote.location().prefix, &self.log);
-        let mut out: Vec<ListedSegment> = self
-            .remote
-            .list(&prefix)?
-            .into_iter()
-            .filter_map(|o| {
-                Some(ListedSegment {
-                    key: parse_object_key(&o.name)?,
-                    object_key: format!("{prefix}{}", o.name),
+        let mut out = Vec::new();
+        for o in self.remote.list(&prefix)? {
+            if let Some(key) = parse_object_key(&o.name) {
+                let object_key = format!("{prefix}{}", o.name);
+                out.push(ListedSegment {
+                    key,
+                    object_key,
                     size: o.size,
-                })
-            })
-            .collect();
+                });
+            }
+        }
         out.sort_by_key(|s| s.key.order());
         Ok(out)
     }
@@ -104,10 +103,9 @@ impl RemoteLog {
     pub fn open_reader(&self, object_key: &str, salvage: bool) -> Result<Reader> {
         let url = self.url_of(object_key);
         let key = key_of(&url, object_key)?;
-        let tail = if key.compressed {
-            TAIL_BYTES
-        } else {
-            PLAIN_TAIL_BYTES
+        let tail = match key.compressed {
+            true => TAIL_BYTES,
+            false => PLAIN_TAIL_BYTES,
         };
         let source = RemoteSource::open(Arc::clone(&self.remote), object_key, tail, salvage)?;
         let (records_end, resized) = (source.records_end, source.resized);

@@ -158,10 +158,8 @@ impl Signer {
             .parse()
             .map_err(|e| Failure(format!("URL {url}: {e}")))?;
         for (name, value) in headers.iter().chain(&self.every_request) {
-            let (Ok(n), Ok(v)) = (
-                http::HeaderName::try_from(name.as_str()),
-                http::HeaderValue::try_from(value.as_str()),
-            ) else {
+            let n = http::HeaderName::try_from(name.as_str());
+            let (Ok(n), Ok(v)) = (n, http::HeaderValue::try_from(value.as_str())) else {
                 return Err(Failure(format!("header {name}: {value:?} is not valid")));
             };
             request.headers_mut().insert(n, v);
@@ -215,10 +213,9 @@ fn next_backoff(now: Duration, retry: &RetryConfig) -> Duration {
 fn encode(s: &str, safe: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || safe.contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+        match b.is_ascii_alphanumeric() || safe.contains(&b) {
+            true => out.push(b as char),
+            false => out.push_str(&format!("%{b:02X}")),
         }
     }
     out
