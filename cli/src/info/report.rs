@@ -51,11 +51,10 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
         (0, 0) => "none seen (a sealed segment is summarized from its seal: `binlog verify` \
                    reads every record)"
             .to_string(),
-        (d, g) => format!(
-            "{}, {} between segments (`binlog verify` tells more)",
-            counted(d, "damaged segment"),
-            counted(g as u64, "break")
-        ),
+        (d, g) => {
+            let (d, g) = (counted(d, "damaged segment"), counted(g as u64, "break"));
+            format!("{d}, {g} between segments (`binlog verify` tells more)")
+        }
     };
     Ok(writeln!(out, "  {:<12}{damage}", "damage")?)
 }
