@@ -10,10 +10,9 @@ use std::path::Path;
 
 /// A damaged region skipped: where, and the records lost.
 pub fn damage_message(file: &Path, d: &Damage) -> String {
-    let lost = if d.to_seq > d.from_seq {
-        format!("{} lost", records(d.from_seq, d.to_seq))
-    } else {
-        "no record is lost".to_string()
+    let lost = match d.to_seq > d.from_seq {
+        true => format!("{} lost", records(d.from_seq, d.to_seq)),
+        false => "no record is lost".to_string(),
     };
     let (at, resume) = (d.offset, d.resume_offset);
     let what = if at == 0 {
@@ -40,16 +39,13 @@ fn frames_holding(file: &Path, d: &Damage) -> String {
     let Ok((s, _)) = CompressedSegment::open_frames_salvage(file) else {
         return String::new();
     };
-    let (Some(a), Some(b)) = (
-        s.frame_index_at(d.offset),
-        s.frame_index_at(d.resume_offset - 1),
-    ) else {
+    let last = s.frame_index_at(d.resume_offset - 1);
+    let (Some(a), Some(b)) = (s.frame_index_at(d.offset), last) else {
         return String::new();
     };
-    let frames = if a == b {
-        format!("frame {a}")
-    } else {
-        format!("frames {a}..{b}")
+    let frames = match a == b {
+        true => format!("frame {a}"),
+        false => format!("frames {a}..{b}"),
     };
     let at = s.frames()[a].compressed_offset;
     format!(" (in compressed {frames}), at compressed offset {at}")

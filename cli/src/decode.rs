@@ -39,11 +39,8 @@ impl Decoder {
     pub fn new(schema: &TypeSchema) -> Result<Decoder, Error> {
         schema.validate()?;
         let bad = |what: String| {
-            let type_name = &schema.type_name;
-            Error::new(
-                ErrorKind::InvalidSchema,
-                format!("schema of type {type_name:?}: {what}"),
-            )
+            let what = format!("schema of type {:?}: {what}", schema.type_name);
+            Error::new(ErrorKind::InvalidSchema, what)
         };
         if schema.schema_encoding == "jsonschema" {
             serde_json::from_slice::<Value>(&schema.schema)

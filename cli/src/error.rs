@@ -42,10 +42,9 @@ impl Outcome {
     }
 
     fn when(self, cond: bool) -> Outcome {
-        if cond {
-            self
-        } else {
-            Outcome::Clean
+        match cond {
+            true => self,
+            false => Outcome::Clean,
         }
     }
 }
@@ -170,10 +169,9 @@ pub fn is_damage(err: &binlog::Error) -> bool {
 /// The plural ending for `n` things (here, a leaf every module may use:
 /// messages count things).
 pub fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
+    match n {
+        1 => "",
+        _ => "s",
     }
 }
 

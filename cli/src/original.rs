@@ -9,6 +9,7 @@
 //! and a note naming the file, the frame and its offsets. Nothing here
 //! says what is damage: the library's reader and `binlog::verify` do.
 
+use crate::error::{CliError, CliResult};
 pub use binlog::codec::starts_with_zstd_frame as is_compressed;
 use binlog::codec::CompressedSegment;
 use binlog::ErrorKind;
@@ -18,36 +19,15 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A failure to get at a segment's bytes.
-pub enum BytesError {
-    Io(String),
-    /// Not a segment (a directory, zstd frames that hold none).
-    NotSegment(String),
-    /// A compressed segment with no whole frame left: damage.
-    Lost(String),
-}
-
-impl BytesError {
-    /// The error a command reports: a compressed segment with nothing left
-    /// to read is damage (exit status 1).
-    pub fn into_cli(self) -> crate::error::CliError {
-        match self {
-            BytesError::Lost(m) => crate::error::CliError::Damaged(m),
-            BytesError::Io(m) => crate::error::CliError::io(m),
-            BytesError::NotSegment(m) => crate::error::CliError::usage(m),
-        }
-    }
-}
-
 /// The bytes of the segment at `path`, mapped; what was lost decompressing
 /// a compressed segment goes to `notes`.
-pub fn map_noting(path: &Path, notes: &mut Vec<String>) -> Result<(File, Mmap), BytesError> {
+pub fn map_noting(path: &Path, notes: &mut Vec<String>) -> CliResult<(File, Mmap)> {
     let file =
-        File::open(path).map_err(|e| BytesError::Io(format!("{}: open: {e}", path.display())))?;
+        File::open(path).map_err(|e| CliError::Io(format!("{}: open: {e}", path.display())))?;
     // Opening a directory works, mapping it does not ("No such device").
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         let what = format!("{}: is a directory, not a segment", path.display());
-        return Err(BytesError::NotSegment(what));
+        return Err(CliError::Usage(what));
     }
     let file = if is_compressed(&file) {
         let (copy, lost) = decompressed(path)?;
@@ -61,7 +41,7 @@ pub fn map_noting(path: &Path, notes: &mut Vec<String>) -> Result<(File, Mmap), 
     // while we read is documented as not allowed (docs/GUIDE.md, "Threads,
     // processes and lifetimes").
     let map = unsafe { memmap2::MmapOptions::new().map(&file) }
-        .map_err(|e| BytesError::Io(format!("{}: map: {e}", path.display())))?;
+        .map_err(|e| CliError::Io(format!("{}: map: {e}", path.display())))?;
     let _ = map.advise(memmap2::Advice::Sequential);
     Ok((file, map))
 }
@@ -94,17 +74,19 @@ pub fn zeros_from(file: &File, len: usize) -> usize {
 /// temporary file (of a frame that did not decompress, what it yields,
 /// then zeros), and a note for each frame that did not decompress (and
 /// for a lost seek table: the whole frames before the damage are given).
-fn decompressed(path: &Path) -> Result<(File, Vec<String>), BytesError> {
+fn decompressed(path: &Path) -> CliResult<(File, Vec<String>)> {
+    // A compressed segment with no whole frame left is damage (exit
+    // status 1); zstd frames that hold no segment are not a segment.
     let not_read = |e: binlog::Error| match e.kind() {
-        ErrorKind::Io => BytesError::Io(e.message().to_string()),
+        ErrorKind::Io => CliError::Io(e.message().to_string()),
         ErrorKind::CompressedTruncated | ErrorKind::CorruptSeekTable => {
-            BytesError::Lost(e.message().to_string())
+            CliError::Damaged(e.message().to_string())
         }
-        _ => BytesError::NotSegment(e.message().to_string()),
+        _ => CliError::Usage(e.message().to_string()),
     };
     let (mut seg, table_lost) = CompressedSegment::open_frames_salvage(path).map_err(not_read)?;
     let (file, tmp) = temp_file()?;
-    let io = |e: std::io::Error| BytesError::Io(format!("{}: {e}", tmp.display()));
+    let io = |e: std::io::Error| CliError::Io(format!("{}: {e}", tmp.display()));
     let mut out = BufWriter::with_capacity(1 << 20, &file);
     let mut notes = Vec::new();
     if let Some(e) = &table_lost {
@@ -148,7 +130,7 @@ fn lost_note(start: u64, kept: u64, end: u64, e: &binlog::Error) -> String {
 
 /// A new file in the temporary directory, already unlinked (it goes when
 /// closed), and the name it had.
-fn temp_file() -> Result<(File, std::path::PathBuf), BytesError> {
+fn temp_file() -> CliResult<(File, std::path::PathBuf)> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = format!("binlog-decompressed-{}-{n}.binlog", std::process::id());
@@ -158,7 +140,7 @@ fn temp_file() -> Result<(File, std::path::PathBuf), BytesError> {
         .write(true)
         .create_new(true)
         .open(&tmp)
-        .map_err(|e| BytesError::Io(format!("{}: create: {e}", tmp.display())))?;
+        .map_err(|e| CliError::Io(format!("{}: create: {e}", tmp.display())))?;
     let _ = std::fs::remove_file(&tmp);
     Ok((file, tmp))
 }

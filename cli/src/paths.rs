@@ -79,10 +79,9 @@ impl SourceArgs {
             }
         }
         if !files.is_empty() {
-            let label = if files.len() == 1 {
-                files[0].display().to_string()
-            } else {
-                format!("{} files", files.len())
+            let label = match files.as_slice() {
+                [one] => one.display().to_string(),
+                _ => format!("{} files", files.len()),
             };
             sources.insert(0, Source::of_files(label, files));
         }

@@ -101,10 +101,9 @@ impl Progress {
 
     /// Prints a line above the bar (or plainly without one).
     pub fn println(&self, line: &str) {
-        if self.bar.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            self.bar.println(line);
+        match self.bar.is_hidden() {
+            true => eprintln!("{line}"),
+            false => self.bar.println(line),
         }
     }
 

@@ -87,12 +87,10 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let no_seconds = s
         .get(16..)
         .is_some_and(|zone| !zone.starts_with([':', '.']));
-    let full = if s.len() == 10 {
-        format!("{s}T00:00:00Z")
-    } else if no_seconds {
-        format!("{}:00{}", &s[..16], &s[16..])
-    } else {
-        s.to_string()
+    let full = match (s.len(), no_seconds) {
+        (10, _) => format!("{s}T00:00:00Z"),
+        (_, true) => format!("{}:00{}", &s[..16], &s[16..]),
+        _ => s.to_string(),
     };
     let time = DateTime::parse_from_rfc3339(&full).ok()?;
     time.timestamp_nanos_opt()

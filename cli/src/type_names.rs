@@ -21,9 +21,7 @@ pub fn shown_type_name<'a>(r: &Record<'a>) -> Cow<'a, str> {
 /// the type `unknown-type-N` (`Record::lost_type_name`), if `name` is one.
 pub fn reader_type_name(name: &str) -> Option<String> {
     let n = name.strip_prefix("unknown-type-")?;
-    let id: u32 = n
-        .bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| n.parse().ok())??;
+    let digits = n.bytes().all(|b| b.is_ascii_digit());
+    let id: u32 = digits.then(|| n.parse().ok())??;
     Some(Record::lost_type_name(id))
 }

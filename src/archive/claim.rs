@@ -18,42 +18,31 @@ pub fn claim(remote: &Remote, me: &Identity) -> Result<()> {
     let key = claim_key(&remote.location().prefix, &me.log);
     match remote.put_create_plain(&key, me.encode().into_bytes())? {
         Created::Created => Ok(()),
-        Created::AlreadyExists => check_owner(remote, &key, me),
+        Created::AlreadyExists => match owner(remote, &me.log)? {
+            Some(owner) if owner == *me => Ok(()),
+            Some(owner) => Err(refused(&remote.location().url_of(&key), &owner, me)),
+            // Created and then removed since: claim it again.
+            None => claim(remote, me),
+        },
     }
 }
 
 /// The identity in the claim of `log`, `None` if the prefix is unclaimed.
 pub fn owner(remote: &Remote, log: &str) -> Result<Option<Identity>> {
     let key = claim_key(&remote.location().prefix, log);
+    let Some(bytes) = remote.get(&key)? else {
+        return Ok(None);
+    };
     let url = remote.location().url_of(&key);
-    match remote.get(&key)? {
-        None => Ok(None),
-        Some(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            Identity::decode(&text, Path::new(&url)).map(Some)
-        }
-    }
-}
-
-fn check_owner(remote: &Remote, key: &str, me: &Identity) -> Result<()> {
-    let url = remote.location().url_of(key);
-    match owner(remote, &me.log)? {
-        Some(owner) if owner == *me => Ok(()),
-        Some(owner) => Err(refused(&url, &owner, me)),
-        // Created and then removed since: claim it again.
-        None => claim(remote, me),
-    }
+    Identity::decode(&String::from_utf8_lossy(&bytes), Path::new(&url)).map(Some)
 }
 
 /// The error for a prefix claimed by `owner` that `me` tried to ship to.
 pub fn refused(url: &str, owner: &Identity, me: &Identity) -> Error {
-    Error::file(
-        ErrorKind::WrongLog,
-        Path::new(url),
-        format!(
-            "the prefix is claimed by another log named {:?} (id {}); this log's id is {}: \
-             ship it to another prefix",
-            owner.log, owner.id, me.id
-        ),
-    )
+    let (name, id, mine) = (&owner.log, &owner.id, &me.id);
+    let what = format!(
+        "the prefix is claimed by another log named {name:?} (id {id}); this log's id is {mine}: \
+         ship it to another prefix"
+    );
+    Error::file(ErrorKind::WrongLog, Path::new(url), what)
 }

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// A byte count and its SHA-256, lowercase hex.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Digest {
     pub bytes: u64,
     pub sha256: String,
@@ -96,19 +96,14 @@ pub fn sha256_of(bytes: &[u8]) -> [u8; 32] {
 }
 
 /// The digest of everything `read` yields; errors name `path`.
-pub fn of_reader(mut read: impl Read, path: &Path, doing: &str) -> Result<Digest> {
+pub fn of_reader(read: impl Read, path: &Path, doing: &str) -> Result<Digest> {
     let mut h = Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match read.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::io_at(path, h.bytes(), doing, e)),
-        };
-        h.update(&buf[..n]);
+    // A megabyte a read: `copy` hashes what the buffer holds in place.
+    let mut read = std::io::BufReader::with_capacity(1 << 20, read);
+    match std::io::copy(&mut read, &mut h) {
+        Ok(_) => Ok(h.finish()),
+        Err(e) => Err(Error::io_at(path, h.bytes(), doing, e)),
     }
-    Ok(h.finish())
 }
 
 /// Everything `read` yields (`expected` bytes, as far as the caller

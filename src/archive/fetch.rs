@@ -88,10 +88,10 @@ impl RemoteLog {
         let segments = self.segments()?;
         let firsts: Vec<u64> = segments.iter().map(|s| s.key.first_seq).collect();
         let chosen = segments.into_iter().enumerate().filter(move |(i, s)| {
-            let after_from = match (from_seq, firsts.get(i + 1)) {
-                (Some(from), Some(next)) => *next > from,
-                _ => true,
-            };
+            // The object after it starts past `from_seq` (or none follows).
+            let after_from = from_seq
+                .zip(firsts.get(i + 1))
+                .is_none_or(|(from, &next)| next > from);
             after_from && to_seq.is_none_or(|to| s.key.first_seq <= to)
         });
         let mut failed = false;
@@ -120,24 +120,14 @@ impl RemoteLog {
         s: &ListedSegment,
     ) -> Result<(FetchedSegment, Option<SegmentEnd>)> {
         let url = self.url_of(&s.object_key);
-        let meta = self.remote().head(&s.object_key)?.ok_or_else(|| {
-            Error::file(
-                ErrorKind::NotFound,
-                &url,
-                "no such object (listed, then gone)",
-            )
-        })?;
-        let meta = match meta {
-            (size, Some(m)) => {
-                check_size(&url, size, Some(&m))?;
-                m
-            }
-            (_, None) => {
-                let what =
-                    "no binlog metadata: its SHA-256 is not known, its bytes cannot be checked";
-                return Err(Error::file(ErrorKind::Corrupt, &url, what));
-            }
+        let gone = "no such object (listed, then gone)";
+        let head = self.remote().head(&s.object_key)?;
+        let head = head.ok_or_else(|| Error::file(ErrorKind::NotFound, &url, gone))?;
+        let (size, Some(meta)) = head else {
+            let what = "no binlog metadata: its SHA-256 is not known, its bytes cannot be checked";
+            return Err(Error::file(ErrorKind::Corrupt, &url, what));
         };
+        check_size(&url, size, Some(&meta))?;
         let file_name = s.object_key.rsplit('/').next().unwrap_or(&s.object_key);
         let tmp_path = dir.join(format!(".{file_name}.fetch"));
         let tmp = TempFile(tmp_path.clone());

@@ -45,15 +45,12 @@ impl Identity {
         let mut lines = FORMAT.parse(text, source)?;
         let log = lines.expect("log", 1)?.fields[0].to_string();
         let line = lines.expect("id", 1)?;
-        let id = line.fields[0];
+        let id = line.fields[0].to_string();
         if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(line.error("the id is not 32 hex digits"));
         }
         lines.end()?;
-        Ok(Identity {
-            log,
-            id: id.to_string(),
-        })
+        Ok(Identity { log, id })
     }
 }
 

@@ -18,9 +18,8 @@
 use super::object_name::{LogObject, SegmentKey};
 use super::remote::Remote;
 use super::remote_log::RemoteLog;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ErrorKind, Result};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 /// One log found under the listed prefix.
@@ -76,17 +75,13 @@ pub struct LogListing {
 struct Gathered {
     /// Each segment object's key (parsed and whole) and listed size.
     segments: Vec<(SegmentKey, String, u64)>,
-    bytes: u64,
     claimed: bool,
 }
 
 /// Every log under `remote`'s prefix (see the module doc), listed
 /// `page_size` keys per request (the server's page if `None`).
 pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogListing> {
-    let prefix = match remote.location().prefix.as_str() {
-        "" => String::new(),
-        p => format!("{p}/"),
-    };
+    let prefix = listed_prefix(remote);
     let (logs, unknown) = gather(remote, &prefix, page_size)?;
     let mut out = LogListing::default();
     for (path, mut g) in logs {
@@ -107,13 +102,17 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
 /// objects (as `list_logs` names them), from the listing alone: no object
 /// is read.
 pub(crate) fn log_paths(remote: &Remote) -> Result<Vec<String>> {
-    let prefix = match remote.location().prefix.as_str() {
-        "" => String::new(),
-        p => format!("{p}/"),
-    };
-    let (logs, _) = gather(remote, &prefix, None)?;
+    let (logs, _) = gather(remote, &listed_prefix(remote), None)?;
     let with_segments = logs.into_iter().filter(|(_, g)| !g.segments.is_empty());
     Ok(with_segments.map(|(path, _)| path).collect())
+}
+
+/// What every key under `remote`'s prefix starts with (`""`: the bucket).
+fn listed_prefix(remote: &Remote) -> String {
+    match remote.location().prefix.as_str() {
+        "" => String::new(),
+        p => format!("{p}/"),
+    }
 }
 
 /// Every key under `prefix`, a page at a time: each log's keys by its
@@ -134,10 +133,7 @@ fn gather(
                 Ok((dir, object)) => {
                     let g = logs.entry(dir.to_string()).or_default();
                     match object {
-                        LogObject::Segment(k) => {
-                            g.bytes += o.size;
-                            g.segments.push((k, key, o.size));
-                        }
+                        LogObject::Segment(k) => g.segments.push((k, key, o.size)),
                         LogObject::Claim => g.claimed = true,
                         _ => {}
                     }
@@ -155,9 +151,8 @@ fn gather(
             // would list the same page forever.
             Some(t) if t.is_empty() => break,
             Some(t) if token.as_ref() == Some(&t) => {
-                let url = remote.location().url_of(prefix);
                 let what = "list: the server sent the same continuation token twice";
-                return Err(Error::file(ErrorKind::Remote, Path::new(&url), what));
+                return Err(remote.object_error(prefix, ErrorKind::Remote, what));
             }
             Some(t) => token = Some(t),
             None => break,
@@ -199,7 +194,7 @@ fn summarise(
         path,
         name,
         segments: g.segments.len() as u64,
-        bytes: g.bytes,
+        bytes: g.segments.iter().map(|s| s.2).sum(),
         first_seq: None,
         last_seq: None,
         first_time_ns: None,

@@ -36,6 +36,7 @@ impl SealedSegment {
 /// read order, up to the first that is not sealed (the active one, one
 /// being sealed, or one that cannot be read, which `blocked_by` names:
 /// nothing after it is shipped before it).
+#[derive(Default)]
 pub struct LocalLog {
     pub sealed: Vec<SealedSegment>,
     pub blocked_by: Option<ListedSegment>,
@@ -45,11 +46,7 @@ pub struct LocalLog {
 
 pub fn scan(dir: &Path, log: &str) -> Result<LocalLog> {
     let listed = list_segments(dir, log)?;
-    let mut out = LocalLog {
-        sealed: Vec::new(),
-        blocked_by: None,
-        all: Vec::new(),
-    };
+    let mut out = LocalLog::default();
     for l in listed {
         let salvaged = l.salvaged_order();
         out.all.push(ReadOrder::new(l.segment_no, salvaged));
@@ -145,9 +142,5 @@ fn metadata(log: &str, s: &SealedSegment, records: u64, object: &Digest) -> Obje
 /// A segment's metadata without the parts that need its bytes read (sizes
 /// and hashes zero or empty, no record count): for messages about it.
 pub fn without_digest(log: &str, s: &SealedSegment) -> ObjectMetadata {
-    let none = Digest {
-        bytes: 0,
-        sha256: String::new(),
-    };
-    metadata(log, s, 0, &none)
+    metadata(log, s, 0, &Digest::default())
 }

@@ -57,11 +57,11 @@ impl ObjectMetadata {
         self.first_seq.saturating_add(self.records)
     }
 
-    /// Each field's name (after `x-amz-meta-`) and value.
-    fn fields(&self) -> impl Iterator<Item = (&'static str, String)> {
-        let last = self
-            .last_seq
-            .map_or_else(|| "none".into(), |s| s.to_string());
+    /// As the headers of a request we sign ourselves (signed.rs): each
+    /// field of `FIELDS` after `x-amz-meta-`, with its value.
+    #[doc(hidden)]
+    pub fn to_headers(&self) -> Vec<(String, String)> {
+        let last = self.last_seq.map_or("none".into(), |s| s.to_string());
         let values = [
             self.log.clone(),
             self.segment_no.to_string(),
@@ -72,15 +72,8 @@ impl ObjectMetadata {
             self.sha256.clone(),
             self.segment_sha256.clone().unwrap_or_else(|| "none".into()),
         ];
-        FIELDS.into_iter().zip(values)
-    }
-
-    /// As the headers of a request we sign ourselves (signed.rs).
-    #[doc(hidden)]
-    pub fn to_headers(&self) -> Vec<(String, String)> {
-        self.fields()
-            .map(|(key, value)| (format!("x-amz-meta-{key}"), value))
-            .collect()
+        let header = |(key, value)| (format!("x-amz-meta-{key}"), value);
+        FIELDS.into_iter().zip(values).map(header).collect()
     }
 
     /// From the attributes a GET or HEAD returned; `None` if one is

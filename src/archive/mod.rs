@@ -100,7 +100,9 @@ pub use prune::{PruneOptions, PruneReport};
 pub use remote::{Remote, RequestCounts};
 // What only the hidden methods of `Remote` return: reachable, not part
 // of the API.
+#[cfg(any(test, feature = "internals"))]
+pub use remote::StoredEncryption;
 #[doc(hidden)]
-pub use remote::{Created, RemoteObject, StoredEncryption};
+pub use remote::{Created, RemoteObject};
 pub use remote_log::{ListedSegment, RemoteLog};
 pub use shipper::{ShipOptions, ShipReport, ShipStep, Shipper, Step, StepHook};

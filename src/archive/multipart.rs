@@ -59,11 +59,8 @@ impl Remote {
             ..request(Method::PUT, key)
         };
         let r = self.send_ok(key, &doing, r)?;
-        let etag = r
-            .headers
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| self.failed(key, &doing, "no ETag in the answer"))?;
+        let etag = r.headers.get("etag").and_then(|v| v.to_str().ok());
+        let etag = etag.ok_or_else(|| self.failed(key, &doing, "no ETag in the answer"))?;
         Ok(Part {
             number,
             etag: etag.to_string(),
@@ -117,9 +114,8 @@ impl Remote {
 
     fn abort(&self, key: &str, id: &str, may_be_refused: bool) -> Result<()> {
         let doing = "abort multipart upload";
-        let query = vec![("uploadId", id.into())];
         let r = Request {
-            query,
+            query: vec![("uploadId", id.into())],
             ..request(Method::DELETE, key)
         };
         let r = self.signed_request(key, doing, r)?;
@@ -130,6 +126,7 @@ impl Remote {
     }
 
     /// The multipart uploads in progress whose keys start with `prefix`.
+    #[cfg(any(test, feature = "internals"))]
     pub fn multipart_uploads(&self, prefix: &str) -> Result<Vec<Upload>> {
         self.list_uploads(prefix, |_| false)
             .map(Option::unwrap_or_default)
@@ -172,18 +169,14 @@ impl Remote {
             let r = self.expect_success(prefix, doing, r)?;
             let text = String::from_utf8_lossy(&r.body);
             for block in xml_blocks(&text, "Upload") {
-                if let (Some(key), Some(id)) = (
-                    xml_value(block.as_bytes(), "Key"),
-                    xml_value(block.as_bytes(), "UploadId"),
-                ) {
+                let value = |tag| xml_value(block.as_bytes(), tag);
+                if let (Some(key), Some(id)) = (value("Key"), value("UploadId")) {
                     out.push(Upload { key, id });
                 }
             }
-            let next = (
-                xml_value(&r.body, "NextKeyMarker"),
-                xml_value(&r.body, "NextUploadIdMarker"),
-            );
-            match (xml_value(&r.body, "IsTruncated").as_deref(), next) {
+            let value = |tag| xml_value(&r.body, tag);
+            let next = (value("NextKeyMarker"), value("NextUploadIdMarker"));
+            match (value("IsTruncated").as_deref(), next) {
                 (Some("true"), (Some(k), Some(i))) if markers != Some((k.clone(), i.clone())) => {
                     markers = Some((k, i))
                 }

@@ -37,20 +37,17 @@ pub fn marker_key(prefix: &str, log: &str) -> String {
 /// The key of generation `generation` of the prune claim of `log` under
 /// `prefix`.
 pub fn prune_claim_key(prefix: &str, log: &str, generation: u64) -> String {
-    format!(
-        "{}{PRUNE_CLAIM_OBJECT}{generation:020}",
-        log_prefix(prefix, log)
-    )
+    let dir = log_prefix(prefix, log);
+    format!("{dir}{PRUNE_CLAIM_OBJECT}{generation:020}")
 }
 
 /// What every key of `log` under `prefix` starts with: `<prefix>/<log>/`
 /// (`<log>/` for an empty prefix).
 pub fn log_prefix(prefix: &str, log: &str) -> String {
     let prefix = prefix.trim_matches('/');
-    if prefix.is_empty() {
-        format!("{log}/")
-    } else {
-        format!("{prefix}/{log}/")
+    match prefix {
+        "" => format!("{log}/"),
+        _ => format!("{prefix}/{log}/"),
     }
 }
 

@@ -59,10 +59,8 @@ impl ReadAhead {
     /// is its error; an object that ended before the range did is
     /// `UnexpectedEof` once its last bytes were taken.
     pub fn take(&mut self) -> io::Result<Vec<u8>> {
-        let bytes = match self.chunks.recv() {
-            Ok(chunk) => chunk?,
-            Err(_) => Vec::new(), // the thread stopped: nothing more
-        };
+        // The thread stopped (the channel is closed): nothing more.
+        let bytes = self.chunks.recv().unwrap_or(Ok(Vec::new()))?;
         if bytes.is_empty() {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }

@@ -13,7 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
 use object_store::client::{HttpClient, HttpConnector, ReqwestConnector};
 use object_store::path::Path as Key;
-use object_store::{BackoffConfig, ClientOptions, GetOptions, ObjectStore, RetryConfig};
+use object_store::{BackoffConfig, ClientOptions, GetOptions, GetResult, ObjectStore, RetryConfig};
 use std::fmt::Display;
 use std::future::Future;
 use std::ops::Range;
@@ -52,6 +52,7 @@ pub enum Created {
 }
 
 /// How the server says it stored an object (`Remote::stored_encryption_of`).
+#[cfg(any(test, feature = "internals"))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredEncryption {
     /// `x-amz-server-side-encryption`: `AES256`, `aws:kms`, ...
@@ -122,8 +123,16 @@ impl Remote {
             .with_bucket_name(&location.bucket)
             .with_conditional_put(S3ConditionalPut::ETagMatch)
             .with_checksum_algorithm(object_store::aws::Checksum::SHA256);
-        if let Some(e) = &c.endpoint {
-            b = b.with_endpoint(e);
+        use AmazonS3ConfigKey as K;
+        for (key, value) in [
+            (K::Endpoint, &c.endpoint),
+            (K::Region, &c.region),
+            (K::AccessKeyId, &c.access_key_id),
+            (K::SecretAccessKey, &c.secret_access_key),
+        ] {
+            if let Some(v) = value {
+                b = b.with_config(key, v);
+            }
         }
         let endpoint = c
             .endpoint
@@ -131,15 +140,6 @@ impl Remote {
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT").ok());
         let plain_http = endpoint.is_some_and(|e| e.starts_with("http://"));
-        if let Some(v) = &c.region {
-            b = b.with_region(v);
-        }
-        if let Some(v) = &c.access_key_id {
-            b = b.with_access_key_id(v);
-        }
-        if let Some(v) = &c.secret_access_key {
-            b = b.with_secret_access_key(v);
-        }
         if let Some(v) = c.virtual_hosted_style {
             b = b.with_virtual_hosted_style_request(v);
         }
@@ -165,7 +165,10 @@ impl Remote {
         let http = ReqwestConnector::default()
             .connect(&client)
             .map_err(invalid)?;
-        let region = region_of(&b);
+        // The bucket's region as object_store takes it: `us-east-1` if the
+        // settings give none.
+        let region = b.get_config_value(&K::Region);
+        let region = region.unwrap_or_else(|| "us-east-1".into());
         let bucket_url = bucket_url(&b, &location.bucket, &region);
         let settings = StoreSettings::of(&b)
             .headers()
@@ -219,6 +222,11 @@ impl Remote {
         Error::file(kind, std::path::Path::new(&url), what)
     }
 
+    /// The `NotFound` error of the object at `key`: no such object.
+    pub(crate) fn no_such_object(&self, key: &str) -> Error {
+        self.object_error(key, ErrorKind::NotFound, "no such object")
+    }
+
     /// The headers of a request creating an object with `meta`: its
     /// metadata and the ones the store's settings ask for.
     pub(super) fn object_creation_headers(&self, meta: &ObjectMetadata) -> Vec<(String, String)> {
@@ -256,7 +264,7 @@ impl Remote {
         let sha = digest::sha256_bytes(&meta.sha256)
             .ok_or_else(|| self.failed(key, doing, "the metadata's sha256 is not one"))?;
         let headers = self.object_creation_headers(meta);
-        let r = self.signed_request(key, doing, create_only(key, body, sha, headers))?;
+        let r = self.signed_request(key, doing, put(key, body, sha, headers, true))?;
         self.created(key, doing, r)
     }
 
@@ -271,7 +279,7 @@ impl Remote {
         let doing = "create-only PUT";
         let sha = digest::sha256_of(&body);
         let headers = self.creation_headers.clone();
-        match self.block_on(self.signer.send(create_only(key, body, sha, headers))) {
+        match self.block_on(self.signer.send(put(key, body, sha, headers, true))) {
             Ok(r) => self.created(key, doing, r),
             Err(f) => match self.head(key) {
                 Ok(Some(_)) => Ok(Created::AlreadyExists),
@@ -286,14 +294,7 @@ impl Remote {
     #[doc(hidden)]
     pub fn put_replace_plain(&self, key: &str, body: Vec<u8>) -> Result<()> {
         let sha = digest::sha256_of(&body);
-        let mut headers = self.creation_headers.clone();
-        headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
-        let r = Request {
-            headers,
-            body,
-            sha256: Some(sha),
-            ..request(http::Method::PUT, key)
-        };
+        let r = put(key, body, sha, self.creation_headers.clone(), false);
         self.send_ok(key, "PUT", r).map(|_| ())
     }
 
@@ -325,14 +326,9 @@ impl Remote {
             head: true,
             ..GetOptions::default()
         };
-        match self.block_on(self.store.get_opts(&path, opts)) {
-            Ok(r) => Ok(Some((
-                r.meta.size,
-                ObjectMetadata::from_attributes(&r.attributes),
-            ))),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(self.error(key, "HEAD", e)),
-        }
+        let got = self.block_on(self.store.get_opts(&path, opts));
+        let meta = |r: GetResult| (r.meta.size, ObjectMetadata::from_attributes(&r.attributes));
+        Ok(self.found(key, "HEAD", got)?.map(meta))
     }
 
     /// How the server says it stored the object at `key` (a HEAD's
@@ -340,7 +336,7 @@ impl Remote {
     /// (stored unencrypted, or by a server that keeps no record of it, as
     /// versitygw 1.8.0). A missing object is a `NotFound` error. Signed
     /// here: object_store's HEAD does not return these headers.
-    #[doc(hidden)]
+    #[cfg(any(test, feature = "internals"))]
     pub fn stored_encryption_of(&self, key: &str) -> Result<Option<StoredEncryption>> {
         let r = self.signed_request(key, "HEAD", request(http::Method::HEAD, key))?;
         if r.status == 404 {
@@ -364,18 +360,9 @@ impl Remote {
     #[doc(hidden)]
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let path = self.key(key)?;
-        let got = self.block_on(async {
-            let r = self.store.get(&path).await?;
-            r.bytes().await
-        });
-        match got {
-            Ok(b) => {
-                self.requests.get(b.len());
-                Ok(Some(Vec::from(b)))
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(self.error(key, "GET", e)),
-        }
+        let got = self.block_on(async { self.store.get(&path).await?.bytes().await });
+        let got = self.found(key, "GET", got)?;
+        Ok(got.inspect(|b| self.requests.get(b.len())).map(Vec::from))
     }
 
     /// The size and SHA-256 of the object at `key`, read with ranged GETs
@@ -437,22 +424,16 @@ impl Remote {
         };
         let got = self.block_on(async {
             let r = self.store.get_opts(&path, opts).await?;
-            let size = r.meta.size;
-            let metadata = ObjectMetadata::from_attributes(&r.attributes);
-            Ok::<_, object_store::Error>((r.bytes().await?, size, metadata))
+            let (size, metadata) = (r.meta.size, ObjectMetadata::from_attributes(&r.attributes));
+            let bytes = Vec::from(r.bytes().await?);
+            Ok(Suffix {
+                bytes,
+                size,
+                metadata,
+            })
         });
-        match got {
-            Ok((b, size, metadata)) => {
-                self.requests.get(b.len());
-                Ok(Some(Suffix {
-                    bytes: Vec::from(b),
-                    size,
-                    metadata,
-                }))
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(self.error(key, "suffix GET", e)),
-        }
+        let got = self.found(key, "suffix GET", got)?;
+        Ok(got.inspect(|s| self.requests.get(s.bytes.len())))
     }
 
     /// Bytes `range` of the object at `key`, in one ranged GET (fewer if
@@ -513,6 +494,16 @@ impl Remote {
         Ok((relative_to(prefix, page.result.objects), page.page_token))
     }
 
+    /// `got`, or `None` if the object at `key` is missing (`doing` failed
+    /// with `NotFound`), or the error naming it.
+    fn found<T>(&self, key: &str, doing: &str, got: object_store::Result<T>) -> Result<Option<T>> {
+        match got {
+            Ok(v) => Ok(Some(v)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error(key, doing, e)),
+        }
+    }
+
     /// An object_store error about `key` as a core error naming the object
     /// (and, for a `Remote` one, the server).
     fn error(&self, key: &str, doing: &str, e: object_store::Error) -> Error {
@@ -571,32 +562,28 @@ fn relative_to(prefix: &str, objects: Vec<object_store::ObjectMeta>) -> Vec<Remo
         .collect()
 }
 
-/// A create-only PUT (`If-None-Match: *`) of `body`, of SHA-256 `sha`,
-/// to `key` with `headers`; it carries the hash as
-/// `x-amz-checksum-sha256`, so that the server refuses other bytes.
-fn create_only(
+/// A PUT of `body`, of SHA-256 `sha`, to `key` with `headers`; with
+/// `create_only`, only if no object has that key (`If-None-Match: *`), and
+/// not idempotent. It carries the hash as `x-amz-checksum-sha256`, so that
+/// the server refuses other bytes.
+fn put(
     key: &str,
     body: Vec<u8>,
     sha: [u8; 32],
-    headers: Vec<(String, String)>,
+    mut headers: Vec<(String, String)>,
+    create_only: bool,
 ) -> Request<'_> {
-    let mut headers = headers;
-    headers.push(("if-none-match".into(), "*".into()));
+    if create_only {
+        headers.push(("if-none-match".into(), "*".into()));
+    }
     headers.push(("x-amz-checksum-sha256".into(), digest::base64(&sha)));
     Request {
         headers,
         body,
         sha256: Some(sha),
-        idempotent: false,
+        idempotent: !create_only,
         ..request(http::Method::PUT, key)
     }
-}
-
-/// The bucket's region as `b`'s settings give it, `us-east-1` (as
-/// object_store takes it) if they give none.
-fn region_of(b: &AmazonS3Builder) -> String {
-    b.get_config_value(&AmazonS3ConfigKey::Region)
-        .unwrap_or_else(|| "us-east-1".into())
 }
 
 /// The URL objects' keys are appended to, as object_store makes it of
@@ -605,10 +592,8 @@ fn bucket_url(b: &AmazonS3Builder, bucket: &str, region: &str) -> String {
     let virtual_hosted = b
         .get_config_value(&AmazonS3ConfigKey::VirtualHostedStyleRequest)
         .is_some_and(|v| v == "true");
-    match (
-        b.get_config_value(&AmazonS3ConfigKey::Endpoint),
-        virtual_hosted,
-    ) {
+    let endpoint = b.get_config_value(&AmazonS3ConfigKey::Endpoint);
+    match (endpoint, virtual_hosted) {
         (Some(e), true) => e.trim_end_matches('/').to_string(),
         (Some(e), false) => format!("{}/{bucket}", e.trim_end_matches('/')),
         (None, true) => format!("https://{bucket}.s3.{region}.amazonaws.com"),

@@ -65,18 +65,17 @@ impl RemoteLog {
     /// out).
     pub fn segments(&self) -> Result<Vec<ListedSegment>> {
         let prefix = log_prefix(&self.remote.location().prefix, &self.log);
-        let mut out: Vec<ListedSegment> = self
-            .remote
-            .list(&prefix)?
-            .into_iter()
-            .filter_map(|o| {
-                Some(ListedSegment {
-                    key: parse_object_key(&o.name)?,
-                    object_key: format!("{prefix}{}", o.name),
+        let mut out = Vec::new();
+        for o in self.remote.list(&prefix)? {
+            if let Some(key) = parse_object_key(&o.name) {
+                let object_key = format!("{prefix}{}", o.name);
+                out.push(ListedSegment {
+                    key,
+                    object_key,
                     size: o.size,
-                })
-            })
-            .collect();
+                });
+            }
+        }
         out.sort_by_key(|s| s.key.order());
         Ok(out)
     }
@@ -104,13 +103,12 @@ impl RemoteLog {
     pub fn open_reader(&self, object_key: &str, salvage: bool) -> Result<Reader> {
         let url = self.url_of(object_key);
         let key = key_of(&url, object_key)?;
-        let tail = if key.compressed {
-            TAIL_BYTES
-        } else {
-            PLAIN_TAIL_BYTES
+        let tail = match key.compressed {
+            true => TAIL_BYTES,
+            false => PLAIN_TAIL_BYTES,
         };
         let source = RemoteSource::open(Arc::clone(&self.remote), object_key, tail, salvage)?;
-        let (records_end, resized) = (source.records_end(), source.resized());
+        let (records_end, resized) = (source.records_end, source.resized);
         let mut reader = if key.compressed {
             let (segment, lost) =
                 CompressedSegment::open_source(url.clone(), Box::new(source), salvage)?;
@@ -156,13 +154,8 @@ impl RemoteLog {
     /// a `NotFound` error naming it.
     #[doc(hidden)]
     pub fn get_whole(&self, object_key: &str) -> Result<Vec<u8>> {
-        self.remote.get(object_key)?.ok_or_else(|| {
-            Error::file(
-                ErrorKind::NotFound,
-                &self.url_of(object_key),
-                "no such object",
-            )
-        })
+        let missing = || self.remote.no_such_object(object_key);
+        self.remote.get(object_key)?.ok_or_else(missing)
     }
 
     /// The object at `object_key` copied into an anonymous temporary file,
@@ -176,10 +169,8 @@ impl RemoteLog {
             f.write_all(part)
                 .map_err(|e| Error::io(&url, "make a temporary copy", e))
         })?;
-        match found {
-            Some(_) => Ok(f),
-            None => Err(Error::file(ErrorKind::NotFound, &url, "no such object")),
-        }
+        let missing = || self.remote.no_such_object(object_key);
+        found.map(|_| f).ok_or_else(missing)
     }
 
     /// A reader of `bytes`, the segment object at `object_key` fetched
@@ -207,13 +198,8 @@ impl RemoteLog {
 /// What the segment key `object_key` (at `url`) says.
 fn key_of(url: &Path, object_key: &str) -> Result<SegmentKey> {
     let name = object_key.rsplit('/').next().unwrap_or(object_key);
-    parse_object_key(name).ok_or_else(|| {
-        Error::file(
-            ErrorKind::InvalidArgument,
-            url,
-            "not a segment object's key",
-        )
-    })
+    let what = "not a segment object's key";
+    parse_object_key(name).ok_or_else(|| Error::file(ErrorKind::InvalidArgument, url, what))
 }
 
 /// Whether an open's error says something of the object's bytes (which a
@@ -246,11 +232,9 @@ pub(super) fn check_header(r: &Reader, key: &SegmentKey, log: &str) -> Result<()
 
 /// `bytes` in an anonymous temporary file (gone once closed).
 fn anonymous_copy(url: &Path, bytes: &[u8]) -> Result<std::fs::File> {
-    let mut f = crate::sys::anonymous_file(&std::env::temp_dir())
-        .map_err(|e| Error::io(url, "make a temporary copy", e))?;
-    f.write_all(bytes)
-        .map_err(|e| Error::io(url, "make a temporary copy", e))?;
-    Ok(f)
+    let copy = crate::sys::anonymous_file(&std::env::temp_dir())
+        .and_then(|mut f| f.write_all(bytes).map(|()| f));
+    copy.map_err(|e| Error::io(url, "make a temporary copy", e))
 }
 
 /// The log reader's remote tier (`LogReader::open_tiered`, `open_remote`).
@@ -266,14 +250,9 @@ impl crate::log::Archived for RemoteLog {
     }
 
     fn open_url(&self, url: &Path, salvage: bool) -> Result<Reader> {
-        let key = self.key_of_url(url).ok_or_else(|| {
-            Error::file(
-                ErrorKind::InvalidArgument,
-                url,
-                "not an object of the log's bucket",
-            )
-        })?;
-        self.open_reader(&key, salvage)
+        let what = "not an object of the log's bucket";
+        let not_ours = || Error::file(ErrorKind::InvalidArgument, url, what);
+        self.open_reader(&self.key_of_url(url).ok_or_else(not_ours)?, salvage)
     }
 
     fn retention_through(&self) -> Option<u64> {

@@ -11,7 +11,7 @@ use super::metadata::{check_size, ObjectMetadata};
 use super::read_ahead::ReadAhead;
 use super::remote::Remote;
 use crate::compressed::Source;
-use crate::error::{ErrorKind, Result};
+use crate::error::Result;
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::path::Path;
@@ -46,10 +46,12 @@ pub struct RemoteSource {
     /// The object's bytes from `tail_at` to its end.
     tail: Vec<u8>,
     tail_at: u64,
-    /// Where the object's records end, by its metadata.
-    records_end: Option<u64>,
-    /// Whether its size is not the one its metadata says.
-    resized: bool,
+    /// Where the object's records end (the sequence number after its
+    /// last), as its metadata says; `None` for an object without it.
+    pub records_end: Option<u64>,
+    /// Whether its size is not the one its metadata says (which only an
+    /// open with `salvage` lets pass).
+    pub resized: bool,
     /// The bytes of the last few ranged GETs, the most recently used first.
     windows: RefCell<Vec<Window>>,
     /// The read-ahead of a sequential read, if one is streaming.
@@ -84,7 +86,7 @@ impl RemoteSource {
         salvage: bool,
     ) -> Result<RemoteSource> {
         let Some(suffix) = remote.get_suffix(key, tail_bytes)? else {
-            return Err(remote.object_error(key, ErrorKind::NotFound, "no such object"));
+            return Err(remote.no_such_object(key));
         };
         if !salvage {
             let url = remote.location().url_of(key);
@@ -107,18 +109,6 @@ impl RemoteSource {
             ahead: RefCell::new(None),
             stream_end: Cell::new(tail_at),
         })
-    }
-
-    /// Where the object's records end (the sequence number after its
-    /// last), as its metadata says; `None` for an object without it.
-    pub fn records_end(&self) -> Option<u64> {
-        self.records_end
-    }
-
-    /// Whether the object's size is not the one its metadata says (which
-    /// only an open with `salvage` lets pass).
-    pub fn resized(&self) -> bool {
-        self.resized
     }
 
     /// Fetches bytes from `offset` (below `tail_at`) into a new window,
@@ -157,10 +147,8 @@ impl RemoteSource {
     /// failure. `None`: no read-ahead.
     fn read_ahead(&self, offset: u64, len: usize) -> io::Result<Option<Vec<u8>>> {
         let mut ahead = self.ahead.borrow_mut();
-        if ahead
-            .as_ref()
-            .is_some_and(|a| a.next_at() != offset || a.is_done())
-        {
+        let stale = |a: &ReadAhead| a.next_at() != offset || a.is_done();
+        if ahead.as_ref().is_some_and(stale) {
             *ahead = None;
         }
         let end = self.stream_end.get();
@@ -171,13 +159,11 @@ impl RemoteSource {
         let Some(a) = ahead.as_mut() else {
             return Ok(None);
         };
-        match a.take() {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) => {
-                *ahead = None;
-                Err(e)
-            }
+        let taken = a.take();
+        if taken.is_err() {
+            *ahead = None;
         }
+        taken.map(Some)
     }
 }
 
@@ -222,14 +208,11 @@ impl Source for RemoteSource {
             return Ok(copy_from(&self.tail, self.tail_at, offset, buf));
         }
         let mut windows = self.windows.borrow_mut();
-        let held = windows
-            .iter()
-            .position(|w| (w.at..w.end()).contains(&offset));
-        if let Some(i) = held {
-            let w = windows.remove(i);
-            windows.insert(0, w);
-        } else {
-            self.fetch(&mut windows, offset, buf.len())?;
+        let holding = |w: &Window| (w.at..w.end()).contains(&offset);
+        match windows.iter().position(holding) {
+            // The window holding it becomes the first (the most recently used).
+            Some(i) => windows[..=i].rotate_right(1),
+            None => self.fetch(&mut windows, offset, buf.len())?,
         }
         let w = &windows[0];
         Ok(copy_from(&w.bytes, w.at, offset, buf))
@@ -243,16 +226,15 @@ impl Source for RemoteSource {
         if offset >= self.tail_at || self.holds(offset, len) {
             return;
         }
-        let end = offset
-            .saturating_add(len.min(WINDOW_MAX as u64))
-            .min(self.tail_at);
-        let Ok(bytes) = self.remote.get_range(&self.key, offset..end) else {
-            return;
-        };
-        if bytes.is_empty() {
-            return;
+        let end = offset.saturating_add(len.min(WINDOW_MAX as u64));
+        // A failed GET fetched nothing, as an empty one.
+        let got = self
+            .remote
+            .get_range(&self.key, offset..end.min(self.tail_at));
+        let bytes = got.unwrap_or_default();
+        if !bytes.is_empty() {
+            keep(&mut self.windows.borrow_mut(), offset, bytes, WINDOW_MIN);
         }
-        keep(&mut self.windows.borrow_mut(), offset, bytes, WINDOW_MIN);
     }
 
     fn streams_end_at(&self, end: u64) {
@@ -265,11 +247,7 @@ impl Source for RemoteSource {
         let Some(end) = offset.checked_add(len).filter(|&e| e <= self.len) else {
             return false;
         };
-        offset >= self.tail_at
-            || self
-                .windows
-                .borrow()
-                .iter()
-                .any(|w| w.at <= offset && end <= w.end())
+        let held = |w: &Window| w.at <= offset && end <= w.end();
+        offset >= self.tail_at || self.windows.borrow().iter().any(held)
     }
 }

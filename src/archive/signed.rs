@@ -85,10 +85,8 @@ impl Signer {
     fn url(&self, key: &str, query: &[(&str, String)]) -> String {
         let mut url = format!("{}/{}", self.bucket_url, encode(key, PATH_SAFE));
         for (i, (name, value)) in query.iter().enumerate() {
-            url.push(if i == 0 { '?' } else { '&' });
-            url.push_str(name);
-            url.push('=');
-            url.push_str(&encode(value, QUERY_SAFE));
+            let sep = if i == 0 { '?' } else { '&' };
+            url += &format!("{sep}{name}={}", encode(value, QUERY_SAFE));
         }
         url
     }
@@ -111,10 +109,8 @@ impl Signer {
                     let status = answer.status().as_u16();
                     if last || !retried(status) {
                         let (parts, body) = answer.into_parts();
-                        let body = body
-                            .bytes()
-                            .await
-                            .map_err(|e| Failure(format!("reading the answer: {e}")))?;
+                        let body = body.bytes().await;
+                        let body = body.map_err(|e| Failure(format!("reading the answer: {e}")))?;
                         return Ok(Response {
                             status,
                             headers: parts.headers,
@@ -154,21 +150,16 @@ impl Signer {
         body: HttpRequestBody,
         sha256: &[u8; 32],
     ) -> Result<HttpRequest, Failure> {
-        let credential = self
-            .credentials
-            .get_credential()
-            .await
-            .map_err(|e| Failure(format!("credentials: {e}")))?;
+        let credential = self.credentials.get_credential().await;
+        let credential = credential.map_err(|e| Failure(format!("credentials: {e}")))?;
         let mut request = HttpRequest::new(body);
         *request.method_mut() = method.clone();
         *request.uri_mut() = url
             .parse()
             .map_err(|e| Failure(format!("URL {url}: {e}")))?;
         for (name, value) in headers.iter().chain(&self.every_request) {
-            let (Ok(n), Ok(v)) = (
-                http::HeaderName::try_from(name.as_str()),
-                http::HeaderValue::try_from(value.as_str()),
-            ) else {
+            let n = http::HeaderName::try_from(name.as_str());
+            let (Ok(n), Ok(v)) = (n, http::HeaderValue::try_from(value.as_str())) else {
                 return Err(Failure(format!("header {name}: {value:?} is not valid")));
             };
             request.headers_mut().insert(n, v);
@@ -222,10 +213,9 @@ fn next_backoff(now: Duration, retry: &RetryConfig) -> Duration {
 fn encode(s: &str, safe: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || safe.contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+        match b.is_ascii_alphanumeric() || safe.contains(&b) {
+            true => out.push(b as char),
+            false => out.push_str(&format!("%{b:02X}")),
         }
     }
     out

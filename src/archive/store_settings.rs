@@ -50,18 +50,14 @@ impl StoreSettings {
     /// cannot honour them (naming the setting).
     pub fn headers(&self) -> Result<SettingHeaders, String> {
         if truthy("AWS_SKIP_SIGNATURE", &self.skip_signature)? {
-            return Err(
-                "AWS_SKIP_SIGNATURE is set: the archive's uploads are signed \
-                        requests and cannot be sent unsigned"
-                    .into(),
-            );
+            let why = "AWS_SKIP_SIGNATURE is set: the archive's uploads are signed requests and \
+                       cannot be sent unsigned";
+            return Err(why.into());
         }
         if truthy("AWS_S3_EXPRESS", &self.s3_express)? {
-            return Err(
-                "AWS_S3_EXPRESS is set: the archive's uploads do not support \
-                        S3 Express One Zone buckets"
-                    .into(),
-            );
+            let why = "AWS_S3_EXPRESS is set: the archive's uploads do not support S3 Express \
+                       One Zone buckets";
+            return Err(why.into());
         }
         let mut h = SettingHeaders::default();
         if truthy("AWS_REQUEST_PAYER", &self.request_payer)? {
@@ -79,11 +75,9 @@ impl StoreSettings {
             }
             Some(e @ ("AES256" | "aws:kms" | "aws:kms:dsse")) => e,
             Some("sse-c") => {
-                return Err(
-                    "AWS_SERVER_SIDE_ENCRYPTION=sse-c: the archive's uploads do \
-                            not support customer-provided keys"
-                        .into(),
-                )
+                let why = "AWS_SERVER_SIDE_ENCRYPTION=sse-c: the archive's uploads do not \
+                           support customer-provided keys";
+                return Err(why.into());
             }
             Some(other) => {
                 return Err(format!(
@@ -91,20 +85,16 @@ impl StoreSettings {
                 ))
             }
         };
+        // x-amz-server-side-encryption, -aws-kms-key-id, -bucket-key-enabled.
+        let sse = "x-amz-server-side-encryption";
         let o = &mut h.object_creation;
-        o.push(("x-amz-server-side-encryption".into(), encryption.into()));
+        o.push((sse.into(), encryption.into()));
         if let Some(id) = &self.kms_key_id {
-            o.push((
-                "x-amz-server-side-encryption-aws-kms-key-id".into(),
-                id.clone(),
-            ));
+            o.push((format!("{sse}-aws-kms-key-id"), id.clone()));
         }
         if self.bucket_key_enabled.is_some() {
             let on = truthy("AWS_SSE_BUCKET_KEY_ENABLED", &self.bucket_key_enabled)?;
-            o.push((
-                "x-amz-server-side-encryption-bucket-key-enabled".into(),
-                on.to_string(),
-            ));
+            o.push((format!("{sse}-bucket-key-enabled"), on.to_string()));
         }
         Ok(h)
     }

@@ -17,22 +17,18 @@ pub(super) fn dump_header(
     let e = match SegmentHeader::decode(map, path) {
         Ok((h, len)) => {
             let stored = u32::from_le_bytes(map[len - 4..len].try_into().expect("4 bytes"));
-            d.line(
-                0,
-                "header",
-                len as u64,
-                vec![
-                    ("version", Field::Bare(format!("{}.{}", h.major, h.minor))),
-                    ("crc", Field::Crc(stored, crc32(&map[..len - 4]))),
-                    ("created", Field::Time(h.created_ns)),
-                    ("segment_no", Field::Unsigned(h.segment_no)),
-                    ("first_seq", Field::Unsigned(h.first_seq)),
-                    ("log", Field::Quoted(h.log_name.clone())),
-                    ("content_type", Field::Quoted(h.content_type.clone())),
-                    ("writer", Field::Quoted(h.writer.clone())),
-                    ("params", Field::Pairs(h.params.clone())),
-                ],
-            )?;
+            let fields = vec![
+                ("version", Field::Bare(format!("{}.{}", h.major, h.minor))),
+                ("crc", Field::Crc(stored, crc32(&map[..len - 4]))),
+                ("created", Field::Time(h.created_ns)),
+                ("segment_no", Field::Unsigned(h.segment_no)),
+                ("first_seq", Field::Unsigned(h.first_seq)),
+                ("log", Field::Quoted(h.log_name.clone())),
+                ("content_type", Field::Quoted(h.content_type.clone())),
+                ("writer", Field::Quoted(h.writer.clone())),
+                ("params", Field::Pairs(h.params.clone())),
+            ];
+            d.line(0, "header", len as u64, fields)?;
             return Ok(Some((len, Some(h))));
         }
         Err(e) => e,

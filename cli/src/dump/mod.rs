@@ -49,7 +49,7 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
         return Err(CliError::usage(f.message.clone()));
     }
     let mut lost = Vec::new();
-    let (file, map) = original::map_noting(path, &mut lost).map_err(|e| e.into_cli())?;
+    let (file, map) = original::map_noting(path, &mut lost)?;
     for l in &lost {
         eprintln!("binlog: damaged: {l}");
     }

@@ -15,15 +15,11 @@ pub(super) fn dump_seal(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -
     let re = s.records_end as usize;
     let (_, begin_stored) = frame_header(map, re).expect("the seal was read");
     let count = seal_begin_count(&map[re..]).expect("the seal was read");
-    d.line(
-        re as u64,
-        "seal-begin",
-        SEAL_BEGIN_LEN as u64,
-        vec![
-            ("crc", Field::Crc(begin_stored, begin_stored)),
-            ("record_count", Field::Unsigned(count)),
-        ],
-    )?;
+    let fields = vec![
+        ("crc", Field::Crc(begin_stored, begin_stored)),
+        ("record_count", Field::Unsigned(count)),
+    ];
+    d.line(re as u64, "seal-begin", SEAL_BEGIN_LEN as u64, fields)?;
     dump_type_arrays(d, map, s)?;
     dump_sparse_index(d, map, s)?;
     dump_directory_and_trailer(d, map, s)
@@ -39,18 +35,14 @@ fn dump_type_arrays(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> Cl
             .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
             .map(|o| (o.to_string(), json!(o)))
             .collect();
-        d.line(
-            at as u64,
-            "type-array",
-            bytes.len() as u64,
-            vec![
-                ("type_id", Field::Unsigned(i as u64)),
-                ("type", Field::Quoted(t.name.clone())),
-                ("entries", Field::Unsigned(t.count)),
-                ("crc_ok", Field::OkBad(crc32(bytes) == t.array_crc)),
-                ("first", Field::Entries(first, t.count > 4)),
-            ],
-        )?;
+        let fields = vec![
+            ("type_id", Field::Unsigned(i as u64)),
+            ("type", Field::Quoted(t.name.clone())),
+            ("entries", Field::Unsigned(t.count)),
+            ("crc_ok", Field::OkBad(crc32(bytes) == t.array_crc)),
+            ("first", Field::Entries(first, t.count > 4)),
+        ];
+        d.line(at as u64, "type-array", bytes.len() as u64, fields)?;
     }
     Ok(())
 }
@@ -67,16 +59,12 @@ fn dump_sparse_index(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> C
             (text, json!({"seq": e.seq, "offset": e.offset}))
         })
         .collect();
-    d.line(
-        sp as u64,
-        "sparse-index",
-        sparse.len() as u64,
-        vec![
-            ("entries", Field::Unsigned(s.sparse_count)),
-            ("crc_ok", Field::OkBad(crc32(sparse) == s.sparse_crc)),
-            ("first", Field::Entries(first, s.sparse_count > 3)),
-        ],
-    )
+    let fields = vec![
+        ("entries", Field::Unsigned(s.sparse_count)),
+        ("crc_ok", Field::OkBad(crc32(sparse) == s.sparse_crc)),
+        ("first", Field::Entries(first, s.sparse_count > 3)),
+    ];
+    d.line(sp as u64, "sparse-index", sparse.len() as u64, fields)
 }
 
 fn dump_directory_and_trailer(d: &mut DumpOutput, map: &[u8], s: &SealDirectory) -> CliResult<()> {
@@ -84,35 +72,27 @@ fn dump_directory_and_trailer(d: &mut DumpOutput, map: &[u8], s: &SealDirectory)
     let dir = tr.dir_offset as usize;
     let (_, dir_stored) = frame_header(map, dir).expect("the seal was read");
     let types: Vec<(String, u64)> = s.types.iter().map(|t| (t.name.clone(), t.count)).collect();
-    d.line(
-        dir as u64,
-        "seal-dir",
-        tr.dir_len as u64,
-        vec![
-            ("crc", Field::Crc(dir_stored, dir_stored)),
-            ("record_count", Field::Unsigned(s.record_count)),
-            ("first_seq", Field::Unsigned(s.first_seq)),
-            ("last_seq", Field::Unsigned(s.last_seq)),
-            ("first_ts", Field::Time(s.first_ts)),
-            ("last_ts", Field::Time(s.last_ts)),
-            ("min_ts", Field::Time(s.min_ts)),
-            ("max_ts", Field::Time(s.max_ts)),
-            ("records_end", Field::Unsigned(s.records_end)),
-            ("types", Field::TypeCounts(types)),
-        ],
-    )?;
+    let fields = vec![
+        ("crc", Field::Crc(dir_stored, dir_stored)),
+        ("record_count", Field::Unsigned(s.record_count)),
+        ("first_seq", Field::Unsigned(s.first_seq)),
+        ("last_seq", Field::Unsigned(s.last_seq)),
+        ("first_ts", Field::Time(s.first_ts)),
+        ("last_ts", Field::Time(s.last_ts)),
+        ("min_ts", Field::Time(s.min_ts)),
+        ("max_ts", Field::Time(s.max_ts)),
+        ("records_end", Field::Unsigned(s.records_end)),
+        ("types", Field::TypeCounts(types)),
+    ];
+    d.line(dir as u64, "seal-dir", tr.dir_len as u64, fields)?;
     let t0 = map.len() - TRAILER_LEN;
     let stored = Trailer::stored_crc(&map[t0..]).expect("the seal was read");
-    d.line(
-        t0 as u64,
-        "trailer",
-        TRAILER_LEN as u64,
-        vec![
-            ("records_end", Field::Unsigned(tr.records_end)),
-            ("dir_offset", Field::Unsigned(tr.dir_offset)),
-            ("dir_len", Field::Unsigned(tr.dir_len as u64)),
-            ("crc", Field::Crc(stored, stored)),
-            ("magic", Field::Bare("BLGSEAL1".into())),
-        ],
-    )
+    let fields = vec![
+        ("records_end", Field::Unsigned(tr.records_end)),
+        ("dir_offset", Field::Unsigned(tr.dir_offset)),
+        ("dir_len", Field::Unsigned(tr.dir_len as u64)),
+        ("crc", Field::Crc(stored, stored)),
+        ("magic", Field::Bare("BLGSEAL1".into())),
+    ];
+    d.line(t0 as u64, "trailer", TRAILER_LEN as u64, fields)
 }

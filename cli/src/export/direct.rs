@@ -169,11 +169,10 @@ impl Builder {
     /// The builder of a value of `kind` in a column of type `t`.
     fn new(plan: &Plan, kind: &FieldKind, t: &DataType) -> Builder {
         match (kind, t) {
-            (FieldKind::Message(m), DataType::Struct(fields)) => Builder::Struct(
-                fields.clone(),
-                columns(plan, *m, fields),
-                NullBufferBuilder::new(0),
-            ),
+            (FieldKind::Message(m), DataType::Struct(fields)) => {
+                let columns = columns(plan, *m, fields);
+                Builder::Struct(fields.clone(), columns, NullBufferBuilder::new(0))
+            }
             (_, DataType::Boolean) => Builder::Bool(BooleanBuilder::new()),
             (_, DataType::Int32) => Builder::I32(Int32Builder::new()),
             (_, DataType::Int64) => Builder::I64(Int64Builder::new()),

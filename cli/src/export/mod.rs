@@ -65,10 +65,9 @@ pub fn run(args: &ExportArgs) -> CliResult<Outcome> {
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError::io_on(crate::paths::show(&args.out), e))?;
     let mut routes = Routes::new(args.to, &args.out, args.force);
-    let read = if args.merge {
-        read_merged(args, &filter, &mut routes)?
-    } else {
-        read_logs(args, &filter, &mut routes)?
+    let read = match args.merge {
+        true => read_merged(args, &filter, &mut routes)?,
+        false => read_logs(args, &filter, &mut routes)?,
     };
     let (written, undecodable) = routes.finish()?;
     for (path, records) in written {

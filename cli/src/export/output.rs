@@ -96,11 +96,8 @@ impl OutputFile {
                 for column in ["seq", "time", "payload"] {
                     props = props.set_column_dictionary_enabled(column.into(), false);
                 }
-                let props = props.build();
-                Writer::Parquet(
-                    ArrowWriter::try_new(file, schema.clone().into(), Some(props))
-                        .map_err(|e| out.error(e))?,
-                )
+                let w = ArrowWriter::try_new(file, schema.clone().into(), Some(props.build()));
+                Writer::Parquet(w.map_err(|e| out.error(e))?)
             }
             Format::Arrow => Writer::Arrow(
                 FileWriter::try_new(BufWriter::new(file), schema).map_err(|e| out.error(e))?,

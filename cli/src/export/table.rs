@@ -311,10 +311,8 @@ fn make_columns(
 /// prost-reflect is decoded so, or said on standard error (with its
 /// file of `files`) and its row left null: how many did not decode.
 fn read_direct(d: &mut Direct, values: &mut [Decoded], cols: &[ArrayRef], files: &Files) -> u64 {
-    let (seqs, payloads) = (
-        cols[0].as_primitive::<UInt64Type>(),
-        cols[5].as_binary::<i32>(),
-    );
+    let seqs = cols[0].as_primitive::<UInt64Type>();
+    let payloads = cols[5].as_binary::<i32>();
     let (types, logs) = (cols[2].as_string::<i32>(), cols[3].as_string::<i32>());
     let mut not_decoded = 0;
     for (i, v) in values.iter_mut().enumerate() {

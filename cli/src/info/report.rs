@@ -51,11 +51,10 @@ pub(super) fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
         (0, 0) => "none seen (a sealed segment is summarized from its seal: `binlog verify` \
                    reads every record)"
             .to_string(),
-        (d, g) => format!(
-            "{}, {} between segments (`binlog verify` tells more)",
-            counted(d, "damaged segment"),
-            counted(g as u64, "break")
-        ),
+        (d, g) => {
+            let (d, g) = (counted(d, "damaged segment"), counted(g as u64, "break"));
+            format!("{d}, {g} between segments (`binlog verify` tells more)")
+        }
     };
     Ok(writeln!(out, "  {:<12}{damage}", "damage")?)
 }
@@ -175,10 +174,10 @@ pub(super) fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<
 /// For a compressed segment: what it was compressed from, and the ratio.
 fn compressed_from(s: &SegmentInfo) -> String {
     match (s.original_len, s.ratio()) {
-        (Some(o), Some(r)) => format!(
-            " compressed from {} ({o}), {r:.2}x; uncompressed",
-            human_bytes(o)
-        ),
+        (Some(o), Some(r)) => {
+            let human = human_bytes(o);
+            format!(" compressed from {human} ({o}), {r:.2}x; uncompressed")
+        }
         _ => String::new(),
     }
 }

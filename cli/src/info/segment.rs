@@ -263,15 +263,13 @@ fn note_end(s: &mut SegmentInfo, tail: Tail) {
         // writing its seal (after a roll).
         Tail::SealDamaged { offset } if s.locked => {
             s.state = "ending";
-            s.detail = Some(format!(
-                "offset {offset}: its records are closed and a writer is writing its seal"
-            ));
+            let what = "its records are closed and a writer is writing its seal";
+            s.detail = Some(format!("offset {offset}: {what}"));
         }
         Tail::SealDamaged { offset } => {
             s.state = "seal-damaged";
-            s.detail = Some(format!(
-                "offset {offset}: the seal is damaged or incomplete"
-            ));
+            let what = "the seal is damaged or incomplete";
+            s.detail = Some(format!("offset {offset}: {what}"));
         }
         Tail::Sealed => s.state = "sealed",
         _ if s.locked => s.detail = Some("a writer has it open".into()),

@@ -8,7 +8,9 @@ use super::{remote_log_with, RemoteLogArgs};
 use crate::error::{CliResult, Outcome};
 use crate::output;
 use crate::time::rfc3339;
-use binlog::archive::{list_logs, Connection, ListedLog, Location, LogListing, Remote};
+use binlog::archive::{
+    list_logs, Connection, ListedLog, Location, LogListing, Remote, UnknownObject,
+};
 use clap::Args;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -88,23 +90,20 @@ fn or_dash<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
 }
 
 fn print_table(out: &mut impl Write, listing: &LogListing) -> CliResult<()> {
+    let seq = |s: u64| s.to_string();
     writeln!(
         out,
         "{:<24} {:>8} {:>20} {:>20} {:<30} {:<30} {:>14}",
         "LOG", "SEGMENTS", "FIRST SEQ", "LAST SEQ", "FIRST TIME", "LAST TIME", "BYTES"
     )?;
     for l in &listing.logs {
-        writeln!(
-            out,
-            "{:<24} {:>8} {:>20} {:>20} {:<30} {:<30} {:>14}",
-            l.path,
-            l.segments,
-            or_dash(l.first_seq, |s| s.to_string()),
-            or_dash(l.last_seq, |s| s.to_string()),
-            or_dash(l.first_time_ns, rfc3339),
-            or_dash(l.last_time_ns, rfc3339),
-            l.bytes
-        )?;
+        let (path, n, bytes) = (&l.path, l.segments, l.bytes);
+        let (first, last) = (or_dash(l.first_seq, seq), or_dash(l.last_seq, seq));
+        let t0 = or_dash(l.first_time_ns, rfc3339);
+        let t1 = or_dash(l.last_time_ns, rfc3339);
+        let line =
+            format!("{path:<24} {n:>8} {first:>20} {last:>20} {t0:<30} {t1:<30} {bytes:>14}");
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
@@ -120,11 +119,8 @@ fn log_json(l: &ListedLog) -> Value {
 
 /// The `--json` document: `{"logs": [...], "unknown": [...]}`.
 fn document(listing: &LogListing) -> Value {
-    let unknown: Vec<Value> = listing
-        .unknown
-        .iter()
-        .map(|u| json!({"key": u.key, "bytes": u.size, "why": u.why}))
-        .collect();
+    let unknown = |u: &UnknownObject| json!({"key": u.key, "bytes": u.size, "why": u.why});
+    let unknown: Vec<Value> = listing.unknown.iter().map(unknown).collect();
     json!({
         "logs": listing.logs.iter().map(log_json).collect::<Vec<_>>(), "unknown": unknown,
     })

@@ -35,16 +35,13 @@ pub fn remote_log(url: &str, log: Option<&str>) -> CliResult<RemoteLog> {
 
 /// As `remote_log`, reached as `c` says.
 pub fn remote_log_with(url: &str, log: Option<&str>, c: &Connection) -> CliResult<RemoteLog> {
-    let (at, name) = match log {
+    let named = match log {
         Some(name) => Some((url, name)),
         None => url.trim_end_matches('/').rsplit_once('/'),
-    }
-    .filter(|(at, _)| *at != "s3:/")
-    .ok_or_else(|| {
-        CliError::usage(format!(
-            "{url}: name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)"
-        ))
-    })?;
+    };
+    let what = "name the log (s3://BUCKET/PREFIX/LOG, or --log NAME)";
+    let unnamed = || CliError::usage(format!("{url}: {what}"));
+    let (at, name) = named.filter(|(at, _)| *at != "s3:/").ok_or_else(unnamed)?;
     let location = Location::parse(at)?;
     let remote = Remote::connect(&location, c)?;
     Ok(RemoteLog::new(Arc::new(remote), name)?)

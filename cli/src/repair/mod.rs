@@ -32,10 +32,9 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
     }
     let sources = args.source.resolve()?;
     let total = paths::total_len(&paths::all_files(&sources));
-    let what = if args.dry_run {
-        "repair --dry-run"
-    } else {
-        "repair"
+    let what = match args.dry_run {
+        true => "repair --dry-run",
+        false => "repair",
     };
     let mut report = Report::new(Progress::bytes(total, what), args.json);
     let mut sum = Summary::default();

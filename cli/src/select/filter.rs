@@ -43,11 +43,9 @@ impl FilterArgs {
     pub fn build(&self) -> CliResult<Filter> {
         let now = time::now_ns();
         let parse = |flag: &str, v: &Option<String>| -> CliResult<Option<i64>> {
-            v.as_deref()
-                .map(|s| {
-                    time::parse_time(s, now).map_err(|e| CliError::usage(format!("{flag}: {e}")))
-                })
-                .transpose()
+            let Some(s) = v else { return Ok(None) };
+            let usage = |e: String| CliError::usage(format!("{flag}: {e}"));
+            Ok(Some(time::parse_time(s, now).map_err(usage)?))
         };
         let named = self.types.iter().filter(|t| !t.is_empty());
         let f = Filter {

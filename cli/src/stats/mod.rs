@@ -32,10 +32,9 @@ pub fn run(args: &StatsArgs) -> CliResult<Outcome> {
     })?;
     progress.finish();
     let mut out = output::stdout();
-    if args.json {
-        report::print_json(&mut out, &tally, args.by)?;
-    } else {
-        report::print_text(&mut out, &tally, args)?;
+    match args.json {
+        true => report::print_json(&mut out, &tally, args.by)?,
+        false => report::print_text(&mut out, &tally, args)?,
     }
     out.flush()?;
     Ok(outcome)

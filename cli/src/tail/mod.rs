@@ -168,11 +168,10 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
     let token = cursor_in(args.cursor_file.as_deref())?;
     let (mut reading, start_seq) = open_follower(args, source, filter, start, token)?;
     let mut printed_since_commit = 0u64;
-    if let (Some(start), Some(to)) = (start_seq, filter.to_seq) {
-        if start > to {
-            // Every record up to --to-seq is written and none is to be shown.
-            return Ok(Outcome::Clean);
-        }
+    let past_to = start_seq.zip(filter.to_seq).is_some_and(|(s, to)| s > to);
+    if past_to {
+        // Every record up to --to-seq is written and none is to be shown.
+        return Ok(Outcome::Clean);
     }
     let mut out = output::stdout();
     let mut printer = a.printer();
@@ -212,9 +211,8 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
                         None => printer.print(&mut out, None, &r)?,
                         Some(h) => {
                             let lr = reading.reader();
-                            let (file, schema) =
-                                (lr.current_path(), lr.type_schema(h.1.record().type_name));
-                            printer.print_held(&mut out, &h, file, schema)?;
+                            let schema = lr.type_schema(h.1.record().type_name);
+                            printer.print_held(&mut out, &h, lr.current_path(), schema)?;
                         }
                     }
                 }
@@ -265,9 +263,8 @@ fn open_follower(
     }
     if let Some(name) = &args.consumer {
         if !log_dir {
-            return Err(CliError::usage(
-                "--consumer reads a log in a directory: give the directory (and --log NAME)",
-            ));
+            let why = "--consumer reads a log in a directory: give the directory (and --log NAME)";
+            return Err(CliError::usage(why));
         }
         let c = Consumer::new(lr, name, start)?;
         let at = c.committed();

@@ -112,18 +112,15 @@ fn the_log_in(dir: &Path) -> CliResult<String> {
         let abs = std::path::absolute(dir).ok()?;
         Some(abs.file_name()?.to_str()?.to_string())
     };
+    let shown = dir.display();
+    let none = || format!("{shown}: no log here; name the log to create with --log NAME");
     match logs.as_slice() {
         [one] => Ok(one.clone()),
-        [] => own_name().ok_or_else(|| {
-            CliError::usage(format!(
-                "{}: no log here; name the log to create with --log NAME",
-                dir.display()
-            ))
-        }),
-        many => Err(CliError::usage(format!(
-            "{}: several logs ({}); choose one with --log NAME",
-            dir.display(),
-            many.join(", ")
-        ))),
+        [] => own_name().ok_or_else(|| CliError::usage(none())),
+        many => {
+            let many = many.join(", ");
+            let why = format!("{shown}: several logs ({many}); choose one with --log NAME");
+            Err(CliError::usage(why))
+        }
     }
 }

@@ -138,9 +138,8 @@ fn payload_of(text: Option<&str>, encoding: Option<&str>) -> Result<Vec<u8>, Str
                 "hex" => encoding::decode_hex(&s).ok_or("\"payload\" is not valid hex")?,
                 "base64" => encoding::decode_base64(&s).ok_or("\"payload\" is not valid base64")?,
                 other => {
-                    return Err(format!(
-                        "unknown \"encoding\" {other:?} (utf8, hex or base64)"
-                    ))
+                    let why = format!("unknown \"encoding\" {other:?} (utf8, hex or base64)");
+                    return Err(why);
                 }
             }
         }

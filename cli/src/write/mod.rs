@@ -39,10 +39,9 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
     let (dest, shown, created) = destination::open(args)?;
     let batch = RefCell::new(Batch::new(args.max_record_size));
     let input = Input::stdin(&batch, &dest);
-    let result = if args.json {
-        json::read_json(input, args, &meta)
-    } else {
-        input::read_lines(input, args, &meta)
+    let result = match args.json {
+        true => json::read_json(input, args, &meta),
+        false => input::read_lines(input, args, &meta),
     };
     // The records read before bad input (or a failed write) are written
     // too; a failed write left nothing pending to write twice.

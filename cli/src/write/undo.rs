@@ -9,8 +9,7 @@
 use crate::file_kind;
 use crate::paths;
 use binlog::naming::{self, is_path_locked};
-use binlog::Reader;
-use binlog::{SegmentEvent, SharedCallback};
+use binlog::{Reader, SegmentEvent, SharedCallback};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 

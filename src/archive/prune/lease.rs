@@ -14,8 +14,7 @@
 
 use crate::archive::object_name::{log_prefix, prune_claim_key, LogObject};
 use crate::archive::remote::{Created, Remote};
-use crate::error::{Error, ErrorKind, Result};
-use std::path::Path;
+use crate::error::{ErrorKind, Result};
 use std::time::Duration;
 
 fn now_ms() -> u64 {
@@ -36,14 +35,12 @@ fn claim_key(remote: &Remote, log: &str, generation: u64) -> String {
 /// The generations of the claims of `log` in the bucket, lowest first.
 fn generations(remote: &Remote, log: &str) -> Result<Vec<u64>> {
     let prefix = log_prefix(&remote.location().prefix, log);
-    let mut out: Vec<u64> = remote
-        .list(&prefix)?
-        .iter()
-        .filter_map(|o| match LogObject::of(&o.name) {
-            LogObject::PruneClaim(generation) => Some(generation),
-            _ => None,
-        })
-        .collect();
+    let mut out = Vec::new();
+    for o in remote.list(&prefix)? {
+        if let LogObject::PruneClaim(generation) = LogObject::of(&o.name) {
+            out.push(generation);
+        }
+    }
     out.sort_unstable();
     Ok(out)
 }
@@ -56,20 +53,9 @@ fn taken(remote: &Remote, key: &str) -> Result<Option<(u64, String)>> {
         return Ok(None);
     };
     let text = String::from_utf8_lossy(&bytes);
-    let since = text
-        .lines()
-        .find_map(|l| l.strip_prefix("since ")?.parse().ok());
-    let by = text
-        .lines()
-        .find_map(|l| l.strip_prefix("by "))
-        .unwrap_or("?")
-        .to_string();
-    Ok(since.map(|s| (s, by)))
-}
-
-fn locked(remote: &Remote, key: &str, what: String) -> Error {
-    let url = remote.location().url_of(key);
-    Error::file(ErrorKind::Locked, Path::new(&url), what)
+    let line = |name| text.lines().find_map(|l| l.strip_prefix(name));
+    let since = line("since ").and_then(|s| s.parse().ok());
+    Ok(since.map(|s| (s, line("by ").unwrap_or("?").to_string())))
 }
 
 /// Takes the prune claim of `log`, or a `Locked` error naming the claim
@@ -89,22 +75,18 @@ pub fn take(remote: &Remote, log: &str, stale_after: Duration) -> Result<Lease> 
                         age.as_secs(),
                         stale_after.as_secs()
                     );
-                    return Err(locked(remote, &key, what));
+                    return Err(remote.object_error(&key, ErrorKind::Locked, what));
                 }
             }
             top + 1
         }
     };
     let key = claim_key(remote, log, generation);
-    let body = format!(
-        "binlog-prune-claim 1\nby pid {} on {}\nsince {}\n",
-        std::process::id(),
-        host_name(),
-        now_ms()
-    );
+    let (pid, host, now) = (std::process::id(), host_name(), now_ms());
+    let body = format!("binlog-prune-claim 1\nby pid {pid} on {host}\nsince {now}\n");
     if remote.put_create_plain(&key, body.into_bytes())? == Created::AlreadyExists {
-        let what = "another pruner of the log took the prune claim first".to_string();
-        return Err(locked(remote, &key, what));
+        let what = "another pruner of the log took the prune claim first";
+        return Err(remote.object_error(&key, ErrorKind::Locked, what));
     }
     // The stale claims taken over: their holders stop at their next check
     // (which the next generation fails as well: deleting them is tidying).
@@ -122,7 +104,7 @@ impl Lease {
         if remote.head(&self.key)?.is_none() || remote.head(&next)?.is_some() {
             let what = "the prune claim was taken over as stale by another pruner: stopped \
                         (nothing pruned out of order; the other pruner finishes)";
-            return Err(locked(remote, &self.key, what.to_string()));
+            return Err(remote.object_error(&self.key, ErrorKind::Locked, what));
         }
         Ok(())
     }

@@ -43,10 +43,8 @@ pub struct Marker {
 
 impl Marker {
     fn encode(&self, log: &str) -> String {
-        let body = format!(
-            "log {log}\nthrough {}\nnext {} {}\n",
-            self.through, self.next.segment_no, self.next.seq
-        );
+        let (through, Position { segment_no, seq }) = (self.through, self.next);
+        let body = format!("log {log}\nthrough {through}\nnext {segment_no} {seq}\n");
         FORMAT.render(&body)
     }
 

@@ -104,9 +104,7 @@ impl RemoteLog {
         let done = self.prune_holding(opts, &lease);
         // A claim left behind goes stale; the prune's own error comes first.
         let released = lease.release(remote);
-        let report = done?;
-        released?;
-        Ok(report)
+        done.and_then(|report| released.map(|()| report))
     }
 
     fn prune_holding(&self, opts: &PruneOptions, lease: &lease::Lease) -> Result<PruneReport> {
@@ -178,20 +176,17 @@ impl RemoteLog {
     }
 
     /// The newest last record of the objects of one segment and its
-    /// salvaged files.
+    /// salvaged files (from their seals); without records: `i64::MIN`
+    /// (oldest).
     fn last_record_ns_of(&self, unit: &[ListedSegment]) -> Result<i64> {
-        let newest = |n: i64, s| Ok(n.max(self.last_record_ns(s)?));
-        unit.iter().try_fold(i64::MIN, newest)
-    }
-
-    /// The timestamp of the last record of the object `s` (from its
-    /// seal); a segment without records: `i64::MIN` (oldest).
-    fn last_record_ns(&self, s: &ListedSegment) -> Result<i64> {
-        let r = self.open_reader(&s.object_key, false)?;
-        Ok(match r.seal() {
-            Some(d) if d.record_count > 0 => d.last_ts,
-            _ => i64::MIN,
-        })
+        let mut newest = i64::MIN;
+        for s in unit {
+            let r = self.open_reader(&s.object_key, false)?;
+            if let Some(d) = r.seal().filter(|d| d.record_count > 0) {
+                newest = newest.max(d.last_ts);
+            }
+        }
+        Ok(newest)
     }
 
     /// The log's position past segment `through`: the first object after
@@ -200,11 +195,9 @@ impl RemoteLog {
         let listed = self.segments()?;
         let next = listed.iter().find(|s| s.key.segment_no > through);
         let found = next.map(|s| Position::new(through.saturating_add(1), s.key.first_seq));
-        Ok([old, found]
-            .into_iter()
-            .flatten()
-            .reduce(Position::max)
-            .unwrap_or_default())
+        // Position::max takes each number's higher: the default, zeros, adds nothing.
+        let all = old.into_iter().chain(found);
+        Ok(all.fold(Position::default(), Position::max))
     }
 
     /// Every segment up to the one returned is pruned, as the log's
