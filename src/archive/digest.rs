@@ -39,7 +39,7 @@ impl Hasher {
     pub fn finish(self) -> Digest {
         Digest {
             bytes: self.bytes,
-            sha256: hex(self.ctx.finish().as_ref()),
+            sha256: crate::format::hex(self.ctx.finish().as_ref()),
         }
     }
 }
@@ -134,23 +134,10 @@ pub fn of_decompressed(file: &std::fs::File, path: &Path) -> Result<Digest> {
     of_reader(decoder, path, "decompress segment")
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The 32 bytes of a SHA-256 written as `Digest::sha256` is; `None` if
 /// `hex` is not one.
 pub fn sha256_bytes(hex: &str) -> Option<[u8; 32]> {
-    let digits = hex.as_bytes();
-    if digits.len() != 64 {
-        return None;
-    }
-    let val = |c: u8| (c as char).to_digit(16).map(|v| v as u8);
-    let mut out = [0; 32];
-    for (o, pair) in out.iter_mut().zip(digits.chunks(2)) {
-        *o = val(pair[0])? << 4 | val(pair[1])?;
-    }
-    Some(out)
+    crate::format::from_hex(hex)
 }
 
 /// `bytes` in standard base64, padded: how S3's `x-amz-checksum-sha256`
@@ -182,7 +169,7 @@ mod tests {
         parts.update(b"bc");
         assert_eq!(parts.finish(), d);
         let raw = sha256_bytes(&d.sha256).unwrap();
-        assert_eq!(hex(&raw), d.sha256);
+        assert_eq!(crate::format::hex(&raw), d.sha256);
         assert_eq!(base64(&raw), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
         assert_eq!(
             (base64(b"a"), base64(b"ab")),

@@ -54,6 +54,26 @@ pub const MAX_HEADER_LEN: u32 = 1 << 20;
 /// Longest type name, in bytes of UTF-8.
 pub const MAX_TYPE_NAME_LEN: usize = 4096;
 
+/// Lowercase hex digits of `bytes` (digests and keys in text files and
+/// object metadata).
+#[cfg(any(feature = "s3", feature = "sign"))]
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The N bytes that 2N hex digits `text` spell; `None` if it is not that.
+#[cfg(any(feature = "s3", feature = "sign"))]
+pub(crate) fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let digits = text.as_bytes();
+    (digits.len() == 2 * N).then_some(())?;
+    let val = |c: u8| (c as char).to_digit(16).map(|v| v as u8);
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(digits.chunks(2)) {
+        *o = val(pair[0])? << 4 | val(pair[1])?;
+    }
+    Some(out)
+}
+
 /// The little-endian u32 at `at` of `b` (which holds it).
 #[inline(always)]
 pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {

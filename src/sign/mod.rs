@@ -9,7 +9,8 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::chain::{ChainBlock, HASH_LEN, SIGNATURE_LEN};
 use crate::format::seal::SealDirectory;
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{from_hex, hex, FRAME_HEADER_LEN};
+
 use crate::source::SegmentSource;
 use parking_lot::Mutex;
 use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
@@ -112,9 +113,9 @@ impl SignedHead {
                 Some(SignedHead {
                     log: log.to_string(),
                     next_seq: next.parse().ok()?,
-                    link: unhex(link)?,
-                    key: PublicKey(unhex(key)?),
-                    signature: unhex(sig)?,
+                    link: from_hex(link)?,
+                    key: PublicKey(from_hex(key)?),
+                    signature: from_hex(sig)?,
                 })
             })(),
             _ => None,
@@ -325,7 +326,7 @@ fn read_key_file(path: &Path, label: &str) -> Result<[u8; HASH_LEN]> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read key file", e))?;
     let mut words = text.split_whitespace();
     let key = match (words.next(), words.next(), words.next()) {
-        (Some(l), Some(h), None) if l == label => unhex(h),
+        (Some(l), Some(h), None) if l == label => from_hex(h),
         _ => None,
     };
     key.ok_or_else(|| {
@@ -353,20 +354,4 @@ fn write_key_file(path: &Path, text: &str, mode: u32) -> Result<()> {
 
 fn invalid_key(path: &Path) -> Error {
     Error::file(ErrorKind::InvalidArgument, path, "not an Ed25519 key")
-}
-
-/// Lowercase hex digits of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The N bytes that 2N hex digits `text` spell.
-fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let digits = text.as_bytes();
-    (digits.len() == 2 * N).then_some(())?;
-    let mut out = [0u8; N];
-    for (o, pair) in out.iter_mut().zip(digits.chunks(2)) {
-        *o = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(out)
 }

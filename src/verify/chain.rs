@@ -151,7 +151,7 @@ impl Trust {
                 FindingKind::OtherKey,
                 format!(
                     "signed by another key ({}), not the trusted one",
-                    sign::hex(&block.key)
+                    crate::format::hex(&block.key)
                 ),
             ),
             (_, false) => (
