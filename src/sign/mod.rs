@@ -21,6 +21,8 @@ use std::sync::Arc;
 
 /// What a seal's signature signs: this, then the segment's link.
 const SEAL_CONTEXT: &[u8] = b"libbinlog seal 1\0";
+/// What a live checkpoint's signature signs: this, then its link.
+const LIVE_CONTEXT: &[u8] = b"libbinlog live 1\0";
 /// The BLAKE3 key derivation context of a link.
 const LINK_CONTEXT: &str = "libbinlog 1 chain link";
 /// The first word of a key file: a secret key's, a public key's.
@@ -28,6 +30,8 @@ const SECRET_KEY_LABEL: &str = "binlog-secret-key-ed25519";
 const PUBLIC_KEY_LABEL: &str = "binlog-public-key-ed25519";
 /// The first word of a signed head's line.
 const HEAD_LABEL: &str = "binlog-head-1";
+/// The first word of a checkpoint's line.
+const LIVE_LABEL: &str = "binlog-live-1";
 /// Bytes hashed at a time (BLAKE3 hashes a large piece on every SIMD lane).
 const DIGEST_PIECE: usize = 1 << 20;
 
@@ -51,9 +55,13 @@ impl PublicKey {
     /// Whether `signature` is this key's signature of a seal whose link
     /// is `link`.
     pub fn signed_seal(&self, link: &[u8; HASH_LEN], signature: &[u8; SIGNATURE_LEN]) -> bool {
-        let message = [SEAL_CONTEXT, link].concat();
+        self.signed(SEAL_CONTEXT, link, signature)
+    }
+
+    fn signed(&self, context: &[u8], link: &[u8; HASH_LEN], sig: &[u8; SIGNATURE_LEN]) -> bool {
+        let message = [context, link].concat();
         UnparsedPublicKey::new(&ED25519, &self.0)
-            .verify(&message, signature)
+            .verify(&message, sig)
             .is_ok()
     }
 }
@@ -80,6 +88,16 @@ struct Head {
     /// and the log's name.
     path: Option<PathBuf>,
     log: String,
+    /// The live segment's digest so far (`checkpoint`), which its seal
+    /// continues.
+    live: Option<LiveDigest>,
+}
+
+/// BLAKE3 of the first `hashed_to` bytes of segment `segment_no`.
+struct LiveDigest {
+    segment_no: u64,
+    hasher: blake3::Hasher,
+    hashed_to: u64,
 }
 
 /// A chain's head as its newest seal signed it: what `<log>.head` holds
@@ -98,8 +116,42 @@ pub struct SignedHead {
     pub link: [u8; HASH_LEN],
     /// The key that signed it.
     pub key: PublicKey,
-    /// The seal's signature of the link.
+    /// The seal's signature of the link (a checkpoint's, of its own).
     pub signature: [u8; SIGNATURE_LEN],
+    /// A checkpoint of the live segment, not a seal: what it covers.
+    pub live: Option<Checkpoint>,
+}
+
+/// A signed checkpoint of a log's live segment (`binlog-live-1`): its
+/// bytes `0 .. end` (whole records, up to the head's `next_seq`) have
+/// BLAKE3 `digest`, and it follows the segment whose link is `prev`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The segment's number.
+    pub segment_no: u64,
+    /// The bytes it covers.
+    pub end: u64,
+    /// Their digest.
+    pub digest: [u8; HASH_LEN],
+    /// The link of the segment before it.
+    pub prev: [u8; HASH_LEN],
+}
+
+impl Checkpoint {
+    /// What its signature signs (after `LIVE_CONTEXT`): keyed BLAKE3
+    /// (context `libbinlog 1 live link`) of the log's name, `segment_no`,
+    /// `end`, `next_seq`, `digest` and `prev`.
+    fn link(&self, log: &str, next_seq: u64) -> [u8; HASH_LEN] {
+        let mut h = blake3::Hasher::new_derive_key("libbinlog 1 live link");
+        h.update(&(log.len() as u64).to_le_bytes());
+        h.update(log.as_bytes());
+        for v in [self.segment_no, self.end, next_seq] {
+            h.update(&v.to_le_bytes());
+        }
+        h.update(&self.digest);
+        h.update(&self.prev);
+        *h.finalize().as_bytes()
+    }
 }
 
 impl SignedHead {
@@ -108,37 +160,60 @@ impl SignedHead {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read head", e))?;
         let w: Vec<&str> = text.split_whitespace().collect();
+        let head = |log: &str, next: &str, link, key, sig, live| {
+            Some(SignedHead {
+                log: log.to_string(),
+                next_seq: next.parse().ok()?,
+                link,
+                key: PublicKey(from_hex(key)?),
+                signature: from_hex(sig)?,
+                live,
+            })
+        };
         let head = match w.as_slice() {
-            [HEAD_LABEL, log, next, link, key, sig] => (|| {
-                Some(SignedHead {
-                    log: log.to_string(),
-                    next_seq: next.parse().ok()?,
-                    link: from_hex(link)?,
-                    key: PublicKey(from_hex(key)?),
-                    signature: from_hex(sig)?,
-                })
+            [HEAD_LABEL, log, next, link, key, sig] => {
+                from_hex(link).and_then(|link| head(log, next, link, key, sig, None))
+            }
+            [LIVE_LABEL, log, next, no, end, digest, prev, key, sig] => (|| {
+                let live = Checkpoint {
+                    segment_no: no.parse().ok()?,
+                    end: end.parse().ok()?,
+                    digest: from_hex(digest)?,
+                    prev: from_hex(prev)?,
+                };
+                let link = live.link(log, next.parse().ok()?);
+                head(log, next, link, key, sig, Some(live))
             })(),
             _ => None,
         };
         head.ok_or_else(|| {
             let what =
-                format!("not a signed head of libbinlog: one line, {HEAD_LABEL} and 5 fields");
+                format!("not a signed head of libbinlog: one line, {HEAD_LABEL} or {LIVE_LABEL} and its fields");
             Error::file(ErrorKind::InvalidArgument, path, what)
         })
     }
 
     /// Its line in a head file.
     pub fn to_line(&self) -> String {
-        let (link, key, sig) = (hex(&self.link), hex(&self.key.0), hex(&self.signature));
-        format!(
-            "{HEAD_LABEL} {} {} {link} {key} {sig}",
-            self.log, self.next_seq
-        )
+        let (log, next) = (&self.log, self.next_seq);
+        let (key, sig) = (hex(&self.key.0), hex(&self.signature));
+        match &self.live {
+            None => format!("{HEAD_LABEL} {log} {next} {} {key} {sig}", hex(&self.link)),
+            Some(c) => {
+                let (no, end, digest, prev) = (c.segment_no, c.end, hex(&c.digest), hex(&c.prev));
+                format!("{LIVE_LABEL} {log} {next} {no} {end} {digest} {prev} {key} {sig}")
+            }
+        }
     }
 
     /// Whether `key` signed it.
     pub fn signed_by(&self, key: &PublicKey) -> bool {
-        self.key == *key && key.signed_seal(&self.link, &self.signature)
+        let context = if self.live.is_some() {
+            LIVE_CONTEXT
+        } else {
+            SEAL_CONTEXT
+        };
+        self.key == *key && key.signed(context, &self.link, &self.signature)
     }
 
     /// Replaces the file at `path` with it (written beside, then renamed).
@@ -210,18 +285,24 @@ impl Signing {
     }
 
     /// The chain block of the seal whose directory is `dir` (its `chain`
-    /// `None`), of the segment in `file` (at `path`), following the chain's
+    /// `None`), of segment `no` in `file` (at `path`), following the chain's
     /// head. The head moves only once the seal is written (`sealed`).
     pub(crate) fn block(
         &self,
-        file: &File,
-        path: &Path,
+        (file, path, no): (&File, &Path, u64),
         dir: &SealDirectory,
     ) -> Result<ChainBlock> {
         let end = dir.records_end;
-        let digest = digest_of(end, |at, buf| file.read_exact_at(buf, at))
-            .map_err(|e| Error::io_at(path, end, "digest for the seal", e))?;
         let mut head = self.head.lock();
+        // On from the live segment's last checkpoint, if this is it.
+        let (mut hasher, from) = match head.live.take() {
+            Some(l) if l.segment_no == no && l.hashed_to <= end => (l.hasher, l.hashed_to),
+            _ => (blake3::Hasher::new(), 0),
+        };
+        let digest = digest_on(&mut hasher, from..end, |at, buf| {
+            file.read_exact_at(buf, at)
+        })
+        .map_err(|e| Error::io_at(path, end, "digest for the seal", e))?;
         let mut block = ChainBlock {
             digest,
             prev: head.link,
@@ -237,8 +318,53 @@ impl Signing {
             link,
             key: self.public_key(),
             signature: block.signature,
+            live: None,
         });
         Ok(block)
+    }
+
+    /// Signs a checkpoint of log segment `segment_no` at `path`, whose
+    /// bytes up to `end` are whole records up to `next_seq`, into the log's
+    /// head file. The digest goes on from the last checkpoint's (bytes
+    /// before `end` never change), and the seal's from this one's.
+    pub(crate) fn checkpoint(&self, path: &Path, no: u64, end: u64, next_seq: u64) -> Result<()> {
+        let mut head = self.head.lock();
+        let Some(head_path) = head.path.clone() else {
+            return Ok(());
+        };
+        let (mut hasher, from) = match head.live.take() {
+            Some(l) if l.segment_no == no && l.hashed_to <= end => (l.hasher, l.hashed_to),
+            _ => (blake3::Hasher::new(), 0),
+        };
+        let file = File::open(path).map_err(|e| Error::io(path, "open for a checkpoint", e))?;
+        let digest = digest_on(&mut hasher, from..end, |at, buf| {
+            file.read_exact_at(buf, at)
+        })
+        .map_err(|e| Error::io_at(path, from, "digest for a checkpoint", e))?;
+        let (segment_no, hashed_to) = (no, end);
+        head.live = Some(LiveDigest {
+            segment_no,
+            hasher,
+            hashed_to,
+        });
+        let live = Checkpoint {
+            segment_no,
+            end,
+            digest,
+            prev: head.link,
+        };
+        let link = live.link(&head.log, next_seq);
+        let message = [LIVE_CONTEXT, &link].concat();
+        let signed = SignedHead {
+            log: head.log.clone(),
+            next_seq,
+            link,
+            key: self.public_key(),
+            signature: self.pair.sign(&message).as_ref().try_into().expect("64"),
+            live: Some(live),
+        };
+        let failed = |e| Error::io(&head_path, "write signed head", e);
+        signed.write(&head_path).map_err(failed)
     }
 
     /// The seal last made (`block`) is written: the next follows it, and a
@@ -289,18 +415,27 @@ pub fn link(block: &ChainBlock, dir: &SealDirectory) -> [u8; HASH_LEN] {
 /// (offset, buffer to fill).
 fn digest_of(
     end: u64,
+    read: impl FnMut(u64, &mut [u8]) -> std::io::Result<()>,
+) -> std::io::Result<[u8; HASH_LEN]> {
+    digest_on(&mut blake3::Hasher::new(), 0..end, read)
+}
+
+/// `hasher`, which holds the bytes before `range`, on through it, read as
+/// `digest_of` reads; the digest so far.
+fn digest_on(
+    hasher: &mut blake3::Hasher,
+    range: std::ops::Range<u64>,
     mut read: impl FnMut(u64, &mut [u8]) -> std::io::Result<()>,
 ) -> std::io::Result<[u8; HASH_LEN]> {
-    let mut h = blake3::Hasher::new();
-    let mut buf = vec![0u8; DIGEST_PIECE.min(end as usize)];
-    let mut at = 0;
-    while at < end {
-        let n = (end - at).min(DIGEST_PIECE as u64) as usize;
+    let mut buf = vec![0u8; DIGEST_PIECE.min((range.end - range.start) as usize)];
+    let mut at = range.start;
+    while at < range.end {
+        let n = (range.end - at).min(DIGEST_PIECE as u64) as usize;
         read(at, &mut buf[..n])?;
-        h.update(&buf[..n]);
+        hasher.update(&buf[..n]);
         at += n as u64;
     }
-    Ok(*h.finalize().as_bytes())
+    Ok(*hasher.finalize().as_bytes())
 }
 
 /// BLAKE3 of the original bytes `0 .. end` of the segment `source` reads

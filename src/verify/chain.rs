@@ -10,7 +10,7 @@ use super::{Finding, FindingKind, SegmentReport};
 use crate::format::chain::{ChainBlock, HASH_LEN};
 use crate::format::seal::SealDirectory;
 use crate::reader::Reader;
-use crate::sign::{self, PublicKey, SignedHead};
+use crate::sign::{self, Checkpoint, PublicKey, SignedHead};
 use std::path::PathBuf;
 
 /// A segment's link, the link its seal names as its predecessor, and the
@@ -95,39 +95,37 @@ impl Trust {
     }
 
     /// After the log's last file `rep`: what its signed head says is
-    /// missing, if anything (the head's signature first).
-    pub(super) fn check_head(&self, rep: &mut SegmentReport) {
+    /// missing or changed, if anything (the head's signature first). The
+    /// log's files are `files`.
+    pub(super) fn check_head(&self, rep: &mut SegmentReport, files: &[PathBuf]) {
         let (Some((head, path)), Some(places)) = (&self.head, &self.places) else {
             return;
         };
-        let name = path.display();
         let (kind, what) = if !head.signed_by(&self.key) {
             (
                 FindingKind::BadSignature,
                 "not signed by the trusted key".to_string(),
             )
+        } else if let Some(live) = &head.live {
+            match live_finding(head, live, files) {
+                Some(found) => found,
+                None => return,
+            }
         } else if places
             .iter()
             .any(|(l, _)| l.as_ref().is_some_and(|l| l.link == head.link))
         {
             return;
         } else {
-            let seq = head.next_seq;
-            (
-                FindingKind::CutOff,
-                format!(
-                    "names a segment of log {} whose records end before {seq}, and no segment of \
-                     the log is it: the newest segments were cut off, or that one changed",
-                    head.log
-                ),
-            )
+            let what = format!(
+                "names a segment of log {} whose records end before {}, and no segment of the log \
+                 is it: the newest segments were cut off, or that one changed",
+                head.log, head.next_seq
+            );
+            (FindingKind::CutOff, what)
         };
-        rep.push(Finding::new(
-            kind,
-            path,
-            None,
-            format!("{name}: signed head {what}"),
-        ));
+        let m = format!("{}: signed head {what}", path.display());
+        rep.push(Finding::new(kind, path, None, m));
     }
 
     /// What is wrong with the signature of `block`, if anything.
@@ -162,6 +160,41 @@ impl Trust {
         };
         Some(at_seal(rep, kind, what))
     }
+}
+
+/// What a checkpoint `live` of `head`'s log finds wrong with the log's
+/// `files`: its segment gone or cut short (`CutOff`), or the bytes it
+/// covers changed (`RecordsChanged`).
+fn live_finding(head: &SignedHead, live: &Checkpoint, files: &[PathBuf]) -> Option<Place> {
+    let (no, end, seq) = (live.segment_no, live.end, head.next_seq);
+    let segment = files.iter().find_map(|f| {
+        let r = Reader::open_salvage(f).ok()?;
+        (r.header().segment_no == no).then_some(r)
+    });
+    let what = match segment {
+        None => format!(
+            "checkpoints segment {no} of log {} (records before {seq}), which the log does not \
+             hold: the newest segments were cut off",
+            head.log
+        ),
+        Some(r) if r.file_len() < end => format!(
+            "checkpoints {end} bytes of {} (records before {seq}); it holds {}: cut short",
+            r.path().display(),
+            r.file_len()
+        ),
+        Some(r) => match sign::digest_of_source(r.original(), end) {
+            Some(digest) if digest == live.digest => return None,
+            _ => {
+                let m = format!(
+                    "checkpoints the bytes before offset {end} of {} (records before {seq}): \
+                     they changed since",
+                    r.path().display()
+                );
+                return Some((FindingKind::RecordsChanged, m));
+            }
+        },
+    };
+    Some((FindingKind::CutOff, what))
 }
 
 /// The digest check every verify makes of a signed seal: the bytes up to

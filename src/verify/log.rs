@@ -190,7 +190,7 @@ impl Verify {
         }
         trust.check(rep, i);
         if self.log.is_some() && i + 1 == self.files.len() {
-            trust.check_head(rep);
+            trust.check_head(rep, &self.files);
         }
         self.trust = Some(trust);
     }

@@ -474,3 +474,62 @@ fn a_signed_log_compressed_by_its_writer_verifies_against_its_key() {
         assert!(reports >= SEGMENTS as usize * (round + 1));
     }
 }
+
+/// The live segment's checkpoint (each `tick` of a signed log signs its
+/// records so far into `<log>.head`): a copy of it kept elsewhere finds a
+/// record changed in the live segment since, and the segment cut short;
+/// the live segment then seals and its chain verifies.
+#[test]
+fn a_checkpoint_of_the_live_segment_finds_it_changed_or_cut() {
+    let t = TempDir::new("signed-live");
+    let (signing, public) = keys(t.path(), "k");
+    let opts = LogOptions {
+        segment: Options {
+            signing: Some(signing),
+            ..Options::default()
+        },
+        max_segment_records: Some(100),
+        background: false,
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(t.path(), "orders", opts).unwrap();
+    for i in 0..10u64 {
+        w.write("order", format!("order {i}").as_bytes()).unwrap();
+    }
+    w.tick().unwrap();
+    let head = t.path().join("orders.head");
+    let text = std::fs::read_to_string(&head).unwrap();
+    assert!(text.starts_with("binlog-live-1 orders 10 0 "), "{text}");
+    let kept = t.path().join("kept.head");
+    std::fs::copy(&head, &kept).unwrap();
+    let with_head = || {
+        let mut v = Verify::log(t.path(), "orders").unwrap().trusting(public);
+        v.with_head(&kept).unwrap();
+        let found = v.flat_map(|r| r.findings).filter(|f| f.is_damage());
+        found.map(|f| f.kind).collect::<Vec<_>>()
+    };
+    assert_eq!(with_head(), vec![]);
+    // More records after the checkpoint change nothing it covers.
+    w.write("order", b"order 10").unwrap();
+    w.flush().unwrap();
+    assert_eq!(with_head(), vec![]);
+    let live = segment_files(t.path(), "orders").pop().unwrap();
+    let original = std::fs::read(&live).unwrap();
+    let header_len = u32::from_le_bytes(original[12..16].try_into().unwrap()) as usize;
+    // A record's payload byte changed, its CRC recomputed (bitwise CRC-32).
+    let mut changed = original.clone();
+    let len = u32::from_le_bytes(changed[header_len..header_len + 4].try_into().unwrap()) as usize;
+    changed[header_len + 8 + len - 1] ^= 1;
+    let crc = crc32fast::hash(&changed[header_len + 8..header_len + 8 + len]);
+    changed[header_len + 4..header_len + 8].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&live, &changed).unwrap();
+    assert_eq!(with_head(), vec![FindingKind::RecordsChanged]);
+    std::fs::write(&live, &original[..header_len + len + 8]).unwrap();
+    assert!(with_head().contains(&FindingKind::CutOff));
+    std::fs::write(&live, &original).unwrap();
+    // Sealed, the segment's digest goes on from the checkpoint's.
+    w.close().unwrap();
+    assert_eq!(findings(t.path(), "orders", public), vec![]);
+    let text = std::fs::read_to_string(&head).unwrap();
+    assert!(text.starts_with("binlog-head-1 orders 11 "), "{text}");
+}

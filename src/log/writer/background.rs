@@ -3,6 +3,8 @@
 
 use super::Shared;
 use crate::error::Result;
+#[cfg(feature = "sign")]
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -32,7 +34,30 @@ impl Shared {
             Ok(())
         })();
         self.dispatch(events);
+        #[cfg(feature = "sign")]
+        let r = r.and_then(|()| self.checkpoint());
         r
+    }
+
+    /// A signed log's checkpoint of its live segment (docs/FORMAT.md
+    /// section 8.6): its records flushed, their bytes signed into the
+    /// log's head file. Not while an older segment's seal is pending (the
+    /// live one's predecessor is not linked yet), nor with no new record.
+    #[cfg(feature = "sign")]
+    fn checkpoint(&self) -> Result<()> {
+        let Some(signing) = &self.opts.segment.signing else {
+            return Ok(());
+        };
+        let st = self.state.lock();
+        if !st.ending.is_empty() {
+            return Ok(());
+        }
+        let (w, no) = (Arc::clone(self.writer(&st)?), st.segment_no);
+        drop(st);
+        match w.flush_whole()? {
+            Some((end, next_seq)) => signing.checkpoint(w.path(), no, end, next_seq),
+            None => Ok(()),
+        }
     }
 
     /// Whether the calling thread is this log's background thread. (Not

@@ -117,9 +117,14 @@ pub(crate) struct State {
     pub deadline: Deadline,
     /// Holds a seal built in memory (`prebuild_seal`); kept for reuse.
     seal_buf: Vec<u8>,
-    /// Signs the seal (`Options::signing`).
+    /// Signs the seal (`Options::signing`), of segment number
+    /// `Options::segment_no`.
     #[cfg(feature = "sign")]
-    signing: Option<crate::sign::Signing>,
+    signing: Option<(crate::sign::Signing, u64)>,
+    /// The sequence number after the records of the last checkpoint
+    /// (`Writer::flush_whole`).
+    #[cfg(feature = "sign")]
+    pub checkpointed_seq: u64,
 }
 
 /// `State::last_record_start` when the buffer holds no record appended to
@@ -184,7 +189,9 @@ impl State {
             deadline: Deadline::default(),
             seal_buf: recycled.seal,
             #[cfg(feature = "sign")]
-            signing: opts.signing.clone(),
+            signing: opts.signing.clone().map(|s| (s, opts.segment_no)),
+            #[cfg(feature = "sign")]
+            checkpointed_seq: 0,
         }
     }
 

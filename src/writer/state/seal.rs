@@ -59,7 +59,7 @@ impl State {
             let _ = file.set_len(self.unsealed_len());
         }
         #[cfg(feature = "sign")]
-        if let (Ok(()), Some(signing)) = (&sealed, &self.signing) {
+        if let (Ok(()), Some((signing, _))) = (&sealed, &self.signing) {
             signing.sealed();
         }
         sealed
@@ -107,8 +107,8 @@ impl State {
             None => {
                 #[cfg(feature = "sign")]
                 let block = |dir: &_| {
-                    let signing = self.signing.as_ref().expect("signs");
-                    signing.block(file, &self.path, dir)
+                    let (signing, no) = self.signing.as_ref().expect("signs");
+                    signing.block((file, &self.path, *no), dir)
                 };
                 #[cfg(feature = "sign")]
                 let sign = self.signs().then_some(&block as crate::writer::index::SignSeal<'_>);
