@@ -995,6 +995,7 @@ torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross
 	  $(RUST_TESTS) power_faults_random -- --nocapture
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_RECOVERY_CUTS=1000 $(RUST_TESTS) power_loss_recovery
 	BINLOG_KILLS=$(TORTURE_KILLS) $(RUST_TESTS) log_crash -- --nocapture
+	BINLOG_SIGNED_BYTES=all $(RUST_TESTS) signed_log
 	BINLOG_CONSUMER_KILLS=1000 $(RUST_TESTS) consumer_kill -- --nocapture
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_CONSUMER_CUTS=200 $(RUST_TESTS) consumer_power_cut -- --nocapture
 	BINLOG_KILLS=$(TORTURE_SEGMENT_KILLS) $(RUST_TESTS) crash -- --nocapture

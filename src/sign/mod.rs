@@ -246,6 +246,15 @@ impl Signing {
         })
     }
 
+    /// The same key, signing alone: no chain before it, no head file (a
+    /// log's salvaged files).
+    pub(crate) fn alone(&self) -> Signing {
+        Signing {
+            pair: self.pair.clone(),
+            head: Arc::default(),
+        }
+    }
+
     /// The same key, signing a chain of its own: log `name`'s in `dir`
     /// (`LogWriter::open`), whose signed head goes to `<name>.head`.
     pub(crate) fn new_chain(&self, dir: &Path, name: &str) -> Signing {

@@ -195,9 +195,13 @@ impl Verify {
         self.trust = Some(trust);
     }
 
-    /// The seal of file `j`, if it has a usable one.
+    /// The seal of file `j`, if it has a usable one and is a link of the
+    /// log's chain (a salvaged file is signed alone).
     #[cfg(feature = "sign")]
     fn seal_of(&self, j: usize) -> Option<crate::format::seal::SealDirectory> {
+        if order(&self.files[j]).is_some_and(|o| o.salvaged.is_some()) {
+            return None;
+        }
         #[cfg(feature = "s3")]
         if let Some(RemoteObjects { log, keys, .. }) = &self.remote {
             return log.open_reader(&keys[j], true).ok()?.seal().cloned();
@@ -327,14 +331,16 @@ impl LogPlace {
 /// "Salvaged files"), not a later segment. Such a file is what a crash
 /// between a log writer's salvage and its cut of the damage leaves.
 fn newest_segment(files: &[PathBuf], i: usize) -> bool {
-    let order = |p: &PathBuf| {
-        let name = p.file_name()?.to_str()?;
-        crate::log::remote_order(p).or_else(|| naming::log_of_file_name(name).map(|(_, o)| o))
-    };
     let this = order(&files[i]).map(|o| o.segment_no);
     files[i + 1..]
         .iter()
         .all(|f| order(f).is_some_and(|o| o.salvaged.is_some() && Some(o.segment_no) == this))
+}
+
+/// Where the file (or object) at `p` stands in its log, by its name.
+fn order(p: &Path) -> Option<crate::format::naming::ReadOrder> {
+    let name = p.file_name()?.to_str()?;
+    crate::log::remote_order(p).or_else(|| naming::log_of_file_name(name).map(|(_, o)| o))
 }
 
 /// `rep` is of the newest file of a log: one whose header ends short

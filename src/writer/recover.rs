@@ -137,7 +137,7 @@ fn scan_existing(file: &File, path: &Path, opts: &Options, purpose: Purpose) -> 
     match tail {
         Tail::Torn { offset, len } => {
             if damaged_at.is_some() {
-                salvage_after(path, reader.header(), offset)?;
+                salvage_after(path, reader.header(), offset, opts)?;
             }
             let past = cut_damage(file, path, offset, offset + len, next_seq)?;
             numbers_past = numbers_past.max(past);
@@ -249,10 +249,16 @@ fn is_damage_a_log_cuts(reader: &Reader, e: &Error) -> bool {
 
 /// Copies the valid records after damage at `offset` in the middle of a
 /// log's unsealed segment (`header` its header) into salvaged files of the
-/// log, durably, before the damage is cut (docs/FORMAT.md section 12). A
-/// rerun after a crash finds the files made before and makes none again.
-fn salvage_after(path: &Path, header: &SegmentHeader, offset: u64) -> Result<()> {
+/// log, durably, before the damage is cut (docs/FORMAT.md section 12),
+/// signed if `opts` sign. A rerun after a crash finds the files made
+/// before and makes none again.
+#[cfg_attr(not(feature = "sign"), allow(unused_variables))]
+fn salvage_after(path: &Path, header: &SegmentHeader, offset: u64, opts: &Options) -> Result<()> {
     let origin = Options {
+        // Signed by the log's key, outside its chain (read in the place
+        // of the segment it came from, docs/FORMAT.md section 14a).
+        #[cfg(feature = "sign")]
+        signing: opts.signing.as_ref().map(|s| s.alone()),
         log_name: header.log_name.clone(),
         content_type: header.content_type.clone(),
         params: header.params.clone(),

@@ -21,7 +21,7 @@ use binlog::{Durability, Options};
 use common::power_loss::{
     cut_loop, record, AnyWriter, Bound, Suite, Target, CHILD_ENV, DIR_ENV, LOG, MARK,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// `EveryN`'s batch.
@@ -50,10 +50,13 @@ enum Mode {
     SegmentInterval,
     /// A standalone segment under `None`, a `sync` every 10 records.
     SegmentNoneSynced,
+    /// `EveryN(8)`, a roll every 40, sealed in the background, every seal
+    /// signed: after each cut the log is also one signed chain.
+    Signed,
 }
 
 impl Mode {
-    const ALL: [Mode; 9] = [
+    const ALL: [Mode; 10] = [
         Mode::EveryRecord,
         Mode::EveryN,
         Mode::Interval,
@@ -63,6 +66,7 @@ impl Mode {
         Mode::SegmentEveryN,
         Mode::SegmentInterval,
         Mode::SegmentNoneSynced,
+        Mode::Signed,
     ];
 
     fn name(self) -> String {
@@ -88,6 +92,7 @@ impl Mode {
             Mode::SegmentNoneSynced => {
                 "power_cuts_lose_nothing_synced_of_a_standalone_segment_under_none"
             }
+            Mode::Signed => "power_cuts_of_a_signed_log_leave_one_signed_chain",
         }
     }
 
@@ -112,7 +117,9 @@ impl Mode {
     fn durability(self) -> Durability {
         match self {
             Mode::EveryRecord | Mode::SegmentEveryRecord => Durability::EveryRecord,
-            Mode::EveryN | Mode::Compressing | Mode::SegmentEveryN => Durability::EveryN(BATCH),
+            Mode::EveryN | Mode::Compressing | Mode::SegmentEveryN | Mode::Signed => {
+                Durability::EveryN(BATCH)
+            }
             Mode::Interval | Mode::SegmentInterval => {
                 Durability::Interval(Duration::from_millis(5))
             }
@@ -124,6 +131,7 @@ impl Mode {
         Options {
             durability: self.durability(),
             buffer_size: 4096,
+            signing: (self == Mode::Signed).then(signing_key),
             ..Options::default()
         }
     }
@@ -131,11 +139,11 @@ impl Mode {
     fn options(self) -> LogOptions {
         let per = match self {
             Mode::EveryRecord => 6,
-            Mode::EveryN | Mode::Compressing => 40,
+            Mode::EveryN | Mode::Compressing | Mode::Signed => 40,
             Mode::Interval => 30,
             _ => 25,
         };
-        let background = matches!(self, Mode::EveryN | Mode::Compressing);
+        let background = matches!(self, Mode::EveryN | Mode::Compressing | Mode::Signed);
         LogOptions {
             max_segment_records: Some(per),
             segment: self.segment_options(),
@@ -206,8 +214,53 @@ fn run(mode: Mode, seed: u64) {
             Target::Segment => 16,
         },
         seals_at_roll: !mode.options().seal_in_background,
+        after_cut: (mode == Mode::Signed).then_some(one_signed_chain as _),
     };
     cut_loop(&suite, seed);
+}
+
+/// The signed mode's key: a fixed seed (any 32 bytes are an Ed25519
+/// key), so that the child and the parent sign and verify with one key.
+fn signing_key() -> binlog::sign::Signing {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("power-loss-signing.key");
+    let line = format!("binlog-secret-key-ed25519 {}\n", "a5".repeat(32));
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(line.as_str()) {
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, &line).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    binlog::sign::Signing::from_key_file(&path).unwrap()
+}
+
+/// A signed log after a cut: every seal that reads as whole is signed by
+/// the key and the log one chain (a signature is never half-written into
+/// a seal that reads as valid).
+fn one_signed_chain(dir: &Path) -> Result<(), String> {
+    use binlog::verify::{FindingKind::*, Verify};
+    let key = signing_key().public_key();
+    let reports = Verify::log(dir, LOG).map_err(|e| e.to_string())?;
+    for f in reports.trusting(key).flat_map(|r| r.findings) {
+        let tampered = matches!(
+            f.kind,
+            RecordsChanged
+                | BadSignature
+                | OtherKey
+                | Unsigned
+                | ChainGap
+                | NotInChain
+                | Reordered
+                | Duplicate
+        );
+        if tampered {
+            return Err(f.message);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn power_cuts_of_a_signed_log_leave_one_signed_chain() {
+    run(Mode::Signed, 0x90e6);
 }
 
 #[test]

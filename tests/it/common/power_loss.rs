@@ -129,6 +129,9 @@ pub struct Suite<'a> {
     /// the child rolled away from before its last durable point (a `sync`
     /// under `None`) is sealed and whole after the cut.
     pub seals_at_roll: bool,
+    /// A check of the log (its directory) after each cut, beside the
+    /// records' (a signed log's chain).
+    pub after_cut: Option<fn(&Path) -> Result<(), String>>,
 }
 
 /// Cuts on one log before a fresh one, so a check (it reads the log
@@ -384,6 +387,9 @@ fn one_cut(
         t.numbers_skipped += start - log.next;
     }
     let found = check_log(log, suite.target, &backing.join("log"), t)?;
+    if let Some(check) = suite.after_cut {
+        check(&backing.join("log"))?;
+    }
     // What survived the last cut survives this one, and what was promised
     // durable, but for the oldest segments retention removed. A record
     // read then was on the device: a writer's open that met damage before
