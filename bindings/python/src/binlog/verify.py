@@ -4,14 +4,13 @@ findings (``binlog_verify_*``), one at a time."""
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from ._native import ffi, lib
 from .cstrings import PathArg, c_path, c_string
-from .errors import END, ClosedError, TakingTurns, check
+from .errors import END, TakingTurns, check
 
 if TYPE_CHECKING:
     from ._native import CData
@@ -131,9 +130,7 @@ class Verification(TakingTurns):
     calls raise :class:`binlog.ClosedError`."""
 
     def __init__(self, path: PathArg, log_name: Optional[str] = None, trust: Optional[PathArg] = None) -> None:
-        self._lock = threading.Lock()
-        self._h: Optional[CData] = None
-        self._description = os.fsdecode(path)
+        super().__init__(os.fsdecode(path))
         name = ffi.NULL if log_name is None else c_string("log name", log_name)
         key = None if trust is None else c_path("trust", trust)
         out = ffi.new("binlog_verify **")
@@ -149,7 +146,7 @@ class Verification(TakingTurns):
     def __next__(self) -> Finding:
         with self._lock:
             f = self._finding
-            if check(lib.binlog_verify_next(self._live(), f)) == END:
+            if check(lib.binlog_verify_next(self._live("verification"), f)) == END:
                 raise StopIteration
             # The strings are the handle's until its next call: copied here.
             return Finding(
@@ -173,14 +170,8 @@ class Verification(TakingTurns):
         segments = ffi.new("uint64_t *")
         records = ffi.new("uint64_t *")
         with self._lock:
-            check(lib.binlog_verify_counts(self._live(), segments, records))
+            check(lib.binlog_verify_counts(self._live("verification"), segments, records))
         return segments[0], records[0]
-
-    def _live(self) -> CData:
-        if self._h is None:
-            raise ClosedError(f"{self._description}: verification is closed")
-        return self._h
-
 
 
 def verify(path: PathArg, *, log_name: Optional[str] = None, trust: Optional[PathArg] = None) -> Verification:
