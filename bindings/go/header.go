@@ -27,14 +27,7 @@ type Header struct {
 func (h *Header) Created() time.Time { return time.Unix(0, h.CreatedNs) }
 
 // Param returns the value of the first parameter with key.
-func (h *Header) Param(key string) (string, bool) {
-	for _, kv := range h.Params {
-		if kv.Key == key {
-			return kv.Value, true
-		}
-	}
-	return "", false
-}
+func (h *Header) Param(key string) (string, bool) { return valueOf(h.Params, key) }
 
 // Header returns the header of the segment being read: a segment
 // reader's one segment's from the open on. For a reader of a log or a

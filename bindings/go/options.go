@@ -54,6 +54,23 @@ type KeyValue struct {
 	Key, Value string
 }
 
+// valueOf is the value of the first entry of kvs with key (Header.Param,
+// Record.Meta).
+func valueOf(kvs []KeyValue, key string) (string, bool) {
+	kv, ok := first(kvs, func(kv KeyValue) bool { return kv.Key == key })
+	return kv.Value, ok
+}
+
+// first is the first of items that match accepts, and whether there is one.
+func first[T any](items []T, match func(T) bool) (found T, ok bool) {
+	for _, it := range items {
+		if match(it) {
+			return it, true
+		}
+	}
+	return found, false
+}
+
 // Retention limits which sealed segments a rolling log keeps; zero fields
 // are no limit. The oldest go first; the segment being written never goes.
 type Retention struct {

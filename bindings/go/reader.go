@@ -35,14 +35,7 @@ type Record struct {
 func (r *Record) Time() time.Time { return time.Unix(0, r.TimestampNs) }
 
 // Meta returns the value of the first metadata entry with key.
-func (r *Record) Meta(key string) (string, bool) {
-	for _, kv := range r.Metadata {
-		if kv.Key == key {
-			return kv.Value, true
-		}
-	}
-	return "", false
-}
+func (r *Record) Meta(key string) (string, bool) { return valueOf(r.Metadata, key) }
 
 // View is a record as the C library returns it: Payload and the metadata
 // point into the reader's mapping of the segment (or, for an unsealed

@@ -1,10 +1,11 @@
 package binlog
 
 // Tamper-evident logs through the Go binding: a log written with
-// Options.SigningKey verifies clean against its public key (Trust),
-// and against another key, after a record changed under a recomputed
-// CRC, and after its middle segment was deleted, it gives the library's
-// findings.
+// Options.SigningKey verifies clean against its public key (Trust) and a
+// kept copy of its signed head (Head), and against another key, after a
+// record changed under a recomputed CRC, after its middle segment was
+// deleted, and after its newest segment and manifest were deleted (the
+// kept head tells), it gives the library's findings.
 
 import (
 	"bytes"
@@ -65,15 +66,20 @@ func TestVerifySignedLog(t *testing.T) {
 	if len(segs) != 3 {
 		t.Fatalf("%d segments, want 3", len(segs))
 	}
-	verify := func(key string) []Finding {
+	verify := func(opts ...VerifyOption) []Finding {
 		t.Helper()
-		fs, _, err := Verify(dir, "orders", Trust(key))
+		fs, _, err := Verify(dir, "orders", opts...)
 		must(t, err)
 		return fs
 	}
 
-	wantFindings(t, "trusting its key", verify(public), map[FindingKind][]string{})
-	wantFindings(t, "trusting another key", verify(another), map[FindingKind][]string{
+	wantFindings(t, "trusting its key", verify(Trust(public)), map[FindingKind][]string{})
+	// The signed head the writer keeps in the log's directory, copied away from it.
+	head, err := os.ReadFile(filepath.Join(dir, "orders.head"))
+	must(t, err)
+	kept := keyFile("orders.head", string(head))
+	wantFindings(t, "against its head", verify(Trust(public), Head(kept)), map[FindingKind][]string{})
+	wantFindings(t, "trusting another key", verify(Trust(another)), map[FindingKind][]string{
 		FindingOtherKey: {segs[0].Path, segs[1].Path, segs[2].Path},
 	})
 
@@ -93,13 +99,13 @@ func TestVerifySignedLog(t *testing.T) {
 	binary.LittleEndian.PutUint32(changed[recs[1].Offset+4:], crc32.ChecksumIEEE(body))
 	copy(changed[recs[1].Offset+8:], body)
 	must(t, os.WriteFile(segs[0].Path, changed, 0o644))
-	wantFindings(t, "a record changed", verify(public), map[FindingKind][]string{
+	wantFindings(t, "a record changed", verify(Trust(public)), map[FindingKind][]string{
 		FindingRecordsChanged: {segs[0].Path},
 	})
 	must(t, os.WriteFile(segs[0].Path, orig, 0o644))
 
 	must(t, os.Remove(segs[1].Path))
-	fs := verify(public)
+	fs := verify(Trust(public))
 	wantFindings(t, "the middle segment deleted", fs, map[FindingKind][]string{
 		FindingMissingRecords: {segs[2].Path},
 		FindingChainGap:       {segs[2].Path},
@@ -112,10 +118,22 @@ func TestVerifySignedLog(t *testing.T) {
 	if FindingChainGap.String() != "chain-gap" || FindingRecordsChanged.String() != "records-changed" {
 		t.Fatalf("kinds named %q and %q", FindingChainGap, FindingRecordsChanged)
 	}
+
+	// The newest segment and the manifest deleted: the chain and the
+	// records left are whole, only the kept head tells (given before Trust).
+	must(t, os.Remove(segs[2].Path))
+	must(t, os.Remove(filepath.Join(dir, "orders.manifest")))
+	wantFindings(t, "cut off, trusting its key alone", verify(Trust(public)), map[FindingKind][]string{})
+	fs = verify(Head(kept), Trust(public))
+	wantFindings(t, "the newest segment cut off", fs, map[FindingKind][]string{FindingCutOff: {kept}})
+	if !fs[0].Damage || FindingCutOff.String() != "cut-off" {
+		t.Fatalf("finding %v: not damage, or its kind not named cut-off", fs[0])
+	}
 }
 
 // A key file that is no key (a public key as the signing key, a secret
-// key as the trusted one) is refused, naming the file.
+// key as the trusted one) is refused, naming the file; so is a head that
+// is no signed head, and a head without a trusted key.
 func TestSigningKeyAndTrustRefuseOtherFiles(t *testing.T) {
 	dir := t.TempDir()
 	secret, public := filepath.Join(dir, "k"), filepath.Join(dir, "k.pub")
@@ -131,4 +149,8 @@ func TestSigningKeyAndTrustRefuseOtherFiles(t *testing.T) {
 	fs, _, err := Verify(path, "", Trust(public))
 	must(t, err)
 	wantFindings(t, "a signed segment trusting its key", fs, map[FindingKind][]string{})
+	_, _, err = Verify(path, "", Head(public))
+	wantErr(t, "Verify(Head without Trust)", err, ErrInvalidArgument, "trusted key")
+	_, _, err = Verify(path, "", Trust(public), Head(public))
+	wantErr(t, "Verify(Head(a public key))", err, ErrInvalidArgument, public)
 }

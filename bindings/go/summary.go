@@ -29,12 +29,7 @@ type Summary struct {
 
 // Type is the summary of type name, and whether a record has it.
 func (s *Summary) Type(name string) (TypeSummary, bool) {
-	for _, t := range s.Types {
-		if t.Name == name {
-			return t, true
-		}
-	}
-	return TypeSummary{}, false
+	return first(s.Types, func(t TypeSummary) bool { return t.Name == name })
 }
 
 // Summarize summarizes every record of a segment file (plain or

@@ -194,8 +194,8 @@ type Verifier struct {
 	desc string           // the path, named in ErrClosed messages
 }
 
-// VerifyOption is an option of OpenVerifier and Verify: Trust.
-type VerifyOption struct{ trustedKey string }
+// VerifyOption is an option of OpenVerifier and Verify: Trust or Head.
+type VerifyOption struct{ what, path string } // what: "trusted key" or "head"
 
 // Trust verifies signed seals against the Ed25519 public key in the file
 // at keyPath (`binlog keys new KEY` writes KEY.pub; a file that is no
@@ -204,7 +204,18 @@ type VerifyOption struct{ trustedKey string }
 // log's segments one chain (else FindingChainGap, FindingNotInChain,
 // FindingReordered or FindingDuplicate). Every verification checks a
 // signed seal's digest (FindingRecordsChanged), trusted key or not.
-func Trust(keyPath string) VerifyOption { return VerifyOption{trustedKey: keyPath} }
+func Trust(keyPath string) VerifyOption { return VerifyOption{"trusted key", keyPath} }
+
+// Head checks a log's newest segments against its signed head in the file
+// at headPath: a copy of `<log>.head` (which a writer with a signing key
+// keeps in the log's directory) kept where the writer's host cannot change
+// it. A head naming a segment the log no longer holds is FindingCutOff
+// (its newest segments cut off; Location is the head's file), a head not
+// signed by the trusted key FindingBadSignature. It needs Trust (without
+// one, ErrInvalidArgument: "a signed head is checked against a trusted
+// key"), given before or after it; a file that is no signed head is
+// ErrInvalidArgument.
+func Head(headPath string) VerifyOption { return VerifyOption{"head", headPath} }
 
 // OpenVerifier opens a verification of path: a segment file (plain or
 // .zst) or a log directory, then of log logName in it, or with logName ""
@@ -214,8 +225,13 @@ func Trust(keyPath string) VerifyOption { return VerifyOption{trustedKey: keyPat
 func OpenVerifier(path, logName string, opts ...VerifyOption) (*Verifier, error) {
 	const op = "open verify"
 	pairs := []string{"path", path, "log name?", logName} // no name: the only log in the directory
-	for _, o := range opts {
-		pairs = append(pairs, "trusted key", o.trustedKey)
+	// Every key trusted before a head is checked against it, whatever the order of opts.
+	for _, what := range []string{"trusted key", "head"} {
+		for _, o := range opts {
+			if o.what == what {
+				pairs = append(pairs, what, o.path)
+			}
+		}
 	}
 	cs, free, err := cStrings(op, pairs...)
 	if err != nil {
@@ -226,12 +242,16 @@ func OpenVerifier(path, logName string, opts ...VerifyOption) (*Verifier, error)
 	err = call(op, func() C.binlog_result {
 		rc := C.binlog_verify_open(cs[0], cs[1], &h)
 		for i := 2; i < len(cs) && rc == C.BINLOG_OK; i++ {
-			rc = C.binlog_verify_trust(h, cs[i])
+			if pairs[2*i] == "head" {
+				rc = C.binlog_verify_head(h, cs[i])
+			} else {
+				rc = C.binlog_verify_trust(h, cs[i])
+			}
 		}
 		return rc
 	})
 	if err != nil {
-		C.binlog_verify_free(h) // NULL if the open failed; after a failed trust h verifies nothing
+		C.binlog_verify_free(h) // NULL if the open failed; after a failed trust or head h verifies nothing
 		return nil, err
 	}
 	v := &Verifier{h: h, desc: path}

@@ -5,6 +5,7 @@ reports; clean files give no damage."""
 
 import os
 import re
+import shutil
 import struct
 import threading
 import zlib
@@ -196,11 +197,14 @@ PUBLIC_KEY = "binlog-public-key-ed25519 55f8f2cec48dd5c899ca4fa3f6326ba33fabb7a7
 ANOTHER_PUBLIC_KEY = "binlog-public-key-ed25519 5bc79df1147713d584014da3b3f7360cbec4f6cde5cc1dc43eb4a7702fb2676e\n"
 
 
-def _findings_at(directory, trust):
+def _findings_at(directory, trust, head=None):
     """The findings of log "log" in ``directory`` verified trusting key file
-    ``trust``: (kind, the file it names), in order."""
-    with binlog.verify(directory, log_name="log", trust=trust) as v:
-        return [(f.kind, f.location) for f in v]
+    ``trust`` (and checked against signed head file ``head``): (kind, the
+    file it names), in order; every one damage."""
+    with binlog.verify(directory, log_name="log", trust=trust, head=head) as v:
+        findings = list(v)
+    assert all(f.damage for f in findings), findings
+    return [(f.kind, f.location) for f in findings]
 
 
 def test_a_signed_log_verifies_against_its_key_and_tells_changes(tmp_path):
@@ -217,6 +221,10 @@ def test_a_signed_log_verifies_against_its_key_and_tells_changes(tmp_path):
     assert len(paths) == 3
 
     assert _findings_at(tmp_path, public) == []
+    # The signed head the writer keeps in the log's directory, copied away from it.
+    kept = keys / "log.head"
+    shutil.copyfile(tmp_path / "log.head", kept)
+    assert _findings_at(tmp_path, public, head=kept) == []
     assert _findings_at(tmp_path, str(keys / "other.pub")) == [(FindingKind.OTHER_KEY, p) for p in paths]
 
     # A payload byte of record 1 changed, its frame's CRC recomputed: only
@@ -241,6 +249,14 @@ def test_a_signed_log_verifies_against_its_key_and_tells_changes(tmp_path):
     assert all(f.damage for f in findings)
     assert FindingKind.CHAIN_GAP.label == "chain-gap" and FindingKind.RECORDS_CHANGED.label == "records-changed"
 
+    # The newest segment and the manifest deleted: the chain and the records
+    # left are whole, only the kept head tells.
+    os.remove(paths[2])
+    os.remove(tmp_path / "log.manifest")
+    assert _findings_at(tmp_path, public) == []
+    assert _findings_at(tmp_path, public, head=str(kept)) == [(FindingKind.CUT_OFF, str(kept))]
+    assert FindingKind.CUT_OFF.label == "cut-off"
+
 
 def test_a_key_that_is_no_path_or_no_key_is_refused_naming_it(tmp_path):
     (tmp_path / "k").write_text(SECRET_KEY)
@@ -254,3 +270,9 @@ def test_a_key_that_is_no_path_or_no_key_is_refused_naming_it(tmp_path):
         binlog.verify(tmp_path / "s.binlog", trust=5)
     with pytest.raises(binlog.InvalidArgumentError, match=re.escape(str(tmp_path / "k"))):
         binlog.verify(tmp_path / "s.binlog", trust=tmp_path / "k")  # a secret key
+    with pytest.raises(TypeError, match="head must be a path"):
+        binlog.verify(tmp_path / "s.binlog", trust=tmp_path / "k.pub", head=5)
+    with pytest.raises(binlog.InvalidArgumentError, match="trusted key"):
+        binlog.verify(tmp_path / "s.binlog", head=tmp_path / "k.pub")  # no trust
+    with pytest.raises(binlog.InvalidArgumentError, match=re.escape(str(tmp_path / "k.pub"))):
+        binlog.verify(tmp_path / "s.binlog", trust=tmp_path / "k.pub", head=tmp_path / "k.pub")  # no head

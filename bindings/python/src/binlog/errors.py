@@ -306,11 +306,21 @@ class Closing:
 
 
 class TakingTurns(Closing):
-    """A handle ``_h`` (``ffi.gc``'s, None once closed) whose calls take
-    turns under ``_lock``."""
+    """A handle ``_h`` (``ffi.gc``'s, None until opened and once closed)
+    whose calls take turns under ``_lock``; ``_description`` names it in
+    errors."""
 
-    _lock: threading.Lock
-    _h: Any
+    def __init__(self, description: str) -> None:
+        self._lock = threading.Lock()
+        self._h: Any = None
+        self._description = description
+
+    def _live(self, what: str) -> Any:
+        """The handle, under ``_lock``; :class:`ClosedError` naming ``what``
+        once closed."""
+        if self._h is None:
+            raise ClosedError(f"{self._description}: {what} is closed")
+        return self._h
 
     def close(self) -> None:
         """Frees the handle now; closing again does nothing."""

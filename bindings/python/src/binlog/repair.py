@@ -5,14 +5,13 @@ looked at."""
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 from ._native import ffi, lib
 from .cstrings import PathArg, c_path, c_string
-from .errors import ClosedError, TakingTurns, check
+from .errors import TakingTurns, check
 from .verify import _name
 
 if TYPE_CHECKING:
@@ -98,9 +97,7 @@ class RepairPlan(TakingTurns):
 
     def __init__(self, path: PathArg, log_name: Optional[str] = None, *,
                  salvage: bool = False, backup_dir: Optional[PathArg] = None) -> None:
-        self._lock = threading.Lock()
-        self._h: Optional[CData] = None
-        self._description = os.fsdecode(path)
+        super().__init__(os.fsdecode(path))
         name = ffi.NULL if log_name is None else c_string("log name", log_name)
         backup = ffi.NULL if backup_dir is None else c_path("backup_dir", backup_dir)
         out = ffi.new("binlog_repair_plan **")
@@ -134,9 +131,7 @@ class RepairPlan(TakingTurns):
         plan again to see the result."""
         out = ffi.new("binlog_repair_summary *")
         with self._lock:
-            if self._h is None:
-                raise ClosedError(f"{self._description}: repair plan is closed")
-            check(lib.binlog_repair_apply(self._h, out))
+            check(lib.binlog_repair_apply(self._live("repair plan"), out))
         return Summary(out.segments, out.changed, out.left_damaged, out.errors)
 
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, Tuple, TypedDict
 
@@ -111,12 +110,11 @@ def _native_ship_options(o: ShipOptions) -> CData:
     out = ffi.new("binlog_ship_options **")
     check(lib.binlog_ship_options_new(out))
     opts = ffi.gc(out[0], lib.binlog_ship_options_free)
-    if o.url is not None:
-        check(lib.binlog_ship_options_set_url(opts, c_string("url", o.url)))
-    if o.endpoint is not None:
-        check(lib.binlog_ship_options_set_endpoint(opts, c_string("endpoint", o.endpoint)))
-    if o.region is not None:
-        check(lib.binlog_ship_options_set_region(opts, c_string("region", o.region)))
+    for name, text, set_text in (("url", o.url, lib.binlog_ship_options_set_url),
+                                 ("endpoint", o.endpoint, lib.binlog_ship_options_set_endpoint),
+                                 ("region", o.region, lib.binlog_ship_options_set_region)):
+        if text is not None:
+            check(set_text(opts, c_string(name, text)))
     if o.credentials is not None:
         key_id, secret = o.credentials
         key_id_c, secret_c = c_string("access key id", key_id), c_string("secret access key", secret)
@@ -182,10 +180,8 @@ class Shipper(TakingTurns):
     def __init__(self, directory: "str | os.PathLike[str]", name: str,
                  options: Optional[ShipOptions] = None, **kwargs: Unpack[ShipKeywords]) -> None:
         ship_options = options_from(ShipOptions, options, kwargs)
-        self._lock = threading.Lock()
-        self._h: Optional[CData] = None
+        super().__init__(f"{os.fsdecode(directory)}: log {name}")
         self._opened_in = OpeningProcess()
-        self._description = f"{os.fsdecode(directory)}: log {name}"
         opts = _native_ship_options(ship_options if ship_options is not None else ShipOptions())
         out = ffi.new("binlog_shipper **")
         check(lib.binlog_shipper_open(c_path("directory", directory), c_string("log name", name), opts, out))

@@ -4,14 +4,13 @@ findings (``binlog_verify_*``), one at a time."""
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from ._native import ffi, lib
 from .cstrings import PathArg, c_path, c_string
-from .errors import END, ClosedError, TakingTurns, check
+from .errors import END, TakingTurns, check
 
 if TYPE_CHECKING:
     from ._native import CData
@@ -130,17 +129,19 @@ class Verification(TakingTurns):
     take turns). A context manager; after :meth:`close` (idempotent),
     calls raise :class:`binlog.ClosedError`."""
 
-    def __init__(self, path: PathArg, log_name: Optional[str] = None, trust: Optional[PathArg] = None) -> None:
-        self._lock = threading.Lock()
-        self._h: Optional[CData] = None
-        self._description = os.fsdecode(path)
+    def __init__(self, path: PathArg, log_name: Optional[str] = None, trust: Optional[PathArg] = None,
+                 head: Optional[PathArg] = None) -> None:
+        super().__init__(os.fsdecode(path))
         name = ffi.NULL if log_name is None else c_string("log name", log_name)
         key = None if trust is None else c_path("trust", trust)
+        kept = None if head is None else c_path("head", head)
         out = ffi.new("binlog_verify **")
         check(lib.binlog_verify_open(c_path("path", path), name, out))
         self._h = ffi.gc(out[0], lib.binlog_verify_free)
         if key is not None:
             check(lib.binlog_verify_trust(self._h, key))
+        if kept is not None:  # after the key it is checked against
+            check(lib.binlog_verify_head(self._h, kept))
         self._finding = ffi.new("binlog_finding *")
 
     def __iter__(self) -> Iterator[Finding]:
@@ -149,7 +150,7 @@ class Verification(TakingTurns):
     def __next__(self) -> Finding:
         with self._lock:
             f = self._finding
-            if check(lib.binlog_verify_next(self._live(), f)) == END:
+            if check(lib.binlog_verify_next(self._live("verification"), f)) == END:
                 raise StopIteration
             # The strings are the handle's until its next call: copied here.
             return Finding(
@@ -173,17 +174,12 @@ class Verification(TakingTurns):
         segments = ffi.new("uint64_t *")
         records = ffi.new("uint64_t *")
         with self._lock:
-            check(lib.binlog_verify_counts(self._live(), segments, records))
+            check(lib.binlog_verify_counts(self._live("verification"), segments, records))
         return segments[0], records[0]
 
-    def _live(self) -> CData:
-        if self._h is None:
-            raise ClosedError(f"{self._description}: verification is closed")
-        return self._h
 
-
-
-def verify(path: PathArg, *, log_name: Optional[str] = None, trust: Optional[PathArg] = None) -> Verification:
+def verify(path: PathArg, *, log_name: Optional[str] = None, trust: Optional[PathArg] = None,
+           head: Optional[PathArg] = None) -> Verification:
     """Verifies ``path``: a segment file (plain or ``.zst``) or a log
     directory, then log ``log_name`` in it, or without one the one log
     whose files it holds (:class:`binlog.NotFoundError` if none,
@@ -196,8 +192,19 @@ def verify(path: PathArg, *, log_name: Optional[str] = None, trust: Optional[Pat
     segment signed by it (else ``UNSIGNED``, ``OTHER_KEY`` or
     ``BAD_SIGNATURE``), and a log's segments one chain (else ``CHAIN_GAP``,
     ``NOT_IN_CHAIN``, ``REORDERED`` or ``DUPLICATE``). A signed seal's
-    digest is checked in any case (``RECORDS_CHANGED``)."""
-    return Verification(path, log_name, trust)
+    digest is checked in any case (``RECORDS_CHANGED``).
+
+    ``head``: a copy of the log's signed head ``<log>.head`` (which a writer
+    with ``signing_key=`` keeps in the log's directory), kept where the
+    writer's host cannot change it, that the log's newest segments are
+    checked against, with ``trust`` (without it,
+    :class:`binlog.InvalidArgumentError`): a head naming a segment the log
+    no longer holds is ``CUT_OFF`` (its newest segments cut off; the
+    finding's ``location`` is the head's file), one not signed by the
+    trusted key ``BAD_SIGNATURE``. A file that is no signed head is an
+    :class:`binlog.InvalidArgumentError`; a ``trust`` or ``head`` of the
+    wrong type a :class:`TypeError` naming it."""
+    return Verification(path, log_name, trust, head)
 
 
 __all__ = ["MAX_FINDINGS", "Finding", "FindingKind", "RepairAction", "Verification", "verify"]

@@ -1300,22 +1300,22 @@ FREE_FN(Shipper, nativeFree, binlog_shipper_free, binlog_shipper)
 /* Longs per finding in nativeNext's output (see Verify.java). */
 #define FINDING_FIELDS 9
 
-/* A verification of path, trusting the public key file `key` unless null; 0 with an exception thrown. */
-JNI(jlong, Verify, nativeOpen, jbyteArray path, jbyteArray name, jbyteArray key) {
-    char *s[3]; /* no name: the one log of the directory */
-    if (c_strings(env, s, 3, (jbyteArray[]){path, name, key}, (const char *[]){"path", "log name", "trusted key"},
-                  1) != 0) {
+/* A verification of path, trusting the public key file `key` unless null, then checking the signed head file `head`
+ * unless null; 0 with an exception thrown. */
+JNI(jlong, Verify, nativeOpen, jbyteArray path, jbyteArray name, jbyteArray key, jbyteArray head) {
+    char *s[4]; /* no name: the one log of the directory */
+    if (c_strings(env, s, 4, (jbyteArray[]){path, name, key, head},
+                  (const char *[]){"path", "log name", "trusted key", "head"}, 1) != 0) {
         return 0;
     }
     binlog_verify *v = NULL;
     binlog_result rc = binlog_verify_open(s[0], s[1], &v);
-    if (rc == BINLOG_OK && s[2] != NULL) {
-        rc = binlog_verify_trust(v, s[2]);
-    }
-    free_all(s, 3);
+    if (rc == BINLOG_OK && s[2] != NULL) rc = binlog_verify_trust(v, s[2]);
+    if (rc == BINLOG_OK && s[3] != NULL) rc = binlog_verify_head(v, s[3]); /* after the key it is checked against */
+    free_all(s, 4);
     jlong out = opened(env, rc, v, "binlog_verify_open returned no verification");
     if (out == 0) {
-        binlog_verify_free(v); /* a failed trust leaves v verifying nothing; NULL if the open failed */
+        binlog_verify_free(v); /* a failed trust or head leaves v verifying nothing; NULL if the open failed */
     }
     return out;
 }

@@ -55,10 +55,23 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
      * Finding.Kind#DUPLICATE}). A signed seal's digest is checked in any case ({@link Finding.Kind#RECORDS_CHANGED}).
      */
     public static Verify open(Path path, String logName, Path trustedKey) throws IOException {
+        return open(path, logName, trustedKey, null);
+    }
+
+    /**
+     * {@link #open(Path, String, Path)}, checking a log's newest segments against its signed head in the file {@code
+     * head} unless it is null: a copy of {@code <log>.head} (which a writer with a signing key keeps in the log's
+     * directory) kept where the writer's host cannot change it. A head naming a segment the log no longer holds is
+     * {@link Finding.Kind#CUT_OFF} (its newest segments cut off; the finding's location is the head's file), one not
+     * signed by the trusted key {@link Finding.Kind#BAD_SIGNATURE}. A head needs a {@code trustedKey} (else {@link
+     * ErrorCode#INVALID_ARGUMENT}, as for a file that is no signed head).
+     */
+    public static Verify open(Path path, String logName, Path trustedKey, Path head) throws IOException {
         byte[] p = Strings.path(path, "path");
         byte[] n = logName == null ? null : Strings.cstring(logName, "log name");
         byte[] k = trustedKey == null ? null : Strings.path(trustedKey, "trusted key");
-        return new Verify(nativeOpen(p, n, k), path.toString());
+        byte[] h = head == null ? null : Strings.path(head, "head");
+        return new Verify(nativeOpen(p, n, k, h), path.toString());
     }
 
     /** The next finding, or null once every segment is verified. */
@@ -107,7 +120,7 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
         closeOnce(false, p -> held = null); // the Cleaner's action frees the handle, once
     }
 
-    private static native long nativeOpen(byte[] path, byte[] logName, byte[] trustedKey) throws IOException;
+    private static native long nativeOpen(byte[] path, byte[] logName, byte[] key, byte[] head) throws IOException;
 
     private static native byte[][] nativeNext(long h, long[] nums) throws IOException;
 

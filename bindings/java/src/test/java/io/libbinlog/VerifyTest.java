@@ -294,7 +294,12 @@ class VerifyTest {
 
     /** The findings of log "orders" in dir, verified trusting key file {@code key}: each as "kind at file". */
     private List<String> trustedFindings(Path key) throws IOException {
-        try (Verify v = Verify.open(dir, "orders", key)) {
+        return trustedFindings(key, null);
+    }
+
+    /** {@link #trustedFindings(Path)}, checked against the signed head file {@code head} unless null. */
+    private List<String> trustedFindings(Path key, Path head) throws IOException {
+        try (Verify v = Verify.open(dir, "orders", key, head)) {
             List<String> out = new ArrayList<>();
             for (Finding f : v) {
                 out.add(f.kind() + " at " + f.location());
@@ -305,8 +310,9 @@ class VerifyTest {
     }
 
     /**
-     * A log written with a signing key verifies clean trusting its public key; trusting another key, after a record
-     * changed under a recomputed CRC, and after its middle segment was deleted, it gives the library's findings.
+     * A log written with a signing key verifies clean trusting its public key and against a kept copy of its signed
+     * head; trusting another key, after a record changed under a recomputed CRC, after its middle segment was deleted,
+     * and after its newest segment and manifest were deleted (the kept head tells), it gives the library's findings.
      */
     @Test
     void signedLogVerifiesAgainstItsKeyAndTellsChanges() throws Exception {
@@ -325,6 +331,9 @@ class VerifyTest {
         List<String> at = segs.stream().map(s -> " at " + s.path()).toList();
 
         assertEquals(List.of(), trustedFindings(pub));
+        // The signed head the writer keeps in the log's directory, copied away from it.
+        Path kept = Files.copy(dir.resolve("orders.head"), keys.resolve("orders.head"));
+        assertEquals(List.of(), trustedFindings(pub, kept));
         assertEquals(at.stream().map(a -> "OTHER_KEY" + a).toList(), trustedFindings(another));
 
         // A payload byte of record 1 changed, its frame's CRC recomputed: only the seal's digest tells.
@@ -353,9 +362,20 @@ class VerifyTest {
         assertEquals(List.of("CHAIN_GAP" + at.get(2), "MISSING_RECORDS" + at.get(2)), found);
         assertEquals("chain-gap", Finding.Kind.CHAIN_GAP.label());
         assertEquals("records-changed", Finding.Kind.RECORDS_CHANGED.label());
+
+        // The newest segment and the manifest deleted: the chain and the records left are whole, only the kept head
+        // tells.
+        Files.delete(segs.get(2).path());
+        Files.delete(dir.resolve("orders.manifest"));
+        assertEquals(List.of(), trustedFindings(pub));
+        assertEquals(List.of("CUT_OFF at " + kept), trustedFindings(pub, kept));
+        assertEquals("cut-off", Finding.Kind.CUT_OFF.label());
     }
 
-    /** A file that is no key of its kind is refused, naming it: a public key to sign with, a secret one to trust. */
+    /**
+     * A file that is no key of its kind is refused, naming it: a public key to sign with, a secret one to trust; so is
+     * a head that is no signed head, and a head without a trusted key.
+     */
     @Test
     void signingKeyAndTrustRefuseOtherFiles() throws Exception {
         Path secret = Files.writeString(dir.resolve("k"), SECRET_KEY);
@@ -367,6 +387,10 @@ class VerifyTest {
         BinlogWriter.openSegment(p, Options.builder().signingKey(secret).build()).close();
         e = TestSupport.expect(ErrorCode.INVALID_ARGUMENT, () -> Verify.open(p, null, secret));
         assertTrue(e.getMessage().contains(secret.toString()), e::getMessage);
+        e = TestSupport.expect(ErrorCode.INVALID_ARGUMENT, () -> Verify.open(p, null, null, pub));
+        assertTrue(e.getMessage().contains("trusted key"), e::getMessage);
+        e = TestSupport.expect(ErrorCode.INVALID_ARGUMENT, () -> Verify.open(p, null, pub, pub));
+        assertTrue(e.getMessage().contains(pub.toString()), e::getMessage);
         assertEquals(List.of(), verify(p, null).findings());
         try (Verify v = Verify.open(p, null, pub)) {
             assertNull(v.next());
