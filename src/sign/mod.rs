@@ -6,14 +6,21 @@
 //! writer's side (`Signing`) and the checks a verify makes of one seal
 //! (the chain between segments: `verify::chain`).
 
+mod head;
+mod keys;
+
+pub use head::{Checkpoint, SignedHead};
+pub use keys::PublicKey;
+use keys::{invalid_key, read_key_file, write_key_file};
+
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::chain::{ChainBlock, HASH_LEN, SIGNATURE_LEN};
 use crate::format::seal::SealDirectory;
-use crate::format::{from_hex, hex, FRAME_HEADER_LEN};
+use crate::format::{hex, FRAME_HEADER_LEN};
 
 use crate::source::SegmentSource;
 use parking_lot::Mutex;
-use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
+use ring::signature::{Ed25519KeyPair, KeyPair};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -34,37 +41,6 @@ const HEAD_LABEL: &str = "binlog-head-1";
 const LIVE_LABEL: &str = "binlog-live-1";
 /// Bytes hashed at a time (BLAKE3 hashes a large piece on every SIMD lane).
 const DIGEST_PIECE: usize = 1 << 20;
-
-/// An Ed25519 public key: the one a verify trusts (`binlog verify
-/// --trust`), or the one a seal names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PublicKey(pub [u8; HASH_LEN]);
-
-impl PublicKey {
-    /// The public key in the file at `path` (`binlog keys new` writes it:
-    /// one line, `binlog-public-key-ed25519` and 64 hex digits).
-    pub fn from_file(path: impl AsRef<Path>) -> Result<PublicKey> {
-        read_key_file(path.as_ref(), PUBLIC_KEY_LABEL).map(PublicKey)
-    }
-
-    /// The key file's line: `binlog-public-key-ed25519 <64 hex digits>`.
-    pub fn to_line(&self) -> String {
-        format!("{PUBLIC_KEY_LABEL} {}", hex(&self.0))
-    }
-
-    /// Whether `signature` is this key's signature of a seal whose link
-    /// is `link`.
-    pub fn signed_seal(&self, link: &[u8; HASH_LEN], signature: &[u8; SIGNATURE_LEN]) -> bool {
-        self.signed(SEAL_CONTEXT, link, signature)
-    }
-
-    fn signed(&self, context: &[u8], link: &[u8; HASH_LEN], sig: &[u8; SIGNATURE_LEN]) -> bool {
-        let message = [context, link].concat();
-        UnparsedPublicKey::new(&ED25519, &self.0)
-            .verify(&message, sig)
-            .is_ok()
-    }
-}
 
 /// A log's signing: its key and the head of its chain (the link of the
 /// segment it sealed last), shared by every segment its writer writes.
@@ -100,130 +76,6 @@ struct LiveDigest {
     hashed_to: u64,
 }
 
-/// A chain's head as its newest seal signed it: what `<log>.head` holds
-/// (one line: `binlog-head-1`, the log's name, the sequence number after
-/// the segment's records, then its link, the key and the signature in
-/// hex). A copy kept where the writer's host cannot change it, or shipped
-/// to the bucket, proves which segments the log held: `Verify::with_head`
-/// reports the newest ones cut off (`CutOff`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignedHead {
-    /// The log's name.
-    pub log: String,
-    /// The sequence number after the records of the segment it names.
-    pub next_seq: u64,
-    /// That segment's link.
-    pub link: [u8; HASH_LEN],
-    /// The key that signed it.
-    pub key: PublicKey,
-    /// The seal's signature of the link (a checkpoint's, of its own).
-    pub signature: [u8; SIGNATURE_LEN],
-    /// A checkpoint of the live segment, not a seal: what it covers.
-    pub live: Option<Checkpoint>,
-}
-
-/// A signed checkpoint of a log's live segment (`binlog-live-1`): its
-/// bytes `0 .. end` (whole records, up to the head's `next_seq`) have
-/// BLAKE3 `digest`, and it follows the segment whose link is `prev`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Checkpoint {
-    /// The segment's number.
-    pub segment_no: u64,
-    /// The bytes it covers.
-    pub end: u64,
-    /// Their digest.
-    pub digest: [u8; HASH_LEN],
-    /// The link of the segment before it.
-    pub prev: [u8; HASH_LEN],
-}
-
-impl Checkpoint {
-    /// What its signature signs (after `LIVE_CONTEXT`): keyed BLAKE3
-    /// (context `libbinlog 1 live link`) of the log's name, `segment_no`,
-    /// `end`, `next_seq`, `digest` and `prev`.
-    fn link(&self, log: &str, next_seq: u64) -> [u8; HASH_LEN] {
-        let mut h = blake3::Hasher::new_derive_key("libbinlog 1 live link");
-        h.update(&(log.len() as u64).to_le_bytes());
-        h.update(log.as_bytes());
-        for v in [self.segment_no, self.end, next_seq] {
-            h.update(&v.to_le_bytes());
-        }
-        h.update(&self.digest);
-        h.update(&self.prev);
-        *h.finalize().as_bytes()
-    }
-}
-
-impl SignedHead {
-    /// The signed head in the file at `path`.
-    pub fn from_file(path: impl AsRef<Path>) -> Result<SignedHead> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read head", e))?;
-        let w: Vec<&str> = text.split_whitespace().collect();
-        let head = |log: &str, next: &str, link, key, sig, live| {
-            Some(SignedHead {
-                log: log.to_string(),
-                next_seq: next.parse().ok()?,
-                link,
-                key: PublicKey(from_hex(key)?),
-                signature: from_hex(sig)?,
-                live,
-            })
-        };
-        let head = match w.as_slice() {
-            [HEAD_LABEL, log, next, link, key, sig] => {
-                from_hex(link).and_then(|link| head(log, next, link, key, sig, None))
-            }
-            [LIVE_LABEL, log, next, no, end, digest, prev, key, sig] => (|| {
-                let live = Checkpoint {
-                    segment_no: no.parse().ok()?,
-                    end: end.parse().ok()?,
-                    digest: from_hex(digest)?,
-                    prev: from_hex(prev)?,
-                };
-                let link = live.link(log, next.parse().ok()?);
-                head(log, next, link, key, sig, Some(live))
-            })(),
-            _ => None,
-        };
-        head.ok_or_else(|| {
-            let what =
-                format!("not a signed head of libbinlog: one line, {HEAD_LABEL} or {LIVE_LABEL} and its fields");
-            Error::file(ErrorKind::InvalidArgument, path, what)
-        })
-    }
-
-    /// Its line in a head file.
-    pub fn to_line(&self) -> String {
-        let (log, next) = (&self.log, self.next_seq);
-        let (key, sig) = (hex(&self.key.0), hex(&self.signature));
-        match &self.live {
-            None => format!("{HEAD_LABEL} {log} {next} {} {key} {sig}", hex(&self.link)),
-            Some(c) => {
-                let (no, end, digest, prev) = (c.segment_no, c.end, hex(&c.digest), hex(&c.prev));
-                format!("{LIVE_LABEL} {log} {next} {no} {end} {digest} {prev} {key} {sig}")
-            }
-        }
-    }
-
-    /// Whether `key` signed it.
-    pub fn signed_by(&self, key: &PublicKey) -> bool {
-        let context = if self.live.is_some() {
-            LIVE_CONTEXT
-        } else {
-            SEAL_CONTEXT
-        };
-        self.key == *key && key.signed(context, &self.link, &self.signature)
-    }
-
-    /// Replaces the file at `path` with it (written beside, then renamed).
-    fn write(&self, path: &Path) -> std::io::Result<()> {
-        let tmp = crate::sys::with_suffix(path, ".tmp");
-        std::fs::write(&tmp, format!("{}\n", self.to_line()))?;
-        std::fs::rename(&tmp, path)
-    }
-}
-
 impl std::fmt::Debug for Signing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Signing").field(&self.public_key()).finish()
@@ -249,24 +101,34 @@ impl Signing {
     /// The same key, signing alone: no chain before it, no head file (a
     /// log's salvaged files).
     pub(crate) fn alone(&self) -> Signing {
-        Signing {
-            pair: self.pair.clone(),
-            head: Arc::default(),
-        }
+        self.with_head(Head::default())
     }
 
     /// The same key, signing a chain of its own: log `name`'s in `dir`
     /// (`LogWriter::open`), whose signed head goes to `<name>.head`.
     pub(crate) fn new_chain(&self, dir: &Path, name: &str) -> Signing {
-        let head = Head {
-            path: Some(dir.join(format!("{name}.head"))),
-            log: name.to_string(),
+        let path = Some(dir.join(format!("{name}.head")));
+        let log = name.to_string();
+        self.with_head(Head {
+            path,
+            log,
             ..Head::default()
-        };
-        Signing {
-            pair: self.pair.clone(),
-            head: Arc::new(Mutex::new(head)),
-        }
+        })
+    }
+
+    fn with_head(&self, head: Head) -> Signing {
+        let (pair, head) = (self.pair.clone(), Arc::new(Mutex::new(head)));
+        Signing { pair, head }
+    }
+
+    /// The signature of `context` followed by `link`.
+    fn sign(&self, context: &[u8], link: &[u8; HASH_LEN]) -> [u8; SIGNATURE_LEN] {
+        let message = [context, link].concat();
+        self.pair
+            .sign(&message)
+            .as_ref()
+            .try_into()
+            .expect("an Ed25519 signature")
     }
 
     /// A new key, written to `path` (readable by its owner only) and its
@@ -319,8 +181,7 @@ impl Signing {
             signature: [0; SIGNATURE_LEN],
         };
         let link = link(&block, dir);
-        let message = [SEAL_CONTEXT, &link].concat();
-        block.signature = self.pair.sign(&message).as_ref().try_into().expect("64");
+        block.signature = self.sign(SEAL_CONTEXT, &link);
         head.pending = Some(SignedHead {
             log: head.log.clone(),
             next_seq: dir.last_seq + u64::from(dir.record_count > 0),
@@ -363,13 +224,12 @@ impl Signing {
             prev: head.link,
         };
         let link = live.link(&head.log, next_seq);
-        let message = [LIVE_CONTEXT, &link].concat();
         let signed = SignedHead {
             log: head.log.clone(),
             next_seq,
             link,
             key: self.public_key(),
-            signature: self.pair.sign(&message).as_ref().try_into().expect("64"),
+            signature: self.sign(LIVE_CONTEXT, &link),
             live: Some(live),
         };
         let failed = |e| Error::io(&head_path, "write signed head", e);
@@ -462,40 +322,4 @@ pub(crate) fn digest_of_source(source: &dyn SegmentSource, end: u64) -> Option<[
         Ok(())
     })
     .ok()
-}
-
-/// The 32 bytes of key file `path`, whose one line is `label` and 64 hex
-/// digits.
-fn read_key_file(path: &Path, label: &str) -> Result<[u8; HASH_LEN]> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read key file", e))?;
-    let mut words = text.split_whitespace();
-    let key = match (words.next(), words.next(), words.next()) {
-        (Some(l), Some(h), None) if l == label => from_hex(h),
-        _ => None,
-    };
-    key.ok_or_else(|| {
-        Error::file(
-            ErrorKind::InvalidArgument,
-            path,
-            format!("not a key file of libbinlog: one line, {label} and 64 hex digits"),
-        )
-    })
-}
-
-fn write_key_file(path: &Path, text: &str, mode: u32) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let failed = |e| Error::io(path, "write key file", e);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .map_err(failed)?;
-    f.write_all(text.as_bytes()).map_err(failed)?;
-    f.sync_all().map_err(failed)
-}
-
-fn invalid_key(path: &Path) -> Error {
-    Error::file(ErrorKind::InvalidArgument, path, "not an Ed25519 key")
 }

@@ -131,8 +131,11 @@ pub struct Suite<'a> {
     pub seals_at_roll: bool,
     /// A check of the log (its directory) after each cut, beside the
     /// records' (a signed log's chain).
-    pub after_cut: Option<fn(&Path) -> Result<(), String>>,
+    pub after_cut: Option<AfterCut>,
 }
+
+/// A check of a log's directory after a cut (`Suite::after_cut`).
+pub type AfterCut = fn(&Path) -> Result<(), String>;
 
 /// Cuts on one log before a fresh one, so a check (it reads the log
 /// whole) stays cheap in long runs.
