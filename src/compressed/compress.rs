@@ -7,17 +7,15 @@
 //! or a verified copy (or both); running it again finishes the job.
 
 use super::cuts::{walk_ahead, DEFAULT_FRAME_SIZE};
-use super::durable::same_frame;
 use super::durable::{
-    check_same_bytes, move_aside, open_for_conversion, remove_durably, rename_durably, sync,
-    Step,
+    check_same_bytes, move_aside, open_for_conversion, remove_durably, rename_durably, same_frame,
+    sync, Step,
 };
 use super::frame_decoder::{starts_with_zstd_frame, Frame, FrameDecoder};
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
 use super::seek_table::{FrameEntry, MAX_FRAME_DECOMPRESSED};
 use super::segment::CompressedSegment;
-use super::source::read_frame;
-use super::source::source_len;
+use super::source::{read_frame, source_len};
 use crate::sys::with_suffix;
 use super::type_copies::{
     copy_frames, CopyDirectory, TypeCopies, COPY_DIRECTORY_MAGIC, COPY_FRAME_MAGIC,
@@ -173,10 +171,8 @@ fn sealed_segment(path: &Path) -> Result<PlainSegment> {
     let (opened, file) = open_segment_file(path)?;
     if starts_with_zstd_frame(&file) {
         CompressedSegment::open_source(opened, Box::new(file), false)?;
-        return refused(
-            ErrorKind::InvalidArgument,
-            "is already a compressed segment",
-        );
+        let what = "is already a compressed segment";
+        return refused(ErrorKind::InvalidArgument, what);
     }
     let reader = PlainSegment::of_file(opened, file)?;
     if reader.has_writer()? {

@@ -11,8 +11,7 @@
 //! ```
 
 use super::cursor::Cursor;
-use super::varint;
-use super::{u32_at, u64_at, FRAME_HEADER_LEN, MAX_BODY_LEN};
+use super::{u32_at, u64_at, varint, FRAME_HEADER_LEN, MAX_BODY_LEN};
 
 pub const KIND_RECORD: u8 = 1;
 pub const KIND_SEAL_BEGIN: u8 = 2;

@@ -9,8 +9,7 @@
 //! the common path: what it is passed must be kept in memory.
 
 use super::frame_check::FrameCheck;
-use super::pager::Pager;
-use super::pager::PREAD_MAX;
+use super::pager::{Pager, PREAD_MAX};
 use super::record::{BytesIn, LOST_TYPE};
 use super::{Found, Reader, Tail};
 use crate::error::Result;

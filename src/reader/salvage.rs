@@ -8,9 +8,8 @@
 use super::frame_check::seq_at;
 use super::{Damage, HeaderParts};
 use crate::error::{ErrorKind, Result};
-use crate::format::frame;
 use crate::format::header::{self, SegmentHeader, FIXED_LEN};
-use crate::format::{FORMAT_MAJOR, MAX_HEADER_LEN};
+use crate::format::{frame, FORMAT_MAJOR, MAX_HEADER_LEN};
 use std::path::Path;
 
 /// The segment's header, where its records start and the sequence number

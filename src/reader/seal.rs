@@ -14,7 +14,7 @@ use super::{Reader, Tail};
 use crate::error::Result;
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::seal::SealDirectory;
-use crate::source::seal_trust::{self as trust, read_seal};
+use crate::source::seal_trust as trust;
 use std::cell::OnceCell;
 
 #[derive(Default)]
@@ -110,7 +110,7 @@ impl Reader {
             // Cut shorter by a writer: the reader starts again.
             return Ok(true);
         }
-        let seal = read_seal(self.original(), self.data_start, self.start_seq);
+        let (seal, _) = trust::read_seals(self.original(), self.data_start, self.start_seq);
         if let Some(d) = seal.filter(|d| d.records_end == pos as u64) {
             self.end = pos;
             self.seals.usable = Some(d);
