@@ -320,7 +320,7 @@ pub extern "C" fn binlog_reader_header(
         let hd = &**header.insert(Box::new(hd.clone()));
         params.clear();
         params.extend(hd.params.iter().map(|(k, v)| c_meta(k, v)));
-        let v = binlog_header {
+        Ok(binlog_header {
             major: hd.major,
             minor: hd.minor,
             created_ns: hd.created_ns,
@@ -334,8 +334,7 @@ pub extern "C" fn binlog_reader_header(
             writer_len: hd.writer.len(),
             params: c_array(params),
             param_count: params.len(),
-        };
-        Ok(v)
+        })
     })
 }
 

@@ -233,16 +233,14 @@ fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> 
         _ => schema::decode(&mut c).unwrap_or_default(),
     };
     Ok(SegmentHeader {
-        major: 0,
-        minor: 0,
         created_ns,
         segment_no,
-        first_seq,
         log_name,
         content_type,
         writer,
         params,
         schemas,
+        ..SegmentHeader::placeholder(first_seq)
     })
 }
 
