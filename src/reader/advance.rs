@@ -398,12 +398,11 @@ impl Reader {
         }
         self.pos = pos + found.frame_len;
         self.next_seq = found.seq.wrapping_add(1);
-        if let Some(f) = self.filter.as_ref() {
-            if !f.wants(&self.types[id]) {
-                return None;
-            }
-        }
-        Some(found)
+        let wanted = self
+            .filter
+            .as_ref()
+            .is_none_or(|f| f.wants(&self.types[id]));
+        wanted.then_some(found)
     }
 }
 

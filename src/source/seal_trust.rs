@@ -8,7 +8,7 @@
 
 use super::SegmentSource;
 use crate::format::seal::{self, SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
-use crate::format::{frame, FRAME_HEADER_LEN};
+use crate::format::{frame, u64_at, FRAME_HEADER_LEN};
 use std::borrow::Cow;
 
 /// The seal of a segment (its `original` bytes), read once: `(usable,
@@ -217,9 +217,8 @@ fn types_defined_as_named(
         if ended {
             return false;
         }
-        let first = original
-            .read_part(t.array_offset, 8)
-            .map(|b| u64::from_le_bytes(b[..].try_into().expect("8 bytes")));
+        let first = original.read_part(t.array_offset, 8);
+        let first = first.map(|b| u64_at(&b, 0));
         let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
             return false;
         };
