@@ -264,13 +264,9 @@ impl MappedSegment {
         }
         let mut at = 0;
         loop {
-            match frame::frame_at(buf, at, verify) {
-                FrameAt::Frame {
-                    kind: KIND_RECORD,
-                    total,
-                    ..
-                } => at += total,
-                f if at == 0 => return Ok(Some(FrameCheck::of(f))),
+            match FrameCheck::of(frame::frame_at(buf, at, verify)) {
+                FrameCheck::Record(total) => at += total,
+                check if at == 0 => return Ok(Some(check)),
                 _ => break,
             }
         }

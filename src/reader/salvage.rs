@@ -74,16 +74,12 @@ fn first_record_after_header(map: &[u8]) -> Option<(usize, Option<u64>)> {
         let before = frame::find_record_before(&map[..at], from, seq);
         Some((before.unwrap_or(at), Some(first)))
     });
-    match agreed {
-        Some(found) => Some(found),
-        None => {
-            let limit = map.len().min(UNNUMBERED_SEARCH);
-            Some((
-                frame::find_next_record(&map[..limit], FIXED_LEN, None)?,
-                None,
-            ))
-        }
+    if agreed.is_some() {
+        return agreed;
     }
+    let limit = map.len().min(UNNUMBERED_SEARCH);
+    let start = frame::find_next_record(&map[..limit], FIXED_LEN, None)?;
+    Some((start, None))
 }
 
 /// How far into a file with a damaged header a record no number narrows
