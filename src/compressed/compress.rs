@@ -147,12 +147,9 @@ impl CompressOptions {
     /// 1 GiB.
     pub fn validate(&self) -> Result<()> {
         let levels = zstd::compression_level_range();
-        let (min, max) = (levels.start(), levels.end());
-        if !levels.contains(&self.level) {
-            let what = format!(
-                "compression level {} (zstd takes {min} to {max})",
-                self.level
-            );
+        let (min, max, level) = (levels.start(), levels.end(), self.level);
+        if !levels.contains(&level) {
+            let what = format!("compression level {level} (zstd takes {min} to {max})");
             return Err(Error::invalid(what));
         }
         if self.frame_size == 0 || self.frame_size > MAX_FRAME_DECOMPRESSED {
