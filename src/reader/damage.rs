@@ -80,7 +80,7 @@ impl Reader {
     /// as its seal says, if it is sealed. A compressed segment is always
     /// sealed (it never grows, nothing is torn), but one whose seal's frames
     /// are lost ends with its seal damaged, from `pos` on.
-    fn damaged_end_tail(&self, pos: usize) -> Tail {
+    pub(super) fn damaged_end_tail(&self, pos: usize) -> Tail {
         if self.sealed() {
             self.sealed_tail()
         } else {

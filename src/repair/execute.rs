@@ -35,11 +35,8 @@ pub(super) fn segment(s: &SegmentPlan, o: &Options, emit: Emit) -> (Outcome, Opt
         Action::Unreadable => (Outcome::Error, None),
         Action::Refuse => (Outcome::LeftDamaged, None),
         Action::Reseal | Action::Salvage => {
-            let a = s
-                .verdict
-                .analysis
-                .as_ref()
-                .expect("planned from an analysis");
+            let a = s.verdict.analysis.as_ref();
+            let a = a.expect("planned from an analysis");
             match execute(path, a, s, o, emit) {
                 Ok(true) => (Outcome::Repaired, None),
                 Ok(false) => (Outcome::LeftDamaged, None),

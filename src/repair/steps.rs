@@ -12,11 +12,8 @@ use std::path::Path;
 pub(super) fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
     let path = &s.verdict.path;
     let p = path.display();
-    let a = s
-        .verdict
-        .analysis
-        .as_ref()
-        .expect("planned from an analysis");
+    let a = s.verdict.analysis.as_ref();
+    let a = a.expect("planned from an analysis");
     let mut steps = Vec::new();
     let mut step = |kind, message| steps.push(Step { kind, message });
     let headerless = matches!(&s.salvage, Some(Salvage { cut: None, .. }));
