@@ -348,11 +348,9 @@ fn check_layout(
     let copy = CompressedSegment::open(tmp)?;
     let len = source_len(original, original_path)?;
     if copy.frames() != verified || copy.original_len() != len {
+        let (listed, bytes, n) = (copy.frames().len(), copy.original_len(), verified.len());
         let what = format!(
-            "its seek table lists {} frames of {} bytes, not the {} frames of {len} bytes verified",
-            copy.frames().len(),
-            copy.original_len(),
-            verified.len()
+            "its seek table lists {listed} frames of {bytes} bytes, not the {n} frames of {len} bytes verified"
         );
         return Err(Error::file(ErrorKind::Corrupt, tmp, what));
     }
