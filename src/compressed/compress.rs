@@ -350,7 +350,8 @@ fn check_layout(
     if copy.frames() != verified || copy.original_len() != len {
         let (listed, bytes, n) = (copy.frames().len(), copy.original_len(), verified.len());
         let what = format!(
-            "its seek table lists {listed} frames of {bytes} bytes, not the {n} frames of {len} bytes verified"
+            "its seek table lists {listed} frames of {bytes} bytes, not the {n} frames of {len} \
+             bytes verified"
         );
         return Err(Error::file(ErrorKind::Corrupt, tmp, what));
     }

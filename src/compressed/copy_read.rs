@@ -191,9 +191,7 @@ impl CompressedSegment {
                 same_as_original(&bytes, &starts, &placed[frame.first as usize..], original)
                     .map_err(&fail)
             });
-            if let Err(e) = checked {
-                errors.push(e);
-            }
+            errors.extend(checked.err());
         }
         errors
     }

@@ -31,7 +31,9 @@ use super::xxh64::xxh64;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::u32_at;
 use std::path::Path;
-use zstd::zstd_safe::{zstd_sys::ZSTD_ErrorCode, DCtx, DParameter, InBuffer, OutBuffer, ResetDirective};
+use zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode;
+use zstd::zstd_safe::ResetDirective;
+use zstd::zstd_safe::{DCtx, DParameter, InBuffer, OutBuffer};
 
 /// How far past the bytes asked for a scan's stream reads at least in a
 /// stored frame (`extend_stored`): a block, not a record, at a time.
