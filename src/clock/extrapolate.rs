@@ -195,11 +195,7 @@ pub fn advance(state: &State, now: &Sample) -> State {
     }
     let mut cal = state.cal;
     if now.mono.wrapping_sub(cal.newer.mono) >= ROLL_NS {
-        cal = Calibration {
-            older: cal.newer,
-            newer: now.point(),
-            ..cal
-        };
+        (cal.older, cal.newer) = (cal.newer, now.point());
     }
     let Some(rate) = rate(cal.older, now.point()) else {
         return State {

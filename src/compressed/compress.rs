@@ -7,17 +7,15 @@
 //! or a verified copy (or both); running it again finishes the job.
 
 use super::cuts::{walk_ahead, DEFAULT_FRAME_SIZE};
-use super::durable::same_frame;
 use super::durable::{
-    check_same_bytes, move_aside, open_for_conversion, remove_durably, rename_durably, sync,
-    Step,
+    check_same_bytes, move_aside, open_for_conversion, remove_durably, rename_durably, same_frame,
+    sync, Step,
 };
 use super::frame_decoder::{starts_with_zstd_frame, Frame, FrameDecoder};
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
 use super::seek_table::{FrameEntry, MAX_FRAME_DECOMPRESSED};
 use super::segment::CompressedSegment;
-use super::source::read_frame;
-use super::source::source_len;
+use super::source::{read_frame, source_len};
 use crate::sys::with_suffix;
 use super::type_copies::{
     copy_frames, CopyDirectory, TypeCopies, COPY_DIRECTORY_MAGIC, COPY_FRAME_MAGIC,
@@ -149,12 +147,9 @@ impl CompressOptions {
     /// 1 GiB.
     pub fn validate(&self) -> Result<()> {
         let levels = zstd::compression_level_range();
-        let (min, max) = (levels.start(), levels.end());
-        if !levels.contains(&self.level) {
-            let what = format!(
-                "compression level {} (zstd takes {min} to {max})",
-                self.level
-            );
+        let (min, max, level) = (levels.start(), levels.end(), self.level);
+        if !levels.contains(&level) {
+            let what = format!("compression level {level} (zstd takes {min} to {max})");
             return Err(Error::invalid(what));
         }
         if self.frame_size == 0 || self.frame_size > MAX_FRAME_DECOMPRESSED {
@@ -173,10 +168,8 @@ fn sealed_segment(path: &Path) -> Result<PlainSegment> {
     let (opened, file) = open_segment_file(path)?;
     if starts_with_zstd_frame(&file) {
         CompressedSegment::open_source(opened, Box::new(file), false)?;
-        return refused(
-            ErrorKind::InvalidArgument,
-            "is already a compressed segment",
-        );
+        let what = "is already a compressed segment";
+        return refused(ErrorKind::InvalidArgument, what);
     }
     let reader = PlainSegment::of_file(opened, file)?;
     if reader.has_writer()? {
@@ -355,11 +348,10 @@ fn check_layout(
     let copy = CompressedSegment::open(tmp)?;
     let len = source_len(original, original_path)?;
     if copy.frames() != verified || copy.original_len() != len {
+        let (listed, bytes, n) = (copy.frames().len(), copy.original_len(), verified.len());
         let what = format!(
-            "its seek table lists {} frames of {} bytes, not the {} frames of {len} bytes verified",
-            copy.frames().len(),
-            copy.original_len(),
-            verified.len()
+            "its seek table lists {listed} frames of {bytes} bytes, not the {n} frames of {len} \
+             bytes verified"
         );
         return Err(Error::file(ErrorKind::Corrupt, tmp, what));
     }

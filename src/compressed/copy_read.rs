@@ -71,11 +71,8 @@ impl CompressedSegment {
             Err(what) => return damaged(what),
         };
         if directory.frames.len() != frames {
-            let what = format!(
-                "lists {} copy frames, the seek table {frames}",
-                directory.frames.len()
-            );
-            return damaged(what);
+            let listed = directory.frames.len();
+            return damaged(format!("lists {listed} copy frames, the seek table {frames}"));
         }
         match directory.check(&self.seal) {
             Ok(()) => {
@@ -128,11 +125,8 @@ impl CompressedSegment {
             .decoder
             .decode(Frame::new(&self.path, n, payload), src, out);
         decoded.map_err(|e| {
-            let what = format!(
-                "type copy frame {n} (type {}): {}",
-                frame.type_id,
-                e.detail()
-            );
+            let (id, why) = (frame.type_id, e.detail());
+            let what = format!("type copy frame {n} (type {id}): {why}");
             damaged_copy(&self.path, entry.compressed_offset, what)
         })?;
         self.count((true, out.len()));
@@ -197,9 +191,7 @@ impl CompressedSegment {
                 same_as_original(&bytes, &starts, &placed[frame.first as usize..], original)
                     .map_err(&fail)
             });
-            if let Err(e) = checked {
-                errors.push(e);
-            }
+            errors.extend(checked.err());
         }
         errors
     }
@@ -236,12 +228,10 @@ fn same_as_original(
         let end = starts.get(j + 1).map_or(bytes.len(), |&s| s as usize);
         let ours = &bytes[start as usize..end];
         theirs.resize(ours.len(), 0);
-        let read = original.read_exact_at(&mut theirs, offsets[j]);
+        let at = offsets[j];
+        let read = original.read_exact_at(&mut theirs, at);
         if read.is_err() || theirs != ours {
-            return Err(format!(
-                "its record {j} differs from the record at offset {}",
-                offsets[j]
-            ));
+            return Err(format!("its record {j} differs from the record at offset {at}"));
         }
     }
     Ok(())

@@ -50,10 +50,7 @@ pub fn walk_ahead<T>(
             let mut count = 0;
             let _ = each_frame_end(file, header_len, seal, frame_size, |end| {
                 count += 1;
-                match found.send(end) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(_) => ControlFlow::Break(()),
-                }
+                found.send(end).map_or(ControlFlow::Break(()), ControlFlow::Continue)
             });
             count
         });
@@ -80,11 +77,8 @@ pub fn each_frame_end(
         seal.records_end + SEAL_BEGIN_LEN as u64,
     ];
     for t in seal.types.iter().filter(|t| t.count > 0) {
-        structural.extend([
-            t.array_offset,
-            t.array_offset + 8,
-            t.array_offset + t.count * 8,
-        ]);
+        let array = t.array_offset;
+        structural.extend([array, array + 8, array + t.count * 8]);
     }
     if let Some(end) = definitions_end(file, seal) {
         if end > header_len && end - header_len <= frame_size && end < seal.records_end {

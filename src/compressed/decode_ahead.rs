@@ -186,13 +186,11 @@ impl DecodeAhead {
                 return;
             }
             let (done_tx, done) = sync_channel(1);
-            let (bytes, src) = (self.spare_out.pop(), self.spare_src.pop());
-            let (bytes, src) = (bytes.unwrap_or_default(), src.unwrap_or_default());
             let mut frame = DecodedFrame {
                 index,
-                bytes,
+                bytes: self.spare_out.pop().unwrap_or_default(),
                 result: Ok(()),
-                src,
+                src: self.spare_src.pop().unwrap_or_default(),
             };
             match read(&entry, &mut frame.src) {
                 Ok(()) => {

@@ -106,11 +106,8 @@ pub fn check_same_bytes(
     let len = source_len(plain, plain_path)?;
     let zst = segment.path().to_path_buf();
     if len != segment.original_len() {
-        let what = format!(
-            "{} holds {len} bytes, the compressed segment {}",
-            plain_path.display(),
-            segment.original_len()
-        );
+        let (plain, n) = (plain_path.display(), segment.original_len());
+        let what = format!("{plain} holds {len} bytes, the compressed segment {n}");
         return Err(Error::file(ErrorKind::Corrupt, &zst, what));
     }
     let mut theirs = Vec::new();
@@ -136,9 +133,7 @@ pub fn same_frame(
     if theirs == Some(ours) {
         return Ok(());
     }
-    let what = format!(
-        "the frame at original offset {offset} differs from {}",
-        plain_path.display()
-    );
+    let plain = plain_path.display();
+    let what = format!("the frame at original offset {offset} differs from {plain}");
     Err(Error::file(ErrorKind::Corrupt, zst, what))
 }

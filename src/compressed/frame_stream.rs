@@ -410,11 +410,8 @@ impl FrameStream {
             let hint = self.dctx.decompress_stream(&mut output, &mut input);
             let moved = output.pos() > self.produced || input.pos() > self.src_pos;
             (self.produced, self.src_pos) = (output.pos(), input.pos());
-            let hint = hint.map_err(|code| frame.failure(&self.src, code))?;
-            self.hint = hint;
-            if hint == 0 {
-                self.ended = true;
-            }
+            self.hint = hint.map_err(|code| frame.failure(&self.src, code))?;
+            self.ended |= self.hint == 0;
             let stalled = !moved && offered == self.src.len();
             if self.produced > size || (self.ended && self.produced != size) || stalled {
                 let what = format!(

@@ -11,8 +11,7 @@ use super::seek_table::{SeekTable, MAX_FRAMES, MAX_FRAME_DECOMPRESSED};
 use super::source::Source;
 use crate::format::u32_at;
 use std::io;
-use zstd::zstd_safe;
-use zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode;
+use zstd::zstd_safe::{self, zstd_sys::ZSTD_ErrorCode};
 
 /// The most bytes a frame header takes: magic, descriptor, window
 /// descriptor, dictionary id (4) and content size (8).

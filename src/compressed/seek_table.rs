@@ -189,11 +189,8 @@ impl SeekTable {
     /// bytes, from the end of the file). Entry checksums, if present, are
     /// skipped: every frame is checked by its own zstd content checksum.
     pub fn decode(table: &[u8]) -> Result<SeekTable, TableError> {
-        let footer = table
-            .len()
-            .checked_sub(FOOTER_LEN)
-            .map(|at| &table[at..])
-            .ok_or(TableError::Missing)?;
+        // Shorter than a footer: `decode_footer` finds none.
+        let footer = &table[table.len().saturating_sub(FOOTER_LEN)..];
         let (count, descriptor) = decode_footer(footer)?;
         let each = entry_len(descriptor) as usize;
         let bad = |at: usize, what: String| TableError::Bad {
@@ -202,10 +199,8 @@ impl SeekTable {
         };
         let expected = SKIPPABLE_HEADER_LEN + count as usize * each + FOOTER_LEN;
         if table.len() != expected {
-            let what = format!(
-                "seek table is {} bytes, its footer says {expected}",
-                table.len()
-            );
+            let len = table.len();
+            let what = format!("seek table is {len} bytes, its footer says {expected}");
             return Err(bad(0, what));
         }
         if u32_at(table, 0) != SKIPPABLE_MAGIC {
@@ -249,14 +244,12 @@ fn decode_footer(footer: &[u8]) -> Result<(u64, u8), TableError> {
         what,
     };
     if descriptor & RESERVED_BITS != 0 {
-        return Err(bad(format!(
-            "seek table descriptor {descriptor:#04x} has reserved bits set"
-        )));
+        let what = format!("seek table descriptor {descriptor:#04x} has reserved bits set");
+        return Err(bad(what));
     }
     if count > MAX_FRAMES {
-        return Err(bad(format!(
-            "seek table lists {count} frames, more than the format allows"
-        )));
+        let what = format!("seek table lists {count} frames, more than the format allows");
+        return Err(bad(what));
     }
     Ok((u64::from(count), descriptor))
 }

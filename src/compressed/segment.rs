@@ -316,12 +316,8 @@ impl CompressedSegment {
         if end.is_none() {
             let len = self.original_len();
             let what = format!("{} bytes past the segment's {len} bytes", buf.len());
-            return Err(Error::at(
-                ErrorKind::InvalidArgument,
-                &self.path,
-                offset,
-                what,
-            ));
+            let past_end = Error::at(ErrorKind::InvalidArgument, &self.path, offset, what);
+            return Err(past_end);
         }
         if self.stored {
             return self

@@ -82,9 +82,9 @@ impl TypeCopies {
     /// The ids of the types of the sealed segment `file` (its seal `seal`,
     /// its record frames ending at `frame_ends`) that get a copy, in order.
     pub fn chosen(&self, file: &[u8], seal: &SealDirectory, frame_ends: &[u64]) -> Vec<u32> {
-        let records = seal
-            .records_end
-            .saturating_sub(records_start(frame_ends, seal));
+        // The records start at the end of the first frame (the header's).
+        let records_start = frame_ends.first().map_or(seal.records_end, |&e| e);
+        let records = seal.records_end.saturating_sub(records_start);
         let budget = (records as f64 * self.max_share) as u64;
         // The size test first: the types it refuses (most of the records,
         // on most data) are not walked record by record.
@@ -121,11 +121,6 @@ fn copyable(file: &[u8], seal: &SealDirectory, id: usize) -> bool {
         record_at(file, t.array_offset + 8 * k, seal.records_end)
             .is_some_and(|r| r.len() as u64 <= MAX_FRAME_DECOMPRESSED)
     })
-}
-
-/// Where the records start: the end of the first frame (the header's).
-fn records_start(frame_ends: &[u64], seal: &SealDirectory) -> u64 {
-    frame_ends.first().map_or(seal.records_end, |&e| e)
 }
 
 /// Original bytes of the frames (ending at `frame_ends`) that hold the
@@ -346,11 +341,8 @@ pub fn check_copy_records(
         ));
     };
     if bytes.len() != frame.len as usize {
-        return Err(format!(
-            "{} bytes, the directory says {}",
-            bytes.len(),
-            frame.len
-        ));
+        let (n, stated) = (bytes.len(), frame.len);
+        return Err(format!("{n} bytes, the directory says {stated}"));
     }
     let mut starts = Vec::with_capacity(placed.len());
     let (mut at, mut prev) = (0usize, (bounds.header_len, None::<u64>));

@@ -207,14 +207,12 @@ fn file_of<'p>(reader: &'p HoldBack, path: &'p Path) -> &'p Path {
 /// does not fit a buffer of `have` bytes.
 fn too_small(file: &Path, (seq, offset, need): (u64, u64, usize), have: usize) -> Failure {
     let code = super::result::binlog_result::BINLOG_ERR_BUFFER_TOO_SMALL;
-    Failure::Abi(
-        code,
-        format!(
+    let what = format!(
         "{}: offset {offset}: record {seq} needs a buffer of {need} bytes; the buffer has {have} \
          (the record is kept for the next call)",
         file.display()
-    ),
-    )
+    );
+    Failure::Abi(code, what)
 }
 
 // Where a batch read puts a record's parts in the caller's buffer, one

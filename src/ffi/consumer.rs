@@ -13,7 +13,6 @@ use crate::log::record_reader::RecordReader;
 use crate::log::{ConsumerBound, LogReader, MergedReader};
 
 /// Where a consumer new to a log starts (`binlog_consumer_open`).
-#[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_start {

@@ -310,17 +310,13 @@ pub extern "C" fn binlog_reader_header(
         } = h;
         let reader = inner.as_ref().ok_or_else(|| closed(path))?;
         // A log's: the segment of the last record, not one opened since.
-        let hd = reader.segment_header().ok_or_else(|| {
-            Error::file(
-                ErrorKind::NotFound,
-                path,
-                "no segment to describe: a log reader has a header once binlog_reader_next has returned a record, or a seek has landed in a segment",
-            )
-        })?;
+        let what = "no segment to describe: a log reader has a header once binlog_reader_next has returned a record, or a seek has landed in a segment";
+        let hd = reader.segment_header();
+        let hd = hd.ok_or_else(|| Error::file(ErrorKind::NotFound, path, what))?;
         let hd = &**header.insert(Box::new(hd.clone()));
         params.clear();
         params.extend(hd.params.iter().map(|(k, v)| c_meta(k, v)));
-        let v = binlog_header {
+        Ok(binlog_header {
             major: hd.major,
             minor: hd.minor,
             created_ns: hd.created_ns,
@@ -334,8 +330,7 @@ pub extern "C" fn binlog_reader_header(
             writer_len: hd.writer.len(),
             params: c_array(params),
             param_count: params.len(),
-        };
-        Ok(v)
+        })
     })
 }
 
@@ -656,19 +651,14 @@ pub extern "C" fn binlog_reader_poll_fd(r: *mut binlog_reader, fd: *mut c_int) -
 /// `BINLOG_ERR_INVALID_ARGUMENT` if no descriptor was asked for.
 #[no_mangle]
 pub extern "C" fn binlog_reader_poll_rearm(r: *mut binlog_reader) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
+    update(r, "reader", |h| {
         h.open()?;
         let Some(c) = &h.change_fd else {
-            return Err(Error::file(
-                ErrorKind::InvalidArgument,
-                &h.path,
-                "no pollable descriptor to re-arm: call binlog_reader_poll_fd first",
-            )
-            .into());
+            let what = "no pollable descriptor to re-arm: call binlog_reader_poll_fd first";
+            let unarmed = Error::file(ErrorKind::InvalidArgument, &h.path, what);
+            return Err(unarmed.into());
         };
-        c.rearm()?;
-        Ok(BINLOG_OK)
+        Ok(c.rearm()?)
     })
 }
 

@@ -11,7 +11,6 @@ use std::ffi::{c_char, CStr};
 /// a reader has no more records (not an error); every other value is an
 /// error whose message `binlog_last_error()` returns. Numbers are never
 /// reused.
-#[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_result {

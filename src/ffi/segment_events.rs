@@ -6,7 +6,6 @@ use super::prelude::*;
 use crate::log::{SegmentCallback, SegmentEvent, SegmentInfo};
 
 /// A segment opened, sealed or compressed.
-#[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_segment_event {

@@ -125,13 +125,8 @@ pub extern "C" fn binlog_segment_list_get_compression(
 
 /// File `index` of the list and its path.
 fn file(l: &binlog_segment_list, index: usize) -> Result<(&ListedSegment, &CString), Error> {
-    let found = l.files.get(index).zip(l.paths.get(index));
-    found.ok_or_else(|| {
-        Error::invalid(format!(
-            "index {index}: the list holds {} files",
-            l.files.len()
-        ))
-    })
+    let (found, n) = (l.files.get(index).zip(l.paths.get(index)), l.files.len());
+    found.ok_or_else(|| Error::invalid(format!("index {index}: the list holds {n} files")))
 }
 
 /// The C view of `f`, whose path is `p`.

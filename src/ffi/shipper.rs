@@ -39,18 +39,8 @@ pub extern "C" fn binlog_ship_options_free(opts: *mut binlog_ship_options) {
 
 /// Where `o` ships to: an invalid-argument error if no destination is set.
 pub(crate) fn destination(o: &binlog_ship_options) -> CallResult<&Location> {
-    o.to.as_ref().ok_or_else(|| {
-        crate::error::Error::invalid("no destination: set one with binlog_ship_options_set_url")
-            .into()
-    })
-}
-
-/// Applies `f` to the options behind `opts`; nothing changes if it fails.
-fn set(
-    opts: *mut binlog_ship_options,
-    f: impl FnOnce(&mut binlog_ship_options) -> CallResult<()>,
-) -> binlog_result {
-    update(opts, "ship options", f)
+    let what = "no destination: set one with binlog_ship_options_set_url";
+    o.to.as_ref().ok_or_else(|| Error::invalid(what).into())
 }
 
 /// Applies `f`, which cannot fail, to the ship options behind `opts`.
@@ -69,7 +59,7 @@ pub extern "C" fn binlog_ship_options_set_url(
     opts: *mut binlog_ship_options,
     url: *const std::ffi::c_char,
 ) -> binlog_result {
-    set(opts, |o| {
+    update(opts, "ship options", |o| {
         o.to = Some(Location::parse(unsafe { c_str(url, "url") }?)?);
         Ok(())
     })
@@ -84,7 +74,7 @@ pub extern "C" fn binlog_ship_options_set_bucket(
     bucket: *const std::ffi::c_char,
     prefix: *const std::ffi::c_char,
 ) -> binlog_result {
-    set(opts, |o| {
+    update(opts, "ship options", |o| {
         let bucket = unsafe { c_str(bucket, "bucket") }?;
         let prefix = unsafe { c_str_or_null(prefix, "prefix") }?.unwrap_or("");
         o.to = Some(Location::parse(&format!("s3://{bucket}/{prefix}"))?);
@@ -100,7 +90,7 @@ pub extern "C" fn binlog_ship_options_set_endpoint(
     opts: *mut binlog_ship_options,
     endpoint: *const std::ffi::c_char,
 ) -> binlog_result {
-    set(opts, |o| {
+    update(opts, "ship options", |o| {
         o.ship.connection.endpoint = Some(unsafe { c_str(endpoint, "endpoint") }?.to_owned());
         Ok(())
     })
@@ -113,7 +103,7 @@ pub extern "C" fn binlog_ship_options_set_region(
     opts: *mut binlog_ship_options,
     region: *const std::ffi::c_char,
 ) -> binlog_result {
-    set(opts, |o| {
+    update(opts, "ship options", |o| {
         o.ship.connection.region = Some(unsafe { c_str(region, "region") }?.to_owned());
         Ok(())
     })
@@ -127,7 +117,7 @@ pub extern "C" fn binlog_ship_options_set_credentials(
     access_key_id: *const std::ffi::c_char,
     secret_access_key: *const std::ffi::c_char,
 ) -> binlog_result {
-    set(opts, |o| {
+    update(opts, "ship options", |o| {
         let id = unsafe { c_str(access_key_id, "access key id") }?;
         let secret = unsafe { c_str(secret_access_key, "secret access key") }?;
         o.ship.connection.access_key_id = Some(id.to_owned());

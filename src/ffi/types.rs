@@ -143,7 +143,6 @@ pub struct binlog_header {
 pub const BINLOG_TIME_NOW: i64 = i64::MIN;
 
 /// How a reader's segment ended (`binlog_reader_tail`).
-#[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_tail_kind {
@@ -170,7 +169,6 @@ pub struct binlog_tail {
 
 /// Why a log reader could not return records (`binlog_gap.reason`); the
 /// same set in every tier (local files, compressed ones, bucket objects).
-#[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_gap_reason {

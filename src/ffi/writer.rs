@@ -38,11 +38,8 @@ impl binlog_writer {
     /// The log's writer, for a call only logs take.
     pub(super) fn log(&self) -> Result<&LogWriter> {
         self.log.as_deref().ok_or_else(|| {
-            Error::file(
-                ErrorKind::InvalidArgument,
-                self.writer.path(),
-                "this call needs a log writer (binlog_writer_open_log)",
-            )
+            let what = "this call needs a log writer (binlog_writer_open_log)";
+            Error::file(ErrorKind::InvalidArgument, self.writer.path(), what)
         })
     }
 }
@@ -117,10 +114,8 @@ pub extern "C" fn binlog_writer_write(
     call(|| {
         let w = unsafe { handle(w, "writer") }?;
         let (t, p) = w.args(|| unsafe {
-            Ok((
-                utf8(type_name, type_len, "type name")?,
-                array(payload, payload_len, "payload")?,
-            ))
+            let t = utf8(type_name, type_len, "type name")?;
+            Ok((t, array(payload, payload_len, "payload")?))
         })?;
         unsafe { done(seq_out, w.writer.write(t, p)?) }
     })
@@ -184,12 +179,8 @@ pub extern "C" fn binlog_writer_write_batch(
         let w = unsafe { handle(w, "writer") }?;
         let entries = w.args(|| unsafe { array(entries, count, "entries") })?;
         let fields = w.args(|| unsafe { BatchFields::of(entries) })?;
-        unsafe {
-            done(
-                first_seq_out,
-                w.writer.write_batch(&fields.entries(entries))?,
-            )
-        }
+        let first_seq = w.writer.write_batch(&fields.entries(entries))?;
+        unsafe { done(first_seq_out, first_seq) }
     })
 }
 
@@ -387,11 +378,9 @@ pub extern "C" fn binlog_writer_open_log(
                     ).into());
                 }
                 if !seg.log_name.is_empty() && seg.log_name != n {
-                    return Err(Error::invalid(format!(
-                        "options name the log {:?} but it is opened as {n:?}",
-                        seg.log_name
-                    ))
-                    .into());
+                    let named = &seg.log_name;
+                    let what = format!("options name the log {named:?} but it is opened as {n:?}");
+                    return Err(Error::invalid(what).into());
                 }
                 // The first sequence number of a new log is the segment option.
                 LogOptions {

@@ -11,8 +11,7 @@
 //! ```
 
 use super::cursor::Cursor;
-use super::varint;
-use super::{u32_at, u64_at, FRAME_HEADER_LEN, MAX_BODY_LEN};
+use super::{u32_at, u64_at, varint, FRAME_HEADER_LEN, MAX_BODY_LEN};
 
 pub const KIND_RECORD: u8 = 1;
 pub const KIND_SEAL_BEGIN: u8 = 2;
@@ -536,14 +535,10 @@ pub fn find_resume(buf: &[u8], pos: usize, expected: u64) -> Option<usize> {
     // intact) is that record, cut off: a frame numbered `expected` inside it
     // is part of its payload, not that record again. (Records after a
     // damaged length are numbered above it.)
-    let after = if torn
+    let cut_record = torn
         && buf.len() - pos >= FRAME_HEADER_LEN + 9
-        && starts_record(&buf[pos..], Some(expected))
-    {
-        expected.saturating_add(1)
-    } else {
-        expected
-    };
+        && starts_record(&buf[pos..], Some(expected));
+    let after = expected.saturating_add(u64::from(cut_record));
     let mut from = pos + 1;
     loop {
         let q = find(buf, from, |p, seq| {

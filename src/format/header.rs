@@ -248,11 +248,8 @@ fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> 
         _ => schema::decode(&mut c).unwrap_or_default(),
     };
     Ok(SegmentHeader {
-        major: 0,
-        minor: 0,
         created_ns,
         segment_no,
-        first_seq,
         log_name,
         content_type,
         writer,
@@ -260,6 +257,7 @@ fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> 
         schemas,
         // Bit 0 from 1.2 on; other bits, and bit 0 before, mean nothing.
         signed: minor >= FORMAT_MINOR && flags & FLAG_SIGNED != 0,
+        ..SegmentHeader::placeholder(first_seq)
     })
 }
 

@@ -39,10 +39,8 @@ pub fn parse_segment_name(log: &str, file_name: &str) -> Option<u64> {
         .strip_prefix('-')?
         .strip_suffix(SUFFIX)?;
     let (num, stamp) = rest.split_once('-')?;
-    if file_name.starts_with('.') || num.len() != SEGNO_DIGITS || !all_digits(num) {
-        return None;
-    }
-    if !is_utc_stamp(stamp) {
+    let numbered = num.len() == SEGNO_DIGITS && all_digits(num) && is_utc_stamp(stamp);
+    if file_name.starts_with('.') || !numbered {
         return None;
     }
     num.parse().ok()
@@ -56,10 +54,8 @@ fn all_digits(s: &str) -> bool {
 /// Whether `s` is a `YYYYMMDDTHHMMSSZ` stamp of a time that exists.
 fn is_utc_stamp(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return false;
-    }
-    if !all_digits(&s[..8]) || !all_digits(&s[9..15]) {
+    let shaped = b.len() == 16 && b[8] == b'T' && b[15] == b'Z';
+    if !shaped || !all_digits(&s[..8]) || !all_digits(&s[9..15]) {
         return false;
     }
     let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(u32::MAX);
@@ -345,22 +341,16 @@ impl LogObject {
         match name {
             CLAIM_OBJECT => LogObject::Claim,
             PRUNE_MARKER_OBJECT => LogObject::PruneMarker,
-            _ => match name
-                .strip_prefix(PRUNE_CLAIM_OBJECT)
-                .and_then(object_number)
-            {
-                Some(generation) => LogObject::PruneClaim(generation),
-                None => LogObject::Foreign,
-            },
+            _ => (name.strip_prefix(PRUNE_CLAIM_OBJECT).and_then(object_number))
+                .map_or(LogObject::Foreign, LogObject::PruneClaim),
         }
     }
 }
 
 /// A number of an object's name: exactly `OBJECT_DIGITS` digits.
 fn object_number(s: &str) -> Option<u64> {
-    (s.len() == OBJECT_DIGITS && s.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| s.parse::<u64>().ok())
-        .flatten()
+    let digits = s.len() == OBJECT_DIGITS && all_digits(s);
+    digits.then(|| s.parse().ok()).flatten()
 }
 
 /// What the part of a key after `<prefix>/<log>/` says, if it names a

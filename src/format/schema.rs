@@ -80,17 +80,13 @@ impl TypeSchema {
     /// that is not a JSON object.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: String| {
-            Error::new(
-                ErrorKind::InvalidSchema,
-                format!("schema of type {:?}: {what}", self.type_name),
-            )
+            let what = format!("schema of type {:?}: {what}", self.type_name);
+            Error::new(ErrorKind::InvalidSchema, what)
         };
         if !ENCODINGS.contains(&self.encoding.as_str()) {
             let known = ENCODINGS.join(", ");
-            return Err(bad(format!(
-                "unknown encoding {:?} (known: {known})",
-                self.encoding
-            )));
+            let what = format!("unknown encoding {:?} (known: {known})", self.encoding);
+            return Err(bad(what));
         }
         let fits = match self.encoding.as_str() {
             "protobuf" | "flatbuffer" => self.schema_encoding == self.encoding,

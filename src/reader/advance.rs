@@ -9,8 +9,7 @@
 //! the common path: what it is passed must be kept in memory.
 
 use super::frame_check::FrameCheck;
-use super::pager::Pager;
-use super::pager::PREAD_MAX;
+use super::pager::{Pager, PREAD_MAX};
 use super::record::{BytesIn, LOST_TYPE};
 use super::{Found, Reader, Tail};
 use crate::error::Result;
@@ -141,13 +140,9 @@ impl Reader {
                 if !self.bound_holds()? {
                     continue;
                 }
-                self.tail = if self.sealed() {
-                    self.sealed_tail()
-                } else if !self.source.may_grow() {
-                    // Compressed, so sealed once: its seal is lost.
-                    Tail::SealDamaged {
-                        offset: self.end as u64,
-                    }
+                // Not growing (compressed) yet not sealed: its seal is lost.
+                self.tail = if self.sealed() || !self.source.may_grow() {
+                    self.damaged_end_tail(self.end)
                 } else {
                     Tail::Unsealed
                 };
@@ -284,18 +279,13 @@ impl Reader {
     /// with `skip_damaged` any later one (the records between are lost).
     #[inline(always)]
     fn body_problem(&self, decoded: Option<&RecordBody<'_>>, scanning: bool) -> Option<String> {
+        let next = self.next_seq;
         match decoded {
             None => Some("malformed record body".to_string()),
             Some(rec) if !valid_meta(rec.meta) => Some("metadata is not UTF-8".to_string()),
-            Some(rec)
-                if scanning
-                    && (rec.seq < self.next_seq
-                        || (rec.seq > self.next_seq && !self.damage.skip)) =>
-            {
-                Some(format!(
-                    "sequence number {} where {} was expected",
-                    rec.seq, self.next_seq
-                ))
+            Some(rec) if scanning && (rec.seq < next || (rec.seq > next && !self.damage.skip)) => {
+                let seq = rec.seq;
+                Some(format!("sequence number {seq} where {next} was expected"))
             }
             Some(rec) => self.type_problem(rec),
         }
@@ -399,12 +389,11 @@ impl Reader {
         }
         self.pos = pos + found.frame_len;
         self.next_seq = found.seq.wrapping_add(1);
-        if let Some(f) = self.filter.as_ref() {
-            if !f.wants(&self.types[id]) {
-                return None;
-            }
-        }
-        Some(found)
+        let wanted = self
+            .filter
+            .as_ref()
+            .is_none_or(|f| f.wants(&self.types[id]));
+        wanted.then_some(found)
     }
 }
 

@@ -47,22 +47,16 @@ impl Reader {
                 return Ok(false);
             }
         }
-        match next.map(|(next, _)| next) {
-            Some(next) => Err(self.corrupt(
-                pos,
-                format!("{why}; the next valid record starts at offset {next}"),
-            )),
-            None if self.sealed() => {
-                Err(self.corrupt(pos, format!("{why} inside a sealed segment")))
-            }
-            None if self.is_compressed() => {
-                Err(self.corrupt(pos, format!("{why} inside a compressed segment")))
-            }
+        let what = match next {
+            Some((next, _)) => format!("{why}; the next valid record starts at offset {next}"),
+            None if self.sealed() => format!("{why} inside a sealed segment"),
+            None if self.is_compressed() => format!("{why} inside a compressed segment"),
             None => {
                 self.tail = self.torn_tail_at(pos)?;
-                Ok(false)
+                return Ok(false);
             }
-        }
+        };
+        Err(self.corrupt(pos, what))
     }
 
     /// Skipping damage, a record at `pos` whose CRC is right but whose
@@ -86,7 +80,7 @@ impl Reader {
     /// as its seal says, if it is sealed. A compressed segment is always
     /// sealed (it never grows, nothing is torn), but one whose seal's frames
     /// are lost ends with its seal damaged, from `pos` on.
-    fn damaged_end_tail(&self, pos: usize) -> Tail {
+    pub(super) fn damaged_end_tail(&self, pos: usize) -> Tail {
         if self.sealed() {
             self.sealed_tail()
         } else {
@@ -199,24 +193,17 @@ impl Reader {
             let found = SealTypes::find(self.original(), self.data_start);
             self.damage.seal_types = Some(found);
         }
-        let named =
-            self.damage
-                .seal_types
-                .as_mut()
-                .and_then(Option::as_mut)
-                .and_then(|table| {
-                    let agrees =
-                        self.types.iter().enumerate().all(|(i, t)| {
-                            t.starts_with(LOST_TYPE) || table.agrees(i, t.as_bytes())
-                        });
-                    if !agrees {
-                        return None;
-                    }
-                    for d in &self.damage.regions {
-                        table.damaged(d.offset, d.resume_offset);
-                    }
-                    table.lost_name(id).map(Box::from)
-                });
+        let table = self.damage.seal_types.as_mut().and_then(Option::as_mut);
+        let named = table.and_then(|table| {
+            let mut types = self.types.iter().enumerate();
+            if !types.all(|(i, t)| t.starts_with(LOST_TYPE) || table.agrees(i, t.as_bytes())) {
+                return None;
+            }
+            for d in &self.damage.regions {
+                table.damaged(d.offset, d.resume_offset);
+            }
+            table.lost_name(id).map(Box::from)
+        });
         named.unwrap_or_else(|| Record::lost_type_name(id as u32).into())
     }
 

@@ -70,12 +70,8 @@ impl Reader {
             if let Some(i) = buf[..n].iter().rposition(|&b| b != 0) {
                 return Ok(from + i + 1);
             }
-            if n < to - from {
-                // The file was cut meanwhile: its end is nearer.
-                to = from + n;
-                continue;
-            }
-            to = from;
+            // Read short: the file was cut meanwhile, its end is nearer.
+            to = if n < to - from { from + n } else { from };
         }
         Ok(pos)
     }
@@ -91,10 +87,8 @@ impl Reader {
         if self.sealed() || self.nothing_can_cut_file || rechecked || !self.source.may_grow() {
             return Ok(false);
         }
-        let valid = matches!(
-            self.source.recheck_unsealed(&self.path, self.end, pos)?,
-            None | Some(FrameCheck::SealBegin(_))
-        );
+        let check = self.source.recheck_unsealed(&self.path, self.end, pos)?;
+        let valid = matches!(check, None | Some(FrameCheck::SealBegin(_)));
         if valid {
             self.zero_tail.rechecked_at = Some(pos);
         }

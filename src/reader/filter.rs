@@ -20,7 +20,7 @@ use super::Reader;
 use crate::error::Result;
 use crate::format::frame::{self, MIN_RECORD_FRAME};
 use crate::format::seal::SealDirectory;
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{u64_at, FRAME_HEADER_LEN};
 use crate::source::SegmentSource;
 use std::time::{Duration, Instant};
 
@@ -107,10 +107,7 @@ impl TypeFilter {
                 {
                     return None;
                 }
-                let offsets = bytes
-                    .chunks_exact(8)
-                    .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-                    .collect();
+                let offsets = bytes.chunks_exact(8).map(|c| u64_at(c, 0)).collect();
                 cursors.push(ArrayCursor {
                     offsets,
                     idx: 0,
@@ -148,10 +145,8 @@ impl TypeFilter {
     }
 
     pub fn seek(&mut self, offset: u64) {
-        if let Some(cursors) = self.cursors.as_mut() {
-            for c in cursors {
-                c.seek(offset);
-            }
+        for c in self.cursors.iter_mut().flatten() {
+            c.seek(offset);
         }
     }
 }
@@ -164,7 +159,7 @@ fn sorted_within(bytes: &[u8], start: u64, end: u64) -> bool {
     let min_frame = MIN_RECORD_FRAME as u64;
     let mut lowest = start;
     bytes.chunks_exact(8).all(|c| {
-        let off = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        let off = u64_at(c, 0);
         let ok = off >= lowest && off < end;
         lowest = off.saturating_add(min_frame);
         ok

@@ -54,8 +54,6 @@ pub(super) fn seq_at(buf: &[u8], at: usize) -> Option<u64> {
 /// `frame::find_resume`), and the sequence number there.
 pub(super) fn resume_in(buf: &[u8], at: usize, expected: u64) -> Option<(usize, u64)> {
     let q = frame::find_resume(buf, at, expected)?;
-    Some((
-        q,
-        seq_at(buf, q).expect("find_resume returned a valid record"),
-    ))
+    let seq = seq_at(buf, q).expect("find_resume returned a valid record");
+    Some((q, seq))
 }

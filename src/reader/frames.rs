@@ -20,7 +20,7 @@ pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_co
 use crate::compressed::frame_stream::FrameStream;
 use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::frame::{self, FrameAt, KIND_RECORD};
+use crate::format::frame::{self, FrameAt};
 use crate::format::header::SegmentHeader;
 use crate::format::FRAME_HEADER_LEN;
 use crate::source::SegmentSource;
@@ -504,10 +504,8 @@ impl Reader {
             return None;
         }
         let d = self.source.frames_mut()?;
-        if !d
-            .copies
-            .hold(d.segment.get_mut(), c.type_id, k, c.offsets())
-        {
+        let segment = d.segment.get_mut();
+        if !d.copies.hold(segment, c.type_id, k, c.offsets()) {
             return None;
         }
         let (bytes, base) = d.held();
@@ -575,23 +573,13 @@ impl Reader {
                     continue 'search;
                 }
                 if at_from {
-                    match frame::frame_at(&copy, 0, true) {
-                        FrameAt::Frame {
-                            kind: KIND_RECORD,
-                            body,
-                            ..
-                        } => {
-                            if let Some(r) =
-                                frame::decode_record(body).filter(|r| r.seq >= expected)
-                            {
-                                return Ok(Some((from, r.seq)));
-                            }
-                        }
-                        FrameAt::Incomplete if want < all => {
-                            want = want.saturating_mul(2).min(all);
-                            continue;
-                        }
-                        _ => {}
+                    let first = frame::frame_at(&copy, 0, true);
+                    if matches!(first, FrameAt::Incomplete) && want < all {
+                        want = want.saturating_mul(2).min(all);
+                        continue;
+                    }
+                    if let Some(seq) = seq_at(&copy, 0).filter(|&seq| seq >= expected) {
+                        return Ok(Some((from, seq)));
                     }
                 }
                 let found = if want == all {

@@ -264,13 +264,9 @@ impl MappedSegment {
         }
         let mut at = 0;
         loop {
-            match frame::frame_at(buf, at, verify) {
-                FrameAt::Frame {
-                    kind: KIND_RECORD,
-                    total,
-                    ..
-                } => at += total,
-                f if at == 0 => return Ok(Some(FrameCheck::of(f))),
+            match FrameCheck::of(frame::frame_at(buf, at, verify)) {
+                FrameCheck::Record(total) => at += total,
+                check if at == 0 => return Ok(Some(check)),
                 _ => break,
             }
         }
@@ -406,17 +402,15 @@ impl Reader {
             return;
         }
         let upto = pos & !(RELEASE_ALIGN - 1);
+        let (from, len) = (self.released_below, upto - self.released_below);
         // SAFETY: called at the start of `next`/`next_found`, which take the
         // reader mutably: no record view into the mapping is alive (C views
         // are documented to die at the next call). MADV_DONTNEED on a shared
         // read-only file mapping only drops this process's mapping of the
         // pages; touching them again reads them back from the file.
         let _ = unsafe {
-            self.map.unchecked_advise_range(
-                UncheckedAdvice::DontNeed,
-                self.released_below,
-                upto - self.released_below,
-            )
+            self.map
+                .unchecked_advise_range(UncheckedAdvice::DontNeed, from, len)
         };
         self.released_below = upto;
     }

@@ -41,12 +41,8 @@ impl<'a> Record<'a> {
     /// Metadata entries in the order they were written.
     pub fn metadata(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
         // The reader checked that every key and value is UTF-8.
-        MetaIter::new(self.meta).map(|(k, v)| {
-            (
-                std::str::from_utf8(k).unwrap_or_default(),
-                std::str::from_utf8(v).unwrap_or_default(),
-            )
-        })
+        let text = |b: &'a [u8]| std::str::from_utf8(b).unwrap_or_default();
+        MetaIter::new(self.meta).map(move |(k, v)| (text(k), text(v)))
     }
 
     /// The value of the first metadata entry with this key.

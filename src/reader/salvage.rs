@@ -8,9 +8,8 @@
 use super::frame_check::seq_at;
 use super::{Damage, HeaderParts};
 use crate::error::{ErrorKind, Result};
-use crate::format::frame;
 use crate::format::header::{self, SegmentHeader, FIXED_LEN};
-use crate::format::{FORMAT_MAJOR, MAX_HEADER_LEN};
+use crate::format::{frame, FORMAT_MAJOR, MAX_HEADER_LEN};
 use std::path::Path;
 
 /// The segment's header, where its records start and the sequence number
@@ -75,16 +74,12 @@ fn first_record_after_header(map: &[u8]) -> Option<(usize, Option<u64>)> {
         let before = frame::find_record_before(&map[..at], from, seq);
         Some((before.unwrap_or(at), Some(first)))
     });
-    match agreed {
-        Some(found) => Some(found),
-        None => {
-            let limit = map.len().min(UNNUMBERED_SEARCH);
-            Some((
-                frame::find_next_record(&map[..limit], FIXED_LEN, None)?,
-                None,
-            ))
-        }
+    if agreed.is_some() {
+        return agreed;
     }
+    let limit = map.len().min(UNNUMBERED_SEARCH);
+    let start = frame::find_next_record(&map[..limit], FIXED_LEN, None)?;
+    Some((start, None))
 }
 
 /// How far into a file with a damaged header a record no number narrows

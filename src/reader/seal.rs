@@ -9,12 +9,13 @@
 //! same for every pager.
 
 use super::filter::{TypeFilter, ARRAYS_COPY_MAX};
+use super::frame_check::FrameCheck;
 use super::pager::Pager;
 use super::{Reader, Tail};
 use crate::error::Result;
-use crate::format::frame::{self, FrameAt, KIND_RECORD};
+use crate::format::frame;
 use crate::format::seal::SealDirectory;
-use crate::source::seal_trust::{self as trust, read_seal};
+use crate::source::seal_trust as trust;
 use std::cell::OnceCell;
 
 #[derive(Default)]
@@ -110,7 +111,7 @@ impl Reader {
             // Cut shorter by a writer: the reader starts again.
             return Ok(true);
         }
-        let seal = read_seal(self.original(), self.data_start, self.start_seq);
+        let (seal, _) = trust::read_seals(self.original(), self.data_start, self.start_seq);
         if let Some(d) = seal.filter(|d| d.records_end == pos as u64) {
             self.end = pos;
             self.seals.usable = Some(d);
@@ -142,13 +143,10 @@ impl Reader {
         }
         let record_there = match self.source {
             Pager::Frames(_) => self.record_at_end_decoded()?,
-            Pager::Mapped(_) => matches!(
-                frame::frame_at(&self.map, self.end, true),
-                FrameAt::Frame {
-                    kind: KIND_RECORD,
-                    ..
-                }
-            ),
+            Pager::Mapped(_) => {
+                let frame = frame::frame_at(&self.map, self.end, true);
+                matches!(FrameCheck::of(frame), FrameCheck::Record(_))
+            }
         };
         if !record_there {
             return Ok(true);
@@ -175,13 +173,8 @@ impl Reader {
                 continue;
             }
             let name: &str = &t.name;
-            let f = TypeFilter::new(
-                &[name],
-                Some(&d),
-                self.original(),
-                self.data_start as u64,
-                ARRAYS_COPY_MAX,
-            );
+            let start = self.data_start as u64;
+            let f = TypeFilter::new(&[name], Some(&d), self.original(), start, ARRAYS_COPY_MAX);
             if f.cursors.is_none() {
                 let what = format!(
                     "the offset array of type {name:?} fails its checks (a type filter scans instead)"

@@ -16,7 +16,7 @@
 
 use crate::format::frame::{self, FrameAt, KIND_SEAL_DIR};
 use crate::format::seal::{SealDirectory, TRAILER_LEN};
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{u64_at, FRAME_HEADER_LEN};
 use crate::source::seal_trust::read_bounding_seal;
 use crate::source::SegmentSource;
 use std::collections::HashSet;
@@ -109,10 +109,8 @@ impl SealTypes {
             .types
             .iter()
             .map(|t| {
-                (t.count > 0)
-                    .then(|| original.read_part(t.array_offset, 8))
-                    .flatten()
-                    .map(|b| u64::from_le_bytes(b[..8].try_into().expect("8 bytes")))
+                let part = (t.count > 0).then(|| original.read_part(t.array_offset, 8));
+                part.flatten().map(|b| u64_at(&b, 0))
             })
             .collect();
         let mut by_offset: Vec<(u64, usize)> = first
@@ -151,10 +149,7 @@ impl SealTypes {
     /// the table's, if the type's first record lies in damage marked with
     /// `damaged`.
     pub fn lost_name(&self, id: usize) -> Option<&str> {
-        self.in_damage
-            .get(id)
-            .copied()
-            .unwrap_or(false)
-            .then(|| self.names[id].as_str())
+        let damaged = self.in_damage.get(id) == Some(&true);
+        damaged.then(|| self.names[id].as_str())
     }
 }

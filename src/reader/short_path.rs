@@ -26,10 +26,8 @@ impl Reader {
         let records = self.map.get(..self.end)?;
         let (rec, len) = plain_record_at(records, pos)?;
         let start = pos + FRAME_HEADER_LEN;
-        if rec.seq != self.next_seq || rec.type_id as usize >= self.types.len() {
-            return None;
-        }
-        if verify && !self.crc_ahead.frame_holds(records, pos) {
+        let numbered = rec.seq == self.next_seq && (rec.type_id as usize) < self.types.len();
+        if !numbered || (verify && !self.crc_ahead.frame_holds(records, pos)) {
             return None;
         }
         self.pos = start + len;
@@ -50,10 +48,8 @@ impl Reader {
         let records = bytes.get(..end.checked_sub(base)?.min(bytes.len()))?;
         let at = pos.checked_sub(base)?;
         let (rec, len) = plain_record_at(records, at)?;
-        if rec.seq != next_seq || rec.type_id as usize >= known {
-            return None;
-        }
-        if verify && !checked.frame_holds(records, at) {
+        let numbered = rec.seq == next_seq && (rec.type_id as usize) < known;
+        if !numbered || (verify && !checked.frame_holds(records, at)) {
             return None;
         }
         self.pos = pos + FRAME_HEADER_LEN + len;

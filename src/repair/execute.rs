@@ -5,8 +5,7 @@
 use super::backup::backup_copy;
 use super::compressed;
 use super::replace::{remove_leftovers, replace, temp_name, torn_copies};
-use super::salvage::salvage_run;
-use super::salvage::Salvage;
+use super::salvage::{salvage_run, Salvage};
 use super::verdict::{Analysis, Verdict};
 use super::{Action, Options, Outcome, SegmentPlan, Step, StepKind};
 use crate::error::{Error, ErrorKind, Result};
@@ -36,11 +35,8 @@ pub(super) fn segment(s: &SegmentPlan, o: &Options, emit: Emit) -> (Outcome, Opt
         Action::Unreadable => (Outcome::Error, None),
         Action::Refuse => (Outcome::LeftDamaged, None),
         Action::Reseal | Action::Salvage => {
-            let a = s
-                .verdict
-                .analysis
-                .as_ref()
-                .expect("planned from an analysis");
+            let a = s.verdict.analysis.as_ref();
+            let a = a.expect("planned from an analysis");
             match execute(path, a, s, o, emit) {
                 Ok(true) => (Outcome::Repaired, None),
                 Ok(false) => (Outcome::LeftDamaged, None),
@@ -65,18 +61,14 @@ fn execute(path: &Path, a: &Analysis, s: &SegmentPlan, o: &Options, emit: Emit) 
         say(emit, StepKind::Backup, m);
         backup = Some(b);
     }
-    let source = match compressed::source_of(&real, &file) {
-        Ok(s) => s,
-        Err(e) => return Err(unchanged(backup, e, emit)),
-    };
+    let source =
+        compressed::source_of(&real, &file).map_err(|e| unchanged(backup.take(), e, emit))?;
     let from = source.decompressed.as_ref().unwrap_or(&file);
     match &s.salvage {
         None => {
             // Before the rename, a failure leaves the segment as it was.
-            let kept = match replace(&source.target, from, &file, a.file_len) {
-                Ok(kept) => kept,
-                Err(e) => return Err(unchanged(backup, e, emit)),
-            };
+            let kept = replace(&source.target, from, &file, a.file_len)
+                .map_err(|e| unchanged(backup.take(), e, emit))?;
             say(emit, StepKind::Reseal, resealed_line(path, &source));
             if let Some(Tail::Torn { offset, len }) = a.end {
                 let kept = kept
@@ -117,11 +109,10 @@ fn execute(path: &Path, a: &Analysis, s: &SegmentPlan, o: &Options, emit: Emit) 
 fn unchanged(backup: Option<PathBuf>, e: Error, emit: Emit) -> Error {
     if let Some(b) = backup {
         match std::fs::remove_file(&b) {
-            Ok(()) => say(
-                emit,
-                StepKind::Cleanup,
-                format!("removed the backup {}: nothing was changed", b.display()),
-            ),
+            Ok(()) => {
+                let m = format!("removed the backup {}: nothing was changed", b.display());
+                say(emit, StepKind::Cleanup, m)
+            }
             Err(re) => {
                 let m = format!("the backup {} remains: {re}", b.display());
                 say(emit, StepKind::Error, m)

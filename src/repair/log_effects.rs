@@ -111,19 +111,16 @@ fn number_after_salvage(
     dry: bool,
     emit: &mut dyn FnMut(Step),
 ) -> (bool, bool) {
-    let (Some((kept_next, after)), Some(h)) = (
-        salvage_ends(s),
-        s.verdict.analysis.as_ref().and_then(|a| a.header.as_ref()),
-    ) else {
+    let header = s.verdict.analysis.as_ref().and_then(|a| a.header.as_ref());
+    let (Some((kept_next, after)), Some(h)) = (salvage_ends(s), header) else {
         return (false, false);
     };
     if after <= kept_next {
         return (false, false);
     }
     let no = h.segment_no + 1;
-    let path = log
-        .0
-        .join(naming::segment_name(&log.1, no, crate::clock::now_ns()));
+    let name = naming::segment_name(&log.1, no, crate::clock::now_ns());
+    let path = log.0.join(name);
     let p = path.display();
     let why = "so that the log's writer numbers new records after the salvaged ones";
     let started = match dry {

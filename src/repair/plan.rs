@@ -67,11 +67,8 @@ pub(super) fn dry_outcome(s: &SegmentPlan) -> Outcome {
 
 fn decide(c: &Verdict, salvage: bool) -> (Action, String, Option<Salvage>) {
     let Some(a) = &c.analysis else {
-        return (
-            Action::Unreadable,
-            c.error.clone().unwrap_or_default(),
-            None,
-        );
+        let why = c.error.clone().unwrap_or_default();
+        return (Action::Unreadable, why, None);
     };
     if a.end.is_none() {
         // No segment to open: a header cut short, or lost with nothing
@@ -94,16 +91,10 @@ fn decide(c: &Verdict, salvage: bool) -> (Action, String, Option<Salvage>) {
     if let Some(first) = a.issues.iter().find(|i| is_mid_file(i.kind)) {
         return plan_for_mid_file(a, first.offset, first.kind, salvage);
     }
-    let why = a
-        .issues
-        .iter()
-        .map(|i| i.kind.name())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let why = if why.is_empty() {
-        "not sealed".into()
-    } else {
-        why
+    let kinds: Vec<&str> = a.issues.iter().map(|i| i.kind.name()).collect();
+    let why = match kinds.is_empty() {
+        true => "not sealed".into(),
+        false => kinds.join(", "),
     };
     (Action::Reseal, why, None)
 }

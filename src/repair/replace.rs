@@ -144,13 +144,10 @@ fn write_repaired(path: &Path, file: &File, like: &File, keep: u64, tmp: &Path) 
         .and_then(|_| std::io::copy(&mut src.take(keep), &mut out))
         .map_err(|e| Error::io(tmp, &format!("copy {}", path.display()), e))?;
     if copied != keep {
-        return Err(Error::file(
-            ErrorKind::Io,
-            path,
-            format!(
-                "it changed while being repaired ({copied} of {keep} bytes read); run repair again"
-            ),
-        ));
+        let what = format!(
+            "it changed while being repaired ({copied} of {keep} bytes read); run repair again"
+        );
+        return Err(Error::file(ErrorKind::Io, path, what));
     }
     out.sync_all().map_err(|e| Error::io(tmp, "sync", e))?;
     drop(out);

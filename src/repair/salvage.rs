@@ -23,14 +23,7 @@ pub(super) struct Salvage {
 /// keeps, and the one after the last record salvaged (the same if none
 /// is).
 pub(super) fn salvage_ends(s: &SegmentPlan) -> Option<(u64, u64)> {
-    let Some(Salvage {
-        cut: Some(cut),
-        runs,
-    }) = &s.salvage
-    else {
-        return None;
-    };
-    let cut = *cut;
+    let (cut, runs) = s.salvage.as_ref().and_then(|x| Some((x.cut?, &x.runs)))?;
     let a = s.verdict.analysis.as_ref()?;
     let kept = a
         .runs
@@ -76,35 +69,21 @@ fn origin(path: &Path, a: &Analysis) -> Options {
 
 /// What a salvage of `run` says it did.
 fn salvaged_line(run: &Run, done: &Salvaged) -> String {
-    let last = run.first_seq + run.count - 1;
+    let (n, first, last) = (run.count, run.first_seq, run.first_seq + run.count - 1);
+    let into = done.path.display();
     if done.earlier {
-        return format!(
-            "{} records (seq {}..{last}) were salvaged before, into {}",
-            run.count,
-            run.first_seq,
-            done.path.display()
-        );
+        return format!("{n} records (seq {first}..{last}) were salvaged before, into {into}");
     }
     let lost = if done.lost_type_records > 0 {
-        let names: Vec<String> = done
-            .lost_type_ids
-            .iter()
-            .map(|&i| lost_type_name(i))
-            .collect();
-        format!(
-            " ({} of them of types defined only in the damaged bytes, named {})",
-            done.lost_type_records,
-            names.join(", ")
-        )
+        let ids = &done.lost_type_ids;
+        let names: Vec<String> = ids.iter().map(|&i| lost_type_name(i)).collect();
+        let (k, names) = (done.lost_type_records, names.join(", "));
+        format!(" ({k} of them of types defined only in the damaged bytes, named {names})")
     } else {
         String::new()
     };
+    let (start, end) = (run.start, run.end);
     format!(
-        "salvaged {} records (seq {}..{last}) from offsets {}..{} into {}{lost}",
-        run.count,
-        run.first_seq,
-        run.start,
-        run.end,
-        done.path.display(),
+        "salvaged {n} records (seq {first}..{last}) from offsets {start}..{end} into {into}{lost}"
     )
 }

@@ -12,20 +12,15 @@ use std::path::Path;
 pub(super) fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
     let path = &s.verdict.path;
     let p = path.display();
-    let a = s
-        .verdict
-        .analysis
-        .as_ref()
-        .expect("planned from an analysis");
+    let a = s.verdict.analysis.as_ref();
+    let a = a.expect("planned from an analysis");
     let mut steps = Vec::new();
     let mut step = |kind, message| steps.push(Step { kind, message });
     let headerless = matches!(&s.salvage, Some(Salvage { cut: None, .. }));
     if !headerless {
         let to = backup_name(path, options.backup_dir.as_deref());
-        step(
-            StepKind::Backup,
-            format!("would back up {p} to {}", to.display()),
-        );
+        let m = format!("would back up {p} to {}", to.display());
+        step(StepKind::Backup, m);
     }
     match (&s.action, &s.salvage) {
         (Action::Reseal, _) => {
@@ -33,10 +28,8 @@ pub(super) fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
             if let Some(Tail::Torn { offset, len }) = a.end {
                 step(StepKind::Cut, format!("would cut the torn tail: {len} bytes at offset {offset} (kept in {p}.corrupt-{offset})"));
             }
-            step(
-                StepKind::Reseal,
-                format!("would reseal {p}: {}", a.records_phrase()),
-            );
+            let m = format!("would reseal {p}: {}", a.records_phrase());
+            step(StepKind::Reseal, m);
             if let Some(m) = compressed::would_replace(path) {
                 step(StepKind::Reseal, m);
             }
@@ -46,10 +39,8 @@ pub(super) fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
                 step(StepKind::Salvage, would_copy(path, r, cut.is_some()));
             }
             let Some(cut) = cut else {
-                step(
-                    StepKind::Leave,
-                    format!("would leave {p} as it is (its header is unreadable)"),
-                );
+                let m = format!("would leave {p} as it is (its header is unreadable)");
+                step(StepKind::Leave, m);
                 return steps;
             };
             let kept: u64 = a
@@ -78,11 +69,8 @@ fn would_copy(path: &Path, r: &Run, with_offsets: bool) -> String {
     } else {
         String::new()
     };
-    format!(
-        "would copy {} records (seq {}..{}{offsets}) into {}",
-        r.count,
-        r.first_seq,
-        r.first_seq + r.count - 1,
-        salvage::free_name(path, r.start).display()
-    )
+    let (n, first, last) = (r.count, r.first_seq, r.first_seq + r.count - 1);
+    let into = salvage::free_name(path, r.start);
+    let into = into.display();
+    format!("would copy {n} records (seq {first}..{last}{offsets}) into {into}")
 }

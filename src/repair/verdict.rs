@@ -133,15 +133,10 @@ impl Analysis {
     /// the newest file of a log being created is `empty` or `truncated`
     /// (docs/CLI.md, `info`).
     pub fn state_name(&self) -> &'static str {
-        if self.being_created {
-            return if self.file_len == 0 {
-                "empty"
-            } else {
-                "truncated"
-            };
-        }
         let has = |k: fn(FindingKind) -> bool| self.issues.iter().any(|i| k(i.kind));
         match self.end {
+            _ if self.being_created && self.file_len == 0 => "empty",
+            _ if self.being_created => "truncated",
             Some(Tail::Sealed) => "sealed",
             Some(Tail::Unsealed | Tail::Reading) => "unsealed",
             Some(Tail::SealDamaged { .. }) => "seal-damaged",

@@ -81,16 +81,10 @@ pub(crate) fn open_segment_file(path: &Path) -> Result<(PathBuf, File)> {
         opened => opened.map(|f| (path.to_path_buf(), f)),
     };
     let (path, file) = opened.map_err(|e| Error::io(path, "open", e))?;
-    if file
-        .metadata()
-        .map_err(|e| Error::io(&path, "stat", e))?
-        .is_dir()
-    {
-        return Err(Error::file(
-            ErrorKind::InvalidArgument,
-            &path,
-            "is a directory, not a segment",
-        ));
+    let meta = file.metadata().map_err(|e| Error::io(&path, "stat", e))?;
+    if meta.is_dir() {
+        let what = "is a directory, not a segment";
+        return Err(Error::file(ErrorKind::InvalidArgument, &path, what));
     }
     Ok((path, file))
 }

@@ -10,8 +10,7 @@ mod plain_segment;
 pub(crate) mod seal_trust;
 
 #[cfg(feature = "compression")]
-pub(crate) use mapped_file::map_file;
-pub(crate) use mapped_file::{open_segment_file, MappedFile};
+pub(crate) use mapped_file::{map_file, open_segment_file, MappedFile};
 #[cfg(feature = "compression")]
 pub(crate) use plain_segment::PlainSegment;
 
@@ -57,11 +56,8 @@ impl dyn SegmentSource + '_ {
         check: impl FnOnce(&frame::RecordBody<'_>) -> bool,
     ) -> bool {
         let check = |f: FrameAt<'_>| match f {
-            FrameAt::Frame {
-                kind: frame::KIND_RECORD,
-                body,
-                ..
-            } => frame::decode_record(body).is_some_and(|r| check(&r)),
+            // A frame of another kind does not decode as a record.
+            FrameAt::Frame { body, .. } => frame::decode_record(body).is_some_and(|r| check(&r)),
             _ => false,
         };
         if let Some(bytes) = self.in_memory() {

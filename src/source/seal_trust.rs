@@ -7,39 +7,26 @@
 //! fails one is not used, and the reader scans instead.
 
 use super::SegmentSource;
-use crate::format::frame;
 use crate::format::seal::{self, SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{frame, u64_at, FRAME_HEADER_LEN};
 use std::borrow::Cow;
 
-/// The seal of a segment (its `original` bytes), if it passes
-/// `seal::read_seal`, its counts agree with its sequence numbers and its
-/// type table names the types as the records that define them do.
+/// The seal of a segment (its `original` bytes), read once: `(usable,
+/// bounding)`. `usable` is the directory if it passes `seal::read_seal`,
+/// its counts agree with its sequence numbers and its type table names the
+/// types as the records that define them do (`usable`); else `bounding`
+/// is the directory as `read_bounding_seal` returns it (one of them
+/// `None`).
 ///
 /// The seal's parts are read with pread, not through the mapping (see
 /// `map_file`): a seal already cut reads short: none.
-pub(crate) fn read_seal(
-    original: &dyn SegmentSource,
-    data_start: usize,
-    first_seq: u64,
-) -> Option<SealDirectory> {
-    read_bounding_seal(original, data_start).filter(|d| usable(original, data_start, first_seq, d))
-}
-
-/// The seal of a segment (see `read_seal`), read once: `(usable, bounding)`,
-/// the directory as `read_seal` returns it or else as `read_bounding_seal`
-/// does (one of them `None`).
 pub(crate) fn read_seals(
     original: &dyn SegmentSource,
     data_start: usize,
     first_seq: u64,
 ) -> (Option<SealDirectory>, Option<SealDirectory>) {
-    sort_seal(
-        original,
-        data_start,
-        first_seq,
-        read_bounding_seal(original, data_start),
-    )
+    let bounding = read_bounding_seal(original, data_start);
+    sort_seal(original, data_start, first_seq, bounding)
 }
 
 /// `read_seals`'s `(usable, bounding)` of the bounding seal `bounding`.
@@ -57,7 +44,7 @@ fn sort_seal(
 
 /// Like `read_seals`, for a segment whose bytes are not all at hand (a
 /// remote object's: each read elsewhere is a GET). If the checks of
-/// `read_seal` would read bytes not held (the `SEAL_BEGIN` frame, a
+/// `usable` would read bytes not held (the `SEAL_BEGIN` frame, a
 /// type's first offset), and the records the segment starts with, held,
 /// define every type the directory names with records, by the names it
 /// gives them (`names_defined_as_named`), the directory is returned as
@@ -156,7 +143,7 @@ fn held_frame_len(original: &dyn SegmentSource, at: usize, end: usize) -> Option
 
 /// Whether the directory `d` (its trailer and directory frame intact) is
 /// a usable seal: its `SEAL_BEGIN` frame agrees (`seal::read_seal_from`),
-/// and it passes the checks of `read_seal`.
+/// and it passes the checks `read_seals` makes.
 pub(crate) fn usable(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -177,7 +164,7 @@ fn part_reader<'o>(
 
 /// The directory of a seal that is not usable but whose trailer and
 /// directory frame are intact (`seal::read_directory_from`): it bounds the
-/// records. Read as `read_seal` reads.
+/// records. Read as `read_seals` reads.
 pub(crate) fn read_bounding_seal(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -230,9 +217,8 @@ fn types_defined_as_named(
         if ended {
             return false;
         }
-        let first = original
-            .read_part(t.array_offset, 8)
-            .map(|b| u64::from_le_bytes(b[..].try_into().expect("8 bytes")));
+        let first = original.read_part(t.array_offset, 8);
+        let first = first.map(|b| u64_at(&b, 0));
         let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
             return false;
         };

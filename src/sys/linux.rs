@@ -56,30 +56,16 @@ pub fn unlock(file: &File) {
 /// An unnamed temporary file in `dir` that vanishes when closed (O_TMPFILE),
 /// or a named one removed at once where the filesystem lacks O_TMPFILE.
 pub fn anonymous_file(dir: &Path) -> io::Result<File> {
-    match OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_TMPFILE)
-        .mode(0o600)
-        .open(dir)
-    {
-        Ok(f) => Ok(f),
-        Err(_) => {
-            let name = dir.join(format!(
-                ".binlog-spill-{}-{}",
-                std::process::id(),
-                super::realtime_ns()
-            ));
-            let f = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&name)?;
-            std::fs::remove_file(&name)?;
-            Ok(f)
-        }
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).mode(0o600);
+    if let Ok(f) = options.clone().custom_flags(libc::O_TMPFILE).open(dir) {
+        return Ok(f);
     }
+    let (pid, now) = (std::process::id(), super::realtime_ns());
+    let name = dir.join(format!(".binlog-spill-{pid}-{now}"));
+    let f = options.create_new(true).open(&name)?;
+    std::fs::remove_file(&name)?;
+    Ok(f)
 }
 
 /// Opens a file to read without updating its access time (O_NOATIME), as
