@@ -10,7 +10,8 @@ mod plain_segment;
 pub(crate) mod seal_trust;
 
 #[cfg(feature = "compression")]
-pub(crate) use mapped_file::{map_file, open_segment_file, MappedFile};
+pub(crate) use mapped_file::map_file;
+pub(crate) use mapped_file::{open_segment_file, MappedFile};
 #[cfg(feature = "compression")]
 pub(crate) use plain_segment::PlainSegment;
 
