@@ -525,42 +525,9 @@ fn kill9_while_a_signed_log_rolls_leaves_one_signed_chain() {
     kill_loop(Mode::Signed, 0x10c_c4a8);
 }
 
-/// The signed mode's key: a fixed seed (any 32 bytes are an Ed25519
-/// key), so that the child and the parent sign and verify with one key.
 #[cfg(feature = "sign")]
 fn signing_key() -> binlog::sign::Signing {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("logcrash-signing.key");
-    let line = format!("binlog-secret-key-ed25519 {}\n", "5a".repeat(32));
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(line.as_str()) {
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, &line).unwrap();
-        std::fs::rename(&tmp, &path).unwrap();
-    }
-    binlog::sign::Signing::from_key_file(&path).unwrap()
-}
-
-/// A signed log as a kill left it: every sealed segment signed by the key,
-/// one chain (an older segment whose seal is pending is not sealed yet).
-#[cfg(feature = "sign")]
-fn assert_one_signed_chain(dir: &Path, ctx: &str) {
-    use binlog::verify::{FindingKind::*, Verify};
-    let key = signing_key().public_key();
-    for rep in Verify::log(dir, LOG).unwrap().trusting(key) {
-        for f in rep.findings {
-            let tampered = matches!(
-                f.kind,
-                RecordsChanged
-                    | BadSignature
-                    | OtherKey
-                    | Unsigned
-                    | ChainGap
-                    | NotInChain
-                    | Reordered
-                    | Duplicate
-            );
-            assert!(!tampered, "{ctx}: {}", f.message);
-        }
-    }
+    common::signed::fixed_key("logcrash-signing", 0x5a)
 }
 
 fn kill_loop(mode: Mode, default_seed: u64) {
@@ -642,7 +609,8 @@ fn kill_loop(mode: Mode, default_seed: u64) {
         let (n, failure) = verify_crashed_log(dir.path(), durable_below, &mut landed, &ctx);
         #[cfg(feature = "sign")]
         if mode == Mode::Signed {
-            assert_one_signed_chain(dir.path(), &ctx);
+            let signed = common::signed::one_signed_chain(dir.path(), LOG, &signing_key());
+            signed.unwrap_or_else(|e| panic!("{ctx}: {e}"));
         }
         reader_failures.extend(failure);
         assert!(

@@ -219,43 +219,15 @@ fn run(mode: Mode, seed: u64) {
     cut_loop(&suite, seed);
 }
 
-/// The signed mode's key: a fixed seed (any 32 bytes are an Ed25519
-/// key), so that the child and the parent sign and verify with one key.
 fn signing_key() -> binlog::sign::Signing {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("power-loss-signing.key");
-    let line = format!("binlog-secret-key-ed25519 {}\n", "a5".repeat(32));
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(line.as_str()) {
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, &line).unwrap();
-        std::fs::rename(&tmp, &path).unwrap();
-    }
-    binlog::sign::Signing::from_key_file(&path).unwrap()
+    common::signed::fixed_key("power-loss-signing", 0xa5)
 }
 
 /// A signed log after a cut: every seal that reads as whole is signed by
 /// the key and the log one chain (a signature is never half-written into
 /// a seal that reads as valid).
 fn one_signed_chain(dir: &Path) -> Result<(), String> {
-    use binlog::verify::{FindingKind::*, Verify};
-    let key = signing_key().public_key();
-    let reports = Verify::log(dir, LOG).map_err(|e| e.to_string())?;
-    for f in reports.trusting(key).flat_map(|r| r.findings) {
-        let tampered = matches!(
-            f.kind,
-            RecordsChanged
-                | BadSignature
-                | OtherKey
-                | Unsigned
-                | ChainGap
-                | NotInChain
-                | Reordered
-                | Duplicate
-        );
-        if tampered {
-            return Err(f.message);
-        }
-    }
-    Ok(())
+    common::signed::one_signed_chain(dir, LOG, &signing_key())
 }
 
 #[test]

@@ -42,6 +42,8 @@ pub mod s3;
 pub mod seal;
 #[cfg(feature = "s3")]
 pub mod shipping;
+#[cfg(feature = "sign")]
+pub mod signed;
 pub mod space;
 pub mod timed_log;
 pub mod tmpfs;

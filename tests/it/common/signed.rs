@@ -1,0 +1,47 @@
+//! A fixed signing key for the crash and power-cut suites of signed logs,
+//! which a child and its parent share, and the check those suites make
+//! of a signed log after each crash.
+
+use binlog::sign::Signing;
+use binlog::verify::{FindingKind::*, Verify};
+use std::path::Path;
+
+/// The key in `<target tmp>/<name>.key`, from the seed `byte` repeated
+/// (any 32 bytes are an Ed25519 key): the same for a child and its parent.
+pub fn fixed_key(name: &str, byte: u8) -> Signing {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.key"));
+    let line = format!(
+        "binlog-secret-key-ed25519 {}\n",
+        format!("{byte:02x}").repeat(32)
+    );
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(line.as_str()) {
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, &line).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    Signing::from_key_file(&path).unwrap()
+}
+
+/// Log `log` in `dir` as a crash left it: every seal that reads as whole
+/// signed by `key`, the log one chain; else the first finding that says
+/// otherwise.
+pub fn one_signed_chain(dir: &Path, log: &str, key: &Signing) -> Result<(), String> {
+    let reports = Verify::log(dir, log).map_err(|e| e.to_string())?;
+    for f in reports.trusting(key.public_key()).flat_map(|r| r.findings) {
+        let tampered = matches!(
+            f.kind,
+            RecordsChanged
+                | BadSignature
+                | OtherKey
+                | Unsigned
+                | ChainGap
+                | NotInChain
+                | Reordered
+                | Duplicate
+        );
+        if tampered {
+            return Err(f.message);
+        }
+    }
+    Ok(())
+}
