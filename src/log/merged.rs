@@ -168,13 +168,7 @@ impl MergedReader {
     fn find_next(&mut self, i: usize) -> Result<()> {
         let m = &mut self.logs[i];
         m.head = None;
-        match m.reader.next_found() {
-            Ok(found) => m.head = found,
-            Err(e) => {
-                m.failed = true;
-                return Err(e);
-            }
-        }
+        m.head = m.reader.next_found().inspect_err(|_| m.failed = true)?;
         if let Some(f) = &m.head {
             self.heap.push(Reverse((f.timestamp_ns, i, f.seq)));
         }
@@ -264,12 +258,10 @@ impl MergedReader {
     /// Every log's damaged regions skipped so far, with the log's name and
     /// the segment each was in.
     pub fn damages(&self) -> Vec<(&str, PathBuf, Damage)> {
-        let mut all = Vec::new();
-        for m in &self.logs {
-            let name = m.name.as_str();
-            all.extend(m.reader.damages().into_iter().map(|(p, d)| (name, p, d)));
-        }
-        all
+        self.logs
+            .iter()
+            .flat_map(|m| m.reader.damages().into_iter().map(move |(p, d)| (&*m.name, p, d)))
+            .collect()
     }
 
     /// `LogReader::segment_opens` over every log.

@@ -172,9 +172,6 @@ impl Journal {
                 .take_while(|e| e.segment_no == first)
                 .count();
             let covered = self.through.is_some_and(|t| first <= t);
-            let all_removed = self.entries[..of_first]
-                .iter()
-                .all(|e| e.state == State::LocalDeleted);
             // A segment `through` covers already: its lines still to fold
             // are files salvaged from it an earlier version left behind.
             let removed = self.entries[..of_first]
@@ -185,7 +182,8 @@ impl Journal {
                 self.entries.drain(..removed);
                 continue;
             }
-            if !all_removed {
+            if removed < of_first {
+                // Not every file of the segment removed yet.
                 break;
             }
             self.through = Some(self.through.map_or(first, |t| t.max(first)));
@@ -206,13 +204,8 @@ impl Journal {
                 None => format!("seg {}", e.segment_no),
                 Some((offset, copy)) => format!("salvaged {} {offset} {copy}", e.segment_no),
             };
-            s += &format!(
-                "{which} {} {} {} {}\n",
-                e.state.name(),
-                e.object,
-                e.bytes,
-                e.sha256
-            );
+            let Entry { object, bytes, sha256, .. } = e;
+            s += &format!("{which} {} {object} {bytes} {sha256}\n", e.state.name());
         }
         for (order, id) in &self.multipart {
             match order.salvaged {

@@ -116,16 +116,10 @@ fn open_locked(path: &Path) -> Result<(File, bool)> {
     const ATTEMPTS: u32 = 100;
     for _ in 0..ATTEMPTS {
         let (file, created) = open_file(path)?;
-        match crate::sys::lock_exclusive_patiently(&file) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(Error::file(
-                    ErrorKind::Locked,
-                    path,
-                    "another writer (in this or another process) has the segment open",
-                ))
-            }
-            Err(e) => return Err(Error::io(path, "lock", e)),
+        let locked = crate::sys::lock_exclusive_patiently(&file);
+        if !locked.map_err(|e| Error::io(path, "lock", e))? {
+            let why = "another writer (in this or another process) has the segment open";
+            return Err(Error::file(ErrorKind::Locked, path, why));
         }
         let held = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
         match std::fs::metadata(path) {

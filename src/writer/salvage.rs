@@ -251,7 +251,8 @@ fn temp_of(to: &Path) -> PathBuf {
     crate::sys::with_suffix(to, ".tmp")
 }
 
-fn file_name(path: &Path) -> String {
+/// The file name of `path`, lossily as text ("" for none).
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()

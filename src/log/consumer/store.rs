@@ -87,16 +87,14 @@ impl Committed {
     fn decode(slot: &[u8]) -> Option<Committed> {
         let u32_at = |o: usize| u32::from_le_bytes(slot[o..o + 4].try_into().unwrap());
         let u64_at = |o: usize| u64::from_le_bytes(slot[o..o + 8].try_into().unwrap());
-        if slot.len() < FIXED_LEN + 4 || &slot[..8] != MAGIC {
+        let version = || u16::from_le_bytes([slot[8], slot[9]]);
+        if slot.len() < FIXED_LEN + 4 || &slot[..8] != MAGIC || version() != VERSION {
             return None;
         }
         let len = u32_at(12) as usize;
         if !(FIXED_LEN + 4..=slot.len()).contains(&len)
             || crc32(&slot[..len - 4]) != u32_at(len - 4)
         {
-            return None;
-        }
-        if u16::from_le_bytes([slot[8], slot[9]]) != VERSION {
             return None;
         }
         let mut c = Committed {

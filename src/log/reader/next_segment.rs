@@ -250,16 +250,11 @@ impl LogReader {
         // with no listed file left before them (a reader behind it) are
         // its doing; with one left, something else removed them.
         let oldest_left = self.files[..self.at.idx].is_empty();
-        if gap.reason == GapReason::Missing
-            && self.is_log()
-            && oldest_left
-            && remote_order(path).is_none()
-        {
-            gap.reason = GapReason::Retention;
-        }
+        let local_retention = self.is_log() && oldest_left && remote_order(path).is_none();
         // Objects the bucket's retention removed (the last one skipped
         // is covered by its marker: so is every one before it).
-        if gap.reason == GapReason::Missing && self.pruned_remotely(segment_no.saturating_sub(1)) {
+        let retention = local_retention || self.pruned_remotely(segment_no.saturating_sub(1));
+        if gap.reason == GapReason::Missing && retention {
             gap.reason = GapReason::Retention;
         }
         self.gaps.push(gap);

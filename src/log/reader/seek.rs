@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming::{remote_key, remote_order};
 use crate::log::gap::{Gap, GapReason};
 use crate::reader::{Reader, SeekTarget, Tail};
+use std::path::PathBuf;
 
 impl LogReader {
     /// Where the reader stands: the sequence number it reads on at. One
@@ -99,17 +100,14 @@ impl LogReader {
     pub(super) fn position_at_seq(&mut self, seq: u64) -> Result<()> {
         self.refresh_files(false)?;
         // The last segment whose first sequence number is <= seq.
-        let mut start = 0;
-        for (i, f) in self.files.iter().enumerate().rev() {
+        let starts_by = |f: &PathBuf| {
             // A remote segment's key says where it starts (no GET).
             let first = remote_key(f)
                 .map(|k| k.first_seq)
                 .or_else(|| Reader::open(f).ok().map(|r| r.header().first_seq));
-            if first.is_some_and(|first| first <= seq) {
-                start = i;
-                break;
-            }
-        }
+            first.is_some_and(|first| first <= seq)
+        };
+        let start = self.files.iter().rposition(starts_by).unwrap_or(0);
         self.position(start, |r| r.seek_seq(seq))?;
         self.keep_unreached(SeekTarget::Seq(seq));
         Ok(())

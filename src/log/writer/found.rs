@@ -8,6 +8,7 @@ use crate::format::naming;
 use crate::log::manifest::SealedEntry;
 use crate::log::segments;
 use crate::reader::{Reader, Tail};
+pub(super) use crate::writer::salvage::file_name;
 use std::path::Path;
 
 /// The manifest entry of a sealed segment and when it was sealed (its
@@ -174,10 +175,4 @@ pub(super) fn header_first_seq(path: &Path) -> Option<u64> {
         #[cfg(not(feature = "compression"))]
         Err(_) => None,
     }
-}
-
-pub(super) fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }

@@ -46,10 +46,9 @@ impl Shared {
         let old = Arc::clone(self.writer(st)?);
         // A failure here keeps the records buffered in the segment, retried
         // by the next write or flush.
-        let bufs = match old.flush_lending_buffers() {
-            Ok(bufs) => bufs,
-            Err(e) => return Err(self.poison_on(st, e)),
-        };
+        let bufs = old
+            .flush_lending_buffers()
+            .map_err(|e| self.poison_on(st, e))?;
         let next_first = old.next_seq();
         let no = self.segment_after(st.segment_no)?;
         let recycled = bufs.or(std::mem::take(&mut st.spare));
