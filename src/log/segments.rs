@@ -157,11 +157,7 @@ pub fn salvaged_up_to(segment: &Path) -> Vec<PathBuf> {
 /// A file where a log's directory is expected: `InvalidArgument`, not an
 /// I/O error.
 pub fn not_a_directory(dir: &Path) -> Error {
-    Error::file(
-        ErrorKind::InvalidArgument,
-        dir,
-        "is not a directory (a log is a directory of segments)",
-    )
+    Error::invalid("is not a directory (a log is a directory of segments)").in_file(dir)
 }
 
 /// An error listing or creating `dir`: ENOTDIR (it, or a parent, is a

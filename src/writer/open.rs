@@ -77,8 +77,7 @@ fn durable_at_open(
         .map_err(|e| Error::io(path, "fdatasync", e))?;
     // And its name: a segment created under `None` (by an earlier writer)
     // may not have it on disk yet.
-    let dir = crate::sys::parent_dir(path);
-    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
+    super::sync_parent(path)?;
     Ok(rec.next_seq)
 }
 

@@ -199,8 +199,7 @@ fn publish(tmp: &Path, to: &Path) -> Result<()> {
         .and_then(|f| f.sync_all())
         .map_err(|e| Error::io(tmp, "sync the salvaged copy", e))?;
     std::fs::rename(tmp, to).map_err(|e| Error::io(to, "rename the salvaged copy", e))?;
-    let dir = crate::sys::parent_dir(to);
-    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+    super::sync_parent(to)
 }
 
 /// A salvaged file made before from the same run of `segment` (a rerun

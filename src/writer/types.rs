@@ -98,13 +98,7 @@ impl TypeTable {
             let name = self.names.pop().expect("non-empty");
             self.ids.remove(name.as_bytes());
         }
-        if self
-            .last
-            .as_ref()
-            .is_some_and(|(_, id)| *id as usize >= len)
-        {
-            self.last = None;
-        }
+        self.last.take_if(|(_, id)| *id as usize >= len);
     }
 
     pub fn len(&self) -> usize {

@@ -121,8 +121,7 @@ pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
     }
     std::fs::remove_file(path)
         .map_err(|e| Error::io(path, "remove empty segment left by a failed roll", e))?;
-    let dir = crate::sys::parent_dir(path);
-    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+    crate::writer::sync_parent(path)
 }
 
 /// Above every sequence number that log `name`'s files in `dir` hold
