@@ -96,13 +96,8 @@ impl LogReader {
     fn leave_segment(&mut self) {
         let r = self.at.current.take().expect("opened");
         if let Tail::Torn { offset, .. } = r.tail() {
-            self.gaps.push(Gap {
-                reason: GapReason::Damage,
-                path: r.path().to_path_buf(),
-                offset: Some(offset),
-                from_seq: Some(r.next_seq()),
-                to_seq: None,
-            });
+            let gap = Gap::new(GapReason::Damage, r.path(), Some(r.next_seq()), None);
+            self.gaps.push(Gap { offset: Some(offset), ..gap });
             self.at.open_gap = Some(OpenGap::Torn);
         }
         // Where this segment's sequence numbers end: from the seal (a type
@@ -326,18 +321,10 @@ impl LogReader {
             Some(o) if self.pruned_remotely(o.segment_no) => GapReason::Retention,
             _ => GapReason::Missing,
         };
-        self.gaps.push(Gap {
-            reason,
-            path: path.to_path_buf(),
-            offset: None,
-            // Before any record was read, an object's key still says
-            // where its records started.
-            from_seq: self
-                .at
-                .expected
-                .or_else(|| remote_key(path).map(|k| k.first_seq)),
-            to_seq: None,
-        });
+        // Before any record was read, an object's key still says where its
+        // records started.
+        let from = self.at.expected.or_else(|| remote_key(path).map(|k| k.first_seq));
+        self.gaps.push(Gap::new(reason, path, from, None));
         self.at.open_gap = Some(OpenGap::Removed);
     }
 

@@ -79,14 +79,9 @@ impl LogReader {
         self.seek_seq(seq)?;
         match &self.at.current {
             Some(r) if r.header().first_seq > seq => {
-                let first = r.header().first_seq;
-                self.gaps.push(Gap {
-                    reason: GapReason::Retention,
-                    path: r.path().to_path_buf(),
-                    offset: None,
-                    from_seq: Some(seq),
-                    to_seq: Some(first),
-                });
+                let first = Some(r.header().first_seq);
+                let gap = Gap::new(GapReason::Retention, r.path(), Some(seq), first);
+                self.gaps.push(gap);
             }
             Some(_) => {}
             // No segment yet: the first one to come is checked against it.
