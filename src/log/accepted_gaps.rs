@@ -86,10 +86,15 @@ const FORMAT: Format = Format {
 };
 
 fn encode(gaps: &[AcceptedGap]) -> String {
-    let mut body = String::new();
-    for AcceptedGap { from_seq, to_seq, accepted_utc, reason } in gaps {
-        body += &format!("gap {from_seq} {to_seq} {accepted_utc} {reason}\n");
-    }
+    let body: String = gaps
+        .iter()
+        .map(|g| {
+            format!(
+                "gap {} {} {} {}\n",
+                g.from_seq, g.to_seq, g.accepted_utc, g.reason
+            )
+        })
+        .collect();
     FORMAT.render(&body)
 }
 

@@ -124,7 +124,8 @@ impl RecordReader for HoldBack {
     /// filter lets it through (it would be lost otherwise).
     fn filter_types(&mut self, names: &[&str]) {
         self.reader.filter_types(names);
-        let filtered = |h: &OwnedRecord| !names.is_empty() && !names.contains(&h.record().type_name);
+        let filtered =
+            |h: &OwnedRecord| !names.is_empty() && !names.contains(&h.record().type_name);
         if self.held.as_deref().is_some_and(filtered) {
             self.drop_held();
         }

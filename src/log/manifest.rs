@@ -88,8 +88,11 @@ impl Manifest {
         if let Some((n, f)) = &self.current {
             s += &format!("current {n} {f}\n");
         }
-        for SealedEntry { segment_no, file, first_seq, record_count, bytes } in &self.sealed {
-            s += &format!("sealed {segment_no} {file} {first_seq} {record_count} {bytes}\n");
+        for e in &self.sealed {
+            s += &format!(
+                "sealed {} {} {} {} {}\n",
+                e.segment_no, e.file, e.first_seq, e.record_count, e.bytes
+            );
         }
         if let Some(p) = self.next {
             s += &format!("next {} {}\n", p.segment_no, p.seq);

@@ -258,10 +258,12 @@ impl MergedReader {
     /// Every log's damaged regions skipped so far, with the log's name and
     /// the segment each was in.
     pub fn damages(&self) -> Vec<(&str, PathBuf, Damage)> {
-        self.logs
-            .iter()
-            .flat_map(|m| m.reader.damages().into_iter().map(move |(p, d)| (&*m.name, p, d)))
-            .collect()
+        let mut all = Vec::new();
+        for m in &self.logs {
+            let name = m.name.as_str();
+            all.extend(m.reader.damages().into_iter().map(|(p, d)| (name, p, d)));
+        }
+        all
     }
 
     /// `LogReader::segment_opens` over every log.

@@ -204,8 +204,13 @@ impl Journal {
                 None => format!("seg {}", e.segment_no),
                 Some((offset, copy)) => format!("salvaged {} {offset} {copy}", e.segment_no),
             };
-            let Entry { object, bytes, sha256, .. } = e;
-            s += &format!("{which} {} {object} {bytes} {sha256}\n", e.state.name());
+            s += &format!(
+                "{which} {} {} {} {}\n",
+                e.state.name(),
+                e.object,
+                e.bytes,
+                e.sha256
+            );
         }
         for (order, id) in &self.multipart {
             match order.salvaged {

@@ -51,7 +51,12 @@ pub(crate) fn place(
     }
     // With no segment to stand in, where the log goes on (its recorded
     // position: no record below it is to come).
-    let recorded = || Some(super::position::recorded(reader.log_dir()?, log, false).ok()?.seq);
+    let recorded = || {
+        let dir = reader.log_dir()?;
+        super::position::recorded(dir, log, false)
+            .ok()
+            .map(|p| p.seq)
+    };
     let at = reader.standing_at().or_else(recorded).unwrap_or(0);
     store.commit(&[(log, at.max(reader.next_position()))])
 }

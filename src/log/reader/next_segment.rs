@@ -97,7 +97,10 @@ impl LogReader {
         let r = self.at.current.take().expect("opened");
         if let Tail::Torn { offset, .. } = r.tail() {
             let gap = Gap::new(GapReason::Damage, r.path(), Some(r.next_seq()), None);
-            self.gaps.push(Gap { offset: Some(offset), ..gap });
+            self.gaps.push(Gap {
+                offset: Some(offset),
+                ..gap
+            });
             self.at.open_gap = Some(OpenGap::Torn);
         }
         // Where this segment's sequence numbers end: from the seal (a type
@@ -323,7 +326,10 @@ impl LogReader {
         };
         // Before any record was read, an object's key still says where its
         // records started.
-        let from = self.at.expected.or_else(|| remote_key(path).map(|k| k.first_seq));
+        let from = self
+            .at
+            .expected
+            .or_else(|| remote_key(path).map(|k| k.first_seq));
         self.gaps.push(Gap::new(reason, path, from, None));
         self.at.open_gap = Some(OpenGap::Removed);
     }

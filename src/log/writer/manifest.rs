@@ -93,7 +93,10 @@ impl Shared {
 /// opened at, the one after its newest sealed segment, and its current
 /// segment's start (every number below those was given out).
 fn position(st: &State) -> Position {
-    let current = st.current.is_some().then(|| Position::new(st.segment_no, st.first_seq));
+    let current = st
+        .current
+        .as_ref()
+        .map(|_| Position::new(st.segment_no, st.first_seq));
     st.sealed
         .back()
         .map(|s| Position::after(&s.entry))
