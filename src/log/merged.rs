@@ -375,9 +375,6 @@ impl MergedReader {
 /// The error of a merged read that finds no log matching `pattern` in
 /// `place` (a directory, or a bucket's prefix).
 pub(crate) fn no_log_matches(place: &Path, pattern: &str) -> Error {
-    Error::file(
-        ErrorKind::NotFound,
-        place,
-        format!("no log's name matches {pattern:?}"),
-    )
+    let why = format!("no log's name matches {pattern:?}");
+    Error::file(ErrorKind::NotFound, place, why)
 }

@@ -131,13 +131,10 @@ fn open_locked(path: &Path) -> Result<(File, bool)> {
             Err(e) => return Err(Error::io(path, "stat", e)),
         }
     }
-    Err(Error::file(
-        ErrorKind::Locked,
-        path,
-        format!(
-            "the file was replaced or removed each of {ATTEMPTS} times it was opened and locked"
-        ),
-    ))
+    let why = format!(
+        "the file was replaced or removed each of {ATTEMPTS} times it was opened and locked"
+    );
+    Err(Error::file(ErrorKind::Locked, path, why))
 }
 
 /// Opens the segment read-write without ever truncating it; creates it if
@@ -152,11 +149,7 @@ fn open_file(path: &Path) -> Result<(File, bool)> {
                 if crate::sys::is_a_directory(&e) {
                     // The kind and words a reader gets for a directory, not
                     // an I/O error: the path names the wrong kind of file.
-                    Error::file(
-                        ErrorKind::InvalidArgument,
-                        path,
-                        "is a directory, not a segment",
-                    )
+                    Error::invalid("is a directory, not a segment").in_file(path)
                 } else {
                     Error::io(path, "open", e)
                 }

@@ -189,15 +189,12 @@ fn is_sealed_for_good(reader: &Reader, purpose: Purpose) -> bool {
 /// The error for a segment that `is_sealed_for_good`.
 fn sealed_for_good(reader: &Reader) -> Error {
     let h = reader.header();
-    Error::file(
-        ErrorKind::Sealed,
-        reader.path(),
-        format!(
-            "segment {} of log {:?} is sealed (or being sealed) and never changes again; \
-             open the log to append to it",
-            h.segment_no, h.log_name
-        ),
-    )
+    let why = format!(
+        "segment {} of log {:?} is sealed (or being sealed) and never changes again; \
+         open the log to append to it",
+        h.segment_no, h.log_name
+    );
+    Error::file(ErrorKind::Sealed, reader.path(), why)
 }
 
 /// Whether `prepare` would take the existing segment of a log at `path`

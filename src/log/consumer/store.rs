@@ -175,18 +175,14 @@ impl Store {
             .truncate(false)
             .open(&path)
             .map_err(|e| Error::io(&path, "open consumer", e))?;
-        match crate::sys::lock_exclusive_patiently(&file) {
-            // Removed (`remove`) between our open and our lock: open anew.
-            Ok(true) if !same_file(&file, &path) => return Store::open(dir, name),
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(Error::file(
-                    ErrorKind::Locked,
-                    &path,
-                    format!("consumer {name} is in use by another reader"),
-                ))
-            }
-            Err(e) => return Err(Error::io(&path, "lock consumer", e)),
+        let locked = crate::sys::lock_exclusive_patiently(&file);
+        if !locked.map_err(|e| Error::io(&path, "lock consumer", e))? {
+            let why = format!("consumer {name} is in use by another reader");
+            return Err(Error::file(ErrorKind::Locked, &path, why));
+        }
+        // Removed (`remove`) between our open and our lock: open anew.
+        if !same_file(&file, &path) {
+            return Store::open(dir, name);
         }
         if created {
             file.sync_all()
@@ -279,11 +275,8 @@ pub fn remove(dir: &Path, name: &str) -> Result<()> {
     let path = path(dir, name);
     let file = File::open(&path).map_err(|e| Error::io(&path, "open consumer", e))?;
     if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(&path, "lock consumer", e))? {
-        return Err(Error::file(
-            ErrorKind::Locked,
-            &path,
-            format!("consumer {name} is in use by another reader; close it first"),
-        ));
+        let why = format!("consumer {name} is in use by another reader; close it first");
+        return Err(Error::file(ErrorKind::Locked, &path, why));
     }
     std::fs::remove_file(&path)
         .and_then(|()| crate::sys::sync_dir(dir))

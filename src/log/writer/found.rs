@@ -113,11 +113,8 @@ pub(super) fn empty_segment_first_seq(path: &Path) -> Result<Option<u64>> {
 pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", e))?;
     if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(path, "lock", e))? {
-        return Err(Error::file(
-            ErrorKind::Locked,
-            path,
-            "another writer has this empty segment open",
-        ));
+        let why = "another writer has this empty segment open";
+        return Err(Error::file(ErrorKind::Locked, path, why));
     }
     std::fs::remove_file(path)
         .map_err(|e| Error::io(path, "remove empty segment left by a failed roll", e))?;
