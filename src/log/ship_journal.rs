@@ -153,10 +153,8 @@ impl Journal {
         let segment_no = order.segment_no;
         let unfit = |c: char| c.is_whitespace() || c.is_control();
         if upload_id.is_empty() || upload_id.contains(unfit) {
-            return Err(Error::new(
-                ErrorKind::Remote,
-                format!("segment {segment_no}: the server's multipart upload id {upload_id:?} has blanks or control characters"),
-            ));
+            let why = format!("segment {segment_no}: the server's multipart upload id {upload_id:?} has blanks or control characters");
+            return Err(Error::new(ErrorKind::Remote, why));
         }
         self.multipart.insert(order, upload_id.to_string());
         Ok(())

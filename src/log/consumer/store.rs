@@ -144,13 +144,11 @@ fn newest(bytes: &[u8], path: &Path) -> Result<Committed> {
     match found {
         Some(c) => Ok(c),
         None if first_torn => Ok(Committed::default()),
-        None => Err(Error::at(
-            ErrorKind::CorruptConsumer,
-            path,
-            0,
-            "consumer file: neither of its two commit slots (offsets 0 and 65536) checks \
-             (length, CRC or version); move it aside to start the consumer anew",
-        )),
+        None => {
+            let why = "consumer file: neither of its two commit slots (offsets 0 and 65536) \
+                       checks (length, CRC or version); move it aside to start the consumer anew";
+            Err(Error::at(ErrorKind::CorruptConsumer, path, 0, why))
+        }
     }
 }
 

@@ -57,12 +57,9 @@ fn summarize_compressed(path: &Path, segment_no: u64, name: &str) -> Result<(Sea
     #[cfg(not(feature = "compression"))]
     {
         let _ = (segment_no, name);
-        Err(Error::file(
-            ErrorKind::InvalidArgument,
-            path,
-            "a compressed segment, and this build of libbinlog has no compression \
-             (cargo feature `compression`)",
-        ))
+        let why = "a compressed segment, and this build of libbinlog has no compression \
+                   (cargo feature `compression`)";
+        Err(Error::invalid(why).in_file(path))
     }
 }
 

@@ -82,16 +82,12 @@ impl Shared {
     /// The number of the segment after segment `no`; an error after
     /// u64::MAX rather than a wrap to 0.
     pub(super) fn segment_after(&self, no: u64) -> Result<u64> {
-        no.checked_add(1).ok_or_else(|| {
-            Error::file(
-                ErrorKind::InvalidArgument,
-                &self.dir,
-                format!(
-                    "log {}: segment number {no} is the last there is; no segment can follow it",
-                    self.name
-                ),
-            )
-        })
+        let log = &self.name;
+        let why = || {
+            format!("log {log}: segment number {no} is the last there is; no segment can follow it")
+        };
+        no.checked_add(1)
+            .ok_or_else(|| Error::invalid(why()).in_file(&self.dir))
     }
 
     /// Creates segment `no`, whose first record gets `first_seq`, and
@@ -114,11 +110,8 @@ impl Shared {
                 Some(first) if first == first_seq => {}
                 Some(_) => remove_segment_file(&path)?,
                 None => {
-                    return Err(Error::file(
-                        ErrorKind::AlreadyExists,
-                        &path,
-                        format!("segment {no} already exists, with records"),
-                    ))
+                    let why = format!("segment {no} already exists, with records");
+                    return Err(Error::file(ErrorKind::AlreadyExists, &path, why));
                 }
             }
         }
