@@ -212,10 +212,8 @@ fn made_before(segment: &Path, run: &Run) -> Option<PathBuf> {
     let offset = run.start.to_string();
     let entries = std::fs::read_dir(crate::sys::parent_dir(segment)).ok()?;
     entries.flatten().map(|e| e.path()).find(|p| {
-        let Some(n) = p.file_name().and_then(|n| n.to_str()) else {
-            return false;
-        };
-        if !(n.starts_with(&prefix) && n.ends_with(".binlog")) {
+        let file = p.file_name().and_then(|n| n.to_str());
+        if !file.is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".binlog")) {
             return false;
         }
         let Ok(r) = Reader::open(p) else { return false };

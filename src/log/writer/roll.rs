@@ -172,24 +172,20 @@ impl Shared {
         let Some(path) = st.leftover.take() else {
             return Ok(());
         };
+        let (next, current) = (st.segment_no.saturating_add(1), st.segment_no);
         match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => {
-                let err = Error::io(
-                    &path,
-                    &format!(
-                        "remove the empty segment {} a failed roll left (no roll starts while \
-                         it is there: the next segment would have its number; the log goes on \
-                         in segment {})",
-                        st.segment_no.saturating_add(1),
-                        st.segment_no
-                    ),
-                    e,
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                let doing = format!(
+                    "remove the empty segment {next} a failed roll left (no roll starts while \
+                     it is there: the next segment would have its number; the log goes on \
+                     in segment {current})"
                 );
+                let err = Error::io(&path, &doing, e);
                 st.leftover = Some(path);
                 Err(err)
             }
+            // Removed, or gone already.
+            _ => Ok(()),
         }
     }
 }
