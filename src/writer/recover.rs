@@ -314,13 +314,10 @@ fn torn_header(file: &File, path: &Path, len: u64) -> Result<bool> {
     if !MAGIC.starts_with(prefix) {
         return Ok(false);
     }
-    match SegmentHeader::decode(&head, path) {
-        // decode says Truncated only when no record frame follows.
-        Err(e) if e.kind() == ErrorKind::Truncated => {
-            Ok(len < crate::format::MAX_HEADER_LEN as u64)
-        }
-        _ => Ok(false),
-    }
+    // decode says Truncated only when no record frame follows.
+    let decoded = SegmentHeader::decode(&head, path);
+    let truncated = matches!(decoded, Err(e) if e.kind() == ErrorKind::Truncated);
+    Ok(truncated && len < crate::format::MAX_HEADER_LEN as u64)
 }
 
 /// Copies bytes `[from, to)` to `<segment>.corrupt-<from>`, syncs the copy,
