@@ -81,10 +81,6 @@ fn frame_finding(rep: &SegmentReport, e: &Error, offset: Option<u64>, len: u64) 
         _ => K::CorruptFrame,
     };
     let repair = if in_seal { R::Reseal } else { R::Salvage };
-    let message = e.message().to_string();
-    Finding {
-        len,
-        repair,
-        ..Finding::new(kind, &rep.location, offset, message)
-    }
+    let f = Finding::new(kind, &rep.location, offset, e.message().to_string());
+    Finding { len, repair, ..f }
 }
