@@ -129,14 +129,11 @@ pub fn read(path: &Path) -> Result<Committed> {
 }
 
 fn newest(bytes: &[u8], path: &Path) -> Result<Committed> {
-    let slot = |i: usize| {
-        bytes
-            .get(i * SLOT_LEN..)
-            .map(|s| &s[..s.len().min(SLOT_LEN)])
-    };
-    let found = [0, 1]
-        .into_iter()
-        .filter_map(|i| slot(i).and_then(Committed::decode))
+    // The two slots (a file cut short holds less of them).
+    let found = bytes
+        .chunks(SLOT_LEN)
+        .take(2)
+        .filter_map(Committed::decode)
         .max_by_key(|c| c.generation);
     // Commit 1 goes to slot 1: with slot 0 still zeros, a slot 1 that does
     // not check is the first commit torn, which never returned.
