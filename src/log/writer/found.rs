@@ -24,9 +24,8 @@ pub(super) fn summarize(
         return summarize_compressed(path, segment_no, name).map(Some);
     }
     let mut r = match Reader::open(path) {
-        Ok(r) => r,
-        Err(e) if matches!(e.kind(), ErrorKind::Truncated) => return Ok(None),
-        Err(e) => return Err(e),
+        Err(e) if e.kind() == ErrorKind::Truncated => return Ok(None),
+        opened => opened?,
     };
     segments::check_log_name(path, r.header(), name)?;
     let record_count = match r.seal() {
@@ -91,15 +90,13 @@ fn sealed_entry(
 /// holds nothing else: no records, no seal, no other bytes.
 pub(super) fn empty_segment_first_seq(path: &Path) -> Result<Option<u64>> {
     let mut r = match Reader::open(path) {
-        Ok(r) => r,
         Err(e) if e.kind() == ErrorKind::Truncated => return Ok(None),
-        Err(e) => return Err(e),
+        opened => opened?,
     };
     // Damage is not emptiness: the segment's recovery backs it up.
     let no_record = match r.next() {
-        Ok(rec) => rec.is_none(),
         Err(e) if e.kind() == ErrorKind::Corrupt => false,
-        Err(e) => return Err(e),
+        next => next?.is_none(),
     };
     let empty = r.seal().is_none() && no_record && r.tail() == Tail::Unsealed;
     Ok(empty.then(|| r.header().first_seq))
