@@ -111,13 +111,8 @@ pub fn gap_after(
         }
         None => (GapReason::SeqJump, next.to_path_buf()),
     };
-    Some(Gap {
-        reason,
-        path,
-        offset: None,
-        from_seq: Some(prev.next_seq),
-        to_seq: Some(first_seq),
-    })
+    let gap = Gap::new(reason, &path, Some(prev.next_seq), Some(first_seq));
+    Some(gap)
 }
 
 /// How a gap names segment `segment_no`, starting at `first_seq`, missing
@@ -144,6 +139,19 @@ fn salvaged_from(prev: Option<&Path>, next: &Path) -> PathBuf {
 }
 
 impl Gap {
+    /// A gap of `reason` at `path` (at no offset in it), of the records
+    /// `from_seq..to_seq`.
+    pub(crate) fn new(reason: GapReason, path: &Path, from: Option<u64>, to: Option<u64>) -> Gap {
+        let path = path.to_path_buf();
+        Gap {
+            reason,
+            path,
+            offset: None,
+            from_seq: from,
+            to_seq: to,
+        }
+    }
+
     /// The records lost, inclusively: `record 5 is`, `records 5..9 are`,
     /// `records from 5 are`, or `records are` when not known.
     fn records(&self) -> String {

@@ -124,11 +124,9 @@ impl RecordReader for HoldBack {
     /// filter lets it through (it would be lost otherwise).
     fn filter_types(&mut self, names: &[&str]) {
         self.reader.filter_types(names);
-        if self
-            .held
-            .as_ref()
-            .is_some_and(|h| !names.is_empty() && !names.contains(&h.record().type_name))
-        {
+        let filtered =
+            |h: &OwnedRecord| !names.is_empty() && !names.contains(&h.record().type_name);
+        if self.held.as_deref().is_some_and(filtered) {
             self.drop_held();
         }
     }

@@ -168,13 +168,7 @@ impl MergedReader {
     fn find_next(&mut self, i: usize) -> Result<()> {
         let m = &mut self.logs[i];
         m.head = None;
-        match m.reader.next_found() {
-            Ok(found) => m.head = found,
-            Err(e) => {
-                m.failed = true;
-                return Err(e);
-            }
-        }
+        m.head = m.reader.next_found().inspect_err(|_| m.failed = true)?;
         if let Some(f) = &m.head {
             self.heap.push(Reverse((f.timestamp_ns, i, f.seq)));
         }
@@ -381,9 +375,6 @@ impl MergedReader {
 /// The error of a merged read that finds no log matching `pattern` in
 /// `place` (a directory, or a bucket's prefix).
 pub(crate) fn no_log_matches(place: &Path, pattern: &str) -> Error {
-    Error::file(
-        ErrorKind::NotFound,
-        place,
-        format!("no log's name matches {pattern:?}"),
-    )
+    let why = format!("no log's name matches {pattern:?}");
+    Error::file(ErrorKind::NotFound, place, why)
 }

@@ -65,11 +65,9 @@ pub fn require_log(dir: &Path, name: &str, any_file: bool) -> Result<()> {
     if any_file || logs_in(dir, name, "list log directory")?.contains_key(name) {
         return Ok(());
     }
-    Err(Error::file(
-        ErrorKind::NotFound,
-        dir,
-        format!("no log '{name}' in this directory (no segment, salvaged file or manifest of it)"),
-    ))
+    let why =
+        format!("no log '{name}' in this directory (no segment, salvaged file or manifest of it)");
+    Err(Error::file(ErrorKind::NotFound, dir, why))
 }
 
 /// Every file of log `name` in `dir` in read order (see `read_cmp`):
@@ -157,11 +155,7 @@ pub fn salvaged_up_to(segment: &Path) -> Vec<PathBuf> {
 /// A file where a log's directory is expected: `InvalidArgument`, not an
 /// I/O error.
 pub fn not_a_directory(dir: &Path) -> Error {
-    Error::file(
-        ErrorKind::InvalidArgument,
-        dir,
-        "is not a directory (a log is a directory of segments)",
-    )
+    Error::invalid("is not a directory (a log is a directory of segments)").in_file(dir)
 }
 
 /// An error listing or creating `dir`: ENOTDIR (it, or a parent, is a
@@ -205,15 +199,9 @@ pub fn check_log_name(path: &Path, header: &SegmentHeader, name: &str) -> Result
     if header.log_name == name {
         return Ok(());
     }
-    Err(Error::at(
-        ErrorKind::WrongLog,
-        path,
-        FIXED_LEN as u64,
-        format!(
-            "a segment of log {:?}, not of log {name:?}",
-            header.log_name
-        ),
-    ))
+    let other = &header.log_name;
+    let why = format!("a segment of log {other:?}, not of log {name:?}");
+    Err(Error::at(ErrorKind::WrongLog, path, FIXED_LEN as u64, why))
 }
 
 /// Refuses a file named as a file of log `name` that is not what its name
@@ -227,15 +215,11 @@ pub fn check_file_name(path: &Path, header: &SegmentHeader, name: &str) -> Resul
         .and_then(|n| n.to_str())
         .and_then(|n| naming::parse_log_file_name(name, n));
     match named {
-        Some(o) if o.segment_no != header.segment_no => Err(Error::at(
-            ErrorKind::WrongLog,
-            path,
-            SEGMENT_NO_OFFSET,
-            format!(
-                "the header says segment {}, the file name segment {}",
-                header.segment_no, o.segment_no
-            ),
-        )),
+        Some(o) if o.segment_no != header.segment_no => {
+            let (said, by_name) = (header.segment_no, o.segment_no);
+            let why = format!("the header says segment {said}, the file name segment {by_name}");
+            Err(Error::at(ErrorKind::WrongLog, path, SEGMENT_NO_OFFSET, why))
+        }
         _ => Ok(()),
     }
 }

@@ -153,10 +153,8 @@ impl Journal {
         let segment_no = order.segment_no;
         let unfit = |c: char| c.is_whitespace() || c.is_control();
         if upload_id.is_empty() || upload_id.contains(unfit) {
-            return Err(Error::new(
-                ErrorKind::Remote,
-                format!("segment {segment_no}: the server's multipart upload id {upload_id:?} has blanks or control characters"),
-            ));
+            let why = format!("segment {segment_no}: the server's multipart upload id {upload_id:?} has blanks or control characters");
+            return Err(Error::new(ErrorKind::Remote, why));
         }
         self.multipart.insert(order, upload_id.to_string());
         Ok(())
@@ -172,9 +170,6 @@ impl Journal {
                 .take_while(|e| e.segment_no == first)
                 .count();
             let covered = self.through.is_some_and(|t| first <= t);
-            let all_removed = self.entries[..of_first]
-                .iter()
-                .all(|e| e.state == State::LocalDeleted);
             // A segment `through` covers already: its lines still to fold
             // are files salvaged from it an earlier version left behind.
             let removed = self.entries[..of_first]
@@ -185,7 +180,8 @@ impl Journal {
                 self.entries.drain(..removed);
                 continue;
             }
-            if !all_removed {
+            if removed < of_first {
+                // Not every file of the segment removed yet.
                 break;
             }
             self.through = Some(self.through.map_or(first, |t| t.max(first)));

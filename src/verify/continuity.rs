@@ -111,11 +111,8 @@ impl Continuity {
             log_of(path).and_then(|(log, _)| self.accepted_gap(&log, from, to - 1).map(reason));
         match accepted {
             Some(r) => {
-                let m = format!(
-                    "{}: gap seq {from}..{} accepted ({r})",
-                    path.display(),
-                    to - 1
-                );
+                let (loc, last) = (path.display(), to - 1);
+                let m = format!("{loc}: gap seq {from}..{last} accepted ({r})");
                 finding(path, FindingKind::AcceptedGap, range, m)
             }
             None => finding(path, FindingKind::MissingRecords, range, why),
@@ -167,22 +164,12 @@ impl Continuity {
 /// the records its seal counts, or, unsealed, where `r` stopped if it read
 /// every record (`read_to_end`: to the end, without a type filter).
 pub fn next_seq_after(r: &Reader, read_to_end: bool) -> Option<u64> {
+    let sealed_end = |count| r.header().first_seq.saturating_add(count);
+    // Unsealed, torn or with a damaged seal: its records end where it was read to.
+    let ended = !matches!(r.tail(), Tail::Sealed | Tail::Reading);
     match r.seal() {
-        Some(d) => Some(
-            r.header()
-                .first_seq
-                .saturating_add(d.record_count)
-                .max(r.next_seq()),
-        ),
-        None if read_to_end
-            && matches!(
-                r.tail(),
-                Tail::Unsealed | Tail::SealDamaged { .. } | Tail::Torn { .. }
-            ) =>
-        {
-            Some(r.next_seq())
-        }
-        None => None,
+        Some(d) => Some(sealed_end(d.record_count).max(r.next_seq())),
+        None => (read_to_end && ended).then(|| r.next_seq()),
     }
 }
 

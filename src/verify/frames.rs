@@ -74,19 +74,13 @@ fn name_in_region(rep: &mut SegmentReport, at: u64, len: u64, e: &Error) -> bool
 /// The finding of a frame error `e` at original `offset`: what a reseal
 /// replaces if it is past the records, else part of their damage.
 fn frame_finding(rep: &SegmentReport, e: &Error, offset: Option<u64>, len: u64) -> Finding {
+    use {FindingKind as K, RepairAction as R};
     let in_seal = offset.is_none_or(|o| o >= rep.records_end);
     let kind = match e.kind() {
-        ErrorKind::Io => FindingKind::Unreadable,
-        _ => FindingKind::CorruptFrame,
+        ErrorKind::Io => K::Unreadable,
+        _ => K::CorruptFrame,
     };
-    let repair = match in_seal {
-        true => RepairAction::Reseal,
-        false => RepairAction::Salvage,
-    };
-    let message = e.message().to_string();
-    Finding {
-        len,
-        repair,
-        ..Finding::new(kind, &rep.location, offset, message)
-    }
+    let repair = if in_seal { R::Reseal } else { R::Salvage };
+    let f = Finding::new(kind, &rep.location, offset, e.message().to_string());
+    Finding { len, repair, ..f }
 }

@@ -349,18 +349,14 @@ impl SegmentReport {
     /// `MAX_FINDINGS` were counted only, if any were: what a list of a
     /// segment's findings ends with (the C API's, the bindings').
     pub fn not_listed(&self) -> Option<Finding> {
-        (self.more_findings > 0).then(|| Finding {
-            len: self.more_findings,
-            ..Finding::new(
-                FindingKind::NotListed,
-                &self.location,
-                None,
-                format!(
-                    "{}: {} more findings not listed (at most {MAX_FINDINGS} are kept per segment)",
-                    self.location.display(),
-                    self.more_findings
-                ),
-            )
+        let more = self.more_findings;
+        (more > 0).then(|| {
+            let loc = self.location.display();
+            let m = format!(
+                "{loc}: {more} more findings not listed (at most {MAX_FINDINGS} are kept per segment)"
+            );
+            let f = Finding::new(FindingKind::NotListed, &self.location, None, m);
+            Finding { len: more, ..f }
         })
     }
 

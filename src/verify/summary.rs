@@ -167,23 +167,20 @@ impl Summary {
         self.first_seq.get_or_insert(seqs.0);
         self.first_ns.get_or_insert(times.0);
         (self.last_seq, self.last_ns) = (Some(seqs.1), Some(times.1));
-        let i = match self.place(name) {
-            Some(i) => i,
-            None => {
-                self.index.insert(name.to_string(), self.types.len());
-                self.types.push(TypeSummary {
-                    name: name.to_string(),
-                    records: 0,
-                    bytes: 0,
-                    payload_bytes: 0,
-                    first_seq: seqs.0,
-                    last_seq: seqs.1,
-                    first_ns: times.0,
-                    last_ns: times.1,
-                });
-                self.types.len() - 1
-            }
-        };
+        let i = self.place(name).unwrap_or_else(|| {
+            self.index.insert(name.to_string(), self.types.len());
+            self.types.push(TypeSummary {
+                name: name.to_string(),
+                records: 0,
+                bytes: 0,
+                payload_bytes: 0,
+                first_seq: seqs.0,
+                last_seq: seqs.1,
+                first_ns: times.0,
+                last_ns: times.1,
+            });
+            self.types.len() - 1
+        });
         let t = &mut self.types[i];
         t.records += records;
         t.bytes += bytes;

@@ -296,8 +296,7 @@ impl Shared {
             return Err(self.state.lock().poison_after_failed_sync(e));
         }
         if self.dir_unsynced.load(Ordering::Acquire) {
-            let dir = crate::sys::parent_dir(&self.path);
-            crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
+            super::sync_parent(&self.path)?;
             self.dir_unsynced.store(false, Ordering::Release);
         }
         Ok(())

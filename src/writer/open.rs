@@ -77,8 +77,7 @@ fn durable_at_open(
         .map_err(|e| Error::io(path, "fdatasync", e))?;
     // And its name: a segment created under `None` (by an earlier writer)
     // may not have it on disk yet.
-    let dir = crate::sys::parent_dir(path);
-    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
+    super::sync_parent(path)?;
     Ok(rec.next_seq)
 }
 
@@ -116,16 +115,10 @@ fn open_locked(path: &Path) -> Result<(File, bool)> {
     const ATTEMPTS: u32 = 100;
     for _ in 0..ATTEMPTS {
         let (file, created) = open_file(path)?;
-        match crate::sys::lock_exclusive_patiently(&file) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(Error::file(
-                    ErrorKind::Locked,
-                    path,
-                    "another writer (in this or another process) has the segment open",
-                ))
-            }
-            Err(e) => return Err(Error::io(path, "lock", e)),
+        let locked = crate::sys::lock_exclusive_patiently(&file);
+        if !locked.map_err(|e| Error::io(path, "lock", e))? {
+            let why = "another writer (in this or another process) has the segment open";
+            return Err(Error::file(ErrorKind::Locked, path, why));
         }
         let held = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
         match std::fs::metadata(path) {
@@ -138,13 +131,10 @@ fn open_locked(path: &Path) -> Result<(File, bool)> {
             Err(e) => return Err(Error::io(path, "stat", e)),
         }
     }
-    Err(Error::file(
-        ErrorKind::Locked,
-        path,
-        format!(
-            "the file was replaced or removed each of {ATTEMPTS} times it was opened and locked"
-        ),
-    ))
+    let why = format!(
+        "the file was replaced or removed each of {ATTEMPTS} times it was opened and locked"
+    );
+    Err(Error::file(ErrorKind::Locked, path, why))
 }
 
 /// Opens the segment read-write without ever truncating it; creates it if
@@ -159,11 +149,7 @@ fn open_file(path: &Path) -> Result<(File, bool)> {
                 if crate::sys::is_a_directory(&e) {
                     // The kind and words a reader gets for a directory, not
                     // an I/O error: the path names the wrong kind of file.
-                    Error::file(
-                        ErrorKind::InvalidArgument,
-                        path,
-                        "is a directory, not a segment",
-                    )
+                    Error::invalid("is a directory, not a segment").in_file(path)
                 } else {
                     Error::io(path, "open", e)
                 }

@@ -91,8 +91,7 @@ fn write_header(
         .and_then(|()| file.sync_data())
         .map_err(|e| Error::io_at(path, 0, "write header", e))?;
     if created && durable {
-        let dir = crate::sys::parent_dir(path);
-        crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
+        super::sync_parent(path)?;
     }
     Ok(Recovered {
         file_len: header.len() as u64,
@@ -190,15 +189,12 @@ fn is_sealed_for_good(reader: &Reader, purpose: Purpose) -> bool {
 /// The error for a segment that `is_sealed_for_good`.
 fn sealed_for_good(reader: &Reader) -> Error {
     let h = reader.header();
-    Error::file(
-        ErrorKind::Sealed,
-        reader.path(),
-        format!(
-            "segment {} of log {:?} is sealed (or being sealed) and never changes again; \
-             open the log to append to it",
-            h.segment_no, h.log_name
-        ),
-    )
+    let why = format!(
+        "segment {} of log {:?} is sealed (or being sealed) and never changes again; \
+         open the log to append to it",
+        h.segment_no, h.log_name
+    );
+    Error::file(ErrorKind::Sealed, reader.path(), why)
 }
 
 /// Whether `prepare` would take the existing segment of a log at `path`
@@ -324,13 +320,10 @@ fn torn_header(file: &File, path: &Path, len: u64) -> Result<bool> {
     if !MAGIC.starts_with(prefix) {
         return Ok(false);
     }
-    match SegmentHeader::decode(&head, path) {
-        // decode says Truncated only when no record frame follows.
-        Err(e) if e.kind() == ErrorKind::Truncated => {
-            Ok(len < crate::format::MAX_HEADER_LEN as u64)
-        }
-        _ => Ok(false),
-    }
+    // decode says Truncated only when no record frame follows.
+    let decoded = SegmentHeader::decode(&head, path);
+    let truncated = matches!(decoded, Err(e) if e.kind() == ErrorKind::Truncated);
+    Ok(truncated && len < crate::format::MAX_HEADER_LEN as u64)
 }
 
 /// Copies bytes `[from, to)` to `<segment>.corrupt-<from>`, syncs the copy,
@@ -362,8 +355,7 @@ fn backup_and_cut(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
         .map_err(|e| Error::io(backup, "sync backup of torn tail", e))?;
     // The backup's name too, before the cut: after power loss, a cut
     // segment without its backup would have lost those bytes.
-    let dir = crate::sys::parent_dir(backup);
-    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))?;
+    super::sync_parent(backup)?;
     cut(file, path, from)
 }
 

@@ -199,8 +199,7 @@ fn publish(tmp: &Path, to: &Path) -> Result<()> {
         .and_then(|f| f.sync_all())
         .map_err(|e| Error::io(tmp, "sync the salvaged copy", e))?;
     std::fs::rename(tmp, to).map_err(|e| Error::io(to, "rename the salvaged copy", e))?;
-    let dir = crate::sys::parent_dir(to);
-    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+    super::sync_parent(to)
 }
 
 /// A salvaged file made before from the same run of `segment` (a rerun
@@ -213,10 +212,8 @@ fn made_before(segment: &Path, run: &Run) -> Option<PathBuf> {
     let offset = run.start.to_string();
     let entries = std::fs::read_dir(crate::sys::parent_dir(segment)).ok()?;
     entries.flatten().map(|e| e.path()).find(|p| {
-        let Some(n) = p.file_name().and_then(|n| n.to_str()) else {
-            return false;
-        };
-        if !(n.starts_with(&prefix) && n.ends_with(".binlog")) {
+        let file = p.file_name().and_then(|n| n.to_str());
+        if !file.is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".binlog")) {
             return false;
         }
         let Ok(r) = Reader::open(p) else { return false };
@@ -251,7 +248,8 @@ fn temp_of(to: &Path) -> PathBuf {
     crate::sys::with_suffix(to, ".tmp")
 }
 
-fn file_name(path: &Path) -> String {
+/// The file name of `path`, lossily as text ("" for none).
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()

@@ -75,10 +75,9 @@ impl TypeTable {
             return Ok(TypeRef { id, defines: false });
         }
         if name.len() > MAX_TYPE_NAME_LEN {
-            return Err(Error::invalid(format!(
-                "type name of {} bytes exceeds {MAX_TYPE_NAME_LEN}",
-                name.len()
-            )));
+            let len = name.len();
+            let why = format!("type name of {len} bytes exceeds {MAX_TYPE_NAME_LEN}");
+            return Err(Error::invalid(why));
         }
         let id = u32::try_from(self.names.len()).map_err(|_| Error::invalid("too many types"))?;
         Ok(TypeRef { id, defines: true })
@@ -98,13 +97,7 @@ impl TypeTable {
             let name = self.names.pop().expect("non-empty");
             self.ids.remove(name.as_bytes());
         }
-        if self
-            .last
-            .as_ref()
-            .is_some_and(|(_, id)| *id as usize >= len)
-        {
-            self.last = None;
-        }
+        self.last.take_if(|(_, id)| *id as usize >= len);
     }
 
     pub fn len(&self) -> usize {

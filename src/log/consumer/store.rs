@@ -87,16 +87,14 @@ impl Committed {
     fn decode(slot: &[u8]) -> Option<Committed> {
         let u32_at = |o: usize| u32::from_le_bytes(slot[o..o + 4].try_into().unwrap());
         let u64_at = |o: usize| u64::from_le_bytes(slot[o..o + 8].try_into().unwrap());
-        if slot.len() < FIXED_LEN + 4 || &slot[..8] != MAGIC {
+        let version = || u16::from_le_bytes([slot[8], slot[9]]);
+        if slot.len() < FIXED_LEN + 4 || &slot[..8] != MAGIC || version() != VERSION {
             return None;
         }
         let len = u32_at(12) as usize;
         if !(FIXED_LEN + 4..=slot.len()).contains(&len)
             || crc32(&slot[..len - 4]) != u32_at(len - 4)
         {
-            return None;
-        }
-        if u16::from_le_bytes([slot[8], slot[9]]) != VERSION {
             return None;
         }
         let mut c = Committed {
@@ -131,14 +129,11 @@ pub fn read(path: &Path) -> Result<Committed> {
 }
 
 fn newest(bytes: &[u8], path: &Path) -> Result<Committed> {
-    let slot = |i: usize| {
-        bytes
-            .get(i * SLOT_LEN..)
-            .map(|s| &s[..s.len().min(SLOT_LEN)])
-    };
-    let found = [0, 1]
-        .into_iter()
-        .filter_map(|i| slot(i).and_then(Committed::decode))
+    // The two slots (a file cut short holds less of them).
+    let found = bytes
+        .chunks(SLOT_LEN)
+        .take(2)
+        .filter_map(Committed::decode)
         .max_by_key(|c| c.generation);
     // Commit 1 goes to slot 1: with slot 0 still zeros, a slot 1 that does
     // not check is the first commit torn, which never returned.
@@ -146,13 +141,11 @@ fn newest(bytes: &[u8], path: &Path) -> Result<Committed> {
     match found {
         Some(c) => Ok(c),
         None if first_torn => Ok(Committed::default()),
-        None => Err(Error::at(
-            ErrorKind::CorruptConsumer,
-            path,
-            0,
-            "consumer file: neither of its two commit slots (offsets 0 and 65536) checks \
-             (length, CRC or version); move it aside to start the consumer anew",
-        )),
+        None => {
+            let why = "consumer file: neither of its two commit slots (offsets 0 and 65536) \
+                       checks (length, CRC or version); move it aside to start the consumer anew";
+            Err(Error::at(ErrorKind::CorruptConsumer, path, 0, why))
+        }
     }
 }
 
@@ -177,18 +170,14 @@ impl Store {
             .truncate(false)
             .open(&path)
             .map_err(|e| Error::io(&path, "open consumer", e))?;
-        match crate::sys::lock_exclusive_patiently(&file) {
-            // Removed (`remove`) between our open and our lock: open anew.
-            Ok(true) if !same_file(&file, &path) => return Store::open(dir, name),
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(Error::file(
-                    ErrorKind::Locked,
-                    &path,
-                    format!("consumer {name} is in use by another reader"),
-                ))
-            }
-            Err(e) => return Err(Error::io(&path, "lock consumer", e)),
+        let locked = crate::sys::lock_exclusive_patiently(&file);
+        if !locked.map_err(|e| Error::io(&path, "lock consumer", e))? {
+            let why = format!("consumer {name} is in use by another reader");
+            return Err(Error::file(ErrorKind::Locked, &path, why));
+        }
+        // Removed (`remove`) between our open and our lock: open anew.
+        if !same_file(&file, &path) {
+            return Store::open(dir, name);
         }
         if created {
             file.sync_all()
@@ -281,11 +270,8 @@ pub fn remove(dir: &Path, name: &str) -> Result<()> {
     let path = path(dir, name);
     let file = File::open(&path).map_err(|e| Error::io(&path, "open consumer", e))?;
     if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(&path, "lock consumer", e))? {
-        return Err(Error::file(
-            ErrorKind::Locked,
-            &path,
-            format!("consumer {name} is in use by another reader; close it first"),
-        ));
+        let why = format!("consumer {name} is in use by another reader; close it first");
+        return Err(Error::file(ErrorKind::Locked, &path, why));
     }
     std::fs::remove_file(&path)
         .and_then(|()| crate::sys::sync_dir(dir))

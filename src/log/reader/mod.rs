@@ -195,11 +195,8 @@ impl LogReader {
         let dir = dir.as_ref();
         let files = segments::glob(dir, pattern)?;
         if files.is_empty() {
-            return Err(Error::file(
-                ErrorKind::NotFound,
-                dir,
-                format!("no file matches {pattern:?}"),
-            ));
+            let why = format!("no file matches {pattern:?}");
+            return Err(Error::file(ErrorKind::NotFound, dir, why));
         }
         Ok(LogReader::new(Source::Files, files))
     }

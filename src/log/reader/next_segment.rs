@@ -96,12 +96,10 @@ impl LogReader {
     fn leave_segment(&mut self) {
         let r = self.at.current.take().expect("opened");
         if let Tail::Torn { offset, .. } = r.tail() {
+            let gap = Gap::new(GapReason::Damage, r.path(), Some(r.next_seq()), None);
             self.gaps.push(Gap {
-                reason: GapReason::Damage,
-                path: r.path().to_path_buf(),
                 offset: Some(offset),
-                from_seq: Some(r.next_seq()),
-                to_seq: None,
+                ..gap
             });
             self.at.open_gap = Some(OpenGap::Torn);
         }
@@ -250,16 +248,11 @@ impl LogReader {
         // with no listed file left before them (a reader behind it) are
         // its doing; with one left, something else removed them.
         let oldest_left = self.files[..self.at.idx].is_empty();
-        if gap.reason == GapReason::Missing
-            && self.is_log()
-            && oldest_left
-            && remote_order(path).is_none()
-        {
-            gap.reason = GapReason::Retention;
-        }
+        let local_retention = self.is_log() && oldest_left && remote_order(path).is_none();
         // Objects the bucket's retention removed (the last one skipped
         // is covered by its marker: so is every one before it).
-        if gap.reason == GapReason::Missing && self.pruned_remotely(segment_no.saturating_sub(1)) {
+        let retention = local_retention || self.pruned_remotely(segment_no.saturating_sub(1));
+        if gap.reason == GapReason::Missing && retention {
             gap.reason = GapReason::Retention;
         }
         self.gaps.push(gap);
@@ -331,18 +324,13 @@ impl LogReader {
             Some(o) if self.pruned_remotely(o.segment_no) => GapReason::Retention,
             _ => GapReason::Missing,
         };
-        self.gaps.push(Gap {
-            reason,
-            path: path.to_path_buf(),
-            offset: None,
-            // Before any record was read, an object's key still says
-            // where its records started.
-            from_seq: self
-                .at
-                .expected
-                .or_else(|| remote_key(path).map(|k| k.first_seq)),
-            to_seq: None,
-        });
+        // Before any record was read, an object's key still says where its
+        // records started.
+        let from = self
+            .at
+            .expected
+            .or_else(|| remote_key(path).map(|k| k.first_seq));
+        self.gaps.push(Gap::new(reason, path, from, None));
         self.at.open_gap = Some(OpenGap::Removed);
     }
 

@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming::{remote_key, remote_order};
 use crate::log::gap::{Gap, GapReason};
 use crate::reader::{Reader, SeekTarget, Tail};
+use std::path::PathBuf;
 
 impl LogReader {
     /// Where the reader stands: the sequence number it reads on at. One
@@ -78,14 +79,9 @@ impl LogReader {
         self.seek_seq(seq)?;
         match &self.at.current {
             Some(r) if r.header().first_seq > seq => {
-                let first = r.header().first_seq;
-                self.gaps.push(Gap {
-                    reason: GapReason::Retention,
-                    path: r.path().to_path_buf(),
-                    offset: None,
-                    from_seq: Some(seq),
-                    to_seq: Some(first),
-                });
+                let first = Some(r.header().first_seq);
+                let gap = Gap::new(GapReason::Retention, r.path(), Some(seq), first);
+                self.gaps.push(gap);
             }
             Some(_) => {}
             // No segment yet: the first one to come is checked against it.
@@ -99,17 +95,14 @@ impl LogReader {
     pub(super) fn position_at_seq(&mut self, seq: u64) -> Result<()> {
         self.refresh_files(false)?;
         // The last segment whose first sequence number is <= seq.
-        let mut start = 0;
-        for (i, f) in self.files.iter().enumerate().rev() {
+        let starts_by = |f: &PathBuf| {
             // A remote segment's key says where it starts (no GET).
             let first = remote_key(f)
                 .map(|k| k.first_seq)
                 .or_else(|| Reader::open(f).ok().map(|r| r.header().first_seq));
-            if first.is_some_and(|first| first <= seq) {
-                start = i;
-                break;
-            }
-        }
+            first.is_some_and(|first| first <= seq)
+        };
+        let start = self.files.iter().rposition(starts_by).unwrap_or(0);
         self.position(start, |r| r.seek_seq(seq))?;
         self.keep_unreached(SeekTarget::Seq(seq));
         Ok(())

@@ -136,14 +136,13 @@ impl Tier {
         let oldest_local = local.iter().map(|o| o.segment_no).min();
         let newest_local = local.iter().map(|o| o.segment_no).max();
         let stale = match (listed_newest, oldest_local) {
-            (None, _) => true,
             (Some(newest), Some(oldest)) => oldest > newest.map_or(0, |n| n + 1),
-            (Some(_), None) => true,
+            _ => true,
         };
-        let bucket_ends_log = match (listed_newest.flatten(), newest_local) {
-            (Some(remote), Some(local)) => local <= remote,
-            _ => false,
-        };
+        let bucket_ends_log = matches!(
+            (listed_newest.flatten(), newest_local),
+            (Some(remote), Some(local)) if local <= remote
+        );
         let due = bucket_ends_log && self.next_listing_in().is_zero();
         if relist || stale || due {
             self.list()?;

@@ -47,10 +47,7 @@ impl LogReader {
             from: from_ns,
             to: to_ns,
         });
-        match from_ns {
-            Some(ts) => self.seek_time(ts),
-            None => Ok(()),
-        }
+        from_ns.map_or(Ok(()), |ts| self.seek_time(ts))
     }
 
     /// How many segments the time window had passed over, unread (see

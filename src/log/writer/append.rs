@@ -96,13 +96,9 @@ impl Shared {
         if entries.is_empty() {
             return Ok(snap.next_seq);
         }
-        let mut snap = Some(snap);
-        let mut i = 0;
+        let mut i = self.append_part(&mut st, (entries, 0, now), snap, batch, events)?;
         while i < entries.len() {
-            let snap = match snap.take() {
-                Some(snap) => snap,
-                None => self.writer(&st)?.size_snapshot(),
-            };
+            let snap = self.writer(&st)?.size_snapshot();
             i = self.append_part(&mut st, (entries, i, now), snap, batch, events)?;
         }
         Ok(batch.first.expect("non-empty batch"))

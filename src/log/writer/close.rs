@@ -115,8 +115,7 @@ impl Shared {
         let path = w.path();
         std::fs::remove_file(path)
             .map_err(|e| Error::io(path, "remove the log's segment holding no record", e))?;
-        let dir = crate::sys::parent_dir(path);
-        crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+        crate::writer::sync_parent(path)
     }
 
     /// Releases the log's lock: every segment is left as the next writer

@@ -142,15 +142,11 @@ impl Shared {
     ) -> Result<()> {
         let mut st = self.state.lock();
         st.compressing = None;
-        let done = match result {
-            Ok(done) => done,
-            Err(e) => {
-                if !e.kind().is_io() {
-                    st.uncompressible.push(path.to_path_buf());
-                }
-                return Err(e);
+        let done = result.inspect_err(|e| {
+            if !e.kind().is_io() {
+                st.uncompressible.push(path.to_path_buf());
             }
-        };
+        })?;
         // Fsynced and verified: nothing of it is left to sync.
         st.unsynced.retain(|(_, p)| p != path);
         if let Some(s) = st.sealed.iter_mut().find(|s| s.path == path) {

@@ -90,13 +90,10 @@ impl Shared {
         let callbacks = self.callbacks.lock().clone();
         for ev in events {
             for cb in callbacks.iter() {
-                let failure = match catch_unwind(AssertUnwindSafe(|| cb(ev))) {
-                    Ok(Ok(())) => None,
-                    Ok(Err(msg)) => Some(msg),
-                    Err(_) => Some("callback panicked".to_string()),
-                };
-                if let Some(msg) = failure {
-                    self.count_failure(msg);
+                match catch_unwind(AssertUnwindSafe(|| cb(ev))) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(msg)) => self.count_failure(msg),
+                    Err(_) => self.count_failure("callback panicked"),
                 }
             }
             if let SegmentEvent::Sealed(info) = ev {

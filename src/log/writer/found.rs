@@ -8,6 +8,7 @@ use crate::format::naming;
 use crate::log::manifest::SealedEntry;
 use crate::log::segments;
 use crate::reader::{Reader, Tail};
+pub(super) use crate::writer::salvage::file_name;
 use std::path::Path;
 
 /// The manifest entry of a sealed segment and when it was sealed (its
@@ -23,9 +24,8 @@ pub(super) fn summarize(
         return summarize_compressed(path, segment_no, name).map(Some);
     }
     let mut r = match Reader::open(path) {
-        Ok(r) => r,
-        Err(e) if matches!(e.kind(), ErrorKind::Truncated) => return Ok(None),
-        Err(e) => return Err(e),
+        Err(e) if e.kind() == ErrorKind::Truncated => return Ok(None),
+        opened => opened?,
     };
     segments::check_log_name(path, r.header(), name)?;
     let record_count = match r.seal() {
@@ -56,12 +56,9 @@ fn summarize_compressed(path: &Path, segment_no: u64, name: &str) -> Result<(Sea
     #[cfg(not(feature = "compression"))]
     {
         let _ = (segment_no, name);
-        Err(Error::file(
-            ErrorKind::InvalidArgument,
-            path,
-            "a compressed segment, and this build of libbinlog has no compression \
-             (cargo feature `compression`)",
-        ))
+        let why = "a compressed segment, and this build of libbinlog has no compression \
+                   (cargo feature `compression`)";
+        Err(Error::invalid(why).in_file(path))
     }
 }
 
@@ -93,15 +90,13 @@ fn sealed_entry(
 /// holds nothing else: no records, no seal, no other bytes.
 pub(super) fn empty_segment_first_seq(path: &Path) -> Result<Option<u64>> {
     let mut r = match Reader::open(path) {
-        Ok(r) => r,
         Err(e) if e.kind() == ErrorKind::Truncated => return Ok(None),
-        Err(e) => return Err(e),
+        opened => opened?,
     };
     // Damage is not emptiness: the segment's recovery backs it up.
     let no_record = match r.next() {
-        Ok(rec) => rec.is_none(),
         Err(e) if e.kind() == ErrorKind::Corrupt => false,
-        Err(e) => return Err(e),
+        next => next?.is_none(),
     };
     let empty = r.seal().is_none() && no_record && r.tail() == Tail::Unsealed;
     Ok(empty.then(|| r.header().first_seq))
@@ -112,16 +107,12 @@ pub(super) fn empty_segment_first_seq(path: &Path) -> Result<Option<u64>> {
 pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", e))?;
     if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(path, "lock", e))? {
-        return Err(Error::file(
-            ErrorKind::Locked,
-            path,
-            "another writer has this empty segment open",
-        ));
+        let why = "another writer has this empty segment open";
+        return Err(Error::file(ErrorKind::Locked, path, why));
     }
     std::fs::remove_file(path)
         .map_err(|e| Error::io(path, "remove empty segment left by a failed roll", e))?;
-    let dir = crate::sys::parent_dir(path);
-    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "sync directory", e))
+    crate::writer::sync_parent(path)
 }
 
 /// Above every sequence number that log `name`'s files in `dir` hold
@@ -174,10 +165,4 @@ pub(super) fn header_first_seq(path: &Path) -> Option<u64> {
         #[cfg(not(feature = "compression"))]
         Err(_) => None,
     }
-}
-
-pub(super) fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }

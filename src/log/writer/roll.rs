@@ -46,10 +46,9 @@ impl Shared {
         let old = Arc::clone(self.writer(st)?);
         // A failure here keeps the records buffered in the segment, retried
         // by the next write or flush.
-        let bufs = match old.flush_lending_buffers() {
-            Ok(bufs) => bufs,
-            Err(e) => return Err(self.poison_on(st, e)),
-        };
+        let bufs = old
+            .flush_lending_buffers()
+            .map_err(|e| self.poison_on(st, e))?;
         let next_first = old.next_seq();
         let no = self.segment_after(st.segment_no)?;
         let recycled = bufs.or(std::mem::take(&mut st.spare));
@@ -83,16 +82,12 @@ impl Shared {
     /// The number of the segment after segment `no`; an error after
     /// u64::MAX rather than a wrap to 0.
     pub(super) fn segment_after(&self, no: u64) -> Result<u64> {
-        no.checked_add(1).ok_or_else(|| {
-            Error::file(
-                ErrorKind::InvalidArgument,
-                &self.dir,
-                format!(
-                    "log {}: segment number {no} is the last there is; no segment can follow it",
-                    self.name
-                ),
-            )
-        })
+        let log = &self.name;
+        let why = || {
+            format!("log {log}: segment number {no} is the last there is; no segment can follow it")
+        };
+        no.checked_add(1)
+            .ok_or_else(|| Error::invalid(why()).in_file(&self.dir))
     }
 
     /// Creates segment `no`, whose first record gets `first_seq`, and
@@ -115,11 +110,8 @@ impl Shared {
                 Some(first) if first == first_seq => {}
                 Some(_) => remove_segment_file(&path)?,
                 None => {
-                    return Err(Error::file(
-                        ErrorKind::AlreadyExists,
-                        &path,
-                        format!("segment {no} already exists, with records"),
-                    ))
+                    let why = format!("segment {no} already exists, with records");
+                    return Err(Error::file(ErrorKind::AlreadyExists, &path, why));
                 }
             }
         }
@@ -180,24 +172,20 @@ impl Shared {
         let Some(path) = st.leftover.take() else {
             return Ok(());
         };
+        let (next, current) = (st.segment_no.saturating_add(1), st.segment_no);
         match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => {
-                let err = Error::io(
-                    &path,
-                    &format!(
-                        "remove the empty segment {} a failed roll left (no roll starts while \
-                         it is there: the next segment would have its number; the log goes on \
-                         in segment {})",
-                        st.segment_no.saturating_add(1),
-                        st.segment_no
-                    ),
-                    e,
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                let doing = format!(
+                    "remove the empty segment {next} a failed roll left (no roll starts while \
+                     it is there: the next segment would have its number; the log goes on \
+                     in segment {current})"
                 );
+                let err = Error::io(&path, &doing, e);
                 st.leftover = Some(path);
                 Err(err)
             }
+            // Removed, or gone already.
+            _ => Ok(()),
         }
     }
 }

@@ -4,7 +4,7 @@
 use super::append::Pending;
 use super::validate::frame_len;
 use super::{Entry, State};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::format::frame::{self, RecordHead};
 use crate::writer::types::TypeRef;
 
@@ -23,11 +23,7 @@ impl State {
         record: &mut impl FnMut(Pending),
     ) -> Result<()> {
         if self.next_seq == u64::MAX {
-            return Err(Error::file(
-                ErrorKind::InvalidArgument,
-                &self.path,
-                "sequence numbers exhausted",
-            ));
+            return Err(Error::invalid("sequence numbers exhausted").in_file(&self.path));
         }
         let ty = match *last_type {
             Some((name, id)) if std::ptr::eq(name, e.type_name) => TypeRef { id, defines: false },

@@ -174,10 +174,9 @@ impl State {
             self.spare_bufs.push(buf);
         }
         self.flusher_in_flight &= self.in_flight_len > 0;
-        match finished.failed {
-            Some(failed) => self.take_back(failed),
-            None => Ok(()),
-        }
+        finished
+            .failed
+            .map_or(Ok(()), |failed| self.take_back(failed))
     }
 
     /// Takes back what a failed write left (`job::write_remainder`), here

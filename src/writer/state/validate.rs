@@ -27,15 +27,11 @@ impl State {
     /// give), sequence numbers or type ids running out.
     pub(crate) fn validate(&mut self, entries: &[Entry<'_>], measure: Measure) -> Result<()> {
         if u64::MAX - self.next_seq < entries.len() as u64 {
-            return Err(Error::file(
-                ErrorKind::InvalidArgument,
-                &self.path,
-                format!(
-                    "sequence numbers exhausted: {} records from {}; no record of this call was written",
-                    entries.len(),
-                    self.next_seq
-                ),
-            ));
+            let (n, from) = (entries.len(), self.next_seq);
+            let why = format!(
+                "sequence numbers exhausted: {n} records from {from}; no record of this call was written"
+            );
+            return Err(Error::file(ErrorKind::InvalidArgument, &self.path, why));
         }
         if self.all_fit_by_bound(entries) {
             return Ok(());
@@ -104,14 +100,11 @@ impl State {
     #[cold]
     #[inline(never)]
     pub(super) fn too_large(&self, type_name: &str, total: u64) -> Error {
-        Error::file(
-            ErrorKind::RecordTooLarge,
-            &self.path,
-            format!(
-                "record of type {type_name:?} encodes to {total} bytes, above the maximum record size {}",
-                self.max_record_size
-            ),
-        )
+        let max = self.max_record_size;
+        let why = format!(
+            "record of type {type_name:?} encodes to {total} bytes, above the maximum record size {max}"
+        );
+        Error::file(ErrorKind::RecordTooLarge, &self.path, why)
     }
 }
 
@@ -150,20 +143,19 @@ fn batch_type_ref<'e>(
             return Ok(TypeRef { id, defines: false });
         }
     }
-    Ok(match types.lookup(name)? {
-        TypeRef { defines: false, id } => TypeRef { id, defines: false },
-        TypeRef { defines: true, .. } => match defined.iter().position(|d| *d == name) {
-            Some(at) => TypeRef {
-                id: (known + at) as u32,
-                defines: false,
-            },
-            None => {
-                defined.push(name);
-                TypeRef {
-                    id: (known + defined.len() - 1) as u32,
-                    defines: true,
-                }
-            }
-        },
+    let found = types.lookup(name)?;
+    if !found.defines {
+        return Ok(found);
+    }
+    // New to the table: defined by an entry before in this batch, or here.
+    let before = defined.iter().position(|d| *d == name);
+    let at = before.unwrap_or_else(|| {
+        defined.push(name);
+        defined.len() - 1
+    });
+    let id = (known + at) as u32;
+    Ok(TypeRef {
+        id,
+        defines: before.is_none(),
     })
 }
