@@ -341,8 +341,10 @@ impl LogObject {
         match name {
             CLAIM_OBJECT => LogObject::Claim,
             PRUNE_MARKER_OBJECT => LogObject::PruneMarker,
-            _ => (name.strip_prefix(PRUNE_CLAIM_OBJECT).and_then(object_number))
-                .map_or(LogObject::Foreign, LogObject::PruneClaim),
+            _ => (name
+                .strip_prefix(PRUNE_CLAIM_OBJECT)
+                .and_then(object_number))
+            .map_or(LogObject::Foreign, LogObject::PruneClaim),
         }
     }
 }

@@ -3,9 +3,9 @@
 
 use super::Shared;
 use crate::error::Result;
+use std::sync::atomic::Ordering;
 #[cfg(feature = "sign")]
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 thread_local! {

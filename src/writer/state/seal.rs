@@ -111,12 +111,15 @@ impl State {
                     signing.block((file, &self.path, *no), dir)
                 };
                 #[cfg(feature = "sign")]
-                let sign = self.signs().then_some(&block as crate::writer::index::SignSeal<'_>);
+                let sign = self
+                    .signs()
+                    .then_some(&block as crate::writer::index::SignSeal<'_>);
                 #[cfg(not(feature = "sign"))]
                 let sign = None;
                 let names = self.types.names();
                 let out = &mut SealOut::File(file);
-                self.index.write_seal(out, &self.path, records_end, names, sign)
+                self.index
+                    .write_seal(out, &self.path, records_end, names, sign)
             }
         }
     }
