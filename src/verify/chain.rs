@@ -39,11 +39,8 @@ pub(super) struct Trust {
 
 impl Trust {
     pub(super) fn new(key: PublicKey) -> Trust {
-        Trust {
-            key,
-            places: None,
-            head: None,
-        }
+        let (places, head) = (None, None);
+        Trust { key, places, head }
     }
 
     /// Reads the chain blocks of a log's files (`seal_of` gives file `i`'s
@@ -215,17 +212,10 @@ pub(super) fn check_digest(r: &Reader, rep: &mut SegmentReport) {
         ),
         None => format!("the bytes before offset {end} could not be read for their digest"),
     };
-    let f = Finding {
+    rep.push(Finding {
         len: end,
-        ..Finding::new(
-            FindingKind::RecordsChanged,
-            &rep.location,
-            Some(0),
-            String::new(),
-        )
-    };
-    let message = format!("{}: offset 0: {what}", rep.location.display());
-    rep.push(Finding { message, ..f });
+        ..finding_at(rep, FindingKind::RecordsChanged, 0, what)
+    });
 }
 
 fn unsigned(rep: &SegmentReport, what: &str) -> Finding {
@@ -234,7 +224,16 @@ fn unsigned(rep: &SegmentReport, what: &str) -> Finding {
 
 /// A finding of `kind` about `rep`'s seal.
 fn at_seal(rep: &SegmentReport, kind: FindingKind, what: String) -> Finding {
-    let at = rep.seal.as_ref().map_or(0, |d| d.records_end);
+    finding_at(
+        rep,
+        kind,
+        rep.seal.as_ref().map_or(0, |d| d.records_end),
+        what,
+    )
+}
+
+/// A finding of `kind` about `rep` at offset `at`.
+fn finding_at(rep: &SegmentReport, kind: FindingKind, at: u64, what: String) -> Finding {
     let m = format!("{}: offset {at}: {what}", rep.location.display());
     Finding::new(kind, &rep.location, Some(at), m)
 }
