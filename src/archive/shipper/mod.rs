@@ -167,6 +167,12 @@ impl Shipper {
         format!("{}{name}", self.log_prefix())
     }
 
+    /// The error for the log's object at `key`, listed, then not found.
+    fn gone(&self, key: &str) -> Error {
+        self.remote
+            .object_error(key, ErrorKind::NotFound, "listed, then gone")
+    }
+
     /// Tells `opts.on_step`, if set, that segment `segment_no` is past `step`.
     fn stepped(&self, segment_no: u64, step: Step) {
         if let Some(hook) = &self.opts.on_step {
@@ -264,22 +270,16 @@ impl Drop for ShipLock {
 
 /// Takes the exclusive lock of `path` (created if need be), or `Locked`.
 fn take_lock(path: &Path) -> Result<ShipLock> {
-    let f = std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
         .map_err(|e| Error::io(path, "open ship lock", e))?;
-    match crate::sys::try_lock_exclusive(&f) {
-        Ok(true) => Ok(ShipLock {
-            file: f,
-            pid: std::process::id(),
-        }),
-        Ok(false) => Err(Error::file(
-            ErrorKind::Locked,
-            path,
-            "another shipper of this log holds it",
-        )),
-        Err(e) => Err(Error::io(path, "lock", e)),
+    if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(path, "lock", e))? {
+        let held = "another shipper of this log holds it";
+        return Err(Error::file(ErrorKind::Locked, path, held));
     }
+    let pid = std::process::id();
+    Ok(ShipLock { file, pid })
 }

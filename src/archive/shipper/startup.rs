@@ -208,10 +208,7 @@ impl Shipper {
         let url = self.remote.location().url_of(&key);
         let mine = local::describe(&self.log, s)?;
         let Some((size, theirs)) = self.remote.head(&key)? else {
-            let gone = self
-                .remote
-                .object_error(&key, ErrorKind::NotFound, "listed, then gone");
-            return Ok(Err(gone));
+            return Ok(Err(self.gone(&key)));
         };
         let same_name = parse_object_key(name)
             .is_some_and(|k| k.first_seq == s.first_seq && k.salvaged == s.salvaged);
