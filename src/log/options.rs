@@ -268,19 +268,14 @@ pub fn validate_name(name: &str) -> Result<()> {
 /// Checks a name that becomes part of a file name (a log's, a
 /// consumer's): `what` names it in the error.
 pub(crate) fn check_name(what: &str, name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 200
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
-        && !name.starts_with('.');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!(
-            "{what} {name:?}: use 1 to 200 of A-Z a-z 0-9 _ . - (not starting with '.')"
-        )))
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    let ok = (1..=200).contains(&name.len()) && name.bytes().all(allowed);
+    if ok && !name.starts_with('.') {
+        return Ok(());
     }
+    Err(Error::invalid(format!(
+        "{what} {name:?}: use 1 to 200 of A-Z a-z 0-9 _ . - (not starting with '.')"
+    )))
 }
 
 #[cfg(all(test, feature = "compression"))]

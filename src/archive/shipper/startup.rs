@@ -84,17 +84,16 @@ impl Shipper {
         // says it is uploaded (retention of a shipped log reads it).
         let mut bad_copy = None;
         for s in &local.sealed {
-            let Some(name) = remote.get(&s.order()) else {
+            let Some((name, size)) = remote.get(&s.order()) else {
                 continue; // SEALED: not in the bucket (an UPLOADING that never arrived)
             };
-            let (name, size) = (&name.0, name.1);
             // A journal line naming the object listed, of its size, is
             // trusted (the upload was checked by a HEAD; the copy is read
             // back before the local segment goes, see removal.rs); any
             // other is checked by a HEAD and read back.
             let recorded = old
                 .entry_of(s.order())
-                .filter(|e| e.object == *name && e.bytes == size && e.state == State::Uploaded);
+                .filter(|e| e.object == *name && e.bytes == *size && e.state == State::Uploaded);
             let entry = match recorded {
                 Some(e) => Ok(e.clone()),
                 None => self.verify_copy(s, name)?,

@@ -201,14 +201,10 @@ impl Found {
                 self.resume = Some(f.clone());
                 Ok(())
             }
-            None => Err(not_resealed(
-                Error::file(
-                    ErrorKind::Corrupt,
-                    &f.path,
-                    "still without a seal after sealing",
-                ),
-                false,
-            )),
+            None => {
+                let why = "still without a seal after sealing";
+                Err(not_resealed(Error::file(ErrorKind::Corrupt, &f.path, why), false))
+            }
         }
     }
 }
@@ -402,10 +398,9 @@ pub(super) fn not_resealed(e: Error, checked: bool) -> Error {
     if e.kind() == ErrorKind::Locked {
         return e;
     }
-    let changed = if checked {
-        "nothing was changed"
-    } else {
-        "older segments before it may have been sealed"
+    let changed = match checked {
+        true => "nothing was changed",
+        false => "older segments before it may have been sealed",
     };
     e.with_detail(|d| {
         format!(
