@@ -241,11 +241,8 @@ impl LogOptions {
         if let Some(c) = &self.compression {
             c.validate()?;
         }
-        if self
-            .retention
-            .wait_for_consumers
-            .is_some_and(|b| b.max_bytes.is_none() && b.max_age.is_none())
-        {
+        let unbounded = |b: ConsumerBound| b.max_bytes.is_none() && b.max_age.is_none();
+        if self.retention.wait_for_consumers.is_some_and(unbounded) {
             return Err(Error::invalid(
                 "retention wait_for_consumers needs a bound (max_bytes or max_age): a consumer \
                  that died would keep every segment",

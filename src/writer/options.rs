@@ -209,14 +209,6 @@ impl Options {
         self.header(0).encode().map(drop)
     }
 
-    /// Whether its segments are signed (`signing`).
-    fn signs(&self) -> bool {
-        #[cfg(feature = "sign")]
-        return self.signing.is_some();
-        #[cfg(not(feature = "sign"))]
-        false
-    }
-
     /// The header of a new segment written with these options, created at
     /// `created_ns`.
     pub(crate) fn header(&self, created_ns: i64) -> crate::format::header::SegmentHeader {
@@ -231,7 +223,11 @@ impl Options {
             writer: self.writer_version.clone(),
             params: self.params.clone(),
             schemas: self.schemas.clone(),
-            signed: self.signs(),
+            // Whether its segments are signed (`signing`).
+            #[cfg(feature = "sign")]
+            signed: self.signing.is_some(),
+            #[cfg(not(feature = "sign"))]
+            signed: false,
         };
         header.minor = header.written_minor();
         header

@@ -130,14 +130,12 @@ impl Shipper {
             return Err(Error::invalid("part size below 5 MiB (the S3 minimum)"));
         }
         let lock = take_lock(&dir.join(format!("{log}.ship.lock")))?;
-        let remote = Arc::new(Remote::connect(to, &opts.connection)?);
-        let journal_path = journal_path(dir, log);
         let mut shipper = Shipper {
             dir: dir.to_path_buf(),
             log: log.to_string(),
-            remote,
+            remote: Arc::new(Remote::connect(to, &opts.connection)?),
             journal: Journal::new(log, &to.to_string()),
-            journal_path,
+            journal_path: journal_path(dir, log),
             journal_unstored: false,
             opts,
             _lock: lock,

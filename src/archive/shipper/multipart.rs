@@ -129,13 +129,9 @@ impl Shipper {
             };
             let number = parts.len() as u32 + 1;
             let end = start + bytes.len() as u64;
-            let part = self
-                .remote
-                .upload_part(key, id, number, bytes)
-                .map_err(|e| {
-                    e.with_detail(|d| format!("{d} (bytes {start}..{end} of {})", s.path.display()))
-                })?;
-            parts.push(part);
+            let which = |d: &str| format!("{d} (bytes {start}..{end} of {})", s.path.display());
+            let sent = self.remote.upload_part(key, id, number, bytes);
+            parts.push(sent.map_err(|e| e.with_detail(which))?);
             self.stepped(s.segment_no, Step::PartSent);
         }
         if parts.is_empty() {

@@ -34,13 +34,10 @@ impl Shipper {
                 let at = self.remote.location();
                 let url = at.url_of(&claim_key(&at.prefix, &self.log));
                 let me = Identity::new_random(&self.log)?;
-                let why = format!(
-                    "no {} here, and no local segment is in the bucket",
-                    path.display()
-                );
-                return Err(
-                    claim::refused(&url, &owner, &me).with_detail(|d| format!("{d} ({why})"))
-                );
+                let here = path.display();
+                let why = format!("no {here} here, and no local segment is in the bucket");
+                let refused = claim::refused(&url, &owner, &me);
+                return Err(refused.with_detail(|d| format!("{d} ({why})")));
             }
             None => Identity::new_random(&self.log)?,
         };
@@ -289,18 +286,14 @@ fn position_after_removed(
     let after = removed.saturating_add(1);
     // The first segment after them: a salvaged file starts after its
     // segment's first records, not where the segment does.
-    let here = local
-        .sealed
+    let sealed = local.sealed.iter().filter(|s| s.salvaged.is_none());
+    let blocked = local
+        .blocked_by
         .iter()
-        .filter(|s| s.salvaged.is_none())
+        .filter(|b| b.salvaged_offset.is_none());
+    let here = sealed
         .map(|s| (s.segment_no, Some(s.first_seq)))
-        .chain(
-            local
-                .blocked_by
-                .iter()
-                .filter(|b| b.salvaged_offset.is_none())
-                .map(|b| (b.segment_no, b.first_seq)),
-        )
+        .chain(blocked.map(|b| (b.segment_no, b.first_seq)))
         .find(|(no, _)| *no >= after);
     let there = remote
         .range(segment_at(after)..)

@@ -42,11 +42,8 @@ impl Shipper {
             (Err(_), true) => Created::AlreadyExists,
             (Err(e), false) => return Err(e),
             (Ok(_), false) => {
-                return Err(self.remote.object_error(
-                    &key,
-                    ErrorKind::Remote,
-                    "the object the server stored is not there",
-                ))
+                let why = "the object the server stored is not there";
+                return Err(self.remote.object_error(&key, ErrorKind::Remote, why));
             }
         };
         self.journal
