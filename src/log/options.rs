@@ -118,11 +118,10 @@ impl Compression {
     }
 
     fn validate(&self) -> Result<()> {
-        if self.type_copies_per_mille > 1000 {
-            return Err(Error::invalid(format!(
-                "compression: type copies' share {} per mille (0 to 1000)",
-                self.type_copies_per_mille
-            )));
+        let share = self.type_copies_per_mille;
+        if share > 1000 {
+            let why = format!("compression: type copies' share {share} per mille (0 to 1000)");
+            return Err(Error::invalid(why));
         }
         #[cfg(feature = "compression")]
         return self.options().validate();

@@ -155,11 +155,8 @@ impl Shipper {
     ) -> Result<()> {
         let journaled = journal.multipart.iter().filter_map(|(order, id)| {
             let e = journal.entry_of(*order)?;
-            let key = self.object_key(&e.object);
-            Some(Upload {
-                key,
-                id: id.clone(),
-            })
+            let (key, id) = (self.object_key(&e.object), id.clone());
+            Some(Upload { key, id })
         });
         let mut listed = self.uploads_listed(&self.log_prefix())?;
         if let Some(s) = next.filter(|_| listed.is_empty()) {
