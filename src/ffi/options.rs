@@ -390,12 +390,8 @@ pub extern "C" fn binlog_options_set_compression_type_copies(
     per_mille: u32,
 ) -> binlog_result {
     set_log(opts, |l| {
-        let Some(c) = l.compression.as_mut() else {
-            return Err(Error::invalid(
-                "type copies: compression is off (binlog_options_set_compression first)",
-            )
-            .into());
-        };
+        let off = "type copies: compression is off (binlog_options_set_compression first)";
+        let c = l.compression.as_mut().ok_or_else(|| Error::invalid(off))?;
         c.type_copies_per_mille = per_mille;
         Ok(())
     })
@@ -519,13 +515,11 @@ pub extern "C" fn binlog_options_set_clock(
 /// log's time triggers: a writer of one segment stamps records from the
 /// system clock.
 pub(super) fn refuse_for_segment(l: &LogOptions) -> CallResult<()> {
+    let why = "a clock (binlog_options_set_clock) applies to logs: use binlog_writer_open_log";
     if l.system_clock() {
         return Ok(());
     }
-    Err(Error::invalid(
-        "a clock (binlog_options_set_clock) applies to logs: use binlog_writer_open_log",
-    )
-    .into())
+    Err(Error::invalid(why).into())
 }
 
 #[cfg(test)]

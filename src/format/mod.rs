@@ -94,10 +94,7 @@ static CRC_PROTOTYPE: std::sync::OnceLock<crc32fast::Hasher> = std::sync::OnceLo
 /// hasher made once keeps the detected implementation.
 #[inline(always)]
 pub fn crc32(bytes: &[u8]) -> u32 {
-    match small_crc::crc32(bytes) {
-        Some(crc) => crc,
-        None => crc32_any(bytes),
-    }
+    small_crc::crc32(bytes).unwrap_or_else(|| crc32_any(bytes))
 }
 
 /// `crc32` of a frame body the writer seals: bodies from 256 bytes folded

@@ -135,8 +135,7 @@ impl SealDirectory {
             sparse_offset: c.u64()?,
             sparse_count: c.u64()?,
             sparse_crc: c.u32()?,
-            types: Vec::new(),
-            chain: None,
+            ..SealDirectory::default()
         };
         let within = |off: u64, count: u64, each: u64| {
             count

@@ -118,11 +118,10 @@ impl Compression {
     }
 
     fn validate(&self) -> Result<()> {
-        if self.type_copies_per_mille > 1000 {
-            return Err(Error::invalid(format!(
-                "compression: type copies' share {} per mille (0 to 1000)",
-                self.type_copies_per_mille
-            )));
+        let share = self.type_copies_per_mille;
+        if share > 1000 {
+            let why = format!("compression: type copies' share {share} per mille (0 to 1000)");
+            return Err(Error::invalid(why));
         }
         #[cfg(feature = "compression")]
         return self.options().validate();
@@ -241,11 +240,8 @@ impl LogOptions {
         if let Some(c) = &self.compression {
             c.validate()?;
         }
-        if self
-            .retention
-            .wait_for_consumers
-            .is_some_and(|b| b.max_bytes.is_none() && b.max_age.is_none())
-        {
+        let unbounded = |b: ConsumerBound| b.max_bytes.is_none() && b.max_age.is_none();
+        if self.retention.wait_for_consumers.is_some_and(unbounded) {
             return Err(Error::invalid(
                 "retention wait_for_consumers needs a bound (max_bytes or max_age): a consumer \
                  that died would keep every segment",
@@ -268,19 +264,14 @@ pub fn validate_name(name: &str) -> Result<()> {
 /// Checks a name that becomes part of a file name (a log's, a
 /// consumer's): `what` names it in the error.
 pub(crate) fn check_name(what: &str, name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 200
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
-        && !name.starts_with('.');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!(
-            "{what} {name:?}: use 1 to 200 of A-Z a-z 0-9 _ . - (not starting with '.')"
-        )))
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    let ok = (1..=200).contains(&name.len()) && name.bytes().all(allowed);
+    if ok && !name.starts_with('.') {
+        return Ok(());
     }
+    Err(Error::invalid(format!(
+        "{what} {name:?}: use 1 to 200 of A-Z a-z 0-9 _ . - (not starting with '.')"
+    )))
 }
 
 #[cfg(all(test, feature = "compression"))]

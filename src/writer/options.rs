@@ -163,11 +163,10 @@ impl Default for Options {
 impl Options {
     /// Refuses values the writer cannot honour (`InvalidArgument`).
     pub fn validate(&self) -> Result<()> {
-        if self.max_record_size < 64 || self.max_record_size > LARGEST_MAX_RECORD_SIZE {
-            return Err(Error::invalid(format!(
-                "max_record_size {} outside 64..={LARGEST_MAX_RECORD_SIZE}",
-                self.max_record_size
-            )));
+        let size = self.max_record_size;
+        if !(64..=LARGEST_MAX_RECORD_SIZE).contains(&size) {
+            let why = format!("max_record_size {size} outside 64..={LARGEST_MAX_RECORD_SIZE}");
+            return Err(Error::invalid(why));
         }
         if self.buffer_size > 1 << 30 {
             return Err(Error::invalid("buffer_size above 1 GiB"));
@@ -175,18 +174,15 @@ impl Options {
         match self.durability {
             Durability::EveryN(0) => return Err(Error::invalid("EveryN(0): N must be at least 1")),
             Durability::Interval(d) if d.is_zero() => {
-                return Err(Error::invalid(
-                    "Interval durability needs a non-zero period",
-                ))
+                let why = "Interval durability needs a non-zero period";
+                return Err(Error::invalid(why));
             }
             _ => {}
         }
         if self.sync_wait_spin > MAX_SYNC_WAIT_SPIN {
-            return Err(Error::invalid(format!(
-                "sync_wait_spin {} us above the {} us limit",
-                self.sync_wait_spin.as_micros(),
-                MAX_SYNC_WAIT_SPIN.as_micros()
-            )));
+            let (us, max) = (self.sync_wait_spin.as_micros(), MAX_SYNC_WAIT_SPIN.as_micros());
+            let why = format!("sync_wait_spin {us} us above the {max} us limit");
+            return Err(Error::invalid(why));
         }
         if self.sparse_interval == 0 {
             return Err(Error::invalid("sparse_interval must be at least 1"));
@@ -209,14 +205,6 @@ impl Options {
         self.header(0).encode().map(drop)
     }
 
-    /// Whether its segments are signed (`signing`).
-    fn signs(&self) -> bool {
-        #[cfg(feature = "sign")]
-        return self.signing.is_some();
-        #[cfg(not(feature = "sign"))]
-        false
-    }
-
     /// The header of a new segment written with these options, created at
     /// `created_ns`.
     pub(crate) fn header(&self, created_ns: i64) -> crate::format::header::SegmentHeader {
@@ -231,7 +219,11 @@ impl Options {
             writer: self.writer_version.clone(),
             params: self.params.clone(),
             schemas: self.schemas.clone(),
-            signed: self.signs(),
+            // Whether its segments are signed (`signing`).
+            #[cfg(feature = "sign")]
+            signed: self.signing.is_some(),
+            #[cfg(not(feature = "sign"))]
+            signed: false,
         };
         header.minor = header.written_minor();
         header

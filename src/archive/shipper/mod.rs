@@ -130,14 +130,12 @@ impl Shipper {
             return Err(Error::invalid("part size below 5 MiB (the S3 minimum)"));
         }
         let lock = take_lock(&dir.join(format!("{log}.ship.lock")))?;
-        let remote = Arc::new(Remote::connect(to, &opts.connection)?);
-        let journal_path = journal_path(dir, log);
         let mut shipper = Shipper {
             dir: dir.to_path_buf(),
             log: log.to_string(),
-            remote,
+            remote: Arc::new(Remote::connect(to, &opts.connection)?),
             journal: Journal::new(log, &to.to_string()),
-            journal_path,
+            journal_path: journal_path(dir, log),
             journal_unstored: false,
             opts,
             _lock: lock,
@@ -165,6 +163,12 @@ impl Shipper {
     /// `log_prefix` names it).
     fn object_key(&self, name: &str) -> String {
         format!("{}{name}", self.log_prefix())
+    }
+
+    /// The error for the log's object at `key`, listed, then not found.
+    fn gone(&self, key: &str) -> Error {
+        self.remote
+            .object_error(key, ErrorKind::NotFound, "listed, then gone")
     }
 
     /// Tells `opts.on_step`, if set, that segment `segment_no` is past `step`.
@@ -264,22 +268,16 @@ impl Drop for ShipLock {
 
 /// Takes the exclusive lock of `path` (created if need be), or `Locked`.
 fn take_lock(path: &Path) -> Result<ShipLock> {
-    let f = std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
         .map_err(|e| Error::io(path, "open ship lock", e))?;
-    match crate::sys::try_lock_exclusive(&f) {
-        Ok(true) => Ok(ShipLock {
-            file: f,
-            pid: std::process::id(),
-        }),
-        Ok(false) => Err(Error::file(
-            ErrorKind::Locked,
-            path,
-            "another shipper of this log holds it",
-        )),
-        Err(e) => Err(Error::io(path, "lock", e)),
+    if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(path, "lock", e))? {
+        let held = "another shipper of this log holds it";
+        return Err(Error::file(ErrorKind::Locked, path, held));
     }
+    let pid = std::process::id();
+    Ok(ShipLock { file, pid })
 }

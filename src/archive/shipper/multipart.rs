@@ -68,20 +68,15 @@ impl Shipper {
     /// left is aborted first; a failed creation may still have made one
     /// (its answer lost), which a listing finds and aborts.
     fn create_upload(&self, key: &str, s: &SealedSegment, meta: &ObjectMetadata) -> Result<String> {
-        let segment_no = s.segment_no;
         if let Some(left) = self.journal.multipart.get(&s.order()) {
             self.remote.abort_multipart_if_allowed(key, left)?;
         }
-        match self.remote.create_multipart(key, meta) {
-            Ok(id) => {
-                self.stepped(segment_no, Step::MultipartCreated);
-                Ok(id)
-            }
-            Err(e) => {
+        self.remote
+            .create_multipart(key, meta)
+            .inspect(|_| self.stepped(s.segment_no, Step::MultipartCreated))
+            .inspect_err(|_| {
                 let _ = self.abort_uploads_of(key, None);
-                Err(e)
-            }
-        }
+            })
     }
 
     /// Stores upload `id` of `key` in the journal, durably, before any
@@ -94,10 +89,9 @@ impl Shipper {
             .set_multipart(s.order(), id)
             .map_err(|e| e.in_file(&self.journal_path))
             .and_then(|()| self.journal.store(&self.journal_path));
-        if let Err(e) = stored {
+        stored.inspect_err(|_| {
             let _ = self.remote.abort_multipart(key, id);
-            return Err(e);
-        }
+        })?;
         self.journal_unstored = false;
         Ok(())
     }
@@ -105,16 +99,19 @@ impl Shipper {
     /// Aborts the multipart uploads of exactly `key` but `keep`: those a
     /// creation made whose answer was lost (its retry made another).
     fn abort_uploads_of(&self, key: &str, keep: Option<&str>) -> Result<()> {
-        let listed = self
-            .remote
-            .multipart_uploads_if_listable(key)?
-            .unwrap_or_default();
-        for u in listed {
+        for u in self.uploads_listed(key)? {
             if u.key == key && Some(u.id.as_str()) != keep {
                 self.remote.abort_multipart_if_allowed(&u.key, &u.id)?;
             }
         }
         Ok(())
+    }
+
+    /// The multipart uploads a listing of the keys starting with `prefix`
+    /// finds: none if the credentials or the server do not list them.
+    fn uploads_listed(&self, prefix: &str) -> Result<Vec<Upload>> {
+        let listed = self.remote.multipart_uploads_if_listable(prefix)?;
+        Ok(listed.unwrap_or_default())
     }
 
     /// Uploads `s`'s file as the parts of upload `id` of `key`, in order;
@@ -132,13 +129,9 @@ impl Shipper {
             };
             let number = parts.len() as u32 + 1;
             let end = start + bytes.len() as u64;
-            let part = self
-                .remote
-                .upload_part(key, id, number, bytes)
-                .map_err(|e| {
-                    e.with_detail(|d| format!("{d} (bytes {start}..{end} of {})", s.path.display()))
-                })?;
-            parts.push(part);
+            let which = |d: &str| format!("{d} (bytes {start}..{end} of {})", s.path.display());
+            let sent = self.remote.upload_part(key, id, number, bytes);
+            parts.push(sent.map_err(|e| e.with_detail(which))?);
             self.stepped(s.segment_no, Step::PartSent);
         }
         if parts.is_empty() {
@@ -160,30 +153,20 @@ impl Shipper {
         journal: &Journal,
         next: Option<&SealedSegment>,
     ) -> Result<()> {
-        let mut uploads = Vec::new();
-        for (order, id) in &journal.multipart {
-            if let Some(e) = journal.entry_of(*order) {
-                uploads.push(Upload {
-                    key: self.object_key(&e.object),
-                    id: id.clone(),
-                });
-            }
-        }
-        let mut listed = self
-            .remote
-            .multipart_uploads_if_listable(&self.log_prefix())?
-            .unwrap_or_default();
+        let journaled = journal.multipart.iter().filter_map(|(order, id)| {
+            let e = journal.entry_of(*order)?;
+            let (key, id) = (self.object_key(&e.object), id.clone());
+            Some(Upload { key, id })
+        });
+        let mut listed = self.uploads_listed(&self.log_prefix())?;
         if let Some(s) = next.filter(|_| listed.is_empty()) {
             for compressed in [false, true] {
                 let key = super::key_of(&self.remote.location().prefix, &self.log, s, compressed);
-                let of_key = self
-                    .remote
-                    .multipart_uploads_if_listable(&key)?
-                    .unwrap_or_default();
+                let of_key = self.uploads_listed(&key)?;
                 listed.extend(of_key.into_iter().filter(|u| u.key == key));
             }
         }
-        for u in uploads.into_iter().chain(listed) {
+        for u in journaled.chain(listed) {
             self.remote.abort_multipart_if_allowed(&u.key, &u.id)?;
         }
         Ok(())

@@ -19,7 +19,7 @@ use crate::archive::local::{self, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
 use crate::archive::remote::Created;
 use crate::error::{Error, ErrorKind, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 
 /// A sealed segment made ready to go up, its UPLOADING stored: its file's
@@ -34,14 +34,14 @@ pub(super) struct Staged {
 }
 
 /// What the worker needs to know of the shipper.
-struct Stager<'a> {
-    log: &'a str,
-    prefix: &'a str,
+struct Stager {
+    log: String,
+    prefix: String,
     multipart_threshold: u64,
-    journal_path: &'a Path,
+    journal_path: PathBuf,
 }
 
-impl Stager<'_> {
+impl Stager {
     /// Makes segment `s` durable where it is (`local::make_durable`), then
     /// reads and describes (hashes) it: what `Shipper::upload` needs
     /// before its first request. It touches neither the journal nor the
@@ -52,10 +52,10 @@ impl Stager<'_> {
             .map_err(|e| Error::io(&s.path, "stat", e))?
             .len();
         let (bytes, meta) = match size <= self.multipart_threshold {
-            true => local::read_and_describe(self.log, s, size).map(|(b, m)| (Some(b), m))?,
-            false => (None, local::describe(self.log, s)?),
+            true => local::read_and_describe(&self.log, s, size).map(|(b, m)| (Some(b), m))?,
+            false => (None, local::describe(&self.log, s)?),
         };
-        let key = super::key_of(self.prefix, self.log, s, s.compressed);
+        let key = super::key_of(&self.prefix, &self.log, s, s.compressed);
         let uploading = journal_entry(s, State::Uploading, &key, &meta);
         Ok(Staged {
             bytes,
@@ -83,7 +83,7 @@ impl Stager<'_> {
             };
             let ready = prepared.and_then(|p| {
                 journal.set(p.uploading.clone());
-                journal.store(self.journal_path)?;
+                journal.store(&self.journal_path)?;
                 Ok(p)
             });
             if staged.send(ready).is_err() {
@@ -122,13 +122,11 @@ impl Shipper {
         pending: &[&SealedSegment],
         report: &mut ShipReport,
     ) -> Result<()> {
-        let (log, prefix) = (self.log.clone(), self.remote.location().prefix.clone());
-        let journal_path: PathBuf = self.journal_path.clone();
         let stager = Stager {
-            log: &log,
-            prefix: &prefix,
+            log: self.log.clone(),
+            prefix: self.remote.location().prefix.clone(),
             multipart_threshold: self.opts.multipart_threshold,
-            journal_path: &journal_path,
+            journal_path: self.journal_path.clone(),
         };
         std::thread::scope(|scope| {
             let (journal_tx, journals) = channel();

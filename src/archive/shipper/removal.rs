@@ -72,12 +72,10 @@ impl Shipper {
     /// its copy in the bucket is read back whole, after the log's manifest
     /// records a position past it; then stores LOCAL_DELETED.
     fn remove_one(&mut self, s: &SealedSegment) -> Result<Removal> {
-        let Some(e) = self.journal.entry_of(s.order()).cloned() else {
+        let uploaded = self.journal.entry_of(s.order());
+        let Some(e) = uploaded.filter(|e| e.state == State::Uploaded).cloned() else {
             return Ok(Removal::Stop); // not uploaded: nothing after it is removed either
         };
-        if e.state != State::Uploaded {
-            return Ok(Removal::Stop);
-        }
         let meta = ObjectMetadata {
             bytes: e.bytes,
             sha256: e.sha256.clone(),
@@ -147,10 +145,7 @@ impl Shipper {
     pub(super) fn read_back(&self, s: &SealedSegment, e: &Entry) -> Result<Result<()>> {
         let key = self.object_key(&e.object);
         let Some(d) = self.remote.digest(&key)? else {
-            let gone = self
-                .remote
-                .object_error(&key, ErrorKind::NotFound, "listed, then gone");
-            return Ok(Err(gone));
+            return Ok(Err(self.gone(&key)));
         };
         if d.bytes == e.bytes && d.sha256 == e.sha256 {
             return Ok(Ok(()));

@@ -34,13 +34,10 @@ impl Shipper {
                 let at = self.remote.location();
                 let url = at.url_of(&claim_key(&at.prefix, &self.log));
                 let me = Identity::new_random(&self.log)?;
-                let why = format!(
-                    "no {} here, and no local segment is in the bucket",
-                    path.display()
-                );
-                return Err(
-                    claim::refused(&url, &owner, &me).with_detail(|d| format!("{d} ({why})"))
-                );
+                let here = path.display();
+                let why = format!("no {here} here, and no local segment is in the bucket");
+                let refused = claim::refused(&url, &owner, &me);
+                return Err(refused.with_detail(|d| format!("{d} ({why})")));
             }
             None => Identity::new_random(&self.log)?,
         };
@@ -84,17 +81,16 @@ impl Shipper {
         // says it is uploaded (retention of a shipped log reads it).
         let mut bad_copy = None;
         for s in &local.sealed {
-            let Some(name) = remote.get(&s.order()) else {
+            let Some((name, size)) = remote.get(&s.order()) else {
                 continue; // SEALED: not in the bucket (an UPLOADING that never arrived)
             };
-            let (name, size) = (&name.0, name.1);
             // A journal line naming the object listed, of its size, is
             // trusted (the upload was checked by a HEAD; the copy is read
             // back before the local segment goes, see removal.rs); any
             // other is checked by a HEAD and read back.
             let recorded = old
                 .entry_of(s.order())
-                .filter(|e| e.object == *name && e.bytes == size && e.state == State::Uploaded);
+                .filter(|e| e.object == *name && e.bytes == *size && e.state == State::Uploaded);
             let entry = match recorded {
                 Some(e) => Ok(e.clone()),
                 None => self.verify_copy(s, name)?,
@@ -208,10 +204,7 @@ impl Shipper {
         let url = self.remote.location().url_of(&key);
         let mine = local::describe(&self.log, s)?;
         let Some((size, theirs)) = self.remote.head(&key)? else {
-            let gone = self
-                .remote
-                .object_error(&key, ErrorKind::NotFound, "listed, then gone");
-            return Ok(Err(gone));
+            return Ok(Err(self.gone(&key)));
         };
         let same_name = parse_object_key(name)
             .is_some_and(|k| k.first_seq == s.first_seq && k.salvaged == s.salvaged);
@@ -293,18 +286,14 @@ fn position_after_removed(
     let after = removed.saturating_add(1);
     // The first segment after them: a salvaged file starts after its
     // segment's first records, not where the segment does.
-    let here = local
-        .sealed
+    let sealed = local.sealed.iter().filter(|s| s.salvaged.is_none());
+    let blocked = local
+        .blocked_by
         .iter()
-        .filter(|s| s.salvaged.is_none())
+        .filter(|b| b.salvaged_offset.is_none());
+    let here = sealed
         .map(|s| (s.segment_no, Some(s.first_seq)))
-        .chain(
-            local
-                .blocked_by
-                .iter()
-                .filter(|b| b.salvaged_offset.is_none())
-                .map(|b| (b.segment_no, b.first_seq)),
-        )
+        .chain(blocked.map(|b| (b.segment_no, b.first_seq)))
         .find(|(no, _)| *no >= after);
     let there = remote
         .range(segment_at(after)..)

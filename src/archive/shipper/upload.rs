@@ -42,11 +42,8 @@ impl Shipper {
             (Err(_), true) => Created::AlreadyExists,
             (Err(e), false) => return Err(e),
             (Ok(_), false) => {
-                return Err(self.remote.object_error(
-                    &key,
-                    ErrorKind::Remote,
-                    "the object the server stored is not there",
-                ))
+                let why = "the object the server stored is not there";
+                return Err(self.remote.object_error(&key, ErrorKind::Remote, why));
             }
         };
         self.journal
@@ -93,12 +90,9 @@ pub(super) fn conflict(
         Some(m) => format!("{size} bytes, sha256 {}", m.sha256),
         None => format!("{size} bytes, without binlog metadata"),
     };
-    Error::file(
-        ErrorKind::RemoteConflict,
-        Path::new(url),
-        format!(
-            "holds other bytes than segment {} of log {:?} ({theirs}; the local segment: {} bytes, sha256 {}): not overwritten, shipping stopped",
-            mine.segment_no, mine.log, mine.bytes, mine.sha256
-        ),
-    )
+    let what = format!(
+        "holds other bytes than segment {} of log {:?} ({theirs}; the local segment: {} bytes, sha256 {}): not overwritten, shipping stopped",
+        mine.segment_no, mine.log, mine.bytes, mine.sha256
+    );
+    Error::file(ErrorKind::RemoteConflict, Path::new(url), what)
 }

@@ -54,15 +54,8 @@ impl LogWriter {
         let lock = lock_log(&dir, name)?;
         #[cfg(feature = "compression")]
         compress::finish_interrupted(&dir, name, &opts.compression.unwrap_or_default())?;
-        let Found {
-            sealed,
-            sealed_now,
-            resume,
-            next_first,
-            floor,
-            ..
-        } = Found::in_dir(&dir, name, &opts)?;
-        let shared = Shared::new(dir, name, opts, lock, sealed, next_first, floor);
+        let found = Found::in_dir(&dir, name, &opts)?;
+        let shared = Shared::new(dir, name, opts, lock, found.sealed, found.next_first, found.floor);
         if shared.opts.segment.durability != Durability::None {
             // What the policy promises for the records found. Before the
             // current segment opens, so that a failure here leaves it as it
@@ -70,8 +63,8 @@ impl LogWriter {
             shared.sync_older()?;
         }
         let mut events: Vec<SegmentEvent> =
-            sealed_now.into_iter().map(SegmentEvent::Sealed).collect();
-        shared.start_writing(resume, next_first, &mut events)?;
+            found.sealed_now.into_iter().map(SegmentEvent::Sealed).collect();
+        shared.start_writing(found.resume, found.next_first, &mut events)?;
         shared.dispatch(events);
         let roller = shared.spawn(shared.opts.background, "binlog-roller", Shared::roller_loop)?;
         let writer = LogWriter {
@@ -93,6 +86,7 @@ impl LogWriter {
 
 /// What opening a log found in its directory, once every older segment is
 /// sealed.
+#[derive(Default)]
 struct Found {
     /// Every sealed segment, oldest first.
     sealed: VecDeque<Sealed>,
@@ -126,12 +120,9 @@ impl Found {
             .collect::<Result<Vec<_>>>()?;
         check_older_can_be_sealed(&files, &summaries, floor)?;
         let mut found = Found {
-            sealed: VecDeque::new(),
-            sealed_now: Vec::new(),
-            resume: None,
             next_first: opts.first_seq,
-            numbers_past: 0,
             floor,
+            ..Found::default()
         };
         for (i, (f, summary)) in files.iter().zip(summaries).enumerate() {
             let next = files.get(i + 1);
@@ -210,14 +201,10 @@ impl Found {
                 self.resume = Some(f.clone());
                 Ok(())
             }
-            None => Err(not_resealed(
-                Error::file(
-                    ErrorKind::Corrupt,
-                    &f.path,
-                    "still without a seal after sealing",
-                ),
-                false,
-            )),
+            None => {
+                let why = "still without a seal after sealing";
+                Err(not_resealed(Error::file(ErrorKind::Corrupt, &f.path, why), false))
+            }
         }
     }
 }
@@ -267,12 +254,12 @@ impl Shared {
             .iter()
             .map(|s| (s.entry.first_seq, s.path.clone()))
             .collect();
-        let callbacks = opts.callbacks.clone();
         Arc::new(Shared {
             id: LAST_LOG_ID.fetch_add(1, Ordering::Relaxed) + 1,
             dir,
             name: name.to_string(),
             ages: AgeClock::new(&opts.clock, opts.system_clock()),
+            callbacks: Mutex::new(opts.callbacks.clone()),
             opts,
             state: Mutex::new(State {
                 first_seq: next_first,
@@ -281,7 +268,6 @@ impl Shared {
                 unsynced,
                 ..State::default()
             }),
-            callbacks: Mutex::new(callbacks),
             events: Mutex::new(Events::default()),
             stop: Mutex::new(false),
             stop_cv: Condvar::new(),
@@ -373,8 +359,8 @@ impl Shared {
             }
             st.floor = st.floor.max(pos);
         }
-        let other_schemas =
-            Reader::open(&f.path).is_ok_and(|r| r.header().schemas != self.opts.segment.schemas);
+        let header = Reader::open(&f.path).map(|r| r.header().clone());
+        let other_schemas = header.as_ref().is_ok_and(|h| h.schemas != self.opts.segment.schemas);
         if w.is_ending() || past > w.next_seq() || other_schemas {
             let record_count = w.record_count();
             w.close()?;
@@ -396,9 +382,7 @@ impl Shared {
             }
             return Ok(false);
         }
-        let created = Reader::open(&f.path)
-            .map(|r| r.header().created_ns)
-            .unwrap_or_else(|_| (self.opts.clock)());
+        let created = header.map_or_else(|_| (self.opts.clock)(), |h| h.created_ns);
         st.first_seq = first_seq;
         st.segment_no = f.segment_no;
         st.period_start = self.opts.period.floor(created);
@@ -414,10 +398,9 @@ pub(super) fn not_resealed(e: Error, checked: bool) -> Error {
     if e.kind() == ErrorKind::Locked {
         return e;
     }
-    let changed = if checked {
-        "nothing was changed"
-    } else {
-        "older segments before it may have been sealed"
+    let changed = match checked {
+        true => "nothing was changed",
+        false => "older segments before it may have been sealed",
     };
     e.with_detail(|d| {
         format!(
@@ -442,16 +425,11 @@ pub(super) fn lock_log(dir: &Path, name: &str) -> Result<std::fs::File> {
         .mode(0o644)
         .open(&path)
         .map_err(|e| Error::io(&path, "open log lock", e))?;
-    match crate::sys::lock_exclusive_patiently(&file) {
-        Ok(true) => Ok(file),
-        Ok(false) => Err(Error::file(
-            ErrorKind::Locked,
-            &path,
-            format!(
-                "another writer (in this or another process) has log {name} \
-                 ({name}-*.binlog) open"
-            ),
-        )),
-        Err(e) => Err(Error::io(&path, "lock", e)),
+    if !crate::sys::lock_exclusive_patiently(&file).map_err(|e| Error::io(&path, "lock", e))? {
+        let held = format!(
+            "another writer (in this or another process) has log {name} ({name}-*.binlog) open"
+        );
+        return Err(Error::file(ErrorKind::Locked, &path, held));
     }
+    Ok(file)
 }

@@ -41,14 +41,12 @@ impl SegmentIndex {
         dir.chain = sign.map(|sign| sign(&dir)).transpose()?;
         let mut tail = Vec::new();
         let dir_len = dir.encode_frame(&mut tail);
-        tail.extend_from_slice(
-            &Trailer {
-                records_end,
-                dir_offset,
-                dir_len: dir_len as u32,
-            }
-            .encode(),
-        );
+        let trailer = Trailer {
+            records_end,
+            dir_offset,
+            dir_len: dir_len as u32,
+        };
+        tail.extend_from_slice(&trailer.encode());
         out.write_at(&tail, dir_offset).map_err(failed)?;
         Ok(dir_offset + tail.len() as u64)
     }
