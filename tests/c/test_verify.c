@@ -243,7 +243,9 @@ static void test_every_kind_and_action_has_the_name_verify_gives_it(void) {
     CHECK(strcmp(binlog_finding_kind_name(BINLOG_FINDING_SEAL_INDEX_DAMAGED), "seal-mismatch") == 0);
     CHECK(strcmp(binlog_finding_kind_name(BINLOG_FINDING_MANIFEST_DAMAGED), "manifest-damaged") == 0);
     CHECK(strcmp(binlog_finding_kind_name(BINLOG_FINDING_NOT_LISTED), "not-listed") == 0);
-    for (uint32_t a = BINLOG_FINDING_TORN_TAIL; a <= BINLOG_FINDING_NOT_LISTED; a++) {
+    CHECK(strcmp(binlog_finding_kind_name(BINLOG_FINDING_RECORDS_CHANGED), "records-changed") == 0);
+    CHECK(strcmp(binlog_finding_kind_name(BINLOG_FINDING_CUT_OFF), "cut-off") == 0);
+    for (uint32_t a = BINLOG_FINDING_TORN_TAIL; a <= BINLOG_FINDING_CUT_OFF; a++) {
         const char *na = binlog_finding_kind_name(a);
         CHECK(na != NULL && na[0] != '\0');
         for (uint32_t b = BINLOG_FINDING_TORN_TAIL; na != NULL && b < a; b++) {
@@ -251,7 +253,7 @@ static void test_every_kind_and_action_has_the_name_verify_gives_it(void) {
         }
     }
     CHECK(binlog_finding_kind_name(0) == NULL);
-    CHECK(binlog_finding_kind_name(BINLOG_FINDING_NOT_LISTED + 1) == NULL);
+    CHECK(binlog_finding_kind_name(BINLOG_FINDING_CUT_OFF + 1) == NULL);
     CHECK(binlog_finding_kind_name(UINT32_MAX) == NULL);
     CHECK(strcmp(binlog_repair_action_name(BINLOG_REPAIR_NOTHING), "nothing") == 0);
     CHECK(strcmp(binlog_repair_action_name(BINLOG_REPAIR_CUT_TORN_TAIL), "cut-torn-tail") == 0);
