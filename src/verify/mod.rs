@@ -227,7 +227,7 @@ pub struct Finding {
 }
 
 /// How a verified segment's records end, and what they hold.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct SegmentReport {
     /// The segment's path, or its object's URL.
     pub location: PathBuf,
