@@ -10,10 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// `<file>.backup-<UTC stamp>` (with `.N` appended if taken).
 pub(super) fn backup_name(path: &Path, dir: Option<&Path>) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = crate::writer::salvage::file_name(path);
     let stamp = naming::utc_stamp(crate::clock::now_ns());
     let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| dir_of(path));
     let base = dir.join(format!("{name}.backup-{stamp}"));
