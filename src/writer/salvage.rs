@@ -199,7 +199,7 @@ fn publish(tmp: &Path, to: &Path) -> Result<()> {
         .and_then(|f| f.sync_all())
         .map_err(|e| Error::io(tmp, "sync the salvaged copy", e))?;
     std::fs::rename(tmp, to).map_err(|e| Error::io(to, "rename the salvaged copy", e))?;
-    super::sync_parent(to)
+    crate::sys::sync_parent(to)
 }
 
 /// A salvaged file made before from the same run of `segment` (a rerun
