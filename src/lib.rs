@@ -67,11 +67,12 @@ macro_rules! internal {
 /// Beside the enum, the constant `$table`: each variant with its name, in
 /// the order of their numbers (checked as it is built), which their
 /// numbers index from the first; and the enum's methods `name`, `c_name`
-/// and `from_number`, which read it.
+/// and `from_number`, which read it. `in $table with ALL`: also the
+/// constant `ALL`, every variant in that order.
 macro_rules! named_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident in $table:ident {
+        pub enum $name:ident in $table:ident $(with $all:ident)? {
             $($(#[$doc:meta])* $variant:ident = $number:literal => $text:literal,)*
         }
     ) => {
@@ -110,6 +111,11 @@ macro_rules! named_enum {
                 $table.iter().map(|v| v.0).find(|&v| v as u32 == n)
             }
         }
+
+        $(impl $name {
+            /// Every variant, in the order of their numbers.
+            pub const $all: [$name; $table.len()] = crate::variants(&$table);
+        })?
     };
 }
 

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// One log found under the listed prefix.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListedLog {
     /// Where its keys are: `<prefix>/<path>/<name>/` (ends in '/').
     pub key_prefix: String,
@@ -195,11 +195,8 @@ fn summarise(
         name,
         segments: g.segments.len() as u64,
         bytes: g.segments.iter().map(|s| s.2).sum(),
-        first_seq: None,
-        last_seq: None,
-        first_time_ns: None,
-        last_time_ns: None,
         claimed: g.claimed,
+        ..ListedLog::default()
     };
     let mut unreadable = Vec::new();
     let first = first_with_records(&log, g.segments.iter(), &mut unreadable)?;

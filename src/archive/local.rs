@@ -78,8 +78,7 @@ pub fn make_durable(s: &SealedSegment) -> Result<()> {
     let f = std::fs::File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
     f.sync_data()
         .map_err(|e| Error::io(&s.path, "fdatasync", e))?;
-    let dir = crate::sys::parent_dir(&s.path);
-    crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "fsync directory", e))
+    crate::sys::sync_parent(&s.path)
 }
 
 /// The record count a sealed segment's seal states.

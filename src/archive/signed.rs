@@ -44,6 +44,7 @@ pub(super) struct Signer {
 /// One request: its method, the key it is about (`""`: the bucket), its
 /// query parameters (unencoded), extra headers, body, and the body's
 /// SHA-256 if the caller has it (else it is hashed here).
+#[derive(Default)]
 pub(super) struct Request<'a> {
     pub method: http::Method,
     pub key: &'a str,
@@ -61,11 +62,8 @@ pub(super) fn request(method: http::Method, key: &str) -> Request<'_> {
     Request {
         method,
         key,
-        query: Vec::new(),
-        headers: Vec::new(),
-        body: Vec::new(),
-        sha256: None,
         idempotent: true,
+        ..Request::default()
     }
 }
 

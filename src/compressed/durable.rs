@@ -5,7 +5,7 @@
 use super::segment::CompressedSegment;
 use super::source::source_len;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sys::{parent_dir, sync_dir, with_suffix};
+use crate::sys::{sync_parent, with_suffix};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -49,11 +49,6 @@ pub fn rename_durably(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to)
         .map_err(|e| Error::io(from, &format!("rename to {}", to.display()), e))?;
     sync_parent(to)
-}
-
-/// Syncs the directory holding `path`.
-fn sync_parent(path: &Path) -> Result<()> {
-    sync_dir(parent_dir(path)).map_err(|e| Error::io(parent_dir(path), "fsync directory", e))
 }
 
 /// Unlinks `path` and syncs the directory.

@@ -160,10 +160,7 @@ impl CompressedSegment {
             file,
             table,
             // Until its own is read.
-            header: SegmentHeader {
-                major: 0,
-                ..SegmentHeader::placeholder(0)
-            },
+            header: SegmentHeader::default(),
             header_len: 0,
             seal: SealDirectory::default(),
             decoder: FrameDecoder::new(),

@@ -25,7 +25,7 @@ const ENTRY_LEN: usize = 4 + 8 + 4 + 4;
 
 /// One copy frame as the directory lists it: records `first..first +
 /// count` of type `type_id`, whose frames take `len` bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CopyFrame {
     pub type_id: u32,
     pub first: u64,
@@ -157,9 +157,7 @@ pub fn copy_frames(
     let mut group = Vec::new();
     let mut frame = CopyFrame {
         type_id,
-        first: 0,
-        count: 0,
-        len: 0,
+        ..CopyFrame::default()
     };
     for k in 0..t.count {
         let Some(record) = record_at(file, t.array_offset + 8 * k, seal.records_end) else {

@@ -36,6 +36,7 @@ pub const MIN_RECORD_BODY: usize = RECORD_FIXED_LEN + 1;
 pub const MIN_RECORD_FRAME: usize = super::FRAME_HEADER_LEN + MIN_RECORD_BODY;
 
 /// The fields of a record that precede its payload, as the writer sees them.
+#[derive(Default)]
 pub struct RecordHead<'a> {
     pub seq: u64,
     pub timestamp_ns: i64,
@@ -103,11 +104,10 @@ impl RecordHead<'_> {
 /// record defines its type), for deciding where a rolling log cuts.
 pub fn max_frame_len(type_name: &str, meta: &[(&str, &str)], payload_len: u64) -> u64 {
     let head = RecordHead {
-        seq: 0,
-        timestamp_ns: 0,
         type_id: u32::MAX,
         define: Some(type_name.as_bytes()),
         meta,
+        ..RecordHead::default()
     };
     (FRAME_HEADER_LEN as u64)
         .saturating_add(head.encoded_len() as u64)

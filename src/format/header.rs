@@ -30,7 +30,7 @@ pub const FLAG_SIGNED: u32 = 1;
 pub const FIXED_LEN: usize = 44;
 
 /// The decoded segment header.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SegmentHeader {
     /// The format's major version (a reader refuses another).
     pub major: u16,
@@ -64,16 +64,8 @@ impl SegmentHeader {
     pub(crate) fn placeholder(first_seq: u64) -> SegmentHeader {
         SegmentHeader {
             major: super::FORMAT_MAJOR,
-            minor: 0,
-            created_ns: 0,
-            segment_no: 0,
             first_seq,
-            log_name: String::new(),
-            content_type: String::new(),
-            writer: String::new(),
-            params: Vec::new(),
-            schemas: Vec::new(),
-            signed: false,
+            ..SegmentHeader::default()
         }
     }
 

@@ -24,8 +24,7 @@ pub(crate) fn replace(path: &Path, tmp_suffix: &str, text: &str, durably: bool) 
     std::fs::rename(tmp, path)
         .map_err(|e| Error::io(tmp, &format!("rename to {}", path.display()), e))?;
     if durably {
-        let dir = crate::sys::parent_dir(path);
-        crate::sys::sync_dir(dir).map_err(|e| Error::io(dir, "fsync directory", e))?;
+        crate::sys::sync_parent(path)?;
     }
     Ok(())
 }

@@ -2,20 +2,18 @@
 //! `<file>.backup-<UTC time>`, beside it or in `Options::backup_dir`, never
 //! over a file, and named so only once whole and synced.
 
-use super::replace::{candidates, dir_of, move_unique, sync_dir_of};
+use super::replace::{candidates, move_unique, sync_dir_of};
 use crate::error::{Error, Result};
 use crate::format::naming;
+use crate::sys::parent_dir;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 /// `<file>.backup-<UTC stamp>` (with `.N` appended if taken).
 pub(super) fn backup_name(path: &Path, dir: Option<&Path>) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = crate::writer::salvage::file_name(path);
     let stamp = naming::utc_stamp(crate::clock::now_ns());
-    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| dir_of(path));
+    let dir = dir.unwrap_or(parent_dir(path));
     let base = dir.join(format!("{name}.backup-{stamp}"));
     let free = candidates(&base).find(|p| !p.exists());
     free.expect("a free name")
@@ -51,7 +49,7 @@ pub(super) fn backup_copy(path: &Path, dir: Option<&Path>) -> Result<PathBuf> {
             "sync directory (the backup {} is removed; nothing was changed)",
             to.display()
         );
-        return Err(Error::io(&dir_of(&to), &what, e));
+        return Err(Error::io(parent_dir(&to), &what, e));
     }
     Ok(to)
 }

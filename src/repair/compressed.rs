@@ -8,11 +8,11 @@
 //! `X.binlog` already there is never replaced: the repair is refused.
 //! Without the `compression` feature every segment is plain.
 
-use super::replace::dir_of;
 #[cfg(feature = "compression")]
 use crate::compressed::{frame_decoder::starts_with_zstd_frame, CompressedSegment};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
+use crate::sys::parent_dir;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -100,7 +100,7 @@ fn decompressed(_: &Path) -> Result<File> {
 /// named otherwise.
 fn plain_target(real: &Path) -> Option<PathBuf> {
     let name = real.file_name()?.to_str()?;
-    naming::is_compressed_name(name).then(|| dir_of(real).join(naming::plain_name(name)))
+    naming::is_compressed_name(name).then(|| parent_dir(real).join(naming::plain_name(name)))
 }
 
 /// What a dry run says a repair that cuts or reseals the segment at `path`
@@ -138,7 +138,7 @@ pub(super) fn segment_len(path: &Path, file: &File) -> Result<u64> {
 /// segment `real` it replaces and syncs the directory; what it did, said.
 pub(super) fn remove_replaced(real: &Path) -> Result<String> {
     std::fs::remove_file(real).map_err(|e| Error::io(real, "remove", e))?;
-    let _ = File::open(dir_of(real)).and_then(|d| d.sync_all());
+    let _ = File::open(parent_dir(real)).and_then(|d| d.sync_all());
     Ok(format!(
         "removed {} (its backup holds it; `binlog compress` compresses the repaired segment again)",
         real.display()

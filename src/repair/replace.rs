@@ -4,21 +4,17 @@
 //! left is removed.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::sys::parent_dir;
 use crate::{Options, Writer};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-/// The directory of `file` (`.` for a bare name).
-pub(super) fn dir_of(file: &Path) -> PathBuf {
-    crate::sys::parent_dir(file).to_path_buf()
-}
-
 /// fsyncs the directory of `file`, so that a name created, linked,
 /// renamed or removed there survives power loss.
 pub(super) fn sync_dir_of(file: &Path) -> std::io::Result<()> {
-    File::open(dir_of(file))?.sync_all()
+    File::open(parent_dir(file))?.sync_all()
 }
 
 /// `<segment>.repair-tmp`: the repaired copy of a segment, renamed over it
@@ -51,7 +47,7 @@ pub(super) fn torn_copies(file: &Path) -> Vec<PathBuf> {
         return Vec::new();
     };
     let prefix = format!("{name}.corrupt-");
-    let Ok(entries) = std::fs::read_dir(dir_of(file)) else {
+    let Ok(entries) = std::fs::read_dir(parent_dir(file)) else {
         return Vec::new();
     };
     let mut found: Vec<PathBuf> = entries
@@ -110,7 +106,7 @@ pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> Resul
         let what = format!(
             "replaced by its repaired copy, but syncing its directory {} failed (a crash may \
              bring the old file back)",
-            dir_of(path).display()
+            parent_dir(path).display()
         );
         Error::io(path, &what, e)
     })?;

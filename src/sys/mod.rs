@@ -106,6 +106,12 @@ pub fn parent_dir(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
+/// Syncs the directory holding `path`: the file's name is durable.
+pub fn sync_parent(path: &Path) -> crate::Result<()> {
+    let dir = parent_dir(path);
+    sync_dir(dir).map_err(|e| crate::Error::io(dir, "fsync directory", e))
+}
+
 /// `path` with `suffix` appended to its file name.
 pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 /// An iterator of segment reports (see [`super`]): each segment is
 /// verified when `next` reaches it, so that memory holds one at a time;
 /// for a local log, a report of its manifest last if it cannot be used
-/// (`SegmentReport::manifest` set).
+/// (`SegmentReport::manifest` set). The default one verifies nothing.
+#[derive(Default)]
 pub struct Verify {
     files: Vec<PathBuf>,
     next: usize,
@@ -67,12 +68,7 @@ impl Verify {
     pub fn files(files: Vec<PathBuf>) -> Verify {
         Verify {
             files,
-            next: 0,
-            log: None,
-            #[cfg(feature = "s3")]
-            remote: None,
-            #[cfg(feature = "sign")]
-            trust: None,
+            ..Verify::default()
         }
     }
 

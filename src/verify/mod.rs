@@ -64,7 +64,7 @@ named_enum! {
     /// What a finding is. The numbers are the C ABI's `BINLOG_FINDING_*` codes
     /// and are never reused; the names (`name`: `binlog verify --json`, the C
     /// ABI's `binlog_finding_kind_name`) `torn-tail`, `corrupt`, ...
-    pub enum FindingKind in KIND_NAMES {
+    pub enum FindingKind in KIND_NAMES with ALL {
         /// The last record of an unsealed segment is cut off and nothing valid
         /// follows it (a writer died mid-write): section 10.1 item 4. Damage;
         /// `repair` cuts it, after a backup.
@@ -187,7 +187,7 @@ named_enum! {
     /// `BINLOG_REPAIR_*` codes and are never reused; the names (`name`: the C
     /// ABI's `binlog_repair_action_name`) `nothing`, `cut-torn-tail`,
     /// `reseal`, `salvage`.
-    pub enum RepairAction in ACTION_NAMES {
+    pub enum RepairAction in ACTION_NAMES with ALL {
         /// Nothing: not damage, or nothing a repair can do (the records are
         /// gone, or the file is no segment).
         Nothing = 0 => c"nothing",
@@ -227,7 +227,7 @@ pub struct Finding {
 }
 
 /// How a verified segment's records end, and what they hold.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct SegmentReport {
     /// The segment's path, or its object's URL.
     pub location: PathBuf,
@@ -282,16 +282,6 @@ pub struct SegmentReport {
 /// The findings kept per segment; more are counted (`more_findings`), so
 /// that a segment damaged everywhere does not fill memory.
 pub const MAX_FINDINGS: usize = 1000;
-
-impl FindingKind {
-    /// Every kind, in the order of their numbers.
-    pub const ALL: [FindingKind; 33] = crate::variants(&KIND_NAMES);
-}
-
-impl RepairAction {
-    /// Every action, in the order of their numbers.
-    pub const ALL: [RepairAction; 4] = crate::variants(&ACTION_NAMES);
-}
 
 impl Finding {
     /// A finding about `location` at `offset`, of no length, losing no

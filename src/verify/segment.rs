@@ -115,24 +115,7 @@ impl SegmentReport {
 pub(super) fn empty_report(location: &Path) -> SegmentReport {
     SegmentReport {
         location: location.to_path_buf(),
-        file_len: 0,
-        header: None,
-        seal: None,
-        data_start: 0,
-        tail: None,
-        records_end: 0,
-        records: 0,
-        first_seq: None,
-        last_seq: None,
-        min_ts: None,
-        max_ts: None,
-        next_seq: None,
-        types: Vec::new(),
-        writer_holds: false,
-        compressed: false,
-        findings: Vec::new(),
-        more_findings: 0,
-        manifest: false,
+        ..SegmentReport::default()
     }
 }
 

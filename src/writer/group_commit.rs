@@ -296,7 +296,7 @@ impl Shared {
             return Err(self.state.lock().poison_after_failed_sync(e));
         }
         if self.dir_unsynced.load(Ordering::Acquire) {
-            super::sync_parent(&self.path)?;
+            crate::sys::sync_parent(&self.path)?;
             self.dir_unsynced.store(false, Ordering::Release);
         }
         Ok(())

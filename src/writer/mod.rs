@@ -426,12 +426,6 @@ impl Writer {
     }
 }
 
-/// Syncs the directory holding `path`: the file's name is durable.
-pub(crate) fn sync_parent(path: &Path) -> Result<()> {
-    let dir = crate::sys::parent_dir(path);
-    crate::sys::sync_dir(dir).map_err(|e| crate::Error::io(dir, "sync directory", e))
-}
-
 impl Drop for Writer {
     fn drop(&mut self) {
         let _ = self.close();

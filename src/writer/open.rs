@@ -77,7 +77,7 @@ fn durable_at_open(
         .map_err(|e| Error::io(path, "fdatasync", e))?;
     // And its name: a segment created under `None` (by an earlier writer)
     // may not have it on disk yet.
-    super::sync_parent(path)?;
+    crate::sys::sync_parent(path)?;
     Ok(rec.next_seq)
 }
 

@@ -91,7 +91,7 @@ fn write_header(
         .and_then(|()| file.sync_data())
         .map_err(|e| Error::io_at(path, 0, "write header", e))?;
     if created && durable {
-        super::sync_parent(path)?;
+        crate::sys::sync_parent(path)?;
     }
     Ok(Recovered {
         file_len: header.len() as u64,
@@ -355,7 +355,7 @@ fn backup_and_cut(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
         .map_err(|e| Error::io(backup, "sync backup of torn tail", e))?;
     // The backup's name too, before the cut: after power loss, a cut
     // segment without its backup would have lost those bytes.
-    super::sync_parent(backup)?;
+    crate::sys::sync_parent(backup)?;
     cut(file, path, from)
 }
 

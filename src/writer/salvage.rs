@@ -34,7 +34,7 @@ pub struct Run {
 }
 
 /// What `salvage_run` did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Salvaged {
     /// The salvaged file.
     pub path: PathBuf,
@@ -94,8 +94,7 @@ pub fn salvage_run(segment: &Path, origin: Options, run: &Run) -> Result<Salvage
         return Ok(Salvaged {
             path,
             earlier: true,
-            lost_type_ids: Vec::new(),
-            lost_type_records: 0,
+            ..Salvaged::default()
         });
     }
     let to = free_name(segment, run.start);
@@ -118,9 +117,7 @@ fn copy(segment: &Path, tmp: &Path, opts: Options, run: &Run) -> Result<Salvaged
     let writer = Writer::open(tmp, opts)?;
     let mut done = Salvaged {
         path: tmp.to_path_buf(),
-        earlier: false,
-        lost_type_ids: Vec::new(),
-        lost_type_records: 0,
+        ..Salvaged::default()
     };
     let mut r = Reader::open_salvage(segment)?;
     let end = run.first_seq + run.count;
@@ -199,7 +196,7 @@ fn publish(tmp: &Path, to: &Path) -> Result<()> {
         .and_then(|f| f.sync_all())
         .map_err(|e| Error::io(tmp, "sync the salvaged copy", e))?;
     std::fs::rename(tmp, to).map_err(|e| Error::io(to, "rename the salvaged copy", e))?;
-    super::sync_parent(to)
+    crate::sys::sync_parent(to)
 }
 
 /// A salvaged file made before from the same run of `segment` (a rerun

@@ -115,7 +115,7 @@ impl Shared {
         let path = w.path();
         std::fs::remove_file(path)
             .map_err(|e| Error::io(path, "remove the log's segment holding no record", e))?;
-        crate::writer::sync_parent(path)
+        crate::sys::sync_parent(path)
     }
 
     /// Releases the log's lock: every segment is left as the next writer

@@ -112,7 +112,7 @@ pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
     }
     std::fs::remove_file(path)
         .map_err(|e| Error::io(path, "remove empty segment left by a failed roll", e))?;
-    crate::writer::sync_parent(path)
+    crate::sys::sync_parent(path)
 }
 
 /// Above every sequence number that log `name`'s files in `dir` hold

@@ -54,11 +54,10 @@ impl State {
                 }
                 Measure::Exact => {
                     let head = RecordHead {
-                        seq: 0,
-                        timestamp_ns: 0,
                         type_id: ty.id,
                         define: ty.defines.then_some(e.type_name.as_bytes()),
                         meta: e.meta,
+                        ..RecordHead::default()
                     };
                     frame_len(&head, e.parts)
                 }
