@@ -9,7 +9,7 @@
 mod head;
 mod keys;
 
-pub use head::{Checkpoint, SignedHead};
+pub use head::SignedHead;
 pub use keys::PublicKey;
 use keys::{invalid_key, read_key_file, write_key_file};
 
@@ -28,8 +28,8 @@ use std::sync::Arc;
 
 /// What a seal's signature signs: this, then the segment's link.
 const SEAL_CONTEXT: &[u8] = b"libbinlog seal 1\0";
-/// What a live checkpoint's signature signs: this, then its link.
-const LIVE_CONTEXT: &[u8] = b"libbinlog live 1\0";
+/// What a signed head's signature signs: this, then its link.
+const HEAD_CONTEXT: &[u8] = b"libbinlog head 1\0";
 /// The BLAKE3 key derivation context of a link.
 const LINK_CONTEXT: &str = "libbinlog 1 chain link";
 /// The first word of a key file: a secret key's, a public key's.
@@ -37,8 +37,6 @@ const SECRET_KEY_LABEL: &str = "binlog-secret-key-ed25519";
 const PUBLIC_KEY_LABEL: &str = "binlog-public-key-ed25519";
 /// The first word of a signed head's line.
 const HEAD_LABEL: &str = "binlog-head-1";
-/// The first word of a checkpoint's line.
-const LIVE_LABEL: &str = "binlog-live-1";
 /// Bytes hashed at a time (BLAKE3 hashes a large piece on every SIMD lane).
 const DIGEST_PIECE: usize = 1 << 20;
 
@@ -58,8 +56,9 @@ struct Head {
     /// The link the next seal names as `prev`: zeros until a seal is
     /// written or the log's newest sealed segment read.
     link: [u8; HASH_LEN],
-    /// The seal being written, the head once it is.
-    pending: Option<SignedHead>,
+    /// The seal being written: its link, the head once it is, and the
+    /// signed head it makes.
+    pending: Option<([u8; HASH_LEN], SignedHead)>,
     /// Where a log's signed head goes (`<log>.head`), if it is a log's,
     /// and the log's name.
     path: Option<PathBuf>,
@@ -182,15 +181,33 @@ impl Signing {
         };
         let link = link(&block, dir);
         block.signature = self.sign(SEAL_CONTEXT, &link);
-        head.pending = Some(SignedHead {
-            log: head.log.clone(),
-            next_seq: dir.last_seq + u64::from(dir.record_count > 0),
-            link,
-            key: self.public_key(),
-            signature: block.signature,
-            live: None,
-        });
+        let next_seq = dir.last_seq + u64::from(dir.record_count > 0);
+        let signed = self.signed_head(&head, (no, end, next_seq), digest, block.prev);
+        head.pending = Some((link, signed));
         Ok(block)
+    }
+
+    /// The signed head of log segment `no` whose bytes up to `end` (whole
+    /// records, up to `next_seq`) have `digest`, after the link `prev`.
+    fn signed_head(
+        &self,
+        head: &Head,
+        (no, end, next_seq): (u64, u64, u64),
+        digest: [u8; HASH_LEN],
+        prev: [u8; HASH_LEN],
+    ) -> SignedHead {
+        let mut signed = SignedHead {
+            log: head.log.clone(),
+            next_seq,
+            segment_no: no,
+            end,
+            digest,
+            prev,
+            key: self.public_key(),
+            signature: [0; SIGNATURE_LEN],
+        };
+        signed.signature = self.sign(HEAD_CONTEXT, &signed.link());
+        signed
     }
 
     /// Signs a checkpoint of log segment `segment_no` at `path`, whose
@@ -217,21 +234,7 @@ impl Signing {
             hasher,
             hashed_to,
         });
-        let live = Checkpoint {
-            segment_no,
-            end,
-            digest,
-            prev: head.link,
-        };
-        let link = live.link(&head.log, next_seq);
-        let signed = SignedHead {
-            log: head.log.clone(),
-            next_seq,
-            link,
-            key: self.public_key(),
-            signature: self.sign(LIVE_CONTEXT, &link),
-            live: Some(live),
-        };
+        let signed = self.signed_head(&head, (no, end, next_seq), digest, head.link);
         let failed = |e| Error::io(&head_path, "write signed head", e);
         signed.write(&head_path).map_err(failed)
     }
@@ -241,8 +244,8 @@ impl Signing {
     /// left as it was (the next seal writes it again).
     pub(crate) fn sealed(&self) {
         let mut head = self.head.lock();
-        if let Some(signed) = head.pending.take() {
-            head.link = signed.link;
+        if let Some((link, signed)) = head.pending.take() {
+            head.link = link;
             if let Some(path) = &head.path {
                 let _ = signed.write(path);
             }

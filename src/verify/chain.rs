@@ -10,7 +10,7 @@ use super::{Finding, FindingKind, SegmentReport};
 use crate::format::chain::{ChainBlock, HASH_LEN};
 use crate::format::seal::SealDirectory;
 use crate::reader::Reader;
-use crate::sign::{self, Checkpoint, PublicKey, SignedHead};
+use crate::sign::{self, PublicKey, SignedHead};
 use std::path::PathBuf;
 
 /// A segment's link, the link its seal names as its predecessor, and the
@@ -29,10 +29,10 @@ type Place = (FindingKind, String);
 /// The trusted key and, for a log, each segment's place in its chain.
 pub(super) struct Trust {
     key: PublicKey,
-    /// Per file of a log, its link and what is wrong with its place (read
+    /// Per file of a log, what is wrong with its place (read
     /// before the first report); `None` until then, and for files on
     /// their own.
-    places: Option<Vec<(Option<Link>, Option<Place>)>>,
+    places: Option<Vec<Option<Place>>>,
     /// A signed head of the log kept elsewhere, and its file.
     pub(super) head: Option<(SignedHead, PathBuf)>,
 }
@@ -60,8 +60,7 @@ impl Trust {
                     })
                 })
                 .collect();
-            let places = places(&links);
-            self.places = Some(links.into_iter().zip(places).collect());
+            self.places = Some(places(&links));
         }
     }
 
@@ -84,7 +83,7 @@ impl Trust {
             None => Some(unsigned(rep, "its seal holds no chain block")),
             Some(block) => self.signature(rep, block, seal),
         };
-        let place = self.places.as_ref().and_then(|p| p[i].1.clone());
+        let place = self.places.as_ref().and_then(|p| p[i].clone());
         let place = place.map(|(kind, what)| at_seal(rep, kind, what));
         for f in finding.into_iter().chain(place) {
             rep.push(f);
@@ -95,34 +94,20 @@ impl Trust {
     /// missing or changed, if anything (the head's signature first). The
     /// log's files are `files`.
     pub(super) fn check_head(&self, rep: &mut SegmentReport, files: &[PathBuf]) {
-        let (Some((head, path)), Some(places)) = (&self.head, &self.places) else {
+        let Some((head, path)) = &self.head else {
             return;
         };
-        let (kind, what) = if !head.signed_by(&self.key) {
-            (
+        let found = match head.signed_by(&self.key) {
+            false => Some((
                 FindingKind::BadSignature,
-                "not signed by the trusted key".to_string(),
-            )
-        } else if let Some(live) = &head.live {
-            match live_finding(head, live, files) {
-                Some(found) => found,
-                None => return,
-            }
-        } else if places
-            .iter()
-            .any(|(l, _)| l.as_ref().is_some_and(|l| l.link == head.link))
-        {
-            return;
-        } else {
-            let what = format!(
-                "names a segment of log {} whose records end before {}, and no segment of the log \
-                 is it: the newest segments were cut off, or that one changed",
-                head.log, head.next_seq
-            );
-            (FindingKind::CutOff, what)
+                "not signed by the trusted key".into(),
+            )),
+            true => head_finding(head, files),
         };
-        let m = format!("{}: signed head {what}", path.display());
-        rep.push(Finding::new(kind, path, None, m));
+        if let Some((kind, what)) = found {
+            let m = format!("{}: signed head {what}", path.display());
+            rep.push(Finding::new(kind, path, None, m));
+        }
     }
 
     /// What is wrong with the signature of `block`, if anything.
@@ -159,31 +144,31 @@ impl Trust {
     }
 }
 
-/// What a checkpoint `live` of `head`'s log finds wrong with the log's
-/// `files`: its segment gone or cut short (`CutOff`), or the bytes it
-/// covers changed (`RecordsChanged`).
-fn live_finding(head: &SignedHead, live: &Checkpoint, files: &[PathBuf]) -> Option<Place> {
-    let (no, end, seq) = (live.segment_no, live.end, head.next_seq);
+/// What `head` finds wrong with its log's `files`: its segment gone or
+/// shorter than it covers (`CutOff`), or the bytes it covers changed
+/// (`RecordsChanged`).
+fn head_finding(head: &SignedHead, files: &[PathBuf]) -> Option<Place> {
+    let (no, end, seq) = (head.segment_no, head.end, head.next_seq);
     let segment = files.iter().find_map(|f| {
         let r = Reader::open_salvage(f).ok()?;
         (r.header().segment_no == no).then_some(r)
     });
     let what = match segment {
         None => format!(
-            "checkpoints segment {no} of log {} (records before {seq}), which the log does not \
+            "covers segment {no} of log {} (records before {seq}), which the log does not \
              hold: the newest segments were cut off",
             head.log
         ),
         Some(r) if r.file_len() < end => format!(
-            "checkpoints {end} bytes of {} (records before {seq}); it holds {}: cut short",
+            "covers {end} bytes of {} (records before {seq}); it holds {}: cut short",
             r.path().display(),
             r.file_len()
         ),
         Some(r) => match sign::digest_of_source(r.original(), end) {
-            Some(digest) if digest == live.digest => return None,
+            Some(digest) if digest == head.digest => return None,
             _ => {
                 let m = format!(
-                    "checkpoints the bytes before offset {end} of {} (records before {seq}): \
+                    "covers the bytes before offset {end} of {} (records before {seq}): \
                      they changed since",
                     r.path().display()
                 );

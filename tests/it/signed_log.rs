@@ -499,7 +499,7 @@ fn a_checkpoint_of_the_live_segment_finds_it_changed_or_cut() {
     w.tick().unwrap();
     let head = t.path().join("orders.head");
     let text = std::fs::read_to_string(&head).unwrap();
-    assert!(text.starts_with("binlog-live-1 orders 10 0 "), "{text}");
+    assert!(text.starts_with("binlog-head-1 orders 10 0 "), "{text}");
     let kept = t.path().join("kept.head");
     std::fs::copy(&head, &kept).unwrap();
     let with_head = || {
@@ -531,5 +531,5 @@ fn a_checkpoint_of_the_live_segment_finds_it_changed_or_cut() {
     w.close().unwrap();
     assert_eq!(findings(t.path(), "orders", public), vec![]);
     let text = std::fs::read_to_string(&head).unwrap();
-    assert!(text.starts_with("binlog-head-1 orders 11 "), "{text}");
+    assert!(text.starts_with("binlog-head-1 orders 11 0 "), "{text}");
 }
