@@ -7,8 +7,7 @@
 use super::prelude::*;
 use super::reader::{binlog_reader, closed, timestamp_apart};
 use super::types::{binlog_batch_meta, binlog_batch_record, binlog_mapped_record};
-use crate::log::hold_back::HoldBack;
-use crate::log::record_reader::RecordReader;
+use crate::log::{hold_back::HoldBack, record_reader::RecordReader};
 use crate::reader::{Mapping, OwnedRecord, Record};
 
 /// A batch call's description of one record.

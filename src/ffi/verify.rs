@@ -195,7 +195,9 @@ pub extern "C" fn binlog_verify_trust(
 ) -> binlog_result {
     update(v, "verify", |v| {
         let path = unsafe { c_path(key_path, "key_path") }?;
-        v.not_started("binlog_verify_trust")?;
+        if v.segments_done > 0 || !v.pending.is_empty() {
+            return Err(Error::invalid("binlog_verify_trust after binlog_verify_next").into());
+        }
         // The key read first: a verification that fails to take it is
         // left as it was.
         #[cfg(feature = "sign")]
@@ -224,22 +226,14 @@ pub extern "C" fn binlog_verify_head(
 ) -> binlog_result {
     update(v, "verify", |v| {
         let path = unsafe { c_path(head_path, "head_path") }?;
-        v.not_started("binlog_verify_head")?;
+        if v.segments_done > 0 || !v.pending.is_empty() {
+            return Err(Error::invalid("binlog_verify_head after binlog_verify_next").into());
+        }
         #[cfg(feature = "sign")]
         return v.segments.with_head(path).map(drop).map_err(Into::into);
         #[cfg(not(feature = "sign"))]
         Err(without_signing(path, ()))
     })
-}
-
-impl binlog_verify {
-    /// Refuses `call` once `binlog_verify_next` has verified anything.
-    fn not_started(&self, call: &str) -> CallResult<()> {
-        match self.segments_done > 0 || !self.pending.is_empty() {
-            true => Err(Error::invalid(format!("{call} after binlog_verify_next")).into()),
-            false => Ok(()),
-        }
-    }
 }
 
 /// Fills `*out` with the next finding, in file order, segment by segment (at

@@ -6,10 +6,8 @@ use super::prelude::*;
 use super::segment_events::*;
 use super::types::{binlog_entry, binlog_iovec, binlog_meta, BINLOG_TIME_NOW};
 use crate::error::Result;
-use crate::log::record_writer::RecordWriter;
-use crate::log::{LogOptions, LogWriter};
-use crate::writer::options::Options;
-use crate::writer::{Entry, Writer};
+use crate::log::{record_writer::RecordWriter, LogOptions, LogWriter};
+use crate::writer::{options::Options, Entry, Writer};
 use parking_lot::Mutex;
 use std::sync::Arc;
 

@@ -120,19 +120,16 @@ impl Manifest {
         Ok(m)
     }
 
-    /// Replaces `path` atomically with this manifest. Not forced to disk:
-    /// while a log's writer runs, its newest segment file (created
-    /// durably) holds the position, and a manifest that power loss left
-    /// stale or damaged is rewritten when the log is next opened.
-    pub fn store(&self, path: &Path) -> Result<()> {
-        super::lines::replace(path, ".tmp", &self.encode(), false)
-    }
-
-    /// Replaces `path` with this manifest durably, through the temporary
-    /// file `path` + `tmp_suffix`: so that the position it records
-    /// outlives a segment removed next, even through power loss.
-    pub fn store_durably(&self, path: &Path, tmp_suffix: &str) -> Result<()> {
-        super::lines::replace(path, tmp_suffix, &self.encode(), true)
+    /// Replaces `path` atomically with this manifest, through the temporary
+    /// file `path` + `.tmp`. Not forced to disk unless `durable_tmp` names
+    /// the temporary's suffix: while a log's writer runs, its newest segment
+    /// file (created durably) holds the position, and a manifest that power
+    /// loss left stale or damaged is rewritten when the log is next opened;
+    /// durably, the position it records outlives a segment removed next,
+    /// even through power loss.
+    pub fn store(&self, path: &Path, durable_tmp: Option<&str>) -> Result<()> {
+        let tmp = durable_tmp.unwrap_or(".tmp");
+        super::lines::replace(path, tmp, &self.encode(), durable_tmp.is_some())
     }
 
     /// Reads and checks the manifest at `path` (a tool's view of a log's

@@ -122,7 +122,7 @@ pub fn record_before_removal(
     });
     m.next = Some(m.position().max(pos));
     m.sealed.retain(|e| Some(e.segment_no) != removed);
-    m.store_durably(&naming::manifest_path(dir, name), ".position.tmp")
+    m.store(&naming::manifest_path(dir, name), Some(".position.tmp"))
 }
 
 /// Makes log `name`'s manifest in `dir` record position `pos` (or a later

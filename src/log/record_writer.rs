@@ -3,8 +3,7 @@
 //! written once for either (the C API's `binlog_writer` is such code).
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::record_reader::forward;
-use crate::log::LogWriter;
+use crate::log::{record_reader::forward, LogWriter};
 use crate::writer::{Entry, Writer};
 use std::path::Path;
 

@@ -8,8 +8,7 @@
 //! directory) that fails is not used again: that type's records are read
 //! from the main frames, the same records in the same order, each once.
 
-use crate::compressed::type_copies::check_copy_records;
-use crate::compressed::CompressedSegment;
+use crate::compressed::{type_copies::check_copy_records, CompressedSegment};
 
 /// The copy frame held for each type read through its copy so far.
 #[derive(Default)]

@@ -48,8 +48,7 @@ pub use seal_types::SealTypes;
 pub(crate) use seek::SeekTarget;
 
 use crate::error::{Error, Result};
-use crate::format::header::SegmentHeader;
-use crate::format::seal::SealDirectory;
+use crate::format::{header::SegmentHeader, seal::SealDirectory};
 use crate::source::seal_trust::{self as trust, read_seals};
 use crate::source::{open_segment_file, SegmentSource};
 use crc_ahead::CheckedAhead;

@@ -13,8 +13,7 @@ use super::frame_check::FrameCheck;
 use super::pager::Pager;
 use super::{Reader, Tail};
 use crate::error::Result;
-use crate::format::frame;
-use crate::format::seal::SealDirectory;
+use crate::format::{frame, seal::SealDirectory};
 use crate::source::seal_trust as trust;
 use std::cell::OnceCell;
 

@@ -17,8 +17,7 @@
 use crate::format::frame::{self, FrameAt, KIND_SEAL_DIR};
 use crate::format::seal::{SealDirectory, TRAILER_LEN};
 use crate::format::{u64_at, FRAME_HEADER_LEN};
-use crate::source::seal_trust::read_bounding_seal;
-use crate::source::SegmentSource;
+use crate::source::{seal_trust::read_bounding_seal, SegmentSource};
 use std::collections::HashSet;
 
 /// How far before the end of the file a directory frame whose trailer is

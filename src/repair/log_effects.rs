@@ -10,8 +10,7 @@ use super::execute::say;
 use super::salvage::{salvage_ends, Salvage};
 use super::{SegmentPlan, Step, StepKind, Summary};
 use crate::error::Result;
-use crate::format::header::SegmentHeader;
-use crate::format::naming;
+use crate::format::{header::SegmentHeader, naming};
 use crate::{Durability, Options, Writer};
 use std::path::{Path, PathBuf};
 

@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// An Ed25519 public key: the one a verify trusts (`binlog verify
 /// --trust`), or the one a seal names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PublicKey(pub [u8; HASH_LEN]);
 
 impl PublicKey {

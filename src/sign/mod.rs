@@ -283,17 +283,9 @@ pub fn link(block: &ChainBlock, dir: &SealDirectory) -> [u8; HASH_LEN] {
     *h.finalize().as_bytes()
 }
 
-/// BLAKE3 of a segment's bytes `0 .. end`, read piece by piece by `read`
-/// (offset, buffer to fill).
-fn digest_of(
-    end: u64,
-    read: impl FnMut(u64, &mut [u8]) -> std::io::Result<()>,
-) -> std::io::Result<[u8; HASH_LEN]> {
-    digest_on(&mut blake3::Hasher::new(), 0..end, read)
-}
-
-/// `hasher`, which holds the bytes before `range`, on through it, read as
-/// `digest_of` reads; the digest so far.
+/// `hasher`, which holds a segment's bytes before `range`, on through it,
+/// read piece by piece by `read` (offset, buffer to fill); the digest so
+/// far.
 fn digest_on(
     hasher: &mut blake3::Hasher,
     range: std::ops::Range<u64>,
@@ -314,12 +306,10 @@ fn digest_on(
 /// (a file, a compressed segment, an object); `None` if they cannot be read.
 pub(crate) fn digest_of_source(source: &dyn SegmentSource, end: u64) -> Option<[u8; HASH_LEN]> {
     if let Some(bytes) = source.in_memory() {
-        let mut h = blake3::Hasher::new();
-        h.update(bytes.get(..end as usize)?);
-        return Some(*h.finalize().as_bytes());
+        return Some(*blake3::hash(bytes.get(..end as usize)?).as_bytes());
     }
     let missing = || std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
-    digest_of(end, |at, buf| {
+    digest_on(&mut blake3::Hasher::new(), 0..end, |at, buf| {
         let part = source.read_part(at, buf.len()).ok_or_else(missing)?;
         buf.copy_from_slice(&part);
         Ok(())

@@ -7,8 +7,7 @@
 use super::seal_trust::read_seals;
 use super::{open_segment_file, MappedFile, SegmentSource};
 use crate::error::{Error, Result};
-use crate::format::header::SegmentHeader;
-use crate::format::seal::SealDirectory;
+use crate::format::{header::SegmentHeader, seal::SealDirectory};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 

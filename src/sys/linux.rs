@@ -5,8 +5,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::{fd::AsRawFd, unix::fs::OpenOptionsExt};
 use std::path::Path;
 
 /// Takes an exclusive flock on `file` without blocking. `Ok(false)` when

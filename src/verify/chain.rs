@@ -27,22 +27,18 @@ struct Link {
 type Place = (FindingKind, String);
 
 /// The trusted key and, for a log, each segment's place in its chain.
+#[derive(Default)]
 pub(super) struct Trust {
-    key: PublicKey,
+    pub(super) key: PublicKey,
     /// Per file of a log, what is wrong with its place (read
     /// before the first report); `None` until then, and for files on
     /// their own.
-    places: Option<Vec<Option<Place>>>,
+    pub(super) places: Option<Vec<Option<Place>>>,
     /// A signed head of the log kept elsewhere, and its file.
     pub(super) head: Option<(SignedHead, PathBuf)>,
 }
 
 impl Trust {
-    pub(super) fn new(key: PublicKey) -> Trust {
-        let (places, head) = (None, None);
-        Trust { key, places, head }
-    }
-
     /// Reads the chain blocks of a log's files (`seal_of` gives file `i`'s
     /// seal), once.
     pub(super) fn read_log(&mut self, n: usize, seal_of: impl Fn(usize) -> Option<SealDirectory>) {
@@ -120,25 +116,19 @@ impl Trust {
         if !block.is_signed() {
             return Some(unsigned(rep, "its chain block holds no signature"));
         }
-        let link = sign::link(block, dir);
         let signer = PublicKey(block.key);
-        let (kind, what) = match (
-            signer == self.key,
-            signer.signed_seal(&link, &block.signature),
-        ) {
+        let valid = signer.signed_seal(&sign::link(block, dir), &block.signature);
+        let (kind, what) = match (signer == self.key, valid) {
             (true, true) => return None,
-            (false, true) => (
-                FindingKind::OtherKey,
-                format!(
-                    "signed by another key ({}), not the trusted one",
-                    crate::format::hex(&block.key)
-                ),
-            ),
-            (_, false) => (
-                FindingKind::BadSignature,
-                "its seal's signature does not verify (the seal changed after it was signed)"
-                    .to_string(),
-            ),
+            (false, true) => {
+                let key = crate::format::hex(&block.key);
+                let what = format!("signed by another key ({key}), not the trusted one");
+                (FindingKind::OtherKey, what)
+            }
+            (_, false) => {
+                let what = "its seal's signature does not verify (changed after it was signed)";
+                (FindingKind::BadSignature, what.to_string())
+            }
         };
         Some(at_seal(rep, kind, what))
     }

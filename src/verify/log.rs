@@ -79,7 +79,10 @@ impl Verify {
     /// verify checks each signed seal's digest only (`RecordsChanged`).
     #[cfg(feature = "sign")]
     pub fn trusting(mut self, key: crate::sign::PublicKey) -> Verify {
-        self.trust = Some(super::chain::Trust::new(key));
+        self.trust = Some(super::chain::Trust {
+            key,
+            ..Default::default()
+        });
         self
     }
 
@@ -92,15 +95,10 @@ impl Verify {
     /// Nothing changes when it fails.
     #[cfg(feature = "sign")]
     pub fn with_head(&mut self, head: &Path) -> Result<&mut Verify> {
-        let Some(trust) = &mut self.trust else {
-            return Err(Error::invalid(
-                "a signed head is checked against a trusted key",
-            ));
-        };
-        trust.head = Some((
-            crate::sign::SignedHead::from_file(head)?,
-            head.to_path_buf(),
-        ));
+        let why = "a signed head is checked against a trusted key";
+        let trust = self.trust.as_mut().ok_or_else(|| Error::invalid(why))?;
+        let signed = crate::sign::SignedHead::from_file(head)?;
+        trust.head = Some((signed, head.to_path_buf()));
         Ok(self)
     }
 

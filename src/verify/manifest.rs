@@ -8,8 +8,7 @@
 use super::segment::empty_report;
 use super::{Finding, FindingKind, SegmentReport};
 use crate::error::ErrorKind;
-use crate::log::manifest::Manifest;
-use crate::log::{naming, position};
+use crate::log::{manifest::Manifest, naming, position};
 use std::path::Path;
 
 /// The report of log `name`'s manifest in `dir` (`manifest` set), if it

@@ -55,8 +55,7 @@ pub(crate) use log::log_at;
 pub use log::{newest_of_log, Verify};
 pub use segment::{segment, segment_of_reader};
 
-use crate::format::header::SegmentHeader;
-use crate::format::seal::SealDirectory;
+use crate::format::{header::SegmentHeader, seal::SealDirectory};
 use crate::reader::Tail;
 use std::path::{Path, PathBuf};
 

@@ -5,8 +5,7 @@
 //! the C ABI and the bindings hand them out.
 
 use crate::error::Result;
-use crate::log::record_reader::RecordReader;
-use crate::log::{LogReader, MergedReader};
+use crate::log::{record_reader::RecordReader, LogReader, MergedReader};
 use crate::reader::{Reader, Record};
 use std::collections::HashMap;
 use std::path::Path;

@@ -8,8 +8,7 @@ use super::shared::{Shared, SyncState};
 use super::state::State;
 use crate::error::{Error, Result};
 use parking_lot::MutexGuard;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{atomic::Ordering, Arc};
 use std::time::{Duration, Instant};
 
 /// Upper bound on how long a leader delays its fdatasync to let writers

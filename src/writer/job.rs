@@ -5,8 +5,7 @@
 //! a failed write, whichever thread wrote: the file cut back to whole
 //! records, and every byte not written in it handed back.
 
-use crate::format::frame;
-use crate::format::frame::whole_frames_len;
+use crate::format::{frame, frame::whole_frames_len};
 use std::fs::File;
 use std::io;
 use std::ops::Range;

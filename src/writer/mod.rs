@@ -35,8 +35,7 @@ use recover::Purpose;
 use shared::Shared;
 use std::io::IoSlice;
 use std::path::Path;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{atomic::Ordering, Arc};
 use std::thread::JoinHandle;
 
 /// A segment's size at one moment: see [`Writer::size_snapshot`].

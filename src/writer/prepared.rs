@@ -22,8 +22,7 @@
 use parking_lot::{Condvar, Mutex};
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::FileExt;
+use std::os::{fd::AsRawFd, unix::fs::FileExt};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 

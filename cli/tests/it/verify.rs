@@ -296,7 +296,7 @@ fn a_torn_tail_of_the_newest_unsealed_segment_names_no_record_missing() {
     let mut manifest = binlog::log::manifest::Manifest::load(&m).unwrap();
     let current = manifest.sealed.pop().unwrap();
     manifest.current = Some((current.segment_no, current.file));
-    manifest.store(&m).unwrap();
+    manifest.store(&m, None).unwrap();
     let reports: Vec<_> = Verify::log(&dir, "orders").unwrap().collect();
     let kinds: Vec<_> = reports
         .iter()

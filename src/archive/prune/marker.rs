@@ -19,11 +19,9 @@
 //! It is replaced (a plain PUT) only by the holder of the prune claim
 //! (lease.rs), and only by one whose `through` is not lower.
 
-use crate::archive::object_name::marker_key;
-use crate::archive::remote::Remote;
+use crate::archive::{object_name::marker_key, remote::Remote};
 use crate::error::Result;
-use crate::log::lines::Format;
-use crate::log::position::Position;
+use crate::log::{lines::Format, position::Position};
 use std::path::Path;
 
 const FORMAT: Format = Format {

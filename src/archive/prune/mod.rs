@@ -24,8 +24,7 @@ pub(crate) mod marker;
 
 use super::remote_log::{ListedSegment, RemoteLog};
 use crate::error::Result;
-use crate::log::position::Position;
-use crate::log::RetentionLimits;
+use crate::log::{position::Position, RetentionLimits};
 use std::time::Duration;
 
 /// How much of a log the bucket keeps ([`RemoteLog::prune`]). Every limit

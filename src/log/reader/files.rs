@@ -5,8 +5,7 @@
 
 use super::{LogReader, Source};
 use crate::error::Result;
-use crate::format::naming::remote_order;
-use crate::format::naming::ReadOrder;
+use crate::format::{naming::remote_order, naming::ReadOrder};
 use crate::log::segments;
 use segments::ListingStamp;
 use std::cmp::Ordering;

@@ -5,10 +5,8 @@
 //! is read is reported as a gap, not an error.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::header::SegmentHeader;
-use crate::format::naming::remote_order;
-use crate::log::gap::Gap;
-use crate::log::segments;
+use crate::format::{header::SegmentHeader, naming::remote_order};
+use crate::log::{gap::Gap, segments};
 use crate::reader::watch::{wait_in_steps, Follow, Watched};
 use crate::reader::{Damage, Found, Reader, Record, SeekTarget, Tail};
 use crate::sys::parent_dir;

@@ -6,10 +6,8 @@
 
 use super::{Ending, LogWriter, Shared, State};
 use crate::error::{Error, Result};
-use crate::log::events::SegmentEvent;
-use crate::log::position::Position;
-use crate::writer::options::Durability;
-use crate::writer::Writer;
+use crate::log::{events::SegmentEvent, position::Position};
+use crate::writer::{options::Durability, Writer};
 use parking_lot::Mutex;
 use std::thread::JoinHandle;
 

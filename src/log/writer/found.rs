@@ -5,8 +5,7 @@
 use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
-use crate::log::manifest::SealedEntry;
-use crate::log::segments;
+use crate::log::{manifest::SealedEntry, segments};
 use crate::reader::{Reader, Tail};
 pub(super) use crate::writer::salvage::file_name;
 use std::path::Path;

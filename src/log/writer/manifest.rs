@@ -6,8 +6,7 @@ use super::found::file_name;
 use super::{Shared, State};
 use crate::error::Result;
 use crate::format::naming;
-use crate::log::manifest::Manifest;
-use crate::log::position::Position;
+use crate::log::{manifest::Manifest, position::Position};
 use std::sync::atomic::Ordering;
 
 impl Shared {
@@ -62,10 +61,7 @@ impl Shared {
             return Ok(());
         }
         let path = naming::manifest_path(&self.dir, &self.name);
-        match durably {
-            true => m.store_durably(&path, ".tmp")?,
-            false => m.store(&path)?,
-        }
+        m.store(&path, durably.then_some(".tmp"))?;
         *written = no;
         Ok(())
     }

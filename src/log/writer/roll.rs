@@ -7,11 +7,9 @@ use super::{Ending, Shared, State};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
 use crate::log::events::{SegmentEvent, SegmentInfo};
-use crate::writer::options::Options;
-use crate::writer::{Recycled, Writer};
+use crate::writer::{options::Options, Recycled, Writer};
 use std::path::Path;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{atomic::Ordering, Arc};
 
 impl Shared {
     /// Rolls to the next segment (`start_next_segment`) and seals the old

@@ -6,8 +6,7 @@
 
 use super::{Recycled, State};
 use crate::error::{Error, Result};
-use crate::format::seal;
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{seal, FRAME_HEADER_LEN};
 use std::os::unix::fs::FileExt;
 
 impl State {

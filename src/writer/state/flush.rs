@@ -12,9 +12,7 @@
 
 use super::{State, NO_RECORD};
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::frame;
-use crate::format::frame::RecordHead;
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{frame, frame::RecordHead, FRAME_HEADER_LEN};
 use crate::writer::job::{write_remainder, Job};
 use std::fs::File;
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};

@@ -22,7 +22,11 @@ impl State {
             .seal_estimate(self.types.names())
             .len(self.index.record_count, records_end);
         // A signed seal digests the records once they are all in the file.
-        if self.write_behind.is_none() || self.signs() {
+        #[cfg(feature = "sign")]
+        let signs = self.signing.is_some();
+        #[cfg(not(feature = "sign"))]
+        let signs = false;
+        if self.write_behind.is_none() || signs {
             return Ok(None);
         }
         if !self.buf.is_empty() {
@@ -65,14 +69,6 @@ impl State {
         sealed
     }
 
-    /// Whether its seal is signed (`Options::signing`).
-    fn signs(&self) -> bool {
-        #[cfg(feature = "sign")]
-        return self.signing.is_some();
-        #[cfg(not(feature = "sign"))]
-        false
-    }
-
     /// Makes the file end at `len`, the seal's end, and syncs it if the
     /// durability asks for it. Zeros prepared past the seal are cut only
     /// once the seal is durable, and the cut is synced too: a reader (or a
@@ -111,9 +107,7 @@ impl State {
                     signing.block((file, &self.path, *no), dir)
                 };
                 #[cfg(feature = "sign")]
-                let sign = self
-                    .signs()
-                    .then_some(&block as crate::writer::index::SignSeal<'_>);
+                let sign = self.signing.as_ref().map(|_| &block as crate::writer::index::SignSeal<'_>);
                 #[cfg(not(feature = "sign"))]
                 let sign = None;
                 let names = self.types.names();

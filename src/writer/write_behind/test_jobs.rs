@@ -3,8 +3,7 @@
 use super::super::test_file::TestFile;
 use super::WriteBehind;
 use crate::format::frame;
-use crate::writer::job::Job;
-use crate::writer::prealloc::Prealloc;
+use crate::writer::{job::Job, prealloc::Prealloc};
 
 /// A frame of `len` body bytes (`whole_frames_len` reads the length).
 pub fn frame(fill: u8, len: usize) -> Vec<u8> {
