@@ -11,7 +11,7 @@
 
 use binlog::format::frame::{self, FrameAt, MetaIter, RecordHead, KIND_RECORD};
 use binlog::format::header::SegmentHeader;
-use binlog::format::{seal, FORMAT_MINOR, FRAME_HEADER_LEN};
+use binlog::format::{seal, FORMAT_MINOR, FORMAT_MINOR_SCHEMAS, FRAME_HEADER_LEN};
 use binlog::Reader;
 use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
@@ -125,12 +125,16 @@ fn bytes_layer(data: &[u8]) {
     };
     assert!(data_start <= data.len());
     // A decoded header re-encodes to one that decodes to itself (fields of
-    // later minors are dropped, and the minor becomes ours: 1.0 without
-    // type schemas).
+    // later minors are dropped, and the minor becomes the lowest that says
+    // what the segment holds: 1.2 signed, 1.1 with type schemas, else 1.0).
     let enc = h.encode().expect("a decoded header re-encodes");
     let (back, n) = SegmentHeader::decode(&enc, p).expect("re-encoded header decodes");
     assert_eq!(n, enc.len());
-    let minor = if h.schemas.is_empty() { 0 } else { FORMAT_MINOR };
+    let minor = match (h.signed, h.schemas.is_empty()) {
+        (true, _) => FORMAT_MINOR,
+        (false, true) => 0,
+        (false, false) => FORMAT_MINOR_SCHEMAS,
+    };
     assert_eq!(back, SegmentHeader { minor, ..h.clone() });
 
     let sealed = seal::read_seal(data, data_start);
