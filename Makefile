@@ -347,11 +347,11 @@ test-rust: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powerc
 # (each test starts its own, in about 4 s): shipping, reading a log half
 # from the bucket, following it (library, tiered, `tail -f s3://`), a
 # prune seen by a reader, `remote ls`.
-MOTO_SHORT := archive_follow archive_ship archive_read archive_prune archive_read_cli -- \
+MOTO_SHORT := archive_follow archive_ship archive_read archive_prune archive_read_cli archive_object_lock -- \
   a_follower_of_the_bucket_lists_it_with_backoff tail_f_of_the_bucket_in_a_second_process \
   a_tiered_follower_whose_directory_holds_none a_second_run_uploads_nothing_and_new_segments_follow \
   segments_shipped_and_removed_locally_while_a_reader_reads a_reader_reports_pruned_objects_as_retention \
-  remote_ls_lists_each_object
+  remote_ls_lists_each_object each_object_and_signed_head_shipped_is_locked
 # The archive suites `make torture` runs against moto, and what it leaves
 # out of them: the tests that change or read an object's file behind the
 # server's back (moto keeps objects in memory), or restart the server

@@ -576,6 +576,36 @@ typedef uint32_t binlog_durability;
 #endif // __cplusplus
 
 /*
+ How `binlog_ship_options_set_object_lock` locks objects.
+ */
+enum binlog_lock_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   No lock (the default).
+   */
+  BINLOG_LOCK_NONE = 0,
+  /*
+   S3 Object Lock's governance mode: deleted before its date only by
+   a user allowed `s3:BypassGovernanceRetention`.
+   */
+  BINLOG_LOCK_GOVERNANCE = 1,
+  /*
+   Compliance mode: deleted before its date by no one.
+   */
+  BINLOG_LOCK_COMPLIANCE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum binlog_lock_mode binlog_lock_mode;
+#else
+typedef uint32_t binlog_lock_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  Where a consumer new to a log starts (`binlog_consumer_open`).
  */
 enum binlog_start
@@ -2152,6 +2182,19 @@ binlog_result binlog_ship_options_set_multipart_threshold(struct binlog_ship_opt
  */
 binlog_result binlog_ship_options_set_retry_timeout(struct binlog_ship_options *opts,
                                                     uint64_t retry_timeout_ms);
+
+/*
+ Locks each segment object and signed head the shipper creates under
+ S3 Object Lock (WORM): `mode` a `binlog_lock_mode`, for `days` (1 to
+ 36500) from its upload. `binlog_shipper_open` then fails with
+ `BINLOG_ERR_INVALID_ARGUMENT`, saying so, if the bucket does not have
+ Object Lock enabled; remote prune deletes no locked object. Another
+ mode or a number of days outside those is refused with
+ `BINLOG_ERR_INVALID_ARGUMENT`.
+ */
+binlog_result binlog_ship_options_set_object_lock(struct binlog_ship_options *opts,
+                                                  uint32_t mode,
+                                                  uint32_t days);
 
 /*
  Starts shipping log `name` of `dir` to the destination of `opts`

@@ -4,7 +4,9 @@
 //! the newest N once their copies are verified in the bucket.
 
 use crate::error::{CliError, CliResult, Outcome};
-use binlog::archive::{Connection, Location, ShipOptions, ShipReport, Shipper};
+use binlog::archive::{
+    Connection, Location, LockMode, ObjectLock, ShipOptions, ShipReport, Shipper,
+};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,7 +18,8 @@ object PREFIX/LOG/<segment no>-<first seq>.binlog[.zst], uploaded create-only
 and checked by a HEAD; an object holding other bytes is never overwritten
 (the command stops, exit status 2). The upload journal LOG.ship beside the
 log's manifest makes a stopped or killed run resume where it was; stopping
-it at any moment is safe.
+it at any moment is safe. A signed log's head (LOG.head) goes up as
+PREFIX/LOG/head-<segment>-<end> once the segments before it are there.
 
 Credentials and endpoint come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 AWS_SESSION_TOKEN, AWS_REGION and AWS_ENDPOINT_URL (an S3-compatible server),
@@ -25,6 +28,7 @@ unless given as options.
 Examples:
   binlog ship /var/log/orders --log orders --to s3://archive/prod
   binlog ship /var/log/orders --log orders --to s3://archive/prod --follow --keep-local 4
+  binlog ship /var/log/orders --log orders --to s3://audit/prod --object-lock compliance --lock-days 2555
   AWS_ENDPOINT_URL=http://127.0.0.1:7070 binlog ship . --log orders --to s3://logs")]
 pub struct ShipArgs {
     /// The log's directory.
@@ -74,6 +78,14 @@ pub struct ShipArgs {
     /// --keep-local and the remote limits wait for the log's consumers.
     #[command(flatten)]
     pub wait: crate::remote::prune::WaitArgs,
+    /// Lock each segment object and signed head under S3 Object Lock
+    /// (WORM) in this mode, for --lock-days; the bucket must have Object
+    /// Lock enabled.
+    #[arg(long, value_name = "MODE", value_parser = ["governance", "compliance"], requires = "lock_days")]
+    pub object_lock: Option<String>,
+    /// Days from each object's upload until its lock ends.
+    #[arg(long, value_name = "DAYS", requires = "object_lock")]
+    pub lock_days: Option<u32>,
 }
 
 pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
@@ -99,6 +111,13 @@ pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
         }
         .options(),
         wait_for_consumers: args.wait.bound(),
+        object_lock: args.object_lock.as_deref().map(|mode| ObjectLock {
+            mode: match mode {
+                "compliance" => LockMode::Compliance,
+                _ => LockMode::Governance,
+            },
+            days: args.lock_days.unwrap_or_default(),
+        }),
         ..ShipOptions::default()
     };
     let mut shipper = Shipper::open(&args.dir, &args.log, &to, opts).map_err(ship_error)?;

@@ -36,17 +36,33 @@ pub struct VerifyArgs {
     /// Print only damaged segments and the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+}
+
+/// What a signed log is checked against (`binlog verify`, `binlog remote
+/// verify`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct TrustArgs {
     /// Check signed seals against this public key (`binlog keys new`
     /// wrote it): every sealed segment signed by it, and a log's segments
     /// one chain (none deleted, inserted, reordered or copied).
     #[arg(long, value_name = "KEY.pub", value_parser = parse_trusted_key)]
     pub trust: Option<PublicKey>,
     /// With --trust: a copy of the log's signed head (LOG.head) kept
-    /// elsewhere; the log's newest segments cut off since are reported.
+    /// elsewhere; the log's newest segments cut off since are reported
+    /// (for s3://, the newest head its shipper put there by default).
     #[arg(long, value_name = "FILE", requires = "trust")]
     pub head: Option<PathBuf>,
-    #[command(flatten)]
-    pub progress: ProgressArgs,
+}
+
+impl TrustArgs {
+    /// The key and head, if a key is given.
+    pub fn get(&self) -> Option<(PublicKey, Option<&std::path::Path>)> {
+        self.trust.map(|key| (key, self.head.as_deref()))
+    }
 }
 
 fn parse_trusted_key(path: &str) -> Result<PublicKey, String> {
@@ -55,7 +71,7 @@ fn parse_trusted_key(path: &str) -> Result<PublicKey, String> {
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let s = &args.source;
-    let verify_remote = |log: &_| remote::verify::run(log, args.trust);
+    let verify_remote = |log: &_| remote::verify::run(log, args.trust.get());
     if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), &verify_remote) {
         return done;
     }
@@ -65,7 +81,7 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let mut out = output::stdout();
     let mut sum = Summary::default();
     let mut json_segments = Vec::new();
-    let trust = args.trust.map(|key| (key, args.head.as_deref()));
+    let trust = args.trust.get();
     for source in &sources {
         let position_unknown =
             check::check_source(source, trust, &mut progress, |rep, progress| {

@@ -35,6 +35,9 @@
 //!   multipart upload's creation) carries the server-side encryption
 //!   the store's settings ask for (`AWS_SERVER_SIDE_ENCRYPTION`: `AES256`
 //!   or `aws:kms` with `AWS_SSE_KMS_KEY_ID`; store_settings.rs).
+//! - With `ShipOptions::object_lock`, each segment object and signed head
+//!   is created under S3 Object Lock (WORM: object_lock.rs), in a bucket
+//!   that allows it only; remote prune deletes no locked object.
 //! - A multipart upload's id is in the journal before its first part is
 //!   sent; a shipper that starts aborts every upload the journal names and
 //!   every other one a listing finds under the log's prefix or at the
@@ -82,6 +85,7 @@ mod local;
 mod location;
 mod merged;
 mod metadata;
+mod object_lock;
 pub(crate) mod prune;
 pub(crate) mod remote_log;
 mod remote_source;
@@ -96,6 +100,7 @@ pub use location::{Connection, Location};
 pub use merged::open_merged;
 pub(crate) use metadata::check_digest;
 pub use metadata::ObjectMetadata;
+pub use object_lock::{LockMode, ObjectLock};
 pub use prune::{PruneOptions, PruneReport};
 pub use remote::{Remote, RequestCounts};
 // What only the hidden methods of `Remote` return: reachable, not part

@@ -33,7 +33,7 @@ pub struct Part {
 impl Remote {
     /// Creates a multipart upload to `key` whose object gets `meta`; its id.
     pub fn create_multipart(&self, key: &str, meta: &ObjectMetadata) -> Result<String> {
-        let mut headers = self.object_creation_headers(meta);
+        let mut headers = self.object_creation_headers(Some(meta));
         headers.push(("x-amz-checksum-algorithm".into(), "SHA256".into()));
         let doing = "create multipart upload";
         let r = Request {

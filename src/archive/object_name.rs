@@ -6,6 +6,7 @@
 //! <prefix>/<log>/claim                                         the claim (claim.rs)
 //! <prefix>/<log>/pruned                                        the prune marker (prune/marker.rs)
 //! <prefix>/<log>/prune-claim-<generation, 20 digits>           a pruner's claim (prune/lease.rs)
+//! <prefix>/<log>/head-<segment no, 20 digits>-<end, 20 digits>  a signed head (shipper/mod.rs)
 //! <prefix>/<log>/<segment no, 20 digits>-<first seq, 20 digits>.binlog[.zst]
 //! <prefix>/<log>/<segment no>-<first seq>.salvaged-<offset>.<copy>.binlog   a salvaged file
 //! ```
@@ -43,6 +44,14 @@ pub fn prune_claim_key(prefix: &str, log: &str, generation: u64) -> String {
 
 /// What every key of `log` under `prefix` starts with: `<prefix>/<log>/`
 /// (`<log>/` for an empty prefix).
+/// The key of the shipped signed head naming segment `segment_no` and
+/// covering its bytes before `end`: the newest head sorts last.
+#[cfg(any(test, feature = "sign"))]
+pub fn head_key(prefix: &str, log: &str, segment_no: u64, end: u64) -> String {
+    let (dir, head) = (log_prefix(prefix, log), crate::format::naming::HEAD_OBJECT);
+    format!("{dir}{head}{segment_no:020}-{end:020}")
+}
+
 pub fn log_prefix(prefix: &str, log: &str) -> String {
     let prefix = prefix.trim_matches('/');
     match prefix {
@@ -125,7 +134,11 @@ mod tests {
         );
         let lease = name(prune_claim_key(p, o, 7));
         assert_eq!(LogObject::of(&lease), LogObject::PruneClaim(7));
-        for foreign in ["claim.tmp", "pruned2", "prune-claim-7", "notes.txt", ""] {
+        let head = name(head_key(p, o, 3, 4096));
+        assert_eq!(LogObject::of(&head), LogObject::Head(3, 4096));
+        assert!(head_key(p, o, 3, 4096) < head_key(p, o, 4, 64), "newest last");
+        let short_head = format!("head-{:020}-4096", 3);
+        for foreign in ["claim.tmp", "pruned2", "prune-claim-7", "notes.txt", "", &short_head] {
             assert_eq!(LogObject::of(foreign), LogObject::Foreign, "{foreign}");
         }
     }

@@ -73,6 +73,9 @@ pub struct Remote {
     /// The headers a request creating an object carries, as the store's
     /// settings ask (server-side encryption; store_settings.rs).
     creation_headers: Vec<(String, String)>,
+    /// The lock a segment object or signed head gets when created
+    /// (`ShipOptions::object_lock`; object_lock.rs).
+    lock: Option<super::ObjectLock>,
 }
 
 /// The reads a `Remote` sent so far (for tests and benchmarks).
@@ -194,6 +197,7 @@ impl Remote {
             location: location.clone(),
             requests: Requests::default(),
             creation_headers: settings.object_creation,
+            lock: None,
         })
     }
 
@@ -227,11 +231,21 @@ impl Remote {
         self.object_error(key, ErrorKind::NotFound, "no such object")
     }
 
-    /// The headers of a request creating an object with `meta`: its
-    /// metadata and the ones the store's settings ask for.
-    pub(super) fn object_creation_headers(&self, meta: &ObjectMetadata) -> Vec<(String, String)> {
-        let mut headers = meta.to_headers();
+    /// Locks each segment object and signed head it creates from now on
+    /// with `lock`, once the bucket is found to allow it.
+    pub(super) fn lock_objects(&mut self, lock: super::ObjectLock) -> Result<()> {
+        self.check_object_lock()?;
+        self.lock = Some(lock.checked()?);
+        Ok(())
+    }
+
+    /// The headers of a request creating a segment object with `meta` (or
+    /// a signed head, without): its metadata, the ones the store's
+    /// settings ask for, and the lock, if objects are locked.
+    pub(super) fn object_creation_headers(&self, meta: Option<&ObjectMetadata>) -> Vec<(String, String)> {
+        let mut headers = meta.map_or(Vec::new(), ObjectMetadata::to_headers);
         headers.extend(self.creation_headers.iter().cloned());
+        headers.extend(self.lock.iter().flat_map(|l| l.headers()));
         headers
     }
 
@@ -263,7 +277,7 @@ impl Remote {
         let doing = "create-only PUT";
         let sha = digest::sha256_bytes(&meta.sha256)
             .ok_or_else(|| self.failed(key, doing, "the metadata's sha256 is not one"))?;
-        let headers = self.object_creation_headers(meta);
+        let headers = self.object_creation_headers(Some(meta));
         let r = self.signed_request(key, doing, put(key, body, sha, headers, true))?;
         self.created(key, doing, r)
     }
@@ -276,9 +290,18 @@ impl Remote {
     /// HEAD, is the PUT's error. An answer (a 501 too) is taken as it is.
     #[doc(hidden)]
     pub fn put_create_plain(&self, key: &str, body: Vec<u8>) -> Result<Created> {
+        self.put_create_small(key, body, self.creation_headers.clone())
+    }
+
+    /// `put_create_plain` of a signed head, locked as segment objects are.
+    #[cfg(feature = "sign")]
+    pub(super) fn put_create_head(&self, key: &str, body: Vec<u8>) -> Result<Created> {
+        self.put_create_small(key, body, self.object_creation_headers(None))
+    }
+
+    fn put_create_small(&self, key: &str, body: Vec<u8>, headers: Vec<(String, String)>) -> Result<Created> {
         let doing = "create-only PUT";
         let sha = digest::sha256_of(&body);
-        let headers = self.creation_headers.clone();
         match self.block_on(self.signer.send(put(key, body, sha, headers, true))) {
             Ok(r) => self.created(key, doing, r),
             Err(f) => match self.head(key) {

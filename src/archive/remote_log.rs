@@ -9,7 +9,7 @@
 //! the offset.
 
 use super::metadata::ObjectMetadata;
-use super::object_name::{log_prefix, parse_object_key, SegmentKey};
+use super::object_name::{log_prefix, parse_object_key, LogObject, SegmentKey};
 use super::remote::Remote;
 use super::remote_source::{RemoteSource, PLAIN_TAIL_BYTES, TAIL_BYTES};
 use crate::compressed::CompressedSegment;
@@ -78,6 +78,35 @@ impl RemoteLog {
         }
         out.sort_by_key(|s| s.key.order());
         Ok(out)
+    }
+
+    /// The newest signed head the log's shipper put, if any, and its URL.
+    #[cfg(feature = "sign")]
+    pub(crate) fn newest_head(&self) -> Result<Option<(crate::sign::SignedHead, PathBuf)>> {
+        let Some((_, key)) = self.heads()?.pop() else {
+            return Ok(None);
+        };
+        let url = self.url_of(&key);
+        let bytes = self.get_whole(&key)?;
+        Ok(Some((
+            crate::sign::SignedHead::from_bytes(&bytes, &url)?,
+            url,
+        )))
+    }
+
+    /// The log's signed heads the shipper put (shipper/head.rs), oldest
+    /// first: the segment each names and its key.
+    pub(crate) fn heads(&self) -> Result<Vec<(u64, String)>> {
+        let prefix = log_prefix(&self.remote.location().prefix, &self.log);
+        let listed = self.remote.list(&prefix)?.into_iter();
+        let mut heads: Vec<(u64, String)> = listed
+            .filter_map(|o| match LogObject::of(&o.name) {
+                LogObject::Head(no, _) => Some((no, format!("{prefix}{}", o.name))),
+                _ => None,
+            })
+            .collect();
+        heads.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(heads)
     }
 
     /// How the log reader and errors name the object at `object_key`.

@@ -40,6 +40,26 @@ pub struct ShipOptions {
     pub connection: Connection,
     pub remote_retention: PruneOptions,
     pub wait_for_consumers: Option<crate::log::ConsumerBound>,
+    pub object_lock: Option<ObjectLock>,
+}
+
+#[derive(Clone, Copy)]
+pub enum LockMode {
+    Governance,
+    Compliance,
+}
+
+#[allow(dead_code)] // built, never read: no shipper opens
+#[derive(Clone, Copy)]
+pub struct ObjectLock {
+    pub mode: LockMode,
+    pub days: u32,
+}
+
+impl ObjectLock {
+    pub fn checked(self) -> Result<ObjectLock> {
+        Err(absent())
+    }
 }
 
 #[derive(Clone, Default)]

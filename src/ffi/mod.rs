@@ -53,7 +53,7 @@ mod prelude {
 #[cfg(feature = "s3")]
 mod archive_tier {
     use crate::archive::{Connection, Remote, RemoteLog};
-    pub use crate::archive::{Location, ShipOptions, ShipReport, Shipper};
+    pub use crate::archive::{Location, LockMode, ObjectLock, ShipOptions, ShipReport, Shipper};
     use crate::{LogReader, MergedReader, Result};
     use std::path::Path;
     use std::sync::Arc;

@@ -4,7 +4,9 @@
 //! `archive::Location`, set one at a time so that options can grow without
 //! breaking the ABI.
 
-use super::archive_tier::{tier_built, Location, ShipOptions, ShipReport, Shipper};
+use super::archive_tier::{
+    tier_built, Location, LockMode, ObjectLock, ShipOptions, ShipReport, Shipper,
+};
 use super::prelude::*;
 
 /// Options for `binlog_shipper_open`. Not thread-safe: configure it from
@@ -189,6 +191,47 @@ pub extern "C" fn binlog_ship_options_set_retry_timeout(
 ) -> binlog_result {
     let timeout = Duration::from_millis(retry_timeout_ms);
     assign_ship(opts, |s| s.connection.retry_timeout = Some(timeout))
+}
+
+/// How `binlog_ship_options_set_object_lock` locks objects.
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum binlog_lock_mode {
+    /// No lock (the default).
+    BINLOG_LOCK_NONE = 0,
+    /// S3 Object Lock's governance mode: deleted before its date only by
+    /// a user allowed `s3:BypassGovernanceRetention`.
+    BINLOG_LOCK_GOVERNANCE = 1,
+    /// Compliance mode: deleted before its date by no one.
+    BINLOG_LOCK_COMPLIANCE = 2,
+}
+
+/// Locks each segment object and signed head the shipper creates under
+/// S3 Object Lock (WORM): `mode` a `binlog_lock_mode`, for `days` (1 to
+/// 36500) from its upload. `binlog_shipper_open` then fails with
+/// `BINLOG_ERR_INVALID_ARGUMENT`, saying so, if the bucket does not have
+/// Object Lock enabled; remote prune deletes no locked object. Another
+/// mode or a number of days outside those is refused with
+/// `BINLOG_ERR_INVALID_ARGUMENT`.
+#[no_mangle]
+pub extern "C" fn binlog_ship_options_set_object_lock(
+    opts: *mut binlog_ship_options,
+    mode: u32,
+    days: u32,
+) -> binlog_result {
+    update(opts, "ship options", |o| {
+        use binlog_lock_mode::*;
+        let mode = match mode {
+            m if m == BINLOG_LOCK_NONE as u32 => None,
+            m if m == BINLOG_LOCK_GOVERNANCE as u32 => Some(LockMode::Governance),
+            m if m == BINLOG_LOCK_COMPLIANCE as u32 => Some(LockMode::Compliance),
+            _ => return Err(Error::invalid(format!("unknown lock mode {mode}")).into()),
+        };
+        let lock = mode.map(|mode| ObjectLock { mode, days }.checked());
+        o.ship.object_lock = lock.transpose()?;
+        Ok(())
+    })
 }
 
 // `binlog_shipper`: the C face of `archive::Shipper`, which ships a log's

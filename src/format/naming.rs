@@ -304,14 +304,17 @@ impl SegmentKey {
 }
 
 /// The object names of a log other than its segments' (FORMAT.md
-/// section 18): its identity, its prune marker, and what a pruner's
-/// claim's name starts with (its generation, 20 digits, follows).
+/// section 18): its identity, its prune marker, what a pruner's claim's
+/// name starts with (its generation, 20 digits, follows), and what a
+/// shipped signed head's starts with (its segment and end follow).
 #[cfg(feature = "s3")]
 pub const CLAIM_OBJECT: &str = "claim";
 #[cfg(feature = "s3")]
 pub const PRUNE_MARKER_OBJECT: &str = "pruned";
 #[cfg(feature = "s3")]
 pub const PRUNE_CLAIM_OBJECT: &str = "prune-claim-";
+#[cfg(feature = "s3")]
+pub const HEAD_OBJECT: &str = "head-";
 
 /// What an object of a log is, by the part of its key after
 /// `<prefix>/<log>/` (FORMAT.md section 18): the one reading of those
@@ -327,6 +330,9 @@ pub enum LogObject {
     PruneMarker,
     /// A pruner's claim, of this generation.
     PruneClaim(u64),
+    /// A signed head the shipper put (`head-<segment no>-<end>`, each 20
+    /// digits): the segment it names and the bytes of it it covers.
+    Head(u64, u64),
     /// Any other name: no object of a log.
     Foreign,
 }
@@ -341,10 +347,15 @@ impl LogObject {
         match name {
             CLAIM_OBJECT => LogObject::Claim,
             PRUNE_MARKER_OBJECT => LogObject::PruneMarker,
-            _ => (name
-                .strip_prefix(PRUNE_CLAIM_OBJECT)
-                .and_then(object_number))
-            .map_or(LogObject::Foreign, LogObject::PruneClaim),
+            _ => {
+                let numbers = |prefix| name.strip_prefix(prefix)?.split_once('-');
+                if let Some((no, end)) = numbers(HEAD_OBJECT) {
+                    let (no, end) = (object_number(no), object_number(end));
+                    return no.zip(end).map_or(LogObject::Foreign, |(n, e)| LogObject::Head(n, e));
+                }
+                (name.strip_prefix(PRUNE_CLAIM_OBJECT).and_then(object_number))
+                    .map_or(LogObject::Foreign, LogObject::PruneClaim)
+            }
         }
     }
 }

@@ -53,7 +53,14 @@ impl SignedHead {
     /// The signed head in the file at `path`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<SignedHead> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read head", e))?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read head", e))?;
+        SignedHead::from_bytes(&bytes, path)
+    }
+
+    /// The signed head `bytes` hold, read from `path` (a file or an
+    /// object's URL, which an error names).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<SignedHead> {
+        let text = String::from_utf8_lossy(bytes);
         let w: Vec<&str> = text.split_whitespace().collect();
         let head = match w.as_slice() {
             [HEAD_LABEL, log, next, no, end, digest, prev, key, sig] => (|| {

@@ -34,8 +34,11 @@ pub(super) struct Trust {
     /// before the first report); `None` until then, and for files on
     /// their own.
     pub(super) places: Option<Vec<Option<Place>>>,
-    /// A signed head of the log kept elsewhere, and its file.
+    /// A signed head of the log kept elsewhere, and its file (or
+    /// object's URL).
     pub(super) head: Option<(SignedHead, PathBuf)>,
+    /// The link of the log's last segment with one (read by `read_log`).
+    pub(super) newest_link: Option<[u8; HASH_LEN]>,
 }
 
 impl Trust {
@@ -56,6 +59,7 @@ impl Trust {
                     })
                 })
                 .collect();
+            self.newest_link = links.iter().flatten().last().map(|l| l.link);
             self.places = Some(places(&links));
         }
     }
@@ -87,18 +91,30 @@ impl Trust {
     }
 
     /// After the log's last file `rep`: what its signed head says is
-    /// missing or changed, if anything (the head's signature first). The
-    /// log's files are `files`.
-    pub(super) fn check_head(&self, rep: &mut SegmentReport, files: &[PathBuf]) {
+    /// missing or changed, if anything (the head's signature first).
+    /// `segment` opens the log's segment of a number. In a bucket
+    /// (`shipped`), the segment a head names may not be shipped yet: a
+    /// head naming the one after the newest there (its link the head's
+    /// `prev`) finds nothing missing.
+    pub(super) fn check_head(
+        &self,
+        rep: &mut SegmentReport,
+        segment: impl FnOnce(u64) -> Option<Reader>,
+        shipped: bool,
+    ) {
         let Some((head, path)) = &self.head else {
             return;
         };
-        let found = match head.signed_by(&self.key) {
-            false => Some((
+        let found = match (head.key == self.key, head.signed_by(&head.key)) {
+            (false, true) => Some((FindingKind::OtherKey, "signed by another key".into())),
+            (_, false) => Some((
                 FindingKind::BadSignature,
-                "not signed by the trusted key".into(),
+                "its signature does not verify".into(),
             )),
-            true => head_finding(head, files),
+            (true, true) => match segment(head.segment_no) {
+                None if shipped && self.newest_link == Some(head.prev) => None,
+                found => head_finding(head, found),
+            },
         };
         if let Some((kind, what)) = found {
             let m = format!("{}: signed head {what}", path.display());
@@ -134,15 +150,11 @@ impl Trust {
     }
 }
 
-/// What `head` finds wrong with its log's `files`: its segment gone or
-/// shorter than it covers (`CutOff`), or the bytes it covers changed
-/// (`RecordsChanged`).
-fn head_finding(head: &SignedHead, files: &[PathBuf]) -> Option<Place> {
+/// What `head` finds wrong with `segment`, its log's segment of the
+/// number it names: gone or shorter than it covers (`CutOff`), or the
+/// bytes it covers changed (`RecordsChanged`).
+fn head_finding(head: &SignedHead, segment: Option<Reader>) -> Option<Place> {
     let (no, end, seq) = (head.segment_no, head.end, head.next_seq);
-    let segment = files.iter().find_map(|f| {
-        let r = Reader::open_salvage(f).ok()?;
-        (r.header().segment_no == no).then_some(r)
-    });
     let what = match segment {
         None => format!(
             "covers segment {no} of log {} (records before {seq}), which the log does not \

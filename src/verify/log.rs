@@ -88,7 +88,8 @@ impl Verify {
 
     /// A log's newest segments checked against its signed head in the file
     /// at `head` (a copy of `<log>.head` kept where the writer's host cannot
-    /// change it, or from the bucket), after `trusting`: a head not signed
+    /// change it), after `trusting` (a log in a bucket is checked against
+    /// the newest head its shipper put there, without): a head not signed
     /// by the trusted key is `BadSignature`, a head whose segment the log
     /// does not hold `CutOff` (on the log's last file). `InvalidArgument`
     /// without `trusting`, or for a file that is no signed head.
@@ -184,9 +185,40 @@ impl Verify {
         }
         trust.check(rep, i);
         if self.log.is_some() && i + 1 == self.files.len() {
-            trust.check_head(rep, &self.files);
+            #[cfg(feature = "s3")]
+            if let (Some(r), None) = (&self.remote, &trust.head) {
+                match r.log.newest_head() {
+                    Ok(head) => trust.head = head,
+                    Err(e) => {
+                        let (m, at) = (
+                            format!("its signed head cannot be read: {e}"),
+                            rep.location.clone(),
+                        );
+                        rep.push(Finding::new(FindingKind::Unreadable, &at, None, m));
+                    }
+                }
+            }
+            #[cfg(feature = "s3")]
+            let shipped = self.remote.is_some();
+            #[cfg(not(feature = "s3"))]
+            let shipped = false;
+            trust.check_head(rep, |no| self.segment_numbered(no), shipped);
         }
         self.trust = Some(trust);
+    }
+
+    /// A reader of the log's segment `no` (not a salvaged file), if it
+    /// has one.
+    #[cfg(feature = "sign")]
+    fn segment_numbered(&self, no: u64) -> Option<crate::reader::Reader> {
+        let is_it =
+            |f: &PathBuf| order(f).is_some_and(|o| o.segment_no == no && o.salvaged.is_none());
+        let j = self.files.iter().position(is_it)?;
+        #[cfg(feature = "s3")]
+        if let Some(RemoteObjects { log, keys, .. }) = &self.remote {
+            return log.open_reader(&keys[j], true).ok();
+        }
+        crate::reader::Reader::open_salvage(&self.files[j]).ok()
     }
 
     /// The seal of file `j`, if it has a usable one and is a link of the

@@ -15,7 +15,10 @@
  * a reader that listed them reports them as a retention gap. A tiered
  * reader over a directory that holds none of the log (a host that has the
  * bucket alone) follows it with binlog_reader_next_wait: the segments
- * shipped while it waits are read, every record once, in order.
+ * shipped while it waits are read, every record once, in order. Asked
+ * to lock its objects (binlog_ship_options_set_object_lock), a shipper
+ * refuses the test bucket, which has no Object Lock, saying so; an
+ * unknown mode or a lock of no days is refused where it is set.
  *
  * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end; each run ships under a prefix of its own (that directory's name).
@@ -151,6 +154,32 @@ static void test_wrong_credentials_are_refused_and_nothing_is_uploaded(void) {
     CHECK(s == (binlog_shipper *)(uintptr_t)0x5e5e5e50);
     CHECK_EQ_U(objects_of("denied"), 0);
     CHECK_EQ_U(count_ending(tmpdir, ".binlog") >= 2, 1);
+    binlog_ship_options_free(o);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
+static void test_a_lock_into_a_bucket_without_object_lock_is_refused_saying_so(void) {
+    binlog_writer *w = write_log("locked", 5, 2);
+    binlog_ship_options *o = run_options(0);
+    CHECK_ERR(binlog_ship_options_set_object_lock(o, 3, 1), BINLOG_ERR_INVALID_ARGUMENT,
+              "lock mode 3");
+    CHECK_ERR(binlog_ship_options_set_object_lock(o, BINLOG_LOCK_COMPLIANCE, 0),
+              BINLOG_ERR_INVALID_ARGUMENT, "0 days");
+    CHECK_ERR(binlog_ship_options_set_object_lock(NULL, BINLOG_LOCK_NONE, 0),
+              BINLOG_ERR_NULL_POINTER, NULL);
+    /* Set, then taken back: this shipper locks nothing and opens. */
+    CHECK_OK(binlog_ship_options_set_object_lock(o, BINLOG_LOCK_GOVERNANCE, 30));
+    CHECK_OK(binlog_ship_options_set_object_lock(o, BINLOG_LOCK_NONE, 0));
+    binlog_shipper *s = NULL;
+    CHECK_OK(binlog_shipper_open(tmpdir, "locked", o, &s));
+    binlog_shipper_free(s);
+    CHECK_OK(binlog_ship_options_set_object_lock(o, BINLOG_LOCK_GOVERNANCE, 30));
+    s = (binlog_shipper *)(uintptr_t)0x5e5e5e50;
+    CHECK_ERR(binlog_shipper_open(tmpdir, "locked", o, &s), BINLOG_ERR_INVALID_ARGUMENT,
+              "Object Lock");
+    CHECK(s == (binlog_shipper *)(uintptr_t)0x5e5e5e50);
+    CHECK_EQ_U(objects_of("locked"), 0);
     binlog_ship_options_free(o);
     CHECK_OK(binlog_writer_close(w));
     binlog_writer_free(w);
@@ -358,6 +387,7 @@ int main(void) {
     test_a_pass_uploads_each_sealed_segment_once_and_removes_past_keep_local();
     test_a_lost_journal_is_rebuilt_and_nothing_is_uploaded_twice();
     test_wrong_credentials_are_refused_and_nothing_is_uploaded();
+    test_a_lock_into_a_bucket_without_object_lock_is_refused_saying_so();
     test_a_shipped_log_keeps_its_segments_until_they_are_uploaded();
     test_the_hard_cap_deletes_unshipped_segments_and_counts_them();
     test_bad_arguments_are_refused_and_change_nothing();

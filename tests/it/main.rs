@@ -26,6 +26,8 @@ mod archive_disk_full;
 mod archive_faults;
 #[cfg(feature = "s3")]
 mod archive_multipart_faults;
+#[cfg(all(feature = "s3", feature = "sign"))]
+mod archive_object_lock;
 #[cfg(feature = "s3")]
 mod archive_plain_objects;
 #[cfg(feature = "s3")]

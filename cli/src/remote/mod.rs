@@ -135,14 +135,23 @@ pub struct RemoteLogArgs {
     pub log: Option<String>,
 }
 
+/// `binlog remote verify`'s arguments.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub at: RemoteLogArgs,
+    #[command(flatten)]
+    pub trust: crate::verify::TrustArgs,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum RemoteCommand {
     /// List the logs under a prefix (segments, sequence numbers, times,
     /// bytes), or a shipped log's segment objects.
     Ls(logs::LsArgs),
     /// Check each object's size and SHA-256 against its metadata, then
-    /// every record.
-    Verify(RemoteLogArgs),
+    /// every record (and with --trust, a signed log's chain).
+    Verify(VerifyArgs),
     /// Copy a shipped log's segment objects (or those holding a range of
     /// sequence numbers) into a local directory, each checked against its
     /// SHA-256.
@@ -154,7 +163,9 @@ pub enum RemoteCommand {
 pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
     match &args.command {
         RemoteCommand::Ls(a) => logs::run_ls(a),
-        RemoteCommand::Verify(a) => verify::run(&remote_log(&a.url, a.log.as_deref())?, None),
+        RemoteCommand::Verify(a) => {
+            verify::run(&remote_log(&a.at.url, a.at.log.as_deref())?, a.trust.get())
+        }
         RemoteCommand::Fetch(a) => fetch::run(a),
         RemoteCommand::Prune(a) => prune::run(a),
     }

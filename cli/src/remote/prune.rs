@@ -21,7 +21,8 @@ object kept. The marker PREFIX/LOG/pruned is written before the first
 DELETE, so a killed prune leaves only the oldest objects deleted and the
 next run finishes it; readers report the pruned records as a retention gap.
 One pruner per log (the claim PREFIX/LOG/prune-claim-N); needs PUT and
-DELETE on the prefix.
+DELETE on the prefix. An object under S3 Object Lock (`binlog ship
+--object-lock`) is not deleted before its date, nor any newer one.
 
 Examples:
   binlog remote prune s3://archive/prod --log orders --keep-count 100
@@ -143,6 +144,10 @@ fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
     let through = r
         .pruned_through
         .map_or_else(|| "none".to_string(), |t| format!("segments up to {t}"));
+    if let Some((s, why)) = &r.locked {
+        let (no, key) = (s.key.segment_no, &s.object_key);
+        writeln!(out, "kept segment {no} {key} and newer: Object Lock, {why}")?;
+    }
     let kept = crate::error::counted(r.kept as u64, "object");
     writeln!(out, "kept {kept}; pruned: {through}")?;
     Ok(out.flush()?)

@@ -2,7 +2,8 @@
 //! library verifies it against its metadata (`Verify::shipped`: fetched
 //! whole once, its size and SHA-256, every record, its record count, last
 //! sequence number and seal), and the sequence numbers continuing from the
-//! object before. One line per object; exit status 1 if any is damaged or
+//! object before; with `--trust`, each seal's signature and the chain, and
+//! the newest signed head the shipper put (or `--head`). One line per object; exit status 1 if any is damaged or
 //! missing.
 
 use crate::error::{counted, CliResult, Outcome};
@@ -11,13 +12,17 @@ use binlog::archive::RemoteLog;
 use binlog::sign::PublicKey;
 use binlog::verify::{FindingKind, Verify};
 use std::io::Write;
+use std::path::Path;
 
-pub fn run(log: &RemoteLog, trust: Option<PublicKey>) -> CliResult<Outcome> {
+pub fn run(log: &RemoteLog, trust: Option<(PublicKey, Option<&Path>)>) -> CliResult<Outcome> {
     let mut out = output::stdout();
     let mut damaged = false;
     let mut reports = Verify::shipped(log.clone())?;
-    if let Some(key) = trust {
+    if let Some((key, head)) = trust {
         reports = reports.trusting(key);
+        if let Some(head) = head {
+            reports.with_head(head)?;
+        }
     }
     for rep in reports {
         let url = rep.location.display();

@@ -2,6 +2,10 @@
 //! (with `--head`): a signed log verifies clean against its key (exit 0);
 //! another key, a record changed with its CRC recomputed, and the newest
 //! segment cut off against a head kept elsewhere each exit 1 and are named.
+//! `binlog ship --object-lock` locks what it puts in a bucket with Object
+//! Lock (versitygw), refuses one without, and `binlog remote prune` says
+//! what the lock kept; `binlog remote verify --trust` checks the log in the
+//! bucket against its key and the head shipped beside it.
 //! Helpers in tests/it/common/cli.rs.
 
 use crate::common;
@@ -118,4 +122,50 @@ fn verify_head_finds_the_newest_segment_cut_off() {
     verify()
         .code(1)
         .stdout(predicate::str::contains("the newest segments were cut off"));
+}
+
+#[test]
+fn ship_object_lock_keeps_objects_from_prune_and_remote_verify_trusts_the_shipped_head() {
+    let server = common::s3::S3Server::start(&["plain"]);
+    server.make_locked_bucket("worm");
+    let t = Tmp::new("ship-lock");
+    let (dir, key) = (t.join("log"), t.join("k"));
+    binlog().args(["keys", "new"]).arg(&key).assert().success();
+    signed_log(&dir, &key);
+    let ship = |to: &str| {
+        let mut c = binlog();
+        c.arg("ship")
+            .arg(&dir)
+            .args(["--log", "orders", "--to", to]);
+        c.args(["--object-lock", "compliance", "--lock-days", "1"]);
+        c.envs(server.env()).assert()
+    };
+    ship("s3://plain/a")
+        .code(2)
+        .stderr(predicate::str::contains(
+            "objects cannot be locked in this bucket",
+        ));
+    ship("s3://worm/a").success();
+    binlog()
+        .args(["remote", "prune", "s3://worm/a/orders", "--keep-count", "1"])
+        .envs(server.env())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("kept segment 0 "))
+        .stdout(predicate::str::contains("and newer: Object Lock, until 20"));
+    let verify = |public: &Path| {
+        let mut c = binlog();
+        c.args(["remote", "verify", "s3://worm/a/orders", "--trust"])
+            .arg(public);
+        c.envs(server.env()).assert()
+    };
+    binlog()
+        .args(["keys", "new"])
+        .arg(t.join("other"))
+        .assert()
+        .success();
+    verify(&t.join("k.pub")).success();
+    verify(&t.join("other.pub"))
+        .code(1)
+        .stdout(predicate::str::contains("signed by another key"));
 }

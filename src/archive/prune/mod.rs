@@ -13,6 +13,10 @@
 //!   prune killed anywhere leaves a prefix of them deleted, never a hole;
 //!   a rerun deletes the rest before anything new.
 //! - One pruner per log (lease.rs): a second one refuses with `Locked`.
+//! - An object under S3 Object Lock (object_lock.rs: a retention date
+//!   not passed, or a legal hold) is not deleted, nor any newer one: the
+//!   prune stops before it and reports it (`PruneReport::locked`). The
+//!   log's signed heads go with the segments they name.
 //! - A DELETE refused (403: credentials that may read, not delete) stops
 //!   the prune with a `PermissionDenied` error naming the object and the
 //!   endpoint; nothing after it is deleted.
@@ -86,6 +90,10 @@ pub struct PruneReport {
     pub kept: usize,
     /// Every segment up to this one is pruned (the marker's), if any is.
     pub pruned_through: Option<u64>,
+    /// The object the limits would delete next that its lock keeps, and
+    /// what keeps it (`until <date>`, `a legal hold`): it and every newer
+    /// one stay.
+    pub locked: Option<(ListedSegment, String)>,
 }
 
 impl RemoteLog {
@@ -123,7 +131,21 @@ impl RemoteLog {
             lease.check(remote, log)?;
             remote.delete(&s.object_key)?;
         }
+        if let Some(through) = report.pruned_through {
+            self.prune_heads(through)?;
+        }
         Ok(report)
+    }
+
+    /// Deletes the log's signed heads naming segments up to `through`,
+    /// but those a lock keeps.
+    fn prune_heads(&self, through: u64) -> Result<()> {
+        for (no, key) in self.heads()? {
+            if no <= through && self.remote().lock_of(&key)?.is_none() {
+                self.remote().delete(&key)?;
+            }
+        }
+        Ok(())
     }
 
     /// What a prune with `opts` deletes, the marker saying `through`.
@@ -140,7 +162,7 @@ impl RemoteLog {
         let units: Vec<&[ListedSegment]> = rest
             .chunk_by(|a, b| a.key.segment_no == b.key.segment_no)
             .collect();
-        let mut going_units = 0;
+        let (mut going_units, mut locked) = (0, None);
         // The newest segment stays whatever the limits say.
         while going_units + 1 < units.len() && limits.any() {
             let kept = &units[going_units..];
@@ -162,6 +184,10 @@ impl RemoteLog {
                     break;
                 }
             }
+            locked = self.lock_of(units[going_units])?;
+            if locked.is_some() {
+                break;
+            }
             going_units += 1;
         }
         let going: usize = units[..going_units].iter().map(|u| u.len()).sum();
@@ -171,7 +197,18 @@ impl RemoteLog {
             finished,
             kept: rest.len() - going,
             pruned_through: new_through.or(through),
+            locked,
         })
+    }
+
+    /// The first object of `unit` a lock keeps, and what keeps it.
+    fn lock_of(&self, unit: &[ListedSegment]) -> Result<Option<(ListedSegment, String)>> {
+        for s in unit {
+            if let Some(why) = self.remote().lock_of(&s.object_key)? {
+                return Ok(Some((s.clone(), why)));
+            }
+        }
+        Ok(None)
     }
 
     /// The newest last record of the objects of one segment and its

@@ -4,6 +4,8 @@
 //! once a verified copy is in the bucket. See the module doc of `archive`
 //! for the guarantees.
 
+#[cfg(feature = "sign")]
+mod head;
 mod multipart;
 mod pipeline;
 mod removal;
@@ -51,6 +53,10 @@ pub struct ShipOptions {
     /// `remote_retention` an object, that a consumer has not committed
     /// past stays.
     pub wait_for_consumers: Option<crate::log::ConsumerBound>,
+    /// Lock each segment object and signed head under S3 Object Lock
+    /// (WORM) when it is created; the bucket must have Object Lock
+    /// enabled, else `open` fails saying so.
+    pub object_lock: Option<super::ObjectLock>,
 }
 
 impl Default for ShipOptions {
@@ -63,6 +69,7 @@ impl Default for ShipOptions {
             on_step: None,
             remote_retention: PruneOptions::default(),
             wait_for_consumers: None,
+            object_lock: None,
         }
     }
 }
@@ -118,6 +125,9 @@ pub struct Shipper {
     /// retention (the prune marker, read at startup and after a prune):
     /// never uploaded again, and its local copy goes without a read-back.
     pruned_through: Option<u64>,
+    /// The key of the signed head this shipper put last (shipper/head.rs).
+    #[cfg(feature = "sign")]
+    shipped_head: Option<String>,
 }
 
 impl Shipper {
@@ -130,16 +140,22 @@ impl Shipper {
             return Err(Error::invalid("part size below 5 MiB (the S3 minimum)"));
         }
         let lock = take_lock(&dir.join(format!("{log}.ship.lock")))?;
+        let mut remote = Remote::connect(to, &opts.connection)?;
+        if let Some(object_lock) = opts.object_lock {
+            remote.lock_objects(object_lock)?;
+        }
         let mut shipper = Shipper {
             dir: dir.to_path_buf(),
             log: log.to_string(),
-            remote: Arc::new(Remote::connect(to, &opts.connection)?),
+            remote: Arc::new(remote),
             journal: Journal::new(log, &to.to_string()),
             journal_path: journal_path(dir, log),
             journal_unstored: false,
             opts,
             _lock: lock,
             pruned_through: None,
+            #[cfg(feature = "sign")]
+            shipped_head: None,
         };
         let identity = shipper.identity()?;
         claim::claim(&shipper.remote, &identity)?;
@@ -181,6 +197,9 @@ impl Shipper {
     /// Uploads every sealed segment not yet in the bucket, in order, then
     /// removes local copies past `keep_local`.
     pub fn ship_once(&mut self) -> Result<ShipReport> {
+        // Read first: every segment before the one it names is sealed.
+        #[cfg(feature = "sign")]
+        let head = self.read_head()?;
         let local = local::scan(&self.dir, &self.log)?;
         let mut report = ShipReport {
             waiting_for: local.blocked_by.as_ref().map(|b| b.path.clone()),
@@ -199,6 +218,8 @@ impl Shipper {
         // The uploads verified before an error are stored too.
         let stored = self.store_journal();
         uploads.and(stored)?;
+        #[cfg(feature = "sign")]
+        self.ship_head(head, &local)?;
         report.removed_local = self.remove_shipped(&local)?;
         report.pruned = self.prune_remote()?;
         Ok(report)

@@ -134,14 +134,50 @@ impl S3Server {
         server
     }
 
+    /// Makes bucket `name` with Object Lock enabled (as S3 allows only at
+    /// a bucket's creation): for versitygw, its directory with the
+    /// attribute its posix backend keeps that setting in (as a create with
+    /// `x-amz-bucket-object-lock-enabled` writes it); for moto, that create.
+    pub fn make_locked_bucket(&self, name: &str) {
+        if is_moto() {
+            return self.make_bucket_with(name, "x-amz-bucket-object-lock-enabled: true\r\n");
+        }
+        assert!(
+            !is_minio(),
+            "the Object Lock tests run on versitygw or moto"
+        );
+        let dir = self.root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let setting =
+            br#"{"Enabled":true,"DefaultRetention":null,"CreatedAt":"2026-01-01T00:00:00Z"}"#;
+        let path = std::ffi::CString::new(dir.into_os_string().into_encoded_bytes()).unwrap();
+        let at = setting.as_ptr().cast();
+        // SAFETY: a NUL-terminated path and the setting's bytes, both alive.
+        let r = unsafe {
+            libc::setxattr(
+                path.as_ptr(),
+                c"user.bucket-lock".as_ptr(),
+                at,
+                setting.len(),
+                0,
+            )
+        };
+        assert_eq!(r, 0, "setxattr: {}", std::io::Error::last_os_error());
+    }
+
     /// Makes bucket `name` (moto's server, which keeps no directory): an
     /// unsigned PUT, which moto accepts as it checks no signature.
     fn make_bucket(&self, name: &str) {
+        self.make_bucket_with(name, "")
+    }
+
+    /// `make_bucket`, the PUT carrying `headers` (each line ending "\r\n").
+    fn make_bucket_with(&self, name: &str, headers: &str) {
         use std::io::{Read, Write};
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         let mut s = TcpStream::connect(addr).expect("connect to moto");
         let put = format!(
-            "PUT /{name} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\n\r\n",
+            "PUT /{name} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n{headers}Content-Length: 0\r\n\r\n",
             self.port
         );
         s.write_all(put.as_bytes()).unwrap();
