@@ -8,9 +8,9 @@
 //! it would delete for its lock and stops at the first one locked
 //! (`PruneReport::locked`).
 
-use super::remote::Remote;
-use super::signed::{request, Request};
-use crate::error::{ErrorKind, Result};
+#[cfg(feature = "s3")]
+use super::{remote::Remote, signed::request, signed::Request};
+use crate::error::Result;
 
 /// How objects are locked: S3's two retention modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +74,8 @@ fn iso_date(ns: i64) -> String {
     format!("{y}-{mo}-{d}T{h}:{mi}:{sec}Z")
 }
 
+// Compiled without the feature too (ffi/archive_absent.rs), for the types.
+#[cfg(feature = "s3")]
 impl Remote {
     /// Whether the bucket has Object Lock enabled: if not (or the server
     /// cannot say), an `InvalidArgument` error saying the shipper cannot
@@ -89,6 +91,7 @@ impl Remote {
         if r.status == 200 && r.body.windows(enabled.len()).any(|w| w == enabled) {
             return Ok(());
         }
+        use crate::error::ErrorKind;
         let why = match self.expect_success("", doing, r) {
             Ok(_) => "its Object Lock is not enabled".to_string(),
             Err(e) if e.kind() == ErrorKind::PermissionDenied => return Err(e),

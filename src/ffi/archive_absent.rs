@@ -25,13 +25,18 @@ pub fn tier_built() -> Result<()> {
     Err(absent())
 }
 
-// Where and how to reach a bucket: plain data and URL parsing, no network
-// code, compiled here from the archive tier's own file. What only the
+// Where and how to reach a bucket, and how its objects are locked: plain
+// data and URL parsing, no network code, compiled here from the archive
+// tier's own files. What only the
 // shipper reads of it (object URLs, timeouts) has no reader here.
 #[allow(dead_code)]
 #[path = "../archive/location.rs"]
 mod location;
 pub use location::{Connection, Location};
+#[allow(dead_code)]
+#[path = "../archive/object_lock.rs"]
+mod object_lock;
+pub use object_lock::{LockMode, ObjectLock};
 
 #[derive(Clone, Default)]
 pub struct ShipOptions {
@@ -41,25 +46,6 @@ pub struct ShipOptions {
     pub remote_retention: PruneOptions,
     pub wait_for_consumers: Option<crate::log::ConsumerBound>,
     pub object_lock: Option<ObjectLock>,
-}
-
-#[derive(Clone, Copy)]
-pub enum LockMode {
-    Governance,
-    Compliance,
-}
-
-#[allow(dead_code)] // built, never read: no shipper opens
-#[derive(Clone, Copy)]
-pub struct ObjectLock {
-    pub mode: LockMode,
-    pub days: u32,
-}
-
-impl ObjectLock {
-    pub fn checked(self) -> Result<ObjectLock> {
-        Err(absent())
-    }
 }
 
 #[derive(Clone, Default)]
