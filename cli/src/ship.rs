@@ -152,6 +152,9 @@ fn print_report(r: &ShipReport, to: &Location, log: &str) {
     for n in &r.pruned {
         println!("pruned segment {n} of {log} from {to} (remote retention)");
     }
+    if let Some((n, why)) = &r.prune_locked {
+        println!("kept segment {n} of {log} and newer in {to}: Object Lock, {why}");
+    }
 }
 
 /// A shipping error: the library's message names the file or object; a

@@ -89,7 +89,7 @@ impl Remote {
             ..request(Method::POST, key)
         };
         let r = self.signed_request(key, doing, r)?;
-        if r.status == 412 {
+        if self.already_there(key, r.status)? {
             return Ok(Created::AlreadyExists);
         }
         let r = self.expect_success(key, doing, r)?;

@@ -132,20 +132,26 @@ fn ship_object_lock_keeps_objects_from_prune_and_remote_verify_trusts_the_shippe
     let (dir, key) = (t.join("log"), t.join("k"));
     binlog().args(["keys", "new"]).arg(&key).assert().success();
     signed_log(&dir, &key);
-    let ship = |to: &str| {
+    let ship = |to: &str, more: &[&str]| {
         let mut c = binlog();
         c.arg("ship")
             .arg(&dir)
             .args(["--log", "orders", "--to", to]);
-        c.args(["--object-lock", "compliance", "--lock-days", "1"]);
+        c.args(["--object-lock", "compliance", "--lock-days", "1"])
+            .args(more);
         c.envs(server.env()).assert()
     };
-    ship("s3://plain/a")
+    ship("s3://plain/a", &[])
         .code(2)
         .stderr(predicate::str::contains(
             "objects cannot be locked in this bucket",
         ));
-    ship("s3://worm/a").success();
+    ship("s3://worm/a", &[]).success();
+    ship("s3://worm/a", &["--remote-keep-count", "1"])
+        .success()
+        .stdout(predicate::str::contains(
+            "kept segment 0 of orders and newer in s3://worm/a: Object Lock, until 20",
+        ));
     binlog()
         .args(["remote", "prune", "s3://worm/a/orders", "--keep-count", "1"])
         .envs(server.env())

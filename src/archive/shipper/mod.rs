@@ -90,6 +90,9 @@ pub struct ShipReport {
     /// Segment objects deleted by remote retention
     /// (`ShipOptions::remote_retention`) after the uploads.
     pub pruned: Vec<u64>,
+    /// The segment whose object remote retention would have deleted next
+    /// but its Object Lock keeps, and what keeps it (`PruneReport::locked`).
+    pub prune_locked: Option<(u64, String)>,
 }
 
 /// Ships one log's sealed segments to a bucket, one pass per
@@ -221,7 +224,7 @@ impl Shipper {
         #[cfg(feature = "sign")]
         self.ship_head(head, &local)?;
         report.removed_local = self.remove_shipped(&local)?;
-        report.pruned = self.prune_remote()?;
+        (report.pruned, report.prune_locked) = self.prune_remote()?;
         Ok(report)
     }
 
@@ -237,8 +240,8 @@ impl Shipper {
     }
 
     /// Applies `remote_retention`, if it sets a limit: the segment
-    /// numbers of the objects deleted.
-    fn prune_remote(&mut self) -> Result<Vec<u64>> {
+    /// numbers of the objects deleted, and the one a lock kept.
+    fn prune_remote(&mut self) -> Result<(Vec<u64>, Option<(u64, String)>)> {
         let consumers = self.opts.wait_for_consumers.map(|b| (self.dir.clone(), b));
         let opts = PruneOptions {
             dry_run: false,
@@ -246,17 +249,21 @@ impl Shipper {
             ..self.opts.remote_retention.clone()
         };
         if !opts.limits().any() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         let report = match self.remote_log()?.prune(&opts) {
             Ok(r) => r,
             // Another pruner of the log (`binlog remote prune`) is at it:
             // this pass leaves it to that one.
-            Err(e) if e.kind() == ErrorKind::Locked => return Ok(Vec::new()),
+            Err(e) if e.kind() == ErrorKind::Locked => return Ok((Vec::new(), None)),
             Err(e) => return Err(e),
         };
         self.pruned_through = report.pruned_through.or(self.pruned_through);
-        Ok(report.deleted.iter().map(|s| s.key.segment_no).collect())
+        let locked = report.locked.map(|(s, why)| (s.key.segment_no, why));
+        Ok((
+            report.deleted.iter().map(|s| s.key.segment_no).collect(),
+            locked,
+        ))
     }
 }
 
