@@ -12,7 +12,9 @@ use super::durable::{
     sync, Step,
 };
 use super::frame_decoder::{starts_with_zstd_frame, Frame, FrameDecoder};
+use super::frame_stream::is_frame_damage;
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
+use super::open::is_table_lost;
 use super::seek_table::{FrameEntry, MAX_FRAME_DECOMPRESSED};
 use super::segment::CompressedSegment;
 use super::source::{read_frame, source_len};
@@ -321,13 +323,7 @@ fn keep_modified_time(original: &File, file: &File, tmp: &Path) -> Result<()> {
 /// Whether `e`, from checking a compressed copy, says the copy is damaged
 /// (its frames or seek table), not whole but different, or unreadable.
 fn is_damaged_copy(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::CompressedTruncated
-            | ErrorKind::CorruptFrame
-            | ErrorKind::CorruptSeekTable
-            | ErrorKind::FrameSizeMismatch
-    )
+    is_frame_damage(e) || is_table_lost(e)
 }
 
 /// Whether `e`, from checking a compressed copy, says it is a whole file

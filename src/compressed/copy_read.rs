@@ -12,7 +12,7 @@ use super::type_copies::{
 };
 use super::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
+use crate::format::seal::{SealDirectory, SparseEntry, SPARSE_ENTRY_LEN};
 use crate::format::{u32_at, u64_at};
 
 /// What is known of a segment's copy directory.
@@ -203,11 +203,7 @@ fn damaged_copy(path: &std::path::Path, at: u64, what: String) -> Error {
 }
 
 /// Type `id`'s offset array, read from `original` and checked by its CRC.
-fn type_offsets(
-    seal: &crate::format::seal::SealDirectory,
-    id: u32,
-    original: &dyn Source,
-) -> Option<Vec<u64>> {
+fn type_offsets(seal: &SealDirectory, id: u32, original: &dyn Source) -> Option<Vec<u64>> {
     let t = seal.types.get(id as usize)?;
     let mut bytes = vec![0u8; usize::try_from(t.count.checked_mul(8)?).ok()?];
     original.read_exact_at(&mut bytes, t.array_offset).ok()?;

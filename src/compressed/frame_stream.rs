@@ -435,7 +435,7 @@ impl FrameStream {
 
 /// Whether `e` says a frame does not decompress as its entry says (its
 /// bytes damaged), rather than that it could not be read.
-pub(super) fn is_frame_damage(e: &Error) -> bool {
+pub(crate) fn is_frame_damage(e: &Error) -> bool {
     matches!(
         e.kind(),
         ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch

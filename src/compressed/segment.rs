@@ -658,13 +658,8 @@ fn is_out_of_memory(e: &Error) -> bool {
 /// fail the header's checks. Not a file that is no segment at all
 /// (`NotABinlog`), nor one that cannot be read.
 pub fn is_lost_header(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::CorruptFrame
-            | ErrorKind::FrameSizeMismatch
-            | ErrorKind::CorruptSeekTable
-            | ErrorKind::CorruptHeader
-    )
+    let kind = e.kind();
+    is_frame_damage(e) || kind == ErrorKind::CorruptSeekTable || kind == ErrorKind::CorruptHeader
 }
 
 /// The original bytes of each stored frame (`open_stored`): the least a

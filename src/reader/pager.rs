@@ -106,11 +106,7 @@ impl Pager {
     ) -> Result<Opened> {
         let parts = match header_lost {
             Some(e) => d.salvage_header(e)?,
-            None => {
-                let (header, data_start) = d.header();
-                let first = header.first_seq;
-                (header, data_start, first, Vec::new())
-            }
+            None => salvage::intact(d.header()),
         };
         let empty = MmapOptions::new().len(0).map_anon();
         let map =

@@ -196,22 +196,17 @@ impl Reader {
     /// that hold it, one at a time, without a copy. A compressed frame there
     /// that does not decompress holds no record: the bound holds, and the
     /// frame is damage reported at the end (`check_seal_frames`). Any other
-    /// failed read is an error naming the file or object.
-    #[cfg(feature = "compression")]
+    /// failed read is an error naming the file or object. (Without
+    /// compression no segment is read as frames.)
     pub(super) fn record_at_end_decoded(&self) -> Result<bool> {
-        let Some(d) = self.source.frames() else {
-            return Ok(false);
-        };
-        let mut s = d.segment.borrow_mut();
-        match record_frame_at(&mut s, self.end as u64) {
-            Err(e) if super::frames::is_damage(&e) => Ok(false),
-            found => found,
+        #[cfg(feature = "compression")]
+        if let Some(d) = self.source.frames() {
+            let mut s = d.segment.borrow_mut();
+            return match record_frame_at(&mut s, self.end as u64) {
+                Err(e) if super::frames::is_damage(&e) => Ok(false),
+                found => found,
+            };
         }
-    }
-
-    /// Without compression no segment is read as frames.
-    #[cfg(not(feature = "compression"))]
-    pub(super) fn record_at_end_decoded(&self) -> Result<bool> {
         Ok(false)
     }
 }

@@ -16,7 +16,7 @@
 
 use crate::format::frame::{self, FrameAt, KIND_SEAL_DIR};
 use crate::format::seal::{SealDirectory, TRAILER_LEN};
-use crate::format::{u64_at, FRAME_HEADER_LEN};
+use crate::format::FRAME_HEADER_LEN;
 use crate::source::{seal_trust::read_bounding_seal, SegmentSource};
 use std::collections::HashSet;
 
@@ -104,23 +104,14 @@ impl SealTypes {
         if !d.types.iter().all(|t| seen.insert(t.name.as_str())) {
             return None;
         }
-        let first: Vec<Option<u64>> = d
-            .types
-            .iter()
-            .map(|t| {
-                let part = (t.count > 0).then(|| original.read_part(t.array_offset, 8));
-                part.flatten().map(|b| u64_at(&b, 0))
-            })
-            .collect();
-        let mut by_offset: Vec<(u64, usize)> = first
-            .iter()
-            .enumerate()
-            .filter_map(|(id, f)| f.map(|o| (o, id)))
+        let mut by_offset: Vec<(u64, usize)> = (d.types.iter().enumerate())
+            .filter(|(_, t)| t.count > 0)
+            .filter_map(|(id, t)| Some((original.read_u64(t.array_offset)?, id)))
             .collect();
         by_offset.sort_unstable();
         Some(SealTypes {
             names: d.types.iter().map(|t| t.name.clone()).collect(),
-            in_damage: vec![false; first.len()],
+            in_damage: vec![false; d.types.len()],
             by_offset,
         })
     }
@@ -136,10 +127,7 @@ impl SealTypes {
     /// (by the table) lies in them may be named by `lost_name`.
     pub fn damaged(&mut self, from: u64, to: u64) {
         let i = self.by_offset.partition_point(|&(o, _)| o < from);
-        for &(o, id) in &self.by_offset[i..] {
-            if o >= to {
-                break;
-            }
+        for &(_, id) in self.by_offset[i..].iter().take_while(|&&(o, _)| o < to) {
             self.in_damage[id] = true;
         }
     }

@@ -8,7 +8,7 @@
 
 use super::SegmentSource;
 use crate::format::seal::{self, SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
-use crate::format::{frame, u64_at, FRAME_HEADER_LEN};
+use crate::format::{frame, FRAME_HEADER_LEN};
 use std::borrow::Cow;
 
 /// The seal of a segment (its `original` bytes), read once: `(usable,
@@ -217,8 +217,7 @@ fn types_defined_as_named(
         if ended {
             return false;
         }
-        let first = original.read_part(t.array_offset, 8);
-        let first = first.map(|b| u64_at(&b, 0));
+        let first = original.read_u64(t.array_offset);
         let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
             return false;
         };
