@@ -146,8 +146,7 @@ impl CompressedSegment {
     ) -> Result<(CompressedSegment, Option<Error>)> {
         let (path, file) = open_file(path.as_ref())?;
         let (table, lost) = read_table_salvage(&file, &path)?;
-        let s = CompressedSegment::with_table(path, Box::new(file), table);
-        Ok((s, lost))
+        Ok((CompressedSegment::with_table(path, Box::new(file), table), lost))
     }
 
     pub(super) fn with_table(
@@ -448,11 +447,9 @@ impl CompressedSegment {
         own: bool,
     ) -> Option<Result<()>> {
         let ahead = self.ahead.as_mut()?;
-        let handed_over = ahead.next_index() == index && ahead.frames_ahead() > 0;
-        let Some(frame) = (ahead.next_index() == index)
-            .then(|| ahead.take())
-            .flatten()
-        else {
+        let next = ahead.next_index() == index;
+        let handed_over = next && ahead.frames_ahead() > 0;
+        let Some(frame) = next.then(|| ahead.take()).flatten() else {
             // Another frame than the next: a jump. The next, handed over
             // and not given back: its worker is gone (or this is a child
             // process after fork()).

@@ -315,18 +315,16 @@ impl Reader {
     /// cache (`prefetcht2`), which measured faster (docs/PERFORMANCE.md).
     #[inline]
     pub(super) fn prefetch_ahead(&self, i: usize) {
-        let Some(f) = self.filter.as_ref() else {
+        let next = self
+            .filter
+            .as_ref()
+            .and_then(|f| f.ahead(i, PREFETCH_AHEAD));
+        let Some(next) = next.and_then(|o| usize::try_from(o).ok()) else {
             return;
         };
-        if let Some(next) = f
-            .ahead(i, PREFETCH_AHEAD)
-            .and_then(|o| usize::try_from(o).ok())
-        {
-            let to = next
-                .saturating_add(self.indexed.first_pread_len)
-                .min(self.end);
-            crate::sys::prefetch::prefetch_not_l1(self.map.get(next..to).unwrap_or_default());
-        }
+        let to = next.saturating_add(self.indexed.first_pread_len);
+        let ahead = self.map.get(next..to.min(self.end)).unwrap_or_default();
+        crate::sys::prefetch::prefetch_not_l1(ahead);
     }
 
     /// A read through the per-type index found no record of its type, or

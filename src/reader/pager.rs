@@ -318,9 +318,7 @@ impl MappedSegment {
     /// returns how many there were before the end of the file.
     fn copy_unsealed(&mut self, path: &Path, offset: usize, len: usize) -> Result<usize> {
         let buf = &mut self.unsealed.buf;
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
+        buf.resize(len.max(buf.len()), 0);
         let file = &self.mapped.file;
         read_upto(|b, o| file.read_at(b, o), &mut buf[..len], offset as u64)
             .map_err(|e| Error::io_at(path, offset as u64, "read", e))
@@ -443,9 +441,7 @@ impl Reader {
     /// Reads up to `len` bytes at `offset` with pread into `buf` (grown if
     /// needed); returns how many there were before the end of the file.
     pub(super) fn pread(&self, buf: &mut Vec<u8>, offset: usize, len: usize) -> Result<usize> {
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
+        buf.resize(len.max(buf.len()), 0);
         self.source.pread(&self.path, &mut buf[..len], offset)
     }
 

@@ -13,7 +13,8 @@ use super::frame_check::FrameCheck;
 use super::pager::Pager;
 use super::{Reader, Tail};
 use crate::error::Result;
-use crate::format::{frame, seal::SealDirectory};
+use crate::format::frame;
+use crate::format::seal::{SealDirectory, SparseEntry};
 use crate::source::seal_trust as trust;
 use std::cell::OnceCell;
 
@@ -35,10 +36,10 @@ pub(super) struct SealState {
     pub(super) trust_verdict: OnceCell<bool>,
     /// Whether the sparse index passed its checks (None = not checked yet).
     pub(super) sparse_usable: Option<bool>,
-    /// The sparse index, copied out of the seal when first used (see
-    /// `last_sparse_entry_where`); empty unless `sparse_usable` is
+    /// The sparse index's entries, copied out of the seal when first used
+    /// (see `last_sparse_entry_where`); empty unless `sparse_usable` is
     /// `Some(true)`.
-    pub(super) sparse_index: Vec<u8>,
+    pub(super) sparse_index: Vec<SparseEntry>,
 }
 
 impl Reader {

@@ -43,13 +43,14 @@ fn sort_seal(
 }
 
 /// Like `read_seals`, for a segment whose bytes are not all at hand (a
-/// remote object's: each read elsewhere is a GET). If the checks of
+/// remote object's: each read elsewhere is a GET), if `defer`. If the checks of
 /// `usable` would read bytes not held (the `SEAL_BEGIN` frame, a
 /// type's first offset), and the records the segment starts with, held,
 /// define every type the directory names with records, by the names it
 /// gives them (`names_defined_as_named`), the directory is returned as
 /// usable with `true`: the checks were put off, and `usable` makes them.
-/// Otherwise `read_seals`' answer, with `false`.
+/// Otherwise (and always without `defer`) `read_seals`' answer, with
+/// `false`.
 ///
 /// Why that is enough to read by until then: the directory is intact, its
 /// counts agree and it names every type as the record that defines it.
@@ -63,9 +64,11 @@ pub(crate) fn read_seals_when_held(
     original: &dyn SegmentSource,
     data_start: usize,
     first_seq: u64,
+    defer: bool,
 ) -> (Option<SealDirectory>, Option<SealDirectory>, bool) {
     let bounding = read_bounding_seal(original, data_start);
-    if let Some(d) = bounding.as_ref().filter(|d| !checks_held(original, d)) {
+    let unheld = |d: &&SealDirectory| defer && !checks_held(original, d);
+    if let Some(d) = bounding.as_ref().filter(unheld) {
         if counts_agree(d, first_seq) && names_defined_as_named(original, data_start, first_seq, d)
         {
             return (bounding, None, true);
