@@ -66,10 +66,11 @@ pub struct Converted {
 /// Compresses the sealed segment at `path` into `path` + `.zst` and removes
 /// `path`; see the module's documentation.
 pub fn compress_segment(path: &Path, opts: &CompressOptions) -> Result<Converted> {
-    compress_segment_with(path, opts, |_| {})
+    compress_segment_with_copies(path, opts, &TypeCopies::default(), |_| {})
 }
 
-/// `compress_segment`, calling `on_step` after each step.
+/// `compress_segment`, calling `on_step` after each step (for the tests).
+#[cfg(any(test, feature = "internals"))]
 pub fn compress_segment_with(
     path: &Path,
     opts: &CompressOptions,

@@ -94,9 +94,7 @@ impl CompressedSegment {
     fn read_header_and_seal(mut self) -> Result<CompressedSegment> {
         self.read_header()?;
         self.read_seal_directory()?;
-        let begin = self.seal.records_end;
-        self.seal_begin_unchecked = true;
-        if self.holds(begin, SEAL_BEGIN_LEN as u64) {
+        if self.holds(self.seal.records_end, SEAL_BEGIN_LEN as u64) {
             self.check_seal_begin()?;
         }
         Ok(self)
@@ -382,7 +380,11 @@ impl CompressedSegment {
         if stream.index() != Some(index) {
             let own = progress(&self.prefix) > 0 || self.cache.contains(index);
             let held = self.hold_decoded_ahead(stream, index, own);
-            self.end_decoding_ahead_if_done();
+            if self.ahead.as_ref().is_some_and(DecodeAhead::is_done) {
+                // Every frame it had to give taken: its threads end when
+                // the scan leaves its range, not with the reader.
+                self.ahead = None;
+            }
             if let Some(held) = held {
                 return held;
             }
@@ -484,14 +486,6 @@ impl CompressedSegment {
         Some(Ok(()))
     }
 
-    /// Drops the pool once the scan has taken every frame it had to give:
-    /// its threads end when the scan leaves its range, not with the reader.
-    fn end_decoding_ahead_if_done(&mut self) {
-        if self.ahead.as_ref().is_some_and(DecodeAhead::is_done) {
-            self.ahead = None;
-        }
-    }
-
     /// Counts what `fill` decompressed: whether it began a frame, and bytes.
     pub(super) fn count(&mut self, (started, bytes): (bool, usize)) {
         self.frames_decompressed += u64::from(started);
@@ -557,7 +551,6 @@ impl CompressedSegment {
     /// `read_seal_from` does); a seal that fails leaves `seal` empty.
     fn read_seal(&mut self) -> Result<()> {
         self.read_seal_directory()?;
-        self.seal_begin_unchecked = true;
         let checked = self.check_seal_begin();
         if checked.is_err() {
             self.seal = SealDirectory::default();
@@ -567,12 +560,13 @@ impl CompressedSegment {
     }
 
     /// Reads the seal's trailer and directory (`read_directory_from`), not
-    /// its `SEAL_BEGIN` frame.
+    /// its `SEAL_BEGIN` frame: its check is left to `check_seal_begin`.
     fn read_seal_directory(&mut self) -> Result<()> {
         let len = usize::try_from(self.original_len()).map_err(|_| self.too_large())?;
         let header_len = self.header_len as usize;
         let seal = self.with_reads(|read| read_directory_from(len, header_len, read))?;
         self.seal = seal.ok_or_else(|| self.no_intact_seal())?;
+        self.seal_begin_unchecked = true;
         Ok(())
     }
 

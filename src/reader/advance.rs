@@ -116,24 +116,22 @@ impl Reader {
         loop {
             let scan_from = (self.pos, self.next_seq);
             let mut index_cursor = None;
-            if let Some(f) = self.filter.as_mut() {
-                if f.cursors.is_some() {
-                    match f.next_indexed() {
-                        Some((off, i)) => {
-                            // Entries are at or after the position (the
-                            // filter seeks its cursors there): one before it
-                            // would point into a record already read.
-                            if off < self.pos as u64 || off >= self.end as u64 {
-                                self.stop_using_index(scan_from);
-                                continue;
-                            }
-                            self.pos = off as usize;
-                            index_cursor = Some(i);
+            if let Some(f) = self.filter.as_mut().filter(|f| f.cursors.is_some()) {
+                match f.next_indexed() {
+                    Some((off, i)) => {
+                        // Entries are at or after the position (the filter
+                        // seeks its cursors there): one before it would
+                        // point into a record already read.
+                        if off < self.pos as u64 || off >= self.end as u64 {
+                            self.stop_using_index(scan_from);
+                            continue;
                         }
-                        None => {
-                            self.index_exhausted();
-                            return Ok(None);
-                        }
+                        self.pos = off as usize;
+                        index_cursor = Some(i);
+                    }
+                    None => {
+                        self.index_exhausted();
+                        return Ok(None);
                     }
                 }
             }

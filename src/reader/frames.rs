@@ -250,13 +250,12 @@ impl CompressedFrames {
         if pos >= self.join_at && end <= self.join_at + self.join.len() {
             return Ok(true);
         }
-        let first = self
-            .segment
-            .borrow()
-            .frame_index_at(pos as u64)
-            .expect("inside the segment");
-        let first_at = self.frame_start(first);
-        if end <= self.frame_end(first) {
+        let s = self.segment.borrow();
+        let first = s.frame_index_at(pos as u64).expect("inside the segment");
+        let entry = s.frames()[first];
+        drop(s);
+        let first_at = entry.offset as usize;
+        if end <= entry.end() as usize {
             self.load(first, end - first_at)?;
             return Ok(false);
         }
@@ -365,10 +364,6 @@ impl CompressedFrames {
             out.extend_from_slice(&bytes[skip..skip + take]);
         }
         Ok(())
-    }
-
-    fn frame_start(&self, index: usize) -> usize {
-        self.segment.borrow().frames()[index].offset as usize
     }
 
     fn frame_end(&self, index: usize) -> usize {
