@@ -392,11 +392,8 @@ pub(super) fn verify_frames(
     let mut verified = Vec::new();
     for entry in written {
         read_frame(copy, tmp, &entry, &mut compressed)?;
-        decoder.decode(
-            Frame::new(tmp, verified.len(), entry),
-            &compressed,
-            &mut ours,
-        )?;
+        let frame = Frame::new(tmp, verified.len(), entry);
+        decoder.decode(frame, &compressed, &mut ours)?;
         #[cfg(test)]
         failing::spoil_if_asked(tmp, entry.offset, &mut ours);
         let theirs = usize::try_from(entry.offset)

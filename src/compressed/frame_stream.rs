@@ -170,13 +170,11 @@ impl FrameStream {
             return Ok(());
         }
         self.settle_checksum(Frame::new(path, index, *entry));
-        match self.failure.take() {
-            Some(e) => {
-                self.index = None;
-                Err(e)
-            }
-            None => Ok(()),
+        let failure = self.failure.take();
+        if failure.is_some() {
+            self.index = None;
         }
+        failure.map_or(Ok(()), Err)
     }
 
     /// Checks the checksum of the held frame, decompressed to its end, if

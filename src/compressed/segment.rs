@@ -691,14 +691,11 @@ impl CompressedSegment {
         if !self.stored || end <= offset {
             return;
         }
-        let first = self.table.frame_at(offset).expect("offset below the end");
-        let last = self
-            .table
-            .frame_at(end - 1)
-            .expect("end within the segment");
-        let from = self.table.frames[first].offset;
-        self.file
-            .will_read(from, self.table.frames[last].end() - from);
+        let table = &self.table;
+        let first = table.frame_at(offset).expect("offset below the end");
+        let last = table.frame_at(end - 1).expect("end within the segment");
+        let from = table.frames[first].offset;
+        self.file.will_read(from, table.frames[last].end() - from);
     }
 
     /// Says that a scan of a plain segment read as stored frames ends at

@@ -88,12 +88,8 @@ impl TypeFilter {
     ) -> TypeFilter {
         let names: Vec<Box<str>> = names.iter().map(|n| Box::from(*n)).collect();
         let cursors = seal.and_then(|d| {
-            let wanted = || {
-                d.types
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| names.iter().any(|n| **n == *t.name))
-            };
+            let wants = |name: &str| names.iter().any(|n| **n == *name);
+            let wanted = || d.types.iter().enumerate().filter(|(_, t)| wants(&t.name));
             let total = wanted().try_fold(0u64, |sum, (_, t)| sum.checked_add(t.count));
             if total?.checked_mul(8)? > copy_max {
                 return None;

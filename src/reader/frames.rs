@@ -115,10 +115,8 @@ impl CompressedFrames {
             .map_err(|e| Error::io(path, "open again", e))?;
         let (segment, header_lost) =
             CompressedSegment::open_source(path.to_path_buf(), Box::new(read), salvage)?;
-        let frames = CompressedFrames {
-            local_file: Some(file),
-            ..CompressedFrames::of(segment)
-        };
+        let mut frames = CompressedFrames::of(segment);
+        frames.local_file = Some(file);
         Ok((frames, header_lost))
     }
 
@@ -202,13 +200,10 @@ impl CompressedFrames {
     /// The bytes that hold what `hold` last made held, and the original
     /// offset of their first byte.
     pub fn held(&self) -> (&[u8], usize) {
-        if let Some((slot, base)) = self.copies.held {
-            return (self.copies.bytes(slot), base);
-        }
-        if self.in_join {
-            (&self.join, self.join_at)
-        } else {
-            (self.frame.bytes(), self.frame_at)
+        match self.copies.held {
+            Some((slot, base)) => (self.copies.bytes(slot), base),
+            None if self.in_join => (&self.join, self.join_at),
+            None => (self.frame.bytes(), self.frame_at),
         }
     }
 
@@ -513,8 +508,7 @@ impl Reader {
         if !self.damage.skip {
             return Err(e);
         }
-        d.stopped = None;
-        d.failed = Some(index);
+        (d.stopped, d.failed) = (None, Some(index));
         let bad = FrameCheck::Bad("in a compressed frame that does not decompress");
         Ok((bad, BytesIn::Decompressed))
     }

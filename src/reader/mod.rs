@@ -470,13 +470,8 @@ impl Reader {
             return;
         }
         self.settle_trust();
-        let mut f = TypeFilter::new(
-            names,
-            self.seals.usable.as_ref(),
-            self.original(),
-            self.data_start as u64,
-            self.arrays_copy_max,
-        );
+        let (seal, start) = (self.seals.usable.as_ref(), self.data_start as u64);
+        let mut f = TypeFilter::new(names, seal, self.original(), start, self.arrays_copy_max);
         f.seek(self.pos as u64);
         self.filter = Some(f);
     }

@@ -82,8 +82,7 @@ fn first_record_after_header(map: &[u8]) -> Option<(usize, Option<u64>)> {
         return agreed;
     }
     let limit = map.len().min(UNNUMBERED_SEARCH);
-    let start = frame::find_next_record(&map[..limit], FIXED_LEN, None)?;
-    Some((start, None))
+    frame::find_next_record(&map[..limit], FIXED_LEN, None).map(|start| (start, None))
 }
 
 /// How far into a file with a damaged header a record no number narrows

@@ -16,7 +16,7 @@
 
 use crate::format::frame::{self, FrameAt, KIND_SEAL_DIR};
 use crate::format::seal::{SealDirectory, TRAILER_LEN};
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{u32_at, FRAME_HEADER_LEN};
 use crate::source::{seal_trust::read_bounding_seal, SegmentSource};
 use std::collections::HashSet;
 
@@ -62,18 +62,17 @@ impl SealTypes {
             .saturating_sub(SEARCH + TRAILER_LEN as u64)
             .max(data_start);
         let window = original.read_part(from, usize::try_from(len.checked_sub(from)?).ok()?)?;
-        let window: &[u8] = &window;
         for end in [len - (TRAILER_LEN as u64).min(len), len] {
             let Some(last) = end.checked_sub(MIN_DIR_FRAME) else {
                 continue;
             };
             for at in (from..=last).rev() {
                 let i = (at - from) as usize;
-                let body_len = u32::from_le_bytes(window[i..i + 4].try_into().expect("4 bytes"));
+                let body_len = u32_at(&window, i);
                 if u64::from(body_len) + FRAME_HEADER_LEN as u64 == end - at
                     && window[i + FRAME_HEADER_LEN] == KIND_SEAL_DIR
                 {
-                    if let Some(d) = Self::directory_at(window, i, at, data_start) {
+                    if let Some(d) = Self::directory_at(&window, i, at, data_start) {
                         return Some(d);
                     }
                 }

@@ -224,10 +224,7 @@ fn types_defined_as_named(
         let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
             return false;
         };
-        let in_order = match prev {
-            None => at == data_start,
-            Some(p) => at > p,
-        };
+        let in_order = prev.map_or(at == data_start, |p| at > p);
         prev = Some(at);
         in_order
             && original.check_record(at, end, |r| {
@@ -262,11 +259,9 @@ pub(crate) fn sparse_sound(
         } else {
             let room = e.offset.checked_sub(off).map(|n| n / min_frame);
             let steps = e.seq.checked_sub(seq);
-            let floor = if first {
-                first_seq
-            } else {
-                seq.saturating_add(1)
-            };
+            // The first entry's number is at least the header's, each
+            // later one's above the one before it.
+            let floor = seq.saturating_add(u64::from(!first));
             e.offset < end
                 && room.is_some_and(|n| n >= u64::from(!first))
                 && e.seq >= floor
