@@ -270,10 +270,9 @@ impl FrameStream {
     pub fn extend_to_failure(&mut self, file: &dyn Source, frame: Frame) -> Result<Option<Error>> {
         (self.index, self.produced) = (None, 0);
         self.out.clear();
-        let failure = match self.extend(file, frame, frame.entry.size as usize) {
-            Ok(_) => self
-                .check_checksum(frame.path, frame.index, &frame.entry)
-                .err(),
+        let Frame { path, index, entry } = frame;
+        let failure = match self.extend(file, frame, entry.size as usize) {
+            Ok(_) => self.check_checksum(path, index, &entry).err(),
             // `extend` leaves what the frame yields in `out` when it meets
             // the failure; a frame that fails in `start` left it empty.
             Err(e) => Some(e),
