@@ -12,7 +12,9 @@ use super::durable::{
     sync, Step,
 };
 use super::frame_decoder::{starts_with_zstd_frame, Frame, FrameDecoder};
+use super::frame_stream::is_frame_damage;
 use super::frame_writer::{SeekableWriter, DEFAULT_LEVEL};
+use super::open::is_table_lost;
 use super::seek_table::{FrameEntry, MAX_FRAME_DECOMPRESSED};
 use super::segment::CompressedSegment;
 use super::source::{read_frame, source_len};
@@ -64,10 +66,11 @@ pub struct Converted {
 /// Compresses the sealed segment at `path` into `path` + `.zst` and removes
 /// `path`; see the module's documentation.
 pub fn compress_segment(path: &Path, opts: &CompressOptions) -> Result<Converted> {
-    compress_segment_with(path, opts, |_| {})
+    compress_segment_with_copies(path, opts, &TypeCopies::default(), |_| {})
 }
 
-/// `compress_segment`, calling `on_step` after each step.
+/// `compress_segment`, calling `on_step` after each step (for the tests).
+#[cfg(any(test, feature = "internals"))]
 pub fn compress_segment_with(
     path: &Path,
     opts: &CompressOptions,
@@ -321,13 +324,7 @@ fn keep_modified_time(original: &File, file: &File, tmp: &Path) -> Result<()> {
 /// Whether `e`, from checking a compressed copy, says the copy is damaged
 /// (its frames or seek table), not whole but different, or unreadable.
 fn is_damaged_copy(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::CompressedTruncated
-            | ErrorKind::CorruptFrame
-            | ErrorKind::CorruptSeekTable
-            | ErrorKind::FrameSizeMismatch
-    )
+    is_frame_damage(e) || is_table_lost(e)
 }
 
 /// Whether `e`, from checking a compressed copy, says it is a whole file
@@ -395,11 +392,8 @@ pub(super) fn verify_frames(
     let mut verified = Vec::new();
     for entry in written {
         read_frame(copy, tmp, &entry, &mut compressed)?;
-        decoder.decode(
-            Frame::new(tmp, verified.len(), entry),
-            &compressed,
-            &mut ours,
-        )?;
+        let frame = Frame::new(tmp, verified.len(), entry);
+        decoder.decode(frame, &compressed, &mut ours)?;
         #[cfg(test)]
         failing::spoil_if_asked(tmp, entry.offset, &mut ours);
         let theirs = usize::try_from(entry.offset)

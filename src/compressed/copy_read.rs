@@ -12,7 +12,7 @@ use super::type_copies::{
 };
 use super::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
+use crate::format::seal::{SealDirectory, SparseEntry, SPARSE_ENTRY_LEN};
 use crate::format::{u32_at, u64_at};
 
 /// What is known of a segment's copy directory.
@@ -121,9 +121,7 @@ impl CompressedSegment {
             size: frame.len,
         };
         let src = &self.compressed[SKIPPABLE_HEADER_LEN..];
-        let decoded = self
-            .decoder
-            .decode(Frame::new(&self.path, n, payload), src, out);
+        let decoded = self.decoder.decode(Frame::new(&self.path, n, payload), src, out);
         decoded.map_err(|e| {
             let (id, why) = (frame.type_id, e.detail());
             let what = format!("type copy frame {n} (type {id}): {why}");
@@ -149,14 +147,9 @@ impl CompressedSegment {
         let (at, count) = (self.seal.sparse_offset, self.seal.sparse_count);
         let len = count.checked_mul(SPARSE_ENTRY_LEN as u64);
         let bytes = len.and_then(|n| self.read_at(at, usize::try_from(n).ok()?).ok());
-        bytes
-            .filter(|b| crc32fast::hash(b) == self.seal.sparse_crc)
-            .map(|b| {
-                b.chunks_exact(SPARSE_ENTRY_LEN)
-                    .filter_map(SparseEntry::decode)
-                    .collect()
-            })
-            .unwrap_or_default()
+        let bytes = bytes.filter(|b| crc32fast::hash(b) == self.seal.sparse_crc);
+        let entries = bytes.iter().flat_map(|b| b.chunks_exact(SPARSE_ENTRY_LEN));
+        entries.filter_map(SparseEntry::decode).collect()
     }
 
     /// Checks every type copy, as `binlog verify` does: the directory, and
@@ -170,8 +163,7 @@ impl CompressedSegment {
             Ok(None) => return Vec::new(),
             Err(e) => return vec![e],
         };
-        let mut errors = Vec::new();
-        let mut bytes = Vec::new();
+        let (mut errors, mut bytes) = (Vec::new(), Vec::new());
         let mut offsets: Option<(u32, Vec<u64>)> = None;
         let path = self.path.clone();
         for (n, frame) in directory.frames.iter().enumerate() {
@@ -203,11 +195,7 @@ fn damaged_copy(path: &std::path::Path, at: u64, what: String) -> Error {
 }
 
 /// Type `id`'s offset array, read from `original` and checked by its CRC.
-fn type_offsets(
-    seal: &crate::format::seal::SealDirectory,
-    id: u32,
-    original: &dyn Source,
-) -> Option<Vec<u64>> {
+fn type_offsets(seal: &SealDirectory, id: u32, original: &dyn Source) -> Option<Vec<u64>> {
     let t = seal.types.get(id as usize)?;
     let mut bytes = vec![0u8; usize::try_from(t.count.checked_mul(8)?).ok()?];
     original.read_exact_at(&mut bytes, t.array_offset).ok()?;

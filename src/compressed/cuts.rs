@@ -112,10 +112,14 @@ pub fn each_frame_end(
 /// of the last non-empty offset array), if the file holds it.
 fn definitions_end(file: &[u8], seal: &SealDirectory) -> Option<u64> {
     let last = seal.types.iter().rev().find(|t| t.count > 0)?;
-    let at = usize::try_from(last.array_offset).ok()?;
-    let entry = file.get(at..at.checked_add(8)?)?;
-    let record = u64::from_le_bytes(entry.try_into().ok()?);
-    next_record(file, record, seal.records_end)
+    next_record(file, array_entry(file, last.array_offset)?, seal.records_end)
+}
+
+/// The offset an offset array's entry at `at` of `file` holds, if the file
+/// holds it.
+pub(super) fn array_entry(file: &[u8], at: u64) -> Option<u64> {
+    let at = usize::try_from(at).ok()?;
+    Some(u64::from_le_bytes(file.get(at..at.checked_add(8)?)?.try_into().ok()?))
 }
 
 /// Cuts `start..end` (not empty) every `frame_size` bytes.
@@ -210,7 +214,7 @@ impl RecordCuts<'_> {
 }
 
 /// The end of the record frame at `pos`, if it ends at most at `end`.
-fn next_record(file: &[u8], pos: u64, end: u64) -> Option<u64> {
+pub(super) fn next_record(file: &[u8], pos: u64, end: u64) -> Option<u64> {
     let at = usize::try_from(pos).ok()?;
     let body = file.get(at..at.checked_add(4)?)?;
     let body_len = u32::from_le_bytes(body.try_into().ok()?);

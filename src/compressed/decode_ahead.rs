@@ -185,7 +185,7 @@ impl DecodeAhead {
             if full {
                 return;
             }
-            let (done_tx, done) = sync_channel(1);
+            let (done, outcome) = sync_channel(1);
             let mut frame = DecodedFrame {
                 index,
                 bytes: self.spare_out.pop().unwrap_or_default(),
@@ -194,22 +194,17 @@ impl DecodeAhead {
             };
             match read(&entry, &mut frame.src) {
                 Ok(()) => {
-                    let job = Job {
-                        entry,
-                        frame,
-                        done: done_tx,
-                    };
-                    if self.channels.jobs.send(job).is_err() {
+                    if self.channels.jobs.send(Job { entry, frame, done }).is_err() {
                         return; // no worker left: `take` says so
                     }
                 }
                 Err(e) => {
                     frame.result = Err(e);
-                    let _ = done_tx.send(frame);
+                    let _ = done.send(frame);
                     self.stopped = true;
                 }
             }
-            self.channels.pending.push_back(Pending { size, done });
+            self.channels.pending.push_back(Pending { size, done: outcome });
             self.pending_bytes += size;
             self.to_hand.start += 1;
         }

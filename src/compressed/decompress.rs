@@ -108,12 +108,9 @@ fn write_plain(segment: &mut CompressedSegment, tmp: &Path) -> Result<()> {
 /// and its seal that of `segment`.
 fn check_plain(segment: &mut CompressedSegment, tmp: &Path) -> Result<()> {
     let differs = |detail: Option<&str>| {
+        let detail = detail.map_or(String::new(), |d| format!(" ({d})"));
         let what = "the decompressed copy read back differs from what was written";
-        let what = match detail {
-            Some(d) => format!("{what} ({d}); removed"),
-            None => format!("{what}; removed"),
-        };
-        Error::file(ErrorKind::Corrupt, tmp, what)
+        Error::file(ErrorKind::Corrupt, tmp, format!("{what}{detail}; removed"))
     };
     let file = File::open(tmp).map_err(|e| Error::io(tmp, "open", e))?;
     check_same_bytes(segment, &file, tmp).map_err(|e| match e.kind() {

@@ -170,13 +170,11 @@ impl FrameStream {
             return Ok(());
         }
         self.settle_checksum(Frame::new(path, index, *entry));
-        match self.failure.take() {
-            Some(e) => {
-                self.index = None;
-                Err(e)
-            }
-            None => Ok(()),
+        let failure = self.failure.take();
+        if failure.is_some() {
+            self.index = None;
         }
+        failure.map_or(Ok(()), Err)
     }
 
     /// Checks the checksum of the held frame, decompressed to its end, if
@@ -272,10 +270,9 @@ impl FrameStream {
     pub fn extend_to_failure(&mut self, file: &dyn Source, frame: Frame) -> Result<Option<Error>> {
         (self.index, self.produced) = (None, 0);
         self.out.clear();
-        let failure = match self.extend(file, frame, frame.entry.size as usize) {
-            Ok(_) => self
-                .check_checksum(frame.path, frame.index, &frame.entry)
-                .err(),
+        let Frame { path, index, entry } = frame;
+        let failure = match self.extend(file, frame, entry.size as usize) {
+            Ok(_) => self.check_checksum(path, index, &entry).err(),
             // `extend` leaves what the frame yields in `out` when it meets
             // the failure; a frame that fails in `start` left it empty.
             Err(e) => Some(e),
@@ -435,7 +432,7 @@ impl FrameStream {
 
 /// Whether `e` says a frame does not decompress as its entry says (its
 /// bytes damaged), rather than that it could not be read.
-pub(super) fn is_frame_damage(e: &Error) -> bool {
+pub(crate) fn is_frame_damage(e: &Error) -> bool {
     matches!(
         e.kind(),
         ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch

@@ -34,10 +34,7 @@ pub fn walk_frames(file: &dyn Source, len: u64) -> io::Result<Walk> {
     let mut frames = SeekTable::default();
     let mut at = 0;
     let mut buf = Vec::new();
-    while at < len {
-        if frames.frames.len() as u64 >= u64::from(MAX_FRAMES) {
-            break;
-        }
+    while at < len && frames.frames.len() < MAX_FRAMES as usize {
         let Some(step) = frame_at(file, at, len, &mut buf)? else {
             break;
         };

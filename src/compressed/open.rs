@@ -76,20 +76,21 @@ pub fn read_table(file: &dyn Source, path: &Path) -> Result<SeekTable> {
 pub fn read_table_salvage(file: &dyn Source, path: &Path) -> Result<(SeekTable, Option<Error>)> {
     let e = match read_table(file, path) {
         Ok(table) => return Ok((table, None)),
-        Err(e) => e,
+        Err(e) if is_table_lost(&e) => e,
+        Err(e) => return Err(e),
     };
-    if !matches!(
-        e.kind(),
-        ErrorKind::CompressedTruncated | ErrorKind::CorruptSeekTable
-    ) {
-        return Err(e);
-    }
     let len = source_len(file, path)?;
     let walk = walk_frames(file, len).map_err(|e| Error::io(path, "read frames", e))?;
     if walk.frames.frames.is_empty() {
         return Err(e);
     }
     Ok((walk.frames, Some(e)))
+}
+
+/// Whether `e`, from `read_table`, says the seek table is missing or
+/// broken (not the file unreadable, nor no compressed segment at all).
+pub(super) fn is_table_lost(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::CompressedTruncated | ErrorKind::CorruptSeekTable)
 }
 
 /// Whether the first of `frames` decompresses to bytes that do not start
@@ -112,17 +113,14 @@ fn holds_no_segment(file: &dyn Source, path: &Path, frames: &SeekTable) -> bool 
 fn check_frames_fill_the_file(table: &SeekTable, table_at: u64, path: &Path) -> Result<()> {
     let frames = table.frames_len();
     let kind = match frames.cmp(&table_at) {
-        std::cmp::Ordering::Greater => Some(ErrorKind::CompressedTruncated),
-        std::cmp::Ordering::Less => Some(ErrorKind::CorruptSeekTable),
-        std::cmp::Ordering::Equal => None,
+        std::cmp::Ordering::Greater => ErrorKind::CompressedTruncated,
+        std::cmp::Ordering::Less => ErrorKind::CorruptSeekTable,
+        std::cmp::Ordering::Equal if table.frames.is_empty() => {
+            let what = "the seek table lists no frames";
+            return Err(Error::at(ErrorKind::CorruptSeekTable, path, table_at, what));
+        }
+        std::cmp::Ordering::Equal => return Ok(()),
     };
-    if let Some(kind) = kind {
-        let what = format!("the seek table lists {frames} bytes of frames, the file has {table_at} before the table");
-        return Err(Error::at(kind, path, table_at, what));
-    }
-    if table.frames.is_empty() {
-        let what = "the seek table lists no frames";
-        return Err(Error::at(ErrorKind::CorruptSeekTable, path, table_at, what));
-    }
-    Ok(())
+    let what = format!("the seek table lists {frames} bytes of frames, the file has {table_at} before the table");
+    Err(Error::at(kind, path, table_at, what))
 }

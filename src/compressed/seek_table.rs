@@ -120,11 +120,9 @@ impl SeekTable {
     /// shorter), at the same offsets in both files.
     pub fn stored(len: u64, frame_len: u32) -> SeekTable {
         let mut t = SeekTable::default();
-        let mut at = 0;
-        while at < len {
-            let size = (len - at).min(u64::from(frame_len)) as u32;
+        while t.original_len() < len {
+            let size = (len - t.original_len()).min(u64::from(frame_len)) as u32;
             t.push(size, size);
-            at += u64::from(size);
         }
         t
     }

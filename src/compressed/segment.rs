@@ -94,9 +94,7 @@ impl CompressedSegment {
     fn read_header_and_seal(mut self) -> Result<CompressedSegment> {
         self.read_header()?;
         self.read_seal_directory()?;
-        let begin = self.seal.records_end;
-        self.seal_begin_unchecked = true;
-        if self.holds(begin, SEAL_BEGIN_LEN as u64) {
+        if self.holds(self.seal.records_end, SEAL_BEGIN_LEN as u64) {
             self.check_seal_begin()?;
         }
         Ok(self)
@@ -146,8 +144,7 @@ impl CompressedSegment {
     ) -> Result<(CompressedSegment, Option<Error>)> {
         let (path, file) = open_file(path.as_ref())?;
         let (table, lost) = read_table_salvage(&file, &path)?;
-        let s = CompressedSegment::with_table(path, Box::new(file), table);
-        Ok((s, lost))
+        Ok((CompressedSegment::with_table(path, Box::new(file), table), lost))
     }
 
     pub(super) fn with_table(
@@ -383,7 +380,11 @@ impl CompressedSegment {
         if stream.index() != Some(index) {
             let own = progress(&self.prefix) > 0 || self.cache.contains(index);
             let held = self.hold_decoded_ahead(stream, index, own);
-            self.end_decoding_ahead_if_done();
+            if self.ahead.as_ref().is_some_and(DecodeAhead::is_done) {
+                // Every frame it had to give taken: its threads end when
+                // the scan leaves its range, not with the reader.
+                self.ahead = None;
+            }
             if let Some(held) = held {
                 return held;
             }
@@ -448,11 +449,9 @@ impl CompressedSegment {
         own: bool,
     ) -> Option<Result<()>> {
         let ahead = self.ahead.as_mut()?;
-        let handed_over = ahead.next_index() == index && ahead.frames_ahead() > 0;
-        let Some(frame) = (ahead.next_index() == index)
-            .then(|| ahead.take())
-            .flatten()
-        else {
+        let next = ahead.next_index() == index;
+        let handed_over = next && ahead.frames_ahead() > 0;
+        let Some(frame) = next.then(|| ahead.take()).flatten() else {
             // Another frame than the next: a jump. The next, handed over
             // and not given back: its worker is gone (or this is a child
             // process after fork()).
@@ -485,14 +484,6 @@ impl CompressedSegment {
         self.hand_over_ahead();
         self.count((true, size));
         Some(Ok(()))
-    }
-
-    /// Drops the pool once the scan has taken every frame it had to give:
-    /// its threads end when the scan leaves its range, not with the reader.
-    fn end_decoding_ahead_if_done(&mut self) {
-        if self.ahead.as_ref().is_some_and(DecodeAhead::is_done) {
-            self.ahead = None;
-        }
     }
 
     /// Counts what `fill` decompressed: whether it began a frame, and bytes.
@@ -560,7 +551,6 @@ impl CompressedSegment {
     /// `read_seal_from` does); a seal that fails leaves `seal` empty.
     fn read_seal(&mut self) -> Result<()> {
         self.read_seal_directory()?;
-        self.seal_begin_unchecked = true;
         let checked = self.check_seal_begin();
         if checked.is_err() {
             self.seal = SealDirectory::default();
@@ -570,12 +560,13 @@ impl CompressedSegment {
     }
 
     /// Reads the seal's trailer and directory (`read_directory_from`), not
-    /// its `SEAL_BEGIN` frame.
+    /// its `SEAL_BEGIN` frame: its check is left to `check_seal_begin`.
     fn read_seal_directory(&mut self) -> Result<()> {
         let len = usize::try_from(self.original_len()).map_err(|_| self.too_large())?;
         let header_len = self.header_len as usize;
         let seal = self.with_reads(|read| read_directory_from(len, header_len, read))?;
         self.seal = seal.ok_or_else(|| self.no_intact_seal())?;
+        self.seal_begin_unchecked = true;
         Ok(())
     }
 
@@ -658,13 +649,8 @@ fn is_out_of_memory(e: &Error) -> bool {
 /// fail the header's checks. Not a file that is no segment at all
 /// (`NotABinlog`), nor one that cannot be read.
 pub fn is_lost_header(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::CorruptFrame
-            | ErrorKind::FrameSizeMismatch
-            | ErrorKind::CorruptSeekTable
-            | ErrorKind::CorruptHeader
-    )
+    let kind = e.kind();
+    is_frame_damage(e) || kind == ErrorKind::CorruptSeekTable || kind == ErrorKind::CorruptHeader
 }
 
 /// The original bytes of each stored frame (`open_stored`): the least a
@@ -705,14 +691,11 @@ impl CompressedSegment {
         if !self.stored || end <= offset {
             return;
         }
-        let first = self.table.frame_at(offset).expect("offset below the end");
-        let last = self
-            .table
-            .frame_at(end - 1)
-            .expect("end within the segment");
-        let from = self.table.frames[first].offset;
-        self.file
-            .will_read(from, self.table.frames[last].end() - from);
+        let table = &self.table;
+        let first = table.frame_at(offset).expect("offset below the end");
+        let last = table.frame_at(end - 1).expect("end within the segment");
+        let from = table.frames[first].offset;
+        self.file.will_read(from, table.frames[last].end() - from);
     }
 
     /// Says that a scan of a plain segment read as stored frames ends at

@@ -8,10 +8,11 @@
 //! Records keep their CRCs; the type's offset array pairs the `k`th record
 //! of the copy with its offset in the segment.
 
+use super::cuts::{array_entry, next_record};
 use super::seek_table::MAX_FRAME_DECOMPRESSED;
 use crate::format::frame::{self, FrameAt, KIND_RECORD, MIN_RECORD_FRAME};
 use crate::format::seal::{SealDirectory, SparseEntry};
-use crate::format::{u32_at, u64_at, FRAME_HEADER_LEN};
+use crate::format::{u32_at, u64_at};
 use std::ops::Range;
 
 /// Skippable frame magic of a copy frame: one zstd frame of records.
@@ -183,13 +184,9 @@ pub fn copy_frames(
 /// The record frame whose offset is the array entry at `entry` of `file`,
 /// if it lies whole before `records_end`.
 fn record_at(file: &[u8], entry: u64, records_end: u64) -> Option<&[u8]> {
-    let at = usize::try_from(entry).ok()?;
-    let offset = u64::from_le_bytes(file.get(at..at.checked_add(8)?)?.try_into().ok()?);
-    let start = usize::try_from(offset).ok()?;
-    let body = u32::from_le_bytes(file.get(start..start.checked_add(4)?)?.try_into().ok()?);
-    let end = offset.checked_add(FRAME_HEADER_LEN as u64 + u64::from(body))?;
-    file.get(start..usize::try_from(end).ok()?)
-        .filter(|_| end <= records_end)
+    let start = array_entry(file, entry)?;
+    let end = next_record(file, start, records_end)?;
+    file.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
 }
 
 impl CopyDirectory {

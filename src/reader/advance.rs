@@ -74,6 +74,12 @@ impl Reader {
                         Err(rejected) => self.on_rejected_record(&next, rejected)?,
                     }
                 }
+                // Through the index, the index points at no intact record:
+                // damage, or an array that lies, which a scan tells apart.
+                _ if next.index_cursor.is_some() => {
+                    self.stop_using_index(next.scan_from);
+                    true
+                }
                 FrameCheck::SealBegin(count) => self.on_seal_begin(&next, count)?,
                 FrameCheck::Bad(why) => self.on_bad_frame_check(&next, why)?,
             };
@@ -110,24 +116,22 @@ impl Reader {
         loop {
             let scan_from = (self.pos, self.next_seq);
             let mut index_cursor = None;
-            if let Some(f) = self.filter.as_mut() {
-                if f.cursors.is_some() {
-                    match f.next_indexed() {
-                        Some((off, i)) => {
-                            // Entries are at or after the position (the
-                            // filter seeks its cursors there): one before it
-                            // would point into a record already read.
-                            if off < self.pos as u64 || off >= self.end as u64 {
-                                self.stop_using_index(scan_from);
-                                continue;
-                            }
-                            self.pos = off as usize;
-                            index_cursor = Some(i);
+            if let Some(f) = self.filter.as_mut().filter(|f| f.cursors.is_some()) {
+                match f.next_indexed() {
+                    Some((off, i)) => {
+                        // Entries are at or after the position (the filter
+                        // seeks its cursors there): one before it would
+                        // point into a record already read.
+                        if off < self.pos as u64 || off >= self.end as u64 {
+                            self.stop_using_index(scan_from);
+                            continue;
                         }
-                        None => {
-                            self.index_exhausted();
-                            return Ok(None);
-                        }
+                        self.pos = off as usize;
+                        index_cursor = Some(i);
+                    }
+                    None => {
+                        self.index_exhausted();
+                        return Ok(None);
                     }
                 }
             }
@@ -204,32 +208,23 @@ impl Reader {
         Ok(read)
     }
 
-    /// A `SEAL_BEGIN` frame (counting `count` records) where a record was
-    /// looked for; returns whether to read on. Through the index, the index
-    /// points at no record; in a segment opened unsealed, its records may
-    /// end there (see `seal_reached`); in a sealed one, it is damage.
+    /// A `SEAL_BEGIN` frame (counting `count` records) where a scan looked
+    /// for a record; returns whether to read on. In a segment opened
+    /// unsealed, its records may end there (see `seal_reached`); in a
+    /// sealed one, it is damage.
     #[inline(always)]
     fn on_seal_begin(&mut self, next: &NextFrame, count: u64) -> Result<bool> {
-        if next.index_cursor.is_some() {
-            self.stop_using_index(next.scan_from);
-            return Ok(true);
-        }
         if !self.sealed() {
             return self.seal_reached(next.pos, count);
         }
         self.bad_frame(next.pos, "seal marker inside the record region")
     }
 
-    /// A frame that fails its checks (`why`); returns whether to read on.
-    /// Through the index, the index points at no intact record: damage, or
-    /// an array that lies, which a scan tells apart. In an unsealed segment
-    /// that changed since it was mapped, the frame is looked at again.
+    /// A frame that fails its checks (`why`) where a scan looked for a
+    /// record; returns whether to read on. In an unsealed segment that
+    /// changed since it was mapped, the frame is looked at again.
     #[inline(always)]
     fn on_bad_frame_check(&mut self, next: &NextFrame, why: &'static str) -> Result<bool> {
-        if next.index_cursor.is_some() {
-            self.stop_using_index(next.scan_from);
-            return Ok(true);
-        }
         if !self.sealed() && self.remap_if_len_changed()? {
             return Ok(true);
         }

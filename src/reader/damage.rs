@@ -190,8 +190,7 @@ impl Reader {
     /// `SealTypes`), else `<lost type N>`. The table is read once.
     pub(super) fn lost_type_name(&mut self, id: usize) -> Box<str> {
         if self.damage.seal_types.is_none() {
-            let found = SealTypes::find(self.original(), self.data_start);
-            self.damage.seal_types = Some(found);
+            self.damage.seal_types = Some(SealTypes::find(self.original(), self.data_start));
         }
         let table = self.damage.seal_types.as_mut().and_then(Option::as_mut);
         let named = table.and_then(|table| {

@@ -88,12 +88,8 @@ impl TypeFilter {
     ) -> TypeFilter {
         let names: Vec<Box<str>> = names.iter().map(|n| Box::from(*n)).collect();
         let cursors = seal.and_then(|d| {
-            let wanted = || {
-                d.types
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| names.iter().any(|n| **n == *t.name))
-            };
+            let wants = |name: &str| names.iter().any(|n| **n == *name);
+            let wanted = || d.types.iter().enumerate().filter(|(_, t)| wants(&t.name));
             let total = wanted().try_fold(0u64, |sum, (_, t)| sum.checked_add(t.count));
             if total?.checked_mul(8)? > copy_max {
                 return None;
@@ -315,18 +311,16 @@ impl Reader {
     /// cache (`prefetcht2`), which measured faster (docs/PERFORMANCE.md).
     #[inline]
     pub(super) fn prefetch_ahead(&self, i: usize) {
-        let Some(f) = self.filter.as_ref() else {
+        let next = self
+            .filter
+            .as_ref()
+            .and_then(|f| f.ahead(i, PREFETCH_AHEAD));
+        let Some(next) = next.and_then(|o| usize::try_from(o).ok()) else {
             return;
         };
-        if let Some(next) = f
-            .ahead(i, PREFETCH_AHEAD)
-            .and_then(|o| usize::try_from(o).ok())
-        {
-            let to = next
-                .saturating_add(self.indexed.first_pread_len)
-                .min(self.end);
-            crate::sys::prefetch::prefetch_not_l1(self.map.get(next..to).unwrap_or_default());
-        }
+        let to = next.saturating_add(self.indexed.first_pread_len);
+        let ahead = self.map.get(next..to.min(self.end)).unwrap_or_default();
+        crate::sys::prefetch::prefetch_not_l1(ahead);
     }
 
     /// A read through the per-type index found no record of its type, or

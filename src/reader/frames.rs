@@ -17,7 +17,10 @@ use super::frame_check::{seq_at, FrameCheck, INCOMPLETE};
 use super::record::BytesIn;
 use super::{salvage, Damage, HeaderParts, Reader, Tail};
 pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
-use crate::compressed::{frame_stream::FrameStream, CompressedSegment};
+use crate::compressed::{
+    frame_stream::{is_frame_damage, FrameStream},
+    CompressedSegment,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt};
 use crate::format::header::SegmentHeader;
@@ -33,6 +36,9 @@ const RESUME_CHUNK: usize = 64 << 10;
 
 /// A frame that failed to decompress: its index and the error.
 type FrameFailed = (usize, Error);
+
+/// What a read of the frames gives, or the frame that failed it.
+type Framed<T> = std::result::Result<T, FrameFailed>;
 
 /// The decompressed bytes a reader of a compressed segment reads records
 /// from: the frame that holds the position, and a copy of a record cut
@@ -109,10 +115,8 @@ impl CompressedFrames {
             .map_err(|e| Error::io(path, "open again", e))?;
         let (segment, header_lost) =
             CompressedSegment::open_source(path.to_path_buf(), Box::new(read), salvage)?;
-        let frames = CompressedFrames {
-            local_file: Some(file),
-            ..CompressedFrames::of(segment)
-        };
+        let mut frames = CompressedFrames::of(segment);
+        frames.local_file = Some(file);
         Ok((frames, header_lost))
     }
 
@@ -196,13 +200,10 @@ impl CompressedFrames {
     /// The bytes that hold what `hold` last made held, and the original
     /// offset of their first byte.
     pub fn held(&self) -> (&[u8], usize) {
-        if let Some((slot, base)) = self.copies.held {
-            return (self.copies.bytes(slot), base);
-        }
-        if self.in_join {
-            (&self.join, self.join_at)
-        } else {
-            (self.frame.bytes(), self.frame_at)
+        match self.copies.held {
+            Some((slot, base)) => (self.copies.bytes(slot), base),
+            None if self.in_join => (&self.join, self.join_at),
+            None => (self.frame.bytes(), self.frame_at),
         }
     }
 
@@ -224,14 +225,14 @@ impl CompressedFrames {
     /// Makes the original bytes `pos..pos + len` (inside the segment) held:
     /// in the frame held, else in the frame that holds `pos`, else joined
     /// from the frames they span (the last one is then the frame held).
-    fn hold(&mut self, pos: usize, len: usize) -> std::result::Result<(), FrameFailed> {
+    fn hold(&mut self, pos: usize, len: usize) -> Framed<()> {
         self.copies.held = None;
         self.in_join = self.held_in_join(pos, len)?;
         Ok(())
     }
 
     /// `hold`'s work; returns whether the bytes are in `join`.
-    fn held_in_join(&mut self, pos: usize, len: usize) -> std::result::Result<bool, FrameFailed> {
+    fn held_in_join(&mut self, pos: usize, len: usize) -> Framed<bool> {
         let end = pos + len;
         if let Some(i) = self.frame.index() {
             if pos >= self.frame_at && end <= self.frame_at + self.frame.size() {
@@ -244,13 +245,12 @@ impl CompressedFrames {
         if pos >= self.join_at && end <= self.join_at + self.join.len() {
             return Ok(true);
         }
-        let first = self
-            .segment
-            .borrow()
-            .frame_index_at(pos as u64)
-            .expect("inside the segment");
-        let first_at = self.frame_start(first);
-        if end <= self.frame_end(first) {
+        let s = self.segment.borrow();
+        let first = s.frame_index_at(pos as u64).expect("inside the segment");
+        let entry = s.frames()[first];
+        drop(s);
+        let first_at = entry.offset as usize;
+        if end <= entry.end() as usize {
             self.load(first, end - first_at)?;
             return Ok(false);
         }
@@ -276,7 +276,7 @@ impl CompressedFrames {
 
     /// Decompresses the frame held to its end, and checks its checksum
     /// (also while the reader seeks).
-    fn finish_frame(&mut self) -> std::result::Result<(), FrameFailed> {
+    fn finish_frame(&mut self) -> Framed<()> {
         let Some(i) = self.frame.index() else {
             return Ok(());
         };
@@ -297,7 +297,7 @@ impl CompressedFrames {
     /// records, which no later frame is loaded after: its failure is then
     /// reported where a scan's failure of any other frame is, where the
     /// reader leaves it (17.3a).
-    pub(super) fn check_frame_at_end(&mut self, end: usize) -> std::result::Result<(), Error> {
+    pub(super) fn check_frame_at_end(&mut self, end: usize) -> Result<()> {
         if let Some((_, e)) = self.stopped_at(end) {
             return Err(e);
         }
@@ -316,7 +316,7 @@ impl CompressedFrames {
 
     /// Checks the checksum of frame `index`, held, if it was decompressed
     /// to its end in parts and its checksum is not checked yet.
-    fn check_held(&mut self, index: usize) -> std::result::Result<(), FrameFailed> {
+    fn check_held(&mut self, index: usize) -> Framed<()> {
         let s = self.segment.borrow();
         let entry = &s.frames()[index];
         self.frame
@@ -327,7 +327,7 @@ impl CompressedFrames {
     /// Makes the frame held frame `index`, decompressed at least up to its
     /// `upto`th byte. A scan leaving a frame checks that frame's checksum
     /// first, unless it reads for a seek.
-    fn load(&mut self, index: usize, upto: usize) -> std::result::Result<(), FrameFailed> {
+    fn load(&mut self, index: usize, upto: usize) -> Framed<()> {
         let leaving = self.frame.index().filter(|&held| held != index);
         if let Some(held) = leaving.filter(|_| !self.frame.is_seeking()) {
             self.check_held(held)?;
@@ -347,12 +347,7 @@ impl CompressedFrames {
 
     /// Original bytes `from..from + len` (inside the segment), copied out
     /// of the frames through the cache.
-    fn copy(
-        &self,
-        from: usize,
-        len: usize,
-        out: &mut Vec<u8>,
-    ) -> std::result::Result<(), FrameFailed> {
+    fn copy(&self, from: usize, len: usize, out: &mut Vec<u8>) -> Framed<()> {
         let mut s = self.segment.borrow_mut();
         out.clear();
         while out.len() < len {
@@ -364,10 +359,6 @@ impl CompressedFrames {
             out.extend_from_slice(&bytes[skip..skip + take]);
         }
         Ok(())
-    }
-
-    fn frame_start(&self, index: usize) -> usize {
-        self.segment.borrow().frames()[index].offset as usize
     }
 
     fn frame_end(&self, index: usize) -> usize {
@@ -427,10 +418,7 @@ impl ScanAhead {
 /// Whether an error is a frame that does not decompress as its seek table
 /// says (damage), rather than a failure to read the file.
 pub(super) fn is_damage(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch | ErrorKind::CorruptSeekTable
-    )
+    is_frame_damage(e) || e.kind() == ErrorKind::CorruptSeekTable
 }
 
 impl Reader {
@@ -520,8 +508,7 @@ impl Reader {
         if !self.damage.skip {
             return Err(e);
         }
-        d.stopped = None;
-        d.failed = Some(index);
+        (d.stopped, d.failed) = (None, Some(index));
         let bad = FrameCheck::Bad("in a compressed frame that does not decompress");
         Ok((bad, BytesIn::Decompressed))
     }

@@ -49,7 +49,7 @@ pub(crate) use seek::SeekTarget;
 
 use crate::error::{Error, Result};
 use crate::format::{header::SegmentHeader, seal::SealDirectory};
-use crate::source::seal_trust::{self as trust, read_seals};
+use crate::source::seal_trust as trust;
 use crate::source::{open_segment_file, SegmentSource};
 use crc_ahead::CheckedAhead;
 use damage::DamageLog;
@@ -222,13 +222,8 @@ impl Reader {
         defer_trust: bool,
     ) -> Reader {
         let original = source.original();
-        let (usable, bounding, trust_pending) = match defer_trust {
-            true => trust::read_seals_when_held(original, data_start, start_seq),
-            false => {
-                let (seal, bounding) = read_seals(original, data_start, start_seq);
-                (seal, bounding, false)
-            }
-        };
+        let (usable, bounding, trust_pending) =
+            trust::read_seals_when_held(original, data_start, start_seq, defer_trust);
         let end = usable
             .as_ref()
             .or(bounding.as_ref())
@@ -475,13 +470,8 @@ impl Reader {
             return;
         }
         self.settle_trust();
-        let mut f = TypeFilter::new(
-            names,
-            self.seals.usable.as_ref(),
-            self.original(),
-            self.data_start as u64,
-            self.arrays_copy_max,
-        );
+        let (seal, start) = (self.seals.usable.as_ref(), self.data_start as u64);
+        let mut f = TypeFilter::new(names, seal, self.original(), start, self.arrays_copy_max);
         f.seek(self.pos as u64);
         self.filter = Some(f);
     }

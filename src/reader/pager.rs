@@ -106,11 +106,7 @@ impl Pager {
     ) -> Result<Opened> {
         let parts = match header_lost {
             Some(e) => d.salvage_header(e)?,
-            None => {
-                let (header, data_start) = d.header();
-                let first = header.first_seq;
-                (header, data_start, first, Vec::new())
-            }
+            None => salvage::intact(d.header()),
         };
         let empty = MmapOptions::new().len(0).map_anon();
         let map =
@@ -199,21 +195,6 @@ impl Pager {
         }
     }
 
-    /// Maps a mapped segment's file again as `map` if its length changed
-    /// since it was mapped (the mapping's is its length then); true if it
-    /// did (what was checked in the copy is stale then). Frames never change.
-    fn remap_if_len_changed(&mut self, path: &Path, map: &mut Arc<Mmap>) -> Result<bool> {
-        let Pager::Mapped(m) = self else {
-            return Ok(false);
-        };
-        if !m.mapped.remap_if_len_changed(path)? {
-            return Ok(false);
-        }
-        *map = Arc::clone(&m.mapped.map);
-        m.unsealed.checked_to = 0;
-        Ok(true)
-    }
-
     /// The frame at `pos` of an unsealed mapped segment checked again,
     /// whole, however long, in a fresh copy (see `check_unsealed`): what
     /// was checked before is stale.
@@ -294,15 +275,13 @@ impl MappedSegment {
         }
         if verify {
             let mut h = crc32fast::Hasher::new();
-            let mut done = 0;
-            while done < len {
+            for done in (0..len).step_by(CHECK_CHUNK) {
                 let at = pos + FRAME_HEADER_LEN + done;
                 let n = (len - done).min(CHECK_CHUNK);
                 if self.copy_unsealed(path, at, n)? < n {
                     return Ok(Some(INCOMPLETE));
                 }
                 h.update(&self.unsealed.buf[..n]);
-                done += n;
             }
             if h.finalize() != crc {
                 return Ok(Some(FrameCheck::Bad("CRC mismatch")));
@@ -322,9 +301,7 @@ impl MappedSegment {
     /// returns how many there were before the end of the file.
     fn copy_unsealed(&mut self, path: &Path, offset: usize, len: usize) -> Result<usize> {
         let buf = &mut self.unsealed.buf;
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
+        buf.resize(len.max(buf.len()), 0);
         let file = &self.mapped.file;
         read_upto(|b, o| file.read_at(b, o), &mut buf[..len], offset as u64)
             .map_err(|e| Error::io_at(path, offset as u64, "read", e))
@@ -447,9 +424,7 @@ impl Reader {
     /// Reads up to `len` bytes at `offset` with pread into `buf` (grown if
     /// needed); returns how many there were before the end of the file.
     pub(super) fn pread(&self, buf: &mut Vec<u8>, offset: usize, len: usize) -> Result<usize> {
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
+        buf.resize(len.max(buf.len()), 0);
         self.source.pread(&self.path, &mut buf[..len], offset)
     }
 
@@ -470,16 +445,20 @@ impl Reader {
         Ok(true)
     }
 
-    /// Maps the file again if its length changed; true if it did. The
-    /// records then end at its new end, and the seal's type table found
-    /// for lost types is found again when next needed.
+    /// Maps the file again if its length changed since it was mapped (the
+    /// mapping's is its length then); true if it did. What was checked in
+    /// the copy is stale then, the records end at its new end, and the
+    /// seal's type table found for lost types is found again when next
+    /// needed. Frames never change.
     fn remap_to_new_len(&mut self) -> Result<bool> {
-        let remapped = self
-            .source
-            .remap_if_len_changed(&self.path, &mut self.map)?;
-        if !remapped {
+        let Pager::Mapped(m) = &mut self.source else {
+            return Ok(false);
+        };
+        if !m.mapped.remap_if_len_changed(&self.path)? {
             return Ok(false);
         }
+        m.unsealed.checked_to = 0;
+        self.map = Arc::clone(&m.mapped.map);
         self.end = self.map.len();
         self.damage.seal_types = None;
         Ok(true)

@@ -17,16 +17,20 @@ use std::path::Path;
 /// that fails its checks is one (see `salvage_header`).
 pub(super) fn decode_header(map: &[u8], path: &Path, salvage: bool) -> Result<HeaderParts> {
     match SegmentHeader::decode(map, path) {
-        Ok((h, start)) => {
-            let first = h.first_seq;
-            Ok((h, start, first, Vec::new()))
-        }
+        Ok(decoded) => Ok(intact(decoded)),
         Err(e) if salvage && e.kind() == ErrorKind::CorruptHeader => {
             let found = salvage_header(map).ok_or(e)?;
             Ok(with_header_damage(found))
         }
         Err(e) => Err(e),
     }
+}
+
+/// The parts of a segment whose header (`header`, its records from
+/// `start`) passed its checks: numbered from its `first_seq`, no damage.
+pub(super) fn intact((header, start): (SegmentHeader, usize)) -> HeaderParts {
+    let first = header.first_seq;
+    (header, start, first, Vec::new())
 }
 
 /// For a segment whose header fails its checks: the first valid record
@@ -78,8 +82,7 @@ fn first_record_after_header(map: &[u8]) -> Option<(usize, Option<u64>)> {
         return agreed;
     }
     let limit = map.len().min(UNNUMBERED_SEARCH);
-    let start = frame::find_next_record(&map[..limit], FIXED_LEN, None)?;
-    Some((start, None))
+    frame::find_next_record(&map[..limit], FIXED_LEN, None).map(|start| (start, None))
 }
 
 /// How far into a file with a damaged header a record no number narrows

@@ -13,7 +13,8 @@ use super::frame_check::FrameCheck;
 use super::pager::Pager;
 use super::{Reader, Tail};
 use crate::error::Result;
-use crate::format::{frame, seal::SealDirectory};
+use crate::format::frame;
+use crate::format::seal::{SealDirectory, SparseEntry};
 use crate::source::seal_trust as trust;
 use std::cell::OnceCell;
 
@@ -35,10 +36,10 @@ pub(super) struct SealState {
     pub(super) trust_verdict: OnceCell<bool>,
     /// Whether the sparse index passed its checks (None = not checked yet).
     pub(super) sparse_usable: Option<bool>,
-    /// The sparse index, copied out of the seal when first used (see
-    /// `last_sparse_entry_where`); empty unless `sparse_usable` is
+    /// The sparse index's entries, copied out of the seal when first used
+    /// (see `last_sparse_entry_where`); empty unless `sparse_usable` is
     /// `Some(true)`.
-    pub(super) sparse_index: Vec<u8>,
+    pub(super) sparse_index: Vec<SparseEntry>,
 }
 
 impl Reader {
@@ -196,22 +197,17 @@ impl Reader {
     /// that hold it, one at a time, without a copy. A compressed frame there
     /// that does not decompress holds no record: the bound holds, and the
     /// frame is damage reported at the end (`check_seal_frames`). Any other
-    /// failed read is an error naming the file or object.
-    #[cfg(feature = "compression")]
+    /// failed read is an error naming the file or object. (Without
+    /// compression no segment is read as frames.)
     pub(super) fn record_at_end_decoded(&self) -> Result<bool> {
-        let Some(d) = self.source.frames() else {
-            return Ok(false);
-        };
-        let mut s = d.segment.borrow_mut();
-        match record_frame_at(&mut s, self.end as u64) {
-            Err(e) if super::frames::is_damage(&e) => Ok(false),
-            found => found,
+        #[cfg(feature = "compression")]
+        if let Some(d) = self.source.frames() {
+            let mut s = d.segment.borrow_mut();
+            return match record_frame_at(&mut s, self.end as u64) {
+                Err(e) if super::frames::is_damage(&e) => Ok(false),
+                found => found,
+            };
         }
-    }
-
-    /// Without compression no segment is read as frames.
-    #[cfg(not(feature = "compression"))]
-    pub(super) fn record_at_end_decoded(&self) -> Result<bool> {
         Ok(false)
     }
 }

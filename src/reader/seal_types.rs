@@ -16,7 +16,7 @@
 
 use crate::format::frame::{self, FrameAt, KIND_SEAL_DIR};
 use crate::format::seal::{SealDirectory, TRAILER_LEN};
-use crate::format::{u64_at, FRAME_HEADER_LEN};
+use crate::format::{u32_at, FRAME_HEADER_LEN};
 use crate::source::{seal_trust::read_bounding_seal, SegmentSource};
 use std::collections::HashSet;
 
@@ -62,18 +62,17 @@ impl SealTypes {
             .saturating_sub(SEARCH + TRAILER_LEN as u64)
             .max(data_start);
         let window = original.read_part(from, usize::try_from(len.checked_sub(from)?).ok()?)?;
-        let window: &[u8] = &window;
         for end in [len - (TRAILER_LEN as u64).min(len), len] {
             let Some(last) = end.checked_sub(MIN_DIR_FRAME) else {
                 continue;
             };
             for at in (from..=last).rev() {
                 let i = (at - from) as usize;
-                let body_len = u32::from_le_bytes(window[i..i + 4].try_into().expect("4 bytes"));
+                let body_len = u32_at(&window, i);
                 if u64::from(body_len) + FRAME_HEADER_LEN as u64 == end - at
                     && window[i + FRAME_HEADER_LEN] == KIND_SEAL_DIR
                 {
-                    if let Some(d) = Self::directory_at(window, i, at, data_start) {
+                    if let Some(d) = Self::directory_at(&window, i, at, data_start) {
                         return Some(d);
                     }
                 }
@@ -104,23 +103,14 @@ impl SealTypes {
         if !d.types.iter().all(|t| seen.insert(t.name.as_str())) {
             return None;
         }
-        let first: Vec<Option<u64>> = d
-            .types
-            .iter()
-            .map(|t| {
-                let part = (t.count > 0).then(|| original.read_part(t.array_offset, 8));
-                part.flatten().map(|b| u64_at(&b, 0))
-            })
-            .collect();
-        let mut by_offset: Vec<(u64, usize)> = first
-            .iter()
-            .enumerate()
-            .filter_map(|(id, f)| f.map(|o| (o, id)))
+        let mut by_offset: Vec<(u64, usize)> = (d.types.iter().enumerate())
+            .filter(|(_, t)| t.count > 0)
+            .filter_map(|(id, t)| Some((original.read_u64(t.array_offset)?, id)))
             .collect();
         by_offset.sort_unstable();
         Some(SealTypes {
             names: d.types.iter().map(|t| t.name.clone()).collect(),
-            in_damage: vec![false; first.len()],
+            in_damage: vec![false; d.types.len()],
             by_offset,
         })
     }
@@ -136,10 +126,7 @@ impl SealTypes {
     /// (by the table) lies in them may be named by `lost_name`.
     pub fn damaged(&mut self, from: u64, to: u64) {
         let i = self.by_offset.partition_point(|&(o, _)| o < from);
-        for &(o, id) in &self.by_offset[i..] {
-            if o >= to {
-                break;
-            }
+        for &(_, id) in self.by_offset[i..].iter().take_while(|&&(o, _)| o < to) {
             self.in_damage[id] = true;
         }
     }

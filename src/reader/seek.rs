@@ -146,28 +146,13 @@ impl Reader {
         if !self.sparse_index_usable() {
             return None;
         }
-        let bytes = &self.seals.sparse_index[..];
-        let count = bytes.len() / SPARSE_ENTRY_LEN;
-        let entry =
-            |i: usize| SparseEntry::decode(&bytes[i * SPARSE_ENTRY_LEN..]).expect("in range");
-        let (mut lo, mut hi) = (0, count);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if pred(&entry(mid)) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        let found = lo.checked_sub(1).map(entry)?;
+        let entries = &self.seals.sparse_index;
+        let next = entries.partition_point(pred);
+        let found = entries[next.checked_sub(1)?];
         // The records from the entry up to the next one (and one record
         // past it, `SPAN_SLACK`) hold the target: a remote object fetches
         // them in one GET.
-        let span_end = if lo < count {
-            entry(lo).offset
-        } else {
-            self.end as u64
-        };
+        let span_end = entries.get(next).map_or(self.end as u64, |e| e.offset);
         let span = span_end.saturating_sub(found.offset) + SPAN_SLACK;
         self.original().will_read(found.offset, span);
         // The entry must lead to the record it names. An index that passes
@@ -200,7 +185,8 @@ impl Reader {
                         && sparse_sound(b, d, data_start, end, self.start_seq)
                 });
             self.seals.sparse_usable = Some(bytes.is_some());
-            self.seals.sparse_index = bytes.unwrap_or_default();
+            let entries = bytes.iter().flat_map(|b| b.chunks_exact(SPARSE_ENTRY_LEN));
+            self.seals.sparse_index = entries.filter_map(SparseEntry::decode).collect();
         }
         self.seals.sparse_usable == Some(true)
     }

@@ -17,7 +17,7 @@ pub(crate) use plain_segment::PlainSegment;
 
 use crate::format::frame::{self, FrameAt};
 use crate::format::seal::{Trailer, TRAILER_LEN};
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{u64_at, FRAME_HEADER_LEN};
 
 /// Random reads of a segment's original bytes. A read is a pread, a copy
 /// out of memory or a decompression: never on a record scan's short path,
@@ -73,6 +73,12 @@ impl dyn SegmentSource + '_ {
         let total = FRAME_HEADER_LEN.saturating_add(body).min(avail);
         self.read_part(at as u64, total)
             .is_some_and(|bytes| check(frame::frame_at(&bytes, 0, true)))
+    }
+
+    /// The little-endian u64 at `offset` (an offset array's entry), if
+    /// the segment holds it.
+    pub fn read_u64(&self, offset: u64) -> Option<u64> {
+        self.read_part(offset, 8).map(|b| u64_at(&b, 0))
     }
 
     /// Whether the segment ends in a whole seal trailer (its CRC holds and

@@ -8,7 +8,7 @@
 
 use super::SegmentSource;
 use crate::format::seal::{self, SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
-use crate::format::{frame, u64_at, FRAME_HEADER_LEN};
+use crate::format::{frame, FRAME_HEADER_LEN};
 use std::borrow::Cow;
 
 /// The seal of a segment (its `original` bytes), read once: `(usable,
@@ -43,13 +43,14 @@ fn sort_seal(
 }
 
 /// Like `read_seals`, for a segment whose bytes are not all at hand (a
-/// remote object's: each read elsewhere is a GET). If the checks of
+/// remote object's: each read elsewhere is a GET), if `defer`. If the checks of
 /// `usable` would read bytes not held (the `SEAL_BEGIN` frame, a
 /// type's first offset), and the records the segment starts with, held,
 /// define every type the directory names with records, by the names it
 /// gives them (`names_defined_as_named`), the directory is returned as
 /// usable with `true`: the checks were put off, and `usable` makes them.
-/// Otherwise `read_seals`' answer, with `false`.
+/// Otherwise (and always without `defer`) `read_seals`' answer, with
+/// `false`.
 ///
 /// Why that is enough to read by until then: the directory is intact, its
 /// counts agree and it names every type as the record that defines it.
@@ -63,9 +64,11 @@ pub(crate) fn read_seals_when_held(
     original: &dyn SegmentSource,
     data_start: usize,
     first_seq: u64,
+    defer: bool,
 ) -> (Option<SealDirectory>, Option<SealDirectory>, bool) {
     let bounding = read_bounding_seal(original, data_start);
-    if let Some(d) = bounding.as_ref().filter(|d| !checks_held(original, d)) {
+    let unheld = |d: &&SealDirectory| defer && !checks_held(original, d);
+    if let Some(d) = bounding.as_ref().filter(unheld) {
         if counts_agree(d, first_seq) && names_defined_as_named(original, data_start, first_seq, d)
         {
             return (bounding, None, true);
@@ -217,15 +220,11 @@ fn types_defined_as_named(
         if ended {
             return false;
         }
-        let first = original.read_part(t.array_offset, 8);
-        let first = first.map(|b| u64_at(&b, 0));
+        let first = original.read_u64(t.array_offset);
         let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
             return false;
         };
-        let in_order = match prev {
-            None => at == data_start,
-            Some(p) => at > p,
-        };
+        let in_order = prev.map_or(at == data_start, |p| at > p);
         prev = Some(at);
         in_order
             && original.check_record(at, end, |r| {
@@ -260,11 +259,9 @@ pub(crate) fn sparse_sound(
         } else {
             let room = e.offset.checked_sub(off).map(|n| n / min_frame);
             let steps = e.seq.checked_sub(seq);
-            let floor = if first {
-                first_seq
-            } else {
-                seq.saturating_add(1)
-            };
+            // The first entry's number is at least the header's, each
+            // later one's above the one before it.
+            let floor = seq.saturating_add(u64::from(!first));
             e.offset < end
                 && room.is_some_and(|n| n >= u64::from(!first))
                 && e.seq >= floor
