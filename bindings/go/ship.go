@@ -99,15 +99,10 @@ func OpenShipper(dir, name string, opts ShipOptions) (*Shipper, error) {
 		return nil, err
 	}
 	defer free()
-	lockThread()
-	defer unlockThread()
-	o, err := opts.build(op)
-	if err != nil {
-		return nil, err
-	}
-	defer C.binlog_ship_options_free(o)
 	var h *C.binlog_shipper
-	if err := result(op, C.binlog_shipper_open(cs[0], cs[1], o, &h)); err != nil {
+	if err := opts.with(op, func(o *C.binlog_ship_options) C.binlog_result {
+		return C.binlog_shipper_open(cs[0], cs[1], o, &h)
+	}); err != nil {
 		return nil, err
 	}
 	s := &Shipper{h: h, desc: dir + ": log " + name}
@@ -115,19 +110,17 @@ func OpenShipper(dir, name string, opts ShipOptions) (*Shipper, error) {
 	return s, nil
 }
 
-// build makes a binlog_ship_options of o; the caller has locked its
-// thread (errors come from binlog_last_error) and frees the result.
-func (o *ShipOptions) build(op string) (*C.binlog_ship_options, error) {
+// with calls the C call f with a binlog_ship_options of o (freed after
+// it), on a locked thread: the first failure, of a setting or of f, is
+// the error.
+func (o *ShipOptions) with(op string, f func(*C.binlog_ship_options) C.binlog_result) error {
+	lockThread()
+	defer unlockThread()
 	var opts *C.binlog_ship_options
 	if err := result(op, C.binlog_ship_options_new(&opts)); err != nil {
-		return nil, err
+		return err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			C.binlog_ship_options_free(opts)
-		}
-	}()
+	defer C.binlog_ship_options_free(opts)
 	str := func(what, s string, set func(*C.char) C.binlog_result) error {
 		if s == "" {
 			return nil
@@ -185,11 +178,10 @@ func (o *ShipOptions) build(op string) (*C.binlog_ship_options, error) {
 		}),
 	} {
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	ok = true
-	return opts, nil
+	return result(op, f(opts))
 }
 
 // ShipOnce uploads every sealed segment not yet in the bucket, in order,
@@ -236,15 +228,10 @@ func PruneRemote(name string, opts ShipOptions, dryRun bool) (PruneReport, error
 		return PruneReport{}, err
 	}
 	defer C.free(unsafe.Pointer(cname))
-	lockThread()
-	defer unlockThread()
-	o, err := opts.build(op)
-	if err != nil {
-		return PruneReport{}, err
-	}
-	defer C.binlog_ship_options_free(o)
 	var r C.binlog_prune_report
-	if err := result(op, C.binlog_remote_prune(o, cname, C.bool(dryRun), &r)); err != nil {
+	if err := opts.with(op, func(o *C.binlog_ship_options) C.binlog_result {
+		return C.binlog_remote_prune(o, cname, C.bool(dryRun), &r)
+	}); err != nil {
 		return PruneReport{}, err
 	}
 	through := uint64(r.pruned_through)
