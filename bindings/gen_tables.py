@@ -300,6 +300,7 @@ def regions():
     return {
         (GO / "errors.go", "error codes"): go_errors(codes),
         (GO / "options.go", "periods"): go_enum(header, "binlog_period", "BINLOG_PERIOD_", "Period", "Period"),
+        (GO / "ship.go", "lock modes"): go_enum(header, "binlog_lock_mode", "BINLOG_LOCK_", "LockMode", "Lock"),
         (GO / "verify.go", "finding kinds"):
             go_enum(header, "binlog_finding_kind", "BINLOG_FINDING_", "FindingKind", "Finding"),
         (GO / "repair.go", "segment actions"):
