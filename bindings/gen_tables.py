@@ -316,6 +316,7 @@ def regions():
         (PY / "verify.py", "finding kinds"): py_enum(header, "binlog_finding_kind", "BINLOG_FINDING_"),
         (PY / "enums.py", "durability"): py_enum(header, "binlog_durability", "BINLOG_DURABILITY_"),
         (PY / "enums.py", "periods"): py_enum(header, "binlog_period", "BINLOG_PERIOD_"),
+        (PY / "enums.py", "lock modes"): py_enum(header, "binlog_lock_mode", "BINLOG_LOCK_"),
         (PY / "enums.py", "segment events"): py_enum(header, "binlog_segment_event", "BINLOG_SEGMENT_"),
         (PY / "enums.py", "tail kinds"): py_enum(header, "binlog_tail_kind", "BINLOG_TAIL_"),
         (PY / "enums.py", "segment states"): py_enum(header, "binlog_segment_state", "BINLOG_SEGMENT_STATE_"),
