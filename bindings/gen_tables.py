@@ -322,6 +322,7 @@ def regions():
         (PY / "enums.py", "segment states"): py_enum(header, "binlog_segment_state", "BINLOG_SEGMENT_STATE_"),
         (JAVA / "Tail.java", "tail kinds"):
             java_enum(header, "binlog_tail_kind", "BINLOG_TAIL_", indent="        ", more=True),
+        (JAVA / "Shipper.java", "lock modes"): java_enum(header, "binlog_lock_mode", "BINLOG_LOCK_", indent="        "),
         (JAVA / "LogSegment.java", "segment states"):
             java_enum(header, "binlog_segment_state", "BINLOG_SEGMENT_STATE_", indent="        ", more=True),
         (PY / "options.py", "option keywords"): py_keywords("options.py", "Options"),
