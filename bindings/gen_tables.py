@@ -300,6 +300,7 @@ def regions():
     return {
         (GO / "errors.go", "error codes"): go_errors(codes),
         (GO / "options.go", "periods"): go_enum(header, "binlog_period", "BINLOG_PERIOD_", "Period", "Period"),
+        (GO / "ship.go", "lock modes"): go_enum(header, "binlog_lock_mode", "BINLOG_LOCK_", "LockMode", "Lock"),
         (GO / "verify.go", "finding kinds"):
             go_enum(header, "binlog_finding_kind", "BINLOG_FINDING_", "FindingKind", "Finding"),
         (GO / "repair.go", "segment actions"):
@@ -315,11 +316,13 @@ def regions():
         (PY / "verify.py", "finding kinds"): py_enum(header, "binlog_finding_kind", "BINLOG_FINDING_"),
         (PY / "enums.py", "durability"): py_enum(header, "binlog_durability", "BINLOG_DURABILITY_"),
         (PY / "enums.py", "periods"): py_enum(header, "binlog_period", "BINLOG_PERIOD_"),
+        (PY / "enums.py", "lock modes"): py_enum(header, "binlog_lock_mode", "BINLOG_LOCK_"),
         (PY / "enums.py", "segment events"): py_enum(header, "binlog_segment_event", "BINLOG_SEGMENT_"),
         (PY / "enums.py", "tail kinds"): py_enum(header, "binlog_tail_kind", "BINLOG_TAIL_"),
         (PY / "enums.py", "segment states"): py_enum(header, "binlog_segment_state", "BINLOG_SEGMENT_STATE_"),
         (JAVA / "Tail.java", "tail kinds"):
             java_enum(header, "binlog_tail_kind", "BINLOG_TAIL_", indent="        ", more=True),
+        (JAVA / "Shipper.java", "lock modes"): java_enum(header, "binlog_lock_mode", "BINLOG_LOCK_", indent="        "),
         (JAVA / "LogSegment.java", "segment states"):
             java_enum(header, "binlog_segment_state", "BINLOG_SEGMENT_STATE_", indent="        ", more=True),
         (PY / "options.py", "option keywords"): py_keywords("options.py", "Options"),

@@ -5,10 +5,7 @@ package binlog
 */
 import "C"
 
-import (
-	"time"
-	"unsafe"
-)
+import "time"
 
 // Header is a segment's header (binlog_reader_header), copied into Go
 // memory: it stays valid after later calls on the reader.
@@ -55,16 +52,7 @@ func (r *Reader) Header() (h *Header, err error) {
 			ContentType: string(cBytes(c.content_type, c.content_type_len)),
 			Writer:      string(cBytes(c.writer, c.writer_len)),
 		}
-		if c.param_count > 0 && c.params != nil {
-			ps := unsafe.Slice(c.params, int(c.param_count))
-			h.Params = make([]KeyValue, len(ps))
-			for i := range ps {
-				h.Params[i] = KeyValue{
-					Key:   string(cBytes(ps[i].key, ps[i].key_len)),
-					Value: string(cBytes(ps[i].value, ps[i].value_len)),
-				}
-			}
-		}
+		h.Params = goMeta(c.params, c.param_count, goString)
 		return C.BINLOG_OK
 	})
 	return h, err

@@ -417,9 +417,7 @@ func spinMicros(op string, d time.Duration) (uint32, error) {
 // leaves the library's default, and is not set).
 func typeCopiesPerMille(op string, c *Compression) (uint32, error) {
 	switch {
-	case c == nil || c.TypeCopies == 0:
-		return 0, nil
-	case c.TypeCopies == NoTypeCopies:
+	case c == nil || c.TypeCopies == 0 || c.TypeCopies == NoTypeCopies:
 		return 0, nil
 	case c.TypeCopies < 0:
 		return 0, invalid(op, "Compression.TypeCopies below NoTypeCopies")

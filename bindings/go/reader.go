@@ -101,21 +101,14 @@ func (v View) Meta(key string) ([]byte, bool) {
 // Record copies the view into Go memory.
 func (v View) Record() *Record {
 	v.live("Record")
-	rec := &Record{
+	return &Record{
 		Seq:         v.Seq,
 		TimestampNs: v.TimestampNs,
 		Type:        v.Type,
 		Payload:     append(make([]byte, 0, len(v.Payload)), v.Payload...),
+		Metadata:    goMeta(unsafe.SliceData(v.meta), C.size_t(len(v.meta)), goString),
 		Offset:      v.Offset,
 	}
-	if len(v.meta) > 0 {
-		rec.Metadata = make([]KeyValue, len(v.meta))
-		for i := range v.meta {
-			k, val := v.metaAt(i)
-			rec.Metadata[i] = KeyValue{string(k), string(val)}
-		}
-	}
-	return rec
 }
 
 // cBytes is a Go slice over C memory (nil for an empty range).
@@ -444,17 +437,21 @@ func copyRecord(c *C.binlog_record, rec *Record, typ, key func([]byte) string) {
 	if rec.Payload == nil {
 		rec.Payload = []byte{}
 	}
-	rec.Metadata = nil
-	if c.meta_count > 0 {
-		ms := unsafe.Slice(c.meta, int(c.meta_count))
-		rec.Metadata = make([]KeyValue, len(ms))
-		for i := range ms {
-			rec.Metadata[i] = KeyValue{
-				Key:   key(cBytes(ms[i].key, ms[i].key_len)),
-				Value: string(cBytes(ms[i].value, ms[i].value_len)),
-			}
-		}
+	rec.Metadata = goMeta(c.meta, c.meta_count, key)
+}
+
+// goMeta copies the n metadata entries (or header parameters) at p into Go
+// memory, nil for none; key makes the keys strings.
+func goMeta(p *C.binlog_meta, n C.size_t, key func([]byte) string) []KeyValue {
+	if n == 0 || p == nil {
+		return nil
 	}
+	ms := unsafe.Slice(p, int(n))
+	out := make([]KeyValue, len(ms))
+	for i := range ms {
+		out[i] = KeyValue{Key: key(cBytes(ms[i].key, ms[i].key_len)), Value: string(cBytes(ms[i].value, ms[i].value_len))}
+	}
+	return out
 }
 
 // typeName interns a record's type name; runs of one type skip the map.
@@ -488,9 +485,7 @@ func (r *Reader) view() View {
 		Type:        r.typeName(cBytes(c.type_name, c.type_len)),
 		Payload:     cBytes(c.payload, c.payload_len),
 		Offset:      uint64(c.offset),
-	}
-	if c.meta_count > 0 {
-		v.meta = unsafe.Slice(c.meta, int(c.meta_count))
+		meta:        unsafe.Slice(c.meta, int(c.meta_count)),
 	}
 	v.r, v.visit = r, r.visit.Load()
 	return v
@@ -669,17 +664,12 @@ const (
 	GapSeqJump GapReason = C.BINLOG_GAP_SEQ_JUMP
 )
 
+var gapReasonNames = map[GapReason]string{GapRetention: "retention", GapMissing: "missing", GapDamage: "damage", GapSeqJump: "seq-jump"}
+
 // String is the reason's name: retention, missing, damage or seq-jump.
 func (g GapReason) String() string {
-	switch g {
-	case GapRetention:
-		return "retention"
-	case GapMissing:
-		return "missing"
-	case GapDamage:
-		return "damage"
-	case GapSeqJump:
-		return "seq-jump"
+	if s, ok := gapReasonNames[g]; ok {
+		return s
 	}
 	return fmt.Sprintf("GapReason(%d)", uint32(g))
 }

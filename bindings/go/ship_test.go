@@ -100,6 +100,33 @@ func TestShipperRefusesWrongCredentialsAndABadURL(t *testing.T) {
 	wantErr(t, "no URL", err, ErrInvalidArgument, "no destination")
 }
 
+func TestAnObjectLockIsRefusedWhereTheBucketHasNoneAndClearedLetsTheShipperOpen(t *testing.T) {
+	dir := t.TempDir()
+	prefix := "go-" + t.Name()
+	writeLog(t, dir, "orders", 2, 5) // segments 0..2 sealed
+	opts := shipOptions(t, prefix)
+	// The test bucket has no Object Lock: a shipper asked to lock does not open.
+	opts.ObjectLock, opts.ObjectLockDays = LockGovernance, 30
+	_, err := OpenShipper(dir, "orders", opts)
+	wantErr(t, "a lock into the test bucket", err, ErrInvalidArgument, "objects cannot be locked in this bucket", "Object Lock")
+	opts.ObjectLock, opts.ObjectLockDays = LockCompliance, 0
+	_, err = OpenShipper(dir, "orders", opts)
+	wantErr(t, "a lock of 0 days", err, ErrInvalidArgument, "object lock of 0 days")
+	_, err = OpenShipper(dir, "orders", ShipOptions{URL: opts.URL, ObjectLock: LockMode(3), ObjectLockDays: 30})
+	wantErr(t, "an unknown lock mode", err, ErrInvalidArgument, "unknown lock mode 3")
+	if got := objects(t, prefix, "orders"); len(got) != 0 {
+		t.Fatalf("objects after the refusals: %v", got)
+	}
+	// Set, then taken back: the shipper locks nothing and ships.
+	opts.ObjectLock, opts.ObjectLockDays = LockNone, 30
+	s, err := OpenShipper(dir, "orders", opts)
+	must(t, err)
+	if r, err := s.ShipOnce(); err != nil || r.Uploaded != 3 {
+		t.Fatalf("ship with the lock cleared: %+v, %v", r, err)
+	}
+	must(t, s.Close())
+}
+
 // writeLog writes n records to a new log name in dir, perSegment records
 // a segment, and closes it.
 func writeLog(t *testing.T, dir, name string, perSegment uint64, n int) {

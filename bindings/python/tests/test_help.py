@@ -49,7 +49,7 @@ def test_every_name_the_overview_mentions_is_an_attribute_of_the_package():
                  "open_log_tiered_reader", "verify", "Durability", "Period", "Compression", "Tail",
                  "TailKind", "Gap", "GapReason", "Damage", "Header", "ListedSegment", "SegmentState",
                  "SegmentInfo", "SegmentEvent", "Verification", "Finding", "FindingKind",
-                 "RepairAction", "ShipOptions", "ShipReport", "summarize", "Summary",
+                 "RepairAction", "ShipOptions", "LockMode", "ShipReport", "summarize", "Summary",
                  "TypeSummary", "BinlogError"):
         assert name in overview, name
         assert hasattr(binlog, name), name

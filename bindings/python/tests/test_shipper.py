@@ -154,6 +154,24 @@ def test_bad_options_are_refused_before_anything_is_shipped(s3, compressed_log, 
     assert s3.segment_objects() == []
 
 
+def test_an_object_lock_is_refused_where_the_bucket_has_none_and_cleared_lets_it_open(s3, compressed_log, tmp_path):
+    # The test bucket has no Object Lock: a shipper asked to lock does not open.
+    locked = binlog.ShipOptions(**s3.ship_options(object_lock=binlog.LockMode.GOVERNANCE, object_lock_days=30))
+    with pytest.raises(binlog.InvalidArgumentError, match="objects cannot be locked in this bucket") as refused:
+        binlog.Shipper(tmp_path, "orders", locked)
+    assert "Object Lock" in str(refused.value)
+    with pytest.raises(binlog.InvalidArgumentError, match="object lock of 0 days"):
+        binlog.Shipper(tmp_path, "orders", dataclasses.replace(locked, object_lock_days=0))
+    with pytest.raises(TypeError, match="object_lock must be a binlog.LockMode, not str"):
+        binlog.Shipper(tmp_path, "orders", **s3.ship_options(object_lock="governance", object_lock_days=30))
+    with pytest.raises(binlog.InvalidArgumentError, match="object_lock_days must be at least 0"):
+        binlog.Shipper(tmp_path, "orders", dataclasses.replace(locked, object_lock_days=-1))
+    assert s3.segment_objects() == []
+    # Set, then taken back: the shipper locks nothing and ships.
+    with binlog.Shipper(tmp_path, "orders", dataclasses.replace(locked, object_lock=binlog.LockMode.NONE)) as s:
+        assert s.ship_once().uploaded == SEALED
+
+
 def test_options_may_be_a_ship_options_and_the_report_is_frozen(s3, compressed_log, tmp_path):
     options = binlog.ShipOptions(**s3.ship_options(keep_local=0))
     assert s3.secret_key not in repr(options) and s3.url in repr(options)

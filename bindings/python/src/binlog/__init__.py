@@ -18,7 +18,7 @@ to a segment file or a rolling log and come back in order, CRC-checked::
   SegmentEvent), summarize (Summary, TypeSummary); checking: verify
   (Verification, Finding, FindingKind, RepairAction); plan_repair, accept_gap.
 - consuming: open_consumer, open_merged_consumer, remove_consumer,
-  ConsumerBound; object storage: Shipper (ShipOptions, ShipReport).
+  ConsumerBound; object storage: Shipper (ShipOptions, LockMode, ShipReport).
 Each is ``help(binlog.NAME)``; calls release the GIL. Errors: BinlogError
 subclasses (``help(binlog.errors)``); a wrong type, a TypeError naming it.
 """
@@ -36,7 +36,7 @@ from .consumer import Consumer as Consumer, MergedConsumer as MergedConsumer
 from .consumer import open_consumer, open_merged_consumer, remove_consumer
 from .cstrings import c_path, c_string
 from .merged import MergedReader as MergedReader, MergedRecord as MergedRecord, open_merged
-from .enums import Durability as Durability, GapReason as GapReason, Period as Period
+from .enums import Durability as Durability, GapReason as GapReason, LockMode as LockMode, Period as Period
 from .enums import SegmentEvent as SegmentEvent, SegmentState as SegmentState, TailKind as TailKind
 from . import errors as errors
 from .errors import *  # noqa: F403 (the exception classes: errors.__all__)

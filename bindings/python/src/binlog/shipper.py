@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional, Tuple, TypedDict
 
 from ._native import ffi, lib
 from .cstrings import c_path, c_string
+from .enums import LockMode
 from .errors import ClosedError, InvalidArgumentError, TakingTurns, check
 from .options import options_from, with_keywords_of
 from .process_owned import OpeningProcess
@@ -69,6 +70,14 @@ class ShipOptions:
     remote_keep_count: Optional[int] = None
     remote_keep_bytes: Optional[int] = None
     remote_keep_age: Optional[float] = None
+    #: Locks each segment object and signed head the shipper creates under
+    #: S3 Object Lock (WORM), as this :class:`binlog.LockMode` says, for
+    #: ``object_lock_days`` (1 to 36500) from its upload; the shipper then
+    #: raises :class:`binlog.InvalidArgumentError`, saying so, if the bucket
+    #: does not have Object Lock enabled. ``None`` or ``LockMode.NONE``:
+    #: no lock.
+    object_lock: Optional[LockMode] = None
+    object_lock_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,8 @@ class ShipKeywords(TypedDict, total=False):
     remote_keep_count: Optional[int]
     remote_keep_bytes: Optional[int]
     remote_keep_age: Optional[float]
+    object_lock: Optional[LockMode]
+    object_lock_days: int
     # END GENERATED
 
 
@@ -135,6 +146,11 @@ def _native_ship_options(o: ShipOptions) -> CData:
         size = none if o.remote_keep_bytes is None else _count("remote_keep_bytes", o.remote_keep_bytes)
         age = none if o.remote_keep_age is None else int(_count("remote_keep_age", o.remote_keep_age) * 1e9)
         check(lib.binlog_ship_options_set_remote_retention(opts, count, size, age))
+    if o.object_lock is not None:
+        if not isinstance(o.object_lock, LockMode):
+            raise TypeError(f"object_lock must be a binlog.LockMode, not {type(o.object_lock).__name__}")
+        days = _count("object_lock_days", o.object_lock_days)
+        check(lib.binlog_ship_options_set_object_lock(opts, o.object_lock, days))
     return opts
 
 

@@ -1205,7 +1205,8 @@ JNI(jobjectArray, Binlog, nativeSummary, jlong h, jboolean merged, jbyteArray pa
 
 /* The strings of Shipper.Options.strings() (null where unset), then its numbers (Shipper.Options.nums()). */
 enum { SHIP_URL, SHIP_ENDPOINT, SHIP_REGION, SHIP_ACCESS_KEY, SHIP_SECRET, SHIP_STRINGS };
-enum { SHIP_VIRTUAL_HOSTED, SHIP_KEEP_LOCAL, SHIP_MULTIPART, SHIP_RETRY_MS, SHIP_KEEP_COUNT, SHIP_NUMS = 7 };
+enum { SHIP_VIRTUAL_HOSTED, SHIP_KEEP_LOCAL, SHIP_MULTIPART, SHIP_RETRY_MS, SHIP_KEEP_COUNT, SHIP_LOCK_MODE = 7,
+       SHIP_LOCK_DAYS, SHIP_NUMS };
 
 /* The binlog_ship_options the Java options describe: a number -1 (0 for the multipart threshold and retry timeout,
  * all three for the remote retention) leaves the library's default. NULL with an exception pending. */
@@ -1244,6 +1245,8 @@ static binlog_ship_options *ship_options(JNIEnv *env, jobjectArray strings, jlon
         rc = binlog_ship_options_set_retry_timeout(o, (uint64_t)v[SHIP_RETRY_MS]);
     if (rc == BINLOG_OK && (keep[0] >= 0 || keep[1] >= 0 || keep[2] >= 0)) /* -1, unset, is C's UINT64_MAX */
         rc = binlog_ship_options_set_remote_retention(o, (uint64_t)keep[0], (uint64_t)keep[1], (uint64_t)keep[2]);
+    if (rc == BINLOG_OK && v[SHIP_LOCK_MODE] >= 0)
+        rc = binlog_ship_options_set_object_lock(o, (uint32_t)v[SHIP_LOCK_MODE], (uint32_t)v[SHIP_LOCK_DAYS]);
     free_all(s, SHIP_STRINGS);
     if (check(env, rc) != 0) {
         binlog_ship_options_free(o);

@@ -2,6 +2,7 @@ package io.libbinlog;
 
 import static io.libbinlog.TestSupport.expect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -72,6 +73,27 @@ class ShipperTest {
         assertTrue(e.getMessage().contains("s3://"), e.getMessage());
         e = expect(ErrorCode.INVALID_ARGUMENT, () -> Shipper.open(dir, "orders", new Shipper.Options()));
         assertTrue(e.getMessage().contains("no destination"), e.getMessage());
+    }
+
+    @Test
+    void anObjectLockIsRefusedWhereTheBucketHasNoneAndClearedLetsTheShipperOpen() throws IOException {
+        String prefix = "java-lock-" + dir.getFileName();
+        writeLog(dir, "orders", 2, 5); // segments 0..2 sealed
+        // The test bucket has no Object Lock: a shipper asked to lock does not open.
+        Shipper.Options o = options(prefix).objectLock(Shipper.LockMode.GOVERNANCE, 30);
+        BinlogException e = expect(ErrorCode.INVALID_ARGUMENT, () -> Shipper.open(dir, "orders", o));
+        assertTrue(e.getMessage().contains("objects cannot be locked in this bucket"), e.getMessage());
+        assertTrue(e.getMessage().contains("Object Lock"), e.getMessage());
+        o.objectLock(Shipper.LockMode.COMPLIANCE, 0);
+        e = expect(ErrorCode.INVALID_ARGUMENT, () -> Shipper.open(dir, "orders", o));
+        assertTrue(e.getMessage().contains("object lock of 0 days"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> o.objectLock(Shipper.LockMode.GOVERNANCE, -1));
+        assertThrows(NullPointerException.class, () -> o.objectLock(null, 30));
+        // Set, then taken back: the shipper locks nothing and ships.
+        o.objectLock(Shipper.LockMode.GOVERNANCE, 30).objectLock(Shipper.LockMode.NONE, 0);
+        try (Shipper s = Shipper.open(dir, "orders", o)) {
+            assertEquals(3, s.shipOnce().uploaded());
+        }
     }
 
     /** Writes {@code n} records to log {@code name} in {@code d}, {@code perSegment} a segment, and closes it. */
