@@ -107,12 +107,9 @@ pub fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
         // SAFETY: fallocate takes a descriptor we own (borrowed from `file`),
         // a mode and two integers.
         let rc = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, off, n) };
-        if rc == 0 {
-            return Ok(());
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
+        match super::os_result(rc) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            done => return done.map(drop),
         }
     }
 }
