@@ -51,9 +51,6 @@ impl RecordHead<'_> {
     #[inline]
     pub fn encoded_len(&self) -> usize {
         let mut n = RECORD_FIXED_LEN + varint::len(self.type_id as u64);
-        if self.define.is_none() && self.meta.is_empty() {
-            return n;
-        }
         // Saturating: lengths (each below isize::MAX) that add up past
         // usize::MAX make a record above any size limit.
         if let Some(name) = self.define {
@@ -248,12 +245,10 @@ pub fn whole_frames_len(buf: &[u8]) -> usize {
 /// the end of `out`; returns its total length.
 #[inline]
 pub fn seal_frame(out: &mut [u8], start: usize) -> usize {
-    let body = &out[start + FRAME_HEADER_LEN..];
-    debug_assert!(body.len() as u64 <= MAX_BODY_LEN);
-    let crc = super::crc32_sealing(body);
-    let len = body.len() as u32;
-    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
-    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+    let len = out.len() - start - FRAME_HEADER_LEN;
+    debug_assert!(len as u64 <= MAX_BODY_LEN);
+    out[start..start + 4].copy_from_slice(&(len as u32).to_le_bytes());
+    seal_frames(&mut out[start..]);
     out.len() - start
 }
 
@@ -435,9 +430,7 @@ impl<'a> Iterator for MetaIter<'a> {
         if self.cursor.remaining() == 0 {
             return None;
         }
-        let k = self.cursor.var_bytes()?;
-        let v = self.cursor.var_bytes()?;
-        Some((k, v))
+        Some((self.cursor.var_bytes()?, self.cursor.var_bytes()?))
     }
 }
 

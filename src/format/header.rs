@@ -72,12 +72,10 @@ impl SegmentHeader {
     /// The minor an encoded header gets: the lowest that says what its
     /// segment holds (1.2 signed, 1.1 with schemas, else 1.0).
     pub(crate) fn written_minor(&self) -> u16 {
-        if self.signed {
-            FORMAT_MINOR
-        } else if self.schemas.is_empty() {
-            0
-        } else {
-            super::FORMAT_MINOR_SCHEMAS
+        match (self.signed, self.schemas.is_empty()) {
+            (true, _) => FORMAT_MINOR,
+            (false, true) => 0,
+            (false, false) => super::FORMAT_MINOR_SCHEMAS,
         }
     }
 
@@ -165,7 +163,8 @@ fn check_magic(buf: &[u8], path: &Path) -> Result<()> {
     if MAGIC.starts_with(buf) {
         return Err(truncated(buf, path));
     }
-    Err(not_binlog(path))
+    let what = "not a libbinlog segment (magic number missing)";
+    Err(Error::at(ErrorKind::NotABinlog, path, 0, what))
 }
 
 /// The file ends inside its header.
@@ -256,11 +255,6 @@ fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> 
 /// A `CorruptHeader` error at `offset` of the file at `path`.
 fn corrupt(path: &Path, offset: u64, what: String) -> Error {
     Error::at(ErrorKind::CorruptHeader, path, offset, what)
-}
-
-fn not_binlog(path: &Path) -> Error {
-    let what = "not a libbinlog segment (magic number missing)";
-    Error::at(ErrorKind::NotABinlog, path, 0, what)
 }
 
 fn put_short(out: &mut Vec<u8>, what: &str, s: &str) -> Result<()> {

@@ -136,20 +136,19 @@ pub(crate) fn encode(out: &mut Vec<u8>, schemas: &[TypeSchema]) -> Result<()> {
         .map_err(|_| too_large("more than 65535 type schemas".into()))?;
     out.extend_from_slice(&n.to_le_bytes());
     for s in schemas {
-        for field in [
+        let names = [
             &s.type_name,
             &s.encoding,
             &s.schema_encoding,
             &s.schema_name,
-        ] {
-            let len = u16::try_from(field.len()).map_err(|_| {
-                too_large(format!(
-                    "schema of type {:?}: a name over 65535 bytes",
-                    s.type_name
-                ))
-            })?;
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(field.as_bytes());
+        ];
+        if names.iter().any(|name| name.len() > u16::MAX as usize) {
+            let what = format!("schema of type {:?}: a name over 65535 bytes", s.type_name);
+            return Err(too_large(what));
+        }
+        for name in names {
+            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
         }
         out.extend_from_slice(&(s.schema.len() as u32).to_le_bytes());
         out.extend_from_slice(&s.schema);
