@@ -216,40 +216,34 @@ fn decode_prefix(buf: &[u8], path: &Path) -> Result<(u16, u16, usize)> {
 fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> {
     let malformed = |what: &str| corrupt(path, 0, format!("malformed header: {what}"));
     let mut c = Cursor::new(body);
-    let created_ns = c.i64().ok_or_else(|| malformed("created"))?;
-    let segment_no = c.u64().ok_or_else(|| malformed("segment number"))?;
-    let first_seq = c.u64().ok_or_else(|| malformed("first sequence"))?;
-    let flags = c.u32().ok_or_else(|| malformed("flags"))?;
-    let log_name = c.short_string().ok_or_else(|| malformed("log name"))?;
-    let content_type = c.short_string().ok_or_else(|| malformed("content type"))?;
-    let writer = c.short_string().ok_or_else(|| malformed("writer"))?;
+    let mut h = SegmentHeader {
+        created_ns: c.i64().ok_or_else(|| malformed("created"))?,
+        segment_no: c.u64().ok_or_else(|| malformed("segment number"))?,
+        first_seq: c.u64().ok_or_else(|| malformed("first sequence"))?,
+        signed: c.u32().ok_or_else(|| malformed("flags"))? & FLAG_SIGNED != 0,
+        log_name: c.short_string().ok_or_else(|| malformed("log name"))?,
+        content_type: c.short_string().ok_or_else(|| malformed("content type"))?,
+        writer: c.short_string().ok_or_else(|| malformed("writer"))?,
+        ..SegmentHeader::default()
+    };
+    // Bit 0 of the flags from 1.2 on; other bits, and bit 0 before, mean
+    // nothing.
+    h.signed &= minor >= FORMAT_MINOR;
     let n = c.u16().ok_or_else(|| malformed("parameter count"))?;
-    let mut params = Vec::with_capacity((n as usize).min(c.remaining() / 4));
+    h.params.reserve((n as usize).min(c.remaining() / 4));
     for _ in 0..n {
         let k = c.short_string().ok_or_else(|| malformed("parameter key"))?;
         let v = c
             .short_string()
             .ok_or_else(|| malformed("parameter value"))?;
-        params.push((k, v));
+        h.params.push((k, v));
     }
     // A table that does not parse (from a writer that broke the rule of
     // section 4) costs the segment its schemas, never its records.
-    let schemas = match minor {
-        0 => Vec::new(),
-        _ => schema::decode(&mut c).unwrap_or_default(),
-    };
-    Ok(SegmentHeader {
-        created_ns,
-        segment_no,
-        log_name,
-        content_type,
-        writer,
-        params,
-        schemas,
-        // Bit 0 from 1.2 on; other bits, and bit 0 before, mean nothing.
-        signed: minor >= FORMAT_MINOR && flags & FLAG_SIGNED != 0,
-        ..SegmentHeader::placeholder(first_seq)
-    })
+    if minor > 0 {
+        h.schemas = schema::decode(&mut c).unwrap_or_default();
+    }
+    Ok(h)
 }
 
 /// A `CorruptHeader` error at `offset` of the file at `path`.
