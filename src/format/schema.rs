@@ -162,17 +162,12 @@ pub(crate) fn decode(c: &mut Cursor<'_>) -> Option<Vec<TypeSchema>> {
     let n = c.u16()?;
     let mut schemas = Vec::with_capacity((n as usize).min(c.remaining() / 12));
     for _ in 0..n {
-        let mut name = || c.short_string();
-        let (type_name, encoding, schema_encoding, schema_name) =
-            (name()?, name()?, name()?, name()?);
-        let len = c.u32()? as usize;
-        let schema = c.bytes(len)?.to_vec();
         schemas.push(TypeSchema {
-            type_name,
-            encoding,
-            schema_encoding,
-            schema_name,
-            schema,
+            type_name: c.short_string()?,
+            encoding: c.short_string()?,
+            schema_encoding: c.short_string()?,
+            schema_name: c.short_string()?,
+            schema: c.u32().and_then(|len| c.bytes(len as usize))?.to_vec(),
         });
     }
     Some(schemas)

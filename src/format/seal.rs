@@ -155,9 +155,8 @@ impl SealDirectory {
         }
         let mut total = 0u64;
         for _ in 0..ntypes {
-            let name = std::str::from_utf8(c.var_bytes()?).ok()?.to_owned();
             let t = TypeEntry {
-                name,
+                name: std::str::from_utf8(c.var_bytes()?).ok()?.to_owned(),
                 count: c.u64()?,
                 bytes: c.u64()?,
                 array_offset: c.u64()?,
@@ -267,10 +266,9 @@ pub fn seal_begin_agrees<'a>(
     d: &SealDirectory,
     mut read: impl FnMut(usize, usize) -> Option<Cow<'a, [u8]>>,
 ) -> bool {
-    let Ok(begin) = usize::try_from(d.records_end) else {
-        return false;
-    };
-    read(begin, SEAL_BEGIN_LEN).and_then(|b| seal_begin_count(&b)) == Some(d.record_count)
+    let begin = usize::try_from(d.records_end).ok();
+    let bytes = begin.and_then(|at| read(at, SEAL_BEGIN_LEN));
+    bytes.and_then(|b| seal_begin_count(&b)) == Some(d.record_count)
 }
 
 /// The directory of a segment `len` bytes long (see `read_seal_from`) if
@@ -286,15 +284,12 @@ pub fn read_directory_from<'a>(
     let tr = Trailer::decode_last(&read(last, TRAILER_LEN)?, len, data_start)?;
     let dir_at = usize::try_from(tr.dir_offset).ok()?;
     let dir_frame = read(dir_at, tr.dir_len as usize)?;
-    match frame::frame_at(&dir_frame, 0, true) {
-        FrameAt::Frame { kind, body, total }
-            if kind == KIND_SEAL_DIR && total == tr.dir_len as usize =>
-        {
-            let d = SealDirectory::decode(body, tr.dir_offset)?;
-            (d.records_end == tr.records_end).then_some(d)
-        }
-        _ => None,
-    }
+    let FrameAt::Frame { body, total, .. } = frame::frame_at(&dir_frame, 0, true) else {
+        return None;
+    };
+    // `decode` takes only a SEAL_DIR body (its kind byte exactly).
+    let d = SealDirectory::decode(body, tr.dir_offset)?;
+    (total == tr.dir_len as usize && d.records_end == tr.records_end).then_some(d)
 }
 
 /// The record count of the `SEAL_BEGIN` frame at the start of `bytes`, if
