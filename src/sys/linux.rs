@@ -47,9 +47,7 @@ pub fn is_path_locked(path: &Path) -> bool {
 /// Releases the lock taken by `try_lock_exclusive`.
 pub fn unlock(file: &File) {
     // SAFETY: as above.
-    unsafe {
-        libc::flock(file.as_raw_fd(), libc::LOCK_UN);
-    }
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
 }
 
 /// An unnamed temporary file in `dir` that vanishes when closed (O_TMPFILE),

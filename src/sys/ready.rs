@@ -66,14 +66,8 @@ impl Timer {
         self.clear();
         let after = after.max(Duration::from_nanos(1));
         let spec = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: libc::timespec {
-                tv_sec: after.as_secs() as libc::time_t,
-                tv_nsec: after.subsec_nanos() as libc::c_long,
-            },
+            it_interval: super::clock::timespec(Duration::ZERO),
+            it_value: super::clock::timespec(after),
         };
         // SAFETY: the descriptor is ours; timerfd_settime reads one
         // itimerspec we own and writes no old value (NULL).
