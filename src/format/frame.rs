@@ -245,10 +245,12 @@ pub fn whole_frames_len(buf: &[u8]) -> usize {
 /// the end of `out`; returns its total length.
 #[inline]
 pub fn seal_frame(out: &mut [u8], start: usize) -> usize {
-    let len = out.len() - start - FRAME_HEADER_LEN;
-    debug_assert!(len as u64 <= MAX_BODY_LEN);
-    out[start..start + 4].copy_from_slice(&(len as u32).to_le_bytes());
-    seal_frames(&mut out[start..]);
+    let body = &out[start + FRAME_HEADER_LEN..];
+    debug_assert!(body.len() as u64 <= MAX_BODY_LEN);
+    let crc = super::crc32_sealing(body);
+    let len = body.len() as u32;
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
     out.len() - start
 }
 

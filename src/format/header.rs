@@ -231,12 +231,10 @@ fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> 
     h.signed &= minor >= FORMAT_MINOR;
     let n = c.u16().ok_or_else(|| malformed("parameter count"))?;
     h.params.reserve((n as usize).min(c.remaining() / 4));
+    let mut string = |what| c.short_string().ok_or_else(|| malformed(what));
     for _ in 0..n {
-        let k = c.short_string().ok_or_else(|| malformed("parameter key"))?;
-        let v = c
-            .short_string()
-            .ok_or_else(|| malformed("parameter value"))?;
-        h.params.push((k, v));
+        let param = (string("parameter key")?, string("parameter value")?);
+        h.params.push(param);
     }
     // A table that does not parse (from a writer that broke the rule of
     // section 4) costs the segment its schemas, never its records.

@@ -184,9 +184,8 @@ fn check_descriptor_set(set: &[u8], full_name: &str) -> std::result::Result<(), 
     let unparsed = || "the descriptor set does not parse as a FileDescriptorSet".to_string();
     let full_name = full_name.strip_prefix('.').unwrap_or(full_name);
     if full_name.split('.').count() > MAX_NESTING {
-        return Err(format!(
-            "message {full_name:?} is nested deeper than {MAX_NESTING}"
-        ));
+        let what = format!("message {full_name:?} is nested deeper than {MAX_NESTING}");
+        return Err(what);
     }
     for file in wire_fields(set).ok_or_else(unparsed)? {
         let (1, Some(file)) = file else { continue };
@@ -208,9 +207,8 @@ fn check_descriptor_set(set: &[u8], full_name: &str) -> std::result::Result<(), 
             }
         }
     }
-    Err(format!(
-        "the descriptor set declares no message {full_name:?}"
-    ))
+    let what = format!("the descriptor set declares no message {full_name:?}");
+    Err(what)
 }
 
 /// Most messages nested in one another that a schema's message may be in.
