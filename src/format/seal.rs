@@ -91,13 +91,11 @@ impl SealDirectory {
         let start = out.len();
         out.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
         out.push(KIND_SEAL_DIR);
-        for v in [self.record_count, self.first_seq, self.last_seq] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        for v in [self.first_ts, self.last_ts, self.min_ts, self.max_ts] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        for v in [self.records_end, self.sparse_offset, self.sparse_count] {
+        // The fixed fields, u64 and i64 alike eight little-endian bytes.
+        let seqs = [self.record_count, self.first_seq, self.last_seq];
+        let times = [self.first_ts, self.last_ts, self.min_ts, self.max_ts].map(|t| t as u64);
+        let ends = [self.records_end, self.sparse_offset, self.sparse_count];
+        for v in seqs.into_iter().chain(times).chain(ends) {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out.extend_from_slice(&self.sparse_crc.to_le_bytes());
