@@ -3,6 +3,16 @@
 
 use super::varint;
 
+/// A method per integer type, named as the type, that reads one
+/// little-endian.
+macro_rules! little_endian {
+    ($($int:ident),*) => {$(
+        pub fn $int(&mut self) -> Option<$int> {
+            self.array().map($int::from_le_bytes)
+        }
+    )*};
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Cursor<'a> {
     buf: &'a [u8],
@@ -39,25 +49,7 @@ impl<'a> Cursor<'a> {
         self.bytes(N).map(|b| b.try_into().expect("length checked"))
     }
 
-    pub fn u8(&mut self) -> Option<u8> {
-        self.array::<1>().map(|b| b[0])
-    }
-
-    pub fn u16(&mut self) -> Option<u16> {
-        self.array().map(u16::from_le_bytes)
-    }
-
-    pub fn u32(&mut self) -> Option<u32> {
-        self.array().map(u32::from_le_bytes)
-    }
-
-    pub fn u64(&mut self) -> Option<u64> {
-        self.array().map(u64::from_le_bytes)
-    }
-
-    pub fn i64(&mut self) -> Option<i64> {
-        self.array().map(i64::from_le_bytes)
-    }
+    little_endian!(u8, u16, u32, u64, i64);
 
     pub fn varint(&mut self) -> Option<u64> {
         let (v, n) = varint::decode(self.rest())?;

@@ -51,9 +51,6 @@ impl RecordHead<'_> {
     #[inline]
     pub fn encoded_len(&self) -> usize {
         let mut n = RECORD_FIXED_LEN + varint::len(self.type_id as u64);
-        if self.define.is_none() && self.meta.is_empty() {
-            return n;
-        }
         // Saturating: lengths (each below isize::MAX) that add up past
         // usize::MAX make a record above any size limit.
         if let Some(name) = self.define {
@@ -338,12 +335,9 @@ pub fn decode_record(body: &[u8]) -> Option<RecordBody<'_>> {
     if flags & KIND_MASK != KIND_RECORD {
         return None;
     }
-    let seq = c.u64()?;
     // Writers never assign u64::MAX (docs/FORMAT.md section 7.2): a body
     // that carries it is malformed, so that the next number never wraps.
-    if seq == u64::MAX {
-        return None;
-    }
+    let seq = c.u64().filter(|&seq| seq != u64::MAX)?;
     let timestamp_ns = c.i64()?;
     let type_id = u32::try_from(c.varint()?).ok()?;
     let defines = if flags & FLAG_DEFINES_TYPE != 0 {
@@ -397,13 +391,10 @@ pub const PLAIN_RECORD_HEAD: usize = MIN_RECORD_BODY;
 #[inline(always)]
 pub fn decode_plain_record(body: &[u8]) -> Option<PlainRecord> {
     let head: &[u8; PLAIN_RECORD_HEAD] = body.get(..PLAIN_RECORD_HEAD)?.try_into().ok()?;
-    // Kind RECORD with no flag set, and a type id varint of one byte.
-    if head[0] != KIND_RECORD || head[PLAIN_RECORD_HEAD - 1] >= 0x80 {
-        return None;
-    }
     let seq = u64_at(head, 1);
-    // Never assigned by a writer: see `decode_record`.
-    if seq == u64::MAX {
+    // Kind RECORD with no flag set, a type id varint of one byte, and a
+    // number a writer assigns (not u64::MAX: see `decode_record`).
+    if head[0] != KIND_RECORD || head[PLAIN_RECORD_HEAD - 1] >= 0x80 || seq == u64::MAX {
         return None;
     }
     Some(PlainRecord {
@@ -435,9 +426,7 @@ impl<'a> Iterator for MetaIter<'a> {
         if self.cursor.remaining() == 0 {
             return None;
         }
-        let k = self.cursor.var_bytes()?;
-        let v = self.cursor.var_bytes()?;
-        Some((k, v))
+        Some((self.cursor.var_bytes()?, self.cursor.var_bytes()?))
     }
 }
 
@@ -527,10 +516,8 @@ pub fn find_record_before(buf: &[u8], from: usize, seq: u64) -> Option<usize> {
 /// (a relay storing records verbatim): a record inside its extent counts
 /// only if valid records follow it, in sequence, to the end of `buf`.
 pub fn find_resume(buf: &[u8], pos: usize, expected: u64) -> Option<usize> {
-    let declared_end = buf
-        .get(pos..pos + 4)
-        .map(|len| pos + FRAME_HEADER_LEN + u32_at(len, 0) as usize);
-    let torn = declared_end.is_some_and(|end| end > buf.len());
+    let declared_len = buf.get(pos..pos + 4).map(|len| u32_at(len, 0) as usize);
+    let torn = declared_len.is_some_and(|len| pos + FRAME_HEADER_LEN + len > buf.len());
     // A torn frame that starts as record `expected` would (kind and number
     // intact) is that record, cut off: a frame numbered `expected` inside it
     // is part of its payload, not that record again. (Records after a
@@ -576,9 +563,7 @@ pub fn find_resume_in_prefix(prefix: &[u8], full_len: usize, expected: u64) -> O
         .find_map(|p| {
             // The cheap checks of `find`, lengths measured against `full`.
             let (len, seq) = record_start(prefix, p, full_len)?;
-            if !in_window(1, p, expected, seq) {
-                return None;
-            }
+            in_window(1, p, expected, seq).then_some(())?;
             if p + FRAME_HEADER_LEN + len > prefix.len() {
                 // It may be a valid record: undecided without its bytes.
                 return Some(None);

@@ -72,12 +72,10 @@ impl SegmentHeader {
     /// The minor an encoded header gets: the lowest that says what its
     /// segment holds (1.2 signed, 1.1 with schemas, else 1.0).
     pub(crate) fn written_minor(&self) -> u16 {
-        if self.signed {
-            FORMAT_MINOR
-        } else if self.schemas.is_empty() {
-            0
-        } else {
-            super::FORMAT_MINOR_SCHEMAS
+        match (self.signed, self.schemas.is_empty()) {
+            (true, _) => FORMAT_MINOR,
+            (false, true) => 0,
+            (false, false) => super::FORMAT_MINOR_SCHEMAS,
         }
     }
 
@@ -165,7 +163,8 @@ fn check_magic(buf: &[u8], path: &Path) -> Result<()> {
     if MAGIC.starts_with(buf) {
         return Err(truncated(buf, path));
     }
-    Err(not_binlog(path))
+    let what = "not a libbinlog segment (magic number missing)";
+    Err(Error::at(ErrorKind::NotABinlog, path, 0, what))
 }
 
 /// The file ends inside its header.
@@ -217,50 +216,37 @@ fn decode_prefix(buf: &[u8], path: &Path) -> Result<(u16, u16, usize)> {
 fn decode_fields(body: &[u8], minor: u16, path: &Path) -> Result<SegmentHeader> {
     let malformed = |what: &str| corrupt(path, 0, format!("malformed header: {what}"));
     let mut c = Cursor::new(body);
-    let created_ns = c.i64().ok_or_else(|| malformed("created"))?;
-    let segment_no = c.u64().ok_or_else(|| malformed("segment number"))?;
-    let first_seq = c.u64().ok_or_else(|| malformed("first sequence"))?;
-    let flags = c.u32().ok_or_else(|| malformed("flags"))?;
-    let log_name = c.short_string().ok_or_else(|| malformed("log name"))?;
-    let content_type = c.short_string().ok_or_else(|| malformed("content type"))?;
-    let writer = c.short_string().ok_or_else(|| malformed("writer"))?;
+    let mut h = SegmentHeader {
+        created_ns: c.i64().ok_or_else(|| malformed("created"))?,
+        segment_no: c.u64().ok_or_else(|| malformed("segment number"))?,
+        first_seq: c.u64().ok_or_else(|| malformed("first sequence"))?,
+        signed: c.u32().ok_or_else(|| malformed("flags"))? & FLAG_SIGNED != 0,
+        log_name: c.short_string().ok_or_else(|| malformed("log name"))?,
+        content_type: c.short_string().ok_or_else(|| malformed("content type"))?,
+        writer: c.short_string().ok_or_else(|| malformed("writer"))?,
+        ..SegmentHeader::default()
+    };
+    // Bit 0 of the flags from 1.2 on; other bits, and bit 0 before, mean
+    // nothing.
+    h.signed &= minor >= FORMAT_MINOR;
     let n = c.u16().ok_or_else(|| malformed("parameter count"))?;
-    let mut params = Vec::with_capacity((n as usize).min(c.remaining() / 4));
+    h.params.reserve((n as usize).min(c.remaining() / 4));
+    let mut string = |what| c.short_string().ok_or_else(|| malformed(what));
     for _ in 0..n {
-        let k = c.short_string().ok_or_else(|| malformed("parameter key"))?;
-        let v = c
-            .short_string()
-            .ok_or_else(|| malformed("parameter value"))?;
-        params.push((k, v));
+        let param = (string("parameter key")?, string("parameter value")?);
+        h.params.push(param);
     }
     // A table that does not parse (from a writer that broke the rule of
     // section 4) costs the segment its schemas, never its records.
-    let schemas = match minor {
-        0 => Vec::new(),
-        _ => schema::decode(&mut c).unwrap_or_default(),
-    };
-    Ok(SegmentHeader {
-        created_ns,
-        segment_no,
-        log_name,
-        content_type,
-        writer,
-        params,
-        schemas,
-        // Bit 0 from 1.2 on; other bits, and bit 0 before, mean nothing.
-        signed: minor >= FORMAT_MINOR && flags & FLAG_SIGNED != 0,
-        ..SegmentHeader::placeholder(first_seq)
-    })
+    if minor > 0 {
+        h.schemas = schema::decode(&mut c).unwrap_or_default();
+    }
+    Ok(h)
 }
 
 /// A `CorruptHeader` error at `offset` of the file at `path`.
 fn corrupt(path: &Path, offset: u64, what: String) -> Error {
     Error::at(ErrorKind::CorruptHeader, path, offset, what)
-}
-
-fn not_binlog(path: &Path) -> Error {
-    let what = "not a libbinlog segment (magic number missing)";
-    Error::at(ErrorKind::NotABinlog, path, 0, what)
 }
 
 fn put_short(out: &mut Vec<u8>, what: &str, s: &str) -> Result<()> {

@@ -20,10 +20,18 @@ pub mod naming;
 pub mod schema;
 #[allow(missing_docs)]
 pub mod seal;
+#[cfg(target_arch = "x86_64")]
 mod small_crc;
+/// No small-input kernel but on x86_64.
+#[cfg(not(target_arch = "x86_64"))]
+mod small_crc {
+    pub fn crc32(_: &[u8]) -> Option<u32> {
+        None
+    }
+}
 #[allow(missing_docs)]
 pub mod varint;
-#[cfg(binlog_wide_crc)]
+#[cfg(all(binlog_wide_crc, target_arch = "x86_64"))]
 mod wide_crc;
 
 /// The first eight bytes of every segment. Like PNG's signature: the high
@@ -107,7 +115,7 @@ pub fn crc32_sealing(bytes: &[u8]) -> u32 {
     if let Some(crc) = small_crc::crc32(bytes) {
         return crc;
     }
-    #[cfg(binlog_wide_crc)]
+    #[cfg(all(binlog_wide_crc, target_arch = "x86_64"))]
     if let Some(crc) = wide_crc::crc32(bytes) {
         return crc;
     }

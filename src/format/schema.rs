@@ -136,20 +136,19 @@ pub(crate) fn encode(out: &mut Vec<u8>, schemas: &[TypeSchema]) -> Result<()> {
         .map_err(|_| too_large("more than 65535 type schemas".into()))?;
     out.extend_from_slice(&n.to_le_bytes());
     for s in schemas {
-        for field in [
+        let names = [
             &s.type_name,
             &s.encoding,
             &s.schema_encoding,
             &s.schema_name,
-        ] {
-            let len = u16::try_from(field.len()).map_err(|_| {
-                too_large(format!(
-                    "schema of type {:?}: a name over 65535 bytes",
-                    s.type_name
-                ))
-            })?;
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(field.as_bytes());
+        ];
+        if names.iter().any(|name| name.len() > u16::MAX as usize) {
+            let what = format!("schema of type {:?}: a name over 65535 bytes", s.type_name);
+            return Err(too_large(what));
+        }
+        for name in names {
+            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
         }
         out.extend_from_slice(&(s.schema.len() as u32).to_le_bytes());
         out.extend_from_slice(&s.schema);
@@ -163,17 +162,12 @@ pub(crate) fn decode(c: &mut Cursor<'_>) -> Option<Vec<TypeSchema>> {
     let n = c.u16()?;
     let mut schemas = Vec::with_capacity((n as usize).min(c.remaining() / 12));
     for _ in 0..n {
-        let mut name = || c.short_string();
-        let (type_name, encoding, schema_encoding, schema_name) =
-            (name()?, name()?, name()?, name()?);
-        let len = c.u32()? as usize;
-        let schema = c.bytes(len)?.to_vec();
         schemas.push(TypeSchema {
-            type_name,
-            encoding,
-            schema_encoding,
-            schema_name,
-            schema,
+            type_name: c.short_string()?,
+            encoding: c.short_string()?,
+            schema_encoding: c.short_string()?,
+            schema_name: c.short_string()?,
+            schema: c.u32().and_then(|len| c.bytes(len as usize))?.to_vec(),
         });
     }
     Some(schemas)
@@ -190,9 +184,8 @@ fn check_descriptor_set(set: &[u8], full_name: &str) -> std::result::Result<(), 
     let unparsed = || "the descriptor set does not parse as a FileDescriptorSet".to_string();
     let full_name = full_name.strip_prefix('.').unwrap_or(full_name);
     if full_name.split('.').count() > MAX_NESTING {
-        return Err(format!(
-            "message {full_name:?} is nested deeper than {MAX_NESTING}"
-        ));
+        let what = format!("message {full_name:?} is nested deeper than {MAX_NESTING}");
+        return Err(what);
     }
     for file in wire_fields(set).ok_or_else(unparsed)? {
         let (1, Some(file)) = file else { continue };
@@ -214,9 +207,8 @@ fn check_descriptor_set(set: &[u8], full_name: &str) -> std::result::Result<(), 
             }
         }
     }
-    Err(format!(
-        "the descriptor set declares no message {full_name:?}"
-    ))
+    let what = format!("the descriptor set declares no message {full_name:?}");
+    Err(what)
 }
 
 /// Most messages nested in one another that a schema's message may be in.

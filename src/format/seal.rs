@@ -91,13 +91,11 @@ impl SealDirectory {
         let start = out.len();
         out.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
         out.push(KIND_SEAL_DIR);
-        for v in [self.record_count, self.first_seq, self.last_seq] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        for v in [self.first_ts, self.last_ts, self.min_ts, self.max_ts] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        for v in [self.records_end, self.sparse_offset, self.sparse_count] {
+        // The fixed fields, u64 and i64 alike eight little-endian bytes.
+        let seqs = [self.record_count, self.first_seq, self.last_seq];
+        let times = [self.first_ts, self.last_ts, self.min_ts, self.max_ts].map(|t| t as u64);
+        let ends = [self.records_end, self.sparse_offset, self.sparse_count];
+        for v in seqs.into_iter().chain(times).chain(ends) {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out.extend_from_slice(&self.sparse_crc.to_le_bytes());
@@ -155,9 +153,8 @@ impl SealDirectory {
         }
         let mut total = 0u64;
         for _ in 0..ntypes {
-            let name = std::str::from_utf8(c.var_bytes()?).ok()?.to_owned();
             let t = TypeEntry {
-                name,
+                name: std::str::from_utf8(c.var_bytes()?).ok()?.to_owned(),
                 count: c.u64()?,
                 bytes: c.u64()?,
                 array_offset: c.u64()?,
@@ -267,10 +264,9 @@ pub fn seal_begin_agrees<'a>(
     d: &SealDirectory,
     mut read: impl FnMut(usize, usize) -> Option<Cow<'a, [u8]>>,
 ) -> bool {
-    let Ok(begin) = usize::try_from(d.records_end) else {
-        return false;
-    };
-    read(begin, SEAL_BEGIN_LEN).and_then(|b| seal_begin_count(&b)) == Some(d.record_count)
+    let begin = usize::try_from(d.records_end).ok();
+    let bytes = begin.and_then(|at| read(at, SEAL_BEGIN_LEN));
+    bytes.and_then(|b| seal_begin_count(&b)) == Some(d.record_count)
 }
 
 /// The directory of a segment `len` bytes long (see `read_seal_from`) if
@@ -286,15 +282,12 @@ pub fn read_directory_from<'a>(
     let tr = Trailer::decode_last(&read(last, TRAILER_LEN)?, len, data_start)?;
     let dir_at = usize::try_from(tr.dir_offset).ok()?;
     let dir_frame = read(dir_at, tr.dir_len as usize)?;
-    match frame::frame_at(&dir_frame, 0, true) {
-        FrameAt::Frame { kind, body, total }
-            if kind == KIND_SEAL_DIR && total == tr.dir_len as usize =>
-        {
-            let d = SealDirectory::decode(body, tr.dir_offset)?;
-            (d.records_end == tr.records_end).then_some(d)
-        }
-        _ => None,
-    }
+    let FrameAt::Frame { body, total, .. } = frame::frame_at(&dir_frame, 0, true) else {
+        return None;
+    };
+    // `decode` takes only a SEAL_DIR body (its kind byte exactly).
+    let d = SealDirectory::decode(body, tr.dir_offset)?;
+    (total == tr.dir_len as usize && d.records_end == tr.records_end).then_some(d)
 }
 
 /// The record count of the `SEAL_BEGIN` frame at the start of `bytes`, if

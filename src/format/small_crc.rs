@@ -5,38 +5,30 @@
 //! length; for a 50-byte body that overhead was about as many instructions
 //! as the CRC itself. The constants are those of the reflected IEEE
 //! polynomial folded by 128 bits, as in Intel's "Fast CRC Computation for
-//! Generic Polynomials Using PCLMULQDQ" (and in `crc32fast`).
+//! Generic Polynomials Using PCLMULQDQ" (and in `crc32fast`). x86_64
+//! only: elsewhere `crc32fast` takes every input.
 
-#[cfg(target_arch = "x86_64")]
 use super::cpu_flag::CpuFlag;
-#[cfg(target_arch = "x86_64")]
 use std::arch::x86_64 as arch;
 
 /// Inputs longer than this are left to `crc32fast`, whose
 /// four-way fold is faster there.
-#[cfg(target_arch = "x86_64")]
 pub const SMALL_MAX: usize = 127;
 /// Shorter inputs hold no whole 16-byte block to fold.
-#[cfg(target_arch = "x86_64")]
 pub const SMALL_MIN: usize = 16;
 
 /// The CRC-32 of `bytes` if it is small (`SMALL_MIN..=SMALL_MAX` bytes) and
 /// the CPU has carry-less multiplication; `None` otherwise.
 #[inline(always)]
 pub fn crc32(bytes: &[u8]) -> Option<u32> {
-    #[cfg(target_arch = "x86_64")]
-    if (SMALL_MIN..=SMALL_MAX).contains(&bytes.len()) && has_clmul() {
-        // SAFETY: the features the kernel enables are present (checked
-        // above), and it reads only `bytes`.
-        return Some(unsafe { fold_small(bytes) });
-    }
-    let _ = bytes;
-    None
+    let small = (SMALL_MIN..=SMALL_MAX).contains(&bytes.len());
+    // SAFETY: the features the kernel enables are present (checked
+    // first), and it reads only `bytes`.
+    (small && has_clmul()).then(|| unsafe { fold_small(bytes) })
 }
 
 /// Whether the CPU has what `fold_small` uses (SSE2 is in every x86_64),
 /// asked once.
-#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(super) fn has_clmul() -> bool {
     static CLMUL: CpuFlag = CpuFlag::new();
@@ -48,20 +40,15 @@ pub(super) fn has_clmul() -> bool {
 }
 
 /// The key pair (low, high) that folds a 128-bit block forward by 128 bits.
-#[cfg(target_arch = "x86_64")]
 pub(super) const BY_128: (i64, i64) = (0x1751997d0, 0x0ccaa009e);
-#[cfg(target_arch = "x86_64")]
 const K5: i64 = 0x163cd6124;
-#[cfg(target_arch = "x86_64")]
 const P_X: i64 = 0x1DB710641;
-#[cfg(target_arch = "x86_64")]
 const U_PRIME: i64 = 0x1F7011641;
 
 /// The CRC-32 of `data` (`SMALL_MIN..=SMALL_MAX` bytes): its 16-byte blocks
 /// folded by 128 bits, the partial last block folded in from a load of the
 /// last 16 bytes (so nothing is read outside `data`), then reduced to 32
 /// bits (Barrett).
-#[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "pclmulqdq", enable = "sse4.1", enable = "ssse3")]
 pub(super) unsafe fn fold_small(data: &[u8]) -> u32 {
@@ -79,7 +66,6 @@ pub(super) unsafe fn fold_small(data: &[u8]) -> u32 {
 /// into `x`: the remaining 16-byte blocks folded in by 128 bits, the
 /// partial last block from a load of the last 16 bytes, then reduced to 32
 /// bits (Barrett).
-#[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "pclmulqdq", enable = "sse4.1", enable = "ssse3")]
 pub(super) unsafe fn fold_tail(mut x: arch::__m128i, data: &[u8], mut at: usize) -> u32 {
@@ -131,7 +117,6 @@ pub(super) unsafe fn fold_tail(mut x: arch::__m128i, data: &[u8], mut at: usize)
 }
 
 /// `a` folded forward by 128 bits onto `b`.
-#[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "pclmulqdq")]
 pub(super) fn fold(a: arch::__m128i, b: arch::__m128i, keys: arch::__m128i) -> arch::__m128i {
@@ -141,7 +126,6 @@ pub(super) fn fold(a: arch::__m128i, b: arch::__m128i, keys: arch::__m128i) -> a
 }
 
 #[cfg(test)]
-#[cfg(target_arch = "x86_64")]
 pub(super) mod tests {
     use super::*;
 

@@ -6,36 +6,29 @@
 //! key pair that folds a 128-bit block forward by `D` bits is
 //! `(x^(D+32), x^(D-32)) mod P`, bit-reflected and shifted left by one.
 //!
-//! Built only by Rust 1.89 or later (`binlog_wide_crc`, set by build.rs),
-//! where these intrinsics are stable: hence the MSRV lint is off here.
+//! Built only for x86_64, by Rust 1.89 or later (`binlog_wide_crc`, set by
+//! build.rs), where these intrinsics are stable: hence the MSRV lint is
+//! off here.
 #![allow(clippy::incompatible_msrv)]
 
-#[cfg(target_arch = "x86_64")]
 use super::cpu_flag::CpuFlag;
-#[cfg(target_arch = "x86_64")]
+use super::small_crc::{fold, fold_tail, BY_128};
 use std::arch::x86_64 as arch;
 
 /// Shorter inputs are left to `small_crc` and `crc32fast`: four 64-byte
 /// lanes need 256 bytes to start.
-#[cfg(target_arch = "x86_64")]
 pub const WIDE_MIN: usize = 256;
 
 /// The CRC-32 of `bytes` if it is at least [`WIDE_MIN`] bytes long and the
 /// CPU has 512-bit carry-less multiplication; `None` otherwise.
 #[inline(always)]
 pub fn crc32(bytes: &[u8]) -> Option<u32> {
-    #[cfg(target_arch = "x86_64")]
-    if bytes.len() >= WIDE_MIN && has_wide_clmul() {
-        // SAFETY: the features the kernel enables are present (checked
-        // above), and it reads only `bytes`.
-        return Some(unsafe { fold_wide(bytes) });
-    }
-    let _ = bytes;
-    None
+    // SAFETY: the features the kernel enables are present (checked
+    // first), and it reads only `bytes`.
+    (bytes.len() >= WIDE_MIN && has_wide_clmul()).then(|| unsafe { fold_wide(bytes) })
 }
 
 /// Whether the CPU has what `fold_wide` uses, asked once.
-#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn has_wide_clmul() -> bool {
     static WIDE: CpuFlag = CpuFlag::new();
@@ -48,20 +41,15 @@ fn has_wide_clmul() -> bool {
 
 /// Key pairs (low, high) folding a 128-bit block forward by 2048 bits (four
 /// lanes of 512), 512, 384 and 256 bits.
-#[cfg(target_arch = "x86_64")]
 const BY_2048: (i64, i64) = (0x11542778a, 0x1322d1430);
-#[cfg(target_arch = "x86_64")]
 const BY_512: (i64, i64) = (0x154442bd4, 0x1c6e41596);
-#[cfg(target_arch = "x86_64")]
 const BY_384: (i64, i64) = (0x3db1ecdc, 0x174359406);
-#[cfg(target_arch = "x86_64")]
 const BY_256: (i64, i64) = (0xf1da05aa, 0x15a546366);
 
 /// The CRC-32 of `data` (at least [`WIDE_MIN`] bytes): 256-byte blocks
 /// folded into four 512-bit accumulators, those folded into one, further
 /// 64-byte blocks into it, its four 128-bit lanes into one, and the rest
 /// (under 64 bytes) by `small_crc::fold_tail`.
-#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f", enable = "vpclmulqdq")]
 #[target_feature(enable = "pclmulqdq", enable = "sse4.1", enable = "ssse3")]
 unsafe fn fold_wide(data: &[u8]) -> u32 {
@@ -73,16 +61,10 @@ unsafe fn fold_wide(data: &[u8]) -> u32 {
         unsafe { arch::_mm512_loadu_si512(block.as_ptr().cast()) }
     };
     let keys = |(lo, hi): (i64, i64)| arch::_mm512_broadcast_i32x4(arch::_mm_set_epi64x(hi, lo));
+    let mut x = [0, 64, 128, 192].map(load);
     // The initial CRC state, all ones, goes into the first block.
-    let mut x = [
-        arch::_mm512_xor_si512(
-            load(0),
-            arch::_mm512_castsi128_si512(arch::_mm_cvtsi32_si128(-1)),
-        ),
-        load(64),
-        load(128),
-        load(192),
-    ];
+    let ones = arch::_mm512_castsi128_si512(arch::_mm_cvtsi32_si128(-1));
+    x[0] = arch::_mm512_xor_si512(x[0], ones);
     let mut at = 256;
     let by_2048 = keys(BY_2048);
     while len - at >= 256 {
@@ -100,25 +82,17 @@ unsafe fn fold_wide(data: &[u8]) -> u32 {
         at += 64;
     }
     // The four 128-bit lanes, forward by 384, 256 and 128 bits onto the last.
-    let lane = |i: i32| -> arch::__m128i {
-        match i {
-            0 => arch::_mm512_extracti32x4_epi32::<0>(y),
-            1 => arch::_mm512_extracti32x4_epi32::<1>(y),
-            2 => arch::_mm512_extracti32x4_epi32::<2>(y),
-            _ => arch::_mm512_extracti32x4_epi32::<3>(y),
-        }
-    };
+    use arch::_mm512_extracti32x4_epi32 as lane;
     let key128 = |(lo, hi): (i64, i64)| arch::_mm_set_epi64x(hi, lo);
-    let mut r = super::small_crc::fold(lane(0), lane(3), key128(BY_384));
-    r = super::small_crc::fold(lane(1), r, key128(BY_256));
-    r = super::small_crc::fold(lane(2), r, key128(super::small_crc::BY_128));
+    let mut r = fold(lane::<0>(y), lane::<3>(y), key128(BY_384));
+    r = fold(lane::<1>(y), r, key128(BY_256));
+    r = fold(lane::<2>(y), r, key128(BY_128));
     // SAFETY: the features `fold_tail` needs are enabled here; `at` is at
     // least 16 (its partial block reads the 16 bytes before the end).
-    unsafe { super::small_crc::fold_tail(r, data, at) }
+    unsafe { fold_tail(r, data, at) }
 }
 
 /// `a` folded forward onto `b`, lane by lane, with `keys`.
-#[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx512f", enable = "vpclmulqdq")]
 fn fold512(a: arch::__m512i, b: arch::__m512i, keys: arch::__m512i) -> arch::__m512i {
@@ -129,7 +103,6 @@ fn fold512(a: arch::__m512i, b: arch::__m512i, keys: arch::__m512i) -> arch::__m
 }
 
 #[cfg(test)]
-#[cfg(target_arch = "x86_64")]
 mod tests {
     use super::*;
 

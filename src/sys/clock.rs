@@ -26,10 +26,7 @@ pub fn boottime_ns() -> i64 {
 #[inline]
 #[allow(clippy::useless_conversion)]
 fn clock_ns(clock: libc::clockid_t) -> i64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = timespec(std::time::Duration::ZERO);
     // SAFETY: clock_gettime writes one timespec, which we own; it cannot
     // fail for these clocks with a valid address.
     unsafe { libc::clock_gettime(clock, &mut ts) };
@@ -37,6 +34,14 @@ fn clock_ns(clock: libc::clockid_t) -> i64 {
     i64::from(ts.tv_sec)
         .saturating_mul(1_000_000_000)
         .saturating_add(i64::from(ts.tv_nsec))
+}
+
+/// `d` as a `timespec`.
+pub(super) fn timespec(d: std::time::Duration) -> libc::timespec {
+    libc::timespec {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_nsec: d.subsec_nanos() as libc::c_long,
+    }
 }
 
 /// The CPU's time-stamp counter (one `rdtsc`, not serializing).

@@ -37,21 +37,14 @@ impl Inotify {
         let raw = super::os_result(unsafe { libc::inotify_init1(flags) }).ok()?;
         // SAFETY: `raw` is a descriptor just made and owned by no one else.
         let fd = unsafe { File::from_raw_fd(raw) };
-        let mask = libc::IN_MODIFY
-            | libc::IN_ATTRIB
-            | libc::IN_CLOSE_WRITE
-            | match what {
-                Watched::Dir => {
-                    libc::IN_ONLYDIR
-                        | libc::IN_CREATE
-                        | libc::IN_DELETE
-                        | libc::IN_MOVED_FROM
-                        | libc::IN_MOVED_TO
-                        | libc::IN_DELETE_SELF
-                        | libc::IN_MOVE_SELF
-                }
-                Watched::File => libc::IN_DELETE_SELF | libc::IN_MOVE_SELF,
-            };
+        // The watched path's own changes; a directory's entries' too.
+        let writes = libc::IN_MODIFY | libc::IN_ATTRIB | libc::IN_CLOSE_WRITE;
+        let own = writes | libc::IN_DELETE_SELF | libc::IN_MOVE_SELF;
+        let entries = libc::IN_CREATE | libc::IN_DELETE | libc::IN_MOVED_FROM | libc::IN_MOVED_TO;
+        let mask = match what {
+            Watched::Dir => own | libc::IN_ONLYDIR | entries,
+            Watched::File => own,
+        };
         // SAFETY: the descriptor is ours, `c` a NUL-terminated path that
         // lives through the call, `mask` plain flags.
         let wd = unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), mask) };

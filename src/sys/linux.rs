@@ -47,9 +47,7 @@ pub fn is_path_locked(path: &Path) -> bool {
 /// Releases the lock taken by `try_lock_exclusive`.
 pub fn unlock(file: &File) {
     // SAFETY: as above.
-    unsafe {
-        libc::flock(file.as_raw_fd(), libc::LOCK_UN);
-    }
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
 }
 
 /// An unnamed temporary file in `dir` that vanishes when closed (O_TMPFILE),
@@ -107,12 +105,9 @@ pub fn preallocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
         // SAFETY: fallocate takes a descriptor we own (borrowed from `file`),
         // a mode and two integers.
         let rc = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, off, n) };
-        if rc == 0 {
-            return Ok(());
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
+        match super::os_result(rc) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            done => return done.map(drop),
         }
     }
 }

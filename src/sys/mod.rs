@@ -66,11 +66,9 @@ use std::time::Duration;
 pub fn lock_exclusive_patiently(file: &File) -> io::Result<bool> {
     let start = std::time::Instant::now();
     loop {
-        if try_lock_exclusive(file)? {
-            return Ok(true);
-        }
-        if start.elapsed() >= LOCK_PATIENCE {
-            return Ok(false);
+        let locked = try_lock_exclusive(file)?;
+        if locked || start.elapsed() >= LOCK_PATIENCE {
+            return Ok(locked);
         }
         std::thread::sleep(Duration::from_millis(2));
     }

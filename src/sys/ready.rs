@@ -19,9 +19,8 @@ impl Epoll {
         // which we then own.
         let raw = super::os_result(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
         // SAFETY: `raw` is a descriptor just made and owned by no one else.
-        Ok(Epoll {
-            fd: unsafe { OwnedFd::from_raw_fd(raw) },
-        })
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        Ok(Epoll { fd })
     }
 
     /// Adds `fd` (level-triggered, for reading). `fd` must stay open while
@@ -55,9 +54,8 @@ impl Timer {
         let flags = libc::TFD_NONBLOCK | libc::TFD_CLOEXEC;
         let raw = super::os_result(unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, flags) })?;
         // SAFETY: `raw` is a descriptor just made and owned by no one else.
-        Ok(Timer {
-            fd: unsafe { File::from_raw_fd(raw) },
-        })
+        let fd = unsafe { File::from_raw_fd(raw) };
+        Ok(Timer { fd })
     }
 
     /// Expires once, `after` from now (at least 1 ns: a zero would disarm
@@ -66,14 +64,8 @@ impl Timer {
         self.clear();
         let after = after.max(Duration::from_nanos(1));
         let spec = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: libc::timespec {
-                tv_sec: after.as_secs() as libc::time_t,
-                tv_nsec: after.subsec_nanos() as libc::c_long,
-            },
+            it_interval: super::clock::timespec(Duration::ZERO),
+            it_value: super::clock::timespec(after),
         };
         // SAFETY: the descriptor is ours; timerfd_settime reads one
         // itimerspec we own and writes no old value (NULL).
