@@ -317,21 +317,13 @@ impl ListingStamp {
     /// of `dir`: the directory has not changed since, and the listing was
     /// begun long enough after its last change.
     pub fn still_current(&self, dir: &Path) -> bool {
-        if self.begun.elapsed() >= MAX_AGE {
-            return false;
-        }
-        let Ok(m) = std::fs::metadata(dir) else {
-            return false;
+        let unchanged = |m: std::fs::Metadata| {
+            let now = (m.dev(), m.ino(), (m.mtime(), m.mtime_nsec()));
+            let changed = m.modified().ok();
+            let settled = changed.and_then(|t| self.begun_wall.duration_since(t).ok());
+            now == (self.dev, self.ino, self.mtime) && settled.is_some_and(|s| s >= SETTLED)
         };
-        if (m.dev(), m.ino(), (m.mtime(), m.mtime_nsec())) != (self.dev, self.ino, self.mtime) {
-            return false;
-        }
-        let Ok(mtime) = m.modified() else {
-            return false;
-        };
-        self.begun_wall
-            .duration_since(mtime)
-            .is_ok_and(|settled| settled >= SETTLED)
+        self.begun.elapsed() < MAX_AGE && std::fs::metadata(dir).is_ok_and(unchanged)
     }
 }
 
