@@ -11,12 +11,6 @@ use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-/// fsyncs the directory of `file`, so that a name created, linked,
-/// renamed or removed there survives power loss.
-pub(super) fn sync_dir_of(file: &Path) -> std::io::Result<()> {
-    File::open(parent_dir(file))?.sync_all()
-}
-
 /// `<segment>.repair-tmp`: the repaired copy of a segment, renamed over it
 /// once whole and synced. Not a segment name (it does not end in
 /// `.binlog`), so a log's readers and writers, and a repair given the
@@ -102,7 +96,7 @@ pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> Resul
         let _ = remove_leftovers(&tmp);
         Error::io(path, "rename the repaired copy over it", e)
     })?;
-    sync_dir_of(path).map_err(|e| {
+    crate::sys::sync_dir(parent_dir(path)).map_err(|e| {
         let what = format!(
             "replaced by its repaired copy, but syncing its directory {} failed (a crash may \
              bring the old file back)",
