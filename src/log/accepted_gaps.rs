@@ -86,15 +86,11 @@ const FORMAT: Format = Format {
 };
 
 fn encode(gaps: &[AcceptedGap]) -> String {
-    let body: String = gaps
-        .iter()
-        .map(|g| {
-            format!(
-                "gap {} {} {} {}\n",
-                g.from_seq, g.to_seq, g.accepted_utc, g.reason
-            )
-        })
-        .collect();
+    let mut body = String::new();
+    for g in gaps {
+        let (from, to) = (g.from_seq, g.to_seq);
+        body += &format!("gap {from} {to} {} {}\n", g.accepted_utc, g.reason);
+    }
     FORMAT.render(&body)
 }
 
