@@ -111,8 +111,7 @@ pub fn gap_after(
         }
         None => (GapReason::SeqJump, next.to_path_buf()),
     };
-    let gap = Gap::new(reason, &path, Some(prev.next_seq), Some(first_seq));
-    Some(gap)
+    Some(Gap::new(reason, &path, Some(prev.next_seq), Some(first_seq)))
 }
 
 /// How a gap names segment `segment_no`, starting at `first_seq`, missing
@@ -142,10 +141,9 @@ impl Gap {
     /// A gap of `reason` at `path` (at no offset in it), of the records
     /// `from_seq..to_seq`.
     pub(crate) fn new(reason: GapReason, path: &Path, from: Option<u64>, to: Option<u64>) -> Gap {
-        let path = path.to_path_buf();
         Gap {
             reason,
-            path,
+            path: path.to_path_buf(),
             offset: None,
             from_seq: from,
             to_seq: to,
