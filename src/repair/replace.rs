@@ -44,15 +44,11 @@ pub(super) fn torn_copies(file: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(parent_dir(file)) else {
         return Vec::new();
     };
+    let offset = |r: &str| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let torn = |n: &str| n.strip_prefix(&prefix).is_some_and(offset);
     let mut found: Vec<PathBuf> = entries
         .flatten()
-        .filter(|e| {
-            e.file_name().to_str().is_some_and(|n| {
-                n.strip_prefix(&prefix).is_some_and(|r| {
-                    !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-                })
-            })
-        })
+        .filter(|e| e.file_name().to_str().is_some_and(torn))
         .map(|e| e.path())
         .collect();
     found.sort();
