@@ -299,21 +299,13 @@ pub extern "C" fn binlog_reader_header(
     out: *mut binlog_header,
 ) -> binlog_result {
     read_out(r, out, |h| {
-        let binlog_reader {
-            inner,
-            path,
-            params,
-            header,
-            ..
-        } = h;
-        let reader = inner.as_ref().ok_or_else(|| closed(path))?;
         // A log's: the segment of the last record, not one opened since.
         let what = "no segment to describe: a log reader has a header once binlog_reader_next has returned a record, or a seek has landed in a segment";
-        let hd = reader.segment_header();
-        let hd = hd.ok_or_else(|| Error::file(ErrorKind::NotFound, path, what))?;
-        let hd = &**header.insert(Box::new(hd.clone()));
-        params.clear();
-        params.extend(hd.params.iter().map(|(k, v)| c_meta(k, v)));
+        let hd = h.open()?.segment_header().cloned();
+        let hd = hd.ok_or_else(|| Error::file(ErrorKind::NotFound, &h.path, what))?;
+        let hd = &**h.header.insert(Box::new(hd));
+        h.params.clear();
+        h.params.extend(hd.params.iter().map(|(k, v)| c_meta(k, v)));
         Ok(binlog_header {
             major: hd.major,
             minor: hd.minor,
@@ -326,8 +318,8 @@ pub extern "C" fn binlog_reader_header(
             content_type_len: hd.content_type.len(),
             writer: c_bytes(hd.writer.as_bytes()),
             writer_len: hd.writer.len(),
-            params: c_array(params),
-            param_count: params.len(),
+            params: c_array(&h.params),
+            param_count: h.params.len(),
         })
     })
 }
