@@ -72,9 +72,8 @@ pub fn accept(dir: &Path, log: &str, from: u64, to: u64, reason: &str) -> Result
 /// (what `accept` would refuse), naming it.
 pub fn check_range(from: u64, to: u64) -> Result<()> {
     if from > to {
-        return Err(Error::invalid(format!(
-            "gap {from}..{to}: the first number is larger than the last"
-        )));
+        let why = format!("gap {from}..{to}: the first number is larger than the last");
+        return Err(Error::invalid(why));
     }
     Ok(())
 }

@@ -180,10 +180,8 @@ fn check_copy(tmp: &Path, run: &Run) -> Result<()> {
         last = Some(rec.seq);
     }
     if n != run.count || last != Some(run.first_seq + run.count - 1) || r.seal().is_none() {
-        let why = format!(
-            "the copy holds {n} records, {} were expected; nothing was cut",
-            run.count
-        );
+        let want = run.count;
+        let why = format!("the copy holds {n} records, {want} were expected; nothing was cut");
         return Err(Error::file(ErrorKind::Io, tmp, why));
     }
     Ok(())

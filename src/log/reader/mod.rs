@@ -247,10 +247,8 @@ impl LogReader {
         remote: impl Archived + 'static,
     ) -> Result<LogReader> {
         if remote.log() != name {
-            return Err(Error::invalid(format!(
-                "the remote log is {:?}, not {name:?}",
-                remote.log()
-            )));
+            let why = format!("the remote log is {:?}, not {name:?}", remote.log());
+            return Err(Error::invalid(why));
         }
         let mut r = LogReader::open_listed(dir.as_ref(), name)?;
         r.tier = Some(Tier::new(Box::new(remote)));
