@@ -59,12 +59,9 @@ impl Shared {
                 max_bytes: r.max_bytes,
                 max_age: r.max_age,
             };
-            if !hard_over && !limits.exceeded(st.sealed.len(), total, oldest.sealed_ns, now) {
-                break;
-            }
-
-            if !hard_over && held_by_consumer(&self.dir, &self.name, r.wait_for_consumers, st, now)
-            {
+            let over = || limits.exceeded(st.sealed.len(), total, oldest.sealed_ns, now);
+            let held = || held_by_consumer(&self.dir, &self.name, r.wait_for_consumers, st, now);
+            if !hard_over && (!over() || held()) {
                 break;
             }
             let unshipped = r.until_shipped
