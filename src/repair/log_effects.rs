@@ -156,16 +156,13 @@ fn start_empty_segment(
 ) -> Result<()> {
     let opts = Options {
         log_name: log.to_string(),
-        content_type: h.content_type.clone(),
-        params: h.params.clone(),
-        schemas: crate::format::schema::usable(&h.schemas),
         segment_no: no,
         first_seq,
-        writer_version: format!("{} (binlog repair --salvage)", crate::version::WRITER),
+        created_ns: None,
         // Synced, with its directory entry, as the cut before it is: lost to
         // a power failure it would let the writer reuse the numbers.
         durability: Durability::EveryRecord,
-        ..Options::default()
+        ..crate::writer::salvage::options_like(Some(h), "binlog repair --salvage")
     };
     Writer::open(path, opts).and_then(|w| w.close())
 }

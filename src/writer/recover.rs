@@ -253,14 +253,7 @@ fn salvage_after(path: &Path, header: &SegmentHeader, offset: u64, opts: &Option
         // of the segment it came from, docs/FORMAT.md section 14a).
         #[cfg(feature = "sign")]
         signing: opts.signing.as_ref().map(|s| s.alone()),
-        log_name: header.log_name.clone(),
-        content_type: header.content_type.clone(),
-        params: header.params.clone(),
-        schemas: crate::format::schema::usable(&header.schemas),
-        segment_no: header.segment_no,
-        created_ns: Some(header.created_ns),
-        writer_version: format!("{} (a log's recovery)", crate::version::WRITER),
-        ..Options::default()
+        ..salvage::options_like(Some(header), "a log's recovery")
     };
     for run in salvage::runs_from(path, offset)? {
         salvage::salvage_run(path, origin.clone(), &run)?;
