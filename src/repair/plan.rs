@@ -139,12 +139,7 @@ fn plan_for_mid_file(
     salvage: bool,
 ) -> (Action, String, Option<Salvage>) {
     if !salvage {
-        let after: u64 = a
-            .runs
-            .iter()
-            .filter(|r| r.start >= offset)
-            .map(|r| r.count)
-            .sum();
+        let after = a.records_in_runs(|r| r.start >= offset);
         let why = format!(
             "corruption in the middle at offset {offset}: refused, nothing changed (a cut would \
              lose the {after} valid records after it); `binlog repair --salvage` copies them into \

@@ -146,6 +146,11 @@ impl Analysis {
         }
     }
 
+    /// The records of the runs that `pick` picks.
+    pub(crate) fn records_in_runs(&self, pick: impl Fn(&Run) -> bool) -> u64 {
+        self.runs.iter().filter(|r| pick(r)).map(|r| r.count).sum()
+    }
+
     /// `1000 records, seq 0..999` (or `no records`).
     pub fn records_phrase(&self) -> String {
         match (self.first_seq, self.last_seq) {
