@@ -379,11 +379,8 @@ impl LogReader {
     /// After a record was returned from the segment being read: notes it as
     /// the last record's (copying its header only when the segment changed).
     fn note_record(&mut self) {
-        if self
-            .record_segment
-            .as_ref()
-            .is_some_and(|s| s.opens == self.opens)
-        {
+        let last = self.record_segment.as_ref();
+        if last.is_some_and(|s| s.opens == self.opens) {
             self.before_record = None;
             return;
         }
