@@ -148,18 +148,13 @@ pub(super) fn fill<D: Described>(
 fn hold_back<D: Described>(reader: &mut HoldBack, pin: &Pin, held: OwnedRecord, addr: usize) {
     let len = held.record().payload.len();
     let has = |m: &Mapping| m.offset_of(addr, len).is_some();
-    let map = match D::MAPPED {
-        true => pin
-            .mapping
-            .clone()
-            .filter(has)
-            .or_else(|| reader.mapping().filter(has)),
-        false => None,
+    let in_pin = || pin.mapping.clone().filter(has);
+    let map = D::MAPPED.then(|| in_pin().or_else(|| reader.mapping().filter(has)));
+    let held = match map.flatten() {
+        Some(m) => held.with_payload_in(&m, addr),
+        None => held,
     };
-    match map {
-        Some(m) => reader.hold_back(held.with_payload_in(&m, addr)),
-        None => reader.hold_back(held),
-    }
+    reader.hold_back(held)
 }
 
 /// The mapping a mapped batch leaves payloads in: its bounds, read once,

@@ -281,9 +281,8 @@ pub unsafe fn array<'a, T>(p: *const T, count: usize, what: &str) -> CallResult<
 #[cold]
 #[inline(never)]
 fn too_long(count: usize, what: &str) -> Failure {
-    Failure::Core(Error::invalid(format!(
-        "{what}: a length of {count} is larger than any object can be"
-    )))
+    let why = format!("{what}: a length of {count} is larger than any object can be");
+    Failure::Core(Error::invalid(why))
 }
 
 /// Where a view handed to C points for `b`: at `b`, or, when it is empty,

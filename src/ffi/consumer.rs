@@ -103,8 +103,7 @@ pub extern "C" fn binlog_consumer_commit_seq(r: *mut binlog_reader, seq: u64) ->
 
 fn commit(r: *mut binlog_reader, seq: Option<u64>) -> binlog_result {
     update(r, "reader", |h| {
-        let reader = h.inner.as_ref().ok_or_else(|| closed(&h.path))?;
-        let (log, at) = reader.position()?;
+        let (log, at) = h.open()?.position()?;
         let store = h.consumer.as_mut().ok_or_else(not_a_consumer)?;
         match seq {
             Some(seq) => Ok(store.commit_seq(&log, seq, at)?),
@@ -156,8 +155,7 @@ pub extern "C" fn binlog_reader_position(
     out: *mut *const c_char,
 ) -> binlog_result {
     get_mut(r, "reader", out, |h| {
-        let reader = h.inner.as_ref().ok_or_else(|| closed(&h.path))?;
-        let (log, at) = reader.position()?;
+        let (log, at) = h.open()?.position()?;
         let token = crate::log::token::encode(&[(log, at)]);
         h.token = CString::new(token).expect("a token has no NUL");
         Ok(h.token.as_ptr())
@@ -175,8 +173,7 @@ pub extern "C" fn binlog_reader_seek_position(
 ) -> binlog_result {
     update(r, "reader", |h| {
         let t = unsafe { c_str(token, "token") }?;
-        let reader = h.inner.as_mut().ok_or_else(|| closed(&h.path))?;
-        Ok(reader.seek_position(t)?)
+        Ok(h.open()?.seek_position(t)?)
     })
 }
 
@@ -219,10 +216,8 @@ pub extern "C" fn binlog_merged_consumer_open(
 #[no_mangle]
 pub extern "C" fn binlog_merged_consumer_commit(r: *mut binlog_merged_reader) -> binlog_result {
     update(r, "merged reader", |h| {
-        let positions = h.inner.positions();
-        let refs: Vec<(&str, u64)> = positions.iter().map(|(l, s)| (l.as_str(), *s)).collect();
         let store = h.consumer.as_mut().ok_or_else(not_a_consumer)?;
-        Ok(store.commit(&refs)?)
+        Ok(store.commit(&h.inner.positions())?)
     })
 }
 

@@ -299,21 +299,13 @@ pub extern "C" fn binlog_reader_header(
     out: *mut binlog_header,
 ) -> binlog_result {
     read_out(r, out, |h| {
-        let binlog_reader {
-            inner,
-            path,
-            params,
-            header,
-            ..
-        } = h;
-        let reader = inner.as_ref().ok_or_else(|| closed(path))?;
         // A log's: the segment of the last record, not one opened since.
         let what = "no segment to describe: a log reader has a header once binlog_reader_next has returned a record, or a seek has landed in a segment";
-        let hd = reader.segment_header();
-        let hd = hd.ok_or_else(|| Error::file(ErrorKind::NotFound, path, what))?;
-        let hd = &**header.insert(Box::new(hd.clone()));
-        params.clear();
-        params.extend(hd.params.iter().map(|(k, v)| c_meta(k, v)));
+        let hd = h.open()?.segment_header().cloned();
+        let hd = hd.ok_or_else(|| Error::file(ErrorKind::NotFound, &h.path, what))?;
+        let hd = &**h.header.insert(Box::new(hd));
+        h.params.clear();
+        h.params.extend(hd.params.iter().map(|(k, v)| c_meta(k, v)));
         Ok(binlog_header {
             major: hd.major,
             minor: hd.minor,
@@ -326,8 +318,8 @@ pub extern "C" fn binlog_reader_header(
             content_type_len: hd.content_type.len(),
             writer: c_bytes(hd.writer.as_bytes()),
             writer_len: hd.writer.len(),
-            params: c_array(params),
-            param_count: params.len(),
+            params: c_array(&h.params),
+            param_count: h.params.len(),
         })
     })
 }
@@ -394,14 +386,8 @@ pub(super) unsafe fn copy_out<U, T>(
 /// The C view of gap `g` (its path borrowed from it).
 pub(super) fn c_gap(g: &crate::Gap) -> binlog_gap {
     let path = g.path.as_os_str().as_encoded_bytes();
-    let reason = match g.reason {
-        crate::GapReason::Retention => binlog_gap_reason::BINLOG_GAP_RETENTION,
-        crate::GapReason::Missing => binlog_gap_reason::BINLOG_GAP_MISSING,
-        crate::GapReason::Damage => binlog_gap_reason::BINLOG_GAP_DAMAGE,
-        crate::GapReason::SeqJump => binlog_gap_reason::BINLOG_GAP_SEQ_JUMP,
-    };
     binlog_gap {
-        reason,
+        reason: gap_reason(g.reason),
         path: c_bytes(path),
         path_len: path.len(),
         has_offset: g.offset.is_some(),
@@ -411,6 +397,12 @@ pub(super) fn c_gap(g: &crate::Gap) -> binlog_gap {
         has_to_seq: g.to_seq.is_some(),
         to_seq: g.to_seq.unwrap_or(0),
     }
+}
+
+fn gap_reason(r: crate::GapReason) -> binlog_gap_reason {
+    // SAFETY: the numbers of binlog_gap_reason, from 1 in the order of
+    // `GapReason` (tests below).
+    unsafe { c_enum(r as u32 + 1, 1..=4) }
 }
 
 /// Positions the reader at the first record with a sequence number of at
@@ -722,4 +714,17 @@ fn open_call(
         need_out(out)?;
         unsafe { done(out, boxed(open_tiered(d, n, url, retry_timeout)?, d)) }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::boundary::enum_names;
+
+    #[test]
+    fn gap_reasons_are_the_c_values_of_their_names() {
+        use crate::GapReason::*;
+        let all = [Retention, Missing, Damage, SeqJump];
+        enum_names::check(all, |r| gap_reason(*r), "BINLOG_GAP_");
+    }
 }

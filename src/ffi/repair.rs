@@ -119,10 +119,8 @@ pub extern "C" fn binlog_repair_plan_open(
     call(|| {
         let p = unsafe { c_path(path, "path") }?;
         let name = unsafe { c_str_or_null(log_name, "log_name") }?;
-        let backup_dir = match backup_dir.is_null() {
-            true => None,
-            false => Some(PathBuf::from(unsafe { c_path(backup_dir, "backup_dir") }?)),
-        };
+        let backup = (!backup_dir.is_null()).then(|| unsafe { c_path(backup_dir, "backup_dir") });
+        let backup_dir = backup.transpose()?.map(PathBuf::from);
         need_out(out)?;
         let plan = repair::plan(
             p,
@@ -265,13 +263,9 @@ pub extern "C" fn binlog_repair_step_kind_name(kind: u32) -> *const c_char {
 impl binlog_repair_plan {
     /// Segment `index` and its strings.
     fn segment(&self, index: usize) -> CallResult<(&repair::SegmentPlan, &SegmentStrings)> {
-        match (self.plan.segments.get(index), self.strings.get(index)) {
-            (Some(s), Some(t)) => Ok((s, t)),
-            _ => {
-                let n = self.plan.segments.len();
-                Err(crate::Error::invalid(format!("segment {index} of {n}")).into())
-            }
-        }
+        let n = self.plan.segments.len();
+        let found = self.plan.segments.get(index).zip(self.strings.get(index));
+        Ok(found.ok_or_else(|| crate::Error::invalid(format!("segment {index} of {n}")))?)
     }
 }
 

@@ -50,11 +50,8 @@ pub extern "C" fn binlog_options_add_type_schema(
     set_log(opts, |l| {
         let s = unsafe { schema.as_ref() }.ok_or_else(|| null("schema"))?;
         let text = |p, n, what| unsafe { utf8(p, n, what) }.map(str::to_owned);
-        let bytes = match s.schema_len {
-            0 => Vec::new(),
-            n if s.schema.is_null() => return Err(null(&format!("schema ({n} bytes)"))),
-            n => unsafe { std::slice::from_raw_parts(s.schema, n) }.to_vec(),
-        };
+        let what = format!("schema ({} bytes)", s.schema_len);
+        let bytes = unsafe { array(s.schema, s.schema_len, &what) }?.to_vec();
         l.segment.schemas.push(TypeSchema {
             type_name: text(s.type_name, s.type_len, "type name")?,
             encoding: text(s.encoding, s.encoding_len, "encoding")?,

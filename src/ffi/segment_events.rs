@@ -82,12 +82,10 @@ pub(crate) fn c_callback(
         };
         let path = c_string(&info.path);
         let view = info_view(kind, info, &path);
+        let p = info.path.display();
         match cb(user.get(), &view) {
             0 => Ok(()),
-            rc => Err(format!(
-                "segment callback returned {rc} for {}",
-                info.path.display()
-            )),
+            rc => Err(format!("segment callback returned {rc} for {p}")),
         }
     })
 }

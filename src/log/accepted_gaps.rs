@@ -72,9 +72,8 @@ pub fn accept(dir: &Path, log: &str, from: u64, to: u64, reason: &str) -> Result
 /// (what `accept` would refuse), naming it.
 pub fn check_range(from: u64, to: u64) -> Result<()> {
     if from > to {
-        return Err(Error::invalid(format!(
-            "gap {from}..{to}: the first number is larger than the last"
-        )));
+        let why = format!("gap {from}..{to}: the first number is larger than the last");
+        return Err(Error::invalid(why));
     }
     Ok(())
 }
@@ -86,15 +85,11 @@ const FORMAT: Format = Format {
 };
 
 fn encode(gaps: &[AcceptedGap]) -> String {
-    let body: String = gaps
-        .iter()
-        .map(|g| {
-            format!(
-                "gap {} {} {} {}\n",
-                g.from_seq, g.to_seq, g.accepted_utc, g.reason
-            )
-        })
-        .collect();
+    let mut body = String::new();
+    for g in gaps {
+        let (from, to) = (g.from_seq, g.to_seq);
+        body += &format!("gap {from} {to} {} {}\n", g.accepted_utc, g.reason);
+    }
     FORMAT.render(&body)
 }
 

@@ -142,10 +142,9 @@ impl Gap {
     /// A gap of `reason` at `path` (at no offset in it), of the records
     /// `from_seq..to_seq`.
     pub(crate) fn new(reason: GapReason, path: &Path, from: Option<u64>, to: Option<u64>) -> Gap {
-        let path = path.to_path_buf();
         Gap {
             reason,
-            path,
+            path: path.to_path_buf(),
             offset: None,
             from_seq: from,
             to_seq: to,

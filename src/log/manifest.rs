@@ -89,10 +89,8 @@ impl Manifest {
             s += &format!("current {n} {f}\n");
         }
         for e in &self.sealed {
-            s += &format!(
-                "sealed {} {} {} {} {}\n",
-                e.segment_no, e.file, e.first_seq, e.record_count, e.bytes
-            );
+            let (no, first, count) = (e.segment_no, e.first_seq, e.record_count);
+            s += &format!("sealed {no} {} {first} {count} {}\n", e.file, e.bytes);
         }
         if let Some(p) = self.next {
             s += &format!("next {} {}\n", p.segment_no, p.seq);

@@ -81,10 +81,9 @@ impl MergedReader {
         logs.sort_by(|a, b| a.name.cmp(&b.name));
         let n = logs.len();
         if let Some(w) = logs.windows(2).find(|w| w[0].name == w[1].name) {
-            return Err(Error::invalid(format!(
-                "log {:?} is given twice to the merged reader",
-                w[0].name
-            )));
+            let twice = &w[0].name;
+            let why = format!("log {twice:?} is given twice to the merged reader");
+            return Err(Error::invalid(why));
         }
         Ok(MergedReader {
             logs,

@@ -122,11 +122,7 @@ pub fn plain_path(path: &Path) -> &Path {
 /// sorts them: by `ReadOrder`, then by name; a compressed segment and its
 /// plain file are equal, and so are a segment and its object (`s3://`).
 pub fn read_cmp(name: &str, a: &Path, b: &Path) -> std::cmp::Ordering {
-    let order = |p: &Path| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| naming::parse_log_file_name(name, n))
-    };
+    let order = |p: &Path| order_by_name(name, p);
     let remote = naming::remote_order;
     match (remote(a), remote(b)) {
         (None, None) => (order(a), plain_path(a)).cmp(&(order(b), plain_path(b))),
@@ -134,14 +130,16 @@ pub fn read_cmp(name: &str, a: &Path, b: &Path) -> std::cmp::Ordering {
     }
 }
 
+/// Where the file at `path` is in log `name`'s read order, by its name.
+fn order_by_name(name: &str, path: &Path) -> Option<ReadOrder> {
+    naming::parse_log_file_name(name, path.file_name()?.to_str()?)
+}
+
 /// The files salvaged from the segment at `segment` or from older segments
 /// of its log, found beside it: what retention deletes with it.
 pub fn salvaged_up_to(segment: &Path) -> Vec<PathBuf> {
-    let Some((log, order)) = segment
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(naming::log_of_file_name)
-    else {
+    let of_log = || naming::log_of_file_name(segment.file_name()?.to_str()?);
+    let Some((log, order)) = of_log() else {
         return Vec::new();
     };
     list_files(crate::sys::parent_dir(segment), &log)
@@ -210,11 +208,7 @@ pub fn check_log_name(path: &Path, header: &SegmentHeader, name: &str) -> Result
 /// would be out of order).
 pub fn check_file_name(path: &Path, header: &SegmentHeader, name: &str) -> Result<()> {
     check_log_name(path, header, name)?;
-    let named = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| naming::parse_log_file_name(name, n));
-    match named {
+    match order_by_name(name, path) {
         Some(o) if o.segment_no != header.segment_no => {
             let (said, by_name) = (header.segment_no, o.segment_no);
             let why = format!("the header says segment {said}, the file name segment {by_name}");
@@ -247,8 +241,7 @@ pub fn glob(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
 fn name_order(path: &Path) -> PathBuf {
     let salvaged = path
         .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(naming::split_salvaged);
+        .and_then(|n| naming::split_salvaged(n.to_str()?));
     match salvaged {
         Some((origin, (offset, copy))) => {
             let stem = origin.strip_suffix(naming::SUFFIX).unwrap_or(&origin);
@@ -317,21 +310,13 @@ impl ListingStamp {
     /// of `dir`: the directory has not changed since, and the listing was
     /// begun long enough after its last change.
     pub fn still_current(&self, dir: &Path) -> bool {
-        if self.begun.elapsed() >= MAX_AGE {
-            return false;
-        }
-        let Ok(m) = std::fs::metadata(dir) else {
-            return false;
+        let unchanged = |m: std::fs::Metadata| {
+            let now = (m.dev(), m.ino(), (m.mtime(), m.mtime_nsec()));
+            let changed = m.modified().ok();
+            let settled = changed.and_then(|t| self.begun_wall.duration_since(t).ok());
+            now == (self.dev, self.ino, self.mtime) && settled.is_some_and(|s| s >= SETTLED)
         };
-        if (m.dev(), m.ino(), (m.mtime(), m.mtime_nsec())) != (self.dev, self.ino, self.mtime) {
-            return false;
-        }
-        let Ok(mtime) = m.modified() else {
-            return false;
-        };
-        self.begun_wall
-            .duration_since(mtime)
-            .is_ok_and(|settled| settled >= SETTLED)
+        self.begun.elapsed() < MAX_AGE && std::fs::metadata(dir).is_ok_and(unchanged)
     }
 }
 

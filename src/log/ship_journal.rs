@@ -202,13 +202,8 @@ impl Journal {
                 None => format!("seg {}", e.segment_no),
                 Some((offset, copy)) => format!("salvaged {} {offset} {copy}", e.segment_no),
             };
-            s += &format!(
-                "{which} {} {} {} {}\n",
-                e.state.name(),
-                e.object,
-                e.bytes,
-                e.sha256
-            );
+            let (state, object, bytes, sha) = (e.state.name(), &e.object, e.bytes, &e.sha256);
+            s += &format!("{which} {state} {object} {bytes} {sha}\n");
         }
         for (order, id) in &self.multipart {
             match order.salvaged {

@@ -51,14 +51,12 @@ pub fn seq_in(token: &str, log: &str) -> Result<u64> {
     let positions = decode(token)?;
     match positions.as_slice() {
         [(l, seq)] if l == log => Ok(*seq),
-        _ => Err(Error::invalid(format!(
-            "position token {token:?} is a position in {}, not in log {log}",
-            positions
-                .iter()
-                .map(|(l, _)| l.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+        _ => {
+            let logs: Vec<&str> = positions.iter().map(|(l, _)| l.as_str()).collect();
+            let logs = logs.join(", ");
+            let why = format!("position token {token:?} is a position in {logs}, not in log {log}");
+            Err(Error::invalid(why))
+        }
     }
 }
 

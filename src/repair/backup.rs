@@ -2,7 +2,7 @@
 //! `<file>.backup-<UTC time>`, beside it or in `Options::backup_dir`, never
 //! over a file, and named so only once whole and synced.
 
-use super::replace::{candidates, move_unique, sync_dir_of};
+use super::replace::{candidates, move_unique};
 use crate::error::{Error, Result};
 use crate::format::naming;
 use crate::sys::parent_dir;
@@ -43,7 +43,7 @@ pub(super) fn backup_copy(path: &Path, dir: Option<&Path>) -> Result<PathBuf> {
     let to = copied?;
     // The backup's name must be on disk before the repair changes the
     // file: in a backup directory, nothing the repair does later syncs it.
-    if let Err(e) = sync_dir_of(&to) {
+    if let Err(e) = crate::sys::sync_dir(parent_dir(&to)) {
         let _ = std::fs::remove_file(&to);
         let what = format!(
             "sync directory (the backup {} is removed; nothing was changed)",

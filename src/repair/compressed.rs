@@ -138,7 +138,7 @@ pub(super) fn segment_len(path: &Path, file: &File) -> Result<u64> {
 /// segment `real` it replaces and syncs the directory; what it did, said.
 pub(super) fn remove_replaced(real: &Path) -> Result<String> {
     std::fs::remove_file(real).map_err(|e| Error::io(real, "remove", e))?;
-    let _ = File::open(parent_dir(real)).and_then(|d| d.sync_all());
+    let _ = crate::sys::sync_dir(parent_dir(real));
     Ok(format!(
         "removed {} (its backup holds it; `binlog compress` compresses the repaired segment again)",
         real.display()

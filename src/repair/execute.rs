@@ -225,21 +225,14 @@ fn remove_stale_copy(path: &Path, emit: Emit) {
     if !try_lock(&file) || !matches!(resolve_locked(path, &held), Ok(Some(_))) {
         return;
     }
-    match remove_leftovers(&tmp) {
-        Ok(()) => say(
-            emit,
-            StepKind::Cleanup,
-            format!(
-                "{p}: removed {} (and its torn-tail copies), left by a repair that was stopped",
-                tmp.display()
-            ),
-        ),
-        Err(e) => say(
-            emit,
-            StepKind::Error,
-            format!("{p}: a stopped repair's copy remains: {}", e.message()),
-        ),
+    if let Err(e) = remove_leftovers(&tmp) {
+        let m = format!("{p}: a stopped repair's copy remains: {}", e.message());
+        return say(emit, StepKind::Error, m);
     }
+    let t = tmp.display();
+    let m =
+        format!("{p}: removed {t} (and its torn-tail copies), left by a repair that was stopped");
+    say(emit, StepKind::Cleanup, m);
 }
 
 /// Takes the segment's writer lock; it goes away when `f` is closed.

@@ -51,13 +51,12 @@ fn gap_left(
 ) -> bool {
     let lost = lost_ranges(s, next_first);
     for &(from, to) in &lost {
+        let (p, dir) = (s.verdict.path.display(), log.0.display());
+        let records = missing(from, to + 1, dry);
         let message = format!(
-            "{}: {} from the log (lost in the damage; the salvaged records are read in \
+            "{p}: {records} from the log (lost in the damage; the salvaged records are read in \
              their place): once nothing can bring them back, `binlog repair --accept-gap \
-             {from}..{to} {}` accepts the gap",
-            s.verdict.path.display(),
-            missing(from, to + 1, dry),
-            log.0.display()
+             {from}..{to} {dir}` accepts the gap"
         );
         say(emit, StepKind::Gap, message);
     }
@@ -133,12 +132,11 @@ fn number_after_salvage(
             (gap_left(s, Some(after), log, dry, emit), false)
         }
         Err(e) => {
+            let (seg, cause) = (s.verdict.path.display(), e.message());
             let message = format!(
-                "{}: could not start the segment that keeps the salvaged numbers from being \
-                 used again ({}): the log's next writer will number new records from \
-                 {kept_next}, as the salvaged ones are numbered",
-                s.verdict.path.display(),
-                e.message()
+                "{seg}: could not start the segment that keeps the salvaged numbers from being \
+                 used again ({cause}): the log's next writer will number new records from \
+                 {kept_next}, as the salvaged ones are numbered"
             );
             say(emit, StepKind::Error, message);
             (false, true)
@@ -158,16 +156,13 @@ fn start_empty_segment(
 ) -> Result<()> {
     let opts = Options {
         log_name: log.to_string(),
-        content_type: h.content_type.clone(),
-        params: h.params.clone(),
-        schemas: crate::format::schema::usable(&h.schemas),
         segment_no: no,
         first_seq,
-        writer_version: format!("{} (binlog repair --salvage)", crate::version::WRITER),
+        created_ns: None,
         // Synced, with its directory entry, as the cut before it is: lost to
         // a power failure it would let the writer reuse the numbers.
         durability: Durability::EveryRecord,
-        ..Options::default()
+        ..crate::writer::salvage::options_like(Some(h), "binlog repair --salvage")
     };
     Writer::open(path, opts).and_then(|w| w.close())
 }

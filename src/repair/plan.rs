@@ -3,7 +3,7 @@
 //! mid-file damage, or to be left as it is; and the steps that would do it.
 
 use super::salvage::Salvage;
-use super::verdict::{is_mid_file, Analysis, Verdict};
+use super::verdict::{is_mid_file, Analysis, LogIssue, Verdict};
 use super::{log_effects, steps, Action, Options, Outcome, SegmentPlan, Step, StepKind};
 use crate::verify::FindingKind;
 use std::path::PathBuf;
@@ -73,10 +73,7 @@ fn decide(c: &Verdict, salvage: bool) -> (Action, String, Option<Salvage>) {
     if a.end.is_none() {
         // No segment to open: a header cut short, or lost with nothing
         // after it that a salvage could keep.
-        let why = a
-            .issues
-            .first()
-            .map_or("unreadable", |i| i.message.as_str());
+        let why = a.issues.first().map_or("unreadable", |i| &*i.message);
         let why = format!("{why}: nothing a repair can keep");
         return (Action::Refuse, why, None);
     }
@@ -109,11 +106,8 @@ fn plan_for_intact(c: &Verdict, a: &Analysis) -> Option<(Action, String)> {
         let why = "no header written yet (the newest file of its log, being created); no records";
         return Some((Action::None, why.into()));
     }
-    let unsealed_older = c
-        .log_issues
-        .iter()
-        .any(|l| l.kind == FindingKind::NotSealed);
-    if !a.is_clean() || unsealed_older {
+    let not_sealed = |l: &LogIssue| l.kind == FindingKind::NotSealed;
+    if !a.is_clean() || c.log_issues.iter().any(not_sealed) {
         return None;
     }
     let records = a.records_phrase();
@@ -139,12 +133,7 @@ fn plan_for_mid_file(
     salvage: bool,
 ) -> (Action, String, Option<Salvage>) {
     if !salvage {
-        let after: u64 = a
-            .runs
-            .iter()
-            .filter(|r| r.start >= offset)
-            .map(|r| r.count)
-            .sum();
+        let after = a.records_in_runs(|r| r.start >= offset);
         let why = format!(
             "corruption in the middle at offset {offset}: refused, nothing changed (a cut would \
              lose the {after} valid records after it); `binlog repair --salvage` copies them into \

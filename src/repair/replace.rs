@@ -11,12 +11,6 @@ use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-/// fsyncs the directory of `file`, so that a name created, linked,
-/// renamed or removed there survives power loss.
-pub(super) fn sync_dir_of(file: &Path) -> std::io::Result<()> {
-    File::open(parent_dir(file))?.sync_all()
-}
-
 /// `<segment>.repair-tmp`: the repaired copy of a segment, renamed over it
 /// once whole and synced. Not a segment name (it does not end in
 /// `.binlog`), so a log's readers and writers, and a repair given the
@@ -50,15 +44,11 @@ pub(super) fn torn_copies(file: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(parent_dir(file)) else {
         return Vec::new();
     };
+    let offset = |r: &str| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let torn = |n: &str| n.strip_prefix(&prefix).is_some_and(offset);
     let mut found: Vec<PathBuf> = entries
         .flatten()
-        .filter(|e| {
-            e.file_name().to_str().is_some_and(|n| {
-                n.strip_prefix(&prefix).is_some_and(|r| {
-                    !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-                })
-            })
-        })
+        .filter(|e| e.file_name().to_str().is_some_and(torn))
         .map(|e| e.path())
         .collect();
     found.sort();
@@ -102,7 +92,7 @@ pub(super) fn replace(path: &Path, file: &File, like: &File, keep: u64) -> Resul
         let _ = remove_leftovers(&tmp);
         Error::io(path, "rename the repaired copy over it", e)
     })?;
-    sync_dir_of(path).map_err(|e| {
+    crate::sys::sync_dir(parent_dir(path)).map_err(|e| {
         let what = format!(
             "replaced by its repaired copy, but syncing its directory {} failed (a crash may \
              bring the old file back)",

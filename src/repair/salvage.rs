@@ -46,19 +46,9 @@ pub(super) fn salvage_run(path: &Path, a: &Analysis, run: &Run) -> Result<String
 
 /// The header fields of the segment a run is copied from, for its copy.
 fn origin(path: &Path, a: &Analysis) -> Options {
-    let mut opts = Options {
-        writer_version: format!("{} (binlog repair --salvage)", crate::version::WRITER),
-        ..Options::default()
-    };
+    let mut opts = salvage::options_like(a.header.as_ref(), "binlog repair --salvage");
     let by_name = || naming::log_of_file_name(path.file_name()?.to_str()?);
-    if let Some(h) = &a.header {
-        opts.log_name = h.log_name.clone();
-        opts.content_type = h.content_type.clone();
-        opts.params = h.params.clone();
-        opts.schemas = crate::format::schema::usable(&h.schemas);
-        opts.segment_no = h.segment_no;
-        opts.created_ns = Some(h.created_ns);
-    } else if let Some((log, order)) = by_name() {
+    if let (None, Some((log, order))) = (&a.header, by_name()) {
         // The header is lost, the name says whose segment it was: the copy
         // is read in its log, which refuses a file of another log or number.
         opts.log_name = log;

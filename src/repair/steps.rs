@@ -43,12 +43,7 @@ pub(super) fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
                 step(StepKind::Leave, m);
                 return steps;
             };
-            let kept: u64 = a
-                .runs
-                .iter()
-                .filter(|r| r.end <= *cut)
-                .map(|r| r.count)
-                .sum();
+            let kept = a.records_in_runs(|r| r.end <= *cut);
             step(
                 StepKind::Cut,
                 format!("would cut {p} at offset {cut} (keeping its first {kept} records) and reseal it"),
@@ -64,11 +59,8 @@ pub(super) fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
 
 /// What a salvage would copy of run `r` of segment `path`, and where to.
 fn would_copy(path: &Path, r: &Run, with_offsets: bool) -> String {
-    let offsets = if with_offsets {
-        format!(", offsets {}..{}", r.start, r.end)
-    } else {
-        String::new()
-    };
+    let offsets = with_offsets.then(|| format!(", offsets {}..{}", r.start, r.end));
+    let offsets = offsets.unwrap_or_default();
     let (n, first, last) = (r.count, r.first_seq, r.first_seq + r.count - 1);
     let into = salvage::free_name(path, r.start);
     let into = into.display();

@@ -89,9 +89,8 @@ pub struct Analysis {
 impl Analysis {
     /// The analysis the report of a segment gives.
     pub fn of_report(rep: &SegmentReport) -> Analysis {
-        let damage: Vec<&Finding> = rep.findings.iter().filter(|f| f.is_damage()).collect();
+        let damage = rep.findings.iter().filter(|f| f.is_damage());
         let issues = damage
-            .iter()
             .filter_map(|f| {
                 let kind = issue_kind(f)?;
                 let offset = f.offset.unwrap_or(0);
@@ -147,6 +146,11 @@ impl Analysis {
         }
     }
 
+    /// The records of the runs that `pick` picks.
+    pub(crate) fn records_in_runs(&self, pick: impl Fn(&Run) -> bool) -> u64 {
+        self.runs.iter().filter(|r| pick(r)).map(|r| r.count).sum()
+    }
+
     /// `1000 records, seq 0..999` (or `no records`).
     pub fn records_phrase(&self) -> String {
         match (self.first_seq, self.last_seq) {
@@ -163,22 +167,19 @@ impl Analysis {
 /// (the reports print them themselves).
 fn message_of(f: &Finding) -> String {
     let m = without_location(f);
-    match f.offset {
-        Some(o) => m
-            .strip_prefix(&format!("offset {o}: "))
-            .map_or(m.clone(), str::to_string),
-        None => m,
-    }
+    let at = f
+        .offset
+        .map(|o| format!("offset {o}: "))
+        .unwrap_or_default();
+    m.strip_prefix(&at).unwrap_or(&m).to_string()
 }
 
 /// A finding's message without the location it starts with (the reports
 /// print the location themselves).
 fn without_location(f: &Finding) -> String {
     let loc = format!("{}: ", f.location.display());
-    f.message
-        .strip_prefix(&loc)
-        .unwrap_or(&f.message)
-        .to_string()
+    let m = &f.message;
+    m.strip_prefix(&loc).unwrap_or(m).to_string()
 }
 
 /// Whether `rep` is of the newest file of a log being created: its header
@@ -209,15 +210,8 @@ fn runs_of(rep: &SegmentReport) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut start = rep.data_start;
     let mut seq = rep.header.as_ref().map_or(0, |h| h.first_seq);
-    let regions = rep.findings.iter().filter(|f| {
-        matches!(
-            f.kind,
-            FindingKind::Corrupt | FindingKind::SequenceJump | FindingKind::CorruptHeader
-        ) && f.offset.is_some()
-    });
-    for f in regions {
-        let (at, from, to) = (f.offset.unwrap_or(0), f.from_seq, f.to_seq);
-        let (Some(from), Some(to)) = (from, to) else {
+    for f in rep.findings.iter().filter(|f| is_mid_file(f.kind)) {
+        let (Some(at), Some(from), Some(to)) = (f.offset, f.from_seq, f.to_seq) else {
             continue;
         };
         if from > seq && at >= start {

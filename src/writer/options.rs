@@ -192,11 +192,9 @@ impl Options {
         }
         for (i, schema) in self.schemas.iter().enumerate() {
             schema.validate()?;
-            if self.schemas[..i]
-                .iter()
-                .any(|s| s.type_name == schema.type_name)
-            {
-                let what = format!("two schemas for type {:?}", schema.type_name);
+            let name = &schema.type_name;
+            if self.schemas[..i].iter().any(|s| s.type_name == *name) {
+                let what = format!("two schemas for type {name:?}");
                 return Err(Error::new(crate::ErrorKind::InvalidSchema, what));
             }
         }

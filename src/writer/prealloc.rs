@@ -12,6 +12,8 @@
 use super::prepared::Prepared;
 use std::fs::File;
 
+/// The default reserves nothing (as on a filesystem that cannot).
+#[derive(Default)]
 pub struct Prealloc {
     /// Blocks below this offset were reserved by this tracker (or written).
     end: u64,

@@ -172,15 +172,13 @@ fn fresh_index(opts: &Options) -> SegmentIndex {
 fn is_sealed_for_good(reader: &Reader, purpose: Purpose) -> bool {
     let of_a_log = || {
         let h = reader.header();
-        let name = reader.path().file_name().and_then(|n| n.to_str());
-        !h.log_name.is_empty()
-            && name
-                .and_then(|n| naming::parse_log_file_name(&h.log_name, n))
-                .is_some_and(|o| o.segment_no == h.segment_no)
+        let name = reader.path().file_name()?.to_str()?;
+        let order = naming::parse_log_file_name(&h.log_name, name)?;
+        Some(!h.log_name.is_empty() && order.segment_no == h.segment_no)
     };
     match purpose {
         Purpose::LogSegment => reader.seal().is_some() || reader.has_seal_trailer(),
-        Purpose::Append => of_a_log(),
+        Purpose::Append => of_a_log().unwrap_or(false),
     }
 }
 
@@ -253,14 +251,7 @@ fn salvage_after(path: &Path, header: &SegmentHeader, offset: u64, opts: &Option
         // of the segment it came from, docs/FORMAT.md section 14a).
         #[cfg(feature = "sign")]
         signing: opts.signing.as_ref().map(|s| s.alone()),
-        log_name: header.log_name.clone(),
-        content_type: header.content_type.clone(),
-        params: header.params.clone(),
-        schemas: crate::format::schema::usable(&header.schemas),
-        segment_no: header.segment_no,
-        created_ns: Some(header.created_ns),
-        writer_version: format!("{} (a log's recovery)", crate::version::WRITER),
-        ..Options::default()
+        ..salvage::options_like(Some(header), "a log's recovery")
     };
     for run in salvage::runs_from(path, offset)? {
         salvage::salvage_run(path, origin.clone(), &run)?;

@@ -12,7 +12,7 @@
 
 use super::Writer;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::naming;
+use crate::format::{header::SegmentHeader, naming};
 use crate::reader::Reader;
 use crate::writer::options::{Options, LARGEST_MAX_RECORD_SIZE};
 use std::path::{Path, PathBuf};
@@ -44,6 +44,27 @@ pub struct Salvaged {
     /// bytes), copied under `lost_type_name`; and how many records had one.
     pub lost_type_ids: Vec<u32>,
     pub lost_type_records: u64,
+}
+
+/// The options of a file written with records of the segment whose header
+/// is `header` (none: it is lost): its log, content type, parameters,
+/// usable schemas, segment number and creation time, and as its writer
+/// this library's, `made_by` saying what for.
+pub(crate) fn options_like(header: Option<&SegmentHeader>, made_by: &str) -> Options {
+    let opts = Options {
+        writer_version: format!("{} ({made_by})", crate::version::WRITER),
+        ..Options::default()
+    };
+    let Some(h) = header else { return opts };
+    Options {
+        log_name: h.log_name.clone(),
+        content_type: h.content_type.clone(),
+        params: h.params.clone(),
+        schemas: crate::format::schema::usable(&h.schemas),
+        segment_no: h.segment_no,
+        created_ns: Some(h.created_ns),
+        ..opts
+    }
 }
 
 /// The name a record of a type whose name is lost (its id `id`) is copied
@@ -180,10 +201,8 @@ fn check_copy(tmp: &Path, run: &Run) -> Result<()> {
         last = Some(rec.seq);
     }
     if n != run.count || last != Some(run.first_seq + run.count - 1) || r.seal().is_none() {
-        let why = format!(
-            "the copy holds {n} records, {} were expected; nothing was cut",
-            run.count
-        );
+        let want = run.count;
+        let why = format!("the copy holds {n} records, {want} were expected; nothing was cut");
         return Err(Error::file(ErrorKind::Io, tmp, why));
     }
     Ok(())

@@ -192,9 +192,7 @@ impl MergedConsumer {
     /// Commits every record returned so far, in every log, in one durable
     /// write.
     pub fn commit(&mut self) -> Result<()> {
-        let positions = self.reader.positions();
-        let refs: Vec<(&str, u64)> = positions.iter().map(|(l, s)| (l.as_str(), *s)).collect();
-        self.store.commit(&refs)
+        self.store.commit(&self.reader.positions())
     }
 
     /// The merged reader and the consumer's file, apart (for the C ABI's

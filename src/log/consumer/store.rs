@@ -221,12 +221,12 @@ impl Store {
     /// Commits `positions` (log name, next sequence number) over the
     /// previous ones, durably: returns once the commit would survive a
     /// crash or power cut. Logs not named keep their positions.
-    pub fn commit(&mut self, positions: &[(&str, u64)]) -> Result<()> {
+    pub fn commit(&mut self, positions: &[(impl AsRef<str>, u64)]) -> Result<()> {
         let mut next = self.last.clone();
         next.generation += 1;
         next.commit_ns = crate::sys::realtime_ns();
         for (log, seq) in positions {
-            next.set(log, *seq);
+            next.set(log.as_ref(), *seq);
         }
         let bytes = next.encode()?;
         let at = (next.generation % 2) * SLOT_LEN as u64;

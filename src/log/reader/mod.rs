@@ -247,10 +247,8 @@ impl LogReader {
         remote: impl Archived + 'static,
     ) -> Result<LogReader> {
         if remote.log() != name {
-            return Err(Error::invalid(format!(
-                "the remote log is {:?}, not {name:?}",
-                remote.log()
-            )));
+            let why = format!("the remote log is {:?}, not {name:?}", remote.log());
+            return Err(Error::invalid(why));
         }
         let mut r = LogReader::open_listed(dir.as_ref(), name)?;
         r.tier = Some(Tier::new(Box::new(remote)));
@@ -381,11 +379,8 @@ impl LogReader {
     /// After a record was returned from the segment being read: notes it as
     /// the last record's (copying its header only when the segment changed).
     fn note_record(&mut self) {
-        if self
-            .record_segment
-            .as_ref()
-            .is_some_and(|s| s.opens == self.opens)
-        {
+        let last = self.record_segment.as_ref();
+        if last.is_some_and(|s| s.opens == self.opens) {
             self.before_record = None;
             return;
         }

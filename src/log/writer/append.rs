@@ -144,9 +144,7 @@ impl Shared {
         let mut j = i + 1;
         while j < entries.len() {
             let size = record_size(&entries[j]);
-            if self.opts.max_segment_records.is_some_and(|m| count >= m)
-                || self.over_size(bytes + size, count + 1, snap)
-            {
+            if self.full(bytes, count, size, snap) {
                 break;
             }
             bytes += size;
@@ -170,18 +168,16 @@ impl Shared {
             st.period_start = period_now;
             return false;
         }
-        self.opts
-            .max_segment_records
-            .is_some_and(|m| snap.records >= m)
-            || self.over_size(snap.bytes + size, snap.records + 1, snap)
-            || period_now != st.period_start
+        self.full(snap.bytes, snap.records, size, snap) || period_now != st.period_start
     }
 
-    /// Whether a segment of `bytes` bytes and `records` records would pass
-    /// the size limit once its seal is written.
-    pub(super) fn over_size(&self, bytes: u64, records: u64, snap: &SizeSnapshot) -> bool {
-        self.opts
-            .max_segment_bytes
-            .is_some_and(|m| bytes + snap.seal.len(records, bytes) > m)
+    /// Whether a segment of `bytes` bytes and `records` records has no room
+    /// for a record of `size` bytes more: it is at the record limit, or with
+    /// it would pass the size limit once its seal is written.
+    fn full(&self, bytes: u64, records: u64, size: u64, snap: &SizeSnapshot) -> bool {
+        let with = bytes + size;
+        let past = |m: u64| with + snap.seal.len(records + 1, with) > m;
+        self.opts.max_segment_records.is_some_and(|m| records >= m)
+            || self.opts.max_segment_bytes.is_some_and(past)
     }
 }

@@ -47,11 +47,9 @@ impl Shared {
         let mut uploaded = None;
         let mut deleted = 0;
         while let Some(oldest) = st.sealed.front() {
-            if st.current.is_none() && st.sealed.len() == 1 {
-                break;
-            }
             // Being compressed: deleted once that is done.
-            if st.compressing.as_ref() == Some(&oldest.path) {
+            let compressing = st.compressing.as_ref() == Some(&oldest.path);
+            if compressing || (st.current.is_none() && st.sealed.len() == 1) {
                 break;
             }
             let total: u64 = st.sealed.iter().map(|s| s.entry.bytes).sum();
@@ -61,13 +59,9 @@ impl Shared {
                 max_bytes: r.max_bytes,
                 max_age: r.max_age,
             };
-            let over = hard_over || limits.exceeded(st.sealed.len(), total, oldest.sealed_ns, now);
-            if !over {
-                break;
-            }
-
-            if !hard_over && held_by_consumer(&self.dir, &self.name, r.wait_for_consumers, st, now)
-            {
+            let over = || limits.exceeded(st.sealed.len(), total, oldest.sealed_ns, now);
+            let held = || held_by_consumer(&self.dir, &self.name, r.wait_for_consumers, st, now);
+            if !hard_over && (!over() || held()) {
                 break;
             }
             let unshipped = r.until_shipped
@@ -78,14 +72,9 @@ impl Shared {
                 break;
             }
             let gone = st.sealed.pop_front().expect("non-empty");
-            let removed = match remove_segment(&gone.path) {
-                Ok(()) => {
-                    deleted += 1;
-                    true
-                }
-                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
-            };
-            if !removed {
+            let removed = remove_segment(&gone.path);
+            deleted += usize::from(removed.is_ok());
+            if removed.is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound) {
                 // Keep it listed; retention tries again on the next roll.
                 st.sealed.push_front(gone);
                 break;
@@ -118,10 +107,8 @@ fn held_by_consumer(
     let (Some(bound), Some(oldest)) = (bound, st.sealed.front()) else {
         return false;
     };
-    let end = oldest
-        .entry
-        .first_seq
-        .saturating_add(oldest.entry.record_count);
+    let e = &oldest.entry;
+    let end = e.first_seq.saturating_add(e.record_count);
     let bytes = st.sealed.iter().map(|s| s.entry.bytes).sum();
     let age = now.saturating_sub(oldest.sealed_ns);
     crate::log::consumer::holds(dir, name, bound, end, bytes, age)

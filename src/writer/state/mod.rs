@@ -35,6 +35,7 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[derive(Default)]
 pub(crate) struct State {
     pub path: PathBuf,
     pub dir: PathBuf,
@@ -158,40 +159,23 @@ impl State {
             next_seq: rec.next_seq,
             types: rec.types,
             index,
-            since_sync: 0,
-            poisoned: None,
-            flusher_failed: None,
-            flushes: 0,
             buffer_size,
             max_record_size: opts.max_record_size,
             sync_on_seal: opts.durability != Durability::None,
-            closed_durable: false,
-            closed_written: None,
             // A segment reopened only to seal it that already ends in a
             // `SEAL_BEGIN` frame (its seal failed, or its writer died before
             // writing the rest) is ending: a seal that fails again keeps the
             // frame.
             ending: rec.seal_begun,
-            write_behind: None,
-            in_flight_len: 0,
-            flusher_in_flight: false,
             spare_bufs,
             caller_seals_from: hand_off::caller_seals_from(buffer_size),
             unit_mask: hand_off::hand_off_unit(buffer_size) - 1,
             last_record_start: NO_RECORD,
-            split_tail_len: 0,
-            split_head: Vec::new(),
-            unsealed_from: 0,
             prealloc: Prealloc::new(file_len, buffer_size, None),
-            reserve_limit: None,
-            preparer: None,
-            pending: Vec::new(),
-            deadline: Deadline::default(),
             seal_buf: recycled.seal,
             #[cfg(feature = "sign")]
             signing: opts.signing.clone().map(|s| (s, opts.segment_no)),
-            #[cfg(feature = "sign")]
-            checkpointed_seq: 0,
+            ..State::default()
         }
     }
 
