@@ -424,8 +424,11 @@ line-budget:
 # them compiles them anew.
 CLIPPY_BUILD = RUSTC_WORKSPACE_WRAPPER=$(shell rustc --print sysroot)/bin/clippy-driver \
   CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+# rustfmt on every file of src/ too: `cargo fmt` does not reach the
+# modules src/lib.rs declares inside its `internal!` macro.
 lint:
 	$(CARGO) fmt --all -- --check
+	rustfmt --edition 2021 --check $$(find src -name '*.rs')
 	$(CLIPPY_BUILD) $(CARGO) test --all-targets --no-run --quiet
 
 # Every C test runs twice: built with AddressSanitizer + UBSan (leaks

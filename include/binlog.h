@@ -1395,6 +1395,13 @@ binlog_result binlog_options_set_log_name(struct binlog_options *opts,
                                           size_t name_len);
 
 /*
+ A signed log also checkpoints its live segment into its signed head
+ each time its next sequence number reaches a multiple of `records`
+ (besides each second); 0: each second only (the default).
+ */
+binlog_result binlog_options_set_checkpoint_records(struct binlog_options *opts, uint64_t records);
+
+/*
  Signs each segment's seal with the Ed25519 secret key in the file at
  `key_path` (`binlog keys new` writes it): docs/FORMAT.md section 8.6.
  `BINLOG_ERR_INVALID_ARGUMENT` for a file that is no secret key, or a

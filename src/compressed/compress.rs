@@ -18,13 +18,13 @@ use super::open::is_table_lost;
 use super::seek_table::{FrameEntry, MAX_FRAME_DECOMPRESSED};
 use super::segment::CompressedSegment;
 use super::source::{read_frame, source_len};
-use crate::sys::with_suffix;
 use super::type_copies::{
     copy_frames, CopyDirectory, TypeCopies, COPY_DIRECTORY_MAGIC, COPY_FRAME_MAGIC,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::seal::SealDirectory;
 use crate::source::{map_file, open_segment_file, PlainSegment};
+use crate::sys::with_suffix;
 use std::fs::{File, OpenOptions};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};

@@ -72,7 +72,9 @@ impl CompressedSegment {
         };
         if directory.frames.len() != frames {
             let listed = directory.frames.len();
-            return damaged(format!("lists {listed} copy frames, the seek table {frames}"));
+            return damaged(format!(
+                "lists {listed} copy frames, the seek table {frames}"
+            ));
         }
         match directory.check(&self.seal) {
             Ok(()) => {
@@ -121,7 +123,9 @@ impl CompressedSegment {
             size: frame.len,
         };
         let src = &self.compressed[SKIPPABLE_HEADER_LEN..];
-        let decoded = self.decoder.decode(Frame::new(&self.path, n, payload), src, out);
+        let decoded = self
+            .decoder
+            .decode(Frame::new(&self.path, n, payload), src, out);
         decoded.map_err(|e| {
             let (id, why) = (frame.type_id, e.detail());
             let what = format!("type copy frame {n} (type {id}): {why}");
@@ -219,7 +223,9 @@ fn same_as_original(
         let at = offsets[j];
         let read = original.read_exact_at(&mut theirs, at);
         if read.is_err() || theirs != ours {
-            return Err(format!("its record {j} differs from the record at offset {at}"));
+            return Err(format!(
+                "its record {j} differs from the record at offset {at}"
+            ));
         }
     }
     Ok(())

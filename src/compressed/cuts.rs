@@ -50,7 +50,9 @@ pub fn walk_ahead<T>(
             let mut count = 0;
             let _ = each_frame_end(file, header_len, seal, frame_size, |end| {
                 count += 1;
-                found.send(end).map_or(ControlFlow::Break(()), ControlFlow::Continue)
+                found
+                    .send(end)
+                    .map_or(ControlFlow::Break(()), ControlFlow::Continue)
             });
             count
         });
@@ -112,14 +114,20 @@ pub fn each_frame_end(
 /// of the last non-empty offset array), if the file holds it.
 fn definitions_end(file: &[u8], seal: &SealDirectory) -> Option<u64> {
     let last = seal.types.iter().rev().find(|t| t.count > 0)?;
-    next_record(file, array_entry(file, last.array_offset)?, seal.records_end)
+    next_record(
+        file,
+        array_entry(file, last.array_offset)?,
+        seal.records_end,
+    )
 }
 
 /// The offset an offset array's entry at `at` of `file` holds, if the file
 /// holds it.
 pub(super) fn array_entry(file: &[u8], at: u64) -> Option<u64> {
     let at = usize::try_from(at).ok()?;
-    Some(u64::from_le_bytes(file.get(at..at.checked_add(8)?)?.try_into().ok()?))
+    Some(u64::from_le_bytes(
+        file.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
 }
 
 /// Cuts `start..end` (not empty) every `frame_size` bytes.

@@ -204,7 +204,10 @@ impl DecodeAhead {
                     self.stopped = true;
                 }
             }
-            self.channels.pending.push_back(Pending { size, done: outcome });
+            self.channels.pending.push_back(Pending {
+                size,
+                done: outcome,
+            });
             self.pending_bytes += size;
             self.to_hand.start += 1;
         }

@@ -46,9 +46,9 @@ mod xxh64;
 pub use compress::{compress_segment, compress_segment_with_copies, CompressOptions, Converted};
 pub use decompress::decompress_segment;
 // What only the tests use: conversions with a step hook.
+pub use segment::CompressedSegment;
 #[cfg(any(test, feature = "internals"))]
 pub use {compress::compress_segment_with, decompress::decompress_segment_with, durable::Step};
-pub use segment::CompressedSegment;
 // The archive's remote objects are read through it.
 #[cfg(feature = "s3")]
 pub use source::Source;

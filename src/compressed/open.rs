@@ -90,7 +90,10 @@ pub fn read_table_salvage(file: &dyn Source, path: &Path) -> Result<(SeekTable, 
 /// Whether `e`, from `read_table`, says the seek table is missing or
 /// broken (not the file unreadable, nor no compressed segment at all).
 pub(super) fn is_table_lost(e: &Error) -> bool {
-    matches!(e.kind(), ErrorKind::CompressedTruncated | ErrorKind::CorruptSeekTable)
+    matches!(
+        e.kind(),
+        ErrorKind::CompressedTruncated | ErrorKind::CorruptSeekTable
+    )
 }
 
 /// Whether the first of `frames` decompresses to bytes that do not start
@@ -121,6 +124,8 @@ fn check_frames_fill_the_file(table: &SeekTable, table_at: u64, path: &Path) -> 
         }
         std::cmp::Ordering::Equal => return Ok(()),
     };
-    let what = format!("the seek table lists {frames} bytes of frames, the file has {table_at} before the table");
+    let what = format!(
+        "the seek table lists {frames} bytes of frames, the file has {table_at} before the table"
+    );
     Err(Error::at(kind, path, table_at, what))
 }

@@ -144,7 +144,10 @@ impl CompressedSegment {
     ) -> Result<(CompressedSegment, Option<Error>)> {
         let (path, file) = open_file(path.as_ref())?;
         let (table, lost) = read_table_salvage(&file, &path)?;
-        Ok((CompressedSegment::with_table(path, Box::new(file), table), lost))
+        Ok((
+            CompressedSegment::with_table(path, Box::new(file), table),
+            lost,
+        ))
     }
 
     pub(super) fn with_table(

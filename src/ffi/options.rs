@@ -89,6 +89,19 @@ pub extern "C" fn binlog_options_set_log_name(
     })
 }
 
+/// A signed log also checkpoints its live segment into its signed head
+/// each time its next sequence number reaches a multiple of `records`
+/// (besides each second); 0: each second only (the default).
+#[no_mangle]
+pub extern "C" fn binlog_options_set_checkpoint_records(
+    opts: *mut binlog_options,
+    records: u64,
+) -> binlog_result {
+    assign_log(opts, |l| {
+        l.checkpoint_records = (records != 0).then_some(records)
+    })
+}
+
 /// Signs each segment's seal with the Ed25519 secret key in the file at
 /// `key_path` (`binlog keys new` writes it): docs/FORMAT.md section 8.6.
 /// `BINLOG_ERR_INVALID_ARGUMENT` for a file that is no secret key, or a

@@ -351,10 +351,14 @@ impl LogObject {
                 let numbers = |prefix| name.strip_prefix(prefix)?.split_once('-');
                 if let Some((no, end)) = numbers(HEAD_OBJECT) {
                     let (no, end) = (object_number(no), object_number(end));
-                    return no.zip(end).map_or(LogObject::Foreign, |(n, e)| LogObject::Head(n, e));
+                    return no
+                        .zip(end)
+                        .map_or(LogObject::Foreign, |(n, e)| LogObject::Head(n, e));
                 }
-                (name.strip_prefix(PRUNE_CLAIM_OBJECT).and_then(object_number))
-                    .map_or(LogObject::Foreign, LogObject::PruneClaim)
+                (name
+                    .strip_prefix(PRUNE_CLAIM_OBJECT)
+                    .and_then(object_number))
+                .map_or(LogObject::Foreign, LogObject::PruneClaim)
             }
         }
     }

@@ -182,6 +182,11 @@ pub struct LogOptions {
     pub seal_in_background: bool,
     /// Compress sealed segments (`None`, the default: never).
     pub compression: Option<Compression>,
+    /// A signed log (`segment.signing`) checkpoints its live segment into
+    /// its signed head each time its next sequence number reaches a
+    /// multiple of this, besides each second (`None`, the default: each
+    /// second only; docs/FORMAT.md section 8.6).
+    pub checkpoint_records: Option<u64>,
 }
 
 impl Default for LogOptions {
@@ -198,6 +203,7 @@ impl Default for LogOptions {
             seal_in_background: false,
             compression: None,
             callbacks: Vec::new(),
+            checkpoint_records: None,
         }
     }
 }
@@ -231,8 +237,9 @@ impl LogOptions {
         if self.max_segment_bytes.is_some_and(|b| b < 4096) {
             return Err(Error::invalid("max_segment_bytes below 4096"));
         }
-        if self.max_segment_records == Some(0) {
-            return Err(Error::invalid("max_segment_records must be at least 1"));
+        if self.max_segment_records == Some(0) || self.checkpoint_records == Some(0) {
+            let why = "max_segment_records and checkpoint_records must be at least 1";
+            return Err(Error::invalid(why));
         }
         if self.retention.max_segments == Some(0) {
             return Err(Error::invalid("retention max_segments must be at least 1"));

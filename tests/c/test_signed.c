@@ -6,8 +6,9 @@
  * another; a record changed with its CRC recomputed is RECORDS_CHANGED;
  * the newest segment cut off is CUT_OFF against a copy of the log's signed
  * head (binlog_verify_head); a trust or head call that fails (a file that
- * is no public key or head) leaves the verification as it was; bad
- * arguments are refused.
+ * is no public key or head) leaves the verification as it was; with
+ * binlog_options_set_checkpoint_records the head follows every N records;
+ * bad arguments are refused.
  *
  * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
@@ -160,6 +161,33 @@ static void test_a_failed_trust_or_head_leaves_the_verification_as_it_was(void) 
     binlog_options_free(o);
 }
 
+static void test_a_checkpoint_comes_every_n_records(void) {
+    const char *dir = make_dir("every");
+    char key[4096], head[4200], text[1024] = {0};
+    snprintf(key, sizeof key, "%s/k", dir);
+    snprintf(head, sizeof head, "%s/orders.head", dir);
+    REQUIRE_OK(binlog_keys_new(key));
+    binlog_options *o = NULL;
+    REQUIRE_OK(binlog_options_new(&o));
+    REQUIRE_OK(binlog_options_set_signing_key(o, key));
+    CHECK_RC(binlog_options_set_checkpoint_records(NULL, 3), BINLOG_ERR_NULL_POINTER);
+    REQUIRE_OK(binlog_options_set_checkpoint_records(o, 3));
+    binlog_writer *w = NULL;
+    REQUIRE_OK(binlog_writer_open_log(dir, "orders", o, &w));
+    binlog_options_free(o);
+    write_records(w, 3);
+    FILE *f = fopen(head, "r");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK(fgets(text, sizeof text, f) != NULL);
+        fclose(f);
+    }
+    /* binlog-head-1 <log> <next seq> ...: the 3 records are covered. */
+    CHECK(strncmp(text, "binlog-head-1 orders 3 ", 23) == 0);
+    REQUIRE_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
 int main(void) {
     if (make_tmpdir() != 0) {
         return 2;
@@ -167,5 +195,6 @@ int main(void) {
     test_a_signed_log_verifies_against_its_key_and_names_another();
     test_the_newest_segment_cut_off_is_found_against_a_kept_head();
     test_a_failed_trust_or_head_leaves_the_verification_as_it_was();
+    test_a_checkpoint_comes_every_n_records();
     return (int)check_summary();
 }

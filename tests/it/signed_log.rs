@@ -530,3 +530,56 @@ fn a_checkpoint_of_the_live_segment_finds_it_changed_or_cut() {
     let text = std::fs::read_to_string(&head).unwrap();
     assert!(text.starts_with("binlog-head-1 orders 11 0 "), "{text}");
 }
+
+/// With `checkpoint_records`, a signed log checkpoints its live segment
+/// each time its next sequence number reaches a multiple of it, without
+/// a tick (and so without its background thread): the head follows.
+#[test]
+fn a_checkpoint_comes_every_n_records() {
+    let t = TempDir::new("signed-every");
+    let (signing, public) = keys(t.path(), "k");
+    let opts = LogOptions {
+        segment: Options {
+            signing: Some(signing),
+            ..Options::default()
+        },
+        background: false,
+        checkpoint_records: Some(4),
+        ..LogOptions::default()
+    };
+    let w = LogWriter::open(t.path(), "orders", opts).unwrap();
+    let head = t.path().join("orders.head");
+    let covered = || {
+        let text = std::fs::read_to_string(&head).ok()?;
+        text.split(' ').nth(2).map(|n| n.parse::<u64>().unwrap())
+    };
+    for i in 0..3u64 {
+        w.write("order", format!("order {i}").as_bytes()).unwrap();
+    }
+    assert_eq!(covered(), None, "no checkpoint before 4 records");
+    w.write("order", b"order 3").unwrap();
+    assert_eq!(covered(), Some(4));
+    // A batch that steps over a multiple (5..10 past 8) checkpoints too.
+    w.write("order", b"order 4").unwrap();
+    let more: [&[u8]; 1] = [b"more"];
+    let entry = binlog::Entry {
+        type_name: "order",
+        meta: &[],
+        timestamp_ns: None,
+        parts: &more,
+    };
+    w.write_batch(&[entry; 5]).unwrap();
+    assert_eq!(covered(), Some(10));
+    let mut v = Verify::log(t.path(), "orders").unwrap().trusting(public);
+    v.with_head(&head).unwrap();
+    assert_eq!(
+        v.flat_map(|r| r.findings).filter(|f| f.is_damage()).count(),
+        0
+    );
+    let zero = LogOptions {
+        checkpoint_records: Some(0),
+        ..LogOptions::default()
+    };
+    let e = LogWriter::open(t.path(), "other", zero).err().unwrap();
+    assert_eq!(e.kind(), binlog::ErrorKind::InvalidArgument);
+}

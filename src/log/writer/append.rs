@@ -25,6 +25,10 @@ impl LogWriter {
             .wait
             .take()
             .map(|(w, to, mut call)| w.wait_durable(to, call.as_mut()));
+        #[cfg(feature = "sign")]
+        if let Ok(first) = result {
+            s.checkpoint_after(first, first + entries.len() as u64);
+        }
         match result {
             Ok(first) => waited.unwrap_or(Ok(())).map(|()| first),
             Err(e) => Err(batch.failed(e, entries.len())),

@@ -60,6 +60,18 @@ impl Shared {
         }
     }
 
+    /// After the records before `next_seq` were written: a checkpoint if
+    /// their batch took the next sequence number from `first` to or past
+    /// a multiple of `checkpoint_records`. One that fails is left to the
+    /// next checkpoint or the seal: the records are written.
+    #[cfg(feature = "sign")]
+    pub(super) fn checkpoint_after(&self, first: u64, next_seq: u64) {
+        let every = self.opts.checkpoint_records;
+        if every.is_some_and(|n| first / n != next_seq / n) {
+            let _ = self.checkpoint();
+        }
+    }
+
     /// Whether the calling thread is this log's background thread. (Not
     /// `thread::current()`: on a C caller's thread that allocates a handle
     /// that lives until the thread ends, which valgrind reports as lost.)

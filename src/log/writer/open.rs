@@ -54,15 +54,26 @@ impl LogWriter {
         #[cfg(feature = "compression")]
         compress::finish_interrupted(&dir, name, &opts.compression.unwrap_or_default())?;
         let found = Found::in_dir(&dir, name, &opts)?;
-        let shared = Shared::new(dir, name, opts, lock, found.sealed, found.next_first, found.floor);
+        let shared = Shared::new(
+            dir,
+            name,
+            opts,
+            lock,
+            found.sealed,
+            found.next_first,
+            found.floor,
+        );
         if shared.opts.segment.durability != Durability::None {
             // What the policy promises for the records found. Before the
             // current segment opens, so that a failure here leaves it as it
             // was (a writer dropped on the error path would seal it).
             shared.sync_older()?;
         }
-        let mut events: Vec<SegmentEvent> =
-            found.sealed_now.into_iter().map(SegmentEvent::Sealed).collect();
+        let mut events: Vec<SegmentEvent> = found
+            .sealed_now
+            .into_iter()
+            .map(SegmentEvent::Sealed)
+            .collect();
         shared.start_writing(found.resume, found.next_first, &mut events)?;
         shared.dispatch(events);
         let roller = shared.spawn(shared.opts.background, "binlog-roller", Shared::roller_loop)?;
@@ -202,7 +213,10 @@ impl Found {
             }
             None => {
                 let why = "still without a seal after sealing";
-                Err(not_resealed(Error::file(ErrorKind::Corrupt, &f.path, why), false))
+                Err(not_resealed(
+                    Error::file(ErrorKind::Corrupt, &f.path, why),
+                    false,
+                ))
             }
         }
     }
@@ -359,7 +373,9 @@ impl Shared {
             st.floor = st.floor.max(pos);
         }
         let header = Reader::open(&f.path).map(|r| r.header().clone());
-        let other_schemas = header.as_ref().is_ok_and(|h| h.schemas != self.opts.segment.schemas);
+        let other_schemas = header
+            .as_ref()
+            .is_ok_and(|h| h.schemas != self.opts.segment.schemas);
         if w.is_ending() || past > w.next_seq() || other_schemas {
             let record_count = w.record_count();
             w.close()?;

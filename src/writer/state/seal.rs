@@ -107,7 +107,10 @@ impl State {
                     signing.block((file, &self.path, *no), dir)
                 };
                 #[cfg(feature = "sign")]
-                let sign = self.signing.as_ref().map(|_| &block as crate::writer::index::SignSeal<'_>);
+                let sign = self
+                    .signing
+                    .as_ref()
+                    .map(|_| &block as crate::writer::index::SignSeal<'_>);
                 #[cfg(not(feature = "sign"))]
                 let sign = None;
                 let names = self.types.names();
