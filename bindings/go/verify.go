@@ -210,8 +210,9 @@ func Trust(keyPath string) VerifyOption { return VerifyOption{"trusted key", key
 // at headPath: a copy of `<log>.head` (which a writer with a signing key
 // keeps in the log's directory) kept where the writer's host cannot change
 // it. A head naming a segment the log no longer holds is FindingCutOff
-// (its newest segments cut off; Location is the head's file), a head not
-// signed by the trusted key FindingBadSignature. It needs Trust (without
+// (its newest segments cut off; Location is the head's file), a head
+// signed by another key FindingOtherKey, one that does not verify
+// FindingBadSignature. It needs Trust (without
 // one, ErrInvalidArgument: "a signed head is checked against a trusted
 // key"), given before or after it; a file that is no signed head is
 // ErrInvalidArgument.

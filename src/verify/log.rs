@@ -89,8 +89,9 @@ impl Verify {
     /// A log's newest segments checked against its signed head in the file
     /// at `head` (a copy of `<log>.head` kept where the writer's host cannot
     /// change it), after `trusting` (a log in a bucket is checked against
-    /// the newest head its shipper put there, without): a head not signed
-    /// by the trusted key is `BadSignature`, a head whose segment the log
+    /// the newest head its shipper put there, without): a head signed by
+    /// another key is `OtherKey`, one that does not verify `BadSignature`,
+    /// a head whose segment the log
     /// does not hold `CutOff` (on the log's last file). `InvalidArgument`
     /// without `trusting`, or for a file that is no signed head.
     /// Nothing changes when it fails.

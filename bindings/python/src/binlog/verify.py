@@ -200,8 +200,8 @@ def verify(path: PathArg, *, log_name: Optional[str] = None, trust: Optional[Pat
     checked against, with ``trust`` (without it,
     :class:`binlog.InvalidArgumentError`): a head naming a segment the log
     no longer holds is ``CUT_OFF`` (its newest segments cut off; the
-    finding's ``location`` is the head's file), one not signed by the
-    trusted key ``BAD_SIGNATURE``. A file that is no signed head is an
+    finding's ``location`` is the head's file), one signed by another key
+    ``OTHER_KEY``, one that does not verify ``BAD_SIGNATURE``. A file that is no signed head is an
     :class:`binlog.InvalidArgumentError`; a ``trust`` or ``head`` of the
     wrong type a :class:`TypeError` naming it."""
     return Verification(path, log_name, trust, head)

@@ -62,8 +62,8 @@ public final class Verify extends HandleCalls implements AutoCloseable, Iterable
      * {@link #open(Path, String, Path)}, checking a log's newest segments against its signed head in the file {@code
      * head} unless it is null: a copy of {@code <log>.head} (which a writer with a signing key keeps in the log's
      * directory) kept where the writer's host cannot change it. A head naming a segment the log no longer holds is
-     * {@link Finding.Kind#CUT_OFF} (its newest segments cut off; the finding's location is the head's file), one not
-     * signed by the trusted key {@link Finding.Kind#BAD_SIGNATURE}. A head needs a {@code trustedKey} (else {@link
+     * {@link Finding.Kind#CUT_OFF} (its newest segments cut off; the finding's location is the head's file), one
+     * signed by another key {@link Finding.Kind#OTHER_KEY}, one that does not verify {@link Finding.Kind#BAD_SIGNATURE}. A head needs a {@code trustedKey} (else {@link
      * ErrorCode#INVALID_ARGUMENT}, as for a file that is no signed head).
      */
     public static Verify open(Path path, String logName, Path trustedKey, Path head) throws IOException {
