@@ -63,17 +63,12 @@ pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
         let wanted = r.header().schemas.iter();
         let wanted = wanted.filter(|s| args.type_name.as_ref().is_none_or(|t| *t == s.type_name));
         for s in wanted {
-            let k = found
-                .iter()
-                .position(|f| f.schema == *s)
-                .unwrap_or_else(|| {
-                    let schema = s.clone();
-                    found.push(Found {
-                        schema,
-                        segments: Vec::new(),
-                    });
-                    found.len() - 1
-                });
+            let k = found.iter().position(|f| f.schema == *s);
+            let k = k.unwrap_or_else(|| {
+                let (schema, segments) = (s.clone(), Vec::new());
+                found.push(Found { schema, segments });
+                found.len() - 1
+            });
             found[k].segments.push(paths::show(file));
             newest = Some(k);
         }
