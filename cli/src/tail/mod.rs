@@ -207,13 +207,10 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
                 // (A segment read from its beginning, as one whose damaged
                 // header kept the seek from finding it, may hold earlier ones.)
                 if filter.matches(&r) && start_seq.is_none_or(|s| r.seq >= s) {
-                    match printer.hold(None, &r) {
-                        None => printer.print(&mut out, None, &r)?,
-                        Some(h) => {
-                            let lr = reading.reader();
-                            let schema = lr.type_schema(h.1.record().type_name);
-                            printer.print_held(&mut out, &h, lr.current_path(), schema)?;
-                        }
+                    if let Some(h) = printer.print_or_hold(&mut out, None, &r)? {
+                        let lr = reading.reader();
+                        let schema = lr.type_schema(h.1.record().type_name);
+                        printer.print_held(&mut out, &h, lr.current_path(), schema)?;
                     }
                 }
                 printed_since_commit += 1;
