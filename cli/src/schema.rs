@@ -3,7 +3,7 @@
 //! schema bytes written to a file.
 
 use crate::decode::{schema_json, schema_text};
-use crate::error::{CliError, CliResult, Outcome};
+use crate::error::{is_damage, CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths::{self, SourceArgs};
 use binlog::TypeSchema;
@@ -51,14 +51,12 @@ pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
     for file in &files {
         let r = match crate::remote::open_reader(file, false) {
             Ok(r) => r,
-            Err(e) => match CliError::from(e) {
-                CliError::Damaged(m) => {
-                    eprintln!("binlog: damaged: {m}");
-                    damaged += 1;
-                    continue;
-                }
-                e => return Err(e),
-            },
+            Err(e) if is_damage(&e) => {
+                eprintln!("binlog: damaged: {}", e.message());
+                damaged += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
         };
         let wanted = r.header().schemas.iter();
         let wanted = wanted.filter(|s| args.type_name.as_ref().is_none_or(|t| *t == s.type_name));
