@@ -178,13 +178,11 @@ impl RecordPrinter {
         let Some(decoder) = self.decoders.as_mut().and_then(|d| d.get(origin.schema)) else {
             return false;
         };
-        let why = match decoder {
-            Ok(d) => match d.decode_json(r.payload, json) {
-                Ok(()) => return true,
-                Err(why) => why,
-            },
-            Err(e) => e.message().to_string(),
+        let decoded = match decoder {
+            Ok(d) => d.decode_json(r.payload, json),
+            Err(e) => Err(e.message().to_string()),
         };
+        let Err(why) = decoded else { return true };
         self.undecodable += 1;
         warn_undecodable(origin, r.seq, &shown_type_name(r), &why, "printed raw");
         false
