@@ -159,7 +159,6 @@ fn cursor_in(file: Option<&Path>) -> CliResult<Option<String>> {
 /// skipped and reported, so one damaged segment does not end the follow.
 /// `first`: the log was not there when the follow started.
 fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliResult<Outcome> {
-    let a = &args.records;
     let start = match first {
         true => Start::First,
         false => start_of(&source.files, filter, args.lines)?,
@@ -167,14 +166,13 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
     // A cursor file's token, if it holds one, says where instead.
     let token = cursor_in(args.cursor_file.as_deref())?;
     let (mut reading, start_seq) = open_follower(args, source, filter, start, token)?;
-    let mut printed_since_commit = 0u64;
-    let past_to = start_seq.zip(filter.to_seq).is_some_and(|(s, to)| s > to);
-    if past_to {
+    if start_seq.zip(filter.to_seq).is_some_and(|(s, to)| s > to) {
         // Every record up to --to-seq is written and none is to be shown.
         return Ok(Outcome::Clean);
     }
     let mut out = output::stdout();
-    let mut printer = a.printer();
+    let mut printer = args.records.printer();
+    let mut printed_since_commit = 0u64;
     let poll = Duration::from_millis(args.poll_ms.max(1));
     let mut reported = Reported::default();
     let mut idle = false;
