@@ -98,8 +98,7 @@ fn dump_bytes(
     if map.is_empty() {
         let what = verdict.findings.first().map_or("", |f| f.kind.name());
         let note = Field::Quoted("the file ends inside its header: no record".into());
-        d.line(0, what, 0, vec![("note", note)])?;
-        return Ok(());
+        return d.line(0, what, 0, vec![("note", note)]);
     }
     let Some((data_start, header)) = header::dump_header(&mut d, map, path)? else {
         return Ok(());

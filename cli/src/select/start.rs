@@ -65,15 +65,14 @@ fn open_prepared(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<
 /// Matching records in one segment that can be read: a scan that stops at
 /// damage, as printing does (or skips it, with `skip_damaged`).
 fn count_matches(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<u64> {
-    let Some(mut r) = open_prepared(file, filter, skip_damaged)? else {
-        return Ok(0);
-    };
     let mut c = 0;
-    while let Ok(Some(rec)) = r.next() {
-        if filter.to_seq.is_some_and(|to| rec.seq > to) {
-            break;
+    if let Some(mut r) = open_prepared(file, filter, skip_damaged)? {
+        while let Ok(Some(rec)) = r.next() {
+            if filter.to_seq.is_some_and(|to| rec.seq > to) {
+                break;
+            }
+            c += u64::from(filter.matches(&rec));
         }
-        c += u64::from(filter.matches(&rec));
     }
     Ok(c)
 }

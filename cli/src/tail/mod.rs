@@ -330,9 +330,7 @@ impl Reported {
 /// and damage before the first one shown (in the first record of the log,
 /// say) is reported as damage anywhere else is.
 fn start_of(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start> {
-    if files.is_empty() {
-        return Ok(Start::First);
-    }
+    // No file (nothing to read yet) starts at the beginning too.
     let start = select::tail_start(files, filter, n, true)?;
     if start == select::PrintStart::BEGIN {
         return Ok(Start::First);
