@@ -33,10 +33,7 @@ impl Counts {
         self.max_ts = self.max_ts.max(o.max_ts);
         for (n, c, b) in &o.types {
             match self.types.iter_mut().find(|t| t.0 == *n) {
-                Some(t) => {
-                    t.1 += c;
-                    t.2 += b;
-                }
+                Some(t) => (t.1, t.2) = (t.1 + c, t.2 + b),
                 None => self.types.push((n.clone(), *c, *b)),
             }
         }
