@@ -109,15 +109,10 @@ fn read_merged(args: &ExportArgs, filter: &Filter, routes: &mut Routes) -> CliRe
             continue;
         }
         // Copied: a record borrows the reader, asked for its schema after.
-        let (log, record) = (m.log.to_string(), OwnedRecord::from(&m.record));
+        let (name, record) = (m.log.to_string(), OwnedRecord::from(&m.record));
         let rec = record.record();
-        let schema = r.type_schema(rec.type_name);
-        let origin = Origin {
-            log: Some(&log),
-            file: None,
-            schema,
-        };
-        routes.add(&rec, origin)?;
+        let (log, file, schema) = (Some(name.as_str()), None, r.type_schema(rec.type_name));
+        routes.add(&rec, Origin { log, file, schema })?;
     }
     Said::default().report_new(&r);
     Ok(outcome(&r))
