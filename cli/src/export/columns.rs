@@ -131,8 +131,8 @@ fn message_type(m: &MessageDescriptor, depth: usize) -> Option<DataType> {
     (!fields.is_empty()).then_some(DataType::Struct(fields))
 }
 
-/// The columns of a JSON Schema's top-level `properties` (None or none:
-/// it has none, and payloads are kept as JSON text).
+/// The columns of a JSON Schema's top-level `properties` (None, or no
+/// column: it has none, and payloads are kept as JSON text).
 pub fn of_json_schema(schema: &[u8]) -> Option<Fields> {
     let doc: Value = serde_json::from_slice(schema).ok()?;
     properties(&doc, 0)

@@ -147,8 +147,7 @@ fn write_cursor(file: &Path, token: &str) -> CliResult<()> {
 fn cursor_in(file: Option<&Path>) -> CliResult<Option<String>> {
     let Some(file) = file else { return Ok(None) };
     match std::fs::read_to_string(file) {
-        Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
-        Ok(_) => Ok(None),
+        Ok(t) => Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(CliError::io_on(file.display(), e)),
     }
