@@ -52,7 +52,7 @@ pub struct RecordPrinter {
 
 /// Where a record printed with `--decode` came from, for the warning of a
 /// payload that does not decode, and its type's schema.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct Origin<'a> {
     /// Its log (in a merged read), its segment file, its type's schema.
     pub log: Option<&'a str>,
@@ -113,10 +113,8 @@ impl RecordPrinter {
         if self.decoders.is_some() {
             return Ok(Some(Held(log.map(str::to_string), OwnedRecord::from(r))));
         }
-        let origin = Origin {
-            log,
-            ..Origin::default()
-        };
+        let (file, schema) = (None, None);
+        let origin = Origin { log, file, schema };
         self.print_from(out, origin, r).map(|()| None)
     }
 
