@@ -23,32 +23,29 @@ pub fn damage_message(file: &Path, d: &Damage) -> String {
     } else {
         "sequence numbers jump".to_string()
     };
-    let (frames, file) = (frames_holding(file, d), paths::show(file));
-    format!("{file}: offset {at}{frames}: {what}; {lost}")
+    let frames = frames_holding(file, d).unwrap_or_default();
+    format!("{}: offset {at}{frames}: {what}; {lost}", paths::show(file))
 }
 
 /// For a compressed segment, the frames that hold the damaged bytes and
 /// where the first starts in the file: " (in compressed frame N), at
 /// compressed offset C" or " (in compressed frames N..M), at compressed
-/// offset C"; empty for a plain segment (or a region of no bytes).
-fn frames_holding(file: &Path, d: &Damage) -> String {
+/// offset C"; None for a plain segment (or a region of no bytes).
+fn frames_holding(file: &Path, d: &Damage) -> Option<String> {
     let compressed = std::fs::File::open(file).is_ok_and(|f| starts_with_zstd_frame(&f));
     if !compressed || d.resume_offset <= d.offset {
-        return String::new();
+        return None;
     }
-    let Ok((s, _)) = CompressedSegment::open_frames_salvage(file) else {
-        return String::new();
-    };
-    let last = s.frame_index_at(d.resume_offset - 1);
-    let (Some(a), Some(b)) = (s.frame_index_at(d.offset), last) else {
-        return String::new();
-    };
+    let (s, _) = CompressedSegment::open_frames_salvage(file).ok()?;
+    let a = s.frame_index_at(d.offset)?;
+    let b = s.frame_index_at(d.resume_offset - 1)?;
     let frames = match a == b {
         true => format!("frame {a}"),
         false => format!("frames {a}..{b}"),
     };
     let at = s.frames()[a].compressed_offset;
-    format!(" (in compressed {frames}), at compressed offset {at}")
+    let place = format!(" (in compressed {frames}), at compressed offset {at}");
+    Some(place)
 }
 
 /// The records `from..to` (end exclusive), named inclusively: "record 5

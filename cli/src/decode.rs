@@ -19,12 +19,9 @@ use rmpv::decode::Error as MsgpackError;
 use serde::Serializer;
 use serde_json::{Number, Value};
 
-/// How one type's payloads decode; built once per schema.
-pub struct Decoder {
-    kind: Kind,
-}
-
-enum Kind {
+/// How one type's payloads decode, by their encoding; built once per
+/// schema.
+pub enum Decoder {
     /// A message, and its plan when the direct path reads it.
     Protobuf(MessageDescriptor, Option<Plan>),
     Json,
@@ -46,7 +43,7 @@ impl Decoder {
             serde_json::from_slice::<Value>(&schema.schema)
                 .map_err(|e| bad(format!("the JSON Schema does not parse: {e}")))?;
         }
-        let kind = match schema.encoding.as_str() {
+        Ok(match schema.encoding.as_str() {
             "protobuf" => {
                 let pool = DescriptorPool::decode(&schema.schema[..])
                     .map_err(|e| bad(format!("the descriptor set does not build: {e}")))?;
@@ -54,21 +51,20 @@ impl Decoder {
                 let message = pool.get_message_by_name(name).ok_or_else(|| {
                     bad(format!("the descriptor set declares no message {name:?}"))
                 })?;
-                Kind::Protobuf(message.clone(), Plan::new(&message))
+                Self::Protobuf(message.clone(), Plan::new(&message))
             }
-            "json" => Kind::Json,
-            "cbor" => Kind::Cbor,
-            "msgpack" => Kind::Msgpack,
+            "json" => Self::Json,
+            "cbor" => Self::Cbor,
+            "msgpack" => Self::Msgpack,
             other => return Err(bad(format!("{other:?} payloads are not decoded by binlog"))),
-        };
-        Ok(Decoder { kind })
+        })
     }
 
     /// The payload's JSON text appended to `out` (as `decode`'s value
     /// would print); `Err` says why it does not decode.
     pub fn decode_json(&self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
         let start = out.len();
-        let Kind::Protobuf(desc, plan) = &self.kind else {
+        let Self::Protobuf(desc, plan) = self else {
             let value = self.decode(payload)?;
             return serde_json::to_writer(out, &value).map_err(|e| e.to_string());
         };
@@ -85,17 +81,17 @@ impl Decoder {
 
     /// The payload as a JSON value; `Err` says why it does not decode.
     pub fn decode(&self, payload: &[u8]) -> Result<Value, String> {
-        match &self.kind {
-            Kind::Protobuf(desc, _) => reflect_json(desc, payload, serde_json::value::Serializer),
-            Kind::Json => serde_json::from_slice(payload).map_err(|e| format!("not JSON: {e}")),
-            Kind::Cbor | Kind::Msgpack => {
+        match self {
+            Self::Protobuf(desc, _) => reflect_json(desc, payload, serde_json::value::Serializer),
+            Self::Json => serde_json::from_slice(payload).map_err(|e| format!("not JSON: {e}")),
+            Self::Cbor | Self::Msgpack => {
                 // MessagePack values are read as CBOR ones: the same model.
                 let mut rest = payload;
                 // Why one does not read, in words (ciborium's errors print
                 // as Rust debug output, rmpv's speak of I/O).
                 let (short, deep) = ("it ends inside its value", "nested too deeply");
-                let value = match self.kind {
-                    Kind::Cbor => ciborium::from_reader(&mut rest).map_err(|e| match e {
+                let value = match self {
+                    Self::Cbor => ciborium::from_reader(&mut rest).map_err(|e| match e {
                         CborError::Io(_) => short.into(),
                         CborError::Syntax(at) => format!("byte {at} is not CBOR"),
                         CborError::Semantic(None, why) => why,
@@ -127,17 +123,17 @@ impl Decoder {
     pub fn encode(&self, mut value: Value) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
         let value = &mut value;
-        match &self.kind {
-            Kind::Protobuf(desc, _) => {
+        match self {
+            Self::Protobuf(desc, _) => {
                 float_max_fits(desc, value);
                 let msg = DynamicMessage::deserialize(desc.clone(), &*value)
                     .map_err(|e| format!("does not fit {}: {e}", desc.full_name()))?;
                 return Ok(msg.encode_to_vec());
             }
             // A JSON value always encodes: into memory, nothing fails.
-            Kind::Json => serde_json::to_writer(&mut out, value).ok(),
-            Kind::Cbor => ciborium::into_writer(value, &mut out).ok(),
-            Kind::Msgpack => rmpv::ext::to_value(value)
+            Self::Json => serde_json::to_writer(&mut out, value).ok(),
+            Self::Cbor => ciborium::into_writer(value, &mut out).ok(),
+            Self::Msgpack => rmpv::ext::to_value(value)
                 .ok()
                 .and_then(|v| rmpv::encode::write_value(&mut out, &v).ok()),
         }
@@ -148,8 +144,8 @@ impl Decoder {
     /// The message descriptor of a protobuf type (`binlog export`'s
     /// typed columns).
     pub fn message(&self) -> Option<&MessageDescriptor> {
-        match &self.kind {
-            Kind::Protobuf(desc, _) => Some(desc),
+        match self {
+            Self::Protobuf(desc, _) => Some(desc),
             _ => None,
         }
     }
@@ -680,8 +676,8 @@ mod tests {
     fn well_known() -> (MessageDescriptor, Plan) {
         let (set, name) = protobuf_all::well_known_descriptor_set();
         let d = Decoder::new(&TypeSchema::protobuf("w", set, name)).unwrap();
-        match d.kind {
-            Kind::Protobuf(desc, Some(plan)) => (desc, plan),
+        match d {
+            Decoder::Protobuf(desc, Some(plan)) => (desc, plan),
             _ => panic!("w.Wkt is read from the wire"),
         }
     }

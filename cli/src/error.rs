@@ -81,13 +81,11 @@ impl CliError {
     }
 
     /// The error, its message prefixed with what it is about.
-    pub fn prefixed(self, what: &str) -> CliError {
-        match self {
-            CliError::Usage(m) => CliError::Usage(format!("{what}: {m}")),
-            CliError::Io(m) => CliError::Io(format!("{what}: {m}")),
-            CliError::Damaged(m) => CliError::Damaged(format!("{what}: {m}")),
-            CliError::BrokenPipe => CliError::BrokenPipe,
+    pub fn prefixed(mut self, what: &str) -> CliError {
+        if let CliError::Usage(m) | CliError::Io(m) | CliError::Damaged(m) = &mut self {
+            *m = format!("{what}: {m}");
         }
+        self
     }
 
     /// Prints the error (if it is one) and returns the exit status.

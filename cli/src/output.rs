@@ -52,7 +52,7 @@ pub struct RecordPrinter {
 
 /// Where a record printed with `--decode` came from, for the warning of a
 /// payload that does not decode, and its type's schema.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct Origin<'a> {
     /// Its log (in a merged read), its segment file, its type's schema.
     pub log: Option<&'a str>,
@@ -77,22 +77,21 @@ pub fn warn_undecodable(origin: Origin<'_>, seq: u64, type_name: &str, why: &str
 }
 
 /// A record copied, with its log's name, so that its reader can be asked
-/// for its type's schema once the record is let go (`RecordPrinter::hold`).
+/// for its type's schema once the record is let go
+/// (`RecordPrinter::print_or_hold`).
 pub struct Held(Option<String>, pub OwnedRecord);
 
 impl RecordPrinter {
-    pub fn new(json: bool, payload: PayloadMode) -> RecordPrinter {
+    /// Prints lines, or JSON objects (`json`), payloads shown as `payload`
+    /// says, or decoded by their type's schema with `decode` (`--decode`).
+    pub fn new(json: bool, payload: PayloadMode, decode: bool) -> RecordPrinter {
+        let decoders = decode.then(Decoders::default);
         RecordPrinter {
             json,
             payload,
+            decoders,
             ..RecordPrinter::default()
         }
-    }
-
-    /// Decodes payloads by their type's schema (`--decode`).
-    pub fn decoding(mut self, decode: bool) -> RecordPrinter {
-        self.decoders = decode.then(Decoders::default);
-        self
     }
 
     /// The exit status of what was printed: records printed raw because
@@ -101,14 +100,25 @@ impl RecordPrinter {
         Outcome::undecodable_if(self.undecodable > 0)
     }
 
-    /// With `--decode`, `r` (of log `log`) copied, to be printed with
-    /// `print_held` once its reader gave its type's schema; else None.
-    pub fn hold(&self, log: Option<&str>, r: &Record<'_>) -> Option<Held> {
-        let held = || Held(log.map(str::to_string), OwnedRecord::from(r));
-        self.decoders.as_ref().map(|_| held())
+    /// Prints record `r`; of log `log` (a merged read), the log's name
+    /// first on the line (in JSON, a `log` field first). With `--decode`,
+    /// `r` is copied instead, to be printed with `print_held` once its
+    /// reader gave its type's schema: the copy.
+    pub fn print_or_hold(
+        &mut self,
+        out: &mut impl Write,
+        log: Option<&str>,
+        r: &Record<'_>,
+    ) -> io::Result<Option<Held>> {
+        if self.decoders.is_some() {
+            return Ok(Some(Held(log.map(str::to_string), OwnedRecord::from(r))));
+        }
+        let (file, schema) = (None, None);
+        let origin = Origin { log, file, schema };
+        self.print_from(out, origin, r).map(|()| None)
     }
 
-    /// Prints a record `hold` copied, decoded by `schema`.
+    /// Prints a record `print_or_hold` copied, decoded by `schema`.
     pub fn print_held(
         &mut self,
         out: &mut impl Write,
@@ -119,16 +129,6 @@ impl RecordPrinter {
         let log = held.0.as_deref();
         let origin = Origin { log, file, schema };
         self.print_from(out, origin, &held.1.record())
-    }
-
-    /// Prints record `r`; of log `log` (a merged read), the log's name
-    /// first on the line (in JSON, a `log` field first).
-    pub fn print(&mut self, out: &mut impl Write, log: Option<&str>, r: &Record) -> io::Result<()> {
-        let origin = Origin {
-            log,
-            ..Origin::default()
-        };
-        self.print_from(out, origin, r)
     }
 
     /// Prints record `r` from `from`; with `--decode`, a payload that
@@ -176,13 +176,11 @@ impl RecordPrinter {
         let Some(decoder) = self.decoders.as_mut().and_then(|d| d.get(origin.schema)) else {
             return false;
         };
-        let why = match decoder {
-            Ok(d) => match d.decode_json(r.payload, json) {
-                Ok(()) => return true,
-                Err(why) => why,
-            },
-            Err(e) => e.message().to_string(),
+        let decoded = match decoder {
+            Ok(d) => d.decode_json(r.payload, json),
+            Err(e) => Err(e.message().to_string()),
         };
+        let Err(why) = decoded else { return true };
         self.undecodable += 1;
         warn_undecodable(origin, r.seq, &shown_type_name(r), &why, "printed raw");
         false

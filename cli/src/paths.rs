@@ -228,8 +228,7 @@ pub fn show(p: &Path) -> String {
 /// Makes the directory entry of `path` (just created or renamed) durable:
 /// a crash after this leaves the file under its name.
 pub fn sync_parent(path: &Path) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    std::fs::File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
+    std::fs::File::open(dir_of(path))?.sync_all()
 }
 
 /// Writes `bytes` as `path` whole or not at all: into `path.tmp`, synced,

@@ -343,12 +343,8 @@ impl MessagePlan {
     #[inline(always)]
     pub fn next_field<'a>(&self, rest: &mut &'a [u8]) -> Read<Option<(usize, Wire<'a>)>> {
         while !rest.is_empty() {
-            let key = varint(rest)?;
-            let (number, wire) = (key >> 3, wire(key as u8 & 7, rest)?);
-            if number == 0 || number > u64::from(u32::MAX >> 3) {
-                return Err(Unread);
-            }
-            if let Some(i) = self.index_of(number as u32) {
+            let (number, wire) = field(rest)?;
+            if let Some(i) = self.index_of(number) {
                 return Ok(Some((i, wire)));
             }
         }
@@ -489,13 +485,9 @@ pub fn map_entries<'a>(f: &FieldPlan, wires: &Wires<'a>) -> Read<Vec<Pair<'a>>> 
 fn fields_1_2<'a>(one: &FieldPlan, two: &FieldPlan, mut rest: &'a [u8]) -> Read<Pair<'a>> {
     let (mut first, mut second) = (None, None);
     while !rest.is_empty() {
-        let tag = varint(&mut rest)?;
-        let w = wire(tag as u8 & 7, &mut rest)?;
-        match tag >> 3 {
-            1 => first = Some(one.value(w)?),
-            2 => second = Some(two.value(w)?),
-            0 => return Err(Unread),
-            n if n > u64::from(u32::MAX >> 3) => return Err(Unread),
+        match field(&mut rest)? {
+            (1, w) => first = Some(one.value(w)?),
+            (2, w) => second = Some(two.value(w)?),
             _ => {}
         }
     }
@@ -522,6 +514,18 @@ pub fn key_text(k: Val<'_>) -> std::borrow::Cow<'_, str> {
 /// Nesting deeper than prost-reflect reads is `Unread`.
 pub fn check_depth(depth: usize) -> Read<()> {
     (depth <= MAX_NESTING).then_some(()).ok_or(Unread)
+}
+
+/// The next field of `rest`: its number (1 to 2^29 - 1, else `Unread`)
+/// and value.
+#[inline(always)]
+fn field<'a>(rest: &mut &'a [u8]) -> Read<(u32, Wire<'a>)> {
+    let key = varint(rest)?;
+    let wire = wire(key as u8 & 7, rest)?;
+    let number = u32::try_from(key >> 3)
+        .ok()
+        .filter(|n| (1..=u32::MAX >> 3).contains(n));
+    Ok((number.ok_or(Unread)?, wire))
 }
 
 /// The value after a key of wire type `t`; groups (3, 4) are `Unread`.

@@ -3,7 +3,7 @@
 //! schema bytes written to a file.
 
 use crate::decode::{schema_json, schema_text};
-use crate::error::{CliError, CliResult, Outcome};
+use crate::error::{is_damage, CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths::{self, SourceArgs};
 use binlog::TypeSchema;
@@ -51,29 +51,22 @@ pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
     for file in &files {
         let r = match crate::remote::open_reader(file, false) {
             Ok(r) => r,
-            Err(e) => match CliError::from(e) {
-                CliError::Damaged(m) => {
-                    eprintln!("binlog: damaged: {m}");
-                    damaged += 1;
-                    continue;
-                }
-                e => return Err(e),
-            },
+            Err(e) if is_damage(&e) => {
+                eprintln!("binlog: damaged: {}", e.message());
+                damaged += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
         };
         let wanted = r.header().schemas.iter();
         let wanted = wanted.filter(|s| args.type_name.as_ref().is_none_or(|t| *t == s.type_name));
         for s in wanted {
-            let k = found
-                .iter()
-                .position(|f| f.schema == *s)
-                .unwrap_or_else(|| {
-                    let schema = s.clone();
-                    found.push(Found {
-                        schema,
-                        segments: Vec::new(),
-                    });
-                    found.len() - 1
-                });
+            let k = found.iter().position(|f| f.schema == *s);
+            let k = k.unwrap_or_else(|| {
+                let (schema, segments) = (s.clone(), Vec::new());
+                found.push(Found { schema, segments });
+                found.len() - 1
+            });
             found[k].segments.push(paths::show(file));
             newest = Some(k);
         }

@@ -59,9 +59,8 @@ pub(crate) fn print_next(
     if !filter.matches(&m.record) {
         return Ok(Some(false));
     }
-    match printer.hold(Some(m.log), &m.record) {
-        None => printer.print(out, Some(m.log), &m.record)?,
-        Some(h) => printer.print_held(out, &h, None, r.type_schema(h.1.record().type_name))?,
+    if let Some(h) = printer.print_or_hold(out, Some(m.log), &m.record)? {
+        printer.print_held(out, &h, None, r.type_schema(h.1.record().type_name))?;
     }
     Ok(Some(true))
 }

@@ -57,8 +57,7 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let a = &args.records;
     a.check_payload_mode()?;
     let filter = a.filter.build()?;
-    let sources = a.source.resolve()?;
-    let files = paths::all_files(&sources);
+    let files = paths::all_files(&a.source.resolve()?);
     let start = match args.tail {
         Some(n) => select::tail_start(&files, &filter, n, args.skip_damaged)?,
         None => PrintStart::BEGIN,

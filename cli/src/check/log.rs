@@ -19,22 +19,19 @@ pub fn check_source(
     progress: &mut Progress,
     mut each: impl FnMut(SegmentReport, &mut Progress) -> CliResult<()>,
 ) -> CliResult<bool> {
-    let reports = match &source.log {
+    let mut reports = match &source.log {
         // A log with only its manifest left has no segment file: the
         // library reports its manifest (see
         // `SourceArgs::resolve`).
         Some(l) => Verify::log(&l.dir, &l.name)?,
         None => Verify::files(source.files.clone()),
     };
-    let reports = match trust {
-        Some((key, None)) => reports.trusting(key),
-        Some((key, Some(head))) => {
-            let mut trusting = reports.trusting(key);
-            trusting.with_head(head)?;
-            trusting
+    if let Some((key, head)) = trust {
+        reports = reports.trusting(key);
+        if let Some(head) = head {
+            reports.with_head(head)?;
         }
-        None => reports,
-    };
+    }
     let mut position_unknown = false;
     for rep in reports {
         if rep.manifest {

@@ -92,24 +92,16 @@ fn convert_all(
     let mut first_error = None;
     for t in files {
         let len = std::fs::metadata(&t.path).map_or(0, |m| m.len());
-        let line = match convert(&t.path) {
-            Ok(done) => line(&done),
+        match convert(&t.path) {
+            Ok(done) => progress.suspend(|| println!("{}", line(&done))),
             Err(e) if targets::skippable(t, &e) => {
-                format!("{}: skipped: {}", t.path.display(), e.detail())
+                let skipped = format!("{}: skipped: {}", t.path.display(), e.detail());
+                progress.suspend(|| println!("{skipped}"));
             }
-            Err(e) => {
-                // The first error is the command's (printed by `main`).
-                let err = CliError::from(e);
-                if first_error.is_some() {
-                    progress.suspend(|| eprintln!("binlog: {what}: {err}"));
-                } else {
-                    first_error = Some(err);
-                }
-                progress.file_done(len);
-                continue;
-            }
-        };
-        progress.suspend(|| println!("{line}"));
+            // The first error is the command's (printed by `main`).
+            Err(e) if first_error.is_none() => first_error = Some(CliError::from(e)),
+            Err(e) => progress.suspend(|| eprintln!("binlog: {what}: {}", CliError::from(e))),
+        }
         progress.file_done(len);
     }
     first_error.map_or(Ok(Outcome::Clean), Err)

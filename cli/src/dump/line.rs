@@ -148,8 +148,7 @@ impl DumpOutput<'_> {
             for (k, v) in fields {
                 line.push_str(&format!("  {k}={}", v.text()));
             }
-            writeln!(self.out, "{line}")?;
-            return Ok(());
+            return Ok(writeln!(self.out, "{line}")?);
         }
         let mut m = serde_json::Map::new();
         m.insert("file".into(), json!(self.file));

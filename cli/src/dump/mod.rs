@@ -29,10 +29,10 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
-    let sources = args.source.resolve()?;
+    let files = paths::all_files(&args.source.resolve()?);
     let mut out = output::stdout();
     let mut damaged = 0;
-    for f in paths::all_files(&sources) {
+    for f in files {
         damaged += usize::from(dump_file(&f, args, &mut out)?);
     }
     out.flush()?;
@@ -98,8 +98,7 @@ fn dump_bytes(
     if map.is_empty() {
         let what = verdict.findings.first().map_or("", |f| f.kind.name());
         let note = Field::Quoted("the file ends inside its header: no record".into());
-        d.line(0, what, 0, vec![("note", note)])?;
-        return Ok(());
+        return d.line(0, what, 0, vec![("note", note)]);
     }
     let Some((data_start, header)) = header::dump_header(&mut d, map, path)? else {
         return Ok(());
@@ -111,10 +110,9 @@ fn dump_bytes(
     let sealdir = may_have_seal.then(|| read_seal(map, data_start)).flatten();
     let read = read_by_reader(path);
     let mut records = RecordDump::new(map, sealdir.as_ref(), &read, zeros_from);
-    let mut p = data_start;
-    if let Some(o) = args.from_offset {
-        p = records.skip_to(p, o);
-    }
+    let p = args
+        .from_offset
+        .map_or(data_start, |o| records.skip_to(data_start, o));
     if !records.dump(&mut d, p, args)? {
         return Ok(());
     }

@@ -114,10 +114,8 @@ impl<'m> RecordDump<'m> {
                 }
                 other => self.bad_frame(d, p, other, args.bytes)?,
             };
-            match next {
-                Some(q) => p = q,
-                None => return Ok(false),
-            }
+            let Some(q) = next else { return Ok(false) };
+            p = q;
         }
         Ok(true)
     }

@@ -131,12 +131,11 @@ fn message_type(m: &MessageDescriptor, depth: usize) -> Option<DataType> {
     (!fields.is_empty()).then_some(DataType::Struct(fields))
 }
 
-/// The columns of a JSON Schema's top-level `properties` (None: it has
-/// none, and payloads are kept as JSON text).
+/// The columns of a JSON Schema's top-level `properties` (None, or no
+/// column: it has none, and payloads are kept as JSON text).
 pub fn of_json_schema(schema: &[u8]) -> Option<Fields> {
     let doc: Value = serde_json::from_slice(schema).ok()?;
-    let fields = properties(&doc, 0)?;
-    (!fields.is_empty()).then_some(fields)
+    properties(&doc, 0)
 }
 
 fn properties(schema: &Value, depth: usize) -> Option<Fields> {

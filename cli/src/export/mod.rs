@@ -104,23 +104,15 @@ fn read_logs(args: &ExportArgs, filter: &Filter, routes: &mut Routes) -> CliResu
 fn read_merged(args: &ExportArgs, filter: &Filter, routes: &mut Routes) -> CliResult<Outcome> {
     let mut r = open_window(&args.source, filter)?;
     r.skip_damaged(args.skip_damaged);
-    loop {
+    while let Some(m) = r.next()? {
+        if !filter.matches(&m.record) {
+            continue;
+        }
         // Copied: a record borrows the reader, asked for its schema after.
-        let (log, record) = {
-            let Some(m) = r.next()? else { break };
-            if !filter.matches(&m.record) {
-                continue;
-            }
-            (m.log.to_string(), OwnedRecord::from(&m.record))
-        };
+        let (name, record) = (m.log.to_string(), OwnedRecord::from(&m.record));
         let rec = record.record();
-        let schema = r.type_schema(rec.type_name);
-        let origin = Origin {
-            log: Some(&log),
-            file: None,
-            schema,
-        };
-        routes.add(&rec, origin)?;
+        let (log, file, schema) = (Some(name.as_str()), None, r.type_schema(rec.type_name));
+        routes.add(&rec, Origin { log, file, schema })?;
     }
     Said::default().report_new(&r);
     Ok(outcome(&r))

@@ -29,7 +29,7 @@ const ROW_GROUP_ROWS: usize = 1 << 20;
 /// written, however few its rows.
 const ROW_GROUP_BYTES: usize = 128 << 20;
 
-/// The formats `--to` names.
+/// The formats `--to` names (a file's extension is its format's name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Apache Parquet, zstd-compressed.
@@ -38,16 +38,6 @@ pub enum Format {
     Arrow,
     /// One JSON object per line.
     Jsonl,
-}
-
-impl Format {
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Parquet => "parquet",
-            Format::Arrow => "arrow",
-            Format::Jsonl => "jsonl",
-        }
-    }
 }
 
 enum Writer {

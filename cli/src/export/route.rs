@@ -134,10 +134,10 @@ impl Routes {
         if stem.is_empty() || stem.starts_with('.') {
             stem.insert(0, '_');
         }
-        let ext = self.to.extension();
+        let ext = clap::ValueEnum::to_possible_value(&self.to).expect("no value is skipped");
         let taken = |p: &Path| self.tables.iter().any(|t| t.path == p);
         loop {
-            let path = self.out.join(format!("{stem}.{ext}"));
+            let path = self.out.join(format!("{stem}.{}", ext.get_name()));
             if !taken(&path) {
                 return path;
             }

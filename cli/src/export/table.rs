@@ -357,13 +357,14 @@ fn typed_columns(
 ) -> CliResult<(StructArray, u64)> {
     let mut rows: Vec<&Decoded> = values.iter().collect();
     let mut unfit = 0;
+    let mut leave_out = |row: &mut &Decoded, seq: &u64, why: String| {
+        eprintln!("binlog: warning: {file}: record {seq}: decoded fields left out: {why}");
+        *row = &Decoded::None;
+        unfit += 1;
+    };
     for (row, seq) in rows.iter_mut().zip(seqs) {
         if matches!(row, Decoded::Json(v) if !v.is_object()) {
-            eprintln!(
-                "binlog: warning: {file}: record {seq}: decoded fields left out: not an object"
-            );
-            *row = &Decoded::None;
-            unfit += 1;
+            leave_out(row, seq, "not an object".into());
         }
     }
     if let Ok(columns) = decode(fields, &rows) {
@@ -376,9 +377,7 @@ fn typed_columns(
                 ArrowError::JsonError(why) => why.replace("whilst decoding field ", "field "),
                 e => e.to_string(),
             };
-            eprintln!("binlog: warning: {file}: record {seq}: decoded fields left out: {e}");
-            *row = &Decoded::None;
-            unfit += 1;
+            leave_out(row, seq, e);
         }
     }
     Ok((decode(fields, &rows).map_err(arrow_error)?, unfit))

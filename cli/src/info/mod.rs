@@ -52,8 +52,7 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), &remote::ls::run) {
         return done;
     }
-    let sources = args.source.resolve()?;
-    let files = paths::all_files(&sources);
+    let files = paths::all_files(&args.source.resolve()?);
     let mut progress = Progress::bytes(paths::total_len(&files), "info");
     let mut out = output::stdout();
     let mut totals = Totals::default();

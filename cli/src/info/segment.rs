@@ -33,10 +33,7 @@ impl Counts {
         self.max_ts = self.max_ts.max(o.max_ts);
         for (n, c, b) in &o.types {
             match self.types.iter_mut().find(|t| t.0 == *n) {
-                Some(t) => {
-                    t.1 += c;
-                    t.2 += b;
-                }
+                Some(t) => (t.1, t.2) = (t.1 + c, t.2 + b),
                 None => self.types.push((n.clone(), *c, *b)),
             }
         }
@@ -114,15 +111,11 @@ pub fn read_segment(path: &Path, newest: bool, progress: &mut Progress) -> CliRe
         ..SegmentInfo::default()
     };
     if is_compressed_path(path) {
-        read_compressed(&mut s)?;
-        return Ok(s);
+        return read_compressed(s);
     }
     let mut r = match Reader::open(path) {
         Ok(r) => r,
-        Err(e) if is_damage(&e) => {
-            describe_verified(&mut s, newest)?;
-            return Ok(s);
-        }
+        Err(e) if is_damage(&e) => return describe_verified(s, newest),
         Err(e) => return Err(e.into()),
     };
     s.header = Some(r.header().clone());
@@ -143,11 +136,11 @@ pub fn read_segment(path: &Path, newest: bool, progress: &mut Progress) -> CliRe
     Ok(s)
 }
 
-/// Fills in `s` for a compressed segment from its seek table, header and
+/// `s` filled in for a compressed segment from its seek table, header and
 /// seal (always sealed), decompressing no record. A file that is no
 /// compressed segment at all is an error, as a plain file that is no
 /// segment is; damage is a state.
-fn read_compressed(s: &mut SegmentInfo) -> CliResult<()> {
+fn read_compressed(mut s: SegmentInfo) -> CliResult<SegmentInfo> {
     match CompressedSegment::open(&s.path) {
         Ok(c) => {
             s.header = Some(c.header().clone());
@@ -158,16 +151,16 @@ fn read_compressed(s: &mut SegmentInfo) -> CliResult<()> {
             s.original_len = Some(c.original_len());
         }
         Err(e) if e.kind() == binlog::ErrorKind::NotABinlog => return Err(e.into()),
-        Err(_) => describe_verified(s, false)?,
+        Err(_) => return describe_verified(s, false),
     }
-    Ok(())
+    Ok(s)
 }
 
 /// A segment a plain open refuses, described as the library's
 /// verification reads it (skipping damage), so that `info` names its state
 /// as `verify` does; as the newest file of a log (`newest_of_log`) one
 /// whose header is not written yet is no damage.
-fn describe_verified(s: &mut SegmentInfo, newest_of_log: bool) -> CliResult<()> {
+fn describe_verified(mut s: SegmentInfo, newest_of_log: bool) -> CliResult<SegmentInfo> {
     let mut rep = binlog::verify::segment(&s.path);
     if newest_of_log {
         binlog::verify::newest_of_log(&mut rep);
@@ -190,7 +183,7 @@ fn describe_verified(s: &mut SegmentInfo, newest_of_log: bool) -> CliResult<()> 
         max_ts: rep.max_ts,
         ..Counts::default()
     };
-    Ok(())
+    Ok(s)
 }
 
 impl Counts {

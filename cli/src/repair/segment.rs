@@ -68,9 +68,7 @@ fn ended(s: &SegmentPlan, outcome: Outcome, err: Option<&Error>, dry_run: bool, 
 
 fn describe_damage(c: &Verdict, report: &Report) {
     let p = paths::show(&c.path);
-    if let Some(a) = &c.analysis {
-        for i in &a.issues {
-            report.print_line(&issue_line(&p, i));
-        }
+    for i in c.analysis.iter().flat_map(|a| &a.issues) {
+        report.print_line(&issue_line(&p, i));
     }
 }

@@ -189,7 +189,8 @@ impl SegmentWalk<'_> {
         f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
     ) -> CliResult<bool> {
         // A record borrows its reader: the header's schemas are copied.
-        let (file, header) = (r.path().to_path_buf(), r.header().clone());
+        let (path, header) = (r.path().to_path_buf(), r.header().clone());
+        let (log, file) = (None, Some(path.as_path()));
         loop {
             // Regions skipped by the last read (or at open: a damaged
             // header) are reported once the read is done with.
@@ -217,12 +218,8 @@ impl SegmentWalk<'_> {
                 self.skip -= 1;
                 continue;
             }
-            let origin = Origin {
-                log: None,
-                file: Some(&file),
-                schema: header.type_schema(rec.type_name),
-            };
-            f(&rec, origin)?;
+            let schema = header.type_schema(rec.type_name);
+            f(&rec, Origin { log, file, schema })?;
             self.left -= 1;
             if self.left == 0 {
                 return Ok(false);

@@ -59,7 +59,7 @@ impl RecordArgs {
 
     /// The printer of records these options ask for.
     pub fn printer(&self) -> RecordPrinter {
-        RecordPrinter::new(self.json, self.payload).decoding(self.decode)
+        RecordPrinter::new(self.json, self.payload, self.decode)
     }
 }
 

@@ -65,15 +65,14 @@ fn open_prepared(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<
 /// Matching records in one segment that can be read: a scan that stops at
 /// damage, as printing does (or skips it, with `skip_damaged`).
 fn count_matches(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<u64> {
-    let Some(mut r) = open_prepared(file, filter, skip_damaged)? else {
-        return Ok(0);
-    };
     let mut c = 0;
-    while let Ok(Some(rec)) = r.next() {
-        if filter.to_seq.is_some_and(|to| rec.seq > to) {
-            break;
+    if let Some(mut r) = open_prepared(file, filter, skip_damaged)? {
+        while let Ok(Some(rec)) = r.next() {
+            if filter.to_seq.is_some_and(|to| rec.seq > to) {
+                break;
+            }
+            c += u64::from(filter.matches(&rec));
         }
-        c += u64::from(filter.matches(&rec));
     }
     Ok(c)
 }
@@ -88,23 +87,21 @@ pub fn first_seq_from(
 ) -> CliResult<Option<u64>> {
     let mut skip = start.skip;
     for file in files.iter().skip(start.seg) {
-        let Some(mut r) = open_prepared(file, filter, skip_damaged)? else {
-            skip = 0;
-            continue;
-        };
-        while let Ok(Some(rec)) = r.next() {
-            if filter.to_seq.is_some_and(|to| rec.seq > to) {
-                return Ok(None);
-            }
-            if !filter.matches(&rec) {
-                continue;
-            }
-            if skip > 0 {
+        if let Some(mut r) = open_prepared(file, filter, skip_damaged)? {
+            while let Ok(Some(rec)) = r.next() {
+                if filter.to_seq.is_some_and(|to| rec.seq > to) {
+                    return Ok(None);
+                }
+                if !filter.matches(&rec) {
+                    continue;
+                }
+                if skip == 0 {
+                    return Ok(Some(rec.seq));
+                }
                 skip -= 1;
-                continue;
             }
-            return Ok(Some(rec.seq));
         }
+        // Only the start's segment has records to skip.
         skip = 0;
     }
     Ok(None)

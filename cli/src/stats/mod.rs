@@ -22,8 +22,7 @@ use tally::Tally;
 
 pub fn run(args: &StatsArgs) -> CliResult<Outcome> {
     let filter = args.filter.build()?;
-    let sources = args.source.resolve()?;
-    let files = paths::all_files(&sources);
+    let files = paths::all_files(&args.source.resolve()?);
     let mut progress = Progress::bytes(paths::total_len(&files), "stats");
     let mut tally = Tally::new(args.by.ns());
     let outcome = select::for_each(&files, &filter, Walk::ALL, &mut progress, |r, _| {

@@ -51,8 +51,7 @@ pub(super) fn print_json(out: &mut impl Write, tally: &Tally, by: BucketWidth) -
 pub(super) fn print_text(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliResult<()> {
     let all = &tally.summary;
     let (Some(min), Some(max)) = (all.min_ns, all.max_ns) else {
-        writeln!(out, "no records")?;
-        return Ok(());
+        return Ok(writeln!(out, "no records")?);
     };
     let (records, bytes) = (counted(all.records, "record"), human_bytes(all.bytes));
     let (first, last) = (all.first_seq.unwrap_or(0), all.last_seq.unwrap_or(0));

@@ -36,12 +36,10 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
             if last.len() as u64 >= args.lines {
                 last.pop_front();
             }
-            last.push_back(match printer.hold(Some(m.log), &m.record) {
-                None => {
-                    let mut line = Vec::new();
-                    printer.print(&mut line, Some(m.log), &m.record)?;
-                    Kept::Line(line)
-                }
+            let mut line = Vec::new();
+            let held = printer.print_or_hold(&mut line, Some(m.log), &m.record)?;
+            last.push_back(match held {
+                None => Kept::Line(line),
                 Some(h) => {
                     let schema = r.type_schema(h.1.record().type_name).cloned();
                     Kept::Held(Box::new((h, schema)))

@@ -147,8 +147,7 @@ fn write_cursor(file: &Path, token: &str) -> CliResult<()> {
 fn cursor_in(file: Option<&Path>) -> CliResult<Option<String>> {
     let Some(file) = file else { return Ok(None) };
     match std::fs::read_to_string(file) {
-        Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
-        Ok(_) => Ok(None),
+        Ok(t) => Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(CliError::io_on(file.display(), e)),
     }
@@ -159,7 +158,6 @@ fn cursor_in(file: Option<&Path>) -> CliResult<Option<String>> {
 /// skipped and reported, so one damaged segment does not end the follow.
 /// `first`: the log was not there when the follow started.
 fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliResult<Outcome> {
-    let a = &args.records;
     let start = match first {
         true => Start::First,
         false => start_of(&source.files, filter, args.lines)?,
@@ -167,14 +165,13 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
     // A cursor file's token, if it holds one, says where instead.
     let token = cursor_in(args.cursor_file.as_deref())?;
     let (mut reading, start_seq) = open_follower(args, source, filter, start, token)?;
-    let mut printed_since_commit = 0u64;
-    let past_to = start_seq.zip(filter.to_seq).is_some_and(|(s, to)| s > to);
-    if past_to {
+    if start_seq.zip(filter.to_seq).is_some_and(|(s, to)| s > to) {
         // Every record up to --to-seq is written and none is to be shown.
         return Ok(Outcome::Clean);
     }
     let mut out = output::stdout();
-    let mut printer = a.printer();
+    let mut printer = args.records.printer();
+    let mut printed_since_commit = 0u64;
     let poll = Duration::from_millis(args.poll_ms.max(1));
     let mut reported = Reported::default();
     let mut idle = false;
@@ -207,13 +204,10 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
                 // (A segment read from its beginning, as one whose damaged
                 // header kept the seek from finding it, may hold earlier ones.)
                 if filter.matches(&r) && start_seq.is_none_or(|s| r.seq >= s) {
-                    match printer.hold(None, &r) {
-                        None => printer.print(&mut out, None, &r)?,
-                        Some(h) => {
-                            let lr = reading.reader();
-                            let schema = lr.type_schema(h.1.record().type_name);
-                            printer.print_held(&mut out, &h, lr.current_path(), schema)?;
-                        }
+                    if let Some(h) = printer.print_or_hold(&mut out, None, &r)? {
+                        let lr = reading.reader();
+                        let schema = lr.type_schema(h.1.record().type_name);
+                        printer.print_held(&mut out, &h, lr.current_path(), schema)?;
                     }
                 }
                 printed_since_commit += 1;
@@ -335,9 +329,7 @@ impl Reported {
 /// and damage before the first one shown (in the first record of the log,
 /// say) is reported as damage anywhere else is.
 fn start_of(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start> {
-    if files.is_empty() {
-        return Ok(Start::First);
-    }
+    // No file (nothing to read yet) starts at the beginning too.
     let start = select::tail_start(files, filter, n, true)?;
     if start == select::PrintStart::BEGIN {
         return Ok(Start::First);

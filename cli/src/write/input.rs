@@ -93,14 +93,13 @@ pub fn read_lines(mut input: Input, args: &WriteArgs, meta: &[(String, String)])
         if read == 0 {
             break;
         }
-        if read as u64 > limit && line.last() != Some(&b'\n') {
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        } else if read as u64 > limit {
             return Err(CliError::usage(format!(
                 "standard input: line {n}: longer than the maximum record size {limit} \
                  (--max-record-size)"
             )));
-        }
-        if line.last() == Some(&b'\n') {
-            line.pop();
         }
         let r = InputRecord {
             type_name: type_name.clone(),
