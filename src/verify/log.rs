@@ -137,15 +137,7 @@ impl Verify {
     /// between them; each object read with ranged GETs.
     #[cfg(feature = "s3")]
     pub fn remote(log: crate::archive::RemoteLog) -> Result<Verify> {
-        let keys: Vec<String> = log.segments()?.into_iter().map(|s| s.object_key).collect();
-        let mut v = Verify::files(keys.iter().map(|k| log.url_of(k)).collect());
-        v = v.of_log(log.log(), false, None);
-        v.remote = Some(RemoteObjects {
-            log,
-            keys,
-            shipped: false,
-        });
-        Ok(v)
+        Verify::in_bucket(log, false)
     }
 
     /// `remote`, each object fetched whole once and checked against the
@@ -154,11 +146,17 @@ impl Verify {
     /// `Corrupt` finding, the object's first.
     #[cfg(feature = "s3")]
     pub fn shipped(log: crate::archive::RemoteLog) -> Result<Verify> {
-        let mut v = Verify::remote(log)?;
-        if let Some(r) = &mut v.remote {
-            r.shipped = true;
-        }
-        Ok(v)
+        Verify::in_bucket(log, true)
+    }
+
+    /// `remote`, or with `shipped` `shipped`.
+    #[cfg(feature = "s3")]
+    fn in_bucket(log: crate::archive::RemoteLog, shipped: bool) -> Result<Verify> {
+        let keys: Vec<String> = log.segments()?.into_iter().map(|s| s.object_key).collect();
+        let v = Verify::files(keys.iter().map(|k| log.url_of(k)).collect());
+        let v = v.of_log(log.log(), false, None);
+        let remote = Some(RemoteObjects { log, keys, shipped });
+        Ok(Verify { remote, ..v })
     }
 
     /// These files as the segments of log `name` (its lock `locked`, its
@@ -190,11 +188,9 @@ impl Verify {
                 match r.log.newest_head() {
                     Ok(head) => trust.head = head,
                     Err(e) => {
-                        let (m, at) = (
-                            format!("its signed head cannot be read: {e}"),
-                            rep.location.clone(),
-                        );
-                        rep.push(Finding::new(FindingKind::Unreadable, &at, None, m));
+                        let m = format!("its signed head cannot be read: {e}");
+                        let f = Finding::new(FindingKind::Unreadable, &rep.location, None, m);
+                        rep.push(f);
                     }
                 }
             }
@@ -232,10 +228,8 @@ impl Verify {
         if let Some(RemoteObjects { log, keys, .. }) = &self.remote {
             return log.open_reader(&keys[j], true).ok()?.seal().cloned();
         }
-        crate::reader::Reader::open(&self.files[j])
-            .ok()?
-            .seal()
-            .cloned()
+        let r = crate::reader::Reader::open(&self.files[j]).ok()?;
+        r.seal().cloned()
     }
 
     fn verify_file(&self, i: usize) -> SegmentReport {
@@ -375,11 +369,9 @@ fn order(p: &Path) -> Option<crate::format::naming::ReadOrder> {
 /// (`NotYetWritten`), as `LogReader` reads it.
 pub fn newest_of_log(rep: &mut SegmentReport) {
     if rep.header.is_none() && rep.tail.is_none() {
-        let truncated = rep
-            .findings
-            .iter_mut()
-            .filter(|f| f.kind == FindingKind::Truncated);
-        truncated.for_each(|f| f.kind = FindingKind::NotYetWritten);
+        for f in of_kind(rep, FindingKind::Truncated) {
+            f.kind = FindingKind::NotYetWritten;
+        }
     }
 }
 
@@ -387,11 +379,7 @@ pub fn newest_of_log(rep: &mut SegmentReport) {
 /// writer died before sealing it.
 fn not_sealed(rep: &mut SegmentReport) {
     let loc = rep.location.display().to_string();
-    for f in rep
-        .findings
-        .iter_mut()
-        .filter(|f| f.kind == FindingKind::Unsealed)
-    {
+    for f in of_kind(rep, FindingKind::Unsealed) {
         f.kind = FindingKind::NotSealed;
         f.message = format!(
             "{loc}: offset {}: not sealed, although newer segments follow it (its writer died); \
@@ -399,6 +387,11 @@ fn not_sealed(rep: &mut SegmentReport) {
             f.offset.unwrap_or(0)
         );
     }
+}
+
+/// The findings of `rep` of kind `kind`.
+fn of_kind(rep: &mut SegmentReport, kind: FindingKind) -> impl Iterator<Item = &mut Finding> {
+    rep.findings.iter_mut().filter(move |f| f.kind == kind)
 }
 
 /// What is at `path` (see `Verify::path`): None for a segment file, else
