@@ -224,7 +224,7 @@ impl Shipper {
         #[cfg(feature = "sign")]
         self.ship_head(head, &local)?;
         report.removed_local = self.remove_shipped(&local)?;
-        (report.pruned, report.prune_locked) = self.prune_remote()?;
+        self.prune_remote(&mut report)?;
         Ok(report)
     }
 
@@ -240,8 +240,9 @@ impl Shipper {
     }
 
     /// Applies `remote_retention`, if it sets a limit: the segment
-    /// numbers of the objects deleted, and the one a lock kept.
-    fn prune_remote(&mut self) -> Result<(Vec<u64>, Option<(u64, String)>)> {
+    /// numbers of the objects deleted, and the one a lock kept, go to
+    /// `report`.
+    fn prune_remote(&mut self, report: &mut ShipReport) -> Result<()> {
         let consumers = self.opts.wait_for_consumers.map(|b| (self.dir.clone(), b));
         let opts = PruneOptions {
             dry_run: false,
@@ -249,21 +250,19 @@ impl Shipper {
             ..self.opts.remote_retention.clone()
         };
         if !opts.limits().any() {
-            return Ok((Vec::new(), None));
+            return Ok(());
         }
-        let report = match self.remote_log()?.prune(&opts) {
+        let pruned = match self.remote_log()?.prune(&opts) {
             Ok(r) => r,
             // Another pruner of the log (`binlog remote prune`) is at it:
             // this pass leaves it to that one.
-            Err(e) if e.kind() == ErrorKind::Locked => return Ok((Vec::new(), None)),
+            Err(e) if e.kind() == ErrorKind::Locked => return Ok(()),
             Err(e) => return Err(e),
         };
-        self.pruned_through = report.pruned_through.or(self.pruned_through);
-        let locked = report.locked.map(|(s, why)| (s.key.segment_no, why));
-        Ok((
-            report.deleted.iter().map(|s| s.key.segment_no).collect(),
-            locked,
-        ))
+        self.pruned_through = pruned.pruned_through.or(self.pruned_through);
+        report.pruned = pruned.deleted.iter().map(|s| s.key.segment_no).collect();
+        report.prune_locked = pruned.locked.map(|(s, why)| (s.key.segment_no, why));
+        Ok(())
     }
 }
 

@@ -151,7 +151,8 @@ impl Shipper {
             return Ok(Ok(()));
         }
         let what = format!(
-            "damaged in the bucket: {} bytes, sha256 {}, uploaded as {} bytes, sha256 {}; segment {} is kept in {} and shipping stopped",
+            "damaged in the bucket: {} bytes, sha256 {}, uploaded as {} bytes, sha256 {}; segment \
+             {} is kept in {} and shipping stopped",
             d.bytes,
             d.sha256,
             e.bytes,
@@ -159,11 +160,8 @@ impl Shipper {
             s.segment_no,
             s.path.display()
         );
-        Ok(Err(self.remote.object_error(
-            &key,
-            ErrorKind::Corrupt,
-            what,
-        )))
+        let damaged = self.remote.object_error(&key, ErrorKind::Corrupt, what);
+        Ok(Err(damaged))
     }
 }
 

@@ -124,10 +124,7 @@ impl Shipper {
             AfterRemoved::At(p) => Some(p),
             AfterRemoved::LastRemoved(after) => self.position_after_last(&remote, after)?,
         };
-        fresh.next = [old.next, found]
-            .into_iter()
-            .flatten()
-            .reduce(Position::max);
+        fresh.next = old.next.into_iter().chain(found).reduce(Position::max);
         // Stored unless the file says so already (or, absent, would say
         // nothing).
         let unchanged = match &stored {
@@ -299,11 +296,7 @@ fn position_after_removed(
         .range(segment_at(after)..)
         .find(|(o, _)| o.salvaged.is_none())
         .map(|(o, (name, _))| (o.segment_no, parse_object_key(name).map(|k| k.first_seq)));
-    let Some((_, first_seq)) = [here, there]
-        .into_iter()
-        .flatten()
-        .min_by_key(|(no, _)| *no)
-    else {
+    let Some((_, first_seq)) = here.into_iter().chain(there).min_by_key(|(no, _)| *no) else {
         return AfterRemoved::LastRemoved(after);
     };
     first_seq.map_or(AfterRemoved::Unknown, |seq| {
