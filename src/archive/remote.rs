@@ -17,6 +17,7 @@ use object_store::{BackoffConfig, ClientOptions, GetOptions, GetResult, ObjectSt
 use std::fmt::Display;
 use std::future::Future;
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -127,11 +128,13 @@ impl Remote {
             .with_conditional_put(S3ConditionalPut::ETagMatch)
             .with_checksum_algorithm(object_store::aws::Checksum::SHA256);
         use AmazonS3ConfigKey as K;
+        let virtual_hosted = c.virtual_hosted_style.map(|v| v.to_string());
         for (key, value) in [
             (K::Endpoint, &c.endpoint),
             (K::Region, &c.region),
             (K::AccessKeyId, &c.access_key_id),
             (K::SecretAccessKey, &c.secret_access_key),
+            (K::VirtualHostedStyleRequest, &virtual_hosted),
         ] {
             if let Some(v) = value {
                 b = b.with_config(key, v);
@@ -143,9 +146,6 @@ impl Remote {
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT").ok());
         let plain_http = endpoint.is_some_and(|e| e.starts_with("http://"));
-        if let Some(v) = c.virtual_hosted_style {
-            b = b.with_virtual_hosted_style_request(v);
-        }
         // A request waits at most the retry timeout (unless its own
         // timeout is set): a server that accepts connections and never
         // answers fails a call within it, as one that refuses them does.
@@ -275,7 +275,7 @@ impl Remote {
     #[doc(hidden)]
     pub fn put_create(&self, key: &str, body: Vec<u8>, meta: &ObjectMetadata) -> Result<Created> {
         let doing = "create-only PUT";
-        let sha = digest::sha256_bytes(&meta.sha256)
+        let sha = crate::format::from_hex(&meta.sha256)
             .ok_or_else(|| self.failed(key, doing, "the metadata's sha256 is not one"))?;
         let headers = self.object_creation_headers(Some(meta));
         let r = self.signed_request(key, doing, put(key, body, sha, headers, true))?;
@@ -396,6 +396,15 @@ impl Remote {
         Ok(got.inspect(|b| self.requests.get(b.len())).map(Vec::from))
     }
 
+    /// The object at `key`, whole, as text (a small object the archive
+    /// writes: the claim, the prune marker), and its URL; `None` if there
+    /// is none.
+    pub(super) fn get_text(&self, key: &str) -> Result<Option<(String, PathBuf)>> {
+        let url = PathBuf::from(self.location.url_of(key));
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        Ok(self.get(key)?.map(|b| (text(b), url)))
+    }
+
     /// The size and SHA-256 of the object at `key`, read with ranged GETs
     /// (see `for_each_part`); `None` if there is no such object.
     #[doc(hidden)]
@@ -472,17 +481,14 @@ impl Remote {
     #[doc(hidden)]
     pub fn get_range(&self, key: &str, range: Range<u64>) -> Result<Vec<u8>> {
         let path = self.key(key)?;
-        let at = range.start;
-        match self.block_on(self.store.get_range(&path, range)) {
-            Ok(b) => {
-                self.requests.get(b.len());
-                // The body's buffer itself when nothing else shares it
-                // (object_store gathers a ranged GET's body into one):
-                // no copy of the chunk.
-                Ok(Vec::from(b))
-            }
-            Err(e) => Err(self.error(key, &format!("ranged GET at offset {at}"), e)),
-        }
+        let doing = format!("ranged GET at offset {}", range.start);
+        let got = self.block_on(self.store.get_range(&path, range));
+        let b = got.map_err(|e| self.error(key, &doing, e))?;
+        self.requests.get(b.len());
+        // The body's buffer itself when nothing else shares it
+        // (object_store gathers a ranged GET's body into one): no copy of
+        // the chunk.
+        Ok(Vec::from(b))
     }
 
     /// Every object directly under `prefix` (which ends in '/'), sorted
