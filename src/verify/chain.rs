@@ -105,12 +105,10 @@ impl Trust {
         let Some((head, path)) = &self.head else {
             return;
         };
+        use FindingKind as K;
         let found = match (head.key == self.key, head.signed_by(&head.key)) {
-            (false, true) => Some((FindingKind::OtherKey, "signed by another key".into())),
-            (_, false) => Some((
-                FindingKind::BadSignature,
-                "its signature does not verify".into(),
-            )),
+            (false, true) => Some((K::OtherKey, "signed by another key".into())),
+            (_, false) => Some((K::BadSignature, "its signature does not verify".into())),
             (true, true) => match segment(head.segment_no) {
                 None if shipped && self.newest_link == Some(head.prev) => None,
                 found => head_finding(head, found),

@@ -407,9 +407,8 @@ pub(crate) fn log_at(path: &Path, name: Option<&str>) -> Result<Option<String>> 
     if let Some(name) = name {
         return Ok(Some(name.to_string()));
     }
-    let names: Vec<String> = crate::log::logs_in(path, "*", "list")?
-        .into_keys()
-        .collect();
+    let logs = crate::log::logs_in(path, "*", "list")?;
+    let names: Vec<String> = logs.into_keys().collect();
     match names.as_slice() {
         [one] => Ok(Some(one.clone())),
         [] => Err(Error::file(
