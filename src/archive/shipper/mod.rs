@@ -208,15 +208,12 @@ impl Shipper {
             waiting_for: local.blocked_by.as_ref().map(|b| b.path.clone()),
             ..ShipReport::default()
         };
-        let pending: Vec<&SealedSegment> = local
-            .sealed
-            .iter()
-            .filter(|s| {
-                let done = self.journal.entry_of(s.order()).map(|e| e.state);
-                !matches!(done, Some(State::Uploaded | State::LocalDeleted))
-                    && !self.pruned(s.segment_no)
-            })
-            .collect();
+        let to_ship = |s: &&SealedSegment| {
+            let done = self.journal.entry_of(s.order()).map(|e| e.state);
+            !matches!(done, Some(State::Uploaded | State::LocalDeleted))
+                && !self.pruned(s.segment_no)
+        };
+        let pending: Vec<&SealedSegment> = local.sealed.iter().filter(to_ship).collect();
         let uploads = self.upload_in_order(&pending, &mut report);
         // The uploads verified before an error are stored too.
         let stored = self.store_journal();

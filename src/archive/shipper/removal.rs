@@ -26,11 +26,9 @@ impl Shipper {
         };
         let mut removed = Vec::new();
         for group in local.sealed.chunk_by(|a, b| a.segment_no == b.segment_no) {
-            let segments_after = local
-                .sealed
-                .iter()
-                .filter(|s| s.salvaged.is_none() && s.segment_no > group[0].segment_no)
-                .count();
+            let later =
+                |s: &&SealedSegment| s.salvaged.is_none() && s.segment_no > group[0].segment_no;
+            let segments_after = local.sealed.iter().filter(later).count();
             if segments_after < keep || self.held_by_consumer(local, group) {
                 break;
             }
