@@ -497,9 +497,8 @@ impl Remote {
     pub fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>> {
         let path = self.key(prefix.trim_end_matches('/'))?;
         self.requests.lists.fetch_add(1, Relaxed);
-        let listed = self
-            .block_on(self.store.list_with_delimiter(Some(&path)))
-            .map_err(|e| self.error(prefix, "list", e))?;
+        let got = self.block_on(self.store.list_with_delimiter(Some(&path)));
+        let listed = got.map_err(|e| self.error(prefix, "list", e))?;
         let mut out = relative_to(prefix, listed.objects);
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
@@ -525,9 +524,8 @@ impl Remote {
             ..PaginatedListOptions::default()
         };
         let listed_prefix = Some(prefix).filter(|p| !p.is_empty());
-        let page = self
-            .block_on(self.store.list_paginated(listed_prefix, opts))
-            .map_err(|e| self.error(prefix, "list", e))?;
+        let got = self.block_on(self.store.list_paginated(listed_prefix, opts));
+        let page = got.map_err(|e| self.error(prefix, "list", e))?;
         Ok((relative_to(prefix, page.result.objects), page.page_token))
     }
 

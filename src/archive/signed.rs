@@ -98,9 +98,8 @@ impl Signer {
         let started = Instant::now();
         let mut backoff = self.retry.backoff.init_backoff;
         for attempt in 0.. {
-            let request = self
-                .signed(&r.method, &url, &r.headers, body.clone(), &sha256)
-                .await?;
+            let signed = self.signed(&r.method, &url, &r.headers, body.clone(), &sha256);
+            let request = signed.await?;
             let last = started.elapsed() + backoff > self.retry.retry_timeout;
             match self.client.execute(request).await {
                 Ok(answer) => {
@@ -152,9 +151,8 @@ impl Signer {
         let credential = credential.map_err(|e| Failure(format!("credentials: {e}")))?;
         let mut request = HttpRequest::new(body);
         *request.method_mut() = method.clone();
-        *request.uri_mut() = url
-            .parse()
-            .map_err(|e| Failure(format!("URL {url}: {e}")))?;
+        let uri = url.parse().map_err(|e| Failure(format!("URL {url}: {e}")));
+        *request.uri_mut() = uri?;
         for (name, value) in headers.iter().chain(&self.every_request) {
             let n = http::HeaderName::try_from(name.as_str());
             let (Ok(n), Ok(v)) = (n, http::HeaderValue::try_from(value.as_str())) else {
