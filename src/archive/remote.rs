@@ -568,10 +568,8 @@ pub(super) fn retry_config(budget: Duration) -> RetryConfig {
     let backoff = BackoffConfig::default();
     // Every wait is at least `init_backoff`, so this count is never
     // reached before the budget is spent: time alone decides.
-    let tries = budget.as_nanos() / backoff.init_backoff.as_nanos().max(1);
-    let max_retries = usize::try_from(tries)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1);
+    let tries = usize::try_from(budget.as_nanos() / backoff.init_backoff.as_nanos().max(1));
+    let max_retries = tries.unwrap_or(usize::MAX).saturating_add(1);
     // object_store waits once more after its last check of the time: the
     // longest wait, a tenth of the budget, bounds how far it goes past it.
     let max_backoff = (budget / 10).clamp(backoff.init_backoff, backoff.max_backoff);

@@ -20,7 +20,7 @@ use super::digest;
 use object_store::aws::{AwsAuthorizer, AwsCredentialProvider};
 use object_store::client::{HttpClient, HttpErrorKind, HttpRequest, HttpRequestBody};
 use object_store::RetryConfig;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Characters a key's path part keeps unencoded ('/' separates its parts).
 const PATH_SAFE: &[u8] = b"-._~/";
@@ -198,9 +198,8 @@ fn retried(status: u16) -> bool {
 fn next_backoff(now: Duration, retry: &RetryConfig) -> Duration {
     let b = &retry.backoff;
     let longer = now.mul_f64(b.base.max(1.0)).min(b.max_backoff);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH);
+    let nanos = since_epoch.map_or(0, |d| d.subsec_nanos());
     let jitter = longer.mul_f64(f64::from(nanos % 1000) / 2000.0);
     (longer - jitter).max(b.init_backoff)
 }
