@@ -30,11 +30,9 @@ pub fn claim(remote: &Remote, me: &Identity) -> Result<()> {
 /// The identity in the claim of `log`, `None` if the prefix is unclaimed.
 pub fn owner(remote: &Remote, log: &str) -> Result<Option<Identity>> {
     let key = claim_key(&remote.location().prefix, log);
-    let Some(bytes) = remote.get(&key)? else {
-        return Ok(None);
-    };
-    let url = remote.location().url_of(&key);
-    Identity::decode(&String::from_utf8_lossy(&bytes), Path::new(&url)).map(Some)
+    let got = remote.get_text(&key)?;
+    got.map(|(text, url)| Identity::decode(&text, &url))
+        .transpose()
 }
 
 /// The error for a prefix claimed by `owner` that `me` tried to ship to.

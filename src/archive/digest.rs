@@ -134,12 +134,6 @@ pub fn of_decompressed(file: &std::fs::File, path: &Path) -> Result<Digest> {
     of_reader(decoder, path, "decompress segment")
 }
 
-/// The 32 bytes of a SHA-256 written as `Digest::sha256` is; `None` if
-/// `hex` is not one.
-pub fn sha256_bytes(hex: &str) -> Option<[u8; 32]> {
-    crate::format::from_hex(hex)
-}
-
 /// `bytes` in standard base64, padded: how S3's `x-amz-checksum-sha256`
 /// carries a SHA-256.
 pub fn base64(bytes: &[u8]) -> String {
@@ -168,13 +162,12 @@ mod tests {
         parts.update(b"");
         parts.update(b"bc");
         assert_eq!(parts.finish(), d);
-        let raw = sha256_bytes(&d.sha256).unwrap();
+        let raw: [u8; 32] = crate::format::from_hex(&d.sha256).unwrap();
         assert_eq!(crate::format::hex(&raw), d.sha256);
         assert_eq!(base64(&raw), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
         assert_eq!(
             (base64(b"a"), base64(b"ab")),
             ("YQ==".into(), "YWI=".into())
         );
-        assert_eq!(sha256_bytes("ab"), None);
     }
 }

@@ -145,11 +145,10 @@ fn gather(
                 }),
             }
         }
-        match next {
-            // An empty token (some servers send the element empty on the
-            // last page) ends the listing; one the server sent already
-            // would list the same page forever.
-            Some(t) if t.is_empty() => break,
+        // An empty token (some servers send the element empty on the last
+        // page) ends the listing; one the server sent already would list
+        // the same page forever.
+        match next.filter(|t| !t.is_empty()) {
             Some(t) if token.as_ref() == Some(&t) => {
                 let what = "list: the server sent the same continuation token twice";
                 return Err(remote.object_error(prefix, ErrorKind::Remote, what));

@@ -23,19 +23,12 @@ impl Location {
             .strip_prefix("s3://")
             .ok_or_else(|| bad("not an s3:// URL"))?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        let bucket_ok = (3..=63).contains(&bucket.len())
-            && bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-        if !bucket_ok {
+        let named = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-';
+        if !(3..=63).contains(&bucket.len()) || !bucket.bytes().all(named) {
             return Err(bad("bucket names are 3 to 63 of a-z 0-9 . -"));
         }
         let prefix = prefix.trim_matches('/');
-        if prefix
-            .split('/')
-            .any(|p| p.is_empty() || p == "." || p == "..")
-            && !prefix.is_empty()
-        {
+        if !prefix.is_empty() && prefix.split('/').any(|p| ["", ".", ".."].contains(&p)) {
             return Err(bad("the prefix has an empty, '.' or '..' part"));
         }
         Ok(Location {

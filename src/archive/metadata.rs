@@ -111,12 +111,10 @@ impl ObjectMetadata {
 /// (docs/FORMAT.md section 18.2). An object without metadata (not written
 /// by `binlog ship`) is read for what it holds.
 pub fn check_size(url: &Path, size: u64, meta: Option<&ObjectMetadata>) -> Result<()> {
-    let Some(said) = meta.map(|m| m.bytes) else {
-        return Ok(());
+    let said = match meta {
+        Some(m) if m.bytes != size => m.bytes,
+        _ => return Ok(()),
     };
-    if size == said {
-        return Ok(());
-    }
     let how = if size < said { "cut short" } else { "grown" };
     let what = format!(
         "the object is {size} bytes, its metadata (binlog-bytes) says {said}: {how}, it is not \

@@ -52,13 +52,10 @@ impl ObjectLock {
             LockMode::Governance => "GOVERNANCE",
             LockMode::Compliance => "COMPLIANCE",
         };
-        let until = crate::clock::now_ns() + i64::from(self.days) * 86_400_000_000_000;
+        let until = iso_date(crate::clock::now_ns() + i64::from(self.days) * 86_400_000_000_000);
         [
             ("x-amz-object-lock-mode".into(), mode.into()),
-            (
-                "x-amz-object-lock-retain-until-date".into(),
-                iso_date(until),
-            ),
+            ("x-amz-object-lock-retain-until-date".into(), until),
             ("x-amz-sdk-checksum-algorithm".into(), "SHA256".into()),
         ]
     }

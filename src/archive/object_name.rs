@@ -6,7 +6,7 @@
 //! <prefix>/<log>/claim                                         the claim (claim.rs)
 //! <prefix>/<log>/pruned                                        the prune marker (prune/marker.rs)
 //! <prefix>/<log>/prune-claim-<generation, 20 digits>           a pruner's claim (prune/lease.rs)
-//! <prefix>/<log>/head-<segment no, 20 digits>-<end, 20 digits>  a signed head (shipper/mod.rs)
+//! <prefix>/<log>/head-<segment no, 20 digits>-<end, 20 digits>  a signed head (shipper/head.rs)
 //! <prefix>/<log>/<segment no, 20 digits>-<first seq, 20 digits>.binlog[.zst]
 //! <prefix>/<log>/<segment no>-<first seq>.salvaged-<offset>.<copy>.binlog   a salvaged file
 //! ```
@@ -42,8 +42,6 @@ pub fn prune_claim_key(prefix: &str, log: &str, generation: u64) -> String {
     format!("{dir}{PRUNE_CLAIM_OBJECT}{generation:020}")
 }
 
-/// What every key of `log` under `prefix` starts with: `<prefix>/<log>/`
-/// (`<log>/` for an empty prefix).
 /// The key of the shipped signed head naming segment `segment_no` and
 /// covering its bytes before `end`: the newest head sorts last.
 #[cfg(any(test, feature = "sign"))]
@@ -52,6 +50,8 @@ pub fn head_key(prefix: &str, log: &str, segment_no: u64, end: u64) -> String {
     format!("{dir}{head}{segment_no:020}-{end:020}")
 }
 
+/// What every key of `log` under `prefix` starts with: `<prefix>/<log>/`
+/// (`<log>/` for an empty prefix).
 pub fn log_prefix(prefix: &str, log: &str) -> String {
     let prefix = prefix.trim_matches('/');
     match prefix {

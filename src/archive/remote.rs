@@ -17,6 +17,7 @@ use object_store::{BackoffConfig, ClientOptions, GetOptions, GetResult, ObjectSt
 use std::fmt::Display;
 use std::future::Future;
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -127,11 +128,13 @@ impl Remote {
             .with_conditional_put(S3ConditionalPut::ETagMatch)
             .with_checksum_algorithm(object_store::aws::Checksum::SHA256);
         use AmazonS3ConfigKey as K;
+        let virtual_hosted = c.virtual_hosted_style.map(|v| v.to_string());
         for (key, value) in [
             (K::Endpoint, &c.endpoint),
             (K::Region, &c.region),
             (K::AccessKeyId, &c.access_key_id),
             (K::SecretAccessKey, &c.secret_access_key),
+            (K::VirtualHostedStyleRequest, &virtual_hosted),
         ] {
             if let Some(v) = value {
                 b = b.with_config(key, v);
@@ -143,9 +146,6 @@ impl Remote {
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT").ok());
         let plain_http = endpoint.is_some_and(|e| e.starts_with("http://"));
-        if let Some(v) = c.virtual_hosted_style {
-            b = b.with_virtual_hosted_style_request(v);
-        }
         // A request waits at most the retry timeout (unless its own
         // timeout is set): a server that accepts connections and never
         // answers fails a call within it, as one that refuses them does.
@@ -275,7 +275,7 @@ impl Remote {
     #[doc(hidden)]
     pub fn put_create(&self, key: &str, body: Vec<u8>, meta: &ObjectMetadata) -> Result<Created> {
         let doing = "create-only PUT";
-        let sha = digest::sha256_bytes(&meta.sha256)
+        let sha = crate::format::from_hex(&meta.sha256)
             .ok_or_else(|| self.failed(key, doing, "the metadata's sha256 is not one"))?;
         let headers = self.object_creation_headers(Some(meta));
         let r = self.signed_request(key, doing, put(key, body, sha, headers, true))?;
@@ -396,6 +396,15 @@ impl Remote {
         Ok(got.inspect(|b| self.requests.get(b.len())).map(Vec::from))
     }
 
+    /// The object at `key`, whole, as text (a small object the archive
+    /// writes: the claim, the prune marker), and its URL; `None` if there
+    /// is none.
+    pub(super) fn get_text(&self, key: &str) -> Result<Option<(String, PathBuf)>> {
+        let url = PathBuf::from(self.location.url_of(key));
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        Ok(self.get(key)?.map(|b| (text(b), url)))
+    }
+
     /// The size and SHA-256 of the object at `key`, read with ranged GETs
     /// (see `for_each_part`); `None` if there is no such object.
     #[doc(hidden)]
@@ -472,17 +481,14 @@ impl Remote {
     #[doc(hidden)]
     pub fn get_range(&self, key: &str, range: Range<u64>) -> Result<Vec<u8>> {
         let path = self.key(key)?;
-        let at = range.start;
-        match self.block_on(self.store.get_range(&path, range)) {
-            Ok(b) => {
-                self.requests.get(b.len());
-                // The body's buffer itself when nothing else shares it
-                // (object_store gathers a ranged GET's body into one):
-                // no copy of the chunk.
-                Ok(Vec::from(b))
-            }
-            Err(e) => Err(self.error(key, &format!("ranged GET at offset {at}"), e)),
-        }
+        let doing = format!("ranged GET at offset {}", range.start);
+        let got = self.block_on(self.store.get_range(&path, range));
+        let b = got.map_err(|e| self.error(key, &doing, e))?;
+        self.requests.get(b.len());
+        // The body's buffer itself when nothing else shares it
+        // (object_store gathers a ranged GET's body into one): no copy of
+        // the chunk.
+        Ok(Vec::from(b))
     }
 
     /// Every object directly under `prefix` (which ends in '/'), sorted
@@ -491,9 +497,8 @@ impl Remote {
     pub fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>> {
         let path = self.key(prefix.trim_end_matches('/'))?;
         self.requests.lists.fetch_add(1, Relaxed);
-        let listed = self
-            .block_on(self.store.list_with_delimiter(Some(&path)))
-            .map_err(|e| self.error(prefix, "list", e))?;
+        let got = self.block_on(self.store.list_with_delimiter(Some(&path)));
+        let listed = got.map_err(|e| self.error(prefix, "list", e))?;
         let mut out = relative_to(prefix, listed.objects);
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
@@ -519,9 +524,8 @@ impl Remote {
             ..PaginatedListOptions::default()
         };
         let listed_prefix = Some(prefix).filter(|p| !p.is_empty());
-        let page = self
-            .block_on(self.store.list_paginated(listed_prefix, opts))
-            .map_err(|e| self.error(prefix, "list", e))?;
+        let got = self.block_on(self.store.list_paginated(listed_prefix, opts));
+        let page = got.map_err(|e| self.error(prefix, "list", e))?;
         Ok((relative_to(prefix, page.result.objects), page.page_token))
     }
 
@@ -564,10 +568,8 @@ pub(super) fn retry_config(budget: Duration) -> RetryConfig {
     let backoff = BackoffConfig::default();
     // Every wait is at least `init_backoff`, so this count is never
     // reached before the budget is spent: time alone decides.
-    let tries = budget.as_nanos() / backoff.init_backoff.as_nanos().max(1);
-    let max_retries = usize::try_from(tries)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1);
+    let tries = usize::try_from(budget.as_nanos() / backoff.init_backoff.as_nanos().max(1));
+    let max_retries = tries.unwrap_or(usize::MAX).saturating_add(1);
     // object_store waits once more after its last check of the time: the
     // longest wait, a tenth of the budget, bounds how far it goes past it.
     let max_backoff = (budget / 10).clamp(backoff.init_backoff, backoff.max_backoff);

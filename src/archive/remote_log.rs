@@ -87,26 +87,21 @@ impl RemoteLog {
             return Ok(None);
         };
         let url = self.url_of(&key);
-        let bytes = self.get_whole(&key)?;
-        Ok(Some((
-            crate::sign::SignedHead::from_bytes(&bytes, &url)?,
-            url,
-        )))
+        let head = crate::sign::SignedHead::from_bytes(&self.get_whole(&key)?, &url)?;
+        Ok(Some((head, url)))
     }
 
     /// The log's signed heads the shipper put (shipper/head.rs), oldest
-    /// first: the segment each names and its key.
+    /// first (the listing is sorted by key): the segment each names and its
+    /// key.
     pub(crate) fn heads(&self) -> Result<Vec<(u64, String)>> {
         let prefix = log_prefix(&self.remote.location().prefix, &self.log);
         let listed = self.remote.list(&prefix)?.into_iter();
-        let mut heads: Vec<(u64, String)> = listed
-            .filter_map(|o| match LogObject::of(&o.name) {
-                LogObject::Head(no, _) => Some((no, format!("{prefix}{}", o.name))),
-                _ => None,
-            })
-            .collect();
-        heads.sort_by(|a, b| a.1.cmp(&b.1));
-        Ok(heads)
+        let heads = listed.filter_map(|o| match LogObject::of(&o.name) {
+            LogObject::Head(no, _) => Some((no, format!("{prefix}{}", o.name))),
+            _ => None,
+        });
+        Ok(heads.collect())
     }
 
     /// How the log reader and errors name the object at `object_key`.

@@ -184,10 +184,8 @@ fn keep(windows: &mut Vec<Window>, at: u64, bytes: Vec<u8>, next_len: usize) {
 /// Copies what `held` (bytes from `at`) has at `offset` into `buf`; how
 /// many it copied (0 if it holds nothing there).
 fn copy_from(held: &[u8], at: u64, offset: u64, buf: &mut [u8]) -> usize {
-    let Some(skip) = offset.checked_sub(at) else {
-        return 0;
-    };
-    let Some(rest) = usize::try_from(skip).ok().and_then(|s| held.get(s..)) else {
+    let skip = offset.checked_sub(at).and_then(|s| usize::try_from(s).ok());
+    let Some(rest) = skip.and_then(|s| held.get(s..)) else {
         return 0;
     };
     let n = rest.len().min(buf.len());

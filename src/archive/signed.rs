@@ -20,7 +20,7 @@ use super::digest;
 use object_store::aws::{AwsAuthorizer, AwsCredentialProvider};
 use object_store::client::{HttpClient, HttpErrorKind, HttpRequest, HttpRequestBody};
 use object_store::RetryConfig;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Characters a key's path part keeps unencoded ('/' separates its parts).
 const PATH_SAFE: &[u8] = b"-._~/";
@@ -98,9 +98,8 @@ impl Signer {
         let started = Instant::now();
         let mut backoff = self.retry.backoff.init_backoff;
         for attempt in 0.. {
-            let request = self
-                .signed(&r.method, &url, &r.headers, body.clone(), &sha256)
-                .await?;
+            let signed = self.signed(&r.method, &url, &r.headers, body.clone(), &sha256);
+            let request = signed.await?;
             let last = started.elapsed() + backoff > self.retry.retry_timeout;
             match self.client.execute(request).await {
                 Ok(answer) => {
@@ -152,9 +151,8 @@ impl Signer {
         let credential = credential.map_err(|e| Failure(format!("credentials: {e}")))?;
         let mut request = HttpRequest::new(body);
         *request.method_mut() = method.clone();
-        *request.uri_mut() = url
-            .parse()
-            .map_err(|e| Failure(format!("URL {url}: {e}")))?;
+        let uri = url.parse().map_err(|e| Failure(format!("URL {url}: {e}")));
+        *request.uri_mut() = uri?;
         for (name, value) in headers.iter().chain(&self.every_request) {
             let n = http::HeaderName::try_from(name.as_str());
             let (Ok(n), Ok(v)) = (n, http::HeaderValue::try_from(value.as_str())) else {
@@ -200,9 +198,8 @@ fn retried(status: u16) -> bool {
 fn next_backoff(now: Duration, retry: &RetryConfig) -> Duration {
     let b = &retry.backoff;
     let longer = now.mul_f64(b.base.max(1.0)).min(b.max_backoff);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH);
+    let nanos = since_epoch.map_or(0, |d| d.subsec_nanos());
     let jitter = longer.mul_f64(f64::from(nanos % 1000) / 2000.0);
     (longer - jitter).max(b.init_backoff)
 }

@@ -65,14 +65,12 @@ impl StoreSettings {
                 .push(("x-amz-request-payer".into(), "requester".into()));
         }
         let encryption = match self.encryption.as_deref() {
-            None => {
-                if self.kms_key_id.is_some() || self.bucket_key_enabled.is_some() {
-                    return Err("AWS_SSE_KMS_KEY_ID or AWS_SSE_BUCKET_KEY_ENABLED is set \
-                                without AWS_SERVER_SIDE_ENCRYPTION"
-                        .into());
-                }
-                return Ok(h);
+            None if self.kms_key_id.is_some() || self.bucket_key_enabled.is_some() => {
+                let why = "AWS_SSE_KMS_KEY_ID or AWS_SSE_BUCKET_KEY_ENABLED is set without \
+                           AWS_SERVER_SIDE_ENCRYPTION";
+                return Err(why.into());
             }
+            None => return Ok(h),
             Some(e @ ("AES256" | "aws:kms" | "aws:kms:dsse")) => e,
             Some("sse-c") => {
                 let why = "AWS_SERVER_SIDE_ENCRYPTION=sse-c: the archive's uploads do not \

@@ -77,11 +77,9 @@ impl SignedHead {
             })(),
             _ => None,
         };
-        head.ok_or_else(|| {
-            let what =
-                format!("not a signed head of libbinlog: one line, {HEAD_LABEL} and 8 fields");
-            Error::file(ErrorKind::InvalidArgument, path, what)
-        })
+        let what =
+            || format!("not a signed head of libbinlog: one line, {HEAD_LABEL} and 8 fields");
+        head.ok_or_else(|| Error::file(ErrorKind::InvalidArgument, path, what()))
     }
 
     /// Its line in a head file.

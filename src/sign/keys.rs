@@ -53,13 +53,8 @@ pub(super) fn read_key_file(path: &Path, label: &str) -> Result<[u8; HASH_LEN]> 
         (Some(l), Some(h), None) if l == label => from_hex(h),
         _ => None,
     };
-    key.ok_or_else(|| {
-        Error::file(
-            ErrorKind::InvalidArgument,
-            path,
-            format!("not a key file of libbinlog: one line, {label} and 64 hex digits"),
-        )
-    })
+    let what = || format!("not a key file of libbinlog: one line, {label} and 64 hex digits");
+    key.ok_or_else(|| Error::file(ErrorKind::InvalidArgument, path, what()))
 }
 
 pub(super) fn write_key_file(path: &Path, text: &str, mode: u32) -> Result<()> {

@@ -105,12 +105,10 @@ impl Trust {
         let Some((head, path)) = &self.head else {
             return;
         };
+        use FindingKind as K;
         let found = match (head.key == self.key, head.signed_by(&head.key)) {
-            (false, true) => Some((FindingKind::OtherKey, "signed by another key".into())),
-            (_, false) => Some((
-                FindingKind::BadSignature,
-                "its signature does not verify".into(),
-            )),
+            (false, true) => Some((K::OtherKey, "signed by another key".into())),
+            (_, false) => Some((K::BadSignature, "its signature does not verify".into())),
             (true, true) => match segment(head.segment_no) {
                 None if shipped && self.newest_link == Some(head.prev) => None,
                 found => head_finding(head, found),
@@ -184,15 +182,11 @@ fn head_finding(head: &SignedHead, segment: Option<Reader>) -> Option<Place> {
 /// The digest check every verify makes of a signed seal: the bytes up to
 /// its records' end, read through the reader's source, against it.
 pub(super) fn check_digest(r: &Reader, rep: &mut SegmentReport) {
-    let Some((block, end)) = rep
-        .seal
-        .as_ref()
-        .and_then(|d| Some((d.chain.clone()?, d.records_end)))
-    else {
-        return;
-    };
+    let Some(d) = &rep.seal else { return };
+    let Some(block) = &d.chain else { return };
+    let (signed, end) = (block.digest, d.records_end);
     let what = match sign::digest_of_source(r.original(), end) {
-        Some(digest) if digest == block.digest => return,
+        Some(digest) if digest == signed => return,
         Some(_) => format!(
             "the bytes before offset {end} are not the ones its seal's digest names: \
              records (or the header) changed after sealing"
@@ -211,12 +205,8 @@ fn unsigned(rep: &SegmentReport, what: &str) -> Finding {
 
 /// A finding of `kind` about `rep`'s seal.
 fn at_seal(rep: &SegmentReport, kind: FindingKind, what: String) -> Finding {
-    finding_at(
-        rep,
-        kind,
-        rep.seal.as_ref().map_or(0, |d| d.records_end),
-        what,
-    )
+    let at = rep.seal.as_ref().map_or(0, |d| d.records_end);
+    finding_at(rep, kind, at, what)
 }
 
 /// A finding of `kind` about `rep` at offset `at`.

@@ -29,29 +29,25 @@ fn frame_findings(rep: &mut SegmentReport) {
     if let Some(e) = table_lost {
         // The table's offset is one in the compressed file: the finding is
         // where the segment's bytes end, in the reader's seal finding.
-        let end = rep.file_len;
-        if !name_in_region(rep, end, 1, &e) {
-            let f = frame_finding(rep, &e, None, 0);
-            rep.push(f);
-        }
+        let (end, f) = (rep.file_len, frame_finding(rep, &e, None, 0));
+        name_in_region(rep, end, 1, &e, f);
     }
     let mut frame = Vec::new();
     for i in 0..seg.frames().len() {
         let entry = seg.frames()[i];
         if let Err(e) = seg.frame_into(i, &mut frame) {
             let (at, len) = (entry.offset, u64::from(entry.size));
-            if !name_in_region(rep, at, len, &e) {
-                let f = frame_finding(rep, &e, Some(at), len);
-                rep.push(f);
-            }
+            let f = frame_finding(rep, &e, Some(at), len);
+            name_in_region(rep, at, len, &e, f);
         }
     }
 }
 
 /// Names the frame error `e` of the frame holding the original bytes from
 /// `at`, `len` of them, in the reader's finding of the damaged region it is
-/// part of, if there is one: one finding per region.
-fn name_in_region(rep: &mut SegmentReport, at: u64, len: u64, e: &Error) -> bool {
+/// part of, if there is one (one finding per region); else adds `f`, its
+/// own finding.
+fn name_in_region(rep: &mut SegmentReport, at: u64, len: u64, e: &Error, f: Finding) {
     let region = rep.findings.iter_mut().find(|f| {
         // A frame that fails where every record it holds passes its checks
         // is met by the reader where it leaves the frame: a region of no
@@ -64,11 +60,10 @@ fn name_in_region(rep: &mut SegmentReport, at: u64, len: u64, e: &Error) -> bool
         ];
         kinds.contains(&f.kind) && f.offset.is_some_and(|o| o <= at + len && at <= o + f.len)
     });
-    let Some(f) = region else {
-        return false;
-    };
-    f.message = format!("{}; {}", f.message, e.message());
-    true
+    match region {
+        Some(r) => r.message = format!("{}; {}", r.message, e.message()),
+        None => rep.push(f),
+    }
 }
 
 /// The finding of a frame error `e` at original `offset`: what a reseal

@@ -138,15 +138,7 @@ impl Verify {
     /// between them; each object read with ranged GETs.
     #[cfg(feature = "s3")]
     pub fn remote(log: crate::archive::RemoteLog) -> Result<Verify> {
-        let keys: Vec<String> = log.segments()?.into_iter().map(|s| s.object_key).collect();
-        let mut v = Verify::files(keys.iter().map(|k| log.url_of(k)).collect());
-        v = v.of_log(log.log(), false, None);
-        v.remote = Some(RemoteObjects {
-            log,
-            keys,
-            shipped: false,
-        });
-        Ok(v)
+        Verify::in_bucket(log, false)
     }
 
     /// `remote`, each object fetched whole once and checked against the
@@ -155,11 +147,17 @@ impl Verify {
     /// `Corrupt` finding, the object's first.
     #[cfg(feature = "s3")]
     pub fn shipped(log: crate::archive::RemoteLog) -> Result<Verify> {
-        let mut v = Verify::remote(log)?;
-        if let Some(r) = &mut v.remote {
-            r.shipped = true;
-        }
-        Ok(v)
+        Verify::in_bucket(log, true)
+    }
+
+    /// `remote`, or with `shipped` `shipped`.
+    #[cfg(feature = "s3")]
+    fn in_bucket(log: crate::archive::RemoteLog, shipped: bool) -> Result<Verify> {
+        let keys: Vec<String> = log.segments()?.into_iter().map(|s| s.object_key).collect();
+        let v = Verify::files(keys.iter().map(|k| log.url_of(k)).collect());
+        let v = v.of_log(log.log(), false, None);
+        let remote = Some(RemoteObjects { log, keys, shipped });
+        Ok(Verify { remote, ..v })
     }
 
     /// These files as the segments of log `name` (its lock `locked`, its
@@ -191,11 +189,9 @@ impl Verify {
                 match r.log.newest_head() {
                     Ok(head) => trust.head = head,
                     Err(e) => {
-                        let (m, at) = (
-                            format!("its signed head cannot be read: {e}"),
-                            rep.location.clone(),
-                        );
-                        rep.push(Finding::new(FindingKind::Unreadable, &at, None, m));
+                        let m = format!("its signed head cannot be read: {e}");
+                        let f = Finding::new(FindingKind::Unreadable, &rep.location, None, m);
+                        rep.push(f);
                     }
                 }
             }
@@ -233,10 +229,8 @@ impl Verify {
         if let Some(RemoteObjects { log, keys, .. }) = &self.remote {
             return log.open_reader(&keys[j], true).ok()?.seal().cloned();
         }
-        crate::reader::Reader::open(&self.files[j])
-            .ok()?
-            .seal()
-            .cloned()
+        let r = crate::reader::Reader::open(&self.files[j]).ok()?;
+        r.seal().cloned()
     }
 
     fn verify_file(&self, i: usize) -> SegmentReport {
@@ -376,11 +370,9 @@ fn order(p: &Path) -> Option<crate::format::naming::ReadOrder> {
 /// (`NotYetWritten`), as `LogReader` reads it.
 pub fn newest_of_log(rep: &mut SegmentReport) {
     if rep.header.is_none() && rep.tail.is_none() {
-        let truncated = rep
-            .findings
-            .iter_mut()
-            .filter(|f| f.kind == FindingKind::Truncated);
-        truncated.for_each(|f| f.kind = FindingKind::NotYetWritten);
+        for f in of_kind(rep, FindingKind::Truncated) {
+            f.kind = FindingKind::NotYetWritten;
+        }
     }
 }
 
@@ -388,11 +380,7 @@ pub fn newest_of_log(rep: &mut SegmentReport) {
 /// writer died before sealing it.
 fn not_sealed(rep: &mut SegmentReport) {
     let loc = rep.location.display().to_string();
-    for f in rep
-        .findings
-        .iter_mut()
-        .filter(|f| f.kind == FindingKind::Unsealed)
-    {
+    for f in of_kind(rep, FindingKind::Unsealed) {
         f.kind = FindingKind::NotSealed;
         f.message = format!(
             "{loc}: offset {}: not sealed, although newer segments follow it (its writer died); \
@@ -400,6 +388,11 @@ fn not_sealed(rep: &mut SegmentReport) {
             f.offset.unwrap_or(0)
         );
     }
+}
+
+/// The findings of `rep` of kind `kind`.
+fn of_kind(rep: &mut SegmentReport, kind: FindingKind) -> impl Iterator<Item = &mut Finding> {
+    rep.findings.iter_mut().filter(move |f| f.kind == kind)
 }
 
 /// What is at `path` (see `Verify::path`): None for a segment file, else
@@ -415,9 +408,8 @@ pub(crate) fn log_at(path: &Path, name: Option<&str>) -> Result<Option<String>> 
     if let Some(name) = name {
         return Ok(Some(name.to_string()));
     }
-    let names: Vec<String> = crate::log::logs_in(path, "*", "list")?
-        .into_keys()
-        .collect();
+    let logs = crate::log::logs_in(path, "*", "list")?;
+    let names: Vec<String> = logs.into_keys().collect();
     match names.as_slice() {
         [one] => Ok(Some(one.clone())),
         [] => Err(Error::file(

@@ -12,10 +12,8 @@ use crate::error::{Error, ErrorKind, Result};
 pub(super) fn shipped(log: &RemoteLog, key: &str) -> Result<SegmentReport> {
     let url = log.url_of(key);
     let meta = log.remote().head(key)?.and_then(|(_, m)| m);
-    let meta = meta.ok_or_else(|| {
-        let what = "no binlog metadata (not an object `binlog ship` wrote)";
-        Error::file(ErrorKind::Corrupt, &url, what)
-    })?;
+    let what = "no binlog metadata (not an object `binlog ship` wrote)";
+    let meta = meta.ok_or_else(|| Error::file(ErrorKind::Corrupt, &url, what))?;
     let bytes = log.get_whole(key)?;
     let mut rep = match log.reader_of_copy(key, &bytes, Some(&meta), true) {
         Ok(r) => segment_of_reader(r),

@@ -49,10 +49,9 @@ fn generations(remote: &Remote, log: &str) -> Result<Vec<u64>> {
 /// `None` if it is gone or unreadable (taken as stale: a claim is
 /// written whole by one PUT).
 fn taken(remote: &Remote, key: &str) -> Result<Option<(u64, String)>> {
-    let Some(bytes) = remote.get(key)? else {
+    let Some((text, _)) = remote.get_text(key)? else {
         return Ok(None);
     };
-    let text = String::from_utf8_lossy(&bytes);
     let line = |name| text.lines().find_map(|l| l.strip_prefix(name));
     let since = line("since ").and_then(|s| s.parse().ok());
     Ok(since.map(|s| (s, line("by ").unwrap_or("?").to_string())))

@@ -65,11 +65,9 @@ impl Marker {
 /// The marker of `log`, `None` if nothing of it was ever pruned.
 pub fn load(remote: &Remote, log: &str) -> Result<Option<Marker>> {
     let key = marker_key(&remote.location().prefix, log);
-    let Some(bytes) = remote.get(&key)? else {
-        return Ok(None);
-    };
-    let url = remote.location().url_of(&key);
-    Marker::decode(&String::from_utf8_lossy(&bytes), log, Path::new(&url)).map(Some)
+    let got = remote.get_text(&key)?;
+    got.map(|(text, url)| Marker::decode(&text, log, &url))
+        .transpose()
 }
 
 /// Stores `m` as the marker of `log`, replacing the one there.

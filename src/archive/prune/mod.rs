@@ -104,8 +104,7 @@ impl RemoteLog {
     pub fn prune(&self, opts: &PruneOptions) -> Result<PruneReport> {
         let remote = self.remote();
         if opts.dry_run {
-            let m = marker::load(remote, self.log())?;
-            return self.plan(opts, m.map(|m| m.through));
+            return self.plan(opts, self.pruned_through()?);
         }
         let lease = lease::take(remote, self.log(), opts.stale_claim_after)?;
         let done = self.prune_holding(opts, &lease);

@@ -37,10 +37,7 @@ impl Shipper {
             return Ok(());
         };
         let before = |no: u64| no < head.segment_no;
-        let blocked = local
-            .blocked_by
-            .as_ref()
-            .is_some_and(|b| before(b.segment_no));
+        let blocked = local.blocked_by.iter().any(|b| before(b.segment_no));
         let all_shipped = !blocked
             && (local.sealed.iter().filter(|s| before(s.segment_no)))
                 .all(|s| self.journal.is_uploaded_at(s.order()) || self.pruned(s.segment_no));

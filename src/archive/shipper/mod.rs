@@ -208,15 +208,12 @@ impl Shipper {
             waiting_for: local.blocked_by.as_ref().map(|b| b.path.clone()),
             ..ShipReport::default()
         };
-        let pending: Vec<&SealedSegment> = local
-            .sealed
-            .iter()
-            .filter(|s| {
-                let done = self.journal.entry_of(s.order()).map(|e| e.state);
-                !matches!(done, Some(State::Uploaded | State::LocalDeleted))
-                    && !self.pruned(s.segment_no)
-            })
-            .collect();
+        let to_ship = |s: &&SealedSegment| {
+            let done = self.journal.entry_of(s.order()).map(|e| e.state);
+            !matches!(done, Some(State::Uploaded | State::LocalDeleted))
+                && !self.pruned(s.segment_no)
+        };
+        let pending: Vec<&SealedSegment> = local.sealed.iter().filter(to_ship).collect();
         let uploads = self.upload_in_order(&pending, &mut report);
         // The uploads verified before an error are stored too.
         let stored = self.store_journal();
@@ -224,7 +221,7 @@ impl Shipper {
         #[cfg(feature = "sign")]
         self.ship_head(head, &local)?;
         report.removed_local = self.remove_shipped(&local)?;
-        (report.pruned, report.prune_locked) = self.prune_remote()?;
+        self.prune_remote(&mut report)?;
         Ok(report)
     }
 
@@ -240,8 +237,9 @@ impl Shipper {
     }
 
     /// Applies `remote_retention`, if it sets a limit: the segment
-    /// numbers of the objects deleted, and the one a lock kept.
-    fn prune_remote(&mut self) -> Result<(Vec<u64>, Option<(u64, String)>)> {
+    /// numbers of the objects deleted, and the one a lock kept, go to
+    /// `report`.
+    fn prune_remote(&mut self, report: &mut ShipReport) -> Result<()> {
         let consumers = self.opts.wait_for_consumers.map(|b| (self.dir.clone(), b));
         let opts = PruneOptions {
             dry_run: false,
@@ -249,21 +247,19 @@ impl Shipper {
             ..self.opts.remote_retention.clone()
         };
         if !opts.limits().any() {
-            return Ok((Vec::new(), None));
+            return Ok(());
         }
-        let report = match self.remote_log()?.prune(&opts) {
+        let pruned = match self.remote_log()?.prune(&opts) {
             Ok(r) => r,
             // Another pruner of the log (`binlog remote prune`) is at it:
             // this pass leaves it to that one.
-            Err(e) if e.kind() == ErrorKind::Locked => return Ok((Vec::new(), None)),
+            Err(e) if e.kind() == ErrorKind::Locked => return Ok(()),
             Err(e) => return Err(e),
         };
-        self.pruned_through = report.pruned_through.or(self.pruned_through);
-        let locked = report.locked.map(|(s, why)| (s.key.segment_no, why));
-        Ok((
-            report.deleted.iter().map(|s| s.key.segment_no).collect(),
-            locked,
-        ))
+        self.pruned_through = pruned.pruned_through.or(self.pruned_through);
+        report.pruned = pruned.deleted.iter().map(|s| s.key.segment_no).collect();
+        report.prune_locked = pruned.locked.map(|(s, why)| (s.key.segment_no, why));
+        Ok(())
     }
 }
 

@@ -26,11 +26,9 @@ impl Shipper {
         };
         let mut removed = Vec::new();
         for group in local.sealed.chunk_by(|a, b| a.segment_no == b.segment_no) {
-            let segments_after = local
-                .sealed
-                .iter()
-                .filter(|s| s.salvaged.is_none() && s.segment_no > group[0].segment_no)
-                .count();
+            let later =
+                |s: &&SealedSegment| s.salvaged.is_none() && s.segment_no > group[0].segment_no;
+            let segments_after = local.sealed.iter().filter(later).count();
             if segments_after < keep || self.held_by_consumer(local, group) {
                 break;
             }
@@ -151,7 +149,8 @@ impl Shipper {
             return Ok(Ok(()));
         }
         let what = format!(
-            "damaged in the bucket: {} bytes, sha256 {}, uploaded as {} bytes, sha256 {}; segment {} is kept in {} and shipping stopped",
+            "damaged in the bucket: {} bytes, sha256 {}, uploaded as {} bytes, sha256 {}; segment \
+             {} is kept in {} and shipping stopped",
             d.bytes,
             d.sha256,
             e.bytes,
@@ -159,11 +158,8 @@ impl Shipper {
             s.segment_no,
             s.path.display()
         );
-        Ok(Err(self.remote.object_error(
-            &key,
-            ErrorKind::Corrupt,
-            what,
-        )))
+        let damaged = self.remote.object_error(&key, ErrorKind::Corrupt, what);
+        Ok(Err(damaged))
     }
 }
 

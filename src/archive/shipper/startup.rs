@@ -104,10 +104,8 @@ impl Shipper {
         for (&order, (name, _)) in &remote {
             let local_now = local.all.contains(&order);
             if !local_now && fresh.through.is_none_or(|t| order.segment_no > t) {
-                let (bytes, sha256) = old
-                    .entry_of(order)
-                    .map(|e| (e.bytes, e.sha256.clone()))
-                    .unwrap_or_default();
+                let known = old.entry_of(order).map(|e| (e.bytes, e.sha256.clone()));
+                let (bytes, sha256) = known.unwrap_or_default();
                 fresh.set(Entry {
                     segment_no: order.segment_no,
                     salvaged: order.salvaged,
@@ -124,10 +122,7 @@ impl Shipper {
             AfterRemoved::At(p) => Some(p),
             AfterRemoved::LastRemoved(after) => self.position_after_last(&remote, after)?,
         };
-        fresh.next = [old.next, found]
-            .into_iter()
-            .flatten()
-            .reduce(Position::max);
+        fresh.next = old.next.into_iter().chain(found).reduce(Position::max);
         // Stored unless the file says so already (or, absent, would say
         // nothing).
         let unchanged = match &stored {
@@ -171,24 +166,21 @@ impl Shipper {
     /// bucket, in read order: their names under `<prefix>/<log>/` and
     /// sizes.
     fn remote_segments(&self) -> Result<BTreeMap<ReadOrder, (String, u64)>> {
-        let prefix = self.log_prefix();
+        let prefix_len = self.log_prefix().len();
         let mut out = BTreeMap::new();
-        for o in self.remote.list(&prefix)? {
-            if let Some(k) = parse_object_key(&o.name) {
-                if let Some((other, _)) = out.insert(k.order(), (o.name.clone(), o.size)) {
-                    let of = match k.salvaged {
-                        None => format!("segment {}", k.segment_no),
-                        Some((offset, copy)) => format!(
-                            "the file salvaged from segment {} at {offset} (copy {copy})",
-                            k.segment_no
-                        ),
-                    };
-                    let what = format!("a second object of {of} (the other: {other})");
-                    let key = self.object_key(&o.name);
-                    return Err(self
-                        .remote
-                        .object_error(&key, ErrorKind::RemoteConflict, what));
-                }
+        for s in self.remote_log()?.segments()? {
+            let (k, name) = (&s.key, s.object_key[prefix_len..].to_string());
+            if let Some((other, _)) = out.insert(k.order(), (name, s.size)) {
+                let of = match k.salvaged {
+                    None => format!("segment {}", k.segment_no),
+                    Some((offset, copy)) => format!(
+                        "the file salvaged from segment {} at {offset} (copy {copy})",
+                        k.segment_no
+                    ),
+                };
+                let what = format!("a second object of {of} (the other: {other})");
+                let conflict = ErrorKind::RemoteConflict;
+                return Err(self.remote.object_error(&s.object_key, conflict, what));
             }
         }
         Ok(out)
@@ -273,13 +265,8 @@ fn position_after_removed(
     local: &LocalLog,
     remote: &BTreeMap<ReadOrder, (String, u64)>,
 ) -> AfterRemoved {
-    let removed = j
-        .entries
-        .iter()
-        .filter(|e| e.state == State::LocalDeleted)
-        .map(|e| e.segment_no)
-        .chain(j.through)
-        .max();
+    let deleted = j.entries.iter().filter(|e| e.state == State::LocalDeleted);
+    let removed = deleted.map(|e| e.segment_no).chain(j.through).max();
     let Some(removed) = removed else {
         return AfterRemoved::Unknown;
     };
@@ -299,11 +286,7 @@ fn position_after_removed(
         .range(segment_at(after)..)
         .find(|(o, _)| o.salvaged.is_none())
         .map(|(o, (name, _))| (o.segment_no, parse_object_key(name).map(|k| k.first_seq)));
-    let Some((_, first_seq)) = [here, there]
-        .into_iter()
-        .flatten()
-        .min_by_key(|(no, _)| *no)
-    else {
+    let Some((_, first_seq)) = here.into_iter().chain(there).min_by_key(|(no, _)| *no) else {
         return AfterRemoved::LastRemoved(after);
     };
     first_seq.map_or(AfterRemoved::Unknown, |seq| {
