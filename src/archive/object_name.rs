@@ -136,9 +136,19 @@ mod tests {
         assert_eq!(LogObject::of(&lease), LogObject::PruneClaim(7));
         let head = name(head_key(p, o, 3, 4096));
         assert_eq!(LogObject::of(&head), LogObject::Head(3, 4096));
-        assert!(head_key(p, o, 3, 4096) < head_key(p, o, 4, 64), "newest last");
+        assert!(
+            head_key(p, o, 3, 4096) < head_key(p, o, 4, 64),
+            "newest last"
+        );
         let short_head = format!("head-{:020}-4096", 3);
-        for foreign in ["claim.tmp", "pruned2", "prune-claim-7", "notes.txt", "", &short_head] {
+        for foreign in [
+            "claim.tmp",
+            "pruned2",
+            "prune-claim-7",
+            "notes.txt",
+            "",
+            &short_head,
+        ] {
             assert_eq!(LogObject::of(foreign), LogObject::Foreign, "{foreign}");
         }
     }

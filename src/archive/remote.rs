@@ -242,7 +242,10 @@ impl Remote {
     /// The headers of a request creating a segment object with `meta` (or
     /// a signed head, without): its metadata, the ones the store's
     /// settings ask for, and the lock, if objects are locked.
-    pub(super) fn object_creation_headers(&self, meta: Option<&ObjectMetadata>) -> Vec<(String, String)> {
+    pub(super) fn object_creation_headers(
+        &self,
+        meta: Option<&ObjectMetadata>,
+    ) -> Vec<(String, String)> {
         let mut headers = meta.map_or(Vec::new(), ObjectMetadata::to_headers);
         headers.extend(self.creation_headers.iter().cloned());
         headers.extend(self.lock.iter().flat_map(|l| l.headers()));
@@ -299,7 +302,12 @@ impl Remote {
         self.put_create_small(key, body, self.object_creation_headers(None))
     }
 
-    fn put_create_small(&self, key: &str, body: Vec<u8>, headers: Vec<(String, String)>) -> Result<Created> {
+    fn put_create_small(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        headers: Vec<(String, String)>,
+    ) -> Result<Created> {
         let doing = "create-only PUT";
         let sha = digest::sha256_of(&body);
         match self.block_on(self.signer.send(put(key, body, sha, headers, true))) {

@@ -91,9 +91,9 @@ impl Verify {
     /// change it), after `trusting` (a log in a bucket is checked against
     /// the newest head its shipper put there, without): a head signed by
     /// another key is `OtherKey`, one that does not verify `BadSignature`,
-    /// a head whose segment the log
-    /// does not hold `CutOff` (on the log's last file). `InvalidArgument`
-    /// without `trusting`, or for a file that is no signed head.
+    /// a head whose segment the log does not hold `CutOff` (on the log's
+    /// last file). `InvalidArgument` without `trusting`, or for a file
+    /// that is no signed head.
     /// Nothing changes when it fails.
     #[cfg(feature = "sign")]
     pub fn with_head(&mut self, head: &Path) -> Result<&mut Verify> {

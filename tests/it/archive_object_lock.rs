@@ -154,3 +154,28 @@ fn the_newest_segments_deleted_from_the_bucket_are_cut_off_against_its_signed_he
     assert_eq!(heads.len(), 2, "{heads:?}");
     assert!(heads[1].contains(&format!("head-{:020}-", 4)), "{heads:?}");
 }
+
+#[test]
+fn a_prune_deletes_the_signed_heads_naming_segments_it_pruned() {
+    let server = S3Server::start(&["logs"]);
+    let t = TempDir::new("lock-heads");
+    let (w, public) = signed_log(t.path(), 3);
+    let mut s = ship(&server, t.path(), "logs", None).unwrap();
+    s.ship_once().unwrap();
+    for i in 0..PER_SEGMENT * 2 {
+        w.write("order", format!("more {i}").as_bytes()).unwrap();
+    }
+    w.tick().unwrap();
+    assert_eq!(s.ship_once().unwrap().uploaded, [3, 4]);
+    let log = crate::common::remote::remote_log(&server, "logs", "arch", "orders");
+    assert_eq!(head_keys(&log).len(), 2);
+    let prune = PruneOptions {
+        max_segments: Some(1),
+        ..PruneOptions::default()
+    };
+    assert_eq!(log.prune(&prune).unwrap().pruned_through, Some(3));
+    let heads = head_keys(&log);
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert!(heads[0].contains(&format!("head-{:020}-", 5)), "{heads:?}");
+    assert_eq!(remote_damage(&log, public), []);
+}

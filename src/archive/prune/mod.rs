@@ -130,7 +130,9 @@ impl RemoteLog {
             lease.check(remote, log)?;
             remote.delete(&s.object_key)?;
         }
-        if let Some(through) = report.pruned_through {
+        // The heads go in a prune that deletes segments: not again in each
+        // that finds nothing to delete.
+        if let (Some(through), false) = (report.pruned_through, report.deleted.is_empty()) {
             self.prune_heads(through)?;
         }
         Ok(report)
