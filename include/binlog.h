@@ -2266,11 +2266,12 @@ binlog_result binlog_verify_trust(struct binlog_verify *v, const char *key_path)
 /*
  Checks a log's newest segments against its signed head in the file at
  `head_path` (a copy of `<log>.head` kept where the writer's host cannot
- change it): a head not signed by the trusted key is
- `BINLOG_FINDING_BAD_SIGNATURE`, one naming a segment the log does not
- hold `BINLOG_FINDING_CUT_OFF`. Called after `binlog_verify_trust` and
- before the first `binlog_verify_next` (else
- `BINLOG_ERR_INVALID_ARGUMENT`, as for a file that is no signed head).
+ change it): a head signed by another key is `BINLOG_FINDING_OTHER_KEY`,
+ one whose signature does not verify `BINLOG_FINDING_BAD_SIGNATURE`, one
+ naming a segment the log does not hold `BINLOG_FINDING_CUT_OFF`. Called
+ after `binlog_verify_trust` and before the first `binlog_verify_next`
+ (else `BINLOG_ERR_INVALID_ARGUMENT`, as for a file that is no signed
+ head).
  */
 binlog_result binlog_verify_head(struct binlog_verify *v, const char *head_path);
 

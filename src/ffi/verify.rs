@@ -215,10 +215,11 @@ pub extern "C" fn binlog_verify_trust(
 /// Checks a log's newest segments against its signed head in the file at
 /// `head_path` (a copy of `<log>.head` kept where the writer's host cannot
 /// change it): a head signed by another key is `BINLOG_FINDING_OTHER_KEY`,
-/// one whose signature does not verify `BINLOG_FINDING_BAD_SIGNATURE`, one naming a segment the log does not
-/// hold `BINLOG_FINDING_CUT_OFF`. Called after `binlog_verify_trust` and
-/// before the first `binlog_verify_next` (else
-/// `BINLOG_ERR_INVALID_ARGUMENT`, as for a file that is no signed head).
+/// one whose signature does not verify `BINLOG_FINDING_BAD_SIGNATURE`, one
+/// naming a segment the log does not hold `BINLOG_FINDING_CUT_OFF`. Called
+/// after `binlog_verify_trust` and before the first `binlog_verify_next`
+/// (else `BINLOG_ERR_INVALID_ARGUMENT`, as for a file that is no signed
+/// head).
 #[no_mangle]
 pub extern "C" fn binlog_verify_head(
     v: *mut binlog_verify,
