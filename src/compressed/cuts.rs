@@ -114,11 +114,8 @@ pub fn each_frame_end(
 /// of the last non-empty offset array), if the file holds it.
 fn definitions_end(file: &[u8], seal: &SealDirectory) -> Option<u64> {
     let last = seal.types.iter().rev().find(|t| t.count > 0)?;
-    next_record(
-        file,
-        array_entry(file, last.array_offset)?,
-        seal.records_end,
-    )
+    let first = array_entry(file, last.array_offset)?;
+    next_record(file, first, seal.records_end)
 }
 
 /// The offset an offset array's entry at `at` of `file` holds, if the file

@@ -334,11 +334,8 @@ impl Shared {
 
     fn writer<'a>(&self, st: &'a State) -> Result<&'a Arc<Writer>> {
         st.current.as_ref().ok_or_else(|| {
-            Error::file(
-                ErrorKind::Closed,
-                &self.dir,
-                format!("log {} is closed", self.name),
-            )
+            let why = format!("log {} is closed", self.name);
+            Error::file(ErrorKind::Closed, &self.dir, why)
         })
     }
 
