@@ -122,9 +122,8 @@ fn definitions_end(file: &[u8], seal: &SealDirectory) -> Option<u64> {
 /// holds it.
 pub(super) fn array_entry(file: &[u8], at: u64) -> Option<u64> {
     let at = usize::try_from(at).ok()?;
-    Some(u64::from_le_bytes(
-        file.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
+    let entry = file.get(at..at.checked_add(8)?)?;
+    Some(crate::format::u64_at(entry, 0))
 }
 
 /// Cuts `start..end` (not empty) every `frame_size` bytes.
