@@ -108,8 +108,12 @@ pub fn compress_segment_with_copies(
                 on_step(Step::SourceRemoved);
                 return Ok(done);
             }
-            Err(e) if is_damaged_copy(&e) => remove_durably(&zst)?,
-            Err(e) if is_other_file(&e) => drop(move_aside(&zst, "differs")?),
+            // Damaged (its frames or seek table), not whole but different.
+            Err(e) if is_frame_damage(&e) || is_table_lost(&e) => remove_durably(&zst)?,
+            // A whole file of other bytes (or of no segment).
+            Err(e) if matches!(e.kind(), ErrorKind::Corrupt | ErrorKind::NotABinlog) => {
+                drop(move_aside(&zst, "differs")?)
+            }
             Err(e) => return Err(e),
         }
     }
@@ -319,18 +323,6 @@ fn keep_modified_time(original: &File, file: &File, tmp: &Path) -> Result<()> {
         .map_err(|e| Error::io(tmp, "read the segment's modification time", e))?;
     file.set_modified(modified)
         .map_err(|e| Error::io(tmp, "set modification time", e))
-}
-
-/// Whether `e`, from checking a compressed copy, says the copy is damaged
-/// (its frames or seek table), not whole but different, or unreadable.
-fn is_damaged_copy(e: &Error) -> bool {
-    is_frame_damage(e) || is_table_lost(e)
-}
-
-/// Whether `e`, from checking a compressed copy, says it is a whole file
-/// of other bytes (or of no segment).
-fn is_other_file(e: &Error) -> bool {
-    matches!(e.kind(), ErrorKind::Corrupt | ErrorKind::NotABinlog)
 }
 
 /// Checks that the compressed copy at `tmp`, whose frames were verified

@@ -72,9 +72,8 @@ impl CompressedSegment {
         };
         if directory.frames.len() != frames {
             let listed = directory.frames.len();
-            return damaged(format!(
-                "lists {listed} copy frames, the seek table {frames}"
-            ));
+            let what = format!("lists {listed} copy frames, the seek table {frames}");
+            return damaged(what);
         }
         match directory.check(&self.seal) {
             Ok(()) => {
@@ -223,9 +222,8 @@ fn same_as_original(
         let at = offsets[j];
         let read = original.read_exact_at(&mut theirs, at);
         if read.is_err() || theirs != ours {
-            return Err(format!(
-                "its record {j} differs from the record at offset {at}"
-            ));
+            let what = format!("its record {j} differs from the record at offset {at}");
+            return Err(what);
         }
     }
     Ok(())

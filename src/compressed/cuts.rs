@@ -114,20 +114,16 @@ pub fn each_frame_end(
 /// of the last non-empty offset array), if the file holds it.
 fn definitions_end(file: &[u8], seal: &SealDirectory) -> Option<u64> {
     let last = seal.types.iter().rev().find(|t| t.count > 0)?;
-    next_record(
-        file,
-        array_entry(file, last.array_offset)?,
-        seal.records_end,
-    )
+    let first = array_entry(file, last.array_offset)?;
+    next_record(file, first, seal.records_end)
 }
 
 /// The offset an offset array's entry at `at` of `file` holds, if the file
 /// holds it.
 pub(super) fn array_entry(file: &[u8], at: u64) -> Option<u64> {
     let at = usize::try_from(at).ok()?;
-    Some(u64::from_le_bytes(
-        file.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
+    let entry = file.get(at..at.checked_add(8)?)?;
+    Some(crate::format::u64_at(entry, 0))
 }
 
 /// Cuts `start..end` (not empty) every `frame_size` bytes.

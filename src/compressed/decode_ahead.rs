@@ -69,7 +69,7 @@ struct Channels {
 /// A frame handed over: its size, and where its outcome comes back.
 struct Pending {
     size: u64,
-    done: Receiver<DecodedFrame>,
+    outcome: Receiver<DecodedFrame>,
 }
 
 pub struct DecodeAhead {
@@ -204,10 +204,7 @@ impl DecodeAhead {
                     self.stopped = true;
                 }
             }
-            self.channels.pending.push_back(Pending {
-                size,
-                done: outcome,
-            });
+            self.channels.pending.push_back(Pending { size, outcome });
             self.pending_bytes += size;
             self.to_hand.start += 1;
         }
@@ -222,7 +219,7 @@ impl DecodeAhead {
         }
         let pending = self.channels.pending.pop_front()?;
         self.pending_bytes -= pending.size;
-        let mut frame = pending.done.recv().ok()?;
+        let mut frame = pending.outcome.recv().ok()?;
         self.taken_next += 1;
         self.spare_src.push(std::mem::take(&mut frame.src));
         Some(frame)

@@ -144,10 +144,8 @@ impl CompressedSegment {
     ) -> Result<(CompressedSegment, Option<Error>)> {
         let (path, file) = open_file(path.as_ref())?;
         let (table, lost) = read_table_salvage(&file, &path)?;
-        Ok((
-            CompressedSegment::with_table(path, Box::new(file), table),
-            lost,
-        ))
+        let segment = CompressedSegment::with_table(path, Box::new(file), table);
+        Ok((segment, lost))
     }
 
     pub(super) fn with_table(

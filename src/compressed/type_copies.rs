@@ -245,9 +245,8 @@ impl CopyDirectory {
         while i < self.frames.len() {
             let id = self.frames[i].type_id;
             let Some(t) = seal.types.get(id as usize) else {
-                return Err(format!(
-                    "copy frame {i} names type {id}, the seal has no such type"
-                ));
+                let what = format!("copy frame {i} names type {id}, the seal has no such type");
+                return Err(what);
             };
             let (mut next, mut bytes) = (0u64, 0u64);
             while let Some(f) = self.frames.get(i).filter(|f| f.type_id == id) {
@@ -328,11 +327,9 @@ pub fn check_copy_records(
     let first = usize::try_from(frame.first).map_err(|_| "too many records".to_string())?;
     let end = first.checked_add(frame.count as usize);
     let Some(placed) = end.and_then(|end| offsets.get(first..end)) else {
+        let (count, len) = (frame.count, offsets.len());
         return Err(format!(
-            "{} records from record {} of the copy, the offset array has {}",
-            frame.count,
-            frame.first,
-            offsets.len()
+            "{count} records from record {first} of the copy, the offset array has {len}"
         ));
     };
     if bytes.len() != frame.len as usize {

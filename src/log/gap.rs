@@ -205,13 +205,6 @@ pub fn records_missing<'a>(
     damaged_regions > 0 || gaps.into_iter().next().is_some()
 }
 
-/// Whether a segment holds no record, as a log's readers judge a failed
-/// roll's leftover: its seal counts none, or, unsealed, nothing follows
-/// its header.
-fn holds_no_record(sealed_count: Option<u64>, len: u64, data_start: u64) -> bool {
-    sealed_count.map_or(len == data_start, |n| n == 0)
-}
-
 /// What a log's readers need of a file to judge it when it starts before
 /// the end of the file read before it.
 #[derive(Clone, Copy, Debug)]
@@ -270,7 +263,9 @@ pub fn starts_behind(f: &FileShape, exp: u64) -> Option<Behind> {
     if f.first_seq >= exp {
         return None;
     }
-    if holds_no_record(f.sealed_count, f.len, f.data_start) {
+    // No record in it, as a log's readers judge a failed roll's leftover:
+    // its seal counts none, or, unsealed, nothing follows its header.
+    if f.sealed_count.map_or(f.len == f.data_start, |n| n == 0) {
         return Some(Behind::FailedRollLeftover);
     }
     let read = |n: u64| f.first_seq.saturating_add(n) <= exp;

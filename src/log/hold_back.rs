@@ -72,14 +72,6 @@ impl HoldBack {
     pub fn is_holding(&self) -> bool {
         self.held.is_some()
     }
-
-    /// Drops the record held back, if any: the reader stands where it was
-    /// taken from, so the record is not returned again.
-    fn drop_held(&mut self) {
-        if self.held.take().is_some() {
-            self.reader.forget_last_record();
-        }
-    }
 }
 
 impl RecordReader for HoldBack {
@@ -127,7 +119,10 @@ impl RecordReader for HoldBack {
         let filtered =
             |h: &OwnedRecord| !names.is_empty() && !names.contains(&h.record().type_name);
         if self.held.as_deref().is_some_and(filtered) {
-            self.drop_held();
+            // Dropped: the reader stands where it was taken from, so the
+            // record is not returned again.
+            self.held = None;
+            self.reader.forget_last_record();
         }
     }
 

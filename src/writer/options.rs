@@ -180,10 +180,8 @@ impl Options {
             _ => {}
         }
         if self.sync_wait_spin > MAX_SYNC_WAIT_SPIN {
-            let (us, max) = (
-                self.sync_wait_spin.as_micros(),
-                MAX_SYNC_WAIT_SPIN.as_micros(),
-            );
+            let us = self.sync_wait_spin.as_micros();
+            let max = MAX_SYNC_WAIT_SPIN.as_micros();
             let why = format!("sync_wait_spin {us} us above the {max} us limit");
             return Err(Error::invalid(why));
         }

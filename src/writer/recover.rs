@@ -297,14 +297,9 @@ fn len_of(file: &File, path: &Path) -> Result<u64> {
 /// valid record frame may appear anywhere in it (a damaged header length in
 /// a segment with records is corruption, not a torn header).
 fn torn_header(file: &File, path: &Path, len: u64) -> Result<bool> {
-    let mut head = Vec::new();
-    let mut f = file;
-    f.seek(SeekFrom::Start(0))
-        .and_then(|_| {
-            f.take(crate::format::MAX_HEADER_LEN as u64)
-                .read_to_end(&mut head)
-        })
-        .map_err(|e| Error::io(path, "read header", e))?;
+    let mut head = vec![0u8; len.min(crate::format::MAX_HEADER_LEN as u64) as usize];
+    let read = crate::sys::read_upto(|b, o| file.read_at(b, o), &mut head, 0);
+    head.truncate(read.map_err(|e| Error::io(path, "read header", e))?);
     let prefix = &head[..head.len().min(MAGIC.len())];
     if !MAGIC.starts_with(prefix) {
         return Ok(false);

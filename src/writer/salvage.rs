@@ -119,7 +119,8 @@ pub fn salvage_run(segment: &Path, origin: Options, run: &Run) -> Result<Salvage
         });
     }
     let to = free_name(segment, run.start);
-    let tmp = temp_of(&to);
+    // Where the copy is written first.
+    let tmp = crate::sys::with_suffix(&to, ".tmp");
     // What a crash left while writing a copy: never a file of the log.
     match std::fs::remove_file(&tmp) {
         Ok(()) => {}
@@ -257,11 +258,6 @@ pub fn free_name(segment: &Path, offset: u64) -> PathBuf {
         .map(|n| dir.join(naming::salvaged_name(&name, offset, n)))
         .find(|p| std::fs::symlink_metadata(p).is_err())
         .expect("a free name")
-}
-
-/// Where the copy to be named `to` is written first.
-fn temp_of(to: &Path) -> PathBuf {
-    crate::sys::with_suffix(to, ".tmp")
 }
 
 /// The file name of `path`, lossily as text ("" for none).

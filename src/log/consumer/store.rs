@@ -6,7 +6,7 @@
 //! by an flock while a consumer has it open: one process at a time.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::crc32;
+use crate::format::{crc32, u32_at, u64_at};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -85,29 +85,27 @@ impl Committed {
     /// A slot's commit, or `None` if the slot holds none (never written,
     /// or torn: its length or CRC does not check).
     fn decode(slot: &[u8]) -> Option<Committed> {
-        let u32_at = |o: usize| u32::from_le_bytes(slot[o..o + 4].try_into().unwrap());
-        let u64_at = |o: usize| u64::from_le_bytes(slot[o..o + 8].try_into().unwrap());
         let version = || u16::from_le_bytes([slot[8], slot[9]]);
         if slot.len() < FIXED_LEN + 4 || &slot[..8] != MAGIC || version() != VERSION {
             return None;
         }
-        let len = u32_at(12) as usize;
+        let len = u32_at(slot, 12) as usize;
         if !(FIXED_LEN + 4..=slot.len()).contains(&len)
-            || crc32(&slot[..len - 4]) != u32_at(len - 4)
+            || crc32(&slot[..len - 4]) != u32_at(slot, len - 4)
         {
             return None;
         }
         let mut c = Committed {
-            generation: u64_at(16),
-            commit_ns: u64_at(24) as i64,
+            generation: u64_at(slot, 16),
+            commit_ns: u64_at(slot, 24) as i64,
             positions: Vec::new(),
         };
         let (mut o, end) = (FIXED_LEN, len - 4);
-        for _ in 0..u32_at(32) {
+        for _ in 0..u32_at(slot, 32) {
             let n = *slot.get(o)? as usize;
             let name = std::str::from_utf8(slot.get(o + 1..o + 1 + n)?).ok()?;
             let seq = slot.get(o + 1 + n..o + 9 + n)?;
-            c.set(name, u64::from_le_bytes(seq.try_into().unwrap()));
+            c.set(name, u64_at(seq, 0));
             o += 9 + n;
         }
         (o == end).then_some(c)

@@ -170,13 +170,8 @@ impl LogReader {
             .into_iter()
             .map(|s| s.path)
             .collect();
-        Ok(LogReader::new(
-            Source::Log {
-                dir,
-                name: name.to_string(),
-            },
-            files,
-        ))
+        let name = name.to_string();
+        Ok(LogReader::new(Source::Log { dir, name }, files))
     }
 
     /// Reads the given segment files in the given order.

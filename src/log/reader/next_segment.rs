@@ -96,11 +96,9 @@ impl LogReader {
     fn leave_segment(&mut self) {
         let r = self.at.current.take().expect("opened");
         if let Tail::Torn { offset, .. } = r.tail() {
-            let gap = Gap::new(GapReason::Damage, r.path(), Some(r.next_seq()), None);
-            self.gaps.push(Gap {
-                offset: Some(offset),
-                ..gap
-            });
+            let mut gap = Gap::new(GapReason::Damage, r.path(), Some(r.next_seq()), None);
+            gap.offset = Some(offset);
+            self.gaps.push(gap);
             self.at.open_gap = Some(OpenGap::Torn);
         }
         // Where this segment's sequence numbers end: from the seal (a type

@@ -15,10 +15,8 @@ impl LogWriter {
     /// its error how many were, and their sequence numbers.
     pub fn write_batch(&self, entries: &[Entry<'_>]) -> Result<u64> {
         let s = &*self.shared;
-        let mut events = Vec::new();
         let mut batch = Batch::default();
-        let result = s.append_batch(entries, &mut batch, &mut events);
-        s.dispatch(events);
+        let result = s.reporting(|events| s.append_batch(entries, &mut batch, events));
         // Outside the log's lock, so that other writers join the same
         // fdatasync (group commit).
         let waited = batch

@@ -15,8 +15,7 @@ thread_local! {
 
 impl Shared {
     pub(super) fn tick(&self) -> Result<()> {
-        let mut events = Vec::new();
-        let r = (|| {
+        let r = self.reporting(|events| {
             let mut st = self.state.lock();
             if st.current.is_none() {
                 return Ok(());
@@ -26,14 +25,13 @@ impl Shared {
             if self.roll_due(&mut st, &snap, 0, now)
                 && self.opts.period.floor(now) != st.period_start
             {
-                self.roll(&mut st, &mut events, now)?;
+                self.roll(&mut st, events, now)?;
             }
             if self.enforce_retention(&mut st) > 0 {
                 self.store_manifest(&mut st, false)?;
             }
             Ok(())
-        })();
-        self.dispatch(events);
+        });
         #[cfg(feature = "sign")]
         let r = r.and_then(|()| self.checkpoint());
         r

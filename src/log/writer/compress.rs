@@ -86,10 +86,7 @@ impl Shared {
                 return Ok(());
             };
             let result = compress(&path, &c);
-            let mut events = Vec::new();
-            let done = self.compressed(&path, result, &mut events);
-            self.dispatch(events);
-            done?;
+            self.reporting(|events| self.compressed(&path, result, events))?;
         }
         Ok(())
     }

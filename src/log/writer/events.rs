@@ -48,6 +48,15 @@ impl Shared {
         ev.last_failure = Some(e.to_string());
     }
 
+    /// `f`'s result, the events it gathered dispatched once it returns
+    /// (outside whatever locks `f` took).
+    pub(super) fn reporting<T>(&self, f: impl FnOnce(&mut Vec<SegmentEvent>) -> T) -> T {
+        let mut events = Vec::new();
+        let result = f(&mut events);
+        self.dispatch(events);
+        result
+    }
+
     /// Runs the callbacks and queues sealed segments for polling, in the
     /// order of the events. Events a callback causes (it rolled or closed
     /// the log) are reported after the earlier ones, by the outermost

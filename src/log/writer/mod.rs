@@ -243,8 +243,7 @@ impl LogWriter {
     /// sealed (and any segment rolled away from before it).
     pub fn roll(&self) -> Result<()> {
         let s = &*self.shared;
-        let mut events = Vec::new();
-        let r = {
+        s.reporting(|events| {
             // Before the state lock: no background sealing runs meanwhile.
             // Released before the callbacks run: they may roll or close.
             let _order = s.sealer.lock();
@@ -254,12 +253,10 @@ impl LogWriter {
             let now = (s.opts.clock)();
             s.start_next_segment(&mut st, now).and_then(|()| {
                 // The segment it left, and any left before whose seal failed.
-                let sealed = s.seal_ending_locked(&mut st, &mut events);
+                let sealed = s.seal_ending_locked(&mut st, events);
                 s.manifest_changed(&mut st).and(sealed)
             })
-        };
-        s.dispatch(events);
-        r
+        })
     }
 
     /// Applies the time triggers (period roll, age retention) now. The
@@ -337,11 +334,8 @@ impl Shared {
 
     fn writer<'a>(&self, st: &'a State) -> Result<&'a Arc<Writer>> {
         st.current.as_ref().ok_or_else(|| {
-            Error::file(
-                ErrorKind::Closed,
-                &self.dir,
-                format!("log {} is closed", self.name),
-            )
+            let why = format!("log {} is closed", self.name);
+            Error::file(ErrorKind::Closed, &self.dir, why)
         })
     }
 

@@ -213,10 +213,8 @@ impl Found {
             }
             None => {
                 let why = "still without a seal after sealing";
-                Err(not_resealed(
-                    Error::file(ErrorKind::Corrupt, &f.path, why),
-                    false,
-                ))
+                let e = Error::file(ErrorKind::Corrupt, &f.path, why);
+                Err(not_resealed(e, false))
             }
         }
     }

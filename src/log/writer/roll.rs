@@ -52,7 +52,10 @@ impl Shared {
         let recycled = bufs.or(std::mem::take(&mut st.spare));
         let (next, opened) = self.create_segment(st, no, next_first, recycled, now)?;
         if let Err(e) = old.end_records() {
-            self.discard_segment(st, next);
+            // Not switched to: closed without a seal (it holds no record)
+            // and its file removed.
+            next.discard();
+            self.remove_created(st, next.path());
             return Err(self.poison_on(st, e));
         }
         if old.durable_seq() < next_first {
@@ -131,13 +134,6 @@ impl Shared {
             bytes: w.bytes(),
         };
         Ok((w, opened))
-    }
-
-    /// Removes segment `w` that a roll created and did not switch to:
-    /// closed without a seal (it holds no record) and its file removed.
-    pub(super) fn discard_segment(&self, st: &mut State, w: Writer) {
-        w.discard();
-        self.remove_created(st, w.path());
     }
 
     /// Removes the file at `path` that a roll created before it failed (the

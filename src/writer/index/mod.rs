@@ -197,10 +197,8 @@ impl SegmentIndex {
             let largest = (self.offsets.iter_mut().enumerate())
                 .filter(|(u, o)| *u != t && o.is_empty() && o.capacity() > 0)
                 .max_by_key(|(_, o)| o.capacity());
-            match largest {
-                Some((_, o)) => *o = Vec::new(),
-                None => break,
-            }
+            let Some((_, o)) = largest else { break };
+            *o = Vec::new();
         }
         if spilled && self.offsets[t].is_empty() && cap > 0 && others(self) + wanted > budget(self)
         {

@@ -53,12 +53,10 @@ impl State {
         buf.clear();
         self.spare_bufs.push(buf);
         self.unsealed_from = 0;
-        result.map_err(|e| {
-            if lost > 0 {
-                e.with_detail(|d| format!("{d}; {lost} buffered bytes of records were not written"))
-            } else {
-                e
-            }
+        let unwritten = |d: &str| format!("{d}; {lost} buffered bytes of records were not written");
+        result.map_err(|e| match lost {
+            0 => e,
+            _ => e.with_detail(unwritten),
         })
     }
 

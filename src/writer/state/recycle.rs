@@ -53,11 +53,8 @@ impl State {
         let bufs = std::mem::take(&mut self.spare_bufs);
         let mut seal = std::mem::take(&mut self.seal_buf);
         seal.clear();
-        Recycled {
-            bufs,
-            seal,
-            index: self.index.take_vecs(),
-        }
+        let index = self.index.take_vecs();
+        Recycled { bufs, seal, index }
     }
 }
 

@@ -153,8 +153,6 @@ fn batch_type_ref<'e>(
         defined.len() - 1
     });
     let id = (known + at) as u32;
-    Ok(TypeRef {
-        id,
-        defines: before.is_none(),
-    })
+    let defines = before.is_none();
+    Ok(TypeRef { id, defines })
 }
