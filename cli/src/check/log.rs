@@ -7,7 +7,8 @@ use crate::paths::Source;
 use crate::progress::Progress;
 use binlog::sign::PublicKey;
 use binlog::verify::{FindingKind, SegmentReport, Verify};
-use std::path::Path;
+use clap::Args;
+use std::path::PathBuf;
 
 /// Checks a source's segments in order, with the log's continuity; calls
 /// `each` with each segment's report as it is done. True if the log's position is unknown
@@ -15,25 +16,19 @@ use std::path::Path;
 /// refuses the log), which is printed.
 pub fn check_source(
     source: &Source,
-    trust: Option<(PublicKey, Option<&Path>)>,
+    trust: &TrustArgs,
     progress: &mut Progress,
     mut each: impl FnMut(SegmentReport, &mut Progress) -> CliResult<()>,
 ) -> CliResult<bool> {
-    let mut reports = match &source.log {
+    let reports = match &source.log {
         // A log with only its manifest left has no segment file: the
         // library reports its manifest (see
         // `SourceArgs::resolve`).
         Some(l) => Verify::log(&l.dir, &l.name)?,
         None => Verify::files(source.files.clone()),
     };
-    if let Some((key, head)) = trust {
-        reports = reports.trusting(key);
-        if let Some(head) = head {
-            reports.with_head(head)?;
-        }
-    }
     let mut position_unknown = false;
-    for rep in reports {
+    for rep in trust.apply(reports)? {
         if rep.manifest {
             position_unknown |= print_manifest(&rep, progress)?;
             continue;
@@ -61,4 +56,37 @@ fn print_manifest(rep: &SegmentReport, progress: &Progress) -> CliResult<bool> {
         }
     }
     Ok(damaged)
+}
+
+/// What a signed log is checked against (`binlog verify`, `binlog remote
+/// verify`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct TrustArgs {
+    /// Check signed seals against this public key (`binlog keys new`
+    /// wrote it): every sealed segment signed by it, and a log's segments
+    /// one chain (none deleted, inserted, reordered or copied).
+    #[arg(long, value_name = "KEY.pub", value_parser = parse_trusted_key)]
+    pub trust: Option<PublicKey>,
+    /// With --trust: a copy of the log's signed head (LOG.head) kept
+    /// elsewhere; the log's newest segments cut off since are reported
+    /// (for s3://, the newest head its shipper put there by default).
+    #[arg(long, value_name = "FILE", requires = "trust")]
+    pub head: Option<PathBuf>,
+}
+
+impl TrustArgs {
+    /// `reports` checked against the key and the head, if a key is given.
+    pub fn apply(&self, mut reports: Verify) -> binlog::Result<Verify> {
+        if let Some(key) = self.trust {
+            reports = reports.trusting(key);
+            if let Some(head) = &self.head {
+                reports.with_head(head)?;
+            }
+        }
+        Ok(reports)
+    }
+}
+
+fn parse_trusted_key(path: &str) -> Result<PublicKey, String> {
+    PublicKey::from_file(path).map_err(|e| e.to_string())
 }

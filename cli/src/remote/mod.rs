@@ -141,7 +141,7 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub at: RemoteLogArgs,
     #[command(flatten)]
-    pub trust: crate::verify::TrustArgs,
+    pub trust: crate::check::TrustArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -164,7 +164,7 @@ pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
     match &args.command {
         RemoteCommand::Ls(a) => logs::run_ls(a),
         RemoteCommand::Verify(a) => {
-            verify::run(&remote_log(&a.at.url, a.at.log.as_deref())?, a.trust.get())
+            verify::run(&remote_log(&a.at.url, a.at.log.as_deref())?, &a.trust)
         }
         RemoteCommand::Fetch(a) => fetch::run(a),
         RemoteCommand::Prune(a) => prune::run(a),

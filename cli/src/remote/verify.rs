@@ -6,25 +6,17 @@
 //! the newest signed head the shipper put (or `--head`). One line per object; exit status 1 if any is damaged or
 //! missing.
 
+use crate::check::TrustArgs;
 use crate::error::{counted, CliResult, Outcome};
 use crate::output;
 use binlog::archive::RemoteLog;
-use binlog::sign::PublicKey;
 use binlog::verify::{FindingKind, Verify};
 use std::io::Write;
-use std::path::Path;
 
-pub fn run(log: &RemoteLog, trust: Option<(PublicKey, Option<&Path>)>) -> CliResult<Outcome> {
+pub fn run(log: &RemoteLog, trust: &TrustArgs) -> CliResult<Outcome> {
     let mut out = output::stdout();
     let mut damaged = false;
-    let mut reports = Verify::shipped(log.clone())?;
-    if let Some((key, head)) = trust {
-        reports = reports.trusting(key);
-        if let Some(head) = head {
-            reports.with_head(head)?;
-        }
-    }
-    for rep in reports {
+    for rep in trust.apply(Verify::shipped(log.clone())?)? {
         let url = rep.location.display();
         let (gaps, damage): (Vec<_>, Vec<_>) = rep
             .findings

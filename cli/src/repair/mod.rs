@@ -79,7 +79,7 @@ fn summary_line(sum: &Summary, dry_run: bool) -> String {
 /// them (with the log's continuity).
 fn plan_source(source: &Source, args: &RepairArgs, progress: &mut Progress) -> CliResult<Plan> {
     let mut reports = Vec::new();
-    check::check_source(source, None, progress, |rep, _| {
+    check::check_source(source, &check::TrustArgs::default(), progress, |rep, _| {
         reports.push(rep);
         Ok(())
     })?;
