@@ -4,7 +4,6 @@
 //! that holds no log yet (with `--log`, not that log: `paths::scan_dir`).
 
 use crate::error::CliResult;
-use crate::file_kind;
 use crate::paths;
 use std::path::Path;
 use std::time::Duration;
@@ -32,7 +31,7 @@ fn missing(path: &Path, log: Option<&str>) -> CliResult<Option<&'static str>> {
         return Ok(Some("does not exist yet"));
     };
     if !meta.is_dir() {
-        let empty = file_kind::is_empty(path);
+        let empty = paths::is_empty(path);
         return Ok(empty.then_some("empty: its header is not written yet"));
     }
     // What `tail` then resolves the path to (`paths::resolve`): with

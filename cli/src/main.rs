@@ -39,11 +39,10 @@ mod encoding;
 mod damage_report;
 // The tool's errors and exit statuses.
 mod error;
-// Empty files and files that are not segments, alike in every command.
-mod file_kind;
 // A segment's original bytes (decompressed, for a compressed one).
 mod original;
-// Printing records and JSON documents.
+// Printing records and JSON documents; what every command calls a type
+// whose name is lost (`unknown-type-N`).
 mod output;
 // What PATH arguments name.
 mod paths;
@@ -53,8 +52,6 @@ mod progress;
 mod select;
 // Times as people read and type them (UTC).
 mod time;
-// `unknown-type-N`: what every command calls a type whose name is lost.
-mod type_names;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;

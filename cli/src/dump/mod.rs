@@ -21,7 +21,6 @@ use crate::error::{CliError, CliResult, Outcome};
 use crate::original;
 use crate::output;
 use crate::paths;
-use crate::type_names;
 use binlog::codec::{read_seal, TRAILER_LEN, TRAILER_MAGIC};
 use line::{DumpOutput, Field};
 use records::{ReaderView, RecordDump};
@@ -70,7 +69,7 @@ fn read_by_reader(path: &Path) -> ReaderView {
     // `next`, not `next_header`: every record's CRC is checked, as verify
     // checks it. A read that fails ends what is known.
     while let Ok(Some(rec)) = r.next() {
-        let name = || type_names::shown_type_name(&rec).into_owned();
+        let name = || output::shown_type_name(&rec).into_owned();
         records::name_once(&mut view.names, rec.type_id(), name);
     }
     view.regions = r.damages().to_vec();
