@@ -25,8 +25,6 @@ mod verify;
 mod write;
 
 // Shared by the commands.
-// `tail -f` waiting for a log to appear.
-mod await_path;
 // Each segment's verdict and its place in its log (verify, repair).
 mod check;
 // Payloads as JSON values by their type's schema, and back.
