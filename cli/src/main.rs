@@ -133,11 +133,13 @@ enum Command {
     /// Upload a log's sealed segments to an S3-compatible bucket.
     Ship(ship::ShipArgs),
     /// List, verify, fetch or prune the segment objects of logs shipped to a bucket.
-    Remote(remote::RemoteArgs),
+    #[command(subcommand)]
+    Remote(remote::RemoteCommand),
     /// List a log's named consumers with their positions and lag, or remove one.
     Consumers(consumers::ConsumersArgs),
     /// Make the Ed25519 keys that sign a log and verify it.
-    Keys(keys::KeysArgs),
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 fn main() -> ExitCode {

@@ -117,12 +117,6 @@ pub fn run_on_urls(
     Some(Ok(outcome))
 }
 
-#[derive(Args, Debug)]
-pub struct RemoteArgs {
-    #[command(subcommand)]
-    pub command: RemoteCommand,
-}
-
 /// Where a shipped log is: `s3://BUCKET/PREFIX/LOG`, or the prefix and
 /// `--log LOG`.
 #[derive(Args, Debug, Clone)]
@@ -160,8 +154,8 @@ pub enum RemoteCommand {
     Prune(prune::PruneArgs),
 }
 
-pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
-    match &args.command {
+pub fn run(command: &RemoteCommand) -> CliResult<Outcome> {
+    match command {
         RemoteCommand::Ls(a) => logs::run_ls(a),
         RemoteCommand::Verify(a) => {
             verify::run(&remote_log(&a.at.url, a.at.log.as_deref())?, &a.trust)
