@@ -41,9 +41,8 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
-    let s = &args.source;
     let verify_remote = |log: &_| remote::verify::run(log, &args.trust);
-    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), &verify_remote) {
+    if let Some(done) = remote::run_on_urls(&args.source, &verify_remote) {
         return done;
     }
     let sources = args.source.resolve()?;

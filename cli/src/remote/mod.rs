@@ -13,6 +13,7 @@ pub mod prune;
 pub mod verify;
 
 use crate::error::{CliError, CliResult, Outcome};
+use crate::paths::SourceArgs;
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
 use binlog::Reader;
 use clap::{Args, Subcommand};
@@ -93,22 +94,21 @@ pub fn log_of(path: &Path) -> Option<RemoteLog> {
 /// remote log they name; `None` if they name local paths only (an error
 /// if both).
 pub fn run_on_urls(
-    paths: &[PathBuf],
-    log: Option<&str>,
+    source: &SourceArgs,
     f: &dyn Fn(&RemoteLog) -> CliResult<Outcome>,
 ) -> Option<CliResult<Outcome>> {
-    let remote = paths.iter().filter(|p| is_remote(p)).count();
+    let remote = source.paths.iter().filter(|p| is_remote(p)).count();
     if remote == 0 {
         return None;
     }
-    if remote < paths.len() {
+    if remote < source.paths.len() {
         let both = "give either s3:// URLs or local paths, not both";
         return Some(Err(CliError::usage(both)));
     }
     let mut outcome = Outcome::Clean;
-    for p in paths {
+    for p in &source.paths {
         let url = p.to_str().unwrap_or_default();
-        match remote_log(url, log).and_then(|l| f(&l)) {
+        match remote_log(url, source.log.as_deref()).and_then(|l| f(&l)) {
             Ok(Outcome::Clean) => {}
             Ok(o) => outcome = o,
             Err(e) => return Some(Err(e)),
