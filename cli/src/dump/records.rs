@@ -3,8 +3,8 @@
 //! after which the dump resumes at the next valid record (as a reader's
 //! scan would).
 
-use super::args::DumpArgs;
 use super::line::{DumpOutput, Field};
+use super::DumpArgs;
 use crate::error::CliResult;
 use crate::output;
 use binlog::codec::{

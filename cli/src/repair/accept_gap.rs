@@ -4,7 +4,7 @@
 //! that `verify` reports the gap as accepted and the log as clean. No
 //! segment changes.
 
-use super::args::RepairArgs;
+use super::RepairArgs;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::paths;
 use binlog::repair;

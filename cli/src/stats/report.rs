@@ -1,9 +1,9 @@
 //! What `binlog stats` prints: a table of types and one of time buckets,
 //! or one JSON document.
 
-use super::args::{BucketWidth, StatsArgs};
 use super::sparkline;
 use super::tally::{Bucket, Tally};
+use super::{BucketWidth, StatsArgs};
 use crate::error::{counted, CliResult};
 use crate::output::{self, human_bytes};
 use crate::time::{self, rfc3339_short};
