@@ -33,8 +33,6 @@ mod decode;
 mod protowire;
 // Payload bytes as hex, base64 and escaped text.
 mod encoding;
-// Damaged regions skipped, as reported on standard error.
-mod damage_report;
 // The tool's errors and exit statuses.
 mod error;
 // A segment's original bytes (decompressed, for a compressed one).
@@ -46,7 +44,8 @@ mod output;
 mod paths;
 // The progress bar of long commands.
 mod progress;
-// Choosing records: filters, `--tail`, the walk that prints them.
+// Choosing records: filters, `--tail`, the walk that prints them (and
+// how it reports a damaged region skipped).
 mod select;
 // Times as people read and type them (UTC).
 mod time;

@@ -3,12 +3,11 @@
 
 mod merge;
 
-use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths::{self, Source};
 use crate::progress::NoProgressAccepted;
-use crate::select::{self, Filter, RecordArgs, Walk};
+use crate::select::{self, damage_message, Filter, RecordArgs, Walk};
 use binlog::{Consumer, LogReader, RecordReader, Start};
 use clap::Args;
 use std::io::Write;
