@@ -7,8 +7,7 @@
 //! use its read and list permissions alone.
 
 mod fetch;
-mod logs;
-pub mod ls;
+pub mod logs;
 pub mod prune;
 pub mod verify;
 
@@ -89,7 +88,7 @@ pub fn log_of(path: &Path) -> Option<RemoteLog> {
     logs.iter().find(|l| l.key_of_url(path).is_some()).cloned()
 }
 
-/// For `binlog info` and `binlog verify` given URLs: runs `f` (`ls::run`,
+/// For `binlog info` and `binlog verify` given URLs: runs `f` (`logs::list_objects`,
 /// `verify::run`: what `binlog remote ls` and `remote verify` do) on each
 /// remote log they name; `None` if they name local paths only (an error
 /// if both).
