@@ -2,13 +2,12 @@
 //! source: its plan, segment by segment, then (unless `--dry-run`) the
 //! steps as they are done, and the summary. The rules (what a segment
 //! needs, how it is backed up, cut, resealed or salvaged) are the
-//! library's; `segment` prints a segment's part, `report` gathers the
+//! library's; `report` prints each segment's part and gathers the
 //! lines (or the JSON document), `accept_gap` records a gap an operator
 //! accepts.
 
 mod accept_gap;
 mod report;
-mod segment;
 
 use crate::check;
 use crate::error::{counted, CliError, CliResult, Outcome};
@@ -88,7 +87,7 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
     let mut sum = Summary::default();
     for source in &sources {
         let plan = plan_source(source, args, &mut report.progress)?;
-        let print = |e: binlog::repair::Event<'_>| segment::print_event(e, args.dry_run, &report);
+        let print = |e: binlog::repair::Event<'_>| report::print_event(e, args.dry_run, &report);
         let s = match args.dry_run {
             true => repair::dry_run(&plan, print),
             false => repair::apply(&plan, print),
