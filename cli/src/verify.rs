@@ -41,7 +41,7 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
-    let verify_remote = |log: &_| remote::verify::run(log, &args.trust);
+    let verify_remote = |log: &_| remote::verify_log(log, &args.trust);
     if let Some(done) = remote::run_on_urls(&args.source, &verify_remote) {
         return done;
     }

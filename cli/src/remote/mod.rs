@@ -9,13 +9,16 @@
 mod fetch;
 pub mod logs;
 pub mod prune;
-pub mod verify;
 
-use crate::error::{CliError, CliResult, Outcome};
+use crate::check::TrustArgs;
+use crate::error::{counted, CliError, CliResult, Outcome};
+use crate::output;
 use crate::paths::SourceArgs;
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
+use binlog::verify::{FindingKind, Verify};
 use binlog::Reader;
 use clap::{Args, Subcommand};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -89,7 +92,7 @@ pub fn log_of(path: &Path) -> Option<RemoteLog> {
 }
 
 /// For `binlog info` and `binlog verify` given URLs: runs `f` (`logs::list_objects`,
-/// `verify::run`: what `binlog remote ls` and `remote verify` do) on each
+/// `verify_log`: what `binlog remote ls` and `remote verify` do) on each
 /// remote log they name; `None` if they name local paths only (an error
 /// if both).
 pub fn run_on_urls(
@@ -116,6 +119,40 @@ pub fn run_on_urls(
     Some(Ok(outcome))
 }
 
+/// `binlog remote verify`: each segment object of a shipped log, as the
+/// library verifies it against its metadata (`Verify::shipped`: fetched
+/// whole once, its size and SHA-256, every record, its record count, last
+/// sequence number and seal), and the sequence numbers continuing from the
+/// object before; with `--trust`, each seal's signature and the chain, and
+/// the newest signed head the shipper put (or `--head`). One line per object; exit status 1 if any is damaged or
+/// missing.
+pub fn verify_log(log: &RemoteLog, trust: &TrustArgs) -> CliResult<Outcome> {
+    let mut out = output::stdout();
+    let mut damaged = false;
+    for rep in trust.apply(Verify::shipped(log.clone())?)? {
+        let url = rep.location.display();
+        let (gaps, damage): (Vec<_>, Vec<_>) = rep
+            .findings
+            .iter()
+            .filter(|f| f.is_damage())
+            .partition(|f| f.kind == FindingKind::MissingRecords);
+        for g in gaps {
+            let (from, to) = (g.from_seq.unwrap_or(0), g.to_seq.unwrap_or(1) - 1);
+            writeln!(out, "GAP     records {from}..{to} are in no object")?;
+        }
+        match damage.first() {
+            None => writeln!(out, "ok      {url}: {}", counted(rep.records, "record"))?,
+            Some(f) => {
+                let what = f.message.strip_prefix(&format!("{url}: "));
+                writeln!(out, "DAMAGED {url}: {}", what.unwrap_or(&f.message))?
+            }
+        }
+        damaged |= rep.is_damaged();
+    }
+    out.flush()?;
+    Ok(Outcome::damaged_if(damaged))
+}
+
 /// Where a shipped log is: `s3://BUCKET/PREFIX/LOG`, or the prefix and
 /// `--log LOG`.
 #[derive(Args, Debug, Clone)]
@@ -134,7 +171,7 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub at: RemoteLogArgs,
     #[command(flatten)]
-    pub trust: crate::check::TrustArgs,
+    pub trust: TrustArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -157,7 +194,7 @@ pub fn run(command: &RemoteCommand) -> CliResult<Outcome> {
     match command {
         RemoteCommand::Ls(a) => logs::run_ls(a),
         RemoteCommand::Verify(a) => {
-            verify::run(&remote_log(&a.at.url, a.at.log.as_deref())?, &a.trust)
+            verify_log(&remote_log(&a.at.url, a.at.log.as_deref())?, &a.trust)
         }
         RemoteCommand::Fetch(a) => fetch::run(a),
         RemoteCommand::Prune(a) => prune::run(a),
