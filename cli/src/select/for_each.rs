@@ -125,8 +125,7 @@ impl SegmentWalk<'_> {
     /// be read (damage, reported) or holds no record to hand out.
     fn open(&mut self, file: &Path) -> CliResult<Option<Reader>> {
         self.damages_reported = 0;
-        let opened = crate::remote::open_reader(file, self.skip_damaged);
-        let mut r = match opened {
+        let mut r = match crate::remote::open_reader(file, self.skip_damaged) {
             Ok(r) => r,
             // A log's newest segment being created: no record yet, and
             // nothing to say of where the log's sequence stands (as its
@@ -146,15 +145,11 @@ impl SegmentWalk<'_> {
                 self.continuity.forget();
                 return Ok(None);
             }
-            Err(e) if is_damage(&e) => {
-                self.damaged(e.message());
-                return Ok(None);
-            }
+            Err(e) if is_damage(&e) => return self.damaged(e.message()),
             Err(e) => return Err(e.into()),
         };
         if let Err(e) = paths::check_log_of(file, &r) {
-            self.damaged(e.message());
-            return Ok(None);
+            return self.damaged(e.message());
         }
         let seqs = self.filter.seq_range();
         if let Some(b) = self.continuity.check(file, &FileShape::of(&r), seqs) {
@@ -175,8 +170,7 @@ impl SegmentWalk<'_> {
             return Ok(None);
         }
         if let Err(e) = self.filter.prepare_reader(&mut r) {
-            self.damaged(e.message());
-            return Ok(None);
+            return self.damaged(e.message());
         }
         Ok(Some(r))
     }
@@ -241,11 +235,12 @@ impl SegmentWalk<'_> {
     }
 
     /// A segment that cannot be read: reported, and nothing is known of
-    /// where it ends.
-    fn damaged(&mut self, message: &str) {
+    /// where it ends; no reader of it (`open`'s None).
+    fn damaged(&mut self, message: &str) -> CliResult<Option<Reader>> {
         eprintln!("binlog: damaged: {message}");
         self.lost += 1;
         self.continuity.forget();
+        Ok(None)
     }
 }
 
