@@ -2,21 +2,22 @@
 //! hour or day (UTC), to see who writes what and when. Memory grows with
 //! the number of types and time buckets, never with the number of records.
 //!
-//! `tally` counts the records (the library's `Summary`, and time buckets),
-//! `report` prints the counts, with a `sparkline` of the buckets.
+//! `Tally` counts the records (the library's `Summary`, and records and
+//! bytes per type in each time bucket), `report` prints the counts, with a
+//! sparkline of the buckets.
 
 mod report;
-mod sparkline;
-mod tally;
 
 use crate::error::{CliResult, Outcome};
 use crate::output;
 use crate::paths::{self, SourceArgs};
 use crate::progress::{Progress, ProgressArgs};
 use crate::select::{self, FilterArgs, Walk};
+use crate::time;
+use binlog::{Record, Summary};
 use clap::{Args, ValueEnum};
+use std::collections::BTreeMap;
 use std::io::Write;
-use tally::Tally;
 
 /// How much time a bucket of `--by` covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -95,4 +96,59 @@ pub fn run(args: &StatsArgs) -> CliResult<Outcome> {
     }
     out.flush()?;
     Ok(outcome)
+}
+
+#[derive(Default, Clone)]
+struct Bucket {
+    records: u64,
+    bytes: u64,
+    /// By the type's place in the summary's types: (records, bytes).
+    types: Vec<(u64, u64)>,
+}
+
+impl Bucket {
+    fn add(&mut self, t: usize, bytes: u64) {
+        self.records += 1;
+        self.bytes += bytes;
+        if self.types.len() <= t {
+            self.types.resize(t + 1, (0, 0));
+        }
+        self.types[t].0 += 1;
+        self.types[t].1 += bytes;
+    }
+}
+
+/// What the records counted hold.
+#[derive(Default)]
+struct Tally {
+    /// Bucket width in ns (None: no time buckets).
+    width: Option<i64>,
+    summary: Summary,
+    /// By the start of each bucket.
+    buckets: BTreeMap<i64, Bucket>,
+}
+
+impl Tally {
+    fn new(width: Option<i64>) -> Tally {
+        Tally {
+            width,
+            ..Tally::default()
+        }
+    }
+
+    fn add(&mut self, r: &Record<'_>) {
+        let t = self.summary.add(r);
+        if let Some(w) = self.width {
+            let bucket = self.buckets.entry(time::floor(r.timestamp_ns, w));
+            bucket.or_default().add(t, r.frame_len);
+        }
+    }
+
+    /// The type indexes, busiest first.
+    fn busiest_first(&self) -> Vec<usize> {
+        let types = &self.summary.types;
+        let mut order: Vec<usize> = (0..types.len()).collect();
+        order.sort_by_key(|&t| (std::cmp::Reverse(types[t].records), &types[t].name));
+        order
+    }
 }
