@@ -96,7 +96,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
         from_first = wait_until_there(path, a.source.log.as_deref(), poll)?;
     }
     let sources = a.source.resolve()?;
-    if !args.follow && args.consumer.is_none() && args.cursor_file.is_none() {
+    if !args.follow && !keeps_position {
         let files = paths::all_files(&sources);
         let start = select::tail_start(&files, &filter, args.lines, false)?;
         let walk = Walk { start, ..Walk::ALL };
