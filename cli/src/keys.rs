@@ -5,11 +5,11 @@
 use crate::error::{CliResult, Outcome};
 use crate::output;
 use binlog::sign::Signing;
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use std::io::Write;
 use std::path::PathBuf;
 
-#[derive(Args, Debug)]
+#[derive(Subcommand, Debug)]
 #[command(after_help = "\
 The secret key signs; keep it on the host that writes the log, readable by
 the writer alone. The public key (KEY.pub) verifies; keep a copy where the
@@ -19,13 +19,7 @@ Examples:
   binlog keys new /etc/binlog/orders.key
   binlog write --signing-key /etc/binlog/orders.key /var/log/orders < events
   binlog verify --trust orders.key.pub /var/log/orders")]
-pub struct KeysArgs {
-    #[command(subcommand)]
-    command: KeysCommand,
-}
-
-#[derive(Subcommand, Debug)]
-enum KeysCommand {
+pub enum KeysCommand {
     /// Write a new secret key to KEY (mode 0600) and its public key to
     /// KEY.pub; print the public key. Neither file may exist.
     New {
@@ -39,8 +33,8 @@ enum KeysCommand {
     },
 }
 
-pub fn run(args: &KeysArgs) -> CliResult<Outcome> {
-    let public = match &args.command {
+pub fn run(command: &KeysCommand) -> CliResult<Outcome> {
+    let public = match command {
         KeysCommand::New { key } => Signing::new_key_files(key)?,
         KeysCommand::Public { key } => Signing::from_key_file(key)?.public_key(),
     };

@@ -25,8 +25,6 @@ mod verify;
 mod write;
 
 // Shared by the commands.
-// `tail -f` waiting for a log to appear.
-mod await_path;
 // Each segment's verdict and its place in its log (verify, repair).
 mod check;
 // Payloads as JSON values by their type's schema, and back.
@@ -35,26 +33,22 @@ mod decode;
 mod protowire;
 // Payload bytes as hex, base64 and escaped text.
 mod encoding;
-// Damaged regions skipped, as reported on standard error.
-mod damage_report;
 // The tool's errors and exit statuses.
 mod error;
-// Empty files and files that are not segments, alike in every command.
-mod file_kind;
 // A segment's original bytes (decompressed, for a compressed one).
 mod original;
-// Printing records and JSON documents.
+// Printing records and JSON documents; what every command calls a type
+// whose name is lost (`unknown-type-N`).
 mod output;
 // What PATH arguments name.
 mod paths;
 // The progress bar of long commands.
 mod progress;
-// Choosing records: filters, `--tail`, the walk that prints them.
+// Choosing records: filters, `--tail`, the walk that prints them (and
+// how it reports a damaged region skipped).
 mod select;
 // Times as people read and type them (UTC).
 mod time;
-// `unknown-type-N`: what every command calls a type whose name is lost.
-mod type_names;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
@@ -138,11 +132,13 @@ enum Command {
     /// Upload a log's sealed segments to an S3-compatible bucket.
     Ship(ship::ShipArgs),
     /// List, verify, fetch or prune the segment objects of logs shipped to a bucket.
-    Remote(remote::RemoteArgs),
+    #[command(subcommand)]
+    Remote(remote::RemoteCommand),
     /// List a log's named consumers with their positions and lag, or remove one.
     Consumers(consumers::ConsumersArgs),
     /// Make the Ed25519 keys that sign a log and verify it.
-    Keys(keys::KeysArgs),
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 fn main() -> ExitCode {

@@ -247,3 +247,13 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     done.and_then(|()| sync_parent(path))
 }
+
+/// True for a file of 0 bytes. An empty file named as a segment ends
+/// inside its header, which the library reads as `Truncated`
+/// (docs/FORMAT.md section 3): damage, except as the newest file of a
+/// log, which a writer creating it may not have written its header into
+/// yet (the library's `LogReader` reads nothing from it, and
+/// `binlog::verify` notes it).
+pub fn is_empty(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0)
+}

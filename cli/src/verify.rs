@@ -3,18 +3,16 @@
 //! prints what is wrong and where (file and offset). Exit status 0 when
 //! clean, 1 when damaged, 2 when a file could not be read.
 
-use crate::check::{self, to_json, Verdict};
+use crate::check::{self, to_json, TrustArgs, Verdict};
 use crate::error::{counted, plural, CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
 use crate::paths::{self, SourceArgs};
 use crate::progress::{Progress, ProgressArgs};
 use crate::remote;
-use binlog::sign::PublicKey;
 use binlog::verify::FindingKind;
 use clap::Args;
 use serde_json::json;
 use std::io::Write;
-use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
@@ -42,37 +40,9 @@ pub struct VerifyArgs {
     pub progress: ProgressArgs,
 }
 
-/// What a signed log is checked against (`binlog verify`, `binlog remote
-/// verify`).
-#[derive(Args, Debug, Clone, Default)]
-pub struct TrustArgs {
-    /// Check signed seals against this public key (`binlog keys new`
-    /// wrote it): every sealed segment signed by it, and a log's segments
-    /// one chain (none deleted, inserted, reordered or copied).
-    #[arg(long, value_name = "KEY.pub", value_parser = parse_trusted_key)]
-    pub trust: Option<PublicKey>,
-    /// With --trust: a copy of the log's signed head (LOG.head) kept
-    /// elsewhere; the log's newest segments cut off since are reported
-    /// (for s3://, the newest head its shipper put there by default).
-    #[arg(long, value_name = "FILE", requires = "trust")]
-    pub head: Option<PathBuf>,
-}
-
-impl TrustArgs {
-    /// The key and head, if a key is given.
-    pub fn get(&self) -> Option<(PublicKey, Option<&std::path::Path>)> {
-        self.trust.map(|key| (key, self.head.as_deref()))
-    }
-}
-
-fn parse_trusted_key(path: &str) -> Result<PublicKey, String> {
-    PublicKey::from_file(path).map_err(|e| e.to_string())
-}
-
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
-    let s = &args.source;
-    let verify_remote = |log: &_| remote::verify::run(log, args.trust.get());
-    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), &verify_remote) {
+    let verify_remote = |log: &_| remote::verify_log(log, &args.trust);
+    if let Some(done) = remote::run_on_urls(&args.source, &verify_remote) {
         return done;
     }
     let sources = args.source.resolve()?;
@@ -81,10 +51,9 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let mut out = output::stdout();
     let mut sum = Summary::default();
     let mut json_segments = Vec::new();
-    let trust = args.trust.get();
     for source in &sources {
         let position_unknown =
-            check::check_source(source, trust, &mut progress, |rep, progress| {
+            check::check_source(source, &args.trust, &mut progress, |rep, progress| {
                 let c = Verdict::of(&rep);
                 sum.add(&c);
                 if args.json {

@@ -3,12 +3,11 @@
 //! time (the library's `MergedReader`), each line naming its log.
 
 use super::CatArgs;
-use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths::SourceArgs;
 use crate::remote::is_remote;
-use crate::select::Filter;
+use crate::select::{damage_message, Filter};
 use binlog::archive::{open_merged, Connection, Location, Remote};
 use binlog::MergedReader;
 use std::collections::BTreeMap;

@@ -3,16 +3,13 @@
 //! `compressed::compress_segment`): the original is removed only once the
 //! copy is written, synced and read back equal.
 
-mod targets;
-
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::human_bytes;
 use crate::progress::{Progress, ProgressArgs};
-use binlog::{compress_segment_with_copies, TypeCopies};
+use binlog::{compress_segment_with_copies, ErrorKind, TypeCopies};
 use binlog::{decompress_segment, CompressOptions, Converted};
 use clap::Args;
 use std::path::{Path, PathBuf};
-use targets::Target;
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
@@ -69,18 +66,18 @@ pub fn run_compress(args: &CompressArgs) -> CliResult<Outcome> {
     if !copies.is_valid() {
         return Err(CliError::usage("--type-copies must be between 0 and 1"));
     }
-    let files = targets::segments(&args.paths)?;
+    let files = segments(&args.paths)?;
     let compress = |f: &Path| compress_segment_with_copies(f, &opts, &copies, |_| {});
     convert_all(&files, "compress", compress)
 }
 
 pub fn run_decompress(args: &DecompressArgs) -> CliResult<Outcome> {
-    let files = targets::named(&args.paths);
+    let files = named(&args.paths);
     convert_all(&files, "decompress", decompress_segment)
 }
 
 /// Converts every file, printing a line for each on standard output,
-/// skipping what `targets::skippable` says; returns the first error after
+/// skipping what `skippable` says; returns the first error after
 /// trying them all.
 fn convert_all(
     files: &[Target],
@@ -94,7 +91,7 @@ fn convert_all(
         let len = std::fs::metadata(&t.path).map_or(0, |m| m.len());
         match convert(&t.path) {
             Ok(done) => progress.suspend(|| println!("{}", line(&done))),
-            Err(e) if targets::skippable(t, &e) => {
+            Err(e) if skippable(t, &e) => {
                 let skipped = format!("{}: skipped: {}", t.path.display(), e.detail());
                 progress.suspend(|| println!("{skipped}"));
             }
@@ -115,4 +112,45 @@ fn line(done: &Converted) -> String {
     let compressed = human_bytes(done.compressed_len);
     let (path, frames) = (done.path.display(), done.frames);
     format!("{path}: {original} original, {compressed} compressed ({pct:.1}%), {frames} frames")
+}
+
+// Which files `binlog compress` converts: the files named, and in each
+// directory named its `*.binlog` files, in name order.
+
+/// A file to convert; `in_dir` when it was found in a directory named
+/// (one that is not to be converted yet is then skipped, not an error).
+struct Target {
+    path: PathBuf,
+    in_dir: bool,
+}
+
+/// The files named, as they are.
+fn named(paths: &[PathBuf]) -> Vec<Target> {
+    let in_dir = false;
+    let targets = paths.iter().cloned().map(|path| Target { path, in_dir });
+    targets.collect()
+}
+
+fn segments(paths: &[PathBuf]) -> CliResult<Vec<Target>> {
+    let mut files = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            files.extend(named(std::slice::from_ref(p)));
+            continue;
+        }
+        let entries = std::fs::read_dir(p).map_err(|e| CliError::io_on(p.display(), e))?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| f.extension().is_some_and(|x| x == "binlog") && f.is_file())
+            .collect();
+        found.sort();
+        files.extend(found.into_iter().map(|path| Target { path, in_dir: true }));
+    }
+    Ok(files)
+}
+
+/// Segments a directory may hold that are not to be compressed (yet): the
+/// one being written (a writer holds it) and unsealed ones.
+fn skippable(t: &Target, e: &binlog::Error) -> bool {
+    t.in_dir && matches!(e.kind(), ErrorKind::Locked | ErrorKind::InvalidArgument)
 }

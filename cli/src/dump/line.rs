@@ -150,15 +150,12 @@ impl DumpOutput<'_> {
             }
             return Ok(writeln!(self.out, "{line}")?);
         }
-        let mut m = serde_json::Map::new();
-        m.insert("file".into(), json!(self.file));
-        m.insert("offset".into(), json!(at));
-        m.insert("what".into(), json!(what));
-        m.insert("len".into(), json!(len));
+        let mut line = json!({"file": self.file, "offset": at, "what": what, "len": len});
+        let m = line.as_object_mut().expect("an object");
         for (k, v) in fields {
-            v.insert_json(k, &mut m);
+            v.insert_json(k, m);
         }
-        serde_json::to_writer(&mut *self.out, &Value::Object(m))
+        serde_json::to_writer(&mut *self.out, &line)
             .map_err(|e| CliError::from(std::io::Error::from(e)))?;
         Ok(writeln!(self.out)?)
     }

@@ -9,24 +9,50 @@
 //! `header` prints the header, `records` the record region frame by frame,
 //! `seal` the parts of the seal; `line` formats each line.
 
-mod args;
 mod header;
 mod line;
 mod records;
 mod seal;
 
-pub use args::DumpArgs;
-
 use crate::error::{CliError, CliResult, Outcome};
 use crate::original;
 use crate::output;
-use crate::paths;
-use crate::type_names;
+use crate::paths::{self, SourceArgs};
+use crate::progress::NoProgressAccepted;
 use binlog::codec::{read_seal, TRAILER_LEN, TRAILER_MAGIC};
+use clap::Args;
 use line::{DumpOutput, Field};
 use records::{ReaderView, RecordDump};
 use std::io::Write;
 use std::path::Path;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Each line is one part of the file: its offset (@N), what it is, its length,
+then field=value pairs. See docs/FORMAT.md for what the fields mean.
+
+Examples:
+  binlog dump events.binlog
+  binlog dump big.binlog --from-offset 4096 --limit 20
+  binlog dump orders.binlog --json --bytes 64")]
+pub struct DumpArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Start at this offset instead of the first record.
+    #[arg(long, value_name = "OFFSET")]
+    pub from_offset: Option<u64>,
+    /// At most N frames per file.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Payload bytes shown per record.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub bytes: usize,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub no_progress: NoProgressAccepted,
+}
 
 pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
     let files = paths::all_files(&args.source.resolve()?);
@@ -70,7 +96,7 @@ fn read_by_reader(path: &Path) -> ReaderView {
     // `next`, not `next_header`: every record's CRC is checked, as verify
     // checks it. A read that fails ends what is known.
     while let Ok(Some(rec)) = r.next() {
-        let name = || type_names::shown_type_name(&rec).into_owned();
+        let name = || output::shown_type_name(&rec).into_owned();
         records::name_once(&mut view.names, rec.type_id(), name);
     }
     view.regions = r.damages().to_vec();

@@ -3,10 +3,10 @@
 //! after which the dump resumes at the next valid record (as a reader's
 //! scan would).
 
-use super::args::DumpArgs;
 use super::line::{DumpOutput, Field};
+use super::DumpArgs;
 use crate::error::CliResult;
-use crate::type_names;
+use crate::output;
 use binlog::codec::{
     self as frame, crc32, FrameAt, MetaIter, RecordBody, SealDirectory, FLAG_DEFINES_TYPE,
     FLAG_HAS_META, FRAME_HEADER_LEN, KIND_MASK, KIND_RECORD, KIND_SEAL_BEGIN,
@@ -133,7 +133,7 @@ impl<'m> RecordDump<'m> {
         let r = frame::decode_record(body).expect("checked");
         self.name_type(&r);
         let named = self.types.get(r.type_id as usize).cloned().flatten();
-        let tname = named.unwrap_or_else(|| type_names::lost_type_name(r.type_id));
+        let tname = named.unwrap_or_else(|| output::lost_type_name(r.type_id));
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let meta = MetaIter::new(r.meta)
             .map(|(k, v)| (text(k), text(v)))

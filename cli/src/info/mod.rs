@@ -48,8 +48,7 @@ pub struct InfoArgs {
 }
 
 pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
-    let s = &args.source;
-    if let Some(done) = remote::run_on_urls(&s.paths, s.log.as_deref(), &remote::ls::run) {
+    if let Some(done) = remote::run_on_urls(&args.source, &remote::logs::list_objects) {
         return done;
     }
     let files = paths::all_files(&args.source.resolve()?);

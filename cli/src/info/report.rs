@@ -89,12 +89,8 @@ pub(super) fn print_json(out: &mut impl Write, segments: Vec<Value>, t: &Totals)
     let doc = json!({
         "segments": segments,
         "total": {
-            "segments": t.segments,
-            "sealed": t.sealed,
-            "damaged": t.damaged,
-            "bytes": t.bytes,
-            "compressed": t.compressed,
-            "original_bytes": t.original_bytes,
+            "segments": t.segments, "sealed": t.sealed, "damaged": t.damaged, "bytes": t.bytes,
+            "compressed": t.compressed, "original_bytes": t.original_bytes,
             "states": t.states.iter().map(|(s, n)| (s.to_string(), json!(n))).collect::<serde_json::Map<String, Value>>(),
             "gaps": t.gaps.iter().map(|(b, f)| gap_json(b, f)).collect::<Vec<Value>>(),
             "counts": counts_json(&t.counts),

@@ -2,15 +2,16 @@
 //! prefix, one line each (the library's `archive::list_logs`: paged
 //! listings, and the seals of each log's first and last objects), then
 //! the objects under it that are no log's segment or claim, on standard
-//! error, with exit status 1.
+//! error, with exit status 1; or a shipped log's segment objects
+//! (`list_objects`).
 
 use super::{remote_log_with, RemoteLogArgs};
 use crate::error::{CliResult, Outcome};
 use crate::output;
 use crate::time::rfc3339;
-use binlog::archive::{
-    list_logs, Connection, ListedLog, Location, LogListing, Remote, UnknownObject,
-};
+use binlog::archive::{list_logs, Connection, ListedLog, Location, LogListing, Remote};
+use binlog::archive::{RemoteLog, UnknownObject};
+use binlog::naming::{gap_between, SegmentEnd};
 use clap::Args;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -52,15 +53,15 @@ pub fn connection(retry_timeout_secs: u64) -> Connection {
 
 /// `binlog remote ls URL`: with `--log`, or a URL that names a log's
 /// directory (it holds segment objects), that log's segment objects
-/// (ls.rs); else every log under the prefix URL names.
+/// (`list_objects`); else every log under the prefix URL names.
 pub fn run_ls(a: &LsArgs) -> CliResult<Outcome> {
     let c = connection(a.retry_timeout);
     if a.at.log.is_some() {
-        return super::ls::run(&remote_log_with(&a.at.url, a.at.log.as_deref(), &c)?);
+        return list_objects(&remote_log_with(&a.at.url, a.at.log.as_deref(), &c)?);
     }
     if let Ok(log) = remote_log_with(&a.at.url, None, &c) {
         if !log.segments()?.is_empty() {
-            return super::ls::run(&log);
+            return list_objects(&log);
         }
     }
     run(&a.at.url, a.page_size.map(|n| n as usize), a.json, &c)
@@ -124,4 +125,54 @@ fn document(listing: &LogListing) -> Value {
     json!({
         "logs": listing.logs.iter().map(log_json).collect::<Vec<_>>(), "unknown": unknown,
     })
+}
+
+/// `binlog remote ls` of a log: its segment objects, one line each:
+/// segment number, first and last sequence numbers, records, size, key
+/// (the numbers from the object's metadata, by a HEAD each). Records
+/// missing between two objects (one deleted from the bucket) are said on
+/// standard error as the reading commands say a gap, with exit status 1.
+pub fn list_objects(log: &RemoteLog) -> CliResult<Outcome> {
+    let mut out = output::stdout();
+    writeln!(
+        out,
+        "{:>8} {:>20} {:>20} {:>10} {:>12}  KEY",
+        "SEGMENT", "FIRST SEQ", "LAST SEQ", "RECORDS", "BYTES"
+    )?;
+    let mut outcome = Outcome::Clean;
+    // Where the object before ended, if its metadata says.
+    let mut prev: Option<SegmentEnd> = None;
+    for s in log.segments()? {
+        let meta = log.remote().head(&s.object_key)?.and_then(|(_, m)| m);
+        let url = log.url_of(&s.object_key);
+        if let Some(g) = prev.and_then(|p| gap_between(p, &url, s.key.segment_no, s.key.first_seq))
+        {
+            out.flush()?;
+            eprintln!("binlog: gap: {g}; `binlog verify` tells more");
+            outcome = Outcome::Damaged;
+        }
+        // A salvaged object whose records its segment still holds ends
+        // nothing before the segment's end.
+        let behind = prev.map_or(0, |p| p.next_seq);
+        prev = meta.as_ref().map(|m| SegmentEnd {
+            segment_no: s.key.segment_no,
+            next_seq: (m.first_seq + m.records).max(behind),
+        });
+        let (last, records) = match &meta {
+            Some(m) => (
+                m.last_seq.map_or_else(|| "-".into(), |l| l.to_string()),
+                m.records.to_string(),
+            ),
+            None => {
+                // Not written by `binlog ship` (or its metadata lost).
+                outcome = Outcome::Damaged;
+                ("?".into(), "?".into())
+            }
+        };
+        let (no, first, size, key) = (s.key.segment_no, s.key.first_seq, s.size, &s.object_key);
+        let line = format!("{no:>8} {first:>20} {last:>20} {records:>10} {size:>12}  {key}");
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(outcome)
 }

@@ -7,15 +7,18 @@
 //! use its read and list permissions alone.
 
 mod fetch;
-mod logs;
-pub mod ls;
+pub mod logs;
 pub mod prune;
-pub mod verify;
 
-use crate::error::{CliError, CliResult, Outcome};
+use crate::check::TrustArgs;
+use crate::error::{counted, CliError, CliResult, Outcome};
+use crate::output;
+use crate::paths::SourceArgs;
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
+use binlog::verify::{FindingKind, Verify};
 use binlog::Reader;
 use clap::{Args, Subcommand};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -88,27 +91,26 @@ pub fn log_of(path: &Path) -> Option<RemoteLog> {
     logs.iter().find(|l| l.key_of_url(path).is_some()).cloned()
 }
 
-/// For `binlog info` and `binlog verify` given URLs: runs `f` (`ls::run`,
-/// `verify::run`: what `binlog remote ls` and `remote verify` do) on each
+/// For `binlog info` and `binlog verify` given URLs: runs `f` (`logs::list_objects`,
+/// `verify_log`: what `binlog remote ls` and `remote verify` do) on each
 /// remote log they name; `None` if they name local paths only (an error
 /// if both).
 pub fn run_on_urls(
-    paths: &[PathBuf],
-    log: Option<&str>,
+    source: &SourceArgs,
     f: &dyn Fn(&RemoteLog) -> CliResult<Outcome>,
 ) -> Option<CliResult<Outcome>> {
-    let remote = paths.iter().filter(|p| is_remote(p)).count();
+    let remote = source.paths.iter().filter(|p| is_remote(p)).count();
     if remote == 0 {
         return None;
     }
-    if remote < paths.len() {
+    if remote < source.paths.len() {
         let both = "give either s3:// URLs or local paths, not both";
         return Some(Err(CliError::usage(both)));
     }
     let mut outcome = Outcome::Clean;
-    for p in paths {
+    for p in &source.paths {
         let url = p.to_str().unwrap_or_default();
-        match remote_log(url, log).and_then(|l| f(&l)) {
+        match remote_log(url, source.log.as_deref()).and_then(|l| f(&l)) {
             Ok(Outcome::Clean) => {}
             Ok(o) => outcome = o,
             Err(e) => return Some(Err(e)),
@@ -117,10 +119,38 @@ pub fn run_on_urls(
     Some(Ok(outcome))
 }
 
-#[derive(Args, Debug)]
-pub struct RemoteArgs {
-    #[command(subcommand)]
-    pub command: RemoteCommand,
+/// `binlog remote verify`: each segment object of a shipped log, as the
+/// library verifies it against its metadata (`Verify::shipped`: fetched
+/// whole once, its size and SHA-256, every record, its record count, last
+/// sequence number and seal), and the sequence numbers continuing from the
+/// object before; with `--trust`, each seal's signature and the chain, and
+/// the newest signed head the shipper put (or `--head`). One line per object; exit status 1 if any is damaged or
+/// missing.
+pub fn verify_log(log: &RemoteLog, trust: &TrustArgs) -> CliResult<Outcome> {
+    let mut out = output::stdout();
+    let mut damaged = false;
+    for rep in trust.apply(Verify::shipped(log.clone())?)? {
+        let url = rep.location.display();
+        let (gaps, damage): (Vec<_>, Vec<_>) = rep
+            .findings
+            .iter()
+            .filter(|f| f.is_damage())
+            .partition(|f| f.kind == FindingKind::MissingRecords);
+        for g in gaps {
+            let (from, to) = (g.from_seq.unwrap_or(0), g.to_seq.unwrap_or(1) - 1);
+            writeln!(out, "GAP     records {from}..{to} are in no object")?;
+        }
+        match damage.first() {
+            None => writeln!(out, "ok      {url}: {}", counted(rep.records, "record"))?,
+            Some(f) => {
+                let what = f.message.strip_prefix(&format!("{url}: "));
+                writeln!(out, "DAMAGED {url}: {}", what.unwrap_or(&f.message))?
+            }
+        }
+        damaged |= rep.is_damaged();
+    }
+    out.flush()?;
+    Ok(Outcome::damaged_if(damaged))
 }
 
 /// Where a shipped log is: `s3://BUCKET/PREFIX/LOG`, or the prefix and
@@ -141,7 +171,7 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub at: RemoteLogArgs,
     #[command(flatten)]
-    pub trust: crate::verify::TrustArgs,
+    pub trust: TrustArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,11 +190,11 @@ pub enum RemoteCommand {
     Prune(prune::PruneArgs),
 }
 
-pub fn run(args: &RemoteArgs) -> CliResult<Outcome> {
-    match &args.command {
+pub fn run(command: &RemoteCommand) -> CliResult<Outcome> {
+    match command {
         RemoteCommand::Ls(a) => logs::run_ls(a),
         RemoteCommand::Verify(a) => {
-            verify::run(&remote_log(&a.at.url, a.at.log.as_deref())?, a.trust.get())
+            verify_log(&remote_log(&a.at.url, a.at.log.as_deref())?, &a.trust)
         }
         RemoteCommand::Fetch(a) => fetch::run(a),
         RemoteCommand::Prune(a) => prune::run(a),

@@ -2,8 +2,8 @@
 //! command line (`FilterArgs`) and as applied to records (`Filter`).
 
 use crate::error::{CliError, CliResult};
+use crate::output::{self, reader_type_name};
 use crate::time;
-use crate::type_names::{self, reader_type_name};
 use binlog::{Reader, Record, RecordReader};
 use clap::Args;
 use std::ops::RangeInclusive;
@@ -68,7 +68,7 @@ impl Filter {
             && self.since.is_none_or(|t| r.timestamp_ns >= t)
             && self.until.is_none_or(|t| r.timestamp_ns < t)
             && (self.types.is_empty() || {
-                let name = type_names::shown_type_name(r);
+                let name = output::shown_type_name(r);
                 self.types.iter().any(|t| *t == name)
             })
     }

@@ -5,14 +5,14 @@
 
 use super::filter::Filter;
 use super::start::PrintStart;
-use crate::damage_report::damage_message;
 use crate::error::{is_damage, CliResult, Outcome};
 use crate::output::Origin;
 use crate::paths;
 use crate::progress::Progress;
+use binlog::codec::{starts_with_zstd_frame, CompressedSegment};
 use binlog::naming::{not_written_yet, FileShape};
 use binlog::verify::{next_seq_after, Continuity, FindingKind};
-use binlog::{Gap, Reader, Record, Tail};
+use binlog::{Damage, Gap, Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 
 /// Which matching records a walk hands over, and what it does at damage.
@@ -125,8 +125,7 @@ impl SegmentWalk<'_> {
     /// be read (damage, reported) or holds no record to hand out.
     fn open(&mut self, file: &Path) -> CliResult<Option<Reader>> {
         self.damages_reported = 0;
-        let opened = crate::remote::open_reader(file, self.skip_damaged);
-        let mut r = match opened {
+        let mut r = match crate::remote::open_reader(file, self.skip_damaged) {
             Ok(r) => r,
             // A log's newest segment being created: no record yet, and
             // nothing to say of where the log's sequence stands (as its
@@ -146,15 +145,11 @@ impl SegmentWalk<'_> {
                 self.continuity.forget();
                 return Ok(None);
             }
-            Err(e) if is_damage(&e) => {
-                self.damaged(e.message());
-                return Ok(None);
-            }
+            Err(e) if is_damage(&e) => return self.damaged(e.message()),
             Err(e) => return Err(e.into()),
         };
         if let Err(e) = paths::check_log_of(file, &r) {
-            self.damaged(e.message());
-            return Ok(None);
+            return self.damaged(e.message());
         }
         let seqs = self.filter.seq_range();
         if let Some(b) = self.continuity.check(file, &FileShape::of(&r), seqs) {
@@ -175,8 +170,7 @@ impl SegmentWalk<'_> {
             return Ok(None);
         }
         if let Err(e) = self.filter.prepare_reader(&mut r) {
-            self.damaged(e.message());
-            return Ok(None);
+            return self.damaged(e.message());
         }
         Ok(Some(r))
     }
@@ -241,11 +235,12 @@ impl SegmentWalk<'_> {
     }
 
     /// A segment that cannot be read: reported, and nothing is known of
-    /// where it ends.
-    fn damaged(&mut self, message: &str) {
+    /// where it ends; no reader of it (`open`'s None).
+    fn damaged(&mut self, message: &str) -> CliResult<Option<Reader>> {
         eprintln!("binlog: damaged: {message}");
         self.lost += 1;
         self.continuity.forget();
+        Ok(None)
     }
 }
 
@@ -263,5 +258,58 @@ fn warn_of_end(file: &Path, tail: Tail) {
              records were read); `binlog repair` rewrites it"
         ),
         _ => {}
+    }
+}
+
+/// A damaged region skipped: where, and the records lost. Every command
+/// that reads past damage (`cat --skip-damaged`, `tail -f`) reports it so:
+/// its file, offset (and in a compressed segment the frames holding it),
+/// and the records lost.
+pub fn damage_message(file: &Path, d: &Damage) -> String {
+    let lost = match d.to_seq > d.from_seq {
+        true => format!("{} lost", records(d.from_seq, d.to_seq)),
+        false => "no record is lost".to_string(),
+    };
+    let (at, resume) = (d.offset, d.resume_offset);
+    let what = if at == 0 {
+        format!("the header is damaged; records read from offset {resume}")
+    } else if resume > at {
+        let skipped = resume - at;
+        format!("{skipped} damaged bytes skipped, up to offset {resume}")
+    } else {
+        "sequence numbers jump".to_string()
+    };
+    let frames = frames_holding(file, d).unwrap_or_default();
+    format!("{}: offset {at}{frames}: {what}; {lost}", paths::show(file))
+}
+
+/// For a compressed segment, the frames that hold the damaged bytes and
+/// where the first starts in the file: " (in compressed frame N), at
+/// compressed offset C" or " (in compressed frames N..M), at compressed
+/// offset C"; None for a plain segment (or a region of no bytes).
+fn frames_holding(file: &Path, d: &Damage) -> Option<String> {
+    let compressed = std::fs::File::open(file).is_ok_and(|f| starts_with_zstd_frame(&f));
+    if !compressed || d.resume_offset <= d.offset {
+        return None;
+    }
+    let (s, _) = CompressedSegment::open_frames_salvage(file).ok()?;
+    let a = s.frame_index_at(d.offset)?;
+    let b = s.frame_index_at(d.resume_offset - 1)?;
+    let frames = match a == b {
+        true => format!("frame {a}"),
+        false => format!("frames {a}..{b}"),
+    };
+    let at = s.frames()[a].compressed_offset;
+    let place = format!(" (in compressed {frames}), at compressed offset {at}");
+    Some(place)
+}
+
+/// The records `from..to` (end exclusive), named inclusively: "record 5
+/// is", "records 5..9 are".
+fn records(from: u64, to: u64) -> String {
+    if to == from + 1 {
+        format!("record {from} is")
+    } else {
+        format!("records {from}..{} are", to - 1)
     }
 }

@@ -13,7 +13,7 @@ mod for_each;
 mod start;
 
 pub use filter::{Filter, FilterArgs};
-pub use for_each::{for_each, Walk};
+pub use for_each::{damage_message, for_each, Walk};
 pub use start::{first_seq_from, tail_start, PrintStart};
 
 use crate::error::{CliError, CliResult, Outcome};

@@ -51,8 +51,7 @@ pub fn tail_start(
 /// damage or cannot match. With `skip_damaged` a damaged header or damaged
 /// records are skipped, as `LogReader::skip_damaged` does.
 fn open_prepared(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<Option<Reader>> {
-    let opened = crate::remote::open_reader(file, skip_damaged);
-    let mut r = match opened {
+    let mut r = match crate::remote::open_reader(file, skip_damaged) {
         Ok(r) => r,
         Err(e) if is_damage(&e) => return Ok(None),
         Err(e) => return Err(e.into()),

@@ -102,19 +102,15 @@ fn resume(
     let mut printed = 0u64;
     loop {
         let wait = args.follow.then_some(poll);
-        match print_next(reading.reader(), wait, filter, printer, &mut out)? {
-            Some(_) => {
-                printed += 1;
-                if printed % super::COMMIT_EVERY == 0 {
-                    reading.commit(&mut out)?;
-                }
-            }
-            None => {
-                reading.commit(&mut out)?;
-                if !args.follow {
-                    break;
-                }
-            }
+        // Committed every so many records read, and at each end of what
+        // there is.
+        let next = print_next(reading.reader(), wait, filter, printer, &mut out)?;
+        printed += u64::from(next.is_some());
+        if next.is_none() || printed % super::COMMIT_EVERY == 0 {
+            reading.commit(&mut out)?;
+        }
+        if next.is_none() && !args.follow {
+            break;
         }
         said.report_new(reading.reader());
     }

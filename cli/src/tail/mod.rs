@@ -3,13 +3,11 @@
 
 mod merge;
 
-use crate::await_path;
-use crate::damage_report::damage_message;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths::{self, Source};
 use crate::progress::NoProgressAccepted;
-use crate::select::{self, Filter, RecordArgs, Walk};
+use crate::select::{self, damage_message, Filter, RecordArgs, Walk};
 use binlog::{Consumer, LogReader, RecordReader, Start};
 use clap::Args;
 use std::io::Write;
@@ -95,10 +93,10 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
             return follow(args, &filter, source, false);
         }
         let poll = Duration::from_millis(args.poll_ms.max(1));
-        from_first = await_path::wait_until_there(path, a.source.log.as_deref(), poll)?;
+        from_first = wait_until_there(path, a.source.log.as_deref(), poll)?;
     }
     let sources = a.source.resolve()?;
-    if !args.follow && args.consumer.is_none() && args.cursor_file.is_none() {
+    if !args.follow && !keeps_position {
         let files = paths::all_files(&sources);
         let start = select::tail_start(&files, &filter, args.lines, false)?;
         let walk = Walk { start, ..Walk::ALL };
@@ -339,4 +337,45 @@ fn start_of(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start> {
         // Nothing to show yet: start after the last record.
         None => Start::End,
     })
+}
+
+// `tail -f` on a log or segment that is not there yet waits for it to
+// appear, as `tail -F` does: a missing segment file or directory, an
+// empty segment file (created, its header not written yet), a directory
+// that holds no log yet (with `--log`, not that log: `paths::scan_dir`).
+
+/// Returns once `path` (with `--log`, `log`) holds something to follow;
+/// says once on standard error what it waits for. True if it was not
+/// there at first: then every record it gets is to be followed, from the
+/// first, and what it got meanwhile too (the line on standard error comes
+/// after that was decided).
+fn wait_until_there(path: &Path, log: Option<&str>, poll: Duration) -> CliResult<bool> {
+    let mut said = false;
+    while let Some(what) = missing(path, log)? {
+        if !said {
+            eprintln!("binlog: {}: {what}; waiting for it", paths::show(path));
+            said = true;
+        }
+        std::thread::sleep(poll);
+    }
+    Ok(said)
+}
+
+/// What is missing for `path` to be followed, if anything.
+fn missing(path: &Path, log: Option<&str>) -> CliResult<Option<&'static str>> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(Some("does not exist yet"));
+    };
+    if !meta.is_dir() {
+        let empty = paths::is_empty(path);
+        return Ok(empty.then_some("empty: its header is not written yet"));
+    }
+    // What `tail` then resolves the path to (`paths::resolve`): with
+    // `--log`, that log's segments.
+    let sources = paths::scan_dir(path, log)?;
+    let what = match log {
+        Some(_) => "holds no segment of the log yet",
+        None => "holds no log yet",
+    };
+    Ok(sources.is_empty().then_some(what))
 }

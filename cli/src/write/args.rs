@@ -1,7 +1,10 @@
-//! `binlog write`'s arguments, and the parsers of their values.
+//! `binlog write`'s arguments, and the parsers of their values (the type
+//! schemas of `--schema`, recorded in the header of each new segment).
 
+use crate::decode::Decoder;
 use crate::error::{CliError, CliResult};
 use crate::progress::NoProgressAccepted;
+use binlog::TypeSchema;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -51,8 +54,8 @@ pub struct WriteArgs {
     /// TYPE=json, TYPE=cbor or TYPE=msgpack (each with :FILE for a JSON
     /// Schema), TYPE=flatbuffer:FILE.bfbs:Root. With --json, a value given
     /// as "payload" or "decoded" is encoded as the type's encoding.
-    #[arg(long = "schema", value_name = "TYPE=ENCODING[:FILE[:NAME]]", value_parser = super::schemas::parse_schema)]
-    pub schemas: Vec<binlog::TypeSchema>,
+    #[arg(long = "schema", value_name = "TYPE=ENCODING[:FILE[:NAME]]", value_parser = parse_schema)]
+    pub schemas: Vec<TypeSchema>,
     /// Parameter recorded in a new segment's header (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
@@ -105,4 +108,43 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok()
         .and_then(|n| n.checked_mul(mult))
         .ok_or_else(|| format!("{s:?} is not a size (e.g. 4096, 64K, 64M, 1G)"))
+}
+
+/// Parses a `--schema` value: `TYPE=protobuf:FILE:MESSAGE` (a serialized
+/// FileDescriptorSet, `protoc --include_imports --descriptor_set_out`),
+/// `TYPE=flatbuffer:FILE:ROOT` (a `.bfbs`), or `TYPE=json|cbor|msgpack`
+/// with `:FILE` for a JSON Schema; checked as a reader would use it.
+fn parse_schema(s: &str) -> Result<TypeSchema, String> {
+    let spec = s.split_once('=');
+    let (type_name, spec) = spec.ok_or("expected TYPE=ENCODING[:FILE[:MESSAGE]]")?;
+    let (encoding, rest) = spec.split_once(':').unwrap_or((spec, ""));
+    let read =
+        |file: &str| std::fs::read(file).map_err(|e| format!("{file}: {}", binlog::io_text(&e)));
+    let mut schema = TypeSchema::self_describing(type_name, encoding);
+    match encoding {
+        "protobuf" | "flatbuffer" => {
+            let (file, name) = rest.rsplit_once(':').ok_or_else(|| {
+                format!("{encoding} needs FILE:MESSAGE ({type_name}={encoding}:FILE:MESSAGE)")
+            })?;
+            schema.schema_encoding = encoding.into();
+            schema.schema_name = name.into();
+            schema.schema = read(file)?;
+        }
+        _ if !rest.is_empty() => {
+            schema.schema_encoding = "jsonschema".into();
+            schema.schema = read(rest)?;
+        }
+        _ => {}
+    }
+    // FlatBuffers payloads are not decoded by the tool: only checked. A
+    // header must hold the schema (1 MiB in all).
+    let alone = binlog::Options {
+        schemas: vec![schema.clone()],
+        ..Default::default()
+    };
+    let checked = match encoding {
+        "flatbuffer" => alone.validate(),
+        _ => Decoder::new(&schema).and_then(|_| alone.validate()),
+    };
+    checked.map(|_| schema).map_err(|e| e.message().to_string())
 }

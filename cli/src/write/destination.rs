@@ -1,10 +1,10 @@
 //! Where `binlog write` writes: a segment file, or a log directory.
 
-use super::args::WriteArgs;
-use super::options::{log_options, segment_options};
+use super::args::{key_value, WriteArgs};
 use super::undo::Created;
 use crate::error::{CliError, CliResult};
 use crate::paths;
+use binlog::{LogOptions, Options};
 use binlog::{LogReader, LogWriter, Reader, RecordReader, RecordWriter, Writer};
 use std::path::Path;
 
@@ -123,4 +123,33 @@ fn the_log_in(dir: &Path) -> CliResult<String> {
             Err(CliError::usage(why))
         }
     }
+}
+
+/// The options of a segment written to, from the command line.
+fn segment_options(args: &WriteArgs) -> CliResult<Options> {
+    let default = Options::default();
+    let params = args.params.iter().map(|p| key_value("--param", p));
+    Ok(Options {
+        content_type: args.content_type.clone().unwrap_or(default.content_type),
+        params: params.collect::<CliResult<_>>()?,
+        first_seq: args.first_seq.unwrap_or(default.first_seq),
+        schemas: args.schemas.clone(),
+        max_record_size: args.max_record_size.unwrap_or(default.max_record_size),
+        writer_version: format!("{} (binlog write)", binlog::version::WRITER),
+        signing: args.signing_key.clone(),
+        ..default
+    })
+}
+
+/// The options of a log directory written to.
+fn log_options(args: &WriteArgs) -> CliResult<LogOptions> {
+    let default = LogOptions::default();
+    Ok(LogOptions {
+        segment: segment_options(args)?,
+        max_segment_bytes: args.max_segment_bytes,
+        max_segment_records: args.max_segment_records,
+        first_seq: args.first_seq.unwrap_or(default.first_seq),
+        background: false,
+        ..default
+    })
 }

@@ -10,6 +10,7 @@ use crate::decode::Decoder;
 use crate::encoding;
 use crate::error::{CliError, CliResult};
 use crate::time;
+use binlog::TypeSchema;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -19,7 +20,7 @@ use std::io::BufReader;
 /// Reads a record per JSON object.
 pub fn read_json(input: Input<'_>, args: &WriteArgs, meta: &[(String, String)]) -> CliResult<()> {
     let (batch, dest) = (input.batch, input.dest);
-    let encoders = super::schemas::encoders(&args.schemas)?;
+    let encoders = encoders(&args.schemas)?;
     // Each object's text, to read its members in order (see
     // `ObjectMembers`). serde_json reads a byte at a time: through a
     // `BufReader`, whose bytes it reads fastest, that asks `input` for more
@@ -38,6 +39,16 @@ pub fn read_json(input: Input<'_>, args: &WriteArgs, meta: &[(String, String)]) 
         batch.borrow_mut().add(dest, r, at)?;
     }
     Ok(())
+}
+
+/// The encoders of the types whose decoded values are not stored as JSON
+/// text: protobuf, CBOR and MessagePack.
+fn encoders(schemas: &[TypeSchema]) -> CliResult<HashMap<String, Decoder>> {
+    let binary = schemas
+        .iter()
+        .filter(|s| matches!(s.encoding.as_str(), "protobuf" | "cbor" | "msgpack"));
+    let encoder = |s: &TypeSchema| -> CliResult<_> { Ok((s.type_name.clone(), Decoder::new(s)?)) };
+    binary.map(encoder).collect()
 }
 
 /// The members of an object that make a record.

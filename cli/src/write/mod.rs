@@ -8,15 +8,13 @@
 //!
 //! `input` reads standard input (lines, or `json` objects), `batch` gathers
 //! the records and writes them, `destination` is the segment or log written
-//! to, `options` its options from the command line.
+//! to, with its options from the command line.
 
 mod args;
 mod batch;
 mod destination;
 mod input;
 mod json;
-mod options;
-mod schemas;
 mod undo;
 
 pub use args::WriteArgs;

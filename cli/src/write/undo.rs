@@ -6,7 +6,6 @@
 //! holds it. Only the paths the write may create are looked at, not the
 //! directory's other entries (a log's older segments).
 
-use crate::file_kind;
 use crate::paths;
 use binlog::naming::{self, is_path_locked};
 use binlog::{Reader, SegmentEvent, SharedCallback};
@@ -101,6 +100,6 @@ fn unused(path: &Path) -> bool {
     }
     match Reader::open(path) {
         Ok(r) => r.seal().is_some_and(|d| d.record_count == 0),
-        Err(_) => file_kind::is_empty(path),
+        Err(_) => paths::is_empty(path),
     }
 }
