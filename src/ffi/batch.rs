@@ -99,10 +99,7 @@ pub(super) fn fill<D: Described>(
             Err(_) if n > 0 => break,
             Err(_) => return Err(found.expect_err("an error").into()),
         };
-        let mapped_at = match D::MAPPED {
-            true => pin.offset_of(rec.payload),
-            false => None,
-        };
+        let mapped_at = D::MAPPED.then(|| pin.offset_of(rec.payload)).flatten();
         let src = Source {
             rec,
             copy_payload: mapped_at.is_none(),

@@ -16,7 +16,6 @@ pub struct binlog_options {
 }
 
 /// When records are forced to stable storage.
-#[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_durability {
@@ -292,7 +291,6 @@ pub extern "C" fn binlog_options_set_sparse_interval(
 }
 
 /// Time period after which a log starts a new segment (UTC).
-#[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_period {
