@@ -114,7 +114,8 @@ pub(super) fn fill<D: Described>(
             drop(found);
             hold_back::<D>(reader, &pin, held, addr);
             if n == 0 {
-                return Err(too_small(file_of(reader, path), what, buf.len()));
+                let file = reader.current_path().unwrap_or(path);
+                return Err(too_small(file, what, buf.len()));
             }
             break;
         }
@@ -188,14 +189,9 @@ impl Pin {
     }
 }
 
-/// The segment a reader's last record came from (a log reader's current
-/// segment), for error messages.
-fn file_of<'p>(reader: &'p HoldBack, path: &'p Path) -> &'p Path {
-    reader.current_path().unwrap_or(path)
-}
-
 /// The error for a record (`seq`, at `offset`, needing `need` bytes) that
-/// does not fit a buffer of `have` bytes.
+/// does not fit a buffer of `have` bytes, named with `file`, the segment it
+/// came from (a log reader's current segment).
 fn too_small(file: &Path, (seq, offset, need): (u64, u64, usize), have: usize) -> Failure {
     let code = super::result::binlog_result::BINLOG_ERR_BUFFER_TOO_SMALL;
     let what = format!(

@@ -522,17 +522,6 @@ pub extern "C" fn binlog_options_set_clock(
     })
 }
 
-/// Refuses an injected clock for a plain segment, which has none of a
-/// log's time triggers: a writer of one segment stamps records from the
-/// system clock.
-pub(super) fn refuse_for_segment(l: &LogOptions) -> CallResult<()> {
-    let why = "a clock (binlog_options_set_clock) applies to logs: use binlog_writer_open_log";
-    if l.system_clock() {
-        return Ok(());
-    }
-    Err(Error::invalid(why).into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -445,7 +445,6 @@ impl Reader {
         if let Some(failed) = d.stopped_at(pos) {
             return self.frame_failed(failed);
         }
-        let d = self.source.frames_mut().expect("a compressed segment");
         (d.ahead.records_end, d.ahead.scanning) = (self.end, self.filter.is_none());
         let held = d.hold(pos, FRAME_HEADER_LEN).and_then(|()| {
             let (bytes, base) = d.held();

@@ -90,17 +90,6 @@ impl Reader {
         self.seals.usable.is_some() || self.seals.bounding.is_some()
     }
 
-    /// How the records of a sealed segment end: `Sealed` if its seal is
-    /// usable, `SealDamaged` at its `records_end` if it only bounds them.
-    pub(super) fn sealed_tail(&self) -> Tail {
-        match &self.seals.bounding {
-            Some(d) if self.seals.usable.is_none() => Tail::SealDamaged {
-                offset: d.records_end,
-            },
-            _ => Tail::Sealed,
-        }
-    }
-
     /// A SEAL_BEGIN frame at `pos`, counting `count` records, in a segment
     /// opened unsealed; returns whether to read on. It ends the records if
     /// the seal that follows is now usable, or if it counts the records read
