@@ -61,11 +61,8 @@ impl Reader {
     /// `trust_verdict`).
     pub(super) fn pending_seal_usable(&self) -> bool {
         *self.seals.trust_verdict.get_or_init(|| {
-            let d = self
-                .seals
-                .usable
-                .as_ref()
-                .expect("a seal pending its checks");
+            let d = self.seals.usable.as_ref();
+            let d = d.expect("a seal pending its checks");
             trust::usable(self.original(), self.data_start, self.start_seq, d)
         })
     }
