@@ -19,8 +19,7 @@ use super::pager::PREAD_MAX;
 use super::Reader;
 use crate::error::Result;
 use crate::format::frame::{self, MIN_RECORD_FRAME};
-use crate::format::seal::SealDirectory;
-use crate::format::{u64_at, FRAME_HEADER_LEN};
+use crate::format::{seal::SealDirectory, u64_at, FRAME_HEADER_LEN};
 use crate::source::SegmentSource;
 use std::time::{Duration, Instant};
 

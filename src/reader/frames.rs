@@ -23,8 +23,7 @@ use crate::compressed::{
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt};
-use crate::format::header::SegmentHeader;
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{header::SegmentHeader, FRAME_HEADER_LEN};
 use crate::source::SegmentSource;
 use std::cell::RefCell;
 use std::fs::File;
