@@ -99,10 +99,7 @@ pub(super) fn fill<D: Described>(
             Err(_) if n > 0 => break,
             Err(_) => return Err(found.expect_err("an error").into()),
         };
-        let mapped_at = match D::MAPPED {
-            true => pin.offset_of(rec.payload),
-            false => None,
-        };
+        let mapped_at = D::MAPPED.then(|| pin.offset_of(rec.payload)).flatten();
         let src = Source {
             rec,
             copy_payload: mapped_at.is_none(),
@@ -117,7 +114,8 @@ pub(super) fn fill<D: Described>(
             drop(found);
             hold_back::<D>(reader, &pin, held, addr);
             if n == 0 {
-                return Err(too_small(file_of(reader, path), what, buf.len()));
+                let file = reader.current_path().unwrap_or(path);
+                return Err(too_small(file, what, buf.len()));
             }
             break;
         }
@@ -191,14 +189,9 @@ impl Pin {
     }
 }
 
-/// The segment a reader's last record came from (a log reader's current
-/// segment), for error messages.
-fn file_of<'p>(reader: &'p HoldBack, path: &'p Path) -> &'p Path {
-    reader.current_path().unwrap_or(path)
-}
-
 /// The error for a record (`seq`, at `offset`, needing `need` bytes) that
-/// does not fit a buffer of `have` bytes.
+/// does not fit a buffer of `have` bytes, named with `file`, the segment it
+/// came from (a log reader's current segment).
 fn too_small(file: &Path, (seq, offset, need): (u64, u64, usize), have: usize) -> Failure {
     let code = super::result::binlog_result::BINLOG_ERR_BUFFER_TOO_SMALL;
     let what = format!(

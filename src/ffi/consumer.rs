@@ -9,8 +9,7 @@ use super::prelude::*;
 use super::reader::{binlog_reader, boxed, closed};
 use crate::error::Result;
 use crate::log::consumer::{place, store::Store, MergedConsumer, Start};
-use crate::log::record_reader::RecordReader;
-use crate::log::{ConsumerBound, LogReader, MergedReader};
+use crate::log::{record_reader::RecordReader, ConsumerBound, LogReader, MergedReader};
 
 /// Where a consumer new to a log starts (`binlog_consumer_open`).
 #[repr(u32)]

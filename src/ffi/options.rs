@@ -16,7 +16,6 @@ pub struct binlog_options {
 }
 
 /// When records are forced to stable storage.
-#[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_durability {
@@ -292,7 +291,6 @@ pub extern "C" fn binlog_options_set_sparse_interval(
 }
 
 /// Time period after which a log starts a new segment (UTC).
-#[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_period {
@@ -522,17 +520,6 @@ pub extern "C" fn binlog_options_set_clock(
             }
         }
     })
-}
-
-/// Refuses an injected clock for a plain segment, which has none of a
-/// log's time triggers: a writer of one segment stamps records from the
-/// system clock.
-pub(super) fn refuse_for_segment(l: &LogOptions) -> CallResult<()> {
-    let why = "a clock (binlog_options_set_clock) applies to logs: use binlog_writer_open_log";
-    if l.system_clock() {
-        return Ok(());
-    }
-    Err(Error::invalid(why).into())
 }
 
 #[cfg(test)]

@@ -122,14 +122,11 @@ pub extern "C" fn binlog_repair_plan_open(
         let backup = (!backup_dir.is_null()).then(|| unsafe { c_path(backup_dir, "backup_dir") });
         let backup_dir = backup.transpose()?.map(PathBuf::from);
         need_out(out)?;
-        let plan = repair::plan(
-            p,
-            name,
-            &Options {
-                salvage,
-                backup_dir,
-            },
-        )?;
+        let options = Options {
+            salvage,
+            backup_dir,
+        };
+        let plan = repair::plan(p, name, &options)?;
         let text = |s: &str| CString::new(s).unwrap_or_default();
         let strings = plan
             .segments

@@ -93,7 +93,18 @@ pub extern "C" fn binlog_segment_list_get(
 ) -> binlog_result {
     get(list, "list", out, |l| {
         let (f, path) = file(l, index)?;
-        Ok(info(f, path))
+        Ok(binlog_listed_segment {
+            path: path.as_ptr(),
+            segment_no: f.segment_no,
+            state: state_code(f.state),
+            salvaged: f.salvaged_offset.is_some(),
+            salvaged_offset: f.salvaged_offset.unwrap_or(0),
+            has_first_seq: f.first_seq.is_some(),
+            first_seq: f.first_seq.unwrap_or(0),
+            has_last_seq: f.last_seq.is_some(),
+            last_seq: f.last_seq.unwrap_or(0),
+            bytes: f.bytes,
+        })
     })
 }
 
@@ -127,22 +138,6 @@ pub extern "C" fn binlog_segment_list_get_compression(
 fn file(l: &binlog_segment_list, index: usize) -> Result<(&ListedSegment, &CString), Error> {
     let (found, n) = (l.files.get(index).zip(l.paths.get(index)), l.files.len());
     found.ok_or_else(|| Error::invalid(format!("index {index}: the list holds {n} files")))
-}
-
-/// The C view of `f`, whose path is `p`.
-fn info(f: &ListedSegment, p: &CString) -> binlog_listed_segment {
-    binlog_listed_segment {
-        path: p.as_ptr(),
-        segment_no: f.segment_no,
-        state: state_code(f.state),
-        salvaged: f.salvaged_offset.is_some(),
-        salvaged_offset: f.salvaged_offset.unwrap_or(0),
-        has_first_seq: f.first_seq.is_some(),
-        first_seq: f.first_seq.unwrap_or(0),
-        has_last_seq: f.last_seq.is_some(),
-        last_seq: f.last_seq.unwrap_or(0),
-        bytes: f.bytes,
-    }
 }
 
 /// Frees the list and every path it gave out; NULL is accepted.

@@ -194,7 +194,6 @@ pub extern "C" fn binlog_ship_options_set_retry_timeout(
 }
 
 /// How `binlog_ship_options_set_object_lock` locks objects.
-#[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum binlog_lock_mode {

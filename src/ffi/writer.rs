@@ -81,7 +81,13 @@ pub extern "C" fn binlog_writer_open(
                         "segment size, record, period, retention, background sealing, compression and segment callback options apply to logs: use binlog_writer_open_log",
                     ).into());
                 }
-                super::options::refuse_for_segment(l)?;
+                // An injected clock too: a writer of one segment, which has
+                // none of a log's time triggers, stamps records from the
+                // system clock.
+                if !l.system_clock() {
+                    let why = "a clock (binlog_options_set_clock) applies to logs: use binlog_writer_open_log";
+                    return Err(Error::invalid(why).into());
+                }
                 l.segment.clone()
             }
             None => Options::default(),

@@ -62,9 +62,14 @@ impl Reader {
                 return Ok(None);
             };
             let (check, bytes_in) = self.read_frame(&next, verify)?;
+            let pos = next.pos;
             let read_on = match check {
                 FrameCheck::Record(total) => {
-                    self.note_frame_len(&next, total);
+                    // Read through the index: the next pread reads that
+                    // many bytes first, and the prefetch covers them.
+                    if next.index_cursor.is_some() && total <= PREAD_MAX {
+                        self.indexed.first_pread_len = total;
+                    }
                     match self.check_record(&next, total, bytes_in) {
                         Ok(rec) => match self.take_record(&next, rec) {
                             Some(found) => return Ok(Some(found)),
@@ -80,8 +85,16 @@ impl Reader {
                     self.stop_using_index(next.scan_from);
                     true
                 }
-                FrameCheck::SealBegin(count) => self.on_seal_begin(&next, count)?,
-                FrameCheck::Bad(why) => self.on_bad_frame_check(&next, why)?,
+                // A seal marker: in a segment opened unsealed, its records
+                // may end there (see `seal_reached`); in a sealed one, damage.
+                FrameCheck::SealBegin(count) if !self.sealed() => self.seal_reached(pos, count)?,
+                FrameCheck::SealBegin(_) => {
+                    self.bad_frame(pos, "seal marker inside the record region")?
+                }
+                // A frame that fails its checks: in an unsealed segment that
+                // changed since it was mapped, it is looked at again.
+                FrameCheck::Bad(_) if !self.sealed() && self.remap_if_len_changed()? => true,
+                FrameCheck::Bad(why) => self.bad_frame(pos, why)?,
             };
             if !read_on {
                 return Ok(None);
@@ -206,38 +219,6 @@ impl Reader {
             self.indexed.done(started);
         }
         Ok(read)
-    }
-
-    /// A `SEAL_BEGIN` frame (counting `count` records) where a scan looked
-    /// for a record; returns whether to read on. In a segment opened
-    /// unsealed, its records may end there (see `seal_reached`); in a
-    /// sealed one, it is damage.
-    #[inline(always)]
-    fn on_seal_begin(&mut self, next: &NextFrame, count: u64) -> Result<bool> {
-        if !self.sealed() {
-            return self.seal_reached(next.pos, count);
-        }
-        self.bad_frame(next.pos, "seal marker inside the record region")
-    }
-
-    /// A frame that fails its checks (`why`) where a scan looked for a
-    /// record; returns whether to read on. In an unsealed segment that
-    /// changed since it was mapped, the frame is looked at again.
-    #[inline(always)]
-    fn on_bad_frame_check(&mut self, next: &NextFrame, why: &'static str) -> Result<bool> {
-        if !self.sealed() && self.remap_if_len_changed()? {
-            return Ok(true);
-        }
-        self.bad_frame(next.pos, why)
-    }
-
-    /// A record frame of `total` bytes read through the index: the next
-    /// pread reads that many bytes first, and the prefetch covers them.
-    #[inline(always)]
-    fn note_frame_len(&mut self, next: &NextFrame, total: usize) {
-        if next.index_cursor.is_some() && total <= PREAD_MAX {
-            self.indexed.first_pread_len = total;
-        }
     }
 
     /// Checks the body of the record frame at `next.pos` (`total` bytes, in

@@ -77,15 +77,18 @@ impl Reader {
     }
 
     /// How a segment ends whose records from `pos` to the end are damaged:
-    /// as its seal says, if it is sealed. A compressed segment is always
-    /// sealed (it never grows, nothing is torn), but one whose seal's frames
-    /// are lost ends with its seal damaged, from `pos` on.
+    /// as its seal says, if it is sealed (`Sealed` if its seal is usable,
+    /// `SealDamaged` at its `records_end` if it only bounds them). A
+    /// compressed segment is always sealed (it never grows, nothing is
+    /// torn), but one whose seal's frames are lost ends with its seal
+    /// damaged, from `pos` on.
     pub(super) fn damaged_end_tail(&self, pos: usize) -> Tail {
-        if self.sealed() {
-            self.sealed_tail()
-        } else {
-            Tail::SealDamaged { offset: pos as u64 }
-        }
+        let offset = match &self.seals.bounding {
+            Some(d) if self.seals.usable.is_none() => d.records_end,
+            _ if self.sealed() => return Tail::Sealed,
+            _ => pos as u64,
+        };
+        Tail::SealDamaged { offset }
     }
 
     /// Where the records lost to damage from `pos` to the end of a sealed

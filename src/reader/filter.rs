@@ -19,8 +19,7 @@ use super::pager::PREAD_MAX;
 use super::Reader;
 use crate::error::Result;
 use crate::format::frame::{self, MIN_RECORD_FRAME};
-use crate::format::seal::SealDirectory;
-use crate::format::{u64_at, FRAME_HEADER_LEN};
+use crate::format::{seal::SealDirectory, u64_at, FRAME_HEADER_LEN};
 use crate::source::SegmentSource;
 use std::time::{Duration, Instant};
 
@@ -311,11 +310,8 @@ impl Reader {
     /// cache (`prefetcht2`), which measured faster (docs/PERFORMANCE.md).
     #[inline]
     pub(super) fn prefetch_ahead(&self, i: usize) {
-        let next = self
-            .filter
-            .as_ref()
-            .and_then(|f| f.ahead(i, PREFETCH_AHEAD));
-        let Some(next) = next.and_then(|o| usize::try_from(o).ok()) else {
+        let ahead = |f: &TypeFilter| usize::try_from(f.ahead(i, PREFETCH_AHEAD)?).ok();
+        let Some(next) = self.filter.as_ref().and_then(ahead) else {
             return;
         };
         let to = next.saturating_add(self.indexed.first_pread_len);

@@ -23,8 +23,7 @@ use crate::compressed::{
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt};
-use crate::format::header::SegmentHeader;
-use crate::format::FRAME_HEADER_LEN;
+use crate::format::{header::SegmentHeader, FRAME_HEADER_LEN};
 use crate::source::SegmentSource;
 use std::cell::RefCell;
 use std::fs::File;
@@ -445,7 +444,6 @@ impl Reader {
         if let Some(failed) = d.stopped_at(pos) {
             return self.frame_failed(failed);
         }
-        let d = self.source.frames_mut().expect("a compressed segment");
         (d.ahead.records_end, d.ahead.scanning) = (self.end, self.filter.is_none());
         let held = d.hold(pos, FRAME_HEADER_LEN).and_then(|()| {
             let (bytes, base) = d.held();

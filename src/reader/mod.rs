@@ -49,8 +49,7 @@ pub(crate) use seek::SeekTarget;
 
 use crate::error::{Error, Result};
 use crate::format::{header::SegmentHeader, seal::SealDirectory};
-use crate::source::seal_trust as trust;
-use crate::source::{open_segment_file, SegmentSource};
+use crate::source::{open_segment_file, seal_trust as trust, SegmentSource};
 use crc_ahead::CheckedAhead;
 use damage::DamageLog;
 use filter::{IndexedRead, TypeFilter};

@@ -61,11 +61,8 @@ impl Reader {
     /// `trust_verdict`).
     pub(super) fn pending_seal_usable(&self) -> bool {
         *self.seals.trust_verdict.get_or_init(|| {
-            let d = self
-                .seals
-                .usable
-                .as_ref()
-                .expect("a seal pending its checks");
+            let d = self.seals.usable.as_ref();
+            let d = d.expect("a seal pending its checks");
             trust::usable(self.original(), self.data_start, self.start_seq, d)
         })
     }
@@ -88,17 +85,6 @@ impl Reader {
     /// may cut it.
     pub(crate) fn sealed(&self) -> bool {
         self.seals.usable.is_some() || self.seals.bounding.is_some()
-    }
-
-    /// How the records of a sealed segment end: `Sealed` if its seal is
-    /// usable, `SealDamaged` at its `records_end` if it only bounds them.
-    pub(super) fn sealed_tail(&self) -> Tail {
-        match &self.seals.bounding {
-            Some(d) if self.seals.usable.is_none() => Tail::SealDamaged {
-                offset: d.records_end,
-            },
-            _ => Tail::Sealed,
-        }
     }
 
     /// A SEAL_BEGIN frame at `pos`, counting `count` records, in a segment

@@ -266,13 +266,13 @@ impl Plan {
             .iter()
             .map(|v| v.analysis.as_ref()?.header.as_ref().map(|h| h.first_seq))
             .collect();
+        // Each segment's next file's first sequence number (None after the
+        // last file; Some(None) when the next one has no header).
+        let next_firsts = firsts.into_iter().skip(1).map(Some).chain([None]);
         let segments = verdicts
             .into_iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let next_first = firsts.get(i + 1).copied();
-                plan::plan_segment(v, next_first, log.as_ref(), options)
-            })
+            .zip(next_firsts)
+            .map(|(v, next_first)| plan::plan_segment(v, next_first, log.as_ref(), options))
             .collect();
         Plan {
             segments,
