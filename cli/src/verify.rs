@@ -3,12 +3,12 @@
 //! prints what is wrong and where (file and offset). Exit status 0 when
 //! clean, 1 when damaged, 2 when a file could not be read.
 
-use crate::check::{self, to_json, TrustArgs, Verdict};
+use crate::check::{self, to_json, Verdict};
 use crate::error::{counted, plural, CliError, CliResult, Outcome};
 use crate::output::{self, human_bytes};
 use crate::paths::{self, SourceArgs};
 use crate::progress::{Progress, ProgressArgs};
-use crate::remote;
+use crate::remote::{self, TrustArgs};
 use binlog::verify::FindingKind;
 use clap::Args;
 use serde_json::json;
@@ -42,7 +42,11 @@ pub struct VerifyArgs {
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let verify_remote = |log: &_| remote::verify_log(log, &args.trust);
-    if let Some(done) = remote::run_on_urls(&args.source, &verify_remote) {
+    if let Some(done) = remote::run_on_urls(
+        &args.source.paths,
+        args.source.log.as_deref(),
+        &verify_remote,
+    ) {
         return done;
     }
     let sources = args.source.resolve()?;

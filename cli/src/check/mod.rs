@@ -1,7 +1,7 @@
 //! The verdict on each segment, for `verify` and `repair`, from the
 //! library's verification (`binlog::verify`, sorted into a
 //! `binlog::repair::Verdict`): `check_source` checks a source's segments in
-//! order (a signed log's against `TrustArgs`), `to_json` gives a verdict as
+//! order (a signed log's against `remote::TrustArgs`), `to_json` gives a verdict as
 //! JSON.
 
 pub use binlog::repair::{Analysis, Issue, Verdict};
@@ -10,11 +10,8 @@ use crate::error::{CliError, CliResult};
 use crate::paths::{self, Source};
 use crate::progress::Progress;
 use binlog::repair::LogIssue;
-use binlog::sign::PublicKey;
 use binlog::verify::{FindingKind, SegmentReport, Verify};
-use clap::Args;
 use serde_json::{json, Value};
-use std::path::PathBuf;
 
 /// Checks a source's segments in order, with the log's continuity (a
 /// log's as its `LogReader` reads them, then its manifest, as the library
@@ -23,7 +20,7 @@ use std::path::PathBuf;
 /// only record of it: a writer's open refuses the log), which is printed.
 pub fn check_source(
     source: &Source,
-    trust: &TrustArgs,
+    trust: &crate::remote::TrustArgs,
     progress: &mut Progress,
     mut each: impl FnMut(SegmentReport, &mut Progress) -> CliResult<()>,
 ) -> CliResult<bool> {
@@ -63,39 +60,6 @@ fn print_manifest(rep: &SegmentReport, progress: &Progress) -> CliResult<bool> {
         }
     }
     Ok(damaged)
-}
-
-/// What a signed log is checked against (`binlog verify`, `binlog remote
-/// verify`).
-#[derive(Args, Debug, Clone, Default)]
-pub struct TrustArgs {
-    /// Check signed seals against this public key (`binlog keys new`
-    /// wrote it): every sealed segment signed by it, and a log's segments
-    /// one chain (none deleted, inserted, reordered or copied).
-    #[arg(long, value_name = "KEY.pub", value_parser = parse_trusted_key)]
-    pub trust: Option<PublicKey>,
-    /// With --trust: a copy of the log's signed head (LOG.head) kept
-    /// elsewhere; the log's newest segments cut off since are reported
-    /// (for s3://, the newest head its shipper put there by default).
-    #[arg(long, value_name = "FILE", requires = "trust")]
-    pub head: Option<PathBuf>,
-}
-
-impl TrustArgs {
-    /// `reports` checked against the key and the head, if a key is given.
-    pub fn apply(&self, mut reports: Verify) -> binlog::Result<Verify> {
-        if let Some(key) = self.trust {
-            reports = reports.trusting(key);
-            if let Some(head) = &self.head {
-                reports.with_head(head)?;
-            }
-        }
-        Ok(reports)
-    }
-}
-
-fn parse_trusted_key(path: &str) -> Result<PublicKey, String> {
-    PublicKey::from_file(path).map_err(|e| e.to_string())
 }
 
 /// `  PATH: offset N: KIND: MESSAGE`: an issue of the segment at `p`, as

@@ -10,11 +10,10 @@ mod fetch;
 pub mod logs;
 pub mod prune;
 
-use crate::check::TrustArgs;
 use crate::error::{counted, CliError, CliResult, Outcome};
 use crate::output;
-use crate::paths::SourceArgs;
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
+use binlog::sign::PublicKey;
 use binlog::verify::{FindingKind, Verify};
 use binlog::Reader;
 use clap::{Args, Subcommand};
@@ -96,27 +95,61 @@ pub fn log_of(path: &Path) -> Option<RemoteLog> {
 /// remote log they name; `None` if they name local paths only (an error
 /// if both).
 pub fn run_on_urls(
-    source: &SourceArgs,
+    paths: &[PathBuf],
+    log: Option<&str>,
     f: &dyn Fn(&RemoteLog) -> CliResult<Outcome>,
 ) -> Option<CliResult<Outcome>> {
-    let remote = source.paths.iter().filter(|p| is_remote(p)).count();
+    let remote = paths.iter().filter(|p| is_remote(p)).count();
     if remote == 0 {
         return None;
     }
-    if remote < source.paths.len() {
+    if remote < paths.len() {
         let both = "give either s3:// URLs or local paths, not both";
         return Some(Err(CliError::usage(both)));
     }
     let mut outcome = Outcome::Clean;
-    for p in &source.paths {
+    for p in paths {
         let url = p.to_str().unwrap_or_default();
-        match remote_log(url, source.log.as_deref()).and_then(|l| f(&l)) {
+        match remote_log(url, log).and_then(|l| f(&l)) {
             Ok(Outcome::Clean) => {}
             Ok(o) => outcome = o,
             Err(e) => return Some(Err(e)),
         }
     }
     Some(Ok(outcome))
+}
+
+/// What a signed log is checked against (`binlog verify`, `binlog remote
+/// verify`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct TrustArgs {
+    /// Check signed seals against this public key (`binlog keys new`
+    /// wrote it): every sealed segment signed by it, and a log's segments
+    /// one chain (none deleted, inserted, reordered or copied).
+    #[arg(long, value_name = "KEY.pub", value_parser = parse_trusted_key)]
+    pub trust: Option<PublicKey>,
+    /// With --trust: a copy of the log's signed head (LOG.head) kept
+    /// elsewhere; the log's newest segments cut off since are reported
+    /// (for s3://, the newest head its shipper put there by default).
+    #[arg(long, value_name = "FILE", requires = "trust")]
+    pub head: Option<PathBuf>,
+}
+
+impl TrustArgs {
+    /// `reports` checked against the key and the head, if a key is given.
+    pub fn apply(&self, mut reports: Verify) -> binlog::Result<Verify> {
+        if let Some(key) = self.trust {
+            reports = reports.trusting(key);
+            if let Some(head) = &self.head {
+                reports.with_head(head)?;
+            }
+        }
+        Ok(reports)
+    }
+}
+
+fn parse_trusted_key(path: &str) -> Result<PublicKey, String> {
+    PublicKey::from_file(path).map_err(|e| e.to_string())
 }
 
 /// `binlog remote verify`: each segment object of a shipped log, as the

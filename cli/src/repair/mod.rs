@@ -125,10 +125,15 @@ fn summary_line(sum: &Summary, dry_run: bool) -> String {
 /// them (with the log's continuity).
 fn plan_source(source: &Source, args: &RepairArgs, progress: &mut Progress) -> CliResult<Plan> {
     let mut reports = Vec::new();
-    check::check_source(source, &check::TrustArgs::default(), progress, |rep, _| {
-        reports.push(rep);
-        Ok(())
-    })?;
+    check::check_source(
+        source,
+        &crate::remote::TrustArgs::default(),
+        progress,
+        |rep, _| {
+            reports.push(rep);
+            Ok(())
+        },
+    )?;
     let options = repair::Options {
         salvage: args.salvage,
         backup_dir: args.backup_dir.clone(),
