@@ -497,6 +497,11 @@ enum binlog_finding_kind
    segments cut off (`location` is the head's file).
    */
   BINLOG_FINDING_CUT_OFF = 33,
+  /*
+   A seal signed by a forward-secure epoch key whose records are older
+   than the key's epoch (a later key resealed them).
+   */
+  BINLOG_FINDING_OUT_OF_EPOCH = 34,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1403,8 +1408,11 @@ binlog_result binlog_options_set_checkpoint_records(struct binlog_options *opts,
 
 /*
  Signs each segment's seal with the Ed25519 secret key in the file at
- `key_path` (`binlog keys new` writes it): docs/FORMAT.md section 8.6.
- `BINLOG_ERR_INVALID_ARGUMENT` for a file that is no secret key, or a
+ `key_path` (`binlog keys new` writes it), or forward secure with the
+ epoch keys of the file `binlog keys epochs` writes (a log then rolls at
+ each epoch's end and erases past epochs' keys from the file):
+ docs/FORMAT.md section 8.6. `BINLOG_ERR_INVALID_ARGUMENT` for a file
+ that is no secret key (or an epoch key whose certificate fails), or a
  library built without signing.
  */
 binlog_result binlog_options_set_signing_key(struct binlog_options *opts, const char *key_path);

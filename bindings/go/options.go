@@ -108,7 +108,9 @@ type Options struct {
 	// new KEY` writes KEY): every seal is signed with it, chaining a log's
 	// segments, so that a verification trusting its public key (Trust)
 	// finds records changed and segments deleted, inserted or reordered.
-	// A file that is no secret key is ErrInvalidArgument.
+	// A forward-secure epoch key file (`binlog keys epochs`) signs with the
+	// key of each epoch, verified trusting the master key. A file that is
+	// no secret key is ErrInvalidArgument.
 	SigningKey string
 
 	// MaxRecordSize is the largest encoded record accepted (0 = default

@@ -23,7 +23,43 @@ const (
 	testSecretKey    = "binlog-secret-key-ed25519 4dce59af616fa335443736365736b61318ff9c642cb6f0b9e2d9c37af7844617\n"
 	testPublicKey    = "binlog-public-key-ed25519 55f8f2cec48dd5c899ca4fa3f6326ba33fabb7a75d37f008ae04b3399a69c48e\n"
 	anotherPublicKey = "binlog-public-key-ed25519 5bc79df1147713d584014da3b3f7360cbec4f6cde5cc1dc43eb4a7702fb2676e\n"
+	// A forward-secure key file as `binlog keys epochs` wrote it (one epoch,
+	// 1970 to 2069) and the public key of the master key that certified it.
+	testEpochKeys = "binlog-epoch-keys-ed25519 bce5c1917cf57f98c5fa19ea3842227b0f861ce5be12596e490c344f0bc06e0a 0 3153600000000000000\n" +
+		"0 5ac25cced169220469401f38b2cd60d2b5de6c5779c1cbef61982a187398c7c0 " +
+		"ecc1b6ce14b5cde1c952ca5d61c6b97a9d89fb5d302ebb74dd3d9a451918696b" +
+		"2d0233bd9e5c403bc62eb034cfe67a475ebaf9b28cf1a5bbba64f839ba354f08\n"
+	testMasterPublicKey = "binlog-public-key-ed25519 bce5c1917cf57f98c5fa19ea3842227b0f861ce5be12596e490c344f0bc06e0a\n"
 )
+
+func TestVerifyLogSignedWithEpochKeys(t *testing.T) {
+	dir, keys := t.TempDir(), t.TempDir()
+	keyFile := func(name, line string) string {
+		p := filepath.Join(keys, name)
+		must(t, os.WriteFile(p, []byte(line), 0o600))
+		return p
+	}
+	epochs, master := keyFile("e", testEpochKeys), keyFile("master.pub", testMasterPublicKey)
+	another := keyFile("other.pub", anotherPublicKey)
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 3, SigningKey: epochs})
+	must(t, err)
+	for i := 0; i < 6; i++ {
+		if _, err := w.Write("e", []byte(fmt.Sprintf("record-%02d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, w.Close())
+	segs, err := ListSegments(dir, "orders")
+	must(t, err)
+	fs, _, err := Verify(dir, "orders", Trust(master))
+	must(t, err)
+	wantFindings(t, "trusting the master key", fs, map[FindingKind][]string{})
+	fs, _, err = Verify(dir, "orders", Trust(another))
+	must(t, err)
+	wantFindings(t, "trusting another key", fs, map[FindingKind][]string{
+		FindingOtherKey: {segs[0].Path, segs[1].Path},
+	})
+}
 
 // findingsAt is the findings of fs by kind, each as the file it names.
 func findingsAt(fs []Finding) map[FindingKind][]string {

@@ -102,6 +102,9 @@ const (
 	// A log's signed head names a segment it does not hold: its newest segments
 	// cut off (`location` is the head's file).
 	FindingCutOff FindingKind = C.BINLOG_FINDING_CUT_OFF
+	// A seal signed by a forward-secure epoch key whose records are older than
+	// the key's epoch (a later key resealed them).
+	FindingOutOfEpoch FindingKind = C.BINLOG_FINDING_OUT_OF_EPOCH
 )
 
 // END GENERATED

@@ -102,8 +102,11 @@ pub extern "C" fn binlog_options_set_checkpoint_records(
 }
 
 /// Signs each segment's seal with the Ed25519 secret key in the file at
-/// `key_path` (`binlog keys new` writes it): docs/FORMAT.md section 8.6.
-/// `BINLOG_ERR_INVALID_ARGUMENT` for a file that is no secret key, or a
+/// `key_path` (`binlog keys new` writes it), or forward secure with the
+/// epoch keys of the file `binlog keys epochs` writes (a log then rolls at
+/// each epoch's end and erases past epochs' keys from the file):
+/// docs/FORMAT.md section 8.6. `BINLOG_ERR_INVALID_ARGUMENT` for a file
+/// that is no secret key (or an epoch key whose certificate fails), or a
 /// library built without signing.
 #[no_mangle]
 pub extern "C" fn binlog_options_set_signing_key(

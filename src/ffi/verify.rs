@@ -91,6 +91,9 @@ pub enum binlog_finding_kind {
     /// A log's signed head names a segment it does not hold: its newest
     /// segments cut off (`location` is the head's file).
     BINLOG_FINDING_CUT_OFF = 33,
+    /// A seal signed by a forward-secure epoch key whose records are older
+    /// than the key's epoch (a later key resealed them).
+    BINLOG_FINDING_OUT_OF_EPOCH = 34,
 }
 
 /// The findings `binlog_verify_next` lists per segment; past them one

@@ -4,12 +4,15 @@
 //!
 //! ```text
 //! tag u8 = 1 | digest [32] | prev [32] | key [32] | signature [64]
+//! tag u8 = 2 | the same | epoch_start i64 | certificate [64]
 //! ```
 
 use super::cursor::Cursor;
 
-/// The chain block's first byte (its layout's version).
+/// The chain block's first byte (its layout's version): a key's, an epoch
+/// key's (forward secure, with its certificate).
 pub const CHAIN_TAG: u8 = 1;
+pub const EPOCH_CHAIN_TAG: u8 = 2;
 /// Bytes of a digest, a link and a public key.
 pub const HASH_LEN: usize = 32;
 /// Bytes of an Ed25519 signature.
@@ -29,16 +32,32 @@ pub struct ChainBlock {
     /// The signature of its link; zeros: not signed (verified as
     /// unsigned).
     pub signature: [u8; SIGNATURE_LEN],
+    /// With a forward-secure key: the epoch `key` signs for, certified.
+    pub epoch: Option<EpochCert>,
+}
+
+/// A master key's certificate of an epoch key (docs/FORMAT.md section
+/// 8.6): the key may sign records from `start_ns` on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpochCert {
+    /// Where the epoch starts, in ns since the Unix epoch.
+    pub start_ns: i64,
+    /// The master key's signature of the epoch key and `start_ns`.
+    pub signature: [u8; SIGNATURE_LEN],
 }
 
 impl ChainBlock {
     /// Appends the block.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.push(CHAIN_TAG);
+        out.push(self.epoch.map_or(CHAIN_TAG, |_| EPOCH_CHAIN_TAG));
         for part in [&self.digest, &self.prev, &self.key] {
             out.extend_from_slice(part);
         }
         out.extend_from_slice(&self.signature);
+        if let Some(e) = &self.epoch {
+            out.extend_from_slice(&e.start_ns.to_le_bytes());
+            out.extend_from_slice(&e.signature);
+        }
     }
 
     /// The block at the start of `rest` (the bytes after the last type
@@ -46,13 +65,24 @@ impl ChainBlock {
     /// library does not know.
     pub fn decode(rest: &[u8]) -> Option<ChainBlock> {
         let mut c = Cursor::new(rest);
-        (c.u8()? == CHAIN_TAG).then_some(())?;
-        Some(ChainBlock {
+        let tag = c.u8()?;
+        (tag == CHAIN_TAG || tag == EPOCH_CHAIN_TAG).then_some(())?;
+        let mut block = ChainBlock {
             digest: c.array()?,
             prev: c.array()?,
             key: c.array()?,
             signature: c.array()?,
-        })
+            epoch: None,
+        };
+        if tag == EPOCH_CHAIN_TAG {
+            let start_ns = i64::from_le_bytes(c.array()?);
+            let signature = c.array()?;
+            block.epoch = Some(EpochCert {
+                start_ns,
+                signature,
+            });
+        }
+        Some(block)
     }
 
     /// Whether a key signed it.

@@ -324,12 +324,17 @@ mod tests {
                 array_offset: 100 + SEAL_BEGIN_LEN as u64,
                 array_crc: 5,
             }],
-            // A signed seal's chain block round-trips too.
+            // A signed seal's chain block round-trips too, an epoch key's
+            // certificate with it.
             chain: Some(ChainBlock {
                 digest: [1; 32],
                 prev: [2; 32],
                 key: [3; 32],
                 signature: [4; 64],
+                epoch: Some(crate::format::chain::EpochCert {
+                    start_ns: -5,
+                    signature: [6; 64],
+                }),
             }),
         };
         let dir_offset = d.sparse_offset + 24;

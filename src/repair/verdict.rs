@@ -289,7 +289,7 @@ impl Verdict {
             match f.kind {
                 NotSealed | WrongLog | MissingRecords | SequenceOverlap | RecordsChanged
                 | BadSignature | OtherKey | Unsigned | ChainGap | NotInChain | Reordered
-                | Duplicate | CutOff => c.log_issues.push(LogIssue {
+                | Duplicate | CutOff | OutOfEpoch => c.log_issues.push(LogIssue {
                     kind: f.kind,
                     message,
                 }),

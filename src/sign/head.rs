@@ -2,7 +2,7 @@
 //! holds, rewritten after each seal and at each checkpoint of the live
 //! segment, read and written as text.
 
-use super::{hex, PublicKey, HEAD_CONTEXT, HEAD_LABEL};
+use super::{hex, EpochCert, PublicKey, HEAD_CONTEXT, HEAD_LABEL};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::chain::{HASH_LEN, SIGNATURE_LEN};
 use crate::format::from_hex;
@@ -32,6 +32,8 @@ pub struct SignedHead {
     pub key: PublicKey,
     /// The signature of its link (`link`).
     pub signature: [u8; SIGNATURE_LEN],
+    /// Signed by an epoch key: the master key's certificate of `key`.
+    pub epoch: Option<EpochCert>,
 }
 
 impl SignedHead {
@@ -63,7 +65,15 @@ impl SignedHead {
         let text = String::from_utf8_lossy(bytes);
         let w: Vec<&str> = text.split_whitespace().collect();
         let head = match w.as_slice() {
-            [HEAD_LABEL, log, next, no, end, digest, prev, key, sig] => (|| {
+            [HEAD_LABEL, log, next, no, end, digest, prev, key, sig, epoch @ ..] => (|| {
+                let epoch = match epoch {
+                    [] => None,
+                    [start, cert] => Some(EpochCert {
+                        start_ns: start.parse().ok()?,
+                        signature: from_hex(cert)?,
+                    }),
+                    _ => return None,
+                };
                 Some(SignedHead {
                     log: log.to_string(),
                     next_seq: next.parse().ok()?,
@@ -73,12 +83,15 @@ impl SignedHead {
                     prev: from_hex(prev)?,
                     key: PublicKey(from_hex(key)?),
                     signature: from_hex(sig)?,
+                    epoch,
                 })
-            })(),
+            })(
+            ),
             _ => None,
         };
-        let what =
-            || format!("not a signed head of libbinlog: one line, {HEAD_LABEL} and 8 fields");
+        let what = || {
+            format!("not a signed head of libbinlog: one line, {HEAD_LABEL} and 8 fields (10 by an epoch key)")
+        };
         head.ok_or_else(|| Error::file(ErrorKind::InvalidArgument, path, what()))
     }
 
@@ -87,12 +100,21 @@ impl SignedHead {
         let (log, next, no, end) = (&self.log, self.next_seq, self.segment_no, self.end);
         let (digest, prev) = (hex(&self.digest), hex(&self.prev));
         let (key, sig) = (hex(&self.key.0), hex(&self.signature));
-        format!("{HEAD_LABEL} {log} {next} {no} {end} {digest} {prev} {key} {sig}")
+        let line = format!("{HEAD_LABEL} {log} {next} {no} {end} {digest} {prev} {key} {sig}");
+        match &self.epoch {
+            Some(e) => format!("{line} {} {}", e.start_ns, hex(&e.signature)),
+            None => line,
+        }
     }
 
-    /// Whether `key` signed it.
-    pub fn signed_by(&self, key: &PublicKey) -> bool {
-        self.key == *key && key.signed(HEAD_CONTEXT, &self.link(), &self.signature)
+    /// Whether its signature verifies by its `key`.
+    pub fn signature_holds(&self) -> bool {
+        self.key.signed(HEAD_CONTEXT, &self.link(), &self.signature)
+    }
+
+    /// Whether `trusted` signed it, or certified the epoch key that did.
+    pub fn signed_by(&self, trusted: &PublicKey) -> bool {
+        super::vouches(trusted, &self.key.0, self.epoch.as_ref()) && self.signature_holds()
     }
 
     /// Replaces the file at `path` with it (written beside, then renamed).

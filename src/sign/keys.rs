@@ -70,7 +70,3 @@ pub(super) fn write_key_file(path: &Path, text: &str, mode: u32) -> Result<()> {
     f.write_all(text.as_bytes()).map_err(failed)?;
     f.sync_all().map_err(failed)
 }
-
-pub(super) fn invalid_key(path: &Path) -> Error {
-    Error::file(ErrorKind::InvalidArgument, path, "not an Ed25519 key")
-}

@@ -4,14 +4,19 @@
 //! Ed25519 signature of its own link, so that a log's sealed segments form
 //! one chain that a trusted public key verifies. Here: the key files, the
 //! writer's side (`Signing`) and the checks a verify makes of one seal
-//! (the chain between segments: `verify::chain`).
+//! (the chain between segments: `verify::chain`). A forward-secure key
+//! signs with a key per epoch (`epochs`).
 
+mod epochs;
 mod head;
 mod keys;
 
+pub use crate::format::chain::EpochCert;
+pub(crate) use epochs::EPOCH_SLACK_NS;
+use epochs::{EpochKeys, CERT_CONTEXT, EPOCH_KEYS_LABEL};
 pub use head::SignedHead;
 pub use keys::PublicKey;
-use keys::{invalid_key, read_key_file, write_key_file};
+use keys::{read_key_file, write_key_file};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::chain::{ChainBlock, HASH_LEN, SIGNATURE_LEN};
@@ -46,8 +51,22 @@ const DIGEST_PIECE: usize = 1 << 20;
 /// its own.
 #[derive(Clone)]
 pub struct Signing {
-    pair: Arc<Ed25519KeyPair>,
+    keys: Arc<Keys>,
     head: Arc<Mutex<Head>>,
+}
+
+/// What signs: one key, or a forward-secure key's epoch keys.
+enum Keys {
+    One(Ed25519KeyPair),
+    Epochs(Mutex<EpochKeys>),
+}
+
+/// A signature, the public key that makes it verify and, made by an epoch
+/// key, the master's certificate of that key.
+struct Signed {
+    key: [u8; HASH_LEN],
+    signature: [u8; SIGNATURE_LEN],
+    epoch: Option<EpochCert>,
 }
 
 /// Where a chain stands.
@@ -82,18 +101,21 @@ impl std::fmt::Debug for Signing {
 }
 
 impl Signing {
-    /// The secret key in the file at `path` (`binlog keys new` writes it).
+    /// The secret key in the file at `path` (`binlog keys new` writes
+    /// it), or the epoch keys (`binlog keys epochs` writes them: the
+    /// signing is forward secure, see `epochs`).
     pub fn from_key_file(path: impl AsRef<Path>) -> Result<Signing> {
         let path = path.as_ref();
-        let seed = read_key_file(path, SECRET_KEY_LABEL)?;
-        Signing::from_seed(&seed).map_err(|()| invalid_key(path))
-    }
-
-    fn from_seed(seed: &[u8; HASH_LEN]) -> std::result::Result<Signing, ()> {
-        let pair = Ed25519KeyPair::from_seed_unchecked(seed).map_err(drop)?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io(path, "read key file", e))?;
+        let keys = match text.starts_with(EPOCH_KEYS_LABEL) {
+            true => Keys::Epochs(Mutex::new(EpochKeys::parse(path, &text)?)),
+            false => Keys::One(pair_from(path)?),
+        };
+        let head = Arc::default();
         Ok(Signing {
-            pair: Arc::new(pair),
-            head: Arc::default(),
+            keys: Arc::new(keys),
+            head,
         })
     }
 
@@ -116,42 +138,80 @@ impl Signing {
     }
 
     fn with_head(&self, head: Head) -> Signing {
-        let (pair, head) = (self.pair.clone(), Arc::new(Mutex::new(head)));
-        Signing { pair, head }
+        let (keys, head) = (self.keys.clone(), Arc::new(Mutex::new(head)));
+        Signing { keys, head }
     }
 
-    /// The signature of `context` followed by `link`.
-    fn sign(&self, context: &[u8], link: &[u8; HASH_LEN]) -> [u8; SIGNATURE_LEN] {
+    /// The signature of `context` followed by `link`, by the key that signs
+    /// records from `at` on (an epoch key's: `EpochKeys::signer`).
+    fn sign(&self, context: &[u8], link: &[u8; HASH_LEN], at: i64) -> Signed {
         let message = [context, link].concat();
-        self.pair
-            .sign(&message)
-            .as_ref()
-            .try_into()
-            .expect("an Ed25519 signature")
+        let signed = |pair: &Ed25519KeyPair, epoch| Signed {
+            key: key_bytes(pair),
+            signature: pair.sign(&message).as_ref().try_into().expect("64 bytes"),
+            epoch,
+        };
+        match &*self.keys {
+            Keys::One(pair) => signed(pair, None),
+            Keys::Epochs(keys) => {
+                let (pair, cert) = keys.lock().signer(at);
+                signed(&pair, Some(cert))
+            }
+        }
     }
 
     /// A new key, written to `path` (readable by its owner only) and its
     /// public key to `path` + `.pub`; neither file may exist.
     pub fn new_key_files(path: impl AsRef<Path>) -> Result<PublicKey> {
-        use ring::rand::SecureRandom;
         let path = path.as_ref();
-        let mut seed = [0u8; HASH_LEN];
-        ring::rand::SystemRandom::new()
-            .fill(&mut seed)
-            .map_err(|_| Error::file(ErrorKind::Io, path, "no random bytes for a new key"))?;
-        let public = Signing::from_seed(&seed)
-            .map_err(|()| invalid_key(path))?
-            .public_key();
+        let seed = random_seed(path)?;
+        let public = PublicKey(key_bytes(&pair_of(&seed)));
         write_key_file(path, &format!("{SECRET_KEY_LABEL} {}\n", hex(&seed)), 0o600)?;
         let public_path = crate::sys::with_suffix(path, ".pub");
         write_key_file(&public_path, &format!("{}\n", public.to_line()), 0o644)?;
         Ok(public)
     }
 
-    /// The public key that verifies its seals.
+    /// Writes a forward-secure key file at `path` (it may not exist;
+    /// readable by its owner only): `count` epochs of `len_ns` ns from
+    /// `start_ns` (ns since the Unix epoch), each with a key of its own
+    /// that the key in `master_path` certifies. Returns the master's
+    /// public key, which verifies what they sign.
+    pub fn new_epoch_keys(
+        master_path: impl AsRef<Path>,
+        path: impl AsRef<Path>,
+        (start_ns, len_ns, count): (i64, i64, u64),
+    ) -> Result<PublicKey> {
+        let master = pair_from(master_path.as_ref())?;
+        EpochKeys::create(&master, path.as_ref(), (start_ns, len_ns, count))?;
+        Ok(PublicKey(key_bytes(&master)))
+    }
+
+    /// The public key that verifies its seals: for epoch keys, the master
+    /// key that certifies them.
     pub fn public_key(&self) -> PublicKey {
-        let key = self.pair.public_key().as_ref();
-        PublicKey(key.try_into().expect("an Ed25519 public key"))
+        match &*self.keys {
+            Keys::One(pair) => PublicKey(key_bytes(pair)),
+            Keys::Epochs(keys) => keys.lock().master(),
+        }
+    }
+
+    /// Where the epoch holding `t` starts, for epoch keys: a log rolls at
+    /// each epoch's end.
+    pub(crate) fn epoch_floor(&self, t: i64) -> Option<i64> {
+        match &*self.keys {
+            Keys::One(_) => None,
+            Keys::Epochs(keys) => Some(keys.lock().floor(t)),
+        }
+    }
+
+    /// Erases the epoch keys of the epochs that end by `t` (a log's writer:
+    /// once no segment of theirs is left to seal).
+    pub(crate) fn erase_epochs_before(&self, t: i64) -> Result<()> {
+        match &*self.keys {
+            Keys::One(_) => Ok(()),
+            Keys::Epochs(keys) => keys.lock().erase_before(t),
+        }
     }
 
     /// The chain block of the seal whose directory is `dir` (its `chain`
@@ -176,11 +236,19 @@ impl Signing {
         let mut block = ChainBlock {
             digest,
             prev: head.link,
-            key: self.public_key().0,
+            key: [0; HASH_LEN],
             signature: [0; SIGNATURE_LEN],
+            epoch: None,
         };
         let link = link(&block, dir);
-        block.signature = self.sign(SEAL_CONTEXT, &link);
+        // By the key of its oldest record's epoch (any for no record).
+        let oldest = if dir.record_count > 0 {
+            dir.min_ts
+        } else {
+            i64::MIN
+        };
+        let signed = self.sign(SEAL_CONTEXT, &link, oldest);
+        (block.key, block.signature, block.epoch) = (signed.key, signed.signature, signed.epoch);
         let next_seq = dir.last_seq + u64::from(dir.record_count > 0);
         let signed = self.signed_head(&head, (no, end, next_seq), digest, block.prev);
         head.pending = Some((link, signed));
@@ -203,10 +271,12 @@ impl Signing {
             end,
             digest,
             prev,
-            key: self.public_key(),
+            key: PublicKey::default(),
             signature: [0; SIGNATURE_LEN],
+            epoch: None,
         };
-        signed.signature = self.sign(HEAD_CONTEXT, &signed.link());
+        let by = self.sign(HEAD_CONTEXT, &signed.link(), i64::MIN);
+        (signed.key, signed.signature, signed.epoch) = (PublicKey(by.key), by.signature, by.epoch);
         signed
     }
 
@@ -261,6 +331,51 @@ impl Signing {
         let link = dir.and_then(|d| Some(link(d.chain.as_ref()?, d)));
         let mut head = self.head.lock();
         (head.link, head.pending) = (link.unwrap_or([0; HASH_LEN]), None);
+    }
+}
+
+/// The 32 bytes of `pair`'s public key.
+fn key_bytes(pair: &Ed25519KeyPair) -> [u8; HASH_LEN] {
+    pair.public_key()
+        .as_ref()
+        .try_into()
+        .expect("an Ed25519 public key")
+}
+
+/// The key pair of the secret key file at `path`.
+fn pair_from(path: &Path) -> Result<Ed25519KeyPair> {
+    Ok(pair_of(&read_key_file(path, SECRET_KEY_LABEL)?))
+}
+
+/// The key pair of an Ed25519 seed.
+fn pair_of(seed: &[u8; HASH_LEN]) -> Ed25519KeyPair {
+    Ed25519KeyPair::from_seed_unchecked(seed).expect("any 32 bytes are an Ed25519 seed")
+}
+
+/// 32 random bytes for a new key written to `path`.
+fn random_seed(path: &Path) -> Result<[u8; HASH_LEN]> {
+    use ring::rand::SecureRandom;
+    let mut seed = [0u8; HASH_LEN];
+    ring::rand::SystemRandom::new()
+        .fill(&mut seed)
+        .map_err(|_| Error::file(ErrorKind::Io, path, "no random bytes for a new key"))?;
+    Ok(seed)
+}
+
+/// Whether `trusted` vouches for the signer `key`: it is `key`, or (an
+/// epoch key, `epoch` its certificate) it certified `key` for its epoch.
+pub(crate) fn vouches(
+    trusted: &PublicKey,
+    key: &[u8; HASH_LEN],
+    epoch: Option<&EpochCert>,
+) -> bool {
+    match epoch {
+        None => trusted.0 == *key,
+        Some(c) => trusted.signed(
+            CERT_CONTEXT,
+            &epochs::cert_link(key, c.start_ns),
+            &c.signature,
+        ),
     }
 }
 

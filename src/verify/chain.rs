@@ -10,7 +10,7 @@ use super::{Finding, FindingKind, SegmentReport};
 use crate::format::chain::{ChainBlock, HASH_LEN};
 use crate::format::seal::SealDirectory;
 use crate::reader::Reader;
-use crate::sign::{self, PublicKey, SignedHead};
+use crate::sign::{self, EpochCert, PublicKey, SignedHead};
 use std::path::PathBuf;
 
 /// A segment's link, the link its seal names as its predecessor, and the
@@ -106,7 +106,8 @@ impl Trust {
             return;
         };
         use FindingKind as K;
-        let found = match (head.key == self.key, head.signed_by(&head.key)) {
+        let vouched = sign::vouches(&self.key, &head.key.0, head.epoch.as_ref());
+        let found = match (vouched, head.signature_holds()) {
             (false, true) => Some((K::OtherKey, "signed by another key".into())),
             (_, false) => Some((K::BadSignature, "its signature does not verify".into())),
             (true, true) => match segment(head.segment_no) {
@@ -132,8 +133,9 @@ impl Trust {
         }
         let signer = PublicKey(block.key);
         let valid = signer.signed_seal(&sign::link(block, dir), &block.signature);
-        let (kind, what) = match (signer == self.key, valid) {
-            (true, true) => return None,
+        let epoch = block.epoch.as_ref();
+        let (kind, what) = match (sign::vouches(&self.key, &block.key, epoch), valid) {
+            (true, true) => return out_of_epoch(rep, epoch?, dir),
             (false, true) => {
                 let key = crate::format::hex(&block.key);
                 let what = format!("signed by another key ({key}), not the trusted one");
@@ -146,6 +148,22 @@ impl Trust {
         };
         Some(at_seal(rep, kind, what))
     }
+}
+
+/// A seal signed by an epoch key (certified for the epoch `epoch` starts)
+/// whose records are older than that epoch (beyond the clocks' slack): a
+/// later epoch's key signed them, so whoever held it could have.
+fn out_of_epoch(rep: &SegmentReport, epoch: &EpochCert, dir: &SealDirectory) -> Option<Finding> {
+    let start = epoch.start_ns;
+    if dir.record_count == 0 || dir.min_ts >= start.saturating_sub(sign::EPOCH_SLACK_NS) {
+        return None;
+    }
+    let what = format!(
+        "signed by the key of the epoch from {start} ns, its records from {} ns are older: \
+         not proved by forward security (resealed with a later key)",
+        dir.min_ts
+    );
+    Some(at_seal(rep, FindingKind::OutOfEpoch, what))
 }
 
 /// What `head` finds wrong with `segment`, its log's segment of the

@@ -178,6 +178,10 @@ named_enum! {
         /// log does not hold: its newest segments cut off. Given on the
         /// log's last file, located at the head's file. Damage.
         CutOff = 33 => c"cut-off",
+        /// A seal signed by a forward-secure epoch key whose records are
+        /// older than the key's epoch: a later key signed them, so whoever
+        /// held it could have changed them. Damage.
+        OutOfEpoch = 34 => c"out-of-epoch",
     }
 }
 

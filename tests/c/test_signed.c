@@ -8,7 +8,8 @@
  * head (binlog_verify_head); a trust or head call that fails (a file that
  * is no public key or head) leaves the verification as it was; with
  * binlog_options_set_checkpoint_records the head follows every N records;
- * bad arguments are refused.
+ * a log signed with a forward-secure epoch key file verifies against the
+ * master key; bad arguments are refused.
  *
  * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end. Exits 0 when every check passed; prints "N passed, M failed".
@@ -113,6 +114,39 @@ static void test_a_signed_log_verifies_against_its_key_and_names_another(void) {
     CHECK_EQ_U(kind, 1);
 }
 
+/* A forward-secure key file as `binlog keys epochs` wrote it (one epoch,
+ * 1970 to 2069) and the public key of the master key that certified it. */
+static const char EPOCH_KEYS[] =
+    "binlog-epoch-keys-ed25519 bce5c1917cf57f98c5fa19ea3842227b0f861ce5be12596e490c344f0bc06e0a"
+    " 0 3153600000000000000\n"
+    "0 5ac25cced169220469401f38b2cd60d2b5de6c5779c1cbef61982a187398c7c0 "
+    "ecc1b6ce14b5cde1c952ca5d61c6b97a9d89fb5d302ebb74dd3d9a451918696b"
+    "2d0233bd9e5c403bc62eb034cfe67a475ebaf9b28cf1a5bbba64f839ba354f08\n";
+static const char MASTER_PUBLIC_KEY[] =
+    "binlog-public-key-ed25519 bce5c1917cf57f98c5fa19ea3842227b0f861ce5be12596e490c344f0bc06e0a\n";
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    REQUIRE(f != NULL && fputs(text, f) >= 0 && fclose(f) == 0);
+}
+
+static void test_a_log_signed_with_epoch_keys_verifies_against_the_master_key(void) {
+    const char *dir = make_dir("epochs");
+    char epochs[4096], master[4096], other[4096], other_pub[4200];
+    snprintf(epochs, sizeof epochs, "%s/e", dir);
+    snprintf(master, sizeof master, "%s/master.pub", dir);
+    snprintf(other, sizeof other, "%s/other", dir);
+    snprintf(other_pub, sizeof other_pub, "%s.pub", other);
+    write_text(epochs, EPOCH_KEYS);
+    write_text(master, MASTER_PUBLIC_KEY);
+    REQUIRE_OK(binlog_keys_new(other));
+    write_signed_log(dir, "orders", epochs);
+    int kind;
+    CHECK_EQ_U(damage(dir, "orders", master, NULL, BINLOG_FINDING_OTHER_KEY, &kind), 0);
+    CHECK_EQ_U(damage(dir, "orders", other_pub, NULL, BINLOG_FINDING_OTHER_KEY, &kind), 3);
+    CHECK_EQ_U(kind, 3);
+}
+
 static void test_the_newest_segment_cut_off_is_found_against_a_kept_head(void) {
     const char *dir = make_dir("cut");
     char key[4096], pub[4200], head[4200], kept[4200], manifest[4200];
@@ -193,6 +227,7 @@ int main(void) {
         return 2;
     }
     test_a_signed_log_verifies_against_its_key_and_names_another();
+    test_a_log_signed_with_epoch_keys_verifies_against_the_master_key();
     test_the_newest_segment_cut_off_is_found_against_a_kept_head();
     test_a_failed_trust_or_head_leaves_the_verification_as_it_was();
     test_a_checkpoint_comes_every_n_records();

@@ -245,7 +245,8 @@ static void test_every_kind_and_action_has_the_name_verify_gives_it(void) {
     CHECK(strcmp(binlog_finding_kind_name(BINLOG_FINDING_NOT_LISTED), "not-listed") == 0);
     CHECK(strcmp(binlog_finding_kind_name(BINLOG_FINDING_RECORDS_CHANGED), "records-changed") == 0);
     CHECK(strcmp(binlog_finding_kind_name(BINLOG_FINDING_CUT_OFF), "cut-off") == 0);
-    for (uint32_t a = BINLOG_FINDING_TORN_TAIL; a <= BINLOG_FINDING_CUT_OFF; a++) {
+    CHECK(strcmp(binlog_finding_kind_name(BINLOG_FINDING_OUT_OF_EPOCH), "out-of-epoch") == 0);
+    for (uint32_t a = BINLOG_FINDING_TORN_TAIL; a <= BINLOG_FINDING_OUT_OF_EPOCH; a++) {
         const char *na = binlog_finding_kind_name(a);
         CHECK(na != NULL && na[0] != '\0');
         for (uint32_t b = BINLOG_FINDING_TORN_TAIL; na != NULL && b < a; b++) {
@@ -253,7 +254,7 @@ static void test_every_kind_and_action_has_the_name_verify_gives_it(void) {
         }
     }
     CHECK(binlog_finding_kind_name(0) == NULL);
-    CHECK(binlog_finding_kind_name(BINLOG_FINDING_CUT_OFF + 1) == NULL);
+    CHECK(binlog_finding_kind_name(BINLOG_FINDING_OUT_OF_EPOCH + 1) == NULL);
     CHECK(binlog_finding_kind_name(UINT32_MAX) == NULL);
     CHECK(strcmp(binlog_repair_action_name(BINLOG_REPAIR_NOTHING), "nothing") == 0);
     CHECK(strcmp(binlog_repair_action_name(BINLOG_REPAIR_CUT_TORN_TAIL), "cut-torn-tail") == 0);

@@ -83,6 +83,8 @@ mod follow_change_fd;
 mod follow_durable_writer;
 mod follow_idle;
 mod follow_reopened_segment;
+#[cfg(feature = "sign")]
+mod forward_secure;
 mod hold_back;
 mod hostile_seal;
 mod hostile_types;

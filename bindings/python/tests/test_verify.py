@@ -197,6 +197,17 @@ PUBLIC_KEY = "binlog-public-key-ed25519 55f8f2cec48dd5c899ca4fa3f6326ba33fabb7a7
 ANOTHER_PUBLIC_KEY = "binlog-public-key-ed25519 5bc79df1147713d584014da3b3f7360cbec4f6cde5cc1dc43eb4a7702fb2676e\n"
 
 
+# A forward-secure key file as `binlog keys epochs` wrote it (one epoch,
+# 1970 to 2069, certified by the master key) and the master's public key.
+EPOCH_KEYS = (
+    "binlog-epoch-keys-ed25519 bce5c1917cf57f98c5fa19ea3842227b0f861ce5be12596e490c344f0bc06e0a 0 3153600000000000000\n"
+    "0 5ac25cced169220469401f38b2cd60d2b5de6c5779c1cbef61982a187398c7c0 "
+    "ecc1b6ce14b5cde1c952ca5d61c6b97a9d89fb5d302ebb74dd3d9a451918696b"
+    "2d0233bd9e5c403bc62eb034cfe67a475ebaf9b28cf1a5bbba64f839ba354f08\n"
+)
+MASTER_PUBLIC_KEY = "binlog-public-key-ed25519 bce5c1917cf57f98c5fa19ea3842227b0f861ce5be12596e490c344f0bc06e0a\n"
+
+
 def _findings_at(directory, trust, head=None):
     """The findings of log "log" in ``directory`` verified trusting key file
     ``trust`` (and checked against signed head file ``head``): (kind, the
@@ -205,6 +216,20 @@ def _findings_at(directory, trust, head=None):
         findings = list(v)
     assert all(f.damage for f in findings), findings
     return [(f.kind, f.location) for f in findings]
+
+
+def test_a_log_signed_with_epoch_keys_verifies_against_the_master_key(tmp_path):
+    (tmp_path / "e").write_text(EPOCH_KEYS)
+    (tmp_path / "master.pub").write_text(MASTER_PUBLIC_KEY)
+    (tmp_path / "other.pub").write_text(ANOTHER_PUBLIC_KEY)
+    logs = tmp_path / "logs"
+    with binlog.open_log_writer(logs, "log", max_segment_records=3, signing_key=tmp_path / "e") as w:
+        for i in range(6):
+            w.append("t", b"record %02d" % i)
+    paths = [s.path for s in binlog.list_segments(logs, "log")]
+    assert len(paths) == 2
+    assert _findings_at(logs, tmp_path / "master.pub") == []
+    assert _findings_at(logs, tmp_path / "other.pub") == [(FindingKind.OTHER_KEY, p) for p in paths]
 
 
 def test_a_signed_log_verifies_against_its_key_and_tells_changes(tmp_path):

@@ -53,6 +53,53 @@ fn keys_new_writes_a_secret_and_a_public_key_and_prints_it() {
 }
 
 #[test]
+fn keys_epochs_signs_a_log_that_verifies_against_the_master_key() {
+    let t = Tmp::new("keys-epochs");
+    let (dir, master, epochs) = (t.join("log"), t.join("master"), t.join("orders.epochs"));
+    let public = stdout_of(binlog().args(["keys", "new"]).arg(&master));
+    let make = |extra: &[&str]| {
+        let mut c = binlog();
+        c.args(["keys", "epochs"])
+            .args([&master, &epochs])
+            .args(extra);
+        c
+    };
+    make(&["--every", "500ms", "--count", "3"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at least a second"));
+    let out = stdout_of(&mut make(&[
+        "--every", "1h", "--count", "3", "--from", "2h",
+    ]));
+    assert_eq!(out, public);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&epochs).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // The epoch keys' public key is the master's.
+    assert_eq!(
+        stdout_of(binlog().args(["keys", "public"]).arg(&epochs)),
+        public
+    );
+    signed_log(&dir, &epochs);
+    let verify = |key: &Path| {
+        let mut c = binlog();
+        c.args(["verify", "--log", "orders", "--trust"])
+            .args([key, &dir]);
+        c
+    };
+    verify(&t.join("master.pub")).assert().success();
+    binlog()
+        .args(["keys", "new"])
+        .arg(t.join("other"))
+        .assert()
+        .success();
+    verify(&t.join("other.pub"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("signed by another key"));
+}
+
+#[test]
 fn verify_trust_names_another_key_and_a_changed_record() {
     let t = Tmp::new("verify-trust");
     let (dir, key, other) = (t.join("log"), t.join("k"), t.join("other"));

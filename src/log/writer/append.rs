@@ -165,7 +165,7 @@ impl Shared {
         size: u64,
         now: i64,
     ) -> bool {
-        let period_now = self.opts.period.floor(now);
+        let period_now = self.period_of(now);
         if snap.records == 0 {
             st.period_start = period_now;
             return false;

@@ -23,7 +23,7 @@ impl Shared {
             let now = (self.opts.clock)();
             let snap = self.writer(&st)?.size_snapshot();
             if self.roll_due(&mut st, &snap, 0, now)
-                && self.opts.period.floor(now) != st.period_start
+                && self.period_of(now) != st.period_start
             {
                 self.roll(&mut st, events, now)?;
             }
@@ -41,6 +41,8 @@ impl Shared {
     /// section 8.6): its records flushed, their bytes signed into the
     /// log's head file. Not while an older segment's seal is pending (the
     /// live one's predecessor is not linked yet), nor with no new record.
+    /// With forward-secure keys, the keys of the epochs over before the
+    /// live segment's are erased first (no seal waits for one then).
     #[cfg(feature = "sign")]
     fn checkpoint(&self) -> Result<()> {
         let Some(signing) = &self.opts.segment.signing else {
@@ -49,6 +51,9 @@ impl Shared {
         let st = self.state.lock();
         if !st.ending.is_empty() {
             return Ok(());
+        }
+        if let Some(start) = st.period_start {
+            signing.erase_epochs_before(start)?;
         }
         let (w, no) = (Arc::clone(self.writer(&st)?), st.segment_no);
         drop(st);

@@ -398,7 +398,7 @@ impl Shared {
         let created = header.map_or_else(|_| (self.opts.clock)(), |h| h.created_ns);
         st.first_seq = first_seq;
         st.segment_no = f.segment_no;
-        st.period_start = self.opts.period.floor(created);
+        st.period_start = self.period_of(created);
         st.current = Some(Arc::new(w));
         Ok(true)
     }

@@ -156,7 +156,18 @@ impl Shared {
         st.current = Some(Arc::new(w));
         st.segment_no = no;
         st.first_seq = first_seq;
-        st.period_start = self.opts.period.floor(now);
+        st.period_start = self.period_of(now);
+    }
+
+    /// Where the span of time a segment started at `now` belongs to
+    /// starts: its UTC period's start or, with forward-secure keys, its
+    /// epoch's, whichever is later. The log rolls when it changes.
+    pub(super) fn period_of(&self, now: i64) -> Option<i64> {
+        #[cfg(feature = "sign")]
+        let epoch = (self.opts.segment.signing.as_ref()).and_then(|s| s.epoch_floor(now));
+        #[cfg(not(feature = "sign"))]
+        let epoch = None;
+        self.opts.period.floor(now).max(epoch)
     }
 
     /// Removes the file a failed roll left (`State::leftover`), if any.

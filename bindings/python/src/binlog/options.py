@@ -66,7 +66,9 @@ class Options:
     #: The Ed25519 secret key file (``binlog keys new KEY`` writes KEY)
     #: that signs every seal, chaining a log's segments, so that
     #: :func:`binlog.verify` with ``trust=`` its public key finds records
-    #: changed and segments deleted, inserted or reordered.
+    #: changed and segments deleted, inserted or reordered. A forward-secure
+    #: epoch key file (``binlog keys epochs``) signs with each epoch's key,
+    #: verified trusting the master key.
     signing_key: Optional[PathArg] = None
     max_record_size: Optional[int] = None
     #: Bytes buffered before records go to the OS (default 1 MiB).
@@ -219,13 +221,11 @@ def native_options(options: Options) -> Tuple[CData, List[object]]:
     _set_numbers(opts, o)
     if o.durability is not None:
         check(lib.binlog_options_set_durability(opts, int(o.durability), o.durability_param))
-    if o.compression is not None:
-        c = o.compression
+    if (c := o.compression) is not None:
         check(lib.binlog_options_set_compression(opts, True, c.after_segments, c.level, c.frame_size))
         if c.type_copies_per_mille is not None:
             check(lib.binlog_options_set_compression_type_copies(opts, c.type_copies_per_mille))
-    if o.retention_wait_for_consumers is not None:
-        b = o.retention_wait_for_consumers
+    if (b := o.retention_wait_for_consumers) is not None:
         check(lib.binlog_options_set_retention_wait_for_consumers(opts, b.max_bytes, b.max_age_ms))
     for callback in o.on_segment:
         handle = ffi.new_handle(callback)

@@ -56,6 +56,7 @@ class FindingKind(IntEnum):
     REORDERED = 31
     DUPLICATE = 32
     CUT_OFF = 33
+    OUT_OF_EPOCH = 34
     # END GENERATED
 
     @property

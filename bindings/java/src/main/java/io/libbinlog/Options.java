@@ -166,8 +166,9 @@ public final class Options {
         /**
          * Signs every seal with the Ed25519 secret key in the file {@code key} ({@code binlog keys new KEY} writes
          * KEY), chaining a log's segments, so that a {@link Verify#open(Path, String, Path) verification trusting}
-         * its public key finds records changed and segments deleted, inserted or reordered. A file that is no secret
-         * key fails {@link #build()} with {@link ErrorCode#INVALID_ARGUMENT}.
+         * its public key finds records changed and segments deleted, inserted or reordered. A forward-secure epoch key
+         * file ({@code binlog keys epochs}) signs with each epoch's key, verified trusting the master key. A file that
+         * is no secret key fails {@link #build()} with {@link ErrorCode#INVALID_ARGUMENT}.
          */
         public Builder signingKey(Path key) {
             signingKey = Objects.requireNonNull(key, "key");

@@ -292,6 +292,37 @@ class VerifyTest {
     private static final String ANOTHER_PUBLIC_KEY =
             "binlog-public-key-ed25519 5bc79df1147713d584014da3b3f7360cbec4f6cde5cc1dc43eb4a7702fb2676e\n";
 
+    /**
+     * A forward-secure key file as {@code binlog keys epochs} wrote it (one epoch, 1970 to 2069) and the public key of
+     * the master key that certified it.
+     */
+    private static final String EPOCH_KEYS =
+            "binlog-epoch-keys-ed25519 bce5c1917cf57f98c5fa19ea3842227b0f861ce5be12596e490c344f0bc06e0a 0 3153600000000000000\n"
+            + "0 5ac25cced169220469401f38b2cd60d2b5de6c5779c1cbef61982a187398c7c0 "
+            + "ecc1b6ce14b5cde1c952ca5d61c6b97a9d89fb5d302ebb74dd3d9a451918696b"
+            + "2d0233bd9e5c403bc62eb034cfe67a475ebaf9b28cf1a5bbba64f839ba354f08\n";
+    private static final String MASTER_PUBLIC_KEY =
+            "binlog-public-key-ed25519 bce5c1917cf57f98c5fa19ea3842227b0f861ce5be12596e490c344f0bc06e0a\n";
+
+    /** A log written with forward-secure epoch keys verifies clean trusting the master key, and is OTHER_KEY against another. */
+    @Test
+    void logSignedWithEpochKeysVerifiesAgainstTheMasterKey() throws Exception {
+        Path keys = Files.createDirectory(dir.resolve("keys"));
+        Path epochs = Files.writeString(keys.resolve("e"), EPOCH_KEYS);
+        Path master = Files.writeString(keys.resolve("master.pub"), MASTER_PUBLIC_KEY);
+        Path another = Files.writeString(keys.resolve("other.pub"), ANOTHER_PUBLIC_KEY);
+        Options o = Options.builder().maxSegmentRecords(3).signingKey(epochs).build();
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", o)) {
+            for (int i = 0; i < 6; i++) {
+                w.write("e", payload(i));
+            }
+        }
+        List<String> at = LogSegment.list(dir, "orders").stream().map(s -> " at " + s.path()).toList();
+        assertEquals(2, at.size());
+        assertEquals(List.of(), trustedFindings(master));
+        assertEquals(at.stream().map(a -> "OTHER_KEY" + a).toList(), trustedFindings(another));
+    }
+
     /** The findings of log "orders" in dir, verified trusting key file {@code key}: each as "kind at file". */
     private List<String> trustedFindings(Path key) throws IOException {
         return trustedFindings(key, null);
