@@ -144,20 +144,20 @@ impl Signing {
 
     /// The signature of `context` followed by `link`, by the key that signs
     /// records from `at` on (an epoch key's: `EpochKeys::signer`).
-    fn sign(&self, context: &[u8], link: &[u8; HASH_LEN], at: i64) -> Signed {
+    fn sign(&self, context: &[u8], link: &[u8; HASH_LEN], at: i64) -> Result<Signed> {
         let message = [context, link].concat();
         let signed = |pair: &Ed25519KeyPair, epoch| Signed {
             key: key_bytes(pair),
             signature: pair.sign(&message).as_ref().try_into().expect("64 bytes"),
             epoch,
         };
-        match &*self.keys {
+        Ok(match &*self.keys {
             Keys::One(pair) => signed(pair, None),
             Keys::Epochs(keys) => {
-                let (pair, cert) = keys.lock().signer(at);
+                let (pair, cert) = keys.lock().signer(at)?;
                 signed(&pair, Some(cert))
             }
-        }
+        })
     }
 
     /// A new key, written to `path` (readable by its owner only) and its
@@ -247,10 +247,10 @@ impl Signing {
         } else {
             i64::MIN
         };
-        let signed = self.sign(SEAL_CONTEXT, &link, oldest);
+        let signed = self.sign(SEAL_CONTEXT, &link, oldest)?;
         (block.key, block.signature, block.epoch) = (signed.key, signed.signature, signed.epoch);
         let next_seq = dir.last_seq + u64::from(dir.record_count > 0);
-        let signed = self.signed_head(&head, (no, end, next_seq), digest, block.prev);
+        let signed = self.signed_head(&head, (no, end, next_seq), digest, block.prev)?;
         head.pending = Some((link, signed));
         Ok(block)
     }
@@ -263,7 +263,7 @@ impl Signing {
         (no, end, next_seq): (u64, u64, u64),
         digest: [u8; HASH_LEN],
         prev: [u8; HASH_LEN],
-    ) -> SignedHead {
+    ) -> Result<SignedHead> {
         let mut signed = SignedHead {
             log: head.log.clone(),
             next_seq,
@@ -275,9 +275,9 @@ impl Signing {
             signature: [0; SIGNATURE_LEN],
             epoch: None,
         };
-        let by = self.sign(HEAD_CONTEXT, &signed.link(), i64::MIN);
+        let by = self.sign(HEAD_CONTEXT, &signed.link(), i64::MIN)?;
         (signed.key, signed.signature, signed.epoch) = (PublicKey(by.key), by.signature, by.epoch);
-        signed
+        Ok(signed)
     }
 
     /// Signs a checkpoint of log segment `segment_no` at `path`, whose
@@ -304,7 +304,7 @@ impl Signing {
             hasher,
             hashed_to,
         });
-        let signed = self.signed_head(&head, (no, end, next_seq), digest, head.link);
+        let signed = self.signed_head(&head, (no, end, next_seq), digest, head.link)?;
         let failed = |e| Error::io(&head_path, "write signed head", e);
         signed.write(&head_path).map_err(failed)
     }
