@@ -61,6 +61,10 @@ enum Mode {
     /// `EveryN(16)`, each seal signed (docs/FORMAT.md section 8.6): after
     /// each kill the log also verifies against the key, one chain.
     Signed,
+    /// `Signed` with forward-secure epoch keys of a second (their file in
+    /// the log's directory): the log rolls at each epoch's end and erases
+    /// past keys while kills land; it verifies against the master key.
+    ForwardSecure,
 }
 
 /// The batch of `Mode::EveryN`.
@@ -73,6 +77,7 @@ impl Mode {
             "every_n" => Mode::EveryN,
             "compressing" => Mode::Compressing,
             "signed" => Mode::Signed,
+            "forward_secure" => Mode::ForwardSecure,
             _ => panic!("unknown mode {s}"),
         }
     }
@@ -82,6 +87,7 @@ impl Mode {
             Mode::EveryN => "every_n",
             Mode::Compressing => "compressing",
             Mode::Signed => "signed",
+            Mode::ForwardSecure => "forward_secure",
         }
     }
     /// The test that runs this mode (the child re-runs it).
@@ -97,6 +103,7 @@ impl Mode {
                 "kill9_while_a_log_compresses_its_sealed_segments_loses_nothing_reported_durable"
             }
             Mode::Signed => "kill9_while_a_signed_log_rolls_leaves_one_signed_chain",
+            Mode::ForwardSecure => "kill9_while_a_forward_secure_log_rolls_leaves_one_signed_chain",
         }
     }
     /// Records per segment: the child rolls every few records (with
@@ -104,18 +111,21 @@ impl Mode {
     fn per_segment(self) -> u64 {
         match self {
             Mode::EveryRecord => 4,
-            Mode::EveryN | Mode::Compressing | Mode::Signed => 40,
+            Mode::EveryN | Mode::Compressing | Mode::Signed | Mode::ForwardSecure => 40,
         }
     }
     fn durability(self) -> Durability {
         match self {
             Mode::EveryRecord => Durability::EveryRecord,
-            Mode::EveryN | Mode::Compressing | Mode::Signed => Durability::EveryN(BATCH),
+            Mode::EveryN | Mode::Compressing | Mode::Signed | Mode::ForwardSecure => {
+                Durability::EveryN(BATCH)
+            }
         }
     }
 }
 
-fn log_options(mode: Mode) -> LogOptions {
+/// The options of log `LOG` in `dir`.
+fn log_options(mode: Mode, dir: &Path) -> LogOptions {
     let batched = mode != Mode::EveryRecord;
     LogOptions {
         max_segment_records: Some(mode.per_segment()),
@@ -123,7 +133,7 @@ fn log_options(mode: Mode) -> LogOptions {
             durability: mode.durability(),
             buffer_size: 4096,
             #[cfg(feature = "sign")]
-            signing: (mode == Mode::Signed).then(signing_key),
+            signing: signing(mode, dir),
             ..Options::default()
         },
         // Batched durability also seals on the background thread, so that
@@ -182,7 +192,7 @@ fn run_child_if_asked() {
         say(format!("ERR {what}"));
         std::process::exit(3)
     };
-    let w = LogWriter::open(&dir, LOG, log_options(mode))
+    let w = LogWriter::open(&dir, LOG, log_options(mode, &dir))
         .unwrap_or_else(|e| fail(format!("open: {e}")));
     let start = w
         .next_seq()
@@ -466,9 +476,10 @@ fn copy_tail(dir: &Path, to: &Path) {
     for f in files.iter().rev().take(3) {
         std::fs::copy(&f.path, to.join(f.path.file_name().unwrap())).unwrap();
     }
-    let m = naming::manifest_path(dir, LOG);
-    if m.exists() {
-        std::fs::copy(&m, to.join(m.file_name().unwrap())).unwrap();
+    for m in [naming::manifest_path(dir, LOG), dir.join(EPOCHS)] {
+        if m.exists() {
+            std::fs::copy(&m, to.join(m.file_name().unwrap())).unwrap();
+        }
     }
 }
 
@@ -526,8 +537,44 @@ fn kill9_while_a_signed_log_rolls_leaves_one_signed_chain() {
 }
 
 #[cfg(feature = "sign")]
-fn signing_key() -> binlog::sign::Signing {
-    common::signed::fixed_key("logcrash-signing", 0x5a)
+#[test]
+fn kill9_while_a_forward_secure_log_rolls_leaves_one_signed_chain() {
+    run_child_if_asked();
+    kill_loop(Mode::ForwardSecure, 0x10c_c4a9);
+}
+
+/// The epoch key file of a forward-secure log, in its directory.
+const EPOCHS: &str = "keys.epochs";
+
+/// How log `LOG` in `dir` is signed in `mode`, if it is.
+#[cfg(feature = "sign")]
+fn signing(mode: Mode, dir: &Path) -> Option<binlog::sign::Signing> {
+    match mode {
+        Mode::Signed => Some(common::signed::fixed_key("logcrash-signing", 0x5a)),
+        Mode::ForwardSecure => {
+            Some(binlog::sign::Signing::from_key_file(dir.join(EPOCHS)).unwrap())
+        }
+        _ => None,
+    }
+}
+
+/// A new log directory; for `ForwardSecure`, with its epoch key file:
+/// epochs of a second from the last one on, certified by the signed mode's
+/// key.
+fn new_log_dir(mode: Mode) -> TempDir {
+    let dir = TempDir::new("log");
+    #[cfg(feature = "sign")]
+    if mode == Mode::ForwardSecure {
+        common::signed::fixed_key("logcrash-signing", 0x5a);
+        let master = Path::new(env!("CARGO_TARGET_TMPDIR")).join("logcrash-signing.key");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let start = (now.as_secs() as i64 - 1) * 1_000_000_000;
+        let schedule = (start, 1_000_000_000, 3600);
+        binlog::sign::Signing::new_epoch_keys(master, dir.path().join(EPOCHS), schedule).unwrap();
+    }
+    dir
 }
 
 fn kill_loop(mode: Mode, default_seed: u64) {
@@ -538,7 +585,7 @@ fn kill_loop(mode: Mode, default_seed: u64) {
     eprintln!("{mode:?}: PRNG seed {seed} (set BINLOG_TEST_SEED to replay)");
     let kills = kills();
     let mut rng = Rng::new(seed);
-    let mut dir = TempDir::new("log");
+    let mut dir = new_log_dir(mode);
     let mut expect_start = 0u64;
     let mut records_total = 0u64;
     let mut landed = Landed::default();
@@ -549,7 +596,7 @@ fn kill_loop(mode: Mode, default_seed: u64) {
 
     for kill in 0..kills {
         if kill > 0 && kill % KILLS_PER_LOG == 0 {
-            dir = TempDir::new("log");
+            dir = new_log_dir(mode);
             records_total += expect_start;
             expect_start = 0;
         }
@@ -608,8 +655,8 @@ fn kill_loop(mode: Mode, default_seed: u64) {
 
         let (n, failure) = verify_crashed_log(dir.path(), durable_below, &mut landed, &ctx);
         #[cfg(feature = "sign")]
-        if mode == Mode::Signed {
-            let signed = common::signed::one_signed_chain(dir.path(), LOG, &signing_key());
+        if let Some(key) = signing(mode, dir.path()) {
+            let signed = common::signed::one_signed_chain(dir.path(), LOG, &key);
             signed.unwrap_or_else(|e| panic!("{ctx}: {e}"));
         }
         reader_failures.extend(failure);
@@ -622,7 +669,7 @@ fn kill_loop(mode: Mode, default_seed: u64) {
         // next sequence number, and its log then reads whole and sealed.
         let copy = TempDir::new("copy");
         copy_tail(dir.path(), copy.path());
-        let w = LogWriter::open(copy.path(), LOG, log_options(mode))
+        let w = LogWriter::open(copy.path(), LOG, log_options(mode, copy.path()))
             .unwrap_or_else(|e| panic!("{ctx}: LogWriter::open after the crash: {e}"));
         assert_eq!(w.next_seq().unwrap(), n, "{ctx}: next_seq after the crash");
         let (ty, p) = record(n);

@@ -43,6 +43,7 @@ pub fn one_signed_chain(dir: &Path, log: &str, key: &Signing) -> Result<(), Stri
                 | NotInChain
                 | Reordered
                 | Duplicate
+                | OutOfEpoch
         );
         if tampered {
             return Err(f.message);
