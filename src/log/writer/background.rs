@@ -22,9 +22,7 @@ impl Shared {
             }
             let now = (self.opts.clock)();
             let snap = self.writer(&st)?.size_snapshot();
-            if self.roll_due(&mut st, &snap, 0, now)
-                && self.period_of(now) != st.period_start
-            {
+            if self.roll_due(&mut st, &snap, 0, now) && self.period_of(now) != st.period_start {
                 self.roll(&mut st, events, now)?;
             }
             if self.enforce_retention(&mut st) > 0 {
