@@ -175,6 +175,11 @@ type Options struct {
 	// compresses those still due, its last segment too); retention counts
 	// its compressed size. nil = never.
 	Compression *Compression
+	// CheckpointRecords makes a signed log (SigningKey) also sign a
+	// checkpoint of its live segment into <log>.head each time its next
+	// sequence number reaches a multiple of it, besides each second (0 =
+	// each second only).
+	CheckpointRecords uint64
 }
 
 // Compression says when and how a rolling log compresses its sealed
@@ -210,7 +215,7 @@ const (
 
 func (o *Options) hasLogOnly() bool {
 	return o.MaxSegmentBytes != 0 || o.MaxSegmentRecords != 0 || o.Period != PeriodNever ||
-		o.Retention != (Retention{}) || o.SealInBackground || o.Compression != nil
+		o.Retention != (Retention{}) || o.SealInBackground || o.Compression != nil || o.CheckpointRecords != 0
 }
 
 // build makes a binlog_options from o (nil: defaults, returns nil). Free
@@ -225,7 +230,7 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		}
 	}
 	if !log && o.hasLogOnly() {
-		return nil, invalid(op, "MaxSegmentBytes, MaxSegmentRecords, Period, Retention, SealInBackground and Compression are for rolling logs (OpenLog)")
+		return nil, invalid(op, "MaxSegmentBytes, MaxSegmentRecords, Period, Retention, SealInBackground, Compression and CheckpointRecords are for rolling logs (OpenLog)")
 	}
 	if log {
 		switch {
@@ -368,6 +373,9 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		}},
 		{"compression type copies", o.Compression != nil && c.TypeCopies != 0, func() C.binlog_result {
 			return C.binlog_options_set_compression_type_copies(opts, C.uint32_t(typeCopies))
+		}},
+		{"checkpoint records", o.CheckpointRecords != 0, func() C.binlog_result {
+			return C.binlog_options_set_checkpoint_records(opts, u64(o.CheckpointRecords))
 		}},
 	}...)
 	for _, s := range settings {

@@ -116,6 +116,11 @@ class Options:
     on_segment: Sequence[SegmentCallback] = ()
     #: Logs only: the wall clock, ns since the epoch (for tests of rolls).
     clock: Optional[Callable[[], int]] = None
+    #: Signed logs only (a segment writer ignores it): besides each second,
+    #: sign a checkpoint of the live segment into ``<log>.head`` each time
+    #: the next sequence number reaches a multiple of this (0: each second
+    #: only).
+    checkpoint_records: Optional[int] = None
 
 
 class OptionKeywords(TypedDict, total=False):
@@ -155,6 +160,7 @@ class OptionKeywords(TypedDict, total=False):
     retention_wait_for_consumers: Optional[ConsumerBound]
     on_segment: Sequence[SegmentCallback]
     clock: Optional[Callable[[], int]]
+    checkpoint_records: Optional[int]
     # END GENERATED
 
 
@@ -259,6 +265,7 @@ _NUMBERS = (
     ("retention_max_age_ms", lib.binlog_options_set_retention_max_age_ms),
     ("retention_until_shipped", lib.binlog_options_set_retention_until_shipped),
     ("retention_hard_max_bytes", lib.binlog_options_set_retention_hard_max_bytes),
+    ("checkpoint_records", lib.binlog_options_set_checkpoint_records),
     # END GENERATED
 )
 
