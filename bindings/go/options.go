@@ -393,16 +393,18 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 
 // ceilMillis rounds d up to whole milliseconds (negative: 0).
 func ceilMillis(d time.Duration) int64 {
-	if d <= 0 {
-		return 0
+	return ceilUnits(max(d, 0), time.Millisecond)
+}
+
+// ceilUnits is d (not negative) in whole units, rounded up. Not
+// (d + unit - 1) / unit: that wraps negative within a unit of the largest
+// Duration.
+func ceilUnits(d, unit time.Duration) int64 {
+	n := int64(d / unit)
+	if d%unit != 0 {
+		n++
 	}
-	// Not (d + 999999) / 1e6: that wraps negative within 1 ms of the
-	// largest Duration.
-	ms := int64(d / time.Millisecond)
-	if d%time.Millisecond != 0 {
-		ms++
-	}
-	return ms
+	return n
 }
 
 // spinMicros is SyncWaitSpin in whole microseconds, rounded up, for the
@@ -413,10 +415,7 @@ func spinMicros(op string, d time.Duration) (uint32, error) {
 	if d < 0 {
 		return 0, invalid(op, "SyncWaitSpin must not be negative: "+d.String())
 	}
-	us := d / time.Microsecond
-	if d%time.Microsecond != 0 {
-		us++
-	}
+	us := ceilUnits(d, time.Microsecond)
 	if us > math.MaxUint32 {
 		return 0, invalid(op, "SyncWaitSpin "+d.String()+" above 2^32-1 us")
 	}

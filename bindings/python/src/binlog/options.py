@@ -233,14 +233,13 @@ def native_options(options: Options) -> Tuple[CData, List[object]]:
             check(lib.binlog_options_set_compression_type_copies(opts, c.type_copies_per_mille))
     if (b := o.retention_wait_for_consumers) is not None:
         check(lib.binlog_options_set_retention_wait_for_consumers(opts, b.max_bytes, b.max_age_ms))
-    for callback in o.on_segment:
-        handle = ffi.new_handle(callback)
-        keep.append(handle)
-        check(lib.binlog_options_add_segment_callback(opts, SEGMENT_CALLBACK, handle))
+    # Each callback as (its setter, the C function that calls it, it).
+    callbacks = [(lib.binlog_options_add_segment_callback, SEGMENT_CALLBACK, c) for c in o.on_segment]
     if o.clock is not None:
-        handle = ffi.new_handle(o.clock)
-        keep.append(handle)
-        check(lib.binlog_options_set_clock(opts, CLOCK, handle))
+        callbacks.append((lib.binlog_options_set_clock, CLOCK, o.clock))
+    for setter, trampoline, callback in callbacks:
+        keep.append(handle := ffi.new_handle(callback))
+        check(setter(opts, trampoline, handle))
     return opts, keep
 
 
