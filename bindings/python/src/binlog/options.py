@@ -234,7 +234,8 @@ def native_options(options: Options) -> Tuple[CData, List[object]]:
     if (b := o.retention_wait_for_consumers) is not None:
         check(lib.binlog_options_set_retention_wait_for_consumers(opts, b.max_bytes, b.max_age_ms))
     # Each callback as (its setter, the C function that calls it, it).
-    callbacks = [(lib.binlog_options_add_segment_callback, SEGMENT_CALLBACK, c) for c in o.on_segment]
+    callbacks: List[Tuple[Callable[..., int], CData, object]] = [
+        (lib.binlog_options_add_segment_callback, SEGMENT_CALLBACK, c) for c in o.on_segment]
     if o.clock is not None:
         callbacks.append((lib.binlog_options_set_clock, CLOCK, o.clock))
     for setter, trampoline, callback in callbacks:
