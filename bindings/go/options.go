@@ -175,6 +175,11 @@ type Options struct {
 	// compresses those still due, its last segment too); retention counts
 	// its compressed size. nil = never.
 	Compression *Compression
+	// CheckpointRecords makes a signed log (SigningKey) also sign a
+	// checkpoint of its live segment into <log>.head each time its next
+	// sequence number reaches a multiple of it, besides each second (0 =
+	// each second only).
+	CheckpointRecords uint64
 }
 
 // Compression says when and how a rolling log compresses its sealed
@@ -210,7 +215,7 @@ const (
 
 func (o *Options) hasLogOnly() bool {
 	return o.MaxSegmentBytes != 0 || o.MaxSegmentRecords != 0 || o.Period != PeriodNever ||
-		o.Retention != (Retention{}) || o.SealInBackground || o.Compression != nil
+		o.Retention != (Retention{}) || o.SealInBackground || o.Compression != nil || o.CheckpointRecords != 0
 }
 
 // build makes a binlog_options from o (nil: defaults, returns nil). Free
@@ -225,7 +230,7 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		}
 	}
 	if !log && o.hasLogOnly() {
-		return nil, invalid(op, "MaxSegmentBytes, MaxSegmentRecords, Period, Retention, SealInBackground and Compression are for rolling logs (OpenLog)")
+		return nil, invalid(op, "MaxSegmentBytes, MaxSegmentRecords, Period, Retention, SealInBackground, Compression and CheckpointRecords are for rolling logs (OpenLog)")
 	}
 	if log {
 		switch {
@@ -369,6 +374,9 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 		{"compression type copies", o.Compression != nil && c.TypeCopies != 0, func() C.binlog_result {
 			return C.binlog_options_set_compression_type_copies(opts, C.uint32_t(typeCopies))
 		}},
+		{"checkpoint records", o.CheckpointRecords != 0, func() C.binlog_result {
+			return C.binlog_options_set_checkpoint_records(opts, u64(o.CheckpointRecords))
+		}},
 	}...)
 	for _, s := range settings {
 		if !s.on {
@@ -385,16 +393,18 @@ func (o *Options) build(op string, log bool, logName string) (*C.binlog_options,
 
 // ceilMillis rounds d up to whole milliseconds (negative: 0).
 func ceilMillis(d time.Duration) int64 {
-	if d <= 0 {
-		return 0
+	return ceilUnits(max(d, 0), time.Millisecond)
+}
+
+// ceilUnits is d (not negative) in whole units, rounded up. Not
+// (d + unit - 1) / unit: that wraps negative within a unit of the largest
+// Duration.
+func ceilUnits(d, unit time.Duration) int64 {
+	n := int64(d / unit)
+	if d%unit != 0 {
+		n++
 	}
-	// Not (d + 999999) / 1e6: that wraps negative within 1 ms of the
-	// largest Duration.
-	ms := int64(d / time.Millisecond)
-	if d%time.Millisecond != 0 {
-		ms++
-	}
-	return ms
+	return n
 }
 
 // spinMicros is SyncWaitSpin in whole microseconds, rounded up, for the
@@ -405,10 +415,7 @@ func spinMicros(op string, d time.Duration) (uint32, error) {
 	if d < 0 {
 		return 0, invalid(op, "SyncWaitSpin must not be negative: "+d.String())
 	}
-	us := d / time.Microsecond
-	if d%time.Microsecond != 0 {
-		us++
-	}
+	us := ceilUnits(d, time.Microsecond)
 	if us > math.MaxUint32 {
 		return 0, invalid(op, "SyncWaitSpin "+d.String()+" above 2^32-1 us")
 	}

@@ -190,3 +190,29 @@ func TestSigningKeyAndTrustRefuseOtherFiles(t *testing.T) {
 	_, _, err = Verify(path, "", Trust(public), Head(public))
 	wantErr(t, "Verify(Head(a public key))", err, ErrInvalidArgument, public)
 }
+
+// With CheckpointRecords 3, a signed log's head covers its first 3
+// records once they are written, the writer still open (not a second
+// later).
+func TestACheckpointComesEveryNRecords(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(t.TempDir(), "k")
+	must(t, os.WriteFile(secret, []byte(testSecretKey), 0o600))
+	opts := &Options{SigningKey: secret, CheckpointRecords: 3}
+	_, err := OpenWriter(filepath.Join(dir, "s.binlog"), opts)
+	wantErr(t, "OpenWriter(CheckpointRecords)", err, ErrInvalidArgument, "CheckpointRecords")
+	w, err := OpenLog(dir, "orders", opts)
+	must(t, err)
+	defer w.Close()
+	for i := 0; i < 3; i++ {
+		if _, err := w.Write("e", []byte(fmt.Sprintf("record-%02d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head, err := os.ReadFile(filepath.Join(dir, "orders.head"))
+	must(t, err)
+	// binlog-head-1 <log> <next seq> ...: the 3 records are covered.
+	if !bytes.HasPrefix(head, []byte("binlog-head-1 orders 3 ")) {
+		t.Fatalf("orders.head begins %q, want a checkpoint at next seq 3", bytes.SplitN(head, []byte("\n"), 2)[0])
+	}
+}

@@ -283,6 +283,18 @@ def test_a_signed_log_verifies_against_its_key_and_tells_changes(tmp_path):
     assert FindingKind.CUT_OFF.label == "cut-off"
 
 
+def test_a_checkpoint_comes_every_n_records(tmp_path):
+    (tmp_path / "k").write_text(SECRET_KEY)
+    logs = tmp_path / "logs"
+    with binlog.open_log_writer(logs, "log", signing_key=tmp_path / "k", checkpoint_records=3) as w:
+        for i in range(3):
+            w.append("t", b"record %02d" % i)
+        # binlog-head-1 <log> <next seq> ...: the 3 records are covered,
+        # the writer still open (not a second later).
+        head = (logs / "log.head").read_text().splitlines()[0]
+        assert head.startswith("binlog-head-1 log 3 "), head
+
+
 def test_a_key_that_is_no_path_or_no_key_is_refused_naming_it(tmp_path):
     (tmp_path / "k").write_text(SECRET_KEY)
     (tmp_path / "k.pub").write_text(PUBLIC_KEY)

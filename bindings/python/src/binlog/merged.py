@@ -187,8 +187,7 @@ class MergedReader(Closing):
     def segments(self) -> Tuple[int, int]:
         """(segments whose records were read so far, segments the time
         window passed over unread), over every log."""
-        read = ffi.new("uint64_t *")
-        passed = ffi.new("uint64_t *")
+        read, passed = ffi.new("uint64_t *"), ffi.new("uint64_t *")
         check(lib.binlog_merged_reader_segments(self._handle(), read, passed))
         return read[0], passed[0]
 

@@ -116,6 +116,11 @@ class Options:
     on_segment: Sequence[SegmentCallback] = ()
     #: Logs only: the wall clock, ns since the epoch (for tests of rolls).
     clock: Optional[Callable[[], int]] = None
+    #: Signed logs only (a segment writer ignores it): besides each second,
+    #: sign a checkpoint of the live segment into ``<log>.head`` each time
+    #: the next sequence number reaches a multiple of this (0: each second
+    #: only).
+    checkpoint_records: Optional[int] = None
 
 
 class OptionKeywords(TypedDict, total=False):
@@ -155,6 +160,7 @@ class OptionKeywords(TypedDict, total=False):
     retention_wait_for_consumers: Optional[ConsumerBound]
     on_segment: Sequence[SegmentCallback]
     clock: Optional[Callable[[], int]]
+    checkpoint_records: Optional[int]
     # END GENERATED
 
 
@@ -227,14 +233,14 @@ def native_options(options: Options) -> Tuple[CData, List[object]]:
             check(lib.binlog_options_set_compression_type_copies(opts, c.type_copies_per_mille))
     if (b := o.retention_wait_for_consumers) is not None:
         check(lib.binlog_options_set_retention_wait_for_consumers(opts, b.max_bytes, b.max_age_ms))
-    for callback in o.on_segment:
-        handle = ffi.new_handle(callback)
-        keep.append(handle)
-        check(lib.binlog_options_add_segment_callback(opts, SEGMENT_CALLBACK, handle))
+    # Each callback as (its setter, the C function that calls it, it).
+    callbacks: List[Tuple[Callable[..., int], CData, object]] = [
+        (lib.binlog_options_add_segment_callback, SEGMENT_CALLBACK, c) for c in o.on_segment]
     if o.clock is not None:
-        handle = ffi.new_handle(o.clock)
-        keep.append(handle)
-        check(lib.binlog_options_set_clock(opts, CLOCK, handle))
+        callbacks.append((lib.binlog_options_set_clock, CLOCK, o.clock))
+    for setter, trampoline, callback in callbacks:
+        keep.append(handle := ffi.new_handle(callback))
+        check(setter(opts, trampoline, handle))
     return opts, keep
 
 
@@ -259,6 +265,7 @@ _NUMBERS = (
     ("retention_max_age_ms", lib.binlog_options_set_retention_max_age_ms),
     ("retention_until_shipped", lib.binlog_options_set_retention_until_shipped),
     ("retention_hard_max_bytes", lib.binlog_options_set_retention_hard_max_bytes),
+    ("checkpoint_records", lib.binlog_options_set_checkpoint_records),
     # END GENERATED
 )
 

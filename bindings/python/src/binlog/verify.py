@@ -172,8 +172,7 @@ class Verification(TakingTurns):
         return self._counts()[1]
 
     def _counts(self) -> "tuple[int, int]":
-        segments = ffi.new("uint64_t *")
-        records = ffi.new("uint64_t *")
+        segments, records = ffi.new("uint64_t *"), ffi.new("uint64_t *")
         with self._lock:
             check(lib.binlog_verify_counts(self._live("verification"), segments, records))
         return segments[0], records[0]

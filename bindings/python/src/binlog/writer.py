@@ -70,10 +70,7 @@ class Writer(_WriterCore, Closing):
     ) -> int:
         """:meth:`append` of a record not of the common types (see the class)."""
         name = _type_bytes(type_name)
-        try:
-            seq = self._seq_slots.seq
-        except AttributeError:
-            seq = self._seq_slot()
+        seq = self._seq_slot()
         if metadata is None and timestamp_ns is None:
             if isinstance(payload, (list, tuple)):
                 iov, keep = _iovecs(payload)
@@ -184,8 +181,7 @@ class Writer(_WriterCore, Closing):
 
     def _seq_slot(self) -> CData:
         # One uint64_t per thread: appends of several threads run at once.
-        slot = getattr(self._seq_slots, "seq", None)
-        if slot is None:
+        if (slot := getattr(self._seq_slots, "seq", None)) is None:
             slot = self._seq_slots.seq = ffi.new("uint64_t *")
         return slot
 
@@ -221,18 +217,15 @@ def _entry(name: bytes, payload: Payload, metadata: Optional[Mapping[str, str]],
     keep: List[object] = [name]
     entry = ffi.new("binlog_entry[1]")
     e = entry[0]
-    e.type_name = ffi.from_buffer(name)
-    e.type_len = len(name)
+    e.type_name, e.type_len = ffi.from_buffer(name), len(name)
     if isinstance(payload, (list, tuple)):
         iov, parts = _iovecs(payload)
         keep += [iov, parts]
-        e.parts = iov
-        e.part_count = len(parts)
+        e.parts, e.part_count = iov, len(parts)
     else:
         data = _buffer(payload)
         keep.append(data)
-        e.payload = data
-        e.payload_len = len(data)
+        e.payload, e.payload_len = data, len(data)
     if metadata is not None and not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a mapping of str to str, not {type(metadata).__name__}")
     if timestamp_ns is not None and not isinstance(timestamp_ns, int):

@@ -59,7 +59,7 @@ enum { OPT_LOG_NAME, OPT_CONTENT_TYPE, OPT_PARAM, OPT_MAX_RECORD_SIZE, OPT_BUFFE
        OPT_SYNC_WAIT_SPIN_US, OPT_FLUSH_DELAY_US, OPT_FIRST_SEQ, OPT_SEGMENT_NO, OPT_CREATED_NS,
        OPT_SPARSE_INTERVAL, OPT_MAX_SEGMENT_BYTES, OPT_MAX_SEGMENT_RECORDS, OPT_PERIOD, OPT_RETENTION,
        OPT_RETENTION_SHIPPED, OPT_SEAL_IN_BACKGROUND, OPT_COMPRESSION, OPT_TYPE_COPIES,
-       OPT_RETENTION_WAIT_FOR_CONSUMERS };
+       OPT_RETENTION_WAIT_FOR_CONSUMERS, OPT_CHECKPOINT_RECORDS };
 // END GENERATED
 
 /* Calls of BinlogWriter.nativeCall and BinlogReader.nativeCall (their constants). */
@@ -445,6 +445,7 @@ static int set_option(JNIEnv *env, binlog_options *o, const struct packed *str, 
     case OPT_COMPRESSION: rc = binlog_options_set_compression(o, true, ua, (int32_t)b, uc); break;
     case OPT_TYPE_COPIES: rc = binlog_options_set_compression_type_copies(o, (uint32_t)ua); break;
     case OPT_RETENTION_WAIT_FOR_CONSUMERS: rc = binlog_options_set_retention_wait_for_consumers(o, ua, ub); break;
+    case OPT_CHECKPOINT_RECORDS: rc = binlog_options_set_checkpoint_records(o, ua); break;
     default:
         throw_iae(env, "unknown option selector");
         return -1;

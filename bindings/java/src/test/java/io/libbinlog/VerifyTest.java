@@ -403,6 +403,21 @@ class VerifyTest {
         assertEquals("cut-off", Finding.Kind.CUT_OFF.label());
     }
 
+    /** With checkpointRecords(3), the head covers the first 3 records once written, the writer still open. */
+    @Test
+    void checkpointComesEveryNRecords() throws Exception {
+        Path secret = Files.writeString(Files.createDirectory(dir.resolve("keys")).resolve("k"), SECRET_KEY);
+        Options o = Options.builder().signingKey(secret).checkpointRecords(3).build();
+        try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", o)) {
+            for (int i = 0; i < 3; i++) {
+                w.write("e", payload(i));
+            }
+            // binlog-head-1 <log> <next seq> ...: the 3 records are covered.
+            String head = Files.readAllLines(dir.resolve("orders.head")).get(0);
+            assertTrue(head.startsWith("binlog-head-1 orders 3 "), head);
+        }
+    }
+
     /**
      * A file that is no key of its kind is refused, naming it: a public key to sign with, a secret one to trust; so is
      * a head that is no signed head, and a head without a trusted key.
