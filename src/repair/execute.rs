@@ -2,9 +2,8 @@
 //! the file checked to be the one verified, back it up, salvage, replace it
 //! with its repaired copy, and check the result.
 
-use super::backup::backup_copy;
 use super::compressed;
-use super::replace::{remove_leftovers, replace, temp_name, torn_copies};
+use super::replace::{backup_copy, remove_leftovers, replace, temp_name, torn_copies};
 use super::salvage::{salvage_run, Salvage};
 use super::verdict::{Analysis, Verdict};
 use super::{Action, Options, Outcome, SegmentPlan, Step, StepKind};

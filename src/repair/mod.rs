@@ -57,14 +57,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod backup;
 mod compressed;
 mod execute;
 mod log_effects;
 mod plan;
 mod replace;
 mod salvage;
-mod steps;
 mod verdict;
 
 pub use crate::log::accepted_gaps::AcceptedGap;
