@@ -28,7 +28,7 @@
 //!   anywhere resumes from the journal, the local segments and a listing
 //!   of the bucket (the startup scan), and rebuilds the journal from them
 //!   if it is lost.
-//! - The prefix is claimed by one log (claim.rs, identity.rs), with a
+//! - The prefix is claimed by one log (identity.rs), with a
 //!   create-only PUT signed here as a segment's is; one shipper per log
 //!   at a time (`<log>.ship.lock`).
 //! - Every request that creates an object (the claim, a segment's PUT, a
@@ -66,7 +66,6 @@
 //! Reading: `RemoteLog` (remote_log.rs), merged with the local segments
 //! by `LogReader::open_tiered`.
 
-mod claim;
 mod fetch;
 // Internal modules the crate's tests reach with the feature `internals`.
 internal! {
@@ -83,7 +82,6 @@ pub(crate) use crate::log::ship_journal as journal;
 mod list_logs;
 mod local;
 mod location;
-mod merged;
 mod metadata;
 mod object_lock;
 pub(crate) mod prune;
@@ -95,9 +93,8 @@ mod store_settings;
 
 pub use crate::log::Archived;
 pub use fetch::FetchedSegment;
-pub use list_logs::{list_logs, ListedLog, LogListing, UnknownObject};
+pub use list_logs::{list_logs, open_merged, ListedLog, LogListing, UnknownObject};
 pub use location::{Connection, Location};
-pub use merged::open_merged;
 pub(crate) use metadata::check_digest;
 pub use metadata::ObjectMetadata;
 pub use object_lock::{LockMode, ObjectLock};
