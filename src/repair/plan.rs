@@ -3,8 +3,8 @@
 //! mid-file damage, or to be left as it is; and the steps that would do it.
 
 use super::replace::backup_name;
-use super::salvage::Salvage;
 use super::verdict::{is_mid_file, Analysis, LogIssue, Run, Verdict};
+use super::Salvage;
 use super::{compressed, log_effects, Action, Options, Outcome, SegmentPlan, Step, StepKind};
 use crate::reader::Tail;
 use crate::verify::FindingKind;
