@@ -10,7 +10,6 @@ mod multipart;
 mod pipeline;
 mod removal;
 mod startup;
-mod upload;
 
 use super::journal::{journal_path, Journal, State};
 use super::local::{self, SealedSegment};
@@ -115,7 +114,7 @@ pub struct Shipper {
     remote: Arc<Remote>,
     journal: Journal,
     journal_path: PathBuf,
-    /// Whether `journal` holds a state not yet stored (upload.rs).
+    /// Whether `journal` holds a state not yet stored (pipeline.rs).
     journal_unstored: bool,
     opts: ShipOptions,
     /// The exclusive lock of `<log>.ship.lock`: one shipper per log.

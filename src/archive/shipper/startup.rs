@@ -2,8 +2,7 @@
 //! lost), the journal compared with the local segments and a listing of
 //! the bucket, and rebuilt from them.
 
-use super::pipeline::journal_entry;
-use super::upload::conflict;
+use super::pipeline::{conflict, journal_entry};
 use super::Shipper;
 use crate::archive::digest::{Digest, PlainHasher};
 use crate::archive::identity::{self, Identity};
