@@ -66,7 +66,6 @@
 //! Reading: `RemoteLog` (remote_log.rs), merged with the local segments
 //! by `LogReader::open_tiered`.
 
-mod fetch;
 // Internal modules the crate's tests reach with the feature `internals`.
 internal! {
     pub(crate) mod digest;
@@ -92,7 +91,6 @@ mod signed;
 mod store_settings;
 
 pub use crate::log::Archived;
-pub use fetch::FetchedSegment;
 pub use list_logs::{list_logs, open_merged, ListedLog, LogListing, UnknownObject};
 pub use location::{Connection, Location};
 pub(crate) use metadata::check_digest;
@@ -106,5 +104,5 @@ pub use remote::{Remote, RequestCounts};
 pub use remote::StoredEncryption;
 #[doc(hidden)]
 pub use remote::{Created, RemoteObject};
-pub use remote_log::{ListedSegment, RemoteLog};
+pub use remote_log::{FetchedSegment, ListedSegment, RemoteLog};
 pub use shipper::{ShipOptions, ShipReport, ShipStep, Shipper, Step, StepHook};
