@@ -95,9 +95,10 @@ impl Shared {
     fn wait_for_running_sync(&self, mut sync: MutexGuard<'_, SyncState>, target: u64) {
         let seen = self.group.completions.load(Ordering::Relaxed);
         sync.waiters += 1;
-        let mut spin_until = self
-            .spin_deadline()
-            .filter(|_| Self::may_yield(&sync, Instant::now()));
+        // Until when it yields instead of sleeping (`Options::sync_wait_spin`):
+        // it then sees the change without being woken.
+        let spin = (!self.spin.is_zero()).then(|| Instant::now() + self.spin);
+        let mut spin_until = spin.filter(|_| Self::may_yield(&sync, Instant::now()));
         drop(sync);
         // The wait returns at once if `completions` moved on since it was
         // read under the lock (no wakeup is lost), and may return
@@ -264,13 +265,6 @@ impl Shared {
                 t.unpark();
             }
         }
-    }
-
-    /// Until when a thread about to wait for an fdatasync or for callers to
-    /// queue keeps yielding instead of sleeping (`Options::sync_wait_spin`):
-    /// it then sees the change without being woken.
-    fn spin_deadline(&self) -> Option<Instant> {
-        (!self.spin.is_zero()).then(|| Instant::now() + self.spin)
     }
 
     fn all_queued(&self) -> bool {
