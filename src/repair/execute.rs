@@ -240,6 +240,11 @@ fn try_lock(f: &File) -> bool {
     try_lock_exclusive(f).unwrap_or(false)
 }
 
+// A salvage: the runs of intact records after mid-file damage are copied
+// into new segments `<segment stem>.salvaged-<offset>.binlog` by the
+// writer's salvage (which a log writer's recovery uses too), each read
+// back before the segment is cut.
+
 /// Copies the records of `run` into a new segment, with their sequence
 /// numbers, timestamps, types and metadata, as the reader skipping damage
 /// reads them; the copy is checked. Returns what it did, said.

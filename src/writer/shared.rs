@@ -64,6 +64,8 @@ pub(super) struct GroupCommit {
     pub gathering: AtomicBool,
 }
 
+/// The state of a writer's group commit (see `group_commit`), guarded by
+/// its own lock so that fdatasync runs without the writer's state lock.
 #[derive(Default)]
 pub(super) struct SyncState {
     /// A leader is gathering or running an fdatasync.

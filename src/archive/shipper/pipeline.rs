@@ -168,10 +168,8 @@ impl Shipper {
             Ok(())
         })
     }
-}
 
-impl Shipper {
-    /// Uploads `s` (create-only) as the stager made it ready (pipeline.rs),
+    /// Uploads `s` (create-only) as the stager made it ready (`Stager`),
     /// then sets UPLOADED if the HEAD that follows, whatever the PUT
     /// answered, finds its size and hash (other bytes are a conflict, no
     /// object the PUT's error). `release` gets the journal the next
