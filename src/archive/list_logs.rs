@@ -14,12 +14,20 @@
 //! reader opens an object: its header is checked against its key). An
 //! object that does not open as the segment its key names is reported
 //! as unknown too, with the reason, and the next one is read instead.
+//!
+//! A merged read of logs in a bucket, and in a local directory too
+//! (`open_merged`): each log whose name matches a pattern, found by one
+//! listing of the prefix (no object read to find them), read by its own
+//! `LogReader`: one only in the bucket from its objects, one only local
+//! from its directory, one in both as one stream (`LogReader::open_tiered`).
 
 use super::object_name::{LogObject, SegmentKey};
 use super::remote::Remote;
 use super::remote_log::RemoteLog;
 use crate::error::{ErrorKind, Result};
-use std::collections::BTreeMap;
+use crate::log::{logs_in, no_log_matches, segments::wildcard, LogReader, MergedReader};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Arc;
 
 /// One log found under the listed prefix.
@@ -101,10 +109,46 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
 /// The paths under `remote`'s prefix of the logs that hold segment
 /// objects (as `list_logs` names them), from the listing alone: no object
 /// is read.
-pub(crate) fn log_paths(remote: &Remote) -> Result<Vec<String>> {
+fn log_paths(remote: &Remote) -> Result<Vec<String>> {
     let (logs, _) = gather(remote, &listed_prefix(remote), None)?;
     let with_segments = logs.into_iter().filter(|(_, g)| !g.segments.is_empty());
     Ok(with_segments.map(|(path, _)| path).collect())
+}
+
+/// Every log directly under `remote`'s prefix (`<prefix>/<log>/...`)
+/// whose name matches `pattern` (`*` any run, `?` one character), and
+/// every one in `dir` if given, merged (`MergedReader`); a log found in
+/// both is read from both, its local files first where they hold a
+/// segment. None matching is `NotFound` naming the prefix.
+pub fn open_merged(
+    dir: Option<&Path>,
+    remote: &Arc<Remote>,
+    pattern: &str,
+) -> Result<MergedReader> {
+    let remote_names: BTreeSet<String> = log_paths(remote)?
+        .into_iter()
+        .filter(|p| !p.contains('/') && wildcard(pattern.as_bytes(), p.as_bytes()))
+        .collect();
+    let local_names: BTreeSet<String> = match dir {
+        Some(d) => logs_in(d, pattern, "list directory")?.into_keys().collect(),
+        None => BTreeSet::new(),
+    };
+    if remote_names.is_empty() && local_names.is_empty() {
+        let url = remote.location().url_of(&remote.location().prefix);
+        return Err(no_log_matches(Path::new(&url), pattern));
+    }
+    let mut logs = Vec::new();
+    for name in remote_names.union(&local_names) {
+        let reader = match (dir, remote_names.contains(name)) {
+            (Some(d), true) if local_names.contains(name) => {
+                LogReader::open_tiered(d, name, RemoteLog::new(Arc::clone(remote), name)?)?
+            }
+            (Some(d), false) => LogReader::open(d, name)?,
+            _ => LogReader::open_remote(RemoteLog::new(Arc::clone(remote), name)?)?,
+        };
+        logs.push((name.clone(), reader));
+    }
+    MergedReader::new(logs)
 }
 
 /// What every key under `remote`'s prefix starts with (`""`: the bucket).

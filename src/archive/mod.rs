@@ -28,7 +28,7 @@
 //!   anywhere resumes from the journal, the local segments and a listing
 //!   of the bucket (the startup scan), and rebuilds the journal from them
 //!   if it is lost.
-//! - The prefix is claimed by one log (claim.rs, identity.rs), with a
+//! - The prefix is claimed by one log (identity.rs), with a
 //!   create-only PUT signed here as a segment's is; one shipper per log
 //!   at a time (`<log>.ship.lock`).
 //! - Every request that creates an object (the claim, a segment's PUT, a
@@ -66,8 +66,6 @@
 //! Reading: `RemoteLog` (remote_log.rs), merged with the local segments
 //! by `LogReader::open_tiered`.
 
-mod claim;
-mod fetch;
 // Internal modules the crate's tests reach with the feature `internals`.
 internal! {
     pub(crate) mod digest;
@@ -83,7 +81,6 @@ pub(crate) use crate::log::ship_journal as journal;
 mod list_logs;
 mod local;
 mod location;
-mod merged;
 mod metadata;
 mod object_lock;
 pub(crate) mod prune;
@@ -94,10 +91,8 @@ mod signed;
 mod store_settings;
 
 pub use crate::log::Archived;
-pub use fetch::FetchedSegment;
-pub use list_logs::{list_logs, ListedLog, LogListing, UnknownObject};
+pub use list_logs::{list_logs, open_merged, ListedLog, LogListing, UnknownObject};
 pub use location::{Connection, Location};
-pub use merged::open_merged;
 pub(crate) use metadata::check_digest;
 pub use metadata::ObjectMetadata;
 pub use object_lock::{LockMode, ObjectLock};
@@ -109,5 +104,5 @@ pub use remote::{Remote, RequestCounts};
 pub use remote::StoredEncryption;
 #[doc(hidden)]
 pub use remote::{Created, RemoteObject};
-pub use remote_log::{ListedSegment, RemoteLog};
+pub use remote_log::{FetchedSegment, ListedSegment, RemoteLog};
 pub use shipper::{ShipOptions, ShipReport, ShipStep, Shipper, Step, StepHook};

@@ -3,7 +3,7 @@
 //! under `<prefix>/<log>/`:
 //!
 //! ```text
-//! <prefix>/<log>/claim                                         the claim (claim.rs)
+//! <prefix>/<log>/claim                                         the claim (identity.rs)
 //! <prefix>/<log>/pruned                                        the prune marker (prune/marker.rs)
 //! <prefix>/<log>/prune-claim-<generation, 20 digits>           a pruner's claim (prune/lease.rs)
 //! <prefix>/<log>/head-<segment no, 20 digits>-<end, 20 digits>  a signed head (shipper/head.rs)

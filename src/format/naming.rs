@@ -121,12 +121,11 @@ const BACKUP: &str = ".corrupt-";
 /// its `copy`-th other backup there (`copy` > 0)
 /// `<segment>.corrupt-<offset>.<copy>`.
 pub fn backup_path(segment: &Path, offset: u64, copy: u64) -> std::path::PathBuf {
-    let mut p = segment.as_os_str().to_owned();
-    p.push(format!("{BACKUP}{offset}"));
-    if copy > 0 {
-        p.push(format!(".{copy}"));
-    }
-    p.into()
+    let suffix = match copy {
+        0 => format!("{BACKUP}{offset}"),
+        n => format!("{BACKUP}{offset}.{n}"),
+    };
+    crate::sys::with_suffix(segment, &suffix)
 }
 
 /// The segment file name that `file_name` is a backup of (`backup_name`),

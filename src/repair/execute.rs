@@ -2,15 +2,15 @@
 //! the file checked to be the one verified, back it up, salvage, replace it
 //! with its repaired copy, and check the result.
 
-use super::backup::backup_copy;
 use super::compressed;
-use super::replace::{remove_leftovers, replace, temp_name, torn_copies};
-use super::salvage::{salvage_run, Salvage};
-use super::verdict::{Analysis, Verdict};
-use super::{Action, Options, Outcome, SegmentPlan, Step, StepKind};
+use super::replace::{backup_copy, remove_leftovers, replace, temp_name, torn_copies};
+use super::verdict::{Analysis, Run, Verdict};
+use super::{Action, Options, Outcome, Salvage, SegmentPlan, Step, StepKind};
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::naming;
 use crate::reader::Tail;
 use crate::sys::try_lock_exclusive;
+use crate::writer::salvage::{self, lost_type_name, Salvaged};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -238,4 +238,51 @@ fn remove_stale_copy(path: &Path, emit: Emit) {
 /// Takes the segment's writer lock; it goes away when `f` is closed.
 fn try_lock(f: &File) -> bool {
     try_lock_exclusive(f).unwrap_or(false)
+}
+
+// A salvage: the runs of intact records after mid-file damage are copied
+// into new segments `<segment stem>.salvaged-<offset>.binlog` by the
+// writer's salvage (which a log writer's recovery uses too), each read
+// back before the segment is cut.
+
+/// Copies the records of `run` into a new segment, with their sequence
+/// numbers, timestamps, types and metadata, as the reader skipping damage
+/// reads them; the copy is checked. Returns what it did, said.
+fn salvage_run(path: &Path, a: &Analysis, run: &Run) -> Result<String> {
+    let done = salvage::salvage_run(path, origin(path, a), run)?;
+    Ok(salvaged_line(run, &done))
+}
+
+/// The header fields of the segment a run is copied from, for its copy.
+fn origin(path: &Path, a: &Analysis) -> crate::Options {
+    let mut opts = salvage::options_like(a.header.as_ref(), "binlog repair --salvage");
+    let by_name = || naming::log_of_file_name(path.file_name()?.to_str()?);
+    if let (None, Some((log, order))) = (&a.header, by_name()) {
+        // The header is lost, the name says whose segment it was: the copy
+        // is read in its log, which refuses a file of another log or number.
+        opts.log_name = log;
+        opts.segment_no = order.segment_no;
+    }
+    opts
+}
+
+/// What a salvage of `run` says it did.
+fn salvaged_line(run: &Run, done: &Salvaged) -> String {
+    let (n, first, last) = (run.count, run.first_seq, run.first_seq + run.count - 1);
+    let into = done.path.display();
+    if done.earlier {
+        return format!("{n} records (seq {first}..{last}) were salvaged before, into {into}");
+    }
+    let lost = if done.lost_type_records > 0 {
+        let ids = &done.lost_type_ids;
+        let names: Vec<String> = ids.iter().map(|&i| lost_type_name(i)).collect();
+        let (k, names) = (done.lost_type_records, names.join(", "));
+        format!(" ({k} of them of types defined only in the damaged bytes, named {names})")
+    } else {
+        String::new()
+    };
+    let (start, end) = (run.start, run.end);
+    format!(
+        "salvaged {n} records (seq {first}..{last}) from offsets {start}..{end} into {into}{lost}"
+    )
 }

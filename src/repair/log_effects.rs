@@ -7,8 +7,7 @@
 //! log's next writer from numbering new records as they are numbered.
 
 use super::execute::say;
-use super::salvage::{salvage_ends, Salvage};
-use super::{SegmentPlan, Step, StepKind, Summary};
+use super::{Salvage, SegmentPlan, Step, StepKind, Summary};
 use crate::error::Result;
 use crate::format::{header::SegmentHeader, naming};
 use crate::{Durability, Options, Writer};
@@ -165,4 +164,21 @@ fn start_empty_segment(
         ..crate::writer::salvage::options_like(Some(h), "binlog repair --salvage")
     };
     Writer::open(path, opts).and_then(|w| w.close())
+}
+
+/// For a segment a salvage cuts: the sequence number after the records it
+/// keeps, and the one after the last record salvaged (the same if none
+/// is).
+fn salvage_ends(s: &SegmentPlan) -> Option<(u64, u64)> {
+    let (cut, runs) = s.salvage.as_ref().and_then(|x| Some((x.cut?, &x.runs)))?;
+    let a = s.verdict.analysis.as_ref()?;
+    let kept = a
+        .runs
+        .iter()
+        .filter(|r| r.end <= cut)
+        .map(|r| r.first_seq + r.count)
+        .next_back()
+        .or(a.header.as_ref().map(|h| h.first_seq))?;
+    let salvaged = runs.iter().map(|r| r.first_seq + r.count).max();
+    Some((kept, salvaged.unwrap_or(kept)))
 }

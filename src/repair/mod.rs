@@ -57,14 +57,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod backup;
 mod compressed;
 mod execute;
 mod log_effects;
 mod plan;
 mod replace;
-mod salvage;
-mod steps;
 mod verdict;
 
 pub use crate::log::accepted_gaps::AcceptedGap;
@@ -168,10 +165,18 @@ pub struct SegmentPlan {
     /// How many of `steps` are the segment's own.
     own_steps: usize,
     /// What a salvage copies and where it cuts.
-    salvage: Option<salvage::Salvage>,
+    salvage: Option<Salvage>,
     /// The first sequence number of the log's next file (None: this is the
     /// log's last file; Some(None): the next one has no header).
     next_first: Option<Option<u64>>,
+}
+
+/// What a salvage copies, and where it cuts the segment (None: its header
+/// is unreadable, the file is left as it is).
+#[derive(Clone, Debug)]
+struct Salvage {
+    cut: Option<u64>,
+    runs: Vec<Run>,
 }
 
 /// A repair's plan: every segment of a log, or of the files given, in

@@ -1,9 +1,12 @@
-//! The repaired copy of a segment: written beside it as
-//! `<segment>.repair-tmp`, recovered and sealed by the library's writer,
-//! synced, and renamed over the segment; what a repair stopped half-way
-//! left is removed.
+//! The copies a repair makes of a segment: first its backup,
+//! `<file>.backup-<UTC time>`, beside it or in `Options::backup_dir`, never
+//! over a file, and named so only once whole and synced; then the repaired
+//! copy, written beside it as `<segment>.repair-tmp`, recovered and sealed
+//! by the library's writer, synced, and renamed over the segment; what a
+//! repair stopped half-way left is removed.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::naming;
 use crate::sys::parent_dir;
 use crate::{Options, Writer};
 use std::fs::{File, OpenOptions};
@@ -149,7 +152,7 @@ fn write_repaired(path: &Path, file: &File, like: &File, keep: u64, tmp: &Path) 
 
 /// `to`, then `to.1`, `to.2`, ...: the names a file meant to be `to` takes
 /// when that one is taken.
-pub(super) fn candidates(to: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+fn candidates(to: &Path) -> impl Iterator<Item = PathBuf> + '_ {
     (0..).map(move |n| match n {
         0 => to.to_path_buf(),
         n => crate::sys::with_suffix(to, &format!(".{n}")),
@@ -158,7 +161,7 @@ pub(super) fn candidates(to: &Path) -> impl Iterator<Item = PathBuf> + '_ {
 
 /// Renames `from` to `to`, or `to.N` if taken (never replacing a file), and
 /// returns the name used.
-pub(super) fn move_unique(from: &Path, to: &Path) -> Result<PathBuf> {
+fn move_unique(from: &Path, to: &Path) -> Result<PathBuf> {
     for candidate in candidates(to).take(10_000) {
         // A link, not a rename: never replaces a file of that name.
         match std::fs::hard_link(from, &candidate) {
@@ -176,4 +179,49 @@ pub(super) fn move_unique(from: &Path, to: &Path) -> Result<PathBuf> {
         }
     }
     Err(Error::file(ErrorKind::Io, to, "no free name"))
+}
+
+/// `<file>.backup-<UTC stamp>` (with `.N` appended if taken).
+pub(super) fn backup_name(path: &Path, dir: Option<&Path>) -> PathBuf {
+    let name = crate::writer::salvage::file_name(path);
+    let stamp = naming::utc_stamp(crate::clock::now_ns());
+    let dir = dir.unwrap_or(parent_dir(path));
+    let base = dir.join(format!("{name}.backup-{stamp}"));
+    let free = candidates(&base).find(|p| !p.exists());
+    free.expect("a free name")
+}
+
+/// Copies the file (never overwriting) and syncs the copy and its directory.
+/// The copy is made under a temporary name and given the backup's name
+/// only once it is whole and synced: a copy that fails half-way (a full
+/// disk) or is killed is never left looking like a backup.
+pub(super) fn backup_copy(path: &Path, dir: Option<&Path>) -> Result<PathBuf> {
+    let to = backup_name(path, dir);
+    let tmp = crate::sys::with_suffix(&to, ".partial");
+    let mut src = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    let mut dst = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| Error::io(&to, "create backup", e))?;
+    let copied = std::io::copy(&mut src, &mut dst)
+        .and_then(|_| dst.sync_all())
+        .map_err(|e| Error::io(&to, "write backup", e))
+        .and_then(|()| {
+            move_unique(&tmp, &to)
+                .map_err(|e| Error::new(e.kind(), format!("name backup: {}", e.message())))
+        });
+    let _ = std::fs::remove_file(&tmp);
+    let to = copied?;
+    // The backup's name must be on disk before the repair changes the
+    // file: in a backup directory, nothing the repair does later syncs it.
+    if let Err(e) = crate::sys::sync_dir(parent_dir(&to)) {
+        let _ = std::fs::remove_file(&to);
+        let what = format!(
+            "sync directory (the backup {} is removed; nothing was changed)",
+            to.display()
+        );
+        return Err(Error::io(parent_dir(&to), &what, e));
+    }
+    Ok(to)
 }

@@ -42,16 +42,12 @@ impl FlushPolicy {
             },
         }
     }
-
-    /// The writer has a flusher: something is due in the background.
-    fn needs_flusher(&self) -> bool {
-        self.delay.is_some() || self.interval.is_some()
-    }
 }
 
-/// Starts the flusher if `policy` needs one.
+/// Starts the flusher if `policy` needs one: something is due in the
+/// background.
 pub(super) fn start(shared: &Arc<Shared>, policy: &FlushPolicy) -> Result<Option<JoinHandle<()>>> {
-    if !policy.needs_flusher() {
+    if policy.delay.is_none() && policy.interval.is_none() {
         return Ok(None);
     }
     let s = Arc::clone(shared);

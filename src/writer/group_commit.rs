@@ -37,7 +37,7 @@ pub(crate) struct Caller {
 impl Shared {
     /// Counts a durable write call in `callers` until its `Caller` leaves.
     pub(super) fn count_durable_call(self: &Arc<Shared>) -> Caller {
-        self.callers.fetch_add(1, Ordering::SeqCst);
+        self.group.callers.fetch_add(1, Ordering::SeqCst);
         Caller {
             shared: Arc::clone(self),
             counted: true,
@@ -54,7 +54,7 @@ impl Shared {
             if self.durable.load(Ordering::Acquire) >= target {
                 break Ok(());
             }
-            let sync = self.sync.lock();
+            let sync = self.group.sync.lock();
             if self.durable.load(Ordering::Acquire) >= target {
                 break Ok(());
             }
@@ -83,8 +83,8 @@ impl Shared {
     /// and lets that sync's leader know its record is ready.
     fn queue_for_next_sync(&self, c: &mut Caller, sync: &SyncState, target: u64) {
         if c.queued_in.is_none() && sync.running_upto < target {
-            self.queued.fetch_add(1, Ordering::SeqCst);
-            c.queued_in = Some(self.batches_taken.load(Ordering::Relaxed));
+            self.group.queued.fetch_add(1, Ordering::SeqCst);
+            c.queued_in = Some(self.group.batches_taken.load(Ordering::Relaxed));
             self.wake_gathering_leader();
         }
     }
@@ -93,17 +93,18 @@ impl Shared {
     /// every record below `target` is durable: yielding until the spin
     /// deadline (`Options::sync_wait_spin`), then sleeping on `completions`.
     fn wait_for_running_sync(&self, mut sync: MutexGuard<'_, SyncState>, target: u64) {
-        let seen = self.completions.load(Ordering::Relaxed);
+        let seen = self.group.completions.load(Ordering::Relaxed);
         sync.waiters += 1;
-        let mut spin_until = self
-            .spin_deadline()
-            .filter(|_| Self::may_yield(&sync, Instant::now()));
+        // Until when it yields instead of sleeping (`Options::sync_wait_spin`):
+        // it then sees the change without being woken.
+        let spin = (!self.spin.is_zero()).then(|| Instant::now() + self.spin);
+        let mut spin_until = spin.filter(|_| Self::may_yield(&sync, Instant::now()));
         drop(sync);
         // The wait returns at once if `completions` moved on since it was
         // read under the lock (no wakeup is lost), and may return
         // spuriously.
         while self.durable.load(Ordering::Acquire) < target
-            && self.completions.load(Ordering::Acquire) == seen
+            && self.group.completions.load(Ordering::Acquire) == seen
         {
             let now = Instant::now();
             if spin_until.is_some_and(|t| now < t) {
@@ -111,10 +112,10 @@ impl Shared {
                 if now.elapsed() > YIELD_SLOW {
                     // Another process has the CPU: sleep instead.
                     spin_until = None;
-                    Self::pause_yields(&mut self.sync.lock());
+                    Self::pause_yields(&mut self.group.sync.lock());
                 }
             } else {
-                atomic_wait::wait(&self.completions, seen);
+                atomic_wait::wait(&self.group.completions, seen);
             }
         }
     }
@@ -128,8 +129,8 @@ impl Shared {
         // `next_seq`, and this fdatasync covers it.
         let to_sync = self.records_to_sync();
         if to_sync.is_some() {
-            self.queued.store(0, Ordering::SeqCst);
-            self.batches_taken.fetch_add(1, Ordering::Release);
+            self.group.queued.store(0, Ordering::SeqCst);
+            self.group.batches_taken.fetch_add(1, Ordering::Release);
         }
         let Some(Ok(upto)) = to_sync else {
             // Failed, or closed meanwhile (a log rolled: `None`), when the
@@ -143,7 +144,7 @@ impl Shared {
         let started = Instant::now();
         let synced = self.sync_data();
         let took = started.elapsed();
-        let mut sync = self.sync.lock();
+        let mut sync = self.group.sync.lock();
         sync.syncing = false;
         sync.running_upto = 0;
         sync.last_sync = took;
@@ -213,13 +214,13 @@ impl Shared {
         let now = Instant::now();
         let deadline = now + sync.last_sync.min(GATHER_MAX);
         let yielding = Self::may_yield(sync, now);
-        *self.gathering_leader.lock() = Some(std::thread::current());
-        self.gathering.store(true, Ordering::SeqCst);
+        *self.group.gathering_leader.lock() = Some(std::thread::current());
+        self.group.gathering.store(true, Ordering::SeqCst);
         // Unlocked, so that callers can queue.
         let slow_yield =
             MutexGuard::unlocked(sync, || self.wait_until_all_queued(deadline, yielding));
-        self.gathering.store(false, Ordering::SeqCst);
-        *self.gathering_leader.lock() = None;
+        self.group.gathering.store(false, Ordering::SeqCst);
+        *self.group.gathering_leader.lock() = None;
         if slow_yield {
             Self::pause_yields(sync);
         }
@@ -259,32 +260,25 @@ impl Shared {
     /// Wakes a leader sleeping in `wait_for_queued_callers` once every
     /// caller has queued (or left).
     fn wake_gathering_leader(&self) {
-        if self.gathering.load(Ordering::SeqCst) && self.all_queued() {
-            if let Some(t) = &*self.gathering_leader.lock() {
+        if self.group.gathering.load(Ordering::SeqCst) && self.all_queued() {
+            if let Some(t) = &*self.group.gathering_leader.lock() {
                 t.unpark();
             }
         }
     }
 
-    /// Until when a thread about to wait for an fdatasync or for callers to
-    /// queue keeps yielding instead of sleeping (`Options::sync_wait_spin`):
-    /// it then sees the change without being woken.
-    fn spin_deadline(&self) -> Option<Instant> {
-        (!self.spin.is_zero()).then(|| Instant::now() + self.spin)
-    }
-
     fn all_queued(&self) -> bool {
-        self.queued.load(Ordering::SeqCst) >= self.callers.load(Ordering::SeqCst)
+        self.group.queued.load(Ordering::SeqCst) >= self.group.callers.load(Ordering::SeqCst)
     }
 
     /// Ends an fdatasync (or the attempt, or the writer): every waiter
     /// looks again, and the covered ones return.
     pub(super) fn sync_ended(&self, mut sync: MutexGuard<'_, SyncState>) {
-        self.completions.fetch_add(1, Ordering::Release);
+        self.group.completions.fetch_add(1, Ordering::Release);
         let waiters = std::mem::take(&mut sync.waiters);
         drop(sync);
         if waiters > 0 {
-            atomic_wait::wake_all(&self.completions);
+            atomic_wait::wake_all(&self.group.completions);
         }
     }
 
@@ -313,14 +307,14 @@ impl Caller {
         // Still counted in `queued` only if no leader took that batch (the
         // call failed, or `close` made its record durable).
         if let Some(b) = self.queued_in.take() {
-            if s.batches_taken.load(Ordering::Acquire) == b {
-                let _sync = s.sync.lock();
-                if s.batches_taken.load(Ordering::Relaxed) == b {
-                    s.queued.fetch_sub(1, Ordering::SeqCst);
+            if s.group.batches_taken.load(Ordering::Acquire) == b {
+                let _sync = s.group.sync.lock();
+                if s.group.batches_taken.load(Ordering::Relaxed) == b {
+                    s.group.queued.fetch_sub(1, Ordering::SeqCst);
                 }
             }
         }
-        s.callers.fetch_sub(1, Ordering::SeqCst);
+        s.group.callers.fetch_sub(1, Ordering::SeqCst);
         s.wake_gathering_leader();
     }
 
@@ -396,10 +390,10 @@ mod tests {
             });
         });
         let sh = &*w.shared;
-        assert_eq!(sh.callers.load(Ordering::SeqCst), 0);
-        assert_eq!(sh.queued.load(Ordering::SeqCst), 0);
+        assert_eq!(sh.group.callers.load(Ordering::SeqCst), 0);
+        assert_eq!(sh.group.queued.load(Ordering::SeqCst), 0);
         // Every sleeper was counted, then woken by the sync it waited for.
-        assert_eq!(sh.sync.lock().waiters, 0);
+        assert_eq!(sh.group.sync.lock().waiters, 0);
         assert_eq!(w.durable_seq(), w.next_seq());
         assert_eq!(w.next_seq(), 6 * (32 + 8 * 2));
         w.close().unwrap();
@@ -428,7 +422,7 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(5));
                 w.close().unwrap();
             });
-            assert_eq!(w.shared.callers.load(Ordering::SeqCst), 0);
+            assert_eq!(w.shared.group.callers.load(Ordering::SeqCst), 0);
         }
     }
 

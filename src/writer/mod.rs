@@ -417,7 +417,7 @@ impl Writer {
             (result, st.closed_durable.then_some(st.next_seq))
         };
         if let Some(next) = durable_to {
-            let sync = self.shared.sync.lock();
+            let sync = self.shared.group.sync.lock();
             self.shared.durable.fetch_max(next, Ordering::Release);
             self.shared.sync_ended(sync);
         }

@@ -4,17 +4,18 @@
 
 use super::flusher::{self, FlushPolicy};
 use super::recover::{self, Recovered};
-use super::shared::Shared;
+use super::shared::{GroupCommit, Shared};
 use super::state::{Recycled, State};
 use super::write_behind::PAIR_WAIT_MAX;
 use super::Writer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::writer::options::{Durability, Options};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 
 impl Writer {
@@ -37,15 +38,20 @@ impl Writer {
         let policy = FlushPolicy::of(&opts);
         let mut state = open_state(path.clone(), file, rec, &opts, recycled, &sync_file)?;
         state.deadline.delay = policy.delay;
-        let shared = Arc::new(Shared::new(
+        let shared = Arc::new(Shared {
             path,
-            opts.durability,
-            opts.sync_wait_spin,
-            state,
-            durable_next,
+            durability: opts.durability,
+            state: Mutex::new(state),
+            durable: AtomicU64::new(durable_next),
+            group: GroupCommit::default(),
             sync_file,
-            policy.write_through,
-        ));
+            // Reopened too: the writer that created it may have synced
+            // neither (a durable policy syncs it at open).
+            dir_unsynced: AtomicBool::new(opts.durability == Durability::None),
+            flush_cv: Condvar::new(),
+            write_through: policy.write_through,
+            spin: opts.sync_wait_spin,
+        });
         let flusher = flusher::start(&shared, &policy)?;
         Ok(Writer {
             shared,

@@ -127,15 +127,25 @@ pub fn salvage_run(segment: &Path, origin: Options, run: &Run) -> Result<Salvage
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(Error::io(&tmp, "remove a stale temporary copy", e)),
     }
-    let mut done = copy(segment, &tmp, with_origin(segment, origin, run), run)?;
+    let mut done = copy(segment, &tmp, origin, run)?;
     check_copy(&tmp, run)?;
     publish(&tmp, &to)?;
     done.path = to;
     Ok(done)
 }
 
-/// Writes the records of `run` into a new segment at `tmp`, sealed.
-fn copy(segment: &Path, tmp: &Path, opts: Options, run: &Run) -> Result<Salvaged> {
+/// Writes the records of `run` into a new segment at `tmp`, sealed, with
+/// `origin`'s header fields, the run's first number, and where it comes
+/// from.
+fn copy(segment: &Path, tmp: &Path, origin: Options, run: &Run) -> Result<Salvaged> {
+    let mut opts = Options {
+        first_seq: run.first_seq,
+        max_record_size: LARGEST_MAX_RECORD_SIZE,
+        ..origin
+    };
+    opts.params.push((SALVAGED_FROM.into(), file_name(segment)));
+    opts.params
+        .push((SALVAGED_OFFSET.into(), run.start.to_string()));
     let writer = Writer::open(tmp, opts)?;
     let mut done = Salvaged {
         path: tmp.to_path_buf(),
@@ -175,20 +185,6 @@ fn copy(segment: &Path, tmp: &Path, opts: Options, run: &Run) -> Result<Salvaged
     }
     writer.close()?;
     Ok(done)
-}
-
-/// The options of the copy of `run`: `origin`'s header fields, the run's
-/// first number, and where it comes from.
-fn with_origin(segment: &Path, origin: Options, run: &Run) -> Options {
-    let mut opts = Options {
-        first_seq: run.first_seq,
-        max_record_size: LARGEST_MAX_RECORD_SIZE,
-        ..origin
-    };
-    opts.params.push((SALVAGED_FROM.into(), file_name(segment)));
-    opts.params
-        .push((SALVAGED_OFFSET.into(), run.start.to_string()));
-    opts
 }
 
 /// Reads the copy back before anything is cut: it must be sealed and hold

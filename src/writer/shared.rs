@@ -16,10 +16,32 @@ pub(super) struct Shared {
     pub path: PathBuf,
     pub durability: Durability,
     pub state: Mutex<State>,
-    pub sync: Mutex<SyncState>,
     /// Every record with a lower sequence number is on stable storage. Only
     /// grows, under the sync lock; waiters read it without the lock.
     pub durable: AtomicU64,
+    /// The group commit's lock and counters (group_commit.rs).
+    pub group: GroupCommit,
+    /// A second descriptor of the segment, so fdatasync runs without the
+    /// state lock and writers keep appending meanwhile.
+    pub sync_file: File,
+    /// The segment was created under durability `None`, which does not
+    /// fsync the directory at creation: the first successful sync does, or
+    /// the file itself could vanish with the records it made durable.
+    pub dir_unsynced: AtomicBool,
+    /// Wakes the flusher (`writer::flusher`), with `state`'s lock: a flush
+    /// deadline started, or stop.
+    pub flush_cv: Condvar,
+    /// `Options::flush_delay` is zero: every write call hands its records
+    /// to the OS.
+    pub write_through: bool,
+    /// `Options::sync_wait_spin`.
+    pub spin: Duration,
+}
+
+/// What the group commit shares, all empty or zero at the open.
+#[derive(Default)]
+pub(super) struct GroupCommit {
+    pub sync: Mutex<SyncState>,
     /// Bumped under the sync lock whenever an fdatasync ends (or fails) or
     /// the writer closes. Waiters sleep on this word (a futex) and look again
     /// when it changes; it wraps, which is harmless since a waiter compares
@@ -40,57 +62,6 @@ pub(super) struct Shared {
     /// every caller has queued (or left).
     pub gathering_leader: Mutex<Option<Thread>>,
     pub gathering: AtomicBool,
-    /// A second descriptor of the segment, so fdatasync runs without the
-    /// state lock and writers keep appending meanwhile.
-    pub sync_file: File,
-    /// The segment was created under durability `None`, which does not
-    /// fsync the directory at creation: the first successful sync does, or
-    /// the file itself could vanish with the records it made durable.
-    pub dir_unsynced: AtomicBool,
-    /// Wakes the flusher (`writer::flusher`), with `state`'s lock: a flush
-    /// deadline started, or stop.
-    pub flush_cv: Condvar,
-    /// `Options::flush_delay` is zero: every write call hands its records
-    /// to the OS.
-    pub write_through: bool,
-    /// `Options::sync_wait_spin`.
-    pub spin: Duration,
-}
-
-impl Shared {
-    /// A writer's shared part over `state`, whose records below
-    /// `durable_next` are on stable storage; `sync_file` is a second
-    /// descriptor of its segment; `write_through` as `Shared::write_through`.
-    pub fn new(
-        path: PathBuf,
-        durability: Durability,
-        spin: Duration,
-        state: State,
-        durable_next: u64,
-        sync_file: File,
-        write_through: bool,
-    ) -> Shared {
-        Shared {
-            path,
-            durability,
-            state: Mutex::new(state),
-            sync: Mutex::new(SyncState::default()),
-            durable: AtomicU64::new(durable_next),
-            completions: AtomicU32::new(0),
-            callers: AtomicUsize::new(0),
-            queued: AtomicUsize::new(0),
-            batches_taken: AtomicU64::new(0),
-            gathering_leader: Mutex::new(None),
-            gathering: AtomicBool::new(false),
-            sync_file,
-            // Reopened too: the writer that created it may have synced
-            // neither (a durable policy syncs it at open).
-            dir_unsynced: AtomicBool::new(durability == Durability::None),
-            flush_cv: Condvar::new(),
-            write_through,
-            spin,
-        }
-    }
 }
 
 /// The state of a writer's group commit (see `group_commit`), guarded by

@@ -1,6 +1,6 @@
 //! The prune claim: one pruner of a log at a time. A pruner holds the
 //! object `<prefix>/<log>/prune-claim-<generation, 20 digits>` it created
-//! with a create-only PUT (as the log's claim is made, claim.rs), and
+//! with a create-only PUT (as the log's claim is made, identity.rs), and
 //! deletes it when done. Of two pruners that start together, the second
 //! PUT of a key gets a 412 and refuses.
 //!

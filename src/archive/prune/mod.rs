@@ -133,20 +133,15 @@ impl RemoteLog {
         // The heads go in a prune that deletes segments: not again in each
         // that finds nothing to delete.
         if let (Some(through), false) = (report.pruned_through, report.deleted.is_empty()) {
-            self.prune_heads(through)?;
-        }
-        Ok(report)
-    }
-
-    /// Deletes the log's signed heads naming segments up to `through`,
-    /// but those a lock keeps.
-    fn prune_heads(&self, through: u64) -> Result<()> {
-        for (no, key) in self.heads()? {
-            if no <= through && self.remote().lock_of(&key)?.is_none() {
-                self.remote().delete(&key)?;
+            // The log's signed heads naming segments up to it, but those a
+            // lock keeps.
+            for (no, key) in self.heads()? {
+                if no <= through && remote.lock_of(&key)?.is_none() {
+                    remote.delete(&key)?;
+                }
             }
         }
-        Ok(())
+        Ok(report)
     }
 
     /// What a prune with `opts` deletes, the marker saying `through`.

@@ -29,7 +29,7 @@ impl Shipper {
     /// the journal once the upload id is stored in it (or at once if there
     /// is nothing to upload): the journal the next segment's UPLOADING is
     /// added to, so that it keeps the id. What the server then holds is
-    /// verified by the caller's HEAD (upload.rs), whatever this returns.
+    /// verified by the caller's HEAD (pipeline.rs), whatever this returns.
     pub(super) fn put_large(
         &mut self,
         key: &str,

@@ -2,10 +2,8 @@
 //! lost), the journal compared with the local segments and a listing of
 //! the bucket, and rebuilt from them.
 
-use super::pipeline::journal_entry;
-use super::upload::conflict;
+use super::pipeline::{conflict, journal_entry};
 use super::Shipper;
-use crate::archive::claim;
 use crate::archive::digest::{Digest, PlainHasher};
 use crate::archive::identity::{self, Identity};
 use crate::archive::journal::{Entry, Journal, State};
@@ -28,7 +26,7 @@ impl Shipper {
         if let Some(id) = identity::load(&path)? {
             return Ok(id);
         }
-        let id = match claim::owner(&self.remote, &self.log)? {
+        let id = match identity::owner(&self.remote, &self.log)? {
             Some(owner) if self.matches_bucket()? => owner,
             Some(owner) => {
                 let at = self.remote.location();
@@ -36,7 +34,7 @@ impl Shipper {
                 let me = Identity::new_random(&self.log)?;
                 let here = path.display();
                 let why = format!("no {here} here, and no local segment is in the bucket");
-                let refused = claim::refused(&url, &owner, &me);
+                let refused = identity::refused(&url, &owner, &me);
                 return Err(refused.with_detail(|d| format!("{d} ({why})")));
             }
             None => Identity::new_random(&self.log)?,

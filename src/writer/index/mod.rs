@@ -222,9 +222,7 @@ impl SegmentIndex {
     fn count(&self, t: usize) -> u64 {
         self.counts.get(t).copied().unwrap_or(0)
     }
-}
 
-impl SegmentIndex {
     /// How the seal's size grows with the segment (for a rolling log's size
     /// limit): exact for the records and sparse index; the directory as it
     /// is now (a type first seen later adds `SealEstimate::type_entry_len`).

@@ -91,9 +91,7 @@ impl State {
         }
         (pos == self.buf.len()).then(|| self.next_seq - left)
     }
-}
 
-impl State {
     /// Closes the records of a segment that a rolling log rolls away from:
     /// every record is handed to the OS and a `SEAL_BEGIN` frame written
     /// after them, so that a log reader knows the segment is complete. The

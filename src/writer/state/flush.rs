@@ -18,6 +18,19 @@ use std::fs::File;
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::time::{Duration, Instant};
 
+#[derive(Default)]
+pub(crate) struct Deadline {
+    /// `Options::flush_delay` if not zero (zero writes through instead).
+    pub delay: Option<Duration>,
+    /// When the buffer's oldest record must go to the OS.
+    pub due: Option<Instant>,
+    /// The flusher sleeps without a deadline of this buffer: setting `due`
+    /// must wake it.
+    pub flusher_idle: bool,
+    /// The flusher is to end (the writer is closing).
+    pub stop: bool,
+}
+
 impl State {
     /// Hands the buffer to the OS (after the buffers in flight). On failure,
     /// whole records that reached the file stay (they leave the buffer), a
@@ -93,22 +106,7 @@ impl State {
     pub(super) fn poison_at(&mut self, at: u64, why: String) {
         self.poisoned = Some(Error::at(ErrorKind::Poisoned, &self.path, at, why));
     }
-}
 
-#[derive(Default)]
-pub(crate) struct Deadline {
-    /// `Options::flush_delay` if not zero (zero writes through instead).
-    pub delay: Option<Duration>,
-    /// When the buffer's oldest record must go to the OS.
-    pub due: Option<Instant>,
-    /// The flusher sleeps without a deadline of this buffer: setting `due`
-    /// must wake it.
-    pub flusher_idle: bool,
-    /// The flusher is to end (the writer is closing).
-    pub stop: bool,
-}
-
-impl State {
     /// After a write call appended: starts the deadline of a buffer that
     /// holds records and had none. Returns whether the flusher must be
     /// woken for it.
@@ -135,9 +133,7 @@ impl State {
     pub(super) fn clear_deadline(&mut self) {
         self.deadline.due = None;
     }
-}
 
-impl State {
     /// Writes one record larger than the buffer straight from the caller's
     /// buffers, with one gathering write.
     pub(super) fn write_direct(
