@@ -76,9 +76,8 @@ impl Direct {
     /// Appends the payload's row; `Unread`, nothing appended, for one left
     /// to the JSON path.
     pub fn append(&mut self, payload: &[u8]) -> Read<()> {
-        let Known::Fields(wires) = self.plan.read(Plan::ROOT, payload)? else {
-            return Err(Unread); // Not met: the root is no well-known type.
-        };
+        // The root is no well-known type: its bytes are its fields.
+        let wires = self.plan.scan(Plan::ROOT, payload)?;
         check_fields(&self.plan, Plan::ROOT, &wires, 0)?;
         append_wires(&self.plan, Plan::ROOT, &wires, &mut self.columns);
         Ok(())
@@ -211,7 +210,7 @@ impl Builder {
             }
             b => match wires.last().map(|&(_, w)| f.value(w)) {
                 Some(Ok(v)) => b.append(plan, &f.kind, v),
-                None if !f.presence => b.append(plan, &f.kind, f.zero()),
+                None if !f.presence => b.append(plan, &f.kind, f.zero),
                 _ => b.append_null(),
             },
         }

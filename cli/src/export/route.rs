@@ -5,8 +5,9 @@
 //! each schema a type has (the schema can change between segments).
 
 use super::columns;
-use super::output::{Format, OutputFile};
+use super::output::OutputFile;
 use super::table::{undecodable, Decoded, DecodedColumns, Table};
+use super::ExportArgs;
 use crate::decode::Decoder;
 use crate::error::CliResult;
 use crate::output::{shown_type_name, Origin};
@@ -28,10 +29,10 @@ struct Route {
     direct: bool,
 }
 
-pub struct Routes {
-    to: Format,
-    out: PathBuf,
-    replace: bool,
+pub struct Routes<'a> {
+    /// Where the files go, in what format, and whether they may replace
+    /// others (`--out`, `--to`, `--force`).
+    args: &'a ExportArgs,
     tables: Vec<Table>,
     /// Each table's type (None: the plain file's).
     table_of: HashMap<Option<String>, usize>,
@@ -40,12 +41,10 @@ pub struct Routes {
     undecodable: u64,
 }
 
-impl Routes {
-    pub fn new(to: Format, out: &Path, replace: bool) -> Routes {
+impl<'a> Routes<'a> {
+    pub fn new(args: &'a ExportArgs) -> Routes<'a> {
         Routes {
-            to,
-            out: out.to_path_buf(),
-            replace,
+            args,
             tables: Vec::new(),
             table_of: HashMap::new(),
             routes: HashMap::new(),
@@ -115,7 +114,7 @@ impl Routes {
         }
         let path = self.file_path(type_name.unwrap_or(PLAIN));
         let schema = Table::schema_of(&columns);
-        let file = OutputFile::create(path, self.to, &schema, self.replace)?;
+        let file = OutputFile::create(path, self.args.to, &schema, self.args.force)?;
         self.tables.push(Table::new(file, schema, columns, first));
         self.table_of.insert(key, self.tables.len() - 1);
         Ok(self.tables.len() - 1)
@@ -133,10 +132,10 @@ impl Routes {
         if stem.is_empty() || stem.starts_with('.') {
             stem.insert(0, '_');
         }
-        let ext = clap::ValueEnum::to_possible_value(&self.to).expect("no value is skipped");
+        let ext = clap::ValueEnum::to_possible_value(&self.args.to).expect("no value is skipped");
         let taken = |p: &Path| self.tables.iter().any(|t| t.path == p);
         loop {
-            let path = self.out.join(format!("{stem}.{}", ext.get_name()));
+            let path = self.args.out.join(format!("{stem}.{}", ext.get_name()));
             if !taken(&path) {
                 return path;
             }
