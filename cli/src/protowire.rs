@@ -397,13 +397,7 @@ impl FieldPlan {
     /// last (each must read), or its zero when none.
     #[inline(always)]
     pub fn last<'a>(&self, wires: &Wires<'a>) -> Read<Val<'a>> {
-        let Some((&(_, last), earlier)) = wires.split_last() else {
-            return Ok(self.zero);
-        };
-        earlier
-            .iter()
-            .try_for_each(|&(_, w)| self.value(w).map(drop))?;
-        self.value(last)
+        wires.iter().try_fold(self.zero, |_, &(_, w)| self.value(w))
     }
 
     /// Each value of a field's occurrences `wires`, a packed run's one by
@@ -438,9 +432,11 @@ impl FieldPlan {
 /// The occurrences of field `i` among `wires`, a message's fields as
 /// `Plan::scan` gives them.
 pub fn of<'w, 'a>(wires: &'w Wires<'a>, i: usize) -> &'w Wires<'a> {
-    let start = wires.partition_point(|w| w.0 < i);
-    let n = wires[start..].iter().take_while(|w| w.0 == i).count();
-    &wires[start..start + n]
+    let (start, end) = (
+        wires.partition_point(|w| w.0 < i),
+        wires.partition_point(|w| w.0 <= i),
+    );
+    &wires[start..end]
 }
 
 /// A map field's entries (key and value of each), in the order of their

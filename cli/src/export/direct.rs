@@ -95,21 +95,7 @@ fn columns(plan: &Plan, m: usize, fields: &Fields) -> Vec<Column> {
     let plans = plan.message(m).fields.iter().enumerate();
     let column = |(i, f): (usize, &FieldPlan)| {
         let (_, column) = fields.find(f.desc.json_name())?;
-        let builder = match (column.data_type(), &f.map) {
-            (DataType::List(item), _) => {
-                let items = Box::new(Builder::new(plan, &f.kind, item.data_type()));
-                Builder::List(item.clone(), vec![0], items, NullBufferBuilder::new(0))
-            }
-            (DataType::Map(entries, _), Some(kv)) => {
-                let DataType::Struct(kv_fields) = entries.data_type() else {
-                    return None;
-                };
-                let values = Builder::new(plan, &kv.1.kind, kv_fields[1].data_type());
-                let kv = Box::new([Builder::Text(StringBuilder::new()), values]);
-                Builder::Map(entries.clone(), vec![0], kv, NullBufferBuilder::new(0))
-            }
-            (t, _) => Builder::new(plan, &f.kind, t),
-        };
+        let builder = Builder::new(plan, f, column.data_type())?;
         Some(Column { field: i, builder })
     };
     plans.filter_map(column).collect()
@@ -165,9 +151,22 @@ fn append_wires(plan: &Plan, m: usize, wires: &Wires, columns: &mut [Column]) {
 }
 
 impl Builder {
-    /// The builder of a value of `kind` in a column of type `t`.
-    fn new(plan: &Plan, kind: &FieldKind, t: &DataType) -> Builder {
-        match (kind, t) {
+    /// The builder of field `f`'s values in a column of type `t` (a
+    /// list's items are the field's values too).
+    fn new(plan: &Plan, f: &FieldPlan, t: &DataType) -> Option<Builder> {
+        Some(match (&f.kind, t) {
+            (_, DataType::List(item)) => {
+                let items = Box::new(Builder::new(plan, f, item.data_type())?);
+                Builder::List(item.clone(), vec![0], items, NullBufferBuilder::new(0))
+            }
+            (_, DataType::Map(entries, _)) => {
+                let (DataType::Struct(kv_fields), Some(kv)) = (entries.data_type(), &f.map) else {
+                    return None;
+                };
+                let values = Builder::new(plan, &kv.1, kv_fields[1].data_type())?;
+                let kv = Box::new([Builder::Text(StringBuilder::new()), values]);
+                Builder::Map(entries.clone(), vec![0], kv, NullBufferBuilder::new(0))
+            }
             (FieldKind::Message(m), DataType::Struct(fields)) => {
                 let columns = columns(plan, *m, fields);
                 Builder::Struct(fields.clone(), columns, NullBufferBuilder::new(0))
@@ -183,7 +182,7 @@ impl Builder {
                 Builder::Time(TimestampNanosecondBuilder::new().with_timezone_opt(zone.clone()))
             }
             _ => Builder::Text(StringBuilder::new()),
-        }
+        })
     }
 
     /// Appends field `f`'s occurrences `wires` (none: absent).

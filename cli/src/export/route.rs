@@ -5,7 +5,6 @@
 //! each schema a type has (the schema can change between segments).
 
 use super::columns;
-use super::output::OutputFile;
 use super::table::{undecodable, Decoded, DecodedColumns, Table};
 use super::ExportArgs;
 use crate::decode::Decoder;
@@ -113,9 +112,8 @@ impl<'a> Routes<'a> {
             return Ok(i);
         }
         let path = self.file_path(type_name.unwrap_or(PLAIN));
-        let schema = Table::schema_of(&columns);
-        let file = OutputFile::create(path, self.args.to, &schema, self.args.force)?;
-        self.tables.push(Table::new(file, schema, columns, first));
+        self.tables
+            .push(Table::new(path, self.args, columns, first)?);
         self.table_of.insert(key, self.tables.len() - 1);
         Ok(self.tables.len() - 1)
     }
