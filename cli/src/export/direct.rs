@@ -33,12 +33,9 @@ pub struct Direct {
     columns: Vec<Column>,
 }
 
-/// The builder of one field's column; `field` is its index among its
+/// The builder of one field's column, and the field's index among its
 /// message's fields in the plan (columns are in that order).
-struct Column {
-    field: usize,
-    builder: Builder,
-}
+type Column = (usize, Builder);
 
 /// Nested builders keep their field (or type), offsets and validity.
 enum Builder {
@@ -85,7 +82,7 @@ impl Direct {
 
     /// The rows appended since the last call.
     pub fn finish(&mut self) -> StructArray {
-        let arrays = self.columns.iter_mut().map(|c| c.builder.finish());
+        let arrays = self.columns.iter_mut().map(|(_, b)| b.finish());
         StructArray::new(self.fields.clone(), arrays.collect(), None)
     }
 }
@@ -96,7 +93,7 @@ fn columns(plan: &Plan, m: usize, fields: &Fields) -> Vec<Column> {
     let column = |(i, f): (usize, &FieldPlan)| {
         let (_, column) = fields.find(f.desc.json_name())?;
         let builder = Builder::new(plan, f, column.data_type())?;
-        Some(Column { field: i, builder })
+        Some((i, builder))
     };
     plans.filter_map(column).collect()
 }
@@ -143,10 +140,9 @@ fn check_fields(plan: &Plan, m: usize, wires: &Wires, depth: usize) -> Read<()> 
 
 /// Appends message `m`'s fields `wires` (checked) to its columns.
 fn append_wires(plan: &Plan, m: usize, wires: &Wires, columns: &mut [Column]) {
-    for c in columns {
-        let f = &plan.message(m).fields[c.field];
-        c.builder
-            .append_field(plan, f, protowire::of(wires, c.field));
+    for (i, builder) in columns {
+        let f = &plan.message(m).fields[*i];
+        builder.append_field(plan, f, protowire::of(wires, *i));
     }
 }
 
@@ -269,7 +265,7 @@ impl Builder {
             Builder::Text(b) => b.append_null(),
             Builder::Time(b) => b.append_null(),
             Builder::Struct(_, columns, nulls) => {
-                columns.iter_mut().for_each(|c| c.builder.append_null());
+                columns.iter_mut().for_each(|(_, b)| b.append_null());
                 nulls.append_null();
             }
             Builder::List(_, offsets, _, nulls) | Builder::Map(_, offsets, _, nulls) => {
@@ -293,7 +289,7 @@ impl Builder {
             Builder::Text(b) => Arc::new(b.finish()),
             Builder::Time(b) => Arc::new(b.finish()),
             Builder::Struct(fields, columns, nulls) => {
-                let arrays = columns.iter_mut().map(|c| c.builder.finish()).collect();
+                let arrays = columns.iter_mut().map(|(_, b)| b.finish()).collect();
                 Arc::new(StructArray::new(fields.clone(), arrays, nulls.finish()))
             }
             Builder::List(item, o, items, nulls) => {

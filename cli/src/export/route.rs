@@ -87,8 +87,8 @@ impl<'a> Routes<'a> {
             }
             _ => self.table(None, DecodedColumns::None, None)?,
         };
-        let direct =
-            decoder.is_some() && schema.is_some_and(|s| self.tables[table].reads_direct(s));
+        // (The plain table, a type's without a decoder, reads none.)
+        let direct = schema.is_some_and(|s| self.tables[table].reads_direct(s));
         let route = Route {
             schema: schema.cloned(),
             decoder,

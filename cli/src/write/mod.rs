@@ -84,18 +84,13 @@ fn written(dest: &Destination, batch: &Batch, failed: bool) -> Written {
         Some(first) if failed => dest.count_in_file(first, accepted),
         _ => accepted,
     };
-    let not_written = match batch.first_seq {
-        Some(first) if count < accepted => Some((first + count, first + accepted - 1)),
-        _ => None,
-    };
-    let seqs = batch
-        .first_seq
-        .filter(|_| count > 0)
-        .map(|f| (f, f + count - 1));
+    // The sequence numbers of `n` records from `from` on (None: none).
+    let seqs = |from: u64, n: u64| (n > 0).then(|| (from, from + n - 1));
+    let first = batch.first_seq.unwrap_or(0);
     Written {
         count,
-        seqs,
-        not_written,
+        seqs: seqs(first, count),
+        not_written: seqs(first + count, accepted - count),
     }
 }
 
