@@ -354,7 +354,7 @@ impl Json<'_> {
             self.out.push(b']');
         } else {
             let v = f.last(wires)?;
-            if !shown && !f.presence && v.is_zero() {
+            if !shown && !f.presence && v == f.zero {
                 return Ok(false);
             }
             self.value(&f.kind, v, depth)?;

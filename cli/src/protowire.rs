@@ -59,27 +59,6 @@ pub enum Val<'a> {
     Null,
 }
 
-impl Val<'_> {
-    /// Whether the value is its kind's zero (proto3 leaves such fields
-    /// out; a message never is).
-    pub fn is_zero(&self) -> bool {
-        match *self {
-            Val::Bool(b) => !b,
-            Val::I32(n) | Val::Enum(n) => n == 0,
-            Val::I64(n) => n == 0,
-            Val::U32(n) => n == 0,
-            Val::U64(n) => n == 0,
-            // -0.0 too, as prost-reflect compares values.
-            Val::F32(x) => x == 0.0,
-            Val::F64(x) => x == 0.0,
-            Val::Str(s) => s.is_empty(),
-            Val::Bytes(b) => b.is_empty(),
-            Val::Message(..) => false,
-            Val::Null => true,
-        }
-    }
-}
-
 /// What a field holds: prost-reflect's kind (a map's entries, read
 /// through `FieldPlan::map`, as bytes), a message as its index into
 /// `Plan::message`, `google.protobuf.NullValue` (its number 0 only).
@@ -108,6 +87,10 @@ pub struct FieldPlan {
     /// A float that must be finite (a field of a `WellKnown::Unwrapped`:
     /// its JSON form has no text for NaN and the infinities).
     finite: bool,
+    /// The value of the field when the wire leaves it out (a message's is
+    /// empty), its kind's zero: proto3 leaves out a field without presence
+    /// that equals it (-0.0 too, as prost-reflect compares values).
+    pub zero: Val<'static>,
 }
 
 /// The JSON mapping's own form of a well-known type's message (any other
@@ -270,7 +253,7 @@ impl Plan {
             kind => FieldKind::Of(kind),
         };
         let quoted = serde_json::to_string(f.json_name()).expect("a string is JSON");
-        Some(FieldPlan {
+        let mut planned = FieldPlan {
             json_key: format!("{quoted}:").into_bytes().into(),
             list: f.is_list(),
             presence: f.supports_presence(),
@@ -279,10 +262,13 @@ impl Plan {
                 all.position(|x| x.name() == o.name()).unwrap_or(63) as u32
             }),
             finite: false,
+            zero: Val::Null,
             kind,
             map,
             desc: f,
-        })
+        };
+        planned.zero = planned.read_zero();
+        Some(planned)
     }
 
     /// Message `m`'s bytes as its form reads them; `Unread` for bytes
@@ -316,7 +302,7 @@ impl Plan {
     /// (index in its `fields`, value), sorted by field, wire order kept
     /// within one; unknown fields left out. `Unread` for bytes that are
     /// malformed or need a merge (see the module's comment).
-    fn scan<'a>(&self, message: usize, mut rest: &'a [u8]) -> Read<Vec<(usize, Wire<'a>)>> {
+    pub fn scan<'a>(&self, message: usize, mut rest: &'a [u8]) -> Read<Vec<(usize, Wire<'a>)>> {
         let m = &self.messages[message];
         let mut out = Vec::with_capacity(m.fields.len());
         while let Some(field) = m.next_field(&mut rest)? {
@@ -396,9 +382,8 @@ impl FieldPlan {
         })
     }
 
-    /// The value of a field the wire leaves out (a message's is empty):
-    /// what a zero of its wire type reads as.
-    pub fn zero(&self) -> Val<'static> {
+    /// What a zero of the field's wire type reads as (its `zero`).
+    fn read_zero(&self) -> Val<'static> {
         let wire = match self.packed_wire() {
             Some(0) => Wire::Varint(0),
             Some(5) => Wire::I32(0),
@@ -412,13 +397,7 @@ impl FieldPlan {
     /// last (each must read), or its zero when none.
     #[inline(always)]
     pub fn last<'a>(&self, wires: &Wires<'a>) -> Read<Val<'a>> {
-        let Some((&(_, last), earlier)) = wires.split_last() else {
-            return Ok(self.zero());
-        };
-        earlier
-            .iter()
-            .try_for_each(|&(_, w)| self.value(w).map(drop))?;
-        self.value(last)
+        wires.iter().try_fold(self.zero, |_, &(_, w)| self.value(w))
     }
 
     /// Each value of a field's occurrences `wires`, a packed run's one by
@@ -453,9 +432,11 @@ impl FieldPlan {
 /// The occurrences of field `i` among `wires`, a message's fields as
 /// `Plan::scan` gives them.
 pub fn of<'w, 'a>(wires: &'w Wires<'a>, i: usize) -> &'w Wires<'a> {
-    let start = wires.partition_point(|w| w.0 < i);
-    let n = wires[start..].iter().take_while(|w| w.0 == i).count();
-    &wires[start..start + n]
+    let (start, end) = (
+        wires.partition_point(|w| w.0 < i),
+        wires.partition_point(|w| w.0 <= i),
+    );
+    &wires[start..end]
 }
 
 /// A map field's entries (key and value of each), in the order of their
@@ -494,8 +475,7 @@ fn fields_1_2<'a>(one: &FieldPlan, two: &FieldPlan, mut rest: &'a [u8]) -> Read<
     if second.is_none() && matches!(two.kind, FieldKind::Of(Kind::Enum(_))) {
         return Err(Unread);
     }
-    let or_zero = |v: Option<Val<'a>>, f: &FieldPlan| v.unwrap_or_else(|| f.zero());
-    Ok((or_zero(first, one), or_zero(second, two)))
+    Ok((first.unwrap_or(one.zero), second.unwrap_or(two.zero)))
 }
 
 /// A map key as JSON object keys show it.

@@ -41,14 +41,14 @@ pub fn record_fields() -> Vec<Field> {
 /// A file's schema: the record columns, then `decoded` (a decoded
 /// field named like a record column is prefixed `decoded_`).
 pub fn file_schema(decoded: Vec<Field>) -> Arc<Schema> {
-    let mut fields = record_fields();
-    let taken = |name: &str| fields.iter().any(|r| r.name() == name);
-    let rename = |f: Field| match taken(f.name()) {
-        true => f.clone().with_name(format!("decoded_{}", f.name())),
-        false => f,
-    };
-    let renamed: Vec<Field> = decoded.into_iter().map(rename).collect();
-    fields.extend(renamed);
+    let record = record_fields();
+    let renamed = decoded
+        .into_iter()
+        .map(|f| match record.iter().any(|r| r.name() == f.name()) {
+            true => f.clone().with_name(format!("decoded_{}", f.name())),
+            false => f,
+        });
+    let fields: Vec<Field> = record.iter().cloned().chain(renamed).collect();
     Arc::new(Schema::new(fields))
 }
 

@@ -33,12 +33,9 @@ pub struct Direct {
     columns: Vec<Column>,
 }
 
-/// The builder of one field's column; `field` is its index among its
+/// The builder of one field's column, and the field's index among its
 /// message's fields in the plan (columns are in that order).
-struct Column {
-    field: usize,
-    builder: Builder,
-}
+type Column = (usize, Builder);
 
 /// Nested builders keep their field (or type), offsets and validity.
 enum Builder {
@@ -76,9 +73,8 @@ impl Direct {
     /// Appends the payload's row; `Unread`, nothing appended, for one left
     /// to the JSON path.
     pub fn append(&mut self, payload: &[u8]) -> Read<()> {
-        let Known::Fields(wires) = self.plan.read(Plan::ROOT, payload)? else {
-            return Err(Unread); // Not met: the root is no well-known type.
-        };
+        // The root is no well-known type: its bytes are its fields.
+        let wires = self.plan.scan(Plan::ROOT, payload)?;
         check_fields(&self.plan, Plan::ROOT, &wires, 0)?;
         append_wires(&self.plan, Plan::ROOT, &wires, &mut self.columns);
         Ok(())
@@ -86,7 +82,7 @@ impl Direct {
 
     /// The rows appended since the last call.
     pub fn finish(&mut self) -> StructArray {
-        let arrays = self.columns.iter_mut().map(|c| c.builder.finish());
+        let arrays = self.columns.iter_mut().map(|(_, b)| b.finish());
         StructArray::new(self.fields.clone(), arrays.collect(), None)
     }
 }
@@ -96,22 +92,8 @@ fn columns(plan: &Plan, m: usize, fields: &Fields) -> Vec<Column> {
     let plans = plan.message(m).fields.iter().enumerate();
     let column = |(i, f): (usize, &FieldPlan)| {
         let (_, column) = fields.find(f.desc.json_name())?;
-        let builder = match (column.data_type(), &f.map) {
-            (DataType::List(item), _) => {
-                let items = Box::new(Builder::new(plan, &f.kind, item.data_type()));
-                Builder::List(item.clone(), vec![0], items, NullBufferBuilder::new(0))
-            }
-            (DataType::Map(entries, _), Some(kv)) => {
-                let DataType::Struct(kv_fields) = entries.data_type() else {
-                    return None;
-                };
-                let values = Builder::new(plan, &kv.1.kind, kv_fields[1].data_type());
-                let kv = Box::new([Builder::Text(StringBuilder::new()), values]);
-                Builder::Map(entries.clone(), vec![0], kv, NullBufferBuilder::new(0))
-            }
-            (t, _) => Builder::new(plan, &f.kind, t),
-        };
-        Some(Column { field: i, builder })
+        let builder = Builder::new(plan, f, column.data_type())?;
+        Some((i, builder))
     };
     plans.filter_map(column).collect()
 }
@@ -158,17 +140,29 @@ fn check_fields(plan: &Plan, m: usize, wires: &Wires, depth: usize) -> Read<()> 
 
 /// Appends message `m`'s fields `wires` (checked) to its columns.
 fn append_wires(plan: &Plan, m: usize, wires: &Wires, columns: &mut [Column]) {
-    for c in columns {
-        let f = &plan.message(m).fields[c.field];
-        c.builder
-            .append_field(plan, f, protowire::of(wires, c.field));
+    for (i, builder) in columns {
+        let f = &plan.message(m).fields[*i];
+        builder.append_field(plan, f, protowire::of(wires, *i));
     }
 }
 
 impl Builder {
-    /// The builder of a value of `kind` in a column of type `t`.
-    fn new(plan: &Plan, kind: &FieldKind, t: &DataType) -> Builder {
-        match (kind, t) {
+    /// The builder of field `f`'s values in a column of type `t` (a
+    /// list's items are the field's values too).
+    fn new(plan: &Plan, f: &FieldPlan, t: &DataType) -> Option<Builder> {
+        Some(match (&f.kind, t) {
+            (_, DataType::List(item)) => {
+                let items = Box::new(Builder::new(plan, f, item.data_type())?);
+                Builder::List(item.clone(), vec![0], items, NullBufferBuilder::new(0))
+            }
+            (_, DataType::Map(entries, _)) => {
+                let (DataType::Struct(kv_fields), Some(kv)) = (entries.data_type(), &f.map) else {
+                    return None;
+                };
+                let values = Builder::new(plan, &kv.1, kv_fields[1].data_type())?;
+                let kv = Box::new([Builder::Text(StringBuilder::new()), values]);
+                Builder::Map(entries.clone(), vec![0], kv, NullBufferBuilder::new(0))
+            }
             (FieldKind::Message(m), DataType::Struct(fields)) => {
                 let columns = columns(plan, *m, fields);
                 Builder::Struct(fields.clone(), columns, NullBufferBuilder::new(0))
@@ -184,7 +178,7 @@ impl Builder {
                 Builder::Time(TimestampNanosecondBuilder::new().with_timezone_opt(zone.clone()))
             }
             _ => Builder::Text(StringBuilder::new()),
-        }
+        })
     }
 
     /// Appends field `f`'s occurrences `wires` (none: absent).
@@ -211,7 +205,7 @@ impl Builder {
             }
             b => match wires.last().map(|&(_, w)| f.value(w)) {
                 Some(Ok(v)) => b.append(plan, &f.kind, v),
-                None if !f.presence => b.append(plan, &f.kind, f.zero()),
+                None if !f.presence => b.append(plan, &f.kind, f.zero),
                 _ => b.append_null(),
             },
         }
@@ -271,7 +265,7 @@ impl Builder {
             Builder::Text(b) => b.append_null(),
             Builder::Time(b) => b.append_null(),
             Builder::Struct(_, columns, nulls) => {
-                columns.iter_mut().for_each(|c| c.builder.append_null());
+                columns.iter_mut().for_each(|(_, b)| b.append_null());
                 nulls.append_null();
             }
             Builder::List(_, offsets, _, nulls) | Builder::Map(_, offsets, _, nulls) => {
@@ -295,7 +289,7 @@ impl Builder {
             Builder::Text(b) => Arc::new(b.finish()),
             Builder::Time(b) => Arc::new(b.finish()),
             Builder::Struct(fields, columns, nulls) => {
-                let arrays = columns.iter_mut().map(|c| c.builder.finish()).collect();
+                let arrays = columns.iter_mut().map(|(_, b)| b.finish()).collect();
                 Arc::new(StructArray::new(fields.clone(), arrays, nulls.finish()))
             }
             Builder::List(item, o, items, nulls) => {

@@ -64,7 +64,7 @@ pub fn run(args: &ExportArgs) -> CliResult<Outcome> {
     let filter = args.filter.build()?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError::io_on(crate::paths::show(&args.out), e))?;
-    let mut routes = Routes::new(args.to, &args.out, args.force);
+    let mut routes = Routes::new(args);
     let read = match args.merge {
         true => read_merged(args, &filter, &mut routes)?,
         false => read_logs(args, &filter, &mut routes)?,

@@ -5,8 +5,8 @@
 //! each schema a type has (the schema can change between segments).
 
 use super::columns;
-use super::output::{Format, OutputFile};
 use super::table::{undecodable, Decoded, DecodedColumns, Table};
+use super::ExportArgs;
 use crate::decode::Decoder;
 use crate::error::CliResult;
 use crate::output::{shown_type_name, Origin};
@@ -28,10 +28,10 @@ struct Route {
     direct: bool,
 }
 
-pub struct Routes {
-    to: Format,
-    out: PathBuf,
-    replace: bool,
+pub struct Routes<'a> {
+    /// Where the files go, in what format, and whether they may replace
+    /// others (`--out`, `--to`, `--force`).
+    args: &'a ExportArgs,
     tables: Vec<Table>,
     /// Each table's type (None: the plain file's).
     table_of: HashMap<Option<String>, usize>,
@@ -40,12 +40,10 @@ pub struct Routes {
     undecodable: u64,
 }
 
-impl Routes {
-    pub fn new(to: Format, out: &Path, replace: bool) -> Routes {
+impl<'a> Routes<'a> {
+    pub fn new(args: &'a ExportArgs) -> Routes<'a> {
         Routes {
-            to,
-            out: out.to_path_buf(),
-            replace,
+            args,
             tables: Vec::new(),
             table_of: HashMap::new(),
             routes: HashMap::new(),
@@ -89,8 +87,8 @@ impl Routes {
             }
             _ => self.table(None, DecodedColumns::None, None)?,
         };
-        let direct =
-            decoder.is_some() && schema.is_some_and(|s| self.tables[table].reads_direct(s));
+        // (The plain table, a type's without a decoder, reads none.)
+        let direct = schema.is_some_and(|s| self.tables[table].reads_direct(s));
         let route = Route {
             schema: schema.cloned(),
             decoder,
@@ -114,9 +112,8 @@ impl Routes {
             return Ok(i);
         }
         let path = self.file_path(type_name.unwrap_or(PLAIN));
-        let schema = Table::schema_of(&columns);
-        let file = OutputFile::create(path, self.to, &schema, self.replace)?;
-        self.tables.push(Table::new(file, schema, columns, first));
+        self.tables
+            .push(Table::new(path, self.args, columns, first)?);
         self.table_of.insert(key, self.tables.len() - 1);
         Ok(self.tables.len() - 1)
     }
@@ -133,10 +130,10 @@ impl Routes {
         if stem.is_empty() || stem.starts_with('.') {
             stem.insert(0, '_');
         }
-        let ext = clap::ValueEnum::to_possible_value(&self.to).expect("no value is skipped");
+        let ext = clap::ValueEnum::to_possible_value(&self.args.to).expect("no value is skipped");
         let taken = |p: &Path| self.tables.iter().any(|t| t.path == p);
         loop {
-            let path = self.out.join(format!("{stem}.{}", ext.get_name()));
+            let path = self.args.out.join(format!("{stem}.{}", ext.get_name()));
             if !taken(&path) {
                 return path;
             }

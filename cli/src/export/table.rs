@@ -8,6 +8,7 @@
 use super::columns::{self, DECODED_TEXT};
 use super::direct::Direct;
 use super::output::OutputFile;
+use super::ExportArgs;
 use crate::error::{CliError, CliResult};
 use crate::output::{warn_undecodable, Origin};
 use arrow_array::builder::ArrayBuilder;
@@ -78,14 +79,14 @@ pub enum DecodedColumns {
 /// one is read (two cores share the work).
 pub struct Table {
     pub path: PathBuf,
-    decoding: bool,
     seq: UInt64Builder,
     time: TimestampNanosecondBuilder,
     type_name: StringBuilder,
     log: StringBuilder,
     meta: ListBuilder<StructBuilder>,
     payload: BinaryBuilder,
-    /// Decoded payloads of the batch.
+    /// Decoded payloads of the batch (each `Decoded::None` in a file
+    /// without decoded columns, which leaves them be).
     values: Vec<Decoded>,
     /// The batch's segment files, each with its first row (warnings
     /// name them).
@@ -109,26 +110,21 @@ type Files = Vec<(usize, Arc<Path>)>;
 type Written = (OutputFile, u64);
 
 impl Table {
-    /// The schema of a file holding `decoded`.
-    pub fn schema_of(decoded: &DecodedColumns) -> Arc<Schema> {
-        columns::file_schema(match decoded {
+    /// A table of `decoded` columns, in a new file `path` of the export's
+    /// format, made of protobuf message `m` of schema `s` when given: its
+    /// payloads are read directly if its plan reads them.
+    pub fn new(
+        path: PathBuf,
+        args: &ExportArgs,
+        decoded: DecodedColumns,
+        first: Option<(&TypeSchema, &MessageDescriptor)>,
+    ) -> CliResult<Table> {
+        let schema = columns::file_schema(match &decoded {
             DecodedColumns::None => Vec::new(),
             DecodedColumns::Text => vec![Field::new(DECODED_TEXT, DataType::Utf8, true)],
             DecodedColumns::Typed(f) => f.iter().map(|f| f.as_ref().clone()).collect(),
-        })
-    }
-
-    /// A table of `decoded` columns, made of protobuf message `m` of
-    /// schema `s` when given: its payloads are read directly if its plan
-    /// reads them.
-    pub fn new(
-        file: OutputFile,
-        schema: Arc<Schema>,
-        decoded: DecodedColumns,
-        first: Option<(&TypeSchema, &MessageDescriptor)>,
-    ) -> Table {
-        let path = file.path().to_path_buf();
-        let decoding = !matches!(decoded, DecodedColumns::None);
+        });
+        let file = OutputFile::create(path.clone(), args.to, &schema, args.force)?;
         let direct = match (&decoded, first) {
             (DecodedColumns::Typed(fields), Some((s, m))) => Direct::new(s, m, fields),
             _ => None,
@@ -138,9 +134,8 @@ impl Table {
         let (to_writer, batches) = sync_channel(1);
         let writer =
             std::thread::spawn(move || write_batches(file, schema, decoded, direct, batches));
-        Table {
+        Ok(Table {
             path,
-            decoding,
             seq: UInt64Builder::with_capacity(BATCH_ROWS),
             time: TimestampNanosecondBuilder::with_capacity(BATCH_ROWS).with_timezone("UTC"),
             type_name: StringBuilder::new(),
@@ -153,7 +148,7 @@ impl Table {
             records: 0,
             to_writer: Some(to_writer),
             writer: Some(writer),
-        }
+        })
     }
 
     /// Whether payloads of `schema` are read into the direct columns.
@@ -182,9 +177,7 @@ impl Table {
         }
         self.meta.append(true);
         self.payload.append_value(r.payload);
-        if self.decoding {
-            self.values.push(value);
-        }
+        self.values.push(value);
         self.records += 1;
         if self.seq.len() >= BATCH_ROWS {
             return self.send_batch();

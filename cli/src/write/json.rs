@@ -11,7 +11,7 @@ use crate::encoding;
 use crate::error::{CliError, CliResult};
 use crate::time;
 use binlog::TypeSchema;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -22,7 +22,7 @@ pub fn read_json(input: Input<'_>, args: &WriteArgs, meta: &[(String, String)]) 
     let (batch, dest) = (input.batch, input.dest);
     let encoders = encoders(&args.schemas)?;
     // Each object's text, to read its members in order (see
-    // `ObjectMembers`). serde_json reads a byte at a time: through a
+    // `object_members`). serde_json reads a byte at a time: through a
     // `BufReader`, whose bytes it reads fastest, that asks `input` for more
     // only once it has handed out all it holds.
     let input = BufReader::with_capacity(INPUT_BUFFER, input);
@@ -69,7 +69,7 @@ struct RecordMembers<'a> {
 }
 
 fn members_of(text: &str) -> Result<RecordMembers<'_>, String> {
-    let members = ObjectMembers::of(text).ok_or("not an object")?;
+    let members = object_members(text).ok_or("not an object")?;
     let mut found = RecordMembers::default();
     for (key, value) in members {
         match key.as_str() {
@@ -104,7 +104,7 @@ fn record_from_json(
         None => args.type_name.clone().ok_or("no \"type\", and no --type")?,
     };
     let mut m = meta.to_vec();
-    if let Some(entries) = found.meta.and_then(ObjectMembers::of) {
+    if let Some(entries) = found.meta.and_then(object_members) {
         // An object: its entries in their order, a key written twice
         // twice (as `cat --json` prints them).
         for (k, v) in entries {
@@ -178,37 +178,30 @@ fn meta_list(text: &str, m: &mut Vec<(String, String)>) -> Result<(), String> {
 const WS: [char; 4] = [' ', '\t', '\n', '\r'];
 
 /// The members of a JSON object in their order, keys that appear more
-/// than once included, each value as its text: a `serde_json::Value`
-/// object sorts its keys and keeps the last value of a key, while `cat
-/// --json` prints a record's metadata as an object whose keys are in
-/// written order and may repeat.
-struct ObjectMembers<'a>(Vec<(String, &'a str)>);
-
-impl<'a> ObjectMembers<'a> {
-    /// `None` if `text` is not an object.
-    fn of(text: &'a str) -> Option<Vec<(String, &'a str)>> {
-        let members: ObjectMembers<'a> = serde_json::from_str(text).ok()?;
-        Some(members.0)
-    }
+/// than once included, each value as its text (`None` if `text` is not an
+/// object): a `serde_json::Value` object sorts its keys and keeps the last
+/// value of a key, while `cat --json` prints a record's metadata as an
+/// object whose keys are in written order and may repeat.
+fn object_members(text: &str) -> Option<Vec<(String, &str)>> {
+    let mut d = serde_json::Deserializer::from_str(text);
+    let members = d.deserialize_map(InOrder).ok()?;
+    d.end().ok().map(|()| members)
 }
 
-impl<'de> Deserialize<'de> for ObjectMembers<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct InOrder;
-        impl<'de> Visitor<'de> for InOrder {
-            type Value = ObjectMembers<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                let mut members = Vec::new();
-                while let Some((k, v)) = m.next_entry::<String, &RawValue>()? {
-                    members.push((k, v.get()));
-                }
-                Ok(ObjectMembers(members))
-            }
+/// Reads an object's members (see `object_members`).
+struct InOrder;
+
+impl<'de> Visitor<'de> for InOrder {
+    type Value = Vec<(String, &'de str)>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::new();
+        while let Some((k, v)) = m.next_entry::<String, &RawValue>()? {
+            members.push((k, v.get()));
         }
-        d.deserialize_map(InOrder)
+        Ok(members)
     }
 }
 

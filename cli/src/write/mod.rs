@@ -69,7 +69,8 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
 /// written.
 struct Written {
     count: u64,
-    first_seq: Option<u64>,
+    /// The sequence numbers of the first and the last (None: none written).
+    seqs: Option<(u64, u64)>,
     /// Sequence numbers `from..=to` read from the input, not in the file.
     not_written: Option<(u64, u64)>,
 }
@@ -83,24 +84,23 @@ fn written(dest: &Destination, batch: &Batch, failed: bool) -> Written {
         Some(first) if failed => dest.count_in_file(first, accepted),
         _ => accepted,
     };
-    let not_written = match batch.first_seq {
-        Some(first) if count < accepted => Some((first + count, first + accepted - 1)),
-        _ => None,
-    };
+    // The sequence numbers of `n` records from `from` on (None: none).
+    let seqs = |from: u64, n: u64| (n > 0).then(|| (from, from + n - 1));
+    let first = batch.first_seq.unwrap_or(0);
     Written {
         count,
-        first_seq: batch.first_seq,
-        not_written,
+        seqs: seqs(first, count),
+        not_written: seqs(first + count, accepted - count),
     }
 }
 
 /// Says on standard error how many records were written to `shown` (and,
 /// after a failure, how many read were not).
 fn report_written(w: &Written, shown: &str) {
-    match (w.count, w.first_seq) {
-        (0, _) | (_, None) => eprintln!("binlog: wrote 0 records to {shown}"),
-        (n, Some(first)) => {
-            let (records, last) = (crate::error::counted(n, "record"), first + n - 1);
+    match w.seqs {
+        None => eprintln!("binlog: wrote 0 records to {shown}"),
+        Some((first, last)) => {
+            let records = crate::error::counted(w.count, "record");
             eprintln!("binlog: wrote {records} (seq {first}..{last}) to {shown}")
         }
     }
@@ -119,8 +119,8 @@ fn report_written(w: &Written, shown: &str) {
 fn print_summary(w: &Written, shown: &str, removed: bool, error: Option<String>) -> CliResult<()> {
     let seqs = |from: u64, to: u64| serde_json::json!({"first_seq": from, "last_seq": to, "records": to - from + 1});
     let doc = serde_json::json!({
-        "destination": shown, "written": w.count, "first_seq": w.first_seq.filter(|_| w.count > 0),
-        "last_seq": w.first_seq.filter(|_| w.count > 0).map(|f| f + w.count - 1),
+        "destination": shown, "written": w.count,
+        "first_seq": w.seqs.map(|s| s.0), "last_seq": w.seqs.map(|s| s.1),
         "not_written": w.not_written.map(|(f, t)| seqs(f, t)), "removed_created_files": removed,
         "error": error,
     });
