@@ -79,14 +79,14 @@ pub enum DecodedColumns {
 /// one is read (two cores share the work).
 pub struct Table {
     pub path: PathBuf,
+    decoding: bool,
     seq: UInt64Builder,
     time: TimestampNanosecondBuilder,
     type_name: StringBuilder,
     log: StringBuilder,
     meta: ListBuilder<StructBuilder>,
     payload: BinaryBuilder,
-    /// Decoded payloads of the batch (each `Decoded::None` in a file
-    /// without decoded columns, which leaves them be).
+    /// Decoded payloads of the batch.
     values: Vec<Decoded>,
     /// The batch's segment files, each with its first row (warnings
     /// name them).
@@ -125,6 +125,7 @@ impl Table {
             DecodedColumns::Typed(f) => f.iter().map(|f| f.as_ref().clone()).collect(),
         });
         let file = OutputFile::create(path.clone(), args.to, &schema, args.force)?;
+        let decoding = !matches!(decoded, DecodedColumns::None);
         let direct = match (&decoded, first) {
             (DecodedColumns::Typed(fields), Some((s, m))) => Direct::new(s, m, fields),
             _ => None,
@@ -136,6 +137,7 @@ impl Table {
             std::thread::spawn(move || write_batches(file, schema, decoded, direct, batches));
         Ok(Table {
             path,
+            decoding,
             seq: UInt64Builder::with_capacity(BATCH_ROWS),
             time: TimestampNanosecondBuilder::with_capacity(BATCH_ROWS).with_timezone("UTC"),
             type_name: StringBuilder::new(),
@@ -177,7 +179,9 @@ impl Table {
         }
         self.meta.append(true);
         self.payload.append_value(r.payload);
-        self.values.push(value);
+        if self.decoding {
+            self.values.push(value);
+        }
         self.records += 1;
         if self.seq.len() >= BATCH_ROWS {
             return self.send_batch();
