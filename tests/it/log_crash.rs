@@ -125,6 +125,7 @@ impl Mode {
 }
 
 /// The options of log `LOG` in `dir`.
+#[cfg_attr(not(feature = "sign"), allow(unused_variables))]
 fn log_options(mode: Mode, dir: &Path) -> LogOptions {
     let batched = mode != Mode::EveryRecord;
     LogOptions {
@@ -561,6 +562,7 @@ fn signing(mode: Mode, dir: &Path) -> Option<binlog::sign::Signing> {
 /// A new log directory; for `ForwardSecure`, with its epoch key file:
 /// epochs of a second from the last one on, certified by the signed mode's
 /// key.
+#[cfg_attr(not(feature = "sign"), allow(unused_variables))]
 fn new_log_dir(mode: Mode) -> TempDir {
     let dir = TempDir::new("log");
     #[cfg(feature = "sign")]
