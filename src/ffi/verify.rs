@@ -331,8 +331,9 @@ pub(super) fn without_signing<T>(path: &std::path::Path, _: T) -> Failure {
 }
 
 fn kind_code(k: FindingKind) -> binlog_finding_kind {
-    // SAFETY: the numbers of binlog_finding_kind (tests below).
-    unsafe { c_enum(k as u32, 1..=33) }
+    // SAFETY: the numbers of binlog_finding_kind, one for each kind from 1
+    // (tests below).
+    unsafe { c_enum(k as u32, 1..=FindingKind::ALL.len() as u32) }
 }
 
 fn repair_code(a: RepairAction) -> binlog_repair_action {
