@@ -18,11 +18,10 @@ use std::time::Duration;
 
 pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let a = &args.records;
-    a.check_payload_mode()?;
+    let filter = a.build_filter()?;
     if args.tail.is_some() {
         return Err(CliError::usage("--tail cannot be used with --merge"));
     }
-    let filter = a.filter.build()?;
     let mut r = open_sources(&a.source)?;
     r.skip_damaged(args.skip_damaged);
     r.time_window(filter.since, filter.until)?;

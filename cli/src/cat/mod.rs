@@ -55,8 +55,7 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
         return merge::run(args);
     }
     let a = &args.records;
-    a.check_payload_mode()?;
-    let filter = a.filter.build()?;
+    let filter = a.build_filter()?;
     let files = paths::all_files(&a.source.resolve()?);
     let start = match args.tail {
         Some(n) => select::tail_start(&files, &filter, n, args.skip_damaged)?,

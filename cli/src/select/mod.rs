@@ -48,13 +48,14 @@ pub struct RecordArgs {
 }
 
 impl RecordArgs {
-    /// Refuses a payload mode the output cannot carry (raw bytes in JSON).
-    pub fn check_payload_mode(&self) -> CliResult<()> {
+    /// The filter these options ask for, once a payload mode the output
+    /// cannot carry (raw bytes in JSON) is refused.
+    pub fn build_filter(&self) -> CliResult<Filter> {
         if self.json && self.payload == PayloadMode::Raw {
             let why = "--payload raw cannot be used with --json (use base64 or hex)";
             return Err(CliError::usage(why));
         }
-        Ok(())
+        self.filter.build()
     }
 
     /// The printer of records these options ask for.
