@@ -81,8 +81,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
         return merge::run(args);
     }
     let a = &args.records;
-    a.check_payload_mode()?;
-    let filter = a.filter.build()?;
+    let filter = a.build_filter()?;
     // A log not there when the follow starts: its end then was its first
     // record (`LogReader::seek_end`), read once it comes.
     let mut from_first = false;
@@ -169,28 +168,16 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
     }
     let mut out = output::stdout();
     let mut printer = args.records.printer();
-    let mut printed_since_commit = 0u64;
+    let mut read_since_commit = 0u64;
     let poll = Duration::from_millis(args.poll_ms.max(1));
     let mut reported = Reported::default();
+    // Nothing new at the last look: the next one waits for the writer.
     let mut idle = false;
     loop {
-        if idle || printed_since_commit >= COMMIT_EVERY {
-            // A batch printed: shown, then its position committed.
-            if printed_since_commit > 0 {
-                reading.commit(&mut out)?;
-                printed_since_commit = 0;
-            }
-            if idle && !args.follow {
-                break;
-            }
-        }
         let lr = reading.reader();
-        let next = if idle {
-            // Nothing new: show what we have, then wait for the writer.
-            out.flush()?;
-            lr.next_wait(poll)
-        } else {
-            lr.next()
+        let next = match idle {
+            true => lr.next_wait(poll),
+            false => lr.next(),
         };
         let mut done = false;
         match next {
@@ -208,7 +195,7 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
                         printer.print_held(&mut out, &h, lr.current_path(), schema)?;
                     }
                 }
-                printed_since_commit += 1;
+                read_since_commit += 1;
             }
             Ok(None) => idle = true,
             Err(e) => {
@@ -217,8 +204,17 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
             }
         }
         reported.report_new(reading.reader(), start_seq, &mut out)?;
-        if done {
+        if done || (idle && !args.follow) {
             break;
+        }
+        // A batch read: shown, then its position committed; nothing new:
+        // what we have shown before the wait.
+        if read_since_commit > 0 && (idle || read_since_commit >= COMMIT_EVERY) {
+            reading.commit(&mut out)?;
+            read_since_commit = 0;
+        }
+        if idle {
+            out.flush()?;
         }
     }
     reading.commit(&mut out)?;
