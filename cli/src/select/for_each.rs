@@ -150,7 +150,8 @@ impl SegmentWalk<'_> {
         if let Err(e) = paths::check_log_of(file, &r) {
             return self.damaged(e.message());
         }
-        let seqs = self.filter.seq_range();
+        let f = self.filter;
+        let seqs = f.from_seq.unwrap_or(0)..=f.to_seq.unwrap_or(u64::MAX);
         if let Some(b) = self.continuity.check(file, &FileShape::of(&r), seqs) {
             let (what, more) = match b.kind {
                 FindingKind::MissingRecords => ("gap", "; `binlog verify` tells more"),
@@ -265,9 +266,11 @@ fn warn_of_end(file: &Path, tail: Tail) {
 /// its file, offset (and in a compressed segment the frames holding it),
 /// and the records lost.
 pub fn damage_message(file: &Path, d: &Damage) -> String {
-    let lost = match d.to_seq > d.from_seq {
-        true => format!("{} lost", records(d.from_seq, d.to_seq)),
-        false => "no record is lost".to_string(),
+    // The records `from_seq..to_seq` (end exclusive), named inclusively.
+    let lost = match d.to_seq.saturating_sub(d.from_seq) {
+        0 => "no record is lost".to_string(),
+        1 => format!("record {} is lost", d.from_seq),
+        _ => format!("records {}..{} are lost", d.from_seq, d.to_seq - 1),
     };
     let (at, resume) = (d.offset, d.resume_offset);
     let what = if at == 0 {
@@ -303,16 +306,6 @@ fn frames_holding(file: &Path, d: &Damage) -> Option<String> {
     Some(place)
 }
 
-/// The records `from..to` (end exclusive), named inclusively: "record 5
-/// is", "records 5..9 are".
-fn records(from: u64, to: u64) -> String {
-    if to == from + 1 {
-        format!("record {from} is")
-    } else {
-        format!("records {from}..{} are", to - 1)
-    }
-}
-
 // Where printing starts for `--tail N`: the matching records are counted
 // backwards one segment at a time, so that memory stays constant.
 
@@ -342,14 +335,18 @@ pub fn tail_start(
 ) -> CliResult<PrintStart> {
     let mut need = n;
     if need == 0 {
-        let (seg, skip) = (files.len(), 0);
-        return Ok(PrintStart { seg, skip });
+        return Ok(PrintStart {
+            seg: files.len(),
+            skip: 0,
+        });
     }
-    for i in (0..files.len()).rev() {
-        let c = count_matches(&files[i], filter, skip_damaged)?;
+    for (seg, file) in files.iter().enumerate().rev() {
+        let c = count_matches(file, filter, skip_damaged)?;
         if c >= need {
-            let (seg, skip) = (i, c - need);
-            return Ok(PrintStart { seg, skip });
+            return Ok(PrintStart {
+                seg,
+                skip: c - need,
+            });
         }
         need -= c;
     }

@@ -20,7 +20,6 @@ use crate::time;
 use binlog::{Reader, Record, RecordReader};
 use clap::Args;
 use std::io::Write;
-use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 // Filters by type, sequence range and time range, as given on the
@@ -89,11 +88,6 @@ impl Filter {
                 let name = output::shown_type_name(r);
                 self.types.iter().any(|t| *t == name)
             })
-    }
-
-    /// The sequence numbers the filter lets through.
-    pub fn seq_range(&self) -> RangeInclusive<u64> {
-        self.from_seq.unwrap_or(0)..=self.to_seq.unwrap_or(u64::MAX)
     }
 
     /// Gives the library's reader `r` the type filter: the types asked
