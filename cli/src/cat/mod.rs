@@ -4,7 +4,6 @@ pub(crate) mod merge;
 
 use crate::error::{CliResult, Outcome};
 use crate::paths;
-use crate::progress::NoProgressAccepted;
 use crate::select::{self, PrintStart, RecordArgs, Walk};
 use clap::Args;
 
@@ -46,8 +45,6 @@ pub struct CatArgs {
     /// read.
     #[arg(long)]
     pub merge: bool,
-    #[command(flatten)]
-    pub no_progress: NoProgressAccepted,
 }
 
 pub fn run(args: &CatArgs) -> CliResult<Outcome> {

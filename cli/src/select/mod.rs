@@ -15,7 +15,7 @@ pub use for_each::{damage_message, first_seq_from, for_each, tail_start, PrintSt
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, reader_type_name, PayloadMode, RecordPrinter};
 use crate::paths::SourceArgs;
-use crate::progress::Progress;
+use crate::progress::{NoProgressAccepted, Progress};
 use crate::time;
 use binlog::{Reader, Record, RecordReader};
 use clap::Args;
@@ -151,6 +151,8 @@ pub struct RecordArgs {
     pub decode: bool,
     #[command(flatten)]
     pub filter: FilterArgs,
+    #[command(flatten)]
+    pub no_progress: NoProgressAccepted,
 }
 
 impl RecordArgs {

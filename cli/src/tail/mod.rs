@@ -6,7 +6,6 @@ mod merge;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths::{self, Source};
-use crate::progress::NoProgressAccepted;
 use crate::select::{self, damage_message, Filter, RecordArgs, Walk};
 use binlog::{Consumer, LogReader, RecordReader, Start};
 use clap::Args;
@@ -59,8 +58,6 @@ pub struct TailArgs {
     /// after it; after each batch printed, write the position to FILE.
     #[arg(long, value_name = "FILE", conflicts_with = "consumer")]
     pub cursor_file: Option<PathBuf>,
-    #[command(flatten)]
-    pub no_progress: NoProgressAccepted,
 }
 
 pub fn run(args: &TailArgs) -> CliResult<Outcome> {
