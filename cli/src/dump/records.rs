@@ -3,8 +3,7 @@
 //! after which the dump resumes at the next valid record (as a reader's
 //! scan would).
 
-use super::line::{DumpOutput, Field};
-use super::DumpArgs;
+use super::{DumpArgs, DumpOutput, Field};
 use crate::error::CliResult;
 use crate::output;
 use binlog::codec::{
