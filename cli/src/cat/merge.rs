@@ -26,7 +26,7 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     r.skip_damaged(args.skip_damaged);
     r.time_window(filter.since, filter.until)?;
     let mut out = output::stdout();
-    let mut printer = a.printer();
+    let mut printer = RecordPrinter::new(a.json, a.payload, a.decode);
     let mut left = args.head.unwrap_or(u64::MAX);
     while left > 0 {
         match print_next(&mut r, None, &filter, &mut printer, &mut out)? {

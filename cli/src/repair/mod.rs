@@ -82,7 +82,11 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
         true => "repair --dry-run",
         false => "repair",
     };
-    let mut report = Report::new(Progress::bytes(total, what), args.json);
+    // A text report, or (`--json`) one gathered for a JSON document.
+    let mut report = Report {
+        progress: Progress::bytes(total, what),
+        json: args.json.then(RefCell::default),
+    };
     let mut sum = Summary::default();
     for source in &sources {
         let plan = plan_source(source, args, &mut report.progress)?;
@@ -208,14 +212,6 @@ struct Report {
 }
 
 impl Report {
-    /// A text report, or (`json`) one gathered for a JSON document.
-    fn new(progress: Progress, json: bool) -> Report {
-        Report {
-            progress,
-            json: json.then(RefCell::default),
-        }
-    }
-
     /// Starts the report of a segment: its check, as `verify --json` gives
     /// it (built only for a JSON report; text reports need nothing here).
     fn begin_segment(&self, check: impl FnOnce() -> Value) {

@@ -165,11 +165,6 @@ impl RecordArgs {
         }
         self.filter.build()
     }
-
-    /// The printer of records these options ask for.
-    pub fn printer(&self) -> RecordPrinter {
-        RecordPrinter::new(self.json, self.payload, self.decode)
-    }
 }
 
 /// Prints on standard output the records of `files` that `filter` and
@@ -181,7 +176,7 @@ pub fn print_records(
     a: &RecordArgs,
 ) -> CliResult<Outcome> {
     let mut out = output::stdout();
-    let mut printer = a.printer();
+    let mut printer = RecordPrinter::new(a.json, a.payload, a.decode);
     let outcome = for_each(files, filter, walk, &mut Progress::hidden(), |r, at| {
         printer.print_from(&mut out, at, r).map_err(CliError::from)
     })?;

@@ -82,7 +82,10 @@ pub fn run(args: &StatsArgs) -> CliResult<Outcome> {
     let filter = args.filter.build()?;
     let files = paths::all_files(&args.source.resolve()?);
     let mut progress = Progress::bytes(paths::total_len(&files), "stats");
-    let mut tally = Tally::new(args.by.ns());
+    let mut tally = Tally {
+        width: args.by.ns(),
+        ..Tally::default()
+    };
     let outcome = select::for_each(&files, &filter, Walk::ALL, &mut progress, |r, _| {
         tally.add(r);
         Ok(())
@@ -128,13 +131,6 @@ struct Tally {
 }
 
 impl Tally {
-    fn new(width: Option<i64>) -> Tally {
-        Tally {
-            width,
-            ..Tally::default()
-        }
-    }
-
     fn add(&mut self, r: &Record<'_>) {
         let t = self.summary.add(r);
         if let Some(w) = self.width {

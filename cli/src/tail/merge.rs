@@ -21,7 +21,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     // As `tail -f` does: damage does not end the follow.
     r.skip_damaged(args.follow);
     let mut out = output::stdout();
-    let mut printer = a.printer();
+    let mut printer = RecordPrinter::new(a.json, a.payload, a.decode);
     let mut said = Said::default();
     if args.consumer.is_some() || args.cursor_file.is_some() {
         return resume(args, r, &filter, &mut printer, &mut said);

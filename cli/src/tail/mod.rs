@@ -4,7 +4,7 @@
 mod merge;
 
 use crate::error::{CliError, CliResult, Outcome};
-use crate::output;
+use crate::output::{self, RecordPrinter};
 use crate::paths::{self, Source};
 use crate::select::{self, damage_message, Filter, RecordArgs, Walk};
 use binlog::{Consumer, LogReader, RecordReader, Start};
@@ -164,7 +164,8 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
         return Ok(Outcome::Clean);
     }
     let mut out = output::stdout();
-    let mut printer = args.records.printer();
+    let a = &args.records;
+    let mut printer = RecordPrinter::new(a.json, a.payload, a.decode);
     let mut read_since_commit = 0u64;
     let poll = Duration::from_millis(args.poll_ms.max(1));
     let mut reported = Reported::default();
