@@ -156,7 +156,7 @@ pub fn list_objects(log: &RemoteLog) -> CliResult<Outcome> {
         });
         let (last, records) = match &meta {
             Some(m) => (
-                m.last_seq.map_or_else(|| "-".into(), |l| l.to_string()),
+                or_dash(m.last_seq, |l| l.to_string()),
                 m.records.to_string(),
             ),
             None => {

@@ -77,8 +77,11 @@ fn resume(
     };
     let mut reading = match (&args.consumer, &args.cursor_file) {
         (Some(name), _) => {
-            let dir = one_dir(&args.records.source.paths)?;
-            Resumed::Consumer(MergedConsumer::new(r, &dir, name, start)?)
+            // Its file is kept in the directory given.
+            let dir = args.records.source.paths.iter().find(|p| !is_remote(p));
+            let why = "--consumer keeps its position in a log directory: give one";
+            let dir = dir.ok_or_else(|| CliError::usage(why))?;
+            Resumed::Consumer(MergedConsumer::new(r, dir, name, start)?)
         }
         (None, Some(file)) => {
             if let Some(token) = super::cursor_in(Some(file))? {
@@ -105,12 +108,6 @@ fn resume(
         said.report_new(reading.reader());
     }
     Ok(outcome(reading.reader()).max(printer.outcome()))
-}
-
-/// The directory a merged consumer keeps its file in: the one given.
-fn one_dir(paths: &[PathBuf]) -> CliResult<PathBuf> {
-    let dir = paths.iter().find(|p| !is_remote(p)).cloned();
-    dir.ok_or_else(|| CliError::usage("--consumer keeps its position in a log directory: give one"))
 }
 
 /// A merged read that keeps its position.
