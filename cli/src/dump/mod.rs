@@ -22,7 +22,7 @@ use binlog::codec::{
 };
 use binlog::SegmentHeader;
 use clap::Args;
-use records::{ReaderView, RecordDump};
+use records::RecordDump;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
@@ -242,25 +242,6 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
     Ok(verdict.is_damaged())
 }
 
-/// What the library's reader finds in the segment at `path`, read to its
-/// end skipping damage as `binlog verify` reads it (nothing if it cannot be
-/// opened: the dump then shows its bytes without resuming or names).
-fn read_by_reader(path: &Path) -> ReaderView {
-    let mut view = ReaderView::default();
-    let Ok(mut r) = binlog::Reader::open_salvage(path) else {
-        return view;
-    };
-    r.skip_damaged(true);
-    // `next`, not `next_header`: every record's CRC is checked, as verify
-    // checks it. A read that fails ends what is known.
-    while let Ok(Some(rec)) = r.next() {
-        let name = || output::shown_type_name(&rec).into_owned();
-        records::name_once(&mut view.names, rec.type_id(), name);
-    }
-    view.regions = r.damages().to_vec();
-    view
-}
-
 /// Dumps the bytes `map` of the file at `path`, zeros from `zeros_from`
 /// on (`verdict`: the library's verification of it).
 fn dump_bytes(
@@ -292,8 +273,7 @@ fn dump_bytes(
     let ends_in_zeros = zeros_from < map.len();
     let may_have_seal = header.is_some() && !ends_in_zeros;
     let sealdir = may_have_seal.then(|| read_seal(map, data_start)).flatten();
-    let read = read_by_reader(path);
-    let mut records = RecordDump::new(map, sealdir.as_ref(), &read, zeros_from);
+    let mut records = RecordDump::new(map, sealdir.as_ref(), path, zeros_from);
     let p = args
         .from_offset
         .map_or(data_start, |o| records.skip_to(data_start, o));
