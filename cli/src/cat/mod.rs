@@ -4,7 +4,7 @@ pub(crate) mod merge;
 
 use crate::error::{CliResult, Outcome};
 use crate::paths;
-use crate::select::{self, PrintStart, RecordArgs, Walk};
+use crate::select::{self, RecordArgs, Walk};
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -56,12 +56,12 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let files = paths::all_files(&a.source.resolve()?);
     let start = match args.tail {
         Some(n) => select::tail_start(&files, &filter, n, args.skip_damaged)?,
-        None => PrintStart::BEGIN,
+        None => Walk::ALL,
     };
     let walk = Walk {
-        start,
         head: args.head,
         skip_damaged: args.skip_damaged,
+        ..start
     };
     select::print_records(&files, &filter, walk, a)
 }

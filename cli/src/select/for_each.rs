@@ -14,11 +14,14 @@ use binlog::verify::{next_seq_after, Continuity, FindingKind};
 use binlog::{Damage, Gap, Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 
-/// Which matching records a walk hands over, and what it does at damage.
+/// Which matching records a walk hands over, where it starts, and what it
+/// does at damage.
 #[derive(Clone, Copy, Debug)]
 pub struct Walk {
-    /// Where the walk starts.
-    pub start: PrintStart,
+    /// The segment the walk starts in, and the matching records it passes
+    /// over there.
+    pub seg: usize,
+    pub skip: u64,
     /// At most this many records (None: all).
     pub head: Option<u64>,
     /// Go on after damage with the next valid record (as
@@ -30,7 +33,8 @@ pub struct Walk {
 impl Walk {
     /// Every matching record, each segment up to its first damage.
     pub const ALL: Walk = Walk {
-        start: PrintStart::BEGIN,
+        seg: 0,
+        skip: 0,
         head: None,
         skip_damaged: false,
     };
@@ -58,10 +62,10 @@ pub fn for_each(
         lost: 0,
         continuity: Continuity::default(),
         left: walk.head.unwrap_or(u64::MAX),
-        skip: walk.start.skip,
+        skip: walk.skip,
         files,
     };
-    for file in files.iter().skip(walk.start.seg) {
+    for file in files.iter().skip(walk.seg) {
         if state.left == 0 {
             break;
         }
@@ -309,18 +313,7 @@ fn frames_holding(file: &Path, d: &Damage) -> Option<String> {
 // Where printing starts for `--tail N`: the matching records are counted
 // backwards one segment at a time, so that memory stays constant.
 
-/// Where printing starts: a segment, and matching records to skip in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PrintStart {
-    pub seg: usize,
-    pub skip: u64,
-}
-
-impl PrintStart {
-    pub const BEGIN: PrintStart = PrintStart { seg: 0, skip: 0 };
-}
-
-/// The start that leaves the last `n` matching records, counting backwards
+/// The walk that leaves the last `n` matching records, counting backwards
 /// one segment at a time: the records a reader that skips damaged regions
 /// returns (`skip_damaged`, as `tail -f` reads) or, without it, those
 /// before the first damage of each segment (as `for_each` prints). Only the
@@ -332,25 +325,25 @@ pub fn tail_start(
     filter: &Filter,
     n: u64,
     skip_damaged: bool,
-) -> CliResult<PrintStart> {
+) -> CliResult<Walk> {
+    let at = |seg, skip| Walk {
+        seg,
+        skip,
+        head: None,
+        skip_damaged,
+    };
     let mut need = n;
     if need == 0 {
-        return Ok(PrintStart {
-            seg: files.len(),
-            skip: 0,
-        });
+        return Ok(at(files.len(), 0));
     }
     for (seg, file) in files.iter().enumerate().rev() {
         let c = count_matches(file, filter, skip_damaged)?;
         if c >= need {
-            return Ok(PrintStart {
-                seg,
-                skip: c - need,
-            });
+            return Ok(at(seg, c - need));
         }
         need -= c;
     }
-    Ok(PrintStart::BEGIN)
+    Ok(at(0, 0))
 }
 
 /// Opens a segment, prepared for `filter`: None when it cannot be read for
@@ -382,17 +375,12 @@ fn count_matches(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<
     Ok(c)
 }
 
-/// The sequence number of the first record printing from `start` would
-/// print, read as `tail_start_with` counted (None: there is none).
-pub fn first_seq_from(
-    files: &[PathBuf],
-    filter: &Filter,
-    start: PrintStart,
-    skip_damaged: bool,
-) -> CliResult<Option<u64>> {
+/// The sequence number of the first record walking from `start` would
+/// hand over, read as `tail_start` counted (None: there is none).
+pub fn first_seq_from(files: &[PathBuf], filter: &Filter, start: Walk) -> CliResult<Option<u64>> {
     let mut skip = start.skip;
     for file in files.iter().skip(start.seg) {
-        if let Some(mut r) = open_prepared(file, filter, skip_damaged)? {
+        if let Some(mut r) = open_prepared(file, filter, start.skip_damaged)? {
             while let Ok(Some(rec)) = r.next() {
                 if filter.to_seq.is_some_and(|to| rec.seq > to) {
                     return Ok(None);

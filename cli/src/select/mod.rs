@@ -10,7 +10,7 @@
 
 mod for_each;
 
-pub use for_each::{damage_message, first_seq_from, for_each, tail_start, PrintStart, Walk};
+pub use for_each::{damage_message, first_seq_from, for_each, tail_start, Walk};
 
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, reader_type_name, PayloadMode, RecordPrinter};

@@ -6,7 +6,7 @@ mod merge;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, RecordPrinter};
 use crate::paths::{self, Source};
-use crate::select::{self, damage_message, Filter, RecordArgs, Walk};
+use crate::select::{self, damage_message, Filter, RecordArgs};
 use binlog::{Consumer, LogReader, RecordReader, Start};
 use clap::Args;
 use std::io::Write;
@@ -94,8 +94,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let sources = a.source.resolve()?;
     if !args.follow && !keeps_position {
         let files = paths::all_files(&sources);
-        let start = select::tail_start(&files, &filter, args.lines, false)?;
-        let walk = Walk { start, ..Walk::ALL };
+        let walk = select::tail_start(&files, &filter, args.lines, false)?;
         return select::print_records(&files, &filter, walk, a);
     }
 
@@ -323,10 +322,10 @@ impl Reported {
 fn start_of(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start> {
     // No file (nothing to read yet) starts at the beginning too.
     let start = select::tail_start(files, filter, n, true)?;
-    if start == select::PrintStart::BEGIN {
+    if (start.seg, start.skip) == (0, 0) {
         return Ok(Start::First);
     }
-    Ok(match select::first_seq_from(files, filter, start, true)? {
+    Ok(match select::first_seq_from(files, filter, start)? {
         Some(seq) => Start::Seq(seq),
         // Nothing to show yet: start after the last record.
         None => Start::End,
