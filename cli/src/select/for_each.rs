@@ -56,13 +56,12 @@ pub fn for_each(
 ) -> CliResult<Outcome> {
     let mut state = SegmentWalk {
         filter,
-        skip_damaged: walk.skip_damaged,
+        walk,
         damages_reported: 0,
         gaps: Vec::new(),
         lost: 0,
         continuity: Continuity::default(),
         left: walk.head.unwrap_or(u64::MAX),
-        skip: walk.skip,
         files,
     };
     for file in files.iter().skip(walk.seg) {
@@ -78,8 +77,9 @@ pub fn for_each(
 /// The state of a walk between segments.
 struct SegmentWalk<'a> {
     filter: &'a Filter,
-    /// Skip damaged regions instead of stopping at the first one.
-    skip_damaged: bool,
+    /// What the walk does at damage; its `skip`: the matching records still
+    /// to pass over before the first one handed out.
+    walk: Walk,
     /// Damaged regions of the current segment reported so far.
     damages_reported: usize,
     /// Gaps met (objects pruned from the bucket since it was listed).
@@ -90,8 +90,6 @@ struct SegmentWalk<'a> {
     continuity: Continuity,
     /// Records still to hand out (`--head`).
     left: u64,
-    /// Matching records to pass over before the first one handed out.
-    skip: u64,
     /// Every file of the walk: a log's newest file may have no header yet.
     files: &'a [PathBuf],
 }
@@ -110,7 +108,7 @@ impl SegmentWalk<'_> {
             return Ok(());
         };
         let complete = self.read(&mut r, progress, f)?;
-        self.skip = 0;
+        self.walk.skip = 0;
         progress.file_done(file_len);
         // A type filter reads through the index, when there is one: the
         // reader's position then says nothing of the segment's end (a
@@ -128,7 +126,7 @@ impl SegmentWalk<'_> {
     /// be read (damage, reported) or holds no record to hand out.
     fn open(&mut self, file: &Path) -> CliResult<Option<Reader>> {
         self.damages_reported = 0;
-        let mut r = match crate::remote::open_reader(file, self.skip_damaged) {
+        let mut r = match crate::remote::open_reader(file, self.walk.skip_damaged) {
             Ok(r) => r,
             // A log's newest segment being created: no record yet, and
             // nothing to say of where the log's sequence stands (as its
@@ -212,8 +210,8 @@ impl SegmentWalk<'_> {
             if !self.filter.matches(&rec) {
                 continue;
             }
-            if self.skip > 0 {
-                self.skip -= 1;
+            if self.walk.skip > 0 {
+                self.walk.skip -= 1;
                 continue;
             }
             let schema = header.type_schema(rec.type_name);
