@@ -151,13 +151,7 @@ fn cursor_in(file: Option<&Path>) -> CliResult<Option<String>> {
 /// skipped and reported, so one damaged segment does not end the follow.
 /// `first`: the log was not there when the follow started.
 fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliResult<Outcome> {
-    let start = match first {
-        true => Start::First,
-        false => start_of(&source.files, filter, args.lines)?,
-    };
-    // A cursor file's token, if it holds one, says where instead.
-    let token = cursor_in(args.cursor_file.as_deref())?;
-    let (mut reading, start_seq) = open_follower(args, source, filter, start, token)?;
+    let (mut reading, start_seq) = open_follower(args, source, filter, first)?;
     if start_seq.zip(filter.to_seq).is_some_and(|(s, to)| s > to) {
         // Every record up to --to-seq is written and none is to be shown.
         return Ok(Outcome::Clean);
@@ -222,16 +216,22 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
 /// Records printed between two commits of a follow that never waits.
 const COMMIT_EVERY: u64 = 1024;
 
-/// The reader that follows `source`, skipping damage, from `start` (or
-/// where the cursor file's `token` says), and the sequence number it
-/// starts at (None: the log's first record).
+/// The reader that follows `source`, skipping damage, from where `-n`
+/// says (`first`: from the log's first record; or where the cursor file's
+/// token says), and the sequence number it starts at (None: the log's
+/// first record).
 fn open_follower(
     args: &TailArgs,
     source: Source,
     filter: &Filter,
-    start: Start,
-    token: Option<String>,
+    first: bool,
 ) -> CliResult<(Reading, Option<u64>)> {
+    let start = match first {
+        true => Start::First,
+        false => start_of(&source.files, filter, args.lines)?,
+    };
+    // A cursor file's token, if it holds one, says where instead.
+    let token = cursor_in(args.cursor_file.as_deref())?;
     let log_dir = source.log.is_some();
     // The segment objects of a shipped log (`remote::resolve`), or files.
     let remote = source.files.first().and_then(|f| crate::remote::log_of(f));
