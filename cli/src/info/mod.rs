@@ -16,7 +16,7 @@ use crate::progress::{Progress, ProgressArgs};
 use crate::remote;
 use crate::time::rfc3339;
 use binlog::naming::FileShape;
-use binlog::verify::{Continuity, Finding, FindingKind};
+use binlog::verify::{Finding, FindingKind};
 use clap::Args;
 use segment::{Counts, SegmentInfo, Totals};
 use serde_json::{json, Value};
@@ -60,13 +60,12 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     let mut progress = Progress::bytes(paths::total_len(&files), "info");
     let mut out = output::stdout();
     let mut totals = Totals::default();
-    let mut continuity = Continuity::default();
     let mut segments = Vec::with_capacity(files.len());
     for f in &files {
         let newest = paths::is_newest_of_its_log(&files, f);
         let s = segment::read_segment(f, newest, &mut progress)?;
         progress.file_done(s.file_len);
-        check_continuity(&mut continuity, f, &s, &mut totals, &progress);
+        check_continuity(&mut totals, &s, &progress);
         totals.add(&s);
         segments.push(s);
     }
@@ -96,15 +95,10 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     Ok(Outcome::damaged_if(binlog::records_missing([], lost)))
 }
 
-/// Checks that segment `s` (file `f`) continues the one before it in its
-/// log; a break is said on standard error and counted.
-fn check_continuity(
-    continuity: &mut Continuity,
-    f: &Path,
-    s: &SegmentInfo,
-    totals: &mut Totals,
-    progress: &Progress,
-) {
+/// Checks that segment `s` continues the one before it in its log; a
+/// break is said on standard error and counted in `totals`.
+fn check_continuity(totals: &mut Totals, s: &SegmentInfo, progress: &Progress) {
+    let (f, continuity) = (&s.path, &mut totals.continuity);
     if let Some(h) = &s.header {
         let sealed_count = (s.state == "sealed").then_some(s.counts.records);
         let shape = FileShape::new(h, sealed_count, s.file_len, s.header_len);

@@ -82,6 +82,8 @@ pub(super) struct Totals {
     pub(super) states: Vec<(&'static str, u64)>,
     /// Breaks between segments of a log, before the file named.
     pub(super) gaps: Vec<(binlog::verify::Finding, PathBuf)>,
+    /// Where each log's segments read so far end (for the next break).
+    pub(super) continuity: binlog::verify::Continuity,
 }
 
 impl Totals {
