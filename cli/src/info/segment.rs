@@ -64,6 +64,28 @@ impl SegmentInfo {
         self.original_len
             .map(|o| o as f64 / self.file_len.max(1) as f64)
     }
+
+    /// `self` as a sealed segment's, of header `h` (`data_start` bytes
+    /// long): what its seal `d` says it holds.
+    fn sealed(mut self, h: &SegmentHeader, data_start: u64, d: &SealDirectory) -> SegmentInfo {
+        self.header = Some(h.clone());
+        self.header_len = data_start;
+        self.state = "sealed";
+        self.records_end = d.records_end;
+        let any = d.record_count > 0;
+        let types = d.types.iter().map(|t| (t.name.clone(), t.count, t.bytes));
+        self.counts = Counts {
+            records: d.record_count,
+            first_seq: any.then_some(d.first_seq),
+            last_seq: any.then_some(d.last_seq),
+            first_ts: any.then_some(d.first_ts),
+            last_ts: any.then_some(d.last_ts),
+            min_ts: any.then_some(d.min_ts),
+            max_ts: any.then_some(d.max_ts),
+            types: types.collect(),
+        };
+        self
+    }
 }
 
 /// What the segments hold together.
@@ -120,14 +142,11 @@ pub fn read_segment(path: &Path, newest: bool, progress: &mut Progress) -> CliRe
         Err(e) if is_damage(&e) => return describe_verified(s, newest),
         Err(e) => return Err(e.into()),
     };
+    if let Some(d) = r.seal() {
+        return Ok(s.sealed(r.header(), r.data_start(), d));
+    }
     s.header = Some(r.header().clone());
     s.header_len = r.data_start();
-    if let Some(d) = r.seal() {
-        s.state = "sealed";
-        s.records_end = d.records_end;
-        s.counts = Counts::of_seal(d);
-        return Ok(s);
-    }
     // Unsealed: scan.
     s.locked = is_path_locked(path);
     scan(&mut s, &mut r, progress);
@@ -145,17 +164,12 @@ pub fn read_segment(path: &Path, newest: bool, progress: &mut Progress) -> CliRe
 fn read_compressed(mut s: SegmentInfo) -> CliResult<SegmentInfo> {
     match CompressedSegment::open(&s.path) {
         Ok(c) => {
-            s.header = Some(c.header().clone());
-            s.header_len = c.data_start();
-            s.state = "sealed";
-            s.records_end = c.seal().records_end;
-            s.counts = Counts::of_seal(c.seal());
             s.original_len = Some(c.original_len());
+            Ok(s.sealed(c.header(), c.data_start(), c.seal()))
         }
-        Err(e) if e.kind() == binlog::ErrorKind::NotABinlog => return Err(e.into()),
-        Err(_) => return describe_verified(s, false),
+        Err(e) if e.kind() == binlog::ErrorKind::NotABinlog => Err(e.into()),
+        Err(_) => describe_verified(s, false),
     }
-    Ok(s)
 }
 
 /// A segment a plain open refuses, described as the library's
@@ -200,22 +214,6 @@ impl Counts {
             last_ts: s.last_ns,
             min_ts: s.min_ns,
             max_ts: s.max_ns,
-            types: types.collect(),
-        }
-    }
-
-    /// What a seal says the segment holds.
-    fn of_seal(d: &SealDirectory) -> Counts {
-        let any = d.record_count > 0;
-        let types = d.types.iter().map(|t| (t.name.clone(), t.count, t.bytes));
-        Counts {
-            records: d.record_count,
-            first_seq: any.then_some(d.first_seq),
-            last_seq: any.then_some(d.last_seq),
-            first_ts: any.then_some(d.first_ts),
-            last_ts: any.then_some(d.last_ts),
-            min_ts: any.then_some(d.min_ts),
-            max_ts: any.then_some(d.max_ts),
             types: types.collect(),
         }
     }
