@@ -134,8 +134,19 @@ pub fn read_segment(path: &Path, newest: bool, progress: &mut Progress) -> CliRe
         state: "unsealed",
         ..SegmentInfo::default()
     };
+    // A compressed segment: from its seek table, header and seal (always
+    // sealed), decompressing no record. A file that is no compressed
+    // segment at all is an error, as a plain file that is no segment is;
+    // damage is a state.
     if is_compressed_path(path) {
-        return read_compressed(s);
+        return match CompressedSegment::open(path) {
+            Ok(c) => {
+                s.original_len = Some(c.original_len());
+                Ok(s.sealed(c.header(), c.data_start(), c.seal()))
+            }
+            Err(e) if e.kind() == binlog::ErrorKind::NotABinlog => Err(e.into()),
+            Err(_) => describe_verified(s, false),
+        };
     }
     let mut r = match Reader::open(path) {
         Ok(r) => r,
@@ -155,21 +166,6 @@ pub fn read_segment(path: &Path, newest: bool, progress: &mut Progress) -> CliRe
         note_end(&mut s, r.tail());
     }
     Ok(s)
-}
-
-/// `s` filled in for a compressed segment from its seek table, header and
-/// seal (always sealed), decompressing no record. A file that is no
-/// compressed segment at all is an error, as a plain file that is no
-/// segment is; damage is a state.
-fn read_compressed(mut s: SegmentInfo) -> CliResult<SegmentInfo> {
-    match CompressedSegment::open(&s.path) {
-        Ok(c) => {
-            s.original_len = Some(c.original_len());
-            Ok(s.sealed(c.header(), c.data_start(), c.seal()))
-        }
-        Err(e) if e.kind() == binlog::ErrorKind::NotABinlog => Err(e.into()),
-        Err(_) => describe_verified(s, false),
-    }
 }
 
 /// A segment a plain open refuses, described as the library's
@@ -202,23 +198,6 @@ fn describe_verified(mut s: SegmentInfo, newest_of_log: bool) -> CliResult<Segme
     Ok(s)
 }
 
-impl Counts {
-    /// What the library's summary of a scan says.
-    fn of_summary(s: &Summary) -> Counts {
-        let types = s.types.iter().map(|t| (t.name.clone(), t.records, t.bytes));
-        Counts {
-            records: s.records,
-            first_seq: s.first_seq,
-            last_seq: s.last_seq,
-            first_ts: s.first_ns,
-            last_ts: s.last_ns,
-            min_ts: s.min_ns,
-            max_ts: s.max_ns,
-            types: types.collect(),
-        }
-    }
-}
-
 /// Counts the records of an unsealed segment, up to damage.
 fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
     let mut summary = Summary::new();
@@ -238,7 +217,21 @@ fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
             }
         }
     }
-    s.counts = Counts::of_summary(&summary);
+    // What the library's summary of the scan says.
+    let types = summary
+        .types
+        .iter()
+        .map(|t| (t.name.clone(), t.records, t.bytes));
+    s.counts = Counts {
+        records: summary.records,
+        first_seq: summary.first_seq,
+        last_seq: summary.last_seq,
+        first_ts: summary.first_ns,
+        last_ts: summary.last_ns,
+        min_ts: summary.min_ns,
+        max_ts: summary.max_ns,
+        types: types.collect(),
+    };
 }
 
 /// The state of an unsealed segment read to its end, from how it ends.
