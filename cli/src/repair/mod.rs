@@ -212,17 +212,6 @@ struct Report {
 }
 
 impl Report {
-    /// Starts the report of a segment: its check, as `verify --json` gives
-    /// it (built only for a JSON report; text reports need nothing here).
-    fn begin_segment(&self, check: impl FnOnce() -> Value) {
-        if let Some(v) = &self.json {
-            let Value::Object(m) = check() else {
-                unreachable!("a check is an object")
-            };
-            v.borrow_mut().push(m);
-        }
-    }
-
     /// Sets a field of the current segment's JSON report (`action`: what
     /// the plan is; `result`: how it ended).
     fn set_segment_field(&self, key: &str, value: Value) {
@@ -276,7 +265,14 @@ fn print_event(e: Event<'_>, dry_run: bool, report: &Report) {
 /// Says what a segment needs and why, and its damage.
 fn begin(s: &SegmentPlan, report: &Report) {
     let c = &s.verdict;
-    report.begin_segment(|| to_json(c));
+    // The segment's JSON report starts with its check, as `verify --json`
+    // gives it (built only for a JSON report).
+    if let Some(v) = &report.json {
+        let Value::Object(m) = to_json(c) else {
+            unreachable!("a check is an object")
+        };
+        v.borrow_mut().push(m);
+    }
     let p = paths::show(&c.path);
     let why = &s.why;
     let action = match s.action {
