@@ -80,7 +80,7 @@ pub fn warn_undecodable(origin: Origin<'_>, seq: u64, type_name: &str, why: &str
 /// A record copied, with its log's name, so that its reader can be asked
 /// for its type's schema once the record is let go
 /// (`RecordPrinter::print_or_hold`).
-pub struct Held(Option<String>, pub OwnedRecord);
+pub struct Held(pub Option<String>, pub OwnedRecord);
 
 impl RecordPrinter {
     /// Prints lines, or JSON objects (`json`), payloads shown as `payload`

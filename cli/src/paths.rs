@@ -157,18 +157,6 @@ pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
     }
 }
 
-/// Log `name` in `dir`, of the files `files` (in read order).
-pub fn log_source(dir: &Path, name: String, files: Vec<PathBuf>) -> Source {
-    Source {
-        label: format!("log {name} in {}", dir.display()),
-        files,
-        log: Some(LogId {
-            dir: dir.to_path_buf(),
-            name,
-        }),
-    }
-}
-
 /// The logs `dir` holds (`naming::logs_in`, the library's rule: a log whose
 /// segments are all gone is there with no file; only the one named `only`,
 /// if given), sorted by name, each with its files in read order; then,
@@ -179,10 +167,18 @@ pub fn log_source(dir: &Path, name: String, files: Vec<PathBuf>) -> Source {
 /// word.
 pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
     let logs = naming::logs_in(dir, only.unwrap_or("*"), "list directory")?;
-    let mut sources: Vec<Source> = logs
+    let named = logs
         .into_iter()
-        .filter(|(name, _)| only.is_none_or(|o| o == name))
-        .map(|(name, files)| log_source(dir, name, files.into_iter().map(|f| f.path).collect()))
+        .filter(|(name, _)| only.is_none_or(|o| o == name));
+    let mut sources: Vec<Source> = named
+        .map(|(name, files)| Source {
+            label: format!("log {name} in {}", dir.display()),
+            files: files.into_iter().map(|f| f.path).collect(),
+            log: Some(LogId {
+                dir: dir.to_path_buf(),
+                name,
+            }),
+        })
         .collect();
     if only.is_some() {
         return Ok(sources);

@@ -18,16 +18,15 @@ use std::time::Duration;
 
 pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let a = &args.records;
-    a.check_payload_mode()?;
+    let filter = a.build_filter()?;
     if args.tail.is_some() {
         return Err(CliError::usage("--tail cannot be used with --merge"));
     }
-    let filter = a.filter.build()?;
     let mut r = open_sources(&a.source)?;
     r.skip_damaged(args.skip_damaged);
     r.time_window(filter.since, filter.until)?;
     let mut out = output::stdout();
-    let mut printer = a.printer();
+    let mut printer = RecordPrinter::new(a.json, a.payload, a.decode);
     let mut left = args.head.unwrap_or(u64::MAX);
     while left > 0 {
         match print_next(&mut r, None, &filter, &mut printer, &mut out)? {

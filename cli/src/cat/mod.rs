@@ -4,8 +4,7 @@ pub(crate) mod merge;
 
 use crate::error::{CliResult, Outcome};
 use crate::paths;
-use crate::progress::NoProgressAccepted;
-use crate::select::{self, PrintStart, RecordArgs, Walk};
+use crate::select::{self, RecordArgs, Walk};
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -46,8 +45,6 @@ pub struct CatArgs {
     /// read.
     #[arg(long)]
     pub merge: bool,
-    #[command(flatten)]
-    pub no_progress: NoProgressAccepted,
 }
 
 pub fn run(args: &CatArgs) -> CliResult<Outcome> {
@@ -55,17 +52,16 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
         return merge::run(args);
     }
     let a = &args.records;
-    a.check_payload_mode()?;
-    let filter = a.filter.build()?;
+    let filter = a.build_filter()?;
     let files = paths::all_files(&a.source.resolve()?);
     let start = match args.tail {
         Some(n) => select::tail_start(&files, &filter, n, args.skip_damaged)?,
-        None => PrintStart::BEGIN,
+        None => Walk::ALL,
     };
     let walk = Walk {
-        start,
         head: args.head,
         skip_damaged: args.skip_damaged,
+        ..start
     };
     select::print_records(&files, &filter, walk, a)
 }

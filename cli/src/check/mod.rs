@@ -34,7 +34,21 @@ pub fn check_source(
     let mut position_unknown = false;
     for rep in trust.apply(reports)? {
         if rep.manifest {
-            position_unknown |= print_manifest(&rep, progress)?;
+            // The library's finding about a log's manifest: damage where
+            // it is the only record of the log's position, else a note; a
+            // manifest that could not be looked at is an error.
+            for f in &rep.findings {
+                match f.kind {
+                    FindingKind::ManifestDamaged => {
+                        progress.println(&format!("damaged: {}", f.message));
+                        position_unknown = true;
+                    }
+                    FindingKind::ManifestUnused => {
+                        progress.println(&format!("note: {}", f.message))
+                    }
+                    _ => return Err(CliError::io(f.message.clone())),
+                }
+            }
             continue;
         }
         let len = std::fs::metadata(&rep.location).map_or(0, |m| m.len());
@@ -42,24 +56,6 @@ pub fn check_source(
         each(rep, progress)?;
     }
     Ok(position_unknown)
-}
-
-/// Prints the library's finding about a log's manifest: damage where it is
-/// the only record of the log's position, else a note. True if damaged;
-/// a manifest that could not be looked at is an error.
-fn print_manifest(rep: &SegmentReport, progress: &Progress) -> CliResult<bool> {
-    let mut damaged = false;
-    for f in &rep.findings {
-        match f.kind {
-            FindingKind::ManifestDamaged => {
-                progress.println(&format!("damaged: {}", f.message));
-                damaged = true;
-            }
-            FindingKind::ManifestUnused => progress.println(&format!("note: {}", f.message)),
-            _ => return Err(CliError::io(f.message.clone())),
-        }
-    }
-    Ok(damaged)
 }
 
 /// `  PATH: offset N: KIND: MESSAGE`: an issue of the segment at `p`, as

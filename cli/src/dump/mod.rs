@@ -6,23 +6,24 @@
 //! each record's type as the reader names it (it has no rule of its own for
 //! either).
 //!
-//! `header` prints the header, `records` the record region frame by frame,
-//! `seal` the parts of the seal; `line` formats each line.
+//! `records` prints the record region frame by frame; the header, the
+//! parts of the seal, and each line (`DumpOutput`) are printed here.
 
-mod header;
-mod line;
 mod records;
-mod seal;
 
 use crate::error::{CliError, CliResult, Outcome};
-use crate::original;
-use crate::output;
 use crate::paths::{self, SourceArgs};
 use crate::progress::NoProgressAccepted;
-use binlog::codec::{read_seal, TRAILER_LEN, TRAILER_MAGIC};
+use crate::time::rfc3339;
+use crate::{encoding, original, output};
+use binlog::codec::{
+    crc32, find_next_record, frame_header, read_seal, seal_begin_count, SealDirectory, SparseEntry,
+    Trailer, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN, TRAILER_LEN, TRAILER_MAGIC,
+};
+use binlog::SegmentHeader;
 use clap::Args;
-use line::{DumpOutput, Field};
-use records::{ReaderView, RecordDump};
+use records::RecordDump;
+use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
 
@@ -65,6 +66,163 @@ pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
     Ok(Outcome::damaged_if(binlog::records_missing([], damaged)))
 }
 
+// One line of a dump: a part of the file (its offset, what it is, its
+// length) and its fields, as text or as one JSON object.
+
+/// A field's value: shown one way in text, typed in JSON (numbers as
+/// numbers, flags as bools, lists as arrays; see docs/CLI.md).
+enum Field {
+    Unsigned(u64),
+    Signed(i64),
+    /// Quoted in text, a string in JSON.
+    Quoted(String),
+    /// Shown bare in text, as a string in JSON.
+    Bare(String),
+    /// yes/no; a JSON bool.
+    YesNo(bool),
+    /// ok/BAD; a JSON bool.
+    OkBad(bool),
+    /// A stored CRC and the one computed over the bytes, in that order: `0x0e235e96(ok)`
+    /// in text; in JSON `KEY` (the stored CRC, a number), `KEY_ok` and,
+    /// when they differ, `KEY_computed`.
+    Crc(u32, u32),
+    /// A CRC alone: `0x0e235e96` in text, a number in JSON.
+    Hex32(u32),
+    /// A time: RFC 3339 in text; in JSON `KEY` (RFC 3339) and `KEY_ns`.
+    Time(i64),
+    /// The kind/flags byte: `0x31(record|defines-type|has-meta)` in text;
+    /// in JSON `KEY` (a number) and `flag_names` (an array of strings).
+    Flags(u8, Vec<&'static str>),
+    /// Key/value pairs: `"k=v,k2=v2"` in text, `[[k, v], ...]` in JSON.
+    Pairs(Vec<(String, String)>),
+    /// Bytes shown (of more when the flag is set): `[42 55 ..]` in text;
+    /// in JSON `KEY` (hex) and `KEY_truncated`.
+    Bytes(Vec<u8>, bool),
+    /// Records per type: `"order:2,trade:1"` in text, `[{"type",
+    /// "records"}]` in JSON.
+    TypeCounts(Vec<(String, u64)>),
+    /// The first entries of an index: `[127,307,..]` in text; in JSON an
+    /// array and `KEY_truncated`.
+    /// Each entry as text shows it and as JSON gives it.
+    Entries(Vec<(String, Value)>, bool),
+}
+
+impl Field {
+    /// How text shows it.
+    fn text(self) -> String {
+        match self {
+            Field::Unsigned(u) => u.to_string(),
+            Field::Signed(i) => i.to_string(),
+            Field::Quoted(s) => format!("{s:?}"),
+            Field::Bare(s) => s,
+            Field::YesNo(b) => if b { "yes" } else { "no" }.into(),
+            Field::OkBad(b) => if b { "ok" } else { "BAD" }.into(),
+            Field::Crc(stored, computed) if stored == computed => format!("{stored:#010x}(ok)"),
+            Field::Crc(stored, computed) => {
+                format!("{stored:#010x}(BAD:computed={computed:#010x})")
+            }
+            Field::Hex32(v) => format!("{v:#010x}"),
+            Field::Time(ns) => rfc3339(ns),
+            Field::Flags(b, names) => format!("{b:#04x}({})", names.join("|")),
+            Field::Pairs(p) => quoted_list(p.iter().map(|(k, v)| format!("{k}={v}"))),
+            Field::TypeCounts(t) => quoted_list(t.iter().map(|(n, c)| format!("{n}:{c}"))),
+            Field::Bytes(b, more) => {
+                let more = if more { " .." } else { "" };
+                format!("[{}{more}]", encoding::hex_spaced(&b))
+            }
+            Field::Entries(e, more) => {
+                let shown: Vec<&str> = e.iter().map(|(t, _)| t.as_str()).collect();
+                format!("[{}{}]", shown.join(","), if more { ",.." } else { "" })
+            }
+        }
+    }
+
+    /// Adds it to a JSON line as `key` (and the keys said above).
+    fn insert_json(self, key: &str, m: &mut serde_json::Map<String, Value>) {
+        let v = match self {
+            Field::Unsigned(u) => json!(u),
+            Field::Signed(i) => json!(i),
+            Field::Quoted(s) | Field::Bare(s) => json!(s),
+            Field::YesNo(b) | Field::OkBad(b) => json!(b),
+            Field::Crc(stored, computed) => {
+                m.insert(format!("{key}_ok"), json!(stored == computed));
+                if stored != computed {
+                    m.insert(format!("{key}_computed"), json!(computed));
+                }
+                json!(stored)
+            }
+            Field::Hex32(v) => json!(v),
+            Field::Time(ns) => {
+                m.insert(format!("{key}_ns"), json!(ns));
+                json!(rfc3339(ns))
+            }
+            Field::Flags(b, names) => {
+                m.insert("flag_names".into(), json!(names));
+                json!(b)
+            }
+            Field::Pairs(p) => json!(p),
+            Field::TypeCounts(t) => t
+                .into_iter()
+                .map(|(n, c)| json!({"type": n, "records": c}))
+                .collect(),
+            Field::Bytes(b, more) => {
+                m.insert(format!("{key}_truncated"), json!(more));
+                let mut hex = Vec::with_capacity(b.len() * 2);
+                encoding::push_hex(&mut hex, &b);
+                json!(String::from_utf8(hex).expect("hex is ASCII"))
+            }
+            Field::Entries(e, more) => {
+                m.insert(format!("{key}_truncated"), json!(more));
+                e.into_iter().map(|(_, v)| v).collect()
+            }
+        };
+        m.insert(key.to_string(), v);
+    }
+}
+
+/// A line's fields: (key, value) each.
+type Fields<'k> = Vec<(&'k str, Field)>;
+
+/// `items` joined with commas, as one quoted string.
+fn quoted_list(items: impl Iterator<Item = String>) -> String {
+    format!("{:?}", items.collect::<Vec<_>>().join(","))
+}
+
+/// Where a dump's lines go.
+struct DumpOutput<'a> {
+    out: &'a mut dyn Write,
+    json: bool,
+    /// The file dumped, as JSON lines name it.
+    file: String,
+}
+
+impl DumpOutput<'_> {
+    /// A line whose one field is a note, shown bare.
+    fn note(&mut self, offset: u64, what: &str, len: u64, note: &str) -> CliResult<()> {
+        self.line(offset, what, len, vec![("note", Field::Bare(note.into()))])
+    }
+
+    /// One line: as text, or (`json`) as one JSON object naming the file;
+    /// `at` its offset.
+    fn line(&mut self, at: u64, what: &str, len: u64, fields: Fields) -> CliResult<()> {
+        if !self.json {
+            let mut line = format!("@{at:<10} {what:<11} {len:>9} bytes");
+            for (k, v) in fields {
+                line.push_str(&format!("  {k}={}", v.text()));
+            }
+            return Ok(writeln!(self.out, "{line}")?);
+        }
+        let mut line = json!({"file": self.file, "offset": at, "what": what, "len": len});
+        let m = line.as_object_mut().expect("an object");
+        for (k, v) in fields {
+            v.insert_json(k, m);
+        }
+        serde_json::to_writer(&mut *self.out, &line)
+            .map_err(|e| CliError::from(std::io::Error::from(e)))?;
+        Ok(writeln!(self.out)?)
+    }
+}
+
 /// Dumps one file; true if it holds bad frames (or, compressed, lost
 /// some of its bytes: each loss is reported on standard error).
 fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bool> {
@@ -82,25 +240,6 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
     let zeros_from = original::zeros_from(&file, map.len());
     dump_bytes(path, &map, zeros_from, &verdict, args, out)?;
     Ok(verdict.is_damaged())
-}
-
-/// What the library's reader finds in the segment at `path`, read to its
-/// end skipping damage as `binlog verify` reads it (nothing if it cannot be
-/// opened: the dump then shows its bytes without resuming or names).
-fn read_by_reader(path: &Path) -> ReaderView {
-    let mut view = ReaderView::default();
-    let Ok(mut r) = binlog::Reader::open_salvage(path) else {
-        return view;
-    };
-    r.skip_damaged(true);
-    // `next`, not `next_header`: every record's CRC is checked, as verify
-    // checks it. A read that fails ends what is known.
-    while let Ok(Some(rec)) = r.next() {
-        let name = || output::shown_type_name(&rec).into_owned();
-        records::name_once(&mut view.names, rec.type_id(), name);
-    }
-    view.regions = r.damages().to_vec();
-    view
 }
 
 /// Dumps the bytes `map` of the file at `path`, zeros from `zeros_from`
@@ -126,7 +265,7 @@ fn dump_bytes(
         let note = Field::Quoted("the file ends inside its header: no record".into());
         return d.line(0, what, 0, vec![("note", note)]);
     }
-    let Some((data_start, header)) = header::dump_header(&mut d, map, path)? else {
+    let Some((data_start, header)) = dump_header(&mut d, map, path)? else {
         return Ok(());
     };
     // A file that ends in zeros has no seal, and its end is not read
@@ -134,8 +273,7 @@ fn dump_bytes(
     let ends_in_zeros = zeros_from < map.len();
     let may_have_seal = header.is_some() && !ends_in_zeros;
     let sealdir = may_have_seal.then(|| read_seal(map, data_start)).flatten();
-    let read = read_by_reader(path);
-    let mut records = RecordDump::new(map, sealdir.as_ref(), &read, zeros_from);
+    let mut records = RecordDump::new(map, sealdir.as_ref(), path, zeros_from);
     let p = args
         .from_offset
         .map_or(data_start, |o| records.skip_to(data_start, o));
@@ -143,10 +281,137 @@ fn dump_bytes(
         return Ok(());
     }
     if let Some(s) = &sealdir {
-        seal::dump_seal(&mut d, map, s)?;
+        dump_seal(&mut d, map, s)?;
     } else if !ends_in_zeros && map.len() >= TRAILER_LEN && map.ends_with(&TRAILER_MAGIC) {
         let (at, len) = ((map.len() - TRAILER_LEN) as u64, TRAILER_LEN as u64);
         d.note(at, "trailer", len, "a trailer without a usable seal")?;
     }
     Ok(())
+}
+
+/// Dumps the header: where records start, and the header if it is sound;
+/// None when it is not and no record follows it.
+fn dump_header(
+    d: &mut DumpOutput<'_>,
+    map: &[u8],
+    path: &Path,
+) -> CliResult<Option<(usize, Option<SegmentHeader>)>> {
+    let e = match SegmentHeader::decode(map, path) {
+        Ok((h, len)) => {
+            let stored = u32::from_le_bytes(map[len - 4..len].try_into().expect("4 bytes"));
+            let fields = vec![
+                ("version", Field::Bare(format!("{}.{}", h.major, h.minor))),
+                ("crc", Field::Crc(stored, crc32(&map[..len - 4]))),
+                ("created", Field::Time(h.created_ns)),
+                ("segment_no", Field::Unsigned(h.segment_no)),
+                ("first_seq", Field::Unsigned(h.first_seq)),
+                ("log", Field::Quoted(h.log_name.clone())),
+                ("content_type", Field::Quoted(h.content_type.clone())),
+                ("writer", Field::Quoted(h.writer.clone())),
+                ("params", Field::Pairs(h.params.clone())),
+            ];
+            d.line(0, "header", len as u64, fields)?;
+            return Ok(Some((len, Some(h))));
+        }
+        Err(e) => e,
+    };
+    let error = vec![("error", Field::Quoted(e.message().to_string()))];
+    d.line(0, "bad-header", map.len().min(64) as u64, error)?;
+    let Some(q) = find_next_record(map, 0, None) else {
+        return Ok(None);
+    };
+    let next = vec![("next_record", Field::Unsigned(q as u64))];
+    d.line(0, "skip", q as u64, next)?;
+    Ok(Some((q, None)))
+}
+
+// The parts of a valid seal, after the records: its SEAL_BEGIN frame, the
+// per-type offset arrays, the sparse index, the directory and the
+// trailer.
+
+fn dump_seal(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> CliResult<()> {
+    // The seal was read and checked through these same decoders.
+    let re = s.records_end as usize;
+    let (_, begin_stored) = frame_header(map, re).expect("the seal was read");
+    let count = seal_begin_count(&map[re..]).expect("the seal was read");
+    let fields = vec![
+        ("crc", Field::Crc(begin_stored, begin_stored)),
+        ("record_count", Field::Unsigned(count)),
+    ];
+    d.line(re as u64, "seal-begin", SEAL_BEGIN_LEN as u64, fields)?;
+    dump_type_arrays(d, map, s)?;
+    dump_sparse_index(d, map, s)?;
+    dump_directory_and_trailer(d, map, s)
+}
+
+fn dump_type_arrays(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> CliResult<()> {
+    for (i, t) in s.types.iter().enumerate() {
+        let at = t.array_offset as usize;
+        let bytes = &map[at..at + 8 * t.count as usize];
+        let first: Vec<(String, Value)> = bytes
+            .chunks(8)
+            .take(4)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .map(|o| (o.to_string(), json!(o)))
+            .collect();
+        let fields = vec![
+            ("type_id", Field::Unsigned(i as u64)),
+            ("type", Field::Quoted(t.name.clone())),
+            ("entries", Field::Unsigned(t.count)),
+            ("crc_ok", Field::OkBad(crc32(bytes) == t.array_crc)),
+            ("first", Field::Entries(first, t.count > 4)),
+        ];
+        d.line(at as u64, "type-array", bytes.len() as u64, fields)?;
+    }
+    Ok(())
+}
+
+fn dump_sparse_index(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> CliResult<()> {
+    let sp = s.sparse_offset as usize;
+    let sparse = &map[sp..sp + SPARSE_ENTRY_LEN * s.sparse_count as usize];
+    let first: Vec<(String, Value)> = sparse
+        .chunks(SPARSE_ENTRY_LEN)
+        .take(3)
+        .filter_map(SparseEntry::decode)
+        .map(|e| {
+            let text = format!("seq {}@{}", e.seq, e.offset);
+            (text, json!({"seq": e.seq, "offset": e.offset}))
+        })
+        .collect();
+    let fields = vec![
+        ("entries", Field::Unsigned(s.sparse_count)),
+        ("crc_ok", Field::OkBad(crc32(sparse) == s.sparse_crc)),
+        ("first", Field::Entries(first, s.sparse_count > 3)),
+    ];
+    d.line(sp as u64, "sparse-index", sparse.len() as u64, fields)
+}
+
+fn dump_directory_and_trailer(d: &mut DumpOutput, map: &[u8], s: &SealDirectory) -> CliResult<()> {
+    let tr = Trailer::decode(map, 0).expect("the seal was read through it");
+    let dir = tr.dir_offset as usize;
+    let (_, dir_stored) = frame_header(map, dir).expect("the seal was read");
+    let types: Vec<(String, u64)> = s.types.iter().map(|t| (t.name.clone(), t.count)).collect();
+    let fields = vec![
+        ("crc", Field::Crc(dir_stored, dir_stored)),
+        ("record_count", Field::Unsigned(s.record_count)),
+        ("first_seq", Field::Unsigned(s.first_seq)),
+        ("last_seq", Field::Unsigned(s.last_seq)),
+        ("first_ts", Field::Time(s.first_ts)),
+        ("last_ts", Field::Time(s.last_ts)),
+        ("min_ts", Field::Time(s.min_ts)),
+        ("max_ts", Field::Time(s.max_ts)),
+        ("records_end", Field::Unsigned(s.records_end)),
+        ("types", Field::TypeCounts(types)),
+    ];
+    d.line(dir as u64, "seal-dir", tr.dir_len as u64, fields)?;
+    let t0 = map.len() - TRAILER_LEN;
+    let stored = Trailer::stored_crc(&map[t0..]).expect("the seal was read");
+    let fields = vec![
+        ("records_end", Field::Unsigned(tr.records_end)),
+        ("dir_offset", Field::Unsigned(tr.dir_offset)),
+        ("dir_len", Field::Unsigned(tr.dir_len as u64)),
+        ("crc", Field::Crc(stored, stored)),
+        ("magic", Field::Bare("BLGSEAL1".into())),
+    ];
+    d.line(t0 as u64, "trailer", TRAILER_LEN as u64, fields)
 }

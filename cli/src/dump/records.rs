@@ -3,8 +3,7 @@
 //! after which the dump resumes at the next valid record (as a reader's
 //! scan would).
 
-use super::line::{DumpOutput, Field};
-use super::DumpArgs;
+use super::{DumpArgs, DumpOutput, Field};
 use crate::error::CliResult;
 use crate::output;
 use binlog::codec::{
@@ -12,6 +11,7 @@ use binlog::codec::{
     FLAG_HAS_META, FRAME_HEADER_LEN, KIND_MASK, KIND_RECORD, KIND_SEAL_BEGIN,
 };
 use binlog::Damage;
+use std::path::Path;
 
 /// The dump of a segment's record region.
 pub(super) struct RecordDump<'m> {
@@ -26,7 +26,7 @@ pub(super) struct RecordDump<'m> {
     types: Vec<Option<String>>,
     /// The damaged regions the library's reader skipped, in file order:
     /// where the dump resumes after a bad frame (it has no rule of its own).
-    regions: &'m [Damage],
+    regions: Vec<Damage>,
     /// The bytes from here on were zeros when the dump began (see
     /// `original::zeros_from`): a durable writer's space prepared ahead, which
     /// ends an unsealed segment's records and is never read through the map.
@@ -34,21 +34,45 @@ pub(super) struct RecordDump<'m> {
 }
 
 impl<'m> RecordDump<'m> {
+    /// The dump of `map`, the bytes of the segment at `path`, and what the
+    /// library's reader finds in it (`read_by_reader`).
     pub(super) fn new(
         map: &'m [u8],
         sealdir: Option<&SealDirectory>,
-        read: &'m ReaderView,
+        path: &Path,
         zeros_from: usize,
     ) -> RecordDump<'m> {
         let end = sealdir.map_or(map.len(), |s| s.records_end as usize);
-        RecordDump {
+        let mut dump = RecordDump {
             map,
             data: &map[..end],
             sealed: sealdir.is_some(),
-            types: read.names.clone(),
-            regions: &read.regions,
+            types: Vec::new(),
+            regions: Vec::new(),
             zeros_from,
+        };
+        dump.read_by_reader(path);
+        dump
+    }
+
+    /// Notes what the library's reader finds in the segment at `path`,
+    /// read to its end skipping damage as `binlog verify` reads it: each
+    /// type's name as it names it (`unknown-type-<id>` for a type it lost
+    /// the name of), and the damaged regions it skipped (nothing if it
+    /// cannot be opened: the dump then shows the bytes without resuming or
+    /// names).
+    fn read_by_reader(&mut self, path: &Path) {
+        let Ok(mut r) = binlog::Reader::open_salvage(path) else {
+            return;
+        };
+        r.skip_damaged(true);
+        // `next`, not `next_header`: every record's CRC is checked, as
+        // verify checks it. A read that fails ends what is known.
+        while let Ok(Some(rec)) = r.next() {
+            let name = || output::shown_type_name(&rec).into_owned();
+            name_once(&mut self.types, rec.type_id(), name);
         }
+        self.regions = r.damages().to_vec();
     }
 
     /// Where a dump from `offset` starts: the first record at or after it,
@@ -250,23 +274,12 @@ impl<'m> RecordDump<'m> {
 }
 
 /// Names type `id` in `names` (by id) with `name()`, unless it is named.
-pub(super) fn name_once(names: &mut Vec<Option<String>>, id: u32, name: impl FnOnce() -> String) {
+fn name_once(names: &mut Vec<Option<String>>, id: u32, name: impl FnOnce() -> String) {
     let id = id as usize;
     if names.len() <= id {
         names.resize(id + 1, None);
     }
     names[id].get_or_insert_with(name);
-}
-
-/// What the library's reader found in the segment (`read_by_reader`).
-#[derive(Default)]
-pub(super) struct ReaderView {
-    /// The damaged regions it skipped, in file order: where the dump
-    /// resumes after a bad frame.
-    pub(super) regions: Vec<Damage>,
-    /// Type names by id as it names them (`unknown-type-<id>` for a type it
-    /// lost the name of), for the records it read.
-    pub(super) names: Vec<Option<String>>,
 }
 
 fn flag_names(flags: u8) -> Vec<&'static str> {

@@ -64,6 +64,28 @@ impl SegmentInfo {
         self.original_len
             .map(|o| o as f64 / self.file_len.max(1) as f64)
     }
+
+    /// `self` as a sealed segment's, of header `h` (`data_start` bytes
+    /// long): what its seal `d` says it holds.
+    fn sealed(mut self, h: &SegmentHeader, data_start: u64, d: &SealDirectory) -> SegmentInfo {
+        self.header = Some(h.clone());
+        self.header_len = data_start;
+        self.state = "sealed";
+        self.records_end = d.records_end;
+        let any = d.record_count > 0;
+        let types = d.types.iter().map(|t| (t.name.clone(), t.count, t.bytes));
+        self.counts = Counts {
+            records: d.record_count,
+            first_seq: any.then_some(d.first_seq),
+            last_seq: any.then_some(d.last_seq),
+            first_ts: any.then_some(d.first_ts),
+            last_ts: any.then_some(d.last_ts),
+            min_ts: any.then_some(d.min_ts),
+            max_ts: any.then_some(d.max_ts),
+            types: types.collect(),
+        };
+        self
+    }
 }
 
 /// What the segments hold together.
@@ -82,6 +104,8 @@ pub(super) struct Totals {
     pub(super) states: Vec<(&'static str, u64)>,
     /// Breaks between segments of a log, before the file named.
     pub(super) gaps: Vec<(binlog::verify::Finding, PathBuf)>,
+    /// Where each log's segments read so far end (for the next break).
+    pub(super) continuity: binlog::verify::Continuity,
 }
 
 impl Totals {
@@ -110,48 +134,36 @@ pub fn read_segment(path: &Path, newest: bool, progress: &mut Progress) -> CliRe
         state: "unsealed",
         ..SegmentInfo::default()
     };
+    // A compressed segment: from its seek table, header and seal (always
+    // sealed), decompressing no record. A file that is no compressed
+    // segment at all is an error, as a plain file that is no segment is;
+    // damage is a state.
     if is_compressed_path(path) {
-        return read_compressed(s);
+        return match CompressedSegment::open(path) {
+            Ok(c) => {
+                s.original_len = Some(c.original_len());
+                Ok(s.sealed(c.header(), c.data_start(), c.seal()))
+            }
+            Err(e) if e.kind() == binlog::ErrorKind::NotABinlog => Err(e.into()),
+            Err(_) => describe_verified(s, false),
+        };
     }
     let mut r = match Reader::open(path) {
         Ok(r) => r,
         Err(e) if is_damage(&e) => return describe_verified(s, newest),
         Err(e) => return Err(e.into()),
     };
+    if let Some(d) = r.seal() {
+        return Ok(s.sealed(r.header(), r.data_start(), d));
+    }
     s.header = Some(r.header().clone());
     s.header_len = r.data_start();
-    if let Some(d) = r.seal() {
-        s.state = "sealed";
-        s.records_end = d.records_end;
-        s.counts = Counts::of_seal(d);
-        return Ok(s);
-    }
     // Unsealed: scan.
     s.locked = is_path_locked(path);
     scan(&mut s, &mut r, progress);
     s.records_end = r.position();
     if !s.damaged {
         note_end(&mut s, r.tail());
-    }
-    Ok(s)
-}
-
-/// `s` filled in for a compressed segment from its seek table, header and
-/// seal (always sealed), decompressing no record. A file that is no
-/// compressed segment at all is an error, as a plain file that is no
-/// segment is; damage is a state.
-fn read_compressed(mut s: SegmentInfo) -> CliResult<SegmentInfo> {
-    match CompressedSegment::open(&s.path) {
-        Ok(c) => {
-            s.header = Some(c.header().clone());
-            s.header_len = c.data_start();
-            s.state = "sealed";
-            s.records_end = c.seal().records_end;
-            s.counts = Counts::of_seal(c.seal());
-            s.original_len = Some(c.original_len());
-        }
-        Err(e) if e.kind() == binlog::ErrorKind::NotABinlog => return Err(e.into()),
-        Err(_) => return describe_verified(s, false),
     }
     Ok(s)
 }
@@ -186,39 +198,6 @@ fn describe_verified(mut s: SegmentInfo, newest_of_log: bool) -> CliResult<Segme
     Ok(s)
 }
 
-impl Counts {
-    /// What the library's summary of a scan says.
-    fn of_summary(s: &Summary) -> Counts {
-        let types = s.types.iter().map(|t| (t.name.clone(), t.records, t.bytes));
-        Counts {
-            records: s.records,
-            first_seq: s.first_seq,
-            last_seq: s.last_seq,
-            first_ts: s.first_ns,
-            last_ts: s.last_ns,
-            min_ts: s.min_ns,
-            max_ts: s.max_ns,
-            types: types.collect(),
-        }
-    }
-
-    /// What a seal says the segment holds.
-    fn of_seal(d: &SealDirectory) -> Counts {
-        let any = d.record_count > 0;
-        let types = d.types.iter().map(|t| (t.name.clone(), t.count, t.bytes));
-        Counts {
-            records: d.record_count,
-            first_seq: any.then_some(d.first_seq),
-            last_seq: any.then_some(d.last_seq),
-            first_ts: any.then_some(d.first_ts),
-            last_ts: any.then_some(d.last_ts),
-            min_ts: any.then_some(d.min_ts),
-            max_ts: any.then_some(d.max_ts),
-            types: types.collect(),
-        }
-    }
-}
-
 /// Counts the records of an unsealed segment, up to damage.
 fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
     let mut summary = Summary::new();
@@ -238,7 +217,21 @@ fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
             }
         }
     }
-    s.counts = Counts::of_summary(&summary);
+    // What the library's summary of the scan says.
+    let types = summary
+        .types
+        .iter()
+        .map(|t| (t.name.clone(), t.records, t.bytes));
+    s.counts = Counts {
+        records: summary.records,
+        first_seq: summary.first_seq,
+        last_seq: summary.last_seq,
+        first_ts: summary.first_ns,
+        last_ts: summary.last_ns,
+        min_ts: summary.min_ns,
+        max_ts: summary.max_ns,
+        types: types.collect(),
+    };
 }
 
 /// The state of an unsealed segment read to its end, from how it ends.

@@ -64,16 +64,12 @@ pub fn run_ls(a: &LsArgs) -> CliResult<Outcome> {
             return list_objects(&log);
         }
     }
-    run(&a.at.url, a.page_size.map(|n| n as usize), a.json, &c)
-}
-
-/// Lists the logs under `url`, `page_size` keys per LIST request.
-fn run(url: &str, page_size: Option<usize>, json: bool, c: &Connection) -> CliResult<Outcome> {
-    let location = Location::parse(url)?;
-    let remote = Arc::new(Remote::connect(&location, c)?);
-    let listing = list_logs(&remote, page_size)?;
+    // The logs under the prefix, `--page-size` keys per LIST request.
+    let location = Location::parse(&a.at.url)?;
+    let remote = Arc::new(Remote::connect(&location, &c)?);
+    let listing = list_logs(&remote, a.page_size.map(|n| n as usize))?;
     let mut out = output::stdout();
-    match json {
+    match a.json {
         true => output::print_json_document(&mut out, &document(&listing))?,
         false => print_table(&mut out, &listing)?,
     }
@@ -160,7 +156,7 @@ pub fn list_objects(log: &RemoteLog) -> CliResult<Outcome> {
         });
         let (last, records) = match &meta {
             Some(m) => (
-                m.last_seq.map_or_else(|| "-".into(), |l| l.to_string()),
+                or_dash(m.last_seq, |l| l.to_string()),
                 m.records.to_string(),
             ),
             None => {

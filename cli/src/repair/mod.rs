@@ -2,20 +2,20 @@
 //! source: its plan, segment by segment, then (unless `--dry-run`) the
 //! steps as they are done, and the summary. The rules (what a segment
 //! needs, how it is backed up, cut, resealed or salvaged) are the
-//! library's; `report` prints each segment's part and gathers the
+//! library's; `Report` prints each segment's part and gathers the
 //! lines (or the JSON document), `accept_gap` records a gap an operator
 //! accepts.
 
-mod report;
-
-use crate::check;
+use crate::check::{self, issue_line, to_json, Verdict};
 use crate::error::{counted, CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths::{self, Source, SourceArgs};
 use crate::progress::{Progress, ProgressArgs};
-use binlog::repair::{self, Plan, Summary};
+use binlog::repair::Outcome as Ended;
+use binlog::repair::{self, Action, Event, Plan, SegmentPlan, Summary};
 use clap::Args;
-use report::Report;
+use serde_json::{json, Map, Value};
+use std::cell::RefCell;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -82,11 +82,15 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
         true => "repair --dry-run",
         false => "repair",
     };
-    let mut report = Report::new(Progress::bytes(total, what), args.json);
+    // A text report, or (`--json`) one gathered for a JSON document.
+    let mut report = Report {
+        progress: Progress::bytes(total, what),
+        json: args.json.then(RefCell::default),
+    };
     let mut sum = Summary::default();
     for source in &sources {
         let plan = plan_source(source, args, &mut report.progress)?;
-        let print = |e: binlog::repair::Event<'_>| report::print_event(e, args.dry_run, &report);
+        let print = |e: Event<'_>| print_event(e, args.dry_run, &report);
         let s = match args.dry_run {
             true => repair::dry_run(&plan, print),
             false => repair::apply(&plan, print),
@@ -188,6 +192,142 @@ fn parse_range(s: &str) -> CliResult<(u64, u64)> {
         )));
     }
     Ok((a, b))
+}
+
+// What a repair says as it goes, and what it counts. With `--json` the
+// lines are gathered, each under the segment it is about, into one JSON
+// document printed at the end (`json_document`) instead. Each segment's
+// part (`print_event`): what it needs and why, the steps done (or, with
+// `--dry-run`, that would be), and how it ended.
+
+/// Where a repair's report goes: lines above the progress bar, or the
+/// segments of a JSON document. Every part of repair that says something
+/// (the log effects of a salvage too) reports through `print_line` alike.
+struct Report {
+    progress: Progress,
+    /// The segments reported so far, when the report is JSON (None: text).
+    /// In a cell, so that the steps of a repair can print lines through a
+    /// shared borrow while its segment's fields are set.
+    json: Option<RefCell<Vec<Map<String, Value>>>>,
+}
+
+impl Report {
+    /// Sets a field of the current segment's JSON report (`action`: what
+    /// the plan is; `result`: how it ended).
+    fn set_segment_field(&self, key: &str, value: Value) {
+        if let Some(v) = &self.json {
+            if let Some(seg) = v.borrow_mut().last_mut() {
+                seg.insert(key.to_string(), value);
+            }
+        }
+    }
+
+    /// Prints a report line on standard output (above the progress bar). A
+    /// closed output does not stop a repair half-way: the line is dropped.
+    /// In a JSON report the line goes to the current segment's `steps`.
+    fn print_line(&self, line: &str) {
+        if let Some(v) = &self.json {
+            if let Some(seg) = v.borrow_mut().last_mut() {
+                let steps = seg.entry("steps").or_insert_with(|| json!([]));
+                if let Value::Array(a) = steps {
+                    a.push(json!(line.trim_start()));
+                }
+                return;
+            }
+        }
+        self.progress.suspend(|| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+        });
+    }
+
+    /// The JSON report: the totals and every segment's report (none in a
+    /// text report).
+    fn json_document(self, counts: &Summary, dry_run: bool) -> Value {
+        let segments = self.json.map(RefCell::into_inner).unwrap_or_default();
+        json!({
+            "dry_run": dry_run, "clean": counts.is_clean(), "segments_checked": counts.segments,
+            "changed": counts.changed, "left_damaged": counts.left_damaged, "errors": counts.errors,
+            "segments": segments,
+        })
+    }
+}
+
+/// Prints one event of a repair (`dry_run`: of a dry run).
+fn print_event(e: Event<'_>, dry_run: bool, report: &Report) {
+    match e {
+        Event::Segment(s) => begin(s, report),
+        Event::Step(st) => report.print_line(&format!("  {}", st.message)),
+        Event::Ended(s, outcome, err) => ended(s, outcome, err, dry_run, report),
+    }
+}
+
+/// Says what a segment needs and why, and its damage.
+fn begin(s: &SegmentPlan, report: &Report) {
+    let c = &s.verdict;
+    // The segment's JSON report starts with its check, as `verify --json`
+    // gives it (built only for a JSON report).
+    if let Some(v) = &report.json {
+        let Value::Object(m) = to_json(c) else {
+            unreachable!("a check is an object")
+        };
+        v.borrow_mut().push(m);
+    }
+    let p = paths::show(&c.path);
+    let why = &s.why;
+    let action = match s.action {
+        Action::Unreadable => "none",
+        a => a.name(),
+    };
+    report.set_segment_field("action", json!(action));
+    if !matches!(s.action, Action::Unreadable | Action::Salvage) {
+        report.set_segment_field("why", json!(why));
+    }
+    match s.action {
+        Action::None => report.print_line(&format!("ok       {p}: {why}")),
+        Action::Unreadable => report.print_line(&format!("ERROR    {p}: {why}")),
+        Action::Refuse => {
+            report.print_line(&format!("DAMAGED  {p}: {why}"));
+            describe_damage(c, report);
+        }
+        Action::Reseal | Action::Salvage => {
+            let a = c.analysis.as_ref().expect("planned from an analysis");
+            let summary = format!("{}, {} valid", a.state_name(), a.records_phrase());
+            report.print_line(&format!("REPAIR   {p}: {summary}"));
+            describe_damage(c, report);
+        }
+    }
+}
+
+/// Says how a segment's repair ended.
+fn ended(
+    s: &SegmentPlan,
+    outcome: Ended,
+    err: Option<&binlog::Error>,
+    dry_run: bool,
+    report: &Report,
+) {
+    let result = match (outcome, dry_run) {
+        (Ended::Unchanged, _) => return,
+        (Ended::Repaired, true) => "would-repair",
+        (Ended::Repaired, false) => "repaired",
+        (Ended::LeftDamaged, _) => "left-damaged",
+        (Ended::Error, _) => "error",
+    };
+    report.set_segment_field("result", json!(result));
+    if let Some(e) = err {
+        let p = paths::show(&s.verdict.path);
+        let e = CliError::from(e.clone());
+        let line = format!("  error: {e}; {p} is unchanged unless a step above says otherwise");
+        report.print_line(&line);
+    }
+}
+
+fn describe_damage(c: &Verdict, report: &Report) {
+    let p = paths::show(&c.path);
+    for i in c.analysis.iter().flat_map(|a| &a.issues) {
+        report.print_line(&issue_line(&p, i));
+    }
 }
 
 #[cfg(test)]

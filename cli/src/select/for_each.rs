@@ -1,10 +1,9 @@
 //! The streaming walk over segments that hands each matching record to a
-//! command. Damage met on the way is reported on standard error and the
-//! walk goes on with the next segment, or, when told to skip damage, with
-//! the next valid record after it.
+//! command, and where it starts for `--tail N`. Damage met on the way is
+//! reported on standard error and the walk goes on with the next segment,
+//! or, when told to skip damage, with the next valid record after it.
 
-use super::filter::Filter;
-use super::start::PrintStart;
+use super::Filter;
 use crate::error::{is_damage, CliResult, Outcome};
 use crate::output::Origin;
 use crate::paths;
@@ -15,11 +14,14 @@ use binlog::verify::{next_seq_after, Continuity, FindingKind};
 use binlog::{Damage, Gap, Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 
-/// Which matching records a walk hands over, and what it does at damage.
+/// Which matching records a walk hands over, where it starts, and what it
+/// does at damage.
 #[derive(Clone, Copy, Debug)]
 pub struct Walk {
-    /// Where the walk starts.
-    pub start: PrintStart,
+    /// The segment the walk starts in, and the matching records it passes
+    /// over there.
+    pub seg: usize,
+    pub skip: u64,
     /// At most this many records (None: all).
     pub head: Option<u64>,
     /// Go on after damage with the next valid record (as
@@ -31,7 +33,8 @@ pub struct Walk {
 impl Walk {
     /// Every matching record, each segment up to its first damage.
     pub const ALL: Walk = Walk {
-        start: PrintStart::BEGIN,
+        seg: 0,
+        skip: 0,
         head: None,
         skip_damaged: false,
     };
@@ -53,16 +56,15 @@ pub fn for_each(
 ) -> CliResult<Outcome> {
     let mut state = SegmentWalk {
         filter,
-        skip_damaged: walk.skip_damaged,
+        walk,
         damages_reported: 0,
         gaps: Vec::new(),
         lost: 0,
         continuity: Continuity::default(),
         left: walk.head.unwrap_or(u64::MAX),
-        skip: walk.start.skip,
         files,
     };
-    for file in files.iter().skip(walk.start.seg) {
+    for file in files.iter().skip(walk.seg) {
         if state.left == 0 {
             break;
         }
@@ -75,8 +77,9 @@ pub fn for_each(
 /// The state of a walk between segments.
 struct SegmentWalk<'a> {
     filter: &'a Filter,
-    /// Skip damaged regions instead of stopping at the first one.
-    skip_damaged: bool,
+    /// What the walk does at damage; its `skip`: the matching records still
+    /// to pass over before the first one handed out.
+    walk: Walk,
     /// Damaged regions of the current segment reported so far.
     damages_reported: usize,
     /// Gaps met (objects pruned from the bucket since it was listed).
@@ -87,8 +90,6 @@ struct SegmentWalk<'a> {
     continuity: Continuity,
     /// Records still to hand out (`--head`).
     left: u64,
-    /// Matching records to pass over before the first one handed out.
-    skip: u64,
     /// Every file of the walk: a log's newest file may have no header yet.
     files: &'a [PathBuf],
 }
@@ -107,7 +108,7 @@ impl SegmentWalk<'_> {
             return Ok(());
         };
         let complete = self.read(&mut r, progress, f)?;
-        self.skip = 0;
+        self.walk.skip = 0;
         progress.file_done(file_len);
         // A type filter reads through the index, when there is one: the
         // reader's position then says nothing of the segment's end (a
@@ -125,7 +126,7 @@ impl SegmentWalk<'_> {
     /// be read (damage, reported) or holds no record to hand out.
     fn open(&mut self, file: &Path) -> CliResult<Option<Reader>> {
         self.damages_reported = 0;
-        let mut r = match crate::remote::open_reader(file, self.skip_damaged) {
+        let mut r = match crate::remote::open_reader(file, self.walk.skip_damaged) {
             Ok(r) => r,
             // A log's newest segment being created: no record yet, and
             // nothing to say of where the log's sequence stands (as its
@@ -151,7 +152,8 @@ impl SegmentWalk<'_> {
         if let Err(e) = paths::check_log_of(file, &r) {
             return self.damaged(e.message());
         }
-        let seqs = self.filter.seq_range();
+        let f = self.filter;
+        let seqs = f.from_seq.unwrap_or(0)..=f.to_seq.unwrap_or(u64::MAX);
         if let Some(b) = self.continuity.check(file, &FileShape::of(&r), seqs) {
             let (what, more) = match b.kind {
                 FindingKind::MissingRecords => ("gap", "; `binlog verify` tells more"),
@@ -208,8 +210,8 @@ impl SegmentWalk<'_> {
             if !self.filter.matches(&rec) {
                 continue;
             }
-            if self.skip > 0 {
-                self.skip -= 1;
+            if self.walk.skip > 0 {
+                self.walk.skip -= 1;
                 continue;
             }
             let schema = header.type_schema(rec.type_name);
@@ -266,9 +268,11 @@ fn warn_of_end(file: &Path, tail: Tail) {
 /// its file, offset (and in a compressed segment the frames holding it),
 /// and the records lost.
 pub fn damage_message(file: &Path, d: &Damage) -> String {
-    let lost = match d.to_seq > d.from_seq {
-        true => format!("{} lost", records(d.from_seq, d.to_seq)),
-        false => "no record is lost".to_string(),
+    // The records `from_seq..to_seq` (end exclusive), named inclusively.
+    let lost = match d.to_seq.saturating_sub(d.from_seq) {
+        0 => "no record is lost".to_string(),
+        1 => format!("record {} is lost", d.from_seq),
+        _ => format!("records {}..{} are lost", d.from_seq, d.to_seq - 1),
     };
     let (at, resume) = (d.offset, d.resume_offset);
     let what = if at == 0 {
@@ -304,12 +308,92 @@ fn frames_holding(file: &Path, d: &Damage) -> Option<String> {
     Some(place)
 }
 
-/// The records `from..to` (end exclusive), named inclusively: "record 5
-/// is", "records 5..9 are".
-fn records(from: u64, to: u64) -> String {
-    if to == from + 1 {
-        format!("record {from} is")
-    } else {
-        format!("records {from}..{} are", to - 1)
+// Where printing starts for `--tail N`: the matching records are counted
+// backwards one segment at a time, so that memory stays constant.
+
+/// The walk that leaves the last `n` matching records, counting backwards
+/// one segment at a time: the records a reader that skips damaged regions
+/// returns (`skip_damaged`, as `tail -f` reads) or, without it, those
+/// before the first damage of each segment (as `for_each` prints). Only the
+/// segments whose records would be printed are read (a seal that shows no
+/// record can match skips its segment): a seal says how many records were
+/// written, not how many can be read, and printing stops at damage.
+pub fn tail_start(
+    files: &[PathBuf],
+    filter: &Filter,
+    n: u64,
+    skip_damaged: bool,
+) -> CliResult<Walk> {
+    let at = |seg, skip| Walk {
+        seg,
+        skip,
+        head: None,
+        skip_damaged,
+    };
+    let mut need = n;
+    if need == 0 {
+        return Ok(at(files.len(), 0));
     }
+    for (seg, file) in files.iter().enumerate().rev() {
+        let c = count_matches(file, filter, skip_damaged)?;
+        if c >= need {
+            return Ok(at(seg, c - need));
+        }
+        need -= c;
+    }
+    Ok(at(0, 0))
+}
+
+/// Opens a segment, prepared for `filter`: None when it cannot be read for
+/// damage or cannot match. With `skip_damaged` a damaged header or damaged
+/// records are skipped, as `LogReader::skip_damaged` does.
+fn open_prepared(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<Option<Reader>> {
+    let mut r = match crate::remote::open_reader(file, skip_damaged) {
+        Ok(r) => r,
+        Err(e) if is_damage(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let wrong_log = paths::check_log_of(file, &r).is_err();
+    let skip = wrong_log || !filter.may_match(&r) || filter.prepare_reader(&mut r).is_err();
+    Ok((!skip).then_some(r))
+}
+
+/// Matching records in one segment that can be read: a scan that stops at
+/// damage, as printing does (or skips it, with `skip_damaged`).
+fn count_matches(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<u64> {
+    let mut c = 0;
+    if let Some(mut r) = open_prepared(file, filter, skip_damaged)? {
+        while let Ok(Some(rec)) = r.next() {
+            if filter.to_seq.is_some_and(|to| rec.seq > to) {
+                break;
+            }
+            c += u64::from(filter.matches(&rec));
+        }
+    }
+    Ok(c)
+}
+
+/// The sequence number of the first record walking from `start` would
+/// hand over, read as `tail_start` counted (None: there is none).
+pub fn first_seq_from(files: &[PathBuf], filter: &Filter, start: Walk) -> CliResult<Option<u64>> {
+    let mut skip = start.skip;
+    for file in files.iter().skip(start.seg) {
+        if let Some(mut r) = open_prepared(file, filter, start.skip_damaged)? {
+            while let Ok(Some(rec)) = r.next() {
+                if filter.to_seq.is_some_and(|to| rec.seq > to) {
+                    return Ok(None);
+                }
+                if !filter.matches(&rec) {
+                    continue;
+                }
+                if skip == 0 {
+                    return Ok(Some(rec.seq));
+                }
+                skip -= 1;
+            }
+        }
+        // Only the start's segment has records to skip.
+        skip = 0;
+    }
+    Ok(None)
 }

@@ -5,10 +5,10 @@
 use super::TailArgs;
 use crate::cat::merge::{open_window, outcome, print_next, Said};
 use crate::error::{CliError, CliResult, Outcome};
-use crate::output::{self, RecordPrinter};
+use crate::output::{self, Held, RecordPrinter};
 use crate::remote::is_remote;
 use crate::select::Filter;
-use binlog::{MergedConsumer, MergedReader};
+use binlog::{MergedConsumer, MergedReader, OwnedRecord, TypeSchema};
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,42 +16,32 @@ use std::time::Duration;
 
 pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let a = &args.records;
-    a.check_payload_mode()?;
-    let filter = a.filter.build()?;
+    let filter = a.build_filter()?;
     let mut r = open_window(&a.source, &filter)?;
     // As `tail -f` does: damage does not end the follow.
     r.skip_damaged(args.follow);
     let mut out = output::stdout();
-    let mut printer = a.printer();
+    let mut printer = RecordPrinter::new(a.json, a.payload, a.decode);
     let mut said = Said::default();
     if args.consumer.is_some() || args.cursor_file.is_some() {
         return resume(args, r, &filter, &mut printer, &mut said);
     }
-    // The last N matching records: the logs read to their ends, the lines
-    // of the last N kept (with --decode, the records and their schemas:
-    // only those printed are decoded).
-    let mut last: VecDeque<Kept> = VecDeque::new();
+    // The last N matching records: the logs read to their ends, the last
+    // N copied (with --decode, with their schemas): only those printed are
+    // formatted and decoded.
+    let mut last: VecDeque<(Held, Option<TypeSchema>)> = VecDeque::new();
     while let Some(m) = r.next()? {
         if args.lines > 0 && filter.matches(&m.record) {
             if last.len() as u64 >= args.lines {
                 last.pop_front();
             }
-            let mut line = Vec::new();
-            let held = printer.print_or_hold(&mut line, Some(m.log), &m.record)?;
-            last.push_back(match held {
-                None => Kept::Line(line),
-                Some(h) => {
-                    let schema = r.type_schema(h.1.record().type_name).cloned();
-                    Kept::Held(Box::new((h, schema)))
-                }
-            });
+            let held = Held(Some(m.log.to_string()), OwnedRecord::from(&m.record));
+            let schema = a.decode.then(|| r.type_schema(held.1.record().type_name));
+            last.push_back((held, schema.flatten().cloned()));
         }
     }
-    for kept in &last {
-        match kept {
-            Kept::Line(line) => out.write_all(line)?,
-            Kept::Held(held) => printer.print_held(&mut out, &held.0, None, held.1.as_ref())?,
-        }
+    for (held, schema) in &last {
+        printer.print_held(&mut out, held, None, schema.as_ref())?;
     }
     out.flush()?;
     said.report_new(&r);
@@ -87,8 +77,11 @@ fn resume(
     };
     let mut reading = match (&args.consumer, &args.cursor_file) {
         (Some(name), _) => {
-            let dir = one_dir(&args.records.source.paths)?;
-            Resumed::Consumer(MergedConsumer::new(r, &dir, name, start)?)
+            // Its file is kept in the directory given.
+            let dir = args.records.source.paths.iter().find(|p| !is_remote(p));
+            let why = "--consumer keeps its position in a log directory: give one";
+            let dir = dir.ok_or_else(|| CliError::usage(why))?;
+            Resumed::Consumer(MergedConsumer::new(r, dir, name, start)?)
         }
         (None, Some(file)) => {
             if let Some(token) = super::cursor_in(Some(file))? {
@@ -117,12 +110,6 @@ fn resume(
     Ok(outcome(reading.reader()).max(printer.outcome()))
 }
 
-/// The directory a merged consumer keeps its file in: the one given.
-fn one_dir(paths: &[PathBuf]) -> CliResult<PathBuf> {
-    let dir = paths.iter().find(|p| !is_remote(p)).cloned();
-    dir.ok_or_else(|| CliError::usage("--consumer keeps its position in a log directory: give one"))
-}
-
 /// A merged read that keeps its position.
 enum Resumed {
     Consumer(MergedConsumer),
@@ -146,11 +133,4 @@ impl Resumed {
         }
         Ok(())
     }
-}
-
-/// One of the last N records: its printed line, or with --decode the
-/// record and its type's schema, decoded when printed.
-enum Kept {
-    Line(Vec<u8>),
-    Held(Box<(crate::output::Held, Option<binlog::TypeSchema>)>),
 }

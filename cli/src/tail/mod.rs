@@ -4,10 +4,9 @@
 mod merge;
 
 use crate::error::{CliError, CliResult, Outcome};
-use crate::output;
+use crate::output::{self, RecordPrinter};
 use crate::paths::{self, Source};
-use crate::progress::NoProgressAccepted;
-use crate::select::{self, damage_message, Filter, RecordArgs, Walk};
+use crate::select::{self, damage_message, Filter, RecordArgs};
 use binlog::{Consumer, LogReader, RecordReader, Start};
 use clap::Args;
 use std::io::Write;
@@ -59,8 +58,6 @@ pub struct TailArgs {
     /// after it; after each batch printed, write the position to FILE.
     #[arg(long, value_name = "FILE", conflicts_with = "consumer")]
     pub cursor_file: Option<PathBuf>,
-    #[command(flatten)]
-    pub no_progress: NoProgressAccepted,
 }
 
 pub fn run(args: &TailArgs) -> CliResult<Outcome> {
@@ -81,8 +78,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
         return merge::run(args);
     }
     let a = &args.records;
-    a.check_payload_mode()?;
-    let filter = a.filter.build()?;
+    let filter = a.build_filter()?;
     // A log not there when the follow starts: its end then was its first
     // record (`LogReader::seek_end`), read once it comes.
     let mut from_first = false;
@@ -98,8 +94,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let sources = a.source.resolve()?;
     if !args.follow && !keeps_position {
         let files = paths::all_files(&sources);
-        let start = select::tail_start(&files, &filter, args.lines, false)?;
-        let walk = Walk { start, ..Walk::ALL };
+        let walk = select::tail_start(&files, &filter, args.lines, false)?;
         return select::print_records(&files, &filter, walk, a);
     }
 
@@ -156,41 +151,24 @@ fn cursor_in(file: Option<&Path>) -> CliResult<Option<String>> {
 /// skipped and reported, so one damaged segment does not end the follow.
 /// `first`: the log was not there when the follow started.
 fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliResult<Outcome> {
-    let start = match first {
-        true => Start::First,
-        false => start_of(&source.files, filter, args.lines)?,
-    };
-    // A cursor file's token, if it holds one, says where instead.
-    let token = cursor_in(args.cursor_file.as_deref())?;
-    let (mut reading, start_seq) = open_follower(args, source, filter, start, token)?;
+    let (mut reading, start_seq) = open_follower(args, source, filter, first)?;
     if start_seq.zip(filter.to_seq).is_some_and(|(s, to)| s > to) {
         // Every record up to --to-seq is written and none is to be shown.
         return Ok(Outcome::Clean);
     }
     let mut out = output::stdout();
-    let mut printer = args.records.printer();
-    let mut printed_since_commit = 0u64;
+    let a = &args.records;
+    let mut printer = RecordPrinter::new(a.json, a.payload, a.decode);
+    let mut read_since_commit = 0u64;
     let poll = Duration::from_millis(args.poll_ms.max(1));
     let mut reported = Reported::default();
+    // Nothing new at the last look: the next one waits for the writer.
     let mut idle = false;
     loop {
-        if idle || printed_since_commit >= COMMIT_EVERY {
-            // A batch printed: shown, then its position committed.
-            if printed_since_commit > 0 {
-                reading.commit(&mut out)?;
-                printed_since_commit = 0;
-            }
-            if idle && !args.follow {
-                break;
-            }
-        }
         let lr = reading.reader();
-        let next = if idle {
-            // Nothing new: show what we have, then wait for the writer.
-            out.flush()?;
-            lr.next_wait(poll)
-        } else {
-            lr.next()
+        let next = match idle {
+            true => lr.next_wait(poll),
+            false => lr.next(),
         };
         let mut done = false;
         match next {
@@ -208,7 +186,7 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
                         printer.print_held(&mut out, &h, lr.current_path(), schema)?;
                     }
                 }
-                printed_since_commit += 1;
+                read_since_commit += 1;
             }
             Ok(None) => idle = true,
             Err(e) => {
@@ -217,8 +195,17 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
             }
         }
         reported.report_new(reading.reader(), start_seq, &mut out)?;
-        if done {
+        if done || (idle && !args.follow) {
             break;
+        }
+        // A batch read: shown, then its position committed; nothing new:
+        // what we have shown before the wait.
+        if read_since_commit > 0 && (idle || read_since_commit >= COMMIT_EVERY) {
+            reading.commit(&mut out)?;
+            read_since_commit = 0;
+        }
+        if idle {
+            out.flush()?;
         }
     }
     reading.commit(&mut out)?;
@@ -229,16 +216,22 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
 /// Records printed between two commits of a follow that never waits.
 const COMMIT_EVERY: u64 = 1024;
 
-/// The reader that follows `source`, skipping damage, from `start` (or
-/// where the cursor file's `token` says), and the sequence number it
-/// starts at (None: the log's first record).
+/// The reader that follows `source`, skipping damage, from where `-n`
+/// says (`first`: from the log's first record; or where the cursor file's
+/// token says), and the sequence number it starts at (None: the log's
+/// first record).
 fn open_follower(
     args: &TailArgs,
     source: Source,
     filter: &Filter,
-    start: Start,
-    token: Option<String>,
+    first: bool,
 ) -> CliResult<(Reading, Option<u64>)> {
+    let start = match first {
+        true => Start::First,
+        false => start_of(&source.files, filter, args.lines)?,
+    };
+    // A cursor file's token, if it holds one, says where instead.
+    let token = cursor_in(args.cursor_file.as_deref())?;
     let log_dir = source.log.is_some();
     // The segment objects of a shipped log (`remote::resolve`), or files.
     let remote = source.files.first().and_then(|f| crate::remote::log_of(f));
@@ -329,10 +322,10 @@ impl Reported {
 fn start_of(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start> {
     // No file (nothing to read yet) starts at the beginning too.
     let start = select::tail_start(files, filter, n, true)?;
-    if start == select::PrintStart::BEGIN {
+    if (start.seg, start.skip) == (0, 0) {
         return Ok(Start::First);
     }
-    Ok(match select::first_seq_from(files, filter, start, true)? {
+    Ok(match select::first_seq_from(files, filter, start)? {
         Some(seq) => Start::Seq(seq),
         // Nothing to show yet: start after the last record.
         None => Start::End,
