@@ -314,7 +314,7 @@ impl CompressedFrames {
     /// first, unless it reads for a seek.
     fn load(&mut self, index: usize, upto: usize) -> Framed<()> {
         let leaving = self.frame.index().filter(|&held| held != index);
-        if let Some(held) = leaving.filter(|_| !self.frame.is_seeking()) {
+        if let Some(held) = leaving.filter(|_| !self.ahead.seeking) {
             self.check_held(held)?;
         }
         let mut s = self.segment.borrow_mut();

@@ -114,15 +114,6 @@ impl Tier {
             .map_or(Duration::ZERO, |at| self.pause.saturating_sub(at.elapsed()))
     }
 
-    /// The URLs of the segment objects listed again, if `relist` or if the
-    /// next listing is due (`next_listing_in`); `None` if it is not.
-    pub fn urls_if_due(&mut self, relist: bool) -> Result<Option<Vec<PathBuf>>> {
-        if !relist && !self.next_listing_in().is_zero() {
-            return Ok(None);
-        }
-        self.urls().map(Some)
-    }
-
     /// Adds to `files` (a log's local files, in read order) the objects
     /// whose places (`ReadOrder`) no local file takes, listing the bucket
     /// again when the module's comment says.
