@@ -752,7 +752,7 @@ mod tests {
     use super::super::frame_stream::FrameStream;
     use super::super::test_segment::sealed;
     use super::super::{compress_segment, CompressOptions};
-    use super::{CompressedSegment, FrameCache};
+    use super::{CompressedSegment, FrameCache, CACHED_FRAMES};
     use std::sync::Arc;
 
     #[test]
