@@ -549,10 +549,8 @@ impl LogReader {
             _ if self.skip_damaged => Reader::open_salvage(path)?,
             _ => Reader::open(path)?,
         };
-        if !self.filter.is_empty() {
-            let names: Vec<&str> = self.filter.iter().map(|s| s.as_str()).collect();
-            r.filter_types(&names);
-        }
+        let names: Vec<&str> = self.filter.iter().map(|s| s.as_str()).collect();
+        r.filter_types(&names);
         r.skip_damaged(self.skip_damaged);
         if let Some(threads) = self.decode_threads {
             r.decode_threads(threads);
