@@ -114,9 +114,7 @@ impl CompressedFrames {
             .map_err(|e| Error::io(path, "open again", e))?;
         let (segment, header_lost) =
             CompressedSegment::open_source(path.to_path_buf(), Box::new(read), salvage)?;
-        let mut frames = CompressedFrames::of(segment);
-        frames.local_file = Some(file);
-        Ok((frames, header_lost))
+        Ok((CompressedFrames::of(segment, Some(file)), header_lost))
     }
 
     /// The local file the frames are read from, if any.
@@ -124,10 +122,11 @@ impl CompressedFrames {
         self.local_file.as_ref()
     }
 
-    pub(super) fn of(segment: CompressedSegment) -> CompressedFrames {
+    /// The frames of `segment`, read from `local_file` if it is local.
+    pub(super) fn of(segment: CompressedSegment, local_file: Option<File>) -> CompressedFrames {
         CompressedFrames {
             segment: RefCell::new(segment),
-            local_file: None,
+            local_file,
             frame: FrameStream::for_scan(),
             frame_at: 0,
             join: Vec::new(),
