@@ -781,7 +781,7 @@ mod tests {
             assert!(e.message().contains(&((1u64 << 30) + 1).to_string()), "{e}");
         };
         let mut out = Vec::new();
-        let mut decoder = super::super::frame_decoder::FrameDecoder::new();
+        let mut decoder = super::super::frame_decoder::FrameDecoder::default();
         check(
             decoder
                 .decode(first(path, entry), &bytes, &mut out)

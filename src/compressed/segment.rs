@@ -161,7 +161,7 @@ impl CompressedSegment {
             header: SegmentHeader::default(),
             header_len: 0,
             seal: SealDirectory::default(),
-            decoder: FrameDecoder::new(),
+            decoder: FrameDecoder::default(),
             prefix: FrameStream::for_prefixes(),
             cache: FrameCache::default(),
             compressed: Vec::new(),
