@@ -544,7 +544,7 @@ impl LogReader {
     fn open_reader(&self, path: &Path) -> Result<Reader> {
         let mut r = match &self.tier {
             Some(tier) if remote_order(path).is_some() => {
-                tier.open_reader(path, self.skip_damaged)?
+                tier.log.open_url(path, self.skip_damaged)?
             }
             _ if self.skip_damaged => Reader::open_salvage(path)?,
             _ => Reader::open(path)?,

@@ -328,6 +328,7 @@ impl LogReader {
     /// Whether segment object `segment_no` was removed by the bucket's
     /// retention (its prune marker says so).
     fn pruned_remotely(&self, segment_no: u64) -> bool {
-        self.tier.as_ref().is_some_and(|t| t.pruned(segment_no))
+        let through = self.tier.as_ref().and_then(|t| t.log.retention_through());
+        through.is_some_and(|t| segment_no <= t)
     }
 }

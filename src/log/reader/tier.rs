@@ -54,7 +54,9 @@ pub trait Archived: Send {
 /// The remote tier itself; without feature "s3" none is ever made (no
 /// `Archived` can be given), and an `s3://` name is no object's.
 pub(super) struct Tier {
-    log: Box<dyn Archived>,
+    /// The log's segments beyond its directory (a reader opens its
+    /// objects with `open_url`).
+    pub log: Box<dyn Archived>,
     /// The segment objects the last listing showed, as (number, URL).
     listed: Vec<(u64, PathBuf)>,
     /// When `listed` was listed (`None`: never yet).
@@ -71,18 +73,6 @@ impl Tier {
             listed_at: None,
             pause: RELIST_MIN,
         }
-    }
-
-    pub fn open_reader(&self, path: &Path, salvage: bool) -> Result<Reader> {
-        self.log.open_url(path, salvage)
-    }
-
-    /// Whether the segment object `segment_no` was removed by the
-    /// bucket's retention.
-    pub fn pruned(&self, segment_no: u64) -> bool {
-        self.log
-            .retention_through()
-            .is_some_and(|t| segment_no <= t)
     }
 
     /// The URLs of the segment objects, by segment number (listed now).
