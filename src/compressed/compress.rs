@@ -379,7 +379,7 @@ pub(super) fn verify_frames(
     plain_path: &Path,
     written: Receiver<FrameEntry>,
 ) -> Result<Vec<FrameEntry>> {
-    let mut decoder = FrameDecoder::new();
+    let mut decoder = FrameDecoder::default();
     let (mut compressed, mut ours) = (Vec::new(), Vec::new());
     let mut verified = Vec::new();
     for entry in written {

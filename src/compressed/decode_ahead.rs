@@ -273,7 +273,7 @@ impl Worker {
     /// Decompresses the queue's frames, each into its job's buffer, and
     /// sends each back, until the pool is dropped.
     fn work(self) {
-        let mut decoder = FrameDecoder::new();
+        let mut decoder = FrameDecoder::default();
         loop {
             let next = self.queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
             let Ok(mut job) = next else {
@@ -402,7 +402,7 @@ mod tests {
         let theirs = results[1].as_ref().unwrap_err();
         let mut out = Vec::new();
         let src = &bytes[e.compressed_offset as usize..][..e.compressed_size as usize];
-        let ours = FrameDecoder::new()
+        let ours = FrameDecoder::default()
             .decode(Frame::new(path, 1, e), src, &mut out)
             .unwrap_err();
         assert_eq!(theirs.to_string(), ours.to_string());

@@ -20,17 +20,12 @@ pub fn starts_with_zstd_frame(file: &std::fs::File) -> bool {
     file.read_exact_at(&mut start, 0).is_ok() && start == ZSTD_MAGIC
 }
 
+#[derive(Default)]
 pub struct FrameDecoder {
     dctx: DCtx<'static>,
 }
 
 impl FrameDecoder {
-    pub fn new() -> FrameDecoder {
-        FrameDecoder {
-            dctx: DCtx::create(),
-        }
-    }
-
     /// Decompresses `frame`, whose compressed bytes are `src`, into `out`
     /// (cleared first).
     pub fn decode(&mut self, frame: Frame, src: &[u8], out: &mut Vec<u8>) -> Result<()> {
@@ -169,10 +164,4 @@ fn is_output_too_small(code: usize) -> bool {
     // SAFETY: ZSTD_getErrorCode only maps a number to an enum value.
     let kind = unsafe { ZSTD_getErrorCode(code) };
     kind == ZSTD_ErrorCode::ZSTD_error_dstSize_tooSmall
-}
-
-impl Default for FrameDecoder {
-    fn default() -> FrameDecoder {
-        FrameDecoder::new()
-    }
 }

@@ -99,11 +99,6 @@ impl FrameStream {
         self.seeking = seeking;
     }
 
-    /// Whether this stream reads for a seek (see `set_seeking`).
-    pub fn is_seeking(&self) -> bool {
-        self.seeking
-    }
-
     fn new(read_ahead: usize, whole: bool, seeking: bool) -> FrameStream {
         let mut dctx = DCtx::create();
         // zstd then checks that its output buffer does not move within a
@@ -437,12 +432,6 @@ pub(crate) fn is_frame_damage(e: &Error) -> bool {
         e.kind(),
         ErrorKind::CorruptFrame | ErrorKind::FrameSizeMismatch
     )
-}
-
-impl Default for FrameStream {
-    fn default() -> FrameStream {
-        FrameStream::for_prefixes()
-    }
 }
 
 #[cfg(test)]
@@ -792,7 +781,7 @@ mod tests {
             assert!(e.message().contains(&((1u64 << 30) + 1).to_string()), "{e}");
         };
         let mut out = Vec::new();
-        let mut decoder = super::super::frame_decoder::FrameDecoder::new();
+        let mut decoder = super::super::frame_decoder::FrameDecoder::default();
         check(
             decoder
                 .decode(first(path, entry), &bytes, &mut out)

@@ -161,9 +161,9 @@ impl CompressedSegment {
             header: SegmentHeader::default(),
             header_len: 0,
             seal: SealDirectory::default(),
-            decoder: FrameDecoder::new(),
-            prefix: FrameStream::default(),
-            cache: FrameCache::new(DEFAULT_CACHED_FRAMES),
+            decoder: FrameDecoder::default(),
+            prefix: FrameStream::for_prefixes(),
+            cache: FrameCache::default(),
             compressed: Vec::new(),
             frames_decompressed: 0,
             bytes_decompressed: 0,
@@ -712,23 +712,16 @@ impl CompressedSegment {
 /// A small least-recently-used cache of decompressed frames, by frame
 /// index. A handful of frames is enough: random reads cluster (a record and
 /// its neighbours, a type's offsets and then its records).
-/// Frames kept by default: with 1 MiB frames, 4 MiB of memory at most.
-const DEFAULT_CACHED_FRAMES: usize = 4;
+/// Frames kept: with 1 MiB frames, 4 MiB of memory at most.
+const CACHED_FRAMES: usize = 4;
 
+#[derive(Default)]
 struct FrameCache {
     /// Most recently used last.
     frames: Vec<(usize, Arc<[u8]>)>,
-    capacity: usize,
 }
 
 impl FrameCache {
-    pub fn new(capacity: usize) -> FrameCache {
-        FrameCache {
-            frames: Vec::with_capacity(capacity.max(1)),
-            capacity: capacity.max(1),
-        }
-    }
-
     /// The frame `index`, if cached; it becomes the most recently used.
     pub fn get(&mut self, index: usize) -> Option<Arc<[u8]>> {
         let at = self.frames.iter().position(|(i, _)| *i == index)?;
@@ -746,7 +739,7 @@ impl FrameCache {
     /// Caches frame `index`, dropping the least recently used if full.
     pub fn insert(&mut self, index: usize, bytes: Arc<[u8]>) {
         self.frames.retain(|(i, _)| *i != index);
-        if self.frames.len() == self.capacity {
+        if self.frames.len() == CACHED_FRAMES {
             self.frames.remove(0);
         }
         self.frames.push((index, bytes));
@@ -759,7 +752,7 @@ mod tests {
     use super::super::frame_stream::FrameStream;
     use super::super::test_segment::sealed;
     use super::super::{compress_segment, CompressOptions};
-    use super::{CompressedSegment, FrameCache};
+    use super::{CompressedSegment, FrameCache, CACHED_FRAMES};
     use std::sync::Arc;
 
     #[test]
@@ -839,13 +832,15 @@ mod tests {
 
     #[test]
     fn the_least_recently_used_frame_goes_first() {
-        let mut c = FrameCache::new(2);
-        c.insert(1, Arc::from(&b"one"[..]));
-        c.insert(2, Arc::from(&b"two"[..]));
-        assert_eq!(c.get(1).as_deref(), Some(&b"one"[..]));
-        c.insert(3, Arc::from(&b"three"[..]));
+        let mut c = FrameCache::default();
+        for i in 1..=CACHED_FRAMES {
+            c.insert(i, Arc::from(&b"frame"[..]));
+        }
+        assert_eq!(c.get(1).as_deref(), Some(&b"frame"[..]));
+        c.insert(0, Arc::from(&b"new"[..]));
         assert!(c.get(2).is_none(), "2 was the least recently used");
-        assert_eq!(c.get(1).as_deref(), Some(&b"one"[..]));
-        assert_eq!(c.get(3).as_deref(), Some(&b"three"[..]));
+        assert_eq!(c.get(1).as_deref(), Some(&b"frame"[..]));
+        assert_eq!(c.get(0).as_deref(), Some(&b"new"[..]));
+        assert!((3..=CACHED_FRAMES).all(|i| c.contains(i)));
     }
 }

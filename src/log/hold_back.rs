@@ -102,15 +102,14 @@ impl RecordReader for HoldBack {
         self.reader.next_wait(timeout)
     }
 
-    fn seek_seq(&mut self, seq: u64) -> Result<()> {
-        self.held = None;
-        self.reader.seek_seq(seq)
-    }
-
-    fn seek_time(&mut self, ts_ns: i64) -> Result<()> {
-        self.held = None;
-        self.reader.seek_time(ts_ns)
-    }
+    // A seek drops the record held back, and so does a caller that takes
+    // back the last record.
+    forward!((self.reader after dropping held);
+        fn seek_seq(&mut self, seq: u64) -> Result<()>;
+        fn seek_time(&mut self, ts_ns: i64) -> Result<()>;
+        fn seek_position(&mut self, token: &str) -> Result<()>;
+        fn forget_last_record(&mut self);
+    );
 
     /// The reader is already past a held record: it is kept if the new
     /// filter lets it through (it would be lost otherwise).
@@ -133,19 +132,9 @@ impl RecordReader for HoldBack {
         self.reader.segment_tail()
     }
 
-    fn forget_last_record(&mut self) {
-        self.held = None;
-        self.reader.forget_last_record();
-    }
-
     /// A record held back was not returned: the position is before it.
     fn position(&self) -> Result<(String, u64)> {
         let (log, at) = self.reader.position()?;
         Ok((log, self.held.as_ref().map_or(at, |h| h.record().seq)))
-    }
-
-    fn seek_position(&mut self, token: &str) -> Result<()> {
-        self.held = None;
-        self.reader.seek_position(token)
     }
 }

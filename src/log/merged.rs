@@ -227,12 +227,11 @@ impl MergedReader {
         // The others keep the record they found and had not returned.
         self.heap.clear();
         for (i, m) in self.logs.iter().enumerate() {
-            match &m.head {
-                Some(f) => self.heap.push(Reverse((f.timestamp_ns, i, f.seq))),
-                None if !m.failed => self.pending.push(i),
-                None => {}
+            if let Some(f) = &m.head {
+                self.heap.push(Reverse((f.timestamp_ns, i, f.seq)));
             }
         }
+        self.look_again();
         self.pending.reverse();
         self.returned = None;
         self.at_end = false;

@@ -141,8 +141,10 @@ fn no_position() -> crate::Error {
 }
 
 /// Trait methods that only call the method of the same name and
-/// arguments on `$to`: `(Type)`, the type's own method, or
-/// `(self.field)`, the field's. Each is given by its signature.
+/// arguments on `$to`: `(Type)`, the type's own method, `(self.field)`,
+/// the field's, or `(self.field after dropping other)`, the field's once
+/// the `Option` field `other` is set to `None`. Each is given by its
+/// signature.
 macro_rules! forward {
     (@call ($t:ident), $s:ident, $name:ident($($arg:ident),*)) => {
         $t::$name($s $(, $arg)*)
@@ -150,6 +152,10 @@ macro_rules! forward {
     (@call (self.$field:ident), $s:ident, $name:ident($($arg:ident),*)) => {
         $s.$field.$name($($arg),*)
     };
+    (@call (self.$field:ident after dropping $other:ident), $s:ident, $name:ident($($arg:ident),*)) => {{
+        $s.$other = None;
+        $s.$field.$name($($arg),*)
+    }};
     ($to:tt;) => {};
     ($to:tt; fn $name:ident(&self $(, $arg:ident: $ty:ty)*) $(-> $ret:ty)?; $($rest:tt)*) => {
         fn $name(&self $(, $arg: $ty)*) $(-> $ret)? {

@@ -2,7 +2,7 @@
 //! error, or with `skip_damaged` a damaged region skipped), a torn tail, and
 //! the types whose defining record a skipped region took with it.
 
-use super::frame_check::{resume_in, seq_at};
+use super::frame_check::{resume_in, resume_in_growing};
 use super::pager::CHECK_CHUNK;
 use super::record::LOST_TYPE;
 use super::{Damage, Reader, Record, SealTypes, Tail};
@@ -134,32 +134,11 @@ impl Reader {
         }
         let len = self.end.saturating_sub(pos);
         if !self.sealed() && !self.nothing_can_cut_file && len <= RESUME_COPY_MAX {
-            return self.resume_after_in_copy(pos, len);
+            let copy = |want, buf: &mut Vec<u8>| self.pread(buf, pos, want);
+            let found = resume_in_growing(len, CHECK_CHUNK, self.next_seq, false, copy)?;
+            return Ok(found.map(|(q, seq)| (pos + q, seq)));
         }
         Ok(resume_in(&self.map[..self.end], pos, self.next_seq))
-    }
-
-    /// `resume_after` for the `len` bytes from `pos`, searched in a copy.
-    /// The record after a damaged region is usually near: a chunk is copied
-    /// first, and more (doubling) only while the bytes copied do not decide
-    /// where records resume; copying all up to the end each time would make
-    /// skipping many regions quadratic.
-    fn resume_after_in_copy(&self, pos: usize, len: usize) -> Result<Option<(usize, u64)>> {
-        let mut copy = Vec::new();
-        let mut want = len.min(CHECK_CHUNK);
-        let n = loop {
-            let n = self.pread(&mut copy, pos, want)?;
-            if n < want || want == len {
-                break n;
-            }
-            if let Some(q) = frame::find_resume_in_prefix(&copy[..n], len, self.next_seq) {
-                let seq = seq_at(&copy[..n], q).expect("a valid record");
-                return Ok(Some((pos + q, seq)));
-            }
-            want = want.saturating_mul(2).min(len);
-        };
-        let found = resume_in(&copy[..n], 0, self.next_seq);
-        Ok(found.map(|(q, seq)| (pos + q, seq)))
     }
 
     /// What is wrong with a record's type reference, if anything.

@@ -57,3 +57,43 @@ pub(super) fn resume_in(buf: &[u8], at: usize, expected: u64) -> Option<(usize, 
     let seq = seq_at(buf, q).expect("find_resume returned a valid record");
     Some((q, seq))
 }
+
+/// Where valid records resume after a bad frame that starts the `len`
+/// bytes `copy` gives (`copy(want, buf)` puts the first `want` of them
+/// in `buf`, and says how many there were), and the sequence number
+/// there, numbered from `expected` on; with `at_start`, a record may
+/// start right at their first byte. The record after a damaged region is
+/// usually near: `chunk` bytes are copied first, and more (doubling) only
+/// while the bytes copied do not decide where records resume; copying all
+/// of them each time would make skipping many regions quadratic.
+pub(super) fn resume_in_growing<E>(
+    len: usize,
+    chunk: usize,
+    expected: u64,
+    at_start: bool,
+    mut copy: impl FnMut(usize, &mut Vec<u8>) -> Result<usize, E>,
+) -> Result<Option<(usize, u64)>, E> {
+    let mut buf = Vec::new();
+    let mut want = len.min(chunk);
+    loop {
+        let n = copy(want, &mut buf)?;
+        let (bytes, more) = (&buf[..n], n == want && want < len);
+        if at_start {
+            let first = frame::frame_at(bytes, 0, true);
+            if matches!(first, FrameAt::Incomplete) && more {
+                want = want.saturating_mul(2).min(len);
+                continue;
+            }
+            if let Some(seq) = seq_at(bytes, 0).filter(|&seq| seq >= expected) {
+                return Ok(Some((0, seq)));
+            }
+        }
+        if !more {
+            return Ok(resume_in(bytes, 0, expected));
+        }
+        if let Some(q) = frame::find_resume_in_prefix(bytes, len, expected) {
+            return Ok(Some((q, seq_at(bytes, q).expect("a valid record"))));
+        }
+        want = want.saturating_mul(2).min(len);
+    }
+}

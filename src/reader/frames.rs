@@ -13,7 +13,7 @@
 
 use super::compressed_type_copies::CopyReads;
 use super::crc_ahead::CheckedAhead;
-use super::frame_check::{seq_at, FrameCheck, INCOMPLETE};
+use super::frame_check::{resume_in_growing, FrameCheck, INCOMPLETE};
 use super::record::BytesIn;
 use super::{salvage, Damage, HeaderParts, Reader, Tail};
 pub(super) use crate::compressed::frame_decoder::starts_with_zstd_frame as is_compressed;
@@ -22,7 +22,7 @@ use crate::compressed::{
     CompressedSegment,
 };
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::frame::{self, FrameAt};
+use crate::format::frame;
 use crate::format::{header::SegmentHeader, FRAME_HEADER_LEN};
 use crate::source::SegmentSource;
 use std::cell::RefCell;
@@ -114,9 +114,7 @@ impl CompressedFrames {
             .map_err(|e| Error::io(path, "open again", e))?;
         let (segment, header_lost) =
             CompressedSegment::open_source(path.to_path_buf(), Box::new(read), salvage)?;
-        let mut frames = CompressedFrames::of(segment);
-        frames.local_file = Some(file);
-        Ok((frames, header_lost))
+        Ok((CompressedFrames::of(segment, Some(file)), header_lost))
     }
 
     /// The local file the frames are read from, if any.
@@ -124,10 +122,11 @@ impl CompressedFrames {
         self.local_file.as_ref()
     }
 
-    pub(super) fn of(segment: CompressedSegment) -> CompressedFrames {
+    /// The frames of `segment`, read from `local_file` if it is local.
+    pub(super) fn of(segment: CompressedSegment, local_file: Option<File>) -> CompressedFrames {
         CompressedFrames {
             segment: RefCell::new(segment),
-            local_file: None,
+            local_file,
             frame: FrameStream::for_scan(),
             frame_at: 0,
             join: Vec::new(),
@@ -292,20 +291,6 @@ impl CompressedFrames {
         self.ahead.seeking = seeking;
     }
 
-    /// Checks the frame held whole (see `finish_frame`) at the end of the
-    /// records, which no later frame is loaded after: its failure is then
-    /// reported where a scan's failure of any other frame is, where the
-    /// reader leaves it (17.3a).
-    pub(super) fn check_frame_at_end(&mut self, end: usize) -> Result<()> {
-        if let Some((_, e)) = self.stopped_at(end) {
-            return Err(e);
-        }
-        self.finish_frame().map_err(|(i, e)| {
-            self.stopped = Some((end, i, e.clone()));
-            e
-        })
-    }
-
     /// The frame's failure a reader that does not skip damage stopped at
     /// `pos`, if it did.
     fn stopped_at(&self, pos: usize) -> Option<FrameFailed> {
@@ -328,7 +313,7 @@ impl CompressedFrames {
     /// first, unless it reads for a seek.
     fn load(&mut self, index: usize, upto: usize) -> Framed<()> {
         let leaving = self.frame.index().filter(|&held| held != index);
-        if let Some(held) = leaving.filter(|_| !self.frame.is_seeking()) {
+        if let Some(held) = leaving.filter(|_| !self.ahead.seeking) {
             self.check_held(held)?;
         }
         let mut s = self.segment.borrow_mut();
@@ -514,19 +499,29 @@ impl Reader {
     /// At the end of the records of a compressed segment: a failure of the
     /// frame that ends them (its checksum, checked now if it was not) is
     /// the error it is, or with `skip_damaged` a damaged region of no bytes
-    /// and no records where the reader stands.
+    /// and no records where the reader stands. The frame held is checked
+    /// whole there (see `finish_frame`), as no later frame is loaded after
+    /// it: its failure is then reported where a scan's failure of any other
+    /// frame is, where the reader leaves it (17.3a).
     pub(super) fn check_frame_at_end(&mut self) -> Result<()> {
         let Some(d) = self.source.frames_mut() else {
             return Ok(());
         };
-        match d.check_frame_at_end(self.pos) {
+        let checked = match d.stopped_at(self.pos) {
+            Some(failed) => Err(failed),
+            None => d.finish_frame(),
+        };
+        match checked {
             Ok(()) => Ok(()),
-            Err(e) if self.damage.skip && is_damage(&e) => {
+            Err((_, e)) if self.damage.skip && is_damage(&e) => {
                 d.stopped = None;
                 self.log_damage(self.pos, self.pos, self.next_seq, None);
                 Ok(())
             }
-            Err(e) => Err(e),
+            Err((i, e)) => {
+                d.stopped = Some((self.pos, i, e.clone()));
+                Err(e)
+            }
         }
     }
 
@@ -544,41 +539,14 @@ impl Reader {
             Some(i) => (d.frame_end(i).max(pos), true),
             None => (pos, false),
         };
-        let mut copy = Vec::new();
-        'search: while from < end {
-            let all = end - from;
-            let mut want = all.min(RESUME_CHUNK);
-            loop {
-                if let Err((i, e)) = d.copy(from, want, &mut copy) {
-                    if !is_damage(&e) {
-                        return Err(e);
-                    }
+        while from < end {
+            let copy = |want, buf: &mut Vec<u8>| d.copy(from, want, buf).map(|()| want);
+            match resume_in_growing(end - from, RESUME_CHUNK, expected, at_from, copy) {
+                Ok(found) => return Ok(found.map(|(q, seq)| (from + q, seq))),
+                Err((i, e)) if is_damage(&e) => {
                     (from, at_from) = (d.frame_end(i).max(from + 1), true);
-                    continue 'search;
                 }
-                if at_from {
-                    let first = frame::frame_at(&copy, 0, true);
-                    if matches!(first, FrameAt::Incomplete) && want < all {
-                        want = want.saturating_mul(2).min(all);
-                        continue;
-                    }
-                    if let Some(seq) = seq_at(&copy, 0).filter(|&seq| seq >= expected) {
-                        return Ok(Some((from, seq)));
-                    }
-                }
-                let found = if want == all {
-                    frame::find_resume(&copy, 0, expected)
-                } else {
-                    frame::find_resume_in_prefix(&copy, all, expected)
-                };
-                if let Some(q) = found {
-                    let seq = seq_at(&copy, q).expect("a valid record");
-                    return Ok(Some((from + q, seq)));
-                }
-                if want == all {
-                    return Ok(None);
-                }
-                want = want.saturating_mul(2).min(all);
+                Err((_, e)) => return Err(e),
             }
         }
         Ok(None)

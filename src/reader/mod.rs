@@ -199,7 +199,7 @@ impl Reader {
         header_lost: Option<Error>,
         salvage: bool,
     ) -> Result<Reader> {
-        let frames = frames::CompressedFrames::of(segment);
+        let frames = frames::CompressedFrames::of(segment, None);
         let (source, map, parts) = Pager::of_frames(frames, header_lost, &name)?;
         let mut r = Reader::of_parts(name, source, map, parts, !salvage);
         if let Some(d) = r.source.frames() {

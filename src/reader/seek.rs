@@ -158,7 +158,11 @@ impl Reader {
         // The entry must lead to the record it names. An index that passes
         // its checks yet points elsewhere (hostile or miswritten) is not
         // used: the seek scans, and finds what a scan finds.
-        if !self.sparse_entry_leads_to_its_record(&found) {
+        let at = found.offset as usize;
+        let leads = self
+            .original()
+            .check_record(at, self.end, |r| r.seq == found.seq);
+        if !leads {
             self.seals.sparse_usable = Some(false);
             return None;
         }
@@ -189,13 +193,6 @@ impl Reader {
             self.seals.sparse_index = entries.filter_map(SparseEntry::decode).collect();
         }
         self.seals.sparse_usable == Some(true)
-    }
-
-    /// Whether a sparse index entry points at an intact record numbered as
-    /// the entry says.
-    fn sparse_entry_leads_to_its_record(&self, e: &SparseEntry) -> bool {
-        self.original()
-            .check_record(e.offset as usize, self.end, |r| r.seq == e.seq)
     }
 }
 

@@ -52,11 +52,9 @@ enum WatchState {
     Unset,
     Watching(ChangeWatch),
     /// No inotify here (a network filesystem), or none to be had (the
-    /// process's `MAX_WATCHES` in use, or the user's instances): poll, and
-    /// try again after `RETRY`.
-    Unavailable {
-        since: Instant,
-    },
+    /// process's `MAX_WATCHES` in use, or the user's instances) since the
+    /// instant it holds: poll, and try again `RETRY` after it.
+    Unavailable(Instant),
 }
 
 /// How long a follower without a watch polls before it tries again to get
@@ -129,7 +127,7 @@ impl Follow {
             };
             if self.watch_due(now) {
                 self.watch = ChangeWatch::new(path, what)
-                    .map_or(WatchState::Unavailable { since: now }, WatchState::Watching);
+                    .map_or(WatchState::Unavailable(now), WatchState::Watching);
                 // A change between the last attempt and the watch would
                 // not be reported: look once more first.
                 continue;
@@ -154,7 +152,7 @@ impl Follow {
     fn watch_due(&self, now: Instant) -> bool {
         match self.watch {
             WatchState::Unset => true,
-            WatchState::Unavailable { since } => now.duration_since(since) >= RETRY,
+            WatchState::Unavailable(since) => now.duration_since(since) >= RETRY,
             WatchState::Watching(_) => false,
         }
     }

@@ -10,7 +10,7 @@ use super::merged::{MergedReader, MergedRecord};
 use super::reader::LogReader;
 use crate::error::{Error, Result};
 use crate::reader::Record;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use store::Store;
 
@@ -61,13 +61,6 @@ pub(crate) fn place(
     store.commit(&[(log, at.max(reader.next_position()))])
 }
 
-/// The directory a consumer of `reader` keeps its file in: the log's.
-fn home(reader: &LogReader) -> Result<PathBuf> {
-    reader.log_dir().map(Path::to_path_buf).ok_or_else(|| {
-        Error::invalid("a consumer reads a log directory (open the log by its directory and name)")
-    })
-}
-
 /// A named consumer of one log: a [`LogReader`] that starts after the
 /// consumer's last commit and commits its position durably
 /// (docs/GUIDE.md, "Consumers"). One thread at a time.
@@ -108,7 +101,10 @@ impl Consumer {
     /// Consumer `name` reading with `reader`, a reader of a log by its
     /// directory (`LogReader::open` or `open_tiered`, set up as wanted).
     pub fn new(mut reader: LogReader, name: &str, start: Start) -> Result<Consumer> {
-        let mut store = Store::open(&home(&reader)?, name)?;
+        // A consumer keeps its file in the log's directory.
+        let no_dir = "a consumer reads a log directory (open the log by its directory and name)";
+        let dir = reader.log_dir().ok_or_else(|| Error::invalid(no_dir))?;
+        let mut store = Store::open(dir, name)?;
         let log = reader.log_name()?;
         place(&mut reader, &mut store, &log, start)?;
         Ok(Consumer { reader, store, log })

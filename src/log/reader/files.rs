@@ -55,12 +55,13 @@ impl LogReader {
     /// A log read from its bucket alone: its objects listed again when due
     /// or `relist`.
     fn refresh_remote_files(&mut self, relist: bool) -> Result<()> {
-        let Some(tier) = &mut self.tier else {
+        let Some(tier) = self.tier.as_mut() else {
             return Ok(());
         };
-        let Some(files) = tier.urls_if_due(relist)? else {
+        if !relist && !tier.next_listing_in().is_zero() {
             return Ok(());
-        };
+        }
+        let files = tier.urls()?;
         self.take_listing(files, |a, b| remote_order(a).cmp(&remote_order(b)));
         Ok(())
     }

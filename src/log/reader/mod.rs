@@ -544,15 +544,13 @@ impl LogReader {
     fn open_reader(&self, path: &Path) -> Result<Reader> {
         let mut r = match &self.tier {
             Some(tier) if remote_order(path).is_some() => {
-                tier.open_reader(path, self.skip_damaged)?
+                tier.log.open_url(path, self.skip_damaged)?
             }
             _ if self.skip_damaged => Reader::open_salvage(path)?,
             _ => Reader::open(path)?,
         };
-        if !self.filter.is_empty() {
-            let names: Vec<&str> = self.filter.iter().map(|s| s.as_str()).collect();
-            r.filter_types(&names);
-        }
+        let names: Vec<&str> = self.filter.iter().map(|s| s.as_str()).collect();
+        r.filter_types(&names);
         r.skip_damaged(self.skip_damaged);
         if let Some(threads) = self.decode_threads {
             r.decode_threads(threads);

@@ -5,7 +5,6 @@
 
 use super::{LogReader, Source};
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::naming;
 use crate::format::naming::{remote_key, remote_order};
 use crate::log::gap::{gap_after, overlap, Gap, GapReason, SegmentEnd};
 use crate::log::gap::{starts_behind, Behind, FileShape};
@@ -271,14 +270,8 @@ impl LogReader {
 
     /// What to do when the segment at `files[idx]` could not be opened.
     fn not_opened(&mut self, e: Error, path: &Path) -> Result<Opened> {
-        // Compressed since it was listed (its `.binlog.zst` is unlinked
-        // only by retention): the same segment, read there.
-        if e.kind() == ErrorKind::NotFound && self.is_log() {
-            if let Some(zst) = naming::compressed_copy_of(path) {
-                self.files[self.at.idx] = zst;
-                return Ok(Opened::TryAgain);
-            }
-        }
+        // A segment compressed since it was listed is not missing: the open
+        // read its `.binlog.zst` (`source::open_segment_file`).
         match e.kind() {
             // The newest segment of a live log gone: retention never
             // removes that one, a failed roll does. It had no record.
@@ -335,6 +328,7 @@ impl LogReader {
     /// Whether segment object `segment_no` was removed by the bucket's
     /// retention (its prune marker says so).
     fn pruned_remotely(&self, segment_no: u64) -> bool {
-        self.tier.as_ref().is_some_and(|t| t.pruned(segment_no))
+        let through = self.tier.as_ref().and_then(|t| t.log.retention_through());
+        through.is_some_and(|t| segment_no <= t)
     }
 }

@@ -54,10 +54,12 @@ pub trait Archived: Send {
 /// The remote tier itself; without feature "s3" none is ever made (no
 /// `Archived` can be given), and an `s3://` name is no object's.
 pub(super) struct Tier {
-    log: Box<dyn Archived>,
+    /// The log's segments beyond its directory (a reader opens its
+    /// objects with `open_url`).
+    pub log: Box<dyn Archived>,
     /// The segment objects the last listing showed, as (number, URL).
-    listed: Option<Vec<(u64, PathBuf)>>,
-    /// When `listed` was listed.
+    listed: Vec<(u64, PathBuf)>,
+    /// When `listed` was listed (`None`: never yet).
     listed_at: Option<Instant>,
     /// The pause after `listed_at` before the next listing is due.
     pause: Duration,
@@ -67,29 +69,16 @@ impl Tier {
     pub fn new(log: Box<dyn Archived>) -> Tier {
         Tier {
             log,
-            listed: None,
+            listed: Vec::new(),
             listed_at: None,
             pause: RELIST_MIN,
         }
     }
 
-    pub fn open_reader(&self, path: &Path, salvage: bool) -> Result<Reader> {
-        self.log.open_url(path, salvage)
-    }
-
-    /// Whether the segment object `segment_no` was removed by the
-    /// bucket's retention.
-    pub fn pruned(&self, segment_no: u64) -> bool {
-        self.log
-            .retention_through()
-            .is_some_and(|t| segment_no <= t)
-    }
-
     /// The URLs of the segment objects, by segment number (listed now).
     pub fn urls(&mut self) -> Result<Vec<PathBuf>> {
         self.list()?;
-        let listed = self.listed.as_deref().unwrap_or_default();
-        Ok(listed.iter().map(|(_, u)| u.clone()).collect())
+        Ok(self.listed.iter().map(|(_, u)| u.clone()).collect())
     }
 
     /// Lists the bucket, and sets the pause before the next listing: the
@@ -98,13 +87,12 @@ impl Tier {
     fn list(&mut self) -> Result<()> {
         let urls = self.log.segment_urls()?;
         let newest = |l: &[(u64, PathBuf)]| l.last().map(|(_, u)| u.clone());
-        let before = self.listed.as_deref().map(newest);
+        let before = self.listed_at.map(|_| newest(&self.listed));
         self.pause = match before {
             Some(b) if b == newest(&urls) => (self.pause * 2).min(RELIST_MAX),
             _ => RELIST_MIN,
         };
-        self.listed = Some(urls);
-        self.listed_at = Some(Instant::now());
+        (self.listed, self.listed_at) = (urls, Some(Instant::now()));
         Ok(())
     }
 
@@ -112,15 +100,6 @@ impl Tier {
     pub fn next_listing_in(&self) -> Duration {
         self.listed_at
             .map_or(Duration::ZERO, |at| self.pause.saturating_sub(at.elapsed()))
-    }
-
-    /// The URLs of the segment objects listed again, if `relist` or if the
-    /// next listing is due (`next_listing_in`); `None` if it is not.
-    pub fn urls_if_due(&mut self, relist: bool) -> Result<Option<Vec<PathBuf>>> {
-        if !relist && !self.next_listing_in().is_zero() {
-            return Ok(None);
-        }
-        self.urls().map(Some)
     }
 
     /// Adds to `files` (a log's local files, in read order) the objects
@@ -132,7 +111,7 @@ impl Tier {
         local: &[ReadOrder],
         relist: bool,
     ) -> Result<()> {
-        let listed_newest = self.listed.as_ref().map(|l| l.last().map(|(n, _)| *n));
+        let listed_newest = self.listed_at.map(|_| self.listed.last().map(|(n, _)| *n));
         let oldest_local = local.iter().map(|o| o.segment_no).min();
         let newest_local = local.iter().map(|o| o.segment_no).max();
         let stale = match (listed_newest, oldest_local) {
@@ -147,8 +126,7 @@ impl Tier {
         if relist || stale || due {
             self.list()?;
         }
-        let listed = self.listed.as_deref().unwrap_or_default();
-        let remote_only = listed
+        let remote_only = (self.listed)
             .iter()
             .filter(|(_, u)| remote_order(u).is_some_and(|o| !local.contains(&o)));
         files.extend(remote_only.map(|(_, u)| u.clone()));
