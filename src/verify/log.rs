@@ -195,11 +195,7 @@ impl Verify {
                     }
                 }
             }
-            #[cfg(feature = "s3")]
-            let shipped = self.remote.is_some();
-            #[cfg(not(feature = "s3"))]
-            let shipped = false;
-            trust.check_head(rep, |no| self.segment_numbered(no), shipped);
+            trust.check_head(rep, |no| self.segment_numbered(no), self.is_remote());
         }
         self.trust = Some(trust);
     }
@@ -210,12 +206,31 @@ impl Verify {
     fn segment_numbered(&self, no: u64) -> Option<crate::reader::Reader> {
         let is_it =
             |f: &PathBuf| order(f).is_some_and(|o| o.segment_no == no && o.salvaged.is_none());
-        let j = self.files.iter().position(is_it)?;
+        self.reader_of(self.files.iter().position(is_it)?, true)
+    }
+
+    /// A reader of file `j` (of its object, for a log in a bucket), a
+    /// salvaging one if `salvage`.
+    #[cfg(feature = "sign")]
+    fn reader_of(&self, j: usize, salvage: bool) -> Option<crate::reader::Reader> {
         #[cfg(feature = "s3")]
         if let Some(RemoteObjects { log, keys, .. }) = &self.remote {
             return log.open_reader(&keys[j], true).ok();
         }
-        crate::reader::Reader::open_salvage(&self.files[j]).ok()
+        let path = &self.files[j];
+        let r = match salvage {
+            true => crate::reader::Reader::open_salvage(path),
+            false => crate::reader::Reader::open(path),
+        };
+        r.ok()
+    }
+
+    /// Whether the files are the objects of a log in a bucket.
+    fn is_remote(&self) -> bool {
+        #[cfg(feature = "s3")]
+        return self.remote.is_some();
+        #[cfg(not(feature = "s3"))]
+        false
     }
 
     /// The seal of file `j`, if it has a usable one and is a link of the
@@ -225,12 +240,7 @@ impl Verify {
         if order(&self.files[j]).is_some_and(|o| o.salvaged.is_some()) {
             return None;
         }
-        #[cfg(feature = "s3")]
-        if let Some(RemoteObjects { log, keys, .. }) = &self.remote {
-            return log.open_reader(&keys[j], true).ok()?.seal().cloned();
-        }
-        let r = crate::reader::Reader::open(&self.files[j]).ok()?;
-        r.seal().cloned()
+        self.reader_of(j, false)?.seal().cloned()
     }
 
     fn verify_file(&self, i: usize) -> SegmentReport {
@@ -268,10 +278,7 @@ impl Iterator for Verify {
         let newest = newest_segment(&self.files, i);
         let mut rep = self.verify_file(i);
         // Local files' names are checked against the log.
-        #[cfg(feature = "s3")]
-        let local = self.remote.is_none();
-        #[cfg(not(feature = "s3"))]
-        let local = true;
+        let local = !self.is_remote();
         if let Some(log) = &mut self.log {
             log.place(&mut rep, newest, local);
             if self.next == self.files.len() {
