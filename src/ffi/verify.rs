@@ -328,7 +328,7 @@ pub(super) fn without_signing<T>(path: &std::path::Path, _: T) -> Failure {
 
 fn kind_code(k: FindingKind) -> binlog_finding_kind {
     // SAFETY: the numbers of binlog_finding_kind (tests below).
-    unsafe { c_enum(k as u32, 1..=33) }
+    unsafe { c_enum(k as u32, 1..=34) }
 }
 
 fn repair_code(a: RepairAction) -> binlog_repair_action {
