@@ -215,10 +215,8 @@ impl LogWriter {
     pub fn durable_seq(&self) -> Result<u64> {
         let st = self.shared.state.lock();
         let current = self.shared.writer(&st)?.durable_seq();
-        Ok(st
-            .unsynced
-            .iter()
-            .fold(current, |d, (first, _)| d.min(*first)))
+        let older = st.unsynced.iter().map(|(first, _)| *first);
+        Ok(older.fold(current, u64::min))
     }
 
     /// Whether `close` was called.
