@@ -143,6 +143,7 @@ pub struct binlog_finding {
 /// A verification in progress (`binlog_verify_open`). Not thread-safe: one
 /// thread at a time may call it (it may move between threads). Freed with
 /// `binlog_verify_free`, which invalidates the strings it gave out.
+#[derive(Default)]
 pub struct binlog_verify {
     segments: Verify,
     /// Findings of the segment verified last, not handed out yet.
@@ -174,11 +175,7 @@ pub extern "C" fn binlog_verify_open(
         need_out(out)?;
         let v = binlog_verify {
             segments: Verify::path(p, name)?,
-            pending: VecDeque::new(),
-            location: CString::default(),
-            message: CString::default(),
-            segments_done: 0,
-            records: 0,
+            ..binlog_verify::default()
         };
         unsafe { done_new(out, v) }
     })
@@ -206,8 +203,7 @@ pub extern "C" fn binlog_verify_trust(
         #[cfg(feature = "sign")]
         {
             let key = crate::sign::PublicKey::from_file(path)?;
-            let segments = std::mem::replace(&mut v.segments, Verify::files(Vec::new()));
-            v.segments = segments.trusting(key);
+            v.segments = std::mem::take(&mut v.segments).trusting(key);
             Ok(())
         }
         #[cfg(not(feature = "sign"))]

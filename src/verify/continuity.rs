@@ -193,14 +193,11 @@ fn finding(path: &Path, kind: FindingKind, range: Option<(u64, u64)>, message: S
 /// The log a segment file (or object, `s3://`) belongs to, by its name
 /// and directory (or the prefix of its object URL), and its segment number.
 fn log_of(path: &Path) -> Option<(LogOf, u64)> {
-    let name = path.file_name()?.to_str()?;
     let dir = crate::sys::parent_dir(path).to_path_buf();
-    #[cfg(feature = "s3")]
-    if path.as_os_str().as_encoded_bytes().starts_with(b"s3://") {
-        let key = crate::archive::object_name::parse_object_key(name)?;
+    if naming::is_object(path) {
         let log = dir.file_name()?.to_str()?.to_string();
-        return Some(((dir, log), key.segment_no));
+        return Some(((dir, log), naming::remote_key(path)?.segment_no));
     }
-    let (log, order) = naming::log_of_file_name(name)?;
+    let (log, order) = naming::log_of_file_name(path.file_name()?.to_str()?)?;
     Some(((dir, log), order.segment_no))
 }

@@ -7,11 +7,10 @@
 //! read, and a segment with newer ones after it is sealed.
 
 use super::continuity::Continuity;
-use super::manifest::{manifest_report, missing_at_end};
-use super::segment::segment_held;
+use super::segment::{empty_report, segment_held};
 use super::{Finding, FindingKind, SegmentReport};
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::{naming, segments, FileShape};
+use crate::log::{manifest::Manifest, naming, position, segments, FileShape};
 use std::path::{Path, PathBuf};
 
 /// An iterator of segment reports (see [`super`]): each segment is
@@ -195,11 +194,7 @@ impl Verify {
                     }
                 }
             }
-            #[cfg(feature = "s3")]
-            let shipped = self.remote.is_some();
-            #[cfg(not(feature = "s3"))]
-            let shipped = false;
-            trust.check_head(rep, |no| self.segment_numbered(no), shipped);
+            trust.check_head(rep, |no| self.segment_numbered(no), self.is_remote());
         }
         self.trust = Some(trust);
     }
@@ -210,12 +205,31 @@ impl Verify {
     fn segment_numbered(&self, no: u64) -> Option<crate::reader::Reader> {
         let is_it =
             |f: &PathBuf| order(f).is_some_and(|o| o.segment_no == no && o.salvaged.is_none());
-        let j = self.files.iter().position(is_it)?;
+        self.reader_of(self.files.iter().position(is_it)?, true)
+    }
+
+    /// A reader of file `j` (of its object, for a log in a bucket), a
+    /// salvaging one if `salvage`.
+    #[cfg(feature = "sign")]
+    fn reader_of(&self, j: usize, salvage: bool) -> Option<crate::reader::Reader> {
         #[cfg(feature = "s3")]
         if let Some(RemoteObjects { log, keys, .. }) = &self.remote {
             return log.open_reader(&keys[j], true).ok();
         }
-        crate::reader::Reader::open_salvage(&self.files[j]).ok()
+        let path = &self.files[j];
+        let r = match salvage {
+            true => crate::reader::Reader::open_salvage(path),
+            false => crate::reader::Reader::open(path),
+        };
+        r.ok()
+    }
+
+    /// Whether the files are the objects of a log in a bucket.
+    fn is_remote(&self) -> bool {
+        #[cfg(feature = "s3")]
+        return self.remote.is_some();
+        #[cfg(not(feature = "s3"))]
+        false
     }
 
     /// The seal of file `j`, if it has a usable one and is a link of the
@@ -225,19 +239,14 @@ impl Verify {
         if order(&self.files[j]).is_some_and(|o| o.salvaged.is_some()) {
             return None;
         }
-        #[cfg(feature = "s3")]
-        if let Some(RemoteObjects { log, keys, .. }) = &self.remote {
-            return log.open_reader(&keys[j], true).ok()?.seal().cloned();
-        }
-        let r = crate::reader::Reader::open(&self.files[j]).ok()?;
-        r.seal().cloned()
+        self.reader_of(j, false)?.seal().cloned()
     }
 
     fn verify_file(&self, i: usize) -> SegmentReport {
         #[cfg(feature = "s3")]
         if let Some(RemoteObjects { log, keys, shipped }) = &self.remote {
             let rep = match shipped {
-                true => super::remote::shipped(log, &keys[i]),
+                true => shipped_object(log, &keys[i]),
                 false => log
                     .open_reader(&keys[i], true)
                     .map(super::segment_of_reader),
@@ -268,10 +277,7 @@ impl Iterator for Verify {
         let newest = newest_segment(&self.files, i);
         let mut rep = self.verify_file(i);
         // Local files' names are checked against the log.
-        #[cfg(feature = "s3")]
-        let local = self.remote.is_none();
-        #[cfg(not(feature = "s3"))]
-        let local = true;
+        let local = !self.is_remote();
         if let Some(log) = &mut self.log {
             log.place(&mut rep, newest, local);
             if self.next == self.files.len() {
@@ -393,6 +399,111 @@ fn not_sealed(rep: &mut SegmentReport) {
 /// The findings of `rep` of kind `kind`.
 fn of_kind(rep: &mut SegmentReport, kind: FindingKind) -> impl Iterator<Item = &mut Finding> {
     rep.findings.iter_mut().filter(move |f| f.kind == kind)
+}
+
+/// The object at `key`, fetched whole and verified (`Verify::shipped`,
+/// `binlog remote verify`), then checked against the metadata its shipper
+/// wrote: bytes other than it says are the object's first finding
+/// (`Corrupt`), records other than it says its last.
+#[cfg(feature = "s3")]
+fn shipped_object(log: &crate::archive::RemoteLog, key: &str) -> Result<SegmentReport> {
+    use super::segment::{segment_of_reader, unopened};
+    use crate::archive::{check_digest, digest};
+    let url = log.url_of(key);
+    let meta = log.remote().head(key)?.and_then(|(_, m)| m);
+    let what = "no binlog metadata (not an object `binlog ship` wrote)";
+    let meta = meta.ok_or_else(|| Error::file(ErrorKind::Corrupt, &url, what))?;
+    let bytes = log.get_whole(key)?;
+    let mut rep = match log.reader_of_copy(key, &bytes, Some(&meta), true) {
+        Ok(r) => segment_of_reader(r),
+        Err(e) => unopened(&url, &e),
+    };
+    let (records, last, sealed) = (rep.records, rep.last_seq, rep.seal.is_some());
+    if let Err(e) = check_digest(&url, &digest::of_bytes(&bytes), &meta) {
+        let f = Finding::new(FindingKind::Corrupt, &url, e.offset(), e.message().into());
+        let found = std::mem::replace(&mut rep.findings, vec![f]);
+        found.into_iter().for_each(|f| rep.push(f));
+    } else if (records, last) != (meta.records, meta.last_seq) || !sealed {
+        let m = format!(
+            "{}: {records} records (last {last:?}, sealed: {sealed}), the metadata says {} (last \
+             {:?})",
+            url.display(),
+            meta.records,
+            meta.last_seq
+        );
+        rep.push(Finding::new(FindingKind::Corrupt, &url, None, m));
+    }
+    Ok(rep)
+}
+
+// A log's manifest looked at, after its segments: the record of the log's
+// position when no segment file is left (docs/FORMAT.md section 14a),
+// and of the sealed segments' records, which the files must still hold.
+// Whether it is the only record is `position::check`'s rule: a manifest
+// that cannot be used is damage then (a writer's open refuses the log),
+// else a note (the writer rewrites it).
+
+/// The report of log `name`'s manifest in `dir` (`manifest` set), if it
+/// cannot be used: `ManifestDamaged` where it is the only record of the
+/// log's position, `ManifestUnused` where another record holds it,
+/// `Unreadable` if the directory cannot be listed. `None` when it can be
+/// used or is not there.
+fn manifest_report(dir: &Path, name: &str) -> Option<SegmentReport> {
+    let path = naming::manifest_path(dir, name);
+    let (kind, e) = match position::check(dir, name) {
+        Err(e) if e.kind() == ErrorKind::Corrupt => (FindingKind::ManifestDamaged, e),
+        Err(e) => (FindingKind::Unreadable, e),
+        Ok(()) => match Manifest::load(&path) {
+            Err(e) if e.kind() != ErrorKind::NotFound => (FindingKind::ManifestUnused, e),
+            _ => return None,
+        },
+    };
+    let message = match kind {
+        FindingKind::ManifestUnused => format!(
+            "{} (the manifest is rewritten when the log is next opened for writing)",
+            e.message()
+        ),
+        _ => e.message().to_string(),
+    };
+    let mut rep = empty_report(&path);
+    rep.manifest = true;
+    rep.file_len = std::fs::metadata(&path).map_or(0, |m| m.len());
+    rep.push(Finding::new(kind, &path, e.offset(), message));
+    Some(rep)
+}
+
+/// The records log `name`'s manifest in `dir` proves the log held (its
+/// newest sealed segment's end, `position::sealed_through`) past
+/// `reached`, the end its files were read to: their range (`from..to`)
+/// and what a finding at `location` (the log's last file) says of them.
+/// `None` when the files reach that far, or no sealed line says anything.
+fn missing_at_end(
+    dir: &Path,
+    name: &str,
+    reached: Option<u64>,
+    location: &Path,
+) -> Option<((u64, u64), String)> {
+    let e = position::sealed_through(dir, name)?;
+    let end = e.first_seq.saturating_add(e.record_count);
+    let from = reached.unwrap_or(e.first_seq);
+    if from >= end {
+        return None;
+    }
+    let lost = match end - from {
+        1 => format!("record {from} is"),
+        _ => format!("records {from}..{} are", end - 1),
+    };
+    let message = format!(
+        "{}: {lost} missing from the end of the log: its manifest lists segment {} ({}) \
+         as sealed with records {}..{}, and the log's files hold none of them (cut short \
+         or removed)",
+        location.display(),
+        e.segment_no,
+        e.file,
+        e.first_seq,
+        end - 1
+    );
+    Some(((from, end), message))
 }
 
 /// What is at `path` (see `Verify::path`): None for a segment file, else

@@ -44,9 +44,6 @@ mod continuity;
 #[cfg(feature = "compression")]
 mod frames;
 mod log;
-mod manifest;
-#[cfg(feature = "s3")]
-mod remote;
 mod segment;
 pub(crate) mod summary;
 

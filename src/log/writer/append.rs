@@ -119,7 +119,7 @@ impl Shared {
     ) -> Result<usize> {
         batch.part = (i, i);
         if self.roll_due(st, &snap, record_size(&entries[i]), now) {
-            self.roll(st, events, now)?;
+            self.roll(st, events, now, false)?;
             snap = self.writer(st)?.size_snapshot();
         }
         let w = Arc::clone(self.writer(st)?);

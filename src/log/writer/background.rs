@@ -8,11 +8,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-thread_local! {
-    /// On a log's background thread: the log's `Shared::id`.
-    static ROLLER_OF: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
 impl Shared {
     pub(super) fn tick(&self) -> Result<()> {
         let r = self.reporting(|events| {
@@ -23,7 +18,7 @@ impl Shared {
             let now = (self.opts.clock)();
             let snap = self.writer(&st)?.size_snapshot();
             if self.roll_due(&mut st, &snap, 0, now) && self.period_of(now) != st.period_start {
-                self.roll(&mut st, events, now)?;
+                self.roll(&mut st, events, now, false)?;
             }
             if self.enforce_retention(&mut st) > 0 {
                 self.store_manifest(&mut st, false)?;
@@ -73,15 +68,7 @@ impl Shared {
         }
     }
 
-    /// Whether the calling thread is this log's background thread. (Not
-    /// `thread::current()`: on a C caller's thread that allocates a handle
-    /// that lives until the thread ends, which valgrind reports as lost.)
-    pub(super) fn on_roller_thread(&self) -> bool {
-        ROLLER_OF.with(|r| r.get()) == self.id
-    }
-
     pub(super) fn roller_loop(&self) {
-        ROLLER_OF.with(|r| r.set(self.id));
         let mut retry = false;
         let mut stop = self.stop.lock();
         while !*stop {

@@ -4,6 +4,7 @@
 //! compression are compressed (`LogOptions::compression`), the manifest is
 //! written durably and the log's lock released.
 
+use super::open::{COMPRESSOR, ROLLER};
 use super::{Ending, LogWriter, Shared, State};
 use crate::error::{Error, Result};
 use crate::log::{events::SegmentEvent, position::Position};
@@ -52,12 +53,8 @@ impl LogWriter {
     fn stop_background_thread(&self) {
         *self.shared.stop.lock() = true;
         self.shared.stop_cv.notify_all();
-        join_unless(self.shared.on_roller_thread(), &self.roller);
-        #[cfg(feature = "compression")]
-        let on_compressor = self.shared.on_compressor_thread();
-        #[cfg(not(feature = "compression"))]
-        let on_compressor = false;
-        join_unless(on_compressor, &self.compressor);
+        join_unless(self.shared.on_thread(ROLLER), &self.roller);
+        join_unless(self.shared.on_thread(COMPRESSOR), &self.compressor);
     }
 }
 

@@ -15,11 +15,6 @@ use crate::log::Compression;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-thread_local! {
-    /// On a log's compressing thread: the log's `Shared::id`.
-    static COMPRESSOR_OF: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
 /// How often the compressing thread looks for a segment due without being
 /// woken by a roll.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
@@ -157,17 +152,11 @@ impl Shared {
         self.manifest_changed(&mut st)
     }
 
-    /// Whether the calling thread is this log's compressing thread.
-    pub(super) fn on_compressor_thread(&self) -> bool {
-        COMPRESSOR_OF.with(|r| r.get()) == self.id
-    }
-
     /// The compressing thread: at the lowest normal priority, it
     /// compresses what is due after each roll (a roll wakes it) and at
     /// least every second, until the log closes. A pass that fails is
     /// counted in `callback_failures`, and the wait grows.
     pub(super) fn compressor_loop(&self) {
-        COMPRESSOR_OF.with(|r| r.set(self.id));
         // Lowering one's own priority needs no privilege; where a sandbox
         // refuses the calls anyway, compressing at normal priority is still
         // off the write path, and not a failure of the log's work.

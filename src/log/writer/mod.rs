@@ -39,7 +39,7 @@ mod seal;
 
 use crate::log::events::{SegmentCallback, SegmentEvent, SegmentInfo};
 use events::Events;
-use seal::{Ending, SealResult};
+use seal::Ending;
 
 static LAST_LOG_ID: AtomicU64 = AtomicU64::new(0);
 
@@ -215,10 +215,8 @@ impl LogWriter {
     pub fn durable_seq(&self) -> Result<u64> {
         let st = self.shared.state.lock();
         let current = self.shared.writer(&st)?.durable_seq();
-        Ok(st
-            .unsynced
-            .iter()
-            .fold(current, |d, (first, _)| d.min(*first)))
+        let older = st.unsynced.iter().map(|(first, _)| *first);
+        Ok(older.fold(current, u64::min))
     }
 
     /// Whether `close` was called.
@@ -250,12 +248,7 @@ impl LogWriter {
             let mut st = s.state.lock();
             s.usable(&st)?;
             s.writer(&st)?;
-            let now = (s.opts.clock)();
-            s.start_next_segment(&mut st, now).and_then(|()| {
-                // The segment it left, and any left before whose seal failed.
-                let sealed = s.seal_ending_locked(&mut st, events);
-                s.manifest_changed(&mut st).and(sealed)
-            })
+            s.roll(&mut st, events, (s.opts.clock)(), true)
         })
     }
 

@@ -8,9 +8,7 @@ use super::found::{
     empty_segment_first_seq, header_first_seq, numbers_held_aside, remove_segment_file, summarize,
 };
 use super::seal::seal_found_segment;
-use super::{
-    segment_options, Ending, Events, LogWriter, SealResult, Sealed, Shared, State, LAST_LOG_ID,
-};
+use super::{segment_options, Ending, Events, LogWriter, Sealed, Shared, State, LAST_LOG_ID};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
 use crate::log::age_clock::AgeClock;
@@ -27,6 +25,18 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+
+/// The log's background thread (time rolls, retention, background seals
+/// and manifests) and its compressing thread.
+pub(super) const ROLLER: &str = "binlog-roller";
+pub(super) const COMPRESSOR: &str = "binlog-compress";
+
+thread_local! {
+    /// On a log's thread started by `Shared::spawn`: the log's
+    /// `Shared::id` and the thread's name.
+    static BACKGROUND_OF: std::cell::Cell<(u64, &'static str)> =
+        const { std::cell::Cell::new((0, "")) };
+}
 
 impl LogWriter {
     /// Opens log `name` in `dir` (created if missing) for appending.
@@ -53,16 +63,8 @@ impl LogWriter {
         let lock = lock_log(&dir, name)?;
         #[cfg(feature = "compression")]
         compress::finish_interrupted(&dir, name, &opts.compression.unwrap_or_default())?;
-        let found = Found::in_dir(&dir, name, &opts)?;
-        let shared = Shared::new(
-            dir,
-            name,
-            opts,
-            lock,
-            found.sealed,
-            found.next_first,
-            found.floor,
-        );
+        let mut found = Found::in_dir(&dir, name, &opts)?;
+        let shared = Shared::new(dir, name, opts, lock, &mut found);
         if shared.opts.segment.durability != Durability::None {
             // What the policy promises for the records found. Before the
             // current segment opens, so that a failure here leaves it as it
@@ -76,7 +78,7 @@ impl LogWriter {
             .collect();
         shared.start_writing(found.resume, found.next_first, &mut events)?;
         shared.dispatch(events);
-        let roller = shared.spawn(shared.opts.background, "binlog-roller", Shared::roller_loop)?;
+        let roller = shared.spawn(shared.opts.background, ROLLER, Shared::roller_loop)?;
         let writer = LogWriter {
             shared,
             roller: Mutex::new(roller),
@@ -87,8 +89,7 @@ impl LogWriter {
         {
             let s = &writer.shared;
             let wanted = s.opts.compression.is_some() && s.opts.background;
-            *writer.compressor.lock() =
-                s.spawn(wanted, "binlog-compress", Shared::compressor_loop)?;
+            *writer.compressor.lock() = s.spawn(wanted, COMPRESSOR, Shared::compressor_loop)?;
         }
         Ok(writer)
     }
@@ -250,15 +251,15 @@ fn check_older_can_be_sealed(
 }
 
 impl Shared {
+    /// The log's shared state, taking the sealed segments `found`.
     fn new(
         dir: PathBuf,
         name: &str,
         opts: LogOptions,
         lock: std::fs::File,
-        sealed: VecDeque<Sealed>,
-        next_first: u64,
-        floor: Position,
+        found: &mut Found,
     ) -> Arc<Shared> {
+        let sealed = std::mem::take(&mut found.sealed);
         // Found on disk, the older segments' records may be only in the
         // page cache: not durable until synced.
         let unsynced: Vec<(u64, PathBuf)> = sealed
@@ -273,8 +274,8 @@ impl Shared {
             callbacks: Mutex::new(opts.callbacks.clone()),
             opts,
             state: Mutex::new(State {
-                first_seq: next_first,
-                floor,
+                first_seq: found.next_first,
+                floor: found.floor,
                 sealed,
                 unsynced,
                 ..State::default()
@@ -327,7 +328,7 @@ impl Shared {
     pub(super) fn spawn(
         self: &Arc<Shared>,
         wanted: bool,
-        name: &str,
+        name: &'static str,
         run: fn(&Shared),
     ) -> Result<Option<JoinHandle<()>>> {
         if !wanted {
@@ -336,9 +337,20 @@ impl Shared {
         let s = Arc::clone(self);
         std::thread::Builder::new()
             .name(name.into())
-            .spawn(move || run(&s))
+            .spawn(move || {
+                BACKGROUND_OF.with(|b| b.set((s.id, name)));
+                run(&s)
+            })
             .map(Some)
             .map_err(|e| Error::io(&self.dir, &format!("start thread {name}"), e))
+    }
+
+    /// Whether the calling thread is this log's thread `name` (`spawn`).
+    /// (Not `thread::current()`: on a C caller's thread that allocates a
+    /// handle that lives until the thread ends, which valgrind reports as
+    /// lost.)
+    pub(super) fn on_thread(&self, name: &str) -> bool {
+        BACKGROUND_OF.with(|b| b.get() == (self.id, name))
     }
 
     /// Goes on in the log's newest segment `f`, found without a seal, and
@@ -375,19 +387,15 @@ impl Shared {
             .as_ref()
             .is_ok_and(|h| h.schemas != self.opts.segment.schemas);
         if w.is_ending() || past > w.next_seq() || other_schemas {
-            let record_count = w.record_count();
-            w.close()?;
             let ending = Ending {
-                writer: None,
+                writer: Some(Arc::new(w)),
                 path: f.path.clone(),
                 segment_no: f.segment_no,
                 first_seq,
                 next_opened: None,
             };
-            let done = SealResult {
-                record_count,
-                recycled: Recycled::default(),
-            };
+            let done = ending.seal(self)?;
+            let record_count = done.record_count;
             self.sealed(st, ending, done, events);
             st.first_seq = (first_seq + record_count).max(past);
             if self.opts.segment.durability == Durability::None {

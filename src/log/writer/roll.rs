@@ -13,7 +13,8 @@ use std::sync::{atomic::Ordering, Arc};
 
 impl Shared {
     /// Rolls to the next segment (`start_next_segment`) and seals the old
-    /// one now, or with `seal_in_background` leaves that to the background
+    /// one (and any left before whose seal failed) now, or unless
+    /// `seal_now` with `seal_in_background` leaves that to the background
     /// thread. The roll stands even if the seal fails (retried at the next
     /// roll or at close); the caller gets the seal's error.
     pub(super) fn roll(
@@ -21,9 +22,10 @@ impl Shared {
         st: &mut State,
         events: &mut Vec<SegmentEvent>,
         now: i64,
+        seal_now: bool,
     ) -> Result<()> {
         self.start_next_segment(st, now)?;
-        let sealed = if self.opts.background && self.opts.seal_in_background {
+        let sealed = if !seal_now && self.opts.background && self.opts.seal_in_background {
             self.seal_due.store(true, Ordering::SeqCst);
             Ok(())
         } else {
