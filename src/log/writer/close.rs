@@ -30,9 +30,13 @@ impl LogWriter {
             Some(sealed) => {
                 // Sealed or not, what is sealed and due is compressed: a
                 // closed log has no thread left to do it, and a shipper
-                // run next would ship it plain.
+                // run next would ship it plain. A failure is counted with
+                // the callbacks' (`callback_failures`) and leaves the rest
+                // plain, for the log's next writer.
                 #[cfg(feature = "compression")]
-                s.compress_for_close(&mut events);
+                if let Err(e) = s.compress_due(Some(&mut events)) {
+                    s.count_failure(e);
+                }
                 let durably = s.opts.segment.durability != Durability::None;
                 let stored = s.store_manifest(&mut s.state.lock(), durably);
                 sealed.and(stored)

@@ -71,36 +71,25 @@ impl Shared {
     /// Compresses the sealed segments due, oldest first, until none is or
     /// the log is closing. A segment that fails for another reason than
     /// I/O is left plain until the log is opened again; an I/O failure (a
-    /// full disk too) is returned, and retried on the next pass.
-    pub(super) fn compress_due(&self) -> Result<()> {
+    /// full disk too) is returned, and retried on the next pass. With
+    /// `closing` (the close's own pass, after its last segment is sealed,
+    /// on the closing thread), every sealed segment due is compressed and
+    /// its events go to the close's, and the first failure is returned.
+    pub(super) fn compress_due(&self, mut closing: Option<&mut Vec<SegmentEvent>>) -> Result<()> {
         let Some(c) = self.opts.compression else {
             return Ok(());
         };
-        while !*self.stop.lock() || !self.opts.background {
-            let Some(path) = self.take_due(c.after_segments, false) else {
+        while closing.is_some() || !*self.stop.lock() || !self.opts.background {
+            let Some(path) = self.take_due(c.after_segments, closing.is_some()) else {
                 return Ok(());
             };
             let result = compress(&path, &c);
-            self.reporting(|events| self.compressed(&path, result, events))?;
-        }
-        Ok(())
-    }
-
-    /// When the log closes, after its last segment is sealed: compresses
-    /// every sealed segment due, on the closing thread. A failure is
-    /// counted with the callbacks' (`callback_failures`) and leaves the
-    /// rest plain, for the log's next writer.
-    pub(super) fn compress_for_close(&self, events: &mut Vec<SegmentEvent>) {
-        let Some(c) = self.opts.compression else {
-            return;
-        };
-        while let Some(path) = self.take_due(c.after_segments, true) {
-            let result = compress(&path, &c);
-            if let Err(e) = self.compressed(&path, result, events) {
-                self.count_failure(e);
-                return;
+            match closing.as_deref_mut() {
+                Some(events) => self.compressed(&path, result, events)?,
+                None => self.reporting(|events| self.compressed(&path, result, events))?,
             }
         }
+        Ok(())
     }
 
     /// The oldest plain sealed segment with at least `after` newer sealed
@@ -165,7 +154,7 @@ impl Shared {
         let mut stop = self.stop.lock();
         while !*stop {
             drop(stop);
-            backoff = match self.compress_due() {
+            backoff = match self.compress_due(None) {
                 Ok(()) => Duration::ZERO,
                 Err(e) => {
                     self.count_failure(e);

@@ -260,7 +260,7 @@ impl LogWriter {
         self.shared.tick()?;
         #[cfg(feature = "compression")]
         if !self.shared.opts.background {
-            return self.shared.compress_due();
+            return self.shared.compress_due(None);
         }
         Ok(())
     }
