@@ -12,7 +12,7 @@ use super::type_copies::{
 };
 use super::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::seal::{SealDirectory, SparseEntry, SPARSE_ENTRY_LEN};
+use crate::format::seal::{SealDirectory, SparseEntry};
 use crate::format::{u32_at, u64_at};
 
 /// What is known of a segment's copy directory.
@@ -147,12 +147,10 @@ impl CompressedSegment {
 
     /// The seal's sparse index, if its CRC holds; else none.
     fn sparse_index(&mut self) -> Vec<SparseEntry> {
-        let (at, count) = (self.seal.sparse_offset, self.seal.sparse_count);
-        let len = count.checked_mul(SPARSE_ENTRY_LEN as u64);
-        let bytes = len.and_then(|n| self.read_at(at, usize::try_from(n).ok()?).ok());
-        let bytes = bytes.filter(|b| crc32fast::hash(b) == self.seal.sparse_crc);
-        let entries = bytes.iter().flat_map(|b| b.chunks_exact(SPARSE_ENTRY_LEN));
-        entries.filter_map(SparseEntry::decode).collect()
+        let seal = self.seal.clone();
+        let read = |at, len| self.read_at(at, len).ok();
+        let index = seal.sparse_index(read, |b| crc32fast::hash(b) == seal.sparse_crc);
+        index.unwrap_or_default()
     }
 
     /// Checks every type copy, as `binlog verify` does: the directory, and

@@ -7,7 +7,7 @@
 //! preferring a frame end at a sparse index entry (a seek's start) in its
 //! second half; any other span is cut every `frame_size` bytes.
 
-use crate::format::seal::{SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPARSE_ENTRY_LEN};
+use crate::format::seal::{SealDirectory, SEAL_BEGIN_LEN};
 use crate::format::FRAME_HEADER_LEN;
 use std::ops::ControlFlow;
 use std::sync::mpsc::{sync_channel, Receiver};
@@ -145,18 +145,9 @@ fn fixed_ends(
 /// increasing; none if the file does not hold the index. They only steer
 /// the cuts, so an index that lies costs seeks, never bytes.
 fn sparse_offsets(file: &[u8], seal: &SealDirectory) -> Vec<u64> {
-    let index = usize::try_from(seal.sparse_offset).ok().and_then(|at| {
-        let len = usize::try_from(seal.sparse_count)
-            .ok()?
-            .checked_mul(SPARSE_ENTRY_LEN)?;
-        file.get(at..at.checked_add(len)?)
-    });
-    let mut offsets: Vec<u64> = index
-        .unwrap_or_default()
-        .chunks_exact(SPARSE_ENTRY_LEN)
-        .filter_map(SparseEntry::decode)
-        .map(|e| e.offset)
-        .collect();
+    let read = |at: u64, len: usize| file.get(usize::try_from(at).ok()?..)?.get(..len);
+    let index = seal.sparse_index(read, |_| true).unwrap_or_default();
+    let mut offsets: Vec<u64> = index.iter().map(|e| e.offset).collect();
     // A sound index is in order already; one that is not is taken as the
     // set of offsets it lists, as FORMAT.md 17.2 reads it.
     offsets.sort_unstable();
@@ -229,7 +220,7 @@ pub(super) fn next_record(file: &[u8], pos: u64, end: u64) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::seal::TypeEntry;
+    use crate::format::seal::{SparseEntry, TypeEntry};
 
     /// A file of `header` bytes then records of the given body lengths,
     /// then `seal_len` bytes of seal, with the directory's offsets set.

@@ -5,9 +5,8 @@
 use super::segment::CompressedSegment;
 use super::source::source_len;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sys::{sync_parent, with_suffix};
+use crate::sys::{remove_if_there, sync_parent, with_suffix};
 use std::fs::File;
-use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -31,12 +30,8 @@ pub enum Step {
 pub fn open_for_conversion(path: &Path, tmp: &Path) -> Result<File> {
     let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
     lock_for_conversion(&file, path)?;
-    match std::fs::remove_file(tmp) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => {
-            Err(Error::io(tmp, "remove leftover temporary file", e))
-        }
-        _ => Ok(file),
-    }
+    remove_if_there(tmp, "remove leftover temporary file")?;
+    Ok(file)
 }
 
 /// Syncs `file` (the temporary copy at `path`).

@@ -172,6 +172,20 @@ impl SealDirectory {
         d.chain = ChainBlock::decode(c.rest());
         Some(d)
     }
+
+    /// The sparse index's entries, its bytes read by `read(offset, len)`
+    /// and kept if `keep` holds for them (its CRC, say); none if its length
+    /// overflows, the read fails or `keep` refuses them.
+    pub(crate) fn sparse_index<B: AsRef<[u8]>>(
+        &self,
+        read: impl FnOnce(u64, usize) -> Option<B>,
+        keep: impl FnOnce(&[u8]) -> bool,
+    ) -> Option<Vec<SparseEntry>> {
+        let len = SPARSE_ENTRY_LEN.checked_mul(self.sparse_count.try_into().ok()?)?;
+        let bytes = read(self.sparse_offset, len)?;
+        let entries = bytes.as_ref().chunks_exact(SPARSE_ENTRY_LEN);
+        keep(bytes.as_ref()).then(|| entries.filter_map(SparseEntry::decode).collect())
+    }
 }
 
 /// The SEAL_BEGIN frame, which marks where records end.

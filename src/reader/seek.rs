@@ -4,7 +4,7 @@
 
 use super::{Found, Reader, Tail};
 use crate::error::Result;
-use crate::format::seal::{SparseEntry, SPARSE_ENTRY_LEN};
+use crate::format::seal::SparseEntry;
 use crate::source::seal_trust::sparse_sound;
 
 /// Bytes past the next sparse entry a seek's span takes in (see
@@ -180,17 +180,13 @@ impl Reader {
         };
         if self.seals.sparse_usable.is_none() {
             let (data_start, end) = (self.data_start as u64, self.end as u64);
-            let bytes = usize::try_from(d.sparse_count)
-                .ok()
-                .and_then(|n| n.checked_mul(SPARSE_ENTRY_LEN))
-                .and_then(|len| self.original().read_part(d.sparse_offset, len))
-                .filter(|b| {
-                    crc32fast::hash(b) == d.sparse_crc
-                        && sparse_sound(b, d, data_start, end, self.start_seq)
-                });
-            self.seals.sparse_usable = Some(bytes.is_some());
-            let entries = bytes.iter().flat_map(|b| b.chunks_exact(SPARSE_ENTRY_LEN));
-            self.seals.sparse_index = entries.filter_map(SparseEntry::decode).collect();
+            let sound = |b: &[u8]| {
+                crc32fast::hash(b) == d.sparse_crc
+                    && sparse_sound(b, d, data_start, end, self.start_seq)
+            };
+            let index = d.sparse_index(|at, len| self.original().read_part(at, len), sound);
+            self.seals.sparse_usable = Some(index.is_some());
+            self.seals.sparse_index = index.unwrap_or_default();
         }
         self.seals.sparse_usable == Some(true)
     }

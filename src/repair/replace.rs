@@ -27,11 +27,7 @@ pub(super) fn temp_name(path: &Path) -> PathBuf {
 /// beside it. The segment under its own name was not changed by that
 /// repair (the rename is the last step), and the backup holds every byte.
 pub(super) fn remove_leftovers(tmp: &Path) -> Result<()> {
-    match std::fs::remove_file(tmp) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(tmp, "remove", e)),
-    }
+    crate::sys::remove_if_there(tmp, "remove")?;
     for c in torn_copies(tmp) {
         std::fs::remove_file(&c).map_err(|e| Error::io(&c, "remove", e))?;
     }

@@ -110,6 +110,16 @@ pub fn sync_parent(path: &Path) -> crate::Result<()> {
     sync_dir(dir).map_err(|e| crate::Error::io(dir, "fsync directory", e))
 }
 
+/// Removes the file at `path`: whether it was there (a file already gone
+/// is no error); any other failure is the error of `doing` on `path`.
+pub fn remove_if_there(path: &Path, doing: &str) -> crate::Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(crate::Error::io(path, doing, e)),
+    }
+}
+
 /// `path` with `suffix` appended to its file name.
 pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();

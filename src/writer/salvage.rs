@@ -122,11 +122,7 @@ pub fn salvage_run(segment: &Path, origin: Options, run: &Run) -> Result<Salvage
     // Where the copy is written first.
     let tmp = crate::sys::with_suffix(&to, ".tmp");
     // What a crash left while writing a copy: never a file of the log.
-    match std::fs::remove_file(&tmp) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(&tmp, "remove a stale temporary copy", e)),
-    }
+    crate::sys::remove_if_there(&tmp, "remove a stale temporary copy")?;
     let mut done = copy(segment, &tmp, origin, run)?;
     check_copy(&tmp, run)?;
     publish(&tmp, &to)?;

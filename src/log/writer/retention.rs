@@ -73,8 +73,8 @@ impl Shared {
             }
             let gone = st.sealed.pop_front().expect("non-empty");
             let removed = remove_segment(&gone.path);
-            deleted += usize::from(removed.is_ok());
-            if removed.is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound) {
+            deleted += usize::from(matches!(removed, Ok(true)));
+            if removed.is_err() {
                 // Keep it listed; retention tries again on the next roll.
                 st.sealed.push_front(gone);
                 break;
@@ -145,12 +145,9 @@ fn uploaded_segments(dir: &Path, name: &str) -> Box<dyn Fn(u64) -> bool> {
 }
 
 /// Removes the sealed segment at `path`, or its compressed copy if it was
-/// compressed by another (`binlog compress` on a live log's segment).
-fn remove_segment(path: &std::path::Path) -> std::io::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::remove_file(crate::sys::with_suffix(path, ".zst"))
-        }
-        r => r,
-    }
+/// compressed by another (`binlog compress` on a live log's segment):
+/// whether either was there.
+fn remove_segment(path: &std::path::Path) -> crate::Result<bool> {
+    use crate::sys::{remove_if_there, with_suffix};
+    Ok(remove_if_there(path, "remove")? || remove_if_there(&with_suffix(path, ".zst"), "remove")?)
 }

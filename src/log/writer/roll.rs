@@ -143,12 +143,8 @@ impl Shared {
     /// before: resumed, it would number them again). If it cannot be
     /// removed now, the next roll removes it first (`leftover`).
     pub(super) fn remove_created(&self, st: &mut State, path: &Path) {
-        if path.symlink_metadata().is_ok() {
-            if let Err(gone) = std::fs::remove_file(path) {
-                if gone.kind() != std::io::ErrorKind::NotFound {
-                    st.leftover = Some(path.to_path_buf());
-                }
-            }
+        if path.symlink_metadata().is_ok() && crate::sys::remove_if_there(path, "remove").is_err() {
+            st.leftover = Some(path.to_path_buf());
         }
     }
 
@@ -180,19 +176,15 @@ impl Shared {
             return Ok(());
         };
         let (next, current) = (st.segment_no.saturating_add(1), st.segment_no);
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                let doing = format!(
-                    "remove the empty segment {next} a failed roll left (no roll starts while \
-                     it is there: the next segment would have its number; the log goes on \
-                     in segment {current})"
-                );
-                let err = Error::io(&path, &doing, e);
-                st.leftover = Some(path);
-                Err(err)
-            }
-            // Removed, or gone already.
-            _ => Ok(()),
+        let doing = format!(
+            "remove the empty segment {next} a failed roll left (no roll starts while it is \
+             there: the next segment would have its number; the log goes on in segment {current})"
+        );
+        // Removed, or gone already: done.
+        if let Err(err) = crate::sys::remove_if_there(&path, &doing) {
+            st.leftover = Some(path);
+            return Err(err);
         }
+        Ok(())
     }
 }
