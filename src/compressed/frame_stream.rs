@@ -9,13 +9,13 @@
 //! next block's header), so it stops after the block asked for.
 //!
 //! A frame decompressed in parts has zstd's checksum check turned off: the
-//! stream checks it (`xxh64`) once it holds the whole frame, on reaching
+//! stream checks it (XXH64, twox-hash's) once it holds the whole frame, on reaching
 //! its end unless it reads for a seek, else in `check_checksum`. Bytes
 //! handed out before that are checked by the caller (every part of a
 //! segment carries a CRC). A frame decompressed whole is checked by zstd.
 //! zstd's own check, on in parts, would hash every block it decodes, also
 //! for a seek that decodes only part of a frame (docs/PERFORMANCE.md, the
-//! seek); zstd does not export its XXH64, hence `xxh64`.
+//! seek); zstd does not export its XXH64, hence twox-hash.
 //!
 //! A frame that fails still yields the bytes zstd wrote before the
 //! failure, as in parts: a frame decompressed whole that fails is
@@ -27,7 +27,6 @@
 use super::frame_decoder::{damaged, states_size, Frame};
 use super::seek_table::FrameEntry;
 use super::source::{read_frame, Source};
-use super::xxh64::xxh64;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::u32_at;
 use std::path::Path;
@@ -180,7 +179,7 @@ impl FrameStream {
         }
         self.unchecked = false;
         let stated = self.src.len().checked_sub(4);
-        if stated.map(|at| u32_at(&self.src, at)) != Some(xxh64(&self.out) as u32) {
+        if stated.map(|at| u32_at(&self.src, at)) != Some(twox_hash::XxHash64::oneshot(0, &self.out) as u32) {
             let code = 0usize.wrapping_sub(ZSTD_ErrorCode::ZSTD_error_checksum_wrong as usize);
             self.failure = Some(frame.error(ErrorKind::CorruptFrame, damaged(code)));
         }
@@ -798,5 +797,67 @@ mod tests {
             Ok(())
         });
         check(ahead.take().unwrap().result.unwrap_err());
+    }
+}
+
+/// XXH64 as the stream checks a frame with it: its low 32 bits are the
+/// checksum zstd writes.
+#[cfg(test)]
+mod xxh64_tests {
+    fn xxh64(bytes: &[u8]) -> u64 {
+        twox_hash::XxHash64::oneshot(0, bytes)
+    }
+    use zstd::zstd_safe::{CCtx, CParameter};
+
+    #[test]
+    fn xxh64_of_nothing_is_the_reference_value() {
+        assert_eq!(xxh64(b""), 0xEF46_DB37_51D8_E999);
+    }
+
+    fn data() -> Vec<u8> {
+        (0..1_000_003u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect()
+    }
+
+    /// The checksum zstd writes at the end of a frame holding `bytes`.
+    fn zstd_checksum(c: &mut CCtx<'_>, bytes: &[u8]) -> u32 {
+        let mut frame = Vec::with_capacity(bytes.len() + 1024);
+        c.compress2(&mut frame, bytes).unwrap();
+        u32::from_le_bytes(frame[frame.len() - 4..].try_into().unwrap())
+    }
+
+    fn checksumming() -> CCtx<'static> {
+        let mut c = CCtx::create();
+        c.set_parameter(CParameter::ChecksumFlag(true)).unwrap();
+        c
+    }
+
+    /// zstd's checksum of every length up to 300 bytes (each path through
+    /// stripes, words, a half word and bytes) and of a frame's worth.
+    #[test]
+    fn xxh64_s_low_32_bits_are_the_checksum_zstd_writes_in_a_frame() {
+        let data = data();
+        let mut c = checksumming();
+        let lens = (0..300).chain([4_096, 131_073, data.len()]);
+        for len in lens {
+            let written = zstd_checksum(&mut c, &data[..len]);
+            assert_eq!(xxh64(&data[..len]) as u32, written, "{len} bytes");
+        }
+    }
+
+    /// The same of bytes that start at every offset from an 8-byte
+    /// boundary (a frame's bytes need not be aligned).
+    #[test]
+    fn xxh64_of_bytes_at_any_alignment_is_zstds_checksum() {
+        let data = data();
+        let mut c = checksumming();
+        for from in 1..8 {
+            for len in [7, 31, 32, 33, 100, 65_537] {
+                let bytes = &data[from..from + len];
+                let written = zstd_checksum(&mut c, bytes);
+                assert_eq!(xxh64(bytes) as u32, written, "{len} bytes from {from}");
+            }
+        }
     }
 }

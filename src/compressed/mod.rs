@@ -5,7 +5,6 @@
 //! it needs.
 //!
 //! - `seek_table`, `cuts`, `type_copies`: layouts and choices, no I/O;
-//!   `xxh64`: a frame's checksum, checked after a read in parts;
 //!   `frame_writer`: frames and seek table written;
 //! - `open`, `frame_decoder`, `frame_stream`, `segment`, `copy_read`:
 //!   reading from any `source` (a file or a remote object), a zstd block
@@ -41,7 +40,6 @@ pub mod source;
 mod test_segment;
 #[allow(missing_docs)]
 pub mod type_copies;
-mod xxh64;
 
 pub use compress::{compress_segment, compress_segment_with_copies, CompressOptions, Converted};
 pub use decompress::decompress_segment;
