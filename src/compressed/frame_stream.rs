@@ -179,7 +179,9 @@ impl FrameStream {
         }
         self.unchecked = false;
         let stated = self.src.len().checked_sub(4);
-        if stated.map(|at| u32_at(&self.src, at)) != Some(twox_hash::XxHash64::oneshot(0, &self.out) as u32) {
+        if stated.map(|at| u32_at(&self.src, at))
+            != Some(twox_hash::XxHash64::oneshot(0, &self.out) as u32)
+        {
             let code = 0usize.wrapping_sub(ZSTD_ErrorCode::ZSTD_error_checksum_wrong as usize);
             self.failure = Some(frame.error(ErrorKind::CorruptFrame, damaged(code)));
         }

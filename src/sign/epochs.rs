@@ -35,14 +35,11 @@ pub(super) struct EpochKeys {
     kept: Vec<Epoch>,
 }
 
-/// One epoch's key (its seed) and the master's certificate of it,
-/// `checked` once verified (when the key is first used: a year of hourly
-/// keys checked at once would hold up the writer's open).
+/// One epoch's key (its seed) and the master's certificate of it.
 struct Epoch {
     index: u64,
     seed: [u8; HASH_LEN],
     cert: [u8; SIGNATURE_LEN],
-    checked: bool,
 }
 
 /// What a master key's certificate signs (after `CERT_CONTEXT`): keyed
@@ -79,12 +76,7 @@ impl EpochKeys {
                 let start = start_ns + index as i64 * len_ns;
                 let message = [CERT_CONTEXT, &cert_link(&key, start)].concat();
                 let cert = master.sign(&message).as_ref().try_into().expect("64 bytes");
-                Ok(Epoch {
-                    index,
-                    seed,
-                    cert,
-                    checked: true,
-                })
+                Ok(Epoch { index, seed, cert })
             })
             .collect::<Result<_>>()?;
         let keys = EpochKeys {
@@ -97,9 +89,8 @@ impl EpochKeys {
         write_key_file(path, &keys.text(), 0o600)
     }
 
-    /// The epoch key file at `path`, whose `text` was read: the first key's
-    /// certificate checked against the master key it names (each other's
-    /// when it is first used: `signer`).
+    /// The epoch key file at `path`, whose `text` was read: each key's
+    /// certificate checked against the master key it names.
     pub(super) fn parse(path: &Path, text: &str) -> Result<EpochKeys> {
         let bad = |what: String| {
             let what = format!("not an epoch key file of libbinlog: {what}");
@@ -126,23 +117,20 @@ impl EpochKeys {
                 [index, seed, cert] => (|| {
                     let (index, seed, cert) =
                         (index.parse().ok()?, from_hex(seed)?, from_hex(cert)?);
-                    let checked = false;
-                    Some(Epoch {
-                        index,
-                        seed,
-                        cert,
-                        checked,
-                    })
+                    Some(Epoch { index, seed, cert })
                 })(),
                 _ => None,
             };
             let epoch = epoch.ok_or_else(|| bad(format!("line {line} is not an epoch")))?;
+            if !keys.certified(&epoch) {
+                let what = "its key is not the master key's (changed, or another's)";
+                return Err(bad(format!("line {line}: {what}")));
+            }
             keys.kept.push(epoch);
         }
         if keys.kept.is_empty() {
             return Err(bad("no epoch key left".into()));
         }
-        keys.check(0)?;
         Ok(keys)
     }
 
@@ -151,23 +139,10 @@ impl EpochKeys {
             .saturating_add((index as i64).saturating_mul(self.len_ns))
     }
 
-    /// Checks that kept epoch `i`'s key is the master's, for its start,
-    /// once.
-    fn check(&mut self, i: usize) -> Result<()> {
-        let e = &self.kept[i];
-        if e.checked {
-            return Ok(());
-        }
+    /// Whether epoch `e`'s key is the master's, for its start.
+    fn certified(&self, e: &Epoch) -> bool {
         let link = cert_link(&super::key_bytes(&pair_of(&e.seed)), self.start_of(e.index));
-        if !self.master.signed(CERT_CONTEXT, &link, &e.cert) {
-            let what = format!(
-                "the key of epoch {} is not the master key's (changed, or another's)",
-                e.index
-            );
-            return Err(Error::file(ErrorKind::InvalidArgument, &self.path, what));
-        }
-        self.kept[i].checked = true;
-        Ok(())
+        self.master.signed(CERT_CONTEXT, &link, &e.cert)
     }
 
     /// The file's text: the schedule's line, then one line per epoch kept.
@@ -195,20 +170,18 @@ impl EpochKeys {
     /// The key that signs records from `t` on, and its certificate: the
     /// oldest kept epoch's that ends after `t` (the newest kept if none
     /// does: past the schedule's end, the last key signs on).
-    pub(super) fn signer(&mut self, t: i64) -> Result<(Ed25519KeyPair, EpochCert)> {
+    pub(super) fn signer(&self, t: i64) -> (Ed25519KeyPair, EpochCert) {
         let ends_after = |e: &Epoch| self.start_of(e.index + 1) > t;
         let i = self.kept.iter().position(ends_after);
-        let i = i.unwrap_or(self.kept.len() - 1);
-        self.check(i)?;
-        let e = &self.kept[i];
+        let e = &self.kept[i.unwrap_or(self.kept.len() - 1)];
         let (start_ns, signature) = (self.start_of(e.index), e.cert);
-        Ok((
+        (
             pair_of(&e.seed),
             EpochCert {
                 start_ns,
                 signature,
             },
-        ))
+        )
     }
 
     /// Erases the keys of the epochs that end by `t` (all but the last),

@@ -144,20 +144,20 @@ impl Signing {
 
     /// The signature of `context` followed by `link`, by the key that signs
     /// records from `at` on (an epoch key's: `EpochKeys::signer`).
-    fn sign(&self, context: &[u8], link: &[u8; HASH_LEN], at: i64) -> Result<Signed> {
+    fn sign(&self, context: &[u8], link: &[u8; HASH_LEN], at: i64) -> Signed {
         let message = [context, link].concat();
         let signed = |pair: &Ed25519KeyPair, epoch| Signed {
             key: key_bytes(pair),
             signature: pair.sign(&message).as_ref().try_into().expect("64 bytes"),
             epoch,
         };
-        Ok(match &*self.keys {
+        match &*self.keys {
             Keys::One(pair) => signed(pair, None),
             Keys::Epochs(keys) => {
-                let (pair, cert) = keys.lock().signer(at)?;
+                let (pair, cert) = keys.lock().signer(at);
                 signed(&pair, Some(cert))
             }
-        })
+        }
     }
 
     /// A new key, written to `path` (readable by its owner only) and its
@@ -224,15 +224,14 @@ impl Signing {
     ) -> Result<ChainBlock> {
         let end = dir.records_end;
         let mut head = self.head.lock();
-        let read = |at, buf: &mut [u8]| file.read_exact_at(buf, at);
-        // On from the live segment's last checkpoint, if this is it; else
-        // the whole segment, on two threads.
-        let digest = match head.live.take() {
-            Some(mut l) if l.segment_no == no && l.hashed_to <= end => {
-                digest_on(&mut l.hasher, l.hashed_to..end, read)
-            }
-            _ => digest_in_two(end, read),
-        }
+        // On from the live segment's last checkpoint, if this is it.
+        let (mut hasher, from) = match head.live.take() {
+            Some(l) if l.segment_no == no && l.hashed_to <= end => (l.hasher, l.hashed_to),
+            _ => (blake3::Hasher::new(), 0),
+        };
+        let digest = digest_on(&mut hasher, from..end, |at, buf| {
+            file.read_exact_at(buf, at)
+        })
         .map_err(|e| Error::io_at(path, end, "digest for the seal", e))?;
         let mut block = ChainBlock {
             digest,
@@ -243,15 +242,12 @@ impl Signing {
         };
         let link = link(&block, dir);
         // By the key of its oldest record's epoch (any for no record).
-        let oldest = if dir.record_count > 0 {
-            dir.min_ts
-        } else {
-            i64::MIN
-        };
-        let signed = self.sign(SEAL_CONTEXT, &link, oldest)?;
+        let oldest = (dir.record_count > 0).then_some(dir.min_ts);
+        let oldest = oldest.unwrap_or(i64::MIN);
+        let signed = self.sign(SEAL_CONTEXT, &link, oldest);
         (block.key, block.signature, block.epoch) = (signed.key, signed.signature, signed.epoch);
         let next_seq = dir.last_seq + u64::from(dir.record_count > 0);
-        let signed = self.signed_head(&head, (no, end, next_seq), digest, block.prev)?;
+        let signed = self.signed_head(&head, (no, end, next_seq), digest, block.prev);
         head.pending = Some((link, signed));
         Ok(block)
     }
@@ -264,7 +260,7 @@ impl Signing {
         (no, end, next_seq): (u64, u64, u64),
         digest: [u8; HASH_LEN],
         prev: [u8; HASH_LEN],
-    ) -> Result<SignedHead> {
+    ) -> SignedHead {
         let mut signed = SignedHead {
             log: head.log.clone(),
             next_seq,
@@ -276,9 +272,9 @@ impl Signing {
             signature: [0; SIGNATURE_LEN],
             epoch: None,
         };
-        let by = self.sign(HEAD_CONTEXT, &signed.link(), i64::MIN)?;
+        let by = self.sign(HEAD_CONTEXT, &signed.link(), i64::MIN);
         (signed.key, signed.signature, signed.epoch) = (PublicKey(by.key), by.signature, by.epoch);
-        Ok(signed)
+        signed
     }
 
     /// Signs a checkpoint of log segment `segment_no` at `path`, whose
@@ -305,7 +301,7 @@ impl Signing {
             hasher,
             hashed_to,
         });
-        let signed = self.signed_head(&head, (no, end, next_seq), digest, head.link)?;
+        let signed = self.signed_head(&head, (no, end, next_seq), digest, head.link);
         let failed = |e| Error::io(&head_path, "write signed head", e);
         signed.write(&head_path).map_err(failed)
     }
@@ -407,16 +403,6 @@ fn digest_on(
     range: std::ops::Range<u64>,
     read: impl Fn(u64, &mut [u8]) -> std::io::Result<()>,
 ) -> std::io::Result<[u8; HASH_LEN]> {
-    feed(hasher, range, &read)?;
-    Ok(*hasher.finalize().as_bytes())
-}
-
-/// Hashes the bytes `range` into `hasher`, read piece by piece by `read`.
-fn feed(
-    hasher: &mut blake3::Hasher,
-    range: std::ops::Range<u64>,
-    read: &impl Fn(u64, &mut [u8]) -> std::io::Result<()>,
-) -> std::io::Result<()> {
     let mut buf = vec![0u8; DIGEST_PIECE.min((range.end - range.start) as usize)];
     let mut at = range.start;
     while at < range.end {
@@ -425,35 +411,7 @@ fn feed(
         hasher.update(&buf[..n]);
         at += n as u64;
     }
-    Ok(())
-}
-
-/// BLAKE3 of the bytes `0 .. end` that `read` reads, the same digest as
-/// `digest_on`'s: of a few MB and more, the two subtrees under BLAKE3's
-/// root hashed on two threads (a seal's digest then takes half the time
-/// on a host whose other core the writer left idle).
-fn digest_in_two(
-    end: u64,
-    read: impl Fn(u64, &mut [u8]) -> std::io::Result<()> + Sync,
-) -> std::io::Result<[u8; HASH_LEN]> {
-    use blake3::hazmat::{left_subtree_len, merge_subtrees_root, HasherExt, Mode};
-    if end < 4 * DIGEST_PIECE as u64 {
-        return digest_on(&mut blake3::Hasher::new(), 0..end, read);
-    }
-    let subtree = |range: std::ops::Range<u64>| {
-        let mut h = blake3::Hasher::new();
-        h.set_input_offset(range.start);
-        feed(&mut h, range, &read).map(|()| h.finalize_non_root())
-    };
-    let left = left_subtree_len(end);
-    let (l, r) = std::thread::scope(|s| {
-        let l = s.spawn(|| subtree(0..left));
-        (
-            l.join().expect("hashing does not panic"),
-            subtree(left..end),
-        )
-    });
-    Ok(*merge_subtrees_root(&l?, &r?, Mode::Hash).as_bytes())
+    Ok(*hasher.finalize().as_bytes())
 }
 
 /// BLAKE3 of the original bytes `0 .. end` of the segment `source` reads
@@ -469,33 +427,4 @@ pub(crate) fn digest_of_source(source: &dyn SegmentSource, end: u64) -> Option<[
         Ok(())
     })
     .ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_digest_in_two_is_blake3_of_the_bytes() {
-        let bytes: Vec<u8> = (0..9 << 20)
-            .map(|i: u32| (i * 7 + i / 4093) as u8)
-            .collect();
-        let read = |at: u64, buf: &mut [u8]| {
-            buf.copy_from_slice(&bytes[at as usize..at as usize + buf.len()]);
-            Ok(())
-        };
-        for end in [
-            0,
-            1,
-            1024,
-            4 << 20,
-            (4 << 20) + 1,
-            (8 << 20) - 1,
-            8 << 20,
-            9 << 20,
-        ] {
-            let want = *blake3::hash(&bytes[..end as usize]).as_bytes();
-            assert_eq!(digest_in_two(end, read).unwrap(), want, "{end} bytes");
-        }
-    }
 }
