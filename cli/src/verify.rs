@@ -42,11 +42,7 @@ pub struct VerifyArgs {
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let verify_remote = |log: &_| remote::verify_log(log, &args.trust);
-    if let Some(done) = remote::run_on_urls(
-        &args.source.paths,
-        args.source.log.as_deref(),
-        &verify_remote,
-    ) {
+    if let Some(done) = remote::run_on_urls(&args.source, &verify_remote) {
         return done;
     }
     let sources = args.source.resolve()?;
@@ -85,7 +81,7 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
         let what = format!("{} of {} could not be checked", sum.unreadable, sum.files());
         return Err(CliError::io(what));
     }
-    Ok(Outcome::damaged_if(sum.damaged + sum.manifests > 0))
+    Ok(Outcome::Damaged.when(sum.damaged + sum.manifests > 0))
 }
 
 #[derive(Default)]
