@@ -55,10 +55,7 @@ impl Created {
         let opened = Arc::clone(&self.opened);
         Arc::new(move |event| {
             if let SegmentEvent::Opened(s) = event {
-                opened
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(s.path.clone());
+                lock_vec(&opened).push(s.path.clone());
             }
             Ok(())
         })
@@ -68,11 +65,7 @@ impl Created {
     /// are new, then the directory if the write made it and it is left
     /// empty.
     pub(super) fn remove(&self) {
-        let opened = self
-            .opened
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let opened = lock_vec(&self.opened).clone();
         let new_files = self.files.iter().filter(|(_, existed)| !existed);
         for path in new_files.map(|(p, _)| p).chain(&opened) {
             if exists(path) && unused(path) {
@@ -84,6 +77,10 @@ impl Created {
             let _ = std::fs::remove_dir(&self.dir);
         }
     }
+}
+
+fn lock_vec(v: &Mutex<Vec<PathBuf>>) -> std::sync::MutexGuard<'_, Vec<PathBuf>> {
+    v.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Whether there is a directory entry at `path` (a dangling link too).
