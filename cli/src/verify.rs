@@ -78,7 +78,8 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     }
     out.flush()?;
     if sum.unreadable > 0 {
-        let what = format!("{} of {} could not be checked", sum.unreadable, sum.files());
+        let files = counted(sum.segments, "file");
+        let what = format!("{} of {files} could not be checked", sum.unreadable);
         return Err(CliError::io(what));
     }
     Ok(Outcome::Damaged.when(sum.damaged + sum.manifests > 0))
@@ -124,10 +125,6 @@ impl Summary {
         self.damaged == 0 && self.manifests == 0 && self.unreadable == 0
     }
 
-    fn files(&self) -> String {
-        counted(self.segments, "file")
-    }
-
     fn line(&self) -> String {
         let segments = counted(self.segments, "segment");
         let intact = counted(self.records, "intact record");
@@ -136,7 +133,7 @@ impl Summary {
             return format!("verify: clean: {segments}, {records}");
         }
         if self.damaged == 0 && self.manifests == 0 {
-            let (n, files) = (self.unreadable, self.files());
+            let (n, files) = (self.unreadable, counted(self.segments, "file"));
             return format!("verify: NOT CHECKED: {n} of {files} could not be checked; {intact}");
         }
         // What is wrong, each kind counted (`{s}`: the plural ending).
