@@ -12,6 +12,7 @@ use crate::protowire::{
 use crate::time;
 use binlog::{Error, ErrorKind, TypeSchema};
 use ciborium::de::Error as CborError;
+use num_bigint::{BigInt, Sign};
 use prost_reflect::prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, Kind as ReflectKind};
 use prost_reflect::{MessageDescriptor, SerializeOptions};
@@ -404,8 +405,10 @@ fn cbor_to_json(v: ciborium::Value) -> Value {
         C::Integer(i) => integer(i.into()),
         C::Tag(tag, inner) => match (tag, *inner) {
             (2 | 3, C::Bytes(magnitude)) => {
-                let text = bignum(tag == 3, &magnitude);
-                text.parse().map_or(Value::String(text), integer)
+                // n (tag 2), or -1 - n (tag 3).
+                let n = BigInt::from_bytes_be(Sign::Plus, &magnitude);
+                let n = if tag == 3 { -(n + 1u8) } else { n };
+                i128::try_from(&n).map_or_else(|_| Value::String(n.to_string()), integer)
             }
             (_, inner) => cbor_to_json(inner),
         },
@@ -433,31 +436,6 @@ fn cbor_to_json(v: ciborium::Value) -> Value {
 /// An integer as a JSON number if it fits 64 bits, else as its decimal text.
 fn integer(i: i128) -> Value {
     serde_json::to_value(i).unwrap_or_else(|_| Value::String(i.to_string()))
-}
-
-/// The decimal text of a CBOR bignum of big-endian `magnitude` n: n (tag
-/// 2), or -1 - n (tag 3, `negative`).
-fn bignum(negative: bool, magnitude: &[u8]) -> String {
-    // Decimal digits, the least significant first.
-    let mut digits = vec![0u32];
-    let mul_add = |digits: &mut Vec<u32>, times: u32, mut carry: u32| {
-        for d in digits.iter_mut() {
-            carry += *d * times;
-            (*d, carry) = (carry % 10, carry / 10);
-        }
-        while carry > 0 {
-            digits.push(carry % 10);
-            carry /= 10;
-        }
-    };
-    for &b in magnitude {
-        mul_add(&mut digits, 256, b.into());
-    }
-    if negative {
-        mul_add(&mut digits, 1, 1);
-    }
-    let digits = digits.iter().rev().map(|&d| char::from(b'0' + d as u8));
-    negative.then_some('-').into_iter().chain(digits).collect()
 }
 
 /// `t.All`, a message with a field of every kind (`f11`, a float, `f12`,

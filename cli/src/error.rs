@@ -29,19 +29,12 @@ impl Outcome {
         ExitCode::from(self as u8)
     }
 
-    /// 1 when `cond`: for a read, the library's rule of records missing
+    /// This outcome when `cond`, else `Clean`: `Damaged.when(...)` for a
+    /// read, by the library's rule of records missing
     /// (`binlog::records_missing`, `LogReader::records_missing`), whatever
-    /// the command.
-    pub fn damaged_if(cond: bool) -> Outcome {
-        Outcome::Damaged.when(cond)
-    }
-
-    /// 3 when `cond`: payloads printed raw because they did not decode.
-    pub fn undecodable_if(cond: bool) -> Outcome {
-        Outcome::Undecodable.when(cond)
-    }
-
-    fn when(self, cond: bool) -> Outcome {
+    /// the command; `Undecodable.when(...)` for payloads printed raw
+    /// because they did not decode.
+    pub fn when(self, cond: bool) -> Outcome {
         match cond {
             true => self,
             false => Outcome::Clean,
@@ -49,15 +42,20 @@ impl Outcome {
     }
 }
 
-#[derive(Debug)]
+/// Each shown as its message.
+#[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// Bad arguments or input the tool cannot use (exit 2).
+    #[error("{0}")]
     Usage(String),
     /// A file could not be read or written (exit 2).
+    #[error("{0}")]
     Io(String),
     /// The log is damaged where the command had to read it (exit 1).
+    #[error("{0}")]
     Damaged(String),
     /// Standard output was closed by its reader (exit 0, nothing printed).
+    #[error("output closed")]
     BrokenPipe,
 }
 
@@ -103,17 +101,6 @@ impl CliError {
         }
     }
 }
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CliError::Usage(m) | CliError::Io(m) | CliError::Damaged(m) => f.write_str(m),
-            CliError::BrokenPipe => f.write_str("output closed"),
-        }
-    }
-}
-
-impl std::error::Error for CliError {}
 
 /// Writing to standard output: a closed pipe ends the command quietly.
 impl From<io::Error> for CliError {

@@ -98,7 +98,7 @@ impl RecordPrinter {
     /// The exit status of what was printed: records printed raw because
     /// they did not decode make it `Undecodable`.
     pub fn outcome(&self) -> Outcome {
-        Outcome::undecodable_if(self.undecodable > 0)
+        Outcome::Undecodable.when(self.undecodable > 0)
     }
 
     /// Prints record `r`; of log `log` (a merged read), the log's name

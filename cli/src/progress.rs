@@ -99,14 +99,6 @@ impl Progress {
         }
     }
 
-    /// Prints a line above the bar (or plainly without one).
-    pub fn println(&self, line: &str) {
-        match self.bar.is_hidden() {
-            true => eprintln!("{line}"),
-            false => self.bar.println(line),
-        }
-    }
-
     /// Runs `f` (which prints) with the bar hidden.
     pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         self.bar.suspend(f)

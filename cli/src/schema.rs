@@ -38,10 +38,7 @@ pub struct SchemaArgs {
 }
 
 /// A distinct schema and the segments whose header holds it.
-struct Found {
-    schema: TypeSchema,
-    segments: Vec<String>,
-}
+type Found = (TypeSchema, Vec<String>);
 
 pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
     let files = paths::all_files(&args.source.resolve()?);
@@ -61,53 +58,52 @@ pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
         let wanted = r.header().schemas.iter();
         let wanted = wanted.filter(|s| args.type_name.as_ref().is_none_or(|t| *t == s.type_name));
         for s in wanted {
-            let k = found.iter().position(|f| f.schema == *s);
+            let k = found.iter().position(|f| f.0 == *s);
             let k = k.unwrap_or_else(|| {
-                let (schema, segments) = (s.clone(), Vec::new());
-                found.push(Found { schema, segments });
+                found.push((s.clone(), Vec::new()));
                 found.len() - 1
             });
-            found[k].segments.push(paths::show(file));
+            found[k].1.push(paths::show(file));
             newest = Some(k);
         }
     }
     if let (Some(out), Some(t)) = (&args.out, &args.type_name) {
-        let Some(newest) = newest.map(|k| &found[k]) else {
+        let Some((newest, _)) = newest.map(|k| &found[k]) else {
             let none = format!("no segment holds a schema of type {t:?}");
             return Err(CliError::usage(none));
         };
-        if newest.schema.schema.is_empty() {
-            let e = &newest.schema.encoding;
+        if newest.schema.is_empty() {
+            let e = &newest.encoding;
             let none = format!("type {t:?} ({e}) has no schema document");
             return Err(CliError::usage(none));
         }
-        crate::paths::write_whole(out, &newest.schema.schema)
+        crate::paths::write_whole(out, &newest.schema)
             .map_err(|e| CliError::io_on(out.display(), e))?;
     } else {
         print(&found, args.json)?;
     }
-    Ok(Outcome::damaged_if(binlog::records_missing([], damaged)))
+    Ok(Outcome::Damaged.when(binlog::records_missing([], damaged)))
 }
 
 fn print(found: &[Found], as_json: bool) -> CliResult<()> {
     let mut out = output::stdout();
     if as_json {
-        let schemas = found.iter().map(|f| {
-            let mut v = schema_json(&f.schema);
-            v["segments"] = json!(f.segments);
+        let schemas = found.iter().map(|(schema, segments)| {
+            let mut v = schema_json(schema);
+            v["segments"] = json!(segments);
             v
         });
         let doc = json!({ "schemas": schemas.collect::<Vec<_>>() });
         output::print_json_document(&mut out, &doc)?;
     } else {
-        for f in found {
-            let n = f.segments.len();
-            let (first, last) = (&f.segments[0], &f.segments[n - 1]);
+        for (schema, segments) in found {
+            let n = segments.len();
+            let (first, last) = (&segments[0], &segments[n - 1]);
             let segments = match n {
                 1 => format!("in {first}"),
                 _ => format!("in {n} segments, {first} .. {last}"),
             };
-            let (name, text) = (&f.schema.type_name, schema_text(&f.schema));
+            let (name, text) = (&schema.type_name, schema_text(schema));
             writeln!(out, "{name}: {text}; {segments}")?;
         }
     }

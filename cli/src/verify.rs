@@ -42,11 +42,7 @@ pub struct VerifyArgs {
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let verify_remote = |log: &_| remote::verify_log(log, &args.trust);
-    if let Some(done) = remote::run_on_urls(
-        &args.source.paths,
-        args.source.log.as_deref(),
-        &verify_remote,
-    ) {
+    if let Some(done) = remote::run_on_urls(&args.source, &verify_remote) {
         return done;
     }
     let sources = args.source.resolve()?;
@@ -82,10 +78,11 @@ pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     }
     out.flush()?;
     if sum.unreadable > 0 {
-        let what = format!("{} of {} could not be checked", sum.unreadable, sum.files());
+        let files = counted(sum.segments, "file");
+        let what = format!("{} of {files} could not be checked", sum.unreadable);
         return Err(CliError::io(what));
     }
-    Ok(Outcome::damaged_if(sum.damaged + sum.manifests > 0))
+    Ok(Outcome::Damaged.when(sum.damaged + sum.manifests > 0))
 }
 
 #[derive(Default)]
@@ -128,10 +125,6 @@ impl Summary {
         self.damaged == 0 && self.manifests == 0 && self.unreadable == 0
     }
 
-    fn files(&self) -> String {
-        counted(self.segments, "file")
-    }
-
     fn line(&self) -> String {
         let segments = counted(self.segments, "segment");
         let intact = counted(self.records, "intact record");
@@ -140,7 +133,7 @@ impl Summary {
             return format!("verify: clean: {segments}, {records}");
         }
         if self.damaged == 0 && self.manifests == 0 {
-            let (n, files) = (self.unreadable, self.files());
+            let (n, files) = (self.unreadable, counted(self.segments, "file"));
             return format!("verify: NOT CHECKED: {n} of {files} could not be checked; {intact}");
         }
         // What is wrong, each kind counted (`{s}`: the plural ending).

@@ -111,7 +111,7 @@ fn places(paths: &[PathBuf]) -> CliResult<(Option<PathBuf>, Option<String>)> {
 
 /// The exit status of the merged read `r`, as of a read of one log.
 pub(crate) fn outcome(r: &MergedReader) -> Outcome {
-    Outcome::damaged_if(r.records_missing())
+    Outcome::Damaged.when(r.records_missing())
 }
 
 /// The gaps and damaged regions of a merged read said so far, per log.

@@ -40,11 +40,11 @@ pub fn check_source(
             for f in &rep.findings {
                 match f.kind {
                     FindingKind::ManifestDamaged => {
-                        progress.println(&format!("damaged: {}", f.message));
+                        progress.suspend(|| eprintln!("damaged: {}", f.message));
                         position_unknown = true;
                     }
                     FindingKind::ManifestUnused => {
-                        progress.println(&format!("note: {}", f.message))
+                        progress.suspend(|| eprintln!("note: {}", f.message))
                     }
                     _ => return Err(CliError::io(f.message.clone())),
                 }

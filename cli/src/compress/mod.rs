@@ -72,7 +72,7 @@ pub fn run_compress(args: &CompressArgs) -> CliResult<Outcome> {
 }
 
 pub fn run_decompress(args: &DecompressArgs) -> CliResult<Outcome> {
-    let files = named(&args.paths);
+    let files: Vec<Target> = args.paths.iter().map(|p| (p.clone(), false)).collect();
     convert_all(&files, "decompress", decompress_segment)
 }
 
@@ -84,15 +84,19 @@ fn convert_all(
     what: &str,
     mut convert: impl FnMut(&Path) -> binlog::Result<Converted>,
 ) -> CliResult<Outcome> {
-    let paths: Vec<PathBuf> = files.iter().map(|t| t.path.clone()).collect();
+    let paths: Vec<PathBuf> = files.iter().map(|t| t.0.clone()).collect();
     let mut progress = Progress::bytes(crate::paths::total_len(&paths), what);
     let mut first_error = None;
-    for t in files {
-        let len = std::fs::metadata(&t.path).map_or(0, |m| m.len());
-        match convert(&t.path) {
+    // Segments a directory may hold that are not to be compressed (yet):
+    // the one being written (a writer holds it) and unsealed ones.
+    let skippable =
+        |e: &binlog::Error| matches!(e.kind(), ErrorKind::Locked | ErrorKind::InvalidArgument);
+    for (path, in_dir) in files {
+        let len = std::fs::metadata(path).map_or(0, |m| m.len());
+        match convert(path) {
             Ok(done) => progress.suspend(|| println!("{}", line(&done))),
-            Err(e) if skippable(t, &e) => {
-                let skipped = format!("{}: skipped: {}", t.path.display(), e.detail());
+            Err(e) if *in_dir && skippable(&e) => {
+                let skipped = format!("{}: skipped: {}", path.display(), e.detail());
                 progress.suspend(|| println!("{skipped}"));
             }
             // The first error is the command's (printed by `main`).
@@ -117,25 +121,15 @@ fn line(done: &Converted) -> String {
 // Which files `binlog compress` converts: the files named, and in each
 // directory named its `*.binlog` files, in name order.
 
-/// A file to convert; `in_dir` when it was found in a directory named
-/// (one that is not to be converted yet is then skipped, not an error).
-struct Target {
-    path: PathBuf,
-    in_dir: bool,
-}
-
-/// The files named, as they are.
-fn named(paths: &[PathBuf]) -> Vec<Target> {
-    let in_dir = false;
-    let targets = paths.iter().cloned().map(|path| Target { path, in_dir });
-    targets.collect()
-}
+/// A file to convert, and whether it was found in a directory named (one
+/// that is not to be converted yet is then skipped, not an error).
+type Target = (PathBuf, bool);
 
 fn segments(paths: &[PathBuf]) -> CliResult<Vec<Target>> {
     let mut files = Vec::new();
     for p in paths {
         if !p.is_dir() {
-            files.extend(named(std::slice::from_ref(p)));
+            files.push((p.clone(), false));
             continue;
         }
         let entries = std::fs::read_dir(p).map_err(|e| CliError::io_on(p.display(), e))?;
@@ -144,13 +138,7 @@ fn segments(paths: &[PathBuf]) -> CliResult<Vec<Target>> {
             .filter(|f| f.extension().is_some_and(|x| x == "binlog") && f.is_file())
             .collect();
         found.sort();
-        files.extend(found.into_iter().map(|path| Target { path, in_dir: true }));
+        files.extend(found.into_iter().map(|path| (path, true)));
     }
     Ok(files)
-}
-
-/// Segments a directory may hold that are not to be compressed (yet): the
-/// one being written (a writer holds it) and unsealed ones.
-fn skippable(t: &Target, e: &binlog::Error) -> bool {
-    t.in_dir && matches!(e.kind(), ErrorKind::Locked | ErrorKind::InvalidArgument)
 }

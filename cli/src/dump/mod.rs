@@ -63,7 +63,7 @@ pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
         damaged += usize::from(dump_file(&f, args, &mut out)?);
     }
     out.flush()?;
-    Ok(Outcome::damaged_if(binlog::records_missing([], damaged)))
+    Ok(Outcome::Damaged.when(binlog::records_missing([], damaged)))
 }
 
 // One line of a dump: a part of the file (its offset, what it is, its

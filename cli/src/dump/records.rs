@@ -11,6 +11,7 @@ use binlog::codec::{
     FLAG_HAS_META, FRAME_HEADER_LEN, KIND_MASK, KIND_RECORD, KIND_SEAL_BEGIN,
 };
 use binlog::Damage;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// The dump of a segment's record region.
@@ -23,7 +24,7 @@ pub(super) struct RecordDump<'m> {
     sealed: bool,
     /// Type names by id, as the library's reader names them (a type whose
     /// defining record it lost included), else as the records define them.
-    types: Vec<Option<String>>,
+    types: HashMap<u32, String>,
     /// The damaged regions the library's reader skipped, in file order:
     /// where the dump resumes after a bad frame (it has no rule of its own).
     regions: Vec<Damage>,
@@ -47,7 +48,7 @@ impl<'m> RecordDump<'m> {
             map,
             data: &map[..end],
             sealed: sealdir.is_some(),
-            types: Vec::new(),
+            types: HashMap::new(),
             regions: Vec::new(),
             zeros_from,
         };
@@ -70,7 +71,7 @@ impl<'m> RecordDump<'m> {
         // verify checks it. A read that fails ends what is known.
         while let Ok(Some(rec)) = r.next() {
             let name = || output::shown_type_name(&rec).into_owned();
-            name_once(&mut self.types, rec.type_id(), name);
+            self.types.entry(rec.type_id()).or_insert_with(name);
         }
         self.regions = r.damages().to_vec();
     }
@@ -156,7 +157,7 @@ impl<'m> RecordDump<'m> {
     ) -> CliResult<()> {
         let r = frame::decode_record(body).expect("checked");
         self.name_type(&r);
-        let named = self.types.get(r.type_id as usize).cloned().flatten();
+        let named = self.types.get(&r.type_id).cloned();
         let tname = named.unwrap_or_else(|| output::lost_type_name(r.type_id));
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let meta = MetaIter::new(r.meta)
@@ -266,20 +267,10 @@ impl<'m> RecordDump<'m> {
     /// record it did not read): the name `r` defines, if it does.
     fn name_type(&mut self, r: &RecordBody<'_>) {
         if let Some(name) = r.defines {
-            name_once(&mut self.types, r.type_id, || {
-                String::from_utf8_lossy(name).into_owned()
-            });
+            let name = || String::from_utf8_lossy(name).into_owned();
+            self.types.entry(r.type_id).or_insert_with(name);
         }
     }
-}
-
-/// Names type `id` in `names` (by id) with `name()`, unless it is named.
-fn name_once(names: &mut Vec<Option<String>>, id: u32, name: impl FnOnce() -> String) {
-    let id = id as usize;
-    if names.len() <= id {
-        names.resize(id + 1, None);
-    }
-    names[id].get_or_insert_with(name);
 }
 
 fn flag_names(flags: u8) -> Vec<&'static str> {

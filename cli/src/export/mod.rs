@@ -78,7 +78,7 @@ pub fn run(args: &ExportArgs) -> CliResult<Outcome> {
         let n = crate::error::counted(undecodable, "record");
         eprintln!("binlog: warning: {n} kept without their decoded fields");
     }
-    Ok(read.max(Outcome::undecodable_if(undecodable > 0)))
+    Ok(read.max(Outcome::Undecodable.when(undecodable > 0)))
 }
 
 /// The records of each log (or set of files) the paths name, in order.

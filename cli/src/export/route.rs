@@ -14,7 +14,6 @@ use binlog::{Record, TypeSchema};
 use prost_reflect::{DynamicMessage, MessageDescriptor};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 /// The file of the records of types without a decoder.
 const PLAIN: &str = "records";
@@ -22,7 +21,7 @@ const PLAIN: &str = "records";
 /// Where one type's records went last, and with what schema.
 struct Route {
     schema: Option<TypeSchema>,
-    decoder: Option<Rc<Decoder>>,
+    decoder: Option<Decoder>,
     table: usize,
     /// Payloads go to the table's direct columns.
     direct: bool,
@@ -73,13 +72,10 @@ impl<'a> Routes<'a> {
     /// The route of `type_name` from now on: its decoder for `schema` and
     /// its file.
     fn new_route(&mut self, type_name: &str, schema: Option<&TypeSchema>) -> CliResult<()> {
-        let decoder = schema.and_then(|s| match Decoder::new(s) {
-            Ok(d) => Some(Rc::new(d)),
-            Err(e) => {
-                eprintln!("binlog: warning: type {type_name}: payloads kept undecoded: {e}");
-                None
-            }
-        });
+        let warn = |e: &binlog::Error| {
+            eprintln!("binlog: warning: type {type_name}: payloads kept undecoded: {e}")
+        };
+        let decoder = schema.and_then(|s| Decoder::new(s).inspect_err(warn).ok());
         let table = match (&decoder, schema) {
             (Some(d), Some(s)) => {
                 let columns = decoded_columns(d, s);
@@ -88,7 +84,7 @@ impl<'a> Routes<'a> {
             _ => self.table(None, DecodedColumns::None, None)?,
         };
         // (The plain table, a type's without a decoder, reads none.)
-        let direct = schema.is_some_and(|s| self.tables[table].reads_direct(s));
+        let direct = schema.is_some() && self.tables[table].direct_schema.as_ref() == schema;
         let route = Route {
             schema: schema.cloned(),
             decoder,

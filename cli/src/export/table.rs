@@ -79,7 +79,6 @@ pub enum DecodedColumns {
 /// one is read (two cores share the work).
 pub struct Table {
     pub path: PathBuf,
-    decoding: bool,
     seq: UInt64Builder,
     time: TimestampNanosecondBuilder,
     type_name: StringBuilder,
@@ -92,7 +91,7 @@ pub struct Table {
     /// name them).
     files: Files,
     /// The schema whose payloads the writer reads into direct columns.
-    direct_schema: Option<TypeSchema>,
+    pub direct_schema: Option<TypeSchema>,
     /// Records written to the file and in the batch.
     pub records: u64,
     /// None once the writer is told the file is complete.
@@ -125,7 +124,6 @@ impl Table {
             DecodedColumns::Typed(f) => f.iter().map(|f| f.as_ref().clone()).collect(),
         });
         let file = OutputFile::create(path.clone(), args.to, &schema, args.force)?;
-        let decoding = !matches!(decoded, DecodedColumns::None);
         let direct = match (&decoded, first) {
             (DecodedColumns::Typed(fields), Some((s, m))) => Direct::new(s, m, fields),
             _ => None,
@@ -137,7 +135,6 @@ impl Table {
             std::thread::spawn(move || write_batches(file, schema, decoded, direct, batches));
         Ok(Table {
             path,
-            decoding,
             seq: UInt64Builder::with_capacity(BATCH_ROWS),
             time: TimestampNanosecondBuilder::with_capacity(BATCH_ROWS).with_timezone("UTC"),
             type_name: StringBuilder::new(),
@@ -151,11 +148,6 @@ impl Table {
             to_writer: Some(to_writer),
             writer: Some(writer),
         })
-    }
-
-    /// Whether payloads of `schema` are read into the direct columns.
-    pub fn reads_direct(&self, schema: &TypeSchema) -> bool {
-        self.direct_schema.as_ref() == Some(schema)
     }
 
     /// Adds a record from `from`, of shown type `name`, and its decoded
@@ -179,9 +171,9 @@ impl Table {
         }
         self.meta.append(true);
         self.payload.append_value(r.payload);
-        if self.decoding {
-            self.values.push(value);
-        }
+        // (`Decoded::None` of every record of a file without decoded
+        // columns: its batches make none.)
+        self.values.push(value);
         self.records += 1;
         if self.seq.len() >= BATCH_ROWS {
             return self.send_batch();

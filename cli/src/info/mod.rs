@@ -49,11 +49,7 @@ pub struct InfoArgs {
 }
 
 pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
-    if let Some(done) = remote::run_on_urls(
-        &args.source.paths,
-        args.source.log.as_deref(),
-        &remote::logs::list_objects,
-    ) {
+    if let Some(done) = remote::run_on_urls(&args.source, &remote::logs::list_objects) {
         return done;
     }
     let files = paths::all_files(&args.source.resolve()?);
@@ -92,7 +88,7 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     out.flush()?;
     let missing = totals.gaps.iter().filter(|(b, _)| b.is_damage()).count();
     let lost = totals.damaged as usize + missing;
-    Ok(Outcome::damaged_if(binlog::records_missing([], lost)))
+    Ok(Outcome::Damaged.when(binlog::records_missing([], lost)))
 }
 
 /// Checks that segment `s` continues the one before it in its log; a

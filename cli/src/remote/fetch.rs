@@ -69,5 +69,5 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
         eprintln!("binlog: no segment object of log {name:?} holds that range");
     }
     out.flush()?;
-    Ok(Outcome::damaged_if(binlog::records_missing(&gaps, 0)))
+    Ok(Outcome::Damaged.when(binlog::records_missing(&gaps, 0)))
 }

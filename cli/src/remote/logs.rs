@@ -78,7 +78,7 @@ pub fn run_ls(a: &LsArgs) -> CliResult<Outcome> {
         let (url, size, why) = (location.url_of(&u.key), u.size, &u.why);
         eprintln!("binlog: {url}: not a segment ({size} bytes): {why}");
     }
-    Ok(Outcome::damaged_if(!listing.unknown.is_empty()))
+    Ok(Outcome::Damaged.when(!listing.unknown.is_empty()))
 }
 
 /// `-` for a value not known.

@@ -12,6 +12,7 @@ pub mod prune;
 
 use crate::error::{counted, CliError, CliResult, Outcome};
 use crate::output;
+use crate::paths::SourceArgs;
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
 use binlog::sign::PublicKey;
 use binlog::verify::{FindingKind, Verify};
@@ -95,10 +96,10 @@ pub fn log_of(path: &Path) -> Option<RemoteLog> {
 /// remote log they name; `None` if they name local paths only (an error
 /// if both).
 pub fn run_on_urls(
-    paths: &[PathBuf],
-    log: Option<&str>,
+    source: &SourceArgs,
     f: &dyn Fn(&RemoteLog) -> CliResult<Outcome>,
 ) -> Option<CliResult<Outcome>> {
+    let paths = &source.paths;
     let remote = paths.iter().filter(|p| is_remote(p)).count();
     if remote == 0 {
         return None;
@@ -107,16 +108,13 @@ pub fn run_on_urls(
         let both = "give either s3:// URLs or local paths, not both";
         return Some(Err(CliError::usage(both)));
     }
-    let mut outcome = Outcome::Clean;
-    for p in paths {
-        let url = p.to_str().unwrap_or_default();
-        match remote_log(url, log).and_then(|l| f(&l)) {
-            Ok(Outcome::Clean) => {}
-            Ok(o) => outcome = o,
-            Err(e) => return Some(Err(e)),
-        }
-    }
-    Some(Ok(outcome))
+    let log = source.log.as_deref();
+    let each = |p: &PathBuf| remote_log(p.to_str().unwrap_or_default(), log).and_then(|l| f(&l));
+    Some(
+        paths
+            .iter()
+            .try_fold(Outcome::Clean, |o, p| Ok(o.max(each(p)?))),
+    )
 }
 
 /// What a signed log is checked against (`binlog verify`, `binlog remote
@@ -183,7 +181,7 @@ pub fn verify_log(log: &RemoteLog, trust: &TrustArgs) -> CliResult<Outcome> {
         damaged |= rep.is_damaged();
     }
     out.flush()?;
-    Ok(Outcome::damaged_if(damaged))
+    Ok(Outcome::Damaged.when(damaged))
 }
 
 /// Where a shipped log is: `s3://BUCKET/PREFIX/LOG`, or the prefix and

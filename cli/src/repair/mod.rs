@@ -113,7 +113,7 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
         let files = counted(sum.errors, "file");
         return Err(CliError::io(format!("{files} could not be repaired")));
     }
-    Ok(Outcome::damaged_if(sum.left_damaged > 0))
+    Ok(Outcome::Damaged.when(sum.left_damaged > 0))
 }
 
 /// `repair: 3 segments checked, changed 1, 0 left damaged`.
@@ -129,15 +129,11 @@ fn summary_line(sum: &Summary, dry_run: bool) -> String {
 /// them (with the log's continuity).
 fn plan_source(source: &Source, args: &RepairArgs, progress: &mut Progress) -> CliResult<Plan> {
     let mut reports = Vec::new();
-    check::check_source(
-        source,
-        &crate::remote::TrustArgs::default(),
-        progress,
-        |rep, _| {
-            reports.push(rep);
-            Ok(())
-        },
-    )?;
+    let trust = crate::remote::TrustArgs::default();
+    check::check_source(source, &trust, progress, |rep, _| {
+        reports.push(rep);
+        Ok(())
+    })?;
     let options = repair::Options {
         salvage: args.salvage,
         backup_dir: args.backup_dir.clone(),
@@ -187,9 +183,8 @@ fn parse_range(s: &str) -> CliResult<(u64, u64)> {
     let number = |n: &str| n.trim().parse::<u64>().map_err(|_| bad());
     let (a, b) = (number(a)?, number(b)?);
     if a > b {
-        return Err(CliError::usage(format!(
-            "gap {a}..{b}: the first number is larger than the last"
-        )));
+        let why = format!("gap {a}..{b}: the first number is larger than the last");
+        return Err(CliError::usage(why));
     }
     Ok((a, b))
 }

@@ -71,7 +71,7 @@ pub fn for_each(
         state.segment(file, progress, &mut f)?;
     }
     let missing = binlog::records_missing(&state.gaps, state.lost);
-    Ok(Outcome::damaged_if(missing))
+    Ok(Outcome::Damaged.when(missing))
 }
 
 /// The state of a walk between segments.

@@ -18,27 +18,20 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
 
-/// How much time a bucket of `--by` covers.
+/// How much time a bucket of `--by` covers, in seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum BucketWidth {
-    Second,
-    Minute,
-    Hour,
-    Day,
+    Second = 1,
+    Minute = 60,
+    Hour = 3600,
+    Day = 86_400,
     /// No time buckets, types only.
-    None,
+    None = 0,
 }
 
 impl BucketWidth {
     fn ns(self) -> Option<i64> {
-        const M: i64 = 60_000_000_000;
-        match self {
-            BucketWidth::Second => Some(M / 60),
-            BucketWidth::Minute => Some(M),
-            BucketWidth::Hour => Some(60 * M),
-            BucketWidth::Day => Some(1440 * M),
-            BucketWidth::None => None,
-        }
+        (self != BucketWidth::None).then_some(self as i64 * 1_000_000_000)
     }
 
     /// Its name, as `--by` takes it.

@@ -210,7 +210,7 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
     }
     reading.commit(&mut out)?;
     let missing = reading.reader().records_missing(reported.damaged);
-    Ok(Outcome::damaged_if(missing).max(printer.outcome()))
+    Ok(Outcome::Damaged.when(missing).max(printer.outcome()))
 }
 
 /// Records printed between two commits of a follow that never waits.

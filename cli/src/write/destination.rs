@@ -66,7 +66,10 @@ impl Destination {
 /// comes before any record.
 pub(super) fn open(args: &WriteArgs) -> CliResult<(Destination, String, Created)> {
     let path = &args.path;
-    if names_a_directory(path) || args.log.is_some() {
+    // A PATH that names a directory (an existing one, or one ending in `/`,
+    // to create) is written as a log.
+    let names_a_directory = path.is_dir() || path.as_os_str().as_encoded_bytes().ends_with(b"/");
+    if names_a_directory || args.log.is_some() {
         if path.exists() && !path.is_dir() {
             return Err(CliError::usage(format!(
                 "{}: a log is written into a directory, this is a file",
@@ -90,12 +93,6 @@ pub(super) fn open(args: &WriteArgs) -> CliResult<(Destination, String, Created)
     let created = Created::segment(path);
     let w = Writer::open(path, options)?;
     Ok((Destination::Segment(w), paths::show(path), created))
-}
-
-/// True when `path` names a directory: an existing one, or a path ending
-/// in `/` (a directory to create). Such a PATH is written as a log.
-pub(super) fn names_a_directory(path: &Path) -> bool {
-    path.is_dir() || path.as_os_str().as_encoded_bytes().ends_with(b"/")
 }
 
 /// The name of the one log in directory `dir` (without `--log`); in a
