@@ -622,8 +622,7 @@ pub extern "C" fn binlog_reader_poll_rearm(r: *mut binlog_reader) -> binlog_resu
         h.open()?;
         let Some(c) = &h.change_fd else {
             let what = "no pollable descriptor to re-arm: call binlog_reader_poll_fd first";
-            let unarmed = Error::file(ErrorKind::InvalidArgument, &h.path, what);
-            return Err(unarmed.into());
+            return h.args(|| invalid(what));
         };
         Ok(c.rearm()?)
     })
