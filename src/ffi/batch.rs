@@ -393,15 +393,13 @@ pub(super) unsafe fn batch_args<'b, R>(
             return Err(null("records"));
         }
         if cap == 0 {
-            return Err(Error::invalid("batch read with cap 0: cap must be at least 1").into());
+            return invalid("batch read with cap 0: cap must be at least 1");
         }
         // No array is larger than isize::MAX bytes: a slice claiming to
         // be is undefined behaviour (and aborts a debug build).
         if cap > isize::MAX as usize / std::mem::size_of::<R>() {
-            return Err(Error::invalid(format!(
-                "batch read with cap {cap}: records: an array of that many is larger than any object can be"
-            ))
-            .into());
+            let what = "records: an array of that many is larger than any object can be";
+            return invalid(format!("batch read with cap {cap}: {what}"));
         }
         if buf.is_null() && buf_len > 0 {
             return Err(null("buf"));
@@ -488,12 +486,10 @@ pub extern "C" fn binlog_reader_keep_mapping(
     out: *mut *mut binlog_mapping,
 ) -> binlog_result {
     get_mut(r, "reader", out, |h| {
-        let kept = h.args(|| {
-            h.pinned.clone().ok_or_else(|| {
-                crate::Error::invalid("keep mapping: the last batch read mapped no payload").into()
-            })
-        })?;
-        Ok(Box::into_raw(Box::new(binlog_mapping { _mapping: kept })))
+        let Some(kept) = h.pinned.clone() else {
+            return h.args(|| invalid("keep mapping: the last batch read mapped no payload"));
+        };
+        Ok(new_handle(binlog_mapping { _mapping: kept }))
     })
 }
 

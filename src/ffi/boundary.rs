@@ -128,7 +128,7 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> binlog_result {
 }
 
 /// The body of every `*_free`: drops the handle at `p` (made by
-/// `done_new`) inside the panic boundary; NULL is accepted.
+/// `new_handle`) inside the panic boundary; NULL is accepted.
 ///
 /// # Safety
 /// `p` is NULL or a handle of type `T` this library made and not yet freed.
@@ -150,9 +150,25 @@ pub unsafe fn done<T>(out: *mut T, value: T) -> CallResult<binlog_result> {
     Ok(BINLOG_OK)
 }
 
-/// `done` with a new handle that owns `value` (released by `free`).
-pub unsafe fn done_new<T>(out: *mut *mut T, value: T) -> CallResult<binlog_result> {
-    done(out, Box::into_raw(Box::new(value)))
+/// A new handle that owns `value` (released by `free`).
+pub fn new_handle<T>(value: T) -> *mut T {
+    Box::into_raw(Box::new(value))
+}
+
+/// The body of a call that makes what it writes to `out` (required):
+/// `args` checks the call's arguments (their errors come first, then a
+/// NULL `out`'s), `make` makes the output of what they give.
+#[inline(always)]
+pub fn make<A, T>(
+    out: *mut T,
+    args: impl FnOnce() -> CallResult<A>,
+    make: impl FnOnce(A) -> CallResult<T>,
+) -> binlog_result {
+    call(|| {
+        let a = args()?;
+        need_out(out)?;
+        unsafe { done(out, make(a)?) }
+    })
 }
 
 /// The body of a call that changes handle `p` (named `what` if NULL) by `f`.
@@ -179,11 +195,7 @@ pub fn get<H, T>(
     out: *mut T,
     f: impl FnOnce(&H) -> CallResult<T>,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle(p, what) }?;
-        need_out(out)?;
-        unsafe { done(out, f(h)?) }
-    })
+    make(out, || unsafe { handle(p, what) }, f)
 }
 
 /// `get` for a call that changes handle `p` as it reads it.
@@ -193,11 +205,7 @@ pub fn get_mut<H, T>(
     out: *mut T,
     f: impl FnOnce(&mut H) -> CallResult<T>,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(p, what) }?;
-        need_out(out)?;
-        unsafe { done(out, f(h)?) }
-    })
+    make(out, || unsafe { handle_mut(p, what) }, f)
 }
 
 fn c_text(text: &str) -> CString {
@@ -215,6 +223,11 @@ fn set_last_error(last: LastError) {
 /// (see `set_last_error`).
 pub fn last_error<T>(f: impl FnOnce(&LastError) -> T, or: T) -> T {
     LAST_ERROR.try_with(|e| f(&e.borrow())).unwrap_or(or)
+}
+
+/// A call's failure with `BINLOG_ERR_INVALID_ARGUMENT`, saying `what`.
+pub fn invalid<T>(what: impl Into<String>) -> CallResult<T> {
+    Err(Error::invalid(what).into())
 }
 
 pub fn null(what: &str) -> Failure {
@@ -299,14 +312,21 @@ pub fn c_bytes(b: &[u8]) -> *const u8 {
 }
 
 /// A NUL-terminated path, the parameter `what` (named if it is NULL).
-pub unsafe fn c_path<'a>(p: *const c_char, what: &str) -> CallResult<&'a std::path::Path> {
+pub unsafe fn c_path<'a>(p: *const c_char, what: &str) -> CallResult<&'a Path> {
     use std::os::unix::ffi::OsStrExt;
-    if p.is_null() {
-        return Err(null(what));
-    }
-    Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(
-        CStr::from_ptr(p).to_bytes(),
-    )))
+    let bytes = CStr::from_ptr(handle(p, what)?).to_bytes();
+    Ok(Path::new(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+/// Like `c_path`, with NULL for none.
+pub unsafe fn c_path_or_null<'a>(p: *const c_char, what: &str) -> CallResult<Option<&'a Path>> {
+    (!p.is_null()).then(|| c_path(p, what)).transpose()
+}
+
+/// The value of a C argument where `none` stands for no value (0, or the
+/// type's largest value, as the header says of each).
+pub fn c_option<T: PartialEq>(value: T, none: T) -> Option<T> {
+    (value != none).then_some(value)
 }
 
 /// The value of C enum `C` numbered `n`, the number of a Rust enum's value
@@ -358,10 +378,7 @@ pub unsafe fn c_str_or_null<'a>(p: *const c_char, what: &str) -> CallResult<Opti
 
 /// A NUL-terminated UTF-8 string.
 pub unsafe fn c_str<'a>(p: *const c_char, what: &str) -> CallResult<&'a str> {
-    if p.is_null() {
-        return Err(null(what));
-    }
-    CStr::from_ptr(p)
+    CStr::from_ptr(handle(p, what)?)
         .to_str()
         .map_err(|_| Error::new(ErrorKind::InvalidUtf8, format!("{what} is not UTF-8")).into())
 }

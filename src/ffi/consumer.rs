@@ -4,7 +4,7 @@
 
 use super::archive_tier::{open_merged, open_tiered};
 use super::merged_reader::binlog_merged_reader;
-use super::options::{assign_log, binlog_options};
+use super::options::{assign_log, binlog_options, ms_option};
 use super::prelude::*;
 use super::reader::{binlog_reader, boxed, closed};
 use crate::error::Result;
@@ -206,7 +206,8 @@ pub extern "C" fn binlog_merged_consumer_open(
             None => MergedReader::open_dir(d, p)?,
         };
         let (reader, store) = MergedConsumer::new(reader, d, n, start)?.into_parts();
-        unsafe { done_new(out, binlog_merged_reader::new(reader, Some(store))) }
+        let r = binlog_merged_reader::new(reader, Some(store));
+        unsafe { done(out, new_handle(r)) }
     })
 }
 
@@ -266,8 +267,8 @@ pub extern "C" fn binlog_options_set_retention_wait_for_consumers(
 /// are 0.
 pub(super) fn bound_of(max_bytes: u64, max_age_ms: u64) -> Option<ConsumerBound> {
     let bound = ConsumerBound {
-        max_bytes: (max_bytes > 0).then_some(max_bytes),
-        max_age: (max_age_ms > 0).then(|| Duration::from_millis(max_age_ms)),
+        max_bytes: c_option(max_bytes, 0),
+        max_age: ms_option(max_age_ms),
     };
     (bound != ConsumerBound::default()).then_some(bound)
 }

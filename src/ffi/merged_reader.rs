@@ -62,19 +62,16 @@ pub extern "C" fn binlog_merged_reader_open(
     out: *mut *mut binlog_merged_reader,
 ) -> binlog_result {
     call(|| {
-        let d = (!dir.is_null()).then(|| unsafe { c_path(dir, "dir") });
-        let d = d.transpose()?;
+        let d = unsafe { c_path_or_null(dir, "dir") }?;
         let url = unsafe { c_str_or_null(remote, "remote") }?;
         let p = unsafe { c_str_or_null(pattern, "pattern") }?.unwrap_or("*");
         need_out(out)?;
         let inner = match (d, url) {
             (_, Some(url)) => open_merged(d, url, p)?,
             (Some(d), None) => MergedReader::open_dir(d, p)?,
-            (None, None) => {
-                return Err(crate::Error::invalid("dir and remote are both NULL").into())
-            }
+            (None, None) => return invalid("dir and remote are both NULL"),
         };
-        unsafe { done_new(out, binlog_merged_reader::new(inner, None)) }
+        unsafe { done(out, new_handle(binlog_merged_reader::new(inner, None))) }
     })
 }
 
@@ -88,8 +85,7 @@ pub extern "C" fn binlog_merged_reader_time_window(
     from_ns: i64,
     to_ns: i64,
 ) -> binlog_result {
-    let from = (from_ns != i64::MIN).then_some(from_ns);
-    let to = (to_ns != i64::MAX).then_some(to_ns);
+    let (from, to) = (c_option(from_ns, i64::MIN), c_option(to_ns, i64::MAX));
     update(r, "merged reader", |h| Ok(h.inner.time_window(from, to)?))
 }
 

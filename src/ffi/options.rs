@@ -36,11 +36,8 @@ pub enum binlog_durability {
 /// buffer, durability NONE). Free with `binlog_options_free`.
 #[no_mangle]
 pub extern "C" fn binlog_options_new(out: *mut *mut binlog_options) -> binlog_result {
-    call(|| {
-        need_out(out)?;
-        let log = LogOptions::default();
-        unsafe { done_new(out, binlog_options { log }) }
-    })
+    let log = LogOptions::default();
+    make(out, || Ok(()), |()| Ok(new_handle(binlog_options { log })))
 }
 
 /// Frees options; NULL is accepted.
@@ -96,9 +93,7 @@ pub extern "C" fn binlog_options_set_checkpoint_records(
     opts: *mut binlog_options,
     records: u64,
 ) -> binlog_result {
-    assign_log(opts, |l| {
-        l.checkpoint_records = (records != 0).then_some(records)
-    })
+    assign_log(opts, |l| l.checkpoint_records = c_option(records, 0))
 }
 
 /// Signs each segment's seal with the Ed25519 secret key in the file at
@@ -208,9 +203,8 @@ pub extern "C" fn binlog_options_set_flush_delay_us(
     opts: *mut binlog_options,
     us: u64,
 ) -> binlog_result {
-    assign_log(opts, |l| {
-        l.segment.flush_delay = (us != u64::MAX).then(|| Duration::from_micros(us))
-    })
+    let delay = c_option(us, u64::MAX).map(Duration::from_micros);
+    assign_log(opts, |l| l.segment.flush_delay = delay)
 }
 
 /// Durability policy: `mode` is a `binlog_durability` value; `param` is N
@@ -234,7 +228,7 @@ pub extern "C" fn binlog_options_set_durability(
             m if m == BINLOG_DURABILITY_INTERVAL_MS as u32 => {
                 Durability::Interval(Duration::from_millis(param))
             }
-            _ => return Err(Error::invalid(format!("unknown durability mode {mode}")).into()),
+            _ => return invalid(format!("unknown durability mode {mode}")),
         };
         Ok(())
     })
@@ -314,7 +308,7 @@ pub extern "C" fn binlog_options_set_max_segment_bytes(
     opts: *mut binlog_options,
     bytes: u64,
 ) -> binlog_result {
-    assign_log(opts, |l| l.max_segment_bytes = (bytes > 0).then_some(bytes))
+    assign_log(opts, |l| l.max_segment_bytes = c_option(bytes, 0))
 }
 
 /// Logs only: roll after `records` records (0 = no limit).
@@ -323,9 +317,7 @@ pub extern "C" fn binlog_options_set_max_segment_records(
     opts: *mut binlog_options,
     records: u64,
 ) -> binlog_result {
-    assign_log(opts, |l| {
-        l.max_segment_records = (records > 0).then_some(records)
-    })
+    assign_log(opts, |l| l.max_segment_records = c_option(records, 0))
 }
 
 /// Logs only: roll when a new UTC period starts, even while idle; `period`
@@ -384,10 +376,8 @@ pub extern "C" fn binlog_options_set_compression(
         l.compression = on.then_some(Compression {
             type_copies_per_mille: copies,
             after_segments,
-            level: Some(level).filter(|&l| l != 0).unwrap_or(defaults.level),
-            frame_size: Some(frame_size)
-                .filter(|&f| f != 0)
-                .unwrap_or(defaults.frame_size),
+            level: c_option(level, 0).unwrap_or(defaults.level),
+            frame_size: c_option(frame_size, 0).unwrap_or(defaults.frame_size),
         });
     })
 }
@@ -426,8 +416,8 @@ pub extern "C" fn binlog_options_set_retention(
 ) -> binlog_result {
     assign_log(opts, |l| {
         keep_segments(&mut l.retention, max_segments);
-        keep_bytes(&mut l.retention, max_bytes);
-        keep_age_ms(&mut l.retention, max_age_ms);
+        l.retention.max_bytes = c_option(max_bytes, 0);
+        l.retention.max_age = ms_option(max_age_ms);
     })
 }
 
@@ -448,7 +438,7 @@ pub extern "C" fn binlog_options_set_retention_max_bytes(
     opts: *mut binlog_options,
     max_bytes: u64,
 ) -> binlog_result {
-    assign_log(opts, |l| keep_bytes(&mut l.retention, max_bytes))
+    assign_log(opts, |l| l.retention.max_bytes = c_option(max_bytes, 0))
 }
 
 /// Logs only: delete sealed segments sealed longer than `max_age_ms` ago
@@ -459,19 +449,16 @@ pub extern "C" fn binlog_options_set_retention_max_age_ms(
     opts: *mut binlog_options,
     max_age_ms: u64,
 ) -> binlog_result {
-    assign_log(opts, |l| keep_age_ms(&mut l.retention, max_age_ms))
+    assign_log(opts, |l| l.retention.max_age = ms_option(max_age_ms))
 }
 
 fn keep_segments(r: &mut Retention, max_segments: u64) {
-    r.max_segments = (max_segments > 0).then(|| max_segments.min(usize::MAX as u64) as usize);
+    r.max_segments = c_option(max_segments, 0).map(|n| n.min(usize::MAX as u64) as usize);
 }
 
-fn keep_bytes(r: &mut Retention, max_bytes: u64) {
-    r.max_bytes = (max_bytes > 0).then_some(max_bytes);
-}
-
-fn keep_age_ms(r: &mut Retention, max_age_ms: u64) {
-    r.max_age = (max_age_ms > 0).then(|| Duration::from_millis(max_age_ms));
+/// A duration in milliseconds where 0 is no limit.
+pub(super) fn ms_option(ms: u64) -> Option<Duration> {
+    c_option(ms, 0).map(Duration::from_millis)
 }
 
 /// Logs only: a callback for segment events, registered before the log opens

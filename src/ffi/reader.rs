@@ -64,7 +64,7 @@ impl binlog_reader {
 
 /// The body of a call that writes what `f` reads of reader `r` to `out`
 /// (required: its error names what the reader reads, as `args` does).
-fn read_out<T>(
+pub(super) fn read_out<T>(
     r: *mut binlog_reader,
     out: *mut T,
     f: impl FnOnce(&mut binlog_reader) -> CallResult<T>,
@@ -83,11 +83,11 @@ pub(super) fn closed(path: &Path) -> Error {
 
 /// A new handle for a reader of `path` (a segment or a log directory).
 pub(super) fn boxed(inner: impl RecordReader + 'static, path: &Path) -> *mut binlog_reader {
-    Box::into_raw(Box::new(binlog_reader {
+    new_handle(binlog_reader {
         inner: Some(HoldBack::new(inner)),
         path: path.to_path_buf(),
         ..binlog_reader::default()
-    }))
+    })
 }
 
 /// The body of a call that acts on the open reader `r`.
@@ -151,19 +151,8 @@ pub extern "C" fn binlog_reader_open(
     path: *const c_char,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
-    open_segment(path, out, |p| Reader::open(p))
-}
-
-fn open_segment(
-    path: *const c_char,
-    out: *mut *mut binlog_reader,
-    open: fn(&Path) -> Result<Reader>,
-) -> binlog_result {
-    call(|| {
-        let p = unsafe { c_path(path, "path") }?;
-        need_out(out)?;
-        unsafe { done(out, boxed(open(p)?, p)) }
-    })
+    let args = || unsafe { c_path(path, "path") };
+    make(out, args, |p| Ok(boxed(Reader::open(p)?, p)))
 }
 
 /// Fills `*out` with the next record (verified against its CRC) and returns
@@ -233,7 +222,8 @@ pub extern "C" fn binlog_reader_open_salvage(
     path: *const c_char,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
-    open_segment(path, out, |p| Reader::open_salvage(p))
+    let args = || unsafe { c_path(path, "path") };
+    make(out, args, |p| Ok(boxed(Reader::open_salvage(p)?, p)))
 }
 
 /// Opens a reader of the rolling log `name` in `dir`: every segment in write
@@ -253,7 +243,8 @@ pub extern "C" fn binlog_reader_open_log(
     name: *const c_char,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
-    open_log_reader(dir, name, "name", out, |d, n| LogReader::open(d, n))
+    let args = || unsafe { Ok((c_path(dir, "dir")?, c_str(name, "name")?)) };
+    make(out, args, |(d, n)| Ok(boxed(LogReader::open(d, n)?, d)))
 }
 
 /// Opens a reader of the files in `dir` whose names match `pattern` (`*` and
@@ -264,23 +255,9 @@ pub extern "C" fn binlog_reader_open_glob(
     pattern: *const c_char,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
-    open_log_reader(dir, pattern, "pattern", out, |d, p| {
-        LogReader::open_glob(d, p)
-    })
-}
-
-fn open_log_reader(
-    dir: *const c_char,
-    arg: *const c_char,
-    what: &str,
-    out: *mut *mut binlog_reader,
-    open: fn(&Path, &str) -> Result<LogReader>,
-) -> binlog_result {
-    call(|| {
-        let d = unsafe { c_path(dir, "dir") }?;
-        let a = unsafe { c_str(arg, what) }?;
-        need_out(out)?;
-        unsafe { done(out, boxed(open(d, a)?, d)) }
+    let args = || unsafe { Ok((c_path(dir, "dir")?, c_str(pattern, "pattern")?)) };
+    make(out, args, |(d, p)| {
+        Ok(boxed(LogReader::open_glob(d, p)?, d))
     })
 }
 
@@ -645,8 +622,7 @@ pub extern "C" fn binlog_reader_poll_rearm(r: *mut binlog_reader) -> binlog_resu
         h.open()?;
         let Some(c) = &h.change_fd else {
             let what = "no pollable descriptor to re-arm: call binlog_reader_poll_fd first";
-            let unarmed = Error::file(ErrorKind::InvalidArgument, &h.path, what);
-            return Err(unarmed.into());
+            return h.args(|| invalid(what));
         };
         Ok(c.rearm()?)
     })
@@ -694,7 +670,7 @@ pub extern "C" fn binlog_reader_open_log_tiered_timeout(
     retry_timeout_ms: u64,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
-    let retry = std::time::Duration::from_millis(retry_timeout_ms);
+    let retry = Duration::from_millis(retry_timeout_ms);
     open_call(dir, name, remote, Some(retry), out)
 }
 
@@ -704,7 +680,7 @@ fn open_call(
     dir: *const c_char,
     name: *const c_char,
     remote: *const c_char,
-    retry_timeout: Option<std::time::Duration>,
+    retry_timeout: Option<Duration>,
     out: *mut *mut binlog_reader,
 ) -> binlog_result {
     call(|| {

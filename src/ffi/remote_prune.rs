@@ -23,11 +23,6 @@ pub struct binlog_prune_report {
     pub pruned_through: u64,
 }
 
-/// A limit as C gives it: UINT64_MAX is none.
-fn limit(v: u64) -> Option<u64> {
-    (v != u64::MAX).then_some(v)
-}
-
 /// Sets how much of the log the bucket keeps: at most `max_count`
 /// segment objects, `max_bytes` bytes of them, objects whose last record
 /// is at most `max_age_ns` old (wall clock); UINT64_MAX: no such limit
@@ -40,11 +35,13 @@ pub extern "C" fn binlog_ship_options_set_remote_retention(
     max_bytes: u64,
     max_age_ns: u64,
 ) -> binlog_result {
-    let count = limit(max_count).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
-    let age = limit(max_age_ns).map(Duration::from_nanos);
+    // A limit of UINT64_MAX is none.
+    let count = c_option(max_count, u64::MAX).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
+    let age = c_option(max_age_ns, u64::MAX).map(Duration::from_nanos);
+    let bytes = c_option(max_bytes, u64::MAX);
     assign_ship(opts, |s| {
         let r = &mut s.remote_retention;
-        (r.max_segments, r.max_bytes, r.max_age) = (count, limit(max_bytes), age);
+        (r.max_segments, r.max_bytes, r.max_age) = (count, bytes, age);
     })
 }
 
@@ -66,12 +63,11 @@ pub extern "C" fn binlog_remote_prune(
     dry_run: bool,
     out: *mut binlog_prune_report,
 ) -> binlog_result {
-    call(|| {
+    let args = || {
         tier_built()?;
-        let o = unsafe { handle(opts, "ship options") }?;
-        let n = unsafe { c_str(name, "name") }?;
-        need_out(out)?;
-        let to = destination(o)?;
-        unsafe { done(out, prune(to, &o.ship, n, dry_run)?) }
+        unsafe { Ok((handle(opts, "ship options")?, c_str(name, "name")?)) }
+    };
+    make(out, args, |(o, n)| {
+        Ok(prune(destination(o)?, &o.ship, n, dry_run)?)
     })
 }

@@ -119,8 +119,7 @@ pub extern "C" fn binlog_repair_plan_open(
     call(|| {
         let p = unsafe { c_path(path, "path") }?;
         let name = unsafe { c_str_or_null(log_name, "log_name") }?;
-        let backup = (!backup_dir.is_null()).then(|| unsafe { c_path(backup_dir, "backup_dir") });
-        let backup_dir = backup.transpose()?.map(PathBuf::from);
+        let backup_dir = unsafe { c_path_or_null(backup_dir, "backup_dir") }?.map(PathBuf::from);
         need_out(out)?;
         let options = Options {
             salvage,
@@ -136,7 +135,7 @@ pub extern "C" fn binlog_repair_plan_open(
                 (c_string(&s.verdict.path), text(&s.why), steps)
             })
             .collect();
-        unsafe { done_new(out, binlog_repair_plan { plan, strings }) }
+        unsafe { done(out, new_handle(binlog_repair_plan { plan, strings })) }
     })
 }
 
@@ -183,7 +182,7 @@ pub extern "C" fn binlog_repair_plan_step(
         let (s, (_, _, messages)) = p.segment(index)?;
         let (Some(st), Some(m)) = (s.steps.get(step), messages.get(step)) else {
             let n = s.steps.len();
-            return Err(crate::Error::invalid(format!("step {step} of {n}")).into());
+            return invalid(format!("step {step} of {n}"));
         };
         Ok(binlog_repair_step {
             kind: step_code(st.kind),

@@ -31,7 +31,7 @@ pub extern "C" fn binlog_options_set_retention_hard_max_bytes(
     max_bytes: u64,
 ) -> binlog_result {
     assign_log(opts, |l| {
-        l.retention.hard_max_bytes = (max_bytes > 0).then_some(max_bytes)
+        l.retention.hard_max_bytes = c_option(max_bytes, 0)
     })
 }
 

@@ -7,7 +7,7 @@
 use super::merged_reader::binlog_merged_reader;
 use super::options::{binlog_options, set_log};
 use super::prelude::*;
-use super::reader::binlog_reader;
+use super::reader::{binlog_reader, read_out};
 use crate::log::record_reader::RecordReader;
 use crate::TypeSchema;
 
@@ -75,15 +75,10 @@ pub extern "C" fn binlog_reader_type_schema(
     type_len: usize,
     out: *mut binlog_type_schema,
 ) -> binlog_result {
-    call(|| {
-        let h = unsafe { handle_mut(r, "reader") }?;
-        let name = h.args(|| {
-            need_out(out)?;
-            unsafe { utf8(type_name, type_len, "type name") }
-        })?;
+    read_out(r, out, |h| {
+        let name = h.args(|| unsafe { utf8(type_name, type_len, "type name") })?;
         let found = lookup(h.open()?.type_schema(name), name)?;
-        let held = &**h.schema.insert(Box::new(found));
-        unsafe { done(out, view(held)) }
+        Ok(view(h.schema.insert(Box::new(found))))
     })
 }
 

@@ -64,13 +64,11 @@ pub extern "C" fn binlog_log_list_segments(
     name: *const c_char,
     out: *mut *mut binlog_segment_list,
 ) -> binlog_result {
-    call(|| {
-        let d = unsafe { c_path(dir, "dir") }?;
-        let n = unsafe { c_str(name, "name") }?;
-        need_out(out)?;
+    let args = || unsafe { Ok((c_path(dir, "dir")?, c_str(name, "name")?)) };
+    make(out, args, |(d, n)| {
         let files = list_segments(d, n)?;
         let paths = files.iter().map(|f| c_string(&f.path)).collect();
-        unsafe { done_new(out, binlog_segment_list { files, paths }) }
+        Ok(new_handle(binlog_segment_list { files, paths }))
     })
 }
 

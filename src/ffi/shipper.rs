@@ -29,7 +29,7 @@ pub extern "C" fn binlog_ship_options_new(out: *mut *mut binlog_ship_options) ->
         tier_built()?;
         need_out(out)?;
         let ship = ShipOptions::default();
-        unsafe { done_new(out, binlog_ship_options { to: None, ship }) }
+        unsafe { done(out, new_handle(binlog_ship_options { to: None, ship })) }
     })
 }
 
@@ -149,9 +149,8 @@ pub extern "C" fn binlog_ship_options_set_keep_local(
     opts: *mut binlog_ship_options,
     keep: u64,
 ) -> binlog_result {
-    assign_ship(opts, |s| {
-        s.keep_local = (keep != u64::MAX).then(|| usize::try_from(keep).unwrap_or(usize::MAX))
-    })
+    let keep = c_option(keep, u64::MAX).map(|k| usize::try_from(k).unwrap_or(usize::MAX));
+    assign_ship(opts, |s| s.keep_local = keep)
 }
 
 /// Removing local copies (`binlog_ship_options_set_keep_local`) and the
@@ -225,7 +224,7 @@ pub extern "C" fn binlog_ship_options_set_object_lock(
             m if m == BINLOG_LOCK_NONE as u32 => None,
             m if m == BINLOG_LOCK_GOVERNANCE as u32 => Some(LockMode::Governance),
             m if m == BINLOG_LOCK_COMPLIANCE as u32 => Some(LockMode::Compliance),
-            _ => return Err(Error::invalid(format!("unknown lock mode {mode}")).into()),
+            _ => return invalid(format!("unknown lock mode {mode}")),
         };
         let lock = mode.map(|mode| ObjectLock { mode, days }.checked());
         o.ship.object_lock = lock.transpose()?;
@@ -294,7 +293,7 @@ pub extern "C" fn binlog_shipper_open(
         need_out(out)?;
         let to = destination(o)?;
         let shipper = Shipper::open(d, n, to, o.ship.clone())?;
-        unsafe { done_new(out, binlog_shipper { shipper }) }
+        unsafe { done(out, new_handle(binlog_shipper { shipper })) }
     })
 }
 

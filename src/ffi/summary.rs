@@ -64,7 +64,7 @@ fn made(s: Result<Summary>) -> super::boundary::CallResult<*mut binlog_summary> 
         .iter()
         .map(|t| [t.name.as_bytes(), b"\0"].concat().into_boxed_slice())
         .collect();
-    Ok(Box::into_raw(Box::new(binlog_summary { summary, names })))
+    Ok(new_handle(binlog_summary { summary, names }))
 }
 
 /// Summarizes every record at `path`: a segment file (plain or compressed)
@@ -80,11 +80,8 @@ pub extern "C" fn binlog_summary_open(
     path: *const c_char,
     out: *mut *mut binlog_summary,
 ) -> binlog_result {
-    call(|| {
-        let p = unsafe { c_path(path, "path") }?;
-        need_out(out)?;
-        unsafe { done(out, made(summarize(p))?) }
-    })
+    let args = || unsafe { c_path(path, "path") };
+    make(out, args, |p| made(summarize(p)))
 }
 
 /// Reads `r` from where it stands to its end (`binlog_reader_next` until
@@ -156,7 +153,7 @@ pub extern "C" fn binlog_summary_type(
     get(s, "summary", out, |h| {
         let (Some(t), Some(name)) = (h.summary.types.get(index), h.names.get(index)) else {
             let n = h.summary.types.len();
-            return Err(Error::invalid(format!("type {index} of a summary of {n} types")).into());
+            return invalid(format!("type {index} of a summary of {n} types"));
         };
         Ok(binlog_type_summary {
             name: name.as_ptr().cast::<c_char>(),

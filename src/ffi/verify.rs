@@ -169,15 +169,13 @@ pub extern "C" fn binlog_verify_open(
     log_name: *const c_char,
     out: *mut *mut binlog_verify,
 ) -> binlog_result {
-    call(|| {
-        let p = unsafe { c_path(path, "path") }?;
-        let name = unsafe { c_str_or_null(log_name, "log_name") }?;
-        need_out(out)?;
-        let v = binlog_verify {
-            segments: Verify::path(p, name)?,
+    let args = || unsafe { Ok((c_path(path, "path")?, c_str_or_null(log_name, "log_name")?)) };
+    make(out, args, |(p, name)| {
+        let segments = Verify::path(p, name)?;
+        Ok(new_handle(binlog_verify {
+            segments,
             ..binlog_verify::default()
-        };
-        unsafe { done_new(out, v) }
+        }))
     })
 }
 
@@ -196,7 +194,7 @@ pub extern "C" fn binlog_verify_trust(
     update(v, "verify", |v| {
         let path = unsafe { c_path(key_path, "key_path") }?;
         if v.segments_done > 0 || !v.pending.is_empty() {
-            return Err(Error::invalid("binlog_verify_trust after binlog_verify_next").into());
+            return invalid("binlog_verify_trust after binlog_verify_next");
         }
         // The key read first: a verification that fails to take it is
         // left as it was.
@@ -227,7 +225,7 @@ pub extern "C" fn binlog_verify_head(
     update(v, "verify", |v| {
         let path = unsafe { c_path(head_path, "head_path") }?;
         if v.segments_done > 0 || !v.pending.is_empty() {
-            return Err(Error::invalid("binlog_verify_head after binlog_verify_next").into());
+            return invalid("binlog_verify_head after binlog_verify_next");
         }
         #[cfg(feature = "sign")]
         return v.segments.with_head(path).map(drop).map_err(Into::into);

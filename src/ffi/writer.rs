@@ -43,11 +43,11 @@ impl binlog_writer {
 }
 
 fn boxed(writer: Arc<dyn RecordWriter>, log: Option<Arc<LogWriter>>) -> *mut binlog_writer {
-    Box::into_raw(Box::new(binlog_writer {
+    new_handle(binlog_writer {
         writer,
         log,
         polled_path: Mutex::new(CString::default()),
-    }))
+    })
 }
 
 /// Opens (creating or reopening for append) the segment at `path`; `opts`
@@ -63,9 +63,8 @@ pub extern "C" fn binlog_writer_open(
     opts: *const binlog_options,
     out: *mut *mut binlog_writer,
 ) -> binlog_result {
-    call(|| {
-        let p = unsafe { c_path(path, "path") }?;
-        need_out(out)?;
+    let args = || unsafe { c_path(path, "path") };
+    make(out, args, |p| {
         let o = match unsafe { opts.as_ref() } {
             Some(o) => {
                 let l = &o.log;
@@ -77,22 +76,21 @@ pub extern "C" fn binlog_writer_open(
                     || l.compression.is_some()
                     || !l.callbacks.is_empty()
                 {
-                    return Err(Error::invalid(
-                        "segment size, record, period, retention, background sealing, compression and segment callback options apply to logs: use binlog_writer_open_log",
-                    ).into());
+                    let why = "segment size, record, period, retention, background sealing, compression and segment callback options apply to logs: use binlog_writer_open_log";
+                    return invalid(why);
                 }
                 // An injected clock too: a writer of one segment, which has
                 // none of a log's time triggers, stamps records from the
                 // system clock.
                 if !l.system_clock() {
                     let why = "a clock (binlog_options_set_clock) applies to logs: use binlog_writer_open_log";
-                    return Err(Error::invalid(why).into());
+                    return invalid(why);
                 }
                 l.segment.clone()
             }
             None => Options::default(),
         };
-        unsafe { done(out, boxed(Arc::new(Writer::open(p, o)?), None)) }
+        Ok(boxed(Arc::new(Writer::open(p, o)?), None))
     })
 }
 
@@ -369,22 +367,18 @@ pub extern "C" fn binlog_writer_open_log(
     opts: *const binlog_options,
     out: *mut *mut binlog_writer,
 ) -> binlog_result {
-    call(|| {
-        let d = unsafe { c_path(dir, "dir") }?;
-        let n = unsafe { c_str(name, "name") }?;
-        need_out(out)?;
+    let args = || unsafe { Ok((c_path(dir, "dir")?, c_str(name, "name")?)) };
+    make(out, args, |(d, n)| {
         let o = match unsafe { opts.as_ref() } {
             Some(o) => {
                 let seg = &o.log.segment;
                 if seg.segment_no != 0 || seg.created_ns.is_some() {
-                    return Err(Error::invalid(
-                        "a log numbers and dates its segments itself: do not set segment number or creation time",
-                    ).into());
+                    return invalid("a log numbers and dates its segments itself: do not set segment number or creation time");
                 }
                 if !seg.log_name.is_empty() && seg.log_name != n {
                     let named = &seg.log_name;
                     let what = format!("options name the log {named:?} but it is opened as {n:?}");
-                    return Err(Error::invalid(what).into());
+                    return invalid(what);
                 }
                 // The first sequence number of a new log is the segment option.
                 LogOptions {
@@ -395,7 +389,7 @@ pub extern "C" fn binlog_writer_open_log(
             None => LogOptions::default(),
         };
         let l = Arc::new(LogWriter::open(d, n, o)?);
-        unsafe { done(out, boxed(l.clone(), Some(l))) }
+        Ok(boxed(l.clone(), Some(l)))
     })
 }
 
@@ -461,11 +455,8 @@ pub(super) fn log_count(
     out: *mut u64,
     f: impl FnOnce(&LogWriter) -> u64,
 ) -> binlog_result {
-    call(|| {
-        let l = unsafe { handle(w, "writer") }?.log()?;
-        need_out(out)?;
-        unsafe { done(out, f(l)) }
-    })
+    let log = || Ok(unsafe { handle(w, "writer") }?.log()?);
+    make(out, log, |l| Ok(f(l)))
 }
 
 /// Starts the next segment of a log now; returns once the current one is
