@@ -3,7 +3,7 @@
 //! the writer's threads started.
 
 use super::flusher;
-use super::recover::{self, Recovered};
+use super::recover;
 use super::shared::{GroupCommit, Shared};
 use super::state::{Recycled, State};
 use super::Writer;
@@ -34,7 +34,21 @@ impl Writer {
         let rec = recover::prepare(&file, &path, &opts, created, purpose)?;
         let numbers_past = rec.numbers_past;
         let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
-        let durable_next = durable_at_open(&path, &opts, created, &rec, &sync_file)?;
+        // Below this number the records are durable. Records a reopen finds
+        // may be only in the page cache (their writer may have died before
+        // syncing them): a durable policy syncs them now, and the file's
+        // name (a segment created under `None`, by an earlier writer, may
+        // not have it on disk yet); under `None` they count as durable
+        // after the first sync.
+        let durable_next = match opts.durability {
+            _ if created => rec.next_seq,
+            Durability::None => rec.next_seq - rec.index.summary.record_count,
+            _ => {
+                (sync_file.sync_data()).map_err(|e| Error::io(&path, "fdatasync", e))?;
+                crate::sys::sync_parent(&path)?;
+                rec.next_seq
+            }
+        };
         // The flush deadline's delay: a non-zero `flush_delay`, but not
         // under `EveryRecord`, which hands every call's records over (and
         // syncs them).
@@ -68,32 +82,6 @@ impl Writer {
             numbers_past,
         })
     }
-}
-
-/// The sequence number below which the records of the segment just opened
-/// are durable. Records a reopen finds may be only in the page cache (their
-/// writer may have died before syncing them): a durable policy syncs them
-/// now; under `None` they count as durable after the first sync.
-fn durable_at_open(
-    path: &Path,
-    opts: &Options,
-    created: bool,
-    rec: &Recovered,
-    sync_file: &File,
-) -> Result<u64> {
-    if created {
-        return Ok(rec.next_seq);
-    }
-    if opts.durability == Durability::None {
-        return Ok(rec.next_seq - rec.index.summary.record_count);
-    }
-    sync_file
-        .sync_data()
-        .map_err(|e| Error::io(path, "fdatasync", e))?;
-    // And its name: a segment created under `None` (by an earlier writer)
-    // may not have it on disk yet.
-    crate::sys::sync_parent(path)?;
-    Ok(rec.next_seq)
 }
 
 /// Opens (or creates) the segment at `path` and takes its lock, making
