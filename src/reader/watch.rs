@@ -125,13 +125,6 @@ impl Follow {
                 self.changed = Some(wait.changed);
                 return Ok(None);
             };
-            if self.watch_due(now) {
-                self.watch = ChangeWatch::new(path, what)
-                    .map_or(WatchState::Unavailable(now), WatchState::Watching);
-                // A change between the last attempt and the watch would
-                // not be reported: look once more first.
-                continue;
-            }
             match &self.watch {
                 WatchState::Watching(w) if quiet_since(wait.changed, now) => {
                     if !wait.block(w, left) && identity(path) != Some(w.id) {
@@ -142,18 +135,17 @@ impl Follow {
                     }
                 }
                 WatchState::Watching(w) => wait.poll(Some(w), now, left),
-                _ => wait.poll(None, now, left),
+                WatchState::Unavailable(since) if now.duration_since(*since) < RETRY => {
+                    wait.poll(None, now, left)
+                }
+                // Never tried, or inotify was unavailable `RETRY` ago: the
+                // watch is made now. A change between the last attempt and
+                // the watch would not be reported: it looks once more first.
+                _ => {
+                    let made = ChangeWatch::new(path, what);
+                    self.watch = made.map_or(WatchState::Unavailable(now), WatchState::Watching);
+                }
             }
-        }
-    }
-
-    /// Whether to make the watch now: never tried, or inotify was
-    /// unavailable `RETRY` ago.
-    fn watch_due(&self, now: Instant) -> bool {
-        match self.watch {
-            WatchState::Unset => true,
-            WatchState::Unavailable(since) => now.duration_since(since) >= RETRY,
-            WatchState::Watching(_) => false,
         }
     }
 }
