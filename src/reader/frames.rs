@@ -541,10 +541,7 @@ impl Reader {
     /// no record, but it is damage all the same, reported where it is.
     #[inline(never)]
     pub(super) fn check_seal_frames(&mut self) -> Result<()> {
-        let Tail::SealDamaged { offset } = self.tail else {
-            return Ok(());
-        };
-        let Some(d) = self.source.frames_mut() else {
+        let (Tail::SealDamaged { offset }, Some(d)) = (self.tail, self.source.frames_mut()) else {
             return Ok(());
         };
         // A plain segment's stored frames are its bytes: none fails.
