@@ -489,11 +489,7 @@ impl Reader {
         let Some(d) = self.source.frames_mut() else {
             return Ok(());
         };
-        let checked = match d.stopped_at(self.pos) {
-            Some(failed) => Err(failed),
-            None => d.finish_frame(),
-        };
-        match checked {
+        match d.stopped_at(self.pos).map_or_else(|| d.finish_frame(), Err) {
             Ok(()) => Ok(()),
             Err((_, e)) if self.damage.skip && is_damage(&e) => {
                 d.stopped = None;
