@@ -119,8 +119,13 @@ impl Reader {
             from_seq: self.next_seq,
             to_seq,
         });
-        if let Some(why) = why {
-            self.damage.note_why(pos, why);
+        // Why, kept once, and for the first `MAX_REASONS` regions only:
+        // memory stays bounded.
+        let at = pos as u64;
+        let kept = &mut self.damage.why;
+        let new = kept.len() < MAX_REASONS && kept.iter().all(|(o, _)| *o != at);
+        if let Some(why) = why.filter(|_| new) {
+            kept.push((at, why.into()));
         }
     }
 
@@ -222,23 +227,6 @@ pub(super) struct DamageLog {
 }
 
 impl DamageLog {
-    /// Keeps why the region at `pos` was skipped (once, and for the first
-    /// `MAX_REASONS` regions only: memory stays bounded).
-    pub(super) fn note_why(&mut self, pos: usize, why: &str) {
-        let at = pos as u64;
-        if self.why.len() < MAX_REASONS && self.why.iter().all(|(o, _)| *o != at) {
-            self.why.push((at, why.into()));
-        }
-    }
-
-    /// Why the region at `offset` was skipped, if kept (see `note_why`).
-    pub(super) fn reason(&self, offset: u64) -> Option<&str> {
-        self.why
-            .iter()
-            .find(|(at, _)| *at == offset)
-            .map(|(_, why)| &**why)
-    }
-
     /// Records a damaged region skipped, in file order, once: a reader
     /// that reads it again (a seek back, or one that scans over it) meets
     /// the same region, not another one.

@@ -101,10 +101,8 @@ impl Reader {
     /// caught-up follower polls this); at a torn tail followed by zeros,
     /// always (it may be a record still being copied).
     pub(super) fn written_past_end(&mut self) -> Result<bool> {
-        if self.sealed() || !self.source.may_grow() {
-            return Ok(false);
-        }
         match self.tail {
+            _ if self.sealed() || !self.source.may_grow() => Ok(false),
             Tail::Unsealed if self.pos < self.end => self.written_at(self.pos),
             Tail::Torn { offset, len } => Ok(offset + len < self.end as u64),
             _ => Ok(false),

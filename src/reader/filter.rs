@@ -31,7 +31,8 @@ pub const ARRAYS_COPY_MAX: u64 = 64 << 20;
 
 /// One type's offset array, copied out of the seal, and a position in it.
 pub struct ArrayCursor {
-    offsets: Vec<u64>,
+    /// The whole array.
+    pub offsets: Vec<u64>,
     idx: usize,
     pub type_name: Box<str>,
     /// The type's id (its index in the seal's type table; read by a type
@@ -41,12 +42,6 @@ pub struct ArrayCursor {
 }
 
 impl ArrayCursor {
-    /// The whole array.
-    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
-    pub fn offsets(&self) -> &[u64] {
-        &self.offsets
-    }
-
     /// The index of the entry `TypeFilter::next_indexed` last took.
     #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     pub fn taken(&self) -> Option<usize> {

@@ -27,7 +27,6 @@ use crate::format::{header::SegmentHeader, FRAME_HEADER_LEN};
 use crate::source::SegmentSource;
 use std::cell::RefCell;
 use std::fs::File;
-use std::path::Path;
 
 /// After a frame that fails to decompress, the bytes that follow are
 /// searched for the next record in copies of this many bytes, doubling.
@@ -101,22 +100,6 @@ pub(super) struct ScanAhead {
 const SEQUENTIAL_FRAMES: usize = 2;
 
 impl CompressedFrames {
-    /// Opens the compressed segment in `file` (at `path`). With `salvage`, a
-    /// header or seal whose frames are damaged does not fail the open: the
-    /// header's error is returned beside it, for `salvage_header`.
-    pub fn open(
-        file: File,
-        path: &Path,
-        salvage: bool,
-    ) -> Result<(CompressedFrames, Option<Error>)> {
-        let read = file
-            .try_clone()
-            .map_err(|e| Error::io(path, "open again", e))?;
-        let (segment, header_lost) =
-            CompressedSegment::open_source(path.to_path_buf(), Box::new(read), salvage)?;
-        Ok((CompressedFrames::of(segment, Some(file)), header_lost))
-    }
-
     /// The local file the frames are read from, if any.
     pub(super) fn local_file(&self) -> Option<&File> {
         self.local_file.as_ref()
@@ -153,12 +136,12 @@ impl CompressedFrames {
     /// two intact frames after it.
     pub fn salvage_header(&self, header_lost: Error) -> Result<HeaderParts> {
         let mut s = self.segment.borrow_mut();
-        let frames = s.frames().len();
         let from = s.data_start() as usize;
-        let seal = s.seal();
-        let seal_first = (seal.record_count > 0).then_some(seal.first_seq);
-        let search =
-            |bytes: &[u8], base: usize| salvage::salvage_lost_header(bytes, base, from, seal_first);
+        let seal_first = (s.seal().record_count > 0).then(|| s.seal().first_seq);
+        let search = |bytes: &[u8], base: usize| {
+            salvage::salvage_lost_header(bytes, base, from, seal_first)
+                .map(salvage::with_header_damage)
+        };
         // The bytes of the intact frames from `base` (an original offset)
         // on. No record in or across a damaged frame is taken: the search
         // runs in what came before it, then starts again after it.
@@ -166,7 +149,7 @@ impl CompressedFrames {
         let mut base = from;
         let mut frame = Vec::new();
         let mut intact_frames = 0;
-        for i in 1..frames {
+        for i in 1..s.frames().len() {
             match s.frame_into(i, &mut frame) {
                 Ok(()) => {
                     intact_frames += 1;
@@ -174,7 +157,7 @@ impl CompressedFrames {
                 }
                 Err(e) if is_damage(&e) => {
                     if let Some(found) = search(&bytes, base) {
-                        return Ok(salvage::with_header_damage(found));
+                        return Ok(found);
                     }
                     bytes.clear();
                     base = s.frames()[i].end() as usize;
@@ -185,8 +168,7 @@ impl CompressedFrames {
                 break;
             }
         }
-        let found = search(&bytes, base).ok_or(header_lost)?;
-        Ok(salvage::with_header_damage(found))
+        search(&bytes, base).ok_or(header_lost)
     }
 
     /// The segment's header, and where its records start.
@@ -470,12 +452,12 @@ impl Reader {
     ) -> Option<(FrameCheck, BytesIn)> {
         let c = self.filter.as_ref()?.cursors.as_ref()?.get(cursor)?;
         let k = c.taken()?;
-        if c.offsets().get(k) != Some(&(pos as u64)) {
+        if c.offsets.get(k) != Some(&(pos as u64)) {
             return None;
         }
         let d = self.source.frames_mut()?;
         let segment = d.segment.get_mut();
-        if !d.copies.hold(segment, c.type_id, k, c.offsets()) {
+        if !d.copies.hold(segment, c.type_id, k, &c.offsets) {
             return None;
         }
         let (bytes, base) = d.held();
@@ -507,11 +489,7 @@ impl Reader {
         let Some(d) = self.source.frames_mut() else {
             return Ok(());
         };
-        let checked = match d.stopped_at(self.pos) {
-            Some(failed) => Err(failed),
-            None => d.finish_frame(),
-        };
-        match checked {
+        match d.stopped_at(self.pos).map_or_else(|| d.finish_frame(), Err) {
             Ok(()) => Ok(()),
             Err((_, e)) if self.damage.skip && is_damage(&e) => {
                 d.stopped = None;
@@ -559,10 +537,7 @@ impl Reader {
     /// no record, but it is damage all the same, reported where it is.
     #[inline(never)]
     pub(super) fn check_seal_frames(&mut self) -> Result<()> {
-        let Tail::SealDamaged { offset } = self.tail else {
-            return Ok(());
-        };
-        let Some(d) = self.source.frames_mut() else {
+        let (Tail::SealDamaged { offset }, Some(d)) = (self.tail, self.source.frames_mut()) else {
             return Ok(());
         };
         // A plain segment's stored frames are its bytes: none fails.

@@ -4,33 +4,15 @@
 use super::crc_ahead::CheckedAhead;
 use super::frame_check::FrameCheck;
 use super::record::BytesIn;
-use super::{HeaderParts, Reader};
-use crate::error::{Error, Result};
-use crate::format::header::SegmentHeader;
+use super::Reader;
+use crate::error::Result;
 use std::fs::File;
-use std::path::Path;
-
-pub(super) fn is_compressed(_: &File) -> bool {
-    false
-}
 
 /// No reader holds one.
 pub(super) enum CompressedFrames {}
 
 impl CompressedFrames {
-    pub fn open(_: File, _: &Path, _: bool) -> Result<(CompressedFrames, Option<Error>)> {
-        unreachable!("is_compressed is false")
-    }
-
     pub(super) fn local_file(&self) -> Option<&File> {
-        match *self {}
-    }
-
-    pub fn salvage_header(&self, _: Error) -> Result<HeaderParts> {
-        match *self {}
-    }
-
-    pub fn header(&self) -> (SegmentHeader, usize) {
         match *self {}
     }
 

@@ -147,7 +147,8 @@ impl Reader {
     /// segments in the background: a path handed out before, by a `SEALED`
     /// event or `poll_sealed`, stays usable); `path()` then names it.
     pub fn open(path: impl AsRef<Path>) -> Result<Reader> {
-        Reader::open_with(path.as_ref(), false)
+        let (path, file) = open_segment_file(path.as_ref())?;
+        Reader::open_file(path, file, false)
     }
 
     /// Like `open`, for a segment whose header is damaged (`CorruptHeader`):
@@ -161,12 +162,8 @@ impl Reader {
     /// frames do not decompress, or its seek table is missing or broken
     /// (docs/FORMAT.md section 17.3a).
     pub fn open_salvage(path: impl AsRef<Path>) -> Result<Reader> {
-        Reader::open_with(path.as_ref(), true)
-    }
-
-    fn open_with(path: &Path, salvage: bool) -> Result<Reader> {
-        let (path, file) = open_segment_file(path)?;
-        Reader::open_file(path, file, salvage)
+        let (path, file) = open_segment_file(path.as_ref())?;
+        Reader::open_file(path, file, true)
     }
 
     /// A reader of the segment (plain or compressed) in `file`, an open
@@ -287,10 +284,8 @@ impl Reader {
     /// (a remote object's seal whose checks were put off at open is checked
     /// at the first call, see `open_compressed`).
     pub fn seal(&self) -> Option<&SealDirectory> {
-        if self.seals.trust_pending && !self.pending_seal_usable() {
-            return None;
-        }
-        self.seals.usable.as_ref()
+        let trusted = || !self.seals.trust_pending || self.pending_seal_usable();
+        self.seals.usable.as_ref().filter(|_| trusted())
     }
 
     /// Type names met so far (all of them, for a sealed segment), by id.
@@ -449,7 +444,8 @@ impl Reader {
     /// mismatch`, `sequence number 2 where 3 was expected`, ... `None` for a
     /// region of no bytes (records missing) and past the first regions.
     pub fn damage_reason(&self, offset: u64) -> Option<&str> {
-        self.damage.reason(offset)
+        let why = self.damage.why.iter().find(|(at, _)| *at == offset);
+        why.map(|(_, why)| &**why)
     }
 
     /// The damaged regions skipped so far, in file order.

@@ -17,15 +17,17 @@
 //! copy), and the file is mapped again when its length changes.
 
 use super::frame_check::{FrameCheck, INCOMPLETE};
-use super::frames::{self, CompressedFrames};
+use super::frames::CompressedFrames;
 use super::record::BytesIn;
 use super::{salvage, HeaderParts, Reader, Tail};
+#[cfg(feature = "compression")]
+use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::frame::{self, FrameAt, KIND_RECORD};
 use crate::format::FRAME_HEADER_LEN;
 use crate::source::{MappedFile, SegmentSource};
 use crate::sys::read_upto;
-use memmap2::{Mmap, MmapOptions, UncheckedAdvice};
+use memmap2::{Mmap, UncheckedAdvice};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -37,6 +39,7 @@ type Opened = (Pager, Arc<Mmap>, HeaderParts);
 
 pub(super) enum Pager {
     Mapped(MappedSegment),
+    #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     Frames(Box<CompressedFrames>),
 }
 
@@ -87,9 +90,17 @@ impl Pager {
     /// compressed; its mapping (empty for frames), which the reader keeps;
     /// and the header's parts (with `salvage`, of a damaged header too).
     pub(super) fn open(file: File, path: &Path, salvage: bool) -> Result<Opened> {
-        if frames::is_compressed(&file) {
-            let (d, header_lost) = CompressedFrames::open(file, path, salvage)?;
-            return Pager::of_frames(d, header_lost, path);
+        // A compressed segment (without the feature `compression`, a
+        // `.binlog.zst` fails to open as not a segment). With `salvage`, a
+        // header or seal whose frames are damaged does not fail its open:
+        // the header's error comes back beside it, for `salvage_header`.
+        #[cfg(feature = "compression")]
+        if super::frames::is_compressed(&file) {
+            let read = (file.try_clone()).map_err(|e| Error::io(path, "open again", e))?;
+            let (segment, header_lost) =
+                CompressedSegment::open_source(path.into(), Box::new(read), salvage)?;
+            let frames = CompressedFrames::of(segment, Some(file));
+            return Pager::of_frames(frames, header_lost, path);
         }
         let mapped = MappedFile::new(file, path)?;
         let parts = salvage::decode_header(&mapped.map, path, salvage)?;
@@ -99,6 +110,7 @@ impl Pager {
 
     /// `open` for the compressed segment `d` (at `path`), its header
     /// salvaged after its frame if `header_lost` says it is lost.
+    #[cfg(feature = "compression")]
     pub(super) fn of_frames(
         d: CompressedFrames,
         header_lost: Option<Error>,
@@ -108,7 +120,7 @@ impl Pager {
             Some(e) => d.salvage_header(e)?,
             None => salvage::intact(d.header()),
         };
-        let empty = MmapOptions::new().len(0).map_anon();
+        let empty = memmap2::MmapOptions::new().len(0).map_anon();
         let map =
             (empty.and_then(|m| m.make_read_only())).map_err(|e| Error::io(path, "map", e))?;
         Ok((Pager::Frames(Box::new(d)), Arc::new(map), parts))

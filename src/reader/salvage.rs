@@ -43,10 +43,11 @@ pub(super) fn intact((header, start): (SegmentHeader, usize)) -> HeaderParts {
 pub(super) fn salvage_header(map: &[u8]) -> Option<(SegmentHeader, usize, u64)> {
     let (start, header_first) = first_record_after_header(map)?;
     let first_seq = seq_at(map, start)?;
-    let lost_from = match header_first {
-        Some(hf) if could_precede(map, hf, first_seq, start) => hf,
-        _ => first_seq,
-    };
+    // Records lost with the header lay between its end (the header length
+    // at offset 12, if plausible) and the record found.
+    let header_len = header::stated_len(map).filter(|&n| n >= FIXED_LEN + 12 && n <= start);
+    let lost_bytes = start - header_len.unwrap_or(start);
+    let lost_from = lost_from(header_len.and(header_first), first_seq, lost_bytes);
     let header = SegmentHeader {
         major: bytes_at(map, 8).map_or(FORMAT_MAJOR, u16::from_le_bytes),
         minor: bytes_at(map, 10).map_or(0, u16::from_le_bytes),
@@ -91,19 +92,19 @@ fn first_record_after_header(map: &[u8]) -> Option<(usize, Option<u64>)> {
 /// position whose length field fits, so it is bounded.
 const UNNUMBERED_SEARCH: usize = MAX_HEADER_LEN as usize + (64 << 10);
 
-/// Whether records numbered from the header's `header_first` up to the
-/// first record found (`first_seq`, at `start`) could have been lost with
-/// the header. They lay between its end (the header length at offset 12,
-/// if plausible) and the record found, one per smallest frame at most; a
-/// first sequence number that would need more (or a record found right at
-/// the header's end that is not numbered as the header says) is damaged
-/// itself.
-fn could_precede(map: &[u8], header_first: u64, first_seq: u64, start: usize) -> bool {
-    let header_len = header::stated_len(map).filter(|&n| n >= FIXED_LEN + 12 && n <= start);
-    header_len.is_some_and(|hl| {
-        header_first <= first_seq
-            && first_seq - header_first <= ((start - hl) / frame::MIN_RECORD_FRAME) as u64
-    })
+/// The first sequence number of records lost before the first record
+/// found (`first_seq`) in the `lost_bytes` before it: `claimed` (the
+/// header's or the seal's) if it could be, the records from it up to the
+/// one found fitting those bytes, one per smallest frame at most; else
+/// `first_seq`. A first number that would need more (or a record found
+/// right at the header's end that is not numbered as the header says) is
+/// damaged itself.
+fn lost_from(claimed: Option<u64>, first_seq: u64, lost_bytes: usize) -> u64 {
+    let room = (lost_bytes / frame::MIN_RECORD_FRAME) as u64;
+    match claimed {
+        Some(f) if f <= first_seq && first_seq - f <= room => f,
+        _ => first_seq,
+    }
 }
 
 /// The `N` bytes at `at` of the header's fixed fields, if the file has them.
@@ -142,10 +143,6 @@ pub(super) fn salvage_lost_header(
     let at = frame::find_next_record(bytes, 0, None)?;
     let first_seq = seq_at(bytes, at)?;
     let start = base + at;
-    let room = ((start - from) / frame::MIN_RECORD_FRAME) as u64;
-    let lost_from = match seal_first {
-        Some(f) if f <= first_seq && first_seq - f <= room => f,
-        _ => first_seq,
-    };
+    let lost_from = lost_from(seal_first, first_seq, start - from);
     Some((SegmentHeader::placeholder(lost_from), start, first_seq))
 }

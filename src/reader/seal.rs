@@ -97,7 +97,7 @@ impl Reader {
             // Cut shorter by a writer: the reader starts again.
             return Ok(true);
         }
-        let (seal, _) = trust::read_seals(self.original(), self.data_start, self.start_seq);
+        let seal = trust::read_seal(self.original(), self.data_start, self.start_seq);
         if let Some(d) = seal.filter(|d| d.records_end == pos as u64) {
             self.end = pos;
             self.seals.usable = Some(d);
@@ -127,8 +127,19 @@ impl Reader {
         if self.seals.usable.is_some() || self.seals.bounding.is_none() {
             return Ok(true);
         }
-        let record_there = match self.source {
-            Pager::Frames(_) => self.record_at_end_decoded()?,
+        let record_there = match &self.source {
+            // A compressed frame there that does not decompress holds no
+            // record: the bound holds, and the frame is damage reported at
+            // the end (`check_seal_frames`).
+            #[cfg(feature = "compression")]
+            Pager::Frames(d) => {
+                match record_frame_at(&mut d.segment.borrow_mut(), self.end as u64) {
+                    Err(e) if super::frames::is_damage(&e) => false,
+                    found => found?,
+                }
+            }
+            #[cfg(not(feature = "compression"))]
+            Pager::Frames(d) => match **d {},
             Pager::Mapped(_) => {
                 let frame = frame::frame_at(&self.map, self.end, true);
                 matches!(FrameCheck::of(frame), FrameCheck::Record(_))
@@ -154,10 +165,9 @@ impl Reader {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for t in d.types.iter().filter(|t| t.count > 0) {
-            if t.count.saturating_mul(8) > ARRAYS_COPY_MAX {
-                continue;
-            }
+        // An array too large for a filter to copy is not used: it scans.
+        let copied = |count: u64| count > 0 && count.saturating_mul(8) <= ARRAYS_COPY_MAX;
+        for t in d.types.iter().filter(|t| copied(t.count)) {
             let name: &str = &t.name;
             let start = self.data_start as u64;
             let f = TypeFilter::new(&[name], Some(&d), self.original(), start, ARRAYS_COPY_MAX);
@@ -174,34 +184,17 @@ impl Reader {
         }
         out
     }
-
-    /// At the end of the records a seal only bounds, of a reader of
-    /// decompressed or stored frames: whether a valid record frame is
-    /// right there (the bound does not hold). A frame header whose length
-    /// runs past the original bytes is no record (a lying length costs no
-    /// more reads); otherwise the body's CRC is computed over the frames
-    /// that hold it, one at a time, without a copy. A compressed frame there
-    /// that does not decompress holds no record: the bound holds, and the
-    /// frame is damage reported at the end (`check_seal_frames`). Any other
-    /// failed read is an error naming the file or object. (Without
-    /// compression no segment is read as frames.)
-    pub(super) fn record_at_end_decoded(&self) -> Result<bool> {
-        #[cfg(feature = "compression")]
-        if let Some(d) = self.source.frames() {
-            let mut s = d.segment.borrow_mut();
-            return match record_frame_at(&mut s, self.end as u64) {
-                Err(e) if super::frames::is_damage(&e) => Ok(false),
-                found => found,
-            };
-        }
-        Ok(false)
-    }
 }
 
-/// Whether a valid record frame starts at original offset `at` of `s`:
-/// its header read first, its body (if it fits in what remains) checked
-/// against the header's CRC frame by frame. A seek table whose frames do
-/// not cover the body is an error naming the file and offset, not a panic.
+/// Whether a valid record frame starts at original offset `at` of `s` (a
+/// reader of decompressed or stored frames, at the end of the records a
+/// seal only bounds: then the bound does not hold): its header read first,
+/// its body (if it fits in what remains) checked against the header's CRC
+/// frame by frame, one at a time, without a copy (a frame header whose
+/// length runs past the original bytes is no record: a lying length costs
+/// no more reads). A seek table whose frames do not cover the body is an
+/// error naming the file and offset, not a panic; so is any other failed
+/// read.
 #[cfg(feature = "compression")]
 fn record_frame_at(s: &mut crate::compressed::CompressedSegment, at: u64) -> Result<bool> {
     use crate::error::{Error, ErrorKind};

@@ -68,31 +68,22 @@ impl SealTypes {
             };
             for at in (from..=last).rev() {
                 let i = (at - from) as usize;
-                let body_len = u32_at(&window, i);
-                if u64::from(body_len) + FRAME_HEADER_LEN as u64 == end - at
-                    && window[i + FRAME_HEADER_LEN] == KIND_SEAL_DIR
-                {
-                    if let Some(d) = Self::directory_at(&window, i, at, data_start) {
+                let fits = u64::from(u32_at(&window, i)) + FRAME_HEADER_LEN as u64 == end - at;
+                if !fits || window[i + FRAME_HEADER_LEN] != KIND_SEAL_DIR {
+                    continue;
+                }
+                // A directory frame whose CRC matches and that decodes, with
+                // its records after `data_start`.
+                if let FrameAt::Frame { body, .. } = frame::frame_at(&window, i, true) {
+                    let d = SealDirectory::decode(body, at);
+                    if let Some(d) = d.filter(|d| d.records_end >= data_start && d.records_end < at)
+                    {
                         return Some(d);
                     }
                 }
             }
         }
         None
-    }
-
-    /// The directory frame at `i` of `buf` (file offset `at`), if its CRC
-    /// matches and it decodes, with its records after `data_start`.
-    fn directory_at(buf: &[u8], i: usize, at: u64, data_start: u64) -> Option<SealDirectory> {
-        match frame::frame_at(buf, i, true) {
-            FrameAt::Frame {
-                kind: KIND_SEAL_DIR,
-                body,
-                ..
-            } => SealDirectory::decode(body, at)
-                .filter(|d| d.records_end >= data_start && d.records_end < at),
-            _ => None,
-        }
     }
 
     /// The table of a directory already read, with each type's first

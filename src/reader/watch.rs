@@ -112,7 +112,7 @@ impl Follow {
             // now and then (a directory listing taken again once its
             // modification time settled): poll on for it.
             if let WatchState::Watching(w) = &self.watch {
-                if w.drain() {
+                if w.inotify.drain() {
                     wait.changed = Instant::now();
                 }
             }
@@ -125,13 +125,6 @@ impl Follow {
                 self.changed = Some(wait.changed);
                 return Ok(None);
             };
-            if self.watch_due(now) {
-                self.watch = ChangeWatch::new(path, what)
-                    .map_or(WatchState::Unavailable(now), WatchState::Watching);
-                // A change between the last attempt and the watch would
-                // not be reported: look once more first.
-                continue;
-            }
             match &self.watch {
                 WatchState::Watching(w) if quiet_since(wait.changed, now) => {
                     if !wait.block(w, left) && identity(path) != Some(w.id) {
@@ -142,18 +135,17 @@ impl Follow {
                     }
                 }
                 WatchState::Watching(w) => wait.poll(Some(w), now, left),
-                _ => wait.poll(None, now, left),
+                WatchState::Unavailable(since) if now.duration_since(*since) < RETRY => {
+                    wait.poll(None, now, left)
+                }
+                // Never tried, or inotify was unavailable `RETRY` ago: the
+                // watch is made now. A change between the last attempt and
+                // the watch would not be reported: it looks once more first.
+                _ => {
+                    let made = ChangeWatch::new(path, what);
+                    self.watch = made.map_or(WatchState::Unavailable(now), WatchState::Watching);
+                }
             }
-        }
-    }
-
-    /// Whether to make the watch now: never tried, or inotify was
-    /// unavailable `RETRY` ago.
-    fn watch_due(&self, now: Instant) -> bool {
-        match self.watch {
-            WatchState::Unset => true,
-            WatchState::Unavailable(since) => now.duration_since(since) >= RETRY,
-            WatchState::Watching(_) => false,
         }
     }
 }
@@ -189,7 +181,7 @@ impl Wait {
     /// Blocks on the watch `w` for up to `left` (and `RECHECK`); true if it
     /// reported a change (polling starts over).
     fn block(&mut self, w: &ChangeWatch, left: Duration) -> bool {
-        if w.wait(left.min(RECHECK)) {
+        if w.inotify.wait(left.min(RECHECK)) {
             self.changed = Instant::now();
             self.pause = MIN_PAUSE;
             return true;
@@ -213,7 +205,7 @@ impl Wait {
             }
             (Some(w), None) => {
                 let step = self.pause.min(left);
-                if w.wait(step) {
+                if w.inotify.wait(step) {
                     self.rest = Some(now + step);
                     return;
                 }
@@ -224,7 +216,9 @@ impl Wait {
 }
 
 /// An inotify descriptor watching one file or directory, and one of the
-/// process's `MAX_WATCHES`.
+/// process's `MAX_WATCHES`: `drain` discards the changes reported so far
+/// (true if there were any); `wait` waits up to a timeout for a change
+/// (true if one was reported: it stays reported until `drain`).
 pub(crate) struct ChangeWatch {
     inotify: Inotify,
     /// The (device, inode) the path named when the watch was made.
@@ -259,17 +253,6 @@ impl ChangeWatch {
         };
         // From here the slot goes back when the watch drops.
         Some(ChangeWatch { inotify, id })
-    }
-
-    /// Discards the changes reported so far; true if there were any.
-    pub(crate) fn drain(&self) -> bool {
-        self.inotify.drain()
-    }
-
-    /// Waits up to `timeout` for a change; true if one was reported (it
-    /// stays reported until `drain`).
-    pub(crate) fn wait(&self, timeout: Duration) -> bool {
-        self.inotify.wait(timeout)
     }
 }
 
@@ -314,16 +297,22 @@ mod tests {
         let d = crate::sys::scratch::empty_dir("watch-dir");
         let mut f = File::create(d.join("seg")).unwrap();
         let w = ChangeWatch::new(&d, Watched::Dir).expect("inotify on a local filesystem");
-        w.drain();
-        assert!(!w.wait(Duration::from_millis(30)), "nothing changed yet");
+        w.inotify.drain();
+        assert!(
+            !w.inotify.wait(Duration::from_millis(30)),
+            "nothing changed yet"
+        );
         f.write_all(b"x").unwrap();
-        assert!(w.wait(Duration::from_secs(5)));
+        assert!(w.inotify.wait(Duration::from_secs(5)));
         // Reported until drained.
-        assert!(w.wait(Duration::ZERO));
-        w.drain();
-        assert!(!w.wait(Duration::from_millis(30)));
+        assert!(w.inotify.wait(Duration::ZERO));
+        w.inotify.drain();
+        assert!(!w.inotify.wait(Duration::from_millis(30)));
         File::create(d.join("next")).unwrap();
-        assert!(w.wait(Duration::from_secs(5)), "a new file is a change");
+        assert!(
+            w.inotify.wait(Duration::from_secs(5)),
+            "a new file is a change"
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 
@@ -333,13 +322,16 @@ mod tests {
         let p = d.join("seg");
         let mut f = File::create(&p).unwrap();
         let w = ChangeWatch::new(&p, Watched::File).unwrap();
-        assert!(!w.wait(Duration::from_millis(30)));
+        assert!(!w.inotify.wait(Duration::from_millis(30)));
         f.write_all(b"x").unwrap();
-        assert!(w.wait(Duration::from_secs(5)));
-        w.drain();
+        assert!(w.inotify.wait(Duration::from_secs(5)));
+        w.inotify.drain();
         std::fs::remove_file(&p).unwrap();
         drop(f);
-        assert!(w.wait(Duration::from_secs(5)), "removal is a change");
+        assert!(
+            w.inotify.wait(Duration::from_secs(5)),
+            "removal is a change"
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 

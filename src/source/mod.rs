@@ -85,11 +85,8 @@ impl dyn SegmentSource + '_ {
     /// it agrees with the segment's length; records start at `data_start`).
     pub fn has_seal_trailer(&self, data_start: usize) -> bool {
         let len = self.len();
-        let Some(at) = len.checked_sub(TRAILER_LEN) else {
-            return false;
-        };
-        self.read_part(at as u64, TRAILER_LEN)
-            .and_then(|t| Trailer::decode_last(&t, len, data_start))
-            .is_some()
+        let at = len.checked_sub(TRAILER_LEN);
+        let trailer = at.and_then(|at| self.read_part(at as u64, TRAILER_LEN));
+        trailer.is_some_and(|t| Trailer::decode_last(&t, len, data_start).is_some())
     }
 }

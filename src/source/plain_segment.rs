@@ -4,7 +4,7 @@
 //! read and checked as a reader reads and checks it (`seal_trust`), so
 //! that both agree with a reader on which segments are sealed.
 
-use super::seal_trust::read_seals;
+use super::seal_trust::read_seal;
 use super::{open_segment_file, MappedFile, SegmentSource};
 use crate::error::{Error, Result};
 use crate::format::{header::SegmentHeader, seal::SealDirectory};
@@ -30,7 +30,7 @@ impl PlainSegment {
     pub fn of_file(path: PathBuf, file: File) -> Result<PlainSegment> {
         let mapped = MappedFile::new(file, &path)?;
         let (header, data_start) = SegmentHeader::decode(&mapped.map, &path)?;
-        let (seal, _) = read_seals(&mapped, data_start, header.first_seq);
+        let seal = read_seal(&mapped, data_start, header.first_seq);
         Ok(PlainSegment {
             path,
             mapped,

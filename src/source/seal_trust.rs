@@ -11,45 +11,31 @@ use crate::format::seal::{self, SealDirectory, SparseEntry, SEAL_BEGIN_LEN, SPAR
 use crate::format::{frame, FRAME_HEADER_LEN};
 use std::borrow::Cow;
 
-/// The seal of a segment (its `original` bytes), read once: `(usable,
-/// bounding)`. `usable` is the directory if it passes `seal::read_seal`,
-/// its counts agree with its sequence numbers and its type table names the
-/// types as the records that define them do (`usable`); else `bounding`
-/// is the directory as `read_bounding_seal` returns it (one of them
-/// `None`).
+/// The seal of a segment (its `original` bytes), read once, if usable:
+/// the directory as `read_bounding_seal` returns it, if it passes
+/// `seal::read_seal`, its counts agree with its sequence numbers and its
+/// type table names the types as the records that define them do
+/// (`usable`).
 ///
 /// The seal's parts are read with pread, not through the mapping (see
 /// `map_file`): a seal already cut reads short: none.
-pub(crate) fn read_seals(
+pub(crate) fn read_seal(
     original: &dyn SegmentSource,
     data_start: usize,
     first_seq: u64,
-) -> (Option<SealDirectory>, Option<SealDirectory>) {
-    let bounding = read_bounding_seal(original, data_start);
-    sort_seal(original, data_start, first_seq, bounding)
+) -> Option<SealDirectory> {
+    read_bounding_seal(original, data_start).filter(|d| usable(original, data_start, first_seq, d))
 }
 
-/// `read_seals`'s `(usable, bounding)` of the bounding seal `bounding`.
-fn sort_seal(
-    original: &dyn SegmentSource,
-    data_start: usize,
-    first_seq: u64,
-    bounding: Option<SealDirectory>,
-) -> (Option<SealDirectory>, Option<SealDirectory>) {
-    match bounding {
-        Some(d) if usable(original, data_start, first_seq, &d) => (Some(d), None),
-        bounding => (None, bounding),
-    }
-}
-
-/// Like `read_seals`, for a segment whose bytes are not all at hand (a
+/// `(usable, bounding)`: `read_seal`'s answer, or else the bounding seal
+/// (one of them `None`); for a segment whose bytes are not all at hand (a
 /// remote object's: each read elsewhere is a GET), if `defer`. If the checks of
 /// `usable` would read bytes not held (the `SEAL_BEGIN` frame, a
 /// type's first offset), and the records the segment starts with, held,
 /// define every type the directory names with records, by the names it
 /// gives them (`names_defined_as_named`), the directory is returned as
 /// usable with `true`: the checks were put off, and `usable` makes them.
-/// Otherwise (and always without `defer`) `read_seals`' answer, with
+/// Otherwise (and always without `defer`) `read_seal`'s answer, with
 /// `false`.
 ///
 /// Why that is enough to read by until then: the directory is intact, its
@@ -74,8 +60,10 @@ pub(crate) fn read_seals_when_held(
             return (bounding, None, true);
         }
     }
-    let (usable, bounding) = sort_seal(original, data_start, first_seq, bounding);
-    (usable, bounding, false)
+    match bounding {
+        Some(d) if usable(original, data_start, first_seq, &d) => (Some(d), None, false),
+        bounding => (None, bounding, false),
+    }
 }
 
 /// Whether every byte the checks of `usable` read at the seal's end (the
@@ -86,6 +74,16 @@ fn checks_held(original: &dyn SegmentSource, d: &SealDirectory) -> bool {
             .iter()
             .filter(|t| t.count > 0)
             .all(|t| original.holds(t.array_offset, 8))
+}
+
+/// How many types the directory `d` lists with records, if they all come
+/// first (the types without records after every one of them, as a writer
+/// writes them), and where its records end.
+fn named_types(d: &SealDirectory) -> Option<(usize, usize)> {
+    let named = d.types.iter().take_while(|t| t.count > 0).count();
+    let end = usize::try_from(d.records_end).ok()?;
+    let listed_last = d.types[named..].iter().all(|t| t.count == 0);
+    listed_last.then_some((named, end))
 }
 
 /// Whether the records from `data_start` on (numbered from `first_seq`),
@@ -101,11 +99,7 @@ fn names_defined_as_named(
     first_seq: u64,
     d: &SealDirectory,
 ) -> bool {
-    let named = d.types.iter().take_while(|t| t.count > 0).count();
-    if d.types[named..].iter().any(|t| t.count > 0) {
-        return false;
-    }
-    let Ok(end) = usize::try_from(d.records_end) else {
+    let Some((named, end)) = named_types(d) else {
         return false;
     };
     let (mut at, mut seq, mut defined) = (data_start, first_seq, 0);
@@ -146,7 +140,7 @@ fn held_frame_len(original: &dyn SegmentSource, at: usize, end: usize) -> Option
 
 /// Whether the directory `d` (its trailer and directory frame intact) is
 /// a usable seal: its `SEAL_BEGIN` frame agrees (`seal::read_seal_from`),
-/// and it passes the checks `read_seals` makes.
+/// and it passes the checks `read_seal` makes.
 pub(crate) fn usable(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -167,7 +161,7 @@ fn part_reader<'o>(
 
 /// The directory of a seal that is not usable but whose trailer and
 /// directory frame are intact (`seal::read_directory_from`): it bounds the
-/// records. Read as `read_seals` reads.
+/// records. Read as `read_seal` reads.
 pub(crate) fn read_bounding_seal(
     original: &dyn SegmentSource,
     data_start: usize,
@@ -205,21 +199,13 @@ fn types_defined_as_named(
     data_start: usize,
     d: &SealDirectory,
 ) -> bool {
-    let Ok(end) = usize::try_from(d.records_end) else {
+    let Some((named, end)) = named_types(d) else {
         return false;
     };
     // Where the previous type's first record is (none yet: the records'
     // start, which type 0's must be).
     let mut prev: Option<usize> = None;
-    let mut ended = false;
-    d.types.iter().enumerate().all(|(id, t)| {
-        if t.count == 0 {
-            ended = true;
-            return true;
-        }
-        if ended {
-            return false;
-        }
+    d.types[..named].iter().enumerate().all(|(id, t)| {
         let first = original.read_u64(t.array_offset);
         let Some(at) = first.and_then(|o| usize::try_from(o).ok()) else {
             return false;

@@ -9,49 +9,28 @@ use super::shared::Shared;
 use super::state::State;
 use super::Writer;
 use crate::error::{Error, Result};
-use crate::writer::options::{Durability, Options};
+use crate::writer::options::Durability;
 use parking_lot::MutexGuard;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How a writer hands its records to the OS, derived once from its
-/// options.
-pub(super) struct FlushPolicy {
-    /// `Options::flush_delay` is zero: every write call hands its records
-    /// over (`Shared::write_through`).
-    pub write_through: bool,
-    /// The flush deadline's delay (`Deadline::delay`): a non-zero
-    /// `flush_delay`, but not under `EveryRecord`, which hands every call's
-    /// records over (and syncs them).
-    pub delay: Option<Duration>,
-    /// The period of `Durability::Interval`.
-    pub interval: Option<Duration>,
-}
-
-impl FlushPolicy {
-    pub fn of(opts: &Options) -> FlushPolicy {
-        FlushPolicy {
-            write_through: opts.flush_delay == Some(Duration::ZERO),
-            delay: opts
-                .flush_delay
-                .filter(|d| !d.is_zero() && opts.durability != Durability::EveryRecord),
-            interval: match opts.durability {
-                Durability::Interval(period) => Some(period),
-                _ => None,
-            },
-        }
-    }
-}
-
-/// Starts the flusher if `policy` needs one: something is due in the
-/// background.
-pub(super) fn start(shared: &Arc<Shared>, policy: &FlushPolicy) -> Result<Option<JoinHandle<()>>> {
-    if policy.delay.is_none() && policy.interval.is_none() {
+/// Starts the flusher if something is due in the background: a flush
+/// deadline's `delay` (`Deadline::delay`), or the period of
+/// `Durability::Interval`.
+pub(super) fn start(
+    shared: &Arc<Shared>,
+    delay: Option<Duration>,
+    durability: Durability,
+) -> Result<Option<JoinHandle<()>>> {
+    let interval = match durability {
+        Durability::Interval(period) => Some(period),
+        _ => None,
+    };
+    if delay.is_none() && interval.is_none() {
         return Ok(None);
     }
     let s = Arc::clone(shared);
-    let interval = policy.interval;
     let handle = std::thread::Builder::new()
         .name("binlog-flusher".into())
         .spawn(move || s.run_flusher(interval))

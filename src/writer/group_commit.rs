@@ -28,8 +28,8 @@ const YIELDS_OFF_FOR: Duration = Duration::from_millis(100);
 /// A durable write call in progress, counted in `Shared::callers` until it
 /// leaves (also when dropped, should the call fail or unwind).
 pub(crate) struct Caller {
-    shared: Arc<Shared>,
-    counted: bool,
+    /// The writer's, while the call is counted (until it leaves).
+    shared: Option<Arc<Shared>>,
     /// `Shared::batches_taken` when this call counted itself in `queued`.
     queued_in: Option<u64>,
 }
@@ -39,8 +39,7 @@ impl Shared {
     pub(super) fn count_durable_call(self: &Arc<Shared>) -> Caller {
         self.group.callers.fetch_add(1, Ordering::SeqCst);
         Caller {
-            shared: Arc::clone(self),
-            counted: true,
+            shared: Some(Arc::clone(self)),
             queued_in: None,
         }
     }
@@ -163,9 +162,7 @@ impl Shared {
     fn records_to_sync(&self) -> Option<Result<u64>> {
         let mut st = self.state.lock();
         if st.file.is_none() && st.closed_durable {
-            let next = st.next_seq;
-            drop(st);
-            self.durable.fetch_max(next, Ordering::Release);
+            self.durable.fetch_max(st.next_seq, Ordering::Release);
             return None;
         }
         Some(if st.file.is_none() {
@@ -300,10 +297,10 @@ impl Caller {
     /// The call leaves: it is no longer counted in `callers`, nor in
     /// `queued` if no leader took it into a sync. Only once.
     fn leave(&mut self) {
-        if !std::mem::take(&mut self.counted) {
+        let Some(shared) = self.shared.take() else {
             return;
-        }
-        let s = &*self.shared;
+        };
+        let s = &*shared;
         // Still counted in `queued` only if no leader took that batch (the
         // call failed, or `close` made its record durable).
         if let Some(b) = self.queued_in.take() {
@@ -320,7 +317,7 @@ impl Caller {
 
     /// Whether this call belongs to the writer that `shared` is part of.
     pub(super) fn is_for(&self, shared: &Arc<Shared>) -> bool {
-        Arc::ptr_eq(&self.shared, shared)
+        self.shared.as_ref().is_some_and(|s| Arc::ptr_eq(s, shared))
     }
 }
 

@@ -125,17 +125,13 @@ fn failed_write(file: &File, job: Job, written: usize, err: io::Error) -> Failed
         };
     }
     let whole = job.split_tail_len + whole_frames_len(&job.buf[job.split_tail_len..written]);
-    let cut_err = if whole < written {
-        file.set_len(job.offset + whole as u64).err()
-    } else {
-        None
-    };
+    let cut_err = (whole < written).then(|| file.set_len(job.offset + whole as u64).err());
     Failed {
         written_whole: whole as u64,
         cut_back: 0,
         unwritten: job.buf[whole..].to_vec(),
         err,
-        cut_err,
+        cut_err: cut_err.flatten(),
     }
 }
 

@@ -52,7 +52,7 @@ impl SizeSnapshot {
     fn of(st: &state::State) -> SizeSnapshot {
         SizeSnapshot {
             bytes: st.len(),
-            records: st.index.record_count,
+            records: st.index.summary.record_count,
             next_seq: st.next_seq,
             seal: st.index.seal_estimate(st.types.names()),
         }
@@ -266,7 +266,7 @@ impl Writer {
 
     /// Records in the segment so far.
     pub fn record_count(&self) -> u64 {
-        self.shared.state.lock().index.record_count
+        self.shared.state.lock().index.summary.record_count
     }
 
     /// Hands buffered records to the OS (readers then see them).
@@ -403,25 +403,19 @@ impl Writer {
     /// `close`, handing back the writer's buffers and index memory,
     /// emptied, for the next segment of its log (`open_recycling`).
     pub(crate) fn close_recycling(&self) -> Result<Recycled> {
-        let result = self.seal_and_close();
-        let recycled = self.shared.state.lock().recycle();
-        result.map(|()| recycled)
-    }
-
-    fn seal_and_close(&self) -> Result<()> {
         self.stop_flusher();
-        let (result, durable_to) = {
-            let mut st = self.shared.state.lock();
-            let result = st.close();
-            // Set only when the seal's fdatasync covered every record.
-            (result, st.closed_durable.then_some(st.next_seq))
-        };
+        let mut st = self.shared.state.lock();
+        let result = st.close();
+        // Set only when the seal's fdatasync covered every record.
+        let durable_to = st.closed_durable.then_some(st.next_seq);
+        let recycled = st.recycle();
+        drop(st);
         if let Some(next) = durable_to {
             let sync = self.shared.group.sync.lock();
             self.shared.durable.fetch_max(next, Ordering::Release);
             self.shared.sync_ended(sync);
         }
-        result
+        result.map(|()| recycled)
     }
 }
 

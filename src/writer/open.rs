@@ -2,11 +2,10 @@
 //! (see `recover`), records found made durable under a durable policy, and
 //! the writer's threads started.
 
-use super::flusher::{self, FlushPolicy};
-use super::recover::{self, Recovered};
+use super::flusher;
+use super::recover;
 use super::shared::{GroupCommit, Shared};
 use super::state::{Recycled, State};
-use super::write_behind::PAIR_WAIT_MAX;
 use super::Writer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::writer::options::{Durability, Options};
@@ -14,9 +13,10 @@ use parking_lot::{Condvar, Mutex};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
+use std::time::Duration;
 
 impl Writer {
     /// Opens the segment at `path` for `purpose` with the memory a closed
@@ -34,10 +34,33 @@ impl Writer {
         let rec = recover::prepare(&file, &path, &opts, created, purpose)?;
         let numbers_past = rec.numbers_past;
         let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
-        let durable_next = durable_at_open(&path, &opts, created, &rec, &sync_file)?;
-        let policy = FlushPolicy::of(&opts);
-        let mut state = open_state(path.clone(), file, rec, &opts, recycled, &sync_file)?;
-        state.deadline.delay = policy.delay;
+        // Below this number the records are durable. Records a reopen finds
+        // may be only in the page cache (their writer may have died before
+        // syncing them): a durable policy syncs them now, and the file's
+        // name (a segment created under `None`, by an earlier writer, may
+        // not have it on disk yet); under `None` they count as durable
+        // after the first sync.
+        let durable_next = match opts.durability {
+            _ if created => rec.next_seq,
+            Durability::None => rec.next_seq - rec.index.summary.record_count,
+            _ => {
+                (sync_file.sync_data()).map_err(|e| Error::io(&path, "fdatasync", e))?;
+                crate::sys::sync_parent(&path)?;
+                rec.next_seq
+            }
+        };
+        // The flush deadline's delay: a non-zero `flush_delay`, but not
+        // under `EveryRecord`, which hands every call's records over (and
+        // syncs them).
+        let delay = (opts.flush_delay)
+            .filter(|d| !d.is_zero() && opts.durability != Durability::EveryRecord);
+        // Full buffers are written in the background (on a third
+        // descriptor) unless every record is written through.
+        let behind = opts.durability != Durability::EveryRecord && opts.buffer_size > 0;
+        let behind = behind.then(|| sync_file.try_clone()).transpose();
+        let behind = behind.map_err(|e| Error::io(&path, "dup", e))?;
+        let mut state = State::new(path.clone(), file, rec, &opts, recycled, behind)?;
+        state.deadline.delay = delay;
         let shared = Arc::new(Shared {
             path,
             durability: opts.durability,
@@ -49,67 +72,16 @@ impl Writer {
             // neither (a durable policy syncs it at open).
             dir_unsynced: AtomicBool::new(opts.durability == Durability::None),
             flush_cv: Condvar::new(),
-            write_through: policy.write_through,
+            write_through: opts.flush_delay == Some(Duration::ZERO),
             spin: opts.sync_wait_spin,
         });
-        let flusher = flusher::start(&shared, &policy)?;
+        let flusher = flusher::start(&shared, delay, opts.durability)?;
         Ok(Writer {
             shared,
             flusher: Mutex::new(flusher),
             numbers_past,
         })
     }
-}
-
-/// The sequence number below which the records of the segment just opened
-/// are durable. Records a reopen finds may be only in the page cache (their
-/// writer may have died before syncing them): a durable policy syncs them
-/// now; under `None` they count as durable after the first sync.
-fn durable_at_open(
-    path: &Path,
-    opts: &Options,
-    created: bool,
-    rec: &Recovered,
-    sync_file: &File,
-) -> Result<u64> {
-    if created {
-        return Ok(rec.next_seq);
-    }
-    if opts.durability == Durability::None {
-        return Ok(rec.next_seq - rec.index.record_count);
-    }
-    sync_file
-        .sync_data()
-        .map_err(|e| Error::io(path, "fdatasync", e))?;
-    // And its name: a segment created under `None` (by an earlier writer)
-    // may not have it on disk yet.
-    crate::sys::sync_parent(path)?;
-    Ok(rec.next_seq)
-}
-
-/// The writer's state over the recovered segment, writing full buffers in
-/// the background (on a third descriptor) unless every record is written
-/// through.
-fn open_state(
-    path: PathBuf,
-    file: File,
-    rec: Recovered,
-    opts: &Options,
-    recycled: Recycled,
-    sync_file: &File,
-) -> Result<State> {
-    let mut state = State::new(path.clone(), file, rec, opts, recycled);
-    // Space prepared with zeros makes a sync cheaper (writer::prepared);
-    // without syncs, reserved blocks make writes cheaper.
-    state.reserve_up_to(opts.expected_size, opts.durability != Durability::None);
-    if opts.durability != Durability::EveryRecord && opts.buffer_size > 0 {
-        let f = sync_file
-            .try_clone()
-            .map_err(|e| Error::io(&path, "dup", e))?;
-        let pair_wait = opts.flush_delay.unwrap_or(PAIR_WAIT_MAX);
-        state.start_write_behind(f, pair_wait)?;
-    }
-    Ok(state)
 }
 
 /// Opens (or creates) the segment at `path` and takes its lock, making

@@ -17,7 +17,8 @@ use std::fs::File;
 pub struct Prealloc {
     /// Blocks below this offset were reserved by this tracker (or written).
     end: u64,
-    chunk: u64,
+    /// How far ahead this tracker reserves, and so prepares.
+    pub chunk: u64,
     /// False once the filesystem said it cannot preallocate.
     supported: bool,
     /// No reserve past this offset (the segment's expected size).
@@ -44,11 +45,6 @@ impl Prealloc {
     pub fn zero_filled(mut self, zeros: Option<Prepared>) -> Prealloc {
         self.zeros = zeros;
         self
-    }
-
-    /// How far ahead this tracker reserves, and so prepares.
-    pub fn chunk(&self) -> u64 {
-        self.chunk
     }
 
     /// Called before writing bytes `[eof, upto)`, where `eof` is the

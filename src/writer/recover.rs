@@ -16,7 +16,7 @@ use crate::format::{header::SegmentHeader, naming, MAGIC};
 use crate::reader::{Reader, Record, Tail};
 use crate::writer::options::Options;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -60,23 +60,23 @@ pub fn prepare(
     purpose: Purpose,
 ) -> Result<Recovered> {
     match starts_afresh(file, path)? {
-        Some(len) => write_header(file, path, opts, created, len),
+        Some(torn) => write_header(file, path, opts, created, &torn),
         None => scan_existing(file, path, opts, purpose),
     }
 }
 
-/// Starts the segment afresh: what its `len` bytes held (a torn header) is
-/// backed up and cut, and a new header is written (and synced, with its
-/// directory entry if `created`, under a durable policy).
+/// Starts the segment afresh: the bytes it held (`torn`, a torn header)
+/// are backed up and cut, and a new header is written (and synced, with
+/// its directory entry if `created`, under a durable policy).
 fn write_header(
     file: &File,
     path: &Path,
     opts: &Options,
     created: bool,
-    len: u64,
+    torn: &[u8],
 ) -> Result<Recovered> {
-    if len > 0 {
-        backup_and_cut(file, path, 0, len)?;
+    if !torn.is_empty() {
+        backup_and_cut(file, path, 0, torn)?;
     }
     let created_ns = opts.created_ns.unwrap_or_else(crate::clock::now_ns);
     let header = opts.header(created_ns).encode()?;
@@ -149,7 +149,10 @@ fn scan_existing(file: &File, path: &Path, opts: &Options, purpose: Purpose) -> 
         Tail::Reading => {}
     }
     let names = reader.types();
-    let types = TypeTable::from_names(names[..used.min(names.len())].to_vec());
+    let mut types = TypeTable::default();
+    for name in &names[..used.min(names.len())] {
+        types.define(name);
+    }
     Ok(Recovered {
         file_len: records_end,
         seal_begun,
@@ -275,16 +278,33 @@ fn cut_damage(file: &File, path: &Path, from: u64, to: u64, next_seq: u64) -> Re
     if kept == 0 {
         cut(file, path, from)?;
     } else {
-        backup_and_cut(file, path, from, from + kept as u64)?;
+        backup_and_cut(file, path, from, &bytes[..kept])?;
     }
     Ok(past)
 }
 
-/// `Some(length)` if the segment gets a new header instead of a scan: it is
-/// empty, or its header is torn (those bytes are backed up first).
-fn starts_afresh(file: &File, path: &Path) -> Result<Option<u64>> {
+/// The segment's bytes if it gets a new header instead of a scan: it is
+/// empty, or its header is torn (those bytes are backed up first). A torn
+/// header is a file that starts like a segment but ends inside its header:
+/// a writer died while creating it. Nothing but the header was ever
+/// written, so no valid record frame may appear anywhere in it (a damaged
+/// header length in a segment with records is corruption, not a torn
+/// header).
+fn starts_afresh(file: &File, path: &Path) -> Result<Option<Vec<u8>>> {
     let len = len_of(file, path)?;
-    Ok((len == 0 || torn_header(file, path, len)?).then_some(len))
+    if len == 0 {
+        return Ok(Some(Vec::new()));
+    }
+    let mut head = vec![0u8; len.min(crate::format::MAX_HEADER_LEN as u64) as usize];
+    let read = crate::sys::read_upto(|b, o| file.read_at(b, o), &mut head, 0);
+    head.truncate(read.map_err(|e| Error::io(path, "read header", e))?);
+    if !MAGIC.starts_with(&head[..head.len().min(MAGIC.len())]) {
+        return Ok(None);
+    }
+    // decode says Truncated only when no record frame follows.
+    let decoded = SegmentHeader::decode(&head, path);
+    let truncated = matches!(decoded, Err(e) if e.kind() == ErrorKind::Truncated);
+    Ok((truncated && len < crate::format::MAX_HEADER_LEN as u64).then_some(head))
 }
 
 fn len_of(file: &File, path: &Path) -> Result<u64> {
@@ -292,27 +312,10 @@ fn len_of(file: &File, path: &Path) -> Result<u64> {
     Ok(meta.len())
 }
 
-/// A file that starts like a segment but ends inside its header: a writer
-/// died while creating it. Nothing but the header was ever written, so no
-/// valid record frame may appear anywhere in it (a damaged header length in
-/// a segment with records is corruption, not a torn header).
-fn torn_header(file: &File, path: &Path, len: u64) -> Result<bool> {
-    let mut head = vec![0u8; len.min(crate::format::MAX_HEADER_LEN as u64) as usize];
-    let read = crate::sys::read_upto(|b, o| file.read_at(b, o), &mut head, 0);
-    head.truncate(read.map_err(|e| Error::io(path, "read header", e))?);
-    let prefix = &head[..head.len().min(MAGIC.len())];
-    if !MAGIC.starts_with(prefix) {
-        return Ok(false);
-    }
-    // decode says Truncated only when no record frame follows.
-    let decoded = SegmentHeader::decode(&head, path);
-    let truncated = matches!(decoded, Err(e) if e.kind() == ErrorKind::Truncated);
-    Ok(truncated && len < crate::format::MAX_HEADER_LEN as u64)
-}
-
-/// Copies bytes `[from, to)` to `<segment>.corrupt-<from>`, syncs the copy,
-/// then cuts the segment at `from`.
-fn backup_and_cut(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
+/// Copies `bytes`, the segment's from offset `from` on, to
+/// `<segment>.corrupt-<from>`, syncs the copy, then cuts the segment at
+/// `from`.
+fn backup_and_cut(file: &File, path: &Path, from: u64, bytes: &[u8]) -> Result<()> {
     // Never overwrite an earlier backup: a second tear at the same offset
     // gets `.corrupt-<offset>.1`, and so on.
     let mut n = 0;
@@ -329,11 +332,7 @@ fn backup_and_cut(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
         }
     };
     let backup = backup.as_path();
-    let mut src = file
-        .try_clone()
-        .map_err(|e| Error::io(path, "read torn tail", e))?;
-    src.seek(SeekFrom::Start(from))
-        .and_then(|_| std::io::copy(&mut (&src).take(to - from), &mut out))
+    out.write_all(bytes)
         .map_err(|e| Error::io_at(path, from, "copy torn tail to backup", e))?;
     out.sync_all()
         .map_err(|e| Error::io(backup, "sync backup of torn tail", e))?;

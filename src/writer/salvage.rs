@@ -143,10 +143,8 @@ fn copy(segment: &Path, tmp: &Path, origin: Options, run: &Run) -> Result<Salvag
     opts.params
         .push((SALVAGED_OFFSET.into(), run.start.to_string()));
     let writer = Writer::open(tmp, opts)?;
-    let mut done = Salvaged {
-        path: tmp.to_path_buf(),
-        ..Salvaged::default()
-    };
+    // Its path is the one the caller renames it to.
+    let mut done = Salvaged::default();
     let mut r = Reader::open_salvage(segment)?;
     let end = run.first_seq + run.count;
     let mut expected = run.first_seq;

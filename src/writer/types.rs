@@ -41,14 +41,6 @@ pub struct TypeRef {
 }
 
 impl TypeTable {
-    pub fn from_names(names: Vec<Box<str>>) -> TypeTable {
-        let mut t = TypeTable::default();
-        for n in names {
-            t.define(&n);
-        }
-        t
-    }
-
     /// The id of `name`, or the id it will get if this record defines it.
     /// Nothing changes until `define` is called for a new name.
     #[inline(always)]

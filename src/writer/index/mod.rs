@@ -12,7 +12,7 @@ pub use seal::SealOut;
 #[cfg(feature = "sign")]
 pub use seal::SignSeal;
 
-use crate::format::seal::{self as seal_format, SparseEntry};
+use crate::format::seal::{self as seal_format, SealDirectory, SparseEntry};
 use spill::Spill;
 use std::path::Path;
 
@@ -39,14 +39,11 @@ pub struct SegmentIndex {
     memory_crcs_ahead: Option<(u64, Vec<u32>)>,
     sparse_interval: u64,
     next_sparse_at: u64,
-    pub record_count: u64,
-    pub first_seq: u64,
-    pub last_seq: u64,
-    pub first_ts: i64,
-    pub last_ts: i64,
-    /// The least and the greatest timestamp; 0 while there is no record.
-    pub min_ts: i64,
-    pub max_ts: i64,
+    /// The seal directory's summary of the records: their count, first
+    /// and last sequence numbers and timestamps, the least and the greatest
+    /// timestamp (0 while there is no record). Its other fields are left
+    /// empty, filled in when the seal is written.
+    pub summary: SealDirectory,
 }
 
 /// The index's growable arrays, emptied, handed from a closed segment's
@@ -60,13 +57,8 @@ pub struct IndexVecs {
 impl IndexVecs {
     /// Holds no memory (nothing to take over).
     pub fn is_unallocated(&self) -> bool {
-        capacity_of(&self.offsets) == 0 && self.sparse.capacity() == 0
+        bytes_of(&self.offsets) == 0 && self.sparse.capacity() == 0
     }
-}
-
-/// Offsets the per-type arrays `offsets` hold without growing, all together.
-fn capacity_of(offsets: &[Vec<u8>]) -> usize {
-    bytes_of(offsets) / OFFSET_LEN
 }
 
 /// The per-type arrays' memory, in bytes.
@@ -91,7 +83,7 @@ impl SegmentIndex {
     /// Offsets the in-memory arrays hold without growing, all types together.
     #[cfg(test)]
     pub fn capacity(&self) -> usize {
-        capacity_of(&self.offsets)
+        bytes_of(&self.offsets) / OFFSET_LEN
     }
 
     /// Uses `v`'s memory for arrays that are still empty (a new segment),
@@ -130,11 +122,12 @@ impl SegmentIndex {
         }
         self.counts[t] += 1;
         self.bytes[t] += len;
+        let s = &mut self.summary;
         if offset >= self.next_sparse_at {
-            let max_ts_before = if self.record_count == 0 {
+            let max_ts_before = if s.record_count == 0 {
                 i64::MIN
             } else {
-                self.max_ts
+                s.max_ts
             };
             self.sparse.push(SparseEntry {
                 seq,
@@ -143,16 +136,16 @@ impl SegmentIndex {
             });
             self.next_sparse_at = offset + self.sparse_interval;
         }
-        if self.record_count == 0 {
-            self.first_seq = seq;
-            self.first_ts = ts;
-            (self.min_ts, self.max_ts) = (ts, ts);
+        if s.record_count == 0 {
+            s.first_seq = seq;
+            s.first_ts = ts;
+            (s.min_ts, s.max_ts) = (ts, ts);
         }
-        self.record_count += 1;
-        self.last_seq = seq;
-        self.last_ts = ts;
-        self.min_ts = self.min_ts.min(ts);
-        self.max_ts = self.max_ts.max(ts);
+        s.record_count += 1;
+        s.last_seq = seq;
+        s.last_ts = ts;
+        s.min_ts = s.min_ts.min(ts);
+        s.max_ts = s.max_ts.max(ts);
         if self.offsets[t].len() == self.offsets[t].capacity() {
             self.make_room(t, dir);
         }

@@ -23,7 +23,7 @@ impl SegmentIndex {
         sign: Option<SignSeal<'_>>,
     ) -> Result<u64> {
         let failed = |e| Error::io_at(path, records_end, "write seal", e);
-        let begin = seal::encode_seal_begin(self.record_count);
+        let begin = seal::encode_seal_begin(self.summary.record_count);
         out.write_at(&begin, records_end).map_err(failed)?;
         let arrays_start = records_end + begin.len() as u64;
         let arrays =
@@ -67,7 +67,7 @@ impl SegmentIndex {
         let mut starts = Vec::with_capacity(ntypes);
         let mut crcs = Vec::with_capacity(ntypes);
         let ahead = match &self.memory_crcs_ahead {
-            Some((records, crcs)) if *records == self.record_count => Some(crcs),
+            Some((records, crcs)) if *records == self.summary.record_count => Some(crcs),
             _ => None,
         };
         let mut copy_buf = Vec::new();
@@ -116,7 +116,7 @@ impl SegmentIndex {
         let crcs = (0..ntypes)
             .map(|t| crate::format::crc32_sealing(self.in_memory_of(t)))
             .collect();
-        self.memory_crcs_ahead = Some((self.record_count, crcs));
+        self.memory_crcs_ahead = Some((self.summary.record_count, crcs));
     }
 
     /// The seal's directory: the segment's summary, where the sparse index
@@ -131,13 +131,6 @@ impl SegmentIndex {
         arrays: &WrittenArrays,
     ) -> SealDirectory {
         SealDirectory {
-            record_count: self.record_count,
-            first_seq: self.first_seq,
-            last_seq: self.last_seq,
-            first_ts: self.first_ts,
-            last_ts: self.last_ts,
-            min_ts: self.min_ts,
-            max_ts: self.max_ts,
             records_end,
             sparse_offset,
             sparse_count: self.sparse.len() as u64,
@@ -153,7 +146,7 @@ impl SegmentIndex {
                     array_crc: arrays.crcs[t],
                 })
                 .collect(),
-            chain: None,
+            ..self.summary.clone()
         }
     }
 }
@@ -186,9 +179,7 @@ impl SealOut<'_> {
             return None;
         };
         let from = (at - *base) as usize;
-        if bytes.len() < from + len {
-            bytes.resize(from + len, 0);
-        }
+        bytes.resize(bytes.len().max(from + len), 0);
         Some(&mut bytes[from..from + len])
     }
 }

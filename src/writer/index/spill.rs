@@ -13,7 +13,7 @@ use std::path::Path;
 
 pub(super) struct Spill {
     file: File,
-    len: u64,
+    /// In the file's order: each run starts where the last one ends.
     runs: Vec<SpillRun>,
 }
 
@@ -48,10 +48,7 @@ impl Spill {
             return self.file.read_exact_at(bytes, run.at).map_err(read);
         }
         const CHUNK: u64 = 1 << 20;
-        let wanted = run.len.min(CHUNK) as usize;
-        if buf.len() < wanted {
-            buf.resize(wanted, 0);
-        }
+        buf.resize(buf.len().max(run.len.min(CHUNK) as usize), 0);
         let mut done = 0;
         while done < run.len {
             let n = (run.len - done).min(CHUNK) as usize;
@@ -76,28 +73,25 @@ impl SegmentIndex {
         if self.spill.is_none() {
             let file = crate::sys::anonymous_file(dir)
                 .map_err(|e| Error::io(dir, "create index spill file", e))?;
-            self.spill = Some(Spill {
-                file,
-                len: 0,
-                runs: Vec::new(),
-            });
+            let runs = Vec::new();
+            self.spill = Some(Spill { file, runs });
         }
         let spill = self.spill.as_mut().expect("just created");
         for (t, offsets) in self.offsets.iter_mut().enumerate() {
             if offsets.is_empty() {
                 continue;
             }
+            let at = spill.runs.last().map_or(0, |r| r.at + r.len);
             spill
                 .file
-                .write_all_at(offsets, spill.len)
-                .map_err(|e| Error::io_at(dir, spill.len, "write index spill file", e))?;
+                .write_all_at(offsets, at)
+                .map_err(|e| Error::io_at(dir, at, "write index spill file", e))?;
             spill.runs.push(SpillRun {
                 type_id: t,
-                at: spill.len,
+                at,
                 len: offsets.len() as u64,
                 crc: crate::format::crc32_sealing(offsets),
             });
-            spill.len += offsets.len() as u64;
             self.in_memory -= offsets.len() / OFFSET_LEN;
             offsets.clear();
         }

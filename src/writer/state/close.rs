@@ -13,7 +13,8 @@ impl State {
     /// Closes the file without a seal (see `Writer::discard`): nothing is
     /// buffered or in flight in a segment that holds no record.
     pub fn close_unsealed(&mut self) {
-        self.stop_preparing();
+        // No more zeros prepared ahead (see `preparer`).
+        self.preparer = None;
         let _ = self.finish_in_flight();
         self.write_behind = None;
         if let Some(file) = self.file.take() {
@@ -29,7 +30,9 @@ impl State {
             return Ok(());
         }
         let flushed = self.check_usable().and_then(|()| self.flush_for_close());
-        self.stop_preparing();
+        // No more zeros prepared ahead: none may land past the seal once
+        // sealing cuts them.
+        self.preparer = None;
         let sealing = flushed.is_ok();
         let result = flushed.and_then(|seal| self.seal(seal));
         self.closed_durable = result.is_ok() && self.sync_on_seal;
@@ -100,7 +103,7 @@ impl State {
     pub fn end_records(&mut self) -> Result<()> {
         self.check_usable()?;
         self.flush_buf()?;
-        let begin = seal::encode_seal_begin(self.index.record_count);
+        let begin = seal::encode_seal_begin(self.index.summary.record_count);
         let file = self.file.as_ref().expect("checked open");
         self.prealloc
             .ensure(file, self.file_len, self.file_len + begin.len() as u64);

@@ -28,12 +28,11 @@ use super::prealloc::Prealloc;
 use super::prepared::Preparer;
 use super::recover::Recovered;
 use super::types::TypeTable;
-use super::write_behind::WriteBehind;
+use super::write_behind::{WriteBehind, PAIR_WAIT_MAX};
 use crate::error::{Error, ErrorKind, Result};
 use crate::writer::options::{Durability, Options};
 use std::fs::File;
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(Default)]
 pub(crate) struct State {
@@ -96,8 +95,6 @@ pub(crate) struct State {
     split_head: Vec<u8>,
     /// Disk blocks reserved ahead of writes made on this thread.
     prealloc: Prealloc,
-    /// The segment's expected size, past which nothing is reserved.
-    reserve_limit: Option<u64>,
     /// Writes zeros ahead of the records instead of blocks reserved (a
     /// durability that syncs; see `writer::prepared`). Stopped before the
     /// file is sealed or closed.
@@ -134,21 +131,49 @@ const NO_RECORD: usize = usize::MAX;
 
 impl State {
     /// The state of a writer that opened `file` with `opts` and recovered
-    /// it as `rec`; `recycled` is the memory a closed writer left.
+    /// it as `rec`; `recycled` is the memory a closed writer left. Full
+    /// buffers are written in the background on `write_behind`, another
+    /// descriptor of the file, if given. Disk blocks are reserved ahead of
+    /// the writes, or zeros prepared under a durability that syncs (if it
+    /// can start the thread that writes them), up to
+    /// `Options::expected_size`.
     pub fn new(
         path: PathBuf,
         file: File,
         rec: Recovered,
         opts: &Options,
         recycled: Recycled,
-    ) -> State {
+        write_behind: Option<File>,
+    ) -> Result<State> {
         let dir = crate::sys::parent_dir(&path).to_path_buf();
         let (file_len, buffer_size) = (rec.file_len, opts.buffer_size);
         let mut index = rec.index;
         index.adopt(recycled.index);
         let buf_capacity = buffer_size.max(4096) * 2;
-        let mut spare_bufs = recycle::reusable_bufs(recycled.bufs, buf_capacity);
-        State {
+        // The buffers recycled that it can use: buffers of another size (a
+        // log reopened with other options) or grown by an error path are
+        // not kept.
+        let mut spare_bufs: Vec<_> = (recycled.bufs.into_iter())
+            .filter(|b| (buf_capacity..=2 * buf_capacity).contains(&b.capacity()))
+            .collect();
+        // Space prepared with zeros makes a sync cheaper (writer::prepared);
+        // without syncs, reserved blocks make writes cheaper.
+        let limit = opts.expected_size;
+        let prealloc = || Prealloc::new(file_len, buffer_size, limit);
+        let preparer = (opts.durability != Durability::None).then(|| {
+            Preparer::start(&file, file_len, prealloc().chunk, limit.unwrap_or(u64::MAX)).ok()
+        });
+        let preparer = preparer.flatten();
+        let zeros = preparer.as_ref().map(Preparer::handle);
+        // A pair's first half waits for the second at most `flush_delay`.
+        let write_behind = write_behind.map(|f| {
+            let pair_wait = opts.flush_delay.unwrap_or(PAIR_WAIT_MAX);
+            let prealloc = prealloc().zero_filled(zeros.clone());
+            WriteBehind::start(f, prealloc, hand_off::pair_unit(buffer_size), pair_wait)
+        });
+        let write_behind =
+            (write_behind.transpose()).map_err(|e| Error::io(&path, "start writer thread", e))?;
+        Ok(State {
             path,
             dir,
             file: Some(file),
@@ -171,52 +196,19 @@ impl State {
             caller_seals_from: hand_off::caller_seals_from(buffer_size),
             unit_mask: hand_off::hand_off_unit(buffer_size) - 1,
             last_record_start: NO_RECORD,
-            prealloc: Prealloc::new(file_len, buffer_size, None),
+            prealloc: prealloc().zero_filled(zeros),
+            preparer,
+            write_behind,
             seal_buf: recycled.seal,
             #[cfg(feature = "sign")]
             signing: opts.signing.clone().map(|s| (s, opts.segment_no)),
             ..State::default()
-        }
+        })
     }
 
     /// Bytes of the segment: in the file, in flight and buffered.
     pub fn len(&self) -> u64 {
         self.file_len + self.in_flight_len + self.buf.len() as u64
-    }
-
-    /// Reserves disk blocks, or prepares zeros ahead if `zero_fill` (if
-    /// it can start the thread that writes them), only up to `limit` (see
-    /// `Options::expected_size`). Called before `start_write_behind`.
-    pub fn reserve_up_to(&mut self, limit: Option<u64>, zero_fill: bool) {
-        self.reserve_limit = limit;
-        let prealloc = Prealloc::new(self.len(), self.buffer_size, limit);
-        if zero_fill {
-            let file = self.file.as_ref().expect("open");
-            let (len, chunk) = (self.len(), prealloc.chunk());
-            self.preparer = Preparer::start(file, len, chunk, limit.unwrap_or(u64::MAX)).ok();
-        }
-        self.prealloc = prealloc.zero_filled(self.preparer.as_ref().map(Preparer::handle));
-    }
-
-    /// Stops preparing zeros ahead, before the file is sealed or closed:
-    /// none may land past the seal once sealing cuts them.
-    pub(super) fn stop_preparing(&mut self) {
-        self.preparer = None;
-    }
-
-    /// Starts writing full buffers in the background on a second descriptor;
-    /// a pair's first half waits at most `pair_wait` for the second.
-    pub fn start_write_behind(&mut self, file: File, pair_wait: Duration) -> Result<()> {
-        let b = WriteBehind::start(
-            file,
-            Prealloc::new(self.len(), self.buffer_size, self.reserve_limit)
-                .zero_filled(self.preparer.as_ref().map(Preparer::handle)),
-            hand_off::pair_unit(self.buffer_size),
-            pair_wait,
-        )
-        .map_err(|e| Error::io(&self.path, "start writer thread", e))?;
-        self.write_behind = Some(b);
-        Ok(())
     }
 
     pub fn check_usable(&self) -> Result<()> {

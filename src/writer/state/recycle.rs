@@ -33,15 +33,6 @@ impl Recycled {
     }
 }
 
-/// The buffers of `bufs` a new writer whose buffers are allocated with
-/// `capacity` bytes can use: buffers of another size (a log reopened with
-/// other options) or grown by an error path are not kept.
-pub(super) fn reusable_bufs(bufs: Vec<Vec<u8>>, capacity: usize) -> Vec<Vec<u8>> {
-    bufs.into_iter()
-        .filter(|b| (capacity..=2 * capacity).contains(&b.capacity()))
-        .collect()
-}
-
 impl State {
     /// After `close`: the memory the next segment of a log can reuse
     /// (nothing while open).

@@ -20,7 +20,7 @@ impl State {
         let estimate = self
             .index
             .seal_estimate(self.types.names())
-            .len(self.index.record_count, records_end);
+            .len(self.index.summary.record_count, records_end);
         // A signed seal digests the records once they are all in the file.
         #[cfg(feature = "sign")]
         let signs = self.signing.is_some();

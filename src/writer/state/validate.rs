@@ -48,10 +48,12 @@ impl State {
             };
             let ty = ty.map_err(refused)?;
             last_type = Some((e.type_name, ty.id));
-            let total = match measure {
-                Measure::AsFirstOfType => {
-                    frame::max_frame_len(e.type_name, e.meta, payload_len(e.parts))
-                }
+            // The size, and how it was measured if not as encoded here.
+            let (total, how) = match measure {
+                Measure::AsFirstOfType => (
+                    frame::max_frame_len(e.type_name, e.meta, payload_len(e.parts)),
+                    " (measured as the first of its type in a segment, with its name)",
+                ),
                 Measure::Exact => {
                     let head = RecordHead {
                         type_id: ty.id,
@@ -59,19 +61,12 @@ impl State {
                         meta: e.meta,
                         ..RecordHead::default()
                     };
-                    frame_len(&head, e.parts)
+                    (frame_len(&head, e.parts), "")
                 }
             };
             if total > self.max_record_size {
                 let err = self.too_large(e.type_name, total);
-                return Err(refused(match measure {
-                    Measure::Exact => err,
-                    Measure::AsFirstOfType => err.with_detail(|d| {
-                        format!(
-                            "{d} (measured as the first of its type in a segment, with its name)"
-                        )
-                    }),
-                }));
+                return Err(refused(err.with_detail(|d| format!("{d}{how}"))));
             }
         }
         Ok(())
