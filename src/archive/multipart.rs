@@ -175,13 +175,12 @@ impl Remote {
                 }
             }
             let value = |tag| xml_value(&r.body, tag);
-            let next = (value("NextKeyMarker"), value("NextUploadIdMarker"));
-            match (value("IsTruncated").as_deref(), next) {
-                (Some("true"), (Some(k), Some(i))) if markers != Some((k.clone(), i.clone())) => {
-                    markers = Some((k, i))
-                }
-                _ => return Ok(Some(out)),
+            let next = value("NextKeyMarker").zip(value("NextUploadIdMarker"));
+            if value("IsTruncated").as_deref() != Some("true") || next.is_none() || next == markers
+            {
+                return Ok(Some(out));
             }
+            markers = next;
         }
     }
 

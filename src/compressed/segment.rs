@@ -305,11 +305,8 @@ impl CompressedSegment {
 
     /// Fills `buf` with the original bytes from `offset` on.
     pub fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let end = offset
-            .checked_add(buf.len() as u64)
-            .filter(|&e| e <= self.original_len());
-        if end.is_none() {
-            let len = self.original_len();
+        let (len, end) = (self.original_len(), offset.checked_add(buf.len() as u64));
+        if end.is_none_or(|end| end > len) {
             let what = format!("{} bytes past the segment's {len} bytes", buf.len());
             let past_end = Error::at(ErrorKind::InvalidArgument, &self.path, offset, what);
             return Err(past_end);
@@ -725,10 +722,8 @@ impl FrameCache {
     /// The frame `index`, if cached; it becomes the most recently used.
     pub fn get(&mut self, index: usize) -> Option<Arc<[u8]>> {
         let at = self.frames.iter().position(|(i, _)| *i == index)?;
-        let entry = self.frames.remove(at);
-        let bytes = Arc::clone(&entry.1);
-        self.frames.push(entry);
-        Some(bytes)
+        self.frames[at..].rotate_left(1);
+        self.frames.last().map(|(_, bytes)| Arc::clone(bytes))
     }
 
     /// Whether frame `index` is cached (its place in the order unchanged).

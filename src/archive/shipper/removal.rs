@@ -77,7 +77,7 @@ impl Shipper {
         let meta = ObjectMetadata {
             bytes: e.bytes,
             sha256: e.sha256.clone(),
-            ..local::without_digest(&self.log, s)
+            ..local::metadata(&self.log, s, 0, &Default::default())
         };
         // A copy the bucket's retention removed was verified when
         // uploaded: there is nothing left to read back.
