@@ -229,13 +229,10 @@ impl Shipper {
         }
         let mine_plain = local::plain_sha256(s, mine)?;
         let theirs_plain = match &theirs.segment_sha256 {
-            Some(h) => h.clone(),
-            None => match self.remote_plain_digest(key)? {
-                Some(d) => d.sha256,
-                None => return Ok(false),
-            },
+            Some(h) => Some(h.clone()),
+            None => self.remote_plain_digest(key)?.map(|d| d.sha256),
         };
-        Ok(mine_plain == theirs_plain)
+        Ok(theirs_plain == Some(mine_plain))
     }
 
     /// The digest of what the compressed object at `key` decompresses
