@@ -324,19 +324,13 @@ impl Remote {
         self.send_ok(key, &doing, r).map(|_| ())
     }
 
-    /// Whether an answer of `status` to a create-only request for `key`
-    /// says an object is there already: a 412, or a 403 refusing to
-    /// overwrite one (a server that checks an object's lock before the
-    /// condition, as versitygw does).
-    pub(super) fn already_there(&self, key: &str, status: u16) -> Result<bool> {
-        Ok(status == 412 || status == 403 && self.head(key)?.is_some())
-    }
-
-    /// What the answer `r` to a create-only PUT of `key` says: created,
-    /// already there (412), or the error naming the object, the status
-    /// and the server's message.
-    fn created(&self, key: &str, doing: &str, r: Response) -> Result<Created> {
-        if self.already_there(key, r.status)? {
+    /// What the answer `r` to a create-only request for `key` says:
+    /// created; already there: a 412, or a 403 refusing to overwrite an
+    /// object (a server that checks an object's lock before the
+    /// condition, as versitygw does); or the error naming the object, the
+    /// status and the server's message.
+    pub(super) fn created(&self, key: &str, doing: &str, r: Response) -> Result<Created> {
+        if r.status == 412 || r.status == 403 && self.head(key)?.is_some() {
             return Ok(Created::AlreadyExists);
         }
         self.expect_success(key, doing, r).map(|_| Created::Created)
