@@ -12,10 +12,11 @@
 //!
 //! Memory is bounded: at most `frames_max` frames (`FRAMES_PER_THREAD` a
 //! thread) are handed over and not yet taken, and beyond the first of them
-//! at most `AHEAD_BYTES` (each the larger of its compressed and original sizes). Each frame's room is reserved
-//! with `try_reserve` (`Frame::reserve`): room that cannot be had is an
-//! error handed back, never an abort (the caller then decodes the frame
-//! itself: see `CompressedSegment::stream_frame`).
+//! at most `AHEAD_BYTES` (each the larger of its compressed and original
+//! sizes). Each frame's room is reserved with `try_reserve`
+//! (`Frame::reserve`): room that cannot be had is an error handed back,
+//! never an abort (the caller then decodes the frame itself: see
+//! `CompressedSegment::stream_frame`).
 //!
 //! Workers end once the pool is dropped (a seek elsewhere, a filter, the
 //! last frame taken, the reader dropped): each finishes its frame, if any,

@@ -463,7 +463,9 @@ impl CompressedSegment {
             return None;
         }
         if let Err(e) = frame.result {
-            if is_out_of_memory(&e) {
+            // No room for the frame could be had (`Frame::reserve`).
+            let io = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<std::io::Error>());
+            if io.is_some_and(|io| io.kind() == std::io::ErrorKind::OutOfMemory) {
                 self.ahead = None;
                 self.ahead_failed = true;
                 return None;
@@ -560,7 +562,9 @@ impl CompressedSegment {
     /// Reads the seal's trailer and directory (`read_directory_from`), not
     /// its `SEAL_BEGIN` frame: its check is left to `check_seal_begin`.
     fn read_seal_directory(&mut self) -> Result<()> {
-        let len = usize::try_from(self.original_len()).map_err(|_| self.too_large())?;
+        let too_large = "segment too large for this platform";
+        let len = usize::try_from(self.original_len())
+            .map_err(|_| Error::file(ErrorKind::InvalidArgument, &self.path, too_large))?;
         let header_len = self.header_len as usize;
         let seal = self.with_reads(|read| read_directory_from(len, header_len, read))?;
         self.seal = seal.ok_or_else(|| self.no_intact_seal())?;
@@ -593,11 +597,6 @@ impl CompressedSegment {
         let trailer_at = self.original_len().saturating_sub(TRAILER_LEN as u64);
         let what = "the decompressed segment has no intact seal (original offset of its trailer)";
         Error::at(ErrorKind::CorruptSeal, &self.path, trailer_at, what)
-    }
-
-    fn too_large(&self) -> Error {
-        let what = "segment too large for this platform";
-        Error::file(ErrorKind::InvalidArgument, &self.path, what)
     }
 }
 
@@ -632,14 +631,6 @@ fn fill(
         false => stream.extend(file, frame, upto)?,
     };
     Ok((!held, bytes))
-}
-
-/// Whether `e` says that room for a frame could not be had
-/// (`Frame::reserve`).
-fn is_out_of_memory(e: &Error) -> bool {
-    let source = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
-    e.kind() == ErrorKind::Io
-        && source.is_some_and(|io| io.kind() == std::io::ErrorKind::OutOfMemory)
 }
 
 /// Whether a failed header read is damage a salvage reads past: the header
