@@ -67,9 +67,7 @@ pub fn of_bytes(bytes: &[u8]) -> Digest {
 /// The SHA-256 of `bytes`.
 pub fn sha256_of(bytes: &[u8]) -> [u8; 32] {
     let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    let mut out = [0; 32];
-    out.copy_from_slice(d.as_ref());
-    out
+    d.as_ref().try_into().expect("a SHA-256 is 32 bytes")
 }
 
 /// The digest of everything `read` yields; errors name `path`.
