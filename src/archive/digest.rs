@@ -19,14 +19,16 @@ pub struct Hasher {
     bytes: u64,
 }
 
-impl Hasher {
-    pub fn new() -> Hasher {
+impl Default for Hasher {
+    fn default() -> Hasher {
         Hasher {
             ctx: Context::new(&SHA256),
             bytes: 0,
         }
     }
+}
 
+impl Hasher {
     pub fn update(&mut self, part: &[u8]) {
         self.ctx.update(part);
         self.bytes += part.len() as u64;
@@ -55,34 +57,9 @@ impl std::io::Write for Hasher {
     }
 }
 
-/// The digest of what compressed segment bytes, given a part at a time,
-/// decompress to (the seek table, a skippable frame, to nothing).
-pub struct PlainHasher(zstd::stream::write::Decoder<'static, Hasher>);
-
-impl PlainHasher {
-    pub fn new() -> std::io::Result<PlainHasher> {
-        zstd::stream::write::Decoder::new(Hasher::new()).map(PlainHasher)
-    }
-
-    pub fn update(&mut self, part: &[u8]) -> std::io::Result<()> {
-        std::io::Write::write_all(&mut self.0, part)
-    }
-
-    pub fn finish(mut self) -> std::io::Result<Digest> {
-        std::io::Write::flush(&mut self.0)?;
-        Ok(self.0.into_inner().finish())
-    }
-}
-
-impl Default for Hasher {
-    fn default() -> Hasher {
-        Hasher::new()
-    }
-}
-
 /// The digest of `bytes`.
 pub fn of_bytes(bytes: &[u8]) -> Digest {
-    let mut h = Hasher::new();
+    let mut h = Hasher::default();
     h.update(bytes);
     h.finish()
 }
@@ -90,14 +67,12 @@ pub fn of_bytes(bytes: &[u8]) -> Digest {
 /// The SHA-256 of `bytes`.
 pub fn sha256_of(bytes: &[u8]) -> [u8; 32] {
     let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    let mut out = [0; 32];
-    out.copy_from_slice(d.as_ref());
-    out
+    d.as_ref().try_into().expect("a SHA-256 is 32 bytes")
 }
 
 /// The digest of everything `read` yields; errors name `path`.
 pub fn of_reader(read: impl Read, path: &Path, doing: &str) -> Result<Digest> {
-    let mut h = Hasher::new();
+    let mut h = Hasher::default();
     // A megabyte a read: `copy` hashes what the buffer holds in place.
     let mut read = std::io::BufReader::with_capacity(1 << 20, read);
     match std::io::copy(&mut read, &mut h) {
@@ -111,7 +86,7 @@ pub fn of_reader(read: impl Read, path: &Path, doing: &str) -> Result<Digest> {
 /// still in the cache; errors name `path`.
 pub fn read_all(mut read: impl Read, path: &Path, expected: u64) -> Result<(Vec<u8>, Digest)> {
     let mut all = Vec::with_capacity(expected as usize);
-    let mut h = Hasher::new();
+    let mut h = Hasher::default();
     loop {
         let start = all.len();
         match read.by_ref().take(PART).read_to_end(&mut all) {
@@ -157,7 +132,7 @@ mod tests {
         assert_eq!(streamed, d);
         let (read, digest) = read_all(&b"abc"[..], Path::new("x"), 1).unwrap();
         assert_eq!((read.as_slice(), &digest), (&b"abc"[..], &d));
-        let mut parts = Hasher::new();
+        let mut parts = Hasher::default();
         parts.update(b"a");
         parts.update(b"");
         parts.update(b"bc");

@@ -106,15 +106,6 @@ pub fn list_logs(remote: &Arc<Remote>, page_size: Option<usize>) -> Result<LogLi
     Ok(out)
 }
 
-/// The paths under `remote`'s prefix of the logs that hold segment
-/// objects (as `list_logs` names them), from the listing alone: no object
-/// is read.
-fn log_paths(remote: &Remote) -> Result<Vec<String>> {
-    let (logs, _) = gather(remote, &listed_prefix(remote), None)?;
-    let with_segments = logs.into_iter().filter(|(_, g)| !g.segments.is_empty());
-    Ok(with_segments.map(|(path, _)| path).collect())
-}
-
 /// Every log directly under `remote`'s prefix (`<prefix>/<log>/...`)
 /// whose name matches `pattern` (`*` any run, `?` one character), and
 /// every one in `dir` if given, merged (`MergedReader`); a log found in
@@ -125,9 +116,14 @@ pub fn open_merged(
     remote: &Arc<Remote>,
     pattern: &str,
 ) -> Result<MergedReader> {
-    let remote_names: BTreeSet<String> = log_paths(remote)?
+    // The logs directly under the prefix that hold segment objects, from
+    // the listing alone: no object is read.
+    let (logs, _) = gather(remote, &listed_prefix(remote), None)?;
+    let matching = |p: &str| !p.contains('/') && wildcard(pattern.as_bytes(), p.as_bytes());
+    let remote_names: BTreeSet<String> = logs
         .into_iter()
-        .filter(|p| !p.contains('/') && wildcard(pattern.as_bytes(), p.as_bytes()))
+        .filter(|(p, g)| !g.segments.is_empty() && matching(p))
+        .map(|(path, _)| path)
         .collect();
     let local_names: BTreeSet<String> = match dir {
         Some(d) => logs_in(d, pattern, "list directory")?.into_keys().collect(),

@@ -125,7 +125,10 @@ pub fn plain_sha256(s: &SealedSegment, mine: &ObjectMetadata) -> Result<String> 
     Ok(digest::of_decompressed(&f, &s.path)?.sha256)
 }
 
-fn metadata(log: &str, s: &SealedSegment, records: u64, object: &Digest) -> ObjectMetadata {
+/// The metadata of segment `s` of log `log` holding `records` records,
+/// its file's bytes `object` (with none read, sizes and hashes zero or
+/// empty: for messages about it).
+pub fn metadata(log: &str, s: &SealedSegment, records: u64, object: &Digest) -> ObjectMetadata {
     ObjectMetadata {
         log: log.to_string(),
         segment_no: s.segment_no,
@@ -136,10 +139,4 @@ fn metadata(log: &str, s: &SealedSegment, records: u64, object: &Digest) -> Obje
         sha256: object.sha256.clone(),
         segment_sha256: (!s.compressed).then(|| object.sha256.clone()),
     }
-}
-
-/// A segment's metadata without the parts that need its bytes read (sizes
-/// and hashes zero or empty, no record count): for messages about it.
-pub fn without_digest(log: &str, s: &SealedSegment) -> ObjectMetadata {
-    metadata(log, s, 0, &Digest::default())
 }

@@ -89,15 +89,12 @@ impl Remote {
             ..request(Method::POST, key)
         };
         let r = self.signed_request(key, doing, r)?;
-        if self.already_there(key, r.status)? {
-            return Ok(Created::AlreadyExists);
-        }
-        let r = self.expect_success(key, doing, r)?;
         // S3 may answer 200 and report a failure in the body.
-        match xml_value(&r.body, "Code") {
-            Some(code) => Err(self.failed(key, doing, &code)),
-            None => Ok(Created::Created),
+        let failed = xml_value(&r.body, "Code").filter(|_| (200..300).contains(&r.status));
+        if let Some(code) = failed {
+            return Err(self.failed(key, doing, &code));
         }
+        self.created(key, doing, r)
     }
 
     /// Aborts upload `id` of `key`; one already finished or aborted
@@ -129,26 +126,22 @@ impl Remote {
     #[cfg(any(test, feature = "internals"))]
     pub fn multipart_uploads(&self, prefix: &str) -> Result<Vec<Upload>> {
         self.list_uploads(prefix, |_| false)
-            .map(Option::unwrap_or_default)
     }
 
-    /// As `multipart_uploads`, but `None` if the listing is not to be had:
+    /// As `multipart_uploads`, but none if the listing is not to be had:
     /// the credentials may not list (403 AccessDenied) or the server has
     /// no such listing (501).
-    pub(crate) fn multipart_uploads_if_listable(
-        &self,
-        prefix: &str,
-    ) -> Result<Option<Vec<Upload>>> {
+    pub(crate) fn multipart_uploads_if_listable(&self, prefix: &str) -> Result<Vec<Upload>> {
         self.list_uploads(prefix, |r| listing_unavailable(r.status, &error_code(r)))
     }
 
-    /// The uploads under `prefix`, page by page; `None` as soon as an
+    /// The uploads under `prefix`, page by page; none as soon as an
     /// answer is `unavailable`.
     fn list_uploads(
         &self,
         prefix: &str,
         unavailable: impl Fn(&Response) -> bool,
-    ) -> Result<Option<Vec<Upload>>> {
+    ) -> Result<Vec<Upload>> {
         let doing = "list multipart uploads";
         let mut out = Vec::new();
         let mut markers: Option<(String, String)> = None;
@@ -164,7 +157,7 @@ impl Remote {
             };
             let r = self.signed_request(prefix, doing, r)?;
             if unavailable(&r) {
-                return Ok(None);
+                return Ok(Vec::new());
             }
             let r = self.expect_success(prefix, doing, r)?;
             let text = String::from_utf8_lossy(&r.body);
@@ -175,13 +168,12 @@ impl Remote {
                 }
             }
             let value = |tag| xml_value(&r.body, tag);
-            let next = (value("NextKeyMarker"), value("NextUploadIdMarker"));
-            match (value("IsTruncated").as_deref(), next) {
-                (Some("true"), (Some(k), Some(i))) if markers != Some((k.clone(), i.clone())) => {
-                    markers = Some((k, i))
-                }
-                _ => return Ok(Some(out)),
+            let next = value("NextKeyMarker").zip(value("NextUploadIdMarker"));
+            if value("IsTruncated").as_deref() != Some("true") || next.is_none() || next == markers
+            {
+                return Ok(out);
             }
+            markers = next;
         }
     }
 

@@ -18,7 +18,7 @@ use std::fmt::Display;
 use std::future::Future;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The bytes each ranged GET of `Remote::for_each_part` reads.
@@ -70,7 +70,8 @@ pub struct Remote {
     store: AmazonS3,
     signer: Signer,
     location: Location,
-    requests: Requests,
+    /// The reads sent so far (for tests and benchmarks).
+    requests: Mutex<RequestCounts>,
     /// The headers a request creating an object carries, as the store's
     /// settings ask (server-side encryption; store_settings.rs).
     creation_headers: Vec<(String, String)>,
@@ -79,15 +80,7 @@ pub struct Remote {
     lock: Option<super::ObjectLock>,
 }
 
-/// The reads a `Remote` sent so far (for tests and benchmarks).
-#[derive(Debug, Default)]
-pub struct Requests {
-    gets: AtomicU64,
-    bytes: AtomicU64,
-    lists: AtomicU64,
-}
-
-/// A snapshot of `Requests`.
+/// The reads a `Remote` sent so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RequestCounts {
     /// GETs sent, whole or ranged (a HEAD is not one).
@@ -96,22 +89,6 @@ pub struct RequestCounts {
     pub bytes: u64,
     /// Listings sent.
     pub lists: u64,
-}
-
-impl Requests {
-    fn get(&self, bytes: usize) {
-        self.gets.fetch_add(1, Relaxed);
-        self.bytes.fetch_add(bytes as u64, Relaxed);
-    }
-
-    /// The counts so far.
-    pub fn counts(&self) -> RequestCounts {
-        RequestCounts {
-            gets: self.gets.load(Relaxed),
-            bytes: self.bytes.load(Relaxed),
-            lists: self.lists.load(Relaxed),
-        }
-    }
 }
 
 impl Remote {
@@ -140,11 +117,8 @@ impl Remote {
                 b = b.with_config(key, v);
             }
         }
-        let endpoint = c
-            .endpoint
-            .clone()
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-            .or_else(|| std::env::var("AWS_ENDPOINT").ok());
+        // The endpoint as the settings or the environment give it.
+        let endpoint = b.get_config_value(&K::Endpoint);
         let plain_http = endpoint.is_some_and(|e| e.starts_with("http://"));
         // A request waits at most the retry timeout (unless its own
         // timeout is set): a server that accepts connections and never
@@ -195,7 +169,7 @@ impl Remote {
             store,
             signer,
             location: location.clone(),
-            requests: Requests::default(),
+            requests: Mutex::default(),
             creation_headers: settings.object_creation,
             lock: None,
         })
@@ -205,7 +179,7 @@ impl Remote {
     /// answer is an error naming the object.
     pub(super) fn signed_request(&self, key: &str, doing: &str, r: Request) -> Result<Response> {
         self.block_on(self.signer.send(r))
-            .map_err(|f| self.failed(key, doing, &f.0))
+            .map_err(|f| self.failed(key, doing, &f))
     }
 
     /// `signed_request`, its answer taken as `expect_success` takes it.
@@ -259,7 +233,18 @@ impl Remote {
 
     /// The GETs and listings sent so far.
     pub fn requests(&self) -> RequestCounts {
-        self.requests.counts()
+        *self.counts()
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, RequestCounts> {
+        self.requests.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Counts a GET that returned `bytes` body bytes.
+    fn count_get(&self, bytes: usize) {
+        let mut c = self.counts();
+        c.gets += 1;
+        c.bytes += bytes as u64;
     }
 
     fn block_on<T>(&self, f: impl Future<Output = T>) -> T {
@@ -314,7 +299,7 @@ impl Remote {
             Ok(r) => self.created(key, doing, r),
             Err(f) => match self.head(key) {
                 Ok(Some(_)) => Ok(Created::AlreadyExists),
-                Ok(None) | Err(_) => Err(self.failed(key, doing, &f.0)),
+                Ok(None) | Err(_) => Err(self.failed(key, doing, &f)),
             },
         }
     }
@@ -339,19 +324,13 @@ impl Remote {
         self.send_ok(key, &doing, r).map(|_| ())
     }
 
-    /// Whether an answer of `status` to a create-only request for `key`
-    /// says an object is there already: a 412, or a 403 refusing to
-    /// overwrite one (a server that checks an object's lock before the
-    /// condition, as versitygw does).
-    pub(super) fn already_there(&self, key: &str, status: u16) -> Result<bool> {
-        Ok(status == 412 || status == 403 && self.head(key)?.is_some())
-    }
-
-    /// What the answer `r` to a create-only PUT of `key` says: created,
-    /// already there (412), or the error naming the object, the status
-    /// and the server's message.
-    fn created(&self, key: &str, doing: &str, r: Response) -> Result<Created> {
-        if self.already_there(key, r.status)? {
+    /// What the answer `r` to a create-only request for `key` says:
+    /// created; already there: a 412, or a 403 refusing to overwrite an
+    /// object (a server that checks an object's lock before the
+    /// condition, as versitygw does); or the error naming the object, the
+    /// status and the server's message.
+    pub(super) fn created(&self, key: &str, doing: &str, r: Response) -> Result<Created> {
+        if r.status == 412 || r.status == 403 && self.head(key)?.is_some() {
             return Ok(Created::AlreadyExists);
         }
         self.expect_success(key, doing, r).map(|_| Created::Created)
@@ -379,20 +358,19 @@ impl Remote {
     pub fn stored_encryption_of(&self, key: &str) -> Result<Option<StoredEncryption>> {
         let r = self.signed_request(key, "HEAD", request(http::Method::HEAD, key))?;
         if r.status == 404 {
-            let e = self.object_error(key, ErrorKind::NotFound, "HEAD: no such object");
-            return Err(e);
+            return Err(self.object_error(key, ErrorKind::NotFound, "HEAD: no such object"));
         }
         let r = self.expect_success(key, "HEAD", r)?;
         let header = |name: &str| {
             let v = r.headers.get(name)?;
             Some(String::from_utf8_lossy(v.as_bytes()).into_owned())
         };
-        Ok(
-            header("x-amz-server-side-encryption").map(|algorithm| StoredEncryption {
-                algorithm,
-                kms_key_id: header("x-amz-server-side-encryption-aws-kms-key-id"),
-            }),
-        )
+        let kms_key_id = header("x-amz-server-side-encryption-aws-kms-key-id");
+        let algorithm = header("x-amz-server-side-encryption");
+        Ok(algorithm.map(|algorithm| StoredEncryption {
+            algorithm,
+            kms_key_id,
+        }))
     }
 
     /// The object at `key`, whole; `None` if there is none.
@@ -401,7 +379,7 @@ impl Remote {
         let path = self.key(key)?;
         let got = self.block_on(async { self.store.get(&path).await?.bytes().await });
         let got = self.found(key, "GET", got)?;
-        Ok(got.inspect(|b| self.requests.get(b.len())).map(Vec::from))
+        Ok(got.inspect(|b| self.count_get(b.len())).map(Vec::from))
     }
 
     /// The object at `key`, whole, as text (a small object the archive
@@ -417,7 +395,7 @@ impl Remote {
     /// (see `for_each_part`); `None` if there is no such object.
     #[doc(hidden)]
     pub fn digest(&self, key: &str) -> Result<Option<Digest>> {
-        let mut h = Hasher::new();
+        let mut h = Hasher::default();
         let found = self.for_each_part(key, |part| {
             h.update(part);
             Ok(())
@@ -481,7 +459,7 @@ impl Remote {
             })
         });
         let got = self.found(key, "suffix GET", got)?;
-        Ok(got.inspect(|s| self.requests.get(s.bytes.len())))
+        Ok(got.inspect(|s| self.count_get(s.bytes.len())))
     }
 
     /// Bytes `range` of the object at `key`, in one ranged GET (fewer if
@@ -492,7 +470,7 @@ impl Remote {
         let doing = format!("ranged GET at offset {}", range.start);
         let got = self.block_on(self.store.get_range(&path, range));
         let b = got.map_err(|e| self.error(key, &doing, e))?;
-        self.requests.get(b.len());
+        self.count_get(b.len());
         // The body's buffer itself when nothing else shares it
         // (object_store gathers a ranged GET's body into one): no copy of
         // the chunk.
@@ -504,7 +482,7 @@ impl Remote {
     #[doc(hidden)]
     pub fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>> {
         let path = self.key(prefix.trim_end_matches('/'))?;
-        self.requests.lists.fetch_add(1, Relaxed);
+        self.counts().lists += 1;
         let got = self.block_on(self.store.list_with_delimiter(Some(&path)));
         let listed = got.map_err(|e| self.error(prefix, "list", e))?;
         let mut out = relative_to(prefix, listed.objects);
@@ -525,7 +503,7 @@ impl Remote {
         max_keys: Option<usize>,
     ) -> Result<(Vec<RemoteObject>, Option<String>)> {
         use object_store::list::{PaginatedListOptions, PaginatedListStore};
-        self.requests.lists.fetch_add(1, Relaxed);
+        self.counts().lists += 1;
         let opts = PaginatedListOptions {
             max_keys,
             page_token: token,

@@ -166,13 +166,18 @@ impl RemoteLog {
     ) -> Result<Reader> {
         let ranged = CompressedSegment::open_stored(url.clone(), Box::new(source))
             .and_then(|s| Reader::open_compressed(url.clone(), s, None, salvage));
+        use ErrorKind::{Io, NotFound, PermissionDenied, Remote};
         match ranged {
             Ok(mut r) if r.sealed() => {
                 let (log, key) = (self.clone(), object_key.to_string());
                 r.read_on_in_copy(Box::new(move || log.copy_whole(&key)));
                 return Ok(r);
             }
-            Err(e) if !is_damage(&e) => return Err(e),
+            // An error that says nothing of the object's bytes (which a
+            // copy of them then reports as a local file's open would).
+            Err(e) if matches!(e.kind(), NotFound | PermissionDenied | Remote | Io) => {
+                return Err(e)
+            }
             _ => {}
         }
         let copy = self.copy_whole(object_key)?;
@@ -229,16 +234,6 @@ fn key_of(url: &Path, object_key: &str) -> Result<SegmentKey> {
     let name = object_key.rsplit('/').next().unwrap_or(object_key);
     let what = "not a segment object's key";
     parse_object_key(name).ok_or_else(|| Error::file(ErrorKind::InvalidArgument, url, what))
-}
-
-/// Whether an open's error says something of the object's bytes (which a
-/// copy of them then reports as a local file's open would), not that it
-/// could not be read.
-fn is_damage(e: &Error) -> bool {
-    !matches!(
-        e.kind(),
-        ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::Remote | ErrorKind::Io
-    )
 }
 
 /// Refuses an object whose header is not what its key says (unless its
@@ -413,7 +408,10 @@ impl RemoteLog {
         check_digest(&url, &digest, &meta)?;
         let reader = Reader::open_file(url.clone(), file, false)?;
         check_header(&reader, &s.key, self.log())?;
-        let path = dir.join(local_name(self.log(), &s.key, reader.header().created_ns));
+        // Its local name, the start time from its header.
+        let name = segment_name(self.log(), s.key.segment_no, reader.header().created_ns);
+        let suffix = if s.key.compressed { ".zst" } else { "" };
+        let path = dir.join(name + suffix);
         // Create-only: the link fails on any file of that name, which is
         // then compared, never replaced.
         let already_there = match std::fs::hard_link(&tmp_path, &path) {
@@ -453,7 +451,7 @@ impl RemoteLog {
             .truncate(true)
             .open(tmp)
             .map_err(|e| Error::io(tmp, "create", e))?;
-        let mut h = Hasher::new();
+        let mut h = Hasher::default();
         self.remote().for_each_part_of(key, size, |part| {
             let at = h.bytes();
             h.update(part);
@@ -475,14 +473,4 @@ fn same_bytes(path: &Path, digest: &Digest) -> Result<()> {
     }
     let what = "a file of that name holds other bytes than the object: not overwritten";
     Err(Error::file(ErrorKind::AlreadyExists, path, what))
-}
-
-/// The local file name of segment object `key` of log `log`, whose header
-/// says it started at `created_ns`.
-fn local_name(log: &str, key: &SegmentKey, created_ns: i64) -> String {
-    let plain = segment_name(log, key.segment_no, created_ns);
-    match key.compressed {
-        true => format!("{plain}.zst"),
-        false => plain,
-    }
 }

@@ -74,10 +74,6 @@ pub(super) struct Response {
     pub body: Vec<u8>,
 }
 
-/// Why no answer came (after the retries).
-#[derive(Debug)]
-pub(super) struct Failure(pub String);
-
 impl Signer {
     /// The URL of `key` with `query`, encoded as SigV4 canonicalises it.
     fn url(&self, key: &str, query: &[(&str, String)]) -> String {
@@ -90,8 +86,8 @@ impl Signer {
     }
 
     /// Sends `r`, signed, retrying as the module doc says: the first
-    /// answer that is not retried (any status), or a `Failure`.
-    pub async fn send(&self, r: Request<'_>) -> Result<Response, Failure> {
+    /// answer that is not retried (any status), or why none came.
+    pub async fn send(&self, r: Request<'_>) -> Result<Response, String> {
         let url = self.url(r.key, &r.query);
         let sha256 = r.sha256.unwrap_or_else(|| digest::sha256_of(&r.body));
         let body = HttpRequestBody::from(r.body);
@@ -104,10 +100,12 @@ impl Signer {
             match self.client.execute(request).await {
                 Ok(answer) => {
                     let status = answer.status().as_u16();
-                    if last || !retried(status) {
+                    // 5xx but 501, 429 and 408 are retried (see the module doc).
+                    let retried = matches!(status, 500 | 502..=599 | 429 | 408);
+                    if last || !retried {
                         let (parts, body) = answer.into_parts();
                         let body = body.bytes().await;
-                        let body = body.map_err(|e| Failure(format!("reading the answer: {e}")))?;
+                        let body = body.map_err(|e| format!("reading the answer: {e}"))?;
                         return Ok(Response {
                             status,
                             headers: parts.headers,
@@ -123,11 +121,13 @@ impl Signer {
                     };
                     if last || !retried {
                         let (method, took) = (&r.method, started.elapsed());
-                        return Err(Failure(format!(
-                            "{method} {}: {} (after {attempt} retries in {took:.1?})",
-                            without_query(&url),
+                        // Without the query (an upload id, a part number:
+                        // not where the server is).
+                        let at = url.split_once('?').map_or(&url[..], |(u, _)| u);
+                        return Err(format!(
+                            "{method} {at}: {} (after {attempt} retries in {took:.1?})",
                             cause_chain(&e)
-                        )));
+                        ));
                     }
                 }
             }
@@ -146,17 +146,17 @@ impl Signer {
         headers: &[(String, String)],
         body: HttpRequestBody,
         sha256: &[u8; 32],
-    ) -> Result<HttpRequest, Failure> {
+    ) -> Result<HttpRequest, String> {
         let credential = self.credentials.get_credential().await;
-        let credential = credential.map_err(|e| Failure(format!("credentials: {e}")))?;
+        let credential = credential.map_err(|e| format!("credentials: {e}"))?;
         let mut request = HttpRequest::new(body);
         *request.method_mut() = method.clone();
-        let uri = url.parse().map_err(|e| Failure(format!("URL {url}: {e}")));
+        let uri = url.parse().map_err(|e| format!("URL {url}: {e}"));
         *request.uri_mut() = uri?;
         for (name, value) in headers.iter().chain(&self.every_request) {
             let n = http::HeaderName::try_from(name.as_str());
             let (Ok(n), Ok(v)) = (n, http::HeaderValue::try_from(value.as_str())) else {
-                return Err(Failure(format!("header {name}: {value:?} is not valid")));
+                return Err(format!("header {name}: {value:?} is not valid"));
             };
             request.headers_mut().insert(n, v);
         }
@@ -180,17 +180,6 @@ pub(super) fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
         next = s.source();
     }
     out
-}
-
-/// `url` without its query (an upload id, a part number: not where the
-/// server is).
-fn without_query(url: &str) -> &str {
-    url.split_once('?').map_or(url, |(u, _)| u)
-}
-
-/// Whether an answer of `status` is retried (see the module doc).
-fn retried(status: u16) -> bool {
-    matches!(status, 500 | 502..=599 | 429 | 408)
 }
 
 /// The wait after `now`: `base` times longer, at most `max_backoff`, with

@@ -265,13 +265,12 @@ fn write_frames(
     // stops once the compression below returns, done, failed or stopped.
     let (compressed, _) = walk_ahead(map, data_start, seal, opts.frame_size, |cuts| {
         let mut ends = Vec::new();
-        let mut start = 0usize;
         for end in cuts {
+            let start = ends.last().map_or(0, |&e| e as usize);
             let frame = out.frame(&map[start..end as usize]);
             if written(frame.map_err(|e| io(out.written(), e))?).is_break() {
                 return Ok(ControlFlow::Break(()));
             }
-            start = end as usize;
             ends.push(end);
             if end == seal.records_end {
                 // Every record frame's end is known: the copies' choice

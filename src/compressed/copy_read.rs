@@ -31,7 +31,11 @@ impl CompressedSegment {
     /// damaged or disagrees with the seal or the seek table.
     pub fn copy_directory(&mut self) -> Result<Option<&CopyDirectory>> {
         if matches!(self.copies, CopyState::Unread) {
-            self.copies = self.read_copy_directory();
+            self.copies = match self.read_copy_directory() {
+                Ok(Some(d)) => CopyState::Read(d),
+                Ok(None) => CopyState::Absent,
+                Err(e) => CopyState::Damaged(e),
+            };
         }
         match &self.copies {
             CopyState::Unread | CopyState::Absent => Ok(None),
@@ -52,36 +56,27 @@ impl CompressedSegment {
         }
     }
 
-    fn read_copy_directory(&mut self) -> CopyState {
+    fn read_copy_directory(&mut self) -> Result<Option<CopyDirectory>> {
         let Some(&entry) = self.copy_entries().last() else {
-            return CopyState::Absent;
+            return Ok(None);
         };
         let frames = self.copy_entries().len() - 1;
         let path = self.path.clone();
         let damaged = |what: String| {
             let what = format!("type copy directory: {what}");
-            CopyState::Damaged(damaged_copy(&path, entry.compressed_offset, what))
+            damaged_copy(&path, entry.compressed_offset, what)
         };
-        let payload = match self.skippable_payload(&entry, COPY_DIRECTORY_MAGIC) {
-            Ok(()) => &self.compressed[SKIPPABLE_HEADER_LEN..],
-            Err(e) => return CopyState::Damaged(e),
-        };
-        let directory = match CopyDirectory::decode(payload) {
-            Ok(d) => d,
-            Err(what) => return damaged(what),
-        };
+        self.skippable_payload(&entry, COPY_DIRECTORY_MAGIC)?;
+        let payload = &self.compressed[SKIPPABLE_HEADER_LEN..];
+        let directory = CopyDirectory::decode(payload).map_err(damaged)?;
         if directory.frames.len() != frames {
             let listed = directory.frames.len();
             let what = format!("lists {listed} copy frames, the seek table {frames}");
-            return damaged(what);
+            return Err(damaged(what));
         }
-        match directory.check(&self.seal) {
-            Ok(()) => {
-                self.copy_sparse = self.sparse_index();
-                CopyState::Read(directory)
-            }
-            Err(what) => damaged(what),
-        }
+        directory.check(&self.seal).map_err(damaged)?;
+        self.copy_sparse = self.sparse_index();
+        Ok(Some(directory))
     }
 
     /// Reads the skippable frame of `entry` into `compressed`; fails

@@ -9,7 +9,7 @@
 
 use crate::format::seal::{SealDirectory, SEAL_BEGIN_LEN};
 use crate::format::FRAME_HEADER_LEN;
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 use std::sync::mpsc::{sync_channel, Receiver};
 
 /// The default size of frames, in original bytes.
@@ -87,8 +87,7 @@ pub fn each_frame_end(
             structural.push(end);
         }
     }
-    structural.push(seal.sparse_offset);
-    structural.push(len);
+    structural.extend([seal.sparse_offset, len]);
     structural.retain(|&c| c > 0 && c <= len);
     structural.sort_unstable();
     structural.dedup();
@@ -97,11 +96,7 @@ pub fn each_frame_end(
     let mut start = 0;
     for cut in structural {
         if start >= header_len && cut <= seal.records_end {
-            let cuts = RecordCuts {
-                frame_size,
-                seek_starts: &seek_starts,
-            };
-            cuts.ends(file, start, cut, &mut each)?;
+            record_ends(file, start..cut, frame_size, &seek_starts, &mut each)?;
         } else {
             fixed_ends(start, cut, frame_size, &mut each)?;
         }
@@ -155,57 +150,47 @@ fn sparse_offsets(file: &[u8], seal: &SealDirectory) -> Vec<u64> {
     offsets
 }
 
-/// How records are grouped into frames (rule 2 of FORMAT.md 17.2).
-struct RecordCuts<'a> {
+/// How records are grouped into frames (rule 2 of FORMAT.md 17.2): cuts
+/// the records `start..end` of `file` greedily at record boundaries,
+/// preferring seek starts (the sparse index entries' offsets, increasing);
+/// where a length does not lead to a boundary inside `start..end` (a
+/// damaged record), the rest is cut every `frame_size` bytes.
+fn record_ends(
+    file: &[u8],
+    Range { start, end }: Range<u64>,
     frame_size: u64,
-    /// The sparse index entries' offsets, increasing.
-    seek_starts: &'a [u64],
-}
-
-impl RecordCuts<'_> {
-    /// Cuts the records `start..end` of `file` greedily at record
-    /// boundaries, preferring seek starts; where a length does not lead to
-    /// a boundary inside `start..end` (a damaged record), the rest is cut
-    /// every `frame_size` bytes.
-    fn ends(
-        &self,
-        file: &[u8],
-        start: u64,
-        end: u64,
-        each: &mut impl FnMut(u64) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
-        let frame_size = self.frame_size;
-        let mut seek_starts = self.seek_starts.iter().copied().peekable();
-        let mut frame_start = start;
-        let mut last_boundary = start;
-        let mut last_seek_start = start;
-        let mut pos = start;
-        while pos < end {
-            let Some(next) = next_record(file, pos, end) else {
-                return fixed_ends(frame_start, end, frame_size, each);
+    seek_starts: &[u64],
+    each: &mut impl FnMut(u64) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let mut seek_starts = seek_starts.iter().copied().peekable();
+    let mut frame_start = start;
+    let mut last_seek_start = start;
+    // The last record boundary.
+    let mut pos = start;
+    while pos < end {
+        let Some(next) = next_record(file, pos, end) else {
+            return fixed_ends(frame_start, end, frame_size, each);
+        };
+        while next - frame_start > frame_size {
+            frame_start = if last_seek_start > frame_start + frame_size / 2 {
+                last_seek_start
+            } else if pos > frame_start {
+                pos
+            } else {
+                frame_start + frame_size
             };
-            while next - frame_start > frame_size {
-                frame_start = if last_seek_start > frame_start + frame_size / 2 {
-                    last_seek_start
-                } else if last_boundary > frame_start {
-                    last_boundary
-                } else {
-                    frame_start + frame_size
-                };
-                each(frame_start)?;
-            }
-            while seek_starts.next_if(|&o| o < next).is_some() {}
-            if seek_starts.peek() == Some(&next) {
-                last_seek_start = next;
-            }
-            last_boundary = next;
-            pos = next;
+            each(frame_start)?;
         }
-        if end > frame_start {
-            each(end)?;
+        while seek_starts.next_if(|&o| o < next).is_some() {}
+        if seek_starts.peek() == Some(&next) {
+            last_seek_start = next;
         }
-        ControlFlow::Continue(())
+        pos = next;
     }
+    if end > frame_start {
+        each(end)?;
+    }
+    ControlFlow::Continue(())
 }
 
 /// The end of the record frame at `pos`, if it ends at most at `end`.

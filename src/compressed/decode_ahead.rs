@@ -12,10 +12,11 @@
 //!
 //! Memory is bounded: at most `frames_max` frames (`FRAMES_PER_THREAD` a
 //! thread) are handed over and not yet taken, and beyond the first of them
-//! at most `AHEAD_BYTES` (see `held_size`). Each frame's room is reserved
-//! with `try_reserve` (`Frame::reserve`): room that cannot be had is an
-//! error handed back, never an abort (the caller then decodes the frame
-//! itself: see `CompressedSegment::stream_frame`).
+//! at most `AHEAD_BYTES` (each the larger of its compressed and original
+//! sizes). Each frame's room is reserved with `try_reserve`
+//! (`Frame::reserve`): room that cannot be had is an error handed back,
+//! never an abort (the caller then decodes the frame itself: see
+//! `CompressedSegment::stream_frame`).
 //!
 //! Workers end once the pool is dropped (a seek elsewhere, a filter, the
 //! last frame taken, the reader dropped): each finishes its frame, if any,
@@ -36,8 +37,8 @@ use std::sync::{Arc, Mutex, Weak};
 
 /// Frames handed over and not yet taken, at most, for each thread.
 pub const FRAMES_PER_THREAD: usize = 2;
-/// Bytes of the frames handed over and not yet taken (each its
-/// `held_size`), at most, beyond the first of them.
+/// Bytes of the frames handed over and not yet taken (each the larger of
+/// its compressed and original sizes), at most, beyond the first of them.
 pub const AHEAD_BYTES: u64 = 32 << 20;
 /// Threads a pool has at most.
 pub const MAX_THREADS: usize = 4;
@@ -179,7 +180,8 @@ impl DecodeAhead {
         while !self.stopped && self.to_hand.start < self.to_hand.end {
             let index = self.to_hand.start;
             let entry = frames[index];
-            let size = held_size(&entry);
+            // What it holds in memory: its compressed or original size, the larger.
+            let size = u64::from(entry.size).max(u64::from(entry.compressed_size));
             let full = self.channels.pending.len() >= self.frames_max
                 || (!self.channels.pending.is_empty() && self.pending_bytes + size > AHEAD_BYTES);
             if full {
@@ -242,12 +244,6 @@ impl DecodeAhead {
     pub fn frames_ahead(&self) -> usize {
         self.channels.pending.len()
     }
-
-    /// The most frames ever handed over and not yet taken.
-    #[cfg(any(test, feature = "internals"))]
-    pub fn frames_max(&self) -> usize {
-        self.frames_max
-    }
 }
 
 impl Drop for DecodeAhead {
@@ -261,12 +257,6 @@ impl Drop for DecodeAhead {
             unsafe { ManuallyDrop::drop(&mut self.channels) };
         }
     }
-}
-
-/// What a frame handed over holds in memory, counted against `AHEAD_BYTES`:
-/// the larger of its compressed and original sizes.
-fn held_size(entry: &FrameEntry) -> u64 {
-    u64::from(entry.size).max(u64::from(entry.compressed_size))
 }
 
 impl Worker {
@@ -339,10 +329,10 @@ mod tests {
     fn frames_come_back_in_order_and_no_more_than_the_bound_are_held_ahead() {
         let (bytes, entries, originals) = frames(20, 50_000);
         let mut ahead = DecodeAhead::start(Path::new("f.zst"), 3, 2..20).unwrap();
-        assert_eq!(ahead.frames_max(), 3 * FRAMES_PER_THREAD);
+        assert_eq!(ahead.frames_max, 3 * FRAMES_PER_THREAD);
         for (i, original) in originals.iter().enumerate().skip(2) {
             ahead.hand_over(&entries, read_from(&bytes));
-            assert!(ahead.frames_ahead() <= ahead.frames_max());
+            assert!(ahead.frames_ahead() <= ahead.frames_max);
             assert!(ahead.frames_ahead() > 0);
             assert_eq!(ahead.next_index(), i);
             let f = ahead.take().unwrap();

@@ -24,12 +24,12 @@ pub enum Step {
     SourceRemoved,
 }
 
-/// Opens the source of a conversion at `path`, takes its lock
-/// (`lock_for_conversion`), then removes a leftover `tmp` of an
-/// interrupted conversion, if there is one.
+/// Opens the source of a conversion at `path`, takes its lock (a writer
+/// or another conversion makes it `Locked`), then removes a leftover `tmp`
+/// of an interrupted conversion, if there is one.
 pub fn open_for_conversion(path: &Path, tmp: &Path) -> Result<File> {
     let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
-    lock_for_conversion(&file, path)?;
+    lock_exclusive(&file, path, CONVERTERS)?;
     remove_if_there(tmp, "remove leftover temporary file")?;
     Ok(file)
 }
@@ -52,14 +52,17 @@ pub fn remove_durably(path: &Path) -> Result<()> {
     sync_parent(path)
 }
 
-/// Takes the exclusive lock of `file` (at `path`) for a conversion, held
-/// until it is closed (a writer or another conversion makes it `Locked`);
-/// taken before a leftover temporary file is removed.
-pub fn lock_for_conversion(file: &File, path: &Path) -> Result<()> {
-    let what = "a writer, or another compression or decompression, holds it";
+/// Who holds a file's lock that a conversion cannot take.
+pub const CONVERTERS: &str = "a writer, or another compression or decompression, holds it";
+
+/// Takes the exclusive lock of `file` (at `path`), held until it is
+/// closed, or a `Locked` error saying that `holders` hold it (for a
+/// conversion, `CONVERTERS`: taken before a leftover temporary file is
+/// removed).
+pub fn lock_exclusive(file: &File, path: &Path, holders: &str) -> Result<()> {
     match crate::sys::try_lock_exclusive(file) {
         Ok(true) => Ok(()),
-        Ok(false) => Err(Error::file(ErrorKind::Locked, path, what)),
+        Ok(false) => Err(Error::file(ErrorKind::Locked, path, holders)),
         Err(e) => Err(Error::io(path, "lock", e)),
     }
 }

@@ -75,7 +75,11 @@ impl<'a> Frame<'a> {
     /// its entry's; one that states its size (checked against the entry)
     /// contradicts itself, damaged.
     pub(super) fn failure(self, src: &[u8], code: usize) -> Error {
-        let kind = match is_output_too_small(code) && !states_size(src) {
+        use zstd_safe::zstd_sys::{ZSTD_ErrorCode, ZSTD_getErrorCode};
+        // SAFETY: ZSTD_getErrorCode only maps a number to an enum value.
+        let too_small =
+            unsafe { ZSTD_getErrorCode(code) } == ZSTD_ErrorCode::ZSTD_error_dstSize_tooSmall;
+        let kind = match too_small && !states_size(src) {
             true => ErrorKind::FrameSizeMismatch,
             false => ErrorKind::CorruptFrame,
         };
@@ -155,13 +159,4 @@ pub(super) fn damaged(code: usize) -> String {
 /// Whether the zstd frame `src` states its content size.
 pub(super) fn states_size(src: &[u8]) -> bool {
     matches!(zstd_safe::get_frame_content_size(src), Ok(Some(_)))
-}
-
-/// Whether zstd's error `code` says the frame holds more than the room
-/// given for it (its entry's size, plus one).
-fn is_output_too_small(code: usize) -> bool {
-    use zstd_safe::zstd_sys::{ZSTD_ErrorCode, ZSTD_getErrorCode};
-    // SAFETY: ZSTD_getErrorCode only maps a number to an enum value.
-    let kind = unsafe { ZSTD_getErrorCode(code) };
-    kind == ZSTD_ErrorCode::ZSTD_error_dstSize_tooSmall
 }

@@ -289,7 +289,7 @@ impl FrameStream {
     /// the failure met so, the one every way of reading the frame reports.
     fn keep_what_failed_frame_yields(&mut self, frame: Frame) -> Option<Error> {
         self.out.clear();
-        (self.src_pos, self.hint, self.produced, self.ended) = (0, 0, 0, false);
+        self.restart(true);
         // Room for exactly the frame and one byte more: how far zstd writes
         // into a damaged block, and so what it says of it, depends on the
         // room it has (a buffer kept from a larger frame has more).
@@ -302,12 +302,7 @@ impl FrameStream {
         if !self.stable {
             return None;
         }
-        let _ = self.dctx.reset(ResetDirective::SessionOnly);
-        let _ = self
-            .dctx
-            .set_parameter(DParameter::ForceIgnoreChecksum(true));
         let seeking = std::mem::replace(&mut self.seeking, true);
-        self.parts = true;
         let in_parts = self.decompress_to(frame, usize::MAX).err();
         self.seeking = seeking;
         self.unchecked = false;
@@ -350,16 +345,10 @@ impl FrameStream {
         self.index = None;
         read_frame(file, frame.path, &frame.entry, &mut self.src)?;
         frame.check(&self.src)?;
-        let _ = self.dctx.reset(ResetDirective::SessionOnly);
-        (self.src_pos, self.hint, self.produced, self.ended) = (0, 0, 0, false);
         self.size = frame.entry.size as usize;
         self.failure = None;
-        // A frame decompressed in parts: zstd's check of its checksum off
-        // (where zstd cannot turn it off, it checks it as well).
-        self.parts = !self.whole || (self.seeking && self.stable);
-        let _ = self
-            .dctx
-            .set_parameter(DParameter::ForceIgnoreChecksum(self.parts));
+        // Where zstd cannot turn its check off, it checks it as well.
+        self.restart(!self.whole || (self.seeking && self.stable));
         let has_checksum = self
             .src
             .get(4)
@@ -375,6 +364,17 @@ impl FrameStream {
         frame.reserve(&mut self.out)?;
         self.index = Some(frame.index);
         Ok(())
+    }
+
+    /// Decompresses the held frame from its start again: in `parts` (zstd's
+    /// check of its checksum off), or whole.
+    fn restart(&mut self, parts: bool) {
+        let _ = self.dctx.reset(ResetDirective::SessionOnly);
+        let _ = self
+            .dctx
+            .set_parameter(DParameter::ForceIgnoreChecksum(parts));
+        (self.src_pos, self.hint, self.produced, self.ended) = (0, 0, 0, false);
+        self.parts = parts;
     }
 
     /// Decompresses the frame just started whole, in one call.

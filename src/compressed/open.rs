@@ -45,10 +45,9 @@ pub fn read_table(file: &dyn Source, path: &Path) -> Result<SeekTable> {
         };
         Err(Error::at(ErrorKind::CompressedTruncated, path, len, what))
     };
-    if len < FOOTER_LEN as u64 {
-        return no_table();
-    }
-    let footer = read(len - FOOTER_LEN as u64, FOOTER_LEN)?;
+    // A file shorter than a footer has none (`Missing`).
+    let footer_len = len.min(FOOTER_LEN as u64) as usize;
+    let footer = read(len - footer_len as u64, footer_len)?;
     let bad = |at_from_end: u64, what: String| {
         Error::at(ErrorKind::CorruptSeekTable, path, len - at_from_end, what)
     };

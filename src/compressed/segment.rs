@@ -305,11 +305,8 @@ impl CompressedSegment {
 
     /// Fills `buf` with the original bytes from `offset` on.
     pub fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let end = offset
-            .checked_add(buf.len() as u64)
-            .filter(|&e| e <= self.original_len());
-        if end.is_none() {
-            let len = self.original_len();
+        let (len, end) = (self.original_len(), offset.checked_add(buf.len() as u64));
+        if end.is_none_or(|end| end > len) {
             let what = format!("{} bytes past the segment's {len} bytes", buf.len());
             let past_end = Error::at(ErrorKind::InvalidArgument, &self.path, offset, what);
             return Err(past_end);
@@ -466,7 +463,9 @@ impl CompressedSegment {
             return None;
         }
         if let Err(e) = frame.result {
-            if is_out_of_memory(&e) {
+            // No room for the frame could be had (`Frame::reserve`).
+            let io = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<std::io::Error>());
+            if io.is_some_and(|io| io.kind() == std::io::ErrorKind::OutOfMemory) {
                 self.ahead = None;
                 self.ahead_failed = true;
                 return None;
@@ -563,7 +562,9 @@ impl CompressedSegment {
     /// Reads the seal's trailer and directory (`read_directory_from`), not
     /// its `SEAL_BEGIN` frame: its check is left to `check_seal_begin`.
     fn read_seal_directory(&mut self) -> Result<()> {
-        let len = usize::try_from(self.original_len()).map_err(|_| self.too_large())?;
+        let too_large = "segment too large for this platform";
+        let len = usize::try_from(self.original_len())
+            .map_err(|_| Error::file(ErrorKind::InvalidArgument, &self.path, too_large))?;
         let header_len = self.header_len as usize;
         let seal = self.with_reads(|read| read_directory_from(len, header_len, read))?;
         self.seal = seal.ok_or_else(|| self.no_intact_seal())?;
@@ -596,11 +597,6 @@ impl CompressedSegment {
         let trailer_at = self.original_len().saturating_sub(TRAILER_LEN as u64);
         let what = "the decompressed segment has no intact seal (original offset of its trailer)";
         Error::at(ErrorKind::CorruptSeal, &self.path, trailer_at, what)
-    }
-
-    fn too_large(&self) -> Error {
-        let what = "segment too large for this platform";
-        Error::file(ErrorKind::InvalidArgument, &self.path, what)
     }
 }
 
@@ -635,14 +631,6 @@ fn fill(
         false => stream.extend(file, frame, upto)?,
     };
     Ok((!held, bytes))
-}
-
-/// Whether `e` says that room for a frame could not be had
-/// (`Frame::reserve`).
-fn is_out_of_memory(e: &Error) -> bool {
-    let source = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
-    e.kind() == ErrorKind::Io
-        && source.is_some_and(|io| io.kind() == std::io::ErrorKind::OutOfMemory)
 }
 
 /// Whether a failed header read is damage a salvage reads past: the header
@@ -725,10 +713,8 @@ impl FrameCache {
     /// The frame `index`, if cached; it becomes the most recently used.
     pub fn get(&mut self, index: usize) -> Option<Arc<[u8]>> {
         let at = self.frames.iter().position(|(i, _)| *i == index)?;
-        let entry = self.frames.remove(at);
-        let bytes = Arc::clone(&entry.1);
-        self.frames.push(entry);
-        Some(bytes)
+        self.frames[at..].rotate_left(1);
+        self.frames.last().map(|(_, bytes)| Arc::clone(bytes))
     }
 
     /// Whether frame `index` is cached (its place in the order unchanged).

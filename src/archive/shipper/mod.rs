@@ -366,10 +366,8 @@ fn take_lock(path: &Path) -> Result<ShipLock> {
         .write(true)
         .open(path)
         .map_err(|e| Error::io(path, "open ship lock", e))?;
-    if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(path, "lock", e))? {
-        let held = "another shipper of this log holds it";
-        return Err(Error::file(ErrorKind::Locked, path, held));
-    }
+    let held = "another shipper of this log holds it";
+    crate::compressed::durable::lock_exclusive(&file, path, held)?;
     let pid = std::process::id();
     Ok(ShipLock { file, pid })
 }

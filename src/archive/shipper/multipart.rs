@@ -99,19 +99,12 @@ impl Shipper {
     /// Aborts the multipart uploads of exactly `key` but `keep`: those a
     /// creation made whose answer was lost (its retry made another).
     fn abort_uploads_of(&self, key: &str, keep: Option<&str>) -> Result<()> {
-        for u in self.uploads_listed(key)? {
+        for u in self.remote.multipart_uploads_if_listable(key)? {
             if u.key == key && Some(u.id.as_str()) != keep {
                 self.remote.abort_multipart_if_allowed(&u.key, &u.id)?;
             }
         }
         Ok(())
-    }
-
-    /// The multipart uploads a listing of the keys starting with `prefix`
-    /// finds: none if the credentials or the server do not list them.
-    fn uploads_listed(&self, prefix: &str) -> Result<Vec<Upload>> {
-        let listed = self.remote.multipart_uploads_if_listable(prefix)?;
-        Ok(listed.unwrap_or_default())
     }
 
     /// Uploads `s`'s file as the parts of upload `id` of `key`, in order;
@@ -158,11 +151,13 @@ impl Shipper {
             let (key, id) = (self.object_key(&e.object), id.clone());
             Some(Upload { key, id })
         });
-        let mut listed = self.uploads_listed(&self.log_prefix())?;
+        let mut listed = self
+            .remote
+            .multipart_uploads_if_listable(&self.log_prefix())?;
         if let Some(s) = next.filter(|_| listed.is_empty()) {
             for compressed in [false, true] {
                 let key = super::key_of(&self.remote.location().prefix, &self.log, s, compressed);
-                let of_key = self.uploads_listed(&key)?;
+                let of_key = self.remote.multipart_uploads_if_listable(&key)?;
                 listed.extend(of_key.into_iter().filter(|u| u.key == key));
             }
         }

@@ -8,7 +8,7 @@ use super::{Shipper, Step};
 use crate::archive::journal::{Entry, State};
 use crate::archive::local::{self, LocalLog, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
-use crate::compressed::durable::{lock_for_conversion, remove_durably};
+use crate::compressed::durable::{lock_exclusive, remove_durably, CONVERTERS};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::position::{self, Position};
 use std::fs::File;
@@ -77,7 +77,7 @@ impl Shipper {
         let meta = ObjectMetadata {
             bytes: e.bytes,
             sha256: e.sha256.clone(),
-            ..local::without_digest(&self.log, s)
+            ..local::metadata(&self.log, s, 0, &Default::default())
         };
         // A copy the bucket's retention removed was verified when
         // uploaded: there is nothing left to read back.
@@ -101,7 +101,7 @@ impl Shipper {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Removal::Gone),
             Err(e) => return Err(Error::io(&s.path, "open", e)),
         };
-        match lock_for_conversion(&file, &s.path) {
+        match lock_exclusive(&file, &s.path, CONVERTERS) {
             Err(e) if e.kind() == ErrorKind::Locked => return Ok(Removal::Stop),
             r => r?,
         }

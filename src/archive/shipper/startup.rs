@@ -4,7 +4,7 @@
 
 use super::pipeline::{conflict, journal_entry};
 use super::Shipper;
-use crate::archive::digest::{Digest, PlainHasher};
+use crate::archive::digest::{Digest, Hasher};
 use crate::archive::identity::{self, Identity};
 use crate::archive::journal::{Entry, Journal, State};
 use crate::archive::local::{self, LocalLog, SealedSegment};
@@ -14,6 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming::ReadOrder;
 use crate::log::position::Position;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 
 impl Shipper {
@@ -147,7 +148,9 @@ impl Shipper {
         remote: &BTreeMap<ReadOrder, (String, u64)>,
         after: u64,
     ) -> Result<Option<Position>> {
-        let Some((&at, (name, _))) = remote.range(..segment_at(after)).next_back() else {
+        // Segment `after`'s place in read order is before its salvaged files'.
+        let next = ReadOrder::new(after, None);
+        let Some((&at, (name, _))) = remote.range(..next).next_back() else {
             return Ok(None);
         };
         let Some(k) = parse_object_key(name) else {
@@ -226,13 +229,10 @@ impl Shipper {
         }
         let mine_plain = local::plain_sha256(s, mine)?;
         let theirs_plain = match &theirs.segment_sha256 {
-            Some(h) => h.clone(),
-            None => match self.remote_plain_digest(key)? {
-                Some(d) => d.sha256,
-                None => return Ok(false),
-            },
+            Some(h) => Some(h.clone()),
+            None => self.remote_plain_digest(key)?.map(|d| d.sha256),
         };
-        Ok(mine_plain == theirs_plain)
+        Ok(theirs_plain == Some(mine_plain))
     }
 
     /// The digest of what the compressed object at `key` decompresses
@@ -241,12 +241,13 @@ impl Shipper {
     fn remote_plain_digest(&self, key: &str) -> Result<Option<Digest>> {
         let url = self.remote.location().url_of(key);
         let undecodable = |e| Error::io(Path::new(&url), "decompress", e);
-        let mut h = PlainHasher::new().map_err(undecodable)?;
+        // The seek table, a skippable frame, decompresses to nothing.
+        let mut h = zstd::stream::write::Decoder::new(Hasher::default()).map_err(undecodable)?;
         let found = self
             .remote
-            .for_each_part(key, |part| h.update(part).map_err(undecodable));
+            .for_each_part(key, |part| h.write_all(part).map_err(undecodable));
         match found {
-            Ok(Some(_)) => Ok(h.finish().ok()),
+            Ok(Some(_)) => Ok(h.flush().ok().map(|()| h.into_inner().finish())),
             Ok(None) => Ok(None),
             Err(e) if e.kind() == ErrorKind::Io => Ok(None),
             Err(e) => Err(e),
@@ -280,8 +281,9 @@ fn position_after_removed(
         .map(|s| (s.segment_no, Some(s.first_seq)))
         .chain(blocked.map(|b| (b.segment_no, b.first_seq)))
         .find(|(no, _)| *no >= after);
+    // From segment `after`'s place in read order, before its salvaged files'.
     let there = remote
-        .range(segment_at(after)..)
+        .range(ReadOrder::new(after, None)..)
         .find(|(o, _)| o.salvaged.is_none())
         .map(|(o, (name, _))| (o.segment_no, parse_object_key(name).map(|k| k.first_seq)));
     let Some((_, first_seq)) = here.into_iter().chain(there).min_by_key(|(no, _)| *no) else {
@@ -290,11 +292,6 @@ fn position_after_removed(
     first_seq.map_or(AfterRemoved::Unknown, |seq| {
         AfterRemoved::At(Position::new(after, seq))
     })
-}
-
-/// Segment `segment_no`'s place in read order (before its salvaged files).
-fn segment_at(segment_no: u64) -> ReadOrder {
-    ReadOrder::new(segment_no, None)
 }
 
 /// What the local segments and the bucket's listing say of the position
