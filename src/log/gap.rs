@@ -111,8 +111,7 @@ pub fn gap_after(
         }
         None => (GapReason::SeqJump, next.to_path_buf()),
     };
-    let gap = Gap::new(reason, &path, Some(prev.next_seq), Some(first_seq));
-    Some(gap)
+    Some(Gap::new(reason, &path, Some(prev.next_seq), Some(first_seq)))
 }
 
 /// How a gap names segment `segment_no`, starting at `first_seq`, missing
@@ -217,7 +216,7 @@ pub struct FileShape {
     pub len: u64,
     /// Where its records start (after its header).
     pub data_start: u64,
-    /// Whether its header says it is a salvaged file (see `is_salvaged`).
+    /// Whether its header says it is a salvaged file.
     pub salvaged: bool,
 }
 
@@ -231,7 +230,8 @@ impl FileShape {
             sealed_count,
             len,
             data_start,
-            salvaged: is_salvaged(&h.params),
+            // A salvaged file's header names the segment it came from.
+            salvaged: (h.params.iter()).any(|(k, _)| k == crate::writer::salvage::SALVAGED_FROM),
         }
     }
 
@@ -273,13 +273,6 @@ pub fn starts_behind(f: &FileShape, exp: u64) -> Option<Behind> {
         Some(n) if f.salvaged && read(n) => Behind::SalvagedAlreadyRead,
         _ => Behind::Overlap,
     })
-}
-
-/// Whether a file's header `params` say it is a salvaged file (it names
-/// the segment it was salvaged from).
-fn is_salvaged(params: &[(String, String)]) -> bool {
-    let from = crate::writer::salvage::SALVAGED_FROM;
-    params.iter().any(|(k, _)| k == from)
 }
 
 #[cfg(test)]
