@@ -111,7 +111,8 @@ pub fn gap_after(
         }
         None => (GapReason::SeqJump, next.to_path_buf()),
     };
-    Some(Gap::new(reason, &path, Some(prev.next_seq), Some(first_seq)))
+    let gap = Gap::new(reason, &path, Some(prev.next_seq), Some(first_seq));
+    Some(gap)
 }
 
 /// How a gap names segment `segment_no`, starting at `first_seq`, missing

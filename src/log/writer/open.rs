@@ -281,11 +281,8 @@ impl Shared {
         events: &mut Vec<SegmentEvent>,
     ) -> Result<()> {
         let mut st = self.state.lock();
-        let resumed = match resume {
-            Some(f) => self.resume_newest(&mut st, &f, next_first, events)?,
-            None => false,
-        };
-        if !resumed {
+        let resumed = resume.map(|f| self.resume_newest(&mut st, &f, next_first, events));
+        if !resumed.transpose()?.unwrap_or(false) {
             let no = match st.sealed.back() {
                 Some(s) => self.segment_after(s.entry.segment_no)?,
                 None => 0,

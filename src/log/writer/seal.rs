@@ -115,28 +115,29 @@ impl Shared {
     /// time, oldest first, each seal written outside the log's lock so that
     /// writers go on meanwhile.
     pub(super) fn seal_ending_in_background(&self) -> Result<()> {
-        loop {
-            let mut events = Vec::new();
-            let outcome = {
-                let _order = self.sealer.lock();
-                let Some(r) = self.state.lock().ending.front().cloned() else {
-                    return Ok(());
-                };
-                let result = r.seal(self);
-                let mut st = self.state.lock();
-                // Only a holder of `sealer` takes ending segments (or
-                // `close`, once this thread has ended or is in a callback).
-                if st.ending.front().is_none_or(|first| first.path != r.path) {
-                    return Ok(());
-                }
-                let r = st.ending.pop_front().expect("checked");
-                self.settle(&mut st, r, result, &mut events)
-                    .and_then(|()| self.manifest_changed(&mut st))
-            };
-            // Without `sealer`: a callback may roll the log itself.
-            self.dispatch(events);
-            outcome?;
+        // Each one's events are reported without `sealer`: a callback may
+        // roll the log itself.
+        while self.reporting(|events| self.seal_first_ending(events))? {}
+        Ok(())
+    }
+
+    /// A step of `seal_ending_in_background`: seals the oldest ending
+    /// segment, if there is one (whether there was).
+    fn seal_first_ending(&self, events: &mut Vec<SegmentEvent>) -> Result<bool> {
+        let _order = self.sealer.lock();
+        let Some(r) = self.state.lock().ending.front().cloned() else {
+            return Ok(false);
+        };
+        let result = r.seal(self);
+        let mut st = self.state.lock();
+        // Only a holder of `sealer` takes ending segments (or `close`, once
+        // this thread has ended or is in a callback).
+        if st.ending.front().is_none_or(|first| first.path != r.path) {
+            return Ok(false);
         }
+        let r = st.ending.pop_front().expect("checked");
+        self.settle(&mut st, r, result, events)?;
+        self.manifest_changed(&mut st).map(|()| true)
     }
 
     /// Records that ending segment `r` is sealed with `record_count`
