@@ -64,7 +64,8 @@ pub fn accept(dir: &Path, log: &str, from: u64, to: u64, reason: &str) -> Result
     };
     let mut gaps = load(dir, log)?;
     gaps.push(gap.clone());
-    store(&path(dir, log), &gaps)?;
+    // Replaced durably: a crash leaves the old list or the new one.
+    lines::replace(&path(dir, log), ".tmp", &encode(&gaps), true)?;
     Ok(gap)
 }
 
@@ -110,12 +111,6 @@ fn decode(text: &str, path: &Path) -> Result<Vec<AcceptedGap>> {
         });
     }
     Ok(gaps)
-}
-
-/// Replaces `path` with `gaps`, durably: a crash leaves the old list or
-/// the new one.
-fn store(path: &Path, gaps: &[AcceptedGap]) -> Result<()> {
-    lines::replace(path, ".tmp", &encode(gaps), true)
 }
 
 #[cfg(test)]

@@ -217,7 +217,7 @@ pub struct FileShape {
     pub len: u64,
     /// Where its records start (after its header).
     pub data_start: u64,
-    /// Whether its header says it is a salvaged file (see `is_salvaged`).
+    /// Whether its header says it is a salvaged file.
     pub salvaged: bool,
 }
 
@@ -231,7 +231,8 @@ impl FileShape {
             sealed_count,
             len,
             data_start,
-            salvaged: is_salvaged(&h.params),
+            // A salvaged file's header names the segment it came from.
+            salvaged: (h.params.iter()).any(|(k, _)| k == crate::writer::salvage::SALVAGED_FROM),
         }
     }
 
@@ -273,13 +274,6 @@ pub fn starts_behind(f: &FileShape, exp: u64) -> Option<Behind> {
         Some(n) if f.salvaged && read(n) => Behind::SalvagedAlreadyRead,
         _ => Behind::Overlap,
     })
-}
-
-/// Whether a file's header `params` say it is a salvaged file (it names
-/// the segment it was salvaged from).
-fn is_salvaged(params: &[(String, String)]) -> bool {
-    let from = crate::writer::salvage::SALVAGED_FROM;
-    params.iter().any(|(k, _)| k == from)
 }
 
 #[cfg(test)]

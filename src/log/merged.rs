@@ -225,12 +225,11 @@ impl MergedReader {
             self.logs[i].reader.resume_at(seq)?;
         }
         // The others keep the record they found and had not returned.
-        self.heap.clear();
-        for (i, m) in self.logs.iter().enumerate() {
-            if let Some(f) = &m.head {
-                self.heap.push(Reverse((f.timestamp_ns, i, f.seq)));
-            }
-        }
+        let heads = self.logs.iter().enumerate();
+        let found = heads.filter_map(|(i, m)| m.head.as_ref().map(|f| (i, f)));
+        self.heap = found
+            .map(|(i, f)| Reverse((f.timestamp_ns, i, f.seq)))
+            .collect();
         self.look_again();
         self.pending.reverse();
         self.returned = None;

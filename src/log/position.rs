@@ -109,7 +109,9 @@ fn shipped(dir: &Path, name: &str) -> Position {
 /// this record (its temporary file is never the writer's). The sealed
 /// line of segment `removed` is dropped (`None` for a salvaged file); a
 /// manifest that cannot be read is replaced (the file about to go holds
-/// the position meanwhile).
+/// the position meanwhile). The writer's open makes it record a position
+/// so before it seals a segment whose recovery cut bytes holding numbers
+/// above its records (docs/FORMAT.md section 12).
 pub fn record_before_removal(
     dir: &Path,
     name: &str,
@@ -123,13 +125,6 @@ pub fn record_before_removal(
     m.next = Some(m.position().max(pos));
     m.sealed.retain(|e| Some(e.segment_no) != removed);
     m.store(&naming::manifest_path(dir, name), Some(".position.tmp"))
-}
-
-/// Makes log `name`'s manifest in `dir` record position `pos` (or a later
-/// one), durably: before the writer seals a segment whose recovery cut
-/// bytes holding numbers above its records (docs/FORMAT.md section 12).
-pub fn record_above_cut(dir: &Path, name: &str, pos: Position) -> Result<()> {
-    record_before_removal(dir, name, pos, None)
 }
 
 #[cfg(test)]

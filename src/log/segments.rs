@@ -18,8 +18,6 @@
 //! mtime look settled).
 
 use super::options::validate_name;
-#[cfg(feature = "compression")]
-use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::header::{SegmentHeader, FIXED_LEN};
 use crate::format::naming::{self, ReadOrder};
@@ -405,20 +403,12 @@ pub fn list_segments(dir: impl AsRef<Path>, name: &str) -> Result<Vec<ListedSegm
             bytes,
             original_bytes: None,
         };
-        #[cfg(feature = "compression")]
-        if listed.is_compressed() {
-            match CompressedSegment::open(&listed.path) {
-                Ok(c) => describe_compressed(&c, &mut listed),
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(_) => {}
-            }
-            out.push(listed);
-            continue;
-        }
         match Reader::open(&listed.path) {
             Ok(r) => describe(r, &mut listed),
             Err(e) if e.kind() == ErrorKind::NotFound => continue,
-            Err(e) if e.kind() == ErrorKind::Truncated => cut_short = Some(out.len()),
+            Err(e) if e.kind() == ErrorKind::Truncated && !listed.is_compressed() => {
+                cut_short = Some(out.len())
+            }
             Err(_) => {}
         }
         out.push(listed);
@@ -432,20 +422,12 @@ pub fn list_segments(dir: impl AsRef<Path>, name: &str) -> Result<Vec<ListedSegm
     Ok(out)
 }
 
-#[cfg(feature = "compression")]
-/// Fills in `l`'s state, sequence numbers and original size from its
-/// compressed segment (no record is decompressed).
-fn describe_compressed(c: &CompressedSegment, l: &mut ListedSegment) {
-    l.state = SegmentState::Sealed;
-    l.first_seq = Some(c.header().first_seq);
-    l.last_seq = (c.seal().record_count > 0).then_some(c.seal().last_seq);
-    l.original_bytes = Some(c.original_len());
-}
-
-/// Fills in `l`'s state and sequence numbers from the reader of its file.
+/// Fills in `l`'s state and sequence numbers from the reader of its file,
+/// and a compressed segment's original size (no record is decompressed).
 fn describe(mut r: Reader, l: &mut ListedSegment) {
     let first = r.header().first_seq;
     l.first_seq = Some(first);
+    l.original_bytes = l.is_compressed().then(|| r.file_len());
     if let Some(d) = r.seal() {
         l.state = SegmentState::Sealed;
         l.last_seq = (d.record_count > 0).then_some(d.last_seq);

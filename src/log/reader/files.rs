@@ -74,16 +74,14 @@ impl LogReader {
         let find = |files: &[PathBuf], at: &Path| files.binary_search_by(|f| cmp(f, at));
         let after = |files: &[PathBuf], at: &Path| files.partition_point(|f| cmp(f, at).is_le());
         let from = |files: &[PathBuf], at: &Path| files.partition_point(|f| cmp(f, at).is_lt());
-        if self.at.current.is_some() {
+        self.at.idx = if self.at.current.is_some() {
             // The segment being read stays in the list even if retention
             // removed its name (its mapping is still readable).
-            let cur = self.files[self.at.idx].clone();
-            if let Err(pos) = find(&files, &cur) {
-                files.insert(pos, cur);
-            }
-        }
-        self.at.idx = if self.at.current.is_some() {
-            find(&files, &self.files[self.at.idx]).unwrap_or(0)
+            let cur = &self.files[self.at.idx];
+            find(&files, cur).unwrap_or_else(|pos| {
+                files.insert(pos, cur.clone());
+                pos
+            })
         } else if let Some(done) = &self.at.last_done {
             after(&files, done)
         } else {

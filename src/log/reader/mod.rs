@@ -157,21 +157,21 @@ impl LogReader {
     /// which `dir` holds no file at all is `NotFound` naming `dir` and
     /// `name` (`segments::require_log`).
     pub fn open(dir: impl AsRef<Path>, name: &str) -> Result<LogReader> {
-        let r = LogReader::open_listed(dir.as_ref(), name)?;
-        segments::require_log(dir.as_ref(), name, !r.files.is_empty())?;
-        Ok(r)
+        LogReader::open_listed(dir.as_ref(), name, None)
     }
 
-    /// `open` without the check that the log exists.
-    fn open_listed(dir: &Path, name: &str) -> Result<LogReader> {
+    /// `open`, with the log's remote tier `tier` if it has one.
+    fn open_listed(dir: &Path, name: &str, tier: Option<Tier>) -> Result<LogReader> {
         super::options::validate_name(name)?;
-        let dir = dir.to_path_buf();
-        let files = segments::list_files(&dir, name)?
-            .into_iter()
-            .map(|s| s.path)
-            .collect();
-        let name = name.to_string();
-        Ok(LogReader::new(Source::Log { dir, name }, files))
+        let source = Source::Log {
+            dir: dir.to_path_buf(),
+            name: name.to_string(),
+        };
+        let mut r = LogReader::new(source, Vec::new());
+        r.tier = tier;
+        r.refresh_files(false)?;
+        segments::require_log(dir, name, !r.files.is_empty())?;
+        Ok(r)
     }
 
     /// Reads the given segment files in the given order.
@@ -245,13 +245,8 @@ impl LogReader {
             let why = format!("the remote log is {:?}, not {name:?}", remote.log());
             return Err(Error::invalid(why));
         }
-        let mut r = LogReader::open_listed(dir.as_ref(), name)?;
-        r.tier = Some(Tier::new(Box::new(remote)));
-        // Listed again from the start: the bucket's segments come first.
-        r.files.clear();
-        r.refresh_files(false)?;
-        segments::require_log(dir.as_ref(), name, !r.files.is_empty())?;
-        Ok(r)
+        let tier = Tier::new(Box::new(remote));
+        LogReader::open_listed(dir.as_ref(), name, Some(tier))
     }
 
     /// Reads the segments of a log shipped to a bucket (`remote`), in

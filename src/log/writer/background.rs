@@ -3,7 +3,7 @@
 
 use super::Shared;
 use crate::error::Result;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 #[cfg(feature = "sign")]
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,24 +92,28 @@ impl Shared {
                 break;
             }
             drop(stop);
-            // Not the writer's failures: counted like a callback's.
-            retry = false;
-            if self.seal_due.swap(false, Ordering::SeqCst) {
-                if let Err(e) = self.seal_ending_in_background() {
-                    self.seal_due.store(true, Ordering::SeqCst);
-                    retry = true;
-                    self.count_failure(e);
-                }
-            }
-            if let Err(e) = self.store_due_manifest() {
-                self.manifest_due.store(true, Ordering::SeqCst);
-                retry = true;
-                self.count_failure(e);
-            }
+            let sealing = self.run_due(&self.seal_due, Shared::seal_ending_in_background);
+            retry = self.run_due(&self.manifest_due, Shared::store_due_manifest) | sealing;
+            // Not the writer's failure: counted like a callback's.
             if let Err(e) = self.tick() {
                 self.count_failure(e);
             }
             stop = self.stop.lock();
         }
+    }
+
+    /// Does `work` if `due` says so. A failure, not the writer's, is counted
+    /// like a callback's and leaves the work due, to be retried after a
+    /// wait: returns whether it failed.
+    fn run_due(&self, due: &AtomicBool, work: fn(&Shared) -> Result<()>) -> bool {
+        if !due.swap(false, Ordering::SeqCst) {
+            return false;
+        }
+        let Err(e) = work(self) else {
+            return false;
+        };
+        self.count_failure(e);
+        due.store(true, Ordering::SeqCst);
+        true
     }
 }

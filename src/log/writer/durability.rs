@@ -31,18 +31,12 @@ impl Shared {
                     .map_err(|e| (Error::io(&self.dir, "sync directory", e), true))
             });
         let mut st = self.state.lock();
-        match synced {
-            Ok(()) => {
-                st.unsynced.retain(|u| !older.contains(u));
-                Ok(())
-            }
-            Err((e, sync_failed)) => {
-                if sync_failed {
-                    st.poisoned = Some(poisoned_by(&e));
-                }
-                Err(e)
-            }
+        match &synced {
+            Ok(()) => st.unsynced.retain(|u| !older.contains(u)),
+            Err((e, true)) => st.poisoned = Some(poisoned_by(e)),
+            Err((_, false)) => {}
         }
+        synced.map_err(|(e, _)| e)
     }
 }
 

@@ -61,22 +61,19 @@ impl Shared {
     /// order of the events. Events a callback causes (it rolled or closed
     /// the log) are reported after the earlier ones, by the outermost
     /// `dispatch`, so that every callback sees the log's order.
-    pub(super) fn dispatch(&self, events: Vec<SegmentEvent>) {
+    pub(super) fn dispatch(&self, mut events: Vec<SegmentEvent>) {
         if events.is_empty() {
             return;
         }
+        let tag = thread_tag();
         if REPORTING.with(|r| r.get()) == self.id {
-            let tag = thread_tag();
-            self.deferred
-                .lock()
-                .extend(events.into_iter().map(|ev| (tag, ev)));
+            let tagged = events.into_iter().map(|ev| (tag, ev));
+            self.deferred.lock().extend(tagged);
             return;
         }
         // Another log's callback may write to this one: its id comes back.
         let outer = REPORTING.with(|r| r.replace(self.id));
-        let tag = thread_tag();
-        let mut events = events;
-        loop {
+        while !events.is_empty() {
             self.report(&events);
             // This thread's deferred events only, in order.
             let mut deferred = self.deferred.lock();
@@ -84,11 +81,7 @@ impl Shared {
                 .into_iter()
                 .partition::<Vec<_>, _>(|(t, _)| *t == tag);
             *deferred = others;
-            drop(deferred);
             events = mine.into_iter().map(|(_, ev)| ev).collect();
-            if events.is_empty() {
-                break;
-            }
         }
         REPORTING.with(|r| r.set(outer));
     }

@@ -1,6 +1,7 @@
 //! Segment files as the log finds them on disk: sealed or not, empty, of
 //! this log.
 
+use super::Sealed;
 #[cfg(feature = "compression")]
 use crate::compressed::CompressedSegment;
 use crate::error::{Error, ErrorKind, Result};
@@ -10,15 +11,11 @@ use crate::reader::{Reader, Tail};
 pub(super) use crate::writer::salvage::file_name;
 use std::path::Path;
 
-/// The manifest entry of a sealed segment and when it was sealed (its
-/// modification time); `None` if the segment is not sealed. A segment whose
+/// The segment at `path` as sealed, with when it was sealed (its
+/// modification time); `None` if it is not sealed. A segment whose
 /// seal trailer was written whole is sealed even if the rest of its seal
 /// cannot be trusted. A segment of another log is refused.
-pub(super) fn summarize(
-    path: &Path,
-    segment_no: u64,
-    name: &str,
-) -> Result<Option<(SealedEntry, i64)>> {
+pub(super) fn summarize(path: &Path, segment_no: u64, name: &str) -> Result<Option<Sealed>> {
     if segments::plain_path(path) != path {
         return summarize_compressed(path, segment_no, name).map(Some);
     }
@@ -39,18 +36,18 @@ pub(super) fn summarize(
         None => return Ok(None),
     };
     let first_seq = r.header().first_seq;
-    sealed_entry(path, segment_no, first_seq, record_count).map(Some)
+    sealed_file(path, segment_no, first_seq, record_count).map(Some)
 }
 
 /// `summarize` of a compressed segment (always sealed); `bytes` is what it
 /// takes on disk.
-fn summarize_compressed(path: &Path, segment_no: u64, name: &str) -> Result<(SealedEntry, i64)> {
+fn summarize_compressed(path: &Path, segment_no: u64, name: &str) -> Result<Sealed> {
     #[cfg(feature = "compression")]
     {
         let c = CompressedSegment::open(path)?;
         segments::check_log_name(path, c.header(), name)?;
         let (first_seq, record_count) = (c.header().first_seq, c.seal().record_count);
-        sealed_entry(path, segment_no, first_seq, record_count)
+        sealed_file(path, segment_no, first_seq, record_count)
     }
     #[cfg(not(feature = "compression"))]
     {
@@ -61,16 +58,10 @@ fn summarize_compressed(path: &Path, segment_no: u64, name: &str) -> Result<(Sea
     }
 }
 
-/// The manifest entry of the sealed segment file at `path` and its
-/// modification time.
-fn sealed_entry(
-    path: &Path,
-    segment_no: u64,
-    first_seq: u64,
-    record_count: u64,
-) -> Result<(SealedEntry, i64)> {
+/// The sealed segment file at `path`, sealed at its modification time.
+fn sealed_file(path: &Path, segment_no: u64, first_seq: u64, record_count: u64) -> Result<Sealed> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "stat", e))?;
-    let mtime = meta
+    let sealed_ns = meta
         .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -82,7 +73,11 @@ fn sealed_entry(
         record_count,
         bytes: meta.len(),
     };
-    Ok((entry, mtime))
+    Ok(Sealed {
+        entry,
+        path: path.to_path_buf(),
+        sealed_ns,
+    })
 }
 
 /// The first sequence number in the header of the segment at `path` if it
@@ -131,7 +126,7 @@ pub(super) fn numbers_held_aside(dir: &Path, name: &str) -> Result<u64> {
         let held = match salvaged {
             // One whose seal does not say (not one the library made
             // whole) holds what its bytes hold, as a backup does.
-            Some(Ok(Some((e, _)))) => Some(e.first_seq + e.record_count),
+            Some(Ok(Some(s))) => Some(s.entry.first_seq + s.entry.record_count),
             Some(_) => numbers_in_bytes(&path)?,
             None if naming::backed_up_file(&file_name)
                 .is_some_and(|f| naming::parse_log_file_name(name, f).is_some()) =>
@@ -155,13 +150,5 @@ fn numbers_in_bytes(path: &Path) -> Result<Option<u64>> {
 /// The first sequence number in the header of segment `path` (plain or
 /// compressed), if readable.
 pub(super) fn header_first_seq(path: &Path) -> Option<u64> {
-    match Reader::open(path) {
-        Ok(r) => Some(r.header().first_seq),
-        #[cfg(feature = "compression")]
-        Err(_) => CompressedSegment::open(path)
-            .ok()
-            .map(|c| c.header().first_seq),
-        #[cfg(not(feature = "compression"))]
-        Err(_) => None,
-    }
+    Reader::open(path).ok().map(|r| r.header().first_seq)
 }

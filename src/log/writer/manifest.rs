@@ -41,16 +41,22 @@ impl Shared {
 
     pub(super) fn build_manifest(&self, st: &mut State) -> (u64, Manifest) {
         st.manifests += 1;
-        let current = st
-            .current
-            .as_ref()
-            .map(|w| (st.segment_no, file_name(w.path())));
-        let m = Manifest {
+        let current = (st.current.as_ref()).map(|w| (st.segment_no, file_name(w.path())));
+        let mut m = Manifest {
             log: self.name.clone(),
             current,
             sealed: st.sealed.iter().map(|s| s.entry.clone()).collect(),
-            next: Some(position(st)),
+            next: None,
         };
+        // The position reached: the highest of the position the log opened
+        // at, the one after its newest sealed segment, and its current
+        // segment's start (every number below those was given out).
+        let started = Position::new(st.segment_no, st.first_seq);
+        let opened = m
+            .current
+            .as_ref()
+            .map_or(st.floor, |_| st.floor.max(started));
+        m.next = Some(m.position().max(opened));
         (st.manifests, m)
     }
 
@@ -66,12 +72,9 @@ impl Shared {
         Ok(())
     }
 
-    /// The background thread's share of `manifest_changed`: built under the
-    /// log's lock, written outside it.
+    /// The background thread's share of `manifest_changed` (once due):
+    /// built under the log's lock, written outside it.
     pub(super) fn store_due_manifest(&self) -> Result<()> {
-        if !self.manifest_due.swap(false, Ordering::SeqCst) {
-            return Ok(());
-        }
         let (no, m) = {
             let mut st = self.state.lock();
             if st.current.is_none() {
@@ -83,20 +86,4 @@ impl Shared {
         };
         self.write_manifest(no, &m, false)
     }
-}
-
-/// The position `st` has reached: the highest of the position the log
-/// opened at, the one after its newest sealed segment, and its current
-/// segment's start (every number below those was given out).
-fn position(st: &State) -> Position {
-    let current = st
-        .current
-        .as_ref()
-        .map(|_| Position::new(st.segment_no, st.first_seq));
-    st.sealed
-        .back()
-        .map(|s| Position::after(&s.entry))
-        .into_iter()
-        .chain(current)
-        .fold(st.floor, Position::max)
 }

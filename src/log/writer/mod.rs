@@ -192,14 +192,12 @@ impl LogWriter {
     /// thread's write rolled the log meanwhile.
     pub fn sync(&self) -> Result<()> {
         let s = &*self.shared;
-        let (w, older) = {
+        let w = {
             let st = s.state.lock();
             s.usable(&st)?;
-            (Arc::clone(s.writer(&st)?), !st.unsynced.is_empty())
+            Arc::clone(s.writer(&st)?)
         };
-        if older {
-            s.sync_older()?;
-        }
+        s.sync_older()?;
         w.sync().or_else(|e| s.rolled_away(&w, e))?;
         // A roll meanwhile (even during `w.sync`) listed `w` among the
         // older segments not synced yet under `None`: sync it off the list.

@@ -13,7 +13,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
 use crate::log::age_clock::AgeClock;
 use crate::log::events::{SegmentEvent, SegmentInfo};
-use crate::log::manifest::SealedEntry;
 use crate::log::options::{validate_name, LogOptions};
 use crate::log::position::{self, Position};
 use crate::log::segments::{self, SegmentFile};
@@ -71,11 +70,7 @@ impl LogWriter {
             // was (a writer dropped on the error path would seal it).
             shared.sync_older()?;
         }
-        let mut events: Vec<SegmentEvent> = found
-            .sealed_now
-            .into_iter()
-            .map(SegmentEvent::Sealed)
-            .collect();
+        let mut events = found.sealed_now;
         shared.start_writing(found.resume, found.next_first, &mut events)?;
         shared.dispatch(events);
         let roller = shared.spawn(shared.opts.background, ROLLER, Shared::roller_loop)?;
@@ -101,8 +96,8 @@ impl LogWriter {
 struct Found {
     /// Every sealed segment, oldest first.
     sealed: VecDeque<Sealed>,
-    /// The segments this open sealed.
-    sealed_now: Vec<SegmentInfo>,
+    /// The SEALED events of the segments this open sealed.
+    sealed_now: Vec<SegmentEvent>,
     /// The newest segment, found without a seal.
     resume: Option<SegmentFile>,
     /// The sequence number after the last sealed segment's records.
@@ -129,7 +124,16 @@ impl Found {
             .iter()
             .map(|f| summarize(&f.path, f.segment_no, name))
             .collect::<Result<Vec<_>>>()?;
-        check_older_can_be_sealed(&files, &summaries, floor)?;
+        // A segment found without a seal is resumed only if it is the
+        // newest and the recorded position is not past it (a directory put
+        // back from a backup): else it is sealed as an older one. First each
+        // is checked to be one that can be, so that a refusal leaves every
+        // file as it was.
+        let older = |i: usize| i + 1 < files.len() || files[i].segment_no < floor.segment_no;
+        let unsealed_older = (0..files.len()).filter(|&i| summaries[i].is_none() && older(i));
+        for i in unsealed_older {
+            Writer::check_reopen(&files[i].path).map_err(|e| not_resealed(e, true))?;
+        }
         let mut found = Found {
             next_first: opts.first_seq,
             floor,
@@ -137,7 +141,7 @@ impl Found {
         };
         for (i, (f, summary)) in files.iter().zip(summaries).enumerate() {
             let next = files.get(i + 1);
-            found.take(f, summary, next, name, opts)?;
+            found.take(f, summary, (next, older(i)), name, opts)?;
         }
         follow_chain(opts, found.sealed.back());
         // (A resumed segment's header says where it starts; this is the
@@ -147,24 +151,21 @@ impl Found {
         // beside the segments hold, whatever step of a recovery (this
         // open's, or one a crash cut short) made them.
         let aside = numbers_held_aside(dir, name)?;
-        found.next_first = match files.is_empty() && floor != Position::default() {
-            true => floor.seq.max(aside),
-            false => found
-                .next_first
-                .max(floor.seq)
-                .max(found.numbers_past)
-                .max(aside),
-        };
+        if files.is_empty() && floor != Position::default() {
+            found.next_first = 0;
+        }
+        let held = [floor.seq, found.numbers_past, aside];
+        found.next_first = held.into_iter().fold(found.next_first, u64::max);
         Ok(found)
     }
 
     /// Takes segment `f` (followed by `next`, unless it is the newest), as
-    /// `summarize` found it.
+    /// `summarize` found it; `older`: one to seal if found without a seal.
     fn take(
         &mut self,
         f: &SegmentFile,
-        mut summary: Option<(SealedEntry, i64)>,
-        next: Option<&SegmentFile>,
+        mut summary: Option<Sealed>,
+        (next, older): (Option<&SegmentFile>, bool),
         name: &str,
         opts: &LogOptions,
     ) -> Result<()> {
@@ -178,10 +179,6 @@ impl Found {
         {
             return remove_segment_file(&f.path);
         }
-        // A segment found without a seal is resumed only if it is the newest
-        // and the recorded position is not past it (a directory put back
-        // from a backup): else it is sealed as an older one.
-        let older = next.is_some() || f.segment_no < self.floor.segment_no;
         if summary.is_none() && older {
             // A segment whose header was torn starts afresh, empty: at most
             // where the next one starts.
@@ -190,22 +187,22 @@ impl Found {
                 .map_or(self.next_first, |n| n.min(self.next_first));
             let seg_opts = segment_options(opts, name, f.segment_no, first);
             follow_chain(opts, self.sealed.back());
-            let (sealed, past) =
+            let (_, past) =
                 seal_found_segment(&f.path, seg_opts).map_err(|e| not_resealed(e, false))?;
-            self.sealed_now.push(sealed);
             self.numbers_past = self.numbers_past.max(past);
             summary = summarize(&f.path, f.segment_no, name)?;
+            if let Some(s) = &summary {
+                let info = SegmentInfo::of_sealed(&s.path, &s.entry);
+                self.sealed_now.push(SegmentEvent::Sealed(info));
+            }
         }
         match summary {
-            Some((entry, sealed_ns)) => {
+            Some(sealed) => {
                 // Never below a number that bytes a recovery cut hold: a
                 // salvage of them must not meet it again.
-                self.next_first = (entry.first_seq + entry.record_count).max(self.numbers_past);
-                self.sealed.push_back(Sealed {
-                    entry,
-                    path: f.path.clone(),
-                    sealed_ns,
-                });
+                let e = &sealed.entry;
+                self.next_first = (e.first_seq + e.record_count).max(self.numbers_past);
+                self.sealed.push_back(sealed);
                 Ok(())
             }
             None if !older => {
@@ -229,25 +226,6 @@ fn follow_chain(opts: &LogOptions, newest: Option<&Sealed>) {
     }
     #[cfg(not(feature = "sign"))]
     let _ = (opts, newest);
-}
-
-/// Older segments without a seal are sealed when the log opens; first each
-/// is checked to be one that can be, so that a refusal leaves every file as
-/// it was.
-fn check_older_can_be_sealed(
-    files: &[SegmentFile],
-    summaries: &[Option<(SealedEntry, i64)>],
-    floor: Position,
-) -> Result<()> {
-    let newest = files.len().saturating_sub(1);
-    files
-        .iter()
-        .zip(summaries)
-        .enumerate()
-        .filter(|(i, (f, s))| s.is_none() && (*i < newest || f.segment_no < floor.segment_no))
-        .try_for_each(|(_, (f, _))| {
-            Writer::check_reopen(&f.path).map_err(|e| not_resealed(e, true))
-        })
 }
 
 impl Shared {
@@ -303,11 +281,8 @@ impl Shared {
         events: &mut Vec<SegmentEvent>,
     ) -> Result<()> {
         let mut st = self.state.lock();
-        let resumed = match resume {
-            Some(f) => self.resume_newest(&mut st, &f, next_first, events)?,
-            None => false,
-        };
-        if !resumed {
+        let resumed = resume.map(|f| self.resume_newest(&mut st, &f, next_first, events));
+        if !resumed.transpose()?.unwrap_or(false) {
             let no = match st.sealed.back() {
                 Some(s) => self.segment_after(s.entry.segment_no)?,
                 None => 0,
@@ -374,7 +349,7 @@ impl Shared {
             // Before the seal: from then on only this record holds the
             // number up.
             let pos = Position::new(f.segment_no + 1, past);
-            if let Err(e) = position::record_above_cut(&self.dir, &self.name, pos) {
+            if let Err(e) = position::record_before_removal(&self.dir, &self.name, pos, None) {
                 // Unsealed, its backup holds the numbers up for the next
                 // open.
                 w.close_unsealed();
@@ -386,26 +361,19 @@ impl Shared {
         let other_schemas = header
             .as_ref()
             .is_ok_and(|h| h.schemas != self.opts.segment.schemas);
+        st.first_seq = first_seq;
+        st.segment_no = f.segment_no;
         if w.is_ending() || past > w.next_seq() || other_schemas {
-            let ending = Ending {
-                writer: Some(Arc::new(w)),
-                path: f.path.clone(),
-                segment_no: f.segment_no,
-                first_seq,
-                next_opened: None,
-            };
+            let ending = Ending::of_current(st, Arc::new(w));
             let done = ending.seal(self)?;
-            let record_count = done.record_count;
+            st.first_seq = (first_seq + done.0).max(past);
             self.sealed(st, ending, done, events);
-            st.first_seq = (first_seq + record_count).max(past);
             if self.opts.segment.durability == Durability::None {
                 st.unsynced.push((first_seq, f.path.clone()));
             }
             return Ok(false);
         }
         let created = header.map_or_else(|_| (self.opts.clock)(), |h| h.created_ns);
-        st.first_seq = first_seq;
-        st.segment_no = f.segment_no;
         st.period_start = self.period_of(created);
         st.current = Some(Arc::new(w));
         Ok(true)

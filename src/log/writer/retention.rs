@@ -60,7 +60,16 @@ impl Shared {
                 max_age: r.max_age,
             };
             let over = || limits.exceeded(st.sealed.len(), total, oldest.sealed_ns, now);
-            let held = || held_by_consumer(&self.dir, &self.name, r.wait_for_consumers, st, now);
+            // A consumer (`Retention::wait_for_consumers`) holds it
+            // (`consumer::holds`).
+            let held = || {
+                r.wait_for_consumers.is_some_and(|bound| {
+                    let e = &oldest.entry;
+                    let end = e.first_seq.saturating_add(e.record_count);
+                    let age = now.saturating_sub(oldest.sealed_ns);
+                    crate::log::consumer::holds(&self.dir, &self.name, bound, end, total, age)
+                })
+            };
             if !hard_over && (!over() || held()) {
                 break;
             }
@@ -71,14 +80,13 @@ impl Shared {
             if unshipped && !hard_over {
                 break;
             }
-            let gone = st.sealed.pop_front().expect("non-empty");
-            let removed = remove_segment(&gone.path);
-            deleted += usize::from(matches!(removed, Ok(true)));
-            if removed.is_err() {
-                // Keep it listed; retention tries again on the next roll.
-                st.sealed.push_front(gone);
+            // Kept listed if it cannot be removed; retention tries again on
+            // the next roll.
+            let Ok(was_there) = remove_segment(&oldest.path) else {
                 break;
-            }
+            };
+            deleted += usize::from(was_there);
+            let gone = st.sealed.pop_front().expect("non-empty");
             if unshipped {
                 st.dropped_unshipped.0 += 1;
                 st.dropped_unshipped.1 = Some(gone.path.clone());
@@ -93,25 +101,6 @@ impl Shared {
         }
         deleted
     }
-}
-
-/// Whether a consumer of log `name` (`Retention::wait_for_consumers`)
-/// holds the oldest sealed segment (`consumer::holds`).
-fn held_by_consumer(
-    dir: &Path,
-    name: &str,
-    bound: Option<crate::log::ConsumerBound>,
-    st: &State,
-    now: i64,
-) -> bool {
-    let (Some(bound), Some(oldest)) = (bound, st.sealed.front()) else {
-        return false;
-    };
-    let e = &oldest.entry;
-    let end = e.first_seq.saturating_add(e.record_count);
-    let bytes = st.sealed.iter().map(|s| s.entry.bytes).sum();
-    let age = now.saturating_sub(oldest.sealed_ns);
-    crate::log::consumer::holds(dir, name, bound, end, bytes, age)
 }
 
 /// Whether a segment of log `name` has a verified copy in the bucket, as

@@ -28,13 +28,6 @@ pub(super) struct Ending {
     pub(super) next_opened: Option<SegmentInfo>,
 }
 
-/// An ending segment once sealed.
-pub(super) struct SealResult {
-    pub(super) record_count: u64,
-    /// Its memory, for the next segment.
-    pub(super) recycled: Recycled,
-}
-
 impl Ending {
     pub(super) fn of_current(st: &State, w: Arc<Writer>) -> Ending {
         Ending {
@@ -48,19 +41,14 @@ impl Ending {
 
     /// Writes the rest of its seal; after a failed attempt (the writer is
     /// closed then), opens the file again and seals it, as `open` does.
-    pub(super) fn seal(&self, log: &Shared) -> Result<SealResult> {
-        let (record_count, recycled) = match &self.writer {
-            Some(w) => (w.record_count(), w.close_recycling()?),
-            None => {
-                let opts = log.segment_options(self.segment_no, self.first_seq);
-                let (info, _) = seal_found_segment(&self.path, opts)?;
-                (info.record_count, Recycled::default())
-            }
+    /// Returns its record count and its memory, for the next segment.
+    pub(super) fn seal(&self, log: &Shared) -> Result<(u64, Recycled)> {
+        let Some(w) = &self.writer else {
+            let opts = log.segment_options(self.segment_no, self.first_seq);
+            let (record_count, _) = seal_found_segment(&self.path, opts)?;
+            return Ok((record_count, Recycled::default()));
         };
-        Ok(SealResult {
-            record_count,
-            recycled,
-        })
+        Ok((w.record_count(), w.close_recycling()?))
     }
 
     /// This segment after a failed attempt to seal it, `e`. The next
@@ -106,7 +94,7 @@ impl Shared {
         &self,
         st: &mut State,
         r: Ending,
-        result: Result<SealResult>,
+        result: Result<(u64, Recycled)>,
         events: &mut Vec<SegmentEvent>,
     ) -> Result<()> {
         match result {
@@ -127,38 +115,39 @@ impl Shared {
     /// time, oldest first, each seal written outside the log's lock so that
     /// writers go on meanwhile.
     pub(super) fn seal_ending_in_background(&self) -> Result<()> {
-        loop {
-            let mut events = Vec::new();
-            let outcome = {
-                let _order = self.sealer.lock();
-                let Some(r) = self.state.lock().ending.front().cloned() else {
-                    return Ok(());
-                };
-                let result = r.seal(self);
-                let mut st = self.state.lock();
-                // Only a holder of `sealer` takes ending segments (or
-                // `close`, once this thread has ended or is in a callback).
-                match st.ending.front() {
-                    Some(first) if first.path == r.path => {}
-                    _ => return Ok(()),
-                }
-                let r = st.ending.pop_front().expect("checked");
-                self.settle(&mut st, r, result, &mut events)
-                    .and_then(|()| self.manifest_changed(&mut st))
-            };
-            // Without `sealer`: a callback may roll the log itself.
-            self.dispatch(events);
-            outcome?;
-        }
+        // Each one's events are reported without `sealer`: a callback may
+        // roll the log itself.
+        while self.reporting(|events| self.seal_first_ending(events))? {}
+        Ok(())
     }
 
-    /// Records that ending segment `r` is sealed: listed, reported, and its
-    /// memory kept for the next segment. The caller applies retention.
+    /// A step of `seal_ending_in_background`: seals the oldest ending
+    /// segment, if there is one (whether there was).
+    fn seal_first_ending(&self, events: &mut Vec<SegmentEvent>) -> Result<bool> {
+        let _order = self.sealer.lock();
+        let Some(r) = self.state.lock().ending.front().cloned() else {
+            return Ok(false);
+        };
+        let result = r.seal(self);
+        let mut st = self.state.lock();
+        // Only a holder of `sealer` takes ending segments (or `close`, once
+        // this thread has ended or is in a callback).
+        if st.ending.front().is_none_or(|first| first.path != r.path) {
+            return Ok(false);
+        }
+        let r = st.ending.pop_front().expect("checked");
+        self.settle(&mut st, r, result, events)?;
+        self.manifest_changed(&mut st).map(|()| true)
+    }
+
+    /// Records that ending segment `r` is sealed with `record_count`
+    /// records: listed, reported, and its memory (`recycled`) kept for the
+    /// next segment. The caller applies retention.
     pub(super) fn sealed(
         &self,
         st: &mut State,
         r: Ending,
-        done: SealResult,
+        (record_count, recycled): (u64, Recycled),
         events: &mut Vec<SegmentEvent>,
     ) {
         let bytes = std::fs::metadata(&r.path).map(|m| m.len()).unwrap_or(0);
@@ -166,7 +155,7 @@ impl Shared {
             segment_no: r.segment_no,
             file: file_name(&r.path),
             first_seq: r.first_seq,
-            record_count: done.record_count,
+            record_count,
             bytes,
         };
         let info = SegmentInfo::of_sealed(&r.path, &entry);
@@ -177,7 +166,7 @@ impl Shared {
             sealed_ns: self.ages.now(),
         });
         events.extend(r.next_opened.map(SegmentEvent::Opened));
-        st.spare = done.recycled.or(std::mem::take(&mut st.spare));
+        st.spare = recycled.or(std::mem::take(&mut st.spare));
         // Under `None` nothing synced the seal just written: the log's next
         // `sync` does. A seal lost holds no record (the next open seals the
         // records again), so it bounds no `durable_seq` (u64::MAX): a seal
@@ -196,25 +185,13 @@ impl Shared {
 /// failed at a roll): opening it for writing recovers it as any reopened
 /// segment is (damage backed up and cut, docs/FORMAT.md section 12), and
 /// closing it seals it; one found sealed meanwhile is left as it is.
-/// Returns the segment as sealed and the number the log goes on at or
-/// above (`Writer::numbers_past`).
-pub(super) fn seal_found_segment(path: &Path, opts: Options) -> Result<(SegmentInfo, u64)> {
-    let segment_no = opts.segment_no;
-    if let Some((entry, _)) = summarize(path, segment_no, &opts.log_name)? {
-        let next = entry.first_seq + entry.record_count;
-        return Ok((SegmentInfo::of_sealed(path, &entry), next));
+/// Returns its record count and the number the log goes on at or above
+/// (`Writer::numbers_past`).
+pub(super) fn seal_found_segment(path: &Path, opts: Options) -> Result<(u64, u64)> {
+    if let Some(Sealed { entry: e, .. }) = summarize(path, opts.segment_no, &opts.log_name)? {
+        return Ok((e.record_count, e.first_seq + e.record_count));
     }
     let w = Writer::open_log_segment(path, opts)?;
     w.close()?;
-    let bytes = std::fs::metadata(path)
-        .map_err(|e| Error::io(path, "stat", e))?
-        .len();
-    let info = SegmentInfo {
-        path: path.to_path_buf(),
-        segment_no,
-        first_seq: w.next_seq() - w.record_count(),
-        record_count: w.record_count(),
-        bytes,
-    };
-    Ok((info, w.numbers_past().max(w.next_seq())))
+    Ok((w.record_count(), w.numbers_past().max(w.next_seq())))
 }
