@@ -40,9 +40,7 @@ pub fn parse_segment_name(log: &str, file_name: &str) -> Option<u64> {
         .strip_suffix(SUFFIX)?;
     let (num, stamp) = rest.split_once('-')?;
     let numbered = num.len() == SEGNO_DIGITS && all_digits(num) && is_utc_stamp(stamp);
-    if file_name.starts_with('.') || !numbered {
-        return None;
-    }
+    (numbered && !file_name.starts_with('.')).then_some(())?;
     num.parse().ok()
 }
 
@@ -208,9 +206,7 @@ pub(crate) fn split_salvaged(file_name: &str) -> Option<(String, (u64, u64))> {
         Some((o, c)) if all_digits(c) && !c.starts_with('0') => (o, c.parse().ok()?),
         Some(_) => return None,
     };
-    if !all_digits(offset) {
-        return None;
-    }
+    all_digits(offset).then_some(())?;
     let at = (offset.parse().ok()?, copy);
     Some((format!("{stem}{SUFFIX}"), at))
 }
