@@ -155,13 +155,10 @@ fn lock_as_checked(path: &Path, a: &Analysis, emit: Emit) -> Result<Option<(File
     // leave the target as it was). And it must still be the file locked:
     // another repair may have renamed its copy over the segment between
     // our open and our lock, and a writer may be appending to that copy.
-    let real = match resolve_locked(path, &held) {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            leave("it was replaced while being repaired; left as it is, run repair again".into());
-            return Ok(None);
-        }
-        Err(e) => return Err(Error::io(path, "resolve", e)),
+    let resolved = resolve_locked(path, &held).map_err(|e| Error::io(path, "resolve", e))?;
+    let Some(real) = resolved else {
+        leave("it was replaced while being repaired; left as it is, run repair again".into());
+        return Ok(None);
     };
     let len = compressed::segment_len(path, &file)?;
     if len != a.file_len {
