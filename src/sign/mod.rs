@@ -349,12 +349,11 @@ fn pair_of(seed: &[u8; HASH_LEN]) -> Ed25519KeyPair {
 
 /// 32 random bytes for a new key written to `path`.
 fn random_seed(path: &Path) -> Result<[u8; HASH_LEN]> {
-    use ring::rand::SecureRandom;
-    let mut seed = [0u8; HASH_LEN];
-    ring::rand::SystemRandom::new()
-        .fill(&mut seed)
-        .map_err(|_| Error::file(ErrorKind::Io, path, "no random bytes for a new key"))?;
-    Ok(seed)
+    let random = ring::rand::generate(&ring::rand::SystemRandom::new());
+    let what = "no random bytes for a new key";
+    Ok(random
+        .map_err(|_| Error::file(ErrorKind::Io, path, what))?
+        .expose())
 }
 
 /// Whether `trusted` vouches for the signer `key`: it is `key`, or (an
