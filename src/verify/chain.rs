@@ -67,10 +67,8 @@ impl Trust {
     /// Adds to `rep`, file `i` (of a log, if `read_log` read it) what its
     /// seal says against the trusted key and its place in the chain.
     pub(super) fn check(&self, rep: &mut SegmentReport, i: usize) {
-        if rep.manifest {
-            return;
-        }
-        // Unsealed, or its seal unusable: its own finding says so.
+        // Unsealed, or its seal unusable: its own finding says so (a
+        // manifest's report has no seal either).
         let Some(seal) = &rep.seal else {
             return;
         };
