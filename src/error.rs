@@ -279,14 +279,11 @@ pub fn io_text(err: &io::Error) -> String {
 }
 
 fn io_kind(err: &io::Error) -> ErrorKind {
-    match err.raw_os_error() {
-        Some(libc::ENOSPC) | Some(libc::EDQUOT) => return ErrorKind::DiskFull,
-        _ => {}
-    }
-    match err.kind() {
-        io::ErrorKind::NotFound => ErrorKind::NotFound,
-        io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
-        io::ErrorKind::AlreadyExists => ErrorKind::AlreadyExists,
+    match (err.raw_os_error(), err.kind()) {
+        (Some(libc::ENOSPC | libc::EDQUOT), _) => ErrorKind::DiskFull,
+        (_, io::ErrorKind::NotFound) => ErrorKind::NotFound,
+        (_, io::ErrorKind::PermissionDenied) => ErrorKind::PermissionDenied,
+        (_, io::ErrorKind::AlreadyExists) => ErrorKind::AlreadyExists,
         _ => ErrorKind::Io,
     }
 }

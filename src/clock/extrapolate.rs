@@ -135,16 +135,6 @@ pub struct Calibration {
     pub offset: i64,
 }
 
-impl Calibration {
-    pub fn start(at: &Sample) -> Calibration {
-        Calibration {
-            older: at.point(),
-            newer: at.point(),
-            offset: at.real.wrapping_sub(at.mono),
-        }
-    }
-}
-
 /// Everything a resync reads and writes, published together.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct State {
@@ -155,9 +145,14 @@ pub struct State {
 impl State {
     /// No anchor yet, the calibration starting at `s`.
     pub fn start(s: &Sample) -> State {
+        let cal = Calibration {
+            older: s.point(),
+            newer: s.point(),
+            offset: s.real.wrapping_sub(s.mono),
+        };
         State {
             anchor: Anchor::default(),
-            cal: Calibration::start(s),
+            cal,
         }
     }
 }
@@ -323,7 +318,7 @@ mod tests {
             now.tsc = now.mono_tsc;
             let next = advance(&s, &now);
             assert!(!next.anchor.is_some());
-            assert_eq!(next.cal, Calibration::start(&now));
+            assert_eq!(next.cal, State::start(&now).cal);
         }
         // Within tolerance: kept.
         let mut now = at(2_100_000, 0);
@@ -385,7 +380,7 @@ mod tests {
         now.mono_tsc = now.tsc;
         let next = advance(&s, &now);
         assert!(!next.anchor.is_some());
-        assert_eq!(next.cal, Calibration::start(&now));
+        assert_eq!(next.cal, State::start(&now).cal);
         // 2 ms on, an anchor again, and it reads the real clock.
         let mut later = at(1_004_000_000, 0);
         later.tsc = 3_000_000 + 6_000_000;
@@ -435,6 +430,6 @@ mod tests {
             let err = a.at(end.tsc) - end.real;
             assert!(err.abs() <= 1_000, "{err} ns off one span on");
         }
-        assert_eq!(next.cal, Calibration::start(&now));
+        assert_eq!(next.cal, State::start(&now).cal);
     }
 }

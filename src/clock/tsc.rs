@@ -19,7 +19,7 @@
 
 use std::sync::atomic::{fence, AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
 
-use super::extrapolate::{self, Anchor, Calibration, Point, Sample, State, MAX_WIDTH_NS};
+use super::extrapolate::{self, Sample, State, MAX_WIDTH_NS};
 use crate::sys;
 
 const UNDECIDED: u8 = 0;
@@ -32,19 +32,40 @@ static MODE: AtomicU8 = AtomicU8::new(UNDECIDED);
 
 /// The `State`, behind the seqlock `SEQ` (odd while being rewritten).
 static SEQ: AtomicU64 = AtomicU64::new(0);
-static TSC: AtomicU64 = AtomicU64::new(0);
-static NS: AtomicI64 = AtomicI64::new(0);
-static MULT: AtomicU64 = AtomicU64::new(0);
-/// 0 (no anchor) sends every call to the slow path.
-static SPAN: AtomicU64 = AtomicU64::new(0);
-static RATE: AtomicU64 = AtomicU64::new(0);
-static MONO_TSC: AtomicU64 = AtomicU64::new(0);
-static MONO: AtomicI64 = AtomicI64::new(0);
-static OLDER_TSC: AtomicU64 = AtomicU64::new(0);
-static OLDER_MONO: AtomicI64 = AtomicI64::new(0);
-static NEWER_TSC: AtomicU64 = AtomicU64::new(0);
-static NEWER_MONO: AtomicI64 = AtomicI64::new(0);
-static OFFSET: AtomicI64 = AtomicI64::new(0);
+
+/// An atomic static per field of the `State` (`STATIC: Atomic = field`),
+/// and `load` and `store` of them all (relaxed: the seqlock orders them).
+macro_rules! state_in_statics {
+    ($($name:ident: $atomic:ident = $($field:ident).+;)*) => {
+        $(static $name: $atomic = $atomic::new(0);)*
+
+        fn load() -> State {
+            let mut s = State::default();
+            $(s.$($field).+ = $name.load(Relaxed);)*
+            s
+        }
+
+        fn store(s: &State) {
+            $($name.store(s.$($field).+, Relaxed);)*
+        }
+    };
+}
+
+state_in_statics! {
+    TSC: AtomicU64 = anchor.tsc;
+    NS: AtomicI64 = anchor.ns;
+    MULT: AtomicU64 = anchor.mult;
+    // 0 (no anchor) sends every call to the slow path.
+    SPAN: AtomicU64 = anchor.span;
+    RATE: AtomicU64 = anchor.rate;
+    MONO_TSC: AtomicU64 = anchor.mono.tsc;
+    MONO: AtomicI64 = anchor.mono.mono;
+    OLDER_TSC: AtomicU64 = cal.older.tsc;
+    OLDER_MONO: AtomicI64 = cal.older.mono;
+    NEWER_TSC: AtomicU64 = cal.newer.tsc;
+    NEWER_MONO: AtomicI64 = cal.newer.mono;
+    OFFSET: AtomicI64 = cal.offset;
+}
 
 /// Wall-clock nanoseconds since the Unix epoch.
 #[inline]
@@ -245,39 +266,6 @@ fn write(state: &State) {
     fence(Release);
     store(state);
     SEQ.store(seq + 1, Release);
-}
-
-fn load() -> State {
-    State {
-        anchor: Anchor {
-            tsc: TSC.load(Relaxed),
-            ns: NS.load(Relaxed),
-            mult: MULT.load(Relaxed),
-            span: SPAN.load(Relaxed),
-            rate: RATE.load(Relaxed),
-            mono: Point::new(MONO_TSC.load(Relaxed), MONO.load(Relaxed)),
-        },
-        cal: Calibration {
-            older: Point::new(OLDER_TSC.load(Relaxed), OLDER_MONO.load(Relaxed)),
-            newer: Point::new(NEWER_TSC.load(Relaxed), NEWER_MONO.load(Relaxed)),
-            offset: OFFSET.load(Relaxed),
-        },
-    }
-}
-
-fn store(s: &State) {
-    TSC.store(s.anchor.tsc, Relaxed);
-    NS.store(s.anchor.ns, Relaxed);
-    MULT.store(s.anchor.mult, Relaxed);
-    SPAN.store(s.anchor.span, Relaxed);
-    RATE.store(s.anchor.rate, Relaxed);
-    MONO_TSC.store(s.anchor.mono.tsc, Relaxed);
-    MONO.store(s.anchor.mono.mono, Relaxed);
-    OLDER_TSC.store(s.cal.older.tsc, Relaxed);
-    OLDER_MONO.store(s.cal.older.mono, Relaxed);
-    NEWER_TSC.store(s.cal.newer.tsc, Relaxed);
-    NEWER_MONO.store(s.cal.newer.mono, Relaxed);
-    OFFSET.store(s.cal.offset, Relaxed);
 }
 
 #[cfg(test)]

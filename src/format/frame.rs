@@ -231,9 +231,8 @@ pub fn seal_frames(buf: &mut [u8]) {
 /// length fields alone: where a write that stopped part way can be cut.
 pub fn whole_frames_len(buf: &[u8]) -> usize {
     let mut pos = 0;
-    while let Some(len) = buf.get(pos..pos + 4) {
-        let body = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
-        match (pos + FRAME_HEADER_LEN).checked_add(body) {
+    while let Some((body, _)) = frame_header(buf, pos) {
+        match (pos + FRAME_HEADER_LEN).checked_add(body as usize) {
             Some(end) if end <= buf.len() => pos = end,
             _ => break,
         }
@@ -245,12 +244,10 @@ pub fn whole_frames_len(buf: &[u8]) -> usize {
 /// the end of `out`; returns its total length.
 #[inline]
 pub fn seal_frame(out: &mut [u8], start: usize) -> usize {
-    let body = &out[start + FRAME_HEADER_LEN..];
-    debug_assert!(body.len() as u64 <= MAX_BODY_LEN);
-    let crc = super::crc32_sealing(body);
-    let len = body.len() as u32;
-    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
-    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+    let len = out.len() - start - FRAME_HEADER_LEN;
+    debug_assert!(len as u64 <= MAX_BODY_LEN);
+    out[start..start + 4].copy_from_slice(&(len as u32).to_le_bytes());
+    seal_frames(&mut out[start..]);
     out.len() - start
 }
 

@@ -40,9 +40,7 @@ pub fn parse_segment_name(log: &str, file_name: &str) -> Option<u64> {
         .strip_suffix(SUFFIX)?;
     let (num, stamp) = rest.split_once('-')?;
     let numbered = num.len() == SEGNO_DIGITS && all_digits(num) && is_utc_stamp(stamp);
-    if file_name.starts_with('.') || !numbered {
-        return None;
-    }
+    (numbered && !file_name.starts_with('.')).then_some(())?;
     num.parse().ok()
 }
 
@@ -107,10 +105,16 @@ const SALVAGED: &str = ".salvaged-";
 /// plain segment's), or for its `copy`-th other file (`copy` > 0)
 /// `<stem>.salvaged-<offset>.<copy>.binlog`.
 pub fn salvaged_name(segment_file_name: &str, offset: u64, copy: u64) -> String {
-    let stem = stem(segment_file_name);
+    let (stem, copy) = (stem(segment_file_name), copy_suffix(copy));
+    format!("{stem}{SALVAGED}{offset}{copy}{SUFFIX}")
+}
+
+/// What names the `copy`-th other file of a name (`copy` > 0): `.<copy>`;
+/// nothing for the first.
+fn copy_suffix(copy: u64) -> String {
     match copy {
-        0 => format!("{stem}{SALVAGED}{offset}{SUFFIX}"),
-        n => format!("{stem}{SALVAGED}{offset}.{n}{SUFFIX}"),
+        0 => String::new(),
+        n => format!(".{n}"),
     }
 }
 
@@ -121,10 +125,7 @@ const BACKUP: &str = ".corrupt-";
 /// its `copy`-th other backup there (`copy` > 0)
 /// `<segment>.corrupt-<offset>.<copy>`.
 pub fn backup_path(segment: &Path, offset: u64, copy: u64) -> std::path::PathBuf {
-    let suffix = match copy {
-        0 => format!("{BACKUP}{offset}"),
-        n => format!("{BACKUP}{offset}.{n}"),
-    };
+    let suffix = format!("{BACKUP}{offset}{}", copy_suffix(copy));
     crate::sys::with_suffix(segment, &suffix)
 }
 
@@ -183,10 +184,7 @@ pub fn parse_log_file_name(log: &str, file_name: &str) -> Option<ReadOrder> {
         return Some(ReadOrder::new(segment_no, None));
     }
     let (origin, at) = split_salvaged(file_name)?;
-    Some(ReadOrder {
-        segment_no: parse_segment_name(log, &origin)?,
-        salvaged: Some(at),
-    })
+    Some(ReadOrder::new(parse_segment_name(log, &origin)?, Some(at)))
 }
 
 /// The log that `file_name` is a file of, and where it stands in it:
@@ -194,8 +192,8 @@ pub fn parse_log_file_name(log: &str, file_name: &str) -> Option<ReadOrder> {
 pub fn log_of_file_name(file_name: &str) -> Option<(String, ReadOrder)> {
     let (origin, _) = split_salvaged(file_name).unwrap_or((file_name.to_string(), (0, 0)));
     let stem = plain_name(&origin).strip_suffix(SUFFIX)?;
-    let mut parts = stem.rsplitn(3, '-');
-    let (_stamp, _num, log) = (parts.next()?, parts.next()?, parts.next()?);
+    // Before the segment number and the stamp.
+    let log = stem.rsplitn(3, '-').nth(2)?;
     Some((log.to_string(), parse_log_file_name(log, file_name)?))
 }
 
@@ -208,9 +206,7 @@ pub(crate) fn split_salvaged(file_name: &str) -> Option<(String, (u64, u64))> {
         Some((o, c)) if all_digits(c) && !c.starts_with('0') => (o, c.parse().ok()?),
         Some(_) => return None,
     };
-    if !all_digits(offset) {
-        return None;
-    }
+    all_digits(offset).then_some(())?;
     let at = (offset.parse().ok()?, copy);
     Some((format!("{stem}{SUFFIX}"), at))
 }
@@ -340,25 +336,18 @@ pub enum LogObject {
 impl LogObject {
     /// What the object named `name` (under `<prefix>/<log>/`) is.
     pub fn of(name: &str) -> LogObject {
-        if let Some(k) = parse_object_key(name) {
-            return LogObject::Segment(k);
-        }
+        let head = || {
+            let (no, end) = name.strip_prefix(HEAD_OBJECT)?.split_once('-')?;
+            Some(LogObject::Head(object_number(no)?, object_number(end)?))
+        };
+        let claim = || object_number(name.strip_prefix(PRUNE_CLAIM_OBJECT)?);
         match name {
             CLAIM_OBJECT => LogObject::Claim,
             PRUNE_MARKER_OBJECT => LogObject::PruneMarker,
-            _ => {
-                let numbers = |prefix| name.strip_prefix(prefix)?.split_once('-');
-                if let Some((no, end)) = numbers(HEAD_OBJECT) {
-                    let (no, end) = (object_number(no), object_number(end));
-                    return no
-                        .zip(end)
-                        .map_or(LogObject::Foreign, |(n, e)| LogObject::Head(n, e));
-                }
-                (name
-                    .strip_prefix(PRUNE_CLAIM_OBJECT)
-                    .and_then(object_number))
-                .map_or(LogObject::Foreign, LogObject::PruneClaim)
-            }
+            _ => (parse_object_key(name).map(LogObject::Segment))
+                .or_else(head)
+                .or_else(|| claim().map(LogObject::PruneClaim))
+                .unwrap_or(LogObject::Foreign),
         }
     }
 }

@@ -81,7 +81,7 @@ fn decompressed(path: &Path) -> Result<File> {
     for i in 0..seg.frames().len() {
         let size = seg.frames()[i].size as usize;
         if seg.frame_yield_into(i, &mut frame)?.is_some() {
-            frame.truncate(size);
+            // What it yields, cut to the frame's size or padded with zeros.
             frame.resize(size, 0);
         }
         out.write_all(&frame).map_err(io)?;

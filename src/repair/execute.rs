@@ -26,28 +26,24 @@ pub(super) fn say(emit: &mut dyn FnMut(Step), kind: StepKind, message: String) {
 /// Carries out the plan of one segment: how it ended, and the error of a
 /// repair that failed.
 pub(super) fn segment(s: &SegmentPlan, o: &Options, emit: Emit) -> (Outcome, Option<Error>) {
-    let path = &s.verdict.path;
-    match s.action {
-        Action::None => {
-            remove_stale_copy(path, emit);
-            (Outcome::Unchanged, None)
+    if !s.action.changes() {
+        // Nothing to do but what a dry run says (and a stale copy gone).
+        if s.action == Action::None {
+            remove_stale_copy(&s.verdict.path, emit);
         }
-        Action::Unreadable => (Outcome::Error, None),
-        Action::Refuse => (Outcome::LeftDamaged, None),
-        Action::Reseal | Action::Salvage => {
-            let a = s.verdict.analysis.as_ref();
-            let a = a.expect("planned from an analysis");
-            match execute(path, a, s, o, emit) {
-                Ok(true) => (Outcome::Repaired, None),
-                Ok(false) => (Outcome::LeftDamaged, None),
-                Err(e) => (Outcome::Error, Some(e)),
-            }
-        }
+        return (super::plan::dry_outcome(s), None);
+    }
+    match execute(s, o, emit) {
+        Ok(true) => (Outcome::Repaired, None),
+        Ok(false) => (Outcome::LeftDamaged, None),
+        Err(e) => (Outcome::Error, Some(e)),
     }
 }
 
 /// Carries out a plan; Ok(true) when the segment is repaired.
-fn execute(path: &Path, a: &Analysis, s: &SegmentPlan, o: &Options, emit: Emit) -> Result<bool> {
+fn execute(s: &SegmentPlan, o: &Options, emit: Emit) -> Result<bool> {
+    let (path, a) = (&s.verdict.path, s.verdict.analysis.as_ref());
+    let a = a.expect("planned from an analysis");
     let p = path.display();
     let Some((file, real)) = lock_as_checked(path, a, emit)? else {
         return Ok(false);
@@ -82,7 +78,11 @@ fn execute(path: &Path, a: &Analysis, s: &SegmentPlan, o: &Options, emit: Emit) 
         }
         Some(Salvage { cut, runs }) => {
             for r in runs {
-                say(emit, StepKind::Salvage, salvage_run(path, a, r)?);
+                // Copied with their sequence numbers, timestamps, types and
+                // metadata, as the reader skipping damage reads them; the
+                // copy is checked.
+                let done = salvage::salvage_run(path, origin(path, a), r)?;
+                say(emit, StepKind::Salvage, salvaged_line(r, &done));
             }
             let Some(cut) = cut else {
                 say(emit, StepKind::Leave, format!("left {p} as it is: its header is unreadable (the backup and the new segments hold everything valid in it)"));
@@ -108,16 +108,15 @@ fn execute(path: &Path, a: &Analysis, s: &SegmentPlan, o: &Options, emit: Emit) 
 /// left of a repair that did nothing.
 fn unchanged(backup: Option<PathBuf>, e: Error, emit: Emit) -> Error {
     if let Some(b) = backup {
-        match std::fs::remove_file(&b) {
-            Ok(()) => {
-                let m = format!("removed the backup {}: nothing was changed", b.display());
-                say(emit, StepKind::Cleanup, m)
-            }
-            Err(re) => {
-                let m = format!("the backup {} remains: {re}", b.display());
-                say(emit, StepKind::Error, m)
-            }
-        }
+        let shown = b.display();
+        let (kind, m) = match std::fs::remove_file(&b) {
+            Ok(()) => (
+                StepKind::Cleanup,
+                format!("removed the backup {shown}: nothing was changed"),
+            ),
+            Err(re) => (StepKind::Error, format!("the backup {shown} remains: {re}")),
+        };
+        say(emit, kind, m);
     }
     e
 }
@@ -156,13 +155,10 @@ fn lock_as_checked(path: &Path, a: &Analysis, emit: Emit) -> Result<Option<(File
     // leave the target as it was). And it must still be the file locked:
     // another repair may have renamed its copy over the segment between
     // our open and our lock, and a writer may be appending to that copy.
-    let real = match resolve_locked(path, &held) {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            leave("it was replaced while being repaired; left as it is, run repair again".into());
-            return Ok(None);
-        }
-        Err(e) => return Err(Error::io(path, "resolve", e)),
+    let resolved = resolve_locked(path, &held).map_err(|e| Error::io(path, "resolve", e))?;
+    let Some(real) = resolved else {
+        leave("it was replaced while being repaired; left as it is, run repair again".into());
+        return Ok(None);
     };
     let len = compressed::segment_len(path, &file)?;
     if len != a.file_len {
@@ -244,14 +240,6 @@ fn try_lock(f: &File) -> bool {
 // into new segments `<segment stem>.salvaged-<offset>.binlog` by the
 // writer's salvage (which a log writer's recovery uses too), each read
 // back before the segment is cut.
-
-/// Copies the records of `run` into a new segment, with their sequence
-/// numbers, timestamps, types and metadata, as the reader skipping damage
-/// reads them; the copy is checked. Returns what it did, said.
-fn salvage_run(path: &Path, a: &Analysis, run: &Run) -> Result<String> {
-    let done = salvage::salvage_run(path, origin(path, a), run)?;
-    Ok(salvaged_line(run, &done))
-}
 
 /// The header fields of the segment a run is copied from, for its copy.
 fn origin(path: &Path, a: &Analysis) -> crate::Options {

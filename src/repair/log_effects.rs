@@ -6,8 +6,8 @@
 //! newest, an empty segment numbered after the salvaged records keeps the
 //! log's next writer from numbering new records as they are numbered.
 
-use super::execute::say;
-use super::{Salvage, SegmentPlan, Step, StepKind, Summary};
+use super::execute::{say, Emit};
+use super::{Salvage, SegmentPlan, StepKind};
 use crate::error::Result;
 use crate::format::{header::SegmentHeader, naming};
 use crate::{Durability, Options, Writer};
@@ -15,22 +15,9 @@ use std::path::{Path, PathBuf};
 
 type Log = (PathBuf, String);
 
-/// The steps on the log that a salvage of `s` would take (a dry run).
-pub(super) fn plan(s: &SegmentPlan, log: &Log, emit: &mut dyn FnMut(Step)) {
-    effects(s, log, true, emit);
-}
-
-/// Takes the steps on the log of `s`, salvaged; counts the damage left
-/// (the gap) and a failure in `sum`.
-pub(super) fn apply(s: &SegmentPlan, log: &Log, emit: &mut dyn FnMut(Step), sum: &mut Summary) {
-    let (gap, failed) = effects(s, log, false, emit);
-    sum.left_damaged += u64::from(gap);
-    sum.errors += u64::from(failed);
-}
-
-/// The steps on the log of a salvage of `s` (`dry`: that it would take):
-/// whether a gap is left, and whether a step failed.
-fn effects(s: &SegmentPlan, log: &Log, dry: bool, emit: &mut dyn FnMut(Step)) -> (bool, bool) {
+/// The steps on the log of a salvage of `s` (`dry`: that it would take,
+/// for its plan): whether a gap is left, and whether a step failed.
+pub(super) fn effects(s: &SegmentPlan, log: &Log, dry: bool, emit: Emit) -> (bool, bool) {
     match s.next_first {
         Some(next_first) => (gap_left(s, next_first, log, dry, emit), false),
         None => number_after_salvage(s, log, dry, emit),
@@ -41,13 +28,7 @@ fn effects(s: &SegmentPlan, log: &Log, dry: bool, emit: &mut dyn FnMut(Step)) ->
 /// now misses (those in the damaged bytes, see `lost_ranges`; before
 /// `next_first`, the first sequence number of the log's next file, if
 /// any), and how to accept them as lost. True if any.
-fn gap_left(
-    s: &SegmentPlan,
-    next_first: Option<u64>,
-    log: &Log,
-    dry: bool,
-    emit: &mut dyn FnMut(Step),
-) -> bool {
+fn gap_left(s: &SegmentPlan, next_first: Option<u64>, log: &Log, dry: bool, emit: Emit) -> bool {
     let lost = lost_ranges(s, next_first);
     for &(from, to) in &lost {
         let (p, dir) = (s.verdict.path.display(), log.0.display());
@@ -102,12 +83,7 @@ fn missing(from: u64, to: u64, dry: bool) -> String {
 /// them; the records lost in the damage are a gap, as for a segment in
 /// the middle (damage left). Whether a gap is left, and whether starting
 /// the segment failed.
-fn number_after_salvage(
-    s: &SegmentPlan,
-    log: &Log,
-    dry: bool,
-    emit: &mut dyn FnMut(Step),
-) -> (bool, bool) {
+fn number_after_salvage(s: &SegmentPlan, log: &Log, dry: bool, emit: Emit) -> (bool, bool) {
     let header = s.verdict.analysis.as_ref().and_then(|a| a.header.as_ref());
     let (Some((kept_next, after)), Some(h)) = (salvage_ends(s), header) else {
         return (false, false);

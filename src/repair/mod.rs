@@ -345,13 +345,15 @@ fn walk(plan: &Plan, dry: bool, mut on: impl FnMut(Event<'_>)) -> Summary {
         let (effects, between): (Vec<&Step>, Vec<&Step>) =
             rest.iter().partition(|st| st.kind != StepKind::Leave);
         if let (Outcome::Repaired, Some(log)) = (outcome, &plan.log) {
-            if dry {
+            // The damage left (a gap), and a failure.
+            let (gap, failed) = if dry {
                 effects.iter().for_each(|st| on(Event::Step(st)));
-                sum.left_damaged += u64::from(effects.iter().any(|st| st.kind == StepKind::Gap));
+                (effects.iter().any(|st| st.kind == StepKind::Gap), false)
             } else {
-                let mut emit = |st: Step| on(Event::Step(&st));
-                log_effects::apply(s, log, &mut emit, &mut sum);
-            }
+                log_effects::effects(s, log, false, &mut |st| on(Event::Step(&st)))
+            };
+            sum.left_damaged += u64::from(gap);
+            sum.errors += u64::from(failed);
         }
         for st in between {
             on(Event::Step(st));

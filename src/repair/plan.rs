@@ -3,7 +3,7 @@
 //! mid-file damage, or to be left as it is; and the steps that would do it.
 
 use super::replace::backup_name;
-use super::verdict::{is_mid_file, Analysis, LogIssue, Run, Verdict};
+use super::verdict::{is_mid_file, Analysis, Issue, LogIssue, Run, Verdict};
 use super::Salvage;
 use super::{compressed, log_effects, Action, Options, Outcome, SegmentPlan, Step, StepKind};
 use crate::reader::Tail;
@@ -35,7 +35,7 @@ pub(super) fn plan_segment(
     s.own_steps = s.steps.len();
     if let (true, Some(log)) = (action.changes(), log) {
         let mut effects = Vec::new();
-        log_effects::plan(&s, log, &mut |st| effects.push(st));
+        log_effects::effects(&s, log, true, &mut |st| effects.push(st));
         s.steps.extend(effects);
     }
     // Problems between segments (records missing before this one) are not
@@ -68,7 +68,10 @@ pub(super) fn dry_outcome(s: &SegmentPlan) -> Outcome {
     }
 }
 
-fn decide(c: &Verdict, salvage: bool) -> (Action, String, Option<Salvage>) {
+/// What a segment needs, why, and what a salvage of it copies.
+type Decision = (Action, String, Option<Salvage>);
+
+fn decide(c: &Verdict, salvage: bool) -> Decision {
     let Some(a) = &c.analysis else {
         let why = c.error.clone().unwrap_or_default();
         return (Action::Unreadable, why, None);
@@ -89,7 +92,7 @@ fn decide(c: &Verdict, salvage: bool) -> (Action, String, Option<Salvage>) {
     }
     // The first damage that a cut would lose records over.
     if let Some(first) = a.issues.iter().find(|i| is_mid_file(i.kind)) {
-        return plan_for_mid_file(a, first.offset, first.kind, salvage);
+        return plan_for_mid_file(a, first, salvage);
     }
     let kinds: Vec<&str> = a.issues.iter().map(|i| i.kind.name()).collect();
     let why = match kinds.is_empty() {
@@ -127,14 +130,10 @@ fn plan_for_intact(c: &Verdict, a: &Analysis) -> Option<(Action, String)> {
     })
 }
 
-/// The plan for a segment damaged in the middle, first at `offset` (an
-/// issue of `kind`): a salvage, or (without `salvage`) left as it is.
-fn plan_for_mid_file(
-    a: &Analysis,
-    offset: u64,
-    kind: FindingKind,
-    salvage: bool,
-) -> (Action, String, Option<Salvage>) {
+/// The plan for a segment damaged in the middle, first by `first`: a
+/// salvage, or (without `salvage`) left as it is.
+fn plan_for_mid_file(a: &Analysis, first: &Issue, salvage: bool) -> Decision {
+    let (offset, kind) = (first.offset, first.kind);
     if !salvage {
         let after = a.records_in_runs(|r| r.start >= offset);
         let why = format!(
@@ -173,9 +172,6 @@ fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
             }
             let m = format!("would reseal {p}: {}", a.records_phrase());
             step(StepKind::Reseal, m);
-            if let Some(m) = compressed::would_replace(path) {
-                step(StepKind::Reseal, m);
-            }
         }
         (Action::Salvage, Some(Salvage { cut, runs })) => {
             for r in runs {
@@ -191,11 +187,12 @@ fn planned(s: &SegmentPlan, options: &Options) -> Vec<Step> {
                 StepKind::Cut,
                 format!("would cut {p} at offset {cut} (keeping its first {kept} records) and reseal it"),
             );
-            if let Some(m) = compressed::would_replace(path) {
-                step(StepKind::Reseal, m);
-            }
         }
         _ => {}
+    }
+    // A segment cut or resealed: a compressed one becomes a plain one.
+    if let Some(m) = compressed::would_replace(path) {
+        step(StepKind::Reseal, m);
     }
     steps
 }

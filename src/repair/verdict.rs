@@ -167,11 +167,10 @@ impl Analysis {
 /// (the reports print them themselves).
 fn message_of(f: &Finding) -> String {
     let m = without_location(f);
-    let at = f
-        .offset
-        .map(|o| format!("offset {o}: "))
-        .unwrap_or_default();
-    m.strip_prefix(&at).unwrap_or(&m).to_string()
+    let at = f.offset.map(|o| format!("offset {o}: "));
+    m.strip_prefix(&at.unwrap_or_default())
+        .unwrap_or(&m)
+        .to_string()
 }
 
 /// A finding's message without the location it starts with (the reports
@@ -194,8 +193,7 @@ fn being_created(rep: &SegmentReport) -> bool {
 /// created has none yet, as an unsealed segment.
 fn end_of(rep: &SegmentReport) -> Option<Tail> {
     match rep.tail {
-        _ if being_created(rep) => Some(Tail::Unsealed),
-        Some(Tail::Reading) => Some(Tail::Unsealed),
+        tail if tail == Some(Tail::Reading) || being_created(rep) => Some(Tail::Unsealed),
         tail => tail,
     }
 }
@@ -207,6 +205,13 @@ fn runs_of(rep: &SegmentReport) -> Vec<Run> {
     let Some(last) = rep.last_seq else {
         return Vec::new();
     };
+    // The run from `start` to `end`, numbered `first_seq` up to `next_seq`.
+    let run = |start, end, first_seq, next_seq: u64| Run {
+        start,
+        end,
+        first_seq,
+        count: next_seq - first_seq,
+    };
     let mut runs = Vec::new();
     let mut start = rep.data_start;
     let mut seq = rep.header.as_ref().map_or(0, |h| h.first_seq);
@@ -215,23 +220,13 @@ fn runs_of(rep: &SegmentReport) -> Vec<Run> {
             continue;
         };
         if from > seq && at >= start {
-            runs.push(Run {
-                start,
-                end: at,
-                first_seq: seq,
-                count: from - seq,
-            });
+            runs.push(run(start, at, seq, from));
         }
         start = at + f.len;
         seq = to;
     }
     if last >= seq && rep.records_end > start {
-        runs.push(Run {
-            start,
-            end: rep.records_end,
-            first_seq: seq,
-            count: last - seq + 1,
-        });
+        runs.push(run(start, rep.records_end, seq, last + 1));
     }
     runs
 }

@@ -68,7 +68,6 @@ impl EpochKeys {
             let what = "an epoch schedule needs epochs of at least a second, at least one";
             return Err(Error::file(ErrorKind::InvalidArgument, path, what));
         }
-        let master_key = PublicKey(super::key_bytes(master));
         let kept = (0..count)
             .map(|index| {
                 let seed = super::random_seed(path)?;
@@ -81,7 +80,7 @@ impl EpochKeys {
             .collect::<Result<_>>()?;
         let keys = EpochKeys {
             path: path.to_path_buf(),
-            master: master_key,
+            master: PublicKey(super::key_bytes(master)),
             start_ns,
             len_ns,
             kept,
@@ -162,9 +161,8 @@ impl EpochKeys {
 
     /// Where the epoch holding `t` starts.
     pub(super) fn floor(&self, t: i64) -> i64 {
-        let index = t.saturating_sub(self.start_ns).div_euclid(self.len_ns);
-        self.start_ns
-            .saturating_add(index.saturating_mul(self.len_ns))
+        // A negative index (before the schedule) goes through u64 unchanged.
+        self.start_of(t.saturating_sub(self.start_ns).div_euclid(self.len_ns) as u64)
     }
 
     /// The key that signs records from `t` on, and its certificate: the
@@ -174,14 +172,11 @@ impl EpochKeys {
         let ends_after = |e: &Epoch| self.start_of(e.index + 1) > t;
         let i = self.kept.iter().position(ends_after);
         let e = &self.kept[i.unwrap_or(self.kept.len() - 1)];
-        let (start_ns, signature) = (self.start_of(e.index), e.cert);
-        (
-            pair_of(&e.seed),
-            EpochCert {
-                start_ns,
-                signature,
-            },
-        )
+        let cert = EpochCert {
+            start_ns: self.start_of(e.index),
+            signature: e.cert,
+        };
+        (pair_of(&e.seed), cert)
     }
 
     /// Erases the keys of the epochs that end by `t` (all but the last),

@@ -61,13 +61,9 @@ enum Keys {
     Epochs(Mutex<EpochKeys>),
 }
 
-/// A signature, the public key that makes it verify and, made by an epoch
-/// key, the master's certificate of that key.
-struct Signed {
-    key: [u8; HASH_LEN],
-    signature: [u8; SIGNATURE_LEN],
-    epoch: Option<EpochCert>,
-}
+/// The public key that makes a signature verify, the signature and, made
+/// by an epoch key, the master's certificate of that key.
+type Signed = ([u8; HASH_LEN], [u8; SIGNATURE_LEN], Option<EpochCert>);
 
 /// Where a chain stands.
 #[derive(Default)]
@@ -94,6 +90,25 @@ struct LiveDigest {
     hashed_to: u64,
 }
 
+impl Head {
+    /// BLAKE3 of segment `no`'s bytes `0 .. end` in `file`: on from the live
+    /// segment's last checkpoint if this is it (taken). The hasher (which
+    /// holds them), where it went on from, and the digest.
+    fn digest(&mut self, file: &File, no: u64, end: u64) -> (blake3::Hasher, u64, Digest) {
+        let (mut hasher, from) = match self.live.take() {
+            Some(l) if l.segment_no == no && l.hashed_to <= end => (l.hasher, l.hashed_to),
+            _ => (blake3::Hasher::new(), 0),
+        };
+        let digest = digest_on(&mut hasher, from..end, |at, buf| {
+            file.read_exact_at(buf, at)
+        });
+        (hasher, from, digest)
+    }
+}
+
+/// A digest, or the error of reading what it covers.
+type Digest = std::io::Result<[u8; HASH_LEN]>;
+
 impl std::fmt::Debug for Signing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Signing").field(&self.public_key()).finish()
@@ -112,10 +127,9 @@ impl Signing {
             true => Keys::Epochs(Mutex::new(EpochKeys::parse(path, &text)?)),
             false => Keys::One(pair_from(path)?),
         };
-        let head = Arc::default();
         Ok(Signing {
             keys: Arc::new(keys),
-            head,
+            head: Arc::default(),
         })
     }
 
@@ -146,10 +160,9 @@ impl Signing {
     /// records from `at` on (an epoch key's: `EpochKeys::signer`).
     fn sign(&self, context: &[u8], link: &[u8; HASH_LEN], at: i64) -> Signed {
         let message = [context, link].concat();
-        let signed = |pair: &Ed25519KeyPair, epoch| Signed {
-            key: key_bytes(pair),
-            signature: pair.sign(&message).as_ref().try_into().expect("64 bytes"),
-            epoch,
+        let signed = |pair: &Ed25519KeyPair, epoch| -> Signed {
+            let signature = pair.sign(&message).as_ref().try_into().expect("64 bytes");
+            (key_bytes(pair), signature, epoch)
         };
         match &*self.keys {
             Keys::One(pair) => signed(pair, None),
@@ -224,15 +237,8 @@ impl Signing {
     ) -> Result<ChainBlock> {
         let end = dir.records_end;
         let mut head = self.head.lock();
-        // On from the live segment's last checkpoint, if this is it.
-        let (mut hasher, from) = match head.live.take() {
-            Some(l) if l.segment_no == no && l.hashed_to <= end => (l.hasher, l.hashed_to),
-            _ => (blake3::Hasher::new(), 0),
-        };
-        let digest = digest_on(&mut hasher, from..end, |at, buf| {
-            file.read_exact_at(buf, at)
-        })
-        .map_err(|e| Error::io_at(path, end, "digest for the seal", e))?;
+        let (_, _, digest) = head.digest(file, no, end);
+        let digest = digest.map_err(|e| Error::io_at(path, end, "digest for the seal", e))?;
         let mut block = ChainBlock {
             digest,
             prev: head.link,
@@ -244,8 +250,7 @@ impl Signing {
         // By the key of its oldest record's epoch (any for no record).
         let oldest = (dir.record_count > 0).then_some(dir.min_ts);
         let oldest = oldest.unwrap_or(i64::MIN);
-        let signed = self.sign(SEAL_CONTEXT, &link, oldest);
-        (block.key, block.signature, block.epoch) = (signed.key, signed.signature, signed.epoch);
+        (block.key, block.signature, block.epoch) = self.sign(SEAL_CONTEXT, &link, oldest);
         let next_seq = dir.last_seq + u64::from(dir.record_count > 0);
         let signed = self.signed_head(&head, (no, end, next_seq), digest, block.prev);
         head.pending = Some((link, signed));
@@ -272,8 +277,8 @@ impl Signing {
             signature: [0; SIGNATURE_LEN],
             epoch: None,
         };
-        let by = self.sign(HEAD_CONTEXT, &signed.link(), i64::MIN);
-        (signed.key, signed.signature, signed.epoch) = (PublicKey(by.key), by.signature, by.epoch);
+        let (key, signature, epoch) = self.sign(HEAD_CONTEXT, &signed.link(), i64::MIN);
+        (signed.key, signed.signature, signed.epoch) = (PublicKey(key), signature, epoch);
         signed
     }
 
@@ -286,20 +291,13 @@ impl Signing {
         let Some(head_path) = head.path.clone() else {
             return Ok(());
         };
-        let (mut hasher, from) = match head.live.take() {
-            Some(l) if l.segment_no == no && l.hashed_to <= end => (l.hasher, l.hashed_to),
-            _ => (blake3::Hasher::new(), 0),
-        };
         let file = File::open(path).map_err(|e| Error::io(path, "open for a checkpoint", e))?;
-        let digest = digest_on(&mut hasher, from..end, |at, buf| {
-            file.read_exact_at(buf, at)
-        })
-        .map_err(|e| Error::io_at(path, from, "digest for a checkpoint", e))?;
-        let (segment_no, hashed_to) = (no, end);
+        let (hasher, from, digest) = head.digest(&file, no, end);
+        let digest = digest.map_err(|e| Error::io_at(path, from, "digest for a checkpoint", e))?;
         head.live = Some(LiveDigest {
-            segment_no,
+            segment_no: no,
             hasher,
-            hashed_to,
+            hashed_to: end,
         });
         let signed = self.signed_head(&head, (no, end, next_seq), digest, head.link);
         let failed = |e| Error::io(&head_path, "write signed head", e);
@@ -351,12 +349,11 @@ fn pair_of(seed: &[u8; HASH_LEN]) -> Ed25519KeyPair {
 
 /// 32 random bytes for a new key written to `path`.
 fn random_seed(path: &Path) -> Result<[u8; HASH_LEN]> {
-    use ring::rand::SecureRandom;
-    let mut seed = [0u8; HASH_LEN];
-    ring::rand::SystemRandom::new()
-        .fill(&mut seed)
-        .map_err(|_| Error::file(ErrorKind::Io, path, "no random bytes for a new key"))?;
-    Ok(seed)
+    let random = ring::rand::generate(&ring::rand::SystemRandom::new());
+    let what = "no random bytes for a new key";
+    Ok(random
+        .map_err(|_| Error::file(ErrorKind::Io, path, what))?
+        .expose())
 }
 
 /// Whether `trusted` vouches for the signer `key`: it is `key`, or (an
@@ -368,11 +365,10 @@ pub(crate) fn vouches(
 ) -> bool {
     match epoch {
         None => trusted.0 == *key,
-        Some(c) => trusted.signed(
-            CERT_CONTEXT,
-            &epochs::cert_link(key, c.start_ns),
-            &c.signature,
-        ),
+        Some(c) => {
+            let link = epochs::cert_link(key, c.start_ns);
+            trusted.signed(CERT_CONTEXT, &link, &c.signature)
+        }
     }
 }
 

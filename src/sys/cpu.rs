@@ -2,31 +2,21 @@
 //! given (the hardware prefetcher is left to itself). Hints never fault:
 //! an address is only a hint, never dereferenced.
 
+// The cache levels a line is loaded into: every level, or all but the
+// first (`prefetcht2`, Intel's hint for level 3 and higher; which level
+// the line lands in is the CPU's choice), for lines wanted a few records
+// ahead (see `Reader::prefetch_ahead`).
 #[cfg(target_arch = "x86_64")]
-use std::arch::x86_64::{_MM_HINT_T0 as EVERY_LEVEL, _MM_HINT_T2 as NOT_INTO_L1};
+pub use std::arch::x86_64::{_MM_HINT_T0 as EVERY_LEVEL, _MM_HINT_T2 as NOT_INTO_L1};
 #[cfg(not(target_arch = "x86_64"))]
-const EVERY_LEVEL: i32 = 0;
+pub const EVERY_LEVEL: i32 = 0;
 #[cfg(not(target_arch = "x86_64"))]
-const NOT_INTO_L1: i32 = 0;
+pub const NOT_INTO_L1: i32 = 0;
 
-/// Asks the CPU to load the cache line holding the start of `line`.
+/// Asks the CPU to load the cache line holding the start of `line` into
+/// the cache levels `HINT` names (`_mm_prefetch`).
 #[inline(always)]
-pub fn prefetch_read<T>(line: &[T]) {
-    prefetch_into::<EVERY_LEVEL, T>(line);
-}
-
-/// Asks the CPU to load the cache line holding the start of `line`, but
-/// not into the first-level cache (`prefetcht2`, Intel's hint for level 3
-/// and higher; which level the line lands in is the CPU's choice): for
-/// lines wanted a few records ahead (see `Reader::prefetch_ahead`).
-#[inline(always)]
-pub fn prefetch_read_not_l1<T>(line: &[T]) {
-    prefetch_into::<NOT_INTO_L1, T>(line);
-}
-
-/// `_mm_prefetch` with `HINT`, the cache levels the line is loaded into.
-#[inline(always)]
-fn prefetch_into<const HINT: i32, T>(line: &[T]) {
+pub fn prefetch_into<const HINT: i32, T>(line: &[T]) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE is part of every x86_64 CPU (the build enables it); the
     // pointer is only a hint, never dereferenced.

@@ -9,6 +9,8 @@
 //! next record's lines before the lock's release (a full barrier) lets that
 //! wait overlap the return to the caller.
 
+use crate::sys::{prefetch_into, EVERY_LEVEL, NOT_INTO_L1};
+
 /// Bytes of a record worth prefetching: its first cache lines; the
 /// hardware prefetcher follows a longer record on its own.
 const MAX: usize = 1024;
@@ -17,7 +19,7 @@ const MAX: usize = 1024;
 /// never faults, and a line of an unmapped page is just not loaded.
 #[inline]
 pub fn prefetch(bytes: &[u8]) {
-    each_line(bytes, crate::sys::prefetch_read);
+    each_line(bytes, prefetch_into::<EVERY_LEVEL, u8>);
 }
 
 /// Asks for the cache lines of (the start of) `bytes`, but not into the
@@ -26,7 +28,7 @@ pub fn prefetch(bytes: &[u8]) {
 /// Only a hint, like `prefetch`.
 #[inline]
 pub fn prefetch_not_l1(bytes: &[u8]) {
-    each_line(bytes, crate::sys::prefetch_read_not_l1);
+    each_line(bytes, prefetch_into::<NOT_INTO_L1, u8>);
 }
 
 /// Gives `hint` each cache line of the first `MAX` bytes of `bytes`: one

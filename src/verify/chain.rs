@@ -7,7 +7,7 @@
 //! before its first report.
 
 use super::{Finding, FindingKind, SegmentReport};
-use crate::format::chain::{ChainBlock, HASH_LEN};
+use crate::format::chain::HASH_LEN;
 use crate::format::seal::SealDirectory;
 use crate::reader::Reader;
 use crate::sign::{self, EpochCert, PublicKey, SignedHead};
@@ -67,10 +67,8 @@ impl Trust {
     /// Adds to `rep`, file `i` (of a log, if `read_log` read it) what its
     /// seal says against the trusted key and its place in the chain.
     pub(super) fn check(&self, rep: &mut SegmentReport, i: usize) {
-        if rep.manifest {
-            return;
-        }
-        // Unsealed, or its seal unusable: its own finding says so.
+        // Unsealed, or its seal unusable: its own finding says so (a
+        // manifest's report has no seal either).
         let Some(seal) = &rep.seal else {
             return;
         };
@@ -81,7 +79,7 @@ impl Trust {
                  (resealed without the key, or the block removed)",
             )),
             None => Some(unsigned(rep, "its seal holds no chain block")),
-            Some(block) => self.signature(rep, block, seal),
+            Some(_) => self.signature(rep, seal),
         };
         let place = self.places.as_ref().and_then(|p| p[i].clone());
         let place = place.map(|(kind, what)| at_seal(rep, kind, what));
@@ -121,13 +119,10 @@ impl Trust {
         }
     }
 
-    /// What is wrong with the signature of `block`, if anything.
-    fn signature(
-        &self,
-        rep: &SegmentReport,
-        block: &ChainBlock,
-        dir: &SealDirectory,
-    ) -> Option<Finding> {
+    /// What is wrong with the signature of the chain block of `dir`, the
+    /// seal of `rep`, if anything.
+    fn signature(&self, rep: &SegmentReport, dir: &SealDirectory) -> Option<Finding> {
+        let block = dir.chain.as_ref()?;
         if !block.is_signed() {
             return Some(unsigned(rep, "its chain block holds no signature"));
         }
@@ -213,7 +208,7 @@ pub(super) fn check_digest(r: &Reader, rep: &mut SegmentReport) {
     };
     rep.push(Finding {
         len: end,
-        ..finding_at(rep, FindingKind::RecordsChanged, 0, what)
+        ..rep.finding_at(FindingKind::RecordsChanged, 0, what)
     });
 }
 
@@ -223,14 +218,7 @@ fn unsigned(rep: &SegmentReport, what: &str) -> Finding {
 
 /// A finding of `kind` about `rep`'s seal.
 fn at_seal(rep: &SegmentReport, kind: FindingKind, what: String) -> Finding {
-    let at = rep.seal.as_ref().map_or(0, |d| d.records_end);
-    finding_at(rep, kind, at, what)
-}
-
-/// A finding of `kind` about `rep` at offset `at`.
-fn finding_at(rep: &SegmentReport, kind: FindingKind, at: u64, what: String) -> Finding {
-    let m = format!("{}: offset {at}: {what}", rep.location.display());
-    Finding::new(kind, &rep.location, Some(at), m)
+    rep.finding_at(kind, rep.seal.as_ref().map_or(0, |d| d.records_end), what)
 }
 
 /// Each segment's place in the chain its links make, in file order; what

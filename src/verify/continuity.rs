@@ -69,7 +69,6 @@ impl Continuity {
             return None;
         }
         let exp = prev.next_seq?;
-        let prev_segment_no = prev.segment_no;
         let loc = path.display();
         match starts_behind(file, exp) {
             Some(Behind::FailedRollLeftover) => {
@@ -95,7 +94,7 @@ impl Continuity {
             return None;
         }
         let end = End {
-            segment_no: prev_segment_no,
+            segment_no: prev.segment_no,
             next_seq: exp,
         };
         let gap = gap_between(end, path, segment_no, first).expect("records are missing");

@@ -242,7 +242,8 @@ impl Verify {
         self.reader_of(j, false)?.seal().cloned()
     }
 
-    fn verify_file(&self, i: usize) -> SegmentReport {
+    /// Verifies file `i` (`newest`: its log's newest segment, if a log's).
+    fn verify_file(&self, i: usize, newest: bool) -> SegmentReport {
         #[cfg(feature = "s3")]
         if let Some(RemoteObjects { log, keys, shipped }) = &self.remote {
             let rep = match shipped {
@@ -256,7 +257,6 @@ impl Verify {
         // The log's lock covers its newest segment only: an older one is
         // held only while its own lock is (its seal being written after a
         // roll), which the segment's verification sees for itself.
-        let newest = newest_segment(&self.files, i);
         let held = newest && self.log.as_ref().is_some_and(|l| l.locked);
         segment_held(&self.files[i], held)
     }
@@ -275,7 +275,7 @@ impl Iterator for Verify {
         }
         self.next += 1;
         let newest = newest_segment(&self.files, i);
-        let mut rep = self.verify_file(i);
+        let mut rep = self.verify_file(i, newest);
         // Local files' names are checked against the log.
         let local = !self.is_remote();
         if let Some(log) = &mut self.log {
@@ -310,9 +310,7 @@ impl LogPlace {
         };
         if local {
             if let Err(e) = segments::check_file_name(&rep.location, &header, &self.name) {
-                let m = e.message().into();
-                let f = Finding::new(FindingKind::WrongLog, &rep.location, e.offset(), m);
-                rep.push(f);
+                rep.push_error(FindingKind::WrongLog, &e);
                 return;
             }
         }
@@ -334,8 +332,8 @@ impl LogPlace {
     }
 
     /// After the log's last file `rep`: the records its manifest proves
-    /// the log held past those its files hold (`missing_at_end`), missing
-    /// unless the operator accepted them as lost.
+    /// the log held past those its files hold, missing unless the operator
+    /// accepted them as lost (a finding on `rep`, the log's last file).
     fn ended(&mut self, rep: &mut SegmentReport) {
         let Some(dir) = &self.manifest_dir else {
             return;
@@ -346,10 +344,32 @@ impl LogPlace {
         if self.locked || rep.writer_holds || live() {
             return;
         }
-        if let Some((range, why)) = missing_at_end(dir, &self.name, self.reached, &rep.location) {
-            let f = self.continuity.missing(&rep.location, range, why);
-            rep.push(f);
+        // The newest sealed segment's end (`position::sealed_through`),
+        // past the end the files were read to.
+        let Some(e) = position::sealed_through(dir, &self.name) else {
+            return;
+        };
+        let end = e.first_seq.saturating_add(e.record_count);
+        let from = self.reached.unwrap_or(e.first_seq);
+        if from >= end {
+            return;
         }
+        let lost = match end - from {
+            1 => format!("record {from} is"),
+            _ => format!("records {from}..{} are", end - 1),
+        };
+        let message = format!(
+            "{}: {lost} missing from the end of the log: its manifest lists segment {} ({}) \
+             as sealed with records {}..{}, and the log's files hold none of them (cut short \
+             or removed)",
+            rep.location.display(),
+            e.segment_no,
+            e.file,
+            e.first_seq,
+            end - 1
+        );
+        let f = self.continuity.missing(&rep.location, (from, end), message);
+        rep.push(f);
     }
 }
 
@@ -414,10 +434,8 @@ fn shipped_object(log: &crate::archive::RemoteLog, key: &str) -> Result<SegmentR
     let what = "no binlog metadata (not an object `binlog ship` wrote)";
     let meta = meta.ok_or_else(|| Error::file(ErrorKind::Corrupt, &url, what))?;
     let bytes = log.get_whole(key)?;
-    let mut rep = match log.reader_of_copy(key, &bytes, Some(&meta), true) {
-        Ok(r) => segment_of_reader(r),
-        Err(e) => unopened(&url, &e),
-    };
+    let copy = log.reader_of_copy(key, &bytes, Some(&meta), true);
+    let mut rep = copy.map_or_else(|e| unopened(&url, &e), segment_of_reader);
     let (records, last, sealed) = (rep.records, rep.last_seq, rep.seal.is_some());
     if let Err(e) = check_digest(&url, &digest::of_bytes(&bytes), &meta) {
         let f = Finding::new(FindingKind::Corrupt, &url, e.offset(), e.message().into());
@@ -470,40 +488,6 @@ fn manifest_report(dir: &Path, name: &str) -> Option<SegmentReport> {
     rep.file_len = std::fs::metadata(&path).map_or(0, |m| m.len());
     rep.push(Finding::new(kind, &path, e.offset(), message));
     Some(rep)
-}
-
-/// The records log `name`'s manifest in `dir` proves the log held (its
-/// newest sealed segment's end, `position::sealed_through`) past
-/// `reached`, the end its files were read to: their range (`from..to`)
-/// and what a finding at `location` (the log's last file) says of them.
-/// `None` when the files reach that far, or no sealed line says anything.
-fn missing_at_end(
-    dir: &Path,
-    name: &str,
-    reached: Option<u64>,
-    location: &Path,
-) -> Option<((u64, u64), String)> {
-    let e = position::sealed_through(dir, name)?;
-    let end = e.first_seq.saturating_add(e.record_count);
-    let from = reached.unwrap_or(e.first_seq);
-    if from >= end {
-        return None;
-    }
-    let lost = match end - from {
-        1 => format!("record {from} is"),
-        _ => format!("records {from}..{} are", end - 1),
-    };
-    let message = format!(
-        "{}: {lost} missing from the end of the log: its manifest lists segment {} ({}) \
-         as sealed with records {}..{}, and the log's files hold none of them (cut short \
-         or removed)",
-        location.display(),
-        e.segment_no,
-        e.file,
-        e.first_seq,
-        end - 1
-    );
-    Some(((from, end), message))
 }
 
 /// What is at `path` (see `Verify::path`): None for a segment file, else

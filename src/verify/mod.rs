@@ -350,6 +350,20 @@ impl SegmentReport {
         })
     }
 
+    /// A finding of `kind` about its bytes at offset `at`, saying so:
+    /// `<location>: offset <at>: <what>`.
+    fn finding_at(&self, kind: FindingKind, at: u64, what: impl std::fmt::Display) -> Finding {
+        let m = format!("{}: offset {at}: {what}", self.location.display());
+        Finding::new(kind, &self.location, Some(at), m)
+    }
+
+    /// Adds a finding of `kind` about it that error `e` gives (its offset
+    /// and message).
+    fn push_error(&mut self, kind: FindingKind, e: &crate::error::Error) {
+        let f = Finding::new(kind, &self.location, e.offset(), e.message().into());
+        self.push(f);
+    }
+
     fn push(&mut self, f: Finding) {
         if self.findings.len() < MAX_FINDINGS {
             self.findings.push(f);

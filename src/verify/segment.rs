@@ -20,10 +20,7 @@ pub fn segment(path: impl AsRef<Path>) -> SegmentReport {
 /// `segment`; with `held`, a writer is known to hold the segment (its
 /// log's lock is held) even if the segment's own lock is not.
 pub(super) fn segment_held(path: &Path, held: bool) -> SegmentReport {
-    let rep = match Reader::open_salvage(path) {
-        Ok(r) => scan(r, held),
-        Err(e) => unopened(path, &e),
-    };
+    let rep = Reader::open_salvage(path).map_or_else(|e| unopened(path, &e), |r| scan(r, held));
     #[cfg(feature = "compression")]
     let rep = super::frames::with_frame_findings(rep);
     rep
@@ -76,21 +73,14 @@ fn scan(mut r: Reader, held: bool) -> SegmentReport {
     }
     // Parts of a usable seal only a seek or a type filter reads.
     for (at, what) in r.unusable_seal_parts() {
-        let m = format!("{}: offset {at}: {what}", rep.location.display());
-        let f = Finding {
-            repair: RepairAction::Reseal,
-            ..Finding::new(FindingKind::SealIndexDamaged, &rep.location, Some(at), m)
-        };
-        rep.push(f);
+        let repair = RepairAction::Reseal;
+        let f = rep.finding_at(FindingKind::SealIndexDamaged, at, what);
+        rep.push(Finding { repair, ..f });
     }
     match failed {
         // Not damage the reader could skip: an I/O error, a remote read
         // that failed.
-        Some(e) => {
-            let m = e.message().into();
-            let f = Finding::new(FindingKind::Unreadable, &rep.location, e.offset(), m);
-            rep.push(f);
-        }
+        Some(e) => rep.push_error(FindingKind::Unreadable, &e),
         None => {
             rep.tail = Some(tail);
             // An object's end cut short is reported above, as damage.
@@ -146,8 +136,7 @@ pub(super) fn unopened(path: &Path, e: &Error) -> SegmentReport {
         | ErrorKind::FrameSizeMismatch => FindingKind::Corrupt,
         _ => FindingKind::Unreadable,
     };
-    let message = e.message().to_string();
-    rep.push(Finding::new(kind, path, e.offset(), message));
+    rep.push_error(kind, e);
     rep
 }
 
@@ -179,18 +168,13 @@ fn damage_finding(rep: &SegmentReport, d: &Damage, tail: Tail, why: Option<&str>
     } else {
         format!("valid records resume at offset {}", d.resume_offset)
     };
-    let message = format!(
-        "{}: offset {}: {} ({len} bytes); {resume}; {lost}",
-        rep.location.display(),
-        d.offset,
-        why.unwrap_or(what)
-    );
+    let what = format!("{} ({len} bytes); {resume}; {lost}", why.unwrap_or(what));
     Finding {
         len,
         from_seq: Some(d.from_seq),
         to_seq: Some(d.to_seq),
         repair,
-        ..Finding::new(kind, &rep.location, Some(d.offset), message)
+        ..rep.finding_at(kind, d.offset, what)
     }
 }
 
@@ -201,13 +185,12 @@ fn tail_findings(rep: &mut SegmentReport, r: &Reader, tail: Tail) {
     use {FindingKind as K, RepairAction as R};
     let (live, file_len) = (rep.writer_holds, rep.file_len);
     let mut push = |kind, offset: u64, len, repair, what: &str| {
-        let message = format!("{}: offset {offset}: {what}", rep.location.display());
         let f = Finding {
             len,
             from_seq: rep.next_seq,
             to_seq: rep.next_seq,
             repair,
-            ..Finding::new(kind, &rep.location, Some(offset), message)
+            ..rep.finding_at(kind, offset, what)
         };
         rep.push(f);
     };
