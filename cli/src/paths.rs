@@ -3,7 +3,9 @@
 //! order, a file salvaged from a segment right after it; other `*.binlog`
 //! files in it are standalone segments: docs/FORMAT.md section 14a).
 
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, Outcome};
+use crate::remote::{is_remote, remote_log};
+use binlog::archive::RemoteLog;
 use binlog::naming::{self, ReadOrder};
 use std::path::{Path, PathBuf};
 
@@ -47,6 +49,27 @@ pub struct SourceArgs {
 }
 
 impl SourceArgs {
+    /// For `binlog info` and `binlog verify` given URLs: runs `f`
+    /// (`remote::logs::list_objects`, `remote::verify_log`: what `binlog
+    /// remote ls` and `remote verify` do) on each remote log they name;
+    /// `None` if they name local paths only (an error if both).
+    pub fn run_on_urls(
+        &self,
+        f: &dyn Fn(&RemoteLog) -> CliResult<Outcome>,
+    ) -> Option<CliResult<Outcome>> {
+        let remote = self.paths.iter().filter(|p| is_remote(p)).count();
+        if remote == 0 {
+            return None;
+        }
+        if remote < self.paths.len() {
+            let both = "give either s3:// URLs or local paths, not both";
+            return Some(Err(CliError::usage(both)));
+        }
+        let log = |p: &PathBuf| remote_log(p.to_str().unwrap_or_default(), self.log.as_deref());
+        let mut outcomes = self.paths.iter().map(|p| log(p).and_then(|l| f(&l)));
+        Some(outcomes.try_fold(Outcome::Clean, |o, each| Ok(o.max(each?))))
+    }
+
     /// Resolves the PATH arguments. Files given on the command line form one
     /// source, in the order given; every directory contributes its logs
     /// (`scan_dir`; only the one `--log` names, if given) and, without
@@ -56,7 +79,7 @@ impl SourceArgs {
         let mut sources = Vec::new();
         let mut files = Vec::new();
         for p in &self.paths {
-            if crate::remote::is_remote(p) {
+            if is_remote(p) {
                 let files = crate::remote::resolve(p, only)?;
                 sources.push(Source::of_files(p.display().to_string(), files));
                 continue;

@@ -42,7 +42,7 @@ pub struct VerifyArgs {
 
 pub fn run(args: &VerifyArgs) -> CliResult<Outcome> {
     let verify_remote = |log: &_| remote::verify_log(log, &args.trust);
-    if let Some(done) = remote::run_on_urls(&args.source, &verify_remote) {
+    if let Some(done) = args.source.run_on_urls(&verify_remote) {
         return done;
     }
     let sources = args.source.resolve()?;

@@ -5,7 +5,7 @@
 use super::compressed;
 use super::replace::{backup_copy, remove_leftovers, replace, temp_name, torn_copies};
 use super::verdict::{Analysis, Run, Verdict};
-use super::{Action, Options, Outcome, Salvage, SegmentPlan, Step, StepKind};
+use super::{say, Action, Emit, Options, Outcome, Salvage, SegmentPlan, StepKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
 use crate::reader::Tail;
@@ -14,14 +14,6 @@ use crate::writer::salvage::{self, lost_type_name, Salvaged};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-
-/// Where the steps done are reported.
-pub(super) type Emit<'a> = &'a mut dyn FnMut(Step);
-
-/// Reports a step done: `kind`, in words `message`.
-pub(super) fn say(emit: &mut dyn FnMut(Step), kind: StepKind, message: String) {
-    emit(Step { kind, message });
-}
 
 /// Carries out the plan of one segment: how it ended, and the error of a
 /// repair that failed.

@@ -6,8 +6,7 @@
 //! newest, an empty segment numbered after the salvaged records keeps the
 //! log's next writer from numbering new records as they are numbered.
 
-use super::execute::{say, Emit};
-use super::{Salvage, SegmentPlan, StepKind};
+use super::{say, Emit, Salvage, SegmentPlan, StepKind};
 use crate::error::Result;
 use crate::format::{header::SegmentHeader, naming};
 use crate::{Durability, Options, Writer};

@@ -149,6 +149,14 @@ pub struct Step {
     pub message: String,
 }
 
+/// Where the steps done are reported.
+pub(super) type Emit<'a> = &'a mut dyn FnMut(Step);
+
+/// Reports a step done: `kind`, in words `message`.
+pub(super) fn say(emit: &mut dyn FnMut(Step), kind: StepKind, message: String) {
+    emit(Step { kind, message });
+}
+
 /// The plan for one segment.
 #[derive(Clone, Debug)]
 pub struct SegmentPlan {

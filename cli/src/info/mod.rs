@@ -49,7 +49,7 @@ pub struct InfoArgs {
 }
 
 pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
-    if let Some(done) = remote::run_on_urls(&args.source, &remote::logs::list_objects) {
+    if let Some(done) = args.source.run_on_urls(&remote::logs::list_objects) {
         return done;
     }
     let files = paths::all_files(&args.source.resolve()?);

@@ -12,7 +12,6 @@ pub mod prune;
 
 use crate::error::{counted, CliError, CliResult, Outcome};
 use crate::output;
-use crate::paths::SourceArgs;
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
 use binlog::sign::PublicKey;
 use binlog::verify::{FindingKind, Verify};
@@ -89,32 +88,6 @@ pub fn open_reader(path: &Path, salvage: bool) -> binlog::Result<Reader> {
 pub fn log_of(path: &Path) -> Option<RemoteLog> {
     let logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
     logs.iter().find(|l| l.key_of_url(path).is_some()).cloned()
-}
-
-/// For `binlog info` and `binlog verify` given URLs: runs `f` (`logs::list_objects`,
-/// `verify_log`: what `binlog remote ls` and `remote verify` do) on each
-/// remote log they name; `None` if they name local paths only (an error
-/// if both).
-pub fn run_on_urls(
-    source: &SourceArgs,
-    f: &dyn Fn(&RemoteLog) -> CliResult<Outcome>,
-) -> Option<CliResult<Outcome>> {
-    let paths = &source.paths;
-    let remote = paths.iter().filter(|p| is_remote(p)).count();
-    if remote == 0 {
-        return None;
-    }
-    if remote < paths.len() {
-        let both = "give either s3:// URLs or local paths, not both";
-        return Some(Err(CliError::usage(both)));
-    }
-    let log = source.log.as_deref();
-    let each = |p: &PathBuf| remote_log(p.to_str().unwrap_or_default(), log).and_then(|l| f(&l));
-    Some(
-        paths
-            .iter()
-            .try_fold(Outcome::Clean, |o, p| Ok(o.max(each(p)?))),
-    )
 }
 
 /// What a signed log is checked against (`binlog verify`, `binlog remote
