@@ -327,7 +327,8 @@ impl Writer {
 
     /// Closes the segment without sealing it, nothing written since the
     /// open: for a log that must not seal it yet (see
-    /// `log::writer::open`, a segment cut above its records).
+    /// `log::writer::open`, a segment cut above its records). One found
+    /// ending stays ending: its `SEAL_BEGIN` frame is kept.
     pub(crate) fn close_unsealed(&self) {
         self.stop_flusher();
         self.shared.state.lock().close_unsealed();

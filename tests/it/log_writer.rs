@@ -1308,6 +1308,53 @@ fn a_backup_of_an_unsealed_segment_holds_its_numbers_until_the_log_goes_on_above
     assert_eq!(std::fs::read(&backup).unwrap(), &bytes[at as usize..]);
 }
 
+/// The newest segment found ending (its records closed by `SEAL_BEGIN`,
+/// the rest of its seal lost), a backup beside it holding higher numbers
+/// and no manifest: what power loss can leave of an open that cut damage,
+/// recorded the position and began the seal. The open records the
+/// position again before it seals the segment. If it cannot, it fails and
+/// the segment stays ending, its `SEAL_BEGIN` frame in place: a segment's
+/// lifecycle goes one way (docs/FORMAT.md section 12). Once it can, the
+/// open seals the segment and goes on above the backup's records.
+#[test]
+fn an_ending_segment_stays_ending_when_the_open_cannot_record_the_position() {
+    let (d, o, segs) = rolled_log("ending-unrecorded", 35, 0);
+    let s3 = &segs[3]; // records 30..34
+    let ending_len = s3.records_end + binlog::format::seal::SEAL_BEGIN_LEN as u64;
+    set_len(&s3.path, ending_len);
+    std::fs::remove_file(naming::manifest_path(d.path(), "r")).unwrap();
+    // Records 35..37 in the backup, from a log that got further.
+    let (further, _, further_segs) = rolled_log("ending-unrecorded-further", 38, 0);
+    let f3 = &further_segs[3];
+    let bytes = std::fs::read(&f3.path).unwrap();
+    let at = f3.recs[5].offset;
+    let backup = d.path().join(format!("{}.corrupt-{at}", s3.name));
+    std::fs::write(&backup, &bytes[at as usize..f3.records_end as usize]).unwrap();
+    drop(further);
+    // The position is written to `<name>.manifest.position.tmp` and
+    // renamed: a directory in that place makes the write fail.
+    let blocker = d.path().join("r.manifest.position.tmp");
+    std::fs::create_dir(&blocker).unwrap();
+
+    let Err(e) = LogWriter::open(d.path(), "r", o.clone()) else {
+        panic!("opened without recording the position");
+    };
+    let len = std::fs::metadata(&s3.path).unwrap().len();
+    assert_eq!(len, ending_len, "SEAL_BEGIN kept ({e})");
+    let mut r = Reader::open(&s3.path).unwrap();
+    while r.next().unwrap().is_some() {}
+    let offset = s3.records_end;
+    assert_eq!(r.tail(), Tail::SealDamaged { offset }, "still ending");
+
+    std::fs::remove_dir(&blocker).unwrap();
+    let w = LogWriter::open(d.path(), "r", o).unwrap();
+    assert_eq!(w.next_seq().unwrap(), 38, "above the backup's records");
+    w.close().unwrap();
+    let sealed = Reader::open(&s3.path).unwrap();
+    let seal = sealed.seal().expect("sealed");
+    assert_eq!((seal.first_seq, seal.record_count), (30, 5));
+}
+
 /// Damage at the first record of the newest unsealed segment, valid
 /// records after it: the segment is not taken for an empty one left by a
 /// failed roll (which would be removed, or refuse the open); it is backed

@@ -10,15 +10,18 @@ use crate::format::{seal, FRAME_HEADER_LEN};
 use std::os::unix::fs::FileExt;
 
 impl State {
-    /// Closes the file without a seal (see `Writer::discard`): nothing is
-    /// buffered or in flight in a segment that holds no record.
+    /// Closes the file without a seal (see `Writer::discard` and
+    /// `Writer::close_unsealed`): nothing is buffered or in flight, as
+    /// nothing was written since the open. An ending segment keeps its
+    /// `SEAL_BEGIN` frame (`unsealed_len`): it stays ending, as a failed
+    /// seal leaves it.
     pub fn close_unsealed(&mut self) {
         // No more zeros prepared ahead (see `preparer`).
         self.preparer = None;
         let _ = self.finish_in_flight();
         self.write_behind = None;
         if let Some(file) = self.file.take() {
-            crate::writer::prealloc::release(&file, self.file_len);
+            crate::writer::prealloc::release(&file, self.unsealed_len());
             crate::sys::unlock(&file);
         }
     }
