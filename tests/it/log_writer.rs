@@ -1071,6 +1071,38 @@ fn names_sort_in_write_order_across_period_and_limit_changes_and_clock_jumps() {
 // ---------------------------------------------------------------- seqs
 
 #[test]
+fn first_seq_is_not_taken_by_a_log_whose_only_segment_a_crash_left_unsealed() {
+    let d = TempDir::new("seq-first-unsealed");
+    let clock = FakeClock::new(T0);
+    let w = LogWriter::open(d.path(), "s", opts(&clock)).unwrap();
+    for i in 0..5u64 {
+        assert_eq!(w.write("s", &payload(i, 10)).unwrap(), i);
+    }
+    w.flush().unwrap();
+    // As a crash leaves it: the only segment unsealed, no manifest yet.
+    let copy = TempDir::new("seq-first-unsealed-copy");
+    for e in std::fs::read_dir(d.path()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.path().join(e.file_name())).unwrap();
+    }
+    w.close().unwrap();
+    let o = LogOptions {
+        first_seq: 100,
+        ..opts(&clock)
+    };
+    let w = LogWriter::open(copy.path(), "s", o).unwrap();
+    // Its records go on where they are, with no gap up to first_seq.
+    assert_eq!(w.next_seq().unwrap(), 5);
+    assert_eq!(w.write("s", b"next").unwrap(), 5);
+    w.close().unwrap();
+    let seqs: Vec<u64> = scan(copy.path(), "s")
+        .iter()
+        .flat_map(|s| (0..s.recs.len() as u64).map(move |k| s.first_seq + k))
+        .collect();
+    assert_eq!(seqs, (0..6).collect::<Vec<_>>());
+}
+
+#[test]
 fn sequence_numbers_continue_across_segments_restarts_and_unclean_stops() {
     let d = TempDir::new("seq");
     let clock = FakeClock::new(T0);

@@ -146,13 +146,18 @@ impl Found {
         follow_chain(opts, found.sealed.back());
         // (A resumed segment's header says where it starts; this is the
         // start of a new one, or of one whose header was torn.) A log with
-        // no segment file left but a recorded position is no new log:
-        // `first_seq` is not its to take. Never below a number that files
-        // beside the segments hold, whatever step of a recovery (this
-        // open's, or one a crash cut short) made them.
+        // no segment file left but a recorded position, or whose only
+        // segment a crash left unsealed, is no new log: `first_seq` is not
+        // its to take. Never below a number that files beside the segments
+        // hold, whatever step of a recovery (this open's, or one a crash
+        // cut short) made them.
         let aside = numbers_held_aside(dir, name)?;
         if files.is_empty() && floor != Position::default() {
             found.next_first = 0;
+        }
+        let only_resumed = found.resume.as_ref().filter(|_| found.sealed.is_empty());
+        if let Some(first) = only_resumed.and_then(|f| header_first_seq(&f.path)) {
+            found.next_first = first;
         }
         let held = [floor.seq, found.numbers_past, aside];
         found.next_first = held.into_iter().fold(found.next_first, u64::max);
