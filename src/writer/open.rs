@@ -93,11 +93,8 @@ fn open_locked(path: &Path) -> Result<(File, bool)> {
     const ATTEMPTS: u32 = 100;
     for _ in 0..ATTEMPTS {
         let (file, created) = open_file(path)?;
-        let locked = crate::sys::lock_exclusive_patiently(&file);
-        if !locked.map_err(|e| Error::io(path, "lock", e))? {
-            let why = "another writer (in this or another process) has the segment open";
-            return Err(Error::file(ErrorKind::Locked, path, why));
-        }
+        let why = "another writer (in this or another process) has the segment open";
+        crate::sys::lock_exclusive(&file, path, crate::sys::LOCK_PATIENCE, "lock", why)?;
         let held = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
         match std::fs::metadata(path) {
             Ok(named) if named.dev() == held.dev() && named.ino() == held.ino() => {

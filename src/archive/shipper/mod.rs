@@ -367,7 +367,7 @@ fn take_lock(path: &Path) -> Result<ShipLock> {
         .open(path)
         .map_err(|e| Error::io(path, "open ship lock", e))?;
     let held = "another shipper of this log holds it";
-    crate::compressed::durable::lock_exclusive(&file, path, held)?;
+    crate::sys::lock_exclusive(&file, path, std::time::Duration::ZERO, "lock", held)?;
     let pid = std::process::id();
     Ok(ShipLock { file, pid })
 }

@@ -414,11 +414,9 @@ pub(super) fn lock_log(dir: &Path, name: &str) -> Result<std::fs::File> {
         .mode(0o644)
         .open(&path)
         .map_err(|e| Error::io(&path, "open log lock", e))?;
-    if !crate::sys::lock_exclusive_patiently(&file).map_err(|e| Error::io(&path, "lock", e))? {
-        let held = format!(
-            "another writer (in this or another process) has log {name} ({name}-*.binlog) open"
-        );
-        return Err(Error::file(ErrorKind::Locked, &path, held));
-    }
+    let held = format!(
+        "another writer (in this or another process) has log {name} ({name}-*.binlog) open"
+    );
+    crate::sys::lock_exclusive(&file, &path, crate::sys::LOCK_PATIENCE, "lock", held)?;
     Ok(file)
 }
