@@ -19,9 +19,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 impl Writer {
-    /// Opens the segment at `path` for `purpose` with the memory a closed
-    /// writer left (`recycled`).
-    pub(super) fn open_for(
+    /// Opens the segment at `path` for `purpose` (`open` is for
+    /// `Purpose::Append`) with the memory a closed writer left (`recycled`,
+    /// by `close_recycling`: a log's roll).
+    pub(crate) fn open_for(
         path: impl AsRef<Path>,
         opts: Options,
         recycled: Recycled,

@@ -132,7 +132,7 @@ impl Found {
         let older = |i: usize| i + 1 < files.len() || files[i].segment_no < floor.segment_no;
         let unsealed_older = (0..files.len()).filter(|&i| summaries[i].is_none() && older(i));
         for i in unsealed_older {
-            Writer::check_reopen(&files[i].path).map_err(|e| not_resealed(e, true))?;
+            crate::writer::check_log_segment(&files[i].path).map_err(|e| not_resealed(e, true))?;
         }
         let mut found = Found {
             next_first: opts.first_seq,

@@ -7,7 +7,7 @@ use super::{Ending, Shared, State};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
 use crate::log::events::{SegmentEvent, SegmentInfo};
-use crate::writer::{options::Options, Recycled, Writer};
+use crate::writer::{options::Options, Purpose, Recycled, Writer};
 use std::path::Path;
 use std::sync::{atomic::Ordering, Arc};
 
@@ -124,7 +124,7 @@ impl Shared {
             created_ns: Some(now),
             ..self.segment_options(no, first_seq)
         };
-        let w = Writer::open_recycling(&path, opts, recycled).inspect_err(|_| {
+        let w = Writer::open_for(&path, opts, recycled, Purpose::Append).inspect_err(|_| {
             // Opening may have created the file before it failed.
             self.remove_created(st, &path);
         })?;
