@@ -85,6 +85,11 @@ pub struct Writer {
     /// appended to (a jump inside a segment is damage): the log seals it
     /// and goes on in a new segment from this number.
     numbers_past: u64,
+    /// The segment's number (`Options::segment_no`) and the sequence
+    /// number of its first record (of the next one while it holds none):
+    /// a log's position in it.
+    pub(crate) segment_no: u64,
+    pub(crate) first_seq: u64,
 }
 
 impl Writer {

@@ -34,6 +34,7 @@ impl Writer {
         let (file, created) = open_locked(&path)?;
         let rec = recover::prepare(&file, &path, &opts, created, purpose)?;
         let numbers_past = rec.numbers_past;
+        let first_seq = rec.next_seq - rec.index.summary.record_count;
         let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
         // Below this number the records are durable. Records a reopen finds
         // may be only in the page cache (their writer may have died before
@@ -81,6 +82,8 @@ impl Writer {
             shared,
             flusher: Mutex::new(flusher),
             numbers_past,
+            segment_no: opts.segment_no,
+            first_seq,
         })
     }
 }
