@@ -83,6 +83,7 @@ mod local;
 mod location;
 mod metadata;
 mod object_lock;
+mod options;
 pub(crate) mod prune;
 pub(crate) mod remote_log;
 mod remote_source;
@@ -96,7 +97,8 @@ pub use location::{Connection, Location};
 pub(crate) use metadata::check_digest;
 pub use metadata::ObjectMetadata;
 pub use object_lock::{LockMode, ObjectLock};
-pub use prune::{PruneOptions, PruneReport};
+pub use options::{PruneOptions, ShipOptions, ShipStep, Step, StepHook};
+pub use prune::PruneReport;
 pub use remote::{Remote, RequestCounts};
 // What only the hidden methods of `Remote` return: reachable, not part
 // of the API.
@@ -105,4 +107,4 @@ pub use remote::StoredEncryption;
 #[doc(hidden)]
 pub use remote::{Created, RemoteObject};
 pub use remote_log::{FetchedSegment, ListedSegment, RemoteLog};
-pub use shipper::{ShipOptions, ShipReport, ShipStep, Shipper, Step, StepHook};
+pub use shipper::{ShipReport, Shipper};

@@ -9,6 +9,7 @@ use crate::sys::{remove_if_there, sync_parent, with_suffix};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The steps of a conversion, in order, for progress reports and for kill
 /// tests: after each, a crash leaves the source or a verified copy.
@@ -29,7 +30,7 @@ pub enum Step {
 /// of an interrupted conversion, if there is one.
 pub fn open_for_conversion(path: &Path, tmp: &Path) -> Result<File> {
     let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
-    lock_exclusive(&file, path, CONVERTERS)?;
+    crate::sys::lock_exclusive(&file, path, Duration::ZERO, "lock", CONVERTERS)?;
     remove_if_there(tmp, "remove leftover temporary file")?;
     Ok(file)
 }
@@ -54,18 +55,6 @@ pub fn remove_durably(path: &Path) -> Result<()> {
 
 /// Who holds a file's lock that a conversion cannot take.
 pub const CONVERTERS: &str = "a writer, or another compression or decompression, holds it";
-
-/// Takes the exclusive lock of `file` (at `path`), held until it is
-/// closed, or a `Locked` error saying that `holders` hold it (for a
-/// conversion, `CONVERTERS`: taken before a leftover temporary file is
-/// removed).
-pub fn lock_exclusive(file: &File, path: &Path, holders: &str) -> Result<()> {
-    match crate::sys::try_lock_exclusive(file) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Error::file(ErrorKind::Locked, path, holders)),
-        Err(e) => Err(Error::io(path, "lock", e)),
-    }
-}
 
 /// Gives the file at `path` the first free name of `<path>.<suffix>`,
 /// `<path>.<suffix>.1`, ... and syncs the directory; returns the new name.

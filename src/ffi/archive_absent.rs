@@ -3,8 +3,8 @@
 //! their signatures, so include/binlog.h is the same in every build. No
 //! handle of them can exist: `binlog_ship_options_new` and
 //! `binlog_shipper_open` answer `tier_built()`'s error first, so the
-//! stand-ins below are only compiled, never used (`Location` and
-//! `Connection`, plain data, are the tier's own).
+//! stand-ins below are only compiled, never used (`Location`,
+//! `Connection` and `ShipOptions`, plain data, are the tier's own).
 
 use crate::error::Error;
 use crate::{LogReader, MergedReader, Result};
@@ -25,35 +25,22 @@ pub fn tier_built() -> Result<()> {
     Err(absent())
 }
 
-// Where and how to reach a bucket, and how its objects are locked: plain
-// data and URL parsing, no network code, compiled here from the archive
-// tier's own files. What only the
+// Where and how to reach a bucket, how its objects are locked and the
+// shipper's options: plain data and URL parsing, no network code,
+// compiled here from the archive tier's own files. What only the
 // shipper reads of it (object URLs, timeouts) has no reader here.
 #[allow(dead_code)]
 #[path = "../archive/location.rs"]
 mod location;
-pub use location::{Connection, Location};
+pub use location::Location;
 #[allow(dead_code)]
 #[path = "../archive/object_lock.rs"]
 mod object_lock;
 pub use object_lock::{LockMode, ObjectLock};
-
-#[derive(Clone, Default)]
-pub struct ShipOptions {
-    pub keep_local: Option<usize>,
-    pub multipart_threshold: u64,
-    pub connection: Connection,
-    pub remote_retention: PruneOptions,
-    pub wait_for_consumers: Option<crate::log::ConsumerBound>,
-    pub object_lock: Option<ObjectLock>,
-}
-
-#[derive(Clone, Default)]
-pub struct PruneOptions {
-    pub max_segments: Option<usize>,
-    pub max_bytes: Option<u64>,
-    pub max_age: Option<Duration>,
-}
+#[allow(dead_code)]
+#[path = "../archive/options.rs"]
+mod options;
+pub use options::ShipOptions;
 
 pub fn open_tiered(_: &Path, _: &str, _: &str, _: Option<Duration>) -> Result<LogReader> {
     Err(absent())

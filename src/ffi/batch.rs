@@ -359,16 +359,17 @@ pub extern "C" fn binlog_reader_next_batch(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
+        let outs = [(count.is_null(), "count")];
         let (buf, out, wait) =
-            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, count.is_null()) }?;
+            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, &outs) }?;
         let n = super::batch::fill(h, buf, out, wait)?;
         unsafe { put(count, n) };
         Ok(if n == 0 { BINLOG_END } else { BINLOG_OK })
     })
 }
 
-/// Checks a batch call's arguments (`count_null`: whether `count`, or
-/// another output the call requires, is NULL) and returns its buffer (of
+/// Checks a batch call's arguments (`outs`: whether each output the call
+/// requires is NULL, and its name) and returns its buffer (of
 /// at most 4 GiB), its `cap` record slots and how long the first record
 /// may be waited for.
 ///
@@ -383,11 +384,11 @@ pub(super) unsafe fn batch_args<'b, R>(
     records: *mut R,
     cap: usize,
     timeout_ms: u64,
-    count_null: bool,
+    outs: &[(bool, &str)],
 ) -> CallResult<(&'b mut [u8], &'b mut [R], Option<Duration>)> {
     h.args(|| {
-        if count_null {
-            return Err(null("count"));
+        if let Some((_, name)) = outs.iter().find(|(is_null, _)| *is_null) {
+            return Err(null(name));
         }
         if records.is_null() {
             return Err(null("records"));
@@ -451,9 +452,13 @@ pub extern "C" fn binlog_reader_next_mapped(
 ) -> binlog_result {
     call(|| {
         let h = unsafe { handle_mut(r, "reader") }?;
-        let nulls = count.is_null() || mapping.is_null() || mapping_len.is_null();
+        let outs = [
+            (count.is_null(), "count"),
+            (mapping.is_null(), "mapping"),
+            (mapping_len.is_null(), "mapping_len"),
+        ];
         let (buf, out, wait) =
-            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, nulls) }?;
+            unsafe { batch_args(h, buf, buf_len, records, cap, timeout_ms, &outs) }?;
         let n = super::batch::fill(h, buf, out, wait)?;
         let (base, len) = h.pinned.as_ref().map_or((std::ptr::null(), 0), |m| {
             (m.bytes().as_ptr(), m.bytes().len())

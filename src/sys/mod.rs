@@ -55,26 +55,35 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// `try_lock_exclusive`, waiting out a lock held for a moment: up to
-/// `LOCK_PATIENCE`, trying again every 2 ms. A child process between fork
-/// and exec holds a copy of every descriptor of its parent (close-on-exec
-/// ones too, until its exec closes them), and with it the parent's flocks.
-/// A writer that is closed unlocks (which releases the lock for every
-/// copy), but one whose process was killed, or dropped without a close
-/// finishing, leaves the lock to such a child for that moment. A lock held
-/// longer (another writer) is still `Ok(false)`, after the wait.
-pub fn lock_exclusive_patiently(file: &File) -> io::Result<bool> {
+/// Takes the exclusive flock of `file` (at `path`), held until it is
+/// closed, waiting up to `patience` (`LOCK_PATIENCE`; `Duration::ZERO`:
+/// one try) for a lock held for a moment, trying again every 2 ms. A
+/// child process between fork and exec holds a copy of every descriptor
+/// of its parent (close-on-exec ones too, until its exec closes them), and
+/// with it the parent's flocks. A writer that is closed unlocks (which
+/// releases the lock for every copy), but one whose process was killed, or
+/// dropped without a close finishing, leaves the lock to such a child for
+/// that moment. A lock held longer is a `Locked` error saying that
+/// `holders` hold it; a failed flock, the error of `doing` on `path`.
+pub fn lock_exclusive(
+    file: &File,
+    path: &Path,
+    patience: Duration,
+    doing: &str,
+    holders: impl std::fmt::Display,
+) -> crate::Result<()> {
     let start = std::time::Instant::now();
-    loop {
-        let locked = try_lock_exclusive(file)?;
-        if locked || start.elapsed() >= LOCK_PATIENCE {
-            return Ok(locked);
+    while !try_lock_exclusive(file).map_err(|e| crate::Error::io(path, doing, e))? {
+        if start.elapsed() >= patience {
+            return Err(crate::Error::file(crate::ErrorKind::Locked, path, holders));
         }
         std::thread::sleep(Duration::from_millis(2));
     }
+    Ok(())
 }
 
-/// How long `lock_exclusive_patiently` waits for a lock held elsewhere.
+/// How long `lock_exclusive` waits for a lock held elsewhere where a
+/// child process may hold it for a moment.
 pub const LOCK_PATIENCE: Duration = Duration::from_millis(100);
 
 /// Reads with `read_at` (a pread: bytes at an offset, how many) into

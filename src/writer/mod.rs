@@ -31,7 +31,7 @@ pub(crate) use state::Recycled;
 use crate::error::Result;
 use crate::writer::options::{Durability, Options};
 use parking_lot::Mutex;
-use recover::Purpose;
+pub(crate) use recover::{check_log_segment, Purpose};
 use shared::Shared;
 use std::io::IoSlice;
 use std::path::Path;
@@ -85,6 +85,11 @@ pub struct Writer {
     /// appended to (a jump inside a segment is damage): the log seals it
     /// and goes on in a new segment from this number.
     numbers_past: u64,
+    /// The segment's number (`Options::segment_no`) and the sequence
+    /// number of its first record (of the next one while it holds none):
+    /// a log's position in it.
+    pub(crate) segment_no: u64,
+    pub(crate) first_seq: u64,
 }
 
 impl Writer {
@@ -94,16 +99,7 @@ impl Writer {
     /// that is sealed or ending is refused (`ErrorKind::Sealed`): it never
     /// changes again; open the log instead (`LogWriter::open`).
     pub fn open(path: impl AsRef<Path>, opts: Options) -> Result<Writer> {
-        Writer::open_recycling(path, opts, Recycled::default())
-    }
-
-    /// `open`, reusing the memory a closed writer left (`close_recycling`).
-    pub(crate) fn open_recycling(
-        path: impl AsRef<Path>,
-        opts: Options,
-        recycled: Recycled,
-    ) -> Result<Writer> {
-        Writer::open_for(path, opts, recycled, Purpose::Append)
+        Writer::open_for(path, opts, Recycled::default(), Purpose::Append)
     }
 
     /// Opens an existing segment of a rolling log: active (the log resumes
@@ -365,12 +361,6 @@ impl Writer {
         self.close_recycling().map(drop)
     }
 
-    /// Checks, reading only, that `open_log_segment` would reopen the
-    /// existing segment at `path` (see `recover::check_log_segment`).
-    pub(crate) fn check_reopen(path: &Path) -> Result<()> {
-        recover::check_log_segment(path)
-    }
-
     /// Closes the segment's records for a rolling log that moves on to the
     /// next, and leaves `close` to the log: a `SEAL_BEGIN` frame follows the
     /// records, synced unless durability is `None` (`State::end_records`).
@@ -402,7 +392,7 @@ impl Writer {
     }
 
     /// `close`, handing back the writer's buffers and index memory,
-    /// emptied, for the next segment of its log (`open_recycling`).
+    /// emptied, for the next segment of its log (`open_for`).
     pub(crate) fn close_recycling(&self) -> Result<Recycled> {
         self.stop_flusher();
         let mut st = self.shared.state.lock();

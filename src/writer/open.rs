@@ -19,9 +19,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 impl Writer {
-    /// Opens the segment at `path` for `purpose` with the memory a closed
-    /// writer left (`recycled`).
-    pub(super) fn open_for(
+    /// Opens the segment at `path` for `purpose` (`open` is for
+    /// `Purpose::Append`) with the memory a closed writer left (`recycled`,
+    /// by `close_recycling`: a log's roll).
+    pub(crate) fn open_for(
         path: impl AsRef<Path>,
         opts: Options,
         recycled: Recycled,
@@ -33,6 +34,7 @@ impl Writer {
         let (file, created) = open_locked(&path)?;
         let rec = recover::prepare(&file, &path, &opts, created, purpose)?;
         let numbers_past = rec.numbers_past;
+        let first_seq = rec.next_seq - rec.index.summary.record_count;
         let sync_file = file.try_clone().map_err(|e| Error::io(&path, "dup", e))?;
         // Below this number the records are durable. Records a reopen finds
         // may be only in the page cache (their writer may have died before
@@ -80,6 +82,8 @@ impl Writer {
             shared,
             flusher: Mutex::new(flusher),
             numbers_past,
+            segment_no: opts.segment_no,
+            first_seq,
         })
     }
 }
@@ -93,11 +97,8 @@ fn open_locked(path: &Path) -> Result<(File, bool)> {
     const ATTEMPTS: u32 = 100;
     for _ in 0..ATTEMPTS {
         let (file, created) = open_file(path)?;
-        let locked = crate::sys::lock_exclusive_patiently(&file);
-        if !locked.map_err(|e| Error::io(path, "lock", e))? {
-            let why = "another writer (in this or another process) has the segment open";
-            return Err(Error::file(ErrorKind::Locked, path, why));
-        }
+        let why = "another writer (in this or another process) has the segment open";
+        crate::sys::lock_exclusive(&file, path, crate::sys::LOCK_PATIENCE, "lock", why)?;
         let held = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
         match std::fs::metadata(path) {
             Ok(named) if named.dev() == held.dev() && named.ino() == held.ino() => {

@@ -441,7 +441,8 @@ static void test_reader_null(void) {
 
 /* Argument errors of reader calls name the reader's file, as those of
  * writer calls name the writer's, and the parameter that is wrong (a NULL
- * `count` is "count is NULL", not "out is NULL"); nothing is consumed. */
+ * `count` is "count is NULL", not "out is NULL", a NULL `mapping`
+ * "mapping is NULL"); nothing is consumed. */
 static void test_reader_argument_errors_name_the_file(void) {
     const char *p = path_of("args.binlog");
     make_segment(p, 1);
@@ -478,6 +479,18 @@ static void test_reader_argument_errors_name_the_file(void) {
     CHECK_ERR(binlog_reader_next_batch(r, buf, sizeof buf, recs, 2, 0, NULL),
               BINLOG_ERR_NULL_POINTER, p);
     CHECK_CONTAINS(binlog_last_error(), "count is NULL");
+    binlog_mapped_record mrecs[2];
+    const uint8_t *mapping = NULL;
+    size_t mapping_len = 0;
+    CHECK_ERR(binlog_reader_next_mapped(r, buf, sizeof buf, mrecs, 2, 0, NULL, &mapping, &mapping_len),
+              BINLOG_ERR_NULL_POINTER, p);
+    CHECK_CONTAINS(binlog_last_error(), "count is NULL");
+    CHECK_ERR(binlog_reader_next_mapped(r, buf, sizeof buf, mrecs, 2, 0, &count, NULL, &mapping_len),
+              BINLOG_ERR_NULL_POINTER, p);
+    CHECK_CONTAINS(binlog_last_error(), "mapping is NULL");
+    CHECK_ERR(binlog_reader_next_mapped(r, buf, sizeof buf, mrecs, 2, 0, &count, &mapping, NULL),
+              BINLOG_ERR_NULL_POINTER, p);
+    CHECK_CONTAINS(binlog_last_error(), "mapping_len is NULL");
     /* Nothing was consumed. */
     binlog_record rec;
     CHECK_OK(binlog_reader_next(r, &rec));

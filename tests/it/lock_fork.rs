@@ -2,7 +2,7 @@
 //! descriptors, and with them the flocks of its open writers, so that a
 //! writer closed and opened again meanwhile could find its own lock held
 //! (`Locked`). Writers unlock when closed, and opening waits out a lock
-//! held for a moment (`sys::lock_exclusive_patiently`, up to 100 ms); a
+//! held for a moment (`sys::lock_exclusive`, up to 100 ms); a
 //! lock held longer is still refused.
 
 use crate::common;

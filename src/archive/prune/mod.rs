@@ -27,45 +27,9 @@ mod lease;
 pub(crate) mod marker;
 
 use super::remote_log::{ListedSegment, RemoteLog};
+use super::PruneOptions;
 use crate::error::Result;
 use crate::log::{position::Position, RetentionLimits};
-use std::time::Duration;
-
-/// How much of a log the bucket keeps ([`RemoteLog::prune`]). Every limit
-/// set applies; with none set nothing is pruned (but a prune killed
-/// before is finished).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PruneOptions {
-    /// Keep at most this many segment objects.
-    pub max_segments: Option<usize>,
-    /// Keep at most this many bytes of segment objects.
-    pub max_bytes: Option<u64>,
-    /// Delete objects whose last record's timestamp is older than this
-    /// (wall clock; a segment without records counts as oldest).
-    pub max_age: Option<Duration>,
-    /// Only say what would be deleted: no claim, no write.
-    pub dry_run: bool,
-    /// A prune claim older than this is taken over (its pruner is taken
-    /// for dead). Default 15 minutes.
-    pub stale_claim_after: Duration,
-    /// Wait for the log's consumers, whose files are in this directory
-    /// (the log's local one), within this bound, as the log's retention
-    /// does (`Retention::wait_for_consumers`).
-    pub wait_for_consumers: Option<(std::path::PathBuf, crate::log::ConsumerBound)>,
-}
-
-impl Default for PruneOptions {
-    fn default() -> PruneOptions {
-        PruneOptions {
-            max_segments: None,
-            max_bytes: None,
-            max_age: None,
-            dry_run: false,
-            stale_claim_after: Duration::from_secs(15 * 60),
-            wait_for_consumers: None,
-        }
-    }
-}
 
 impl PruneOptions {
     pub(crate) fn limits(&self) -> RetentionLimits {

@@ -8,10 +8,11 @@ use super::{Shipper, Step};
 use crate::archive::journal::{Entry, State};
 use crate::archive::local::{self, LocalLog, SealedSegment};
 use crate::archive::metadata::ObjectMetadata;
-use crate::compressed::durable::{lock_exclusive, remove_durably, CONVERTERS};
+use crate::compressed::durable::{remove_durably, CONVERTERS};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::position::{self, Position};
 use std::fs::File;
+use std::time::Duration;
 
 impl Shipper {
     /// Removes the local copies of uploaded segments older than the newest
@@ -101,7 +102,7 @@ impl Shipper {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Removal::Gone),
             Err(e) => return Err(Error::io(&s.path, "open", e)),
         };
-        match lock_exclusive(&file, &s.path, CONVERTERS) {
+        match crate::sys::lock_exclusive(&file, &s.path, Duration::ZERO, "lock", CONVERTERS) {
             Err(e) if e.kind() == ErrorKind::Locked => return Ok(Removal::Stop),
             r => r?,
         }

@@ -7,9 +7,11 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{crc32, u32_at, u64_at};
+use crate::sys::LOCK_PATIENCE;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The bytes of one slot; the file holds two.
 pub const SLOT_LEN: usize = 65536;
@@ -168,11 +170,8 @@ impl Store {
             .truncate(false)
             .open(&path)
             .map_err(|e| Error::io(&path, "open consumer", e))?;
-        let locked = crate::sys::lock_exclusive_patiently(&file);
-        if !locked.map_err(|e| Error::io(&path, "lock consumer", e))? {
-            let why = format!("consumer {name} is in use by another reader");
-            return Err(Error::file(ErrorKind::Locked, &path, why));
-        }
+        let why = format!("consumer {name} is in use by another reader");
+        crate::sys::lock_exclusive(&file, &path, LOCK_PATIENCE, "lock consumer", why)?;
         // Removed (`remove`) between our open and our lock: open anew.
         if !same_file(&file, &path) {
             return Store::open(dir, name);
@@ -267,10 +266,8 @@ pub fn remove(dir: &Path, name: &str) -> Result<()> {
     crate::log::options::check_name("consumer name", name)?;
     let path = path(dir, name);
     let file = File::open(&path).map_err(|e| Error::io(&path, "open consumer", e))?;
-    if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(&path, "lock consumer", e))? {
-        let why = format!("consumer {name} is in use by another reader; close it first");
-        return Err(Error::file(ErrorKind::Locked, &path, why));
-    }
+    let why = format!("consumer {name} is in use by another reader; close it first");
+    crate::sys::lock_exclusive(&file, &path, Duration::ZERO, "lock consumer", why)?;
     std::fs::remove_file(&path)
         .and_then(|()| crate::sys::sync_dir(dir))
         .map_err(|e| Error::io(&path, "remove consumer", e))

@@ -48,10 +48,10 @@ impl Shared {
         if let Some(start) = st.period_start {
             signing.erase_epochs_before(start)?;
         }
-        let (w, no) = (Arc::clone(self.writer(&st)?), st.segment_no);
+        let w = Arc::clone(self.writer(&st)?);
         drop(st);
         match w.flush_whole()? {
-            Some((end, next_seq)) => signing.checkpoint(w.path(), no, end, next_seq),
+            Some((end, next_seq)) => signing.checkpoint(w.path(), w.segment_no, end, next_seq),
             None => Ok(()),
         }
     }

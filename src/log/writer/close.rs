@@ -79,14 +79,14 @@ impl Shared {
     /// background thread may have left it rolls behind).
     fn seal_for_close(&self, events: &mut Vec<SegmentEvent>) -> Option<Result<()>> {
         let mut st = self.state.lock();
-        // Best effort: a log opened later removes it too.
-        let _ = self.remove_leftover(&mut st);
         let w = st.current.take()?;
+        // Best effort: a log opened later removes it too.
+        let _ = self.remove_leftover(&mut st, w.segment_no);
         let older = self.seal_ending_locked(&mut st, events);
         let sealed = if w.record_count() == 0 {
             self.remove_empty_current(&mut st, &w)
         } else {
-            let current = Ending::of_current(&st, w);
+            let current = Ending::of_current(w);
             current
                 .seal(self)
                 .map(|done| self.sealed(&mut st, current, done, events))
@@ -108,7 +108,7 @@ impl Shared {
     /// opens what is there then. If the manifest or the removal fails, the
     /// segment stays, unsealed, for the next open to go on in.
     fn remove_empty_current(&self, st: &mut State, w: &Writer) -> Result<()> {
-        st.floor = st.floor.max(Position::new(st.segment_no, st.first_seq));
+        st.floor = st.floor.max(Position::new(w.segment_no, w.first_seq));
         self.store_manifest(st, true)?;
         w.discard();
         let path = w.path();

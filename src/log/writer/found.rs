@@ -10,6 +10,7 @@ use crate::log::{manifest::SealedEntry, segments};
 use crate::reader::{Reader, Tail};
 pub(super) use crate::writer::salvage::file_name;
 use std::path::Path;
+use std::time::Duration;
 
 /// The segment at `path` as sealed, with when it was sealed (its
 /// modification time); `None` if it is not sealed. A segment whose
@@ -100,10 +101,8 @@ pub(super) fn empty_segment_first_seq(path: &Path) -> Result<Option<u64>> {
 /// lock: one a writer has open is refused with `Locked`.
 pub(super) fn remove_segment_file(path: &Path) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open", e))?;
-    if !crate::sys::try_lock_exclusive(&file).map_err(|e| Error::io(path, "lock", e))? {
-        let why = "another writer has this empty segment open";
-        return Err(Error::file(ErrorKind::Locked, path, why));
-    }
+    let why = "another writer has this empty segment open";
+    crate::sys::lock_exclusive(&file, path, Duration::ZERO, "lock", why)?;
     std::fs::remove_file(path)
         .map_err(|e| Error::io(path, "remove empty segment left by a failed roll", e))?;
     crate::sys::sync_parent(path)

@@ -41,7 +41,7 @@ impl Shared {
 
     pub(super) fn build_manifest(&self, st: &mut State) -> (u64, Manifest) {
         st.manifests += 1;
-        let current = (st.current.as_ref()).map(|w| (st.segment_no, file_name(w.path())));
+        let current = (st.current.as_ref()).map(|w| (w.segment_no, file_name(w.path())));
         let mut m = Manifest {
             log: self.name.clone(),
             current,
@@ -51,11 +51,8 @@ impl Shared {
         // The position reached: the highest of the position the log opened
         // at, the one after its newest sealed segment, and its current
         // segment's start (every number below those was given out).
-        let started = Position::new(st.segment_no, st.first_seq);
-        let opened = m
-            .current
-            .as_ref()
-            .map_or(st.floor, |_| st.floor.max(started));
+        let started = (st.current.as_ref()).map(|w| Position::new(w.segment_no, w.first_seq));
+        let opened = started.map_or(st.floor, |started| st.floor.max(started));
         m.next = Some(m.position().max(opened));
         (st.manifests, m)
     }

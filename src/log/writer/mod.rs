@@ -120,8 +120,6 @@ struct Sealed {
 #[derive(Default)]
 struct State {
     current: Option<Arc<Writer>>,
-    segment_no: u64,
-    first_seq: u64,
     /// The position the log opened at, no lower than the manifest recorded
     /// (`log::position`): every manifest records it or a later one, also
     /// once retention or a shipper has removed the segments it came from.
@@ -228,8 +226,8 @@ impl LogWriter {
         let w = self.shared.writer(&st)?;
         Ok(SegmentInfo {
             path: w.path().to_path_buf(),
-            segment_no: st.segment_no,
-            first_seq: st.first_seq,
+            segment_no: w.segment_no,
+            first_seq: w.first_seq,
             record_count: w.record_count(),
             bytes: w.bytes(),
         })

@@ -132,7 +132,7 @@ impl Found {
         let older = |i: usize| i + 1 < files.len() || files[i].segment_no < floor.segment_no;
         let unsealed_older = (0..files.len()).filter(|&i| summaries[i].is_none() && older(i));
         for i in unsealed_older {
-            Writer::check_reopen(&files[i].path).map_err(|e| not_resealed(e, true))?;
+            crate::writer::check_log_segment(&files[i].path).map_err(|e| not_resealed(e, true))?;
         }
         let mut found = Found {
             next_first: opts.first_seq,
@@ -257,7 +257,6 @@ impl Shared {
             callbacks: Mutex::new(opts.callbacks.clone()),
             opts,
             state: Mutex::new(State {
-                first_seq: found.next_first,
                 floor: found.floor,
                 sealed,
                 unsynced,
@@ -286,8 +285,11 @@ impl Shared {
         events: &mut Vec<SegmentEvent>,
     ) -> Result<()> {
         let mut st = self.state.lock();
-        let resumed = resume.map(|f| self.resume_newest(&mut st, &f, next_first, events));
-        if !resumed.transpose()?.unwrap_or(false) {
+        let next_first = match resume {
+            Some(f) => self.resume_newest(&mut st, &f, next_first, events)?,
+            None => Some(next_first),
+        };
+        if let Some(next_first) = next_first {
             let no = match st.sealed.back() {
                 Some(s) => self.segment_after(s.entry.segment_no)?,
                 None => 0,
@@ -295,10 +297,10 @@ impl Shared {
             // Never below the position recorded: the segments it came from
             // may all be gone (retention, a shipper, deleted by hand).
             let no = no.max(st.floor.segment_no);
-            let first = st.first_seq.max(st.floor.seq);
+            let first = next_first.max(st.floor.seq);
             let now = (self.opts.clock)();
             let (w, opened) = self.create_segment(&mut st, no, first, Recycled::default(), now)?;
-            self.switch_to(&mut st, w, no, first, now);
+            self.switch_to(&mut st, w, now);
             events.push(SegmentEvent::Opened(opened));
         }
         self.store_manifest(&mut st, false)
@@ -334,8 +336,9 @@ impl Shared {
     }
 
     /// Goes on in the log's newest segment `f`, found without a seal, and
-    /// returns true; if it is ending, seals it instead and returns false
-    /// (the caller starts the next segment). So too if its recovery cut
+    /// returns `None`; if it is ending, seals it instead and returns the
+    /// first sequence number of the next segment, which the caller starts.
+    /// So too if its recovery cut
     /// bytes holding numbers past its records, or `next_first` is past
     /// them: a segment's numbers never jump (docs/FORMAT.md section 12);
     /// and if its header holds other type schemas than the options: each
@@ -346,9 +349,9 @@ impl Shared {
         f: &segments::SegmentFile,
         next_first: u64,
         events: &mut Vec<SegmentEvent>,
-    ) -> Result<bool> {
+    ) -> Result<Option<u64>> {
         let w = Writer::open_log_segment(&f.path, self.segment_options(f.segment_no, next_first))?;
-        let first_seq = w.next_seq() - w.record_count();
+        let first_seq = w.first_seq;
         let past = w.numbers_past().max(next_first);
         if past > w.next_seq() {
             // Before the seal: from then on only this record holds the
@@ -366,22 +369,20 @@ impl Shared {
         let other_schemas = header
             .as_ref()
             .is_ok_and(|h| h.schemas != self.opts.segment.schemas);
-        st.first_seq = first_seq;
-        st.segment_no = f.segment_no;
         if w.is_ending() || past > w.next_seq() || other_schemas {
-            let ending = Ending::of_current(st, Arc::new(w));
+            let ending = Ending::of_current(Arc::new(w));
             let done = ending.seal(self)?;
-            st.first_seq = (first_seq + done.0).max(past);
+            let next_first = (first_seq + done.0).max(past);
             self.sealed(st, ending, done, events);
             if self.opts.segment.durability == Durability::None {
                 st.unsynced.push((first_seq, f.path.clone()));
             }
-            return Ok(false);
+            return Ok(Some(next_first));
         }
         let created = header.map_or_else(|_| (self.opts.clock)(), |h| h.created_ns);
         st.period_start = self.period_of(created);
         st.current = Some(Arc::new(w));
-        Ok(true)
+        Ok(None)
     }
 }
 
@@ -419,11 +420,9 @@ pub(super) fn lock_log(dir: &Path, name: &str) -> Result<std::fs::File> {
         .mode(0o644)
         .open(&path)
         .map_err(|e| Error::io(&path, "open log lock", e))?;
-    if !crate::sys::lock_exclusive_patiently(&file).map_err(|e| Error::io(&path, "lock", e))? {
-        let held = format!(
-            "another writer (in this or another process) has log {name} ({name}-*.binlog) open"
-        );
-        return Err(Error::file(ErrorKind::Locked, &path, held));
-    }
+    let held = format!(
+        "another writer (in this or another process) has log {name} ({name}-*.binlog) open"
+    );
+    crate::sys::lock_exclusive(&file, &path, crate::sys::LOCK_PATIENCE, "lock", held)?;
     Ok(file)
 }

@@ -7,7 +7,7 @@ use super::{Ending, Shared, State};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::naming;
 use crate::log::events::{SegmentEvent, SegmentInfo};
-use crate::writer::{options::Options, Recycled, Writer};
+use crate::writer::{options::Options, Purpose, Recycled, Writer};
 use std::path::Path;
 use std::sync::{atomic::Ordering, Arc};
 
@@ -42,15 +42,15 @@ impl Shared {
     /// failure in (1) to (3) leaves the old segment current and unchanged,
     /// and removes what (2) created.
     pub(super) fn start_next_segment(&self, st: &mut State, now: i64) -> Result<()> {
-        self.remove_leftover(st)?;
         let old = Arc::clone(self.writer(st)?);
+        self.remove_leftover(st, old.segment_no)?;
         // A failure here keeps the records buffered in the segment, retried
         // by the next write or flush.
         let bufs = old
             .flush_lending_buffers()
             .map_err(|e| self.poison_on(st, e))?;
         let next_first = old.next_seq();
-        let no = self.segment_after(st.segment_no)?;
+        let no = self.segment_after(old.segment_no)?;
         let recycled = bufs.or(std::mem::take(&mut st.spare));
         let (next, opened) = self.create_segment(st, no, next_first, recycled, now)?;
         if let Err(e) = old.end_records() {
@@ -65,10 +65,10 @@ impl Shared {
             st.unsynced
                 .push((old.durable_seq(), old.path().to_path_buf()));
         }
-        let mut ending = Ending::of_current(st, old);
+        let mut ending = Ending::of_current(old);
         // Reported after the old segment's SEALED event.
         ending.next_opened = Some(opened);
-        self.switch_to(st, next, no, next_first, now);
+        self.switch_to(st, next, now);
         st.ending.push_back(ending);
         Ok(())
     }
@@ -124,7 +124,7 @@ impl Shared {
             created_ns: Some(now),
             ..self.segment_options(no, first_seq)
         };
-        let w = Writer::open_recycling(&path, opts, recycled).inspect_err(|_| {
+        let w = Writer::open_for(&path, opts, recycled, Purpose::Append).inspect_err(|_| {
             // Opening may have created the file before it failed.
             self.remove_created(st, &path);
         })?;
@@ -148,12 +148,10 @@ impl Shared {
         }
     }
 
-    /// Makes `w`, just created as segment `no` (see `create_segment`), the
-    /// log's current segment.
-    pub(super) fn switch_to(&self, st: &mut State, w: Writer, no: u64, first_seq: u64, now: i64) {
+    /// Makes `w`, just created (see `create_segment`), the log's current
+    /// segment.
+    pub(super) fn switch_to(&self, st: &mut State, w: Writer, now: i64) {
         st.current = Some(Arc::new(w));
-        st.segment_no = no;
-        st.first_seq = first_seq;
         st.period_start = self.period_of(now);
     }
 
@@ -168,14 +166,14 @@ impl Shared {
         self.opts.period.floor(now).max(epoch)
     }
 
-    /// Removes the file a failed roll left (`State::leftover`), if any.
-    /// While it cannot be, no roll starts: the next segment would have its
-    /// number.
-    pub(super) fn remove_leftover(&self, st: &mut State) -> Result<()> {
+    /// Removes the file a failed roll left (`State::leftover`), if any,
+    /// after segment `current`. While it cannot be, no roll starts: the
+    /// next segment would have its number.
+    pub(super) fn remove_leftover(&self, st: &mut State, current: u64) -> Result<()> {
         let Some(path) = st.leftover.take() else {
             return Ok(());
         };
-        let (next, current) = (st.segment_no.saturating_add(1), st.segment_no);
+        let next = current.saturating_add(1);
         let doing = format!(
             "remove the empty segment {next} a failed roll left (no roll starts while it is \
              there: the next segment would have its number; the log goes on in segment {current})"

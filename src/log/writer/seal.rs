@@ -29,12 +29,12 @@ pub(super) struct Ending {
 }
 
 impl Ending {
-    pub(super) fn of_current(st: &State, w: Arc<Writer>) -> Ending {
+    pub(super) fn of_current(w: Arc<Writer>) -> Ending {
         Ending {
             path: w.path().to_path_buf(),
+            segment_no: w.segment_no,
+            first_seq: w.first_seq,
             writer: Some(w),
-            segment_no: st.segment_no,
-            first_seq: st.first_seq,
             next_opened: None,
         }
     }

@@ -53,7 +53,7 @@ impl State {
 mod tests {
     use crate::writer::options::Options;
     use crate::writer::test_file::temp_segment;
-    use crate::writer::Writer;
+    use crate::writer::{Purpose, Writer};
 
     /// A writer opened with the memory a closed one left (a log's roll)
     /// takes it over, and writes the same segment, byte for byte, as a
@@ -88,7 +88,7 @@ mod tests {
         assert!(recycled.seal.capacity() >= 20_000 * 8, "seal buffer kept");
 
         let reused = temp_segment("recycle-reused");
-        let b = Writer::open_recycling(&reused, opts(1), recycled).unwrap();
+        let b = Writer::open_for(&reused, opts(1), recycled, Purpose::Append).unwrap();
         assert!(b.shared.state.lock().index.capacity() >= 20_000);
         // Other types and sizes, through every recycled buffer (about 30
         // buffers' worth) and a smaller seal than the first segment's.
