@@ -408,8 +408,8 @@ public-api:
 # code grow past these lines of code (tests/code_lines.py says what it
 # counts: no comments, blank lines or Rust test modules). A budget only
 # goes down: a feature pays for its lines by merging what it can.
-LIB_CODE_BUDGET      := 27227
-TOOL_CODE_BUDGET     := 7520
+LIB_CODE_BUDGET      := 27210
+TOOL_CODE_BUDGET     := 7516
 BINDINGS_CODE_BUDGET := 8959
 .PHONY: line-budget
 line-budget:
