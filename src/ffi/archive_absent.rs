@@ -37,6 +37,8 @@ pub use location::Location;
 #[path = "../archive/object_lock.rs"]
 mod object_lock;
 pub use object_lock::{LockMode, ObjectLock};
+// Its Rust types are no C's: cbindgen, told below, does not read it.
+/// cbindgen:ignore
 #[allow(dead_code)]
 #[path = "../archive/options.rs"]
 mod options;
