@@ -905,11 +905,12 @@ lib-without-s3:
 # requirements-test.txt) for the oldest Python it supports, as a user's
 # program type-checks it; run outside the sources, mypy finds only that.
 # Each test's tmp_path is removed after it, also when it fails (pytest
-# keeps the last three runs' by default).
-test-python: python-wheel s3-server lib-without-s3
+# keeps the last three runs' by default). tests/test_arrow.py checks
+# to_arrow() against what the tool's `binlog export` writes.
+test-python: python-wheel s3-server lib-without-s3 cli
 	$(call python-venv,$(PY_BUILD)/test-venv)
 	cd $(PY_BUILD) && test-venv/bin/mypy --strict --python-version 3.9 --cache-dir=/dev/null -p binlog
-	cd $(PY_SRC) && env -u LD_LIBRARY_PATH BINLOG_VERSITYGW=$(VERSITYGW) \
+	cd $(PY_SRC) && env -u LD_LIBRARY_PATH BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_TEST_TOOL=$(abspath $(TOOL)) \
 	  BINLOG_TEST_LIB_WITHOUT_S3=$(abspath target/lean/release) ../../tests/with_s3_server.sh \
 	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider \
 	  -o tmp_path_retention_policy=none tests

@@ -1,7 +1,11 @@
 """Reader.to_arrow() and to_pandas(): every record left, a batch at a
 time, as columns seq, time, type, meta, payload (and log for a merged
-reader); an ImportError naming the extra without pyarrow."""
+reader), meta as `binlog export` writes it (the tool `make test-python`
+gives: BINLOG_TEST_TOOL); an ImportError naming the extra without
+pyarrow."""
 
+import json
+import os
 import subprocess
 import sys
 
@@ -20,7 +24,7 @@ def _write(path, n):
 
 
 def _rows(records):
-    return [(r.seq, r.timestamp_ns, r.type, dict(r.metadata), bytes(r.payload)) for r in records]
+    return [(r.seq, r.timestamp_ns, r.type, list(r.metadata.items()), bytes(r.payload)) for r in records]
 
 
 def test_to_arrow_holds_every_record_left_in_batches(tmp_path):
@@ -35,8 +39,8 @@ def test_to_arrow_holds_every_record_left_in_batches(tmp_path):
     assert str(table.schema.field("time").type) == "timestamp[ns, tz=UTC]"
     assert table["payload"].type == pa.binary() and table["seq"].type == pa.uint64()
     assert table.column("seq").num_chunks == 10
-    got = [(row["seq"], table["time"][i].value, row["type"], dict(row["meta"]), row["payload"])
-           for i, row in enumerate(table.to_pylist())]
+    got = [(row["seq"], table["time"][i].value, row["type"], [(e["key"], e["value"]) for e in row["meta"]],
+            row["payload"]) for i, row in enumerate(table.to_pylist())]
     assert got == want[1:]
 
 
@@ -60,7 +64,60 @@ def test_a_merged_reader_adds_the_log_column(tmp_path):
         table = r.to_arrow(batch_size=2)
     assert table.schema.names == ["log", "seq", "time", "type", "meta", "payload"]
     assert [(x["log"], x["seq"], x["meta"], x["payload"]) for x in table.to_pylist()] == [
-        ("a", 0, [("n", "a")], b"a"), ("b", 0, [("n", "b")], b"b"), ("a", 1, [("n", "a")], b"a")]
+        ("a", 0, [{"key": "n", "value": "a"}], b"a"), ("b", 0, [{"key": "n", "value": "b"}], b"b"),
+        ("a", 1, [{"key": "n", "value": "a"}], b"a")]
+
+
+#: Metadata with a key written twice, its entries in order.
+REPEATED = [["k", "1"], ["x", "y"], ["k", "2"]]
+
+
+def _tool(*args, stdin=""):
+    tool = os.environ.get("BINLOG_TEST_TOOL")
+    if not tool:
+        pytest.fail("BINLOG_TEST_TOOL (the binlog tool) is not set: run the tests with make test-python")
+    subprocess.run([tool, *args], input=stdin, text=True, check=True, capture_output=True)
+
+
+def _write_log(directory, name, times):
+    """Log ``name``: a record at each time, every other one with REPEATED
+    (written by `binlog write`, as the Python writer takes a dict)."""
+    lines = [json.dumps({"type": "e", "ts_ns": t, "meta": [] if i % 2 else REPEATED}) for i, t in enumerate(times)]
+    _tool("write", "--json", "--log", name, str(directory), stdin="\n".join(lines))
+
+
+def _exports(directory, out, *args):
+    """The tables `binlog export` writes of ``directory``, in Parquet and Arrow IPC."""
+    import pyarrow.parquet as pq
+
+    for to in ("parquet", "arrow"):
+        _tool("export", *args, "--to", to, "--out", str(out / to), str(directory))
+        path = out / to / f"records.{to}"
+        yield pq.read_table(path) if to == "parquet" else pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+
+
+def test_to_arrow_meta_is_the_exports_list_of_entries_with_a_repeated_key_kept_in_order(tmp_path):
+    _write_log(tmp_path / "logs", "a", [1, 2])
+    with binlog.open_log_reader(tmp_path / "logs", "a") as r:
+        table = r.to_arrow()
+    want = [[{"key": k, "value": v} for k, v in REPEATED], []]
+    assert table["meta"].to_pylist() == want
+    for exported in _exports(tmp_path / "logs", tmp_path / "out"):
+        assert table.schema.field("meta") == exported.schema.field("meta")
+        assert exported["meta"].to_pylist() == want
+
+
+def test_a_merged_readers_meta_is_the_exports_too_with_a_repeated_key_kept_in_order(tmp_path):
+    _write_log(tmp_path / "logs", "a", [1, 4])
+    _write_log(tmp_path / "logs", "b", [2, 3])
+    with binlog.open_merged_reader(tmp_path / "logs") as r:
+        table = r.to_arrow(batch_size=3)
+    entries = [{"key": k, "value": v} for k, v in REPEATED]
+    got = [(x["log"], x["meta"]) for x in table.to_pylist()]
+    assert got == [("a", entries), ("b", entries), ("b", []), ("a", [])]
+    for exported in _exports(tmp_path / "logs", tmp_path / "out", "--merge"):
+        assert table.schema.field("meta") == exported.schema.field("meta")
+        assert exported["meta"].to_pylist() == table["meta"].to_pylist()
 
 
 def test_without_pyarrow_to_arrow_says_which_extra_to_install(tmp_path):

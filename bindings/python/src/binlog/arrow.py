@@ -28,10 +28,14 @@ def modules() -> Tuple[Any, Any]:
 
 
 def schema(pa: Any, merged: bool) -> Any:
+    """The table's columns; ``meta`` as ``binlog export`` writes it: a
+    list of ``{key, value}`` entries in their written order, a key written
+    twice kept twice (engines refuse a map whose keys repeat)."""
     text = pa.dictionary(pa.int32(), pa.string())
+    entry = pa.struct([pa.field(name, pa.string(), False) for name in ("key", "value")])
     return pa.schema(([("log", text)] if merged else []) + [
         ("seq", pa.uint64()), ("time", pa.timestamp("ns", tz="UTC")), ("type", text),
-        ("meta", pa.map_(pa.string(), pa.string())), ("payload", pa.binary())])
+        pa.field("meta", pa.list_(entry), False), ("payload", pa.binary())])
 
 
 def reader_table(handle: Any, batch_size: int) -> Any:
@@ -60,12 +64,12 @@ def reader_table(handle: Any, batch_size: int) -> Any:
 
 def _batch(np: Any, pa: Any, buf: Any, rec: Any) -> Any:
     """One batch's columns, copied out of ``buf`` (reused for the next)."""
-    counts = rec["meta_count"]
+    counts, meta = rec["meta_count"], schema(pa, False).field("meta").type
     words = buf[: len(buf) // 4 * 4].view(np.uint32)  # the metadata entries: 4 words each
     first = _ranges(np, rec["meta_off"] // 4, counts * 4)[::4]
-    meta = pa.MapArray.from_arrays(pa.array(_offsets(np, counts).astype(np.int32)),
-                                   _texts(np, pa, buf, words[first], words[first + 1]),
-                                   _texts(np, pa, buf, words[first + 2], words[first + 3]))
+    keys_values = [_texts(np, pa, buf, words[first + i], words[first + i + 1]) for i in (0, 2)]
+    entries = pa.StructArray.from_arrays(keys_values, fields=list(meta.value_type))
+    meta = pa.ListArray.from_arrays(pa.array(_offsets(np, counts).astype(np.int32)), entries, meta)
     return pa.RecordBatch.from_arrays([
         pa.array(rec["seq"].copy()), pa.array(rec["time"].copy(), pa.timestamp("ns", tz="UTC")),
         _texts(np, pa, buf, rec["type_off"], rec["type_len"]).dictionary_encode(), meta,
@@ -105,10 +109,10 @@ def _texts(np: Any, pa: Any, buf: Any, starts: Any, lengths: Any) -> Any:
     return _bytes(np, pa, buf, starts, lengths, pa.large_string()).cast(pa.string())
 
 
-def merged_table(records: Iterable[Any], batch_size: int) -> Any:
-    """The merged records left (:class:`binlog.MergedRecord`), a batch of
-    ``batch_size`` at a time (the library returns a merged read's
-    records one by one)."""
+def merged_table(records: Iterable[Tuple[Any, List[Tuple[str, str]]]], batch_size: int) -> Any:
+    """The merged records left (:class:`binlog.MergedRecord`, each with
+    its metadata entries in order), a batch of ``batch_size`` at a time
+    (the library returns a merged read's records one by one)."""
     pa = modules()[1]
     it, out = iter(records), schema(pa, True)
     batches: List[Any] = []
@@ -116,10 +120,10 @@ def merged_table(records: Iterable[Any], batch_size: int) -> Any:
         got: List[Any] = list(islice(it, batch_size))
         if not got:
             return pa.Table.from_batches(batches, out)
-        column = {f: [getattr(r, f) for r in got] for f in ("log", "seq", "timestamp_ns", "type", "payload")}
+        column = {f: [getattr(r, f) for r, _ in got] for f in ("log", "seq", "timestamp_ns", "type", "payload")}
         batches.append(pa.RecordBatch.from_arrays([
             pa.array(column["log"], pa.string()).dictionary_encode(), pa.array(column["seq"], pa.uint64()),
             pa.array(column["timestamp_ns"], out.field("time").type),
             pa.array(column["type"], pa.string()).dictionary_encode(),
-            pa.array([list(r.metadata.items()) for r in got], out.field("meta").type),
+            pa.array([entries for _, entries in got], out.field("meta").type),
             pa.array(column["payload"], pa.binary())], schema=out))

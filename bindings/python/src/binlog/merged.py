@@ -94,18 +94,19 @@ class MergedReader(Closing):
         if check(code) == END:
             return None
         r = self._rec
-        meta = {}
-        for i in range(r.meta_count):
-            m = r.meta[i]
-            meta[_text(m.key, m.key_len)] = _text(m.value, m.value_len)
         return MergedRecord(
             log=_text(self._log[0], self._log_len[0]),
             seq=r.seq,
             timestamp_ns=r.timestamp_ns,
             type=_text(r.type_name, r.type_len),
             payload=bytes(ffi.buffer(r.payload, r.payload_len)),
-            metadata=meta,
+            metadata=dict(self._entries()),
         )
+
+    def _entries(self) -> List[Tuple[str, str]]:
+        """The last record's metadata entries (key, value), in order."""
+        meta = [self._rec.meta[i] for i in range(self._rec.meta_count)]
+        return [(_text(m.key, m.key_len), _text(m.value, m.value_len)) for m in meta]
 
     def skip_damaged(self, skip: bool = True) -> None:
         """Every log's reader skips damaged regions in the middle of a
@@ -164,7 +165,7 @@ class MergedReader(Closing):
         """The records left as a ``pyarrow.Table``: a ``log`` column, then
         :meth:`binlog.Reader.to_arrow`'s (read one by one: the library has
         no batch read of a merged stream)."""
-        return merged_table(self, batch_size)
+        return merged_table(((r, self._entries()) for r in self), batch_size)
 
     def to_pandas(self, batch_size: int = 65536) -> Any:
         """:meth:`to_arrow` as a ``pandas.DataFrame``."""

@@ -227,9 +227,11 @@ class Reader(Closing):
 
     def to_arrow(self, batch_size: int = 65536) -> Any:
         """The records left, as a ``pyarrow.Table`` (columns ``seq``,
-        ``time``, ``type``, ``meta``, ``payload``) built ``batch_size``
-        records at a time without a Python object per record; needs
-        ``pip install 'libbinlog[arrow]'``."""
+        ``time``, ``type``, ``meta``, ``payload``; ``meta`` as ``binlog
+        export`` writes it: a list of ``{key, value}`` entries in order, a
+        key written twice kept twice) built ``batch_size`` records at a
+        time without a Python object per record; needs ``pip install
+        'libbinlog[arrow]'``."""
         self._rewind()
         return reader_table(self._r, batch_size)
 
