@@ -323,15 +323,21 @@ fn new_epoch_key_file(dir: &Path) {
 }
 
 /// The schedule's start and the epochs kept in the epoch key file at
-/// `path` (its first line's third word; each later line's first).
+/// `path` (its first line's third word; each later line's first), or the
+/// first line that has none.
 fn kept_epochs(path: &Path) -> Result<(i64, Vec<u64>), String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let mut lines = text.lines();
-    let start = lines.next().and_then(|l| l.split(' ').nth(2)?.parse().ok());
-    let kept: Option<Vec<u64>> = lines.map(|l| l.split(' ').next()?.parse().ok()).collect();
-    start
-        .zip(kept)
-        .ok_or(format!("{}: {text:?}", path.display()))
+    let bad = |n: usize, l: &str| format!("{}: line {} is torn: {l:?}", path.display(), n + 1);
+    let mut lines = text.lines().enumerate();
+    let first = lines.next().map_or("", |(_, l)| l);
+    let start = first.split(' ').nth(2).and_then(|w| w.parse().ok());
+    let start = start.ok_or_else(|| bad(0, first))?;
+    let mut kept = Vec::new();
+    for (n, l) in lines {
+        let index = l.split(' ').next().and_then(|w| w.parse().ok());
+        kept.push(index.ok_or_else(|| bad(n, l))?);
+    }
+    Ok((start, kept))
 }
 
 /// A forward-secure log after a cut (its directory `dir` in the backing
