@@ -981,7 +981,7 @@ TORTURE_READ_BENCH_RECORDS ?= 200000
 TORTURE_SHIP_KILLS   ?= 1000
 # Kills of `binlog remote prune` (cli/tests/it/archive_prune.rs; 100 in `make test`).
 TORTURE_PRUNE_KILLS  ?= 1000
-# Power cuts per test of cli/tests/it/power_loss.rs (9 tests: 18,000 cuts) and
+# Power cuts per test of cli/tests/it/power_loss.rs (11 tests: 22,000 cuts) and
 # cli/tests/it/power_loss_tools.rs (`compress`, `repair`, `ship`: 6,000 cuts).
 TORTURE_POWER_CUTS   ?= 2000
 # Filesystem faults (EIO on the Nth fsync, ENOSPC from the Nth write) at

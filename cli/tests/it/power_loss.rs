@@ -9,20 +9,28 @@
 //! against each durability policy's promise (tests/it/common/power_loss.rs
 //! says what is checked), then the next child recovers it and writes on.
 //!
+//! A forward-secure log's epoch key file lives on the power-cut
+//! filesystem too, beside the log (a writer's host loses both at once):
+//! its writer rewrites it (tmp, fsync, rename) as epochs end, and a cut
+//! may leave the old file or the new one; the log opens and signs after
+//! either.
+//!
 //! Root and /dev/fuse are needed. `BINLOG_POWER_CUTS` sets the cuts per
-//! test (default 40 for a log, 16 for a standalone segment: 264 in
-//! `cargo test`); `make torture` sets 2,000.
+//! test (default 40 for a log, 24 for the forward-secure log, 16 for a
+//! standalone segment: 328 in `cargo test`); `make torture` sets 2,000.
 //! `BINLOG_TEST_SEED` replays a run.
 
 use crate::common;
 
-use binlog::{Compression, LogOptions, LogWriter, Retention};
+use binlog::sign::Signing;
+use binlog::{Compression, LogOptions, LogWriter, Reader, Retention};
 use binlog::{Durability, Options};
 use common::power_loss::{
-    cut_loop, record, AnyWriter, Bound, Suite, Target, CHILD_ENV, DIR_ENV, LOG, MARK,
+    cut_loop, record, AfterCut, AnyWriter, Bound, EpochsSeen, Suite, Target, CHILD_ENV, DIR_ENV,
+    LOG, MARK,
 };
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// `EveryN`'s batch.
 const BATCH: u32 = 8;
@@ -53,10 +61,16 @@ enum Mode {
     /// `EveryN(8)`, a roll every 40, sealed in the background, every seal
     /// signed: after each cut the log is also one signed chain.
     Signed,
+    /// As `Signed`, a roll every 100, by forward-secure epoch keys (epochs
+    /// of a second, the key file on the mount beside the log): the log also
+    /// rolls at each epoch's end and erases past epochs' keys from the file
+    /// once their segments are sealed (the background thread's checkpoint,
+    /// while no seal is pending: segments of 100 leave it room).
+    ForwardSecure,
 }
 
 impl Mode {
-    const ALL: [Mode; 10] = [
+    const ALL: [Mode; 11] = [
         Mode::EveryRecord,
         Mode::EveryN,
         Mode::Interval,
@@ -67,6 +81,7 @@ impl Mode {
         Mode::SegmentInterval,
         Mode::SegmentNoneSynced,
         Mode::Signed,
+        Mode::ForwardSecure,
     ];
 
     fn name(self) -> String {
@@ -93,6 +108,9 @@ impl Mode {
                 "power_cuts_lose_nothing_synced_of_a_standalone_segment_under_none"
             }
             Mode::Signed => "power_cuts_of_a_signed_log_leave_one_signed_chain",
+            Mode::ForwardSecure => {
+                "power_cuts_of_a_forward_secure_log_leave_a_chain_the_master_key_verifies"
+            }
         }
     }
 
@@ -117,9 +135,11 @@ impl Mode {
     fn durability(self) -> Durability {
         match self {
             Mode::EveryRecord | Mode::SegmentEveryRecord => Durability::EveryRecord,
-            Mode::EveryN | Mode::Compressing | Mode::SegmentEveryN | Mode::Signed => {
-                Durability::EveryN(BATCH)
-            }
+            Mode::EveryN
+            | Mode::Compressing
+            | Mode::SegmentEveryN
+            | Mode::Signed
+            | Mode::ForwardSecure => Durability::EveryN(BATCH),
             Mode::Interval | Mode::SegmentInterval => {
                 Durability::Interval(Duration::from_millis(5))
             }
@@ -131,7 +151,6 @@ impl Mode {
         Options {
             durability: self.durability(),
             buffer_size: 4096,
-            signing: (self == Mode::Signed).then(signing_key),
             ..Options::default()
         }
     }
@@ -140,10 +159,14 @@ impl Mode {
         let per = match self {
             Mode::EveryRecord => 6,
             Mode::EveryN | Mode::Compressing | Mode::Signed => 40,
+            Mode::ForwardSecure => 100,
             Mode::Interval => 30,
             _ => 25,
         };
-        let background = matches!(self, Mode::EveryN | Mode::Compressing | Mode::Signed);
+        let background = matches!(
+            self,
+            Mode::EveryN | Mode::Compressing | Mode::Signed | Mode::ForwardSecure
+        );
         LogOptions {
             max_segment_records: Some(per),
             segment: self.segment_options(),
@@ -158,6 +181,16 @@ impl Mode {
                 ..Compression::default()
             }),
             ..LogOptions::default()
+        }
+    }
+
+    /// Who signs the log in `dir`: the fixed key, or the epoch keys in
+    /// the key file beside it (read from the mount, as the cut left it).
+    fn signing(self, dir: &Path) -> binlog::Result<Option<Signing>> {
+        match self {
+            Mode::Signed => Ok(Some(signing_key())),
+            Mode::ForwardSecure => Signing::from_key_file(epoch_key_file(dir)).map(Some),
+            _ => Ok(None),
         }
     }
 }
@@ -178,7 +211,10 @@ fn run_child_if_asked() {
         say(format!("ERR {what}"));
         std::process::exit(3)
     };
-    let w = AnyWriter::open(mode.target(), &dir, mode.options())
+    let mut opts = mode.options();
+    opts.segment.signing =
+        (mode.signing(&dir)).unwrap_or_else(|e| fail(format!("read the signing key: {e}")));
+    let w = AnyWriter::open(mode.target(), &dir, opts)
         .unwrap_or_else(|e| fail(format!("open {:?} at {:?}: {e}", e.kind(), e.offset())));
     let start = w
         .next_seq()
@@ -209,14 +245,30 @@ fn run(mode: Mode, seed: u64) {
         mode: &mode.name(),
         bound: mode.bound(),
         target: mode.target(),
-        default_cuts: match mode.target() {
-            Target::Log => 40,
-            Target::Segment => 16,
+        default_cuts: match (mode, mode.target()) {
+            (Mode::ForwardSecure, _) => 24,
+            (_, Target::Log) => 40,
+            (_, Target::Segment) => 16,
         },
         seals_at_roll: !mode.options().seal_in_background,
-        after_cut: (mode == Mode::Signed).then_some(one_signed_chain as _),
+        after_cut: match mode {
+            Mode::Signed => Some(one_signed_chain as AfterCut),
+            Mode::ForwardSecure => Some(forward_secure_after_cut as AfterCut),
+            _ => None,
+        },
+        new_log: (mode == Mode::ForwardSecure).then_some(new_epoch_key_file as _),
     };
-    cut_loop(&suite, seed);
+    let t = cut_loop(&suite, seed);
+    // However fast the cuts came, each log crossed an epoch every few
+    // (`CHECKS_PER_EPOCH`): with enough cuts, the writers erased keys and
+    // sealed segments in several epochs.
+    if mode == Mode::ForwardSecure && t.cuts >= 4 * CHECKS_PER_EPOCH as usize {
+        let seen = &t.epochs;
+        assert!(
+            seen.keys_erased > 0 && seen.most_epochs_sealed >= 2,
+            "{seen:?}"
+        );
+    }
 }
 
 fn signing_key() -> binlog::sign::Signing {
@@ -226,8 +278,150 @@ fn signing_key() -> binlog::sign::Signing {
 /// A signed log after a cut: every seal that reads as whole is signed by
 /// the key and the log one chain (a signature is never half-written into
 /// a seal that reads as valid).
-fn one_signed_chain(dir: &Path) -> Result<(), String> {
+fn one_signed_chain(dir: &Path, _: &mut EpochsSeen) -> Result<(), String> {
     common::signed::one_signed_chain(dir, LOG, &signing_key())
+}
+
+/// The forward-secure log's epochs: a second, the shortest `binlog keys
+/// epochs` makes.
+const EPOCH_NS: i64 = 1_000_000_000;
+/// Its schedule's epochs: about as many seconds as a log's 50 cuts last
+/// (past the last one, its key signs on, erasing none). Each child reads
+/// and checks them all.
+const EPOCHS: u64 = 64;
+/// Checks of one log in one epoch after which the check waits for the
+/// next epoch: each log's writes cross several epochs, however fast the
+/// cuts come.
+const CHECKS_PER_EPOCH: u32 = 3;
+
+/// The key that certifies the forward-secure log's epoch keys, kept off
+/// the mount (as off the writer's host).
+fn master_key() -> Signing {
+    common::signed::fixed_key("power-loss-master", 0x3c)
+}
+
+/// The epoch key file of the log in `dir`: `keys/pl.epochs` beside it.
+fn epoch_key_file(dir: &Path) -> PathBuf {
+    dir.with_file_name("keys").join(format!("{LOG}.epochs"))
+}
+
+fn now_ns() -> i64 {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    now.as_nanos() as i64
+}
+
+/// A new forward-secure log's epoch key file (in the backing directory:
+/// on the device before the first mount): epochs of a second from the one
+/// before now, certified by the master key.
+fn new_epoch_key_file(dir: &Path) {
+    master_key();
+    let master = Path::new(env!("CARGO_TARGET_TMPDIR")).join("power-loss-master.key");
+    let path = epoch_key_file(dir);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let start = (now_ns().div_euclid(EPOCH_NS) - 1) * EPOCH_NS;
+    Signing::new_epoch_keys(master, path, (start, EPOCH_NS, EPOCHS)).unwrap();
+}
+
+/// The schedule's start and the epochs kept in the epoch key file at
+/// `path` (its first line's third word; each later line's first), or the
+/// first line that has none.
+fn kept_epochs(path: &Path) -> Result<(i64, Vec<u64>), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let bad = |n: usize, l: &str| format!("{}: line {} is torn: {l:?}", path.display(), n + 1);
+    let mut lines = text.lines().enumerate();
+    let first = lines.next().map_or("", |(_, l)| l);
+    let start = first.split(' ').nth(2).and_then(|w| w.parse().ok());
+    let start = start.ok_or_else(|| bad(0, first))?;
+    let mut kept = Vec::new();
+    for (n, l) in lines {
+        let index = l.split(' ').next().and_then(|w| w.parse().ok());
+        kept.push(index.ok_or_else(|| bad(n, l))?);
+    }
+    Ok((start, kept))
+}
+
+/// A forward-secure log after a cut (its directory `dir` in the backing
+/// directory):
+///
+/// - one chain that the master key verifies (as `binlog verify --trust
+///   master.key.pub`; no seal by a later epoch's key than its records',
+///   `OutOfEpoch`), every seal by an epoch key;
+/// - its key file is the old file or the new one, never torn: the
+///   schedule's last epochs (and the next child opens it, checking every
+///   key's certificate: a refusal fails the cut), the oldest kept one no
+///   older than at the check before (a key erased does not come back; a
+///   cut may lose an erasing in flight, as any rewrite) and begun (no key
+///   of an epoch not over is erased);
+/// - a segment the cut left unsealed has the key of its records' epoch
+///   still (a key is erased once its segments are sealed, durably): its
+///   seal will be in its epoch.
+fn forward_secure_after_cut(dir: &Path, seen: &mut EpochsSeen) -> Result<(), String> {
+    common::signed::one_signed_chain(dir, LOG, &master_key())?;
+    let path = epoch_key_file(dir);
+    let (start, kept) = kept_epochs(&path)?;
+    let oldest = kept[0];
+    if kept != (oldest..EPOCHS).collect::<Vec<_>>() {
+        return Err(format!("{} keeps epochs {kept:?}", path.display()));
+    }
+    let before = seen.oldest_kept.unwrap_or(0);
+    if oldest < before {
+        return Err(format!(
+            "{} keeps epoch {oldest}'s key, erased before the cut (from {before} on then)",
+            path.display()
+        ));
+    }
+    let epoch_of = |t: i64| (t - start).div_euclid(EPOCH_NS);
+    let now = epoch_of(now_ns());
+    if oldest as i64 > now {
+        return Err(format!(
+            "{} erased the key of epoch {}, not over (now {now})",
+            path.display(),
+            oldest - 1
+        ));
+    }
+    seen.keys_erased += oldest - before;
+    seen.oldest_kept = Some(oldest);
+    let mut sealed_in = std::collections::BTreeSet::new();
+    let files = binlog::log::segments::list(dir, LOG).map_err(|e| e.to_string())?;
+    for f in &files {
+        let Ok(mut r) = Reader::open(&f.path) else {
+            continue;
+        };
+        if let Some(seal) = r.seal() {
+            let epoch = seal.chain.as_ref().and_then(|c| c.epoch.as_ref());
+            let epoch = epoch.ok_or(format!("{}: sealed by no epoch key", f.path.display()))?;
+            sealed_in.insert(epoch.start_ns);
+        } else if let Ok(Some(first)) = r.next() {
+            let epoch = epoch_of(first.timestamp_ns);
+            if epoch < oldest as i64 {
+                return Err(format!(
+                    "{}, unsealed after the cut, holds records of epoch {epoch}, whose key is \
+                     erased (the key file keeps epochs {oldest}..)",
+                    f.path.display()
+                ));
+            }
+        }
+    }
+    seen.most_epochs_sealed = seen.most_epochs_sealed.max(sealed_in.len());
+    // Three checks in an epoch: this one waits for the next.
+    let checks = match seen.checked_in {
+        Some((e, n)) if e == now => n + 1,
+        _ => 1,
+    };
+    seen.checked_in = Some((now, checks));
+    if checks >= CHECKS_PER_EPOCH {
+        let next = start + (now + 1) * EPOCH_NS;
+        std::thread::sleep(Duration::from_nanos(
+            (next - now_ns()).max(0) as u64 + 10_000_000,
+        ));
+        seen.waits += 1;
+    }
+    Ok(())
+}
+
+#[test]
+fn power_cuts_of_a_forward_secure_log_leave_a_chain_the_master_key_verifies() {
+    run(Mode::ForwardSecure, 0x90ea);
 }
 
 #[test]

@@ -31,7 +31,9 @@
 //!   numbers inside itself), and the refusal changes nothing: every record
 //!   read before is still there; counted, and a fresh segment follows;
 //! - a segment seen sealed (or compressed) after a cut keeps its bytes
-//!   until retention or compression removes it.
+//!   until retention or compression removes it;
+//! - the suite's own checks (`Suite::after_cut`): a signed log's chain, a
+//!   forward-secure log's epoch key file.
 
 use super::child::ChildProc;
 use super::powercut::{Keep, PowerCut};
@@ -130,12 +132,43 @@ pub struct Suite<'a> {
     /// under `None`) is sealed and whole after the cut.
     pub seals_at_roll: bool,
     /// A check of the log (its directory) after each cut, beside the
-    /// records' (a signed log's chain).
+    /// records' (a signed log's chain; a forward-secure log's key file).
     pub after_cut: Option<AfterCut>,
+    /// Makes what a new log needs before its first child, given its
+    /// directory in the backing directory (a forward-secure log's epoch
+    /// key file, beside it).
+    pub new_log: Option<fn(&Path)>,
 }
 
-/// A check of a log's directory after a cut (`Suite::after_cut`).
-pub type AfterCut = fn(&Path) -> Result<(), String>;
+/// A check of a log's directory after a cut (`Suite::after_cut`), with
+/// what the checks of a forward-secure log follow across cuts.
+pub type AfterCut = fn(&Path, &mut EpochsSeen) -> Result<(), String>;
+
+/// What the checks of a forward-secure log (`Suite::after_cut`) follow
+/// across cuts: of the log's (`new_log` resets them), and counts over the
+/// test, printed with the tally.
+#[derive(Debug, Default)]
+pub struct EpochsSeen {
+    /// The oldest epoch whose key the log's key file held at the last
+    /// check (`None`: the schedule's first).
+    pub oldest_kept: Option<u64>,
+    /// The epoch the last checks of this log fell in, and how many did.
+    pub checked_in: Option<(i64, u32)>,
+    /// Keys seen erased from the key files, over the test.
+    pub keys_erased: u64,
+    /// The most epochs whose keys signed the seals of one log.
+    pub most_epochs_sealed: usize,
+    /// Checks that waited for the next epoch (so that each log's writes
+    /// cross several, however fast the cuts come).
+    pub waits: usize,
+}
+
+impl EpochsSeen {
+    /// A new log: nothing seen of it yet.
+    fn new_log(&mut self) {
+        (self.oldest_kept, self.checked_in) = (None, None);
+    }
+}
 
 /// Cuts on one log before a fresh one, so a check (it reads the log
 /// whole) stays cheap in long runs.
@@ -241,6 +274,8 @@ pub struct Tally {
     /// records never promised durable), the segment left as it was: a
     /// fresh segment follows.
     pub refused_mid_damage: usize,
+    /// A forward-secure log's keys (`Suite::after_cut`).
+    pub epochs: EpochsSeen,
     pub failures: Vec<String>,
 }
 
@@ -258,10 +293,11 @@ pub fn cut_loop(suite: &Suite, default_seed: u64) -> Tally {
     let mut rng = Rng::new(seed);
     let mut t = Tally::default();
     let started = Instant::now();
-    let mut log = LogState::new();
+    let mut log = LogState::new(suite);
     for cut in 0..cuts {
         if cut > 0 && cut % CUTS_PER_LOG == 0 {
-            log = LogState::new();
+            log = LogState::new(suite);
+            t.epochs.new_log();
         }
         let (keep, cut_seed) = draw_keep(&mut rng);
         let ctx = format!("{mode}, seed {seed}, cut {cut} ({keep:?}, tool seed {cut_seed})");
@@ -301,10 +337,13 @@ struct LogState {
 }
 
 impl LogState {
-    fn new() -> LogState {
+    fn new(suite: &Suite) -> LogState {
         let root = TempDir::new("power");
         std::fs::create_dir_all(root.join("backing/log")).unwrap();
         std::fs::create_dir_all(root.join("mnt")).unwrap();
+        if let Some(make) = suite.new_log {
+            make(&root.join("backing/log"));
+        }
         LogState {
             root,
             next: 0,
@@ -364,7 +403,8 @@ fn one_cut(
             return Err(format!("record {l} is gone after a refused open"));
         }
         t.refused_mid_damage += 1;
-        *log = LogState::new();
+        *log = LogState::new(suite);
+        t.epochs.new_log();
         return Ok(());
     }
     if died_first {
@@ -391,7 +431,7 @@ fn one_cut(
     }
     let found = check_log(log, suite.target, &backing.join("log"), t)?;
     if let Some(check) = suite.after_cut {
-        check(&backing.join("log"))?;
+        check(&backing.join("log"), &mut t.epochs)?;
     }
     // What survived the last cut survives this one, and what was promised
     // durable, but for the oldest segments retention removed. A record
