@@ -98,7 +98,7 @@ impl RemoteLog {
         let head = crate::sign::SignedHead::from_bytes(&self.get_whole(&key)?, &url)?;
         let shipped = key.ends_with(crate::format::naming::HEAD_SHIPPED);
         let live_from = head.segment_no + u64::from(shipped);
-        Ok((Some((head, url)), Some(live_from)))
+        Ok((Some((head, url, false)), Some(live_from)))
     }
 
     /// The log's signed heads the shipper put (shipper/head.rs), oldest

@@ -28,14 +28,18 @@ pub(super) type Numbered<T> = Option<(u64, Option<T>)>;
 /// kind and words.
 type Place = (FindingKind, String);
 
-/// A log's signed head with its file or URL, and the first segment it may
-/// name that the log does not hold (`Trust::head`).
-pub(crate) type OwnHead = (Option<(SignedHead, PathBuf)>, Option<u64>);
+/// A log's signed head with its file or URL and whether it is a copy kept
+/// elsewhere, and the first segment it may name that the log does not
+/// hold (`Trust::head`).
+pub(crate) type OwnHead = (Option<(SignedHead, PathBuf, bool)>, Option<u64>);
 
 /// A log's own signed head in the file at `path` (`<log>.head`), if it
 /// holds one (else none: it could as well be deleted).
 pub(super) fn own_head(path: PathBuf) -> OwnHead {
-    (SignedHead::from_file(&path).ok().map(|h| (h, path)), None)
+    (
+        SignedHead::from_file(&path).ok().map(|h| (h, path, false)),
+        None,
+    )
 }
 
 /// The trusted key and, for a log, each segment's place in its chain.
@@ -112,7 +116,7 @@ impl Trust {
         rep: &mut SegmentReport,
         segment: impl FnOnce(usize) -> Option<Reader>,
     ) {
-        let (Some((head, path)), live_from) = &self.head else {
+        let (Some((head, path, kept)), live_from) = &self.head else {
             return;
         };
         use FindingKind as K;
@@ -120,19 +124,24 @@ impl Trust {
         let no = head.segment_no;
         let before = numbered(&self.files, no.wrapping_sub(1)).and_then(|(_, b)| b);
         let pinned = head.prev == [0; HASH_LEN] || before.is_some_and(|b| b.link == head.prev);
+        let unpinned = || {
+            let what = format!(
+                "names as its segment {no}'s predecessor another link than segment {}'s: the \
+                 log was rewritten below it since",
+                no.wrapping_sub(1)
+            );
+            (!pinned && before.is_some()).then_some((K::NotInChain, what))
+        };
         let found = match (vouched, head.signature_holds()) {
             (false, true) => Some((K::OtherKey, "is signed by another key".into())),
             (_, false) => Some((K::BadSignature, "fails its signature check".into())),
             (true, true) => match numbered(&self.files, no).and_then(|(j, _)| segment(j)) {
                 None if pinned && live_from.is_some_and(|n| no >= n) => None,
-                found => head_finding(head, found).or_else(|| {
-                    let what = format!(
-                        "names as its segment {no}'s predecessor another link than segment \
-                         {}'s: the log was rewritten below it since",
-                        no.wrapping_sub(1)
-                    );
-                    (!pinned && before.is_some()).then_some((K::NotInChain, what))
-                }),
+                // `<log>.head` is written before the records it covers are
+                // synced: a crash may lose those of an unsealed segment (a
+                // copy kept elsewhere tells).
+                Some(r) if !kept && r.seal().is_none() => unpinned(),
+                found => head_finding(head, found).or_else(unpinned),
             },
         };
         if let Some((kind, what)) = found {

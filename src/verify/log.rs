@@ -107,7 +107,7 @@ impl Verify {
         let why = "a signed head is checked against a trusted key";
         let trust = self.trust.as_mut().ok_or_else(|| Error::invalid(why))?;
         let signed = crate::sign::SignedHead::from_file(head)?;
-        trust.head.0 = Some((signed, head.to_path_buf()));
+        trust.head.0 = Some((signed, head.to_path_buf(), true));
         Ok(self)
     }
 
