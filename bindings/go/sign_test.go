@@ -56,8 +56,9 @@ func TestVerifyLogSignedWithEpochKeys(t *testing.T) {
 	wantFindings(t, "trusting the master key", fs, map[FindingKind][]string{})
 	fs, _, err = Verify(dir, "orders", Trust(another))
 	must(t, err)
+	// Each seal, and the signed head beside the log.
 	wantFindings(t, "trusting another key", fs, map[FindingKind][]string{
-		FindingOtherKey: {segs[0].Path, segs[1].Path},
+		FindingOtherKey: {segs[0].Path, segs[1].Path, filepath.Join(dir, "orders.head")},
 	})
 }
 
@@ -115,8 +116,9 @@ func TestVerifySignedLog(t *testing.T) {
 	must(t, err)
 	kept := keyFile("orders.head", string(head))
 	wantFindings(t, "against its head", verify(Trust(public), Head(kept)), map[FindingKind][]string{})
+	ownHead := filepath.Join(dir, "orders.head")
 	wantFindings(t, "trusting another key", verify(Trust(another)), map[FindingKind][]string{
-		FindingOtherKey: {segs[0].Path, segs[1].Path, segs[2].Path},
+		FindingOtherKey: {segs[0].Path, segs[1].Path, segs[2].Path, ownHead},
 	})
 
 	// A payload byte of record 1 changed, its frame's CRC recomputed: only
@@ -156,9 +158,13 @@ func TestVerifySignedLog(t *testing.T) {
 	}
 
 	// The newest segment and the manifest deleted: the chain and the
-	// records left are whole, only the kept head tells (given before Trust).
+	// records left are whole, the head beside the log tells; deleted with
+	// them, only the kept head does (given before Trust).
 	must(t, os.Remove(segs[2].Path))
 	must(t, os.Remove(filepath.Join(dir, "orders.manifest")))
+	wantFindings(t, "cut off, against the head beside it", verify(Trust(public)),
+		map[FindingKind][]string{FindingCutOff: {ownHead}})
+	must(t, os.Remove(ownHead))
 	wantFindings(t, "cut off, trusting its key alone", verify(Trust(public)), map[FindingKind][]string{})
 	fs = verify(Head(kept), Trust(public))
 	wantFindings(t, "the newest segment cut off", fs, map[FindingKind][]string{FindingCutOff: {kept}})

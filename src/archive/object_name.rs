@@ -6,7 +6,7 @@
 //! <prefix>/<log>/claim                                         the claim (identity.rs)
 //! <prefix>/<log>/pruned                                        the prune marker (prune/marker.rs)
 //! <prefix>/<log>/prune-claim-<generation, 20 digits>           a pruner's claim (prune/lease.rs)
-//! <prefix>/<log>/head-<segment no, 20 digits>-<end, 20 digits>  a signed head (shipper/head.rs)
+//! <prefix>/<log>/head-<segment no, 20 digits>-<end, 20 digits>[-shipped]  a signed head (shipper/head.rs)
 //! <prefix>/<log>/<segment no, 20 digits>-<first seq, 20 digits>.binlog[.zst]
 //! <prefix>/<log>/<segment no>-<first seq>.salvaged-<offset>.<copy>.binlog   a salvaged file
 //! ```
@@ -43,11 +43,14 @@ pub fn prune_claim_key(prefix: &str, log: &str, generation: u64) -> String {
 }
 
 /// The key of the shipped signed head naming segment `segment_no` and
-/// covering its bytes before `end`: the newest head sorts last.
+/// covering its bytes before `end`, `shipped` if that segment is in the
+/// bucket: the newest head sorts last.
 #[cfg(any(test, feature = "sign"))]
-pub fn head_key(prefix: &str, log: &str, segment_no: u64, end: u64) -> String {
-    let (dir, head) = (log_prefix(prefix, log), crate::format::naming::HEAD_OBJECT);
-    format!("{dir}{head}{segment_no:020}-{end:020}")
+pub fn head_key(prefix: &str, log: &str, segment_no: u64, end: u64, shipped: bool) -> String {
+    use crate::format::naming::{HEAD_OBJECT, HEAD_SHIPPED};
+    let dir = log_prefix(prefix, log);
+    let own = if shipped { HEAD_SHIPPED } else { "" };
+    format!("{dir}{HEAD_OBJECT}{segment_no:020}-{end:020}{own}")
 }
 
 /// What every key of `log` under `prefix` starts with: `<prefix>/<log>/`
@@ -134,12 +137,14 @@ mod tests {
         );
         let lease = name(prune_claim_key(p, o, 7));
         assert_eq!(LogObject::of(&lease), LogObject::PruneClaim(7));
-        let head = name(head_key(p, o, 3, 4096));
-        assert_eq!(LogObject::of(&head), LogObject::Head(3, 4096));
-        assert!(
-            head_key(p, o, 3, 4096) < head_key(p, o, 4, 64),
-            "newest last"
-        );
+        for shipped in [false, true] {
+            let head = name(head_key(p, o, 3, 4096, shipped));
+            assert_eq!(LogObject::of(&head), LogObject::Head(3, 4096));
+        }
+        let key = |no, end, shipped| head_key(p, o, no, end, shipped);
+        assert!(key(3, 4096, false) < key(3, 4096, true), "newest last");
+        assert!(key(3, 4096, true) < key(3, 4097, false), "newest last");
+        assert!(key(3, 4096, true) < key(4, 64, false), "newest last");
         let short_head = format!("head-{:020}-4096", 3);
         for foreign in [
             "claim.tmp",

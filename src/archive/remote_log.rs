@@ -85,15 +85,20 @@ impl RemoteLog {
         Ok(out)
     }
 
-    /// The newest signed head the log's shipper put, if any, and its URL.
+    /// The newest signed head the log's shipper put, if any, and its URL;
+    /// and the first segment a head may name that the bucket does not
+    /// hold (the live one when the head was put): the newest head's, or
+    /// the one after if the head was put with its segment (`-shipped`).
     #[cfg(feature = "sign")]
-    pub(crate) fn newest_head(&self) -> Result<Option<(crate::sign::SignedHead, PathBuf)>> {
+    pub(crate) fn newest_head(&self) -> Result<crate::verify::chain::OwnHead> {
         let Some((_, key)) = self.heads()?.pop() else {
-            return Ok(None);
+            return Ok((None, Some(0)));
         };
         let url = self.url_of(&key);
         let head = crate::sign::SignedHead::from_bytes(&self.get_whole(&key)?, &url)?;
-        Ok(Some((head, url)))
+        let shipped = key.ends_with(crate::format::naming::HEAD_SHIPPED);
+        let live_from = head.segment_no + u64::from(shipped);
+        Ok((Some((head, url, false)), Some(live_from)))
     }
 
     /// The log's signed heads the shipper put (shipper/head.rs), oldest

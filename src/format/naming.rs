@@ -300,8 +300,9 @@ impl SegmentKey {
 
 /// The object names of a log other than its segments' (FORMAT.md
 /// section 18): its identity, its prune marker, what a pruner's claim's
-/// name starts with (its generation, 20 digits, follows), and what a
-/// shipped signed head's starts with (its segment and end follow).
+/// name starts with (its generation, 20 digits, follows), what a
+/// shipped signed head's starts with (its segment and end follow) and
+/// what ends the name of a head put once its segment was in the bucket.
 #[cfg(feature = "s3")]
 pub const CLAIM_OBJECT: &str = "claim";
 #[cfg(feature = "s3")]
@@ -310,6 +311,8 @@ pub const PRUNE_MARKER_OBJECT: &str = "pruned";
 pub const PRUNE_CLAIM_OBJECT: &str = "prune-claim-";
 #[cfg(feature = "s3")]
 pub const HEAD_OBJECT: &str = "head-";
+#[cfg(feature = "s3")]
+pub const HEAD_SHIPPED: &str = "-shipped";
 
 /// What an object of a log is, by the part of its key after
 /// `<prefix>/<log>/` (FORMAT.md section 18): the one reading of those
@@ -326,7 +329,8 @@ pub enum LogObject {
     /// A pruner's claim, of this generation.
     PruneClaim(u64),
     /// A signed head the shipper put (`head-<segment no>-<end>`, each 20
-    /// digits): the segment it names and the bytes of it it covers.
+    /// digits, then `-shipped` if its segment was in the bucket): the
+    /// segment it names and the bytes of it it covers.
     Head(u64, u64),
     /// Any other name: no object of a log.
     Foreign,
@@ -337,6 +341,7 @@ impl LogObject {
     /// What the object named `name` (under `<prefix>/<log>/`) is.
     pub fn of(name: &str) -> LogObject {
         let head = || {
+            let name = name.strip_suffix(HEAD_SHIPPED).unwrap_or(name);
             let (no, end) = name.strip_prefix(HEAD_OBJECT)?.split_once('-')?;
             Some(LogObject::Head(object_number(no)?, object_number(end)?))
         };

@@ -1,10 +1,9 @@
 //! A signed log's chain verified (feature `sign`; docs/FORMAT.md section
 //! 8.6): each seal's digest against the bytes it covers, its signature
 //! against a trusted key, and each segment's place in its log's chain.
-//! A segment's place needs the links of the segments after it (a
-//! segment whose predecessor is missing is followed by one that names
-//! it), so a trusted verify of a log reads every seal's chain block
-//! before its first report.
+//! A segment's place needs the links of the segments after it (its
+//! predecessor may come after it), so a trusted verify of a log reads
+//! every seal's chain block before its first report.
 
 use super::{Finding, FindingKind, SegmentReport};
 use crate::format::chain::HASH_LEN;
@@ -13,18 +12,35 @@ use crate::reader::Reader;
 use crate::sign::{self, EpochCert, PublicKey, SignedHead};
 use std::path::PathBuf;
 
-/// A segment's link, the link its seal names as its predecessor, and the
-/// sequence numbers its records start at and end before.
-#[derive(Clone, PartialEq, Eq)]
-struct Link {
+/// A segment's link, the link its seal names as its predecessor, and its
+/// number (by its file's name).
+pub(super) struct Link {
+    no: u64,
     link: [u8; HASH_LEN],
     prev: [u8; HASH_LEN],
-    seqs: std::ops::Range<u64>,
 }
+
+/// A file of a log: its segment number (by its name) and its seal or link
+/// if it has one; `None` for a salvaged file (no link of the chain).
+pub(super) type Numbered<T> = Option<(u64, Option<T>)>;
 
 /// What is wrong with a segment's place in its log's chain: a finding's
 /// kind and words.
 type Place = (FindingKind, String);
+
+/// A log's signed head with its file or URL and whether it is a copy kept
+/// elsewhere, and the first segment it may name that the log does not
+/// hold (`Trust::head`).
+pub(crate) type OwnHead = (Option<(SignedHead, PathBuf, bool)>, Option<u64>);
+
+/// A log's own signed head in the file at `path` (`<log>.head`), if it
+/// holds one (else none: it could as well be deleted).
+pub(super) fn own_head(path: PathBuf) -> OwnHead {
+    (
+        SignedHead::from_file(&path).ok().map(|h| (h, path, false)),
+        None,
+    )
+}
 
 /// The trusted key and, for a log, each segment's place in its chain.
 #[derive(Default)]
@@ -34,33 +50,34 @@ pub(super) struct Trust {
     /// before the first report); `None` until then, and for files on
     /// their own.
     pub(super) places: Option<Vec<Option<Place>>>,
-    /// A signed head of the log kept elsewhere, and its file (or
-    /// object's URL).
-    pub(super) head: Option<(SignedHead, PathBuf)>,
-    /// The link of the log's last segment with one (read by `read_log`).
-    pub(super) newest_link: Option<[u8; HASH_LEN]>,
+    /// A signed head of the log and its file (or object's URL): one kept
+    /// elsewhere (`with_head`), else the log's own (`<log>.head`, or in a
+    /// bucket its shipper's newest); and in a bucket, the first segment a
+    /// head may name while the bucket does not hold it (the live one when
+    /// the head was put; `None`: a head's segment is always in the log).
+    pub(super) head: OwnHead,
+    /// Each file's segment number (by its name) and whether it has a
+    /// link (read by `read_log`; a salvaged file has no place).
+    pub(super) files: Vec<Numbered<Link>>,
 }
 
 impl Trust {
-    /// Reads the chain blocks of a log's files (`seal_of` gives file `i`'s
-    /// seal), once.
-    pub(super) fn read_log(&mut self, n: usize, seal_of: impl Fn(usize) -> Option<SealDirectory>) {
+    /// Reads the chain blocks of a log's files (`seal` gives file `i`'s
+    /// segment number and seal, `None` for a salvaged file), once.
+    pub(super) fn read_log(&mut self, n: usize, seal: impl Fn(usize) -> Numbered<SealDirectory>) {
         if self.places.is_none() {
-            let links: Vec<Option<Link>> = (0..n)
+            self.files = (0..n)
                 .map(|i| {
-                    let d = seal_of(i)?;
-                    let block = d.chain.as_ref()?;
-                    let link = sign::link(block, &d);
-                    let first = d.first_seq;
-                    Some(Link {
-                        link,
-                        prev: block.prev,
-                        seqs: first..first + d.record_count,
-                    })
+                    let (no, d) = seal(i)?;
+                    let link = d.as_ref().and_then(|d| {
+                        let block = d.chain.as_ref()?;
+                        let (link, prev) = (sign::link(block, d), block.prev);
+                        Some(Link { no, link, prev })
+                    });
+                    Some((no, link))
                 })
                 .collect();
-            self.newest_link = links.iter().flatten().last().map(|l| l.link);
-            self.places = Some(places(&links));
+            self.places = Some(places(&self.files));
         }
     }
 
@@ -90,31 +107,45 @@ impl Trust {
 
     /// After the log's last file `rep`: what its signed head says is
     /// missing or changed, if anything (the head's signature first).
-    /// `segment` opens the log's segment of a number. In a bucket
-    /// (`shipped`), the segment a head names may not be shipped yet: a
-    /// head naming the one after the newest there (its link the head's
-    /// `prev`) finds nothing missing.
+    /// `segment` opens the log's segment of a number. The head pins the
+    /// chain below it: the segment before its own must be the one its
+    /// `prev` names. Its own segment must be in the log, but in a bucket
+    /// when it is the live one the head was put beside (`live_from`).
     pub(super) fn check_head(
         &self,
         rep: &mut SegmentReport,
-        segment: impl FnOnce(u64) -> Option<Reader>,
-        shipped: bool,
+        segment: impl FnOnce(usize) -> Option<Reader>,
     ) {
-        let Some((head, path)) = &self.head else {
+        let (Some((head, path, kept)), live_from) = &self.head else {
             return;
         };
         use FindingKind as K;
         let vouched = sign::vouches(&self.key, &head.key.0, head.epoch.as_ref());
+        let no = head.segment_no;
+        let before = numbered(&self.files, no.wrapping_sub(1)).and_then(|(_, b)| b);
+        let pinned = head.prev == [0; HASH_LEN] || before.is_some_and(|b| b.link == head.prev);
+        let unpinned = || {
+            let what = format!(
+                "names as its segment {no}'s predecessor another link than segment {}'s: the \
+                 log was rewritten below it since",
+                no.wrapping_sub(1)
+            );
+            (!pinned && before.is_some()).then_some((K::NotInChain, what))
+        };
         let found = match (vouched, head.signature_holds()) {
-            (false, true) => Some((K::OtherKey, "signed by another key".into())),
-            (_, false) => Some((K::BadSignature, "its signature does not verify".into())),
-            (true, true) => match segment(head.segment_no) {
-                None if shipped && self.newest_link == Some(head.prev) => None,
-                found => head_finding(head, found),
+            (false, true) => Some((K::OtherKey, "is signed by another key".into())),
+            (_, false) => Some((K::BadSignature, "fails its signature check".into())),
+            (true, true) => match numbered(&self.files, no).and_then(|(j, _)| segment(j)) {
+                None if pinned && live_from.is_some_and(|n| no >= n) => None,
+                // `<log>.head` is written before the records it covers are
+                // synced: a crash may lose those of an unsealed segment (a
+                // copy kept elsewhere tells).
+                Some(r) if !kept && r.seal().is_none() => unpinned(),
+                found => head_finding(head, found).or_else(unpinned),
             },
         };
         if let Some((kind, what)) = found {
-            let m = format!("{}: signed head {what}", path.display());
+            let m = format!("{}: the signed head {what}", path.display());
             rep.push(Finding::new(kind, path, None, m));
         }
     }
@@ -221,65 +252,50 @@ fn at_seal(rep: &SegmentReport, kind: FindingKind, what: String) -> Finding {
     rep.finding_at(kind, rep.seal.as_ref().map_or(0, |d| d.records_end), what)
 }
 
-/// Each segment's place in the chain its links make, in file order; what
-/// follows a segment found wrong is checked against the last one found
-/// right.
-fn places(links: &[Option<Link>]) -> Vec<Option<Place>> {
+/// The file of segment `no` among `files`, and its link if it has one.
+fn numbered(files: &[Numbered<Link>], no: u64) -> Option<(usize, Option<&Link>)> {
+    let at = |j: usize| files[j].as_ref().filter(|f| f.0 == no);
+    (0..files.len()).find_map(|j| Some((j, at(j)?.1.as_ref())))
+}
+
+/// Each segment's place in the chain its links make, in file order: its
+/// `prev` must be the link of the segment numbered right before it (the
+/// first segment with a link follows any: those before it were pruned).
+fn places(files: &[Numbered<Link>]) -> Vec<Option<Place>> {
     use FindingKind::*;
-    let index_of = |link: &[u8; HASH_LEN], within: std::ops::Range<usize>| {
-        within
-            .into_iter()
-            .find(|&j| links[j].as_ref().is_some_and(|l| l.link == *link))
-    };
-    let mut out: Vec<Option<Place>> = vec![None; links.len()];
-    // The link of the last segment found in the chain, and where its
-    // records end.
-    let mut expected: Option<[u8; HASH_LEN]> = None;
-    let mut expected_seq = 0;
-    for (i, l) in links.iter().enumerate() {
-        let Some(l) = l.as_ref() else { continue };
-        if let Some(j) = index_of(&l.link, 0..i) {
-            let what = format!("a copy of the log's segment file {} (the same link)", j + 1);
-            out[i] = Some((Duplicate, what));
-            continue;
+    let links = || files.iter().flatten().filter_map(|f| f.1.as_ref());
+    let of = |link: &[u8; HASH_LEN]| links().find(|l| l.link == *link);
+    let place = |l: &Link| {
+        let no = l.no.wrapping_sub(1);
+        if let Some(c) = of(&l.link).filter(|c| !std::ptr::eq(*c, l)) {
+            return Some((
+                Duplicate,
+                format!("a copy of the log's segment {} (the same link)", c.no),
+            ));
         }
-        // After segments reordered, the one moved back is followed again.
-        let moved = |j: usize| out[j].as_ref().is_some_and(|(k, _)| *k == Reordered);
-        let follows_moved = index_of(&l.prev, 0..i).is_some_and(moved);
-        if expected.is_none_or(|e| e == l.prev) || follows_moved {
-            (expected, expected_seq) = (Some(l.link), l.seqs.end);
-            continue;
+        // Its predecessor unsigned or unsealed (its own finding says so),
+        // or none with a link before it (pruned): nothing to check.
+        let before = numbered(files, no).map(|(_, b)| b);
+        let first = links().next().is_some_and(|f| std::ptr::eq(f, l));
+        if first || before.is_some_and(|b| b.is_none_or(|b| b.link == l.prev)) {
+            return None;
         }
-        if let Some(j) = index_of(&l.prev, i + 1..links.len()) {
-            let what = format!(
-                "its predecessor in the chain is the log's segment file {}, which comes after it",
-                j + 1
-            );
-            out[i] = Some((Reordered, what));
-            continue;
-        }
-        // Its predecessor is missing if the next segment follows it, or if
-        // records are missing before it; else it is not of the chain.
-        let next = links.get(i + 1).and_then(Option::as_ref);
-        let missing = next.is_some_and(|n| n.prev == l.link) || l.seqs.start > expected_seq;
-        let (kind, what) = match (l.prev == [0; HASH_LEN], missing) {
-            (true, _) => (
-                ChainGap,
-                "its chain starts again here: the segment before it is not its predecessor",
-            ),
-            (false, true) => (
-                ChainGap,
-                "the segments before it in its chain are missing (deleted)",
-            ),
-            (false, false) => (
+        let (kind, what) = match of(&l.prev).map(|p| p.no) {
+            _ if l.prev == [0; HASH_LEN] => (ChainGap, "its chain starts again here".into()),
+            Some(p) => (Reordered, format!("it is the log's segment {p}")),
+            None if before.is_none() => (ChainGap, "that one is missing (deleted)".into()),
+            None => (
                 NotInChain,
-                "not in the log's chain: inserted, replaced or taken from another log",
+                "it names none of the log's segments: this one or that one was inserted, \
+                 replaced or taken from another log"
+                    .into(),
             ),
         };
-        out[i] = Some((kind, what.to_string()));
-        if kind != NotInChain {
-            (expected, expected_seq) = (Some(l.link), l.seqs.end);
-        }
-    }
-    out
+        let what =
+            format!("its predecessor in the chain is not segment {no} right before it: {what}");
+        Some((kind, what))
+    };
+    (files.iter())
+        .map(|f| place(f.as_ref()?.1.as_ref()?))
+        .collect()
 }

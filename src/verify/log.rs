@@ -29,6 +29,10 @@ pub struct Verify {
     /// The key seals are verified against (`trusting`).
     #[cfg(feature = "sign")]
     trust: Option<super::chain::Trust>,
+    /// A log's own signed head, read before its files are listed (so it
+    /// names none after them).
+    #[cfg(feature = "sign")]
+    own_head: super::chain::OwnHead,
 }
 
 /// The objects of a log in a bucket that a `Verify` reads.
@@ -74,32 +78,36 @@ impl Verify {
     /// Verifies signed seals against `key` (feature `sign`): each sealed
     /// segment must be signed by it (else `Unsigned`, `OtherKey`,
     /// `BadSignature`), and a log's segments must form one chain (else
-    /// `ChainGap`, `NotInChain`, `Reordered`, `Duplicate`). Without it, a
-    /// verify checks each signed seal's digest only (`RecordsChanged`).
+    /// `ChainGap`, `NotInChain`, `Reordered`, `Duplicate`), checked
+    /// against the log's own signed head (`<log>.head`, read by `log`; in
+    /// a bucket the newest its shipper put) unless `with_head` names one.
+    /// Without it, a verify checks each signed seal's digest only
+    /// (`RecordsChanged`).
     #[cfg(feature = "sign")]
     pub fn trusting(mut self, key: crate::sign::PublicKey) -> Verify {
         self.trust = Some(super::chain::Trust {
             key,
+            head: std::mem::take(&mut self.own_head),
             ..Default::default()
         });
         self
     }
 
-    /// A log's newest segments checked against its signed head in the file
-    /// at `head` (a copy of `<log>.head` kept where the writer's host cannot
-    /// change it), after `trusting` (a log in a bucket is checked against
-    /// the newest head its shipper put there, without): a head signed by
+    /// A log checked against its signed head in the file at `head` (a
+    /// copy of `<log>.head` kept where the writer's host cannot change
+    /// it), after `trusting`, not against its own: a head signed by
     /// another key is `OtherKey`, one that does not verify `BadSignature`,
     /// a head whose segment the log does not hold `CutOff` (on the log's
-    /// last file). `InvalidArgument` without `trusting`, or for a file
-    /// that is no signed head.
+    /// last file), one whose `prev` is not the link of the segment before
+    /// its own `NotInChain`. `InvalidArgument` without `trusting`, or for
+    /// a file that is no signed head.
     /// Nothing changes when it fails.
     #[cfg(feature = "sign")]
     pub fn with_head(&mut self, head: &Path) -> Result<&mut Verify> {
         let why = "a signed head is checked against a trusted key";
         let trust = self.trust.as_mut().ok_or_else(|| Error::invalid(why))?;
         let signed = crate::sign::SignedHead::from_file(head)?;
-        trust.head = Some((signed, head.to_path_buf()));
+        trust.head.0 = Some((signed, head.to_path_buf(), true));
         Ok(self)
     }
 
@@ -112,10 +120,14 @@ impl Verify {
     /// record of the log's position).
     pub fn log(dir: impl AsRef<Path>, name: &str) -> Result<Verify> {
         let dir = dir.as_ref();
+        #[cfg(feature = "sign")]
+        let own_head = super::chain::own_head(dir.join(format!("{name}.head")));
         let files = segments::list_files(dir, name)?;
         segments::require_log(dir, name, !files.is_empty())?;
         let v = Verify::files(files.into_iter().map(|f| f.path).collect());
         let locked = crate::sys::is_path_locked(&naming::lock_path(dir, name));
+        #[cfg(feature = "sign")]
+        let v = Verify { own_head, ..v };
         Ok(v.of_log(name, locked, Some(dir)))
     }
 
@@ -152,10 +164,14 @@ impl Verify {
     /// `remote`, or with `shipped` `shipped`.
     #[cfg(feature = "s3")]
     fn in_bucket(log: crate::archive::RemoteLog, shipped: bool) -> Result<Verify> {
+        #[cfg(feature = "sign")]
+        let own_head = log.newest_head()?;
         let keys: Vec<String> = log.segments()?.into_iter().map(|s| s.object_key).collect();
         let v = Verify::files(keys.iter().map(|k| log.url_of(k)).collect());
         let v = v.of_log(log.log(), false, None);
         let remote = Some(RemoteObjects { log, keys, shipped });
+        #[cfg(feature = "sign")]
+        let v = Verify { own_head, ..v };
         Ok(Verify { remote, ..v })
     }
 
@@ -183,29 +199,9 @@ impl Verify {
         }
         trust.check(rep, i);
         if self.log.is_some() && i + 1 == self.files.len() {
-            #[cfg(feature = "s3")]
-            if let (Some(r), None) = (&self.remote, &trust.head) {
-                match r.log.newest_head() {
-                    Ok(head) => trust.head = head,
-                    Err(e) => {
-                        let m = format!("its signed head cannot be read: {e}");
-                        let f = Finding::new(FindingKind::Unreadable, &rep.location, None, m);
-                        rep.push(f);
-                    }
-                }
-            }
-            trust.check_head(rep, |no| self.segment_numbered(no), self.is_remote());
+            trust.check_head(rep, |j| self.reader_of(j, true));
         }
         self.trust = Some(trust);
-    }
-
-    /// A reader of the log's segment `no` (not a salvaged file), if it
-    /// has one.
-    #[cfg(feature = "sign")]
-    fn segment_numbered(&self, no: u64) -> Option<crate::reader::Reader> {
-        let is_it =
-            |f: &PathBuf| order(f).is_some_and(|o| o.segment_no == no && o.salvaged.is_none());
-        self.reader_of(self.files.iter().position(is_it)?, true)
     }
 
     /// A reader of file `j` (of its object, for a log in a bucket), a
@@ -224,22 +220,14 @@ impl Verify {
         r.ok()
     }
 
-    /// Whether the files are the objects of a log in a bucket.
-    fn is_remote(&self) -> bool {
-        #[cfg(feature = "s3")]
-        return self.remote.is_some();
-        #[cfg(not(feature = "s3"))]
-        false
-    }
-
-    /// The seal of file `j`, if it has a usable one and is a link of the
-    /// log's chain (a salvaged file is signed alone).
+    /// File `j`'s segment number (by its name) and its seal if it has a
+    /// usable one; `None` for a salvaged file (signed alone, no link of
+    /// the log's chain).
     #[cfg(feature = "sign")]
-    fn seal_of(&self, j: usize) -> Option<crate::format::seal::SealDirectory> {
-        if order(&self.files[j]).is_some_and(|o| o.salvaged.is_some()) {
-            return None;
-        }
-        self.reader_of(j, false)?.seal().cloned()
+    fn seal_of(&self, j: usize) -> super::chain::Numbered<crate::format::seal::SealDirectory> {
+        let o = order(&self.files[j]).filter(|o| o.salvaged.is_none())?;
+        let seal = self.reader_of(j, false).and_then(|r| r.seal().cloned());
+        Some((o.segment_no, seal))
     }
 
     /// Verifies file `i` (`newest`: its log's newest segment, if a log's).
@@ -277,7 +265,10 @@ impl Iterator for Verify {
         let newest = newest_segment(&self.files, i);
         let mut rep = self.verify_file(i, newest);
         // Local files' names are checked against the log.
-        let local = !self.is_remote();
+        #[cfg(feature = "s3")]
+        let local = self.remote.is_none();
+        #[cfg(not(feature = "s3"))]
+        let local = true;
         if let Some(log) = &mut self.log {
             log.place(&mut rep, newest, local);
             if self.next == self.files.len() {

@@ -39,7 +39,7 @@
 //! ```
 
 #[cfg(feature = "sign")]
-mod chain;
+pub(crate) mod chain;
 mod continuity;
 #[cfg(feature = "compression")]
 mod frames;
@@ -163,17 +163,21 @@ named_enum! {
         /// log (deleted), or its chain starts again here. Damage.
         ChainGap = 29 => c"chain-gap",
         /// A signed segment that is not in the log's chain: inserted,
-        /// replaced, or taken from another log. Damage.
+        /// replaced, or taken from another log; or a signed head whose `prev`
+        /// is not the link of the segment before its own (the log rewritten
+        /// below it). Damage.
         NotInChain = 30 => c"not-in-chain",
-        /// A signed segment whose place in the chain is after a segment
-        /// that comes after it in the log: segments reordered. Damage.
+        /// A signed segment whose predecessor in the chain is another
+        /// segment of the log than the one numbered right before it:
+        /// segments reordered. Damage.
         Reordered = 31 => c"reordered",
         /// A signed segment with the same link as one before it: a copy.
         /// Damage.
         Duplicate = 32 => c"duplicate",
-        /// A log's signed head (`Verify::trusting_head`) names a segment the
-        /// log does not hold: its newest segments cut off. Given on the
-        /// log's last file, located at the head's file. Damage.
+        /// A log's signed head (its own, or `Verify::with_head`) names a
+        /// segment the log does not hold (in a bucket, but the live one it
+        /// was put beside): its newest segments cut off. Given on the log's
+        /// last file, located at the head's file. Damage.
         CutOff = 33 => c"cut-off",
         /// A seal signed by a forward-secure epoch key whose records are
         /// older than the key's epoch: a later key signed them, so whoever

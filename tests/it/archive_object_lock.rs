@@ -156,6 +156,39 @@ fn the_newest_segments_deleted_from_the_bucket_are_cut_off_against_its_signed_he
 }
 
 #[test]
+fn the_newest_segment_deleted_alone_is_cut_off_once_a_head_was_put_beside_it() {
+    let server = S3Server::start(&["logs"]);
+    let t = TempDir::new("lock-cut-newest");
+    let (w, public) = signed_log(t.path(), 3);
+    let mut s = ship(&server, t.path(), "logs", None).unwrap();
+    assert_eq!(s.ship_once().unwrap().uploaded, [0, 1, 2]);
+    let log = crate::common::remote::remote_log(&server, "logs", "arch", "orders");
+    // The head names the live segment 3, put while it was not shipped.
+    assert_eq!(remote_damage(&log, public), []);
+    // Segment 3 sealed and shipped: the head naming it is put again, as
+    // put with its segment in the bucket.
+    w.close().unwrap();
+    assert_eq!(s.ship_once().unwrap().uploaded, [3]);
+    let heads = head_keys(&log);
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    assert!(heads[0].contains(&format!("head-{:020}-", 3)), "{heads:?}");
+    assert!(heads[1].ends_with("-shipped"), "{heads:?}");
+    assert_eq!(remote_damage(&log, public), []);
+    // The newest object deleted alone: its head names it.
+    let newest = log.segments().unwrap().pop().unwrap();
+    log.remote().delete(&newest.object_key).unwrap();
+    assert_eq!(remote_damage(&log, public), [FindingKind::CutOff]);
+    let v = Verify::remote(log.clone()).unwrap().trusting(public);
+    let damage: Vec<_> = v
+        .flat_map(|r| r.findings)
+        .filter(|f| f.is_damage())
+        .collect();
+    assert_eq!(damage.len(), 1, "{damage:?}");
+    assert_eq!(damage[0].kind, FindingKind::CutOff);
+    assert!(damage[0].location.to_string_lossy().ends_with("-shipped"));
+}
+
+#[test]
 fn a_prune_deletes_the_signed_heads_naming_segments_it_pruned() {
     let server = S3Server::start(&["logs"]);
     let t = TempDir::new("lock-heads");

@@ -96,7 +96,10 @@ fn a_signed_log_verifies_clean_against_its_key_and_is_named_against_another() {
     write_log(t.path(), "orders", Some(signing));
     assert_eq!(findings(t.path(), "orders", public), vec![]);
     let against_other = findings(t.path(), "orders", other);
+    // Each seal, and the signed head beside the log (given on its last
+    // file).
     let want: Vec<_> = (0..SEGMENTS as usize)
+        .chain([SEGMENTS as usize - 1])
         .map(|i| (i, FindingKind::OtherKey))
         .collect();
     assert_eq!(against_other, want);
@@ -281,7 +284,7 @@ fn a_segment_copied_in_is_a_duplicate() {
 }
 
 #[test]
-fn segments_swapped_are_reordered() {
+fn segments_swapped_are_each_reordered_naming_the_segment_numbers() {
     let t = TempDir::new("signed-swapped");
     let (signing, public) = keys(t.path(), "k");
     let files = write_log(t.path(), "orders", Some(signing));
@@ -293,6 +296,30 @@ fn segments_swapped_are_reordered() {
     std::fs::write(&files[2], a).unwrap();
     let found = findings(t.path(), "orders", public);
     assert!(has(&found, (1, FindingKind::Reordered)), "{found:?}");
+    // Segment 1's content, in segment 2's file, follows segment 0: not
+    // the segment right before it.
+    assert!(has(&found, (2, FindingKind::Reordered)), "{found:?}");
+    let messages: Vec<String> = Verify::log(t.path(), "orders")
+        .unwrap()
+        .trusting(public)
+        .flat_map(|r| r.findings)
+        .filter(|f| f.kind == FindingKind::Reordered)
+        .map(|f| f.message)
+        .collect();
+    let said = |s: &str| messages.iter().any(|m| m.contains(s));
+    let not_before = "its predecessor in the chain is not segment";
+    assert!(
+        said(&format!(
+            "{not_before} 0 right before it: it is the log's segment 2"
+        )),
+        "{messages:?}"
+    );
+    assert!(
+        said(&format!(
+            "{not_before} 1 right before it: it is the log's segment 0"
+        )),
+        "{messages:?}"
+    );
 }
 
 #[test]
@@ -381,6 +408,87 @@ fn the_newest_segments_cut_off_are_found_against_a_signed_head() {
     );
     std::fs::remove_file(t.path().join("orders.manifest")).unwrap();
     assert_eq!(with_head(public), vec![FindingKind::CutOff]);
+}
+
+/// The signed log `orders` in `dir` opened and closed with `signing`: a
+/// writer with the key seals its newest segment if unsealed, after the
+/// newest sealed one.
+fn reopen(dir: &Path, signing: &Signing) {
+    let opts = LogOptions {
+        segment: Options {
+            signing: Some(signing.clone()),
+            ..Options::default()
+        },
+        background: false,
+        ..LogOptions::default()
+    };
+    LogWriter::open(dir, "orders", opts)
+        .unwrap()
+        .close()
+        .unwrap();
+}
+
+/// The segment file at `path` put back at `to` without its seal.
+fn unsealed_copy(path: &Path, to: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes.truncate(parts(&bytes).records_end);
+    std::fs::write(to, bytes).unwrap();
+}
+
+#[test]
+fn a_kept_head_pins_the_segments_below_it_against_a_rewrite_resealed_with_the_key() {
+    let t = TempDir::new("signed-rewrite");
+    let (signing, public) = keys(t.path(), "k");
+    let files = write_log(t.path(), "orders", Some(signing.clone()));
+    let kept = t.path().join("kept.head");
+    std::fs::copy(t.path().join("orders.head"), &kept).unwrap();
+    // A record of segment 1 changed (its CRC recomputed), then segments 1
+    // and 2 resealed with the key, in order, each naming the new link of
+    // the one before: the head names segment 2, whose bytes it covers are
+    // unchanged.
+    let stash = t.path().join("stash");
+    std::fs::rename(&files[2], &stash).unwrap();
+    let mut bytes = std::fs::read(&files[1]).unwrap();
+    let p = parts(&bytes);
+    let len = u32::from_le_bytes(bytes[p.header_len..p.header_len + 4].try_into().unwrap());
+    flip_with_crcs(&mut bytes, p.header_len + 8 + len as usize - 1).unwrap();
+    std::fs::write(&files[1], &bytes[..p.records_end]).unwrap();
+    reopen(t.path(), &signing);
+    unsealed_copy(&stash, &files[2]);
+    reopen(t.path(), &signing);
+    assert_eq!(segment_files(t.path(), "orders"), files);
+    // The log is one chain again, its own head rewritten with it.
+    assert_eq!(findings(t.path(), "orders", public), vec![]);
+    let mut v = Verify::log(t.path(), "orders").unwrap().trusting(public);
+    v.with_head(&kept).unwrap();
+    let found: Vec<_> = v.flat_map(|r| r.findings).collect();
+    let kinds: Vec<_> = found.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, vec![FindingKind::NotInChain], "{found:?}");
+    assert_eq!(found[0].location, kept);
+    assert!(
+        found[0]
+            .message
+            .contains("segment 2's predecessor another link than segment 1's"),
+        "{}",
+        found[0].message
+    );
+}
+
+#[test]
+fn the_newest_segment_deleted_is_cut_off_against_the_head_beside_the_log() {
+    let t = TempDir::new("signed-own-head");
+    let (signing, public) = keys(t.path(), "k");
+    let files = write_log(t.path(), "orders", Some(signing));
+    std::fs::remove_file(&files[2]).unwrap();
+    std::fs::remove_file(t.path().join("orders.manifest")).unwrap();
+    assert_eq!(
+        findings(t.path(), "orders", public),
+        vec![(1, FindingKind::CutOff)]
+    );
+    // Deleted with the head beside it: nothing tells (a copy kept
+    // elsewhere does).
+    std::fs::remove_file(t.path().join("orders.head")).unwrap();
+    assert_eq!(findings(t.path(), "orders", public), vec![]);
 }
 
 /// A signed log shipped to a real S3-compatible server verifies against
@@ -523,6 +631,10 @@ fn a_checkpoint_of_the_live_segment_finds_it_changed_or_cut() {
     assert_eq!(with_head(), vec![FindingKind::RecordsChanged]);
     std::fs::write(&live, &original[..header_len + len + 8]).unwrap();
     assert!(with_head().contains(&FindingKind::CutOff));
+    // The head beside the log does not check the unsealed segment's
+    // records: it is written before they are synced, and a crash may lose
+    // them.
+    assert_eq!(findings(t.path(), "orders", public), vec![]);
     std::fs::write(&live, &original).unwrap();
     // Sealed, the segment's digest goes on from the checkpoint's.
     w.close().unwrap();

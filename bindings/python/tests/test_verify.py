@@ -229,7 +229,9 @@ def test_a_log_signed_with_epoch_keys_verifies_against_the_master_key(tmp_path):
     paths = [s.path for s in binlog.list_segments(logs, "log")]
     assert len(paths) == 2
     assert _findings_at(logs, tmp_path / "master.pub") == []
-    assert _findings_at(logs, tmp_path / "other.pub") == [(FindingKind.OTHER_KEY, p) for p in paths]
+    # Each seal, and the signed head beside the log.
+    own_head = str(logs / "log.head")
+    assert _findings_at(logs, tmp_path / "other.pub") == [(FindingKind.OTHER_KEY, p) for p in paths + [own_head]]
 
 
 def test_a_signed_log_verifies_against_its_key_and_tells_changes(tmp_path):
@@ -250,7 +252,9 @@ def test_a_signed_log_verifies_against_its_key_and_tells_changes(tmp_path):
     kept = keys / "log.head"
     shutil.copyfile(tmp_path / "log.head", kept)
     assert _findings_at(tmp_path, public, head=kept) == []
-    assert _findings_at(tmp_path, str(keys / "other.pub")) == [(FindingKind.OTHER_KEY, p) for p in paths]
+    own_head = str(tmp_path / "log.head")
+    assert _findings_at(tmp_path, str(keys / "other.pub")) == [
+        (FindingKind.OTHER_KEY, p) for p in paths + [own_head]]
 
     # A payload byte of record 1 changed, its frame's CRC recomputed: only
     # the seal's digest tells.
@@ -275,9 +279,12 @@ def test_a_signed_log_verifies_against_its_key_and_tells_changes(tmp_path):
     assert FindingKind.CHAIN_GAP.label == "chain-gap" and FindingKind.RECORDS_CHANGED.label == "records-changed"
 
     # The newest segment and the manifest deleted: the chain and the records
-    # left are whole, only the kept head tells.
+    # left are whole, the head beside the log tells; deleted with them, only
+    # the kept head does.
     os.remove(paths[2])
     os.remove(tmp_path / "log.manifest")
+    assert _findings_at(tmp_path, public) == [(FindingKind.CUT_OFF, own_head)]
+    os.remove(own_head)
     assert _findings_at(tmp_path, public) == []
     assert _findings_at(tmp_path, public, head=str(kept)) == [(FindingKind.CUT_OFF, str(kept))]
     assert FindingKind.CUT_OFF.label == "cut-off"

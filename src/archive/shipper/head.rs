@@ -7,9 +7,11 @@
 //! the bucket (it is read before the pass lists the local segments, so
 //! those are all sealed, and this pass ships them): a head in the bucket
 //! never names a segment that is missing for any other reason than being
-//! cut off. The segment it names may not be there yet (the live one).
+//! cut off. The segment it names may not be there yet (the live one): a
+//! head put once it is (sealed and uploaded) is named `...-shipped`, and
+//! put again so once it is, so that its absence is found too.
 
-use super::local::LocalLog;
+use super::local::{LocalLog, SealedSegment};
 use super::Shipper;
 use crate::error::Result;
 use crate::sign::SignedHead;
@@ -26,7 +28,8 @@ impl Shipper {
     }
 
     /// Puts `head` (read before the pass) in the bucket if every segment
-    /// before the one it names is there now, and it is not there yet.
+    /// before the one it names is there now, and it is not there yet
+    /// (named `-shipped` if the one it names is there too).
     /// `local` is this pass's scan.
     pub(super) fn ship_head(
         &mut self,
@@ -36,13 +39,15 @@ impl Shipper {
         let Some((head, bytes)) = head else {
             return Ok(());
         };
-        let before = |no: u64| no < head.segment_no;
-        let blocked = local.blocked_by.iter().any(|b| before(b.segment_no));
+        let no = head.segment_no;
+        let uploaded = |s: &SealedSegment| self.journal.is_uploaded_at(s.order());
+        let blocked = local.blocked_by.iter().any(|b| b.segment_no < no);
         let all_shipped = !blocked
-            && (local.sealed.iter().filter(|s| before(s.segment_no)))
-                .all(|s| self.journal.is_uploaded_at(s.order()) || self.pruned(s.segment_no));
+            && (local.sealed.iter().filter(|s| s.segment_no < no))
+                .all(|s| uploaded(s) || self.pruned(s.segment_no));
+        let own = (local.sealed.iter()).any(|s| s.segment_no == no && uploaded(s));
         let prefix = &self.remote.location().prefix;
-        let key = super::object_name::head_key(prefix, &self.log, head.segment_no, head.end);
+        let key = super::object_name::head_key(prefix, &self.log, no, head.end, own);
         if !all_shipped || self.shipped_head.as_ref() == Some(&key) {
             return Ok(());
         }

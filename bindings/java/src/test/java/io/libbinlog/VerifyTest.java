@@ -320,7 +320,10 @@ class VerifyTest {
         List<String> at = LogSegment.list(dir, "orders").stream().map(s -> " at " + s.path()).toList();
         assertEquals(2, at.size());
         assertEquals(List.of(), trustedFindings(master));
-        assertEquals(at.stream().map(a -> "OTHER_KEY" + a).toList(), trustedFindings(another));
+        // Each seal, and the signed head beside the log.
+        List<String> other = new ArrayList<>(at);
+        other.add(" at " + dir.resolve("orders.head"));
+        assertEquals(other.stream().map(a -> "OTHER_KEY" + a).toList(), trustedFindings(another));
     }
 
     /** The findings of log "orders" in dir, verified trusting key file {@code key}: each as "kind at file". */
@@ -365,7 +368,10 @@ class VerifyTest {
         // The signed head the writer keeps in the log's directory, copied away from it.
         Path kept = Files.copy(dir.resolve("orders.head"), keys.resolve("orders.head"));
         assertEquals(List.of(), trustedFindings(pub, kept));
-        assertEquals(at.stream().map(a -> "OTHER_KEY" + a).toList(), trustedFindings(another));
+        Path ownHead = dir.resolve("orders.head");
+        List<String> other = new ArrayList<>(at);
+        other.add(" at " + ownHead);
+        assertEquals(other.stream().map(a -> "OTHER_KEY" + a).toList(), trustedFindings(another));
 
         // A payload byte of record 1 changed, its frame's CRC recomputed: only the seal's digest tells.
         Path first = segs.get(0).path();
@@ -394,10 +400,12 @@ class VerifyTest {
         assertEquals("chain-gap", Finding.Kind.CHAIN_GAP.label());
         assertEquals("records-changed", Finding.Kind.RECORDS_CHANGED.label());
 
-        // The newest segment and the manifest deleted: the chain and the records left are whole, only the kept head
-        // tells.
+        // The newest segment and the manifest deleted: the chain and the records left are whole, the head beside the
+        // log tells; deleted with them, only the kept head does.
         Files.delete(segs.get(2).path());
         Files.delete(dir.resolve("orders.manifest"));
+        assertEquals(List.of("CUT_OFF at " + ownHead), trustedFindings(pub));
+        Files.delete(ownHead);
         assertEquals(List.of(), trustedFindings(pub));
         assertEquals(List.of("CUT_OFF at " + kept), trustedFindings(pub, kept));
         assertEquals("cut-off", Finding.Kind.CUT_OFF.label());
