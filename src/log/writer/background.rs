@@ -33,9 +33,10 @@ impl Shared {
     /// A signed log's checkpoint of its live segment (docs/FORMAT.md
     /// section 8.6): its records flushed, their bytes signed into the
     /// log's head file. Not while an older segment's seal is pending (the
-    /// live one's predecessor is not linked yet), nor with no new record.
+    /// live one's predecessor is not linked yet), nor with no new record
+    /// or none at all.
     /// With forward-secure keys, the keys of the epochs over before the
-    /// live segment's are erased first (no seal waits for one then).
+    /// live segment's are erased first (as after a seal: `settle`).
     #[cfg(feature = "sign")]
     fn checkpoint(&self) -> Result<()> {
         let Some(signing) = &self.opts.segment.signing else {
@@ -45,14 +46,16 @@ impl Shared {
         if !st.ending.is_empty() {
             return Ok(());
         }
-        if let Some(start) = st.period_start {
-            signing.erase_epochs_before(start)?;
-        }
-        let w = Arc::clone(self.writer(&st)?);
+        self.erase_past_epochs(&st);
+        // Signed by the key of the live segment's epoch.
+        let (w, at) = (Arc::clone(self.writer(&st)?), st.period_start);
         drop(st);
         match w.flush_whole()? {
-            Some((end, next_seq)) => signing.checkpoint(w.path(), w.segment_no, end, next_seq),
-            None => Ok(()),
+            // None of a segment without records: removed at close, unsealed.
+            Some((end, next)) if w.record_count() > 0 => {
+                signing.checkpoint(w.path(), (w.segment_no, end, next), at)
+            }
+            _ => Ok(()),
         }
     }
 
