@@ -286,16 +286,12 @@ impl Signing {
     }
 
     /// Signs a checkpoint of log segment `no` at `path`, whose bytes up to
-    /// `end` are whole records up to `next_seq`, into the log's head file,
-    /// by the key for `at` (where the segment's epoch or period starts).
-    /// The digest goes on from the last checkpoint's (bytes before `end`
-    /// never change), and the seal's from this one's.
-    pub(crate) fn checkpoint(
-        &self,
-        path: &Path,
-        (no, end, next_seq): (u64, u64, u64),
-        at: Option<i64>,
-    ) -> Result<()> {
+    /// `end` are whole records up to `next_seq` (`pos`), into the log's
+    /// head file, by the key for `at` (where the segment's epoch or period
+    /// starts). The digest goes on from the last checkpoint's (bytes
+    /// before `end` never change), and the seal's from this one's.
+    pub(crate) fn checkpoint(&self, path: &Path, pos: (u64, u64, u64), at: i64) -> Result<()> {
+        let (no, end, _) = pos;
         let mut head = self.head.lock();
         let Some(head_path) = head.path.clone() else {
             return Ok(());
@@ -308,8 +304,7 @@ impl Signing {
             hasher,
             hashed_to: end,
         });
-        let at = at.unwrap_or(i64::MIN);
-        let signed = self.signed_head(&head, (no, end, next_seq), (digest, head.link), at);
+        let signed = self.signed_head(&head, pos, (digest, head.link), at);
         let failed = |e| Error::io(&head_path, "write signed head", e);
         signed.write(&head_path).map_err(failed)
     }

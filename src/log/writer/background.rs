@@ -43,19 +43,17 @@ impl Shared {
             return Ok(());
         };
         let st = self.state.lock();
-        if !st.ending.is_empty() {
-            return Ok(());
-        }
         self.erase_past_epochs(&st);
         // Signed by the key of the live segment's epoch.
-        let (w, at) = (Arc::clone(self.writer(&st)?), st.period_start);
+        let (w, at) = (Arc::clone(self.writer(&st)?), st.period_start.unwrap_or(i64::MIN));
+        // None of a segment without records: close removes it, unsealed.
+        if !st.ending.is_empty() || w.record_count() == 0 {
+            return Ok(());
+        }
         drop(st);
         match w.flush_whole()? {
-            // None of a segment without records: removed at close, unsealed.
-            Some((end, next)) if w.record_count() > 0 => {
-                signing.checkpoint(w.path(), (w.segment_no, end, next), at)
-            }
-            _ => Ok(()),
+            Some((end, next)) => signing.checkpoint(w.path(), (w.segment_no, end, next), at),
+            None => Ok(()),
         }
     }
 
@@ -98,9 +96,7 @@ impl Shared {
             let sealing = self.run_due(&self.seal_due, Shared::seal_ending_in_background);
             retry = self.run_due(&self.manifest_due, Shared::store_due_manifest) | sealing;
             // Not the writer's failure: counted like a callback's.
-            if let Err(e) = self.tick() {
-                self.count_failure(e);
-            }
+            self.tick().unwrap_or_else(|e| self.count_failure(e));
             stop = self.stop.lock();
         }
     }

@@ -121,10 +121,9 @@ impl Shared {
     /// (the keys are kept), and erasing is tried again at the next.
     #[cfg(feature = "sign")]
     pub(super) fn erase_past_epochs(&self, st: &State) {
-        let signing = self.opts.segment.signing.as_ref();
-        if let (Some(s), Some(start), true) = (signing, st.period_start, st.ending.is_empty()) {
-            s.erase_epochs_before(start)
-                .unwrap_or_else(|e| self.count_failure(e));
+        let signing = self.opts.segment.signing.as_ref().filter(|_| st.ending.is_empty());
+        if let Some(Err(e)) = signing.zip(st.period_start).map(|(s, t)| s.erase_epochs_before(t)) {
+            self.count_failure(e);
         }
     }
 
