@@ -285,24 +285,23 @@ impl Signing {
         signed
     }
 
-    /// Signs a checkpoint of log segment `no` at `path`, whose bytes up to
-    /// `end` are whole records up to `next_seq` (`pos`), into the log's
+    /// Signs a checkpoint of log segment `pos.0` at `path`, whose bytes up
+    /// to `pos.1` are whole records up to `pos.2`, into the log's
     /// head file, by the key for `at` (where the segment's epoch or period
     /// starts). The digest goes on from the last checkpoint's (bytes
-    /// before `end` never change), and the seal's from this one's.
+    /// before `pos.1` never change), and the seal's from this one's.
     pub(crate) fn checkpoint(&self, path: &Path, pos: (u64, u64, u64), at: i64) -> Result<()> {
-        let (no, end, _) = pos;
         let mut head = self.head.lock();
         let Some(head_path) = head.path.clone() else {
             return Ok(());
         };
         let file = File::open(path).map_err(|e| Error::io(path, "open for a checkpoint", e))?;
-        let (hasher, from, digest) = head.digest(&file, no, end);
+        let (hasher, from, digest) = head.digest(&file, pos.0, pos.1);
         let digest = digest.map_err(|e| Error::io_at(path, from, "digest for a checkpoint", e))?;
         head.live = Some(LiveDigest {
-            segment_no: no,
+            segment_no: pos.0,
             hasher,
-            hashed_to: end,
+            hashed_to: pos.1,
         });
         let signed = self.signed_head(&head, pos, (digest, head.link), at);
         let failed = |e| Error::io(&head_path, "write signed head", e);

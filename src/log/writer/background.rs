@@ -45,7 +45,8 @@ impl Shared {
         let st = self.state.lock();
         self.erase_past_epochs(&st);
         // Signed by the key of the live segment's epoch.
-        let (w, at) = (Arc::clone(self.writer(&st)?), st.period_start.unwrap_or(i64::MIN));
+        let w = Arc::clone(self.writer(&st)?);
+        let at = st.period_start.unwrap_or(i64::MIN);
         // None of a segment without records: close removes it, unsealed.
         if !st.ending.is_empty() || w.record_count() == 0 {
             return Ok(());

@@ -118,12 +118,13 @@ impl Shared {
     /// to seal: erases the keys of the epochs over before the live
     /// segment's (docs/FORMAT.md section 8.6). After each seal, at each
     /// checkpoint and at open; a failure is counted in `callback_failures`
-    /// (the keys are kept), and erasing is tried again at the next.
+    /// (the file keeps the keys), and erasing is tried again at the next.
     #[cfg(feature = "sign")]
     pub(super) fn erase_past_epochs(&self, st: &State) {
-        let signing = self.opts.segment.signing.as_ref().filter(|_| st.ending.is_empty());
-        if let Some(Err(e)) = signing.zip(st.period_start).map(|(s, t)| s.erase_epochs_before(t)) {
-            self.count_failure(e);
+        let live = st.period_start.filter(|_| st.ending.is_empty());
+        if let (Some(s), Some(t)) = (&self.opts.segment.signing, live) {
+            let erased = s.erase_epochs_before(t);
+            erased.unwrap_or_else(|e| self.count_failure(e));
         }
     }
 
