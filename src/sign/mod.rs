@@ -252,19 +252,22 @@ impl Signing {
         let oldest = oldest.unwrap_or(i64::MIN);
         (block.key, block.signature, block.epoch) = self.sign(SEAL_CONTEXT, &link, oldest);
         let next_seq = dir.last_seq + u64::from(dir.record_count > 0);
-        let signed = self.signed_head(&head, (no, end, next_seq), digest, block.prev);
+        let signed = self.signed_head(&head, (no, end, next_seq), (digest, block.prev), oldest);
         head.pending = Some((link, signed));
         Ok(block)
     }
 
     /// The signed head of log segment `no` whose bytes up to `end` (whole
-    /// records, up to `next_seq`) have `digest`, after the link `prev`.
+    /// records, up to `next_seq`) have `digest`, after the link `prev`;
+    /// signed by the key for the segment's time `at` (its seal's, or the
+    /// live segment's epoch's): never a later epoch's key, which would
+    /// vouch for an earlier epoch's records, nor an older kept one.
     fn signed_head(
         &self,
         head: &Head,
         (no, end, next_seq): (u64, u64, u64),
-        digest: [u8; HASH_LEN],
-        prev: [u8; HASH_LEN],
+        (digest, prev): ([u8; HASH_LEN], [u8; HASH_LEN]),
+        at: i64,
     ) -> SignedHead {
         let mut signed = SignedHead {
             log: head.log.clone(),
@@ -277,29 +280,30 @@ impl Signing {
             signature: [0; SIGNATURE_LEN],
             epoch: None,
         };
-        let (key, signature, epoch) = self.sign(HEAD_CONTEXT, &signed.link(), i64::MIN);
+        let (key, signature, epoch) = self.sign(HEAD_CONTEXT, &signed.link(), at);
         (signed.key, signed.signature, signed.epoch) = (PublicKey(key), signature, epoch);
         signed
     }
 
-    /// Signs a checkpoint of log segment `segment_no` at `path`, whose
-    /// bytes up to `end` are whole records up to `next_seq`, into the log's
-    /// head file. The digest goes on from the last checkpoint's (bytes
-    /// before `end` never change), and the seal's from this one's.
-    pub(crate) fn checkpoint(&self, path: &Path, no: u64, end: u64, next_seq: u64) -> Result<()> {
+    /// Signs a checkpoint of log segment `pos.0` at `path`, whose bytes up
+    /// to `pos.1` are whole records up to `pos.2`, into the log's
+    /// head file, by the key for `at` (where the segment's epoch or period
+    /// starts). The digest goes on from the last checkpoint's (bytes
+    /// before `pos.1` never change), and the seal's from this one's.
+    pub(crate) fn checkpoint(&self, path: &Path, pos: (u64, u64, u64), at: i64) -> Result<()> {
         let mut head = self.head.lock();
         let Some(head_path) = head.path.clone() else {
             return Ok(());
         };
         let file = File::open(path).map_err(|e| Error::io(path, "open for a checkpoint", e))?;
-        let (hasher, from, digest) = head.digest(&file, no, end);
+        let (hasher, from, digest) = head.digest(&file, pos.0, pos.1);
         let digest = digest.map_err(|e| Error::io_at(path, from, "digest for a checkpoint", e))?;
         head.live = Some(LiveDigest {
-            segment_no: no,
+            segment_no: pos.0,
             hasher,
-            hashed_to: end,
+            hashed_to: pos.1,
         });
-        let signed = self.signed_head(&head, (no, end, next_seq), digest, head.link);
+        let signed = self.signed_head(&head, pos, (digest, head.link), at);
         let failed = |e| Error::io(&head_path, "write signed head", e);
         signed.write(&head_path).map_err(failed)
     }

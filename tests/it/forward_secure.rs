@@ -11,6 +11,8 @@ use binlog::sign::{PublicKey, Signing};
 use binlog::verify::{FindingKind, Verify};
 use binlog::{LogOptions, LogWriter, Options};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const SECOND: i64 = 1_000_000_000;
@@ -203,4 +205,153 @@ fn an_epoch_key_file_changed_or_certified_by_another_key_is_refused() {
     assert!(
         Signing::new_epoch_keys(keys.path().join("master"), keys.path().join("n"), none).is_err()
     );
+}
+
+const T0: i64 = 1_700_000_000 * SECOND;
+
+/// A master key and a file of ten epoch keys of a second from `T0` that it
+/// certifies, in `keys`.
+fn epoch_keys(keys: &Path) -> (PathBuf, PublicKey) {
+    let master = Signing::new_key_files(keys.join("master")).unwrap();
+    let epochs = keys.join("orders.epochs");
+    Signing::new_epoch_keys(keys.join("master"), &epochs, (T0, SECOND, 10)).unwrap();
+    (epochs, master)
+}
+
+/// Log `orders` in `dir` signed by the epoch keys in `epochs`, opened
+/// without a background thread (and never ticked) on the clock `clock`.
+fn clocked(
+    dir: &Path,
+    epochs: &Path,
+    clock: &Arc<AtomicI64>,
+    checkpoint_records: Option<u64>,
+) -> LogWriter {
+    let clock = Arc::clone(clock);
+    let opts = LogOptions {
+        segment: Options {
+            signing: Some(Signing::from_key_file(epochs).unwrap()),
+            ..Options::default()
+        },
+        background: false,
+        clock: Arc::new(move || clock.load(Ordering::SeqCst)),
+        checkpoint_records,
+        ..LogOptions::default()
+    };
+    LogWriter::open(dir, "orders", opts).unwrap()
+}
+
+/// The start of the epoch whose key signed log `orders`'s head in `dir`.
+fn head_epoch(dir: &Path) -> i64 {
+    let head = binlog::sign::SignedHead::from_file(dir.join("orders.head")).unwrap();
+    head.epoch.unwrap().start_ns
+}
+
+/// A log writer without a background thread, never ticked, erases the
+/// keys of the epochs before its live segment's once their segments are
+/// sealed (by the roll at an epoch's end, or before an open), and signs
+/// each head by the key of its segment's epoch.
+#[test]
+fn a_log_writer_never_ticked_erases_past_epochs_keys_as_it_seals_and_signs_heads_by_their_epoch() {
+    let t = TempDir::new("forward-secure-no-tick");
+    let keys = TempDir::new("forward-secure-no-tick-keys");
+    let (epochs, master) = epoch_keys(keys.path());
+    let clock = Arc::new(AtomicI64::new(T0 + SECOND / 2));
+    let at = |epoch: i64| clock.store(T0 + epoch * SECOND + SECOND / 2, Ordering::SeqCst);
+    let w = clocked(t.path(), &epochs, &clock, None);
+    w.write("order", b"epoch 0").unwrap();
+    assert_eq!(kept_epochs(&epochs), (0..10).collect::<Vec<_>>());
+    at(1);
+    w.write("order", b"epoch 1").unwrap();
+    assert_eq!(kept_epochs(&epochs), (1..10).collect::<Vec<_>>());
+    // The head the seal of segment 0 wrote: by epoch 0's key.
+    assert_eq!(head_epoch(t.path()), T0);
+    at(3);
+    w.write("order", b"epoch 3").unwrap();
+    assert_eq!(kept_epochs(&epochs), (3..10).collect::<Vec<_>>());
+    assert_eq!(head_epoch(t.path()), T0 + SECOND);
+    w.close().unwrap();
+    assert_eq!(head_epoch(t.path()), T0 + 3 * SECOND);
+    assert_eq!(findings(t.path(), master), vec![]);
+    // Opened again two epochs later: the epochs over are erased at once.
+    at(5);
+    let w = clocked(t.path(), &epochs, &clock, None);
+    assert_eq!(kept_epochs(&epochs), (5..10).collect::<Vec<_>>());
+    w.close().unwrap();
+}
+
+/// A failure to erase the keys of the epochs over (here a directory where
+/// the file's replacement is written) is counted, naming the file, and
+/// stops no checkpoint, signed by the live segment's epoch's key.
+#[test]
+fn a_failed_erase_is_counted_and_the_checkpoint_still_signed_by_the_live_epochs_key() {
+    let t = TempDir::new("forward-secure-erase-fails");
+    let keys = TempDir::new("forward-secure-erase-fails-keys");
+    let (epochs, master) = epoch_keys(keys.path());
+    std::fs::create_dir(keys.path().join("orders.epochs.tmp")).unwrap();
+    let clock = Arc::new(AtomicI64::new(T0 + SECOND / 2));
+    let w = clocked(t.path(), &epochs, &clock, Some(1));
+    w.write("order", b"epoch 0").unwrap();
+    assert_eq!(head_epoch(t.path()), T0);
+    clock.store(T0 + 2 * SECOND + SECOND / 2, Ordering::SeqCst);
+    w.write("order", b"epoch 2").unwrap();
+    assert_eq!(kept_epochs(&epochs), (0..10).collect::<Vec<_>>());
+    let (failures, last) = w.callback_failures();
+    assert!(failures > 0, "{last:?}");
+    assert!(last.unwrap().contains("orders.epochs"));
+    // The checkpoint after the roll covers segment 1, of epoch 2.
+    let head = binlog::sign::SignedHead::from_file(t.path().join("orders.head")).unwrap();
+    assert_eq!(head.segment_no, 1);
+    assert_eq!(head_epoch(t.path()), T0 + 2 * SECOND);
+    w.close().unwrap();
+    assert_eq!(findings(t.path(), master), vec![]);
+}
+
+/// A head is signed by the key of its segment's epoch, not by an older
+/// one the key file still holds: here a log whose middle segment's seal
+/// was cut off, opened with its epoch file as it was before any was
+/// erased.
+#[test]
+fn a_head_is_signed_by_its_segments_epoch_key_not_an_older_one_kept() {
+    let t = TempDir::new("forward-secure-head-key");
+    let keys = TempDir::new("forward-secure-head-key-keys");
+    let (epochs, master) = epoch_keys(keys.path());
+    let copy = keys.path().join("copy.epochs");
+    std::fs::copy(&epochs, &copy).unwrap();
+    let clock = Arc::new(AtomicI64::new(T0 + SECOND / 2));
+    let w = clocked(t.path(), &copy, &clock, None);
+    for epoch in [0, 1, 3] {
+        clock.store(T0 + epoch * SECOND + SECOND / 2, Ordering::SeqCst);
+        w.write("order", b"a record").unwrap();
+    }
+    w.close().unwrap();
+    let segment_1 = &segment_files(t.path())[1];
+    let end = seal_of(segment_1).records_end;
+    let f = std::fs::OpenOptions::new().write(true).open(segment_1);
+    f.unwrap().set_len(end).unwrap();
+    // Segment 1 (epoch 1) is sealed again at the open.
+    clocked(t.path(), &epochs, &clock, None).close().unwrap();
+    let head = binlog::sign::SignedHead::from_file(t.path().join("orders.head")).unwrap();
+    assert_eq!(head.segment_no, 1);
+    assert_eq!(head_epoch(t.path()), T0 + SECOND);
+    assert_eq!(findings(t.path(), master), vec![]);
+}
+
+/// A log reopened and ticked without a record checkpoints nothing: its
+/// new segment, which close removes, is never what its head covers (a
+/// copy of it would name the log cut off).
+#[test]
+fn a_log_reopened_without_a_record_checkpoints_no_segment_close_removes() {
+    let t = TempDir::new("forward-secure-idle-head");
+    let keys = TempDir::new("forward-secure-idle-head-keys");
+    let key = Signing::new_key_files(keys.path().join("k")).unwrap();
+    let signing = || Signing::from_key_file(keys.path().join("k")).unwrap();
+    let w = open(t.path(), signing());
+    w.write("order", b"one").unwrap();
+    w.close().unwrap();
+    let w = open(t.path(), signing());
+    w.tick().unwrap();
+    w.close().unwrap();
+    let mut v = Verify::log(t.path(), "orders").unwrap().trusting(key);
+    v.with_head(&t.path().join("orders.head")).unwrap();
+    assert!(v.all(|r| !r.is_damaged()));
 }

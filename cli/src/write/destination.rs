@@ -146,7 +146,6 @@ fn log_options(args: &WriteArgs) -> CliResult<LogOptions> {
         max_segment_bytes: args.max_segment_bytes,
         max_segment_records: args.max_segment_records,
         first_seq: args.first_seq.unwrap_or(default.first_seq),
-        background: false,
         ..default
     })
 }

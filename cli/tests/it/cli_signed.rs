@@ -12,6 +12,7 @@ use crate::common;
 use common::cli::*;
 use predicates::prelude::*;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// Log "orders" in `dir`, 12 records in 3 segments, signed by `key`.
 fn signed_log(dir: &Path, key: &Path) {
@@ -221,4 +222,154 @@ fn ship_object_lock_keeps_objects_from_prune_and_remote_verify_trusts_the_shippe
     verify(&t.join("other.pub"))
         .code(1)
         .stdout(predicate::str::contains("signed by another key"));
+}
+
+/// `binlog write` of log `orders` into `dir` signed by `key`, its standard
+/// input left open for the test to write to.
+fn slow_write(dir: &Path, key: &Path) -> std::process::Child {
+    std::process::Command::new(tool())
+        .args(["write", "--type", "ev", "--log", "orders", "--signing-key"])
+        .args([key, dir])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Polls `done` until it holds; fails the test after `limit`.
+fn poll_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A signed write checkpoints its log into `<log>.head` while its input
+/// still comes (the log's background thread, each second), not only at
+/// the end; the head taken then verifies against the log written.
+#[test]
+fn write_signed_checkpoints_its_head_while_the_input_still_comes() {
+    use std::io::Write;
+    let t = Tmp::new("write-checkpoint");
+    let (dir, key, kept) = (t.join("log"), t.join("k"), t.join("kept.head"));
+    binlog().args(["keys", "new"]).arg(&key).assert().success();
+    let mut child = slow_write(&dir, &key);
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "first").unwrap();
+    stdin.flush().unwrap();
+    poll_until("a checkpoint", Duration::from_secs(10), || {
+        std::fs::copy(dir.join("orders.head"), &kept).is_ok()
+    });
+    assert!(child.try_wait().unwrap().is_none(), "the write has ended");
+    writeln!(stdin, "second").unwrap();
+    drop(stdin);
+    assert!(wait_with_deadline(&mut child, Duration::from_secs(30)).success());
+    binlog()
+        .args(["verify", "--log", "orders", "--trust"])
+        .arg(t.join("k.pub"))
+        .arg("--head")
+        .args([&kept, &dir])
+        .assert()
+        .success();
+}
+
+/// `binlog write --signing-key EPOCHS` of a log whose input comes slowly
+/// across epochs erases each past epoch's key from EPOCHS while it writes.
+/// Whoever takes the file afterwards, changes a record of the first
+/// segment and reseals every segment with the keys left (the log opened
+/// again, each seal cut off) is found: `out-of-epoch`.
+#[test]
+fn write_with_epoch_keys_erases_past_epochs_while_writing_so_a_later_reseal_is_out_of_epoch() {
+    use std::io::Write;
+    let t = Tmp::new("write-epochs-erased");
+    let (dir, master, epochs) = (t.join("log"), t.join("master"), t.join("orders.epochs"));
+    binlog()
+        .args(["keys", "new"])
+        .arg(&master)
+        .assert()
+        .success();
+    binlog()
+        .args(["keys", "epochs"])
+        .args([&master, &epochs])
+        .args(["--every", "1s", "--count", "40"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&epochs).unwrap();
+    let schedule: Vec<i64> = text
+        .split_whitespace()
+        .skip(2)
+        .take(2)
+        .map(|w| w.parse().unwrap())
+        .collect();
+    let epoch_now = || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        (now.as_nanos() as i64 - schedule[0]) / schedule[1]
+    };
+    let first_kept = || {
+        let text = std::fs::read_to_string(&epochs).unwrap();
+        let first = text.lines().nth(1).unwrap().split(' ').next().unwrap();
+        first.parse::<i64>().unwrap()
+    };
+    let mut child = slow_write(&dir, &epochs);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut epoch = epoch_now();
+    for i in 0..3 {
+        if i > 0 {
+            poll_until("the next epoch", Duration::from_secs(3), || {
+                epoch_now() > epoch
+            });
+            epoch = epoch_now();
+        }
+        writeln!(stdin, "line {i}").unwrap();
+        stdin.flush().unwrap();
+        // Written in `epoch` or later: the keys of the epochs before are
+        // erased once the segment before is sealed.
+        poll_until("past epochs erased", Duration::from_secs(10), || {
+            first_kept() >= epoch
+        });
+    }
+    drop(stdin);
+    assert!(wait_with_deadline(&mut child, Duration::from_secs(30)).success());
+    let verify = || {
+        let mut c = binlog();
+        c.args(["verify", "--log", "orders", "--trust"])
+            .args([&t.join("master.pub"), &dir]);
+        c.assert()
+    };
+    verify().success();
+
+    // A payload byte of segment 0's first record changed, its CRC
+    // recomputed; every seal cut off and written again by the keys left.
+    let segments: Vec<_> = common::list_dir(&dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".binlog"))
+        .map(|n| dir.join(n))
+        .collect();
+    assert!(segments.len() >= 3, "{segments:?}");
+    for (i, path) in segments.iter().enumerate() {
+        let end = binlog::Reader::open(path)
+            .unwrap()
+            .seal()
+            .unwrap()
+            .records_end;
+        let mut b = std::fs::read(path).unwrap();
+        b.truncate(end as usize);
+        if i == 0 {
+            let at = u32::from_le_bytes(b[12..16].try_into().unwrap()) as usize;
+            let len = u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+            b[at + 8 + len - 1] ^= 1;
+            let crc = crc32fast::hash(&b[at + 8..at + 8 + len]);
+            b[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
+        }
+        std::fs::write(path, &b).unwrap();
+    }
+    let mut child = slow_write(&dir, &epochs);
+    drop(child.stdin.take());
+    assert!(wait_with_deadline(&mut child, Duration::from_secs(30)).success());
+    verify()
+        .code(1)
+        .stdout(predicate::str::contains("resealed with a later key"));
 }

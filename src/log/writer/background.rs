@@ -33,25 +33,27 @@ impl Shared {
     /// A signed log's checkpoint of its live segment (docs/FORMAT.md
     /// section 8.6): its records flushed, their bytes signed into the
     /// log's head file. Not while an older segment's seal is pending (the
-    /// live one's predecessor is not linked yet), nor with no new record.
+    /// live one's predecessor is not linked yet), nor with no new record
+    /// or none at all.
     /// With forward-secure keys, the keys of the epochs over before the
-    /// live segment's are erased first (no seal waits for one then).
+    /// live segment's are erased first (as after a seal: `settle`).
     #[cfg(feature = "sign")]
     fn checkpoint(&self) -> Result<()> {
         let Some(signing) = &self.opts.segment.signing else {
             return Ok(());
         };
         let st = self.state.lock();
-        if !st.ending.is_empty() {
+        self.erase_past_epochs(&st);
+        // Signed by the key of the live segment's epoch.
+        let w = Arc::clone(self.writer(&st)?);
+        let at = st.period_start.unwrap_or(i64::MIN);
+        // None of a segment without records: close removes it, unsealed.
+        if !st.ending.is_empty() || w.record_count() == 0 {
             return Ok(());
         }
-        if let Some(start) = st.period_start {
-            signing.erase_epochs_before(start)?;
-        }
-        let w = Arc::clone(self.writer(&st)?);
         drop(st);
         match w.flush_whole()? {
-            Some((end, next_seq)) => signing.checkpoint(w.path(), w.segment_no, end, next_seq),
+            Some((end, next)) => signing.checkpoint(w.path(), (w.segment_no, end, next), at),
             None => Ok(()),
         }
     }
@@ -95,9 +97,7 @@ impl Shared {
             let sealing = self.run_due(&self.seal_due, Shared::seal_ending_in_background);
             retry = self.run_due(&self.manifest_due, Shared::store_due_manifest) | sealing;
             // Not the writer's failure: counted like a callback's.
-            if let Err(e) = self.tick() {
-                self.count_failure(e);
-            }
+            self.tick().unwrap_or_else(|e| self.count_failure(e));
             stop = self.stop.lock();
         }
     }

@@ -34,9 +34,7 @@ impl LogWriter {
                 // the callbacks' (`callback_failures`) and leaves the rest
                 // plain, for the log's next writer.
                 #[cfg(feature = "compression")]
-                if let Err(e) = s.compress_due(Some(&mut events)) {
-                    s.count_failure(e);
-                }
+                (s.compress_due(Some(&mut events))).unwrap_or_else(|e| s.count_failure(e));
                 let durably = s.opts.segment.durability != Durability::None;
                 let stored = s.store_manifest(&mut s.state.lock(), durably);
                 sealed.and(stored)

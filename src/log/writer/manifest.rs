@@ -18,9 +18,7 @@ impl Shared {
     /// happened. The next roll or `close` writes it again.
     pub(super) fn manifest_changed(&self, st: &mut State) -> Result<()> {
         if !self.opts.background {
-            if let Err(e) = self.store_manifest(st, false) {
-                self.count_failure(e);
-            }
+            (self.store_manifest(st, false)).unwrap_or_else(|e| self.count_failure(e));
             return Ok(());
         }
         self.manifest_due.store(true, Ordering::SeqCst);

@@ -222,15 +222,7 @@ impl LogWriter {
 
     /// The segment being written.
     pub fn current_segment(&self) -> Result<SegmentInfo> {
-        let st = self.shared.state.lock();
-        let w = self.shared.writer(&st)?;
-        Ok(SegmentInfo {
-            path: w.path().to_path_buf(),
-            segment_no: w.segment_no,
-            first_seq: w.first_seq,
-            record_count: w.record_count(),
-            bytes: w.bytes(),
-        })
+        Ok(info_of(self.shared.writer(&self.shared.state.lock())?))
     }
 
     /// Starts the next segment now; returns once the current one is
@@ -330,6 +322,17 @@ impl Shared {
 
     fn segment_options(&self, segment_no: u64, first_seq: u64) -> Options {
         segment_options(&self.opts, &self.name, segment_no, first_seq)
+    }
+}
+
+/// What the log's segment `w` holds now.
+fn info_of(w: &Writer) -> SegmentInfo {
+    SegmentInfo {
+        path: w.path().to_path_buf(),
+        segment_no: w.segment_no,
+        first_seq: w.first_seq,
+        record_count: w.record_count(),
+        bytes: w.bytes(),
     }
 }
 

@@ -277,7 +277,7 @@ impl Shared {
 
     /// Makes the log's current segment: the newest one found (`resume`)
     /// if it is active, else a new one after the last sealed segment; then
-    /// writes the manifest.
+    /// erases the keys of the epochs over and writes the manifest.
     fn start_writing(
         &self,
         resume: Option<SegmentFile>,
@@ -303,6 +303,8 @@ impl Shared {
             self.switch_to(&mut st, w, now);
             events.push(SegmentEvent::Opened(opened));
         }
+        #[cfg(feature = "sign")]
+        self.erase_past_epochs(&st);
         self.store_manifest(&mut st, false)
     }
 

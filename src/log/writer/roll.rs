@@ -128,13 +128,7 @@ impl Shared {
             // Opening may have created the file before it failed.
             self.remove_created(st, &path);
         })?;
-        let opened = SegmentInfo {
-            path,
-            segment_no: no,
-            first_seq,
-            record_count: 0,
-            bytes: w.bytes(),
-        };
+        let opened = super::info_of(&w);
         Ok((w, opened))
     }
 

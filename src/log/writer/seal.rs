@@ -88,8 +88,9 @@ impl Shared {
     }
 
     /// Takes `result`, the attempt to seal `r` (taken from the front of
-    /// the line): sealed, it is listed and retention applied; on failure
-    /// it stays first in line for the next attempt.
+    /// the line): sealed, it is listed, retention applied and, the last in
+    /// line, the keys of the epochs over erased; on failure it stays first
+    /// in line for the next attempt.
     fn settle(
         &self,
         st: &mut State,
@@ -101,6 +102,8 @@ impl Shared {
             Ok(done) => {
                 self.sealed(st, r, done, events);
                 self.enforce_retention(st);
+                #[cfg(feature = "sign")]
+                self.erase_past_epochs(st);
                 Ok(())
             }
             Err(e) => {
@@ -108,6 +111,20 @@ impl Shared {
                 st.ending.push_front(failed);
                 Err(e)
             }
+        }
+    }
+
+    /// With forward-secure keys, once no segment rolled away from is left
+    /// to seal: erases the keys of the epochs over before the live
+    /// segment's (docs/FORMAT.md section 8.6). After each seal, at each
+    /// checkpoint and at open; a failure is counted in `callback_failures`
+    /// (the file keeps the keys), and erasing is tried again at the next.
+    #[cfg(feature = "sign")]
+    pub(super) fn erase_past_epochs(&self, st: &State) {
+        let live = st.period_start.filter(|_| st.ending.is_empty());
+        if let (Some(s), Some(t)) = (&self.opts.segment.signing, live) {
+            let erased = s.erase_epochs_before(t);
+            erased.unwrap_or_else(|e| self.count_failure(e));
         }
     }
 
