@@ -16,7 +16,7 @@ use super::local::{self, SealedSegment};
 use super::location::Location;
 use super::object_name;
 use super::remote::Remote;
-use super::remote_log::RemoteLog;
+use super::remote_log::{ListedSegment, RemoteLog};
 use super::{PruneOptions, ShipOptions, ShipStep, Step};
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
@@ -39,9 +39,9 @@ pub struct ShipReport {
     /// Segment objects deleted by remote retention
     /// (`ShipOptions::remote_retention`) after the uploads.
     pub pruned: Vec<u64>,
-    /// The segment whose object remote retention would have deleted next
-    /// but its Object Lock keeps, and what keeps it (`PruneReport::locked`).
-    pub prune_locked: Option<(u64, String)>,
+    /// The object remote retention would have deleted next but its Object
+    /// Lock keeps, and what keeps it (`PruneReport::locked`).
+    pub prune_locked: Option<(ListedSegment, String)>,
 }
 
 /// Ships one log's sealed segments to a bucket, one pass per
@@ -207,7 +207,7 @@ impl Shipper {
         };
         self.pruned_through = pruned.pruned_through.or(self.pruned_through);
         report.pruned = pruned.deleted.iter().map(|s| s.key.segment_no).collect();
-        report.prune_locked = pruned.locked.map(|(s, why)| (s.key.segment_no, why));
+        report.prune_locked = pruned.locked;
         Ok(())
     }
 }
