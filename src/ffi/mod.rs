@@ -53,7 +53,7 @@ mod prelude {
 #[cfg(feature = "s3")]
 mod archive_tier {
     use super::{prelude::*, remote_prune::*, shipper::*};
-    use crate::archive::{Connection, ListedSegment, PruneOptions, Remote, RemoteLog};
+    use crate::archive::{Connection, ListedSegment, Remote, RemoteLog};
     pub use crate::archive::{Location, LockMode, ObjectLock, ShipOptions, Shipper};
     use crate::{LogReader, MergedReader, Result};
     use std::sync::Arc;
@@ -91,10 +91,8 @@ mod archive_tier {
     /// and limits; what a lock kept from it is the thread's last
     /// (`keep_lock`).
     pub fn prune(o: &binlog_ship_options, log: &str, dry: bool) -> CallResult<binlog_prune_report> {
-        let opts = PruneOptions {
-            dry_run: dry,
-            ..o.ship.remote_retention.clone()
-        };
+        let mut opts = o.ship.remote_retention.clone();
+        opts.dry_run = dry;
         let r = remote_log(destination(o)?, &o.ship.connection, log)?.prune(&opts)?;
         keep_lock(&r.locked);
         Ok(binlog_prune_report {

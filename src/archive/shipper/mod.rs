@@ -17,7 +17,7 @@ use super::location::Location;
 use super::object_name;
 use super::remote::Remote;
 use super::remote_log::{ListedSegment, RemoteLog};
-use super::{PruneOptions, ShipOptions, ShipStep, Step};
+use super::{ShipOptions, ShipStep, Step};
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -190,11 +190,9 @@ impl Shipper {
     /// `report`.
     fn prune_remote(&mut self, report: &mut ShipReport) -> Result<()> {
         let consumers = self.opts.wait_for_consumers.map(|b| (self.dir.clone(), b));
-        let opts = PruneOptions {
-            dry_run: false,
-            wait_for_consumers: consumers.or(self.opts.remote_retention.wait_for_consumers.clone()),
-            ..self.opts.remote_retention.clone()
-        };
+        let mut opts = self.opts.remote_retention.clone();
+        (opts.dry_run, opts.wait_for_consumers) =
+            (false, consumers.or(opts.wait_for_consumers.take()));
         if !opts.limits().any() {
             return Ok(());
         }
