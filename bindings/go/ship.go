@@ -115,10 +115,10 @@ type ShipReport struct {
 	PruneLocked *PruneLock
 }
 
-// withPruneLock is the C call f, and, when it succeeds, what an Object
-// Lock kept from the prune it made on this (locked) thread into *lock.
-func withPruneLock(lock **PruneLock, f func() C.binlog_result) C.binlog_result {
-	rc := f()
+// withPruneLock passes on rc, the result of a C call that pruned, and,
+// when it is success, puts what an Object Lock kept from that prune
+// (binlog_last_prune_lock, on the same locked thread) into *lock.
+func withPruneLock(lock **PruneLock, rc C.binlog_result) C.binlog_result {
 	var l C.binlog_prune_lock
 	if rc == C.BINLOG_OK && C.binlog_last_prune_lock(&l) == C.BINLOG_OK && l.key != nil {
 		*lock = &PruneLock{C.GoString(l.key), uint64(l.segment), C.GoString(l.retain_until), bool(l.legal_hold)}
@@ -237,7 +237,7 @@ func (s *Shipper) ShipOnce() (ShipReport, error) {
 	var r C.binlog_ship_report
 	var lock *PruneLock
 	if err := onOpen(&s.mu, &s.h, op, "shipper", s.desc, func(h *C.binlog_shipper) C.binlog_result {
-		return withPruneLock(&lock, func() C.binlog_result { return C.binlog_shipper_ship_once(h, &r) })
+		return withPruneLock(&lock, C.binlog_shipper_ship_once(h, &r))
 	}); err != nil {
 		return ShipReport{}, err
 	}
@@ -269,7 +269,7 @@ func PruneRemote(name string, opts ShipOptions, dryRun bool) (PruneReport, error
 	var r C.binlog_prune_report
 	var lock *PruneLock
 	if err := opts.with(op, func(o *C.binlog_ship_options) C.binlog_result {
-		return withPruneLock(&lock, func() C.binlog_result { return C.binlog_remote_prune(o, cname, C.bool(dryRun), &r) })
+		return withPruneLock(&lock, C.binlog_remote_prune(o, cname, C.bool(dryRun), &r))
 	}); err != nil {
 		return PruneReport{}, err
 	}

@@ -169,8 +169,7 @@ def _native_ship_options(o: ShipOptions) -> CData:
     if o.keep_local is not None:
         check(lib.binlog_ship_options_set_keep_local(opts, _count("keep_local", o.keep_local)))
     if o.multipart_threshold is not None:
-        threshold = _count("multipart_threshold", o.multipart_threshold)
-        check(lib.binlog_ship_options_set_multipart_threshold(opts, threshold))
+        check(lib.binlog_ship_options_set_multipart_threshold(opts, _count("multipart_threshold", o.multipart_threshold)))
     if o.retry_timeout is not None:
         check(lib.binlog_ship_options_set_retry_timeout(opts, retry_timeout_ms(o.retry_timeout)))
     limits = (o.remote_keep_count, o.remote_keep_bytes, o.remote_keep_age)

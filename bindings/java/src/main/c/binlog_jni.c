@@ -1302,15 +1302,12 @@ JNI(jobjectArray, Shipper, nativePrune, jbyteArray name, jobjectArray strings, j
     if (c_strings(env, s, 1, (jbyteArray[]){name}, (const char *[]){"name"}, 1) != 0) {
         return NULL;
     }
-    binlog_ship_options *o = ship_options(env, strings, nums);
+    binlog_ship_options *o = ship_options(env, strings, nums); /* NULL: an exception pending */
     binlog_prune_report r = {0};
-    jobjectArray lock = NULL;
-    if (o != NULL) {
-        binlog_result rc = binlog_remote_prune(o, s[0], dry_run, &r);
-        jlong through = r.pruned_through == UINT64_MAX ? -1 : (jlong)r.pruned_through;
-        jlong v[6] = {(jlong)r.deleted, (jlong)r.finished, (jlong)r.kept, through};
-        lock = prune_lock(env, rc, v, 4, out);
-    }
+    binlog_result rc = o == NULL ? BINLOG_ERR_INVALID_ARGUMENT : binlog_remote_prune(o, s[0], dry_run, &r);
+    jlong through = r.pruned_through == UINT64_MAX ? -1 : (jlong)r.pruned_through;
+    jlong v[6] = {(jlong)r.deleted, (jlong)r.finished, (jlong)r.kept, through};
+    jobjectArray lock = o == NULL ? NULL : prune_lock(env, rc, v, 4, out);
     binlog_ship_options_free(o);
     free_all(s, 1);
     return lock;
