@@ -1003,6 +1003,34 @@ typedef struct binlog_prune_report {
 } binlog_prune_report;
 
 /*
+ The object an S3 Object Lock kept from a prune
+ (`binlog_last_prune_lock`): the oldest the limits would have deleted,
+ which the prune stopped before, keeping it and every newer one.
+ */
+typedef struct binlog_prune_lock {
+  /*
+   The object's key in the bucket (`<prefix>/<log>/...`),
+   NUL-terminated; NULL if no lock kept one (`segment` then 0,
+   `retain_until` NULL, `legal_hold` false).
+   */
+  const char *key;
+  /*
+   The number of its segment.
+   */
+  uint64_t segment;
+  /*
+   The date its retention ends, as the server wrote it
+   (`2026-11-18T11:06:40Z`, perhaps with fractions of a second),
+   NUL-terminated; NULL when a legal hold keeps it.
+   */
+  const char *retain_until;
+  /*
+   A legal hold keeps it (whatever its retention date).
+   */
+  bool legal_hold;
+} binlog_prune_lock;
+
+/*
  One segment of a plan (`binlog_repair_plan_segment`). `path` and `why`
  are NUL-terminated and borrowed from the plan: valid until
  `binlog_repair_plan_free`. `damaged`: it has damage, in its bytes or as
@@ -1904,6 +1932,20 @@ binlog_result binlog_remote_prune(const struct binlog_ship_options *opts,
                                   struct binlog_prune_report *out);
 
 /*
+ Writes to `*out` (required) the object an S3 Object Lock kept from the
+ last `binlog_remote_prune` (dry or not) or `binlog_shipper_ship_once`
+ (the prune of its remote retention) that succeeded on the calling
+ thread: the oldest object the limits would have deleted but its lock
+ keeps, which the prune stopped before, keeping every newer one too (how
+ many more the limits would have deleted is not known). `out->key` is
+ NULL if that call's lock kept none (or none ran on this thread). Per
+ thread, like `binlog_last_error`: ask on the thread that called; the
+ strings are the thread's, valid until its next `binlog_remote_prune` or
+ `binlog_shipper_ship_once` that succeeds, or its end.
+ */
+binlog_result binlog_last_prune_lock(struct binlog_prune_lock *out);
+
+/*
  Plans the repair of `path`: a segment file (plain or compressed), or a
  log directory, then of log `log_name` in it (NULL: of the one log whose
  files it holds), from its verification (as `binlog_verify_open`
@@ -2237,7 +2279,9 @@ binlog_result binlog_shipper_open(const char *dir,
  the counts, on success only. A failure names the object or file and
  leaves the journal where the pass stopped (the next pass resumes); an
  object holding other bytes than its segment is
- `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten.
+ `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten. With a remote
+ retention set, the pass ends with a prune: `binlog_last_prune_lock`
+ then says what an Object Lock kept from it.
  */
 binlog_result binlog_shipper_ship_once(struct binlog_shipper *s, struct binlog_ship_report *out);
 

@@ -90,6 +90,19 @@ type PruneReport struct {
 	// if none is.
 	PrunedThrough uint64
 	HasPruned     bool
+	Locked        *PruneLock // the object an Object Lock kept; nil if none
+}
+
+// PruneLock is the object an S3 Object Lock kept from a prune
+// (binlog_last_prune_lock): the oldest the limits would have deleted,
+// which the prune stopped before, keeping every newer one too.
+type PruneLock struct {
+	Key     string // the object's key in the bucket
+	Segment uint64 // its segment's number
+	// RetainUntil is when its retention ends, as the server wrote it
+	// (2026-11-18T11:06:40Z); "" when LegalHold keeps it.
+	RetainUntil string
+	LegalHold   bool
 }
 
 // ShipReport is what one ShipOnce did, in segments.
@@ -97,6 +110,20 @@ type ShipReport struct {
 	Uploaded        uint64 // uploaded (and verified) by this pass
 	AlreadyUploaded uint64 // found in the bucket with the same bytes
 	RemovedLocal    uint64 // local copies removed, their copies verified
+	// PruneLocked: the object an Object Lock kept from the prune of
+	// RemoteRetention that ends the pass; nil if none.
+	PruneLocked *PruneLock
+}
+
+// withPruneLock passes on rc, the result of a C call that pruned, and,
+// when it is success, puts what an Object Lock kept from that prune
+// (binlog_last_prune_lock, on the same locked thread) into *lock.
+func withPruneLock(lock **PruneLock, rc C.binlog_result) C.binlog_result {
+	var l C.binlog_prune_lock
+	if rc == C.BINLOG_OK && C.binlog_last_prune_lock(&l) == C.BINLOG_OK && l.key != nil {
+		*lock = &PruneLock{C.GoString(l.key), uint64(l.segment), C.GoString(l.retain_until), bool(l.legal_hold)}
+	}
+	return rc
 }
 
 // Shipper ships a log's sealed segments to an S3-compatible bucket
@@ -144,28 +171,20 @@ func (o *ShipOptions) with(op string, f func(*C.binlog_ship_options) C.binlog_re
 		return err
 	}
 	defer C.binlog_ship_options_free(opts)
-	str := func(what, s string, set func(*C.char) C.binlog_result) error {
-		if s == "" {
+	// texts calls set, a setting what, with the C copies of the
+	// (name, value) pairs (cStrings), one or two, unless every value is "".
+	texts := func(what string, set func([]*C.char) C.binlog_result, pairs ...string) error {
+		if pairs[1]+pairs[len(pairs)-1] == "" {
 			return nil
 		}
-		c, err := cString(op, what, s)
-		if err != nil {
-			return err
-		}
-		defer C.free(unsafe.Pointer(c))
-		return result(op+": "+what, set(c))
-	}
-	creds := func() error {
-		if o.AccessKeyID == "" && o.SecretAccessKey == "" {
-			return nil
-		}
-		cs, free, err := cStrings(op, "access key id", o.AccessKeyID, "secret access key", o.SecretAccessKey)
+		cs, free, err := cStrings(op, pairs...)
 		if err != nil {
 			return err
 		}
 		defer free()
-		return result(op+": credentials", C.binlog_ship_options_set_credentials(opts, cs[0], cs[1]))
+		return result(op+": "+what, set(cs))
 	}
+	type cs = []*C.char
 	set := func(on bool, f func() C.binlog_result) error {
 		if !on {
 			return nil
@@ -178,20 +197,18 @@ func (o *ShipOptions) with(op string, f func(*C.binlog_ship_options) C.binlog_re
 		}
 		return C.uint64_t(v)
 	}
-	rr, age := o.RemoteRetention, uint64(0)
-	if rr.MaxAge > 0 {
-		age = uint64(rr.MaxAge)
-	}
+	rr := o.RemoteRetention
 	// Each step in order; the first failure is the error.
 	for _, err := range []error{
-		str("url", o.URL, func(c *C.char) C.binlog_result { return C.binlog_ship_options_set_url(opts, c) }),
-		str("endpoint", o.Endpoint, func(c *C.char) C.binlog_result { return C.binlog_ship_options_set_endpoint(opts, c) }),
-		str("region", o.Region, func(c *C.char) C.binlog_result { return C.binlog_ship_options_set_region(opts, c) }),
-		creds(),
+		texts("url", func(c cs) C.binlog_result { return C.binlog_ship_options_set_url(opts, c[0]) }, "url", o.URL),
+		texts("endpoint", func(c cs) C.binlog_result { return C.binlog_ship_options_set_endpoint(opts, c[0]) }, "endpoint", o.Endpoint),
+		texts("region", func(c cs) C.binlog_result { return C.binlog_ship_options_set_region(opts, c[0]) }, "region", o.Region),
+		texts("credentials", func(c cs) C.binlog_result { return C.binlog_ship_options_set_credentials(opts, c[0], c[1]) },
+			"access key id", o.AccessKeyID, "secret access key", o.SecretAccessKey),
 		set(o.VirtualHostedStyle, func() C.binlog_result { return C.binlog_ship_options_set_path_style(opts, false) }),
 		set(o.RemoveLocal, func() C.binlog_result { return C.binlog_ship_options_set_keep_local(opts, C.uint64_t(o.KeepLocal)) }),
 		set(rr != (RemoteRetention{}), func() C.binlog_result {
-			return C.binlog_ship_options_set_remote_retention(opts, none(rr.MaxCount), none(rr.MaxBytes), none(age))
+			return C.binlog_ship_options_set_remote_retention(opts, none(rr.MaxCount), none(rr.MaxBytes), none(uint64(max(rr.MaxAge, 0))))
 		}),
 		set(o.MultipartThreshold != 0, func() C.binlog_result {
 			return C.binlog_ship_options_set_multipart_threshold(opts, C.uint64_t(o.MultipartThreshold))
@@ -218,16 +235,13 @@ func (s *Shipper) ShipOnce() (ShipReport, error) {
 		return ShipReport{}, nilError(op, "shipper")
 	}
 	var r C.binlog_ship_report
+	var lock *PruneLock
 	if err := onOpen(&s.mu, &s.h, op, "shipper", s.desc, func(h *C.binlog_shipper) C.binlog_result {
-		return C.binlog_shipper_ship_once(h, &r)
+		return withPruneLock(&lock, C.binlog_shipper_ship_once(h, &r))
 	}); err != nil {
 		return ShipReport{}, err
 	}
-	return ShipReport{
-		Uploaded:        uint64(r.uploaded),
-		AlreadyUploaded: uint64(r.already_uploaded),
-		RemovedLocal:    uint64(r.removed_local),
-	}, nil
+	return ShipReport{uint64(r.uploaded), uint64(r.already_uploaded), uint64(r.removed_local), lock}, nil
 }
 
 // Close frees the shipper and releases the log's ship lock. Closing again
@@ -253,19 +267,14 @@ func PruneRemote(name string, opts ShipOptions, dryRun bool) (PruneReport, error
 	}
 	defer C.free(unsafe.Pointer(cname))
 	var r C.binlog_prune_report
+	var lock *PruneLock
 	if err := opts.with(op, func(o *C.binlog_ship_options) C.binlog_result {
-		return C.binlog_remote_prune(o, cname, C.bool(dryRun), &r)
+		return withPruneLock(&lock, C.binlog_remote_prune(o, cname, C.bool(dryRun), &r))
 	}); err != nil {
 		return PruneReport{}, err
 	}
 	through := uint64(r.pruned_through)
-	return PruneReport{
-		Deleted:       uint64(r.deleted),
-		Finished:      uint64(r.finished),
-		Kept:          uint64(r.kept),
-		PrunedThrough: through,
-		HasPruned:     through != ^uint64(0),
-	}, nil
+	return PruneReport{uint64(r.deleted), uint64(r.finished), uint64(r.kept), through, through != ^uint64(0), lock}, nil
 }
 
 // retryTimeoutMs is a positive retry timeout as the C API takes it:

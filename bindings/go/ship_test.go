@@ -430,3 +430,48 @@ func TestPruneRemoteDeletesTheOldestObjectsAndKeepsTheNewest(t *testing.T) {
 	_, err = PruneRemote("", opts, false)
 	wantErr(t, "no name", err, ErrInvalidArgument, "")
 }
+
+func TestAPruneStoppedByAnObjectLockReportsTheLockedObject(t *testing.T) {
+	dir := t.TempDir()
+	prefix := "go-" + t.Name()
+	w, err := OpenLog(dir, "orders", &Options{MaxSegmentRecords: 2})
+	must(t, err)
+	for i := 0; i < 4; i++ { // segments 0 and 1, sealed by the close
+		_, err := w.Write("t", []byte("payload"))
+		must(t, err)
+	}
+	must(t, w.Close())
+	opts := shipOptions(t, prefix)
+	opts.URL = "s3://" + s3Env(t, "BINLOG_TEST_S3_LOCKED_BUCKET") + "/" + prefix
+	opts.ObjectLock, opts.ObjectLockDays = LockGovernance, 1
+	s, err := OpenShipper(dir, "orders", opts)
+	must(t, err)
+	if r, err := s.ShipOnce(); err != nil || r != (ShipReport{Uploaded: 2}) {
+		t.Fatalf("a pass without remote retention: %+v, %v", r, err)
+	}
+	must(t, s.Close())
+	// Keeping one object would delete segment 0's, which its lock keeps.
+	opts.RemoteRetention = RemoteRetention{MaxCount: 1}
+	p, err := PruneRemote("orders", opts, false)
+	must(t, err)
+	now := time.Now().UTC().Format("2006-01-02T15:04:05Z")
+	l := p.Locked
+	if p.Deleted != 0 || p.Kept != 2 || l == nil {
+		t.Fatalf("prune of locked objects: %+v", p)
+	}
+	if key := fmt.Sprintf("%s/orders/%020d-%020d.binlog", prefix, 0, 0); l.Key != key || l.Segment != 0 {
+		t.Fatalf("locked object %+v, want key %s", *l, key)
+	}
+	if l.LegalHold || len(l.RetainUntil) < 20 || l.RetainUntil <= now {
+		t.Fatalf("locked object %+v: want a retention date after %s", *l, now)
+	}
+	// The prune of the shipper's remote retention stops at the same object.
+	s, err = OpenShipper(dir, "orders", opts)
+	must(t, err)
+	defer s.Close()
+	r, err := s.ShipOnce()
+	must(t, err)
+	if r.PruneLocked == nil || *r.PruneLocked != *l {
+		t.Fatalf("a pass with remote retention: %+v, lock %+v, want %+v", r, r.PruneLocked, *l)
+	}
+}

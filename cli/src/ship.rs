@@ -4,9 +4,7 @@
 //! the newest N once their copies are verified in the bucket.
 
 use crate::error::{CliError, CliResult, Outcome};
-use binlog::archive::{
-    Connection, Location, LockMode, ObjectLock, ShipOptions, ShipReport, Shipper,
-};
+use binlog::archive::{Connection, Location, LockMode, ObjectLock, ShipOptions, Shipper};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -139,7 +137,7 @@ pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
 }
 
 /// One line per segment shipped or removed, as it happened.
-fn print_report(r: &ShipReport, to: &Location, log: &str) {
+fn print_report(r: &binlog::archive::ShipReport, to: &Location, log: &str) {
     for n in &r.uploaded {
         println!("uploaded segment {n} of {log} to {to}");
     }
@@ -152,7 +150,8 @@ fn print_report(r: &ShipReport, to: &Location, log: &str) {
     for n in &r.pruned {
         println!("pruned segment {n} of {log} from {to} (remote retention)");
     }
-    if let Some((n, why)) = &r.prune_locked {
+    if let Some((s, why)) = &r.prune_locked {
+        let n = s.key.segment_no;
         println!("kept segment {n} of {log} and newer in {to}: Object Lock, {why}");
     }
 }

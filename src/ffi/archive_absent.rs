@@ -6,10 +6,8 @@
 //! stand-ins below are only compiled, never used (`Location`,
 //! `Connection` and `ShipOptions`, plain data, are the tier's own).
 
-use crate::error::Error;
+use super::{prelude::*, remote_prune::*, shipper::*};
 use crate::{LogReader, MergedReader, Result};
-use std::path::Path;
-use std::time::Duration;
 
 /// What every entry to the archive tier answers here
 /// (`BINLOG_ERR_INVALID_ARGUMENT`).
@@ -52,19 +50,8 @@ pub fn open_merged(_: Option<&Path>, _: &str, _: &str) -> Result<MergedReader> {
     Err(absent())
 }
 
-pub fn prune(
-    _: &Location,
-    _: &ShipOptions,
-    _: &str,
-    _: bool,
-) -> Result<super::remote_prune::binlog_prune_report> {
-    Err(absent())
-}
-
-pub struct ShipReport {
-    pub uploaded: Vec<u64>,
-    pub found_uploaded: Vec<u64>,
-    pub removed_local: Vec<u64>,
+pub fn prune(_: &binlog_ship_options, _: &str, _: bool) -> CallResult<binlog_prune_report> {
+    Err(absent().into())
 }
 
 /// Uninhabited: no shipper is ever opened.
@@ -74,8 +61,8 @@ impl Shipper {
     pub fn open(_: &Path, _: &str, _: &Location, _: ShipOptions) -> Result<Shipper> {
         Err(absent())
     }
+}
 
-    pub fn ship_once(&mut self) -> Result<ShipReport> {
-        match *self {}
-    }
+pub fn ship_once(s: &mut Shipper) -> Result<binlog_ship_report> {
+    match *s {}
 }

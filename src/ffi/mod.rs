@@ -52,12 +52,11 @@ mod prelude {
 /// archive tier" error, so every build exports the same functions.
 #[cfg(feature = "s3")]
 mod archive_tier {
-    use crate::archive::{Connection, Remote, RemoteLog};
-    pub use crate::archive::{Location, LockMode, ObjectLock, ShipOptions, ShipReport, Shipper};
+    use super::{prelude::*, remote_prune::*, shipper::*};
+    use crate::archive::{Connection, ListedSegment, Remote, RemoteLog};
+    pub use crate::archive::{Location, LockMode, ObjectLock, ShipOptions, Shipper};
     use crate::{LogReader, MergedReader, Result};
-    use std::path::Path;
     use std::sync::Arc;
-    use std::time::Duration;
 
     pub fn tier_built() -> Result<()> {
         Ok(())
@@ -88,23 +87,49 @@ mod archive_tier {
         crate::archive::open_merged(dir, &Arc::new(remote), pattern)
     }
 
-    /// A prune of log `name` at `to` with `ship`'s connection and limits.
-    pub fn prune(
-        to: &Location,
-        ship: &ShipOptions,
-        name: &str,
-        dry_run: bool,
-    ) -> Result<super::remote_prune::binlog_prune_report> {
-        let r = remote_log(to, &ship.connection, name)?.prune(&crate::archive::PruneOptions {
-            dry_run,
-            ..ship.remote_retention.clone()
-        })?;
-        Ok(super::remote_prune::binlog_prune_report {
+    /// A prune of log `log` at the destination of `o`, with its connection
+    /// and limits; what a lock kept from it is the thread's last
+    /// (`keep_lock`).
+    pub fn prune(o: &binlog_ship_options, log: &str, dry: bool) -> CallResult<binlog_prune_report> {
+        let mut opts = o.ship.remote_retention.clone();
+        opts.dry_run = dry;
+        let r = remote_log(destination(o)?, &o.ship.connection, log)?.prune(&opts)?;
+        keep_lock(&r.locked);
+        Ok(binlog_prune_report {
             deleted: r.deleted.len() as u64,
             finished: r.finished as u64,
             kept: r.kept as u64,
             pruned_through: r.pruned_through.unwrap_or(u64::MAX),
         })
+    }
+
+    /// One pass of `s`, in segments; what a lock kept from its remote
+    /// retention is the thread's last prune's (`keep_lock`).
+    pub fn ship_once(s: &mut Shipper) -> Result<binlog_ship_report> {
+        let r = s.ship_once()?;
+        keep_lock(&r.prune_locked);
+        Ok(binlog_ship_report {
+            uploaded: r.uploaded.len() as u64,
+            already_uploaded: r.found_uploaded.len() as u64,
+            removed_local: r.removed_local.len() as u64,
+        })
+    }
+
+    /// Keeps what a lock kept from a prune that succeeded as the thread's
+    /// last (`binlog_last_prune_lock`); `why` in `Remote::lock_of`'s words,
+    /// `until <date>` or `a legal hold`.
+    fn keep_lock(locked: &Option<(ListedSegment, String)>) {
+        let (c, l) = (|s: &str| CString::new(s).ok(), locked.as_ref());
+        let key = l.and_then(|(s, _)| c(&s.object_key));
+        let until = l.and_then(|(_, why)| c(why.strip_prefix("until ")?));
+        let ptr = |s: &Option<CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+        let lock = binlog_prune_lock {
+            key: ptr(&key),
+            segment: l.map_or(0, |(s, _)| s.key.segment_no),
+            retain_until: ptr(&until),
+            legal_hold: key.is_some() && until.is_none(),
+        };
+        let _ = LAST_LOCK.try_with(|l| *l.borrow_mut() = (lock, [key, until]));
     }
 }
 #[cfg(not(feature = "s3"))]

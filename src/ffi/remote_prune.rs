@@ -1,11 +1,11 @@
 //! `binlog_remote_prune` and the shipper's remote retention: the C face of
 //! `RemoteLog::prune` (see `crate::archive` and docs/FORMAT.md section
 //! 18.4 for its guarantees), through the ship options' destination,
-//! connection and limits.
+//! connection and limits; `binlog_last_prune_lock`, what an S3 Object
+//! Lock kept from the thread's last prune.
 
-use super::archive_tier::{prune, tier_built};
-use super::prelude::*;
-use super::shipper::{assign_ship, binlog_ship_options, destination};
+use super::{archive_tier::*, prelude::*, shipper::*};
+use std::cell::RefCell;
 
 /// What one `binlog_remote_prune` did (or, dry, would do).
 #[repr(C)]
@@ -38,10 +38,9 @@ pub extern "C" fn binlog_ship_options_set_remote_retention(
     // A limit of UINT64_MAX is none.
     let count = c_option(max_count, u64::MAX).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
     let age = c_option(max_age_ns, u64::MAX).map(Duration::from_nanos);
-    let bytes = c_option(max_bytes, u64::MAX);
     assign_ship(opts, |s| {
         let r = &mut s.remote_retention;
-        (r.max_segments, r.max_bytes, r.max_age) = (count, bytes, age);
+        (r.max_segments, r.max_bytes, r.max_age) = (count, c_option(max_bytes, u64::MAX), age);
     })
 }
 
@@ -67,7 +66,48 @@ pub extern "C" fn binlog_remote_prune(
         tier_built()?;
         unsafe { Ok((handle(opts, "ship options")?, c_str(name, "name")?)) }
     };
-    make(out, args, |(o, n)| {
-        Ok(prune(destination(o)?, &o.ship, n, dry_run)?)
-    })
+    make(out, args, |(o, n)| prune(o, n, dry_run))
+}
+
+/// The object an S3 Object Lock kept from a prune
+/// (`binlog_last_prune_lock`): the oldest the limits would have deleted,
+/// which the prune stopped before, keeping it and every newer one.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct binlog_prune_lock {
+    /// The object's key in the bucket (`<prefix>/<log>/...`),
+    /// NUL-terminated; NULL if no lock kept one (`segment` then 0,
+    /// `retain_until` NULL, `legal_hold` false).
+    pub key: *const c_char,
+    /// The number of its segment.
+    pub segment: u64,
+    /// The date its retention ends, as the server wrote it
+    /// (`2026-11-18T11:06:40Z`, perhaps with fractions of a second),
+    /// NUL-terminated; NULL when a legal hold keeps it.
+    pub retain_until: *const c_char,
+    /// A legal hold keeps it (whatever its retention date).
+    pub legal_hold: bool,
+}
+
+thread_local! {
+    /// What a lock kept from the thread's last prune, and the strings it
+    /// points at (`archive_tier::keep_lock`); none at first (SAFETY: all
+    /// zeros is NULL, 0 and false).
+    pub(super) static LAST_LOCK: RefCell<(binlog_prune_lock, [Option<CString>; 2])> =
+        const { RefCell::new((unsafe { std::mem::zeroed() }, [None, None])) };
+}
+
+/// Writes to `*out` (required) the object an S3 Object Lock kept from the
+/// last `binlog_remote_prune` (dry or not) or `binlog_shipper_ship_once`
+/// (the prune of its remote retention) that succeeded on the calling
+/// thread: the oldest object the limits would have deleted but its lock
+/// keeps, which the prune stopped before, keeping every newer one too (how
+/// many more the limits would have deleted is not known). `out->key` is
+/// NULL if that call's lock kept none (or none ran on this thread). Per
+/// thread, like `binlog_last_error`: ask on the thread that called; the
+/// strings are the thread's, valid until its next `binlog_remote_prune` or
+/// `binlog_shipper_ship_once` that succeeds, or its end.
+#[no_mangle]
+pub extern "C" fn binlog_last_prune_lock(out: *mut binlog_prune_lock) -> binlog_result {
+    make(out, || Ok(()), |()| Ok(LAST_LOCK.with_borrow(|l| l.0)))
 }

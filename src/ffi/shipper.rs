@@ -4,9 +4,7 @@
 //! `archive::Location`, set one at a time so that options can grow without
 //! breaking the ABI.
 
-use super::archive_tier::{
-    tier_built, Location, LockMode, ObjectLock, ShipOptions, ShipReport, Shipper,
-};
+use super::archive_tier::*;
 use super::prelude::*;
 
 /// Options for `binlog_shipper_open`. Not thread-safe: configure it from
@@ -257,16 +255,6 @@ pub struct binlog_ship_report {
     pub removed_local: u64,
 }
 
-impl From<&ShipReport> for binlog_ship_report {
-    fn from(r: &ShipReport) -> binlog_ship_report {
-        binlog_ship_report {
-            uploaded: r.uploaded.len() as u64,
-            already_uploaded: r.found_uploaded.len() as u64,
-            removed_local: r.removed_local.len() as u64,
-        }
-    }
-}
-
 /// Starts shipping log `name` of `dir` to the destination of `opts`
 /// (required, with one set): takes the log's ship lock (`BINLOG_ERR_LOCKED`
 /// if another shipper holds it), claims the prefix for the log or checks its
@@ -285,15 +273,17 @@ pub extern "C" fn binlog_shipper_open(
     opts: *const binlog_ship_options,
     out: *mut *mut binlog_shipper,
 ) -> binlog_result {
-    call(|| {
+    let args = || unsafe {
         tier_built()?;
-        let d = unsafe { c_path(dir, "dir") }?;
-        let n = unsafe { c_str(name, "name") }?;
-        let o = unsafe { handle(opts, "ship options") }?;
-        need_out(out)?;
-        let to = destination(o)?;
-        let shipper = Shipper::open(d, n, to, o.ship.clone())?;
-        unsafe { done(out, new_handle(binlog_shipper { shipper })) }
+        Ok((
+            c_path(dir, "dir")?,
+            c_str(name, "name")?,
+            handle(opts, "ship options")?,
+        ))
+    };
+    make(out, args, |(d, n, o)| {
+        let shipper = Shipper::open(d, n, destination(o)?, o.ship.clone())?;
+        Ok(new_handle(binlog_shipper { shipper }))
     })
 }
 
@@ -304,13 +294,15 @@ pub extern "C" fn binlog_shipper_open(
 /// the counts, on success only. A failure names the object or file and
 /// leaves the journal where the pass stopped (the next pass resumes); an
 /// object holding other bytes than its segment is
-/// `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten.
+/// `BINLOG_ERR_REMOTE_CONFLICT`, never overwritten. With a remote
+/// retention set, the pass ends with a prune: `binlog_last_prune_lock`
+/// then says what an Object Lock kept from it.
 #[no_mangle]
 pub extern "C" fn binlog_shipper_ship_once(
     s: *mut binlog_shipper,
     out: *mut binlog_ship_report,
 ) -> binlog_result {
-    get_mut(s, "shipper", out, |s| Ok((&s.shipper.ship_once()?).into()))
+    get_mut(s, "shipper", out, |s| Ok(ship_once(&mut s.shipper)?))
 }
 
 /// Frees the shipper and releases the log's ship lock; NULL is accepted.

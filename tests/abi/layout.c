@@ -262,6 +262,11 @@ int main(void) {
     FIELD(binlog_prune_report, finished);
     FIELD(binlog_prune_report, kept);
     FIELD(binlog_prune_report, pruned_through);
+    STRUCT(binlog_prune_lock);
+    FIELD(binlog_prune_lock, key);
+    FIELD(binlog_prune_lock, segment);
+    FIELD(binlog_prune_lock, retain_until);
+    FIELD(binlog_prune_lock, legal_hold);
     ENUM_TYPE(binlog_repair_segment_action);
     VALUE(BINLOG_PLAN_NONE);
     VALUE(BINLOG_PLAN_UNREADABLE);

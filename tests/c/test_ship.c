@@ -18,7 +18,11 @@
  * shipped while it waits are read, every record once, in order. Asked
  * to lock its objects (binlog_ship_options_set_object_lock), a shipper
  * refuses the test bucket, which has no Object Lock, saying so; an
- * unknown mode or a lock of no days is refused where it is set.
+ * unknown mode or a lock of no days is refused where it is set. Into the
+ * bucket with Object Lock, its objects are locked: a prune, and the
+ * shipper's remote retention, stop at the oldest, and
+ * binlog_last_prune_lock gives its key and retention date, on the thread
+ * that pruned alone, until a prune that a lock stopped at nothing.
  *
  * Every file lives in a fresh mkdtemp directory (tmpdir.h), removed at the
  * end; each run ships under a prefix of its own (that directory's name).
@@ -27,11 +31,13 @@
 #define _XOPEN_SOURCE 700 /* setenv */
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "binlog.h"
 #include "check.h"
@@ -336,6 +342,75 @@ static void test_a_prune_deletes_the_oldest_objects_and_readers_report_retention
     CHECK_RC(binlog_remote_prune(NULL, "pruned", false, &pr), BINLOG_ERR_NULL_POINTER);
 }
 
+/* The key of binlog_last_prune_lock on a thread that did not prune. */
+static void *lock_key_elsewhere(void *key) {
+    binlog_prune_lock l;
+    memset(&l, 0x5e, sizeof l);
+    *(const char **)key = binlog_last_prune_lock(&l) == BINLOG_OK ? l.key : "failed";
+    return NULL;
+}
+
+static void test_a_prune_stopped_by_an_object_lock_reports_the_locked_object(void) {
+    binlog_writer *w = write_log("worm", 9, 3); /* sealed 0, 1; active 2 */
+    binlog_ship_options *o = run_options(UINT64_MAX);
+    REQUIRE_OK(binlog_ship_options_set_bucket(o, env("BINLOG_TEST_S3_LOCKED_BUCKET"), run_prefix()));
+    REQUIRE_OK(binlog_ship_options_set_object_lock(o, BINLOG_LOCK_GOVERNANCE, 1));
+    binlog_shipper *s = NULL;
+    REQUIRE_OK(binlog_shipper_open(tmpdir, "worm", o, &s));
+    binlog_ship_report sr;
+    REQUIRE_OK(binlog_shipper_ship_once(s, &sr));
+    CHECK_EQ_U(sr.uploaded, 2);
+    binlog_prune_lock l;
+    memset(&l, 0x5e, sizeof l);
+    CHECK_OK(binlog_last_prune_lock(&l)); /* a pass without remote retention */
+    CHECK(l.key == NULL && l.segment == 0 && l.retain_until == NULL && !l.legal_hold);
+
+    /* Keeping 1 object would delete segment 0's, which its lock keeps. */
+    CHECK_OK(binlog_ship_options_set_remote_retention(o, 1, UINT64_MAX, UINT64_MAX));
+    binlog_prune_report pr;
+    CHECK_OK(binlog_remote_prune(o, "worm", false, &pr));
+    CHECK_EQ_U(pr.deleted, 0);
+    CHECK_EQ_U(pr.kept, 2);
+    memset(&l, 0x5e, sizeof l);
+    CHECK_OK(binlog_last_prune_lock(&l));
+    char key[512], now[32];
+    snprintf(key, sizeof key, "%s/worm/%020d-%020d.binlog", run_prefix(), 0, 0);
+    CHECK_CONTAINS(l.key, key);
+    CHECK(l.key != NULL && strcmp(l.key, key) == 0);
+    CHECK_EQ_U(l.segment, 0);
+    time_t t = time(NULL);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    /* A date as S3 writes it, a day from the upload: later than now. */
+    CHECK(l.retain_until != NULL && strlen(l.retain_until) >= 20 && l.retain_until[10] == 'T');
+    CHECK(l.retain_until != NULL && strcmp(l.retain_until, now) > 0);
+    CHECK(!l.legal_hold);
+    const char *elsewhere = "not run";
+    pthread_t tid;
+    REQUIRE(pthread_create(&tid, NULL, lock_key_elsewhere, &elsewhere) == 0);
+    REQUIRE(pthread_join(tid, NULL) == 0);
+    CHECK(elsewhere == NULL); /* per thread */
+
+    /* A prune with no limit kept nothing by a lock; the shipper's remote
+     * retention stops at the same object. */
+    CHECK_OK(binlog_ship_options_set_remote_retention(o, UINT64_MAX, UINT64_MAX, UINT64_MAX));
+    CHECK_OK(binlog_remote_prune(o, "worm", true, &pr));
+    CHECK_OK(binlog_last_prune_lock(&l));
+    CHECK(l.key == NULL);
+    binlog_shipper_free(s);
+    CHECK_OK(binlog_ship_options_set_remote_retention(o, 1, UINT64_MAX, UINT64_MAX));
+    REQUIRE_OK(binlog_shipper_open(tmpdir, "worm", o, &s));
+    REQUIRE_OK(binlog_shipper_ship_once(s, &sr));
+    CHECK_OK(binlog_last_prune_lock(&l));
+    CHECK(l.key != NULL && strcmp(l.key, key) == 0);
+    CHECK(l.retain_until != NULL && strcmp(l.retain_until, now) > 0);
+
+    CHECK_ERR(binlog_last_prune_lock(NULL), BINLOG_ERR_NULL_POINTER, "out");
+    binlog_shipper_free(s);
+    binlog_ship_options_free(o);
+    CHECK_OK(binlog_writer_close(w));
+    binlog_writer_free(w);
+}
+
 /* Reads with binlog_reader_next_wait (up to `timeout_ms` a wait) until
  * record `last`, or until a wait ends with nothing; each record's
  * sequence number must be `*next`, which it then increments. */
@@ -392,6 +467,7 @@ int main(void) {
     test_the_hard_cap_deletes_unshipped_segments_and_counts_them();
     test_bad_arguments_are_refused_and_change_nothing();
     test_a_prune_deletes_the_oldest_objects_and_readers_report_retention();
+    test_a_prune_stopped_by_an_object_lock_reports_the_locked_object();
     test_a_tiered_follower_without_the_log_locally_reads_segments_shipped_while_it_waits();
     return (int)check_summary();
 }

@@ -2,7 +2,8 @@
  * test_archive_absent.c: the lean library (`make lib ARCHIVE=0`, built
  * without the archive tier) exports every function of binlog.h, and each
  * entry to the tier answers BINLOG_ERR_INVALID_ARGUMENT with a message
- * saying the library was built without it, writing no output; the core
+ * saying the library was built without it, writing no output (and
+ * binlog_last_prune_lock says no lock kept an object: no prune ran); the core
  * (a rolling log) works beside. Run against the lean library only
  * (`make test-lean`): the full one ships and reads from S3 instead.
  */
@@ -39,6 +40,11 @@ static void test_a_shipper_is_refused_without_the_tier(void) {
     CHECK_RC(binlog_shipper_ship_once(NULL, &report), BINLOG_ERR_NULL_POINTER);
     CHECK(report.uploaded == 1 && report.already_uploaded == 2 && report.removed_local == 3);
     binlog_shipper_free(NULL);
+    /* No prune can run: none kept an object by a lock. */
+    binlog_prune_lock lock;
+    memset(&lock, 0x5e, sizeof lock);
+    CHECK_OK(binlog_last_prune_lock(&lock));
+    CHECK(lock.key == NULL && lock.segment == 0 && lock.retain_until == NULL && !lock.legal_hold);
 }
 
 static void test_a_tiered_reader_is_refused_without_the_tier(void) {

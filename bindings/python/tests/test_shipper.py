@@ -5,6 +5,7 @@ errors are the binding's exception classes naming the object or file;
 a child after fork() leaves the parent's shipper alone."""
 
 import dataclasses
+import datetime
 import gc
 import os
 import threading
@@ -229,3 +230,20 @@ def test_prune_remote_deletes_the_oldest_objects_and_keeps_the_newest(s3, compre
     assert [p.name for p in s3.segment_objects()] == [s3.object_file(s3.key(SEALED - 1, (SEALED - 1) * PER)).name]
     with pytest.raises(binlog.InvalidArgumentError):
         binlog.prune_remote("orders", remote_keep_count=-1, **s3.ship_options())
+
+
+def test_a_prune_stopped_by_an_object_lock_reports_the_locked_object(s3, compressed_log, tmp_path):
+    locked = s3.ship_options(url=f"s3://{os.environ['BINLOG_TEST_S3_LOCKED_BUCKET']}/{s3.prefix}",
+                             object_lock=binlog.LockMode.GOVERNANCE, object_lock_days=1)
+    with binlog.Shipper(tmp_path, "orders", **locked) as s:
+        assert s.ship_once() == binlog.ShipReport(uploaded=SEALED, already_uploaded=0, removed_local=0)
+    # Keeping one object would delete segment 0's, which its lock keeps.
+    report = binlog.prune_remote("orders", remote_keep_count=1, **locked)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert (report.deleted, report.kept) == (0, SEALED)
+    lock = report.locked
+    assert lock is not None and (lock.key, lock.segment, lock.legal_hold) == (s3.key(0, 0), 0, False)
+    assert lock.retain_until is not None and lock.retain_until > now, f"a retention date after {now}"
+    # The prune of the shipper's remote retention stops at the same object.
+    with binlog.Shipper(tmp_path, "orders", remote_keep_count=1, **locked) as s:
+        assert s.ship_once().prune_locked == lock

@@ -16,8 +16,8 @@ use super::local::{self, SealedSegment};
 use super::location::Location;
 use super::object_name;
 use super::remote::Remote;
-use super::remote_log::RemoteLog;
-use super::{PruneOptions, ShipOptions, ShipStep, Step};
+use super::remote_log::{ListedSegment, RemoteLog};
+use super::{ShipOptions, ShipStep, Step};
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -39,9 +39,9 @@ pub struct ShipReport {
     /// Segment objects deleted by remote retention
     /// (`ShipOptions::remote_retention`) after the uploads.
     pub pruned: Vec<u64>,
-    /// The segment whose object remote retention would have deleted next
-    /// but its Object Lock keeps, and what keeps it (`PruneReport::locked`).
-    pub prune_locked: Option<(u64, String)>,
+    /// The object remote retention would have deleted next but its Object
+    /// Lock keeps, and what keeps it (`PruneReport::locked`).
+    pub prune_locked: Option<(ListedSegment, String)>,
 }
 
 /// Ships one log's sealed segments to a bucket, one pass per
@@ -190,11 +190,9 @@ impl Shipper {
     /// `report`.
     fn prune_remote(&mut self, report: &mut ShipReport) -> Result<()> {
         let consumers = self.opts.wait_for_consumers.map(|b| (self.dir.clone(), b));
-        let opts = PruneOptions {
-            dry_run: false,
-            wait_for_consumers: consumers.or(self.opts.remote_retention.wait_for_consumers.clone()),
-            ..self.opts.remote_retention.clone()
-        };
+        let mut opts = self.opts.remote_retention.clone();
+        (opts.dry_run, opts.wait_for_consumers) =
+            (false, consumers.or(opts.wait_for_consumers.take()));
         if !opts.limits().any() {
             return Ok(());
         }
@@ -207,7 +205,7 @@ impl Shipper {
         };
         self.pruned_through = pruned.pruned_through.or(self.pruned_through);
         report.pruned = pruned.deleted.iter().map(|s| s.key.segment_no).collect();
-        report.prune_locked = pruned.locked.map(|(s, why)| (s.key.segment_no, why));
+        report.prune_locked = pruned.locked;
         Ok(())
     }
 }

@@ -49,7 +49,7 @@ from .schemas import TypeSchema as TypeSchema
 from .segments import ListedSegment as ListedSegment, list_segments
 from .shipper import ShipKeywords as ShipKeywords, ShipOptions as ShipOptions
 from .shipper import ShipReport as ShipReport, Shipper, retry_timeout_ms
-from .shipper import PruneReport as PruneReport, prune_remote as prune_remote
+from .shipper import PruneLock as PruneLock, PruneReport as PruneReport, prune_remote as prune_remote
 from .summary import Summary as Summary, TypeSummary as TypeSummary, summarize
 from .repair import RepairPlan as RepairPlan, accept_gap, plan_repair
 from .verify import MAX_FINDINGS as VERIFY_MAX_FINDINGS

@@ -20,6 +20,35 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 @dataclass(frozen=True)
+class PruneLock:
+    """The object an S3 Object Lock kept from a prune
+    (``binlog_last_prune_lock``): the oldest the limits would have
+    deleted, which the prune stopped before, keeping every newer one too."""
+
+    #: The object's key in the bucket.
+    key: str
+    #: Its segment's number.
+    segment: int
+    #: When its retention ends, as the server wrote it
+    #: (``2026-11-18T11:06:40Z``); ``None`` when a legal hold keeps it.
+    retain_until: Optional[str]
+    legal_hold: bool
+
+
+def _lock_kept(result: int) -> Optional[PruneLock]:
+    """Checks ``result``, a prune's (of ``binlog_remote_prune`` or
+    ``binlog_shipper_ship_once``, on this thread): what an Object Lock kept
+    from it."""
+    check(result)
+    out = ffi.new("binlog_prune_lock *")
+    check(lib.binlog_last_prune_lock(out))
+    if out.key == ffi.NULL:
+        return None
+    until = None if out.retain_until == ffi.NULL else ffi.string(out.retain_until).decode()
+    return PruneLock(ffi.string(out.key).decode(), out.segment, until, out.legal_hold)
+
+
+@dataclass(frozen=True)
 class ShipReport:
     """What one :meth:`Shipper.ship_once` did, in segments."""
 
@@ -30,6 +59,9 @@ class ShipReport:
     already_uploaded: int
     #: Local copies removed, their copies in the bucket verified.
     removed_local: int
+    #: The object an Object Lock kept from the prune of the remote
+    #: retention that ends the pass; ``None`` if none.
+    prune_locked: Optional[PruneLock] = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +124,8 @@ class PruneReport:
     kept: int
     #: Every segment up to this one is pruned; ``None`` if none is.
     pruned_through: Optional[int]
+    #: The object an Object Lock kept; ``None`` if none.
+    locked: Optional[PruneLock] = None
 
 
 class ShipKeywords(TypedDict, total=False):
@@ -135,8 +169,7 @@ def _native_ship_options(o: ShipOptions) -> CData:
     if o.keep_local is not None:
         check(lib.binlog_ship_options_set_keep_local(opts, _count("keep_local", o.keep_local)))
     if o.multipart_threshold is not None:
-        threshold = _count("multipart_threshold", o.multipart_threshold)
-        check(lib.binlog_ship_options_set_multipart_threshold(opts, threshold))
+        check(lib.binlog_ship_options_set_multipart_threshold(opts, _count("multipart_threshold", o.multipart_threshold)))
     if o.retry_timeout is not None:
         check(lib.binlog_ship_options_set_retry_timeout(opts, retry_timeout_ms(o.retry_timeout)))
     limits = (o.remote_keep_count, o.remote_keep_bytes, o.remote_keep_age)
@@ -218,8 +251,8 @@ class Shipper(TakingTurns):
         with self._lock:
             if self._h is None:
                 raise ClosedError(f"shipper is closed: {self._description}")
-            check(lib.binlog_shipper_ship_once(self._h, report))
-        return ShipReport(report.uploaded, report.already_uploaded, report.removed_local)
+            lock = _lock_kept(lib.binlog_shipper_ship_once(self._h, report))
+        return ShipReport(report.uploaded, report.already_uploaded, report.removed_local, lock)
 
     def close(self) -> None:
         """Frees the shipper and releases the log's ship lock; closing
@@ -245,9 +278,9 @@ def prune_remote(name: str, options: Optional[ShipOptions] = None, dry_run: bool
     ship_options = options_from(ShipOptions, options, kwargs)
     opts = _native_ship_options(ship_options if ship_options is not None else ShipOptions())
     out = ffi.new("binlog_prune_report *")
-    check(lib.binlog_remote_prune(opts, c_string("log name", name), dry_run, out))
+    lock = _lock_kept(lib.binlog_remote_prune(opts, c_string("log name", name), dry_run, out))
     through = None if out.pruned_through == 2**64 - 1 else out.pruned_through
-    return PruneReport(out.deleted, out.finished, out.kept, through)
+    return PruneReport(out.deleted, out.finished, out.kept, through, lock)
 
 
-__all__ = ["PruneReport", "ShipOptions", "ShipReport", "Shipper", "prune_remote"]
+__all__ = ["PruneLock", "PruneReport", "ShipOptions", "ShipReport", "Shipper", "prune_remote"]

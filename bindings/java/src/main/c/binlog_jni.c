@@ -1271,29 +1271,46 @@ JNI(jlong, Shipper, nativeOpen, jbyteArray dir, jbyteArray name, jobjectArray st
     return (jlong)(intptr_t)shipper;
 }
 
-JNI(void, Shipper, nativeShipOnce, jlong h, jlongArray out) {
-    binlog_ship_report r;
-    if (check(env, binlog_shipper_ship_once((binlog_shipper *)(intptr_t)h, &r)) == 0) {
-        jlong v[3] = {(jlong)r.uploaded, (jlong)r.already_uploaded, (jlong)r.removed_local};
-        set_longs(env, out, v, 3);
+/* The end of a prune's call (binlog_remote_prune, binlog_shipper_ship_once) that returned rc: its n numbers in v, then
+ * the segment number and legal hold (0 or 1) of what an Object Lock kept from it (binlog_last_prune_lock, on this
+ * thread), into out; {key, retain-until date (empty under a legal hold)} returned, NULL if none or with an exception
+ * pending. */
+static jobjectArray prune_lock(JNIEnv *env, binlog_result rc, jlong *v, jsize n, jlongArray out) {
+    binlog_prune_lock l;
+    if (check(env, rc) != 0 || check(env, binlog_last_prune_lock(&l)) != 0) {
+        return NULL;
     }
+    const char *until = l.retain_until != NULL ? l.retain_until : "";
+    binlog_iovec s[2] = {{(const uint8_t *)l.key, l.key != NULL ? strlen(l.key) : 0},
+                         {(const uint8_t *)until, strlen(until)}};
+    v[n] = (jlong)l.segment;
+    v[n + 1] = l.legal_hold;
+    return set_longs(env, out, v, n + 2) != 0 || l.key == NULL ? NULL
+                                                                 : byte_arrays(env, s, 2, "binlog_last_prune_lock");
 }
 
-JNI(void, Shipper, nativePrune, jbyteArray name, jobjectArray strings, jlongArray nums, jboolean dry_run,
+JNI(jobjectArray, Shipper, nativeShipOnce, jlong h, jlongArray out) {
+    binlog_ship_report r = {0};
+    binlog_result rc = binlog_shipper_ship_once((binlog_shipper *)(intptr_t)h, &r);
+    jlong v[5] = {(jlong)r.uploaded, (jlong)r.already_uploaded, (jlong)r.removed_local};
+    return prune_lock(env, rc, v, 3, out);
+}
+
+JNI(jobjectArray, Shipper, nativePrune, jbyteArray name, jobjectArray strings, jlongArray nums, jboolean dry_run,
     jlongArray out) {
     char *s[1];
     if (c_strings(env, s, 1, (jbyteArray[]){name}, (const char *[]){"name"}, 1) != 0) {
-        return;
+        return NULL;
     }
-    binlog_ship_options *o = ship_options(env, strings, nums);
-    binlog_prune_report r;
-    if (o != NULL && check(env, binlog_remote_prune(o, s[0], dry_run, &r)) == 0) {
-        jlong through = r.pruned_through == UINT64_MAX ? -1 : (jlong)r.pruned_through;
-        jlong v[4] = {(jlong)r.deleted, (jlong)r.finished, (jlong)r.kept, through};
-        set_longs(env, out, v, 4);
-    }
+    binlog_ship_options *o = ship_options(env, strings, nums); /* NULL: an exception pending */
+    binlog_prune_report r = {0};
+    binlog_result rc = o == NULL ? BINLOG_ERR_INVALID_ARGUMENT : binlog_remote_prune(o, s[0], dry_run, &r);
+    jlong through = r.pruned_through == UINT64_MAX ? -1 : (jlong)r.pruned_through;
+    jlong v[6] = {(jlong)r.deleted, (jlong)r.finished, (jlong)r.kept, through};
+    jobjectArray lock = o == NULL ? NULL : prune_lock(env, rc, v, 4, out);
     binlog_ship_options_free(o);
     free_all(s, 1);
+    return lock;
 }
 
 FREE_FN(Shipper, nativeFree, binlog_shipper_free, binlog_shipper)

@@ -1,9 +1,12 @@
 package io.libbinlog;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -13,15 +16,32 @@ import java.util.OptionalLong;
  * as long as its retries), releases the log's ship lock, and later calls throw {@link ErrorCode#CLOSED}. An unreachable, unclosed shipper is freed by a {@link java.lang.ref.Cleaner}.
  */
 public final class Shipper extends HandleCalls implements AutoCloseable {
-    /** What one {@link #shipOnce} did, in segments. */
-    public record Report(long uploaded, long alreadyUploaded, long removedLocal) {}
+    /**
+     * What one {@link #shipOnce} did, in segments, and the object an Object Lock kept from the prune of the remote
+     * retention that ends the pass (empty if none).
+     */
+    public record Report(long uploaded, long alreadyUploaded, long removedLocal, Optional<PruneLock> pruneLocked) {}
 
     /**
      * What one {@link #pruneRemote} did (or, dry, would do): objects deleted (those a prune killed
-     * before left included, {@code finished} of them), objects kept, and the segment every one up to
-     * which is pruned (empty if none is).
+     * before left included, {@code finished} of them), objects kept, the segment every one up to
+     * which is pruned (empty if none is), and the object an Object Lock kept (empty if none).
      */
-    public record PruneReport(long deleted, long finished, long kept, OptionalLong prunedThrough) {}
+    public record PruneReport(long deleted, long finished, long kept, OptionalLong prunedThrough,
+            Optional<PruneLock> locked) {}
+
+    /**
+     * The object an S3 Object Lock kept from a prune ({@code binlog_last_prune_lock}): the oldest the limits would
+     * have deleted, which the prune stopped before, keeping every newer one too. Its key, its segment's number, when
+     * its retention ends as the server wrote it ({@code 2026-11-18T11:06:40Z}; empty when a legal hold keeps it).
+     */
+    public record PruneLock(String key, long segment, Optional<String> retainUntil, boolean legalHold) {
+        /** The lock a native call returned: {key, retain-until} and, at {@code nums[at]}, segment and legal hold. */
+        static Optional<PruneLock> of(byte[][] strings, long[] nums, int at) {
+            return Optional.ofNullable(strings).map(s -> new PruneLock(new String(s[0], UTF_8), nums[at],
+                    Optional.of(new String(s[1], UTF_8)).filter(u -> !u.isEmpty()), nums[at + 1] != 0));
+        }
+    }
 
     /** How {@link Options#objectLock} locks objects ({@code binlog_lock_mode}: each ordinal is the C value). */
     public enum LockMode {
@@ -181,9 +201,9 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
      * leaves the journal where the pass stopped.
      */
     public Report shipOnce() throws IOException {
-        long[] r = new long[3];
-        run(h -> nativeShipOnce(h, r));
-        return new Report(r[0], r[1], r[2]);
+        long[] r = new long[5];
+        byte[][] lock = call(h -> nativeShipOnce(h, r));
+        return new Report(r[0], r[1], r[2], PruneLock.of(lock, r, 3));
     }
 
     /**
@@ -196,9 +216,10 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
     public static PruneReport pruneRemote(String name, Options options, boolean dryRun) throws IOException {
         Objects.requireNonNull(options, "options");
         byte[] n = Strings.cstring(name, "name");
-        long[] r = new long[4];
-        nativePrune(n, options.strings(), options.nums(false), dryRun, r);
-        return new PruneReport(r[0], r[1], r[2], r[3] == -1 ? OptionalLong.empty() : OptionalLong.of(r[3]));
+        long[] r = new long[6];
+        byte[][] lock = nativePrune(n, options.strings(), options.nums(false), dryRun, r);
+        return new PruneReport(r[0], r[1], r[2], r[3] == -1 ? OptionalLong.empty() : OptionalLong.of(r[3]),
+                PruneLock.of(lock, r, 4));
     }
 
     /** Frees the shipper and releases the log's ship lock; closing again does nothing. */
@@ -210,10 +231,11 @@ public final class Shipper extends HandleCalls implements AutoCloseable {
     /** {@code binlog_shipper_open} with the options' {@link Options#strings} and {@link Options#nums}. */
     private static native long nativeOpen(byte[] dir, byte[] name, byte[][] strings, long[] nums) throws IOException;
 
-    private static native void nativePrune(byte[] name, byte[][] strings, long[] nums, boolean dryRun, long[] report)
-            throws IOException;
+    /** The counts into {@code report}, then the segment and legal hold of the lock returned ({@code PruneLock.of}). */
+    private static native byte[][] nativePrune(byte[] name, byte[][] strings, long[] nums, boolean dryRun,
+            long[] report) throws IOException;
 
-    private static native void nativeShipOnce(long handle, long[] report) throws IOException;
+    private static native byte[][] nativeShipOnce(long handle, long[] report) throws IOException;
 
     private static native void nativeFree(long handle);
 }

@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -48,12 +51,12 @@ class ShipperTest {
             }
             w.flush();
             try (Shipper s = Shipper.open(dir, "orders", options(prefix).keepLocal(1))) {
-                assertEquals(new Shipper.Report(3, 0, 2), s.shipOnce());
+                assertEquals(new Shipper.Report(3, 0, 2, Optional.empty()), s.shipOnce());
                 assertEquals(3, objects(prefix, "orders"));
                 List<LogSegment> local = LogSegment.list(dir, "orders");
                 assertEquals(2, local.size(), local.toString());
                 assertEquals(2, local.get(0).segmentNo(), local.toString());
-                assertEquals(new Shipper.Report(0, 0, 0), s.shipOnce());
+                assertEquals(new Shipper.Report(0, 0, 0, Optional.empty()), s.shipOnce());
                 BinlogException e = expect(ErrorCode.LOCKED, () -> Shipper.open(dir, "orders", options(prefix)));
                 assertTrue(e.getMessage().contains("orders.ship.lock"), e.getMessage());
                 s.close();
@@ -187,11 +190,38 @@ class ShipperTest {
             assertEquals(4, s.shipOnce().uploaded());
         }
         Shipper.Options o = options(prefix).remoteKeepCount(1);
-        Shipper.PruneReport want = new Shipper.PruneReport(3, 0, 1, OptionalLong.of(2));
+        Shipper.PruneReport want = new Shipper.PruneReport(3, 0, 1, OptionalLong.of(2), Optional.empty());
         assertEquals(want, Shipper.pruneRemote("orders", o, true));
         assertEquals(4, objects(prefix, "orders"), "a dry run deletes nothing");
         assertEquals(want, Shipper.pruneRemote("orders", o, false));
         assertEquals(1, objects(prefix, "orders"));
         expect(ErrorCode.INVALID_ARGUMENT, () -> Shipper.pruneRemote("", o, false));
+    }
+
+    @Test
+    void aPruneStoppedByAnObjectLockReportsTheLockedObject() throws IOException {
+        String prefix = "java-worm-" + dir.getFileName();
+        writeLog(dir, "orders", 2, 4); // segments 0 and 1, sealed by the close
+        Shipper.Options o = TestSupport.shipTo("s3://" + env("BINLOG_TEST_S3_LOCKED_BUCKET") + "/" + prefix)
+                .objectLock(Shipper.LockMode.GOVERNANCE, 1);
+        try (Shipper s = Shipper.open(dir, "orders", o)) {
+            assertEquals(new Shipper.Report(2, 0, 0, Optional.empty()), s.shipOnce());
+        }
+        // Keeping one object would delete segment 0's, which its lock keeps.
+        o.remoteKeepCount(1);
+        Shipper.PruneReport r = Shipper.pruneRemote("orders", o, false);
+        String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        assertEquals(0, r.deleted(), r.toString());
+        assertEquals(2, r.kept(), r.toString());
+        Shipper.PruneLock lock = r.locked().orElseThrow();
+        assertEquals(String.format("%s/orders/%020d-%020d.binlog", prefix, 0, 0), lock.key());
+        assertEquals(0, lock.segment());
+        assertEquals(false, lock.legalHold());
+        String until = lock.retainUntil().orElseThrow();
+        assertTrue(until.compareTo(now) > 0, until + ": a retention date after " + now);
+        // The prune of the shipper's remote retention stops at the same object.
+        try (Shipper s = Shipper.open(dir, "orders", o)) {
+            assertEquals(Optional.of(lock), s.shipOnce().pruneLocked());
+        }
     }
 }
