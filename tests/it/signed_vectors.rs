@@ -9,7 +9,8 @@
 //! - `signed.head`, `epoch-signed.head`: signed heads of those segments.
 //!
 //! The key files and the heads were made from FORMAT.md by another
-//! implementation (Python's blake3 and cryptography), not by this library:
+//! implementation (`tests/vectors/signed_vectors.py`: Python's blake3 and
+//! cryptography), not by this library:
 //! the library reading them (each epoch's certificate checked) and
 //! verifying the heads checks the document's bytes against the code. Each
 //! segment is written again and compared byte for byte (Ed25519 signatures
