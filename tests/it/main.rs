@@ -137,6 +137,8 @@ mod seek_and_filter;
 mod shrink_under_reader;
 #[cfg(feature = "sign")]
 mod signed_log;
+#[cfg(feature = "sign")]
+mod signed_vectors;
 #[cfg(feature = "compression")]
 mod type_schemas;
 mod unsealed_reading;
