@@ -222,3 +222,58 @@ fn ship_object_lock_keeps_objects_from_prune_and_remote_verify_trusts_the_shippe
         .code(1)
         .stdout(predicate::str::contains("signed by another key"));
 }
+
+/// A secret key file others may read (mode 0644, or 0640) is refused by
+/// `write --signing-key` and `keys public`, as ssh refuses an unprotected
+/// private key: exit 2, the tool's error naming the file, its mode and
+/// the chmod that fixes it. A key file that cannot be read, or is no key,
+/// is the tool's error too (not clap's), for `--signing-key` and
+/// `--trust` alike.
+#[test]
+fn key_files_refused_are_the_tools_errors_and_a_secret_key_others_may_read_is_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Tmp::new("key-mode");
+    let (dir, key) = (t.join("log"), t.join("k"));
+    binlog().args(["keys", "new"]).arg(&key).assert().success();
+    let write = |key: &Path| {
+        let mut c = binlog();
+        c.args(["write", "--type", "e", "--log", "orders", "--signing-key"])
+            .args([key, &dir])
+            .write_stdin("event\n");
+        c.assert()
+    };
+    let shown = key.display();
+    for mode in [0o644, 0o640] {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+        let want = format!(
+            "binlog: error: {shown}: secret key file readable or writable by anyone but \
+             its owner (mode {mode:04o}): chmod 600 {shown}\n"
+        );
+        write(&key).code(2).stderr(want.clone());
+        binlog()
+            .args(["keys", "public"])
+            .arg(&key)
+            .assert()
+            .code(2)
+            .stderr(want);
+    }
+    assert!(!dir.exists(), "nothing written with a refused key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    write(&key).success();
+    let tool_error = |a: assert_cmd::assert::Assert, file: &Path| {
+        let start = format!("binlog: error: {}: ", file.display());
+        a.code(2).stderr(predicate::str::starts_with(start));
+    };
+    let missing = t.join("missing");
+    tool_error(write(&missing), &missing);
+    let public = t.join("k.pub");
+    tool_error(write(&public), &public);
+    let verify = |trust: &Path| {
+        let mut c = binlog();
+        c.args(["verify", "--trust"]).args([trust, &dir]);
+        c.assert()
+    };
+    tool_error(verify(&missing), &missing);
+    tool_error(verify(&key), &key);
+    verify(&public).success();
+}
