@@ -277,3 +277,68 @@ fn key_files_refused_are_the_tools_errors_and_a_secret_key_others_may_read_is_on
     tool_error(verify(&key), &key);
     verify(&public).success();
 }
+
+/// `verify --json` names each finding of a signed log by the library's
+/// kind, with the file, offset and length it is about: `chain-gap` (a
+/// segment deleted) at the next segment's seal, `other-key` against
+/// another key, `cut-off` in the kept head's file.
+#[test]
+fn verify_json_names_signed_log_findings_by_kind_with_their_file_and_offset() {
+    let t = Tmp::new("verify-json-signed");
+    let (dir, key) = (t.join("log"), t.join("k"));
+    binlog().args(["keys", "new"]).arg(&key).assert().success();
+    binlog()
+        .args(["keys", "new"])
+        .arg(t.join("other"))
+        .assert()
+        .success();
+    signed_log(&dir, &key);
+    let kept = t.join("kept.head");
+    std::fs::copy(dir.join("orders.head"), &kept).unwrap();
+    let segment = |no: &str| {
+        let name = common::list_dir(&dir).into_iter().find(|n| n.contains(no));
+        dir.join(name.unwrap())
+    };
+    let verify = |public: &str, head: Option<&Path>| {
+        let mut c = binlog();
+        c.args(["verify", "--json", "--trust"]).arg(t.join(public));
+        if let Some(h) = head {
+            c.arg("--head").arg(h);
+        }
+        json_of(c.arg(&dir))
+    };
+    // Each issue between segments: (kind, file, offset, len).
+    let issues = |j: &serde_json::Value, i: usize| -> Vec<(String, String, Option<u64>, u64)> {
+        let issues = j["segments"][i]["issues"].as_array().unwrap().iter();
+        let issue = |v: &serde_json::Value| {
+            let file = v["file"].as_str().unwrap_or_default().to_string();
+            let kind = v["kind"].as_str().unwrap().to_string();
+            (kind, file, v["offset"].as_u64(), v["len"].as_u64().unwrap())
+        };
+        issues.map(issue).collect()
+    };
+    let first = segment("00000-").display().to_string();
+    let j = verify("other.pub", None);
+    assert_eq!(issues(&j, 0)[0].0, "other-key", "{j}");
+    assert_eq!(issues(&j, 0)[0].1, first, "{j}");
+    assert!(issues(&j, 0)[0].2.is_some(), "{j}");
+    std::fs::remove_file(segment("00001-")).unwrap();
+    let (j, last) = (verify("k.pub", None), segment("00002-"));
+    let seal_end = binlog::Reader::open(&last)
+        .unwrap()
+        .seal()
+        .unwrap()
+        .records_end;
+    let gap = (
+        "chain-gap".to_string(),
+        last.display().to_string(),
+        Some(seal_end),
+        0,
+    );
+    assert!(issues(&j, 1).contains(&gap), "{j}");
+    std::fs::remove_file(&last).unwrap();
+    std::fs::remove_file(dir.join("orders.manifest")).unwrap();
+    let j = verify("k.pub", Some(&kept));
+    let cut = ("cut-off".to_string(), kept.display().to_string(), None, 0);
+    assert_eq!(issues(&j, 0), vec![cut], "{j}");
+}
