@@ -281,7 +281,8 @@ fn key_files_refused_are_the_tools_errors_and_a_secret_key_others_may_read_is_on
 /// `verify --json` names each finding of a signed log by the library's
 /// kind, with the file, offset and length it is about: `chain-gap` (a
 /// segment deleted) at the next segment's seal, `other-key` against
-/// another key, `cut-off` in the kept head's file.
+/// another key, `cut-off` in the kept head's file (which the text names
+/// too).
 #[test]
 fn verify_json_names_signed_log_findings_by_kind_with_their_file_and_offset() {
     let t = Tmp::new("verify-json-signed");
@@ -341,4 +342,16 @@ fn verify_json_names_signed_log_findings_by_kind_with_their_file_and_offset() {
     let j = verify("k.pub", Some(&kept));
     let cut = ("cut-off".to_string(), kept.display().to_string(), None, 0);
     assert_eq!(issues(&j, 0), vec![cut], "{j}");
+    // The text names the head's file too.
+    binlog()
+        .args(["verify", "--trust"])
+        .arg(t.join("k.pub"))
+        .arg("--head")
+        .args([&kept, &dir])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "\n  {}: signed head ",
+            kept.display()
+        )));
 }
