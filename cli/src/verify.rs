@@ -170,8 +170,9 @@ fn print_text(out: &mut impl Write, c: &Verdict) -> CliResult<()> {
     if a.more_issues > 0 {
         writeln!(out, "  {p}: {} more problems not listed", a.more_issues)?;
     }
+    // Each in the file it is about (a signed head's, for the head's findings).
     for l in &c.log_issues {
-        writeln!(out, "  {p}: {}", l.message)?;
+        writeln!(out, "  {}: {}", paths::show(&l.finding.location), l.message)?;
     }
     for n in &c.notes {
         writeln!(out, "  note: {n}")?;

@@ -42,7 +42,7 @@ pub(super) fn plan_segment(
     // repairable here, whatever the segment itself needed.
     let path = s.verdict.path.display();
     for l in s.verdict.log_issues.iter() {
-        let why = match l.kind {
+        let why = match l.finding.kind {
             FindingKind::NotSealed => continue,
             FindingKind::WrongLog => {
                 "it belongs to another log, or another place in this one: move it out"
@@ -112,7 +112,7 @@ fn plan_for_intact(c: &Verdict, a: &Analysis) -> Option<(Action, String)> {
         let why = "no header written yet (the newest file of its log, being created); no records";
         return Some((Action::None, why.into()));
     }
-    let not_sealed = |l: &LogIssue| l.kind == FindingKind::NotSealed;
+    let not_sealed = |l: &LogIssue| l.finding.kind == FindingKind::NotSealed;
     if !a.is_clean() || c.log_issues.iter().any(not_sealed) {
         return None;
     }

@@ -253,10 +253,12 @@ pub struct Verdict {
 /// A problem of a segment as a part of its log (not of its own bytes).
 #[derive(Clone, Debug)]
 pub struct LogIssue {
+    /// The library's finding (its kind, file, offset and length):
     /// `NotSealed` (its writer died, newer segments follow), `WrongLog`
     /// (copied or renamed in), `MissingRecords` or `SequenceOverlap` (its
-    /// first sequence number does not continue the segment before it).
-    pub kind: FindingKind,
+    /// first sequence number does not continue the segment before it), or
+    /// a signed log's (`BadSignature`, `ChainGap`, `CutOff`, ...).
+    pub finding: Finding,
     /// What is wrong, without the file.
     pub message: String,
 }
@@ -285,7 +287,7 @@ impl Verdict {
                 NotSealed | WrongLog | MissingRecords | SequenceOverlap | RecordsChanged
                 | BadSignature | OtherKey | Unsigned | ChainGap | NotInChain | Reordered
                 | Duplicate | CutOff | OutOfEpoch => c.log_issues.push(LogIssue {
-                    kind: f.kind,
+                    finding: f.clone(),
                     message,
                 }),
                 _ if !f.is_damage() => c.notes.push(message),

@@ -1,7 +1,7 @@
 //! Ed25519 key files (`binlog keys new`): one line each, a label and 64
 //! hex digits; and the public key that verifies signatures.
 
-use super::{hex, PUBLIC_KEY_LABEL, SEAL_CONTEXT};
+use super::{hex, EPOCH_KEYS_LABEL, PUBLIC_KEY_LABEL, SEAL_CONTEXT, SECRET_KEY_LABEL};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::chain::{HASH_LEN, SIGNATURE_LEN};
 use crate::format::from_hex;
@@ -31,23 +31,16 @@ impl PublicKey {
         self.signed(SEAL_CONTEXT, link, signature)
     }
 
-    pub(super) fn signed(
-        &self,
-        context: &[u8],
-        link: &[u8; HASH_LEN],
-        sig: &[u8; SIGNATURE_LEN],
-    ) -> bool {
-        let message = [context, link].concat();
-        UnparsedPublicKey::new(&ED25519, &self.0)
-            .verify(&message, sig)
-            .is_ok()
+    pub(super) fn signed(&self, context: &[u8], link: &[u8], sig: &[u8]) -> bool {
+        let key = UnparsedPublicKey::new(&ED25519, &self.0);
+        key.verify(&[context, link].concat(), sig).is_ok()
     }
 }
 
 /// The 32 bytes of key file `path`, whose one line is `label` and 64 hex
 /// digits.
 pub(super) fn read_key_file(path: &Path, label: &str) -> Result<[u8; HASH_LEN]> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read key file", e))?;
+    let text = read_text(path)?;
     let mut words = text.split_whitespace();
     let key = match (words.next(), words.next(), words.next()) {
         (Some(l), Some(h), None) if l == label => from_hex(h),
@@ -57,9 +50,25 @@ pub(super) fn read_key_file(path: &Path, label: &str) -> Result<[u8; HASH_LEN]> 
     key.ok_or_else(|| Error::file(ErrorKind::InvalidArgument, path, what()))
 }
 
+/// The text of key file `path`. One that holds a secret key (or epoch
+/// keys) is refused if anyone but its owner may read or write it, as ssh
+/// refuses an unprotected private key; a public key may be anyone's.
+pub(super) fn read_text(path: &Path) -> Result<String> {
+    use std::os::unix::fs::MetadataExt;
+    let failed = |e| Error::io(path, "read key file", e);
+    let text = std::fs::read_to_string(path).map_err(failed)?;
+    let mode = std::fs::metadata(path).map_err(failed)?.mode() & 0o7777;
+    let secret = text.starts_with(SECRET_KEY_LABEL) || text.starts_with(EPOCH_KEYS_LABEL);
+    if !secret || mode & 0o077 == 0 {
+        return Ok(text);
+    }
+    let how = "secret key file readable or writable by anyone but its owner";
+    let what = format!("{how} (mode {mode:04o}): chmod 600 {}", path.display());
+    Err(Error::file(ErrorKind::PermissionDenied, path, what))
+}
+
 pub(super) fn write_key_file(path: &Path, text: &str, mode: u32) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
     let failed = |e| Error::io(path, "write key file", e);
     let mut f = std::fs::OpenOptions::new()
         .write(true)

@@ -121,8 +121,7 @@ impl Signing {
     /// signing is forward secure, see `epochs`).
     pub fn from_key_file(path: impl AsRef<Path>) -> Result<Signing> {
         let path = path.as_ref();
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::io(path, "read key file", e))?;
+        let text = keys::read_text(path)?;
         let keys = match text.starts_with(EPOCH_KEYS_LABEL) {
             true => Keys::Epochs(Mutex::new(EpochKeys::parse(path, &text)?)),
             false => Keys::One(pair_from(path)?),
@@ -335,10 +334,8 @@ impl Signing {
 
 /// The 32 bytes of `pair`'s public key.
 fn key_bytes(pair: &Ed25519KeyPair) -> [u8; HASH_LEN] {
-    pair.public_key()
-        .as_ref()
-        .try_into()
-        .expect("an Ed25519 public key")
+    let key = pair.public_key().as_ref();
+    key.try_into().expect("an Ed25519 public key")
 }
 
 /// The key pair of the secret key file at `path`.
@@ -354,10 +351,8 @@ fn pair_of(seed: &[u8; HASH_LEN]) -> Ed25519KeyPair {
 /// 32 random bytes for a new key written to `path`.
 fn random_seed(path: &Path) -> Result<[u8; HASH_LEN]> {
     let random = ring::rand::generate(&ring::rand::SystemRandom::new());
-    let what = "no random bytes for a new key";
-    Ok(random
-        .map_err(|_| Error::file(ErrorKind::Io, path, what))?
-        .expose())
+    let failed = |_| Error::file(ErrorKind::Io, path, "no random bytes for a new key");
+    random.map(|r| r.expose()).map_err(failed)
 }
 
 /// Whether `trusted` vouches for the signer `key`: it is `key`, or (an

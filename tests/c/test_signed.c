@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "binlog.h"
@@ -125,9 +126,12 @@ static const char EPOCH_KEYS[] =
 static const char MASTER_PUBLIC_KEY[] =
     "binlog-public-key-ed25519 bce5c1917cf57f98c5fa19ea3842227b0f861ce5be12596e490c344f0bc06e0a\n";
 
+/* Writes key file `path`, readable by its owner only (a secret key file
+ * others may read is refused). */
 static void write_text(const char *path, const char *text) {
     FILE *f = fopen(path, "wb");
     REQUIRE(f != NULL && fputs(text, f) >= 0 && fclose(f) == 0);
+    REQUIRE(chmod(path, 0600) == 0);
 }
 
 static void test_a_log_signed_with_epoch_keys_verifies_against_the_master_key(void) {

@@ -121,6 +121,53 @@ fn an_unsigned_log_is_named_unsigned_against_a_key() {
     assert_eq!(found, want);
 }
 
+/// A secret key file (a key, a master key, epoch keys) that anyone but
+/// its owner may read or write is refused, as ssh refuses an unprotected
+/// private key: a `PermissionDenied` error naming the file, its mode and
+/// the chmod that fixes it. Mode 0600 is accepted; a public key may be
+/// read by anyone.
+#[test]
+fn a_secret_key_file_others_may_read_is_refused_naming_it_and_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TempDir::new("signed-key-mode");
+    let (key, epochs) = (t.path().join("k"), t.path().join("e"));
+    let public = Signing::new_key_files(&key).unwrap();
+    Signing::new_epoch_keys(&key, &epochs, (0, 1_000_000_000, 3)).unwrap();
+    let chmod = |path: &Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let refused = |e: binlog::Error, path: &Path, mode: &str| {
+        let m = e.message();
+        assert_eq!(e.kind(), binlog::ErrorKind::PermissionDenied, "{m}");
+        let shown = path.display();
+        assert!(m.starts_with(&format!("{shown}: ")), "{m}");
+        assert!(m.contains(&format!("(mode {mode})")), "{m}");
+        assert!(m.contains(&format!("chmod 600 {shown}")), "{m}");
+    };
+    for (mode, shown) in [(0o644, "0644"), (0o640, "0640")] {
+        chmod(&key, mode);
+        refused(Signing::from_key_file(&key).unwrap_err(), &key, shown);
+        let again = Signing::new_epoch_keys(&key, t.path().join("e2"), (0, 1_000_000_000, 3));
+        refused(again.unwrap_err(), &key, shown);
+    }
+    chmod(&epochs, 0o644);
+    refused(
+        Signing::from_key_file(&epochs).unwrap_err(),
+        &epochs,
+        "0644",
+    );
+    chmod(&key, 0o600);
+    chmod(&epochs, 0o600);
+    assert_eq!(Signing::from_key_file(&key).unwrap().public_key(), public);
+    assert_eq!(
+        Signing::from_key_file(&epochs).unwrap().public_key(),
+        public
+    );
+    assert_eq!(
+        PublicKey::from_file(t.path().join("k.pub")).unwrap(),
+        public
+    );
+}
 /// Where a segment's parts are: the header's end, the records' end, the
 /// directory frame's range (without its chain block) and the chain block's.
 struct Parts {

@@ -220,6 +220,7 @@ def _findings_at(directory, trust, head=None):
 
 def test_a_log_signed_with_epoch_keys_verifies_against_the_master_key(tmp_path):
     (tmp_path / "e").write_text(EPOCH_KEYS)
+    os.chmod(tmp_path / "e", 0o600)  # a secret key file others may read is refused
     (tmp_path / "master.pub").write_text(MASTER_PUBLIC_KEY)
     (tmp_path / "other.pub").write_text(ANOTHER_PUBLIC_KEY)
     logs = tmp_path / "logs"
@@ -238,6 +239,7 @@ def test_a_signed_log_verifies_against_its_key_and_tells_changes(tmp_path):
     keys = tmp_path / "keys"
     keys.mkdir()
     (keys / "k").write_text(SECRET_KEY)
+    os.chmod(keys / "k", 0o600)
     (keys / "k.pub").write_text(PUBLIC_KEY)
     (keys / "other.pub").write_text(ANOTHER_PUBLIC_KEY)
     public = keys / "k.pub"
@@ -292,6 +294,7 @@ def test_a_signed_log_verifies_against_its_key_and_tells_changes(tmp_path):
 
 def test_a_checkpoint_comes_every_n_records(tmp_path):
     (tmp_path / "k").write_text(SECRET_KEY)
+    os.chmod(tmp_path / "k", 0o600)
     logs = tmp_path / "logs"
     with binlog.open_log_writer(logs, "log", signing_key=tmp_path / "k", checkpoint_records=3) as w:
         for i in range(3):

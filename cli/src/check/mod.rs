@@ -80,7 +80,11 @@ pub fn to_json(c: &Verdict) -> Value {
         json!({"kind": i.kind.name(), "offset": i.offset, "len": i.len, "resume": i.resume,
                "message": i.message})
     };
-    let log_issue = |l: &LogIssue| json!({"kind": "log", "message": l.message});
+    let log_issue = |l: &LogIssue| {
+        let f = &l.finding;
+        json!({"kind": f.kind.name(), "file": paths::show(&f.location), "offset": f.offset,
+               "len": f.len, "message": l.message})
+    };
     let log_issues = c.log_issues.iter().map(log_issue);
     let issues = a.issues.iter().map(issue).chain(log_issues);
     json!({

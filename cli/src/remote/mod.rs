@@ -97,8 +97,8 @@ pub struct TrustArgs {
     /// Check signed seals against this public key (`binlog keys new`
     /// wrote it): every sealed segment signed by it, and a log's segments
     /// one chain (none deleted, inserted, reordered or copied).
-    #[arg(long, value_name = "KEY.pub", value_parser = parse_trusted_key)]
-    pub trust: Option<PublicKey>,
+    #[arg(long, value_name = "KEY.pub")]
+    pub trust: Option<PathBuf>,
     /// With --trust: a copy of the log's signed head (LOG.head) kept
     /// elsewhere; the log's newest segments cut off since are reported
     /// (for s3://, the newest head its shipper put there by default).
@@ -109,18 +109,14 @@ pub struct TrustArgs {
 impl TrustArgs {
     /// `reports` checked against the key and the head, if a key is given.
     pub fn apply(&self, mut reports: Verify) -> binlog::Result<Verify> {
-        if let Some(key) = self.trust {
-            reports = reports.trusting(key);
+        if let Some(key) = &self.trust {
+            reports = reports.trusting(PublicKey::from_file(key)?);
             if let Some(head) = &self.head {
                 reports.with_head(head)?;
             }
         }
         Ok(reports)
     }
-}
-
-fn parse_trusted_key(path: &str) -> Result<PublicKey, String> {
-    PublicKey::from_file(path).map_err(|e| e.to_string())
 }
 
 /// `binlog remote verify`: each segment object of a shipped log, as the

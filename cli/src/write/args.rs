@@ -73,14 +73,10 @@ pub struct WriteArgs {
     pub max_segment_records: Option<u64>,
     /// Sign each segment's seal with this secret key (`binlog keys new`);
     /// `binlog verify --trust KEY.pub` checks them.
-    #[arg(long, value_name = "KEY", value_parser = parse_signing_key)]
-    pub signing_key: Option<binlog::sign::Signing>,
+    #[arg(long, value_name = "KEY")]
+    pub signing_key: Option<PathBuf>,
     #[command(flatten)]
     pub no_progress: NoProgressAccepted,
-}
-
-fn parse_signing_key(path: &str) -> Result<binlog::sign::Signing, String> {
-    binlog::sign::Signing::from_key_file(path).map_err(|e| e.to_string())
 }
 
 pub(super) fn key_value(flag: &str, s: &str) -> CliResult<(String, String)> {

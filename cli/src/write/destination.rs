@@ -4,7 +4,7 @@ use super::args::{key_value, WriteArgs};
 use super::undo::Created;
 use crate::error::{CliError, CliResult};
 use crate::paths;
-use binlog::{LogOptions, Options};
+use binlog::{sign::Signing, LogOptions, Options};
 use binlog::{LogReader, LogWriter, Reader, RecordReader, RecordWriter, Writer};
 use std::path::Path;
 
@@ -126,6 +126,7 @@ fn the_log_in(dir: &Path) -> CliResult<String> {
 fn segment_options(args: &WriteArgs) -> CliResult<Options> {
     let default = Options::default();
     let params = args.params.iter().map(|p| key_value("--param", p));
+    let signing = args.signing_key.as_ref().map(Signing::from_key_file);
     Ok(Options {
         content_type: args.content_type.clone().unwrap_or(default.content_type),
         params: params.collect::<CliResult<_>>()?,
@@ -133,7 +134,7 @@ fn segment_options(args: &WriteArgs) -> CliResult<Options> {
         schemas: args.schemas.clone(),
         max_record_size: args.max_record_size.unwrap_or(default.max_record_size),
         writer_version: format!("{} (binlog write)", binlog::version::WRITER),
-        signing: args.signing_key.clone(),
+        signing: signing.transpose()?,
         ..default
     })
 }

@@ -267,6 +267,128 @@ fn write_signed_checkpoints_its_head_while_the_input_still_comes() {
     assert!(wait_with_deadline(&mut child, Duration::from_secs(30)).success());
     binlog()
         .args(["verify", "--log", "orders", "--trust"])
+/// A secret key file others may read (mode 0644, or 0640) is refused by
+/// `write --signing-key` and `keys public`, as ssh refuses an unprotected
+/// private key: exit 2, the tool's error naming the file, its mode and
+/// the chmod that fixes it. A key file that cannot be read, or is no key,
+/// is the tool's error too (not clap's), for `--signing-key` and
+/// `--trust` alike.
+#[test]
+fn key_files_refused_are_the_tools_errors_and_a_secret_key_others_may_read_is_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Tmp::new("key-mode");
+    let (dir, key) = (t.join("log"), t.join("k"));
+    binlog().args(["keys", "new"]).arg(&key).assert().success();
+    let write = |key: &Path| {
+        let mut c = binlog();
+        c.args(["write", "--type", "e", "--log", "orders", "--signing-key"])
+            .args([key, &dir])
+            .write_stdin("event\n");
+        c.assert()
+    };
+    let shown = key.display();
+    for mode in [0o644, 0o640] {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+        let want = format!(
+            "binlog: error: {shown}: secret key file readable or writable by anyone but \
+             its owner (mode {mode:04o}): chmod 600 {shown}\n"
+        );
+        write(&key).code(2).stderr(want.clone());
+        binlog()
+            .args(["keys", "public"])
+            .arg(&key)
+            .assert()
+            .code(2)
+            .stderr(want);
+    }
+    assert!(!dir.exists(), "nothing written with a refused key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    write(&key).success();
+    let tool_error = |a: assert_cmd::assert::Assert, file: &Path| {
+        let start = format!("binlog: error: {}: ", file.display());
+        a.code(2).stderr(predicate::str::starts_with(start));
+    };
+    let missing = t.join("missing");
+    tool_error(write(&missing), &missing);
+    let public = t.join("k.pub");
+    tool_error(write(&public), &public);
+    let verify = |trust: &Path| {
+        let mut c = binlog();
+        c.args(["verify", "--trust"]).args([trust, &dir]);
+        c.assert()
+    };
+    tool_error(verify(&missing), &missing);
+    tool_error(verify(&key), &key);
+    verify(&public).success();
+}
+
+/// `verify --json` names each finding of a signed log by the library's
+/// kind, with the file, offset and length it is about: `chain-gap` (a
+/// segment deleted) at the next segment's seal, `other-key` against
+/// another key, `cut-off` in the kept head's file (which the text names
+/// too).
+#[test]
+fn verify_json_names_signed_log_findings_by_kind_with_their_file_and_offset() {
+    let t = Tmp::new("verify-json-signed");
+    let (dir, key) = (t.join("log"), t.join("k"));
+    binlog().args(["keys", "new"]).arg(&key).assert().success();
+    binlog()
+        .args(["keys", "new"])
+        .arg(t.join("other"))
+        .assert()
+        .success();
+    signed_log(&dir, &key);
+    let kept = t.join("kept.head");
+    std::fs::copy(dir.join("orders.head"), &kept).unwrap();
+    let segment = |no: &str| {
+        let name = common::list_dir(&dir).into_iter().find(|n| n.contains(no));
+        dir.join(name.unwrap())
+    };
+    let verify = |public: &str, head: Option<&Path>| {
+        let mut c = binlog();
+        c.args(["verify", "--json", "--trust"]).arg(t.join(public));
+        if let Some(h) = head {
+            c.arg("--head").arg(h);
+        }
+        json_of(c.arg(&dir))
+    };
+    // Each issue between segments: (kind, file, offset, len).
+    let issues = |j: &serde_json::Value, i: usize| -> Vec<(String, String, Option<u64>, u64)> {
+        let issues = j["segments"][i]["issues"].as_array().unwrap().iter();
+        let issue = |v: &serde_json::Value| {
+            let file = v["file"].as_str().unwrap_or_default().to_string();
+            let kind = v["kind"].as_str().unwrap().to_string();
+            (kind, file, v["offset"].as_u64(), v["len"].as_u64().unwrap())
+        };
+        issues.map(issue).collect()
+    };
+    let first = segment("00000-").display().to_string();
+    let j = verify("other.pub", None);
+    assert_eq!(issues(&j, 0)[0].0, "other-key", "{j}");
+    assert_eq!(issues(&j, 0)[0].1, first, "{j}");
+    assert!(issues(&j, 0)[0].2.is_some(), "{j}");
+    std::fs::remove_file(segment("00001-")).unwrap();
+    let (j, last) = (verify("k.pub", None), segment("00002-"));
+    let seal_end = binlog::Reader::open(&last)
+        .unwrap()
+        .seal()
+        .unwrap()
+        .records_end;
+    let gap = (
+        "chain-gap".to_string(),
+        last.display().to_string(),
+        Some(seal_end),
+        0,
+    );
+    assert!(issues(&j, 1).contains(&gap), "{j}");
+    std::fs::remove_file(&last).unwrap();
+    std::fs::remove_file(dir.join("orders.manifest")).unwrap();
+    let j = verify("k.pub", Some(&kept));
+    let cut = ("cut-off".to_string(), kept.display().to_string(), None, 0);
+    assert_eq!(issues(&j, 0), vec![cut], "{j}");
+    // The text names the head's file too.
+    binlog()
+        .args(["verify", "--trust"])
         .arg(t.join("k.pub"))
         .arg("--head")
         .args([&kept, &dir])
@@ -372,4 +494,9 @@ fn write_with_epoch_keys_erases_past_epochs_while_writing_so_a_later_reseal_is_o
     verify()
         .code(1)
         .stdout(predicate::str::contains("resealed with a later key"));
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "\n  {}: signed head ",
+            kept.display()
+        )));
 }

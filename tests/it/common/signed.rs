@@ -6,17 +6,23 @@ use binlog::sign::Signing;
 use binlog::verify::{FindingKind::*, Verify};
 use std::path::Path;
 
-/// The key in `<target tmp>/<name>.key`, from the seed `byte` repeated
-/// (any 32 bytes are an Ed25519 key): the same for a child and its parent.
+/// The key in `<target tmp>/<name>.key` (mode 0600, as a secret key's
+/// must be), from the seed `byte` repeated (any 32 bytes are an Ed25519
+/// key): the same for a child and its parent.
 pub fn fixed_key(name: &str, byte: u8) -> Signing {
+    use std::os::unix::fs::PermissionsExt;
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.key"));
     let line = format!(
         "binlog-secret-key-ed25519 {}\n",
         format!("{byte:02x}").repeat(32)
     );
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(line.as_str()) {
+    let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(line.as_str())
+        || mode.ok() != Some(0o600)
+    {
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         std::fs::write(&tmp, &line).unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).unwrap();
         std::fs::rename(&tmp, &path).unwrap();
     }
     Signing::from_key_file(&path).unwrap()

@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Arrays;
@@ -304,11 +305,16 @@ class VerifyTest {
     private static final String MASTER_PUBLIC_KEY =
             "binlog-public-key-ed25519 bce5c1917cf57f98c5fa19ea3842227b0f861ce5be12596e490c344f0bc06e0a\n";
 
+    /** Writes key file {@code path}, readable by its owner only (a secret key file others may read is refused). */
+    private static Path keyFile(Path path, String text) throws IOException {
+        return Files.setPosixFilePermissions(Files.writeString(path, text), PosixFilePermissions.fromString("rw-------"));
+    }
+
     /** A log written with forward-secure epoch keys verifies clean trusting the master key, and is OTHER_KEY against another. */
     @Test
     void logSignedWithEpochKeysVerifiesAgainstTheMasterKey() throws Exception {
         Path keys = Files.createDirectory(dir.resolve("keys"));
-        Path epochs = Files.writeString(keys.resolve("e"), EPOCH_KEYS);
+        Path epochs = keyFile(keys.resolve("e"), EPOCH_KEYS);
         Path master = Files.writeString(keys.resolve("master.pub"), MASTER_PUBLIC_KEY);
         Path another = Files.writeString(keys.resolve("other.pub"), ANOTHER_PUBLIC_KEY);
         Options o = Options.builder().maxSegmentRecords(3).signingKey(epochs).build();
@@ -351,7 +357,7 @@ class VerifyTest {
     @Test
     void signedLogVerifiesAgainstItsKeyAndTellsChanges() throws Exception {
         Path keys = Files.createDirectory(dir.resolve("keys"));
-        Path secret = Files.writeString(keys.resolve("k"), SECRET_KEY);
+        Path secret = keyFile(keys.resolve("k"), SECRET_KEY);
         Path pub = Files.writeString(keys.resolve("k.pub"), PUBLIC_KEY);
         Path another = Files.writeString(keys.resolve("other.pub"), ANOTHER_PUBLIC_KEY);
         Options o = Options.builder().maxSegmentRecords(3).signingKey(secret).build();
@@ -414,7 +420,7 @@ class VerifyTest {
     /** With checkpointRecords(3), the head covers the first 3 records once written, the writer still open. */
     @Test
     void checkpointComesEveryNRecords() throws Exception {
-        Path secret = Files.writeString(Files.createDirectory(dir.resolve("keys")).resolve("k"), SECRET_KEY);
+        Path secret = keyFile(Files.createDirectory(dir.resolve("keys")).resolve("k"), SECRET_KEY);
         Options o = Options.builder().signingKey(secret).checkpointRecords(3).build();
         try (BinlogWriter w = BinlogWriter.openLog(dir, "orders", o)) {
             for (int i = 0; i < 3; i++) {
@@ -432,7 +438,7 @@ class VerifyTest {
      */
     @Test
     void signingKeyAndTrustRefuseOtherFiles() throws Exception {
-        Path secret = Files.writeString(dir.resolve("k"), SECRET_KEY);
+        Path secret = keyFile(dir.resolve("k"), SECRET_KEY);
         Path pub = Files.writeString(dir.resolve("k.pub"), PUBLIC_KEY);
         BinlogException e = TestSupport.expect(ErrorCode.INVALID_ARGUMENT,
                 () -> Options.builder().signingKey(pub).build());
