@@ -79,6 +79,8 @@ fn generate(v: &Vector) -> Vec<u8> {
     let t = TempDir::new(&format!("gen-{}", v.name));
     let key = t.join(v.key_file);
     std::fs::copy(vectors_dir().join(v.key_file), &key).unwrap();
+    // Checked out 0644; a secret key file others may read is refused.
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let opts = Options {
         log_name: "golden".into(),
         first_seq: 40,

@@ -267,6 +267,113 @@ fn write_signed_checkpoints_its_head_while_the_input_still_comes() {
     assert!(wait_with_deadline(&mut child, Duration::from_secs(30)).success());
     binlog()
         .args(["verify", "--log", "orders", "--trust"])
+        .arg(t.join("k.pub"))
+        .arg("--head")
+        .args([&kept, &dir])
+        .assert()
+        .success();
+}
+
+/// `binlog write --signing-key EPOCHS` of a log whose input comes slowly
+/// across epochs erases each past epoch's key from EPOCHS while it writes.
+/// Whoever takes the file afterwards, changes a record of the first
+/// segment and reseals every segment with the keys left (the log opened
+/// again, each seal cut off) is found: `out-of-epoch`.
+#[test]
+fn write_with_epoch_keys_erases_past_epochs_while_writing_so_a_later_reseal_is_out_of_epoch() {
+    use std::io::Write;
+    let t = Tmp::new("write-epochs-erased");
+    let (dir, master, epochs) = (t.join("log"), t.join("master"), t.join("orders.epochs"));
+    binlog()
+        .args(["keys", "new"])
+        .arg(&master)
+        .assert()
+        .success();
+    binlog()
+        .args(["keys", "epochs"])
+        .args([&master, &epochs])
+        .args(["--every", "1s", "--count", "40"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&epochs).unwrap();
+    let schedule: Vec<i64> = text
+        .split_whitespace()
+        .skip(2)
+        .take(2)
+        .map(|w| w.parse().unwrap())
+        .collect();
+    let epoch_now = || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        (now.as_nanos() as i64 - schedule[0]) / schedule[1]
+    };
+    let first_kept = || {
+        let text = std::fs::read_to_string(&epochs).unwrap();
+        let first = text.lines().nth(1).unwrap().split(' ').next().unwrap();
+        first.parse::<i64>().unwrap()
+    };
+    let mut child = slow_write(&dir, &epochs);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut epoch = epoch_now();
+    for i in 0..3 {
+        if i > 0 {
+            poll_until("the next epoch", Duration::from_secs(3), || {
+                epoch_now() > epoch
+            });
+            epoch = epoch_now();
+        }
+        writeln!(stdin, "line {i}").unwrap();
+        stdin.flush().unwrap();
+        // Written in `epoch` or later: the keys of the epochs before are
+        // erased once the segment before is sealed.
+        poll_until("past epochs erased", Duration::from_secs(10), || {
+            first_kept() >= epoch
+        });
+    }
+    drop(stdin);
+    assert!(wait_with_deadline(&mut child, Duration::from_secs(30)).success());
+    let verify = || {
+        let mut c = binlog();
+        c.args(["verify", "--log", "orders", "--trust"])
+            .args([&t.join("master.pub"), &dir]);
+        c.assert()
+    };
+    verify().success();
+
+    // A payload byte of segment 0's first record changed, its CRC
+    // recomputed; every seal cut off and written again by the keys left.
+    let segments: Vec<_> = common::list_dir(&dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".binlog"))
+        .map(|n| dir.join(n))
+        .collect();
+    assert!(segments.len() >= 3, "{segments:?}");
+    for (i, path) in segments.iter().enumerate() {
+        let end = binlog::Reader::open(path)
+            .unwrap()
+            .seal()
+            .unwrap()
+            .records_end;
+        let mut b = std::fs::read(path).unwrap();
+        b.truncate(end as usize);
+        if i == 0 {
+            let at = u32::from_le_bytes(b[12..16].try_into().unwrap()) as usize;
+            let len = u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+            b[at + 8 + len - 1] ^= 1;
+            let crc = crc32fast::hash(&b[at + 8..at + 8 + len]);
+            b[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
+        }
+        std::fs::write(path, &b).unwrap();
+    }
+    let mut child = slow_write(&dir, &epochs);
+    drop(child.stdin.take());
+    assert!(wait_with_deadline(&mut child, Duration::from_secs(30)).success());
+    verify()
+        .code(1)
+        .stdout(predicate::str::contains("resealed with a later key"));
+}
+
 /// A secret key file others may read (mode 0644, or 0640) is refused by
 /// `write --signing-key` and `keys public`, as ssh refuses an unprotected
 /// private key: exit 2, the tool's error naming the file, its mode and
@@ -393,107 +500,6 @@ fn verify_json_names_signed_log_findings_by_kind_with_their_file_and_offset() {
         .arg("--head")
         .args([&kept, &dir])
         .assert()
-        .success();
-}
-
-/// `binlog write --signing-key EPOCHS` of a log whose input comes slowly
-/// across epochs erases each past epoch's key from EPOCHS while it writes.
-/// Whoever takes the file afterwards, changes a record of the first
-/// segment and reseals every segment with the keys left (the log opened
-/// again, each seal cut off) is found: `out-of-epoch`.
-#[test]
-fn write_with_epoch_keys_erases_past_epochs_while_writing_so_a_later_reseal_is_out_of_epoch() {
-    use std::io::Write;
-    let t = Tmp::new("write-epochs-erased");
-    let (dir, master, epochs) = (t.join("log"), t.join("master"), t.join("orders.epochs"));
-    binlog()
-        .args(["keys", "new"])
-        .arg(&master)
-        .assert()
-        .success();
-    binlog()
-        .args(["keys", "epochs"])
-        .args([&master, &epochs])
-        .args(["--every", "1s", "--count", "40"])
-        .assert()
-        .success();
-    let text = std::fs::read_to_string(&epochs).unwrap();
-    let schedule: Vec<i64> = text
-        .split_whitespace()
-        .skip(2)
-        .take(2)
-        .map(|w| w.parse().unwrap())
-        .collect();
-    let epoch_now = || {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap();
-        (now.as_nanos() as i64 - schedule[0]) / schedule[1]
-    };
-    let first_kept = || {
-        let text = std::fs::read_to_string(&epochs).unwrap();
-        let first = text.lines().nth(1).unwrap().split(' ').next().unwrap();
-        first.parse::<i64>().unwrap()
-    };
-    let mut child = slow_write(&dir, &epochs);
-    let mut stdin = child.stdin.take().unwrap();
-    let mut epoch = epoch_now();
-    for i in 0..3 {
-        if i > 0 {
-            poll_until("the next epoch", Duration::from_secs(3), || {
-                epoch_now() > epoch
-            });
-            epoch = epoch_now();
-        }
-        writeln!(stdin, "line {i}").unwrap();
-        stdin.flush().unwrap();
-        // Written in `epoch` or later: the keys of the epochs before are
-        // erased once the segment before is sealed.
-        poll_until("past epochs erased", Duration::from_secs(10), || {
-            first_kept() >= epoch
-        });
-    }
-    drop(stdin);
-    assert!(wait_with_deadline(&mut child, Duration::from_secs(30)).success());
-    let verify = || {
-        let mut c = binlog();
-        c.args(["verify", "--log", "orders", "--trust"])
-            .args([&t.join("master.pub"), &dir]);
-        c.assert()
-    };
-    verify().success();
-
-    // A payload byte of segment 0's first record changed, its CRC
-    // recomputed; every seal cut off and written again by the keys left.
-    let segments: Vec<_> = common::list_dir(&dir)
-        .into_iter()
-        .filter(|n| n.ends_with(".binlog"))
-        .map(|n| dir.join(n))
-        .collect();
-    assert!(segments.len() >= 3, "{segments:?}");
-    for (i, path) in segments.iter().enumerate() {
-        let end = binlog::Reader::open(path)
-            .unwrap()
-            .seal()
-            .unwrap()
-            .records_end;
-        let mut b = std::fs::read(path).unwrap();
-        b.truncate(end as usize);
-        if i == 0 {
-            let at = u32::from_le_bytes(b[12..16].try_into().unwrap()) as usize;
-            let len = u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
-            b[at + 8 + len - 1] ^= 1;
-            let crc = crc32fast::hash(&b[at + 8..at + 8 + len]);
-            b[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
-        }
-        std::fs::write(path, &b).unwrap();
-    }
-    let mut child = slow_write(&dir, &epochs);
-    drop(child.stdin.take());
-    assert!(wait_with_deadline(&mut child, Duration::from_secs(30)).success());
-    verify()
-        .code(1)
-        .stdout(predicate::str::contains("resealed with a later key"));
         .code(1)
         .stdout(predicate::str::contains(format!(
             "\n  {}: signed head ",
