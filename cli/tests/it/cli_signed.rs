@@ -502,7 +502,7 @@ fn verify_json_names_signed_log_findings_by_kind_with_their_file_and_offset() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(format!(
-            "\n  {}: signed head ",
+            "\n  {}: the signed head ",
             kept.display()
         )));
 }
