@@ -573,7 +573,9 @@ fn new_log_dir(mode: Mode) -> TempDir {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap();
         let start = (now.as_secs() as i64 - 1) * 1_000_000_000;
-        let schedule = (start, 1_000_000_000, 3600);
+        // Ten minutes of epochs: each open checks every certificate, which an
+        // unoptimised build under load does slowly (3,600 took seconds).
+        let schedule = (start, 1_000_000_000, 600);
         binlog::sign::Signing::new_epoch_keys(master, dir.path().join(EPOCHS), schedule).unwrap();
     }
     dir
