@@ -723,16 +723,8 @@ func fetchAll[T, G any](get func(rows *T, logs *C.binlog_iovec, n C.size_t, got 
 
 // goGap copies the C library's gap into Go memory.
 func goGap(g *C.binlog_gap) Gap {
-	return Gap{
-		Reason:     GapReason(g.reason),
-		Path:       C.GoStringN((*C.char)(unsafe.Pointer(g.path)), C.int(g.path_len)),
-		HasOffset:  bool(g.has_offset),
-		Offset:     uint64(g.offset),
-		HasFromSeq: bool(g.has_from_seq),
-		FromSeq:    uint64(g.from_seq),
-		HasToSeq:   bool(g.has_to_seq),
-		ToSeq:      uint64(g.to_seq),
-	}
+	return Gap{GapReason(g.reason), goName(C.binlog_iovec{g.path, g.path_len}), bool(g.has_offset), uint64(g.offset),
+		bool(g.has_from_seq), uint64(g.from_seq), bool(g.has_to_seq), uint64(g.to_seq)}
 }
 
 // Tail says how the segment ended, once Next returned io.EOF.

@@ -142,12 +142,7 @@ func PlanRepair(path, logName string, opts RepairOptions) (*RepairPlan, error) {
 			p.Close()
 			return nil, err
 		}
-		seg := RepairSegment{
-			Path:    C.GoString(s.path),
-			Action:  PlanAction(s.action),
-			Why:     C.GoString(s.why),
-			Damaged: bool(s.damaged),
-		}
+		seg := RepairSegment{C.GoString(s.path), PlanAction(s.action), C.GoString(s.why), bool(s.damaged), nil}
 		for j := C.size_t(0); j < s.steps; j++ {
 			var st C.binlog_repair_step
 			if err = result(op, C.binlog_repair_plan_step(h, i, j, &st)); err != nil {
@@ -175,12 +170,7 @@ func (p *RepairPlan) Apply() (RepairSummary, error) {
 	err := onOpen(&p.mu, &p.h, op, "repair plan", p.desc, func(h *C.binlog_repair_plan) C.binlog_result {
 		return C.binlog_repair_apply(h, &s)
 	})
-	return RepairSummary{
-		Segments:    uint64(s.segments),
-		Changed:     uint64(s.changed),
-		LeftDamaged: uint64(s.left_damaged),
-		Errors:      uint64(s.errors),
-	}, err
+	return RepairSummary{uint64(s.segments), uint64(s.changed), uint64(s.left_damaged), uint64(s.errors)}, err
 }
 
 // Close frees the plan; later Apply calls return ErrClosed. Closing again

@@ -5,8 +5,6 @@ package binlog
 */
 import "C"
 
-import "unsafe"
-
 // Damage is a damaged region a reader skipped (binlog_damage2): bytes
 // [Offset, ResumeOffset) of Path and records [FromSeq, ToSeq) are lost.
 type Damage struct {
@@ -58,11 +56,6 @@ func (r *Reader) Damages() (damages []Damage, err error) {
 
 // goDamage copies the C library's damaged region into Go memory.
 func goDamage(d *C.binlog_damage2) Damage {
-	return Damage{
-		Path:         C.GoStringN((*C.char)(unsafe.Pointer(d.path)), C.int(d.path_len)),
-		Offset:       uint64(d.offset),
-		ResumeOffset: uint64(d.resume_offset),
-		FromSeq:      uint64(d.from_seq),
-		ToSeq:        uint64(d.to_seq),
-	}
+	return Damage{goName(C.binlog_iovec{d.path, d.path_len}), uint64(d.offset), uint64(d.resume_offset),
+		uint64(d.from_seq), uint64(d.to_seq)}
 }

@@ -279,19 +279,9 @@ func (v *Verifier) Next() (Finding, error) {
 		var c C.binlog_finding
 		rc := C.binlog_verify_next(h, &c)
 		if rc == C.BINLOG_OK { // c's strings are the handle's until its next call: copied now
-			f = Finding{
-				Kind:      FindingKind(c.kind),
-				Location:  C.GoString(c.location),
-				HasOffset: bool(c.has_offset),
-				Offset:    uint64(c.offset),
-				Len:       uint64(c.len),
-				HasSeq:    bool(c.has_seq),
-				FromSeq:   uint64(c.from_seq),
-				ToSeq:     uint64(c.to_seq),
-				Repair:    RepairAction(c.repair),
-				Damage:    bool(c.damage),
-				Message:   C.GoString(c.message),
-			}
+			f = Finding{FindingKind(c.kind), C.GoString(c.location), bool(c.has_offset), uint64(c.offset), uint64(c.len),
+				bool(c.has_seq), uint64(c.from_seq), uint64(c.to_seq), RepairAction(c.repair), bool(c.damage),
+				C.GoString(c.message)}
 		}
 		return rc
 	})

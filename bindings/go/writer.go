@@ -367,11 +367,7 @@ func pollSealed(h *C.binlog_writer) (SegmentInfo, bool, error) {
 	if err != nil {
 		return SegmentInfo{}, false, err
 	}
-	return SegmentInfo{
-		Path:        C.GoString(ci.path), // valid until the next poll: copy now
-		SegmentNo:   uint64(ci.segment_no),
-		FirstSeq:    uint64(ci.first_seq),
-		RecordCount: uint64(ci.record_count),
-		Bytes:       uint64(ci.bytes),
-	}, true, nil
+	// ci.path is valid until the next poll: copied now.
+	return SegmentInfo{C.GoString(ci.path), uint64(ci.segment_no), uint64(ci.first_seq), uint64(ci.record_count),
+		uint64(ci.bytes)}, true, nil
 }

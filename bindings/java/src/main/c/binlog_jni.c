@@ -232,6 +232,9 @@ static int c_strings(JNIEnv *env, char **s, int n, const jbyteArray *a, const ch
     return 0;
 }
 
+/* Frees p unless it is the stack copy `stack` (copy_array's). */
+static void free_unless(void *p, const void *stack) { if (p != stack) free(p); }
+
 /* A primitive array (elements of `size` bytes) copied to C memory, its length in *n: into `stack` if it fits in
  * `stack_len` bytes, else malloc'd (to free unless it is `stack`). NULL for a NULL array (*n 0), and NULL with an
  * exception pending on failure or if one was pending already. */
@@ -245,9 +248,7 @@ static void *copy_array(JNIEnv *env, jarray a, size_t size, void *stack, size_t 
     void *p = stack != NULL && bytes <= stack_len ? stack : xmalloc(env, bytes, "array copy");
     void *elems = p == NULL ? NULL : (*env)->GetPrimitiveArrayCritical(env, a, NULL);
     if (elems == NULL) {
-        if (p != stack) {
-            free(p);
-        }
+        free_unless(p, stack);
         throw_oom(env, "GetPrimitiveArrayCritical failed"); /* kept if xmalloc threw */
         return NULL;
     }
@@ -590,9 +591,7 @@ JNI(jlong, BinlogWriter, nativeWrite, jlong h, jbyteArray type, jobject data, jb
     struct meta_args m;
     char *t = copy_array(env, type, 1, type_stack, sizeof type_stack, &type_len);
     if (t == NULL || meta_load(env, meta_bytes, meta_lens, &m) != 0) {
-        if (t != type_stack) {
-            free(t);
-        }
+        free_unless(t, type_stack);
         return 0;
     }
     uint8_t stack[STACK_COPY_MAX], *copy;
@@ -608,9 +607,7 @@ JNI(jlong, BinlogWriter, nativeWrite, jlong h, jbyteArray type, jobject data, jb
     }
     free(copy);
     meta_free(&m);
-    if (t != type_stack) {
-        free(t);
-    }
+    free_unless(t, type_stack);
     return (jlong)seq;
 }
 
@@ -1088,9 +1085,7 @@ JNI(jobjectArray, HandleCalls, nativeTypeSchema, jlong h, jboolean merged, jbyte
                              {s.schema, s.schema_len}};
         out = byte_arrays(env, v, 5, "binlog_reader_type_schema");
     }
-    if (t != (uint8_t *)stack) {
-        free(t);
-    }
+    free_unless(t, stack);
     return out;
 }
 
