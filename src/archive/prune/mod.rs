@@ -27,7 +27,7 @@ mod lease;
 pub(crate) mod marker;
 
 use super::remote_log::{ListedSegment, RemoteLog};
-use super::PruneOptions;
+use super::{ObjectLockHold, PruneOptions};
 use crate::error::Result;
 use crate::log::{position::Position, RetentionLimits};
 
@@ -55,9 +55,9 @@ pub struct PruneReport {
     /// Every segment up to this one is pruned (the marker's), if any is.
     pub pruned_through: Option<u64>,
     /// The object the limits would delete next that its lock keeps, and
-    /// what keeps it (`until <date>`, `a legal hold`): it and every newer
+    /// what keeps it (its retention or a legal hold): it and every newer
     /// one stay.
-    pub locked: Option<(ListedSegment, String)>,
+    pub locked: Option<(ListedSegment, ObjectLockHold)>,
 }
 
 impl RemoteLog {
@@ -162,7 +162,7 @@ impl RemoteLog {
     }
 
     /// The first object of `unit` a lock keeps, and what keeps it.
-    fn lock_of(&self, unit: &[ListedSegment]) -> Result<Option<(ListedSegment, String)>> {
+    fn lock_of(&self, unit: &[ListedSegment]) -> Result<Option<(ListedSegment, ObjectLockHold)>> {
         for s in unit {
             if let Some(why) = self.remote().lock_of(&s.object_key)? {
                 return Ok(Some((s.clone(), why)));
