@@ -94,10 +94,11 @@ fn iso_date(ns: i64) -> String {
 // Compiled without the feature too (ffi/archive_absent.rs), for the types.
 #[cfg(feature = "s3")]
 impl Remote {
-    /// Whether the bucket has Object Lock enabled: if not (or the server
-    /// cannot say), an `InvalidArgument` error saying the shipper cannot
-    /// lock its objects there.
-    pub(super) fn check_object_lock(&self) -> Result<()> {
+    /// Locks each segment object and signed head it creates from now on
+    /// with `lock`, once the bucket is found to have Object Lock enabled:
+    /// if not (or the server cannot say), an `InvalidArgument` error saying
+    /// the shipper cannot lock its objects there.
+    pub(super) fn lock_objects(&mut self, lock: ObjectLock) -> Result<()> {
         let doing = "GET the bucket's Object Lock configuration";
         let r = Request {
             query: vec![("object-lock", String::new())],
@@ -106,6 +107,7 @@ impl Remote {
         let r = self.signed_request("", doing, r)?;
         let enabled = b"<ObjectLockEnabled>Enabled</ObjectLockEnabled>";
         if r.status == 200 && r.body.windows(enabled.len()).any(|w| w == enabled) {
+            self.lock = Some(lock.checked()?);
             return Ok(());
         }
         use crate::error::ErrorKind;

@@ -127,24 +127,27 @@ impl RemoteLog {
         while going_units + 1 < units.len() && limits.any() {
             let kept = &units[going_units..];
             let bytes = kept.iter().flat_map(|u| u.iter()).map(|s| s.size).sum();
-            let oldest_ns = match opts.max_age {
-                Some(_) => self.last_record_ns_of(kept[0])?,
-                None => i64::MAX,
-            };
+            // The oldest kept segment's newest record, read if an age is asked.
+            let last_ns = |asked: bool| asked.then(|| self.last_record_ns_of(kept[0])).transpose();
+            let oldest_ns = last_ns(opts.max_age.is_some())?.unwrap_or(i64::MAX);
             if !limits.exceeded(kept.len(), bytes, oldest_ns, now) {
                 break;
             }
             if let Some((dir, bound)) = &opts.wait_for_consumers {
                 let end = units[going_units + 1][0].key.first_seq;
-                let age = match bound.max_age {
-                    Some(_) => now.saturating_sub(self.last_record_ns_of(kept[0])?),
-                    None => 0,
-                };
+                let age = last_ns(bound.max_age.is_some())?.map_or(0, |ns| now.saturating_sub(ns));
                 if crate::log::consumer::holds(dir, self.log(), *bound, end, bytes, age) {
                     break;
                 }
             }
-            locked = self.lock_of(units[going_units])?;
+            // The first object of the unit a lock keeps, and what keeps it.
+            for s in units[going_units] {
+                let hold = self.remote().lock_of(&s.object_key)?;
+                locked = hold.map(|why| (s.clone(), why));
+                if locked.is_some() {
+                    break;
+                }
+            }
             if locked.is_some() {
                 break;
             }
@@ -159,16 +162,6 @@ impl RemoteLog {
             pruned_through: new_through.or(through),
             locked,
         })
-    }
-
-    /// The first object of `unit` a lock keeps, and what keeps it.
-    fn lock_of(&self, unit: &[ListedSegment]) -> Result<Option<(ListedSegment, ObjectLockHold)>> {
-        for s in unit {
-            if let Some(why) = self.remote().lock_of(&s.object_key)? {
-                return Ok(Some((s.clone(), why)));
-            }
-        }
-        Ok(None)
     }
 
     /// The newest last record of the objects of one segment and its
