@@ -124,7 +124,7 @@ impl RemoteLog {
             .collect();
         let (mut going_units, mut locked) = (0, None);
         // The newest segment stays whatever the limits say.
-        while going_units + 1 < units.len() && limits.any() {
+        'units: while going_units + 1 < units.len() && limits.any() {
             let kept = &units[going_units..];
             let bytes = kept.iter().flat_map(|u| u.iter()).map(|s| s.size).sum();
             // The oldest kept segment's newest record, read if an age is asked.
@@ -142,14 +142,10 @@ impl RemoteLog {
             }
             // The first object of the unit a lock keeps, and what keeps it.
             for s in units[going_units] {
-                let hold = self.remote().lock_of(&s.object_key)?;
-                locked = hold.map(|why| (s.clone(), why));
-                if locked.is_some() {
-                    break;
+                if let Some(why) = self.remote().lock_of(&s.object_key)? {
+                    locked = Some((s.clone(), why));
+                    break 'units;
                 }
-            }
-            if locked.is_some() {
-                break;
             }
             going_units += 1;
         }
