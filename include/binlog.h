@@ -485,7 +485,9 @@ enum binlog_finding_kind
    */
   BINLOG_FINDING_NOT_IN_CHAIN = 30,
   /*
-   A signed segment placed before its predecessor in the chain.
+   A signed segment whose predecessor in the chain (its `prev`) is
+   another segment of the log than the one numbered right before it:
+   segments reordered.
    */
   BINLOG_FINDING_REORDERED = 31,
   /*
@@ -2309,9 +2311,13 @@ binlog_result binlog_verify_open(const char *path,
  `key_path` (`binlog keys new` writes it): each sealed segment signed by
  it (else `BINLOG_FINDING_UNSIGNED`, `_OTHER_KEY` or `_BAD_SIGNATURE`),
  and a log's segments one chain (else `BINLOG_FINDING_CHAIN_GAP`,
- `_NOT_IN_CHAIN`, `_REORDERED` or `_DUPLICATE`). Called before the first
- `binlog_verify_next` (else `BINLOG_ERR_INVALID_ARGUMENT`, as for a file
- that is no public key, or a library built without signing).
+ `_NOT_IN_CHAIN`, `_REORDERED` or `_DUPLICATE`). A log directory's
+ newest segments are checked against its signed head `<log>.head` beside
+ it by default (`BINLOG_FINDING_CUT_OFF` if it names a segment the log
+ does not hold), unless `binlog_verify_head` names a kept copy. Called
+ before the first `binlog_verify_next` (else
+ `BINLOG_ERR_INVALID_ARGUMENT`, as for a file that is no public key, or a
+ library built without signing).
  */
 binlog_result binlog_verify_trust(struct binlog_verify *v, const char *key_path);
 

@@ -95,7 +95,9 @@ const (
 	// A signed segment not in its log's chain (inserted, replaced, or from
 	// another log).
 	FindingNotInChain FindingKind = C.BINLOG_FINDING_NOT_IN_CHAIN
-	// A signed segment placed before its predecessor in the chain.
+	// A signed segment whose predecessor in the chain (its `prev`) is another
+	// segment of the log than the one numbered right before it: segments
+	// reordered.
 	FindingReordered FindingKind = C.BINLOG_FINDING_REORDERED
 	// A copy of a signed segment before it.
 	FindingDuplicate FindingKind = C.BINLOG_FINDING_DUPLICATE

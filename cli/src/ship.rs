@@ -17,7 +17,8 @@ and checked by a HEAD; an object holding other bytes is never overwritten
 (the command stops, exit status 2). The upload journal LOG.ship beside the
 log's manifest makes a stopped or killed run resume where it was; stopping
 it at any moment is safe. A signed log's head (LOG.head) goes up as
-PREFIX/LOG/head-<segment>-<end> once the segments before it are there.
+PREFIX/LOG/head-<segment>-<end> once the segments before it are there, and
+again as PREFIX/LOG/head-<segment>-<end>-shipped once its segment is too.
 
 Credentials and endpoint come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 AWS_SESSION_TOKEN, AWS_REGION and AWS_ENDPOINT_URL (an S3-compatible server),

@@ -96,7 +96,7 @@ pub use list_logs::{list_logs, open_merged, ListedLog, LogListing, UnknownObject
 pub use location::{Connection, Location};
 pub(crate) use metadata::check_digest;
 pub use metadata::ObjectMetadata;
-pub use object_lock::{LockMode, ObjectLock};
+pub use object_lock::{LockMode, ObjectLock, ObjectLockHold};
 pub use options::{PruneOptions, ShipOptions, ShipStep, Step, StepHook};
 pub use prune::PruneReport;
 pub use remote::{Remote, RequestCounts};

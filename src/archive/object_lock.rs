@@ -61,6 +61,26 @@ impl ObjectLock {
     }
 }
 
+/// What keeps an object from being deleted now (`Remote::lock_of`,
+/// `PruneReport::locked`); shown `until <date>` or `a legal hold`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ObjectLockHold {
+    /// Its retention, until this date as the server wrote it
+    /// (`2026-11-18T11:06:40Z`, perhaps with fractions of a second).
+    Until(String),
+    /// A legal hold (whatever its retention date).
+    LegalHold,
+}
+
+impl std::fmt::Display for ObjectLockHold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ObjectLockHold::Until(date) => write!(f, "until {date}"),
+            ObjectLockHold::LegalHold => f.write_str("a legal hold"),
+        }
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` of `ns` since the epoch: how S3 writes a date
 /// (its answers may add fractions of a second: compare 19 characters).
 fn iso_date(ns: i64) -> String {
@@ -74,10 +94,11 @@ fn iso_date(ns: i64) -> String {
 // Compiled without the feature too (ffi/archive_absent.rs), for the types.
 #[cfg(feature = "s3")]
 impl Remote {
-    /// Whether the bucket has Object Lock enabled: if not (or the server
-    /// cannot say), an `InvalidArgument` error saying the shipper cannot
-    /// lock its objects there.
-    pub(super) fn check_object_lock(&self) -> Result<()> {
+    /// Locks each segment object and signed head it creates from now on
+    /// with `lock`, once the bucket is found to have Object Lock enabled:
+    /// if not (or the server cannot say), an `InvalidArgument` error saying
+    /// the shipper cannot lock its objects there.
+    pub(super) fn lock_objects(&mut self, lock: ObjectLock) -> Result<()> {
         let doing = "GET the bucket's Object Lock configuration";
         let r = Request {
             query: vec![("object-lock", String::new())],
@@ -86,6 +107,7 @@ impl Remote {
         let r = self.signed_request("", doing, r)?;
         let enabled = b"<ObjectLockEnabled>Enabled</ObjectLockEnabled>";
         if r.status == 200 && r.body.windows(enabled.len()).any(|w| w == enabled) {
+            self.lock = Some(lock.checked()?);
             return Ok(());
         }
         use crate::error::ErrorKind;
@@ -101,20 +123,19 @@ impl Remote {
         Err(self.object_error("", ErrorKind::InvalidArgument, what))
     }
 
-    /// What keeps the object at `key` from being deleted now: `until
-    /// <date>` (its retention) or `a legal hold`; `None` if nothing does
-    /// (a HEAD's headers).
+    /// What keeps the object at `key` from being deleted now: its
+    /// retention or a legal hold; `None` if nothing does (a HEAD's headers).
     #[doc(hidden)]
-    pub fn lock_of(&self, key: &str) -> Result<Option<String>> {
+    pub fn lock_of(&self, key: &str) -> Result<Option<ObjectLockHold>> {
         let r = self.send_ok(key, "HEAD", request(http::Method::HEAD, key))?;
         let header = |name| r.headers.get(name).and_then(|v| v.to_str().ok());
         if header("x-amz-object-lock-legal-hold") == Some("ON") {
-            return Ok(Some("a legal hold".into()));
+            return Ok(Some(ObjectLockHold::LegalHold));
         }
         let now = iso_date(crate::clock::now_ns());
         let until = header("x-amz-object-lock-retain-until-date");
         let locked = until.filter(|u| u.get(..19).is_some_and(|u| u > &now[..19]));
-        Ok(locked.map(|u| format!("until {u}")))
+        Ok(locked.map(|u| ObjectLockHold::Until(u.to_string())))
     }
 }
 
@@ -127,6 +148,13 @@ mod tests {
         assert_eq!(iso_date(0), "1970-01-01T00:00:00Z");
         let ns = 1_795_000_000 * 1_000_000_000;
         assert_eq!(iso_date(ns), "2026-11-18T11:06:40Z");
+    }
+
+    #[test]
+    fn a_lock_hold_is_shown_in_the_words_the_tool_prints() {
+        let until = ObjectLockHold::Until("2026-11-18T11:06:40.123Z".into());
+        assert_eq!(until.to_string(), "until 2026-11-18T11:06:40.123Z");
+        assert_eq!(ObjectLockHold::LegalHold.to_string(), "a legal hold");
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub struct Remote {
     creation_headers: Vec<(String, String)>,
     /// The lock a segment object or signed head gets when created
     /// (`ShipOptions::object_lock`; object_lock.rs).
-    lock: Option<super::ObjectLock>,
+    pub(super) lock: Option<super::ObjectLock>,
 }
 
 /// The reads a `Remote` sent so far.
@@ -205,14 +205,6 @@ impl Remote {
         self.object_error(key, ErrorKind::NotFound, "no such object")
     }
 
-    /// Locks each segment object and signed head it creates from now on
-    /// with `lock`, once the bucket is found to allow it.
-    pub(super) fn lock_objects(&mut self, lock: super::ObjectLock) -> Result<()> {
-        self.check_object_lock()?;
-        self.lock = Some(lock.checked()?);
-        Ok(())
-    }
-
     /// The headers of a request creating a segment object with `meta` (or
     /// a signed head, without): its metadata, the ones the store's
     /// settings ask for, and the lock, if objects are locked.
@@ -281,13 +273,7 @@ impl Remote {
         self.put_create_small(key, body, self.creation_headers.clone())
     }
 
-    /// `put_create_plain` of a signed head, locked as segment objects are.
-    #[cfg(feature = "sign")]
-    pub(super) fn put_create_head(&self, key: &str, body: Vec<u8>) -> Result<Created> {
-        self.put_create_small(key, body, self.object_creation_headers(None))
-    }
-
-    fn put_create_small(
+    pub(super) fn put_create_small(
         &self,
         key: &str,
         body: Vec<u8>,

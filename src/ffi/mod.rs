@@ -53,7 +53,7 @@ mod prelude {
 #[cfg(feature = "s3")]
 mod archive_tier {
     use super::{prelude::*, remote_prune::*, shipper::*};
-    use crate::archive::{Connection, ListedSegment, Remote, RemoteLog};
+    use crate::archive::{Connection, ListedSegment, ObjectLockHold, Remote, RemoteLog};
     pub use crate::archive::{Location, LockMode, ObjectLock, ShipOptions, Shipper};
     use crate::{LogReader, MergedReader, Result};
     use std::sync::Arc;
@@ -116,18 +116,20 @@ mod archive_tier {
     }
 
     /// Keeps what a lock kept from a prune that succeeded as the thread's
-    /// last (`binlog_last_prune_lock`); `why` in `Remote::lock_of`'s words,
-    /// `until <date>` or `a legal hold`.
-    fn keep_lock(locked: &Option<(ListedSegment, String)>) {
+    /// last (`binlog_last_prune_lock`).
+    fn keep_lock(locked: &Option<(ListedSegment, ObjectLockHold)>) {
         let (c, l) = (|s: &str| CString::new(s).ok(), locked.as_ref());
         let key = l.and_then(|(s, _)| c(&s.object_key));
-        let until = l.and_then(|(_, why)| c(why.strip_prefix("until ")?));
+        let until = l.and_then(|(_, why)| match why {
+            ObjectLockHold::Until(date) => c(date),
+            ObjectLockHold::LegalHold => None,
+        });
         let ptr = |s: &Option<CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
         let lock = binlog_prune_lock {
             key: ptr(&key),
             segment: l.map_or(0, |(s, _)| s.key.segment_no),
             retain_until: ptr(&until),
-            legal_hold: key.is_some() && until.is_none(),
+            legal_hold: matches!(l, Some((_, ObjectLockHold::LegalHold))),
         };
         let _ = LAST_LOCK.try_with(|l| *l.borrow_mut() = (lock, [key, until]));
     }

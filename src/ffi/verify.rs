@@ -84,7 +84,9 @@ pub enum binlog_finding_kind {
     /// A signed segment not in its log's chain (inserted, replaced, or
     /// from another log).
     BINLOG_FINDING_NOT_IN_CHAIN = 30,
-    /// A signed segment placed before its predecessor in the chain.
+    /// A signed segment whose predecessor in the chain (its `prev`) is
+    /// another segment of the log than the one numbered right before it:
+    /// segments reordered.
     BINLOG_FINDING_REORDERED = 31,
     /// A copy of a signed segment before it.
     BINLOG_FINDING_DUPLICATE = 32,
@@ -183,9 +185,13 @@ pub extern "C" fn binlog_verify_open(
 /// `key_path` (`binlog keys new` writes it): each sealed segment signed by
 /// it (else `BINLOG_FINDING_UNSIGNED`, `_OTHER_KEY` or `_BAD_SIGNATURE`),
 /// and a log's segments one chain (else `BINLOG_FINDING_CHAIN_GAP`,
-/// `_NOT_IN_CHAIN`, `_REORDERED` or `_DUPLICATE`). Called before the first
-/// `binlog_verify_next` (else `BINLOG_ERR_INVALID_ARGUMENT`, as for a file
-/// that is no public key, or a library built without signing).
+/// `_NOT_IN_CHAIN`, `_REORDERED` or `_DUPLICATE`). A log directory's
+/// newest segments are checked against its signed head `<log>.head` beside
+/// it by default (`BINLOG_FINDING_CUT_OFF` if it names a segment the log
+/// does not hold), unless `binlog_verify_head` names a kept copy. Called
+/// before the first `binlog_verify_next` (else
+/// `BINLOG_ERR_INVALID_ARGUMENT`, as for a file that is no public key, or a
+/// library built without signing).
 #[no_mangle]
 pub extern "C" fn binlog_verify_trust(
     v: *mut binlog_verify,

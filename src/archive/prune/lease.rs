@@ -81,7 +81,9 @@ pub fn take(remote: &Remote, log: &str, stale_after: Duration) -> Result<Lease> 
         }
     };
     let key = claim_key(remote, log, generation);
-    let (pid, host, now) = (std::process::id(), host_name(), now_ms());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname");
+    let host = host.map_or_else(|_| "?".into(), |h| h.trim().to_string());
+    let (pid, now) = (std::process::id(), now_ms());
     let body = format!("binlog-prune-claim 1\nby pid {pid} on {host}\nsince {now}\n");
     if remote.put_create_plain(&key, body.into_bytes())? == Created::AlreadyExists {
         let what = "another pruner of the log took the prune claim first";
@@ -112,10 +114,4 @@ impl Lease {
     pub fn release(self, remote: &Remote) -> Result<()> {
         remote.delete(&self.key)
     }
-}
-
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "?".into())
 }

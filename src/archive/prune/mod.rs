@@ -27,7 +27,7 @@ mod lease;
 pub(crate) mod marker;
 
 use super::remote_log::{ListedSegment, RemoteLog};
-use super::PruneOptions;
+use super::{ObjectLockHold, PruneOptions};
 use crate::error::Result;
 use crate::log::{position::Position, RetentionLimits};
 
@@ -55,9 +55,9 @@ pub struct PruneReport {
     /// Every segment up to this one is pruned (the marker's), if any is.
     pub pruned_through: Option<u64>,
     /// The object the limits would delete next that its lock keeps, and
-    /// what keeps it (`until <date>`, `a legal hold`): it and every newer
+    /// what keeps it (its retention or a legal hold): it and every newer
     /// one stay.
-    pub locked: Option<(ListedSegment, String)>,
+    pub locked: Option<(ListedSegment, ObjectLockHold)>,
 }
 
 impl RemoteLog {
@@ -124,29 +124,28 @@ impl RemoteLog {
             .collect();
         let (mut going_units, mut locked) = (0, None);
         // The newest segment stays whatever the limits say.
-        while going_units + 1 < units.len() && limits.any() {
+        'units: while going_units + 1 < units.len() && limits.any() {
             let kept = &units[going_units..];
             let bytes = kept.iter().flat_map(|u| u.iter()).map(|s| s.size).sum();
-            let oldest_ns = match opts.max_age {
-                Some(_) => self.last_record_ns_of(kept[0])?,
-                None => i64::MAX,
-            };
+            // The oldest kept segment's newest record, read if an age is asked.
+            let last_ns = |asked: bool| asked.then(|| self.last_record_ns_of(kept[0])).transpose();
+            let oldest_ns = last_ns(opts.max_age.is_some())?.unwrap_or(i64::MAX);
             if !limits.exceeded(kept.len(), bytes, oldest_ns, now) {
                 break;
             }
             if let Some((dir, bound)) = &opts.wait_for_consumers {
                 let end = units[going_units + 1][0].key.first_seq;
-                let age = match bound.max_age {
-                    Some(_) => now.saturating_sub(self.last_record_ns_of(kept[0])?),
-                    None => 0,
-                };
+                let age = last_ns(bound.max_age.is_some())?.map_or(0, |ns| now.saturating_sub(ns));
                 if crate::log::consumer::holds(dir, self.log(), *bound, end, bytes, age) {
                     break;
                 }
             }
-            locked = self.lock_of(units[going_units])?;
-            if locked.is_some() {
-                break;
+            // The first object of the unit a lock keeps, and what keeps it.
+            for s in units[going_units] {
+                if let Some(why) = self.remote().lock_of(&s.object_key)? {
+                    locked = Some((s.clone(), why));
+                    break 'units;
+                }
             }
             going_units += 1;
         }
@@ -159,16 +158,6 @@ impl RemoteLog {
             pruned_through: new_through.or(through),
             locked,
         })
-    }
-
-    /// The first object of `unit` a lock keeps, and what keeps it.
-    fn lock_of(&self, unit: &[ListedSegment]) -> Result<Option<(ListedSegment, String)>> {
-        for s in unit {
-            if let Some(why) = self.remote().lock_of(&s.object_key)? {
-                return Ok(Some((s.clone(), why)));
-            }
-        }
-        Ok(None)
     }
 
     /// The newest last record of the objects of one segment and its

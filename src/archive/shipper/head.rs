@@ -51,7 +51,9 @@ impl Shipper {
         if !all_shipped || self.shipped_head.as_ref() == Some(&key) {
             return Ok(());
         }
-        self.remote.put_create_head(&key, bytes)?;
+        // As `put_create_plain`, locked as segment objects are.
+        let headers = self.remote.object_creation_headers(None);
+        self.remote.put_create_small(&key, bytes, headers)?;
         self.shipped_head = Some(key);
         Ok(())
     }

@@ -41,7 +41,7 @@ pub struct ShipReport {
     pub pruned: Vec<u64>,
     /// The object remote retention would have deleted next but its Object
     /// Lock keeps, and what keeps it (`PruneReport::locked`).
-    pub prune_locked: Option<(ListedSegment, String)>,
+    pub prune_locked: Option<(ListedSegment, super::ObjectLockHold)>,
 }
 
 /// Ships one log's sealed segments to a bucket, one pass per

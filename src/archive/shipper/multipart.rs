@@ -41,8 +41,29 @@ impl Shipper {
             release(&self.journal);
             return Ok(Created::AlreadyExists);
         }
-        let id = self.create_upload(key, s, meta)?;
-        self.journal_upload_id(key, s, &id)?;
+        // Invariant kept: the journal names at most one upload a file, so
+        // the one a failed pass left is aborted first; a failed creation
+        // may still have made one (its answer lost), which a listing finds
+        // and aborts.
+        if let Some(left) = self.journal.multipart.get(&s.order()) {
+            self.remote.abort_multipart_if_allowed(key, left)?;
+        }
+        let id = (self.remote.create_multipart(key, meta))
+            .inspect(|_| self.stepped(s.segment_no, Step::MultipartCreated))
+            .inspect_err(|_| {
+                let _ = self.abort_uploads_of(key, None);
+            })?;
+        // The id stored in the journal, durably, before any part is sent:
+        // from then on a crash leaves an upload the next startup scan finds
+        // by the journal. If it cannot be stored, the upload is aborted
+        // (best effort) and the error returned.
+        let stored = (self.journal.set_multipart(s.order(), &id))
+            .map_err(|e| e.in_file(&self.journal_path))
+            .and_then(|()| self.journal.store(&self.journal_path));
+        stored.inspect_err(|_| {
+            let _ = self.remote.abort_multipart(key, &id);
+        })?;
+        self.journal_unstored = false;
         // Only now may the next segment's UPLOADING be stored: the journal
         // it is added to holds this id.
         release(&self.journal);
@@ -60,40 +81,6 @@ impl Shipper {
             let _ = self.remote.abort_multipart(key, &id);
         }
         sent
-    }
-
-    /// Creates the multipart upload of `s` (a segment or a salvaged file)
-    /// to `key` (its object to get `meta`); its id. Invariant kept: the
-    /// journal names at most one upload a file, so the one a failed pass
-    /// left is aborted first; a failed creation may still have made one
-    /// (its answer lost), which a listing finds and aborts.
-    fn create_upload(&self, key: &str, s: &SealedSegment, meta: &ObjectMetadata) -> Result<String> {
-        if let Some(left) = self.journal.multipart.get(&s.order()) {
-            self.remote.abort_multipart_if_allowed(key, left)?;
-        }
-        self.remote
-            .create_multipart(key, meta)
-            .inspect(|_| self.stepped(s.segment_no, Step::MultipartCreated))
-            .inspect_err(|_| {
-                let _ = self.abort_uploads_of(key, None);
-            })
-    }
-
-    /// Stores upload `id` of `key` in the journal, durably, before any
-    /// part is sent: from then on a crash leaves an upload the next
-    /// startup scan finds by the journal. If it cannot be stored, the
-    /// upload is aborted (best effort) and the error returned.
-    fn journal_upload_id(&mut self, key: &str, s: &SealedSegment, id: &str) -> Result<()> {
-        let stored = self
-            .journal
-            .set_multipart(s.order(), id)
-            .map_err(|e| e.in_file(&self.journal_path))
-            .and_then(|()| self.journal.store(&self.journal_path));
-        stored.inspect_err(|_| {
-            let _ = self.remote.abort_multipart(key, id);
-        })?;
-        self.journal_unstored = false;
-        Ok(())
     }
 
     /// Aborts the multipart uploads of exactly `key` but `keep`: those a
@@ -151,9 +138,8 @@ impl Shipper {
             let (key, id) = (self.object_key(&e.object), id.clone());
             Some(Upload { key, id })
         });
-        let mut listed = self
-            .remote
-            .multipart_uploads_if_listable(&self.log_prefix())?;
+        let prefix = self.log_prefix();
+        let mut listed = self.remote.multipart_uploads_if_listable(&prefix)?;
         if let Some(s) = next.filter(|_| listed.is_empty()) {
             for compressed in [false, true] {
                 let key = super::key_of(&self.remote.location().prefix, &self.log, s, compressed);
