@@ -408,9 +408,9 @@ public-api:
 # code grow past these lines of code (tests/code_lines.py says what it
 # counts: no comments, blank lines or Rust test modules). A budget only
 # goes down: a feature pays for its lines by merging what it can.
-LIB_CODE_BUDGET      := 27210
-TOOL_CODE_BUDGET     := 7516
-BINDINGS_CODE_BUDGET := 8959
+LIB_CODE_BUDGET      := 27199
+TOOL_CODE_BUDGET     := 7514
+BINDINGS_CODE_BUDGET := 8945
 .PHONY: line-budget
 line-budget:
 	@python3 tests/code_lines.py $(LIB_CODE_BUDGET) $(TOOL_CODE_BUDGET) $(BINDINGS_CODE_BUDGET)
