@@ -90,7 +90,7 @@ impl RemoteLog {
     /// hold (the live one when the head was put): the newest head's, or
     /// the one after if the head was put with its segment (`-shipped`).
     #[cfg(feature = "sign")]
-    pub(crate) fn newest_head(&self) -> Result<crate::verify::chain::OwnHead> {
+    pub(crate) fn newest_head(&self) -> Result<crate::sign::head::OwnHead> {
         let Some((_, key)) = self.heads()?.pop() else {
             return Ok((None, Some(0)));
         };

@@ -6,7 +6,7 @@ use super::{hex, EpochCert, PublicKey, HEAD_CONTEXT, HEAD_LABEL};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::chain::{HASH_LEN, SIGNATURE_LEN};
 use crate::format::from_hex;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What a log's writer signed last (`binlog-head-1`): segment `segment_no`
 /// of log `log` held, in its bytes `0 .. end` (whole records, those before
@@ -124,3 +124,8 @@ impl SignedHead {
         std::fs::rename(&tmp, path)
     }
 }
+
+/// A log's signed head with its file or URL and whether it is a copy kept
+/// elsewhere, and the first segment it may name that the log does not
+/// hold (a verify's, `verify::chain`).
+pub(crate) type OwnHead = (Option<(SignedHead, PathBuf, bool)>, Option<u64>);

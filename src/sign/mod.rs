@@ -8,7 +8,7 @@
 //! signs with a key per epoch (`epochs`).
 
 mod epochs;
-mod head;
+pub(crate) mod head;
 mod keys;
 
 pub use crate::format::chain::EpochCert;

@@ -9,7 +9,7 @@ use super::{Finding, FindingKind, SegmentReport};
 use crate::format::chain::HASH_LEN;
 use crate::format::seal::SealDirectory;
 use crate::reader::Reader;
-use crate::sign::{self, EpochCert, PublicKey, SignedHead};
+use crate::sign::{self, head::OwnHead, EpochCert, PublicKey, SignedHead};
 use std::path::PathBuf;
 
 /// A segment's link, the link its seal names as its predecessor, and its
@@ -27,11 +27,6 @@ pub(super) type Numbered<T> = Option<(u64, Option<T>)>;
 /// What is wrong with a segment's place in its log's chain: a finding's
 /// kind and words.
 type Place = (FindingKind, String);
-
-/// A log's signed head with its file or URL and whether it is a copy kept
-/// elsewhere, and the first segment it may name that the log does not
-/// hold (`Trust::head`).
-pub(crate) type OwnHead = (Option<(SignedHead, PathBuf, bool)>, Option<u64>);
 
 /// A log's own signed head in the file at `path` (`<log>.head`), if it
 /// holds one (else none: it could as well be deleted).

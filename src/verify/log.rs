@@ -32,7 +32,7 @@ pub struct Verify {
     /// A log's own signed head, read before its files are listed (so it
     /// names none after them).
     #[cfg(feature = "sign")]
-    own_head: super::chain::OwnHead,
+    own_head: crate::sign::head::OwnHead,
 }
 
 /// The objects of a log in a bucket that a `Verify` reads.
