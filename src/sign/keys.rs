@@ -40,7 +40,7 @@ impl PublicKey {
 /// The 32 bytes of key file `path`, whose one line is `label` and 64 hex
 /// digits.
 pub(super) fn read_key_file(path: &Path, label: &str) -> Result<[u8; HASH_LEN]> {
-    let text = read_text(path)?;
+    let text = read_text(path, label != PUBLIC_KEY_LABEL)?;
     let mut words = text.split_whitespace();
     let key = match (words.next(), words.next(), words.next()) {
         (Some(l), Some(h), None) if l == label => from_hex(h),
@@ -50,16 +50,18 @@ pub(super) fn read_key_file(path: &Path, label: &str) -> Result<[u8; HASH_LEN]> 
     key.ok_or_else(|| Error::file(ErrorKind::InvalidArgument, path, what()))
 }
 
-/// The text of key file `path`. One that holds a secret key (or epoch
-/// keys) is refused if anyone but its owner may read or write it, as ssh
-/// refuses an unprotected private key; a public key may be anyone's.
-pub(super) fn read_text(path: &Path) -> Result<String> {
+/// The text of key file `path`, read for a secret key (`secret`) or a
+/// public one. One that holds a secret key (or epoch keys), read for one,
+/// is refused if anyone but its owner may read or write it, as ssh
+/// refuses an unprotected private key; a public key may be anyone's (and
+/// a secret key read for a public one is refused as no public key).
+pub(super) fn read_text(path: &Path, secret: bool) -> Result<String> {
     use std::os::unix::fs::MetadataExt;
     let failed = |e| Error::io(path, "read key file", e);
     let text = std::fs::read_to_string(path).map_err(failed)?;
     let mode = std::fs::metadata(path).map_err(failed)?.mode() & 0o7777;
-    let secret = text.starts_with(SECRET_KEY_LABEL) || text.starts_with(EPOCH_KEYS_LABEL);
-    if !secret || mode & 0o077 == 0 {
+    let labelled = |l: &str| secret && text.starts_with(l);
+    if !(labelled(SECRET_KEY_LABEL) || labelled(EPOCH_KEYS_LABEL)) || mode & 0o077 == 0 {
         return Ok(text);
     }
     let how = "secret key file readable or writable by anyone but its owner";

@@ -121,7 +121,7 @@ impl Signing {
     /// signing is forward secure, see `epochs`).
     pub fn from_key_file(path: impl AsRef<Path>) -> Result<Signing> {
         let path = path.as_ref();
-        let text = keys::read_text(path)?;
+        let text = keys::read_text(path, true)?;
         let keys = match text.starts_with(EPOCH_KEYS_LABEL) {
             true => Keys::Epochs(Mutex::new(EpochKeys::parse(path, &text)?)),
             false => Keys::One(pair_from(path)?),
