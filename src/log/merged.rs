@@ -6,7 +6,7 @@
 //!
 //! Following many live logs (`next_wait`): the log directory of the local
 //! logs is watched as a `LogReader::next_wait` watches its own
-//! (`crate::reader::watch`: polling while writers are active, blocking on inotify
+//! (`crate::reader::watch`: polling while writers are active, blocking on the notifier
 //! once quiet). Logs read from a bucket alone are looked at again when
 //! their next listing is due (the same backoff as their own follower:
 //! `reader/tier.rs`); logs in a directory other than the first local log's

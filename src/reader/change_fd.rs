@@ -1,15 +1,16 @@
 //! A descriptor a follower can hand to poll, select or epoll: readable when
 //! the segment or log it follows may have new records.
 //!
-//! It is an epoll set of an inotify watch of what `next_wait` watches and a
-//! one-shot timer for what inotify does not report: readable `SETTLE` after
-//! a change (a log reader lists a changed directory again only once
-//! settled), and otherwise every `RECHECK`, or every `NETWORK_POLL` on a
-//! network filesystem. It may be readable with nothing new to read.
+//! It is readable on a change notifier's report of what `next_wait` watches
+//! and on a one-shot timer for what the notifier does not report: readable
+//! `SETTLE` after a change (a log reader lists a changed directory again
+//! only once settled), and otherwise every `RECHECK`, or every
+//! `NETWORK_POLL` on a network filesystem. It may be readable with nothing
+//! new to read.
 
 use crate::error::{Error, Result};
-use crate::sys::inotify::{self, Inotify, Watched};
-use crate::sys::ready::{Epoll, Timer};
+use crate::sys::notify::{self, Notifier, Watched};
+use crate::sys::ready::Pollable;
 use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,9 +32,7 @@ const NETWORK_POLL: Duration = Duration::from_millis(10);
 /// so that a first poll reads what is already there. Do not read from the
 /// descriptor itself.
 pub struct ChangeFd {
-    epoll: Epoll,
-    watch: Option<Inotify>,
-    timer: Timer,
+    ready: Pollable,
     path: PathBuf,
 }
 
@@ -41,51 +40,41 @@ impl ChangeFd {
     /// A descriptor for changes to `path` (a segment file, or a log's
     /// directory), as `next_wait` watches it.
     pub(crate) fn new(path: &Path, what: Watched) -> Result<ChangeFd> {
-        let failed = |e| Error::io(path, "making a pollable change descriptor", e);
-        let epoll = Epoll::new().map_err(failed)?;
-        let timer = Timer::new().map_err(failed)?;
-        epoll.add(timer.raw_fd()).map_err(failed)?;
-        // Without inotify (a network filesystem, or none to be had) the
+        // Without a notifier (a network filesystem, or none to be had) the
         // timer alone makes it readable.
-        let watch = match inotify::on_network_filesystem(path) {
-            Some(false) => Inotify::new(path, what),
+        let watch = match notify::on_network_filesystem(path) {
+            Some(false) => Notifier::new(path, what),
             _ => None,
         };
-        if let Some(w) = &watch {
-            epoll.add(w.raw_fd()).map_err(failed)?;
-        }
-        timer.arm(Duration::ZERO).map_err(failed)?;
-        Ok(ChangeFd {
-            epoll,
-            watch,
-            timer,
-            path: path.to_path_buf(),
-        })
+        let ready = Pollable::new(watch).and_then(|r| r.arm(Duration::ZERO).map(|()| r));
+        let ready = ready.map_err(|e| Error::io(path, "making a pollable change descriptor", e))?;
+        let path = path.to_path_buf();
+        Ok(ChangeFd { ready, path })
     }
 
     /// The descriptor to poll for reading; valid while this lives.
     pub fn raw_fd(&self) -> RawFd {
-        self.epoll.raw_fd()
+        self.ready.raw_fd()
     }
 
     /// Takes the changes reported so far: the descriptor is not readable
     /// until the next change or timed re-check. Call it before reading
     /// (see `ChangeFd`).
     pub fn rearm(&self) -> Result<()> {
-        let changed = self.watch.as_ref().is_some_and(Inotify::drain);
-        self.timer
+        let changed = self.ready.take_changes();
+        self.ready
             .arm(self.next_look(changed))
             .map_err(|e| Error::io(&self.path, "re-arming a pollable change descriptor", e))
     }
 
     /// How long after a re-arm the timer makes the descriptor readable:
     /// `SETTLE` after a change was reported (`changed`), else `RECHECK`;
-    /// without inotify, `NETWORK_POLL`.
+    /// without a notifier, `NETWORK_POLL`.
     fn next_look(&self, changed: bool) -> Duration {
-        match &self.watch {
-            None => NETWORK_POLL,
-            Some(_) if changed => SETTLE,
-            Some(_) => RECHECK,
+        match self.ready.watches() {
+            false => NETWORK_POLL,
+            true if changed => SETTLE,
+            true => RECHECK,
         }
     }
 }
@@ -95,14 +84,8 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn readable(fd: RawFd, ms: i32) -> bool {
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one pollfd we own, for a descriptor that is open.
-        unsafe { libc::poll(&mut p, 1, ms) == 1 }
+    fn readable(fd: RawFd, ms: u64) -> bool {
+        notify::readable(fd, Duration::from_millis(ms))
     }
 
     #[test]

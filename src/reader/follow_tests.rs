@@ -1,7 +1,7 @@
 //! `next_wait`'s wait state across calls: a follower that found a record
 //! at its first look is active again, and its next wait polls first
 //! (blocking at once, as if still idle since its last timeout, it would see
-//! the writer's next record only when inotify or the recheck woke it).
+//! the writer's next record only when the notifier or the recheck woke it).
 
 use super::test_segments::temp_path;
 use super::Reader;

@@ -131,7 +131,7 @@ pub struct Reader {
     zero_tail: ends::ZeroTail,
     /// `filter::ARRAYS_COPY_MAX` (smaller in tests).
     arrays_copy_max: u64,
-    /// How `next_wait` waits at the end (an inotify watch, once made).
+    /// How `next_wait` waits at the end (a change notifier, once made).
     follow: Follow,
     /// Frames whose CRCs `next_plain` checked ahead of the position.
     crc_ahead: CheckedAhead,

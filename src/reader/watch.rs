@@ -1,22 +1,23 @@
 //! Waiting at the end of a live segment or log for its writer to add to it
 //! (`next_wait`), without reading the file thousands of times a second.
 //!
-//! A follower watches the log's directory (or the segment) with inotify.
+//! A follower watches the log's directory (or the segment) with a change notifier
+//! (`sys::notify`).
 //! While the writer is active it polls, from `MIN_PAUSE` doubling up to
-//! `MAX_PAUSE`, and a change reported by inotify ends a pause early
+//! `MAX_PAUSE`, and a change the notifier reports ends a pause early
 //! (docs/PERFORMANCE.md, h); a change that brings nothing to read (another
 //! log's writes in the directory) does not. Polling also covers what the
 //! readers look at only once settled (a log directory's listing, see
 //! `log::segments::ListingStamp`). Once `QUIET` passes with nothing new it blocks on
-//! inotify, so that an idle follower uses no CPU; it reads again every
-//! `RECHECK`, for what inotify does not report, and watches again if the
+//! the notifier, so that an idle follower uses no CPU; it reads again every
+//! `RECHECK`, for what the notifier does not report, and watches again if the
 //! path names another file by then.
 //!
-//! Where inotify cannot see every writer (a network filesystem) or no
+//! Where the notifier cannot see every writer (a network filesystem) or no
 //! instance is to be had (`MAX_WATCHES`), the follower only polls.
 
 use crate::error::Result;
-use crate::sys::inotify::{self, Inotify};
+use crate::sys::notify::{self, Notifier};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,7 +28,7 @@ const MIN_PAUSE: Duration = Duration::from_micros(20);
 /// The longest pause while polling.
 const MAX_PAUSE: Duration = Duration::from_micros(500);
 /// How long a follower polls after the last change before it blocks on
-/// inotify: longer than a log reader waits for a directory's modification
+/// the notifier: longer than a log reader waits for a directory's modification
 /// time to settle before it trusts a new listing (`log::segments::ListingStamp`, 20 ms),
 /// so that the directory is listed once settled before the follower blocks.
 const QUIET: Duration = Duration::from_millis(25);
@@ -35,7 +36,7 @@ const QUIET: Duration = Duration::from_millis(25);
 const RECHECK: Duration = Duration::from_millis(250);
 
 /// A follower's wait state: kept by the reader across `next_wait` calls, so
-/// that the inotify descriptor is made once.
+/// that the notifier is made once.
 #[derive(Default)]
 pub(crate) struct Follow {
     watch: WatchState,
@@ -51,7 +52,7 @@ enum WatchState {
     #[default]
     Unset,
     Watching(ChangeWatch),
-    /// No inotify here (a network filesystem), or none to be had (the
+    /// No notifier here (a network filesystem), or none to be had (the
     /// process's `MAX_WATCHES` in use, or the user's instances) since the
     /// instant it holds: poll, and try again `RETRY` after it.
     Unavailable(Instant),
@@ -61,8 +62,8 @@ enum WatchState {
 /// one (another reader may have let its watch go).
 const RETRY: Duration = Duration::from_secs(1);
 
-/// The most inotify instances the readers of one process hold at once.
-/// Instances are a per-user resource (`fs.inotify.max_user_instances`, 128
+/// The most notifiers the readers of one process hold at once.
+/// They are a per-user resource (on Linux, `max_user_instances`: 128
 /// by default, shared by every process of the user: file managers, editors,
 /// systemd): a service with hundreds of idle followers must not take them
 /// all. Followers beyond this only poll.
@@ -70,7 +71,7 @@ const MAX_WATCHES: usize = 16;
 static WATCHES: AtomicUsize = AtomicUsize::new(0);
 
 // What to watch: a log's directory or one segment file.
-pub(crate) use crate::sys::inotify::Watched;
+pub(crate) use crate::sys::notify::Watched;
 
 impl Follow {
     /// A record was found without waiting: the writer is active, and the
@@ -112,7 +113,7 @@ impl Follow {
             // now and then (a directory listing taken again once its
             // modification time settled): poll on for it.
             if let WatchState::Watching(w) = &self.watch {
-                if w.inotify.drain() {
+                if w.notifier.drain() {
                     wait.changed = Instant::now();
                 }
             }
@@ -138,7 +139,7 @@ impl Follow {
                 WatchState::Unavailable(since) if now.duration_since(*since) < RETRY => {
                     wait.poll(None, now, left)
                 }
-                // Never tried, or inotify was unavailable `RETRY` ago: the
+                // Never tried, or no notifier was to be had `RETRY` ago: the
                 // watch is made now. A change between the last attempt and
                 // the watch would not be reported: it looks once more first.
                 _ => {
@@ -181,7 +182,7 @@ impl Wait {
     /// Blocks on the watch `w` for up to `left` (and `RECHECK`); true if it
     /// reported a change (polling starts over).
     fn block(&mut self, w: &ChangeWatch, left: Duration) -> bool {
-        if w.inotify.wait(left.min(RECHECK)) {
+        if w.notifier.wait(left.min(RECHECK)) {
             self.changed = Instant::now();
             self.pause = MIN_PAUSE;
             return true;
@@ -205,7 +206,7 @@ impl Wait {
             }
             (Some(w), None) => {
                 let step = self.pause.min(left);
-                if w.inotify.wait(step) {
+                if w.notifier.wait(step) {
                     self.rest = Some(now + step);
                     return;
                 }
@@ -215,12 +216,12 @@ impl Wait {
     }
 }
 
-/// An inotify descriptor watching one file or directory, and one of the
+/// A notifier watching one file or directory, and one of the
 /// process's `MAX_WATCHES`: `drain` discards the changes reported so far
 /// (true if there were any); `wait` waits up to a timeout for a change
 /// (true if one was reported: it stays reported until `drain`).
 pub(crate) struct ChangeWatch {
-    inotify: Inotify,
+    notifier: Notifier,
     /// The (device, inode) the path named when the watch was made.
     id: (u64, u64),
 }
@@ -237,22 +238,22 @@ fn identity(path: &Path) -> Option<(u64, u64)> {
 }
 
 impl ChangeWatch {
-    /// Watches `path` (see `Inotify::new`). `None` where inotify cannot be
+    /// Watches `path` (see `Notifier::new`). `None` where a notifier cannot be
     /// used or would miss other hosts' writes (see the module comment).
     pub(crate) fn new(path: &Path, what: Watched) -> Option<ChangeWatch> {
-        if inotify::on_network_filesystem(path)? {
+        if notify::on_network_filesystem(path)? {
             return None;
         }
         // Before the watch: if the path is replaced in between, the next
         // recheck sees another file and watches again.
         let id = identity(path)?;
         let slot = WATCHES.fetch_add(1, Ordering::Relaxed) < MAX_WATCHES;
-        let Some(inotify) = slot.then(|| Inotify::new(path, what)).flatten() else {
+        let Some(notifier) = slot.then(|| Notifier::new(path, what)).flatten() else {
             WATCHES.fetch_sub(1, Ordering::Relaxed);
             return None;
         };
         // From here the slot goes back when the watch drops.
-        Some(ChangeWatch { inotify, id })
+        Some(ChangeWatch { notifier, id })
     }
 }
 
@@ -296,21 +297,21 @@ mod tests {
     fn a_directory_watch_reports_writes_to_files_in_it() {
         let d = crate::sys::scratch::empty_dir("watch-dir");
         let mut f = File::create(d.join("seg")).unwrap();
-        let w = ChangeWatch::new(&d, Watched::Dir).expect("inotify on a local filesystem");
-        w.inotify.drain();
+        let w = ChangeWatch::new(&d, Watched::Dir).expect("a notifier on a local filesystem");
+        w.notifier.drain();
         assert!(
-            !w.inotify.wait(Duration::from_millis(30)),
+            !w.notifier.wait(Duration::from_millis(30)),
             "nothing changed yet"
         );
         f.write_all(b"x").unwrap();
-        assert!(w.inotify.wait(Duration::from_secs(5)));
+        assert!(w.notifier.wait(Duration::from_secs(5)));
         // Reported until drained.
-        assert!(w.inotify.wait(Duration::ZERO));
-        w.inotify.drain();
-        assert!(!w.inotify.wait(Duration::from_millis(30)));
+        assert!(w.notifier.wait(Duration::ZERO));
+        w.notifier.drain();
+        assert!(!w.notifier.wait(Duration::from_millis(30)));
         File::create(d.join("next")).unwrap();
         assert!(
-            w.inotify.wait(Duration::from_secs(5)),
+            w.notifier.wait(Duration::from_secs(5)),
             "a new file is a change"
         );
         std::fs::remove_dir_all(&d).unwrap();
@@ -322,14 +323,14 @@ mod tests {
         let p = d.join("seg");
         let mut f = File::create(&p).unwrap();
         let w = ChangeWatch::new(&p, Watched::File).unwrap();
-        assert!(!w.inotify.wait(Duration::from_millis(30)));
+        assert!(!w.notifier.wait(Duration::from_millis(30)));
         f.write_all(b"x").unwrap();
-        assert!(w.inotify.wait(Duration::from_secs(5)));
-        w.inotify.drain();
+        assert!(w.notifier.wait(Duration::from_secs(5)));
+        w.notifier.drain();
         std::fs::remove_file(&p).unwrap();
         drop(f);
         assert!(
-            w.inotify.wait(Duration::from_secs(5)),
+            w.notifier.wait(Duration::from_secs(5)),
             "removal is a change"
         );
         std::fs::remove_dir_all(&d).unwrap();
@@ -448,7 +449,7 @@ mod tests {
         assert!(!follow.polls_first(Instant::now()), "quiet");
         let written = Instant::now();
         f.write_all(b"x").unwrap();
-        // The inotify event is reported by the time the write returns; the
+        // The change is reported by the time the write returns; the
         // follower takes it at its next look.
         let none: Option<()> = follow
             .wait_for(Duration::ZERO, &p, Watched::File, || Ok(None))

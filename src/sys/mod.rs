@@ -32,9 +32,9 @@ mod fork;
 #[cfg(test)]
 pub mod guarded_page;
 #[cfg(target_os = "linux")]
-pub mod inotify;
-#[cfg(target_os = "linux")]
 mod linux;
+#[cfg(target_os = "linux")]
+pub mod notify;
 pub mod prefetch;
 #[cfg(target_os = "linux")]
 pub mod ready;
@@ -134,6 +134,26 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
+}
+
+/// The error number of a write into a full filesystem (ENOSPC).
+pub const NO_SPACE: i32 = libc::ENOSPC;
+
+/// Whether the OS error `code` says the disk (or the user's quota) is full.
+pub fn is_disk_full(code: i32) -> bool {
+    code == libc::ENOSPC || code == libc::EDQUOT
+}
+
+/// Limits this process's address space to `bytes` (RLIMIT_AS): an
+/// allocation beyond it fails.
+#[cfg(test)]
+pub fn limit_address_space(bytes: u64) -> io::Result<()> {
+    let rl = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: bytes,
+    };
+    // SAFETY: setrlimit reads the struct it is given.
+    os_result(unsafe { libc::setrlimit(libc::RLIMIT_AS, &rl) }).map(drop)
 }
 
 /// A system call's return value, or the error `errno` names where it

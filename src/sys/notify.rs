@@ -1,11 +1,11 @@
-//! inotify: a descriptor that reports changes to one file or directory,
-//! and whether the filesystem holding it is one where inotify sees only
-//! this host's changes.
+//! Change notification (Linux: inotify): a descriptor that reports changes
+//! to one file or directory, and whether the filesystem holding it is one
+//! where the notification sees only this host's changes.
 
 use std::ffi::CString;
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
@@ -18,18 +18,18 @@ pub enum Watched {
     File,
 }
 
-/// An inotify descriptor watching one file or directory.
-pub struct Inotify {
+/// A notifier (an inotify descriptor) watching one file or directory.
+pub struct Notifier {
     fd: File,
 }
 
-impl Inotify {
+impl Notifier {
     /// Watches `path` for writes, truncation, new, renamed or removed
     /// entries (of a directory, `Watched::Dir`) and the file's own removal
     /// or rename (`Watched::File`). `None` where no inotify instance is to
     /// be had, or the path cannot be watched (missing, or a file watched as
     /// a directory).
-    pub fn new(path: &Path, what: Watched) -> Option<Inotify> {
+    pub fn new(path: &Path, what: Watched) -> Option<Notifier> {
         let c = CString::new(path.as_os_str().as_bytes()).ok()?;
         // SAFETY: inotify_init1 takes flags and returns a new descriptor,
         // which we then own (wrapped in a File, closed when it drops).
@@ -48,7 +48,7 @@ impl Inotify {
         // SAFETY: the descriptor is ours, `c` a NUL-terminated path that
         // lives through the call, `mask` plain flags.
         let wd = unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), mask) };
-        (wd >= 0).then_some(Inotify { fd })
+        (wd >= 0).then_some(Notifier { fd })
     }
 
     /// Discards the changes reported so far; true if there were any.
@@ -64,26 +64,32 @@ impl Inotify {
 
     /// The descriptor, readable while a change is reported (for an epoll
     /// set; reading it is `drain`'s job).
-    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+    pub fn raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
 
     /// Waits up to `timeout` for a change; true if one was reported (it
     /// stays reported until `drain`).
     pub fn wait(&self, timeout: Duration) -> bool {
-        let ms = timeout.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
-        let mut p = libc::pollfd {
-            fd: self.fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: poll reads and writes one pollfd we own, for a descriptor
-        // we own. EINTR returns early: the caller reads again, as it would.
-        unsafe { libc::poll(&mut p, 1, ms) > 0 }
+        readable(self.fd.as_raw_fd(), timeout)
     }
 }
 
-/// Whether the filesystem holding `path` is one where inotify reports only
+/// Waits up to `timeout` for `fd` to be readable; true if it is.
+pub fn readable(fd: RawFd, timeout: Duration) -> bool {
+    let ms = timeout.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: poll reads and writes one pollfd we own, for a descriptor the
+    // caller holds open. EINTR returns early: the caller looks again, as it
+    // would.
+    unsafe { libc::poll(&mut p, 1, ms) > 0 }
+}
+
+/// Whether the filesystem holding `path` is one where the notifier reports only
 /// this host's changes; `None` if it cannot be asked.
 pub fn on_network_filesystem(path: &Path) -> Option<bool> {
     let c = CString::new(path.as_os_str().as_bytes()).ok()?;
@@ -98,7 +104,7 @@ pub fn on_network_filesystem(path: &Path) -> Option<bool> {
 }
 
 /// Filesystem magic numbers (statfs f_type) of network and cluster
-/// filesystems, and FUSE (sshfs and the like), whose inotify sees only
+/// filesystems, and FUSE (sshfs and the like), whose notifier sees only
 /// changes made through this host.
 fn is_network_fs_type(t: i64) -> bool {
     const NETWORK: [i64; 13] = [
