@@ -2,6 +2,7 @@
 """The sizes of the page-cache folios that hold a file, as a histogram.
 
     bench/folios.py FILE...
+    bench/folios.py --share FILE...   (the files' share in 2 MiB folios; -1 if not root)
 
 How a file was written decides its folios (a 2 MiB write into held memory
 leaves 2 MiB folios, a 64 KiB piece a 64 KiB one), and the folios decide
@@ -54,6 +55,14 @@ def folio_sizes(path):
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__.split("\n\n")[1])
+    if sys.argv[1] == "--share":
+        # One number for all the files (the peers suites' folio share).
+        try:
+            sizes = [folio_sizes(p) for p in sys.argv[2:]]
+        except SystemExit:
+            return print(-1)
+        pages = sum(k * v for c in sizes for k, v in c.items())
+        return print(sum(512 * c[512] for c in sizes) / pages if pages else -1)
     for path in sys.argv[1:]:
         sizes = folio_sizes(path)
         total = sum(k * v for k, v in sizes.items()) or 1

@@ -112,7 +112,11 @@ def run_suite(name: str, sizes: tuple, workdir: str) -> list:
     rows = []
     for line in out.splitlines():
         r = json.loads(line)
-        rows.append(summarise(r["suite"], r["peer"], r["row"], r["records"], r["lib_per_s"], r["peer_per_s"]))
+        row = summarise(r["suite"], r["peer"], r["row"], r["records"], r["lib_per_s"], r["peer_per_s"])
+        # The share of each side's files in 2 MiB folios, pair by pair (-1: not root).
+        for side in ("lib", "peer"):
+            row[f"{side}_2mib_folios"] = r.get(f"{side}_2mib_folios", [])
+        rows.append(row)
     return rows
 
 
@@ -160,7 +164,16 @@ def print_table(condition: dict):
         for r in suite["rows"]:
             print(f"{r['suite']:6} {r['peer']:24} {r['row']:42} {rate(r['lib_per_s']):>11} {rate(r['peer_per_s']):>11}"
                   f"  {r['ratio_median']:5.2f}x [{r['ratio_min']:.2f}-{r['ratio_max']:.2f}]"
-                  f"  {load['min']:.1f}-{load['max']:.1f}")
+                  f"  {load['min']:.1f}-{load['max']:.1f}  {folios(r)}")
+
+
+def folios(r: dict) -> str:
+    """The median share of each side's files in 2 MiB folios, if the suite
+    measured it (as root)."""
+    shares = [[x for x in r.get(f"{side}_2mib_folios", []) if x >= 0] for side in ("lib", "peer")]
+    if not all(shares):
+        return ""
+    return "2 MiB folios %.0f%% / %.0f%%" % tuple(100 * statistics.median(x) for x in shares)
 
 
 def markdown(path: str):
@@ -177,7 +190,7 @@ def markdown(path: str):
     print("|---|---|---|---|---|---|---|")
     for s1, s2 in zip(first["suites"], second["suites"]):
         for r1, r2 in zip(s1["rows"], s2["rows"]):
-            cells = [f"{r['ratio_median']:.2f}x [{r['ratio_min']:.2f}-{r['ratio_max']:.2f}] | "
+            cells = [f"{r['ratio_median']:.2f}x [{r['ratio_min']:.2f}-{r['ratio_max']:.2f}] {folios(r)} | "
                      f"{s['load']['min']:.1f}-{s['load']['max']:.1f}" for r, s in ((r1, s1), (r2, s2))]
             print(f"| {r1['suite']} | {r1['peer']} | {r1['row']} | {cells[0]} | {cells[1]} |")
 

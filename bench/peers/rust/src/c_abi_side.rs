@@ -133,3 +133,24 @@ pub fn read_batched_mapped(dir: &Path, payload: &[u8], n: u64) -> Duration {
         )
     })
 }
+
+/// The baseline of the C rows: the same segment as `read_one`'s (written
+/// the same way, not timed), opened and read whole with read(2) into a
+/// buffer of `BATCH_BUF` bytes, then closed: its bytes copied, nothing
+/// checked.
+pub fn read_plain(dir: &Path, payload: &[u8], n: u64) -> Duration {
+    use std::io::Read;
+    let path = write_segment(dir, payload, n);
+    let mut buf = vec![0u8; BATCH_BUF];
+    timed(|| {
+        let mut f = std::fs::File::open(&path).expect("open the segment");
+        let (mut bytes, mut sum) = (0usize, 0u64);
+        loop {
+            match f.read(&mut buf).expect("read(2)") {
+                0 => break,
+                k => (bytes, sum) = (bytes + k, sum + u64::from(buf[k - 1])),
+            }
+        }
+        assert!(bytes >= n as usize * payload.len(), "{sum}");
+    })
+}

@@ -54,6 +54,17 @@ fn main() {
             |d| c_abi_side::read_batched_mapped(d, &payload, n),
             |d| commitlog_side::read_all(d, &payload, n),
         );
+        // The C rows' baseline: the same file's bytes with read(2).
+        let raw = Row::new(
+            "read(2)",
+            format!("full-scan read, C ABI one call per record {size} B"),
+            n,
+        );
+        p.pairs(
+            &raw,
+            |d| c_abi_side::read_one(d, &payload, n),
+            |d| c_abi_side::read_plain(d, &payload, n),
+        );
     }
     let payload = vec![0x5a_u8; 600];
     let n = p.records_durable;

@@ -32,6 +32,7 @@ final class Pairs {
             return;
         }
         List<Double> libRate = new ArrayList<>(), peerRate = new ArrayList<>();
+        List<Double> libFolios = new ArrayList<>(), peerFolios = new ArrayList<>();
         // A first pair, not counted, so that both sides run compiled code.
         for (Side side : new Side[] {lib, other}) {
             Path d = freshDir();
@@ -46,11 +47,30 @@ final class Pairs {
                 Path d = freshDir();
                 double secs = (isLib ? lib : other).run(d);
                 (isLib ? libRate : peerRate).add(records / secs);
+                (isLib ? libFolios : peerFolios).add(shareIn2MibFolios(d));
                 delete(d);
             }
         }
         System.out.println("{\"suite\":\"java\",\"peer\":\"" + peer + "\",\"row\":\"" + row + "\",\"records\":" + records
-                + ",\"lib_per_s\":" + json(libRate) + ",\"peer_per_s\":" + json(peerRate) + "}");
+                + ",\"lib_per_s\":" + json(libRate) + ",\"peer_per_s\":" + json(peerRate)
+                + ",\"lib_2mib_folios\":" + json(libFolios) + ",\"peer_2mib_folios\":" + json(peerFolios) + "}");
+    }
+
+    /**
+     * The share of the bytes of the files under {@code d} (what a side wrote and read) in 2 MiB folios, which a full
+     * scan's speed follows (docs/PERFORMANCE.md, e): bench/folios.py --share, run from the repository's root as root;
+     * -1 where it cannot tell.
+     */
+    private static double shareIn2MibFolios(Path d) {
+        try (Stream<Path> s = Files.walk(d)) {
+            List<String> cmd = new ArrayList<>(List.of("python3", "bench/folios.py", "--share"));
+            s.filter(Files::isRegularFile).forEach(p -> cmd.add(p.toString()));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            return p.waitFor() == 0 ? Double.parseDouble(out) : -1;
+        } catch (IOException | InterruptedException | NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** BENCH_PEERS_ROWS: comma-separated parts of the row names to run (all if unset), as in the Rust suite. */
