@@ -188,7 +188,8 @@ pub(super) struct IndexedRead {
     pub(super) first_pread_len: usize,
     /// Indexed records read since the count under way began.
     n: u32,
-    /// The thread's page faults after its first record.
+    /// The thread's page faults where it began (a check's: after its
+    /// first record; a window's: where the last count ended).
     faults: u64,
     /// The way the last count chose.
     via_map: bool,
@@ -202,7 +203,7 @@ impl IndexedRead {
         self.via_map || self.n < CHECK
     }
 
-    /// Before an indexed read: a count begins with the second.
+    /// Before an indexed read: a check's count begins with its second.
     pub fn start(&mut self) {
         self.start_at(crate::sys::prefetch::thread_page_faults);
     }
@@ -213,18 +214,21 @@ impl IndexedRead {
     }
 
     fn start_at(&mut self, faults: impl FnOnce() -> u64) {
-        if self.n == 1 {
+        if self.n == 1 && !self.via_map {
             self.faults = faults();
         }
     }
 
     /// The mapping is kept while the records counted took at most one
-    /// fault in four (a fault costs two to five preads).
+    /// fault in four (a fault costs two to five preads). While it is the
+    /// way, a count begins where the last ended: one `getrusage` a window.
     fn done_at(&mut self, faults: impl FnOnce() -> u64) {
         self.n += 1;
         let counted = if self.via_map { WINDOW } else { CHECK };
         if self.n == counted {
-            self.via_map = faults().saturating_sub(self.faults) * 4 < u64::from(counted);
+            let now = faults();
+            self.via_map = now.saturating_sub(self.faults) * 4 < u64::from(counted);
+            self.faults = now;
             self.gap = match self.via_map {
                 true => CHECK_EVERY / 2,
                 false => (self.gap * 2).clamp(CHECK_EVERY, GAP_MAX),
@@ -417,6 +421,25 @@ mod tests {
             let want: Vec<usize> = checks.iter().flat_map(|&c| c..c + CHECK as usize).collect();
             assert_eq!(mapped(&ways), want, "a fault every {fault_every}");
         }
+    }
+
+    /// While the mapping is the way, the faults are read once a window (a
+    /// `getrusage` each): a count begins where the last ended.
+    #[test]
+    fn while_the_mapping_is_the_way_faults_are_read_once_a_window() {
+        let (mut r, mut reads) = (IndexedRead::default(), 0);
+        for _ in 0..CHECK + 10 * WINDOW {
+            r.start_at(|| {
+                reads += 1;
+                0
+            });
+            r.done_at(|| {
+                reads += 1;
+                0
+            });
+        }
+        assert!(r.via_map());
+        assert_eq!(reads, 2 + 10, "the check's two, then one a window");
     }
 
     /// A file's folios differ from region to region: where reads through
