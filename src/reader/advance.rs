@@ -196,7 +196,9 @@ impl Reader {
             return self.read_decoded_frame(pos, verify, next.index_cursor);
         }
         let indexed = next.index_cursor.is_some() && verify;
-        let started = if indexed { self.indexed.start() } else { None };
+        if indexed {
+            self.indexed.start();
+        }
         let copied = if indexed && !self.indexed.via_map() {
             self.read_indexed(pos)?
         } else {
@@ -216,7 +218,7 @@ impl Reader {
             }
         };
         if indexed {
-            self.indexed.done(started);
+            self.indexed.done();
         }
         Ok(read)
     }

@@ -6,13 +6,15 @@
 //! types.
 //!
 //! Which way is cheaper depends on how the page cache holds the file, which
-//! the reader cannot ask: through the mapping is cheap in 2 MiB folios,
-//! dear in 4 KiB pages (fault-around maps 16 pages per record), where a
-//! pread costs less. So the reader measures: after `WARM` records, `PROBE`
-//! records go each way, and the mapping reads on only if clearly faster
-//! (its pages are unmapped later, at a cost not measured); measured again
-//! every `CYCLE` records, and at once where the mapping, timed as it goes,
-//! has become the dearer way (docs/PERFORMANCE.md).
+//! the reader cannot ask: through the mapping a record costs a page fault
+//! unless the fault of a record nearby mapped its page too (a 2 MiB folio
+//! is mapped whole, a small one with the 64 KiB around the record), and a
+//! fault costs two to five preads. So the reader counts its faults (not
+//! time, which moves with the load): it reads `CHECK` records through the
+//! mapping and keeps it while they take at most one fault in four records
+//! (the first's not counted), counting again every `WINDOW` records; else
+//! it reads with pread, and tries the mapping again after `CHECK_EVERY`
+//! records, twice as far each time pread stays the way (docs/PERFORMANCE.md).
 
 use super::frame_check::{FrameCheck, INCOMPLETE};
 use super::pager::PREAD_MAX;
@@ -21,7 +23,6 @@ use crate::error::Result;
 use crate::format::frame::{self, MIN_RECORD_FRAME};
 use crate::format::{seal::SealDirectory, u64_at, FRAME_HEADER_LEN};
 use crate::source::SegmentSource;
-use std::time::{Duration, Instant};
 
 /// The most bytes of offset arrays a filter copies out of a seal (8 a
 /// record: 8 M records of the types asked for). Above, the reader scans:
@@ -159,30 +160,23 @@ fn sorted_within(bytes: &[u8], start: u64, end: u64) -> bool {
 /// How many records ahead of the one it checks a read through the
 /// per-type index prefetches (see `prefetch_ahead`).
 const PREFETCH_AHEAD: usize = 3;
-/// Records read before measuring (the first ones pay for warming up).
-const WARM: u32 = 8;
-/// Records read each way, measured, before choosing.
-const PROBE: u32 = 64;
-/// Indexed records between two measurements (records `WARM..WARM + 2 *
-/// PROBE` of each cycle measure).
-const CYCLE: u32 = 4096;
-/// Between measurements, `CHECK` indexed records are read through the
-/// mapping and timed, `CHECK_EVERY` records apart while the mapping is the
-/// way (the timing is all they cost), twice as far apart after each check
-/// that keeps pread (up to `CYCLE`): a file's folios differ from region
-/// to region (its first megabytes in 2 MiB folios and the rest in the 64
-/// KiB pieces a writer leaves where memory is fresh, `write_behind::pieces`;
-/// pages evicted and read in again one by one), and each check chooses the
-/// way again against the measured pread. `CHECK` records lie about 1 MB
-/// apart at 1% of 600 B records: enough to share out the fault of each 2
-/// MiB folio they reach.
-const CHECK: u32 = 16;
+/// Records read through the mapping to choose the way where pread is the
+/// way (and for the first records). The faults of all but the first are
+/// counted: the first may map a whole 2 MiB folio, after which the others,
+/// 62 KB apart at 1% of 600 B records, take none; in small folios each
+/// takes one.
+const CHECK: u32 = 2;
+/// While the mapping is the way, its faults are counted over each `WINDOW`
+/// records: a file's folios differ from region to region (its first
+/// megabytes in 2 MiB folios and the rest in the 64 KiB pieces a writer
+/// leaves where memory is fresh, `write_behind::pieces`; pages evicted and
+/// read in again one by one).
+const WINDOW: u32 = 32;
+/// Where pread is the way, records from one check to the next: each check
+/// costs its faults, so they come twice as far apart each time pread stays
+/// the way, up to `GAP_MAX`.
 const CHECK_EVERY: u32 = 256;
-/// The most one record's read counts for while measuring: longer than
-/// any uninterrupted read either way, so a longer one was interrupted
-/// (the thread descheduled), which must not decide the way of the next
-/// records (docs/PERFORMANCE.md).
-const SAMPLE_MAX: Duration = Duration::from_micros(8);
+const GAP_MAX: u32 = 512;
 
 #[derive(Default)]
 pub(super) struct IndexedRead {
@@ -192,75 +186,65 @@ pub(super) struct IndexedRead {
     /// How many bytes `read_indexed` reads first: the last frame's length,
     /// so that records of one size take one pread each.
     pub(super) first_pread_len: usize,
-    /// Indexed records read in this cycle.
+    /// Indexed records read since the count under way began.
     n: u32,
-    /// The time of the timed records read through the mapping: the
-    /// measurement's, then the check's under way.
-    map: Duration,
-    pread: Duration,
-    /// The way chosen by the last measurement or check (read only once
-    /// one chose).
+    /// The thread's page faults where it began (a check's: after its
+    /// first record; a window's: where the last count ended).
+    faults: u64,
+    /// The way the last count chose.
     via_map: bool,
-    /// The next check's first record, and the records from the last one.
-    check_at: u32,
-    check_gap: u32,
+    /// Where pread is the way: records from a check's start to the next's.
+    gap: u32,
 }
 
 impl IndexedRead {
     /// Whether the next indexed record is read through the mapping.
     pub fn via_map(&self) -> bool {
-        match self.n {
-            n if n < WARM + PROBE => true,
-            n if n < WARM + 2 * PROBE => false,
-            n => self.via_map || self.checking(n),
+        self.via_map || self.n < CHECK
+    }
+
+    /// Before an indexed read: a check's count begins with its second.
+    pub fn start(&mut self) {
+        self.start_at(crate::sys::prefetch::thread_page_faults);
+    }
+
+    /// Counts one indexed record read.
+    pub fn done(&mut self) {
+        self.done_at(crate::sys::prefetch::thread_page_faults);
+    }
+
+    fn start_at(&mut self, faults: impl FnOnce() -> u64) {
+        if self.n == 1 && !self.via_map {
+            self.faults = faults();
         }
     }
 
-    fn checking(&self, n: u32) -> bool {
-        n >= WARM + 2 * PROBE && (self.check_at..self.check_at + CHECK).contains(&n)
-    }
-
-    /// The start of a read to time: while measuring, and checking.
-    pub fn start(&self) -> Option<Instant> {
-        let n = self.n;
-        ((WARM..WARM + 2 * PROBE).contains(&n) || self.checking(n)).then(Instant::now)
-    }
-
-    /// Counts one indexed record read, `started` by `start`.
-    pub fn done(&mut self, started: Option<Instant>) {
-        if let Some(t) = started {
-            let took = t.elapsed().min(SAMPLE_MAX);
-            match self.via_map() {
-                true => self.map += took,
-                false => self.pread += took,
-            }
-        }
+    /// The mapping is kept while the records counted took at most one
+    /// fault in four (a fault costs two to five preads). While it is the
+    /// way, a count begins where the last ended: one `getrusage` a window.
+    fn done_at(&mut self, faults: impl FnOnce() -> u64) {
         self.n += 1;
-        let (n, measured) = (self.n, self.n == WARM + 2 * PROBE);
-        if measured || (n > WARM + 2 * PROBE && n == self.check_at + CHECK) {
-            // The mapping's cost is paid again when its pages are unmapped,
-            // which the timing does not see: it must win clearly. (Both
-            // against the measurement's preads, a record.)
-            let timed = if measured { PROBE } else { CHECK };
-            self.via_map = self.map * PROBE * 5 <= self.pread * timed * 4;
-            self.map = Duration::ZERO;
-            self.check_gap = match self.via_map || measured {
-                true => CHECK_EVERY,
-                false => (self.check_gap * 2).min(CYCLE),
+        let counted = if self.via_map { WINDOW } else { CHECK };
+        if self.n == counted {
+            let now = faults();
+            self.via_map = now.saturating_sub(self.faults) * 4 < u64::from(counted);
+            self.faults = now;
+            self.gap = match self.via_map {
+                true => CHECK_EVERY / 2,
+                false => (self.gap * 2).clamp(CHECK_EVERY, GAP_MAX),
             };
-            self.check_at = n + self.check_gap;
-        }
-        if n == CYCLE {
-            (self.n, self.map, self.pread) = (0, Duration::ZERO, Duration::ZERO);
+            if self.via_map {
+                self.n = 0;
+            }
+        } else if self.n == self.gap {
+            self.n = 0;
         }
     }
 
     /// Forces one way (tests read every indexed record both ways).
     #[cfg(test)]
     pub fn force(&mut self, via_map: bool) {
-        self.n = WARM + 2 * PROBE;
-        self.via_map = via_map;
-        self.check_at = CYCLE;
+        (self.n, self.via_map, self.gap) = (WINDOW, via_map, u32::MAX);
     }
 }
 
@@ -388,143 +372,94 @@ mod tests {
         assert_eq!(read(2399, &["a", "b"]), (false, (0..300).collect()));
     }
 
-    /// Reads `records` indexed records, the pread ones (or the mapping
-    /// ones) made slower; returns the way each was read.
-    fn run(r: &mut IndexedRead, records: u32, slow_map: bool) -> Vec<bool> {
+    /// Reads `records` indexed records, one read through the mapping in
+    /// `fault_every` taking a page fault (a thread's count, as
+    /// `thread_page_faults`, starting at `faults`); returns the way each
+    /// was read.
+    fn run(r: &mut IndexedRead, records: u32, fault_every: u32, faults: &mut u64) -> Vec<bool> {
+        let mut mapped = 0;
         (0..records)
             .map(|_| {
                 let way = r.via_map();
-                let t = r.start();
-                if way == slow_map {
-                    std::thread::sleep(Duration::from_micros(30));
+                r.start_at(|| *faults);
+                if way {
+                    mapped += 1;
+                    *faults += u64::from(mapped % fault_every == 0);
                 }
-                r.done(t);
+                r.done_at(|| *faults);
                 way
             })
             .collect()
     }
 
-    #[test]
-    fn measures_each_way_then_keeps_the_faster_and_measures_again() {
-        let mut r = IndexedRead::default();
-        let ways = run(&mut r, 2 * CYCLE, false);
-        let count = |from: u32, to: u32, map: bool| {
-            ways[from as usize..to as usize]
-                .iter()
-                .filter(|&&w| w == map)
-                .count() as u32
-        };
-        let probe_end = WARM + 2 * PROBE;
-        assert_eq!(count(0, WARM + PROBE, true), WARM + PROBE);
-        assert_eq!(count(WARM + PROBE, probe_end, false), PROBE);
-        assert_eq!(count(probe_end, CYCLE, true), CYCLE - probe_end);
-        // The second cycle measures again.
-        assert_eq!(count(CYCLE + WARM + PROBE, CYCLE + probe_end, false), PROBE);
-        assert_eq!(count(CYCLE + probe_end, 2 * CYCLE, true), CYCLE - probe_end);
+    /// The records read through the mapping, by their index.
+    fn mapped(ways: &[bool]) -> Vec<usize> {
+        (0..ways.len()).filter(|&i| ways[i]).collect()
     }
 
+    /// Where a record read through the mapping rarely faults (2 MiB
+    /// folios), every record is.
     #[test]
-    fn pread_wins_when_the_mapping_is_slower() {
-        let mut r = IndexedRead::default();
-        run(&mut r, WARM + 2 * PROBE, true);
-        assert!(!r.via_map());
-    }
-
-    /// One read interrupted for far longer than any read takes (a thread
-    /// descheduled) counts as `SAMPLE_MAX`: the way that is faster for
-    /// every other record is kept.
-    #[test]
-    fn one_interrupted_read_does_not_decide_the_way() {
-        let mut r = IndexedRead::default();
-        for n in 0..WARM + 2 * PROBE {
-            assert_eq!(r.via_map(), n < WARM + PROBE, "record {n}");
-            let t = r.start();
-            if n == WARM {
-                std::thread::sleep(Duration::from_millis(20));
-            } else if !r.via_map() {
-                std::thread::sleep(Duration::from_micros(30));
-            }
-            r.done(t);
+    fn the_mapping_is_kept_while_its_reads_rarely_fault() {
+        for fault_every in [u32::MAX, 32, 8] {
+            let mut r = IndexedRead::default();
+            let ways = run(&mut r, 2000, fault_every, &mut 0);
+            assert!(ways.iter().all(|&m| m), "a fault every {fault_every}");
         }
-        assert!(r.via_map(), "map {:?} pread {:?}", r.map, r.pread);
     }
 
-    /// The records after the measurement of a cycle starting at `first`
-    /// that a check reads through the mapping (and times), the gaps
-    /// between checks `gaps`.
-    fn checks(first: u32, gaps: impl IntoIterator<Item = u32>) -> Vec<u32> {
-        let mut at = first + WARM + 2 * PROBE;
-        let mut checked = vec![];
-        for gap in gaps {
-            at += gap;
-            checked.extend(at..at + CHECK);
-            at += CHECK;
+    /// Where most reads through the mapping fault (small folios), pread is
+    /// the way after the first `CHECK` records, and the mapping is tried
+    /// again `CHECK` records at a time, twice as far apart each time, up
+    /// to `GAP_MAX`. Of these the first's fault is not counted.
+    #[test]
+    fn where_reads_through_the_mapping_fault_pread_is_the_way() {
+        for fault_every in [1, 2] {
+            let mut r = IndexedRead::default();
+            let ways = run(&mut r, 4000, fault_every, &mut 0);
+            let checks = [0, 256, 768, 1280, 1792, 2304, 2816, 3328, 3840];
+            let want: Vec<usize> = checks.iter().flat_map(|&c| c..c + CHECK as usize).collect();
+            assert_eq!(mapped(&ways), want, "a fault every {fault_every}");
         }
-        checked
     }
 
-    /// Reads `records` indexed records as `run` does: the records that
-    /// were timed outside the cycles' measurements.
-    fn timed_outside_measurements(r: &mut IndexedRead, records: u32, slow_map: bool) -> Vec<u32> {
-        let mut timed = vec![];
-        for n in 0..records {
-            let t = r.start();
-            if t.is_some() && !(WARM..WARM + 2 * PROBE).contains(&(n % CYCLE)) {
-                timed.push(n);
-            }
-            if t.is_some() && r.via_map() == slow_map {
-                std::thread::sleep(Duration::from_micros(30));
-            }
-            r.done(t);
+    /// While the mapping is the way, the faults are read once a window (a
+    /// `getrusage` each): a count begins where the last ended.
+    #[test]
+    fn while_the_mapping_is_the_way_faults_are_read_once_a_window() {
+        let (mut r, mut reads) = (IndexedRead::default(), 0);
+        for _ in 0..CHECK + 10 * WINDOW {
+            r.start_at(|| {
+                reads += 1;
+                0
+            });
+            r.done_at(|| {
+                reads += 1;
+                0
+            });
         }
-        timed
+        assert!(r.via_map());
+        assert_eq!(reads, 2 + 10, "the check's two, then one a window");
     }
 
+    /// A file's folios differ from region to region: where reads through
+    /// the mapping, the way, start to fault, the count of the window under
+    /// way turns to pread; where they stop, the next check turns back.
     #[test]
-    fn while_the_mapping_is_the_way_it_is_checked_every_check_every_records() {
-        let mut r = IndexedRead::default();
-        let timed = timed_outside_measurements(&mut r, CYCLE, false);
-        let gaps = std::iter::repeat_n(CHECK_EVERY, 15);
-        let want: Vec<u32> = checks(0, gaps).into_iter().filter(|&n| n < CYCLE).collect();
-        assert_eq!(timed, want);
-    }
-
-    /// Where pread is the way, each check costs: they come twice as far
-    /// apart each time pread stays the faster.
-    #[test]
-    fn while_pread_is_the_way_checks_come_twice_as_far_apart() {
-        let mut r = IndexedRead::default();
-        let timed = timed_outside_measurements(&mut r, CYCLE, true);
-        let gaps = [1, 2, 4, 8].map(|k| k * CHECK_EVERY);
-        let want: Vec<u32> = checks(0, gaps).into_iter().filter(|&n| n < CYCLE).collect();
-        assert_eq!(timed, want);
-    }
-
-    /// A file's folios differ from region to region: where the mapping,
-    /// chosen, becomes the dearer way, the check that finds it changes the
-    /// way to pread, and one that finds it cheaper again changes it back.
-    #[test]
-    fn a_check_changes_the_way_where_the_folios_change() {
-        let mut r = IndexedRead::default();
-        run(&mut r, WARM + 2 * PROBE, false);
-        assert!(r.via_map);
-        let ways = run(&mut r, 2 * CHECK_EVERY, true);
-        let pread_from = CHECK_EVERY as usize;
-        assert!(ways[..pread_from].iter().all(|&m| m));
-        assert!(ways[pread_from..pread_from + CHECK as usize]
-            .iter()
-            .all(|&m| m));
-        assert!(!r.via_map);
-        assert!(
-            ways[pread_from + CHECK as usize..].iter().all(|&m| !m),
-            "{ways:?}"
-        );
-        // The next check comes 2 * CHECK_EVERY records after that one's
-        // end: `CHECK_EVERY + CHECK` records into this run.
-        let ways = run(&mut r, 2 * CHECK_EVERY, false);
-        let check = (CHECK_EVERY + CHECK) as usize;
-        assert!(ways[..check].iter().all(|&m| !m));
-        assert!(ways[check..].iter().all(|&m| m), "{ways:?}");
+    fn the_way_changes_where_the_faults_change() {
+        let (mut r, faults) = (IndexedRead::default(), &mut 0);
+        let ways = run(&mut r, CHECK + 3 * WINDOW, u32::MAX, faults);
+        assert!(ways.iter().all(|&m| m));
+        let ways = run(&mut r, 1000, 1, faults);
+        let window = 0..WINDOW as usize;
+        let check = |at: usize| at..at + CHECK as usize;
+        let want: Vec<usize> = window.chain(check(256)).chain(check(768)).collect();
+        assert_eq!(mapped(&ways), want);
+        // The next check is 512 records after the last.
+        let ways = run(&mut r, 1000, u32::MAX, faults);
+        let back = 768 + 512 - 1000;
+        assert!(ways[..back].iter().all(|&m| !m), "{ways:?}");
+        assert!(ways[back..].iter().all(|&m| m), "{ways:?}");
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! it checks the current one. A writer's buffer lines were last touched on
 //! another core (the write-behind thread, the kernel's copy); asking for the
 //! next record's lines before the lock's release (a full barrier) lets that
-//! wait overlap the return to the caller.
+//! wait overlap the return to the caller. And the count of page faults that
+//! tells a reader whether reading through the mapping pays.
 
 use crate::sys::{prefetch_into, EVERY_LEVEL, NOT_INTO_L1};
 
@@ -40,6 +41,18 @@ fn each_line<T>(bytes: &[T], mut hint: impl FnMut(&[T])) {
     }
 }
 
+/// The page faults the calling thread has taken, minor and major
+/// (`getrusage`): a reader counts those of its reads through the mapping
+/// (see `reader::filter`). 0 if the call fails.
+pub fn thread_page_faults() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills in the struct it is given, zeroed before.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, usage.as_mut_ptr()) };
+    // SAFETY: zeroed is a valid rusage, and getrusage wrote one or nothing.
+    let usage = unsafe { usage.assume_init() };
+    (usage.ru_minflt + usage.ru_majflt) as u64
+}
+
 /// Asks for the one cache line `ahead` bytes into `buf`'s spare capacity
 /// (if it has that much) with intent to write it. After small records:
 /// the lines of the next record are the ones the last store already took,
@@ -64,6 +77,16 @@ pub fn prefetch_write(buf: &mut Vec<u8>, len: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A write to a page of fresh memory (allocated, never touched) is a
+    /// fault, which the count sees.
+    #[test]
+    fn the_count_of_page_faults_sees_a_fault() {
+        let mut fresh: Vec<u8> = Vec::with_capacity(64 << 20);
+        let before = thread_page_faults();
+        fresh.spare_capacity_mut()[32 << 20].write(1);
+        assert!(thread_page_faults() > before);
+    }
 
     /// The lines hinted for `bytes`, as offsets and lengths in it.
     fn hinted(bytes: &[u8]) -> Vec<(usize, usize)> {
