@@ -71,6 +71,7 @@ impl State {
             split_head: std::mem::take(&mut self.split_head),
             unsealed: 0..0,
             due: None,
+            tap: self.tap.clone(),
         };
         self.unsealed_from = 0;
         self.last_record_start = NO_RECORD;
@@ -165,6 +166,11 @@ impl State {
         if let Err(e) = result {
             self.cut_file(self.file_len);
             return Err(Error::io_at(&self.path, self.file_len, "write", e));
+        }
+        #[cfg(feature = "sign")]
+        if let Some(tap) = &self.tap {
+            let parts = std::iter::once(&h[..]).chain(parts.iter().copied());
+            tap.lock().wrote(self.file_len, parts);
         }
         self.file_len += total;
         Ok(())

@@ -129,6 +129,7 @@ impl State {
             split_head: std::mem::replace(&mut self.split_head, split_head),
             unsealed,
             due: self.deadline.due,
+            tap: self.tap.clone(),
         }
     }
 
@@ -186,6 +187,10 @@ impl State {
     pub(super) fn take_back(&mut self, failed: Failed) -> Result<()> {
         let mut unwritten = failed.unwritten;
         self.file_len = self.file_len + failed.written_whole - failed.cut_back;
+        #[cfg(feature = "sign")]
+        if let Some(tap) = &self.tap {
+            tap.lock().cut(self.file_len);
+        }
         self.in_flight_len = 0;
         self.flusher_in_flight = false;
         // `unwritten` ends where the buffer starts: a record cut across

@@ -24,6 +24,7 @@ pub use recycle::Recycled;
 pub(crate) use validate::Measure;
 
 use super::index::SegmentIndex;
+use super::job::Tap;
 use super::prealloc::Prealloc;
 use super::prepared::Preparer;
 use super::recover::Recovered;
@@ -119,6 +120,8 @@ pub(crate) struct State {
     /// `Options::segment_no`.
     #[cfg(feature = "sign")]
     signing: Option<(crate::sign::Signing, u64)>,
+    /// Its running digest, fed every byte written (`job::Tap`).
+    tap: Tap,
     /// The sequence number after the records of the last checkpoint
     /// (`Writer::flush_whole`).
     #[cfg(feature = "sign")]
@@ -176,6 +179,9 @@ impl State {
         Ok(State {
             path,
             dir,
+            // Read before the file moves.
+            #[cfg(feature = "sign")]
+            tap: (opts.signing.as_ref()).map(|_| crate::sign::Running::tap(&file, file_len)),
             file: Some(file),
             buf: spare_bufs
                 .pop()
