@@ -80,13 +80,18 @@ struct Head {
     log: String,
 }
 
+/// A BLAKE3 digest.
+pub(crate) type Digest = [u8; HASH_LEN];
+/// Reading bytes for a digest.
+type Io<T = ()> = std::io::Result<T>;
+
 /// BLAKE3 of a segment's bytes `0 .. to`, fed by its writer as the bytes
 /// reach the file (`job::write_remainder`, on the write-behind thread
 /// while they are in cache): a seal or a checkpoint only finalizes it
 /// (`digest`). Bytes that do not go on from `to` (written by another
 /// path) are left out: the hasher stops there, and `digest` reads back
-/// what follows. Bytes before `to` never change, but for a failed write's
-/// cut (`cut`).
+/// what follows. Bytes before `to` never change: after a failed write
+/// (which may cut the file) the writer starts it again.
 #[derive(Clone, Default)]
 pub(crate) struct Running {
     pub(crate) hasher: blake3::Hasher,
@@ -115,39 +120,26 @@ impl Running {
         }
     }
 
-    /// The file was cut to `len`: a hasher past it starts again.
-    pub(crate) fn cut(&mut self, len: u64) {
-        if len < self.to {
-            *self = Running::default();
-        }
-    }
-
     /// On to `end`, through the bytes `read` reads (offset, buffer to
-    /// fill) a piece at a time.
-    fn feed(
-        &mut self,
-        end: u64,
-        read: impl Fn(u64, &mut [u8]) -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
+    /// fill) a piece at a time; the digest then.
+    fn feed(&mut self, end: u64, read: impl Fn(u64, &mut [u8]) -> Io) -> Io<Digest> {
         let mut buf = vec![0u8; DIGEST_PIECE.min(end.saturating_sub(self.to) as usize)];
         while self.to < end {
             let n = (end - self.to).min(DIGEST_PIECE as u64) as usize;
             read(self.to, &mut buf[..n])?;
             self.wrote(self.to, [&buf[..n]]);
         }
-        Ok(())
+        Ok(*self.hasher.finalize().as_bytes())
     }
 
     /// BLAKE3 of the bytes `0 .. end` of the segment in `file`: the
     /// one digest of a writer's seal and checkpoint. This hasher
     /// finalized, on from where it stops through the bytes read back.
-    pub(crate) fn digest(&self, file: &File, end: u64) -> std::io::Result<[u8; HASH_LEN]> {
-        let mut r = match self.to <= end {
-            true => self.clone(),
-            false => Running::default(),
-        };
-        r.feed(end, |at, buf| file.read_exact_at(buf, at))?;
-        Ok(*r.hasher.finalize().as_bytes())
+    pub(crate) fn digest(&self, file: &File, end: u64) -> Io<Digest> {
+        let mut r = Some(self.clone())
+            .filter(|r| r.to <= end)
+            .unwrap_or_default();
+        r.feed(end, |at, buf| file.read_exact_at(buf, at))
     }
 }
 
@@ -272,7 +264,7 @@ impl Signing {
     /// `None`), of segment `no` whose bytes up to its records' end have
     /// `digest`, following the chain's head. The head moves only once the
     /// seal is written (`sealed`).
-    pub(crate) fn block(&self, digest: [u8; HASH_LEN], no: u64, dir: &SealDirectory) -> ChainBlock {
+    pub(crate) fn block(&self, digest: Digest, no: u64, dir: &SealDirectory) -> ChainBlock {
         let mut head = self.head.lock();
         let mut block = ChainBlock {
             digest,
@@ -325,19 +317,12 @@ impl Signing {
     /// are whole records up to `pos.2` and have `digest`, into the log's
     /// head file, by the key for `at` (where the segment's epoch or period
     /// starts).
-    pub(crate) fn checkpoint(
-        &self,
-        pos: (u64, u64, u64),
-        digest: [u8; HASH_LEN],
-        at: i64,
-    ) -> Result<()> {
+    pub(crate) fn checkpoint(&self, pos: (u64, u64, u64), digest: Digest, at: i64) -> Result<()> {
         let head = self.head.lock();
-        let Some(head_path) = &head.path else {
-            return Ok(());
-        };
+        let Some(p) = &head.path else { return Ok(()) };
         let signed = self.signed_head(&head, pos, (digest, head.link), at);
-        let failed = |e| Error::io(head_path, "write signed head", e);
-        signed.write(head_path).map_err(failed)
+        let failed = |e| Error::io(p, "write signed head", e);
+        signed.write(p).map_err(failed)
     }
 
     /// The seal last made (`block`) is written: the next follows it, and a
@@ -430,14 +415,12 @@ pub(crate) fn digest_of_source(source: &dyn SegmentSource, end: u64) -> Option<[
         return Some(*blake3::hash(bytes.get(..end as usize)?).as_bytes());
     }
     let missing = || std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
-    let mut r = Running::default();
-    r.feed(end, |at, buf| {
+    let read = |at, buf: &mut [u8]| {
         let part = source.read_part(at, buf.len()).ok_or_else(missing)?;
         buf.copy_from_slice(&part);
         Ok(())
-    })
-    .ok()?;
-    Some(*r.hasher.finalize().as_bytes())
+    };
+    Running::default().feed(end, read).ok()
 }
 
 #[cfg(test)]
@@ -452,8 +435,8 @@ mod tests {
     }
 
     /// Bytes that do not go on from where the hasher stands (a gap, bytes
-    /// written again) are left out, and the digest reads back from there;
-    /// a cut below it starts again from 0.
+    /// written again) are left out, and the digest reads back from there
+    /// (from 0 when it starts again).
     #[test]
     fn a_running_digest_reads_back_what_it_did_not_see() {
         let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 253) as u8).collect();
@@ -467,8 +450,7 @@ mod tests {
         r.wrote(5000, [&bytes[5000..]]);
         assert_eq!(r.to, bytes.len() as u64);
         assert_eq!(*r.hasher.finalize().as_bytes(), want);
-        r.cut(4000);
-        assert_eq!(r.to, 0);
+        let r = Running::default();
         assert_eq!(r.digest(&file, bytes.len() as u64).unwrap(), want);
         // Of a shorter end than it holds: from 0.
         let r = Running::tap(&file, bytes.len() as u64);

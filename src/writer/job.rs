@@ -20,7 +20,7 @@ pub const DEPTH: usize = 4;
 #[cfg(feature = "sign")]
 pub type Tap = Option<std::sync::Arc<parking_lot::Mutex<crate::sign::Running>>>;
 #[cfg(not(feature = "sign"))]
-pub type Tap = ();
+pub type Tap = Option<std::sync::Arc<()>>;
 
 /// A buffer to write at `offset`; see `WriteBehind::submit`.
 pub struct Job {
@@ -116,9 +116,7 @@ pub fn write_remainder(file: &File, job: Job, mut written: usize) -> Result<Vec<
         return Err(failed_write(file, job, written, err));
     }
     #[cfg(feature = "sign")]
-    if let Some(tap) = &job.tap {
-        tap.lock().wrote(job.offset, [&job.buf[..]]);
-    }
+    (job.tap.iter()).for_each(|t| t.lock().wrote(job.offset, [&job.buf[..]]));
     Ok(job.buf)
 }
 

@@ -277,15 +277,14 @@ impl Writer {
     /// if records were added since the last call (`None` for none, or a
     /// segment no longer appended to).
     #[cfg(feature = "sign")]
-    pub(crate) fn flush_whole(&self) -> Result<Option<(u64, u64, [u8; 32])>> {
+    pub(crate) fn flush_whole(&self) -> Result<Option<(u64, u64, crate::sign::Digest)>> {
         let mut st = self.shared.state.lock();
         if st.check_usable().is_err() || st.next_seq == st.checkpointed_seq {
             return Ok(None);
         }
         st.flush_buf()?;
-        let digest = st.digest(st.file_len)?;
         st.checkpointed_seq = st.next_seq;
-        Ok(Some((st.file_len, st.next_seq, digest)))
+        Ok(Some((st.file_len, st.next_seq, st.digest(st.file_len)?)))
     }
 
     /// Flushes and fdatasyncs: every record written so far is on stable

@@ -163,11 +163,8 @@ impl State {
         if self.in_flight_len == 0 {
             return Ok(());
         }
-        let finished = self
-            .write_behind
-            .as_ref()
-            .expect("in flight")
-            .take_finished(max_in_flight);
+        let behind = self.write_behind.as_ref().expect("in flight");
+        let finished = behind.take_finished(max_in_flight);
         for mut buf in finished.written {
             self.file_len += buf.len() as u64;
             self.in_flight_len -= buf.len() as u64;
@@ -187,10 +184,9 @@ impl State {
     pub(super) fn take_back(&mut self, failed: Failed) -> Result<()> {
         let mut unwritten = failed.unwritten;
         self.file_len = self.file_len + failed.written_whole - failed.cut_back;
+        // The file may be cut below what the running digest holds.
         #[cfg(feature = "sign")]
-        if let Some(tap) = &self.tap {
-            tap.lock().cut(self.file_len);
-        }
+        (self.tap.iter()).for_each(|t| *t.lock() = Default::default());
         self.in_flight_len = 0;
         self.flusher_in_flight = false;
         // `unwritten` ends where the buffer starts: a record cut across

@@ -4,7 +4,7 @@
 
 use super::State;
 use crate::error::{Error, ErrorKind, Result};
-use crate::writer::index::SealOut;
+use crate::writer::index::{SealOut, SignSeal};
 use std::os::unix::fs::FileExt;
 
 impl State {
@@ -12,8 +12,8 @@ impl State {
     /// and builds the seal in memory while it drains. Only for seals up to
     /// `PREBUILT_SEAL_MAX`: a larger one is written piece by piece later
     /// (faulting in a fresh buffer for it cost more than the overlap saved,
-    /// docs/PERFORMANCE.md), with what can be computed ahead
-    /// (`SegmentIndex::checksum_ahead`).
+    /// docs/PERFORMANCE.md), as a signed one is, with what can be computed
+    /// ahead (`SegmentIndex::checksum_ahead`).
     pub(super) fn prebuild_seal(&mut self) -> Result<Option<Vec<u8>>> {
         const PREBUILT_SEAL_MAX: u64 = 2 << 20;
         let records_end = self.len();
@@ -21,18 +21,15 @@ impl State {
             .index
             .seal_estimate(self.types.names())
             .len(self.index.summary.record_count, records_end);
-        // A signed seal digests the records once they are all in the file.
-        #[cfg(feature = "sign")]
-        let signs = self.signing.is_some();
-        #[cfg(not(feature = "sign"))]
-        let signs = false;
-        if self.write_behind.is_none() || signs {
+        if self.write_behind.is_none() {
             return Ok(None);
         }
         if !self.buf.is_empty() {
             self.hand_off()?;
         }
-        if estimate > PREBUILT_SEAL_MAX {
+        // A signed seal's digest covers every record: it is built once they
+        // are all written (and hashed: `sign::Running`).
+        if estimate > PREBUILT_SEAL_MAX || self.tap.is_some() {
             self.index.checksum_ahead(self.types.names().len());
             return Ok(None);
         }
@@ -107,12 +104,9 @@ impl State {
                     Ok(signing.block(self.digest(dir.records_end)?, *no, dir))
                 };
                 #[cfg(feature = "sign")]
-                let sign = self
-                    .signing
-                    .as_ref()
-                    .map(|_| &block as crate::writer::index::SignSeal<'_>);
+                let sign = self.signing.as_ref().map(|_| &block as SignSeal<'_>);
                 #[cfg(not(feature = "sign"))]
-                let sign = None;
+                let sign: Option<SignSeal<'_>> = None;
                 let names = self.types.names();
                 let out = &mut SealOut::File(file);
                 self.index
@@ -124,7 +118,7 @@ impl State {
     /// BLAKE3 of the signed segment's bytes before `end`, for its seal or
     /// a checkpoint: its running digest finalized (`sign::Running`).
     #[cfg(feature = "sign")]
-    pub(crate) fn digest(&self, end: u64) -> Result<[u8; crate::format::chain::HASH_LEN]> {
+    pub(crate) fn digest(&self, end: u64) -> Result<crate::sign::Digest> {
         let (file, tap) = (self.file.as_ref().expect("open"), &self.tap);
         let digest = tap.as_ref().expect("signs").lock().digest(file, end);
         digest.map_err(|e| Error::io_at(&self.path, end, "digest of the records", e))
