@@ -61,8 +61,9 @@ impl State {
         // Whichever thread has time fills in the CRCs: the background
         // thread with small records (the caller's encoding is the
         // bottleneck), this one with large records or when it is more than
-        // one buffer ahead (the kernel's copy is).
-        if self.in_flight_len >= self.caller_seals_from {
+        // one buffer ahead (the kernel's copy is), and always for a signed
+        // segment, whose thread also hashes what it writes.
+        if self.in_flight_len >= self.caller_seals_from || self.tap.is_some() {
             self.seal_buffered();
         }
         let job = self.cut_off_job(offset, split);

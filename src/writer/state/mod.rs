@@ -81,8 +81,9 @@ pub(crate) struct State {
     spare_bufs: Vec<Vec<u8>>,
     /// At a hand-off, the caller seals the buffer's frames itself when at
     /// least this many bytes are still in flight (the background thread is
-    /// behind); otherwise that thread does (see `hand_off`). More than one
-    /// buffer; tests set 0 (always the caller) or `u64::MAX` (never).
+    /// behind), and always for a signed segment; otherwise that thread does
+    /// (see `hand_off`). More than one buffer; tests set 0 (always the
+    /// caller) or `u64::MAX` (never but signed).
     pub(super) caller_seals_from: u64,
     /// Full buffers are handed off at file offsets that are multiples of
     /// `unit_mask + 1` (see `hand_off`).
