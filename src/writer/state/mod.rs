@@ -83,7 +83,7 @@ pub(crate) struct State {
     /// least this many bytes are still in flight (the background thread is
     /// behind), and always for a signed segment; otherwise that thread does
     /// (see `hand_off`). More than one buffer; tests set 0 (always the
-    /// caller) or `u64::MAX` (never but signed).
+    /// caller) or `u64::MAX` (never, but for a signed segment).
     pub(super) caller_seals_from: u64,
     /// Full buffers are handed off at file offsets that are multiples of
     /// `unit_mask + 1` (see `hand_off`).
