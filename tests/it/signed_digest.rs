@@ -181,3 +181,49 @@ fn segments(dir: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// Writes that fail on a full disk (the file cut back to whole records,
+/// the bytes written again once there is space): the digest is BLAKE3 of
+/// the bytes the file ends with, read back where the writer's running
+/// digest could not follow.
+#[test]
+fn a_digest_after_failed_writes_is_blake3_of_its_bytes() {
+    let fs = crate::common::tmpfs::Tmpfs::mount("signed-full", "2m");
+    let s = signing(fs.path());
+    for (i, filler_len) in [(512 << 10) + 1234, (600 << 10) + 4097]
+        .into_iter()
+        .enumerate()
+    {
+        let filler = fs.join("filler");
+        std::fs::write(&filler, vec![7u8; filler_len]).unwrap();
+        let path = fs.join(&format!("seg{i}.binlog"));
+        let opts = Options {
+            buffer_size: 4096,
+            ..Options::default()
+        };
+        let w = open_signed(&path, &s, opts);
+        let payload = [3u8; 9000];
+        let mut failed = 0;
+        for n in 0..100_000usize {
+            let len = if n % 10 == 9 {
+                9000
+            } else {
+                200 + n * 131 % 1200
+            };
+            if w.write("t", &payload[..len]).is_err() {
+                failed += 1;
+                break;
+            }
+        }
+        assert_eq!(failed, 1, "the disk never filled");
+        let _ = w.flush();
+        std::fs::remove_file(&filler).unwrap();
+        w.flush().unwrap();
+        for _ in 0..50 {
+            w.write("t", &payload[..700]).unwrap();
+        }
+        w.close().unwrap();
+        assert_digest_of_its_bytes(&path);
+        std::fs::remove_file(&path).unwrap();
+    }
+}
