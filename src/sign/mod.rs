@@ -78,36 +78,70 @@ struct Head {
     /// and the log's name.
     path: Option<PathBuf>,
     log: String,
-    /// The live segment's digest so far (`checkpoint`), which its seal
-    /// continues.
-    live: Option<LiveDigest>,
 }
 
-/// BLAKE3 of the first `hashed_to` bytes of segment `segment_no`.
-struct LiveDigest {
-    segment_no: u64,
-    hasher: blake3::Hasher,
-    hashed_to: u64,
+/// A BLAKE3 digest.
+pub(crate) type Digest = [u8; HASH_LEN];
+/// Reading bytes for a digest.
+type Io<T = ()> = std::io::Result<T>;
+
+/// BLAKE3 of a segment's bytes `0 .. to`, fed by its writer as the bytes
+/// reach the file (`job::write_remainder`, on the write-behind thread
+/// while they are in cache): a seal or a checkpoint only finalizes it
+/// (`digest`). Bytes that do not go on from `to` (written by another
+/// path) are left out: the hasher stops there, and `digest` reads back
+/// what follows. Bytes before `to` never change: after a failed write
+/// (which may cut the file) the writer starts it again.
+#[derive(Clone, Default)]
+pub(crate) struct Running {
+    pub(crate) hasher: blake3::Hasher,
+    pub(crate) to: u64,
 }
 
-impl Head {
-    /// BLAKE3 of segment `no`'s bytes `0 .. end` in `file`: on from the live
-    /// segment's last checkpoint if this is it (taken). The hasher (which
-    /// holds them), where it went on from, and the digest.
-    fn digest(&mut self, file: &File, no: u64, end: u64) -> (blake3::Hasher, u64, Digest) {
-        let (mut hasher, from) = match self.live.take() {
-            Some(l) if l.segment_no == no && l.hashed_to <= end => (l.hasher, l.hashed_to),
-            _ => (blake3::Hasher::new(), 0),
-        };
-        let digest = digest_on(&mut hasher, from..end, |at, buf| {
-            file.read_exact_at(buf, at)
-        });
-        (hasher, from, digest)
+impl Running {
+    /// A writer's, shared with its write-behind thread (`job::Tap`), of
+    /// the first `len` bytes of its segment in `file` (its header, or the
+    /// records of a segment resumed), read back.
+    pub(crate) fn tap(file: &File, len: u64) -> Arc<Mutex<Running>> {
+        let mut r = Running::default();
+        // What could not be read is read again by `digest`.
+        let _ = r.feed(len, |at, buf| file.read_exact_at(buf, at));
+        Arc::new(Mutex::new(r))
+    }
+
+    /// `parts` went to the file one after the other from offset `at`:
+    /// hashed if they go on from `to`.
+    pub(crate) fn wrote<'a>(&mut self, at: u64, parts: impl IntoIterator<Item = &'a [u8]>) {
+        if at == self.to {
+            for part in parts {
+                self.hasher.update(part);
+                self.to += part.len() as u64;
+            }
+        }
+    }
+
+    /// On to `end`, through the bytes `read` reads (offset, buffer to
+    /// fill) a piece at a time; the digest then.
+    fn feed(&mut self, end: u64, read: impl Fn(u64, &mut [u8]) -> Io) -> Io<Digest> {
+        let mut buf = vec![0u8; DIGEST_PIECE.min(end.saturating_sub(self.to) as usize)];
+        while self.to < end {
+            let n = (end - self.to).min(DIGEST_PIECE as u64) as usize;
+            read(self.to, &mut buf[..n])?;
+            self.wrote(self.to, [&buf[..n]]);
+        }
+        Ok(*self.hasher.finalize().as_bytes())
+    }
+
+    /// BLAKE3 of the bytes `0 .. end` of the segment in `file`: the
+    /// one digest of a writer's seal and checkpoint. This hasher
+    /// finalized, on from where it stops through the bytes read back.
+    pub(crate) fn digest(&self, file: &File, end: u64) -> Io<Digest> {
+        let mut r = Some(self.clone())
+            .filter(|r| r.to <= end)
+            .unwrap_or_default();
+        r.feed(end, |at, buf| file.read_exact_at(buf, at))
     }
 }
-
-/// A digest, or the error of reading what it covers.
-type Digest = std::io::Result<[u8; HASH_LEN]>;
 
 impl std::fmt::Debug for Signing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -227,17 +261,11 @@ impl Signing {
     }
 
     /// The chain block of the seal whose directory is `dir` (its `chain`
-    /// `None`), of segment `no` in `file` (at `path`), following the chain's
-    /// head. The head moves only once the seal is written (`sealed`).
-    pub(crate) fn block(
-        &self,
-        (file, path, no): (&File, &Path, u64),
-        dir: &SealDirectory,
-    ) -> Result<ChainBlock> {
-        let end = dir.records_end;
+    /// `None`), of segment `no` whose bytes up to its records' end have
+    /// `digest`, following the chain's head. The head moves only once the
+    /// seal is written (`sealed`).
+    pub(crate) fn block(&self, digest: Digest, no: u64, dir: &SealDirectory) -> ChainBlock {
         let mut head = self.head.lock();
-        let (_, _, digest) = head.digest(file, no, end);
-        let digest = digest.map_err(|e| Error::io_at(path, end, "digest for the seal", e))?;
         let mut block = ChainBlock {
             digest,
             prev: head.link,
@@ -251,9 +279,10 @@ impl Signing {
         let oldest = oldest.unwrap_or(i64::MIN);
         (block.key, block.signature, block.epoch) = self.sign(SEAL_CONTEXT, &link, oldest);
         let next_seq = dir.last_seq + u64::from(dir.record_count > 0);
-        let signed = self.signed_head(&head, (no, end, next_seq), (digest, block.prev), oldest);
+        let pos = (no, dir.records_end, next_seq);
+        let signed = self.signed_head(&head, pos, (digest, block.prev), oldest);
         head.pending = Some((link, signed));
-        Ok(block)
+        block
     }
 
     /// The signed head of log segment `no` whose bytes up to `end` (whole
@@ -284,27 +313,16 @@ impl Signing {
         signed
     }
 
-    /// Signs a checkpoint of log segment `pos.0` at `path`, whose bytes up
-    /// to `pos.1` are whole records up to `pos.2`, into the log's
+    /// Signs a checkpoint of log segment `pos.0`, whose bytes up to `pos.1`
+    /// are whole records up to `pos.2` and have `digest`, into the log's
     /// head file, by the key for `at` (where the segment's epoch or period
-    /// starts). The digest goes on from the last checkpoint's (bytes
-    /// before `pos.1` never change), and the seal's from this one's.
-    pub(crate) fn checkpoint(&self, path: &Path, pos: (u64, u64, u64), at: i64) -> Result<()> {
-        let mut head = self.head.lock();
-        let Some(head_path) = head.path.clone() else {
-            return Ok(());
-        };
-        let file = File::open(path).map_err(|e| Error::io(path, "open for a checkpoint", e))?;
-        let (hasher, from, digest) = head.digest(&file, pos.0, pos.1);
-        let digest = digest.map_err(|e| Error::io_at(path, from, "digest for a checkpoint", e))?;
-        head.live = Some(LiveDigest {
-            segment_no: pos.0,
-            hasher,
-            hashed_to: pos.1,
-        });
+    /// starts).
+    pub(crate) fn checkpoint(&self, pos: (u64, u64, u64), digest: Digest, at: i64) -> Result<()> {
+        let head = self.head.lock();
+        let Some(p) = &head.path else { return Ok(()) };
         let signed = self.signed_head(&head, pos, (digest, head.link), at);
-        let failed = |e| Error::io(&head_path, "write signed head", e);
-        signed.write(&head_path).map_err(failed)
+        let failed = |e| Error::io(p, "write signed head", e);
+        signed.write(p).map_err(failed)
     }
 
     /// The seal last made (`block`) is written: the next follows it, and a
@@ -390,25 +408,6 @@ pub fn link(block: &ChainBlock, dir: &SealDirectory) -> [u8; HASH_LEN] {
     *h.finalize().as_bytes()
 }
 
-/// `hasher`, which holds a segment's bytes before `range`, on through it,
-/// read piece by piece by `read` (offset, buffer to fill); the digest so
-/// far.
-fn digest_on(
-    hasher: &mut blake3::Hasher,
-    range: std::ops::Range<u64>,
-    read: impl Fn(u64, &mut [u8]) -> std::io::Result<()>,
-) -> std::io::Result<[u8; HASH_LEN]> {
-    let mut buf = vec![0u8; DIGEST_PIECE.min((range.end - range.start) as usize)];
-    let mut at = range.start;
-    while at < range.end {
-        let n = (range.end - at).min(DIGEST_PIECE as u64) as usize;
-        read(at, &mut buf[..n])?;
-        hasher.update(&buf[..n]);
-        at += n as u64;
-    }
-    Ok(*hasher.finalize().as_bytes())
-}
-
 /// BLAKE3 of the original bytes `0 .. end` of the segment `source` reads
 /// (a file, a compressed segment, an object); `None` if they cannot be read.
 pub(crate) fn digest_of_source(source: &dyn SegmentSource, end: u64) -> Option<[u8; HASH_LEN]> {
@@ -416,10 +415,46 @@ pub(crate) fn digest_of_source(source: &dyn SegmentSource, end: u64) -> Option<[
         return Some(*blake3::hash(bytes.get(..end as usize)?).as_bytes());
     }
     let missing = || std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
-    digest_on(&mut blake3::Hasher::new(), 0..end, |at, buf| {
+    let read = |at, buf: &mut [u8]| {
         let part = source.read_part(at, buf.len()).ok_or_else(missing)?;
         buf.copy_from_slice(&part);
         Ok(())
-    })
-    .ok()
+    };
+    Running::default().feed(end, read).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// BLAKE3 of `bytes` written to a file, and the file.
+    fn file_of(name: &str, bytes: &[u8]) -> (File, [u8; HASH_LEN]) {
+        let path = crate::sys::scratch::empty_dir(name).join("seg");
+        std::fs::write(&path, bytes).unwrap();
+        (File::open(&path).unwrap(), *blake3::hash(bytes).as_bytes())
+    }
+
+    /// Bytes that do not go on from where the hasher stands (a gap, bytes
+    /// written again) are left out, and the digest reads back from there
+    /// (from 0 when it starts again).
+    #[test]
+    fn a_running_digest_reads_back_what_it_did_not_see() {
+        let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 253) as u8).collect();
+        let (file, want) = file_of("sign-running", &bytes);
+        let mut r = Running::default();
+        r.wrote(0, [&bytes[..1000], &bytes[1000..5000]]);
+        r.wrote(0, [&bytes[..10]]);
+        r.wrote(6000, [&bytes[6000..7000]]);
+        assert_eq!(r.to, 5000, "what does not go on from 5000 is left out");
+        assert_eq!(r.digest(&file, bytes.len() as u64).unwrap(), want);
+        r.wrote(5000, [&bytes[5000..]]);
+        assert_eq!(r.to, bytes.len() as u64);
+        assert_eq!(*r.hasher.finalize().as_bytes(), want);
+        let r = Running::default();
+        assert_eq!(r.digest(&file, bytes.len() as u64).unwrap(), want);
+        // Of a shorter end than it holds: from 0.
+        let r = Running::tap(&file, bytes.len() as u64);
+        let prefix = *blake3::hash(&bytes[..100]).as_bytes();
+        assert_eq!(r.lock().digest(&file, 100).unwrap(), prefix);
+    }
 }

@@ -15,6 +15,13 @@ use std::time::Instant;
 /// Full buffers that may be queued or being written at once.
 pub const DEPTH: usize = 4;
 
+/// A signed segment's running digest, which every byte written goes
+/// through in order (`sign::Running`); `None` unsigned.
+#[cfg(feature = "sign")]
+pub type Tap = Option<std::sync::Arc<parking_lot::Mutex<crate::sign::Running>>>;
+#[cfg(not(feature = "sign"))]
+pub type Tap = Option<std::sync::Arc<()>>;
+
 /// A buffer to write at `offset`; see `WriteBehind::submit`.
 pub struct Job {
     pub buf: Vec<u8>,
@@ -30,6 +37,9 @@ pub struct Job {
     /// (`Options::flush_delay`), if it holds a record a write call returned
     /// with: a pair's first half waits for the second no later.
     pub due: Option<Instant>,
+    /// The segment's running digest, fed the buffer once it is written.
+    #[cfg_attr(not(feature = "sign"), allow(dead_code))]
+    pub tap: Tap,
 }
 
 impl Job {
@@ -89,7 +99,9 @@ pub struct Finished {
     pub failed: Option<Failed>,
 }
 
-/// Writes what is left of `job`'s buffer after its first `written` bytes.
+/// Writes what is left of `job`'s buffer after its first `written` bytes,
+/// then feeds the whole buffer to its running digest (`Job::tap`), while
+/// it is in cache: the one place a written buffer is hashed.
 pub fn write_remainder(file: &File, job: Job, mut written: usize) -> Result<Vec<u8>, Failed> {
     while written < job.buf.len() {
         let err = match file.write_at(&job.buf[written..], job.offset + written as u64) {
@@ -103,6 +115,8 @@ pub fn write_remainder(file: &File, job: Job, mut written: usize) -> Result<Vec<
         };
         return Err(failed_write(file, job, written, err));
     }
+    #[cfg(feature = "sign")]
+    (job.tap.iter()).for_each(|t| t.lock().wrote(job.offset, [&job.buf[..]]));
     Ok(job.buf)
 }
 
@@ -169,6 +183,7 @@ mod tests {
             split_head: head.to_vec(),
             unsealed: 0..0,
             due: None,
+            tap: Default::default(),
         };
         let err = || io::Error::from(io::ErrorKind::StorageFull);
 

@@ -272,18 +272,19 @@ impl Writer {
         st.flush_buf()
     }
 
-    /// Flushes, then the bytes in the file (whole records) and the sequence
-    /// number after them, if records were added since the last call
-    /// (`None` for none, or a segment no longer appended to).
+    /// Flushes, then the bytes in the file (whole records), the sequence
+    /// number after them and their digest (a signed segment's checkpoint),
+    /// if records were added since the last call (`None` for none, or a
+    /// segment no longer appended to).
     #[cfg(feature = "sign")]
-    pub(crate) fn flush_whole(&self) -> Result<Option<(u64, u64)>> {
+    pub(crate) fn flush_whole(&self) -> Result<Option<(u64, u64, crate::sign::Digest)>> {
         let mut st = self.shared.state.lock();
         if st.check_usable().is_err() || st.next_seq == st.checkpointed_seq {
             return Ok(None);
         }
         st.flush_buf()?;
         st.checkpointed_seq = st.next_seq;
-        Ok(Some((st.file_len, st.next_seq)))
+        Ok(Some((st.file_len, st.next_seq, st.digest(st.file_len)?)))
     }
 
     /// Flushes and fdatasyncs: every record written so far is on stable

@@ -136,6 +136,8 @@ mod sealed_segments_never_change;
 mod seek_and_filter;
 mod shrink_under_reader;
 #[cfg(feature = "sign")]
+mod signed_digest;
+#[cfg(feature = "sign")]
 mod signed_log;
 #[cfg(feature = "sign")]
 mod signed_vectors;

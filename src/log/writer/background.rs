@@ -53,7 +53,7 @@ impl Shared {
         }
         drop(st);
         match w.flush_whole()? {
-            Some((end, next)) => signing.checkpoint(w.path(), (w.segment_no, end, next), at),
+            Some((end, next, digest)) => signing.checkpoint((w.segment_no, end, next), digest, at),
             None => Ok(()),
         }
     }

@@ -8,9 +8,7 @@
 mod seal;
 mod spill;
 
-pub use seal::SealOut;
-#[cfg(feature = "sign")]
-pub use seal::SignSeal;
+pub use seal::{SealOut, SignSeal};
 
 use crate::format::seal::{self as seal_format, SealDirectory, SparseEntry};
 use spill::Spill;

@@ -71,6 +71,7 @@ impl State {
             split_head: std::mem::take(&mut self.split_head),
             unsealed: 0..0,
             due: None,
+            tap: self.tap.clone(),
         };
         self.unsealed_from = 0;
         self.last_record_start = NO_RECORD;
@@ -152,10 +153,8 @@ impl State {
         }
         h[0..4].copy_from_slice(&((total - FRAME_HEADER_LEN as u64) as u32).to_le_bytes());
         h[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
-        let mut slices: Vec<IoSlice<'_>> = std::iter::once(&h[..])
-            .chain(parts.iter().copied())
-            .map(IoSlice::new)
-            .collect();
+        let all = || std::iter::once(&h[..]).chain(parts.iter().copied());
+        let mut slices: Vec<IoSlice<'_>> = all().map(IoSlice::new).collect();
         let mut file = self.file.as_ref().expect("checked open");
         self.prealloc
             .ensure(file, self.file_len, self.file_len + total);
@@ -166,6 +165,8 @@ impl State {
             self.cut_file(self.file_len);
             return Err(Error::io_at(&self.path, self.file_len, "write", e));
         }
+        #[cfg(feature = "sign")]
+        (self.tap.iter()).for_each(|t| t.lock().wrote(self.file_len, all()));
         self.file_len += total;
         Ok(())
     }

@@ -61,8 +61,9 @@ impl State {
         // Whichever thread has time fills in the CRCs: the background
         // thread with small records (the caller's encoding is the
         // bottleneck), this one with large records or when it is more than
-        // one buffer ahead (the kernel's copy is).
-        if self.in_flight_len >= self.caller_seals_from {
+        // one buffer ahead (the kernel's copy is), and always for a signed
+        // segment, whose thread also hashes what it writes.
+        if self.in_flight_len >= self.caller_seals_from || self.tap.is_some() {
             self.seal_buffered();
         }
         let job = self.cut_off_job(offset, split);
@@ -129,6 +130,7 @@ impl State {
             split_head: std::mem::replace(&mut self.split_head, split_head),
             unsealed,
             due: self.deadline.due,
+            tap: self.tap.clone(),
         }
     }
 
@@ -162,11 +164,8 @@ impl State {
         if self.in_flight_len == 0 {
             return Ok(());
         }
-        let finished = self
-            .write_behind
-            .as_ref()
-            .expect("in flight")
-            .take_finished(max_in_flight);
+        let behind = self.write_behind.as_ref().expect("in flight");
+        let finished = behind.take_finished(max_in_flight);
         for mut buf in finished.written {
             self.file_len += buf.len() as u64;
             self.in_flight_len -= buf.len() as u64;
@@ -186,6 +185,9 @@ impl State {
     pub(super) fn take_back(&mut self, failed: Failed) -> Result<()> {
         let mut unwritten = failed.unwritten;
         self.file_len = self.file_len + failed.written_whole - failed.cut_back;
+        // The file may be cut below what the running digest holds.
+        #[cfg(feature = "sign")]
+        (self.tap.iter()).for_each(|t| *t.lock() = Default::default());
         self.in_flight_len = 0;
         self.flusher_in_flight = false;
         // `unwritten` ends where the buffer starts: a record cut across

@@ -24,6 +24,7 @@ pub use recycle::Recycled;
 pub(crate) use validate::Measure;
 
 use super::index::SegmentIndex;
+use super::job::Tap;
 use super::prealloc::Prealloc;
 use super::prepared::Preparer;
 use super::recover::Recovered;
@@ -80,8 +81,9 @@ pub(crate) struct State {
     spare_bufs: Vec<Vec<u8>>,
     /// At a hand-off, the caller seals the buffer's frames itself when at
     /// least this many bytes are still in flight (the background thread is
-    /// behind); otherwise that thread does (see `hand_off`). More than one
-    /// buffer; tests set 0 (always the caller) or `u64::MAX` (never).
+    /// behind), and always for a signed segment; otherwise that thread does
+    /// (see `hand_off`). More than one buffer; tests set 0 (always the
+    /// caller) or `u64::MAX` (never, but for a signed segment).
     pub(super) caller_seals_from: u64,
     /// Full buffers are handed off at file offsets that are multiples of
     /// `unit_mask + 1` (see `hand_off`).
@@ -119,6 +121,8 @@ pub(crate) struct State {
     /// `Options::segment_no`.
     #[cfg(feature = "sign")]
     signing: Option<(crate::sign::Signing, u64)>,
+    /// Its running digest, fed every byte written (`job::Tap`).
+    tap: Tap,
     /// The sequence number after the records of the last checkpoint
     /// (`Writer::flush_whole`).
     #[cfg(feature = "sign")]
@@ -176,6 +180,9 @@ impl State {
         Ok(State {
             path,
             dir,
+            // Read before the file moves.
+            #[cfg(feature = "sign")]
+            tap: (opts.signing.as_ref()).map(|_| crate::sign::Running::tap(&file, file_len)),
             file: Some(file),
             buf: spare_bufs
                 .pop()

@@ -4,7 +4,7 @@
 
 use super::State;
 use crate::error::{Error, ErrorKind, Result};
-use crate::writer::index::SealOut;
+use crate::writer::index::{SealOut, SignSeal};
 use std::os::unix::fs::FileExt;
 
 impl State {
@@ -12,8 +12,8 @@ impl State {
     /// and builds the seal in memory while it drains. Only for seals up to
     /// `PREBUILT_SEAL_MAX`: a larger one is written piece by piece later
     /// (faulting in a fresh buffer for it cost more than the overlap saved,
-    /// docs/PERFORMANCE.md), with what can be computed ahead
-    /// (`SegmentIndex::checksum_ahead`).
+    /// docs/PERFORMANCE.md), as a signed one is, with what can be computed
+    /// ahead (`SegmentIndex::checksum_ahead`).
     pub(super) fn prebuild_seal(&mut self) -> Result<Option<Vec<u8>>> {
         const PREBUILT_SEAL_MAX: u64 = 2 << 20;
         let records_end = self.len();
@@ -21,18 +21,15 @@ impl State {
             .index
             .seal_estimate(self.types.names())
             .len(self.index.summary.record_count, records_end);
-        // A signed seal digests the records once they are all in the file.
-        #[cfg(feature = "sign")]
-        let signs = self.signing.is_some();
-        #[cfg(not(feature = "sign"))]
-        let signs = false;
-        if self.write_behind.is_none() || signs {
+        if self.write_behind.is_none() {
             return Ok(None);
         }
         if !self.buf.is_empty() {
             self.hand_off()?;
         }
-        if estimate > PREBUILT_SEAL_MAX {
+        // A signed seal's digest covers every record: it is built once they
+        // are all written (and hashed: `sign::Running`).
+        if estimate > PREBUILT_SEAL_MAX || self.tap.is_some() {
             self.index.checksum_ahead(self.types.names().len());
             return Ok(None);
         }
@@ -102,23 +99,29 @@ impl State {
             }
             None => {
                 #[cfg(feature = "sign")]
-                let block = |dir: &_| {
+                let block = |dir: &crate::format::seal::SealDirectory| {
                     let (signing, no) = self.signing.as_ref().expect("signs");
-                    signing.block((file, &self.path, *no), dir)
+                    Ok(signing.block(self.digest(dir.records_end)?, *no, dir))
                 };
                 #[cfg(feature = "sign")]
-                let sign = self
-                    .signing
-                    .as_ref()
-                    .map(|_| &block as crate::writer::index::SignSeal<'_>);
+                let sign = self.signing.as_ref().map(|_| &block as SignSeal<'_>);
                 #[cfg(not(feature = "sign"))]
-                let sign = None;
+                let sign: Option<SignSeal<'_>> = None;
                 let names = self.types.names();
                 let out = &mut SealOut::File(file);
                 self.index
                     .write_seal(out, &self.path, records_end, names, sign)
             }
         }
+    }
+
+    /// BLAKE3 of the signed segment's bytes before `end`, for its seal or
+    /// a checkpoint: its running digest finalized (`sign::Running`).
+    #[cfg(feature = "sign")]
+    pub(crate) fn digest(&self, end: u64) -> Result<crate::sign::Digest> {
+        let (file, tap) = (self.file.as_ref().expect("open"), &self.tap);
+        let digest = tap.as_ref().expect("signs").lock().digest(file, end);
+        digest.map_err(|e| Error::io_at(&self.path, end, "digest of the records", e))
     }
 
     /// fdatasyncs the sealed file if the durability asks for it. A failure
@@ -144,5 +147,55 @@ impl State {
             format!("{d}; records since the last successful sync may be lost: close and reopen the segment")
         }));
         e
+    }
+}
+
+#[cfg(all(test, feature = "sign"))]
+mod tests {
+    use crate::writer::test_file::temp_segment;
+    use crate::writer::{Entry, Options, Writer};
+
+    /// Every byte a signed writer writes goes through its running digest
+    /// once, in order, whichever way it goes: its write-behind thread's
+    /// buffers, whole, paired and in pieces, a flush's part-full buffer on
+    /// the caller's thread, a record larger than the buffer written
+    /// directly. Before the seal it covers the whole file, nothing left to
+    /// read back, and is BLAKE3 of its bytes: a piece missed stops it
+    /// short, a piece counted twice or out of order changes it.
+    #[test]
+    fn a_signed_writers_running_digest_covers_every_byte_it_writes() {
+        let path = temp_segment("sign-running");
+        let key = path.with_file_name("k");
+        crate::sign::Signing::new_key_files(&key).unwrap();
+        let opts = Options {
+            signing: Some(crate::sign::Signing::from_key_file(&key).unwrap()),
+            ..Options::default()
+        };
+        let w = Writer::open(&path, opts).unwrap();
+        let payload = [3u8; 700];
+        let parts = [&payload[..]];
+        let entries = vec![Entry::of("t", &parts); 256];
+        for i in 0..200 {
+            w.write_batch(&entries[..1 + i % 256]).unwrap();
+            if i % 50 == 0 {
+                w.write("t", &vec![i as u8; 3 << 20]).unwrap();
+                w.flush().unwrap();
+            }
+        }
+        w.flush().unwrap();
+        let st = w.shared.state.lock();
+        let (pairs, pieces) = st.write_behind_writes();
+        assert!(pairs > 0 && pieces > 0, "{pairs} pairs, {pieces} in pieces");
+        let r = st.tap.as_ref().unwrap().lock().clone();
+        let bytes = std::fs::read(&path).unwrap();
+        let file_len = st.file_len as usize;
+        assert_eq!(r.to, st.file_len, "the running digest stops short");
+        let digest = *blake3::hash(&bytes[..file_len]).as_bytes();
+        assert_eq!(*r.hasher.finalize().as_bytes(), digest);
+        drop(st);
+        w.close().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let dir = crate::format::seal::read_seal(&bytes, 0).unwrap();
+        assert_eq!(dir.chain.unwrap().digest, digest);
     }
 }

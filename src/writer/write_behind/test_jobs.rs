@@ -32,6 +32,7 @@ pub fn job(buf: &[u8], offset: u64) -> Job {
         split_head: Vec::new(),
         unsealed: 0..0,
         due: None,
+        tap: Default::default(),
     }
 }
 
