@@ -31,12 +31,13 @@ pub fn push_rfc3339_proto(out: &mut Vec<u8>, seconds: i64, nanos: u32) {
     let t = DateTime::from_timestamp(seconds, nanos).expect("a time of the years 1 to 9999");
     let s = t.num_seconds_from_midnight();
     let date = (t.year() as u32 * 100 + t.month()) * 100 + t.day();
-    // YYYYMMDD, hhmmss and the nanoseconds, each written from its last digit.
-    let mut n = [date, s / 3600 * 10_000 + s / 60 % 60 * 100 + s % 60, nanos];
+    let hms = s / 3600 * 10_000 + s / 60 % 60 * 100 + s % 60;
     let mut text = *PROTO_TIME;
-    for i in (1..30).rev().filter(|&i| PROTO_TIME[i].is_ascii_digit()) {
-        let n = &mut n[usize::from(i > 10) + usize::from(i > 20)];
-        (text[i], *n) = (b'0' + (*n % 10) as u8, *n / 10);
+    // YYYYMMDD, hhmmss and the nanoseconds, each written from its last digit.
+    for (mut n, at, end) in [(date, 1, 11), (hms, 12, 20), (nanos, 21, 30)] {
+        for i in (at..end).rev().filter(|&i| PROTO_TIME[i].is_ascii_digit()) {
+            (text[i], n) = (b'0' + (n % 10) as u8, n / 10);
+        }
     }
     let zeros = (1..=3).filter(|&k| nanos % 1_000u32.pow(k) == 0).count();
     out.extend_from_slice(&text[..30 - 3 * zeros - usize::from(nanos == 0)]);
