@@ -2,7 +2,8 @@
 //! output, and for `--since`/`--until` either RFC 3339 (any offset, optional
 //! fraction or seconds, or a bare date) or a time relative to now (`10m`,
 //! `1h30m`, `2d`, `now`). Dates are chrono's (its RFC 3339 parser and
-//! printer), durations humantime's.
+//! printer; a protobuf Timestamp's text is written here, from chrono's
+//! date), durations humantime's.
 
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike};
 
