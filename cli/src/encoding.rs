@@ -32,14 +32,10 @@ pub fn hex_spaced(bytes: &[u8]) -> String {
 
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
-        return None;
-    }
     let val = |c: u8| (c as char).to_digit(16).map(|v| v as u8);
-    digits
-        .chunks(2)
-        .map(|p| Some(val(p[0])? << 4 | val(p[1])?))
-        .collect()
+    // An odd digit out (a pair of one) makes None.
+    let pair = |p: &[u8]| Some(val(p[0])? << 4 | val(*p.get(1)?)?);
+    digits.chunks(2).map(pair).collect()
 }
 
 /// Appends `bytes` in base64, standard alphabet, padded.

@@ -15,7 +15,7 @@ use arrow_json::{LineDelimitedWriter, WriterBuilder};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema};
 use binlog::io_text;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use std::fs::File;
 use std::io::BufWriter;
@@ -78,13 +78,18 @@ impl OutputFile {
             Format::Parquet => {
                 // Sequence numbers, times and payloads are (nearly) all
                 // distinct: no dictionary; a payload's min and max say
-                // nothing worth their comparisons.
+                // nothing worth their comparisons. Sequence numbers and
+                // times rise: their deltas take a few bits, and little to
+                // compress.
                 let mut props = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::default()))
                     .set_max_row_group_size(ROW_GROUP_ROWS)
-                    .set_column_statistics_enabled("payload".into(), EnabledStatistics::None);
-                for column in ["seq", "time", "payload"] {
+                    .set_column_statistics_enabled("payload".into(), EnabledStatistics::None)
+                    .set_column_dictionary_enabled("payload".into(), false);
+                for column in ["seq", "time"] {
+                    let delta = Encoding::DELTA_BINARY_PACKED;
                     props = props.set_column_dictionary_enabled(column.into(), false);
+                    props = props.set_column_encoding(column.into(), delta);
                 }
                 let w = ArrowWriter::try_new(file, schema.clone().into(), Some(props.build()));
                 Writer::Parquet(w.map_err(|e| out.error(e))?)
