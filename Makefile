@@ -408,7 +408,7 @@ public-api:
 # code grow past these lines of code (tests/code_lines.py says what it
 # counts: no comments, blank lines or Rust test modules). A budget only
 # goes down: a feature pays for its lines by merging what it can.
-LIB_CODE_BUDGET      := 27199
+LIB_CODE_BUDGET      := 27193
 TOOL_CODE_BUDGET     := 7514
 BINDINGS_CODE_BUDGET := 8945
 .PHONY: line-budget
