@@ -137,6 +137,7 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// The error number of a write into a full filesystem (ENOSPC).
+#[cfg(test)]
 pub const NO_SPACE: i32 = libc::ENOSPC;
 
 /// Whether the OS error `code` says the disk (or the user's quota) is full.
