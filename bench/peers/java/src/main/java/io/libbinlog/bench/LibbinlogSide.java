@@ -1,6 +1,7 @@
 package io.libbinlog.bench;
 
 import io.libbinlog.BinlogReader;
+import io.libbinlog.BinlogRecord;
 import io.libbinlog.BinlogWriter;
 import io.libbinlog.RecordBatch;
 import java.io.IOException;
@@ -61,6 +62,21 @@ final class LibbinlogSide {
                 for (int i = 0; i < k; i++) {
                     bytes += batch.payloadLength(i);
                 }
+            }
+        }
+        return checked(Pairs.timed(start), count, bytes, payload, n);
+    }
+
+    /** Writes n records (not timed), then times opening and reading them all with next(), one call a record. */
+    static double readEach(Path dir, byte[] payload, int n) throws IOException {
+        try (BinlogWriter w = BinlogWriter.openSegment(segment(dir))) {
+            writeAll(w, payload, n);
+        }
+        long start = System.nanoTime();
+        long count = 0, bytes = 0;
+        try (BinlogReader r = BinlogReader.open(segment(dir))) {
+            for (BinlogRecord rec; (rec = r.next()) != null; count++) {
+                bytes += rec.payload().length;
             }
         }
         return checked(Pairs.timed(start), count, bytes, payload, n);

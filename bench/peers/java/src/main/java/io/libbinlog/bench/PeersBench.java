@@ -48,5 +48,8 @@ public final class PeersBench {
         pairs.run(PEER, "full-scan read " + size + " B", n,
                 d -> LibbinlogSide.readAll(d, payload, n),
                 d -> ChronicleSide.readAll(d, payload, n));
+        pairs.run(PEER, "full-scan read, next() a record " + size + " B", n,
+                d -> LibbinlogSide.readEach(d, payload, n),
+                d -> ChronicleSide.readAll(d, payload, n));
     }
 }
