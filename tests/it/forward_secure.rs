@@ -39,19 +39,9 @@ fn kept_epochs(path: &Path) -> Vec<u64> {
         .collect()
 }
 
-fn segment_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "binlog"))
-        .collect();
-    files.sort();
-    files
-}
-
 /// Damage findings of log `orders` in `dir` against `key`: (file, kind).
 fn findings(dir: &Path, key: PublicKey) -> Vec<(usize, FindingKind)> {
-    let files = segment_files(dir);
+    let files = crate::common::binlog_files(dir);
     let reports = Verify::log(dir, "orders").unwrap().trusting(key);
     let at = |p: &Path| files.iter().position(|f| f == p).unwrap_or(usize::MAX);
     let damage = |r: binlog::verify::SegmentReport| {
@@ -129,7 +119,7 @@ fn a_forward_secure_log_rolls_each_epoch_erases_past_keys_and_names_a_later_rese
     // A segment per epoch written in, each sealed by its epoch's key,
     // certified (a round's writes may straddle an epoch's end on a loaded
     // machine: then one more).
-    let files = segment_files(t.path());
+    let files = crate::common::binlog_files(t.path());
     let starts: Vec<i64> = files
         .iter()
         .map(|f| seal_of(f).chain.unwrap().epoch.unwrap().start_ns)
@@ -324,7 +314,7 @@ fn a_head_is_signed_by_its_segments_epoch_key_not_an_older_one_kept() {
         w.write("order", b"a record").unwrap();
     }
     w.close().unwrap();
-    let segment_1 = &segment_files(t.path())[1];
+    let segment_1 = &crate::common::binlog_files(t.path())[1];
     let end = seal_of(segment_1).records_end;
     let f = std::fs::OpenOptions::new().write(true).open(segment_1);
     f.unwrap().set_len(end).unwrap();

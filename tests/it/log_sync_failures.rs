@@ -73,16 +73,6 @@ fn the_page_cache_oracle_sees_fdatasync() {
     assert_eq!(unsynced_pages(&p), 0);
 }
 
-fn segs(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "binlog"))
-        .collect();
-    v.sort();
-    v
-}
-
 /// A log written under `None` and reopened under a durable policy: the
 /// reopen counts every record it found as durable, so it must have synced
 /// every segment holding them, not only the one it resumes.
@@ -98,7 +88,7 @@ fn a_log_reopened_under_a_durable_policy_syncs_its_older_segments() {
     drop(w); // like a process that exits without sync: nothing fsynced
     let w = LogWriter::open(&d, "d", o(Durability::EveryRecord)).unwrap();
     let durable = w.durable_seq().unwrap();
-    let dirty: Vec<(PathBuf, usize)> = segs(&d)
+    let dirty: Vec<(PathBuf, usize)> = common::binlog_files(&d)
         .into_iter()
         .map(|p| {
             let n = unsynced_pages(&p);
@@ -233,7 +223,7 @@ fn a_failed_sync_of_rolled_segments_is_not_retried_into_success() {
         if durable > failed_first {
             // What the disk holds: drop the page cache and read it back.
             std::fs::write("/proc/sys/vm/drop_caches", "3").unwrap();
-            let seg = segs(&fs.mnt)
+            let seg = common::binlog_files(&fs.mnt)
                 .into_iter()
                 .nth((failed_first / 1000) as usize)
                 .unwrap();
@@ -295,7 +285,7 @@ fn a_failed_sync_is_not_laundered_by_a_roll_that_reopens_the_segment() {
     );
     if durable > 10 {
         std::fs::write("/proc/sys/vm/drop_caches", "3").unwrap();
-        let seg = segs(&fs.mnt).into_iter().next().unwrap();
+        let seg = common::binlog_files(&fs.mnt).into_iter().next().unwrap();
         let got = std::fs::read(&seg).map(|b| b.iter().filter(|&&x| x == 2).count());
         eprintln!("on disk: {got:?} payload bytes of {}", 7_500 * 4000);
     }

@@ -21,11 +21,7 @@ fn sealed_log(dir: &Path, n: u64) -> PathBuf {
             .unwrap();
     }
     log.close().unwrap();
-    let segments: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "binlog"))
-        .collect();
+    let segments = common::binlog_files(dir);
     assert_eq!(segments.len(), 1, "{segments:?}");
     segments[0].clone()
 }

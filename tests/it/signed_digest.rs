@@ -11,7 +11,7 @@ use crate::common::TempDir;
 use binlog::format::seal::read_seal;
 use binlog::sign::{SignedHead, Signing};
 use binlog::{Durability, Entry, LogOptions, LogWriter, Options, Writer};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn signing(dir: &Path) -> Signing {
     let path = dir.join("k");
@@ -157,7 +157,7 @@ fn a_logs_checkpoints_and_seals_are_blake3_of_its_bytes() {
             continue;
         }
         // The checkpoint (not a seal's head): the live segment's bytes.
-        let live = segments(t.path()).pop().unwrap();
+        let live = crate::common::binlog_files(t.path()).pop().unwrap();
         let bytes = std::fs::read(&live).unwrap();
         let covered = &bytes[..head.end as usize];
         assert_eq!(head.digest, *blake3::hash(covered).as_bytes(), "at {i}");
@@ -165,21 +165,11 @@ fn a_logs_checkpoints_and_seals_are_blake3_of_its_bytes() {
     }
     w.close().unwrap();
     assert!(checked >= 5, "{checked} checkpoints checked");
-    let segments = segments(t.path());
+    let segments = crate::common::binlog_files(t.path());
     assert!(segments.len() >= 4, "{segments:?}");
     for p in segments {
         assert_digest_of_its_bytes(&p);
     }
-}
-
-fn segments(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "binlog"))
-        .collect();
-    v.sort();
-    v
 }
 
 /// Writes that fail on a full disk (the file cut back to whole records,

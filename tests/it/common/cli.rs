@@ -212,14 +212,8 @@ pub fn seqs_of_lines(s: &str) -> Vec<u64> {
 
 /// The `*.binlog` files in `dir`, as paths, sorted.
 pub fn t_names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "binlog"))
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+    let paths = super::binlog_files(dir).into_iter();
+    paths.map(|p| p.to_string_lossy().into_owned()).collect()
 }
 
 /// Waits for `child` to exit; kills it and fails the test after `limit`.

@@ -106,6 +106,17 @@ impl Drop for TempDir {
     }
 }
 
+/// The plain segment files (`*.binlog`) in `dir`, sorted.
+pub fn binlog_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "binlog"))
+        .collect();
+    v.sort();
+    v
+}
+
 pub fn list_dir(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("list {}: {e}", dir.display()))
