@@ -14,7 +14,7 @@ use binlog::log::ship_journal::{journal_path, Journal, State};
 use binlog::ErrorKind;
 use binlog::{compress_segment, decompress_segment, CompressOptions};
 use binlog::{list_segments, SegmentState};
-use common::s3::S3Server;
+use common::s3::{connection_to, S3Server};
 use common::TempDir;
 use std::path::Path;
 
@@ -394,10 +394,13 @@ fn a_large_segment_goes_up_in_parts_with_its_metadata() {
 
 #[test]
 fn a_server_that_does_not_answer_is_a_remote_error_naming_the_object() {
-    let server = S3Server::start(&[BUCKET]);
-    let mut o = opts(&server);
+    // A port that takes connections and never answers (held to the end,
+    // so no other test's server can take it over).
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut o = ShipOptions::default();
+    o.connection = connection_to(format!("http://{}", silent.local_addr().unwrap()));
+    o.connection.request_timeout = Some(std::time::Duration::from_millis(500));
     o.connection.retry_timeout = Some(std::time::Duration::from_millis(500));
-    drop(server);
     let dir = TempDir::new("ship-down");
     rolled_log(dir.path(), 20, 10, &[]);
     let e = Shipper::open(dir.path(), "orders", &location("d"), o)

@@ -243,15 +243,7 @@ impl S3Server {
 
     /// The connection settings of this server, with short timeouts.
     pub fn connection(&self) -> binlog::archive::Connection {
-        binlog::archive::Connection {
-            endpoint: Some(self.endpoint()),
-            region: Some(REGION.into()),
-            access_key_id: Some(ACCESS_KEY.into()),
-            secret_access_key: Some(SECRET_KEY.into()),
-            virtual_hosted_style: Some(false),
-            request_timeout: Some(Duration::from_secs(20)),
-            retry_timeout: Some(Duration::from_secs(5)),
-        }
+        connection_to(self.endpoint())
     }
 
     /// The environment a `binlog ship` child uses to reach this server.
@@ -339,4 +331,18 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// The connection settings of the test servers (their keys, short
+/// timeouts) to `endpoint`.
+pub fn connection_to(endpoint: String) -> binlog::archive::Connection {
+    binlog::archive::Connection {
+        endpoint: Some(endpoint),
+        region: Some(REGION.into()),
+        access_key_id: Some(ACCESS_KEY.into()),
+        secret_access_key: Some(SECRET_KEY.into()),
+        virtual_hosted_style: Some(false),
+        request_timeout: Some(Duration::from_secs(20)),
+        retry_timeout: Some(Duration::from_secs(5)),
+    }
 }
