@@ -281,7 +281,8 @@ pub(crate) fn check_name(what: &str, name: &str) -> Result<()> {
     )))
 }
 
-#[cfg(all(test, feature = "compression"))]
+#[cfg(feature = "compression")]
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -150,7 +150,8 @@ impl State {
     }
 }
 
-#[cfg(all(test, feature = "sign"))]
+#[cfg(feature = "sign")]
+#[cfg(test)]
 mod tests {
     use crate::writer::test_file::temp_segment;
     use crate::writer::{Entry, Options, Writer};
