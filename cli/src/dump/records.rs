@@ -76,59 +76,41 @@ impl<'m> RecordDump<'m> {
         self.regions = r.damages().to_vec();
     }
 
-    /// Where a dump from `offset` starts: the first record at or after it,
-    /// found by reading the records before it from `p` (not printed). An
-    /// offset inside a record is not damage, and the records before it give
-    /// the types' names.
-    pub(super) fn skip_to(&mut self, mut p: usize, offset: u64) -> usize {
-        let o = usize::try_from(offset).unwrap_or(usize::MAX);
-        while p < o.min(self.data.len()) {
-            let record = match frame::frame_at(self.data, p, true) {
-                FrameAt::Frame {
-                    kind: KIND_RECORD,
-                    body,
-                    total,
-                } => frame::decode_record(body).map(|r| (r, total)),
-                _ => None,
-            };
-            if let Some((r, total)) = record {
-                self.name_type(&r);
-                p += total;
-                continue;
-            }
-            // Damage before the offset: where records resume, if before
-            // it; else the dump starts at the offset, in the damage.
-            match self.resume_after(p) {
-                Some(q) if q < o => p = q,
-                _ => return o,
-            }
-        }
-        p
-    }
-
     /// Dumps the frames from `p`, at most `--limit` of them; true if it
     /// reached the end of the record region (the seal follows), false if
-    /// it stopped before.
+    /// it stopped before. With `--from-offset`, the dump starts at the
+    /// first record at or after it, the records before it read (not
+    /// printed): an offset inside a record is not damage, and the records
+    /// before it give the types' names.
     pub fn dump(&mut self, d: &mut DumpOutput, mut p: usize, args: &DumpArgs) -> CliResult<bool> {
         let limit = args.limit.unwrap_or(u64::MAX);
+        let from = args
+            .from_offset
+            .map_or(0, |o| o.try_into().unwrap_or(usize::MAX));
         let mut shown = 0u64;
         while p < self.data.len() {
-            if shown >= limit {
+            if p >= from && shown >= limit {
                 if !args.json {
                     writeln!(d.out, "... stopped after {limit} frames (--limit)")?;
                 }
                 return Ok(false);
             }
-            shown += 1;
+            shown += u64::from(p >= from);
             let next = match frame::frame_at(self.data, p, true) {
                 FrameAt::Frame {
                     kind: KIND_RECORD,
                     body,
                     total,
                 } if frame::decode_record(body).is_some() => {
-                    self.record(d, p, body, total, args.bytes)?;
+                    match p < from {
+                        true => self.name_type(&frame::decode_record(body).expect("checked")),
+                        false => self.record(d, p, body, total, args.bytes)?,
+                    }
                     Some(p + total)
                 }
+                // Damage before the offset: where records resume, if before
+                // it; else the dump starts at the offset, in the damage.
+                _ if p < from => Some(self.resume_after(p).filter(|&q| q < from).unwrap_or(from)),
                 FrameAt::Frame {
                     kind: KIND_SEAL_BEGIN,
                     total,
