@@ -15,8 +15,9 @@ use binlog::{Damage, Gap, Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 
 /// Which matching records a walk hands over, where it starts, and what it
-/// does at damage.
-#[derive(Clone, Copy, Debug)]
+/// does at damage. The default: every matching record, each segment up to
+/// its first damage.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Walk {
     /// The segment the walk starts in, and the matching records it passes
     /// over there.
@@ -28,16 +29,6 @@ pub struct Walk {
     /// `Reader::open_salvage` reads: a damaged header is skipped too)
     /// instead of with the next segment.
     pub skip_damaged: bool,
-}
-
-impl Walk {
-    /// Every matching record, each segment up to its first damage.
-    pub const ALL: Walk = Walk {
-        seg: 0,
-        skip: 0,
-        head: None,
-        skip_damaged: false,
-    };
 }
 
 /// Calls `f` on every matching record `walk` selects (with its segment
@@ -115,9 +106,22 @@ impl SegmentWalk<'_> {
         // seek only moves it forward, to the same end).
         let read_to_end = complete && self.filter.types.is_empty();
         self.continuity.ended(file, next_seq_after(&r, read_to_end));
-        // An object cut short: its end was reported as damage.
+        // How a segment read to its end ended, when that is worth knowing
+        // (records were all read, but something is off). An object cut
+        // short: its end was reported as damage.
         if complete && r.cut_short_at().is_none() {
-            warn_of_end(file, r.tail());
+            let file = paths::show(file);
+            match r.tail() {
+                Tail::Torn { offset, len } => eprintln!(
+                    "binlog: warning: {file}: offset {offset}: torn tail of {len} bytes (an incomplete \
+                     last record, or one being written); `binlog verify` tells more"
+                ),
+                Tail::SealDamaged { offset } => eprintln!(
+                    "binlog: warning: {file}: offset {offset}: the seal is damaged or incomplete (all \
+                     records were read); `binlog repair` rewrites it"
+                ),
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -243,23 +247,6 @@ impl SegmentWalk<'_> {
         self.lost += 1;
         self.continuity.forget();
         Ok(None)
-    }
-}
-
-/// Says on standard error how a segment read to its end ended, when that
-/// is worth knowing (records were all read, but something is off).
-fn warn_of_end(file: &Path, tail: Tail) {
-    let file = paths::show(file);
-    match tail {
-        Tail::Torn { offset, len } => eprintln!(
-            "binlog: warning: {file}: offset {offset}: torn tail of {len} bytes (an incomplete \
-             last record, or one being written); `binlog verify` tells more"
-        ),
-        Tail::SealDamaged { offset } => eprintln!(
-            "binlog: warning: {file}: offset {offset}: the seal is damaged or incomplete (all \
-             records were read); `binlog repair` rewrites it"
-        ),
-        _ => {}
     }
 }
 
