@@ -169,8 +169,10 @@ fn decode(d: &Decoder, r: &Record<'_>, origin: Origin<'_>) -> Decoded {
 /// a JSON Schema's properties, or else the JSON text.
 fn decoded_columns(d: &Decoder, s: &TypeSchema) -> DecodedColumns {
     let typed = match (d.message(), s.schema_encoding.as_str()) {
-        (Some(m), _) => Some(columns::of_message(m)),
-        (None, "jsonschema") => columns::of_json_schema(&s.schema),
+        (Some(m), _) => Some(columns::of_message(m, 0)),
+        (None, "jsonschema") => serde_json::from_slice(&s.schema)
+            .ok()
+            .and_then(|doc| columns::properties(&doc, 0)),
         _ => None,
     };
     match typed {
