@@ -13,7 +13,7 @@ use crate::time;
 use binlog::TypeSchema;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::io::BufReader;
 
@@ -51,41 +51,6 @@ fn encoders(schemas: &[TypeSchema]) -> CliResult<HashMap<String, Decoder>> {
     binary.map(encoder).collect()
 }
 
-/// The members of an object that make a record.
-#[derive(Default)]
-struct RecordMembers<'a> {
-    /// "type", "encoding", "ts_ns" and "time": the last of a key, as in a
-    /// `Value`.
-    fields: serde_json::Map<String, Value>,
-    /// "meta" as text, for its entries in order.
-    meta: Option<&'a str>,
-    /// "payload" as text: one that is not a string is stored as its text,
-    /// compacted (a `Value` would sort and merge its keys and round its
-    /// numbers).
-    payload: Option<&'a str>,
-    /// "decoded" as text: the payload as a value (`cat --decode --json`),
-    /// used when there is no "payload".
-    decoded: Option<&'a str>,
-}
-
-fn members_of(text: &str) -> Result<RecordMembers<'_>, String> {
-    let members = object_members(text).ok_or("not an object")?;
-    let mut found = RecordMembers::default();
-    for (key, value) in members {
-        match key.as_str() {
-            "meta" => found.meta = Some(value),
-            "payload" => found.payload = Some(value),
-            "decoded" => found.decoded = Some(value),
-            "type" | "encoding" | "ts_ns" | "time" => {
-                let v = serde_json::from_str(value).map_err(|e| e.to_string())?;
-                found.fields.insert(key, v);
-            }
-            _ => {}
-        }
-    }
-    Ok(found)
-}
-
 /// The record a JSON object's text describes; `meta` is the metadata of
 /// every record (`--meta`), `now` its time unless the object gives one;
 /// `encoders` encode the values of types with a binary encoding.
@@ -96,25 +61,42 @@ fn record_from_json(
     now: i64,
     encoders: &HashMap<String, Decoder>,
 ) -> Result<InputRecord, String> {
-    let found = members_of(text)?;
-    let obj = &found.fields;
+    // The members that make a record. "type", "encoding", "ts_ns" and
+    // "time": the last of a key, as in a `Value`. "meta" as text, for its
+    // entries in order; "payload" as text: one that is not a string is
+    // stored as its text, compacted (a `Value` would sort and merge its
+    // keys and round its numbers); "decoded" as text: the payload as a
+    // value (`cat --decode --json`), used when there is no "payload".
+    let (mut obj, mut meta_text, mut payload, mut decoded) = (Map::new(), None, None, None);
+    for (key, value) in object_members(text).ok_or("not an object")? {
+        match key.as_str() {
+            "meta" => meta_text = Some(value),
+            "payload" => payload = Some(value),
+            "decoded" => decoded = Some(value),
+            "type" | "encoding" | "ts_ns" | "time" => {
+                let v = serde_json::from_str(value).map_err(|e| e.to_string())?;
+                obj.insert(key, v);
+            }
+            _ => {}
+        }
+    }
     let type_name = match obj.get("type") {
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err("\"type\" is not a string".into()),
         None => args.type_name.clone().ok_or("no \"type\", and no --type")?,
     };
     let mut m = meta.to_vec();
-    if let Some(entries) = found.meta.and_then(object_members) {
+    if let Some(entries) = meta_text.and_then(object_members) {
         // An object: its entries in their order, a key written twice
         // twice (as `cat --json` prints them).
         for (k, v) in entries {
             m.push((k, text_of(v)?));
         }
-    } else if let Some(t) = found.meta {
+    } else if let Some(t) = meta_text {
         meta_list(t, &mut m)?;
     }
     let encoding = obj.get("encoding").and_then(|e| e.as_str());
-    let text = found.payload.or(found.decoded);
+    let text = payload.or(decoded);
     let payload = match (encoders.get(&type_name), text) {
         (Some(d), Some(t)) if !t.starts_with('"') && t.trim_end_matches(WS) != "null" => {
             let value: Value = serde_json::from_str(t).map_err(|e| e.to_string())?;
