@@ -88,8 +88,19 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
             let source = paths::single(a.source.resolve()?, "tail -f")?;
             return follow(args, &filter, source, false);
         }
+        // Once `path` (with `--log`, that log) holds something to follow,
+        // said once on standard error what it waits for. Not there at
+        // first: then every record it gets is to be followed, from the
+        // first, and what it got meanwhile too (the line on standard error
+        // comes after that was decided).
         let poll = Duration::from_millis(args.poll_ms.max(1));
-        from_first = wait_until_there(path, a.source.log.as_deref(), poll)?;
+        while let Some(what) = missing(path, a.source.log.as_deref())? {
+            if !from_first {
+                eprintln!("binlog: {}: {what}; waiting for it", paths::show(path));
+                from_first = true;
+            }
+            std::thread::sleep(poll);
+        }
     }
     let sources = a.source.resolve()?;
     if !args.follow && !keeps_position {
@@ -336,23 +347,6 @@ fn start_of(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start> {
 // appear, as `tail -F` does: a missing segment file or directory, an
 // empty segment file (created, its header not written yet), a directory
 // that holds no log yet (with `--log`, not that log: `paths::scan_dir`).
-
-/// Returns once `path` (with `--log`, `log`) holds something to follow;
-/// says once on standard error what it waits for. True if it was not
-/// there at first: then every record it gets is to be followed, from the
-/// first, and what it got meanwhile too (the line on standard error comes
-/// after that was decided).
-fn wait_until_there(path: &Path, log: Option<&str>, poll: Duration) -> CliResult<bool> {
-    let mut said = false;
-    while let Some(what) = missing(path, log)? {
-        if !said {
-            eprintln!("binlog: {}: {what}; waiting for it", paths::show(path));
-            said = true;
-        }
-        std::thread::sleep(poll);
-    }
-    Ok(said)
-}
 
 /// What is missing for `path` to be followed, if anything.
 fn missing(path: &Path, log: Option<&str>) -> CliResult<Option<&'static str>> {
