@@ -102,7 +102,51 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     } else {
         // Summary first: a log of hundreds of segments is read from the
         // top; one line per segment after it.
-        print_totals(&mut out, &totals)?;
+        // The summary of the segments.
+        let (t, out) = (&totals, &mut out);
+        let damaged = (t.damaged > 0).then(|| format!(", {} damaged", t.damaged));
+        let (total, damaged) = (counted(t.segments, "segment"), damaged.unwrap_or_default());
+        writeln!(out, "total: {total}, {} sealed{damaged}", t.sealed)?;
+        let states: Vec<String> = t.states.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        writeln!(out, "  {:<12}{}", "states", states.join(", "))?;
+        print_counts(out, &t.counts)?;
+        for (b, f) in &t.gaps {
+            if b.kind == FindingKind::FailedRollLeftover {
+                let what = "an empty file a failed roll left (not read)";
+                writeln!(out, "  {:<12}{}: {what}", "leftover", paths::show(f))?;
+                continue;
+            }
+            let (from, to) = inclusive(b);
+            let (label, what) = match b.kind {
+                FindingKind::MissingRecords if from == to => ("missing", format!("record {from}")),
+                FindingKind::MissingRecords => ("missing", format!("records {from}..{to}")),
+                FindingKind::AcceptedGap => (
+                    "accepted",
+                    format!("gap seq {from}..{to} (repair --accept-gap)"),
+                ),
+                _ => ("overlap", "sequence numbers".to_string()),
+            };
+            writeln!(out, "  {label:<12}{what}, before {}", paths::show(f))?;
+        }
+        let bytes = t.bytes;
+        writeln!(out, "  {:<12}{} ({bytes})", "bytes", human_bytes(bytes))?;
+        if t.compressed > 0 {
+            let (original, n) = (t.original_bytes, t.compressed);
+            let (human, ratio) = (human_bytes(original), original as f64 / bytes.max(1) as f64);
+            let what = format!("{n} compressed; {human} ({original}) uncompressed, {ratio:.2}x");
+            writeln!(out, "  {:<12}{what}", "compressed")?;
+        }
+        let breaks = t.gaps.iter().filter(|(b, _)| b.is_damage()).count();
+        let damage = match (t.damaged, breaks) {
+            (0, 0) => "none seen (a sealed segment is summarized from its seal: `binlog verify` \
+                       reads every record)"
+                .to_string(),
+            (d, g) => {
+                let (d, g) = (counted(d, "damaged segment"), counted(g as u64, "break"));
+                format!("{d}, {g} between segments (`binlog verify` tells more)")
+            }
+        };
+        writeln!(out, "  {:<12}{damage}", "damage")?;
         writeln!(out)?;
         // One line per segment: state, records, sequence range, bytes, file,
         // and what is worth knowing about a segment that is not sealed.
@@ -128,7 +172,7 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
         if args.verbose {
             writeln!(out)?;
             for s in &segments {
-                print_segment(&mut out, s)?;
+                print_segment(out, s)?;
             }
         }
     }
@@ -140,53 +184,6 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
 
 // What `binlog info` prints: each segment, and the totals, as text or as
 // one JSON document.
-
-/// The summary of several segments, printed before them.
-fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
-    let damaged = (t.damaged > 0).then(|| format!(", {} damaged", t.damaged));
-    let (segments, damaged) = (counted(t.segments, "segment"), damaged.unwrap_or_default());
-    writeln!(out, "total: {segments}, {} sealed{damaged}", t.sealed)?;
-    let states: Vec<String> = t.states.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    writeln!(out, "  {:<12}{}", "states", states.join(", "))?;
-    print_counts(out, &t.counts)?;
-    for (b, f) in &t.gaps {
-        if b.kind == FindingKind::FailedRollLeftover {
-            let what = "an empty file a failed roll left (not read)";
-            writeln!(out, "  {:<12}{}: {what}", "leftover", paths::show(f))?;
-            continue;
-        }
-        let (from, to) = inclusive(b);
-        let (label, what) = match b.kind {
-            FindingKind::MissingRecords if from == to => ("missing", format!("record {from}")),
-            FindingKind::MissingRecords => ("missing", format!("records {from}..{to}")),
-            FindingKind::AcceptedGap => (
-                "accepted",
-                format!("gap seq {from}..{to} (repair --accept-gap)"),
-            ),
-            _ => ("overlap", "sequence numbers".to_string()),
-        };
-        writeln!(out, "  {label:<12}{what}, before {}", paths::show(f))?;
-    }
-    let bytes = t.bytes;
-    writeln!(out, "  {:<12}{} ({bytes})", "bytes", human_bytes(bytes))?;
-    if t.compressed > 0 {
-        let (original, n) = (t.original_bytes, t.compressed);
-        let (human, ratio) = (human_bytes(original), original as f64 / bytes.max(1) as f64);
-        let what = format!("{n} compressed; {human} ({original}) uncompressed, {ratio:.2}x");
-        writeln!(out, "  {:<12}{what}", "compressed")?;
-    }
-    let breaks = t.gaps.iter().filter(|(b, _)| b.is_damage()).count();
-    let damage = match (t.damaged, breaks) {
-        (0, 0) => "none seen (a sealed segment is summarized from its seal: `binlog verify` \
-                   reads every record)"
-            .to_string(),
-        (d, g) => {
-            let (d, g) = (counted(d, "damaged segment"), counted(g as u64, "break"));
-            format!("{d}, {g} between segments (`binlog verify` tells more)")
-        }
-    };
-    Ok(writeln!(out, "  {:<12}{damage}", "damage")?)
-}
 
 /// The records a break between two segments lost, both ends included.
 fn inclusive(b: &Finding) -> (u64, u64) {
