@@ -213,7 +213,34 @@ fn print_text(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliResul
     row("total", all.records, all.bytes)?;
     if !tally.buckets.is_empty() {
         writeln!(out)?;
-        print_rate(out, tally, args.by, terminal_width())?;
+        // The sparkline of records per bucket in the terminal's width at most:
+        // `rate  ▁▃█▅  at most 30 records a minute`.
+        let width = terminal_width();
+        let buckets: Vec<(i64, u64)> = tally.buckets.iter().map(|(s, b)| (*s, b.records)).collect();
+        let (label, unit) = ("rate  ", args.by.label());
+        let line = |cols: usize| {
+            let s = sparkline(&buckets, args.by.ns().unwrap_or(1), cols);
+            let span = match s.per_mark {
+                1 => format!("a {unit}"),
+                n => format!("per {n} {unit}s"),
+            };
+            let most = counted(s.max, "record");
+            let n = s.marks.chars().count();
+            (format!("{label}{}  at most {most} {span}", s.marks), n)
+        };
+        // The legend's length depends on the marks: fit, and fit again.
+        let mut cols = width.saturating_sub(label.len()).max(8);
+        let mut text = String::new();
+        for _ in 0..3 {
+            let (t, marks) = line(cols);
+            let over = t.chars().count().saturating_sub(width);
+            text = t;
+            if over == 0 || cols == 8 {
+                break;
+            }
+            cols = marks.saturating_sub(over).max(8);
+        }
+        writeln!(out, "{text}")?;
         // The table of time buckets, each with its busiest types.
         let by = format!("{} (UTC)", args.by.label());
         let heading = format!("{by:<22} {:>12}  {:>12}  busiest types", "records", "bytes");
@@ -239,36 +266,6 @@ fn print_text(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliResul
         }
     }
     Ok(())
-}
-
-/// The sparkline of records per bucket in `width` columns at most:
-/// `rate  ▁▃█▅  at most 30 records a minute`.
-fn print_rate(out: &mut impl Write, tally: &Tally, by: BucketWidth, width: usize) -> CliResult<()> {
-    let buckets: Vec<(i64, u64)> = tally.buckets.iter().map(|(s, b)| (*s, b.records)).collect();
-    let (label, unit) = ("rate  ", by.label());
-    let line = |cols: usize| {
-        let s = sparkline(&buckets, by.ns().unwrap_or(1), cols);
-        let span = match s.per_mark {
-            1 => format!("a {unit}"),
-            n => format!("per {n} {unit}s"),
-        };
-        let most = counted(s.max, "record");
-        let n = s.marks.chars().count();
-        (format!("{label}{}  at most {most} {span}", s.marks), n)
-    };
-    // The legend's length depends on the marks: fit, and fit again.
-    let mut cols = width.saturating_sub(label.len()).max(8);
-    let mut text = String::new();
-    for _ in 0..3 {
-        let (t, marks) = line(cols);
-        let over = t.chars().count().saturating_sub(width);
-        text = t;
-        if over == 0 || cols == 8 {
-            break;
-        }
-        cols = marks.saturating_sub(over).max(8);
-    }
-    Ok(writeln!(out, "{text}")?)
 }
 
 /// Percent of `a` in `b`.
