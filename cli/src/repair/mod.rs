@@ -250,7 +250,24 @@ fn print_event(e: Event<'_>, dry_run: bool, report: &Report) {
     match e {
         Event::Segment(s) => begin(s, report),
         Event::Step(st) => report.print_line(&format!("  {}", st.message)),
-        Event::Ended(s, outcome, err) => ended(s, outcome, err, dry_run, report),
+        // How a segment's repair ended.
+        Event::Ended(s, outcome, err) => {
+            let result = match (outcome, dry_run) {
+                (Ended::Unchanged, _) => return,
+                (Ended::Repaired, true) => "would-repair",
+                (Ended::Repaired, false) => "repaired",
+                (Ended::LeftDamaged, _) => "left-damaged",
+                (Ended::Error, _) => "error",
+            };
+            report.set_segment_field("result", json!(result));
+            if let Some(e) = err {
+                let p = paths::show(&s.verdict.path);
+                let e = CliError::from(e.clone());
+                let line =
+                    format!("  error: {e}; {p} is unchanged unless a step above says otherwise");
+                report.print_line(&line);
+            }
+        }
     }
 }
 
@@ -288,30 +305,6 @@ fn begin(s: &SegmentPlan, report: &Report) {
             report.print_line(&format!("REPAIR   {p}: {summary}"));
             describe_damage(c, report);
         }
-    }
-}
-
-/// Says how a segment's repair ended.
-fn ended(
-    s: &SegmentPlan,
-    outcome: Ended,
-    err: Option<&binlog::Error>,
-    dry_run: bool,
-    report: &Report,
-) {
-    let result = match (outcome, dry_run) {
-        (Ended::Unchanged, _) => return,
-        (Ended::Repaired, true) => "would-repair",
-        (Ended::Repaired, false) => "repaired",
-        (Ended::LeftDamaged, _) => "left-damaged",
-        (Ended::Error, _) => "error",
-    };
-    report.set_segment_field("result", json!(result));
-    if let Some(e) = err {
-        let p = paths::show(&s.verdict.path);
-        let e = CliError::from(e.clone());
-        let line = format!("  error: {e}; {p} is unchanged unless a step above says otherwise");
-        report.print_line(&line);
     }
 }
 

@@ -20,7 +20,12 @@ use std::io::BufReader;
 /// Reads a record per JSON object.
 pub fn read_json(input: Input<'_>, args: &WriteArgs, meta: &[(String, String)]) -> CliResult<()> {
     let (batch, dest) = (input.batch, input.dest);
-    let encoders = encoders(&args.schemas)?;
+    // The encoders of the types whose decoded values are not stored as
+    // JSON text: protobuf, CBOR and MessagePack.
+    let binary = args.schemas.iter();
+    let binary = binary.filter(|s| matches!(s.encoding.as_str(), "protobuf" | "cbor" | "msgpack"));
+    let encoder = |s: &TypeSchema| -> CliResult<_> { Ok((s.type_name.clone(), Decoder::new(s)?)) };
+    let encoders: HashMap<String, Decoder> = binary.map(encoder).collect::<CliResult<_>>()?;
     // Each object's text, to read its members in order (see
     // `object_members`). serde_json reads a byte at a time: through a
     // `BufReader`, whose bytes it reads fastest, that asks `input` for more
@@ -39,16 +44,6 @@ pub fn read_json(input: Input<'_>, args: &WriteArgs, meta: &[(String, String)]) 
         batch.borrow_mut().add(dest, r, at)?;
     }
     Ok(())
-}
-
-/// The encoders of the types whose decoded values are not stored as JSON
-/// text: protobuf, CBOR and MessagePack.
-fn encoders(schemas: &[TypeSchema]) -> CliResult<HashMap<String, Decoder>> {
-    let binary = schemas
-        .iter()
-        .filter(|s| matches!(s.encoding.as_str(), "protobuf" | "cbor" | "msgpack"));
-    let encoder = |s: &TypeSchema| -> CliResult<_> { Ok((s.type_name.clone(), Decoder::new(s)?)) };
-    binary.map(encoder).collect()
 }
 
 /// The record a JSON object's text describes; `meta` is the metadata of
@@ -92,8 +87,16 @@ fn record_from_json(
         for (k, v) in entries {
             m.push((k, text_of(v)?));
         }
-    } else if let Some(t) = meta_text {
-        meta_list(t, &mut m)?;
+    } else if let Some(t) = meta_text.filter(|t| t.trim_end_matches(WS) != "null") {
+        // Not an object: a list of [key, value] pairs (or null).
+        let list: Vec<&RawValue> = serde_json::from_str(t)
+            .map_err(|_| "\"meta\" must be an object or a list of [key, value] pairs")?;
+        for pair in list {
+            match serde_json::from_str::<Vec<&RawValue>>(pair.get()).as_deref() {
+                Ok([k, v]) => m.push((text_of(k.get())?, text_of(v.get())?)),
+                _ => return Err("\"meta\" pairs must be [key, value]".into()),
+            }
+        }
     }
     let encoding = obj.get("encoding").and_then(|e| e.as_str());
     let text = payload.or(decoded);
@@ -138,22 +141,6 @@ fn payload_of(text: Option<&str>, encoding: Option<&str>) -> Result<Vec<u8>, Str
         }
         Some(t) => compact_json(t),
     })
-}
-
-/// A "meta" that is not an object: a list of [key, value] pairs, or null.
-fn meta_list(text: &str, m: &mut Vec<(String, String)>) -> Result<(), String> {
-    if text.trim_end_matches(WS) == "null" {
-        return Ok(());
-    }
-    let list: Vec<&RawValue> = serde_json::from_str(text)
-        .map_err(|_| "\"meta\" must be an object or a list of [key, value] pairs")?;
-    for pair in list {
-        match serde_json::from_str::<Vec<&RawValue>>(pair.get()).as_deref() {
-            Ok([k, v]) => m.push((text_of(k.get())?, text_of(v.get())?)),
-            _ => return Err("\"meta\" pairs must be [key, value]".into()),
-        }
-    }
-    Ok(())
 }
 
 /// JSON's white space.
