@@ -32,6 +32,8 @@ pub(super) struct RecordDump<'m> {
     /// `original::zeros_from`): a durable writer's space prepared ahead, which
     /// ends an unsealed segment's records and is never read through the map.
     zeros_from: usize,
+    /// Payload bytes shown per record (`--bytes`).
+    bytes: usize,
 }
 
 impl<'m> RecordDump<'m> {
@@ -51,6 +53,7 @@ impl<'m> RecordDump<'m> {
             types: HashMap::new(),
             regions: Vec::new(),
             zeros_from,
+            bytes: 0,
         };
         dump.read_by_reader(path);
         dump
@@ -83,6 +86,7 @@ impl<'m> RecordDump<'m> {
     /// printed): an offset inside a record is not damage, and the records
     /// before it give the types' names.
     pub fn dump(&mut self, d: &mut DumpOutput, mut p: usize, args: &DumpArgs) -> CliResult<bool> {
+        self.bytes = args.bytes;
         let limit = args.limit.unwrap_or(u64::MAX);
         let from = args
             .from_offset
@@ -104,7 +108,7 @@ impl<'m> RecordDump<'m> {
                 } if frame::decode_record(body).is_some() => {
                     match p < from {
                         true => self.name_type(&frame::decode_record(body).expect("checked")),
-                        false => self.record(d, p, body, total, args.bytes)?,
+                        false => self.record(d, p, body, total)?,
                     }
                     Some(p + total)
                 }
@@ -119,7 +123,7 @@ impl<'m> RecordDump<'m> {
                     self.seal_begin(d, p, body, total)?;
                     None
                 }
-                other => self.bad_frame(d, p, other, args.bytes)?,
+                other => self.bad_frame(d, p, other)?,
             };
             let Some(q) = next else { return Ok(false) };
             p = q;
@@ -128,15 +132,8 @@ impl<'m> RecordDump<'m> {
     }
 
     /// A valid record at `p` (`body`, `total` bytes with its frame header),
-    /// with its first `bytes` payload bytes.
-    fn record(
-        &mut self,
-        d: &mut DumpOutput<'_>,
-        p: usize,
-        body: &[u8],
-        total: usize,
-        bytes: usize,
-    ) -> CliResult<()> {
+    /// with its first `--bytes` payload bytes.
+    fn record(&mut self, d: &mut DumpOutput, p: usize, body: &[u8], total: usize) -> CliResult<()> {
         let r = frame::decode_record(body).expect("checked");
         self.name_type(&r);
         let named = self.types.get(&r.type_id).cloned();
@@ -145,7 +142,7 @@ impl<'m> RecordDump<'m> {
         let meta = MetaIter::new(r.meta)
             .map(|(k, v)| (text(k), text(v)))
             .collect();
-        let n = r.payload.len().min(bytes);
+        let n = r.payload.len().min(self.bytes);
         let shown = Field::Bytes(r.payload[..n].to_vec(), r.payload.len() > n);
         let (_, stored) = frame::frame_header(self.data, p).expect("a whole frame");
         let mut fields = vec![
@@ -191,19 +188,13 @@ impl<'m> RecordDump<'m> {
     /// A bad frame at `p`, what is wrong with it and its first bytes: where
     /// the dump goes on (the next valid record), or None if nothing valid
     /// follows.
-    fn bad_frame(
-        &mut self,
-        d: &mut DumpOutput<'_>,
-        p: usize,
-        frame: FrameAt<'_>,
-        bytes: usize,
-    ) -> CliResult<Option<usize>> {
+    fn bad_frame(&mut self, d: &mut DumpOutput, p: usize, f: FrameAt) -> CliResult<Option<usize>> {
         if !self.sealed && p >= self.zeros_from {
             let note = "zeros prepared ahead by the writer: the records' end so far";
             d.note(p as u64, "zero-tail", (self.map.len() - p) as u64, note)?;
             return Ok(None);
         }
-        let why = match frame {
+        let why = match f {
             FrameAt::Frame {
                 kind: KIND_RECORD, ..
             } => "malformed record body".to_string(),
@@ -221,7 +212,7 @@ impl<'m> RecordDump<'m> {
                 fields.push(("computed_crc", Field::Hex32(crc32(body))));
             }
         }
-        let n = (data.len() - p).min(bytes.max(8));
+        let n = (data.len() - p).min(self.bytes.max(8));
         fields.push(("bytes", Field::Bytes(data[p..p + n].to_vec(), false)));
         d.line(p as u64, "bad-frame", 0, fields)?;
         let Some(q) = self.resume_after(p) else {

@@ -135,7 +135,7 @@ impl Table {
         // written on one more (the columns of a batch are made while the
         // one before is encoded).
         let writer = std::thread::spawn(move || {
-            let name = crate::paths::show(file.path());
+            let name = crate::paths::show(&file.path);
             let (to_file, made) = sync_channel::<RecordBatch>(1);
             let file_writer = std::thread::spawn(move || {
                 let mut file = file;
