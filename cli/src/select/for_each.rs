@@ -65,6 +65,11 @@ pub fn for_each(
     Ok(Outcome::Damaged.when(missing))
 }
 
+/// What a walk hands each record to, with its segment and its type's
+/// schema there.
+trait Each: FnMut(&Record<'_>, Origin<'_>) -> CliResult<()> {}
+impl<F: FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>> Each for F {}
+
 /// The state of a walk between segments.
 struct SegmentWalk<'a> {
     filter: &'a Filter,
@@ -87,20 +92,15 @@ struct SegmentWalk<'a> {
 
 impl SegmentWalk<'_> {
     /// Hands out the matching records of one segment.
-    fn segment(
-        &mut self,
-        file: &Path,
-        progress: &mut Progress,
-        f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
-    ) -> CliResult<()> {
+    fn segment(&mut self, file: &Path, bar: &mut Progress, f: &mut impl Each) -> CliResult<()> {
         let file_len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         let Some(mut r) = self.open(file)? else {
-            progress.file_done(file_len);
+            bar.file_done(file_len);
             return Ok(());
         };
-        let complete = self.read(&mut r, progress, f)?;
+        let complete = self.read(&mut r, bar, f)?;
         self.walk.skip = 0;
-        progress.file_done(file_len);
+        bar.file_done(file_len);
         // A type filter reads through the index, when there is one: the
         // reader's position then says nothing of the segment's end (a
         // seek only moves it forward, to the same end).
@@ -182,12 +182,7 @@ impl SegmentWalk<'_> {
     }
 
     /// Hands out the matching records of `r`; true if it read them all.
-    fn read(
-        &mut self,
-        r: &mut Reader,
-        progress: &mut Progress,
-        f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
-    ) -> CliResult<bool> {
+    fn read(&mut self, r: &mut Reader, bar: &mut Progress, f: &mut impl Each) -> CliResult<bool> {
         // A record borrows its reader: the header's schemas are copied.
         let (path, header) = (r.path().to_path_buf(), r.header().clone());
         let (log, file) = (None, Some(path.as_path()));
@@ -207,7 +202,7 @@ impl SegmentWalk<'_> {
                     return Ok(false);
                 }
             };
-            progress.at(rec.offset);
+            bar.at(rec.offset);
             if self.filter.to_seq.is_some_and(|to| rec.seq > to) {
                 return Ok(false);
             }
