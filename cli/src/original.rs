@@ -85,7 +85,20 @@ fn decompressed(path: &Path) -> CliResult<(File, Vec<String>)> {
         _ => CliError::Usage(e.message().to_string()),
     };
     let (mut seg, table_lost) = CompressedSegment::open_frames_salvage(path).map_err(not_read)?;
-    let (file, tmp) = temp_file()?;
+    // A new file in the temporary directory, already unlinked (it goes when
+    // closed).
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = format!("binlog-decompressed-{}-{n}.binlog", std::process::id());
+    let tmp = std::env::temp_dir().join(name);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| CliError::Io(format!("{}: create: {e}", tmp.display())))?;
+    let _ = std::fs::remove_file(&tmp);
+
     let io = |e: std::io::Error| CliError::Io(format!("{}: {e}", tmp.display()));
     let mut out = BufWriter::with_capacity(1 << 20, &file);
     let mut notes = Vec::new();
@@ -126,21 +139,4 @@ fn lost_note(start: u64, kept: u64, end: u64, e: &binlog::Error) -> String {
              them): {why}"
         ),
     }
-}
-
-/// A new file in the temporary directory, already unlinked (it goes when
-/// closed), and the name it had.
-fn temp_file() -> CliResult<(File, std::path::PathBuf)> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = format!("binlog-decompressed-{}-{n}.binlog", std::process::id());
-    let tmp = std::env::temp_dir().join(name);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(|e| CliError::Io(format!("{}: create: {e}", tmp.display())))?;
-    let _ = std::fs::remove_file(&tmp);
-    Ok((file, tmp))
 }

@@ -136,19 +136,12 @@ impl RecordPrinter {
     /// does not decode is printed as without it, and a warning names it.
     pub fn print_from(&mut self, out: &mut impl Write, from: Origin, r: &Record) -> io::Result<()> {
         // Taken while the line is made, and given back: its memory is kept.
-        let mut decoded = std::mem::take(&mut self.decoded);
-        let shown = self.decode(from, r, &mut decoded);
-        self.make_line(from.log, r, shown.then_some(&decoded[..]));
-        self.decoded = decoded;
-        self.line.push(b'\n');
-        out.write_all(&self.line)
-    }
-
-    fn make_line(&mut self, log: Option<&str>, r: &Record<'_>, decoded: Option<&[u8]>) {
+        let mut json = std::mem::take(&mut self.decoded);
+        let decoded = self.decode(from, r, &mut json).then_some(&json[..]);
         self.line.clear();
         if self.json {
             self.line.push(b'{');
-            if let Some(log) = log {
+            if let Some(log) = from.log {
                 self.line.extend_from_slice(b"\"log\":");
                 json_str(&mut self.line, log);
                 self.line.push(b',');
@@ -161,12 +154,15 @@ impl RecordPrinter {
                 self.line.push(b'}');
             }
         } else {
-            if let (Some(log), false) = (log, self.payload == PayloadMode::Raw) {
+            if let (Some(log), false) = (from.log, self.payload == PayloadMode::Raw) {
                 encoding::push_escaped(&mut self.line, log);
                 self.line.push(b' ');
             }
             self.text_line(r, decoded);
         }
+        self.decoded = json;
+        self.line.push(b'\n');
+        out.write_all(&self.line)
     }
 
     /// The payload of `r` decoded by its schema into `json`, with

@@ -67,6 +67,7 @@ pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
             newest = Some(k);
         }
     }
+    let outcome = Outcome::Damaged.when(binlog::records_missing([], damaged));
     if let (Some(out), Some(t)) = (&args.out, &args.type_name) {
         let Some((newest, _)) = newest.map(|k| &found[k]) else {
             let none = format!("no segment holds a schema of type {t:?}");
@@ -79,15 +80,10 @@ pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
         }
         crate::paths::write_whole(out, &newest.schema)
             .map_err(|e| CliError::io_on(out.display(), e))?;
-    } else {
-        print(&found, args.json)?;
+        return Ok(outcome);
     }
-    Ok(Outcome::Damaged.when(binlog::records_missing([], damaged)))
-}
-
-fn print(found: &[Found], as_json: bool) -> CliResult<()> {
     let mut out = output::stdout();
-    if as_json {
+    if args.json {
         let schemas = found.iter().map(|(schema, segments)| {
             let mut v = schema_json(schema);
             v["segments"] = json!(segments);
@@ -96,7 +92,7 @@ fn print(found: &[Found], as_json: bool) -> CliResult<()> {
         let doc = json!({ "schemas": schemas.collect::<Vec<_>>() });
         output::print_json_document(&mut out, &doc)?;
     } else {
-        for (schema, segments) in found {
+        for (schema, segments) in &found {
             let n = segments.len();
             let (first, last) = (&segments[0], &segments[n - 1]);
             let segments = match n {
@@ -107,5 +103,6 @@ fn print(found: &[Found], as_json: bool) -> CliResult<()> {
             writeln!(out, "{name}: {text}; {segments}")?;
         }
     }
-    Ok(out.flush()?)
+    out.flush()?;
+    Ok(outcome)
 }

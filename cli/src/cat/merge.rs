@@ -12,7 +12,6 @@ use binlog::archive::{open_merged, Connection, Location, Remote};
 use binlog::MergedReader;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,7 +66,21 @@ pub(crate) fn print_next(
 /// the directory and/or `s3://` prefix given.
 pub(crate) fn open_sources(a: &SourceArgs) -> CliResult<MergedReader> {
     let pattern = a.log.as_deref().unwrap_or("*");
-    let (dir, url) = places(&a.paths)?;
+    // The one directory and the one `s3://` prefix (either may be absent)
+    // among the paths.
+    let (mut dir, mut url) = (None, None);
+    for p in &a.paths {
+        if is_remote(p) {
+            let text = p
+                .to_str()
+                .ok_or_else(|| CliError::usage("an s3:// URL is text"))?;
+            if url.replace(text.to_string()).is_some() {
+                return Err(CliError::usage("--merge reads one s3:// prefix"));
+            }
+        } else if dir.replace(p.clone()).is_some() {
+            return Err(CliError::usage("--merge reads one directory"));
+        }
+    }
     let Some(url) = url else {
         let dir = dir.expect("a PATH is required");
         return Ok(MergedReader::open_dir(dir, pattern)?);
@@ -88,25 +101,6 @@ pub(crate) fn open_window(a: &SourceArgs, filter: &Filter) -> CliResult<MergedRe
     let mut r = open_sources(a)?;
     r.time_window(filter.since, filter.until)?;
     Ok(r)
-}
-
-/// The one directory and the one `s3://` prefix (either may be absent)
-/// among `paths`.
-fn places(paths: &[PathBuf]) -> CliResult<(Option<PathBuf>, Option<String>)> {
-    let (mut dir, mut url) = (None, None);
-    for p in paths {
-        if is_remote(p) {
-            let text = p
-                .to_str()
-                .ok_or_else(|| CliError::usage("an s3:// URL is text"))?;
-            if url.replace(text.to_string()).is_some() {
-                return Err(CliError::usage("--merge reads one s3:// prefix"));
-            }
-        } else if dir.replace(p.clone()).is_some() {
-            return Err(CliError::usage("--merge reads one directory"));
-        }
-    }
-    Ok((dir, url))
 }
 
 /// The exit status of the merged read `r`, as of a read of one log.

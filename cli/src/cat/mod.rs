@@ -56,7 +56,7 @@ pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let files = paths::all_files(&a.source.resolve()?);
     let start = match args.tail {
         Some(n) => select::tail_start(&files, &filter, n, args.skip_damaged)?,
-        None => Walk::ALL,
+        None => Walk::default(),
     };
     let walk = Walk {
         head: args.head,

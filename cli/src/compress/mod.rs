@@ -66,7 +66,21 @@ pub fn run_compress(args: &CompressArgs) -> CliResult<Outcome> {
     if !copies.is_valid() {
         return Err(CliError::usage("--type-copies must be between 0 and 1"));
     }
-    let files = segments(&args.paths)?;
+    let mut files = Vec::new();
+    for p in &args.paths {
+        if !p.is_dir() {
+            files.push((p.clone(), false));
+            continue;
+        }
+        let entries = std::fs::read_dir(p).map_err(|e| CliError::io_on(p.display(), e))?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| f.extension().is_some_and(|x| x == "binlog") && f.is_file())
+            .collect();
+        found.sort();
+        files.extend(found.into_iter().map(|path| (path, true)));
+    }
+
     let compress = |f: &Path| compress_segment_with_copies(f, &opts, &copies, |_| {});
     convert_all(&files, "compress", compress)
 }
@@ -124,21 +138,3 @@ fn line(done: &Converted) -> String {
 /// A file to convert, and whether it was found in a directory named (one
 /// that is not to be converted yet is then skipped, not an error).
 type Target = (PathBuf, bool);
-
-fn segments(paths: &[PathBuf]) -> CliResult<Vec<Target>> {
-    let mut files = Vec::new();
-    for p in paths {
-        if !p.is_dir() {
-            files.push((p.clone(), false));
-            continue;
-        }
-        let entries = std::fs::read_dir(p).map_err(|e| CliError::io_on(p.display(), e))?;
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|f| f.extension().is_some_and(|x| x == "binlog") && f.is_file())
-            .collect();
-        found.sort();
-        files.extend(found.into_iter().map(|path| (path, true)));
-    }
-    Ok(files)
-}

@@ -59,8 +59,8 @@ pub fn run(args: &DumpArgs) -> CliResult<Outcome> {
     let files = paths::all_files(&args.source.resolve()?);
     let mut out = output::stdout();
     let mut damaged = 0;
-    for f in files {
-        damaged += usize::from(dump_file(&f, args, &mut out)?);
+    for path in &files {
+        damaged += usize::from(dump_file(path, args, &mut out)?);
     }
     out.flush()?;
     Ok(Outcome::Damaged.when(binlog::records_missing([], damaged)))
@@ -108,75 +108,65 @@ enum Field {
 }
 
 impl Field {
-    /// How text shows it.
-    fn text(self) -> String {
-        match self {
-            Field::Unsigned(u) => u.to_string(),
-            Field::Signed(i) => i.to_string(),
-            Field::Quoted(s) => format!("{s:?}"),
-            Field::Bare(s) => s,
-            Field::YesNo(b) => if b { "yes" } else { "no" }.into(),
-            Field::OkBad(b) => if b { "ok" } else { "BAD" }.into(),
-            Field::Crc(stored, computed) if stored == computed => format!("{stored:#010x}(ok)"),
+    /// How text shows it, and the members it adds to a JSON line as `key`
+    /// (and the keys said above).
+    fn shown(self, key: &str) -> (String, Vec<(String, Value)>) {
+        let more = |suffix: &str, v: Value| (format!("{key}{suffix}"), v);
+        let (text, json, extra) = match self {
+            Field::Unsigned(u) => (u.to_string(), json!(u), vec![]),
+            Field::Signed(i) => (i.to_string(), json!(i), vec![]),
+            Field::Quoted(s) => (format!("{s:?}"), json!(s), vec![]),
+            Field::Bare(s) => (s.clone(), json!(s), vec![]),
+            Field::YesNo(b) => (if b { "yes" } else { "no" }.into(), json!(b), vec![]),
+            Field::OkBad(b) => (if b { "ok" } else { "BAD" }.into(), json!(b), vec![]),
+            Field::Crc(stored, computed) if stored == computed => {
+                let ok = more("_ok", json!(true));
+                (format!("{stored:#010x}(ok)"), json!(stored), vec![ok])
+            }
             Field::Crc(stored, computed) => {
-                format!("{stored:#010x}(BAD:computed={computed:#010x})")
+                let text = format!("{stored:#010x}(BAD:computed={computed:#010x})");
+                let ok = more("_ok", json!(false));
+                (
+                    text,
+                    json!(stored),
+                    vec![ok, more("_computed", json!(computed))],
+                )
             }
-            Field::Hex32(v) => format!("{v:#010x}"),
-            Field::Time(ns) => rfc3339(ns),
-            Field::Flags(b, names) => format!("{b:#04x}({})", names.join("|")),
-            Field::Pairs(p) => quoted_list(p.iter().map(|(k, v)| format!("{k}={v}"))),
-            Field::TypeCounts(t) => quoted_list(t.iter().map(|(n, c)| format!("{n}:{c}"))),
-            Field::Bytes(b, more) => {
-                let more = if more { " .." } else { "" };
-                format!("[{}{more}]", encoding::hex_spaced(&b))
-            }
-            Field::Entries(e, more) => {
-                let shown: Vec<&str> = e.iter().map(|(t, _)| t.as_str()).collect();
-                format!("[{}{}]", shown.join(","), if more { ",.." } else { "" })
-            }
-        }
-    }
-
-    /// Adds it to a JSON line as `key` (and the keys said above).
-    fn insert_json(self, key: &str, m: &mut serde_json::Map<String, Value>) {
-        let v = match self {
-            Field::Unsigned(u) => json!(u),
-            Field::Signed(i) => json!(i),
-            Field::Quoted(s) | Field::Bare(s) => json!(s),
-            Field::YesNo(b) | Field::OkBad(b) => json!(b),
-            Field::Crc(stored, computed) => {
-                m.insert(format!("{key}_ok"), json!(stored == computed));
-                if stored != computed {
-                    m.insert(format!("{key}_computed"), json!(computed));
-                }
-                json!(stored)
-            }
-            Field::Hex32(v) => json!(v),
+            Field::Hex32(v) => (format!("{v:#010x}"), json!(v), vec![]),
             Field::Time(ns) => {
-                m.insert(format!("{key}_ns"), json!(ns));
-                json!(rfc3339(ns))
+                let text = rfc3339(ns);
+                (text.clone(), json!(text), vec![more("_ns", json!(ns))])
             }
             Field::Flags(b, names) => {
-                m.insert("flag_names".into(), json!(names));
-                json!(b)
+                let text = format!("{b:#04x}({})", names.join("|"));
+                (text, json!(b), vec![("flag_names".into(), json!(names))])
             }
-            Field::Pairs(p) => json!(p),
-            Field::TypeCounts(t) => t
-                .into_iter()
-                .map(|(n, c)| json!({"type": n, "records": c}))
-                .collect(),
-            Field::Bytes(b, more) => {
-                m.insert(format!("{key}_truncated"), json!(more));
+            Field::Pairs(p) => {
+                let text = quoted_list(p.iter().map(|(k, v)| format!("{k}={v}")));
+                (text, json!(p), vec![])
+            }
+            Field::TypeCounts(t) => {
+                let text = quoted_list(t.iter().map(|(n, c)| format!("{n}:{c}")));
+                let json = t.into_iter().map(|(n, c)| json!({"type": n, "records": c}));
+                (text, json.collect(), vec![])
+            }
+            Field::Bytes(b, cut) => {
+                let dots = if cut { " .." } else { "" };
+                let text = format!("[{}{dots}]", encoding::hex_spaced(&b));
                 let mut hex = Vec::with_capacity(b.len() * 2);
                 encoding::push_hex(&mut hex, &b);
-                json!(String::from_utf8(hex).expect("hex is ASCII"))
+                let hex = String::from_utf8(hex).expect("hex is ASCII");
+                (text, json!(hex), vec![more("_truncated", json!(cut))])
             }
-            Field::Entries(e, more) => {
-                m.insert(format!("{key}_truncated"), json!(more));
-                e.into_iter().map(|(_, v)| v).collect()
+            Field::Entries(e, cut) => {
+                let shown: Vec<&str> = e.iter().map(|(t, _)| t.as_str()).collect();
+                let text = format!("[{}{}]", shown.join(","), if cut { ",.." } else { "" });
+                let json = e.into_iter().map(|(_, v)| v).collect();
+                (text, json, vec![more("_truncated", json!(cut))])
             }
         };
-        m.insert(key.to_string(), v);
+        let own = (key.to_string(), json);
+        (text, [own].into_iter().chain(extra).collect())
     }
 }
 
@@ -208,14 +198,14 @@ impl DumpOutput<'_> {
         if !self.json {
             let mut line = format!("@{at:<10} {what:<11} {len:>9} bytes");
             for (k, v) in fields {
-                line.push_str(&format!("  {k}={}", v.text()));
+                line.push_str(&format!("  {k}={}", v.shown(k).0));
             }
             return Ok(writeln!(self.out, "{line}")?);
         }
         let mut line = json!({"file": self.file, "offset": at, "what": what, "len": len});
         let m = line.as_object_mut().expect("an object");
         for (k, v) in fields {
-            v.insert_json(k, m);
+            m.extend(v.shown(k).1);
         }
         serde_json::to_writer(&mut *self.out, &line)
             .map_err(|e| CliError::from(std::io::Error::from(e)))?;
@@ -232,26 +222,14 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
     if let Some(f) = verdict.findings.iter().find(|f| f.is_not_a_segment()) {
         return Err(CliError::usage(f.message.clone()));
     }
+    let damaged = verdict.is_damaged();
     let mut lost = Vec::new();
     let (file, map) = original::map_noting(path, &mut lost)?;
     for l in &lost {
         eprintln!("binlog: damaged: {l}");
     }
     let zeros_from = original::zeros_from(&file, map.len());
-    dump_bytes(path, &map, zeros_from, &verdict, args, out)?;
-    Ok(verdict.is_damaged())
-}
-
-/// Dumps the bytes `map` of the file at `path`, zeros from `zeros_from`
-/// on (`verdict`: the library's verification of it).
-fn dump_bytes(
-    path: &Path,
-    map: &[u8],
-    zeros_from: usize,
-    verdict: &binlog::verify::SegmentReport,
-    args: &DumpArgs,
-    out: &mut impl Write,
-) -> CliResult<()> {
+    let map = &map[..];
     let mut d = DumpOutput {
         out,
         json: args.json,
@@ -263,40 +241,11 @@ fn dump_bytes(
     if map.is_empty() {
         let what = verdict.findings.first().map_or("", |f| f.kind.name());
         let note = Field::Quoted("the file ends inside its header: no record".into());
-        return d.line(0, what, 0, vec![("note", note)]);
+        d.line(0, what, 0, vec![("note", note)])?;
+        return Ok(damaged);
     }
-    let Some((data_start, header)) = dump_header(&mut d, map, path)? else {
-        return Ok(());
-    };
-    // A file that ends in zeros has no seal, and its end is not read
-    // through the map (a writer's zeros, which sealing cuts).
-    let ends_in_zeros = zeros_from < map.len();
-    let may_have_seal = header.is_some() && !ends_in_zeros;
-    let sealdir = may_have_seal.then(|| read_seal(map, data_start)).flatten();
-    let mut records = RecordDump::new(map, sealdir.as_ref(), path, zeros_from);
-    let p = args
-        .from_offset
-        .map_or(data_start, |o| records.skip_to(data_start, o));
-    if !records.dump(&mut d, p, args)? {
-        return Ok(());
-    }
-    if let Some(s) = &sealdir {
-        dump_seal(&mut d, map, s)?;
-    } else if !ends_in_zeros && map.len() >= TRAILER_LEN && map.ends_with(&TRAILER_MAGIC) {
-        let (at, len) = ((map.len() - TRAILER_LEN) as u64, TRAILER_LEN as u64);
-        d.note(at, "trailer", len, "a trailer without a usable seal")?;
-    }
-    Ok(())
-}
-
-/// Dumps the header: where records start, and the header if it is sound;
-/// None when it is not and no record follows it.
-fn dump_header(
-    d: &mut DumpOutput<'_>,
-    map: &[u8],
-    path: &Path,
-) -> CliResult<Option<(usize, Option<SegmentHeader>)>> {
-    let e = match SegmentHeader::decode(map, path) {
+    // The header: where records start, and the header if it is sound.
+    let (data_start, header) = match SegmentHeader::decode(map, path) {
         Ok((h, len)) => {
             let stored = u32::from_le_bytes(map[len - 4..len].try_into().expect("4 bytes"));
             let fields = vec![
@@ -311,18 +260,40 @@ fn dump_header(
                 ("params", Field::Pairs(h.params.clone())),
             ];
             d.line(0, "header", len as u64, fields)?;
-            return Ok(Some((len, Some(h))));
+            (len, Some(h))
         }
-        Err(e) => e,
+        Err(e) => {
+            let error = vec![("error", Field::Quoted(e.message().to_string()))];
+            d.line(0, "bad-header", map.len().min(64) as u64, error)?;
+            // Nothing more to dump when no record follows it.
+            let Some(q) = find_next_record(map, 0, None) else {
+                return Ok(damaged);
+            };
+            d.line(
+                0,
+                "skip",
+                q as u64,
+                vec![("next_record", Field::Unsigned(q as u64))],
+            )?;
+            (q, None)
+        }
     };
-    let error = vec![("error", Field::Quoted(e.message().to_string()))];
-    d.line(0, "bad-header", map.len().min(64) as u64, error)?;
-    let Some(q) = find_next_record(map, 0, None) else {
-        return Ok(None);
-    };
-    let next = vec![("next_record", Field::Unsigned(q as u64))];
-    d.line(0, "skip", q as u64, next)?;
-    Ok(Some((q, None)))
+    // A file that ends in zeros has no seal, and its end is not read
+    // through the map (a writer's zeros, which sealing cuts).
+    let ends_in_zeros = zeros_from < map.len();
+    let may_have_seal = header.is_some() && !ends_in_zeros;
+    let sealdir = may_have_seal.then(|| read_seal(map, data_start)).flatten();
+    let mut records = RecordDump::new(map, sealdir.as_ref(), path, zeros_from);
+    if !records.dump(&mut d, data_start, args)? {
+        return Ok(damaged);
+    }
+    if let Some(s) = &sealdir {
+        dump_seal(&mut d, map, s)?;
+    } else if !ends_in_zeros && map.len() >= TRAILER_LEN && map.ends_with(&TRAILER_MAGIC) {
+        let (at, len) = ((map.len() - TRAILER_LEN) as u64, TRAILER_LEN as u64);
+        d.note(at, "trailer", len, "a trailer without a usable seal")?;
+    }
+    Ok(damaged)
 }
 
 // The parts of a valid seal, after the records: its SEAL_BEGIN frame, the
@@ -339,12 +310,7 @@ fn dump_seal(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> CliResult
         ("record_count", Field::Unsigned(count)),
     ];
     d.line(re as u64, "seal-begin", SEAL_BEGIN_LEN as u64, fields)?;
-    dump_type_arrays(d, map, s)?;
-    dump_sparse_index(d, map, s)?;
-    dump_directory_and_trailer(d, map, s)
-}
-
-fn dump_type_arrays(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> CliResult<()> {
+    // Each type's offset array.
     for (i, t) in s.types.iter().enumerate() {
         let at = t.array_offset as usize;
         let bytes = &map[at..at + 8 * t.count as usize];
@@ -363,10 +329,6 @@ fn dump_type_arrays(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> Cl
         ];
         d.line(at as u64, "type-array", bytes.len() as u64, fields)?;
     }
-    Ok(())
-}
-
-fn dump_sparse_index(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> CliResult<()> {
     let sp = s.sparse_offset as usize;
     let sparse = &map[sp..sp + SPARSE_ENTRY_LEN * s.sparse_count as usize];
     let first: Vec<(String, Value)> = sparse
@@ -383,10 +345,7 @@ fn dump_sparse_index(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> C
         ("crc_ok", Field::OkBad(crc32(sparse) == s.sparse_crc)),
         ("first", Field::Entries(first, s.sparse_count > 3)),
     ];
-    d.line(sp as u64, "sparse-index", sparse.len() as u64, fields)
-}
-
-fn dump_directory_and_trailer(d: &mut DumpOutput, map: &[u8], s: &SealDirectory) -> CliResult<()> {
+    d.line(sp as u64, "sparse-index", sparse.len() as u64, fields)?;
     let tr = Trailer::decode(map, 0).expect("the seal was read through it");
     let dir = tr.dir_offset as usize;
     let (_, dir_stored) = frame_header(map, dir).expect("the seal was read");

@@ -32,6 +32,8 @@ pub(super) struct RecordDump<'m> {
     /// `original::zeros_from`): a durable writer's space prepared ahead, which
     /// ends an unsealed segment's records and is never read through the map.
     zeros_from: usize,
+    /// Payload bytes shown per record (`--bytes`).
+    bytes: usize,
 }
 
 impl<'m> RecordDump<'m> {
@@ -51,6 +53,7 @@ impl<'m> RecordDump<'m> {
             types: HashMap::new(),
             regions: Vec::new(),
             zeros_from,
+            bytes: 0,
         };
         dump.read_by_reader(path);
         dump
@@ -76,59 +79,42 @@ impl<'m> RecordDump<'m> {
         self.regions = r.damages().to_vec();
     }
 
-    /// Where a dump from `offset` starts: the first record at or after it,
-    /// found by reading the records before it from `p` (not printed). An
-    /// offset inside a record is not damage, and the records before it give
-    /// the types' names.
-    pub(super) fn skip_to(&mut self, mut p: usize, offset: u64) -> usize {
-        let o = usize::try_from(offset).unwrap_or(usize::MAX);
-        while p < o.min(self.data.len()) {
-            let record = match frame::frame_at(self.data, p, true) {
-                FrameAt::Frame {
-                    kind: KIND_RECORD,
-                    body,
-                    total,
-                } => frame::decode_record(body).map(|r| (r, total)),
-                _ => None,
-            };
-            if let Some((r, total)) = record {
-                self.name_type(&r);
-                p += total;
-                continue;
-            }
-            // Damage before the offset: where records resume, if before
-            // it; else the dump starts at the offset, in the damage.
-            match self.resume_after(p) {
-                Some(q) if q < o => p = q,
-                _ => return o,
-            }
-        }
-        p
-    }
-
     /// Dumps the frames from `p`, at most `--limit` of them; true if it
     /// reached the end of the record region (the seal follows), false if
-    /// it stopped before.
+    /// it stopped before. With `--from-offset`, the dump starts at the
+    /// first record at or after it, the records before it read (not
+    /// printed): an offset inside a record is not damage, and the records
+    /// before it give the types' names.
     pub fn dump(&mut self, d: &mut DumpOutput, mut p: usize, args: &DumpArgs) -> CliResult<bool> {
+        self.bytes = args.bytes;
         let limit = args.limit.unwrap_or(u64::MAX);
+        let from = args
+            .from_offset
+            .map_or(0, |o| o.try_into().unwrap_or(usize::MAX));
         let mut shown = 0u64;
         while p < self.data.len() {
-            if shown >= limit {
+            if p >= from && shown >= limit {
                 if !args.json {
                     writeln!(d.out, "... stopped after {limit} frames (--limit)")?;
                 }
                 return Ok(false);
             }
-            shown += 1;
+            shown += u64::from(p >= from);
             let next = match frame::frame_at(self.data, p, true) {
                 FrameAt::Frame {
                     kind: KIND_RECORD,
                     body,
                     total,
                 } if frame::decode_record(body).is_some() => {
-                    self.record(d, p, body, total, args.bytes)?;
+                    match p < from {
+                        true => self.name_type(&frame::decode_record(body).expect("checked")),
+                        false => self.record(d, p, body, total)?,
+                    }
                     Some(p + total)
                 }
+                // Damage before the offset: where records resume, if before
+                // it; else the dump starts at the offset, in the damage.
+                _ if p < from => Some(self.resume_after(p).filter(|&q| q < from).unwrap_or(from)),
                 FrameAt::Frame {
                     kind: KIND_SEAL_BEGIN,
                     total,
@@ -137,7 +123,7 @@ impl<'m> RecordDump<'m> {
                     self.seal_begin(d, p, body, total)?;
                     None
                 }
-                other => self.bad_frame(d, p, other, args.bytes)?,
+                other => self.bad_frame(d, p, other)?,
             };
             let Some(q) = next else { return Ok(false) };
             p = q;
@@ -146,15 +132,8 @@ impl<'m> RecordDump<'m> {
     }
 
     /// A valid record at `p` (`body`, `total` bytes with its frame header),
-    /// with its first `bytes` payload bytes.
-    fn record(
-        &mut self,
-        d: &mut DumpOutput<'_>,
-        p: usize,
-        body: &[u8],
-        total: usize,
-        bytes: usize,
-    ) -> CliResult<()> {
+    /// with its first `--bytes` payload bytes.
+    fn record(&mut self, d: &mut DumpOutput, p: usize, body: &[u8], total: usize) -> CliResult<()> {
         let r = frame::decode_record(body).expect("checked");
         self.name_type(&r);
         let named = self.types.get(&r.type_id).cloned();
@@ -163,7 +142,7 @@ impl<'m> RecordDump<'m> {
         let meta = MetaIter::new(r.meta)
             .map(|(k, v)| (text(k), text(v)))
             .collect();
-        let n = r.payload.len().min(bytes);
+        let n = r.payload.len().min(self.bytes);
         let shown = Field::Bytes(r.payload[..n].to_vec(), r.payload.len() > n);
         let (_, stored) = frame::frame_header(self.data, p).expect("a whole frame");
         let mut fields = vec![
@@ -209,19 +188,13 @@ impl<'m> RecordDump<'m> {
     /// A bad frame at `p`, what is wrong with it and its first bytes: where
     /// the dump goes on (the next valid record), or None if nothing valid
     /// follows.
-    fn bad_frame(
-        &mut self,
-        d: &mut DumpOutput<'_>,
-        p: usize,
-        frame: FrameAt<'_>,
-        bytes: usize,
-    ) -> CliResult<Option<usize>> {
+    fn bad_frame(&mut self, d: &mut DumpOutput, p: usize, f: FrameAt) -> CliResult<Option<usize>> {
         if !self.sealed && p >= self.zeros_from {
             let note = "zeros prepared ahead by the writer: the records' end so far";
             d.note(p as u64, "zero-tail", (self.map.len() - p) as u64, note)?;
             return Ok(None);
         }
-        let why = match frame {
+        let why = match f {
             FrameAt::Frame {
                 kind: KIND_RECORD, ..
             } => "malformed record body".to_string(),
@@ -239,7 +212,7 @@ impl<'m> RecordDump<'m> {
                 fields.push(("computed_crc", Field::Hex32(crc32(body))));
             }
         }
-        let n = (data.len() - p).min(bytes.max(8));
+        let n = (data.len() - p).min(self.bytes.max(8));
         fields.push(("bytes", Field::Bytes(data[p..p + n].to_vec(), false)));
         d.line(p as u64, "bad-frame", 0, fields)?;
         let Some(q) = self.resume_after(p) else {

@@ -25,23 +25,19 @@ pub fn meta_entry() -> Fields {
     Fields::from(text.to_vec())
 }
 
-/// The columns every record has, in this order.
-pub fn record_fields() -> Vec<Field> {
+/// A file's schema: the columns every record has, in this order, then
+/// `decoded` (a decoded field named like a record column is prefixed
+/// `decoded_`).
+pub fn file_schema(decoded: Vec<Field>) -> Arc<Schema> {
     let meta = DataType::new_list(DataType::Struct(meta_entry()), true);
-    vec![
+    let record = [
         Field::new("seq", DataType::UInt64, false),
         Field::new("time", ns_time("UTC"), false),
         Field::new("type", DataType::Utf8, false),
         Field::new("log", DataType::Utf8, true),
         Field::new("meta", meta, false),
         Field::new("payload", DataType::Binary, false),
-    ]
-}
-
-/// A file's schema: the record columns, then `decoded` (a decoded
-/// field named like a record column is prefixed `decoded_`).
-pub fn file_schema(decoded: Vec<Field>) -> Arc<Schema> {
-    let record = record_fields();
+    ];
     let renamed = decoded
         .into_iter()
         .map(|f| match record.iter().any(|r| r.name() == f.name()) {
@@ -57,13 +53,9 @@ fn ns_time(zone: &str) -> DataType {
     DataType::Timestamp(TimeUnit::Nanosecond, Some(zone.into()))
 }
 
-/// The columns of a protobuf message's fields, named as its JSON mapping
-/// names them.
-pub fn of_message(m: &MessageDescriptor) -> Fields {
-    message_fields(m, 0)
-}
-
-fn message_fields(m: &MessageDescriptor, depth: usize) -> Fields {
+/// The columns of a protobuf message's fields (nested `depth` deep),
+/// named as its JSON mapping names them.
+pub fn of_message(m: &MessageDescriptor, depth: usize) -> Fields {
     m.fields()
         .filter_map(|f| Some(Field::new(f.json_name(), field_type(&f, depth)?, true)))
         .collect()
@@ -75,23 +67,19 @@ fn field_type(f: &FieldDescriptor, depth: usize) -> Option<DataType> {
         let Kind::Message(entry) = f.kind() else {
             return None;
         };
+        // Text keys (JSON object keys are text, whatever the key's
+        // protobuf type).
         let value = kind_type(&entry.map_entry_value_field().kind(), depth)?;
-        return Some(map_of(value));
+        let keys = Field::new("keys", DataType::Utf8, false);
+        let kv = Fields::from(vec![keys, Field::new("values", value, true)]);
+        let entries = Field::new("entries", DataType::Struct(kv), false);
+        return Some(DataType::Map(Arc::new(entries), false));
     }
     let item = kind_type(&f.kind(), depth)?;
     Some(match f.is_list() {
         true => DataType::List(Arc::new(Field::new("item", item, true))),
         false => item,
     })
-}
-
-/// A map with text keys (JSON object keys are text, whatever the key's
-/// protobuf type).
-fn map_of(value: DataType) -> DataType {
-    let keys = Field::new("keys", DataType::Utf8, false);
-    let kv = Fields::from(vec![keys, Field::new("values", value, true)]);
-    let entries = Field::new("entries", DataType::Struct(kv), false);
-    DataType::Map(Arc::new(entries), false)
 }
 
 /// A scalar's column type; a message's, as a struct (None: left out).
@@ -127,18 +115,13 @@ fn message_type(m: &MessageDescriptor, depth: usize) -> Option<DataType> {
         name if name.starts_with("google.protobuf.") => return None,
         _ => {}
     }
-    let fields = (depth < MAX_DEPTH).then(|| message_fields(m, depth + 1))?;
+    let fields = (depth < MAX_DEPTH).then(|| of_message(m, depth + 1))?;
     (!fields.is_empty()).then_some(DataType::Struct(fields))
 }
 
-/// The columns of a JSON Schema's top-level `properties` (None, or no
-/// column: it has none, and payloads are kept as JSON text).
-pub fn of_json_schema(schema: &[u8]) -> Option<Fields> {
-    let doc: Value = serde_json::from_slice(schema).ok()?;
-    properties(&doc, 0)
-}
-
-fn properties(schema: &Value, depth: usize) -> Option<Fields> {
+/// The columns of a JSON Schema's `properties` (None, or no column: it
+/// has none, and payloads are kept as JSON text).
+pub fn properties(schema: &Value, depth: usize) -> Option<Fields> {
     let props = schema.get("properties")?.as_object()?;
     let fields = props
         .iter()

@@ -86,7 +86,7 @@ fn read_logs(args: &ExportArgs, filter: &Filter, routes: &mut Routes) -> CliResu
     let mut result = Outcome::Clean;
     let walk = Walk {
         skip_damaged: args.skip_damaged,
-        ..Walk::ALL
+        ..Walk::default()
     };
     for source in args.source.resolve()? {
         // A log's name: of its directory, or of its bucket's objects.

@@ -19,7 +19,7 @@ use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Rows of a Parquet row group, at most (engines read a row group per
@@ -48,7 +48,7 @@ enum Writer {
 
 /// A file being written (see the module doc).
 pub struct OutputFile {
-    path: PathBuf,
+    pub path: PathBuf,
     tmp: PathBuf,
     /// None once finished.
     writer: Option<Writer>,
@@ -105,10 +105,6 @@ impl OutputFile {
         };
         out.writer = Some(writer);
         Ok(out)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> CliResult<()> {

@@ -78,7 +78,19 @@ impl<'a> Routes<'a> {
         let decoder = schema.and_then(|s| Decoder::new(s).inspect_err(warn).ok());
         let table = match (&decoder, schema) {
             (Some(d), Some(s)) => {
-                let columns = decoded_columns(d, s);
+                // The columns of its decoded payloads: a protobuf message's
+                // fields, a JSON Schema's properties, or else the JSON text.
+                let typed = match (d.message(), s.schema_encoding.as_str()) {
+                    (Some(m), _) => Some(columns::of_message(m, 0)),
+                    (None, "jsonschema") => serde_json::from_slice(&s.schema)
+                        .ok()
+                        .and_then(|doc| columns::properties(&doc, 0)),
+                    _ => None,
+                };
+                let columns = match typed {
+                    Some(fields) if !fields.is_empty() => DecodedColumns::Typed(fields),
+                    _ => DecodedColumns::Text,
+                };
                 self.table(Some(type_name), columns, d.message().map(|m| (s, m)))?
             }
             _ => self.table(None, DecodedColumns::None, None)?,
@@ -163,18 +175,4 @@ fn decode(d: &Decoder, r: &Record<'_>, origin: Origin<'_>) -> Decoded {
         None => d.decode(r.payload).map(Decoded::Json),
     };
     decoded.unwrap_or_else(|e| undecodable(origin, r.seq, &shown_type_name(r), e))
-}
-
-/// The columns of a type's decoded payloads: a protobuf message's fields,
-/// a JSON Schema's properties, or else the JSON text.
-fn decoded_columns(d: &Decoder, s: &TypeSchema) -> DecodedColumns {
-    let typed = match (d.message(), s.schema_encoding.as_str()) {
-        (Some(m), _) => Some(columns::of_message(m)),
-        (None, "jsonschema") => columns::of_json_schema(&s.schema),
-        _ => None,
-    };
-    match typed {
-        Some(fields) if !fields.is_empty() => DecodedColumns::Typed(fields),
-        _ => DecodedColumns::Text,
-    }
 }

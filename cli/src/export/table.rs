@@ -131,8 +131,20 @@ impl Table {
         let direct_schema = direct.as_ref().map(|d| d.schema.clone());
         // One batch waits while one is written: memory stays bounded.
         let (to_writer, batches) = sync_channel(1);
-        let writer =
-            std::thread::spawn(move || write_batches(file, schema, decoded, direct, batches));
+        // The writer: each batch's decoded columns made on its thread, and
+        // written on one more (the columns of a batch are made while the
+        // one before is encoded).
+        let writer = std::thread::spawn(move || {
+            let name = crate::paths::show(&file.path);
+            let (to_file, made) = sync_channel::<RecordBatch>(1);
+            let file_writer = std::thread::spawn(move || {
+                let mut file = file;
+                made.iter().try_for_each(|b| file.write(&b)).map(|()| file)
+            });
+            let unfit = make_columns(&schema, &decoded, direct, batches, to_file, &name);
+            let file = file_writer.join().unwrap_or_else(|_| Err(stopped()))?;
+            Ok((file, unfit?))
+        });
         Ok(Table {
             path,
             seq: UInt64Builder::with_capacity(BATCH_ROWS),
@@ -235,27 +247,6 @@ impl Drop for Table {
 
 fn stopped() -> CliError {
     CliError::io("export: the file's writer stopped")
-}
-
-/// The writer: each batch's decoded columns made on this thread, and
-/// written on one more (the columns of a batch are made while the one
-/// before is encoded).
-fn write_batches(
-    file: OutputFile,
-    schema: Arc<Schema>,
-    decoded: DecodedColumns,
-    direct: Option<Direct>,
-    batches: Receiver<Batch>,
-) -> CliResult<Written> {
-    let name = crate::paths::show(file.path());
-    let (to_file, made) = sync_channel::<RecordBatch>(1);
-    let file_writer = std::thread::spawn(move || {
-        let mut file = file;
-        made.iter().try_for_each(|b| file.write(&b)).map(|()| file)
-    });
-    let unfit = make_columns(&schema, &decoded, direct, batches, to_file, &name);
-    let file = file_writer.join().unwrap_or_else(|_| Err(stopped()))?;
-    Ok((file, unfit?))
 }
 
 /// Makes each batch's decoded columns and hands the batch to the file's
@@ -487,7 +478,7 @@ mod tests {
         let mut m = DynamicMessage::new(order.clone());
         m.set_field_by_name("id", ProtoValue::U64(7));
         m.set_field_by_name("at", ProtoValue::Message(at));
-        let fields = columns::of_message(&order);
+        let fields = columns::of_message(&order, 0);
         let columns = decode(&fields, &[Decoded::Proto(m)]).unwrap();
         assert_eq!(arrow_array::Array::len(&columns), 1);
         let at = columns.column_by_name("at").unwrap();
@@ -508,7 +499,7 @@ mod tests {
             Ok(m) => Decoded::Proto(m),
             Err(_) => Decoded::None,
         };
-        let fields = columns::of_message(&desc);
+        let fields = columns::of_message(&desc, 0);
         let schema = TypeSchema::protobuf("t", set.clone(), name);
         let mut direct = Direct::new(&schema, &desc, &fields).unwrap();
         let n = payloads.len();

@@ -61,27 +61,118 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
         let newest = paths::is_newest_of_its_log(&files, f);
         let s = segment::read_segment(f, newest, &mut progress)?;
         progress.file_done(s.file_len);
-        check_continuity(&mut totals, &s, &progress);
+        // Segment `s` continues the one before it in its log; a break is
+        // said on standard error and counted in `totals`.
+        let (f, continuity) = (&s.path, &mut totals.continuity);
+        if let Some(h) = &s.header {
+            let sealed_count = (s.state == "sealed").then_some(s.counts.records);
+            let shape = FileShape::new(h, sealed_count, s.file_len, s.header_len);
+            if let Some(b) = continuity.check(f, &shape, 0..=u64::MAX) {
+                let what = if b.is_damage() { "gap" } else { "note" };
+                progress.suspend(|| eprintln!("binlog: {what}: {}", b.message));
+                totals.gaps.push((b, f.to_path_buf()));
+            }
+        }
+        // Records in a segment are numbered without gaps: it ends at its
+        // first sequence number plus its records, unless damage hid some.
+        let undamaged = s.header.as_ref().filter(|_| !s.damaged);
+        let end = undamaged.map(|h| h.first_seq + s.counts.records);
+        continuity.ended(f, end);
         totals.add(&s);
         segments.push(s);
     }
     progress.finish();
     totals.segments = files.len() as u64;
     if args.json {
-        let json_segments = segments.iter().map(segment_json).collect();
-        print_json(&mut out, json_segments, &totals)?;
+        // Each segment, and the totals.
+        let (t, segments) = (&totals, segments.iter().map(segment_json));
+        let doc = json!({
+            "segments": segments.collect::<Vec<_>>(),
+            "total": {
+                "segments": t.segments, "sealed": t.sealed, "damaged": t.damaged, "bytes": t.bytes,
+                "compressed": t.compressed, "original_bytes": t.original_bytes,
+                "states": t.states.iter().map(|(s, n)| (s.to_string(), json!(n))).collect::<serde_json::Map<String, Value>>(),
+                "gaps": t.gaps.iter().map(|(b, f)| gap_json(b, f)).collect::<Vec<Value>>(),
+                "counts": counts_json(&t.counts),
+            }
+        });
+        output::print_json_document(&mut out, &doc)?;
     } else if segments.len() == 1 {
         print_segment(&mut out, &segments[0])?;
     } else {
         // Summary first: a log of hundreds of segments is read from the
         // top; one line per segment after it.
-        print_totals(&mut out, &totals)?;
+        // The summary of the segments.
+        let (t, out) = (&totals, &mut out);
+        let damaged = (t.damaged > 0).then(|| format!(", {} damaged", t.damaged));
+        let (total, damaged) = (counted(t.segments, "segment"), damaged.unwrap_or_default());
+        writeln!(out, "total: {total}, {} sealed{damaged}", t.sealed)?;
+        let states: Vec<String> = t.states.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        writeln!(out, "  {:<12}{}", "states", states.join(", "))?;
+        print_counts(out, &t.counts)?;
+        for (b, f) in &t.gaps {
+            if b.kind == FindingKind::FailedRollLeftover {
+                let what = "an empty file a failed roll left (not read)";
+                writeln!(out, "  {:<12}{}: {what}", "leftover", paths::show(f))?;
+                continue;
+            }
+            let (from, to) = inclusive(b);
+            let (label, what) = match b.kind {
+                FindingKind::MissingRecords if from == to => ("missing", format!("record {from}")),
+                FindingKind::MissingRecords => ("missing", format!("records {from}..{to}")),
+                FindingKind::AcceptedGap => (
+                    "accepted",
+                    format!("gap seq {from}..{to} (repair --accept-gap)"),
+                ),
+                _ => ("overlap", "sequence numbers".to_string()),
+            };
+            writeln!(out, "  {label:<12}{what}, before {}", paths::show(f))?;
+        }
+        let bytes = t.bytes;
+        writeln!(out, "  {:<12}{} ({bytes})", "bytes", human_bytes(bytes))?;
+        if t.compressed > 0 {
+            let (original, n) = (t.original_bytes, t.compressed);
+            let (human, ratio) = (human_bytes(original), original as f64 / bytes.max(1) as f64);
+            let what = format!("{n} compressed; {human} ({original}) uncompressed, {ratio:.2}x");
+            writeln!(out, "  {:<12}{what}", "compressed")?;
+        }
+        let breaks = t.gaps.iter().filter(|(b, _)| b.is_damage()).count();
+        let damage = match (t.damaged, breaks) {
+            (0, 0) => "none seen (a sealed segment is summarized from its seal: `binlog verify` \
+                       reads every record)"
+                .to_string(),
+            (d, g) => {
+                let (d, g) = (counted(d, "damaged segment"), counted(g as u64, "break"));
+                format!("{d}, {g} between segments (`binlog verify` tells more)")
+            }
+        };
+        writeln!(out, "  {:<12}{damage}", "damage")?;
         writeln!(out)?;
-        print_segment_lines(&mut out, &segments)?;
+        // One line per segment: state, records, sequence range, bytes, file,
+        // and what is worth knowing about a segment that is not sealed.
+        let (state, records, seq, bytes) = ("state", "records", "seq", "bytes");
+        let heading = format!("{state:<13} {records:>10}  {seq:<23} {bytes:>11}  file");
+        writeln!(out, "{heading}")?;
+        for s in &segments {
+            let seq = s.counts.first_seq.zip(s.counts.last_seq);
+            let seq = seq.map_or("-".to_string(), |(f, l)| format!("{f}..{l}"));
+            let detail = match (&s.detail, s.state, s.original_len) {
+                (Some(d), st, _) if st != "sealed" => format!("  ({d})"),
+                (_, _, Some(o)) => {
+                    let (human, ratio) = (human_bytes(o), s.ratio().unwrap_or(1.0));
+                    format!("  (compressed from {human}, {ratio:.2}x)")
+                }
+                _ => String::new(),
+            };
+            let (state, records, bytes) = (s.state, s.counts.records, human_bytes(s.file_len));
+            let file = paths::show(&s.path);
+            let line = format!("{state:<13} {records:>10}  {seq:<23} {bytes:>11}  {file}{detail}");
+            writeln!(out, "{line}")?;
+        }
         if args.verbose {
             writeln!(out)?;
             for s in &segments {
-                print_segment(&mut out, s)?;
+                print_segment(out, s)?;
             }
         }
     }
@@ -91,116 +182,8 @@ pub fn run(args: &InfoArgs) -> CliResult<Outcome> {
     Ok(Outcome::Damaged.when(binlog::records_missing([], lost)))
 }
 
-/// Checks that segment `s` continues the one before it in its log; a
-/// break is said on standard error and counted in `totals`.
-fn check_continuity(totals: &mut Totals, s: &SegmentInfo, progress: &Progress) {
-    let (f, continuity) = (&s.path, &mut totals.continuity);
-    if let Some(h) = &s.header {
-        let sealed_count = (s.state == "sealed").then_some(s.counts.records);
-        let shape = FileShape::new(h, sealed_count, s.file_len, s.header_len);
-        if let Some(b) = continuity.check(f, &shape, 0..=u64::MAX) {
-            let what = if b.is_damage() { "gap" } else { "note" };
-            progress.suspend(|| eprintln!("binlog: {what}: {}", b.message));
-            totals.gaps.push((b, f.to_path_buf()));
-        }
-    }
-    // Records in a segment are numbered without gaps: it ends at its
-    // first sequence number plus its records, unless damage hid some.
-    let undamaged = s.header.as_ref().filter(|_| !s.damaged);
-    let end = undamaged.map(|h| h.first_seq + s.counts.records);
-    continuity.ended(f, end);
-}
-
 // What `binlog info` prints: each segment, and the totals, as text or as
 // one JSON document.
-
-/// The summary of several segments, printed before them.
-fn print_totals(out: &mut impl Write, t: &Totals) -> CliResult<()> {
-    let damaged = (t.damaged > 0).then(|| format!(", {} damaged", t.damaged));
-    let segments = counted(t.segments, "segment");
-    let damaged = damaged.unwrap_or_default();
-    writeln!(out, "total: {segments}, {} sealed{damaged}", t.sealed)?;
-    let states: Vec<String> = t.states.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    writeln!(out, "  {:<12}{}", "states", states.join(", "))?;
-    print_counts(out, &t.counts)?;
-    for (b, f) in &t.gaps {
-        if b.kind == FindingKind::FailedRollLeftover {
-            let what = "an empty file a failed roll left (not read)";
-            writeln!(out, "  {:<12}{}: {what}", "leftover", paths::show(f))?;
-            continue;
-        }
-        let (from, to) = inclusive(b);
-        let (label, what) = match b.kind {
-            FindingKind::MissingRecords if from == to => ("missing", format!("record {from}")),
-            FindingKind::MissingRecords => ("missing", format!("records {from}..{to}")),
-            FindingKind::AcceptedGap => (
-                "accepted",
-                format!("gap seq {from}..{to} (repair --accept-gap)"),
-            ),
-            _ => ("overlap", "sequence numbers".to_string()),
-        };
-        writeln!(out, "  {label:<12}{what}, before {}", paths::show(f))?;
-    }
-    let bytes = t.bytes;
-    writeln!(out, "  {:<12}{} ({bytes})", "bytes", human_bytes(bytes))?;
-    if t.compressed > 0 {
-        let (original, n) = (t.original_bytes, t.compressed);
-        let (human, ratio) = (human_bytes(original), original as f64 / bytes.max(1) as f64);
-        let what = format!("{n} compressed; {human} ({original}) uncompressed, {ratio:.2}x");
-        writeln!(out, "  {:<12}{what}", "compressed")?;
-    }
-    let breaks = t.gaps.iter().filter(|(b, _)| b.is_damage()).count();
-    let damage = match (t.damaged, breaks) {
-        (0, 0) => "none seen (a sealed segment is summarized from its seal: `binlog verify` \
-                   reads every record)"
-            .to_string(),
-        (d, g) => {
-            let (d, g) = (counted(d, "damaged segment"), counted(g as u64, "break"));
-            format!("{d}, {g} between segments (`binlog verify` tells more)")
-        }
-    };
-    Ok(writeln!(out, "  {:<12}{damage}", "damage")?)
-}
-
-/// One line per segment: state, records, sequence range, bytes, file, and
-/// what is worth knowing about a segment that is not sealed.
-fn print_segment_lines(out: &mut impl Write, segments: &[SegmentInfo]) -> CliResult<()> {
-    let (state, records, seq, bytes) = ("state", "records", "seq", "bytes");
-    let heading = format!("{state:<13} {records:>10}  {seq:<23} {bytes:>11}  file");
-    writeln!(out, "{heading}")?;
-    for s in segments {
-        let seq = s.counts.first_seq.zip(s.counts.last_seq);
-        let seq = seq.map_or("-".to_string(), |(f, l)| format!("{f}..{l}"));
-        let detail = match (&s.detail, s.state, s.original_len) {
-            (Some(d), st, _) if st != "sealed" => format!("  ({d})"),
-            (_, _, Some(o)) => {
-                let (human, ratio) = (human_bytes(o), s.ratio().unwrap_or(1.0));
-                format!("  (compressed from {human}, {ratio:.2}x)")
-            }
-            _ => String::new(),
-        };
-        let (state, records, bytes) = (s.state, s.counts.records, human_bytes(s.file_len));
-        let file = paths::show(&s.path);
-        let line = format!("{state:<13} {records:>10}  {seq:<23} {bytes:>11}  {file}{detail}");
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
-}
-
-/// The JSON document of `--json`: each segment, and the totals.
-fn print_json(out: &mut impl Write, segments: Vec<Value>, t: &Totals) -> CliResult<()> {
-    let doc = json!({
-        "segments": segments,
-        "total": {
-            "segments": t.segments, "sealed": t.sealed, "damaged": t.damaged, "bytes": t.bytes,
-            "compressed": t.compressed, "original_bytes": t.original_bytes,
-            "states": t.states.iter().map(|(s, n)| (s.to_string(), json!(n))).collect::<serde_json::Map<String, Value>>(),
-            "gaps": t.gaps.iter().map(|(b, f)| gap_json(b, f)).collect::<Vec<Value>>(),
-            "counts": counts_json(&t.counts),
-        }
-    });
-    output::print_json_document(out, &doc)
-}
 
 /// The records a break between two segments lost, both ends included.
 fn inclusive(b: &Finding) -> (u64, u64) {
@@ -262,23 +245,21 @@ fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<()> {
             _ if seal > 0 => format!(", after the records {seal}"),
             _ => String::new(),
         };
-        let (len, human, from) = (s.file_len, human_bytes(s.file_len), compressed_from(s));
+        let from = match (s.original_len, s.ratio()) {
+            (Some(o), Some(r)) => {
+                format!(
+                    " compressed from {} ({o}), {r:.2}x; uncompressed",
+                    human_bytes(o)
+                )
+            }
+            _ => String::new(),
+        };
+        let (len, human) = (s.file_len, human_bytes(s.file_len));
         let (header, records) = (s.header_len, s.records_end.saturating_sub(s.header_len));
         let bytes = format!("{human} ({len}){from}: header {header}, records {records}{after}");
         row(out, "bytes", bytes)?;
     }
     Ok(writeln!(out)?)
-}
-
-/// For a compressed segment: what it was compressed from, and the ratio.
-fn compressed_from(s: &SegmentInfo) -> String {
-    match (s.original_len, s.ratio()) {
-        (Some(o), Some(r)) => {
-            let human = human_bytes(o);
-            format!(" compressed from {human} ({o}), {r:.2}x; uncompressed")
-        }
-        _ => String::new(),
-    }
 }
 
 fn print_counts(out: &mut impl Write, c: &Counts) -> CliResult<()> {

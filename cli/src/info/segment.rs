@@ -160,46 +160,7 @@ pub fn read_segment(path: &Path, newest: bool, progress: &mut Progress) -> CliRe
     s.header_len = r.data_start();
     // Unsealed: scan.
     s.locked = is_path_locked(path);
-    scan(&mut s, &mut r, progress);
-    s.records_end = r.position();
-    if !s.damaged {
-        note_end(&mut s, r.tail());
-    }
-    Ok(s)
-}
-
-/// A segment a plain open refuses, described as the library's
-/// verification reads it (skipping damage), so that `info` names its state
-/// as `verify` does; as the newest file of a log (`newest_of_log`) one
-/// whose header is not written yet is no damage.
-fn describe_verified(mut s: SegmentInfo, newest_of_log: bool) -> CliResult<SegmentInfo> {
-    let mut rep = binlog::verify::segment(&s.path);
-    if newest_of_log {
-        binlog::verify::newest_of_log(&mut rep);
-    }
-    if let Some(f) = rep.findings.iter().find(|f| f.is_not_a_segment()) {
-        return Err(CliError::usage(f.message.clone()));
-    }
-    s.state = crate::check::Analysis::of_report(&rep).state_name();
-    s.header = rep.header.clone();
-    s.header_len = rep.data_start;
-    s.records_end = rep.records_end;
-    let damage = rep.findings.iter().find(|f| f.is_damage());
-    s.detail = damage.map(|f| f.message.clone());
-    s.damaged = rep.is_damaged();
-    s.counts = Counts {
-        records: rep.records,
-        first_seq: rep.first_seq,
-        last_seq: rep.last_seq,
-        min_ts: rep.min_ts,
-        max_ts: rep.max_ts,
-        ..Counts::default()
-    };
-    Ok(s)
-}
-
-/// Counts the records of an unsealed segment, up to damage.
-fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
+    // Counts the records, up to damage.
     let mut summary = Summary::new();
     loop {
         match r.next() {
@@ -232,33 +193,64 @@ fn scan(s: &mut SegmentInfo, r: &mut Reader, progress: &mut Progress) {
         max_ts: summary.max_ns,
         types: types.collect(),
     };
+    s.records_end = r.position();
+    if !s.damaged {
+        // Its state, read to its end, from how it ends.
+        match r.tail() {
+            Tail::Torn { offset, len } => {
+                s.state = "torn-tail";
+                s.detail = Some(if s.locked {
+                    format!("offset {offset}: {len} bytes of a record being written")
+                } else {
+                    format!("offset {offset}: {len} bytes that are not a whole record (`binlog repair` cuts them)")
+                });
+            }
+            // Its records closed by SEAL_BEGIN, held by the writer that is
+            // writing its seal (after a roll).
+            Tail::SealDamaged { offset } if s.locked => {
+                s.state = "ending";
+                let what = "its records are closed and a writer is writing its seal";
+                s.detail = Some(format!("offset {offset}: {what}"));
+            }
+            Tail::SealDamaged { offset } => {
+                s.state = "seal-damaged";
+                let what = "the seal is damaged or incomplete";
+                s.detail = Some(format!("offset {offset}: {what}"));
+            }
+            Tail::Sealed => s.state = "sealed",
+            _ if s.locked => s.detail = Some("a writer has it open".into()),
+            _ => s.detail = Some("its writer did not close it".into()),
+        }
+    }
+    Ok(s)
 }
 
-/// The state of an unsealed segment read to its end, from how it ends.
-fn note_end(s: &mut SegmentInfo, tail: Tail) {
-    match tail {
-        Tail::Torn { offset, len } => {
-            s.state = "torn-tail";
-            s.detail = Some(if s.locked {
-                format!("offset {offset}: {len} bytes of a record being written")
-            } else {
-                format!("offset {offset}: {len} bytes that are not a whole record (`binlog repair` cuts them)")
-            });
-        }
-        // Its records closed by SEAL_BEGIN, held by the writer that is
-        // writing its seal (after a roll).
-        Tail::SealDamaged { offset } if s.locked => {
-            s.state = "ending";
-            let what = "its records are closed and a writer is writing its seal";
-            s.detail = Some(format!("offset {offset}: {what}"));
-        }
-        Tail::SealDamaged { offset } => {
-            s.state = "seal-damaged";
-            let what = "the seal is damaged or incomplete";
-            s.detail = Some(format!("offset {offset}: {what}"));
-        }
-        Tail::Sealed => s.state = "sealed",
-        _ if s.locked => s.detail = Some("a writer has it open".into()),
-        _ => s.detail = Some("its writer did not close it".into()),
+/// A segment a plain open refuses, described as the library's
+/// verification reads it (skipping damage), so that `info` names its state
+/// as `verify` does; as the newest file of a log (`newest_of_log`) one
+/// whose header is not written yet is no damage.
+fn describe_verified(mut s: SegmentInfo, newest_of_log: bool) -> CliResult<SegmentInfo> {
+    let mut rep = binlog::verify::segment(&s.path);
+    if newest_of_log {
+        binlog::verify::newest_of_log(&mut rep);
     }
+    if let Some(f) = rep.findings.iter().find(|f| f.is_not_a_segment()) {
+        return Err(CliError::usage(f.message.clone()));
+    }
+    s.state = crate::check::Analysis::of_report(&rep).state_name();
+    s.header = rep.header.clone();
+    s.header_len = rep.data_start;
+    s.records_end = rep.records_end;
+    let damage = rep.findings.iter().find(|f| f.is_damage());
+    s.detail = damage.map(|f| f.message.clone());
+    s.damaged = rep.is_damaged();
+    s.counts = Counts {
+        records: rep.records,
+        first_seq: rep.first_seq,
+        last_seq: rep.last_seq,
+        min_ts: rep.min_ts,
+        max_ts: rep.max_ts,
+        ..Counts::default()
+    };
+    Ok(s)
 }

@@ -5,7 +5,7 @@
 use super::{remote_log, RemoteLogArgs};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
-use binlog::archive::{PruneOptions, PruneReport};
+use binlog::archive::PruneOptions;
 use binlog::naming::parse_object_key;
 use binlog::{Gap, GapReason};
 use clap::Args;
@@ -123,18 +123,13 @@ pub fn run(args: &PruneArgs) -> CliResult<Outcome> {
     };
     // Held by another pruner: the message names the claim and its holder
     // (not a writer, as a local lock would be).
-    let report = log.prune(&opts).map_err(|e| match e.kind() {
+    let r = log.prune(&opts).map_err(|e| match e.kind() {
         binlog::ErrorKind::Locked => CliError::io(e.message()),
         _ => CliError::from(e),
     })?;
-    print_report(&report, args.dry_run)?;
-    Ok(Outcome::Clean)
-}
-
-/// One line per object deleted, then what is kept.
-fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
+    // One line per object deleted, then what is kept.
     let mut out = output::stdout();
-    let verb = if dry_run { "would delete" } else { "deleted" };
+    let verb = ["deleted", "would delete"][usize::from(args.dry_run)];
     let left = " (left by an interrupted prune)";
     for (i, s) in r.deleted.iter().enumerate() {
         let why = if i < r.finished { left } else { "" };
@@ -150,7 +145,8 @@ fn print_report(r: &PruneReport, dry_run: bool) -> CliResult<()> {
     }
     let kept = crate::error::counted(r.kept as u64, "object");
     writeln!(out, "kept {kept}; pruned: {through}")?;
-    Ok(out.flush()?)
+    out.flush()?;
+    Ok(Outcome::Clean)
 }
 
 /// The gap of the segment object at `path` (of a log `resolve` named),

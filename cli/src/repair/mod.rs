@@ -9,7 +9,7 @@
 use crate::check::{self, issue_line, to_json, Verdict};
 use crate::error::{counted, CliError, CliResult, Outcome};
 use crate::output;
-use crate::paths::{self, Source, SourceArgs};
+use crate::paths::{self, SourceArgs};
 use crate::progress::{Progress, ProgressArgs};
 use binlog::repair::Outcome as Ended;
 use binlog::repair::{self, Action, Event, Plan, SegmentPlan, Summary};
@@ -88,8 +88,22 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
         json: args.json.then(RefCell::default),
     };
     let mut sum = Summary::default();
+    let options = repair::Options {
+        salvage: args.salvage,
+        backup_dir: args.backup_dir.clone(),
+    };
+    // No key is trusted: a repair checks no signature.
+    let trust = crate::remote::TrustArgs::default();
     for source in &sources {
-        let plan = plan_source(source, args, &mut report.progress)?;
+        // The plan for the source's segments, checked one by one as verify
+        // checks them (with the log's continuity).
+        let mut reports = Vec::new();
+        check::check_source(source, &trust, &mut report.progress, |rep, _| {
+            reports.push(rep);
+            Ok(())
+        })?;
+        let log = source.log.as_ref().map(|l| (l.dir.clone(), l.name.clone()));
+        let plan = Plan::of_reports(reports, log, &options);
         let print = |e: Event<'_>| print_event(e, args.dry_run, &report);
         let s = match args.dry_run {
             true => repair::dry_run(&plan, print),
@@ -123,23 +137,6 @@ fn summary_line(sum: &Summary, dry_run: bool) -> String {
     let (segments, errors) = (counted(sum.segments, "segment"), errors.unwrap_or_default());
     let (changed, left) = (sum.changed, sum.left_damaged);
     format!("repair: {segments} checked, {verb} {changed}, {left} left damaged{errors}")
-}
-
-/// The plan for a source's segments, checked one by one as verify checks
-/// them (with the log's continuity).
-fn plan_source(source: &Source, args: &RepairArgs, progress: &mut Progress) -> CliResult<Plan> {
-    let mut reports = Vec::new();
-    let trust = crate::remote::TrustArgs::default();
-    check::check_source(source, &trust, progress, |rep, _| {
-        reports.push(rep);
-        Ok(())
-    })?;
-    let options = repair::Options {
-        salvage: args.salvage,
-        backup_dir: args.backup_dir.clone(),
-    };
-    let log = source.log.as_ref().map(|l| (l.dir.clone(), l.name.clone()));
-    Ok(Plan::of_reports(reports, log, &options))
 }
 
 /// `repair --accept-gap FROM..TO`: records that a log's records FROM to
@@ -253,7 +250,24 @@ fn print_event(e: Event<'_>, dry_run: bool, report: &Report) {
     match e {
         Event::Segment(s) => begin(s, report),
         Event::Step(st) => report.print_line(&format!("  {}", st.message)),
-        Event::Ended(s, outcome, err) => ended(s, outcome, err, dry_run, report),
+        // How a segment's repair ended.
+        Event::Ended(s, outcome, err) => {
+            let result = match (outcome, dry_run) {
+                (Ended::Unchanged, _) => return,
+                (Ended::Repaired, true) => "would-repair",
+                (Ended::Repaired, false) => "repaired",
+                (Ended::LeftDamaged, _) => "left-damaged",
+                (Ended::Error, _) => "error",
+            };
+            report.set_segment_field("result", json!(result));
+            if let Some(e) = err {
+                let p = paths::show(&s.verdict.path);
+                let e = CliError::from(e.clone());
+                let line =
+                    format!("  error: {e}; {p} is unchanged unless a step above says otherwise");
+                report.print_line(&line);
+            }
+        }
     }
 }
 
@@ -291,30 +305,6 @@ fn begin(s: &SegmentPlan, report: &Report) {
             report.print_line(&format!("REPAIR   {p}: {summary}"));
             describe_damage(c, report);
         }
-    }
-}
-
-/// Says how a segment's repair ended.
-fn ended(
-    s: &SegmentPlan,
-    outcome: Ended,
-    err: Option<&binlog::Error>,
-    dry_run: bool,
-    report: &Report,
-) {
-    let result = match (outcome, dry_run) {
-        (Ended::Unchanged, _) => return,
-        (Ended::Repaired, true) => "would-repair",
-        (Ended::Repaired, false) => "repaired",
-        (Ended::LeftDamaged, _) => "left-damaged",
-        (Ended::Error, _) => "error",
-    };
-    report.set_segment_field("result", json!(result));
-    if let Some(e) = err {
-        let p = paths::show(&s.verdict.path);
-        let e = CliError::from(e.clone());
-        let line = format!("  error: {e}; {p} is unchanged unless a step above says otherwise");
-        report.print_line(&line);
     }
 }
 

@@ -15,8 +15,9 @@ use binlog::{Damage, Gap, Reader, Record, Tail};
 use std::path::{Path, PathBuf};
 
 /// Which matching records a walk hands over, where it starts, and what it
-/// does at damage.
-#[derive(Clone, Copy, Debug)]
+/// does at damage. The default: every matching record, each segment up to
+/// its first damage.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Walk {
     /// The segment the walk starts in, and the matching records it passes
     /// over there.
@@ -28,16 +29,6 @@ pub struct Walk {
     /// `Reader::open_salvage` reads: a damaged header is skipped too)
     /// instead of with the next segment.
     pub skip_damaged: bool,
-}
-
-impl Walk {
-    /// Every matching record, each segment up to its first damage.
-    pub const ALL: Walk = Walk {
-        seg: 0,
-        skip: 0,
-        head: None,
-        skip_damaged: false,
-    };
 }
 
 /// Calls `f` on every matching record `walk` selects (with its segment
@@ -74,6 +65,11 @@ pub fn for_each(
     Ok(Outcome::Damaged.when(missing))
 }
 
+/// What a walk hands each record to, with its segment and its type's
+/// schema there.
+trait Each: FnMut(&Record<'_>, Origin<'_>) -> CliResult<()> {}
+impl<F: FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>> Each for F {}
+
 /// The state of a walk between segments.
 struct SegmentWalk<'a> {
     filter: &'a Filter,
@@ -96,28 +92,36 @@ struct SegmentWalk<'a> {
 
 impl SegmentWalk<'_> {
     /// Hands out the matching records of one segment.
-    fn segment(
-        &mut self,
-        file: &Path,
-        progress: &mut Progress,
-        f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
-    ) -> CliResult<()> {
+    fn segment(&mut self, file: &Path, bar: &mut Progress, f: &mut impl Each) -> CliResult<()> {
         let file_len = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         let Some(mut r) = self.open(file)? else {
-            progress.file_done(file_len);
+            bar.file_done(file_len);
             return Ok(());
         };
-        let complete = self.read(&mut r, progress, f)?;
+        let complete = self.read(&mut r, bar, f)?;
         self.walk.skip = 0;
-        progress.file_done(file_len);
+        bar.file_done(file_len);
         // A type filter reads through the index, when there is one: the
         // reader's position then says nothing of the segment's end (a
         // seek only moves it forward, to the same end).
         let read_to_end = complete && self.filter.types.is_empty();
         self.continuity.ended(file, next_seq_after(&r, read_to_end));
-        // An object cut short: its end was reported as damage.
+        // How a segment read to its end ended, when that is worth knowing
+        // (records were all read, but something is off). An object cut
+        // short: its end was reported as damage.
         if complete && r.cut_short_at().is_none() {
-            warn_of_end(file, r.tail());
+            let file = paths::show(file);
+            match r.tail() {
+                Tail::Torn { offset, len } => eprintln!(
+                    "binlog: warning: {file}: offset {offset}: torn tail of {len} bytes (an incomplete \
+                     last record, or one being written); `binlog verify` tells more"
+                ),
+                Tail::SealDamaged { offset } => eprintln!(
+                    "binlog: warning: {file}: offset {offset}: the seal is damaged or incomplete (all \
+                     records were read); `binlog repair` rewrites it"
+                ),
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -178,12 +182,7 @@ impl SegmentWalk<'_> {
     }
 
     /// Hands out the matching records of `r`; true if it read them all.
-    fn read(
-        &mut self,
-        r: &mut Reader,
-        progress: &mut Progress,
-        f: &mut impl FnMut(&Record<'_>, Origin<'_>) -> CliResult<()>,
-    ) -> CliResult<bool> {
+    fn read(&mut self, r: &mut Reader, bar: &mut Progress, f: &mut impl Each) -> CliResult<bool> {
         // A record borrows its reader: the header's schemas are copied.
         let (path, header) = (r.path().to_path_buf(), r.header().clone());
         let (log, file) = (None, Some(path.as_path()));
@@ -203,7 +202,7 @@ impl SegmentWalk<'_> {
                     return Ok(false);
                 }
             };
-            progress.at(rec.offset);
+            bar.at(rec.offset);
             if self.filter.to_seq.is_some_and(|to| rec.seq > to) {
                 return Ok(false);
             }
@@ -243,23 +242,6 @@ impl SegmentWalk<'_> {
         self.lost += 1;
         self.continuity.forget();
         Ok(None)
-    }
-}
-
-/// Says on standard error how a segment read to its end ended, when that
-/// is worth knowing (records were all read, but something is off).
-fn warn_of_end(file: &Path, tail: Tail) {
-    let file = paths::show(file);
-    match tail {
-        Tail::Torn { offset, len } => eprintln!(
-            "binlog: warning: {file}: offset {offset}: torn tail of {len} bytes (an incomplete \
-             last record, or one being written); `binlog verify` tells more"
-        ),
-        Tail::SealDamaged { offset } => eprintln!(
-            "binlog: warning: {file}: offset {offset}: the seal is damaged or incomplete (all \
-             records were read); `binlog repair` rewrites it"
-        ),
-        _ => {}
     }
 }
 

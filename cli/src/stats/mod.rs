@@ -79,7 +79,7 @@ pub fn run(args: &StatsArgs) -> CliResult<Outcome> {
         width: args.by.ns(),
         ..Tally::default()
     };
-    let outcome = select::for_each(&files, &filter, Walk::ALL, &mut progress, |r, _| {
+    let outcome = select::for_each(&files, &filter, Walk::default(), &mut progress, |r, _| {
         tally.add(r);
         Ok(())
     })?;
@@ -193,52 +193,7 @@ fn print_text(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliResul
     let line = format!("{records}, {bytes}, seq {first}..{last}, {min} .. {max}");
     writeln!(out, "{line}")?;
     writeln!(out)?;
-    print_types(out, tally)?;
-    if !tally.buckets.is_empty() {
-        writeln!(out)?;
-        print_rate(out, tally, args.by, terminal_width())?;
-        print_buckets(out, tally, args)?;
-    }
-    Ok(())
-}
-
-/// The sparkline of records per bucket in `width` columns at most:
-/// `rate  ▁▃█▅  at most 30 records a minute`.
-fn print_rate(out: &mut impl Write, tally: &Tally, by: BucketWidth, width: usize) -> CliResult<()> {
-    let buckets: Vec<(i64, u64)> = tally.buckets.iter().map(|(s, b)| (*s, b.records)).collect();
-    let (label, unit) = ("rate  ", by.label());
-    let line = |cols: usize| {
-        let s = sparkline(&buckets, by.ns().unwrap_or(1), cols);
-        let span = match s.per_mark {
-            1 => format!("a {unit}"),
-            n => format!("per {n} {unit}s"),
-        };
-        let most = counted(s.max, "record");
-        let n = s.marks.chars().count();
-        (format!("{label}{}  at most {most} {span}", s.marks), n)
-    };
-    // The legend's length depends on the marks: fit, and fit again.
-    let mut cols = width.saturating_sub(label.len()).max(8);
-    let mut text = String::new();
-    for _ in 0..3 {
-        let (t, marks) = line(cols);
-        let over = t.chars().count().saturating_sub(width);
-        text = t;
-        if over == 0 || cols == 8 {
-            break;
-        }
-        cols = marks.saturating_sub(over).max(8);
-    }
-    Ok(writeln!(out, "{text}")?)
-}
-
-/// Percent of `a` in `b`.
-fn pct(a: u64, b: u64) -> f64 {
-    a as f64 * 100.0 / b.max(1) as f64
-}
-
-/// The table of types, busiest first, and the total.
-fn print_types(out: &mut impl Write, tally: &Tally) -> CliResult<()> {
+    // The table of types, busiest first, and the total.
     let all = &tally.summary;
     let w = all.types.iter().map(|t| t.name.chars().count()).max();
     let w = w.unwrap_or(4).max(5);
@@ -255,38 +210,67 @@ fn print_types(out: &mut impl Write, tally: &Tally) -> CliResult<()> {
     for t in tally.busiest_first().into_iter().map(|t| &all.types[t]) {
         row(&t.name, t.records, t.bytes)?;
     }
-    Ok(row("total", all.records, all.bytes)?)
-}
-
-/// The table of time buckets, each with its busiest types.
-fn print_buckets(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliResult<()> {
-    let by = format!("{} (UTC)", args.by.label());
-    let heading = format!("{by:<22} {:>12}  {:>12}  busiest types", "records", "bytes");
-    writeln!(out, "{heading}")?;
-    for (start, b) in &tally.buckets {
-        let mut top: Vec<usize> = (0..b.types.len()).filter(|&t| b.types[t].0 > 0).collect();
-        top.sort_by_key(|&t| std::cmp::Reverse(b.types[t].0));
-        let share = |&t: &usize| {
-            let name = &tally.summary.types[t].name;
-            format!("{name} {:.1}%", pct(b.types[t].0, b.records))
+    row("total", all.records, all.bytes)?;
+    if !tally.buckets.is_empty() {
+        writeln!(out)?;
+        // The sparkline of records per bucket in the terminal's width at most:
+        // `rate  ▁▃█▅  at most 30 records a minute`.
+        let width = terminal_width();
+        let buckets: Vec<(i64, u64)> = tally.buckets.iter().map(|(s, b)| (*s, b.records)).collect();
+        let (label, unit) = ("rate  ", args.by.label());
+        let line = |cols: usize| {
+            let s = sparkline(&buckets, args.by.ns().unwrap_or(1), cols);
+            let span = match s.per_mark {
+                1 => format!("a {unit}"),
+                n => format!("per {n} {unit}s"),
+            };
+            let most = counted(s.max, "record");
+            let n = s.marks.chars().count();
+            (format!("{label}{}  at most {most} {span}", s.marks), n)
         };
-        let shown: Vec<String> = top.iter().take(args.top).map(share).collect();
-        let label = bucket_label(*start, args.by);
-        let (bytes, shown) = (human_bytes(b.bytes), shown.join(", "));
-        writeln!(out, "{label:<22} {:>12}  {bytes:>12}  {shown}", b.records)?;
+        // The legend's length depends on the marks: fit, and fit again.
+        let mut cols = width.saturating_sub(label.len()).max(8);
+        let mut text = String::new();
+        for _ in 0..3 {
+            let (t, marks) = line(cols);
+            let over = t.chars().count().saturating_sub(width);
+            text = t;
+            if over == 0 || cols == 8 {
+                break;
+            }
+            cols = marks.saturating_sub(over).max(8);
+        }
+        writeln!(out, "{text}")?;
+        // The table of time buckets, each with its busiest types.
+        let by = format!("{} (UTC)", args.by.label());
+        let heading = format!("{by:<22} {:>12}  {:>12}  busiest types", "records", "bytes");
+        writeln!(out, "{heading}")?;
+        for (start, b) in &tally.buckets {
+            let mut top: Vec<usize> = (0..b.types.len()).filter(|&t| b.types[t].0 > 0).collect();
+            top.sort_by_key(|&t| std::cmp::Reverse(b.types[t].0));
+            let share = |&t: &usize| {
+                let name = &tally.summary.types[t].name;
+                format!("{name} {:.1}%", pct(b.types[t].0, b.records))
+            };
+            let shown: Vec<String> = top.iter().take(args.top).map(share).collect();
+            // `2026-11-21T05:37Z` for minutes and hours, `2026-11-21` for
+            // days, `2026-11-21T05:37:42Z` for seconds.
+            let s = rfc3339_short(*start);
+            let label = match args.by {
+                BucketWidth::Day => s[..10].to_string(),
+                BucketWidth::Second => format!("{}Z", &s[..19]),
+                _ => format!("{}Z", &s[..16]),
+            };
+            let (bytes, shown) = (human_bytes(b.bytes), shown.join(", "));
+            writeln!(out, "{label:<22} {:>12}  {bytes:>12}  {shown}", b.records)?;
+        }
     }
     Ok(())
 }
 
-/// `2026-11-21T05:37Z` for minutes and hours, `2026-11-21` for days,
-/// `2026-11-21T05:37:42Z` for seconds.
-fn bucket_label(start: i64, by: BucketWidth) -> String {
-    let s = rfc3339_short(start);
-    match by {
-        BucketWidth::Day => s[..10].to_string(),
-        BucketWidth::Second => format!("{}Z", &s[..19]),
-        _ => format!("{}Z", &s[..16]),
-    }
+/// Percent of `a` in `b`.
+fn pct(a: u64, b: u64) -> f64 {
+    a as f64 * 100.0 / b.max(1) as f64
 }
 
 // The sparkline of `binlog stats`: records per time bucket as a line of

@@ -7,7 +7,6 @@ use crate::cat::merge::{open_window, outcome, print_next, Said};
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output::{self, Held, RecordPrinter};
 use crate::remote::is_remote;
-use crate::select::Filter;
 use binlog::{MergedConsumer, MergedReader, OwnedRecord, TypeSchema};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -24,7 +23,48 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let mut printer = RecordPrinter::new(a.json, a.payload, a.decode);
     let mut said = Said::default();
     if args.consumer.is_some() || args.cursor_file.is_some() {
-        return resume(args, r, &filter, &mut printer, &mut said);
+        // As a named consumer (`--consumer`, its file in the one directory
+        // given) or from a cursor file: every record after the position,
+        // each batch printed then committed; with -f, on as they come.
+        // A new consumer starts at the logs' ends with -n 0, else at their
+        // first records.
+        let start = match args.lines {
+            0 => binlog::Start::End,
+            _ => binlog::Start::First,
+        };
+        let mut reading = match (&args.consumer, &args.cursor_file) {
+            (Some(name), _) => {
+                // Its file is kept in the directory given.
+                let dir = args.records.source.paths.iter().find(|p| !is_remote(p));
+                let why = "--consumer keeps its position in a log directory: give one";
+                let dir = dir.ok_or_else(|| CliError::usage(why))?;
+                Resumed::Consumer(MergedConsumer::new(r, dir, name, start)?)
+            }
+            (None, Some(file)) => {
+                if let Some(token) = super::cursor_in(Some(file))? {
+                    r.seek_position(&token).map_err(|e| e.in_file(file))?;
+                }
+                Resumed::Cursor(r, file.clone())
+            }
+            (None, None) => unreachable!("called for a consumer or a cursor file"),
+        };
+        let poll = Duration::from_millis(args.poll_ms.max(1));
+        let mut printed = 0u64;
+        loop {
+            let wait = args.follow.then_some(poll);
+            // Committed every so many records read, and at each end of what
+            // there is.
+            let next = print_next(reading.reader(), wait, &filter, &mut printer, &mut out)?;
+            printed += u64::from(next.is_some());
+            if next.is_none() || printed % super::COMMIT_EVERY == 0 {
+                reading.commit(&mut out)?;
+            }
+            if next.is_none() && !args.follow {
+                break;
+            }
+            said.report_new(reading.reader());
+        }
+        return Ok(outcome(reading.reader()).max(printer.outcome()));
     }
     // The last N matching records: the logs read to their ends, the last
     // N copied (with --decode, with their schemas): only those printed are
@@ -56,58 +96,6 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
         }
         said.report_new(&r);
     }
-}
-
-/// `tail --merge` as a named consumer (`--consumer`, its file in the one
-/// directory given) or from a cursor file: every record after the
-/// position, each batch printed then committed; with -f, on as they come.
-fn resume(
-    args: &TailArgs,
-    mut r: MergedReader,
-    filter: &Filter,
-    printer: &mut RecordPrinter,
-    said: &mut Said,
-) -> CliResult<Outcome> {
-    let mut out = output::stdout();
-    // A new consumer starts at the logs' ends with -n 0, else at their
-    // first records.
-    let start = match args.lines {
-        0 => binlog::Start::End,
-        _ => binlog::Start::First,
-    };
-    let mut reading = match (&args.consumer, &args.cursor_file) {
-        (Some(name), _) => {
-            // Its file is kept in the directory given.
-            let dir = args.records.source.paths.iter().find(|p| !is_remote(p));
-            let why = "--consumer keeps its position in a log directory: give one";
-            let dir = dir.ok_or_else(|| CliError::usage(why))?;
-            Resumed::Consumer(MergedConsumer::new(r, dir, name, start)?)
-        }
-        (None, Some(file)) => {
-            if let Some(token) = super::cursor_in(Some(file))? {
-                r.seek_position(&token).map_err(|e| e.in_file(file))?;
-            }
-            Resumed::Cursor(r, file.clone())
-        }
-        (None, None) => unreachable!("called for a consumer or a cursor file"),
-    };
-    let poll = Duration::from_millis(args.poll_ms.max(1));
-    let mut printed = 0u64;
-    loop {
-        let wait = args.follow.then_some(poll);
-        // Committed every so many records read, and at each end of what
-        // there is.
-        let next = print_next(reading.reader(), wait, filter, printer, &mut out)?;
-        printed += u64::from(next.is_some());
-        if next.is_none() || printed % super::COMMIT_EVERY == 0 {
-            reading.commit(&mut out)?;
-        }
-        if next.is_none() && !args.follow {
-            break;
-        }
-        said.report_new(reading.reader());
-    }
-    Ok(outcome(reading.reader()).max(printer.outcome()))
 }
 
 /// A merged read that keeps its position.

@@ -88,8 +88,19 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
             let source = paths::single(a.source.resolve()?, "tail -f")?;
             return follow(args, &filter, source, false);
         }
+        // Once `path` (with `--log`, that log) holds something to follow,
+        // said once on standard error what it waits for. Not there at
+        // first: then every record it gets is to be followed, from the
+        // first, and what it got meanwhile too (the line on standard error
+        // comes after that was decided).
         let poll = Duration::from_millis(args.poll_ms.max(1));
-        from_first = wait_until_there(path, a.source.log.as_deref(), poll)?;
+        while let Some(what) = missing(path, a.source.log.as_deref())? {
+            if !from_first {
+                eprintln!("binlog: {}: {what}; waiting for it", paths::show(path));
+                from_first = true;
+            }
+            std::thread::sleep(poll);
+        }
     }
     let sources = a.source.resolve()?;
     if !args.follow && !keeps_position {
@@ -151,7 +162,59 @@ fn cursor_in(file: Option<&Path>) -> CliResult<Option<String>> {
 /// skipped and reported, so one damaged segment does not end the follow.
 /// `first`: the log was not there when the follow started.
 fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliResult<Outcome> {
-    let (mut reading, start_seq) = open_follower(args, source, filter, first)?;
+    // The reader that follows `source`, skipping damage, from where `-n`
+    // says (`first`: from the log's first record; or where the cursor
+    // file's token says), and the sequence number it starts at (None: the
+    // log's first record).
+    let start = match first {
+        true => Start::First,
+        false => start_of(&source.files, filter, args.lines)?,
+    };
+    // A cursor file's token, if it holds one, says where instead.
+    let token = cursor_in(args.cursor_file.as_deref())?;
+    let log_dir = source.log.is_some();
+    // The segment objects of a shipped log (`remote::resolve`), or files.
+    let remote = source.files.first().and_then(|f| crate::remote::log_of(f));
+    let mut lr = match (&source.log, remote) {
+        (Some(log), _) => LogReader::open(&log.dir, &log.name)?,
+        (None, Some(remote)) => LogReader::open_remote(remote)?,
+        (None, None) => LogReader::open_files(source.files)?,
+    };
+    lr.skip_damaged(true);
+    // With --to-seq every record must be seen, whatever its type, to know
+    // when N has gone by: the type filter is then applied here alone.
+    if !filter.types.is_empty() && filter.to_seq.is_none() {
+        filter.filter_types_of(&mut lr);
+    }
+    let (mut reading, start_seq) = match &args.consumer {
+        Some(name) => {
+            if !log_dir {
+                let why =
+                    "--consumer reads a log in a directory: give the directory (and --log NAME)";
+                return Err(CliError::usage(why));
+            }
+            let c = Consumer::new(lr, name, start)?;
+            let at = c.committed();
+            (Reading::Consumer(c), at)
+        }
+        None => {
+            let start_seq = match (token, start) {
+                (Some(token), _) => {
+                    let file = args.cursor_file.as_ref().expect("the token's file");
+                    lr.seek_position(&token).map_err(|e| e.in_file(file))?;
+                    Some(lr.next_position())
+                }
+                (None, Start::Seq(seq)) => {
+                    lr.seek_seq(seq)?;
+                    Some(seq)
+                }
+                (None, Start::End) => lr.seek_end()?,
+                // `First` (`start_of` starts at no time).
+                (None, _) => None,
+            };
+            (Reading::Reader(lr, args.cursor_file.clone()), start_seq)
+        }
+    };
     if start_seq.zip(filter.to_seq).is_some_and(|(s, to)| s > to) {
         // Every record up to --to-seq is written and none is to be shown.
         return Ok(Outcome::Clean);
@@ -215,62 +278,6 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
 
 /// Records printed between two commits of a follow that never waits.
 const COMMIT_EVERY: u64 = 1024;
-
-/// The reader that follows `source`, skipping damage, from where `-n`
-/// says (`first`: from the log's first record; or where the cursor file's
-/// token says), and the sequence number it starts at (None: the log's
-/// first record).
-fn open_follower(
-    args: &TailArgs,
-    source: Source,
-    filter: &Filter,
-    first: bool,
-) -> CliResult<(Reading, Option<u64>)> {
-    let start = match first {
-        true => Start::First,
-        false => start_of(&source.files, filter, args.lines)?,
-    };
-    // A cursor file's token, if it holds one, says where instead.
-    let token = cursor_in(args.cursor_file.as_deref())?;
-    let log_dir = source.log.is_some();
-    // The segment objects of a shipped log (`remote::resolve`), or files.
-    let remote = source.files.first().and_then(|f| crate::remote::log_of(f));
-    let mut lr = match (&source.log, remote) {
-        (Some(log), _) => LogReader::open(&log.dir, &log.name)?,
-        (None, Some(remote)) => LogReader::open_remote(remote)?,
-        (None, None) => LogReader::open_files(source.files)?,
-    };
-    lr.skip_damaged(true);
-    // With --to-seq every record must be seen, whatever its type, to know
-    // when N has gone by: the type filter is then applied here alone.
-    if !filter.types.is_empty() && filter.to_seq.is_none() {
-        filter.filter_types_of(&mut lr);
-    }
-    if let Some(name) = &args.consumer {
-        if !log_dir {
-            let why = "--consumer reads a log in a directory: give the directory (and --log NAME)";
-            return Err(CliError::usage(why));
-        }
-        let c = Consumer::new(lr, name, start)?;
-        let at = c.committed();
-        return Ok((Reading::Consumer(c), at));
-    }
-    let start_seq = match (token, start) {
-        (Some(token), _) => {
-            let file = args.cursor_file.as_ref().expect("the token's file");
-            lr.seek_position(&token).map_err(|e| e.in_file(file))?;
-            Some(lr.next_position())
-        }
-        (None, Start::Seq(seq)) => {
-            lr.seek_seq(seq)?;
-            Some(seq)
-        }
-        (None, Start::End) => lr.seek_end()?,
-        // `First` (`start_of` starts at no time).
-        (None, _) => None,
-    };
-    Ok((Reading::Reader(lr, args.cursor_file.clone()), start_seq))
-}
 
 /// The gaps and damaged regions of a follow said so far.
 #[derive(Default)]
@@ -336,23 +343,6 @@ fn start_of(files: &[PathBuf], filter: &Filter, n: u64) -> CliResult<Start> {
 // appear, as `tail -F` does: a missing segment file or directory, an
 // empty segment file (created, its header not written yet), a directory
 // that holds no log yet (with `--log`, not that log: `paths::scan_dir`).
-
-/// Returns once `path` (with `--log`, `log`) holds something to follow;
-/// says once on standard error what it waits for. True if it was not
-/// there at first: then every record it gets is to be followed, from the
-/// first, and what it got meanwhile too (the line on standard error comes
-/// after that was decided).
-fn wait_until_there(path: &Path, log: Option<&str>, poll: Duration) -> CliResult<bool> {
-    let mut said = false;
-    while let Some(what) = missing(path, log)? {
-        if !said {
-            eprintln!("binlog: {}: {what}; waiting for it", paths::show(path));
-            said = true;
-        }
-        std::thread::sleep(poll);
-    }
-    Ok(said)
-}
 
 /// What is missing for `path` to be followed, if anything.
 fn missing(path: &Path, log: Option<&str>) -> CliResult<Option<&'static str>> {

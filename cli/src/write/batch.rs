@@ -53,7 +53,12 @@ impl Batch {
         r: InputRecord,
         what: impl FnOnce() -> String,
     ) -> CliResult<()> {
-        if self.may_refuse(&r) {
+        // The library could refuse it when its type name is too long, or
+        // its encoding could exceed the maximum record size (`max_frame_len`
+        // is an upper bound: it counts the type's name, which only the
+        // type's first record in a segment carries).
+        let len = max_frame_len(&r.type_name, &meta_refs(&r.meta), r.payload.len() as u64);
+        if r.type_name.len() > MAX_TYPE_NAME_LEN || len > self.max_record_size {
             self.flush(dest)?;
             self.pending.push(r);
             return self.flush(dest).map_err(|e| e.prefixed(&what()));
@@ -66,16 +71,6 @@ impl Batch {
         Ok(())
     }
 
-    /// Whether the library could refuse the record: its type name is too
-    /// long, or its encoding could exceed the maximum record size
-    /// (`max_frame_len` is an upper bound: it counts the type's name, which
-    /// only the type's first record in a segment carries).
-    fn may_refuse(&self, r: &InputRecord) -> bool {
-        let meta = meta_refs(&r.meta);
-        r.type_name.len() > MAX_TYPE_NAME_LEN
-            || max_frame_len(&r.type_name, &meta, r.payload.len() as u64) > self.max_record_size
-    }
-
     /// Writes the pending records. If the library fails part way, the
     /// records it kept are counted and the rest are dropped (not retried:
     /// the error says what happened).
@@ -84,7 +79,18 @@ impl Batch {
             return Ok(());
         }
         let before = dest.next_seq();
-        let result = write_all(dest, &self.pending);
+        // In one batch: the first one's sequence number.
+        let records = &self.pending;
+        let metas: Vec<Vec<(&str, &str)>> = records.iter().map(|r| meta_refs(&r.meta)).collect();
+        let payloads: Vec<&[u8]> = records.iter().map(|r| r.payload.as_slice()).collect();
+        let entry = |i: usize| Entry {
+            type_name: &records[i].type_name,
+            meta: &metas[i],
+            timestamp_ns: records[i].ts,
+            parts: std::slice::from_ref(&payloads[i]),
+        };
+        let entries: Vec<Entry<'_>> = (0..records.len()).map(entry).collect();
+        let result = dest.writer().write_batch(&entries);
         let count = self.pending.len() as u64;
         self.pending.clear();
         self.bytes = 0;
@@ -113,20 +119,6 @@ impl Batch {
         }
         Ok(())
     }
-}
-
-/// Writes `records` in one batch: the first one's sequence number.
-fn write_all(dest: &Destination, records: &[InputRecord]) -> binlog::Result<u64> {
-    let metas: Vec<Vec<(&str, &str)>> = records.iter().map(|r| meta_refs(&r.meta)).collect();
-    let payloads: Vec<&[u8]> = records.iter().map(|r| r.payload.as_slice()).collect();
-    let entry = |i: usize| Entry {
-        type_name: &records[i].type_name,
-        meta: &metas[i],
-        timestamp_ns: records[i].ts,
-        parts: std::slice::from_ref(&payloads[i]),
-    };
-    let entries: Vec<Entry<'_>> = (0..records.len()).map(entry).collect();
-    dest.writer().write_batch(&entries)
 }
 
 /// Metadata as the library takes it.

@@ -77,7 +77,13 @@ pub(super) fn open(args: &WriteArgs) -> CliResult<(Destination, String, Created)
             )));
         }
         let name = args.log.clone().map_or_else(|| the_log_in(path), Ok)?;
-        let mut options = log_options(args)?;
+        let mut options = LogOptions {
+            segment: segment_options(args)?,
+            max_segment_bytes: args.max_segment_bytes,
+            max_segment_records: args.max_segment_records,
+            first_seq: args.first_seq.unwrap_or(LogOptions::default().first_seq),
+            ..LogOptions::default()
+        };
         let created = Created::log(path, &name);
         options.callbacks.push(created.segment_callback());
         let w = LogWriter::open(path, &name, options)?;
@@ -135,18 +141,6 @@ fn segment_options(args: &WriteArgs) -> CliResult<Options> {
         max_record_size: args.max_record_size.unwrap_or(default.max_record_size),
         writer_version: format!("{} (binlog write)", binlog::version::WRITER),
         signing: signing.transpose()?,
-        ..default
-    })
-}
-
-/// The options of a log directory written to.
-fn log_options(args: &WriteArgs) -> CliResult<LogOptions> {
-    let default = LogOptions::default();
-    Ok(LogOptions {
-        segment: segment_options(args)?,
-        max_segment_bytes: args.max_segment_bytes,
-        max_segment_records: args.max_segment_records,
-        first_seq: args.first_seq.unwrap_or(default.first_seq),
         ..default
     })
 }

@@ -13,14 +13,19 @@ use crate::time;
 use binlog::TypeSchema;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::io::BufReader;
 
 /// Reads a record per JSON object.
 pub fn read_json(input: Input<'_>, args: &WriteArgs, meta: &[(String, String)]) -> CliResult<()> {
     let (batch, dest) = (input.batch, input.dest);
-    let encoders = encoders(&args.schemas)?;
+    // The encoders of the types whose decoded values are not stored as
+    // JSON text: protobuf, CBOR and MessagePack.
+    let binary = args.schemas.iter();
+    let binary = binary.filter(|s| matches!(s.encoding.as_str(), "protobuf" | "cbor" | "msgpack"));
+    let encoder = |s: &TypeSchema| -> CliResult<_> { Ok((s.type_name.clone(), Decoder::new(s)?)) };
+    let encoders: HashMap<String, Decoder> = binary.map(encoder).collect::<CliResult<_>>()?;
     // Each object's text, to read its members in order (see
     // `object_members`). serde_json reads a byte at a time: through a
     // `BufReader`, whose bytes it reads fastest, that asks `input` for more
@@ -41,51 +46,6 @@ pub fn read_json(input: Input<'_>, args: &WriteArgs, meta: &[(String, String)]) 
     Ok(())
 }
 
-/// The encoders of the types whose decoded values are not stored as JSON
-/// text: protobuf, CBOR and MessagePack.
-fn encoders(schemas: &[TypeSchema]) -> CliResult<HashMap<String, Decoder>> {
-    let binary = schemas
-        .iter()
-        .filter(|s| matches!(s.encoding.as_str(), "protobuf" | "cbor" | "msgpack"));
-    let encoder = |s: &TypeSchema| -> CliResult<_> { Ok((s.type_name.clone(), Decoder::new(s)?)) };
-    binary.map(encoder).collect()
-}
-
-/// The members of an object that make a record.
-#[derive(Default)]
-struct RecordMembers<'a> {
-    /// "type", "encoding", "ts_ns" and "time": the last of a key, as in a
-    /// `Value`.
-    fields: serde_json::Map<String, Value>,
-    /// "meta" as text, for its entries in order.
-    meta: Option<&'a str>,
-    /// "payload" as text: one that is not a string is stored as its text,
-    /// compacted (a `Value` would sort and merge its keys and round its
-    /// numbers).
-    payload: Option<&'a str>,
-    /// "decoded" as text: the payload as a value (`cat --decode --json`),
-    /// used when there is no "payload".
-    decoded: Option<&'a str>,
-}
-
-fn members_of(text: &str) -> Result<RecordMembers<'_>, String> {
-    let members = object_members(text).ok_or("not an object")?;
-    let mut found = RecordMembers::default();
-    for (key, value) in members {
-        match key.as_str() {
-            "meta" => found.meta = Some(value),
-            "payload" => found.payload = Some(value),
-            "decoded" => found.decoded = Some(value),
-            "type" | "encoding" | "ts_ns" | "time" => {
-                let v = serde_json::from_str(value).map_err(|e| e.to_string())?;
-                found.fields.insert(key, v);
-            }
-            _ => {}
-        }
-    }
-    Ok(found)
-}
-
 /// The record a JSON object's text describes; `meta` is the metadata of
 /// every record (`--meta`), `now` its time unless the object gives one;
 /// `encoders` encode the values of types with a binary encoding.
@@ -96,25 +56,50 @@ fn record_from_json(
     now: i64,
     encoders: &HashMap<String, Decoder>,
 ) -> Result<InputRecord, String> {
-    let found = members_of(text)?;
-    let obj = &found.fields;
+    // The members that make a record. "type", "encoding", "ts_ns" and
+    // "time": the last of a key, as in a `Value`. "meta" as text, for its
+    // entries in order; "payload" as text: one that is not a string is
+    // stored as its text, compacted (a `Value` would sort and merge its
+    // keys and round its numbers); "decoded" as text: the payload as a
+    // value (`cat --decode --json`), used when there is no "payload".
+    let (mut obj, mut meta_text, mut payload, mut decoded) = (Map::new(), None, None, None);
+    for (key, value) in object_members(text).ok_or("not an object")? {
+        match key.as_str() {
+            "meta" => meta_text = Some(value),
+            "payload" => payload = Some(value),
+            "decoded" => decoded = Some(value),
+            "type" | "encoding" | "ts_ns" | "time" => {
+                let v = serde_json::from_str(value).map_err(|e| e.to_string())?;
+                obj.insert(key, v);
+            }
+            _ => {}
+        }
+    }
     let type_name = match obj.get("type") {
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err("\"type\" is not a string".into()),
         None => args.type_name.clone().ok_or("no \"type\", and no --type")?,
     };
     let mut m = meta.to_vec();
-    if let Some(entries) = found.meta.and_then(object_members) {
+    if let Some(entries) = meta_text.and_then(object_members) {
         // An object: its entries in their order, a key written twice
         // twice (as `cat --json` prints them).
         for (k, v) in entries {
             m.push((k, text_of(v)?));
         }
-    } else if let Some(t) = found.meta {
-        meta_list(t, &mut m)?;
+    } else if let Some(t) = meta_text.filter(|t| t.trim_end_matches(WS) != "null") {
+        // Not an object: a list of [key, value] pairs (or null).
+        let list: Vec<&RawValue> = serde_json::from_str(t)
+            .map_err(|_| "\"meta\" must be an object or a list of [key, value] pairs")?;
+        for pair in list {
+            match serde_json::from_str::<Vec<&RawValue>>(pair.get()).as_deref() {
+                Ok([k, v]) => m.push((text_of(k.get())?, text_of(v.get())?)),
+                _ => return Err("\"meta\" pairs must be [key, value]".into()),
+            }
+        }
     }
     let encoding = obj.get("encoding").and_then(|e| e.as_str());
-    let text = found.payload.or(found.decoded);
+    let text = payload.or(decoded);
     let payload = match (encoders.get(&type_name), text) {
         (Some(d), Some(t)) if !t.starts_with('"') && t.trim_end_matches(WS) != "null" => {
             let value: Value = serde_json::from_str(t).map_err(|e| e.to_string())?;
@@ -156,22 +141,6 @@ fn payload_of(text: Option<&str>, encoding: Option<&str>) -> Result<Vec<u8>, Str
         }
         Some(t) => compact_json(t),
     })
-}
-
-/// A "meta" that is not an object: a list of [key, value] pairs, or null.
-fn meta_list(text: &str, m: &mut Vec<(String, String)>) -> Result<(), String> {
-    if text.trim_end_matches(WS) == "null" {
-        return Ok(());
-    }
-    let list: Vec<&RawValue> = serde_json::from_str(text)
-        .map_err(|_| "\"meta\" must be an object or a list of [key, value] pairs")?;
-    for pair in list {
-        match serde_json::from_str::<Vec<&RawValue>>(pair.get()).as_deref() {
-            Ok([k, v]) => m.push((text_of(k.get())?, text_of(v.get())?)),
-            _ => return Err("\"meta\" pairs must be [key, value]".into()),
-        }
-    }
-    Ok(())
 }
 
 /// JSON's white space.

@@ -22,7 +22,6 @@ pub use args::WriteArgs;
 use crate::error::{CliError, CliResult, Outcome};
 use crate::output;
 use batch::Batch;
-use destination::Destination;
 use input::Input;
 use std::cell::RefCell;
 use std::io::Write;
@@ -47,7 +46,22 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
     let flushed = batch.flush(&dest);
     let closed = dest.finish().map_err(CliError::from);
     let failed = result.is_err() || flushed.is_err() || closed.is_err();
-    let summary = written(&dest, &batch, failed);
+    // How many records of the batch are in the destination: after a failure
+    // the library may have taken records into its buffers that never reached
+    // the file (a full disk), so what is there is counted.
+    let accepted = batch.written;
+    let count = match batch.first_seq {
+        Some(first) if failed => dest.count_in_file(first, accepted),
+        _ => accepted,
+    };
+    // The sequence numbers of `n` records from `from` on (None: none).
+    let seqs = |from: u64, n: u64| (n > 0).then(|| (from, from + n - 1));
+    let first = batch.first_seq.unwrap_or(0);
+    let summary = Written {
+        count,
+        seqs: seqs(first, count),
+        not_written: seqs(first + count, accepted - count),
+    };
     let removed = result.is_err() && batch.first_seq.is_none();
     if removed {
         // Bad input before any record: leave nothing behind.
@@ -55,14 +69,44 @@ pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
         created.remove();
         eprintln!("binlog: wrote 0 records; {shown} is left as it was");
     } else {
-        report_written(&summary, &shown);
+        // How many records were written (and, after a failure, how many read
+        // were not).
+        match summary.seqs {
+            None => eprintln!("binlog: wrote 0 records to {shown}"),
+            Some((first, last)) => {
+                let records = crate::error::counted(summary.count, "record");
+                eprintln!("binlog: wrote {records} (seq {first}..{last}) to {shown}")
+            }
+        }
+        if let Some((from, to)) = summary.not_written {
+            let lost = match to - from + 1 {
+                1 => format!("1 more record read from the input was not written (seq {from} is"),
+                k => format!(
+                    "{k} more records read from the input were not written (seq {from}..{to} are"
+                ),
+            };
+            eprintln!("binlog: error: {shown}: {lost} not in the file)");
+        }
     }
     let errors = [result.err(), flushed.err(), closed.err()];
     if args.json_summary {
         let error = errors.iter().flatten().next().map(|e| e.to_string());
         print_summary(&summary, &shown, removed, error)?;
     }
-    first_error(errors)
+    // The first error is the command's; any later one is printed too, unless
+    // it says the same again (a failed write, then the close).
+    let mut errors = errors.into_iter().flatten();
+    let Some(first) = errors.next() else {
+        return Ok(Outcome::Clean);
+    };
+    let mut said = vec![first.to_string()];
+    for e in errors {
+        if !said.contains(&e.to_string()) {
+            said.push(e.to_string());
+            let _ = e.report();
+        }
+    }
+    Err(first)
 }
 
 /// What a write did: the records in the file, and those read but not
@@ -73,46 +117,6 @@ struct Written {
     seqs: Option<(u64, u64)>,
     /// Sequence numbers `from..=to` read from the input, not in the file.
     not_written: Option<(u64, u64)>,
-}
-
-/// How many records of `batch` are in `dest`: after a failure the library
-/// may have taken records into its buffers that never reached the file (a
-/// full disk), so what is there is counted.
-fn written(dest: &Destination, batch: &Batch, failed: bool) -> Written {
-    let accepted = batch.written;
-    let count = match batch.first_seq {
-        Some(first) if failed => dest.count_in_file(first, accepted),
-        _ => accepted,
-    };
-    // The sequence numbers of `n` records from `from` on (None: none).
-    let seqs = |from: u64, n: u64| (n > 0).then(|| (from, from + n - 1));
-    let first = batch.first_seq.unwrap_or(0);
-    Written {
-        count,
-        seqs: seqs(first, count),
-        not_written: seqs(first + count, accepted - count),
-    }
-}
-
-/// Says on standard error how many records were written to `shown` (and,
-/// after a failure, how many read were not).
-fn report_written(w: &Written, shown: &str) {
-    match w.seqs {
-        None => eprintln!("binlog: wrote 0 records to {shown}"),
-        Some((first, last)) => {
-            let records = crate::error::counted(w.count, "record");
-            eprintln!("binlog: wrote {records} (seq {first}..{last}) to {shown}")
-        }
-    }
-    if let Some((from, to)) = w.not_written {
-        let lost = match to - from + 1 {
-            1 => format!("1 more record read from the input was not written (seq {from} is"),
-            k => format!(
-                "{k} more records read from the input were not written (seq {from}..{to} are"
-            ),
-        };
-        eprintln!("binlog: error: {shown}: {lost} not in the file)");
-    }
 }
 
 /// `--json-summary`: one JSON document on standard output (docs/CLI.md).
@@ -127,21 +131,4 @@ fn print_summary(w: &Written, shown: &str, removed: bool, error: Option<String>)
     let mut out = output::stdout();
     output::print_json_document(&mut out, &doc)?;
     Ok(out.flush()?)
-}
-
-/// The first error is the command's; any later one is printed too, unless
-/// it says the same again (a failed write, then the close).
-fn first_error(errors: [Option<CliError>; 3]) -> CliResult<Outcome> {
-    let mut errors = errors.into_iter().flatten();
-    let Some(first) = errors.next() else {
-        return Ok(Outcome::Clean);
-    };
-    let mut said = vec![first.to_string()];
-    for e in errors {
-        if !said.contains(&e.to_string()) {
-            said.push(e.to_string());
-            let _ = e.report();
-        }
-    }
-    Err(first)
 }
