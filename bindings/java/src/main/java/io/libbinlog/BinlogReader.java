@@ -37,11 +37,12 @@ import java.util.stream.StreamSupport;
  * (one JNI crossing for the lot, payloads left in the library's mapping). The first three return records one at a
  * time from a batch the reader reads ahead (up to 256 records, one JNI crossing for the lot; a few at first, more
  * while nothing else is called), so a plain loop reads at batch speed. What is observable follows the records
- * returned, not those read ahead: a seek drops them; {@link #position()}, {@link #summary()}, {@link
- * #filterTypes}, {@link #skipDamaged}, {@link #nextBatch} and a consumer's commit put them back first (a seek to
- * the first of them); an error, such as a damaged record, is thrown by the read that reaches it, after the good
- * records before it; a wait waits only once none is left. The ways can be mixed on one reader: a record one of them
- * keeps back (a payload that did not fit) is what the next call of any of them returns first.
+ * returned, not those read ahead: a seek drops them; {@link #position()}, {@link #summary()}, {@link #header()},
+ * {@link #typeSchema}, {@link #filterTypes}, {@link #skipDamaged} and {@link #nextBatch} put them back first (a seek
+ * to the first of them); a consumer commits the last record returned; an error, such as a damaged record, is thrown
+ * by the read that reaches it, after the good records before it; a wait waits only once none is left (bindings/java
+ * README, "Reading ahead"). The ways can be mixed on one reader: a record one of them keeps back (a payload that did
+ * not fit) is what the next call of any of them returns first.
  */
 public final class BinlogReader extends HandleCalls implements Closeable, Iterable<BinlogRecord> {
     /** Largest buffer {@link #ahead} grows to, and most records it reads ahead. */
@@ -151,7 +152,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     @Override
     long enter() throws BinlogClosedException {
-        if (lock.isHeldByCurrentThread() && visiting) {
+        if (visiting && lock.isHeldByCurrentThread()) {
             throw new IllegalStateException("a BinlogReader must not be called from inside its own visitor");
         }
         return super.enter();
