@@ -433,13 +433,14 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * returned: with records read ahead, by the number of the last one returned (no seek) when it can.
      */
     void commit(long h, int how, long seq) throws IOException {
-        if (at == ahead.count() || last == -1 || (how == COMMIT_SEQ && seq > last)) {
-            unhold(h); // none read ahead, or the commit is not of a record returned from them
-        } else if (how == COMMIT) {
-            how = COMMIT_SEQ;
-            seq = last;
+        if (at == ahead.count()) { // none read ahead: a loop that commits every record goes on reading ahead
+            nativeCall(h, how, seq);
+        } else if (last == -1 || (how == COMMIT_SEQ && seq > last)) {
+            unhold(h); // the commit is not of a record returned from them
+            nativeCall(h, how, seq);
+        } else {
+            nativeCall(h, COMMIT_SEQ, how == COMMIT ? last : seq);
         }
-        nativeCall(h, how, seq);
     }
 
     /** Reads on to the end (its type filter applies) and summarizes what it read ({@code binlog_summary_of_reader}). */
