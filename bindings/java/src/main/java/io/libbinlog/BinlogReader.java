@@ -404,20 +404,15 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     /**
      * Puts the library back before the records {@link #ahead} holds unreturned (a seek to the first), so that a filter,
-     * a token or a commit sees them as not returned; the next read reads them again.
+     * a token or a commit sees them as not returned; the next read reads them again. Returns {@code h}.
      */
-    void unhold(long h) throws IOException {
+    private long unhold(long h) throws IOException {
         want = 1; // a loop that calls this after every record then reads one at a time, with no seek
         if (at < ahead.count()) {
             long seq = ahead.seq(at);
             drop();
             nativeCall(h, SEEK_SEQ, seq);
         }
-    }
-
-    /** {@code h} after {@link #unhold}. */
-    private long unheld(long h) throws IOException {
-        unhold(h);
         return h;
     }
 
@@ -539,7 +534,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      */
     public SegmentHeader header() throws IOException {
         long[] nums = new long[5];
-        byte[][] b = call(h -> nativeHeader(unheld(h), nums));
+        byte[][] b = call(h -> nativeHeader(unhold(h), nums));
         List<Map.Entry<String, String>> params = new ArrayList<>((b.length - 3) / 2);
         for (int i = 3; i + 1 < b.length; i += 2) {
             params.add(Map.entry(utf8(b[i]), utf8(b[i + 1])));
@@ -554,7 +549,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * none for it, or there is none yet (a log or glob reader before its first record or seek).
      */
     public Optional<TypeSchema> typeSchema(String type) throws IOException {
-        return typeSchema(type, false, this::unheld);
+        return typeSchema(type, false, this::unhold);
     }
 
     /** How the segment ended, once a read returned END. */
