@@ -524,10 +524,11 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * The header of the segment being read ({@code binlog_reader_header}), copied into Java: for a log or glob
      * reader, the segment its last record came from (it changes as reads cross into the next segment; a seek opens
      * the segment it lands in). Records {@link #next} read ahead are put back first (the header is then that of the
-     * first one's segment). A record a {@link #nextBatch} or a read ahead could not fit has already been taken from
-     * the segments (a batch ends at its segment's end so), so after such a batch, or once the records read ahead
-     * before it are returned, the header may be that record's segment, the next one. Cheap enough to call after
-     * every record (the reader then reads one record at a time), but each call copies the strings again.
+     * first one's segment). A record a {@link #nextBatch} or a read ahead could not fit, or found in the next segment
+     * (where a batch of mapped payloads ends), has already been taken from the segments, so after such a batch, or
+     * once the records read ahead before it are returned, the header may be that record's segment, the next one.
+     * Cheap enough to call after every record (the reader then reads one record at a time), but each call copies the
+     * strings again.
      *
      * @throws BinlogException {@link ErrorCode#NOT_FOUND} from a log or glob reader before its first record (or
      *     seek), {@link ErrorCode#CLOSED} once closed
