@@ -815,8 +815,8 @@ _Static_assert(offsetof(binlog_mapped_record, type_off) == 40, "RecordBatch.TYPE
 _Static_assert(offsetof(binlog_mapped_record, meta_count) == 52, "RecordBatch.META_COUNT");
 _Static_assert(sizeof(binlog_batch_meta) == 16, "RecordBatch.META_ENTRY_BYTES");
 
-/* Fills RecordBatch's buffers: `records` holds `cap` descriptors, then the mapping's address and length (two 8-byte
- * words, 0 when no payload is mapped). Returns the count, 0 at END, -1 with an exception pending. */
+/* Fills RecordBatch's buffers: `records` holds at least `cap` descriptors, and ends with the mapping's address and
+ * length (two 8-byte words, 0 when no payload is mapped). Returns the count, 0 at END, -1 with an exception pending. */
 JNI(jint, BinlogReader, nativeNextBatch, jlong h, jlong wait_ms, jobject data, jobject records, jint cap) {
     LIVE(reader, r, h, -1)
     uint8_t *buf, *recs_addr;
@@ -826,12 +826,12 @@ JNI(jint, BinlogReader, nativeNextBatch, jlong h, jlong wait_ms, jobject data, j
         return -1;
     }
     if (cap < 0 || recs_len < 16 || (size_t)cap > (recs_len - 16) / sizeof(binlog_mapped_record) ||
-        (uintptr_t)recs_addr % 8 != 0) {
+        ((uintptr_t)recs_addr | recs_len) % 8 != 0) {
         throw_iae(env, "records buffer: too small for cap, or not 8-byte aligned");
         return -1;
     }
     binlog_mapped_record *out = (binlog_mapped_record *)(void *)recs_addr;
-    uint64_t *mapping = (uint64_t *)(void *)(recs_addr + (size_t)cap * sizeof *out);
+    uint64_t *mapping = (uint64_t *)(void *)(recs_addr + recs_len - 16);
     size_t count = 0, len = 0;
     const uint8_t *base = NULL;
     binlog_result rc = binlog_reader_next_mapped(r, buf, buf_len, out, (size_t)cap,

@@ -120,10 +120,7 @@ public final class BinlogConsumer implements AutoCloseable, Iterable<BinlogRecor
     }
 
     private void commit(int how, long seq) throws IOException {
-        reader.run(h -> {
-            reader.unhold(h);
-            BinlogReader.nativeCall(h, how, seq);
-        });
+        reader.run(h -> reader.commit(h, how, seq));
     }
 
     /** The sequence number the last commit goes on at ({@code binlog_consumer_committed}). */

@@ -34,12 +34,19 @@ import java.util.stream.StreamSupport;
  * record): {@link #next()} copies a record into Java objects; {@link #nextInto} copies only the payload into a
  * direct buffer; {@link #visitNext} / {@link #visitAll} show a read-only direct buffer over the payload, valid
  * during the visit only; {@link #nextBatch(RecordBatch)} reads many records per call into a {@link RecordBatch}
- * (one JNI crossing for the lot, payloads left in the library's mapping). The ways can be mixed on one reader: a
- * record one of them keeps back (a payload that did not fit) is what the next call of any of them returns first.
+ * (one JNI crossing for the lot, payloads left in the library's mapping). The first three return records one at a
+ * time from a batch the reader reads ahead (up to 256 records, one JNI crossing for the lot; a few at first, more
+ * while nothing else is called), so a plain loop reads at batch speed. What is observable follows the records
+ * returned, not those read ahead: a seek drops them; {@link #position()}, {@link #summary()}, {@link #header()},
+ * {@link #typeSchema}, {@link #filterTypes}, {@link #skipDamaged} and {@link #nextBatch} put them back first (a seek
+ * to the first of them); a consumer commits the last record returned; an error, such as a damaged record, is thrown
+ * by the read that reaches it, after the good records before it; a wait waits only once none is left (bindings/java
+ * README, "Reading ahead"). The ways can be mixed on one reader: a record one of them keeps back (a payload that did
+ * not fit) is what the next call of any of them returns first.
  */
 public final class BinlogReader extends HandleCalls implements Closeable, Iterable<BinlogRecord> {
-    /** Largest buffer {@link #one} grows to. */
-    private static final int MAX_ONE_BYTES = Integer.MAX_VALUE - 32;
+    /** Largest buffer {@link #ahead} grows to, and most records it reads ahead. */
+    private static final int MAX_AHEAD_BYTES = Integer.MAX_VALUE - 32, MAX_AHEAD = 256;
 
     // How nativeOpen opens, and the calls of nativeCall (binlog_jni.c's OPEN_* and R_*; the consumers' too).
     private static final int OPEN_SEGMENT = 0, OPEN_SALVAGE = 1, OPEN_LOG = 2, OPEN_GLOB = 3, OPEN_LOG_TIERED = 4;
@@ -47,12 +54,16 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     static final int COMMIT = 5, COMMIT_SEQ = 6, COMMITTED = 7, MERGED_COMMIT = 8;
 
     /**
-     * The one-record batch {@link #next}, {@link #nextInto} and the visits read with (it grows to
-     * fit a record's type, metadata and copied payload); guarded by {@link #lock}.
+     * The records read ahead for {@link #next}, {@link #nextInto} and the visits, returned in turn from {@link #at}
+     * (its data buffer grows to fit a record's type, metadata and copied payload); guarded by {@link #lock}, as are
+     * the fields below.
      */
-    private RecordBatch one = new RecordBatch(4096, 1);
-    /** Whether {@link #one} holds a record {@link #nextInto} kept back: every read returns it first. */
-    private boolean held;
+    private RecordBatch ahead = new RecordBatch(32 << 10, MAX_AHEAD);
+    private int at;
+    /** How many records the next read ahead asks for: 1 after a call that puts them back, twice as many each read. */
+    private int want = 1;
+    /** The sequence number of the last record returned from {@link #ahead} since a seek or batch (-1: none). */
+    private long last = -1;
     private boolean visiting;
 
     private BinlogReader(long handle, String description) {
@@ -141,7 +152,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     @Override
     long enter() throws BinlogClosedException {
-        if (lock.isHeldByCurrentThread() && visiting) {
+        if (visiting && lock.isHeldByCurrentThread()) {
             throw new IllegalStateException("a BinlogReader must not be called from inside its own visitor");
         }
         return super.enter();
@@ -153,15 +164,15 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * The records there are now, for {@code for (BinlogRecord r : reader)}: {@code hasNext()} reads the next record
-     * and keeps it back in the reader, so it loses nothing when a loop stops early or mixes in other reads (the
+     * The records there are now, for {@code for (BinlogRecord r : reader)}: {@code hasNext()} reads ahead and keeps
+     * the next record in the reader, so it loses nothing when a loop stops early or mixes in other reads (the
      * next read of any kind returns that record first); the iteration ends where {@link #next()} would return null.
      * A read that fails throws {@link java.io.UncheckedIOException} wrapping the {@link IOException} (as {@link
      * java.nio.file.Files#lines} does). For one thread, like the reader.
      */
     @Override
     public Iterator<BinlogRecord> iterator() {
-        return iterator(() -> call(h -> held = fetchOne(h, -1)), this::next);
+        return iterator(() -> call(h -> ready(h, 0)), this::next);
     }
 
     /**
@@ -183,7 +194,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     public BinlogRecord next() throws IOException {
         long h = enter(); // no lambda: a record's path
         try {
-            return fetchOne(h, -1) ? one.record(0) : null;
+            return ready(h, 0) ? ahead.record(take()) : null;
         } finally {
             exit();
             Reference.reachabilityFence(this);
@@ -196,28 +207,34 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * interrupted. Throws CLOSED if the reader is closed meanwhile.
      */
     public BinlogRecord nextWait(long timeoutMs) throws IOException {
-        return waitSliced(timeoutMs, slice -> h -> fetchOne(h, slice) ? one.record(0) : null);
+        return waitSliced(timeoutMs, slice -> h -> ready(h, slice) ? ahead.record(take()) : null);
     }
 
     /**
-     * Reads the next record into {@link #one} (the one kept back first); false at END. A record
-     * too large for it is kept by the library while {@link #one} grows.
+     * Whether {@link #ahead} has a record at {@link #at}, read ahead now if none is left (waiting up to {@code waitMs}
+     * for the first); false at END. A record too large for it is kept by the library while its buffer grows.
      */
-    private boolean fetchOne(long h, long waitMs) throws IOException {
-        if (held) {
-            held = false;
-            return true;
-        }
-        while (true) {
+    private boolean ready(long h, long waitMs) throws IOException {
+        while (at == ahead.count()) {
             try {
-                return fillBatch(h, one, Math.max(waitMs, 0)) > 0;
+                at = 0;
+                int n = fillBatch(h, ahead, waitMs, want);
+                want = Math.min(MAX_AHEAD, 2 * want);
+                return n > 0;
             } catch (BinlogException e) {
-                if (e.code() != ErrorCode.BUFFER_TOO_SMALL || one.bufferBytes() == MAX_ONE_BYTES) {
+                if (e.code() != ErrorCode.BUFFER_TOO_SMALL || ahead.bufferBytes() == MAX_AHEAD_BYTES) {
                     throw e;
                 }
-                one = new RecordBatch((int) Math.min(MAX_ONE_BYTES, 2L * one.bufferBytes()), 1);
+                ahead = new RecordBatch((int) Math.min(MAX_AHEAD_BYTES, 2L * ahead.bufferBytes()), MAX_AHEAD);
             }
         }
+        return true;
+    }
+
+    /** The index in {@link #ahead} of the record now returned. */
+    private int take() {
+        last = ahead.seq(at);
+        return at++;
     }
 
     /**
@@ -235,18 +252,17 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
             throw new java.nio.ReadOnlyBufferException();
         }
         return call(h -> {
-            if (!fetchOne(h, -1)) {
+            if (!ready(h, 0)) {
                 return null;
             }
-            int len = one.payloadLength(0);
+            int i = at, len = ahead.payloadLength(i);
             boolean fits = len <= dst.remaining();
-            held = !fits;
             if (fits) {
                 int pos = dst.position();
-                dst.put(pos, one.payloadBuffer(0), one.payloadOffset(0), len).position(pos + len);
+                dst.put(pos, ahead.payloadBuffer(i), ahead.payloadOffset(take()), len).position(pos + len);
             }
-            return new RecordInfo(one.seq(0), one.timestampNs(0), fits ? one.type(0) : null,
-                    fits ? one.metadata(0) : Collections.emptyMap(), one.offset(0), len, fits);
+            return new RecordInfo(ahead.seq(i), ahead.timestampNs(i), fits ? ahead.type(i) : null,
+                    fits ? ahead.metadata(i) : Collections.emptyMap(), ahead.offset(i), len, fits);
         });
     }
 
@@ -279,12 +295,13 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     private boolean visitOne(long h, RecordVisitor visitor) throws IOException {
-        if (!fetchOne(h, -1)) {
+        if (!ready(h, 0)) {
             return false;
         }
         // A new view per visit: one kept from an earlier visit must stay invalid (a reused one would show this record).
-        RecordView view = new RecordView(one.seq(0), one.timestampNs(0), one.type(0), one.payload(0), one.metadata(0),
-                one.offset(0));
+        int i = take();
+        RecordView view = new RecordView(ahead.seq(i), ahead.timestampNs(i), ahead.type(i), ahead.payload(i),
+                ahead.metadata(i), ahead.offset(i));
         visiting = true;
         try {
             visitor.visit(view);
@@ -299,7 +316,8 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * Reads the next records into {@code batch} in one native call ({@code binlog_reader_next_mapped}: payloads
      * left in the library's mapping, see {@link RecordBatch}): as many as fit its data buffer, up to its {@link
      * RecordBatch#maxRecords()}. Returns how many (also {@link RecordBatch#count()}); 0 when there is none for now
-     * (END). Does not wait. A record that did not fit after others is kept and comes first in the next read call.
+     * (END). Does not wait. A record that did not fit after others is kept and comes first in the next read call, as
+     * do records the one-record reads read ahead (put back first).
      *
      * @throws BinlogException {@link ErrorCode#BUFFER_TOO_SMALL} if not even the next record fits (nothing
      *     consumed: the next call returns it; the message gives the bytes it needs), CLOSED, CORRUPT, ... (an error
@@ -319,20 +337,18 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         Objects.requireNonNull(batch, "batch");
         batch.reset();
         Integer n = waitSliced(timeoutMs, slice -> h -> {
-            int got = fillBatch(h, batch, slice);
+            unhold(h);
+            last = -1;
+            int got = fillBatch(h, batch, slice, batch.maxRecords());
             return got > 0 ? got : null;
         });
         return n == null ? 0 : n;
     }
 
-    private int fillBatch(long h, RecordBatch batch, long waitMs) throws IOException {
+    /** Reads up to {@code cap} records into {@code batch}. */
+    private int fillBatch(long h, RecordBatch batch, long waitMs, int cap) throws IOException {
         batch.reset();
-        if (held && batch != one) {
-            batch.takeFrom(one);
-            held = false;
-            return 1;
-        }
-        int n = nativeNextBatch(h, waitMs, batch.data, batch.descriptors, batch.maxRecords());
+        int n = nativeNextBatch(h, waitMs, batch.data, batch.descriptors, cap);
         batch.filled(n, (addr, len) -> keepMapping(h, addr, len));
         return n;
     }
@@ -361,14 +377,14 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     private void seek(int how, long v) throws IOException {
         run(h -> {
-            held = false;
+            drop();
             nativeCall(h, how, v);
         });
     }
 
     /**
-     * Reads only records of these types from now on; no types = every type again. A record {@link #nextInto} kept
-     * back (its buffer was too small) is not read yet: it comes next if the filter passes its type.
+     * Reads only records of these types from now on; no types = every type again. Records read ahead, or one {@link
+     * #nextInto} kept back (its buffer was too small), are not read yet: they come next if the filter passes them.
      */
     public void filterTypes(String... types) throws IOException {
         filterTypes(Arrays.asList(types));
@@ -387,13 +403,38 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     }
 
     /**
-     * Puts the library back before the record {@link #one} holds ({@code hasNext()} or a {@link #nextInto} that did
-     * not fit took it), so that a filter, a token or a commit sees it as not returned; the next read reads it again.
+     * Puts the library back before the records {@link #ahead} holds unreturned (a seek to the first), so that a filter,
+     * a token or a commit sees them as not returned; the next read reads them again. Returns {@code h}.
      */
-    void unhold(long h) throws IOException {
-        if (held) {
-            held = false;
-            nativeCall(h, SEEK_SEQ, one.seq(0));
+    private long unhold(long h) throws IOException {
+        want = 1; // a loop that calls this after every record then reads one at a time, with no seek
+        if (at < ahead.count()) {
+            long seq = ahead.seq(at);
+            drop();
+            nativeCall(h, SEEK_SEQ, seq);
+        }
+        return h;
+    }
+
+    /** Forgets the records read ahead (a seek moved the library). */
+    private void drop() {
+        ahead.reset();
+        at = 0;
+        last = -1;
+    }
+
+    /**
+     * A consumer's commit ({@code how}: {@link #COMMIT}, or {@link #COMMIT_SEQ} of {@code seq}) of the records
+     * returned: with records read ahead, by the number of the last one returned (no seek) when it can.
+     */
+    void commit(long h, int how, long seq) throws IOException {
+        if (at == ahead.count()) { // none read ahead: a loop that commits every record goes on reading ahead
+            nativeCall(h, how, seq);
+        } else if (last == -1 || (how == COMMIT_SEQ && seq > last)) {
+            unhold(h); // the commit is not of a record returned from them
+            nativeCall(h, how, seq);
+        } else {
+            nativeCall(h, COMMIT_SEQ, how == COMMIT ? last : seq);
         }
     }
 
@@ -425,7 +466,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
         byte[] t = Strings.cstring(token, "token");
         run(h -> {
             BinlogConsumer.nativePosition(h, false, t);
-            held = false; // once it moved
+            drop(); // once it moved
         });
     }
 
@@ -446,7 +487,8 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
 
     /**
      * Every gap a log reader met so far, oldest first ({@code binlog_reader_gaps}): what it could not return,
-     * where and why; none for a segment reader.
+     * where and why; none for a segment reader. Gaps and damaged regions the records {@link #next} read ahead
+     * passed are among them (a batch's records do not say where they were met).
      */
     public List<Gap> gaps() throws IOException {
         return problems(false, false, (v, at, path, log) -> Gap.of(v, at, utf8(path)));
@@ -459,7 +501,10 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * ErrorCode#CORRUPT} naming the file and offset.
      */
     public void skipDamaged(boolean skip) throws IOException {
-        run(h -> nativeCall(h, SKIP_DAMAGED, skip ? 1 : 0));
+        run(h -> {
+            unhold(h);
+            nativeCall(h, SKIP_DAMAGED, skip ? 1 : 0);
+        });
     }
 
     /**
@@ -478,16 +523,19 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
     /**
      * The header of the segment being read ({@code binlog_reader_header}), copied into Java: for a log or glob
      * reader, the segment its last record came from (it changes as reads cross into the next segment; a seek opens
-     * the segment it lands in). A record a {@link #nextBatch} could not fit has already been taken from the
-     * segments, so after such a batch the header may be that record's segment, the next one. Cheap enough to call
-     * after every record, but each call copies the strings again.
+     * the segment it lands in). Records {@link #next} read ahead are put back first (the header is then that of the
+     * first one's segment). A record a {@link #nextBatch} or a read ahead could not fit, or found in the next segment
+     * (where a batch of mapped payloads ends), has already been taken from the segments, so after such a batch, or
+     * once the records read ahead before it are returned, the header may be that record's segment, the next one.
+     * Cheap enough to call after every record (the reader then reads one record at a time), but each call copies the
+     * strings again.
      *
      * @throws BinlogException {@link ErrorCode#NOT_FOUND} from a log or glob reader before its first record (or
      *     seek), {@link ErrorCode#CLOSED} once closed
      */
     public SegmentHeader header() throws IOException {
         long[] nums = new long[5];
-        byte[][] b = call(h -> nativeHeader(h, nums));
+        byte[][] b = call(h -> nativeHeader(unhold(h), nums));
         List<Map.Entry<String, String>> params = new ArrayList<>((b.length - 3) / 2);
         for (int i = 3; i + 1 < b.length; i += 2) {
             params.add(Map.entry(utf8(b[i]), utf8(b[i + 1])));
@@ -502,7 +550,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * none for it, or there is none yet (a log or glob reader before its first record or seek).
      */
     public Optional<TypeSchema> typeSchema(String type) throws IOException {
-        return typeSchema(type, false, h -> h);
+        return typeSchema(type, false, this::unhold);
     }
 
     /** How the segment ended, once a read returned END. */
@@ -522,8 +570,7 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
             throw new IllegalStateException("a BinlogReader must not be closed from inside its own visitor");
         }
         closeOnce(true, p -> {
-            one = null; // its buffer over a mapping would keep that mapped
-            held = false;
+            ahead = null; // its buffer over a mapping would keep that mapped
             if (p != 0) {
                 nativeCloseFree(p); // reports the close's error; the Cleaner's action no longer has the pointer
             }

@@ -17,7 +17,6 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 import java.util.function.LongFunction;
-import java.util.function.LongUnaryOperator;
 
 /** Calls on a native handle under its owner's lock: what readers, writers, {@link Verify} and {@link Shipper} share. */
 abstract class HandleCalls {
@@ -231,9 +230,9 @@ abstract class HandleCalls {
     private static native Object[] nativeProblems(long h, boolean merged, boolean damages) throws IOException;
 
     /** BinlogReader's and BinlogMergedReader's typeSchema; {@code handle} checks the handle before the call. */
-    final Optional<TypeSchema> typeSchema(String type, boolean merged, LongUnaryOperator handle) throws IOException {
+    final Optional<TypeSchema> typeSchema(String type, boolean merged, HandleFunction<Long> handle) throws IOException {
         byte[] name = Strings.utf8(type, "type");
-        byte[][] b = call(h -> nativeTypeSchema(handle.applyAsLong(h), merged, name));
+        byte[][] b = call(h -> nativeTypeSchema(handle.apply(h), merged, name));
         return Optional.ofNullable(b).map(s -> new TypeSchema(utf8(s[0]), utf8(s[1]), utf8(s[2]), utf8(s[3]), s[4]));
     }
 

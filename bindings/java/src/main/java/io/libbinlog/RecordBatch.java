@@ -50,6 +50,7 @@ public final class RecordBatch {
     private static final int TYPE_CACHE_MAX_LEN = 256;
     /** Entries of the type cache (a power of two); past that many types, new ones replace old ones in turn. */
     private static final int TYPE_CACHE_SLOTS = 64;
+    private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     /** Filled by C (BinlogReader passes them); capacity = bufferBytes. */
     final ByteBuffer data;
@@ -123,41 +124,6 @@ public final class RecordBatch {
     void reset() {
         Arrays.fill(types, 0, count, null);
         count = 0;
-    }
-
-    /**
-     * Becomes a batch of {@code from}'s first record (a record {@link BinlogReader#nextInto} kept
-     * back): its descriptor, the data it uses and its mapping's buffer.
-     *
-     * @throws BinlogException {@link ErrorCode#BUFFER_TOO_SMALL} if its data does not fit
-     */
-    void takeFrom(RecordBatch from) throws IOException {
-        int used = from.usedBy(0);
-        if (used > data.capacity()) {
-            throw new BinlogException(ErrorCode.BUFFER_TOO_SMALL, "the next record needs a buffer of " + used
-                    + " bytes; the buffer has " + data.capacity() + " (it is kept for the next call)");
-        }
-        data.put(0, from.data, 0, used);
-        descriptors.put(0, from.descriptors, 0, DESCRIPTOR_BYTES);
-        map = from.map;
-        mapAddr = from.mapAddr;
-        mapEnd = from.mapEnd;
-        base = from.base;
-        count = 1;
-    }
-
-    /** The end of what record {@code i} uses of the data buffer. */
-    private int usedBy(int i) {
-        int d = at(i);
-        int end = descriptors.getInt(d + TYPE_OFF) + descriptors.getInt(d + TYPE_LEN);
-        if (descriptors.getInt(d + MAPPED) == 0) {
-            end = Math.max(end, payloadOffset(i) + payloadLength(i));
-        }
-        for (int j = 0; j < metadataCount(i); j++) {
-            int e = metaEntry(i, j);
-            end = Math.max(end, Math.max(e + META_ENTRY_BYTES, view.getInt(e + 8) + view.getInt(e + 12)));
-        }
-        return end;
     }
 
     /** A buffer over {@code len} bytes of the last fill's mapping at {@code addr}. */
@@ -241,6 +207,10 @@ public final class RecordBatch {
 
     /** Whether the {@code len} bytes at {@code off} are {@code b}'s, or with {@code b} null those at {@code a}. */
     private boolean sameBytes(int a, int off, int len, byte[] b) {
+        if (b == null && len <= 8 && Math.max(a, off) <= view.capacity() - 8) { // one load each, bytes past len cut
+            long x = view.getLong(a) ^ view.getLong(off);
+            return len == 0 || (LITTLE_ENDIAN ? x << (64 - 8 * len) : x >>> (64 - 8 * len)) == 0;
+        }
         if (b != null && b.length != len) {
             return false;
         }
