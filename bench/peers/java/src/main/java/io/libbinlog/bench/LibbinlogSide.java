@@ -82,6 +82,27 @@ final class LibbinlogSide {
         return checked(Pairs.timed(start), count, bytes, payload, n);
     }
 
+    /**
+     * Writes n records (not timed), then times opening and reading them all with visitNext(), one call a
+     * record whose payload is seen in place: the shape of Chronicle's tailer.readingDocument().
+     */
+    static double readVisiting(Path dir, byte[] payload, int n) throws IOException {
+        try (BinlogWriter w = BinlogWriter.openSegment(segment(dir))) {
+            writeAll(w, payload, n);
+        }
+        long start = System.nanoTime();
+        long[] seen = new long[2];
+        try (BinlogReader r = BinlogReader.open(segment(dir))) {
+            while (r.visitNext(v -> {
+                seen[0]++;
+                seen[1] += v.payload().remaining();
+            })) {
+                // each call visits one record
+            }
+        }
+        return checked(Pairs.timed(start), seen[0], seen[1], payload, n);
+    }
+
     private static double checked(double secs, long count, long bytes, byte[] payload, int n) {
         if (count != n || bytes != (long) n * payload.length) {
             throw new IllegalStateException("libbinlog read " + count + " of " + n + " records");

@@ -51,5 +51,8 @@ public final class PeersBench {
         pairs.run(PEER, "full-scan read, next() a record " + size + " B", n,
                 d -> LibbinlogSide.readEach(d, payload, n),
                 d -> ChronicleSide.readAll(d, payload, n));
+        pairs.run(PEER, "full-scan read, visitNext() a record " + size + " B", n,
+                d -> LibbinlogSide.readVisiting(d, payload, n),
+                d -> ChronicleSide.readAll(d, payload, n));
     }
 }
