@@ -21,7 +21,7 @@ use super::pager::PREAD_MAX;
 use super::Reader;
 use crate::error::Result;
 use crate::format::frame::{self, MIN_RECORD_FRAME};
-use crate::format::{seal::SealDirectory, u64_at, FRAME_HEADER_LEN};
+use crate::format::{crc32_sealing, seal::SealDirectory, u64_at, FRAME_HEADER_LEN};
 use crate::source::SegmentSource;
 
 /// The most bytes of offset arrays a filter copies out of a seal (8 a
@@ -47,10 +47,6 @@ impl ArrayCursor {
     #[cfg_attr(not(feature = "compression"), allow(dead_code))]
     pub fn taken(&self) -> Option<usize> {
         self.idx.checked_sub(1)
-    }
-
-    fn peek(&self) -> Option<u64> {
-        self.offsets.get(self.idx).copied()
     }
 
     /// Moves to the first entry at or after `offset` (arrays are sorted).
@@ -121,7 +117,7 @@ impl TypeFilter {
         let (i, off) = cursors
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| c.peek().map(|o| (i, o)))
+            .filter_map(|(i, c)| Some((i, *c.offsets.get(c.idx)?)))
             .min_by_key(|&(_, o)| o)?;
         cursors[i].idx += 1;
         Some((off, i))
@@ -204,25 +200,18 @@ impl IndexedRead {
     }
 
     /// Before an indexed read: a check's count begins with its second.
-    pub fn start(&mut self) {
-        self.start_at(crate::sys::prefetch::thread_page_faults);
-    }
-
-    /// Counts one indexed record read.
-    pub fn done(&mut self) {
-        self.done_at(crate::sys::prefetch::thread_page_faults);
-    }
-
-    fn start_at(&mut self, faults: impl FnOnce() -> u64) {
+    /// `faults`: the thread's page faults (`thread_page_faults`).
+    pub fn start(&mut self, faults: impl FnOnce() -> u64) {
         if self.n == 1 && !self.via_map {
             self.faults = faults();
         }
     }
 
-    /// The mapping is kept while the records counted took at most one
-    /// fault in four (a fault costs two to five preads). While it is the
-    /// way, a count begins where the last ended: one `getrusage` a window.
-    fn done_at(&mut self, faults: impl FnOnce() -> u64) {
+    /// Counts one indexed record read. The mapping is kept while the
+    /// records counted took at most one fault in four (a fault costs two
+    /// to five preads). While it is the way, a count begins where the last
+    /// ended: one `getrusage` a window.
+    pub fn done(&mut self, faults: impl FnOnce() -> u64) {
         self.n += 1;
         let counted = if self.via_map { WINDOW } else { CHECK };
         if self.n == counted {
@@ -262,7 +251,7 @@ impl Reader {
         if first < FRAME_HEADER_LEN || !self.pread_frame(pos, 0, first)? {
             return Ok(Some(INCOMPLETE));
         }
-        let (len, _) = frame::frame_header(&self.indexed.frame_copy, 0).expect("read");
+        let (len, crc) = frame::frame_header(&self.indexed.frame_copy, 0).expect("read");
         let total = FRAME_HEADER_LEN + len as usize;
         if total > PREAD_MAX {
             return Ok(None);
@@ -270,9 +259,13 @@ impl Reader {
         if total > avail || (total > first && !self.pread_frame(pos, first, total)?) {
             return Ok(Some(INCOMPLETE));
         }
-        self.indexed.first_pread_len = total;
+        // The copy is in the first-level cache: the wide CRC pays here (any
+        // frame but an intact record sends the reader to a scan).
         let copy = &self.indexed.frame_copy;
-        Ok(Some(FrameCheck::of(frame::frame_at(copy, 0, true))))
+        if crc32_sealing(&copy[FRAME_HEADER_LEN..total]) != crc {
+            return Ok(Some(FrameCheck::Bad("CRC mismatch")));
+        }
+        Ok(Some(FrameCheck::of(frame::frame_at(copy, 0, false))))
     }
 
     /// Reads bytes `from..to` of the frame at `pos` into `frame_copy`, which
@@ -281,6 +274,11 @@ impl Reader {
         self.indexed.frame_copy.resize(to, 0);
         let into = &mut self.indexed.frame_copy[from..to];
         Ok(self.source.pread(&self.path, into, pos + from)? == to - from)
+    }
+
+    /// Whether the records are read through the per-type index, with pread.
+    pub(super) fn indexed_by_pread(&self) -> bool {
+        !self.indexed.via_map() && self.filter.as_ref().is_some_and(|f| f.cursors.is_some())
     }
 
     /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
@@ -381,12 +379,12 @@ mod tests {
         (0..records)
             .map(|_| {
                 let way = r.via_map();
-                r.start_at(|| *faults);
+                r.start(|| *faults);
                 if way {
                     mapped += 1;
                     *faults += u64::from(mapped % fault_every == 0);
                 }
-                r.done_at(|| *faults);
+                r.done(|| *faults);
                 way
             })
             .collect()
@@ -429,11 +427,11 @@ mod tests {
     fn while_the_mapping_is_the_way_faults_are_read_once_a_window() {
         let (mut r, mut reads) = (IndexedRead::default(), 0);
         for _ in 0..CHECK + 10 * WINDOW {
-            r.start_at(|| {
+            r.start(|| {
                 reads += 1;
                 0
             });
-            r.done_at(|| {
+            r.done(|| {
                 reads += 1;
                 0
             });
@@ -532,6 +530,33 @@ mod tests {
             "the record after the large one read {} bytes",
             r.indexed.frame_copy.len()
         );
+    }
+
+    /// Indexed records read with pread map only the pages of the mapping's
+    /// checks: past `RELEASE_EVERY` bytes the reader hands nothing back
+    /// (an madvise each time); read through the mapping, it does.
+    #[test]
+    fn indexed_reads_with_pread_hand_back_no_pages() {
+        let p = temp_path("indexed-release");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for _ in 0..2 {
+            w.write("b", &vec![7; 40 << 20]).unwrap();
+        }
+        for i in 0..4 {
+            w.write("a", &payload(i)).unwrap();
+        }
+        w.close().unwrap();
+        for via_map in [false, true] {
+            let mut r = Reader::open(&p).unwrap();
+            r.indexed.force(via_map);
+            r.filter_types(&["a"]);
+            let mut n = 0;
+            while r.next().unwrap().is_some() {
+                n += 1;
+            }
+            assert_eq!(n, 4);
+            assert_eq!(r.released_below > 0, via_map, "via_map {via_map}");
+        }
     }
 
     #[test]
