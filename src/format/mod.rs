@@ -109,8 +109,7 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// 64 bytes per instruction where the CPU has 512-bit carry-less
 /// multiplication (`wide_crc`; `crc32fast` folds 16). The writer's CRCs
 /// are on its busiest thread; readers keep `crc32`, as their scans wait on
-/// memory and were slower with it (docs/PERFORMANCE.md), but for a frame
-/// copied with pread (`Reader::read_indexed`), in the first-level cache.
+/// memory and were slower with it (docs/PERFORMANCE.md).
 #[inline(always)]
 pub fn crc32_sealing(bytes: &[u8]) -> u32 {
     if let Some(crc) = small_crc::crc32(bytes) {

@@ -21,7 +21,7 @@ use super::pager::PREAD_MAX;
 use super::Reader;
 use crate::error::Result;
 use crate::format::frame::{self, MIN_RECORD_FRAME};
-use crate::format::{crc32_sealing, seal::SealDirectory, u64_at, FRAME_HEADER_LEN};
+use crate::format::{seal::SealDirectory, u64_at, FRAME_HEADER_LEN};
 use crate::source::SegmentSource;
 
 /// The most bytes of offset arrays a filter copies out of a seal (8 a
@@ -251,7 +251,7 @@ impl Reader {
         if first < FRAME_HEADER_LEN || !self.pread_frame(pos, 0, first)? {
             return Ok(Some(INCOMPLETE));
         }
-        let (len, crc) = frame::frame_header(&self.indexed.frame_copy, 0).expect("read");
+        let (len, _) = frame::frame_header(&self.indexed.frame_copy, 0).expect("read");
         let total = FRAME_HEADER_LEN + len as usize;
         if total > PREAD_MAX {
             return Ok(None);
@@ -259,13 +259,8 @@ impl Reader {
         if total > avail || (total > first && !self.pread_frame(pos, first, total)?) {
             return Ok(Some(INCOMPLETE));
         }
-        // The copy is in the first-level cache: the wide CRC pays here (any
-        // frame but an intact record sends the reader to a scan).
         let copy = &self.indexed.frame_copy;
-        if crc32_sealing(&copy[FRAME_HEADER_LEN..total]) != crc {
-            return Ok(Some(FrameCheck::Bad("CRC mismatch")));
-        }
-        Ok(Some(FrameCheck::of(frame::frame_at(copy, 0, false))))
+        Ok(Some(FrameCheck::of(frame::frame_at(copy, 0, true))))
     }
 
     /// Reads bytes `from..to` of the frame at `pos` into `frame_copy`, which
