@@ -271,9 +271,10 @@ impl Reader {
         Ok(self.source.pread(&self.path, into, pos + from)? == to - from)
     }
 
-    /// Whether the records are read through the per-type index, with pread.
+    /// Whether the records are read through the per-type index, and pread
+    /// is the way (checks through the mapping included).
     pub(super) fn indexed_by_pread(&self) -> bool {
-        !self.indexed.via_map() && self.filter.as_ref().is_some_and(|f| f.cursors.is_some())
+        !self.indexed.via_map && self.filter.as_ref().is_some_and(|f| f.cursors.is_some())
     }
 
     /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
@@ -529,7 +530,8 @@ mod tests {
 
     /// Indexed records read with pread map only the pages of the mapping's
     /// checks: past `RELEASE_EVERY` bytes the reader hands nothing back
-    /// (an madvise each time); read through the mapping, it does.
+    /// (an madvise each time), in a check's reads through the mapping
+    /// either; where the mapping is the way, it does.
     #[test]
     fn indexed_reads_with_pread_hand_back_no_pages() {
         let p = temp_path("indexed-release");
@@ -541,16 +543,23 @@ mod tests {
             w.write("a", &payload(i)).unwrap();
         }
         w.close().unwrap();
-        for via_map in [false, true] {
+        for (via_map, in_check) in [(false, false), (false, true), (true, false)] {
             let mut r = Reader::open(&p).unwrap();
             r.indexed.force(via_map);
             r.filter_types(&["a"]);
             let mut n = 0;
-            while r.next().unwrap().is_some() {
+            loop {
+                if in_check {
+                    // Each record a check's first, read through the mapping.
+                    r.indexed.n = 0;
+                }
+                if r.next().unwrap().is_none() {
+                    break;
+                }
                 n += 1;
             }
             assert_eq!(n, 4);
-            assert_eq!(r.released_below > 0, via_map, "via_map {via_map}");
+            assert_eq!(r.released_below > 0, via_map, "{via_map} {in_check}");
         }
     }
 

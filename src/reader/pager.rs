@@ -382,8 +382,8 @@ impl Reader {
 
     /// `release_behind`'s release, out of line: once every
     /// `RELEASE_EVERY` bytes. Not while indexed records are read with
-    /// pread: only the pages of the mapping's checks are mapped then, left
-    /// to the next release or the close (an madvise, 1-3% of such a read).
+    /// pread: only the pages of the mapping's checks are mapped then, a
+    /// few records' in 512, left to the next release or the close.
     #[inline(never)]
     fn release_behind_now(&mut self) {
         // The position may be past the mapping (an index offset from a
