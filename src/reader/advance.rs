@@ -15,6 +15,7 @@ use super::{Found, Reader, Tail};
 use crate::error::Result;
 use crate::format::frame::{self, RecordBody};
 use crate::format::FRAME_HEADER_LEN;
+use crate::sys::prefetch::thread_page_faults;
 
 /// Where the next frame is, and how the reader got there.
 struct NextFrame {
@@ -197,7 +198,7 @@ impl Reader {
         }
         let indexed = next.index_cursor.is_some() && verify;
         if indexed {
-            self.indexed.start();
+            self.indexed.start(thread_page_faults);
         }
         let copied = if indexed && !self.indexed.via_map() {
             self.read_indexed(pos)?
@@ -218,7 +219,7 @@ impl Reader {
             }
         };
         if indexed {
-            self.indexed.done();
+            self.indexed.done(thread_page_faults);
         }
         Ok(read)
     }

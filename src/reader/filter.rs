@@ -49,10 +49,6 @@ impl ArrayCursor {
         self.idx.checked_sub(1)
     }
 
-    fn peek(&self) -> Option<u64> {
-        self.offsets.get(self.idx).copied()
-    }
-
     /// Moves to the first entry at or after `offset` (arrays are sorted).
     fn seek(&mut self, offset: u64) {
         self.idx = self.offsets.partition_point(|&o| o < offset);
@@ -121,7 +117,7 @@ impl TypeFilter {
         let (i, off) = cursors
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| c.peek().map(|o| (i, o)))
+            .filter_map(|(i, c)| Some((i, *c.offsets.get(c.idx)?)))
             .min_by_key(|&(_, o)| o)?;
         cursors[i].idx += 1;
         Some((off, i))
@@ -204,25 +200,18 @@ impl IndexedRead {
     }
 
     /// Before an indexed read: a check's count begins with its second.
-    pub fn start(&mut self) {
-        self.start_at(crate::sys::prefetch::thread_page_faults);
-    }
-
-    /// Counts one indexed record read.
-    pub fn done(&mut self) {
-        self.done_at(crate::sys::prefetch::thread_page_faults);
-    }
-
-    fn start_at(&mut self, faults: impl FnOnce() -> u64) {
+    /// `faults`: the thread's page faults (`thread_page_faults`).
+    pub fn start(&mut self, faults: impl FnOnce() -> u64) {
         if self.n == 1 && !self.via_map {
             self.faults = faults();
         }
     }
 
-    /// The mapping is kept while the records counted took at most one
-    /// fault in four (a fault costs two to five preads). While it is the
-    /// way, a count begins where the last ended: one `getrusage` a window.
-    fn done_at(&mut self, faults: impl FnOnce() -> u64) {
+    /// Counts one indexed record read. The mapping is kept while the
+    /// records counted took at most one fault in four (a fault costs two
+    /// to five preads). While it is the way, a count begins where the last
+    /// ended: one `getrusage` a window.
+    pub fn done(&mut self, faults: impl FnOnce() -> u64) {
         self.n += 1;
         let counted = if self.via_map { WINDOW } else { CHECK };
         if self.n == counted {
@@ -270,7 +259,6 @@ impl Reader {
         if total > avail || (total > first && !self.pread_frame(pos, first, total)?) {
             return Ok(Some(INCOMPLETE));
         }
-        self.indexed.first_pread_len = total;
         let copy = &self.indexed.frame_copy;
         Ok(Some(FrameCheck::of(frame::frame_at(copy, 0, true))))
     }
@@ -281,6 +269,12 @@ impl Reader {
         self.indexed.frame_copy.resize(to, 0);
         let into = &mut self.indexed.frame_copy[from..to];
         Ok(self.source.pread(&self.path, into, pos + from)? == to - from)
+    }
+
+    /// Whether the records are read through the per-type index, and pread
+    /// is the way (checks through the mapping included).
+    pub(super) fn indexed_by_pread(&self) -> bool {
+        !self.indexed.via_map && self.filter.as_ref().is_some_and(|f| f.cursors.is_some())
     }
 
     /// Asks the CPU for the record `PREFETCH_AHEAD` entries further along
@@ -381,12 +375,12 @@ mod tests {
         (0..records)
             .map(|_| {
                 let way = r.via_map();
-                r.start_at(|| *faults);
+                r.start(|| *faults);
                 if way {
                     mapped += 1;
                     *faults += u64::from(mapped % fault_every == 0);
                 }
-                r.done_at(|| *faults);
+                r.done(|| *faults);
                 way
             })
             .collect()
@@ -429,11 +423,11 @@ mod tests {
     fn while_the_mapping_is_the_way_faults_are_read_once_a_window() {
         let (mut r, mut reads) = (IndexedRead::default(), 0);
         for _ in 0..CHECK + 10 * WINDOW {
-            r.start_at(|| {
+            r.start(|| {
                 reads += 1;
                 0
             });
-            r.done_at(|| {
+            r.done(|| {
                 reads += 1;
                 0
             });
@@ -532,6 +526,41 @@ mod tests {
             "the record after the large one read {} bytes",
             r.indexed.frame_copy.len()
         );
+    }
+
+    /// Indexed records read with pread map only the pages of the mapping's
+    /// checks: past `RELEASE_EVERY` bytes the reader hands nothing back
+    /// (an madvise each time), in a check's reads through the mapping
+    /// either; where the mapping is the way, it does.
+    #[test]
+    fn indexed_reads_with_pread_hand_back_no_pages() {
+        let p = temp_path("indexed-release");
+        let w = Writer::open(&p, Options::default()).unwrap();
+        for _ in 0..2 {
+            w.write("b", &vec![7; 40 << 20]).unwrap();
+        }
+        for i in 0..4 {
+            w.write("a", &payload(i)).unwrap();
+        }
+        w.close().unwrap();
+        for (via_map, in_check) in [(false, false), (false, true), (true, false)] {
+            let mut r = Reader::open(&p).unwrap();
+            r.indexed.force(via_map);
+            r.filter_types(&["a"]);
+            let mut n = 0;
+            loop {
+                if in_check {
+                    // Each record a check's first, read through the mapping.
+                    r.indexed.n = 0;
+                }
+                if r.next().unwrap().is_none() {
+                    break;
+                }
+                n += 1;
+            }
+            assert_eq!(n, 4);
+            assert_eq!(r.released_below > 0, via_map, "{via_map} {in_check}");
+        }
     }
 
     #[test]

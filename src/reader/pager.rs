@@ -381,13 +381,15 @@ impl Reader {
     }
 
     /// `release_behind`'s release, out of line: once every
-    /// `RELEASE_EVERY` bytes.
+    /// `RELEASE_EVERY` bytes. Not while indexed records are read with
+    /// pread: only the pages of the mapping's checks are mapped then, a
+    /// few records' in 512, left to the next release or the close.
     #[inline(never)]
     fn release_behind_now(&mut self) {
         // The position may be past the mapping (an index offset from a
         // hostile file): never advise beyond it.
         let pos = self.pos.min(self.map.len());
-        if pos < self.released_below.saturating_add(RELEASE_EVERY) {
+        if pos < self.released_below.saturating_add(RELEASE_EVERY) || self.indexed_by_pread() {
             return;
         }
         let upto = pos & !(RELEASE_ALIGN - 1);
