@@ -67,6 +67,8 @@ impl State {
             self.seal_buffered();
         }
         let job = self.cut_off_job(offset, split);
+        #[cfg(feature = "sign")]
+        (job.tap.iter()).for_each(|t| t.wrote(offset, &[&job.buf], true));
         // What stays was sealed above.
         self.unsealed_from = self.buf.len();
         self.last_record_start = NO_RECORD;
@@ -185,9 +187,10 @@ impl State {
     pub(super) fn take_back(&mut self, failed: Failed) -> Result<()> {
         let mut unwritten = failed.unwritten;
         self.file_len = self.file_len + failed.written_whole - failed.cut_back;
-        // The file may be cut below what the running digest holds.
+        // The file may be cut below what the running digest holds: a new
+        // one (nothing is in flight).
         #[cfg(feature = "sign")]
-        (self.tap.iter()).for_each(|t| *t.lock() = Default::default());
+        (self.tap.iter_mut()).for_each(|t| *t = Default::default());
         self.in_flight_len = 0;
         self.flusher_in_flight = false;
         // `unwritten` ends where the buffer starts: a record cut across
