@@ -453,12 +453,9 @@ pub(crate) fn vouches(
 /// directory's body without its chain block (the segment's counts,
 /// sequence and time ranges, types and where its indexes are).
 pub fn link(block: &ChainBlock, dir: &SealDirectory) -> [u8; HASH_LEN] {
-    let mut body = Vec::new();
-    SealDirectory {
-        chain: None,
-        ..dir.clone()
-    }
-    .encode_frame(&mut body);
+    let (mut body, mut dir) = (Vec::new(), dir.clone());
+    dir.chain = None;
+    dir.encode_frame(&mut body);
     let mut h = blake3::Hasher::new_derive_key(LINK_CONTEXT);
     h.update(&block.digest);
     h.update(&block.prev);

@@ -47,10 +47,8 @@ impl State {
             self.submit_buf(self.buf.len());
             self.flusher_in_flight = true;
         }
-        let delay = self.deadline.delay;
-        self.deadline.due = delay
-            .filter(|_| self.in_flight_len > 0)
-            .map(|d| std::time::Instant::now() + d);
+        let delay = self.deadline.delay.filter(|_| self.in_flight_len > 0);
+        self.deadline.due = delay.map(|d| std::time::Instant::now() + d);
         Ok(())
     }
 
@@ -111,10 +109,8 @@ impl State {
             self.buf.len()
         };
         let unsealed = self.unsealed_from.min(end)..end;
-        let mut next = self
-            .spare_bufs
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(self.buf.capacity()));
+        let mut next = self.spare_bufs.pop().unwrap_or_default();
+        next.reserve(self.buf.capacity());
         next.extend_from_slice(&self.buf[split..]);
         let (split_tail_len, split_head) =
             if split > self.last_record_start && split < self.buf.len() {
@@ -175,9 +171,7 @@ impl State {
             self.spare_bufs.push(buf);
         }
         self.flusher_in_flight &= self.in_flight_len > 0;
-        finished
-            .failed
-            .map_or(Ok(()), |failed| self.take_back(failed))
+        finished.failed.map_or(Ok(()), |f| self.take_back(f))
     }
 
     /// Takes back what a failed write left (`job::write_remainder`), here

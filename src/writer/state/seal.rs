@@ -51,9 +51,7 @@ impl State {
     /// Writes the seal (`prebuilt`, or built here), truncates the file to
     /// its end and syncs it if the durability asks for it.
     pub(super) fn seal(&mut self, prebuilt: Option<Vec<u8>>) -> Result<()> {
-        let sealed = self
-            .write_seal(prebuilt)
-            .and_then(|len| self.end_file_at(len));
+        let sealed = self.write_seal(prebuilt).and_then(|n| self.end_file_at(n));
         if sealed.is_err() {
             // An unsealed segment is still whole: readers scan it.
             let file = self.file.as_ref().expect("open");
@@ -119,8 +117,11 @@ impl State {
     /// a checkpoint: its running digest finalized (`sign::Running`).
     #[cfg(feature = "sign")]
     pub(crate) fn digest(&self, end: u64) -> Result<crate::sign::Digest> {
-        let (file, tap) = (self.file.as_ref().expect("open"), &self.tap);
-        let digest = tap.as_ref().expect("signs").digest(end, |at, buf| file.read_exact_at(buf, at));
+        let (file, tap) = (
+            self.file.as_ref().expect("open"),
+            self.tap.as_ref().expect("signs"),
+        );
+        let digest = tap.digest(end, |at, buf| file.read_exact_at(buf, at));
         digest.map_err(|e| Error::io_at(&self.path, end, "digest of the records", e))
     }
 
