@@ -91,8 +91,8 @@ type Io<T = ()> = std::io::Result<T>;
 /// BLAKE3 of a segment's bytes `0 .. end` as BLAKE3's tree makes it: the
 /// chaining value of each aligned `PIECE` (a subtree of its own) hashed by
 /// whichever thread holds its bytes, in any order, and merged by a seal or
-/// a checkpoint (`digest`). The writer's thread hashes every other whole
-/// piece of a buffer before it hands it over (its bytes in cache from their
+/// a checkpoint (`digest`). The writer's thread hashes one in three whole
+/// pieces of a buffer before it hands it over (its bytes in cache from their
 /// CRCs), its write-behind thread the rest before it writes them (outside
 /// its timing of writes, `write_behind::pieces`). A piece reached in parts
 /// is fed in order: bytes that do not go on from where it stands are left
@@ -125,10 +125,10 @@ impl Running {
     /// their whole pieces hashed (those not hashed yet), the bytes of a
     /// piece they reach in part fed if they go on from where it stands.
     /// `ahead`: the writer's thread, before it hands `bufs` to its
-    /// write-behind thread, hashes their even whole pieces only (half the
-    /// hash on each thread; a pair's first half: that thread waits for the
-    /// second no longer). Hashed without the lock: the other thread hashes
-    /// other pieces meanwhile.
+    /// write-behind thread, hashes their whole pieces numbered a multiple
+    /// of 3 only: the threads' CPU then about even, the caller's CRCs on
+    /// its side (docs/PERFORMANCE.md, a signed). Hashed without the lock:
+    /// the other thread hashes other pieces meanwhile.
     pub(crate) fn wrote(&self, mut at: u64, bufs: &[&[u8]], ahead: bool) {
         let mut part = (!ahead).then(|| self.0.lock().part.take()).flatten();
         for mut bytes in bufs.iter().copied() {
@@ -137,7 +137,7 @@ impl Running {
                 let (piece, rest) = bytes.split_at(bytes.len().min((start + PIECE - at) as usize));
                 let n = piece.len() as u64;
                 let hashed = || self.0.lock().whole.contains_key(&i);
-                let skip = (ahead && (n < PIECE || i % 2 == 1)) || (!ahead && hashed());
+                let skip = (ahead && (n < PIECE || i % 3 > 0)) || (!ahead && hashed());
                 // A whole piece hashed apart, a part on from where it stands.
                 let mut whole = None;
                 let p = if n == PIECE { &mut whole } else { &mut part };
@@ -533,7 +533,7 @@ mod tests {
             let want = *blake3::hash(&bytes).as_bytes();
             let r = Running::default();
             let whole = len / p;
-            // The last pieces first: the even ones by `ahead`, then the rest.
+            // The last pieces first: one in three by `ahead`, then the rest.
             for i in (0..whole).rev() {
                 let piece = &bytes[(i * p) as usize..][..p as usize];
                 r.wrote(i * p, &[piece], true);
@@ -566,7 +566,7 @@ mod tests {
     }
 
     /// Bytes that do not go on from where a piece stands (a gap) are left
-    /// out, as are the even pieces `ahead` leaves to the write-behind
+    /// out, as are the pieces `ahead` leaves to the write-behind
     /// thread, and the digest reads back (and keeps) each piece it lacks;
     /// a new one holds nothing.
     #[test]
