@@ -71,7 +71,7 @@ fn open_signed(path: &Path, signing: &Signing, opts: Options) -> Writer {
 }
 
 /// A lone writer's buffers go through its write-behind thread (whole,
-/// paired, in pieces, two pieces a buffer, half hashed by the caller ahead
+/// paired, in pieces, two pieces a buffer, some hashed by the caller ahead
 /// and out of order with the thread's), part-full at a flush or at their
 /// deadline (pieces then reached in parts, across buffers), and a record
 /// larger than the buffer straight from the caller's: the digest covers
