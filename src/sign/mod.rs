@@ -24,8 +24,11 @@ use crate::format::seal::SealDirectory;
 use crate::format::{hex, FRAME_HEADER_LEN};
 
 use crate::source::SegmentSource;
+use blake3::hazmat::{left_subtree_len, merge_subtrees_non_root, merge_subtrees_root};
+use blake3::hazmat::{ChainingValue, HasherExt, Mode};
 use parking_lot::Mutex;
 use ring::signature::{Ed25519KeyPair, KeyPair};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -42,8 +45,8 @@ const SECRET_KEY_LABEL: &str = "binlog-secret-key-ed25519";
 const PUBLIC_KEY_LABEL: &str = "binlog-public-key-ed25519";
 /// The first word of a signed head's line.
 const HEAD_LABEL: &str = "binlog-head-1";
-/// Bytes hashed at a time (BLAKE3 hashes a large piece on every SIMD lane).
-const DIGEST_PIECE: usize = 1 << 20;
+/// Bytes of a piece of a digest: an aligned subtree of BLAKE3's tree.
+const PIECE: u64 = 1 << 20;
 
 /// A log's signing: its key and the head of its chain (the link of the
 /// segment it sealed last), shared by every segment its writer writes.
@@ -85,61 +88,116 @@ pub(crate) type Digest = [u8; HASH_LEN];
 /// Reading bytes for a digest.
 type Io<T = ()> = std::io::Result<T>;
 
-/// BLAKE3 of a segment's bytes `0 .. to`, fed by its writer as the bytes
-/// reach the file (`job::write_remainder`, on the write-behind thread
-/// while they are in cache): a seal or a checkpoint only finalizes it
-/// (`digest`). Bytes that do not go on from `to` (written by another
-/// path) are left out: the hasher stops there, and `digest` reads back
-/// what follows. Bytes before `to` never change: after a failed write
-/// (which may cut the file) the writer starts it again.
-#[derive(Clone, Default)]
-pub(crate) struct Running {
-    pub(crate) hasher: blake3::Hasher,
-    pub(crate) to: u64,
+/// BLAKE3 of a segment's bytes `0 .. end` as BLAKE3's tree makes it: the
+/// chaining value of each aligned `PIECE` (a subtree of its own) hashed by
+/// whichever thread holds its bytes, in any order, and merged by a seal or
+/// a checkpoint (`digest`). The writer's thread hashes one in three whole
+/// pieces of a buffer before it hands it over (its bytes in cache from their
+/// CRCs), its write-behind thread the rest before it writes them (outside
+/// its timing of writes, `write_behind::pieces`). A piece reached in parts
+/// is fed in order: bytes that do not go on from where it stands are left
+/// out, and `digest` reads back (and keeps) every piece it lacks. Bytes
+/// hashed never change: after a failed write (which may cut the file) the
+/// writer starts a new one.
+#[derive(Default)]
+pub(crate) struct Running(Mutex<Pieces>);
+
+#[derive(Default)]
+struct Pieces {
+    /// The chaining values of whole pieces, by piece number.
+    whole: BTreeMap<u64, ChainingValue>,
+    /// The piece reached in part: where its bytes reach, and its hasher.
+    part: Option<(u64, blake3::Hasher)>,
 }
 
 impl Running {
     /// A writer's, shared with its write-behind thread (`job::Tap`), of
     /// the first `len` bytes of its segment in `file` (its header, or the
     /// records of a segment resumed), read back.
-    pub(crate) fn tap(file: &File, len: u64) -> Arc<Mutex<Running>> {
-        let mut r = Running::default();
+    pub(crate) fn tap(file: &File, len: u64) -> Arc<Running> {
+        let r = Running::default();
         // What could not be read is read again by `digest`.
-        let _ = r.feed(len, |at, buf| file.read_exact_at(buf, at));
-        Arc::new(Mutex::new(r))
+        let _ = r.digest(len, |at, buf| file.read_exact_at(buf, at));
+        Arc::new(r)
     }
 
-    /// `parts` went to the file one after the other from offset `at`:
-    /// hashed if they go on from `to`.
-    pub(crate) fn wrote<'a>(&mut self, at: u64, parts: impl IntoIterator<Item = &'a [u8]>) {
-        if at == self.to {
-            for part in parts {
-                self.hasher.update(part);
-                self.to += part.len() as u64;
+    /// `bufs` go to the file one after the other from `at` (`!ahead`):
+    /// their whole pieces hashed (those not hashed yet), the bytes of a
+    /// piece they reach in part fed if they go on from where it stands.
+    /// `ahead`: the writer's thread, before it hands `bufs` to its
+    /// write-behind thread, hashes their whole pieces numbered a multiple
+    /// of 3 only: the threads' CPU then about even, the caller's CRCs on
+    /// its side (docs/PERFORMANCE.md, a signed). Hashed without the lock:
+    /// the other thread hashes other pieces meanwhile.
+    pub(crate) fn wrote(&self, mut at: u64, bufs: &[&[u8]], ahead: bool) {
+        let mut part = (!ahead).then(|| self.0.lock().part.take()).flatten();
+        for mut bytes in bufs.iter().copied() {
+            while !bytes.is_empty() {
+                let (i, start) = (at / PIECE, at & !(PIECE - 1));
+                let (piece, rest) = bytes.split_at(bytes.len().min((start + PIECE - at) as usize));
+                let n = piece.len() as u64;
+                let hashed = || self.0.lock().whole.contains_key(&i);
+                let skip = (ahead && (n < PIECE || i % 3 > 0)) || (!ahead && hashed());
+                // A whole piece hashed apart, a part on from where it stands.
+                let mut whole = None;
+                let p = if n == PIECE { &mut whole } else { &mut part };
+                if at == start && !skip {
+                    *p = Some((at, blake3::Hasher::new().set_input_offset(at).clone()));
+                }
+                if let Some((to, h)) = p.as_mut().filter(|(to, _)| *to == at && !skip) {
+                    h.update(piece);
+                    *to += n;
+                }
+                if let Some((_, h)) = p.take_if(|(to, _)| *to == start + PIECE) {
+                    self.0.lock().whole.insert(i, h.finalize_non_root());
+                }
+                (at, bytes) = (at + n, rest);
             }
         }
-    }
-
-    /// On to `end`, through the bytes `read` reads (offset, buffer to
-    /// fill) a piece at a time; the digest then.
-    fn feed(&mut self, end: u64, read: impl Fn(u64, &mut [u8]) -> Io) -> Io<Digest> {
-        let mut buf = vec![0u8; DIGEST_PIECE.min(end.saturating_sub(self.to) as usize)];
-        while self.to < end {
-            let n = (end - self.to).min(DIGEST_PIECE as u64) as usize;
-            read(self.to, &mut buf[..n])?;
-            self.wrote(self.to, [&buf[..n]]);
+        if !ahead {
+            self.0.lock().part = part;
         }
-        Ok(*self.hasher.finalize().as_bytes())
     }
 
-    /// BLAKE3 of the bytes `0 .. end` of the segment in `file`: the
-    /// one digest of a writer's seal and checkpoint. This hasher
-    /// finalized, on from where it stops through the bytes read back.
-    pub(crate) fn digest(&self, file: &File, end: u64) -> Io<Digest> {
-        let mut r = Some(self.clone())
-            .filter(|r| r.to <= end)
-            .unwrap_or_default();
-        r.feed(end, |at, buf| file.read_exact_at(buf, at))
+    /// BLAKE3 of the bytes `0 .. end` (the one digest of a writer's seal
+    /// and checkpoint): the pieces' chaining values merged as BLAKE3 merges
+    /// them, each piece not hashed read back by `read` (offset, buffer to
+    /// fill) and kept; one piece (BLAKE3's root itself) read back whole.
+    pub(crate) fn digest(&self, end: u64, read: impl Fn(u64, &mut [u8]) -> Io) -> Io<Digest> {
+        let mut cvs = Vec::new();
+        for at in (0..end.max(1)).step_by(PIECE as usize) {
+            let len = (end - at).min(PIECE);
+            let held = || {
+                let r = self.0.lock();
+                let part = r.part.as_ref().filter(|(to, _)| *to == at + len);
+                let whole = r.whole.get(&(at / PIECE)).filter(|_| len == PIECE);
+                part.map(|(_, h)| h.finalize_non_root()).or(whole.copied())
+            };
+            if end <= PIECE || held().is_none() {
+                let mut buf = vec![0; len as usize];
+                read(at, &mut buf)?;
+                self.wrote(at, &[&buf], false);
+                if end <= PIECE {
+                    return Ok(*blake3::hash(&buf).as_bytes());
+                }
+            }
+            cvs.push(held().expect("hashed"));
+        }
+        Ok(merge(&cvs, end, true))
+    }
+}
+
+/// The chaining value (the digest, at the `root`) of the subtree of `len`
+/// bytes whose pieces' are `cvs`: its left subtree the largest power of two
+/// below `len` (a whole number of pieces), as BLAKE3's tree.
+fn merge(cvs: &[ChainingValue], len: u64, root: bool) -> ChainingValue {
+    let [_, _, ..] = cvs else { return cvs[0] };
+    let left = left_subtree_len(len);
+    let (l, r) = cvs.split_at((left / PIECE) as usize);
+    let (l, r) = (merge(l, left, false), merge(r, len - left, false));
+    match root {
+        true => *merge_subtrees_root(&l, &r, Mode::Hash).as_bytes(),
+        false => merge_subtrees_non_root(&l, &r, Mode::Hash),
     }
 }
 
@@ -395,12 +453,9 @@ pub(crate) fn vouches(
 /// directory's body without its chain block (the segment's counts,
 /// sequence and time ranges, types and where its indexes are).
 pub fn link(block: &ChainBlock, dir: &SealDirectory) -> [u8; HASH_LEN] {
-    let mut body = Vec::new();
-    SealDirectory {
-        chain: None,
-        ..dir.clone()
-    }
-    .encode_frame(&mut body);
+    let (mut body, mut dir) = (Vec::new(), dir.clone());
+    dir.chain = None;
+    dir.encode_frame(&mut body);
     let mut h = blake3::Hasher::new_derive_key(LINK_CONTEXT);
     h.update(&block.digest);
     h.update(&block.prev);
@@ -420,7 +475,7 @@ pub(crate) fn digest_of_source(source: &dyn SegmentSource, end: u64) -> Option<[
         buf.copy_from_slice(&part);
         Ok(())
     };
-    Running::default().feed(end, read).ok()
+    Running::default().digest(end, read).ok()
 }
 
 #[cfg(test)]
@@ -434,27 +489,112 @@ mod tests {
         (File::open(&path).unwrap(), *blake3::hash(bytes).as_bytes())
     }
 
-    /// Bytes that do not go on from where the hasher stands (a gap, bytes
-    /// written again) are left out, and the digest reads back from there
-    /// (from 0 when it starts again).
+    /// Reads `bytes` for `Running::digest_by`, counting what it reads.
+    fn reader<'a>(bytes: &'a [u8], read: &'a Cell<u64>) -> impl Fn(u64, &mut [u8]) -> Io + 'a {
+        move |at, buf| {
+            buf.copy_from_slice(&bytes[at as usize..][..buf.len()]);
+            read.set(read.get() + buf.len() as u64);
+            Ok(())
+        }
+    }
+
+    /// Bytes `0 .. len` of a pattern that differs from piece to piece.
+    fn bytes_of(len: u64) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 % 253 + i / PIECE) as u8).collect()
+    }
+
+    use std::cell::Cell;
+
+    /// Pieces hashed in any order, on either side (`ahead`, `wrote`), and
+    /// a last piece reached in parts, merge into BLAKE3 of the bytes with
+    /// nothing read back: at every length around a piece's and a power of
+    /// two's boundaries, where a merge of the wrong shape (a fold from the
+    /// left, a tree from the right, a root flag or an offset misplaced)
+    /// differs.
+    #[test]
+    fn pieces_hashed_in_any_order_merge_into_blake3_of_the_bytes() {
+        let p = PIECE;
+        for len in [
+            1,
+            1024,
+            1025,
+            p - 1,
+            p,
+            p + 1,
+            2 * p,
+            3 * p + 4097,
+            4 * p,
+            5 * p + 1,
+        ]
+        .into_iter()
+        .chain([6 * p - 3, 7 * p, 9 * p + 100])
+        {
+            let bytes = bytes_of(len);
+            let want = *blake3::hash(&bytes).as_bytes();
+            let r = Running::default();
+            let whole = len / p;
+            // The last pieces first: one in three by `ahead`, then the rest.
+            for i in (0..whole).rev() {
+                let piece = &bytes[(i * p) as usize..][..p as usize];
+                r.wrote(i * p, &[piece], true);
+                r.wrote(i * p, &[piece], false);
+            }
+            // The tail in two parts, the second in two slices.
+            let tail = &bytes[(whole * p) as usize..];
+            let (a, b) = tail.split_at(tail.len() / 3);
+            r.wrote(whole * p, &[a], false);
+            r.wrote(
+                whole * p + a.len() as u64,
+                &[&b[..b.len() / 2], &b[b.len() / 2..]],
+                false,
+            );
+            let read = Cell::new(0);
+            let got = r.digest(len, reader(&bytes, &read)).unwrap();
+            assert_eq!(got, want, "{len} bytes");
+            // One piece, BLAKE3's root itself, is read back.
+            let lone = if len <= p { len } else { 0 };
+            assert_eq!(read.get(), lone, "{len} bytes");
+            // In order, in buffers that cross the pieces' boundaries.
+            let (r, read) = (Running::default(), Cell::new(0));
+            for (k, buf) in bytes.chunks(300_007).enumerate() {
+                r.wrote(k as u64 * 300_007, &[buf], true);
+                r.wrote(k as u64 * 300_007, &[buf], false);
+            }
+            assert_eq!(r.digest(len, reader(&bytes, &read)).unwrap(), want);
+            assert_eq!(read.get(), lone, "{len} bytes in buffers");
+        }
+    }
+
+    /// Bytes that do not go on from where a piece stands (a gap) are left
+    /// out, as are the pieces `ahead` leaves to the write-behind
+    /// thread, and the digest reads back (and keeps) each piece it lacks;
+    /// a new one holds nothing.
     #[test]
     fn a_running_digest_reads_back_what_it_did_not_see() {
-        let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 253) as u8).collect();
-        let (file, want) = file_of("sign-running", &bytes);
-        let mut r = Running::default();
-        r.wrote(0, [&bytes[..1000], &bytes[1000..5000]]);
-        r.wrote(0, [&bytes[..10]]);
-        r.wrote(6000, [&bytes[6000..7000]]);
-        assert_eq!(r.to, 5000, "what does not go on from 5000 is left out");
-        assert_eq!(r.digest(&file, bytes.len() as u64).unwrap(), want);
-        r.wrote(5000, [&bytes[5000..]]);
-        assert_eq!(r.to, bytes.len() as u64);
-        assert_eq!(*r.hasher.finalize().as_bytes(), want);
+        let (p, len) = (PIECE, 3_000_000);
+        let bytes = bytes_of(len);
+        let want = *blake3::hash(&bytes).as_bytes();
+        let (r, read) = (Running::default(), Cell::new(0));
+        r.wrote(0, &[&bytes[..1000], &bytes[1000..5000]], false);
+        r.wrote(6000, &[&bytes[6000..7000]], false);
+        r.wrote(2 * p, &[&bytes[2 * p as usize..]], false);
+        assert_eq!(r.digest(len, reader(&bytes, &read)).unwrap(), want);
+        assert_eq!(read.get(), 2 * p, "pieces 0 and 1 read back");
+        assert_eq!(r.digest(len, reader(&bytes, &read)).unwrap(), want);
+        assert_eq!(read.get(), 2 * p, "and kept");
         let r = Running::default();
-        assert_eq!(r.digest(&file, bytes.len() as u64).unwrap(), want);
-        // Of a shorter end than it holds: from 0.
-        let r = Running::tap(&file, bytes.len() as u64);
+        assert_eq!(r.digest(len, reader(&bytes, &read)).unwrap(), want);
+        assert_eq!(read.get(), 2 * p + len, "all of it read back");
+        let (r, read) = (Running::default(), Cell::new(0));
+        r.wrote(0, &[&bytes[..]], true);
+        assert_eq!(r.digest(len, reader(&bytes, &read)).unwrap(), want);
+        assert_eq!(read.get(), len - p, "all but piece 0 read back");
+        // Of a shorter end than it holds: a prefix.
+        let (file, _) = file_of("sign-running", &bytes);
+        let r = Running::tap(&file, len);
         let prefix = *blake3::hash(&bytes[..100]).as_bytes();
-        assert_eq!(r.lock().digest(&file, 100).unwrap(), prefix);
+        let read_file = |at, buf: &mut [u8]| file.read_exact_at(buf, at);
+        assert_eq!(r.digest(100, read_file).unwrap(), prefix);
+        assert_eq!(r.digest(len, read_file).unwrap(), want);
     }
 }

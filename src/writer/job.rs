@@ -16,9 +16,9 @@ use std::time::Instant;
 pub const DEPTH: usize = 4;
 
 /// A signed segment's running digest, which every byte written goes
-/// through in order (`sign::Running`); `None` unsigned.
+/// through (`sign::Running`); `None` unsigned.
 #[cfg(feature = "sign")]
-pub type Tap = Option<std::sync::Arc<parking_lot::Mutex<crate::sign::Running>>>;
+pub type Tap = Option<std::sync::Arc<crate::sign::Running>>;
 #[cfg(not(feature = "sign"))]
 pub type Tap = Option<std::sync::Arc<()>>;
 
@@ -37,7 +37,8 @@ pub struct Job {
     /// (`Options::flush_delay`), if it holds a record a write call returned
     /// with: a pair's first half waits for the second no later.
     pub due: Option<Instant>,
-    /// The segment's running digest, fed the buffer once it is written.
+    /// The segment's running digest, fed the buffer before it is written
+    /// (`sign::Running::wrote`).
     #[cfg_attr(not(feature = "sign"), allow(dead_code))]
     pub tap: Tap,
 }
@@ -99,9 +100,7 @@ pub struct Finished {
     pub failed: Option<Failed>,
 }
 
-/// Writes what is left of `job`'s buffer after its first `written` bytes,
-/// then feeds the whole buffer to its running digest (`Job::tap`), while
-/// it is in cache: the one place a written buffer is hashed.
+/// Writes what is left of `job`'s buffer after its first `written` bytes.
 pub fn write_remainder(file: &File, job: Job, mut written: usize) -> Result<Vec<u8>, Failed> {
     while written < job.buf.len() {
         let err = match file.write_at(&job.buf[written..], job.offset + written as u64) {
@@ -115,8 +114,6 @@ pub fn write_remainder(file: &File, job: Job, mut written: usize) -> Result<Vec<
         };
         return Err(failed_write(file, job, written, err));
     }
-    #[cfg(feature = "sign")]
-    (job.tap.iter()).for_each(|t| t.lock().wrote(job.offset, [&job.buf[..]]));
     Ok(job.buf)
 }
 

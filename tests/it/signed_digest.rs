@@ -1,8 +1,11 @@
 //! A signed segment's digest (docs/FORMAT.md section 8.6) is BLAKE3 of
 //! its file's bytes `[0, records_end)` whichever way the writer wrote them
-//! (its write-behind thread hashes them as it writes them, `sign::Running`):
-//! a lone writer's buffers (whole, paired, in pieces, flushed part-full, a
-//! record larger than the buffer written directly), a rolling log's
+//! (aligned 1 MiB pieces of BLAKE3's tree hashed by the caller before it
+//! hands a buffer over or by the write-behind thread as it writes it, in
+//! any order, merged at the seal, `sign::Running`): a lone writer's
+//! buffers (whole, paired, in pieces, of several pieces, flushed part-full
+//! or handed over at a deadline, a record larger than the buffer written
+//! directly), a rolling log's
 //! segments, a live segment checkpointed then sealed, a segment resumed
 //! unsealed, and a durable writer's records written over zeros prepared
 //! ahead.
@@ -68,13 +71,20 @@ fn open_signed(path: &Path, signing: &Signing, opts: Options) -> Writer {
 }
 
 /// A lone writer's buffers go through its write-behind thread (whole,
-/// paired, in pieces), part-full at a flush, and a record larger than
-/// the buffer straight from the caller's: the digest covers them all.
+/// paired, in pieces, two pieces a buffer, some hashed by the caller ahead
+/// and out of order with the thread's), part-full at a flush or at their
+/// deadline (pieces then reached in parts, across buffers), and a record
+/// larger than the buffer straight from the caller's: the digest covers
+/// them all.
 #[test]
 fn a_lone_writers_digest_is_blake3_of_its_bytes() {
     let t = TempDir::new("signed-digest-lone");
     let s = signing(t.path());
-    for (name, buffer_size, max) in [("small", 4096, 600), ("paired", 1 << 20, 3000)] {
+    for (name, buffer_size, max) in [
+        ("small", 4096, 600),
+        ("paired", 1 << 20, 3000),
+        ("two-pieces", 2 << 20, 9000),
+    ] {
         let path = t.path().join(format!("{name}.binlog"));
         let opts = Options {
             buffer_size,
@@ -85,6 +95,12 @@ fn a_lone_writers_digest_is_blake3_of_its_bytes() {
         let big = vec![9u8; 3 * buffer_size];
         w.write("big", &big).unwrap();
         write_records(&w, 20_001, 21_000, max);
+        // Part-full buffers handed over at their deadline (10 ms).
+        for k in 0..10 {
+            write_records(&w, 21_000 + k * 10, 21_010 + k * 10, max);
+            std::thread::sleep(std::time::Duration::from_millis(15));
+        }
+        write_records(&w, 21_100, 23_000, max);
         w.close().unwrap();
         assert_digest_of_its_bytes(&path);
     }

@@ -71,10 +71,12 @@ impl State {
             split_head: std::mem::take(&mut self.split_head),
             unsealed: 0..0,
             due: None,
-            tap: self.tap.clone(),
+            tap: None,
         };
         self.unsealed_from = 0;
         self.last_record_start = NO_RECORD;
+        #[cfg(feature = "sign")]
+        (self.tap.iter()).for_each(|t| t.wrote(offset, &[&job.buf], false));
         match write_remainder(file, job, 0) {
             Ok(mut buf) => {
                 self.file_len += buf.len() as u64;
@@ -166,7 +168,7 @@ impl State {
             return Err(Error::io_at(&self.path, self.file_len, "write", e));
         }
         #[cfg(feature = "sign")]
-        (self.tap.iter()).for_each(|t| t.lock().wrote(self.file_len, all()));
+        (self.tap.iter()).for_each(|t| t.wrote(self.file_len, &all().collect::<Vec<_>>(), false));
         self.file_len += total;
         Ok(())
     }

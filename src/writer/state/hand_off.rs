@@ -47,10 +47,8 @@ impl State {
             self.submit_buf(self.buf.len());
             self.flusher_in_flight = true;
         }
-        let delay = self.deadline.delay;
-        self.deadline.due = delay
-            .filter(|_| self.in_flight_len > 0)
-            .map(|d| std::time::Instant::now() + d);
+        let delay = self.deadline.delay.filter(|_| self.in_flight_len > 0);
+        self.deadline.due = delay.map(|d| std::time::Instant::now() + d);
         Ok(())
     }
 
@@ -67,6 +65,8 @@ impl State {
             self.seal_buffered();
         }
         let job = self.cut_off_job(offset, split);
+        #[cfg(feature = "sign")]
+        (job.tap.iter()).for_each(|t| t.wrote(offset, &[&job.buf], true));
         // What stays was sealed above.
         self.unsealed_from = self.buf.len();
         self.last_record_start = NO_RECORD;
@@ -109,10 +109,8 @@ impl State {
             self.buf.len()
         };
         let unsealed = self.unsealed_from.min(end)..end;
-        let mut next = self
-            .spare_bufs
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(self.buf.capacity()));
+        let mut next = self.spare_bufs.pop().unwrap_or_default();
+        next.reserve(self.buf.capacity());
         next.extend_from_slice(&self.buf[split..]);
         let (split_tail_len, split_head) =
             if split > self.last_record_start && split < self.buf.len() {
@@ -173,9 +171,7 @@ impl State {
             self.spare_bufs.push(buf);
         }
         self.flusher_in_flight &= self.in_flight_len > 0;
-        finished
-            .failed
-            .map_or(Ok(()), |failed| self.take_back(failed))
+        finished.failed.map_or(Ok(()), |f| self.take_back(f))
     }
 
     /// Takes back what a failed write left (`job::write_remainder`), here
@@ -185,9 +181,10 @@ impl State {
     pub(super) fn take_back(&mut self, failed: Failed) -> Result<()> {
         let mut unwritten = failed.unwritten;
         self.file_len = self.file_len + failed.written_whole - failed.cut_back;
-        // The file may be cut below what the running digest holds.
+        // The file may be cut below what the running digest holds: a new
+        // one (nothing is in flight).
         #[cfg(feature = "sign")]
-        (self.tap.iter()).for_each(|t| *t.lock() = Default::default());
+        (self.tap.iter_mut()).for_each(|t| *t = Default::default());
         self.in_flight_len = 0;
         self.flusher_in_flight = false;
         // `unwritten` ends where the buffer starts: a record cut across

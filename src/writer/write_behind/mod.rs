@@ -227,6 +227,11 @@ fn write_jobs(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
         };
         let bytes = job.buf.len() + second.as_ref().map_or(0, |s| s.buf.len());
         let paired = second.is_some();
+        // Hashed before the write, outside its timing (`Chooser`).
+        #[cfg(feature = "sign")]
+        for j in std::iter::once(&job).chain(&second) {
+            (j.tap.iter()).for_each(|t| t.wrote(j.offset, &[&j.buf], false));
+        }
         let start = Instant::now();
         let (first, result) = write_job(file, prealloc, job, second, kind);
         // A failed write says nothing of how fast its kind is.
