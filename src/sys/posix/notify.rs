@@ -188,7 +188,7 @@ pub(super) mod kq {
             let (mut any, mut entries) = (false, false);
             while let Ok(n @ 1..) = kevent(self.kq.as_raw_fd(), &[], &mut out) {
                 any = true;
-                entries |= out[..n].iter().any(|e| e.ident as usize == dir);
+                entries |= out[..n].iter().any(|e| e.ident == dir);
             }
             if entries {
                 self.watch_files();

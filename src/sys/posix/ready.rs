@@ -176,10 +176,12 @@ mod threaded {
             Ok(())
         }
 
-        /// Empties the pipe; the thread looks again at once.
+        /// Empties the pipe and looks again at once: readable if the timer
+        /// expired (armed with a zero) or a change is reported.
         fn clear(&self, st: &mut State) {
             while matches!((&self.read).read(&mut [0u8; 64]), Ok(1..)) {}
             st.signalled = false;
+            self.shared.signal(st);
             self.shared.cv.notify_one();
         }
 
@@ -197,14 +199,8 @@ mod threaded {
             let step = super::super::notify::POLL_STEP;
             let mut st = self.state.lock();
             while !st.closed {
+                self.signal(&mut st);
                 let now = Instant::now();
-                if st.due.is_some_and(|d| d <= now) {
-                    (st.expired, st.due) = (true, None);
-                }
-                let changed = || self.watch.as_ref().is_some_and(|w| w.wait(Duration::ZERO));
-                if !st.signalled && (st.expired || changed()) {
-                    st.signalled = (&self.write).write(&[1]).is_ok();
-                }
                 // Signalled: nothing to do until the pipe is emptied.
                 let timer = st.due.map(|d| d.saturating_duration_since(now));
                 let look = self.watch.as_ref().map(|_| step);
@@ -213,6 +209,20 @@ mod threaded {
                     Some(wait) => drop(self.cv.wait_for(&mut st, wait)),
                     None => self.cv.wait(&mut st),
                 }
+            }
+        }
+    }
+
+    impl Shared {
+        /// A byte into the pipe (if none is there) once the timer expired
+        /// or the notifier reports a change.
+        fn signal(&self, st: &mut State) {
+            if st.due.is_some_and(|d| d <= Instant::now()) {
+                (st.expired, st.due) = (true, None);
+            }
+            let changed = || self.watch.as_ref().is_some_and(|w| w.wait(Duration::ZERO));
+            if !st.signalled && (st.expired || changed()) {
+                st.signalled = (&self.write).write(&[1]).is_ok();
             }
         }
     }
