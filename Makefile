@@ -348,11 +348,12 @@ test-rust: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powerc
 # macOS and FreeBSD build, selected on Linux by `--cfg binlog_posix`: all
 # of it runs here but the few lines src/sys/mod.rs names (kqueue,
 # F_FULLFSYNC, F_PREALLOCATE). Its own target directory: the flag rebuilds
-# every crate.
+# every crate. The public API does not depend on the backend: its test
+# reads the docs test-rust-build made.
 POSIX_CARGO := RUSTFLAGS='--cfg binlog_posix' CARGO_TARGET_DIR=$(CURDIR)/target/posix CARGO=$(CARGO)
 .PHONY: test-posix
-test-posix: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powercut
-	BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_ANALYTICS_PYTHON=$(ANALYTICS_PYTHON) BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) \
+test-posix: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powercut test-rust-build
+	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_ANALYTICS_PYTHON=$(ANALYTICS_PYTHON) BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) \
 	  BINLOG_POWERCUT=$(POWERCUT) $(POSIX_CARGO) tests/run_rust_tests.sh
 	$(POSIX_CARGO) $(CARGO) test -q -p libbinlog --no-default-features --lib
 
