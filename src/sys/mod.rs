@@ -34,6 +34,11 @@
 //! runs on Linux under `make test-posix`, where the `polled` notifier and
 //! the `threaded` pollable stand in for kqueue.
 
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd")))]
+compile_error!(
+    "libbinlog builds for Linux, macOS and FreeBSD only: other systems have no backend in src/sys"
+);
+
 #[cfg(all(target_os = "linux", not(binlog_posix)))]
 #[path = "linux/mod.rs"]
 mod backend;
