@@ -343,6 +343,36 @@ test-rust: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powerc
 	$(CARGO) test -q -p libbinlog --no-default-features --lib
 	$(CARGO) test -q -p libbinlog --doc
 
+# The Rust suite again (tests/run_rust_tests.sh, as test-rust runs it, the
+# tool's tests included) against the POSIX backend of src/sys, the one
+# macOS and FreeBSD build, selected on Linux by `--cfg binlog_posix`: all
+# of it runs here but the few lines src/sys/mod.rs names (kqueue,
+# F_FULLFSYNC, F_PREALLOCATE). Its own target directory: the flag rebuilds
+# every crate. The public API does not depend on the backend: its test
+# reads the docs test-rust-build made.
+POSIX_CARGO := RUSTFLAGS='--cfg binlog_posix' CARGO_TARGET_DIR=$(CURDIR)/target/posix CARGO=$(CARGO)
+.PHONY: test-posix
+test-posix: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powercut test-rust-build
+	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_ANALYTICS_PYTHON=$(ANALYTICS_PYTHON) BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) \
+	  BINLOG_POWERCUT=$(POWERCUT) $(POSIX_CARGO) tests/run_rust_tests.sh
+	$(POSIX_CARGO) $(CARGO) test -q -p libbinlog --no-default-features --lib
+
+# The library (lean: the C library's features; and with s3, sign) and the
+# tool type-checked for macOS (arm64, x86_64) and FreeBSD, the C parts of
+# their dependencies compiled by zig (cargo-zigbuild), in one target
+# directory for all three.
+PLATFORMS := aarch64-apple-darwin x86_64-apple-darwin x86_64-unknown-freebsd
+.PHONY: check-platforms
+check-platforms: zig-tools
+	rustup target add $(PLATFORMS)
+	set -e; for t in $(PLATFORMS); do \
+	  for f in compression s3,sign; do \
+	    $(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p libbinlog --lib --target $$t \
+	      --no-default-features --features $$f --target-dir target/platforms; \
+	  done; \
+	  $(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p binlog-cli --target $$t --target-dir target/platforms; \
+	done
+
 # The part of the archive tests `make test` runs against moto's server too
 # (each test starts its own, in about 4 s): shipping, reading a log half
 # from the bucket, following it (library, tiered, `tail -f s3://`), a

@@ -8,7 +8,8 @@
 # binary (tests/it, cli/tests/it), run once per module: every test of
 # the module and no other, by its exact name, in a process of its own, as
 # when each file was a binary. Each runs from the crate's root, as under
-# cargo test, with its output kept in target/rust-tests/<name>.log and
+# cargo test, with its output kept in target/rust-tests/<name>.log (under
+# CARGO_TARGET_DIR if set) and
 # printed when it fails. The slowest start first (the times of the last
 # run, in target/rust-tests/times.txt; on a fresh tree, SLOW_FIRST), so
 # that none of them starts last and runs alone. Exits non-zero when any
@@ -27,7 +28,7 @@ modules=()
 while [ $# -gt 0 ] && [ "$1" != -- ]; do modules+=("$1"); shift; done
 [ $# = 0 ] || shift
 [ ${#modules[@]} -gt 0 ] || [ $# = 0 ] || { echo "usage: $0 [MODULE... [-- ARG...]]" >&2; exit 2; }
-out=target/rust-tests
+out=${CARGO_TARGET_DIR:-target}/rust-tests
 mkdir -p "$out"
 
 # Where the order starts on a tree that has no times yet.

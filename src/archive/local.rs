@@ -76,8 +76,7 @@ pub fn scan(dir: &Path, log: &str) -> Result<LocalLog> {
 /// would then give again. A segment synced already costs two cheap calls.
 pub fn make_durable(s: &SealedSegment) -> Result<()> {
     let f = std::fs::File::open(&s.path).map_err(|e| Error::io(&s.path, "open", e))?;
-    f.sync_data()
-        .map_err(|e| Error::io(&s.path, "fdatasync", e))?;
+    crate::sys::sync_data(&f).map_err(|e| Error::io(&s.path, "fdatasync", e))?;
     crate::sys::sync_parent(&s.path)
 }
 

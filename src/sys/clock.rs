@@ -1,6 +1,8 @@
 //! The kernel's clocks, and what the TSC clock (x86_64) reads: the
-//! time-stamp counter, CLOCK_MONOTONIC to measure its rate against, and
-//! whether the kernel and the CPU vouch for it.
+//! time-stamp counter, a monotonic clock to measure its rate against, and
+//! whether the kernel and the CPU vouch for it. Which clock each OS has
+//! for monotonic and boot time is the backend's (`backend::MONOTONIC`,
+//! `backend::BOOT`).
 
 /// CLOCK_REALTIME in nanoseconds since the Unix epoch.
 #[inline]
@@ -8,19 +10,18 @@ pub fn realtime_ns() -> i64 {
     clock_ns(libc::CLOCK_REALTIME)
 }
 
-/// CLOCK_MONOTONIC in nanoseconds (it runs at the rate NTP gives
-/// CLOCK_REALTIME, without its steps): what the TSC clock's rate is
-/// measured against.
+/// The monotonic clock in nanoseconds (never stepped; it stops while the
+/// machine sleeps): what the TSC clock's rate is measured against.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub fn monotonic_ns() -> i64 {
-    clock_ns(libc::CLOCK_MONOTONIC)
+    clock_ns(super::backend::MONOTONIC)
 }
 
-/// CLOCK_BOOTTIME in nanoseconds: elapsed time since boot, suspend
-/// included, never stepped.
+/// The boot-time clock in nanoseconds: elapsed time since boot, never
+/// stepped, suspend included where the OS counts it (Linux, macOS).
 pub fn boottime_ns() -> i64 {
-    clock_ns(libc::CLOCK_BOOTTIME)
+    clock_ns(super::backend::BOOT)
 }
 
 #[inline]
@@ -30,7 +31,7 @@ fn clock_ns(clock: libc::clockid_t) -> i64 {
     // SAFETY: clock_gettime writes one timespec, which we own; it cannot
     // fail for these clocks with a valid address.
     unsafe { libc::clock_gettime(clock, &mut ts) };
-    // time_t and c_long are i64 on the 64-bit Linux targets we build for.
+    // time_t and c_long are i64 on the 64-bit targets we build for.
     i64::from(ts.tv_sec)
         .saturating_mul(1_000_000_000)
         .saturating_add(i64::from(ts.tv_nsec))

@@ -1,54 +1,68 @@
 //! Everything libbinlog asks of the operating system and the CPU beyond
-//! what std offers, in one place: advisory whole-file locks (flock),
-//! anonymous temporary files (O_TMPFILE), reads without access-time
-//! updates (O_NOATIME), preallocation (fallocate), syncing a directory,
-//! the clocks (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME), the
-//! time-stamp counter and what the kernel says of it, cache-line hints,
-//! inotify, epoll and timerfd. The logic that uses them stays with its
-//! module; what is here is one system call or instruction each, with the
-//! errors they return told apart.
+//! what std offers, in one place, one system call or instruction each,
+//! with the errors they return told apart; the logic that uses them stays
+//! with its module. One interface, two backends:
 //!
-//! Supported platforms: Linux on x86_64 (built and tested) and aarch64
-//! (type-checked: `cargo check --target aarch64-unknown-linux-gnu`). A
-//! build for anything else stops at the `compile_error!` below, the one
-//! error it reports for the calls missing here.
+//! - `linux/` (Linux, the default there): anonymous temporary files
+//!   (O_TMPFILE), reads without access-time updates (O_NOATIME),
+//!   preallocation (fallocate), fdatasync, CLOCK_MONOTONIC and
+//!   CLOCK_BOOTTIME, thread priorities (ioprio), inotify, and epoll with
+//!   timerfd for a pollable descriptor.
+//! - `posix/` (macOS and FreeBSD; on Linux with `RUSTFLAGS='--cfg
+//!   binlog_posix'`, so that `make test-posix` runs it here): nothing
+//!   Linux-only. Temporary files are named and removed at once, reads
+//!   update access times, preallocation is `F_PREALLOCATE` on macOS and
+//!   none elsewhere, a sync is `F_FULLFSYNC` on macOS (fsync where the
+//!   filesystem refuses it), the clocks are each OS's own, and followers
+//!   are woken by kqueue's `EVFILT_VNODE`, with an `EVFILT_TIMER` for the
+//!   pollable descriptor. Where kqueue is absent (Linux) a follower's
+//!   notifier polls the watched path's metadata every millisecond, and a
+//!   thread makes a pipe readable for the pollable descriptor.
+//!
+//! Shared by both: advisory whole-file locks (flock), syncing a
+//! directory, poll (`unix.rs`), CLOCK_REALTIME (`clock.rs`), the
+//! time-stamp counter and cache-line hints (`cpu.rs`, x86_64).
+//!
+//! What only macOS or FreeBSD runs (type-checked here with `cargo check
+//! --target aarch64-apple-darwin`, `x86_64-apple-darwin` and
+//! `x86_64-unknown-freebsd`, `make check-platforms`): in `posix/mod.rs`
+//! the `F_PREALLOCATE`, `F_FULLFSYNC` and `PRIO_DARWIN_BG` calls and the
+//! macOS and FreeBSD choices of clocks and of `RUSAGE_SELF`; in
+//! `posix/notify.rs` the `kq` module (the kqueue notifier) and the
+//! `f_fstypename` of `on_network_filesystem`; in `posix/ready.rs` the `kq`
+//! module (the kqueue pollable descriptor). Every other line of `posix/`
+//! runs on Linux under `make test-posix`, where the `polled` notifier and
+//! the `threaded` pollable stand in for kqueue.
 
-#[cfg(not(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-)))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd")))]
 compile_error!(
-    "libbinlog supports Linux on x86_64 and aarch64 only: it needs Linux's flock, fallocate, \
-     O_TMPFILE, O_NOATIME, inotify and CLOCK_BOOTTIME (see src/sys/mod.rs)"
+    "libbinlog builds for Linux, macOS and FreeBSD only: other systems have no backend in src/sys"
 );
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(binlog_posix)))]
+#[path = "linux/mod.rs"]
+mod backend;
+#[cfg(any(binlog_posix, not(target_os = "linux")))]
+#[path = "posix/mod.rs"]
+mod backend;
 mod clock;
-#[cfg(target_os = "linux")]
 mod cpu;
 // For the tests of the TSC clock and of compressed/decode_ahead.rs.
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
 mod fork;
 #[cfg(test)]
 pub mod guarded_page;
-#[cfg(target_os = "linux")]
-mod linux;
-#[cfg(target_os = "linux")]
-pub mod notify;
 pub mod prefetch;
-#[cfg(target_os = "linux")]
-pub mod ready;
 #[cfg(test)]
 pub mod scratch;
+mod unix;
 
-#[cfg(target_os = "linux")]
+pub use backend::*;
 pub use clock::*;
-#[cfg(target_os = "linux")]
 pub use cpu::*;
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
 pub use fork::ForkedChild;
-#[cfg(target_os = "linux")]
-pub use linux::*;
+pub use unix::*;
 
 use std::fs::File;
 use std::io;

@@ -41,13 +41,13 @@ fn each_line<T>(bytes: &[T], mut hint: impl FnMut(&[T])) {
     }
 }
 
-/// The page faults the calling thread has taken, minor and major
-/// (`getrusage`): a reader counts those of its reads through the mapping
+/// The page faults the calling thread (macOS: the process) has taken,
+/// minor and major (`getrusage`): a reader counts those of its reads through the mapping
 /// (see `reader::filter`). 0 if the call fails.
 pub fn thread_page_faults() -> u64 {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage fills in the struct it is given, zeroed before.
-    unsafe { libc::getrusage(libc::RUSAGE_THREAD, usage.as_mut_ptr()) };
+    unsafe { libc::getrusage(super::backend::THREAD_USAGE, usage.as_mut_ptr()) };
     // SAFETY: zeroed is a valid rusage, and getrusage wrote one or nothing.
     let usage = unsafe { usage.assume_init() };
     (usage.ru_minflt + usage.ru_majflt) as u64

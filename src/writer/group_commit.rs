@@ -281,7 +281,7 @@ impl Shared {
 
     /// fdatasync on the second descriptor, without any lock held.
     fn sync_data(&self) -> Result<()> {
-        if let Err(e) = self.sync_file.sync_data() {
+        if let Err(e) = crate::sys::sync_data(&self.sync_file) {
             let e = Error::io(&self.path, "fdatasync", e);
             return Err(self.state.lock().poison_after_failed_sync(e));
         }

@@ -46,7 +46,7 @@ impl Writer {
             _ if created => rec.next_seq,
             Durability::None => rec.next_seq - rec.index.summary.record_count,
             _ => {
-                (sync_file.sync_data()).map_err(|e| Error::io(&path, "fdatasync", e))?;
+                crate::sys::sync_data(&sync_file).map_err(|e| Error::io(&path, "fdatasync", e))?;
                 crate::sys::sync_parent(&path)?;
                 rec.next_seq
             }

@@ -186,7 +186,7 @@ impl Prepared {
             }
             // A failure here is the kernel's to report to the writer's own
             // syncs (see `Preparer::start`).
-            let _ = own.sync_data();
+            let _ = crate::sys::sync_data(own);
         }
     }
 }

@@ -86,7 +86,7 @@ fn write_header(
     // takes. Under the durable policies the directory entry is synced too.
     let durable = opts.durability != crate::writer::options::Durability::None;
     file.write_all_at(&header, 0)
-        .and_then(|()| file.sync_data())
+        .and_then(|()| crate::sys::sync_data(file))
         .map_err(|e| Error::io_at(path, 0, "write header", e))?;
     if created && durable {
         crate::sys::sync_parent(path)?;
@@ -344,6 +344,6 @@ fn backup_and_cut(file: &File, path: &Path, from: u64, bytes: &[u8]) -> Result<(
 
 fn cut(file: &File, path: &Path, len: u64) -> Result<()> {
     file.set_len(len)
-        .and_then(|()| file.sync_data())
+        .and_then(|()| crate::sys::sync_data(file))
         .map_err(|e| Error::io_at(path, len, "truncate", e))
 }

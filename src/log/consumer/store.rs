@@ -229,7 +229,7 @@ impl Store {
         let at = (next.generation % 2) * SLOT_LEN as u64;
         self.file
             .write_all_at(&bytes, at)
-            .and_then(|()| self.file.sync_data())
+            .and_then(|()| crate::sys::sync_data(&self.file))
             .map_err(|e| Error::io_at(&self.path, at, "commit consumer position", e))?;
         self.last = next;
         Ok(())

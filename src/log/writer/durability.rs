@@ -18,9 +18,9 @@ impl Shared {
         let synced = older
             .iter()
             .try_for_each(|(_, path)| match std::fs::File::open(path) {
-                Ok(f) => f
-                    .sync_data()
-                    .map_err(|e| (Error::io(path, "fdatasync", e), true)),
+                Ok(f) => {
+                    crate::sys::sync_data(&f).map_err(|e| (Error::io(path, "fdatasync", e), true))
+                }
                 // Removed by retention: nothing left to keep.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err((Error::io(path, "open to fdatasync", e), false)),

@@ -1,54 +1,17 @@
-//! Linux's file calls that std does not offer: advisory whole-file locks,
-//! anonymous temporary files, opening without access-time updates,
-//! preallocation and syncing a directory; and the error numbers callers
-//! tell apart. No raw pointers are involved.
+//! The Linux backend: anonymous temporary files (O_TMPFILE), opening
+//! without access-time updates (O_NOATIME), preallocation (fallocate),
+//! fdatasync, the clocks (CLOCK_MONOTONIC, CLOCK_BOOTTIME), thread
+//! priorities (ioprio), and change notification (inotify, `notify.rs`)
+//! with a descriptor to poll (epoll and timerfd, `ready.rs`). No raw
+//! pointers are involved outside those two.
+
+pub mod notify;
+pub mod ready;
 
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::{fd::AsRawFd, unix::fs::OpenOptionsExt};
 use std::path::Path;
-
-/// Takes an exclusive flock on `file` without blocking. `Ok(false)` when
-/// another open file description (in this process or another) holds it. The
-/// lock goes away when the last descriptor of the open file is closed, so a
-/// killed writer never leaves a stale lock.
-pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
-    try_flock(file, libc::LOCK_EX)
-}
-
-/// Takes the flock `op` on `file` without blocking: `Ok(false)` when
-/// another open file description holds a lock in its way.
-fn try_flock(file: &File, op: libc::c_int) -> io::Result<bool> {
-    // SAFETY: flock takes a descriptor we own (borrowed from `file`) and flags.
-    match super::os_result(unsafe { libc::flock(file.as_raw_fd(), op | libc::LOCK_NB) }) {
-        Ok(_) => Ok(true),
-        Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-/// Whether another open file holds an exclusive lock on `file`'s file (a
-/// writer has the segment): found out by taking a shared lock without
-/// waiting, and releasing it at once.
-pub fn is_locked_exclusively(file: &File) -> io::Result<bool> {
-    let shared = try_flock(file, libc::LOCK_SH)?;
-    if shared {
-        unlock(file);
-    }
-    Ok(!shared)
-}
-
-/// Whether a writer holds the file at `path` (`is_locked_exclusively`);
-/// false when it cannot be opened or probed.
-pub fn is_path_locked(path: &Path) -> bool {
-    File::open(path).is_ok_and(|f| is_locked_exclusively(&f).unwrap_or(false))
-}
-
-/// Releases the lock taken by `try_lock_exclusive`.
-pub fn unlock(file: &File) {
-    // SAFETY: as above.
-    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
-}
 
 /// An unnamed temporary file in `dir` that vanishes when closed (O_TMPFILE),
 /// or a named one removed at once where the filesystem lacks O_TMPFILE.
@@ -58,11 +21,7 @@ pub fn anonymous_file(dir: &Path) -> io::Result<File> {
     if let Ok(f) = options.clone().custom_flags(libc::O_TMPFILE).open(dir) {
         return Ok(f);
     }
-    let (pid, now) = (std::process::id(), super::realtime_ns());
-    let name = dir.join(format!(".binlog-spill-{pid}-{now}"));
-    let f = options.create_new(true).open(&name)?;
-    std::fs::remove_file(&name)?;
-    Ok(f)
+    super::unix::named_then_removed(&mut options, dir)
 }
 
 /// Opens a file to read without updating its access time (O_NOATIME), as
@@ -82,17 +41,23 @@ pub fn open_read_noatime(path: &Path) -> io::Result<File> {
     }
 }
 
-/// fsyncs a directory so that a file created in it survives a crash.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(test)]
-    DIR_SYNCS.lock().push(dir.to_path_buf());
-    File::open(dir)?.sync_all()
-}
+/// The clock `monotonic_ns` reads: it runs at the rate NTP gives
+/// CLOCK_REALTIME, without its steps, and stops in a suspend.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(super) const MONOTONIC: libc::clockid_t = libc::CLOCK_MONOTONIC;
+/// The clock `boottime_ns` reads: elapsed time since boot, suspend
+/// included, never stepped.
+pub(super) const BOOT: libc::clockid_t = libc::CLOCK_BOOTTIME;
 
-/// Every directory `sync_dir` was called on, for unit tests.
-#[cfg(test)]
-pub static DIR_SYNCS: parking_lot::Mutex<Vec<std::path::PathBuf>> =
-    parking_lot::Mutex::new(Vec::new());
+/// Whose page faults `getrusage` counts for
+/// `prefetch::thread_page_faults`: the calling thread's.
+pub(super) const THREAD_USAGE: libc::c_int = libc::RUSAGE_THREAD;
+
+/// fdatasyncs `file`: its data and the metadata to read it back (its
+/// size) are on the medium when it returns.
+pub fn sync_data(file: &File) -> io::Result<()> {
+    file.sync_data()
+}
 
 /// Reserves disk blocks for `[offset, offset + len)` without changing the
 /// file's size (fallocate with FALLOC_FL_KEEP_SIZE), so readers and a scan
@@ -121,16 +86,6 @@ pub fn preallocation_unsupported(e: &io::Error) -> bool {
         e.raw_os_error(),
         Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::ENODEV | libc::ESPIPE)
     )
-}
-
-/// Whether `e` is ENOTDIR: the path, or a directory on its way, is a file.
-pub fn is_not_a_directory(e: &io::Error) -> bool {
-    e.raw_os_error() == Some(libc::ENOTDIR)
-}
-
-/// Whether `e` is EISDIR: the path names a directory, not a file.
-pub fn is_a_directory(e: &io::Error) -> bool {
-    e.raw_os_error() == Some(libc::EISDIR)
 }
 
 /// Lowers the calling thread's CPU and I/O priority to the lowest of the

@@ -10,6 +10,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
 
+pub use crate::sys::readable;
+
 /// What to watch: a log's directory (changes to any file in it) or one
 /// segment file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +36,7 @@ impl Notifier {
         // SAFETY: inotify_init1 takes flags and returns a new descriptor,
         // which we then own (wrapped in a File, closed when it drops).
         let flags = libc::IN_CLOEXEC | libc::IN_NONBLOCK;
-        let raw = super::os_result(unsafe { libc::inotify_init1(flags) }).ok()?;
+        let raw = crate::sys::os_result(unsafe { libc::inotify_init1(flags) }).ok()?;
         // SAFETY: `raw` is a descriptor just made and owned by no one else.
         let fd = unsafe { File::from_raw_fd(raw) };
         // The watched path's own changes; a directory's entries' too.
@@ -75,20 +77,6 @@ impl Notifier {
     }
 }
 
-/// Waits up to `timeout` for `fd` to be readable; true if it is.
-pub fn readable(fd: RawFd, timeout: Duration) -> bool {
-    let ms = timeout.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: poll reads and writes one pollfd we own, for a descriptor the
-    // caller holds open. EINTR returns early: the caller looks again, as it
-    // would.
-    unsafe { libc::poll(&mut p, 1, ms) > 0 }
-}
-
 /// Whether the filesystem holding `path` is one where the notifier reports only
 /// this host's changes; `None` if it cannot be asked.
 pub fn on_network_filesystem(path: &Path) -> Option<bool> {
@@ -97,7 +85,7 @@ pub fn on_network_filesystem(path: &Path) -> Option<bool> {
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is NUL-terminated and lives through the call; statfs
     // writes one struct we own.
-    super::os_result(unsafe { libc::statfs(c.as_ptr(), &mut st) }).ok()?;
+    crate::sys::os_result(unsafe { libc::statfs(c.as_ptr(), &mut st) }).ok()?;
     // f_type's width differs between C libraries and architectures.
     #[allow(clippy::unnecessary_cast)]
     Some(is_network_fs_type(st.f_type as i64))

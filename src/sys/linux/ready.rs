@@ -23,12 +23,13 @@ impl Pollable {
     pub fn new(watch: Option<Notifier>) -> io::Result<Pollable> {
         // SAFETY: epoll_create1 and timerfd_create take flags (and a clock
         // id) and return a new descriptor, which we then own.
-        let raw = super::os_result(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
+        let raw = crate::sys::os_result(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
         // SAFETY: `raw` is a descriptor just made and owned by no one else.
         let epoll = unsafe { OwnedFd::from_raw_fd(raw) };
         let flags = libc::TFD_NONBLOCK | libc::TFD_CLOEXEC;
         // SAFETY: as above.
-        let raw = super::os_result(unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, flags) })?;
+        let raw =
+            crate::sys::os_result(unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, flags) })?;
         // SAFETY: as above.
         let timer = unsafe { File::from_raw_fd(raw) };
         let p = Pollable {
@@ -54,7 +55,7 @@ impl Pollable {
         // own.
         let rc =
             unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) };
-        super::os_result(rc).map(drop)
+        crate::sys::os_result(rc).map(drop)
     }
 
     /// Whether changes are watched (else only the timer makes it readable).
@@ -74,15 +75,15 @@ impl Pollable {
         let _ = (&self.timer).read(&mut [0u8; 8]);
         let after = after.max(Duration::from_nanos(1));
         let spec = libc::itimerspec {
-            it_interval: super::clock::timespec(Duration::ZERO),
-            it_value: super::clock::timespec(after),
+            it_interval: crate::sys::clock::timespec(Duration::ZERO),
+            it_value: crate::sys::clock::timespec(after),
         };
         // SAFETY: the descriptor is ours; timerfd_settime reads one
         // itimerspec we own and writes no old value (NULL).
         let rc = unsafe {
             libc::timerfd_settime(self.timer.as_raw_fd(), 0, &spec, std::ptr::null_mut())
         };
-        super::os_result(rc).map(drop)
+        crate::sys::os_result(rc).map(drop)
     }
 
     /// The descriptor to poll for reading; valid while this lives.
