@@ -345,17 +345,18 @@ test-rust: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powerc
 
 # The Rust suite again (tests/run_rust_tests.sh, as test-rust runs it, the
 # tool's tests included) against the POSIX backend of src/sys, the one
-# macOS and FreeBSD build, selected on Linux by `--cfg binlog_posix`: all
-# of it runs here but the few lines src/sys/mod.rs names (kqueue,
-# F_FULLFSYNC, F_PREALLOCATE). Its own target directory: the flag rebuilds
-# every crate. The public API does not depend on the backend: its test
-# reads the docs test-rust-build made.
-POSIX_CARGO := RUSTFLAGS='--cfg binlog_posix' CARGO_TARGET_DIR=$(CURDIR)/target/posix CARGO=$(CARGO)
+# macOS and FreeBSD build, selected on Linux by the feature posix-backend:
+# all of it runs here but the few lines src/sys/mod.rs names (kqueue,
+# F_FULLFSYNC, F_PREALLOCATE). The feature rebuilds only libbinlog, the
+# tool and the tests: the dependencies are test-rust's. The public API
+# does not depend on the backend: its test reads the docs test-rust-build
+# made.
+POSIX_CARGO := FEATURES=libbinlog/posix-backend RUST_TESTS_OUT=target/rust-tests-posix CARGO=$(CARGO)
 .PHONY: test-posix
 test-posix: zstd-tool strace-tool s3-server s3-server-moto analytics-tools powercut test-rust-build
 	BINLOG_PUBLIC_API_DOC=$(CURDIR)/target/doc BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_ANALYTICS_PYTHON=$(ANALYTICS_PYTHON) BINLOG_BENCH_PYTHON=$(MOTO_PYTHON) \
 	  BINLOG_POWERCUT=$(POWERCUT) $(POSIX_CARGO) tests/run_rust_tests.sh
-	$(POSIX_CARGO) $(CARGO) test -q -p libbinlog --no-default-features --lib
+	$(CARGO) test -q -p libbinlog --no-default-features --features posix-backend --lib
 
 # The library (lean: the C library's features; and with s3, sign) and the
 # tool type-checked for macOS (arm64, x86_64) and FreeBSD, the C parts of
@@ -1000,7 +1001,9 @@ check-bench-peers:
 # settings tests against MinIO, the server that records server-side
 # encryption, its ignored ones included (tests/it/archive_store_settings.rs);
 # then the archive suites of MOTO_SUITES against moto's server (less
-# MOTO_SKIP).
+# MOTO_SKIP). Then the whole Rust suite again against the POSIX backend
+# (test-posix) and the builds for macOS and FreeBSD type-checked
+# (check-platforms).
 # BINLOG_TEST_SEED=<n> replays a run.
 TORTURE_KILLS        ?= 5000
 TORTURE_SEGMENT_KILLS ?= 1000
@@ -1022,7 +1025,7 @@ TORTURE_SHIP_STEP_ROUNDS ?= 50
 MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer_is_send_and_sync clock::extrapolate::
 
 .PHONY: torture miri
-torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross
+torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross test-posix check-platforms
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) \
 	  $(RUST_TESTS) power_loss power_loss_tools -- --nocapture
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_POWER_FAULTS=$(TORTURE_POWER_FAULTS) \

@@ -9,8 +9,9 @@
 # the module and no other, by its exact name, in a process of its own, as
 # when each file was a binary. Each runs from the crate's root, as under
 # cargo test, with its output kept in target/rust-tests/<name>.log (under
-# CARGO_TARGET_DIR if set) and
-# printed when it fails. The slowest start first (the times of the last
+# CARGO_TARGET_DIR if set; in RUST_TESTS_OUT if set) and
+# printed when it fails. FEATURES, if set, go to cargo test's --features
+# (test-posix: libbinlog/posix-backend). The slowest start first (the times of the last
 # run, in target/rust-tests/times.txt; on a fresh tree, SLOW_FIRST), so
 # that none of them starts last and runs alone. Exits non-zero when any
 # fails.
@@ -28,7 +29,7 @@ modules=()
 while [ $# -gt 0 ] && [ "$1" != -- ]; do modules+=("$1"); shift; done
 [ $# = 0 ] || shift
 [ ${#modules[@]} -gt 0 ] || [ $# = 0 ] || { echo "usage: $0 [MODULE... [-- ARG...]]" >&2; exit 2; }
-out=${CARGO_TARGET_DIR:-target}/rust-tests
+out=${RUST_TESTS_OUT:-${CARGO_TARGET_DIR:-target}/rust-tests}
 mkdir -p "$out"
 
 # Where the order starts on a tree that has no times yet.
@@ -47,7 +48,7 @@ else
   targets="--test it"
 fi
 # shellcheck disable=SC2086 # $targets is one or two words
-${CARGO:-cargo} test $targets --no-run --message-format=json-render-diagnostics |
+${CARGO:-cargo} test $targets ${FEATURES:+--features "$FEATURES"} --no-run --message-format=json-render-diagnostics |
   python3 -c '
 import json, sys
 for line in sys.stdin:

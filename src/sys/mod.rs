@@ -8,8 +8,8 @@
 //!   preallocation (fallocate), fdatasync, CLOCK_MONOTONIC and
 //!   CLOCK_BOOTTIME, thread priorities (ioprio), inotify, and epoll with
 //!   timerfd for a pollable descriptor.
-//! - `posix/` (macOS and FreeBSD; on Linux with `RUSTFLAGS='--cfg
-//!   binlog_posix'`, so that `make test-posix` runs it here): nothing
+//! - `posix/` (macOS and FreeBSD; on Linux with the feature
+//!   `posix-backend`, so that `make test-posix` runs it here): nothing
 //!   Linux-only. Temporary files are named and removed at once, reads
 //!   update access times, preallocation is `F_PREALLOCATE` on macOS and
 //!   none elsewhere, a sync is `F_FULLFSYNC` on macOS (fsync where the
@@ -39,10 +39,10 @@ compile_error!(
     "libbinlog builds for Linux, macOS and FreeBSD only: other systems have no backend in src/sys"
 );
 
-#[cfg(all(target_os = "linux", not(binlog_posix)))]
+#[cfg(all(target_os = "linux", not(feature = "posix-backend")))]
 #[path = "linux/mod.rs"]
 mod backend;
-#[cfg(any(binlog_posix, not(target_os = "linux")))]
+#[cfg(any(feature = "posix-backend", not(target_os = "linux")))]
 #[path = "posix/mod.rs"]
 mod backend;
 mod clock;

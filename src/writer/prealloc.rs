@@ -102,7 +102,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(binlog_posix, ignore = "the POSIX backend reserves on macOS only")]
+    #[cfg_attr(
+        feature = "posix-backend",
+        ignore = "the POSIX backend reserves on macOS only"
+    )]
     fn reserves_a_chunk_ahead_up_to_the_limit_and_releases() {
         let t = TestFile::new("prealloc-limit");
         let f = &t.file;

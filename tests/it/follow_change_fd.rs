@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 /// with inotify or kqueue; with the POSIX backend on Linux (no kqueue) at
 /// the polled notifier's next look, about a millisecond later (or at the
 /// re-check).
-const REPORTED: Duration = match cfg!(binlog_posix) {
+const REPORTED: Duration = match cfg!(feature = "posix-backend") {
     true => Duration::from_secs(5),
     false => Duration::ZERO,
 };

@@ -189,7 +189,10 @@ fn is_watched(dir: &Path) -> bool {
 /// is in (watching the link's, where nothing is written, it would see each
 /// record only at its 250 ms recheck), and reads what is written.
 #[test]
-#[cfg_attr(binlog_posix, ignore = "reads inotify's watches from /proc")]
+#[cfg_attr(
+    feature = "posix-backend",
+    ignore = "reads inotify's watches from /proc"
+)]
 fn a_file_list_follower_through_a_symlink_watches_the_real_directory() {
     let dir = TempDir::new("follow-symlink");
     std::fs::create_dir(dir.join("real")).unwrap();
@@ -224,7 +227,10 @@ fn a_file_list_follower_through_a_symlink_watches_the_real_directory() {
 /// directory (a watch left on the old one would make every record wait
 /// for the 250 ms recheck), and reads what is written there.
 #[test]
-#[cfg_attr(binlog_posix, ignore = "reads inotify's watches from /proc")]
+#[cfg_attr(
+    feature = "posix-backend",
+    ignore = "reads inotify's watches from /proc"
+)]
 fn a_log_follower_watches_a_replaced_directory_again() {
     let top = TempDir::new("follow-replaced");
     let d = top.join("logs");
@@ -276,7 +282,10 @@ fn inotify_fds() -> usize {
 /// readers hold at most 16; the others poll, and still read what is
 /// written.
 #[test]
-#[cfg_attr(binlog_posix, ignore = "reads inotify's watches from /proc")]
+#[cfg_attr(
+    feature = "posix-backend",
+    ignore = "reads inotify's watches from /proc"
+)]
 fn idle_followers_hold_at_most_16_inotify_instances() {
     // Alone in a child process: the other tests' followers hold instances.
     const ALONE: &str = "BINLOG_FOLLOW_INSTANCES_CHILD";

@@ -472,7 +472,10 @@ fn nice_of_thread(name: &str) -> Option<i64> {
 /// Every compressing thread runs at nice 19 (other tests' logs may have
 /// one at the same time: all are made by the same code).
 #[test]
-#[cfg_attr(binlog_posix, ignore = "POSIX has no priority of one thread")]
+#[cfg_attr(
+    feature = "posix-backend",
+    ignore = "POSIX has no priority of one thread"
+)]
 fn the_compressing_thread_runs_at_the_lowest_cpu_priority() {
     let dir = TempDir::new("log-zst-nice");
     let o = LogOptions {

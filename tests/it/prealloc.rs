@@ -39,7 +39,10 @@ fn check_reserve_then_release(name: &str, durability: Durability) {
 }
 
 #[test]
-#[cfg_attr(binlog_posix, ignore = "the POSIX backend reserves on macOS only")]
+#[cfg_attr(
+    feature = "posix-backend",
+    ignore = "the POSIX backend reserves on macOS only"
+)]
 fn buffered_writer_reserves_ahead_and_seal_releases() {
     check_reserve_then_release("prealloc-buffered", Durability::None);
 }
@@ -84,7 +87,10 @@ fn reopen_releases_reserve_left_by_a_dead_writer() {
 }
 
 #[test]
-#[cfg_attr(binlog_posix, ignore = "the POSIX backend reserves on macOS only")]
+#[cfg_attr(
+    feature = "posix-backend",
+    ignore = "the POSIX backend reserves on macOS only"
+)]
 fn rolling_log_reserves_no_further_than_its_segment_size() {
     let dir = TempDir::new("prealloc-log");
     let max = 3u64 << 20;

@@ -349,7 +349,7 @@ fn torn_header_is_rewritten() {
 /// otherwise update an access time older than the modification time on the
 /// first read.
 #[test]
-#[cfg_attr(binlog_posix, ignore = "POSIX has no O_NOATIME")]
+#[cfg_attr(feature = "posix-backend", ignore = "POSIX has no O_NOATIME")]
 fn reading_does_not_update_access_time() {
     use std::time::{Duration, SystemTime};
     let (_dir, path) = tmp("noatime");

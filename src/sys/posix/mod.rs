@@ -1,5 +1,5 @@
 //! The POSIX backend: macOS and FreeBSD, and Linux built with
-//! `--cfg binlog_posix` (for `make test-posix`). Nothing Linux-only:
+//! the feature `posix-backend` (for `make test-posix`). Nothing Linux-only:
 //! temporary files are named and removed at once (no O_TMPFILE), reads
 //! update access times as the mount says (no O_NOATIME), preallocation is
 //! `F_PREALLOCATE` on macOS and none elsewhere, a sync reaches the medium

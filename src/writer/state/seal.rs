@@ -167,7 +167,7 @@ mod tests {
     /// place changes it.
     #[test]
     #[cfg_attr(
-        binlog_posix,
+        feature = "posix-backend",
         ignore = "without preallocation the thread may time pieces faster and never pair"
     )]
     fn a_signed_writers_running_digest_covers_every_byte_it_writes() {
