@@ -319,8 +319,7 @@ impl Eq for Error {}
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        let source = self.inner.source.as_deref()?;
-        Some(source)
+        self.inner.source.as_deref().map(|s| s as _)
     }
 }
 

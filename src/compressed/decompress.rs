@@ -76,8 +76,7 @@ fn not_finished(e: Error, zst: &Path) -> Error {
 fn plain_name(zst: &Path) -> Result<PathBuf> {
     let name = zst
         .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_suffix(".zst"));
+        .and_then(|n| n.to_str()?.strip_suffix(".zst"));
     let what = "a compressed segment's name ends in .zst";
     match name {
         Some(n) if !n.is_empty() => Ok(zst.with_file_name(n)),

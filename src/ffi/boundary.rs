@@ -304,11 +304,7 @@ fn too_long(count: usize, what: &str) -> Failure {
 #[inline(always)]
 pub fn c_bytes(b: &[u8]) -> *const u8 {
     static EMPTY: u8 = 0;
-    if b.is_empty() {
-        &EMPTY
-    } else {
-        b.as_ptr()
-    }
+    b.first().unwrap_or(&EMPTY)
 }
 
 /// A NUL-terminated path, the parameter `what` (named if it is NULL).

@@ -327,17 +327,14 @@ pub extern "C" fn binlog_options_set_period(
     opts: *mut binlog_options,
     period: u32,
 ) -> binlog_result {
-    set_log(opts, |l| {
-        l.period = period_of(period)?;
-        Ok(())
-    })
+    set_log(opts, |l| period_of(period).map(|p| l.period = p))
 }
 
 /// The core's period for a `binlog_period` number: its place in the
 /// core's table (the test below checks each name).
-fn period_of(n: u32) -> Result<Period, Error> {
+fn period_of(n: u32) -> CallResult<Period> {
     let found = Period::nth(n as usize);
-    found.ok_or_else(|| Error::invalid(format!("unknown period {n}")))
+    found.ok_or_else(|| Error::invalid(format!("unknown period {n}")).into())
 }
 
 /// Logs only: `true` seals the segments a log rolls away from on its

@@ -97,10 +97,7 @@ fn with_open(r: *mut binlog_reader, f: impl FnOnce(&mut HoldBack) -> Result<()>)
 
 /// A C array's pointer: NULL when it is empty.
 fn c_array<T>(items: &[T]) -> *const T {
-    match items.is_empty() {
-        true => std::ptr::null(),
-        false => items.as_ptr(),
-    }
+    items.first().map_or(std::ptr::null(), |x| x as *const T)
 }
 
 /// Fills the C view of `rec`, keeping its metadata array in `meta`.

@@ -170,10 +170,8 @@ pub fn is_compressed_path(path: &Path) -> bool {
 /// `file_name` without the `.zst` of a compressed segment: the name of the
 /// segment it holds.
 pub fn plain_name(file_name: &str) -> &str {
-    match file_name.strip_suffix(COMPRESSED_SUFFIX) {
-        Some(stem) => &file_name[..stem.len() + SUFFIX.len()],
-        None => file_name,
-    }
+    let stem = file_name.strip_suffix(COMPRESSED_SUFFIX);
+    stem.map_or(file_name, |s| &file_name[..s.len() + SUFFIX.len()])
 }
 
 /// Where `file_name` stands in log `log`'s read order, if it names a

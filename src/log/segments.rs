@@ -168,14 +168,9 @@ pub fn dir_error(dir: &Path, doing: &str, e: std::io::Error) -> Error {
 /// another name), with those names; `doing` names the listing in an error.
 pub fn dir_entries(dir: &Path, doing: &str) -> Result<Vec<(String, std::fs::DirEntry)>> {
     let entries = std::fs::read_dir(dir).map_err(|e| dir_error(dir, doing, e))?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, doing, e))?;
-        if let Ok(name) = entry.file_name().into_string() {
-            out.push((name, entry));
-        }
-    }
-    Ok(out)
+    let named = |e: std::fs::DirEntry| Some((e.file_name().into_string().ok()?, e));
+    let checked = entries.map(|e| e.map_err(|e| Error::io(dir, doing, e)));
+    checked.filter_map(|e| e.map(named).transpose()).collect()
 }
 
 /// Whether `e`, met opening a log's file, says that it holds no record

@@ -219,10 +219,7 @@ impl Journal {
         for l in FORMAT.parse(text, path)? {
             let num = |i| l.num(i);
             // A salvaged file's offset and copy, at fields 1 and 2.
-            let salvaged = |salvaged| match salvaged {
-                true => Ok(Some((num(1)?, num(2)?))),
-                false => Ok::<_, Error>(None),
-            };
+            let salvaged = |on: bool| on.then(|| Ok::<_, Error>((num(1)?, num(2)?))).transpose();
             let n = l.fields.len();
             match (l.key, n) {
                 ("log", 1) => j.log = l.fields[0].to_string(),

@@ -42,10 +42,8 @@ impl ChangeFd {
     pub(crate) fn new(path: &Path, what: Watched) -> Result<ChangeFd> {
         // Without a notifier (a network filesystem, or none to be had) the
         // timer alone makes it readable.
-        let watch = match notify::on_network_filesystem(path) {
-            Some(false) => Notifier::new(path, what),
-            _ => None,
-        };
+        let local = notify::on_network_filesystem(path) == Some(false);
+        let watch = local.then(|| Notifier::new(path, what)).flatten();
         let ready = Pollable::new(watch).and_then(|r| r.arm(Duration::ZERO).map(|()| r));
         let ready = ready.map_err(|e| Error::io(path, "making a pollable change descriptor", e))?;
         let path = path.to_path_buf();

@@ -513,10 +513,9 @@ impl Reader {
         let expected = self.next_seq;
         let d = self.source.frames_mut().expect("a compressed segment");
         // Where the search starts, and whether a record may start right there.
-        let (mut from, mut at_from) = match d.failed.take() {
-            Some(i) => (d.frame_end(i).max(pos), true),
-            None => (pos, false),
-        };
+        let failed = d.failed.take();
+        let (mut from, mut at_from) =
+            failed.map_or((pos, false), |i| (d.frame_end(i).max(pos), true));
         while from < end {
             let copy = |want, buf: &mut Vec<u8>| d.copy(from, want, buf).map(|()| want);
             match resume_in_growing(end - from, RESUME_CHUNK, expected, at_from, copy) {

@@ -73,10 +73,8 @@ pub(crate) fn map_file(file: &File, path: &Path) -> Result<Mmap> {
 pub(crate) fn open_segment_file(path: &Path) -> Result<(PathBuf, File)> {
     let opened = match crate::sys::open_read_noatime(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            match crate::format::naming::compressed_copy_of(path) {
-                Some(zst) => crate::sys::open_read_noatime(&zst).map(|f| (zst, f)),
-                None => Err(e),
-            }
+            let zst = crate::format::naming::compressed_copy_of(path).ok_or(e);
+            zst.and_then(|zst| crate::sys::open_read_noatime(&zst).map(|f| (zst, f)))
         }
         opened => opened.map(|f| (path.to_path_buf(), f)),
     };

@@ -273,8 +273,6 @@ pub(crate) fn holds(
 /// (what retention waits for); damaged consumer files are passed over.
 fn lowest_position(dir: &Path, log: &str) -> Option<u64> {
     let files = store::list(dir).ok()?;
-    let positions = files
-        .iter()
-        .filter_map(|(_, p)| store::read(p).ok()?.next_seq(log));
-    positions.min()
+    let next_seq = |p: &Path| store::read(p).ok()?.next_seq(log);
+    files.iter().filter_map(|(_, p)| next_seq(p)).min()
 }

@@ -111,10 +111,8 @@ impl LogReader {
     /// After a seek to `target`: if no record reached it, it stays pending
     /// across segments.
     fn keep_unreached(&mut self, target: SeekTarget) {
-        self.at.unreached = match &self.at.current {
-            Some(r) => r.unreached(),
-            None => target.pending(),
-        };
+        let current = self.at.current.as_ref();
+        self.at.unreached = current.map_or_else(|| target.pending(), |r| r.unreached());
     }
 
     /// `seek_time`'s move: into the first segment not skipped as older.

@@ -290,10 +290,8 @@ impl Shared {
             None => Some(next_first),
         };
         if let Some(next_first) = next_first {
-            let no = match st.sealed.back() {
-                Some(s) => self.segment_after(s.entry.segment_no)?,
-                None => 0,
-            };
+            let last = st.sealed.back().map(|s| s.entry.segment_no);
+            let no = last.map_or(Ok(0), |n| self.segment_after(n))?;
             // Never below the position recorded: the segments it came from
             // may all be gone (retention, a shipper, deleted by hand).
             let no = no.max(st.floor.segment_no);

@@ -86,10 +86,8 @@ impl SegmentIndex {
             if !memory.is_empty() {
                 out.write_at(memory, at)
                     .map_err(|e| Error::io_at(path, records_end, "write seal", e))?;
-                let memory_crc = match ahead {
-                    Some(crcs) => crcs[t],
-                    None => crate::format::crc32_sealing(memory),
-                };
+                let memory_crc =
+                    ahead.map_or_else(|| crate::format::crc32_sealing(memory), |c| c[t]);
                 let len = memory.len() as u64;
                 crc.combine(&crc32fast::Hasher::new_with_initial_len(memory_crc, len));
                 at += len;
