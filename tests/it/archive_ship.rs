@@ -397,10 +397,15 @@ fn a_server_that_does_not_answer_is_a_remote_error_naming_the_object() {
     // A port that takes connections and never answers (held to the end,
     // so no other test's server can take it over).
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut o = ShipOptions::default();
-    o.connection = connection_to(format!("http://{}", silent.local_addr().unwrap()));
-    o.connection.request_timeout = Some(std::time::Duration::from_millis(500));
-    o.connection.retry_timeout = Some(std::time::Duration::from_millis(500));
+    let half_second = Some(std::time::Duration::from_millis(500));
+    let o = ShipOptions {
+        connection: binlog::archive::Connection {
+            request_timeout: half_second,
+            retry_timeout: half_second,
+            ..connection_to(format!("http://{}", silent.local_addr().unwrap()))
+        },
+        ..ShipOptions::default()
+    };
     let dir = TempDir::new("ship-down");
     rolled_log(dir.path(), 20, 10, &[]);
     let e = Shipper::open(dir.path(), "orders", &location("d"), o)
