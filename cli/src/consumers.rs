@@ -15,16 +15,7 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 #[command(
     args_conflicts_with_subcommands = true,
-    after_help = "\
-A consumer (`binlog tail -f --consumer NAME`, or the library's Consumer)
-keeps its position in NAME.consumer in the log's directory. Lag is counted
-from its position to the log's end: records not committed, and the bytes of
-the segments holding them.
-
-Examples:
-  binlog consumers /var/log/orders
-  binlog consumers /var/log/app --log orders --json
-  binlog consumers rm /var/log/orders billing"
+    after_help = include_str!("help/consumers.txt")
 )]
 pub struct ConsumersArgs {
     #[command(subcommand)]

@@ -11,11 +11,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Examples:
-  binlog completions bash > ~/.local/share/bash-completion/completions/binlog
-  binlog completions zsh > ~/.zfunc/_binlog
-  binlog completions fish > ~/.config/fish/completions/binlog.fish")]
+#[command(after_help = include_str!("help/completions.txt"))]
 pub struct CompletionsArgs {
     /// The shell to write completions for.
     #[arg(value_enum, value_name = "SHELL")]
@@ -23,12 +19,7 @@ pub struct CompletionsArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Writes binlog.1 and one page per command (binlog-info.1, binlog-cat.1, ...).
-
-Examples:
-  binlog man ./man && man -l ./man/binlog.1
-  sudo binlog man /usr/local/share/man/man1")]
+#[command(after_help = include_str!("help/man.txt"))]
 pub struct ManArgs {
     /// Directory to write the pages into (created if missing).
     #[arg(value_name = "DIR")]

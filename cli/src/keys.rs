@@ -11,21 +11,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]
-#[command(after_help = "\
-The secret key signs; keep it on the host that writes the log, readable by
-the writer alone. The public key (KEY.pub) verifies; keep a copy where the
-writer's host cannot change it.
-
-Forward secure: keep the master key off the writer's host; give the writer
-the epoch keys it certifies (`keys epochs`). The writer erases each epoch's
-key once the epoch is over, so a host taken over cannot sign records of an
-epoch before its own. Verify against the master's public key.
-
-Examples:
-  binlog keys new /etc/binlog/orders.key
-  binlog write --signing-key /etc/binlog/orders.key /var/log/orders < events
-  binlog verify --trust orders.key.pub /var/log/orders
-  binlog keys epochs master.key /etc/binlog/orders.epochs --every 1h --count 8760")]
+#[command(after_help = include_str!("help/keys.txt"))]
 pub enum KeysCommand {
     /// Write a new secret key to KEY (mode 0600) and its public key to
     /// KEY.pub; print the public key. Neither file may exist.

@@ -53,38 +53,12 @@ mod time;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
-const AFTER_HELP: &str = "\
-PATH is a segment file, several of them (read in the order given), or a log
-directory (every log in it, or the one named with --log).
-
-Exit status:
-  0  success; for verify, nothing is wrong
-  1  the log is damaged (verify found damage, repair left or refused some,
-     or another command could not read past damage)
-  2  usage error, or a file could not be read or written
-  3  cat/tail --decode: some payloads did not decode (printed raw)
-
-The first three examples run anywhere: they make events.binlog.
-
-Examples:
-  printf 'hello\\nworld\\n' | binlog write events.binlog --type greeting
-  binlog info events.binlog
-  binlog cat events.binlog --json
-  binlog info /var/log/orders
-  binlog cat /var/log/orders --type trade --since 10m
-  binlog tail -f /var/log/orders
-  binlog tail -f --consumer billing /var/log/orders
-  binlog verify /var/log/orders && echo clean
-  binlog repair --dry-run /var/log/orders
-
-Run `binlog help COMMAND` for a command's options and examples.";
-
 #[derive(Parser, Debug)]
 #[command(
     name = "binlog",
     version,
     about = "Inspect, follow, check and repair libbinlog logs",
-    after_help = AFTER_HELP,
+    after_help = include_str!("help/binlog.txt"),
     propagate_version = true
 )]
 struct Cli {

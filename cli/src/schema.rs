@@ -13,14 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Each line: type, encoding, schema (its encoding, message and size), and the
-segments whose header holds it; a line per schema a type had.
-
-Examples:
-  binlog schema /var/log/orders
-  binlog schema /var/log/orders --json
-  binlog schema /var/log/orders --type order --out order.desc")]
+#[command(after_help = include_str!("help/schema.txt"))]
 pub struct SchemaArgs {
     #[command(flatten)]
     pub source: SourceArgs,

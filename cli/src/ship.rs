@@ -10,25 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Each sealed segment (plain or .binlog.zst, as it is on disk) becomes the
-object PREFIX/LOG/<segment no>-<first seq>.binlog[.zst], uploaded create-only
-and checked by a HEAD; an object holding other bytes is never overwritten
-(the command stops, exit status 2). The upload journal LOG.ship beside the
-log's manifest makes a stopped or killed run resume where it was; stopping
-it at any moment is safe. A signed log's head (LOG.head) goes up as
-PREFIX/LOG/head-<segment>-<end> once the segments before it are there, and
-again as PREFIX/LOG/head-<segment>-<end>-shipped once its segment is too.
-
-Credentials and endpoint come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-AWS_SESSION_TOKEN, AWS_REGION and AWS_ENDPOINT_URL (an S3-compatible server),
-unless given as options.
-
-Examples:
-  binlog ship /var/log/orders --log orders --to s3://archive/prod
-  binlog ship /var/log/orders --log orders --to s3://archive/prod --follow --keep-local 4
-  binlog ship /var/log/orders --log orders --to s3://audit/prod --object-lock compliance --lock-days 2555
-  AWS_ENDPOINT_URL=http://127.0.0.1:7070 binlog ship . --log orders --to s3://logs")]
+#[command(after_help = include_str!("help/ship.txt"))]
 pub struct ShipArgs {
     /// The log's directory.
     #[arg(value_name = "DIR")]

@@ -15,16 +15,7 @@ use serde_json::json;
 use std::io::Write;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-A torn tail (the last record cut off when its writer died, nothing valid
-after it) is told apart from corruption in the middle (bad bytes with valid
-records after them, which a cut would lose). An unsealed last segment is
-fine: it is being written, or its writer stopped between records.
-
-Examples:
-  binlog verify /var/log/orders
-  binlog verify orders-*.binlog --json | jq '.segments[] | select(.status != \"ok\")'
-  binlog verify big.binlog || binlog repair --dry-run big.binlog")]
+#[command(after_help = include_str!("help/verify.txt"))]
 pub struct VerifyArgs {
     #[command(flatten)]
     pub source: SourceArgs,

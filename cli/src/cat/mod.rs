@@ -8,19 +8,7 @@ use crate::select::{self, RecordArgs, Walk};
 use clap::Args;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Each line: sequence number, UTC time, type, {metadata} when there is some,
-payload (text if it is UTF-8, control characters escaped; else hex:...).
-
-Examples:
-  binlog cat orders.binlog
-  binlog cat /var/log/orders --type trade --since 10m
-  binlog cat /var/log/orders --from-seq 1000 --to-seq 1999 --json | jq .payload
-  binlog cat /var/log/orders --tail 20
-  binlog cat damaged.binlog --skip-damaged
-  binlog cat big.binlog --payload raw --type audit > audit.txt
-  binlog cat --merge /var/log/app --log 'web-*' --from-time 2026-11-21T10:00:00Z \
-      --to-time 2026-11-21T11:00:00Z --json")]
+#[command(after_help = include_str!("../help/cat.txt"))]
 pub struct CatArgs {
     #[command(flatten)]
     pub records: RecordArgs,

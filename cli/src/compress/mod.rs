@@ -12,14 +12,7 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-A directory compresses every sealed segment (*.binlog) in it; segments that
-are not sealed yet or that a writer holds are skipped. Each FILE.binlog
-becomes FILE.binlog.zst, which `zstd -d` turns back into the same bytes.
-
-Examples:
-  binlog compress /var/log/orders
-  binlog compress --level 9 orders-00000000000000000001-20260101T000000Z.binlog")]
+#[command(after_help = include_str!("../help/compress.txt"))]
 pub struct CompressArgs {
     /// Sealed segment files, or directories of them.
     #[arg(required = true, value_name = "FILE|DIR")]
@@ -40,12 +33,7 @@ pub struct CompressArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Each FILE.binlog.zst becomes FILE.binlog again; the .zst is removed once the
-segment is written, synced and read back.
-
-Example:
-  binlog decompress /var/log/orders/*.binlog.zst")]
+#[command(after_help = include_str!("../help/decompress.txt"))]
 pub struct DecompressArgs {
     /// Compressed segments (names ending in .zst).
     #[arg(required = true, value_name = "FILE")]

@@ -28,14 +28,7 @@ use std::io::Write;
 use std::path::Path;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Each line is one part of the file: its offset (@N), what it is, its length,
-then field=value pairs. See docs/FORMAT.md for what the fields mean.
-
-Examples:
-  binlog dump events.binlog
-  binlog dump big.binlog --from-offset 4096 --limit 20
-  binlog dump orders.binlog --json --bytes 64")]
+#[command(after_help = include_str!("../help/dump.txt"))]
 pub struct DumpArgs {
     #[command(flatten)]
     pub source: SourceArgs,

@@ -25,17 +25,7 @@ use std::path::PathBuf;
 pub use output::Format;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Files in DIR: records.FORMAT holds the records of every type without a
-schema; each type with one has its own, TYPE.FORMAT, with its decoded
-fields as columns after seq, time, type, log, meta and payload.
-
-Examples:
-  binlog export /var/log/orders --to parquet --out /data/orders
-  binlog export /var/log/orders --type trade --since 1d --to parquet --out /data/trades
-  binlog export --merge /var/log/app --log 'web-*' --to parquet --out /data/web
-  binlog export s3://bucket/logs --log orders --to arrow --out /data/orders
-  duckdb -c \"SELECT type, count(*) FROM read_parquet('/data/orders/*.parquet', union_by_name = true) GROUP BY type\"")]
+#[command(after_help = include_str!("../help/export.txt"))]
 pub struct ExportArgs {
     #[command(flatten)]
     pub source: SourceArgs,

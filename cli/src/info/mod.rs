@@ -24,16 +24,7 @@ use std::io::Write;
 use std::path::Path;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Several segments: a summary (segments per state, records, sequence and time
-ranges, types, bytes, damage), then one line per segment; --verbose adds
-each segment's details.
-
-Examples:
-  binlog info orders.binlog
-  binlog info /var/log/orders
-  binlog info -v /var/log/orders
-  binlog info /var/log/orders --json | jq .total.records")]
+#[command(after_help = include_str!("../help/info.txt"))]
 pub struct InfoArgs {
     #[command(flatten)]
     pub source: SourceArgs,

@@ -13,14 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Each object's size and SHA-256 are checked against its metadata before
-it is renamed into place: a fetch that fails leaves no partial segment.
-
-Examples:
-  binlog remote fetch s3://archive/prod/orders /tmp/orders
-  binlog remote fetch s3://archive/prod --log orders /tmp/orders --from-seq 1000 --to-seq 2000
-  binlog cat /tmp/orders --log orders --from-seq 1000 --to-seq 2000")]
+#[command(after_help = include_str!("../help/remote-fetch.txt"))]
 pub struct FetchArgs {
     #[command(flatten)]
     pub at: RemoteLogArgs,

@@ -18,15 +18,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-URL is a prefix (every log shipped under it, at any depth, one line each;
-objects that are no log's segment on standard error, exit status 1) or a
-log (its segment objects).
-
-Examples:
-  binlog remote ls s3://archive/fleet
-  binlog remote ls s3://archive/fleet --json | jq '.logs[].last_time'
-  binlog remote ls s3://archive/fleet/host1/orders")]
+#[command(after_help = include_str!("../help/remote-ls.txt"))]
 pub struct LsArgs {
     #[command(flatten)]
     pub at: RemoteLogArgs,

@@ -14,19 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Deletes the log's oldest segment objects while the bucket holds more than
-the limits allow; never the newest object, and never one newer than an
-object kept. The marker PREFIX/LOG/pruned is written before the first
-DELETE, so a killed prune leaves only the oldest objects deleted and the
-next run finishes it; readers report the pruned records as a retention gap.
-One pruner per log (the claim PREFIX/LOG/prune-claim-N); needs PUT and
-DELETE on the prefix. An object under S3 Object Lock (`binlog ship
---object-lock`) is not deleted before its date, nor any newer one.
-
-Examples:
-  binlog remote prune s3://archive/prod --log orders --keep-count 100
-  binlog remote prune s3://archive/prod/orders --keep-age 30d --dry-run")]
+#[command(after_help = include_str!("../help/remote-prune.txt"))]
 pub struct PruneArgs {
     #[command(flatten)]
     pub at: RemoteLogArgs,

@@ -20,22 +20,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Every file repair changes is first copied to <file>.backup-<UTC time> (in
---backup-dir if given). Valid records are never deleted: a torn tail's bytes
-are kept in <segment>.corrupt-<offset> as well, and with --salvage the
-records after mid-file damage are copied to a new segment before the
-segment is cut. No segment is changed in place: the repaired one is
-written to <segment>.repair-tmp, synced and renamed over it, so readers
-that have the old one open read it unharmed. Exit status 0 when
-everything is repaired (or nothing needed to be), 1 when damage remains
-(refused, or a writer has the segment open), 2 on errors.
-
-Examples:
-  binlog repair --dry-run /var/log/orders
-  binlog repair /var/log/orders
-  binlog repair --salvage --backup-dir /srv/backups damaged.binlog
-  binlog repair --accept-gap 14..19 --reason 'lost in disk damage' /var/log/orders")]
+#[command(after_help = include_str!("../help/repair.txt"))]
 pub struct RepairArgs {
     #[command(flatten)]
     pub source: SourceArgs,

@@ -42,17 +42,7 @@ impl BucketWidth {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-Bytes are the records' bytes in the file (framing, type, metadata and
-payload). Times are UTC buckets of the records' timestamps; the text
-output's `rate` line is a sparkline of the records per bucket, condensed
-to the terminal's width (80 columns when standard output is no terminal).
-
-Examples:
-  binlog stats /var/log/orders
-  binlog stats /var/log/orders --by minute --since 1h
-  binlog stats /var/log/orders --by second --since 5m
-  binlog stats orders.binlog --by none --json")]
+#[command(after_help = include_str!("../help/stats.txt"))]
 pub struct StatsArgs {
     #[command(flatten)]
     pub source: SourceArgs,

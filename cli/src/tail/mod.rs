@@ -14,20 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-With -f, a log directory is followed across rolls: new segments are picked
-up as the writer creates them. Segment files named on the command line are
-followed as they grow (a sealed one too, once a writer reopens it to
-append). A log or segment that is missing or empty is waited for, as
-`tail -F` does. Stop with Ctrl-C.
-
-Examples:
-  binlog tail /var/log/orders
-  binlog tail -f /var/log/orders
-  binlog tail -f -n 0 --type trade --json /var/log/orders
-  binlog tail -f --merge /var/log/app --log 'web-*'
-  binlog tail -f --consumer billing /var/log/orders --log orders
-  binlog tail --cursor-file /var/lib/job/orders.cursor /var/log/orders")]
+#[command(after_help = include_str!("../help/tail.txt"))]
 pub struct TailArgs {
     #[command(flatten)]
     pub records: RecordArgs,

@@ -9,22 +9,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
-#[command(after_help = "\
-In --json mode each object may hold: \"type\" (else --type), \"meta\" (an
-object of strings, or [key, value] pairs), \"payload\" (a string, decoded
-as \"encoding\" says: utf8 (default), hex or base64; any other JSON value is
-stored as its compact JSON text, or, for a type given a --schema, encoded
-as it says; so is a \"decoded\" value without a \"payload\"), and \"ts_ns\"
-(integer) or \"time\" (RFC 3339). The lines `binlog cat --json` prints
-are accepted as they are.
-
-Examples:
-  printf 'hello\\nworld\\n' | binlog write events.binlog --type greeting
-  tail -F app.log | binlog write /var/log/app --log app --type line --max-segment-bytes 64M
-  binlog cat old.binlog --json | binlog write copy.binlog --json
-  echo '{\"type\":\"order\",\"meta\":{\"venue\":\"XLON\"},\"payload\":{\"id\":1}}' | binlog write o.binlog --json
-  echo '{\"type\":\"order\",\"decoded\":{\"id\":1}}' | binlog write o.binlog --json \\
-      --schema order=protobuf:shop.desc:shop.Order")]
+#[command(after_help = include_str!("../help/write.txt"))]
 pub struct WriteArgs {
     /// A segment file (created if missing), or a log directory.
     #[arg(value_name = "PATH")]
