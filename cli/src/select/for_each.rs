@@ -309,15 +309,15 @@ pub fn tail_start(
     let at = |seg, skip| Walk {
         seg,
         skip,
-        head: None,
         skip_damaged,
+        ..Walk::default()
     };
     let mut need = n;
     if need == 0 {
         return Ok(at(files.len(), 0));
     }
     for (seg, file) in files.iter().enumerate().rev() {
-        let c = count_matches(file, filter, skip_damaged)?;
+        let c = matching(file, filter, skip_damaged)?.count() as u64;
         if c >= need {
             return Ok(at(seg, c - need));
         }
@@ -326,56 +326,47 @@ pub fn tail_start(
     Ok(at(0, 0))
 }
 
-/// Opens a segment, prepared for `filter`: None when it cannot be read for
-/// damage or cannot match. With `skip_damaged` a damaged header or damaged
-/// records are skipped, as `LogReader::skip_damaged` does.
-fn open_prepared(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<Option<Reader>> {
+/// The sequence numbers of the matching records in one segment that can
+/// be read, up to `--to-seq`: a scan that stops at damage, as printing does
+/// (or skips it, with `skip_damaged`).
+fn matching<'f>(
+    file: &Path,
+    filter: &'f Filter,
+    skip_damaged: bool,
+) -> CliResult<impl Iterator<Item = u64> + 'f> {
+    // Opened prepared for `filter`; none when it cannot be read for
+    // damage or cannot match. With `skip_damaged` a damaged header or
+    // damaged records are skipped, as `LogReader::skip_damaged` does.
     let mut r = match crate::remote::open_reader(file, skip_damaged) {
-        Ok(r) => r,
-        Err(e) if is_damage(&e) => return Ok(None),
+        Ok(r) => Some(r),
+        Err(e) if is_damage(&e) => None,
         Err(e) => return Err(e.into()),
     };
-    let wrong_log = paths::check_log_of(file, &r).is_err();
-    let skip = wrong_log || !filter.may_match(&r) || filter.prepare_reader(&mut r).is_err();
-    Ok((!skip).then_some(r))
-}
-
-/// Matching records in one segment that can be read: a scan that stops at
-/// damage, as printing does (or skips it, with `skip_damaged`).
-fn count_matches(file: &Path, filter: &Filter, skip_damaged: bool) -> CliResult<u64> {
-    let mut c = 0;
-    if let Some(mut r) = open_prepared(file, filter, skip_damaged)? {
-        while let Ok(Some(rec)) = r.next() {
-            if filter.to_seq.is_some_and(|to| rec.seq > to) {
-                break;
-            }
-            c += u64::from(filter.matches(&rec));
+    r.take_if(|r| {
+        let wrong_log = paths::check_log_of(file, r).is_err();
+        wrong_log || !filter.may_match(r) || filter.prepare_reader(r).is_err()
+    });
+    Ok(std::iter::from_fn(move || loop {
+        let rec = r.as_mut()?.next().ok()??;
+        if filter.to_seq.is_some_and(|to| rec.seq > to) {
+            return None;
         }
-    }
-    Ok(c)
+        if filter.matches(&rec) {
+            return Some(rec.seq);
+        }
+    }))
 }
 
 /// The sequence number of the first record walking from `start` would
 /// hand over, read as `tail_start` counted (None: there is none).
 pub fn first_seq_from(files: &[PathBuf], filter: &Filter, start: Walk) -> CliResult<Option<u64>> {
-    let mut skip = start.skip;
+    // Only the start's segment has records to skip.
+    let mut skip = start.skip as usize;
     for file in files.iter().skip(start.seg) {
-        if let Some(mut r) = open_prepared(file, filter, start.skip_damaged)? {
-            while let Ok(Some(rec)) = r.next() {
-                if filter.to_seq.is_some_and(|to| rec.seq > to) {
-                    return Ok(None);
-                }
-                if !filter.matches(&rec) {
-                    continue;
-                }
-                if skip == 0 {
-                    return Ok(Some(rec.seq));
-                }
-                skip -= 1;
-            }
+        let mut seqs = matching(file, filter, start.skip_damaged)?;
+        if let Some(seq) = seqs.nth(std::mem::take(&mut skip)) {
+            return Ok(Some(seq));
         }
-        // Only the start's segment has records to skip.
-        skip = 0;
     }
     Ok(None)
 }
