@@ -118,12 +118,11 @@ impl Field {
             }
             Field::Crc(stored, computed) => {
                 let text = format!("{stored:#010x}(BAD:computed={computed:#010x})");
-                let ok = more("_ok", json!(false));
-                (
-                    text,
-                    json!(stored),
-                    vec![ok, more("_computed", json!(computed))],
-                )
+                let extra = vec![
+                    more("_ok", json!(false)),
+                    more("_computed", json!(computed)),
+                ];
+                (text, json!(stored), extra)
             }
             Field::Hex32(v) => (format!("{v:#010x}"), json!(v), vec![]),
             Field::Time(ns) => {
@@ -200,9 +199,7 @@ impl DumpOutput<'_> {
         for (k, v) in fields {
             m.extend(v.shown(k).1);
         }
-        serde_json::to_writer(&mut *self.out, &line)
-            .map_err(|e| CliError::from(std::io::Error::from(e)))?;
-        Ok(writeln!(self.out)?)
+        Ok(writeln!(self.out, "{line}")?)
     }
 }
 
@@ -262,12 +259,8 @@ fn dump_file(path: &Path, args: &DumpArgs, out: &mut impl Write) -> CliResult<bo
             let Some(q) = find_next_record(map, 0, None) else {
                 return Ok(damaged);
             };
-            d.line(
-                0,
-                "skip",
-                q as u64,
-                vec![("next_record", Field::Unsigned(q as u64))],
-            )?;
+            let next = vec![("next_record", Field::Unsigned(q as u64))];
+            d.line(0, "skip", q as u64, next)?;
             (q, None)
         }
     };

@@ -238,10 +238,8 @@ fn print_segment(out: &mut impl Write, s: &SegmentInfo) -> CliResult<()> {
         };
         let from = match (s.original_len, s.ratio()) {
             (Some(o), Some(r)) => {
-                format!(
-                    " compressed from {} ({o}), {r:.2}x; uncompressed",
-                    human_bytes(o)
-                )
+                let human = human_bytes(o);
+                format!(" compressed from {human} ({o}), {r:.2}x; uncompressed")
             }
             _ => String::new(),
         };

@@ -184,7 +184,6 @@ fn print_text(out: &mut impl Write, tally: &Tally, args: &StatsArgs) -> CliResul
     writeln!(out, "{line}")?;
     writeln!(out)?;
     // The table of types, busiest first, and the total.
-    let all = &tally.summary;
     let w = all.types.iter().map(|t| t.name.chars().count()).max();
     let w = w.unwrap_or(4).max(5);
     let (n, p, b, avg) = ("records", "%", "bytes", "avg bytes");

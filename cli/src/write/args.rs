@@ -73,10 +73,7 @@ pub(super) fn key_value(flag: &str, s: &str) -> CliResult<(String, String)> {
 /// `4096`, `64K`, `64M`, `1G` (binary units; a trailing `B`/`iB` is fine).
 fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let t = t
-        .strip_suffix("iB")
-        .or_else(|| t.strip_suffix('B'))
-        .unwrap_or(t);
+    let t = t.strip_suffix("iB").or(t.strip_suffix('B')).unwrap_or(t);
     let (num, mult) = match t.char_indices().last() {
         Some((i, 'k' | 'K')) => (&t[..i], 1u64 << 10),
         Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
@@ -84,11 +81,9 @@ fn parse_size(s: &str) -> Result<u64, String> {
         Some((i, 't' | 'T')) => (&t[..i], 1 << 40),
         _ => (t, 1),
     };
-    num.trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| format!("{s:?} is not a size (e.g. 4096, 64K, 64M, 1G)"))
+    let n = num.trim().parse::<u64>().ok();
+    let n = n.and_then(|n| n.checked_mul(mult));
+    n.ok_or_else(|| format!("{s:?} is not a size (e.g. 4096, 64K, 64M, 1G)"))
 }
 
 /// Parses a `--schema` value: `TYPE=protobuf:FILE:MESSAGE` (a serialized
