@@ -300,12 +300,9 @@ fn dump_seal(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> CliResult
     for (i, t) in s.types.iter().enumerate() {
         let at = t.array_offset as usize;
         let bytes = &map[at..at + 8 * t.count as usize];
-        let first: Vec<(String, Value)> = bytes
-            .chunks(8)
-            .take(4)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .map(|o| (o.to_string(), json!(o)))
-            .collect();
+        let offset = |c: &[u8]| u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        let offsets = bytes.chunks(8).take(4).map(offset);
+        let first = offsets.map(|o| (o.to_string(), json!(o))).collect();
         let fields = vec![
             ("type_id", Field::Unsigned(i as u64)),
             ("type", Field::Quoted(t.name.clone())),
@@ -317,15 +314,12 @@ fn dump_seal(d: &mut DumpOutput<'_>, map: &[u8], s: &SealDirectory) -> CliResult
     }
     let sp = s.sparse_offset as usize;
     let sparse = &map[sp..sp + SPARSE_ENTRY_LEN * s.sparse_count as usize];
-    let first: Vec<(String, Value)> = sparse
-        .chunks(SPARSE_ENTRY_LEN)
-        .take(3)
-        .filter_map(SparseEntry::decode)
-        .map(|e| {
-            let text = format!("seq {}@{}", e.seq, e.offset);
-            (text, json!({"seq": e.seq, "offset": e.offset}))
-        })
-        .collect();
+    let entries = sparse.chunks(SPARSE_ENTRY_LEN).take(3);
+    let shown = |e: SparseEntry| {
+        let text = format!("seq {}@{}", e.seq, e.offset);
+        (text, json!({"seq": e.seq, "offset": e.offset}))
+    };
+    let first = entries.filter_map(SparseEntry::decode).map(shown).collect();
     let fields = vec![
         ("entries", Field::Unsigned(s.sparse_count)),
         ("crc_ok", Field::OkBad(crc32(sparse) == s.sparse_crc)),

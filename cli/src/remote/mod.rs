@@ -14,7 +14,7 @@ use crate::error::{counted, CliError, CliResult, Outcome};
 use crate::output;
 use binlog::archive::{Connection, Location, Remote, RemoteLog};
 use binlog::sign::PublicKey;
-use binlog::verify::{FindingKind, Verify};
+use binlog::verify::{Finding, FindingKind, Verify};
 use binlog::Reader;
 use clap::{Args, Subcommand};
 use std::io::Write;
@@ -131,11 +131,9 @@ pub fn verify_log(log: &RemoteLog, trust: &TrustArgs) -> CliResult<Outcome> {
     let mut damaged = false;
     for rep in trust.apply(Verify::shipped(log.clone())?)? {
         let url = rep.location.display();
-        let (gaps, damage): (Vec<_>, Vec<_>) = rep
-            .findings
-            .iter()
-            .filter(|f| f.is_damage())
-            .partition(|f| f.kind == FindingKind::MissingRecords);
+        let damage = rep.findings.iter().filter(|f| f.is_damage());
+        let missing = |f: &&Finding| f.kind == FindingKind::MissingRecords;
+        let (gaps, damage): (Vec<_>, Vec<_>) = damage.partition(missing);
         for g in gaps {
             let (from, to) = (g.from_seq.unwrap_or(0), g.to_seq.unwrap_or(1) - 1);
             writeln!(out, "GAP     records {from}..{to} are in no object")?;
