@@ -162,27 +162,24 @@ pub fn read_segment(path: &Path, newest: bool, progress: &mut Progress) -> CliRe
     s.locked = is_path_locked(path);
     // Counts the records, up to damage.
     let mut summary = Summary::new();
-    loop {
+    let failed = loop {
         match r.next() {
             Ok(Some(rec)) => {
                 progress.at(rec.offset);
                 summary.add(&rec);
             }
-            Ok(None) => break,
-            Err(e) => {
-                s.state = "corrupt";
-                let why = e.message();
-                s.detail = Some(format!("{why} (counts cover the records before it)"));
-                s.damaged = true;
-                break;
-            }
+            end => break end.err(),
         }
+    };
+    if let Some(e) = failed {
+        s.state = "corrupt";
+        let why = e.message();
+        s.detail = Some(format!("{why} (counts cover the records before it)"));
+        s.damaged = true;
     }
     // What the library's summary of the scan says.
-    let types = summary
-        .types
-        .iter()
-        .map(|t| (t.name.clone(), t.records, t.bytes));
+    let types = summary.types.iter();
+    let types = types.map(|t| (t.name.clone(), t.records, t.bytes));
     s.counts = Counts {
         records: summary.records,
         first_seq: summary.first_seq,
