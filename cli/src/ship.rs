@@ -82,8 +82,7 @@ pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
             endpoint: args.endpoint.clone(),
             region: args.region.clone(),
             virtual_hosted_style: args.virtual_hosted.then_some(true),
-            retry_timeout: Some(Duration::from_secs(args.retry_timeout)),
-            ..Connection::default()
+            ..crate::remote::logs::connection(args.retry_timeout)
         },
         remote_retention: crate::remote::prune::KeepArgs {
             keep_count: args.remote_keep_count,

@@ -22,6 +22,7 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let mut out = output::stdout();
     let mut printer = RecordPrinter::new(a.json, a.payload, a.decode);
     let mut said = Said::default();
+    let poll = Duration::from_millis(args.poll_ms.max(1));
     if args.consumer.is_some() || args.cursor_file.is_some() {
         // As a named consumer (`--consumer`, its file in the one directory
         // given) or from a cursor file: every record after the position,
@@ -48,7 +49,6 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
             }
             (None, None) => unreachable!("called for a consumer or a cursor file"),
         };
-        let poll = Duration::from_millis(args.poll_ms.max(1));
         let mut printed = 0u64;
         loop {
             let wait = args.follow.then_some(poll);
@@ -88,7 +88,6 @@ pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     if !args.follow {
         return Ok(outcome(&r).max(printer.outcome()));
     }
-    let poll = Duration::from_millis(args.poll_ms.max(1));
     loop {
         // Nothing new: show what we have, then wait for the writers.
         if print_next(&mut r, Some(poll), &filter, &mut printer, &mut out)?.is_none() {
