@@ -91,12 +91,10 @@ fn decompressed(path: &Path) -> CliResult<(File, Vec<String>)> {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = format!("binlog-decompressed-{}-{n}.binlog", std::process::id());
     let tmp = std::env::temp_dir().join(name);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(|e| CliError::Io(format!("{}: create: {e}", tmp.display())))?;
+    let mut new = File::options();
+    new.read(true).write(true).create_new(true);
+    let create = |e: std::io::Error| CliError::Io(format!("{}: create: {e}", tmp.display()));
+    let file = new.open(&tmp).map_err(create)?;
     let _ = std::fs::remove_file(&tmp);
 
     let io = |e: std::io::Error| CliError::Io(format!("{}: {e}", tmp.display()));

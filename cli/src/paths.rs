@@ -190,9 +190,8 @@ pub fn check_log_of(file: &Path, r: &binlog::Reader) -> binlog::Result<()> {
 /// word.
 pub fn scan_dir(dir: &Path, only: Option<&str>) -> CliResult<Vec<Source>> {
     let logs = naming::logs_in(dir, only.unwrap_or("*"), "list directory")?;
-    let named = logs
-        .into_iter()
-        .filter(|(name, _)| only.is_none_or(|o| o == name));
+    let wanted = |(name, _): &(String, _)| only.is_none_or(|o| o == name);
+    let named = logs.into_iter().filter(wanted);
     let mut sources: Vec<Source> = named
         .map(|(name, files)| Source {
             label: format!("log {name} in {}", dir.display()),

@@ -61,10 +61,9 @@ pub fn run_compress(args: &CompressArgs) -> CliResult<Outcome> {
             continue;
         }
         let entries = std::fs::read_dir(p).map_err(|e| CliError::io_on(p.display(), e))?;
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|f| f.extension().is_some_and(|x| x == "binlog") && f.is_file())
-            .collect();
+        let segment = |f: &PathBuf| f.extension().is_some_and(|x| x == "binlog") && f.is_file();
+        let paths = entries.filter_map(|e| e.ok().map(|e| e.path()));
+        let mut found: Vec<PathBuf> = paths.filter(segment).collect();
         found.sort();
         files.extend(found.into_iter().map(|path| (path, true)));
     }

@@ -139,9 +139,7 @@ impl<'m> RecordDump<'m> {
         let named = self.types.get(&r.type_id).cloned();
         let tname = named.unwrap_or_else(|| output::lost_type_name(r.type_id));
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        let meta = MetaIter::new(r.meta)
-            .map(|(k, v)| (text(k), text(v)))
-            .collect();
+        let meta = MetaIter::new(r.meta).map(|(k, v)| (text(k), text(v)));
         let n = r.payload.len().min(self.bytes);
         let shown = Field::Bytes(r.payload[..n].to_vec(), r.payload.len() > n);
         let (_, stored) = frame::frame_header(self.data, p).expect("a whole frame");
@@ -159,7 +157,7 @@ impl<'m> RecordDump<'m> {
             fields.push(("defines", Field::YesNo(true)));
         }
         if r.meta_count > 0 {
-            fields.push(("meta", Field::Pairs(meta)));
+            fields.push(("meta", Field::Pairs(meta.collect())));
         }
         fields.push(("payload_len", Field::Unsigned(r.payload.len() as u64)));
         fields.push(("payload", shown));
@@ -172,9 +170,8 @@ impl<'m> RecordDump<'m> {
         // The count its bytes hold where a writer writes it (none: 0),
         // whatever the frame's length and flags: a dump shows what a
         // damaged seal says.
-        let count = body
-            .get(1..9)
-            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        let le = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        let count = body.get(1..9).map(le);
         let note = Field::Bare("the seal after it is damaged or incomplete".into());
         let fields = vec![
             ("record_count", Field::Unsigned(count.unwrap_or(0))),

@@ -56,11 +56,8 @@ pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Vec<PathBuf>> {
         .to_str()
         .ok_or_else(|| CliError::usage("an s3:// URL is text"))?;
     let remote = remote_log(text, log)?;
-    let segments = remote.segments()?;
-    let files: Vec<PathBuf> = segments
-        .iter()
-        .map(|s| remote.url_of(&s.object_key))
-        .collect();
+    let keys = remote.segments()?.into_iter().map(|s| s.object_key);
+    let files: Vec<PathBuf> = keys.map(|k| remote.url_of(&k)).collect();
     if files.is_empty() {
         let why = format!("{text}: no segments of log {:?} here", remote.log());
         return Err(CliError::usage(why));

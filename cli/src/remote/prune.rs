@@ -124,9 +124,8 @@ pub fn run(args: &PruneArgs) -> CliResult<Outcome> {
         let (no, size, key) = (s.key.segment_no, s.size, &s.object_key);
         writeln!(out, "{verb} segment {no} ({size} bytes) {key}{why}")?;
     }
-    let through = r
-        .pruned_through
-        .map_or_else(|| "none".to_string(), |t| format!("segments up to {t}"));
+    let through = r.pruned_through.map(|t| format!("segments up to {t}"));
+    let through = through.unwrap_or_else(|| "none".into());
     if let Some((s, why)) = &r.locked {
         let (no, key) = (s.key.segment_no, &s.object_key);
         writeln!(out, "kept segment {no} {key} and newer: Object Lock, {why}")?;

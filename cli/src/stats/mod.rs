@@ -296,13 +296,11 @@ fn sparkline(buckets: &[(i64, u64)], width_ns: i64, cols: usize) -> Sparkline {
         sums[(place(start) / per) as usize] += records;
     }
     let max = sums.iter().copied().max().unwrap_or(0).max(1);
-    let marks = sums
-        .iter()
-        .map(|&c| match c {
-            0 => ' ',
-            c => MARKS[((u128::from(c) * 8).div_ceil(u128::from(max)) - 1) as usize],
-        })
-        .collect();
+    let mark = |&c: &u64| match c {
+        0 => ' ',
+        c => MARKS[((u128::from(c) * 8).div_ceil(u128::from(max)) - 1) as usize],
+    };
+    let marks = sums.iter().map(mark).collect();
     Sparkline {
         marks,
         per_mark: per as u64,

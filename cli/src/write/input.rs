@@ -85,10 +85,8 @@ pub fn read_lines(mut input: Input, args: &WriteArgs, meta: &[(String, String)])
     let limit = batch.borrow().max_record_size;
     for n in 1u64.. {
         let mut line = Vec::new();
-        let read = (&mut input)
-            .take(limit.saturating_add(1))
-            .read_until(b'\n', &mut line)
-            .map_err(input_error)?;
+        let mut bounded = (&mut input).take(limit.saturating_add(1));
+        let read = bounded.read_until(b'\n', &mut line).map_err(input_error)?;
         let now = time::now_ns();
         if read == 0 {
             break;
