@@ -165,13 +165,15 @@ pub fn counted(n: u64, thing: &str) -> String {
     format!("{n} {thing}{}", plural(n))
 }
 
+/// A usage error saying `why` when `refused`: the one shape of every
+/// check of arguments that go together or not (exit status 2).
+pub fn refuse(refused: bool, why: &str) -> CliResult<()> {
+    (!refused).then_some(()).ok_or_else(|| CliError::usage(why))
+}
+
 /// Refuses `--from-seq` after `--to-seq` (here, a leaf: `select` and
 /// `remote fetch` both check it).
 pub fn check_seq_order(from: Option<u64>, to: Option<u64>) -> CliResult<()> {
-    match (from, to) {
-        (Some(a), Some(b)) if a > b => Err(CliError::usage(format!(
-            "--from-seq {a} is after --to-seq {b}"
-        ))),
-        _ => Ok(()),
-    }
+    let (a, b) = (from.unwrap_or(0), to.unwrap_or(u64::MAX));
+    refuse(a > b, &format!("--from-seq {a} is after --to-seq {b}"))
 }

@@ -66,11 +66,8 @@ pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
             let none = format!("no segment holds a schema of type {t:?}");
             return Err(CliError::usage(none));
         };
-        if newest.schema.is_empty() {
-            let e = &newest.encoding;
-            let none = format!("type {t:?} ({e}) has no schema document");
-            return Err(CliError::usage(none));
-        }
+        let none = format!("type {t:?} ({}) has no schema document", newest.encoding);
+        crate::error::refuse(newest.schema.is_empty(), &none)?;
         crate::paths::write_whole(out, &newest.schema)
             .map_err(|e| CliError::io_on(out.display(), e))?;
         return Ok(outcome);

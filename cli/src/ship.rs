@@ -71,10 +71,8 @@ pub struct ShipArgs {
 
 pub fn run(args: &ShipArgs) -> CliResult<Outcome> {
     let to = Location::parse(&args.to)?;
-    if !(args.interval > 0.0 && args.interval.is_finite()) {
-        let why = "--interval must be a positive number of seconds";
-        return Err(CliError::usage(why));
-    }
+    let why = "--interval must be a positive number of seconds";
+    crate::error::refuse(!(args.interval > 0.0 && args.interval.is_finite()), why)?;
     let opts = ShipOptions {
         keep_local: args.keep_local,
         multipart_threshold: args.multipart_threshold,

@@ -18,9 +18,7 @@ use std::time::Duration;
 pub fn run(args: &CatArgs) -> CliResult<Outcome> {
     let a = &args.records;
     let filter = a.build_filter()?;
-    if args.tail.is_some() {
-        return Err(CliError::usage("--tail cannot be used with --merge"));
-    }
+    crate::error::refuse(args.tail.is_some(), "--tail cannot be used with --merge")?;
     let mut r = open_sources(&a.source)?;
     r.skip_damaged(args.skip_damaged);
     r.time_window(filter.since, filter.until)?;
@@ -93,11 +91,9 @@ pub(crate) fn open_sources(a: &SourceArgs) -> CliResult<MergedReader> {
 /// `open_sources`' reader, reading `filter`'s time window; a sequence
 /// range is refused (each log numbers its own records).
 pub(crate) fn open_window(a: &SourceArgs, filter: &Filter) -> CliResult<MergedReader> {
-    if filter.to_seq.is_some() || filter.from_seq.is_some() {
-        return Err(CliError::usage(
-            "--from-seq and --to-seq cannot be used with --merge (each log numbers its own records)",
-        ));
-    }
+    let why = "--from-seq and --to-seq cannot be used with --merge (each log numbers its own \
+               records)";
+    crate::error::refuse(filter.to_seq.is_some() || filter.from_seq.is_some(), why)?;
     let mut r = open_sources(a)?;
     r.time_window(filter.since, filter.until)?;
     Ok(r)

@@ -51,9 +51,8 @@ pub fn run_compress(args: &CompressArgs) -> CliResult<Outcome> {
         max_share: args.type_copies,
         ..TypeCopies::default()
     };
-    if !copies.is_valid() {
-        return Err(CliError::usage("--type-copies must be between 0 and 1"));
-    }
+    let why = "--type-copies must be between 0 and 1";
+    crate::error::refuse(!copies.is_valid(), why)?;
     let mut files = Vec::new();
     for p in &args.paths {
         if !p.is_dir() {

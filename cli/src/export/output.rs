@@ -60,10 +60,8 @@ impl OutputFile {
     /// Starts `path` (its `.tmp`): refused when it exists, unless
     /// `replace`.
     pub fn create(path: PathBuf, to: Format, schema: &Schema, replace: bool) -> CliResult<Self> {
-        if !replace && path.exists() {
-            let what = format!("{}: exists (--force replaces it)", paths::show(&path));
-            return Err(CliError::usage(what));
-        }
+        let what = format!("{}: exists (--force replaces it)", paths::show(&path));
+        crate::error::refuse(!replace && path.exists(), &what)?;
         let mut tmp = path.clone().into_os_string();
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);

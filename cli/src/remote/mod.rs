@@ -58,10 +58,8 @@ pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Vec<PathBuf>> {
     let remote = remote_log(text, log)?;
     let keys = remote.segments()?.into_iter().map(|s| s.object_key);
     let files: Vec<PathBuf> = keys.map(|k| remote.url_of(&k)).collect();
-    if files.is_empty() {
-        let why = format!("{text}: no segments of log {:?} here", remote.log());
-        return Err(CliError::usage(why));
-    }
+    let why = format!("{text}: no segments of log {:?} here", remote.log());
+    crate::error::refuse(files.is_empty(), &why)?;
     LOGS.lock().unwrap_or_else(|e| e.into_inner()).push(remote);
     Ok(files)
 }

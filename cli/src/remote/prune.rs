@@ -92,10 +92,9 @@ pub fn parse_age(s: &str) -> Result<Duration, String> {
 
 pub fn run(args: &PruneArgs) -> CliResult<Outcome> {
     let l = &args.limits;
-    if l.keep_count.is_none() && l.keep_bytes.is_none() && l.keep_age.is_none() {
-        let why = "say what to keep: --keep-count N, --keep-bytes B or --keep-age DUR";
-        return Err(CliError::usage(why));
-    }
+    let why = "say what to keep: --keep-count N, --keep-bytes B or --keep-age DUR";
+    let keeps_all = l.keep_count.is_none() && l.keep_bytes.is_none() && l.keep_age.is_none();
+    crate::error::refuse(keeps_all, why)?;
     let log = remote_log(&args.at.url, args.at.log.as_deref())?;
     let why = "--consumers-dir and --consumer-max-lag-bytes/--consumer-max-lag-age go together";
     let wait = match (&args.consumers_dir, args.wait.bound()) {

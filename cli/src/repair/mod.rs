@@ -7,7 +7,7 @@
 //! accepts.
 
 use crate::check::{self, issue_line, to_json, Verdict};
-use crate::error::{counted, CliError, CliResult, Outcome};
+use crate::error::{counted, refuse, CliError, CliResult, Outcome};
 use crate::output;
 use crate::paths::{self, SourceArgs};
 use crate::progress::{Progress, ProgressArgs};
@@ -164,11 +164,8 @@ fn parse_range(s: &str) -> CliResult<(u64, u64)> {
     let (a, b) = s.split_once("..").unwrap_or((s, s));
     let number = |n: &str| n.trim().parse::<u64>().map_err(|_| bad());
     let (a, b) = (number(a)?, number(b)?);
-    if a > b {
-        let why = format!("gap {a}..{b}: the first number is larger than the last");
-        return Err(CliError::usage(why));
-    }
-    Ok((a, b))
+    let why = format!("gap {a}..{b}: the first number is larger than the last");
+    refuse(a > b, &why).map(|()| (a, b))
 }
 
 // What a repair says as it goes, and what it counts. With `--json` the

@@ -159,10 +159,8 @@ impl RecordArgs {
     /// The filter these options ask for, once a payload mode the output
     /// cannot carry (raw bytes in JSON) is refused.
     pub fn build_filter(&self) -> CliResult<Filter> {
-        if self.json && self.payload == PayloadMode::Raw {
-            let why = "--payload raw cannot be used with --json (use base64 or hex)";
-            return Err(CliError::usage(why));
-        }
+        let why = "--payload raw cannot be used with --json (use base64 or hex)";
+        crate::error::refuse(self.json && self.payload == PayloadMode::Raw, why)?;
         self.filter.build()
     }
 }

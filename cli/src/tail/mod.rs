@@ -50,17 +50,13 @@ pub struct TailArgs {
 pub fn run(args: &TailArgs) -> CliResult<Outcome> {
     let f = &args.records.filter;
     let keeps_position = args.consumer.is_some() || args.cursor_file.is_some();
-    if keeps_position
-        && (f.since.is_some() || f.until.is_some() || f.from_seq.is_some() || f.to_seq.is_some())
-    {
-        // A commit covers every record before the position: records these
-        // leave out unprinted would be committed (--type selects what the
-        // reader returns, and may be used).
-        return Err(CliError::usage(
-            "--consumer and --cursor-file read every record after their position: --since, --until, \
-             --from-seq and --to-seq cannot be used with them (--type can)",
-        ));
-    }
+    let ranged = f.since.is_some() || f.until.is_some() || f.from_seq.is_some();
+    // A commit covers every record before the position: records these
+    // leave out unprinted would be committed (--type selects what the
+    // reader returns, and may be used).
+    let why = "--consumer and --cursor-file read every record after their position: --since, \
+               --until, --from-seq and --to-seq cannot be used with them (--type can)";
+    crate::error::refuse(keeps_position && (ranged || f.to_seq.is_some()), why)?;
     if args.merge {
         return merge::run(args);
     }
@@ -175,11 +171,8 @@ fn follow(args: &TailArgs, filter: &Filter, source: Source, first: bool) -> CliR
     }
     let (mut reading, start_seq) = match &args.consumer {
         Some(name) => {
-            if !log_dir {
-                let why =
-                    "--consumer reads a log in a directory: give the directory (and --log NAME)";
-                return Err(CliError::usage(why));
-            }
+            let why = "--consumer reads a log in a directory: give the directory (and --log NAME)";
+            crate::error::refuse(!log_dir, why)?;
             let c = Consumer::new(lr, name, start)?;
             let at = c.committed();
             (Reading::Consumer(c), at)

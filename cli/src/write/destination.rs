@@ -90,11 +90,10 @@ pub(super) fn open(args: &WriteArgs) -> CliResult<(Destination, String, Created)
         let shown = format!("log {name} in {}", path.display());
         return Ok((Destination::Log(w), shown, created));
     }
-    if args.max_segment_bytes.is_some() || args.max_segment_records.is_some() {
-        return Err(CliError::usage(
-            "--max-segment-bytes and --max-segment-records apply to log directories (use --log NAME)",
-        ));
-    }
+    let rolls = args.max_segment_bytes.is_some() || args.max_segment_records.is_some();
+    let why = "--max-segment-bytes and --max-segment-records apply to log directories \
+               (use --log NAME)";
+    crate::error::refuse(rolls, why)?;
     let options = segment_options(args)?;
     let created = Created::segment(path);
     let w = Writer::open(path, options)?;

@@ -27,10 +27,8 @@ use std::cell::RefCell;
 use std::io::Write;
 
 pub fn run(args: &WriteArgs) -> CliResult<Outcome> {
-    if !args.json && args.type_name.is_none() {
-        let why = "--type is required (or use --json with a \"type\" in each object)";
-        return Err(CliError::usage(why));
-    }
+    let why = "--type is required (or use --json with a \"type\" in each object)";
+    crate::error::refuse(!args.json && args.type_name.is_none(), why)?;
     let meta = args.meta.iter().map(|m| args::key_value("--meta", m));
     let meta = meta.collect::<CliResult<Vec<_>>>()?;
     let (dest, shown, created) = destination::open(args)?;
