@@ -50,9 +50,8 @@ pub fn run(args: &ConsumersArgs) -> CliResult<Outcome> {
         binlog::remove_consumer(dir, name)?;
         return Ok(Outcome::Clean);
     }
-    let Some(dir) = &args.dir else {
-        return Err(CliError::usage("give a log directory (DIR)"));
-    };
+    let why = "give a log directory (DIR)";
+    let dir = args.dir.as_ref().ok_or_else(|| CliError::usage(why))?;
     let mut rows = Vec::new();
     for source in paths::scan_dir(dir, args.log.as_deref())? {
         let Some(log) = source.log else { continue };

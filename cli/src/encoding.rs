@@ -42,9 +42,8 @@ pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
 pub fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     let start = out.len();
     out.resize(start + bytes.len().div_ceil(3) * 4, 0);
-    STANDARD
-        .encode_slice(bytes, &mut out[start..])
-        .expect("room for the encoding made");
+    let written = STANDARD.encode_slice(bytes, &mut out[start..]);
+    written.expect("room for the encoding made");
 }
 
 /// `bytes` in base64, standard alphabet, padded.

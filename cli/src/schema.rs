@@ -62,10 +62,8 @@ pub fn run(args: &SchemaArgs) -> CliResult<Outcome> {
     }
     let outcome = Outcome::Damaged.when(binlog::records_missing([], damaged));
     if let (Some(out), Some(t)) = (&args.out, &args.type_name) {
-        let Some((newest, _)) = newest.map(|k| &found[k]) else {
-            let none = format!("no segment holds a schema of type {t:?}");
-            return Err(CliError::usage(none));
-        };
+        let none = || CliError::usage(format!("no segment holds a schema of type {t:?}"));
+        let (newest, _) = newest.map(|k| &found[k]).ok_or_else(none)?;
         let none = format!("type {t:?} ({}) has no schema document", newest.encoding);
         crate::error::refuse(newest.schema.is_empty(), &none)?;
         crate::paths::write_whole(out, &newest.schema)

@@ -88,9 +88,8 @@ impl<'m> RecordDump<'m> {
     pub fn dump(&mut self, d: &mut DumpOutput, mut p: usize, args: &DumpArgs) -> CliResult<bool> {
         self.bytes = args.bytes;
         let limit = args.limit.unwrap_or(u64::MAX);
-        let from = args
-            .from_offset
-            .map_or(0, |o| o.try_into().unwrap_or(usize::MAX));
+        let from = args.from_offset.unwrap_or(0);
+        let from = usize::try_from(from).unwrap_or(usize::MAX);
         let mut shown = 0u64;
         while p < self.data.len() {
             if p >= from && shown >= limit {

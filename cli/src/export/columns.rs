@@ -56,9 +56,8 @@ fn ns_time(zone: &str) -> DataType {
 /// The columns of a protobuf message's fields (nested `depth` deep),
 /// named as its JSON mapping names them.
 pub fn of_message(m: &MessageDescriptor, depth: usize) -> Fields {
-    m.fields()
-        .filter_map(|f| Some(Field::new(f.json_name(), field_type(&f, depth)?, true)))
-        .collect()
+    let field = |f: FieldDescriptor| Some(Field::new(f.json_name(), field_type(&f, depth)?, true));
+    m.fields().filter_map(field).collect()
 }
 
 /// A field's column type: a list for a repeated field, a map for a map.
@@ -123,10 +122,8 @@ fn message_type(m: &MessageDescriptor, depth: usize) -> Option<DataType> {
 /// has none, and payloads are kept as JSON text).
 pub fn properties(schema: &Value, depth: usize) -> Option<Fields> {
     let props = schema.get("properties")?.as_object()?;
-    let fields = props
-        .iter()
-        .filter_map(|(name, s)| Some(Field::new(name, json_type(s, depth)?, true)));
-    Some(fields.collect())
+    let field = |(name, s): (&String, &Value)| Some(Field::new(name, json_type(s, depth)?, true));
+    Some(props.iter().filter_map(field).collect())
 }
 
 /// A property's column type by its `type` (the first that is not
