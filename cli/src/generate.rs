@@ -44,12 +44,9 @@ pub fn man_pages(args: &ManArgs, cli: Command) -> CliResult<Outcome> {
     clap_mangen::generate_to(cli.clone(), dir).map_err(fail)?;
     let page = main_page(cli).map_err(fail)?;
     std::fs::write(dir.join("binlog.1"), page).map_err(fail)?;
-    let mut pages: Vec<_> = std::fs::read_dir(dir)
-        .map_err(fail)?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "1"))
-        .collect();
+    let paths = std::fs::read_dir(dir).map_err(fail)?;
+    let man_page = |p: &PathBuf| p.extension().is_some_and(|x| x == "1");
+    let mut pages: Vec<_> = paths.flatten().map(|e| e.path()).filter(man_page).collect();
     pages.sort();
     let mut out = std::io::stdout().lock();
     for p in pages {

@@ -69,9 +69,8 @@ pub(crate) fn open_sources(a: &SourceArgs) -> CliResult<MergedReader> {
     let (mut dir, mut url) = (None, None);
     for p in &a.paths {
         if is_remote(p) {
-            let text = p
-                .to_str()
-                .ok_or_else(|| CliError::usage("an s3:// URL is text"))?;
+            let text = p.to_str();
+            let text = text.ok_or_else(|| CliError::usage("an s3:// URL is text"))?;
             if url.replace(text.to_string()).is_some() {
                 return Err(CliError::usage("--merge reads one s3:// prefix"));
             }

@@ -38,12 +38,11 @@ pub fn file_schema(decoded: Vec<Field>) -> Arc<Schema> {
         Field::new("meta", meta, false),
         Field::new("payload", DataType::Binary, false),
     ];
-    let renamed = decoded
-        .into_iter()
-        .map(|f| match record.iter().any(|r| r.name() == f.name()) {
-            true => f.clone().with_name(format!("decoded_{}", f.name())),
-            false => f,
-        });
+    let taken = |f: &Field| record.iter().any(|r| r.name() == f.name());
+    let renamed = decoded.into_iter().map(|f| match taken(&f) {
+        true => f.clone().with_name(format!("decoded_{}", f.name())),
+        false => f,
+    });
     let fields: Vec<Field> = record.iter().cloned().chain(renamed).collect();
     Arc::new(Schema::new(fields))
 }

@@ -188,9 +188,8 @@ impl Builder {
                 let mut values = Vec::new();
                 let _ = f.values(wires, &mut values);
                 offsets.push(offsets[offsets.len() - 1] + values.len() as i32);
-                values
-                    .into_iter()
-                    .for_each(|v| items.append(plan, &f.kind, v));
+                let kind = &f.kind;
+                values.into_iter().for_each(|v| items.append(plan, kind, v));
                 nulls.append_non_null();
             }
             Builder::Map(_, offsets, kv, nulls) => {

@@ -52,9 +52,8 @@ pub fn remote_log_with(url: &str, log: Option<&str>, c: &Connection) -> CliResul
 /// The segment objects of the log a PATH argument `url` names, in order,
 /// each named by its URL.
 pub fn resolve(url: &Path, log: Option<&str>) -> CliResult<Vec<PathBuf>> {
-    let text = url
-        .to_str()
-        .ok_or_else(|| CliError::usage("an s3:// URL is text"))?;
+    let text = url.to_str();
+    let text = text.ok_or_else(|| CliError::usage("an s3:// URL is text"))?;
     let remote = remote_log(text, log)?;
     let keys = remote.segments()?.into_iter().map(|s| s.object_key);
     let files: Vec<PathBuf> = keys.map(|k| remote.url_of(&k)).collect();

@@ -293,19 +293,15 @@ fn frames_holding(file: &Path, d: &Damage) -> Option<String> {
 // Where printing starts for `--tail N`: the matching records are counted
 // backwards one segment at a time, so that memory stays constant.
 
-/// The walk that leaves the last `n` matching records, counting backwards
-/// one segment at a time: the records a reader that skips damaged regions
-/// returns (`skip_damaged`, as `tail -f` reads) or, without it, those
-/// before the first damage of each segment (as `for_each` prints). Only the
-/// segments whose records would be printed are read (a seal that shows no
-/// record can match skips its segment): a seal says how many records were
-/// written, not how many can be read, and printing stops at damage.
-pub fn tail_start(
-    files: &[PathBuf],
-    filter: &Filter,
-    n: u64,
-    skip_damaged: bool,
-) -> CliResult<Walk> {
+/// The walk that leaves the last `n` records filter `f` matches, counting
+/// backwards one segment at a time: the records a reader that skips
+/// damaged regions returns (`skip_damaged`, as `tail -f` reads) or, without
+/// it, those before the first damage of each segment (as `for_each`
+/// prints). Only the segments whose records would be printed are read (a
+/// seal that shows no record can match skips its segment): a seal says how
+/// many records were written, not how many can be read, and printing stops
+/// at damage.
+pub fn tail_start(files: &[PathBuf], f: &Filter, n: u64, skip_damaged: bool) -> CliResult<Walk> {
     let at = |seg, skip| Walk {
         seg,
         skip,
@@ -317,7 +313,7 @@ pub fn tail_start(
         return Ok(at(files.len(), 0));
     }
     for (seg, file) in files.iter().enumerate().rev() {
-        let c = matching(file, filter, skip_damaged)?.count() as u64;
+        let c = matching(file, f, skip_damaged)?.count() as u64;
         if c >= need {
             return Ok(at(seg, c - need));
         }

@@ -4,7 +4,7 @@ use super::args::{key_value, WriteArgs};
 use super::undo::Created;
 use crate::error::{CliError, CliResult};
 use crate::paths;
-use binlog::{sign::Signing, LogOptions, Options};
+use binlog::{naming::logs_in, sign::Signing, LogOptions, Options};
 use binlog::{LogReader, LogWriter, Reader, RecordReader, RecordWriter, Writer};
 use std::path::Path;
 
@@ -105,9 +105,7 @@ pub(super) fn open(args: &WriteArgs) -> CliResult<(Destination, String, Created)
 /// name (`/var/log/app/` holds log `app`).
 fn the_log_in(dir: &Path) -> CliResult<String> {
     let logs: Vec<String> = match dir.is_dir() {
-        true => binlog::naming::logs_in(dir, "*", "list directory")?
-            .into_keys()
-            .collect(),
+        true => logs_in(dir, "*", "list directory")?.into_keys().collect(),
         false => Vec::new(),
     };
     let own_name = || {
