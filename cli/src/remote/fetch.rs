@@ -45,10 +45,7 @@ pub fn run(args: &FetchArgs) -> CliResult<Outcome> {
     for f in log.fetch_iter(&args.dir, args.from_seq, args.to_seq)? {
         let f = f?;
         fetched += 1;
-        let how = match f.already_there {
-            true => "already there",
-            false => "fetched",
-        };
+        let how = ["fetched", "already there"][usize::from(f.already_there)];
         let (url, path) = (log.url_of(&f.object_key), f.path.display());
         writeln!(out, "{how} {} -> {path} ({} bytes)", url.display(), f.bytes)?;
         out.flush()?;

@@ -63,10 +63,7 @@ pub fn run(args: &RepairArgs) -> CliResult<Outcome> {
     }
     let sources = args.source.resolve()?;
     let total = paths::total_len(&paths::all_files(&sources));
-    let what = match args.dry_run {
-        true => "repair --dry-run",
-        false => "repair",
-    };
+    let what = ["repair", "repair --dry-run"][usize::from(args.dry_run)];
     // A text report, or (`--json`) one gathered for a JSON document.
     let mut report = Report {
         progress: Progress::bytes(total, what),

@@ -336,9 +336,6 @@ fn missing(path: &Path, log: Option<&str>) -> CliResult<Option<&'static str>> {
     // What `tail` then resolves the path to (`paths::resolve`): with
     // `--log`, that log's segments.
     let sources = paths::scan_dir(path, log)?;
-    let what = match log {
-        Some(_) => "holds no segment of the log yet",
-        None => "holds no log yet",
-    };
+    let what = ["holds no log yet", "holds no segment of the log yet"][usize::from(log.is_some())];
     Ok(sources.is_empty().then_some(what))
 }
