@@ -441,7 +441,7 @@ public-api:
 # blank lines or Rust test modules). A budget only goes down: a feature
 # pays for its lines by merging what it can.
 LIB_CODE_BUDGET      := 26767
-TOOL_CODE_BUDGET     := 7286
+TOOL_CODE_BUDGET     := 6976
 BINDINGS_CODE_BUDGET := 8943
 SYS_CODE_BUDGET      := 948
 .PHONY: line-budget
