@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -14,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.nio.channels.FileChannel;
@@ -245,7 +247,8 @@ class ZeroCopyTest {
 
     /**
      * A view's payloadBuffer(), payloadOffset() and payloadLength() show the payload in place, as payload() does but
-     * in one buffer the records of a batch share (nothing allocated a record), and throw once the visit returned.
+     * in one buffer the records of a batch share (nothing allocated a record), and throw once the visit returned;
+     * payload() is a new slice each call, at position 0.
      */
     @Test
     void aViewShowsItsPayloadInPlaceInABufferTheBatchShares() throws Exception {
@@ -259,6 +262,12 @@ class ZeroCopyTest {
                 v.payloadBuffer().get(v.payloadOffset(), got);
                 assertArrayEquals(v.payloadBytes(), got);
                 assertTrue(v.payloadBuffer().isReadOnly());
+                assertEquals(ByteOrder.nativeOrder(), v.payloadBuffer().order());
+                ByteBuffer slice = v.payload(); // a new slice each call: reading one moves no other
+                slice.get();
+                assertNotSame(slice, v.payload());
+                assertEquals(0, v.payload().position());
+                assertEquals(ByteOrder.BIG_ENDIAN, v.payload().order());
                 seen.add(new String(got, UTF_8));
                 buffers.add(v.payloadBuffer());
                 kept.set(v);
