@@ -59,9 +59,8 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      * the fields below.
      */
     private RecordBatch ahead = new RecordBatch(32 << 10, MAX_AHEAD);
-    private int at;
-    /** How many records the next read ahead asks for: 1 after a call that puts them back, twice as many each read. */
-    private int want = 1;
+    /** {@code want}: how many records the next read ahead asks for (1 after a call that puts them back, then twice). */
+    private int at, want = 1;
     /** The sequence number of the last record returned from {@link #ahead} since a seek or batch (-1: none). */
     private long last = -1;
     private boolean visiting;
@@ -156,11 +155,6 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
             throw new IllegalStateException("a BinlogReader must not be called from inside its own visitor");
         }
         return super.enter();
-    }
-
-    /** Whether a call is in the reader now (a {@link #nextWait} slice is): lets a test close during a wait. */
-    boolean inCall() {
-        return lock.isLocked();
     }
 
     /**
@@ -272,7 +266,13 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
      */
     public boolean visitNext(RecordVisitor visitor) throws IOException {
         Objects.requireNonNull(visitor, "visitor");
-        return call(h -> visitOne(h, visitor));
+        long h = enter(); // no lambda: a record's path
+        try {
+            return visitOne(h, visitor);
+        } finally {
+            exit();
+            Reference.reachabilityFence(this);
+        }
     }
 
     /**
@@ -299,15 +299,13 @@ public final class BinlogReader extends HandleCalls implements Closeable, Iterab
             return false;
         }
         // A new view per visit: one kept from an earlier visit must stay invalid (a reused one would show this record).
-        int i = take();
-        RecordView view = new RecordView(ahead.seq(i), ahead.timestampNs(i), ahead.type(i), ahead.payload(i),
-                ahead.metadata(i), ahead.offset(i));
+        RecordView view = new RecordView(ahead, take());
         visiting = true;
         try {
             visitor.visit(view);
         } finally {
             visiting = false;
-            view.invalidate();
+            view.batch = null; // the view is invalid from now on
         }
         return true;
     }

@@ -63,10 +63,8 @@ public final class RecordBatch {
 
     /** Read-only view of the part of a mapping at address {@link #mapAddr} (null: none yet). */
     private ByteBuffer map;
-    private long mapAddr;
-    private long mapEnd;
-    /** Address of the mapping the current fill's mapped payloads are in (0: none). */
-    private long base;
+    /** The part {@link #map} covers, and the address of the mapping this fill's mapped payloads are in (0: none). */
+    private long mapAddr, mapEnd, base;
 
     /** Types resolved for this fill, per index (null: not yet). */
     private final String[] types;
@@ -146,8 +144,7 @@ public final class RecordBatch {
         if (base == 0 || (map != null && mapAddr <= base && base + len <= mapEnd)) {
             return;
         }
-        long lo = 0;
-        long hi = len;
+        long lo = 0, hi = len;
         if (len > Integer.MAX_VALUE) { // a buffer holds 2 GiB: the part this fill's payloads are in
             lo = Long.MAX_VALUE;
             hi = 0;

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -253,5 +255,56 @@ class ConcurrencyTest {
             assertNull(r.nextWait(3_600_000));
             assertTrue(Thread.interrupted(), "interrupt status kept");
         }
+    }
+
+    /**
+     * A reader call that finds another thread's call in progress waits for it, then runs: here a next() waits for the
+     * visit of record 0 and returns record 1; an interrupt meanwhile neither ends the wait nor is lost.
+     */
+    @Test
+    @Timeout(120)
+    void aCallWaitsForAnotherThreadsCallAndKeepsItsInterrupt() throws Exception {
+        Path file = TestSupport.segment(dir.resolve("lock.binlog"), "zero", "one");
+        try (BinlogReader r = BinlogReader.open(file)) {
+            List<Object> got = new ArrayList<>();
+            Thread t = new Thread(() -> {
+                Thread.currentThread().interrupt();
+                try {
+                    got.add(r.next().seq());
+                } catch (IOException e) {
+                    got.add(e);
+                }
+                got.add(Thread.currentThread().isInterrupted());
+            });
+            assertTrue(r.visitNext(v -> {
+                t.start();
+                while (LockSupport.getBlocker(t) == null && t.isAlive()) {
+                    Thread.onSpinWait(); // until it waits for this visit
+                }
+                assertTrue(t.isAlive(), "next() returned during another thread's visit: " + got);
+                assertEquals(0, v.seq());
+            }));
+            t.join();
+            assertEquals(List.of(1L, true), got);
+        }
+    }
+
+    /** close() from another thread during a visitNext waits for the visit to return; the view is valid until then. */
+    @Test
+    @Timeout(120)
+    void closeDuringAVisitWaitsForTheVisit() throws Exception {
+        BinlogReader r = BinlogReader.open(TestSupport.segment(dir.resolve("close.binlog"), "zero", "one"));
+        Thread closer = new Thread(TestSupport.unchecked(r::close));
+        assertTrue(r.visitNext(v -> {
+            closer.start();
+            while (LockSupport.getBlocker(closer) == null && closer.isAlive()) {
+                Thread.onSpinWait();
+            }
+            assertTrue(closer.isAlive(), "close() returned during a visit");
+            assertEquals("zero", StandardCharsets.UTF_8.decode(v.payload()).toString());
+        }));
+        closer.join();
+        assertTrue(r.isClosed());
+        assertThrows(BinlogClosedException.class, () -> r.visitNext(v -> fail("visited after close")));
     }
 }

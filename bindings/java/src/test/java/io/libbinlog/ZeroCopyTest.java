@@ -6,13 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.nio.channels.FileChannel;
@@ -240,5 +243,40 @@ class ZeroCopyTest {
             assertEquals(3, big.payloadLength());
             assertArrayEquals(new byte[] {1, 2, 3}, r.next().payload());
         }
+    }
+
+    /**
+     * A view's payloadBuffer(), payloadOffset() and payloadLength() show the payload in place, as payload() does but
+     * in one buffer the records of a batch share (nothing allocated a record), and throw once the visit returned;
+     * payload() is a new slice each call, at position 0.
+     */
+    @Test
+    void aViewShowsItsPayloadInPlaceInABufferTheBatchShares() throws Exception {
+        Path p = segment(dir.resolve("in-place.binlog"), "zero", "one", "two");
+        List<String> seen = new ArrayList<>();
+        List<ByteBuffer> buffers = new ArrayList<>();
+        AtomicReference<RecordView> kept = new AtomicReference<>();
+        try (BinlogReader r = BinlogReader.open(p)) {
+            assertEquals(3, r.visitAll(v -> {
+                byte[] got = new byte[v.payloadLength()];
+                v.payloadBuffer().get(v.payloadOffset(), got);
+                assertArrayEquals(v.payloadBytes(), got);
+                assertTrue(v.payloadBuffer().isReadOnly());
+                assertEquals(ByteOrder.nativeOrder(), v.payloadBuffer().order());
+                ByteBuffer slice = v.payload(); // a new slice each call: reading one moves no other
+                slice.get();
+                assertNotSame(slice, v.payload());
+                assertEquals(0, v.payload().position());
+                assertEquals(ByteOrder.BIG_ENDIAN, v.payload().order());
+                seen.add(new String(got, UTF_8));
+                buffers.add(v.payloadBuffer());
+                kept.set(v);
+            }));
+        }
+        assertEquals(List.of("zero", "one", "two"), seen);
+        assertSame(buffers.get(1), buffers.get(2), "records 1 and 2 are read ahead in one batch");
+        assertThrows(IllegalStateException.class, kept.get()::payloadBuffer);
+        assertThrows(IllegalStateException.class, kept.get()::payloadOffset);
+        assertThrows(IllegalStateException.class, kept.get()::payloadLength);
     }
 }

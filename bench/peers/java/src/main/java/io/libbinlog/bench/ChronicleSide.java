@@ -27,7 +27,7 @@ final class ChronicleSide {
 
     /** One writeBytes per record, then close. */
     static double appendOne(Path dir, byte[] payload, int n) {
-        long start = System.nanoTime();
+        long start = Pairs.start();
         try (ChronicleQueue q = open(dir)) {
             writeAll(q, payload, n);
         }
@@ -39,7 +39,7 @@ final class ChronicleSide {
         try (ChronicleQueue q = open(dir)) {
             writeAll(q, payload, n);
         }
-        long start = System.nanoTime();
+        long start = Pairs.start();
         long count = 0, bytes = 0;
         try (ChronicleQueue q = open(dir); ExcerptTailer t = q.createTailer()) {
             while (true) {
