@@ -91,14 +91,16 @@ C_TARGET   := target/lean
 C_PROFILE  := release-lean
 else
 C_FEATURES := compression,s3,sign
-C_TARGET   := target
+C_TARGET   := target/zig
 C_PROFILE  := release
 endif
-# Where cargo-zigbuild leaves the library, and where the rest of this
+# Where cargo-zigbuild leaves the library (target/zig, target/lean: target
+# directories apart from the tests' debug builds in target/, so that the
+# lanes of `make test` never wait on one cargo lock), and where the rest of this
 # Makefile (C tests, bindings, install) takes it from.
 C_BUILT    := $(C_TARGET)/$(RUST_TARGET)/$(C_PROFILE)
 ifeq ($(ARCH),$(HOST_ARCH))
-RELEASE    := $(C_TARGET)/release
+RELEASE    := $(if $(filter 0,$(ARCHIVE)),target/lean,target)/release
 else
 RELEASE    := $(C_BUILT)
 endif
@@ -207,9 +209,10 @@ endif
 # The `binlog` command-line tool (docs/CLI.md): target/release/binlog,
 # built as the C library is (cargo-zigbuild, for glibc $(GLIBC_MIN)), for the
 # build machine, so that it reuses the dependencies `make lib` compiled.
-TOOL_BUILT := target/$(HOST_ARCH)-unknown-linux-gnu/release/binlog
+TOOL_BUILT := target/zig/$(HOST_ARCH)-unknown-linux-gnu/release/binlog
 cli: zig-tools
-	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) build --release -p binlog-cli --bin binlog --target $(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN)
+	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) build --release -p binlog-cli --bin binlog \
+	  --target $(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN) --target-dir target/zig
 	@mkdir -p $(dir $(TOOL))
 	ln -f $(TOOL_BUILT) $(TOOL)
 
@@ -262,33 +265,37 @@ demo: lib $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-# After the checks, the suites run as two groups at once: the Rust tests
-# (test-rust), which spend most of their time waiting on children, kills,
-# fsyncs and S3 servers, beside the others one after another (TEST_REST),
-# which compile, and run under valgrind, -race and the JVM. What both
-# groups use is built before them (the tools apt installs, the S3 servers,
-# the Rust test binaries; the C library, the tool, the JNI library and the
-# wheel by check-glibc), so that no two makes build one thing and the Rust
-# tests hold no cargo lock the others wait on. Each group's output is
-# printed whole when it ends (--output-sync), and kept in
+# After the tools are installed (TEST_SETUP), `make test` runs two lanes at
+# once, each a make of its own that takes its targets one at a time: the C
+# lane builds the shipped artifacts (cargo-zigbuild's release builds, in
+# target/zig and target/lean) and tests them (C, the consumers, Go, Java,
+# Python); the Rust lane builds the debug test binaries (in target/) and
+# runs the Rust suites and the fuzz targets. The lanes build nothing in
+# common and in different target directories, so neither waits on the
+# other's cargo lock, and the single-threaded steps of one (the release
+# builds' LTO, valgrind, the JVM) leave the other a core. Each lane's output
+# is printed whole when it ends (--output-sync), and kept in
 # target/make-test.log; when either fails, tests/what_failed.sh prints its
 # failure lines last, where a run's record of its last lines shows them.
-TEST_REST := test-c test-consumer test-lean test-rust-dependent test-go test-go-consumer test-java \
-  test-java-consumer test-python fuzz-short check-bench-peers
-test: machine-tools line-budget check-header check-abi check-glibc lint test-powercut zstd-tool strace-tool powercut python-tool \
-  s3-server s3-server-moto analytics-tools test-rust-build
+TEST_SETUP := machine-tools line-budget check-header zstd-tool strace-tool python-tool zig-tools \
+  s3-server s3-server-moto analytics-tools
+TEST_C_LANE := lib cli check-abi check-glibc test-c test-consumer test-lean test-go test-go-consumer \
+  test-java test-java-consumer test-python
+TEST_RUST_LANE := lint test-powercut test-rust-build test-rust test-rust-dependent fuzz-short \
+  check-bench-peers
+test: $(TEST_SETUP)
 	@mkdir -p target && rm -f target/make-test.status
-	{ $(MAKE) --no-print-directory -j2 --output-sync=recurse test-rust test-rest 2>&1; \
+	{ $(MAKE) --no-print-directory -j2 --output-sync=recurse test-c-lane test-rust-lane 2>&1; \
 	  echo $$? > target/make-test.status; } | tee target/make-test.log
 	@[ "$$(cat target/make-test.status)" = 0 ] || { tests/what_failed.sh target/make-test.log; exit 1; }
 	@echo "make test: all suites passed"
 
-# One at a time: a make of its own, out of test's jobserver (which make
-# leaves with a warning when told -j1 in it).
-.PHONY: test-rest
-test-rest:
+# A lane: a make of its own, out of test's jobserver (which make leaves
+# with a warning when told -j1 in it).
+.PHONY: test-c-lane test-rust-lane
+test-c-lane test-rust-lane:
 	MAKEFLAGS='$(filter-out -j% --jobserver-auth=% --jobserver-fds=%,$(MAKEFLAGS))' \
-	  $(MAKE) --no-print-directory -j1 $(TEST_REST)
+	  $(MAKE) --no-print-directory -j1 $(TEST_$(if $(filter test-c-lane,$@),C,RUST)_LANE)
 
 # `make test` three times in a row while `stress-ng --cpu 2` keeps two CPUs
 # busy: a test that asserts on time or on the scheduler fails here. Not part
@@ -470,18 +477,21 @@ lint:
 test-c: lib examples s3-server
 	@BINLOG_VERSITYGW=$(VERSITYGW) tests/with_s3_server.sh $(MAKE) --no-print-directory run-c-tests
 
-# The C tests (C_TESTS: sources under tests/c, less ".c"), in an
+# The C tests (C_TESTS: sources under tests/c, less ".c"; valgrind's run
+# when C_VALGRIND is 1, the default), in an
 # environment with BINLOG_TEST_S3_* set (test-c; test-lean runs some alone).
 # Their scratch directories (tests/c/tmpdir.h) go in a TMPDIR removed when
 # the runs end, also when one crashed before removing its own.
+C_VALGRIND ?= 1
 run-c-tests:
 	@mkdir -p $(BUILD)/tests
 	@set -e; export TMPDIR=$(abspath $(BUILD))/tmp; trap 'rm -rf $$TMPDIR' EXIT; mkdir -p $$TMPDIR; \
 	for t in $(C_TESTS); do o=$(BUILD)/tests/$$(basename $$t); \
 	  $(CC) $(CFLAGS_STRICT) $(SANITIZE) -o $$o.asan tests/c/$$t.c $(LDLIBS); \
-	  $(CC) $(CFLAGS_STRICT) -o $$o tests/c/$$t.c $(LDLIBS); \
 	  echo "== $$t (ASan+UBSan)"; \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$o.asan; \
+	  [ "$(C_VALGRIND)" = 1 ] || continue; \
+	  $(CC) $(CFLAGS_STRICT) -o $$o tests/c/$$t.c $(LDLIBS); \
 	  echo "== $$t (valgrind)"; \
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    --suppressions=tests/c/valgrind.supp $$o; \
@@ -695,6 +705,10 @@ test-consumer: lib $(INSTALL_TOOL)
 # some, so the check is not blind), and stays within its installed sizes
 # (tests/lean/size.sh: the targets of docs/INSTALL.md's table, as are the
 # full library's).
+# The lean library's C tests run under ASan + UBSan; under valgrind too in
+# `make torture` (LEAN_VALGRIND=1): the full library's run under both has
+# checked the code the two share.
+LEAN_VALGRIND ?= 0
 LEAN_C_TESTS := $(filter-out test_ship test_conformance_remote test_unreachable test_signed,$(C_TESTS)) ../lean/test_archive_absent
 LEAN_SO_MAX := 1650000
 LEAN_A_MAX  := 20000000
@@ -702,7 +716,8 @@ FULL_SO_MAX := 6000000
 .PHONY: test-lean
 test-lean: lib
 	$(MAKE) --no-print-directory lib check-abi test-consumer ARCHIVE=0 BUILD=target/lean/c
-	$(MAKE) --no-print-directory run-c-tests ARCHIVE=0 BUILD=target/lean/c C_TESTS="$(LEAN_C_TESTS)"
+	$(MAKE) --no-print-directory run-c-tests ARCHIVE=0 BUILD=target/lean/c C_TESTS="$(LEAN_C_TESTS)" \
+	  C_VALGRIND=$(LEAN_VALGRIND)
 	tests/lean/no_network_code.sh target/lean/release/libbinlog.so absent
 	tests/lean/no_network_code.sh target/lean/release/libbinlog.a absent
 	tests/lean/no_network_code.sh $(LIB) present
@@ -751,7 +766,7 @@ check-glibc: lib cli jni python-wheel
 # compiler and machine).
 CROSS_DEB_ARCH := $(if $(filter aarch64,$(CROSS_ARCH)),arm64,amd64)
 CROSS_SYSROOT := /usr/$(CROSS_ARCH)-linux-gnu
-CROSS_FULL := target/$(CROSS_ARCH)-unknown-linux-gnu/release
+CROSS_FULL := target/zig/$(CROSS_ARCH)-unknown-linux-gnu/release
 CROSS_BUILD := target/c-$(CROSS_ARCH)
 test-cross: s3-server
 	@$(INSTALL_MISSING) qemu-user libc6-$(CROSS_DEB_ARCH)-cross
@@ -1028,6 +1043,7 @@ MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer
 
 .PHONY: torture miri
 torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross test-posix check-platforms
+	$(MAKE) --no-print-directory test-lean LEAN_VALGRIND=1
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) \
 	  $(RUST_TESTS) power_loss power_loss_tools -- --nocapture
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_POWER_FAULTS=$(TORTURE_POWER_FAULTS) \
