@@ -21,11 +21,13 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO      := $(TOOLS)/bin/minio-$(MINIO_VERSION)
 # A third, written by neither versitygw's nor MinIO's authors: moto's
 # server (Apache-2.0, PyPI), in a virtual environment of its own, with the
-# versions of its dependencies pinned by tests/moto-constraints.txt.
+# versions of its dependencies pinned by tests/moto-constraints.txt (the
+# environment is named for that file's content, not its time, which is new
+# in every clone).
 # `make test` runs a short part of the archive tests against it (ship,
 # tiered and remote reads, follow, prune, remote ls), `make torture` all.
 MOTO_VERSION := 5.2.5
-MOTO_VENV  := $(TOOLS)/moto-$(MOTO_VERSION)
+MOTO_VENV  := $(TOOLS)/moto-$(MOTO_VERSION)-$(shell sha256sum tests/moto-constraints.txt | cut -c1-12)
 MOTO       := $(MOTO_VENV)/bin/moto_server
 # Its Python has boto3 (pinned with it): the archive benchmark's baselines
 # (bench/archive/boto3_baseline.py), in `make bench` and its smoke run.
@@ -157,7 +159,7 @@ $(MINIO):
 
 s3-server-minio: $(MINIO)
 
-$(MOTO): tests/moto-constraints.txt
+$(MOTO):
 	rm -rf $(MOTO_VENV) && $(PYTHON) -m venv $(MOTO_VENV)
 	$(MOTO_VENV)/bin/pip install -q -c tests/moto-constraints.txt 'moto[server]==$(MOTO_VERSION)'
 
