@@ -272,18 +272,21 @@ demo: lib $(BUILD)/examples/quickstart
 # lane builds the shipped artifacts (cargo-zigbuild's release builds, in
 # target/zig and target/lean) and tests them (C, the consumers, Go, Java,
 # Python); the Rust lane builds the debug test binaries (in target/) and
-# runs the Rust suites and the fuzz targets. The lanes build nothing in
-# common and in different target directories, so neither waits on the
-# other's cargo lock, and the single-threaded steps of one (the release
-# builds' LTO, valgrind, the JVM) leave the other a core. Each lane's output
-# is printed whole when it ends (--output-sync), and kept in
-# target/make-test.log; when either fails, tests/what_failed.sh prints its
-# failure lines last, where a run's record of its last lines shows them.
+# runs the Rust suites and the fuzz targets, after it has built the lean
+# C libraries (target/lean) that the C lane tests last. The lanes build in
+# different target directories, so neither waits on the other's cargo lock
+# (the C lane's `make lib ARCHIVE=0` finds the lean libraries built, or
+# waits for their lock and then finds them built), and the single-threaded
+# steps of one (the release builds' LTO, valgrind, the JVM) leave the other
+# a core. Each lane's output is printed whole when it ends (--output-sync),
+# and kept in target/make-test.log; when either fails, tests/what_failed.sh
+# prints its failure lines last, where a run's record of its last lines
+# shows them.
 TEST_SETUP := machine-tools line-budget check-header zstd-tool strace-tool python-tool zig-tools \
   s3-server s3-server-moto analytics-tools
 TEST_C_LANE := lib cli check-abi check-glibc test-c test-consumer test-lean test-go test-go-consumer \
   test-java test-java-consumer test-python
-TEST_RUST_LANE := lint test-powercut test-rust-build test-rust test-rust-dependent fuzz-short \
+TEST_RUST_LANE := lean-libs lint test-powercut test-rust-build test-rust test-rust-dependent fuzz-short \
   check-bench-peers
 test: $(TEST_SETUP)
 	@mkdir -p target && rm -f target/make-test.status
@@ -479,8 +482,8 @@ lint:
 test-c: lib examples s3-server
 	@BINLOG_VERSITYGW=$(VERSITYGW) tests/with_s3_server.sh $(MAKE) --no-print-directory run-c-tests
 
-# The C tests (C_TESTS: sources under tests/c, less ".c"; valgrind's run
-# when C_VALGRIND is 1, the default), in an
+# The C tests (C_TESTS: sources under tests/c, less ".c"), two at a time
+# (tests/c/run.sh; valgrind's run when C_VALGRIND is 1, the default), in an
 # environment with BINLOG_TEST_S3_* set (test-c; test-lean runs some alone).
 # Their scratch directories (tests/c/tmpdir.h) go in a TMPDIR removed when
 # the runs end, also when one crashed before removing its own.
@@ -488,16 +491,8 @@ C_VALGRIND ?= 1
 run-c-tests:
 	@mkdir -p $(BUILD)/tests
 	@set -e; export TMPDIR=$(abspath $(BUILD))/tmp; trap 'rm -rf $$TMPDIR' EXIT; mkdir -p $$TMPDIR; \
-	for t in $(C_TESTS); do o=$(BUILD)/tests/$$(basename $$t); \
-	  $(CC) $(CFLAGS_STRICT) $(SANITIZE) -o $$o.asan tests/c/$$t.c $(LDLIBS); \
-	  echo "== $$t (ASan+UBSan)"; \
-	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$o.asan; \
-	  [ "$(C_VALGRIND)" = 1 ] || continue; \
-	  $(CC) $(CFLAGS_STRICT) -o $$o tests/c/$$t.c $(LDLIBS); \
-	  echo "== $$t (valgrind)"; \
-	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	    --suppressions=tests/c/valgrind.supp $$o; \
-	done
+	CC='$(CC)' CFLAGS='$(CFLAGS_STRICT)' SANITIZE='$(SANITIZE)' LDLIBS='$(LDLIBS)' BUILD='$(BUILD)' \
+	  C_VALGRIND='$(C_VALGRIND)' tests/c/run.sh $(C_TESTS)
 
 # --- benchmark (not a test: prints ratios to baselines, writes target/bench.json;
 # compressed segments: target/bench-compress.json; shipping to and reading
@@ -742,10 +737,14 @@ JNI_SO     := bindings/java/target/jni/libbinlog_jni.so
 # manylinux_2_17 (manylinux2014); and the lean C library for $(CROSS_ARCH),
 # built from the same sources, checked the same way (`make test-cross`
 # builds and tests every $(CROSS_ARCH) artifact).
-.PHONY: check-glibc test-cross
-check-glibc: lib cli jni python-wheel
+.PHONY: check-glibc test-cross lean-libs
+# The lean C library for the host and for $(CROSS_ARCH) (target/lean).
+lean-libs:
 	$(MAKE) --no-print-directory lib ARCHIVE=0
 	$(MAKE) --no-print-directory lib ARCHIVE=0 ARCH=$(CROSS_ARCH)
+
+check-glibc: lib cli jni python-wheel
+	$(MAKE) --no-print-directory lean-libs
 	$(CHECK_GLIBC) "$(ZIG_CC)" $(LIB) $(RELEASE)/libbinlog.a target/lean/release/libbinlog.so \
 	  target/lean/release/libbinlog.a $(JNI_SO) $(PY_WHEEL_GLOB) $(TOOL)
 	$(AUDITWHEEL) show $(PY_WHEEL_GLOB) > target/auditwheel-show.txt
