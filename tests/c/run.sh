@@ -9,6 +9,7 @@ set -eu
 if [ "${1:-}" != --one ]; then
   mkdir -p "$BUILD/tests"
   printf '%s\n' "$@" | xargs -n 1 -P 2 "$0" --one
+  echo "C tests: $# passed under ASan + UBSan$([ "$C_VALGRIND" = 1 ] && echo ' and valgrind')"
   exit
 fi
 t=$2
