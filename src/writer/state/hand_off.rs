@@ -22,8 +22,7 @@ impl State {
             return self.flush_buf();
         }
         self.take_finished(DEPTH - 1)?;
-        let split = self.cut_in_buf(self.file_len + self.in_flight_len);
-        self.submit_buf(split);
+        self.submit_buf(self.cut_in_buf(self.file_len + self.in_flight_len));
         // What stays in the buffer ends the record being appended: its
         // call starts the deadline again (`note_buffered`).
         self.clear_deadline();
@@ -109,8 +108,11 @@ impl State {
             self.buf.len()
         };
         let unsealed = self.unsealed_from.min(end)..end;
+        // The usual capacity, not the buffer's: after a failed write that
+        // one holds the bytes taken back too, and spare buffers grown to the
+        // capacity of the one before them would double in turn, no end.
         let mut next = self.spare_bufs.pop().unwrap_or_default();
-        next.reserve(self.buf.capacity());
+        next.reserve(buf_capacity(self.buffer_size));
         next.extend_from_slice(&self.buf[split..]);
         let (split_tail_len, split_head) =
             if split > self.last_record_start && split < self.buf.len() {
@@ -179,7 +181,6 @@ impl State {
     /// unwritten bytes go back to the front of the buffer, to be retried by
     /// the next flush, and the error is returned.
     pub(super) fn take_back(&mut self, failed: Failed) -> Result<()> {
-        let mut unwritten = failed.unwritten;
         self.file_len = self.file_len + failed.written_whole - failed.cut_back;
         // The file may be cut below what the running digest holds: a new
         // one (nothing is in flight).
@@ -193,9 +194,8 @@ impl State {
         self.split_head = Vec::new();
         self.last_record_start = NO_RECORD;
         // `unwritten` is sealed (see `Failed::unwritten`).
-        self.unsealed_from += unwritten.len();
-        unwritten.extend_from_slice(&self.buf);
-        self.buf = unwritten;
+        self.unsealed_from += failed.unwritten.len();
+        self.buf.splice(..0, failed.unwritten);
         if let Some(e) = failed.cut_err {
             // `e` is why: cutting failed, or the thread panicked.
             let why = "after a failed write the file could not be made to end on a whole record";
@@ -203,6 +203,12 @@ impl State {
         }
         Err(Error::io_at(&self.path, self.file_len, "write", failed.err))
     }
+}
+
+/// The capacity of a buffer: its size (at least 4 KiB) and room for one
+/// more record as long (a longer one goes to the file directly).
+pub(super) fn buf_capacity(buffer_size: usize) -> usize {
+    buffer_size.max(4096) * 2
 }
 
 /// The unit at whose multiples full buffers are cut: the buffer size
@@ -295,6 +301,51 @@ mod tests {
         let (by_thread, behind) = write("seal-thread", u64::MAX);
         assert!(behind > 100, "the thread sealed {behind} buffers");
         assert!(by_caller == by_thread, "the two segments differ");
+    }
+
+    /// A failed write leaves the buffer with another capacity than the
+    /// usual (the bytes taken back, then those buffered after them): the
+    /// hand-offs that follow give the next buffer the usual capacity, not
+    /// the current one's, which grew the spare buffers in turn, each to
+    /// twice its own, until an allocation of many GiB aborted the process.
+    #[test]
+    fn hand_offs_after_a_failed_write_do_not_grow_the_buffers() {
+        let path = temp_segment("odd-capacity");
+        let bs = 4097;
+        let w = Writer::open(
+            &path,
+            Options {
+                buffer_size: bs,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let payload = [3u8; 700];
+        // Spare buffers of the usual capacity, none in flight.
+        for _ in 0..100 {
+            w.write("t", &payload).unwrap();
+        }
+        w.flush().unwrap();
+        let usual = 2 * bs;
+        w.shared.state.lock().buf = Vec::with_capacity(usual * 3 / 2);
+        for n in 0..100 {
+            w.write("t", &payload).unwrap();
+            // Each buffer handed off is back before the next hand-off: the
+            // spare taken next is the one handed off last.
+            let mut s = w.shared.state.lock();
+            s.finish_in_flight().unwrap();
+            let bufs = || s.spare_bufs.iter().chain([&s.buf]);
+            let most = bufs().map(Vec::capacity).max().unwrap();
+            assert!(most <= 2 * usual, "a buffer of {most} bytes after {n} writes");
+        }
+        w.close().unwrap();
+        let mut r = crate::reader::Reader::open(&path).unwrap();
+        let mut n = 0;
+        while let Some(rec) = r.next().unwrap() {
+            assert_eq!((rec.seq, rec.payload), (n, &payload[..]));
+            n += 1;
+        }
+        assert_eq!(n, 200);
     }
 
     /// A panic on the write-behind thread in the middle of a batch whose

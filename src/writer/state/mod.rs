@@ -153,7 +153,7 @@ impl State {
         let (file_len, buffer_size) = (rec.file_len, opts.buffer_size);
         let mut index = rec.index;
         index.adopt(recycled.index);
-        let buf_capacity = buffer_size.max(4096) * 2;
+        let buf_capacity = hand_off::buf_capacity(buffer_size);
         // The buffers recycled that it can use: buffers of another size (a
         // log reopened with other options) or grown by an error path are
         // not kept.
