@@ -303,8 +303,8 @@ mod tests {
         assert!(by_caller == by_thread, "the two segments differ");
     }
 
-    /// A failed write leaves the buffer with another capacity than the
-    /// usual (the bytes taken back, then those buffered after them): the
+    /// A failed write can leave the buffer with another capacity than the
+    /// usual (grown to take the bytes not written back in front): the
     /// hand-offs that follow give the next buffer the usual capacity, not
     /// the current one's, which grew the spare buffers in turn, each to
     /// twice its own, until an allocation of many GiB aborted the process.
@@ -326,7 +326,7 @@ mod tests {
             w.write("t", &payload).unwrap();
         }
         w.flush().unwrap();
-        let usual = 2 * bs;
+        let usual = super::buf_capacity(bs);
         w.shared.state.lock().buf = Vec::with_capacity(usual * 3 / 2);
         for n in 0..100 {
             w.write("t", &payload).unwrap();
@@ -336,7 +336,7 @@ mod tests {
             s.finish_in_flight().unwrap();
             let bufs = || s.spare_bufs.iter().chain([&s.buf]);
             let most = bufs().map(Vec::capacity).max().unwrap();
-            assert!(most <= 2 * usual, "a buffer of {most} bytes after {n} writes");
+            assert!(most <= 2 * usual, "{most} bytes after {n} writes");
         }
         w.close().unwrap();
         let mut r = crate::reader::Reader::open(&path).unwrap();
