@@ -11,6 +11,24 @@ PREFIX     ?= /usr/local
 CBINDGEN_VERSION := 0.29.4
 TOOLS      ?= $(HOME)/.cache/libbinlog-tools
 CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
+# sccache (crates.io, pinned; built once into TOOLS by `make sccache-tool`,
+# which `make test` runs first) keeps what rustc and the C compilers built,
+# in SCCACHE_DIR (at most SCCACHE_CACHE_SIZE; the least used goes first),
+# so a clean clone's `make test` on a machine that ran one before compiles
+# only the crates whose sources changed: the dependencies, in every
+# profile and target, come from the cache. Once it is installed, every
+# cargo this Makefile runs goes through it (RUSTC_WRAPPER; cc-rs then
+# wraps the C compilers with it too), unless the caller set RUSTC_WRAPPER
+# or SCCACHE=0. What it cannot cache: the crates of the workspace built
+# incrementally, binaries, proc-macros, build scripts' runs, links and LTO.
+SCCACHE_VERSION := 0.10.0
+SCCACHE_BIN := $(TOOLS)/sccache-$(SCCACHE_VERSION)/bin/sccache
+SCCACHE    ?= 1
+ifeq ($(SCCACHE)$(origin RUSTC_WRAPPER)$(if $(wildcard $(SCCACHE_BIN)),installed),1undefinedinstalled)
+export RUSTC_WRAPPER := $(SCCACHE_BIN)
+export SCCACHE_DIR ?= $(HOME)/.cache/libbinlog-sccache
+export SCCACHE_CACHE_SIZE ?= 10G
+endif
 # The S3-compatible server the archive tests start (tests/it/common/s3.rs).
 VERSITYGW_VERSION := 1.8.0
 VERSITYGW  := $(TOOLS)/bin/versitygw-$(VERSITYGW_VERSION)
@@ -282,7 +300,7 @@ demo: lib $(BUILD)/examples/quickstart
 # and kept in target/make-test.log; when either fails, tests/what_failed.sh
 # prints its failure lines last, where a run's record of its last lines
 # shows them.
-TEST_SETUP := machine-tools line-budget check-header zstd-tool strace-tool python-tool zig-tools \
+TEST_SETUP := sccache-tool machine-tools line-budget check-header zstd-tool strace-tool python-tool zig-tools \
   s3-server s3-server-moto analytics-tools
 TEST_C_LANE := lib cli check-abi check-glibc test-c test-consumer test-lean test-go test-go-consumer \
   test-java test-java-consumer test-python
@@ -1122,6 +1140,12 @@ FUZZ_CARGO := PATH="$(CARGO_FUZZ_DIR):$$PATH" \
 $(CARGO_FUZZ_DIR)/cargo-fuzz:
 	@mkdir -p $(TOOLS)/bin
 	$(CARGO) install -q cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --debug --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
+
+.PHONY: sccache-tool
+sccache-tool: $(SCCACHE_BIN)
+$(SCCACHE_BIN):
+	env -u RUSTC_WRAPPER $(CARGO) install -q sccache --version $(SCCACHE_VERSION) --locked --no-default-features \
+	  --root $(TOOLS)/sccache-$(SCCACHE_VERSION)
 
 fuzz-tools: $(CARGO_FUZZ_DIR)/cargo-fuzz
 	@$(INSTALL_MISSING) toolchain:$(FUZZ_TOOLCHAIN)
