@@ -21,9 +21,10 @@ exports:
     archive's references are what its members leave undefined;
   - --id NAME: a Mach-O library's install name (LC_ID_DYLIB) or an ELF
     shared object's SONAME is NAME; --dylib-versions CUR,COMPAT: the
-    Mach-O current and compatibility versions.
+    Mach-O current and compatibility versions; --macos-min VERSION: the
+    oldest macOS a Mach-O file loads on (LC_BUILD_VERSION's minos).
 
-The tools are llvm-nm and llvm-objdump (rustup's llvm-tools: --llvm-bin,
+The tools are llvm-nm, llvm-objdump and llvm-readobj (rustup's llvm-tools: --llvm-bin,
 by default the active toolchain's). Prints one line when it passes; fails
 naming the artifact and each difference.
 """
@@ -72,12 +73,13 @@ def main():
     p.add_argument("--expect", default=os.path.join(here, "abi", "symbols.txt"))
     p.add_argument("--id")
     p.add_argument("--dylib-versions")
+    p.add_argument("--macos-min")
     p.add_argument("--llvm-bin")
     a = p.parse_args()
     bindir = a.llvm_bin or os.path.join(
         run(["rustc", "--print", "sysroot"]).strip(), "lib", "rustlib",
         run(["rustc", "-vV"]).split("host: ")[1].split()[0], "bin")
-    nm, objdump = (os.path.join(bindir, t) for t in ("llvm-nm", "llvm-objdump"))
+    nm, objdump, readobj = (os.path.join(bindir, t) for t in ("llvm-nm", "llvm-objdump", "llvm-readobj"))
     macos, linux = "apple-darwin" in a.triple, "linux" in a.triple
     arch = a.triple.split("-")[0]
     errors = []
@@ -86,11 +88,12 @@ def main():
         """(kind, exported functions, undefined names) of an artifact."""
         if path.endswith(".txt"):
             return "list", {s for s in open(path).read().split()}, set()
-        formats = set(re.findall(r"file format (.+)$", run([objdump, "-f", path]), re.M))
+        formats = set(re.findall(r"^Format: (.+)$", run([readobj, "--file-headers", path]), re.M))
         archive = path.endswith(".a")
         elf = all(f.startswith("elf") for f in formats)
+        macho = any(f.startswith("Mach-O") for f in formats)
         defined, undefined = symbols(nm, path, dynamic=elf and not archive)
-        if any(f.startswith("mach-o") for f in formats):
+        if macho:
             defined = {s[1:] for s in defined}
             undefined = {s[1:] for s in undefined}
         if archive:
@@ -99,7 +102,7 @@ def main():
         return formats, defined, undefined
 
     formats, exported, undefined = read(a.artifact)
-    want_format = ("mach-o " + {"aarch64": "arm64", "x86_64": "64-bit x86-64"}[arch]) if macos \
+    want_format = ("Mach-O " + {"aarch64": "arm64", "x86_64": "64-bit x86-64"}[arch]) if macos \
         else {"aarch64": "elf64-littleaarch64", "x86_64": "elf64-x86-64"}[arch]
     if formats != {want_format}:
         errors.append(f"its format is {', '.join(sorted(formats))}, not {want_format}")
@@ -131,6 +134,9 @@ def main():
             got_id, versions = (m.group(1), f"{m.group(2)},{m.group(3)}") if m else (None, None)
             if a.dylib_versions and versions != a.dylib_versions:
                 errors.append(f"its current,compatibility versions are {versions}, not {a.dylib_versions}")
+            minos = re.search(r"cmd LC_BUILD_VERSION\n.*?minos (\S+)", headers, re.S)
+            if a.macos_min and (minos and minos.group(1)) != a.macos_min:
+                errors.append(f"it needs macOS {minos and minos.group(1)}, not {a.macos_min}")
         else:
             m = re.search(r"SONAME\s+(\S+)", headers)
             got_id = m.group(1) if m else None
