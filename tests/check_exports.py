@@ -7,7 +7,7 @@ exports:
   - its format and machine are TRIPLE's: Mach-O arm64 or x86_64 for
     macOS, ELF x86-64 elsewhere; a FreeBSD shared object needs FreeBSD's
     libc.so.7, not Linux's libc.so.6; and an artifact for macOS or FreeBSD
-    references __error, the BSD libc's errno, where glibc's is
+    references __error, the BSD libc's errno, one for Linux glibc's
     __errno_location;
   - the functions it exports are exactly the expected set (--expect: a
     list, one name a line, tests/abi/symbols.txt by default, which
@@ -22,7 +22,8 @@ exports:
   - --id NAME: a Mach-O library's install name (LC_ID_DYLIB) or an ELF
     shared object's SONAME is NAME; --dylib-versions CUR,COMPAT: the
     Mach-O current and compatibility versions; --macos-min VERSION: the
-    oldest macOS a Mach-O file loads on (LC_BUILD_VERSION's minos).
+    oldest macOS a Mach-O file, or each object of an archive, asks for
+    (LC_BUILD_VERSION's minos).
 
 The tools are llvm-nm, llvm-objdump and llvm-readobj (rustup's llvm-tools: --llvm-bin,
 by default the active toolchain's). Prints one line when it passes; fails
@@ -106,8 +107,11 @@ def main():
         else {"aarch64": "elf64-littleaarch64", "x86_64": "elf64-x86-64"}[arch]
     if formats != {want_format}:
         errors.append(f"its format is {', '.join(sorted(formats))}, not {want_format}")
-    if not linux and "__error" not in undefined:
-        errors.append("it does not reference __error (the BSD libc's errno): not built for a BSD libc")
+    bare = {u.split("@")[0] for u in undefined}
+    errno = "__errno_location" if linux else "__error"
+    if errno not in bare:
+        errors.append(f"it does not reference {errno} (errno's function in {'glibc' if linux else 'the BSD libc'}):"
+                      " not built for that libc")
 
     _, expected, _ = read(a.expect)
     for name, names in (("missing", expected - exported), ("unexpected", exported - expected)):
@@ -116,7 +120,6 @@ def main():
                           + " ".join(sorted(names)[:12]) + (" ..." if len(names) > 12 else ""))
 
     if not linux:
-        bare = {u.split("@")[0] for u in undefined}
         bad = sorted(u for u in bare if any(
             u == s or (s.endswith("*") and u.startswith(s[:-1])) for s in LINUX_ONLY))
         glibc = sorted(u for u in undefined if "@GLIBC_" in u)
@@ -124,6 +127,12 @@ def main():
             if names:
                 errors.append(f"it references {len(names)} {what}: " + " ".join(names[:12])
                               + (" ..." if len(names) > 12 else ""))
+
+    if macos and a.macos_min:
+        minos = set(re.findall(r"^\s+minos (\S+)$", run([objdump, "--macho", "--private-headers", a.artifact]), re.M))
+        if minos != {a.macos_min}:
+            errors.append(f"it asks for macOS {', '.join(sorted(minos)) or 'nothing'}, not {a.macos_min}"
+                          " (every object's LC_BUILD_VERSION minos)")
 
     if not a.artifact.endswith(".a"):
         headers = run([objdump, "--macho", "--private-headers", a.artifact] if macos
@@ -134,15 +143,12 @@ def main():
             got_id, versions = (m.group(1), f"{m.group(2)},{m.group(3)}") if m else (None, None)
             if a.dylib_versions and versions != a.dylib_versions:
                 errors.append(f"its current,compatibility versions are {versions}, not {a.dylib_versions}")
-            minos = re.search(r"cmd LC_BUILD_VERSION\n.*?minos (\S+)", headers, re.S)
-            if a.macos_min and (minos and minos.group(1)) != a.macos_min:
-                errors.append(f"it needs macOS {minos and minos.group(1)}, not {a.macos_min}")
         else:
             m = re.search(r"SONAME\s+(\S+)", headers)
             got_id = m.group(1) if m else None
             needed = set(re.findall(r"NEEDED\s+(\S+)", headers))
             if "freebsd" in a.triple and ("libc.so.7" not in needed or "libc.so.6" in needed):
-                errors.append(f"it needs {' '.join(sorted(needed))}: not FreeBSD's libc.so.7 alone")
+                errors.append(f"it needs {' '.join(sorted(needed)) or 'no library'}, not FreeBSD's libc.so.7")
         if a.id and got_id != a.id:
             errors.append(f"its {'install name' if macos else 'SONAME'} is {got_id or 'absent'}, not {a.id}")
 
