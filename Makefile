@@ -677,7 +677,7 @@ STRIP      ?= $(if $(MACOS),:,strip)
 ifneq ($(MACOS),)
 STATIC_LIBS := $(if $(filter 0,$(ARCHIVE)),,-framework Security -framework CoreFoundation )-lc++ -liconv -lSystem -lm
 else ifneq ($(PLATFORM),)
-STATIC_LIBS := -lexecinfo -lpthread -lgcc_s -lm -lrt -lutil
+STATIC_LIBS := -lexecinfo -lkvm -lmemstat -lprocstat -ldevstat -lpthread -lgcc_s -lm -lrt -lutil
 else
 STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 endif
@@ -741,7 +741,7 @@ ifeq ($(PLATFORM),)
 	@readelf -d $(LIB) | grep -q 'Library soname: \[libbinlog.so.$(SOVERSION)\]' || { \
 	  echo "$(LIB) has no SONAME libbinlog.so.$(SOVERSION): it was not built by \`make lib\`, which gives it"; exit 1; }
 else
-	$(CHECK_EXPORTS) $(PLATFORM) $(LIB) --id $(SHLIB_ID)
+	$(CHECK_EXPORTS) $(PLATFORM) $(LIB) --id $(SHLIB_ID) $(if $(MACOS),--macos-min $(MACOS_MIN))
 endif
 
 # The man pages and completions of a PLATFORM's install: the host's tool
