@@ -260,18 +260,18 @@ endif
 # A macOS library or program is linked by LLVM's lld (rust-lld, which comes
 # with rustc, as ld64.lld), not by zig: zig's Mach-O linker ignores an
 # exported symbols list, so a dylib it links exports Rust's std beside the
-# ABI, and the C++ operators of the copy of its own libc++ it links in. lld links against
-# zig's stub of libSystem (libc and libm are its names too) and, as zig
-# has none of Apple's frameworks (there is no macOS SDK here), against
-# text stubs of what the crates bind beyond libSystem: libc++ (atomic-wait's
-# futex-like wait and wake, std::atomic's), libiconv (the libc crate), and
-# with the archive tier the frameworks Security and CoreFoundation, for the
-# system's root certificates (rustls-native-certs, through object_store's
-# reqwest), CoreFoundation for the time zone too (iana-time-zone, through
-# chrono). packaging/c/macos_frameworks.py makes them from the functions
-# those crates declare; lld binds each symbol the code uses to the library
-# that exports it, as against the SDK's stubs, and dyld loads the real one
-# on the Mac. The C parts of the dependencies
+# ABI, and the C++ operators of the copy of its own libc++ it links in.
+# lld links against zig's stub of libSystem (libc and libm are its names
+# too) and, as zig has none of Apple's frameworks (there is no macOS SDK
+# here), against text stubs of what the crates bind beyond libSystem:
+# libc++ (atomic-wait's wait and wake, std::atomic's), libiconv (the libc
+# crate), and with the archive tier the frameworks Security and
+# CoreFoundation, for the system's root certificates (rustls-native-certs,
+# through object_store's reqwest), CoreFoundation for the time zone too
+# (iana-time-zone, through chrono). packaging/c/macos_frameworks.py makes
+# them from the functions those crates declare; lld binds each symbol the
+# code uses to the library that exports it, as against the SDK's stubs,
+# and dyld loads the real one on the Mac. The C parts of the dependencies
 # are compiled by zig all the same.
 MACOS_STUBS := target/macos-frameworks
 RUST_LLD    = $(shell $(RUSTC) --print sysroot)/lib/rustlib/$(HOST_ARCH)-unknown-linux-gnu/bin/rust-lld
@@ -448,9 +448,9 @@ test-posix: zstd-tool strace-tool s3-server s3-server-moto analytics-tools power
 # could call), both its files checked by tests/check_exports.py (format
 # and machine, exactly the functions of tests/abi/symbols.txt, no
 # Linux-only symbol, the install name or SONAME, the dylib's versions,
-# macOS $(MACOS_MIN) asked for by every object); then the check is shown
-# to fail on another platform's files;
-# the library with s3 and sign, and the tool, type-checked. The header
+# macOS $(MACOS_MIN) asked for by every object), and the check shown to
+# fail on another platform's files; the library with s3 and sign, and the
+# tool, type-checked. The header
 # needs no check per platform: cbindgen reads the sources, not a target,
 # and check-header holds include/binlog.h to what it makes.
 PLATFORMS_PROFILE ?= dev
