@@ -88,12 +88,25 @@ AUDITWHEEL := $(AUDITWHEEL_VENV)/bin/auditwheel
 AUDITWHEEL_FOR_ARCH = $(AUDITWHEEL_VENV)/bin/python packaging/python/auditwheel_for_arch.py $(ARCH)
 HOST_ARCH  := $(shell uname -m)
 ARCH       ?= $(HOST_ARCH)
-RUST_TARGET := $(ARCH)-unknown-linux-gnu
+# PLATFORM: another OS than Linux, the C library (`make lib`) and the tool
+# (`make cli`) built for it by the same zig, with src/sys's POSIX backend:
+# one of $(PLATFORMS) (macOS $(MACOS_MIN) and later, arm64 and x86_64;
+# FreeBSD x86_64). Empty (the default): Linux, for ARCH and glibc
+# $(GLIBC_MIN). Its artifacts stay in $(C_TARGET)/<triple>/<profile>.
+PLATFORM   ?=
+PLATFORMS  := aarch64-apple-darwin x86_64-apple-darwin x86_64-unknown-freebsd
+RUST_TARGET := $(or $(PLATFORM),$(ARCH)-unknown-linux-gnu)
+# cargo-zigbuild's target: glibc's version appended for Linux.
+ZIG_TARGET := $(or $(PLATFORM),$(RUST_TARGET).$(GLIBC_MIN))
+MACOS      := $(findstring apple-darwin,$(PLATFORM))
+# The oldest macOS the artifacts load on (LC_BUILD_VERSION's minos), given
+# to zig: without it zig links for its own default, macOS 13.
+MACOS_MIN  := 11.0
 # `zig cc` for ARCH and glibc $(GLIBC_MIN): the JNI library's and the Python
 # extension's compiler (ZIG_CC_FOR: for another machine).
 ZIG_CC_FOR = $(ZIG_PYTHON) -m ziglang cc -target $(1)-linux-gnu.$(GLIBC_MIN)
 ZIG_CC     := $(call ZIG_CC_FOR,$(ARCH))
-ZIGBUILD_ENV := CARGO_ZIGBUILD_PYTHON_PATH=$(ZIG_PYTHON)
+ZIGBUILD_ENV := CARGO_ZIGBUILD_PYTHON_PATH=$(ZIG_PYTHON)$(if $(MACOS), MACOSX_DEPLOYMENT_TARGET=$(MACOS_MIN))
 
 # The C library (`make lib`): with the archive tier (ARCHIVE=1, the
 # default: shipping to S3 and the tiered reader, cargo feature "s3") in
@@ -118,15 +131,38 @@ endif
 # directories apart from the tests' debug builds in target/, so that the
 # lanes of `make test` never wait on one cargo lock), and where the rest of this
 # Makefile (C tests, bindings, install) takes it from.
-C_BUILT    := $(C_TARGET)/$(RUST_TARGET)/$(C_PROFILE)
-ifeq ($(ARCH),$(HOST_ARCH))
+C_BUILT    := $(C_TARGET)/$(RUST_TARGET)/$(if $(filter dev,$(C_PROFILE)),debug,$(C_PROFILE))
+ifeq ($(PLATFORM)$(ARCH),$(HOST_ARCH))
 RELEASE    := $(if $(filter 0,$(ARCHIVE)),target/lean,target)/release
 else
 RELEASE    := $(C_BUILT)
 endif
-LIB        := $(RELEASE)/libbinlog.so
+# The shared library's names on its OS (docs/ABI.md): the file built, the
+# link named for the ABI ($(SOVERSION)), the file installed, and the name
+# a program records (ELF SONAME, Mach-O install name) with the linker
+# arguments that give it. A macOS dylib is named as cargo-c names one:
+# install name @rpath/libbinlog.$(SOVERSION).dylib, current version
+# $(VERSION), compatibility version the ABI's number ($(SOVERSION), which
+# reads 0.0.0), room in the header for install_name_tool; it is linked
+# by LLVM's lld (MACOS_LINK).
+ifneq ($(MACOS),)
+SHLIB       = libbinlog.dylib
+SHLIB_ABI   = libbinlog.$(SOVERSION).dylib
+SHLIB_FILE  = libbinlog.$(VERSION).dylib
+SHLIB_ID    = @rpath/$(SHLIB_ABI)
+SHLIB_LDFLAGS = -install_name $(SHLIB_ID) -current_version $(VERSION) \
+  -compatibility_version $(SOVERSION) -headerpad_max_install_names
+else
+SHLIB       = libbinlog.so
+SHLIB_ABI   = libbinlog.so.$(SOVERSION)
+SHLIB_FILE  = libbinlog.so.$(VERSION)
+SHLIB_ID    = $(SHLIB_ABI)
+SHLIB_LDFLAGS = -Wl,-soname,$(SHLIB_ID)
+endif
+LIB        := $(RELEASE)/$(SHLIB)
 # The `binlog` tool (always with the archive tier) and its man pages.
-TOOL       := target/release/binlog
+TOOL_BUILT := target/zig/$(or $(PLATFORM),$(HOST_ARCH)-unknown-linux-gnu)/release/binlog
+TOOL       := $(if $(PLATFORM),$(TOOL_BUILT),target/release/binlog)
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -O2 -g -Iinclude
 LDLIBS     := -L$(RELEASE) -lbinlog -Wl,-rpath,$(abspath $(RELEASE)) -lpthread
 SANITIZE   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -215,26 +251,59 @@ tools: $(CBINDGEN) $(VERSITYGW) zig-tools
 # $(RELEASE), where the link of the SONAME lets programs linked with
 # `-L $(RELEASE) -lbinlog` (the C tests, the Go binding's build-tree tag)
 # run from the tree.
-lib: zig-tools
+lib: zig-tools $(if $(MACOS),macos-frameworks)
 	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) rustc -p libbinlog --profile $(C_PROFILE) --lib \
 	  --no-default-features --features $(C_FEATURES) \
-	  --target $(RUST_TARGET).$(GLIBC_MIN) --target-dir $(C_TARGET) --crate-type cdylib,staticlib \
-	  -- -C link-arg=-Wl,-soname,libbinlog.so.$(SOVERSION)
-ifeq ($(ARCH),$(HOST_ARCH))
+	  --target $(ZIG_TARGET) --target-dir $(C_TARGET) --crate-type cdylib,staticlib \
+	  -- $(addprefix -C link-arg=,$(SHLIB_LDFLAGS)) $(if $(MACOS),$(MACOS_LINK))
+ifeq ($(PLATFORM)$(ARCH),$(HOST_ARCH))
 	@mkdir -p $(RELEASE)
 	ln -f $(C_BUILT)/libbinlog.so $(C_BUILT)/libbinlog.a $(RELEASE)/
 endif
-	ln -sfn libbinlog.so $(RELEASE)/libbinlog.so.$(SOVERSION)
+	ln -sfn $(SHLIB) $(RELEASE)/$(SHLIB_ABI)
 
 # The `binlog` command-line tool (docs/CLI.md): target/release/binlog,
 # built as the C library is (cargo-zigbuild, for glibc $(GLIBC_MIN)), for the
-# build machine, so that it reuses the dependencies `make lib` compiled.
-TOOL_BUILT := target/zig/$(HOST_ARCH)-unknown-linux-gnu/release/binlog
-cli: zig-tools
-	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) build --release -p binlog-cli --bin binlog \
-	  --target $(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN) --target-dir target/zig
+# build machine, so that it reuses the dependencies `make lib` compiled;
+# with PLATFORM, for that OS, left in $(TOOL_BUILT).
+cli: zig-tools $(if $(MACOS),macos-frameworks)
+	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) $(if $(MACOS),rustc,build) --release -p binlog-cli --bin binlog \
+	  --target $(or $(PLATFORM),$(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN)) --target-dir target/zig \
+	  $(if $(MACOS),-- $(MACOS_LINK))
+ifeq ($(PLATFORM),)
 	@mkdir -p $(dir $(TOOL))
 	ln -f $(TOOL_BUILT) $(TOOL)
+endif
+
+# A macOS library or program is linked by LLVM's lld (rust-lld, which comes
+# with rustc, as ld64.lld), not by zig: zig's Mach-O linker ignores an
+# exported symbols list, so a dylib it links exports Rust's std beside the
+# ABI, and the C++ operators of the copy of its own libc++ it links in.
+# lld links against zig's stub of libSystem (libc and libm are its names
+# too) and, as zig has none of Apple's frameworks (there is no macOS SDK
+# here), against text stubs of what the crates bind beyond libSystem:
+# libc++ (atomic-wait's wait and wake, std::atomic's), libiconv (the libc
+# crate), and with the archive tier the frameworks Security and
+# CoreFoundation, for the system's root certificates (rustls-native-certs,
+# through object_store's reqwest), CoreFoundation for the time zone too
+# (iana-time-zone, through chrono). packaging/c/macos_frameworks.py makes
+# them from the functions those crates declare; lld binds each symbol the
+# code uses to the library that exports it, as against the SDK's stubs,
+# and dyld loads the real one on the Mac. The C parts of the dependencies
+# are compiled by zig all the same.
+MACOS_STUBS := target/macos-frameworks
+RUST_LLD    = $(shell $(RUSTC) --print sysroot)/lib/rustlib/$(HOST_ARCH)-unknown-linux-gnu/bin/rust-lld
+RUSTC      ?= rustc
+MACOS_LINK  = -C linker=$(RUST_LLD) -C linker-flavor=ld64.lld \
+  -C link-arg=-L$(abspath $(MACOS_STUBS))/lib -C link-arg=-F$(abspath $(MACOS_STUBS))
+.PHONY: macos-frameworks
+macos-frameworks: $(MACOS_STUBS)/made
+$(MACOS_STUBS)/made: Cargo.lock packaging/c/macos_frameworks.py $(ZIG_PYTHON)
+	@mkdir -p $(MACOS_STUBS)/lib
+	@darwin=$$($(ZIG_PYTHON) -c 'import ziglang, os; print(os.path.dirname(ziglang.__file__))')/lib/libc/darwin; \
+	for l in System c m; do ln -sfn $$darwin/libSystem.tbd $(MACOS_STUBS)/lib/lib$$l.tbd; done
+	@$(PYTHON) packaging/c/macos_frameworks.py $(MACOS_STUBS)
+	@touch $@
 
 # Its man pages (binlog.1, binlog-<command>.1) and shell completions, made
 # by the tool from its own argument definition: target/man, target/completions.
@@ -388,21 +457,49 @@ test-posix: zstd-tool strace-tool s3-server s3-server-moto analytics-tools power
 	  BINLOG_POWERCUT=$(POWERCUT) $(POSIX_CARGO) tests/run_rust_tests.sh
 	$(CARGO) test -q -p libbinlog --no-default-features --features posix-backend --lib
 
-# The library (lean: the C library's features; and with s3, sign) and the
-# tool type-checked for macOS (arm64, x86_64) and FreeBSD, the C parts of
-# their dependencies compiled by zig (cargo-zigbuild), in one target
-# directory for all three.
-PLATFORMS := aarch64-apple-darwin x86_64-apple-darwin x86_64-unknown-freebsd
-.PHONY: check-platforms
-check-platforms: zig-tools
-	rustup target add $(PLATFORMS)
+# The library and the tool for macOS (arm64, x86_64) and FreeBSD x86_64
+# ($(PLATFORMS)), in one target directory for all three (target/platforms),
+# the C parts of their dependencies compiled by zig (cargo-zigbuild): the
+# lean C library built (`make lib ARCHIVE=0 PLATFORM=<triple>`, with the
+# cheap profile $(PLATFORMS_PROFILE): what a library exports and references
+# does not depend on the profile, and without LTO it keeps all the code it
+# could call), both its files checked by tests/check_exports.py (format
+# and machine, exactly the functions of tests/abi/symbols.txt, no
+# Linux-only symbol, the install name or SONAME, the dylib's versions,
+# macOS $(MACOS_MIN) asked for by every object), and the check shown to
+# fail on another platform's files; the library with s3 and sign, and the
+# tool, type-checked. The header
+# needs no check per platform: cbindgen reads the sources, not a target,
+# and check-header holds include/binlog.h to what it makes.
+PLATFORMS_PROFILE ?= dev
+CHECK_EXPORTS = $(PYTHON) tests/check_exports.py
+.PHONY: check-platforms check-platform llvm-tools
+check-platforms: zig-tools llvm-tools
+	@$(INSTALL_MISSING) $(addprefix target:,$(PLATFORMS))
 	set -e; for t in $(PLATFORMS); do \
-	  for f in compression s3,sign; do \
-	    $(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p libbinlog --lib --target $$t \
-	      --no-default-features --features $$f --target-dir target/platforms; \
-	  done; \
-	  $(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p binlog-cli --target $$t --target-dir target/platforms; \
+	  $(MAKE) --no-print-directory check-platform PLATFORM=$$t ARCHIVE=0 C_TARGET=target/platforms \
+	    C_PROFILE=$(PLATFORMS_PROFILE); \
 	done
+	@set -e; p=target/platforms; o=$(if $(filter dev,$(PLATFORMS_PROFILE)),debug,$(PLATFORMS_PROFILE)); \
+	d=$$p/aarch64-apple-darwin/$$o; f=$$p/x86_64-unknown-freebsd/$$o; \
+	for wrong in "x86_64-apple-darwin $$d/libbinlog.dylib" "x86_64-unknown-freebsd $$d/libbinlog.a" \
+	    "aarch64-apple-darwin $$f/libbinlog.so"; do \
+	  ! $(CHECK_EXPORTS) $$wrong 2>/dev/null || { echo "check-platforms: check_exports passed $$wrong"; exit 1; }; \
+	done
+	@echo "check-platforms: the lean C library of $(PLATFORMS) exports the ABI's functions and needs nothing Linux-only (and each fails as another's)"
+
+check-platform: lib
+	$(CHECK_EXPORTS) $(PLATFORM) $(LIB) --id $(SHLIB_ID) \
+	  $(if $(MACOS),--dylib-versions $(VERSION)$(comma)$(SOVERSION).0.0 --macos-min $(MACOS_MIN))
+	$(CHECK_EXPORTS) $(PLATFORM) $(RELEASE)/libbinlog.a $(if $(MACOS),--macos-min $(MACOS_MIN))
+	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p libbinlog --lib --target $(PLATFORM) \
+	  --no-default-features --features s3,sign --target-dir target/platforms
+	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p binlog-cli --target $(PLATFORM) --target-dir target/platforms
+
+# llvm-nm and llvm-objdump of the active toolchain (rustup's llvm-tools),
+# which read ELF, Mach-O and archives of either (tests/check_exports.py).
+llvm-tools:
+	@$(INSTALL_MISSING) component:llvm-tools
 
 # The part of the archive tests `make test` runs against moto's server too
 # (each test starts its own, in about 4 s): shipping, reading a log half
@@ -564,7 +661,9 @@ $(BUILD)/bench/read_calls: bench/read_calls.c include/binlog.h lib
 # `make install [PREFIX=/usr/local] [DESTDIR=] [LIBDIR=$(PREFIX)/lib]
 # [INCLUDEDIR=...] [BINDIR=...] [MANDIR=...]` installs the stripped release
 # library as LIBDIR/libbinlog.so.$(VERSION) with the links libbinlog.so.$(SOVERSION)
-# (its SONAME, given by `make lib`) and libbinlog.so; libbinlog.a;
+# (its SONAME, given by `make lib`) and libbinlog.so; libbinlog.a (with
+# PLATFORM, that OS's: on macOS libbinlog.$(VERSION).dylib, unstripped,
+# with the links libbinlog.$(SOVERSION).dylib and libbinlog.dylib);
 # INCLUDEDIR/binlog.h; LIBDIR/pkgconfig/binlog.pc;
 # LIBDIR/cmake/binlog/binlogConfig.cmake and binlogConfigVersion.cmake
 # (find_package(binlog)); BINDIR/binlog, its man pages and its bash, zsh and
@@ -586,14 +685,27 @@ MANDIR     ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
-STRIP      ?= strip
+# binutils' strip, for ELF; a Mach-O file is installed as linked (its
+# signature covers its bytes).
+STRIP      ?= $(if $(MACOS),:,strip)
 # What libbinlog.a needs besides (Rust's std), from `cargo rustc --release
-# --lib --crate-type staticlib -- --print native-static-libs` less -lc; the
-# static consumer of test-consumer fails if it falls short.
+# --lib --crate-type staticlib -- --print native-static-libs` less -lc
+# (with PLATFORM, --target it; on macOS the frameworks only with the
+# archive tier); the static consumer of test-consumer fails if it falls short.
+ifneq ($(MACOS),)
+STATIC_LIBS := $(if $(filter 0,$(ARCHIVE)),,-framework Security -framework CoreFoundation )-lc++ -liconv -lSystem -lm
+else ifneq ($(PLATFORM),)
+STATIC_LIBS := -lexecinfo -lkvm -lmemstat -lprocstat -ldevstat -lpthread -lgcc_s -lm -lrt -lutil
+else
 STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
+endif
 empty :=
 space := $(empty) $(empty)
-STATIC_LIBS_CMAKE := $(subst $(space),;,$(patsubst -l%,%,$(STATIC_LIBS)))
+STATIC_LIBS_CMAKE := $(subst -framework;,-framework ,$(subst $(space),;,$(patsubst -l%,%,$(STATIC_LIBS))))
+# A program linked with `pkg-config --libs binlog` on macOS finds the
+# library by the rpath its install name asks for.
+comma := ,
+LIBS_RPATH := $(if $(MACOS), -Wl$(comma)-rpath$(comma)$${libdir})
 PACKAGING  := packaging/c
 INSTALL_GEN := target/install-files
 INSTALL_FILES := $(INSTALL_GEN)/binlog.pc $(INSTALL_GEN)/binlogConfig.cmake \
@@ -607,7 +719,9 @@ INSTALL_FILES := $(INSTALL_GEN)/binlog.pc $(INSTALL_GEN)/binlogConfig.cmake \
 # ${_binlog_prefix}/..., the prefix it finds from its own place.
 SUBST_INSTALL := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
   -e 's|@SOVERSION@|$(SOVERSION)|g' -e 's|@SOVERSION_FIRST@|$(SOVERSION_FIRST)|g' \
-  -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g' -e 's|@STATIC_LIBS_CMAKE@|$(STATIC_LIBS_CMAKE)|g'
+  -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g' -e 's|@STATIC_LIBS_CMAKE@|$(STATIC_LIBS_CMAKE)|g' \
+  -e 's|@SHLIB_FILE@|$(SHLIB_FILE)|g' -e 's|@SHLIB_ID@|$(SHLIB_ID)|g' -e 's|@SHLIB_ABI@|$(SHLIB_ABI)|g' \
+  -e 's|@LIBS_RPATH@|$(LIBS_RPATH)|g'
 install-files:
 	@mkdir -p $(INSTALL_GEN)
 	@$(SUBST_INSTALL) -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
@@ -623,7 +737,7 @@ install-files:
 # `make install` builds what it installs when cargo is on the PATH; as root
 # without cargo (`make && sudo make install`) it installs what `make` built
 # and fails, naming the file, when something is missing.
-INSTALL_TOOL := $(if $(filter 0,$(ARCHIVE)),,cli man completions)
+INSTALL_TOOL := $(if $(filter 0,$(ARCHIVE)),,cli $(if $(PLATFORM),host-man,man completions))
 INSTALL_BUILD := $(if $(shell command -v $(CARGO) 2>/dev/null),lib $(INSTALL_TOOL),installed-artifacts-built)
 INSTALL_ARTIFACTS := $(LIB) $(RELEASE)/libbinlog.a $(if $(INSTALL_TOOL),$(TOOL) target/man/binlog.1 \
   target/completions/binlog.bash target/completions/_binlog target/completions/binlog.fish)
@@ -638,10 +752,21 @@ installed-artifacts-built:
 # The directories an install made, which its uninstall removes (when empty).
 INSTALL_DIRS_MANIFEST := target/install-manifests/$(subst /,_,$(DESTDIR)$(PREFIX)).dirs
 
-# The library's SONAME (`make lib`) must be the one the links are named for.
-check-soname: $(INSTALL_BUILD)
+# The library's SONAME (`make lib`) must be the one the links are named for
+# (with PLATFORM, its install name or SONAME, and the whole export check).
+check-soname: $(INSTALL_BUILD) $(if $(PLATFORM),llvm-tools)
+ifeq ($(PLATFORM),)
 	@readelf -d $(LIB) | grep -q 'Library soname: \[libbinlog.so.$(SOVERSION)\]' || { \
 	  echo "$(LIB) has no SONAME libbinlog.so.$(SOVERSION): it was not built by \`make lib\`, which gives it"; exit 1; }
+else
+	$(CHECK_EXPORTS) $(PLATFORM) $(LIB) --id $(SHLIB_ID) $(if $(MACOS),--macos-min $(MACOS_MIN))
+endif
+
+# The man pages and completions of a PLATFORM's install: the host's tool
+# makes them (they are the same on every OS).
+.PHONY: host-man
+host-man:
+	$(MAKE) --no-print-directory man completions PLATFORM=
 
 install: $(INSTALL_BUILD) check-soname install-files
 	@mkdir -p $(dir $(INSTALL_DIRS_MANIFEST))
@@ -649,10 +774,10 @@ install: $(INSTALL_BUILD) check-soname install-files
 	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/binlog \
 	  $(DESTDIR)$(INCLUDEDIR) $(if $(INSTALL_TOOL),$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR))
-	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
-	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION)
-	ln -sfn libbinlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(SOVERSION)
-	ln -sfn libbinlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbinlog.so
+	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(SHLIB_FILE)
+	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/$(SHLIB_FILE)
+	ln -sfn $(SHLIB_FILE) $(DESTDIR)$(LIBDIR)/$(SHLIB_ABI)
+	ln -sfn $(SHLIB_FILE) $(DESTDIR)$(LIBDIR)/$(SHLIB)
 	install -m 0644 $(RELEASE)/libbinlog.a $(DESTDIR)$(LIBDIR)/libbinlog.a
 	$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/libbinlog.a
 	install -m 0644 include/binlog.h $(DESTDIR)$(INCLUDEDIR)/binlog.h
@@ -669,8 +794,8 @@ ifneq ($(INSTALL_TOOL),)
 endif
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libbinlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libbinlog.so.$(SOVERSION) \
-	  $(DESTDIR)$(LIBDIR)/libbinlog.so $(DESTDIR)$(LIBDIR)/libbinlog.a \
+	rm -f $(DESTDIR)$(LIBDIR)/$(SHLIB_FILE) $(DESTDIR)$(LIBDIR)/$(SHLIB_ABI) \
+	  $(DESTDIR)$(LIBDIR)/$(SHLIB) $(DESTDIR)$(LIBDIR)/libbinlog.a \
 	  $(DESTDIR)$(INCLUDEDIR)/binlog.h $(DESTDIR)$(LIBDIR)/pkgconfig/binlog.pc \
 	  $(DESTDIR)$(LIBDIR)/cmake/binlog/binlogConfig.cmake \
 	  $(DESTDIR)$(LIBDIR)/cmake/binlog/binlogConfigVersion.cmake \

@@ -6,9 +6,10 @@
 # output is shown only when they fail.
 # Usage: tests/install_missing.sh TOOL...: a Debian package below,
 # target:<triple> (Rust's standard library for that machine) or
-# toolchain:<name> (a Rust toolchain). PYTHON: the Python that needs venv.
+# toolchain:<name> (a Rust toolchain), component:<name> (a rustup component
+# of the active toolchain). PYTHON: the Python that needs venv.
 set -eu
-apt= targets= toolchains=
+apt= targets= toolchains= components=
 for tool in "$@"; do
   case $tool in
     fuse3) command -v fusermount3 >/dev/null && continue
@@ -29,6 +30,9 @@ for tool in "$@"; do
     toolchain:*) rustup toolchain list | grep -q "^${tool#toolchain:}" && continue
       toolchains="$toolchains ${tool#toolchain:}"
       tool="Rust's ${tool#toolchain:} toolchain (rustup)" why="cargo-fuzz and Miri need it";;
+    component:*) rustup component list --installed | grep -q "^${tool#component:}" && continue
+      components="$components ${tool#component:}"
+      tool="Rust's ${tool#component:} (rustup)" why="tests/check_exports.py reads the artifacts of every platform with its llvm-nm and llvm-objdump";;
     *) echo "$0: no such tool: $tool" >&2; exit 2;;
   esac
   case $tool in Rust*) ;; *) apt="$apt $tool" tool="$tool (Debian's package)";; esac
@@ -39,4 +43,5 @@ trap 'rm -f "$log"' EXIT
 quietly() { "$@" >"$log" 2>&1 || { cat "$log"; echo "$0: failed: $*" >&2; exit 1; }; }
 [ -z "$apt" ] || { quietly apt-get update -q; quietly env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $apt; }
 [ -z "$targets" ] || quietly rustup target add $targets
+[ -z "$components" ] || quietly rustup component add $components
 for t in $toolchains; do quietly rustup toolchain install "$t" --profile minimal; done
