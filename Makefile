@@ -836,7 +836,7 @@ test-cross-rust: cross-rust-tool
 	@echo "make test-cross-rust: the library's Rust tests pass on $(CROSS_ARCH) under qemu"
 
 test-cross-rust-short: cross-rust-tool
-	JOBS=2 BINLOG_KILLS=2 $(call CROSS_RUST_TESTS,-short) $(CROSS_RUST_SHORT)
+	JOBS=2 BINLOG_KILLS=4 $(call CROSS_RUST_TESTS,-short) $(CROSS_RUST_SHORT)
 
 # A crate depending on this one by path (tests/rust_dependent), built in a
 # fresh target directory: it runs, and its build made no C library (the
