@@ -17,16 +17,6 @@ use std::time::{Duration, Instant};
 /// the binaries run themselves.
 pub const RUNNER: &str = "BINLOG_TEST_RUNNER";
 
-/// Whether the tests run under an emulator (`RUNNER`): the few tests that
-/// check what an emulator does not emulate are skipped there, saying why.
-pub fn under_runner(why: &str) -> bool {
-    let runner = std::env::var(RUNNER).unwrap_or_default();
-    if !runner.trim().is_empty() {
-        eprintln!("skipped under {runner}: {why}");
-    }
-    !runner.trim().is_empty()
-}
-
 /// The command line that runs `program`, a binary built with the tests
 /// (this test binary, the `binlog` tool): the runner's words first
 /// (`RUNNER`), when set. The one place that starts such a binary: a test
