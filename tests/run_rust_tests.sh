@@ -11,9 +11,14 @@
 # cargo test, with its output kept in target/rust-tests/<name>.log (under
 # CARGO_TARGET_DIR if set; in RUST_TESTS_OUT if set) and
 # printed when it fails. FEATURES, if set, go to cargo test's --features
-# (test-posix: libbinlog/posix-backend). The slowest start first (the times of the last
-# run, in target/rust-tests/times.txt; on a fresh tree, SLOW_FIRST), so
-# that none of them starts last and runs alone. Exits non-zero when any
+# (test-posix: libbinlog/posix-backend); TARGETS, if set, replace its
+# choice of test binaries (--all-targets, or --test it for named modules),
+# and may name a --target; BINLOG_TEST_RUNNER, if set, is the emulator
+# each test binary runs under (`make test-cross-rust`: qemu-aarch64), as
+# the tests run the children they start (tests/it/common/child.rs). The
+# slowest start first (the times of the last run, in
+# target/rust-tests/times.txt; on a fresh tree, SLOW_FIRST), so that none
+# of them starts last and runs alone. Exits non-zero when any
 # fails.
 #
 #   tests/run_rust_tests.sh MODULE... [-- ARG...]
@@ -22,13 +27,14 @@
 # filters and --skip (by substring, unless --exact) pick among the
 # module's tests, and options (--nocapture, --include-ignored, ...) are
 # passed on. `cargo test --test it -- crash::` would also run log_crash's
-# tests, and all modules in one process.
+# tests, and all modules in one process. Without MODULEs, the ARGs' filters
+# pick among the tests of every module, and their options go to every
+# binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 modules=()
 while [ $# -gt 0 ] && [ "$1" != -- ]; do modules+=("$1"); shift; done
 [ $# = 0 ] || shift
-[ ${#modules[@]} -gt 0 ] || [ $# = 0 ] || { echo "usage: $0 [MODULE... [-- ARG...]]" >&2; exit 2; }
 out=${RUST_TESTS_OUT:-${CARGO_TARGET_DIR:-target}/rust-tests}
 mkdir -p "$out"
 
@@ -41,13 +47,13 @@ prepared_space cli_compressed_reading archive_faults prepared_space_crash archiv
 # when modules are named).
 if [ ${#modules[@]} = 0 ]; then
   jobs=${JOBS:-2}
-  targets=--all-targets
+  targets=${TARGETS:---all-targets}
   rm -f "$out"/*.log "$out"/*.time
 else
   jobs=${JOBS:-1}
-  targets="--test it"
+  targets=${TARGETS:---test it}
 fi
-# shellcheck disable=SC2086 # $targets is one or two words
+# shellcheck disable=SC2086 # $targets is words
 ${CARGO:-cargo} test $targets ${FEATURES:+--features "$FEATURES"} --no-run --message-format=json-render-diagnostics |
   python3 -c '
 import json, sys
@@ -80,9 +86,10 @@ done
 # those selected and all, each line after the binary and a tab.
 : > "$out/it-tests.txt"
 : > "$out/it-all-tests.txt"
+read -ra runner <<< "${BINLOG_TEST_RUNNER-}"
 for it in $its; do
-  "$it" --list --format terse ${list[@]+"${list[@]}"} | sed "s|^|$it\t|" >> "$out/it-tests.txt"
-  "$it" --list --format terse | sed "s|^|$it\t|" >> "$out/it-all-tests.txt"
+  ${runner[@]+"${runner[@]}"} "$it" --list --format terse ${list[@]+"${list[@]}"} | sed "s|^|$it\t|" >> "$out/it-tests.txt"
+  ${runner[@]+"${runner[@]}"} "$it" --list --format terse | sed "s|^|$it\t|" >> "$out/it-all-tests.txt"
 done
 python3 - "$out" ${modules[@]+"${modules[@]}"} > "$out/modules.tsv" <<'EOF'
 import os, sys
@@ -136,12 +143,13 @@ EOF
 # Row $1 of order.tsv: its name, its executable, and the exact names of
 # its tests (none for a binary run whole); the options of the ARGs follow.
 run_one() {
-  local row name exe start status=0
+  local row name exe start status=0 runner
   row=$(sed -n "$1p" "$out/order.tsv")
   shift
   IFS=$'\t' read -ra row <<< "$row"
   name=${row[0]} exe=${row[1]}
-  local log="$out/$name.log" cmd=("$exe")
+  read -ra runner <<< "${BINLOG_TEST_RUNNER-}"
+  local log="$out/$name.log" cmd=(${runner[@]+"${runner[@]}"} "$exe")
   [ ${#row[@]} = 2 ] || cmd+=(--exact "${row[@]:2}")
   start=$(date +%s%N)
   if [ "$named" = 1 ]; then

@@ -50,7 +50,7 @@ mod cpu;
 // For the tests of the TSC clock and of compressed/decode_ahead.rs.
 #[cfg(test)]
 mod fork;
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 pub mod guarded_page;
 pub mod prefetch;
 #[cfg(test)]

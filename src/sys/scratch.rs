@@ -36,6 +36,34 @@ pub(crate) fn empty_dir(name: &str) -> PathBuf {
     d
 }
 
+/// The emulator this test binary runs under: the words of
+/// BINLOG_TEST_RUNNER (`qemu-aarch64`, for another machine's test
+/// binaries), as for the integration tests (tests/it/common/child.rs).
+fn runner() -> Vec<std::ffi::OsString> {
+    let runner = std::env::var("BINLOG_TEST_RUNNER").unwrap_or_default();
+    runner.split_whitespace().map(Into::into).collect()
+}
+
+/// Whether the tests run under an emulator, saying that the test is
+/// skipped there and why (what the emulator does not do as the machine).
+pub(crate) fn under_runner(why: &str) -> bool {
+    let runner = runner();
+    if !runner.is_empty() {
+        eprintln!("skipped under {runner:?}: {why}");
+    }
+    !runner.is_empty()
+}
+
+/// A command that runs this test binary again, under the emulator when
+/// there is one.
+pub(crate) fn this_binary() -> std::process::Command {
+    let mut argv = runner();
+    argv.push(std::env::current_exe().unwrap().into());
+    let mut cmd = std::process::Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
+    cmd
+}
+
 /// A file open for reading and writing that holds `bytes`, with no name.
 #[cfg(feature = "compression")]
 pub(crate) fn unlinked_file(bytes: &[u8]) -> std::fs::File {
@@ -57,7 +85,7 @@ mod tests {
             panic!("failing on purpose");
         }
         let name = "sys::scratch::tests::a_failed_run_leaves_no_scratch_directory";
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
+        let out = super::this_binary()
             .args(["--exact", name, "--nocapture"])
             .env(CHILD, "1")
             .output()

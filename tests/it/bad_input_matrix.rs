@@ -670,7 +670,7 @@ fn directory_named_as_a_segment_is_not_skipped_by_a_seek() {
 
 /// Runs `binlog args...`: (exit status, stdout, stderr).
 fn binlog_cli(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
-    let out = std::process::Command::new(crate::common::cli::tool())
+    let out = crate::common::child::command(crate::common::cli::tool())
         .args(args)
         .output()
         .expect("run binlog");

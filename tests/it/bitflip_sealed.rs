@@ -12,7 +12,6 @@ use binlog::{Options, Reader, Writer};
 use common::{positions, TempDir};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 /// What a record is written with: type, metadata, timestamp, payload.
 type Written<'a> = (&'a str, &'a [(&'a str, &'a str)], i64, &'a [u8]);
@@ -174,7 +173,7 @@ fn the_cli_reports_every_flipped_byte_of_a_sealed_segment() {
     write_small(&orig);
     let bytes = std::fs::read(&orig).unwrap();
     let run = |args: &[&str], p: &Path| {
-        Command::new(crate::common::cli::tool())
+        crate::common::child::command(crate::common::cli::tool())
             .args(args)
             .arg(p)
             .output()

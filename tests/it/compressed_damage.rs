@@ -21,7 +21,6 @@ use common::seal::{move_records_end, move_records_end_to_a_length_past_the_end};
 use common::{drain, make_sealed, Rec, TempDir};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// A sealed segment of 3000 records and its compressed copy in 16 KiB
 /// frames: the plain segment's records, where they end, and the `.zst`.
@@ -708,7 +707,7 @@ const CHILD_ADDRESS_SPACE: u64 = 512 << 20;
 /// Reads `zst` in a child process (this test, run again) limited to
 /// `CHILD_ADDRESS_SPACE`; the child's output (see `salvage_child`).
 fn salvage_in_little_address_space(test: &str, zst: &Path) -> std::process::Output {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    let mut cmd = common::child::this_binary();
     cmd.arg(common::child::full_test_name(test))
         .args(["--exact", "--nocapture", "--test-threads=1"])
         .env(SALVAGE_CHILD, zst);

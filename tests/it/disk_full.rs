@@ -10,7 +10,6 @@ use binlog::{Durability, Error, ErrorKind, Options, Tail, Writer};
 use common::tmpfs::Tmpfs;
 use common::*;
 use std::path::Path;
-use std::process::Command;
 
 /// Records for the disk-full tests: 200 to 1400 bytes, and every tenth one
 /// 9000 bytes (larger than the 4 KiB buffer, so written directly).
@@ -224,7 +223,7 @@ fn cli_write_on_a_full_disk_reports_the_records_in_the_file() {
         } else {
             target.join("seg.binlog")
         };
-        let mut cmd = Command::new(crate::common::cli::tool());
+        let mut cmd = crate::common::child::command(crate::common::cli::tool());
         cmd.args(["write", "--type", "line"]).arg(&target);
         if log {
             cmd.args(["--log", "app", "--max-segment-bytes", "64K"]);

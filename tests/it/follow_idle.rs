@@ -17,7 +17,6 @@ use binlog::{Options, Reader, Writer};
 use common::TempDir;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "BINLOG_FOLLOW_IDLE_CHILD";
@@ -29,7 +28,7 @@ const QUIET_MS: u64 = 800;
 /// `QUIET_MS` record 1 (to the log `lg` in `path`, or the segment `path`),
 /// and closes the writer 300 ms later.
 fn spawn_writer(test: &str, path: &Path) -> std::process::Child {
-    Command::new(std::env::current_exe().unwrap())
+    common::child::this_binary()
         .args(["--exact", &common::child::full_test_name(test)])
         .args(["--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, path)
@@ -290,7 +289,7 @@ fn idle_followers_hold_at_most_16_inotify_instances() {
     // Alone in a child process: the other tests' followers hold instances.
     const ALONE: &str = "BINLOG_FOLLOW_INSTANCES_CHILD";
     if std::env::var_os(ALONE).is_none() {
-        let st = Command::new(std::env::current_exe().unwrap())
+        let st = common::child::this_binary()
             .args([
                 "--exact",
                 &common::child::full_test_name("idle_followers_hold_at_most_16_inotify_instances"),

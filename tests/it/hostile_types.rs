@@ -12,7 +12,6 @@ use binlog::{ErrorKind, Options, Reader, Writer};
 use common::TempDir;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Command;
 
 /// An unsealed segment: records 0 and 1 of type "a", then record 2, CRC
 /// valid, using type id `id` that nothing defined (or defining it, if
@@ -93,7 +92,7 @@ fn verify_reports_an_impossible_type_id_without_a_table_of_that_size() {
             r.next().unwrap();
             r.position()
         };
-        let mut cmd = Command::new(crate::common::cli::tool());
+        let mut cmd = crate::common::child::command(crate::common::cli::tool());
         cmd.arg("verify").arg(&p);
         // 4 GiB of address space: tables sized by the id fail to allocate
         // at once instead of filling the machine's memory.

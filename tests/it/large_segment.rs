@@ -156,7 +156,7 @@ fn a_segment_past_a_size_mark_is_written_indexed_scanned_reopened_and_cut() {
 
     // The operator's tool agrees (when it is built: feature "cli").
     {
-        let out = std::process::Command::new(crate::common::cli::tool())
+        let out = crate::common::child::command(crate::common::cli::tool())
             .arg("verify")
             .arg(&p)
             .output()

@@ -3,12 +3,43 @@
 //! (only whole lines: the child may die mid-line), its stderr is kept for
 //! the failure message.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// The emulator that runs the binaries built with the tests when they are
+/// another machine's (`make test-cross-rust`: `qemu-aarch64` on x86_64,
+/// where without binfmt_misc the kernel cannot exec them itself): the
+/// words of this variable, set by tests/run_rust_tests.sh's caller; unset,
+/// the binaries run themselves.
+pub const RUNNER: &str = "BINLOG_TEST_RUNNER";
+
+/// The command line that runs `program`, a binary built with the tests
+/// (this test binary, the `binlog` tool): the runner's words first
+/// (`RUNNER`), when set. The one place that starts such a binary: a test
+/// that runs one under another program (strace) puts these words after it.
+pub fn argv(program: impl AsRef<OsStr>) -> Vec<OsString> {
+    let runner = std::env::var(RUNNER).unwrap_or_default();
+    let mut argv: Vec<OsString> = runner.split_whitespace().map(OsString::from).collect();
+    argv.push(program.as_ref().to_owned());
+    argv
+}
+
+/// A command that runs `program`, a binary built with the tests (`argv`).
+pub fn command(program: impl AsRef<OsStr>) -> Command {
+    let argv = argv(program);
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
+    cmd
+}
+
+/// A command that runs this test binary again.
+pub fn this_binary() -> Command {
+    command(std::env::current_exe().unwrap())
+}
 
 /// The full name of test `test` of the module whose test calls this, as
 /// `--exact` wants it: libtest runs each test on a thread named by its full
@@ -33,7 +64,7 @@ impl ChildProc {
     /// Runs test `test_name` of this test binary in a child with `envs`;
     /// the child reports by printing lines that contain `mark`.
     pub fn spawn(test_name: &str, envs: &[(&str, &OsStr)], mark: &'static str) -> ChildProc {
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        let mut cmd = this_binary();
         let test = full_test_name(test_name);
         cmd.args(["--exact", &test, "--nocapture", "--test-threads=1"])
             .env("RUST_BACKTRACE", "0")

@@ -37,7 +37,7 @@ pub fn tool() -> std::path::PathBuf {
 }
 
 pub fn binlog() -> Command {
-    let mut c = Command::new(tool());
+    let mut c = Command::from_std(super::child::command(tool()));
     c.timeout(Duration::from_secs(120));
     c
 }

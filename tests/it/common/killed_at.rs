@@ -17,7 +17,7 @@ pub fn run_killed_at(test: &str, envs: &[(&str, &OsStr)], call: &str, n: u32) ->
     let inject = format!("inject={call}:signal=KILL:when={n}");
     let mut cmd = Command::new("strace");
     cmd.args(["-f", "-qq", "-o", "/dev/null", "-e", &inject])
-        .arg(exe)
+        .args(super::child::argv(exe))
         .args(["--exact", &super::child::full_test_name(test)])
         .args(["--nocapture", "--test-threads=1"])
         .env("RUST_BACKTRACE", "0");

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -169,7 +169,7 @@ pub fn killed_after_step(step: &str, nth: u64) -> ShipOptions {
 /// `server`'s environment, and asserts that it was killed (SIGKILL, see
 /// `killed_after_step`), saying `ctx` if not.
 pub fn assert_child_killed(server: &S3Server, test: &str, envs: &[(&str, &OsStr)], ctx: &str) {
-    let out = Command::new(std::env::current_exe().unwrap())
+    let out = super::child::this_binary()
         .args(["--exact", &super::child::full_test_name(test)])
         .args(["--nocapture", "--test-threads=1"])
         .envs(envs.iter().copied())

@@ -149,7 +149,7 @@ pub fn run(program: &Path, args: &[&OsStr], envs: &[(&str, &OsStr)], out: &Path)
     let mut cmd = Command::new("strace");
     cmd.args(["-f", "-qq", "-tt", "-y", "-s", "16", "-e", CALLS, "-o"])
         .arg(out)
-        .arg(program)
+        .args(crate::common::child::argv(program))
         .args(args);
     for (k, v) in envs {
         cmd.env(k, v);
@@ -174,7 +174,7 @@ pub fn run_injected(program: &Path, args: &[&OsStr], strace_args: &[&str]) -> st
     Command::new("strace")
         .args(["-f", "-qq", "-o", "/dev/null"])
         .args(strace_args)
-        .arg(program)
+        .args(crate::common::child::argv(program))
         .args(args)
         .output()
         .expect("run strace")
