@@ -805,31 +805,42 @@ clean:
 	$(CARGO) clean
 	rm -rf demo-data
 
-# --- Go binding (bindings/go): cgo over libbinlog.so, tests under -race -----
-# The package finds the library through `#cgo pkg-config: binlog`; in this
-# tree, target/pkgconfig/binlog.pc names include/ and target/release/ (with
-# an rpath to the latter, so the tests run without LD_LIBRARY_PATH). The
-# build tag binlog_buildtree (paths into the checkout, no pkg-config) is
-# built too.
+# --- Go binding (bindings/go): cgo over libbinlog, tests under -race --------
+# How the package links libbinlog (bindings/go/cgo.go): by default the
+# static library the module carries for the platform,
+# bindings/go/libbinlog_<GOOS>_<GOARCH>.a, with bindings/go/binlog.h; with
+# -tags binlog_use_pkgconfig the installed one, through its binlog.pc; with
+# -tags binlog_buildtree this checkout's include/ and target/release/ by
+# path. In a checkout the header and the archives are not tracked
+# (bindings/go/.gitignore): go-stage puts the host's there (the library of
+# `make lib`, stripped of its debug information as `make install` strips
+# it).
+GO_HOST := linux_$(if $(filter aarch64,$(HOST_ARCH)),arm64,amd64)
 BUILD_TREE_PC := target/pkgconfig/binlog.pc
-GO_BUILD_TREE_ENV := PKG_CONFIG_PATH=$(abspath target/pkgconfig) \
-  CGO_LDFLAGS="-Wl,-rpath,$(abspath $(RELEASE))" CGO_ENABLED=1
-.PHONY: test-go test-go-consumer $(BUILD_TREE_PC)
+.PHONY: test-go test-go-consumer go-stage $(BUILD_TREE_PC)
 $(BUILD_TREE_PC):
 	@mkdir -p $(dir $@)
 	@$(SUBST_INSTALL) -e 's|@LIBDIR@|$(abspath $(RELEASE))|g' -e 's|@INCLUDEDIR@|$(abspath include)|g' \
 	  -e 's|^prefix=.*|prefix=$(CURDIR)|' $(PACKAGING)/binlog.pc.in > $@
 
-# The shipper's tests (ship_test.go) ship to the versitygw that
-# tests/with_s3_server.sh starts around the suite.
-test-go: lib s3-server $(BUILD_TREE_PC)
+go-stage: lib
+	install -m 0644 include/binlog.h bindings/go/binlog.h
+	$(STRIP) --strip-debug -o bindings/go/libbinlog_$(GO_HOST).a $(RELEASE)/libbinlog.a
+
+# The tests run against the static library, as a module from a release
+# links it (the shipper's, ship_test.go, ship to the versitygw that
+# tests/with_s3_server.sh starts around the suite); the other two ways are
+# vetted (go vet compiles the cgo code and links its C objects).
+test-go: go-stage s3-server $(BUILD_TREE_PC)
 	cd bindings/go && BINLOG_VERSITYGW=$(VERSITYGW) ../../tests/with_s3_server.sh \
-	  env $(GO_BUILD_TREE_ENV) $(GO) test -race -count=1 ./...
+	  env CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 	cd bindings/go && CGO_ENABLED=1 $(GO) vet -tags binlog_buildtree ./...
+	cd bindings/go && PKG_CONFIG_PATH=$(abspath target/pkgconfig) CGO_ENABLED=1 \
+	  $(GO) vet -tags binlog_use_pkgconfig ./...
 
 # A module outside the tree (tests/consumer/go) that requires this one,
-# vendored, built and run under -race against an installed libbinlog
-# (tests/consumer/go/run.sh).
+# vendored, built (-tags binlog_use_pkgconfig) and run under -race against
+# an installed libbinlog (tests/consumer/go/run.sh).
 test-go-consumer: lib cli man
 	GO=$(GO) tests/consumer/go/run.sh
 
