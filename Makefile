@@ -888,10 +888,14 @@ go-release: lib go-llvm-tools
 
 # A fresh module takes that version from $(GO_PROXY_DIR) with `go get`,
 # with no libbinlog installed and no pkg-config file found, builds under
-# -race and runs; the zip's archives are checked for their platform, and
-# each platform's build picks its own (tests/consumer/go/release_check.sh).
+# -race and runs; the zip's archives are checked for their platform, each
+# platform's build picks its own, and the program links for it with zig
+# where this machine can: linux/arm64 (run under qemu-aarch64), freebsd,
+# and darwin given the stubs of Apple's frameworks that the macOS build
+# makes in target/macos-frameworks (tests/consumer/go/release_check.sh).
 go-release-check: go-release zig-tools
 	GO=$(GO) LLVM_NM=$(LLVM_BIN)/llvm-nm ZIG_PYTHON=$(ZIG_PYTHON) PYTHON=$(PYTHON) \
+	  MACOS_FRAMEWORKS=$(wildcard $(abspath target/macos-frameworks)) \
 	  tests/consumer/go/release_check.sh $(abspath $(GO_PROXY_DIR)) $(GO_MODULE) $(VERSION_TAG)
 
 # --- Java binding (JNI) ------------------------------------------------------

@@ -47,7 +47,7 @@ def members(data):
         pos += 60 + size + (size & 1)
 
 
-def check_archive(path, platform, llvm_nm, symbols):
+def check_archive(path, label, platform, llvm_nm, symbols):
     fmt, machine, osabis = PLATFORMS[platform]
     objects = 0
     for name, body in members(open(path, "rb").read()):
@@ -60,16 +60,16 @@ def check_archive(path, platform, llvm_nm, symbols):
         else:
             continue  # the archive's symbol and name tables
         if not ok:
-            sys.exit(f"{path}: member {name} is {got}, not {platform}'s {fmt} for {machine:#x}")
+            sys.exit(f"{label}: member {name} is {got}, not {platform}'s {fmt} for {machine:#x}")
         objects += 1
     if not objects:
-        sys.exit(f"{path}: holds no object file")
+        sys.exit(f"{label}: holds no object file")
     nm = subprocess.run([llvm_nm, "--defined-only", "--extern-only", "--just-symbol-name", path],
                         check=True, capture_output=True, text=True).stdout.split()
     defined = {s[1:] if fmt == "macho" else s for s in nm}
     missing = sorted(symbols - defined)
     if missing:
-        sys.exit(f"{path}: does not define {len(missing)} function(s) of the C ABI: {' '.join(missing[:5])}")
+        sys.exit(f"{label}: does not define {len(missing)} function(s) of the C ABI: {' '.join(missing[:5])}")
     return objects
 
 
@@ -88,7 +88,7 @@ def main(zip_path, prefix, header, symbols_path, llvm_nm):
             if name not in names:
                 continue
             path = z.extract(name, tmp)
-            objects = check_archive(path, platform, llvm_nm, symbols)
+            objects = check_archive(path, f"{zip_path}: {name}", platform, llvm_nm, symbols)
             carried.append(platform)
             print(f"{os.path.basename(name)}: {z.getinfo(name).file_size:,} bytes "
                   f"({z.getinfo(name).compress_size:,} in the zip), {objects} objects, "

@@ -13,9 +13,8 @@
 #     libbinlog.so; `go mod vendor` copies the archives and the header, and
 #     the vendored build links too;
 #  3. each platform the zip carries picks its own archive (go list with
-#     GOOS and GOARCH); linux/arm64 links with zig's C compiler and runs
-#     under qemu-aarch64 where it is installed; the darwin and freebsd
-#     packages compile with zig's C compiler for them.
+#     GOOS and GOARCH), and the program links for it with zig's C compiler
+#     where this machine can (below).
 set -euo pipefail
 
 proxy=$1 module=$2 version=$3
@@ -63,31 +62,48 @@ out=$(./consumer-vendored "$work/data-vendored") && [[ $out == "consumer ok: lib
   fail "the vendored build printed: $out"
 echo "go-release-check: go mod vendor copies the archives and the header; the vendored build runs"
 
-# 3. Each platform picks its archive.
+# 3. Each platform picks its archive, and links it where this machine can:
+#    zig's C compiler links a program for linux/arm64 (run under qemu-aarch64
+#    when it is installed) and for freebsd/amd64 (zig has FreeBSD's libc
+#    stubs); for macOS it has libSystem but no framework, so a darwin
+#    program links only where stubs of the frameworks are at hand
+#    (MACOS_FRAMEWORKS, made by the macOS build, with a stub of libiconv
+#    written here); without them the package compiles, which uses the
+#    header but not the archive.
 dir=$("$GO" list -f '{{.Dir}}' "$module")
 zigcc="$ZIG_PYTHON -m ziglang cc"
 for a in "$dir"/libbinlog_*.a; do
   p=${a##*/libbinlog_} p=${p%.a} goos=${p%_*} goarch=${p#*_}
   flags=$(GOOS=$goos GOARCH=$goarch "$GO" list -f '{{.CgoLDFLAGS}}' "$module")
   [[ $flags == "[$a "* ]] || fail "$goos/$goarch links $flags, not $a first"
+  ldflags= goflags=
   case $p in
+    linux_amd64) echo "go-release-check: $goos/$goarch links $a (run above)"; continue ;;
     linux_arm64) target=aarch64-linux-gnu.2.17 ;;
-    darwin_arm64) target=aarch64-macos ;;
-    darwin_amd64) target=x86_64-macos ;;
     freebsd_amd64) target=x86_64-freebsd ;;
-    *) echo "go-release-check: $goos/$goarch links $a"; continue ;;
+    darwin_*)
+      target=${goarch/amd64/x86_64}-macos target=${target/arm64/aarch64}
+      if [[ -d ${MACOS_FRAMEWORKS:-} ]]; then
+        printf '%s\n' '--- !tapi-tbd' 'tbd-version: 4' 'targets: [ arm64-macos, x86_64-macos ]' \
+          "install-name: '/usr/lib/libiconv.2.dylib'" 'exports:' \
+          '  - targets: [ arm64-macos, x86_64-macos ]' '    symbols: [ _iconv, _iconv_open, _iconv_close ]' '...' \
+          > "$work/libiconv.tbd"
+        # -w: no DWARF, which go would combine with dsymutil and strip -S,
+        # neither of which reads Mach-O here.
+        ldflags="-F$MACOS_FRAMEWORKS -L$work" goflags=-ldflags=-w
+      else
+        GOOS=$goos GOARCH=$goarch CC="$zigcc -target $target" "$GO" build "$module"
+        echo "go-release-check: $goos/$goarch links $a; the package compiles with zig cc -target $target" \
+          "(no MACOS_FRAMEWORKS to link a program)"
+        continue
+      fi ;;
   esac
-  if [[ $p == linux_arm64 ]]; then
-    GOOS=$goos GOARCH=$goarch CC="$zigcc -target $target" "$GO" build -o consumer-$p .
-    if command -v qemu-aarch64 >/dev/null; then
-      out=$(qemu-aarch64 -L /usr/aarch64-linux-gnu ./consumer-$p "$work/data-$p") &&
-        [[ $out == "consumer ok: libbinlog $lib_version" ]] || fail "linux/arm64 under qemu printed: $out"
-      echo "go-release-check: $goos/$goarch links $a, built with zig cc, ran under qemu-aarch64"
-    else
-      echo "go-release-check: $goos/$goarch links $a, built with zig cc (no qemu-aarch64 to run it)"
-    fi
-  else
-    GOOS=$goos GOARCH=$goarch CC="$zigcc -target $target" "$GO" build "$module"
-    echo "go-release-check: $goos/$goarch links $a; the package compiles with zig cc -target $target"
+  GOOS=$goos GOARCH=$goarch CC="$zigcc -target $target" CGO_LDFLAGS="$ldflags" "$GO" build $goflags -o "consumer-$p" .
+  kind=$(file -b "consumer-$p" | cut -d, -f1-2)
+  if [[ $p == linux_arm64 && -d /usr/aarch64-linux-gnu/lib ]] && command -v qemu-aarch64 >/dev/null; then
+    out=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "./consumer-$p" "$work/data-$p") &&
+      [[ $out == "consumer ok: libbinlog $lib_version" ]] || fail "linux/arm64 under qemu-aarch64 printed: $out"
+    kind="$kind, run under qemu-aarch64"
   fi
+  echo "go-release-check: $goos/$goarch links $a: the program linked by zig cc -target $target ($kind)"
 done
