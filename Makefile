@@ -892,10 +892,12 @@ go-release: lib go-llvm-tools
 # platform's build picks its own, and the program links for it with zig
 # where this machine can: linux/arm64 (run under qemu-aarch64), freebsd,
 # and darwin given the stubs of Apple's frameworks that the macOS build
-# makes in target/macos-frameworks (tests/consumer/go/release_check.sh).
+# makes in target/macos-frameworks, or GO_MACOS_FRAMEWORKS
+# (tests/consumer/go/release_check.sh).
+GO_MACOS_FRAMEWORKS ?= $(wildcard $(abspath target/macos-frameworks))
 go-release-check: go-release zig-tools
 	GO=$(GO) LLVM_NM=$(LLVM_BIN)/llvm-nm ZIG_PYTHON=$(ZIG_PYTHON) PYTHON=$(PYTHON) \
-	  MACOS_FRAMEWORKS=$(wildcard $(abspath target/macos-frameworks)) \
+	  MACOS_FRAMEWORKS=$(GO_MACOS_FRAMEWORKS) \
 	  tests/consumer/go/release_check.sh $(abspath $(GO_PROXY_DIR)) $(GO_MODULE) $(VERSION_TAG)
 
 # --- Java binding (JNI) ------------------------------------------------------

@@ -22,8 +22,8 @@ package binlog
 #cgo !binlog_use_pkgconfig,!binlog_buildtree CFLAGS: -I${SRCDIR}
 #cgo !binlog_use_pkgconfig,!binlog_buildtree,linux,amd64 LDFLAGS: ${SRCDIR}/libbinlog_linux_amd64.a -lgcc_s -lutil -lrt -lpthread -lm -ldl
 #cgo !binlog_use_pkgconfig,!binlog_buildtree,linux,arm64 LDFLAGS: ${SRCDIR}/libbinlog_linux_arm64.a -lgcc_s -lutil -lrt -lpthread -lm -ldl
-#cgo !binlog_use_pkgconfig,!binlog_buildtree,darwin,arm64 LDFLAGS: ${SRCDIR}/libbinlog_darwin_arm64.a -framework Security -framework CoreFoundation -liconv -lm
-#cgo !binlog_use_pkgconfig,!binlog_buildtree,darwin,amd64 LDFLAGS: ${SRCDIR}/libbinlog_darwin_amd64.a -framework Security -framework CoreFoundation -liconv -lm
+#cgo !binlog_use_pkgconfig,!binlog_buildtree,darwin,arm64 LDFLAGS: ${SRCDIR}/libbinlog_darwin_arm64.a -framework Security -framework CoreFoundation -lc++ -liconv -lm
+#cgo !binlog_use_pkgconfig,!binlog_buildtree,darwin,amd64 LDFLAGS: ${SRCDIR}/libbinlog_darwin_amd64.a -framework Security -framework CoreFoundation -lc++ -liconv -lm
 #cgo !binlog_use_pkgconfig,!binlog_buildtree,freebsd,amd64 LDFLAGS: ${SRCDIR}/libbinlog_freebsd_amd64.a -lexecinfo -lpthread -lgcc_s -lm -lrt -lutil
 */
 import "C"

@@ -67,8 +67,8 @@ echo "go-release-check: go mod vendor copies the archives and the header; the ve
 #    when it is installed) and for freebsd/amd64 (zig has FreeBSD's libc
 #    stubs); for macOS it has libSystem but no framework, so a darwin
 #    program links only where stubs of the frameworks are at hand
-#    (MACOS_FRAMEWORKS, made by the macOS build, with a stub of libiconv
-#    written here); without them the package compiles, which uses the
+#    (MACOS_FRAMEWORKS, made by the macOS build, with stubs of libiconv and
+#    libresolv written here); without them the package compiles, which uses the
 #    header but not the archive.
 dir=$("$GO" list -f '{{.Dir}}' "$module")
 zigcc="$ZIG_PYTHON -m ziglang cc"
@@ -84,10 +84,12 @@ for a in "$dir"/libbinlog_*.a; do
     darwin_*)
       target=${goarch/amd64/x86_64}-macos target=${target/arm64/aarch64}
       if [[ -d ${MACOS_FRAMEWORKS:-} ]]; then
-        printf '%s\n' '--- !tapi-tbd' 'tbd-version: 4' 'targets: [ arm64-macos, x86_64-macos ]' \
-          "install-name: '/usr/lib/libiconv.2.dylib'" 'exports:' \
-          '  - targets: [ arm64-macos, x86_64-macos ]' '    symbols: [ _iconv, _iconv_open, _iconv_close ]' '...' \
-          > "$work/libiconv.tbd"
+        tbd() { printf '%s\n' '--- !tapi-tbd' 'tbd-version: 4' 'targets: [ arm64-macos, x86_64-macos ]' \
+          "install-name: '/usr/lib/$1'" 'exports:' '  - targets: [ arm64-macos, x86_64-macos ]' \
+          "    symbols: [ $2 ]" '...'; }
+        tbd libiconv.2.dylib '_iconv, _iconv_open, _iconv_close' > "$work/libiconv.tbd"
+        # Go's own: its resolver's (package net).
+        tbd libresolv.9.dylib '_res_9_ninit, _res_9_nclose, _res_9_nsearch' > "$work/libresolv.tbd"
         # -w: no DWARF, which go would combine with dsymutil and strip -S,
         # neither of which reads Mach-O here.
         ldflags="-F$MACOS_FRAMEWORKS -L$work" goflags=-ldflags=-w
