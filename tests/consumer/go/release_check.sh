@@ -68,8 +68,9 @@ echo "go-release-check: go mod vendor copies the archives and the header; the ve
 #    stubs); for macOS it has libSystem but no framework, so a darwin
 #    program links only where stubs of the frameworks are at hand
 #    (MACOS_FRAMEWORKS, made by the macOS build, with stubs of libiconv and
-#    libresolv written here); without them the package compiles, which uses the
-#    header but not the archive.
+#    libresolv written here; -lc++ is zig's own libc++, which it builds on
+#    first use, minutes, then keeps in its cache); without them the package
+#    compiles, which uses the header but not the archive.
 dir=$("$GO" list -f '{{.Dir}}' "$module")
 zigcc="$ZIG_PYTHON -m ziglang cc"
 for a in "$dir"/libbinlog_*.a; do
