@@ -3,7 +3,7 @@
 go command: every file under <module>@<version>/, binlog.h the same as
 include/binlog.h, and each libbinlog_<GOOS>_<GOARCH>.a it carries built for
 that platform (every object member of the archive: ELF for that machine and
-OS ABI, or Mach-O for that CPU) and defining every function of the C ABI
+OS ABI, Rust's objects for FreeBSD marked so, or Mach-O for that CPU) and defining every function of the C ABI
 (tests/abi/symbols.txt; llvm-nm reads ELF and Mach-O alike).
 
 Usage: check_module_zip.py ZIP MODULE@VERSION HEADER SYMBOLS LLVM_NM"""
@@ -15,14 +15,15 @@ import sys
 import tempfile
 import zipfile
 
-# GOOS_GOARCH: (format, machine, OS ABIs). ELF: e_machine, EI_OSABI (0 and
-# 3 are Linux's, 9 FreeBSD's); Mach-O: cputype.
+# GOOS_GOARCH: (format, machine, OS ABIs, Rust's OS ABI). ELF: e_machine,
+# EI_OSABI (0 and 3 are Linux's; Rust marks its objects for FreeBSD 9,
+# while zig leaves the C parts' 0); Mach-O: cputype.
 PLATFORMS = {
-    "linux_amd64": ("elf", 62, {0, 3}),
-    "linux_arm64": ("elf", 183, {0, 3}),
-    "freebsd_amd64": ("elf", 62, {9}),
-    "darwin_amd64": ("macho", 0x01000007, None),
-    "darwin_arm64": ("macho", 0x0100000C, None),
+    "linux_amd64": ("elf", 62, {0, 3}, None),
+    "linux_arm64": ("elf", 183, {0, 3}, None),
+    "freebsd_amd64": ("elf", 62, {0, 9}, 9),
+    "darwin_amd64": ("macho", 0x01000007, None, None),
+    "darwin_arm64": ("macho", 0x0100000C, None, None),
 }
 
 
@@ -48,12 +49,13 @@ def members(data):
 
 
 def check_archive(path, label, platform, llvm_nm, symbols):
-    fmt, machine, osabis = PLATFORMS[platform]
+    fmt, machine, osabis, rust_osabi = PLATFORMS[platform]
     objects = 0
     for name, body in members(open(path, "rb").read()):
         if body[:4] == b"\x7fELF":
             got = ("elf", struct.unpack("<H", body[18:20])[0], body[7])
             ok = fmt == "elf" and got[1] == machine and got[2] in osabis
+            ok = ok and (rust_osabi is None or not name.endswith(".rcgu.o") or got[2] == rust_osabi)
         elif body[:4] == b"\xcf\xfa\xed\xfe":
             got = ("macho", struct.unpack("<I", body[4:8])[0])
             ok = fmt == "macho" and got[1] == machine
