@@ -998,33 +998,100 @@ clean:
 	$(CARGO) clean
 	rm -rf demo-data
 
-# --- Go binding (bindings/go): cgo over libbinlog.so, tests under -race -----
-# The package finds the library through `#cgo pkg-config: binlog`; in this
-# tree, target/pkgconfig/binlog.pc names include/ and target/release/ (with
-# an rpath to the latter, so the tests run without LD_LIBRARY_PATH). The
-# build tag binlog_buildtree (paths into the checkout, no pkg-config) is
-# built too.
+# --- Go binding (bindings/go): cgo over libbinlog, tests under -race --------
+# How the package links libbinlog (bindings/go/cgo.go): by default the
+# static library the module carries for the platform,
+# bindings/go/libbinlog_<GOOS>_<GOARCH>.a, with bindings/go/binlog.h; with
+# -tags binlog_use_pkgconfig the installed one, through its binlog.pc; with
+# -tags binlog_buildtree this checkout's include/ and target/release/ by
+# path. In a checkout the header and the archives are not tracked
+# (bindings/go/.gitignore): go-stage puts the host's there (the library of
+# `make lib`, stripped of its debug information as `make install` strips
+# it); a release puts every platform's in the module's zip (go-release).
+GO_HOST := linux_$(if $(filter aarch64,$(HOST_ARCH)),arm64,amd64)
 BUILD_TREE_PC := target/pkgconfig/binlog.pc
-GO_BUILD_TREE_ENV := PKG_CONFIG_PATH=$(abspath target/pkgconfig) \
-  CGO_LDFLAGS="-Wl,-rpath,$(abspath $(RELEASE))" CGO_ENABLED=1
-.PHONY: test-go test-go-consumer $(BUILD_TREE_PC)
+.PHONY: test-go test-go-consumer go-stage go-release go-release-check go-llvm-tools $(BUILD_TREE_PC)
 $(BUILD_TREE_PC):
 	@mkdir -p $(dir $@)
 	@$(SUBST_INSTALL) -e 's|@LIBDIR@|$(abspath $(RELEASE))|g' -e 's|@INCLUDEDIR@|$(abspath include)|g' \
 	  -e 's|^prefix=.*|prefix=$(CURDIR)|' $(PACKAGING)/binlog.pc.in > $@
 
-# The shipper's tests (ship_test.go) ship to the versitygw that
-# tests/with_s3_server.sh starts around the suite.
-test-go: lib s3-server $(BUILD_TREE_PC)
+go-stage: lib
+	install -m 0644 include/binlog.h bindings/go/binlog.h
+	$(STRIP) --strip-debug -o bindings/go/libbinlog_$(GO_HOST).a $(RELEASE)/libbinlog.a
+
+# The tests run against the static library, as a module from a release
+# links it (the shipper's, ship_test.go, ship to the versitygw that
+# tests/with_s3_server.sh starts around the suite); the other two ways are
+# vetted (go vet compiles the cgo code and links its C objects).
+test-go: go-stage s3-server $(BUILD_TREE_PC)
 	cd bindings/go && BINLOG_VERSITYGW=$(VERSITYGW) ../../tests/with_s3_server.sh \
-	  env $(GO_BUILD_TREE_ENV) $(GO) test -race -count=1 ./...
+	  env CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 	cd bindings/go && CGO_ENABLED=1 $(GO) vet -tags binlog_buildtree ./...
+	cd bindings/go && PKG_CONFIG_PATH=$(abspath target/pkgconfig) CGO_ENABLED=1 \
+	  $(GO) vet -tags binlog_use_pkgconfig ./...
 
 # A module outside the tree (tests/consumer/go) that requires this one,
-# vendored, built and run under -race against an installed libbinlog
-# (tests/consumer/go/run.sh).
+# vendored, built (-tags binlog_use_pkgconfig) and run under -race against
+# an installed libbinlog (tests/consumer/go/run.sh).
 test-go-consumer: lib cli man
 	GO=$(GO) tests/consumer/go/run.sh
+
+# `make go-release [VERSION_TAG=vX.Y.Z]` writes the Go module's version
+# into $(GO_PROXY_DIR) as a GOPROXY serves it (packaging/go/goproxy.go,
+# golang.org/x/mod/zip): list, vX.Y.Z.info, .mod and .zip under
+# github.com/libbinlog/libbinlog/bindings/go/@v/. The module is
+# bindings/go's tracked files, binlog.h, and the static library of each
+# platform of GO_PLATFORMS (GOOS_GOARCH:Rust target) built so far, found
+# as <target>/release/libbinlog.a in the first directory of GO_LIBS_FROM
+# that has it (`make lib`, `make lib ARCH=aarch64` and `make lib
+# PLATFORM=<target>` leave them in target/zig), stripped of its debug
+# information by llvm-strip (rustup's llvm-tools: ELF and Mach-O alike).
+# A platform not built is named and left out; GO_ALL_PLATFORMS=1 (a
+# publication) makes that an error. Publishing is committing the same
+# files on the tag's commit (docs/INSTALL.md, "Go").
+VERSION_TAG  ?= v$(VERSION)
+GO_MODULE    := github.com/libbinlog/libbinlog/bindings/go
+GO_PROXY_DIR := dist/goproxy
+GO_PLATFORMS := linux_amd64:x86_64-unknown-linux-gnu linux_arm64:aarch64-unknown-linux-gnu \
+  darwin_arm64:aarch64-apple-darwin darwin_amd64:x86_64-apple-darwin freebsd_amd64:x86_64-unknown-freebsd
+GO_LIBS_FROM ?= target/zig
+GO_RELEASE_ROOT := target/go-release/$(VERSION_TAG)
+GO_RELEASE_DIR := $(GO_RELEASE_ROOT)/bindings/go
+LLVM_BIN = $(shell rustc --print sysroot)/lib/rustlib/$(shell rustc -vV | sed -n 's/^host: //p')/bin
+go-llvm-tools:
+	@rustup component list --installed | grep -q '^llvm-tools' || { \
+	  echo "go-release: installing rustup's llvm-tools (llvm-strip and llvm-nm read the archives of every platform)"; \
+	  rustup component add llvm-tools; }
+
+go-release: lib go-llvm-tools
+	rm -rf $(GO_RELEASE_ROOT) && mkdir -p $(GO_RELEASE_ROOT)
+	git ls-files -z bindings/go | tar --null -T - -cf - | tar -xf - -C $(GO_RELEASE_ROOT)
+	install -m 0644 include/binlog.h $(GO_RELEASE_DIR)/binlog.h
+	@set -e; for p in $(GO_PLATFORMS); do \
+	  a=$$(for d in $(GO_LIBS_FROM); do [ -f $$d/$${p#*:}/release/libbinlog.a ] && echo $$d/$${p#*:}/release/libbinlog.a && break; done || true); \
+	  if [ -n "$$a" ]; then echo "go-release: $${p%%:*} from $$a"; \
+	    $(LLVM_BIN)/llvm-strip --strip-debug -o $(GO_RELEASE_DIR)/libbinlog_$${p%%:*}.a $$a; \
+	  elif [ -n "$(GO_ALL_PLATFORMS)" ]; then \
+	    echo "go-release: no $${p#*:}/release/libbinlog.a in $(GO_LIBS_FROM): build it for $${p%%:*}"; exit 1; \
+	  else echo "go-release: $${p%%:*} left out: no $${p#*:}/release/libbinlog.a in $(GO_LIBS_FROM)"; fi; done
+	cd packaging/go && GOTOOLCHAIN=local $(GO) run . -dir $(abspath $(GO_RELEASE_DIR)) -version $(VERSION_TAG) \
+	  -time $$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ) -out $(abspath $(GO_PROXY_DIR))
+	@ls -l $(GO_PROXY_DIR)/$(GO_MODULE)/@v/
+
+# A fresh module takes that version from $(GO_PROXY_DIR) with `go get`,
+# with no libbinlog installed and no pkg-config file found, builds under
+# -race and runs; the zip's archives are checked for their platform, each
+# platform's build picks its own, and the program links for it with zig
+# where this machine can: linux/arm64 (run under qemu-aarch64), freebsd,
+# and darwin given the stubs of Apple's frameworks that the macOS build
+# makes in target/macos-frameworks, or GO_MACOS_FRAMEWORKS
+# (tests/consumer/go/release_check.sh).
+GO_MACOS_FRAMEWORKS ?= $(wildcard $(abspath target/macos-frameworks))
+go-release-check: go-release zig-tools
+	GO=$(GO) LLVM_NM=$(LLVM_BIN)/llvm-nm ZIG_PYTHON=$(ZIG_PYTHON) PYTHON=$(PYTHON) \
+	  MACOS_FRAMEWORKS=$(GO_MACOS_FRAMEWORKS) \
+	  tests/consumer/go/release_check.sh $(abspath $(GO_PROXY_DIR)) $(GO_MODULE) $(VERSION_TAG)
 
 # --- Java binding (JNI) ------------------------------------------------------
 # `make java`: `mvn install` of bindings/java (tests skipped), which puts

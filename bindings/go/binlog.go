@@ -1,8 +1,9 @@
 // Package binlog is a thin cgo binding of libbinlog, a crash-safe binary
-// record log. cgo finds the installed C library (binlog.h, libbinlog.so)
-// through pkg-config (binlog.pc, installed by libbinlog's `make install`;
-// cgo_pkgconfig.go); with the build tag binlog_buildtree, in the build tree
-// of a checkout instead (cgo_buildtree.go). See the README.
+// record log. It links the static C library the module carries for the
+// platform (libbinlog_<GOOS>_<GOARCH>.a, with binlog.h); with the build tag
+// binlog_use_pkgconfig, the installed one through pkg-config (binlog.pc,
+// installed by libbinlog's `make install`); with binlog_buildtree, the
+// build tree of a checkout (cgo.go). See the README.
 //
 // A Writer appends records to one segment (OpenWriter) or to a rolling log
 // of segments (OpenLog); it is safe for concurrent use by any number of

@@ -3,10 +3,10 @@
 #  1. the install lines of bindings/go/README.md, as written: `make` and
 #     `make install` of libbinlog into a prefix under target/consumer-go,
 #     then in a module copied out of the tree a replace directive naming
-#     this checkout's bindings/go, `go mod tidy` and `go build`, with no
-#     network (GOPROXY=off);
+#     this checkout's bindings/go, `go mod tidy` and `go build -tags
+#     binlog_use_pkgconfig`, with no network (GOPROXY=off);
 #  2. `go mod vendor`, then `go vet` and `go build -race` from the vendor
-#     directory: cgo finds binlog.h and libbinlog through pkg-config
+#     directory, with the same tag: cgo finds binlog.h and libbinlog through pkg-config
 #     (PKG_CONFIG_PATH=<libdir>/pkgconfig) and nothing in this tree; the
 #     rpath of a non-system prefix comes from CGO_LDFLAGS;
 #  3. the program runs (race detector on) and loads the installed library.
@@ -50,8 +50,8 @@ cd "$app"
 "$GO" mod vendor
 [[ -f vendor/github.com/libbinlog/libbinlog/bindings/go/binlog.go ]] || fail "go mod vendor did not copy the binding"
 export GOFLAGS=-mod=vendor PKG_CONFIG_PATH=$libdir/pkgconfig CGO_LDFLAGS="-Wl,-rpath,$libdir"
-"$GO" vet ./...
-"$GO" build -race -o consumer .
+"$GO" vet -tags binlog_use_pkgconfig ./...
+"$GO" build -race -tags binlog_use_pkgconfig -o consumer .
 runpath=$(readelf -d consumer | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
 [[ $runpath == "$libdir" ]] || fail "the consumer's RUNPATH is '$runpath', not $libdir alone"
 ! grep -qaF -e "$root/target/release" -e "$root/include" consumer || fail "the consumer names a directory of the build tree"
@@ -63,4 +63,4 @@ out=$(env -u LD_LIBRARY_PATH ./consumer "$work/data") || fail "the consumer fail
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n 1)
 [[ $out == "consumer ok: libbinlog $version" ]] || fail "the consumer printed: $out"
 echo "$out"
-echo "test-go-consumer: a module outside the tree, vendored, built under -race against the installed libbinlog and run"
+echo "test-go-consumer: a module outside the tree, vendored, built under -race against the installed libbinlog (-tags binlog_use_pkgconfig) and run"
