@@ -28,6 +28,9 @@ ifeq ($(SCCACHE)$(origin RUSTC_WRAPPER)$(if $(wildcard $(SCCACHE_BIN)),installed
 export RUSTC_WRAPPER := $(SCCACHE_BIN)
 export SCCACHE_DIR ?= $(HOME)/.cache/libbinlog-sccache
 export SCCACHE_CACHE_SIZE ?= 10G
+# A server of its own (the client uses whichever listens on the port, whose
+# cache directory was fixed when it started).
+export SCCACHE_SERVER_PORT ?= 4238
 endif
 # The S3-compatible server the archive tests start (tests/it/common/s3.rs).
 VERSITYGW_VERSION := 1.8.0
