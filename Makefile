@@ -557,6 +557,10 @@ $(BUILD)/bench/read_calls: bench/read_calls.c include/binlog.h lib
 # not installed.
 # `make uninstall` with the same variables removes those files.
 VERSION    := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+# Prints it (tests/it/versions_agree.rs: the one version everywhere).
+.PHONY: version
+version:
+	@echo $(VERSION)
 # The ABI number of the SONAME (`make lib` gives it), and the first
 # version that had it: docs/ABI.md.
 SOVERSION       := 0
