@@ -677,6 +677,10 @@ $(BUILD)/bench/read_calls: bench/read_calls.c include/binlog.h lib
 # not installed.
 # `make uninstall` with the same variables removes those files.
 VERSION    := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+# Prints it (tests/it/versions_agree.rs: the one version everywhere).
+.PHONY: version
+version:
+	@echo $(VERSION)
 # The ABI number of the SONAME (`make lib` gives it), and the first
 # version that had it: docs/ABI.md.
 SOVERSION       := 0
@@ -997,9 +1001,80 @@ test-rust-dependent:
 	[ -z "$$built" ] || { echo "test-rust-dependent: a dependent's build made a C library:"; echo "$$built"; exit 1; }
 	@echo "test-rust-dependent: a dependent builds libbinlog as a Rust library only"
 
+# --- release (docs/INSTALL.md "Releases") ----------------------------------
+# `make release` writes dist/ anew, what each registry would be given:
+# dist/crates/ the crates (`cargo package` of libbinlog and binlog-cli,
+# each built from its crate file alone, as `cargo publish --dry-run`
+# does), dist/maven/ the Java binding deployed as to Maven Central (jar,
+# sources, javadoc, POM: `mvn deploy` into a file:// repository),
+# dist/c/ a tarball of the C library, header, pkg-config and CMake files,
+# the tool and its man pages for each platform built (`make install` into
+# a staging directory, tarred reproducibly), the Go module's proxy
+# (go-release) and the Python sdist and wheels (python-release); last
+# dist/SHA256SUMS of every file, its Ed25519 signature SHA256SUMS.sig by
+# RELEASE_KEY (a key `binlog keys new` wrote; by default a new one in
+# target/release-key, made for each release) and the public key,
+# release.key.pub (and as PEM for openssl, release.pub.pem).
+# `make release-check` proves it with each client, from dist/ alone
+# (packaging/release/check.sh).
+DIST        := dist
+RELEASE_KEY ?=
+# The other ecosystems' parts of a release and of its check.
+RELEASE_OTHERS       ?= go-release python-release
+RELEASE_CHECK_OTHERS ?= go-release-check python-release-check
+# The C tarballs: the host's, and the $(CROSS_ARCH) one when its library
+# is built (`make lib ARCH=$(CROSS_ARCH)`: the library, header, pkg-config
+# and CMake files; the tool is built for this machine only), stripped by
+# llvm-strip, which reads every machine's ELF files.
+C_DIST_CROSS := $(if $(wildcard $(CROSS_FULL)/libbinlog.so),$(CROSS_ARCH))
+C_DIST_CROSS_INSTALL := INSTALL_TOOL= INSTALL_BUILD=installed-artifacts-built STRIP=llvm-strip
+RELEASE_STAGE := target/release-stage
+# Every file's time in the tarballs: the last commit's.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# $(1): the machine, $(2): make install's variables for it.
+define c-tarball
+	$(MAKE) --no-print-directory install ARCH=$(1) $(2) DESTDIR=$(abspath $(RELEASE_STAGE))/$(1) PREFIX=/usr/local \
+	  INSTALL_DIRS_MANIFEST=$(RELEASE_STAGE)/$(1).dirs
+	packaging/release/tarball.sh $(RELEASE_STAGE)/$(1)/usr/local libbinlog-$(VERSION)-$(1)-unknown-linux-gnu \
+	  $(DIST)/c/libbinlog-$(VERSION)-$(1)-unknown-linux-gnu.tar.gz $(SOURCE_DATE_EPOCH)
+
+endef
+.PHONY: release release-crates release-maven release-c release-sums release-check
+release:
+	rm -rf $(DIST)
+	$(MAKE) --no-print-directory release-crates release-maven release-c $(RELEASE_OTHERS)
+	$(MAKE) --no-print-directory release-sums
+
+# `cargo package` verifies each crate: it builds it from its unpacked
+# crate file (binlog-cli against the libbinlog crate file beside it, not
+# the checkout's), in target/ (the tests' dependencies are reused). A tree
+# with uncommitted changes is packaged too (`make test` runs this): the
+# crate's .cargo_vcs_info.json names the commit and says it was dirty.
+release-crates:
+	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) package --locked --allow-dirty -p libbinlog -p binlog-cli
+	@mkdir -p $(DIST)/crates
+	cp target/package/libbinlog-$(VERSION).crate target/package/binlog-cli-$(VERSION).crate $(DIST)/crates/
+
+# `make java`'s jar (every platform's JNI library it packs) deployed with
+# its POM, sources and javadoc jars (not installed into ~/.m2).
+release-maven: java
+	cd bindings/java && BINLOG_JNI_CC="$(ZIG_CC)" mvn -B -q deploy -DskipTests -Dmaven.install.skip=true \
+	  -DaltDeploymentRepository=local::file://$(abspath $(DIST))/maven
+
+release-c: lib cli man completions
+	rm -rf $(RELEASE_STAGE) && mkdir -p $(DIST)/c
+	$(call c-tarball,$(HOST_ARCH),)
+	$(foreach a,$(C_DIST_CROSS),$(call c-tarball,$(a),$(C_DIST_CROSS_INSTALL)))
+
+release-sums: cli
+	packaging/release/sums.sh sign $(DIST) $(TOOL) $(or $(RELEASE_KEY),target/release-key/release.key)
+
+release-check: release $(RELEASE_CHECK_OTHERS)
+	CARGO=$(CARGO) packaging/release/check.sh $(DIST) $(VERSION)
+
 clean:
 	$(CARGO) clean
-	rm -rf demo-data
+	rm -rf demo-data $(DIST)
 
 # --- Go binding (bindings/go): cgo over libbinlog, tests under -race --------
 # How the package links libbinlog (bindings/go/cgo.go): by default the

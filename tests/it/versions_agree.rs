@@ -1,9 +1,13 @@
-//! One version for every artifact: the C header's version macros, the Java
-//! binding's POM and the Python package state Cargo.toml's version; a
-//! missing file fails, never skips. (The pkg-config and CMake files take it
-//! from Cargo.toml when `make install` writes them; the Go module's version
-//! is its git tag, `bindings/go/vX.Y.Z`; the Go binding reads the header's
-//! macros through cgo.) And one list of result codes: docs/GUIDE.md's
+//! One version for every artifact: Cargo.toml's. The tool's crate and its
+//! dependency on the library, `binlog --version`, the C header's version
+//! macros (which the Go binding's `HeaderVersion*` constants are, and
+//! `binlog_version()`, Go's `Version()`, returns the library's
+//! CARGO_PKG_VERSION), the Java binding's POM, the Python package, the
+//! version the Makefile gives the pkg-config and CMake files (`make
+//! version`, read from Cargo.toml) and CHANGELOG.md's newest release
+//! heading (the first `## X.Y.Z - date` below `## Unreleased`) state it; a
+//! missing file fails, never skips. (The Go module's version is its git
+//! tag, `bindings/go/vX.Y.Z`.) And one list of result codes: docs/GUIDE.md's
 //! table is the header's `binlog_result`.
 
 use std::path::Path;
@@ -58,13 +62,107 @@ fn the_guides_result_code_table_lists_every_code_of_the_header() {
     assert_eq!(rows, codes, "docs/GUIDE.md's codes, then binlog.h's");
 }
 
-/// Maven's `-SNAPSHOT` marks the same version before its release.
+/// The POM `make release` deploys states the release's version (no
+/// `-SNAPSHOT`).
 #[test]
 fn java_pom_states_the_cargo_version() {
     let pom = read("bindings/java/pom.xml");
     let version = project_version_of_pom(&pom).expect("bindings/java/pom.xml has a <version>");
-    let release = version.strip_suffix("-SNAPSHOT").unwrap_or(&version);
-    assert_eq!(release, CARGO_VERSION, "bindings/java/pom.xml: {version}");
+    assert_eq!(version, CARGO_VERSION, "bindings/java/pom.xml");
+}
+
+/// The tool's crate, and the version of the library it asks for (which
+/// `cargo package` needs: a path alone is not published).
+#[test]
+fn the_tools_crate_and_its_library_dependency_state_the_cargo_version() {
+    let manifest = read("cli/Cargo.toml");
+    let package = toml_string(&manifest, "[package]", "version");
+    assert_eq!(package.as_deref(), Some(CARGO_VERSION), "cli/Cargo.toml");
+    let dependency = toml_string(&manifest, "[dependencies]", "libbinlog")
+        .expect("cli/Cargo.toml: libbinlog in [dependencies]");
+    assert_eq!(dependency, CARGO_VERSION, "cli/Cargo.toml's libbinlog");
+}
+
+#[test]
+fn binlog_version_prints_the_cargo_version() {
+    let out = std::process::Command::new(crate::common::cli::tool())
+        .arg("--version")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.trim(), format!("binlog {CARGO_VERSION}"));
+}
+
+/// The Makefile's VERSION: the pkg-config and CMake files' (`make
+/// install` writes them from packaging/c/*.in), the C tarballs' names.
+#[test]
+fn the_makefiles_version_is_the_cargo_version() {
+    for (file, line) in [
+        ("packaging/c/binlog.pc.in", "Version: @VERSION@"),
+        (
+            "packaging/c/binlogConfigVersion.cmake.in",
+            "set(PACKAGE_VERSION \"@VERSION@\")",
+        ),
+    ] {
+        assert!(read(file).lines().any(|l| l == line), "{file}: no {line}");
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("make")
+        .args(["-s", "--no-print-directory", "-C"])
+        .arg(root)
+        .arg("version")
+        .output()
+        .expect("make");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), CARGO_VERSION);
+}
+
+/// The first release heading (`## X.Y.Z - date`, below an `## Unreleased`
+/// one if there is one) is the version's.
+#[test]
+fn the_changelogs_newest_release_is_the_cargo_version() {
+    let changelog = read("CHANGELOG.md");
+    let newest =
+        newest_release_of_changelog(&changelog).expect("CHANGELOG.md has a release heading");
+    assert_eq!(newest, CARGO_VERSION, "CHANGELOG.md");
+}
+
+#[test]
+fn the_changelogs_newest_release_is_its_first_versions_heading() {
+    let text =
+        "# C\n\n## Unreleased\n\n### Added\n\n## 1.2.0 - 2026-01-02\n\n## 1.1.0 - 2025-01-01\n";
+    assert_eq!(newest_release_of_changelog(text).as_deref(), Some("1.2.0"));
+    assert_eq!(newest_release_of_changelog("## Unreleased\n"), None);
+}
+
+fn newest_release_of_changelog(text: &str) -> Option<String> {
+    let heading = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .find(|h| *h != "Unreleased")?;
+    Some(heading.split(' ').next()?.to_string())
+}
+
+/// The string value of `key` (`key = "value"`, or the `version` of `key =
+/// { ..., version = "value", ... }`) in the `[table]` of a TOML file.
+fn toml_string(text: &str, table: &str, key: &str) -> Option<String> {
+    let mut in_table = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_table = line == table;
+            continue;
+        }
+        let value = line.strip_prefix(key).map(str::trim_start);
+        let Some(value) = value.and_then(|v| v.strip_prefix('=')).filter(|_| in_table) else {
+            continue;
+        };
+        let value = value.trim();
+        let value = match value.find("version = \"") {
+            Some(at) if value.starts_with('{') => &value[at + "version = ".len()..],
+            _ => value,
+        };
+        return Some(value.strip_prefix('"')?.split('"').next()?.to_string());
+    }
+    None
 }
 
 /// The wheel takes its version from pyproject.toml's `[project]` table

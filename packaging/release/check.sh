@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# packaging/release/check.sh DIST VERSION (`make release-check`): the
+# release in DIST as each ecosystem's client takes it, from DIST alone.
+#  1. DIST/SHA256SUMS verifies with its signature and every file matches
+#     (sums.sh verify); in a copy, one byte changed in an artifact, and one
+#     in SHA256SUMS, are each refused.
+#  2. cargo: a fresh crate outside the tree depends on `libbinlog =
+#     "VERSION"` from a local registry (a directory source replacing
+#     crates.io) holding DIST/crates' libbinlog and the dependencies its
+#     Cargo.lock names (`cargo vendor`, from ~/.cargo's cache), builds
+#     with --offline and writes and reads a log.
+#  3. Maven: a fresh project (tests/release/java) depends on
+#     io.libbinlog:libbinlog-java:VERSION from DIST/maven (file://); every
+#     other artifact and plugin comes from a copy of the local repository
+#     without io/libbinlog (a mirror), into an empty local repository, so
+#     the binding can only come from DIST; `mvn verify` runs its test,
+#     and the local repository records DIST's repository as the jar's.
+# Builds are kept for the next run in target/release-check (the consumer
+# crate's dependencies, the vendored sources while Cargo.lock is the
+# same); the projects themselves are made anew in a temporary directory.
+set -euo pipefail
+dist=$(realpath "$1") version=$2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache=$root/target/release-check
+cargo=${CARGO:-cargo}
+fail() { echo "release-check: $*" >&2; exit 1; }
+mkdir -p "$cache"
+work=$(mktemp -d "${TMPDIR:-/tmp}/libbinlog-release-check.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# 1. Checksums and signature.
+"$root/packaging/release/sums.sh" verify "$dist"
+crate=crates/libbinlog-$version.crate
+[[ -f $dist/$crate ]] || fail "$dist/$crate: no such file"
+for changed in "$crate" SHA256SUMS; do
+  rm -rf "$work/tampered" && cp -a "$dist" "$work/tampered"
+  f=$work/tampered/$changed
+  byte=$(od -An -tu1 -j 100 -N 1 "$f" | tr -d ' ')
+  printf "$(printf '\\%03o' $(((byte + 1) % 256)))" | dd of="$f" bs=1 seek=100 conv=notrunc status=none
+  if "$root/packaging/release/sums.sh" verify "$work/tampered" > "$work/tampered.out" 2>&1; then
+    fail "one byte changed in $changed, yet the release verified"
+  fi
+  echo "release-check: one byte changed in $changed is refused: $(tail -n 1 "$work/tampered.out")"
+done
+
+# 2. cargo.
+vendor=$cache/vendor
+mkdir -p "$work/crate"
+tar -xzf "$dist/$crate" -C "$work/crate"
+unpacked=$work/crate/libbinlog-$version
+lock_sum=$(sha256sum < "$unpacked/Cargo.lock" | cut -c1-16)
+if [[ ! -f $vendor/.lock-$lock_sum ]]; then
+  rm -rf "$vendor"
+  "$cargo" vendor --quiet --offline --locked --manifest-path "$unpacked/Cargo.toml" "$vendor" > /dev/null
+  touch "$vendor/.lock-$lock_sum"
+fi
+rm -rf "$vendor/libbinlog"
+cp -a "$unpacked" "$vendor/libbinlog"
+printf '{"files":{},"package":"%s"}' "$(sha256sum < "$dist/$crate" | cut -d' ' -f1)" \
+  > "$vendor/libbinlog/.cargo-checksum.json"
+app=$work/rust-consumer
+mkdir -p "$app/src" "$app/.cargo"
+cat > "$app/Cargo.toml" <<TOML
+[package]
+name = "release-consumer"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+libbinlog = "$version"
+TOML
+cat > "$app/.cargo/config.toml" <<TOML
+[source.crates-io]
+replace-with = "release"
+
+[source.release]
+directory = "$vendor"
+TOML
+cat > "$app/src/main.rs" <<'RUST'
+//! Writes a record to `<dir>/consumer.binlog` and reads it back.
+fn main() -> binlog::Result<()> {
+    let dir = std::env::args_os().nth(1).expect("usage: release-consumer DIR");
+    let path = std::path::Path::new(&dir).join("consumer.binlog");
+    let writer = binlog::Writer::open(&path, binlog::Options::default())?;
+    writer.write("greeting", b"hello")?;
+    writer.close()?;
+    let mut reader = binlog::Reader::open(&path)?;
+    let record = reader.next()?.expect("the record written");
+    assert_eq!(record.payload, b"hello");
+    println!("consumer ok: libbinlog {}", binlog::version::VERSION);
+    Ok(())
+}
+RUST
+# A directory source's crate is taken as unchanged while its version is:
+# the consumer's build of libbinlog is made anew, its dependencies' kept.
+export CARGO_TARGET_DIR=$cache/rust-target
+(cd "$app" && "$cargo" clean --quiet --offline -p libbinlog 2>/dev/null || true)
+(cd "$app" && "$cargo" build --quiet --offline)
+grep -q "^source = \"registry+https://github.com/rust-lang/crates.io-index\"" "$app/Cargo.lock" ||
+  fail "the consumer's Cargo.lock has no crates.io package"
+grep -A2 '^name = "libbinlog"' "$app/Cargo.lock" | grep -q "^version = \"$version\"" ||
+  fail "the consumer's Cargo.lock has no libbinlog $version"
+mkdir -p "$work/rust-data"
+out=$("$CARGO_TARGET_DIR/debug/release-consumer" "$work/rust-data")
+[[ $out == "consumer ok: libbinlog $version" ]] || fail "the Rust consumer printed: $out"
+echo "release-check: cargo: a crate depending on libbinlog = \"$version\" from the crate file built offline and ran"
+unset CARGO_TARGET_DIR
+
+# 3. Maven.
+m2=${M2_REPOSITORY:-$HOME/.m2/repository}
+[[ -d $m2 ]] || fail "$m2: no local Maven repository to take plugins from (run \`make java\` once)"
+seed=$work/m2-seed
+mkdir -p "$seed/io"
+for d in "$m2"/*; do [[ ${d##*/} == io ]] || ln -s "$d" "$seed/"; done
+for d in "$m2"/io/*; do [[ ${d##*/} == libbinlog ]] || ln -s "$d" "$seed/io/"; done
+cat > "$work/settings.xml" <<XML
+<settings>
+  <mirrors>
+    <mirror>
+      <id>local-copy</id>
+      <mirrorOf>*,!libbinlog-dist</mirrorOf>
+      <url>file://$seed</url>
+    </mirror>
+  </mirrors>
+</settings>
+XML
+cp -r "$root/tests/release/java" "$work/java-consumer"
+repo=$work/m2-local
+(cd "$work/java-consumer" && mvn -B -q -s "$work/settings.xml" -Dmaven.repo.local="$repo" \
+  -Dlibbinlog.version="$version" -Dlibbinlog.repository="file://$dist/maven" verify) ||
+  fail "mvn verify of the consumer (tests/release/java) failed"
+grep -q 'tests="1" errors="0" skipped="0" failures="0"' \
+  "$work/java-consumer/target/surefire-reports/TEST-example.ReleaseTest.xml" ||
+  fail "the consumer's test (tests/release/java) did not run and pass"
+grep -qx "libbinlog-java-$version.jar>libbinlog-dist=" \
+  "$repo/io/libbinlog/libbinlog-java/$version/_remote.repositories" ||
+  fail "io.libbinlog:libbinlog-java:$version did not come from $dist/maven"
+echo "release-check: Maven: a project depending on io.libbinlog:libbinlog-java:$version from $dist/maven passed mvn verify"
