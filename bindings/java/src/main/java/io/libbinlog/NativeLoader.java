@@ -73,18 +73,14 @@ final class NativeLoader {
         }
         try {
             System.loadLibrary("binlog_jni");
-        } catch (UnsatisfiedLinkError e) {
-            throw (UnsatisfiedLinkError) new UnsatisfiedLinkError(noLibrary(platform)).initCause(e);
+        } catch (UnsatisfiedLinkError e) { // neither the jar nor java.library.path has one: say what was looked for
+            List<String> has = PLATFORMS.stream().filter(p -> NativeLoader.class.getResource(resource(p)) != null).toList();
+            throw (UnsatisfiedLinkError) new UnsatisfiedLinkError("libbinlog has no native library for " + platform
+                    + " in this jar (has: " + (has.isEmpty() ? "none" : String.join(", ", has)) + "; looked for "
+                    + resource(platform).substring(1) + ", then " + System.mapLibraryName("binlog_jni")
+                    + " on java.library.path): set -D" + PATH_PROPERTY + " or " + PATH_ENV
+                    + " to a libbinlog_jni built for it (bindings/java/build-jni.sh)").initCause(e);
         }
-    }
-
-    /** What the error says when neither the jar nor {@code java.library.path} has a library for {@code platform}. */
-    static String noLibrary(String platform) {
-        List<String> has = PLATFORMS.stream().filter(p -> NativeLoader.class.getResource(resource(p)) != null).toList();
-        return "libbinlog has no native library for " + platform + " in this jar (has: "
-                + (has.isEmpty() ? "none" : String.join(", ", has)) + "; looked for " + resource(platform).substring(1)
-                + ", then " + System.mapLibraryName("binlog_jni") + " on java.library.path): set -D" + PATH_PROPERTY
-                + " or " + PATH_ENV + " to a libbinlog_jni built for it (bindings/java/build-jni.sh)";
     }
 
     /** {@code linux-x86_64} and the like: the directory of the jar's library for this JVM. */
@@ -99,8 +95,7 @@ final class NativeLoader {
      * the architecture's name likewise.
      */
     static String platform(String osName, String osArch) {
-        String os = osName.toLowerCase(Locale.ROOT);
-        String arch = osArch.toLowerCase(Locale.ROOT);
+        String os = osName.toLowerCase(Locale.ROOT), arch = osArch.toLowerCase(Locale.ROOT);
         os = os.startsWith("linux") ? "linux"
                 : os.startsWith("mac") || os.startsWith("darwin") ? "darwin"
                 : os.startsWith("windows") ? "windows" : os.replaceAll("[^a-z0-9]", "");
@@ -149,8 +144,7 @@ final class NativeLoader {
     static String fileName(byte[] library) {
         try {
             byte[] sha = MessageDigest.getInstance("SHA-256").digest(library);
-            String file = resource(platform());
-            return "libbinlog_jni-" + HexFormat.of().formatHex(sha, 0, 16) + file.substring(file.lastIndexOf('.'));
+            return System.mapLibraryName("binlog_jni-" + HexFormat.of().formatHex(sha, 0, 16));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is a required JDK algorithm", e);
         }
@@ -170,7 +164,7 @@ final class NativeLoader {
 
     /** The shared locks on the copies this JVM loaded, held for its lifetime (see {@link #cached}). */
     private static final Set<FileChannel> HELD = ConcurrentHashMap.newKeySet();
-    private static final Pattern OUR_COPY = Pattern.compile("libbinlog_jni-[0-9a-f]{32}\\.(so|dylib|dll)");
+    private static final Pattern OUR_COPY = Pattern.compile("libbinlog_jni-[0-9a-f]{32}\\.(so|dylib)");
 
     /**
      * {@code dir/name} holding {@code library}, written (atomically) unless it already does, locked and the other
