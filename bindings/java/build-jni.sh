@@ -107,7 +107,7 @@ if [ "${FORCE:-0}" = 1 ] || [ ! -f "$lib" ] || \
     "$lld" -flavor darwin -arch "${arch/aarch64/arm64}" -platform_version macos 11.0 11.0 -dylib \
       -install_name "@rpath/$file" -o "$lib.tmp" "$out/binlog_jni.o" "$libdir/libbinlog.a" \
       -L"$sdk" -lSystem "$out"/stubs/*.tbd \
-      -exported_symbols_list "$out/exported.txt" -dead_strip -x
+      -exported_symbols_list "$out/exported.txt" -dead_strip -dead_strip_dylibs -x
   fi
   mv -f "$lib.tmp" "$lib"
   echo "built $lib ($(stat -c %s "$lib") bytes)"
