@@ -57,7 +57,8 @@ if [ ! -f "$java_home/include/jni.h" ]; then
   exit 1
 fi
 if [ ! -f "$libdir/libbinlog.a" ]; then
-  echo "build-jni.sh: $libdir/libbinlog.a is missing: run 'make jni-$platform' (or 'make lib') in $root" >&2
+  echo "build-jni.sh: $libdir/libbinlog.a is missing: run 'make lib $([[ $platform == darwin-* ]] &&
+    echo "PLATFORM=$arch-apple-darwin" || echo "ARCH=$arch")' in $root" >&2
   exit 1
 fi
 
