@@ -1174,23 +1174,47 @@ go-release-check: go-release zig-tools
 # --- Java binding (JNI) ------------------------------------------------------
 # `make java`: `mvn install` of bindings/java (tests skipped), which puts
 # io.libbinlog:libbinlog-java, its sources and javadoc jars in the local
-# repository; the jar carries libbinlog_jni.so, libbinlog.a linked in
-# (build-jni.sh). Once this (and `make test-java`, for the test engine) has
-# fetched the pinned plugins, `mvn -o install` works offline.
-.PHONY: java test-java-consumer jni print-zig-cc
+# repository; the jar carries the JNI library, libbinlog.a linked in
+# (build-jni.sh), for this machine and for every other platform built so
+# far (`make jni-<platform>`); `make java-all-natives` builds the four
+# below first and checks that the jar carries each (tests/consumer/java/
+# check_natives.sh). Once this (and `make test-java`, for the test engine)
+# has fetched the pinned plugins, `mvn -o install` works offline.
+.PHONY: java java-all-natives test-java-consumer jni print-zig-cc
 java: jni
 	cd bindings/java && BINLOG_JNI_CC="$(ZIG_CC)" mvn -B -q install -DskipTests
+
+JNI_PLATFORMS := linux-x86_64 linux-aarch64 darwin-aarch64 darwin-x86_64
+java-all-natives: $(addprefix jni-,$(filter-out linux-$(HOST_ARCH),$(JNI_PLATFORMS)))
+	$(MAKE) --no-print-directory java
+	tests/consumer/java/check_natives.py "$$(ls bindings/java/target/libbinlog-java-*.jar | grep -Ev -- '-(sources|javadoc)\.jar$$')" \
+	  $(JNI_PLATFORMS)
 
 # The JNI library alone (bindings/java/build-jni.sh), compiled by `zig cc`
 # for glibc $(GLIBC_MIN): bindings/java/target/jni/libbinlog_jni.so, or
 # target/jni-<arch>/ for another ARCH.
 jni: lib
-	BINLOG_JNI_CC="$(ZIG_CC)" BINLOG_JNI_ARCH=$(ARCH) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
+	BINLOG_JNI_CC="$(ZIG_CC)" BINLOG_JNI_PLATFORM=linux-$(ARCH) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
 	  bindings/java/build-jni.sh
 
+# One platform's JNI library, into the jar's classes: Linux's with its
+# libbinlog.a (`make lib ARCH=...`), macOS's (11 and later) with the
+# libbinlog.a of `make lib PLATFORM=<arch>-apple-darwin` in
+# $(DARWIN_LIB_ROOT)/<arch>-apple-darwin/release; DARWIN_LIB_ROOT=<dir>
+# takes a build from elsewhere (and builds none).
+DARWIN_LIB_ROOT ?= target/zig
+JNI_CC = $(if $(filter darwin-%,$(1)),$(ZIG_PYTHON) -m ziglang cc -target $(1:darwin-%=%)-macos.11.0,$(call ZIG_CC_FOR,$(1:linux-%=%)))
+jni-linux-%:
+	$(MAKE) --no-print-directory jni ARCH=$*
+jni-darwin-%: zig-tools
+	$(if $(filter file,$(origin DARWIN_LIB_ROOT)),$(MAKE) --no-print-directory lib PLATFORM=$*-apple-darwin)
+	BINLOG_JNI_CC="$(call JNI_CC,darwin-$*)" BINLOG_JNI_PLATFORM=darwin-$* \
+	  BINLOG_LIB_DIR=$(abspath $(DARWIN_LIB_ROOT))/$*-apple-darwin/release bindings/java/build-jni.sh
+
 # The compiler build-jni.sh uses when Maven runs it without BINLOG_JNI_CC.
+JNI_PLATFORM ?= linux-$(ARCH)
 print-zig-cc:
-	@echo '$(ZIG_CC)'
+	@echo '$(call JNI_CC,$(JNI_PLATFORM))'
 
 # A Maven project outside the tree (tests/consumer/java) built against the
 # installed artifact and run with a plain `java -cp`; checks the jar's

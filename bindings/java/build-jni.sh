@@ -1,39 +1,53 @@
 #!/usr/bin/env bash
-# Builds target/jni/libbinlog_jni.so: JNI headers with `javac -h`, then
-# `zig cc` for glibc 2.17 (the Makefile's ZIG_CC: the library runs on glibc
-# 2.17 and later), with libbinlog linked in statically
-# (../../target/release/libbinlog.a, `make lib` at the repository root). The
-# library exports only the JNI entry points (jni.map) and needs nothing but
-# glibc, so the jar can carry it: it is copied into
-# target/classes/io/libbinlog/native/<platform>/, where the jar and the tests
-# find it (NativeLoader.java).
+# Builds the JNI library for one platform and puts it where the jar carries
+# it, target/classes/io/libbinlog/native/<platform>/ (NativeLoader.java):
+# JNI headers with `javac -h`, then the glue (src/main/c) compiled by
+# `zig cc` and linked with that platform's static libbinlog.a.
+#
+# BINLOG_JNI_PLATFORM (default linux-<this machine>), with the library's
+# output and where libbinlog.a comes from (BINLOG_LIB_DIR overrides it):
+#   linux-<host arch>  target/jni/libbinlog_jni.so                ../../target/release (make lib)
+#   linux-aarch64      target/jni-aarch64/libbinlog_jni.so        ../../target/zig/aarch64-unknown-linux-gnu/release
+#   linux-x86_64       target/jni-x86_64/... (on an aarch64 host)  (make lib ARCH=...)
+#   darwin-aarch64     target/jni-darwin-aarch64/libbinlog_jni.dylib  ../../target/zig/aarch64-apple-darwin/release
+#   darwin-x86_64      target/jni-darwin-x86_64/libbinlog_jni.dylib   (make lib PLATFORM=<arch>-apple-darwin)
+# Linux: for glibc 2.17 (`zig cc -target <arch>-linux-gnu.2.17`: runs on
+# glibc 2.17 and later), exporting only the JNI entry points (jni.map),
+# needing nothing but glibc. macOS 11 and later: compiled by `zig cc -target
+# <arch>-macos.11.0`, linked by Rust's own lld (rust-lld as ld64.lld: zig's
+# Mach-O linker has no -exported_symbols_list) against zig's libSystem.tbd
+# and stubs of the other system libraries libbinlog calls
+# (src/main/c/darwin-libraries.txt: zig has no Apple SDK), exporting only
+# the JNI entry points; the JDK's
+# include/linux/jni_md.h serves (OpenJDK installs one Unix jni_md.h as
+# include/linux/ and include/darwin/).
 # BINLOG_JNI_CC names the compiler (the Makefile sets it); without it (Maven
 # run by hand) the Makefile's is asked for, installing zig if missing.
 # Skips the build when the library is newer than every input (FORCE=1 rebuilds).
+# The host's build (Maven's) also drops from target/classes every other
+# platform's library older than the glue's sources: the jar carries no stale
+# library (`make jni-<platform>` rebuilds one).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-# BINLOG_JNI_ARCH=aarch64 (with BINLOG_JNI_CC and BINLOG_LIB_DIR for that
-# machine, `make jni ARCH=aarch64`) builds target/jni-aarch64/ instead, which
-# the jar does not carry.
 host_arch=$(uname -m)
-arch=${BINLOG_JNI_ARCH:-$host_arch}
-libdir=${BINLOG_LIB_DIR:-$root/target/release}
-if [ "$arch" = "$host_arch" ]; then out="$here/target/jni"; else out="$here/target/jni-$arch"; fi
-so="$out/libbinlog_jni.so"
-# NativeLoader.platform() for the JVMs this script builds for.
-platform=linux-$arch
-bundled="$here/target/classes/io/libbinlog/native/$platform"
-# What Rust's standard library in libbinlog.a needs besides libc (the
-# Makefile's STATIC_LIBS less libgcc_s): on glibc before 2.34 these are
-# libraries of their own (libpthread, libdl, ...), and --as-needed keeps only
-# what is used. The unwinder is zig's libunwind, linked in: libgcc's
-# (-static-libgcc) would import glibc 2.35's _dl_find_object.
-static_libs=(-lunwind -lutil -lrt -lpthread -lm -ldl)
+platform=${BINLOG_JNI_PLATFORM:-linux-$host_arch}
+arch=${platform#*-}
+case $platform in
+  "linux-$host_arch") out=$here/target/jni; libdir=$root/target/release ;;
+  linux-x86_64 | linux-aarch64) out=$here/target/jni-$arch; libdir=$root/target/zig/$arch-unknown-linux-gnu/release ;;
+  darwin-x86_64 | darwin-aarch64) out=$here/target/jni-$platform; libdir=$root/target/zig/$arch-apple-darwin/release ;;
+  *) echo "build-jni.sh: no build for $platform (linux-x86_64, linux-aarch64, darwin-aarch64, darwin-x86_64)" >&2
+     exit 1 ;;
+esac
+libdir=${BINLOG_LIB_DIR:-$libdir}
+file=libbinlog_jni.$([[ $platform == darwin-* ]] && echo dylib || echo so)
+lib=$out/$file
+native=$here/target/classes/io/libbinlog/native
 if [ -z "${BINLOG_JNI_CC:-}" ]; then
   make -s --no-print-directory -C "$root" zig-tools >&2
-  BINLOG_JNI_CC=$(make -s --no-print-directory -C "$root" print-zig-cc)
+  BINLOG_JNI_CC=$(make -s --no-print-directory -C "$root" print-zig-cc JNI_PLATFORM="$platform")
 fi
 
 javac_bin=$(readlink -f "$(command -v javac)")
@@ -43,34 +57,72 @@ if [ ! -f "$java_home/include/jni.h" ]; then
   exit 1
 fi
 if [ ! -f "$libdir/libbinlog.a" ]; then
-  echo "build-jni.sh: $libdir/libbinlog.a is missing: run 'make lib' in $root" >&2
+  echo "build-jni.sh: $libdir/libbinlog.a is missing: run 'make lib $([[ $platform == darwin-* ]] &&
+    echo "PLATFORM=$arch-apple-darwin" || echo "ARCH=$arch")' in $root" >&2
   exit 1
 fi
 
 sources=("$here"/src/main/java/io/libbinlog/*.java)
-if [ "${FORCE:-0}" = 1 ] || [ ! -f "$so" ] || \
-   [ -n "$(find "$here/src/main/c" "${sources[@]}" "$root/include/binlog.h" "$libdir/libbinlog.a" "$0" \
-           -newer "$so" 2>/dev/null)" ]; then
+glue=("$here/src/main/c" "${sources[@]}" "$root/include/binlog.h")
+if [ "${FORCE:-0}" = 1 ] || [ ! -f "$lib" ] || \
+   [ -n "$(find "${glue[@]}" "$libdir/libbinlog.a" "$0" -newer "$lib" 2>/dev/null)" ]; then
   mkdir -p "$out/include" "$out/classes"
   rm -f "$out"/include/*.h
   javac -encoding UTF-8 -h "$out/include" -d "$out/classes" "${sources[@]}"
-
-  # libbinlog.a comes first (--whole-archive; --gc-sections drops what no JNI entry point reaches): its code then
-  # starts the library's text, so where its hot loops fall (their alignment, worth a few percent of a read) does
-  # not move with every change in the size of the glue, which follows it.
-  # shellcheck disable=SC2086 # a command and its arguments
-  $BINLOG_JNI_CC -std=c11 -O2 -shared -fPIC -Wall -Wextra -Werror \
-    -fvisibility=hidden -ffunction-sections -fdata-sections \
-    -I"$java_home/include" -I"$java_home/include/linux" -I"$out/include" -I"$root/include" \
-    -o "$so.tmp" -Wl,--whole-archive "$libdir/libbinlog.a" -Wl,--no-whole-archive \
-    "$here/src/main/c/binlog_jni.c" -Wl,--as-needed "${static_libs[@]}" \
-    -Wl,--version-script="$here/src/main/c/jni.map" -Wl,--gc-sections -Wl,-s \
-    -Wl,--no-undefined -Wl,-z,defs -Wl,-z,noexecstack
-  mv -f "$so.tmp" "$so"
-  echo "built $so ($(stat -c %s "$so") bytes)"
+  # shellcheck disable=SC2206 # a command and its arguments
+  cc=($BINLOG_JNI_CC -std=c11 -O2 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -ffunction-sections
+      -fdata-sections -I"$java_home/include" -I"$java_home/include/linux" -I"$out/include" -I"$root/include")
+  if [[ $platform == linux-* ]]; then
+    # What Rust's standard library in libbinlog.a needs besides libc (the
+    # Makefile's STATIC_LIBS less libgcc_s): on glibc before 2.34 these are
+    # libraries of their own (libpthread, libdl, ...), and --as-needed keeps
+    # only what is used. The unwinder is zig's libunwind, linked in: libgcc's
+    # (-static-libgcc) would import glibc 2.35's _dl_find_object.
+    # libbinlog.a comes first (--whole-archive; --gc-sections drops what no JNI entry point reaches): its code then
+    # starts the library's text, so where its hot loops fall (their alignment, worth a few percent of a read) does
+    # not move with every change in the size of the glue, which follows it.
+    "${cc[@]}" -shared -o "$lib.tmp" -Wl,--whole-archive "$libdir/libbinlog.a" -Wl,--no-whole-archive \
+      "$here/src/main/c/binlog_jni.c" -Wl,--as-needed -lunwind -lutil -lrt -lpthread -lm -ldl \
+      -Wl,--version-script="$here/src/main/c/jni.map" -Wl,--gc-sections -Wl,-s \
+      -Wl,--no-undefined -Wl,-z,defs -Wl,-z,noexecstack
+  else
+    # The system libraries beyond libSystem as text stubs (.tbd, what an
+    # Apple SDK holds), written from darwin-libraries.txt: each symbol bound
+    # to its library's install name, which dyld resolves on the Mac; a
+    # symbol the list lacks fails the link (undefined), never left for run
+    # time.
+    rm -rf "$out/stubs" && mkdir -p "$out/stubs"
+    awk -v dir="$out/stubs" '
+      function stub() { if (name) printf "--- !tapi-tbd\ntbd-version: 4\ntargets: [ x86_64-macos, arm64-macos ]\n" \
+        "install-name: \x27%s\x27\nexports:\n  - targets: [ x86_64-macos, arm64-macos ]\n    symbols: [ %s ]\n...\n",
+        name, syms > (dir "/" ++n ".tbd") }
+      /^\// { stub(); name = $1; syms = "" }
+      /^ +_/ { syms = syms (syms ? ", " : "") $1 }
+      END { stub() }' "$here/src/main/c/darwin-libraries.txt"
+    zig=${BINLOG_JNI_CC%% cc *}
+    sdk=$($zig env | sed -n 's/^ *\.lib_dir = "\(.*\)",$/\1/p')/libc/darwin
+    lld=$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/rust-lld
+    echo '_Java_io_libbinlog_*' > "$out/exported.txt"
+    echo '_JNI_OnLoad' >> "$out/exported.txt"
+    "${cc[@]}" -c -o "$out/binlog_jni.o" "$here/src/main/c/binlog_jni.c"
+    "$lld" -flavor darwin -arch "${arch/aarch64/arm64}" -platform_version macos 11.0 11.0 -dylib \
+      -install_name "@rpath/$file" -o "$lib.tmp" "$out/binlog_jni.o" "$libdir/libbinlog.a" \
+      -L"$sdk" -lSystem "$out"/stubs/*.tbd \
+      -exported_symbols_list "$out/exported.txt" -dead_strip -dead_strip_dylibs -x
+  fi
+  mv -f "$lib.tmp" "$lib"
+  echo "built $lib ($(stat -c %s "$lib") bytes)"
 fi
 
-if [ "$arch" = "$host_arch" ]; then
-  mkdir -p "$bundled"
-  cp -p "$so" "$bundled/libbinlog_jni.so"
+mkdir -p "$native/$platform"
+cp -p "$lib" "$native/$platform/$file"
+if [ "$platform" = "linux-$host_arch" ]; then
+  for other in "$native"/*/libbinlog_jni.*; do
+    [[ $other == "$native/$platform/"* ]] && continue
+    if [ -n "$(find "${glue[@]}" -newer "$other" 2>/dev/null | head -1)" ]; then
+      echo "build-jni.sh: dropped ${other#"$here"/} from the jar: older than the glue's sources" \
+        "(make jni-$(basename "$(dirname "$other")") rebuilds it)" >&2
+      rm -f "$other"
+    fi
+  done
 fi

@@ -2,9 +2,12 @@
 # `make test-java-consumer`: the Java binding as a user gets it.
 #  1. `mvn install` of bindings/java (tests skipped: `make test-java` runs
 #     them) puts io.libbinlog:libbinlog-java in the local repository
-#     (wherever Maven's settings put it); its jar carries libbinlog_jni.so for linux-x86_64, which
-#     must need nothing but glibc (2.17 or later: make check-glibc), have no
-#     RPATH/RUNPATH and export only JNI entry points;
+#     (wherever Maven's settings put it); its jar carries libbinlog_jni.so for this machine and
+#     the libraries of the other platforms built so far, each of its
+#     platform's format and machine, exporting only JNI entry points, and
+#     needing nothing but glibc (2.17 or later: make check-glibc) or, on
+#     macOS, libSystem and two frameworks (check_natives.py, which must
+#     reject a jar with a library at another platform's path);
 #  2. this directory, copied out of the tree, is built by Maven against
 #     that artifact and run with a plain `java -cp` (no
 #     -Djava.library.path, no LD_LIBRARY_PATH);
@@ -40,21 +43,26 @@ for kind in sources javadoc; do
   [[ -f ${jar%.jar}-$kind.jar ]] || fail "no ${jar%.jar}-$kind.jar"
 done
 # The JDK's jar tool, not unzip (which a machine may lack).
+platform=linux-$(uname -m)
 mkdir -p "$work/jar"
-(cd "$work/jar" && jar xf "$jar" META-INF/MANIFEST.MF io/libbinlog/native/linux-x86_64/libbinlog_jni.so)
+(cd "$work/jar" && jar xf "$jar" META-INF/MANIFEST.MF io/libbinlog/native)
 grep -q '^Automatic-Module-Name: io.libbinlog' "$work/jar/META-INF/MANIFEST.MF" || fail "$jar has no Automatic-Module-Name"
 so=$work/libbinlog_jni.so
-cp "$work/jar/io/libbinlog/native/linux-x86_64/libbinlog_jni.so" "$so" || fail "$jar carries no io/libbinlog/native/linux-x86_64/libbinlog_jni.so"
-needed=$(readelf -d "$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
-# glibc alone: libc, its dynamic loader (for __tls_get_addr) and, as the
-# library is linked for glibc 2.17 (where they are not in libc yet), its
-# libpthread and libdl.
-others=$(tr ' ' '\n' <<<"$needed" | grep -Evx '|ld-linux-x86-64\.so\.2|libc\.so\.6|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|libm\.so\.6|libutil\.so\.1' || true)
-[[ -z $others && $needed == *libc.so.6* ]] || fail "the jar's libbinlog_jni.so needs: $needed (want glibc alone)"
-! readelf -d "$so" | grep -Eq '\((RPATH|RUNPATH)\)' || fail "the jar's libbinlog_jni.so has an RPATH or RUNPATH"
-others=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -Ev '^(Java_io_libbinlog_|JNI_On(Load|Unload)$)' || true)
-[[ -z $others ]] || fail "the jar's libbinlog_jni.so exports more than JNI entry points: $(echo "$others" | head -5)"
-echo "test-java-consumer: $jar carries libbinlog_jni.so, $(stat -c %s "$so") bytes, needs $needed"
+cp "$work/jar/io/libbinlog/native/$platform/libbinlog_jni.so" "$so" || fail "$jar carries no io/libbinlog/native/$platform/libbinlog_jni.so"
+"$root/tests/consumer/java/check_natives.py" "$jar" "$platform" || fail "$jar's native libraries (above)"
+# The check fails on a library of the wrong machine or format: this
+# machine's at the other Linux machine's and at macOS's paths.
+other=linux-$([[ $platform == linux-x86_64 ]] && echo aarch64 || echo x86_64)
+mkdir -p "$work/wrong/io/libbinlog/native/$other" "$work/wrong/io/libbinlog/native/darwin-aarch64"
+cp "$so" "$work/wrong/io/libbinlog/native/$other/libbinlog_jni.so"
+cp "$so" "$work/wrong/io/libbinlog/native/darwin-aarch64/libbinlog_jni.dylib"
+cp "$jar" "$work/wrong.jar" && (cd "$work/wrong" && jar uf "$work/wrong.jar" io)
+if "$root/tests/consumer/java/check_natives.py" "$work/wrong.jar" > "$work/wrong.out" 2>&1; then
+  fail "check_natives.py accepted $platform's library at $other's and darwin-aarch64's paths"
+fi
+grep -q "native/$other/libbinlog_jni.so: ELF machine" "$work/wrong.out" && grep -q "darwin-aarch64/libbinlog_jni.dylib: not a 64-bit Mach-O" "$work/wrong.out" ||
+  fail "check_natives.py on a wrong jar said: $(cat "$work/wrong.out")"
+echo "test-java-consumer: $jar carries libbinlog_jni.so, $(stat -c %s "$so") bytes; a jar with a library of the wrong machine is refused"
 
 # 2. Build the consumer against the installed artifact and run it.
 app=$work/app

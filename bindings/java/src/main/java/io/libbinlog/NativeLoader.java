@@ -15,6 +15,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -26,10 +27,12 @@ import java.util.regex.Pattern;
  * <ol>
  * <li>the absolute path in the system property {@value #PATH_PROPERTY}, else in the environment variable {@value
  * #PATH_ENV}: a library of the user's own;</li>
- * <li>the library the jar carries for this platform ({@code io/libbinlog/native/<os>-<arch>/libbinlog_jni.so}), copied
- * once into the cache directory and loaded from there;</li>
+ * <li>the library the jar carries for this platform ({@code io/libbinlog/native/<os>-<arch>/libbinlog_jni.so}, or
+ * {@code .dylib} on macOS; {@link #platform(String, String)} names the directory), copied once into the cache
+ * directory and loaded from there;</li>
  * <li>for a platform the jar carries nothing for: {@code System.loadLibrary("binlog_jni")} ({@code
- * java.library.path}).</li>
+ * java.library.path}), and when that fails too, an {@link UnsatisfiedLinkError} naming the platform, what was looked
+ * for and the platforms the jar has.</li>
  * </ol>
  *
  * <p>The cache directory is the system property {@value #CACHE_PROPERTY}, else {@code $XDG_CACHE_HOME/libbinlog}, else
@@ -45,7 +48,8 @@ final class NativeLoader {
     static final String PATH_PROPERTY = "io.libbinlog.jni.library";
     static final String PATH_ENV = "LIBBINLOG_JNI_LIBRARY";
     static final String CACHE_PROPERTY = "io.libbinlog.jni.cacheDir";
-    static final String LIBRARY_FILE = "libbinlog_jni.so";
+    /** The platforms a jar built with every native ({@code make java-all-natives}) carries a library for. */
+    static final List<String> PLATFORMS = List.of("linux-x86_64", "linux-aarch64", "darwin-aarch64", "darwin-x86_64");
 
     private NativeLoader() {
     }
@@ -57,23 +61,56 @@ final class NativeLoader {
             System.load(Path.of(own).toAbsolutePath().toString());
             return;
         }
-        byte[] bundled = readResource("/io/libbinlog/native/" + platform() + "/" + LIBRARY_FILE);
-        if (bundled == null) {
-            System.loadLibrary("binlog_jni");
-        } else {
+        loadBundled(platform());
+    }
+
+    /** Loads the jar's library for {@code platform}, else {@code binlog_jni} from {@code java.library.path}. */
+    static void loadBundled(String platform) {
+        byte[] bundled = readResource(resource(platform));
+        if (bundled != null) {
             System.load(extract(bundled).toString());
+            return;
+        }
+        try {
+            System.loadLibrary("binlog_jni");
+        } catch (UnsatisfiedLinkError e) { // neither the jar nor java.library.path has one: say what was looked for
+            List<String> has = PLATFORMS.stream().filter(p -> NativeLoader.class.getResource(resource(p)) != null).toList();
+            throw (UnsatisfiedLinkError) new UnsatisfiedLinkError("libbinlog has no native library for " + platform
+                    + " in this jar (has: " + (has.isEmpty() ? "none" : String.join(", ", has)) + "; looked for "
+                    + resource(platform).substring(1) + ", then " + System.mapLibraryName("binlog_jni")
+                    + " on java.library.path): set -D" + PATH_PROPERTY + " or " + PATH_ENV
+                    + " to a libbinlog_jni built for it (bindings/java/build-jni.sh)").initCause(e);
         }
     }
 
     /** {@code linux-x86_64} and the like: the directory of the jar's library for this JVM. */
     static String platform() {
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-        return (os.startsWith("linux") ? "linux" : os) + "-" + switch (arch) {
+        return platform(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+    }
+
+    /**
+     * The directory of the library for a JVM whose {@code os.name} and {@code os.arch} are given: {@code linux},
+     * {@code darwin} (macOS: "Mac OS X", "Darwin"), {@code windows}, else the OS's name in lower case letters and
+     * digits ({@code freebsd}); then {@code x86_64} ("amd64", "x86_64") or {@code aarch64} ("aarch64", "arm64"), else
+     * the architecture's name likewise.
+     */
+    static String platform(String osName, String osArch) {
+        String os = osName.toLowerCase(Locale.ROOT), arch = osArch.toLowerCase(Locale.ROOT);
+        os = os.startsWith("linux") ? "linux"
+                : os.startsWith("mac") || os.startsWith("darwin") ? "darwin"
+                : os.startsWith("windows") ? "windows" : os.replaceAll("[^a-z0-9]", "");
+        return os + "-" + switch (arch) {
             case "amd64", "x86_64" -> "x86_64";
             case "aarch64", "arm64" -> "aarch64";
-            default -> arch;
+            default -> arch.replaceAll("[^a-z0-9_]", "");
         };
+    }
+
+    /** The jar's resource holding {@code platform}'s library, named as that platform's JVM names libraries. */
+    static String resource(String platform) {
+        String file = platform.startsWith("darwin-") ? "libbinlog_jni.dylib"
+                : platform.startsWith("windows-") ? "binlog_jni.dll" : "libbinlog_jni.so";
+        return "/io/libbinlog/native/" + platform + "/" + file;
     }
 
     private static byte[] readResource(String name) {
@@ -107,7 +144,7 @@ final class NativeLoader {
     static String fileName(byte[] library) {
         try {
             byte[] sha = MessageDigest.getInstance("SHA-256").digest(library);
-            return "libbinlog_jni-" + HexFormat.of().formatHex(sha, 0, 16) + ".so";
+            return System.mapLibraryName("binlog_jni-" + HexFormat.of().formatHex(sha, 0, 16));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is a required JDK algorithm", e);
         }
@@ -127,7 +164,7 @@ final class NativeLoader {
 
     /** The shared locks on the copies this JVM loaded, held for its lifetime (see {@link #cached}). */
     private static final Set<FileChannel> HELD = ConcurrentHashMap.newKeySet();
-    private static final Pattern OUR_COPY = Pattern.compile("libbinlog_jni-[0-9a-f]{32}\\.so");
+    private static final Pattern OUR_COPY = Pattern.compile("libbinlog_jni-[0-9a-f]{32}\\.(so|dylib)");
 
     /**
      * {@code dir/name} holding {@code library}, written (atomically) unless it already does, locked and the other

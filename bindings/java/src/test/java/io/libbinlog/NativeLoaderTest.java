@@ -3,6 +3,8 @@ package io.libbinlog;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -24,12 +26,49 @@ class NativeLoaderTest {
     void theBundledLibraryIsLoadedFromACopyInTheCacheDirectory() throws Exception {
         assertTrue(Binlog.version().matches("\\d+\\.\\d+\\.\\d+.*"), Binlog.version());
         byte[] bundled;
-        try (var in = NativeLoader.class.getResourceAsStream(
-                "/io/libbinlog/native/" + NativeLoader.platform() + "/" + NativeLoader.LIBRARY_FILE)) {
+        try (var in = NativeLoader.class.getResourceAsStream(NativeLoader.resource(NativeLoader.platform()))) {
             bundled = in.readAllBytes();
         }
         Path copy = NativeLoader.cacheDir().resolve(NativeLoader.fileName(bundled));
         assertArrayEquals(bundled, Files.readAllBytes(copy), copy.toString());
+    }
+
+    @Test
+    void platformsAreNamedForTheJvmsOsAndArchitecture() {
+        assertEquals("linux-x86_64", NativeLoader.platform("Linux", "amd64"));
+        assertEquals("linux-aarch64", NativeLoader.platform("Linux", "aarch64"));
+        assertEquals("darwin-aarch64", NativeLoader.platform("Mac OS X", "aarch64"));
+        assertEquals("darwin-x86_64", NativeLoader.platform("Mac OS X", "x86_64"));
+        assertEquals("darwin-aarch64", NativeLoader.platform("Darwin", "arm64"));
+        assertEquals("freebsd-x86_64", NativeLoader.platform("FreeBSD", "amd64"));
+        assertEquals("windows-x86_64", NativeLoader.platform("Windows 11", "amd64"));
+        assertEquals("sunos-sparcv9", NativeLoader.platform("SunOS", "sparcv9"));
+    }
+
+    @Test
+    void eachPlatformsLibraryHasTheNameItsJvmGivesLibraries() {
+        assertEquals("/io/libbinlog/native/linux-aarch64/libbinlog_jni.so", NativeLoader.resource("linux-aarch64"));
+        assertEquals("/io/libbinlog/native/darwin-aarch64/libbinlog_jni.dylib", NativeLoader.resource("darwin-aarch64"));
+        assertEquals("/io/libbinlog/native/darwin-x86_64/libbinlog_jni.dylib", NativeLoader.resource("darwin-x86_64"));
+        assertEquals("/io/libbinlog/native/" + NativeLoader.platform() + "/" + System.mapLibraryName("binlog_jni"),
+                NativeLoader.resource(NativeLoader.platform()), "this JVM's own name for the library");
+    }
+
+    /** A platform the jar has no library for, and java.library.path none either: the error says what is missing. */
+    @Test
+    void aPlatformWithoutALibraryFailsNamingItWhatWasLookedForAndWhatTheJarHas() {
+        UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class, () -> NativeLoader.loadBundled("freebsd-x86_64"));
+        String message = e.getMessage();
+        assertTrue(message.startsWith("libbinlog has no native library for freebsd-x86_64 in this jar (has: "), message);
+        assertTrue(message.contains("looked for io/libbinlog/native/freebsd-x86_64/libbinlog_jni.so, then "
+                + System.mapLibraryName("binlog_jni") + " on java.library.path"), message);
+        String has = message.substring(message.indexOf("(has: ") + 6, message.indexOf(';'));
+        assertTrue(List.of(has.split(", ")).contains(NativeLoader.platform()), "the jar has this JVM's platform: " + message);
+        for (String p : has.split(", ")) {
+            assertNotNull(NativeLoader.class.getResource(NativeLoader.resource(p)), p + " listed but absent: " + message);
+        }
+        assertTrue(message.contains(NativeLoader.PATH_PROPERTY) && message.contains(NativeLoader.PATH_ENV), message);
+        assertTrue(e.getCause() instanceof UnsatisfiedLinkError, "java.library.path's failure is the cause");
     }
 
     /**
