@@ -7,9 +7,18 @@ whole library and needs nothing but libc at run time.
 
 Where the header and the library are: ``BINLOG_INCLUDE_DIR`` and
 ``BINLOG_LIB_DIR`` (the Makefile sets both), else this checkout's
-``include/`` and ``target/release/``. The library is read only when the
-module is built (:func:`declare`, from setup.py's ``build_ext``), so
-importing this file, as setup.py's metadata steps do, needs none.
+``include/`` and ``target/release/`` (``$CARGO_TARGET_DIR/release/``).
+The source distribution carries the crate in ``rust/`` instead: without
+``BINLOG_LIB_DIR`` its build compiles the library there with cargo first
+(into ``CARGO_TARGET_DIR``, else ``rust/target``). The library is read or built only when the module is
+built (:func:`declare`, from setup.py's ``build_ext``), so importing this
+file, as setup.py's metadata steps do, needs none.
+
+For macOS (``sysconfig.get_platform()``: the Mac's own, or
+``_PYTHON_HOST_PLATFORM=macosx-11.0-<arch>`` when the Makefile builds its
+wheels here with zig) the modules are linked as Apple's linker links
+them: the Python API looked up at load time, the init function alone
+exported, the library's system frameworks named.
 
 Every libbinlog defines every function of the header: one built
 without the archive tier (``make lib ARCHIVE=0``) answers the shipper's
@@ -20,16 +29,37 @@ module built against it is the same module.
 
 import os
 import re
+import shutil
 import subprocess
+import sysconfig
 
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-INCLUDE_DIR = os.environ.get("BINLOG_INCLUDE_DIR", os.path.join(ROOT, "include"))
-LIB_DIR = os.environ.get("BINLOG_LIB_DIR", os.path.join(ROOT, "target", "release"))
-# What libbinlog.a needs besides libc (the Makefile's STATIC_LIBS).
-STATIC_LIBS = ["gcc_s", "util", "rt", "pthread", "m", "dl"]
+# The crate: the source distribution's rust/, else the checkout's root.
+SDIST = os.path.isdir(os.path.join(HERE, "rust"))
+CRATE = os.path.join(HERE, "rust") if SDIST else os.path.dirname(os.path.dirname(HERE))
+INCLUDE_DIR = os.environ.get("BINLOG_INCLUDE_DIR", os.path.join(CRATE, "include"))
+LIB_DIR = os.environ.get("BINLOG_LIB_DIR") or os.path.join(
+    os.environ.get("CARGO_TARGET_DIR", os.path.join(CRATE, "target")), "release")
+MACOS = sysconfig.get_platform().startswith("macosx")
+# What libbinlog.a needs besides libc (rustc --print native-static-libs;
+# on macOS, the frameworks of the archive tier's TLS roots and proxies).
+STATIC_LIBS = [] if MACOS else ["gcc_s", "util", "rt", "pthread", "m", "dl"]
+FRAMEWORKS = ["-framework", "Security", "-framework", "CoreFoundation", "-framework", "SystemConfiguration"]
+
+
+def link_args(module: str) -> list:
+    """Unused code dropped, symbols stripped, and only the module's init
+    function exported: the Rust symbols of libbinlog.a stay private, so a
+    libbinlog loaded by another module of the same process cannot be
+    confused with this copy. On Linux by native.map (a version script,
+    which zig's linker takes as GNU ld does; it has no --exclude-libs)."""
+    if MACOS:
+        frameworks = FRAMEWORKS if module == "_native" else []
+        return ["-Wl,-dead_strip", f"-Wl,-exported_symbol,_PyInit_{module}", "-Wl,-S,-x"] + frameworks
+    return ["-Wl,--gc-sections", "-Wl,--version-script=" + os.path.join(HERE, "native.map"), "-s"]
+
 
 # Integer macros cffi can take as constants (`#define NAME 123`).
 INT_DEFINE = re.compile(r"^#define (BINLOG_[A-Z0-9_]+) (-?\d+)$", re.M)
@@ -48,11 +78,8 @@ def declarations(header_path: str) -> str:
         text = f.read()
     constants = "".join(f"#define {n} {v}\n" for n, v in INT_DEFINE.findall(text))
     without_includes = re.sub(r"^#include .*$", "", text, flags=re.M)
-    cc = os.environ.get("CC", "cc").split()
-    preprocessed = subprocess.run(
-        cc + ["-E", "-P", "-std=c11", "-x", "c", "-"],
-        input=without_includes, capture_output=True, text=True, check=True,
-    ).stdout
+    preprocessed = subprocess.run(os.environ.get("CC", "cc").split() + ["-E", "-P", "-std=c11", "-x", "c", "-"],
+                                  input=without_includes, capture_output=True, text=True, check=True).stdout
     return constants + preprocessed + CALLBACKS
 
 
@@ -60,9 +87,24 @@ HEADER = os.path.join(INCLUDE_DIR, "binlog.h")
 LIBRARY = os.path.join(LIB_DIR, "libbinlog.a")
 
 
+def build_library() -> None:
+    """The source distribution's libbinlog.a, as `make lib` builds it
+    (the archive tier and signing in), by the machine's cargo."""
+    cargo = os.environ.get("CARGO", "cargo")
+    if shutil.which(cargo) is None:
+        raise SystemExit(f"libbinlog: building from the source distribution compiles the C library with Rust's "
+                         f"cargo (1.82 or newer, https://rustup.rs), and {cargo} is not found: install Rust, or set "
+                         "BINLOG_LIB_DIR to the directory of a libbinlog.a built for this machine, or install a wheel")
+    subprocess.run([cargo, "rustc", "--manifest-path", os.path.join(CRATE, "Cargo.toml"), "--lib", "--release",
+                    "--locked", "--no-default-features", "--features", "compression,s3,sign",
+                    "--crate-type", "staticlib"], check=True)
+
+
 def declare(ffi: FFI) -> None:
     """Gives ``ffi`` the header's declarations; the library must be
-    built by now."""
+    built by now (the source distribution builds it here)."""
+    if SDIST and "BINLOG_LIB_DIR" not in os.environ:
+        build_library()
     if not os.path.isfile(LIBRARY):
         raise SystemExit(f"{LIBRARY} does not exist: run `make lib` first "
                          "(or set BINLOG_LIB_DIR to the directory of libbinlog.a)")
@@ -71,19 +113,8 @@ def declare(ffi: FFI) -> None:
 
 # Declared by declare() just before cffi writes the module's C source.
 ffibuilder = FFI()
-ffibuilder.set_source(
-    "binlog._native",
-    '#include "binlog.h"',
-    include_dirs=[INCLUDE_DIR],
-    extra_objects=[LIBRARY],
-    libraries=STATIC_LIBS,
-    # Only the module's init function is exported (native.map, a version
-    # script, which zig's linker takes as GNU ld does; it has no
-    # --exclude-libs): the Rust symbols of libbinlog.a stay private, so a
-    # libbinlog.so loaded by another module of the same process cannot be
-    # confused with this copy.
-    extra_link_args=["-Wl,--gc-sections", "-Wl,--version-script=" + os.path.join(HERE, "native.map"), "-s"],
-)
+ffibuilder.set_source("binlog._native", '#include "binlog.h"', include_dirs=[INCLUDE_DIR], extra_objects=[LIBRARY],
+                      libraries=STATIC_LIBS, extra_link_args=link_args("_native"))
 
 if __name__ == "__main__":
     declare(ffibuilder)

@@ -10,7 +10,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from binlog_build import INCLUDE_DIR, declare  # noqa: E402 (after the path it is found on)
+from binlog_build import INCLUDE_DIR, declare, link_args  # noqa: E402 (after the path it is found on)
 
 FAST = Extension(
     "binlog._fast",
@@ -19,6 +19,7 @@ FAST = Extension(
     include_dirs=[INCLUDE_DIR],
     define_macros=[("Py_LIMITED_API", "0x03090000")],
     py_limited_api=True,
+    extra_link_args=link_args("_fast"),
 )
 
 
