@@ -44,9 +44,10 @@ LIB_DIR = os.environ.get("BINLOG_LIB_DIR") or os.path.join(
     os.environ.get("CARGO_TARGET_DIR", os.path.join(CRATE, "target")), "release")
 MACOS = sysconfig.get_platform().startswith("macosx")
 # What libbinlog.a needs besides libc (rustc --print native-static-libs;
-# on macOS, the frameworks of the archive tier's TLS roots and proxies).
-STATIC_LIBS = [] if MACOS else ["gcc_s", "util", "rt", "pthread", "m", "dl"]
-FRAMEWORKS = ["-framework", "Security", "-framework", "CoreFoundation", "-framework", "SystemConfiguration"]
+# on macOS, libc++'s atomic wait, and the frameworks of the archive
+# tier's TLS roots and time zones).
+STATIC_LIBS = ["c++"] if MACOS else ["gcc_s", "util", "rt", "pthread", "m", "dl"]
+FRAMEWORKS = ["-framework", "Security", "-framework", "CoreFoundation"]
 
 
 def link_args(module: str) -> list:
