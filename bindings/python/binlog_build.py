@@ -94,7 +94,7 @@ def build_library() -> None:
     cargo = os.environ.get("CARGO", "cargo")
     if shutil.which(cargo) is None:
         raise SystemExit(f"libbinlog: building from the source distribution compiles the C library with Rust's "
-                         f"cargo (1.82 or newer, https://rustup.rs), and {cargo} is not found: install Rust, or set "
+                         f"cargo (1.88 or newer, https://rustup.rs), and {cargo} is not found: install Rust, or set "
                          "BINLOG_LIB_DIR to the directory of a libbinlog.a built for this machine, or install a wheel")
     subprocess.run([cargo, "rustc", "--manifest-path", os.path.join(CRATE, "Cargo.toml"), "--lib", "--release",
                     "--locked", "--no-default-features", "--features", "compression,s3,sign",
