@@ -897,9 +897,9 @@ PY_SRC     := bindings/python
 PY_BUILD   := target/python
 PY_WHEELS  := target/wheels
 PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*_$(ARCH).whl
-PY_BUILD_TOOLS := $(PY_BUILD)/build-venv/.tools-installed
-# The build frontend of the source distribution (in the build venv).
+# The build frontend of the source distribution, in the build venv too.
 PY_BUILD_VERSION := 1.2.2.post1
+PY_BUILD_TOOLS := $(PY_BUILD)/build-venv/.tools-installed-build-$(PY_BUILD_VERSION)
 
 # Python 3.9+ with venv and ensurepip (Debian's python3-venv, installed
 # when missing, as zstd-tool installs zstd).

@@ -10,9 +10,10 @@ Where the header and the library are: ``BINLOG_INCLUDE_DIR`` and
 ``include/`` and ``target/release/`` (``$CARGO_TARGET_DIR/release/``).
 The source distribution carries the crate in ``rust/`` instead: without
 ``BINLOG_LIB_DIR`` its build compiles the library there with cargo first
-(into ``CARGO_TARGET_DIR``, else ``rust/target``). The library is read or built only when the module is
-built (:func:`declare`, from setup.py's ``build_ext``), so importing this
-file, as setup.py's metadata steps do, needs none.
+(into ``CARGO_TARGET_DIR``, else ``rust/target``). The library is read
+or built only when the module is built (:func:`declare`, from setup.py's
+``build_ext``), so importing this file, as setup.py's metadata steps do,
+needs none.
 
 For macOS (``sysconfig.get_platform()``: the Mac's own, or
 ``_PYTHON_HOST_PLATFORM=macosx-11.0-<arch>`` when the Makefile builds its
@@ -40,14 +41,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SDIST = os.path.isdir(os.path.join(HERE, "rust"))
 CRATE = os.path.join(HERE, "rust") if SDIST else os.path.dirname(os.path.dirname(HERE))
 INCLUDE_DIR = os.environ.get("BINLOG_INCLUDE_DIR", os.path.join(CRATE, "include"))
-LIB_DIR = os.environ.get("BINLOG_LIB_DIR") or os.path.join(
-    os.environ.get("CARGO_TARGET_DIR", os.path.join(CRATE, "target")), "release")
+LIB_DIR = os.environ.get("BINLOG_LIB_DIR") or os.environ.get("CARGO_TARGET_DIR", CRATE + "/target") + "/release"
 MACOS = sysconfig.get_platform().startswith("macosx")
 # What libbinlog.a needs besides libc (rustc --print native-static-libs;
-# on macOS, libc++'s atomic wait, and the frameworks of the archive
-# tier's TLS roots and time zones).
+# on macOS, libc++'s atomic wait; the frameworks are link_args').
 STATIC_LIBS = ["c++"] if MACOS else ["gcc_s", "util", "rt", "pthread", "m", "dl"]
-FRAMEWORKS = ["-framework", "Security", "-framework", "CoreFoundation"]
 
 
 def link_args(module: str) -> list:
@@ -55,10 +53,12 @@ def link_args(module: str) -> list:
     function exported: the Rust symbols of libbinlog.a stay private, so a
     libbinlog loaded by another module of the same process cannot be
     confused with this copy. On Linux by native.map (a version script,
-    which zig's linker takes as GNU ld does; it has no --exclude-libs)."""
+    which zig's linker takes as GNU ld does; it has no --exclude-libs).
+    On macOS the frameworks of the archive tier's TLS roots and time
+    zones are named, and loaded only by a module that calls them."""
     if MACOS:
-        frameworks = FRAMEWORKS if module == "_native" else []
-        return ["-Wl,-dead_strip", f"-Wl,-exported_symbol,_PyInit_{module}", "-Wl,-S,-x"] + frameworks
+        return ["-Wl,-dead_strip,-dead_strip_dylibs", f"-Wl,-exported_symbol,_PyInit_{module}", "-Wl,-S,-x",
+                "-framework", "Security", "-framework", "CoreFoundation"]
     return ["-Wl,--gc-sections", "-Wl,--version-script=" + os.path.join(HERE, "native.map"), "-s"]
 
 
@@ -93,12 +93,11 @@ def build_library() -> None:
     (the archive tier and signing in), by the machine's cargo."""
     cargo = os.environ.get("CARGO", "cargo")
     if shutil.which(cargo) is None:
-        raise SystemExit(f"libbinlog: building from the source distribution compiles the C library with Rust's "
-                         f"cargo (1.88 or newer, https://rustup.rs), and {cargo} is not found: install Rust, or set "
+        raise SystemExit(f"libbinlog: building from the source distribution compiles the C library with Rust's cargo "
+                         f"(1.88 or newer, https://rustup.rs), and {cargo} is not found: install Rust, or set "
                          "BINLOG_LIB_DIR to the directory of a libbinlog.a built for this machine, or install a wheel")
-    subprocess.run([cargo, "rustc", "--manifest-path", os.path.join(CRATE, "Cargo.toml"), "--lib", "--release",
-                    "--locked", "--no-default-features", "--features", "compression,s3,sign",
-                    "--crate-type", "staticlib"], check=True)
+    subprocess.run([cargo, "rustc", "--manifest-path", CRATE + "/Cargo.toml", "--lib", "--release", "--locked",
+                    "--no-default-features", "--features=compression,s3,sign", "--crate-type=staticlib"], check=True)
 
 
 def declare(ffi: FFI) -> None:
