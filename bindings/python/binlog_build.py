@@ -88,23 +88,19 @@ HEADER = os.path.join(INCLUDE_DIR, "binlog.h")
 LIBRARY = os.path.join(LIB_DIR, "libbinlog.a")
 
 
-def build_library() -> None:
-    """The source distribution's libbinlog.a, as `make lib` builds it
-    (the archive tier and signing in), by the machine's cargo."""
-    cargo = os.environ.get("CARGO", "cargo")
-    if shutil.which(cargo) is None:
-        raise SystemExit(f"libbinlog: building from the source distribution compiles the C library with Rust's cargo "
-                         f"(1.88 or newer, https://rustup.rs), and {cargo} is not found: install Rust, or set "
-                         "BINLOG_LIB_DIR to the directory of a libbinlog.a built for this machine, or install a wheel")
-    subprocess.run([cargo, "rustc", "--manifest-path", CRATE + "/Cargo.toml", "--lib", "--release", "--locked",
-                    "--no-default-features", "--features=compression,s3,sign", "--crate-type=staticlib"], check=True)
-
-
 def declare(ffi: FFI) -> None:
-    """Gives ``ffi`` the header's declarations; the library must be
-    built by now (the source distribution builds it here)."""
+    """Gives ``ffi`` the header's declarations; the library must be built
+    by now, but the source distribution's, which this builds as `make lib`
+    does (the archive tier and signing in), by the machine's cargo."""
+    cargo = os.environ.get("CARGO", "cargo")
     if SDIST and "BINLOG_LIB_DIR" not in os.environ:
-        build_library()
+        if shutil.which(cargo) is None:
+            raise SystemExit(f"libbinlog: building from the source distribution compiles the C library with Rust's "
+                             f"cargo (1.88 or newer, https://rustup.rs), and {cargo} is not found: install Rust, or set "
+                             "BINLOG_LIB_DIR to the directory of a libbinlog.a for this machine, or install a wheel")
+        subprocess.run([cargo, "rustc", "--manifest-path", CRATE + "/Cargo.toml", "--lib", "--release", "--locked",
+                        "--no-default-features", "--features=compression,s3,sign", "--crate-type=staticlib"],
+                       check=True)
     if not os.path.isfile(LIBRARY):
         raise SystemExit(f"{LIBRARY} does not exist: run `make lib` first "
                          "(or set BINLOG_LIB_DIR to the directory of libbinlog.a)")
