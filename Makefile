@@ -1061,7 +1061,7 @@ python-release-check: python-release $(TWINE) $(PY_WHEELHOUSE)/.fetched
 	  libbinlog==$(VERSION)
 	$(PY_CHECK)/wheel/bin/python $(PY_TOOLS)/release_smoke.py manylinux2014_$(HOST_ARCH) $(PY_CHECK)/wheel-log
 	! CARGO=$(abspath $(PY_CHECK))/no-cargo $(PY_SDIST_INSTALL) > $(PY_CHECK)/no-cargo.log 2>&1
-	grep -q "Rust's cargo (1.88 or newer, https://rustup.rs), and $(abspath $(PY_CHECK))/no-cargo is not found" \
+	grep -q "Rust's cargo (1.88 or newer, https://rustup.rs): $(abspath $(PY_CHECK))/no-cargo is not found" \
 	  $(PY_CHECK)/no-cargo.log || { cat $(PY_CHECK)/no-cargo.log; exit 1; }
 	CARGO_TARGET_DIR=$(abspath $(PY_BUILD)/sdist-cargo) $(PY_SDIST_INSTALL)
 	$(PY_CHECK)/sdist/bin/python $(PY_TOOLS)/release_smoke.py linux_$(HOST_ARCH) $(PY_CHECK)/sdist-log

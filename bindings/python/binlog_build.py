@@ -15,9 +15,8 @@ or built only when the module is built (:func:`declare`, from setup.py's
 ``build_ext``), so importing this file, as setup.py's metadata steps do,
 needs none.
 
-For macOS (``sysconfig.get_platform()``: the Mac's own, or
-``_PYTHON_HOST_PLATFORM=macosx-11.0-<arch>`` when the Makefile builds its
-wheels here with zig) the modules are linked as Apple's linker links
+For macOS (a Mac's own build, or ``_PYTHON_HOST_PLATFORM=macosx-11.0-<arch>``
+when the Makefile builds its wheels here with zig) the modules are linked as Apple's linker links
 them: the Python API looked up at load time, the init function alone
 exported, the library's system frameworks named.
 
@@ -32,17 +31,16 @@ import os
 import re
 import shutil
 import subprocess
-import sysconfig
 
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The crate: the source distribution's rust/, else the checkout's root.
-SDIST = os.path.isdir(os.path.join(HERE, "rust"))
-CRATE = os.path.join(HERE, "rust") if SDIST else os.path.dirname(os.path.dirname(HERE))
+CRATE = HERE + "/rust" if os.path.isdir(HERE + "/rust") else os.path.dirname(os.path.dirname(HERE))
 INCLUDE_DIR = os.environ.get("BINLOG_INCLUDE_DIR", os.path.join(CRATE, "include"))
 LIB_DIR = os.environ.get("BINLOG_LIB_DIR") or os.environ.get("CARGO_TARGET_DIR", CRATE + "/target") + "/release"
-MACOS = sysconfig.get_platform().startswith("macosx")
+# The machine the modules are for: setuptools' cross-build override, else this one.
+MACOS = os.environ.get("_PYTHON_HOST_PLATFORM", os.uname().sysname).startswith(("macosx", "Darwin"))
 # What libbinlog.a needs besides libc (rustc --print native-static-libs;
 # on macOS, libc++'s atomic wait; the frameworks are link_args').
 STATIC_LIBS = ["c++"] if MACOS else ["gcc_s", "util", "rt", "pthread", "m", "dl"]
@@ -84,7 +82,6 @@ def declarations(header_path: str) -> str:
     return constants + preprocessed + CALLBACKS
 
 
-HEADER = os.path.join(INCLUDE_DIR, "binlog.h")
 LIBRARY = os.path.join(LIB_DIR, "libbinlog.a")
 
 
@@ -93,18 +90,17 @@ def declare(ffi: FFI) -> None:
     by now, but the source distribution's, which this builds as `make lib`
     does (the archive tier and signing in), by the machine's cargo."""
     cargo = os.environ.get("CARGO", "cargo")
-    if SDIST and "BINLOG_LIB_DIR" not in os.environ:
+    if CRATE == HERE + "/rust" and "BINLOG_LIB_DIR" not in os.environ:
         if shutil.which(cargo) is None:
-            raise SystemExit(f"libbinlog: building from the source distribution compiles the C library with Rust's "
-                             f"cargo (1.88 or newer, https://rustup.rs), and {cargo} is not found: install Rust, or set "
-                             "BINLOG_LIB_DIR to the directory of a libbinlog.a for this machine, or install a wheel")
+            raise SystemExit(f"libbinlog: the source distribution builds the C library with Rust's cargo (1.88 "
+                             f"or newer, https://rustup.rs): {cargo} is not found (or set BINLOG_LIB_DIR)")
         subprocess.run([cargo, "rustc", "--manifest-path", CRATE + "/Cargo.toml", "--lib", "--release", "--locked",
                         "--no-default-features", "--features=compression,s3,sign", "--crate-type=staticlib"],
                        check=True)
     if not os.path.isfile(LIBRARY):
         raise SystemExit(f"{LIBRARY} does not exist: run `make lib` first "
                          "(or set BINLOG_LIB_DIR to the directory of libbinlog.a)")
-    ffi.cdef(declarations(HEADER))
+    ffi.cdef(declarations(os.path.join(INCLUDE_DIR, "binlog.h")))
 
 
 # Declared by declare() just before cffi writes the module's C source.
