@@ -1259,7 +1259,9 @@ PY_SRC     := bindings/python
 PY_BUILD   := target/python
 PY_WHEELS  := target/wheels
 PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*_$(ARCH).whl
-PY_BUILD_TOOLS := $(PY_BUILD)/build-venv/.tools-installed
+# The build frontend of the source distribution, in the build venv too.
+PY_BUILD_VERSION := 1.2.2.post1
+PY_BUILD_TOOLS := $(PY_BUILD)/build-venv/.tools-installed-build-$(PY_BUILD_VERSION)
 
 # Python 3.9+ with venv and ensurepip (Debian's python3-venv, installed
 # when missing, as zstd-tool installs zstd).
@@ -1274,25 +1276,63 @@ python-tool:
 # (manylinux2014_<arch>.manylinux_2_17_<arch>: it grafts no library, as the
 # modules need only glibc), which fails if they need a newer glibc; for
 # another ARCH it runs as on that machine (AUDITWHEEL_FOR_ARCH).
+#
+# With PLATFORM=aarch64-apple-darwin or x86_64-apple-darwin, the wheel is
+# macOS 11's on that CPU instead (cp39-abi3-macosx_11_0_arm64 or _x86_64),
+# with the libbinlog.a of PY_LIB_DIR (by default `make lib PLATFORM=...`'s,
+# target/zig/<triple>/release): the same modules compiled by `zig cc
+# -target <cpu>-macos.11.0` against this Python's headers (the stable ABI's:
+# the sizes they depend on are the Mac's: limited_api_sizes.c) and
+# linked as Apple's linker links extensions (binlog_build.py, through
+# zig_macos_link.py: the Python API looked up at load time, the init
+# function alone exported), with the system frameworks libbinlog.a calls
+# named by .tbd stubs (system_stubs.py); check_macos_wheel.py then
+# checks the wheel's tag and each module's Mach-O image.
 PY_RAW_WHEELS := $(PY_BUILD)/raw-wheels
-python-wheel: lib python-tool zig-tools $(AUDITWHEEL)
-	@rm -rf $(PY_BUILD)/src $(PY_RAW_WHEELS) $(PY_WHEEL_GLOB) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS)
+PY_TOOLS   := packaging/python
+PY_WHEEL_SRC = @rm -rf $(PY_BUILD)/src $(PY_RAW_WHEELS) $(1) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS); \
 	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
 	  $(PY_SRC)/native.map $(PY_SRC)/README.md $(PY_SRC)/src $(PY_SRC)/csrc LICENSE $(PY_BUILD)/src/
+PY_PIP_WHEEL := BINLOG_INCLUDE_DIR=$(abspath include) $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps \
+	  --no-build-isolation $(PY_BUILD)/src --wheel-dir
+ifneq ($(filter %-apple-darwin,$(PLATFORM)),)
+PY_MAC_CPU := $(patsubst %-apple-darwin,%,$(PLATFORM))
+PY_MAC_ARCH := $(if $(filter aarch64,$(PY_MAC_CPU)),arm64,x86_64)
+PY_MAC_ZIG := $(PY_MAC_CPU)-macos.11.0
+PY_LIB_DIR ?= target/zig/$(PLATFORM)/release
+PY_MAC_WHEEL := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-macosx_11_0_$(PY_MAC_ARCH).whl
+PY_STUBS   := $(PY_BUILD)/stubs-$(PLATFORM)
+# llvm-objcopy and llvm-nm: Rust's llvm-tools (rustup), installed when missing.
+LLVM_BIN = $(shell rustc --print sysroot)/lib/rustlib/$(HOST_ARCH)-unknown-linux-gnu/bin
+python-wheel: python-tool zig-tools $(if $(filter file,$(origin PY_LIB_DIR)),lib)
+	$(call PY_WHEEL_SRC,$(PY_MAC_WHEEL))
+	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
+	@test -x $(LLVM_BIN)/llvm-objcopy || rustup component add llvm-tools
+	$(ZIG_PYTHON) -m ziglang cc -target $(PY_MAC_ZIG) -c -o $(PY_BUILD)/limited_api_sizes.o -DPy_LIMITED_API=0x03090000 \
+	  -I$$($(PY_BUILD)/build-venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])') \
+	  $(PY_TOOLS)/limited_api_sizes.c
+	$(ZIG_PYTHON) $(PY_TOOLS)/system_stubs.py $(LLVM_BIN)/llvm-nm $(PY_LIB_DIR)/libbinlog.a $(PY_STUBS)
+	CC="$(ZIG_PYTHON) -m ziglang cc -target $(PY_MAC_ZIG)" \
+	  LDSHARED="$(ZIG_PYTHON) $(abspath $(PY_TOOLS))/zig_macos_link.py $(ZIG_PYTHON) $(PY_MAC_ZIG) $(LLVM_BIN)/llvm-objcopy $(abspath $(PY_STUBS))" \
+	  _PYTHON_HOST_PLATFORM=macosx-11.0-$(PY_MAC_ARCH) ARCHFLAGS="-arch $(PY_MAC_ARCH)" \
+	  BINLOG_LIB_DIR=$(abspath $(PY_LIB_DIR)) $(PY_PIP_WHEEL) $(PY_WHEELS)
+	$(PYTHON) $(PY_TOOLS)/check_macos_wheel.py $(PY_MAC_ARCH) $(PY_MAC_WHEEL)
+else
+python-wheel: lib python-tool zig-tools $(AUDITWHEEL)
+	$(call PY_WHEEL_SRC,$(PY_WHEEL_GLOB))
 	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
 	CC="$(ZIG_CC)" LDSHARED="$(ZIG_CC) -shared" _PYTHON_HOST_PLATFORM=linux-$(ARCH) \
-	  BINLOG_INCLUDE_DIR=$(abspath include) BINLOG_LIB_DIR=$(abspath $(RELEASE)) \
-	  $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps --no-build-isolation \
-	  --wheel-dir $(PY_RAW_WHEELS) $(PY_BUILD)/src
+	  BINLOG_LIB_DIR=$(abspath $(RELEASE)) $(PY_PIP_WHEEL) $(PY_RAW_WHEELS)
 	PATH=$(AUDITWHEEL_VENV)/bin:$$PATH $(AUDITWHEEL_FOR_ARCH) repair --plat manylinux_$(subst .,_,$(GLIBC_MIN))_$(ARCH) \
 	  --wheel-dir $(PY_WHEELS) $(PY_RAW_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
 	@ls $(PY_WHEEL_GLOB)
+endif
 
 # The build tools pyproject.toml pins (its build-system requires), installed
 # once into a venv of their own: later wheels build offline.
 $(PY_BUILD_TOOLS): $(PY_SRC)/pyproject.toml
 	rm -rf $(PY_BUILD)/build-venv && $(PYTHON) -m venv $(PY_BUILD)/build-venv
-	$(PY_BUILD)/build-venv/bin/pip install -q \
+	$(PY_BUILD)/build-venv/bin/pip install -q build==$(PY_BUILD_VERSION) \
 	  $$(sed -n 's/^requires = \[\(.*\)\]$$/\1/p' $(PY_SRC)/pyproject.toml | tr -d '",')
 	touch $@
 
@@ -1325,6 +1365,68 @@ test-python: python-wheel s3-server lib-without-s3 cli
 	  BINLOG_TEST_LIB_WITHOUT_S3=$(abspath target/lean/release) ../../tests/with_s3_server.sh \
 	  $(abspath $(PY_BUILD)/test-venv)/bin/pytest -q -p no:cacheprovider \
 	  -o tmp_path_retention_policy=none tests
+
+# --- The Python release: dist/python, as PyPI would take it ------------------
+# `make python-sdist`: the source distribution, dist/python/libbinlog-$(VERSION).tar.gz,
+# made by `build` (pinned, in the build venv) from the tree
+# packaging/python/sdist_tree.py lays out: the binding and, in rust/, the
+# crate's sources, which its install builds libbinlog.a from with the
+# machine's cargo (binlog_build.py; without cargo it stops saying so).
+# `make python-release`: dist/python holds that and every wheel of this
+# version in target/wheels (this machine's manylinux one, built here, and
+# those `make python-wheel ARCH=aarch64` and `PLATFORM=<cpu>-apple-darwin`
+# built so far). `make python-release-check`: pip, in fresh virtual
+# environments and without an index, installs libbinlog==$(VERSION) from
+# dist/python (this machine's wheel), then the source distribution (built
+# by pip in isolation with pyproject.toml's pinned build requirements,
+# libbinlog.a by cargo), and each writes and reads a log
+# (release_smoke.py); twine (pinned) checks what PyPI would check of
+# every file. The wheelhouse holds the requirements pip finds there
+# (setuptools, cffi, pycparser), fetched once.
+.PHONY: python-sdist python-release python-release-check
+PY_DIST    := dist/python
+PY_SDIST   := $(PY_DIST)/libbinlog-$(VERSION).tar.gz
+PY_WHEELHOUSE := $(PY_BUILD)/wheelhouse
+PY_CHECK   := $(PY_BUILD)/release-check
+TWINE_VERSION := 6.1.0
+TWINE      := $(TOOLS)/twine-$(TWINE_VERSION)/bin/twine
+
+python-sdist: python-tool
+	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
+	$(PYTHON) $(PY_TOOLS)/sdist_tree.py . $(PY_BUILD)/sdist-src
+	@rm -f $(PY_SDIST)
+	$(PY_BUILD)/build-venv/bin/python -m build --sdist --no-isolation --outdir $(PY_DIST) $(PY_BUILD)/sdist-src
+	@ls -l $(PY_SDIST)
+
+python-release: python-wheel
+	@rm -f $(PY_DIST)/libbinlog-*
+	$(MAKE) --no-print-directory python-sdist
+	cp $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl $(PY_DIST)/
+	@ls $(PY_DIST)
+
+$(TWINE):
+	rm -rf $(TOOLS)/twine-$(TWINE_VERSION) && $(PYTHON) -m venv $(TOOLS)/twine-$(TWINE_VERSION)
+	$(TOOLS)/twine-$(TWINE_VERSION)/bin/pip install -q twine==$(TWINE_VERSION)
+
+$(PY_WHEELHOUSE)/.fetched: $(PY_SRC)/pyproject.toml $(PY_SRC)/requirements-test.txt
+	rm -rf $(PY_WHEELHOUSE) && $(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
+	$(PY_BUILD)/build-venv/bin/pip download -q -d $(PY_WHEELHOUSE) \
+	  $$(grep -E '^(setuptools|cffi)==' $(PY_SRC)/requirements-test.txt)
+	touch $@
+
+PY_SDIST_INSTALL = $(PY_CHECK)/sdist/bin/pip install -q --no-index --find-links $(PY_WHEELHOUSE) --no-binary libbinlog \
+	  $(PY_SDIST)
+python-release-check: python-release $(TWINE) $(PY_WHEELHOUSE)/.fetched
+	$(TWINE) check --strict $(PY_DIST)/*
+	rm -rf $(PY_CHECK) && $(PYTHON) -m venv $(PY_CHECK)/wheel && $(PYTHON) -m venv $(PY_CHECK)/sdist
+	$(PY_CHECK)/wheel/bin/pip install -q --no-index --find-links $(PY_DIST) --find-links $(PY_WHEELHOUSE) \
+	  libbinlog==$(VERSION)
+	$(PY_CHECK)/wheel/bin/python $(PY_TOOLS)/release_smoke.py manylinux2014_$(HOST_ARCH) $(PY_CHECK)/wheel-log
+	! CARGO=$(abspath $(PY_CHECK))/no-cargo $(PY_SDIST_INSTALL) > $(PY_CHECK)/no-cargo.log 2>&1
+	grep -q "Rust's cargo (1.88 or newer, https://rustup.rs): $(abspath $(PY_CHECK))/no-cargo is not found" \
+	  $(PY_CHECK)/no-cargo.log || { cat $(PY_CHECK)/no-cargo.log; exit 1; }
+	CARGO_TARGET_DIR=$(abspath $(PY_BUILD)/sdist-cargo) $(PY_SDIST_INSTALL)
+	$(PY_CHECK)/sdist/bin/python $(PY_TOOLS)/release_smoke.py linux_$(HOST_ARCH) $(PY_CHECK)/sdist-log
 
 bench-python: python-wheel
 	$(call python-venv,$(PY_BUILD)/bench-venv)

@@ -10,16 +10,11 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from binlog_build import INCLUDE_DIR, declare  # noqa: E402 (after the path it is found on)
+from binlog_build import INCLUDE_DIR, declare, link_args  # noqa: E402 (after the path it is found on)
 
-FAST = Extension(
-    "binlog._fast",
-    sources=[os.path.join("csrc", n) for n in ("module.c", "record.c", "records.c", "writer_core.c")],
-    depends=[os.path.join("csrc", "fast.h")],
-    include_dirs=[INCLUDE_DIR],
-    define_macros=[("Py_LIMITED_API", "0x03090000")],
-    py_limited_api=True,
-)
+FAST = Extension("binlog._fast", [f"csrc/{n}.c" for n in ("module", "record", "records", "writer_core")],
+                 depends=["csrc/fast.h"], include_dirs=[INCLUDE_DIR], define_macros=[("Py_LIMITED_API", "0x03090000")],
+                 py_limited_api=True, extra_link_args=link_args("_fast"))
 
 
 class BuildExt(build_ext):

@@ -5,6 +5,7 @@ against the stable ABI, typed, with the repository's LICENSE."""
 import importlib.metadata
 import os
 import pathlib
+import subprocess
 import sysconfig
 
 import binlog
@@ -23,6 +24,13 @@ def test_the_compiled_module_is_abi3_and_the_library_is_linked_into_it():
         loaded = {line.split()[-1] for line in maps if "/" in line}
     assert not any(os.path.basename(p).startswith("libbinlog.so") for p in loaded), loaded
     assert "LD_LIBRARY_PATH" not in os.environ
+
+
+def test_each_compiled_module_exports_its_init_function_alone():
+    for module in (_native, _fast):
+        listed = subprocess.run(["nm", "-D", "--defined-only", module.__file__], check=True, capture_output=True,
+                                text=True).stdout
+        assert {line.split()[-1] for line in listed.splitlines()} == {"PyInit_" + module.__name__.split(".")[1]}, listed
 
 
 def test_the_library_version_is_the_package_version():
