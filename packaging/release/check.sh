@@ -79,21 +79,7 @@ replace-with = "release"
 [source.release]
 directory = "$vendor"
 TOML
-cat > "$app/src/main.rs" <<'RUST'
-//! Writes a record to `<dir>/consumer.binlog` and reads it back.
-fn main() -> binlog::Result<()> {
-    let dir = std::env::args_os().nth(1).expect("usage: release-consumer DIR");
-    let path = std::path::Path::new(&dir).join("consumer.binlog");
-    let writer = binlog::Writer::open(&path, binlog::Options::default())?;
-    writer.write("greeting", b"hello")?;
-    writer.close()?;
-    let mut reader = binlog::Reader::open(&path)?;
-    let record = reader.next()?.expect("the record written");
-    assert_eq!(record.payload, b"hello");
-    println!("consumer ok: libbinlog {}", binlog::version::VERSION);
-    Ok(())
-}
-RUST
+cp "$root/tests/rust_dependent/src/main.rs" "$app/src/main.rs"
 # A directory source's crate is taken as unchanged while its version is:
 # the consumer's build of libbinlog is made anew, its dependencies' kept.
 export CARGO_TARGET_DIR=$cache/rust-target
@@ -105,7 +91,7 @@ grep -A2 '^name = "libbinlog"' "$app/Cargo.lock" | grep -q "^version = \"$versio
   fail "the consumer's Cargo.lock has no libbinlog $version"
 mkdir -p "$work/rust-data"
 out=$("$CARGO_TARGET_DIR/debug/release-consumer" "$work/rust-data")
-[[ $out == "consumer ok: libbinlog $version" ]] || fail "the Rust consumer printed: $out"
+[[ $out == "dependent ok: libbinlog $version" ]] || fail "the Rust consumer printed: $out"
 echo "release-check: cargo: a crate depending on libbinlog = \"$version\" from the crate file built offline and ran"
 unset CARGO_TARGET_DIR
 

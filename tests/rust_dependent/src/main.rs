@@ -1,5 +1,7 @@
 //! Writes a record to `<dir>/dependent.binlog` and reads it back through
-//! libbinlog's Rust API; prints "dependent ok".
+//! libbinlog's Rust API; prints "dependent ok: libbinlog <version>". The
+//! release check (packaging/release/check.sh) builds it against the crate
+//! file too.
 
 fn main() -> binlog::Result<()> {
     let dir = std::env::args_os()
@@ -12,6 +14,6 @@ fn main() -> binlog::Result<()> {
     let mut reader = binlog::Reader::open(&path)?;
     let record = reader.next()?.expect("the record written");
     assert_eq!(record.payload, b"hello");
-    println!("dependent ok");
+    println!("dependent ok: libbinlog {}", binlog::version::VERSION);
     Ok(())
 }
