@@ -708,7 +708,9 @@ mod tests {
     /// asserts it passed; false (at once under an emulator). In that child: limits its address space
     /// to what it uses plus 256 MiB; true (the test runs on).
     fn in_limited_child(name: &str) -> bool {
-        if crate::sys::scratch::under_runner("qemu-user ignores RLIMIT_AS") {
+        if crate::sys::scratch::under_runner(
+            "the address-space limit (qemu-user ignores RLIMIT_AS)",
+        ) {
             return false;
         }
         if std::env::var_os(LIMITED_CHILD).is_none() {

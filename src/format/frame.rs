@@ -877,7 +877,7 @@ mod tests {
         let t = std::time::Instant::now();
         assert_eq!(find_next_record_after(&junk, 0, 0), None);
         // Time means nothing under Miri's interpreter, or qemu-user's.
-        let why = "an emulator's time says nothing of the search's";
+        let why = "the time bound (an emulator's time says nothing of the search's)";
         if !cfg!(miri) && !crate::sys::scratch::under_runner(why) {
             assert!(
                 t.elapsed() < std::time::Duration::from_secs(5),
