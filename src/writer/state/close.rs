@@ -18,7 +18,7 @@ impl State {
     pub fn close_unsealed(&mut self) {
         // No more zeros prepared ahead (see `preparer`).
         self.preparer = None;
-        let _ = self.finish_in_flight();
+        let _ = self.take_finished(0);
         self.write_behind = None;
         if let Some(file) = self.file.take() {
             crate::writer::prealloc::release(&file, self.unsealed_len());
@@ -41,7 +41,7 @@ impl State {
         self.closed_durable = result.is_ok() && self.sync_on_seal;
         // Stop the background writer (its buffers were written by
         // flush_buf, or are lost with the error being returned).
-        let _ = self.finish_in_flight();
+        let _ = self.take_finished(0);
         self.write_behind = None;
         if result.is_err() && self.poisoned.is_none() {
             self.closed_written = self.written_below();

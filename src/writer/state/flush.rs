@@ -43,7 +43,7 @@ impl State {
         self.flusher_failed = None;
         self.flushes += 1;
         let flushers = self.flusher_in_flight;
-        if let Err(e) = self.finish_in_flight() {
+        if let Err(e) = self.take_finished(0) {
             // The flusher's failure is retried below, its bytes back in
             // the buffer (see `flusher_in_flight`); not on a poisoned file.
             if !flushers || self.poisoned.is_some() {
