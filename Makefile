@@ -1205,14 +1205,15 @@ jni: lib
 # libbinlog.a (`make lib ARCH=...`), macOS's (11 and later) with the
 # libbinlog.a of `make lib PLATFORM=<arch>-apple-darwin` in
 # $(DARWIN_LIB_ROOT)/<arch>-apple-darwin/release; DARWIN_LIB_ROOT=<dir>
-# takes a build from elsewhere (and builds none).
+# takes a build from elsewhere (and builds none); against the stubs of
+# Apple's libraries in $(MACOS_STUBS), as that build.
 DARWIN_LIB_ROOT ?= target/zig
 JNI_CC = $(if $(filter darwin-%,$(1)),$(ZIG_PYTHON) -m ziglang cc -target $(1:darwin-%=%)-macos.11.0,$(call ZIG_CC_FOR,$(1:linux-%=%)))
 jni-linux-%:
 	$(MAKE) --no-print-directory jni ARCH=$*
-jni-darwin-%: zig-tools
+jni-darwin-%: zig-tools macos-frameworks
 	$(if $(filter file,$(origin DARWIN_LIB_ROOT)),$(MAKE) --no-print-directory lib PLATFORM=$*-apple-darwin)
-	BINLOG_JNI_CC="$(call JNI_CC,darwin-$*)" BINLOG_JNI_PLATFORM=darwin-$* \
+	BINLOG_JNI_CC="$(call JNI_CC,darwin-$*)" BINLOG_JNI_PLATFORM=darwin-$* BINLOG_MACOS_FRAMEWORKS=$(abspath $(MACOS_STUBS)) \
 	  BINLOG_LIB_DIR=$(abspath $(DARWIN_LIB_ROOT))/$*-apple-darwin/release bindings/java/build-jni.sh
 
 # The compiler build-jni.sh uses when Maven runs it without BINLOG_JNI_CC.
