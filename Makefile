@@ -1205,14 +1205,15 @@ jni: lib
 # libbinlog.a (`make lib ARCH=...`), macOS's (11 and later) with the
 # libbinlog.a of `make lib PLATFORM=<arch>-apple-darwin` in
 # $(DARWIN_LIB_ROOT)/<arch>-apple-darwin/release; DARWIN_LIB_ROOT=<dir>
-# takes a build from elsewhere (and builds none).
+# takes a build from elsewhere (and builds none); against the stubs of
+# Apple's libraries in $(MACOS_STUBS), as that build.
 DARWIN_LIB_ROOT ?= target/zig
 JNI_CC = $(if $(filter darwin-%,$(1)),$(ZIG_PYTHON) -m ziglang cc -target $(1:darwin-%=%)-macos.11.0,$(call ZIG_CC_FOR,$(1:linux-%=%)))
 jni-linux-%:
 	$(MAKE) --no-print-directory jni ARCH=$*
-jni-darwin-%: zig-tools
+jni-darwin-%: zig-tools macos-frameworks
 	$(if $(filter file,$(origin DARWIN_LIB_ROOT)),$(MAKE) --no-print-directory lib PLATFORM=$*-apple-darwin)
-	BINLOG_JNI_CC="$(call JNI_CC,darwin-$*)" BINLOG_JNI_PLATFORM=darwin-$* \
+	BINLOG_JNI_CC="$(call JNI_CC,darwin-$*)" BINLOG_JNI_PLATFORM=darwin-$* BINLOG_MACOS_FRAMEWORKS=$(abspath $(MACOS_STUBS)) \
 	  BINLOG_LIB_DIR=$(abspath $(DARWIN_LIB_ROOT))/$*-apple-darwin/release bindings/java/build-jni.sh
 
 # The compiler build-jni.sh uses when Maven runs it without BINLOG_JNI_CC.
@@ -1289,8 +1290,8 @@ python-tool:
 # the sizes they depend on are the Mac's: limited_api_sizes.c) and
 # linked as Apple's linker links extensions (binlog_build.py, through
 # zig_macos_link.py: the Python API looked up at load time, the init
-# function alone exported), with the system frameworks libbinlog.a calls
-# named by .tbd stubs (system_stubs.py); check_macos_wheel.py then
+# function alone exported), with the system libraries libbinlog.a calls
+# named by the stubs of `make macos-frameworks`; check_macos_wheel.py then
 # checks the wheel's tag and each module's Mach-O image.
 PY_RAW_WHEELS := $(PY_BUILD)/raw-wheels
 PY_TOOLS   := packaging/python
@@ -1305,19 +1306,17 @@ PY_MAC_ARCH := $(if $(filter aarch64,$(PY_MAC_CPU)),arm64,x86_64)
 PY_MAC_ZIG := $(PY_MAC_CPU)-macos.11.0
 PY_LIB_DIR ?= target/zig/$(PLATFORM)/release
 PY_MAC_WHEEL := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-macosx_11_0_$(PY_MAC_ARCH).whl
-PY_STUBS   := $(PY_BUILD)/stubs-$(PLATFORM)
-# llvm-objcopy and llvm-nm: Rust's llvm-tools (rustup), installed when missing.
+# llvm-objcopy: Rust's llvm-tools (rustup), installed when missing.
 LLVM_BIN = $(shell rustc --print sysroot)/lib/rustlib/$(HOST_ARCH)-unknown-linux-gnu/bin
-python-wheel: python-tool zig-tools $(if $(filter file,$(origin PY_LIB_DIR)),lib)
+python-wheel: python-tool zig-tools macos-frameworks $(if $(filter file,$(origin PY_LIB_DIR)),lib)
 	$(call PY_WHEEL_SRC,$(PY_MAC_WHEEL))
 	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
 	@test -x $(LLVM_BIN)/llvm-objcopy || rustup component add llvm-tools
 	$(ZIG_PYTHON) -m ziglang cc -target $(PY_MAC_ZIG) -c -o $(PY_BUILD)/limited_api_sizes.o -DPy_LIMITED_API=0x03090000 \
 	  -I$$($(PY_BUILD)/build-venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])') \
 	  $(PY_TOOLS)/limited_api_sizes.c
-	$(ZIG_PYTHON) $(PY_TOOLS)/system_stubs.py $(LLVM_BIN)/llvm-nm $(PY_LIB_DIR)/libbinlog.a $(PY_STUBS)
 	CC="$(ZIG_PYTHON) -m ziglang cc -target $(PY_MAC_ZIG)" \
-	  LDSHARED="$(ZIG_PYTHON) $(abspath $(PY_TOOLS))/zig_macos_link.py $(ZIG_PYTHON) $(PY_MAC_ZIG) $(LLVM_BIN)/llvm-objcopy $(abspath $(PY_STUBS))" \
+	  LDSHARED="$(ZIG_PYTHON) $(abspath $(PY_TOOLS))/zig_macos_link.py $(ZIG_PYTHON) $(PY_MAC_ZIG) $(LLVM_BIN)/llvm-objcopy $(abspath $(MACOS_STUBS))" \
 	  _PYTHON_HOST_PLATFORM=macosx-11.0-$(PY_MAC_ARCH) ARCHFLAGS="-arch $(PY_MAC_ARCH)" \
 	  BINLOG_LIB_DIR=$(abspath $(PY_LIB_DIR)) $(PY_PIP_WHEEL) $(PY_WHEELS)
 	$(PYTHON) $(PY_TOOLS)/check_macos_wheel.py $(PY_MAC_ARCH) $(PY_MAC_WHEEL)

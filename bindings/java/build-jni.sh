@@ -15,10 +15,10 @@
 # glibc 2.17 and later), exporting only the JNI entry points (jni.map),
 # needing nothing but glibc. macOS 11 and later: compiled by `zig cc -target
 # <arch>-macos.11.0`, linked by Rust's own lld (rust-lld as ld64.lld: zig's
-# Mach-O linker has no -exported_symbols_list) against zig's libSystem.tbd
-# and stubs of the other system libraries libbinlog calls
-# (src/main/c/darwin-libraries.txt: zig has no Apple SDK), exporting only
-# the JNI entry points; the JDK's
+# Mach-O linker has no -exported_symbols_list) against the stubs of libSystem
+# and the other system libraries libbinlog calls that `make macos-frameworks`
+# writes (BINLOG_MACOS_FRAMEWORKS, by default ../../target/macos-frameworks:
+# zig has no Apple SDK), exporting only the JNI entry points; the JDK's
 # include/linux/jni_md.h serves (OpenJDK installs one Unix jni_md.h as
 # include/linux/ and include/darwin/).
 # BINLOG_JNI_CC names the compiler (the Makefile sets it); without it (Maven
@@ -42,6 +42,7 @@ case $platform in
      exit 1 ;;
 esac
 libdir=${BINLOG_LIB_DIR:-$libdir}
+stubs=${BINLOG_MACOS_FRAMEWORKS:-$root/target/macos-frameworks}
 file=libbinlog_jni.$([[ $platform == darwin-* ]] && echo dylib || echo so)
 lib=$out/$file
 native=$here/target/classes/io/libbinlog/native
@@ -61,9 +62,14 @@ if [ ! -f "$libdir/libbinlog.a" ]; then
     echo "PLATFORM=$arch-apple-darwin" || echo "ARCH=$arch")' in $root" >&2
   exit 1
 fi
+if [[ $platform == darwin-* && ! -f $stubs/made ]]; then
+  echo "build-jni.sh: no stubs of Apple's libraries in $stubs: run 'make macos-frameworks' in $root" >&2
+  exit 1
+fi
 
 sources=("$here"/src/main/java/io/libbinlog/*.java)
 glue=("$here/src/main/c" "${sources[@]}" "$root/include/binlog.h")
+[[ $platform == darwin-* ]] && glue+=("$stubs/made")
 if [ "${FORCE:-0}" = 1 ] || [ ! -f "$lib" ] || \
    [ -n "$(find "${glue[@]}" "$libdir/libbinlog.a" "$0" -newer "$lib" 2>/dev/null)" ]; then
   mkdir -p "$out/include" "$out/classes"
@@ -86,28 +92,19 @@ if [ "${FORCE:-0}" = 1 ] || [ ! -f "$lib" ] || \
       -Wl,--version-script="$here/src/main/c/jni.map" -Wl,--gc-sections -Wl,-s \
       -Wl,--no-undefined -Wl,-z,defs -Wl,-z,noexecstack
   else
-    # The system libraries beyond libSystem as text stubs (.tbd, what an
-    # Apple SDK holds), written from darwin-libraries.txt: each symbol bound
-    # to its library's install name, which dyld resolves on the Mac; a
-    # symbol the list lacks fails the link (undefined), never left for run
-    # time.
-    rm -rf "$out/stubs" && mkdir -p "$out/stubs"
-    awk -v dir="$out/stubs" '
-      function stub() { if (name) printf "--- !tapi-tbd\ntbd-version: 4\ntargets: [ x86_64-macos, arm64-macos ]\n" \
-        "install-name: \x27%s\x27\nexports:\n  - targets: [ x86_64-macos, arm64-macos ]\n    symbols: [ %s ]\n...\n",
-        name, syms > (dir "/" ++n ".tbd") }
-      /^\// { stub(); name = $1; syms = "" }
-      /^ +_/ { syms = syms (syms ? ", " : "") $1 }
-      END { stub() }' "$here/src/main/c/darwin-libraries.txt"
-    zig=${BINLOG_JNI_CC%% cc *}
-    sdk=$($zig env | sed -n 's/^ *\.lib_dir = "\(.*\)",$/\1/p')/libc/darwin
+    # libSystem and the system libraries beyond it as text stubs (.tbd, what
+    # an Apple SDK holds): each symbol bound to its library's install name,
+    # which dyld resolves on the Mac; a symbol no stub exports fails the link
+    # (undefined), never left for run time; -dead_strip_dylibs drops the
+    # libraries the JNI library does not call.
+    mapfile -t tbds < <(find "$stubs" -name '*.tbd' -type f | sort)
     lld=$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/rust-lld
     echo '_Java_io_libbinlog_*' > "$out/exported.txt"
     echo '_JNI_OnLoad' >> "$out/exported.txt"
     "${cc[@]}" -c -o "$out/binlog_jni.o" "$here/src/main/c/binlog_jni.c"
     "$lld" -flavor darwin -arch "${arch/aarch64/arm64}" -platform_version macos 11.0 11.0 -dylib \
       -install_name "@rpath/$file" -o "$lib.tmp" "$out/binlog_jni.o" "$libdir/libbinlog.a" \
-      -L"$sdk" -lSystem "$out"/stubs/*.tbd \
+      -L"$stubs/lib" -lSystem "${tbds[@]}" \
       -exported_symbols_list "$out/exported.txt" -dead_strip -dead_strip_dylibs -x
   fi
   mv -f "$lib.tmp" "$lib"

@@ -11,9 +11,9 @@ takes from the archives the members the objects need, as a final link
 does), whose symbols llvm-objcopy (OBJCOPY) then makes local but for the
 exported ones; that object is linked as the module.
 
-The system libraries zig lacks are named by the stubs in STUBS (made by
-system_stubs.py): `-framework NAME` finds STUBS/NAME.framework/NAME.tbd,
-and `-lc++` becomes STUBS/libc++.tbd (for zig, `-lc++` means linking its
+The system libraries zig lacks are named by the stubs in STUBS (`make
+macos-frameworks`'s): `-framework NAME` finds STUBS/NAME.framework/NAME.tbd,
+and `-lc++` becomes STUBS/lib/libc++.tbd (for zig, `-lc++` means linking its
 own libc++ in).
 """
 
@@ -24,7 +24,7 @@ import tempfile
 
 zig_python, target, objcopy, stubs, *args = sys.argv[1:]
 zig_cc = [zig_python, "-m", "ziglang", "cc", "-target", target, "-F", stubs]
-args = [os.path.join(stubs, "libc++.tbd") if a == "-lc++" else a for a in args]
+args = [os.path.join(stubs, "lib", "libc++.tbd") if a == "-lc++" else a for a in args]
 exported = [a.split(",", 2)[2] for a in args if a.startswith("-Wl,-exported_symbol,")]
 args = [a for a in args if not a.startswith("-Wl,-exported_symbol,")]
 with tempfile.TemporaryDirectory() as tmp:
