@@ -83,7 +83,7 @@ mod tests {
     use std::io::Write;
 
     fn readable(fd: RawFd, ms: u64) -> bool {
-        notify::readable(fd, Duration::from_millis(ms))
+        crate::sys::readable(fd, Duration::from_millis(ms))
     }
 
     #[test]

@@ -86,7 +86,9 @@ pub fn is_a_directory(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::EISDIR)
 }
 
-/// Waits up to `timeout` for `fd` to be readable; true if it is.
+/// Waits up to `timeout` for `fd` to be readable; true if it is (the
+/// polled notifier, the POSIX backend's on Linux, has no descriptor).
+#[cfg_attr(all(feature = "posix-backend", target_os = "linux"), allow(dead_code))]
 pub fn readable(fd: RawFd, timeout: Duration) -> bool {
     let ms = timeout.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
     let mut p = libc::pollfd {

@@ -10,8 +10,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
 
-pub use crate::sys::readable;
-
 /// What to watch: a log's directory (changes to any file in it) or one
 /// segment file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +71,7 @@ impl Notifier {
     /// Waits up to `timeout` for a change; true if one was reported (it
     /// stays reported until `drain`).
     pub fn wait(&self, timeout: Duration) -> bool {
-        readable(self.fd.as_raw_fd(), timeout)
+        crate::sys::readable(self.fd.as_raw_fd(), timeout)
     }
 }
 

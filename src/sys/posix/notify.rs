@@ -9,7 +9,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-pub use crate::sys::readable;
 #[cfg(any(target_os = "macos", target_os = "freebsd"))]
 pub use kq::Notifier;
 #[cfg(not(any(target_os = "macos", target_os = "freebsd")))]
@@ -205,7 +204,7 @@ pub(super) mod kq {
         /// Waits up to `timeout` for a change; true if one was reported (it
         /// stays reported until `drain`).
         pub fn wait(&self, timeout: Duration) -> bool {
-            super::readable(self.kq.as_raw_fd(), timeout)
+            crate::sys::readable(self.kq.as_raw_fd(), timeout)
         }
     }
 }
