@@ -189,8 +189,8 @@ impl WriteBehind {
 
     /// Makes the thread write every first half whole, to pair it, and
     /// every other buffer in pieces, whatever the `Chooser`'s times: both
-    /// kinds of write on any host, however loaded.
-    #[cfg(test)]
+    /// kinds of write on any host, however loaded (a signed writer's test).
+    #[cfg(all(test, feature = "sign"))]
     pub fn write_both_kinds(&self) {
         self.shared.queue.lock().both_kinds = true;
     }
