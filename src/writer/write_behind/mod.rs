@@ -58,6 +58,10 @@ struct QueueState {
     taken: usize,
     #[cfg(test)]
     panic_on_job: Option<usize>,
+    /// First halves written whole (to pair), the rest in pieces, whatever
+    /// the times (`WriteBehind::write_both_kinds`).
+    #[cfg(test)]
+    both_kinds: bool,
 }
 
 impl QueueState {
@@ -182,6 +186,14 @@ impl WriteBehind {
     pub fn panic_on_job(&self, n: usize) {
         self.shared.queue.lock().panic_on_job = Some(n);
     }
+
+    /// Makes the thread write every first half whole, to pair it, and
+    /// every other buffer in pieces, whatever the `Chooser`'s times: both
+    /// kinds of write on any host, however loaded (a signed writer's test).
+    #[cfg(all(test, feature = "sign"))]
+    pub fn write_both_kinds(&self) {
+        self.shared.queue.lock().both_kinds = true;
+    }
 }
 
 impl Drop for WriteBehind {
@@ -219,6 +231,12 @@ fn write_jobs(shared: &Shared, file: &File, prealloc: &mut Prealloc) {
     while let Some(mut job) = wait_for_job(shared) {
         job.seal();
         let kind = chooser.next();
+        #[cfg(test)]
+        let kind = match shared.queue.lock().both_kinds {
+            true if (shared.pair_unit).is_some_and(|u| pair::is_first_half(&job, u)) => Kind::Whole,
+            true => Kind::Pieces,
+            false => kind,
+        };
         let second = match shared.pair_unit {
             Some(u) if kind == Kind::Whole && pair::is_first_half(&job, u) => {
                 pair::take_second_half(shared, job.due)
