@@ -357,43 +357,46 @@ demo: lib $(BUILD)/examples/quickstart
 	$(BUILD)/examples/quickstart demo-data/quickstart.binlog
 
 # --- tests -----------------------------------------------------------------
-# After the tools are installed (TEST_SETUP), `make test` runs two lanes at
-# once, each a make of its own that takes its targets one at a time: the C
-# lane builds the shipped artifacts (cargo-zigbuild's release builds, in
+# After the tools are installed (TEST_SETUP), `make test` runs three lanes
+# at once, each a make of its own that takes its targets one at a time: the
+# C lane builds the shipped artifacts (cargo-zigbuild's release builds, in
 # target/zig and target/lean) and tests them (C, the consumers, Go, Java,
 # Python); the Rust lane builds the debug test binaries (in target/) and
-# runs the Rust suites and the fuzz targets, after it has built the lean
-# C libraries (target/lean) that the C lane tests last; then it builds and
-# checks the lean library for macOS and FreeBSD (check-platforms) and runs
-# a short part of the Rust suite on aarch64 under qemu-user
-# (test-cross-rust-short). The lanes build in
-# different target directories, so neither waits on the other's cargo lock
-# (the C lane's `make lib ARCHIVE=0` finds the lean libraries built, or
-# waits for their lock and then finds them built), and the single-threaded
-# steps of one (the release builds' LTO, valgrind, the JVM) leave the other
-# a core. Each lane's output is printed whole when it ends (--output-sync),
-# and kept in target/make-test.log; when either fails, tests/what_failed.sh
-# prints its failure lines last, where a run's record of its last lines
-# shows them.
+# runs the Rust suites, then their short run against the POSIX backend
+# (test-posix-short); the platform lane builds the lean C libraries
+# (target/lean) that the C lane tests last, runs the fuzz targets, builds
+# and checks the lean library for macOS and FreeBSD (check-platforms) and
+# runs a short part of the Rust suite on aarch64 under qemu-user
+# (test-cross-rust-short). The lanes build in different target
+# directories, so none waits on another's cargo lock (the C lane's `make
+# lib ARCHIVE=0` finds the lean libraries built, or waits for their lock
+# and then finds them built). Three lanes on two cores: much of each
+# lane's time is spent waiting (the tests' children, kills, syncs and S3
+# requests) or on one core (the release builds' LTO, valgrind, the JVM),
+# which leaves a core to another. Each lane's output is printed whole when
+# it ends (--output-sync), and kept in target/make-test.log; when any
+# fails, tests/what_failed.sh prints its failure lines last, where a run's
+# record of its last lines shows them.
 TEST_SETUP := sccache-tool machine-tools line-budget check-header zstd-tool strace-tool python-tool zig-tools \
   s3-server s3-server-moto analytics-tools
-TEST_C_LANE := lib cli check-abi check-glibc test-c test-consumer test-lean test-go test-go-consumer \
+TEST_LANE_c := lib cli check-abi check-glibc test-c test-consumer test-lean test-go test-go-consumer \
   test-java test-java-consumer test-python
-TEST_RUST_LANE := lean-libs lint test-powercut test-rust-build test-rust test-rust-dependent fuzz-short \
-  check-bench-peers check-platforms test-cross-rust-short
+TEST_LANE_rust := lint test-powercut test-rust-build test-rust test-posix-short test-rust-dependent
+TEST_LANE_platform := lean-libs fuzz-short check-bench-peers check-platforms test-cross-rust-short
+TEST_LANES := test-c-lane test-rust-lane test-platform-lane
 test: $(TEST_SETUP)
 	@mkdir -p target && rm -f target/make-test.status
-	{ $(MAKE) --no-print-directory -j2 --output-sync=recurse test-c-lane test-rust-lane 2>&1; \
+	{ $(MAKE) --no-print-directory -j3 --output-sync=recurse $(TEST_LANES) 2>&1; \
 	  echo $$? > target/make-test.status; } | tee target/make-test.log
 	@[ "$$(cat target/make-test.status)" = 0 ] || { tests/what_failed.sh target/make-test.log; exit 1; }
 	@echo "make test: all suites passed"
 
 # A lane: a make of its own, out of test's jobserver (which make leaves
 # with a warning when told -j1 in it).
-.PHONY: test-c-lane test-rust-lane
-test-c-lane test-rust-lane:
+.PHONY: $(TEST_LANES)
+$(TEST_LANES):
 	MAKEFLAGS='$(filter-out -j% --jobserver-auth=% --jobserver-fds=%,$(MAKEFLAGS))' \
-	  $(MAKE) --no-print-directory -j1 $(TEST_$(if $(filter test-c-lane,$@),C,RUST)_LANE)
+	  $(MAKE) --no-print-directory -j1 $(TEST_LANE_$(patsubst test-%-lane,%,$@))
 
 # `make test` three times in a row while `stress-ng --cpu 2` keeps two CPUs
 # busy: a test that asserts on time or on the scheduler fails here. Not part
