@@ -202,14 +202,26 @@ fn run_child_if_asked() {
     let mut reported = w
         .durable_seq()
         .unwrap_or_else(|e| fail(format!("durable_seq: {e}")));
+    // The second of the last write (forward-secure epochs are whole
+    // seconds: new_log_dir).
+    let mut last_second = None;
     for seq in start.. {
         let cur = w
             .current_segment()
             .unwrap_or_else(|e| fail(format!("current_segment: {e}")));
-        if cur.record_count >= mode.per_segment() {
+        let second = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        // A forward-secure log also rolls at each epoch's end: at the first
+        // write of the next epoch, unless its background thread rolled
+        // first. On a machine slow enough to write fewer records than a
+        // segment holds in an epoch, these are its only rolls.
+        let epoch_ends = mode == Mode::ForwardSecure && last_second != Some(second);
+        if cur.record_count >= mode.per_segment() || (epoch_ends && cur.record_count > 0) {
             // This write rolls first.
             say(format!("ROLL {seq}"));
         }
+        last_second = Some(second);
         let (ty, p) = record(seq);
         match w.write(ty, &p) {
             Ok(s) if s == seq => {}
