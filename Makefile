@@ -363,8 +363,8 @@ demo: lib $(BUILD)/examples/quickstart
 # target/zig and target/lean) and tests them (C, the consumers, Go, Java,
 # Python); the Rust lane builds the debug test binaries (in target/) and
 # runs the Rust suites, then their short run against the POSIX backend
-# (test-posix-short); the platform lane builds the lean C libraries
-# (target/lean) that the C lane tests last, runs the fuzz targets, builds
+# (test-posix-short), and the fuzz targets; the platform lane builds the
+# lean C libraries (target/lean) that the C lane tests last, builds
 # and checks the lean library for macOS and FreeBSD (check-platforms) and
 # runs a short part of the Rust suite on aarch64 under qemu-user
 # (test-cross-rust-short). The lanes build in different target
@@ -381,8 +381,8 @@ TEST_SETUP := sccache-tool machine-tools line-budget check-header zstd-tool stra
   s3-server s3-server-moto analytics-tools
 TEST_LANE_c := lib cli check-abi check-glibc test-c test-consumer test-lean test-go test-go-consumer \
   test-java test-java-consumer test-python
-TEST_LANE_rust := lint test-powercut test-rust-build test-rust test-posix-short test-rust-dependent
-TEST_LANE_platform := lean-libs fuzz-short check-bench-peers check-platforms test-cross-rust-short
+TEST_LANE_rust := lint test-powercut test-rust-build test-rust test-posix-short test-rust-dependent fuzz-short
+TEST_LANE_platform := lean-libs check-bench-peers check-platforms test-cross-rust-short
 TEST_LANES := test-c-lane test-rust-lane test-platform-lane
 test: $(TEST_SETUP)
 	@mkdir -p target && rm -f target/make-test.status
