@@ -1342,7 +1342,7 @@ PY_LIB_DIR ?= target/zig/$(PLATFORM)/release
 PY_MAC_WHEEL := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-macosx_11_0_$(PY_MAC_ARCH).whl
 # llvm-objcopy: Rust's llvm-tools (rustup), installed when missing.
 LLVM_BIN = $(shell rustc --print sysroot)/lib/rustlib/$(HOST_ARCH)-unknown-linux-gnu/bin
-python-wheel: python-tool zig-tools macos-frameworks $(if $(filter file,$(origin PY_LIB_DIR)),lib)
+python-wheel: python-tool zig-tools $(if $(MACOS),macos-frameworks) $(if $(filter file,$(origin PY_LIB_DIR)),lib)
 	$(call PY_WHEEL_SRC,$(PY_MAC_WHEEL))
 	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
 	@test -x $(LLVM_BIN)/llvm-objcopy || rustup component add llvm-tools
