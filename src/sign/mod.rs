@@ -91,7 +91,7 @@ type Io<T = ()> = std::io::Result<T>;
 /// BLAKE3 of a segment's bytes `0 .. end` as BLAKE3's tree makes it: the
 /// chaining value of each aligned `PIECE` (a subtree of its own) hashed by
 /// whichever thread holds its bytes, in any order, and merged by a seal or
-/// a checkpoint (`digest`). The writer's thread hashes one in three whole
+/// a checkpoint (`digest`). The writer's thread hashes one in two whole
 /// pieces of a buffer before it hands it over (its bytes in cache from their
 /// CRCs), its write-behind thread the rest before it writes them (outside
 /// its timing of writes, `write_behind::pieces`). A piece reached in parts
@@ -125,9 +125,10 @@ impl Running {
     /// their whole pieces hashed (those not hashed yet), the bytes of a
     /// piece they reach in part fed if they go on from where it stands.
     /// `ahead`: the writer's thread, before it hands `bufs` to its
-    /// write-behind thread, hashes their whole pieces numbered a multiple
-    /// of 3 only: the threads' CPU then about even, the caller's CRCs on
-    /// its side (docs/PERFORMANCE.md, a signed). Hashed without the lock:
+    /// write-behind thread, hashes their whole pieces numbered even only:
+    /// the threads' CPU then about even, with the caller's CRCs on its
+    /// side and its hash of bytes in its cache the cheaper
+    /// (docs/PERFORMANCE.md, a signed). Hashed without the lock:
     /// the other thread hashes other pieces meanwhile.
     pub(crate) fn wrote(&self, mut at: u64, bufs: &[&[u8]], ahead: bool) {
         let mut part = (!ahead).then(|| self.0.lock().part.take()).flatten();
@@ -137,7 +138,7 @@ impl Running {
                 let (piece, rest) = bytes.split_at(bytes.len().min((start + PIECE - at) as usize));
                 let n = piece.len() as u64;
                 let hashed = || self.0.lock().whole.contains_key(&i);
-                let skip = (ahead && (n < PIECE || i % 3 > 0)) || (!ahead && hashed());
+                let skip = (ahead && (n < PIECE || i % 2 > 0)) || (!ahead && hashed());
                 // A whole piece hashed apart, a part on from where it stands.
                 let mut whole = None;
                 let p = if n == PIECE { &mut whole } else { &mut part };
@@ -533,7 +534,7 @@ mod tests {
             let want = *blake3::hash(&bytes).as_bytes();
             let r = Running::default();
             let whole = len / p;
-            // The last pieces first: one in three by `ahead`, then the rest.
+            // The last pieces first: one in two by `ahead`, then the rest.
             for i in (0..whole).rev() {
                 let piece = &bytes[(i * p) as usize..][..p as usize];
                 r.wrote(i * p, &[piece], true);

@@ -159,7 +159,7 @@ mod tests {
 
     /// Every byte a signed writer writes goes through its running digest,
     /// whichever way it goes: its write-behind thread's buffers, whole,
-    /// paired and in pieces, one piece in three hashed ahead by the caller,
+    /// paired and in pieces, one piece in two hashed ahead by the caller,
     /// a flush's part-full buffer on the caller's thread, a record larger
     /// than the buffer written directly. Before the seal it covers the
     /// whole file, nothing left to read back, and is BLAKE3 of its bytes:
