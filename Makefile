@@ -1018,13 +1018,8 @@ test-cross-rust: cross-rust-tool
 	$(call CROSS_RUST_TESTS,,--lib) -- $(CROSS_RUST_SKIP)
 	@echo "make test-cross-rust: the library's Rust tests pass on $(CROSS_ARCH) under qemu"
 
-# crash.rs's every-record kill test is left out here: at 4 kills its check
-# that the kills came while records were written (more than two records a
-# kill) depends on how fast an emulated child starts and syncs (8 records
-# in one run); test-cross-rust runs it with 12.
 test-cross-rust-short: cross-rust-tool
-	JOBS=2 BINLOG_KILLS=4 $(call CROSS_RUST_TESTS,-short) $(CROSS_RUST_SHORT) \
-	  -- --skip crash::kill9_during_every_record_writes_loses_nothing_reported_durable
+	JOBS=2 BINLOG_KILLS=4 $(call CROSS_RUST_TESTS,-short) $(CROSS_RUST_SHORT)
 
 # A crate depending on this one by path (tests/rust_dependent), built in a
 # fresh target directory: it runs, and its build made no C library (the
