@@ -277,6 +277,11 @@ fn kill_loop(test_name: &str, mode: &str, seed: u64) {
 
         let durable_below =
             common::child::durable_bound(&lines, expect_start, "DURABLE", false, &ctx);
+        // A kill that waited for a durable record came after one of this run.
+        assert!(
+            how < 2 || durable_below > expect_start,
+            "{ctx}: killed after a durable record, yet none of this run was reported durable"
+        );
         if durable_below > 0 {
             with_durable += 1;
         }
@@ -339,10 +344,10 @@ fn kill_loop(test_name: &str, mode: &str, seed: u64) {
          {torn} torn tails, {records_total} records written, highest durable bound {max_durable_seen}",
         started.elapsed()
     );
-    // The kills must have hit a writer at work, or nothing was tested:
-    // each that waited for a durable record (half of them) came after one.
-    // How many records a kill finds depends on how fast the child starts
-    // and syncs (an emulated one: one or two), so that is not asserted.
+    // The kills must have hit a writer at work, or nothing was tested: half
+    // of them waited for a durable record (each checked above). How many
+    // records a kill finds depends on how fast the child starts and syncs
+    // (an emulated one: one or two), so that is not asserted.
     assert!(
         with_durable >= kills / 2,
         "only {with_durable} of {kills} kills came after a durable write"
