@@ -283,7 +283,7 @@ static const size_t a_records = A_TOTAL / A_RECORD;
 static double a_close_secs[2][ROUNDS + 1]; /* binlog_writer_close share, per variant */
 static int a_close_idx[2];
 /* The process's CPU (both threads) of each batched run, unsigned [0] and
- * signed [1] ([0] = warm-up): a signed run can take no less than half its
+ * signed [1], each's [0] the warm-up: a signed run takes no less than half its
  * CPU on two cores, which bounds a_signed_mb_s (`a_signed_two_core_bound`). */
 static double a_batch_cpu_secs[2][ROUNDS + 1];
 static int a_batch_cpu_idx[2];

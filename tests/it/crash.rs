@@ -277,7 +277,8 @@ fn kill_loop(test_name: &str, mode: &str, seed: u64) {
 
         let durable_below =
             common::child::durable_bound(&lines, expect_start, "DURABLE", false, &ctx);
-        // A kill that waited for a durable record came after one of this run.
+        // A kill that waited for a durable record came after one of this
+        // run: the kills hit a writer at work, or nothing was tested.
         assert!(
             how < 2 || durable_below > expect_start,
             "{ctx}: killed after a durable record, yet none of this run was reported durable"
@@ -344,14 +345,10 @@ fn kill_loop(test_name: &str, mode: &str, seed: u64) {
          {torn} torn tails, {records_total} records written, highest durable bound {max_durable_seen}",
         started.elapsed()
     );
-    // The kills must have hit a writer at work, or nothing was tested: half
-    // of them waited for a durable record (each checked above). How many
-    // records a kill finds depends on how fast the child starts and syncs
-    // (an emulated one: one or two), so that is not asserted.
-    assert!(
-        with_durable >= kills / 2,
-        "only {with_durable} of {kills} kills came after a durable write"
-    );
+    // The kills hit a writer at work: each that waited for a durable record
+    // (half of them) came after one, checked kill by kill above. A count
+    // over all kills would add nothing that does not depend on how fast
+    // the child starts and syncs (an emulated one: a record or two a kill).
 }
 
 #[test]
