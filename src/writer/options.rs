@@ -124,8 +124,8 @@ pub const DEFAULT_MAX_RECORD_SIZE: u64 = 64 << 20;
 /// long after its write call (docs/PERFORMANCE.md measures it).
 pub const DEFAULT_FLUSH_DELAY: Duration = Duration::from_millis(10);
 
-/// The writer's default buffer. Up to 4 more are in flight to the OS, so a
-/// busy writer holds about 5 MiB. Smaller buffers write large records
+/// The writer's default buffer. Up to 6 more are in flight to the OS, so a
+/// busy writer holds about 7 MiB. Smaller buffers write large records
 /// markedly slower; 2 MiB buffers write small records slower
 /// (docs/PERFORMANCE.md).
 pub const DEFAULT_BUFFER_SIZE: usize = 1 << 20;
