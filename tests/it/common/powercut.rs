@@ -173,8 +173,22 @@ impl PowerCut {
     /// Sends a fault switch; returns once the tool says it is in force.
     fn switch(&mut self, signal: i32, answer: &str) {
         let child = self.child.as_ref().expect("mounted");
-        // SAFETY: kill takes a pid and a signal number.
-        unsafe { libc::kill(child.id() as i32, signal) };
+        if std::env::var_os(super::child::RUNNER).is_some() {
+            // Under an emulator (qemu-user keeps real-time signals of its
+            // own) this process's SIGRTMIN reaches the native tool
+            // renumbered: the host's kill(1) sends the number it waits for.
+            let sent = Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(child.id().to_string())
+                .status();
+            assert!(
+                sent.as_ref().is_ok_and(|s| s.success()),
+                "kill -{signal}: {sent:?}"
+            );
+        } else {
+            // SAFETY: kill takes a pid and a signal number.
+            unsafe { libc::kill(child.id() as i32, signal) };
+        }
         let mut line = String::new();
         let _ = self.out.read_line(&mut line);
         assert_eq!(
