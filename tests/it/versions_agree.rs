@@ -85,7 +85,8 @@ fn the_tools_crate_and_its_library_dependency_state_the_cargo_version() {
 
 #[test]
 fn binlog_version_prints_the_cargo_version() {
-    let out = std::process::Command::new(crate::common::cli::tool())
+    // Through the tests' runner (an emulator for another architecture's).
+    let out = crate::common::child::command(crate::common::cli::tool())
         .arg("--version")
         .output()
         .unwrap();
