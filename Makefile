@@ -1000,7 +1000,7 @@ CROSS_RUST_SKIP := $(addprefix --skip log_failed_roll::,\
   --skip log_failed_seal::a_durable_write_waiting_across_a_failed_seal_reports_its_record
 CROSS_RUST_SHORT := vectors sealed_segment_damage hostile_types log_smoke batch_atomicity log_sealing \
   record_writer log_reader_record_segment log_reader_at_a_roll live_reading resync crash repair \
-  follow_change_fd follow_reopened_segment merged_follow consumer_resume
+  follow_change_fd follow_reopened_segment merged_follow consumer_resume power_faults versions_agree
 CROSS_RUST_TARGET := target/cross-$(CROSS_ARCH)
 CROSS_RUST_TRIPLE := $(CROSS_ARCH)-unknown-linux-gnu.$(CROSS_TEST_GLIBC)
 CROSS_RUST_TESTS = BINLOG_TEST_RUNNER=qemu-$(CROSS_ARCH) QEMU_LD_PREFIX=$(CROSS_SYSROOT) \
