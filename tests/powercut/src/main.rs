@@ -13,8 +13,10 @@
 //!   exits 0;
 //! - SIGTERM or SIGINT is a clean unmount: everything is synced first;
 //! - the fault switches, each answered by a line on stdout once in force:
-//!   SIGUSR2 fails every fsync with EIO (`fsync-eio`), SIGRTMIN fills the
-//!   disk (`disk-full`: ENOSPC), SIGRTMIN+1 ends both (`faults-cleared`).
+//!   SIGUSR2 fails every fsync with EIO (`fsync-eio`), SIGHUP fills the
+//!   disk (`disk-full`: ENOSPC), SIGQUIT ends both (`faults-cleared`).
+//!   Standard signals only: qemu-user renumbers real-time ones between an
+//!   emulated test and this native tool.
 //!   `--fail-fsync` and `--disk-full` start with them on;
 //!   `--fail-fsync-at N` fails the Nth fsync from the mount (that one
 //!   only), `--disk-full-at N` fills the disk at the Nth write or
@@ -125,10 +127,10 @@ fn fault_switch(sig: i32, faults: &mut model::Faults) -> Option<&'static str> {
     if sig == libc::SIGUSR2 {
         faults.fsync_eio = true;
         Some("fsync-eio")
-    } else if sig == libc::SIGRTMIN() {
+    } else if sig == libc::SIGHUP {
         faults.disk_full = true;
         Some("disk-full")
-    } else if sig == libc::SIGRTMIN() + 1 {
+    } else if sig == libc::SIGQUIT {
         *faults = model::Faults::default();
         Some("faults-cleared")
     } else {
@@ -151,7 +153,7 @@ fn control_signals() -> libc::sigset_t {
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        let switches = [libc::SIGUSR2, libc::SIGRTMIN(), libc::SIGRTMIN() + 1];
+        let switches = [libc::SIGUSR2, libc::SIGHUP, libc::SIGQUIT];
         for s in [libc::SIGUSR1, libc::SIGTERM, libc::SIGINT]
             .into_iter()
             .chain(switches)
