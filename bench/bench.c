@@ -280,13 +280,12 @@ static double med_ratio(double work_v, const double *secs_v, double work_b, cons
 
 /* ---- a. 600-byte records, durability NONE, vs write(2) ------------------ */
 static const size_t a_records = A_TOTAL / A_RECORD;
-static double a_close_secs[2][ROUNDS + 1]; /* binlog_writer_close share, per variant */
-static int a_close_idx[2];
-/* The process's CPU (both threads) of each batched run, unsigned [0] and
- * signed [1], each's [0] the warm-up: a signed run takes no less than half its
- * CPU on two cores, which bounds a_signed_mb_s (`a_signed_two_core_bound`). */
-static double a_batch_cpu_secs[2][ROUNDS + 1];
-static int a_batch_cpu_idx[2];
+/* Each run of run_a_binlog's variants (0 single, 1 batches, 2 signed
+ * batches), [0] the warm-up: the time binlog_writer_close took, and the
+ * process's CPU (both threads): a signed run takes no less than half its CPU
+ * on two cores, which bounds a_signed_mb_s (`a_signed_two_core_bound`). */
+static double a_close_secs[3][ROUNDS + 1], a_cpu_secs[3][ROUNDS + 1];
+static int a_runs[3];
 static double cpu_secs(void);
 
 static double run_a_write2(void *arg) {
@@ -308,11 +307,11 @@ static double run_a_write2(void *arg) {
 
 /* arg: NULL single writes, 1 batches, 2 batches of a signed writer. */
 static double run_a_binlog(void *arg) {
-    int batch = arg != NULL;
+    int variant = (int)(intptr_t)arg, batch = variant > 0;
     const char *path = tmp_path("a-binlog.binlog");
     binlog_entry entries[A_BATCH];
     double t0 = now(), cpu0 = cpu_secs();
-    signing = arg == (void *)2;
+    signing = variant == 2;
     binlog_writer *w = open_writer(path, BINLOG_DURABILITY_NONE, A_BUFFER);
     signing = 0;
     if (batch) {
@@ -331,11 +330,9 @@ static double run_a_binlog(void *arg) {
     double tc = now();
     close_writer(w);
     double t1 = now();
-    a_close_secs[batch][a_close_idx[batch]++ % (ROUNDS + 1)] = t1 - tc; /* [0] = warm-up */
-    if (batch) {
-        int s = arg == (void *)2;
-        a_batch_cpu_secs[s][a_batch_cpu_idx[s]++ % (ROUNDS + 1)] = cpu_secs() - cpu0;
-    }
+    int run = a_runs[variant]++ % (ROUNDS + 1);
+    a_close_secs[variant][run] = t1 - tc;
+    a_cpu_secs[variant][run] = cpu_secs() - cpu0;
     remove_file(path);
     return t1 - t0;
 }
@@ -530,13 +527,13 @@ static void bench_a(void) {
                med_rate(mb, secs[5]), "unsigned write_batch", med_rate(mb, secs[1]),
                med_ratio(mb, secs[5], mb, secs[1]), RATIO_AT_LEAST, 0.9);
     double bound[ROUNDS];
-    for (int r = 0; r < ROUNDS; r++) bound[r] = secs[1][r] / (a_batch_cpu_secs[1][r + 1] / 2);
+    for (int r = 0; r < ROUNDS; r++) bound[r] = secs[1][r] / (a_cpu_secs[2][r + 1] / 2);
     printf("  A signed run's CPU (both threads): %.1f ms against %.1f unsigned; spread evenly over two\n"
            "  cores it would run at %.3f of unsigned (a_signed_two_core_bound).\n",
-           median(&a_batch_cpu_secs[1][1], ROUNDS) * 1e3, median(&a_batch_cpu_secs[0][1], ROUNDS) * 1e3,
+           median(&a_cpu_secs[2][1], ROUNDS) * 1e3, median(&a_cpu_secs[1][1], ROUNDS) * 1e3,
            median(bound, ROUNDS));
-    add_extra("a_signed_cpu_ms", median(&a_batch_cpu_secs[1][1], ROUNDS) * 1e3);
-    add_extra("a_batch_cpu_ms", median(&a_batch_cpu_secs[0][1], ROUNDS) * 1e3);
+    add_extra("a_signed_cpu_ms", median(&a_cpu_secs[2][1], ROUNDS) * 1e3);
+    add_extra("a_batch_cpu_ms", median(&a_cpu_secs[1][1], ROUNDS) * 1e3);
     add_extra("a_signed_two_core_bound", median(bound, ROUNDS));
     bench_verify_signed();
     /* Where the time goes: close (flush + seal + its fdatasync) vs the rest. */
