@@ -410,25 +410,20 @@ fn a_failed_background_flush_comes_back_as_the_next_write_error() {
         "a_failed_background_flush_comes_back_as_the_next_write_error",
         |dir| {
             let path = dir.join("flusher.binlog");
-            let w = Writer::open(
-                &path,
-                opts(
-                    64 * 1024,
-                    Durability::Interval(std::time::Duration::from_millis(20)),
-                ),
-            )
-            .unwrap();
+            let period = std::time::Duration::from_millis(20);
+            let w = Writer::open(&path, opts(64 * 1024, Durability::Interval(period))).unwrap();
             // Several flusher rounds fail.
             let (e, _, acked) = write_past_a_size_limit_and_idle(&w, &path, 150);
             let told = std::time::Instant::now();
             assert!(e.message().contains("background flush"), "{e}");
             set_file_size_limit(libc::RLIM_INFINITY);
             // Reported once: a later failure is a round of its own that ran
-            // while the limit held (20 ms apart; a slow machine, such as an
-            // emulator, leaves time for some). With the cause gone, writing
+            // while the limit held (a period apart; a slow machine, such as
+            // an emulator, leaves time for some). With the cause gone, writing
             // goes on, after the records acknowledged before.
             let window = told.elapsed();
-            let rounds = window.as_millis() / 20 + u128::from(window.as_millis() >= 1);
+            let rounds =
+                window.as_millis() / period.as_millis() + u128::from(window.as_millis() >= 1);
             let mut again = 0;
             let seq = loop {
                 match w.write("t", &[3u8; 500]) {
