@@ -14,8 +14,8 @@ use std::time::Instant;
 
 /// Full buffers that may be queued or being written at once: three 2 MiB
 /// pairs, so that the caller may run a pair ahead of the pair being written
-/// (4 coupled the threads at every pair: 600 B batches 1.07-1.13x faster
-/// with 6; docs/PERFORMANCE.md, a).
+/// (4 coupled the threads at every pair: 600 B batches 1.07x faster with
+/// 6, 8 no faster than 6; docs/PERFORMANCE.md, a).
 pub const DEPTH: usize = 6;
 
 /// A signed segment's running digest, which every byte written goes
