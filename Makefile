@@ -499,8 +499,11 @@ test-posix-short: strace-tool s3-server powercut
 # and machine, exactly the functions of tests/abi/symbols.txt, no
 # Linux-only symbol, the install name or SONAME, the dylib's versions,
 # macOS $(MACOS_MIN) asked for by every object), and the check shown to
-# fail on another platform's files; the library with s3 and sign, and the
-# tool, type-checked. The header
+# fail on another platform's files; its JNI library and, for macOS, its
+# wheel, linked with that library and checked (check_natives.py, also shown
+# to refuse FreeBSD's library as Linux's; check_macos_wheel.py), built
+# apart from a release's (target/platforms); the library with s3 and
+# sign, and the tool, type-checked. The header
 # needs no check per platform: cbindgen reads the sources, not a target,
 # and check-header holds include/binlog.h to what it makes.
 PLATFORMS_PROFILE ?= dev
@@ -519,11 +522,23 @@ check-platforms: zig-tools llvm-tools
 	  ! $(CHECK_EXPORTS) $$wrong 2>/dev/null || { echo "check-platforms: check_exports passed $$wrong"; exit 1; }; \
 	done
 	@echo "check-platforms: the lean C library of $(PLATFORMS) exports the ABI's functions and needs nothing Linux-only (and each fails as another's)"
+	jar cf $(PLATFORM_JNI)/natives.jar -C $(PLATFORM_JNI)/darwin-aarch64/classes . -C $(PLATFORM_JNI)/jar .
+	tests/consumer/java/check_natives.py $(PLATFORM_JNI)/natives.jar $(filter-out linux-%,$(JNI_PLATFORMS))
+	@set -e; w=$(PLATFORM_JNI)/wrong; rm -rf $$w && mkdir -p $$w/io/libbinlog/native/linux-x86_64; \
+	cp $(PLATFORM_JNI)/jar/io/libbinlog/native/freebsd-x86_64/libbinlog_jni.so $$w/io/libbinlog/native/linux-x86_64/; \
+	jar cf $$w.jar -C $(PLATFORM_JNI)/darwin-aarch64/classes . -C $$w .; \
+	! tests/consumer/java/check_natives.py $$w.jar 2>/dev/null || { echo "check-platforms: check_natives passed FreeBSD's JNI library as Linux's"; exit 1; }
+	@echo "check-platforms: the JNI library of $(filter-out linux-%,$(JNI_PLATFORMS)) and the wheel of each macOS built and checked"
 
+PLATFORM_JNI := target/platforms/jni
 check-platform: lib
 	$(CHECK_EXPORTS) $(PLATFORM) $(LIB) --id $(SHLIB_ID) \
 	  $(if $(MACOS),--dylib-versions $(VERSION)$(comma)$(SOVERSION).0.0 --macos-min $(MACOS_MIN))
 	$(CHECK_EXPORTS) $(PLATFORM) $(RELEASE)/libbinlog.a $(if $(MACOS),--macos-min $(MACOS_MIN))
+	$(MAKE) --no-print-directory jni-$(if $(MACOS),darwin,freebsd)-$(firstword $(subst -, ,$(PLATFORM))) \
+	  PLATFORM_LIB_DIR=$(RELEASE) JNI_OUT=$(abspath $(PLATFORM_JNI))
+	$(if $(MACOS),$(MAKE) --no-print-directory python-wheel PY_LIB_DIR=$(RELEASE) PY_BUILD=target/platforms/python \
+	  PY_WHEELS=target/platforms/wheels)
 	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p libbinlog --lib --target $(PLATFORM) \
 	  --no-default-features --features s3,sign --target-dir target/platforms
 	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p binlog-cli --target $(PLATFORM) --target-dir target/platforms
@@ -1217,7 +1232,7 @@ go-release-check: go-release zig-tools
 java: jni
 	cd bindings/java && BINLOG_JNI_CC="$(ZIG_CC)" mvn -B -q install -DskipTests
 
-JNI_PLATFORMS := linux-x86_64 linux-aarch64 darwin-aarch64 darwin-x86_64
+JNI_PLATFORMS := linux-x86_64 linux-aarch64 darwin-aarch64 darwin-x86_64 freebsd-x86_64
 java-all-natives: $(addprefix jni-,$(filter-out linux-$(HOST_ARCH),$(JNI_PLATFORMS)))
 	$(MAKE) --no-print-directory java
 	tests/consumer/java/check_natives.py "$$(ls bindings/java/target/libbinlog-java-*.jar | grep -Ev -- '-(sources|javadoc)\.jar$$')" \
@@ -1231,19 +1246,25 @@ jni: lib
 	  bindings/java/build-jni.sh
 
 # One platform's JNI library, into the jar's classes: Linux's with its
-# libbinlog.a (`make lib ARCH=...`), macOS's (11 and later) with the
-# libbinlog.a of `make lib PLATFORM=<arch>-apple-darwin` in
-# $(DARWIN_LIB_ROOT)/<arch>-apple-darwin/release; DARWIN_LIB_ROOT=<dir>
-# takes a build from elsewhere (and builds none); against the stubs of
-# Apple's libraries in $(MACOS_STUBS), as that build.
-DARWIN_LIB_ROOT ?= target/zig
-JNI_CC = $(if $(filter darwin-%,$(1)),$(ZIG_PYTHON) -m ziglang cc -target $(1:darwin-%=%)-macos.11.0,$(call ZIG_CC_FOR,$(1:linux-%=%)))
+# libbinlog.a (`make lib ARCH=...`); macOS's (11 and later) and FreeBSD's
+# with the libbinlog.a of `make lib PLATFORM=<triple>` in
+# $(PLATFORM_LIB_ROOT)/<triple>/release, macOS's against the stubs of
+# Apple's libraries in $(MACOS_STUBS), as that build. PLATFORM_LIB_ROOT=<dir>
+# takes a build from elsewhere (and builds none), PLATFORM_LIB_DIR=<dir>
+# the build it names; JNI_OUT=<dir> builds a library to check, not the
+# jar's (build-jni.sh's BINLOG_JNI_OUT).
+PLATFORM_LIB_ROOT ?= target/zig
+JNI_TRIPLE = $(if $(filter darwin-%,$(1)),$(1:darwin-%=%)-apple-darwin,$(1:freebsd-%=%)-unknown-freebsd)
+PLATFORM_LIB_DIR ?= $(PLATFORM_LIB_ROOT)/$(call JNI_TRIPLE,$*)/release
+JNI_CC = $(if $(filter darwin-%,$(1)),$(ZIG_PYTHON) -m ziglang cc -target $(1:darwin-%=%)-macos.11.0,$(if \
+  $(filter freebsd-%,$(1)),$(ZIG_PYTHON) -m ziglang cc -target $(1:freebsd-%=%)-freebsd,$(call ZIG_CC_FOR,$(1:linux-%=%))))
 jni-linux-%:
 	$(MAKE) --no-print-directory jni ARCH=$*
-jni-darwin-%: zig-tools macos-frameworks
-	$(if $(filter file,$(origin DARWIN_LIB_ROOT)),$(MAKE) --no-print-directory lib PLATFORM=$*-apple-darwin)
-	BINLOG_JNI_CC="$(call JNI_CC,darwin-$*)" BINLOG_JNI_PLATFORM=darwin-$* BINLOG_MACOS_FRAMEWORKS=$(abspath $(MACOS_STUBS)) \
-	  BINLOG_LIB_DIR=$(abspath $(DARWIN_LIB_ROOT))/$*-apple-darwin/release bindings/java/build-jni.sh
+$(addprefix jni-,$(filter-out linux-%,$(JNI_PLATFORMS))): jni-%: zig-tools macos-frameworks
+	$(if $(filter-out file,$(origin PLATFORM_LIB_ROOT) $(origin PLATFORM_LIB_DIR)),,$(MAKE) \
+	  --no-print-directory lib PLATFORM=$(call JNI_TRIPLE,$*))
+	BINLOG_JNI_CC="$(call JNI_CC,$*)" BINLOG_JNI_PLATFORM=$* BINLOG_MACOS_FRAMEWORKS=$(abspath $(MACOS_STUBS)) \
+	  BINLOG_LIB_DIR=$(abspath $(PLATFORM_LIB_DIR)) BINLOG_JNI_OUT=$(JNI_OUT) bindings/java/build-jni.sh
 
 # The compiler build-jni.sh uses when Maven runs it without BINLOG_JNI_CC.
 JNI_PLATFORM ?= linux-$(ARCH)

@@ -11,9 +11,11 @@
 #   linux-x86_64       target/jni-x86_64/... (on an aarch64 host)  (make lib ARCH=...)
 #   darwin-aarch64     target/jni-darwin-aarch64/libbinlog_jni.dylib  ../../target/zig/aarch64-apple-darwin/release
 #   darwin-x86_64      target/jni-darwin-x86_64/libbinlog_jni.dylib   (make lib PLATFORM=<arch>-apple-darwin)
+#   freebsd-x86_64     target/jni-freebsd-x86_64/libbinlog_jni.so     ../../target/zig/x86_64-unknown-freebsd/release
 # Linux: for glibc 2.17 (`zig cc -target <arch>-linux-gnu.2.17`: runs on
 # glibc 2.17 and later), exporting only the JNI entry points (jni.map),
-# needing nothing but glibc. macOS 11 and later: compiled by `zig cc -target
+# needing nothing but glibc; FreeBSD likewise (`zig cc -target
+# x86_64-freebsd`), needing its base system's libraries alone. macOS 11 and later: compiled by `zig cc -target
 # <arch>-macos.11.0`, linked by Rust's own lld (rust-lld as ld64.lld: zig's
 # Mach-O linker has no -exported_symbols_list) against the stubs of libSystem
 # and the other system libraries libbinlog calls that `make macos-frameworks`
@@ -38,14 +40,21 @@ case $platform in
   "linux-$host_arch") out=$here/target/jni; libdir=$root/target/release ;;
   linux-x86_64 | linux-aarch64) out=$here/target/jni-$arch; libdir=$root/target/zig/$arch-unknown-linux-gnu/release ;;
   darwin-x86_64 | darwin-aarch64) out=$here/target/jni-$platform; libdir=$root/target/zig/$arch-apple-darwin/release ;;
-  *) echo "build-jni.sh: no build for $platform (linux-x86_64, linux-aarch64, darwin-aarch64, darwin-x86_64)" >&2
+  freebsd-x86_64) out=$here/target/jni-$platform; libdir=$root/target/zig/x86_64-unknown-freebsd/release ;;
+  *) echo "build-jni.sh: no build for $platform (linux-x86_64, linux-aarch64, darwin-aarch64, darwin-x86_64," \
+       "freebsd-x86_64)" >&2
      exit 1 ;;
 esac
 libdir=${BINLOG_LIB_DIR:-$libdir}
+native=$here/target/classes/io/libbinlog/native
+# BINLOG_JNI_OUT=<dir>: a build to check, never the jar's: built in
+# <dir>/<platform>, put in <dir>/jar/io/libbinlog/native/<platform>/.
+if [ -n "${BINLOG_JNI_OUT:-}" ]; then
+  out=$BINLOG_JNI_OUT/$platform native=$BINLOG_JNI_OUT/jar/io/libbinlog/native
+fi
 stubs=${BINLOG_MACOS_FRAMEWORKS:-$root/target/macos-frameworks}
 file=libbinlog_jni.$([[ $platform == darwin-* ]] && echo dylib || echo so)
 lib=$out/$file
-native=$here/target/classes/io/libbinlog/native
 if [ -z "${BINLOG_JNI_CC:-}" ]; then
   make -s --no-print-directory -C "$root" zig-tools >&2
   BINLOG_JNI_CC=$(make -s --no-print-directory -C "$root" print-zig-cc JNI_PLATFORM="$platform")
@@ -78,17 +87,20 @@ if [ "${FORCE:-0}" = 1 ] || [ ! -f "$lib" ] || \
   # shellcheck disable=SC2206 # a command and its arguments
   cc=($BINLOG_JNI_CC -std=c11 -O2 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -ffunction-sections
       -fdata-sections -I"$java_home/include" -I"$java_home/include/linux" -I"$out/include" -I"$root/include")
-  if [[ $platform == linux-* ]]; then
+  if [[ $platform != darwin-* ]]; then
     # What Rust's standard library in libbinlog.a needs besides libc (the
-    # Makefile's STATIC_LIBS less libgcc_s): on glibc before 2.34 these are
-    # libraries of their own (libpthread, libdl, ...), and --as-needed keeps
-    # only what is used. The unwinder is zig's libunwind, linked in: libgcc's
-    # (-static-libgcc) would import glibc 2.35's _dl_find_object.
+    # Makefile's STATIC_LIBS): on glibc before 2.34 these are libraries of
+    # their own (libpthread, libdl, ...), and --as-needed keeps only what is
+    # used. Linux's unwinder is zig's libunwind, linked in: libgcc's
+    # (-static-libgcc) would import glibc 2.35's _dl_find_object. FreeBSD's
+    # is libgcc_s, part of its base system.
+    syslibs=(-lunwind -lutil -lrt -lpthread -lm -ldl)
+    [[ $platform == freebsd-* ]] && syslibs=(-lexecinfo -lpthread -lgcc_s -lm -lrt -lutil)
     # libbinlog.a comes first (--whole-archive; --gc-sections drops what no JNI entry point reaches): its code then
     # starts the library's text, so where its hot loops fall (their alignment, worth a few percent of a read) does
     # not move with every change in the size of the glue, which follows it.
     "${cc[@]}" -shared -o "$lib.tmp" -Wl,--whole-archive "$libdir/libbinlog.a" -Wl,--no-whole-archive \
-      "$here/src/main/c/binlog_jni.c" -Wl,--as-needed -lunwind -lutil -lrt -lpthread -lm -ldl \
+      "$here/src/main/c/binlog_jni.c" -Wl,--as-needed "${syslibs[@]}" \
       -Wl,--version-script="$here/src/main/c/jni.map" -Wl,--gc-sections -Wl,-s \
       -Wl,--no-undefined -Wl,-z,defs -Wl,-z,noexecstack
   else

@@ -3,13 +3,15 @@
 (io/libbinlog/native/<platform>/libbinlog_jni.{so,dylib}, NativeLoader.java).
 
 Usage: check_natives.py JAR PLATFORM...: the jar must carry each PLATFORM
-named (linux-x86_64, linux-aarch64, darwin-aarch64, darwin-x86_64), and
+named (linux-x86_64, linux-aarch64, darwin-aarch64, darwin-x86_64,
+freebsd-x86_64), and
 every library it carries, named or not, must be:
   - at the path its platform's JVM looks for, and of that platform's format
     and machine: ELF x86-64 or AArch64; Mach-O arm64 or x86_64 dylib;
   - exporting the JNI entry points alone: JNI_OnLoad and one for each
     native method of the jar's classes (javap), no more, no fewer;
-  - Linux: needing glibc alone, with no RPATH or RUNPATH;
+  - Linux: needing glibc alone, with no RPATH or RUNPATH; FreeBSD: its
+    base system's libraries alone, no RPATH, no Linux-only function;
   - macOS: linked two-level (each import bound to its library when linked,
     none left to run time), against libSystem, libc++ and the frameworks
     CoreFoundation and Security alone, for macOS 11 or earlier, referencing
@@ -29,6 +31,7 @@ MACHINES = {  # platform: (format, ELF e_machine or Mach-O cputype)
     "linux-aarch64": ("ELF", 183),
     "darwin-x86_64": ("Mach-O", 0x01000007),
     "darwin-aarch64": ("Mach-O", 0x0100000C),
+    "freebsd-x86_64": ("ELF", 62),
 }
 JNI = re.compile(r"Java_io_libbinlog_\w+|JNI_On(Load|Unload)")
 # glibc alone: libc, its dynamic loader (for __tls_get_addr) and, as the
@@ -36,6 +39,10 @@ JNI = re.compile(r"Java_io_libbinlog_\w+|JNI_On(Load|Unload)")
 # libpthread, libdl and the like.
 GLIBC = {"libc.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libm.so.6", "libutil.so.1",
          "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"}
+# FreeBSD's base system: libc, and the libraries Rust's std links beside it
+# (libgcc_s its unwinder; libthr is libpthread's file).
+FREEBSD = {"libc.so.7", "libm.so.5", "libthr.so.3", "libexecinfo.so.1", "libkvm.so.7", "libmemstat.so.3",
+           "libprocstat.so.1", "libdevstat.so.7", "libgcc_s.so.1", "librt.so.1", "libutil.so.9"}
 DYLIBS = {"/usr/lib/libSystem.B.dylib", "/usr/lib/libc++.1.dylib",
           "/System/Library/Frameworks/CoreFoundation.framework/Versions/A/CoreFoundation",
           "/System/Library/Frameworks/Security.framework/Versions/A/Security"}
@@ -45,7 +52,7 @@ LC_LOAD_DYLIB, LC_SYMTAB, LC_CODE_SIGNATURE, LC_BUILD_VERSION = 0xC, 0x2, 0x1D, 
 MH_DYLIB, MH_NOUNDEFS, MH_TWOLEVEL = 6, 0x1, 0x80
 
 
-def elf(path, data, want_machine):
+def elf(path, data, want_machine, os_name):
     faults = []
     if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
         return [], ["not a 64-bit little-endian ELF file"]
@@ -54,12 +61,19 @@ def elf(path, data, want_machine):
         faults.append(f"ELF machine {machine}, want {want_machine}")
     dynamic = subprocess.run(["readelf", "-d", path], capture_output=True, text=True, check=True).stdout
     needed = set(re.findall(r"\(NEEDED\).*\[(.*)\]", dynamic))
-    if needed - GLIBC or "libc.so.6" not in needed:
-        faults.append(f"needs {sorted(needed)}, want glibc alone")
+    system, libc = (FREEBSD, "libc.so.7") if os_name == "freebsd" else (GLIBC, "libc.so.6")
+    if needed - system or libc not in needed:
+        faults.append(f"needs {sorted(needed)}, want {'its base system' if os_name == 'freebsd' else 'glibc'} alone")
     if re.search(r"\((RPATH|RUNPATH)\)", dynamic):
         faults.append("has an RPATH or RUNPATH")
-    out = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True, text=True, check=True).stdout
-    return [line.split()[-1] for line in out.splitlines() if line.strip()], faults
+    nm = lambda which: subprocess.run(["nm", "-D", which, path], capture_output=True, text=True,
+                                      check=True).stdout.split("\n")
+    if os_name == "freebsd":
+        linux_only = sorted(s for s in (line.split()[-1] for line in nm("--undefined-only") if line.strip())
+                            if LINUX_ONLY.fullmatch(s))
+        if linux_only:
+            faults.append(f"references Linux-only functions: {linux_only}")
+    return [line.split()[-1] for line in nm("--defined-only") if line.strip()], faults
 
 
 def macho(data, want_cpu, arch):
@@ -144,7 +158,7 @@ def main(jar, wanted):
                 faults.append(f"{name}: {platform}'s JVM looks for {'libbinlog_jni.dylib' if kind == 'Mach-O' else 'libbinlog_jni.so'}")
             path = z.extract(name, tmp)
             data = open(path, "rb").read()
-            symbols, own = elf(path, data, machine) if kind == "ELF" else macho(data, machine, platform.split("-")[1])
+            symbols, own = elf(path, data, machine, platform.split("-")[0]) if kind == "ELF" else macho(data, machine, platform.split("-")[1])
             others = sorted(s for s in symbols if not JNI.fullmatch(s))
             if others:
                 own.append(f"exports more than the JNI entry points: {others[:5]}{' ...' if len(others) > 5 else ''}")
