@@ -386,6 +386,7 @@ TEST_LANE_platform := lean-libs check-bench-peers check-platforms test-cross-rus
 TEST_LANES := test-c-lane test-rust-lane test-platform-lane
 test: $(TEST_SETUP)
 	@mkdir -p target && rm -f target/make-test.status
+	@$(MAKE) --no-print-directory sccache-server
 	{ $(MAKE) --no-print-directory -j3 --output-sync=recurse $(TEST_LANES) 2>&1; \
 	  echo $$? > target/make-test.status; } | tee target/make-test.log
 	@[ "$$(cat target/make-test.status)" = 0 ] || { tests/what_failed.sh target/make-test.log; exit 1; }
@@ -1645,7 +1646,18 @@ $(CARGO_FUZZ_DIR)/cargo-fuzz:
 	@mkdir -p $(TOOLS)/bin
 	$(CARGO) install -q cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --debug --root $(TOOLS)/cargo-fuzz-$(CARGO_FUZZ_VERSION)
 
-.PHONY: sccache-tool
+# Its server, started before make test's lanes (a make of its own, which
+# exports the variables above now that sccache is installed), holding no
+# file of the make that started it (Python's close_fds): a server started
+# by a lane's first compile kept the writing end of the top make's
+# jobserver pipe, and the top make, which reads its tokens back to that
+# pipe's end when done, waited on it for good. If one is running already,
+# that one serves.
+.PHONY: sccache-tool sccache-server
+sccache-server:
+	@[ "$(RUSTC_WRAPPER)" != $(SCCACHE_BIN) ] || $(PYTHON) -c 'import subprocess as s, sys; \
+	  sys.exit(s.call(sys.argv[1:], stdout=s.DEVNULL, stderr=s.DEVNULL))' $(SCCACHE_BIN) --start-server || \
+	  $(SCCACHE_BIN) --show-stats > /dev/null
 sccache-tool: $(SCCACHE_BIN)
 $(SCCACHE_BIN):
 	env -u RUSTC_WRAPPER $(CARGO) install -q sccache --version $(SCCACHE_VERSION) --locked --no-default-features \
