@@ -49,8 +49,7 @@ final class NativeLoader {
     static final String PATH_ENV = "LIBBINLOG_JNI_LIBRARY";
     static final String CACHE_PROPERTY = "io.libbinlog.jni.cacheDir";
     /** The platforms a jar built with every native ({@code make java-all-natives}) carries a library for. */
-    static final List<String> PLATFORMS =
-            List.of("linux-x86_64", "linux-aarch64", "darwin-aarch64", "darwin-x86_64", "freebsd-x86_64");
+    static final List<String> PLATFORMS = List.of("linux-x86_64", "linux-aarch64", "darwin-aarch64", "darwin-x86_64", "freebsd-x86_64");
 
     private NativeLoader() {
     }
