@@ -1071,21 +1071,27 @@ RELEASE_KEY ?=
 # The other ecosystems' parts of a release and of its check.
 RELEASE_OTHERS       ?= go-release python-release
 RELEASE_CHECK_OTHERS ?= go-release-check python-release-check
-# The C tarballs: the host's, and the $(CROSS_ARCH) one when its library
-# is built (`make lib ARCH=$(CROSS_ARCH)`: the library, header, pkg-config
-# and CMake files; the tool is built for this machine only), stripped by
-# llvm-strip, which reads every machine's ELF files.
+# The C tarballs: the host's; the $(CROSS_ARCH) one when its library is
+# built (`make lib ARCH=$(CROSS_ARCH)`: the library, header, pkg-config and
+# CMake files; the tool is built for this machine only), stripped by
+# llvm-strip, which reads every machine's ELF files; and one for each OS
+# of $(PLATFORMS) whose library and tool are built (`make lib cli
+# PLATFORM=<triple>`), with the host tool's man pages and completions
+# (host-man), a Mach-O file as linked (its signature covers its bytes),
+# FreeBSD's stripped by binutils' strip as Linux's.
 C_DIST_CROSS := $(if $(wildcard $(CROSS_FULL)/libbinlog.so),$(CROSS_ARCH))
 C_DIST_CROSS_INSTALL := INSTALL_TOOL= INSTALL_BUILD=installed-artifacts-built STRIP=llvm-strip
+C_DIST_PLATFORMS := $(foreach t,$(PLATFORMS),$(if $(wildcard target/zig/$(t)/release/libbinlog.a target/zig/$(t)/release/binlog),$(t)))
+C_DIST_PLATFORM_INSTALL = PLATFORM=$(1) INSTALL_BUILD="host-man installed-artifacts-built"
 RELEASE_STAGE := target/release-stage
 # Every file's time in the tarballs: the last commit's.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
-# $(1): the machine, $(2): make install's variables for it.
+# $(1): the Rust target, $(2): make install's variables for it.
 define c-tarball
-	$(MAKE) --no-print-directory install ARCH=$(1) $(2) DESTDIR=$(abspath $(RELEASE_STAGE))/$(1) PREFIX=/usr/local \
+	$(MAKE) --no-print-directory install $(2) DESTDIR=$(abspath $(RELEASE_STAGE))/$(1) PREFIX=/usr/local \
 	  INSTALL_DIRS_MANIFEST=$(RELEASE_STAGE)/$(1).dirs
-	packaging/release/tarball.sh $(RELEASE_STAGE)/$(1)/usr/local libbinlog-$(VERSION)-$(1)-unknown-linux-gnu \
-	  $(DIST)/c/libbinlog-$(VERSION)-$(1)-unknown-linux-gnu.tar.gz $(SOURCE_DATE_EPOCH)
+	packaging/release/tarball.sh $(RELEASE_STAGE)/$(1)/usr/local libbinlog-$(VERSION)-$(1) \
+	  $(DIST)/c/libbinlog-$(VERSION)-$(1).tar.gz $(SOURCE_DATE_EPOCH)
 
 endef
 .PHONY: release release-crates release-maven release-c release-sums release-check
@@ -1112,8 +1118,9 @@ release-maven: java
 
 release-c: lib cli man completions
 	rm -rf $(RELEASE_STAGE) && mkdir -p $(DIST)/c
-	$(call c-tarball,$(HOST_ARCH),)
-	$(foreach a,$(C_DIST_CROSS),$(call c-tarball,$(a),$(C_DIST_CROSS_INSTALL)))
+	$(call c-tarball,$(HOST_ARCH)-unknown-linux-gnu,)
+	$(foreach a,$(C_DIST_CROSS),$(call c-tarball,$(a)-unknown-linux-gnu,ARCH=$(a) $(C_DIST_CROSS_INSTALL)))
+	$(foreach t,$(C_DIST_PLATFORMS),$(call c-tarball,$(t),$(call C_DIST_PLATFORM_INSTALL,$(t))))
 
 release-sums: cli
 	packaging/release/sums.sh sign $(DIST) $(TOOL) $(or $(RELEASE_KEY),target/release-key/release.key)
