@@ -528,7 +528,7 @@ check-platforms: zig-tools llvm-tools
 	@set -e; w=$(PLATFORM_JNI)/wrong; rm -rf $$w && mkdir -p $$w/io/libbinlog/native/linux-x86_64; \
 	cp $(PLATFORM_JNI)/jar/io/libbinlog/native/freebsd-x86_64/libbinlog_jni.so $$w/io/libbinlog/native/linux-x86_64/; \
 	jar cf $$w.jar -C $(PLATFORM_JNI)/darwin-aarch64/classes . -C $$w .; \
-	! tests/consumer/java/check_natives.py $$w.jar 2>/dev/null || { echo "check-platforms: check_natives passed FreeBSD's JNI library as Linux's"; exit 1; }
+	! tests/consumer/java/check_natives.py $$w.jar > /dev/null 2>&1 || { echo "check-platforms: check_natives passed FreeBSD's JNI library as Linux's"; exit 1; }
 	@echo "check-platforms: the JNI library of $(filter-out linux-%,$(JNI_PLATFORMS)) and the wheel of each macOS built and checked"
 
 PLATFORM_JNI := target/platforms/jni
