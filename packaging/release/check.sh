@@ -8,7 +8,8 @@
 #     "VERSION"` from a local registry (a directory source replacing
 #     crates.io) holding DIST/crates' libbinlog and the dependencies its
 #     Cargo.lock names (`cargo vendor`, from ~/.cargo's cache), builds
-#     with --offline and writes and reads a log.
+#     with --offline and writes and reads a log; the crate's unit tests
+#     pass, run from the unpacked crate file.
 #  3. Maven: a fresh project (tests/release/java) depends on
 #     io.libbinlog:libbinlog-java:VERSION from DIST/maven (file://); every
 #     other artifact and plugin comes from a copy of the local repository
@@ -93,6 +94,12 @@ mkdir -p "$work/rust-data"
 out=$("$CARGO_TARGET_DIR/debug/release-consumer" "$work/rust-data")
 [[ $out == "dependent ok: libbinlog $version" ]] || fail "the Rust consumer printed: $out"
 echo "release-check: cargo: a crate depending on libbinlog = \"$version\" from the crate file built offline and ran"
+# The crate's own tests (its unit tests: the integration suite reads the
+# checkout), from the unpacked crate file alone, offline from the same
+# registry (the consumer's configuration).
+(cd "$app" && "$cargo" test --quiet --offline --lib --manifest-path "$unpacked/Cargo.toml" > "$work/crate-tests.log" 2>&1) ||
+  { tail -n 30 "$work/crate-tests.log"; fail "the unit tests of $crate failed, run from the unpacked crate"; }
+echo "release-check: cargo: $crate's unit tests pass from the crate file alone ($(grep -o '[0-9]* passed' "$work/crate-tests.log"))"
 unset CARGO_TARGET_DIR
 
 # 3. Maven.
