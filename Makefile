@@ -378,7 +378,7 @@ demo: lib $(BUILD)/examples/quickstart
 # fails, tests/what_failed.sh prints its failure lines last, where a run's
 # record of its last lines shows them.
 TEST_SETUP := sccache-tool machine-tools line-budget check-header zstd-tool strace-tool python-tool zig-tools \
-  s3-server s3-server-moto analytics-tools
+  s3-server s3-server-moto analytics-tools python-build-tools
 TEST_LANE_c := lib cli check-abi check-glibc test-c test-consumer test-lean test-go test-go-consumer \
   test-java test-java-consumer test-python
 TEST_LANE_rust := lint test-powercut test-rust-build test-rust test-posix-short test-rust-dependent fuzz-short
@@ -539,7 +539,7 @@ check-platform: lib
 	$(MAKE) --no-print-directory jni-$(if $(MACOS),darwin,freebsd)-$(firstword $(subst -, ,$(PLATFORM))) \
 	  PLATFORM_LIB_DIR=$(RELEASE) JNI_OUT=$(abspath $(PLATFORM_JNI))
 	$(if $(MACOS),$(MAKE) --no-print-directory python-wheel PY_LIB_DIR=$(RELEASE) PY_BUILD=target/platforms/python \
-	  PY_WHEELS=target/platforms/wheels)
+	  PY_VENV=$(PY_VENV) PY_WHEELS=target/platforms/wheels)
 	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p libbinlog --lib --target $(PLATFORM) \
 	  --no-default-features --features s3,sign --target-dir target/platforms
 	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p binlog-cli --target $(PLATFORM) --target-dir target/platforms
@@ -1324,7 +1324,12 @@ PY_WHEELS  := target/wheels
 PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*_$(ARCH).whl
 # The build frontend of the source distribution, in the build venv too.
 PY_BUILD_VERSION := 1.2.2.post1
-PY_BUILD_TOOLS := $(PY_BUILD)/build-venv/.tools-installed-build-$(PY_BUILD_VERSION)
+# The build tools' virtual environment (make test makes it before its lanes,
+# which share it).
+PY_VENV    := $(PY_BUILD)/build-venv
+PY_BUILD_TOOLS := $(PY_VENV)/.tools-installed-build-$(PY_BUILD_VERSION)
+.PHONY: python-build-tools
+python-build-tools: $(PY_BUILD_TOOLS)
 
 # Python 3.9+ with venv and ensurepip (Debian's python3-venv, installed
 # when missing, as zstd-tool installs zstd).
@@ -1356,7 +1361,7 @@ PY_TOOLS   := packaging/python
 PY_WHEEL_SRC = @rm -rf $(PY_BUILD)/src $(PY_RAW_WHEELS) $(1) && mkdir -p $(PY_BUILD)/src $(PY_WHEELS); \
 	cp -r $(PY_SRC)/pyproject.toml $(PY_SRC)/setup.py $(PY_SRC)/setup.cfg $(PY_SRC)/binlog_build.py \
 	  $(PY_SRC)/native.map $(PY_SRC)/README.md $(PY_SRC)/src $(PY_SRC)/csrc LICENSE $(PY_BUILD)/src/
-PY_PIP_WHEEL := BINLOG_INCLUDE_DIR=$(abspath include) $(PY_BUILD)/build-venv/bin/pip wheel -q --no-deps \
+PY_PIP_WHEEL := BINLOG_INCLUDE_DIR=$(abspath include) $(PY_VENV)/bin/pip wheel -q --no-deps \
 	  --no-build-isolation $(PY_BUILD)/src --wheel-dir
 ifneq ($(filter %-apple-darwin,$(PLATFORM)),)
 PY_MAC_CPU := $(patsubst %-apple-darwin,%,$(PLATFORM))
@@ -1371,7 +1376,7 @@ python-wheel: python-tool zig-tools $(if $(MACOS),macos-frameworks) $(if $(filte
 	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
 	@test -x $(LLVM_BIN)/llvm-objcopy || rustup component add llvm-tools
 	$(ZIG_PYTHON) -m ziglang cc -target $(PY_MAC_ZIG) -c -o $(PY_BUILD)/limited_api_sizes.o -DPy_LIMITED_API=0x03090000 \
-	  -I$$($(PY_BUILD)/build-venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])') \
+	  -I$$($(PY_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])') \
 	  $(PY_TOOLS)/limited_api_sizes.c
 	CC="$(ZIG_PYTHON) -m ziglang cc -target $(PY_MAC_ZIG)" \
 	  LDSHARED="$(ZIG_PYTHON) $(abspath $(PY_TOOLS))/zig_macos_link.py $(ZIG_PYTHON) $(PY_MAC_ZIG) $(LLVM_BIN)/llvm-objcopy $(abspath $(MACOS_STUBS))" \
@@ -1392,8 +1397,8 @@ endif
 # The build tools pyproject.toml pins (its build-system requires), installed
 # once into a venv of their own: later wheels build offline.
 $(PY_BUILD_TOOLS): $(PY_SRC)/pyproject.toml
-	rm -rf $(PY_BUILD)/build-venv && $(PYTHON) -m venv $(PY_BUILD)/build-venv
-	$(PY_BUILD)/build-venv/bin/pip install -q build==$(PY_BUILD_VERSION) \
+	rm -rf $(PY_VENV) && $(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install -q build==$(PY_BUILD_VERSION) \
 	  $$(sed -n 's/^requires = \[\(.*\)\]$$/\1/p' $(PY_SRC)/pyproject.toml | tr -d '",')
 	touch $@
 
@@ -1456,7 +1461,7 @@ python-sdist: python-tool
 	$(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
 	$(PYTHON) $(PY_TOOLS)/sdist_tree.py . $(PY_BUILD)/sdist-src
 	@rm -f $(PY_SDIST)
-	$(PY_BUILD)/build-venv/bin/python -m build --sdist --no-isolation --outdir $(PY_DIST) $(PY_BUILD)/sdist-src
+	$(PY_VENV)/bin/python -m build --sdist --no-isolation --outdir $(PY_DIST) $(PY_BUILD)/sdist-src
 	@ls -l $(PY_SDIST)
 
 python-release: python-wheel
@@ -1471,7 +1476,7 @@ $(TWINE):
 
 $(PY_WHEELHOUSE)/.fetched: $(PY_SRC)/pyproject.toml $(PY_SRC)/requirements-test.txt
 	rm -rf $(PY_WHEELHOUSE) && $(MAKE) --no-print-directory $(PY_BUILD_TOOLS)
-	$(PY_BUILD)/build-venv/bin/pip download -q -d $(PY_WHEELHOUSE) \
+	$(PY_VENV)/bin/pip download -q -d $(PY_WHEELHOUSE) \
 	  $$(grep -E '^(setuptools|cffi)==' $(PY_SRC)/requirements-test.txt)
 	touch $@
 
