@@ -93,16 +93,26 @@ if [ "${FORCE:-0}" = 1 ] || [ ! -f "$lib" ] || \
     # their own (libpthread, libdl, ...), and --as-needed keeps only what is
     # used. Linux's unwinder is zig's libunwind, linked in: libgcc's
     # (-static-libgcc) would import glibc 2.35's _dl_find_object. FreeBSD's
-    # is libgcc_s, part of its base system.
+    # is libgcc_s, part of its base system. Every symbol is bound when
+    # linked (-z defs), but on FreeBSD `environ`, which its programs define
+    # (crt1), not libc: it is left for the JVM's executable, as FreeBSD's
+    # own shared libraries leave it, once a link with -z defs has found it
+    # the only one unbound.
     syslibs=(-lunwind -lutil -lrt -lpthread -lm -ldl)
     [[ $platform == freebsd-* ]] && syslibs=(-lexecinfo -lpthread -lgcc_s -lm -lrt -lutil)
     # libbinlog.a comes first (--whole-archive; --gc-sections drops what no JNI entry point reaches): its code then
     # starts the library's text, so where its hot loops fall (their alignment, worth a few percent of a read) does
     # not move with every change in the size of the glue, which follows it.
-    "${cc[@]}" -shared -o "$lib.tmp" -Wl,--whole-archive "$libdir/libbinlog.a" -Wl,--no-whole-archive \
-      "$here/src/main/c/binlog_jni.c" -Wl,--as-needed "${syslibs[@]}" \
-      -Wl,--version-script="$here/src/main/c/jni.map" -Wl,--gc-sections -Wl,-s \
-      -Wl,--no-undefined -Wl,-z,defs -Wl,-z,noexecstack
+    link() {
+      "${cc[@]}" -shared -o "$1" -Wl,--whole-archive "$libdir/libbinlog.a" -Wl,--no-whole-archive \
+        "$here/src/main/c/binlog_jni.c" -Wl,--as-needed "${syslibs[@]}" \
+        -Wl,--version-script="$here/src/main/c/jni.map" -Wl,--gc-sections -Wl,-s -Wl,-z,noexecstack "${@:2}"
+    }
+    if ! link "$lib.tmp" -Wl,--no-undefined -Wl,-z,defs 2> "$out/link.log"; then
+      unbound=$(sed -n 's/.*undefined symbol: //p' "$out/link.log" | grep -vx environ || true)
+      [[ $platform == freebsd-* && -z $unbound ]] || { cat "$out/link.log" >&2; exit 1; }
+      link "$lib.tmp"
+    fi
   else
     # libSystem and the system libraries beyond it as text stubs (.tbd, what
     # an Apple SDK holds): each symbol bound to its library's install name,
