@@ -1125,7 +1125,11 @@ release-c: lib cli man completions
 release-sums: cli
 	packaging/release/sums.sh sign $(DIST) $(TOOL) $(or $(RELEASE_KEY),target/release-key/release.key)
 
-release-check: release $(RELEASE_CHECK_OTHERS)
+# The other ecosystems' checks take the release as made (RELEASE_MADE=1):
+# a part made again after release-sums (the sdist holds its build's time)
+# would no longer be the file SHA256SUMS names.
+release-check: release
+	$(MAKE) --no-print-directory $(RELEASE_CHECK_OTHERS) RELEASE_MADE=1
 	CARGO=$(CARGO) packaging/release/check.sh $(DIST) $(VERSION)
 
 clean:
@@ -1222,7 +1226,7 @@ go-release: lib go-llvm-tools
 # makes in target/macos-frameworks, or GO_MACOS_FRAMEWORKS
 # (tests/consumer/go/release_check.sh).
 GO_MACOS_FRAMEWORKS ?= $(wildcard $(abspath target/macos-frameworks))
-go-release-check: go-release zig-tools
+go-release-check: $(if $(RELEASE_MADE),,go-release) zig-tools
 	GO=$(GO) LLVM_NM=$(LLVM_BIN)/llvm-nm ZIG_PYTHON=$(ZIG_PYTHON) PYTHON=$(PYTHON) \
 	  MACOS_FRAMEWORKS=$(GO_MACOS_FRAMEWORKS) \
 	  tests/consumer/go/release_check.sh $(abspath $(GO_PROXY_DIR)) $(GO_MODULE) $(VERSION_TAG)
@@ -1482,7 +1486,7 @@ $(PY_WHEELHOUSE)/.fetched: $(PY_SRC)/pyproject.toml $(PY_SRC)/requirements-test.
 
 PY_SDIST_INSTALL = $(PY_CHECK)/sdist/bin/pip install -q --no-index --find-links $(PY_WHEELHOUSE) --no-binary libbinlog \
 	  $(PY_SDIST)
-python-release-check: python-release $(TWINE) $(PY_WHEELHOUSE)/.fetched
+python-release-check: $(if $(RELEASE_MADE),,python-release) $(TWINE) $(PY_WHEELHOUSE)/.fetched
 	$(TWINE) check --strict $(PY_DIST)/*
 	rm -rf $(PY_CHECK) && $(PYTHON) -m venv $(PY_CHECK)/wheel && $(PYTHON) -m venv $(PY_CHECK)/sdist
 	$(PY_CHECK)/wheel/bin/pip install -q --no-index --find-links $(PY_DIST) --find-links $(PY_WHEELHOUSE) \
