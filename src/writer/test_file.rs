@@ -14,9 +14,7 @@ pub struct TestFile {
 impl TestFile {
     /// A new empty file named after `name` and this process.
     pub fn new(name: &str) -> TestFile {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target")
-            .join(format!("unit-{name}-{}", std::process::id()));
+        let path = disk_dir().join(format!("unit-{name}-{}", std::process::id()));
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -26,6 +24,14 @@ impl TestFile {
             .unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
         TestFile { path, file }
     }
+}
+
+/// The crate's `target/` (made if missing: an unpacked crate file has
+/// none), on the filesystem the crate is on.
+pub fn disk_dir() -> PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    dir
 }
 
 impl Drop for TestFile {

@@ -262,7 +262,7 @@ mod tests {
     /// they outgrew its memory bound.
     #[test]
     fn adopts_arrays_only_within_the_memory_bound() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let dir = crate::writer::test_file::disk_dir();
         let filled = |n: u64| {
             let mut old = SegmentIndex::new(4096, 1 << 20);
             for seq in 0..n {
@@ -282,7 +282,7 @@ mod tests {
     /// of two above it neither panics nor spills (the budget is unbounded).
     #[test]
     fn the_largest_memory_bound_never_spills() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let dir = crate::writer::test_file::disk_dir();
         for bound in [usize::MAX, (1 << 63) + 1] {
             let mut index = SegmentIndex::new(4096, bound);
             for seq in 0..10_000u64 {
@@ -299,7 +299,7 @@ mod tests {
     /// time its smaller array fills.
     #[test]
     fn a_shifted_type_mix_spills_once_per_bound() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let dir = crate::writer::test_file::disk_dir();
         let (bound, late) = (1000u64, 20_000u64);
         let mut index = SegmentIndex::new(4096, bound as usize);
         for seq in 0..800u64 {
@@ -322,7 +322,7 @@ mod tests {
     /// reused from spill to spill.
     #[test]
     fn per_type_arrays_stay_within_the_memory_bound() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let dir = crate::writer::test_file::disk_dir();
         let periods = |seq: u64| (seq / 1000 % 4) as u32;
         let mix = |seq: u64| ((seq * 2_654_435_761) >> 7 & 3) as u32;
         for type_of in [periods, mix] {

@@ -198,7 +198,7 @@ mod tests {
     /// The seal of 100,000 records of `type_of(seq)` among three types, by
     /// an index that keeps `memory_entries` offsets in memory.
     fn seal_of(memory_entries: usize, type_of: fn(u64) -> u32) -> Vec<u8> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let dir = crate::writer::test_file::disk_dir();
         let names: Vec<Box<str>> = vec!["a".into(), "bb".into(), "ccc".into()];
         let mut index = SegmentIndex::new(4096, memory_entries);
         let mut offset = 100u64;
@@ -284,7 +284,7 @@ mod tests {
     /// one another in type order from the `SEAL_BEGIN` frame's end.
     #[test]
     fn interleaved_types_seal_as_the_scattered_arrays() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let dir = crate::writer::test_file::disk_dir();
         let names: Vec<Box<str>> = ["a", "b", "c", "unused", "e"].map(Box::from).into();
         let type_of = |seq: u64| [0, 2, 2, 1, 4, 0, 0, 0, 2, 4][(seq * seq % 10) as usize];
         let t = TestFile::new("interleaved-seal");
@@ -340,7 +340,7 @@ mod tests {
     /// budget): the seal is still the scattered arrays.
     #[test]
     fn a_failed_spill_keeps_the_bound_and_the_arrays() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let dir = crate::writer::test_file::disk_dir();
         let missing = dir.join("no-such-spill-dir");
         let mut previous = SegmentIndex::new(4096, 1000);
         for seq in 0..600u64 {
@@ -371,7 +371,7 @@ mod tests {
     /// count); taking the arrays clears it.
     #[test]
     fn a_checksum_computed_ahead_seals_the_same_bytes() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let dir = crate::writer::test_file::disk_dir();
         let names: Vec<Box<str>> = vec!["a".into()];
         let t = TestFile::new("seal-ahead");
         let seal = |index: &SegmentIndex, end: u64| sealed_in_memory(index, &t.path, end, &names);
@@ -405,7 +405,7 @@ mod tests {
     /// the file, spill file included.
     #[test]
     fn seal_in_memory_equals_seal_in_file() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let dir = crate::writer::test_file::disk_dir();
         // 3 types, a spill every 1000 entries, sparse entries every 4 KiB.
         let mut index = SegmentIndex::new(4096, 1000);
         let mut offset = 100u64;
@@ -426,7 +426,7 @@ mod tests {
     /// the file the seal it builds in memory.
     #[test]
     fn one_type_seal_in_memory_equals_seal_in_file() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let dir = crate::writer::test_file::disk_dir();
         let mut index = SegmentIndex::new(4096, 1 << 20);
         let mut offset = 100u64;
         for seq in 0..5000u64 {
