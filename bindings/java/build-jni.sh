@@ -93,7 +93,9 @@ if [ "${FORCE:-0}" = 1 ] || [ ! -f "$lib" ] || \
     # their own (libpthread, libdl, ...), and --as-needed keeps only what is
     # used. Linux's unwinder is zig's libunwind, linked in: libgcc's
     # (-static-libgcc) would import glibc 2.35's _dl_find_object. FreeBSD's
-    # is libgcc_s, part of its base system. Every symbol is bound when
+    # is libgcc_s, part of its base system; its list is STATIC_LIBS less
+    # libkvm, libmemstat, libprocstat and libdevstat, which zig has no
+    # stubs of and the glue does not reach. Every symbol is bound when
     # linked (-z defs), but on FreeBSD `environ`, which its programs define
     # (crt1), not libc: it is left for the JVM's executable, as FreeBSD's
     # own shared libraries leave it, once a link with -z defs has found it
