@@ -57,10 +57,10 @@ class NativeLoaderTest {
     /** A platform the jar has no library for, and java.library.path none either: the error says what is missing. */
     @Test
     void aPlatformWithoutALibraryFailsNamingItWhatWasLookedForAndWhatTheJarHas() {
-        UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class, () -> NativeLoader.loadBundled("freebsd-x86_64"));
+        UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class, () -> NativeLoader.loadBundled("netbsd-x86_64"));
         String message = e.getMessage();
-        assertTrue(message.startsWith("libbinlog has no native library for freebsd-x86_64 in this jar (has: "), message);
-        assertTrue(message.contains("looked for io/libbinlog/native/freebsd-x86_64/libbinlog_jni.so, then "
+        assertTrue(message.startsWith("libbinlog has no native library for netbsd-x86_64 in this jar (has: "), message);
+        assertTrue(message.contains("looked for io/libbinlog/native/netbsd-x86_64/libbinlog_jni.so, then "
                 + System.mapLibraryName("binlog_jni") + " on java.library.path"), message);
         String has = message.substring(message.indexOf("(has: ") + 6, message.indexOf(';'));
         assertTrue(List.of(has.split(", ")).contains(NativeLoader.platform()), "the jar has this JVM's platform: " + message);
