@@ -510,10 +510,13 @@ test-posix-short: strace-tool s3-server powercut
 # wheel, linked with that library and checked (check_natives.py, also shown
 # to refuse FreeBSD's library as Linux's; check_macos_wheel.py), built
 # apart from a release's (target/platforms); the library with s3 and
-# sign, and the tool, type-checked. The header
+# sign, and the tool, type-checked once per OS (TYPECHECK_PLATFORMS: what
+# depends on the machine is the core's, which the lean library compiles
+# for both Macs). The header
 # needs no check per platform: cbindgen reads the sources, not a target,
 # and check-header holds include/binlog.h to what it makes.
 PLATFORMS_PROFILE ?= dev
+TYPECHECK_PLATFORMS := aarch64-apple-darwin x86_64-unknown-freebsd
 CHECK_EXPORTS = $(PYTHON) tests/check_exports.py
 .PHONY: check-platforms check-platform llvm-tools
 check-platforms: zig-tools llvm-tools
@@ -546,9 +549,9 @@ check-platform: lib
 	  PLATFORM_LIB_DIR=$(RELEASE) JNI_OUT=$(abspath $(PLATFORM_JNI))
 	$(if $(MACOS),$(MAKE) --no-print-directory python-wheel PY_LIB_DIR=$(RELEASE) PY_BUILD=target/platforms/python \
 	  PY_VENV=$(PY_VENV) PY_WHEELS=target/platforms/wheels)
-	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p libbinlog --lib --target $(PLATFORM) \
-	  --no-default-features --features s3,sign --target-dir target/platforms
-	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet -p binlog-cli --target $(PLATFORM) --target-dir target/platforms
+	$(if $(filter $(PLATFORM),$(TYPECHECK_PLATFORMS)),$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet \
+	  -p libbinlog -p binlog-cli --lib --bins --target $(PLATFORM) --features libbinlog/s3$(comma)libbinlog/sign \
+	  --target-dir target/platforms)
 
 # llvm-nm and llvm-objdump of the active toolchain (rustup's llvm-tools),
 # which read ELF, Mach-O and archives of either (tests/check_exports.py).
