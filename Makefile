@@ -14,9 +14,13 @@ CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
 # sccache (crates.io, pinned; built once into TOOLS by `make sccache-tool`,
 # which `make test` runs first) keeps what rustc and the C compilers built,
 # in SCCACHE_DIR (at most SCCACHE_CACHE_SIZE; the least used goes first),
-# so a clean clone's `make test` on a machine that ran one before compiles
-# only the crates whose sources changed: the dependencies, in every
-# profile and target, come from the cache. Once it is installed, every
+# so a clean clone's `make test` on a machine that ran one before, in the
+# same directory, compiles only the crates whose sources changed: the
+# dependencies, in every profile and target, come from the cache. In a
+# clone at another path, what cargo-zigbuild builds is compiled again
+# (all 294 compiles of the tool's build missed there: 4 min against
+# 31 s); plain cargo's builds hit (a run at another path wrote 253 new
+# entries, not the thousands of a cold cache). Once it is installed, every
 # cargo this Makefile runs goes through it (RUSTC_WRAPPER; cc-rs then
 # wraps the C compilers with it too), unless the caller set RUSTC_WRAPPER
 # or SCCACHE=0. What it cannot cache: the crates of the workspace built
@@ -270,10 +274,11 @@ endif
 # build machine, so that it reuses the dependencies `make lib` compiled;
 # with PLATFORM, for that OS, left in $(TOOL_BUILT). make test's C lane
 # builds it with QUICK_TOOL=1: without LTO, in 16 code-generation units,
-# the same program; after a change to the sources, 31 s of wall and 52 of
-# CPU on an idle machine, and 169 s in a clean clone's make test against
-# fat LTO's 695 (one unit, single-threaded). `make cli` itself keeps the
-# release profile, which bench, release and install use.
+# the same program from dependencies of its own (sccache keeps them);
+# after a change to the sources, 31 s of wall and 52 of CPU on an idle
+# machine, and 169 s in a clean clone's make test against fat LTO's 695
+# (one unit, single-threaded). `make cli` itself keeps the release
+# profile, which bench, release and install use.
 QUICK_TOOL_ENV := $(if $(QUICK_TOOL),CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)
 cli: zig-tools $(if $(MACOS),macos-frameworks)
 	$(ZIGBUILD_ENV) $(QUICK_TOOL_ENV) $(CARGO_ZIGBUILD) $(if $(MACOS),rustc,build) --release -p binlog-cli --bin binlog \
