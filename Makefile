@@ -14,13 +14,10 @@ CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
 # sccache (crates.io, pinned; built once into TOOLS by `make sccache-tool`,
 # which `make test` runs first) keeps what rustc and the C compilers built,
 # in SCCACHE_DIR (at most SCCACHE_CACHE_SIZE; the least used goes first),
-# so a clean clone's `make test` on a machine that ran one before, in the
-# same directory, compiles only the crates whose sources changed: the
-# dependencies, in every profile and target, come from the cache. In a
-# clone at another path, what cargo-zigbuild builds is compiled again
-# (all 294 compiles of the tool's build missed there: 4 min against
-# 31 s); plain cargo's builds hit (a run at another path wrote 253 new
-# entries, not the thousands of a cold cache). Once it is installed, every
+# so a clean clone's `make test` on a machine that ran one before compiles
+# only the crates whose sources changed: the dependencies, in every
+# profile and target, come from the cache (in a clone at a new path, the
+# tool's build found 232 of its 253 cacheable compiles). Once it is installed, every
 # cargo this Makefile runs goes through it (RUSTC_WRAPPER; cc-rs then
 # wraps the C compilers with it too), unless the caller set RUSTC_WRAPPER
 # or SCCACHE=0. What it cannot cache: the crates of the workspace built
