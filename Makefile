@@ -16,18 +16,23 @@ CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
 # in SCCACHE_DIR (at most SCCACHE_CACHE_SIZE; the least used goes first),
 # so a clean clone's `make test` on a machine that ran one before compiles
 # only the crates whose sources changed: the dependencies, in every
-# profile and target, come from the cache (in a clone at a new path, the
-# tool's build found 232 of its 253 cacheable compiles). Once it is installed, every
-# cargo this Makefile runs goes through it (RUSTC_WRAPPER; cc-rs then
-# wraps the C compilers with it too), unless the caller set RUSTC_WRAPPER
-# or SCCACHE=0. What it cannot cache: the crates of the workspace built
-# incrementally, binaries, proc-macros, build scripts' runs, links and LTO.
+# profile and target, come from the cache, in a clone at any path
+# (tests/sccache.sh, the wrapper, hands rustc build scripts' generated
+# sources at a path named by their contents; without it serde, thiserror
+# and every crate built on them missed at a new path). Once it is
+# installed, every cargo this Makefile runs goes through it (RUSTC_WRAPPER;
+# cc-rs then wraps the C compilers with it too), unless the caller set
+# RUSTC_WRAPPER or SCCACHE=0. What it cannot cache: the workspace's crates
+# (their cdylib, binaries and incremental builds), proc-macros, build
+# scripts' runs, links and LTO.
 SCCACHE_VERSION := 0.10.0
 SCCACHE_BIN := $(TOOLS)/sccache-$(SCCACHE_VERSION)/bin/sccache
 SCCACHE    ?= 1
 ifeq ($(SCCACHE)$(origin RUSTC_WRAPPER)$(if $(wildcard $(SCCACHE_BIN)),installed),1undefinedinstalled)
-export RUSTC_WRAPPER := $(SCCACHE_BIN)
+export SCCACHE_BIN
+export RUSTC_WRAPPER := $(CURDIR)/tests/sccache.sh
 export SCCACHE_DIR ?= $(HOME)/.cache/libbinlog-sccache
+export BINLOG_OUT_DIRS ?= $(HOME)/.cache/libbinlog-out-dirs
 export SCCACHE_CACHE_SIZE ?= 10G
 # A server of its own (the client uses whichever listens on the port, whose
 # cache directory was fixed when it started).
@@ -1683,7 +1688,7 @@ $(CARGO_FUZZ_DIR)/cargo-fuzz:
 # that one serves.
 .PHONY: sccache-tool sccache-server
 sccache-server:
-	@[ "$(RUSTC_WRAPPER)" != $(SCCACHE_BIN) ] || $(PYTHON) -c 'import subprocess as s, sys; \
+	@[ "$(RUSTC_WRAPPER)" != $(CURDIR)/tests/sccache.sh ] || $(PYTHON) -c 'import subprocess as s, sys; \
 	  sys.exit(s.call(sys.argv[1:], stdout=s.DEVNULL, stderr=s.DEVNULL))' $(SCCACHE_BIN) --start-server || \
 	  $(SCCACHE_BIN) --show-stats > /dev/null
 sccache-tool: $(SCCACHE_BIN)
