@@ -394,7 +394,7 @@ TEST_SETUP := sccache-tool machine-tools line-budget check-header zstd-tool stra
   s3-server s3-server-moto analytics-tools python-build-tools
 TEST_LANE_c := lib cli check-abi check-glibc test-c test-consumer test-lean test-go test-go-consumer \
   test-java test-java-consumer test-python
-TEST_LANE_rust := lint test-powercut test-rust-build test-rust test-posix-short test-rust-dependent
+TEST_LANE_rust := check-sccache-wrapper lint test-powercut test-rust-build test-rust test-posix-short test-rust-dependent
 TEST_LANE_platform := lean-libs check-bench-peers check-platforms test-cross-rust-short fuzz-short
 TEST_LANES := test-c-lane test-rust-lane test-platform-lane
 test: $(TEST_SETUP)
@@ -1686,7 +1686,11 @@ $(CARGO_FUZZ_DIR)/cargo-fuzz:
 # jobserver pipe, and the top make, which reads its tokens back to that
 # pipe's end when done, waited on it for good. If one is running already,
 # that one serves.
-.PHONY: sccache-tool sccache-server
+# What the wrapper hands rustc (tests/sccache_test.sh, with a stand-in for
+# sccache).
+.PHONY: sccache-tool sccache-server check-sccache-wrapper
+check-sccache-wrapper:
+	@tests/sccache_test.sh
 sccache-server:
 	@[ "$(RUSTC_WRAPPER)" != $(CURDIR)/tests/sccache.sh ] || $(PYTHON) -c 'import subprocess as s, sys; \
 	  sys.exit(s.call(sys.argv[1:], stdout=s.DEVNULL, stderr=s.DEVNULL))' $(SCCACHE_BIN) --start-server || \
