@@ -27,10 +27,11 @@ CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
 # scripts' runs, links and LTO.
 SCCACHE_VERSION := 0.10.0
 SCCACHE_BIN := $(TOOLS)/sccache-$(SCCACHE_VERSION)/bin/sccache
+SCCACHE_WRAPPER := $(CURDIR)/tests/sccache.sh
 SCCACHE    ?= 1
 ifeq ($(SCCACHE)$(origin RUSTC_WRAPPER)$(if $(wildcard $(SCCACHE_BIN)),installed),1undefinedinstalled)
 export SCCACHE_BIN
-export RUSTC_WRAPPER := $(CURDIR)/tests/sccache.sh
+export RUSTC_WRAPPER := $(SCCACHE_WRAPPER)
 export SCCACHE_DIR ?= $(HOME)/.cache/libbinlog-sccache
 export BINLOG_OUT_DIRS ?= $(HOME)/.cache/libbinlog-out-dirs
 export SCCACHE_CACHE_SIZE ?= 10G
@@ -1686,19 +1687,20 @@ $(CARGO_FUZZ_DIR)/cargo-fuzz:
 # jobserver pipe, and the top make, which reads its tokens back to that
 # pipe's end when done, waited on it for good. If one is running already,
 # that one serves.
-# What the wrapper hands rustc (tests/sccache_test.sh, with a stand-in for
-# sccache).
 .PHONY: sccache-tool sccache-server check-sccache-wrapper
-check-sccache-wrapper:
-	@tests/sccache_test.sh
 sccache-server:
-	@[ "$(RUSTC_WRAPPER)" != $(CURDIR)/tests/sccache.sh ] || $(PYTHON) -c 'import subprocess as s, sys; \
+	@[ "$(RUSTC_WRAPPER)" != $(SCCACHE_WRAPPER) ] || $(PYTHON) -c 'import subprocess as s, sys; \
 	  sys.exit(s.call(sys.argv[1:], stdout=s.DEVNULL, stderr=s.DEVNULL))' $(SCCACHE_BIN) --start-server || \
 	  $(SCCACHE_BIN) --show-stats > /dev/null
 sccache-tool: $(SCCACHE_BIN)
 $(SCCACHE_BIN):
 	env -u RUSTC_WRAPPER $(CARGO) install -q sccache --version $(SCCACHE_VERSION) --locked --no-default-features \
 	  --root $(TOOLS)/sccache-$(SCCACHE_VERSION)
+
+# What the wrapper hands rustc (tests/sccache_test.sh, with a stand-in for
+# sccache).
+check-sccache-wrapper:
+	@tests/sccache_test.sh
 
 fuzz-tools: $(CARGO_FUZZ_DIR)/cargo-fuzz
 	@$(INSTALL_MISSING) toolchain:$(FUZZ_TOOLCHAIN)

@@ -8,7 +8,9 @@
 # built on it miss the cache. Here rustc gets a copy of OUT_DIR at a path
 # named by the copy's contents, under BINLOG_OUT_DIRS: equal contents, equal
 # path, in any clone. A copy is never changed once its name exists (made
-# whole, then linked into place). Only small directories of plain files are
+# whole, then linked into place); the copies are kept, one per distinct
+# contents (under 2 MB after make test here), and can be removed between
+# builds. Only small directories of plain files are
 # copied (generated sources); a build script's native objects, which rustc
 # finds by -L and not by OUT_DIR, stay where they are.
 #
