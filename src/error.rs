@@ -388,6 +388,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore)] // It opens a file: Miri isolates the filesystem.
     fn an_os_error_is_described_without_its_number_which_os_code_gives() {
         let p = Path::new("/d/missing.binlog");
         let err = std::fs::File::open(p).unwrap_err();
