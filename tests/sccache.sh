@@ -15,8 +15,12 @@
 # finds by -L and not by OUT_DIR, stay where they are.
 #
 # cc-rs wraps C compilers with this file too (it knows it by its name):
-# those runs, and any rustc run without OUT_DIR, go to sccache unchanged.
+# those runs go to sccache unchanged.
 case " $* " in *" --crate-name "*) ;; *) exec "$SCCACHE_BIN" "$@" ;; esac
+# sccache keys a Rust compile on every CARGO_* variable: CARGO_TARGET_DIR,
+# which rustc never reads (cargo gives it every path), would make each
+# target directory miss what another's builds cached.
+unset CARGO_TARGET_DIR
 [ -n "$OUT_DIR" ] && [ -d "$OUT_DIR" ] && [ -n "$BINLOG_OUT_DIRS" ] || exec "$SCCACHE_BIN" "$@"
 
 if command -v sha256sum > /dev/null 2>&1; then sha() { sha256sum | cut -c1-64; }

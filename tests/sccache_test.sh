@@ -3,7 +3,7 @@
 # stand-in for sccache that prints the OUT_DIR it was given. Equal
 # generated sources at two paths get one path; different ones, or one
 # changed, get another; a C compiler's run, a large directory and one with
-# a symbolic link keep their own.
+# a symbolic link keep their own; rustc's runs lose CARGO_TARGET_DIR.
 set -eu
 t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
 printf '#!/bin/sh\nprintf "%%s\\n" "$OUT_DIR"\n' > "$t/fake-sccache"; chmod +x "$t/fake-sccache"
@@ -28,4 +28,7 @@ head -c 1200000 /dev/zero > "$t/big/out/objects.o"
 [ "$(wrap "$t/big/out")" = "$t/big/out" ] || fail "a large directory was copied"
 ln -s private.rs "$t/link/out/l.rs"; printf 'x\n' > "$t/link/out/private.rs"
 [ "$(wrap "$t/link/out")" = "$t/link/out" ] || fail "a directory with a link was copied"
-echo "sccache_test: generated sources named by their contents, nothing else changed"
+printf '#!/bin/sh\nprintf "%%s\\n" "${CARGO_TARGET_DIR-unset}"\n' > "$t/env-sccache"; chmod +x "$t/env-sccache"
+[ "$(CARGO_TARGET_DIR=$t SCCACHE_BIN=$t/env-sccache wrap "$t/a/out")" = unset ] ||
+  fail "rustc's run kept CARGO_TARGET_DIR, which sccache's key holds"
+echo "sccache_test: generated sources named by their contents, CARGO_TARGET_DIR left out, nothing else changed"
