@@ -19,7 +19,8 @@ CBINDGEN   := $(TOOLS)/bin/cbindgen-$(CBINDGEN_VERSION)
 # profile and target, come from the cache, in a clone at any path
 # (tests/sccache.sh, the wrapper, hands rustc build scripts' generated
 # sources at a path named by their contents; without it serde, thiserror
-# and every crate built on them missed at a new path). Once it is
+# and every crate built on them missed at a new path; and it keeps
+# CARGO_TARGET_DIR, which sccache's key holds, from rustc). Once it is
 # installed, every cargo this Makefile runs goes through it (RUSTC_WRAPPER;
 # cc-rs then wraps the C compilers with it too), unless the caller set
 # RUSTC_WRAPPER or SCCACHE=0. What it cannot cache: the workspace's crates
@@ -280,8 +281,9 @@ endif
 # the same program from dependencies of its own (sccache keeps them);
 # after a change to the sources, 31 s of wall and 52 of CPU on an idle
 # machine, and 169 s in a clean clone's make test against fat LTO's 695
-# (one unit, single-threaded). `make cli` itself keeps the release
-# profile, which bench, release and install use.
+# (one unit, single-threaded); make test's release check (test-release)
+# takes that tool, and builds the sdist's library so too. `make cli`
+# itself keeps the release profile, which bench, release and install use.
 QUICK_TOOL_ENV := $(if $(QUICK_TOOL),CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)
 cli: zig-tools $(if $(MACOS),macos-frameworks)
 	$(ZIGBUILD_ENV) $(QUICK_TOOL_ENV) $(CARGO_ZIGBUILD) $(if $(MACOS),rustc,build) --release -p binlog-cli --bin binlog \
@@ -394,8 +396,8 @@ demo: lib $(BUILD)/examples/quickstart
 TEST_SETUP := sccache-tool machine-tools line-budget check-header zstd-tool strace-tool python-tool zig-tools \
   s3-server s3-server-moto analytics-tools python-build-tools
 TEST_LANE_c := lib cli check-abi check-glibc test-c test-consumer test-lean test-go test-go-consumer \
-  test-java test-java-consumer test-python
-TEST_LANE_rust := check-sccache-wrapper lint test-powercut test-rust-build test-rust test-posix-short test-rust-dependent
+  test-java test-java-consumer test-python test-release
+TEST_LANE_rust := check-sccache-wrapper lint test-powercut test-rust-build test-rust test-posix-short
 TEST_LANE_platform := lean-libs check-bench-peers check-platforms test-cross-rust-short fuzz-short
 TEST_LANES := test-c-lane test-rust-lane test-platform-lane
 test: $(TEST_SETUP)
@@ -1055,19 +1057,6 @@ test-cross-rust: cross-rust-tool
 test-cross-rust-short: cross-rust-tool
 	JOBS=2 BINLOG_KILLS=4 $(call CROSS_RUST_TESTS,-short) $(CROSS_RUST_SHORT)
 
-# A crate depending on this one by path (tests/rust_dependent), built in a
-# fresh target directory: it runs, and its build made no C library (the
-# crate's only crate type is the Rust library's).
-RUST_DEPENDENT := target/rust-dependent
-.PHONY: test-rust-dependent
-test-rust-dependent:
-	rm -rf $(RUST_DEPENDENT) && mkdir -p $(RUST_DEPENDENT)/data
-	$(CARGO) build --locked --manifest-path tests/rust_dependent/Cargo.toml --target-dir $(RUST_DEPENDENT)
-	$(RUST_DEPENDENT)/debug/rust-dependent $(RUST_DEPENDENT)/data
-	@built=$$(find $(RUST_DEPENDENT) ! -type d -name 'libbinlog*' ! -name '*.rlib' ! -name '*.rmeta' ! -name '*.d'); \
-	[ -z "$$built" ] || { echo "test-rust-dependent: a dependent's build made a C library:"; echo "$$built"; exit 1; }
-	@echo "test-rust-dependent: a dependent builds libbinlog as a Rust library only"
-
 # --- release (docs/INSTALL.md "Releases") ----------------------------------
 # `make release` writes dist/ anew, what each registry would be given:
 # dist/crates/ the crates (`cargo package` of libbinlog and binlog-cli,
@@ -1150,6 +1139,13 @@ release-check: release
 	$(MAKE) --no-print-directory $(RELEASE_CHECK_OTHERS) RELEASE_MADE=1
 	CARGO=$(CARGO) packaging/release/check.sh $(DIST) $(VERSION)
 
+# make test's release and its check (the C lane's last), in target/dist (a
+# dist/ of one's own is left alone): the tool and the sdist's library are
+# built as the lane's tool is (QUICK_TOOL), the rest reused as built.
+.PHONY: test-release
+test-release:
+	$(MAKE) --no-print-directory release-check DIST=target/dist
+
 clean:
 	$(CARGO) clean
 	rm -rf demo-data $(DIST)
@@ -1208,7 +1204,7 @@ test-go-consumer: lib cli man
 # files on the tag's commit (docs/INSTALL.md, "Go").
 VERSION_TAG  ?= v$(VERSION)
 GO_MODULE    := github.com/libbinlog/libbinlog/bindings/go
-GO_PROXY_DIR := dist/goproxy
+GO_PROXY_DIR := $(DIST)/goproxy
 GO_PLATFORMS := linux_amd64:x86_64-unknown-linux-gnu linux_arm64:aarch64-unknown-linux-gnu \
   darwin_arm64:aarch64-apple-darwin darwin_amd64:x86_64-apple-darwin freebsd_amd64:x86_64-unknown-freebsd
 GO_LIBS_FROM ?= target/zig
@@ -1472,7 +1468,7 @@ test-python: python-wheel s3-server lib-without-s3 cli
 # every file. The wheelhouse holds the requirements pip finds there
 # (setuptools, cffi, pycparser), fetched once.
 .PHONY: python-sdist python-release python-release-check
-PY_DIST    := dist/python
+PY_DIST    := $(DIST)/python
 PY_SDIST   := $(PY_DIST)/libbinlog-$(VERSION).tar.gz
 PY_WHEELHOUSE := $(PY_BUILD)/wheelhouse
 PY_CHECK   := $(PY_BUILD)/release-check
@@ -1513,7 +1509,7 @@ python-release-check: $(if $(RELEASE_MADE),,python-release) $(TWINE) $(PY_WHEELH
 	! CARGO=$(abspath $(PY_CHECK))/no-cargo $(PY_SDIST_INSTALL) > $(PY_CHECK)/no-cargo.log 2>&1
 	grep -q "Rust's cargo (1.88 or newer, https://rustup.rs): $(abspath $(PY_CHECK))/no-cargo is not found" \
 	  $(PY_CHECK)/no-cargo.log || { cat $(PY_CHECK)/no-cargo.log; exit 1; }
-	CARGO_TARGET_DIR=$(abspath $(PY_BUILD)/sdist-cargo) $(PY_SDIST_INSTALL)
+	CARGO_TARGET_DIR=$(abspath $(PY_BUILD)/sdist-cargo) $(QUICK_TOOL_ENV) $(PY_SDIST_INSTALL)
 	$(PY_CHECK)/sdist/bin/python $(PY_TOOLS)/release_smoke.py linux_$(HOST_ARCH) $(PY_CHECK)/sdist-log
 
 bench-python: python-wheel

@@ -8,8 +8,9 @@
 #     "VERSION"` from a local registry (a directory source replacing
 #     crates.io) holding DIST/crates' libbinlog and the dependencies its
 #     Cargo.lock names (`cargo vendor`, from ~/.cargo's cache), builds
-#     with --offline and writes and reads a log; the crate's unit tests
-#     pass, run from the unpacked crate file.
+#     with --offline (the Rust library only: no C library in its target
+#     directory) and writes and reads a log; the crate's unit tests pass,
+#     run from the unpacked crate file.
 #  3. Maven: a fresh project (tests/release/java) depends on
 #     io.libbinlog:libbinlog-java:VERSION from DIST/maven (file://); every
 #     other artifact and plugin comes from a copy of the local repository
@@ -80,7 +81,7 @@ replace-with = "release"
 [source.release]
 directory = "$vendor"
 TOML
-cp "$root/tests/rust_dependent/src/main.rs" "$app/src/main.rs"
+cp "$root/tests/release/rust/main.rs" "$app/src/main.rs"
 # A directory source's crate is taken as unchanged while its version is:
 # the consumer's build of libbinlog is made anew, its dependencies' kept.
 export CARGO_TARGET_DIR=$cache/rust-target
@@ -93,7 +94,10 @@ grep -A2 '^name = "libbinlog"' "$app/Cargo.lock" | grep -q "^version = \"$versio
 mkdir -p "$work/rust-data"
 out=$("$CARGO_TARGET_DIR/debug/release-consumer" "$work/rust-data")
 [[ $out == "dependent ok: libbinlog $version" ]] || fail "the Rust consumer printed: $out"
-echo "release-check: cargo: a crate depending on libbinlog = \"$version\" from the crate file built offline and ran"
+# A Rust user's build makes the Rust library only (the C library is `make lib`'s).
+built=$(find "$CARGO_TARGET_DIR" ! -type d -name 'libbinlog*' ! -name '*.rlib' ! -name '*.rmeta' ! -name '*.d')
+[[ -z $built ]] || fail "the consumer's build made a C library: $built"
+echo "release-check: cargo: a crate depending on libbinlog = \"$version\" from the crate file built offline (a Rust library only) and ran"
 # The crate's own tests (its unit tests: the integration suite reads the
 # checkout), from the unpacked crate file alone, offline from the same
 # registry (the consumer's configuration).

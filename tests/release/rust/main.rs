@@ -1,12 +1,12 @@
 //! Writes a record to `<dir>/dependent.binlog` and reads it back through
-//! libbinlog's Rust API; prints "dependent ok: libbinlog <version>". The
-//! release check (packaging/release/check.sh) builds it against the crate
-//! file too.
+//! libbinlog's Rust API; prints "dependent ok: libbinlog <version>": the
+//! release check's Rust consumer (packaging/release/check.sh), built
+//! against the crate file.
 
 fn main() -> binlog::Result<()> {
     let dir = std::env::args_os()
         .nth(1)
-        .expect("usage: rust-dependent DIR");
+        .expect("usage: release-consumer DIR");
     let path = std::path::Path::new(&dir).join("dependent.binlog");
     let writer = binlog::Writer::open(&path, binlog::Options::default())?;
     writer.write("greeting", b"hello")?;
