@@ -10,9 +10,10 @@
 # path, in any clone. A copy is never changed once its name exists (made
 # whole, then linked into place); the copies are kept, one per distinct
 # contents (under 2 MB after make test here), and can be removed between
-# builds. Only small directories of plain files are
-# copied (generated sources); a build script's native objects, which rustc
-# finds by -L and not by OUT_DIR, stay where they are.
+# builds. Only small directories of plain files are copied (generated
+# sources: named by their files, an empty directory adds nothing); a build
+# script's native objects, which rustc finds by -L and not by OUT_DIR, stay
+# where they are.
 #
 # cc-rs wraps C compilers with this file too (it knows it by its name):
 # those runs go to sccache unchanged.
