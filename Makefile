@@ -1134,9 +1134,13 @@ release-sums: cli
 
 # The other ecosystems' checks take the release as made (RELEASE_MADE=1):
 # a part made again after release-sums (the sdist holds its build's time)
-# would no longer be the file SHA256SUMS names.
+# would no longer be the file SHA256SUMS names. The clients run at once
+# (each in directories of its own), each one's output printed whole.
+.PHONY: release-check-sums-cargo-maven
 release-check: release
-	$(MAKE) --no-print-directory $(RELEASE_CHECK_OTHERS) RELEASE_MADE=1
+	$(MAKE) --no-print-directory -j3 --output-sync=recurse $(RELEASE_CHECK_OTHERS) \
+	  release-check-sums-cargo-maven RELEASE_MADE=1
+release-check-sums-cargo-maven:
 	CARGO=$(CARGO) packaging/release/check.sh $(DIST) $(VERSION)
 
 # make test's release and its check (the C lane's last), in target/dist (a
