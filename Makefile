@@ -377,16 +377,18 @@ demo: lib $(BUILD)/examples/quickstart
 # at once, each a make of its own that takes its targets one at a time: the
 # C lane builds the shipped artifacts (cargo-zigbuild's release builds, in
 # target/zig and target/lean) and tests them (C, the consumers, Go, Java,
-# Python); the Rust lane builds the debug test binaries (in target/) and
-# runs the Rust suites, then their short run against the POSIX backend
-# (test-posix-short); the platform lane builds the lean C libraries
-# (target/lean) that the C lane tests last, builds and checks the lean
-# library for macOS and FreeBSD (check-platforms), runs a short part of
-# the Rust suite on aarch64 under qemu-user (test-cross-rust-short), then
-# the fuzz targets. The lanes build in different target
-# directories, so none waits on another's cargo lock (the C lane's `make
-# lib ARCHIVE=0` finds the lean libraries built, or waits for their lock
-# and then finds them built). Three lanes on two cores: much of each
+# Python), then releases them into target/dist and checks that with each
+# client (test-release); the Rust lane builds the debug test binaries (in
+# target/) and runs the Rust suites, then their short run against the
+# POSIX backend (test-posix-short); the platform lane builds the lean C
+# libraries (target/lean) that the C lane tests last, builds and checks the
+# lean library for macOS and FreeBSD (check-platforms), runs a short part
+# of the Rust suite on aarch64 under qemu-user (test-cross-rust-short),
+# then the fuzz targets. The lanes build in different target directories,
+# so none waits on another's cargo lock but for test-release's `cargo
+# package` (in target/, by then built) and the C lane's `make lib
+# ARCHIVE=0`, which finds the lean libraries built, or waits for their lock
+# and then finds them built. Three lanes on two cores: much of each
 # lane's time is spent waiting (the tests' children, kills, syncs and S3
 # requests) or on one core (the release builds' LTO, valgrind, the JVM),
 # which leaves a core to another. Each lane's output is printed whole when
