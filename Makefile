@@ -374,7 +374,8 @@ demo: lib $(BUILD)/examples/quickstart
 
 # --- tests -----------------------------------------------------------------
 # After the tools are installed (TEST_SETUP), `make test` runs three lanes
-# at once, each a make of its own that takes its targets one at a time: the
+# at once, each a make of its own that takes its targets one at a time
+# (but for test-release's clients, run at once at the lane's end): the
 # C lane builds the shipped artifacts (cargo-zigbuild's release builds, in
 # target/zig and target/lean) and tests them (C, the consumers, Go, Java,
 # Python), then releases them into target/dist and checks that with each
@@ -386,7 +387,7 @@ demo: lib $(BUILD)/examples/quickstart
 # of the Rust suite on aarch64 under qemu-user (test-cross-rust-short),
 # then the fuzz targets. The lanes build in different target directories,
 # so none waits on another's cargo lock but for test-release's `cargo
-# package` (in target/, by then built) and the C lane's `make lib
+# package` (its verify builds in target/) and the C lane's `make lib
 # ARCHIVE=0`, which finds the lean libraries built, or waits for their lock
 # and then finds them built. Three lanes on two cores: much of each
 # lane's time is spent waiting (the tests' children, kills, syncs and S3
@@ -1146,11 +1147,14 @@ release-check-sums-cargo-maven:
 	CARGO=$(CARGO) packaging/release/check.sh $(DIST) $(VERSION)
 
 # make test's release and its check (the C lane's last), in target/dist (a
-# dist/ of one's own is left alone): the tool and the sdist's library are
-# built as the lane's tool is (QUICK_TOOL), the rest reused as built.
+# dist/ of one's own is left alone): this machine's platform only (not
+# what an earlier make torture or PLATFORM build left in target/), the
+# tool and the sdist's library built as the lane's tool is (QUICK_TOOL),
+# the rest reused as built.
 .PHONY: test-release
 test-release:
-	$(MAKE) --no-print-directory release-check DIST=target/dist
+	$(MAKE) --no-print-directory release-check DIST=target/dist C_DIST_CROSS= C_DIST_PLATFORMS= \
+	  GO_PLATFORMS="$(filter $(GO_HOST):%,$(GO_PLATFORMS))" PY_RELEASE_WHEELS="$(PY_WHEEL_GLOB)"
 
 clean:
 	$(CARGO) clean
@@ -1346,6 +1350,8 @@ PY_SRC     := bindings/python
 PY_BUILD   := target/python
 PY_WHEELS  := target/wheels
 PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*_$(ARCH).whl
+# The wheels a release carries: every platform's built.
+PY_RELEASE_WHEELS ?= $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
 # The build frontend of the source distribution, in the build venv too.
 PY_BUILD_VERSION := 1.2.2.post1
 # The build tools' virtual environment (make test makes it before its lanes,
@@ -1491,7 +1497,7 @@ python-sdist: python-tool
 python-release: python-wheel
 	@rm -f $(PY_DIST)/libbinlog-*
 	$(MAKE) --no-print-directory python-sdist
-	cp $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl $(PY_DIST)/
+	cp $(PY_RELEASE_WHEELS) $(PY_DIST)/
 	@ls $(PY_DIST)
 
 $(TWINE):
