@@ -31,4 +31,6 @@ ln -s private.rs "$t/link/out/l.rs"; printf 'x\n' > "$t/link/out/private.rs"
 printf '#!/bin/sh\nprintf "%%s\\n" "${CARGO_TARGET_DIR-unset}"\n' > "$t/env-sccache"; chmod +x "$t/env-sccache"
 [ "$(CARGO_TARGET_DIR=$t SCCACHE_BIN=$t/env-sccache wrap "$t/a/out")" = unset ] ||
   fail "rustc's run kept CARGO_TARGET_DIR, which sccache's key holds"
+[ "$(CARGO_TARGET_DIR=$t SCCACHE_BIN=$t/env-sccache tests/sccache.sh cc -c x.c)" = "$t" ] ||
+  fail "a C compiler's run lost CARGO_TARGET_DIR"
 echo "sccache_test: generated sources named by their contents, CARGO_TARGET_DIR left out, nothing else changed"

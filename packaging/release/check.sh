@@ -86,6 +86,7 @@ cp "$root/tests/release/rust/main.rs" "$app/src/main.rs"
 # the consumer's build of libbinlog is made anew, its dependencies' kept.
 export CARGO_TARGET_DIR=$cache/rust-target
 (cd "$app" && "$cargo" clean --quiet --offline -p libbinlog 2>/dev/null || true)
+touch "$work/before-build"
 (cd "$app" && "$cargo" build --quiet --offline)
 grep -q "^source = \"registry+https://github.com/rust-lang/crates.io-index\"" "$app/Cargo.lock" ||
   fail "the consumer's Cargo.lock has no crates.io package"
@@ -95,7 +96,8 @@ mkdir -p "$work/rust-data"
 out=$("$CARGO_TARGET_DIR/debug/release-consumer" "$work/rust-data")
 [[ $out == "dependent ok: libbinlog $version" ]] || fail "the Rust consumer printed: $out"
 # A Rust user's build makes the Rust library only (the C library is `make lib`'s).
-built=$(find "$CARGO_TARGET_DIR" ! -type d -name 'libbinlog*' ! -name '*.rlib' ! -name '*.rmeta' ! -name '*.d')
+built=$(find "$CARGO_TARGET_DIR" -newer "$work/before-build" ! -type d -name 'libbinlog*' ! -name '*.rlib' \
+  ! -name '*.rmeta' ! -name '*.d')
 [[ -z $built ]] || fail "the consumer's build made a C library: $built"
 echo "release-check: cargo: a crate depending on libbinlog = \"$version\" from the crate file built offline (a Rust library only) and ran"
 # The crate's own tests (its unit tests: the integration suite reads the
