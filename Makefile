@@ -263,7 +263,7 @@ tools: $(CBINDGEN) $(VERSITYGW) zig-tools
 # `-L $(RELEASE) -lbinlog` (the C tests, the Go binding's build-tree tag)
 # run from the tree.
 lib: zig-tools $(if $(MACOS),macos-frameworks)
-	$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) rustc -p libbinlog --profile $(C_PROFILE) --lib \
+	$(ZIGBUILD_ENV) $(if $(filter release,$(C_PROFILE)),$(QUICK_ENV)) $(CARGO_ZIGBUILD) rustc -p libbinlog --profile $(C_PROFILE) --lib \
 	  --no-default-features --features $(C_FEATURES) \
 	  --target $(ZIG_TARGET) --target-dir $(C_TARGET) --crate-type cdylib,staticlib \
 	  -- $(addprefix -C link-arg=,$(SHLIB_LDFLAGS)) $(if $(MACOS),$(MACOS_LINK))
@@ -276,17 +276,20 @@ endif
 # The `binlog` command-line tool (docs/CLI.md): target/release/binlog,
 # built as the C library is (cargo-zigbuild, for glibc $(GLIBC_MIN)), for the
 # build machine, so that it reuses the dependencies `make lib` compiled;
-# with PLATFORM, for that OS, left in $(TOOL_BUILT). make test's C lane
-# builds it with QUICK_TOOL=1: without LTO, in 16 code-generation units,
-# the same program from dependencies of its own (sccache keeps them);
-# after a change to the sources, 31 s of wall and 52 of CPU on an idle
-# machine, and 169 s in a clean clone's make test against fat LTO's 695
-# (one unit, single-threaded); make test's release check (test-release)
-# takes that tool, and builds the sdist's library so too. `make cli`
-# itself keeps the release profile, which bench, release and install use.
-QUICK_TOOL_ENV := $(if $(QUICK_TOOL),CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)
+# with PLATFORM, for that OS, left in $(TOOL_BUILT).
+# QUICK_BUILD=1 (make test's C lane) builds the full library and the tool
+# with the release profile but without LTO, in 16 code-generation units:
+# the same code, compiled on both cores, the tool reusing the library's
+# dependencies (with fat LTO, one unit each, single-threaded, the two
+# share none). On an idle machine, from sccache's dependencies, 88 and 75
+# CPU-s, against 146 for the library with fat LTO and 110 for a quick tool
+# beside it. make test's release check (test-release) takes both, and
+# builds the sdist's library so too. The release profile itself (fat
+# LTO), which bench, release, install and make torture use, is the one
+# the full library's installed size is checked on (test-lean).
+QUICK_ENV := $(if $(QUICK_BUILD),CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)
 cli: zig-tools $(if $(MACOS),macos-frameworks)
-	$(ZIGBUILD_ENV) $(QUICK_TOOL_ENV) $(CARGO_ZIGBUILD) $(if $(MACOS),rustc,build) --release -p binlog-cli --bin binlog \
+	$(ZIGBUILD_ENV) $(QUICK_ENV) $(CARGO_ZIGBUILD) $(if $(MACOS),rustc,build) --release -p binlog-cli --bin binlog \
 	  --target $(or $(PLATFORM),$(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN)) --target-dir target/zig \
 	  $(if $(MACOS),-- $(MACOS_LINK))
 ifeq ($(PLATFORM),)
@@ -416,7 +419,7 @@ test: $(TEST_SETUP)
 .PHONY: $(TEST_LANES)
 $(TEST_LANES):
 	MAKEFLAGS='$(filter-out -j% --jobserver-auth=% --jobserver-fds=%,$(MAKEFLAGS))' \
-	  $(MAKE) --no-print-directory -j1 $(if $(filter test-c-lane,$@),QUICK_TOOL=1) \
+	  $(MAKE) --no-print-directory -j1 $(if $(filter test-c-lane,$@),QUICK_BUILD=1) \
 	  $(TEST_LANE_$(patsubst test-%-lane,%,$@))
 
 # `make test` three times in a row while `stress-ng --cpu 2` keeps two CPUs
@@ -919,8 +922,9 @@ test-consumer: lib $(INSTALL_TOOL)
 # (test-consumer), and holds no code of the network crates
 # (tests/lean/no_network_code.sh; against the full library it must find
 # some, so the check is not blind), and stays within its installed sizes
-# (tests/lean/size.sh: the targets of docs/INSTALL.md's table, as are the
-# full library's).
+# (tests/lean/size.sh: the targets of docs/INSTALL.md's table, as is the
+# full library's release build; make test's, built without LTO
+# (QUICK_BUILD), is not: make torture checks its size).
 # The lean library's C tests run under ASan + UBSan; under valgrind too in
 # `make torture` (LEAN_VALGRIND=1): the full library's run under both has
 # checked the code the two share.
@@ -939,7 +943,7 @@ test-lean: lib
 	tests/lean/no_network_code.sh $(LIB) present
 	tests/lean/size.sh target/lean/release/libbinlog.so $(LEAN_SO_MAX)
 	tests/lean/size.sh target/lean/release/libbinlog.a $(LEAN_A_MAX)
-	tests/lean/size.sh $(LIB) $(FULL_SO_MAX)
+	$(if $(QUICK_BUILD),,tests/lean/size.sh $(LIB) $(FULL_SO_MAX))
 
 # --- glibc 2.17 and aarch64 ----------------------------------------------------
 # The other machine the C library is built for: aarch64 on x86_64, and the
@@ -1149,8 +1153,8 @@ release-check-sums-cargo-maven:
 # make test's release and its check (the C lane's last), in target/dist (a
 # dist/ of one's own is left alone): this machine's platform only (not
 # what an earlier make torture or PLATFORM build left in target/), the
-# tool and the sdist's library built as the lane's tool is (QUICK_TOOL),
-# the rest reused as built.
+# library, the tool and the sdist's library built as the lane's are
+# (QUICK_BUILD), the rest reused as built.
 .PHONY: test-release
 test-release:
 	$(MAKE) --no-print-directory release-check DIST=target/dist C_DIST_CROSS= C_DIST_PLATFORMS= \
@@ -1521,7 +1525,7 @@ python-release-check: $(if $(RELEASE_MADE),,python-release) $(TWINE) $(PY_WHEELH
 	! CARGO=$(abspath $(PY_CHECK))/no-cargo $(PY_SDIST_INSTALL) > $(PY_CHECK)/no-cargo.log 2>&1
 	grep -q "Rust's cargo (1.88 or newer, https://rustup.rs): $(abspath $(PY_CHECK))/no-cargo is not found" \
 	  $(PY_CHECK)/no-cargo.log || { cat $(PY_CHECK)/no-cargo.log; exit 1; }
-	CARGO_TARGET_DIR=$(abspath $(PY_BUILD)/sdist-cargo) $(QUICK_TOOL_ENV) $(PY_SDIST_INSTALL)
+	CARGO_TARGET_DIR=$(abspath $(PY_BUILD)/sdist-cargo) $(QUICK_ENV) $(PY_SDIST_INSTALL)
 	$(PY_CHECK)/sdist/bin/python $(PY_TOOLS)/release_smoke.py linux_$(HOST_ARCH) $(PY_CHECK)/sdist-log
 
 bench-python: python-wheel

@@ -6,11 +6,11 @@
 #     in SHA256SUMS, are each refused.
 #  2. cargo: a fresh crate outside the tree depends on `libbinlog =
 #     "VERSION"` from a local registry (a directory source replacing
-#     crates.io) holding DIST/crates' libbinlog and the dependencies its
-#     Cargo.lock names (`cargo vendor`, from ~/.cargo's cache), builds
-#     with --offline (the Rust library only: no C library in its target
-#     directory) and writes and reads a log; the crate's unit tests pass,
-#     run from the unpacked crate file.
+#     crates.io, at one path on this machine) holding DIST/crates'
+#     libbinlog and the dependencies its Cargo.lock names (`cargo vendor`,
+#     from ~/.cargo's cache), builds with --offline (the Rust library
+#     only: no C library in its target directory) and writes and reads a
+#     log; the crate's unit tests pass, run from the unpacked crate file.
 #  3. Maven: a fresh project (tests/release/java) depends on
 #     io.libbinlog:libbinlog-java:VERSION from DIST/maven (file://); every
 #     other artifact and plugin comes from a copy of the local repository
@@ -18,8 +18,9 @@
 #     the binding can only come from DIST; `mvn verify` runs its test,
 #     and the local repository records DIST's repository as the jar's.
 # Builds are kept for the next run in target/release-check (the consumer
-# crate's dependencies, the vendored sources while Cargo.lock is the
-# same); the projects themselves are made anew in a temporary directory.
+# crate's dependencies), the vendored sources while Cargo.lock is the same
+# (the registry, below); the projects themselves are made anew in a
+# temporary directory.
 set -euo pipefail
 dist=$(realpath "$1") version=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,16 +46,23 @@ for changed in "$crate" SHA256SUMS; do
   echo "release-check: one byte changed in $changed is refused: $(tail -n 1 "$work/tampered.out")"
 done
 
-# 2. cargo.
-vendor=$cache/vendor
-mkdir -p "$work/crate"
+# 2. cargo. The registry is a directory at one path on this machine,
+# RELEASE_REGISTRY (default ~/.cache/libbinlog-release-registry): sccache's
+# keys hold a crate's source path, so at each clone's own path every
+# dependency would be compiled anew. It holds this release's crate, so
+# one release check at a time uses it (flock).
+registry=${RELEASE_REGISTRY:-$HOME/.cache/libbinlog-release-registry}
+mkdir -p "$registry" "$work/crate"
+exec 9> "$registry/.lock"
+flock 9
 tar -xzf "$dist/$crate" -C "$work/crate"
 unpacked=$work/crate/libbinlog-$version
 lock_sum=$(sha256sum < "$unpacked/Cargo.lock" | cut -c1-16)
-if [[ ! -f $vendor/.lock-$lock_sum ]]; then
-  rm -rf "$vendor"
+vendor=$registry/vendor-$lock_sum
+if [[ ! -f $vendor/.vendored ]]; then
+  rm -rf "$registry"/vendor-*
   "$cargo" vendor --quiet --offline --locked --manifest-path "$unpacked/Cargo.toml" "$vendor" > /dev/null
-  touch "$vendor/.lock-$lock_sum"
+  touch "$vendor/.vendored"
 fi
 rm -rf "$vendor/libbinlog"
 cp -a "$unpacked" "$vendor/libbinlog"
@@ -107,6 +115,7 @@ echo "release-check: cargo: a crate depending on libbinlog = \"$version\" from t
   { tail -n 30 "$work/crate-tests.log"; fail "the unit tests of $crate failed, run from the unpacked crate"; }
 echo "release-check: cargo: $crate's unit tests pass from the crate file alone ($(grep -o '[0-9]* passed' "$work/crate-tests.log"))"
 unset CARGO_TARGET_DIR
+flock -u 9
 
 # 3. Maven.
 m2=${M2_REPOSITORY:-$HOME/.m2/repository}
