@@ -86,9 +86,12 @@ export PKG_CONFIG_PATH=$libdir/pkgconfig
 [[ $(pkg-config --modversion binlog) == "$version" ]] || fail "pkg-config --modversion binlog is not $version"
 # libbinlog.a holds no unwinder (a Rust staticlib leaves `_Unwind_*` to the
 # program's link, docs/INSTALL.md "Dependencies"): its static libraries
-# must name the one it links. (grep without -q reads all of nm's output:
-# under pipefail an early exit would fail the pipe.)
-nm -u "$libdir/libbinlog.a" 2>/dev/null | grep ' _Unwind_RaiseException$' >/dev/null ||
+# must name the one it links. readelf, not nm: nm hands an object that
+# carries LLVM bitcode (std's, in a library built without LTO) to a
+# linker plugin, whose older LLVM finds no symbols in it. (grep without
+# -q reads all of readelf's output: under pipefail an early exit would
+# fail the pipe.)
+readelf -Ws "$libdir/libbinlog.a" | grep ' UND _Unwind_RaiseException$' >/dev/null ||
   fail "libbinlog.a now holds its unwinder: docs/INSTALL.md says it leaves _Unwind_* to -lgcc_s"
 [[ " $(pkg-config --static --libs binlog) " == *" -lgcc_s "* ]] || fail "pkg-config --static --libs binlog does not name -lgcc_s, the unwinder libbinlog.a needs"
 mkdir -p "$work/pkg-config"
