@@ -10,7 +10,8 @@
 #     libbinlog and the dependencies its Cargo.lock names (`cargo vendor`,
 #     from ~/.cargo's cache), builds with --offline (the Rust library
 #     only: no C library in its target directory) and writes and reads a
-#     log; the crate's unit tests pass, run from the unpacked crate file.
+#     log; the crate's unit tests pass, run from the unpacked crate file
+#     with no feature (the core alone: make test runs them only here).
 #  3. Maven: a fresh project (tests/release/java) depends on
 #     io.libbinlog:libbinlog-java:VERSION from DIST/maven (file://); every
 #     other artifact and plugin comes from a copy of the local repository
@@ -111,9 +112,10 @@ echo "release-check: cargo: a crate depending on libbinlog = \"$version\" from t
 # The crate's own tests (its unit tests: the integration suite reads the
 # checkout), from the unpacked crate file alone, offline from the same
 # registry (the consumer's configuration).
-(cd "$app" && "$cargo" test --quiet --offline --lib --manifest-path "$unpacked/Cargo.toml" > "$work/crate-tests.log" 2>&1) ||
+(cd "$app" && "$cargo" test --quiet --offline --lib --no-default-features --manifest-path "$unpacked/Cargo.toml" \
+  > "$work/crate-tests.log" 2>&1) ||
   { tail -n 30 "$work/crate-tests.log"; fail "the unit tests of $crate failed, run from the unpacked crate"; }
-echo "release-check: cargo: $crate's unit tests pass from the crate file alone ($(grep -o '[0-9]* passed' "$work/crate-tests.log"))"
+echo "release-check: cargo: $crate's unit tests pass from the crate file alone, with no feature ($(grep -o '[0-9]* passed' "$work/crate-tests.log"))"
 unset CARGO_TARGET_DIR
 flock -u 9
 
