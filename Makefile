@@ -129,16 +129,20 @@ ARCHIVE    ?= 1
 # The lean library is built with the cargo profile release-lean
 # (Cargo.toml: size over speed where speed is not lost), the full one with
 # release.
+# The full library and the tool built without LTO (QUICK_BUILD=1, make
+# test's C lane: `cli` below says why) have a target directory of their
+# own, so that neither build undoes the other's.
+ZIG_DIR    := target/zig$(if $(QUICK_BUILD),-quick)
 ifeq ($(ARCHIVE),0)
 C_FEATURES := compression
 C_TARGET   := target/lean
 C_PROFILE  := release-lean
 else
 C_FEATURES := compression,s3,sign
-C_TARGET   := target/zig
+C_TARGET   := $(ZIG_DIR)
 C_PROFILE  := release
 endif
-# Where cargo-zigbuild leaves the library (target/zig, target/lean: target
+# Where cargo-zigbuild leaves the library ($(ZIG_DIR), target/lean: target
 # directories apart from the tests' debug builds in target/, so that the
 # lanes of `make test` never wait on one cargo lock), and where the rest of this
 # Makefile (C tests, bindings, install) takes it from.
@@ -172,7 +176,7 @@ SHLIB_LDFLAGS = -Wl,-soname,$(SHLIB_ID)
 endif
 LIB        := $(RELEASE)/$(SHLIB)
 # The `binlog` tool (always with the archive tier) and its man pages.
-TOOL_BUILT := target/zig/$(or $(PLATFORM),$(HOST_ARCH)-unknown-linux-gnu)/release/binlog
+TOOL_BUILT := $(ZIG_DIR)/$(or $(PLATFORM),$(HOST_ARCH)-unknown-linux-gnu)/release/binlog
 TOOL       := $(if $(PLATFORM),$(TOOL_BUILT),target/release/binlog)
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -O2 -g -Iinclude
 LDLIBS     := -L$(RELEASE) -lbinlog -Wl,-rpath,$(abspath $(RELEASE)) -lpthread
@@ -270,7 +274,7 @@ lib: zig-tools $(if $(MACOS),macos-frameworks)
 	  -- $(addprefix -C link-arg=,$(SHLIB_LDFLAGS)) $(if $(MACOS),$(MACOS_LINK))
 ifeq ($(PLATFORM)$(ARCH),$(HOST_ARCH))
 	@mkdir -p $(RELEASE)
-	for f in libbinlog.so libbinlog.a; do [ $(C_BUILT)/$$f -ef $(RELEASE)/$$f ] || ln -f $(C_BUILT)/$$f $(RELEASE)/; done
+	for f in libbinlog.so libbinlog.a; do [ $(C_BUILT)/$$f -ef $(RELEASE)/$$f ] || ln -f $(C_BUILT)/$$f $(RELEASE)/ || exit 1; done
 endif
 	[ "$$(readlink $(RELEASE)/$(SHLIB_ABI))" = $(SHLIB) ] || ln -sfn $(SHLIB) $(RELEASE)/$(SHLIB_ABI)
 
@@ -285,17 +289,19 @@ endif
 # share none). On an idle machine, from sccache's dependencies, 88 and 75
 # CPU-s, against 146 for the library with fat LTO and 110 for a quick tool
 # beside it. make test's release check (test-release) takes both, and
-# builds the sdist's library so too. The release profile itself (fat
-# LTO), which bench, release, install and make torture use, is the one
-# the full library's installed size is checked on (test-lean).
+# builds the sdist's library so too. Both are built in target/zig-quick
+# (ZIG_DIR) and linked into target/release as the release build is, which
+# `make lib cli` (bench, release, install, make torture) links back. The
+# release profile (fat LTO) is the one make torture checks the C tests,
+# the ABI and the full library's installed size (test-lean) on.
 QUICK_ENV := $(if $(QUICK_BUILD),CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)
 cli: zig-tools $(if $(MACOS),macos-frameworks)
 	$(ZIGBUILD_ENV) $(QUICK_ENV) $(CARGO_ZIGBUILD) $(if $(MACOS),rustc,build) --release -p binlog-cli --bin binlog \
-	  --target $(or $(PLATFORM),$(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN)) --target-dir target/zig \
+	  --target $(or $(PLATFORM),$(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN)) --target-dir $(ZIG_DIR) \
 	  $(if $(MACOS),-- $(MACOS_LINK))
 ifeq ($(PLATFORM),)
 	@mkdir -p $(dir $(TOOL))
-	ln -f $(TOOL_BUILT) $(TOOL)
+	[ $(TOOL_BUILT) -ef $(TOOL) ] || ln -f $(TOOL_BUILT) $(TOOL)
 endif
 
 # A macOS library or program is linked by LLVM's lld (rust-lld, which comes
@@ -380,8 +386,9 @@ demo: lib $(BUILD)/examples/quickstart
 # After the tools are installed (TEST_SETUP), `make test` runs three lanes
 # at once, each a make of its own that takes its targets one at a time
 # (but for test-release's clients, run at once at the lane's end): the
-# C lane builds the shipped artifacts (cargo-zigbuild's release builds, in
-# target/zig and target/lean) and tests them (C, the consumers, Go, Java,
+# C lane builds the C artifacts (cargo-zigbuild's release profile, the
+# full library and the tool without LTO in target/zig-quick, QUICK_BUILD;
+# the lean library in target/lean) and tests them (C, the consumers, Go, Java,
 # Python), then releases them into target/dist and checks that with each
 # client (test-release); the Rust lane builds the debug test binaries (in
 # target/) and runs the Rust suites, then their short run against the
@@ -395,7 +402,7 @@ demo: lib $(BUILD)/examples/quickstart
 # ARCHIVE=0`, which finds the lean libraries built, or waits for their lock
 # and then finds them built. Three lanes on two cores: much of each
 # lane's time is spent waiting (the tests' children, kills, syncs and S3
-# requests) or on one core (the release builds' LTO, valgrind, the JVM),
+# requests) or on one core (the lean libraries' LTO, valgrind, the JVM),
 # which leaves a core to another. Each lane's output is printed whole when
 # it ends (--output-sync), and kept in target/make-test.log; when any
 # fails, tests/what_failed.sh prints its failure lines last, where a run's
@@ -990,7 +997,7 @@ check-glibc: lib cli jni python-wheel
 # compiler and machine).
 CROSS_DEB_ARCH := $(if $(filter aarch64,$(CROSS_ARCH)),arm64,amd64)
 CROSS_SYSROOT := /usr/$(CROSS_ARCH)-linux-gnu
-CROSS_FULL := target/zig/$(CROSS_ARCH)-unknown-linux-gnu/release
+CROSS_FULL := $(ZIG_DIR)/$(CROSS_ARCH)-unknown-linux-gnu/release
 CROSS_BUILD := target/c-$(CROSS_ARCH)
 test-cross: s3-server
 	@$(INSTALL_MISSING) qemu-user libc6-$(CROSS_DEB_ARCH)-cross
@@ -1066,9 +1073,9 @@ test-cross-rust-short: cross-rust-tool
 
 # --- release (docs/INSTALL.md "Releases") ----------------------------------
 # `make release` writes dist/ anew, what each registry would be given:
-# dist/crates/ the crates (`cargo package` of libbinlog and binlog-cli,
-# each built from its crate file alone, as `cargo publish --dry-run`
-# does), dist/maven/ the Java binding deployed as to Maven Central (jar,
+# dist/crates/ the crates (`cargo package` of libbinlog and binlog-cli;
+# release-check builds each from its crate file alone, as `cargo publish
+# --dry-run` does), dist/maven/ the Java binding deployed as to Maven Central (jar,
 # sources, javadoc, POM: `mvn deploy` into a file:// repository),
 # dist/c/ a tarball of the C library, header, pkg-config and CMake files,
 # the tool and its man pages for each platform built (`make install` into
@@ -1078,8 +1085,8 @@ test-cross-rust-short: cross-rust-tool
 # RELEASE_KEY (a key `binlog keys new` wrote; by default a new one in
 # target/release-key, made for each release) and the public key,
 # release.key.pub (and as PEM for openssl, release.pub.pem). The parts
-# are made at once (each in its own directory of dist/; the crates'
-# verification builds the longest), the sums after them.
+# are made at once, each in its own directory of dist/, the sums after
+# them.
 # `make release-check` proves it with each client, from dist/ alone
 # (packaging/release/check.sh).
 DIST        := dist
@@ -1097,7 +1104,7 @@ RELEASE_CHECK_OTHERS ?= go-release-check python-release-check
 # FreeBSD's stripped by binutils' strip as Linux's.
 C_DIST_CROSS := $(if $(wildcard $(CROSS_FULL)/libbinlog.so),$(CROSS_ARCH))
 C_DIST_CROSS_INSTALL := INSTALL_TOOL= INSTALL_BUILD=installed-artifacts-built STRIP=llvm-strip
-C_DIST_PLATFORMS := $(foreach t,$(PLATFORMS),$(if $(wildcard target/zig/$(t)/release/libbinlog.a target/zig/$(t)/release/binlog),$(t)))
+C_DIST_PLATFORMS := $(foreach t,$(PLATFORMS),$(if $(wildcard $(ZIG_DIR)/$(t)/release/libbinlog.a $(ZIG_DIR)/$(t)/release/binlog),$(t)))
 C_DIST_PLATFORM_INSTALL = PLATFORM=$(1) INSTALL_BUILD="host-man installed-artifacts-built"
 RELEASE_STAGE := target/release-stage
 # Every file's time in the tarballs: the last commit's.
@@ -1111,18 +1118,16 @@ define c-tarball
 
 endef
 .PHONY: release release-crates release-maven release-c release-sums release-check
-release:
+release: zig-tools go-llvm-tools
 	rm -rf $(DIST)
 	$(MAKE) --no-print-directory -j3 --output-sync=recurse release-crates release-maven release-c $(RELEASE_OTHERS)
 	$(MAKE) --no-print-directory release-sums
 
-# `cargo package` verifies each crate: it builds it from its unpacked
-# crate file (binlog-cli against the libbinlog crate file beside it, not
-# the checkout's), in target/ (the tests' dependencies are reused). A tree
-# with uncommitted changes is packaged too (`make test` runs this): the
-# crate's .cargo_vcs_info.json names the commit and says it was dirty.
+# `cargo package` of both crates. A tree with uncommitted changes is
+# packaged too (`make test` runs this): the crate's .cargo_vcs_info.json
+# names the commit and says it was dirty. Verifying them is release-check's.
 release-crates:
-	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) package --locked --allow-dirty -p libbinlog -p binlog-cli
+	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) package --locked --allow-dirty --no-verify -p libbinlog -p binlog-cli
 	@mkdir -p $(DIST)/crates
 	cp target/package/libbinlog-$(VERSION).crate target/package/binlog-cli-$(VERSION).crate $(DIST)/crates/
 
@@ -1145,12 +1150,22 @@ release-sums: cli
 # a part made again after release-sums (the sdist holds its build's time)
 # would no longer be the file SHA256SUMS names. The clients run at once
 # (each in directories of its own), each one's output printed whole.
-.PHONY: release-check-sums-cargo-maven
+.PHONY: release-check-sums-cargo-maven release-check-crates
 release-check: release
-	$(MAKE) --no-print-directory -j3 --output-sync=recurse $(RELEASE_CHECK_OTHERS) \
-	  release-check-sums-cargo-maven RELEASE_MADE=1
+	$(MAKE) --no-print-directory -j4 --output-sync=recurse $(RELEASE_CHECK_OTHERS) \
+	  release-check-sums-cargo-maven release-check-crates RELEASE_MADE=1
 release-check-sums-cargo-maven:
 	CARGO=$(CARGO) packaging/release/check.sh $(DIST) $(VERSION)
+
+# `cargo package` again, verifying each crate as `cargo publish --dry-run`
+# does: built from its unpacked crate file (binlog-cli against the
+# libbinlog crate file beside it, not the checkout's), in target/ (the
+# tests' dependencies are reused); the crates it verified are the
+# release's, byte for byte (cargo packages reproducibly).
+release-check-crates:
+	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) package --locked --allow-dirty -p libbinlog -p binlog-cli
+	cmp target/package/libbinlog-$(VERSION).crate $(DIST)/crates/libbinlog-$(VERSION).crate
+	cmp target/package/binlog-cli-$(VERSION).crate $(DIST)/crates/binlog-cli-$(VERSION).crate
 
 # make test's release and its check (the C lane's last), in target/dist (a
 # dist/ of one's own is left alone): this machine's platform only (not
@@ -1223,7 +1238,7 @@ GO_MODULE    := github.com/libbinlog/libbinlog/bindings/go
 GO_PROXY_DIR := $(DIST)/goproxy
 GO_PLATFORMS := linux_amd64:x86_64-unknown-linux-gnu linux_arm64:aarch64-unknown-linux-gnu \
   darwin_arm64:aarch64-apple-darwin darwin_amd64:x86_64-apple-darwin freebsd_amd64:x86_64-unknown-freebsd
-GO_LIBS_FROM ?= target/zig
+GO_LIBS_FROM ?= $(ZIG_DIR)
 GO_RELEASE_ROOT := target/go-release/$(VERSION_TAG)
 GO_RELEASE_DIR := $(GO_RELEASE_ROOT)/bindings/go
 LLVM_BIN = $(shell rustc --print sysroot)/lib/rustlib/$(shell rustc -vV | sed -n 's/^host: //p')/bin
@@ -1295,7 +1310,7 @@ jni: lib
 # takes a build from elsewhere (and builds none), PLATFORM_LIB_DIR=<dir>
 # the build it names; JNI_OUT=<dir> builds a library to check, not the
 # jar's (build-jni.sh's BINLOG_JNI_OUT).
-PLATFORM_LIB_ROOT ?= target/zig
+PLATFORM_LIB_ROOT ?= $(ZIG_DIR)
 JNI_TRIPLE = $(if $(filter darwin-%,$(1)),$(1:darwin-%=%)-apple-darwin,$(1:freebsd-%=%)-unknown-freebsd)
 PLATFORM_LIB_DIR ?= $(PLATFORM_LIB_ROOT)/$(call JNI_TRIPLE,$*)/release
 JNI_CC = $(if $(filter darwin-%,$(1)),$(ZIG_PYTHON) -m ziglang cc -target $(1:darwin-%=%)-macos.11.0,$(if \
@@ -1403,7 +1418,7 @@ ifneq ($(filter %-apple-darwin,$(PLATFORM)),)
 PY_MAC_CPU := $(patsubst %-apple-darwin,%,$(PLATFORM))
 PY_MAC_ARCH := $(if $(filter aarch64,$(PY_MAC_CPU)),arm64,x86_64)
 PY_MAC_ZIG := $(PY_MAC_CPU)-macos.11.0
-PY_LIB_DIR ?= target/zig/$(PLATFORM)/release
+PY_LIB_DIR ?= $(ZIG_DIR)/$(PLATFORM)/release
 PY_MAC_WHEEL := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-macosx_11_0_$(PY_MAC_ARCH).whl
 # llvm-objcopy: Rust's llvm-tools (rustup), installed when missing.
 LLVM_BIN = $(shell rustc --print sysroot)/lib/rustlib/$(HOST_ARCH)-unknown-linux-gnu/bin
@@ -1568,7 +1583,11 @@ check-bench-peers:
 
 # --- long runs and Miri (docs/RELIABILITY.md) --------------------------------
 # `make torture`: the long tests at full size (`make test` runs them at a
-# short size, tests/it/common/knobs.rs). 10,000 SIGKILLs of a rolling-log
+# short size, tests/it/common/knobs.rs). First the full library as it is
+# released (fat LTO; make test's is built without it) through check-abi,
+# check-glibc, the C tests (ASan+UBSan, valgrind) and the consumers, and
+# the lean one's tests under valgrind too (test-lean, with the full
+# library's installed size). 10,000 SIGKILLs of a rolling-log
 # writer (5,000 with durability EveryRecord, 5,000 with the batched
 # EveryN(16), split by tests/it/log_crash.rs), 1,000 of each one-segment kill
 # test (tests/it/crash.rs), 8 threads x 1,000,000 records with 2 followers
@@ -1611,6 +1630,7 @@ MIRI_TESTS := format:: error:: ffi:: log:: writer::types:: writer::tests::writer
 .PHONY: torture miri
 torture: miri s3-server s3-server-minio s3-server-moto powercut test-cross test-cross-rust test-posix \
   check-platforms
+	$(MAKE) --no-print-directory check-abi check-glibc test-c test-consumer
 	$(MAKE) --no-print-directory test-lean LEAN_VALGRIND=1
 	BINLOG_POWERCUT=$(POWERCUT) BINLOG_VERSITYGW=$(VERSITYGW) BINLOG_POWER_CUTS=$(TORTURE_POWER_CUTS) \
 	  $(RUST_TESTS) power_loss power_loss_tools -- --nocapture

@@ -11,7 +11,8 @@
 #     from ~/.cargo's cache), builds with --offline (the Rust library
 #     only: no C library in its target directory) and writes and reads a
 #     log; the crate's unit tests pass, run from the unpacked crate file
-#     with no feature (the core alone: make test runs them only here).
+#     with no feature (the core alone: make test runs them only here; those
+#     of the features run from the checkout, in test-rust).
 #  3. Maven: a fresh project (tests/release/java) depends on
 #     io.libbinlog:libbinlog-java:VERSION from DIST/maven (file://); every
 #     other artifact and plugin comes from a copy of the local repository
@@ -51,18 +52,25 @@ done
 # RELEASE_REGISTRY (default ~/.cache/libbinlog-release-registry): sccache's
 # keys hold a crate's source path, so at each clone's own path every
 # dependency would be compiled anew. It holds this release's crate, so
-# one release check at a time uses it (flock).
+# one release check at a time uses it (flock on fd 9, which no program
+# started under the lock inherits: a server cargo starts, as sccache's,
+# would hold it after this script).
 registry=${RELEASE_REGISTRY:-$HOME/.cache/libbinlog-release-registry}
 mkdir -p "$registry" "$work/crate"
+registry=$(cd "$registry" && pwd)
 exec 9> "$registry/.lock"
-flock 9
+if ! flock -n 9; then
+  echo "release-check: waiting for $registry/.lock (another release check uses the registry)"
+  flock -w 1800 9 || fail "$registry/.lock: still held after 30 minutes"
+fi
+cargo_unlocked() { "$cargo" "$@" 9>&-; }
 tar -xzf "$dist/$crate" -C "$work/crate"
 unpacked=$work/crate/libbinlog-$version
 lock_sum=$(sha256sum < "$unpacked/Cargo.lock" | cut -c1-16)
 vendor=$registry/vendor-$lock_sum
 if [[ ! -f $vendor/.vendored ]]; then
   rm -rf "$registry"/vendor-*
-  "$cargo" vendor --quiet --offline --locked --manifest-path "$unpacked/Cargo.toml" "$vendor" > /dev/null
+  cargo_unlocked vendor --quiet --offline --locked --manifest-path "$unpacked/Cargo.toml" "$vendor" > /dev/null
   touch "$vendor/.vendored"
 fi
 rm -rf "$vendor/libbinlog"
@@ -94,15 +102,15 @@ cp "$root/tests/release/rust/main.rs" "$app/src/main.rs"
 # A directory source's crate is taken as unchanged while its version is:
 # the consumer's build of libbinlog is made anew, its dependencies' kept.
 export CARGO_TARGET_DIR=$cache/rust-target
-(cd "$app" && "$cargo" clean --quiet --offline -p libbinlog 2>/dev/null || true)
+(cd "$app" && cargo_unlocked clean --quiet --offline -p libbinlog 2>/dev/null || true)
 touch "$work/before-build"
-(cd "$app" && "$cargo" build --quiet --offline)
+(cd "$app" && cargo_unlocked build --quiet --offline)
 grep -q "^source = \"registry+https://github.com/rust-lang/crates.io-index\"" "$app/Cargo.lock" ||
   fail "the consumer's Cargo.lock has no crates.io package"
 grep -A2 '^name = "libbinlog"' "$app/Cargo.lock" | grep -q "^version = \"$version\"" ||
   fail "the consumer's Cargo.lock has no libbinlog $version"
 mkdir -p "$work/rust-data"
-out=$("$CARGO_TARGET_DIR/debug/release-consumer" "$work/rust-data")
+out=$("$CARGO_TARGET_DIR/debug/release-consumer" "$work/rust-data" 9>&-)
 [[ $out == "dependent ok: libbinlog $version" ]] || fail "the Rust consumer printed: $out"
 # A Rust user's build makes the Rust library only (the C library is `make lib`'s).
 built=$(find "$CARGO_TARGET_DIR" -newer "$work/before-build" ! -type d -name 'libbinlog*' ! -name '*.rlib' \
@@ -112,12 +120,13 @@ echo "release-check: cargo: a crate depending on libbinlog = \"$version\" from t
 # The crate's own tests (its unit tests: the integration suite reads the
 # checkout), from the unpacked crate file alone, offline from the same
 # registry (the consumer's configuration).
-(cd "$app" && "$cargo" test --quiet --offline --lib --no-default-features --manifest-path "$unpacked/Cargo.toml" \
+(cd "$app" && cargo_unlocked test --quiet --offline --lib --no-default-features --manifest-path "$unpacked/Cargo.toml" \
   > "$work/crate-tests.log" 2>&1) ||
   { tail -n 30 "$work/crate-tests.log"; fail "the unit tests of $crate failed, run from the unpacked crate"; }
 echo "release-check: cargo: $crate's unit tests pass from the crate file alone, with no feature ($(grep -o '[0-9]* passed' "$work/crate-tests.log"))"
 unset CARGO_TARGET_DIR
-flock -u 9
+unset -f cargo_unlocked
+exec 9>&-
 
 # 3. Maven.
 m2=${M2_REPOSITORY:-$HOME/.m2/repository}
