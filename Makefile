@@ -146,7 +146,9 @@ endif
 # directories apart from the tests' debug builds in target/, so that the
 # lanes of `make test` never wait on one cargo lock), and where the rest of this
 # Makefile (C tests, bindings, install) takes it from.
-C_BUILT    := $(C_TARGET)/$(RUST_TARGET)/$(if $(filter dev,$(C_PROFILE)),debug,$(C_PROFILE))
+# A cargo profile's directory under a target's (dev's is debug).
+PROFILE_DIR = $(if $(filter dev,$(1)),debug,$(1))
+C_BUILT    := $(C_TARGET)/$(RUST_TARGET)/$(call PROFILE_DIR,$(C_PROFILE))
 ifeq ($(PLATFORM)$(ARCH),$(HOST_ARCH))
 RELEASE    := $(if $(filter 0,$(ARCHIVE)),target/lean,target)/release
 else
@@ -175,8 +177,11 @@ SHLIB_ID    = $(SHLIB_ABI)
 SHLIB_LDFLAGS = -Wl,-soname,$(SHLIB_ID)
 endif
 LIB        := $(RELEASE)/$(SHLIB)
-# The `binlog` tool (always with the archive tier) and its man pages.
-TOOL_BUILT := $(ZIG_DIR)/$(or $(PLATFORM),$(HOST_ARCH)-unknown-linux-gnu)/release/binlog
+# The `binlog` tool (always with the archive tier) and its man pages,
+# built with CLI_PROFILE in CLI_DIR (check-platforms: dev, in its own).
+CLI_PROFILE := release
+CLI_DIR    := $(ZIG_DIR)
+TOOL_BUILT := $(CLI_DIR)/$(or $(PLATFORM),$(HOST_ARCH)-unknown-linux-gnu)/$(call PROFILE_DIR,$(CLI_PROFILE))/binlog
 TOOL       := $(if $(PLATFORM),$(TOOL_BUILT),target/release/binlog)
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -O2 -g -Iinclude
 LDLIBS     := -L$(RELEASE) -lbinlog -Wl,-rpath,$(abspath $(RELEASE)) -lpthread
@@ -296,8 +301,8 @@ endif
 # the ABI and the full library's installed size (test-lean) on.
 QUICK_ENV := $(if $(QUICK_BUILD),CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)
 cli: zig-tools $(if $(MACOS),macos-frameworks)
-	$(ZIGBUILD_ENV) $(QUICK_ENV) $(CARGO_ZIGBUILD) $(if $(MACOS),rustc,build) --release -p binlog-cli --bin binlog \
-	  --target $(or $(PLATFORM),$(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN)) --target-dir $(ZIG_DIR) \
+	$(ZIGBUILD_ENV) $(QUICK_ENV) $(CARGO_ZIGBUILD) $(if $(MACOS),rustc,build) --profile $(CLI_PROFILE) -p binlog-cli --bin binlog \
+	  --target $(or $(PLATFORM),$(HOST_ARCH)-unknown-linux-gnu.$(GLIBC_MIN)) --target-dir $(CLI_DIR) \
 	  $(if $(MACOS),-- $(MACOS_LINK))
 ifeq ($(PLATFORM),)
 	@mkdir -p $(dir $(TOOL))
@@ -533,23 +538,25 @@ test-posix-short: strace-tool s3-server powercut
 # fail on another platform's files; its JNI library and, for macOS, its
 # wheel, linked with that library and checked (check_natives.py, also shown
 # to refuse FreeBSD's library as Linux's; check_macos_wheel.py), built
-# apart from a release's (target/platforms); the library with s3 and
-# sign, and the tool, type-checked once per OS (TYPECHECK_PLATFORMS: what
-# depends on the machine is the core's, which the lean library compiles
-# for both Macs). The header
-# needs no check per platform: cbindgen reads the sources, not a target,
-# and check-header holds include/binlog.h to what it makes.
+# apart from a release's (target/platforms); once per OS
+# ($(FULL_PLATFORMS): what depends on the machine is the core's, which
+# the lean library compiles for both Macs), the library with s3 and sign
+# and the tool, built at that profile in target/platforms/full and
+# checked as the lean library is (the tool: its format, machine and
+# references). The header needs no check per platform: cbindgen reads the
+# sources, not a target, and check-header holds include/binlog.h to what
+# it makes.
 PLATFORMS_PROFILE ?= dev
-TYPECHECK_PLATFORMS := aarch64-apple-darwin x86_64-unknown-freebsd
+FULL_PLATFORMS := aarch64-apple-darwin x86_64-unknown-freebsd
 CHECK_EXPORTS = $(PYTHON) tests/check_exports.py
-.PHONY: check-platforms check-platform llvm-tools
+.PHONY: check-platforms check-platform check-platform-full llvm-tools
 check-platforms: zig-tools llvm-tools
 	@$(INSTALL_MISSING) $(addprefix target:,$(PLATFORMS))
 	set -e; for t in $(PLATFORMS); do \
 	  $(MAKE) --no-print-directory check-platform PLATFORM=$$t ARCHIVE=0 C_TARGET=target/platforms \
 	    C_PROFILE=$(PLATFORMS_PROFILE); \
 	done
-	@set -e; p=target/platforms; o=$(if $(filter dev,$(PLATFORMS_PROFILE)),debug,$(PLATFORMS_PROFILE)); \
+	@set -e; p=target/platforms; o=$(call PROFILE_DIR,$(PLATFORMS_PROFILE)); \
 	d=$$p/aarch64-apple-darwin/$$o; f=$$p/x86_64-unknown-freebsd/$$o; \
 	for wrong in "x86_64-apple-darwin $$d/libbinlog.dylib" "x86_64-unknown-freebsd $$d/libbinlog.a" \
 	    "aarch64-apple-darwin $$f/libbinlog.so"; do \
@@ -562,20 +569,28 @@ check-platforms: zig-tools llvm-tools
 	cp $(PLATFORM_JNI)/jar/io/libbinlog/native/freebsd-x86_64/libbinlog_jni.so $$w/io/libbinlog/native/linux-x86_64/; \
 	jar cf $$w.jar -C $(PLATFORM_JNI)/darwin-aarch64/classes . -C $$w .; \
 	! tests/consumer/java/check_natives.py $$w.jar > /dev/null 2>&1 || { echo "check-platforms: check_natives passed FreeBSD's JNI library as Linux's"; exit 1; }
-	@echo "check-platforms: the JNI library of $(filter-out linux-%,$(JNI_PLATFORMS)) and the wheel of each macOS built and checked"
+	@echo "check-platforms: the JNI library of $(filter-out linux-%,$(JNI_PLATFORMS)) and the wheel of each macOS built and checked;" \
+	  "the library with s3 and sign and the tool of $(FULL_PLATFORMS) built and checked"
 
 PLATFORM_JNI := target/platforms/jni
-check-platform: lib
+define check-platform-lib
 	$(CHECK_EXPORTS) $(PLATFORM) $(LIB) --id $(SHLIB_ID) \
 	  $(if $(MACOS),--dylib-versions $(VERSION)$(comma)$(SOVERSION).0.0 --macos-min $(MACOS_MIN))
 	$(CHECK_EXPORTS) $(PLATFORM) $(RELEASE)/libbinlog.a $(if $(MACOS),--macos-min $(MACOS_MIN))
+endef
+check-platform: lib
+	$(check-platform-lib)
 	$(MAKE) --no-print-directory jni-$(if $(MACOS),darwin,freebsd)-$(firstword $(subst -, ,$(PLATFORM))) \
 	  PLATFORM_LIB_DIR=$(RELEASE) JNI_OUT=$(abspath $(PLATFORM_JNI))
 	$(if $(MACOS),$(MAKE) --no-print-directory python-wheel PY_LIB_DIR=$(RELEASE) PY_BUILD=target/platforms/python \
 	  PY_VENV=$(PY_VENV) PY_WHEELS=target/platforms/wheels)
-	$(if $(filter $(PLATFORM),$(TYPECHECK_PLATFORMS)),$(ZIGBUILD_ENV) $(CARGO_ZIGBUILD) check --quiet \
-	  -p libbinlog -p binlog-cli --lib --bins --target $(PLATFORM) --features libbinlog/s3$(comma)libbinlog/sign \
-	  --target-dir target/platforms)
+	$(if $(filter $(PLATFORM),$(FULL_PLATFORMS)),CARGO_TERM_QUIET=true $(MAKE) --no-print-directory check-platform-full ARCHIVE=1 \
+	  C_TARGET=$(PLATFORM_FULL) CLI_DIR=$(PLATFORM_FULL) CLI_PROFILE=$(C_PROFILE))
+
+PLATFORM_FULL := target/platforms/full
+check-platform-full: lib cli
+	$(check-platform-lib)
+	$(CHECK_EXPORTS) $(PLATFORM) $(TOOL_BUILT) --program $(if $(MACOS),--macos-min $(MACOS_MIN))
 
 # llvm-nm and llvm-objdump of the active toolchain (rustup's llvm-tools),
 # which read ELF, Mach-O and archives of either (tests/check_exports.py).
