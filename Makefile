@@ -553,7 +553,7 @@ CHECK_EXPORTS = $(PYTHON) tests/check_exports.py
 check-platforms: zig-tools llvm-tools
 	@$(INSTALL_MISSING) $(addprefix target:,$(PLATFORMS))
 	set -e; for t in $(PLATFORMS); do \
-	  $(MAKE) --no-print-directory check-platform PLATFORM=$$t ARCHIVE=0 C_TARGET=target/platforms \
+	  CARGO_PROFILE_DEV_DEBUG=false $(MAKE) --no-print-directory check-platform PLATFORM=$$t ARCHIVE=0 C_TARGET=target/platforms \
 	    C_PROFILE=$(PLATFORMS_PROFILE); \
 	done
 	@set -e; p=target/platforms; o=$(call PROFILE_DIR,$(PLATFORMS_PROFILE)); \

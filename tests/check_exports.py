@@ -47,7 +47,7 @@ __xstat* __res_init __register_atfork __sched_cpucount
 """.split()
 
 # What a dependency exports beside the ABI, by machine (docs/ABI.md,
-# Exported symbols): BLAKE3's NEON code, C, calls the crate's portable
+# What the library exports): BLAKE3's NEON code, C, calls the crate's portable
 # compression function, a Rust #[no_mangle] function, by the name BLAKE3's
 # C library gives its own, and a Rust cdylib exports every #[no_mangle]
 # function of every crate in it.
