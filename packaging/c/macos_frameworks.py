@@ -27,6 +27,28 @@ import sys
 DYLIBS = {"c++": "/usr/lib/libc++.1.dylib", "iconv": "/usr/lib/libiconv.2.dylib"}
 LINK = re.compile(r'link\(name = "([\w+]+)"(?:, kind = "(framework|dylib)")?\)[^;{}]*$')
 
+
+def braced(code, start):
+    """The text between the brace at start and the one that closes it."""
+    depth = 0
+    for end in range(start, len(code)):
+        depth += {"{": 1, "}": -1}.get(code[end], 0)
+        if depth == 0:
+            break
+    return code[start + 1:end]
+
+
+def macro_names(code):
+    """What the invocations of a macro of code whose extern block declares
+    `static $x` or `fn $x` name (security-framework-sys's names!: `Ident =>
+    kSecName`): each identifier after "=>" in an invocation's braces."""
+    names = set()
+    for mac in re.findall(r"macro_rules!\s*(\w+)", code):
+        for call in re.finditer(r"\b" + mac + r"!\s*\{", code):
+            names |= set(re.findall(r"=>\s*(\w+)", braced(code, call.end() - 1)))
+    return names
+
+
 out = sys.argv[1]
 meta = json.loads(subprocess.run(
     ["cargo", "metadata", "--format-version", "1", "--locked", "--filter-platform", "aarch64-apple-darwin"],
@@ -48,18 +70,15 @@ for pkg in meta["packages"]:
         for f in (f for f in files if f.endswith(".rs")):
             code = open(os.path.join(root, f)).read()
             for m in re.finditer(r'extern\s*(?:"C"\s*)?\{', code):
-                depth, end = 0, m.end() - 1
-                for end in range(m.end() - 1, len(code)):
-                    depth += {"{": 1, "}": -1}.get(code[end], 0)
-                    if depth == 0:
-                        break
                 own = LINK.search(code[max(0, m.start() - 300):m.start()])
                 lib = own and (own.group(1) if own.group(2) == "framework" else "lib" + own.group(1)
                                if own.group(1) in DYLIBS else None)
-                body = code[m.end():end]
+                body = braced(code, m.end() - 1)
                 names = set(re.findall(r'link_name = "(\w+)"\]\s*(?:pub )?(?:fn|static)', body))
                 names |= {n for n in re.findall(r"\b(?:fn|static(?: mut)?) (\w+)", body)
                           if not re.search(r'link_name = "\w+"\]\s*(?:pub )?(?:fn|static(?: mut)?) ' + n + r"\b", body)}
+                if re.search(r"\b(?:fn|static(?: mut)?) \$", body):
+                    names |= macro_names(code)
                 blocks.append((lib, names))
     frameworks = {lib for lib, _ in blocks if lib and not lib.startswith("lib")}
     for lib, names in blocks:
