@@ -1021,7 +1021,7 @@ test-cross: s3-server
 	$(CHECK_GLIBC) "$(call ZIG_CC_FOR,$(CROSS_ARCH))" $(CROSS_FULL)/libbinlog.so $(CROSS_FULL)/libbinlog.a \
 	  $(CROSS_LEAN)/libbinlog.so $(CROSS_LEAN)/libbinlog.a \
 	  bindings/java/target/jni-$(CROSS_ARCH)/libbinlog_jni.so \
-	  $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*_$(CROSS_ARCH).whl
+	  $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-manylinux*_$(CROSS_ARCH).whl
 	@mkdir -p $(CROSS_BUILD)
 	@set -e; for t in $(C_TESTS); do \
 	  $(call ZIG_CC_FOR,$(CROSS_ARCH)) $(CFLAGS_STRICT) -o $(CROSS_BUILD)/$$t tests/c/$$t.c \
@@ -1389,7 +1389,8 @@ PYTHON     ?= python3
 PY_SRC     := bindings/python
 PY_BUILD   := target/python
 PY_WHEELS  := target/wheels
-PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*_$(ARCH).whl
+# This Linux machine's wheel (not the x86_64 Mac's, which ends as it does).
+PY_WHEEL_GLOB := $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-manylinux*_$(ARCH).whl
 # The wheels a release carries: every platform's built.
 PY_RELEASE_WHEELS ?= $(PY_WHEELS)/libbinlog-$(VERSION)-cp39-abi3-*.whl
 # The build frontend of the source distribution, in the build venv too.
