@@ -38,15 +38,16 @@ def braced(code, start):
     return code[start + 1:end]
 
 
-def macro_names(code):
-    """What the invocations of a macro of code whose extern block declares
-    `static $x` or `fn $x` name (security-framework-sys's names!: `Ident =>
-    kSecName`): each identifier after "=>" in an invocation's braces."""
-    names = set()
-    for mac in re.findall(r"macro_rules!\s*(\w+)", code):
-        for call in re.finditer(r"\b" + mac + r"!\s*\{", code):
-            names |= set(re.findall(r"=>\s*(\w+)", braced(code, call.end() - 1)))
-    return names
+def macro_names(code, at):
+    """What the invocations of the macro whose body holds position at (an
+    extern block declaring `static $x` or `fn $x`: security-framework-sys's
+    names!, `Ident => kSecName`) name: each identifier after "=>" in an
+    invocation's braces."""
+    for mac in re.finditer(r"macro_rules!\s*(\w+)\s*\{", code):
+        if mac.end() <= at <= mac.end() + len(braced(code, mac.end() - 1)):
+            return {name for call in re.finditer(r"\b" + mac.group(1) + r"!\s*\{", code)
+                    for name in re.findall(r"=>\s*(\w+)", braced(code, call.end() - 1))}
+    return set()
 
 
 out = sys.argv[1]
@@ -78,7 +79,7 @@ for pkg in meta["packages"]:
                 names |= {n for n in re.findall(r"\b(?:fn|static(?: mut)?) (\w+)", body)
                           if not re.search(r'link_name = "\w+"\]\s*(?:pub )?(?:fn|static(?: mut)?) ' + n + r"\b", body)}
                 if re.search(r"\b(?:fn|static(?: mut)?) \$", body):
-                    names |= macro_names(code)
+                    names |= macro_names(code, m.start())
                 blocks.append((lib, names))
     frameworks = {lib for lib, _ in blocks if lib and not lib.startswith("lib")}
     for lib, names in blocks:
