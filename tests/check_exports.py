@@ -169,7 +169,8 @@ def main():
             print(f"  - {e}", file=sys.stderr)
         sys.exit(1)
     print(f"check_exports: {a.artifact}: {want_format}"
-          + ("" if a.program else f", {len(exported)} exported functions as expected")
+          + ("" if a.program else f", the {len(exported & expected)} functions expected exported"
+             + "".join(f" and {s}" for s in sorted(exported - expected)))
           + ("" if linux else ", no Linux-only reference") + (f", id {a.id}" if a.id else ""))
 
 
