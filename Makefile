@@ -543,7 +543,8 @@ test-posix-short: strace-tool s3-server powercut
 # the lean library compiles for both Macs), the library with s3 and sign
 # and the tool, built at that profile in target/platforms/full and
 # checked as the lean library is (the tool: its format, machine and
-# references). The header needs no check per platform: cbindgen reads the
+# references). The workspace's crates are built there without line
+# tables: these builds are checked, never run. The header needs no check per platform: cbindgen reads the
 # sources, not a target, and check-header holds include/binlog.h to what
 # it makes.
 PLATFORMS_PROFILE ?= dev

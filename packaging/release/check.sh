@@ -125,7 +125,6 @@ echo "release-check: cargo: a crate depending on libbinlog = \"$version\" from t
   { tail -n 30 "$work/crate-tests.log"; fail "the unit tests of $crate failed, run from the unpacked crate"; }
 echo "release-check: cargo: $crate's unit tests pass from the crate file alone, with no feature ($(grep -o '[0-9]* passed' "$work/crate-tests.log"))"
 unset CARGO_TARGET_DIR
-unset -f cargo_unlocked
 exec 9>&-
 
 # 3. Maven.
